@@ -1,0 +1,64 @@
+import 'reflect-metadata';
+import { Expose, Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+/**
+ * Every environment variable the services read, with its default. The README's configuration
+ * table mirrors this class.
+ */
+export class Environment {
+  @Expose() @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @Expose() @IsString() @MinLength(1) @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'KEY_PREFIX may hold only letters, digits and : _ . -' })
+  KEY_PREFIX = 'brain:';
+
+  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(20)
+  MAX_ATTEMPTS = 3;
+
+  @Expose() @IsIn(['mock'])
+  LLM_PROVIDER = 'mock';
+
+  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
+  MOCK_LLM_LATENCY_MS = 0;
+
+  @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  MOCK_LLM_FAILURE_RATE = 0;
+
+  @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  MOCK_LLM_MALFORMED_RATE = 0;
+
+  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  EXECUTION_TIMEOUT_MS = 120_000;
+
+  /** How long the orchestrator may hold a leased mission before it goes back to ready. */
+  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  LEASE_MS = 15_000;
+
+  /** Aging: each priority point is this many ms of head start in the ready queue. */
+  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
+  PRIORITY_HEADSTART_MS_PER_POINT = 3_000;
+
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(10_000)
+  STREAM_BATCH_SIZE = 200;
+
+  @Expose() @Type(() => Number) @IsInt() @Min(10) @Max(60_000)
+  STREAM_BLOCK_MS = 1_000;
+
+  /** A message unacked for this long is taken over by another consumer and retried. */
+  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  STREAM_CLAIM_IDLE_MS = 30_000;
+
+  /** After this many deliveries a failing message moves to the poison stream. */
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  STREAM_MAX_DELIVERIES = 5;
+
+  @Expose() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @Expose() @IsOptional() @IsIn(['json', 'pretty'])
+  LOG_FORMAT?: 'json' | 'pretty';
+}

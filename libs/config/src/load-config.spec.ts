@@ -1,0 +1,36 @@
+import { ConfigError, loadEnvironment } from './load-config';
+
+describe('loadEnvironment', () => {
+  it('given an empty environment, then every default applies', () => {
+    const env = loadEnvironment({});
+    expect(env.KEY_PREFIX).toBe('brain:');
+    expect(env.MAX_ATTEMPTS).toBe(3);
+    expect(env.LLM_PROVIDER).toBe('mock');
+    expect(env.MOCK_LLM_LATENCY_MS).toBe(0);
+    expect(env.PORT).toBeUndefined();
+  });
+
+  it('given numbers as strings, then they are converted', () => {
+    const env = loadEnvironment({ MAX_ATTEMPTS: '5', MOCK_LLM_FAILURE_RATE: '0.25', PORT: '8080' });
+    expect(env.MAX_ATTEMPTS).toBe(5);
+    expect(env.MOCK_LLM_FAILURE_RATE).toBe(0.25);
+    expect(env.PORT).toBe(8080);
+  });
+
+  it('given bad values, then one error names every bad variable', () => {
+    const attempt = () => loadEnvironment({ MAX_ATTEMPTS: 'zero', REDIS_URL: 'localhost', LLM_PROVIDER: 'gpt' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toMatch(/MAX_ATTEMPTS="zero"/);
+      expect(problems).toMatch(/REDIS_URL="localhost"/);
+      expect(problems).toMatch(/LLM_PROVIDER="gpt"/);
+    }
+  });
+
+  it('given empty strings, then they count as unset', () => {
+    expect(loadEnvironment({ KEY_PREFIX: '', PORT: '' }).KEY_PREFIX).toBe('brain:');
+  });
+});

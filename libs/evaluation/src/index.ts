@@ -1,0 +1,6 @@
+export * from './rubric';
+export * from './check-result';
+export * from './guest-support-checks';
+export * from './pricing-checks';
+export * from './maintenance-checks';
+export * from './rule-based-judge';

@@ -1,0 +1,5 @@
+export * from './key-layout';
+export * from './effect';
+export * from './append-result';
+export * from './mission-store';
+export * from './upcast';

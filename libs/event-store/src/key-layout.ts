@@ -1,0 +1,74 @@
+export type ServiceName = 'intake' | 'orchestrator' | 'executor' | 'evaluator';
+
+/**
+ * Every Redis key the system uses. All keys share one hash tag, so every Lua script touches a
+ * single Redis Cluster slot; `KEY_PREFIX` keeps deployments (and test runs) apart.
+ */
+export class KeyLayout {
+  private readonly base: string;
+
+  constructor(readonly prefix: string) {
+    this.base = `${prefix}{m}:`;
+  }
+
+  /** The append-only event log of all missions. */
+  get log(): string {
+    return `${this.base}log`;
+  }
+  mission(id: string): string {
+    return `${this.base}mission:${id}`;
+  }
+  missionEvents(id: string): string {
+    return `${this.base}mission:${id}:events`;
+  }
+  /** Prefix of mission hashes, for scripts that derive a mission key from its id. */
+  get missionPrefix(): string {
+    return `${this.base}mission:`;
+  }
+  get missionIndex(): string {
+    return `${this.base}missions`;
+  }
+  get statusCounts(): string {
+    return `${this.base}stats:status`;
+  }
+  get counters(): string {
+    return `${this.base}stats:counters`;
+  }
+  idempotency(key: string): string {
+    return `${this.base}idem:${key}`;
+  }
+  get ready(): string {
+    return `${this.base}queue:ready`;
+  }
+  get leased(): string {
+    return `${this.base}queue:leased`;
+  }
+  get deadLetters(): string {
+    return `${this.base}queue:dlq`;
+  }
+  get agents(): string {
+    return `${this.base}agents`;
+  }
+  get agentLoad(): string {
+    return `${this.base}agents:load`;
+  }
+  get agentCapacity(): string {
+    return `${this.base}agents:capacity`;
+  }
+  get agentCredits(): string {
+    return `${this.base}agents:credits`;
+  }
+  get agentLastAssigned(): string {
+    return `${this.base}agents:last-assigned`;
+  }
+  stream(service: ServiceName): string {
+    return `${this.base}stream:${service}`;
+  }
+  poison(service: ServiceName): string {
+    return `${this.base}stream:${service}:poison`;
+  }
+  /** Glob that matches every key of this prefix (for cleanup and tests). */
+  get pattern(): string {
+    return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;
+  }
+}

@@ -1,0 +1,128 @@
+--[[
+  Appends a mission's new events to the log at an expected version, updates the mission's read
+  model, and applies the side effects that must happen with them (queue moves, agent slots,
+  messages to other services) - all or nothing.
+
+  KEYS[1] mission hash (v = version, st = status, s = state JSON, rs = ready score)
+  KEYS[2] mission's event list (log entry ids, in version order)
+  KEYS[3] event log stream
+  KEYS[4] status counters hash
+  KEYS[5] mission index zset (member id, score = created at, ms)
+  KEYS[6..] keys named by the effects below, by index into KEYS
+
+  ARGV[1] mission id
+  ARGV[2] expected version (0 for a new mission)
+  ARGV[3] status after the events
+  ARGV[4] state JSON after the events
+  ARGV[5] created at (ms), used when the mission is new
+  ARGV[6] number of events n, then n event JSON envelopes
+  then effects, each a name followed by its arguments:
+    idempotency   <key>                       duplicate create → result DUPLICATE with the first id
+    require-lease <leases>                    the mission must still be leased; the lease is removed
+    claim-agent   <load> <capacity> <agent>   take a slot, or AGENT_FULL
+    release-agent <load> <agent>              give a slot back
+    enqueue       <zset> <score>              ZADD and remember the score (rs)
+    zadd          <zset> <score>
+    zrem          <zset>
+    hincrbyfloat  <hash> <field> <delta>
+    hincrby       <hash> <field> <delta>
+    hset          <hash> <field> <value>
+    xadd          <stream> <pattern> <data>   a message for another service
+
+  Result: { code, detail }
+    0 OK               detail = new version
+    1 VERSION_CONFLICT detail = current version
+    2 DUPLICATE        detail = id of the mission created first with this idempotency key
+    3 LEASE_LOST       detail = ''
+    4 AGENT_FULL       detail = agent id
+]]
+local missionId = ARGV[1]
+local expected = tonumber(ARGV[2])
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+
+local n = tonumber(ARGV[6])
+local first = 7 + n
+
+-- Pass 1: every check, before anything is written.
+local i = first
+while i <= #ARGV do
+  local name = ARGV[i]
+  if name == 'idempotency' then
+    local existing = redis.call('GET', KEYS[tonumber(ARGV[i + 1])])
+    if existing then return { 2, existing } end
+    i = i + 2
+  elseif name == 'require-lease' then
+    if not redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId) then return { 3, '' } end
+    i = i + 2
+  elseif name == 'claim-agent' then
+    local load = tonumber(redis.call('HGET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3]) or '0')
+    local capacity = tonumber(redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], ARGV[i + 3]) or '0')
+    if load >= capacity then return { 4, ARGV[i + 3] } end
+    i = i + 4
+  elseif name == 'release-agent' or name == 'enqueue' or name == 'zadd' then
+    i = i + 3
+  elseif name == 'zrem' then
+    i = i + 2
+  elseif name == 'hincrbyfloat' or name == 'hincrby' or name == 'hset' or name == 'xadd' then
+    i = i + 4
+  else
+    return redis.error_reply('unknown effect ' .. tostring(name))
+  end
+end
+if current ~= expected then return { 1, tostring(current) } end
+
+-- Pass 2: append and apply.
+for e = 7, 6 + n do
+  local logId = redis.call('XADD', KEYS[3], '*', 'm', missionId, 'e', ARGV[e])
+  redis.call('RPUSH', KEYS[2], logId)
+end
+local previousStatus = redis.call('HGET', KEYS[1], 'st')
+if previousStatus then
+  redis.call('HINCRBY', KEYS[4], previousStatus, -1)
+else
+  redis.call('ZADD', KEYS[5], ARGV[5], missionId)
+end
+redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
+redis.call('HSET', KEYS[1], 'v', expected + n, 'st', ARGV[3], 's', ARGV[4])
+
+i = first
+while i <= #ARGV do
+  local name = ARGV[i]
+  if name == 'idempotency' then
+    redis.call('SET', KEYS[tonumber(ARGV[i + 1])], missionId)
+    i = i + 2
+  elseif name == 'require-lease' then
+    redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
+    i = i + 2
+  elseif name == 'claim-agent' then
+    redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3], 1)
+    i = i + 4
+  elseif name == 'release-agent' then
+    local key = KEYS[tonumber(ARGV[i + 1])]
+    if tonumber(redis.call('HINCRBY', key, ARGV[i + 2], -1)) < 0 then redis.call('HSET', key, ARGV[i + 2], 0) end
+    i = i + 3
+  elseif name == 'enqueue' then
+    redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
+    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2])
+    i = i + 3
+  elseif name == 'zadd' then
+    redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
+    i = i + 3
+  elseif name == 'zrem' then
+    redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
+    i = i + 2
+  elseif name == 'hincrbyfloat' then
+    redis.call('HINCRBYFLOAT', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
+  elseif name == 'hincrby' then
+    redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
+  elseif name == 'hset' then
+    redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
+    i = i + 4
+  elseif name == 'xadd' then
+    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', ARGV[i + 3])
+    i = i + 4
+  end
+end
+return { 0, tostring(expected + n) }

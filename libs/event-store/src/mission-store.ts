@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { v7 as uuidv7 } from 'uuid';
+import { LuaScript } from '@app/redis';
+import { CURRENT_SCHEMA_VERSION, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
+import { AppendCode, AppendResult } from './append-result';
+import { Effect } from './effect';
+import { KeyLayout } from './key-layout';
+import { upcast } from './upcast';
+
+export interface AppendContext {
+  /** The service (or API client) that causes the change. */
+  actor: string;
+  /** Ties every event of one business flow together; new missions start a new one when absent. */
+  correlationId?: string;
+  /** Id of the event or request that caused this change. */
+  causationId?: string;
+  now?: Date;
+}
+
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events');
+
+/**
+ * The event store for missions: append at an expected version (with side effects, atomically)
+ * and read the projected state and the history.
+ */
+export class MissionStore {
+  constructor(
+    private readonly redis: Redis,
+    readonly keys: KeyLayout,
+  ) {}
+
+  async load(missionId: string): Promise<Mission | null> {
+    const json = await this.redis.hget(this.keys.mission(missionId), 's');
+    return json ? (JSON.parse(json) as Mission) : null;
+  }
+
+  async history(missionId: string): Promise<MissionEvent[]> {
+    const ids = await this.redis.lrange(this.keys.missionEvents(missionId), 0, -1);
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.xrange(this.keys.log, id, id);
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.flatMap(([error, entries]) => {
+      if (error) throw error;
+      return (entries as [string, string[]][]).map(([, fields]) => parseLogEntry(fields));
+    });
+  }
+
+  /**
+   * Appends `events` to the mission at its current version (`mission` null for a new one). The
+   * new state is folded here, so an illegal transition throws before anything is written.
+   */
+  async append(
+    missionId: string,
+    mission: Mission | null,
+    events: readonly NewMissionEvent[],
+    context: AppendContext,
+    effects: Effect[] | ((next: Mission, appended: MissionEvent[]) => Effect[]) = [],
+  ): Promise<AppendResult> {
+    const now = context.now ?? new Date();
+    const expectedVersion = mission?.version ?? 0;
+    const correlationId = context.correlationId ?? mission?.correlationId ?? uuidv7();
+    const envelopes = events.map(
+      (event, index) =>
+        ({
+          eventId: uuidv7(),
+          type: event.type,
+          missionId,
+          version: expectedVersion + index + 1,
+          at: now.toISOString(),
+          actor: context.actor,
+          correlationId,
+          causationId: context.causationId ?? correlationId,
+          schemaVersion: CURRENT_SCHEMA_VERSION,
+          data: event.data,
+        }) as MissionEvent,
+    );
+    const next = envelopes.reduce<Mission | null>(evolve, mission);
+    if (!next) throw new Error('append needs at least one event');
+    const resolved = typeof effects === 'function' ? effects(next, envelopes) : effects;
+
+    const keys = [
+      this.keys.mission(missionId),
+      this.keys.missionEvents(missionId),
+      this.keys.log,
+      this.keys.statusCounts,
+      this.keys.missionIndex,
+    ];
+    const keyIndex = (key: string): number => {
+      const found = keys.indexOf(key);
+      if (found >= 0) return found + 1;
+      keys.push(key);
+      return keys.length;
+    };
+    const effectArgs = resolved.flatMap((effect) => this.encodeEffect(effect, keyIndex));
+    const args = [
+      missionId,
+      expectedVersion,
+      next.status,
+      JSON.stringify(next),
+      Date.parse(next.createdAt),
+      envelopes.length,
+      ...envelopes.map((e) => JSON.stringify(e)),
+      ...effectArgs,
+    ];
+    const [code, detail] = (await appendScript.run(this.redis, keys, args)) as [number, string];
+    switch (code as AppendCode) {
+      case AppendCode.Ok:
+        return { code: AppendCode.Ok, mission: next, events: envelopes };
+      case AppendCode.VersionConflict:
+        return { code: AppendCode.VersionConflict, currentVersion: Number(detail) };
+      case AppendCode.Duplicate:
+        return { code: AppendCode.Duplicate, missionId: detail };
+      case AppendCode.LeaseLost:
+        return { code: AppendCode.LeaseLost };
+      case AppendCode.AgentFull:
+        return { code: AppendCode.AgentFull, agentId: detail };
+    }
+    throw new Error(`append-mission-events returned unknown code ${code}`);
+  }
+
+  private encodeEffect(effect: Effect, keyIndex: (key: string) => number): (string | number)[] {
+    const k = this.keys;
+    switch (effect.kind) {
+      case 'idempotency':
+        return ['idempotency', keyIndex(k.idempotency(effect.key))];
+      case 'require-lease':
+        return ['require-lease', keyIndex(k.leased)];
+      case 'claim-agent':
+        return ['claim-agent', keyIndex(k.agentLoad), keyIndex(k.agentCapacity), effect.agentId];
+      case 'release-agent':
+        return ['release-agent', keyIndex(k.agentLoad), effect.agentId];
+      case 'record-assignment':
+        return ['hset', keyIndex(k.agentLastAssigned), effect.agentId, effect.at];
+      case 'credit-agent':
+        return ['hincrbyfloat', keyIndex(k.agentCredits), effect.agentId, effect.delta];
+      case 'enqueue':
+        return ['enqueue', keyIndex(k.ready), effect.score];
+      case 'leave-queue':
+        return ['zrem', keyIndex(k.ready), 'zrem', keyIndex(k.leased)];
+      case 'dead-letter':
+        return ['zadd', keyIndex(k.deadLetters), effect.at];
+      case 'leave-dead-letters':
+        return ['zrem', keyIndex(k.deadLetters)];
+      case 'count':
+        return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
+      case 'emit':
+        return ['xadd', keyIndex(k.stream(effect.to)), effect.pattern, JSON.stringify(effect.data)];
+    }
+  }
+}
+
+/** A log entry's fields are [m, missionId, e, eventJson]. */
+export function parseLogEntry(fields: string[]): MissionEvent {
+  const json = fields[fields.indexOf('e') + 1];
+  return upcast(JSON.parse(json) as Record<string, unknown>);
+}

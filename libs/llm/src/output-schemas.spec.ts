@@ -1,0 +1,53 @@
+import { LlmError, LlmErrorCode } from './llm-error';
+import { OUTPUT_SCHEMAS, validateOutput } from './output-schemas';
+import { parseLlmOutput } from './parse-output';
+
+describe('output schemas', () => {
+  it('given valid outputs, when validated, then there are no problems', () => {
+    expect(validateOutput('guest_support', { language: 'de', reply: 'Guten Tag', actions: [] })).toEqual([]);
+    expect(validateOutput('pricing', { recommendedRate: 129, currency: 'EUR', changePercent: 7.5, reason: 'Event demand.' })).toEqual([]);
+    expect(validateOutput('maintenance', { urgency: 'high', steps: ['a', 'b'], safetyNotes: [], parts: ['seal'] })).toEqual([]);
+  });
+
+  it('given broken outputs, when validated, then every problem is named', () => {
+    expect(validateOutput('guest_support', { language: 'fr', reply: ' ', actions: 'call' })).toEqual([
+      'language must be one of de, en',
+      'reply must not be empty',
+      'actions must be an array of strings',
+    ]);
+    expect(validateOutput('pricing', { recommendedRate: Number.NaN, currency: 'eur', reason: 'x', extra: 1 })).toEqual([
+      'changePercent is required',
+      'recommendedRate must be a finite number',
+      'currency must match ^[A-Z]{3}$',
+      'extra is not an allowed field',
+    ]);
+    expect(validateOutput('maintenance', ['not', 'an', 'object'])).toEqual(['output must be a JSON object']);
+  });
+
+  it('given the schemas, when serialised, then they are plain JSON schema objects', () => {
+    const schema = JSON.parse(JSON.stringify(OUTPUT_SCHEMAS.maintenance));
+    expect(schema).toMatchObject({ type: 'object', required: ['urgency', 'steps', 'safetyNotes', 'parts'] });
+  });
+});
+
+describe('parseLlmOutput', () => {
+  it('given JSON in a code fence, when parsed, then the fence is ignored', () => {
+    const text = '```json\n{"urgency":"low","steps":[],"safetyNotes":[],"parts":[]}\n```';
+    expect(parseLlmOutput('maintenance', text)).toEqual({ urgency: 'low', steps: [], safetyNotes: [], parts: [] });
+  });
+
+  it.each([
+    ['Sure! {"urgency":', 'not valid JSON'],
+    ['{"urgency":"soon","steps":[],"safetyNotes":[],"parts":[]}', 'does not match the maintenance schema'],
+  ])('given %s, when parsed, then it throws a retryable MalformedOutput', (text, message) => {
+    let caught: unknown;
+    try {
+      parseLlmOutput('maintenance', text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(LlmError);
+    expect(caught).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
+    expect((caught as LlmError).message).toContain(message);
+  });
+});

@@ -1,0 +1,96 @@
+import { MissionType } from '@app/mission';
+
+/** The JSON-schema subset these flat outputs need; the validator below understands exactly this much. */
+export type OutputField =
+  | { type: 'string'; enum?: readonly string[]; minLength?: number; pattern?: string; description?: string }
+  | { type: 'number'; description?: string }
+  | { type: 'array'; items: { type: 'string' }; description?: string };
+
+export type OutputSchema = {
+  type: 'object';
+  additionalProperties: false;
+  required: readonly string[];
+  properties: Readonly<Record<string, OutputField>>;
+};
+
+export type GuestSupportOutput = { language: 'de' | 'en'; reply: string; actions: string[] };
+export type PricingOutput = { recommendedRate: number; currency: string; changePercent: number; reason: string };
+export type MaintenanceUrgency = 'low' | 'medium' | 'high' | 'critical';
+export type MaintenanceOutput = { urgency: MaintenanceUrgency; steps: string[]; safetyNotes: string[]; parts: string[] };
+
+export const MAINTENANCE_URGENCIES: readonly MaintenanceUrgency[] = ['low', 'medium', 'high', 'critical'];
+
+const stringList = (description: string): OutputField => ({ type: 'array', items: { type: 'string' }, description });
+
+export const GUEST_SUPPORT_OUTPUT_SCHEMA: OutputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['language', 'reply', 'actions'],
+  properties: {
+    language: { type: 'string', enum: ['de', 'en'], description: 'language of the guest and of the reply' },
+    reply: { type: 'string', minLength: 1, description: 'reply draft to send to the guest' },
+    actions: stringList('internal follow-up tasks for the hotel staff'),
+  },
+};
+
+export const PRICING_OUTPUT_SCHEMA: OutputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['recommendedRate', 'currency', 'changePercent', 'reason'],
+  properties: {
+    recommendedRate: { type: 'number', description: 'recommended nightly rate' },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' },
+    changePercent: { type: 'number', description: 'change against the current rate in percent' },
+    reason: { type: 'string', minLength: 1, description: 'why this rate' },
+  },
+};
+
+export const MAINTENANCE_OUTPUT_SCHEMA: OutputSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['urgency', 'steps', 'safetyNotes', 'parts'],
+  properties: {
+    urgency: { type: 'string', enum: MAINTENANCE_URGENCIES },
+    steps: stringList('ordered work steps for the technician'),
+    safetyNotes: stringList('safety precautions; empty only when nothing is safety-relevant'),
+    parts: stringList('parts and materials to bring'),
+  },
+};
+
+export const OUTPUT_SCHEMAS: Readonly<Record<MissionType, OutputSchema>> = {
+  guest_support: GUEST_SUPPORT_OUTPUT_SCHEMA,
+  pricing: PRICING_OUTPUT_SCHEMA,
+  maintenance: MAINTENANCE_OUTPUT_SCHEMA,
+};
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Problems with `output` against the schema of `type`, one sentence each; empty when valid. */
+export function validateOutput(type: MissionType, output: unknown): string[] {
+  const schema = OUTPUT_SCHEMAS[type];
+  if (!isRecord(output)) return ['output must be a JSON object'];
+  const problems = schema.required.filter((key) => !Object.hasOwn(output, key)).map((key) => `${key} is required`);
+  for (const [key, value] of Object.entries(output)) {
+    if (!Object.hasOwn(schema.properties, key)) problems.push(`${key} is not an allowed field`);
+    else problems.push(...fieldProblems(key, schema.properties[key], value));
+  }
+  return problems;
+}
+
+function fieldProblems(key: string, field: OutputField, value: unknown): string[] {
+  switch (field.type) {
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value) ? [] : [`${key} must be a finite number`];
+    case 'array':
+      return Array.isArray(value) && value.every((item) => typeof item === 'string') ? [] : [`${key} must be an array of strings`];
+    case 'string': {
+      if (typeof value !== 'string') return [`${key} must be a string`];
+      if (field.enum && !field.enum.includes(value)) return [`${key} must be one of ${field.enum.join(', ')}`];
+      if (field.minLength !== undefined && value.trim().length < field.minLength) return [`${key} must not be empty`];
+      if (field.pattern && !new RegExp(field.pattern).test(value)) return [`${key} must match ${field.pattern}`];
+      return [];
+    }
+  }
+}

@@ -1,0 +1,28 @@
+import { MissionType } from '@app/mission';
+import { LlmError, LlmErrorCode } from './llm-error';
+import { isRecord, validateOutput } from './output-schemas';
+
+/**
+ * Turns a model's text into a schema-valid output or throws LlmError(MalformedOutput). Retryable,
+ * because a model that rambled once usually answers cleanly the next time.
+ */
+export function parseLlmOutput(type: MissionType, rawText: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stripCodeFence(rawText));
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new LlmError(LlmErrorCode.MalformedOutput, `output is not valid JSON: ${detail}`, true);
+  }
+  const problems = validateOutput(type, parsed);
+  if (problems.length > 0 || !isRecord(parsed)) {
+    throw new LlmError(LlmErrorCode.MalformedOutput, `output does not match the ${type} schema: ${problems.join('; ')}`, true);
+  }
+  return parsed;
+}
+
+/** Chat models like to wrap JSON in ```json fences even when told not to. */
+function stripCodeFence(text: string): string {
+  const fenced = /^\s*```(?:json)?\s*\n([\s\S]*?)\n\s*```\s*$/.exec(text);
+  return fenced ? fenced[1] : text;
+}

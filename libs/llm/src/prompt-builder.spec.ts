@@ -1,0 +1,95 @@
+import 'reflect-metadata';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Mission, MISSION_TYPES } from '@app/mission';
+import { OUTPUT_SCHEMAS } from './output-schemas';
+import { buildLlmRequest, fillTemplate, loadPromptTemplate } from './prompt-builder';
+
+const NOW = '2026-11-26T08:00:00.000Z';
+
+function mission(overrides: Partial<Mission> = {}): Mission {
+  return {
+    id: 'm-42',
+    type: 'pricing',
+    title: 'Rate for trade fair week',
+    description: 'Messe Nürnberg, double rooms.',
+    priority: 'high',
+    priorityScore: 55,
+    requiredSkills: ['revenue_management'],
+    payload: { currentRate: 140, minRate: 110, maxRate: 190 },
+    status: 'running',
+    attempts: 2,
+    assignedAgentId: 'agent-revenue',
+    previousAgentIds: ['agent-other'],
+    result: null,
+    evaluation: null,
+    feedback: 'reason_quality: explain the occupancy',
+    lastError: null,
+    correlationId: 'c-42',
+    version: 7,
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...overrides,
+  };
+}
+
+const opts = { systemPrompt: 'You are the revenue agent.', timeoutMs: 3000 };
+
+describe('buildLlmRequest', () => {
+  it.each(MISSION_TYPES)('given a %s mission, when built, then every placeholder is filled', (type) => {
+    const request = buildLlmRequest(mission({ type }), opts);
+    const prompt = request.messages[0].content;
+    expect(request.messages).toHaveLength(1);
+    expect(request.messages[0].role).toBe('user');
+    expect(prompt).not.toMatch(/\{\{/);
+    expect(prompt).toContain('Rate for trade fair week');
+    expect(prompt).toContain('Messe Nürnberg, double rooms.');
+    expect(prompt).toContain('"currentRate": 140');
+    expect(prompt).toContain('reason_quality: explain the occupancy');
+    expect(request.outputSchema).toEqual(OUTPUT_SCHEMAS[type]);
+  });
+
+  it('given a mission, when built, then context, system prompt, timeout and signal are carried over', () => {
+    const signal = new AbortController().signal;
+    const request = buildLlmRequest(mission(), { ...opts, signal });
+    expect(request.systemPrompt).toBe('You are the revenue agent.');
+    expect(request.timeoutMs).toBe(3000);
+    expect(request.signal).toBe(signal);
+    expect(request.context).toEqual({
+      missionId: 'm-42',
+      attempt: 2,
+      missionType: 'pricing',
+      title: 'Rate for trade fair week',
+      description: 'Messe Nürnberg, double rooms.',
+      payload: { currentRate: 140, minRate: 110, maxRate: 190 },
+      feedback: 'reason_quality: explain the occupancy',
+    });
+  });
+
+  it('given no feedback yet, when built, then the prompt says it is the first attempt', () => {
+    const request = buildLlmRequest(mission({ feedback: null, attempts: 1 }), opts);
+    expect(request.messages[0].content).toContain('None. This is the first attempt.');
+  });
+
+  it('given a custom prompts folder, when built, then its template is used and cached', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'prompts-'));
+    const file = path.join(dir, 'maintenance.md');
+    writeFileSync(file, 'Fix {{title}} ({{feedback}})');
+    const request = buildLlmRequest(mission({ type: 'maintenance', title: 'AC 301' }), { ...opts, promptsDir: dir });
+    expect(request.messages[0].content).toBe('Fix AC 301 (reason_quality: explain the occupancy)');
+    writeFileSync(file, 'changed');
+    expect(loadPromptTemplate('maintenance', dir)).toBe('Fix {{title}} ({{feedback}})');
+  });
+
+  it('given the compiled location dist/libs/llm/src, when the fallback is resolved, then it points at these templates', () => {
+    const compiledDir = path.resolve(__dirname, '../../../dist/libs/llm/src');
+    expect(path.resolve(compiledDir, '../../../../libs/llm/src/prompts')).toBe(path.join(__dirname, 'prompts'));
+  });
+});
+
+describe('fillTemplate', () => {
+  it('given values with $ signs and unknown placeholders, when filled, then values are literal and unknowns stay', () => {
+    expect(fillTemplate('{{a}} {{ b }} {{c}}', { a: '$& 5 EUR', b: '{{a}}' })).toBe('$& 5 EUR {{a}} {{c}}');
+  });
+});

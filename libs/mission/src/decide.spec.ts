@@ -1,0 +1,496 @@
+import {
+  Decision,
+  decideAssign,
+  decideCancel,
+  decideComplete,
+  decideCreate,
+  decideEvaluate,
+  decideFail,
+  decideRequeue,
+  decideRetry,
+  decideStart,
+} from './decide';
+import { NewMissionEvent } from './mission-events';
+import { Mission } from './mission-state';
+import { MissionStatus } from './mission-status';
+import { priorityScore } from './priority-score';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from './testing/envelope';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+const MAX_ATTEMPTS = 3;
+
+function expectSkip(decision: Decision): void {
+  expect(decision.kind).toBe('skip');
+  if (decision.kind === 'skip') expect(decision.reason).toEqual(expect.any(String));
+}
+
+function eventsOf(decision: Decision): NewMissionEvent[] {
+  if (decision.kind !== 'append') throw new Error(`expected events, got skip: ${decision.reason}`);
+  return decision.events;
+}
+
+/** A freshly created (queued) mission. */
+function created(input = aCreateInput()): MissionHistory {
+  const history = new MissionHistory();
+  history.append(decideCreate(input, NOW));
+  return history;
+}
+
+/** Assigns the next attempt to `agentId` and starts it. */
+function runNextAttempt(history: MissionHistory, agentId: string): number {
+  history.apply(decideAssign(history.mission, agentId));
+  const attempt = history.mission.attempts;
+  history.apply(decideStart(history.mission, attempt));
+  return attempt;
+}
+
+/** Runs the next attempt up to a failed evaluation. */
+function failEvaluation(history: MissionHistory, agentId: string): number {
+  const attempt = runNextAttempt(history, agentId);
+  history.apply(decideComplete(history.mission, attempt, aResult()));
+  history.apply(decideEvaluate(history.mission, anEvaluation(attempt, false)));
+  return attempt;
+}
+
+/** Builds a mission in the given (visible) status. Dead-lettering uses maxAttempts 1. */
+function missionIn(status: Exclude<MissionStatus, 'created'>): MissionHistory {
+  const history = created();
+  if (status === 'queued') return history;
+  if (status === 'cancelled') {
+    history.apply(decideCancel(history.mission, 'not needed'));
+    return history;
+  }
+  if (status === 'dead_lettered') {
+    const attempt = runNextAttempt(history, 'agent-1');
+    history.apply(decideFail(history.mission, attempt, 'boom'));
+    history.apply(decideRetry(history.mission, attempt, 1));
+    return history;
+  }
+  history.apply(decideAssign(history.mission, 'agent-1'));
+  if (status === 'assigned') return history;
+  history.apply(decideStart(history.mission, 1));
+  if (status === 'running') return history;
+  history.apply(decideComplete(history.mission, 1, aResult()));
+  if (status === 'evaluating') return history;
+  history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+  return history;
+}
+
+const VISIBLE_STATUSES = ['queued', 'assigned', 'running', 'evaluating', 'succeeded', 'dead_lettered', 'cancelled'] as const;
+
+describe('decide', () => {
+  test.each(VISIBLE_STATUSES)('given the missionIn helper, when asked for %s, then it builds a mission in that status', (status) => {
+    expect(missionIn(status).mission.status).toBe(status);
+  });
+
+  describe('decideCreate', () => {
+    test('given a submission without skills, when decided, then MissionCreated and MissionQueued(created) come with the default skills and the score', () => {
+      const input = aCreateInput({ type: 'guest_support', priority: 'normal', payload: { room: '204' } });
+      const events = decideCreate(input, NOW);
+      expect(events).toEqual<NewMissionEvent[]>([
+        {
+          type: 'MissionCreated',
+          data: {
+            type: 'guest_support',
+            title: input.title,
+            description: input.description,
+            priority: 'normal',
+            requiredSkills: ['guest_communication'],
+            payload: { room: '204' },
+          },
+        },
+        { type: 'MissionQueued', data: { priorityScore: 34, reason: 'created' } },
+      ]);
+    });
+
+    test.each([
+      ['guest_support', ['guest_communication']],
+      ['pricing', ['revenue_management']],
+      ['maintenance', ['facility_maintenance']],
+    ] as const)('given a %s submission with an empty skill list, when decided, then the default skills %j are used', (type, skills) => {
+      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }), NOW);
+      expect(createdEvent).toMatchObject({ type: 'MissionCreated', data: { requiredSkills: skills } });
+    });
+
+    test('given skills with duplicates, when decided, then they are de-duplicated in order and the input is left alone', () => {
+      const requiredSkills = ['plumbing', 'guest_communication', 'plumbing'];
+      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }), NOW);
+      expect(createdEvent).toMatchObject({ data: { requiredSkills: ['plumbing', 'guest_communication'] } });
+      expect(requiredSkills).toEqual(['plumbing', 'guest_communication', 'plumbing']);
+    });
+
+    test('given a deadline and a source with extra properties, when decided, then the deadline is kept and only system/model/recordId of the source', () => {
+      const source = Object.assign({ system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 }, { secret: 'do not copy' });
+      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }), NOW);
+      expect(createdEvent).toMatchObject({ data: { deadline: '2025-06-01T18:00:00Z' } });
+      expect(createdEvent.type === 'MissionCreated' && createdEvent.data.source).toStrictEqual({
+        system: 'odoo',
+        model: 'helpdesk.ticket',
+        recordId: 4711,
+      });
+    });
+
+    test('given no deadline and no source, when decided, then MissionCreated carries neither key', () => {
+      const [createdEvent] = decideCreate(aCreateInput(), NOW);
+      expect(createdEvent.data).not.toHaveProperty('deadline');
+      expect(createdEvent.data).not.toHaveProperty('source');
+    });
+
+    test('given a submission, when decided, then the queued score is priorityScore(input, now)', () => {
+      const input = aCreateInput({
+        type: 'maintenance',
+        priority: 'high',
+        deadline: '2025-06-01T18:00:00Z',
+        payload: { safetyIssue: true, guest: { vip: true } },
+      });
+      const [, queuedEvent] = decideCreate(input, NOW);
+      // 55 + 6 + 20 × (1 − 6/24) + 8 + 15 = 99
+      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 99, reason: 'created' } });
+      expect(priorityScore(input, NOW)).toBe(99);
+    });
+
+    test('given the decided events, when folded, then the mission is queued at version 2 with 0 attempts and its score', () => {
+      const mission = created(aCreateInput({ priority: 'high', type: 'pricing' })).mission;
+      expect(mission).toMatchObject<Partial<Mission>>({ status: 'queued', version: 2, attempts: 0, priorityScore: 55 });
+    });
+  });
+
+  describe('decideAssign', () => {
+    test('given a queued mission, when an agent is assigned, then MissionAssigned carries the agent and attempt 1', () => {
+      expect(eventsOf(decideAssign(created().mission, 'agent-7'))).toEqual([
+        { type: 'MissionAssigned', data: { agentId: 'agent-7', attempt: 1 } },
+      ]);
+    });
+
+    test.each(VISIBLE_STATUSES.filter((s) => s !== 'queued'))('given a %s mission, when an agent is assigned, then it is skipped', (status) => {
+      expectSkip(decideAssign(missionIn(status).mission, 'agent-7'));
+    });
+  });
+
+  describe('decideStart', () => {
+    test('given an assigned attempt, when started, then MissionStarted names the assigned agent and the attempt', () => {
+      const mission = missionIn('assigned').mission;
+      expect(eventsOf(decideStart(mission, 1))).toEqual([{ type: 'MissionStarted', data: { agentId: 'agent-1', attempt: 1 } }]);
+    });
+
+    test('given an attempt that already started, when the start is redelivered, then it is skipped', () => {
+      expectSkip(decideStart(missionIn('running').mission, 1));
+    });
+
+    test.each([0, 2, 99])('given attempt 1 is assigned, when attempt %d is started, then it is skipped as stale', (attempt) => {
+      expectSkip(decideStart(missionIn('assigned').mission, attempt));
+    });
+
+    test('given attempt 1 failed and was requeued, when its start is redelivered, then it is skipped', () => {
+      const history = created();
+      history.apply(decideAssign(history.mission, 'agent-1'));
+      history.apply(decideFail(history.mission, 1, 'agent unreachable'));
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      expect(history.mission.status).toBe('queued');
+      expectSkip(decideStart(history.mission, 1));
+    });
+  });
+
+  describe('decideComplete', () => {
+    test('given a running attempt, when it completes, then MissionCompleted carries the agent, attempt and result', () => {
+      const result = aResult({ latencyMs: 42 });
+      expect(eventsOf(decideComplete(missionIn('running').mission, 1, result))).toEqual([
+        { type: 'MissionCompleted', data: { agentId: 'agent-1', attempt: 1, result } },
+      ]);
+    });
+
+    test('given attempt 2 is running, when a late result of attempt 1 arrives, then it is skipped', () => {
+      const history = created();
+      failEvaluation(history, 'agent-1');
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      runNextAttempt(history, 'agent-2');
+      expectSkip(decideComplete(history.mission, 1, aResult()));
+    });
+
+    test('given an attempt already completed, when the result is redelivered, then it is skipped', () => {
+      expectSkip(decideComplete(missionIn('evaluating').mission, 1, aResult()));
+    });
+
+    test('given an assigned attempt that has not started, when a result arrives, then it is skipped', () => {
+      expectSkip(decideComplete(missionIn('assigned').mission, 1, aResult()));
+    });
+
+    test.each(['succeeded', 'cancelled', 'dead_lettered'] as const)('given a %s mission, when a result arrives, then it is skipped', (status) => {
+      expectSkip(decideComplete(missionIn(status).mission, 1, aResult()));
+    });
+  });
+
+  describe('decideFail', () => {
+    test.each(['running', 'assigned'] as const)('given a %s attempt, when it fails, then MissionFailed carries the agent, attempt and error', (status) => {
+      expect(eventsOf(decideFail(missionIn(status).mission, 1, 'timeout'))).toEqual([
+        { type: 'MissionFailed', data: { agentId: 'agent-1', attempt: 1, error: 'timeout' } },
+      ]);
+    });
+
+    test('given attempt 1 is running, when a failure of attempt 2 arrives, then it is skipped', () => {
+      expectSkip(decideFail(missionIn('running').mission, 2, 'timeout'));
+    });
+
+    test.each(['queued', 'evaluating', 'succeeded', 'cancelled', 'dead_lettered'] as const)(
+      'given a %s mission, when a failure of attempt 1 arrives, then it is skipped',
+      (status) => {
+        expectSkip(decideFail(missionIn(status).mission, 1, 'timeout'));
+      },
+    );
+
+    // Decision doc: a redelivered message whose command was already applied is a skip.
+    test('given attempt 1 already recorded its failure, when the same failure is redelivered, then it is skipped', () => {
+      const history = missionIn('running');
+      history.apply(decideFail(history.mission, 1, 'timeout'));
+      expectSkip(decideFail(history.mission, 1, 'timeout'));
+    });
+  });
+
+  describe('decideEvaluate', () => {
+    test('given an attempt under evaluation, when evaluated, then MissionEvaluated carries the evaluation', () => {
+      const evaluation = anEvaluation(1, true);
+      expect(eventsOf(decideEvaluate(missionIn('evaluating').mission, evaluation))).toEqual([
+        { type: 'MissionEvaluated', data: evaluation },
+      ]);
+    });
+
+    test.each([true, false])('given attempt 1 was evaluated (passed %s), when the evaluation is redelivered, then it is skipped', (passed) => {
+      const history = missionIn('evaluating');
+      history.apply(decideEvaluate(history.mission, anEvaluation(1, passed)));
+      expectSkip(decideEvaluate(history.mission, anEvaluation(1, passed)));
+    });
+
+    test.each([0, 2])('given attempt 1 is under evaluation, when an evaluation of attempt %d arrives, then it is skipped', (attempt) => {
+      expectSkip(decideEvaluate(missionIn('evaluating').mission, anEvaluation(attempt, true)));
+    });
+
+    test.each(['queued', 'assigned', 'running', 'cancelled', 'dead_lettered'] as const)(
+      'given a %s mission, when an evaluation arrives, then it is skipped',
+      (status) => {
+        expectSkip(decideEvaluate(missionIn(status).mission, anEvaluation(1, true)));
+      },
+    );
+  });
+
+  describe('decideRetry', () => {
+    describe('given attempt 1 failed its evaluation and attempts remain', () => {
+      test('when retried, then MissionQueued(retry) keeps the score and passes the evaluator reason as feedback', () => {
+        const history = created(aCreateInput({ priority: 'high' }));
+        failEvaluation(history, 'agent-1');
+        const reason = anEvaluation(1, false).reason;
+        expect(eventsOf(decideRetry(history.mission, 1, MAX_ATTEMPTS))).toEqual([
+          { type: 'MissionQueued', data: { priorityScore: history.mission.priorityScore, reason: 'retry', feedback: reason } },
+        ]);
+      });
+
+      test('when the retry is folded, then the mission is queued with feedback and agent-1 recorded as a previous agent', () => {
+        const history = created();
+        failEvaluation(history, 'agent-1');
+        const mission = history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+        expect(mission).toMatchObject<Partial<Mission>>({
+          status: 'queued',
+          attempts: 1,
+          assignedAgentId: null,
+          previousAgentIds: ['agent-1'],
+          feedback: anEvaluation(1, false).reason,
+        });
+      });
+
+      test('when the next agent is assigned, then it gets attempt 2', () => {
+        const history = created();
+        failEvaluation(history, 'agent-1');
+        history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+        expect(eventsOf(decideAssign(history.mission, 'agent-2'))).toEqual([
+          { type: 'MissionAssigned', data: { agentId: 'agent-2', attempt: 2 } },
+        ]);
+      });
+
+      test('when the retry is redelivered after it was applied, then it is skipped', () => {
+        const history = created();
+        failEvaluation(history, 'agent-1');
+        history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+        expectSkip(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      });
+
+      test('when attempt 2 then passes, then the mission succeeds with attempts 2 and one previous agent', () => {
+        const history = created();
+        failEvaluation(history, 'agent-1');
+        history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+        const attempt = runNextAttempt(history, 'agent-2');
+        history.apply(decideComplete(history.mission, attempt, aResult()));
+        const mission = history.apply(decideEvaluate(history.mission, anEvaluation(attempt, true)));
+        expect(mission).toMatchObject<Partial<Mission>>({
+          status: 'succeeded',
+          attempts: 2,
+          assignedAgentId: 'agent-2',
+          previousAgentIds: ['agent-1'],
+          feedback: null,
+          version: 2 + 4 + 1 + 4,
+        });
+      });
+    });
+
+    test.each(['running', 'assigned'] as const)(
+      'given a %s attempt that failed to execute, when retried, then MissionQueued(retry) has no feedback',
+      (status) => {
+        const history = missionIn(status);
+        history.apply(decideFail(history.mission, 1, 'timeout'));
+        expect(eventsOf(decideRetry(history.mission, 1, MAX_ATTEMPTS))).toEqual([
+          { type: 'MissionQueued', data: { priorityScore: history.mission.priorityScore, reason: 'retry' } },
+        ]);
+        const mission = history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+        expect(mission).toMatchObject<Partial<Mission>>({ status: 'queued', previousAgentIds: ['agent-1'], feedback: null, lastError: 'timeout' });
+      },
+    );
+
+    test('given maxAttempts 3, when every attempt fails its evaluation, then agents 1..3 are recorded and the third failure dead-letters', () => {
+      const history = created();
+      for (const agent of ['agent-1', 'agent-2']) {
+        const attempt = failEvaluation(history, agent);
+        history.apply(decideRetry(history.mission, attempt, MAX_ATTEMPTS));
+        expect(history.mission.status).toBe('queued');
+      }
+      const attempt = failEvaluation(history, 'agent-3');
+      expect(attempt).toBe(3);
+      const lastError = anEvaluation(3, false).reason;
+      expect(eventsOf(decideRetry(history.mission, 3, MAX_ATTEMPTS))).toEqual([
+        { type: 'MissionDeadLettered', data: { reason: 'failed 3 of 3 attempts', attempts: 3, lastError } },
+      ]);
+      const mission = history.apply(decideRetry(history.mission, 3, MAX_ATTEMPTS));
+      expect(mission).toMatchObject<Partial<Mission>>({
+        status: 'dead_lettered',
+        attempts: 3,
+        lastError,
+        assignedAgentId: null,
+        previousAgentIds: ['agent-1', 'agent-2', 'agent-3'],
+      });
+    });
+
+    test('given maxAttempts 1, when the only attempt fails to execute, then it is dead-lettered with the execution error', () => {
+      const history = missionIn('running');
+      history.apply(decideFail(history.mission, 1, 'LLM timeout'));
+      expect(eventsOf(decideRetry(history.mission, 1, 1))).toEqual([
+        { type: 'MissionDeadLettered', data: { reason: 'failed 1 of 1 attempts', attempts: 1, lastError: 'LLM timeout' } },
+      ]);
+    });
+
+    test('given maxAttempts was lowered below the attempts used, when a failed attempt is retried, then it is dead-lettered', () => {
+      const history = created();
+      failEvaluation(history, 'agent-1');
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      failEvaluation(history, 'agent-2');
+      expect(eventsOf(decideRetry(history.mission, 2, 1))[0].type).toBe('MissionDeadLettered');
+    });
+
+    test('given a passed evaluation, when retry is asked, then it is skipped', () => {
+      expectSkip(decideRetry(missionIn('succeeded').mission, 1, MAX_ATTEMPTS));
+    });
+
+    test('given an attempt under evaluation with no verdict yet, when retry is asked, then it is skipped', () => {
+      expectSkip(decideRetry(missionIn('evaluating').mission, 1, MAX_ATTEMPTS));
+    });
+
+    test.each(['running', 'assigned'] as const)('given a %s first attempt that has not failed, when retry is asked, then it is skipped', (status) => {
+      expectSkip(decideRetry(missionIn(status).mission, 1, MAX_ATTEMPTS));
+    });
+
+    test('given attempt 1 failed, when retry is asked for attempt 2, then it is skipped as stale', () => {
+      const history = missionIn('running');
+      history.apply(decideFail(history.mission, 1, 'timeout'));
+      expectSkip(decideRetry(history.mission, 2, MAX_ATTEMPTS));
+    });
+
+    test.each(['queued', 'cancelled', 'dead_lettered'] as const)('given a %s mission, when retry is asked, then it is skipped', (status) => {
+      expectSkip(decideRetry(missionIn(status).mission, missionIn(status).mission.attempts, MAX_ATTEMPTS));
+    });
+
+    // lastError survives into the next attempt, so decideRetry takes a healthy attempt 2 for a failed one.
+    test('given attempt 1 failed and attempt 2 is running without failing, when retry is asked for attempt 2, then it is skipped', () => {
+      const history = created();
+      failEvaluation(history, 'agent-1');
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      runNextAttempt(history, 'agent-2');
+      expect(history.mission).toMatchObject({ status: 'running', attempts: 2 });
+      expectSkip(decideRetry(history.mission, 2, MAX_ATTEMPTS));
+    });
+  });
+
+  describe('decideCancel', () => {
+    test.each(['queued', 'assigned', 'running', 'evaluating'] as const)(
+      'given a %s mission, when cancelled, then MissionCancelled is appended and the mission ends cancelled',
+      (status) => {
+        const history = missionIn(status);
+        expect(eventsOf(decideCancel(history.mission, 'guest checked out'))).toEqual([
+          { type: 'MissionCancelled', data: { reason: 'guest checked out' } },
+        ]);
+        const mission = history.apply(decideCancel(history.mission, 'guest checked out'));
+        expect(mission.status).toBe('cancelled');
+        expect(mission.assignedAgentId).toBeNull();
+      },
+    );
+
+    test.each(['succeeded', 'cancelled'] as const)('given a terminal %s mission, when cancelled, then it is skipped', (status) => {
+      expectSkip(decideCancel(missionIn(status).mission, 'too late'));
+    });
+
+    // decideCancel only skips terminal statuses, but lifecycle.ts has no dead_lettered -> cancelled.
+    test('given a dead-lettered mission, when cancelled, then the decision is a skip or events that evolve accepts', () => {
+      const history = missionIn('dead_lettered');
+      const decision = decideCancel(history.mission, 'give up');
+      if (decision.kind === 'skip') return;
+      expect(() => history.append(decision.events)).not.toThrow();
+      expect(history.mission.status).toBe('cancelled');
+    });
+  });
+
+  describe('decideRequeue', () => {
+    test('given a dead-lettered mission, when requeued, then MissionRequeued keeps the score', () => {
+      const history = missionIn('dead_lettered');
+      expect(eventsOf(decideRequeue(history.mission, 'operator'))).toEqual([
+        { type: 'MissionRequeued', data: { reason: 'operator', priorityScore: history.mission.priorityScore } },
+      ]);
+    });
+
+    test('given a dead-lettered mission, when requeued and folded, then attempts reset to 0 and the next assignment is attempt 1', () => {
+      const history = created();
+      for (const agent of ['agent-1', 'agent-2', 'agent-3']) {
+        const attempt = runNextAttempt(history, agent);
+        history.apply(decideFail(history.mission, attempt, `boom ${attempt}`));
+        history.apply(decideRetry(history.mission, attempt, MAX_ATTEMPTS));
+      }
+      expect(history.mission).toMatchObject({ status: 'dead_lettered', attempts: 3 });
+      const mission = history.apply(decideRequeue(history.mission, 'operator'));
+      expect(mission).toMatchObject<Partial<Mission>>({ status: 'queued', attempts: 0, feedback: null, assignedAgentId: null });
+      expect(eventsOf(decideAssign(mission, 'agent-4'))).toEqual([{ type: 'MissionAssigned', data: { agentId: 'agent-4', attempt: 1 } }]);
+    });
+
+    test.each(VISIBLE_STATUSES.filter((s) => s !== 'dead_lettered'))('given a %s mission, when requeued, then it is skipped', (status) => {
+      expectSkip(decideRequeue(missionIn(status).mission, 'operator'));
+    });
+
+    describe('given maxAttempts 1, attempt 1 failed its evaluation, the mission was dead-lettered, requeued and attempt 1 ran again', () => {
+      function rerun(): MissionHistory {
+        const history = created();
+        failEvaluation(history, 'agent-1');
+        history.apply(decideRetry(history.mission, 1, 1));
+        expect(history.mission.status).toBe('dead_lettered');
+        history.apply(decideRequeue(history.mission, 'operator'));
+        const attempt = runNextAttempt(history, 'agent-2');
+        history.apply(decideComplete(history.mission, attempt, aResult()));
+        expect(history.mission).toMatchObject({ status: 'evaluating', attempts: 1 });
+        return history;
+      }
+
+      // The evaluation of the first round (attempt 1) is still on the mission after the requeue.
+      test('when the new attempt 1 is evaluated, then the evaluation is appended (not taken for a duplicate)', () => {
+        const history = rerun();
+        const decision = decideEvaluate(history.mission, anEvaluation(1, true));
+        expect(decision.kind).toBe('append');
+      });
+
+      test('when retry is asked before the new attempt 1 is evaluated, then it is skipped', () => {
+        expectSkip(decideRetry(rerun().mission, 1, 1));
+      });
+    });
+  });
+});

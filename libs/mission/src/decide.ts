@@ -1,0 +1,103 @@
+import { isTerminal } from './lifecycle';
+import { Evaluation, MissionResult, NewMissionEvent } from './mission-events';
+import { Mission } from './mission-state';
+import { DEFAULT_SKILLS } from './mission-type';
+import { MissionCreateDto } from './mission-create.dto';
+import { priorityScore } from './priority-score';
+
+/**
+ * What a command leads to: events to append, or nothing because the command was already applied
+ * or belongs to an attempt that is over (a redelivered message, a late result). Handlers ack a skip.
+ */
+export type Decision = { kind: 'append'; events: NewMissionEvent[] } | { kind: 'skip'; reason: string };
+
+const append = (...events: NewMissionEvent[]): Decision => ({ kind: 'append', events });
+const skip = (reason: string): Decision => ({ kind: 'skip', reason });
+
+export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEvent[] {
+  const requiredSkills = input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
+  return [
+    {
+      type: 'MissionCreated',
+      data: {
+        type: input.type,
+        title: input.title,
+        description: input.description,
+        priority: input.priority,
+        requiredSkills,
+        payload: input.payload,
+        ...(input.deadline ? { deadline: input.deadline } : {}),
+        ...(input.source ? { source: { system: input.source.system, model: input.source.model, recordId: input.source.recordId } } : {}),
+      },
+    },
+    { type: 'MissionQueued', data: { priorityScore: priorityScore(input, now), reason: 'created' } },
+  ];
+}
+
+export function decideAssign(mission: Mission, agentId: string): Decision {
+  if (mission.status !== 'queued') return skip(`mission is ${mission.status}, not queued`);
+  return append({ type: 'MissionAssigned', data: { agentId, attempt: mission.attempts + 1 } });
+}
+
+export function decideStart(mission: Mission, attempt: number): Decision {
+  if (mission.attempts !== attempt) return skip(`attempt ${attempt} is stale (current ${mission.attempts})`);
+  if (mission.status !== 'assigned') return skip(`attempt ${attempt} already started`);
+  return append({ type: 'MissionStarted', data: { agentId: mission.assignedAgentId ?? '', attempt } });
+}
+
+export function decideComplete(mission: Mission, attempt: number, result: MissionResult): Decision {
+  if (mission.attempts !== attempt || mission.status !== 'running' || mission.lastError !== null) {
+    return skip(`result of attempt ${attempt} is stale (mission ${mission.status}, attempt ${mission.attempts})`);
+  }
+  return append({ type: 'MissionCompleted', data: { agentId: mission.assignedAgentId ?? '', attempt, result } });
+}
+
+export function decideFail(mission: Mission, attempt: number, error: string): Decision {
+  if (mission.attempts !== attempt || (mission.status !== 'running' && mission.status !== 'assigned')) {
+    return skip(`failure of attempt ${attempt} is stale (mission ${mission.status}, attempt ${mission.attempts})`);
+  }
+  if (mission.lastError !== null) return skip(`failure of attempt ${attempt} already recorded`);
+  return append({ type: 'MissionFailed', data: { agentId: mission.assignedAgentId ?? '', attempt, error } });
+}
+
+export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decision {
+  if (mission.status !== 'evaluating' || mission.attempts !== evaluation.attempt) {
+    return skip(`evaluation of attempt ${evaluation.attempt} is stale (mission ${mission.status})`);
+  }
+  if (mission.evaluation?.attempt === evaluation.attempt) return skip(`attempt ${evaluation.attempt} already evaluated`);
+  return append({ type: 'MissionEvaluated', data: evaluation });
+}
+
+/**
+ * After a failed execution or a failed evaluation: queue another attempt, or dead-letter the
+ * mission once it has used `maxAttempts`.
+ */
+export function decideRetry(mission: Mission, attempt: number, maxAttempts: number): Decision {
+  const failedHere =
+    mission.attempts === attempt &&
+    ((mission.status === 'evaluating' && mission.evaluation?.attempt === attempt && !mission.evaluation.passed) ||
+      ((mission.status === 'running' || mission.status === 'assigned') && mission.lastError !== null));
+  if (!failedHere) return skip(`attempt ${attempt} needs no retry (mission ${mission.status}, attempt ${mission.attempts})`);
+  const lastError = mission.lastError ?? 'unknown failure';
+  if (mission.attempts >= maxAttempts) {
+    return append({
+      type: 'MissionDeadLettered',
+      data: { reason: `failed ${mission.attempts} of ${maxAttempts} attempts`, attempts: mission.attempts, lastError },
+    });
+  }
+  const feedback = mission.status === 'evaluating' ? mission.evaluation?.reason : undefined;
+  return append({
+    type: 'MissionQueued',
+    data: { priorityScore: mission.priorityScore, reason: 'retry', ...(feedback ? { feedback } : {}) },
+  });
+}
+
+export function decideCancel(mission: Mission, reason: string): Decision {
+  if (isTerminal(mission.status)) return skip(`mission is already ${mission.status}`);
+  return append({ type: 'MissionCancelled', data: { reason } });
+}
+
+export function decideRequeue(mission: Mission, reason: string): Decision {
+  if (mission.status !== 'dead_lettered') return skip(`mission is ${mission.status}, not dead_lettered`);
+  return append({ type: 'MissionRequeued', data: { reason, priorityScore: mission.priorityScore } });
+}

@@ -1,0 +1,100 @@
+import { assertTransition, IllegalTransitionError } from './lifecycle';
+import { MissionEvent } from './mission-events';
+import { Mission } from './mission-state';
+import { MissionStatus } from './mission-status';
+
+/** The state before any event. */
+export const initialState = (): Mission | null => null;
+
+/** Folds one event into the mission. Pure; throws IllegalTransitionError on an impossible history. */
+export function evolve(state: Mission | null, event: MissionEvent): Mission {
+  if (event.type === 'MissionCreated') {
+    if (state) throw new IllegalTransitionError(state.status, 'created');
+    const d = event.data;
+    return {
+      id: event.missionId,
+      type: d.type,
+      title: d.title,
+      description: d.description,
+      priority: d.priority,
+      priorityScore: 0,
+      requiredSkills: d.requiredSkills,
+      payload: d.payload,
+      ...(d.deadline ? { deadline: d.deadline } : {}),
+      ...(d.source ? { source: d.source } : {}),
+      status: 'created',
+      attempts: 0,
+      assignedAgentId: null,
+      previousAgentIds: [],
+      result: null,
+      evaluation: null,
+      feedback: null,
+      lastError: null,
+      correlationId: event.correlationId,
+      version: event.version,
+      createdAt: event.at,
+      updatedAt: event.at,
+    };
+  }
+  if (!state) throw new IllegalTransitionError(undefined, 'queued');
+  const next: Mission = { ...state, version: event.version, updatedAt: event.at };
+  switch (event.type) {
+    case 'MissionQueued':
+      return moveTo(next, 'queued', {
+        priorityScore: event.data.priorityScore,
+        feedback: event.data.feedback ?? state.feedback,
+        ...releaseAgent(state),
+      });
+    case 'MissionAssigned':
+      return moveTo(next, 'assigned', {
+        assignedAgentId: event.data.agentId,
+        attempts: event.data.attempt,
+        result: null,
+        evaluation: null,
+        lastError: null,
+      });
+    case 'MissionStarted':
+      return moveTo(next, 'running', {});
+    case 'MissionCompleted':
+      return moveTo(next, 'evaluating', { result: event.data.result });
+    case 'MissionFailed':
+      requireStatus(state, ['assigned', 'running'], 'queued');
+      return { ...next, lastError: event.data.error };
+    case 'MissionEvaluated':
+      requireStatus(state, ['evaluating'], 'succeeded');
+      if (event.data.passed) return moveTo(next, 'succeeded', { evaluation: event.data, feedback: null });
+      return { ...next, evaluation: event.data, lastError: event.data.reason };
+    case 'MissionDeadLettered':
+      return moveTo(next, 'dead_lettered', { lastError: event.data.lastError, ...releaseAgent(state) });
+    case 'MissionCancelled':
+      return moveTo(next, 'cancelled', releaseAgent(state));
+    case 'MissionRequeued':
+      return moveTo(next, 'queued', {
+        attempts: 0,
+        priorityScore: event.data.priorityScore,
+        feedback: null,
+        result: null,
+        evaluation: null,
+        lastError: null,
+      });
+  }
+}
+
+export function fold(events: readonly MissionEvent[]): Mission | null {
+  return events.reduce<Mission | null>(evolve, initialState());
+}
+
+function moveTo(state: Mission, to: MissionStatus, changes: Partial<Mission>): Mission {
+  assertTransition(state.status, to);
+  return { ...state, ...changes, status: to };
+}
+
+function requireStatus(state: Mission, allowed: readonly MissionStatus[], attempted: MissionStatus): void {
+  if (!allowed.includes(state.status)) throw new IllegalTransitionError(state.status, attempted);
+}
+
+/** The agent stops holding the mission; remembered so a retry can prefer another agent. */
+function releaseAgent(state: Mission): Partial<Mission> {
+  if (!state.assignedAgentId) return {};
+  return { assignedAgentId: null, previousAgentIds: [...state.previousAgentIds, state.assignedAgentId] };
+}

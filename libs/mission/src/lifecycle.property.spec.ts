@@ -1,0 +1,285 @@
+import * as fc from 'fast-check';
+import {
+  Decision,
+  decideAssign,
+  decideCancel,
+  decideComplete,
+  decideCreate,
+  decideEvaluate,
+  decideFail,
+  decideRequeue,
+  decideRetry,
+  decideStart,
+} from './decide';
+import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
+import { Mission } from './mission-state';
+import { MISSION_STATUSES } from './mission-status';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from './testing/envelope';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+
+/**
+ * A command as a handler would receive it; `delta` shifts the attempt it names (0 = current, ±1 = stale/future).
+ * `step` is the natural next command for whatever state the mission is in (so sequences reach deep states);
+ * `choice` picks between the branches (fail or complete, pass or fail, requeue or cancel).
+ */
+type Command =
+  | { kind: 'step'; choice: number }
+  | { kind: 'assign'; agent: number }
+  | { kind: 'start'; delta: number }
+  | { kind: 'complete'; delta: number }
+  | { kind: 'fail'; delta: number }
+  | { kind: 'evaluate'; passed: boolean; delta: number }
+  | { kind: 'retry'; delta: number }
+  | { kind: 'cancel' }
+  | { kind: 'requeue' };
+
+const delta = fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.constantFrom(-1, 1), weight: 1 });
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { arbitrary: fc.integer({ min: 0, max: 3 }).map((choice): Command => ({ kind: 'step', choice })), weight: 40 },
+  { arbitrary: fc.integer({ min: 1, max: 4 }).map((agent): Command => ({ kind: 'assign', agent })), weight: 4 },
+  { arbitrary: delta.map((d): Command => ({ kind: 'start', delta: d })), weight: 4 },
+  { arbitrary: delta.map((d): Command => ({ kind: 'complete', delta: d })), weight: 4 },
+  { arbitrary: delta.map((d): Command => ({ kind: 'fail', delta: d })), weight: 2 },
+  { arbitrary: fc.tuple(fc.boolean(), delta).map(([passed, d]): Command => ({ kind: 'evaluate', passed, delta: d })), weight: 4 },
+  { arbitrary: delta.map((d): Command => ({ kind: 'retry', delta: d })), weight: 4 },
+  { arbitrary: fc.constant<Command>({ kind: 'cancel' }), weight: 1 },
+  { arbitrary: fc.constant<Command>({ kind: 'requeue' }), weight: 2 },
+);
+
+const scenario = fc.record({
+  maxAttempts: fc.integer({ min: 1, max: 4 }),
+  commands: fc.array(command, { minLength: 1, maxLength: 60 }),
+});
+
+interface Scenario {
+  maxAttempts: number;
+  commands: Command[];
+}
+
+const assign1: Command = { kind: 'assign', agent: 1 };
+const start0: Command = { kind: 'start', delta: 0 };
+const complete0: Command = { kind: 'complete', delta: 0 };
+const fail0: Command = { kind: 'fail', delta: 0 };
+const retry0: Command = { kind: 'retry', delta: 0 };
+const evaluateFail0: Command = { kind: 'evaluate', passed: false, delta: 0 };
+
+/** Hand-written scenarios fast-check always runs before the random ones. */
+const EXAMPLES: Record<string, Scenario> = {
+  happy: { maxAttempts: 3, commands: [assign1, start0, complete0, { kind: 'evaluate', passed: true, delta: 0 }, { kind: 'cancel' }] },
+  retryThenDeadLetter: {
+    maxAttempts: 2,
+    commands: [assign1, start0, complete0, evaluateFail0, retry0, assign1, fail0, retry0, { kind: 'requeue' }, assign1],
+  },
+  cancelDeadLettered: { maxAttempts: 1, commands: [assign1, fail0, retry0, { kind: 'cancel' }] },
+  rerunAfterRequeue: {
+    maxAttempts: 1,
+    commands: [assign1, start0, complete0, evaluateFail0, retry0, { kind: 'requeue' }, assign1, start0, complete0],
+  },
+  secondAttemptAssigned: { maxAttempts: 2, commands: [assign1, fail0, retry0, assign1] },
+};
+const examples: [Scenario][] = Object.values(EXAMPLES).map((example) => [example]);
+
+function decide(history: MissionHistory, cmd: Command, maxAttempts: number): Decision {
+  const mission = history.mission;
+  switch (cmd.kind) {
+    case 'step':
+      return decide(history, nextStep(history, cmd.choice), maxAttempts);
+    case 'assign':
+      return decideAssign(mission, `agent-${cmd.agent}`);
+    case 'start':
+      return decideStart(mission, mission.attempts + cmd.delta);
+    case 'complete':
+      return decideComplete(mission, mission.attempts + cmd.delta, aResult());
+    case 'fail':
+      return decideFail(mission, mission.attempts + cmd.delta, 'execution failed');
+    case 'evaluate':
+      return decideEvaluate(mission, anEvaluation(mission.attempts + cmd.delta, cmd.passed));
+    case 'retry':
+      return decideRetry(mission, mission.attempts + cmd.delta, maxAttempts);
+    case 'cancel':
+      return decideCancel(mission, 'cancelled by test');
+    case 'requeue':
+      return decideRequeue(mission, 'requeued by test');
+  }
+}
+
+function nextStep(history: MissionHistory, choice: number): Command {
+  const mission = history.mission;
+  const last = history.events[history.events.length - 1];
+  const failedHere =
+    last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
+  if (failedHere) return { kind: 'retry', delta: 0 };
+  switch (mission.status) {
+    case 'created':
+    case 'queued':
+      return { kind: 'assign', agent: choice + 1 };
+    case 'assigned':
+      return choice === 0 ? { kind: 'fail', delta: 0 } : { kind: 'start', delta: 0 };
+    case 'running':
+      return choice <= 1 ? { kind: 'complete', delta: 0 } : { kind: 'fail', delta: 0 };
+    case 'evaluating':
+      return { kind: 'evaluate', passed: choice === 0, delta: 0 };
+    case 'dead_lettered':
+      return choice <= 2 ? { kind: 'requeue' } : { kind: 'cancel' };
+    case 'succeeded':
+    case 'cancelled':
+      return { kind: 'cancel' };
+  }
+}
+
+function newMission(): MissionHistory {
+  const history = new MissionHistory();
+  history.append(decideCreate(aCreateInput(), NOW));
+  return history;
+}
+
+/** What the store would do when evolve rejects a decided event: keep nothing. Returns the error, if any. */
+function tryAppend(history: MissionHistory, decision: Decision): IllegalTransitionError | undefined {
+  if (decision.kind === 'skip') return undefined;
+  try {
+    history.append(decision.events);
+    return undefined;
+  } catch (error) {
+    if (error instanceof IllegalTransitionError) return error;
+    throw error;
+  }
+}
+
+describe('mission lifecycle properties (random command sequences through decide + evolve)', () => {
+  test('given any command sequence, when every decision is folded, then evolve never rejects an event decide produced', () => {
+    fc.assert(
+      fc.property(scenario, ({ maxAttempts, commands }) => {
+        const history = newMission();
+        for (const cmd of commands) {
+          const before = history.mission.status;
+          const error = tryAppend(history, decide(history, cmd, maxAttempts));
+          if (error) throw new Error(`decide produced an event evolve rejects: ${cmd.kind} on a ${before} mission -> ${error.message}`);
+        }
+      }),
+      { numRuns: 1000, examples },
+    );
+  });
+
+  test('given any command sequence, when applied, then status, versions, attempts and terminal states stay consistent', () => {
+    fc.assert(
+      fc.property(scenario, ({ maxAttempts, commands }) => {
+        const history = newMission();
+        for (const cmd of commands) {
+          const before = history.mission;
+          const decision = decide(history, cmd, maxAttempts);
+
+          if (isTerminal(before.status)) {
+            // A terminal mission never changes again.
+            expect(decision.kind).toBe('skip');
+            expect(history.mission).toBe(before);
+            continue;
+          }
+
+          tryAppend(history, decision);
+          const after = history.mission;
+
+          // Never an illegal state.
+          expect(MISSION_STATUSES).toContain(after.status);
+          expect(after.status).not.toBe('created');
+          if (after.status !== before.status) expect(canTransition(before.status, after.status)).toBe(true);
+
+          // Versions contiguous from 1; the mission's version is the last one.
+          const versions = history.events.map((e) => e.version);
+          expect(versions).toEqual(versions.map((_, i) => i + 1));
+          expect(after.version).toBe(history.events.length);
+          expect(after.createdAt).toBe(history.events[0].at);
+          expect(after.updatedAt).toBe(history.events[history.events.length - 1].at);
+
+          // Attempts within 0..maxAttempts; an assignment is always the next attempt.
+          expect(after.attempts).toBeGreaterThanOrEqual(0);
+          expect(after.attempts).toBeLessThanOrEqual(maxAttempts);
+          if (decision.kind === 'append' && decision.events[0].type === 'MissionAssigned') {
+            expect(before.status).toBe('queued');
+            expect(after.attempts).toBe(before.attempts + 1);
+          }
+
+          // Dead-lettering happens only once maxAttempts were used.
+          if (after.status === 'dead_lettered' && before.status !== 'dead_lettered') {
+            expect(after.attempts).toBe(maxAttempts);
+          }
+
+          // Skips change nothing.
+          if (decision.kind === 'skip') expect(after).toBe(before);
+        }
+
+        // A dead-lettered mission always records exactly maxAttempts.
+        for (const event of history.events) {
+          if (event.type === 'MissionDeadLettered') expect(event.data.attempts).toBe(maxAttempts);
+          if (event.type === 'MissionAssigned') expect(event.data.attempt).toBeLessThanOrEqual(maxAttempts);
+        }
+      }),
+      { numRuns: 500, examples },
+    );
+  });
+
+  /** Runs the commands and calls `probe` after each one with the mission and a model of its current attempt. */
+  function runWithModel(
+    maxAttempts: number,
+    commands: readonly Command[],
+    probe: (mission: Mission, model: { failed: boolean; evaluated: boolean }) => void,
+  ): void {
+    const history = newMission();
+    // Model of the current attempt, kept from the events the test appended.
+    const model = { failed: false, evaluated: false };
+    for (const cmd of commands) {
+      const seen = history.events.length;
+      tryAppend(history, decide(history, cmd, maxAttempts));
+      for (const event of history.events.slice(seen)) {
+        if (event.type === 'MissionAssigned') {
+          model.failed = false;
+          model.evaluated = false;
+        }
+        if (event.type === 'MissionFailed') model.failed = true;
+        // A result that arrives after a recorded failure puts the attempt under evaluation again.
+        if (event.type === 'MissionCompleted') model.failed = false;
+        if (event.type === 'MissionEvaluated') {
+          model.evaluated = true;
+          if (!event.data.passed) model.failed = true;
+        }
+      }
+      probe(history.mission, model);
+    }
+  }
+
+  test('given any command sequence, when a completed attempt has no verdict yet, then its evaluation is accepted', () => {
+    fc.assert(
+      fc.property(scenario, ({ maxAttempts, commands }) => {
+        runWithModel(maxAttempts, commands, (mission, { evaluated }) => {
+          if (mission.status !== 'evaluating' || evaluated) return;
+          const probe = decideEvaluate(mission, anEvaluation(mission.attempts, true));
+          expect({ status: mission.status, attempt: mission.attempts, decision: probe.kind }).toEqual({
+            status: 'evaluating',
+            attempt: mission.attempts,
+            decision: 'append',
+          });
+        });
+      }),
+      { numRuns: 1000, examples },
+    );
+  });
+
+  test('given any command sequence, when retry of the current attempt is asked, then it is decided exactly when that attempt failed', () => {
+    fc.assert(
+      fc.property(scenario, ({ maxAttempts, commands }) => {
+        runWithModel(maxAttempts, commands, (mission, { failed }) => {
+          const live = mission.status === 'assigned' || mission.status === 'running' || mission.status === 'evaluating';
+          const retry = decideRetry(mission, mission.attempts, maxAttempts);
+          expect({ status: mission.status, attempt: mission.attempts, failed, retry: retry.kind }).toEqual({
+            status: mission.status,
+            attempt: mission.attempts,
+            failed,
+            retry: live && failed ? 'append' : 'skip',
+          });
+        });
+      }),
+      { numRuns: 1000, examples },
+    );
+  });
+});

@@ -1,0 +1,36 @@
+import { MissionStatus } from './mission-status';
+
+/** Every legal status change. Anything not listed here is an IllegalTransitionError. */
+const NEXT: Readonly<Record<MissionStatus, readonly MissionStatus[]>> = {
+  created: ['queued'],
+  queued: ['assigned', 'cancelled', 'dead_lettered'],
+  assigned: ['running', 'queued', 'cancelled', 'dead_lettered'],
+  running: ['evaluating', 'queued', 'cancelled', 'dead_lettered'],
+  evaluating: ['succeeded', 'queued', 'cancelled', 'dead_lettered'],
+  dead_lettered: ['queued', 'cancelled'],
+  succeeded: [],
+  cancelled: [],
+};
+
+export class IllegalTransitionError extends Error {
+  readonly code = 'ILLEGAL_TRANSITION';
+  constructor(
+    readonly from: MissionStatus | undefined,
+    readonly to: MissionStatus,
+  ) {
+    super(`illegal mission transition ${from ?? '(none)'} -> ${to}`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export function canTransition(from: MissionStatus, to: MissionStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function assertTransition(from: MissionStatus, to: MissionStatus): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
+}
+
+export function isTerminal(status: MissionStatus): boolean {
+  return NEXT[status].length === 0;
+}

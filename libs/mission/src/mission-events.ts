@@ -1,0 +1,92 @@
+import { MissionType, PriorityLevel } from './mission-type';
+
+export interface MissionSource {
+  system: string;
+  model: string;
+  recordId: number;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface MissionResult {
+  output: Record<string, unknown>;
+  model: string;
+  latencyMs: number;
+  usage: TokenUsage;
+}
+
+export interface CriterionScore {
+  criterion: string;
+  weight: number;
+  score: number;
+}
+
+export interface Evaluation {
+  attempt: number;
+  score: number;
+  passed: boolean;
+  criteria: CriterionScore[];
+  reason: string;
+  rubricVersion: string;
+  judge: string;
+}
+
+export interface MissionEventData {
+  MissionCreated: {
+    type: MissionType;
+    title: string;
+    description: string;
+    priority: PriorityLevel;
+    requiredSkills: string[];
+    payload: Record<string, unknown>;
+    deadline?: string;
+    source?: MissionSource;
+  };
+  MissionQueued: { priorityScore: number; reason: 'created' | 'retry'; feedback?: string };
+  MissionAssigned: { agentId: string; attempt: number };
+  MissionStarted: { agentId: string; attempt: number };
+  MissionCompleted: { agentId: string; attempt: number; result: MissionResult };
+  MissionFailed: { agentId: string; attempt: number; error: string };
+  MissionEvaluated: Evaluation;
+  MissionDeadLettered: { reason: string; attempts: number; lastError: string };
+  MissionCancelled: { reason: string };
+  MissionRequeued: { reason: string; priorityScore: number };
+}
+
+export type MissionEventType = keyof MissionEventData;
+export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
+  'MissionCreated',
+  'MissionQueued',
+  'MissionAssigned',
+  'MissionStarted',
+  'MissionCompleted',
+  'MissionFailed',
+  'MissionEvaluated',
+  'MissionDeadLettered',
+  'MissionCancelled',
+  'MissionRequeued',
+];
+
+export const CURRENT_SCHEMA_VERSION = 1;
+
+/** The envelope every event in the log carries. */
+export interface EventEnvelope<T extends MissionEventType = MissionEventType> {
+  eventId: string;
+  type: T;
+  missionId: string;
+  version: number;
+  at: string;
+  actor: string;
+  correlationId: string;
+  causationId: string;
+  schemaVersion: number;
+  data: MissionEventData[T];
+}
+
+export type MissionEvent = { [T in MissionEventType]: EventEnvelope<T> }[MissionEventType];
+
+/** An event as a decision produces it, before the store gives it an envelope. */
+export type NewMissionEvent = { [T in MissionEventType]: { type: T; data: MissionEventData[T] } }[MissionEventType];

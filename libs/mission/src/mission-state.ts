@@ -1,0 +1,31 @@
+import { MissionStatus } from './mission-status';
+import { Evaluation, MissionResult, MissionSource } from './mission-events';
+import { MissionType, PriorityLevel } from './mission-type';
+
+/** A mission as projected from its events: what the API returns and what messages carry. */
+export interface Mission {
+  id: string;
+  type: MissionType;
+  title: string;
+  description: string;
+  priority: PriorityLevel;
+  priorityScore: number;
+  requiredSkills: string[];
+  payload: Record<string, unknown>;
+  deadline?: string;
+  source?: MissionSource;
+  status: MissionStatus;
+  attempts: number;
+  assignedAgentId: string | null;
+  /** Agents that held earlier attempts, oldest first. */
+  previousAgentIds: string[];
+  result: MissionResult | null;
+  evaluation: Evaluation | null;
+  /** What the evaluator asked the next attempt to do better. */
+  feedback: string | null;
+  lastError: string | null;
+  correlationId: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -1,0 +1,47 @@
+import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
+import Redis from 'ioredis';
+import { encodeMessage } from './stream-message';
+
+export interface RedisStreamsClientOptions {
+  connect: () => Redis;
+  /** The stream of the service this client talks to. */
+  stream: string;
+}
+
+/**
+ * Emits events onto one service's stream (`client.emit(pattern, data)`). Streams carry events
+ * only: request/response would need a reply channel per caller, and no flow here waits on one.
+ */
+export class RedisStreamsClient extends ClientProxy {
+  private redis: Redis | null = null;
+
+  constructor(private readonly options: RedisStreamsClientOptions) {
+    super();
+  }
+
+  async connect(): Promise<Redis> {
+    this.redis ??= this.options.connect();
+    return this.redis;
+  }
+
+  async close(): Promise<void> {
+    const redis = this.redis;
+    this.redis = null;
+    if (redis) await redis.quit().catch(() => undefined);
+  }
+
+  unwrap<T>(): T {
+    return this.redis as T;
+  }
+
+  protected async dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
+    const redis = await this.connect();
+    const pattern = typeof packet.pattern === 'string' ? packet.pattern : JSON.stringify(packet.pattern);
+    return (await redis.xadd(this.options.stream, '*', ...encodeMessage(pattern, packet.data))) as T;
+  }
+
+  protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {
+    callback({ err: new Error('request/response is not supported over Redis Streams: use emit()'), isDisposed: true });
+    return () => undefined;
+  }
+}

@@ -1,0 +1,16 @@
+import { BaseRpcContext } from '@nestjs/microservices';
+
+type ContextArgs = [stream: string, messageId: string, deliveries: number];
+
+export class RedisStreamsContext extends BaseRpcContext<ContextArgs> {
+  getStream(): string {
+    return this.args[0];
+  }
+  getMessageId(): string {
+    return this.args[1];
+  }
+  /** 1 on the first delivery; higher when the message was reclaimed after a failure or a crash. */
+  getDeliveries(): number {
+    return this.args[2];
+  }
+}

@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { findOnPath, pingRedis, redactUrl, resolveRedis, ResolvedRedis, ResolveRedisOptions } from './embedded-redis';
+
+/** Checked synchronously so the local-Redis test can be skipped (not failed) on machines without one. */
+function localRedisAnswers(): boolean {
+  const probe = `
+    const s = require('node:net').createConnection({ host: '127.0.0.1', port: 6379 });
+    const t = setTimeout(() => process.exit(1), 500);
+    s.on('connect', () => s.write('PING\\r\\n'));
+    s.on('data', (d) => process.exit(String(d).startsWith('+PONG') ? 0 : 1));
+    s.on('error', () => process.exit(1));`;
+  return spawnSync(process.execPath, ['-e', probe], { timeout: 2_000 }).status === 0;
+}
+
+const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
+
+describe('resolveRedis', () => {
+  let dataDir: string;
+  let lines: string[];
+  const started: ResolvedRedis[] = [];
+
+  const base = (): ResolveRedisOptions => ({ dataDir, log: (line) => lines.push(line), env: {} });
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'embedded-redis-spec-'));
+    lines = [];
+  });
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((redis) => redis.stop()));
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('uses REDIS_URL when set, without probing anything', async () => {
+    const ping = jest.fn(async () => true);
+    const which = jest.fn(async () => '/usr/bin/redis-server');
+    const redis = await resolveRedis({ ...base(), env: { REDIS_URL: 'redis://:secret@127.0.0.1:6390/2' }, ping, which });
+
+    expect(redis).toMatchObject({ url: 'redis://:secret@127.0.0.1:6390/2', origin: 'env' });
+    expect(ping).not.toHaveBeenCalled();
+    expect(which).not.toHaveBeenCalled();
+    expect(lines.join('\n')).not.toContain('secret');
+    await expect(redis.stop()).resolves.toBeUndefined();
+  });
+
+  (localRedisAnswers() ? it : it.skip)('finds the Redis running on 127.0.0.1:6379', async () => {
+    const which = jest.fn(async () => undefined);
+    const redis = await resolveRedis({ ...base(), which });
+
+    expect(redis).toMatchObject({ url: 'redis://127.0.0.1:6379', origin: 'local' });
+    expect(which).not.toHaveBeenCalled();
+    await redis.stop();
+    await expect(pingRedis('127.0.0.1', 6379, 500)).resolves.toBe(true);
+  });
+
+  it('prefers local 6379 over starting a server when it answers', async () => {
+    const ping = jest.fn(async (host: string, port: number) => host === '127.0.0.1' && port === 6379);
+    const redis = await resolveRedis({ ...base(), ping, which: async () => undefined });
+
+    expect(redis.origin).toBe('local');
+    expect(ping).toHaveBeenCalledWith('127.0.0.1', 6379, 500);
+  });
+
+  (hasRedisServer ? it : it.skip)('starts a private redis-server when told to skip local, and stop() really stops it', async () => {
+    const redis = await resolveRedis({ ...base(), preferLocal: false });
+    started.push(redis);
+
+    expect(redis.origin).toBe('private');
+    const { hostname, port } = new URL(redis.url);
+    expect(hostname).toBe('127.0.0.1');
+    expect(Number(port)).not.toBe(6379);
+    await expect(pingRedis(hostname, Number(port), 500)).resolves.toBe(true);
+    expect(existsSync(path.join(dataDir, 'redis', 'appendonlydir'))).toBe(true);
+
+    await redis.stop();
+    await expect(pingRedis(hostname, Number(port), 500)).resolves.toBe(false);
+    await expect(redis.stop()).resolves.toBeUndefined();
+  });
+
+  it('fails with a clear message when no binary exists and installing is not allowed', async () => {
+    const install = jest.fn(async () => undefined);
+    const attempt = resolveRedis({
+      ...base(),
+      allowInstall: false,
+      ping: async () => false,
+      which: async () => undefined,
+      canInstall: () => true,
+      install,
+    });
+
+    await expect(attempt).rejects.toThrow(/REDIS_URL.*127\.0\.0\.1:6379.*install redis-server/s);
+    expect(install).not.toHaveBeenCalled();
+  });
+
+  it('fails with a clear message when no binary exists and this is not root on Debian', async () => {
+    const install = jest.fn(async () => undefined);
+    const attempt = resolveRedis({ ...base(), ping: async () => false, which: async () => undefined, canInstall: () => false, install });
+
+    await expect(attempt).rejects.toThrow(/needs root on Debian.*REDIS_URL/s);
+    expect(install).not.toHaveBeenCalled();
+  });
+
+  (hasRedisServer ? it : it.skip)('installs redis-server when missing and allowed, then starts it', async () => {
+    const realBinary = await findOnPath('redis-server');
+    let installed = false;
+    const install = jest.fn(async () => {
+      installed = true;
+    });
+    const redis = await resolveRedis({
+      ...base(),
+      preferLocal: false,
+      which: async () => (installed ? realBinary : undefined),
+      canInstall: () => true,
+      install,
+    });
+    started.push(redis);
+
+    expect(install).toHaveBeenCalledTimes(1);
+    expect(redis.origin).toBe('private');
+    expect(lines.join('\n')).toMatch(/installing Debian's redis-server package/);
+  });
+
+  it('fails clearly when the install leaves no redis-server on PATH', async () => {
+    const install = jest.fn(async () => undefined);
+    const attempt = resolveRedis({ ...base(), ping: async () => false, which: async () => undefined, canInstall: () => true, install });
+
+    await expect(attempt).rejects.toThrow(/still not on PATH/);
+    expect(install).toHaveBeenCalledTimes(1);
+  });
+
+  it('reports the log tail when the private server cannot start', async () => {
+    // A "binary" that prints like redis-server and exits stands in for a broken install.
+    const fake = path.join(dataDir, 'fake-redis-server');
+    await writeFile(fake, '#!/bin/sh\necho "FATAL CONFIG FILE ERROR (pretend)"\nexit 1\n', { mode: 0o755 });
+    const attempt = resolveRedis({ ...base(), preferLocal: false, which: async () => fake });
+
+    await expect(attempt).rejects.toThrow(/exited \(code 1.*FATAL CONFIG FILE ERROR \(pretend\)/s);
+  });
+});
+
+describe('helpers', () => {
+  it('redactUrl hides passwords only', () => {
+    expect(redactUrl('redis://user:pw@127.0.0.1:6379/0')).toBe('redis://user:***@127.0.0.1:6379/0');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('findOnPath finds executables and ignores missing ones', async () => {
+    await expect(findOnPath('sh', '/nonexistent:/bin:/usr/bin')).resolves.toMatch(/\/sh$/);
+    await expect(findOnPath('definitely-not-a-binary-xyz', '/bin:/usr/bin')).resolves.toBeUndefined();
+  });
+
+  it('pingRedis says no, quickly, to a closed port', async () => {
+    const started = Date.now();
+    await expect(pingRedis('127.0.0.1', 1, 500)).resolves.toBe(false);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});

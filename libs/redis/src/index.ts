@@ -1,0 +1,3 @@
+export * from './redis-connection';
+export * from './lua-script';
+export * from './embedded-redis';

@@ -1,0 +1,194 @@
+import Redis from 'ioredis';
+import { RedisStreamsClient, RedisStreamsServer, RedisStreamsServerOptions } from '@app/redis-streams';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+
+describe('Redis Streams transport (real Redis)', () => {
+  const prefix = testKeyPrefix('transport');
+  const stream = `${prefix}{t}:stream`;
+  const poison = `${prefix}{t}:poison`;
+  const admin = new Redis(redisUrl());
+  const servers: RedisStreamsServer[] = [];
+  let client: RedisStreamsClient;
+
+  function server(overrides: Partial<RedisStreamsServerOptions> = {}): RedisStreamsServer {
+    const instance = new RedisStreamsServer({
+      connect: () => new Redis(redisUrl(), { maxRetriesPerRequest: null }),
+      stream,
+      group: 'workers',
+      consumer: `consumer-${servers.length + 1}`,
+      poisonStream: poison,
+      batchSize: 50,
+      blockMs: 100,
+      claimIdleMs: 200,
+      maxDeliveries: 3,
+      ...overrides,
+    });
+    servers.push(instance);
+    return instance;
+  }
+
+  const listen = (instance: RedisStreamsServer) =>
+    new Promise<void>((resolve, reject) => instance.listen((error?: unknown) => (error ? reject(error) : resolve())));
+  const pending = async () => ((await admin.xpending(stream, 'workers')) as [number])[0];
+  const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => fieldMap(fields));
+
+  beforeEach(async () => {
+    client = new RedisStreamsClient({ connect: () => new Redis(redisUrl()), stream });
+  });
+
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    await client.close();
+    await deleteKeysByPrefix(admin, prefix);
+  });
+
+  afterAll(async () => {
+    await admin.quit();
+  });
+
+  it('given a handler that succeeds, when events are emitted, then each is handled once and acked', async () => {
+    const seen: number[] = [];
+    const s = server();
+    s.addHandler('work.done', async (data: { n: number }) => void seen.push(data.n), true);
+    await listen(s);
+    for (let n = 0; n < 100; n++) await client.emit('work.done', { n }).toPromise();
+    await waitFor(async () => seen.length === 100 && (await pending()) === 0, { timeoutMs: 10_000, what: '100 handled and acked' });
+    expect([...seen].sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
+  });
+
+  it('given a handler that throws twice, then the message stays pending, is reclaimed and succeeds on the third delivery', async () => {
+    const deliveries: number[] = [];
+    const s = server();
+    s.addHandler(
+      'flaky',
+      async (_data: unknown, ctx: { getDeliveries(): number }) => {
+        deliveries.push(ctx.getDeliveries());
+        if (deliveries.length < 3) throw new Error('transient');
+      },
+      true,
+    );
+    await listen(s);
+    await client.emit('flaky', { x: 1 }).toPromise();
+    await waitFor(async () => deliveries.length === 3 && (await pending()) === 0, { timeoutMs: 10_000, what: 'third delivery acked' });
+    expect(deliveries).toEqual([1, 2, 3]);
+    expect(await poisonEntries()).toEqual([]);
+  });
+
+  it('given a handler that always throws, then after maxDeliveries the message moves to the poison stream with its error', async () => {
+    let calls = 0;
+    const s = server();
+    s.addHandler('doomed', async () => {
+      calls += 1;
+      throw new Error('database on fire');
+    }, true);
+    await listen(s);
+    await client.emit('doomed', { id: 'x' }).toPromise();
+    const [entry] = await waitFor(async () => {
+      const entries = await poisonEntries();
+      return entries.length === 1 && (await pending()) === 0 ? entries : null;
+    }, { timeoutMs: 10_000, what: 'message poisoned' });
+    expect(calls).toBe(3);
+    expect(entry.reason).toBe('Error: database on fire');
+    expect(entry.pattern).toBe('doomed');
+    expect(JSON.parse(entry.data)).toEqual({ id: 'x' });
+    expect(entry.deliveries).toBe('3');
+  });
+
+  it('given garbage and unknown patterns, then they are poisoned at once and the consumer keeps working', async () => {
+    const seen: string[] = [];
+    const s = server();
+    s.addHandler('ok', async (data: { v: string }) => void seen.push(data.v), true);
+    await listen(s);
+    await admin.xadd(stream, '*', 'garbage', 'yes');
+    await admin.xadd(stream, '*', 'pattern', 'ok', 'data', '{not json');
+    await admin.xadd(stream, '*', 'pattern', 'nobody.listens', 'data', '{}');
+    await client.emit('ok', { v: 'after' }).toPromise();
+    const entries = await waitFor(async () => {
+      const found = await poisonEntries();
+      return found.length === 3 && seen.length === 1 ? found : null;
+    }, { timeoutMs: 10_000, what: 'three poisoned, one handled' });
+    expect(entries.map((e) => e.reason)).toEqual([
+      'MalformedMessageError: message has no pattern field',
+      'MalformedMessageError: data is not JSON (9 bytes)',
+      'PermanentMessageError: no handler for pattern "nobody.listens"',
+    ]);
+    expect(entries.every((e) => e.deliveries === '1')).toBe(true);
+    expect(seen).toEqual(['after']);
+  });
+
+  it('given a consumer that died holding messages, then another instance reclaims and handles them', async () => {
+    let releaseDead: () => void = () => undefined;
+    const dead = server({ consumer: 'dead' });
+    dead.addHandler('job', () => new Promise<void>((resolve) => (releaseDead = resolve)), true);
+    await listen(dead);
+    await client.emit('job', { n: 1 }).toPromise();
+    await waitFor(async () => (await pending()) === 1 && dead.busy === 1, { timeoutMs: 5_000, what: 'dead consumer holds the message' });
+    // The "dead" instance stops touching its message, like a killed process would.
+    const liveness = dead as unknown as { running: boolean };
+    liveness.running = false;
+    const handled: number[] = [];
+    const alive = server({ consumer: 'alive' });
+    alive.addHandler('job', async (data: { n: number }) => void handled.push(data.n), true);
+    await listen(alive);
+    await waitFor(async () => handled.length === 1 && (await pending()) === 0, { timeoutMs: 10_000, what: 'reclaimed and acked' });
+    expect(handled).toEqual([1]);
+    liveness.running = true;
+    releaseDead();
+  });
+
+  it('given a slow handler on a live consumer, then its message is not reclaimed while it runs', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const s = server({ consumer: 'slow' });
+    s.addHandler('slow', () => {
+      calls += 1;
+      return new Promise<void>((resolve) => (release = resolve));
+    }, true);
+    const other = server({ consumer: 'other' });
+    other.addHandler('slow', async () => void (calls += 1), true);
+    await listen(s);
+    await client.emit('slow', {}).toPromise();
+    await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'slow handler running' });
+    await listen(other);
+    // Several reclaim rounds (claimIdleMs 200) pass while the handler is still running.
+    await waitFor(async () => {
+      const [row] = (await admin.xpending(stream, 'workers', '-', '+', 10)) as [string, string, number, number][];
+      return row && row[3] === 1 && Date.now() ? row : null;
+    }, { timeoutMs: 2_000, what: 'message pending once' });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(calls).toBe(1);
+    release();
+    await waitFor(async () => (await pending()) === 0, { timeoutMs: 5_000, what: 'acked' });
+    expect(calls).toBe(1);
+  });
+
+  it('given the consumer group was deleted (a Redis restart), then the server recreates it and goes on', async () => {
+    const seen: number[] = [];
+    const s = server();
+    s.addHandler('after.restart', async (data: { n: number }) => void seen.push(data.n), true);
+    await listen(s);
+    await admin.xgroup('DESTROY', stream, 'workers');
+    await client.emit('after.restart', { n: 7 }).toPromise();
+    await waitFor(async () => seen.includes(7), { timeoutMs: 10_000, what: 'handled after NOGROUP' });
+  });
+
+  it('given handlers in flight, when the server closes, then it waits for them and acks their messages', async () => {
+    let release: () => void = () => undefined;
+    const s = server();
+    s.addHandler('long', () => new Promise<void>((resolve) => (release = resolve)), true);
+    await listen(s);
+    await client.emit('long', {}).toPromise();
+    await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'handler running' });
+    const closed = s.close();
+    release();
+    await closed;
+    servers.splice(servers.indexOf(s), 1);
+    expect(await pending()).toBe(0);
+  });
+});
+
+function fieldMap(fields: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i += 2) map[fields[i]] = fields[i + 1];
+  return map;
+}
