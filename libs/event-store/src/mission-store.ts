@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { LuaScript } from '@app/redis';
-import { CURRENT_SCHEMA_VERSION, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
-import { AppendCode, AppendResult } from './append-result';
+import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
+import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout } from './key-layout';
 import { upcast } from './upcast';
@@ -17,6 +17,18 @@ export interface AppendContext {
   causationId?: string;
   now?: Date;
 }
+
+export type EffectsOf = Effect[] | ((next: Mission, appended: MissionEvent[]) => Effect[]);
+
+export type TransitionOutcome =
+  | { kind: 'appended'; mission: Mission; events: MissionEvent[] }
+  | { kind: 'skipped'; reason: string; mission: Mission }
+  | { kind: 'not_found' }
+  | { kind: 'lease_lost' }
+  | { kind: 'agent_full'; agentId: string };
+
+/** Concurrent writers to one mission are rare; a few reloads settle them. */
+const MAX_CONFLICT_RETRIES = 5;
 
 const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events');
 
@@ -56,7 +68,7 @@ export class MissionStore {
     mission: Mission | null,
     events: readonly NewMissionEvent[],
     context: AppendContext,
-    effects: Effect[] | ((next: Mission, appended: MissionEvent[]) => Effect[]) = [],
+    effects: EffectsOf = [],
   ): Promise<AppendResult> {
     const now = context.now ?? new Date();
     const expectedVersion = mission?.version ?? 0;
@@ -118,6 +130,39 @@ export class MissionStore {
         return { code: AppendCode.AgentFull, agentId: detail };
     }
     throw new Error(`append-mission-events returned unknown code ${code}`);
+  }
+
+  /**
+   * Runs a command against a mission: decide on the given state, append at its version; on a
+   * version conflict reload and decide again. A message usually carries the state it was sent
+   * with, so the common case is one round trip.
+   */
+  async transition(
+    start: Mission | string,
+    decide: (mission: Mission) => Decision,
+    context: AppendContext,
+    effects: EffectsOf = [],
+  ): Promise<TransitionOutcome> {
+    let mission = typeof start === 'string' ? await this.load(start) : start;
+    for (let attempt = 0; ; attempt++) {
+      if (!mission) return { kind: 'not_found' };
+      const decision = decide(mission);
+      if (decision.kind === 'skip') return { kind: 'skipped', reason: decision.reason, mission };
+      const result = await this.append(mission.id, mission, decision.events, context, effects);
+      switch (result.code) {
+        case AppendCode.Ok:
+          return { kind: 'appended', mission: result.mission, events: result.events };
+        case AppendCode.LeaseLost:
+          return { kind: 'lease_lost' };
+        case AppendCode.AgentFull:
+          return { kind: 'agent_full', agentId: result.agentId };
+        case AppendCode.Duplicate:
+          throw new Error(`unexpected duplicate while changing mission ${mission.id}`);
+        case AppendCode.VersionConflict:
+          if (attempt >= MAX_CONFLICT_RETRIES) throw new VersionConflictError(mission.id, mission.version, result.currentVersion);
+          mission = await this.load(mission.id);
+      }
+    }
   }
 
   private encodeEffect(effect: Effect, keyIndex: (key: string) => number): (string | number)[] {

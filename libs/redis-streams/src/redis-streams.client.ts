@@ -1,3 +1,4 @@
+import { OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { encodeMessage } from './stream-message';
@@ -12,7 +13,7 @@ export interface RedisStreamsClientOptions {
  * Emits events onto one service's stream (`client.emit(pattern, data)`). Streams carry events
  * only: request/response would need a reply channel per caller, and no flow here waits on one.
  */
-export class RedisStreamsClient extends ClientProxy {
+export class RedisStreamsClient extends ClientProxy implements OnApplicationShutdown {
   private redis: Redis | null = null;
 
   constructor(private readonly options: RedisStreamsClientOptions) {
@@ -28,6 +29,10 @@ export class RedisStreamsClient extends ClientProxy {
     const redis = this.redis;
     this.redis = null;
     if (redis) await redis.quit().catch(() => undefined);
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
   }
 
   unwrap<T>(): T {

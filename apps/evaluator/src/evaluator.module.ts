@@ -1,0 +1,18 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { Environment } from '@app/config';
+import { RuleBasedJudge } from '@app/evaluation';
+import { CoreModule } from '@app/runtime';
+import { EvaluationConsumer } from './evaluation/evaluation.consumer';
+import { EvaluationService } from './evaluation/evaluation.service';
+
+@Module({})
+export class EvaluatorModule {
+  static register(env: Environment): DynamicModule {
+    return {
+      module: EvaluatorModule,
+      imports: [CoreModule.forRoot(env, 'evaluator')],
+      controllers: [EvaluationConsumer],
+      providers: [RuleBasedJudge, EvaluationService],
+    };
+  }
+}

@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@app/runtime';
+import { evaluatorService } from './evaluator.definition';
+
+void runService(evaluatorService);

@@ -1,0 +1,25 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AgentRegistry } from '@app/agents';
+import { Environment } from '@app/config';
+import { KeyLayout } from '@app/event-store';
+import { CoreModule, REDIS } from '@app/runtime';
+import { ExecutionConsumer } from './execution/execution.consumer';
+import { ExecutionService } from './execution/execution.service';
+import { llmClientProvider } from './llm-client.provider';
+
+@Module({})
+export class ExecutorModule {
+  static register(env: Environment): DynamicModule {
+    return {
+      module: ExecutorModule,
+      imports: [CoreModule.forRoot(env, 'executor')],
+      controllers: [ExecutionConsumer],
+      providers: [
+        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        llmClientProvider(env),
+        ExecutionService,
+      ],
+    };
+  }
+}

@@ -1,0 +1,10 @@
+import { ServiceDefinition } from '@app/runtime';
+import { configureHttp } from './http/configure-http';
+import { IntakeModule } from './intake.module';
+
+export const intakeService: ServiceDefinition = {
+  name: 'intake',
+  defaultPort: 3000,
+  module: (env) => IntakeModule.register(env),
+  configureHttp: (app) => configureHttp(app),
+};

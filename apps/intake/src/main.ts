@@ -1,0 +1,5 @@
+import 'reflect-metadata';
+import { runService } from '@app/runtime';
+import { intakeService } from './intake.definition';
+
+void runService(intakeService);

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { Environment } from '@app/config';
+import { AppendCode, MissionStore } from '@app/event-store';
+import { Patterns } from '@app/messages';
+import { decideCreate, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { QueueStats, ReadyQueue } from '@app/mission-queue';
+import { ENVIRONMENT } from '@app/runtime';
+
+export interface CreateOptions {
+  idempotencyKey?: string;
+  correlationId?: string;
+}
+
+export interface CreateOutcome {
+  created: boolean;
+  mission: Mission;
+}
+
+const ACTOR = 'intake';
+
+@Injectable()
+export class MissionIntakeService {
+  constructor(
+    private readonly store: MissionStore,
+    private readonly queue: ReadyQueue,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+  ) {}
+
+  /**
+   * Records MissionCreated + MissionQueued, puts the mission in the ready queue and tells the
+   * orchestrator, in one atomic step. A repeated create with the same idempotency key (or the
+   * same ERP source record) returns the first mission instead.
+   */
+  async create(input: MissionCreateDto, options: CreateOptions = {}): Promise<CreateOutcome> {
+    const now = new Date();
+    const missionId = uuidv7();
+    const idempotencyKey = deduplicationKey(input, options.idempotencyKey);
+    const result = await this.store.append(
+      missionId,
+      null,
+      decideCreate(input, now),
+      { actor: ACTOR, correlationId: options.correlationId, now },
+      (mission) => [
+        ...(idempotencyKey ? [{ kind: 'idempotency' as const, key: idempotencyKey }] : []),
+        { kind: 'enqueue', score: this.queue.score(mission.priorityScore, now.getTime()) },
+        { kind: 'count', counter: 'enqueued', by: 1 },
+        { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId } },
+      ],
+    );
+    if (result.code === AppendCode.Ok) return { created: true, mission: result.mission };
+    if (result.code === AppendCode.Duplicate) return { created: false, mission: await this.get(result.missionId) };
+    throw new Error(`creating mission ${missionId} failed with code ${AppendCode[result.code]}`);
+  }
+
+  async get(missionId: string): Promise<Mission> {
+    const mission = await this.store.load(missionId);
+    if (!mission) throw new NotFoundException(`mission ${missionId} not found`);
+    return mission;
+  }
+
+  async history(missionId: string): Promise<MissionEvent[]> {
+    const events = await this.store.history(missionId);
+    if (events.length === 0) throw new NotFoundException(`mission ${missionId} not found`);
+    return events;
+  }
+
+  stats(): Promise<QueueStats> {
+    return this.queue.stats();
+  }
+
+  get maxAttempts(): number {
+    return this.env.MAX_ATTEMPTS;
+  }
+}
+
+/**
+ * The client's Idempotency-Key, else the ERP record the mission comes from: Odoo retries a
+ * webhook with the same record, and that must not become a second mission.
+ */
+function deduplicationKey(input: MissionCreateDto, header: string | undefined): string | undefined {
+  const raw = header
+    ? `key:${header}`
+    : input.source
+      ? `source:${input.source.system}:${input.source.model}:${input.source.recordId}`
+      : undefined;
+  return raw ? createHash('sha256').update(raw).digest('hex') : undefined;
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { lastValueFrom } from 'rxjs';
+import { v7 as uuidv7 } from 'uuid';
+import { AgentRegistry, AgentSnapshot, rankAgents } from '@app/agents';
+import { MissionStore } from '@app/event-store';
+import { MissionsLeased, Patterns } from '@app/messages';
+import { decideAssign, Mission } from '@app/mission';
+import { RedisStreamsClient } from '@app/redis-streams';
+import { INTAKE_CLIENT } from './intake-client';
+
+/** A lease request unanswered this long (intake down or restarting) is given up and sent again. */
+const LEASE_REPLY_TIMEOUT_MS = 2_000;
+/** Safety net for a lost notification: look for work at least this often. */
+const IDLE_POKE_MS = 1_000;
+
+/**
+ * Pulls work from the intake's ready queue only when agents have room, so the queue, not this
+ * service, holds the backlog and priority order is kept under load. One lease request is in flight
+ * at a time; notifications that arrive meanwhile are folded into one follow-up request.
+ */
+@Injectable()
+export class Dispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private pendingRequest: { id: string; sentAt: number } | null = null;
+  private wantsAnotherLook = false;
+  /** Missions the last lease could not place; the next lease asks for that many more, so they don't block the rest. */
+  private blocked = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly registry: AgentRegistry,
+    private readonly store: MissionStore,
+    @Inject(INTAKE_CLIENT) private readonly intake: RedisStreamsClient,
+    @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.lookForWork(), IDLE_POKE_MS);
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Asks the intake for as many missions as agents can take now. */
+  async lookForWork(): Promise<void> {
+    if (this.pendingRequest && Date.now() - this.pendingRequest.sentAt < LEASE_REPLY_TIMEOUT_MS) {
+      this.wantsAnotherLook = true;
+      return;
+    }
+    this.wantsAnotherLook = false;
+    const requestId = uuidv7();
+    this.pendingRequest = { id: requestId, sentAt: Date.now() };
+    try {
+      const free = spareSlots(await this.registry.snapshot());
+      if (free === 0) {
+        this.pendingRequest = null;
+        return;
+      }
+      await lastValueFrom(this.intake.emit(Patterns.intake.leaseRequested, { requestId, max: free + this.blocked }));
+    } catch (error) {
+      this.pendingRequest = null;
+      this.logger.error({ err: error }, 'requesting a lease failed');
+    }
+  }
+
+  /** Assigns each leased mission to its best agent; hands back those no agent can take now. */
+  async place(leased: MissionsLeased): Promise<void> {
+    if (this.pendingRequest?.id === leased.requestId) this.pendingRequest = null;
+    const agents = await this.registry.snapshot();
+    const outcomes = await Promise.all(leased.missions.map((mission) => this.assign(mission, agents)));
+    const unplaced = leased.missions.filter((_, i) => !outcomes[i]).map((m) => m.id);
+    this.blocked = unplaced.length;
+    if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
+    if (unplaced.length < leased.missions.length || this.wantsAnotherLook) await this.lookForWork();
+  }
+
+  /**
+   * Tries the ranked agents in turn. The slot is claimed by the append script, so two
+   * orchestrators can never overfill an agent; a stale local view just moves on to the next one.
+   * Returns false when no agent could take the mission now.
+   */
+  private async assign(mission: Mission, agents: AgentSnapshot[]): Promise<boolean> {
+    const now = Date.now();
+    for (const agent of rankAgents(agents, mission)) {
+      agent.load += 1;
+      const outcome = await this.store.transition(
+        mission,
+        (current) => decideAssign(current, agent.id),
+        { actor: 'orchestrator' },
+        (next) => [
+          { kind: 'require-lease' },
+          { kind: 'claim-agent', agentId: agent.id },
+          { kind: 'record-assignment', agentId: agent.id, at: now },
+          { kind: 'emit', to: 'executor', pattern: Patterns.executor.missionAssigned, data: { mission: next } },
+        ],
+      );
+      if (outcome.kind !== 'agent_full') {
+        if (outcome.kind !== 'appended') agent.load -= 1;
+        return true;
+      }
+      agent.load = agent.capacity;
+    }
+    return false;
+  }
+}
+
+function spareSlots(agents: readonly AgentSnapshot[]): number {
+  return agents
+    .filter((agent) => agent.status === 'online')
+    .reduce((sum, agent) => sum + Math.max(0, agent.capacity - agent.load), 0);
+}

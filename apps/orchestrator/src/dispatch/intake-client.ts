@@ -1,0 +1,1 @@
+export const INTAKE_CLIENT = Symbol('INTAKE_CLIENT');

@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AgentRegistry } from '@app/agents';
+import { Environment } from '@app/config';
+import { KeyLayout } from '@app/event-store';
+import { createRedis } from '@app/redis';
+import { RedisStreamsClient } from '@app/redis-streams';
+import { CoreModule, REDIS } from '@app/runtime';
+import { AgentSeeder } from './agents/agent-seeder.service';
+import { DispatchConsumer } from './dispatch/dispatch.consumer';
+import { Dispatcher } from './dispatch/dispatcher.service';
+import { INTAKE_CLIENT } from './dispatch/intake-client';
+
+@Module({})
+export class OrchestratorModule {
+  static register(env: Environment): DynamicModule {
+    return {
+      module: OrchestratorModule,
+      imports: [CoreModule.forRoot(env, 'orchestrator')],
+      controllers: [DispatchConsumer],
+      providers: [
+        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        {
+          provide: INTAKE_CLIENT,
+          inject: [KeyLayout],
+          useFactory: (keys: KeyLayout) =>
+            new RedisStreamsClient({ connect: () => createRedis(env.REDIS_URL, { name: 'orchestrator-to-intake' }), stream: keys.stream('intake') }),
+        },
+        AgentSeeder,
+        Dispatcher,
+      ],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './agent';
+export * from './rank-agents';
+export * from './agent-registry';

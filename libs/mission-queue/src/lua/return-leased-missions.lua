@@ -1,0 +1,40 @@
+--[[
+  Puts leased missions back into the ready queue with the score they had, either because their
+  lease ran out (ARGV[1] = 'expired': every lease whose deadline is past) or because the
+  orchestrator hands them back (ARGV[1] = 'released': the ids in ARGV[5..]). Missions no longer
+  leased (already assigned) are left alone. When any mission returns, a `queue.ready` message
+  tells the orchestrator to pull again.
+
+  KEYS[1] ready zset
+  KEYS[2] leased zset
+  KEYS[3] orchestrator stream
+  KEYS[4] counters hash
+
+  ARGV[1] 'expired' | 'released'
+  ARGV[2] now (ms), for 'expired'
+  ARGV[3] mission hash key prefix
+  ARGV[4] at most this many missions, for 'expired'
+  ARGV[5..] mission ids, for 'released'
+
+  Result: number of missions returned to ready
+]]
+local ids
+if ARGV[1] == 'expired' then
+  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
+else
+  ids = {}
+  for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
+end
+local returned = 0
+for _, id in ipairs(ids) do
+  if redis.call('ZREM', KEYS[2], id) == 1 then
+    local score = redis.call('HGET', ARGV[3] .. id, 'rs') or ARGV[2]
+    redis.call('ZADD', KEYS[1], score, id)
+    returned = returned + 1
+  end
+end
+if returned > 0 then
+  if ARGV[1] == 'expired' then redis.call('HINCRBY', KEYS[4], 'leaseExpired', returned) end
+  redis.call('XADD', KEYS[3], '*', 'pattern', 'queue.ready', 'data', '{"returned":' .. returned .. '}')
+end
+return returned

@@ -1,0 +1,16 @@
+import { Injectable } from '@nestjs/common';
+import { RedisStreamsServer } from '@app/redis-streams';
+
+/** Lets the readiness check see whether this service's stream consumer is running. */
+@Injectable()
+export class ConsumerHealth {
+  private server: RedisStreamsServer | null = null;
+
+  track(server: RedisStreamsServer): void {
+    this.server = server;
+  }
+
+  get running(): boolean {
+    return this.server?.isRunning ?? false;
+  }
+}

@@ -1,0 +1,38 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Environment } from '@app/config';
+import { KeyLayout, MissionStore, ServiceName } from '@app/event-store';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggingModule } from '@app/logging';
+import { createRedis } from '@app/redis';
+import { ConsumerHealth } from './consumer-health';
+import { HealthController } from './health.controller';
+import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
+
+@Global()
+@Module({})
+export class CoreModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /** What every service shares: configuration, logging, one Redis connection, the event store, health. */
+  static forRoot(env: Environment, service: ServiceName): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [LoggingModule.forRoot(env, service), TerminusModule.forRoot({ logger: false })],
+      controllers: [HealthController],
+      providers: [
+        { provide: ENVIRONMENT, useValue: env },
+        { provide: SERVICE_NAME, useValue: service },
+        { provide: REDIS, useFactory: () => createRedis(env.REDIS_URL, { name: `${service}-commands` }) },
+        { provide: KeyLayout, useValue: new KeyLayout(env.KEY_PREFIX) },
+        { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new MissionStore(redis, keys) },
+        ConsumerHealth,
+      ],
+      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ConsumerHealth],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import Redis from 'ioredis';
+import { ConsumerHealth } from './consumer-health';
+import { REDIS } from './tokens';
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly consumer: ConsumerHealth,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /** Liveness: the process answers. */
+  @Get()
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Readiness: Redis answers and the stream consumer runs; 503 otherwise. */
+  @Get('ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      async () => {
+        const indicator = this.indicators.check('redis');
+        try {
+          await this.redis.ping();
+          return indicator.up();
+        } catch (error) {
+          return indicator.down({ message: String(error) });
+        }
+      },
+      async () => {
+        const indicator = this.indicators.check('consumer');
+        return this.consumer.running ? indicator.up() : indicator.down({ message: 'stream consumer not running' });
+      },
+    ]);
+  }
+}

@@ -1,0 +1,6 @@
+export * from './tokens';
+export * from './core.module';
+export * from './consumer-health';
+export * from './health.controller';
+export * from './service-app';
+export * from './repo-file';

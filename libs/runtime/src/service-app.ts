@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { ConfigError, Environment, loadEnvironment } from '@app/config';
+import { KeyLayout, ServiceName } from '@app/event-store';
+import { createRedis } from '@app/redis';
+import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
+import { ConsumerHealth } from './consumer-health';
+
+export interface ServiceDefinition {
+  name: ServiceName;
+  /** Used when PORT is not set. */
+  defaultPort: number;
+  module: (env: Environment) => DynamicModule;
+  /** Extra HTTP setup (the intake's API: validation, errors, OpenAPI). */
+  configureHttp?: (app: INestApplication, env: Environment) => void;
+}
+
+export function streamsServer(env: Environment, service: ServiceName): RedisStreamsServer {
+  const keys = new KeyLayout(env.KEY_PREFIX);
+  return new RedisStreamsServer({
+    connect: (purpose) => createRedis(env.REDIS_URL, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
+    stream: keys.stream(service),
+    group: service,
+    consumer: `${service}-${hostname()}-${process.pid}-${Date.now().toString(36)}`,
+    poisonStream: keys.poison(service),
+    batchSize: env.STREAM_BATCH_SIZE,
+    blockMs: env.STREAM_BLOCK_MS,
+    claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
+    maxDeliveries: env.STREAM_MAX_DELIVERIES,
+  });
+}
+
+/**
+ * Builds a service: an HTTP app (health, metrics, the intake's API) with the stream consumer
+ * attached. Tests call this directly; `runService` adds the process concerns.
+ */
+export async function createServiceApp(definition: ServiceDefinition, env: Environment): Promise<INestApplication> {
+  const app = await NestFactory.create(definition.module(env), { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  app.enableShutdownHooks();
+  definition.configureHttp?.(app, env);
+  const server = streamsServer(env, definition.name);
+  app.get(ConsumerHealth).track(server);
+  app.connectMicroservice({ strategy: server }).useGlobalFilters(new PassThroughRpcFilter());
+  await app.startAllMicroservices();
+  return app;
+}
+
+/** The `main.ts` of every service: validate the environment first, then start, then listen. */
+export async function runService(definition: ServiceDefinition): Promise<void> {
+  let env: Environment;
+  try {
+    env = loadEnvironment();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${definition.name}: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const app = await createServiceApp(definition, env);
+  await app.listen(env.PORT ?? definition.defaultPort);
+  app.get(Logger).log(`${definition.name} listening on port ${env.PORT ?? definition.defaultPort}`);
+}

@@ -1,0 +1,116 @@
+import request from 'supertest';
+import { fold, MissionEvent, MissionEventType } from '@app/mission';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+const lateCheckout = {
+  type: 'guest_support',
+  title: 'Late checkout request, room 412',
+  description: 'Guest asks whether a checkout at 14:00 instead of 11:00 is possible tomorrow.',
+  priority: 'normal',
+  payload: { language: 'en', guest: { name: 'Ms. Carter', vip: false }, message: 'Could I check out at 2 pm tomorrow?' },
+  source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 },
+};
+
+describe('a mission end to end (four services, real Redis)', () => {
+  describe('given the happy path', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-happy');
+    });
+    afterAll(async () => system.close());
+
+    it('when a mission is created over HTTP, then it succeeds with a full, contiguous history that folds to the read model', async () => {
+      const created = await request(system.intake.getHttpServer()).post('/api/missions').send(lateCheckout).expect(201);
+      expect(created.body).toMatchObject({ type: 'guest_support', status: 'queued', attempts: 0, version: 2 });
+      expect(created.body.priorityScore).toBeGreaterThan(0);
+
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done.status).toBe('succeeded');
+
+      const fetched = await request(system.intake.getHttpServer()).get(`/api/missions/${done.id}`).expect(200);
+      for (const field of ['id', 'type', 'title', 'priority', 'priorityScore', 'status', 'attempts', 'assignedAgentId', 'result', 'evaluation', 'version', 'createdAt', 'updatedAt']) {
+        expect(fetched.body).toHaveProperty(field);
+      }
+      expect(fetched.body.evaluation).toMatchObject({ attempt: 1, passed: true, judge: 'rules' });
+      expect(fetched.body.result.output.language).toBe('en');
+
+      const history = await request(system.intake.getHttpServer()).get(`/api/missions/${done.id}/events`).expect(200);
+      const events = history.body as MissionEvent[];
+      expect(events.map((e) => e.type)).toEqual<MissionEventType[]>([
+        'MissionCreated',
+        'MissionQueued',
+        'MissionAssigned',
+        'MissionStarted',
+        'MissionCompleted',
+        'MissionEvaluated',
+      ]);
+      expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(events.map((e) => e.actor)).toEqual(['intake', 'intake', 'orchestrator', 'executor', 'executor', 'evaluator']);
+      expect(new Set(events.map((e) => e.correlationId)).size).toBe(1);
+      expect(fold(events)).toEqual(fetched.body);
+
+      const agentLoad = await system.redis.hget(system.keys.agentLoad, done.assignedAgentId ?? '');
+      expect(agentLoad).toBe('0');
+      const stats = await request(system.intake.getHttpServer()).get('/api/missions/queue/stats').expect(200);
+      expect(stats.body).toMatchObject({ ready: 0, inFlight: 0, deadLettered: 0 });
+    });
+
+    it('when the same create repeats with an idempotency key, then it returns the first mission with 200', async () => {
+      const body = { ...lateCheckout, source: undefined, title: 'Noise complaint' };
+      const first = await request(system.intake.getHttpServer()).post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(201);
+      const again = await request(system.intake.getHttpServer()).post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(200);
+      expect(again.body.id).toBe(first.body.id);
+      await system.waitForStatus(first.body.id, ['succeeded']);
+      const repeatedLater = await request(system.intake.getHttpServer()).post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(200);
+      expect(repeatedLater.body).toMatchObject({ id: first.body.id, status: 'succeeded' });
+    });
+
+    it('when the body is invalid, then 400 names each bad field and nothing is written', async () => {
+      const before = await system.redis.xlen(system.keys.log);
+      const response = await request(system.intake.getHttpServer())
+        .post('/api/missions')
+        .send({ ...lateCheckout, type: 'spa', priority: 'urgent', extra: true })
+        .expect(400);
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      const fields = (response.body.details as { field: string }[]).map((d) => d.field).sort();
+      expect(fields).toEqual(['extra', 'priority', 'type']);
+      expect(await system.redis.xlen(system.keys.log)).toBe(before);
+    });
+
+    it('when the id is unknown, then 404 in the error shape', async () => {
+      const response = await request(system.intake.getHttpServer()).get('/api/missions/does-not-exist').expect(404);
+      expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'mission does-not-exist not found', details: [] });
+      await request(system.intake.getHttpServer()).get('/api/missions/does-not-exist/events').expect(404);
+    });
+  });
+
+  describe('given an LLM that always fails', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-failing', { MOCK_LLM_FAILURE_RATE: '1', MAX_ATTEMPTS: '3' });
+    });
+    afterAll(async () => system.close());
+
+    it('when a mission is created, then it is retried MAX_ATTEMPTS times and dead-lettered with the reason', async () => {
+      const created = await request(system.intake.getHttpServer()).post('/api/missions').send(lateCheckout).expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done.status).toBe('dead_lettered');
+      expect(done.attempts).toBe(3);
+      expect(done.lastError).toBe('mock provider failure');
+
+      const events = await system.store.history(done.id);
+      expect(events.map((e) => e.type)).toEqual<MissionEventType[]>([
+        'MissionCreated', 'MissionQueued',
+        'MissionAssigned', 'MissionStarted', 'MissionFailed', 'MissionQueued',
+        'MissionAssigned', 'MissionStarted', 'MissionFailed', 'MissionQueued',
+        'MissionAssigned', 'MissionStarted', 'MissionFailed', 'MissionDeadLettered',
+      ]);
+      expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
+      const assignedTo = events.flatMap((e) => (e.type === 'MissionAssigned' ? [e.data.agentId] : []));
+      expect(new Set(assignedTo).size).toBe(3);
+      expect(await system.redis.zscore(system.keys.deadLetters, done.id)).not.toBeNull();
+      const stats = await request(system.intake.getHttpServer()).get('/api/missions/queue/stats').expect(200);
+      expect(stats.body).toMatchObject({ ready: 0, inFlight: 0, deadLettered: 1 });
+    });
+  });
+});

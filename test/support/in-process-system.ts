@@ -1,0 +1,68 @@
+import { INestApplication } from '@nestjs/common';
+import Redis from 'ioredis';
+import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
+import { executorService } from '../../apps/executor/src/executor.definition';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
+import { loadEnvironment } from '@app/config';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { Mission, MissionStatus } from '@app/mission';
+import { createServiceApp } from '@app/runtime';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+
+export interface InProcessSystem {
+  prefix: string;
+  keys: KeyLayout;
+  redis: Redis;
+  store: MissionStore;
+  intake: INestApplication;
+  apps: INestApplication[];
+  waitForStatus(missionId: string, statuses: MissionStatus[], timeoutMs?: number): Promise<Mission>;
+  close(): Promise<void>;
+}
+
+/**
+ * The four services, each its own Nest application as in production, in this test process,
+ * against the real Redis under a fresh KEY_PREFIX. close() stops them and deletes their keys.
+ */
+export async function startInProcessSystem(name: string, env: Record<string, string> = {}): Promise<InProcessSystem> {
+  const prefix = testKeyPrefix(name);
+  const environment = loadEnvironment({
+    REDIS_URL: redisUrl(),
+    KEY_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    STREAM_BLOCK_MS: '200',
+    ...env,
+  });
+  const apps: INestApplication[] = [];
+  for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) {
+    const app = await createServiceApp(definition, environment);
+    await app.init();
+    apps.push(app);
+  }
+  const redis = new Redis(environment.REDIS_URL);
+  const keys = new KeyLayout(prefix);
+  const store = new MissionStore(redis, keys);
+  return {
+    prefix,
+    keys,
+    redis,
+    store,
+    intake: apps[0],
+    apps,
+    waitForStatus: (missionId, statuses, timeoutMs = 20_000) =>
+      waitFor(
+        async () => {
+          const mission = await store.load(missionId);
+          return mission && statuses.includes(mission.status) ? mission : null;
+        },
+        { timeoutMs, what: `mission ${missionId} to reach ${statuses.join('|')}` },
+      ),
+    async close() {
+      await Promise.all(apps.map((app) => app.close()));
+      await deleteKeysByPrefix(redis, prefix);
+      await redis.quit();
+    },
+  };
+}
