@@ -24,6 +24,8 @@ export interface LaunchOptions {
   rootDir?: string;
   /** How long services get to shut down after SIGTERM before SIGKILL. Default 10 s. */
   stopTimeoutMs?: number;
+  /** Laid over `env` for one service, e.g. its own PORT; REDIS_URL stays the resolved one so all share a Redis. */
+  serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
 }
 
 export interface RunningSystem {
@@ -105,7 +107,8 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     for (const { name, entry } of entries) {
       // Detached: Ctrl-C in a terminal reaches only the launcher, which then stops services in order
       // and keeps Redis up until they are done, instead of everything dying at once.
-      const child = spawn(process.execPath, [entry], { cwd: rootDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const childEnv: NodeJS.ProcessEnv = { ...env, ...options.serviceEnv?.[name], REDIS_URL: redis.url };
+      const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const prefix = linePrefix(name, color, COLORS[name]);
       for (const stream of [child.stdout, child.stderr]) {
         if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));

@@ -3,3 +3,5 @@ export * from './effect';
 export * from './append-result';
 export * from './mission-store';
 export * from './upcast';
+export * from './log-reader';
+export * from './replay';

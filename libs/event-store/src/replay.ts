@@ -1,0 +1,39 @@
+import Redis from 'ioredis';
+import { evolve, Mission } from '@app/mission';
+import { KeyLayout } from './key-layout';
+import { readLog } from './log-reader';
+
+/** Folds the whole log into every mission's state, as the read model should hold it. */
+export async function replayLog(redis: Redis, keys: KeyLayout, batchSize = 2_000): Promise<Map<string, Mission>> {
+  const missions = new Map<string, Mission>();
+  for await (const batch of readLog(redis, keys.log, batchSize)) {
+    for (const event of batch.events) {
+      missions.set(event.missionId, evolve(missions.get(event.missionId) ?? null, event));
+    }
+  }
+  return missions;
+}
+
+export interface ReadModelDrift {
+  missionId: string;
+  problem: 'missing from read model' | 'not in log' | 'differs from log';
+}
+
+/** Compares the live read model with a replay of the log; an empty list means they agree. */
+export async function findReadModelDrift(redis: Redis, keys: KeyLayout): Promise<ReadModelDrift[]> {
+  const replayed = await replayLog(redis, keys);
+  const indexed = await redis.zrange(keys.missionIndex, 0, -1);
+  const ids = [...new Set([...replayed.keys(), ...indexed])];
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hget(keys.mission(id), 's');
+  const stored = ((await pipeline.exec()) ?? []).map(([, json]) => json as string | null);
+  const drift: ReadModelDrift[] = [];
+  ids.forEach((missionId, i) => {
+    const expected = replayed.get(missionId);
+    const actual = stored[i];
+    if (!expected) drift.push({ missionId, problem: 'not in log' });
+    else if (!actual) drift.push({ missionId, problem: 'missing from read model' });
+    else if (JSON.stringify(JSON.parse(actual)) !== JSON.stringify(expected)) drift.push({ missionId, problem: 'differs from log' });
+  });
+  return drift;
+}

@@ -1,0 +1,113 @@
+import Redis from 'ioredis';
+import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog } from '@app/event-store';
+import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+
+const input: MissionCreateDto = {
+  type: 'maintenance',
+  title: 'Leaking tap in room 118',
+  description: 'Bathroom tap drips constantly',
+  priority: 'normal',
+  payload: { room: '118' },
+};
+
+describe('MissionStore (real Redis)', () => {
+  const prefix = testKeyPrefix('store');
+  const keys = new KeyLayout(prefix);
+  const redis = new Redis(redisUrl());
+  const store = new MissionStore(redis, keys);
+  let sequence = 0;
+
+  async function created(): Promise<Mission> {
+    const result = await store.append(`m-${++sequence}`, null, decideCreate(input, new Date()), { actor: 'test' }, [
+      { kind: 'enqueue', score: 1 },
+    ]);
+    if (result.code !== AppendCode.Ok) throw new Error('create failed');
+    return result.mission;
+  }
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a new mission, then its events are in the log with versions 1..n and the read model holds the fold', async () => {
+    const mission = await created();
+    const history = await store.history(mission.id);
+    expect(history.map((e) => [e.type, e.version])).toEqual([['MissionCreated', 1], ['MissionQueued', 2]]);
+    expect(await store.load(mission.id)).toEqual(mission);
+    expect(mission).toMatchObject({ status: 'queued', version: 2 });
+  });
+
+  it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {
+    const mission = await created();
+    const logBefore = await redis.xlen(keys.log);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        store.append(mission.id, mission, [{ type: 'MissionAssigned', data: { agentId: `agent-${i}`, attempt: 1 } }], { actor: 'test' }, [
+          { kind: 'emit', to: 'executor', pattern: 'mission.assigned', data: { i } },
+          { kind: 'count', counter: 'assignments', by: 1 },
+        ]),
+      ),
+    );
+    expect(results.filter((r) => r.code === AppendCode.Ok)).toHaveLength(1);
+    expect(results.filter((r) => r.code === AppendCode.VersionConflict)).toHaveLength(19);
+    expect(results.filter((r) => r.code === AppendCode.VersionConflict).every((r) => 'currentVersion' in r && r.currentVersion === 3)).toBe(true);
+    expect(await redis.xlen(keys.log)).toBe(logBefore + 1);
+    expect(await redis.xlen(keys.stream('executor'))).toBe(1);
+    expect(await redis.hget(keys.counters, 'assignments')).toBe('1');
+    expect((await store.load(mission.id))?.version).toBe(3);
+  });
+
+  it('given an idempotency key used before, then the second create returns the first id and writes nothing', async () => {
+    const first = await store.append('idem-1', null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'idempotency', key: 'k1' }]);
+    const logBefore = await redis.xlen(keys.log);
+    const second = await store.append('idem-2', null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'idempotency', key: 'k1' }]);
+    expect(first.code).toBe(AppendCode.Ok);
+    expect(second).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-1' });
+    expect(await redis.xlen(keys.log)).toBe(logBefore);
+    expect(await store.load('idem-2')).toBeNull();
+  });
+
+  it('given a lost lease or a full agent, then the append is refused and nothing changes', async () => {
+    const mission = await created();
+    const assign = [{ type: 'MissionAssigned' as const, data: { agentId: 'agent-x', attempt: 1 } }];
+    expect(await store.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease' }])).toEqual({ code: AppendCode.LeaseLost });
+    await redis.hset(keys.agentCapacity, 'agent-x', 1);
+    await redis.hset(keys.agentLoad, 'agent-x', 1);
+    expect(await store.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'claim-agent', agentId: 'agent-x' }])).toEqual({
+      code: AppendCode.AgentFull,
+      agentId: 'agent-x',
+    });
+    expect(await store.load(mission.id)).toEqual(mission);
+    expect(await redis.hget(keys.agentLoad, 'agent-x')).toBe('1');
+  });
+
+  it('given an illegal transition, then append throws before writing', async () => {
+    const mission = await created();
+    const logBefore = await redis.xlen(keys.log);
+    await expect(
+      store.append(mission.id, mission, [{ type: 'MissionCompleted', data: { agentId: 'a', attempt: 1, result: { output: {}, model: 'm', latencyMs: 1, usage: { promptTokens: 1, completionTokens: 1 } } } }], { actor: 'test' }),
+    ).rejects.toBeInstanceOf(IllegalTransitionError);
+    expect(await redis.xlen(keys.log)).toBe(logBefore);
+  });
+
+  it('given a conflict, then transition reloads and decides again', async () => {
+    const mission = await created();
+    await store.append(mission.id, mission, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], { actor: 'test' });
+    const outcome = await store.transition(mission, (m) => (m.status === 'queued' ? { kind: 'append', events: [{ type: 'MissionAssigned', data: { agentId: 'a', attempt: 1 } }] } : { kind: 'skip', reason: m.status }), { actor: 'test' });
+    expect(outcome).toMatchObject({ kind: 'skipped', reason: 'cancelled' });
+  });
+
+  it('given everything written so far, then a replay of the log equals the read model, and a hand edit is found', async () => {
+    const replayed = await replayLog(redis, keys, 3);
+    expect(replayed.size).toBeGreaterThan(5);
+    for (const [id, mission] of replayed) expect(await store.load(id)).toEqual(mission);
+    expect(await findReadModelDrift(redis, keys)).toEqual([]);
+
+    const [victim] = replayed.keys();
+    const edited = { ...(await store.load(victim)), title: 'tampered' };
+    await redis.hset(keys.mission(victim), 's', JSON.stringify(edited));
+    expect(await findReadModelDrift(redis, keys)).toEqual([{ missionId: victim, problem: 'differs from log' }]);
+  });
+});

@@ -1,0 +1,107 @@
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+
+const HEAD_START_MS_PER_POINT = 1_000;
+
+describe('ReadyQueue (real Redis)', () => {
+  const redis = new Redis(redisUrl());
+  const prefixes: string[] = [];
+
+  function setup() {
+    const prefix = testKeyPrefix('queue');
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const store = new MissionStore(redis, keys);
+    const queue = new ReadyQueue(redis, keys, HEAD_START_MS_PER_POINT);
+    const enqueue = async (id: string, priority: PriorityLevel, enqueuedAt: number) => {
+      const input: MissionCreateDto = { type: 'pricing', title: id, description: '', priority, payload: {} };
+      const result = await store.append(id, null, decideCreate(input, new Date(enqueuedAt)), { actor: 'test' }, (m) => [
+        { kind: 'enqueue', score: queue.score(m.priorityScore, enqueuedAt) },
+      ]);
+      if (result.code !== AppendCode.Ok) throw new Error('enqueue failed');
+      return result.mission;
+    };
+    const leasedIds = async () => {
+      const entries = await redis.xrange(keys.stream('orchestrator'), '-', '+');
+      return entries.flatMap(([, fields]) => (JSON.parse(fields[3]) as { missions: { id: string }[] }).missions.map((m) => m.id));
+    };
+    return { keys, store, queue, enqueue, leasedIds };
+  }
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given missions of mixed priority queued together, then leases hand out higher scores first and FIFO among equals', async () => {
+    const { queue, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    await enqueue('low-1', 'low', t);
+    await enqueue('critical-1', 'critical', t + 1);
+    await enqueue('normal-1', 'normal', t + 2);
+    await enqueue('critical-2', 'critical', t + 3);
+    await enqueue('low-2', 'low', t + 4);
+    expect(await queue.lease(2, 10_000, 'r1')).toBe(2);
+    expect(await queue.lease(10, 10_000, 'r2')).toBe(3);
+    expect(await leasedIds()).toEqual(['critical-1', 'critical-2', 'normal-1', 'low-1', 'low-2']);
+  });
+
+  it('property: lease order is the order of enqueuedAt − priorityScore × head start, ties by id', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ priority: fc.constantFrom<PriorityLevel>('low', 'normal', 'high', 'critical'), offset: fc.integer({ min: 0, max: 200_000 }) }), { minLength: 1, maxLength: 25 }),
+        async (specs) => {
+          const { queue, enqueue, leasedIds } = setup();
+          const base = 1_700_000_000_000;
+          const missions = [];
+          for (const [i, spec] of specs.entries()) {
+            const mission = await enqueue(`m${String(i).padStart(3, '0')}`, spec.priority, base + spec.offset);
+            missions.push({ id: mission.id, score: queue.score(mission.priorityScore, base + spec.offset) });
+          }
+          await queue.lease(specs.length, 10_000, 'all');
+          const expected = [...missions].sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : 1)).map((m) => m.id);
+          expect(await leasedIds()).toEqual(expected);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it('given a steady flood of critical missions, then a low one is served once its wait exceeds the head-start gap', async () => {
+    const { queue, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    const low = await enqueue('low', 'low', t);
+    // One critical mission arrives every 100 ms and the agents take one per 100 ms: the queue never drains.
+    const critical = await enqueue('probe', 'critical', t);
+    const gapMs = (critical.priorityScore - low.priorityScore) * HEAD_START_MS_PER_POINT;
+    let servedAt: number | undefined;
+    for (let now = t; now <= t + gapMs + 1_000 && servedAt === undefined; now += 100) {
+      await enqueue(`c-${now}`, 'critical', now + 1);
+      await queue.lease(1, 10_000, `at-${now}`);
+      if ((await leasedIds()).includes('low')) servedAt = now;
+    }
+    expect(servedAt).toBeDefined();
+    expect((servedAt ?? Infinity) - t).toBeLessThanOrEqual(gapMs + 100);
+  });
+
+  it('given leased missions, when their lease runs out or they are released, then they return with their old score', async () => {
+    const { keys, queue, enqueue } = setup();
+    const t = 1_700_000_000_000;
+    await enqueue('a', 'high', t);
+    await enqueue('b', 'low', t);
+    await queue.lease(2, 1_000, 'r', t);
+    expect(await redis.zcard(keys.ready)).toBe(0);
+    expect(await queue.expireLeases(t + 500)).toBe(0);
+    expect(await queue.release(['b'], t + 600)).toBe(1);
+    expect(await queue.expireLeases(t + 1_001)).toBe(1);
+    expect(await queue.readyIds()).toEqual(['a', 'b']);
+    expect(await redis.zcard(keys.leased)).toBe(0);
+    expect(await queue.release(['a', 'unknown'])).toBe(0);
+    const stats = await queue.stats();
+    expect(stats).toMatchObject({ ready: 2, leased: 0, leaseExpired: 1, dequeued: 2 });
+  });
+});
