@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { fold, MissionEvent, MissionEventType } from '@app/mission';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -20,21 +19,21 @@ describe('a mission end to end (four services, real Redis)', () => {
     afterAll(async () => system.close());
 
     it('when a mission is created over HTTP, then it succeeds with a full, contiguous history that folds to the read model', async () => {
-      const created = await request(system.intake.getHttpServer()).post('/api/missions').send(lateCheckout).expect(201);
+      const created = await system.api.post('/api/missions').send(lateCheckout).expect(201);
       expect(created.body).toMatchObject({ type: 'guest_support', status: 'queued', attempts: 0, version: 2 });
       expect(created.body.priorityScore).toBeGreaterThan(0);
 
       const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
       expect(done.status).toBe('succeeded');
 
-      const fetched = await request(system.intake.getHttpServer()).get(`/api/missions/${done.id}`).expect(200);
+      const fetched = await system.api.get(`/api/missions/${done.id}`).expect(200);
       for (const field of ['id', 'type', 'title', 'priority', 'priorityScore', 'status', 'attempts', 'assignedAgentId', 'result', 'evaluation', 'version', 'createdAt', 'updatedAt']) {
         expect(fetched.body).toHaveProperty(field);
       }
       expect(fetched.body.evaluation).toMatchObject({ attempt: 1, passed: true, judge: 'rules' });
       expect(fetched.body.result.output.language).toBe('en');
 
-      const history = await request(system.intake.getHttpServer()).get(`/api/missions/${done.id}/events`).expect(200);
+      const history = await system.api.get(`/api/missions/${done.id}/events`).expect(200);
       const events = history.body as MissionEvent[];
       expect(events.map((e) => e.type)).toEqual<MissionEventType[]>([
         'MissionCreated',
@@ -51,23 +50,23 @@ describe('a mission end to end (four services, real Redis)', () => {
 
       const agentLoad = await system.redis.hget(system.keys.agentLoad, done.assignedAgentId ?? '');
       expect(agentLoad).toBe('0');
-      const stats = await request(system.intake.getHttpServer()).get('/api/missions/queue/stats').expect(200);
+      const stats = await system.api.get('/api/missions/queue/stats').expect(200);
       expect(stats.body).toMatchObject({ ready: 0, inFlight: 0, deadLettered: 0 });
     });
 
     it('when the same create repeats with an idempotency key, then it returns the first mission with 200', async () => {
       const body = { ...lateCheckout, source: undefined, title: 'Noise complaint' };
-      const first = await request(system.intake.getHttpServer()).post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(201);
-      const again = await request(system.intake.getHttpServer()).post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(200);
+      const first = await system.api.post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(201);
+      const again = await system.api.post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(200);
       expect(again.body.id).toBe(first.body.id);
       await system.waitForStatus(first.body.id, ['succeeded']);
-      const repeatedLater = await request(system.intake.getHttpServer()).post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(200);
+      const repeatedLater = await system.api.post('/api/missions').set('Idempotency-Key', 'ticket-9001').send(body).expect(200);
       expect(repeatedLater.body).toMatchObject({ id: first.body.id, status: 'succeeded' });
     });
 
     it('when the body is invalid, then 400 names each bad field and nothing is written', async () => {
       const before = await system.redis.xlen(system.keys.log);
-      const response = await request(system.intake.getHttpServer())
+      const response = await system.api
         .post('/api/missions')
         .send({ ...lateCheckout, type: 'spa', priority: 'urgent', extra: true })
         .expect(400);
@@ -78,9 +77,9 @@ describe('a mission end to end (four services, real Redis)', () => {
     });
 
     it('when the id is unknown, then 404 in the error shape', async () => {
-      const response = await request(system.intake.getHttpServer()).get('/api/missions/does-not-exist').expect(404);
+      const response = await system.api.get('/api/missions/does-not-exist').expect(404);
       expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'mission does-not-exist not found', details: [] });
-      await request(system.intake.getHttpServer()).get('/api/missions/does-not-exist/events').expect(404);
+      await system.api.get('/api/missions/does-not-exist/events').expect(404);
     });
   });
 
@@ -92,7 +91,7 @@ describe('a mission end to end (four services, real Redis)', () => {
     afterAll(async () => system.close());
 
     it('when a mission is created, then it is retried MAX_ATTEMPTS times and dead-lettered with the reason', async () => {
-      const created = await request(system.intake.getHttpServer()).post('/api/missions').send(lateCheckout).expect(201);
+      const created = await system.api.post('/api/missions').send(lateCheckout).expect(201);
       const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
       expect(done.status).toBe('dead_lettered');
       expect(done.attempts).toBe(3);
@@ -109,7 +108,7 @@ describe('a mission end to end (four services, real Redis)', () => {
       const assignedTo = events.flatMap((e) => (e.type === 'MissionAssigned' ? [e.data.agentId] : []));
       expect(new Set(assignedTo).size).toBe(3);
       expect(await system.redis.zscore(system.keys.deadLetters, done.id)).not.toBeNull();
-      const stats = await request(system.intake.getHttpServer()).get('/api/missions/queue/stats').expect(200);
+      const stats = await system.api.get('/api/missions/queue/stats').expect(200);
       expect(stats.body).toMatchObject({ ready: 0, inFlight: 0, deadLettered: 1 });
     });
   });

@@ -1,5 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import Redis from 'ioredis';
+import request from 'supertest';
+import TestAgent from 'supertest/lib/agent';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
@@ -10,7 +12,17 @@ import { Mission, MissionStatus } from '@app/mission';
 import { createServiceApp } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
 
+/** Keys every in-process system accepts, one per role. */
+export const TEST_KEYS = {
+  operator: 'test-operator-secret-0001',
+  submitter: 'test-submitter-secret-001',
+  reader: 'test-reader-secret-000001',
+};
+const API_KEYS = Object.entries(TEST_KEYS).map(([role, secret]) => `${role}:${secret}:${role}`).join(',');
+
 export interface InProcessSystem {
+  /** HTTP client for the intake, authenticated as an operator. */
+  api: TestAgent;
   prefix: string;
   keys: KeyLayout;
   redis: Redis;
@@ -33,6 +45,8 @@ export async function startInProcessSystem(name: string, env: Record<string, str
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     STREAM_BLOCK_MS: '200',
+    API_KEYS,
+    RATE_LIMIT_PER_MINUTE: '10000000',
     ...env,
   });
   const apps: INestApplication[] = [];
@@ -45,6 +59,7 @@ export async function startInProcessSystem(name: string, env: Record<string, str
   const keys = new KeyLayout(prefix);
   const store = new MissionStore(redis, keys);
   return {
+    api: request.agent(apps[0].getHttpServer()).set('Authorization', `Bearer ${TEST_KEYS.operator}`),
     prefix,
     keys,
     redis,

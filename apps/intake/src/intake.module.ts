@@ -1,28 +1,58 @@
+import { dirname, join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { ReadyQueue } from '@app/mission-queue';
-import { CoreModule, REDIS } from '@app/runtime';
+import { CoreModule, REDIS, repoFile } from '@app/runtime';
+import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
+import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
+import { MissionQueryService } from './missions/mission-query.service';
 import { MissionsController } from './missions/missions.controller';
+import { SubmissionConsumer } from './missions/submission.consumer';
+import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { QueueConsumer } from './queue/queue.consumer';
+import { ApiKeyThrottlerGuard, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 
 @Module({})
 export class IntakeModule {
   static register(env: Environment): DynamicModule {
+    const { keys, local } = resolveApiKeys(env.API_KEYS, join(dirname(repoFile('package.json')), '.data'));
+    if (local?.created) {
+      // Straight to the terminal, once, not into the log pipeline.
+      process.stderr.write(`intake: API_KEYS is empty; generated a local operator key (kept in ${local.file}):\n  ${local.key.secret}\n`);
+    } else if (local) {
+      process.stderr.write(`intake: API_KEYS is empty; using the local operator key in ${local.file}\n`);
+    }
     return {
       module: IntakeModule,
-      imports: [CoreModule.forRoot(env, 'intake')],
-      controllers: [MissionsController, QueueConsumer],
+      imports: [
+        CoreModule.forRoot(env, 'intake'),
+        ThrottlerModule.forRootAsync({
+          inject: [REDIS],
+          useFactory: (redis: Redis) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
+        }),
+      ],
+      controllers: [MissionsController, DeadLettersController, QueueConsumer, SubmissionConsumer],
       providers: [
+        { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
+        // Order matters: the throttler counts by the caller the key guard identified.
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         {
           provide: ReadyQueue,
           inject: [REDIS, KeyLayout],
           useFactory: (redis: Redis, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
         },
+        IntakeMetrics,
         MissionIntakeService,
+        MissionQueryService,
+        MissionCommandsService,
         LeaseExpiryService,
       ],
     };

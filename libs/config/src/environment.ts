@@ -19,8 +19,25 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(20)
   MAX_ATTEMPTS = 3;
 
-  @Expose() @IsIn(['mock'])
-  LLM_PROVIDER = 'mock';
+  @Expose() @IsIn(['mock', 'openai'])
+  LLM_PROVIDER: 'mock' | 'openai' = 'mock';
+
+  /** OpenAI-compatible server, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama). */
+  @Expose() @IsString() @Matches(/^$|^https?:\/\/\S+$/, { message: 'LLM_BASE_URL must be an http(s) URL' })
+  LLM_BASE_URL = '';
+
+  @Expose() @IsString()
+  LLM_API_KEY = '';
+
+  @Expose() @IsString()
+  LLM_MODEL = '';
+
+  /** JSON price table, USD per million tokens: {"model":{"inputPerMillion":0.15,"outputPerMillion":0.6}}. */
+  @Expose() @IsString()
+  LLM_PRICES = '';
+
+  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(10)
+  LLM_MAX_RETRIES = 3;
 
   @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
   MOCK_LLM_LATENCY_MS = 0;
@@ -31,8 +48,24 @@ export class Environment {
   @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
   MOCK_LLM_MALFORMED_RATE = 0;
 
+  /** Share of first drafts that miss a rubric point, to exercise evaluate → retry → feedback. */
+  @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  MOCK_LLM_FLAW_RATE = 0;
+
   @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
   EXECUTION_TIMEOUT_MS = 120_000;
+
+  /** name:secret:role entries, comma-separated; empty → a local operator key kept in .data/api-key. */
+  @Expose() @IsString()
+  API_KEYS = '';
+
+  /** Requests per minute per API key over all of /api, shared by every intake instance. */
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
+  RATE_LIMIT_PER_MINUTE = 6_000;
+
+  /** Largest accepted JSON body. */
+  @Expose() @Type(() => Number) @IsInt() @Min(1_024) @Max(10_485_760)
+  BODY_LIMIT_BYTES = 262_144;
 
   /** How long the orchestrator may hold a leased mission before it goes back to ready. */
   @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)

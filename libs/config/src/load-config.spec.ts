@@ -25,7 +25,7 @@ describe('loadEnvironment', () => {
     } catch (error) {
       const problems = (error as ConfigError).problems.join('\n');
       expect(problems).toMatch(/MAX_ATTEMPTS="zero"/);
-      expect(problems).toMatch(/REDIS_URL="localhost"/);
+      expect(problems).toMatch(/REDIS_URL=\(hidden\): REDIS_URL must look like/);
       expect(problems).toMatch(/LLM_PROVIDER="gpt"/);
     }
   });

@@ -21,8 +21,12 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
   return env;
 }
 
+/** Never echoed in an error message: they hold secrets. */
+const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL']);
+
 /** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
 function describe(error: ValidationError, raw: string | undefined): string {
   const reasons = Object.values(error.constraints ?? {}).join('; ');
-  return `${error.property}=${JSON.stringify(raw)}: ${reasons}`;
+  const shown = SECRET_VARIABLES.has(error.property) ? '(hidden)' : JSON.stringify(raw);
+  return `${error.property}=${shown}: ${reasons}`;
 }

@@ -64,6 +64,10 @@ export class KeyLayout {
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }
+  /** Invalid `mission.submit` commands, with the reason, for the sending team to look at. */
+  get rejectedSubmissions(): string {
+    return `${this.base}stream:intake:rejected`;
+  }
   poison(service: ServiceName): string {
     return `${this.base}stream:${service}:poison`;
   }

@@ -18,7 +18,7 @@ export interface AppendContext {
   now?: Date;
 }
 
-export type EffectsOf = Effect[] | ((next: Mission, appended: MissionEvent[]) => Effect[]);
+export type EffectsOf = Effect[] | ((next: Mission, appended: MissionEvent[], previous: Mission | null) => Effect[]);
 
 export type TransitionOutcome =
   | { kind: 'appended'; mission: Mission; events: MissionEvent[] }
@@ -90,7 +90,7 @@ export class MissionStore {
     );
     const next = envelopes.reduce<Mission | null>(evolve, mission);
     if (!next) throw new Error('append needs at least one event');
-    const resolved = typeof effects === 'function' ? effects(next, envelopes) : effects;
+    const resolved = typeof effects === 'function' ? effects(next, envelopes, mission) : effects;
 
     const keys = [
       this.keys.mission(missionId),

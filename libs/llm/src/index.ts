@@ -6,3 +6,6 @@ export * from './language';
 export * from './prng';
 export * from './mock-llm-client';
 export * from './prompt-builder';
+export * from './price-table';
+export * from './openai-llm-client';
+export * from './create-llm-client';

@@ -30,6 +30,10 @@ export interface LlmResponse {
   usage: TokenUsage;
   model: string;
   latencyMs: number;
+  /** USD, from the client's price table; undefined when the model has no known price. */
+  costUsd?: number;
+  /** HTTP attempts the client made, retries included; absent for clients that make none. */
+  attempts?: number;
 }
 
 export interface LlmClient {

@@ -1,3 +1,5 @@
 export * from './patterns';
 export * from './messages';
 export * from './message-validation.pipe';
+export * from './submit-mission.command';
+export * from './validate-message';

@@ -10,6 +10,8 @@ export const Patterns = {
     leaseReturned: 'queue.release',
     /** Executor/evaluator → intake: an attempt failed; queue the next one or dead-letter. */
     attemptFailed: 'mission.retry',
+    /** Internal services → intake: create a mission (the command stream documented in the README). */
+    submitMission: 'mission.submit',
   },
   orchestrator: {
     /** Intake → orchestrator: there is ready work. */

@@ -7,3 +7,5 @@ export * from './mission-events';
 export * from './mission-state';
 export * from './evolve';
 export * from './decide';
+export * from './agent-hold';
+export * from './safe-payload.validator';

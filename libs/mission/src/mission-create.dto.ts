@@ -15,6 +15,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
+import { IsSafePayload } from './safe-payload.validator';
+
+/** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
+export const PAYLOAD_LIMITS = { maxDepth: 8, maxKeys: 500 };
 
 /** Where a mission came from in the ERP, e.g. {system: "odoo", model: "helpdesk.ticket", recordId: 4711}. */
 export class MissionSourceDto {
@@ -57,6 +61,7 @@ export class MissionCreateDto {
   requiredSkills?: string[];
 
   @IsObject()
+  @IsSafePayload(PAYLOAD_LIMITS)
   payload: Record<string, unknown>;
 
   @IsOptional()

@@ -16,6 +16,8 @@ export interface MissionResult {
   model: string;
   latencyMs: number;
   usage: TokenUsage;
+  /** From the configured price table; absent when the model has no price (the mock). */
+  costUsd?: number;
 }
 
 export interface CriterionScore {

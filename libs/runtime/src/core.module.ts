@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import Redis from 'ioredis';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore, ServiceName } from '@app/event-store';
@@ -7,6 +8,7 @@ import { LoggingModule } from '@app/logging';
 import { createRedis } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
+import { HttpMetricsInterceptor, MetricsController, MetricsRegistry } from './metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
 @Global()
@@ -19,7 +21,7 @@ export class CoreModule implements OnApplicationShutdown {
     return {
       module: CoreModule,
       imports: [LoggingModule.forRoot(env, service), TerminusModule.forRoot({ logger: false })],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: ENVIRONMENT, useValue: env },
         { provide: SERVICE_NAME, useValue: service },
@@ -27,8 +29,10 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: KeyLayout, useValue: new KeyLayout(env.KEY_PREFIX) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new MissionStore(redis, keys) },
         ConsumerHealth,
+        { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
+        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
       ],
-      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ConsumerHealth],
+      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ConsumerHealth, MetricsRegistry],
     };
   }
 

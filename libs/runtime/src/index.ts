@@ -4,3 +4,4 @@ export * from './consumer-health';
 export * from './health.controller';
 export * from './service-app';
 export * from './repo-file';
+export * from './metrics';

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { messageValidation, MissionMessage, Patterns } from '@app/messages';
+import { RedisStreamsContext } from '@app/redis-streams';
 import { ExecutionService } from './execution.service';
 
 @Controller()
@@ -8,7 +9,7 @@ export class ExecutionConsumer {
   constructor(private readonly execution: ExecutionService) {}
 
   @EventPattern(Patterns.executor.missionAssigned)
-  async missionAssigned(@Payload(messageValidation) message: MissionMessage): Promise<void> {
-    await this.execution.execute(message.mission);
+  async missionAssigned(@Payload(messageValidation) message: MissionMessage, @Ctx() context: RedisStreamsContext): Promise<void> {
+    await this.execution.execute(message.mission, context.getDeliveries() > 1);
   }
 }

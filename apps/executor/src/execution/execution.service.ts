@@ -1,47 +1,91 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import Redis from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
-import { MissionStore } from '@app/event-store';
+import { KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { Patterns } from '@app/messages';
 import { decideComplete, decideFail, decideStart, Mission } from '@app/mission';
-import { ENVIRONMENT } from '@app/runtime';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
 
 const ACTOR = 'executor';
+/** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
+const CANCEL_CHECK_MS = 500;
 const FALLBACK_SYSTEM_PROMPT = 'You are an AI agent of a hotel. Answer only with the JSON object the mission asks for.';
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()
-export class ExecutionService {
+export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly systemPrompts = new Map<string, string>();
+  /** Missions whose LLM call runs in this process, to abort them when they are cancelled. */
+  private readonly running = new Map<string, AbortController>();
+  private cancelCheck: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: MissionStore,
+    private readonly keys: KeyLayout,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly agents: AgentRegistry,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(ExecutionService.name) private readonly logger: PinoLogger,
   ) {}
 
-  async execute(assigned: Mission): Promise<void> {
+  onApplicationBootstrap(): void {
+    this.cancelCheck = setInterval(() => void this.abortCancelled(), CANCEL_CHECK_MS);
+  }
+
+  /**
+   * Shutdown does not wait for LLM calls that may take minutes: they are aborted and recorded as
+   * failed attempts, so the intake queues them again at once for another executor.
+   */
+  onModuleDestroy(): void {
+    for (const abort of this.running.values()) abort.abort(new Error('executor shut down during the attempt'));
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.cancelCheck);
+  }
+
+  /**
+   * `redelivered` is true when this message was reclaimed from a consumer that stopped (an
+   * executor died mid-call): an attempt found running then is counted as failed and retried.
+   */
+  async execute(assigned: Mission, redelivered = false): Promise<void> {
     const attempt = assigned.attempts;
     const started = await this.store.transition(assigned, (m) => decideStart(m, attempt), { actor: ACTOR });
-    if (started.kind === 'not_found' || started.kind === 'lease_lost' || started.kind === 'agent_full') return;
+    if (started.kind !== 'appended' && started.kind !== 'skipped') return;
     const mission = started.mission;
-    // A redelivered message after a crash mid-call finds the attempt running: run it again.
-    const resumable = mission.status === 'running' && mission.attempts === attempt && mission.lastError === null;
-    if (started.kind === 'skipped' && !resumable) return;
+    if (started.kind === 'skipped') {
+      const runningThisAttempt = mission.status === 'running' && mission.attempts === attempt && mission.lastError === null;
+      if (runningThisAttempt && redelivered) await this.fail(mission, attempt, 'executor lost during the attempt');
+      return;
+    }
 
+    const abort = new AbortController();
+    this.running.set(mission.id, abort);
     let result;
     try {
-      const response = await this.llm.complete(
-        buildLlmRequest(mission, { systemPrompt: await this.systemPrompt(mission), timeoutMs: this.env.EXECUTION_TIMEOUT_MS }),
-      );
-      result = { output: response.output, model: response.model, latencyMs: response.latencyMs, usage: response.usage };
+      const request = buildLlmRequest(mission, {
+        systemPrompt: await this.systemPrompt(mission),
+        timeoutMs: this.env.EXECUTION_TIMEOUT_MS,
+        signal: abort.signal,
+      });
+      const response = await this.llm.complete(request);
+      result = {
+        output: response.output,
+        model: response.model,
+        latencyMs: response.latencyMs,
+        usage: response.usage,
+        ...(response.costUsd !== undefined ? { costUsd: response.costUsd } : {}),
+      };
     } catch (error) {
-      await this.fail(mission, attempt, error instanceof Error ? error.message : String(error));
+      const cause = abort.signal.aborted ? abort.signal.reason : error;
+      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause));
       return;
+    } finally {
+      this.running.delete(mission.id);
     }
     await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, (next) => [
       { kind: 'emit', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted, data: { mission: next } },
@@ -57,6 +101,21 @@ export class ExecutionService {
       { kind: 'emit', to: 'intake', pattern: Patterns.intake.attemptFailed, data: { missionId: next.id, attempt } },
       { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: { agentId } },
     ]);
+  }
+
+  private async abortCancelled(): Promise<void> {
+    if (this.running.size === 0) return;
+    const ids = [...this.running.keys()];
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const id of ids) pipeline.hget(this.keys.mission(id), 'st');
+      const statuses = ((await pipeline.exec()) ?? []).map(([, status]) => status);
+      ids.forEach((id, i) => {
+        if (statuses[i] === 'cancelled') this.running.get(id)?.abort(new Error('mission cancelled'));
+      });
+    } catch (error) {
+      this.logger.warn({ err: error }, 'checking running missions for cancellation failed');
+    }
   }
 
   private async systemPrompt(mission: Mission): Promise<string> {

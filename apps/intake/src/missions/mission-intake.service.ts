@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable, NotFoundException } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
 import { Patterns } from '@app/messages';
 import { decideCreate, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
-import { ENVIRONMENT } from '@app/runtime';
+import { IntakeMetrics } from '../queue/intake-metrics';
 
 export interface CreateOptions {
+  /** Chosen by an internal sender; a new one otherwise. */
+  missionId?: string;
   idempotencyKey?: string;
   correlationId?: string;
 }
@@ -25,7 +26,7 @@ export class MissionIntakeService {
   constructor(
     private readonly store: MissionStore,
     private readonly queue: ReadyQueue,
-    @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly metrics: IntakeMetrics,
   ) {}
 
   /**
@@ -35,7 +36,7 @@ export class MissionIntakeService {
    */
   async create(input: MissionCreateDto, options: CreateOptions = {}): Promise<CreateOutcome> {
     const now = new Date();
-    const missionId = uuidv7();
+    const missionId = options.missionId ?? uuidv7();
     const idempotencyKey = deduplicationKey(input, options.idempotencyKey);
     const result = await this.store.append(
       missionId,
@@ -49,8 +50,13 @@ export class MissionIntakeService {
         { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId } },
       ],
     );
-    if (result.code === AppendCode.Ok) return { created: true, mission: result.mission };
+    if (result.code === AppendCode.Ok) {
+      this.metrics.created.inc({ type: input.type, priority: input.priority });
+      return { created: true, mission: result.mission };
+    }
     if (result.code === AppendCode.Duplicate) return { created: false, mission: await this.get(result.missionId) };
+    // The sender's id exists already: the command was delivered twice.
+    if (result.code === AppendCode.VersionConflict) return { created: false, mission: await this.get(missionId) };
     throw new Error(`creating mission ${missionId} failed with code ${AppendCode[result.code]}`);
   }
 
@@ -68,10 +74,6 @@ export class MissionIntakeService {
 
   stats(): Promise<QueueStats> {
     return this.queue.stats();
-  }
-
-  get maxAttempts(): number {
-    return this.env.MAX_ATTEMPTS;
   }
 }
 

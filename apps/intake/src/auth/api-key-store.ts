@@ -1,0 +1,40 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ApiClient } from './api-client';
+import { ApiKey } from './api-key';
+
+interface StoredKey {
+  client: ApiClient;
+  digest: Buffer;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * Finds the key a request presents without leaking, through response timing, how much of a
+ * secret matched or which key it was: digests have one length (timingSafeEqual needs that, and
+ * raw secrets would leak their length), and every key is compared even after a match.
+ */
+export class ApiKeyStore {
+  private readonly keys: readonly StoredKey[];
+
+  constructor(keys: readonly ApiKey[]) {
+    this.keys = keys.map((key) => ({ client: { name: key.name, role: key.role }, digest: sha256(key.secret) }));
+  }
+
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** The caller behind a presented secret; undefined for an empty or unknown one. */
+  find(presented: string): ApiClient | undefined {
+    const digest = sha256(presented);
+    let found: StoredKey | undefined;
+    for (const key of this.keys) {
+      const equal = timingSafeEqual(digest, key.digest);
+      found = equal ? key : found;
+    }
+    return presented.length > 0 && found ? { ...found.client } : undefined;
+  }
+}

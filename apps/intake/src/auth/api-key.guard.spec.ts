@@ -1,0 +1,125 @@
+import { Controller, Delete, Get, HttpCode, INestApplication, Param, Post, Req } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { ErrorBodyFilter } from '../http/error-body.filter';
+import { ApiClient, AuthenticatedRequest } from './api-client';
+import { ApiKey } from './api-key';
+import { ApiKeyStore } from './api-key-store';
+import { ApiKeyGuard } from './api-key.guard';
+import { RequiresRole } from './requires-role.decorator';
+
+const READER: ApiKey = { name: 'dash', secret: 'reader-secret-0123456789', role: 'reader' };
+const SUBMITTER: ApiKey = { name: 'ci', secret: 'submitter-secret-0123456789', role: 'submitter' };
+const OPERATOR: ApiKey = { name: 'ops', secret: 'operator-secret-0123456789', role: 'operator' };
+
+@Controller('api/things')
+class ThingsController {
+  @Get()
+  list(@Req() req: AuthenticatedRequest): { caller: ApiClient | undefined } {
+    return { caller: req.apiClient };
+  }
+
+  @Post()
+  @RequiresRole('submitter')
+  create(): { created: true } {
+    return { created: true };
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(200)
+  @RequiresRole('submitter')
+  cancel(@Param('id') id: string): { cancelled: string } {
+    return { cancelled: id };
+  }
+
+  @Delete(':id')
+  remove(@Param('id') id: string): { deleted: string } {
+    return { deleted: id };
+  }
+}
+
+@Controller()
+class OpenController {
+  @Get('health')
+  health(): { status: string } {
+    return { status: 'ok' };
+  }
+}
+
+describe('ApiKeyGuard (HTTP)', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      controllers: [ThingsController, OpenController],
+      providers: [
+        { provide: ApiKeyStore, useValue: new ApiKeyStore([READER, SUBMITTER, OPERATOR]) },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication({ logger: false });
+    app.useGlobalFilters(new ErrorBodyFilter());
+    await app.init();
+  });
+
+  afterAll(() => app.close());
+
+  const bearer = (key: ApiKey) => ({ Authorization: `Bearer ${key.secret}` });
+
+  it('given no key, then 401 "missing API key" in the error shape, with WWW-Authenticate', async () => {
+    const res = await request(app.getHttpServer()).get('/api/things').expect(401);
+    expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/^missing API key/), details: [] });
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
+  });
+
+  it.each([
+    ['Authorization: Bearer', { Authorization: 'Bearer wrong-secret-0123456789' }],
+    ['X-API-Key', { 'X-API-Key': 'wrong-secret-0123456789' }],
+    ['Authorization in another scheme', { Authorization: `Basic ${Buffer.from('ops:x').toString('base64')}` }],
+  ])('given a wrong key in %s, then 401 "invalid API key" with WWW-Authenticate', async (_style, headers) => {
+    const res = await request(app.getHttpServer()).get('/api/things').set(headers).expect(401);
+    expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'invalid API key', details: [] });
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
+  });
+
+  it('given a valid key in either header, then the request passes and the handler sees the caller but not the secret', async () => {
+    const viaBearer = await request(app.getHttpServer()).get('/api/things').set(bearer(READER)).expect(200);
+    expect(viaBearer.body).toEqual({ caller: { name: 'dash', role: 'reader' } });
+    const viaHeader = await request(app.getHttpServer()).get('/api/things').set('X-API-Key', SUBMITTER.secret).expect(200);
+    expect(viaHeader.body).toEqual({ caller: { name: 'ci', role: 'submitter' } });
+    expect(JSON.stringify(viaHeader.body)).not.toContain(SUBMITTER.secret);
+  });
+
+  it('given a reader, then it may GET but a POST is 403 in the error shape', async () => {
+    await request(app.getHttpServer()).head('/api/things').set(bearer(READER)).expect(200);
+    const res = await request(app.getHttpServer()).post('/api/things').set(bearer(READER)).expect(403);
+    expect(res.body).toEqual({ statusCode: 403, error: 'Forbidden', message: expect.stringContaining('needs submitter'), details: [] });
+    await request(app.getHttpServer()).post('/api/things/t-1/cancel').set(bearer(READER)).expect(403);
+  });
+
+  it('given a submitter, then it may create and cancel, but DELETE (operator by default) is 403', async () => {
+    await request(app.getHttpServer()).post('/api/things').set(bearer(SUBMITTER)).expect(201, { created: true });
+    await request(app.getHttpServer()).post('/api/things/t-1/cancel').set(bearer(SUBMITTER)).expect(200, { cancelled: 't-1' });
+    const res = await request(app.getHttpServer()).delete('/api/things/t-1').set(bearer(SUBMITTER)).expect(403);
+    expect(res.body.message).toContain('needs operator');
+  });
+
+  it('given an operator, then everything is allowed', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/api/things').set(bearer(OPERATOR)).expect(200);
+    await request(server).post('/api/things').set(bearer(OPERATOR)).expect(201);
+    await request(server).post('/api/things/t-2/cancel').set('X-API-Key', OPERATOR.secret).expect(200);
+    await request(server).delete('/api/things/t-2').set(bearer(OPERATOR)).expect(200, { deleted: 't-2' });
+  });
+
+  it('given a route outside /api, then no key is needed', async () => {
+    await request(app.getHttpServer()).get('/health').expect(200, { status: 'ok' });
+  });
+
+  it('given the API path in other letter case (Express still routes it), then it is still guarded', async () => {
+    await request(app.getHttpServer()).get('/API/things').expect(401);
+    await request(app.getHttpServer()).get('/Api/Things').set(bearer(READER)).expect(200);
+    await request(app.getHttpServer()).post('/API/things').set(bearer(READER)).expect(403);
+  });
+});

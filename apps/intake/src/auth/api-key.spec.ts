@@ -1,0 +1,58 @@
+import { parseApiKeys, roleAllows } from './api-key';
+
+const SECRET_A = 'a'.repeat(16);
+const SECRET_B = 'b-secret-0123456789';
+
+describe('parseApiKeys', () => {
+  it('given name:secret:role entries, then each becomes a key, whitespace and blank entries aside', () => {
+    expect(parseApiKeys(` ops:${SECRET_A}:operator , ci:${SECRET_B}:submitter,dash:${'c'.repeat(20)}:reader, `)).toEqual([
+      { name: 'ops', secret: SECRET_A, role: 'operator' },
+      { name: 'ci', secret: SECRET_B, role: 'submitter' },
+      { name: 'dash', secret: 'c'.repeat(20), role: 'reader' },
+    ]);
+  });
+
+  it('given an empty or blank spec, then there are no keys', () => {
+    expect(parseApiKeys('')).toEqual([]);
+    expect(parseApiKeys('  ,  ')).toEqual([]);
+  });
+
+  it('given a secret holding a colon, then the part between name and role is the secret', () => {
+    expect(parseApiKeys('ops:abc:def:0123456789abcdef:operator')).toEqual([{ name: 'ops', secret: 'abc:def:0123456789abcdef', role: 'operator' }]);
+  });
+
+  it.each([
+    ['a missing part', `ops:${SECRET_A}`, /entry 1: expected name:secret:role/],
+    ['an empty name', `:${SECRET_A}:operator`, /entry 1: the name is empty/],
+    ['a name with odd characters', `o ps:${SECRET_A}:operator`, /the name may hold only/],
+    ['a short secret', 'ops:short-secret:operator', /entry 1 \("ops"\): the secret is shorter than 16 characters/],
+    ['a secret with a space', 'ops:0123456789 abcdef:operator', /visible ASCII/],
+    ['an unknown role', `ops:${SECRET_A}:admin`, /unknown role "admin"; expected one of reader, submitter, operator/],
+    ['a duplicate name', `ops:${SECRET_A}:operator,ops:${SECRET_B}:reader`, /entry 2 \("ops"\): the name is used by an earlier entry/],
+    ['a duplicate secret', `ops:${SECRET_A}:operator,ci:${SECRET_A}:reader`, /entry 2 \("ci"\): the secret is used by an earlier entry/],
+  ])('given %s, then it fails with a clear message', (_case, spec, message) => {
+    expect(() => parseApiKeys(spec)).toThrow(message);
+  });
+
+  it('given a bad entry, then the message never quotes a secret', () => {
+    const secret = 'do-not-print-0123456789';
+    for (const spec of [`ops:${secret}:admin`, `ops:${secret}:reader,ops2:${secret}:reader`]) {
+      expect(() => parseApiKeys(spec)).toThrow(Error);
+      try {
+        parseApiKeys(spec);
+      } catch (error) {
+        expect((error as Error).message).not.toContain(secret);
+      }
+    }
+  });
+});
+
+describe('roleAllows', () => {
+  it('given the role ladder, then each role holds the rights of the ones below it and no more', () => {
+    expect(roleAllows('reader', 'reader')).toBe(true);
+    expect(roleAllows('reader', 'submitter')).toBe(false);
+    expect(roleAllows('submitter', 'reader')).toBe(true);
+    expect(roleAllows('submitter', 'operator')).toBe(false);
+    expect(roleAllows('operator', 'submitter')).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+export const ROLES = ['reader', 'submitter', 'operator'] as const;
+
+/** Ordered from least to most privileged: each role holds every right of the ones before it. */
+export type Role = (typeof ROLES)[number];
+
+export interface ApiKey {
+  name: string;
+  secret: string;
+  role: Role;
+}
+
+export const MIN_SECRET_LENGTH = 16;
+
+/** Names end up in logs, metrics labels and Redis keys, so they stay plain. */
+const NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Secrets travel in HTTP headers; a comma would split the API_KEYS list. */
+const SECRET = /^[\x21-\x2b\x2d-\x7e]+$/;
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+/** Whether a key holding `held` may do what needs `required`. */
+export function roleAllows(held: Role, required: Role): boolean {
+  return ROLES.indexOf(held) >= ROLES.indexOf(required);
+}
+
+/**
+ * Parses `API_KEYS`: `name:secret:role` entries, comma-separated; blank entries are skipped so the
+ * list may end in a comma. Error messages name the entry by position and name but never quote a
+ * secret, because they end up on stderr and in logs.
+ */
+export function parseApiKeys(spec: string): ApiKey[] {
+  const keys: ApiKey[] = [];
+  const names = new Set<string>();
+  const secrets = new Set<string>();
+  spec.split(',').forEach((raw, index) => {
+    const entry = raw.trim();
+    if (entry === '') return;
+    const where = `API_KEYS entry ${index + 1}`;
+    const parts = entry.split(':');
+    if (parts.length < 3) throw new Error(`${where}: expected name:secret:role`);
+    // Name and role cannot hold a colon, so everything between them is the secret.
+    const name = parts[0].trim();
+    const role = parts[parts.length - 1].trim();
+    const secret = parts.slice(1, -1).join(':');
+    if (name === '') throw new Error(`${where}: the name is empty`);
+    if (!NAME.test(name)) throw new Error(`${where} ("${name}"): the name may hold only letters, digits and _ . - (at most 64)`);
+    const named = `${where} ("${name}")`;
+    if (secret.length < MIN_SECRET_LENGTH) throw new Error(`${named}: the secret is shorter than ${MIN_SECRET_LENGTH} characters`);
+    if (!SECRET.test(secret)) throw new Error(`${named}: the secret may hold only visible ASCII characters other than a comma`);
+    if (!isRole(role)) throw new Error(`${named}: unknown role "${role}"; expected one of ${ROLES.join(', ')}`);
+    if (names.has(name)) throw new Error(`${named}: the name is used by an earlier entry`);
+    if (secrets.has(secret)) throw new Error(`${named}: the secret is used by an earlier entry`);
+    names.add(name);
+    secrets.add(secret);
+    keys.push({ name, secret, role });
+  });
+  return keys;
+}

@@ -1,0 +1,39 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import Redis from 'ioredis';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { KeyLayout } from '@app/event-store';
+import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
+import { RedisStreamsContext } from '@app/redis-streams';
+import { REDIS } from '@app/runtime';
+import { MissionIntakeService } from './mission-intake.service';
+
+/**
+ * Internal submission over the intake stream. An invalid command is not retried and does not
+ * stop the consumer: it goes to the rejection stream with its reason, for its sender to see.
+ */
+@Controller()
+export class SubmissionConsumer {
+  constructor(
+    private readonly missions: MissionIntakeService,
+    private readonly keys: KeyLayout,
+    @Inject(REDIS) private readonly redis: Redis,
+    @InjectPinoLogger(SubmissionConsumer.name) private readonly logger: PinoLogger,
+  ) {}
+
+  @EventPattern(Patterns.intake.submitMission)
+  async submit(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    const command = await validateMessage(SubmitMissionCommand, data);
+    if (!command.ok) {
+      const reason = command.problems.join('; ');
+      await this.redis.xadd(
+        this.keys.rejectedSubmissions, '*',
+        'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),
+      );
+      this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
+      return;
+    }
+    const { mission, missionId, idempotencyKey, correlationId } = command.value;
+    await this.missions.create(mission, { missionId, idempotencyKey, correlationId });
+  }
+}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge } from 'prom-client';
+import { ReadyQueue } from '@app/mission-queue';
+import { MetricsRegistry } from '@app/runtime';
+
+/** The intake's figures in /metrics; queue gauges are read from Redis at scrape time. */
+@Injectable()
+export class IntakeMetrics {
+  readonly created: Counter<'type' | 'priority'>;
+
+  constructor(registry: MetricsRegistry, queue: ReadyQueue) {
+    this.created = new Counter({
+      name: 'brain_missions_created_total',
+      help: 'Missions created by this intake instance, by type and priority',
+      labelNames: ['type', 'priority'],
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'brain_queue_missions',
+      help: 'Missions by queue state (shared across intake instances)',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        const stats = await queue.stats();
+        this.set({ state: 'ready' }, stats.ready);
+        this.set({ state: 'leased' }, stats.leased);
+        this.set({ state: 'in_flight' }, stats.inFlight);
+        this.set({ state: 'dead_lettered' }, stats.deadLettered);
+      },
+    });
+    new Gauge({
+      name: 'brain_queue_lease_expiries',
+      help: 'Leases that ran out and returned their mission to the ready queue, since the start of the deployment',
+      registers: [registry],
+      async collect() {
+        this.set((await queue.stats()).leaseExpired);
+      },
+    });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './api-key-throttler.guard';
+export * from './redis-throttler-storage';
+export * from './throttler-options';

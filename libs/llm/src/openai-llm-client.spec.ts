@@ -1,0 +1,435 @@
+import { createServer } from 'node:net';
+import { inspect } from 'node:util';
+import { Mission } from '@app/mission';
+import { createLlmClient } from './create-llm-client';
+import { LlmRequest } from './llm-client';
+import { LlmError, LlmErrorCode } from './llm-error';
+import { MockLlmClient } from './mock-llm-client';
+import { backoffDelayMs, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfterMs, strictJsonSchema } from './openai-llm-client';
+import { OUTPUT_SCHEMAS } from './output-schemas';
+import { costOf, DEFAULT_PRICE_TABLE, parsePriceTable } from './price-table';
+import { buildLlmRequest } from './prompt-builder';
+import { FakeChatCompletionsServer } from './testing/fake-chat-completions-server';
+
+const NOW = '2026-11-26T08:00:00.000Z';
+const API_KEY = 'sk-test-0123456789abcdef-secret';
+const SYSTEM_PROMPT = 'You work for Hotel Seeblick.';
+
+function mission(overrides: Partial<Mission> = {}): Mission {
+  return {
+    id: 'm-1',
+    type: 'guest_support',
+    title: 'Late checkout request',
+    description: 'Guest asks for a late checkout.',
+    priority: 'normal',
+    priorityScore: 30,
+    requiredSkills: ['guest_communication'],
+    payload: { message: 'Could I check out at 14:00, please?' },
+    status: 'running',
+    attempts: 1,
+    assignedAgentId: 'agent-1',
+    previousAgentIds: [],
+    result: null,
+    evaluation: null,
+    feedback: null,
+    lastError: null,
+    correlationId: 'c-1',
+    version: 3,
+    createdAt: NOW,
+    updatedAt: NOW,
+    ...overrides,
+  };
+}
+
+const GUEST_REPLY = JSON.stringify({
+  language: 'en',
+  reply: 'Dear guest, a late checkout at 14:00 is fine. Kind regards, Hotel Seeblick',
+  actions: ['Note late checkout 14:00 in the PMS'],
+});
+
+const request = (extra: { timeoutMs?: number; signal?: AbortSignal; mission?: Mission } = {}): LlmRequest =>
+  buildLlmRequest(extra.mission ?? mission(), { systemPrompt: SYSTEM_PROMPT, timeoutMs: extra.timeoutMs ?? 5000, signal: extra.signal });
+
+async function rejection(promise: Promise<unknown>): Promise<LlmError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof LlmError)) throw new Error(`expected an LlmError, got ${String(error)}`);
+  return error;
+}
+
+/** Polls the server's record instead of sleeping a guessed amount. */
+async function untilRequests(server: FakeChatCompletionsServer, count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (server.requests.length < count) {
+    if (Date.now() > deadline) throw new Error(`server saw ${server.requests.length} of ${count} requests`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A loopback port nothing listens on: bind port 0, note it, release it. */
+async function closedPort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+describe('OpenAiLlmClient against a chat-completions server', () => {
+  const server = new FakeChatCompletionsServer();
+  let baseUrl: string;
+
+  const client = (options: Partial<OpenAiLlmClientOptions> = {}) =>
+    new OpenAiLlmClient({ baseUrl, apiKey: API_KEY, model: 'gpt-4o-mini', maxRetries: 3, retryBaseDelayMs: 10, retryMaxDelayMs: 100, ...options });
+
+  beforeAll(async () => {
+    baseUrl = await server.start();
+  });
+  afterAll(() => server.stop());
+  beforeEach(() => server.reset());
+
+  describe('success', () => {
+    it('given a valid structured reply, when completed, then the output is parsed and the request carried model, prompts, schema and key', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, model: 'gpt-4o-mini-2024-07-18', usage: { promptTokens: 1000, completionTokens: 500 } });
+      const llmRequest = request();
+
+      const response = await client().complete(llmRequest);
+
+      expect(response.output).toEqual(JSON.parse(GUEST_REPLY));
+      expect(response.rawText).toBe(GUEST_REPLY);
+      expect(response.model).toBe('gpt-4o-mini-2024-07-18');
+      expect(response.usage).toEqual({ promptTokens: 1000, completionTokens: 500 });
+      expect(response.attempts).toBe(1);
+      expect(response.latencyMs).toBeGreaterThanOrEqual(0);
+
+      expect(server.requests).toHaveLength(1);
+      const [sent] = server.requests;
+      expect(sent.method).toBe('POST');
+      expect(sent.path).toBe('/v1/chat/completions');
+      expect(sent.headers.authorization).toBe(`Bearer ${API_KEY}`);
+      expect(sent.body.model).toBe('gpt-4o-mini');
+      expect(sent.body.stream).toBeUndefined();
+      expect(sent.body.messages).toEqual([
+        { role: 'system', content: SYSTEM_PROMPT },
+        { role: 'user', content: llmRequest.messages[0].content },
+      ]);
+      expect(sent.body.response_format).toEqual({
+        type: 'json_schema',
+        json_schema: { name: 'guest_support_output', schema: strictJsonSchema(OUTPUT_SCHEMAS.guest_support), strict: true },
+      });
+    });
+
+    it.each(['pricing', 'maintenance'] as const)('given a %s mission, when completed, then response_format names and carries that schema', async (type) => {
+      const content =
+        type === 'pricing'
+          ? JSON.stringify({ recommendedRate: 159, currency: 'EUR', changePercent: 6, reason: 'High occupancy.' })
+          : JSON.stringify({ urgency: 'high', steps: ['Shut off water', 'Replace siphon'], safetyNotes: ['Dry the floor'], parts: ['siphon'] });
+      server.enqueue({ status: 200, content });
+
+      const response = await client().complete(request({ mission: mission({ type }) }));
+
+      expect(response.output).toEqual(JSON.parse(content));
+      const format = server.requests[0].body.response_format;
+      expect(format).toMatchObject({ json_schema: { name: `${type}_output`, strict: true, schema: { required: [...OUTPUT_SCHEMAS[type].required] } } });
+    });
+
+    it('given the outgoing schema, when made strict, then only keywords strict mode rejects are dropped', () => {
+      const strict = strictJsonSchema(OUTPUT_SCHEMAS.guest_support);
+      expect(JSON.stringify(strict)).not.toContain('minLength');
+      expect(strict).toMatchObject({ type: 'object', additionalProperties: false, required: ['language', 'reply', 'actions'] });
+      expect(strict.properties).toMatchObject({ language: { type: 'string', enum: ['de', 'en'] }, reply: { type: 'string' } });
+      expect(strictJsonSchema(OUTPUT_SCHEMAS.pricing).properties).toMatchObject({ currency: { pattern: '^[A-Z]{3}$' } });
+    });
+  });
+
+  describe('cost', () => {
+    it('given a dated snapshot of a priced model, when completed, then costUsd uses the longest matching price', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, model: 'gpt-4o-mini-2024-07-18', usage: { promptTokens: 1000, completionTokens: 500 } });
+      const response = await client().complete(request());
+      expect(response.costUsd).toBeCloseTo((1000 * 0.15 + 500 * 0.6) / 1_000_000, 12);
+    });
+
+    it('given a custom price table, when completed, then it is used instead of the defaults', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, model: 'house-model', usage: { promptTokens: 2_000_000, completionTokens: 1_000_000 } });
+      const response = await client({ model: 'house-model', prices: { 'house-model': { inputPerMillion: 1, outputPerMillion: 3 } } }).complete(request());
+      expect(response.costUsd).toBeCloseTo(5, 12);
+    });
+
+    it('given a self-hosted model without a price, when completed, then costUsd is undefined but usage is reported', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, model: 'llama3.1:8b', usage: { promptTokens: 321, completionTokens: 54 } });
+      const response = await client({ model: 'llama3.1:8b' }).complete(request());
+      expect(response.costUsd).toBeUndefined();
+      expect(response).not.toHaveProperty('costUsd');
+      expect(response.usage).toEqual({ promptTokens: 321, completionTokens: 54 });
+    });
+  });
+
+  describe('retries', () => {
+    it('given 429 with Retry-After: 1, when completed, then the retry waits at least a second and succeeds', async () => {
+      server.enqueue({ status: 429, retryAfterSeconds: 1 }, { status: 200, content: GUEST_REPLY });
+
+      const response = await client({ retryMaxDelayMs: 5000 }).complete(request());
+
+      expect(response.attempts).toBe(2);
+      const [first, second] = server.requests;
+      // Timers may fire a millisecond early against Date.now(); anything near 1000 proves the header was honoured.
+      expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(990);
+    });
+
+    it('given 429 with retry-after-ms, when completed, then that precise wait is honoured', async () => {
+      server.enqueue({ status: 429, retryAfterMs: 250 }, { status: 200, content: GUEST_REPLY });
+      await client({ retryMaxDelayMs: 5000 }).complete(request());
+      const [first, second] = server.requests;
+      expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(240);
+    });
+
+    it('given a Retry-After beyond retryMaxDelayMs, when completed, then the wait is capped', async () => {
+      server.enqueue({ status: 503, retryAfterSeconds: 30 }, { status: 200, content: GUEST_REPLY });
+      await client({ retryMaxDelayMs: 150 }).complete(request());
+      const [first, second] = server.requests;
+      expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(140);
+      expect(second.receivedAt - first.receivedAt).toBeLessThan(2000);
+    });
+
+    it('given a 500 then a 200, when completed, then it is retried and succeeds', async () => {
+      server.enqueue({ status: 500 }, { status: 200, content: GUEST_REPLY });
+      const response = await client().complete(request());
+      expect(response.attempts).toBe(2);
+      expect(server.requests).toHaveLength(2);
+    });
+
+    it('given a 500 every time, when retries run out, then it is a retryable ProviderError after 1 + maxRetries requests', async () => {
+      server.enqueue({ status: 500 }, { status: 502 }, { status: 500 });
+      const error = await rejection(client({ maxRetries: 2 }).complete(request()));
+      expect(error.code).toBe(LlmErrorCode.ProviderError);
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(/after 3 attempts/);
+      expect(server.requests).toHaveLength(3);
+    });
+
+    it('given a 429 every time, when retries run out, then it is RateLimited', async () => {
+      server.enqueue({ status: 429 }, { status: 429 }, { status: 429 });
+      const error = await rejection(client({ maxRetries: 2 }).complete(request()));
+      expect(error.code).toBe(LlmErrorCode.RateLimited);
+      expect(error.retryable).toBe(true);
+      expect(server.requests).toHaveLength(3);
+    });
+
+    it.each([400, 401, 403, 404, 422] as const)('given a %s, when completed, then it is not retried and not retryable', async (status) => {
+      server.enqueue({ status, message: `Invalid schema for response_format (${status})` }, { status: 200, content: GUEST_REPLY });
+      const error = await rejection(client().complete(request()));
+      expect(error.code).toBe(LlmErrorCode.ProviderError);
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain(`Invalid schema for response_format (${status})`);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('given nothing listens on the port, when completed, then connection errors are retried and end as a retryable ProviderError', async () => {
+      const port = await closedPort();
+      const error = await rejection(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }).complete(request()));
+      expect(error.code).toBe(LlmErrorCode.ProviderError);
+      expect(error.retryable).toBe(true);
+      expect(error.message).toMatch(/cannot reach 127\.0\.0\.1:\d+ after 2 attempts/);
+    });
+  });
+
+  describe('timeouts and aborts', () => {
+    it('given a reply slower than timeoutMs, when completed, then it is a retryable Timeout and the server saw the request', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 2000 });
+      const started = Date.now();
+      const error = await rejection(client({ maxRetries: 0 }).complete(request({ timeoutMs: 150 })));
+      expect(error.code).toBe(LlmErrorCode.Timeout);
+      expect(error.retryable).toBe(true);
+      expect(error.message).toContain('150 ms');
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('given every attempt times out, when completed, then each was retried before the Timeout', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 1000 }, { status: 200, content: GUEST_REPLY, delayMs: 1000 });
+      const error = await rejection(client({ maxRetries: 1 }).complete(request({ timeoutMs: 100 })));
+      expect(error.code).toBe(LlmErrorCode.Timeout);
+      expect(server.requests).toHaveLength(2);
+    });
+
+    it('given a slow first reply and a fast second, when completed, then the timeout is retried and succeeds', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 1000 }, { status: 200, content: GUEST_REPLY });
+      const response = await client({ maxRetries: 1 }).complete(request({ timeoutMs: 100 }));
+      expect(response.attempts).toBe(2);
+    });
+
+    it('given an abort while the server is answering, when completed, then it stops at once with Aborted', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 3000 });
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = rejection(client().complete(request({ signal: controller.signal })));
+      await untilRequests(server, 1);
+      controller.abort();
+      const error = await pending;
+      expect(error.code).toBe(LlmErrorCode.Aborted);
+      expect(error.retryable).toBe(false);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('given an abort during a Retry-After wait, when completed, then it stops without waiting it out', async () => {
+      server.enqueue({ status: 429, retryAfterSeconds: 10 }, { status: 200, content: GUEST_REPLY });
+      const controller = new AbortController();
+      const started = Date.now();
+      const pending = rejection(client({ retryMaxDelayMs: 20_000 }).complete(request({ signal: controller.signal })));
+      await untilRequests(server, 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      controller.abort();
+      const error = await pending;
+      expect(error.code).toBe(LlmErrorCode.Aborted);
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('given an already aborted signal, when completed, then no request is sent', async () => {
+      const error = await rejection(client().complete(request({ signal: AbortSignal.abort() })));
+      expect(error.code).toBe(LlmErrorCode.Aborted);
+      expect(server.requests).toHaveLength(0);
+    });
+  });
+
+  describe('malformed output', () => {
+    it('given a reply that is not JSON, when completed, then it is a retryable MalformedOutput and not retried by the client', async () => {
+      server.enqueue({ malformed: true }, { status: 200, content: GUEST_REPLY });
+      const error = await rejection(client().complete(request()));
+      expect(error.code).toBe(LlmErrorCode.MalformedOutput);
+      expect(error.retryable).toBe(true);
+      expect(server.requests).toHaveLength(1);
+    });
+
+    it('given JSON that misses the schema, when completed, then it is MalformedOutput naming the problem', async () => {
+      server.enqueue({ status: 200, content: JSON.stringify({ language: 'fr', reply: 'Bonjour', actions: [] }) });
+      const error = await rejection(client().complete(request()));
+      expect(error.code).toBe(LlmErrorCode.MalformedOutput);
+      expect(error.message).toMatch(/language must be one of de, en/);
+    });
+  });
+
+  describe('API key hygiene', () => {
+    it('given successes and failures, when the client runs, then the key is never logged, inspected or put into an error', async () => {
+      const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((method) => jest.spyOn(console, method).mockImplementation(() => undefined));
+      try {
+        const llm = client({ maxRetries: 1 });
+        server.enqueue({ status: 500 }, { status: 200, content: GUEST_REPLY }, { status: 401, message: 'Incorrect API key provided.' });
+        await llm.complete(request());
+        const error = await rejection(llm.complete(request()));
+
+        expect(error.message).not.toContain(API_KEY);
+        expect(inspect(llm, { depth: 10, showHidden: true })).not.toContain(API_KEY);
+        expect(JSON.stringify(llm)).not.toContain(API_KEY);
+        const logged = spies.flatMap((spy) => spy.mock.calls.map((call) => inspect(call, { depth: 10 })));
+        expect(logged.filter((line) => line.includes(API_KEY))).toEqual([]);
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+    });
+  });
+
+  describe('the fake server', () => {
+    it('given an unscripted request, when answered, then the fallback says the script ran dry', async () => {
+      const error = await rejection(client({ maxRetries: 0 }).complete(request()));
+      expect(error.message).toContain('no scripted reply left');
+      expect(server.pending).toBe(0);
+    });
+  });
+});
+
+describe('retry policy', () => {
+  const policy = { retryBaseDelayMs: 100, retryMaxDelayMs: 1000 };
+
+  it('given growing retry numbers, when the top of the jitter range is drawn, then the delay doubles up to the cap', () => {
+    const top = () => 0.999999;
+    expect([1, 2, 3, 4, 5].map((retry) => backoffDelayMs(retry, policy, undefined, top))).toEqual([99, 199, 399, 799, 999]);
+  });
+
+  it('given full jitter, when the bottom of the range is drawn, then the delay is zero', () => {
+    expect(backoffDelayMs(3, policy, undefined, () => 0)).toBe(0);
+  });
+
+  it('given a Retry-After, when the delay is computed, then it is a floor capped by retryMaxDelayMs', () => {
+    expect(backoffDelayMs(1, policy, 500, () => 0)).toBe(500);
+    expect(backoffDelayMs(1, policy, 60_000, () => 0)).toBe(1000);
+  });
+
+  it('given Retry-After headers, when parsed, then seconds, HTTP dates and retry-after-ms are understood', () => {
+    const now = Date.parse('2026-11-26T08:00:00Z');
+    expect(parseRetryAfterMs(new Headers({ 'retry-after': '2' }), now)).toBe(2000);
+    expect(parseRetryAfterMs(new Headers({ 'retry-after': '0.5' }), now)).toBe(500);
+    expect(parseRetryAfterMs(new Headers({ 'retry-after': 'Thu, 26 Nov 2026 08:00:03 GMT' }), now)).toBe(3000);
+    expect(parseRetryAfterMs(new Headers({ 'retry-after': 'Thu, 26 Nov 2026 07:00:00 GMT' }), now)).toBe(0);
+    expect(parseRetryAfterMs(new Headers({ 'retry-after': '9', 'retry-after-ms': '120' }), now)).toBe(120);
+    expect(parseRetryAfterMs(new Headers({ 'retry-after': 'soon' }), now)).toBeUndefined();
+    expect(parseRetryAfterMs(new Headers(), now)).toBeUndefined();
+    expect(parseRetryAfterMs(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('price table', () => {
+  const usage = { promptTokens: 1_000_000, completionTokens: 1_000_000 };
+
+  it('given exact, dated and unknown model names, when priced, then exact beats prefix, longest prefix wins, unknown is undefined', () => {
+    expect(costOf(DEFAULT_PRICE_TABLE, 'gpt-4o', usage)).toBeCloseTo(12.5, 10);
+    expect(costOf(DEFAULT_PRICE_TABLE, 'gpt-4o-mini-2024-07-18', usage)).toBeCloseTo(0.75, 10);
+    expect(costOf(DEFAULT_PRICE_TABLE, 'gpt-4o-2024-08-06', usage)).toBeCloseTo(12.5, 10);
+    expect(costOf(DEFAULT_PRICE_TABLE, 'gpt-4.1-mini-2025-04-14', usage)).toBeCloseTo(2, 10);
+    expect(costOf(DEFAULT_PRICE_TABLE, 'qwen2.5:7b', usage)).toBeUndefined();
+    expect(costOf({}, 'gpt-4o', usage)).toBeUndefined();
+  });
+
+  it('given valid JSON, when parsed, then the table is returned as given', () => {
+    const json = '{"gpt-4o-mini":{"inputPerMillion":0.15,"outputPerMillion":0.6},"local":{"inputPerMillion":0,"outputPerMillion":0}}';
+    expect(parsePriceTable(json)).toEqual({
+      'gpt-4o-mini': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
+      local: { inputPerMillion: 0, outputPerMillion: 0 },
+    });
+    expect(parsePriceTable('{}')).toEqual({});
+  });
+
+  it.each([
+    ['not JSON', '{gpt-4o: 1}', /not valid JSON/],
+    ['an array', '[]', /must be a JSON object/],
+    ['null', 'null', /must be a JSON object/],
+    ['a number entry', '{"gpt-4o": 2.5}', /"gpt-4o" must be an object/],
+    ['a missing field', '{"gpt-4o":{"inputPerMillion":2.5}}', /"gpt-4o"\.outputPerMillion must be a non-negative number, got nothing/],
+    ['a string price', '{"gpt-4o":{"inputPerMillion":"2.5","outputPerMillion":10}}', /"gpt-4o"\.inputPerMillion must be a non-negative number, got "2.5"/],
+    ['a negative price', '{"gpt-4o":{"inputPerMillion":-1,"outputPerMillion":10}}', /inputPerMillion must be a non-negative number, got -1/],
+    ['a misspelt field', '{"gpt-4o":{"inputPerMillion":2.5,"outputPerMilion":10}}', /unknown field\(s\): outputPerMilion/],
+    ['an empty model name', '{"":{"inputPerMillion":1,"outputPerMillion":1}}', /empty model name/],
+  ])('given %s, when parsed, then a clear error is thrown', (_, json, message) => {
+    expect(() => parsePriceTable(json)).toThrow(message);
+  });
+});
+
+describe('createLlmClient', () => {
+  const mock = { latencyMs: 0, failureRate: 0, malformedRate: 0 };
+
+  it('given provider mock, when created, then it is the MockLlmClient', () => {
+    expect(createLlmClient({ provider: 'mock', mock })).toBeInstanceOf(MockLlmClient);
+  });
+
+  it('given provider openai with settings, when created, then it is an OpenAiLlmClient for that model', () => {
+    const llm = createLlmClient({ provider: 'openai', mock, openai: { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: '', model: 'llama3.1:8b' } });
+    expect(llm).toBeInstanceOf(OpenAiLlmClient);
+    expect(llm.provider).toBe('openai');
+  });
+
+  it.each([
+    ['no openai settings', undefined, /needs baseUrl and model/],
+    ['no baseUrl', { apiKey: 'k', model: 'gpt-4o-mini' }, /needs baseUrl;/],
+    ['a blank model', { baseUrl: 'https://api.openai.com/v1', apiKey: 'k', model: '  ' }, /needs model;/],
+  ])('given provider openai with %s, when created, then it throws naming what is missing', (_, openai, message) => {
+    expect(() => createLlmClient({ provider: 'openai', mock, openai })).toThrow(message);
+  });
+
+  it('given a baseUrl that is not a URL, when created, then it throws without echoing the value', () => {
+    expect(() => createLlmClient({ provider: 'openai', mock, openai: { baseUrl: 'localhost:8080/v1', model: 'm' } })).toThrow(/not an absolute http\(s\) URL/);
+  });
+});

@@ -1,0 +1,318 @@
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { MissionType } from '@app/mission';
+import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
+import { LlmError, LlmErrorCode } from './llm-error';
+import { parseLlmOutput } from './parse-output';
+import { costOf, DEFAULT_PRICE_TABLE, PriceTable } from './price-table';
+
+export interface OpenAiLlmClientOptions {
+  /** Including the API version path, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer`; local servers usually accept any value. */
+  apiKey: string;
+  model: string;
+  /** Retries after the first HTTP attempt. Default 3. */
+  maxRetries?: number;
+  /** Backoff cap of the first retry, doubling per retry. Default 500. */
+  retryBaseDelayMs?: number;
+  /** Upper bound for any wait, Retry-After included. Default 20 000. */
+  retryMaxDelayMs?: number;
+  /** Defaults to DEFAULT_PRICE_TABLE. */
+  prices?: PriceTable;
+  /** Jitter source; injectable so a test can pin the backoff. Default Math.random. */
+  random?: () => number;
+}
+
+export interface RetryPolicy {
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+}
+
+const DEFAULT_MAX_RETRIES = 3;
+const DEFAULT_RETRY_BASE_DELAY_MS = 500;
+const DEFAULT_RETRY_MAX_DELAY_MS = 20_000;
+
+/** Why one HTTP attempt failed, reduced to what the retry decision and the final LlmError need. */
+type AttemptFailure =
+  | { kind: 'aborted' }
+  | { kind: 'timeout' }
+  | { kind: 'connection'; message: string }
+  | { kind: 'rate_limited'; message: string; retryAfterMs?: number }
+  | { kind: 'server'; message: string; retryAfterMs?: number }
+  | { kind: 'rejected'; message: string };
+
+type AttemptOutcome = { ok: true; completion: ChatCompletion } | { ok: false; failure: AttemptFailure };
+
+/**
+ * LlmClient for any server speaking OpenAI chat completions (OpenAI, Azure's /openai/v1, vLLM, Ollama, LM Studio).
+ * The SDK's own retries are off so that the policy (what is retried, how long to wait, which LlmError comes out)
+ * lives here, where it is documented and tested. The API key sits only inside the SDK instance, which is held
+ * in a #private field so that neither util.inspect nor JSON.stringify of this client can reveal it.
+ */
+export class OpenAiLlmClient implements LlmClient {
+  readonly provider = 'openai';
+  readonly model: string;
+
+  readonly #sdk: OpenAI;
+  readonly #host: string;
+  readonly #maxRetries: number;
+  readonly #policy: RetryPolicy;
+  readonly #prices: Readonly<PriceTable>;
+  readonly #random: () => number;
+
+  constructor(options: OpenAiLlmClientOptions) {
+    if (!options.baseUrl?.trim()) throw new Error('OpenAiLlmClient needs a baseUrl');
+    if (!options.model?.trim()) throw new Error('OpenAiLlmClient needs a model');
+    this.model = options.model;
+    this.#host = hostOf(options.baseUrl);
+    this.#maxRetries = nonNegativeInteger(options.maxRetries ?? DEFAULT_MAX_RETRIES, 'maxRetries');
+    this.#policy = {
+      retryBaseDelayMs: nonNegativeInteger(options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS, 'retryBaseDelayMs'),
+      retryMaxDelayMs: nonNegativeInteger(options.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_DELAY_MS, 'retryMaxDelayMs'),
+    };
+    this.#prices = options.prices ?? DEFAULT_PRICE_TABLE;
+    this.#random = options.random ?? Math.random;
+    this.#sdk = new OpenAI({
+      baseURL: options.baseUrl,
+      apiKey: options.apiKey,
+      maxRetries: 0,
+      // Every outcome reaches the caller as an LlmError; SDK logging (OPENAI_LOG=debug) would only duplicate it.
+      logLevel: 'off',
+    });
+  }
+
+  async complete(request: LlmRequest): Promise<LlmResponse> {
+    const started = performance.now();
+    const missionType = request.context.missionType;
+    const body = this.requestBody(request);
+    const maxAttempts = this.#maxRetries + 1;
+
+    for (let attempt = 1; ; attempt++) {
+      if (request.signal?.aborted) throw abortedError();
+      const outcome = await this.attempt(body, request);
+      if (outcome.ok) return this.toResponse(missionType, outcome.completion, attempt, started);
+
+      const { failure } = outcome;
+      if (!isRetryable(failure) || attempt >= maxAttempts) throw this.finalError(failure, attempt, request.timeoutMs);
+      const retryAfterMs = failure.kind === 'rate_limited' || failure.kind === 'server' ? failure.retryAfterMs : undefined;
+      await sleep(backoffDelayMs(attempt, this.#policy, retryAfterMs, this.#random), request.signal);
+    }
+  }
+
+  private requestBody(request: LlmRequest): ChatCompletionCreateParamsNonStreaming {
+    return {
+      model: this.model,
+      messages: [{ role: 'system', content: request.systemPrompt }, ...request.messages.map(toChatMessage)],
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: `${request.context.missionType}_output`, schema: strictJsonSchema(request.outputSchema), strict: true },
+      },
+    };
+  }
+
+  /**
+   * Own timer on top of the SDK's `timeout`: the SDK's only covers the wait for response headers, this one
+   * also covers reading the body, so a server that stalls mid-reply still ends as a Timeout.
+   */
+  private async attempt(body: ChatCompletionCreateParamsNonStreaming, request: LlmRequest): Promise<AttemptOutcome> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer =
+      request.timeoutMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, request.timeoutMs)
+        : undefined;
+    const forwardAbort = (): void => controller.abort();
+    request.signal?.addEventListener('abort', forwardAbort, { once: true });
+    try {
+      const completion = await this.#sdk.chat.completions.create(body, {
+        signal: controller.signal,
+        ...(request.timeoutMs > 0 ? { timeout: request.timeoutMs } : {}),
+        maxRetries: 0,
+      });
+      return { ok: true, completion };
+    } catch (error) {
+      return { ok: false, failure: classify(error, request.signal?.aborted === true, timedOut) };
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', forwardAbort);
+    }
+  }
+
+  private toResponse(missionType: MissionType, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
+    const choice = completion.choices[0];
+    const content = choice?.message.content;
+    if (typeof content !== 'string') {
+      const refusal = choice?.message.refusal;
+      const why = refusal ? `the model refused: ${refusal}` : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
+      throw new LlmError(LlmErrorCode.MalformedOutput, why, true);
+    }
+    let output: Record<string, unknown>;
+    try {
+      output = parseLlmOutput(missionType, content);
+    } catch (error) {
+      // A reply cut off at max tokens looks like broken JSON; saying so saves a confused investigation.
+      if (error instanceof LlmError && choice.finish_reason === 'length') {
+        throw new LlmError(error.code, `${error.message} (the reply hit the token limit, finish_reason length)`, error.retryable);
+      }
+      throw error;
+    }
+    const usage = { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 };
+    const model = completion.model || this.model;
+    // Servers that omit usage would otherwise be reported as costing nothing.
+    const costUsd = completion.usage ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
+    return {
+      output,
+      rawText: content,
+      usage,
+      model,
+      latencyMs: Math.round(performance.now() - started),
+      ...(costUsd === undefined ? {} : { costUsd }),
+      attempts,
+    };
+  }
+
+  private finalError(failure: AttemptFailure, attempts: number, timeoutMs: number): LlmError {
+    const after = attempts > 1 ? ` after ${attempts} attempts` : '';
+    switch (failure.kind) {
+      case 'aborted':
+        return abortedError();
+      case 'timeout':
+        return new LlmError(LlmErrorCode.Timeout, `${this.#host} did not answer within ${timeoutMs} ms${after}`, true);
+      case 'rate_limited':
+        return new LlmError(LlmErrorCode.RateLimited, `${this.#host} kept rate-limiting${after}: ${failure.message}`, true);
+      case 'server':
+        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} failed${after}: ${failure.message}`, true);
+      case 'connection':
+        return new LlmError(LlmErrorCode.ProviderError, `cannot reach ${this.#host}${after}: ${failure.message}`, true);
+      case 'rejected':
+        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} rejected the request: ${failure.message}`, false);
+    }
+  }
+}
+
+/**
+ * OpenAI's strict mode accepts only a subset of JSON Schema and answers 400 to the rest; minLength/maxLength
+ * are outside it. They are dropped from what is sent only: parseLlmOutput still enforces them on the reply.
+ */
+export function strictJsonSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  return stripKeys(schema, new Set(['minLength', 'maxLength']));
+}
+
+function stripKeys(value: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    if (keys.has(key)) continue;
+    result[key] = isPlainObject(child) ? stripKeys(child, keys) : child;
+  }
+  return result;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Exponential backoff with full jitter (uniform in [0, base·2^(retry-1)], capped), so clients that failed
+ * together do not retry together. A server-given Retry-After is a floor, still capped so one reply cannot
+ * park a mission for an hour.
+ */
+export function backoffDelayMs(retry: number, policy: RetryPolicy, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.retryMaxDelayMs, policy.retryBaseDelayMs * 2 ** Math.max(0, retry - 1));
+  const jittered = Math.floor(random() * ceiling);
+  if (retryAfterMs === undefined) return jittered;
+  return Math.min(policy.retryMaxDelayMs, Math.max(retryAfterMs, jittered));
+}
+
+/** `retry-after-ms` (OpenAI, Azure) is more precise than `Retry-After` (seconds or an HTTP date), so it wins. */
+export function parseRetryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | undefined {
+  const millis = headers?.get('retry-after-ms')?.trim();
+  if (millis && /^\d+(\.\d+)?$/.test(millis)) return Math.ceil(Number(millis));
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): AttemptFailure {
+  // Checked before the error type: an abort surfaces as several different SDK and undici errors.
+  if (abortedByCaller) return { kind: 'aborted' };
+  if (timedOut || error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (error instanceof APIConnectionError) return { kind: 'connection', message: describeConnectionError(error) };
+  if (error instanceof APIError && typeof error.status === 'number') {
+    const message = error.message;
+    if (error.status === 429) return { kind: 'rate_limited', message, retryAfterMs: parseRetryAfterMs(error.headers) };
+    if (error.status >= 500) {
+      return { kind: 'server', message, retryAfterMs: error.status === 503 ? parseRetryAfterMs(error.headers) : undefined };
+    }
+    return { kind: 'rejected', message };
+  }
+  // Anything else (a reset while reading the body, an unparsable 200) is a transport hiccup worth another try.
+  return { kind: 'connection', message: error instanceof Error ? error.message : String(error) };
+}
+
+function describeConnectionError(error: APIConnectionError): string {
+  const cause = error.cause;
+  const detail = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : '';
+  return detail ? `${error.message} (${detail})` : error.message;
+}
+
+function isRetryable(failure: AttemptFailure): boolean {
+  return failure.kind !== 'aborted' && failure.kind !== 'rejected';
+}
+
+function toChatMessage(message: LlmMessage): ChatCompletionMessageParam {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant':
+      return { role: 'assistant', content: message.content };
+  }
+}
+
+function abortedError(): LlmError {
+  return new LlmError(LlmErrorCode.Aborted, 'request was aborted', false);
+}
+
+/** Resolves after `ms`, or rejects with Aborted as soon as the signal fires, so a cancel never waits out a backoff. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortedError());
+  if (ms <= 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortedError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Error messages name the host only: a base URL may carry credentials in its user-info part. */
+function hostOf(baseUrl: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    url = undefined;
+  }
+  // "localhost:8080/v1" parses as a URL with scheme "localhost:", so the scheme is checked too.
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new Error('OpenAiLlmClient baseUrl is not an absolute http(s) URL (expected e.g. https://api.openai.com/v1)');
+  }
+  return url.host;
+}
+
+function nonNegativeInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 0) throw new Error(`OpenAiLlmClient ${name} must be a non-negative integer, got ${value}`);
+  return value;
+}

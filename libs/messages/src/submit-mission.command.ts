@@ -1,0 +1,26 @@
+import { Type } from 'class-transformer';
+import { IsObject, IsOptional, IsString, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { MissionCreateDto } from '@app/mission';
+
+/** Visible ASCII, as for the HTTP Idempotency-Key header. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * `mission.submit` on the intake stream: how internal services create missions without HTTP.
+ *   XADD <prefix>{m}:stream:intake * pattern mission.submit data '{"mission":{...},"idempotencyKey":"..."}'
+ */
+export class SubmitMissionCommand {
+  /** Chosen by the sender so it knows the id before the intake has read the command. */
+  @IsOptional() @IsUUID()
+  missionId?: string;
+
+  @IsOptional() @IsString() @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'idempotencyKey must be 1 to 200 visible ASCII characters' })
+  idempotencyKey?: string;
+
+  @IsOptional() @IsString() @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'correlationId must be 1 to 200 visible ASCII characters' })
+  correlationId?: string;
+
+  @IsObject() @ValidateNested() @Type(() => MissionCreateDto)
+  mission: MissionCreateDto;
+}
+

@@ -1,0 +1,49 @@
+import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+
+/** Keys that, copied into an object, can reach its prototype. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export interface PayloadLimits {
+  maxDepth: number;
+  maxKeys: number;
+}
+
+/** Why a payload is refused, or null when it is fine. Pure, so the HTTP and stream boundaries agree. */
+export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
+  let keys = 0;
+  const visit = (node: unknown, depth: number, path: string): string | null => {
+    if (typeof node === 'number' && !Number.isFinite(node)) return `${path} is not a finite number`;
+    if (typeof node !== 'object' || node === null) return null;
+    if (depth > limits.maxDepth) return `payload nests deeper than ${limits.maxDepth} levels`;
+    for (const [key, child] of Object.entries(node)) {
+      if (FORBIDDEN_KEYS.has(key)) return `payload key "${key}" is not allowed`;
+      keys += 1;
+      if (keys > limits.maxKeys) return `payload has more than ${limits.maxKeys} keys`;
+      const problem = visit(child, depth + 1, `${path}.${key}`);
+      if (problem) return problem;
+    }
+    return null;
+  };
+  return visit(value, 1, 'payload');
+}
+
+export function IsSafePayload(limits: PayloadLimits, options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    let lastProblem = '';
+    registerDecorator({
+      name: 'isSafePayload',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      options,
+      validator: {
+        validate(value: unknown) {
+          lastProblem = payloadProblem(value, limits) ?? '';
+          return lastProblem === '';
+        },
+        defaultMessage(_args: ValidationArguments) {
+          return lastProblem || 'payload is not allowed';
+        },
+      },
+    });
+  };
+}

@@ -1,0 +1,153 @@
+import Redis from 'ioredis';
+import { MissionClient } from '@app/mission-client';
+import { Mission } from '@app/mission';
+import { redisUrl, waitFor } from '@app/testing';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+const mission = (overrides: Record<string, unknown> = {}) => ({
+  type: 'maintenance',
+  title: 'AC broken in room 204',
+  description: 'The AC blows warm air; guest is uncomfortable.',
+  priority: 'high',
+  payload: { room: '204' },
+  ...overrides,
+});
+
+describe('intake API (four services, real Redis)', () => {
+  describe('given an LLM that takes a minute', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-slow', { MOCK_LLM_LATENCY_MS: '60000' });
+    });
+    afterAll(async () => system.close());
+
+    it('when a running mission is cancelled, then the call is aborted, the agent freed, and a second cancel is a 409', async () => {
+      const http = () => system.api;
+      const created = await http().post('/api/missions').send(mission()).expect(201);
+      const running = await system.waitForStatus(created.body.id, ['running']);
+      expect(await system.redis.hget(system.keys.agentLoad, running.assignedAgentId ?? '')).toBe('1');
+
+      const cancelled = await http().post(`/api/missions/${running.id}/cancel`).send({ reason: 'guest checked out' }).expect(200);
+      expect(cancelled.body.status).toBe('cancelled');
+      expect(await system.redis.hget(system.keys.agentLoad, running.assignedAgentId ?? '')).toBe('0');
+
+      const conflict = await http().post(`/api/missions/${running.id}/cancel`).send({}).expect(409);
+      expect(conflict.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
+      await http().post('/api/missions/unknown-id/cancel').send({}).expect(404);
+
+      // The aborted call records nothing more: the history ends with the cancellation.
+      await waitFor(async () => (await system.redis.hget(system.keys.mission(running.id), 'st')) === 'cancelled', { timeoutMs: 5_000, what: 'cancelled' });
+      const events = await system.store.history(running.id);
+      expect(events.map((e) => e.type).slice(-2)).toEqual(['MissionStarted', 'MissionCancelled']);
+    });
+
+    it('when missions are listed, then filters and cursor pages cover each mission exactly once', async () => {
+      const http = () => system.api;
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const type = i % 2 === 0 ? 'pricing' : 'guest_support';
+        const created = await http().post('/api/missions').send(mission({ type, title: `m${i}`, priority: 'low', payload: {} })).expect(201);
+        ids.push(created.body.id);
+      }
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await http().get('/api/missions').query({ limit: 3, ...(cursor ? { cursor } : {}) }).expect(200);
+        seen.push(...(page.body.items as Mission[]).map((m) => m.id));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(new Set(seen).size).toBe(seen.length);
+      expect(seen).toEqual(expect.arrayContaining(ids));
+
+      const pricing = await http().get('/api/missions').query({ type: 'pricing', limit: 200 }).expect(200);
+      expect((pricing.body.items as Mission[]).every((m) => m.type === 'pricing')).toBe(true);
+      expect(pricing.body.items).toHaveLength(4);
+      await http().get('/api/missions').query({ limit: 201 }).expect(400);
+      await http().get('/api/missions').query({ status: 'sleeping' }).expect(400);
+      await http().get('/api/missions').query({ cursor: 'bm90LWEtY3Vyc29y' }).expect(400);
+    });
+  });
+
+  describe('given an LLM that always fails', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-dlq', { MOCK_LLM_FAILURE_RATE: '1', MAX_ATTEMPTS: '1' });
+    });
+    afterAll(async () => system.close());
+
+    it('when missions are dead-lettered, then the DLQ lists them and requeue starts them over with a MissionRequeued event', async () => {
+      const http = () => system.api;
+      const a = await http().post('/api/missions').send(mission({ title: 'a' })).expect(201);
+      const b = await http().post('/api/missions').send(mission({ type: 'pricing', title: 'b' })).expect(201);
+      await system.waitForStatus(a.body.id, ['dead_lettered']);
+      await system.waitForStatus(b.body.id, ['dead_lettered']);
+
+      const dlq = await http().get('/api/dlq').expect(200);
+      expect(dlq.body).toHaveLength(2);
+      expect(dlq.body[0]).toMatchObject({ attempts: 1, lastError: 'mock provider failure' });
+      expect(dlq.body[0].reason).toMatch(/failed 1 attempts/);
+
+      const requeued = await http().post(`/api/dlq/${a.body.id}/requeue`).expect(200);
+      expect(requeued.body).toMatchObject({ status: 'queued', attempts: 0 });
+      await http().post(`/api/dlq/${a.body.id}/requeue`).expect(409);
+      const history = await system.store.history(a.body.id);
+      expect(history.map((e) => e.type)).toContain('MissionRequeued');
+      await system.waitForStatus(a.body.id, ['dead_lettered']);
+
+      const bulk = await http().post('/api/dlq/requeue').send({ type: 'pricing' }).expect(200);
+      expect(bulk.body.requeued).toEqual([b.body.id]);
+    });
+
+    it('when stats and metrics are read, then they show the dead letters and the created missions', async () => {
+      const stats = await system.api.get('/api/missions/queue/stats').expect(200);
+      expect(stats.body.deadLettered).toBeGreaterThanOrEqual(1);
+      const metrics = await system.api.get('/metrics').expect(200);
+      expect(metrics.text).toMatch(/brain_missions_created_total\{.*type="maintenance".*\} 1/);
+      expect(metrics.text).toMatch(/brain_queue_missions\{.*state="dead_lettered".*\}/);
+      expect(metrics.text).toMatch(/brain_http_request_duration_seconds_bucket/);
+    });
+  });
+
+  describe('given internal services submitting over Redis', () => {
+    let system: InProcessSystem;
+    let sender: Redis;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-submit');
+      sender = new Redis(redisUrl());
+    });
+    afterAll(async () => {
+      await sender.quit();
+      await system.close();
+    });
+
+    it('when the typed client submits, then the mission runs, and a repeat with the same key is the same mission', async () => {
+      const client = new MissionClient(sender, system.prefix);
+      const id = await client.create(mission() as never, { idempotencyKey: 'odoo-maint-77' });
+      const again = await client.create(mission() as never, { idempotencyKey: 'odoo-maint-77' });
+      expect(again).toBe(id);
+      const done = await system.waitForStatus(id, ['succeeded']);
+      expect(done.type).toBe('maintenance');
+      const history = await system.store.history(id);
+      expect(history.filter((e) => e.type === 'MissionCreated')).toHaveLength(1);
+      await expect(client.create({ ...mission(), priority: 'urgent' } as never)).rejects.toThrow(/priority must be one of/);
+    });
+
+    it('when a raw command is invalid, then it lands in the rejection stream with its reason and the consumer goes on', async () => {
+      const stream = system.keys.stream('intake');
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...mission(), type: 'spa' } }));
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { a: { __proto__: 1 } } }), extra: 1 }));
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '"just a string"');
+      const rejected = await waitFor(async () => {
+        const entries = await sender.xrange(system.keys.rejectedSubmissions, '-', '+');
+        return entries.length === 3 ? entries : null;
+      }, { timeoutMs: 10_000, what: 'three rejections' });
+      const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
+      expect(reasons[0]).toMatch(/mission\.type: type must be one of/);
+      expect(reasons[1]).toMatch(/property extra should not exist/);
+      expect(reasons[2]).toBe('message data must be a JSON object');
+
+      const id = await new MissionClient(sender, system.prefix).create(mission() as never);
+      await system.waitForStatus(id, ['succeeded']);
+    });
+  });
+});
