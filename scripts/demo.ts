@@ -1,6 +1,7 @@
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
@@ -16,6 +17,8 @@ const DEFAULT_PORTS: Record<ServiceName, number> = { intake: 3000, orchestrator:
 const READY_TIMEOUT_MS = 60_000;
 const POLL_INTERVAL_MS = 300;
 const HTTP_CONCURRENCY = 8;
+/** Bounds how often one request waits out a 429 before it counts as failed. */
+const MAX_RATE_LIMIT_WAITS = 5;
 const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'dead_lettered', 'cancelled']);
 
 const EXIT_OK = 0;
@@ -166,6 +169,13 @@ async function main(argv: string[]): Promise<number> {
     };
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
     for (const name of SERVICE_NAMES) serviceEnv[name] = { PORT: String(ports[name]) };
+    // A key of its own, valid only for this run's intake, so the demo needs neither the operator's
+    // secrets nor the local key file; keys the user configured keep working alongside it.
+    const apiKey = randomBytes(24).toString('base64url');
+    serviceEnv.intake = {
+      ...serviceEnv.intake,
+      API_KEYS: [process.env.API_KEYS?.trim(), `demo-${Date.now()}:${apiKey}:submitter`].filter(Boolean).join(','),
+    };
     system = await launchSystem({
       services: [...SERVICE_NAMES],
       env,
@@ -186,6 +196,7 @@ async function main(argv: string[]): Promise<number> {
     });
 
     const base = `http://127.0.0.1:${ports.intake}`;
+    const intake = new IntakeClient(base, apiKey, abort.signal);
     term.line(
       `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` +
         `intake ${base}; Redis ${redis.url}`,
@@ -199,8 +210,8 @@ async function main(argv: string[]): Promise<number> {
       tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture) }));
       const deadline = Date.now() + options.timeout * 1000;
       const bars = term.startBars();
-      await submitAll(base, tracked, bars, term, abort.signal);
-      const timedOut = !(await waitFinished(base, tracked, bars, term, deadline, abort.signal));
+      await submitAll(intake, tracked, bars, term);
+      const timedOut = !(await waitFinished(intake, tracked, bars, term, deadline, abort.signal));
       term.stopBars();
       code = report(tracked, timedOut, options.timeout, term);
     } catch (error) {
@@ -223,7 +234,8 @@ async function main(argv: string[]): Promise<number> {
 
     if (options.keepRunning && !abort.signal.aborted) {
       term.line(
-        `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis). Press Ctrl-C to stop.`,
+        `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis).\n` +
+          `This run's API key: ${apiKey} (send Authorization: Bearer <key>). Press Ctrl-C to stop.`,
       );
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     }
@@ -354,7 +366,11 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function request(url: string, signal: AbortSignal, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
+async function request(
+  url: string,
+  signal: AbortSignal,
+  init: RequestInit = {},
+): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) });
     const text = await response.text();
@@ -364,10 +380,38 @@ async function request(url: string, signal: AbortSignal, init: RequestInit = {})
     } catch {
       // Not JSON (e.g. a proxy's error page); the raw text still says what went wrong.
     }
-    return { status: response.status, body };
+    return { status: response.status, body, retryAfter: response.headers.get('retry-after') };
   } catch (error) {
     if (signal.aborted) throw new Aborted();
     throw error;
+  }
+}
+
+/** The intake's REST API as the demo uses it: authenticated, and patient with the rate limit. */
+class IntakeClient {
+  constructor(
+    readonly base: string,
+    private readonly apiKey: string,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  get(path: string): Promise<{ status: number; body: unknown }> {
+    return this.send(path, 'GET', {});
+  }
+
+  post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
+    return this.send(path, 'POST', { 'content-type': 'application/json', ...headers }, JSON.stringify(body));
+  }
+
+  private async send(path: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: unknown }> {
+    const init: RequestInit = { method, body, headers: { ...headers, authorization: `Bearer ${this.apiKey}` } };
+    for (let waits = 0; ; waits++) {
+      const response = await request(`${this.base}${path}`, this.signal, init);
+      if (response.status !== 429 || waits >= MAX_RATE_LIMIT_WAITS) return response;
+      // Polling a slow run can outpace the per-key limit; waiting is cheaper than failing the mission.
+      const retryAfter = Number(response.retryAfter);
+      await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 60) * 1000 : 1000, this.signal);
+    }
   }
 }
 
@@ -412,17 +456,13 @@ function perSecond(count: number, since: number): string {
   return seconds > 0 ? (count / seconds).toFixed(1) : '0.0';
 }
 
-async function submitAll(base: string, tracked: Tracked[], bars: MultiBar, term: Terminal, signal: AbortSignal): Promise<void> {
+async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBar, term: Terminal): Promise<void> {
   const started = Date.now();
   let done = 0;
   const bar: SingleBar = bars.create(tracked.length, 0, { label: 'submitted', rate: '0.0' });
   await inBatches(tracked, HTTP_CONCURRENCY, async (item) => {
     try {
-      const { status, body } = await request(`${base}/api/missions`, signal, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': `demo-${item.index}` },
-        body: JSON.stringify(item.fixture),
-      });
+      const { status, body } = await intake.post('/api/missions', item.fixture, { 'idempotency-key': `demo-${item.index}` });
       if ((status === 201 || status === 200) && isMission(body)) {
         item.id = body.id;
         item.mission = body;
@@ -440,7 +480,7 @@ async function submitAll(base: string, tracked: Tracked[], bars: MultiBar, term:
 
 /** Polls the unfinished missions until all are finished (true) or the deadline passes (false). */
 async function waitFinished(
-  base: string,
+  intake: IntakeClient,
   tracked: Tracked[],
   bars: MultiBar,
   term: Terminal,
@@ -458,7 +498,7 @@ async function waitFinished(
     if (Date.now() > deadline) return false;
     await inBatches(open, HTTP_CONCURRENCY, async (item) => {
       try {
-        const { status, body } = await request(`${base}/api/missions/${encodeURIComponent(item.id ?? '')}`, signal);
+        const { status, body } = await intake.get(`/api/missions/${encodeURIComponent(item.id ?? '')}`);
         if (status === 200 && isMission(body)) {
           item.mission = body;
           item.error = undefined;

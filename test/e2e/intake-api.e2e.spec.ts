@@ -135,16 +135,18 @@ describe('intake API (four services, real Redis)', () => {
     it('when a raw command is invalid, then it lands in the rejection stream with its reason and the consumer goes on', async () => {
       const stream = system.keys.stream('intake');
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...mission(), type: 'spa' } }));
-      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { a: { __proto__: 1 } } }), extra: 1 }));
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission(), extra: 1 }));
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '{"mission":{"type":"pricing","title":"t","description":"","priority":"low","payload":{"a":{"__proto__":{"x":1}}}}}');
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '"just a string"');
       const rejected = await waitFor(async () => {
         const entries = await sender.xrange(system.keys.rejectedSubmissions, '-', '+');
-        return entries.length === 3 ? entries : null;
-      }, { timeoutMs: 10_000, what: 'three rejections' });
+        return entries.length === 4 ? entries : null;
+      }, { timeoutMs: 10_000, what: 'four rejections' });
       const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
       expect(reasons[0]).toMatch(/mission\.type: type must be one of/);
       expect(reasons[1]).toMatch(/property extra should not exist/);
-      expect(reasons[2]).toBe('message data must be a JSON object');
+      expect(reasons[2]).toBe('key "__proto__" is not allowed');
+      expect(reasons[3]).toBe('message data must be a JSON object');
 
       const id = await new MissionClient(sender, system.prefix).create(mission() as never);
       await system.waitForStatus(id, ['succeeded']);

@@ -6,5 +6,5 @@ export const intakeService: ServiceDefinition = {
   name: 'intake',
   defaultPort: 3000,
   module: (env) => IntakeModule.register(env),
-  configureHttp: (app) => configureHttp(app),
+  configureHttp: (app, env) => configureHttp(app, env),
 };

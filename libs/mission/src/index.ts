@@ -9,3 +9,4 @@ export * from './evolve';
 export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';
+export * from './clean-text.validator';

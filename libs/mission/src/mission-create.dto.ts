@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
+import { IsCleanText } from './clean-text.validator';
 import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
@@ -44,10 +45,12 @@ export class MissionCreateDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsCleanText({ requireVisible: true })
   title: string;
 
   @IsString()
   @MaxLength(10_000)
+  @IsCleanText({ requireVisible: false })
   description: string;
 
   @IsIn(PRIORITY_LEVELS)

@@ -1,7 +1,27 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 
 /** Keys that, copied into an object, can reach its prototype. */
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A JSON.parse reviver that refuses prototype-reaching keys anywhere in a document. Checking
+ * after parsing is too late: class-transformer silently drops such keys, so a request would pass.
+ */
+export function rejectForbiddenKeys(key: string, value: unknown): unknown {
+  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`key "${key}" is not allowed in JSON bodies`);
+  return value;
+}
+
+/** The first prototype-reaching key anywhere in an already parsed value, or null. */
+export function findForbiddenKey(value: unknown, depth = 0): string | null {
+  if (typeof value !== 'object' || value === null || depth > 64) return null;
+  for (const key of Object.keys(value)) {
+    if (FORBIDDEN_KEYS.has(key)) return key;
+    const nested = findForbiddenKey((value as Record<string, unknown>)[key], depth + 1);
+    if (nested) return nested;
+  }
+  return null;
+}
 
 export interface PayloadLimits {
   maxDepth: number;

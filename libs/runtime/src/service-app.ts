@@ -37,7 +37,8 @@ export function streamsServer(env: Environment, service: ServiceName): RedisStre
  * attached. Tests call this directly; `runService` adds the process concerns.
  */
 export async function createServiceApp(definition: ServiceDefinition, env: Environment): Promise<INestApplication> {
-  const app = await NestFactory.create(definition.module(env), { bufferLogs: true, abortOnError: false });
+  // Body parsing is each service's own choice (the intake sets limits and content types).
+  const app = await NestFactory.create(definition.module(env), { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   definition.configureHttp?.(app, env);

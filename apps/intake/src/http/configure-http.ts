@@ -1,5 +1,10 @@
-import { BadRequestException, INestApplication, ValidationError, ValidationPipe } from '@nestjs/common';
-import { ErrorBodyFilter } from './error-body.filter';
+import { BadRequestException, INestApplication, UnsupportedMediaTypeException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { NextFunction, Request, Response, json } from 'express';
+import helmet from 'helmet';
+import { Environment } from '@app/config';
+import { rejectForbiddenKeys } from '@app/mission';
+import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
+import { setUpOpenApi } from './openapi';
 
 /** One entry per bad field, with the path into the body, e.g. {field: "source.recordId", problems: [...]}. */
 export function fieldErrors(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
@@ -10,15 +15,37 @@ export function fieldErrors(errors: ValidationError[], parent = ''): { field: st
   });
 }
 
-export function configureHttp(app: INestApplication): void {
+/** Bodies are JSON or nothing: a body in any other content type is a 415, before parsing. */
+function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
+  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !request.is('application/json')) {
+    next(new UnsupportedMediaTypeException('request bodies must be application/json'));
+    return;
+  }
+  next();
+}
+
+export function configureHttp(app: INestApplication, env: Environment): void {
+  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void; set(setting: string, value: unknown): void };
+  express.disable('x-powered-by');
+  express.set('query parser', 'simple');
+  app.use(helmet());
+  app.use(requireJsonBodies);
+  app.use(json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', reviver: rejectForbiddenKeys }));
+  // Errors raised by the middleware above (malformed JSON, too large, wrong type) never reach Nest's filters.
+  app.use((error: unknown, _request: Request, response: Response, next: NextFunction) => {
+    if (response.headersSent) return next(error);
+    writeErrorBody(response, error);
+  });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
       transform: true,
-      exceptionFactory: (errors) =>
-        new BadRequestException({ message: 'request validation failed', details: fieldErrors(errors) }),
+      exceptionFactory: (errors) => new BadRequestException({ message: 'request validation failed', details: fieldErrors(errors) }),
     }),
   );
   app.useGlobalFilters(new ErrorBodyFilter());
+  setUpOpenApi(app);
 }

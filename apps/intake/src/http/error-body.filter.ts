@@ -18,34 +18,38 @@ export interface ErrorBody {
  */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
-  private readonly logger = new Logger('http');
-
   catch(exception: unknown, host: ArgumentsHost): void {
-    const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
-    response.status(body.statusCode).json(body);
+    writeErrorBody(host.switchToHttp().getResponse<Response>(), exception);
   }
+}
 
-  private toBody(exception: unknown): ErrorBody {
-    if (exception instanceof HttpException) {
-      const status = exception.getStatus();
-      const response = exception.getResponse();
-      const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
-      const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
-      const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : exception.message;
-      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, details };
-    }
-    if (exception instanceof IllegalTransitionError) {
-      return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
-    }
-    const status = bodyParserStatus(exception);
-    if (status) {
-      const message = exception instanceof Error ? exception.message : 'bad request body';
-      return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, details: [] };
-    }
-    return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
+const logger = new Logger('http');
+
+/** Writes the ErrorBody for any error; shared by the Nest filter and the Express error middleware. */
+export function writeErrorBody(response: Response, exception: unknown): void {
+  const body = toErrorBody(exception);
+  if (body.statusCode >= 500) logger.error(exception instanceof Error ? exception.stack : String(exception));
+  response.status(body.statusCode).json(body);
+}
+
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
+    const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
+    const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : exception.message;
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, details };
   }
+  if (exception instanceof IllegalTransitionError) {
+    return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
+  }
+  const status = bodyParserStatus(exception);
+  if (status) {
+    const message = exception instanceof Error ? exception.message : 'bad request body';
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, details: [] };
+  }
+  return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
 }
 
 /** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large). */

@@ -1,0 +1,155 @@
+import request from 'supertest';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const valid = {
+  type: 'guest_support',
+  title: 'Booking change for Herr Maier',
+  description: 'Guest wants to move his stay by one day.',
+  priority: 'normal',
+  payload: { language: 'de', guest: { name: 'Herr Maier' } },
+  source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 501 },
+};
+const without = (field: string) => Object.fromEntries(Object.entries(valid).filter(([key]) => key !== field));
+const deep = (levels: number): Record<string, unknown> => (levels === 0 ? { leaf: true } : { next: deep(levels - 1) });
+const wide = (keys: number) => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, i]));
+
+interface BadRequestCase {
+  name: string;
+  status: number;
+  method?: 'get' | 'post';
+  path?: string;
+  /** An object is sent as JSON; a string is sent as the raw body. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const auth = { Authorization: `Bearer ${TEST_KEYS.operator}` };
+const json = { ...auth, 'Content-Type': 'application/json' };
+
+const CORPUS: BadRequestCase[] = [
+  { name: 'type is a number', status: 400, body: { ...valid, type: 3 } },
+  { name: 'type is unknown', status: 400, body: { ...valid, type: 'spa' } },
+  { name: 'title missing', status: 400, body: without('title') },
+  { name: 'title empty', status: 400, body: { ...valid, title: '' } },
+  { name: 'title 10,000 characters', status: 400, body: { ...valid, title: 'x'.repeat(10_000) } },
+  { name: 'title only zero-width spaces', status: 400, body: { ...valid, title: '\u200b\u200b\u200b' } },
+  { name: 'title with a NUL character', status: 400, body: { ...valid, title: 'Room\u0000 204' } },
+  { name: 'title with a lone surrogate', status: 400, body: `{"type":"guest_support","title":"bad \\ud800 text","description":"","priority":"low","payload":{}}` },
+  { name: 'description missing', status: 400, body: without('description') },
+  { name: 'description 20,000 characters', status: 400, body: { ...valid, description: 'y'.repeat(20_000) } },
+  { name: 'priority unknown', status: 400, body: { ...valid, priority: 'urgent' } },
+  { name: 'priority null', status: 400, body: { ...valid, priority: null } },
+  { name: 'requiredSkills a string', status: 400, body: { ...valid, requiredSkills: 'german' } },
+  { name: 'requiredSkills holds a number', status: 400, body: { ...valid, requiredSkills: ['german', 7] } },
+  { name: 'requiredSkills not snake_case', status: 400, body: { ...valid, requiredSkills: ['Bad Skill!'] } },
+  { name: 'requiredSkills 21 entries', status: 400, body: { ...valid, requiredSkills: Array.from({ length: 21 }, (_, i) => `s${i}`) } },
+  { name: 'payload missing', status: 400, body: without('payload') },
+  { name: 'payload an array', status: 400, body: { ...valid, payload: [1, 2] } },
+  { name: 'payload a string', status: 400, body: { ...valid, payload: 'hello' } },
+  { name: 'payload with __proto__', status: 400, body: `{"type":"guest_support","title":"t","description":"","priority":"low","payload":{"__proto__":{"isAdmin":true}}}` },
+  { name: 'payload with constructor', status: 400, body: { ...valid, payload: { constructor: { prototype: { polluted: true } } } } },
+  { name: 'payload nested 20 deep', status: 400, body: { ...valid, payload: deep(20) } },
+  { name: 'payload with 600 keys', status: 400, body: { ...valid, payload: wide(600) } },
+  { name: 'deadline not a date', status: 400, body: { ...valid, deadline: 'tomorrow' } },
+  { name: 'deadline impossible date', status: 400, body: { ...valid, deadline: '2026-13-45T00:00:00Z' } },
+  { name: 'deadline a number', status: 400, body: { ...valid, deadline: 1767225600000 } },
+  { name: 'source without recordId', status: 400, body: { ...valid, source: { system: 'odoo', model: 'helpdesk.ticket' } } },
+  { name: 'source recordId negative', status: 400, body: { ...valid, source: { ...valid.source, recordId: -1 } } },
+  { name: 'source recordId "NaN"', status: 400, body: { ...valid, source: { ...valid.source, recordId: 'NaN' } } },
+  { name: 'source recordId fractional', status: 400, body: { ...valid, source: { ...valid.source, recordId: 1.5 } } },
+  { name: 'source recordId 1e400 (Infinity)', status: 400, body: `{"type":"pricing","title":"t","description":"","priority":"low","payload":{},"source":{"system":"odoo","model":"m","recordId":1e400}}` },
+  { name: 'source system empty', status: 400, body: { ...valid, source: { ...valid.source, system: '' } } },
+  { name: 'unknown top-level field', status: 400, body: { ...valid, isAdmin: true } },
+  { name: 'unknown field in source', status: 400, body: { ...valid, source: { ...valid.source, db: 'prod' } } },
+  { name: 'body an array', status: 400, body: '[]' },
+  { name: 'body a JSON string', status: 400, body: '"hello"' },
+  { name: 'body null', status: 400, body: 'null' },
+  { name: 'malformed JSON', status: 400, body: '{"type": "pricing",' },
+  { name: 'trailing garbage after JSON', status: 400, body: '{"type":"pricing"} extra' },
+  { name: 'body over 256 KB', status: 413, body: { ...valid, payload: { blob: 'z'.repeat(300_000) } } },
+  { name: 'text/plain body', status: 415, body: JSON.stringify(valid), headers: { ...auth, 'Content-Type': 'text/plain' } },
+  { name: 'form-encoded body', status: 415, body: 'type=pricing&title=x', headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' } },
+  { name: 'Idempotency-Key with a space', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'has space' } },
+  { name: 'Idempotency-Key 300 characters', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'k'.repeat(300) } },
+  { name: 'no API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json' } },
+  { name: 'wrong API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json', 'X-API-Key': 'not-a-key-at-all-xx' } },
+  { name: 'Basic instead of Bearer', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: 'Basic dXNlcjpwYXNz' } },
+  { name: 'reader key creating', status: 403, body: valid, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_KEYS.reader}` } },
+  { name: 'submitter key on the DLQ', status: 403, method: 'post', path: '/api/dlq/requeue', body: {}, headers: { ...json, Authorization: `Bearer ${TEST_KEYS.submitter}` } },
+  { name: 'unknown mission id', status: 404, method: 'get', path: '/api/missions/00000000-0000-7000-8000-000000000000' },
+  { name: 'events of an unknown mission', status: 404, method: 'get', path: '/api/missions/nope/events' },
+  { name: 'cancel an unknown mission', status: 404, method: 'post', path: '/api/missions/nope/cancel', body: {} },
+  { name: 'requeue a mission not in the DLQ', status: 404, method: 'post', path: '/api/dlq/nope/requeue' },
+  { name: 'list limit not a number', status: 400, method: 'get', path: '/api/missions?limit=abc' },
+  { name: 'list limit over 200', status: 400, method: 'get', path: '/api/missions?limit=500' },
+  { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },
+  { name: 'list createdFrom not a date', status: 400, method: 'get', path: '/api/missions?createdFrom=yesterday' },
+  { name: 'list unknown filter', status: 400, method: 'get', path: '/api/missions?owner=me' },
+];
+
+describe('bad input (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  let terminalMissionId: string;
+
+  /** Everything a bad request could have touched: the log, the queue, the read model and its index. */
+  async function snapshot() {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await system.redis.scan(cursor, 'MATCH', `${system.prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch.filter((key) => !key.includes('ratelimit')));
+    } while (cursor !== '0');
+    return {
+      keys: keys.sort(),
+      log: await system.redis.xlen(system.keys.log),
+      ready: await system.redis.zrange(system.keys.ready, 0, -1),
+      missions: await system.redis.zrange(system.keys.missionIndex, 0, -1),
+      statuses: await system.redis.hgetall(system.keys.statusCounts),
+      intakeStream: await system.redis.xlen(system.keys.stream('intake')),
+    };
+  }
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-bad-input');
+    const created = await system.api.post('/api/missions').send(valid).expect(201);
+    terminalMissionId = created.body.id;
+    await system.waitForStatus(terminalMissionId, ['succeeded']);
+  });
+  afterAll(async () => system.close());
+
+  it(`holds at least 40 cases (${CORPUS.length})`, () => {
+    expect(CORPUS.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('given every bad request, then each gets its 4xx in the error shape and nothing changes', async () => {
+    const before = await snapshot();
+    const outcomes: string[] = [];
+    for (const bad of [...CORPUS, { name: 'cancel a finished mission', status: 409, method: 'post' as const, path: `/api/missions/${terminalMissionId}/cancel`, body: {} }]) {
+      const method = bad.method ?? 'post';
+      let call = request(system.intake.getHttpServer())[method](bad.path ?? '/api/missions');
+      for (const [name, value] of Object.entries(bad.headers ?? json)) call = call.set(name, value);
+      const response = await (bad.body === undefined ? call : call.send(typeof bad.body === 'string' ? bad.body : JSON.stringify(bad.body)));
+      const shapeOk =
+        response.body?.statusCode === bad.status &&
+        typeof response.body.error === 'string' &&
+        typeof response.body.message === 'string' &&
+        Array.isArray(response.body.details);
+      if (response.status !== bad.status || !shapeOk) outcomes.push(`${bad.name}: got ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
+    }
+    expect(outcomes).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('given a throttled key, then 429 carries Retry-After', async () => {
+    const limited = await startInProcessSystem('e2e-rate', { RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      for (let i = 0; i < 3; i++) await limited.api.get('/api/missions/queue/stats').expect(200);
+      const throttled = await limited.api.get('/api/missions/queue/stats').expect(429);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(throttled.body).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
+    } finally {
+      await limited.close();
+    }
+  });
+});
