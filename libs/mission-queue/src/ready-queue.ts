@@ -37,9 +37,12 @@ export class ReadyQueue {
     return enqueuedAt - Math.round(priorityScore * this.headStartMsPerPoint);
   }
 
-  /** Leases up to `max` missions to the orchestrator (they arrive as one `missions.leased` message). */
-  async lease(max: number, leaseMs: number, requestId: string, now = Date.now()): Promise<number> {
-    const keys = [this.keys.ready, this.keys.leased, this.keys.stream('orchestrator'), this.keys.counters];
+  /**
+   * Leases up to `max` missions; they arrive as one `missions.leased` message on `replyTo` (the
+   * orchestrators' stream unless a caller names another stream of the same hash tag).
+   */
+  async lease(max: number, leaseMs: number, requestId: string, now = Date.now(), replyTo = this.keys.stream('orchestrator')): Promise<number> {
+    const keys = [this.keys.ready, this.keys.leased, replyTo, this.keys.counters];
     return Number(await leaseScript.run(this.redis, keys, [max, now + leaseMs, this.keys.missionPrefix, requestId]));
   }
 

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -23,39 +24,68 @@ export const PAYLOAD_LIMITS = { maxDepth: 8, maxKeys: 500 };
 
 /** Where a mission came from in the ERP, e.g. {system: "odoo", model: "helpdesk.ticket", recordId: 4711}. */
 export class MissionSourceDto {
+  @ApiProperty({ description: 'The ERP system.', maxLength: 64, example: 'odoo' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
   system: string;
 
+  @ApiProperty({ description: 'The ERP model (record type).', maxLength: 128, example: 'helpdesk.ticket' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
   model: string;
 
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'The record id in that model.', example: 4711 })
   @IsInt()
   @Min(0)
   recordId: number;
 }
 
+/** The body of POST /api/missions (and of the internal submission stream). */
 export class MissionCreateDto {
+  @ApiProperty({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'What kind of work; decides the agent skills and the rubric.', example: 'maintenance' })
   @IsIn(MISSION_TYPES)
   type: MissionType;
 
+  @ApiProperty({
+    description: 'Short summary; well-formed Unicode, no control characters, at least one visible character.',
+    minLength: 1,
+    maxLength: 200,
+    example: 'AC broken in room 204',
+  })
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
   @IsCleanText({ requireVisible: true })
   title: string;
 
+  @ApiProperty({
+    description: 'What is to be done, for the agent; may be empty. Well-formed Unicode, no control characters other than tab and line breaks.',
+    maxLength: 10_000,
+    example: 'The AC blows warm air; guest is uncomfortable.',
+  })
   @IsString()
   @MaxLength(10_000)
   @IsCleanText({ requireVisible: false })
   description: string;
 
+  @ApiProperty({
+    enum: [...PRIORITY_LEVELS],
+    enumName: 'PriorityLevel',
+    description: 'Urgency as the submitter sees it; the base of the computed priorityScore.',
+    example: 'high',
+  })
   @IsIn(PRIORITY_LEVELS)
   priority: PriorityLevel;
 
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
+    maxItems: 20,
+    description: 'Skills the agent needs, snake_case (a-z, 0-9, _; at most 64 characters each); duplicates are dropped. Absent or empty: the default skills of the type.',
+    example: ['facility_maintenance'],
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
@@ -63,14 +93,31 @@ export class MissionCreateDto {
   @Matches(/^[a-z][a-z0-9_]{0,63}$/, { each: true, message: 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters' })
   requiredSkills?: string[];
 
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      `Free-form input for the agent: a JSON object, at most ${PAYLOAD_LIMITS.maxDepth} levels deep and ${PAYLOAD_LIMITS.maxKeys} keys in all, ` +
+      'no __proto__/constructor/prototype keys. Scoring reads vip (or guest.vip), revenueAtStake (EUR) and safetyIssue.',
+    example: { room: '204', guest: { vip: true } },
+  })
   @IsObject()
   @IsSafePayload(PAYLOAD_LIMITS)
   payload: Record<string, unknown>;
 
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When it must be done (ISO 8601); within 24 hours it raises the priority score.',
+    example: '2026-05-01T18:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   deadline?: string;
 
+  @ApiPropertyOptional({
+    type: () => MissionSourceDto,
+    description: 'The ERP record the mission comes from. Without an Idempotency-Key, a second create for the same record returns the first mission.',
+  })
   @IsOptional()
   @ValidateNested()
   @Type(() => MissionSourceDto)

@@ -1,23 +1,28 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 
 /**
- * A Lua script file run with EVALSHA (ioredis falls back to EVAL after a restart flushed the
- * script cache). Key count goes first in the arguments, since our scripts take a variable number.
+ * A Lua script file run with EVALSHA, falling back to EVAL when the server has not seen it (first
+ * use, or a restart flushed its script cache). Plain EVALSHA/EVAL calls, rather than ioredis'
+ * defineCommand, so they join auto-pipelines that were opened before the script was first used.
  */
 export class LuaScript {
   private readonly source: string;
-  private readonly command: string;
+  private readonly sha: string;
 
   constructor(dir: string, readonly name: string) {
     this.source = readFileSync(join(dir, `${name}.lua`), 'utf8');
-    this.command = `lua_${name.replace(/-/g, '_')}`;
+    this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 
-  run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    const target = redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>;
-    if (typeof target[this.command] !== 'function') redis.defineCommand(this.command, { lua: this.source });
-    return target[this.command](keys.length, ...keys, ...args);
+  async run(redis: Redis, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!String(error).includes('NOSCRIPT')) throw error;
+      return redis.eval(this.source, keys.length, ...keys, ...args);
+    }
   }
 }

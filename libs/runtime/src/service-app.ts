@@ -44,7 +44,8 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   definition.configureHttp?.(app, env);
   const server = streamsServer(env, definition.name);
   app.get(ConsumerHealth).track(server);
-  app.connectMicroservice({ strategy: server }).useGlobalFilters(new PassThroughRpcFilter());
+  // Deferred, so the filter is in place before the handlers are wrapped.
+  app.connectMicroservice({ strategy: server }, { deferInitialization: true }).useGlobalFilters(new PassThroughRpcFilter());
   await app.startAllMicroservices();
   return app;
 }

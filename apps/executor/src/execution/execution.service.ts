@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AgentRegistry } from '@app/agents';
@@ -16,7 +16,7 @@ const FALLBACK_SYSTEM_PROMPT = 'You are an AI agent of a hotel. Answer only with
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()
-export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly systemPrompts = new Map<string, string>();
   /** Missions whose LLM call runs in this process, to abort them when they are cancelled. */
   private readonly running = new Map<string, AbortController>();
@@ -41,11 +41,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * failed attempts, so the intake queues them again at once for another executor.
    */
   onModuleDestroy(): void {
-    for (const abort of this.running.values()) abort.abort(new Error('executor shut down during the attempt'));
-  }
-
-  onApplicationShutdown(): void {
     clearInterval(this.cancelCheck);
+    for (const abort of this.running.values()) abort.abort(new Error('executor shut down during the attempt'));
   }
 
   /**

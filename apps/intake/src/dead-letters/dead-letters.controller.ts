@@ -1,10 +1,16 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseIntPipe, Post, Query, DefaultValuePipe } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { RequiresRole } from '../auth';
+import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
 import { RequeueFilterBody } from './requeue-filter.body';
 
+@ApiTags('dead letters')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
 @RequiresRole('operator')
 @Controller('api/dlq')
 export class DeadLettersController {
@@ -14,6 +20,28 @@ export class DeadLettersController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'List the dead-letter queue',
+    description: 'Needs role **operator**. Missions that used up their attempts, oldest dead-lettered first.',
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: { type: 'integer', default: 50, example: 50 },
+    description: 'Page size; clamped to 1..200. A value that is not a number counts as absent; a number that is not whole is a 400.',
+  })
+  @ApiQuery({
+    name: 'offset',
+    required: false,
+    schema: { type: 'integer', default: 0, example: 0 },
+    description: 'How many entries to skip; negative counts as 0. A value that is not a number counts as absent; a number that is not whole is a 400.',
+  })
+  @ApiOkResponse({ type: [DeadLetterView], description: 'The dead-lettered missions.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'operator',
+    badRequest: 'limit or offset is a number but not a whole one (e.g. 1.5).',
+    badRequestMessage: 'Validation failed (numeric string is expected)',
+  })
   list(
     @Query('limit', new DefaultValuePipe(50), ParseIntPipe) limit: number,
     @Query('offset', new DefaultValuePipe(0), ParseIntPipe) offset: number,
@@ -24,6 +52,25 @@ export class DeadLettersController {
   /** Requeues every dead-lettered mission that matches the filter (oldest first, up to `limit`). */
   @Post('requeue')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Requeue dead-lettered missions in bulk',
+    description:
+      'Needs role **operator**. Requeues every dead-lettered mission that matches all given conditions, oldest first, up to `limit` ' +
+      '(among the 1,000 oldest dead letters); each gets a MissionRequeued event and starts over from attempt 0. ' +
+      'An empty or absent body requeues up to 100.',
+  })
+  @ApiBody({ type: RequeueFilterBody, required: false })
+  @ApiOkResponse({ type: RequeuedView, description: 'The ids of the requeued missions (empty when none matched).', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'operator',
+    badRequest: 'The filter fails validation (`details` lists each bad field).',
+    invalidField: { field: 'limit', problem: 'limit must not be greater than 1000' },
+    conflict:
+      'A matching mission left the dead-letter queue while the requeue ran (e.g. it was requeued or cancelled concurrently); ' +
+      'the missions before it stay requeued.',
+    conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
+    jsonBody: true,
+  })
   async requeueMatching(@Body() filter: RequeueFilterBody): Promise<{ requeued: string[] }> {
     const before = filter.deadLetteredBefore ? Date.parse(filter.deadLetteredBefore) : Infinity;
     const candidates = (await this.queries.deadLetters(1_000)).filter(
@@ -43,6 +90,21 @@ export class DeadLettersController {
   /** A MissionRequeued event: attempts start again from zero. 409 when the mission is not dead-lettered. */
   @Post(':id/requeue')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Requeue one dead-lettered mission',
+    description:
+      'Needs role **operator**. Records a MissionRequeued event and puts the mission back in the ready queue; its attempts start again from 0. ' +
+      'Takes no body. 409 when the mission is not dead-lettered.',
+  })
+  @ApiParam({ name: 'id', description: 'Mission id (UUIDv7).', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' })
+  @ApiOkResponse({ type: MissionView, description: 'The requeued mission, now queued.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'operator',
+    notFound: 'No mission with this id.',
+    conflict: 'The mission is not dead-lettered.',
+    conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
+    jsonBody: true,
+  })
   requeue(@Param('id') id: string): Promise<Mission> {
     return this.commands.requeue(id, 'requeued by operator', 'api');
   }

@@ -1,23 +1,29 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { MISSION_TYPES, MissionType } from '@app/mission';
 
 /** Which dead-lettered missions a bulk requeue takes; every given condition must hold. */
 export class RequeueFilterBody {
+  @ApiPropertyOptional({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'Only missions of this type.', example: 'pricing' })
   @IsOptional() @IsIn(MISSION_TYPES)
   type?: MissionType;
 
   /** Only missions dead-lettered before this time. */
+  @ApiPropertyOptional({ format: 'date-time', description: 'Only missions dead-lettered before this time (ISO 8601).', example: '2026-05-01T12:00:00Z' })
   @IsOptional() @IsISO8601({ strict: true })
   deadLetteredBefore?: string;
 
   /** Only missions whose last error contains this text. */
+  @ApiPropertyOptional({ maxLength: 200, description: 'Only missions whose last error contains this text (case-sensitive).', example: 'timed out' })
   @IsOptional() @IsString() @MaxLength(200)
   errorContains?: string;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'At most this many missions, oldest dead-lettered first.', example: 100 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 
+  @ApiPropertyOptional({ maxLength: 500, description: 'Why; recorded in each MissionRequeued event. Defaults to "bulk requeue".', example: 'LLM provider outage is over' })
   @IsOptional() @IsString() @MaxLength(500)
   reason?: string;
 }

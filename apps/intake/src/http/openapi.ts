@@ -1,17 +1,34 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 
-/** The OpenAPI 3 document at /docs-json and Swagger UI at /docs. */
+/**
+ * The OpenAPI 3 document at /docs-json and Swagger UI at /docs. Routes, DTOs and responses are
+ * described by decorators on the controllers and body/query classes; the response shapes that are
+ * TypeScript interfaces are mirrored by the classes in ./openapi-schemas, the error responses come
+ * from ./api-responses.
+ */
 export function setUpOpenApi(app: INestApplication): void {
   const config = new DocumentBuilder()
     .setTitle('BRAIN Mission System — intake API')
     .setDescription(
-      'Missions for AI agents: create, follow, cancel; the dead-letter queue. Every /api route needs an API key ' +
-        '(Authorization: Bearer <key> or X-API-Key). Every error has the body {statusCode, error, message, details[]}.',
+      [
+        'Missions for AI agents: create, follow, cancel; the dead-letter queue.',
+        '',
+        'Every /api route needs an API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`); a missing or unknown key is a 401. ' +
+          'Each key has a role: **reader** may read, **submitter** may also create and cancel missions, **operator** may do everything, ' +
+          'including the dead-letter queue. A key whose role is too low gets a 403.',
+        '',
+        'Requests are rate limited per API key over the whole API (RATE_LIMIT_PER_MINUTE per fixed minute); beyond it a 429 with Retry-After.',
+        '',
+        'Request bodies must be `application/json` (else 415) and at most BODY_LIMIT_BYTES (else 413). ' +
+          'Every error has the body ErrorBodyView: `{statusCode, error, message, details[]}`.',
+      ].join('\n'),
     )
     .setVersion('1.0')
-    .addBearerAuth()
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'api-key')
+    .addTag('missions', 'Create, list, follow and cancel missions; queue statistics.')
+    .addTag('dead letters', 'Missions that used up their attempts, and requeueing them (operator only).')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The API key as a bearer token: `Authorization: Bearer <key>`.' })
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header.' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

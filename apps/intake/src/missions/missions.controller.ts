@@ -1,4 +1,15 @@
 import { BadRequestException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Response } from 'express';
 import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
@@ -6,11 +17,20 @@ import { CancelMissionBody } from './cancel-mission.body';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
+import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
 
+const MISSION_ID_PARAM = ApiParam({ name: 'id', description: 'Mission id (UUIDv7).', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' });
+const MISSION_NOT_FOUND = 'No mission with this id.';
+
+@ApiTags('missions')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
 @Controller('api/missions')
 export class MissionsController {
   constructor(
@@ -20,6 +40,18 @@ export class MissionsController {
   ) {}
 
   @Get()
+  @ApiOperation({
+    summary: 'List missions',
+    description:
+      'Needs role **reader** (any API key). Newest first, filtered by every given query parameter, in pages of `limit`; ' +
+      'pass `nextCursor` back as `cursor` for the next page. Pages stay stable while new missions arrive.',
+  })
+  @ApiOkResponse({ type: MissionPageView, description: 'A page of missions.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'reader',
+    badRequest: 'A query parameter is invalid (unknown status/type/priority, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued.',
+    invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
+  })
   list(@Query() query: ListMissionsQuery): Promise<MissionPage<Mission>> {
     return this.queries.list(query);
   }
@@ -27,6 +59,38 @@ export class MissionsController {
   /** 201 with the new mission; 200 with the first one when the create repeats an earlier one. */
   @Post()
   @RequiresRole('submitter')
+  @ApiOperation({
+    summary: 'Create a mission',
+    description:
+      'Needs role **submitter** (or operator). Records the mission, computes its priority score and queues it for an agent. ' +
+      'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record — ' +
+      'creates nothing and answers **200** with the first mission; a new mission is **201**.',
+  })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Makes retries safe: every create with this key returns the mission the first one created (200). 1 to 200 visible ASCII characters, else 400.',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, maxLength: 200, example: 'odoo-helpdesk-4711-v1' },
+  })
+  @ApiHeader({
+    name: 'X-Correlation-Id',
+    required: false,
+    description: "Becomes the mission's correlationId, carried by its events and logs. Ignored unless 1 to 200 visible ASCII characters; a new id is made then.",
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, maxLength: 200, example: 'odoo-helpdesk-4711' },
+  })
+  @ApiBody({ type: MissionCreateDto })
+  @ApiCreatedResponse({ type: MissionView, description: 'The mission was created and queued.', headers: RATE_LIMIT_HEADERS })
+  @ApiOkResponse({
+    type: MissionView,
+    description: 'The create repeats an earlier one (same Idempotency-Key, or same source record): nothing new was created; this is the first mission, as it is now.',
+    headers: RATE_LIMIT_HEADERS,
+  })
+  @ApiErrorResponses({
+    role: 'submitter',
+    badRequest: 'The body fails validation (`details` lists each bad field), or the Idempotency-Key is not 1 to 200 visible ASCII characters.',
+    invalidField: { field: 'priority', problem: 'priority must be one of the following values: low, normal, high, critical' },
+    jsonBody: true,
+  })
   async create(
     @Body() body: MissionCreateDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -45,6 +109,12 @@ export class MissionsController {
   }
 
   @Get('queue/stats')
+  @ApiOperation({
+    summary: 'Queue statistics',
+    description: 'Needs role **reader** (any API key). Sizes of the ready queue, leases and dead-letter queue, missions per status, and lifetime counters.',
+  })
+  @ApiOkResponse({ type: QueueStatsView, description: 'Current queue statistics.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({ role: 'reader' })
   stats(): Promise<QueueStats> {
     return this.missions.stats();
   }
@@ -53,16 +123,45 @@ export class MissionsController {
   @Post(':id/cancel')
   @RequiresRole('submitter')
   @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Cancel a mission',
+    description:
+      'Needs role **submitter** (or operator). Cancels a mission that has not finished: it leaves the queue (or the dead-letter queue), ' +
+      "its agent is freed and a running LLM call is aborted. The body is optional. 409 when the mission already succeeded or was cancelled.",
+  })
+  @MISSION_ID_PARAM
+  @ApiBody({ type: CancelMissionBody, required: false })
+  @ApiOkResponse({ type: MissionView, description: 'The cancelled mission.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'submitter',
+    badRequest: 'The body fails validation (reason not a string, or longer than 500 characters).',
+    invalidField: { field: 'reason', problem: 'reason must be shorter than or equal to 500 characters' },
+    notFound: MISSION_NOT_FOUND,
+    conflict: 'The mission has already finished (succeeded or cancelled).',
+    conflictExample: 'cannot cancel mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is already succeeded',
+    jsonBody: true,
+  })
   cancel(@Param('id') id: string, @Body() body: CancelMissionBody): Promise<Mission> {
     return this.commands.cancel(id, body.reason ?? 'cancelled by request', 'api');
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'Get a mission', description: 'Needs role **reader** (any API key). The mission as projected from its events.' })
+  @MISSION_ID_PARAM
+  @ApiOkResponse({ type: MissionView, description: 'The mission.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND })
   get(@Param('id') id: string): Promise<Mission> {
     return this.missions.get(id);
   }
 
   @Get(':id/events')
+  @ApiOperation({
+    summary: "A mission's event history",
+    description: 'Needs role **reader** (any API key). Every event of the mission, oldest first (version 1, 2, …), each in its envelope.',
+  })
+  @MISSION_ID_PARAM
+  @ApiOkResponse({ type: [MissionEventView], description: 'The events, oldest first.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND })
   events(@Param('id') id: string): Promise<MissionEvent[]> {
     return this.missions.history(id);
   }

@@ -1,4 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import Redis from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
@@ -12,6 +13,7 @@ import { MissionIntakeService } from './mission-intake.service';
  * Internal submission over the intake stream. An invalid command is not retried and does not
  * stop the consumer: it goes to the rejection stream with its reason, for its sender to see.
  */
+@ApiExcludeController() // stream handlers, not HTTP routes: no part of the OpenAPI document
 @Controller()
 export class SubmissionConsumer {
   constructor(

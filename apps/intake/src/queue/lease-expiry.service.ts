@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { ReadyQueue } from '@app/mission-queue';
@@ -9,7 +9,7 @@ import { ENVIRONMENT } from '@app/runtime';
  * the ready queue. Checking a quarter of the lease time keeps the worst delay at 1.25 leases.
  */
 @Injectable()
-export class LeaseExpiryService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> = Promise.resolve();
 
@@ -26,7 +26,8 @@ export class LeaseExpiryService implements OnApplicationBootstrap, OnApplication
     }, every);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
+  async onModuleDestroy(): Promise<void> {
     clearInterval(this.timer);
     await this.sweeping;
   }

@@ -1,4 +1,5 @@
 import { Controller, Inject } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
@@ -9,6 +10,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { ENVIRONMENT } from '@app/runtime';
 
 /** The intake's stream handlers: leases for the orchestrator, and what follows a failed attempt. */
+@ApiExcludeController() // stream handlers, not HTTP routes: no part of the OpenAPI document
 @Controller()
 export class QueueConsumer {
   constructor(

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { lastValueFrom } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
@@ -20,7 +20,7 @@ const IDLE_POKE_MS = 1_000;
  * at a time; notifications that arrive meanwhile are folded into one follow-up request.
  */
 @Injectable()
-export class Dispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private pendingRequest: { id: string; sentAt: number } | null = null;
   private wantsAnotherLook = false;
   /** Missions the last lease could not place; the next lease asks for that many more, so they don't block the rest. */
@@ -38,7 +38,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnApplicationShutdown
     this.timer = setInterval(() => void this.lookForWork(), IDLE_POKE_MS);
   }
 
-  onApplicationShutdown(): void {
+  onModuleDestroy(): void {
     clearInterval(this.timer);
   }
 

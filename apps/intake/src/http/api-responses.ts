@@ -1,0 +1,102 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse, HeadersObject } from '@nestjs/swagger';
+import { STATUS_CODES } from 'node:http';
+import { Role } from '../auth/api-key';
+import { ErrorBodyView } from './openapi-schemas';
+
+/** Headers ApiKeyThrottlerGuard sets on every /api response it lets through. */
+export const RATE_LIMIT_HEADERS: HeadersObject = {
+  'X-RateLimit-Limit': { description: 'Requests allowed per API key per minute (RATE_LIMIT_PER_MINUTE).', schema: { type: 'integer' } },
+  'X-RateLimit-Remaining': { description: 'Requests left in the current minute.', schema: { type: 'integer' } },
+  'X-RateLimit-Reset': { description: 'Seconds until the current minute ends.', schema: { type: 'integer' } },
+};
+
+export interface ErrorResponsesOptions {
+  /** The least role the route needs; above reader, a 403 is documented (every key is at least a reader). */
+  role: Role;
+  /** Why the route answers 400 on its own input, when it can. */
+  badRequest?: string;
+  /** A bad field for the 400 example (when the 400 is a validation error). */
+  invalidField?: { field: string; problem: string };
+  /** The message of the 400 example otherwise. */
+  badRequestMessage?: string;
+  /** Why the route answers 404, when it can. */
+  notFound?: string;
+  /** Why the route answers 409, when it can. */
+  conflict?: string;
+  /** Example message of the 409. */
+  conflictExample?: string;
+  /** The route reads a JSON body: documents 413 and 415, and malformed JSON as a 400. */
+  jsonBody?: boolean;
+}
+
+const MALFORMED_JSON = 'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`.';
+
+function errorResponse(status: number, description: string, message: string, extra: { headers?: HeadersObject; details?: object[] } = {}) {
+  return ApiResponse({
+    status,
+    description,
+    type: ErrorBodyView,
+    ...(extra.headers ? { headers: extra.headers } : {}),
+    example: { statusCode: status, error: STATUS_CODES[status], message, details: extra.details ?? [] },
+  });
+}
+
+/**
+ * The error responses of an /api route, each with the ErrorBodyView body that ErrorBodyFilter
+ * writes: 401 and 429 and 500 always (every /api route needs a key and is rate limited), the
+ * others as the options say.
+ */
+export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
+  const decorators: (MethodDecorator & ClassDecorator)[] = [];
+
+  const badRequest = [options.badRequest, options.jsonBody ? MALFORMED_JSON : undefined].filter(Boolean).join(' ');
+  if (badRequest) {
+    decorators.push(
+      options.invalidField
+        ? errorResponse(400, badRequest, 'request validation failed', {
+            details: [{ field: options.invalidField.field, problems: [options.invalidField.problem] }],
+          })
+        : errorResponse(400, badRequest, options.badRequestMessage ?? "Expected property name or '}' in JSON at position 1"),
+    );
+  }
+
+  decorators.push(
+    errorResponse(
+      401,
+      'No API key, or one the service does not know. Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
+      'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>',
+      { headers: { 'WWW-Authenticate': { description: 'The scheme to authenticate with.', schema: { type: 'string', example: 'Bearer realm="brain"' } } } },
+    ),
+  );
+
+  if (options.role !== 'reader') {
+    decorators.push(
+      errorResponse(
+        403,
+        `The API key's role is below ${options.role} (roles, least to most: reader < submitter < operator).`,
+        `API key "dashboard" has role reader; this needs ${options.role}`,
+      ),
+    );
+  }
+  if (options.notFound) decorators.push(errorResponse(404, options.notFound, 'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e not found'));
+  if (options.conflict) decorators.push(errorResponse(409, options.conflict, options.conflictExample ?? 'conflict'));
+  if (options.jsonBody) {
+    decorators.push(
+      errorResponse(413, 'The JSON body is larger than BODY_LIMIT_BYTES (256 KiB by default).', 'request entity too large'),
+      errorResponse(415, 'A request body whose Content-Type is not application/json.', 'request bodies must be application/json'),
+    );
+  }
+
+  decorators.push(
+    errorResponse(
+      429,
+      'Rate limit exceeded: at most RATE_LIMIT_PER_MINUTE requests per API key per fixed minute, over the whole API. ' +
+        'The Retry-After header says how many seconds until the minute is over.',
+      'rate limit exceeded: at most 6000 requests per minute per API key',
+      { headers: { 'Retry-After': { description: 'Seconds until requests are accepted again.', schema: { type: 'integer', example: 17 } } } },
+    ),
+    errorResponse(500, 'An unexpected failure (e.g. Redis unreachable); the cause goes to the log, not to the client.', 'internal error'),
+  );
+  return applyDecorators(...decorators);
+}

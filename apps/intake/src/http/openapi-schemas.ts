@@ -1,0 +1,359 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  CriterionScore,
+  Evaluation,
+  EventEnvelope,
+  Mission,
+  MISSION_EVENT_TYPES,
+  MISSION_STATUSES,
+  MISSION_TYPES,
+  MissionEventType,
+  MissionResult,
+  MissionSource,
+  MissionSourceDto,
+  MissionStatus,
+  MissionType,
+  PRIORITY_LEVELS,
+  PriorityLevel,
+  TokenUsage,
+} from '@app/mission';
+import { QueueStats } from '@app/mission-queue';
+import { MissionPage } from '../missions/list-missions.query';
+import { DeadLetterEntry } from '../missions/mission-query.service';
+import { ErrorBody } from './error-body.filter';
+
+/*
+ * Documentation-only classes: the API returns plain objects typed by TypeScript interfaces, which
+ * leave no trace at runtime, so these classes mirror them for OpenAPI. Nothing constructs them.
+ * What each mirrors (keep them in step; the type checks at the end of this file fail the build
+ * when a field is added, removed or retyped in the interface):
+ *
+ *   MissionView          Mission            libs/mission/src/mission-state.ts
+ *   MissionResultView    MissionResult      libs/mission/src/mission-events.ts
+ *   TokenUsageView       TokenUsage         libs/mission/src/mission-events.ts
+ *   EvaluationView       Evaluation         libs/mission/src/mission-events.ts
+ *   CriterionScoreView   CriterionScore     libs/mission/src/mission-events.ts
+ *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
+ *   MissionPageView      MissionPage        apps/intake/src/missions/list-missions.query.ts
+ *   QueueStatsView       QueueStats         libs/mission-queue/src/ready-queue.ts
+ *   DeadLetterView       DeadLetterEntry    apps/intake/src/missions/mission-query.service.ts
+ *   RequeuedView         { requeued }       apps/intake/src/dead-letters/dead-letters.controller.ts
+ *   ErrorBodyView        ErrorBody          apps/intake/src/http/error-body.filter.ts
+ *   FieldErrorView       fieldErrors()      apps/intake/src/http/configure-http.ts
+ *
+ * `source` reuses MissionSourceDto, which has exactly the fields of MissionSource.
+ */
+
+/** Shared enum schemas, so each appears once under components.schemas. */
+export const MISSION_TYPE_ENUM = { enum: [...MISSION_TYPES], enumName: 'MissionType' } as const;
+export const PRIORITY_LEVEL_ENUM = { enum: [...PRIORITY_LEVELS], enumName: 'PriorityLevel' } as const;
+export const MISSION_STATUS_ENUM = { enum: [...MISSION_STATUSES], enumName: 'MissionStatus' } as const;
+export const MISSION_EVENT_TYPE_ENUM = { enum: [...MISSION_EVENT_TYPES], enumName: 'MissionEventType' } as const;
+
+const EXAMPLE_MISSION_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
+const EXAMPLE_CORRELATION_ID = 'odoo-helpdesk-4711';
+
+export class TokenUsageView implements TokenUsage {
+  @ApiProperty({ type: 'integer', minimum: 0, example: 412 })
+  promptTokens: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 188 })
+  completionTokens: number;
+}
+
+export class MissionResultView implements MissionResult {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "The agent's structured answer; its shape depends on the mission type.",
+    example: { summary: 'Technician booked for 14:00; guest offered a fan meanwhile.', actions: ['book_technician'] },
+  })
+  output: Record<string, unknown>;
+
+  @ApiProperty({ description: 'The model that produced the output.', example: 'gpt-4o-mini' })
+  model: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Duration of the model call in milliseconds.', example: 1830 })
+  latencyMs: number;
+
+  @ApiProperty({ type: () => TokenUsageView })
+  usage: TokenUsageView;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    description: 'Cost of the call from the configured price table; absent when the model has no price (the mock).',
+    example: 0.00018,
+  })
+  costUsd?: number;
+}
+
+export class CriterionScoreView implements CriterionScore {
+  @ApiProperty({ description: 'Rubric criterion.', example: 'addresses_the_request' })
+  criterion: string;
+
+  @ApiProperty({ minimum: 0, description: "The criterion's weight in the total score.", example: 0.4 })
+  weight: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'Score for this criterion, 0..1.', example: 0.9 })
+  score: number;
+}
+
+export class EvaluationView implements Evaluation {
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The attempt this evaluation judged.', example: 1 })
+  attempt: number;
+
+  @ApiProperty({ minimum: 0, maximum: 1, description: 'Weighted total score, 0..1.', example: 0.86 })
+  score: number;
+
+  @ApiProperty({ description: 'Whether the score reached the pass mark; a failed evaluation sends the mission back to the queue.', example: true })
+  passed: boolean;
+
+  @ApiProperty({ type: () => [CriterionScoreView] })
+  criteria: CriterionScoreView[];
+
+  @ApiProperty({ description: "The judge's reasoning.", example: 'Books a technician and keeps the guest informed.' })
+  reason: string;
+
+  @ApiProperty({ description: 'Version of the rubric used.', example: 'maintenance@1' })
+  rubricVersion: string;
+
+  @ApiProperty({ description: 'Who judged: a model name or a rule-based judge.', example: 'rules' })
+  judge: string;
+}
+
+/** A mission as projected from its events. */
+export class MissionView implements Mission {
+  @ApiProperty({ description: 'Mission id (UUIDv7).', example: EXAMPLE_MISSION_ID })
+  id: string;
+
+  @ApiProperty({ ...MISSION_TYPE_ENUM, example: 'maintenance' })
+  type: MissionType;
+
+  @ApiProperty({ example: 'AC broken in room 204' })
+  title: string;
+
+  @ApiProperty({ example: 'The AC blows warm air; guest is uncomfortable.' })
+  description: string;
+
+  @ApiProperty({ ...PRIORITY_LEVEL_ENUM, example: 'high' })
+  priority: PriorityLevel;
+
+  @ApiProperty({
+    minimum: 0,
+    maximum: 100,
+    description: 'Computed priority, 0..100, higher is served first: level, type, deadline proximity, VIP, revenue at stake, safety.',
+    example: 61,
+  })
+  priorityScore: number;
+
+  @ApiProperty({ type: [String], description: 'Skills an agent needs; the type defaults when the submitter named none.', example: ['facility_maintenance'] })
+  requiredSkills: string[];
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'Free-form input for the agent, as submitted.', example: { room: '204' } })
+  payload: Record<string, unknown>;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Due time (ISO 8601), when one was given.', example: '2026-05-01T18:00:00.000Z' })
+  deadline?: string;
+
+  @ApiPropertyOptional({ type: () => MissionSourceDto, description: 'The ERP record the mission came from, when given.' })
+  source?: MissionSourceDto;
+
+  @ApiProperty({ ...MISSION_STATUS_ENUM, example: 'queued' })
+  status: MissionStatus;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Attempts started so far (reset to 0 by a requeue).', example: 0 })
+  attempts: number;
+
+  @ApiProperty({ type: String, nullable: true, description: 'The agent holding the mission now, or null.', example: null })
+  assignedAgentId: string | null;
+
+  @ApiProperty({ type: [String], description: 'Agents that held earlier attempts, oldest first.', example: [] })
+  previousAgentIds: string[];
+
+  @ApiProperty({ type: () => MissionResultView, nullable: true, description: 'Output of the current attempt once it completed, or null.' })
+  result: MissionResultView | null;
+
+  @ApiProperty({ type: () => EvaluationView, nullable: true, description: 'Evaluation of the current attempt, or null.' })
+  evaluation: EvaluationView | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'What the evaluator asked the next attempt to do better, or null.', example: null })
+  feedback: string | null;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Error of the latest failed attempt or reason of a failed evaluation; null when none.', example: null })
+  lastError: string | null;
+
+  @ApiProperty({ description: 'Ties together the logs and events of this mission; the X-Correlation-Id of the create, or a new id.', example: EXAMPLE_CORRELATION_ID })
+  correlationId: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Version of the mission: the version of its latest event (events count from 1).', example: 2 })
+  version: number;
+
+  @ApiProperty({ format: 'date-time', example: '2026-05-01T09:30:00.000Z' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-05-01T09:30:00.000Z' })
+  updatedAt: string;
+}
+
+const EVENT_DATA_DESCRIPTION = [
+  'The event\'s data; its shape depends on `type`:',
+  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, source?}',
+  "- MissionQueued: {priorityScore, reason: 'created' | 'retry', feedback?}",
+  '- MissionAssigned: {agentId, attempt}',
+  '- MissionStarted: {agentId, attempt}',
+  '- MissionCompleted: {agentId, attempt, result} (result as in MissionResultView)',
+  '- MissionFailed: {agentId, attempt, error}',
+  '- MissionEvaluated: an EvaluationView',
+  '- MissionDeadLettered: {reason, attempts, lastError}',
+  '- MissionCancelled: {reason}',
+  '- MissionRequeued: {reason, priorityScore}',
+].join('\n');
+
+/** One event of a mission's history, in the envelope every event carries. */
+export class MissionEventView {
+  @ApiProperty({ description: 'Event id.', example: '01964f3a-7c2f-7000-8000-000000000001' })
+  eventId: string;
+
+  @ApiProperty({ ...MISSION_EVENT_TYPE_ENUM, example: 'MissionCreated' })
+  type: MissionEventType;
+
+  @ApiProperty({ example: EXAMPLE_MISSION_ID })
+  missionId: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1, description: "Position in the mission's history, from 1.", example: 1 })
+  version: number;
+
+  @ApiProperty({ format: 'date-time', description: 'When the event was recorded.', example: '2026-05-01T09:30:00.000Z' })
+  at: string;
+
+  @ApiProperty({ description: 'Who caused it: intake, api, orchestrator, an agent, the evaluator, …', example: 'intake' })
+  actor: string;
+
+  @ApiProperty({ example: EXAMPLE_CORRELATION_ID })
+  correlationId: string;
+
+  @ApiProperty({ description: 'The id of what caused this event (a command or an earlier event).', example: EXAMPLE_CORRELATION_ID })
+  causationId: string;
+
+  @ApiProperty({ type: 'integer', description: 'Version of the event schema.', example: 1 })
+  schemaVersion: number;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: EVENT_DATA_DESCRIPTION,
+    example: { type: 'maintenance', title: 'AC broken in room 204', description: '', priority: 'high', requiredSkills: ['facility_maintenance'], payload: { room: '204' } },
+  })
+  data: Record<string, unknown>;
+}
+
+export class MissionPageView implements MissionPage<Mission> {
+  @ApiProperty({ type: () => [MissionView], description: 'Missions, newest first.' })
+  items: MissionView[];
+
+  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page; absent on the last page.', example: 'eyJzIjoxNzQ2MDkxODAwMDAwLCJrIjoxfQ' })
+  nextCursor?: string;
+}
+
+export class QueueStatsView implements QueueStats {
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions waiting in the ready queue.', example: 12 })
+  ready: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions leased to the orchestrator but not yet assigned.', example: 1 })
+  leased: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Leased plus assigned, running and evaluating missions.', example: 4 })
+  inFlight: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions in the dead-letter queue.', example: 2 })
+  deadLettered: number;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Count of missions per status (only statuses that occurred).',
+    example: { queued: 12, running: 3, succeeded: 140, dead_lettered: 2 },
+  })
+  byStatus: Record<string, number>;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Total enqueues since the counters began (creates, retries, requeues).', example: 170 })
+  enqueued: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Total missions taken from the ready queue.', example: 158 })
+  dequeued: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Total leases that expired and went back to ready.', example: 0 })
+  leaseExpired: number;
+}
+
+export class DeadLetterView implements DeadLetterEntry {
+  @ApiProperty({ example: EXAMPLE_MISSION_ID })
+  missionId: string;
+
+  @ApiProperty({ ...MISSION_TYPE_ENUM, example: 'pricing' })
+  type: MissionType;
+
+  @ApiProperty({ example: 'Reprice suites for the fair weekend' })
+  title: string;
+
+  @ApiProperty({ description: 'Why it was dead-lettered.', example: 'failed 3 attempts' })
+  reason: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, example: 3 })
+  attempts: number;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Error of the last failed attempt, or null.', example: 'LLM call timed out' })
+  lastError: string | null;
+
+  @ApiProperty({ format: 'date-time', example: '2026-05-01T10:02:11.000Z' })
+  deadLetteredAt: string;
+}
+
+export class RequeuedView {
+  @ApiProperty({ type: [String], description: 'Ids of the missions requeued, in the order they were requeued.', example: [EXAMPLE_MISSION_ID] })
+  requeued: string[];
+}
+
+/** One bad field of a request: what ValidationPipe reports, by path into the body or query. */
+export class FieldErrorView {
+  @ApiProperty({ description: 'Path of the field, e.g. `source.recordId`.', example: 'priority' })
+  field: string;
+
+  @ApiProperty({ type: [String], description: 'Every rule the value broke.', example: ['priority must be one of the following values: low, normal, high, critical'] })
+  problems: string[];
+}
+
+/** The one body of every error response. */
+export class ErrorBodyView implements ErrorBody {
+  @ApiProperty({ type: 'integer', description: 'The HTTP status code, repeated.', example: 400 })
+  statusCode: number;
+
+  @ApiProperty({ description: 'The standard reason phrase of the status.', example: 'Bad Request' })
+  error: string;
+
+  @ApiProperty({ description: 'What went wrong, for people.', example: 'request validation failed' })
+  message: string;
+
+  @ApiProperty({
+    type: () => [FieldErrorView],
+    description: 'For request validation errors (400) one entry per bad field; empty for every other error.',
+  })
+  details: FieldErrorView[];
+}
+
+/* Compile-time checks that the views have exactly the keys of what they mirror. */
+type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+type Assert<T extends true> = T;
+export type OpenApiViewsMirrorTheirTypes = [
+  Assert<SameKeys<MissionView, Mission>>,
+  Assert<SameKeys<MissionSourceDto, MissionSource>>,
+  Assert<SameKeys<MissionResultView, MissionResult>>,
+  Assert<SameKeys<TokenUsageView, TokenUsage>>,
+  Assert<SameKeys<EvaluationView, Evaluation>>,
+  Assert<SameKeys<CriterionScoreView, CriterionScore>>,
+  Assert<SameKeys<MissionEventView, EventEnvelope>>,
+  Assert<SameKeys<MissionPageView, MissionPage<Mission>>>,
+  Assert<SameKeys<QueueStatsView, QueueStats>>,
+  Assert<SameKeys<DeadLetterView, DeadLetterEntry>>,
+  Assert<SameKeys<ErrorBodyView, ErrorBody>>,
+];

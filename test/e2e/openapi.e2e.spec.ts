@@ -1,0 +1,230 @@
+import { OpenAPIObject } from '@nestjs/swagger';
+import request from 'supertest';
+import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
+import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
+import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
+const METHODS: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+
+/** Every route of the intake's HTTP API. Adding a route without documenting it fails this test. */
+const API_ROUTES: readonly [Method, string][] = [
+  ['get', '/api/missions'],
+  ['post', '/api/missions'],
+  ['get', '/api/missions/queue/stats'],
+  ['get', '/api/missions/{id}'],
+  ['get', '/api/missions/{id}/events'],
+  ['post', '/api/missions/{id}/cancel'],
+  ['get', '/api/dlq'],
+  ['post', '/api/dlq/requeue'],
+  ['post', '/api/dlq/{id}/requeue'],
+];
+
+const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController };
+const ERROR_REF = '#/components/schemas/ErrorBodyView';
+
+interface SchemaHost {
+  schema?: { $ref?: string };
+}
+interface ResponseLike {
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, SchemaHost>;
+}
+interface ParameterLike {
+  name: string;
+  in: string;
+  required?: boolean;
+}
+interface OperationLike {
+  operationId?: string;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  security?: Record<string, string[]>[];
+  parameters?: ParameterLike[];
+  responses?: Record<string, ResponseLike>;
+}
+
+function operationsOf(document: OpenAPIObject): { method: Method; path: string; operation: OperationLike }[] {
+  return Object.entries(document.paths).flatMap(([path, item]) => {
+    const methods = item as Partial<Record<Method, OperationLike>>;
+    return METHODS.flatMap((method) => {
+      const operation = methods[method];
+      return operation ? [{ method, path, operation }] : [];
+    });
+  });
+}
+
+/** Every `$ref` anywhere in a JSON value, with where it was found. */
+function collectRefs(value: unknown, at = '#'): { ref: string; at: string }[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => collectRefs(item, `${at}/${i}`));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, child]) =>
+    key === '$ref' && typeof child === 'string' ? [{ ref: child, at }] : collectRefs(child, `${at}/${key}`),
+  );
+}
+
+/** The /api routes Express actually serves, as OpenAPI paths (`:id` becomes `{id}`). */
+function servedApiRoutes(system: InProcessSystem): string[] {
+  const express = system.intake.getHttpAdapter().getInstance() as {
+    router?: { stack?: { route?: { path?: unknown; methods?: Record<string, boolean> } }[] };
+  };
+  return (express.router?.stack ?? []).flatMap((layer) => {
+    const path = layer.route?.path;
+    if (typeof path !== 'string' || !path.startsWith('/api')) return [];
+    const openApiPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    return Object.keys(layer.route?.methods ?? {}).filter((m) => m !== '_all').map((method) => `${method} ${openApiPath}`);
+  });
+}
+
+/** The role ApiKeyGuard enforces for a handler: its @RequiresRole, its controller's, or the method default. */
+function enforcedRole(operationId: string, method: Method): Role {
+  const [controllerName, handlerName] = operationId.split('_');
+  const controller = CONTROLLERS[controllerName];
+  expect(controller).toBeDefined();
+  const handler: unknown = (controller.prototype as Record<string, unknown>)[handlerName];
+  expect(typeof handler).toBe('function');
+  const ownRole: unknown = Reflect.getMetadata(REQUIRED_ROLE, handler as object);
+  const classRole: unknown = Reflect.getMetadata(REQUIRED_ROLE, controller);
+  return ((ownRole ?? classRole) as Role | undefined) ?? defaultRole(method);
+}
+
+describe('OpenAPI document of the intake (in-process system)', () => {
+  let system: InProcessSystem;
+  let document: OpenAPIObject;
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-openapi');
+    // No API key: the docs are public.
+    const response = await request(system.intake.getHttpServer()).get('/docs-json').expect(200).expect('Content-Type', /json/);
+    document = response.body as OpenAPIObject;
+  });
+  afterAll(async () => {
+    await system.close();
+  });
+
+  const operation = (method: Method, path: string): OperationLike => {
+    const item = document.paths[path] as Partial<Record<Method, OperationLike>> | undefined;
+    const found = item?.[method];
+    if (!found) throw new Error(`${method.toUpperCase()} ${path} is not in the document`);
+    return found;
+  };
+  const apiOperations = () => operationsOf(document).filter(({ path }) => path.startsWith('/api'));
+
+  it('is OpenAPI 3 with a title, version and both ways to present a key', () => {
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.info.title).toBeTruthy();
+    expect(document.info.version).toBeTruthy();
+    expect(Object.keys(document.components?.securitySchemes ?? {})).toEqual(expect.arrayContaining(['bearer', 'api-key']));
+  });
+
+  it('documents every route of the intake API with its method, and nothing the API does not serve', () => {
+    for (const [method, path] of API_ROUTES) expect(() => operation(method, path)).not.toThrow();
+    const documented = apiOperations().map(({ method, path }) => `${method} ${path}`);
+    const expected = API_ROUTES.map(([method, path]) => `${method} ${path}`);
+    expect([...documented].sort()).toEqual([...expected].sort());
+    // And the list above is the API Express serves (HEAD is implied by GET).
+    expect([...new Set(servedApiRoutes(system))].filter((r) => !r.startsWith('head ')).sort()).toEqual([...expected].sort());
+  });
+
+  it('gives every /api operation a summary, a tag, the key schemes, a 401 and an ErrorBodyView for every error', () => {
+    for (const { method, path, operation: op } of apiOperations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      expect({ where, summary: op.summary }).toEqual({ where, summary: expect.any(String) });
+      expect({ where, tags: op.tags?.length }).toEqual({ where, tags: 1 });
+      expect({ where, security: op.security }).toEqual({ where, security: expect.arrayContaining([{ bearer: [] }, { 'api-key': [] }]) });
+      const responses = op.responses ?? {};
+      expect({ where, has401: '401' in responses, has429: '429' in responses }).toEqual({ where, has401: true, has429: true });
+      expect(responses['429'].headers).toHaveProperty('Retry-After');
+      for (const [status, response] of Object.entries(responses)) {
+        const schemaRef = response.content?.['application/json']?.schema?.$ref;
+        if (Number(status) >= 400) expect({ where, status, schemaRef }).toEqual({ where, status, schemaRef: ERROR_REF });
+        else expect({ where, status, hasSchema: response.content?.['application/json']?.schema !== undefined }).toEqual({ where, status, hasSchema: true });
+      }
+    }
+  });
+
+  it('states in each operation the role ApiKeyGuard enforces, and documents 403 exactly where a reader is not enough', () => {
+    for (const { method, path, operation: op } of apiOperations()) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const role = enforcedRole(op.operationId ?? '', method);
+      expect({ where, mentionsRole: (op.description ?? '').includes(`**${role}**`) }).toEqual({ where, mentionsRole: true });
+      expect({ where, has403: '403' in (op.responses ?? {}) }).toEqual({ where, has403: role !== 'reader' });
+    }
+  });
+
+  it('documents POST /api/missions: 201 and 200 (idempotent repeat), its errors and headers', () => {
+    const create = operation('post', '/api/missions');
+    expect(Object.keys(create.responses ?? {})).toEqual(expect.arrayContaining(['201', '200', '400', '401', '403', '413', '415', '429']));
+    expect(create.responses?.['201'].content?.['application/json']?.schema?.$ref).toBe('#/components/schemas/MissionView');
+    expect(create.responses?.['200'].content?.['application/json']?.schema?.$ref).toBe('#/components/schemas/MissionView');
+    const headers = (create.parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headers).toEqual(expect.arrayContaining(['Idempotency-Key', 'X-Correlation-Id']));
+    const body = (create as { requestBody?: { content?: Record<string, SchemaHost> } }).requestBody;
+    expect(body?.content?.['application/json']?.schema?.$ref).toBe('#/components/schemas/MissionCreateDto');
+  });
+
+  it('documents 404 on routes by id, 409 on cancel and requeue, and the query parameters of the lists', () => {
+    for (const [method, path] of API_ROUTES.filter(([, p]) => p.includes('{id}'))) {
+      expect(Object.keys(operation(method, path).responses ?? {})).toContain('404');
+    }
+    expect(Object.keys(operation('post', '/api/missions/{id}/cancel').responses ?? {})).toContain('409');
+    expect(Object.keys(operation('post', '/api/dlq/{id}/requeue').responses ?? {})).toContain('409');
+    const listParams = (operation('get', '/api/missions').parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
+    expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'type']);
+    const dlqParams = (operation('get', '/api/dlq').parameters ?? []).filter((p) => p.in === 'query');
+    expect(dlqParams.map((p) => [p.name, p.required])).toEqual([['limit', false], ['offset', false]]);
+  });
+
+  it('has the request and response schemas, the error body among them', () => {
+    const schemas = document.components?.schemas ?? {};
+    expect(Object.keys(schemas)).toEqual(
+      expect.arrayContaining([
+        'MissionCreateDto', 'MissionSourceDto', 'CancelMissionBody', 'RequeueFilterBody',
+        'MissionView', 'MissionEventView', 'MissionPageView', 'QueueStatsView', 'DeadLetterView', 'RequeuedView', 'ErrorBodyView',
+      ]),
+    );
+    const errorBody = schemas.ErrorBodyView as { required?: string[]; properties?: Record<string, { type?: string }> };
+    expect(errorBody.required?.sort()).toEqual(['details', 'error', 'message', 'statusCode']);
+    expect(errorBody.properties?.details.type).toBe('array');
+    const mission = schemas.MissionView as { required?: string[] };
+    expect(mission.required).toEqual(expect.arrayContaining(['id', 'status', 'priorityScore', 'result', 'evaluation', 'version']));
+  });
+
+  it('is structurally sound: every $ref resolves, every operation has responses with descriptions, every path parameter is declared, operation ids are unique', () => {
+    const schemas = document.components?.schemas ?? {};
+    const refs = collectRefs(document);
+    expect(refs.length).toBeGreaterThan(0);
+    const dangling = refs.filter(({ ref }) => {
+      const match = /^#\/components\/schemas\/([^/]+)$/.exec(ref);
+      return !match || !(match[1] in schemas);
+    });
+    expect(dangling).toEqual([]);
+
+    const ids: string[] = [];
+    for (const { method, path, operation: op } of operationsOf(document)) {
+      const where = `${method.toUpperCase()} ${path}`;
+      const responses = Object.entries(op.responses ?? {});
+      expect({ where, responses: responses.length > 0 }).toEqual({ where, responses: true });
+      for (const [status, response] of responses) {
+        expect({ where, status, valid: /^([1-5]\d\d|[1-5]XX|default)$/.test(status) && typeof response.description === 'string' }).toEqual({
+          where, status, valid: true,
+        });
+      }
+      const declared = (op.parameters ?? []).filter((p) => p.in === 'path');
+      const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+      expect({ where, path: declared.map((p) => p.name).sort() }).toEqual({ where, path: [...templated].sort() });
+      expect(declared.every((p) => p.required === true)).toBe(true);
+      if (op.operationId) ids.push(op.operationId);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('serves Swagger UI at /docs without a key', async () => {
+    const response = await request(system.intake.getHttpServer()).get('/docs').redirects(1).expect(200);
+    expect(response.headers['content-type']).toMatch(/text\/html/);
+    expect(response.text).toMatch(/swagger-ui/i);
+  });
+});

@@ -1,0 +1,39 @@
+import Redis from 'ioredis';
+import { KeyLayout } from '@app/event-store';
+import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
+
+export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
+
+/** Reads the index, the three queue sets and every status in one atomic step: a consistent picture. */
+const SNAPSHOT = `
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local statuses = {}
+for i, id in ipairs(ids) do statuses[i] = redis.call('HGET', ARGV[1] .. id, 'st') or '' end
+return { ids, statuses, redis.call('ZRANGE', KEYS[2], 0, -1), redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1) }
+`;
+
+/**
+ * Where each mission is, by the queue's own records. A mission must be in exactly one place:
+ * the returned list names every mission that is in none or in several.
+ */
+export async function queueInvariantViolations(redis: Redis, keys: KeyLayout): Promise<string[]> {
+  const [ids, statuses, ready, leased, dlq] = (await redis.eval(
+    SNAPSHOT, 4, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.missionPrefix,
+  )) as [string[], string[], string[], string[], string[]];
+  const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq) };
+  const violations: string[] = [];
+  ids.forEach((id, i) => {
+    const status = statuses[i] as MissionStatus;
+    const places: QueuePlace[] = [];
+    if (sets.ready.has(id)) places.push('ready');
+    if (sets.leased.has(id)) places.push('leased');
+    if (sets.dlq.has(id)) places.push('dead-letters');
+    if (AGENT_HOLDING_STATUSES.includes(status)) places.push('with-agent');
+    if (TERMINAL_STATUSES.includes(status)) places.push('terminal');
+    const statusAgrees =
+      (status !== 'queued' || places.includes('ready') || places.includes('leased')) &&
+      (status !== 'dead_lettered' || places.includes('dead-letters'));
+    if (places.length !== 1 || !statusAgrees) violations.push(`${id} (${status || 'no state'}): in ${places.join(', ') || 'nothing'}`);
+  });
+  return violations;
+}
