@@ -15,6 +15,10 @@ export class KeyLayout {
   get log(): string {
     return `${this.base}log`;
   }
+  /** SHA-1 of the last event in the log: the head of the log's hash chain. */
+  get logHead(): string {
+    return `${this.base}log:head`;
+  }
   mission(id: string): string {
     return `${this.base}mission:${id}`;
   }

@@ -98,6 +98,7 @@ export class MissionStore {
       this.keys.log,
       this.keys.statusCounts,
       this.keys.missionIndex,
+      this.keys.logHead,
     ];
     const keyIndex = (key: string): number => {
       const found = keys.indexOf(key);

@@ -86,6 +86,10 @@ export interface EventEnvelope<T extends MissionEventType = MissionEventType> {
   causationId: string;
   schemaVersion: number;
   data: MissionEventData[T];
+  /** SHA-1 of the mission's previous event as stored ('' for the first); set by the event store. */
+  prevHash?: string;
+  /** SHA-1 of the previous event in the whole log ('' for the first); set by the event store. */
+  logPrevHash?: string;
 }
 
 export type MissionEvent = { [T in MissionEventType]: EventEnvelope<T> }[MissionEventType];

@@ -3,19 +3,25 @@
   model, and applies the side effects that must happen with them (queue moves, agent slots,
   messages to other services) - all or nothing.
 
-  KEYS[1] mission hash (v = version, st = status, s = state JSON, rs = ready score)
+  KEYS[1] mission hash (v = version, st = status, s = state JSON, rs = ready score,
+          h = hash of the mission's last event)
   KEYS[2] mission's event list (log entry ids, in version order)
   KEYS[3] event log stream
   KEYS[4] status counters hash
   KEYS[5] mission index zset (member id, score = created at, ms)
-  KEYS[6..] keys named by the effects below, by index into KEYS
+  KEYS[6] log head: hash of the last event in the log
+  KEYS[7..] keys named by the effects below, by index into KEYS
+
+  Tamper evidence: each event is stored with "prevHash" (SHA-1 of the mission's previous stored
+  event) and "logPrevHash" (SHA-1 of the previous stored event in the log) added to its JSON, so
+  editing, deleting, inserting or reordering a stored event breaks a chain that `verify` walks.
 
   ARGV[1] mission id
   ARGV[2] expected version (0 for a new mission)
   ARGV[3] status after the events
   ARGV[4] state JSON after the events
   ARGV[5] created at (ms), used when the mission is new
-  ARGV[6] number of events n, then n event JSON envelopes
+  ARGV[6] number of events n, then n event JSON envelopes (objects, without the two hashes)
   then effects, each a name followed by its arguments:
     idempotency   <key>                       duplicate create → result DUPLICATE with the first id
     require-lease <leases>                    the mission must still be leased; the lease is removed
@@ -72,10 +78,16 @@ end
 if current ~= expected then return { 1, tostring(current) } end
 
 -- Pass 2: append and apply.
+local missionHash = redis.call('HGET', KEYS[1], 'h') or ''
+local logHash = redis.call('GET', KEYS[6]) or ''
 for e = 7, 6 + n do
-  local logId = redis.call('XADD', KEYS[3], '*', 'm', missionId, 'e', ARGV[e])
+  local stored = string.sub(ARGV[e], 1, -2) .. ',"prevHash":"' .. missionHash .. '","logPrevHash":"' .. logHash .. '"}'
+  local logId = redis.call('XADD', KEYS[3], '*', 'm', missionId, 'e', stored)
   redis.call('RPUSH', KEYS[2], logId)
+  missionHash = redis.sha1hex(stored)
+  logHash = missionHash
 end
+redis.call('SET', KEYS[6], logHash)
 local previousStatus = redis.call('HGET', KEYS[1], 'st')
 if previousStatus then
   redis.call('HINCRBY', KEYS[4], previousStatus, -1)
@@ -83,7 +95,7 @@ else
   redis.call('ZADD', KEYS[5], ARGV[5], missionId)
 end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
-redis.call('HSET', KEYS[1], 'v', expected + n, 'st', ARGV[3], 's', ARGV[4])
+redis.call('HSET', KEYS[1], 'v', expected + n, 'st', ARGV[3], 's', ARGV[4], 'h', missionHash)
 
 i = first
 while i <= #ARGV do
