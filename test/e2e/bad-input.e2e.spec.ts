@@ -106,7 +106,6 @@ describe('bad input (four services, real Redis)', () => {
       ready: await system.redis.zrange(system.keys.ready, 0, -1),
       missions: await system.redis.zrange(system.keys.missionIndex, 0, -1),
       statuses: await system.redis.hgetall(system.keys.statusCounts),
-      intakeStream: await system.redis.xlen(system.keys.stream('intake')),
     };
   }
 

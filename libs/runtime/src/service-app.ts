@@ -44,8 +44,11 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   definition.configureHttp?.(app, env);
   const server = streamsServer(env, definition.name);
   app.get(ConsumerHealth).track(server);
-  // Deferred, so the filter is in place before the handlers are wrapped.
-  app.connectMicroservice({ strategy: server }, { deferInitialization: true }).useGlobalFilters(new PassThroughRpcFilter());
+  // Deferred, so the filter is in place before the handlers are wrapped. The app runs the
+  // lifecycle hooks; without this mark the deferred microservice would run them a second time.
+  const microservice = app.connectMicroservice({ strategy: server }, { deferInitialization: true });
+  microservice.useGlobalFilters(new PassThroughRpcFilter());
+  (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
   await app.startAllMicroservices();
   return app;
 }

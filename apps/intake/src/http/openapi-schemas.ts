@@ -245,6 +245,12 @@ export class MissionEventView {
     example: { type: 'maintenance', title: 'AC broken in room 204', description: '', priority: 'high', requiredSkills: ['facility_maintenance'], payload: { room: '204' } },
   })
   data: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: "SHA-1 of the mission's previous event as stored ('' for the first); the tamper-evidence chain" })
+  prevHash?: string;
+
+  @ApiPropertyOptional({ description: "SHA-1 of the previous event in the whole log ('' for the first)" })
+  logPrevHash?: string;
 }
 
 export class MissionPageView implements MissionPage<Mission> {

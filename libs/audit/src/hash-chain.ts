@@ -1,0 +1,467 @@
+import Redis from 'ioredis';
+import { KeyLayout } from '@app/event-store';
+import { Finding, FindingKind } from './finding';
+import { LogFollower, readAtHead } from './log-snapshot';
+import { LogWalk } from './log-walk';
+import { noProgress, ProgressListener } from './progress';
+import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, StoredObject } from './stored-log';
+
+/**
+ * Hash-chain verification of the event log.
+ *
+ * Every stored event carries `logPrevHash` (SHA-1 of the stored event before it in the log) and
+ * `prevHash` (SHA-1 of the mission's stored event before it). One walk over the log checks each
+ * link and each mission's versions; the head of the log and each mission's `h` must name the last
+ * event. Breaks are only collected during the walk: when there are any, a second walk finds where
+ * the hashes they point to live, and whether anything links to the events around them, and the
+ * breaks are explained as events edited, deleted, inserted or moved, each naming its culprit.
+ */
+
+/** An event as the walk saw it: position in the log, id, mission, version and hash of its stored JSON. */
+interface EventRef {
+  index: number;
+  logId: string;
+  missionId: string;
+  version: number;
+  hash: string;
+}
+
+/** `at`'s logPrevHash is `link` but the event before it is `prev`. `at` null: the log head is `link`. */
+interface LogBreak {
+  index: number;
+  at: EventRef | null;
+  prev: EventRef | null;
+  link: string;
+}
+
+/** `at`'s prevHash is `link` but the mission's event before it is `prev`. `at` null: the mission's `h` is `link`. */
+interface MissionBreak {
+  missionId: string;
+  at: EventRef | null;
+  prev: EventRef | null;
+  link: string;
+  /** The mission hash's `v`, for a break at its tail. */
+  liveVersion?: number;
+}
+
+/** Versions that do not count up by one, with the hash link intact. */
+interface VersionJump {
+  at: EventRef;
+  prev: EventRef | null;
+}
+
+interface Located {
+  /** Where each hash some link points to is in the log. */
+  located: Map<string, EventRef>;
+  /** Hashes (of events next to a break) that some event's link, the log head or a mission's `h` points to. */
+  referenced: Set<string>;
+}
+
+interface PendingDeletion {
+  order: number;
+  missionId: string;
+  version: number;
+  detail: string;
+}
+
+export interface ChainFindingOptions {
+  batchSize?: number;
+  onProgress?: ProgressListener;
+}
+
+/** A log so broken that explaining every break would take too long stops collecting after this many. */
+const MAX_ANOMALIES = 10_000;
+/** Mission hashes read per MULTI at the end of the walk. */
+const MISSION_BATCH = 5_000;
+/** Versions named one by one for a single gap; a larger gap gets one finding for the rest. */
+const MAX_NAMED_PER_GAP = 100;
+const LINKS_AT_END = /"prevHash":"([0-9a-f]*)","logPrevHash":"([0-9a-f]*)"}$/;
+
+export const LOCATE_PHASE = 'locate breaks';
+export const CHECK_HEADS_PHASE = 'check heads';
+
+const short = (hash: string): string => (hash ? `${hash.slice(0, 12)}…` : "''");
+const describe = (ref: EventRef): string => `${ref.logId} (mission ${ref.missionId} v${ref.version})`;
+
+export class ChainChecker {
+  private count = 0;
+  private lastRef: EventRef | null = null;
+  private readonly lastOfMission = new Map<string, EventRef>();
+  /** Missions in the order the walk first met them (new ones only ever go to the end). */
+  private readonly missionOrder: string[] = [];
+  private readonly logBreaks = new Map<number, LogBreak>();
+  private readonly missionBreaks: MissionBreak[] = [];
+  private readonly versionJumps: VersionJump[] = [];
+  private readonly direct: { order: number; finding: Finding }[] = [];
+  private readonly absentMissions: { missionId: string; liveVersion: number }[] = [];
+  private readonly tailBreakMissions = new Set<string>();
+  private headBreak: LogBreak | null = null;
+  private anomalies = 0;
+  private truncated = false;
+
+  /** Hash of the last event seen. */
+  get headHash(): string {
+    return this.lastRef?.hash ?? '';
+  }
+
+  get events(): number {
+    return this.count;
+  }
+
+  get missions(): number {
+    return this.lastOfMission.size;
+  }
+
+  /** Feeds the next log entry, in log order. */
+  add(entry: StoredEntry, hash: string, stored: StoredObject | null): void {
+    const index = this.count++;
+    const missionId = entry.missionId || (typeof stored?.missionId === 'string' ? stored.missionId : '');
+    const previous = this.lastOfMission.get(missionId) ?? null;
+    const expectedVersion = (previous?.version ?? 0) + 1;
+    const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : expectedVersion;
+    const ref: EventRef = { index, logId: entry.logId, missionId, version, hash };
+
+    const problem = malformation(entry, stored);
+    if (problem || !stored) {
+      this.direct.push({ order: index, finding: { kind: 'edited', missionId, logId: entry.logId, version, detail: problem ?? 'not valid JSON' } });
+    } else {
+      const logPrev = stored.logPrevHash as string;
+      const missionPrev = stored.prevHash as string;
+      if (logPrev !== this.headHash) this.note(() => this.logBreaks.set(index, { index, at: ref, prev: this.lastRef, link: logPrev }));
+      if (missionPrev !== (previous?.hash ?? '')) this.note(() => this.missionBreaks.push({ missionId, at: ref, prev: previous, link: missionPrev }));
+      else if (version !== expectedVersion) this.note(() => this.versionJumps.push({ at: ref, prev: previous }));
+    }
+    if (!previous) this.missionOrder.push(missionId);
+    this.lastOfMission.set(missionId, ref);
+    this.lastRef = ref;
+  }
+
+  /**
+   * After the walk: the log head must be the last event's hash, each mission's `h` its last event's
+   * hash (and `v` its version), and every mission in the index must have events in the log. Reads
+   * are made at the walk's head (catching up with appends), so a live log gives no false alarms.
+   */
+  async checkHeads(redis: Redis, keys: KeyLayout, follower: LogFollower, onProgress: ProgressListener = noProgress): Promise<void> {
+    for (let offset = 0; offset < this.missionOrder.length; offset += MISSION_BATCH) {
+      const ids = this.missionOrder.slice(offset, offset + MISSION_BATCH);
+      const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+        for (const id of ids) multi.hmget(keys.mission(id), 'v', 'h');
+      });
+      ids.forEach((id, i) => this.checkMissionTail(id, replies[i] as [string | null, string | null]));
+      onProgress({ phase: CHECK_HEADS_PHASE, done: Math.min(offset + MISSION_BATCH, this.missionOrder.length), total: this.missionOrder.length });
+    }
+
+    const absent: string[] = [];
+    for (let start = 0; ; start += MISSION_BATCH) {
+      const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+        multi.zrange(keys.missionIndex, start, start + MISSION_BATCH - 1);
+      });
+      const ids = replies[0] as string[];
+      for (const id of ids) if (!this.lastOfMission.has(id)) absent.push(id);
+      if (ids.length < MISSION_BATCH) break;
+    }
+    if (absent.length > 0) {
+      const pipeline = redis.pipeline();
+      for (const id of absent) pipeline.hget(keys.mission(id), 'v');
+      const versions = await execAll(pipeline);
+      absent.forEach((missionId, i) => this.absentMissions.push({ missionId, liveVersion: Number(versions[i] ?? 0) }));
+    }
+
+    const { head } = await readAtHead(redis, keys.logHead, follower, () => undefined);
+    this.headBreak = head === this.headHash ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
+  }
+
+  private checkMissionTail(missionId: string, [v, h]: [string | null, string | null]): void {
+    const last = this.lastOfMission.get(missionId);
+    if (!last) return;
+    const liveVersion = v === null ? 0 : Number(v);
+    if ((h ?? '') !== last.hash) {
+      this.tailBreakMissions.add(missionId);
+      this.note(() => this.missionBreaks.push({ missionId, at: null, prev: last, link: h ?? '', liveVersion }));
+    } else if (liveVersion !== last.version) {
+      this.direct.push({
+        order: last.index,
+        finding: { kind: 'read-model-drift', missionId, logId: last.logId, version: last.version, detail: `mission v is ${v ?? '(missing)'} but its last event is version ${last.version}` },
+      });
+    }
+  }
+
+  /**
+   * Explains every break found: one finding per culprit event, in log order. Walks the log a second
+   * time (up to `end`, the walk's last entry) only when there is something to explain.
+   */
+  async findings(redis: Redis, keys: KeyLayout, end: string | null, options: ChainFindingOptions = {}): Promise<Finding[]> {
+    if (this.headBreak && this.headBreak.index !== this.count) this.headBreak = null;
+    const breaks = [...this.logBreaks.values(), ...(this.headBreak ? [this.headBreak] : [])].sort((a, b) => a.index - b.index);
+    const hasBreaks = breaks.length > 0 || this.missionBreaks.length > 0;
+    const { located, referenced } = hasBreaks && end !== null ? await this.locate(redis, keys, end, options) : { located: new Map<string, EventRef>(), referenced: new Set<string>() };
+
+    const out = this.direct.map((d) => ({ ...d }));
+    const named = new Set<number>(this.direct.filter((d) => d.finding.kind === 'edited').map((d) => d.order));
+    const accounted = new Set<string>();
+    const pending: PendingDeletion[] = [];
+    const name = (ref: EventRef, kind: FindingKind, detail: string): void => {
+      if (named.has(ref.index)) return;
+      named.add(ref.index);
+      out.push({ order: ref.index, finding: { kind, missionId: ref.missionId, logId: ref.logId, version: ref.version, detail } });
+    };
+    const offChain = (ref: EventRef): FindingKind => (referenced.has(ref.hash) ? 'reordered' : 'inserted');
+    const isNamed = (ref: EventRef | null): boolean => ref !== null && named.has(ref.index);
+    const linkText = (link: string): string => {
+      const target = located.get(link);
+      if (target) return describe(target);
+      return link === '' ? 'nothing (a first event)' : `a hash no stored event has (${short(link)})`;
+    };
+    const breakAt = (index: number): LogBreak | undefined => (this.headBreak?.index === index ? this.headBreak : this.logBreaks.get(index));
+
+    // 1. Events with both log links broken, where the chain runs around them: moved, or never part of it.
+    for (const br of breaks) {
+      if (!br.at) continue;
+      const next = breakAt(br.index + 1);
+      const target = next ? located.get(next.link) : undefined;
+      if (!next || !target || target.index === br.index) continue;
+      const kind = offChain(br.at);
+      name(
+        br.at,
+        kind,
+        kind === 'inserted'
+          ? `nothing links to it: not part of the chain as written (it links to ${linkText(br.link)}; the next event links to ${describe(target)})`
+          : `out of place: it links to ${linkText(br.link)}, and the event after it links to ${describe(target)}`,
+      );
+    }
+
+    // 2. The other log breaks: a link to an event elsewhere is an insertion or a move; a link to a hash
+    //    no event has is an edit or a deletion, decided together with the mission breaks below.
+    const groups = new Map<string, { logBreaks: LogBreak[]; missionBreaks: MissionBreak[] }>();
+    const group = (link: string) => {
+      let found = groups.get(link);
+      if (!found) groups.set(link, (found = { logBreaks: [], missionBreaks: [] }));
+      return found;
+    };
+    for (const br of breaks) {
+      if ((br.at && isNamed(br.at)) || isNamed(br.prev)) {
+        accounted.add(br.link);
+        continue;
+      }
+      const target = located.get(br.link);
+      if (br.link === '' && br.prev) {
+        if (br.at) name(br.at, offChain(br.at), `links to nothing as if it were the first event of the log, but follows ${describe(br.prev)}`);
+        else name(br.prev, 'head-mismatch', 'the log head is missing');
+      } else if (target && br.prev && target.index < br.index - 1) {
+        if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: the event after it links to ${describe(target)}`);
+        else if (br.at) name(br.at, 'reordered', `links to ${describe(target)}, not to the event before it, ${describe(br.prev)}`);
+        else name(br.prev, 'head-mismatch', `the log head names ${describe(target)}, not the last event`);
+      } else if (target && br.at) {
+        name(br.at, 'reordered', `comes before ${describe(target)}, the event it links to`);
+      } else if (!target) {
+        group(br.link).logBreaks.push(br);
+      }
+    }
+
+    // 3. Mission links.
+    for (const mb of this.missionBreaks) {
+      if (isNamed(mb.at) || isNamed(mb.prev) || accounted.has(mb.link)) {
+        accounted.add(mb.link);
+        continue;
+      }
+      const target = located.get(mb.link);
+      if (mb.link === '' && mb.prev) {
+        if (mb.at) name(mb.at, offChain(mb.at), `claims to be the first event of mission ${mb.missionId}, which already has ${describe(mb.prev)}`);
+        else name(mb.prev, 'head-mismatch', `mission ${mb.missionId} has no h (hash of its last event)`);
+      } else if (target && mb.prev && !referenced.has(mb.prev.hash)) {
+        name(mb.prev, 'inserted', `nothing links to it: the mission's next link skips it to ${describe(target)}`);
+      } else if (target && mb.at) {
+        name(mb.at, 'reordered', `links to ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`);
+      } else if (target && mb.prev) {
+        name(mb.prev, 'head-mismatch', `mission h names ${describe(target)}, not its last event`);
+      } else if (!target) {
+        group(mb.link).missionBreaks.push(mb);
+      }
+    }
+
+    // 4. Links to hashes that no stored event has: the event they name was changed or removed.
+    for (const [link, g] of groups) {
+      if (accounted.has(link)) continue;
+      const gap = g.missionBreaks.find((mb) => missingVersions(mb).length > 0);
+      if (gap) {
+        const versions = missingVersions(gap);
+        const after = gap.at ? `${describe(gap.at)} links to it` : `the mission's h (${short(link)}) names it and v is ${gap.liveVersion}`;
+        const order = gap.at?.index ?? (gap.prev?.index ?? 0) + 0.5;
+        versions.slice(0, MAX_NAMED_PER_GAP).forEach((version) =>
+          pending.push({ order, missionId: gap.missionId, version, detail: `missing from the log: ${after}` }),
+        );
+        if (versions.length > MAX_NAMED_PER_GAP) {
+          out.push({
+            order,
+            finding: { kind: 'deleted', missionId: gap.missionId, logId: '', detail: `and ${versions.length - MAX_NAMED_PER_GAP} more versions of this mission up to v${versions[versions.length - 1]}` },
+          });
+        }
+        continue;
+      }
+      const withPrev = g.missionBreaks.find((mb) => mb.prev);
+      const firstOwn = g.missionBreaks.find((mb) => mb.at && !mb.prev);
+      const logBreak = g.logBreaks.find((br) => br.at);
+      if (withPrev?.prev) {
+        const by = withPrev.at ? `${describe(withPrev.at)} links to it` : "the mission's h names it";
+        name(withPrev.prev, 'edited', `its stored JSON changed: ${by} by a hash (${short(link)}) that no stored event has`);
+      } else if (firstOwn?.at) {
+        name(firstOwn.at, 'edited', `first event of its mission, but its prevHash is ${short(link)} instead of ''`);
+      } else if (logBreak?.at && logBreak.prev) {
+        name(logBreak.prev, 'edited', `its stored JSON changed (or an event after it was removed): the next event ${describe(logBreak.at)} links to ${short(link)}, which no stored event has`);
+      } else if (logBreak?.at) {
+        out.push({
+          order: logBreak.index - 0.5,
+          finding: { kind: 'deleted', missionId: logBreak.at.missionId, logId: '', detail: `events before ${describe(logBreak.at)}, the first in the log, are missing: it links to ${short(link)}` },
+        });
+      } else if (g.logBreaks[0]?.prev) {
+        name(g.logBreaks[0].prev, 'head-mismatch', `the log head names ${short(link)}, which no stored event has: the last event changed or events after it were removed`);
+      }
+    }
+
+    // 5. Versions that skip or repeat although the hash links hold.
+    for (const jump of this.versionJumps) {
+      if (isNamed(jump.at) || isNamed(jump.prev)) continue;
+      name(jump.at, 'version-gap', `version ${jump.at.version} follows version ${jump.prev?.version ?? 0} of its mission (hash links intact)`);
+    }
+
+    // 6. Missions in the index with no event left in the log.
+    for (const absent of this.absentMissions) {
+      const versions = Array.from({ length: Math.min(absent.liveVersion, MAX_NAMED_PER_GAP) }, (_, i) => i + 1);
+      if (versions.length === 0) {
+        out.push({ order: this.count, finding: { kind: 'deleted', missionId: absent.missionId, logId: '', detail: 'in the mission index, but no event of it is in the log' } });
+      }
+      for (const version of versions) {
+        pending.push({ order: this.count, missionId: absent.missionId, version, detail: 'missing from the log: the mission is in the index but none of its events is in the log' });
+      }
+    }
+
+    for (const deletion of await resolveDeletedIds(redis, keys, pending)) out.push(deletion);
+    if (this.truncated) {
+      out.push({ order: this.count + 1, finding: { kind: 'edited', missionId: '', logId: '', detail: `more than ${MAX_ANOMALIES} broken links; only the first ones were explained` } });
+    }
+    return out.sort((a, b) => a.order - b.order).map((entry) => entry.finding);
+  }
+
+  /** Second walk: where the hashes that links point to are, and which events next to a break something links to. */
+  private async locate(redis: Redis, keys: KeyLayout, end: string, options: ChainFindingOptions): Promise<Located> {
+    const wanted = new Set<string>();
+    const candidates = new Set<string>();
+    const consider = (link: string, ...refs: (EventRef | null)[]) => {
+      if (link) wanted.add(link);
+      for (const ref of refs) if (ref) candidates.add(ref.hash);
+    };
+    for (const br of this.logBreaks.values()) consider(br.link, br.at, br.prev);
+    if (this.headBreak) consider(this.headBreak.link, this.headBreak.prev);
+    for (const mb of this.missionBreaks) consider(mb.link, mb.at, mb.prev);
+
+    const located = new Map<string, EventRef>();
+    const referenced = new Set<string>();
+    const cursor = new LogCursor(redis, keys.log, options.batchSize ?? DEFAULT_LOG_BATCH, end);
+    let index = 0;
+    for await (const batch of cursor.batches()) {
+      for (const entry of batch) {
+        const hash = sha1Hex(entry.json);
+        if (wanted.has(hash) && !located.has(hash)) {
+          const stored = parseStored(entry.json);
+          const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : 0;
+          located.set(hash, { index, logId: entry.logId, missionId: entry.missionId, version, hash });
+        }
+        const [missionPrev, logPrev] = links(entry.json);
+        if (candidates.has(missionPrev)) referenced.add(missionPrev);
+        if (candidates.has(logPrev)) referenced.add(logPrev);
+        index++;
+      }
+      options.onProgress?.({ phase: LOCATE_PHASE, done: index, total: this.count });
+    }
+    // The log head and each mission's h link to an event too.
+    if (!this.headBreak && this.lastRef) referenced.add(this.lastRef.hash);
+    if (this.headBreak && candidates.has(this.headBreak.link)) referenced.add(this.headBreak.link);
+    for (const [missionId, last] of this.lastOfMission) {
+      if (!this.tailBreakMissions.has(missionId) && candidates.has(last.hash)) referenced.add(last.hash);
+    }
+    for (const mb of this.missionBreaks) if (!mb.at && candidates.has(mb.link)) referenced.add(mb.link);
+    return { located, referenced };
+  }
+
+  private note(record: () => void): void {
+    if (this.anomalies >= MAX_ANOMALIES) {
+      this.truncated = true;
+      return;
+    }
+    this.anomalies++;
+    record();
+  }
+}
+
+/**
+ * Walks the whole log and checks its hash chains, the missions' versions and the heads (see
+ * ChainChecker). An empty list means the log is as it was written.
+ */
+export async function verifyChains(redis: Redis, keys: KeyLayout, onProgress: ProgressListener = noProgress, batchSize = DEFAULT_LOG_BATCH): Promise<Finding[]> {
+  const checker = new ChainChecker();
+  const walk = new LogWalk(redis, keys, (entry, hash, stored) => checker.add(entry, hash, stored), onProgress, batchSize);
+  await walk.readAll();
+  await checker.checkHeads(redis, keys, walk, onProgress);
+  return checker.findings(redis, keys, walk.position, { batchSize, onProgress });
+}
+
+function malformation(entry: StoredEntry, stored: StoredObject | null): string | undefined {
+  if (!entry.json) return 'the log entry has no event JSON (field e)';
+  if (!stored) return 'the stored event is not valid JSON';
+  if (!entry.missionId) return 'the log entry has no mission id (field m)';
+  if (stored.missionId !== entry.missionId) return `the log entry says mission ${entry.missionId} but the event says ${String(stored.missionId)}`;
+  if (typeof stored.prevHash !== 'string' || typeof stored.logPrevHash !== 'string') return 'the stored event has no prevHash/logPrevHash';
+  if (!Number.isInteger(stored.version)) return 'the stored event has no integer version';
+  return undefined;
+}
+
+/** Versions of the mission that a break's links skip over. */
+function missingVersions(mb: MissionBreak): number[] {
+  const from = (mb.prev?.version ?? 0) + 1;
+  const upTo = mb.at ? mb.at.version - 1 : (mb.liveVersion ?? 0);
+  return upTo >= from ? Array.from({ length: upTo - from + 1 }, (_, i) => from + i) : [];
+}
+
+/** The two links of a stored event: read off its end as the event store writes it, else parsed. */
+function links(json: string): [string, string] {
+  const match = LINKS_AT_END.exec(json);
+  if (match) return [match[1], match[2]];
+  const stored = parseStored(json);
+  return [typeof stored?.prevHash === 'string' ? stored.prevHash : '', typeof stored?.logPrevHash === 'string' ? stored.logPrevHash : ''];
+}
+
+/**
+ * A deleted event's log entry id is still in the mission's event list (XDEL does not touch it);
+ * it is reported when that entry is indeed gone from the log.
+ */
+async function resolveDeletedIds(redis: Redis, keys: KeyLayout, pending: PendingDeletion[]): Promise<{ order: number; finding: Finding }[]> {
+  if (pending.length === 0) return [];
+  const listed = redis.pipeline();
+  for (const p of pending) listed.lindex(keys.missionEvents(p.missionId), p.version - 1);
+  const ids = (await execAll(listed)) as (string | null)[];
+  const present = redis.pipeline();
+  for (const id of ids) present.xrange(keys.log, id ?? '0-1', id ?? '0-1');
+  const entries = (await execAll(present)) as unknown[][];
+  return pending.map((p, i) => {
+    const id = ids[i];
+    const gone = id !== null && entries[i].length === 0;
+    return {
+      order: p.order,
+      finding: {
+        kind: 'deleted' as const,
+        missionId: p.missionId,
+        logId: gone ? id : '',
+        version: p.version,
+        detail: gone ? p.detail : `${p.detail} (its log entry id is unknown)`,
+      },
+    };
+  });
+}
+
+async function execAll(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}

@@ -1,0 +1,74 @@
+import { MissionEvent } from '@app/mission';
+
+/** One row of a mission's timeline. */
+export interface TimelineRow {
+  version: number;
+  at: string;
+  type: MissionEvent['type'];
+  actor: string;
+  summary: string;
+  correlationId: string;
+  causationId: string;
+}
+
+/** Free text in a summary stays on one line and short. */
+const MAX_TEXT = 120;
+
+function oneLine(text: string, max = MAX_TEXT): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+const score = (value: number): string => value.toFixed(2);
+
+/** A one-line, human summary of what the event says, e.g. "assigned to agent-lena (attempt 1)". */
+export function summarize(event: MissionEvent): string {
+  switch (event.type) {
+    case 'MissionCreated': {
+      const d = event.data;
+      return `created ${d.type} "${oneLine(d.title, 80)}" (${d.priority} priority${d.deadline ? `, due ${d.deadline}` : ''})`;
+    }
+    case 'MissionQueued': {
+      const d = event.data;
+      if (d.reason === 'retry') return `queued for retry (score ${score(d.priorityScore)})${d.feedback ? `: ${oneLine(d.feedback)}` : ''}`;
+      return `queued (score ${score(d.priorityScore)})`;
+    }
+    case 'MissionAssigned':
+      return `assigned to ${event.data.agentId} (attempt ${event.data.attempt})`;
+    case 'MissionStarted':
+      return `started by ${event.data.agentId} (attempt ${event.data.attempt})`;
+    case 'MissionCompleted': {
+      const { agentId, attempt, result } = event.data;
+      const cost = result.costUsd !== undefined ? `, $${result.costUsd.toFixed(4)}` : '';
+      return `completed by ${agentId} (attempt ${attempt}) with ${result.model} in ${result.latencyMs} ms${cost}`;
+    }
+    case 'MissionFailed':
+      return `failed on ${event.data.agentId} (attempt ${event.data.attempt}): ${oneLine(event.data.error)}`;
+    case 'MissionEvaluated': {
+      const d = event.data;
+      const verdict = `evaluated ${score(d.score)} ${d.passed ? 'pass' : 'fail'} by ${d.judge} (${d.rubricVersion})`;
+      return d.passed ? verdict : `${verdict}: ${oneLine(d.reason)}`;
+    }
+    case 'MissionDeadLettered':
+      return `dead-lettered after ${event.data.attempts} attempt${event.data.attempts === 1 ? '' : 's'}: ${oneLine(event.data.lastError)}`;
+    case 'MissionCancelled':
+      return `cancelled: ${oneLine(event.data.reason)}`;
+    case 'MissionRequeued':
+      return `requeued from dead letters (score ${score(event.data.priorityScore)}): ${oneLine(event.data.reason)}`;
+  }
+}
+
+/** The mission's history as rows, in version order. */
+export function timeline(events: readonly MissionEvent[]): TimelineRow[] {
+  return [...events]
+    .sort((a, b) => a.version - b.version)
+    .map((event) => ({
+      version: event.version,
+      at: event.at,
+      type: event.type,
+      actor: event.actor,
+      summary: summarize(event),
+      correlationId: event.correlationId,
+      causationId: event.causationId,
+    }));
+}

@@ -1,0 +1,39 @@
+import Redis, { ChainableCommander } from 'ioredis';
+
+/** A walk over the log that can catch up with events appended since it started. */
+export interface LogFollower {
+  /** SHA-1 of the last event the walk has seen ('' before any): what the log head is when nothing was appended since. */
+  readonly headHash: string;
+  /** Reads and processes what was appended since the walk's last batch; resolves with the number of events read. */
+  catchUp(): Promise<number>;
+}
+
+/** On a log that never stands still, give up waiting for a quiet moment after this many catch-ups. */
+const MAX_CATCH_UPS = 50;
+
+/**
+ * Reads the read model as of the events the walk has seen: the queued commands run in one MULTI
+ * with GET of the log head, and when the head shows that events were appended since the walk, the
+ * walk catches up and the read is repeated. Appends are atomic (events, mission hash and head in
+ * one script), so a read at the walk's head sees exactly the state those events produced.
+ * A head that names no event the walk can reach (a tampered log) is returned as it is.
+ */
+export async function readAtHead(
+  redis: Redis,
+  logHeadKey: string,
+  follower: LogFollower,
+  queue: (multi: ChainableCommander) => void,
+): Promise<{ head: string; replies: unknown[] }> {
+  for (let round = 0; ; round++) {
+    const multi = redis.multi();
+    multi.get(logHeadKey);
+    queue(multi);
+    const results = await multi.exec();
+    if (!results) throw new Error('read of the read model was aborted');
+    for (const [error] of results) if (error) throw error;
+    const head = (results[0][1] as string | null) ?? '';
+    const replies = results.slice(1).map(([, value]) => value);
+    if (head === follower.headHash || round >= MAX_CATCH_UPS) return { head, replies };
+    if ((await follower.catchUp()) === 0) return { head, replies };
+  }
+}

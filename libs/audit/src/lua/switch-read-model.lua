@@ -1,0 +1,44 @@
+--[[
+  Switches one mission's live read model to the state a rebuild replayed from the log - unless the
+  mission moved on while the rebuild ran - and deletes the rebuild's scratch copy either way. The
+  status counters follow `st` when it changes, in the same atomic step.
+
+  KEYS[1] live mission hash (v = version, st = status, s = state JSON, h = hash of its last event, rs)
+  KEYS[2] scratch hash written by the rebuild (v, st, s, h)
+  KEYS[3] status counters hash
+  All three share the {m} hash tag (one Redis Cluster slot).
+
+  ARGV    none
+
+  Result: { code, status }
+    0 MOVED_ON    live v is newer than the rebuilt v: nothing copied       status = live st
+    1 SWITCHED    live v equals the rebuilt v: s and st copied             status = rebuilt st
+    2 RESTORED    no live v at all: v, st, s and h written from the rebuild status = rebuilt st
+    3 BEHIND      live v is older than the rebuilt v: nothing copied       status = live st
+    4 NO_SCRATCH  the scratch hash is gone (expired, or switched before)    status = live st ('' if none)
+]]
+local scratch = redis.call('HMGET', KEYS[2], 'v', 'st', 's', 'h')
+redis.call('DEL', KEYS[2])
+local live = redis.call('HMGET', KEYS[1], 'v', 'st')
+local liveStatus = live[2] or ''
+if not scratch[1] then return { 4, liveStatus } end
+
+local function recount(from, to)
+  if from == to then return end
+  if from ~= '' then redis.call('HINCRBY', KEYS[3], from, -1) end
+  redis.call('HINCRBY', KEYS[3], to, 1)
+end
+
+if not live[1] then
+  redis.call('HSET', KEYS[1], 'v', scratch[1], 'st', scratch[2], 's', scratch[3], 'h', scratch[4])
+  recount(liveStatus, scratch[2])
+  return { 2, scratch[2] }
+end
+
+local liveVersion = tonumber(live[1]) or -1
+local rebuiltVersion = tonumber(scratch[1])
+if liveVersion > rebuiltVersion then return { 0, liveStatus } end
+if liveVersion < rebuiltVersion then return { 3, liveStatus } end
+redis.call('HSET', KEYS[1], 'st', scratch[2], 's', scratch[3])
+recount(liveStatus, scratch[2])
+return { 1, scratch[2] }

@@ -1,0 +1,125 @@
+import Redis from 'ioredis';
+import { KeyLayout } from '@app/event-store';
+import { Finding } from './finding';
+import { LogFollower, readAtHead } from './log-snapshot';
+import { noProgress, ProgressListener } from './progress';
+import { ReplayFold } from './replay-fold';
+
+export const COMPARE_PHASE = 'compare read model';
+/** Missions compared per MULTI. */
+const COMPARE_BATCH = 2_000;
+
+/**
+ * Compares the live read model with a replay of the log: each mission's `s` must be exactly
+ * JSON.stringify of its folded state and `st` its status, each mission must be in the index, and
+ * the status counters must count the replayed statuses. Reads are made at the replay's head
+ * (catching up with appends), in pipelined batches. One finding per drifted mission.
+ */
+export async function compareReadModel(
+  redis: Redis,
+  keys: KeyLayout,
+  fold: ReplayFold,
+  follower: LogFollower,
+  onProgress: ProgressListener = noProgress,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const ids = [...fold.values()].map((m) => m.missionId);
+  for (let offset = 0; offset < ids.length; offset += COMPARE_BATCH) {
+    const batch = ids.slice(offset, offset + COMPARE_BATCH);
+    const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+      for (const id of batch) {
+        multi.hmget(keys.mission(id), 's', 'st');
+        multi.zscore(keys.missionIndex, id);
+      }
+    });
+    batch.forEach((missionId, i) => {
+      const [s, st] = replies[2 * i] as [string | null, string | null];
+      const indexed = replies[2 * i + 1] as string | null;
+      const drift = describeDrift(fold, missionId, s, st, indexed !== null);
+      if (drift) findings.push(drift);
+    });
+    onProgress({ phase: COMPARE_PHASE, done: Math.min(offset + COMPARE_BATCH, ids.length), total: ids.length });
+  }
+  // Missions the catch-ups added while comparing.
+  const seen = new Set(ids);
+  for (const extra of [...fold.values()].filter((m) => !seen.has(m.missionId))) {
+    const [s, st] = await redis.hmget(keys.mission(extra.missionId), 's', 'st');
+    const drift = describeDrift(fold, extra.missionId, s, st, (await redis.zscore(keys.missionIndex, extra.missionId)) !== null);
+    if (drift) findings.push(drift);
+  }
+
+  const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+    multi.hgetall(keys.statusCounts);
+  });
+  if ([...fold.values()].every((m) => !m.failure)) {
+    const live = replies[0] as Record<string, string>;
+    const expected = fold.statusCounts();
+    const statuses = new Set([...Object.keys(live), ...expected.keys()]);
+    const wrong = [...statuses]
+      .sort()
+      .filter((status) => Number(live[status] ?? 0) !== (expected.get(status) ?? 0))
+      .map((status) => `${status} is ${live[status] ?? 0}, the log says ${expected.get(status) ?? 0}`);
+    if (wrong.length > 0) findings.push({ kind: 'read-model-drift', missionId: '', logId: '', detail: `status counters: ${wrong.join('; ')}` });
+  }
+  return findings;
+}
+
+function describeDrift(fold: ReplayFold, missionId: string, s: string | null, st: string | null, indexed: boolean): Finding | undefined {
+  const mission = fold.get(missionId);
+  if (!mission) return undefined;
+  if (mission.failure) {
+    const at = mission.failure.version !== undefined ? `v${mission.failure.version} ` : '';
+    return {
+      kind: 'unreplayable',
+      missionId,
+      logId: mission.failure.logId,
+      ...(mission.failure.version !== undefined ? { version: mission.failure.version } : {}),
+      detail: `its events cannot be folded: event ${at}(${mission.failure.logId}): ${mission.failure.error}`,
+    };
+  }
+  const state = mission.state;
+  if (!state) return undefined;
+  const problems: string[] = [];
+  if (s === null) problems.push('the mission has no read model (s)');
+  else {
+    const expected = JSON.stringify(state);
+    if (s !== expected) {
+      const fields = differingFields(s, state);
+      if (fields === null) problems.push('s is not the JSON of an object');
+      else if (fields.length > 0) problems.push(`s differs from the replayed state in ${fields.join(', ')}`);
+      else if (canonicalJson(JSON.parse(s)) !== canonicalJson(state)) problems.push('s differs from the replayed state');
+    }
+  }
+  if (st !== state.status) problems.push(`st is ${st ?? '(missing)'}, the replay says ${state.status}`);
+  if (!indexed) problems.push('the mission is not in the mission index');
+  if (problems.length === 0) return undefined;
+  return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
+}
+
+/** Top-level fields whose values differ; null when `json` is not an object. */
+function differingFields(json: string, expected: object): string[] | null {
+  let actual: unknown;
+  try {
+    actual = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof actual !== 'object' || actual === null || Array.isArray(actual)) return null;
+  const a = actual as Record<string, unknown>;
+  const b = expected as Record<string, unknown>;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => canonicalJson(a[key]) !== canonicalJson(b[key]));
+}
+
+/** JSON with object keys sorted, so that key order does not count as a difference. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    return `{${Object.keys(record)
+      .filter((key) => record[key] !== undefined)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

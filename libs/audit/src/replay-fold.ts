@@ -1,0 +1,71 @@
+import { upcast } from '@app/event-store';
+import { evolve, Mission } from '@app/mission';
+import { StoredEntry, StoredObject } from './stored-log';
+
+/** One mission as folded from the log. */
+export interface MissionFold {
+  missionId: string;
+  /** Null until the first event, and when the history cannot be folded. */
+  state: Mission | null;
+  /** SHA-1 of the mission's last stored event: what its `h` should be. */
+  lastHash: string;
+  lastLogId: string;
+  /** Version of the mission's last stored event (0 when it has none readable). */
+  lastVersion: number;
+  /** Set when an event could not be folded; later events of the mission are then ignored. */
+  failure?: { logId: string; version?: number; error: string };
+}
+
+/**
+ * Folds every mission's events, in log order, into its state in memory: what the read model (`s`)
+ * should hold. Events are upcast first, exactly as the event store reads them.
+ */
+export class ReplayFold {
+  private readonly folds = new Map<string, MissionFold>();
+
+  get missions(): number {
+    return this.folds.size;
+  }
+
+  /** Missions in the order of their first event. */
+  values(): IterableIterator<MissionFold> {
+    return this.folds.values();
+  }
+
+  get(missionId: string): MissionFold | undefined {
+    return this.folds.get(missionId);
+  }
+
+  add(entry: StoredEntry, hash: string, stored: StoredObject | null): void {
+    let fold = this.folds.get(entry.missionId);
+    if (!fold) {
+      fold = { missionId: entry.missionId, state: null, lastHash: '', lastLogId: '', lastVersion: 0 };
+      this.folds.set(entry.missionId, fold);
+    }
+    fold.lastHash = hash;
+    fold.lastLogId = entry.logId;
+    const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : undefined;
+    if (version !== undefined) fold.lastVersion = version;
+    if (fold.failure) return;
+    if (!stored) {
+      fold.failure = { logId: entry.logId, error: 'the stored event is not valid JSON' };
+      fold.state = null;
+      return;
+    }
+    try {
+      fold.state = evolve(fold.state, upcast(stored));
+    } catch (error) {
+      fold.failure = { logId: entry.logId, version, error: error instanceof Error ? error.message : String(error) };
+      fold.state = null;
+    }
+  }
+
+  /** How many folded missions are in each status (missions that cannot be folded are left out). */
+  statusCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const fold of this.folds.values()) {
+      if (fold.state) counts.set(fold.state.status, (counts.get(fold.state.status) ?? 0) + 1);
+    }
+    return counts;
+  }
+}

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+
+/** One log entry exactly as stored: fields `m <missionId> e <event JSON>`. */
+export interface StoredEntry {
+  logId: string;
+  missionId: string;
+  /** The event JSON byte for byte as stored; '' when the entry has no `e` field. */
+  json: string;
+}
+
+/** A stored event's JSON, parsed but not yet upcast. */
+export type StoredObject = Record<string, unknown>;
+
+/** Batch size of one XRANGE while walking the log. */
+export const DEFAULT_LOG_BATCH = 5_000;
+
+/** SHA-1 hex over the UTF-8 bytes of `text`: what `redis.sha1hex` computes over the stored string. */
+export function sha1Hex(text: string): string {
+  return createHash('sha1').update(text, 'utf8').digest('hex');
+}
+
+/** The parsed object, or null when the stored text is not a JSON object. */
+export function parseStored(json: string): StoredObject | null {
+  try {
+    const value: unknown = JSON.parse(json);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as StoredObject) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function toStoredEntry(logId: string, fields: readonly string[]): StoredEntry {
+  let missionId = '';
+  let json = '';
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === 'm') missionId = fields[i + 1];
+    else if (fields[i] === 'e') json = fields[i + 1];
+  }
+  return { logId, missionId, json };
+}
+
+/**
+ * Walks the log in order, one XRANGE of `batchSize` per batch, fetching the next batch while the
+ * caller works on the current one. Remembers where it stopped, so a later `batches()` call reads
+ * only what was appended since (catching up with a live log).
+ */
+export class LogCursor {
+  private lastId: string | null = null;
+  /** Entries read so far. */
+  count = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly log: string,
+    private readonly batchSize = DEFAULT_LOG_BATCH,
+    /** Inclusive upper bound (a log entry id), '+' for the end of the log. */
+    private readonly end = '+',
+  ) {}
+
+  /** Id of the last entry read; null before the first. */
+  get position(): string | null {
+    return this.lastId;
+  }
+
+  async *batches(): AsyncGenerator<StoredEntry[]> {
+    let pending = this.fetch(this.lastId === null ? '-' : `(${this.lastId}`);
+    for (;;) {
+      const entries = await pending;
+      if (entries.length === 0) return;
+      this.lastId = entries[entries.length - 1].logId;
+      this.count += entries.length;
+      const full = entries.length === this.batchSize;
+      if (full) pending = this.fetch(`(${this.lastId}`);
+      yield entries;
+      if (!full) return;
+    }
+  }
+
+  private fetch(start: string): Promise<StoredEntry[]> {
+    const request = this.redis
+      .xrange(this.log, start, this.end, 'COUNT', this.batchSize)
+      .then((entries) => (entries as [string, string[]][]).map(([id, fields]) => toStoredEntry(id, fields)));
+    // A prefetch the caller never awaits (it stopped early) must not become an unhandled rejection.
+    request.catch(() => undefined);
+    return request;
+  }
+}
