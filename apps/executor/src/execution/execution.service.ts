@@ -21,6 +21,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   /** Missions whose LLM call runs in this process, to abort them when they are cancelled. */
   private readonly running = new Map<string, AbortController>();
   private cancelCheck: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
 
   constructor(
     private readonly store: MissionStore,
@@ -41,6 +42,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * failed attempts, so the intake queues them again at once for another executor.
    */
   onModuleDestroy(): void {
+    this.shuttingDown = true;
     clearInterval(this.cancelCheck);
     for (const abort of this.running.values()) abort.abort(new Error('executor shut down during the attempt'));
   }
@@ -50,6 +52,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * executor died mid-call): an attempt found running then is counted as failed and retried.
    */
   async execute(assigned: Mission, redelivered = false): Promise<void> {
+    // Not acked: the message stays pending and another executor takes it over.
+    if (this.shuttingDown) throw new Error('executor is shutting down; handing the mission back');
     const attempt = assigned.attempts;
     const started = await this.store.transition(assigned, (m) => decideStart(m, attempt), { actor: ACTOR });
     if (started.kind !== 'appended' && started.kind !== 'skipped') return;
