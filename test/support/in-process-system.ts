@@ -6,10 +6,10 @@ import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition'
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
-import { loadEnvironment } from '@app/config';
+import { Environment, loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { Mission, MissionStatus } from '@app/mission';
-import { createServiceApp } from '@app/runtime';
+import { createServiceApp, ServiceDefinition } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
 
 /** Keys every in-process system accepts, one per role. */
@@ -29,6 +29,9 @@ export interface InProcessSystem {
   store: MissionStore;
   intake: INestApplication;
   apps: INestApplication[];
+  environment: Environment;
+  /** Starts one more instance of a service (closed with the rest). */
+  addInstance(definition: ServiceDefinition): Promise<INestApplication>;
   waitForStatus(missionId: string, statuses: MissionStatus[], timeoutMs?: number): Promise<Mission>;
   close(): Promise<void>;
 }
@@ -37,9 +40,13 @@ export interface InProcessSystem {
  * The four services, each its own Nest application as in production, in this test process,
  * against the real Redis under a fresh KEY_PREFIX. close() stops them and deletes their keys.
  */
-export async function startInProcessSystem(name: string, env: Record<string, string> = {}): Promise<InProcessSystem> {
+export async function startInProcessSystem(
+  name: string,
+  env: Record<string, string> = {},
+  serviceEnv: Partial<Record<ServiceDefinition['name'], Record<string, string>>> = {},
+): Promise<InProcessSystem> {
   const prefix = testKeyPrefix(name);
-  const environment = loadEnvironment({
+  const environmentSource = {
     REDIS_URL: redisUrl(),
     KEY_PREFIX: prefix,
     LOG_LEVEL: 'warn',
@@ -48,13 +55,18 @@ export async function startInProcessSystem(name: string, env: Record<string, str
     API_KEYS,
     RATE_LIMIT_PER_MINUTE: '10000000',
     ...env,
-  });
+  };
+  const environment = loadEnvironment(environmentSource);
   const apps: INestApplication[] = [];
-  for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) {
-    const app = await createServiceApp(definition, environment);
+  const envFor = (definition: ServiceDefinition) =>
+    serviceEnv[definition.name] ? loadEnvironment({ ...environmentSource, ...serviceEnv[definition.name] }) : environment;
+  const addInstance = async (definition: ServiceDefinition) => {
+    const app = await createServiceApp(definition, envFor(definition));
     await app.init();
     apps.push(app);
-  }
+    return app;
+  };
+  for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) await addInstance(definition);
   const redis = new Redis(environment.REDIS_URL);
   const keys = new KeyLayout(prefix);
   const store = new MissionStore(redis, keys);
@@ -66,6 +78,8 @@ export async function startInProcessSystem(name: string, env: Record<string, str
     store,
     intake: apps[0],
     apps,
+    environment,
+    addInstance,
     waitForStatus: (missionId, statuses, timeoutMs = 20_000) =>
       waitFor(
         async () => {

@@ -3,6 +3,7 @@ import { Environment } from '@app/config';
 import { RuleBasedJudge } from '@app/evaluation';
 import { CoreModule } from '@app/runtime';
 import { EvaluationConsumer } from './evaluation/evaluation.consumer';
+import { EvaluationMetrics } from './evaluation/evaluation-metrics';
 import { EvaluationService } from './evaluation/evaluation.service';
 
 @Module({})
@@ -12,7 +13,7 @@ export class EvaluatorModule {
       module: EvaluatorModule,
       imports: [CoreModule.forRoot(env, 'evaluator')],
       controllers: [EvaluationConsumer],
-      providers: [RuleBasedJudge, EvaluationService],
+      providers: [RuleBasedJudge, EvaluationMetrics, EvaluationService],
     };
   }
 }

@@ -5,6 +5,7 @@ import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { CoreModule, REDIS } from '@app/runtime';
 import { ExecutionConsumer } from './execution/execution.consumer';
+import { ExecutionMetrics } from './execution/execution-metrics';
 import { ExecutionService } from './execution/execution.service';
 import { llmClientProvider } from './llm-client.provider';
 
@@ -18,6 +19,7 @@ export class ExecutorModule {
       providers: [
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         llmClientProvider(env),
+        ExecutionMetrics,
         ExecutionService,
       ],
     };

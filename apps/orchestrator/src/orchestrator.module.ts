@@ -6,6 +6,7 @@ import { KeyLayout } from '@app/event-store';
 import { createRedis } from '@app/redis';
 import { RedisStreamsClient } from '@app/redis-streams';
 import { CoreModule, REDIS } from '@app/runtime';
+import { AgentMetrics } from './agents/agent-metrics';
 import { AgentSeeder } from './agents/agent-seeder.service';
 import { DispatchConsumer } from './dispatch/dispatch.consumer';
 import { Dispatcher } from './dispatch/dispatcher.service';
@@ -27,6 +28,7 @@ export class OrchestratorModule {
             new RedisStreamsClient({ connect: () => createRedis(env.REDIS_URL, { name: 'orchestrator-to-intake' }), stream: keys.stream('intake') }),
         },
         AgentSeeder,
+        AgentMetrics,
         Dispatcher,
       ],
     };

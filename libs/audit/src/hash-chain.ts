@@ -225,8 +225,8 @@ export class ChainChecker {
         br.at,
         kind,
         kind === 'inserted'
-          ? `nothing links to it: not part of the chain as written (it links to ${linkText(br.link)}; the next event links to ${describe(target)})`
-          : `out of place: it links to ${linkText(br.link)}, and the event after it links to ${describe(target)}`,
+          ? `nothing links to it: not part of the chain as written (the event after it names ${describe(target)} as its predecessor)`
+          : `out of place: it names ${linkText(br.link)} as the event before it, and the event after it names ${describe(target)}`,
       );
     }
 
@@ -245,14 +245,14 @@ export class ChainChecker {
       }
       const target = located.get(br.link);
       if (br.link === '' && br.prev) {
-        if (br.at) name(br.at, offChain(br.at), `links to nothing as if it were the first event of the log, but follows ${describe(br.prev)}`);
+        if (br.at) name(br.at, offChain(br.at), `names no predecessor, as if it were the first event of the log, but follows ${describe(br.prev)}`);
         else name(br.prev, 'head-mismatch', 'the log head is missing');
       } else if (target && br.prev && target.index < br.index - 1) {
-        if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: the event after it links to ${describe(target)}`);
-        else if (br.at) name(br.at, 'reordered', `links to ${describe(target)}, not to the event before it, ${describe(br.prev)}`);
+        if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: the event after it names ${describe(target)} as its predecessor`);
+        else if (br.at) name(br.at, 'reordered', `names ${describe(target)} as the event before it, but follows ${describe(br.prev)}`);
         else name(br.prev, 'head-mismatch', `the log head names ${describe(target)}, not the last event`);
       } else if (target && br.at) {
-        name(br.at, 'reordered', `comes before ${describe(target)}, the event it links to`);
+        name(br.at, 'reordered', `comes before ${describe(target)}, which it names as the event before it`);
       } else if (!target) {
         group(br.link).logBreaks.push(br);
       }
@@ -271,7 +271,7 @@ export class ChainChecker {
       } else if (target && mb.prev && !referenced.has(mb.prev.hash)) {
         name(mb.prev, 'inserted', `nothing links to it: the mission's next link skips it to ${describe(target)}`);
       } else if (target && mb.at) {
-        name(mb.at, 'reordered', `links to ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`);
+        name(mb.at, 'reordered', `names ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`);
       } else if (target && mb.prev) {
         name(mb.prev, 'head-mismatch', `mission h names ${describe(target)}, not its last event`);
       } else if (!target) {
@@ -298,12 +298,16 @@ export class ChainChecker {
         }
         continue;
       }
-      const withPrev = g.missionBreaks.find((mb) => mb.prev);
+      const successor = g.missionBreaks.find((mb) => mb.at && mb.prev);
+      const tail = g.missionBreaks.find((mb) => !mb.at && mb.prev);
       const firstOwn = g.missionBreaks.find((mb) => mb.at && !mb.prev);
       const logBreak = g.logBreaks.find((br) => br.at);
-      if (withPrev?.prev) {
-        const by = withPrev.at ? `${describe(withPrev.at)} links to it` : "the mission's h names it";
-        name(withPrev.prev, 'edited', `its stored JSON changed: ${by} by a hash (${short(link)}) that no stored event has`);
+      if (successor?.at && successor.prev) {
+        name(successor.prev, 'edited', `its stored JSON changed: ${describe(successor.at)} links to it by a hash (${short(link)}) that no stored event has`);
+      } else if (logBreak?.at && logBreak.prev && tail?.prev && logBreak.prev.index === tail.prev.index) {
+        name(tail.prev, 'edited', `its stored JSON changed: the next event ${describe(logBreak.at)} and the mission's h name ${short(link)}, which no stored event has`);
+      } else if (tail?.prev && !logBreak) {
+        name(tail.prev, 'head-mismatch', `the mission's h names ${short(link)}, which no stored event has: h was changed, or this, its last event`);
       } else if (firstOwn?.at) {
         name(firstOwn.at, 'edited', `first event of its mission, but its prevHash is ${short(link)} instead of ''`);
       } else if (logBreak?.at && logBreak.prev) {

@@ -55,6 +55,16 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
   EXECUTION_TIMEOUT_MS = 120_000;
 
+  /** Per mission type; unset → EXECUTION_TIMEOUT_MS. */
+  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  EXECUTION_TIMEOUT_MS_GUEST_SUPPORT?: number;
+
+  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  EXECUTION_TIMEOUT_MS_PRICING?: number;
+
+  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  EXECUTION_TIMEOUT_MS_MAINTENANCE?: number;
+
   /** name:secret:role entries, comma-separated; empty → a local operator key kept in .data/api-key. */
   @Expose() @IsString()
   API_KEYS = '';

@@ -11,7 +11,13 @@ export class ConfigError extends Error {
 
 /** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
-  const known = Object.keys(new Environment()).concat('PORT', 'LOG_FORMAT');
+  const known = Object.keys(new Environment()).concat(
+    'PORT',
+    'LOG_FORMAT',
+    'EXECUTION_TIMEOUT_MS_GUEST_SUPPORT',
+    'EXECUTION_TIMEOUT_MS_PRICING',
+    'EXECUTION_TIMEOUT_MS_MAINTENANCE',
+  );
   const present = Object.fromEntries(
     Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''),
   );

@@ -4,6 +4,7 @@ import { Effect, MissionStore } from '@app/event-store';
 import { RuleBasedJudge } from '@app/evaluation';
 import { Patterns } from '@app/messages';
 import { decideEvaluate, Evaluation, Mission } from '@app/mission';
+import { EvaluationMetrics } from './evaluation-metrics';
 
 /** Credits an agent earns for a passing verdict, per point of score (0..1). */
 export const CREDITS_PER_PASS_SCORE = 10;
@@ -17,6 +18,7 @@ export class EvaluationService {
     private readonly store: MissionStore,
     private readonly judge: RuleBasedJudge,
     @InjectPinoLogger(EvaluationService.name) private readonly logger: PinoLogger,
+    private readonly metrics: EvaluationMetrics,
   ) {}
 
   async evaluate(completed: Mission): Promise<void> {
@@ -36,6 +38,10 @@ export class EvaluationService {
         ? []
         : [{ kind: 'emit', to: 'intake', pattern: Patterns.intake.attemptFailed, data: { missionId: next.id, attempt } } as const]),
     ]);
+    if (outcome.kind === 'appended') {
+      this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: verdict.passed ? 'pass' : 'fail' });
+      this.metrics.scores.observe({ agent: agentId }, verdict.score);
+    }
     if (outcome.kind === 'appended' && !verdict.passed) {
       const { id: missionId, correlationId } = outcome.mission;
       this.logger.info({ missionId, correlationId, attempt, agentId, score: verdict.score, reason: verdict.reason }, 'evaluation failed');

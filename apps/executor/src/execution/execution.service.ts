@@ -6,8 +6,9 @@ import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { Patterns } from '@app/messages';
-import { decideComplete, decideFail, decideStart, Mission } from '@app/mission';
+import { decideComplete, decideFail, decideStart, Mission, MissionType } from '@app/mission';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ExecutionMetrics } from './execution-metrics';
 
 const ACTOR = 'executor';
 /** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
@@ -31,7 +32,17 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(ExecutionService.name) private readonly logger: PinoLogger,
+    private readonly metrics: ExecutionMetrics,
   ) {}
+
+  timeoutFor(type: MissionType): number {
+    const perType = {
+      guest_support: this.env.EXECUTION_TIMEOUT_MS_GUEST_SUPPORT,
+      pricing: this.env.EXECUTION_TIMEOUT_MS_PRICING,
+      maintenance: this.env.EXECUTION_TIMEOUT_MS_MAINTENANCE,
+    }[type];
+    return perType ?? this.env.EXECUTION_TIMEOUT_MS;
+  }
 
   onApplicationBootstrap(): void {
     this.cancelCheck = setInterval(() => void this.abortCancelled(), CANCEL_CHECK_MS);
@@ -70,10 +81,18 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     try {
       const request = buildLlmRequest(mission, {
         systemPrompt: await this.systemPrompt(mission),
-        timeoutMs: this.env.EXECUTION_TIMEOUT_MS,
+        timeoutMs: this.timeoutFor(mission.type),
         signal: abort.signal,
       });
-      const response = await this.llm.complete(request);
+      const stopTimer = this.metrics.duration.startTimer({ type: mission.type });
+      const response = await this.llm.complete(request).catch((error: unknown) => {
+        stopTimer({ outcome: 'failed' });
+        throw error;
+      });
+      stopTimer({ outcome: 'completed' });
+      const agent = mission.assignedAgentId ?? '';
+      this.metrics.tokens.inc({ agent, kind: 'prompt' }, response.usage.promptTokens);
+      this.metrics.tokens.inc({ agent, kind: 'completion' }, response.usage.completionTokens);
       result = {
         output: response.output,
         model: response.model,
@@ -88,9 +107,15 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     } finally {
       this.running.delete(mission.id);
     }
-    await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, (next) => [
+    const completed = await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, (next) => [
       { kind: 'emit', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted, data: { mission: next } },
     ]);
+    if (completed.kind === 'skipped') {
+      // A late result (the attempt was cancelled, timed out or superseded): recorded, and it changes nothing.
+      this.metrics.staleResults.inc();
+      const { id: missionId, correlationId } = completed.mission;
+      this.logger.info({ missionId, correlationId, attempt, reason: completed.reason }, 'stale result ignored');
+    }
   }
 
   /** Records the failure, frees the agent, and asks the intake for the next attempt — atomically. */

@@ -9,8 +9,12 @@ import { decideAssign, Mission } from '@app/mission';
 import { RedisStreamsClient } from '@app/redis-streams';
 import { INTAKE_CLIENT } from './intake-client';
 
-/** A lease request unanswered this long (intake down or restarting) is given up and sent again. */
-const LEASE_REPLY_TIMEOUT_MS = 2_000;
+/**
+ * A lease request unanswered this long is given up and may be sent again. With several
+ * orchestrators a reply can be consumed by another instance (the stream is shared), so this is
+ * short; an extra request only leases missions that are placed or handed back at once.
+ */
+const LEASE_REPLY_TIMEOUT_MS = 250;
 /** Safety net for a lost notification: look for work at least this often. */
 const IDLE_POKE_MS = 1_000;
 
@@ -66,7 +70,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Assigns each leased mission to its best agent; hands back those no agent can take now. */
   async place(leased: MissionsLeased): Promise<void> {
-    if (this.pendingRequest?.id === leased.requestId) this.pendingRequest = null;
+    // Any reply means the intake is answering; this instance may ask again once it has placed these.
+    this.pendingRequest = null;
     const agents = await this.registry.snapshot();
     const outcomes = await Promise.all(leased.missions.map((mission) => this.assign(mission, agents)));
     const unplaced = leased.missions.filter((_, i) => !outcomes[i]).map((m) => m.id);

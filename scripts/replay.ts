@@ -1,0 +1,442 @@
+import { SingleBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import Redis from 'ioredis';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { Finding } from '../libs/audit/src/finding';
+import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, IMPORT_PHASE } from '../libs/audit/src/export-import';
+import { timeline, TimelineRow } from '../libs/audit/src/history-view';
+import { Progress, ProgressListener } from '../libs/audit/src/progress';
+import { rebuildReadModels } from '../libs/audit/src/rebuild';
+import { stateAt } from '../libs/audit/src/time-travel';
+import { verifyLog } from '../libs/audit/src/verify';
+import { KeyLayout } from '../libs/event-store/src/key-layout';
+import { MissionStore } from '../libs/event-store/src/mission-store';
+import type { Mission } from '../libs/mission/src/mission-state';
+import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
+
+/**
+ * replay: audit and repair of the mission event log.
+ *
+ *   history <missionId>                   the mission's events, one line each
+ *   state <missionId> [--at] [--version]  the mission as it was at a point in time or version
+ *   rebuild                               rebuild every read model from the log, without downtime
+ *   verify                                hash chains, versions, heads and read model (exit 1 on findings)
+ *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored
+ *   import --in <file.jsonl>              a JSON lines export into an empty prefix
+ *
+ * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+/** Where the CLI writes, so tests can run it in-process. */
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  /** Progress bars go here; absent (no bars) unless stderr is a terminal. */
+  progress?: NodeJS.WriteStream;
+}
+
+interface GlobalOptions {
+  redisUrl: string;
+  prefix: string;
+  json: boolean;
+}
+
+/** A clear, expected error: printed without a stack, exit code 2. */
+export class CliError extends Error {}
+
+const CONNECT_TIMEOUT_MS = 3_000;
+
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    progress: process.stderr.isTTY ? process.stderr : undefined,
+  };
+}
+
+/** Runs the CLI on `argv` (the arguments after the script name) and resolves with the exit code. */
+export async function runReplay(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  let exitCode = EXIT_OK;
+  const out = (text = '') => io.stdout.write(`${text}\n`);
+
+  const program = new Command()
+    .name('replay')
+    .description('Audit and replay the BRAIN mission event log: history, time travel, verify, rebuild, export and import.')
+    .option('--redis-url <url>', 'Redis to connect to (env REDIS_URL)', io.env.REDIS_URL || 'redis://127.0.0.1:6379')
+    .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX || 'brain:')
+    .option('--json', 'machine-readable output on stdout', false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    })
+    .showHelpAfterError()
+    .addHelpText('after', '\nExit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.');
+
+  const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+
+  program
+    .command('history')
+    .description("Print a mission's events, one line each: version, time, type, actor and what happened.")
+    .argument('<missionId>', 'the mission')
+    .option('--wide', 'also show correlation and causation ids', false)
+    .addHelpText('after', '\nExample:\n  replay history 0197a1b2-...  --prefix brain:')
+    .action(async (missionId: string, options: { wide: boolean }, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const events = await new MissionStore(redis, keys).history(missionId);
+        if (events.length === 0) throw unknownMission(missionId, keys);
+        const rows = timeline(events);
+        if (g.json) return void out(JSON.stringify({ missionId, events: rows }, null, 2));
+        out(`Mission ${missionId}: ${rows.length} events, correlation ${rows[0].correlationId}`);
+        out(historyTable(rows, options.wide));
+      });
+    });
+
+  program
+    .command('state')
+    .description('Print a mission as it was at a point in time (--at) or after a version (--version); now by default.')
+    .argument('<missionId>', 'the mission')
+    .option('--at <ISO>', 'fold the events that happened at or before this instant, e.g. 2025-06-01T08:30:00Z', parseIsoDate)
+    .option('--version <n>', 'fold the events up to this version', parsePositiveInt)
+    .addHelpText('after', '\nExamples:\n  replay state <id> --version 3\n  replay state <id> --at 2025-06-01T08:30:00Z --json')
+    .action(async (missionId: string, options: { at?: Date; version?: number }, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const events = await new MissionStore(redis, keys).history(missionId);
+        if (events.length === 0) throw unknownMission(missionId, keys);
+        const latest = events[events.length - 1].version;
+        if (options.version !== undefined && options.version > latest) {
+          throw new CliError(`mission ${missionId} has ${latest} versions; there is no version ${options.version}`);
+        }
+        const state = stateAt(events, { at: options.at, version: options.version });
+        if (!state) throw new CliError(`mission ${missionId} did not exist yet at ${options.at?.toISOString()} (created ${events[0].at})`);
+        if (g.json) return void out(JSON.stringify({ missionId, at: options.at?.toISOString() ?? null, version: options.version ?? null, state }, null, 2));
+        const point = options.at ? ` at ${options.at.toISOString()}` : options.version !== undefined ? '' : ' now';
+        out(`Mission ${missionId}${point}: version ${state.version} of ${latest}`);
+        out(stateTable(state));
+      });
+    });
+
+  program
+    .command('rebuild')
+    .description(
+      'Rebuild every read model from the log without downtime: replay into scratch keys, then switch each mission ' +
+        'only if it did not move on meanwhile, and recount the status counters.',
+    )
+    .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, 10_000)
+    .action(async (options: { batchSize: number }, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const progress = new ProgressView(g.json ? undefined : io.progress);
+        const result = await rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener }).finally(() => progress.stop());
+        if (g.json) return void out(JSON.stringify(result, null, 2));
+        out(
+          keyValueTable([
+            ['events replayed', result.events],
+            ['missions', result.missions],
+            ['switched', result.switched],
+            ['restored (had no read model)', result.restored],
+            ['left alone, moved on meanwhile', result.skippedMovedOn],
+            ['left alone, read model behind its log', result.skippedBehind],
+            ['left alone, cannot be folded', result.unreplayable.length],
+            ['status counters recounted', result.countersRecounted ? 'yes' : 'no (appends kept changing them)'],
+            ['time', `${result.ms} ms`],
+            ['rate', `${result.eventsPerSecond} events/s`],
+          ]),
+        );
+        if (result.unreplayable.length > 0) out(`Missions that cannot be folded (run verify): ${result.unreplayable.slice(0, 20).join(', ')}`);
+      });
+    });
+
+  program
+    .command('verify')
+    .description(
+      'Check the whole log: hash chains (log and per mission), contiguous versions, log head and mission heads, and ' +
+        'the read model against a replay. Exit 0 when all holds, 1 with a report naming each culprit.',
+    )
+    .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, 5_000)
+    .action(async (options: { batchSize: number }, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const progress = new ProgressView(g.json ? undefined : io.progress);
+        const result = await verifyLog(redis, keys, progress.listener, { batchSize: options.batchSize }).finally(() => progress.stop());
+        exitCode = result.ok ? EXIT_OK : EXIT_FINDINGS;
+        if (g.json) return void out(JSON.stringify(result, null, 2));
+        const scope = `${result.events} events of ${result.missions} missions in ${result.ms} ms (${result.eventsPerSecond} events/s)`;
+        if (result.ok) return void out(`OK: hash chains, versions, heads and read model hold for ${scope}.`);
+        out(findingsTable(result.findings));
+        out(`FAILED: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${scope}.`);
+      });
+    });
+
+  program
+    .command('export')
+    .description('Write the log (or the events matching the filters) as JSON lines, in log order, each exactly as stored.')
+    .requiredOption('--out <file.jsonl>', 'file to write (replaced)')
+    .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
+    .option('--to <ISO>', 'events before this instant', parseIsoDate)
+    .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
+    .option('--mission <id>', 'events of this mission')
+    .addHelpText('after', '\nExample:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl')
+    .action(async (options: ExportFilter & { out: string }, command: Command) => {
+      const g = globals(command);
+      if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
+      await withRedis(g, async (redis, keys) => {
+        const file = createWriteStream(options.out);
+        const opened = once(file, 'open');
+        await opened.catch((error: Error) => {
+          throw new CliError(`cannot write ${options.out}: ${error.message}`);
+        });
+        const progress = new ProgressView(g.json ? undefined : io.progress);
+        try {
+          const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission };
+          const result = await exportLog(redis, keys, file, filter, progress.listener);
+          file.end();
+          await once(file, 'finish');
+          if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
+          out(`Exported ${result.exported} of ${result.scanned} events to ${options.out}.`);
+        } finally {
+          progress.stop();
+          if (!file.writableFinished) file.destroy();
+        }
+      });
+    });
+
+  program
+    .command('import')
+    .description(
+      'Import a JSON lines export into an EMPTY prefix (refused otherwise): each line is appended as-is, then the read ' +
+        'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards.',
+    )
+    .requiredOption('--in <file.jsonl>', 'file written by export')
+    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
+    .action(async (options: { in: string }, command: Command) => {
+      const g = globals(command);
+      if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
+      await withRedis(g, async (redis, keys) => {
+        const progress = new ProgressView(g.json ? undefined : io.progress);
+        if (progress.enabled) progress.setTotal(IMPORT_PHASE, await countLines(options.in));
+        try {
+          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener);
+          if (g.json) return void out(JSON.stringify(result, null, 2));
+          out(`Imported ${result.events} events of ${result.missions} missions into prefix ${keys.prefix} in ${result.ms} ms (${result.eventsPerSecond} events/s).`);
+          if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
+        } catch (error) {
+          if (error instanceof ImportTargetNotEmptyError) throw new CliError(error.message);
+          if (error instanceof Error && /^line \d+/.test(error.message)) throw new CliError(`${options.in}: ${error.message} (the import stopped there; delete the prefix before retrying)`);
+          throw error;
+        } finally {
+          progress.stop();
+        }
+      });
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
+    }
+    io.stderr.write(`replay: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_USAGE;
+  }
+}
+
+function unknownMission(missionId: string, keys: KeyLayout): CliError {
+  return new CliError(`unknown mission ${missionId} (no events under prefix "${keys.prefix}")`);
+}
+
+async function withRedis(options: GlobalOptions, work: (redis: Redis, keys: KeyLayout) => Promise<void>): Promise<void> {
+  const redis = await connect(options.redisUrl);
+  try {
+    await work(redis, new KeyLayout(options.prefix));
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/** Fails fast, naming the host, instead of ioredis' endless reconnecting. */
+export async function connect(url: string): Promise<Redis> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliError(`--redis-url "${url}" is not a URL (expected redis://host:port)`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new CliError(`--redis-url must start with redis:// or rediss://, not ${parsed.protocol}//`);
+  }
+  const where = `${parsed.hostname}:${parsed.port || '6379'}`;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+    connectionName: 'replay-cli',
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    redis.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`cannot reach Redis at ${where}: ${reason}`);
+  }
+  return redis;
+}
+
+function parseIsoDate(value: string): Date {
+  const date = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError(`"${value}" is not an ISO date, e.g. 2025-06-01T08:30:00Z`);
+  }
+  return date;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return n;
+}
+
+function parseEventType(value: string): string {
+  if (!(MISSION_EVENT_TYPES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`"${value}" is not an event type (${MISSION_EVENT_TYPES.join(', ')})`);
+  }
+  return value;
+}
+
+async function countLines(file: string): Promise<number> {
+  let lines = 0;
+  for await (const chunk of createReadStream(file)) {
+    const buffer = chunk as Buffer;
+    for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++;
+  }
+  return lines;
+}
+
+// ---- Output for people ----
+
+type Align = 'left' | 'right';
+
+/** Columns padded by hand; the last column is not padded (it holds free text). */
+export function formatTable(header: string[], rows: string[][], align: Align[] = []): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) =>
+    row
+      .map((value, column) => {
+        if (column === row.length - 1) return value;
+        return align[column] === 'right' ? value.padStart(widths[column]) : value.padEnd(widths[column]);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+function historyTable(rows: TimelineRow[], wide: boolean): string {
+  const header = ['VER', 'AT', 'TYPE', 'ACTOR', ...(wide ? ['CORRELATION', 'CAUSATION'] : []), 'SUMMARY'];
+  const body = rows.map((r) => [String(r.version), r.at, r.type, r.actor, ...(wide ? [r.correlationId, r.causationId] : []), r.summary]);
+  return formatTable(header, body, ['right']);
+}
+
+function stateTable(state: Mission): string {
+  const rows: [string, string | number][] = [
+    ['title', state.title],
+    ['type', state.type],
+    ['status', state.status],
+    ['version', state.version],
+    ['priority', `${state.priority} (score ${state.priorityScore})`],
+    ['attempts', state.attempts],
+    ['agent', state.assignedAgentId ?? '-'],
+    ['previous agents', state.previousAgentIds.join(', ') || '-'],
+    ['evaluation', state.evaluation ? `${state.evaluation.score.toFixed(2)} ${state.evaluation.passed ? 'pass' : 'fail'} (attempt ${state.evaluation.attempt})` : '-'],
+    ['feedback', state.feedback ?? '-'],
+    ['last error', state.lastError ?? '-'],
+    ['created', state.createdAt],
+    ['updated', state.updatedAt],
+  ];
+  return keyValueTable(rows);
+}
+
+function keyValueTable(rows: [string, string | number][]): string {
+  const width = Math.max(...rows.map(([key]) => key.length));
+  return rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join('\n');
+}
+
+function findingsTable(findings: Finding[]): string {
+  return formatTable(
+    ['KIND', 'MISSION', 'VER', 'LOG ID', 'DETAIL'],
+    findings.map((f) => [f.kind, f.missionId || '-', f.version === undefined ? '-' : String(f.version), f.logId || '-', f.detail]),
+    ['left', 'left', 'right'],
+  );
+}
+
+/** One cli-progress bar per phase, with rate and ETA, on stderr when it is a terminal. */
+class ProgressView {
+  private bar: SingleBar | undefined;
+  private phase = '';
+  private phaseStarted = 0;
+  private readonly totals = new Map<string, number>();
+
+  constructor(private readonly stream: NodeJS.WriteStream | undefined) {}
+
+  get enabled(): boolean {
+    return this.stream !== undefined;
+  }
+
+  /** For phases whose total the library cannot know (an import reads a stream). */
+  setTotal(phase: string, total: number): void {
+    this.totals.set(phase, total);
+  }
+
+  readonly listener: ProgressListener = (progress: Progress) => {
+    if (!this.stream) return;
+    const total = progress.total ?? this.totals.get(progress.phase) ?? progress.done;
+    if (progress.phase !== this.phase || !this.bar) {
+      this.stop();
+      this.phase = progress.phase;
+      this.phaseStarted = Date.now();
+      this.bar = new SingleBar({
+        stream: this.stream,
+        format: '{phase} [{bar}] {percentage}% | {value}/{total} | {rate}/s | ETA {eta_formatted}',
+        barCompleteChar: '#',
+        barIncompleteChar: '.',
+        hideCursor: true,
+        etaBuffer: 20,
+        fps: 10,
+      });
+      this.bar.start(Math.max(total, 1), 0, { phase: progress.phase.padEnd(18), rate: '0' });
+    }
+    const seconds = (Date.now() - this.phaseStarted) / 1000;
+    this.bar.setTotal(Math.max(total, progress.done, 1));
+    this.bar.update(progress.done, { rate: seconds > 0 ? String(Math.round(progress.done / seconds)) : '-' });
+  };
+
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+}
+
+if (require.main === module) {
+  runReplay(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+      setTimeout(() => process.exit(code), 2_000).unref();
+    },
+    (error: unknown) => {
+      process.stderr.write(`replay: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT_USAGE;
+    },
+  );
+}

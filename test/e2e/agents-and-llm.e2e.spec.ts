@@ -1,0 +1,157 @@
+import Redis from 'ioredis';
+import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply } from '../../libs/llm/src/testing/fake-chat-completions-server';
+import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
+import { MissionClient } from '@app/mission-client';
+import { MissionCreateDto, MissionEvent } from '@app/mission';
+import { readLog } from '@app/event-store';
+import { redisUrl, waitFor } from '@app/testing';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+const maintenance: MissionCreateDto = {
+  type: 'maintenance',
+  title: 'Leaking tap in room 118',
+  description: 'The bathroom tap drips all night.',
+  priority: 'normal',
+  payload: { room: '118', issue: 'leaking tap' },
+};
+const goodMaintenanceReply = JSON.stringify({
+  urgency: 'medium',
+  steps: ['Close the water supply under the basin', 'Replace the cartridge of the tap', 'Check for drips for ten minutes'],
+  safetyNotes: ['Dry the floor to avoid slipping'],
+  parts: ['tap cartridge 35 mm'],
+});
+const conflictingPricing: MissionCreateDto = {
+  type: 'pricing',
+  title: 'Weekend rate with conflicting floors',
+  description: 'Two channel managers set different floors.',
+  priority: 'high',
+  payload: { currentRate: 150, minRate: 189, maxRate: 169 },
+};
+const pricingReply = JSON.stringify({ recommendedRate: 175, currency: 'EUR', changePercent: 16.7, reason: 'Demand is strong this weekend and competitors are higher.' });
+
+describe('LLM providers and agents (four services, real Redis)', () => {
+  describe('given the openai provider against a local chat-completions server', () => {
+    const llm = new FakeChatCompletionsServer();
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      const baseUrl = await llm.start();
+      system = await startInProcessSystem('e2e-openai', { MAX_ATTEMPTS: '3' }, {
+        executor: { LLM_PROVIDER: 'openai', LLM_BASE_URL: baseUrl, LLM_MODEL: 'gpt-4o-mini', LLM_API_KEY: 'sk-test', EXECUTION_TIMEOUT_MS: '1000', LLM_MAX_RETRIES: '2' },
+      });
+    });
+    afterAll(async () => {
+      await system.close();
+      await llm.stop();
+    });
+
+    const run = async (mission: MissionCreateDto, ...script: ScriptedReply[]) => {
+      llm.reset();
+      llm.enqueue(...script);
+      const created = await system.api.post('/api/missions').send(mission).expect(201);
+      return system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+    };
+
+    it('when the server answers 200, then the mission succeeds with usage and cost recorded', async () => {
+      const done = await run(maintenance, { status: 200, content: goodMaintenanceReply, usage: { promptTokens: 1000, completionTokens: 200 } });
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+      expect(done.result).toMatchObject({ model: 'gpt-4o-mini', usage: { promptTokens: 1000, completionTokens: 200 } });
+      expect(done.result?.costUsd).toBeCloseTo((1000 * 0.15 + 200 * 0.6) / 1e6, 10);
+      const [request] = llm.requests;
+      expect(request.headers.authorization).toBe('Bearer sk-test');
+      expect(JSON.stringify(request.body.response_format)).toContain('maintenance_output');
+    });
+
+    it('when the server answers 429 with Retry-After and then 500, then the client retries and the mission succeeds in one attempt', async () => {
+      const done = await run(maintenance, { status: 429, retryAfterSeconds: 1 }, { status: 500 }, { status: 200, content: goodMaintenanceReply });
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+      expect(llm.requests).toHaveLength(3);
+      expect(llm.requests[1].receivedAt - llm.requests[0].receivedAt).toBeGreaterThanOrEqual(990);
+    });
+
+    it('when a reply is malformed or slower than the timeout, then that attempt fails and the next one succeeds', async () => {
+      const malformed = await run(maintenance, { malformed: true }, { status: 200, content: goodMaintenanceReply });
+      expect(malformed).toMatchObject({ status: 'succeeded', attempts: 2 });
+      const slow = await run(
+        maintenance,
+        { status: 200, content: goodMaintenanceReply, delayMs: 5_000 },
+        { status: 200, content: goodMaintenanceReply, delayMs: 5_000 },
+        { status: 200, content: goodMaintenanceReply, delayMs: 5_000 },
+        { status: 200, content: goodMaintenanceReply },
+      );
+      expect(slow.status).toBe('succeeded');
+      const failures = (await system.store.history(slow.id)).filter((e) => e.type === 'MissionFailed');
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(JSON.stringify(failures[0].data)).toMatch(/did not answer within 1000 ms/);
+      expect(await system.redis.hget(system.keys.agentLoad, slow.assignedAgentId ?? '')).toBe('0');
+    });
+
+    it('when every result fails evaluation, then it is dead-lettered with one MissionEvaluated per attempt and the feedback reaches the next request', async () => {
+      llm.reset();
+      llm.fallback = () => ({ status: 200, content: pricingReply });
+      const created = await system.api.post('/api/missions').send(conflictingPricing).expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done).toMatchObject({ status: 'dead_lettered', attempts: 3 });
+      const events = await system.store.history(done.id);
+      const verdicts = events.filter((e): e is Extract<MissionEvent, { type: 'MissionEvaluated' }> => e.type === 'MissionEvaluated');
+      expect(verdicts.map((v) => [v.data.attempt, v.data.passed])).toEqual([[1, false], [2, false], [3, false]]);
+      expect(verdicts[0].data.reason).toMatch(/within_bounds/);
+      const prompts = llm.requests.map((r: ReceivedRequest) => JSON.stringify(r.body.messages));
+      expect(prompts).toHaveLength(3);
+      expect(prompts[0]).not.toMatch(/within_bounds/);
+      expect(prompts[1]).toMatch(/within_bounds/);
+      expect(prompts[2]).toMatch(/within_bounds/);
+      const agents = events.flatMap((e) => (e.type === 'MissionAssigned' ? [e.data.agentId] : []));
+      expect(new Set(agents).size).toBe(agents.length);
+    });
+  });
+
+  describe('given two orchestrators and a burst of 500 missions', () => {
+    let system: InProcessSystem;
+    let sender: Redis;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-capacity', { MOCK_LLM_LATENCY_MS: '20' });
+      await system.addInstance(orchestratorService);
+      sender = new Redis(redisUrl());
+    });
+    afterAll(async () => {
+      await sender.quit();
+      await system.close();
+    });
+
+    it('then no agent ever holds more missions than its capacity, and all finish', async () => {
+      const capacity = Object.fromEntries(Object.entries(await system.redis.hgetall(system.keys.agentCapacity)).map(([id, c]) => [id, Number(c)]));
+      const missions = Array.from({ length: 500 }, (_, i) => ({ ...maintenance, title: `Burst ${i}`, priority: (['low', 'high'] as const)[i % 2] }));
+      const ids = await new MissionClient(sender, system.prefix).createMany(missions);
+      let peakOver = 0;
+      await waitFor(
+        async () => {
+          const loads = await system.redis.hgetall(system.keys.agentLoad);
+          for (const [id, load] of Object.entries(loads)) peakOver = Math.max(peakOver, Number(load) - capacity[id]);
+          return Number((await system.redis.hget(system.keys.statusCounts, 'succeeded')) ?? 0) >= ids.length;
+        },
+        { timeoutMs: 60_000, intervalMs: 10, what: '500 missions succeeded' },
+      );
+      expect(peakOver).toBeLessThanOrEqual(0);
+
+      // From the log: replay assignments and releases per agent; concurrent holds never exceed capacity.
+      const holding = new Map<string, number>();
+      const holder = new Map<string, string>();
+      let worst = 0;
+      for await (const batch of readLog(system.redis, system.keys.log, 5_000)) {
+        for (const event of batch.events) {
+          if (event.type === 'MissionAssigned') {
+            holder.set(event.missionId, event.data.agentId);
+            holding.set(event.data.agentId, (holding.get(event.data.agentId) ?? 0) + 1);
+            worst = Math.max(worst, (holding.get(event.data.agentId) ?? 0) - capacity[event.data.agentId]);
+          } else if (['MissionEvaluated', 'MissionFailed', 'MissionCancelled'].includes(event.type) && holder.has(event.missionId)) {
+            const agent = holder.get(event.missionId) ?? '';
+            holding.set(agent, (holding.get(agent) ?? 1) - 1);
+            holder.delete(event.missionId);
+          }
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(0);
+      expect(Object.values(await system.redis.hgetall(system.keys.agentLoad)).every((load) => load === '0')).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,118 @@
+import Redis from 'ioredis';
+import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
+import { CURRENT_SCHEMA_VERSION, fold } from '@app/mission';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { summarize, timeline } from '../../libs/audit/src/history-view';
+import { stateAt } from '../../libs/audit/src/time-travel';
+import { verifyLog } from '../../libs/audit/src/verify';
+import { buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
+
+const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
+
+describe('history and time travel (real Redis)', () => {
+  const prefix = testKeyPrefix('audit-history');
+  const keys = new KeyLayout(prefix);
+  const redis = new Redis(redisUrl());
+  const store = new MissionStore(redis, keys);
+
+  beforeAll(async () => {
+    await buildKnownLog(redis, keys);
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a known mission, then its timeline has exactly the types, versions, actors and summaries', async () => {
+    const rows = timeline(await store.history(ok));
+    expect(rows.map((r) => [r.version, r.type, r.actor, r.summary])).toEqual([
+      [1, 'MissionCreated', 'intake', 'created guest_support "Late check-out request" (normal priority)'],
+      [2, 'MissionQueued', 'intake', 'queued (score 34.00)'],
+      [3, 'MissionAssigned', 'orchestrator', 'assigned to agent-lena (attempt 1)'],
+      [4, 'MissionStarted', 'executor', 'started by agent-lena (attempt 1)'],
+      [5, 'MissionCompleted', 'executor', 'completed by agent-lena (attempt 1) with mock-model in 1200 ms'],
+      [6, 'MissionEvaluated', 'evaluator', 'evaluated 0.92 pass by rules (guest_support@1)'],
+    ]);
+    expect(rows.map((r) => r.at)).toEqual([1, 1, 4, 6, 8, 10].map((step) => knownStepTime(step).toISOString()));
+    expect(new Set(rows.map((r) => r.correlationId))).toEqual(new Set([`corr-${ok}`]));
+    expect(rows[0].causationId).toBe(`corr-${ok}`);
+  });
+
+  it('given the retried, dead-lettered and cancelled missions, then their summaries tell what happened', async () => {
+    const retried = timeline(await store.history(retry)).map((r) => r.summary);
+    expect(retried).toEqual([
+      'created maintenance "Leaking tap in room 118" (high priority)',
+      'queued (score 61.00)',
+      'assigned to agent-omar (attempt 1)',
+      'started by agent-omar (attempt 1)',
+      'failed on agent-omar (attempt 1): LLM timeout after 30 s',
+      'queued for retry (score 61.00)',
+      'assigned to agent-lena (attempt 2)',
+      'started by agent-lena (attempt 2)',
+      'completed by agent-lena (attempt 2) with mock-model in 1200 ms',
+      'evaluated 0.55 fail by rules (maintenance@1): does not say when the guest is told',
+      'queued for retry (score 61.00): does not say when the guest is told',
+      'assigned to agent-omar (attempt 3)',
+      'started by agent-omar (attempt 3)',
+      'completed by agent-omar (attempt 3) with mock-model in 1200 ms',
+      'evaluated 0.88 pass by rules (maintenance@1)',
+    ]);
+    expect(timeline(await store.history(dead)).slice(-2).map((r) => r.summary)).toEqual([
+      'evaluated 0.31 fail by rules (pricing@1): no rate given per night',
+      'dead-lettered after 1 attempt: no rate given per night',
+    ]);
+    expect(timeline(await store.history(cancel)).map((r) => r.summary).slice(-1)).toEqual(['cancelled: guest checked out early']);
+  });
+
+  it('given a time between two events, then stateAt folds only the events up to it', async () => {
+    const events = await store.history(ok);
+    // v3 (assigned) happened at step 4, v4 (started) at step 6.
+    const between = stateAt(events, { at: knownStepTime(5) });
+    expect(between).toMatchObject({ id: ok, version: 3, status: 'assigned', assignedAgentId: 'agent-lena', attempts: 1 });
+    expect(stateAt(events, { at: knownStepTime(4) })?.version).toBe(3);
+    expect(stateAt(events, { at: new Date(knownStepTime(4).getTime() - 1) })?.version).toBe(2);
+    expect(stateAt(events, { at: knownStepTime(0) })).toBeNull();
+  });
+
+  it('given a version, then stateAt folds events up to it; without a point it is the read model', async () => {
+    const events = await store.history(ok);
+    expect(stateAt(events, { version: 3 })).toEqual(stateAt(events, { at: knownStepTime(5) }));
+    expect(stateAt(events, { version: 3 })).toEqual(fold(events.slice(0, 3)));
+    expect(stateAt(events, { version: 5, at: knownStepTime(7) })?.version).toBe(4);
+    expect(stateAt(events)).toEqual(await store.load(ok));
+    expect(() => stateAt(events, { at: new Date('nonsense') })).toThrow(RangeError);
+  });
+
+  it('given a v1 event stored as raw JSON without schemaVersion, then parseLogEntry reads it as the current version', async () => {
+    const v1 = {
+      eventId: 'legacy-1',
+      type: 'MissionCreated',
+      missionId: 'm-legacy',
+      version: 1,
+      at: '2024-12-01T10:00:00.000Z',
+      actor: 'intake',
+      correlationId: 'corr-legacy',
+      causationId: 'corr-legacy',
+      data: { type: 'maintenance', title: 'Old boiler', description: '', priority: 'low', requiredSkills: ['facility_maintenance'], payload: {} },
+    };
+    const legacyKeys = new KeyLayout(`${prefix}legacy:`);
+    const id = await redis.xadd(legacyKeys.log, '*', 'm', v1.missionId, 'e', JSON.stringify(v1));
+    const [[, fields]] = (await redis.xrange(legacyKeys.log, id ?? '-', id ?? '+')) as [string, string[]][];
+
+    const event = parseLogEntry(fields);
+    expect(event).toEqual({ ...v1, schemaVersion: CURRENT_SCHEMA_VERSION });
+    expect(summarize(event)).toBe('created maintenance "Old boiler" (low priority)');
+    expect(stateAt([event])).toMatchObject({ id: 'm-legacy', status: 'created', version: 1 });
+    const batches = [];
+    for await (const batch of readLog(redis, legacyKeys.log)) batches.push(...batch.events);
+    expect(batches.map((e) => e.schemaVersion)).toEqual([CURRENT_SCHEMA_VERSION]);
+  });
+
+  it('given a stored event from a newer schema, then reading it fails clearly instead of guessing', async () => {
+    const newer = new KeyLayout(`${prefix}newer:`);
+    await redis.xadd(newer.log, '*', 'm', 'm-x', 'e', JSON.stringify({ eventId: 'e-9', type: 'MissionCreated', missionId: 'm-x', version: 1, schemaVersion: CURRENT_SCHEMA_VERSION + 1 }));
+    const result = await verifyLog(redis, newer);
+    expect(result.findings).toContainEqual(expect.objectContaining({ kind: 'unreplayable', missionId: 'm-x', detail: expect.stringContaining('newer than this build') }));
+  });
+});

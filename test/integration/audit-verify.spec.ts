@@ -1,0 +1,191 @@
+import Redis from 'ioredis';
+import { Readable, Writable } from 'node:stream';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { exportLog, importLog } from '../../libs/audit/src/export-import';
+import { Finding } from '../../libs/audit/src/finding';
+import { verifyChains } from '../../libs/audit/src/hash-chain';
+import { Progress } from '../../libs/audit/src/progress';
+import { verifyLog } from '../../libs/audit/src/verify';
+import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
+
+const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
+
+/** The culprits a report names, as "kind mission vN" (order as reported). */
+const culprits = (findings: Finding[]) => findings.map((f) => `${f.kind} ${f.missionId} v${f.version ?? '-'}`);
+
+async function exportLines(redis: Redis, keys: KeyLayout): Promise<string[]> {
+  const chunks: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  await exportLog(redis, keys, sink);
+  return chunks.join('').split('\n').filter((line) => line.length > 0);
+}
+
+const lineOf = (lines: string[], missionId: string, version: number): number =>
+  lines.findIndex((line) => {
+    const event = JSON.parse(line) as { missionId: string; version: number };
+    return event.missionId === missionId && event.version === version;
+  });
+
+describe('verify (real Redis)', () => {
+  const redis = new Redis(redisUrl());
+  const prefixes: string[] = [];
+  let source: KeyLayout;
+  let lines: string[];
+
+  /** A fresh, empty prefix that afterAll deletes. */
+  const freshKeys = (name: string): KeyLayout => {
+    const prefix = testKeyPrefix(`audit-verify-${name}`);
+    prefixes.push(prefix);
+    return new KeyLayout(prefix);
+  };
+
+  /** The known log with `tamper` applied to its export, imported into a fresh prefix. */
+  async function tamperedImport(name: string, tamper: (lines: string[]) => string[]): Promise<KeyLayout> {
+    const keys = freshKeys(name);
+    await importLog(redis, keys, Readable.from([`${tamper([...lines]).join('\n')}\n`]));
+    return keys;
+  }
+
+  const logIdOf = async (keys: KeyLayout, missionId: string, version: number): Promise<string | null> =>
+    redis.lindex(keys.missionEvents(missionId), version - 1);
+
+  beforeAll(async () => {
+    source = freshKeys('source');
+    await buildKnownLog(redis, source);
+    lines = await exportLines(redis, source);
+  });
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given the log as written, then verify passes and reports progress', async () => {
+    const progress: Progress[] = [];
+    const result = await verifyLog(redis, source, (p) => progress.push(p));
+    expect(result).toMatchObject({ ok: true, findings: [], events: KNOWN_EVENT_COUNT, missions: 5 });
+    expect(result.eventsPerSecond).toBeGreaterThan(0);
+    expect(progress).toContainEqual({ phase: 'read log', done: KNOWN_EVENT_COUNT, total: KNOWN_EVENT_COUNT });
+    expect(await verifyChains(redis, source)).toEqual([]);
+  });
+
+  it('given one event removed with XDEL, then verify fails and names it by log id, mission and version', async () => {
+    const keys = freshKeys('xdel');
+    await buildKnownLog(redis, keys);
+    const victim = await logIdOf(keys, retry, 6);
+    expect(await redis.xdel(keys.log, victim ?? '')).toBe(1);
+
+    const result = await verifyLog(redis, keys);
+    expect(result.ok).toBe(false);
+    expect(result.findings).toContainEqual(expect.objectContaining({ kind: 'deleted', missionId: retry, version: 6, logId: victim }));
+    // Nothing else in the log is blamed; the mission's fold breaks without its v6.
+    expect(culprits(result.findings)).toEqual([`deleted ${retry} v6`, `unreplayable ${retry} v7`]);
+  });
+
+  it('given the last event of the log removed, then the heads name it as deleted', async () => {
+    const keys = await tamperedImport('xdel-last', (all) => all);
+    const victim = await logIdOf(keys, retry, 15);
+    await redis.xdel(keys.log, victim ?? '');
+
+    const findings = await verifyChains(redis, keys);
+    expect(findings).toEqual([expect.objectContaining({ kind: 'deleted', missionId: retry, version: 15, logId: victim })]);
+  });
+
+  it("given an event's data changed (tampered export, imported), then verify fails and names that event as edited", async () => {
+    const keys = await tamperedImport('edit', (all) => {
+      const at = lineOf(all, ok, 5);
+      const edited = all[at].replace('"latencyMs":1200', '"latencyMs":12');
+      expect(edited).not.toBe(all[at]);
+      all[at] = edited;
+      return all;
+    });
+    const result = await verifyLog(redis, keys);
+    expect(result.ok).toBe(false);
+    expect(result.findings).toEqual([
+      expect.objectContaining({ kind: 'edited', missionId: ok, version: 5, logId: await logIdOf(keys, ok, 5) }),
+    ]);
+  });
+
+  it('given the last event of a mission edited, then the next event in the log names it', async () => {
+    const keys = await tamperedImport('edit-tail', (all) => {
+      const at = lineOf(all, cancel, 4);
+      all[at] = all[at].replace('guest checked out early', 'guest never arrived');
+      return all;
+    });
+    expect(culprits(await verifyChains(redis, keys))).toEqual([`edited ${cancel} v4`]);
+  });
+
+  it('given two events of different missions swapped, then verify fails and names both as reordered', async () => {
+    const keys = await tamperedImport('swap', (all) => {
+      const first = lineOf(all, retry, 3);
+      expect(JSON.parse(all[first + 1]).missionId).toBe(ok);
+      [all[first], all[first + 1]] = [all[first + 1], all[first]];
+      return all;
+    });
+    const result = await verifyLog(redis, keys);
+    expect(result.ok).toBe(false);
+    expect(culprits(result.findings)).toEqual([`reordered ${ok} v5`, `reordered ${retry} v3`]);
+  });
+
+  it('given two events of one mission swapped far apart, then both are named', async () => {
+    const keys = await tamperedImport('swap-far', (all) => {
+      const a = lineOf(all, dead, 3);
+      const b = lineOf(all, dead, 6);
+      [all[a], all[b]] = [all[b], all[a]];
+      return all;
+    });
+    const result = await verifyLog(redis, keys);
+    expect(result.ok).toBe(false);
+    const chain = result.findings.filter((f) => f.kind !== 'unreplayable');
+    expect(culprits(chain)).toEqual([`reordered ${dead} v6`, `reordered ${dead} v3`]);
+  });
+
+  it('given a forged event inserted, then verify names it as inserted', async () => {
+    const keys = await tamperedImport('insert', (all) => {
+      const at = lineOf(all, wait, 2);
+      const forged = all[at].replace(/"eventId":"[^"]+"/, '"eventId":"forged"');
+      all.splice(at - 3, 0, forged);
+      return all;
+    });
+    const chain = await verifyChains(redis, keys);
+    expect(chain[0]).toMatchObject({ kind: 'inserted', missionId: wait, version: 2 });
+    expect(chain.map((f) => f.kind)).not.toContain('edited');
+  });
+
+  it('given a read-model field changed by hand, then verify fails and names that mission only', async () => {
+    const keys = freshKeys('hset');
+    await buildKnownLog(redis, keys);
+    const state = JSON.parse((await redis.hget(keys.mission(dead), 's')) ?? '{}') as Record<string, unknown>;
+    await redis.hset(keys.mission(dead), 's', JSON.stringify({ ...state, lastError: null }));
+
+    const result = await verifyLog(redis, keys);
+    expect(result.ok).toBe(false);
+    expect(result.findings).toEqual([
+      expect.objectContaining({ kind: 'read-model-drift', missionId: dead, version: 7, detail: expect.stringContaining('lastError') }),
+    ]);
+  });
+
+  it('given st and the status counters changed by hand, then both are reported', async () => {
+    const keys = await tamperedImport('counters', (all) => all);
+    await redis.hset(keys.mission(wait), 'st', 'running');
+    await redis.hincrby(keys.statusCounts, 'queued', 5);
+
+    const result = await verifyLog(redis, keys);
+    expect(result.findings).toEqual([
+      expect.objectContaining({ kind: 'read-model-drift', missionId: wait, detail: expect.stringContaining('st is running, the replay says queued') }),
+      expect.objectContaining({ kind: 'read-model-drift', missionId: '', detail: expect.stringContaining('queued is 6, the log says 1') }),
+    ]);
+  });
+
+  it("given a mission's h changed by hand, then its last event is named at the head", async () => {
+    const keys = await tamperedImport('h', (all) => all);
+    await redis.hset(keys.mission(ok), 'h', 'f'.repeat(40));
+    expect(culprits(await verifyChains(redis, keys))).toEqual([`head-mismatch ${ok} v6`]);
+  });
+});
