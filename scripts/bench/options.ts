@@ -16,6 +16,11 @@ export interface BenchOptions {
   skipHttp: boolean;
   /** Events of the synthetic log for the replay figures; 0 skips the synthetic log. */
   replayEvents: number;
+  /**
+   * Who writes the synthetic log: scripts/make-audit-log.ts when it is built ('auto'), or
+   * MissionStore.append from here ('append', also the fallback).
+   */
+  syntheticWriter: 'auto' | 'make-audit-log' | 'append';
   /** Skips rebuild/verify altogether (the run's log and the synthetic one). */
   skipReplay: boolean;
   /** Finished missions sampled for the footprint. */
@@ -37,6 +42,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   httpConnections: 50,
   skipHttp: false,
   replayEvents: 500_000,
+  syntheticWriter: 'auto',
   skipReplay: false,
   footprintSample: 500,
   stallTimeoutS: 60,

@@ -65,3 +65,16 @@ export class BenchAborted extends Error {
 export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new BenchAborted();
 }
+
+/** Math.min over an iterable without spreading it into arguments (a phase may have 100k values). */
+export function minOf(values: Iterable<number>): number {
+  let min = Infinity;
+  for (const value of values) if (value < min) min = value;
+  return min;
+}
+
+export function maxOf(values: Iterable<number>): number {
+  let max = -Infinity;
+  for (const value of values) if (value > max) max = value;
+  return max;
+}

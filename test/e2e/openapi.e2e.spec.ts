@@ -1,6 +1,7 @@
 import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
+import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
@@ -19,9 +20,13 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/dlq'],
   ['post', '/api/dlq/requeue'],
   ['post', '/api/dlq/{id}/requeue'],
+  ['get', '/api/agents'],
+  ['post', '/api/agents'],
+  ['get', '/api/agents/{id}'],
+  ['patch', '/api/agents/{id}'],
 ];
 
-const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController };
+const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController, AgentsController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

@@ -5,9 +5,11 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
+import { AgentRegistry } from '@app/agents';
 import { ReadyQueue } from '@app/mission-queue';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
+import { AgentsController } from './agents/agents.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
@@ -38,7 +40,7 @@ export class IntakeModule {
           useFactory: (redis: Redis) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
         }),
       ],
-      controllers: [MissionsController, DeadLettersController, QueueConsumer, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, QueueConsumer, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
@@ -49,6 +51,7 @@ export class IntakeModule {
           inject: [REDIS, KeyLayout],
           useFactory: (redis: Redis, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
         },
+        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         IntakeMetrics,
         MissionIntakeService,
         MissionQueryService,

@@ -1,11 +1,33 @@
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
-import { AgentProfile, AgentSnapshot } from './agent';
+import { LuaScript } from '@app/redis';
+import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
+import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
+
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-event');
+
+/** An agent as the API shows it: the record plus its live figures. */
+export interface AgentView extends AgentRecord {
+  load: number;
+  credits: number;
+  /** Rolling mean of recent verdict scores (0..1); null before the first verdict. */
+  quality: number | null;
+  recentMissions: { missionId: string; attempt: number; score: number; passed: boolean; at: string }[];
+}
+
+export class AgentVersionConflictError extends Error {
+  constructor(readonly agentId: string) {
+    super(`agent ${agentId} was changed concurrently; reload and retry`);
+    this.name = 'AgentVersionConflictError';
+  }
+}
 
 /**
- * Agents and their live figures in Redis: profiles (JSON), capacity, load, credits and last
- * assignment time, each a hash keyed by agent id. Load and capacity sit beside the missions
- * (same hash tag), so an assignment claims a slot in the same atomic step as its event.
+ * Agents as event-sourced records: each agent has its own event stream; the record (profile and
+ * status), capacity, load, credits and quality are hashes keyed by agent id beside the missions
+ * (same hash tag), so an assignment claims a slot and a verdict moves credits in the same atomic
+ * step as the mission's event.
  */
 export class AgentRegistry {
   constructor(
@@ -14,22 +36,62 @@ export class AgentRegistry {
   ) {}
 
   /** Registers the given agents when the registry is empty; returns how many were added. */
-  async seedIfEmpty(profiles: readonly AgentProfile[]): Promise<number> {
+  async seedIfEmpty(profiles: readonly AgentProfile[], actor = 'seed'): Promise<number> {
     if ((await this.redis.hlen(this.keys.agents)) > 0) return 0;
-    const multi = this.redis.multi();
+    let added = 0;
     for (const profile of profiles) {
-      multi.hsetnx(this.keys.agents, profile.id, JSON.stringify({ status: 'online', ...profile }));
-      multi.hsetnx(this.keys.agentCapacity, profile.id, profile.capacity);
-      multi.hsetnx(this.keys.agentCredits, profile.id, profile.credits);
-      multi.hsetnx(this.keys.agentLoad, profile.id, 0);
+      if (await this.register(profile, actor).then(() => true, () => false)) added += 1;
     }
-    await multi.exec();
-    return profiles.length;
+    return added;
   }
 
-  async profile(agentId: string): Promise<AgentProfile | null> {
+  async register(profile: AgentProfile, actor: string): Promise<AgentRecord> {
+    return this.append(null, { type: 'AgentRegistered', agentId: profile.id, at: new Date().toISOString(), actor, data: profile }, String(profile.credits));
+  }
+
+  async update(agentId: string, changes: AgentChanges, actor: string): Promise<AgentRecord> {
+    const record = await this.requireRecord(agentId);
+    return this.append(record, { type: 'AgentUpdated', agentId, at: new Date().toISOString(), actor, data: changes });
+  }
+
+  async setStatus(agentId: string, status: AgentStatus, reason: string, actor: string): Promise<AgentRecord> {
+    const record = await this.requireRecord(agentId);
+    if (record.status === status) return record;
+    return this.append(record, { type: 'AgentStatusChanged', agentId, at: new Date().toISOString(), actor, data: { status, reason } });
+  }
+
+  async record(agentId: string): Promise<AgentRecord | null> {
     const json = await this.redis.hget(this.keys.agents, agentId);
-    return json ? (JSON.parse(json) as AgentProfile) : null;
+    return json ? (JSON.parse(json) as AgentRecord) : null;
+  }
+
+  async view(agentId: string): Promise<AgentView | null> {
+    const record = await this.record(agentId);
+    if (!record) return null;
+    const [[, load], [, credits], [, quality], [, recent]] = (await this.redis
+      .multi()
+      .hget(this.keys.agentLoad, agentId)
+      .hget(this.keys.agentCredits, agentId)
+      .hget(this.keys.agentQuality, agentId)
+      .xrevrange(this.keys.agentLog(agentId), '+', '-', 'COUNT', 50)
+      .exec()) as [Error | null, unknown][];
+    const recentMissions = (recent as [string, string[]][])
+      .map(([, fields]) => JSON.parse(fields[1]) as AgentEvent)
+      .flatMap((event) => (event.type === 'AgentCreditsChanged' ? [{ ...pickVerdict(event.data), at: event.at }] : []))
+      .slice(0, 10);
+    return {
+      ...record,
+      load: Number(load ?? 0),
+      credits: Number(credits ?? record.initialCredits),
+      quality: quality === null ? null : Number(quality),
+      recentMissions,
+    };
+  }
+
+  async list(): Promise<AgentView[]> {
+    const ids = (await this.redis.hkeys(this.keys.agents)).sort();
+    const views = await Promise.all(ids.map((id) => this.view(id)));
+    return views.filter((view): view is AgentView => view !== null);
   }
 
   async snapshot(): Promise<AgentSnapshot[]> {
@@ -40,22 +102,47 @@ export class AgentRegistry {
       .hgetall(this.keys.agentLoad)
       .hgetall(this.keys.agentCredits)
       .hgetall(this.keys.agentLastAssigned)
+      .hgetall(this.keys.agentQuality)
       .exec()) as [Error | null, Record<string, string>][];
-    const [profiles, capacity, load, credits, lastAssigned] = replies.map(([error, value]) => {
+    const [records, capacity, load, credits, lastAssigned, quality] = replies.map(([error, value]) => {
       if (error) throw error;
       return value;
     });
-    return Object.entries(profiles).map(([id, json]) => {
-      const profile = JSON.parse(json) as AgentProfile;
+    return Object.entries(records).map(([id, json]) => {
+      const record = JSON.parse(json) as AgentRecord;
       return {
         id,
-        skills: profile.skills,
-        status: profile.status ?? 'online',
-        capacity: Number(capacity[id] ?? profile.capacity),
+        skills: record.skills,
+        status: record.status,
+        capacity: Number(capacity[id] ?? record.capacity),
         load: Number(load[id] ?? 0),
-        credits: Number(credits[id] ?? profile.credits),
+        credits: Number(credits[id] ?? record.initialCredits),
+        quality: quality[id] === undefined ? null : Number(quality[id]),
         lastAssignedAt: Number(lastAssigned[id] ?? 0),
       };
     });
   }
+
+  private async requireRecord(agentId: string): Promise<AgentRecord> {
+    const record = await this.record(agentId);
+    if (!record) throw new AgentNotFoundError(agentId);
+    return record;
+  }
+
+  private async append(record: AgentRecord | null, event: AgentEvent, startingCredits = ''): Promise<AgentRecord> {
+    const next = evolveAgent(record, event);
+    if (!next) throw new AgentNotFoundError(event.agentId);
+    const keys = [
+      this.keys.agents, this.keys.agentVersions, this.keys.agentLog(event.agentId),
+      this.keys.agentCapacity, this.keys.agentCredits, this.keys.agentLoad,
+    ];
+    const args = [event.agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, JSON.stringify(event)];
+    const [code] = (await appendScript.run(this.redis, keys, args)) as [number, string];
+    if (code !== 0) throw new AgentVersionConflictError(event.agentId);
+    return next;
+  }
+}
+
+function pickVerdict(data: { missionId: string; attempt: number; score: number; passed: boolean }) {
+  return { missionId: data.missionId, attempt: data.attempt, score: data.score, passed: data.passed };
 }

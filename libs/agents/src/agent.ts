@@ -21,6 +21,8 @@ export interface AgentSnapshot {
   capacity: number;
   load: number;
   credits: number;
+  /** Rolling mean of verdict scores (0..1); null before the first verdict. */
+  quality: number | null;
   /** ms since epoch, 0 when never assigned. */
   lastAssignedAt: number;
 }

@@ -1,3 +1,4 @@
 export * from './agent';
 export * from './rank-agents';
 export * from './agent-registry';
+export * from './agent-events';

@@ -8,6 +8,7 @@ const agent = (overrides: Partial<AgentSnapshot> & { id: string }): AgentSnapsho
   capacity: 4,
   load: 0,
   credits: 100,
+  quality: null,
   lastAssignedAt: 0,
   ...overrides,
 });
@@ -34,6 +35,7 @@ describe('rankAgents', () => {
   test.each<[string, AgentSnapshot[], string[]]>([
     ['lower load share first', [agent({ id: 'busy', load: 2 }), agent({ id: 'idle', load: 0 })], ['idle', 'busy']],
     ['share, not absolute load', [agent({ id: 'small', load: 1, capacity: 2 }), agent({ id: 'big', load: 2, capacity: 10 })], ['big', 'small']],
+    ['higher quality first at equal load', [agent({ id: 'sloppy', quality: 0.6 }), agent({ id: 'careful', quality: 0.95 }), agent({ id: 'new' })], ['careful', 'new', 'sloppy']],
     ['more credits first at equal load', [agent({ id: 'poor', credits: 50 }), agent({ id: 'rich', credits: 150 })], ['rich', 'poor']],
     ['least recently assigned at equal credits', [agent({ id: 'recent', lastAssignedAt: 2000 }), agent({ id: 'long-ago', lastAssignedAt: 1000 })], ['long-ago', 'recent']],
     ['id as the last tie breaker', [agent({ id: 'b' }), agent({ id: 'a' })], ['a', 'b']],
@@ -57,6 +59,7 @@ describe('rankAgents', () => {
       capacity: fc.integer({ min: 1, max: 10 }),
       load: fc.integer({ min: 0, max: 10 }),
       credits: fc.integer({ min: 0, max: 500 }),
+      quality: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
       lastAssignedAt: fc.integer({ min: 0, max: 10_000 }),
     });
     fc.assert(

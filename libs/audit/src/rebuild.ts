@@ -126,7 +126,10 @@ export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: 
       else if (code === SwitchCode.Behind) result.skippedBehind++;
     };
     // The first call loads the script; the rest go out a batch at a time without waiting for each other.
-    if (rebuilt.length > 0) await switchOne(rebuilt[0]);
+    if (rebuilt.length > 0) {
+      await switchOne(rebuilt[0]);
+      onProgress({ phase: SWITCH_PHASE, done: 1, total: rebuilt.length });
+    }
     for (let offset = 1; offset < rebuilt.length; offset += writeBatch) {
       await Promise.all(rebuilt.slice(offset, offset + writeBatch).map(switchOne));
       onProgress({ phase: SWITCH_PHASE, done: Math.min(offset + writeBatch, rebuilt.length), total: rebuilt.length });

@@ -9,7 +9,11 @@ export type Effect =
   | { kind: 'claim-agent'; agentId: string }
   | { kind: 'release-agent'; agentId: string }
   | { kind: 'record-assignment'; agentId: string; at: number }
-  | { kind: 'credit-agent'; agentId: string; delta: number }
+  /**
+   * A verdict moves the agent's credits and rolling quality, and records an AgentCreditsChanged
+   * event (`event`, already built) in the agent's stream.
+   */
+  | { kind: 'credit-agent'; agentId: string; delta: number; score: number; event: unknown }
   /** Puts the mission into the ready queue with this score (lower is served first). */
   | { kind: 'enqueue'; score: number }
   | { kind: 'leave-queue' }

@@ -53,6 +53,16 @@ export class KeyLayout {
   get agents(): string {
     return `${this.base}agents`;
   }
+  get agentVersions(): string {
+    return `${this.base}agents:version`;
+  }
+  get agentQuality(): string {
+    return `${this.base}agents:quality`;
+  }
+  /** One agent's events: profile changes and, with each verdict, its credit changes. */
+  agentLog(agentId: string): string {
+    return `${this.base}agent:${agentId}:log`;
+  }
   get agentLoad(): string {
     return `${this.base}agents:load`;
   }

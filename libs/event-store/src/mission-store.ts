@@ -27,6 +27,12 @@ export type TransitionOutcome =
   | { kind: 'lease_lost' }
   | { kind: 'agent_full'; agentId: string };
 
+/**
+ * Rolling quality is an exponential moving average of verdict scores: each new score weighs 0.2,
+ * so roughly the last ten missions count.
+ */
+const QUALITY_WEIGHT = 0.2;
+
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
 
@@ -180,7 +186,11 @@ export class MissionStore {
       case 'record-assignment':
         return ['hset', keyIndex(k.agentLastAssigned), effect.agentId, effect.at];
       case 'credit-agent':
-        return ['hincrbyfloat', keyIndex(k.agentCredits), effect.agentId, effect.delta];
+        return [
+          'hincrbyfloat', keyIndex(k.agentCredits), effect.agentId, effect.delta,
+          'ema', keyIndex(k.agentQuality), effect.agentId, effect.score, QUALITY_WEIGHT,
+          'xadd-event', keyIndex(k.agentLog(effect.agentId)), JSON.stringify(effect.event),
+        ];
       case 'enqueue':
         return ['enqueue', keyIndex(k.ready), effect.score];
       case 'leave-queue':

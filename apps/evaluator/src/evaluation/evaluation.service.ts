@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { AgentEvent } from '@app/agents';
 import { Effect, MissionStore } from '@app/event-store';
 import { RuleBasedJudge } from '@app/evaluation';
 import { Patterns } from '@app/messages';
@@ -26,12 +27,21 @@ export class EvaluationService {
     const verdict = this.judge.judge(completed, completed.result?.output ?? {});
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
+    const delta = verdict.passed ? Math.round(verdict.score * CREDITS_PER_PASS_SCORE * 100) / 100 : CREDITS_PER_FAIL;
     const outcome = await this.store.transition(completed, (m) => decideEvaluate(m, evaluation), { actor: 'evaluator' }, (next): Effect[] => [
       { kind: 'release-agent', agentId },
       {
         kind: 'credit-agent',
         agentId,
-        delta: verdict.passed ? Math.round(verdict.score * CREDITS_PER_PASS_SCORE * 100) / 100 : CREDITS_PER_FAIL,
+        delta,
+        score: verdict.score,
+        event: {
+          type: 'AgentCreditsChanged',
+          agentId,
+          at: new Date().toISOString(),
+          actor: 'evaluator',
+          data: { delta, missionId: next.id, attempt, score: verdict.score, passed: verdict.passed },
+        } satisfies AgentEvent,
       },
       { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: { agentId } },
       ...(verdict.passed

@@ -148,7 +148,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     const agentId = mission.assignedAgentId ?? '';
     let prompt = this.systemPrompts.get(agentId);
     if (prompt === undefined) {
-      prompt = (await this.agents.profile(agentId))?.systemPrompt ?? FALLBACK_SYSTEM_PROMPT;
+      prompt = (await this.agents.record(agentId))?.systemPrompt ?? FALLBACK_SYSTEM_PROMPT;
       this.systemPrompts.set(agentId, prompt);
     }
     return prompt;

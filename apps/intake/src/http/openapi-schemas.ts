@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AGENT_STATUSES, AgentStatus, AgentView } from '@app/agents';
 import {
   CriterionScore,
   Evaluation,
@@ -363,3 +364,32 @@ export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<DeadLetterView, DeadLetterEntry>>,
   Assert<SameKeys<ErrorBodyView, ErrorBody>>,
 ];
+
+export class AgentVerdictView {
+  @ApiProperty() missionId: string;
+  @ApiProperty() attempt: number;
+  @ApiProperty({ minimum: 0, maximum: 1 }) score: number;
+  @ApiProperty() passed: boolean;
+  @ApiProperty({ format: 'date-time' }) at: string;
+}
+
+/** Mirrors AgentView in libs/agents/src/agent-registry.ts. */
+export class AgentViewSchema implements AgentView {
+  @ApiProperty({ example: 'agent-lena' }) id: string;
+  @ApiProperty({ example: 'Lena – Front Office (DE/EN)' }) name: string;
+  @ApiProperty({ type: [String], example: ['guest_communication', 'german'] }) skills: string[];
+  @ApiProperty({ example: 4 }) capacity: number;
+  @ApiProperty({ example: 'mock-hotel-1' }) model: string;
+  @ApiProperty() systemPrompt: string;
+  @ApiProperty({ enum: AGENT_STATUSES }) status: AgentStatus;
+  @ApiProperty({ example: 100 }) initialCredits: number;
+  @ApiProperty({ description: 'Version of the agent record (profile and status events)' }) version: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+  @ApiProperty({ description: 'Missions it holds now' }) load: number;
+  @ApiProperty({ description: 'Moves with every verdict: + score × 10 on a pass, − 5 on a fail' }) credits: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Rolling mean of verdict scores (each new score weighs 0.2); null before the first' })
+  quality: number | null;
+  @ApiProperty({ type: [AgentVerdictView], description: 'The last (up to 10) verdicts on its missions, newest first' })
+  recentMissions: AgentVerdictView[];
+}

@@ -33,7 +33,9 @@
     hincrbyfloat  <hash> <field> <delta>
     hincrby       <hash> <field> <delta>
     hset          <hash> <field> <value>
+    ema           <hash> <field> <value> <w>  field = field × (1 − w) + value × w (value when unset)
     xadd          <stream> <pattern> <data>   a message for another service
+    xadd-event    <stream> <json>             an event in another stream (an agent's)
 
   Result: { code, detail }
     0 OK               detail = new version
@@ -71,6 +73,10 @@ while i <= #ARGV do
     i = i + 2
   elseif name == 'hincrbyfloat' or name == 'hincrby' or name == 'hset' or name == 'xadd' then
     i = i + 4
+  elseif name == 'ema' then
+    i = i + 5
+  elseif name == 'xadd-event' then
+    i = i + 3
   else
     return redis.error_reply('unknown effect ' .. tostring(name))
   end
@@ -135,6 +141,17 @@ while i <= #ARGV do
   elseif name == 'xadd' then
     redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', ARGV[i + 3])
     i = i + 4
+  elseif name == 'ema' then
+    local key = KEYS[tonumber(ARGV[i + 1])]
+    local value = tonumber(ARGV[i + 3])
+    local old = redis.call('HGET', key, ARGV[i + 2])
+    local weight = tonumber(ARGV[i + 4])
+    if old then value = tonumber(old) * (1 - weight) + value * weight end
+    redis.call('HSET', key, ARGV[i + 2], tostring(value))
+    i = i + 5
+  elseif name == 'xadd-event' then
+    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'e', ARGV[i + 2])
+    i = i + 3
   end
 end
 return { 0, tostring(expected + n) }

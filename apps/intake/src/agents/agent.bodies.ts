@@ -1,0 +1,67 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { AGENT_STATUSES, AgentStatus } from '@app/agents';
+import { IsCleanText } from '@app/mission';
+
+const SKILL = /^[a-z][a-z0-9_]{0,63}$/;
+const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
+
+export class RegisterAgentBody {
+  @ApiProperty({ example: 'agent-mila', description: 'Stable id: lowercase letters, digits and dashes' })
+  @IsString() @Matches(/^[a-z0-9][a-z0-9-]{1,63}$/, { message: 'id must be 2 to 64 lowercase letters, digits or dashes' })
+  id: string;
+
+  @ApiProperty({ example: 'Mila – Night Desk' })
+  @IsString() @MinLength(1) @MaxLength(120) @IsCleanText({ requireVisible: true })
+  name: string;
+
+  @ApiProperty({ type: [String], example: ['guest_communication', 'german'] })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @IsString({ each: true }) @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  skills: string[];
+
+  @ApiProperty({ example: 4, description: 'Missions it may hold at once' })
+  @IsInt() @Min(1) @Max(1000)
+  capacity: number;
+
+  @ApiProperty({ example: 100 })
+  @IsNumber() @Min(0) @Max(1_000_000)
+  credits: number;
+
+  @ApiProperty({ example: 'gpt-4o-mini' })
+  @IsString() @MinLength(1) @MaxLength(120)
+  model: string;
+
+  @ApiProperty({ example: 'You are Mila, night desk agent of Hotel Seeblick. Answer only with the JSON object asked for.' })
+  @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText({ requireVisible: true })
+  systemPrompt: string;
+
+  @ApiPropertyOptional({ enum: AGENT_STATUSES, default: 'online' })
+  @IsOptional() @IsIn(AGENT_STATUSES)
+  status?: AgentStatus;
+}
+
+export class UpdateAgentBody {
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText({ requireVisible: true })
+  name?: string;
+
+  @ApiPropertyOptional({ type: [String] })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @IsString({ each: true }) @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  skills?: string[];
+
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1000)
+  capacity?: number;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120)
+  model?: string;
+
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText({ requireVisible: true })
+  systemPrompt?: string;
+
+  @ApiPropertyOptional({ enum: AGENT_STATUSES, description: 'paused/offline agents get no new missions; running ones finish' })
+  @IsOptional() @IsIn(AGENT_STATUSES)
+  status?: AgentStatus;
+
+  @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event)' })
+  @IsOptional() @IsString() @MaxLength(500)
+  reason?: string;
+}

@@ -1,0 +1,89 @@
+import { Body, ConflictException, Controller, Get, NotFoundException, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { AgentNotFoundError, AgentRecord, AgentRegistry, AgentVersionConflictError, AgentView } from '@app/agents';
+import { RequiresRole } from '../auth';
+import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { AgentViewSchema } from '../http/openapi-schemas';
+import { RegisterAgentBody, UpdateAgentBody } from './agent.bodies';
+
+const ACTOR = 'api';
+const ID_PARAM = { name: 'id', description: 'Agent id', example: 'agent-lena' };
+
+@ApiTags('agents')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('api/agents')
+export class AgentsController {
+  constructor(private readonly agents: AgentRegistry) {}
+
+  @Get()
+  @ApiOperation({ summary: 'List agents', description: 'Needs role **reader**. Every agent with load, credits, quality and recent missions.' })
+  @ApiOkResponse({ type: [AgentViewSchema], description: 'The agents, by id.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({ role: 'reader' })
+  list(): Promise<AgentView[]> {
+    return this.agents.list();
+  }
+
+  @Get(':id')
+  @ApiParam(ID_PARAM)
+  @ApiOperation({ summary: 'Get an agent', description: 'Needs role **reader**. The agent with its current load, credits, quality and recent missions.' })
+  @ApiOkResponse({ type: AgentViewSchema, description: 'The agent.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({ role: 'reader', notFound: 'No agent has this id.' })
+  async get(@Param('id') id: string): Promise<AgentView> {
+    const view = await this.agents.view(id);
+    if (!view) throw new NotFoundException(`agent ${id} not found`);
+    return view;
+  }
+
+  @Post()
+  @RequiresRole('operator')
+  @ApiOperation({ summary: 'Register an agent', description: 'Needs role **operator**. Appends an AgentRegistered event; the agent gets missions at once when online.' })
+  @ApiCreatedResponse({ type: AgentViewSchema, description: 'The registered agent.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'operator',
+    jsonBody: true,
+    invalidField: { field: 'capacity', problem: 'capacity must not be less than 1' },
+    conflict: 'An agent with this id exists.',
+    conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
+  })
+  async register(@Body() body: RegisterAgentBody): Promise<AgentView> {
+    await this.guard(() => this.agents.register(body, ACTOR));
+    return this.get(body.id);
+  }
+
+  /** Profile changes become one AgentUpdated event; a status change its own AgentStatusChanged. */
+  @Patch(':id')
+  @RequiresRole('operator')
+  @ApiParam(ID_PARAM)
+  @ApiOperation({
+    summary: 'Change an agent',
+    description: 'Needs role **operator**. Profile fields become an AgentUpdated event, a status an AgentStatusChanged event; paused and offline agents get no new missions.',
+  })
+  @ApiOkResponse({ type: AgentViewSchema, description: 'The agent after the change.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'operator',
+    jsonBody: true,
+    invalidField: { field: 'status', problem: 'status must be one of the following values: online, paused, offline' },
+    notFound: 'No agent has this id.',
+    conflict: 'The agent changed at the same time.',
+    conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
+  })
+  async update(@Param('id') id: string, @Body() body: UpdateAgentBody): Promise<AgentView> {
+    const { status, reason, ...fields } = body;
+    // Validated bodies carry every declared field, absent ones as undefined: only given ones change.
+    const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    if (Object.keys(changes).length > 0) await this.guard(() => this.agents.update(id, changes, ACTOR));
+    if (status) await this.guard(() => this.agents.setStatus(id, status, reason ?? 'changed by operator', ACTOR));
+    return this.get(id);
+  }
+
+  private async guard(change: () => Promise<AgentRecord>): Promise<AgentRecord> {
+    try {
+      return await change();
+    } catch (error) {
+      if (error instanceof AgentNotFoundError) throw new NotFoundException(error.message);
+      if (error instanceof AgentVersionConflictError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+}

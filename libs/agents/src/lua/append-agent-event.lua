@@ -1,0 +1,31 @@
+--[[
+  Appends one profile event of an agent (registered, updated, status changed) at an expected
+  version and updates the agent's read model, all or nothing.
+
+  KEYS[1] agent records hash (agent id -> record JSON)
+  KEYS[2] agent versions hash
+  KEYS[3] the agent's event stream
+  KEYS[4] capacity hash (read by the assignment script)
+  KEYS[5] credits hash
+  KEYS[6] load hash
+
+  ARGV[1] agent id
+  ARGV[2] expected version (0 to register)
+  ARGV[3] record JSON after the event
+  ARGV[4] capacity after the event
+  ARGV[5] credits to start with ('' = leave credits as they are)
+  ARGV[6] event JSON
+
+  Result: { code, detail }
+    0 OK               detail = new version
+    1 VERSION_CONFLICT detail = current version
+]]
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then return { 1, tostring(current) } end
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[6])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], current + 1)
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[5]) end
+redis.call('HSETNX', KEYS[6], ARGV[1], 0)
+return { 0, tostring(current + 1) }

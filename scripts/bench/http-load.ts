@@ -1,0 +1,139 @@
+import { MissionFactory } from './missions';
+import { BenchAborted } from './stats';
+import type { BenchUi } from './ui';
+
+/** The parts of autocannon 8 the bench uses (the package ships no types). */
+interface Histogram {
+  average: number;
+  mean: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p99_9?: number;
+}
+
+interface AutocannonResult {
+  requests: Histogram & { total: number; sent: number };
+  latency: Histogram;
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+  '2xx': number;
+  statusCodeStats: Record<string, { count: number }>;
+}
+
+interface RawRequest {
+  body?: string | Buffer;
+  [key: string]: unknown;
+}
+
+interface AutocannonInstance {
+  stop(): void;
+  on(event: 'tick', listener: (counter: { counter: number }) => void): void;
+}
+
+type Autocannon = (
+  options: {
+    url: string;
+    connections: number;
+    duration: number;
+    method: string;
+    headers: Record<string, string>;
+    requests: { method: string; path: string; setupRequest: (request: RawRequest) => RawRequest }[];
+    timeout?: number;
+  },
+  callback: (error: Error | null, result: AutocannonResult) => void,
+) => AutocannonInstance;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const autocannon = require('autocannon') as Autocannon;
+
+export interface HttpResult {
+  connections: number;
+  seconds: number;
+  /** 2xx responses per second over the run. */
+  createsPerSecond: number;
+  /** autocannon's mean of its per-second request samples (all statuses). */
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  ok2xx: number;
+  created201: number;
+  non2xx: number;
+  /** Counts by status code, e.g. {"201": 30000, "429": 12}. */
+  statusCodes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+}
+
+/**
+ * POST /api/missions under autocannon: `connections` keep-alive connections, each sending the
+ * next request as soon as the last answered, every body a valid mission with an ERP record of its
+ * own (a repeat would be a cheap 200 instead of a create).
+ */
+export async function measureHttp(
+  baseUrl: string,
+  apiKey: string,
+  factory: MissionFactory,
+  options: { seconds: number; connections: number; signal?: AbortSignal },
+  ui: BenchUi,
+): Promise<HttpResult> {
+  if (options.signal?.aborted) throw new BenchAborted();
+  const bar = ui.bar('http', options.seconds, 's');
+  let ticks = 0;
+  try {
+    const result = await new Promise<AutocannonResult>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: baseUrl,
+          connections: options.connections,
+          duration: options.seconds,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/missions',
+              setupRequest: (request) => ({ ...request, body: JSON.stringify(factory.mission()) }),
+            },
+          ],
+        },
+        (error, finished) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          if (options.signal?.aborted) reject(new BenchAborted());
+          else if (error) reject(error);
+          else resolve(finished);
+        },
+      );
+      const onAbort = () => instance.stop();
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      instance.on('tick', ({ counter }) => {
+        ticks += 1;
+        bar.update(Math.min(ticks, options.seconds), `${counter} req/s`);
+      });
+    });
+    const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, { count }]) => [code, Number(count)]));
+    const ok2xx = Number(result['2xx'] ?? 0);
+    return {
+      connections: options.connections,
+      seconds: result.duration,
+      createsPerSecond: ok2xx / result.duration,
+      requestsPerSecond: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      maxMs: result.latency.max,
+      ok2xx,
+      created201: statusCodes['201'] ?? 0,
+      non2xx: Number(result.non2xx ?? 0),
+      statusCodes,
+      errors: Number(result.errors ?? 0),
+      timeouts: Number(result.timeouts ?? 0),
+    };
+  } finally {
+    bar.stop();
+  }
+}

@@ -1,0 +1,68 @@
+import request from 'supertest';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const mila = {
+  id: 'agent-mila',
+  name: 'Mila – Night Desk',
+  skills: ['guest_communication', 'night_audit'],
+  capacity: 2,
+  credits: 50,
+  model: 'mock-hotel-1',
+  systemPrompt: 'You are Mila, night desk agent. Answer only with the JSON object asked for.',
+};
+const nightMission = {
+  type: 'guest_support',
+  title: 'Night audit question',
+  description: 'A guest asks at 2 am whether the bar bill was charged twice.',
+  priority: 'normal',
+  requiredSkills: ['guest_communication', 'night_audit'],
+  payload: { language: 'en', guest: { name: 'Mr. Okafor' } },
+};
+
+describe('agents as event-sourced records (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-agents');
+  });
+  afterAll(async () => system.close());
+
+  it('given the seeded registry, then GET /api/agents lists the fixture agents with their live figures', async () => {
+    const agents = await system.api.get('/api/agents').expect(200);
+    expect(agents.body.length).toBeGreaterThanOrEqual(8);
+    expect(agents.body[0]).toMatchObject({ status: 'online', load: 0, version: 1, quality: null, recentMissions: [] });
+    await system.api.get('/api/agents/nobody').expect(404);
+  });
+
+  it('when an operator registers, pauses and resumes an agent, then each change is an event, and a paused agent gets no missions', async () => {
+    const created = await system.api.post('/api/agents').send(mila).expect(201);
+    expect(created.body).toMatchObject({ id: 'agent-mila', status: 'online', credits: 50, capacity: 2, version: 1 });
+    await system.api.post('/api/agents').send(mila).expect(409);
+    await request(system.intake.getHttpServer()).post('/api/agents').set('Authorization', `Bearer ${TEST_KEYS.submitter}`).send({ ...mila, id: 'agent-x' }).expect(403);
+    await system.api.post('/api/agents').send({ ...mila, id: 'agent-y', capacity: 0 }).expect(400);
+
+    const paused = await system.api.patch('/api/agents/agent-mila').send({ status: 'paused', reason: 'training' }).expect(200);
+    expect(paused.body).toMatchObject({ status: 'paused', version: 2 });
+    const mission = await system.api.post('/api/missions').send(nightMission).expect(201);
+    // Only Mila has night_audit: the mission waits while she is paused, without blocking others.
+    const other = await system.api.post('/api/missions').send({ ...nightMission, requiredSkills: undefined, title: 'Towels' }).expect(201);
+    await system.waitForStatus(other.body.id, ['succeeded']);
+    expect((await system.store.load(mission.body.id))?.status).toBe('queued');
+
+    const resumed = await system.api.patch('/api/agents/agent-mila').send({ status: 'online', capacity: 3, name: 'Mila' }).expect(200);
+    expect(resumed.body).toMatchObject({ status: 'online', capacity: 3, name: 'Mila', version: 4 });
+    const done = await system.waitForStatus(mission.body.id, ['succeeded']);
+    expect(done.assignedAgentId).toBe('agent-mila');
+
+    const view = await system.api.get('/api/agents/agent-mila').expect(200);
+    expect(view.body.credits).toBeGreaterThan(50);
+    expect(view.body.quality).toBeGreaterThan(0);
+    expect(view.body.recentMissions).toEqual([expect.objectContaining({ missionId: done.id, attempt: 1, passed: true })]);
+    expect(view.body.load).toBe(0);
+
+    const events = await system.redis.xrange(system.keys.agentLog('agent-mila'), '-', '+');
+    expect(events.map(([, fields]) => JSON.parse(fields[1]).type)).toEqual([
+      'AgentRegistered', 'AgentStatusChanged', 'AgentUpdated', 'AgentStatusChanged', 'AgentCreditsChanged',
+    ]);
+    await system.api.patch('/api/agents/nobody').send({ status: 'paused' }).expect(404);
+  });
+});

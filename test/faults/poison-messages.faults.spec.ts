@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import {
+  BUILD_TIMEOUT_MS,
+  buildOnce,
+  checkOutcome,
+  missionFor,
+  readStream,
+  Scenario,
+  Service,
+  SERVICES,
+  sleep,
+  waitForFinished,
+  Workload,
+} from './support';
+
+/** Where an injected message must end up. */
+type Destination = 'poison' | 'rejected' | 'poison-or-rejected';
+
+interface Injection {
+  service: Service;
+  kind: string;
+  destination: Destination;
+  fields: string[];
+  id?: string;
+}
+
+const MB = 1024 * 1024;
+
+/** A pattern each service handles with a validated payload, so a wrong body is a validation failure. */
+const VALIDATED_PATTERN: Record<Service, string> = {
+  intake: 'queue.lease',
+  orchestrator: 'missions.leased',
+  executor: 'mission.assigned',
+  evaluator: 'mission.completed',
+};
+
+function injectionsFor(service: Service, round: number): Injection[] {
+  const pattern = VALIDATED_PATTERN[service];
+  const list: Injection[] = [
+    { service, kind: 'garbage fields', destination: 'poison', fields: ['foo', 'bar', 'baz', `qux-${round}`] },
+    { service, kind: 'no data field', destination: 'poison', fields: ['pattern', pattern] },
+    { service, kind: 'invalid JSON', destination: 'poison', fields: ['pattern', pattern, 'data', '{"mission": {"id": "x", '] },
+    { service, kind: 'wrong schema', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ wrong: true, round })] },
+    { service, kind: 'unknown pattern', destination: 'poison', fields: ['pattern', 'no.such.pattern', 'data', '{}'] },
+  ];
+  if (round === 0) list.push({ service, kind: '1 MB data field', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ blob: 'x'.repeat(MB) })] });
+  if (service === 'intake') {
+    const valid = missionFor(round, 'poison').mission;
+    list.push(
+      { service, kind: 'submit: invalid JSON', destination: 'poison-or-rejected', fields: ['pattern', 'mission.submit', 'data', '{"mission": {"type": '] },
+      { service, kind: 'submit: data not an object', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', '"please create a mission"'] },
+      { service, kind: 'submit: wrong schema', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: { type: 'spa_day', title: 7 } })] },
+      { service, kind: 'submit: unknown field', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: valid, sneaky: 1 })] },
+      { service, kind: 'submit: prototype key', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', `{"mission": ${JSON.stringify(valid)}, "__proto__": {"admin": true}}`] },
+    );
+    if (round === 0) {
+      list.push({
+        service,
+        kind: 'submit: 1 MB description',
+        destination: 'rejected',
+        fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...valid, description: 'y'.repeat(MB) }, missionId: randomUUID() })],
+      });
+    }
+  }
+  return list;
+}
+
+/**
+ * Scenario 4: while 2,000 missions run, malformed messages are XADDed straight into every
+ * service's stream: garbage fields, no data, invalid JSON, a wrong schema, an unknown pattern and
+ * a 1 MB data field. Each must land, with a reason and after one delivery, in that service's
+ * poison stream — or, for `mission.submit` on the intake, in the rejected-submissions stream —
+ * and the services must keep working.
+ */
+describe('fault: poison messages in every service stream', () => {
+  const scenario = new Scenario('poison');
+  const injections: Injection[] = [];
+  /** A 1 MB mission that is valid in every other respect; the REST API would refuse it (BODY_LIMIT_BYTES). */
+  const oversized = { id: randomUUID(), streamId: '' };
+
+  beforeAll(async () => {
+    buildOnce();
+    await scenario.processes.start();
+  }, BUILD_TIMEOUT_MS);
+
+  afterAll(() => scenario.close(), 30_000);
+
+  async function inject(round: number): Promise<void> {
+    for (const service of SERVICES) {
+      for (const injection of injectionsFor(service, round)) {
+        injection.id = (await scenario.redis.xadd(scenario.keys.stream(service), '*', ...injection.fields)) as string;
+        injections.push(injection);
+      }
+    }
+  }
+
+  it('given 2,000 missions, when malformed messages arrive on every stream, then each is parked with its reason and every mission finishes', async () => {
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 400, tag: 'poison' }).start();
+    for (let round = 0; round < 3; round++) {
+      await sleep(scenario.between(1_500, 4_000));
+      await inject(round);
+      scenario.note(`round ${round}: injected ${injections.length} malformed messages so far`);
+    }
+    const valid = missionFor(99, 'poison-oversized').mission;
+    oversized.streamId = (await scenario.redis.xadd(
+      scenario.keys.stream('intake'), '*',
+      'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...valid, payload: { ...valid.payload, attachment: 'z'.repeat(MB) } }, missionId: oversized.id }),
+    )) as string;
+    await workload.done;
+
+    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, {
+      timeoutMs: 120_000,
+      expected: workload.expectedOf(),
+      allowPoison: true,
+      allowRejected: true,
+      alsoInLog: [oversized.id],
+    });
+
+    // Where did each injected message go?
+    const poison = new Map<string, { service: Service; reason: string; deliveries: string }>();
+    for (const service of SERVICES) {
+      for (const entry of await readStream(scenario.redis, scenario.keys.poison(service))) {
+        poison.set(entry.fields.messageId, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
+      }
+    }
+    const rejected = new Map<string, string>();
+    for (const entry of await readStream(scenario.redis, scenario.keys.rejectedSubmissions)) rejected.set(entry.fields.messageId, entry.fields.reason ?? '');
+
+    const misplaced: string[] = [];
+    const where: Record<string, number> = {};
+    for (const injection of injections) {
+      const id = injection.id ?? '';
+      const parked = poison.get(id);
+      const refusal = rejected.get(id);
+      const place = parked ? 'poison' : refusal !== undefined ? 'rejected' : 'nowhere';
+      where[`${injection.service}/${injection.kind} → ${place}`] = (where[`${injection.service}/${injection.kind} → ${place}`] ?? 0) + 1;
+      const allowed = injection.destination === 'poison-or-rejected' ? ['poison', 'rejected'] : [injection.destination];
+      if (!allowed.includes(place)) misplaced.push(`${injection.service}/${injection.kind} ${id}: in ${place}, expected ${injection.destination}`);
+      else if (parked && parked.service !== injection.service) misplaced.push(`${injection.service}/${injection.kind} ${id}: in the poison stream of ${parked.service}`);
+      else if (parked && !parked.reason) misplaced.push(`${injection.service}/${injection.kind} ${id}: poisoned without a reason`);
+      else if (parked && parked.deliveries !== '1') misplaced.push(`${injection.service}/${injection.kind} ${id}: poisoned only after ${parked.deliveries} deliveries (a permanent error should go at once)`);
+      else if (refusal !== undefined && !refusal) misplaced.push(`${injection.service}/${injection.kind} ${id}: rejected without a reason`);
+    }
+    const injectedIds = new Set(injections.map((i) => i.id));
+    const legitimatePoisoned = [...poison.keys()].filter((id) => !injectedIds.has(id));
+    const legitimateRejected = [...rejected.keys()].filter((id) => !injectedIds.has(id) && id !== oversized.streamId);
+
+    scenario.summarize(report, { injected: injections.length, poisoned: poison.size, rejected: rejected.size, where });
+    for (const service of SERVICES) {
+      const sample = [...poison.values()].find((p) => p.service === service);
+      scenario.note(`sample poison reason on ${service}: ${sample?.reason}`);
+    }
+    scenario.note(`sample rejection reason: ${[...rejected.values()][0]}`);
+
+    expect(misplaced).toEqual([]);
+    expect(legitimatePoisoned).toEqual([]);
+    expect(legitimateRejected).toEqual([]);
+    expect(workload.ackedCount).toBe(2_000);
+    expect(report.violations).toEqual([]);
+    expect(scenario.processes.crashes).toEqual([]);
+    for (const service of SERVICES) expect(await scenario.processes.isReady(service, 0)).toBe(true);
+  }, 300_000);
+
+  it('given a mission.submit of 1 MB that is otherwise valid, then it is rejected as the REST API would refuse the body (BODY_LIMIT_BYTES), not created', async () => {
+    expect(oversized.streamId).not.toBe('');
+    const rejected = (await readStream(scenario.redis, scenario.keys.rejectedSubmissions)).find((e) => e.fields.messageId === oversized.streamId);
+    const created = await waitForFinished(scenario.redis, scenario.keys, [oversized.id], 100);
+    const status = await scenario.redis.hget(scenario.keys.mission(oversized.id), 'st');
+    scenario.note(`1 MB submission ${oversized.streamId}: rejected=${rejected ? rejected.fields.reason : 'no'}, mission status=${status ?? 'none'} (finished: ${created.finished})`);
+    expect({ rejected: Boolean(rejected), created: status !== null }).toEqual({ rejected: true, created: false });
+  }, 30_000);
+});

@@ -1,0 +1,48 @@
+import { MissionType } from '@app/mission';
+import { LlmMissionContext } from '../../../libs/llm/src/llm-client';
+import { draftGuestSupport } from '../../../libs/llm/src/mock-drafts/guest-support-draft';
+import { draftMaintenance } from '../../../libs/llm/src/mock-drafts/maintenance-draft';
+import { draftPricing } from '../../../libs/llm/src/mock-drafts/pricing-draft';
+import { hashString, mulberry32, Rng } from '../../../libs/llm/src/prng';
+import { ReceivedRequest, ScriptedReply } from '../../../libs/llm/src/testing/fake-chat-completions-server';
+
+const DRAFTS: Record<MissionType, (context: LlmMissionContext, rng: Rng, flawed: boolean) => object> = {
+  guest_support: draftGuestSupport,
+  pricing: draftPricing,
+  maintenance: draftMaintenance,
+};
+
+/**
+ * Reads the mission back out of an OpenAI-style request built by buildLlmRequest: the type from
+ * `response_format.json_schema.name` (`<type>_output`), title, description and payload from the
+ * prompt template (libs/llm/src/prompts/<type>.md).
+ */
+export function missionContextOf(request: ReceivedRequest): LlmMissionContext | null {
+  const format = request.body.response_format as { json_schema?: { name?: string } } | undefined;
+  const type = format?.json_schema?.name?.replace(/_output$/, '') as MissionType | undefined;
+  if (!type || !(type in DRAFTS)) return null;
+  const messages = (request.body.messages ?? []) as { role: string; content: string }[];
+  const prompt = messages.find((m) => m.role === 'user')?.content ?? '';
+  const title = /^Title: (.*)$/m.exec(prompt)?.[1];
+  const description = /\nDescription: ([\s\S]*?)\n\n(?:Data from|```)/.exec(prompt)?.[1] ?? '';
+  const payloadText = /```json\n([\s\S]*?)\n```/.exec(prompt)?.[1];
+  if (title === undefined || payloadText === undefined) return null;
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(payloadText) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  return { missionId: 'from-prompt', attempt: 1, missionType: type, title, description, payload, feedback: null };
+}
+
+/**
+ * A reply that passes the schema and the rubric: the mock LLM's own unflawed draft for the mission
+ * in the prompt. An unreadable prompt gets `{}`, which the client rejects as malformed output.
+ */
+export function validReply(request: ReceivedRequest): ScriptedReply {
+  const context = missionContextOf(request);
+  if (!context) return { status: 200, content: '{}' };
+  const draft = DRAFTS[context.missionType](context, mulberry32(hashString(context.title)), false);
+  return { status: 200, content: JSON.stringify(draft) };
+}

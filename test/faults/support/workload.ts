@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import Redis from 'ioredis';
+import { MissionClient } from '@app/mission-client';
+import { MissionCreateDto } from '@app/mission';
+import { REPO_ROOT } from './build';
+import { sleep } from './ports';
+
+export type ExpectedEnd = 'succeeded' | 'dead_lettered';
+
+export interface SubmittedMission {
+  id: string;
+  index: number;
+  type: MissionCreateDto['type'];
+  /** What the fixture is meant to end as when nothing goes wrong. */
+  expected: ExpectedEnd;
+  /** The XADD of its `mission.submit` returned an id (not an error). */
+  acked: boolean;
+  batch: number;
+}
+
+export interface WorkloadOptions {
+  total: number;
+  /** Missions per createMany call. Default 100. */
+  batchSize?: number;
+  /** Pause between batches, to spread the work over time. Default 0. */
+  intervalMs?: number;
+  /** Distinguishes the source record ids of one workload from another's. */
+  tag?: string;
+}
+
+type Fixture = MissionCreateDto & { payload: Record<string, unknown> };
+
+let fixtureCache: Fixture[] | undefined;
+
+/** The 38 Odoo-like fixtures (two of them are meant to be dead-lettered: conflicting rate floors). */
+export function fixtures(): Fixture[] {
+  fixtureCache ??= JSON.parse(readFileSync(path.join(REPO_ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as Fixture[];
+  return fixtureCache;
+}
+
+/** Fixture `index % 38`, with its own ERP record id so that source deduplication does not merge copies. */
+export function missionFor(index: number, tag: string): { mission: MissionCreateDto; expected: ExpectedEnd } {
+  const all = fixtures();
+  const fixture = all[index % all.length];
+  const mission: MissionCreateDto = JSON.parse(JSON.stringify(fixture)) as MissionCreateDto;
+  mission.source = { system: `faults-${tag}`, model: fixture.source?.model ?? 'helpdesk.ticket', recordId: 1_000_000 + index };
+  const expected: ExpectedEnd = fixture.payload.expectedOutcome === 'dead_lettered' ? 'dead_lettered' : 'succeeded';
+  return { mission, expected };
+}
+
+/**
+ * Submits missions over the intake's command stream with MissionClient.createMany, in batches.
+ * The Redis handed to the client is wrapped so that the reply of every XADD is seen: a mission
+ * counts as acknowledged only when its XADD returned an entry id.
+ */
+export class Workload {
+  readonly submitted: SubmittedMission[] = [];
+  /** createMany calls that threw. */
+  readonly errors: string[] = [];
+  /** Ids that createMany returned although their XADD failed (the client did not say so). */
+  readonly silentlyFailed: string[] = [];
+  startedAt = 0;
+  finishedAt = 0;
+  private readonly client: MissionClient;
+  private lastReplies: [Error | null, unknown][] | null = null;
+  private stopRequested = false;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    redis: Redis,
+    keyPrefix: string,
+    private readonly options: WorkloadOptions,
+  ) {
+    this.client = new MissionClient(this.tracking(redis), keyPrefix);
+  }
+
+  /** Starts submitting in the background; `done` settles when every batch went out. */
+  start(): this {
+    this.running ??= this.submitAll();
+    return this;
+  }
+
+  get done(): Promise<void> {
+    return this.start().running as Promise<void>;
+  }
+
+  /** Ends the submission loop after the current batch. */
+  stop(): Promise<void> {
+    this.stopRequested = true;
+    return this.running ?? Promise.resolve();
+  }
+
+  get ackedIds(): string[] {
+    return this.submitted.filter((m) => m.acked).map((m) => m.id);
+  }
+
+  get ackedCount(): number {
+    return this.submitted.reduce((n, m) => n + (m.acked ? 1 : 0), 0);
+  }
+
+  expectedOf(): Map<string, ExpectedEnd> {
+    return new Map(this.submitted.map((m) => [m.id, m.expected]));
+  }
+
+  private async submitAll(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 100;
+    const tag = this.options.tag ?? 'w';
+    this.startedAt = Date.now();
+    let batch = 0;
+    for (let from = 0; from < this.options.total && !this.stopRequested; from += batchSize, batch++) {
+      const size = Math.min(batchSize, this.options.total - from);
+      const built = Array.from({ length: size }, (_, i) => missionFor(from + i, tag));
+      this.lastReplies = null;
+      try {
+        const ids = await this.client.createMany(built.map((b) => b.mission));
+        const replies = this.lastReplies as [Error | null, unknown][] | null;
+        ids.forEach((id, i) => {
+          const reply = replies?.[i];
+          const acked = reply !== undefined && reply[0] === null && typeof reply[1] === 'string';
+          if (!acked) this.silentlyFailed.push(id);
+          this.submitted.push({ id, index: from + i, type: built[i].mission.type, expected: built[i].expected, acked, batch });
+        });
+      } catch (error) {
+        this.errors.push(`batch ${batch}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (this.options.intervalMs) await sleep(this.options.intervalMs);
+    }
+    this.finishedAt = Date.now();
+  }
+
+  /** A view of `redis` whose pipelines report their replies here. */
+  private tracking(redis: Redis): Redis {
+    return new Proxy(redis, {
+      get: (target, property, receiver) => {
+        if (property !== 'pipeline') return Reflect.get(target, property, receiver) as unknown;
+        return (...args: Parameters<Redis['pipeline']>) => {
+          const pipeline = target.pipeline(...args);
+          const exec = pipeline.exec.bind(pipeline);
+          pipeline.exec = (async () => {
+            const replies = await exec();
+            this.lastReplies = replies as [Error | null, unknown][];
+            return replies;
+          }) as typeof pipeline.exec;
+          return pipeline;
+        };
+      },
+    });
+  }
+}

@@ -1,0 +1,158 @@
+import Redis from 'ioredis';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { CliIo, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
+
+const { ok, retry } = KNOWN_MISSIONS;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+describe('replay CLI (command functions, real Redis)', () => {
+  const redis = new Redis(redisUrl());
+  const prefix = testKeyPrefix('audit-cli');
+  const restorePrefix = testKeyPrefix('audit-cli-restore');
+  const keys = new KeyLayout(prefix);
+  let dir: string;
+
+  /** Runs `replay <args>` in-process against the test Redis and prefix (unless the args override them). */
+  async function replay(...args: string[]): Promise<Run> {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { REDIS_URL: redisUrl(), KEY_PREFIX: prefix },
+    };
+    const code = await runReplay(args, io);
+    return { code, stdout, stderr };
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'replay-cli-'));
+    await buildKnownLog(redis, keys);
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await deleteKeysByPrefix(redis, restorePrefix);
+    await rm(dir, { recursive: true, force: true });
+    await redis.quit();
+  });
+
+  it('history prints an aligned table for people and rows with --json', async () => {
+    const table = await replay('history', ok);
+    expect(table.code).toBe(EXIT_OK);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`Mission ${ok}: 6 events, correlation corr-${ok}`);
+    expect(lines[1]).toMatch(/^VER {2}AT {24}TYPE {14}ACTOR {9}SUMMARY$/);
+    expect(lines[3]).toBe(`  1  ${knownStepTime(1).toISOString()}  MissionCreated    intake        created guest_support "Late check-out request" (normal priority)`);
+    expect(lines[8]).toBe(`  6  ${knownStepTime(10).toISOString()}  MissionEvaluated  evaluator     evaluated 0.92 pass by rules (guest_support@1)`);
+
+    const json = await replay('--json', 'history', ok);
+    const parsed = JSON.parse(json.stdout) as { missionId: string; events: { version: number; type: string; summary: string }[] };
+    expect(parsed.events.map((e) => [e.version, e.type])).toEqual([
+      [1, 'MissionCreated'],
+      [2, 'MissionQueued'],
+      [3, 'MissionAssigned'],
+      [4, 'MissionStarted'],
+      [5, 'MissionCompleted'],
+      [6, 'MissionEvaluated'],
+    ]);
+  });
+
+  it('state --at and --version give the mission as it was', async () => {
+    const at = await replay('--json', 'state', ok, '--at', knownStepTime(5).toISOString());
+    expect(at.code).toBe(EXIT_OK);
+    expect(JSON.parse(at.stdout).state).toMatchObject({ version: 3, status: 'assigned', assignedAgentId: 'agent-lena' });
+    const version = await replay('--json', 'state', retry, '--version', '6');
+    expect(JSON.parse(version.stdout).state).toMatchObject({ version: 6, status: 'queued', attempts: 1, previousAgentIds: ['agent-omar'] });
+    const table = await replay('state', ok, '--version', '3');
+    expect(table.stdout).toContain(`Mission ${ok}: version 3 of 6`);
+    expect(table.stdout).toMatch(/status\s+assigned/);
+  });
+
+  it('fails with exit 2 and a clear message for an unknown mission, bad dates and versions', async () => {
+    expect(await replay('history', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
+    expect(await replay('state', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
+    expect(await replay('state', ok, '--at', 'yesterday')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('"yesterday" is not an ISO date') });
+    expect(await replay('state', ok, '--at', '2025-13-45')).toMatchObject({ code: EXIT_USAGE });
+    expect(await replay('state', ok, '--at', '2020-01-01T00:00:00Z')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('did not exist yet') });
+    expect(await replay('state', ok, '--version', '0')).toMatchObject({ code: EXIT_USAGE });
+    expect(await replay('state', ok, '--version', '7')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no version 7') });
+    expect(await replay('export', '--out', path.join(dir, 'x.jsonl'), '--type', 'MissionExploded')).toMatchObject({ code: EXIT_USAGE });
+    expect(await replay('frobnicate')).toMatchObject({ code: EXIT_USAGE });
+  });
+
+  it('fails fast with exit 2 naming the host when Redis is unreachable', async () => {
+    const started = Date.now();
+    const run = await replay('--redis-url', 'redis://127.0.0.1:1', 'verify');
+    expect(run).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('cannot reach Redis at 127.0.0.1:1') });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await replay('--redis-url', 'not a url', 'verify')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('is not a URL') });
+  });
+
+  it('--help works on the program and on every command', async () => {
+    const help = await replay('--help');
+    expect(help.code).toBe(EXIT_OK);
+    for (const command of ['history', 'state', 'rebuild', 'verify', 'export', 'import']) {
+      expect(help.stdout).toContain(command);
+      const own = await replay(command, '--help');
+      expect(own.code).toBe(EXIT_OK);
+      expect(own.stdout).toContain(`Usage: replay ${command}`);
+    }
+  });
+
+  it('verify exits 0 on the clean log, 1 with a report naming the drifted mission', async () => {
+    const clean = await replay('verify');
+    expect(clean.code).toBe(EXIT_OK);
+    expect(clean.stdout).toContain(`OK: hash chains, versions, heads and read model hold for ${KNOWN_EVENT_COUNT} events of 5 missions`);
+
+    const state = await redis.hget(keys.mission(ok), 's');
+    await redis.hset(keys.mission(ok), 's', (state ?? '').replace('agent-lena', 'agent-mallory'));
+    try {
+      const drifted = await replay('verify');
+      expect(drifted.code).toBe(EXIT_FINDINGS);
+      expect(drifted.stdout).toMatch(new RegExp(`read-model-drift\\s+${ok}\\s+6\\s+\\S+\\s+s differs from the replayed state in assignedAgentId`));
+      expect(drifted.stdout).toContain('FAILED: 1 finding');
+      const json = JSON.parse((await replay('--json', 'verify')).stdout) as { ok: boolean; findings: { missionId: string }[] };
+      expect(json.ok).toBe(false);
+      expect(json.findings.map((f) => f.missionId)).toEqual([ok]);
+      // rebuild repairs it.
+      expect((await replay('rebuild')).code).toBe(EXIT_OK);
+      expect((await replay('verify')).code).toBe(EXIT_OK);
+    } finally {
+      await redis.hset(keys.mission(ok), 's', state ?? '');
+    }
+  });
+
+  it('export then import into an empty prefix reproduces the log; import refuses a prefix with a log', async () => {
+    const file = path.join(dir, 'backup.jsonl');
+    const exported = await replay('export', '--out', file);
+    expect(exported).toMatchObject({ code: EXIT_OK, stdout: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to ${file}.\n` });
+    expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(KNOWN_EVENT_COUNT + 1);
+
+    const imported = await replay('--prefix', restorePrefix, 'import', '--in', file);
+    expect(imported.code).toBe(EXIT_OK);
+    expect(imported.stdout).toContain(`Imported ${KNOWN_EVENT_COUNT} events of 5 missions`);
+    expect((await replay('--prefix', restorePrefix, 'verify')).code).toBe(EXIT_OK);
+    for (const id of Object.values(KNOWN_MISSIONS)) {
+      expect(await redis.hmget(new KeyLayout(restorePrefix).mission(id), 's', 'v', 'st')).toEqual(await redis.hmget(keys.mission(id), 's', 'v', 'st'));
+    }
+
+    const again = await replay('--prefix', restorePrefix, 'import', '--in', file);
+    expect(again).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('refusing to import') });
+    expect(await replay('import', '--in', path.join(dir, 'missing.jsonl'))).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no such file') });
+
+    const filtered = path.join(dir, 'evals.jsonl');
+    const byType = await replay('--json', 'export', '--type', 'MissionEvaluated', '--mission', retry, '--out', filtered);
+    expect(JSON.parse(byType.stdout)).toMatchObject({ exported: 2, scanned: KNOWN_EVENT_COUNT });
+  });
+});

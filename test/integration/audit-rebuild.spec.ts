@@ -1,0 +1,111 @@
+import Redis from 'ioredis';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { decideAssign, fold, Mission } from '@app/mission';
+import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix } from '@app/testing';
+import { Progress } from '../../libs/audit/src/progress';
+import { rebuildReadModels, scratchKey } from '../../libs/audit/src/rebuild';
+import { verifyLog } from '../../libs/audit/src/verify';
+import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
+
+const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
+
+describe('rebuild (real Redis)', () => {
+  const redis = new Redis(redisUrl());
+  const prefixes: string[] = [];
+  async function knownLog(name: string): Promise<{ keys: KeyLayout; store: MissionStore }> {
+    const prefix = testKeyPrefix(`audit-rebuild-${name}`);
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const { store } = await buildKnownLog(redis, keys);
+    return { keys, store };
+  }
+  const scratchKeys = async (keys: KeyLayout): Promise<string[]> => {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${escapeGlob(keys.prefix)}{m}:rebuild:*`, 'COUNT', 1000);
+      cursor = next;
+      found.push(...batch);
+    } while (cursor !== '0');
+    return found;
+  };
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a hand-corrupted read model, then rebuild restores it, and leaves alone a mission that moved on during the rebuild', async () => {
+    const { keys, store } = await knownLog('corrupt');
+    const good = JSON.stringify(fold(await store.history(ok)));
+    await redis.hset(keys.mission(ok), 's', JSON.stringify({ ...JSON.parse(good), title: 'tampered' }), 'st', 'queued');
+    await redis.del(keys.mission(dead));
+    await redis.hset(keys.statusCounts, 'succeeded', 99);
+    expect((await verifyLog(redis, keys)).ok).toBe(false);
+
+    let movedOn: Mission | undefined;
+    let seenDuringRebuild: Mission | null = null;
+    let scratchDuringRebuild: string[] = [];
+    const progress: Progress[] = [];
+    const result = await rebuildReadModels(redis, keys, {
+      batchSize: 7,
+      writeBatchSize: 2,
+      onProgress: (p) => progress.push(p),
+      beforeSwitch: async () => {
+        scratchDuringRebuild = await scratchKeys(keys);
+        // Queries keep working on the live read model while the rebuild runs.
+        seenDuringRebuild = await store.load(ok);
+        const outcome = await store.transition(wait, (m) => decideAssign(m, 'agent-zoe'), { actor: 'orchestrator' });
+        if (outcome.kind !== 'appended') throw new Error(`could not move ${wait} on: ${outcome.kind}`);
+        movedOn = outcome.mission;
+      },
+    });
+
+    expect(scratchDuringRebuild.sort()).toEqual([ok, retry, dead, cancel, wait].map((id) => scratchKey(keys, result.runId, id)).sort());
+    expect(seenDuringRebuild).toMatchObject({ title: 'tampered' });
+    expect(result).toMatchObject({
+      events: KNOWN_EVENT_COUNT,
+      missions: 5,
+      switched: 4,
+      restored: 1,
+      skippedMovedOn: 1,
+      skippedBehind: 0,
+      unreplayable: [],
+      countersRecounted: true,
+    });
+    expect(result.eventsPerSecond).toBeGreaterThan(0);
+    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(['read log', 'write scratch', 'switch']));
+
+    expect(await redis.hget(keys.mission(ok), 's')).toBe(good);
+    expect(await redis.hget(keys.mission(ok), 'st')).toBe('succeeded');
+    expect(await redis.hmget(keys.mission(dead), 'v', 'st')).toEqual(['7', 'dead_lettered']);
+    expect(await store.load(dead)).toEqual(fold(await store.history(dead)));
+    // The mission that moved on keeps its newer state, not the rebuilt version 2.
+    expect(movedOn).toMatchObject({ version: 3, status: 'assigned', assignedAgentId: 'agent-zoe' });
+    expect(await store.load(wait)).toEqual(movedOn);
+    expect(await redis.hgetall(keys.statusCounts)).toEqual({ succeeded: '2', dead_lettered: '1', cancelled: '1', assigned: '1' });
+    expect(await scratchKeys(keys)).toEqual([]);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  it('given a clean log, then rebuild switches every mission and changes nothing', async () => {
+    const { keys } = await knownLog('clean');
+    const ids = Object.values(KNOWN_MISSIONS);
+    const before = await Promise.all(ids.map((id) => redis.hgetall(keys.mission(id))));
+    const counters = await redis.hgetall(keys.statusCounts);
+
+    const result = await rebuildReadModels(redis, keys);
+    expect(result).toMatchObject({ switched: 5, restored: 0, skippedMovedOn: 0, countersRecounted: true });
+    expect(await Promise.all(ids.map((id) => redis.hgetall(keys.mission(id))))).toEqual(before);
+    const nonZero = Object.fromEntries(Object.entries(counters).filter(([, n]) => n !== '0'));
+    expect(await redis.hgetall(keys.statusCounts)).toEqual(nonZero);
+    expect(await scratchKeys(keys)).toEqual([]);
+  });
+
+  it('given an empty prefix, then rebuild has nothing to do', async () => {
+    const prefix = testKeyPrefix('audit-rebuild-empty');
+    prefixes.push(prefix);
+    const result = await rebuildReadModels(redis, new KeyLayout(prefix));
+    expect(result).toMatchObject({ events: 0, missions: 0, switched: 0 });
+  });
+});
