@@ -78,7 +78,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError()
-    .addHelpText('after', '\nExit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.');
+    .addHelpText('after', '\nExit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.\n');
 
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
 
@@ -87,7 +87,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .description("Print a mission's events, one line each: version, time, type, actor and what happened.")
     .argument('<missionId>', 'the mission')
     .option('--wide', 'also show correlation and causation ids', false)
-    .addHelpText('after', '\nExample:\n  replay history 0197a1b2-...  --prefix brain:')
+    .addHelpText('after', '\nExample:\n  replay --prefix brain: history 0197a1b2-7c3e-7d41-9a55-2f1e0c9b8a77\n')
     .action(async (missionId: string, options: { wide: boolean }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
@@ -106,7 +106,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .argument('<missionId>', 'the mission')
     .option('--at <ISO>', 'fold the events that happened at or before this instant, e.g. 2025-06-01T08:30:00Z', parseIsoDate)
     .option('--version <n>', 'fold the events up to this version', parsePositiveInt)
-    .addHelpText('after', '\nExamples:\n  replay state <id> --version 3\n  replay state <id> --at 2025-06-01T08:30:00Z --json')
+    .addHelpText('after', '\nExamples:\n  replay state <id> --version 3\n  replay --json state <id> --at 2025-06-01T08:30:00Z\n')
     .action(async (missionId: string, options: { at?: Date; version?: number }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
@@ -185,7 +185,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
     .option('--mission <id>', 'events of this mission')
-    .addHelpText('after', '\nExample:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl')
+    .addHelpText('after', '\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl\n')
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
@@ -217,7 +217,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
-    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
+    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify\n')
     .action(async (options: { in: string }, command: Command) => {
       const g = globals(command);
       if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
@@ -283,13 +283,15 @@ export async function connect(url: string): Promise<Redis> {
     retryStrategy: () => null,
     connectionName: 'replay-cli',
   });
-  redis.on('error', () => undefined);
+  // The socket's own error (ECONNREFUSED, ETIMEDOUT, ENOTFOUND) says more than "Connection is closed".
+  let socketError: Error | undefined;
+  redis.on('error', (error: Error) => (socketError ??= error));
   try {
     await redis.connect();
     await redis.ping();
   } catch (error) {
     redis.disconnect();
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = socketError?.message ?? (error instanceof Error ? error.message : String(error));
     throw new CliError(`cannot reach Redis at ${where}: ${reason}`);
   }
   return redis;
@@ -419,7 +421,7 @@ class ProgressView {
     }
     const seconds = (Date.now() - this.phaseStarted) / 1000;
     this.bar.setTotal(Math.max(total, progress.done, 1));
-    this.bar.update(progress.done, { rate: seconds > 0 ? String(Math.round(progress.done / seconds)) : '-' });
+    this.bar.update(progress.done, { rate: seconds >= 0.5 ? String(Math.round(progress.done / seconds)) : '-' });
   };
 
   stop(): void {

@@ -105,6 +105,21 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     });
   });
 
+  describe('given JUDGE=llm with the mock provider', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-llm-judge', {}, { evaluator: { JUDGE: 'llm' } });
+    });
+    afterAll(async () => system.close());
+
+    it('then the verdict comes from the LLM judge, scored against the same rubric', async () => {
+      const created = await system.api.post('/api/missions').send(maintenance).expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done.status).toBe('succeeded');
+      expect(done.evaluation).toMatchObject({ judge: 'llm:mock-hotel-1', rubricVersion: 'maintenance@1', passed: true });
+    });
+  });
+
   describe('given two orchestrators and a burst of 500 missions', () => {
     let system: InProcessSystem;
     let sender: Redis;

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { RuleBasedJudge } from '@app/evaluation';
+import { LlmJudge, RuleBasedJudge } from '@app/evaluation';
+import { llmClientFromEnvironment } from '@app/llm';
 import { CoreModule } from '@app/runtime';
 import { EvaluationConsumer } from './evaluation/evaluation.consumer';
 import { EvaluationMetrics } from './evaluation/evaluation-metrics';
@@ -13,7 +14,12 @@ export class EvaluatorModule {
       module: EvaluatorModule,
       imports: [CoreModule.forRoot(env, 'evaluator')],
       controllers: [EvaluationConsumer],
-      providers: [RuleBasedJudge, EvaluationMetrics, EvaluationService],
+      providers: [
+        RuleBasedJudge,
+        ...(env.JUDGE === 'llm' ? [{ provide: LlmJudge, useFactory: () => new LlmJudge(llmClientFromEnvironment(env), env.EXECUTION_TIMEOUT_MS) }] : []),
+        EvaluationMetrics,
+        EvaluationService,
+      ],
     };
   }
 }

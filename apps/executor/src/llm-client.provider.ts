@@ -1,26 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { createLlmClient, LLM_CLIENT, LlmClient, parsePriceTable } from '@app/llm';
+import { LLM_CLIENT, LlmClient, llmClientFromEnvironment } from '@app/llm';
 
 export function llmClientProvider(env: Environment): Provider<LlmClient> {
-  return {
-    provide: LLM_CLIENT,
-    useFactory: () =>
-      createLlmClient({
-        provider: env.LLM_PROVIDER,
-        mock: {
-          latencyMs: env.MOCK_LLM_LATENCY_MS,
-          failureRate: env.MOCK_LLM_FAILURE_RATE,
-          malformedRate: env.MOCK_LLM_MALFORMED_RATE,
-          flawRate: env.MOCK_LLM_FLAW_RATE,
-        },
-        openai: {
-          baseUrl: env.LLM_BASE_URL,
-          apiKey: env.LLM_API_KEY,
-          model: env.LLM_MODEL,
-          maxRetries: env.LLM_MAX_RETRIES,
-          ...(env.LLM_PRICES ? { prices: parsePriceTable(env.LLM_PRICES) } : {}),
-        },
-      }),
-  };
+  return { provide: LLM_CLIENT, useFactory: () => llmClientFromEnvironment(env) };
 }

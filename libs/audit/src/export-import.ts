@@ -120,8 +120,17 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
 
   const fold = new ReplayFold();
   let pipeline = redis.pipeline();
+  /** Each mission's new log entry ids in this batch: one RPUSH per mission instead of one per event. */
+  let listed = new Map<string, string[]>();
   let pending = 0;
   let events = 0;
+  const flush = async () => {
+    for (const [missionId, ids] of listed) pipeline.rpush(keys.missionEvents(missionId), ...ids);
+    await execAll(pipeline);
+    pipeline = redis.pipeline();
+    listed = new Map();
+    pending = 0;
+  };
   let lineNumber = 0;
   let lastHash = '';
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -134,7 +143,9 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
     const missionId = stored.missionId;
     const logId = `${baseMs}-${events}`;
     pipeline.xadd(keys.log, logId, 'm', missionId, 'e', line);
-    pipeline.rpush(keys.missionEvents(missionId), logId);
+    const ids = listed.get(missionId);
+    if (ids) ids.push(logId);
+    else listed.set(missionId, [logId]);
     if (!fold.get(missionId)) {
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       pipeline.zadd(keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
@@ -143,13 +154,11 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
     fold.add({ logId, missionId, json: line }, lastHash, stored);
     events++;
     if (++pending >= IMPORT_BATCH) {
-      await execAll(pipeline);
-      pipeline = redis.pipeline();
-      pending = 0;
+      await flush();
       onProgress({ phase: IMPORT_PHASE, done: events });
     }
   }
-  await execAll(pipeline);
+  await flush();
   onProgress({ phase: IMPORT_PHASE, done: events });
 
   const missions = [...fold.values()];

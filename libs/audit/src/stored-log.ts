@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import Redis from 'ioredis';
 
 /** One log entry exactly as stored: fields `m <missionId> e <event JSON>`. */
@@ -17,7 +17,8 @@ export const DEFAULT_LOG_BATCH = 5_000;
 
 /** SHA-1 hex over the UTF-8 bytes of `text`: what `redis.sha1hex` computes over the stored string. */
 export function sha1Hex(text: string): string {
-  return createHash('sha1').update(text, 'utf8').digest('hex');
+  // One-shot crypto.hash (Node >= 20.12) is about twice as fast as createHash for short inputs.
+  return hash('sha1', text, 'hex');
 }
 
 /** The parsed object, or null when the stored text is not a JSON object. */

@@ -39,6 +39,10 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(10)
   LLM_MAX_RETRIES = 3;
 
+  /** Who judges results: the rubric's rules, or an LLM (through LLM_PROVIDER) scoring the same rubric. */
+  @Expose() @IsIn(['rules', 'llm'])
+  JUDGE: 'rules' | 'llm' = 'rules';
+
   @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
   MOCK_LLM_LATENCY_MS = 0;
 

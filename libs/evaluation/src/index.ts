@@ -4,3 +4,4 @@ export * from './guest-support-checks';
 export * from './pricing-checks';
 export * from './maintenance-checks';
 export * from './rule-based-judge';
+export * from './llm-judge';

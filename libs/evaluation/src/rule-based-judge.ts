@@ -13,7 +13,8 @@ export interface Verdict {
   /** Names every criterion not fully met and how to fix it; becomes the next attempt's feedback. */
   reason: string;
   rubricVersion: string;
-  judge: 'rules';
+  /** 'rules', or 'llm:<model>' for the LLM judge. */
+  judge: string;
 }
 
 type Checks = (mission: Mission, output: Record<string, unknown>) => CriterionChecks;

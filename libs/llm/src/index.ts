@@ -9,3 +9,5 @@ export * from './prompt-builder';
 export * from './price-table';
 export * from './openai-llm-client';
 export * from './create-llm-client';
+export * from './judge-output';
+export * from './llm-client-from-environment';

@@ -21,6 +21,8 @@ export interface LlmRequest {
     description: string;
     payload: Record<string, unknown>;
     feedback?: string | null;
+    /** Present when the request asks for a verdict on a result (LLM as judge), not for the result. */
+    judge?: { criteria: string[] };
   };
 }
 

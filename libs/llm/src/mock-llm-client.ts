@@ -4,7 +4,7 @@ import { LlmError, LlmErrorCode } from './llm-error';
 import { draftGuestSupport } from './mock-drafts/guest-support-draft';
 import { draftMaintenance } from './mock-drafts/maintenance-draft';
 import { draftPricing } from './mock-drafts/pricing-draft';
-import { parseLlmOutput } from './parse-output';
+import { parseReplyFor } from './parse-output';
 import { hashString, mulberry32, Rng } from './prng';
 
 export interface MockLlmOptions {
@@ -55,10 +55,10 @@ export class MockLlmClient implements LlmClient {
       throw new LlmError(LlmErrorCode.ProviderError, 'mock provider failure', true);
     }
     const flawed = !context.feedback && flawDraw < (this.options.flawRate ?? 0);
-    const draft = DRAFTS[context.missionType](context, rng, flawed);
+    const draft = context.judge ? mockVerdict(context.judge.criteria) : DRAFTS[context.missionType](context, rng, flawed);
     const json = JSON.stringify(draft);
     const rawText = malformedDraw < this.options.malformedRate ? `Sure! Here is my answer: ${json.slice(0, json.length >> 1)}` : json;
-    const output = parseLlmOutput(context.missionType, rawText);
+    const output = parseReplyFor(request, rawText);
     return {
       output,
       rawText,
@@ -67,6 +67,11 @@ export class MockLlmClient implements LlmClient {
       latencyMs: Math.round(performance.now() - started),
     };
   }
+}
+
+/** The mock as a judge has no opinion of its own: it finds every criterion met. */
+function mockVerdict(criteria: readonly string[]): Record<string, unknown> {
+  return { criteria: criteria.map((criterion) => ({ criterion, score: 1 })), reason: 'mock judge: every criterion met' };
 }
 
 /** The usual rule of thumb for English-like text: about four characters per token. */

@@ -3,7 +3,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import { MissionType } from '@app/mission';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
-import { parseLlmOutput } from './parse-output';
+import { parseReplyFor } from './parse-output';
 import { costOf, DEFAULT_PRICE_TABLE, PriceTable } from './price-table';
 
 export interface OpenAiLlmClientOptions {
@@ -91,7 +91,7 @@ export class OpenAiLlmClient implements LlmClient {
     for (let attempt = 1; ; attempt++) {
       if (request.signal?.aborted) throw abortedError();
       const outcome = await this.attempt(body, request);
-      if (outcome.ok) return this.toResponse(missionType, outcome.completion, attempt, started);
+      if (outcome.ok) return this.toResponse(request, outcome.completion, attempt, started);
 
       const { failure } = outcome;
       if (!isRetryable(failure) || attempt >= maxAttempts) throw this.finalError(failure, attempt, request.timeoutMs);
@@ -106,7 +106,7 @@ export class OpenAiLlmClient implements LlmClient {
       messages: [{ role: 'system', content: request.systemPrompt }, ...request.messages.map(toChatMessage)],
       response_format: {
         type: 'json_schema',
-        json_schema: { name: `${request.context.missionType}_output`, schema: strictJsonSchema(request.outputSchema), strict: true },
+        json_schema: { name: request.context.judge ? `${request.context.missionType}_verdict` : `${request.context.missionType}_output`, schema: strictJsonSchema(request.outputSchema), strict: true },
       },
     };
   }
@@ -142,7 +142,7 @@ export class OpenAiLlmClient implements LlmClient {
     }
   }
 
-  private toResponse(missionType: MissionType, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
+  private toResponse(request: LlmRequest, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
     const choice = completion.choices[0];
     const content = choice?.message.content;
     if (typeof content !== 'string') {
@@ -152,7 +152,7 @@ export class OpenAiLlmClient implements LlmClient {
     }
     let output: Record<string, unknown>;
     try {
-      output = parseLlmOutput(missionType, content);
+      output = parseReplyFor(request, content);
     } catch (error) {
       // A reply cut off at max tokens looks like broken JSON; saying so saves a confused investigation.
       if (error instanceof LlmError && choice.finish_reason === 'length') {

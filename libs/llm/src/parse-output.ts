@@ -1,6 +1,14 @@
 import { MissionType } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
+import { parseJudgeOutput } from './judge-output';
+import type { LlmRequest } from './llm-client';
 import { isRecord, validateOutput } from './output-schemas';
+
+/** Parses a reply as what the request asked for: a mission result, or a verdict on one. */
+export function parseReplyFor(request: LlmRequest, rawText: string): Record<string, unknown> {
+  const judge = request.context.judge;
+  return judge ? { ...parseJudgeOutput(rawText, judge.criteria) } : parseLlmOutput(request.context.missionType, rawText);
+}
 
 /**
  * Turns a model's text into a schema-valid output or throws LlmError(MalformedOutput). Retryable,

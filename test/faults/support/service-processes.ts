@@ -148,7 +148,7 @@ export class ServiceProcesses {
   }
 
   /** Polls GET /health/ready until 200; fails at once when the process has exited. */
-  async waitReady(service: Service, index: number, timeoutMs = this.options.readyTimeoutMs ?? 30_000): Promise<void> {
+  async waitReady(service: Service, index: number, timeoutMs = this.options.readyTimeoutMs ?? 60_000): Promise<void> {
     const instance = this.instance(service, index);
     const deadline = Date.now() + timeoutMs;
     for (;;) {

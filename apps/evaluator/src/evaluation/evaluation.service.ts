@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AgentEvent } from '@app/agents';
 import { Effect, MissionStore } from '@app/event-store';
-import { RuleBasedJudge } from '@app/evaluation';
+import { LlmJudge, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { Patterns } from '@app/messages';
 import { decideEvaluate, Evaluation, Mission } from '@app/mission';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -17,14 +17,29 @@ export const CREDITS_PER_FAIL = -5;
 export class EvaluationService {
   constructor(
     private readonly store: MissionStore,
-    private readonly judge: RuleBasedJudge,
+    private readonly rules: RuleBasedJudge,
+    @Optional() @Inject(LlmJudge) private readonly llmJudge: LlmJudge | null,
     @InjectPinoLogger(EvaluationService.name) private readonly logger: PinoLogger,
     private readonly metrics: EvaluationMetrics,
   ) {}
 
+  /** The LLM judge when configured; the rules when it is not, or when the LLM cannot answer. */
+  private async judge(mission: Mission): Promise<Verdict> {
+    const output = mission.result?.output ?? {};
+    if (!this.llmJudge) return this.rules.judge(mission, output);
+    try {
+      return await this.llmJudge.judge(mission, output);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, error: why }, 'LLM judge failed; judging by the rules');
+      const verdict = this.rules.judge(mission, output);
+      return { ...verdict, judge: 'rules (LLM judge failed)' };
+    }
+  }
+
   async evaluate(completed: Mission): Promise<void> {
     const attempt = completed.attempts;
-    const verdict = this.judge.judge(completed, completed.result?.output ?? {});
+    const verdict = await this.judge(completed);
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
     const delta = verdict.passed ? Math.round(verdict.score * CREDITS_PER_PASS_SCORE * 100) / 100 : CREDITS_PER_FAIL;

@@ -1,0 +1,60 @@
+import { LlmError, LlmErrorCode } from './llm-error';
+import { isRecord } from './output-schemas';
+
+/** What an LLM judge returns: a score per rubric criterion and a reason. */
+export interface JudgeOutput {
+  criteria: { criterion: string; score: number }[];
+  reason: string;
+}
+
+export function judgeOutputSchema(criteria: readonly string[]): Record<string, unknown> {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['criteria', 'reason'],
+    properties: {
+      criteria: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['criterion', 'score'],
+          properties: { criterion: { type: 'string', enum: [...criteria] }, score: { type: 'number', minimum: 0, maximum: 1 } },
+        },
+      },
+      reason: { type: 'string' },
+    },
+  };
+}
+
+/** Problems with a judge's answer: every criterion scored once, in 0..1, and a reason. */
+export function validateJudgeOutput(output: unknown, criteria: readonly string[]): string[] {
+  if (!isRecord(output)) return ['the verdict must be a JSON object'];
+  const problems: string[] = [];
+  if (typeof output.reason !== 'string') problems.push('reason must be a string');
+  if (!Array.isArray(output.criteria)) return [...problems, 'criteria must be an array'];
+  const seen = new Set<string>();
+  for (const entry of output.criteria as unknown[]) {
+    if (!isRecord(entry) || typeof entry.criterion !== 'string' || typeof entry.score !== 'number') {
+      problems.push('each criteria entry needs criterion (string) and score (number)');
+      continue;
+    }
+    if (!criteria.includes(entry.criterion)) problems.push(`unknown criterion ${entry.criterion}`);
+    if (!(entry.score >= 0 && entry.score <= 1)) problems.push(`score of ${entry.criterion} must be within 0..1`);
+    seen.add(entry.criterion);
+  }
+  for (const name of criteria) if (!seen.has(name)) problems.push(`criterion ${name} is not scored`);
+  return problems;
+}
+
+export function parseJudgeOutput(rawText: string, criteria: readonly string[]): JudgeOutput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawText.trim().replace(/^```(?:json)?\s*\n([\s\S]*?)\n\s*```$/, '$1'));
+  } catch (error) {
+    throw new LlmError(LlmErrorCode.MalformedOutput, `verdict is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, true);
+  }
+  const problems = validateJudgeOutput(parsed, criteria);
+  if (problems.length > 0) throw new LlmError(LlmErrorCode.MalformedOutput, `verdict does not match the judge schema: ${problems.join('; ')}`, true);
+  return parsed as JudgeOutput;
+}

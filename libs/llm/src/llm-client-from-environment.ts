@@ -1,0 +1,24 @@
+import { Environment } from '@app/config';
+import { createLlmClient } from './create-llm-client';
+import { LlmClient } from './llm-client';
+import { parsePriceTable } from './price-table';
+
+/** The LLM client the environment configures (LLM_PROVIDER and its settings). */
+export function llmClientFromEnvironment(env: Environment): LlmClient {
+  return createLlmClient({
+    provider: env.LLM_PROVIDER,
+    mock: {
+      latencyMs: env.MOCK_LLM_LATENCY_MS,
+      failureRate: env.MOCK_LLM_FAILURE_RATE,
+      malformedRate: env.MOCK_LLM_MALFORMED_RATE,
+      flawRate: env.MOCK_LLM_FLAW_RATE,
+    },
+    openai: {
+      baseUrl: env.LLM_BASE_URL,
+      apiKey: env.LLM_API_KEY,
+      model: env.LLM_MODEL,
+      maxRetries: env.LLM_MAX_RETRIES,
+      ...(env.LLM_PRICES ? { prices: parsePriceTable(env.LLM_PRICES) } : {}),
+    },
+  });
+}
