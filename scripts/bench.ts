@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +31,7 @@ interface CliOptions {
   skipReplay: boolean;
   syntheticWriter: BenchOptions['syntheticWriter'];
   footprintSample: number;
+  agentCapacityScale: number;
   smoke: boolean;
   cpuProf?: string;
   keepKeys: boolean;
@@ -74,6 +76,7 @@ function parseOptions(argv: string[]): { bench: BenchOptions; cli: CliOptions } 
       },
       DEFAULT_OPTIONS.syntheticWriter,
     )
+    .option('--agent-capacity-scale <k>', "multiply every agent's capacity first (1 = the 43 seeded slots)", positive, DEFAULT_OPTIONS.agentCapacityScale)
     .option('--footprint-sample <n>', 'finished missions sampled for the Redis footprint', integer(1), DEFAULT_OPTIONS.footprintSample)
     .option('--smoke', 'a few hundred missions and short phases, for CI (explicit options still win)', false)
     .option('--cpu-prof <dir>', 'write a .cpuprofile per service into <dir> (inspector preload; summarise with dist/scripts/bench/profile-summary.js)')
@@ -85,7 +88,7 @@ function parseOptions(argv: string[]): { bench: BenchOptions; cli: CliOptions } 
   const bench: BenchOptions = { ...DEFAULT_OPTIONS, ...(cli.smoke ? SMOKE_OPTIONS : {}) };
   const fields: (keyof CliOptions & keyof BenchOptions)[] = [
     'missions', 'rate', 'duration', 'llmLatencyMs', 'httpSeconds', 'httpConnections', 'skipHttp', 'replayEvents', 'skipReplay', 'syntheticWriter',
-    'footprintSample',
+    'footprintSample', 'agentCapacityScale',
   ];
   for (const field of fields) {
     if (explicit(field) || !cli.smoke) (bench as unknown as Record<string, unknown>)[field] = cli[field];
@@ -127,6 +130,7 @@ async function main(argv: string[]): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const launcherLog = (line: string) => ui.log(`${linePrefix('launcher', false)}${line}`);
+  const codeRevision = revision();
   const keyPrefix = `bench:${Date.now().toString(36)}:${randomBytes(3).toString('hex')}:`;
   const redisServer: ResolvedRedis = await resolveRedis({ dataDir: path.join(rootDir, '.data'), log: launcherLog, env: process.env });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 20 });
@@ -138,6 +142,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const ports = await freePorts();
     const apiKey = randomBytes(24).toString('base64url');
+    const operatorKey = randomBytes(24).toString('base64url');
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       REDIS_URL: redisServer.url,
@@ -158,7 +163,10 @@ async function main(argv: string[]): Promise<number> {
     }
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
     for (const name of SERVICE_NAMES) serviceEnv[name] = { PORT: String(ports[name]) };
-    serviceEnv.intake = { ...serviceEnv.intake, API_KEYS: `bench-${Date.now()}:${apiKey}:submitter` };
+    serviceEnv.intake = {
+      ...serviceEnv.intake,
+      API_KEYS: `bench-submit-${Date.now()}:${apiKey}:submitter,bench-operator-${Date.now()}:${operatorKey}:operator`,
+    };
 
     ui.log(
       `bench: KEY_PREFIX=${keyPrefix}; Redis ${redisServer.url}; ports ${SERVICE_NAMES.map((n) => `${n} ${ports[n]}`).join(', ')}; ` +
@@ -192,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
         redis,
         keyPrefix,
         redisUrl: redisServer.url,
-        http: { baseUrl: `http://127.0.0.1:${ports.intake}`, apiKey },
+        http: { baseUrl: `http://127.0.0.1:${ports.intake}`, apiKey, operatorKey },
         pids: () => (Object.keys(pids).length === SERVICE_NAMES.length ? pids : { ...findServicePids(), ...pids }),
         mode: 'processes',
         signal: abort.signal,
@@ -229,9 +237,23 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (!report) return 1;
+  report.revision = codeRevision;
   process.stdout.write(`${formatReport(report)}\n\n`);
   process.stdout.write(`${JSON.stringify(report.summary)}\n`);
   return 0;
+}
+
+/** HEAD and how many files differ from it (read-only git), since the services change while the bench runs. */
+function revision(): string | undefined {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+      .split('\n')
+      .filter(Boolean).length;
+    return `git ${head}${dirty > 0 ? ` + ${dirty} uncommitted file(s)` : ''}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Lets stdout drain; the unref'd timer only matters if a handle lingers. */

@@ -78,7 +78,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError()
-    .addHelpText('after', '\nExit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.\n');
+    .addHelpText('after', '\nExit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.');
 
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
 
@@ -87,7 +87,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .description("Print a mission's events, one line each: version, time, type, actor and what happened.")
     .argument('<missionId>', 'the mission')
     .option('--wide', 'also show correlation and causation ids', false)
-    .addHelpText('after', '\nExample:\n  replay --prefix brain: history 0197a1b2-7c3e-7d41-9a55-2f1e0c9b8a77\n')
+    .addHelpText('after', '\nExample:\n  replay --prefix brain: history 0197a1b2-7c3e-7d41-9a55-2f1e0c9b8a77')
     .action(async (missionId: string, options: { wide: boolean }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
@@ -106,7 +106,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .argument('<missionId>', 'the mission')
     .option('--at <ISO>', 'fold the events that happened at or before this instant, e.g. 2025-06-01T08:30:00Z', parseIsoDate)
     .option('--version <n>', 'fold the events up to this version', parsePositiveInt)
-    .addHelpText('after', '\nExamples:\n  replay state <id> --version 3\n  replay --json state <id> --at 2025-06-01T08:30:00Z\n')
+    .addHelpText('after', '\nExamples:\n  replay state <id> --version 3\n  replay --json state <id> --at 2025-06-01T08:30:00Z')
     .action(async (missionId: string, options: { at?: Date; version?: number }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
@@ -185,7 +185,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
     .option('--mission <id>', 'events of this mission')
-    .addHelpText('after', '\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl\n')
+    .addHelpText('after', '\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl')
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
@@ -217,7 +217,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
-    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify\n')
+    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
     .action(async (options: { in: string }, command: Command) => {
       const g = globals(command);
       if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);

@@ -23,6 +23,11 @@ export interface BenchOptions {
   syntheticWriter: 'auto' | 'make-audit-log' | 'append';
   /** Skips rebuild/verify altogether (the run's log and the synthetic one). */
   skipReplay: boolean;
+  /**
+   * Multiplies every agent's capacity (agents API) before the phases; 1 = the registry as seeded
+   * from fixtures/agents.json (43 slots), which bounds throughput by itself.
+   */
+  agentCapacityScale: number;
   /** Finished missions sampled for the footprint. */
   footprintSample: number;
   /** A phase that makes no progress for this long fails the run. */
@@ -44,6 +49,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   replayEvents: 500_000,
   syntheticWriter: 'auto',
   skipReplay: false,
+  agentCapacityScale: 1,
   footprintSample: 500,
   stallTimeoutS: 60,
   phaseTimeoutS: 900,

@@ -78,7 +78,10 @@ export function summarise(file: string, top = 25): ProfileSummary {
     const frame = byId.get(id)?.callFrame;
     if (!frame) continue;
     totalUs += us;
-    if (frame.functionName === '(idle)') idleUs += us;
+    if (frame.functionName === '(idle)') {
+      idleUs += us;
+      continue;
+    }
     add(selfByFunction, functionKey(frame), us);
     add(selfByGroup, groupOf(frame), us);
   }
@@ -88,6 +91,7 @@ export function summarise(file: string, top = 25): ProfileSummary {
   const parents = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
   for (const [id, us] of selfUs) {
+    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
       const frame = byId.get(at)?.callFrame;

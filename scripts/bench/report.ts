@@ -61,6 +61,14 @@ export function formatReport(report: BenchReport): string {
     `BRAIN Mission System bench — ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redis}; ` +
       `mock LLM latency ${options.llmLatencyMs} ms; KEY_PREFIX ${report.keyPrefix}; ${(report.totalMs / 1000).toFixed(0)} s in all`,
   );
+  if (report.revision) out.push(`Code: ${report.revision}`);
+  if (report.agents) {
+    const a = report.agents;
+    out.push(
+      `Agents: ${a.agents} with ${a.slots} slots in all` +
+        (a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom} slots, --agent-capacity-scale)` : ' (as seeded from fixtures/agents.json)'),
+    );
+  }
   out.push('');
   out.push(formatTable(['figure', 'value', 'target', '', 'how'], headlineRows(summary, report)));
 
@@ -166,7 +174,7 @@ export function formatReport(report: BenchReport): string {
     out.push(
       formatTable(
         ['CPU (cores busy)', 's', 'machine', ...names, 'others'],
-        phases.map(([phase, use]) => [
+        phases.filter(([, use]) => use.seconds >= 0.5).map(([phase, use]) => [
           phase,
           dec(use.seconds),
           use.machineBusy === null ? '-' : `${use.machineBusy.toFixed(2)}/${use.cpus}`,

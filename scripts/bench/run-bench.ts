@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import { KeyLayout } from '../../libs/event-store/src/key-layout';
 import { finishedCounts, finishedTotal, waitForFinished } from './completion';
 import { CpuMeter, CpuUse } from './cpu';
+import { agentCapacity, scaleAgentCapacity } from './agents';
 import { Footprint, measureFootprint } from './footprint';
 import { HttpResult, measureHttp } from './http-load';
 import { LatencyResult, measureLatency } from './latency';
@@ -25,7 +26,7 @@ export interface BenchTarget {
   /** For helpers in other processes (make-audit-log); absent → the synthetic log is written from here. */
   redisUrl?: string;
   /** The intake's HTTP API; absent → the HTTP phase is skipped. */
-  http?: { baseUrl: string; apiKey: string };
+  http?: { baseUrl: string; apiKey: string; operatorKey?: string };
   /** Process id of each service, for its peak RSS. */
   pids(): Partial<Record<Service, number>>;
   /** "4 processes" or "in-process": the RSS figures mean different things. */
@@ -72,6 +73,10 @@ export interface BenchReport {
   options: BenchOptions;
   machine: MachineInfo;
   keyPrefix: string;
+  /** The agent registry the phases ran against. */
+  agents?: { agents: number; slots: number; scaledFrom?: number; scale: number };
+  /** Where the code stood (set by the CLI): the services change while this is written. */
+  revision?: string;
   throughput?: ThroughputResult;
   latency?: LatencyResult;
   http?: HttpResult;
@@ -138,6 +143,19 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
   };
 
   try {
+    if (target.http) {
+      const http = target.http;
+      report.agents = await phase('agents', async () => {
+        if (options.agentCapacityScale !== 1) {
+          if (!http.operatorKey) throw new Error('scaling agent capacity needs an operator key');
+          const scaled = await scaleAgentCapacity(http.baseUrl, http.operatorKey, options.agentCapacityScale);
+          return { agents: scaled.agents, slots: scaled.slotsAfter, scaledFrom: scaled.slotsBefore, scale: scaled.scale };
+        }
+        const { agents, slots } = await agentCapacity(http.baseUrl, http.operatorKey ?? http.apiKey);
+        return { agents, slots, scale: 1 };
+      });
+    }
+
     if (options.missions > 0) {
       report.throughput = await phase('throughput', async () => {
         const result = await measureThroughput(

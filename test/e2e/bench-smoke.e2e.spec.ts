@@ -50,7 +50,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
       {
         redis: system.redis,
         keyPrefix: system.prefix,
-        http: { baseUrl: `http://127.0.0.1:${port}`, apiKey: TEST_KEYS.submitter },
+        http: { baseUrl: `http://127.0.0.1:${port}`, apiKey: TEST_KEYS.submitter, operatorKey: TEST_KEYS.operator },
         pids: () => Object.fromEntries(SERVICES.map((service) => [service, process.pid])),
         mode: 'in-process',
       },

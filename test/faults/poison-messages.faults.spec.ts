@@ -117,10 +117,13 @@ describe('fault: poison messages in every service stream', () => {
     });
 
     // Where did each injected message go?
+    // Entry ids are unique per stream only: key the parked messages by their source stream too.
     const poison = new Map<string, { service: Service; reason: string; deliveries: string }>();
+    const misrouted: string[] = [];
     for (const service of SERVICES) {
       for (const entry of await readStream(scenario.redis, scenario.keys.poison(service))) {
-        poison.set(entry.fields.messageId, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
+        if (entry.fields.source !== scenario.keys.stream(service)) misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
+        poison.set(`${service}:${entry.fields.messageId}`, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
       }
     }
     const rejected = new Map<string, string>();
@@ -130,28 +133,34 @@ describe('fault: poison messages in every service stream', () => {
     const where: Record<string, number> = {};
     for (const injection of injections) {
       const id = injection.id ?? '';
-      const parked = poison.get(id);
-      const refusal = rejected.get(id);
+      const parked = poison.get(`${injection.service}:${id}`);
+      const refusal = injection.service === 'intake' ? rejected.get(id) : undefined;
       const place = parked ? 'poison' : refusal !== undefined ? 'rejected' : 'nowhere';
       where[`${injection.service}/${injection.kind} → ${place}`] = (where[`${injection.service}/${injection.kind} → ${place}`] ?? 0) + 1;
       const allowed = injection.destination === 'poison-or-rejected' ? ['poison', 'rejected'] : [injection.destination];
       if (!allowed.includes(place)) misplaced.push(`${injection.service}/${injection.kind} ${id}: in ${place}, expected ${injection.destination}`);
-      else if (parked && parked.service !== injection.service) misplaced.push(`${injection.service}/${injection.kind} ${id}: in the poison stream of ${parked.service}`);
       else if (parked && !parked.reason) misplaced.push(`${injection.service}/${injection.kind} ${id}: poisoned without a reason`);
       else if (parked && parked.deliveries !== '1') misplaced.push(`${injection.service}/${injection.kind} ${id}: poisoned only after ${parked.deliveries} deliveries (a permanent error should go at once)`);
       else if (refusal !== undefined && !refusal) misplaced.push(`${injection.service}/${injection.kind} ${id}: rejected without a reason`);
     }
-    const injectedIds = new Set(injections.map((i) => i.id));
-    const legitimatePoisoned = [...poison.keys()].filter((id) => !injectedIds.has(id));
-    const legitimateRejected = [...rejected.keys()].filter((id) => !injectedIds.has(id) && id !== oversized.streamId);
+    const injectedIds = new Set(injections.map((i) => `${i.service}:${i.id}`));
+    const legitimatePoisoned = [...poison.keys()].filter((key) => !injectedIds.has(key));
+    const legitimateRejected = [...rejected.keys()].filter((id) => !injectedIds.has(`intake:${id}`) && id !== oversized.streamId);
 
     scenario.summarize(report, { injected: injections.length, poisoned: poison.size, rejected: rejected.size, where });
-    for (const service of SERVICES) {
-      const sample = [...poison.values()].find((p) => p.service === service);
-      scenario.note(`sample poison reason on ${service}: ${sample?.reason}`);
+    const described = new Set<string>();
+    for (const injection of injections) {
+      if (described.has(`${injection.service}/${injection.kind}`)) continue;
+      described.add(`${injection.service}/${injection.kind}`);
+      if (injection.kind.includes('1 MB') || injection.kind === 'wrong schema' || injection.kind.startsWith('submit')) {
+        const parked = poison.get(`${injection.service}:${injection.id}`);
+        const why = parked ? `poison after ${parked.deliveries} deliveries: ${parked.reason}` : `rejected: ${rejected.get(injection.id ?? '')}`;
+        scenario.note(`${injection.service}/${injection.kind} → ${why.slice(0, 300)}`);
+      }
     }
     scenario.note(`sample rejection reason: ${[...rejected.values()][0]}`);
 
+    expect(misrouted).toEqual([]);
     expect(misplaced).toEqual([]);
     expect(legitimatePoisoned).toEqual([]);
     expect(legitimateRejected).toEqual([]);

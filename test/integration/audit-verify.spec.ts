@@ -7,7 +7,8 @@ import { Finding } from '../../libs/audit/src/finding';
 import { verifyChains } from '../../libs/audit/src/hash-chain';
 import { Progress } from '../../libs/audit/src/progress';
 import { verifyLog } from '../../libs/audit/src/verify';
-import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
+import { decideCreate } from '@app/mission';
+import { aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
@@ -75,6 +76,37 @@ describe('verify (real Redis)', () => {
     expect(await verifyChains(redis, source)).toEqual([]);
   });
 
+  it('given missions appended while verify runs, then it catches up and reports nothing', async () => {
+    const keys = freshKeys('live');
+    const { store } = await buildKnownLog(redis, keys);
+    const appends: Promise<unknown>[] = [];
+    let n = 0;
+    const appendOne = () => {
+      const id = `m-live-${++n}`;
+      appends.push(store.append(id, null, decideCreate(aCreate({ title: `Live ${n}` }), new Date()), { actor: 'intake' }));
+    };
+    // Fire appends (not awaited) in every phase, so some land between the walk and its reads of the read model.
+    const perPhase = new Map<string, number>();
+    const result = await verifyLog(
+      redis,
+      keys,
+      (p) => {
+        const fired = perPhase.get(p.phase) ?? 0;
+        if (fired < 3) {
+          perPhase.set(p.phase, fired + 1);
+          appendOne();
+        }
+      },
+      { batchSize: 4 },
+    );
+    await Promise.all(appends);
+    expect(result.findings).toEqual([]);
+    expect([...perPhase.keys()]).toEqual(['read log', 'check heads', 'compare read model']);
+    // The appends made after the walk were caught up with, not reported.
+    expect(result.events).toBe(KNOWN_EVENT_COUNT + 2 * n);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, events: KNOWN_EVENT_COUNT + 2 * n, missions: 5 + n });
+  });
+
   it('given one event removed with XDEL, then verify fails and names it by log id, mission and version', async () => {
     const keys = freshKeys('xdel');
     await buildKnownLog(redis, keys);
@@ -86,6 +118,20 @@ describe('verify (real Redis)', () => {
     expect(result.findings).toContainEqual(expect.objectContaining({ kind: 'deleted', missionId: retry, version: 6, logId: victim }));
     // Nothing else in the log is blamed; the mission's fold breaks without its v6.
     expect(culprits(result.findings)).toEqual([`deleted ${retry} v6`, `unreplayable ${retry} v7`]);
+  });
+
+  it('given two events of one mission removed, apart in the log, then both are named and nothing else is blamed', async () => {
+    const keys = freshKeys('xdel-two');
+    await buildKnownLog(redis, keys);
+    const v5 = await logIdOf(keys, retry, 5);
+    const v6 = await logIdOf(keys, retry, 6);
+    await redis.xdel(keys.log, v5 ?? '', v6 ?? '');
+
+    const chain = await verifyChains(redis, keys);
+    expect(chain).toEqual([
+      expect.objectContaining({ kind: 'deleted', missionId: retry, version: 5, logId: v5 }),
+      expect.objectContaining({ kind: 'deleted', missionId: retry, version: 6, logId: v6 }),
+    ]);
   });
 
   it('given the last event of the log removed, then the heads name it as deleted', async () => {

@@ -53,7 +53,7 @@ interface VersionJump {
 interface Located {
   /** Where each hash some link points to is in the log. */
   located: Map<string, EventRef>;
-  /** Hashes (of events next to a break) that some event's link, the log head or a mission's `h` points to. */
+  /** Hashes (of events next to a break) that the prevHash or logPrevHash of some stored event points to. */
   referenced: Set<string>;
 }
 
@@ -94,7 +94,6 @@ export class ChainChecker {
   private readonly versionJumps: VersionJump[] = [];
   private readonly direct: { order: number; finding: Finding }[] = [];
   private readonly absentMissions: { missionId: string; liveVersion: number }[] = [];
-  private readonly tailBreakMissions = new Set<string>();
   private headBreak: LogBreak | null = null;
   private anomalies = 0;
   private truncated = false;
@@ -142,14 +141,20 @@ export class ChainChecker {
    * are made at the walk's head (catching up with appends), so a live log gives no false alarms.
    */
   async checkHeads(redis: Redis, keys: KeyLayout, follower: LogFollower, onProgress: ProgressListener = noProgress): Promise<void> {
-    for (let offset = 0; offset < this.missionOrder.length; offset += MISSION_BATCH) {
-      const ids = this.missionOrder.slice(offset, offset + MISSION_BATCH);
-      const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-        for (const id of ids) multi.hmget(keys.mission(id), 'v', 'h');
-      });
-      ids.forEach((id, i) => this.checkMissionTail(id, replies[i] as [string | null, string | null]));
-      onProgress({ phase: CHECK_HEADS_PHASE, done: Math.min(offset + MISSION_BATCH, this.missionOrder.length), total: this.missionOrder.length });
-    }
+    // Missions the walk meets while catching up are checked too: loop until none is left.
+    let checked = 0;
+    const checkMissions = async (): Promise<void> => {
+      while (checked < this.missionOrder.length) {
+        const ids = this.missionOrder.slice(checked, checked + MISSION_BATCH);
+        const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+          for (const id of ids) multi.hmget(keys.mission(id), 'v', 'h');
+        });
+        ids.forEach((id, i) => this.checkMissionTail(id, replies[i] as [string | null, string | null]));
+        checked += ids.length;
+        onProgress({ phase: CHECK_HEADS_PHASE, done: checked, total: this.missionOrder.length });
+      }
+    };
+    await checkMissions();
 
     const absent: string[] = [];
     for (let start = 0; ; start += MISSION_BATCH) {
@@ -167,7 +172,12 @@ export class ChainChecker {
       absent.forEach((missionId, i) => this.absentMissions.push({ missionId, liveVersion: Number(versions[i] ?? 0) }));
     }
 
-    const { head } = await readAtHead(redis, keys.logHead, follower, () => undefined);
+    let head = '';
+    for (let round = 0; round < 5; round++) {
+      await checkMissions();
+      ({ head } = await readAtHead(redis, keys.logHead, follower, () => undefined));
+      if (checked === this.missionOrder.length) break;
+    }
     this.headBreak = head === this.headHash ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
   }
 
@@ -176,7 +186,6 @@ export class ChainChecker {
     if (!last) return;
     const liveVersion = v === null ? 0 : Number(v);
     if ((h ?? '') !== last.hash) {
-      this.tailBreakMissions.add(missionId);
       this.note(() => this.missionBreaks.push({ missionId, at: null, prev: last, link: h ?? '', liveVersion }));
     } else if (liveVersion !== last.version) {
       this.direct.push({
@@ -200,6 +209,8 @@ export class ChainChecker {
     const named = new Set<number>(this.direct.filter((d) => d.finding.kind === 'edited').map((d) => d.order));
     const accounted = new Set<string>();
     const pending: PendingDeletion[] = [];
+    /** Log links to an unknown hash with no mission link to explain them: `after` was edited, unless a deleted event sat between. */
+    const suspects: { after: EventRef; before: EventRef; link: string }[] = [];
     const name = (ref: EventRef, kind: FindingKind, detail: string): void => {
       if (named.has(ref.index)) return;
       named.add(ref.index);
@@ -245,14 +256,15 @@ export class ChainChecker {
       }
       const target = located.get(br.link);
       if (br.link === '' && br.prev) {
-        if (br.at) name(br.at, offChain(br.at), `names no predecessor, as if it were the first event of the log, but follows ${describe(br.prev)}`);
-        else name(br.prev, 'head-mismatch', 'the log head is missing');
+        if (!br.at) name(br.prev, 'head-mismatch', 'the log head is missing');
+        else if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: it sits before ${describe(br.at)}, the first event of the chain`);
+        else name(br.at, offChain(br.at), `names no predecessor, as if it were the first event of the log, but follows ${describe(br.prev)}`);
       } else if (target && br.prev && target.index < br.index - 1) {
         if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: the event after it names ${describe(target)} as its predecessor`);
         else if (br.at) name(br.at, 'reordered', `names ${describe(target)} as the event before it, but follows ${describe(br.prev)}`);
         else name(br.prev, 'head-mismatch', `the log head names ${describe(target)}, not the last event`);
       } else if (target && br.at) {
-        name(br.at, 'reordered', `comes before ${describe(target)}, which it names as the event before it`);
+        name(br.at, offChain(br.at), `comes before ${describe(target)}, which it names as the event before it`);
       } else if (!target) {
         group(br.link).logBreaks.push(br);
       }
@@ -271,7 +283,7 @@ export class ChainChecker {
       } else if (target && mb.prev && !referenced.has(mb.prev.hash)) {
         name(mb.prev, 'inserted', `nothing links to it: the mission's next link skips it to ${describe(target)}`);
       } else if (target && mb.at) {
-        name(mb.at, 'reordered', `names ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`);
+        name(mb.at, offChain(mb.at), `names ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`);
       } else if (target && mb.prev) {
         name(mb.prev, 'head-mismatch', `mission h names ${describe(target)}, not its last event`);
       } else if (!target) {
@@ -311,7 +323,8 @@ export class ChainChecker {
       } else if (firstOwn?.at) {
         name(firstOwn.at, 'edited', `first event of its mission, but its prevHash is ${short(link)} instead of ''`);
       } else if (logBreak?.at && logBreak.prev) {
-        name(logBreak.prev, 'edited', `its stored JSON changed (or an event after it was removed): the next event ${describe(logBreak.at)} links to ${short(link)}, which no stored event has`);
+        // Decided once the deletions' log ids are known: one of them may sit right here.
+        suspects.push({ after: logBreak.prev, before: logBreak.at, link });
       } else if (logBreak?.at) {
         out.push({
           order: logBreak.index - 0.5,
@@ -339,7 +352,14 @@ export class ChainChecker {
       }
     }
 
-    for (const deletion of await resolveDeletedIds(redis, keys, pending)) out.push(deletion);
+    const deletions = await resolveDeletedIds(redis, keys, pending);
+    for (const deletion of deletions) out.push(deletion);
+    for (const { after, before, link } of suspects) {
+      const between = deletions.some(({ finding }) => finding.logId && compareLogIds(after.logId, finding.logId) < 0 && compareLogIds(finding.logId, before.logId) < 0);
+      if (!between) {
+        name(after, 'edited', `its stored JSON changed (or an event after it was removed): the next event ${describe(before)} links to ${short(link)}, which no stored event has`);
+      }
+    }
     if (this.truncated) {
       out.push({ order: this.count + 1, finding: { kind: 'edited', missionId: '', logId: '', detail: `more than ${MAX_ANOMALIES} broken links; only the first ones were explained` } });
     }
@@ -377,13 +397,8 @@ export class ChainChecker {
       }
       options.onProgress?.({ phase: LOCATE_PHASE, done: index, total: this.count });
     }
-    // The log head and each mission's h link to an event too.
-    if (!this.headBreak && this.lastRef) referenced.add(this.lastRef.hash);
-    if (this.headBreak && candidates.has(this.headBreak.link)) referenced.add(this.headBreak.link);
-    for (const [missionId, last] of this.lastOfMission) {
-      if (!this.tailBreakMissions.has(missionId) && candidates.has(last.hash)) referenced.add(last.hash);
-    }
-    for (const mb of this.missionBreaks) if (!mb.at && candidates.has(mb.link)) referenced.add(mb.link);
+    // Only links in stored events count: the log head and a mission's h are rewritten by every
+    // append (and by an import), so they vouch for nothing about how an event got into the log.
     return { located, referenced };
   }
 
@@ -417,6 +432,15 @@ function malformation(entry: StoredEntry, stored: StoredObject | null): string |
   if (typeof stored.prevHash !== 'string' || typeof stored.logPrevHash !== 'string') return 'the stored event has no prevHash/logPrevHash';
   if (!Number.isInteger(stored.version)) return 'the stored event has no integer version';
   return undefined;
+}
+
+/** Orders stream entry ids (<ms>-<seq>) as Redis does. */
+export function compareLogIds(a: string, b: string): number {
+  const [aMs, aSeq = '0'] = a.split('-');
+  const [bMs, bSeq = '0'] = b.split('-');
+  const ms = BigInt(aMs) - BigInt(bMs);
+  const diff = ms !== 0n ? ms : BigInt(aSeq) - BigInt(bSeq);
+  return diff < 0n ? -1 : diff > 0n ? 1 : 0;
 }
 
 /** Versions of the mission that a break's links skip over. */

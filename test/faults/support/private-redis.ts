@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
@@ -14,7 +14,6 @@ export class PrivateRedis {
   port = 0;
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
-  private output: string[] = [];
 
   constructor() {
     this.dir = mkdtempSync(path.join(tmpdir(), 'brain-faults-redis-'));
@@ -43,18 +42,19 @@ export class PrivateRedis {
         '--dir', this.dir,
         '--daemonize', 'no',
         '--protected-mode', 'yes',
+        // A file, not a pipe: an AOF-rewrite fork would inherit a pipe and keep it (and the test run) open.
+        '--logfile', this.logFile,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: 'ignore' },
     );
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    for (const stream of [child.stdout, child.stderr]) stream?.on('data', (chunk: Buffer) => this.remember(chunk.toString('utf8')));
     const deadline = Date.now() + timeoutMs;
     const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
     probe.on('error', () => undefined);
     try {
       for (;;) {
-        if (!this.running) throw new Error(`redis-server exited during start:\n${this.output.join('')}`);
+        if (!this.running) throw new Error(`redis-server exited during start:\n${this.log()}`);
         try {
           if (probe.status !== 'ready') await probe.connect();
           if ((await probe.ping()) === 'PONG') return;
@@ -95,8 +95,13 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  /** The server's log (all its starts). */
   log(): string {
-    return this.output.join('');
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+  }
+
+  private get logFile(): string {
+    return path.join(this.dir, 'redis.log');
   }
 
   private async waitExit(timeoutMs: number): Promise<void> {
@@ -107,10 +112,5 @@ export class PrivateRedis {
       this.child?.kill('SIGKILL');
       await this.exited;
     }
-  }
-
-  private remember(text: string): void {
-    this.output.push(text);
-    if (this.output.length > 500) this.output.splice(0, this.output.length - 500);
   }
 }

@@ -291,7 +291,7 @@ export function levelName(level: number): string {
 
 function httpStatus(port: number, urlPath: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: urlPath, method: 'GET', timeout: 2_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: urlPath, method: 'GET', timeout: 2_000, agent: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });

@@ -60,6 +60,8 @@ export class Workload {
   readonly errors: string[] = [];
   /** Ids that createMany returned although their XADD failed (the client did not say so). */
   readonly silentlyFailed: string[] = [];
+  /** The errors behind `silentlyFailed`, counted by message. */
+  readonly hiddenErrors: Record<string, number> = {};
   startedAt = 0;
   finishedAt = 0;
   private readonly client: MissionClient;
@@ -118,7 +120,11 @@ export class Workload {
         ids.forEach((id, i) => {
           const reply = replies?.[i];
           const acked = reply !== undefined && reply[0] === null && typeof reply[1] === 'string';
-          if (!acked) this.silentlyFailed.push(id);
+          if (!acked) {
+            this.silentlyFailed.push(id);
+            const why = reply?.[0]?.message ?? (reply ? `unexpected reply ${String(reply[1])}` : 'no reply');
+            this.hiddenErrors[why] = (this.hiddenErrors[why] ?? 0) + 1;
+          }
           this.submitted.push({ id, index: from + i, type: built[i].mission.type, expected: built[i].expected, acked, batch });
         });
       } catch (error) {

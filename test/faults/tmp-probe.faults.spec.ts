@@ -1,0 +1,20 @@
+import Redis from 'ioredis';
+import { PrivateRedis, sleep } from './support';
+it('private redis lifecycle', async () => {
+  const r = new PrivateRedis();
+  await r.start();
+  const c = new Redis(r.url);
+  c.on('error', () => undefined);
+  await c.set('a', '1');
+  await r.shutdown();
+  await sleep(500);
+  await r.start();
+  await r.kill();
+  await r.start();
+  expect(await c.get('a')).toBe('1');
+  c.disconnect();
+  await r.destroy();
+  await sleep(200);
+  const handles = (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles();
+  process.stderr.write(handles.map((h) => `${h.constructor.name} ${JSON.stringify(Object.keys(h)).slice(0, 200)}`).join('\n') + '\n');
+}, 60_000);
