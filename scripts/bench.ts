@@ -45,6 +45,12 @@ function integer(min: number) {
   };
 }
 
+function nonNegative(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError('must be a number ≥ 0');
+  return number;
+}
+
 function positive(value: string): number {
   const number = Number(value);
   if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('must be a positive number');
@@ -59,7 +65,7 @@ function parseOptions(argv: string[]): { bench: BenchOptions; cli: CliOptions } 
         'HTTP intake, replay (rebuild/verify), Redis bytes per mission and peak RSS. Prints a table and, as the last line, one JSON object.',
     )
     .option('--missions <n>', 'missions of the throughput phase (0 skips it)', integer(0), DEFAULT_OPTIONS.missions)
-    .option('--rate <n>', 'offered missions/s of the latency phase (0 skips it)', positive, DEFAULT_OPTIONS.rate)
+    .option('--rate <n>', 'offered missions/s of the latency phase (0 skips it)', nonNegative, DEFAULT_OPTIONS.rate)
     .option('--duration <s>', 'seconds of the latency phase', positive, DEFAULT_OPTIONS.duration)
     .option('--llm-latency-ms <ms>', 'MOCK_LLM_LATENCY_MS of the executor', integer(0), DEFAULT_OPTIONS.llmLatencyMs)
     .option('--http-seconds <s>', 'seconds of the HTTP phase', integer(1), DEFAULT_OPTIONS.httpSeconds)

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';

@@ -2,7 +2,7 @@
  * Summarises .cpuprofile files (from `bench --cpu-prof <dir>` or `node --cpu-prof`): where the
  * time went, by self time per function, per package/file, and inclusive time per function.
  *
- *   node dist/scripts/bench/profile-summary.js /tmp/prof/*.cpuprofile [--top 25]
+ *   node dist/scripts/bench/profile-summary.js /tmp/prof/*.cpuprofile [--top 25] [--focus functionName]
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -61,13 +61,32 @@ function functionKey(frame: CallFrame): string {
   return `${name}  ${group.includes(file.replace(/\.js$/, '')) ? group : `${group}/${file}`}:${frame.lineNumber + 1}`;
 }
 
-export function summarise(file: string, top = 25): ProfileSummary {
+/**
+ * `focus`: only samples with a frame of that function name on their stack (e.g. `verifyLog`), to
+ * see where one operation's time goes. Async functions count only up to their first await there
+ * (later parts run from the microtask queue), so focus on the synchronous workers too.
+ */
+export function summarise(file: string, top = 25, focus?: string): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  const focused = new Map<number, boolean>();
+  const inFocus = (id: number): boolean => {
+    if (!focus) return true;
+    const known = focused.get(id);
+    if (known !== undefined) return known;
+    const frame = byId.get(id)?.callFrame;
+    const parent = parentOf.get(id);
+    const result = frame?.functionName === focus || (parent !== undefined && inFocus(parent));
+    focused.set(id, result);
+    return result;
+  };
   const selfUs = new Map<number, number>();
   // Each sample stands for the time until the next one (as DevTools attributes it).
   for (let i = 0; i < profile.samples.length; i++) {
     const delta = profile.timeDeltas[i + 1] ?? 0;
+    if (!inFocus(profile.samples[i])) continue;
     selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + Math.max(0, delta));
   }
   const selfByFunction = new Map<string, number>();
@@ -88,8 +107,7 @@ export function summarise(file: string, top = 25): ProfileSummary {
 
   // Inclusive: a node's self time counts once for every distinct function on its stack.
   const inclusive = new Map<string, number>();
-  const parents = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const parents = parentOf;
   for (const [id, us] of selfUs) {
     if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
     const seen = new Set<string>();
@@ -109,7 +127,7 @@ export function summarise(file: string, top = 25): ProfileSummary {
       .slice(0, top)
       .map(([key, us]) => [key, us / 1000] as [string, number]);
   return {
-    file,
+    file: focus ? `${file} (stacks through ${focus})` : file,
     totalMs: totalUs / 1000,
     busyMs: (totalUs - idleUs) / 1000,
     selfByFunction: sorted(selfByFunction),
@@ -141,12 +159,17 @@ export function formatSummary(summary: ProfileSummary): string {
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const topIndex = args.indexOf('--top');
-  const top = topIndex >= 0 ? Number(args[topIndex + 1]) || 25 : 25;
-  const files = args.filter((arg, i) => arg !== '--top' && (topIndex < 0 || i !== topIndex + 1));
+  const valueOf = (flag: string) => {
+    const index = args.indexOf(flag);
+    return index >= 0 ? args[index + 1] : undefined;
+  };
+  const top = Number(valueOf('--top')) || 25;
+  const focus = valueOf('--focus');
+  const flagValues = new Set(['--top', '--focus'].map((flag) => args.indexOf(flag)).filter((i) => i >= 0).flatMap((i) => [i, i + 1]));
+  const files = args.filter((_, i) => !flagValues.has(i));
   if (files.length === 0) {
-    process.stderr.write('usage: node dist/scripts/bench/profile-summary.js <file.cpuprofile>... [--top N]\n');
+    process.stderr.write('usage: node dist/scripts/bench/profile-summary.js <file.cpuprofile>... [--top N] [--focus functionName]\n');
     process.exit(2);
   }
-  for (const file of files) process.stdout.write(`${formatSummary(summarise(file, top))}\n\n`);
+  for (const file of files) process.stdout.write(`${formatSummary(summarise(file, top, focus))}\n\n`);
 }

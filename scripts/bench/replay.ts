@@ -87,7 +87,7 @@ export interface ReplayFigures {
 /** Verify (the live read model against the log), then rebuild; both timed by wall clock. */
 export async function measureReplay(audit: AuditApi, redis: Redis, keys: KeyLayout, label: string, ui: BenchUi, signal?: AbortSignal): Promise<ReplayFigures> {
   throwIfAborted(signal);
-  const verifyBar = ui.bar(`verify ${label}`, 1, 'events');
+  const verifyBar = ui.bar(`verify ${label}`, 1, '');
   const verifyStarted = performance.now();
   let verify;
   try {
@@ -98,7 +98,7 @@ export async function measureReplay(audit: AuditApi, redis: Redis, keys: KeyLayo
   const verifyMs = performance.now() - verifyStarted;
   throwIfAborted(signal);
 
-  const rebuildBar = ui.bar(`rebuild ${label}`, 1, 'events');
+  const rebuildBar = ui.bar(`rebuild ${label}`, 1, '');
   const rebuildStarted = performance.now();
   let rebuild;
   try {

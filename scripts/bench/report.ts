@@ -81,6 +81,17 @@ export function formatReport(report: BenchReport): string {
         `${int(t.succeeded)} succeeded, ${int(t.deadLettered)} dead-lettered; ${int(t.events)} events.`,
     );
   }
+  const throughputCpu = report.cpu.throughput;
+  const throughput = report.throughput;
+  if (throughput && throughputCpu) {
+    const perMission = (cores: number | undefined) => (cores === undefined ? '-' : ((cores * throughputCpu.seconds * 1000) / throughput.missions).toFixed(2));
+    const names = ['intake', 'orchestrator', 'executor', 'evaluator', 'redis'];
+    const total = names.reduce((sum, name) => sum + (throughputCpu.processes[name] ?? 0), 0);
+    out.push(
+      `CPU per mission in the throughput phase (ms): ${names.map((name) => `${name} ${perMission(throughputCpu.processes[name])}`).join(', ')}; ` +
+        `together ${perMission(total)} (8,000 missions/s on ${throughputCpu.cpus} cores allows ${((throughputCpu.cpus * 1000) / 8000).toFixed(2)}).`,
+    );
+  }
   if (report.latency || report.throughput) {
     out.push('');
     const rows: Row[] = [];
@@ -131,8 +142,8 @@ export function formatReport(report: BenchReport): string {
     out.push('');
     out.push(
       formatTable(
-        ['service', 'pid', 'peak RSS MB (VmHWM)', 'RSS now MB', 'max sampled MB'],
-        SERVICES.map((s) => [s, r.pids[s] !== undefined ? String(r.pids[s]) : '-', dec(r.peakMb[s]), dec(r.currentMb[s]), dec(r.sampledMaxMb[s])]),
+        ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)', 'RSS now MB', 'max sampled MB'],
+        SERVICES.map((s) => [s, r.pids[s] !== undefined ? String(r.pids[s]) : '-', dec(r.idleMb[s]), dec(r.peakMb[s]), dec(r.currentMb[s]), dec(r.sampledMaxMb[s])]),
       ),
     );
   }
@@ -164,7 +175,12 @@ export function formatReport(report: BenchReport): string {
     }
     if (report.syntheticLog) {
       const s = report.syntheticLog;
-      out.push(`Synthetic log: ${int(s.events)} events of ${int(s.missions)} missions written through MissionStore.append in ${int(s.writeMs)} ms (${int(s.eventsPerSecond)} events/s).`);
+      if (s.writer === 'append') {
+        out.push(`Synthetic log: ${int(s.events)} events of ${int(s.missions)} missions written through MissionStore.append in ${int(s.writeMs)} ms (${int(s.eventsPerSecond)} events/s).`);
+      } else {
+        out.push(`Synthetic log: ${int(s.events)} events of ${int(s.missions)} missions written by scripts/make-audit-log (${int(s.eventsPerSecond)} events/s); its own report:`);
+        for (const line of s.toolReport ?? []) out.push(`  ${line}`);
+      }
     }
   }
   const phases = Object.entries(report.cpu);

@@ -56,6 +56,8 @@ export interface RssFigures {
   pids: Partial<Record<Service, number>>;
   peakMb: Partial<Record<Service, number>>;
   currentMb: Partial<Record<Service, number>>;
+  /** RSS when the bench started (the services ready and idle). */
+  idleMb: Partial<Record<Service, number>>;
   sampledMaxMb: Partial<Record<Service, number>>;
 }
 
@@ -121,6 +123,11 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
   const finishedIds: string[] = [];
   const rssSampler = new RssSampler(() => target.pids());
   rssSampler.start();
+  const idleMb: Partial<Record<Service, number>> = {};
+  for (const [service, pid] of Object.entries(target.pids()) as [Service, number][]) {
+    const memory = processMemory(pid);
+    if (memory) idleMb[service] = memory.currentMb;
+  }
   const redisPid = await localRedisPid(redis);
   const meter = new CpuMeter(() => ({ bench: process.pid, ...target.pids(), redis: redisPid }));
   const runMark = meter.mark();
@@ -216,13 +223,15 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
     }
 
     report.footprint = await phase('footprint', async () => {
-      if (finishedIds.length === 0) throw new Error('no finished missions to sample (throughput and latency phases produced none)');
-      return measureFootprint(redis, keys, finishedIds, options.footprintSample, [syntheticPrefix(target.keyPrefix)], signal);
+      // Without throughput or latency missions (e.g. an HTTP-only run), any mission of the index; unfinished ones are skipped.
+      const ids = finishedIds.length > 0 ? finishedIds : await redis.zrange(keys.missionIndex, 0, -1);
+      if (ids.length === 0) throw new Error('no missions to sample');
+      return measureFootprint(redis, keys, ids, options.footprintSample, [syntheticPrefix(target.keyPrefix)], signal);
     });
 
     // Peak RSS of the load phases; the replay phases below run in the bench process, not in the services.
     rssSampler.sample();
-    report.rss = rssFigures(target, rssSampler);
+    report.rss = rssFigures(target, rssSampler, idleMb);
 
     if (options.skipReplay) report.skipped.replay = 'skipped (--skip-replay)';
     else {
@@ -280,9 +289,9 @@ export function syntheticPrefix(keyPrefix: string): string {
   return `${keyPrefix}synthetic:`;
 }
 
-function rssFigures(target: BenchTarget, sampler: RssSampler): RssFigures {
+function rssFigures(target: BenchTarget, sampler: RssSampler, idleMb: Partial<Record<Service, number>>): RssFigures {
   const pids = target.pids();
-  const figures: RssFigures = { mode: target.mode, pids, peakMb: {}, currentMb: {}, sampledMaxMb: {} };
+  const figures: RssFigures = { mode: target.mode, pids, peakMb: {}, currentMb: {}, sampledMaxMb: {}, idleMb };
   for (const service of SERVICES) {
     const pid = pids[service];
     if (pid === undefined) continue;
@@ -309,6 +318,13 @@ function addNotes(report: BenchReport): void {
       notes.push(`The latency phase offered only ${achievedRate.toFixed(0)}/s of the ${offeredRate}/s asked (the bench could not keep up).`);
     }
     if (maxScheduleLagMs > 50) notes.push(`A latency batch left up to ${maxScheduleLagMs.toFixed(0)} ms behind its schedule.`);
+    const sustained = report.throughput?.missionsPerSecond;
+    if (sustained !== undefined && Number.isFinite(sustained) && sustained < offeredRate) {
+      notes.push(
+        `The latency phase offered ${offeredRate}/s to a system that sustains about ${Math.round(sustained)}/s (throughput phase): ` +
+          'missions queued up, so its latencies are mostly waiting time and grow with --duration.',
+      );
+    }
   }
   if (report.http && report.http.non2xx + report.http.errors > 0) {
     notes.push(

@@ -3,8 +3,7 @@ import { KeyLayout } from '@app/event-store';
 import {
   BUILD_TIMEOUT_MS,
   buildOnce,
-  checkOutcome,
-  groupStates,
+    groupStates,
   readHistories,
   Scenario,
   Service,
@@ -65,20 +64,21 @@ describe('fault: duplicate delivery of real messages', () => {
   }
 
   it('given 2,000 missions, when real messages are delivered again (processed ones, in-flight ones, and after the end), then no event is duplicated', async () => {
+    scenario.sampleInvariants();
     const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 400, tag: 'dup' }).start();
     for (let round = 0; round < 6; round++) {
       await sleep(scenario.between(1_000, 2_500));
       await copyRound(round % 2 === 0, 120);
     }
     await workload.done;
-    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
+    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
     const eventsAtEnd = (await readHistories(scenario.redis, scenario.keys));
     const before = [...eventsAtEnd.values()].reduce((n, list) => n + list.length, 0);
 
     // Late copies of everything, after every mission has finished: nothing may change.
     await copyRound(true, 300);
     await sleep(3_000);
-    const settled = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, { timeoutMs: 10_000, expected: workload.expectedOf() });
+    const settled = await scenario.outcome(workload.ackedIds, { timeoutMs: 10_000, expected: workload.expectedOf() });
     const after = [...(await readHistories(scenario.redis, scenario.keys)).values()].reduce((n, list) => n + list.length, 0);
     scenario.summarize(report, { copied, eventsBeforeLateCopies: before, eventsAfterLateCopies: after });
 

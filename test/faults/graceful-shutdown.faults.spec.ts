@@ -1,4 +1,4 @@
-import { BUILD_TIMEOUT_MS, buildOnce, checkOutcome, ExitInfo, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
+import { BUILD_TIMEOUT_MS, buildOnce, ExitInfo, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
 
 const SHUTDOWN_LIMIT_MS = 10_000;
 
@@ -19,6 +19,7 @@ describe('fault: SIGTERM to each busy service, then restart', () => {
   afterAll(() => scenario.close(), 30_000);
 
   it('given 2,000 missions, when each busy service gets SIGTERM, then it exits 0 within 10 s and after a restart nothing is lost', async () => {
+    scenario.sampleInvariants();
     const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 600, tag: 'term' }).start();
     for (const service of SERVICES) {
       await sleep(scenario.between(1_000, 3_000));
@@ -29,7 +30,7 @@ describe('fault: SIGTERM to each busy service, then restart', () => {
       await scenario.processes.restart(service, 0);
     }
     await workload.done;
-    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
+    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
     scenario.summarize(report, { stops: stops.map((s) => `${s.service}: code=${s.exit.code} signal=${s.exit.signal} ${s.exit.ms}ms`) });
     const shutdownErrors = scenario.processes.problemLines('error');
     if (shutdownErrors.length) scenario.note(`error lines:\n  ${shutdownErrors.slice(-20).join('\n  ')}`);

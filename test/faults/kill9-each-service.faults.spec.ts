@@ -1,4 +1,4 @@
-import { BUILD_TIMEOUT_MS, buildOnce, checkOutcome, ExitInfo, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
+import { BUILD_TIMEOUT_MS, buildOnce, ExitInfo, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
 
 /**
  * Scenario 1: one instance of each service; during a 2,000-mission workload each service in turn
@@ -18,6 +18,7 @@ describe('fault: kill -9 of each service in turn, then restart', () => {
   afterAll(() => scenario.close(), 30_000);
 
   it('given 2,000 missions, when each service is killed -9 mid-run and restarted, then every mission finishes exactly once', async () => {
+    scenario.sampleInvariants();
     const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 600, tag: 'kill9' }).start();
 
     for (const service of SERVICES) {
@@ -36,7 +37,7 @@ describe('fault: kill -9 of each service in turn, then restart', () => {
     expect(workload.errors).toEqual([]);
     expect(workload.silentlyFailed).toEqual([]);
 
-    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
+    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
     scenario.summarize(report, { kills: kills.map((k) => `${k.service}@${k.atMs}ms`) });
 
     expect(kills.map((k) => [k.service, k.exit.signal])).toEqual(SERVICES.map((s) => [s, 'SIGKILL']));

@@ -3,8 +3,7 @@ import { MissionClient } from '@app/mission-client';
 import {
   BUILD_TIMEOUT_MS,
   buildOnce,
-  checkOutcome,
-  freePort,
+    freePort,
   missionFor,
   PrivateRedis,
   readStatuses,
@@ -56,6 +55,7 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
   }
 
   it('given 2,000 missions, when Redis goes down twice mid-run, then the services reconnect and every acknowledged mission finishes', async () => {
+    scenario.sampleInvariants();
     const workload = new Workload(submitter, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 600, tag: 'redis' }).start();
 
     for (const how of ['SHUTDOWN', 'SIGKILL'] as const) {
@@ -74,7 +74,7 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
     await workload.done;
 
     // A submission whose XADD failed may still have been written (the reply was lost): it may be in the log.
-    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, {
+    const report = await scenario.outcome(workload.ackedIds, {
       timeoutMs: 120_000,
       expected: workload.expectedOf(),
       alsoInLog: workload.silentlyFailed,
@@ -105,9 +105,10 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
     const eventsBefore = await scenario.redis.xlen(scenario.keys.log);
     const startedAt = Date.now();
     for (const service of SERVICES) await scenario.redis.xgroup('DESTROY', scenario.keys.stream(service), service);
+    scenario.sampleInvariants();
     const workload = new Workload(submitter, scenario.prefix, { total: 100, batchSize: 50, tag: 'nogroup' }).start();
     await workload.done;
-    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, { timeoutMs: 90_000, expected: workload.expectedOf(), alsoInLog: await scenario.redis.zrange(scenario.keys.missionIndex, 0, -1) });
+    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 90_000, expected: workload.expectedOf(), alsoInLog: await scenario.redis.zrange(scenario.keys.missionIndex, 0, -1) });
     const recreated = scenario.processes.countLines(/is gone \(Redis restarted\?\); recreating it/);
     scenario.summarize(report, { groupsRecreatedLogLines: recreated, newEvents: (await scenario.redis.xlen(scenario.keys.log)) - eventsBefore, ms: Date.now() - startedAt });
 

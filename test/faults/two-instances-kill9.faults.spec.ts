@@ -1,4 +1,4 @@
-import { BUILD_TIMEOUT_MS, buildOnce, checkOutcome, ExitInfo, groupStates, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
+import { BUILD_TIMEOUT_MS, buildOnce, ExitInfo, groupStates, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
 
 /**
  * Scenario 2: two instances of every service share the work; mid-run one instance of each is
@@ -18,6 +18,7 @@ describe('fault: two instances of every service, one of each killed -9 mid-run',
   afterAll(() => scenario.close(), 30_000);
 
   it('given 2,000 missions on two instances per service, when one instance of each dies, then the survivors finish every mission exactly once', async () => {
+    scenario.sampleInvariants();
     const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 500, tag: 'two' }).start();
 
     await sleep(scenario.between(2_000, 5_000));
@@ -36,7 +37,7 @@ describe('fault: two instances of every service, one of each killed -9 mid-run',
     await workload.done;
     expect(workload.errors).toEqual([]);
     expect(workload.silentlyFailed).toEqual([]);
-    const report = await checkOutcome(scenario.redis, scenario.keys, workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
+    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
     scenario.summarize(report, { kills: kills.map((k) => `${k.service}#1@${k.atMs}ms`) });
 
     expect(kills.map((k) => [k.service, k.exit.signal])).toEqual(SERVICES.map((s) => [s, 'SIGKILL']));

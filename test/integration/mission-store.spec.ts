@@ -20,7 +20,7 @@ describe('MissionStore (real Redis)', () => {
 
   async function created(): Promise<Mission> {
     const result = await store.append(`m-${++sequence}`, null, decideCreate(input, new Date()), { actor: 'test' }, [
-      { kind: 'enqueue', score: 1 },
+      { kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' },
     ]);
     if (result.code !== AppendCode.Ok) throw new Error('create failed');
     return result.mission;

@@ -20,7 +20,7 @@ describe('ReadyQueue (real Redis)', () => {
     const enqueue = async (id: string, priority: PriorityLevel, enqueuedAt: number) => {
       const input: MissionCreateDto = { type: 'pricing', title: id, description: '', priority, payload: {} };
       const result = await store.append(id, null, decideCreate(input, new Date(enqueuedAt)), { actor: 'test' }, (m) => [
-        { kind: 'enqueue', score: queue.score(m.priorityScore, enqueuedAt) },
+        { kind: 'enqueue', score: queue.score(m.priorityScore, enqueuedAt), enqueuedAt, level: m.priority },
       ]);
       if (result.code !== AppendCode.Ok) throw new Error('enqueue failed');
       return result.mission;
@@ -101,7 +101,16 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await queue.readyIds()).toEqual(['a', 'b']);
     expect(await redis.zcard(keys.leased)).toBe(0);
     expect(await queue.release(['a', 'unknown'])).toBe(0);
-    const stats = await queue.stats();
-    expect(stats).toMatchObject({ ready: 2, leased: 0, leaseExpired: 1, dequeued: 2 });
+    const stats = await queue.stats(t + 61_000);
+    expect(stats).toMatchObject({
+      ready: 2,
+      leased: 0,
+      leaseExpired: 1,
+      dequeued: 2,
+      readyByPriority: { low: 1, normal: 0, high: 1, critical: 0 },
+      oldestReadyAgeMs: 61_000,
+      enqueuedPerMinute: 2,
+      dequeuedPerMinute: 2,
+    });
   });
 });

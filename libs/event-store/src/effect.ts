@@ -15,7 +15,7 @@ export type Effect =
    */
   | { kind: 'credit-agent'; agentId: string; delta: number; score: number; event: unknown }
   /** Puts the mission into the ready queue with this score (lower is served first). */
-  | { kind: 'enqueue'; score: number }
+  | { kind: 'enqueue'; score: number; enqueuedAt: number; level: string }
   | { kind: 'leave-queue' }
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }

@@ -44,6 +44,18 @@ export class KeyLayout {
   get ready(): string {
     return `${this.base}queue:ready`;
   }
+  /** The ready missions by the time they were queued (the ready queue itself is ordered by head start). */
+  get readySince(): string {
+    return `${this.base}queue:ready-since`;
+  }
+  /** Ready missions per priority level. */
+  get readyByLevel(): string {
+    return `${this.base}queue:ready-by-level`;
+  }
+  /** Missions enqueued (e:<minute>) and dequeued (d:<minute>) per minute since the epoch. */
+  get perMinute(): string {
+    return `${this.base}stats:per-minute`;
+  }
   get leased(): string {
     return `${this.base}queue:leased`;
   }

@@ -192,9 +192,12 @@ export class MissionStore {
           'xadd-event', keyIndex(k.agentLog(effect.agentId)), JSON.stringify(effect.event),
         ];
       case 'enqueue':
-        return ['enqueue', keyIndex(k.ready), effect.score];
+        return [
+          'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
+          keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+        ];
       case 'leave-queue':
-        return ['zrem', keyIndex(k.ready), 'zrem', keyIndex(k.leased)];
+        return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), 'zrem', keyIndex(k.leased)];
       case 'dead-letter':
         return ['zadd', keyIndex(k.deadLetters), effect.at];
       case 'leave-dead-letters':

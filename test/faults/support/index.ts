@@ -5,3 +5,4 @@ export * from './private-redis';
 export * from './workload';
 export * from './outcome';
 export * from './scenario';
+export * from './invariants';

@@ -200,8 +200,8 @@ export async function readStream(redis: Redis, stream: string, keepFull = false)
 }
 
 export interface OutcomeOptions {
-  /** How long the missions may take to finish. */
-  timeoutMs: number;
+  /** How long the missions may take to finish. Default 120 s. */
+  timeoutMs?: number;
   claimIdleMs?: number;
   maxDeliveries?: number;
   /** Expected end per mission; a mission meant to succeed that was dead-lettered is allowed only after a fault-caused failure. */
@@ -248,15 +248,16 @@ export interface OutcomeReport {
  * assignments; the queue invariant holds; every agent slot is free again; no consumer group is
  * missing or holds a message nobody will handle; and no legitimate message was poisoned.
  */
-export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly string[], options: OutcomeOptions): Promise<OutcomeReport> {
+export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly string[], options: OutcomeOptions = {}): Promise<OutcomeReport> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
   const violations: string[] = [];
   const claimIdleMs = options.claimIdleMs ?? 1_500;
   const maxDeliveries = options.maxDeliveries ?? 5;
 
-  const wait = await waitForFinished(redis, keys, ids, options.timeoutMs);
+  const wait = await waitForFinished(redis, keys, ids, timeoutMs);
   if (!wait.finished) {
     const byStatus = countBy(wait.unfinished.map((u) => u.status));
-    violations.push(`${wait.unfinished.length} of ${ids.length} missions not finished after ${options.timeoutMs} ms: ${JSON.stringify(byStatus)}; e.g. ${wait.unfinished.slice(0, 5).map((u) => `${u.id} (${u.status})`).join(', ')}`);
+    violations.push(`${wait.unfinished.length} of ${ids.length} missions not finished after ${timeoutMs} ms: ${JSON.stringify(byStatus)}; e.g. ${wait.unfinished.slice(0, 5).map((u) => `${u.id} (${u.status})`).join(', ')}`);
   }
 
   // Let the streams settle (late duplicates, acks) before judging the final state.
@@ -394,7 +395,7 @@ export async function missionsInFlight(redis: Redis, keys: KeyLayout): Promise<n
 /** What "busy" means per service, by the status counters: work that this service is handling right now. */
 const BUSY: Record<Service, (c: Record<string, number>) => number> = {
   intake: (c) => (c.queued ?? 0) + (c.assigned ?? 0),
-  orchestrator: (c) => Math.min(c.queued ?? 0, 1) * ((c.assigned ?? 0) + 1),
+  orchestrator: (c) => c.queued ?? 0,
   executor: (c) => c.running ?? 0,
   evaluator: (c) => c.evaluating ?? 0,
 };

@@ -1,17 +1,32 @@
+import os = require('node:os');
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from './build';
-import { OutcomeReport } from './outcome';
+import { InvariantSampler } from './invariants';
+import { checkOutcome, OutcomeOptions, OutcomeReport } from './outcome';
 import { scenarioSeed, seededRandom } from './ports';
 import { ServiceProcesses, ServiceProcessesOptions } from './service-processes';
 
 /** Jest timeouts: the build may run in the first beforeAll. */
 export const BUILD_TIMEOUT_MS = 240_000;
 
+/**
+ * Jest gives every test file its own globals and process.env, but core modules are shared by the
+ * whole (in-band) run: a mark on `os` survives from one scenario file to the next.
+ */
+const BUILD_CHECKED = Symbol.for('brain.faults.build-checked');
+
+/**
+ * Checks the build once per Jest run, so every scenario of one run exercises the same build even
+ * while others keep editing the sources.
+ */
 export function buildOnce(): void {
+  const shared = os as unknown as Record<symbol, boolean | undefined>;
+  if (shared[BUILD_CHECKED]) return;
   const result = ensureBuilt((line) => note('build', line));
   if (result.built) note('build', `npm run build took ${result.ms} ms`);
+  shared[BUILD_CHECKED] = true;
 }
 
 /** One line on the test's stderr, prefixed with the scenario. */
@@ -51,6 +66,24 @@ export class Scenario {
     this.note(`KEY_PREFIX=${this.prefix} seed=${this.seed} (FAULTS_SEED=${this.seed} replays the random moments)`);
   }
 
+  private sampler: InvariantSampler | null = null;
+
+  /** Checks the queue invariant and agent slot accounting every second from now until outcome(). */
+  sampleInvariants(everyMs = 1_000): void {
+    this.sampler ??= new InvariantSampler(this.redis, this.keys, everyMs).start();
+  }
+
+  /** checkOutcome, plus whatever the invariant sampler saw while the scenario ran. */
+  async outcome(ids: readonly string[], options: OutcomeOptions = {}): Promise<OutcomeReport> {
+    const sampler = this.sampler;
+    this.sampler = null;
+    const during = sampler ? await sampler.stop() : [];
+    const report = await checkOutcome(this.redis, this.keys, ids, options);
+    report.violations.push(...during.map((p) => `during the run, ${p}`));
+    if (sampler) this.note(`invariant sampler: ${sampler.samples} samples, ${during.length} problems, ${sampler.errors} failed samples`);
+    return report;
+  }
+
   note(line: string): void {
     note(this.name, `${((Date.now() - this.startedAt) / 1000).toFixed(1)}s ${line}`);
   }
@@ -81,6 +114,7 @@ export class Scenario {
 
   /** Stops the processes, then deletes every key of this prefix. */
   async close(): Promise<void> {
+    await this.sampler?.stop();
     await this.processes.stop().catch((error) => this.note(`stopping services failed: ${String(error)}`));
     if (this.redis.status === 'ready') {
       const deleted = await deleteKeysByPrefix(this.redis, this.prefix).catch(() => 0);

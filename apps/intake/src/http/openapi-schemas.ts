@@ -266,6 +266,23 @@ export class QueueStatsView implements QueueStats {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions waiting in the ready queue.', example: 12 })
   ready: number;
 
+  @ApiProperty({
+    type: 'object',
+    properties: { low: { type: 'integer' }, normal: { type: 'integer' }, high: { type: 'integer' }, critical: { type: 'integer' } },
+    description: 'Ready missions per priority level.',
+    example: { low: 5, normal: 4, high: 2, critical: 1 },
+  })
+  readyByPriority: Record<PriorityLevel, number>;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'How long the longest-waiting ready mission has waited (ms); 0 when none is ready.', example: 1250 })
+  oldestReadyAgeMs: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions enqueued in the last full minute.', example: 300 })
+  enqueuedPerMinute: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions dequeued (leased to the orchestrator) in the last full minute.', example: 298 })
+  dequeuedPerMinute: number;
+
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions leased to the orchestrator but not yet assigned.', example: 1 })
   leased: number;
 

@@ -35,7 +35,7 @@ export class MissionCommandsService {
     const now = Date.now();
     const outcome = await this.store.transition(missionId, (m) => decideRequeue(m, reason), { actor }, (next): Effect[] => [
       { kind: 'leave-dead-letters' },
-      { kind: 'enqueue', score: this.queue.score(next.priorityScore, now) },
+      { kind: 'enqueue', score: this.queue.score(next.priorityScore, now), enqueuedAt: now, level: next.priority },
       { kind: 'count', counter: 'enqueued', by: 1 },
       { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId } },
     ]);

@@ -41,7 +41,7 @@ export class QueueConsumer {
       (next): Effect[] =>
         next.status === 'queued'
           ? [
-              { kind: 'enqueue', score: this.queue.score(next.priorityScore, now) },
+              { kind: 'enqueue', score: this.queue.score(next.priorityScore, now), enqueuedAt: now, level: next.priority },
               { kind: 'count', counter: 'enqueued', by: 1 },
               { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId: next.id } },
             ]

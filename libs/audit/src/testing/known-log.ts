@@ -93,9 +93,8 @@ export async function buildKnownLog(redis: Redis, keys: KeyLayout): Promise<Know
 
   const create = async (id: string, input: MissionCreateDto): Promise<void> => {
     const now = knownStepTime(++step);
-    const result = await store.append(id, null, decideCreate(input, now), { actor: 'intake', now, correlationId: `corr-${id}` }, [
-      { kind: 'enqueue', score: 1 },
-    ]);
+    // No effects: the audit reads only the log and the read model, not the queues.
+    const result = await store.append(id, null, decideCreate(input, now), { actor: 'intake', now, correlationId: `corr-${id}` });
     if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
     missions.set(id, result.mission);
   };

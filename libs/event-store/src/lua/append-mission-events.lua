@@ -27,7 +27,11 @@
     require-lease <leases>                    the mission must still be leased; the lease is removed
     claim-agent   <load> <capacity> <agent>   take a slot, or AGENT_FULL
     release-agent <load> <agent>              give a slot back
-    enqueue       <zset> <score>              ZADD and remember the score (rs)
+    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field>
+                                              into the ready queue: ZADD with the score (kept as
+                                              rs), the time (ea), the level (pl), counted per
+                                              level and per minute
+    dequeue       <ready> <since> <by-level>  out of the ready queue (if it was there)
     zadd          <zset> <score>
     zrem          <zset>
     hincrbyfloat  <hash> <field> <delta>
@@ -67,8 +71,12 @@ while i <= #ARGV do
     local capacity = tonumber(redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], ARGV[i + 3]) or '0')
     if load >= capacity then return { 4, ARGV[i + 3] } end
     i = i + 4
-  elseif name == 'release-agent' or name == 'enqueue' or name == 'zadd' then
+  elseif name == 'release-agent' or name == 'zadd' then
     i = i + 3
+  elseif name == 'enqueue' then
+    i = i + 9
+  elseif name == 'dequeue' then
+    i = i + 4
   elseif name == 'zrem' then
     i = i + 2
   elseif name == 'hincrbyfloat' or name == 'hincrby' or name == 'hset' or name == 'xadd' then
@@ -120,9 +128,20 @@ while i <= #ARGV do
     if tonumber(redis.call('HINCRBY', key, ARGV[i + 2], -1)) < 0 then redis.call('HSET', key, ARGV[i + 2], 0) end
     i = i + 3
   elseif name == 'enqueue' then
-    redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
-    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2])
-    i = i + 3
+    if redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId) == 1 then
+      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 5])], ARGV[i + 6], 1)
+      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 7])], ARGV[i + 8], 1)
+    end
+    redis.call('ZADD', KEYS[tonumber(ARGV[i + 3])], ARGV[i + 4], missionId)
+    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2], 'ea', ARGV[i + 4], 'pl', ARGV[i + 6])
+    i = i + 9
+  elseif name == 'dequeue' then
+    if redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId) == 1 then
+      redis.call('ZREM', KEYS[tonumber(ARGV[i + 2])], missionId)
+      local level = redis.call('HGET', KEYS[1], 'pl')
+      if level then redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 3])], level, -1) end
+    end
+    i = i + 4
   elseif name == 'zadd' then
     redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
     i = i + 3

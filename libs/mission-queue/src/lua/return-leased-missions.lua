@@ -9,6 +9,8 @@
   KEYS[2] leased zset
   KEYS[3] orchestrator stream
   KEYS[4] counters hash
+  KEYS[5] ready-since zset
+  KEYS[6] ready-by-level hash
 
   ARGV[1] 'expired' | 'released'
   ARGV[2] now (ms), for 'expired'
@@ -28,8 +30,10 @@ end
 local returned = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
-    local score = redis.call('HGET', ARGV[3] .. id, 'rs') or ARGV[2]
-    redis.call('ZADD', KEYS[1], score, id)
+    local mission = redis.call('HMGET', ARGV[3] .. id, 'rs', 'ea', 'pl')
+    redis.call('ZADD', KEYS[1], mission[1] or ARGV[2], id)
+    redis.call('ZADD', KEYS[5], mission[2] or ARGV[2], id)
+    if mission[3] then redis.call('HINCRBY', KEYS[6], mission[3], 1) end
     returned = returned + 1
   end
 end
