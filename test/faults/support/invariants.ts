@@ -74,6 +74,7 @@ export class InvariantSampler {
   ) {}
 
   start(): this {
+    this.running = this.sample();
     this.timer = setInterval(() => {
       this.running = this.running.then(() => this.sample());
     }, this.everyMs);

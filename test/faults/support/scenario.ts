@@ -4,7 +4,7 @@ import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from './build';
 import { InvariantSampler } from './invariants';
-import { checkOutcome, OutcomeOptions, OutcomeReport } from './outcome';
+import { checkOutcome, OutcomeOptions, OutcomeReport, waitForFinished } from './outcome';
 import { scenarioSeed, seededRandom } from './ports';
 import { ServiceProcesses, ServiceProcessesOptions } from './service-processes';
 
@@ -77,6 +77,8 @@ export class Scenario {
   async outcome(ids: readonly string[], options: OutcomeOptions = {}): Promise<OutcomeReport> {
     const sampler = this.sampler;
     this.sampler = null;
+    // Sample until the missions are done (not only while they are submitted); checkOutcome waits again and judges.
+    if (sampler) await waitForFinished(this.redis, this.keys, ids, options.timeoutMs ?? 120_000);
     const during = sampler ? await sampler.stop() : [];
     const report = await checkOutcome(this.redis, this.keys, ids, options);
     report.violations.push(...during.map((p) => `during the run, ${p}`));
