@@ -15,6 +15,11 @@ import { INTAKE_CLIENT } from './intake-client';
  * short; an extra request only leases missions that are placed or handed back at once.
  */
 const LEASE_REPLY_TIMEOUT_MS = 250;
+/**
+ * How far past missions that no free agent can take a lease may look, so they hold up nothing
+ * behind them, without re-leasing a long run of them on every pass.
+ */
+const MAX_LOOKAHEAD = 100;
 /** Safety net for a lost notification: look for work at least this often. */
 const IDLE_POKE_MS = 1_000;
 
@@ -27,7 +32,7 @@ const IDLE_POKE_MS = 1_000;
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private pendingRequest: { id: string; sentAt: number } | null = null;
   private wantsAnotherLook = false;
-  /** Missions the last lease could not place; the next lease asks for that many more, so they don't block the rest. */
+  /** Missions of the last lease that no free agent could take; the next lease asks for that many more. */
   private blocked = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -74,20 +79,22 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     this.pendingRequest = null;
     const agents = await this.registry.snapshot();
     const outcomes = await Promise.all(leased.missions.map((mission) => this.assign(mission, agents)));
-    const unplaced = leased.missions.filter((_, i) => !outcomes[i]).map((m) => m.id);
-    this.blocked = unplaced.length;
+    const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
+    this.blocked = Math.min(MAX_LOOKAHEAD, outcomes.filter((outcome) => outcome === 'no-agent').length);
     if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
-    if (unplaced.length < leased.missions.length || this.wantsAnotherLook) await this.lookForWork();
+    if (outcomes.includes('placed') || this.wantsAnotherLook) await this.lookForWork();
   }
 
   /**
    * Tries the ranked agents in turn. The slot is claimed by the append script, so two
    * orchestrators can never overfill an agent; a stale local view just moves on to the next one.
-   * Returns false when no agent could take the mission now.
+   * 'no-agent': no free agent has the skills; 'lost-race': qualified agents filled up meanwhile.
    */
-  private async assign(mission: Mission, agents: AgentSnapshot[]): Promise<boolean> {
+  private async assign(mission: Mission, agents: AgentSnapshot[]): Promise<'placed' | 'no-agent' | 'lost-race'> {
     const now = Date.now();
-    for (const agent of rankAgents(agents, mission)) {
+    const candidates = rankAgents(agents, mission);
+    if (candidates.length === 0) return 'no-agent';
+    for (const agent of candidates) {
       agent.load += 1;
       const outcome = await this.store.transition(
         mission,
@@ -102,11 +109,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       );
       if (outcome.kind !== 'agent_full') {
         if (outcome.kind !== 'appended') agent.load -= 1;
-        return true;
+        return 'placed';
       }
       agent.load = agent.capacity;
     }
-    return false;
+    return 'lost-race';
   }
 }
 
