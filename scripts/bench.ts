@@ -209,6 +209,7 @@ async function main(argv: string[]): Promise<number> {
         http: { baseUrl: `http://127.0.0.1:${ports.intake}`, apiKey, operatorKey },
         pids: () => (Object.keys(pids).length === SERVICE_NAMES.length ? pids : { ...findServicePids(), ...pids }),
         mode: 'processes',
+        metricsUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, `http://127.0.0.1:${ports[name]}/metrics`])),
         signal: abort.signal,
       },
       options,
@@ -253,7 +254,7 @@ async function main(argv: string[]): Promise<number> {
 function revision(): string | undefined {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const dirty = execFileSync('git', ['--no-optional-locks', 'status', '--porcelain'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
       .split('\n')
       .filter(Boolean).length;
     return `git ${head}${dirty > 0 ? ` + ${dirty} uncommitted file(s)` : ''}`;

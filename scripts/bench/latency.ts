@@ -4,7 +4,7 @@ import { MissionClient } from '../../libs/mission-client/src/mission-client';
 import { finishedCounts, finishedTotal, waitForFinished } from './completion';
 import { logTail, scanMissionTimes } from './log-scan';
 import { MissionFactory } from './missions';
-import { BenchAborted, Distribution, distribution } from './stats';
+import { BenchAborted, Distribution, distribution, maxOf, minOf } from './stats';
 import type { BenchUi } from './ui';
 
 export interface LatencyResult {
@@ -21,6 +21,8 @@ export interface LatencyResult {
    * command waits in the intake stream. Same machine, same clock.
    */
   submitToPassed: Distribution;
+  /** Missions that succeeded / (last passing MissionEvaluated.at − first MissionCreated.at): did the system keep up? */
+  completedRate: number;
   /** Worst delay of a batch behind its schedule, ms. */
   maxScheduleLagMs: number;
   tickMs: number;
@@ -59,13 +61,16 @@ export async function measureLatency(
   const offered = ui.bar(`offer ${options.rate}/s`, total);
   const finished = ui.bar('finished', total);
 
+  // Ends the wait with the phase (an error in submission must not leave it polling).
+  const stopWaiting = new AbortController();
+  const waitSignal = options.signal ? AbortSignal.any([options.signal, stopWaiting.signal]) : stopWaiting.signal;
   const waiting = waitForFinished(redis, keys, {
     target: finishedTotal(baseline) + total,
     baseline,
     bar: finished,
     stallTimeoutS: options.stallTimeoutS,
     timeoutS: options.timeoutS + options.duration,
-    signal: options.signal,
+    signal: waitSignal,
   });
   waiting.catch(() => undefined);
 
@@ -122,8 +127,10 @@ export async function measureLatency(
       if (createdAt !== undefined) createdToPassed.push(passedAt - createdAt);
       submitToPassed.push(passedAt - (submitAt.get(id) ?? passedAt));
     }
+    const windowMs = maxOf(times.passed.values()) - minOf(times.created.values());
     return {
       offeredRate: options.rate,
+      completedRate: windowMs > 0 ? (times.passed.size / windowMs) * 1000 : NaN,
       // The schedule puts the first mission at t = 0 and the last at (total − 1) / rate.
       achievedRate: total > 1 ? (total - 1) / Math.max(0.001, submitSeconds) : total,
       missions: total,
@@ -136,6 +143,7 @@ export async function measureLatency(
       missionIds: [...times.passed.keys()],
     };
   } finally {
+    stopWaiting.abort();
     offered.stop();
     finished.stop();
     await Promise.allSettled(batches);

@@ -2,7 +2,7 @@
  * Summarises .cpuprofile files (from `bench --cpu-prof <dir>` or `node --cpu-prof`): where the
  * time went, by self time per function, per package/file, and inclusive time per function.
  *
- *   node dist/scripts/bench/profile-summary.js /tmp/prof/*.cpuprofile [--top 25] [--focus functionName]
+ *   node dist/scripts/bench/profile-summary.js /tmp/prof/*.cpuprofile [--top 25] [--focus functionName] [--from-ms N]
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -66,7 +66,7 @@ function functionKey(frame: CallFrame): string {
  * see where one operation's time goes. Async functions count only up to their first await there
  * (later parts run from the microtask queue), so focus on the synchronous workers too.
  */
-export function summarise(file: string, top = 25, focus?: string): ProfileSummary {
+export function summarise(file: string, top = 25, focus?: string, fromMs = 0): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
@@ -84,8 +84,12 @@ export function summarise(file: string, top = 25, focus?: string): ProfileSummar
   };
   const selfUs = new Map<number, number>();
   // Each sample stands for the time until the next one (as DevTools attributes it).
+  let at = 0;
   for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
     const delta = profile.timeDeltas[i + 1] ?? 0;
+    // `fromMs` leaves out the start (module loading, Nest bootstrap) to look at steady state.
+    if (at < fromMs * 1000) continue;
     if (!inFocus(profile.samples[i])) continue;
     selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + Math.max(0, delta));
   }
@@ -127,7 +131,7 @@ export function summarise(file: string, top = 25, focus?: string): ProfileSummar
       .slice(0, top)
       .map(([key, us]) => [key, us / 1000] as [string, number]);
   return {
-    file: focus ? `${file} (stacks through ${focus})` : file,
+    file: `${file}${focus ? ` (stacks through ${focus})` : ''}${fromMs > 0 ? ` (from ${fromMs} ms on)` : ''}`,
     totalMs: totalUs / 1000,
     busyMs: (totalUs - idleUs) / 1000,
     selfByFunction: sorted(selfByFunction),
@@ -165,11 +169,12 @@ if (require.main === module) {
   };
   const top = Number(valueOf('--top')) || 25;
   const focus = valueOf('--focus');
-  const flagValues = new Set(['--top', '--focus'].map((flag) => args.indexOf(flag)).filter((i) => i >= 0).flatMap((i) => [i, i + 1]));
+  const fromMs = Number(valueOf('--from-ms')) || 0;
+  const flagValues = new Set(['--top', '--focus', '--from-ms'].map((flag) => args.indexOf(flag)).filter((i) => i >= 0).flatMap((i) => [i, i + 1]));
   const files = args.filter((_, i) => !flagValues.has(i));
   if (files.length === 0) {
-    process.stderr.write('usage: node dist/scripts/bench/profile-summary.js <file.cpuprofile>... [--top N] [--focus functionName]\n');
+    process.stderr.write('usage: node dist/scripts/bench/profile-summary.js <file.cpuprofile>... [--top N] [--focus functionName] [--from-ms N]\n');
     process.exit(2);
   }
-  for (const file of files) process.stdout.write(`${formatSummary(summarise(file, top, focus))}\n\n`);
+  for (const file of files) process.stdout.write(`${formatSummary(summarise(file, top, focus, fromMs))}\n\n`);
 }

@@ -104,6 +104,7 @@ export function formatReport(report: BenchReport): string {
     if (report.latency) {
       out.push(
         `Offered ${report.latency.offeredRate}/s, achieved ${dec(report.latency.achievedRate)}/s (ticks of ${report.latency.tickMs} ms, worst lag ${int(report.latency.maxScheduleLagMs)} ms); ` +
+          `finished at ${dec(report.latency.completedRate)}/s; ` +
           `${int(report.latency.succeeded)} of ${int(report.latency.missions)} succeeded. "submit" is the bench's clock before createMany: it adds the wait in the intake stream.`,
       );
     }
@@ -142,8 +143,18 @@ export function formatReport(report: BenchReport): string {
     out.push('');
     out.push(
       formatTable(
-        ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)', 'RSS now MB', 'max sampled MB'],
-        SERVICES.map((s) => [s, r.pids[s] !== undefined ? String(r.pids[s]) : '-', dec(r.idleMb[s]), dec(r.peakMb[s]), dec(r.currentMb[s]), dec(r.sampledMaxMb[s])]),
+        ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)', 'RSS now MB', 'max sampled MB', 'peak heap total MB', 'peak heap used MB', 'peak external MB'],
+        SERVICES.map((s) => [
+          s,
+          r.pids[s] !== undefined ? String(r.pids[s]) : '-',
+          dec(r.idleMb[s]),
+          dec(r.peakMb[s]),
+          dec(r.currentMb[s]),
+          dec(r.sampledMaxMb[s]),
+          dec(r.heapPeak[s]?.heapTotalMb),
+          dec(r.heapPeak[s]?.heapUsedMb),
+          dec(r.heapPeak[s]?.externalMb),
+        ]),
       ),
     );
   }

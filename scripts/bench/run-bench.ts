@@ -11,6 +11,7 @@ import { LatencyResult, measureLatency } from './latency';
 import { MissionFactory } from './missions';
 import { BenchOptions } from './options';
 import { loadAudit, MakeAuditLogError, makeAuditLogScript, measureReplay, ReplayFigures, runMakeAuditLog, SyntheticLog, writeSyntheticLog } from './replay';
+import { HeapPeak, HeapSampler } from './heap';
 import { processMemory, RssSampler, Service, SERVICES } from './rss';
 import { BenchAborted, finiteOrNull } from './stats';
 import { deleteRunKeys } from './system';
@@ -27,6 +28,8 @@ export interface BenchTarget {
   redisUrl?: string;
   /** The intake's HTTP API; absent → the HTTP phase is skipped. */
   http?: { baseUrl: string; apiKey: string; operatorKey?: string };
+  /** Each service's Prometheus endpoint, for what its memory is made of (heap vs buffers). */
+  metricsUrls?: Partial<Record<Service, string>>;
   /** Process id of each service, for its peak RSS. */
   pids(): Partial<Record<Service, number>>;
   /** "4 processes" or "in-process": the RSS figures mean different things. */
@@ -59,6 +62,8 @@ export interface RssFigures {
   /** RSS when the bench started (the services ready and idle). */
   idleMb: Partial<Record<Service, number>>;
   sampledMaxMb: Partial<Record<Service, number>>;
+  /** Largest V8 heap / external memory seen on /metrics (sampled every 2 s). */
+  heapPeak: Partial<Record<Service, HeapPeak>>;
 }
 
 export interface MachineInfo {
@@ -123,6 +128,8 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
   const finishedIds: string[] = [];
   const rssSampler = new RssSampler(() => target.pids());
   rssSampler.start();
+  const heapSampler = new HeapSampler(target.metricsUrls ?? {});
+  if (target.metricsUrls) heapSampler.start();
   const idleMb: Partial<Record<Service, number>> = {};
   for (const [service, pid] of Object.entries(target.pids()) as [Service, number][]) {
     const memory = processMemory(pid);
@@ -231,7 +238,8 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
 
     // Peak RSS of the load phases; the replay phases below run in the bench process, not in the services.
     rssSampler.sample();
-    report.rss = rssFigures(target, rssSampler, idleMb);
+    await heapSampler.sample();
+    report.rss = rssFigures(target, rssSampler, idleMb, heapSampler);
 
     if (options.skipReplay) report.skipped.replay = 'skipped (--skip-replay)';
     else {
@@ -274,6 +282,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
     }
   } finally {
     rssSampler.stop();
+    heapSampler.stop();
     report.cpu.all = CpuMeter.between(runMark, meter.mark());
   }
 
@@ -289,9 +298,13 @@ export function syntheticPrefix(keyPrefix: string): string {
   return `${keyPrefix}synthetic:`;
 }
 
-function rssFigures(target: BenchTarget, sampler: RssSampler, idleMb: Partial<Record<Service, number>>): RssFigures {
+function rssFigures(target: BenchTarget, sampler: RssSampler, idleMb: Partial<Record<Service, number>>, heaps: HeapSampler): RssFigures {
   const pids = target.pids();
-  const figures: RssFigures = { mode: target.mode, pids, peakMb: {}, currentMb: {}, sampledMaxMb: {}, idleMb };
+  const figures: RssFigures = { mode: target.mode, pids, peakMb: {}, currentMb: {}, sampledMaxMb: {}, idleMb, heapPeak: {} };
+  for (const service of SERVICES) {
+    const heap = heaps.peak(service);
+    if (heap) figures.heapPeak[service] = heap;
+  }
   for (const service of SERVICES) {
     const pid = pids[service];
     if (pid === undefined) continue;
@@ -318,11 +331,11 @@ function addNotes(report: BenchReport): void {
       notes.push(`The latency phase offered only ${achievedRate.toFixed(0)}/s of the ${offeredRate}/s asked (the bench could not keep up).`);
     }
     if (maxScheduleLagMs > 50) notes.push(`A latency batch left up to ${maxScheduleLagMs.toFixed(0)} ms behind its schedule.`);
-    const sustained = report.throughput?.missionsPerSecond;
-    if (sustained !== undefined && Number.isFinite(sustained) && sustained < offeredRate) {
+    const { completedRate } = report.latency;
+    if (Number.isFinite(completedRate) && completedRate < offeredRate * 0.95) {
       notes.push(
-        `The latency phase offered ${offeredRate}/s to a system that sustains about ${Math.round(sustained)}/s (throughput phase): ` +
-          'missions queued up, so its latencies are mostly waiting time and grow with --duration.',
+        `The latency phase's missions finished at ${completedRate.toFixed(0)}/s, below the ${offeredRate}/s offered: a backlog built up, ` +
+          'so its latencies are mostly waiting time and grow with --duration.',
       );
     }
   }

@@ -55,13 +55,16 @@ export async function measureThroughput(
   const submitted = ui.bar('submitted', options.missions);
   const finished = ui.bar('finished', options.missions);
   const started = Date.now();
+  // Ends the wait with the phase (an error in submission must not leave it polling).
+  const stopWaiting = new AbortController();
+  const waitSignal = options.signal ? AbortSignal.any([options.signal, stopWaiting.signal]) : stopWaiting.signal;
   const waiting = waitForFinished(redis, keys, {
     target: baseline.succeeded + baseline.deadLettered + baseline.cancelled + options.missions,
     baseline,
     bar: finished,
     stallTimeoutS: options.stallTimeoutS,
     timeoutS: options.timeoutS,
-    signal: options.signal,
+    signal: waitSignal,
   });
   // A rejected wait must not go unhandled while submission is still running.
   waiting.catch(() => undefined);
@@ -102,6 +105,7 @@ export async function measureThroughput(
       missionIds: [...times.passed.keys()],
     };
   } finally {
+    stopWaiting.abort();
     submitted.stop();
     finished.stop();
   }

@@ -65,7 +65,7 @@ describe('fault: duplicate delivery of real messages', () => {
 
   it('given 2,000 missions, when real messages are delivered again (processed ones, in-flight ones, and after the end), then no event is duplicated', async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 400, tag: 'dup' }).start();
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 50, intervalMs: 450, tag: 'dup' }).start();
     for (let round = 0; round < 6; round++) {
       await sleep(scenario.between(1_000, 2_500));
       await copyRound(round % 2 === 0, 120);

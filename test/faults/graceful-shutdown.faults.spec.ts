@@ -20,7 +20,7 @@ describe('fault: SIGTERM to each busy service, then restart', () => {
 
   it('given 2,000 missions, when each busy service gets SIGTERM, then it exits 0 within 10 s and after a restart nothing is lost', async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 600, tag: 'term' }).start();
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 50, intervalMs: 800, tag: 'term' }).start();
     for (const service of SERVICES) {
       await sleep(scenario.between(1_000, 3_000));
       const busy = await waitBusy(scenario.redis, scenario.keys, service);

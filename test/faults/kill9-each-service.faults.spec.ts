@@ -19,7 +19,7 @@ describe('fault: kill -9 of each service in turn, then restart', () => {
 
   it('given 2,000 missions, when each service is killed -9 mid-run and restarted, then every mission finishes exactly once', async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 600, tag: 'kill9' }).start();
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 50, intervalMs: 800, tag: 'kill9' }).start();
 
     for (const service of SERVICES) {
       await sleep(scenario.between(1_000, 3_000));

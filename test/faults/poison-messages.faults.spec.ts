@@ -95,7 +95,7 @@ describe('fault: poison messages in every service stream', () => {
 
   it('given 2,000 missions, when malformed messages arrive on every stream, then each is parked with its reason and every mission finishes', async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 400, tag: 'poison' }).start();
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 50, intervalMs: 400, tag: 'poison' }).start();
     for (let round = 0; round < 3; round++) {
       await sleep(scenario.between(1_500, 4_000));
       await inject(round);
@@ -116,18 +116,28 @@ describe('fault: poison messages in every service stream', () => {
       alsoInLog: [oversized.id],
     });
 
-    // Where did each injected message go?
-    // Entry ids are unique per stream only: key the parked messages by their source stream too.
-    const poison = new Map<string, { service: Service; reason: string; deliveries: string }>();
-    const misrouted: string[] = [];
-    for (const service of SERVICES) {
-      for (const entry of await readStream(scenario.redis, scenario.keys.poison(service))) {
-        if (entry.fields.source !== scenario.keys.stream(service)) misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
-        poison.set(`${service}:${entry.fields.messageId}`, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
+    // Where did each injected message go? Entry ids are unique per stream only, so parked messages
+    // are keyed by their source stream too. A message that is retried before it is parked takes
+    // STREAM_MAX_DELIVERIES claim cycles: wait (up to 30 s) until every injection is accounted for.
+    let poison = new Map<string, { service: Service; reason: string; deliveries: string }>();
+    let rejected = new Map<string, string>();
+    let misrouted: string[] = [];
+    const settleStarted = Date.now();
+    for (;;) {
+      poison = new Map();
+      misrouted = [];
+      for (const service of SERVICES) {
+        for (const entry of await readStream(scenario.redis, scenario.keys.poison(service))) {
+          if (entry.fields.source !== scenario.keys.stream(service)) misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
+          poison.set(`${service}:${entry.fields.messageId}`, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
+        }
       }
+      rejected = new Map((await readStream(scenario.redis, scenario.keys.rejectedSubmissions)).map((e) => [e.fields.messageId, e.fields.reason ?? '']));
+      const unaccounted = injections.filter((i) => !poison.has(`${i.service}:${i.id}`) && !(i.service === 'intake' && rejected.has(i.id ?? '')));
+      if (unaccounted.length === 0 || Date.now() - settleStarted > 30_000) break;
+      await sleep(500);
     }
-    const rejected = new Map<string, string>();
-    for (const entry of await readStream(scenario.redis, scenario.keys.rejectedSubmissions)) rejected.set(entry.fields.messageId, entry.fields.reason ?? '');
+    scenario.note(`all injected messages accounted for ${Date.now() - settleStarted} ms after the missions finished`);
 
     const misplaced: string[] = [];
     const where: Record<string, number> = {};
@@ -154,7 +164,8 @@ describe('fault: poison messages in every service stream', () => {
       described.add(`${injection.service}/${injection.kind}`);
       if (injection.kind.includes('1 MB') || injection.kind === 'wrong schema' || injection.kind.startsWith('submit')) {
         const parked = poison.get(`${injection.service}:${injection.id}`);
-        const why = parked ? `poison after ${parked.deliveries} deliveries: ${parked.reason}` : `rejected: ${rejected.get(injection.id ?? '')}`;
+        const refusal = injection.service === 'intake' ? rejected.get(injection.id ?? '') : undefined;
+        const why = parked ? `poison after ${parked.deliveries} deliveries: ${parked.reason}` : refusal !== undefined ? `rejected: ${refusal}` : 'nowhere (yet)';
         scenario.note(`${injection.service}/${injection.kind} → ${why.slice(0, 300)}`);
       }
     }

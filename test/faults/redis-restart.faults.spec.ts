@@ -56,7 +56,7 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
 
   it('given 2,000 missions, when Redis goes down twice mid-run, then the services reconnect and every acknowledged mission finishes', async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(submitter, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 600, tag: 'redis' }).start();
+    const workload = new Workload(submitter, scenario.prefix, { total: 2_000, batchSize: 50, intervalMs: 600, tag: 'redis' }).start();
 
     for (const how of ['SHUTDOWN', 'SIGKILL'] as const) {
       await sleep(scenario.between(2_000, 4_000));

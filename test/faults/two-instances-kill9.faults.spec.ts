@@ -19,7 +19,7 @@ describe('fault: two instances of every service, one of each killed -9 mid-run',
 
   it('given 2,000 missions on two instances per service, when one instance of each dies, then the survivors finish every mission exactly once', async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 100, intervalMs: 500, tag: 'two' }).start();
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: 2_000, batchSize: 50, intervalMs: 500, tag: 'two' }).start();
 
     await sleep(scenario.between(2_000, 5_000));
     for (const service of SERVICES) {

@@ -78,9 +78,10 @@ export class Scenario {
     const sampler = this.sampler;
     this.sampler = null;
     // Sample until the missions are done (not only while they are submitted); checkOutcome waits again and judges.
-    if (sampler) await waitForFinished(this.redis, this.keys, ids, options.timeoutMs ?? 120_000);
+    const waited = sampler ? await waitForFinished(this.redis, this.keys, ids, options.timeoutMs ?? 120_000) : null;
     const during = sampler ? await sampler.stop() : [];
     const report = await checkOutcome(this.redis, this.keys, ids, options);
+    if (waited) report.stats.finishMs = waited.ms + report.stats.finishMs;
     report.violations.push(...during.map((p) => `during the run, ${p}`));
     if (sampler) this.note(`invariant sampler: ${sampler.samples} samples, ${during.length} problems, ${sampler.errors} failed samples`);
     return report;
