@@ -56,7 +56,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
       },
       TINY,
     );
-  }, 30_000);
+  }, 240_000);
 
   afterAll(async () => system?.close());
 

@@ -48,6 +48,18 @@ describe('a mission end to end (four services, real Redis)', () => {
       expect(new Set(events.map((e) => e.correlationId)).size).toBe(1);
       expect(fold(events)).toEqual(fetched.body);
 
+      // Time travel: the mission as it was when it was assigned, and a window of its events.
+      const assignedAt = events[2].at;
+      const past = await system.api.get(`/api/missions/${done.id}`).query({ at: assignedAt }).expect(200);
+      expect(past.body).toEqual(fold(events.filter((e) => e.at <= assignedAt)));
+      expect(past.body.version).toBeGreaterThanOrEqual(3);
+      await system.api.get(`/api/missions/${done.id}`).query({ at: '1999-01-01T00:00:00Z' }).expect(404);
+      await system.api.get(`/api/missions/${done.id}`).query({ at: 'yesterday' }).expect(400);
+      const window = await system.api.get(`/api/missions/${done.id}/events`).query({ from: events[0].at, to: '2999-01-01T00:00:00Z' }).expect(200);
+      expect(window.body).toHaveLength(6);
+      const none = await system.api.get(`/api/missions/${done.id}/events`).query({ to: events[0].at }).expect(200);
+      expect(none.body).toEqual([]);
+
       const agentLoad = await system.redis.hget(system.keys.agentLoad, done.assignedAgentId ?? '');
       expect(agentLoad).toBe('0');
       const stats = await system.api.get('/api/missions/queue/stats').expect(200);

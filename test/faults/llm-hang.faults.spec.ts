@@ -82,7 +82,7 @@ describe('fault: an LLM provider that hangs', () => {
     expect(timeouts.filter((t) => !t.retried)).toEqual([]);
     // The timeout fires at EXECUTION_TIMEOUT_MS (slack for a loaded machine), not when the server gives up after a minute.
     expect(waited[0]).toBeGreaterThanOrEqual(EXECUTION_TIMEOUT_MS - 50);
-    expect(waited[waited.length - 1]).toBeLessThan(EXECUTION_TIMEOUT_MS + 4_000);
+    expect(waited[waited.length - 1]).toBeLessThan(EXECUTION_TIMEOUT_MS + 9_000);
     expect(report.stats.deadLetteredByFaults).toBe(0);
     expect(workload.ackedCount).toBe(MISSIONS);
     expect(report.violations).toEqual([]);

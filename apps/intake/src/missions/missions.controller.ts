@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { BadRequestException, NotFoundException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -13,7 +13,9 @@ import {
 import { Response } from 'express';
 import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
+import { stateAt } from '@app/audit';
 import { CancelMissionBody } from './cancel-mission.body';
+import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
@@ -149,9 +151,12 @@ export class MissionsController {
   @ApiOperation({ summary: 'Get a mission', description: 'Needs role **reader** (any API key). The mission as projected from its events.' })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: MissionView, description: 'The mission.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND })
-  get(@Param('id') id: string): Promise<Mission> {
-    return this.missions.get(id);
+  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, badRequest: '`at` is not an ISO 8601 time.', invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' } })
+  async get(@Param('id') id: string, @Query() query: MissionAtQuery): Promise<Mission> {
+    if (!query.at) return this.missions.get(id);
+    const state = stateAt(await this.missions.history(id), { at: new Date(query.at) });
+    if (!state) throw new NotFoundException(`mission ${id} did not exist at ${query.at}`);
+    return state;
   }
 
   @Get(':id/events')
@@ -161,8 +166,11 @@ export class MissionsController {
   })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: [MissionEventView], description: 'The events, oldest first.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND })
-  events(@Param('id') id: string): Promise<MissionEvent[]> {
-    return this.missions.history(id);
+  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, badRequest: '`from` or `to` is not an ISO 8601 time.', invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' } })
+  async events(@Param('id') id: string, @Query() range: EventRangeQuery): Promise<MissionEvent[]> {
+    const events = await this.missions.history(id);
+    const from = range.from ? Date.parse(range.from) : -Infinity;
+    const to = range.to ? Date.parse(range.to) : Infinity;
+    return events.filter((event) => Date.parse(event.at) >= from && Date.parse(event.at) < to);
   }
 }
