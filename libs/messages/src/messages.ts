@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { Mission, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType } from '@app/mission';
 
 /**
@@ -30,7 +30,7 @@ export class MissionSnapshotDto implements Pick<Mission, 'id' | 'type' | 'status
 }
 
 export class MissionMessage {
-  @ValidateNested() @Type(() => MissionSnapshotDto)
+  @IsDefined() @IsObject() @ValidateNested() @Type(() => MissionSnapshotDto)
   mission: Mission;
 }
 

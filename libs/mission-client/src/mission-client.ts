@@ -53,7 +53,16 @@ export class MissionClient {
       pipeline.xadd(this.keys.stream('intake'), '*', ...encodeMessage(Patterns.intake.submitMission, command));
       ids.push(missionId);
     }
-    await pipeline.exec();
+    // exec() resolves with [error, reply] pairs: a failed XADD must not come back as a submitted id.
+    const replies = await pipeline.exec();
+    const failed = ids.filter((_, i) => !replies || replies[i]?.[0]);
+    if (failed.length > 0) {
+      const written = ids.filter((id) => !failed.includes(id));
+      throw new MissionSubmissionError([
+        `${failed.length} of ${ids.length} submissions failed (${replies?.find(([error]) => error)?.[0]?.message ?? 'no reply'}); ` +
+          `written: [${written.join(', ')}]; failed: [${failed.join(', ')}] — resubmitting with the same idempotency keys is safe`,
+      ]);
+    }
     return ids;
   }
 }

@@ -40,7 +40,8 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // Body parsing is each service's own choice (the intake sets limits and content types).
   const app = await NestFactory.create(definition.module(env), { bufferLogs: true, abortOnError: false, bodyParser: false });
   app.useLogger(app.get(Logger));
-  app.enableShutdownHooks();
+  // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal.
+  app.enableShutdownHooks([], { useProcessExit: true });
   definition.configureHttp?.(app, env);
   const server = streamsServer(env, definition.name);
   app.get(ConsumerHealth).track(server);

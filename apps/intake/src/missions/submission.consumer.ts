@@ -6,7 +6,8 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
 import { RedisStreamsContext } from '@app/redis-streams';
-import { REDIS } from '@app/runtime';
+import { Environment } from '@app/config';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { MissionIntakeService } from './mission-intake.service';
 
 /**
@@ -20,12 +21,17 @@ export class SubmissionConsumer {
     private readonly missions: MissionIntakeService,
     private readonly keys: KeyLayout,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(SubmissionConsumer.name) private readonly logger: PinoLogger,
   ) {}
 
   @EventPattern(Patterns.intake.submitMission)
   async submit(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
-    const command = await validateMessage(SubmitMissionCommand, data);
+    const size = Buffer.byteLength(JSON.stringify(data) ?? '');
+    const command =
+      size > this.env.BODY_LIMIT_BYTES
+        ? { ok: false as const, problems: [`data is ${size} bytes, over BODY_LIMIT_BYTES ${this.env.BODY_LIMIT_BYTES}`] }
+        : await validateMessage(SubmitMissionCommand, data);
     if (!command.ok) {
       const reason = command.problems.join('; ');
       await this.redis.xadd(
