@@ -4,7 +4,7 @@ import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from './build';
 import { InvariantSampler } from './invariants';
-import { checkOutcome, OutcomeOptions, OutcomeReport, waitForFinished } from './outcome';
+import { checkOutcome, OutcomeOptions, OutcomeReport, readHistories, waitForFinished } from './outcome';
 import { scenarioSeed, seededRandom } from './ports';
 import { ServiceProcesses, ServiceProcessesOptions } from './service-processes';
 
@@ -78,13 +78,27 @@ export class Scenario {
     const sampler = this.sampler;
     this.sampler = null;
     // Sample until the missions are done (not only while they are submitted); checkOutcome waits again and judges.
-    const waited = sampler ? await waitForFinished(this.redis, this.keys, ids, options.timeoutMs ?? 120_000) : null;
+    const timeoutMs = options.timeoutMs ?? 120_000;
+    const waited = sampler ? await waitForFinished(this.redis, this.keys, ids, timeoutMs) : null;
     const during = sampler ? await sampler.stop() : [];
-    const report = await checkOutcome(this.redis, this.keys, ids, options);
+    // One budget for both waits: checkOutcome gets what is left of it.
+    const report = await checkOutcome(this.redis, this.keys, ids, { ...options, timeoutMs: Math.max(1_000, timeoutMs - (waited?.ms ?? 0)) });
     if (waited) report.stats.finishMs = waited.ms + report.stats.finishMs;
     report.violations.push(...during.map((p) => `during the run, ${p}`));
+    report.violations.push(...(await this.unfinishedHistories(report)));
     if (sampler) this.note(`invariant sampler: ${sampler.samples} samples, ${during.length} problems, ${sampler.errors} failed samples`);
     return report;
+  }
+
+  /** For the diagnosis: the histories of a few unfinished missions, and the service lines that name them. */
+  private async unfinishedHistories(report: OutcomeReport, count = 3): Promise<string[]> {
+    if (report.unfinished.length === 0) return [];
+    const histories = await readHistories(this.redis, this.keys);
+    return report.unfinished.slice(0, count).map(({ id, status }) => {
+      const events = (histories.get(id) ?? []).map((e) => `v${e.version} ${e.type} by ${e.actor} at ${e.at.slice(11, 23)}`);
+      const lines = this.processes.linesMentioning(id).slice(-5);
+      return `history of unfinished ${id} (${status}): ${events.join(' → ')}${lines.length ? `; service lines: ${lines.join(' | ')}` : '; no service line names it'}`;
+    });
   }
 
   note(line: string): void {

@@ -221,10 +221,17 @@ export class ServiceProcesses {
     for (const lines of this.logs.values()) {
       for (const line of lines) {
         const level = levelOf(line);
-        if (level === undefined ? !/\] (started pid|test sends|exited code)/.test(line) : level >= threshold) out.push(line);
+        if (level === undefined ? !/\] (started pid|test sends|exited code)|\[ioredis\] Unhandled error event|^\S+ \[\S+ gen \d+\]\s+at /.test(line) : level >= threshold) out.push(line);
       }
     }
     return out;
+  }
+
+  /** Lines of every instance that contain `text` (e.g. a mission id). */
+  linesMentioning(text: string): string[] {
+    const out: string[] = [];
+    for (const lines of this.logs.values()) for (const line of lines) if (line.includes(text)) out.push(line);
+    return out.sort();
   }
 
   /** Counts log lines whose message matches, over all instances. */

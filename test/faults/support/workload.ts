@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
+import { v5 as uuidv5 } from 'uuid';
 import { MissionClient } from '@app/mission-client';
 import { MissionCreateDto } from '@app/mission';
 import { REPO_ROOT } from './build';
@@ -25,11 +26,16 @@ export interface WorkloadOptions {
   batchSize?: number;
   /** Pause between batches, to spread the work over time. Default 0. */
   intervalMs?: number;
-  /** Distinguishes the source record ids of one workload from another's. */
+  /** Distinguishes the source record ids and idempotency keys of one workload from another's. */
   tag?: string;
+  /** How often a batch whose createMany failed is submitted again (same idempotency keys). Default 20. */
+  retries?: number;
 }
 
 type Fixture = MissionCreateDto & { payload: Record<string, unknown> };
+
+/** MissionClient's namespace for ids derived from idempotency keys (libs/mission-client), to name missions of a batch that never returned ids. */
+const IDEMPOTENT_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 
 let fixtureCache: Fixture[] | undefined;
 
@@ -56,7 +62,7 @@ export function missionFor(index: number, tag: string): { mission: MissionCreate
  */
 export class Workload {
   readonly submitted: SubmittedMission[] = [];
-  /** createMany calls that threw. */
+  /** createMany calls that threw (each is retried with the same idempotency keys). */
   readonly errors: string[] = [];
   /** Ids that createMany returned although their XADD failed (the client did not say so). */
   readonly silentlyFailed: string[] = [];
@@ -113,23 +119,34 @@ export class Workload {
     for (let from = 0; from < this.options.total && !this.stopRequested; from += batchSize, batch++) {
       const size = Math.min(batchSize, this.options.total - from);
       const built = Array.from({ length: size }, (_, i) => missionFor(from + i, tag));
-      this.lastReplies = null;
-      try {
-        const ids = await this.client.createMany(built.map((b) => b.mission));
-        const replies = this.lastReplies as [Error | null, unknown][] | null;
-        ids.forEach((id, i) => {
-          const reply = replies?.[i];
-          const acked = reply !== undefined && reply[0] === null && typeof reply[1] === 'string';
-          if (!acked) {
-            this.silentlyFailed.push(id);
-            const why = reply?.[0]?.message ?? (reply ? `unexpected reply ${String(reply[1])}` : 'no reply');
-            this.hiddenErrors[why] = (this.hiddenErrors[why] ?? 0) + 1;
-          }
-          this.submitted.push({ id, index: from + i, type: built[i].mission.type, expected: built[i].expected, acked, batch });
+      // Idempotency keys make the mission ids deterministic, so a failed batch can be sent again safely.
+      const keys = built.map((_, i) => ({ idempotencyKey: `faults-${tag}-${from + i}` }));
+      const acked = new Array<boolean>(size).fill(false);
+      let ids: string[] | null = null;
+      for (let attempt = 0; ids === null && attempt <= (this.options.retries ?? 20); attempt++) {
+        this.lastReplies = null;
+        try {
+          ids = await this.client.createMany(built.map((b) => b.mission), keys);
+        } catch (error) {
+          this.errors.push(`batch ${batch} attempt ${attempt}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`);
+        }
+        (this.lastReplies ?? []).forEach((reply, i) => {
+          if (reply[0] === null && typeof reply[1] === 'string') acked[i] = true;
         });
-      } catch (error) {
-        this.errors.push(`batch ${batch}: ${error instanceof Error ? error.message : String(error)}`);
+        if (ids === null) await sleep(500);
       }
+      const replies = this.lastReplies as [Error | null, unknown][] | null;
+      built.forEach((b, i) => {
+        const id = ids?.[i] ?? uuidv5(keys[i].idempotencyKey, IDEMPOTENT_ID_NAMESPACE);
+        if (ids && !acked[i]) {
+          // createMany returned this id although its XADD failed: the caller was told a lie.
+          this.silentlyFailed.push(id);
+          const reply = replies?.[i];
+          const why = reply?.[0]?.message ?? (reply ? `unexpected reply ${String(reply[1])}` : 'no reply');
+          this.hiddenErrors[why] = (this.hiddenErrors[why] ?? 0) + 1;
+        }
+        this.submitted.push({ id, index: from + i, type: b.mission.type, expected: b.expected, acked: acked[i], batch });
+      });
       if (this.options.intervalMs) await sleep(this.options.intervalMs);
     }
     this.finishedAt = Date.now();
