@@ -102,10 +102,11 @@ export class ServiceProcesses {
       HOME: process.env.HOME,
       NODE_ENV: 'production',
       ...FAST_ENV,
-      ...this.options.env,
-      ...this.options.serviceEnv?.[service],
       REDIS_URL: this.options.redisUrl,
       KEY_PREFIX: this.options.keyPrefix,
+      ...this.options.env,
+      // May point one service at its own REDIS_URL (a proxy in front of the shared Redis).
+      ...this.options.serviceEnv?.[service],
       PORT: String(port),
     };
     const entry = path.join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js');
