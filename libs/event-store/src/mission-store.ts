@@ -54,7 +54,17 @@ export class MissionStore {
   }
 
   async history(missionId: string): Promise<MissionEvent[]> {
-    const ids = await this.redis.lrange(this.keys.missionEvents(missionId), 0, -1);
+    return this.eventsAt(missionId, 0, -1);
+  }
+
+  async lastEvent(missionId: string): Promise<MissionEvent | null> {
+    const [last] = await this.eventsAt(missionId, -1, -1);
+    return last ?? null;
+  }
+
+  /** The mission's events between two positions of its event list (LRANGE semantics). */
+  private async eventsAt(missionId: string, start: number, stop: number): Promise<MissionEvent[]> {
+    const ids = await this.redis.lrange(this.keys.missionEvents(missionId), start, stop);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.xrange(this.keys.log, id, id);

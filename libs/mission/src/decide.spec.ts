@@ -173,6 +173,13 @@ describe('decide', () => {
       expect(eventsOf(decideStart(mission, 1))).toEqual([{ type: 'MissionStarted', data: { agentId: 'agent-1', attempt: 1 } }]);
     });
 
+    test('given an executor run id, when started, then MissionStarted records it so the run can recognise its own start', () => {
+      const mission = missionIn('assigned').mission;
+      expect(eventsOf(decideStart(mission, 1, 'run-7'))).toEqual([
+        { type: 'MissionStarted', data: { agentId: 'agent-1', attempt: 1, runId: 'run-7' } },
+      ]);
+    });
+
     test('given an attempt that already started, when the start is redelivered, then it is skipped', () => {
       expectSkip(decideStart(missionIn('running').mission, 1));
     });

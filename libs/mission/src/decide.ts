@@ -39,10 +39,15 @@ export function decideAssign(mission: Mission, agentId: string): Decision {
   return append({ type: 'MissionAssigned', data: { agentId, attempt: mission.attempts + 1 } });
 }
 
-export function decideStart(mission: Mission, attempt: number): Decision {
+/**
+ * `runId` names the executor run that starts the attempt, so the run can recognise its own start
+ * when the reply to the append was lost and the retried append meets it.
+ */
+export function decideStart(mission: Mission, attempt: number, runId?: string): Decision {
   if (mission.attempts !== attempt) return skip(`attempt ${attempt} is stale (current ${mission.attempts})`);
   if (mission.status !== 'assigned') return skip(`attempt ${attempt} already started`);
-  return append({ type: 'MissionStarted', data: { agentId: mission.assignedAgentId ?? '', attempt } });
+  const data = { agentId: mission.assignedAgentId ?? '', attempt };
+  return append({ type: 'MissionStarted', data: runId === undefined ? data : { ...data, runId } });
 }
 
 export function decideComplete(mission: Mission, attempt: number, result: MissionResult): Decision {

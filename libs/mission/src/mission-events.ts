@@ -49,7 +49,8 @@ export interface MissionEventData {
   };
   MissionQueued: { priorityScore: number; reason: 'created' | 'retry'; feedback?: string };
   MissionAssigned: { agentId: string; attempt: number };
-  MissionStarted: { agentId: string; attempt: number };
+  /** `runId` is absent on events written before executor runs were named. */
+  MissionStarted: { agentId: string; attempt: number; runId?: string };
   MissionCompleted: { agentId: string; attempt: number; result: MissionResult };
   MissionFailed: { agentId: string; attempt: number; error: string };
   MissionEvaluated: Evaluation;

@@ -6,4 +6,4 @@ export * from './workload';
 export * from './outcome';
 export * from './scenario';
 export * from './invariants';
-export * from './reply-dropping-proxy';
+export * from '../../support/reply-dropping-proxy';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import Redis from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
@@ -66,13 +67,18 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     // Not acked: the message stays pending and another executor takes it over.
     if (this.shuttingDown) throw new Error('executor is shutting down; handing the mission back');
     const attempt = assigned.attempts;
-    const started = await this.store.transition(assigned, (m) => decideStart(m, attempt), { actor: ACTOR });
+    const runId = uuidv7();
+    const started = await this.store.transition(assigned, (m) => decideStart(m, attempt, runId), { actor: ACTOR });
     if (started.kind !== 'appended' && started.kind !== 'skipped') return;
     const mission = started.mission;
     if (started.kind === 'skipped') {
       const runningThisAttempt = mission.status === 'running' && mission.attempts === attempt && mission.lastError === null;
-      if (runningThisAttempt && redelivered) await this.fail(mission, attempt, 'executor lost during the attempt');
-      return;
+      if (!runningThisAttempt) return;
+      // The append took effect but its reply was lost, so the resent append met our own start.
+      if (!(await this.startedBy(runId, mission.id))) {
+        if (redelivered) await this.fail(mission, attempt, 'executor lost during the attempt');
+        return;
+      }
     }
 
     const abort = new AbortController();
@@ -116,6 +122,12 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       const { id: missionId, correlationId } = completed.mission;
       this.logger.info({ missionId, correlationId, attempt, reason: completed.reason }, 'stale result ignored');
     }
+  }
+
+  /** Whether the mission's latest event is the MissionStarted this run wrote. */
+  private async startedBy(runId: string, missionId: string): Promise<boolean> {
+    const last = await this.store.lastEvent(missionId);
+    return last?.type === 'MissionStarted' && last.data.runId === runId;
   }
 
   /** Records the failure, frees the agent, and asks the intake for the next attempt — atomically. */

@@ -201,7 +201,7 @@ const EVENT_DATA_DESCRIPTION = [
   '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, source?}',
   "- MissionQueued: {priorityScore, reason: 'created' | 'retry', feedback?}",
   '- MissionAssigned: {agentId, attempt}',
-  '- MissionStarted: {agentId, attempt}',
+  '- MissionStarted: {agentId, attempt, runId}',
   '- MissionCompleted: {agentId, attempt, result} (result as in MissionResultView)',
   '- MissionFailed: {agentId, attempt, error}',
   '- MissionEvaluated: an EvaluationView',
