@@ -13,7 +13,7 @@ export interface Trip {
  * `holdMs` cuts both sockets: the command took effect, but the client never heard so. This is
  * what a Redis crash or a network cut between "executed" and "replied" looks like. ioredis then
  * reconnects (through the proxy) and resends its unanswered commands. It trips `maxTrips` times
- * per label, never twice within `cooldownMs`.
+ * per label, never twice for one label within `cooldownMs`.
  */
 export class ReplyDroppingProxy {
   readonly trips: Trip[] = [];
@@ -28,7 +28,7 @@ export class ReplyDroppingProxy {
     /** Trips per label. */
     private readonly maxTrips = 1,
     private readonly holdMs = 150,
-    /** No trip this soon after the last one, so that the client's resend of the same command gets through. */
+    /** No trip this soon after the last one of the same label, so that the client's resend of the command gets through. */
     private readonly cooldownMs = 1_500,
   ) {}
 
@@ -68,10 +68,11 @@ export class ReplyDroppingProxy {
     client.on('data', (chunk: Buffer) => {
       if (withholding) return;
       upstream.write(chunk);
-      const last = this.trips[this.trips.length - 1];
-      if (last && Date.now() - last.at < this.cooldownMs) return;
       const label = this.matches(chunk.toString('utf8'));
-      if (label === null || this.trips.filter((t) => t.label === label).length >= this.maxTrips) return;
+      if (label === null) return;
+      const earlier = this.trips.filter((t) => t.label === label);
+      if (earlier.length >= this.maxTrips) return;
+      if (earlier.length > 0 && Date.now() - earlier[earlier.length - 1].at < this.cooldownMs) return;
       this.trips.push({ label, at: Date.now() });
       withholding = true;
       setTimeout(end, this.holdMs);
