@@ -82,7 +82,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
       const failures = (await system.store.history(slow.id)).filter((e) => e.type === 'MissionFailed');
       expect(failures.length).toBeGreaterThanOrEqual(1);
       expect(JSON.stringify(failures[0].data)).toMatch(/did not answer within 1000 ms/);
-      expect(await system.redis.hget(system.keys.agentLoad, slow.assignedAgentId ?? '')).toBe('0');
+      await system.waitForIdleAgents();
     });
 
     it('when every result fails evaluation, then it is dead-lettered with one MissionEvaluated per attempt and the feedback reaches the next request', async () => {
@@ -166,7 +166,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
         }
       }
       expect(worst).toBeLessThanOrEqual(0);
-      expect(Object.values(await system.redis.hgetall(system.keys.agentLoad)).every((load) => load === '0')).toBe(true);
+      await system.waitForIdleAgents();
     });
   });
 });

@@ -29,7 +29,7 @@ describe('intake API (four services, real Redis)', () => {
 
       const cancelled = await http().post(`/api/missions/${running.id}/cancel`).send({ reason: 'guest checked out' }).expect(200);
       expect(cancelled.body.status).toBe('cancelled');
-      expect(await system.redis.hget(system.keys.agentLoad, running.assignedAgentId ?? '')).toBe('0');
+      await system.waitForLoad(running.assignedAgentId ?? '', 0);
 
       const conflict = await http().post(`/api/missions/${running.id}/cancel`).send({}).expect(409);
       expect(conflict.body).toMatchObject({ statusCode: 409, error: 'Conflict' });

@@ -60,8 +60,7 @@ describe('a mission end to end (four services, real Redis)', () => {
       const none = await system.api.get(`/api/missions/${done.id}/events`).query({ to: events[0].at }).expect(200);
       expect(none.body).toEqual([]);
 
-      const agentLoad = await system.redis.hget(system.keys.agentLoad, done.assignedAgentId ?? '');
-      expect(agentLoad).toBe('0');
+      await system.waitForLoad(events.find((e) => e.type === 'MissionAssigned')?.data.agentId ?? '', 0);
       const stats = await system.api.get('/api/missions/queue/stats').expect(200);
       expect(stats.body).toMatchObject({ ready: 0, inFlight: 0, deadLettered: 0 });
     });

@@ -33,6 +33,13 @@ export interface InProcessSystem {
   /** Starts one more instance of a service (closed with the rest). */
   addInstance(definition: ServiceDefinition): Promise<INestApplication>;
   waitForStatus(missionId: string, statuses: MissionStatus[], timeoutMs?: number): Promise<Mission>;
+  /**
+   * Slots are released by the orchestrator after the event that ends an attempt (a message
+   * written with it), so a test waits for the load rather than reading it once.
+   */
+  waitForLoad(agentId: string, load: number): Promise<void>;
+  /** Waits until no agent holds a slot. */
+  waitForIdleAgents(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -88,6 +95,18 @@ export async function startInProcessSystem(
         },
         { timeoutMs, what: `mission ${missionId} to reach ${statuses.join('|')}` },
       ),
+    async waitForLoad(agentId, load) {
+      await waitFor(async () => Number((await redis.hget(keys.agentLoad, agentId)) ?? 0) === load, {
+        timeoutMs: 10_000,
+        what: `agent ${agentId} to hold ${load} slots`,
+      });
+    },
+    async waitForIdleAgents() {
+      await waitFor(async () => Object.values(await redis.hgetall(keys.agentLoad)).every((load) => load === '0'), {
+        timeoutMs: 10_000,
+        what: 'every agent to hold no slot',
+      });
+    },
     async close() {
       await Promise.all(apps.map((app) => app.close()));
       await deleteKeysByPrefix(redis, prefix);

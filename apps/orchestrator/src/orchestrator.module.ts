@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AgentRegistry } from '@app/agents';
+import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { createRedis } from '@app/redis';
@@ -8,6 +8,7 @@ import { RedisStreamsClient } from '@app/redis-streams';
 import { CoreModule, REDIS } from '@app/runtime';
 import { AgentMetrics } from './agents/agent-metrics';
 import { AgentSeeder } from './agents/agent-seeder.service';
+import { OrphanHoldReaper } from './agents/orphan-hold-reaper.service';
 import { DispatchConsumer } from './dispatch/dispatch.consumer';
 import { Dispatcher } from './dispatch/dispatcher.service';
 import { INTAKE_CLIENT } from './dispatch/intake-client';
@@ -21,6 +22,7 @@ export class OrchestratorModule {
       controllers: [DispatchConsumer],
       providers: [
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        { provide: AgentSlots, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentSlots(redis, keys) },
         {
           provide: INTAKE_CLIENT,
           inject: [KeyLayout],
@@ -29,6 +31,7 @@ export class OrchestratorModule {
         },
         AgentSeeder,
         AgentMetrics,
+        OrphanHoldReaper,
         Dispatcher,
       ],
     };

@@ -22,7 +22,7 @@ export type AgentEvent =
   | { type: 'AgentRegistered'; agentId: string; at: string; actor: string; data: AgentProfile }
   | { type: 'AgentUpdated'; agentId: string; at: string; actor: string; data: AgentChanges }
   | { type: 'AgentStatusChanged'; agentId: string; at: string; actor: string; data: { status: AgentStatus; reason: string } }
-  /** Written with the MissionEvaluated that caused it (same Lua script), never on its own. */
+  /** Written once per verdict, when the orchestrator releases the slot the evaluated attempt held (AgentSlots). */
   | { type: 'AgentCreditsChanged'; agentId: string; at: string; actor: string; data: { delta: number; missionId: string; attempt: number; score: number; passed: boolean } };
 
 export class AgentNotFoundError extends Error {

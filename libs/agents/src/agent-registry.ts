@@ -25,9 +25,8 @@ export class AgentVersionConflictError extends Error {
 
 /**
  * Agents as event-sourced records: each agent has its own event stream; the record (profile and
- * status), capacity, load, credits and quality are hashes keyed by agent id beside the missions
- * (same hash tag), so an assignment claims a slot and a verdict moves credits in the same atomic
- * step as the mission's event.
+ * status), capacity, load, credits and quality are hashes keyed by agent id. Slots and credits
+ * move through AgentSlots.
  */
 export class AgentRegistry {
   constructor(

@@ -2,3 +2,4 @@ export * from './agent';
 export * from './rank-agents';
 export * from './agent-registry';
 export * from './agent-events';
+export * from './agent-slots';

@@ -6,15 +6,13 @@ export enum AppendCode {
   VersionConflict = 1,
   Duplicate = 2,
   LeaseLost = 3,
-  AgentFull = 4,
 }
 
 export type AppendResult =
   | { code: AppendCode.Ok; mission: Mission; events: MissionEvent[] }
   | { code: AppendCode.VersionConflict; currentVersion: number }
   | { code: AppendCode.Duplicate; missionId: string }
-  | { code: AppendCode.LeaseLost }
-  | { code: AppendCode.AgentFull; agentId: string };
+  | { code: AppendCode.LeaseLost };
 
 export class VersionConflictError extends Error {
   readonly code = 'VERSION_CONFLICT';

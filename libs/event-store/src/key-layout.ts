@@ -84,6 +84,10 @@ export class KeyLayout {
   get agentCredits(): string {
     return `${this.base}agents:credits`;
   }
+  /** Agent slots held, by mission attempt (see AgentSlots). */
+  get agentHolds(): string {
+    return `${this.base}agents:holds`;
+  }
   get agentLastAssigned(): string {
     return `${this.base}agents:last-assigned`;
   }

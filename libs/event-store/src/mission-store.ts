@@ -24,14 +24,7 @@ export type TransitionOutcome =
   | { kind: 'appended'; mission: Mission; events: MissionEvent[] }
   | { kind: 'skipped'; reason: string; mission: Mission }
   | { kind: 'not_found' }
-  | { kind: 'lease_lost' }
-  | { kind: 'agent_full'; agentId: string };
-
-/**
- * Rolling quality is an exponential moving average of verdict scores: each new score weighs 0.2,
- * so roughly the last ten missions count.
- */
-const QUALITY_WEIGHT = 0.2;
+  | { kind: 'lease_lost' };
 
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
@@ -143,8 +136,6 @@ export class MissionStore {
         return { code: AppendCode.Duplicate, missionId: detail };
       case AppendCode.LeaseLost:
         return { code: AppendCode.LeaseLost };
-      case AppendCode.AgentFull:
-        return { code: AppendCode.AgentFull, agentId: detail };
     }
     throw new Error(`append-mission-events returned unknown code ${code}`);
   }
@@ -171,8 +162,6 @@ export class MissionStore {
           return { kind: 'appended', mission: result.mission, events: result.events };
         case AppendCode.LeaseLost:
           return { kind: 'lease_lost' };
-        case AppendCode.AgentFull:
-          return { kind: 'agent_full', agentId: result.agentId };
         case AppendCode.Duplicate:
           throw new Error(`unexpected duplicate while changing mission ${mission.id}`);
         case AppendCode.VersionConflict:
@@ -189,18 +178,6 @@ export class MissionStore {
         return ['idempotency', keyIndex(k.idempotency(effect.key))];
       case 'require-lease':
         return ['require-lease', keyIndex(k.leased)];
-      case 'claim-agent':
-        return ['claim-agent', keyIndex(k.agentLoad), keyIndex(k.agentCapacity), effect.agentId];
-      case 'release-agent':
-        return ['release-agent', keyIndex(k.agentLoad), effect.agentId];
-      case 'record-assignment':
-        return ['hset', keyIndex(k.agentLastAssigned), effect.agentId, effect.at];
-      case 'credit-agent':
-        return [
-          'hincrbyfloat', keyIndex(k.agentCredits), effect.agentId, effect.delta,
-          'ema', keyIndex(k.agentQuality), effect.agentId, effect.score, QUALITY_WEIGHT,
-          'xadd-event', keyIndex(k.agentLog(effect.agentId)), JSON.stringify(effect.event),
-        ];
       case 'enqueue':
         return [
           'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,

@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Max, Min, MinLength, ValidateNested } from 'class-validator';
 import { Mission, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType } from '@app/mission';
 
 /**
@@ -66,7 +66,35 @@ export class MissionsLeased {
   missions: Mission[];
 }
 
+export class VerdictCredit {
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  delta: number;
+
+  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  score: number;
+
+  @IsBoolean()
+  passed: boolean;
+}
+
+/**
+ * An attempt ended (failed, evaluated or cancelled): its agent slot is free again. Written with
+ * the mission's event; the orchestrator releases the hold, once, and credits the verdict.
+ */
 export class AgentReleased {
-  @IsOptional() @IsString()
-  agentId?: string;
+  @IsString() @MinLength(1)
+  agentId: string;
+
+  @IsString() @MinLength(1)
+  missionId: string;
+
+  @IsInt() @Min(1)
+  attempt: number;
+
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => VerdictCredit)
+  credit?: VerdictCredit;
+
+  /** The service whose event ended the attempt. */
+  @IsIn(['intake', 'executor', 'evaluator'])
+  by: 'intake' | 'executor' | 'evaluator';
 }

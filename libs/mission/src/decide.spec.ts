@@ -162,6 +162,15 @@ describe('decide', () => {
       ]);
     });
 
+    test('given a slot claimed for attempt 1, when the mission has had an attempt meanwhile, then the assignment is skipped', () => {
+      const history = created();
+      history.apply(decideAssign(history.mission, 'agent-1'));
+      history.apply(decideFail(history.mission, 1, 'agent unreachable'));
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      expectSkip(decideAssign(history.mission, 'agent-2', 1));
+      expect(eventsOf(decideAssign(history.mission, 'agent-2', 2))).toEqual([{ type: 'MissionAssigned', data: { agentId: 'agent-2', attempt: 2 } }]);
+    });
+
     test.each(VISIBLE_STATUSES.filter((s) => s !== 'queued'))('given a %s mission, when an agent is assigned, then it is skipped', (status) => {
       expectSkip(decideAssign(missionIn(status).mission, 'agent-7'));
     });

@@ -34,9 +34,11 @@ export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEven
   ];
 }
 
-export function decideAssign(mission: Mission, agentId: string): Decision {
+/** `attempt`, when given, is the attempt the agent's slot was claimed for; another one is skipped. */
+export function decideAssign(mission: Mission, agentId: string, attempt = mission.attempts + 1): Decision {
   if (mission.status !== 'queued') return skip(`mission is ${mission.status}, not queued`);
-  return append({ type: 'MissionAssigned', data: { agentId, attempt: mission.attempts + 1 } });
+  if (attempt !== mission.attempts + 1) return skip(`the slot was claimed for attempt ${attempt}, the next is ${mission.attempts + 1}`);
+  return append({ type: 'MissionAssigned', data: { agentId, attempt } });
 }
 
 /**

@@ -3,14 +3,15 @@ import { KeyLayout } from '@app/event-store';
 import { queueInvariantViolations } from '../../support/queue-invariant';
 
 /**
- * One atomic picture of agent slots: per agent, how many missions hold it by their own state
- * (the rule of heldAgent in libs/mission/src/agent-hold.ts: assigned/running without a recorded
- * failure, or evaluating before the verdict of the current attempt), beside the load and capacity
- * counters the assignment script uses.
+ * One atomic picture of agent slots: the missions that hold an agent by their own state (the rule
+ * of heldAgent in libs/mission/src/agent-hold.ts: assigned/running without a recorded failure, or
+ * evaluating before the verdict of the current attempt) without a hold for that attempt, and per
+ * agent the holds, the load counter and the capacity. A hold may exist without a holding mission
+ * for a moment (claimed before the assignment is appended, released after the attempt's end).
  */
 const SLOT_SNAPSHOT = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-local held = {}
+local unheld = {}
 for _, id in ipairs(ids) do
   local st = redis.call('HGET', ARGV[1] .. id, 'st')
   if st == 'assigned' or st == 'running' or st == 'evaluating' then
@@ -20,16 +21,23 @@ for _, id in ipairs(ids) do
       local holds = true
       if st ~= 'evaluating' and type(m.lastError) == 'string' then holds = false end
       if st == 'evaluating' and type(m.evaluation) == 'table' and m.evaluation.attempt == m.attempts then holds = false end
-      if holds then held[agent] = (held[agent] or 0) + 1 end
+      if holds and redis.call('HEXISTS', KEYS[4], id .. ':' .. m.attempts .. ':' .. agent) == 0 then
+        unheld[#unheld + 1] = id .. ' (attempt ' .. m.attempts .. ' on ' .. agent .. ')'
+      end
     end
   end
 end
+local perAgent = {}
+for _, json in ipairs(redis.call('HVALS', KEYS[4])) do
+  local agent = cjson.decode(json).agentId
+  perAgent[agent] = (perAgent[agent] or 0) + 1
+end
 local flat = {}
-for agent, count in pairs(held) do
+for agent, count in pairs(perAgent) do
   flat[#flat + 1] = agent
   flat[#flat + 1] = tostring(count)
 end
-return { flat, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]) }
+return { unheld, flat, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]) }
 `;
 
 function toMap(flat: string[]): Map<string, number> {
@@ -38,19 +46,21 @@ function toMap(flat: string[]): Map<string, number> {
   return map;
 }
 
-/** Agents whose load counter differs from the missions holding them, or exceeds their capacity. */
+/** Missions holding an agent without a hold, agents whose load counter differs from their holds, or over capacity. */
 export async function agentSlotViolations(redis: Redis, keys: KeyLayout): Promise<string[]> {
-  const [heldFlat, loadFlat, capacityFlat] = (await redis.eval(SLOT_SNAPSHOT, 3, keys.missionIndex, keys.agentLoad, keys.agentCapacity, keys.missionPrefix)) as [string[], string[], string[]];
-  const held = toMap(heldFlat);
+  const [unheld, holdsFlat, loadFlat, capacityFlat] = (await redis.eval(
+    SLOT_SNAPSHOT, 4, keys.missionIndex, keys.agentLoad, keys.agentCapacity, keys.agentHolds, keys.missionPrefix,
+  )) as [string[], string[], string[], string[]];
+  const holds = toMap(holdsFlat);
   const load = toMap(loadFlat);
   const capacity = toMap(capacityFlat);
-  const problems: string[] = [];
-  for (const agent of new Set([...held.keys(), ...load.keys()])) {
-    const h = held.get(agent) ?? 0;
+  const problems = unheld.map((mission) => `mission ${mission} holds an agent without a slot claimed`);
+  for (const agent of new Set([...holds.keys(), ...load.keys()])) {
+    const h = holds.get(agent) ?? 0;
     const l = load.get(agent) ?? 0;
     const c = capacity.get(agent) ?? 0;
-    if (l !== h) problems.push(`agent ${agent}: load counter ${l} but ${h} missions hold it`);
-    if (l > c || h > c) problems.push(`agent ${agent}: over capacity (load ${l}, held ${h}, capacity ${c})`);
+    if (l !== h) problems.push(`agent ${agent}: load counter ${l} but ${h} holds`);
+    if (l > c) problems.push(`agent ${agent}: over capacity (load ${l}, capacity ${c})`);
   }
   return problems;
 }

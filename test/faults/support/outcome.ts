@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
 import { queueInvariantViolations } from '../../support/queue-invariant';
+import { waitFor } from '@app/testing';
 import { sleep } from './ports';
 import { Service, SERVICES } from './service-processes';
 import { ExpectedEnd } from './workload';
@@ -319,7 +320,14 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
   const queue = await queueInvariantViolations(redis, keys);
   violations.push(...queue.slice(0, 20).map((v) => `queue invariant: ${v}`));
 
-  const loads = await redis.hgetall(keys.agentLoad);
+  // Slots come back through the orchestrator after each attempt's last event: give them a moment.
+  const loads = await waitFor(
+    async () => {
+      const current = await redis.hgetall(keys.agentLoad);
+      return Object.values(current).every((load) => Number(load) === 0) ? current : null;
+    },
+    { timeoutMs: 15_000, what: 'agent loads back to 0' },
+  ).catch(() => redis.hgetall(keys.agentLoad));
   const busy = Object.entries(loads).filter(([, load]) => Number(load) !== 0);
   if (busy.length) violations.push(`agent loads not back to 0: ${busy.map(([agent, load]) => `${agent}=${load}`).join(', ')}`);
   if (Object.keys(loads).length === 0) violations.push('no agent loads at all (agents never seeded?)');

@@ -1,9 +1,8 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { AgentEvent } from '@app/agents';
 import { Effect, MissionStore } from '@app/event-store';
 import { LlmJudge, RuleBasedJudge, Verdict } from '@app/evaluation';
-import { Patterns } from '@app/messages';
+import { AgentReleased, Patterns } from '@app/messages';
 import { decideEvaluate, Evaluation, Mission } from '@app/mission';
 import { EvaluationMetrics } from './evaluation-metrics';
 
@@ -43,22 +42,9 @@ export class EvaluationService {
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
     const delta = verdict.passed ? Math.round(verdict.score * CREDITS_PER_PASS_SCORE * 100) / 100 : CREDITS_PER_FAIL;
+    const released: AgentReleased = { agentId, missionId: completed.id, attempt, credit: { delta, score: verdict.score, passed: verdict.passed }, by: 'evaluator' };
     const outcome = await this.store.transition(completed, (m) => decideEvaluate(m, evaluation), { actor: 'evaluator' }, (next): Effect[] => [
-      { kind: 'release-agent', agentId },
-      {
-        kind: 'credit-agent',
-        agentId,
-        delta,
-        score: verdict.score,
-        event: {
-          type: 'AgentCreditsChanged',
-          agentId,
-          at: new Date().toISOString(),
-          actor: 'evaluator',
-          data: { delta, missionId: next.id, attempt, score: verdict.score, passed: verdict.passed },
-        } satisfies AgentEvent,
-      },
-      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: { agentId } },
+      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: released },
       ...(verdict.passed
         ? []
         : [{ kind: 'emit', to: 'intake', pattern: Patterns.intake.attemptFailed, data: { missionId: next.id, attempt } } as const]),

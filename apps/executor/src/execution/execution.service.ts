@@ -6,7 +6,7 @@ import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
-import { Patterns } from '@app/messages';
+import { AgentReleased, Patterns } from '@app/messages';
 import { decideComplete, decideFail, decideStart, Mission, MissionType } from '@app/mission';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { ExecutionMetrics } from './execution-metrics';
@@ -130,14 +130,14 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     return last?.type === 'MissionStarted' && last.data.runId === runId;
   }
 
-  /** Records the failure, frees the agent, and asks the intake for the next attempt — atomically. */
+  /** Records the failure with the messages that free the agent and ask the intake for the next attempt — atomically. */
   private async fail(mission: Mission, attempt: number, error: string): Promise<void> {
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error }, 'execution failed');
+    const released: AgentReleased = { agentId, missionId: mission.id, attempt, by: 'executor' };
     await this.store.transition(mission, (m) => decideFail(m, attempt, error), { actor: ACTOR }, (next) => [
-      { kind: 'release-agent', agentId },
       { kind: 'emit', to: 'intake', pattern: Patterns.intake.attemptFailed, data: { missionId: next.id, attempt } },
-      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: { agentId } },
+      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: released },
     ]);
   }
 

@@ -1,6 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Effect, MissionStore, TransitionOutcome } from '@app/event-store';
-import { Patterns } from '@app/messages';
+import { AgentReleased, Patterns } from '@app/messages';
 import { decideCancel, decideRequeue, heldAgent, Mission } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 
@@ -20,11 +20,9 @@ export class MissionCommandsService {
     const outcome = await this.store.transition(missionId, (m) => decideCancel(m, reason), { actor }, (_next, _events, previous) => {
       const agentId = previous ? heldAgent(previous) : null;
       const effects: Effect[] = [{ kind: 'leave-queue' }, { kind: 'leave-dead-letters' }];
-      if (agentId) {
-        effects.push(
-          { kind: 'release-agent', agentId },
-          { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: { agentId } },
-        );
+      if (agentId && previous) {
+        const released: AgentReleased = { agentId, missionId, attempt: previous.attempts, by: 'intake' };
+        effects.push({ kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: released });
       }
       return effects;
     });

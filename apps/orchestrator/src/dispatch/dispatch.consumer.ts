@@ -1,11 +1,15 @@
 import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { messageValidation, MissionsLeased, Patterns } from '@app/messages';
+import { AgentSlots } from '@app/agents';
+import { AgentReleased, messageValidation, MissionsLeased, Patterns } from '@app/messages';
 import { Dispatcher } from './dispatcher.service';
 
 @Controller()
 export class DispatchConsumer {
-  constructor(private readonly dispatcher: Dispatcher) {}
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly slots: AgentSlots,
+  ) {}
 
   @EventPattern(Patterns.orchestrator.queueReady)
   async queueReady(): Promise<void> {
@@ -13,7 +17,9 @@ export class DispatchConsumer {
   }
 
   @EventPattern(Patterns.orchestrator.agentReleased)
-  async agentReleased(): Promise<void> {
+  async agentReleased(@Payload(messageValidation) released: AgentReleased): Promise<void> {
+    const { agentId, missionId, attempt, credit, by } = released;
+    await this.slots.release({ agentId, missionId, attempt }, credit && { ...credit, actor: by });
     await this.dispatcher.lookForWork();
   }
 

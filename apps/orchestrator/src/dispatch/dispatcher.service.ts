@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { lastValueFrom } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
-import { AgentRegistry, AgentSnapshot, rankAgents } from '@app/agents';
+import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { MissionStore } from '@app/event-store';
 import { MissionsLeased, Patterns } from '@app/messages';
 import { decideAssign, Mission } from '@app/mission';
@@ -22,6 +22,10 @@ const LEASE_REPLY_TIMEOUT_MS = 250;
 const MAX_LOOKAHEAD = 100;
 /** Safety net for a lost notification: look for work at least this often. */
 const IDLE_POKE_MS = 1_000;
+/** Rounds of re-planning missions whose planned agent filled up meanwhile, before handing them back. */
+const MAX_CLAIM_ROUNDS = 3;
+
+type Outcome = 'placed' | 'no-agent' | 'lost-race';
 
 /**
  * Pulls work from the intake's ready queue only when agents have room, so the queue, not this
@@ -38,6 +42,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   constructor(
     private readonly registry: AgentRegistry,
+    private readonly slots: AgentSlots,
     private readonly store: MissionStore,
     @Inject(INTAKE_CLIENT) private readonly intake: RedisStreamsClient,
     @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
@@ -78,7 +83,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     // Any reply means the intake is answering; this instance may ask again once it has placed these.
     this.pendingRequest = null;
     const agents = await this.registry.snapshot();
-    const outcomes = await Promise.all(leased.missions.map((mission) => this.assign(mission, agents)));
+    const outcomes = await this.assignAll(leased.missions, agents);
     const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
     this.blocked = Math.min(MAX_LOOKAHEAD, outcomes.filter((outcome) => outcome === 'no-agent').length);
     if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
@@ -86,34 +91,62 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Tries the ranked agents in turn. The slot is claimed by the append script, so two
-   * orchestrators can never overfill an agent; a stale local view just moves on to the next one.
-   * 'no-agent': no free agent has the skills; 'lost-race': qualified agents filled up meanwhile.
+   * Plans the best agent for every mission on the local view, claims all those slots in one round
+   * trip, and appends the assignments that got one. Claims are atomic in Redis, so two
+   * orchestrators never overfill an agent; a mission whose agent filled up meanwhile is planned
+   * again on the next best one. 'no-agent': no free agent has the skills; 'lost-race': qualified
+   * agents filled up meanwhile.
    */
-  private async assign(mission: Mission, agents: AgentSnapshot[]): Promise<'placed' | 'no-agent' | 'lost-race'> {
-    const now = Date.now();
-    const candidates = rankAgents(agents, mission);
-    if (candidates.length === 0) return 'no-agent';
-    for (const agent of candidates) {
-      agent.load += 1;
-      const outcome = await this.store.transition(
-        mission,
-        (current) => decideAssign(current, agent.id),
-        { actor: 'orchestrator' },
-        (next) => [
-          { kind: 'require-lease' },
-          { kind: 'claim-agent', agentId: agent.id },
-          { kind: 'record-assignment', agentId: agent.id, at: now },
-          { kind: 'emit', to: 'executor', pattern: Patterns.executor.missionAssigned, data: { mission: next } },
-        ],
-      );
-      if (outcome.kind !== 'agent_full') {
-        if (outcome.kind !== 'appended') agent.load -= 1;
-        return 'placed';
+  private async assignAll(missions: readonly Mission[], agents: AgentSnapshot[]): Promise<Outcome[]> {
+    const outcomes = new Array<Outcome>(missions.length).fill('lost-race');
+    const tried = missions.map(() => new Set<string>());
+    let open = missions.map((_, i) => i);
+    for (let round = 0; round < MAX_CLAIM_ROUNDS && open.length > 0; round++) {
+      const plan: { index: number; agent: AgentSnapshot; hold: SlotHold }[] = [];
+      for (const index of open) {
+        const mission = missions[index];
+        const agent = rankAgents(agents, mission).find((candidate) => !tried[index].has(candidate.id));
+        if (!agent) {
+          if (tried[index].size === 0) outcomes[index] = 'no-agent';
+          continue;
+        }
+        tried[index].add(agent.id);
+        agent.load += 1;
+        plan.push({ index, agent, hold: { agentId: agent.id, missionId: mission.id, attempt: mission.attempts + 1 } });
       }
-      agent.load = agent.capacity;
+      const codes = await this.slots.claim(plan.map((step) => step.hold));
+      open = [];
+      await Promise.all(
+        plan.map(async ({ index, agent, hold }, i) => {
+          if (codes[i] === ClaimCode.AgentFull) {
+            agent.load = agent.capacity;
+            open.push(index);
+            return;
+          }
+          outcomes[index] = await this.appendAssignment(missions[index], hold, codes[i]);
+        }),
+      );
     }
-    return 'lost-race';
+    return outcomes;
+  }
+
+  /**
+   * Appends the assignment the slot was claimed for. When it cannot be appended (the lease ran
+   * out, the mission changed), a slot this call claimed is given back; a hold that already existed
+   * may belong to the live assignment, so it is left to OrphanHoldReaper.
+   */
+  private async appendAssignment(mission: Mission, hold: SlotHold, claim: ClaimCode): Promise<Outcome> {
+    const outcome = await this.store.transition(
+      mission,
+      (current) => decideAssign(current, hold.agentId, hold.attempt),
+      { actor: 'orchestrator' },
+      (next) => [
+        { kind: 'require-lease' },
+        { kind: 'emit', to: 'executor', pattern: Patterns.executor.missionAssigned, data: { mission: next } },
+      ],
+    );
+    if (outcome.kind !== 'appended' && claim === ClaimCode.Claimed) await this.slots.release(hold);
+    return 'placed';
   }
 }
 

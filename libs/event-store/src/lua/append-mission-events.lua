@@ -1,7 +1,7 @@
 --[[
   Appends a mission's new events to the log at an expected version, updates the mission's read
   model, and applies the side effects that must happen with them (queue moves, agent slots,
-  messages to other services) - all or nothing.
+  messages to other services) - all or nothing. Every key is in the mission's hash slot.
 
   KEYS[1] mission hash (v = version, st = status, s = state JSON, rs = ready score,
           h = hash of the mission's last event)
@@ -25,8 +25,6 @@
   then effects, each a name followed by its arguments:
     idempotency   <key>                       duplicate create → result DUPLICATE with the first id
     require-lease <leases>                    the mission must still be leased; the lease is removed
-    claim-agent   <load> <capacity> <agent>   take a slot, or AGENT_FULL
-    release-agent <load> <agent>              give a slot back
     enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field>
                                               into the ready queue: ZADD with the score (kept as
                                               rs), the time (ea), the level (pl), counted per
@@ -34,19 +32,14 @@
     dequeue       <ready> <since> <by-level>  out of the ready queue (if it was there)
     zadd          <zset> <score>
     zrem          <zset>
-    hincrbyfloat  <hash> <field> <delta>
     hincrby       <hash> <field> <delta>
-    hset          <hash> <field> <value>
-    ema           <hash> <field> <value> <w>  field = field × (1 − w) + value × w (value when unset)
     xadd          <stream> <pattern> <data>   a message for another service
-    xadd-event    <stream> <json>             an event in another stream (an agent's)
 
   Result: { code, detail }
     0 OK               detail = new version
     1 VERSION_CONFLICT detail = current version
     2 DUPLICATE        detail = id of the mission created first with this idempotency key
     3 LEASE_LOST       detail = ''
-    4 AGENT_FULL       detail = agent id
 ]]
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
@@ -66,12 +59,7 @@ while i <= #ARGV do
   elseif name == 'require-lease' then
     if not redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId) then return { 3, '' } end
     i = i + 2
-  elseif name == 'claim-agent' then
-    local load = tonumber(redis.call('HGET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3]) or '0')
-    local capacity = tonumber(redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], ARGV[i + 3]) or '0')
-    if load >= capacity then return { 4, ARGV[i + 3] } end
-    i = i + 4
-  elseif name == 'release-agent' or name == 'zadd' then
+  elseif name == 'zadd' then
     i = i + 3
   elseif name == 'enqueue' then
     i = i + 9
@@ -79,12 +67,8 @@ while i <= #ARGV do
     i = i + 4
   elseif name == 'zrem' then
     i = i + 2
-  elseif name == 'hincrbyfloat' or name == 'hincrby' or name == 'hset' or name == 'xadd' then
+  elseif name == 'hincrby' or name == 'xadd' then
     i = i + 4
-  elseif name == 'ema' then
-    i = i + 5
-  elseif name == 'xadd-event' then
-    i = i + 3
   else
     return redis.error_reply('unknown effect ' .. tostring(name))
   end
@@ -120,13 +104,6 @@ while i <= #ARGV do
   elseif name == 'require-lease' then
     redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
     i = i + 2
-  elseif name == 'claim-agent' then
-    redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 3], 1)
-    i = i + 4
-  elseif name == 'release-agent' then
-    local key = KEYS[tonumber(ARGV[i + 1])]
-    if tonumber(redis.call('HINCRBY', key, ARGV[i + 2], -1)) < 0 then redis.call('HSET', key, ARGV[i + 2], 0) end
-    i = i + 3
   elseif name == 'enqueue' then
     if redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId) == 1 then
       redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 5])], ARGV[i + 6], 1)
@@ -148,29 +125,12 @@ while i <= #ARGV do
   elseif name == 'zrem' then
     redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
     i = i + 2
-  elseif name == 'hincrbyfloat' then
-    redis.call('HINCRBYFLOAT', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
-    i = i + 4
   elseif name == 'hincrby' then
     redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
-    i = i + 4
-  elseif name == 'hset' then
-    redis.call('HSET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
     i = i + 4
   elseif name == 'xadd' then
     redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', ARGV[i + 3])
     i = i + 4
-  elseif name == 'ema' then
-    local key = KEYS[tonumber(ARGV[i + 1])]
-    local value = tonumber(ARGV[i + 3])
-    local old = redis.call('HGET', key, ARGV[i + 2])
-    local weight = tonumber(ARGV[i + 4])
-    if old then value = tonumber(old) * (1 - weight) + value * weight end
-    redis.call('HSET', key, ARGV[i + 2], tostring(value))
-    i = i + 5
-  elseif name == 'xadd-event' then
-    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'e', ARGV[i + 2])
-    i = i + 3
   end
 end
 return { 0, tostring(expected + n) }

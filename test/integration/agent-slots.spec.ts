@@ -1,0 +1,64 @@
+import Redis from 'ioredis';
+import { AgentSlots, ClaimCode, ReleaseCode, SlotHold } from '@app/agents';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+
+describe('AgentSlots (real Redis)', () => {
+  const prefix = testKeyPrefix('agent-slots');
+  const keys = new KeyLayout(prefix);
+  const redis = new Redis(redisUrl());
+  const slots = new AgentSlots(redis, keys);
+  const hold = (missionId: string, agentId = 'agent-a', attempt = 1): SlotHold => ({ agentId, missionId, attempt });
+  const load = async (agentId = 'agent-a') => Number((await redis.hget(keys.agentLoad, agentId)) ?? 0);
+
+  beforeEach(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.hset(keys.agentCapacity, 'agent-a', 2, 'agent-b', 1);
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given an agent with two slots, when three missions claim it in one call, then two get a slot and the third is refused', async () => {
+    const codes = await slots.claim([hold('m-1'), hold('m-2'), hold('m-3')], 1_000);
+
+    expect(codes).toEqual([ClaimCode.Claimed, ClaimCode.Claimed, ClaimCode.AgentFull]);
+    expect(await load()).toBe(2);
+    expect(await redis.hget(keys.agentLastAssigned, 'agent-a')).toBe('1000');
+    expect((await slots.holds()).map((h) => h.missionId).sort()).toEqual(['m-1', 'm-2']);
+  });
+
+  it('given a held slot, when the same attempt claims it again, then it is confirmed and no second slot is taken', async () => {
+    await slots.claim([hold('m-1')], 1_000);
+
+    expect(await slots.claim([hold('m-1')], 2_000)).toEqual([ClaimCode.AlreadyHeld]);
+    expect(await load()).toBe(1);
+    expect((await slots.holds())[0].at).toBe(2_000);
+  });
+
+  it('given a verdict, when its release is delivered twice, then the slot, the credits and the quality move once', async () => {
+    await slots.claim([hold('m-1')]);
+    const credit = { delta: 8.5, score: 0.85, passed: true, actor: 'evaluator' };
+
+    expect(await slots.release(hold('m-1'), credit)).toBe(ReleaseCode.Released);
+    expect(await slots.release(hold('m-1'), credit)).toBe(ReleaseCode.NotHeld);
+
+    expect(await load()).toBe(0);
+    expect(Number(await redis.hget(keys.agentCredits, 'agent-a'))).toBe(8.5);
+    expect(Number(await redis.hget(keys.agentQuality, 'agent-a'))).toBe(0.85);
+    const events = await redis.xrange(keys.agentLog('agent-a'), '-', '+');
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0][1][1])).toMatchObject({ type: 'AgentCreditsChanged', data: { delta: 8.5, missionId: 'm-1', attempt: 1, passed: true } });
+  });
+
+  it('given a hold read by the reaper, when it was claimed again before the release, then the fenced release keeps it', async () => {
+    await slots.claim([hold('m-1')], 1_000);
+    const [seen] = await slots.holds();
+    await slots.claim([hold('m-1')], 5_000);
+
+    expect(await slots.release(hold('m-1'), undefined, seen)).toBe(ReleaseCode.NotHeld);
+    expect(await load()).toBe(1);
+  });
+});

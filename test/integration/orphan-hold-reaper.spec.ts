@@ -1,0 +1,89 @@
+import Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { OrphanHoldReaper } from '../../apps/orchestrator/src/agents/orphan-hold-reaper.service';
+import { AgentSlots, SlotHold } from '@app/agents';
+import { loadEnvironment } from '@app/config';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { decideAssign, decideCreate, decideFail, decideRetry, Mission, MissionCreateDto } from '@app/mission';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+
+const leakingTap: MissionCreateDto = {
+  type: 'maintenance',
+  title: 'Leaking tap in room 118',
+  description: 'The bathroom tap drips all night.',
+  priority: 'normal',
+  payload: { room: '118' },
+};
+const LEASE_MS = 1_000;
+const LONG_AGO = 0;
+const NOW = 10 * LEASE_MS;
+
+describe('OrphanHoldReaper (real Redis)', () => {
+  const prefix = testKeyPrefix('reaper');
+  const keys = new KeyLayout(prefix);
+  const redis = new Redis(redisUrl());
+  const store = new MissionStore(redis, keys);
+  const slots = new AgentSlots(redis, keys);
+  const reaper = new OrphanHoldReaper(slots, store, loadEnvironment({ LEASE_MS: String(LEASE_MS) }), new PinoLogger({ pinoHttp: { level: 'silent' } }));
+  let sequence = 0;
+
+  const created = async (): Promise<Mission> => {
+    const id = `m-${++sequence}`;
+    const outcome = await store.append(id, null, decideCreate(leakingTap, new Date()), { actor: 'test' });
+    if (!('mission' in outcome)) throw new Error('create failed');
+    return outcome.mission;
+  };
+  const act = async (mission: Mission, decide: (m: Mission) => ReturnType<typeof decideAssign>): Promise<Mission> => {
+    const outcome = await store.transition(mission, decide, { actor: 'test' });
+    if (outcome.kind !== 'appended') throw new Error(`expected an append, got ${outcome.kind}`);
+    return outcome.mission;
+  };
+  const held = async () => (await slots.holds()).map((h) => h.missionId).sort();
+
+  beforeEach(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.hset(keys.agentCapacity, 'agent-a', 10);
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a slot claimed long ago for an assignment that was never appended, when reaped, then the slot is given back', async () => {
+    const mission = await created();
+    await slots.claim([{ agentId: 'agent-a', missionId: mission.id, attempt: 1 }], LONG_AGO);
+
+    expect(await reaper.reap(NOW)).toBe(1);
+    expect(await held()).toEqual([]);
+    expect(await redis.hget(keys.agentLoad, 'agent-a')).toBe('0');
+  });
+
+  it('given a fresh claim whose assignment is not appended yet, when reaped, then it is kept', async () => {
+    const mission = await created();
+    await slots.claim([{ agentId: 'agent-a', missionId: mission.id, attempt: 1 }], NOW - LEASE_MS);
+
+    expect(await reaper.reap(NOW)).toBe(0);
+    expect(await held()).toEqual([mission.id]);
+  });
+
+  it('given old holds of a running assignment and of a failed attempt whose release is still on its way, when reaped, then both are kept', async () => {
+    const running = await act(await created(), (m) => decideAssign(m, 'agent-a'));
+    let failed = await act(await created(), (m) => decideAssign(m, 'agent-a'));
+    failed = await act(failed, (m) => decideFail(m, 1, 'agent unreachable'));
+    await act(failed, (m) => decideRetry(m, 1, 3));
+    const holds: SlotHold[] = [running, failed].map((m) => ({ agentId: 'agent-a', missionId: m.id, attempt: 1 }));
+    await slots.claim(holds, LONG_AGO);
+
+    expect(await reaper.reap(NOW)).toBe(0);
+    expect(await held()).toEqual([running.id, failed.id].sort());
+  });
+
+  it('given an old hold for an attempt that another agent got, when reaped, then it is given back', async () => {
+    const mission = await act(await created(), (m) => decideAssign(m, 'agent-b'));
+    await slots.claim([{ agentId: 'agent-a', missionId: mission.id, attempt: 1 }], LONG_AGO);
+
+    expect(await reaper.reap(NOW)).toBe(1);
+    expect(await held()).toEqual([]);
+  });
+});
