@@ -161,6 +161,8 @@ async function main(argv: string[]): Promise<number> {
       MOCK_LLM_MALFORMED_RATE: '0',
       MOCK_LLM_FLAW_RATE: '0',
       RATE_LIMIT_PER_MINUTE: String(GENEROUS_RATE_LIMIT),
+      // The bench measures one Redis, so one log partition: its figures read that partition's keys.
+      LOG_PARTITIONS: '1',
     };
     if (cli.cpuProf) {
       const preload = path.join(__dirname, 'bench', 'cpu-profile-preload.js');

@@ -159,7 +159,7 @@ async function main(argv: string[]): Promise<void> {
     cpuMark = process.cpuUsage();
     const written = await writeLog(redis, keys, options.missions);
     report.push(['write (generate + XADD pipelines)', rate(written, performance.now() - started) + cpu(written)]);
-    const memory = await redis.memory('USAGE', keys.log);
+    const memory = await redis.memory('USAGE', keys.partitions[0].log);
     report.push(['log size in Redis', `${((memory ?? 0) / 1024 / 1024).toFixed(0)} MB for ${written.toLocaleString('en-US')} events`]);
 
     for (let round = 1; round <= options.repeat; round++) {
@@ -244,11 +244,11 @@ async function writeLog(redis: Redis, keys: KeyLayout, missions: number): Promis
       const json = JSON.stringify(envelope);
       const stored = `${json.slice(0, -1)},"prevHash":"${mission.hash}","logPrevHash":"${logHash}"}`;
       const logId = `${baseMs}-${seq++}`;
-      pipeline.xadd(keys.log, logId, 'm', mission.id, 'e', stored);
+      pipeline.xadd(keys.partitions[0].log, logId, 'm', mission.id, 'e', stored);
       const ids = listed.get(mission.id);
       if (ids) ids.push(logId);
       else listed.set(mission.id, [logId]);
-      if (version === 1) pipeline.zadd(keys.missionIndex, Date.parse(at), mission.id);
+      if (version === 1) pipeline.zadd(keys.partitions[0].missionIndex, Date.parse(at), mission.id);
       mission.state = evolve(mission.state, envelope);
       mission.hash = sha1Hex(stored);
       mission.lastEventId = envelope.eventId;
@@ -298,8 +298,8 @@ async function writeLog(redis: Redis, keys: KeyLayout, missions: number): Promis
     }
     await flush();
   }
-  pipeline.hset(keys.statusCounts, Object.fromEntries(counts));
-  pipeline.set(keys.logHead, logHash);
+  pipeline.hset(keys.partitions[0].statusCounts, Object.fromEntries(counts));
+  pipeline.set(keys.partitions[0].logHead, logHash);
   await flush();
   return seq;
 }

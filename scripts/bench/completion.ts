@@ -17,7 +17,7 @@ export function finishedTotal(counts: FinishedCounts): number {
 
 /** The status counters the append script keeps in step with every transition: one HMGET, however many missions. */
 export async function finishedCounts(redis: Redis, keys: KeyLayout): Promise<FinishedCounts> {
-  const [succeeded, deadLettered, cancelled] = await redis.hmget(keys.statusCounts, 'succeeded', 'dead_lettered', 'cancelled');
+  const [succeeded, deadLettered, cancelled] = await redis.hmget(keys.partitions[0].statusCounts, 'succeeded', 'dead_lettered', 'cancelled');
   return { succeeded: Number(succeeded ?? 0), deadLettered: Number(deadLettered ?? 0), cancelled: Number(cancelled ?? 0) };
 }
 

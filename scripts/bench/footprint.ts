@@ -40,7 +40,7 @@ export async function measureFootprint(
   excludePrefixes: readonly string[] = [],
   signal?: AbortSignal,
 ): Promise<Footprint> {
-  const missions = await redis.zcard(keys.missionIndex);
+  const missions = await redis.zcard(keys.partitions[0].missionIndex);
   const sample = pickSample(finishedIds, sampleSize);
 
   let hashBytes = 0;
@@ -64,9 +64,9 @@ export async function measureFootprint(
     }
   }
 
-  const logBytes = Number((await redis.call('MEMORY', 'USAGE', keys.log, 'SAMPLES', '0')) ?? 0);
-  const base = `${keys.prefix}{m}:`;
-  const missionKey = `${base}mission:`;
+  const logBytes = Number((await redis.call('MEMORY', 'USAGE', keys.partitions[0].log, 'SAMPLES', '0')) ?? 0);
+  const missionKey = keys.partitions[0].missionPrefix;
+  const base = missionKey.slice(0, -'mission:'.length);
   const streams: Record<string, number> = {};
   let idempotencyBytes = 0;
   let otherBytes = 0;
@@ -77,7 +77,7 @@ export async function measureFootprint(
     const [next, found] = await redis.scan(cursor, 'MATCH', keys.pattern, 'COUNT', 1_000);
     cursor = next;
     const measured = found.filter(
-      (key) => !key.startsWith(missionKey) && key !== keys.log && !excludePrefixes.some((prefix) => key.startsWith(prefix)),
+      (key) => !key.startsWith(missionKey) && key !== keys.partitions[0].log && !excludePrefixes.some((prefix) => key.startsWith(prefix)),
     );
     if (measured.length === 0) continue;
     const pipeline = redis.pipeline();

@@ -54,7 +54,7 @@ export async function measureLatency(
   ui: BenchUi,
 ): Promise<LatencyResult> {
   const client = new MissionClient(redis, keys.prefix);
-  const tail = await logTail(redis, keys.log);
+  const tail = await logTail(redis, keys.partitions[0].log);
   const baseline = await finishedCounts(redis, keys);
   const total = Math.max(1, Math.round(options.rate * options.duration));
   const submitAt = new Map<string, number>();
@@ -119,7 +119,7 @@ export async function measureLatency(
     finished.stop();
 
     const ids = new Set(submitAt.keys());
-    const times = await scanMissionTimes(redis, keys.log, tail, ids);
+    const times = await scanMissionTimes(redis, keys.partitions[0].log, tail, ids);
     const createdToPassed: number[] = [];
     const submitToPassed: number[] = [];
     for (const [id, passedAt] of times.passed) {

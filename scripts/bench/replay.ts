@@ -282,7 +282,7 @@ export async function writeSyntheticLog(
     await writer.quit().catch(() => writer.disconnect());
   }
   const writeMs = performance.now() - started;
-  const total = await redis.xlen(keys.log);
+  const total = await redis.xlen(keys.partitions[0].log);
   return { writer: 'append', keyPrefix: keys.prefix, events: total, missions, writeMs, eventsPerSecond: (total / writeMs) * 1000 };
 }
 

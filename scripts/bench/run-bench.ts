@@ -210,7 +210,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
       report.drain = await phase('drain', async () => {
         const baseline = await finishedCounts(redis, keys);
         const drainStarted = Date.now();
-        const total = await redis.zcard(keys.missionIndex);
+        const total = await redis.zcard(keys.partitions[0].missionIndex);
         const bar = ui.bar('drain (http)', Math.max(1, total - finishedTotal(baseline)));
         try {
           await waitForFinished(redis, keys, {
@@ -220,7 +220,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
             stallTimeoutS: options.stallTimeoutS,
             timeoutS: options.phaseTimeoutS,
             signal,
-            retarget: () => redis.zcard(keys.missionIndex),
+            retarget: () => redis.zcard(keys.partitions[0].missionIndex),
           });
         } finally {
           bar.stop();
@@ -231,7 +231,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
 
     report.footprint = await phase('footprint', async () => {
       // Without throughput or latency missions (e.g. an HTTP-only run), any mission of the index; unfinished ones are skipped.
-      const ids = finishedIds.length > 0 ? finishedIds : await redis.zrange(keys.missionIndex, 0, -1);
+      const ids = finishedIds.length > 0 ? finishedIds : await redis.zrange(keys.partitions[0].missionIndex, 0, -1);
       if (ids.length === 0) throw new Error('no missions to sample');
       return measureFootprint(redis, keys, ids, options.footprintSample, [syntheticPrefix(target.keyPrefix)], signal);
     });
@@ -257,7 +257,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
               if (script && target.redisUrl) {
                 try {
                   const log = await runMakeAuditLog(script, target.redisUrl, options.replayEvents, ui, signal);
-                  log.events = await redis.xlen(new KeyLayout(log.keyPrefix).log);
+                  log.events = await redis.xlen(new KeyLayout(log.keyPrefix).partitions[0].log);
                   log.writeMs = log.eventsPerSecond > 0 ? (log.events / log.eventsPerSecond) * 1000 : NaN;
                   return log;
                 } catch (error) {

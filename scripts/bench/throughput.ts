@@ -47,7 +47,7 @@ export async function measureThroughput(
   ui: BenchUi,
 ): Promise<ThroughputResult> {
   const client = new MissionClient(redis, keys.prefix);
-  const tail = await logTail(redis, keys.log);
+  const tail = await logTail(redis, keys.partitions[0].log);
   const baseline = await finishedCounts(redis, keys);
   const bodies = factory.missions(options.missions);
   const ids = new Set<string>();
@@ -82,7 +82,7 @@ export async function measureThroughput(
     const wallMs = Date.now() - started;
     finished.stop();
 
-    const times = await scanMissionTimes(redis, keys.log, tail, ids);
+    const times = await scanMissionTimes(redis, keys.partitions[0].log, tail, ids);
     const firstCreated = minOf(times.created.values());
     const lastPassed = maxOf(times.passed.values());
     const windowMs = lastPassed - firstCreated;

@@ -102,10 +102,14 @@ describe('bad input (four services, real Redis)', () => {
     } while (cursor !== '0');
     return {
       keys: keys.sort(),
-      log: await system.redis.xlen(system.keys.log),
-      ready: await system.redis.zrange(system.keys.ready, 0, -1),
-      missions: await system.redis.zrange(system.keys.missionIndex, 0, -1),
-      statuses: await system.redis.hgetall(system.keys.statusCounts),
+      partitions: await Promise.all(
+        system.keys.partitions.map(async (partition) => ({
+          log: await system.redis.xlen(partition.log),
+          ready: await system.redis.zrange(partition.ready, 0, -1),
+          missions: await system.redis.zrange(partition.missionIndex, 0, -1),
+          statuses: await system.redis.hgetall(partition.statusCounts),
+        })),
+      ),
     };
   }
 

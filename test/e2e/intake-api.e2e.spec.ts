@@ -133,13 +133,13 @@ describe('intake API (four services, real Redis)', () => {
     });
 
     it('when a raw command is invalid, then it lands in the rejection stream with its reason and the consumer goes on', async () => {
-      const stream = system.keys.stream('intake');
+      const stream = system.keys.partitions[0].stream('intake');
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...mission(), type: 'spa' } }));
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission(), extra: 1 }));
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '{"mission":{"type":"pricing","title":"t","description":"","priority":"low","payload":{"a":{"__proto__":{"x":1}}}}}');
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '"just a string"');
       const rejected = await waitFor(async () => {
-        const entries = await sender.xrange(system.keys.rejectedSubmissions, '-', '+');
+        const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
         return entries.length === 4 ? entries : null;
       }, { timeoutMs: 10_000, what: 'four rejections' });
       const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);

@@ -76,7 +76,7 @@ describe('a mission end to end (four services, real Redis)', () => {
     });
 
     it('when the body is invalid, then 400 names each bad field and nothing is written', async () => {
-      const before = await system.redis.xlen(system.keys.log);
+      const before = await system.logLength();
       const response = await system.api
         .post('/api/missions')
         .send({ ...lateCheckout, type: 'spa', priority: 'urgent', extra: true })
@@ -84,7 +84,7 @@ describe('a mission end to end (four services, real Redis)', () => {
       expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       const fields = (response.body.details as { field: string }[]).map((d) => d.field).sort();
       expect(fields).toEqual(['extra', 'priority', 'type']);
-      expect(await system.redis.xlen(system.keys.log)).toBe(before);
+      expect(await system.logLength()).toBe(before);
     });
 
     it('when the id is unknown, then 404 in the error shape', async () => {
@@ -118,7 +118,7 @@ describe('a mission end to end (four services, real Redis)', () => {
       expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
       const assignedTo = events.flatMap((e) => (e.type === 'MissionAssigned' ? [e.data.agentId] : []));
       expect(new Set(assignedTo).size).toBe(3);
-      expect(await system.redis.zscore(system.keys.deadLetters, done.id)).not.toBeNull();
+      expect(await system.redis.zscore(system.keys.of(done.id).deadLetters, done.id)).not.toBeNull();
       const stats = await system.api.get('/api/missions/queue/stats').expect(200);
       expect(stats.body).toMatchObject({ ready: 0, inFlight: 0, deadLettered: 1 });
     });

@@ -20,7 +20,8 @@ describe('queue guarantees (four services, real Redis)', () => {
   afterAll(async () => system.close());
 
   it('given 20 identical creates at the same moment, then exactly one mission exists', async () => {
-    const before = await system.redis.zcard(system.keys.missionIndex);
+    const missions = async () => (await Promise.all(system.keys.partitions.map((p) => system.redis.zcard(p.missionIndex)))).reduce((a, b) => a + b, 0);
+    const before = await missions();
     const responses = await Promise.all(
       Array.from({ length: 20 }, () => system.api.post('/api/missions').set('Idempotency-Key', 'same-moment').send(mission(1))),
     );
@@ -28,7 +29,7 @@ describe('queue guarantees (four services, real Redis)', () => {
     expect(ids.size).toBe(1);
     expect(responses.filter((r) => r.status === 201)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(19);
-    expect(await system.redis.zcard(system.keys.missionIndex)).toBe(before + 1);
+    expect(await missions()).toBe(before + 1);
   });
 
   it('given leases taken by an orchestrator that dies before assigning, then the missions come back and every mission finishes exactly once', async () => {
@@ -40,7 +41,8 @@ describe('queue guarantees (four services, real Redis)', () => {
       ids.push(created.body.id);
       if (i % 25 === 0) {
         // A crashed orchestrator: it took a lease and died; nobody will ever assign these missions.
-        stolen += await queue.lease(3, 400, `dead-orchestrator-${i}`, Date.now(), `${system.keys.stream('orchestrator')}:dead`);
+        const partition = system.keys.partitionOf(created.body.id);
+        stolen += await queue.lease(partition, 3, 400, `dead-orchestrator-${i}`, Date.now(), `${system.keys.partitions[partition].stream('orchestrator')}:dead`);
       }
       expect(await queueInvariantViolations(system.redis, system.keys)).toEqual([]);
     }

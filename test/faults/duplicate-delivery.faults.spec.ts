@@ -14,7 +14,7 @@ import {
 
 /** Copies of up to `count` entries of a stream, re-added with identical fields; returns the patterns copied. */
 async function duplicate(redis: Redis, keys: KeyLayout, service: Service, count: number, random: () => number, onlyProcessed: boolean): Promise<string[]> {
-  const stream = keys.stream(service);
+  const stream = keys.partitions[0].stream(service);
   let end = '+';
   const pendingIds = new Set<string>();
   if (onlyProcessed) {

@@ -87,7 +87,7 @@ describe('fault: poison messages in every service stream', () => {
   async function inject(round: number): Promise<void> {
     for (const service of SERVICES) {
       for (const injection of injectionsFor(service, round)) {
-        injection.id = (await scenario.redis.xadd(scenario.keys.stream(service), '*', ...injection.fields)) as string;
+        injection.id = (await scenario.redis.xadd(scenario.keys.partitions[0].stream(service), '*', ...injection.fields)) as string;
         injections.push(injection);
       }
     }
@@ -103,7 +103,7 @@ describe('fault: poison messages in every service stream', () => {
     }
     const valid = missionFor(99, 'poison-oversized').mission;
     oversized.streamId = (await scenario.redis.xadd(
-      scenario.keys.stream('intake'), '*',
+      scenario.keys.partitions[0].stream('intake'), '*',
       'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...valid, payload: { ...valid.payload, attachment: 'z'.repeat(MB) } }, missionId: oversized.id }),
     )) as string;
     await workload.done;
@@ -127,12 +127,12 @@ describe('fault: poison messages in every service stream', () => {
       poison = new Map();
       misrouted = [];
       for (const service of SERVICES) {
-        for (const entry of await readStream(scenario.redis, scenario.keys.poison(service))) {
-          if (entry.fields.source !== scenario.keys.stream(service)) misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
+        for (const entry of await readStream(scenario.redis, scenario.keys.partitions[0].poison(service))) {
+          if (entry.fields.source !== scenario.keys.partitions[0].stream(service)) misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
           poison.set(`${service}:${entry.fields.messageId}`, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
         }
       }
-      rejected = new Map((await readStream(scenario.redis, scenario.keys.rejectedSubmissions)).map((e) => [e.fields.messageId, e.fields.reason ?? '']));
+      rejected = new Map((await readStream(scenario.redis, scenario.keys.partitions[0].rejectedSubmissions)).map((e) => [e.fields.messageId, e.fields.reason ?? '']));
       const unaccounted = injections.filter((i) => !poison.has(`${i.service}:${i.id}`) && !(i.service === 'intake' && rejected.has(i.id ?? '')));
       if (unaccounted.length === 0 || Date.now() - settleStarted > 30_000) break;
       await sleep(500);
@@ -186,7 +186,7 @@ describe('fault: poison messages in every service stream', () => {
 
   it('given a mission.submit of 1 MB that is otherwise valid, then it is rejected as the REST API would refuse the body (BODY_LIMIT_BYTES), not created', async () => {
     expect(oversized.streamId).not.toBe('');
-    const rejected = (await readStream(scenario.redis, scenario.keys.rejectedSubmissions)).find((e) => e.fields.messageId === oversized.streamId);
+    const rejected = (await readStream(scenario.redis, scenario.keys.partitions[0].rejectedSubmissions)).find((e) => e.fields.messageId === oversized.streamId);
     const created = await waitForFinished(scenario.redis, scenario.keys, [oversized.id], 100);
     const status = await scenario.redis.hget(scenario.keys.mission(oversized.id), 'st');
     scenario.note(`1 MB submission ${oversized.streamId}: rejected=${rejected ? rejected.fields.reason : 'no'}, mission status=${status ?? 'none'} (finished: ${created.finished})`);

@@ -103,15 +103,15 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
   }, 300_000);
 
   it('given the consumer groups vanish (NOGROUP), then every service recreates its group by itself, old messages replay harmlessly and new missions finish', async () => {
-    const eventsBefore = await scenario.redis.xlen(scenario.keys.log);
+    const eventsBefore = await scenario.redis.xlen(scenario.keys.partitions[0].log);
     const startedAt = Date.now();
-    for (const service of SERVICES) await scenario.redis.xgroup('DESTROY', scenario.keys.stream(service), service);
+    for (const service of SERVICES) await scenario.redis.xgroup('DESTROY', scenario.keys.partitions[0].stream(service), service);
     scenario.sampleInvariants();
     const workload = new Workload(submitter, scenario.prefix, { total: 100, batchSize: 50, tag: 'nogroup' }).start();
     await workload.done;
-    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 90_000, expected: workload.expectedOf(), alsoInLog: await scenario.redis.zrange(scenario.keys.missionIndex, 0, -1) });
+    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 90_000, expected: workload.expectedOf(), alsoInLog: await scenario.redis.zrange(scenario.keys.partitions[0].missionIndex, 0, -1) });
     const recreated = scenario.processes.countLines(/is gone \(Redis restarted\?\); recreating it/);
-    scenario.summarize(report, { groupsRecreatedLogLines: recreated, newEvents: (await scenario.redis.xlen(scenario.keys.log)) - eventsBefore, ms: Date.now() - startedAt });
+    scenario.summarize(report, { groupsRecreatedLogLines: recreated, newEvents: (await scenario.redis.xlen(scenario.keys.partitions[0].log)) - eventsBefore, ms: Date.now() - startedAt });
 
     expect(recreated).toBeGreaterThanOrEqual(SERVICES.length);
     expect(report.violations).toEqual([]);

@@ -47,7 +47,7 @@ describe('export and import (real Redis)', () => {
   it('exports every event in log order, each line the stored JSON exactly', async () => {
     const lines = (await exportText(redis, source)).split('\n');
     expect(lines.pop()).toBe('');
-    const stored = ((await redis.xrange(source.log, '-', '+')) as [string, string[]][]).map(([, fields]) => fields[3]);
+    const stored = ((await redis.xrange(source.partitions[0].log, '-', '+')) as [string, string[]][]).map(([, fields]) => fields[3]);
     expect(lines).toEqual(stored);
     expect(lines).toHaveLength(KNOWN_EVENT_COUNT);
   });
@@ -63,18 +63,18 @@ describe('export and import (real Redis)', () => {
       expect(original[1]).toBe(String(KNOWN_VERSIONS[missionId]));
       expect(await redis.llen(copy.missionEvents(missionId))).toBe(KNOWN_VERSIONS[missionId]);
     }
-    expect(await redis.hgetall(copy.statusCounts)).toEqual({ succeeded: '2', dead_lettered: '1', cancelled: '1', queued: '1' });
-    expect(await redis.get(copy.logHead)).toBe(await redis.get(source.logHead));
-    expect(await redis.zrange(copy.missionIndex, 0, -1)).toEqual(await redis.zrange(source.missionIndex, 0, -1));
+    expect(await redis.hgetall(copy.partitions[0].statusCounts)).toEqual({ succeeded: '2', dead_lettered: '1', cancelled: '1', queued: '1' });
+    expect(await redis.get(copy.partitions[0].logHead)).toBe(await redis.get(source.partitions[0].logHead));
+    expect(await redis.zrange(copy.partitions[0].missionIndex, 0, -1)).toEqual(await redis.zrange(source.partitions[0].missionIndex, 0, -1));
     expect(await verifyLog(redis, copy)).toMatchObject({ ok: true, findings: [], events: KNOWN_EVENT_COUNT });
     // And a second export of the copy is byte for byte the first.
     expect(await exportText(redis, copy)).toBe(await exportText(redis, source));
   });
 
   it('given a prefix that already has a log, then import refuses and writes nothing', async () => {
-    const before = await redis.xlen(source.log);
+    const before = await redis.xlen(source.partitions[0].log);
     await expect(importLog(redis, source, Readable.from(['{"missionId":"x"}\n']))).rejects.toBeInstanceOf(ImportTargetNotEmptyError);
-    expect(await redis.xlen(source.log)).toBe(before);
+    expect(await redis.xlen(source.partitions[0].log)).toBe(before);
   });
 
   it('given a line that is not JSON, then import stops naming the line', async () => {

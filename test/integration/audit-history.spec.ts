@@ -97,21 +97,21 @@ describe('history and time travel (real Redis)', () => {
       data: { type: 'maintenance', title: 'Old boiler', description: '', priority: 'low', requiredSkills: ['facility_maintenance'], payload: {} },
     };
     const legacyKeys = new KeyLayout(`${prefix}legacy:`);
-    const id = await redis.xadd(legacyKeys.log, '*', 'm', v1.missionId, 'e', JSON.stringify(v1));
-    const [[, fields]] = (await redis.xrange(legacyKeys.log, id ?? '-', id ?? '+')) as [string, string[]][];
+    const id = await redis.xadd(legacyKeys.partitions[0].log, '*', 'm', v1.missionId, 'e', JSON.stringify(v1));
+    const [[, fields]] = (await redis.xrange(legacyKeys.partitions[0].log, id ?? '-', id ?? '+')) as [string, string[]][];
 
     const event = parseLogEntry(fields);
     expect(event).toEqual({ ...v1, schemaVersion: CURRENT_SCHEMA_VERSION });
     expect(summarize(event)).toBe('created maintenance "Old boiler" (low priority)');
     expect(stateAt([event])).toMatchObject({ id: 'm-legacy', status: 'created', version: 1 });
     const batches = [];
-    for await (const batch of readLog(redis, legacyKeys.log)) batches.push(...batch.events);
+    for await (const batch of readLog(redis, legacyKeys.partitions[0].log)) batches.push(...batch.events);
     expect(batches.map((e) => e.schemaVersion)).toEqual([CURRENT_SCHEMA_VERSION]);
   });
 
   it('given a stored event from a newer schema, then reading it fails clearly instead of guessing', async () => {
     const newer = new KeyLayout(`${prefix}newer:`);
-    await redis.xadd(newer.log, '*', 'm', 'm-x', 'e', JSON.stringify({ eventId: 'e-9', type: 'MissionCreated', missionId: 'm-x', version: 1, schemaVersion: CURRENT_SCHEMA_VERSION + 1 }));
+    await redis.xadd(newer.partitions[0].log, '*', 'm', 'm-x', 'e', JSON.stringify({ eventId: 'e-9', type: 'MissionCreated', missionId: 'm-x', version: 1, schemaVersion: CURRENT_SCHEMA_VERSION + 1 }));
     const result = await verifyLog(redis, newer);
     expect(result.findings).toContainEqual(expect.objectContaining({ kind: 'unreplayable', missionId: 'm-x', detail: expect.stringContaining('newer than this build') }));
   });

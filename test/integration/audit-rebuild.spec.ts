@@ -23,7 +23,7 @@ describe('rebuild (real Redis)', () => {
     const found: string[] = [];
     let cursor = '0';
     do {
-      const [next, batch] = await redis.scan(cursor, 'MATCH', `${escapeGlob(keys.prefix)}{m}:rebuild:*`, 'COUNT', 1000);
+      const [next, batch] = await redis.scan(cursor, 'MATCH', `${escapeGlob(keys.prefix)}{m0}:rebuild:*`, 'COUNT', 1000);
       cursor = next;
       found.push(...batch);
     } while (cursor !== '0');
@@ -40,7 +40,7 @@ describe('rebuild (real Redis)', () => {
     const good = JSON.stringify(fold(await store.history(ok)));
     await redis.hset(keys.mission(ok), 's', JSON.stringify({ ...JSON.parse(good), title: 'tampered' }), 'st', 'queued');
     await redis.del(keys.mission(dead));
-    await redis.hset(keys.statusCounts, 'succeeded', 99);
+    await redis.hset(keys.partitions[0].statusCounts, 'succeeded', 99);
     expect((await verifyLog(redis, keys)).ok).toBe(false);
 
     let movedOn: Mission | undefined;
@@ -61,7 +61,7 @@ describe('rebuild (real Redis)', () => {
       },
     });
 
-    expect(scratchDuringRebuild.sort()).toEqual([ok, retry, dead, cancel, wait].map((id) => scratchKey(keys, result.runId, id)).sort());
+    expect(scratchDuringRebuild.sort()).toEqual([ok, retry, dead, cancel, wait].map((id) => scratchKey(keys.partitions[0], result.runId, id)).sort());
     expect(seenDuringRebuild).toMatchObject({ title: 'tampered' });
     expect(result).toMatchObject({
       events: KNOWN_EVENT_COUNT,
@@ -83,7 +83,7 @@ describe('rebuild (real Redis)', () => {
     // The mission that moved on keeps its newer state, not the rebuilt version 2.
     expect(movedOn).toMatchObject({ version: 3, status: 'assigned', assignedAgentId: 'agent-zoe' });
     expect(await store.load(wait)).toEqual(movedOn);
-    expect(await redis.hgetall(keys.statusCounts)).toEqual({ succeeded: '2', dead_lettered: '1', cancelled: '1', assigned: '1' });
+    expect(await redis.hgetall(keys.partitions[0].statusCounts)).toEqual({ succeeded: '2', dead_lettered: '1', cancelled: '1', assigned: '1' });
     expect(await scratchKeys(keys)).toEqual([]);
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
@@ -92,13 +92,13 @@ describe('rebuild (real Redis)', () => {
     const { keys } = await knownLog('clean');
     const ids = Object.values(KNOWN_MISSIONS);
     const before = await Promise.all(ids.map((id) => redis.hgetall(keys.mission(id))));
-    const counters = await redis.hgetall(keys.statusCounts);
+    const counters = await redis.hgetall(keys.partitions[0].statusCounts);
 
     const result = await rebuildReadModels(redis, keys);
     expect(result).toMatchObject({ switched: 5, restored: 0, skippedMovedOn: 0, countersRecounted: true });
     expect(await Promise.all(ids.map((id) => redis.hgetall(keys.mission(id))))).toEqual(before);
     const nonZero = Object.fromEntries(Object.entries(counters).filter(([, n]) => n !== '0'));
-    expect(await redis.hgetall(keys.statusCounts)).toEqual(nonZero);
+    expect(await redis.hgetall(keys.partitions[0].statusCounts)).toEqual(nonZero);
     expect(await scratchKeys(keys)).toEqual([]);
   });
 

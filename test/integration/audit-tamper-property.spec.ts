@@ -94,13 +94,13 @@ describe('tamper evidence, property-based (real Redis)', () => {
         if (tamper.kind === 'delete') {
           const { missionId, version } = keyOf(lines[tamper.at]);
           deletedId = await redis.lindex(keys.missionEvents(missionId), version - 1);
-          await redis.xdel(keys.log, deletedId ?? '');
+          await redis.xdel(keys.partitions[0].log, deletedId ?? '');
         }
 
-        const findings = await verifyChains(redis, keys);
+        const findings = await verifyChains(redis, keys.partitions[0]);
         // Every key an import writes (a SCAN of a shared server per run would be slow); afterAll sweeps the prefix.
         const missionIds = [...new Set(lines.map((line) => keyOf(line).missionId))];
-        await redis.unlink(keys.log, keys.logHead, keys.missionIndex, keys.statusCounts, ...missionIds.flatMap((id) => [keys.mission(id), keys.missionEvents(id)]));
+        await redis.unlink(keys.partitions[0].log, keys.partitions[0].logHead, keys.partitions[0].missionIndex, keys.partitions[0].statusCounts, ...missionIds.flatMap((id) => [keys.mission(id), keys.missionEvents(id)]));
         const named = findings.map((f) => label({ missionId: f.missionId, version: f.version ?? 0 }));
         expect({ tamper, named: [...new Set(named)].sort() }).toEqual({ tamper, named: [...new Set(expected)].sort() });
         expect({ tamper, kinds: [...new Set(findings.map((f) => f.kind))] }).toEqual({ tamper, kinds: expectedKinds });

@@ -73,7 +73,7 @@ describe('verify (real Redis)', () => {
     expect(result).toMatchObject({ ok: true, findings: [], events: KNOWN_EVENT_COUNT, missions: 5 });
     expect(result.eventsPerSecond).toBeGreaterThan(0);
     expect(progress).toContainEqual({ phase: 'read log', done: KNOWN_EVENT_COUNT, total: KNOWN_EVENT_COUNT });
-    expect(await verifyChains(redis, source)).toEqual([]);
+    expect(await verifyChains(redis, source.partitions[0])).toEqual([]);
   });
 
   it('given missions appended while verify runs, then it catches up and reports nothing', async () => {
@@ -111,7 +111,7 @@ describe('verify (real Redis)', () => {
     const keys = freshKeys('xdel');
     await buildKnownLog(redis, keys);
     const victim = await logIdOf(keys, retry, 6);
-    expect(await redis.xdel(keys.log, victim ?? '')).toBe(1);
+    expect(await redis.xdel(keys.partitions[0].log, victim ?? '')).toBe(1);
 
     const result = await verifyLog(redis, keys);
     expect(result.ok).toBe(false);
@@ -125,9 +125,9 @@ describe('verify (real Redis)', () => {
     await buildKnownLog(redis, keys);
     const v5 = await logIdOf(keys, retry, 5);
     const v6 = await logIdOf(keys, retry, 6);
-    await redis.xdel(keys.log, v5 ?? '', v6 ?? '');
+    await redis.xdel(keys.partitions[0].log, v5 ?? '', v6 ?? '');
 
-    const chain = await verifyChains(redis, keys);
+    const chain = await verifyChains(redis, keys.partitions[0]);
     expect(chain).toEqual([
       expect.objectContaining({ kind: 'deleted', missionId: retry, version: 5, logId: v5 }),
       expect.objectContaining({ kind: 'deleted', missionId: retry, version: 6, logId: v6 }),
@@ -137,9 +137,9 @@ describe('verify (real Redis)', () => {
   it('given the last event of the log removed, then the heads name it as deleted', async () => {
     const keys = await tamperedImport('xdel-last', (all) => all);
     const victim = await logIdOf(keys, retry, 15);
-    await redis.xdel(keys.log, victim ?? '');
+    await redis.xdel(keys.partitions[0].log, victim ?? '');
 
-    const findings = await verifyChains(redis, keys);
+    const findings = await verifyChains(redis, keys.partitions[0]);
     expect(findings).toEqual([expect.objectContaining({ kind: 'deleted', missionId: retry, version: 15, logId: victim })]);
   });
 
@@ -164,7 +164,7 @@ describe('verify (real Redis)', () => {
       all[at] = all[at].replace('guest checked out early', 'guest never arrived');
       return all;
     });
-    expect(culprits(await verifyChains(redis, keys))).toEqual([`edited ${cancel} v4`]);
+    expect(culprits(await verifyChains(redis, keys.partitions[0]))).toEqual([`edited ${cancel} v4`]);
   });
 
   it('given two events of different missions swapped, then verify fails and names both as reordered', async () => {
@@ -199,7 +199,7 @@ describe('verify (real Redis)', () => {
       all.splice(at - 3, 0, forged);
       return all;
     });
-    const chain = await verifyChains(redis, keys);
+    const chain = await verifyChains(redis, keys.partitions[0]);
     expect(chain[0]).toMatchObject({ kind: 'inserted', missionId: wait, version: 2 });
     expect(chain.map((f) => f.kind)).not.toContain('edited');
   });
@@ -220,7 +220,7 @@ describe('verify (real Redis)', () => {
   it('given st and the status counters changed by hand, then both are reported', async () => {
     const keys = await tamperedImport('counters', (all) => all);
     await redis.hset(keys.mission(wait), 'st', 'running');
-    await redis.hincrby(keys.statusCounts, 'queued', 5);
+    await redis.hincrby(keys.partitions[0].statusCounts, 'queued', 5);
 
     const result = await verifyLog(redis, keys);
     expect(result.findings).toEqual([
@@ -232,6 +232,6 @@ describe('verify (real Redis)', () => {
   it("given a mission's h changed by hand, then its last event is named at the head", async () => {
     const keys = await tamperedImport('h', (all) => all);
     await redis.hset(keys.mission(ok), 'h', 'f'.repeat(40));
-    expect(culprits(await verifyChains(redis, keys))).toEqual([`head-mismatch ${ok} v6`]);
+    expect(culprits(await verifyChains(redis, keys.partitions[0]))).toEqual([`head-mismatch ${ok} v6`]);
   });
 });

@@ -41,7 +41,7 @@ describe('MissionStore (real Redis)', () => {
 
   it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {
     const mission = await created();
-    const logBefore = await redis.xlen(keys.log);
+    const logBefore = await redis.xlen(keys.partitions[0].log);
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         store.append(mission.id, mission, [{ type: 'MissionAssigned', data: { agentId: `agent-${i}`, attempt: 1 } }], { actor: 'test' }, [
@@ -53,38 +53,38 @@ describe('MissionStore (real Redis)', () => {
     expect(results.filter((r) => r.code === AppendCode.Ok)).toHaveLength(1);
     expect(results.filter((r) => r.code === AppendCode.VersionConflict)).toHaveLength(19);
     expect(results.filter((r) => r.code === AppendCode.VersionConflict).every((r) => 'currentVersion' in r && r.currentVersion === 3)).toBe(true);
-    expect(await redis.xlen(keys.log)).toBe(logBefore + 1);
-    expect(await redis.xlen(keys.stream('executor'))).toBe(1);
-    expect(await redis.hget(keys.counters, 'assignments')).toBe('1');
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore + 1);
+    expect(await redis.xlen(keys.partitions[0].stream('executor'))).toBe(1);
+    expect(await redis.hget(keys.partitions[0].counters, 'assignments')).toBe('1');
     expect((await store.load(mission.id))?.version).toBe(3);
   });
 
   it('given an idempotency key used before, then the second create returns the first id and writes nothing', async () => {
     const first = await store.append('idem-1', null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'idempotency', key: 'k1' }]);
-    const logBefore = await redis.xlen(keys.log);
+    const logBefore = await redis.xlen(keys.partitions[0].log);
     const second = await store.append('idem-2', null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'idempotency', key: 'k1' }]);
     expect(first.code).toBe(AppendCode.Ok);
     expect(second).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-1' });
-    expect(await redis.xlen(keys.log)).toBe(logBefore);
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
     expect(await store.load('idem-2')).toBeNull();
   });
 
   it('given a lost lease, then the append is refused and nothing changes', async () => {
     const mission = await created();
-    const logBefore = await redis.xlen(keys.log);
+    const logBefore = await redis.xlen(keys.partitions[0].log);
     const assign = [{ type: 'MissionAssigned' as const, data: { agentId: 'agent-x', attempt: 1 } }];
     expect(await store.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease' }])).toEqual({ code: AppendCode.LeaseLost });
     expect(await store.load(mission.id)).toEqual(mission);
-    expect(await redis.xlen(keys.log)).toBe(logBefore);
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
   });
 
   it('given an illegal transition, then append throws before writing', async () => {
     const mission = await created();
-    const logBefore = await redis.xlen(keys.log);
+    const logBefore = await redis.xlen(keys.partitions[0].log);
     await expect(
       store.append(mission.id, mission, [{ type: 'MissionCompleted', data: { agentId: 'a', attempt: 1, result: { output: {}, model: 'm', latencyMs: 1, usage: { promptTokens: 1, completionTokens: 1 } } } }], { actor: 'test' }),
     ).rejects.toBeInstanceOf(IllegalTransitionError);
-    expect(await redis.xlen(keys.log)).toBe(logBefore);
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
   });
 
   it('given a conflict, then transition reloads and decides again', async () => {

@@ -26,7 +26,7 @@ describe('ReadyQueue (real Redis)', () => {
       return result.mission;
     };
     const leasedIds = async () => {
-      const entries = await redis.xrange(keys.stream('orchestrator'), '-', '+');
+      const entries = await redis.xrange(keys.partitions[0].stream('orchestrator'), '-', '+');
       return entries.flatMap(([, fields]) => (JSON.parse(fields[3]) as { missions: { id: string }[] }).missions.map((m) => m.id));
     };
     return { keys, store, queue, enqueue, leasedIds };
@@ -45,8 +45,8 @@ describe('ReadyQueue (real Redis)', () => {
     await enqueue('normal-1', 'normal', t + 2);
     await enqueue('critical-2', 'critical', t + 3);
     await enqueue('low-2', 'low', t + 4);
-    expect(await queue.lease(2, 10_000, 'r1')).toBe(2);
-    expect(await queue.lease(10, 10_000, 'r2')).toBe(3);
+    expect(await queue.lease(0, 2, 10_000, 'r1')).toBe(2);
+    expect(await queue.lease(0, 10, 10_000, 'r2')).toBe(3);
     expect(await leasedIds()).toEqual(['critical-1', 'critical-2', 'normal-1', 'low-1', 'low-2']);
   });
 
@@ -62,7 +62,7 @@ describe('ReadyQueue (real Redis)', () => {
             const mission = await enqueue(`m${String(i).padStart(3, '0')}`, spec.priority, base + spec.offset);
             missions.push({ id: mission.id, score: queue.score(mission.priorityScore, base + spec.offset) });
           }
-          await queue.lease(specs.length, 10_000, 'all');
+          await queue.lease(0, specs.length, 10_000, 'all');
           const expected = [...missions].sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : 1)).map((m) => m.id);
           expect(await leasedIds()).toEqual(expected);
         },
@@ -81,7 +81,7 @@ describe('ReadyQueue (real Redis)', () => {
     let servedAt: number | undefined;
     for (let now = t; now <= t + gapMs + 1_000 && servedAt === undefined; now += 100) {
       await enqueue(`c-${now}`, 'critical', now + 1);
-      await queue.lease(1, 10_000, `at-${now}`);
+      await queue.lease(0, 1, 10_000, `at-${now}`);
       if ((await leasedIds()).includes('low')) servedAt = now;
     }
     expect(servedAt).toBeDefined();
@@ -93,13 +93,13 @@ describe('ReadyQueue (real Redis)', () => {
     const t = 1_700_000_000_000;
     await enqueue('a', 'high', t);
     await enqueue('b', 'low', t);
-    await queue.lease(2, 1_000, 'r', t);
-    expect(await redis.zcard(keys.ready)).toBe(0);
+    await queue.lease(0, 2, 1_000, 'r', t);
+    expect(await redis.zcard(keys.partitions[0].ready)).toBe(0);
     expect(await queue.expireLeases(t + 500)).toBe(0);
     expect(await queue.release(['b'], t + 600)).toBe(1);
     expect(await queue.expireLeases(t + 1_001)).toBe(1);
     expect(await queue.readyIds()).toEqual(['a', 'b']);
-    expect(await redis.zcard(keys.leased)).toBe(0);
+    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
     expect(await queue.release(['a', 'unknown'])).toBe(0);
     const stats = await queue.stats(t + 61_000);
     expect(stats).toMatchObject({

@@ -13,10 +13,9 @@ describe('Redis Streams transport (real Redis)', () => {
   function server(overrides: Partial<RedisStreamsServerOptions> = {}): RedisStreamsServer {
     const instance = new RedisStreamsServer({
       connect: () => new Redis(redisUrl(), { maxRetriesPerRequest: null }),
-      stream,
+      streams: [{ stream, poisonStream: poison }],
       group: 'workers',
       consumer: `consumer-${servers.length + 1}`,
-      poisonStream: poison,
       batchSize: 50,
       blockMs: 100,
       claimIdleMs: 200,

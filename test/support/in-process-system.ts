@@ -40,6 +40,10 @@ export interface InProcessSystem {
   waitForLoad(agentId: string, load: number): Promise<void>;
   /** Waits until no agent holds a slot. */
   waitForIdleAgents(): Promise<void>;
+  /** Missions with this status, over every log partition. */
+  statusCount(status: MissionStatus): Promise<number>;
+  /** Events in the log, over every partition. */
+  logLength(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -75,7 +79,7 @@ export async function startInProcessSystem(
   };
   for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) await addInstance(definition);
   const redis = new Redis(environment.REDIS_URL);
-  const keys = new KeyLayout(prefix);
+  const keys = new KeyLayout(prefix, environment.LOG_PARTITIONS);
   const store = new MissionStore(redis, keys);
   return {
     api: request.agent(apps[0].getHttpServer()).set('Authorization', `Bearer ${TEST_KEYS.operator}`),
@@ -100,6 +104,14 @@ export async function startInProcessSystem(
         timeoutMs: 10_000,
         what: `agent ${agentId} to hold ${load} slots`,
       });
+    },
+    async statusCount(status) {
+      const counts = await Promise.all(keys.partitions.map((partition) => redis.hget(partition.statusCounts, status)));
+      return counts.reduce((sum, count) => sum + Number(count ?? 0), 0);
+    },
+    async logLength() {
+      const lengths = await Promise.all(keys.partitions.map((partition) => redis.xlen(partition.log)));
+      return lengths.reduce((sum, length) => sum + length, 0);
     },
     async waitForIdleAgents() {
       await waitFor(async () => Object.values(await redis.hgetall(keys.agentLoad)).every((load) => load === '0'), {

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
 
 export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
@@ -17,6 +17,12 @@ return { ids, statuses, redis.call('ZRANGE', KEYS[2], 0, -1), redis.call('ZRANGE
  * the returned list names every mission that is in none or in several.
  */
 export async function queueInvariantViolations(redis: Redis, keys: KeyLayout): Promise<string[]> {
+  const perPartition = await Promise.all(keys.partitions.map((partition) => partitionViolations(redis, partition)));
+  return perPartition.flat();
+}
+
+/** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
+async function partitionViolations(redis: Redis, keys: PartitionKeys): Promise<string[]> {
   const [ids, statuses, ready, leased, dlq] = (await redis.eval(
     SNAPSHOT, 4, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.missionPrefix,
   )) as [string[], string[], string[], string[], string[]];

@@ -4,6 +4,7 @@ import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { createRedis } from '@app/redis';
+import { LeaseRequest, LeaseReturn } from '@app/messages';
 import { RedisStreamsClient } from '@app/redis-streams';
 import { CoreModule, REDIS } from '@app/runtime';
 import { AgentMetrics } from './agents/agent-metrics';
@@ -12,6 +13,12 @@ import { OrphanHoldReaper } from './agents/orphan-hold-reaper.service';
 import { DispatchConsumer } from './dispatch/dispatch.consumer';
 import { Dispatcher } from './dispatch/dispatcher.service';
 import { INTAKE_CLIENT } from './dispatch/intake-client';
+
+/** A lease request goes to the partition it asks of; returned missions all come from one partition's lease. */
+function intakeStreamFor(keys: KeyLayout, data: LeaseRequest | LeaseReturn): string {
+  const partition = 'missionIds' in data ? keys.partitionOf(data.missionIds[0] ?? '') : data.partition;
+  return keys.partitions[partition].stream('intake');
+}
 
 @Module({})
 export class OrchestratorModule {
@@ -27,7 +34,10 @@ export class OrchestratorModule {
           provide: INTAKE_CLIENT,
           inject: [KeyLayout],
           useFactory: (keys: KeyLayout) =>
-            new RedisStreamsClient({ connect: () => createRedis(env.REDIS_URL, { name: 'orchestrator-to-intake' }), stream: keys.stream('intake') }),
+            new RedisStreamsClient({
+              connect: () => createRedis(env.REDIS_URL, { name: 'orchestrator-to-intake' }),
+              stream: (_pattern, data) => intakeStreamFor(keys, data as LeaseRequest | LeaseReturn),
+            }),
         },
         AgentSeeder,
         AgentMetrics,

@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
-import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import Redis, { ChainableCommander } from 'ioredis';
+import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { noProgress, ProgressListener } from './progress';
 import { ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
@@ -52,7 +52,8 @@ export class ImportTargetNotEmptyError extends Error {
 }
 
 /**
- * Streams the log (or the events matching `filter`) to `out` as JSON lines, in log order, each
+ * Streams the log (or the events matching `filter`) to `out` as JSON lines, partition after
+ * partition, each in log order, each
  * line the stored event JSON exactly as stored (hash links included, so a full export can be
  * verified after import). Constant memory: one XRANGE batch at a time, waiting for `drain` when
  * `out` is full. `out` is not ended.
@@ -60,6 +61,23 @@ export class ImportTargetNotEmptyError extends Error {
 export async function exportLog(
   redis: Redis,
   keys: KeyLayout,
+  out: Writable,
+  filter: ExportFilter = {},
+  onProgress: ProgressListener = noProgress,
+): Promise<ExportResult> {
+  const total = { exported: 0, scanned: 0 };
+  for (const partition of keys.partitions) {
+    const result = await exportPartition(redis, partition, out, filter, onProgress);
+    total.exported += result.exported;
+    total.scanned += result.scanned;
+  }
+  return total;
+}
+
+/** One log partition's part of `exportLog`. */
+export async function exportPartition(
+  redis: Redis,
+  keys: PartitionKeys,
   out: Writable,
   filter: ExportFilter = {},
   onProgress: ProgressListener = noProgress,
@@ -104,35 +122,54 @@ function exportMatcher(filter: ExportFilter): (entry: StoredEntry) => boolean {
   };
 }
 
+/** One log partition's share of an import. */
+interface ImportLane {
+  keys: PartitionKeys;
+  pipeline: ChainableCommander;
+  /** Each mission's new log entry ids in this batch: one RPUSH per mission instead of one per event. */
+  listed: Map<string, string[]>;
+  lastHash: string;
+  events: number;
+  counts: Record<string, number>;
+}
+
 /**
- * Imports JSON lines written by `exportLog` into an empty prefix (refuses when `keys.log` or the
- * mission index exists): appends each line as-is to the log (XADD m/e, ids counted up from the
- * server's clock), to its mission's event list and, for a mission's first event, to the mission
- * index (score: the event's `at`); then writes the read model folded from the same lines: mission
- * hashes (v, st, s, h), status counters and the log head. Hashes are of the lines as given, so a
- * tampered file imports as a log that `verify` rejects.
+ * Imports JSON lines written by `exportLog` into an empty prefix (refuses when a partition's log
+ * or mission index exists). Each line goes to its mission's partition (so import with the
+ * LOG_PARTITIONS the export was made with, or the per-partition chains break): appended as-is to
+ * that log (XADD m/e, ids counted up from the server's clock), to its mission's event list and,
+ * for a mission's first event, to the mission index (score: the event's `at`); then the read
+ * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
+ * the log heads. Hashes are of the lines as given, so a tampered file imports as a log that
+ * `verify` rejects.
  */
 export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, onProgress: ProgressListener = noProgress): Promise<ImportResult> {
   const started = performance.now();
-  if ((await redis.exists(keys.log, keys.missionIndex)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);
+  for (const partition of keys.partitions) {
+    if ((await redis.exists(partition.log, partition.missionIndex)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);
+  }
   const [seconds, micros] = await redis.time();
   const baseMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
   const fold = new ReplayFold();
-  let pipeline = redis.pipeline();
-  /** Each mission's new log entry ids in this batch: one RPUSH per mission instead of one per event. */
-  let listed = new Map<string, string[]>();
+  // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
+  const lanes: ImportLane[] = keys.partitions.map((partition) => ({
+    keys: partition, pipeline: redis.pipeline(), listed: new Map(), lastHash: '', events: 0, counts: {},
+  }));
   let pending = 0;
   let events = 0;
   const flush = async () => {
-    for (const [missionId, ids] of listed) pipeline.rpush(keys.missionEvents(missionId), ...ids);
-    await execAll(pipeline);
-    pipeline = redis.pipeline();
-    listed = new Map();
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (const [missionId, ids] of lane.listed) lane.pipeline.rpush(lane.keys.missionEvents(missionId), ...ids);
+        await execAll(lane.pipeline);
+        lane.pipeline = redis.pipeline();
+        lane.listed = new Map();
+      }),
+    );
     pending = 0;
   };
   let lineNumber = 0;
-  let lastHash = '';
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     lineNumber++;
@@ -141,17 +178,19 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
     if (!stored) throw new Error(`line ${lineNumber} is not a JSON object`);
     if (typeof stored.missionId !== 'string' || !stored.missionId) throw new Error(`line ${lineNumber} has no missionId`);
     const missionId = stored.missionId;
-    const logId = `${baseMs}-${events}`;
-    pipeline.xadd(keys.log, logId, 'm', missionId, 'e', line);
-    const ids = listed.get(missionId);
+    const lane = lanes[keys.partitionOf(missionId)];
+    const logId = `${baseMs}-${lane.events}`;
+    lane.pipeline.xadd(lane.keys.log, logId, 'm', missionId, 'e', line);
+    const ids = lane.listed.get(missionId);
     if (ids) ids.push(logId);
-    else listed.set(missionId, [logId]);
+    else lane.listed.set(missionId, [logId]);
     if (!fold.get(missionId)) {
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
-      pipeline.zadd(keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
+      lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
-    lastHash = sha1Hex(line);
-    fold.add({ logId, missionId, json: line }, lastHash, stored);
+    lane.lastHash = sha1Hex(line);
+    fold.add({ logId, missionId, json: line }, lane.lastHash, stored);
+    lane.events++;
     events++;
     if (++pending >= IMPORT_BATCH) {
       await flush();
@@ -164,29 +203,30 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
   const missions = [...fold.values()];
   const unreplayable: string[] = [];
   for (let offset = 0; offset < missions.length; offset += IMPORT_BATCH) {
-    const batch = redis.pipeline();
     for (const mission of missions.slice(offset, offset + IMPORT_BATCH)) {
+      const lane = lanes[keys.partitionOf(mission.missionId)];
       const state = mission.failure ? null : mission.state;
       if (state) {
-        batch.hset(keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.lastHash });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.lastHash });
+        lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
       } else {
         unreplayable.push(mission.missionId);
-        batch.hset(keys.mission(mission.missionId), { v: String(mission.lastVersion), h: mission.lastHash });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(mission.lastVersion), h: mission.lastHash });
       }
     }
-    await execAll(batch);
+    await flush();
     onProgress({ phase: IMPORT_READ_MODEL_PHASE, done: Math.min(offset + IMPORT_BATCH, missions.length), total: missions.length });
   }
-  const final = redis.pipeline();
-  const counts = Object.fromEntries(fold.statusCounts());
-  if (Object.keys(counts).length > 0) final.hset(keys.statusCounts, counts);
-  if (events > 0) final.set(keys.logHead, lastHash);
-  await execAll(final);
+  for (const lane of lanes) {
+    if (Object.keys(lane.counts).length > 0) lane.pipeline.hset(lane.keys.statusCounts, lane.counts);
+    if (lane.events > 0) lane.pipeline.set(lane.keys.logHead, lane.lastHash);
+  }
+  await flush();
 
   const ms = performance.now() - started;
   return { events, missions: missions.length, unreplayable, eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0, ms: Math.round(ms) };
 }
 
-async function execAll(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+async function execAll(pipeline: ChainableCommander): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }

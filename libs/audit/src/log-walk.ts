@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import { PartitionKeys } from '@app/event-store';
 import { LogFollower } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, StoredObject } from './stored-log';
@@ -20,7 +20,7 @@ export class LogWalk implements LogFollower {
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: KeyLayout,
+    private readonly keys: PartitionKeys,
     private readonly visit: EntryVisitor,
     private readonly onProgress: ProgressListener = noProgress,
     batchSize = DEFAULT_LOG_BATCH,

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import { PartitionKeys } from '@app/event-store';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
@@ -17,7 +17,7 @@ const COMPARE_BATCH = 2_000;
  */
 export async function compareReadModel(
   redis: Redis,
-  keys: KeyLayout,
+  keys: PartitionKeys,
   fold: ReplayFold,
   follower: LogFollower,
   onProgress: ProgressListener = noProgress,

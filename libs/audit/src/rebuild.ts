@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { LuaScript } from '@app/redis';
 import { LogWalk } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
@@ -59,9 +59,9 @@ enum SwitchCode {
 
 const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model');
 
-/** Where a rebuild run keeps the rebuilt copy of a mission until the switch. Same {m} hash tag as every key. */
-export function scratchKey(keys: KeyLayout, runId: string, missionId: string): string {
-  return `${keys.prefix}{m}:rebuild:${runId}:mission:${missionId}`;
+/** Where a rebuild run keeps the rebuilt copy of a mission until the switch: in its partition's hash slot. */
+export function scratchKey(keys: PartitionKeys, runId: string, missionId: string): string {
+  return keys.rebuildScratch(runId, missionId);
 }
 
 /**
@@ -74,6 +74,35 @@ export function scratchKey(keys: KeyLayout, runId: string, missionId: string): s
  * 4. recount the status counters from the live `st` of every mission (when appends let it).
  */
 export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const started = performance.now();
+  const runId = options.runId ?? randomBytes(6).toString('hex');
+  const results: RebuildResult[] = [];
+  for (const partition of keys.partitions) results.push(await rebuildPartition(redis, partition, { ...options, runId }));
+  const total = (pick: (r: RebuildResult) => number) => results.reduce((sum, r) => sum + pick(r), 0);
+  const ms = performance.now() - started;
+  return {
+    runId,
+    events: total((r) => r.events),
+    missions: total((r) => r.missions),
+    switched: total((r) => r.switched),
+    restored: total((r) => r.restored),
+    skippedMovedOn: total((r) => r.skippedMovedOn),
+    skippedBehind: total((r) => r.skippedBehind),
+    unreplayable: results.flatMap((r) => r.unreplayable),
+    countersRecounted: results.every((r) => r.countersRecounted),
+    eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
+    ms: Math.round(ms),
+    timings: {
+      replayMs: total((r) => r.timings.replayMs),
+      writeMs: total((r) => r.timings.writeMs),
+      switchMs: total((r) => r.timings.switchMs),
+      recountMs: total((r) => r.timings.recountMs),
+    },
+  };
+}
+
+/** Rebuilds one log partition's read models (see rebuildReadModels). */
+export async function rebuildPartition(redis: Redis, keys: PartitionKeys, options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = performance.now();
   const onProgress = options.onProgress ?? noProgress;
   const runId = options.runId ?? randomBytes(6).toString('hex');
@@ -161,7 +190,7 @@ export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: 
   };
 }
 
-async function deleteScratch(redis: Redis, keys: KeyLayout, runId: string, missions: MissionFold[]): Promise<void> {
+async function deleteScratch(redis: Redis, keys: PartitionKeys, runId: string, missions: MissionFold[]): Promise<void> {
   for (let offset = 0; offset < missions.length; offset += 1_000) {
     await redis.unlink(...missions.slice(offset, offset + 1_000).map((m) => scratchKey(keys, runId, m.missionId)));
   }

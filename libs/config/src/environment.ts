@@ -81,6 +81,14 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(1_024) @Max(10_485_760)
   BODY_LIMIT_BYTES = 262_144;
 
+  /**
+   * Missions are spread over this many log partitions (each with its own log stream, ready queue
+   * and service streams, under its own hash tag), so a Redis Cluster can spread them over its
+   * nodes. Every process of a deployment must use the same value.
+   */
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  LOG_PARTITIONS = 1;
+
   /** How long the orchestrator may hold a leased mission before it goes back to ready. */
   @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
   LEASE_MS = 15_000;

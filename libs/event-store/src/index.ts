@@ -5,3 +5,4 @@ export * from './mission-store';
 export * from './upcast';
 export * from './log-reader';
 export * from './replay';
+export * from './read-states';

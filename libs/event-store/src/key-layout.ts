@@ -1,21 +1,38 @@
 export type ServiceName = 'intake' | 'orchestrator' | 'executor' | 'evaluator';
 
+export const SERVICE_NAMES: readonly ServiceName[] = ['intake', 'orchestrator', 'executor', 'evaluator'];
+
+/** FNV-1a: a stable, fast string hash, so every process puts a mission in the same partition. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
 /**
- * Every Redis key the system uses. All keys share one hash tag, so every Lua script touches a
- * single Redis Cluster slot; `KEY_PREFIX` keeps deployments (and test runs) apart.
+ * The keys of one log partition. Everything a mission transition touches lives here under one
+ * hash tag, `{m<index>}`: the missions of the partition, its part of the event log, its ready
+ * queue, leases and dead letters, and the service streams that carry its messages. So every
+ * script touches a single Redis Cluster slot, and partitions spread over the cluster's nodes.
  */
-export class KeyLayout {
+export class PartitionKeys {
   private readonly base: string;
 
-  constructor(readonly prefix: string) {
-    this.base = `${prefix}{m}:`;
+  constructor(
+    readonly prefix: string,
+    readonly index: number,
+  ) {
+    this.base = `${prefix}{m${index}}:`;
   }
 
-  /** The append-only event log of all missions. */
+  /** This partition's append-only event log. */
   get log(): string {
     return `${this.base}log`;
   }
-  /** SHA-1 of the last event in the log: the head of the log's hash chain. */
+  /** SHA-1 of the last event in this partition's log: the head of its hash chain. */
   get logHead(): string {
     return `${this.base}log:head`;
   }
@@ -62,35 +79,6 @@ export class KeyLayout {
   get deadLetters(): string {
     return `${this.base}queue:dlq`;
   }
-  get agents(): string {
-    return `${this.base}agents`;
-  }
-  get agentVersions(): string {
-    return `${this.base}agents:version`;
-  }
-  get agentQuality(): string {
-    return `${this.base}agents:quality`;
-  }
-  /** One agent's events: profile changes and, with each verdict, its credit changes. */
-  agentLog(agentId: string): string {
-    return `${this.base}agent:${agentId}:log`;
-  }
-  get agentLoad(): string {
-    return `${this.base}agents:load`;
-  }
-  get agentCapacity(): string {
-    return `${this.base}agents:capacity`;
-  }
-  get agentCredits(): string {
-    return `${this.base}agents:credits`;
-  }
-  /** Agent slots held, by mission attempt (see AgentSlots). */
-  get agentHolds(): string {
-    return `${this.base}agents:holds`;
-  }
-  get agentLastAssigned(): string {
-    return `${this.base}agents:last-assigned`;
-  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }
@@ -100,6 +88,74 @@ export class KeyLayout {
   }
   poison(service: ServiceName): string {
     return `${this.base}stream:${service}:poison`;
+  }
+  /** Where a read-model rebuild keeps a mission's rebuilt copy until it switches over. */
+  rebuildScratch(runId: string, missionId: string): string {
+    return `${this.base}rebuild:${runId}:mission:${missionId}`;
+  }
+}
+
+/**
+ * Every Redis key the system uses. Missions are spread over `partitions` log partitions by a hash
+ * of their id (see PartitionKeys); the agents live under their own hash tag `{a}`. `KEY_PREFIX`
+ * keeps deployments (and test runs) apart.
+ */
+export class KeyLayout {
+  /** Every partition, by index. */
+  readonly partitions: readonly PartitionKeys[];
+  private readonly agentBase: string;
+
+  constructor(
+    readonly prefix: string,
+    partitionCount = 1,
+  ) {
+    if (!Number.isInteger(partitionCount) || partitionCount < 1) throw new Error(`partition count must be a positive integer, got ${partitionCount}`);
+    this.partitions = Array.from({ length: partitionCount }, (_, index) => new PartitionKeys(prefix, index));
+    this.agentBase = `${prefix}{a}:`;
+  }
+
+  partitionOf(missionId: string): number {
+    return this.partitions.length === 1 ? 0 : fnv1a(missionId) % this.partitions.length;
+  }
+  /** The partition that holds the mission. */
+  of(missionId: string): PartitionKeys {
+    return this.partitions[this.partitionOf(missionId)];
+  }
+  mission(id: string): string {
+    return this.of(id).mission(id);
+  }
+  missionEvents(id: string): string {
+    return this.of(id).missionEvents(id);
+  }
+
+  get agents(): string {
+    return `${this.agentBase}agents`;
+  }
+  get agentVersions(): string {
+    return `${this.agentBase}agents:version`;
+  }
+  get agentQuality(): string {
+    return `${this.agentBase}agents:quality`;
+  }
+  /** One agent's events: profile changes and, with each verdict, its credit changes. */
+  agentLog(agentId: string): string {
+    return `${this.agentBase}agent:${agentId}:log`;
+  }
+  get agentLoad(): string {
+    return `${this.agentBase}agents:load`;
+  }
+  get agentCapacity(): string {
+    return `${this.agentBase}agents:capacity`;
+  }
+  get agentCredits(): string {
+    return `${this.agentBase}agents:credits`;
+  }
+  /** Agent slots held, by mission attempt (see AgentSlots). */
+  get agentHolds(): string {
+    return `${this.agentBase}agents:holds`;
+  }
+  get agentLastAssigned(): string {
+    return `${this.agentBase}agents:last-assigned`;
   }
   /** Glob that matches every key of this prefix (for cleanup and tests). */
   get pattern(): string {

@@ -5,7 +5,7 @@ import { LuaScript } from '@app/redis';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
-import { KeyLayout } from './key-layout';
+import { KeyLayout, PartitionKeys } from './key-layout';
 import { upcast } from './upcast';
 
 export interface AppendContext {
@@ -57,10 +57,11 @@ export class MissionStore {
 
   /** The mission's events between two positions of its event list (LRANGE semantics). */
   private async eventsAt(missionId: string, start: number, stop: number): Promise<MissionEvent[]> {
-    const ids = await this.redis.lrange(this.keys.missionEvents(missionId), start, stop);
+    const partition = this.keys.of(missionId);
+    const ids = await this.redis.lrange(partition.missionEvents(missionId), start, stop);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.xrange(this.keys.log, id, id);
+    for (const id of ids) pipeline.xrange(partition.log, id, id);
     const replies = (await pipeline.exec()) ?? [];
     return replies.flatMap(([error, entries]) => {
       if (error) throw error;
@@ -101,13 +102,14 @@ export class MissionStore {
     if (!next) throw new Error('append needs at least one event');
     const resolved = typeof effects === 'function' ? effects(next, envelopes, mission) : effects;
 
+    const partition = this.keys.of(missionId);
     const keys = [
-      this.keys.mission(missionId),
-      this.keys.missionEvents(missionId),
-      this.keys.log,
-      this.keys.statusCounts,
-      this.keys.missionIndex,
-      this.keys.logHead,
+      partition.mission(missionId),
+      partition.missionEvents(missionId),
+      partition.log,
+      partition.statusCounts,
+      partition.missionIndex,
+      partition.logHead,
     ];
     const keyIndex = (key: string): number => {
       const found = keys.indexOf(key);
@@ -115,7 +117,7 @@ export class MissionStore {
       keys.push(key);
       return keys.length;
     };
-    const effectArgs = resolved.flatMap((effect) => this.encodeEffect(effect, keyIndex));
+    const effectArgs = resolved.flatMap((effect) => encodeEffect(partition, effect, keyIndex));
     const args = [
       missionId,
       expectedVersion,
@@ -170,30 +172,30 @@ export class MissionStore {
       }
     }
   }
+}
 
-  private encodeEffect(effect: Effect, keyIndex: (key: string) => number): (string | number)[] {
-    const k = this.keys;
-    switch (effect.kind) {
-      case 'idempotency':
-        return ['idempotency', keyIndex(k.idempotency(effect.key))];
-      case 'require-lease':
-        return ['require-lease', keyIndex(k.leased)];
-      case 'enqueue':
-        return [
-          'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
-          keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
-        ];
-      case 'leave-queue':
-        return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), 'zrem', keyIndex(k.leased)];
-      case 'dead-letter':
-        return ['zadd', keyIndex(k.deadLetters), effect.at];
-      case 'leave-dead-letters':
-        return ['zrem', keyIndex(k.deadLetters)];
-      case 'count':
-        return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
-      case 'emit':
-        return ['xadd', keyIndex(k.stream(effect.to)), effect.pattern, JSON.stringify(effect.data)];
-    }
+/** An effect as arguments of append-mission-events.lua; its keys are all in the mission's partition. */
+function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number): (string | number)[] {
+  switch (effect.kind) {
+    case 'idempotency':
+      return ['idempotency', keyIndex(k.idempotency(effect.key))];
+    case 'require-lease':
+      return ['require-lease', keyIndex(k.leased)];
+    case 'enqueue':
+      return [
+        'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
+        keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+      ];
+    case 'leave-queue':
+      return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), 'zrem', keyIndex(k.leased)];
+    case 'dead-letter':
+      return ['zadd', keyIndex(k.deadLetters), effect.at];
+    case 'leave-dead-letters':
+      return ['zrem', keyIndex(k.deadLetters)];
+    case 'count':
+      return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
+    case 'emit':
+      return ['xadd', keyIndex(k.stream(effect.to)), effect.pattern, JSON.stringify(effect.data)];
   }
 }
 

@@ -2,13 +2,16 @@ import Redis from 'ioredis';
 import { evolve, Mission } from '@app/mission';
 import { KeyLayout } from './key-layout';
 import { readLog } from './log-reader';
+import { readMissionFields } from './read-states';
 
-/** Folds the whole log into every mission's state, as the read model should hold it. */
+/** Folds every log partition into every mission's state, as the read model should hold it. */
 export async function replayLog(redis: Redis, keys: KeyLayout, batchSize = 2_000): Promise<Map<string, Mission>> {
   const missions = new Map<string, Mission>();
-  for await (const batch of readLog(redis, keys.log, batchSize)) {
-    for (const event of batch.events) {
-      missions.set(event.missionId, evolve(missions.get(event.missionId) ?? null, event));
+  for (const partition of keys.partitions) {
+    for await (const batch of readLog(redis, partition.log, batchSize)) {
+      for (const event of batch.events) {
+        missions.set(event.missionId, evolve(missions.get(event.missionId) ?? null, event));
+      }
     }
   }
   return missions;
@@ -22,11 +25,9 @@ export interface ReadModelDrift {
 /** Compares the live read model with a replay of the log; an empty list means they agree. */
 export async function findReadModelDrift(redis: Redis, keys: KeyLayout): Promise<ReadModelDrift[]> {
   const replayed = await replayLog(redis, keys);
-  const indexed = await redis.zrange(keys.missionIndex, 0, -1);
+  const indexed = (await Promise.all(keys.partitions.map((partition) => redis.zrange(partition.missionIndex, 0, -1)))).flat();
   const ids = [...new Set([...replayed.keys(), ...indexed])];
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hget(keys.mission(id), 's');
-  const stored = ((await pipeline.exec()) ?? []).map(([, json]) => json as string | null);
+  const stored = await readMissionFields(redis, keys, ids, 's');
   const drift: ReadModelDrift[] = [];
   ids.forEach((missionId, i) => {
     const expected = replayed.get(missionId);

@@ -38,6 +38,10 @@ export class LeaseRequest {
   @IsString() @MinLength(1)
   requestId: string;
 
+  /** The log partition whose ready queue is asked; it routes the request to that partition's stream. */
+  @IsInt() @Min(0)
+  partition: number;
+
   @IsInt() @Min(1) @Max(10_000)
   max: number;
 }

@@ -1,12 +1,8 @@
-import Redis from 'ioredis';
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import Redis, { ChainableCommander } from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
-import { MissionCreateDto } from '@app/mission';
+import { MissionCreateDto, missionIdFor } from '@app/mission';
 import { encodeMessage } from '@app/redis-streams';
-
-/** Namespace for mission ids derived from idempotency keys (uuid v5). */
-const IDEMPOTENT_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 
 export class MissionSubmissionError extends Error {
   constructor(readonly problems: string[]) {
@@ -31,8 +27,10 @@ export class MissionClient {
   constructor(
     private readonly redis: Redis,
     keyPrefix: string,
+    /** LOG_PARTITIONS of the deployment. */
+    logPartitions = 1,
   ) {
-    this.keys = new KeyLayout(keyPrefix);
+    this.keys = new KeyLayout(keyPrefix, logPartitions);
   }
 
   async create(mission: MissionCreateDto, options: SubmitOptions = {}): Promise<string> {
@@ -40,27 +38,40 @@ export class MissionClient {
     return missionId;
   }
 
-  /** Submits many missions in one round trip; returns their ids in order. */
+  /** Submits many missions in one round trip per log partition; returns their ids in order. */
   async createMany(missions: readonly MissionCreateDto[], options: SubmitOptions[] = []): Promise<string[]> {
-    const pipeline = this.redis.pipeline();
     const ids: string[] = [];
+    const pipelines = new Map<number, { pipeline: ChainableCommander; ids: string[] }>();
     for (const [i, mission] of missions.entries()) {
       const opts = options[i] ?? {};
-      const missionId = opts.idempotencyKey ? uuidv5(opts.idempotencyKey, IDEMPOTENT_ID_NAMESPACE) : uuidv7();
+      const missionId = missionIdFor(mission, opts.idempotencyKey);
       const command = { mission, missionId, ...opts };
       const checked = await validateMessage(SubmitMissionCommand, command);
       if (!checked.ok) throw new MissionSubmissionError(checked.problems.map((p) => `missions[${i}].${p}`));
-      pipeline.xadd(this.keys.stream('intake'), '*', ...encodeMessage(Patterns.intake.submitMission, command));
+      // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
+      const partition = this.keys.partitionOf(missionId);
+      let batch = pipelines.get(partition);
+      if (!batch) pipelines.set(partition, (batch = { pipeline: this.redis.pipeline(), ids: [] }));
+      batch.pipeline.xadd(this.keys.partitions[partition].stream('intake'), '*', ...encodeMessage(Patterns.intake.submitMission, command));
+      batch.ids.push(missionId);
       ids.push(missionId);
     }
-    // exec() resolves with [error, reply] pairs: a failed XADD must not come back as a submitted id.
-    const replies = await pipeline.exec();
-    const failed = ids.filter((_, i) => !replies || replies[i]?.[0]);
-    if (failed.length > 0) {
-      const written = ids.filter((id) => !failed.includes(id));
+    const failures = new Map<string, string>();
+    await Promise.all(
+      [...pipelines.values()].map(async ({ pipeline, ids: batchIds }) => {
+        // exec() resolves with [error, reply] pairs: a failed XADD must not come back as a submitted id.
+        const replies = await pipeline.exec().catch((error: Error) => batchIds.map(() => [error, null] as [Error, null]));
+        batchIds.forEach((id, i) => {
+          const error = replies?.[i]?.[0] ?? (replies ? null : new Error('no reply'));
+          if (error) failures.set(id, error.message);
+        });
+      }),
+    );
+    if (failures.size > 0) {
+      const written = ids.filter((id) => !failures.has(id));
       throw new MissionSubmissionError([
-        `${failed.length} of ${ids.length} submissions failed (${replies?.find(([error]) => error)?.[0]?.message ?? 'no reply'}); ` +
-          `written: [${written.join(', ')}]; failed: [${failed.join(', ')}] — resubmitting with the same idempotency keys is safe`,
+        `${failures.size} of ${ids.length} submissions failed (${[...failures.values()][0]}); ` +
+          `written: [${written.join(', ')}]; failed: [${[...failures.keys()].join(', ')}] — resubmitting with the same idempotency keys is safe`,
       ]);
     }
     return ids;

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript } from '@app/redis';
 
@@ -26,6 +26,18 @@ export interface QueueStats {
   leaseExpired: number;
 }
 
+interface PartitionStats {
+  ready: number;
+  leased: number;
+  deadLettered: number;
+  byStatus: Record<string, string>;
+  counters: Record<string, string>;
+  oldestAt: number | null;
+  byLevel: Record<string, string>;
+  enqueuedLastMinute: number;
+  dequeuedLastMinute: number;
+}
+
 /**
  * The ready queue, the leases and the dead-letter queue, owned by the intake service.
  *
@@ -33,7 +45,8 @@ export interface QueueStats {
  * lowest score is served first. So a higher priority is a head start in time: among missions
  * queued at the same moment the higher score goes first, among equal scores the earlier one, and
  * a waiting mission can be overtaken only by missions whose head start exceeds its wait — no
- * mission starves, and nothing is ever rescored (O(log n) per move).
+ * mission starves, and nothing is ever rescored (O(log n) per move). Each log partition has its
+ * own queue (its keys share the partition's hash slot); the orchestrator leases from all of them.
  */
 export class ReadyQueue {
   constructor(
@@ -47,77 +60,110 @@ export class ReadyQueue {
   }
 
   /**
-   * Leases up to `max` missions; they arrive as one `missions.leased` message on `replyTo` (the
-   * orchestrators' stream unless a caller names another stream of the same hash tag).
+   * Leases up to `max` missions of one log partition; they arrive as one `missions.leased` message
+   * on `replyTo` (that partition's orchestrator stream unless a caller names another stream of the
+   * same hash tag).
    */
-  async lease(max: number, leaseMs: number, requestId: string, now = Date.now(), replyTo = this.keys.stream('orchestrator')): Promise<number> {
-    const keys = [this.keys.ready, this.keys.leased, replyTo, this.keys.counters, this.keys.readySince, this.keys.readyByLevel, this.keys.perMinute];
-    const args = [max, now + leaseMs, this.keys.missionPrefix, requestId, `d:${minuteOf(now)}`];
+  async lease(partition: number, max: number, leaseMs: number, requestId: string, now = Date.now(), replyTo?: string): Promise<number> {
+    const k = this.keys.partitions[partition];
+    const keys = [k.ready, k.leased, replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute];
+    const args = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`];
     return Number(await leaseScript.run(this.redis, keys, args));
   }
 
-  /** Returns missions whose lease ran out to the ready queue. */
+  /** Returns missions whose lease ran out to the ready queue, in every partition. */
   async expireLeases(now = Date.now(), limit = 1_000): Promise<number> {
-    return this.returnLeased(['expired', now, this.keys.missionPrefix, limit]);
+    const returned = await Promise.all(this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit])));
+    return returned.reduce((sum, n) => sum + n, 0);
   }
 
   /** Takes back missions the orchestrator could not place right now. */
   async release(missionIds: readonly string[], now = Date.now()): Promise<number> {
-    if (missionIds.length === 0) return 0;
-    return this.returnLeased(['released', now, this.keys.missionPrefix, missionIds.length, ...missionIds]);
+    const byPartition = new Map<PartitionKeys, string[]>();
+    for (const id of missionIds) {
+      const k = this.keys.of(id);
+      byPartition.set(k, [...(byPartition.get(k) ?? []), id]);
+    }
+    const returned = await Promise.all(
+      [...byPartition].map(([k, ids]) => this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, ...ids])),
+    );
+    return returned.reduce((sum, n) => sum + n, 0);
   }
 
+  /** Ready missions, best first within each partition. */
   async readyIds(): Promise<string[]> {
-    return this.redis.zrange(this.keys.ready, 0, -1);
+    return (await Promise.all(this.keys.partitions.map((k) => this.redis.zrange(k.ready, 0, -1)))).flat();
   }
 
+  /** The queue across every partition. */
   async stats(now = Date.now()): Promise<QueueStats> {
     const lastMinute = minuteOf(now) - 1;
+    const parts = await Promise.all(this.keys.partitions.map((k) => this.partitionStats(k, lastMinute)));
+    await Promise.all(this.keys.partitions.map((k) => this.forgetOldMinutes(k, lastMinute)));
+    const sum = (pick: (part: PartitionStats) => number) => parts.reduce((total, part) => total + pick(part), 0);
+    const statuses: Record<string, number> = {};
+    for (const part of parts) {
+      for (const [status, count] of Object.entries(part.byStatus)) statuses[status] = (statuses[status] ?? 0) + Number(count);
+    }
+    const oldest = parts.map((part) => part.oldestAt).filter((at): at is number => at !== null);
+    const holding = (statuses.assigned ?? 0) + (statuses.running ?? 0) + (statuses.evaluating ?? 0);
+    const leased = sum((part) => part.leased);
+    const counter = (name: string) => sum((part) => Number(part.counters[name] ?? 0));
+    return {
+      ready: sum((part) => part.ready),
+      readyByPriority: Object.fromEntries(
+        PRIORITY_LEVELS.map((level) => [level, sum((part) => Number(part.byLevel[level] ?? 0))]),
+      ) as Record<PriorityLevel, number>,
+      oldestReadyAgeMs: oldest.length === 0 ? 0 : Math.max(0, now - Math.min(...oldest)),
+      enqueuedPerMinute: sum((part) => part.enqueuedLastMinute),
+      dequeuedPerMinute: sum((part) => part.dequeuedLastMinute),
+      leased,
+      inFlight: holding + leased,
+      deadLettered: sum((part) => part.deadLettered),
+      byStatus: statuses,
+      enqueued: counter('enqueued'),
+      dequeued: counter('dequeued'),
+      leaseExpired: counter('leaseExpired'),
+    };
+  }
+
+  /** One partition's figures, read atomically (its keys share a hash slot). */
+  private async partitionStats(k: PartitionKeys, lastMinute: number): Promise<PartitionStats> {
     const [[, ready], [, leased], [, dlq], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
       .multi()
-      .zcard(this.keys.ready)
-      .zcard(this.keys.leased)
-      .zcard(this.keys.deadLetters)
-      .hgetall(this.keys.statusCounts)
-      .hgetall(this.keys.counters)
-      .zrange(this.keys.readySince, 0, 0, 'WITHSCORES')
-      .hgetall(this.keys.readyByLevel)
-      .hmget(this.keys.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
+      .zcard(k.ready)
+      .zcard(k.leased)
+      .zcard(k.deadLetters)
+      .hgetall(k.statusCounts)
+      .hgetall(k.counters)
+      .zrange(k.readySince, 0, 0, 'WITHSCORES')
+      .hgetall(k.readyByLevel)
+      .hmget(k.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
       .exec()) as [Error | null, unknown][];
-    await this.forgetOldMinutes(lastMinute);
-    const levels = byLevel as Record<string, string>;
     const [enqueuedLastMinute, dequeuedLastMinute] = perMinute as (string | null)[];
     const oldestAt = (oldest as string[])[1];
-    const statuses = Object.fromEntries(
-      Object.entries(byStatus as Record<string, string>).map(([status, count]) => [status, Number(count)]),
-    );
-    const count = counters as Record<string, string>;
-    const holding = (statuses.assigned ?? 0) + (statuses.running ?? 0) + (statuses.evaluating ?? 0);
     return {
       ready: Number(ready),
-      readyByPriority: Object.fromEntries(PRIORITY_LEVELS.map((level) => [level, Number(levels[level] ?? 0)])) as Record<PriorityLevel, number>,
-      oldestReadyAgeMs: oldestAt === undefined ? 0 : Math.max(0, now - Number(oldestAt)),
-      enqueuedPerMinute: Number(enqueuedLastMinute ?? 0),
-      dequeuedPerMinute: Number(dequeuedLastMinute ?? 0),
       leased: Number(leased),
-      inFlight: holding + Number(leased),
       deadLettered: Number(dlq),
-      byStatus: statuses,
-      enqueued: Number(count.enqueued ?? 0),
-      dequeued: Number(count.dequeued ?? 0),
-      leaseExpired: Number(count.leaseExpired ?? 0),
+      byStatus: byStatus as Record<string, string>,
+      counters: counters as Record<string, string>,
+      oldestAt: oldestAt === undefined ? null : Number(oldestAt),
+      byLevel: byLevel as Record<string, string>,
+      enqueuedLastMinute: Number(enqueuedLastMinute ?? 0),
+      dequeuedLastMinute: Number(dequeuedLastMinute ?? 0),
     };
   }
 
   /** The per-minute hash keeps the last hour; older fields are dropped when stats are read. */
-  private async forgetOldMinutes(lastMinute: number): Promise<void> {
-    const fields = await this.redis.hkeys(this.keys.perMinute);
+  private async forgetOldMinutes(k: PartitionKeys, lastMinute: number): Promise<void> {
+    const fields = await this.redis.hkeys(k.perMinute);
     const old = fields.filter((field) => Number(field.slice(2)) < lastMinute - 60);
-    if (old.length > 0) await this.redis.hdel(this.keys.perMinute, ...old);
+    if (old.length > 0) await this.redis.hdel(k.perMinute, ...old);
   }
 
-  private async returnLeased(args: (string | number)[]): Promise<number> {
-    const keys = [this.keys.ready, this.keys.leased, this.keys.stream('orchestrator'), this.keys.counters, this.keys.readySince, this.keys.readyByLevel];
+  private async returnLeased(k: PartitionKeys, args: (string | number)[]): Promise<number> {
+    const keys = [k.ready, k.leased, k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel];
     return Number(await returnScript.run(this.redis, keys, args));
   }
 }

@@ -10,3 +10,4 @@ export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';
 export * from './clean-text.validator';
+export * from './mission-identity';

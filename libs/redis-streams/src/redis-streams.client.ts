@@ -5,12 +5,15 @@ import { encodeMessage } from './stream-message';
 
 export interface RedisStreamsClientOptions {
   connect: () => Redis;
-  /** The stream of the service this client talks to. */
-  stream: string;
+  /**
+   * The stream of the service this client talks to, or, when that service has one stream per log
+   * partition, a function that picks the stream for a message.
+   */
+  stream: string | ((pattern: string, data: unknown) => string);
 }
 
 /**
- * Emits events onto one service's stream (`client.emit(pattern, data)`). Streams carry events
+ * Emits events onto a service's stream (`client.emit(pattern, data)`). Streams carry events
  * only: request/response would need a reply channel per caller, and no flow here waits on one.
  */
 export class RedisStreamsClient extends ClientProxy implements OnApplicationShutdown {
@@ -42,7 +45,8 @@ export class RedisStreamsClient extends ClientProxy implements OnApplicationShut
   protected async dispatchEvent<T = string>(packet: ReadPacket): Promise<T> {
     const redis = await this.connect();
     const pattern = typeof packet.pattern === 'string' ? packet.pattern : JSON.stringify(packet.pattern);
-    return (await redis.xadd(this.options.stream, '*', ...encodeMessage(pattern, packet.data))) as T;
+    const stream = typeof this.options.stream === 'string' ? this.options.stream : this.options.stream(pattern, packet.data);
+    return (await redis.xadd(stream, '*', ...encodeMessage(pattern, packet.data))) as T;
   }
 
   protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {

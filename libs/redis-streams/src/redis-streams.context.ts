@@ -1,6 +1,6 @@
 import { BaseRpcContext } from '@nestjs/microservices';
 
-type ContextArgs = [stream: string, messageId: string, deliveries: number];
+type ContextArgs = [stream: string, messageId: string, deliveries: number, partition: number];
 
 export class RedisStreamsContext extends BaseRpcContext<ContextArgs> {
   getStream(): string {
@@ -12,5 +12,9 @@ export class RedisStreamsContext extends BaseRpcContext<ContextArgs> {
   /** 1 on the first delivery; higher when the message was reclaimed after a failure or a crash. */
   getDeliveries(): number {
     return this.args[2];
+  }
+  /** The log partition whose stream carried the message. */
+  getPartition(): number {
+    return this.args[3];
   }
 }

@@ -5,22 +5,32 @@ import { describeError, isPermanent, PermanentMessageError } from './permanent-e
 import { RedisStreamsContext } from './redis-streams.context';
 import { decodeMessage } from './stream-message';
 
-export interface RedisStreamsServerOptions {
-  /** Opens a connection; the server opens one blocking reader and one for everything else. */
-  connect: (purpose: 'reader' | 'writer') => Redis;
+/** One stream this service consumes (one per log partition), and where its poison goes. */
+export interface ConsumedStream {
   stream: string;
-  /** One consumer group per service: every service sees every message on its stream once. */
+  /** In the stream's hash slot, so a poison move and its ack are one MULTI. */
+  poisonStream: string;
+}
+
+export interface RedisStreamsServerOptions {
+  /**
+   * Opens a connection. The server opens one blocking reader per stream (a blocked connection
+   * serves nothing else, on a cluster node least of all) and one for everything else.
+   */
+  connect: (purpose: 'reader' | 'writer') => Redis;
+  /** The streams to consume, by partition index. */
+  streams: readonly ConsumedStream[];
+  /** One consumer group per service: every service sees every message on its streams once. */
   group: string;
   /** One consumer per instance, so a crashed instance's pending messages can be reclaimed. */
   consumer: string;
-  poisonStream: string;
   batchSize: number;
   blockMs: number;
   /** Messages pending longer than this (their consumer died or their handler failed) are retried. */
   claimIdleMs: number;
   /** After this many deliveries a failing message is moved to the poison stream and acked. */
   maxDeliveries: number;
-  /** Upper bound of messages being handled at once by this instance. */
+  /** Upper bound of messages being handled at once by this instance, over all streams. */
   maxInFlight?: number;
 }
 
@@ -32,24 +42,30 @@ interface Delivery {
 
 type RawEntry = [id: string, fields: string[] | null];
 
+/** The state of one consumed stream. */
+interface Lane extends ConsumedStream {
+  partition: number;
+  reader: Redis;
+  readLoop: Promise<void>;
+  inFlightIds: Set<string>;
+  pendingAcks: string[];
+  pendingPoison: { id: string; fields: string[]; reason: string; deliveries: number }[];
+  flushing: Promise<void> | null;
+}
+
 /**
  * A Nest microservice transport on Redis Streams consumer groups. A message is acked only after
  * its handler succeeded; a failed one stays pending and is reclaimed (XAUTOCLAIM) after
  * `claimIdleMs`, until `maxDeliveries`, then it moves to the poison stream with its error.
  */
 export class RedisStreamsServer extends Server implements CustomTransportStrategy {
-  private reader: Redis;
   private writer: Redis;
+  private lanes: Lane[] = [];
   private running = false;
-  private readLoop: Promise<void> = Promise.resolve();
   private reclaimTimer: NodeJS.Timeout | undefined;
   private reclaiming: Promise<void> = Promise.resolve();
   private inFlight = 0;
-  private readonly inFlightIds = new Set<string>();
   private slotWaiters: (() => void)[] = [];
-  private pendingAcks: string[] = [];
-  private pendingPoison: { id: string; fields: string[]; reason: string; deliveries: number }[] = [];
-  private flushing: Promise<void> | null = null;
 
   constructor(private readonly options: RedisStreamsServerOptions) {
     super();
@@ -61,14 +77,23 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
-      this.reader = this.options.connect('reader');
       this.writer = this.options.connect('writer');
-      await this.ensureGroup();
+      this.lanes = this.options.streams.map((consumed, partition) => ({
+        ...consumed,
+        partition,
+        reader: this.options.connect('reader'),
+        readLoop: Promise.resolve(),
+        inFlightIds: new Set<string>(),
+        pendingAcks: [],
+        pendingPoison: [],
+        flushing: null,
+      }));
+      await Promise.all(this.lanes.map((lane) => this.ensureGroup(lane)));
       this.running = true;
-      this.readLoop = this.readForever();
+      for (const lane of this.lanes) lane.readLoop = this.readForever(lane);
       const every = Math.max(50, Math.min(5_000, Math.floor(this.options.claimIdleMs / 2)));
       this.reclaimTimer = setInterval(() => {
-        this.reclaiming = this.reclaiming.then(() => this.reclaim());
+        this.reclaiming = this.reclaiming.then(() => this.reclaimAll());
       }, every);
       callback();
     } catch (error) {
@@ -81,11 +106,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (!this.running) return;
     this.running = false;
     clearInterval(this.reclaimTimer);
-    await this.readLoop;
+    await Promise.all(this.lanes.map((lane) => lane.readLoop));
     await this.reclaiming;
     while (this.inFlight > 0) await this.waitForSlot();
-    await this.flush();
-    await Promise.allSettled([this.reader.quit(), this.writer.quit()]);
+    await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+    await Promise.allSettled([...this.lanes.map((lane) => lane.reader.quit()), this.writer.quit()]);
   }
 
   on(): void {
@@ -105,15 +130,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return this.running;
   }
 
-  private async ensureGroup(): Promise<void> {
+  private async ensureGroup(lane: Lane): Promise<void> {
     try {
-      await this.writer.xgroup('CREATE', this.options.stream, this.options.group, '0', 'MKSTREAM');
+      await this.writer.xgroup('CREATE', lane.stream, this.options.group, '0', 'MKSTREAM');
     } catch (error) {
       if (!String(error).includes('BUSYGROUP')) throw error;
     }
   }
 
-  private async readForever(): Promise<void> {
+  private async readForever(lane: Lane): Promise<void> {
     let failures = 0;
     while (this.running) {
       if (this.inFlight >= this.maxInFlight) {
@@ -122,55 +147,59 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }
       try {
         const count = Math.min(this.options.batchSize, this.maxInFlight - this.inFlight);
-        const reply = (await this.reader.xreadgroup(
+        const reply = (await lane.reader.xreadgroup(
           'GROUP', this.options.group, this.options.consumer,
           'COUNT', count, 'BLOCK', this.options.blockMs,
-          'STREAMS', this.options.stream, '>',
+          'STREAMS', lane.stream, '>',
         )) as [string, RawEntry[]][] | null;
         failures = 0;
         if (!reply) continue;
         for (const [id, fields] of reply[0][1]) {
-          if (fields) this.start({ id, fields, deliveries: 1 });
+          if (fields) this.start(lane, { id, fields, deliveries: 1 });
         }
       } catch (error) {
         if (!this.running) break;
         if (String(error).includes('NOGROUP')) {
-          this.logger.warn(`consumer group ${this.options.group} on ${this.options.stream} is gone (Redis restarted?); recreating it`);
-          await this.ensureGroup().catch(() => undefined);
+          this.logger.warn(`consumer group ${this.options.group} on ${lane.stream} is gone (Redis restarted?); recreating it`);
+          await this.ensureGroup(lane).catch(() => undefined);
           continue;
         }
         failures += 1;
-        this.logger.error(`reading ${this.options.stream} failed: ${describeError(error)}`);
+        this.logger.error(`reading ${lane.stream} failed: ${describeError(error)}`);
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5_000)));
       }
     }
   }
 
+  private async reclaimAll(): Promise<void> {
+    for (const lane of this.lanes) await this.reclaim(lane);
+  }
+
   /** Takes over messages that have been pending too long: a dead consumer's, or ones whose handler failed. */
-  private async reclaim(): Promise<void> {
+  private async reclaim(lane: Lane): Promise<void> {
     if (!this.running) return;
     try {
-      await this.touchInFlight();
+      await this.touchInFlight(lane);
       let cursor = '0-0';
       do {
         const room = this.maxInFlight - this.inFlight;
         if (room <= 0) return;
         const [next, entries, deleted] = (await this.writer.xautoclaim(
-          this.options.stream, this.options.group, this.options.consumer,
+          lane.stream, this.options.group, this.options.consumer,
           this.options.claimIdleMs, cursor, 'COUNT', Math.min(room, this.options.batchSize),
         )) as [string, RawEntry[], string[]];
         cursor = next;
-        if (deleted?.length) await this.writer.xack(this.options.stream, this.options.group, ...deleted);
+        if (deleted?.length) await this.writer.xack(lane.stream, this.options.group, ...deleted);
         const live = entries.filter((entry): entry is [string, string[]] => entry[1] !== null);
         if (live.length === 0) continue;
-        const counts = await this.deliveryCounts(live[0][0], live[live.length - 1][0]);
+        const counts = await this.deliveryCounts(lane, live[0][0], live[live.length - 1][0]);
         for (const [id, fields] of live) {
-          if (!this.inFlightIds.has(id)) this.start({ id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
+          if (!lane.inFlightIds.has(id)) this.start(lane, { id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
         }
       } while (cursor !== '0-0' && this.running);
     } catch (error) {
-      if (String(error).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
-      else if (this.running) this.logger.error(`reclaiming on ${this.options.stream} failed: ${describeError(error)}`);
+      if (String(error).includes('NOGROUP')) await this.ensureGroup(lane).catch(() => undefined);
+      else if (this.running) this.logger.error(`reclaiming on ${lane.stream} failed: ${describeError(error)}`);
     }
   }
 
@@ -178,24 +207,24 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
    * Resets the idle time of messages still being handled here, so that a slow handler is not
    * mistaken for a dead consumer; only a consumer that stops touching its messages loses them.
    */
-  private async touchInFlight(): Promise<void> {
-    if (this.inFlightIds.size === 0) return;
-    await this.writer.xclaim(this.options.stream, this.options.group, this.options.consumer, 0, ...this.inFlightIds, 'JUSTID');
+  private async touchInFlight(lane: Lane): Promise<void> {
+    if (lane.inFlightIds.size === 0) return;
+    await this.writer.xclaim(lane.stream, this.options.group, this.options.consumer, 0, ...lane.inFlightIds, 'JUSTID');
   }
 
-  private async deliveryCounts(from: string, to: string): Promise<Map<string, number>> {
+  private async deliveryCounts(lane: Lane, from: string, to: string): Promise<Map<string, number>> {
     const rows = (await this.writer.xpending(
-      this.options.stream, this.options.group, from, to, this.options.batchSize * 4, this.options.consumer,
+      lane.stream, this.options.group, from, to, this.options.batchSize * 4, this.options.consumer,
     )) as [string, string, number, number][];
     return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
   }
 
-  private start(delivery: Delivery): void {
+  private start(lane: Lane, delivery: Delivery): void {
     this.inFlight += 1;
-    this.inFlightIds.add(delivery.id);
-    void this.handle(delivery).finally(() => {
+    lane.inFlightIds.add(delivery.id);
+    void this.handle(lane, delivery).finally(() => {
       this.inFlight -= 1;
-      this.inFlightIds.delete(delivery.id);
+      lane.inFlightIds.delete(delivery.id);
       const waiter = this.slotWaiters.shift();
       if (waiter) waiter();
     });
@@ -205,62 +234,62 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return new Promise((resolve) => this.slotWaiters.push(resolve));
   }
 
-  private async handle(delivery: Delivery): Promise<void> {
+  private async handle(lane: Lane, delivery: Delivery): Promise<void> {
     try {
       const message = decodeMessage(delivery.id, delivery.fields);
       const handler = this.getHandlerByPattern(message.pattern);
       if (!handler) throw new PermanentMessageError(`no handler for pattern "${message.pattern}"`);
-      const context = new RedisStreamsContext([this.options.stream, delivery.id, delivery.deliveries]);
+      const context = new RedisStreamsContext([lane.stream, delivery.id, delivery.deliveries, lane.partition]);
       const result: unknown = await handler(message.data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-      this.pendingAcks.push(delivery.id);
+      lane.pendingAcks.push(delivery.id);
     } catch (error) {
       const reason = describeError(error);
       if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
-        this.logger.warn(`message ${delivery.id} on ${this.options.stream} moved to ${this.options.poisonStream}: ${reason}`);
-        this.pendingPoison.push({ ...delivery, reason });
+        this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
+        lane.pendingPoison.push({ ...delivery, reason });
       } else {
-        this.logger.warn(`message ${delivery.id} on ${this.options.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
+        this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
         return;
       }
     }
-    this.scheduleFlush();
+    this.scheduleFlush(lane);
   }
 
-  private scheduleFlush(): void {
-    if (this.flushing) return;
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushNow());
+  private scheduleFlush(lane: Lane): void {
+    if (lane.flushing) return;
+    lane.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushNow(lane));
   }
 
-  private async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.pendingAcks.length || this.pendingPoison.length) await this.flushNow();
+  private async flush(lane: Lane): Promise<void> {
+    while (lane.flushing) await lane.flushing;
+    if (lane.pendingAcks.length || lane.pendingPoison.length) await this.flushNow(lane);
   }
 
   /** Acks finished messages and moves poison ones, in one MULTI per flush. */
-  private async flushNow(): Promise<void> {
-    const acks = this.pendingAcks;
-    const poison = this.pendingPoison;
-    this.pendingAcks = [];
-    this.pendingPoison = [];
+  private async flushNow(lane: Lane): Promise<void> {
+    const acks = lane.pendingAcks;
+    const poison = lane.pendingPoison;
+    lane.pendingAcks = [];
+    lane.pendingPoison = [];
     try {
       const multi = this.writer.multi();
       for (const p of poison) {
         multi.xadd(
-          this.options.poisonStream, '*',
-          'source', this.options.stream, 'messageId', p.id, 'reason', p.reason,
+          lane.poisonStream, '*',
+          'source', lane.stream, 'messageId', p.id, 'reason', p.reason,
           'deliveries', String(p.deliveries), 'failedAt', new Date().toISOString(), ...p.fields,
         );
       }
       const ids = [...acks, ...poison.map((p) => p.id)];
-      if (ids.length) multi.xack(this.options.stream, this.options.group, ...ids);
+      if (ids.length) multi.xack(lane.stream, this.options.group, ...ids);
       await multi.exec();
     } catch (error) {
       // Unacked messages are redelivered later; handlers are idempotent, so nothing is lost or doubled.
-      this.logger.error(`acking ${acks.length + poison.length} messages on ${this.options.stream} failed: ${describeError(error)}`);
+      this.logger.error(`acking ${acks.length + poison.length} messages on ${lane.stream} failed: ${describeError(error)}`);
     } finally {
-      this.flushing = null;
-      if (this.pendingAcks.length || this.pendingPoison.length) this.scheduleFlush();
+      lane.flushing = null;
+      if (lane.pendingAcks.length || lane.pendingPoison.length) this.scheduleFlush(lane);
     }
   }
 }

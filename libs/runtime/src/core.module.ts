@@ -7,6 +7,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { LoggingModule } from '@app/logging';
 import { createRedis } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
+import { keyLayoutOf } from './key-layout-of';
 import { HealthController } from './health.controller';
 import { HttpMetricsInterceptor, MetricsController, MetricsRegistry } from './metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
@@ -26,7 +27,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: ENVIRONMENT, useValue: env },
         { provide: SERVICE_NAME, useValue: service },
         { provide: REDIS, useFactory: () => createRedis(env.REDIS_URL, { name: `${service}-commands` }) },
-        { provide: KeyLayout, useValue: new KeyLayout(env.KEY_PREFIX) },
+        { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new MissionStore(redis, keys) },
         ConsumerHealth,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },

@@ -5,3 +5,4 @@ export * from './health.controller';
 export * from './service-app';
 export * from './repo-file';
 export * from './metrics';
+export * from './key-layout-of';

@@ -3,10 +3,11 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, Environment, loadEnvironment } from '@app/config';
-import { KeyLayout, ServiceName } from '@app/event-store';
+import { ServiceName } from '@app/event-store';
 import { createRedis } from '@app/redis';
 import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
 import { ConsumerHealth } from './consumer-health';
+import { keyLayoutOf } from './key-layout-of';
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -18,13 +19,12 @@ export interface ServiceDefinition {
 }
 
 export function streamsServer(env: Environment, service: ServiceName): RedisStreamsServer {
-  const keys = new KeyLayout(env.KEY_PREFIX);
+  const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
     connect: (purpose) => createRedis(env.REDIS_URL, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
-    stream: keys.stream(service),
+    streams: keys.partitions.map((partition) => ({ stream: partition.stream(service), poisonStream: partition.poison(service) })),
     group: service,
     consumer: `${service}-${hostname()}-${process.pid}-${Date.now().toString(36)}`,
-    poisonStream: keys.poison(service),
     batchSize: env.STREAM_BATCH_SIZE,
     blockMs: env.STREAM_BLOCK_MS,
     claimIdleMs: env.STREAM_CLAIM_IDLE_MS,

@@ -53,7 +53,7 @@ export async function readHistories(redis: Redis, keys: KeyLayout): Promise<Map<
   const byMission = new Map<string, MissionEvent[]>();
   let start = '-';
   for (;;) {
-    const entries = (await redis.xrange(keys.log, start, '+', 'COUNT', LOG_BATCH)) as [string, string[]][];
+    const entries = (await redis.xrange(keys.partitions[0].log, start, '+', 'COUNT', LOG_BATCH)) as [string, string[]][];
     for (const [, fields] of entries) {
       const json = fields[fields.indexOf('e') + 1];
       const event = JSON.parse(json) as MissionEvent;
@@ -117,7 +117,7 @@ export interface GroupState {
 export async function groupStates(redis: Redis, keys: KeyLayout): Promise<GroupState[]> {
   const states: GroupState[] = [];
   for (const service of SERVICES) {
-    const stream = keys.stream(service);
+    const stream = keys.partitions[0].stream(service);
     let groups: unknown[][] = [];
     try {
       groups = (await redis.xinfo('GROUPS', stream)) as unknown[][];
@@ -269,7 +269,7 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
     const pipeline = redis.pipeline();
     for (const id of ids.slice(i, i + PIPELINE_CHUNK)) {
       pipeline.hget(keys.mission(id), 'v');
-      pipeline.zscore(keys.missionIndex, id);
+      pipeline.zscore(keys.partitions[0].missionIndex, id);
     }
     const replies = (await pipeline.exec()) ?? [];
     for (let j = 0; j < replies.length; j += 2) {
@@ -334,7 +334,7 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
 
   const counted = countBy(statuses.map((s) => s ?? 'missing'));
   const everyStatus = countBy([...statuses, ...(await readStatuses(redis, keys, [...known]))].filter((s): s is string => s !== null));
-  const statusCounts = await redis.hgetall(keys.statusCounts);
+  const statusCounts = await redis.hgetall(keys.partitions[0].statusCounts);
   for (const status of new Set([...Object.keys(statusCounts), ...Object.keys(everyStatus)])) {
     const count = Number(statusCounts[status] ?? 0);
     if (count !== (everyStatus[status] ?? 0)) violations.push(`status counter ${status}=${count} but ${everyStatus[status] ?? 0} missions have that status`);
@@ -342,19 +342,19 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
 
   const poison: Record<string, number> = {};
   for (const service of SERVICES) {
-    const length = await redis.xlen(keys.poison(service));
+    const length = await redis.xlen(keys.partitions[0].poison(service));
     if (length > 0) poison[service] = length;
   }
-  const rejected = await redis.xlen(keys.rejectedSubmissions);
+  const rejected = await redis.xlen(keys.partitions[0].rejectedSubmissions);
   if (!options.allowPoison) {
     for (const [service, length] of Object.entries(poison)) {
-      const sample = (await readStream(redis, keys.poison(service as Service))).slice(0, 3).map((e) => `${e.fields.reason} [${e.fields.pattern}]`);
+      const sample = (await readStream(redis, keys.partitions[0].poison(service as Service))).slice(0, 3).map((e) => `${e.fields.reason} [${e.fields.pattern}]`);
       violations.push(`${length} legitimate messages poisoned on ${service}: ${sample.join(' | ')}`);
     }
   }
   if (!options.allowRejected && rejected > 0) violations.push(`${rejected} legitimate submissions rejected`);
 
-  const counters = await redis.hgetall(keys.counters);
+  const counters = await redis.hgetall(keys.partitions[0].counters);
   const pendingAtEnd = (await groupStates(redis, keys)).reduce((n, g) => n + g.pending.length, 0);
   return {
     violations,
@@ -385,7 +385,7 @@ function countBy(values: readonly string[]): Record<string, number> {
 
 /** Missions by status from the status counters (one HGETALL): cheap progress for timing a fault. */
 export async function statusCounts(redis: Redis, keys: KeyLayout): Promise<Record<string, number>> {
-  const raw = await redis.hgetall(keys.statusCounts);
+  const raw = await redis.hgetall(keys.partitions[0].statusCounts);
   return Object.fromEntries(Object.entries(raw).map(([status, count]) => [status, Number(count)]));
 }
 

@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
-import { KeyLayout, MissionStore } from '@app/event-store';
+import { KeyLayout, MissionStore, readMissionFields } from '@app/event-store';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { AgentReleased, Patterns } from '@app/messages';
 import { decideComplete, decideFail, decideStart, Mission, MissionType } from '@app/mission';
@@ -145,9 +145,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     if (this.running.size === 0) return;
     const ids = [...this.running.keys()];
     try {
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hget(this.keys.mission(id), 'st');
-      const statuses = ((await pipeline.exec()) ?? []).map(([, status]) => status);
+      const statuses = await readMissionFields(this.redis, this.keys, ids, 'st');
       ids.forEach((id, i) => {
         if (statuses[i] === 'cancelled') this.running.get(id)?.abort(new Error('mission cancelled'));
       });

@@ -1,9 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Injectable, NotFoundException } from '@nestjs/common';
-import { v7 as uuidv7 } from 'uuid';
 import { AppendCode, MissionStore } from '@app/event-store';
 import { Patterns } from '@app/messages';
-import { decideCreate, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { decideCreate, deduplicationKey, Mission, MissionCreateDto, MissionEvent, missionIdFor } from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
 import { IntakeMetrics } from '../queue/intake-metrics';
 
@@ -36,7 +34,7 @@ export class MissionIntakeService {
    */
   async create(input: MissionCreateDto, options: CreateOptions = {}): Promise<CreateOutcome> {
     const now = new Date();
-    const missionId = options.missionId ?? uuidv7();
+    const missionId = options.missionId ?? missionIdFor(input, options.idempotencyKey);
     const idempotencyKey = deduplicationKey(input, options.idempotencyKey);
     const result = await this.store.append(
       missionId,
@@ -81,11 +79,3 @@ export class MissionIntakeService {
  * The client's Idempotency-Key, else the ERP record the mission comes from: Odoo retries a
  * webhook with the same record, and that must not become a second mission.
  */
-function deduplicationKey(input: MissionCreateDto, header: string | undefined): string | undefined {
-  const raw = header
-    ? `key:${header}`
-    : input.source
-      ? `source:${input.source.system}:${input.source.model}:${input.source.recordId}`
-      : undefined;
-  return raw ? createHash('sha256').update(raw).digest('hex') : undefined;
-}

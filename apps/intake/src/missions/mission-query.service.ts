@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, PartitionKeys, readMissionFields } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
@@ -8,6 +8,12 @@ import { ListMissionsQuery, MissionPage } from './list-missions.query';
 /** How many index entries one list request reads at most, so a rare filter can't scan the world. */
 const MAX_SCANNED_PER_REQUEST = 5_000;
 const SCAN_BATCH = 200;
+
+interface IndexEntry {
+  id: string;
+  score: number;
+  mission: Mission | null;
+}
 
 interface Cursor {
   /** created-at score of the last entry returned */
@@ -27,9 +33,9 @@ export interface DeadLetterEntry {
 }
 
 /**
- * Reads for the API. Listing walks the creation index newest first and filters the states it
- * loads (one pipelined read per batch); the cursor marks where the walk stopped, so pages are
- * stable while new missions arrive.
+ * Reads for the API. Listing walks the creation indexes newest first and filters the states it
+ * loads (one pipelined read per batch); the cursor marks where the walk stopped in each
+ * partition, so pages are stable while new missions arrive.
  */
 @Injectable()
 export class MissionQueryService {
@@ -38,40 +44,54 @@ export class MissionQueryService {
     private readonly keys: KeyLayout,
   ) {}
 
+  /**
+   * Newest first over every log partition: a merge of the partitions' creation indexes, each read
+   * in batches from its own cursor, with the states loaded per batch.
+   */
   async list(query: ListMissionsQuery): Promise<MissionPage<Mission>> {
     const limit = query.limit ?? 50;
     const from = query.createdFrom ? Date.parse(query.createdFrom) : -Infinity;
-    let cursor = query.cursor ? decodeCursor(query.cursor) : { s: query.createdTo ? Date.parse(query.createdTo) - 1 : Infinity, k: 0 };
+    const start: Cursor = { s: query.createdTo ? Date.parse(query.createdTo) - 1 : Infinity, k: 0 };
+    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length) : this.keys.partitions.map(() => ({ ...start }));
+    const lanes = this.keys.partitions.map((partition, index) => ({ partition, cursor: cursors[index], buffer: [] as IndexEntry[], exhausted: false }));
     const items: Mission[] = [];
     let scanned = 0;
     while (items.length < limit && scanned < MAX_SCANNED_PER_REQUEST) {
-      const entries = await this.redis.zrange(
-        this.keys.missionIndex, scoreArg(cursor.s), scoreArg(from), 'BYSCORE', 'REV', 'LIMIT', cursor.k, SCAN_BATCH, 'WITHSCORES',
+      await Promise.all(lanes.filter((lane) => lane.buffer.length === 0 && !lane.exhausted).map((lane) => this.refill(lane, from)));
+      const lane = lanes.reduce<(typeof lanes)[number] | null>(
+        (best, candidate) => (candidate.buffer.length > 0 && (!best || candidate.buffer[0].score > best.buffer[0].score) ? candidate : best),
+        null,
       );
-      if (entries.length === 0) return { items };
-      const ids: string[] = [];
-      const scores: number[] = [];
-      for (let i = 0; i < entries.length; i += 2) {
-        ids.push(entries[i]);
-        scores.push(Number(entries[i + 1]));
-      }
-      const states = await this.loadMany(ids);
-      for (let i = 0; i < ids.length; i++) {
-        scanned += 1;
-        cursor = scores[i] === cursor.s ? { s: cursor.s, k: cursor.k + 1 } : { s: scores[i], k: 1 };
-        const mission = states[i];
-        if (mission && matches(mission, query)) items.push(mission);
-        if (items.length === limit) break;
-      }
-      if (ids.length < SCAN_BATCH && items.length < limit) return { items };
+      if (!lane) return { items };
+      const entry = lane.buffer.shift() as IndexEntry;
+      scanned += 1;
+      lane.cursor = entry.score === lane.cursor.s ? { s: lane.cursor.s, k: lane.cursor.k + 1 } : { s: entry.score, k: 1 };
+      if (entry.mission && matches(entry.mission, query)) items.push(entry.mission);
     }
-    return { items, nextCursor: encodeCursor(cursor) };
+    return { items, nextCursor: encodeCursor(lanes.map((lane) => lane.cursor)) };
   }
 
-  async deadLetters(limit: number, offset = 0): Promise<DeadLetterEntry[]> {
-    const entries = await this.redis.zrange(this.keys.deadLetters, offset, offset + limit - 1, 'WITHSCORES');
+  /** The next batch of one partition's index below its cursor, with the missions' states. */
+  private async refill(lane: { partition: PartitionKeys; cursor: Cursor; buffer: IndexEntry[]; exhausted: boolean }, from: number): Promise<void> {
+    const entries = await this.redis.zrange(
+      lane.partition.missionIndex, scoreArg(lane.cursor.s), scoreArg(from), 'BYSCORE', 'REV', 'LIMIT', lane.cursor.k, SCAN_BATCH, 'WITHSCORES',
+    );
     const ids = entries.filter((_, i) => i % 2 === 0);
-    const missions = await this.loadMany(ids);
+    const states = await this.loadMany(ids);
+    lane.buffer = ids.map((id, i) => ({ id, score: Number(entries[i * 2 + 1]), mission: states[i] }));
+    lane.exhausted = ids.length < SCAN_BATCH;
+  }
+
+  /** Oldest first over every partition's dead-letter queue. */
+  async deadLetters(limit: number, offset = 0): Promise<DeadLetterEntry[]> {
+    const perPartition = await Promise.all(
+      this.keys.partitions.map((partition) => this.redis.zrange(partition.deadLetters, 0, offset + limit - 1, 'WITHSCORES')),
+    );
+    const entries = perPartition
+      .flatMap((flat) => flat.filter((_, i) => i % 2 === 0).map((id, i) => ({ id, at: Number(flat[i * 2 + 1]) })))
+      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
+      .slice(offset, offset + limit);
+    const missions = await this.loadMany(entries.map((entry) => entry.id));
     return missions.flatMap((mission, i) =>
       mission
         ? [{
@@ -81,21 +101,15 @@ export class MissionQueryService {
             reason: `failed ${mission.attempts} attempts`,
             attempts: mission.attempts,
             lastError: mission.lastError,
-            deadLetteredAt: new Date(Number(entries[i * 2 + 1])).toISOString(),
+            deadLetteredAt: new Date(entries[i].at).toISOString(),
           }]
         : [],
     );
   }
 
   async loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hget(this.keys.mission(id), 's');
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([error, json]) => {
-      if (error) throw error;
-      return typeof json === 'string' ? (JSON.parse(json) as Mission) : null;
-    });
+    const states = await readMissionFields(this.redis, this.keys, ids, 's');
+    return states.map((json) => (json === null ? null : (JSON.parse(json) as Mission)));
   }
 }
 
@@ -112,14 +126,19 @@ function scoreArg(score: number): string {
   return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
 }
 
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+/** One cursor per log partition. */
+function encodeCursor(cursors: Cursor[]): string {
+  return Buffer.from(JSON.stringify(cursors)).toString('base64url');
 }
 
-function decodeCursor(raw: string): Cursor {
+function decodeCursor(raw: string, partitions: number): Cursor[] {
   try {
-    const cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor;
-    if (typeof cursor.s === 'number' && Number.isInteger(cursor.k) && cursor.k >= 0) return cursor;
+    const cursors = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor[];
+    const valid = (cursor: Cursor) => (typeof cursor.s === 'number' || cursor.s === null) && Number.isInteger(cursor.k) && cursor.k >= 0;
+    if (Array.isArray(cursors) && cursors.length === partitions && cursors.every(valid)) {
+      // JSON has no Infinity: a partition not read yet is stored as null.
+      return cursors.map((cursor) => ({ s: cursor.s ?? Infinity, k: cursor.k }));
+    }
   } catch {
     // falls through to the error below
   }

@@ -35,7 +35,7 @@ export class SubmissionConsumer {
     if (!command.ok) {
       const reason = command.problems.join('; ');
       await this.redis.xadd(
-        this.keys.rejectedSubmissions, '*',
+        this.keys.partitions[context.getPartition()].rejectedSubmissions, '*',
         'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),
       );
       this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');

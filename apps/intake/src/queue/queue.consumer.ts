@@ -1,12 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { Effect, MissionStore } from '@app/event-store';
 import { AttemptFailed, LeaseRequest, LeaseReturn, messageValidation, Patterns } from '@app/messages';
 import { decideRetry } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
+import { RedisStreamsContext } from '@app/redis-streams';
 import { ENVIRONMENT } from '@app/runtime';
 
 /** The intake's stream handlers: leases for the orchestrator, and what follows a failed attempt. */
@@ -21,8 +22,9 @@ export class QueueConsumer {
   ) {}
 
   @EventPattern(Patterns.intake.leaseRequested)
-  async lease(@Payload(messageValidation) request: LeaseRequest): Promise<void> {
-    await this.queue.lease(request.max, this.env.LEASE_MS, request.requestId);
+  async lease(@Payload(messageValidation) request: LeaseRequest, @Ctx() context: RedisStreamsContext): Promise<void> {
+    // The stream the request came on names the partition: its keys are the ones this script may touch.
+    await this.queue.lease(context.getPartition(), request.max, this.env.LEASE_MS, request.requestId);
   }
 
   @EventPattern(Patterns.intake.leaseReturned)

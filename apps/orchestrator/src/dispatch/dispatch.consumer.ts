@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { AgentSlots } from '@app/agents';
+import { RedisStreamsContext } from '@app/redis-streams';
 import { AgentReleased, messageValidation, MissionsLeased, Patterns } from '@app/messages';
 import { Dispatcher } from './dispatcher.service';
 
@@ -24,7 +25,7 @@ export class DispatchConsumer {
   }
 
   @EventPattern(Patterns.orchestrator.missionsLeased)
-  async missionsLeased(@Payload(messageValidation) leased: MissionsLeased): Promise<void> {
-    await this.dispatcher.place(leased);
+  async missionsLeased(@Payload(messageValidation) leased: MissionsLeased, @Ctx() context: RedisStreamsContext): Promise<void> {
+    await this.dispatcher.place(leased, context.getPartition());
   }
 }

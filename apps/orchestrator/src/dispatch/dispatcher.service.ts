@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { lastValueFrom } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
-import { MissionStore } from '@app/event-store';
+import { KeyLayout, MissionStore } from '@app/event-store';
 import { MissionsLeased, Patterns } from '@app/messages';
 import { decideAssign, Mission } from '@app/mission';
 import { RedisStreamsClient } from '@app/redis-streams';
@@ -34,19 +34,24 @@ type Outcome = 'placed' | 'no-agent' | 'lost-race';
  */
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
-  private pendingRequest: { id: string; sentAt: number } | null = null;
+  /** Per log partition: the lease request waiting for its reply. */
+  private readonly pendingRequests: ({ id: string; sentAt: number } | null)[];
   private wantsAnotherLook = false;
-  /** Missions of the last lease that no free agent could take; the next lease asks for that many more. */
-  private blocked = 0;
+  /** Per log partition: missions of its last lease that no free agent could take; the next lease asks for that many more. */
+  private readonly blocked: number[];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly registry: AgentRegistry,
     private readonly slots: AgentSlots,
     private readonly store: MissionStore,
+    keys: KeyLayout,
     @Inject(INTAKE_CLIENT) private readonly intake: RedisStreamsClient,
     @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.pendingRequests = keys.partitions.map(() => null);
+    this.blocked = keys.partitions.map(() => 0);
+  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.lookForWork(), IDLE_POKE_MS);
@@ -56,36 +61,46 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     clearInterval(this.timer);
   }
 
-  /** Asks the intake for as many missions as agents can take now. */
+  /**
+   * Asks the intake for as many missions as agents can take now, shared out over the log
+   * partitions (each has its own ready queue); a partition with a request still unanswered is
+   * asked again once that reply arrives.
+   */
   async lookForWork(): Promise<void> {
-    if (this.pendingRequest && Date.now() - this.pendingRequest.sentAt < LEASE_REPLY_TIMEOUT_MS) {
-      this.wantsAnotherLook = true;
-      return;
-    }
-    this.wantsAnotherLook = false;
-    const requestId = uuidv7();
-    this.pendingRequest = { id: requestId, sentAt: Date.now() };
+    const now = Date.now();
+    const askable = this.pendingRequests
+      .map((pending, partition) => (pending && now - pending.sentAt < LEASE_REPLY_TIMEOUT_MS ? -1 : partition))
+      .filter((partition) => partition >= 0);
+    this.wantsAnotherLook = askable.length < this.pendingRequests.length;
+    if (askable.length === 0) return;
+    const requests = askable.map((partition) => ({ partition, requestId: uuidv7() }));
+    for (const { partition, requestId } of requests) this.pendingRequests[partition] = { id: requestId, sentAt: now };
     try {
       const free = spareSlots(await this.registry.snapshot());
       if (free === 0) {
-        this.pendingRequest = null;
+        for (const { partition } of requests) this.pendingRequests[partition] = null;
         return;
       }
-      await lastValueFrom(this.intake.emit(Patterns.intake.leaseRequested, { requestId, max: free + this.blocked }));
+      const share = Math.ceil(free / this.pendingRequests.length);
+      await Promise.all(
+        requests.map(({ partition, requestId }) =>
+          lastValueFrom(this.intake.emit(Patterns.intake.leaseRequested, { requestId, partition, max: share + this.blocked[partition] })),
+        ),
+      );
     } catch (error) {
-      this.pendingRequest = null;
+      for (const { partition } of requests) this.pendingRequests[partition] = null;
       this.logger.error({ err: error }, 'requesting a lease failed');
     }
   }
 
   /** Assigns each leased mission to its best agent; hands back those no agent can take now. */
-  async place(leased: MissionsLeased): Promise<void> {
+  async place(leased: MissionsLeased, partition: number): Promise<void> {
     // Any reply means the intake is answering; this instance may ask again once it has placed these.
-    this.pendingRequest = null;
+    this.pendingRequests[partition] = null;
     const agents = await this.registry.snapshot();
     const outcomes = await this.assignAll(leased.missions, agents);
     const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
-    this.blocked = Math.min(MAX_LOOKAHEAD, outcomes.filter((outcome) => outcome === 'no-agent').length);
+    this.blocked[partition] = Math.min(MAX_LOOKAHEAD, outcomes.filter((outcome) => outcome === 'no-agent').length);
     if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
     if (outcomes.includes('placed') || this.wantsAnotherLook) await this.lookForWork();
   }

@@ -1,0 +1,29 @@
+import Redis from 'ioredis';
+import { KeyLayout } from './key-layout';
+
+/**
+ * Reads one field of many missions' hashes: one pipeline per log partition, because a Redis
+ * Cluster pipeline may only touch one node. Returns the values in the order of `ids`.
+ */
+export async function readMissionFields(redis: Redis, keys: KeyLayout, ids: readonly string[], field: 's' | 'st'): Promise<(string | null)[]> {
+  const values = new Array<string | null>(ids.length).fill(null);
+  const byPartition = new Map<number, number[]>();
+  ids.forEach((id, i) => {
+    const partition = keys.partitionOf(id);
+    const positions = byPartition.get(partition);
+    if (positions) positions.push(i);
+    else byPartition.set(partition, [i]);
+  });
+  await Promise.all(
+    [...byPartition].map(async ([partition, positions]) => {
+      const pipeline = redis.pipeline();
+      for (const i of positions) pipeline.hget(keys.partitions[partition].mission(ids[i]), field);
+      const replies = (await pipeline.exec()) ?? [];
+      replies.forEach(([error, value], k) => {
+        if (error) throw error;
+        values[positions[k]] = typeof value === 'string' ? value : null;
+      });
+    }),
+  );
+  return values;
+}
