@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsClusterNodeList } from './cluster-nodes';
 
 /**
  * Every environment variable the services read, with its default. The README's configuration
@@ -9,6 +10,10 @@ import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLeng
 export class Environment {
   @Expose() @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /** Seed nodes of a Redis Cluster (`host:port`, comma-separated); when set, REDIS_URL is not used. */
+  @Expose() @IsOptional() @IsString() @IsClusterNodeList()
+  REDIS_CLUSTER_NODES?: string;
 
   @Expose() @IsString() @MinLength(1) @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'KEY_PREFIX may hold only letters, digits and : _ . -' })
   KEY_PREFIX = 'brain:';

@@ -1,2 +1,3 @@
 export * from './environment';
 export * from './load-config';
+export * from './cluster-nodes';

@@ -34,3 +34,25 @@ describe('loadEnvironment', () => {
     expect(loadEnvironment({ KEY_PREFIX: '', PORT: '' }).KEY_PREFIX).toBe('brain:');
   });
 });
+
+describe('REDIS_CLUSTER_NODES', () => {
+  it('given nothing, then it stays unset and REDIS_URL applies', () => {
+    expect(loadEnvironment({}).REDIS_CLUSTER_NODES).toBeUndefined();
+  });
+
+  it('given a host:port list, then it is kept as written', () => {
+    expect(loadEnvironment({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001' }).REDIS_CLUSTER_NODES).toBe('127.0.0.1:7000,127.0.0.1:7001');
+  });
+
+  it('given a malformed list, then the error shows the value and names the bad entry', () => {
+    try {
+      loadEnvironment({ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems).toEqual([
+        'REDIS_CLUSTER_NODES="127.0.0.1:7000,127.0.0.1": REDIS_CLUSTER_NODES entry 2 ("127.0.0.1") is not host:port, e.g. 10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000',
+      ]);
+    }
+  });
+});

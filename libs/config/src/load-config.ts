@@ -13,6 +13,7 @@ export class ConfigError extends Error {
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = Object.keys(new Environment()).concat(
     'PORT',
+    'REDIS_CLUSTER_NODES',
     'LOG_FORMAT',
     'EXECUTION_TIMEOUT_MS_GUEST_SUPPORT',
     'EXECUTION_TIMEOUT_MS_PRICING',

@@ -287,7 +287,7 @@ function privateHandle(child: ChildProcess, port: number, log: (line: string) =>
 }
 
 /** Fire-and-forget: SHUTDOWN closes the connection without a reply, so success is judged by the process exiting. */
-function sendCommand(port: number, command: string, timeoutMs: number): Promise<void> {
+export function sendCommand(port: number, command: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: LOCAL_REDIS_HOST, port });
     const timer = setTimeout(() => socket.destroy(), timeoutMs);
@@ -329,7 +329,7 @@ async function fileSize(file: string): Promise<number> {
 }
 
 /** Only what this attempt wrote: the log file is shared by every start in the same data dir. */
-async function logTail(file: string, fromByte: number, lines = 20): Promise<string> {
+export async function logTail(file: string, fromByte: number, lines = 20): Promise<string> {
   try {
     const text = (await readFile(file)).subarray(fromByte).toString('utf8');
     return text.trimEnd().split('\n').slice(-lines).join('\n');

@@ -1,18 +1,86 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
+import { parseClusterNodes } from '@app/config';
+
+/** A client for one Redis server or for a Redis Cluster; both speak the same commands. */
+export type RedisConnection = Redis | Cluster;
+
+/** Where Redis is: the two variables of the Environment class, so an Environment fits as it is. */
+export interface RedisTarget {
+  REDIS_URL: string;
+  /** Comma-separated `host:port` seeds; when set (non-blank) a Cluster client is built and REDIS_URL is ignored. */
+  REDIS_CLUSTER_NODES?: string;
+}
 
 export interface RedisConnectionOptions {
   /** Shows up in CLIENT LIST, so an operator can tell the services' connections apart. */
   name: string;
-  /** For connections that sit in blocking reads: commands wait for a reconnect instead of failing. */
+  /**
+   * For connections that sit in blocking reads: commands wait for a reconnect instead of failing.
+   * Give every blocking reader a client of its own: a blocking XREADGROUP holds the connection it is
+   * sent on, and a Cluster client has a single connection per node, shared by all its commands.
+   */
   blocking?: boolean;
 }
 
 export function createRedis(url: string, options: RedisConnectionOptions): Redis {
-  const settings: RedisOptions = {
+  return new Redis(url, { ...nodeOptions(options), retryStrategy: reconnectDelay });
+}
+
+/** A Cluster client when `REDIS_CLUSTER_NODES` is set, else a client for `REDIS_URL`, with the same options either way. */
+export function createRedisConnection(target: RedisTarget, options: RedisConnectionOptions): RedisConnection {
+  if (!target.REDIS_CLUSTER_NODES?.trim()) return createRedis(target.REDIS_URL, options);
+  const settings: ClusterOptions = {
+    redisOptions: nodeOptions(options),
+    // Replicas may lag behind their master; the services read what they just wrote (projections, leases).
+    scaleReads: 'master',
+    enableAutoPipelining: !options.blocking,
+    clusterRetryStrategy: reconnectDelay,
+    // Without it a node whose connection drops stays dropped until a MOVED reply refreshes the
+    // topology, and a master that restarts without a failover sends none.
+    clusterNodeRetryStrategy: reconnectDelay,
+  };
+  return new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings);
+}
+
+export function isCluster(connection: RedisConnection): connection is Cluster {
+  return connection instanceof Cluster;
+}
+
+/**
+ * The servers to SCAN or INFO: the connection itself, or every master of a cluster (a SCAN sent
+ * through a Cluster client reaches one node only). Waits for the slot map, which is empty until
+ * the Cluster client is ready.
+ */
+export async function masterNodes(connection: RedisConnection): Promise<Redis[]> {
+  if (!isCluster(connection)) return [connection];
+  if (connection.status === 'end') throw new Error('the Redis Cluster connection has ended');
+  if (connection.status !== 'ready') await untilReady(connection);
+  return connection.nodes('master');
+}
+
+function untilReady(cluster: Cluster): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onReady = () => {
+      cluster.off('end', onEnd);
+      resolve();
+    };
+    const onEnd = () => {
+      cluster.off('ready', onReady);
+      reject(new Error('the Redis Cluster connection ended before it was ready'));
+    };
+    cluster.once('ready', onReady);
+    cluster.once('end', onEnd);
+  });
+}
+
+function nodeOptions(options: RedisConnectionOptions): RedisOptions {
+  return {
     connectionName: options.name,
     maxRetriesPerRequest: options.blocking ? null : 20,
     enableAutoPipelining: !options.blocking,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
   };
-  return new Redis(url, settings);
+}
+
+function reconnectDelay(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 2_000);
 }
