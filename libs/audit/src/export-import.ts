@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { noProgress, ProgressListener } from './progress';
-import { ReplayFold } from './replay-fold';
+import { lastHashOf, ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
 
 export interface ExportFilter {
@@ -132,7 +132,7 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
     pending = 0;
   };
   let lineNumber = 0;
-  let lastHash = '';
+  let lastLine = '';
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     lineNumber++;
@@ -150,8 +150,8 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       pipeline.zadd(keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
-    lastHash = sha1Hex(line);
-    fold.add({ logId, missionId, json: line }, lastHash, stored);
+    lastLine = line;
+    fold.add({ logId, missionId, json: line }, stored);
     events++;
     if (++pending >= IMPORT_BATCH) {
       await flush();
@@ -168,10 +168,10 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
     for (const mission of missions.slice(offset, offset + IMPORT_BATCH)) {
       const state = mission.failure ? null : mission.state;
       if (state) {
-        batch.hset(keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.lastHash });
+        batch.hset(keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: lastHashOf(mission) });
       } else {
         unreplayable.push(mission.missionId);
-        batch.hset(keys.mission(mission.missionId), { v: String(mission.lastVersion), h: mission.lastHash });
+        batch.hset(keys.mission(mission.missionId), { v: String(mission.lastVersion), h: lastHashOf(mission) });
       }
     }
     await execAll(batch);
@@ -180,7 +180,7 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
   const final = redis.pipeline();
   const counts = Object.fromEntries(fold.statusCounts());
   if (Object.keys(counts).length > 0) final.hset(keys.statusCounts, counts);
-  if (events > 0) final.set(keys.logHead, lastHash);
+  if (events > 0) final.set(keys.logHead, sha1Hex(lastLine));
   await execAll(final);
 
   const ms = performance.now() - started;

@@ -42,7 +42,7 @@ export async function verifyLog(
     keys,
     (entry, hash, stored) => {
       checker.add(entry, hash, stored);
-      fold.add(entry, hash, stored);
+      fold.add(entry, stored);
     },
     onProgress,
     batchSize,

@@ -15,6 +15,17 @@ export class KeyLayout {
   get log(): string {
     return `${this.base}log`;
   }
+  /**
+   * Every stream of the event log. One today; when the log is partitioned, readers that follow it
+   * (projections) keep one position per stream, so they need no change.
+   */
+  get logStreams(): readonly string[] {
+    return [this.log];
+  }
+  /** A key owned by one projection (read model `name`): its checkpoint, its state per mission, its report. */
+  projection(name: string, part: string): string {
+    return `${this.base}projection:${name}:${part}`;
+  }
   /** SHA-1 of the last event in the log: the head of the log's hash chain. */
   get logHead(): string {
     return `${this.base}log:head`;
