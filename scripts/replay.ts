@@ -15,6 +15,9 @@ import { KeyLayout } from '../libs/event-store/src/key-layout';
 import { MissionStore } from '../libs/event-store/src/mission-store';
 import type { Mission } from '../libs/mission/src/mission-state';
 import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
+import { loadCheckpoints, projectionLag } from '../libs/projections/src/projection-checkpoints';
+import { projectionCatalog } from '../libs/projections/src/projection-catalog';
+import { rebuildProjection } from '../libs/projections/src/rebuild-projection';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -25,6 +28,8 @@ import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
  *   verify                                hash chains, versions, heads and read model (exit 1 on findings)
  *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored
  *   import --in <file.jsonl>              a JSON lines export into an empty prefix
+ *   projections status                    each projection's checkpoint and lag
+ *   projections rebuild <name>            a projection's read model again from the first event
  *
  * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
  */
@@ -129,8 +134,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   program
     .command('rebuild')
     .description(
-      'Rebuild every read model from the log without downtime: replay into scratch keys, then switch each mission ' +
-        'only if it did not move on meanwhile, and recount the status counters.',
+      'Rebuild every read model from the log without downtime: replay, compare with the live read model, write the ' +
+        'missions that differ to scratch keys, then switch each only if it did not move on meanwhile, and recount the status counters.',
     )
     .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, 10_000)
     .action(async (options: { batchSize: number }, command: Command) => {
@@ -143,6 +148,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           keyValueTable([
             ['events replayed', result.events],
             ['missions', result.missions],
+            ['unchanged (read model already right)', result.unchanged],
             ['switched', result.switched],
             ['restored (had no read model)', result.restored],
             ['left alone, moved on meanwhile', result.skippedMovedOn],
@@ -237,6 +243,67 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         } finally {
           progress.stop();
         }
+      });
+    });
+
+  const projections = program
+    .command('projections')
+    .description('The asynchronous read models projected from the log (served by the intake): their lag, and rebuilding one from scratch.');
+  const projectionNames = projectionCatalog(new KeyLayout('')).map((p) => p.name);
+
+  projections
+    .command('status')
+    .description("Each projection's checkpoint per log stream and how far it is behind the log.")
+    .action(async (_options: object, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const rows = await Promise.all(
+          projectionCatalog(keys).map(async (projection) => ({
+            projection: projection.name,
+            checkpoints: Object.fromEntries(await loadCheckpoints(redis, keys, projection.name)),
+            lag: await projectionLag(redis, keys, projection.name),
+          })),
+        );
+        if (g.json) return void out(JSON.stringify(rows, null, 2));
+        out(
+          formatTable(
+            ['PROJECTION', 'LAG EVENTS', 'LAG SECONDS', 'CHECKPOINTS'],
+            rows.map((r) => [
+              r.projection,
+              String(r.lag.events),
+              r.lag.seconds.toFixed(1),
+              Object.entries(r.checkpoints).map(([stream, id]) => `${stream} @ ${id || '(start)'}`).join(', '),
+            ]),
+            ['left', 'right', 'right'],
+          ),
+        );
+      });
+    });
+
+  projections
+    .command('rebuild')
+    .description(
+      "Delete a projection's read model and checkpoint, then apply the whole log again. A running intake carries on from " +
+        'wherever the rebuild got to; until it is through, the read model shows only the part of the log applied so far.',
+    )
+    .argument('<name>', `the projection (${projectionNames.join(', ')})`, (value: string) => {
+      if (!projectionNames.includes(value)) throw new InvalidArgumentError(`"${value}" is not a projection (${projectionNames.join(', ')})`);
+      return value;
+    })
+    .option('--batch-size <n>', 'log entries per XREAD and per script call', parsePositiveInt, 1_000)
+    .addHelpText('after', '\nExample:\n  replay --prefix brain: projections rebuild daily-report')
+    .action(async (name: string, options: { batchSize: number }, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const projection = projectionCatalog(keys).find((p) => p.name === name);
+        if (!projection) throw new CliError(`unknown projection ${name}`);
+        const progress = new ProgressView(g.json ? undefined : io.progress);
+        const result = await rebuildProjection(redis, keys, projection, {
+          batchSize: options.batchSize,
+          onProgress: (done, total) => progress.listener({ phase: `rebuild ${name}`, done, total }),
+        }).finally(() => progress.stop());
+        if (g.json) return void out(JSON.stringify(result, null, 2));
+        out(`Rebuilt ${name} from ${result.events} log entries in ${result.ms} ms (${result.eventsPerSecond} events/s).`);
       });
     });
 

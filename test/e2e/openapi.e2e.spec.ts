@@ -4,6 +4,7 @@ import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
+import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -24,9 +25,10 @@ const API_ROUTES: readonly [Method, string][] = [
   ['post', '/api/agents'],
   ['get', '/api/agents/{id}'],
   ['patch', '/api/agents/{id}'],
+  ['get', '/api/reports/daily'],
 ];
 
-const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController, AgentsController };
+const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

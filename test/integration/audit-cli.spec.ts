@@ -155,4 +155,20 @@ describe('replay CLI (command functions, real Redis)', () => {
     const byType = await replay('--json', 'export', '--type', 'MissionEvaluated', '--mission', retry, '--out', filtered);
     expect(JSON.parse(byType.stdout)).toMatchObject({ exported: 2, scanned: KNOWN_EVENT_COUNT });
   });
+
+  it('given the known log, when projections rebuild daily-report runs, then the projection has no lag and status says so; an unknown name is exit 2', async () => {
+    const rebuilt = await replay('--json', 'projections', 'rebuild', 'daily-report');
+    expect(rebuilt.code).toBe(EXIT_OK);
+    expect(JSON.parse(rebuilt.stdout)).toMatchObject({ projection: 'daily-report', events: KNOWN_EVENT_COUNT });
+
+    const status = await replay('--json', 'projections', 'status');
+    expect(JSON.parse(status.stdout)).toEqual([
+      { projection: 'daily-report', checkpoints: { [keys.partitions[0].log]: expect.stringMatching(/^\d+-\d+$/) }, lag: { events: 0, seconds: 0 } },
+    ]);
+    expect((await replay('projections', 'status')).stdout).toMatch(/daily-report\s+0\s+0\.0/);
+
+    const unknown = await replay('projections', 'rebuild', 'nope');
+    expect(unknown).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('"nope" is not a projection (daily-report)') });
+    expect((await replay('projections', 'rebuild', '--help')).stdout).toContain('Usage: replay projections rebuild');
+  });
 });

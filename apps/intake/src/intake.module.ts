@@ -7,6 +7,7 @@ import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { AgentRegistry } from '@app/agents';
 import { ReadyQueue } from '@app/mission-queue';
+import { ProjectionsModule } from '@app/projections';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
 import { AgentsController } from './agents/agents.controller';
@@ -19,6 +20,7 @@ import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { QueueConsumer } from './queue/queue.consumer';
+import { ReportsController } from './reports/reports.controller';
 import { ApiKeyThrottlerGuard, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 
 @Module({})
@@ -39,8 +41,9 @@ export class IntakeModule {
           inject: [REDIS],
           useFactory: (redis: Redis) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
         }),
+        ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, QueueConsumer, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, QueueConsumer, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.

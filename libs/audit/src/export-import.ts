@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import Redis, { ChainableCommander } from 'ioredis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { noProgress, ProgressListener } from './progress';
-import { ReplayFold } from './replay-fold';
+import { lastHashOf, ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
 
 export interface ExportFilter {
@@ -128,7 +128,8 @@ interface ImportLane {
   pipeline: ChainableCommander;
   /** Each mission's new log entry ids in this batch: one RPUSH per mission instead of one per event. */
   listed: Map<string, string[]>;
-  lastHash: string;
+  /** The last line imported into this partition: its hash is the partition's log head. */
+  lastLine: string;
   events: number;
   counts: Record<string, number>;
 }
@@ -154,7 +155,7 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
   const fold = new ReplayFold();
   // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
   const lanes: ImportLane[] = keys.partitions.map((partition) => ({
-    keys: partition, pipeline: redis.pipeline(), listed: new Map(), lastHash: '', events: 0, counts: {},
+    keys: partition, pipeline: redis.pipeline(), listed: new Map(), lastLine: '', events: 0, counts: {},
   }));
   let pending = 0;
   let events = 0;
@@ -188,8 +189,8 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
-    lane.lastHash = sha1Hex(line);
-    fold.add({ logId, missionId, json: line }, lane.lastHash, stored);
+    lane.lastLine = line;
+    fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
     events++;
     if (++pending >= IMPORT_BATCH) {
@@ -207,11 +208,11 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
       const lane = lanes[keys.partitionOf(mission.missionId)];
       const state = mission.failure ? null : mission.state;
       if (state) {
-        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.lastHash });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: lastHashOf(mission) });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
       } else {
         unreplayable.push(mission.missionId);
-        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(mission.lastVersion), h: mission.lastHash });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(mission.lastVersion), h: lastHashOf(mission) });
       }
     }
     await flush();
@@ -219,7 +220,7 @@ export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, 
   }
   for (const lane of lanes) {
     if (Object.keys(lane.counts).length > 0) lane.pipeline.hset(lane.keys.statusCounts, lane.counts);
-    if (lane.events > 0) lane.pipeline.set(lane.keys.logHead, lane.lastHash);
+    if (lane.events > 0) lane.pipeline.set(lane.keys.logHead, sha1Hex(lane.lastLine));
   }
   await flush();
 

@@ -3,19 +3,20 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { Mission } from '@app/mission';
 import { LuaScript } from '@app/redis';
-import { LogWalk } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
-import { MissionFold, ReplayFold } from './replay-fold';
+import { lastHashOf, MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
+import { LogCursor, parseStored, sha1Hex } from './stored-log';
 
 export interface RebuildOptions {
   /** Log entries per XRANGE. Default 10,000. */
   batchSize?: number;
-  /** Scratch hashes written, and missions switched, per pipeline. Default 1,000. */
+  /** Missions compared, scratch hashes written, and missions switched, per round trip. Default 1,000. */
   writeBatchSize?: number;
   onProgress?: ProgressListener;
-  /** Runs after the scratch copies are written and before the switch (for tests: a mission moving on meanwhile). */
+  /** Runs after the comparison and the scratch copies, before the switch (for tests: a mission moving on meanwhile). */
   beforeSwitch?: () => Promise<void>;
   /** Names the scratch keys; random by default. */
   runId?: string;
@@ -25,7 +26,9 @@ export interface RebuildResult {
   runId: string;
   events: number;
   missions: number;
-  /** Missions whose live `s`/`st` now hold the rebuilt state. */
+  /** Missions whose live read model already held the rebuilt state: not written. */
+  unchanged: number;
+  /** Missions whose live `s`/`st` differed and now hold the rebuilt state. */
   switched: number;
   /** Missions without a live mission hash, written whole from the rebuild (counted in `switched` too). */
   restored: number;
@@ -35,14 +38,19 @@ export interface RebuildResult {
   skippedBehind: number;
   /** Missions whose events cannot be folded: left alone (verify reports them). */
   unreplayable: string[];
-  /** False when the status counters could not be recounted because appends kept changing them. */
+  /**
+   * True when the status counters hold the statuses of the read model: they already matched the
+   * replay and nothing was switched, or they were recounted. False when appends kept changing them
+   * during the recount.
+   */
   countersRecounted: boolean;
   eventsPerSecond: number;
   ms: number;
-  timings: { replayMs: number; writeMs: number; switchMs: number; recountMs: number };
+  timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; recountMs: number };
 }
 
 export const REPLAY_PHASE = 'read log';
+export const FIND_DRIFT_PHASE = 'find drifted missions';
 export const WRITE_PHASE = 'write scratch';
 export const SWITCH_PHASE = 'switch';
 
@@ -58,6 +66,7 @@ enum SwitchCode {
 }
 
 const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model');
+const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models');
 
 /** Where a rebuild run keeps the rebuilt copy of a mission until the switch: in its partition's hash slot. */
 export function scratchKey(keys: PartitionKeys, runId: string, missionId: string): string {
@@ -66,12 +75,16 @@ export function scratchKey(keys: PartitionKeys, runId: string, missionId: string
 
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
- * 1. replay the whole log in large XRANGE batches, folding every mission in memory;
- * 2. write each rebuilt mission to a scratch hash (pipelined), so the live read model keeps serving;
- * 3. switch each mission with switch-read-model.lua, which copies `s`/`st` only if the live `v` is
- *    still the rebuilt version (a mission that moved on meanwhile keeps its newer state), keeps the
- *    status counters in step, and deletes the scratch hash;
- * 4. recount the status counters from the live `st` of every mission (when appends let it).
+ * 1. replay the whole log in large XRANGE batches, folding every mission in memory (in place; no
+ *    hashing, which is verify's job: only a restored mission's `h` is hashed);
+ * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
+ *    by version, status and SHA-1 of `s`), so that a read model that is right is not written again;
+ * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving;
+ * 4. switch each drifted mission with switch-read-model.lua, which copies `s`/`st` only if the live
+ *    `v` is still the rebuilt version (a mission that moved on meanwhile keeps its newer state),
+ *    keeps the status counters in step, and deletes the scratch hash;
+ * 5. recount the status counters from the live `st` of every mission (when appends let it), unless
+ *    nothing was switched and they already count the replayed statuses.
  */
 export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = performance.now();
@@ -84,6 +97,7 @@ export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: 
     runId,
     events: total((r) => r.events),
     missions: total((r) => r.missions),
+    unchanged: total((r) => r.unchanged),
     switched: total((r) => r.switched),
     restored: total((r) => r.restored),
     skippedMovedOn: total((r) => r.skippedMovedOn),
@@ -94,6 +108,7 @@ export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: 
     ms: Math.round(ms),
     timings: {
       replayMs: total((r) => r.timings.replayMs),
+      compareMs: total((r) => r.timings.compareMs),
       writeMs: total((r) => r.timings.writeMs),
       switchMs: total((r) => r.timings.switchMs),
       recountMs: total((r) => r.timings.recountMs),
@@ -109,8 +124,12 @@ export async function rebuildPartition(redis: Redis, keys: PartitionKeys, option
   const writeBatch = options.writeBatchSize ?? 1_000;
 
   const fold = new ReplayFold();
-  const walk = new LogWalk(redis, keys, (entry, hash, stored) => fold.add(entry, hash, stored), onProgress, options.batchSize ?? 10_000);
-  await walk.readAll();
+  const cursor = new LogCursor(redis, keys.log, options.batchSize ?? 10_000);
+  const total = await redis.xlen(keys.log);
+  for await (const batch of cursor.batches()) {
+    for (const entry of batch) fold.add(entry, parseStored(entry.json));
+    onProgress({ phase: REPLAY_PHASE, done: cursor.count, total: Math.max(total, cursor.count) });
+  }
   const replayed = performance.now();
 
   const rebuilt: MissionFold[] = [];
@@ -120,28 +139,31 @@ export async function rebuildPartition(redis: Redis, keys: PartitionKeys, option
     else unreplayable.push(mission.missionId);
   }
 
+  const drifted = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
+  const compared = performance.now();
+
   const result = { switched: 0, restored: 0, skippedMovedOn: 0, skippedBehind: 0 };
   let written = 0;
-  let writtenAt = replayed;
+  let writtenAt = compared;
   try {
-    for (let offset = 0; offset < rebuilt.length; offset += writeBatch) {
+    for (let offset = 0; offset < drifted.length; offset += writeBatch) {
       const pipeline = redis.pipeline();
-      for (const mission of rebuilt.slice(offset, offset + writeBatch)) {
+      for (const { mission, json } of drifted.slice(offset, offset + writeBatch)) {
         const state = mission.state;
         if (!state) continue;
         const key = scratchKey(keys, runId, mission.missionId);
-        pipeline.hset(key, { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.lastHash });
+        pipeline.hset(key, { v: String(state.version), st: state.status, s: json, h: lastHashOf(mission) });
         pipeline.pexpire(key, SCRATCH_TTL_MS);
       }
       await execAll(pipeline);
-      written = Math.min(offset + writeBatch, rebuilt.length);
-      onProgress({ phase: WRITE_PHASE, done: written, total: rebuilt.length });
+      written = Math.min(offset + writeBatch, drifted.length);
+      onProgress({ phase: WRITE_PHASE, done: written, total: drifted.length });
     }
     writtenAt = performance.now();
 
     await options.beforeSwitch?.();
 
-    const switchOne = async (mission: MissionFold): Promise<void> => {
+    const switchOne = async ({ mission }: DriftedMission): Promise<void> => {
       const [code] = (await switchScript.run(
         redis,
         [keys.mission(mission.missionId), scratchKey(keys, runId, mission.missionId), keys.statusCounts],
@@ -155,44 +177,86 @@ export async function rebuildPartition(redis: Redis, keys: PartitionKeys, option
       else if (code === SwitchCode.Behind) result.skippedBehind++;
     };
     // The first call loads the script; the rest go out a batch at a time without waiting for each other.
-    if (rebuilt.length > 0) {
-      await switchOne(rebuilt[0]);
-      onProgress({ phase: SWITCH_PHASE, done: 1, total: rebuilt.length });
+    if (drifted.length > 0) {
+      await switchOne(drifted[0]);
+      onProgress({ phase: SWITCH_PHASE, done: 1, total: drifted.length });
     }
-    for (let offset = 1; offset < rebuilt.length; offset += writeBatch) {
-      await Promise.all(rebuilt.slice(offset, offset + writeBatch).map(switchOne));
-      onProgress({ phase: SWITCH_PHASE, done: Math.min(offset + writeBatch, rebuilt.length), total: rebuilt.length });
+    for (let offset = 1; offset < drifted.length; offset += writeBatch) {
+      await Promise.all(drifted.slice(offset, offset + writeBatch).map(switchOne));
+      onProgress({ phase: SWITCH_PHASE, done: Math.min(offset + writeBatch, drifted.length), total: drifted.length });
     }
   } catch (error) {
-    await deleteScratch(redis, keys, runId, rebuilt.slice(0, written)).catch(() => undefined);
+    await deleteScratch(redis, keys, runId, drifted.slice(0, written)).catch(() => undefined);
     throw error;
   }
   const switchedAt = performance.now();
 
-  const { recounted } = await recountStatuses(redis, keys);
+  const countersHold = drifted.length === 0 && sameCounts(await redis.hgetall(keys.statusCounts), fold.statusCounts());
+  const recounted = countersHold || (await recountStatuses(redis, keys)).recounted;
   const finished = performance.now();
   const ms = finished - started;
   return {
     runId,
-    events: walk.events,
+    events: cursor.count,
     missions: fold.missions,
+    unchanged: rebuilt.length - drifted.length,
     ...result,
     unreplayable,
     countersRecounted: recounted,
-    eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
+    eventsPerSecond: ms > 0 ? Math.round((cursor.count / ms) * 1000) : 0,
     ms: Math.round(ms),
     timings: {
       replayMs: Math.round(replayed - started),
-      writeMs: Math.round(writtenAt - replayed),
+      compareMs: Math.round(compared - replayed),
+      writeMs: Math.round(writtenAt - compared),
       switchMs: Math.round(switchedAt - writtenAt),
       recountMs: Math.round(finished - switchedAt),
     },
   };
 }
 
-async function deleteScratch(redis: Redis, keys: PartitionKeys, runId: string, missions: MissionFold[]): Promise<void> {
+interface DriftedMission {
+  mission: MissionFold;
+  /** The replayed state's JSON, as the scratch copy gets it. */
+  json: string;
+}
+
+/**
+ * The rebuilt missions whose live read model differs, with their state JSON; one script call per
+ * `batchSize` missions, all sent without waiting for each other.
+ */
+async function findDrifted(redis: Redis, keys: PartitionKeys, rebuilt: MissionFold[], batchSize: number, onProgress: ProgressListener): Promise<DriftedMission[]> {
+  const batches: MissionFold[][] = [];
+  for (let offset = 0; offset < rebuilt.length; offset += batchSize) batches.push(rebuilt.slice(offset, offset + batchSize));
+  let done = 0;
+  const compareBatch = async (batch: MissionFold[]): Promise<DriftedMission[]> => {
+    const jsons = batch.map((mission) => JSON.stringify(mission.state));
+    const args = batch.flatMap((mission, i) => {
+      const state = mission.state as Mission;
+      return [String(state.version), state.status, sha1Hex(jsons[i])];
+    });
+    const positions = (await findDriftedScript.run(redis, batch.map((mission) => keys.mission(mission.missionId)), args)) as number[];
+    done += batch.length;
+    onProgress({ phase: FIND_DRIFT_PHASE, done, total: rebuilt.length });
+    return positions.map((position) => ({ mission: batch[position - 1], json: jsons[position - 1] }));
+  };
+  // The first call loads the script for the rest.
+  const [first, ...rest] = batches;
+  if (!first) return [];
+  const drifted = await compareBatch(first);
+  for (const found of await Promise.all(rest.map(compareBatch))) drifted.push(...found);
+  return drifted;
+}
+
+/** The live counters against the replayed statuses; counters at 0 count as absent. */
+function sameCounts(live: Record<string, string>, replayed: Map<string, number>): boolean {
+  const nonZero = Object.entries(live).filter(([, n]) => Number(n) !== 0);
+  return nonZero.length === replayed.size && nonZero.every(([status, n]) => replayed.get(status) === Number(n));
+}
+
+async function deleteScratch(redis: Redis, keys: PartitionKeys, runId: string, missions: DriftedMission[]): Promise<void> {
   for (let offset = 0; offset < missions.length; offset += 1_000) {
-    await redis.unlink(...missions.slice(offset, offset + 1_000).map((m) => scratchKey(keys, runId, m.missionId)));
+    await redis.unlink(...missions.slice(offset, offset + 1_000).map(({ mission }) => scratchKey(keys, runId, mission.missionId)));
   }
 }
 

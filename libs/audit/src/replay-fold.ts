@@ -1,5 +1,6 @@
 import { upcast } from '@app/event-store';
-import { evolve, Mission } from '@app/mission';
+import { evolveInPlace, Mission } from '@app/mission';
+import { sha1Hex } from './stored-log';
 import { StoredEntry, StoredObject } from './stored-log';
 
 /** One mission as folded from the log. */
@@ -7,8 +8,8 @@ export interface MissionFold {
   missionId: string;
   /** Null until the first event, and when the history cannot be folded. */
   state: Mission | null;
-  /** SHA-1 of the mission's last stored event: what its `h` should be. */
-  lastHash: string;
+  /** The mission's last stored event as stored; its SHA-1 (`lastHashOf`) is what the mission's `h` should be. */
+  lastJson: string;
   lastLogId: string;
   /** Version of the mission's last stored event (0 when it has none readable). */
   lastVersion: number;
@@ -36,13 +37,14 @@ export class ReplayFold {
     return this.folds.get(missionId);
   }
 
-  add(entry: StoredEntry, hash: string, stored: StoredObject | null): void {
+  /** Folds the next log entry (in log order) with its parsed JSON (null if it does not parse). */
+  add(entry: StoredEntry, stored: StoredObject | null): void {
     let fold = this.folds.get(entry.missionId);
     if (!fold) {
-      fold = { missionId: entry.missionId, state: null, lastHash: '', lastLogId: '', lastVersion: 0 };
+      fold = { missionId: entry.missionId, state: null, lastJson: '', lastLogId: '', lastVersion: 0 };
       this.folds.set(entry.missionId, fold);
     }
-    fold.lastHash = hash;
+    fold.lastJson = entry.json;
     fold.lastLogId = entry.logId;
     const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : undefined;
     if (version !== undefined) fold.lastVersion = version;
@@ -53,7 +55,8 @@ export class ReplayFold {
       return;
     }
     try {
-      fold.state = evolve(fold.state, upcast(stored));
+      // The fold owns every state it holds, so it may change them in place.
+      fold.state = evolveInPlace(fold.state, upcast(stored));
     } catch (error) {
       fold.failure = { logId: entry.logId, version, error: error instanceof Error ? error.message : String(error) };
       fold.state = null;
@@ -68,4 +71,9 @@ export class ReplayFold {
     }
     return counts;
   }
+}
+
+/** SHA-1 of the mission's last stored event: what its `h` should be. Hashed only when asked, as most missions never need it. */
+export function lastHashOf(fold: MissionFold): string {
+  return sha1Hex(fold.lastJson);
 }

@@ -71,7 +71,7 @@ export async function verifyPartition(
     keys,
     (entry, hash, stored) => {
       checker.add(entry, hash, stored);
-      fold.add(entry, hash, stored);
+      fold.add(entry, stored);
     },
     onProgress,
     batchSize,

@@ -157,6 +157,20 @@ export class KeyLayout {
   get agentLastAssigned(): string {
     return `${this.agentBase}agents:last-assigned`;
   }
+  /**
+   * Every stream of the event log, one per partition. Readers that follow it (projections) keep
+   * one position per stream.
+   */
+  get logStreams(): readonly string[] {
+    return this.partitions.map((partition) => partition.log);
+  }
+  /**
+   * A key owned by one projection (read model `name`): its checkpoints, its state per mission, its
+   * report. All projections share the hash tag `{p}`, so each applies a batch in one script.
+   */
+  projection(name: string, part: string): string {
+    return `${this.prefix}{p}:projection:${name}:${part}`;
+  }
   /** Glob that matches every key of this prefix (for cleanup and tests). */
   get pattern(): string {
     return `${this.prefix.replace(/[*?[\]\\]/g, '\\$&')}*`;

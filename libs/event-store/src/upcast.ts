@@ -9,5 +9,7 @@ export function upcast(stored: Record<string, unknown>): MissionEvent {
   if (version > CURRENT_SCHEMA_VERSION) {
     throw new Error(`event ${String(stored.eventId)} has schema version ${version}, newer than this build (${CURRENT_SCHEMA_VERSION})`);
   }
+  // Already current: no copy (replays upcast every event of the log).
+  if (stored.schemaVersion === CURRENT_SCHEMA_VERSION) return stored as unknown as MissionEvent;
   return { ...stored, schemaVersion: CURRENT_SCHEMA_VERSION } as unknown as MissionEvent;
 }

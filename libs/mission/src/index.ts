@@ -6,6 +6,7 @@ export * from './mission-create.dto';
 export * from './mission-events';
 export * from './mission-state';
 export * from './evolve';
+export * from './evolve-in-place';
 export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';

@@ -19,6 +19,7 @@ import {
   TokenUsage,
 } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
+import { DailyReport, DailyReportRow } from '@app/projections';
 import { MissionPage } from '../missions/list-missions.query';
 import { DeadLetterEntry } from '../missions/mission-query.service';
 import { ErrorBody } from './error-body.filter';
@@ -37,6 +38,8 @@ import { ErrorBody } from './error-body.filter';
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
  *   MissionPageView      MissionPage        apps/intake/src/missions/list-missions.query.ts
  *   QueueStatsView       QueueStats         libs/mission-queue/src/ready-queue.ts
+ *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
+ *   DailyReportRowView   DailyReportRow     libs/projections/src/daily-report.reader.ts
  *   DeadLetterView       DeadLetterEntry    apps/intake/src/missions/mission-query.service.ts
  *   RequeuedView         { requeued }       apps/intake/src/dead-letters/dead-letters.controller.ts
  *   ErrorBodyView        ErrorBody          apps/intake/src/http/error-body.filter.ts
@@ -365,6 +368,64 @@ export class ErrorBodyView implements ErrorBody {
   details: FieldErrorView[];
 }
 
+export class DailyReportRowView implements DailyReportRow {
+  @ApiProperty({ format: 'date', description: 'The UTC day.', example: '2026-05-01' })
+  day: string;
+
+  @ApiProperty({ ...MISSION_TYPE_ENUM, example: 'maintenance' })
+  type: MissionType;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions created that day.', example: 42 })
+  created: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Attempts started (MissionStarted).', example: 45 })
+  attempts: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Attempts that failed before a result (MissionFailed).', example: 1 })
+  failedAttempts: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Results evaluated.', example: 44 })
+  evaluations: number;
+
+  @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 1, description: "Mean score of the day's evaluations; null when there were none.", example: 0.87 })
+  meanScore: number | null;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Evaluations that passed: missions that succeeded.', example: 41 })
+  succeeded: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions dead-lettered.', example: 1 })
+  deadLettered: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Dead-lettered missions requeued by an operator.', example: 0 })
+  requeued: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions cancelled.', example: 2 })
+  cancelled: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'LLM prompt tokens of the results completed that day.', example: 18900 })
+  promptTokens: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'LLM completion tokens of the results completed that day.', example: 4320 })
+  completionTokens: number;
+
+  @ApiProperty({ minimum: 0, description: 'LLM cost in USD of those results (0 for models without a price, such as the mock).', example: 0.0189 })
+  costUsd: number;
+}
+
+export class DailyReportView implements DailyReport {
+  @ApiProperty({ format: 'date', example: '2026-05-01' })
+  from: string;
+
+  @ApiProperty({ format: 'date', example: '2026-05-07' })
+  to: string;
+
+  @ApiProperty({ type: () => [DailyReportRowView], description: 'Oldest day first; per day the types in the order guest_support, pricing, maintenance.' })
+  rows: DailyReportRowView[];
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Log entries the report does not include yet; 0 when it is up to date.', example: 0 })
+  lagEvents: number;
+}
+
 /* Compile-time checks that the views have exactly the keys of what they mirror. */
 type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
 type Assert<T extends true> = T;
@@ -380,6 +441,8 @@ export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<QueueStatsView, QueueStats>>,
   Assert<SameKeys<DeadLetterView, DeadLetterEntry>>,
   Assert<SameKeys<ErrorBodyView, ErrorBody>>,
+  Assert<SameKeys<DailyReportView, DailyReport>>,
+  Assert<SameKeys<DailyReportRowView, DailyReportRow>>,
 ];
 
 export class AgentVerdictView {

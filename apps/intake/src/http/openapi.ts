@@ -12,7 +12,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .setTitle('BRAIN Mission System — intake API')
     .setDescription(
       [
-        'Missions for AI agents: create, follow, cancel; the dead-letter queue.',
+        'Missions for AI agents: create, follow, cancel; the dead-letter queue; daily reports.',
         '',
         'Every /api route needs an API key (`Authorization: Bearer <key>` or `X-API-Key: <key>`); a missing or unknown key is a 401. ' +
           'Each key has a role: **reader** may read, **submitter** may also create and cancel missions, **operator** may do everything, ' +
@@ -27,6 +27,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .setVersion('1.0')
     .addTag('missions', 'Create, list, follow and cancel missions; queue statistics.')
     .addTag('dead letters', 'Missions that used up their attempts, and requeueing them (operator only).')
+    .addTag('reports', 'Read models projected from the event log, such as the daily report per mission type.')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The API key as a bearer token: `Authorization: Bearer <key>`.' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header.' }, 'api-key')
     .build();

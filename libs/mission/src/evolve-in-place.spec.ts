@@ -1,0 +1,76 @@
+import * as fc from 'fast-check';
+import { evolve } from './evolve';
+import { evolveInPlace } from './evolve-in-place';
+import { MissionEvent, NewMissionEvent } from './mission-events';
+import { Mission } from './mission-state';
+import { aCreateInput, aResult, anEvaluation, toEnvelopes } from './testing/envelope';
+
+/** Any event, legal or not where it lands: the fold must agree with evolve on errors too. */
+const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
+  fc.record({ deadline: fc.boolean(), source: fc.boolean() }).map(
+    ({ deadline, source }): NewMissionEvent => ({
+      type: 'MissionCreated',
+      data: {
+        ...aCreateInput(),
+        requiredSkills: ['guest_communication'],
+        ...(deadline ? { deadline: '2025-06-02T10:00:00.000Z' } : {}),
+        ...(source ? { source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 7 } } : {}),
+      },
+    }),
+  ),
+  fc.record({ score: fc.integer({ min: 0, max: 100 }), feedback: fc.option(fc.constantFrom('be shorter', 'name the time'), { nil: undefined }) }).map(
+    ({ score, feedback }): NewMissionEvent => ({ type: 'MissionQueued', data: { priorityScore: score, reason: 'retry', ...(feedback ? { feedback } : {}) } }),
+  ),
+  fc.record({ agent: fc.constantFrom('agent-lena', 'agent-omar'), attempt: fc.integer({ min: 1, max: 3 }) }).map(
+    ({ agent, attempt }): NewMissionEvent => ({ type: 'MissionAssigned', data: { agentId: agent, attempt } }),
+  ),
+  fc.constant<NewMissionEvent>({ type: 'MissionStarted', data: { agentId: 'agent-lena', attempt: 1 } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionCompleted', data: { agentId: 'agent-lena', attempt: 1, result: aResult() } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionFailed', data: { agentId: 'agent-lena', attempt: 1, error: 'LLM timeout' } }),
+  fc.boolean().map((passed): NewMissionEvent => ({ type: 'MissionEvaluated', data: anEvaluation(1, passed) })),
+  fc.constant<NewMissionEvent>({ type: 'MissionDeadLettered', data: { reason: 'max attempts', attempts: 3, lastError: 'LLM timeout' } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionCancelled', data: { reason: 'guest left' } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionRequeued', data: { reason: 'prompt fixed', priorityScore: 40 } }),
+);
+
+/** Folds until the first error; the outcome is the JSON of the state (key order counts) or the error. */
+function outcome(events: readonly MissionEvent[], step: (state: Mission | null, event: MissionEvent) => Mission): string[] {
+  const seen: string[] = [];
+  let state: Mission | null = null;
+  for (const event of events) {
+    try {
+      state = step(state, event);
+      seen.push(JSON.stringify(state));
+    } catch (error) {
+      seen.push(`error: ${error instanceof Error ? `${error.name} ${error.message}` : String(error)}`);
+      return seen;
+    }
+  }
+  return seen;
+}
+
+describe('evolveInPlace', () => {
+  it('given any history, legal or not, when folded in place, then every state (key order included) and the first error equal evolve', () => {
+    fc.assert(
+      fc.property(fc.array(anyEvent, { maxLength: 25 }), fc.boolean(), (events, startWithCreate) => {
+        const history = toEnvelopes(startWithCreate ? [{ type: 'MissionCreated', data: { ...aCreateInput(), requiredSkills: [] } }, ...events] : events);
+        expect(outcome(history, evolveInPlace)).toEqual(outcome(history, evolve));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('given a state, when folded in place, then the same object comes back with the change; the event data is not touched', () => {
+    const [created, queued, assigned, cancelled] = toEnvelopes([
+      { type: 'MissionCreated', data: { ...aCreateInput(), requiredSkills: [] } },
+      { type: 'MissionQueued', data: { priorityScore: 30, reason: 'created' } },
+      { type: 'MissionAssigned', data: { agentId: 'agent-lena', attempt: 1 } },
+      { type: 'MissionCancelled', data: { reason: 'guest left' } },
+    ]);
+    const state = evolveInPlace(null, created);
+    const frozen = JSON.stringify([queued, assigned, cancelled]);
+    expect(evolveInPlace(evolveInPlace(evolveInPlace(state, queued), assigned), cancelled)).toBe(state);
+    expect(state).toMatchObject({ status: 'cancelled', version: 4, assignedAgentId: null, previousAgentIds: ['agent-lena'] });
+    expect(JSON.stringify([queued, assigned, cancelled])).toBe(frozen);
+  });
+});

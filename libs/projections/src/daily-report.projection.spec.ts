@@ -1,0 +1,43 @@
+import { NewMissionEvent } from '@app/mission';
+import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '../../mission/src/testing/envelope';
+import { dailyReportMetrics } from './daily-report.projection';
+
+const metricsOf = (event: NewMissionEvent) => dailyReportMetrics(toEnvelopes([event])[0]);
+
+describe('dailyReportMetrics', () => {
+  it('given a created mission, then it counts one created', () => {
+    expect(metricsOf({ type: 'MissionCreated', data: { ...aCreateInput(), requiredSkills: [] } })).toEqual([['created', 1]]);
+  });
+
+  it('given a completed attempt with a price, then it adds its tokens and cost; without one, no cost', () => {
+    expect(metricsOf({ type: 'MissionCompleted', data: { agentId: 'a', attempt: 1, result: aResult({ costUsd: 0.0021 }) } })).toEqual([
+      ['promptTokens', 300],
+      ['completionTokens', 80],
+      ['costUsd', 0.0021],
+    ]);
+    expect(metricsOf({ type: 'MissionCompleted', data: { agentId: 'a', attempt: 1, result: aResult() } })).toEqual([
+      ['promptTokens', 300],
+      ['completionTokens', 80],
+    ]);
+  });
+
+  it('given an evaluation, then it counts it with its score, and a success only when it passed', () => {
+    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([['evaluations', 1], ['scoreSum', 0.9], ['succeeded', 1]]);
+    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, false) })).toEqual([['evaluations', 1], ['scoreSum', 0.4]]);
+  });
+
+  it('given queue moves and assignments, then the report counts nothing for them', () => {
+    expect(metricsOf({ type: 'MissionQueued', data: { priorityScore: 30, reason: 'created' } })).toEqual([]);
+    expect(metricsOf({ type: 'MissionAssigned', data: { agentId: 'a', attempt: 1 } })).toEqual([]);
+  });
+
+  it.each([
+    [{ type: 'MissionStarted', data: { agentId: 'a', attempt: 1 } }, 'attempts'],
+    [{ type: 'MissionFailed', data: { agentId: 'a', attempt: 1, error: 'timeout' } }, 'failedAttempts'],
+    [{ type: 'MissionDeadLettered', data: { reason: 'max attempts', attempts: 3, lastError: 'x' } }, 'deadLettered'],
+    [{ type: 'MissionRequeued', data: { reason: 'fixed', priorityScore: 30 } }, 'requeued'],
+    [{ type: 'MissionCancelled', data: { reason: 'guest left' } }, 'cancelled'],
+  ] as [NewMissionEvent, string][])('given %j, then it counts one %s', (event, metric) => {
+    expect(metricsOf(event)).toEqual([[metric, 1]]);
+  });
+});

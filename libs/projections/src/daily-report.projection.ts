@@ -1,0 +1,103 @@
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { KeyLayout } from '@app/event-store';
+import { MissionEvent } from '@app/mission';
+import { LuaScript } from '@app/redis';
+import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
+import { projectionCheckpointKey } from './projection-checkpoints';
+
+/** What the daily report counts per UTC day and mission type; each event adds to the day it happened (`at`). */
+export const DAILY_REPORT_METRICS = [
+  'created',
+  'attempts',
+  'failedAttempts',
+  'evaluations',
+  'scoreSum',
+  'succeeded',
+  'deadLettered',
+  'requeued',
+  'cancelled',
+  'promptTokens',
+  'completionTokens',
+  'costUsd',
+] as const;
+export type DailyReportMetric = (typeof DAILY_REPORT_METRICS)[number];
+
+export const DAILY_REPORT = 'daily-report';
+
+enum ApplyCode {
+  Applied = 0,
+  Stale = 1,
+}
+
+const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report');
+
+/** The metrics an event adds to; empty for events the report does not count (queued, assigned). */
+export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, number][] {
+  switch (event.type) {
+    case 'MissionCreated':
+      return [['created', 1]];
+    case 'MissionStarted':
+      return [['attempts', 1]];
+    case 'MissionFailed':
+      return [['failedAttempts', 1]];
+    case 'MissionCompleted': {
+      const { usage, costUsd } = event.data.result;
+      const counts: [DailyReportMetric, number][] = [
+        ['promptTokens', usage.promptTokens],
+        ['completionTokens', usage.completionTokens],
+      ];
+      return costUsd ? [...counts, ['costUsd', costUsd]] : counts;
+    }
+    case 'MissionEvaluated':
+      return [['evaluations', 1], ['scoreSum', event.data.score], ...(event.data.passed ? [['succeeded', 1] as [DailyReportMetric, number]] : [])];
+    case 'MissionDeadLettered':
+      return [['deadLettered', 1]];
+    case 'MissionRequeued':
+      return [['requeued', 1]];
+    case 'MissionCancelled':
+      return [['cancelled', 1]];
+    case 'MissionQueued':
+    case 'MissionAssigned':
+      return [];
+  }
+}
+
+/**
+ * Per UTC day and mission type: missions created, attempts run and failed, evaluations and their
+ * scores, successes, dead letters, requeues, cancellations, LLM tokens and cost. What the hotel's
+ * operations lead reads each morning; `/api/reports/daily` serves it.
+ */
+export class DailyReportProjection implements Projection {
+  readonly name = DAILY_REPORT;
+  readonly readModelKeys: readonly string[];
+  private readonly checkpointKey: string;
+
+  constructor(readonly keys: KeyLayout) {
+    this.checkpointKey = projectionCheckpointKey(keys, this.name);
+    this.readModelKeys = [this.missionsKey, this.reportKey];
+  }
+
+  /** Field `<missionId>` = '<last applied version>|<mission type>'. */
+  get missionsKey(): string {
+    return this.keys.projection(this.name, 'missions');
+  }
+
+  /** Field `<day>|<mission type>|<metric>` = running total. */
+  get reportKey(): string {
+    return this.keys.projection(this.name, 'report');
+  }
+
+  async apply(redis: Redis, batch: ProjectionBatch): Promise<ApplyOutcome> {
+    const args: (string | number)[] = [batch.stream, batch.after, batch.lastId, batch.entries];
+    for (const event of batch.events) {
+      const metrics = dailyReportMetrics(event);
+      if (metrics.length === 0) continue;
+      args.push(event.missionId, event.version, event.at.slice(0, 10), event.type === 'MissionCreated' ? event.data.type : '', metrics.length);
+      for (const [metric, amount] of metrics) args.push(metric, amount);
+    }
+    const [code, ...detail] = (await applyScript.run(redis, [this.checkpointKey, this.missionsKey, this.reportKey], args)) as [number, ...(number | string)[]];
+    if (code === ApplyCode.Stale) return { kind: 'stale', checkpoint: String(detail[0]) };
+    return { kind: 'applied', applied: Number(detail[0]), ignored: Number(detail[1]) };
+  }
+}

@@ -1,0 +1,2 @@
+/** The list of Projection instances a service runs. */
+export const PROJECTIONS = Symbol('PROJECTIONS');

@@ -1,0 +1,34 @@
+import Redis from 'ioredis';
+import { MissionEvent } from '@app/mission';
+
+/** Events read from one log stream, in log order, to be applied in one step. */
+export interface ProjectionBatch {
+  /** The log stream the events come from. */
+  stream: string;
+  /** The stream's checkpoint the batch was read after ('' when read from the start). */
+  after: string;
+  /** Id of the batch's last log entry: the stream's checkpoint once the batch is applied. */
+  lastId: string;
+  /** Log entries in the batch; the lag in events counts these. */
+  entries: number;
+  events: MissionEvent[];
+}
+
+export type ApplyOutcome =
+  /** `ignored`: events whose version was not newer than the last one applied to their mission. */
+  | { kind: 'applied'; applied: number; ignored: number }
+  /** The stream's checkpoint is not `after` (another runner, or a rebuild, moved it): nothing written. */
+  | { kind: 'stale'; checkpoint: string };
+
+/**
+ * An asynchronous read model driven by the event log. `apply` writes the read model change and
+ * moves the stream's checkpoint (projectionCheckpointKey) in one Lua script call, and only when the
+ * checkpoint is still `batch.after`; so a batch is applied exactly once, whoever runs it.
+ */
+export interface Projection {
+  /** Kebab-case; names its keys, its metrics and the CLI's `projections rebuild <name>`. */
+  readonly name: string;
+  /** The read model's keys (not the checkpoint): what a rebuild from scratch deletes. */
+  readonly readModelKeys: readonly string[];
+  apply(redis: Redis, batch: ProjectionBatch): Promise<ApplyOutcome>;
+}
