@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply } from '../../libs/llm/src/testing/fake-chat-completions-server';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { MissionClient } from '@app/mission-client';
@@ -175,7 +176,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
   });
 });
 
-async function allEvents(redis: Redis, log: string): Promise<MissionEvent[]> {
+async function allEvents(redis: RedisConnection, log: string): Promise<MissionEvent[]> {
   const events: MissionEvent[] = [];
   for await (const batch of readLog(redis, log, 5_000)) events.push(...batch.events);
   return events;

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { masterNodes } from '@app/redis';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const valid = {
@@ -94,12 +95,14 @@ describe('bad input (four services, real Redis)', () => {
   /** Everything a bad request could have touched: the log, the queue, the read model and its index. */
   async function snapshot() {
     const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await system.redis.scan(cursor, 'MATCH', `${system.prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch.filter((key) => !key.includes('ratelimit')));
-    } while (cursor !== '0');
+    for (const node of await masterNodes(system.redis)) {
+      let cursor = '0';
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', `${system.prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        keys.push(...batch.filter((key) => !key.includes('ratelimit')));
+      } while (cursor !== '0');
+    }
     return {
       keys: keys.sort(),
       partitions: await Promise.all(

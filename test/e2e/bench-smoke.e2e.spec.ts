@@ -1,8 +1,10 @@
 import { AddressInfo } from 'node:net';
+import Redis from 'ioredis';
 import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
 import { formatReport } from '../../scripts/bench/report';
 import { BenchReport, runBench } from '../../scripts/bench/run-bench';
 import { SERVICES } from '../../scripts/bench/rss';
+import { redisUrl } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 /**
@@ -41,6 +43,8 @@ const JSON_KEYS = [
 describe('bench smoke (in-process services, real Redis)', () => {
   let system: InProcessSystem;
   let report: BenchReport;
+  // The bench measures one Redis server (MEMORY USAGE, its pid's CPU): a plain client, as `npm run bench` uses.
+  const redis = new Redis(redisUrl());
 
   beforeAll(async () => {
     system = await startInProcessSystem('bench-smoke');
@@ -48,7 +52,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
     const { port } = system.intake.getHttpServer().address() as AddressInfo;
     report = await runBench(
       {
-        redis: system.redis,
+        redis,
         keyPrefix: system.prefix,
         http: { baseUrl: `http://127.0.0.1:${port}`, apiKey: TEST_KEYS.submitter, operatorKey: TEST_KEYS.operator },
         pids: () => Object.fromEntries(SERVICES.map((service) => [service, process.pid])),
@@ -58,7 +62,10 @@ describe('bench smoke (in-process services, real Redis)', () => {
     );
   }, 240_000);
 
-  afterAll(async () => system?.close());
+  afterAll(async () => {
+    await system?.close();
+    await redis.quit();
+  });
 
   it('when a tiny run ends, then its JSON line has exactly the agreed keys, each a finite number', () => {
     const line = JSON.parse(JSON.stringify(report.summary)) as Record<string, unknown>;

@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import Redis from 'ioredis';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
@@ -7,10 +6,11 @@ import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { Environment, loadEnvironment } from '@app/config';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { Mission, MissionStatus } from '@app/mission';
 import { createServiceApp, ServiceDefinition } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 
 /** Keys every in-process system accepts, one per role. */
 export const TEST_KEYS = {
@@ -25,7 +25,7 @@ export interface InProcessSystem {
   api: TestAgent;
   prefix: string;
   keys: KeyLayout;
-  redis: Redis;
+  redis: RedisConnection;
   store: MissionStore;
   intake: INestApplication;
   apps: INestApplication[];
@@ -58,7 +58,8 @@ export async function startInProcessSystem(
 ): Promise<InProcessSystem> {
   const prefix = testKeyPrefix(name);
   const environmentSource = {
-    REDIS_URL: redisUrl(),
+    ...redisTarget(),
+    ...(process.env.LOG_PARTITIONS ? { LOG_PARTITIONS: process.env.LOG_PARTITIONS } : {}),
     KEY_PREFIX: prefix,
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
@@ -78,7 +79,7 @@ export async function startInProcessSystem(
     return app;
   };
   for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) await addInstance(definition);
-  const redis = new Redis(environment.REDIS_URL);
+  const redis = testRedisConnection('in-process-system');
   const keys = new KeyLayout(prefix, environment.LOG_PARTITIONS);
   const store = new MissionStore(redis, keys);
   return {

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
 
@@ -16,13 +16,13 @@ return { ids, statuses, redis.call('ZRANGE', KEYS[2], 0, -1), redis.call('ZRANGE
  * Where each mission is, by the queue's own records. A mission must be in exactly one place:
  * the returned list names every mission that is in none or in several.
  */
-export async function queueInvariantViolations(redis: Redis, keys: KeyLayout): Promise<string[]> {
+export async function queueInvariantViolations(redis: RedisConnection, keys: KeyLayout): Promise<string[]> {
   const perPartition = await Promise.all(keys.partitions.map((partition) => partitionViolations(redis, partition)));
   return perPartition.flat();
 }
 
 /** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
-async function partitionViolations(redis: Redis, keys: PartitionKeys): Promise<string[]> {
+async function partitionViolations(redis: RedisConnection, keys: PartitionKeys): Promise<string[]> {
   const [ids, statuses, ready, leased, dlq] = (await redis.eval(
     SNAPSHOT, 4, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.missionPrefix,
   )) as [string[], string[], string[], string[], string[]];

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
@@ -17,7 +17,7 @@ export class ExecutorModule {
       imports: [CoreModule.forRoot(env, 'executor')],
       controllers: [ExecutionConsumer],
       providers: [
-        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         llmClientProvider(env),
         ExecutionMetrics,
         ExecutionService,

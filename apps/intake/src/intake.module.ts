@@ -2,7 +2,7 @@ import { dirname, join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { AgentRegistry } from '@app/agents';
@@ -39,7 +39,7 @@ export class IntakeModule {
         CoreModule.forRoot(env, 'intake'),
         ThrottlerModule.forRootAsync({
           inject: [REDIS],
-          useFactory: (redis: Redis) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
+          useFactory: (redis: RedisConnection) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
         }),
         ProjectionsModule,
       ],
@@ -52,9 +52,9 @@ export class IntakeModule {
         {
           provide: ReadyQueue,
           inject: [REDIS, KeyLayout],
-          useFactory: (redis: Redis, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
+          useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
         },
-        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         IntakeMetrics,
         MissionIntakeService,
         MissionQueryService,

@@ -1,9 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import Redis from 'ioredis';
 import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { createRedis } from '@app/redis';
+import { createRedisConnection, RedisConnection } from '@app/redis';
 import { LeaseRequest, LeaseReturn } from '@app/messages';
 import { RedisStreamsClient } from '@app/redis-streams';
 import { CoreModule, REDIS } from '@app/runtime';
@@ -28,14 +27,14 @@ export class OrchestratorModule {
       imports: [CoreModule.forRoot(env, 'orchestrator')],
       controllers: [DispatchConsumer],
       providers: [
-        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentRegistry(redis, keys) },
-        { provide: AgentSlots, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new AgentSlots(redis, keys) },
+        { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        { provide: AgentSlots, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentSlots(redis, keys) },
         {
           provide: INTAKE_CLIENT,
           inject: [KeyLayout],
           useFactory: (keys: KeyLayout) =>
             new RedisStreamsClient({
-              connect: () => createRedis(env.REDIS_URL, { name: 'orchestrator-to-intake' }),
+              connect: () => createRedisConnection(env, { name: 'orchestrator-to-intake' }),
               stream: (_pattern, data) => intakeStreamFor(keys, data as LeaseRequest | LeaseReturn),
             }),
         },

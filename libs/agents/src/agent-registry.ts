@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
-import { LuaScript } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
 
@@ -30,7 +29,7 @@ export class AgentVersionConflictError extends Error {
  */
 export class AgentRegistry {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
   ) {}
 

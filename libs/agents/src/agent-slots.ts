@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
-import { LuaScript } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { AgentEvent } from './agent-events';
 
 const claimScript = new LuaScript(join(__dirname, 'lua'), 'claim-agent-slots');
@@ -60,7 +59,7 @@ export function holdId(hold: SlotHold): string {
  */
 export class AgentSlots {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
   ) {}
 

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
-import Redis, { ChainableCommander } from 'ioredis';
+import { ChainableCommander } from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
@@ -59,7 +60,7 @@ export class ImportTargetNotEmptyError extends Error {
  * `out` is full. `out` is not ended.
  */
 export async function exportLog(
-  redis: Redis,
+  redis: RedisConnection,
   keys: KeyLayout,
   out: Writable,
   filter: ExportFilter = {},
@@ -76,7 +77,7 @@ export async function exportLog(
 
 /** One log partition's part of `exportLog`. */
 export async function exportPartition(
-  redis: Redis,
+  redis: RedisConnection,
   keys: PartitionKeys,
   out: Writable,
   filter: ExportFilter = {},
@@ -144,7 +145,7 @@ interface ImportLane {
  * the log heads. Hashes are of the lines as given, so a tampered file imports as a log that
  * `verify` rejects.
  */
-export async function importLog(redis: Redis, keys: KeyLayout, input: Readable, onProgress: ProgressListener = noProgress): Promise<ImportResult> {
+export async function importLog(redis: RedisConnection, keys: KeyLayout, input: Readable, onProgress: ProgressListener = noProgress): Promise<ImportResult> {
   const started = performance.now();
   for (const partition of keys.partitions) {
     if ((await redis.exists(partition.log, partition.missionIndex)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { PartitionKeys } from '@app/event-store';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
@@ -140,7 +140,7 @@ export class ChainChecker {
    * hash (and `v` its version), and every mission in the index must have events in the log. Reads
    * are made at the walk's head (catching up with appends), so a live log gives no false alarms.
    */
-  async checkHeads(redis: Redis, keys: PartitionKeys, follower: LogFollower, onProgress: ProgressListener = noProgress): Promise<void> {
+  async checkHeads(redis: RedisConnection, keys: PartitionKeys, follower: LogFollower, onProgress: ProgressListener = noProgress): Promise<void> {
     // Missions the walk meets while catching up are checked too: loop until none is left.
     let checked = 0;
     const checkMissions = async (): Promise<void> => {
@@ -199,7 +199,7 @@ export class ChainChecker {
    * Explains every break found: one finding per culprit event, in log order. Walks the log a second
    * time (up to `end`, the walk's last entry) only when there is something to explain.
    */
-  async findings(redis: Redis, keys: PartitionKeys, end: string | null, options: ChainFindingOptions = {}): Promise<Finding[]> {
+  async findings(redis: RedisConnection, keys: PartitionKeys, end: string | null, options: ChainFindingOptions = {}): Promise<Finding[]> {
     if (this.headBreak && this.headBreak.index !== this.count) this.headBreak = null;
     const breaks = [...this.logBreaks.values(), ...(this.headBreak ? [this.headBreak] : [])].sort((a, b) => a.index - b.index);
     const hasBreaks = breaks.length > 0 || this.missionBreaks.length > 0;
@@ -367,7 +367,7 @@ export class ChainChecker {
   }
 
   /** Second walk: where the hashes that links point to are, and which events next to a break something links to. */
-  private async locate(redis: Redis, keys: PartitionKeys, end: string, options: ChainFindingOptions): Promise<Located> {
+  private async locate(redis: RedisConnection, keys: PartitionKeys, end: string, options: ChainFindingOptions): Promise<Located> {
     const wanted = new Set<string>();
     const candidates = new Set<string>();
     const consider = (link: string, ...refs: (EventRef | null)[]) => {
@@ -416,7 +416,7 @@ export class ChainChecker {
  * Walks the whole log and checks its hash chains, the missions' versions and the heads (see
  * ChainChecker). An empty list means the log is as it was written.
  */
-export async function verifyChains(redis: Redis, keys: PartitionKeys, onProgress: ProgressListener = noProgress, batchSize = DEFAULT_LOG_BATCH): Promise<Finding[]> {
+export async function verifyChains(redis: RedisConnection, keys: PartitionKeys, onProgress: ProgressListener = noProgress, batchSize = DEFAULT_LOG_BATCH): Promise<Finding[]> {
   const checker = new ChainChecker();
   const walk = new LogWalk(redis, keys, (entry, hash, stored) => checker.add(entry, hash, stored), onProgress, batchSize);
   await walk.readAll();
@@ -462,7 +462,7 @@ function links(json: string): [string, string] {
  * A deleted event's log entry id is still in the mission's event list (XDEL does not touch it);
  * it is reported when that entry is indeed gone from the log.
  */
-async function resolveDeletedIds(redis: Redis, keys: PartitionKeys, pending: PendingDeletion[]): Promise<{ order: number; finding: Finding }[]> {
+async function resolveDeletedIds(redis: RedisConnection, keys: PartitionKeys, pending: PendingDeletion[]): Promise<{ order: number; finding: Finding }[]> {
   if (pending.length === 0) return [];
   const listed = redis.pipeline();
   for (const p of pending) listed.lindex(keys.missionEvents(p.missionId), p.version - 1);
@@ -486,7 +486,7 @@ async function resolveDeletedIds(redis: Redis, keys: PartitionKeys, pending: Pen
   });
 }
 
-async function execAll(pipeline: ReturnType<Redis['pipeline']>): Promise<unknown[]> {
+async function execAll(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<unknown[]> {
   const results = (await pipeline.exec()) ?? [];
   return results.map(([error, value]) => {
     if (error) throw error;

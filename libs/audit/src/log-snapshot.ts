@@ -1,4 +1,5 @@
-import Redis, { ChainableCommander } from 'ioredis';
+import { ChainableCommander } from 'ioredis';
+import { RedisConnection } from '@app/redis';
 
 /** A walk over the log that can catch up with events appended since it started. */
 export interface LogFollower {
@@ -19,7 +20,7 @@ const MAX_CATCH_UPS = 50;
  * A head that names no event the walk can reach (a tampered log) is returned as it is.
  */
 export async function readAtHead(
-  redis: Redis,
+  redis: RedisConnection,
   logHeadKey: string,
   follower: LogFollower,
   queue: (multi: ChainableCommander) => void,

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { PartitionKeys } from '@app/event-store';
 import { LogFollower } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
@@ -19,7 +19,7 @@ export class LogWalk implements LogFollower {
   private total: number | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: PartitionKeys,
     private readonly visit: EntryVisitor,
     private readonly onProgress: ProgressListener = noProgress,

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { PartitionKeys } from '@app/event-store';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
@@ -16,7 +16,7 @@ const COMPARE_BATCH = 2_000;
  * (catching up with appends), in pipelined batches. One finding per drifted mission.
  */
 export async function compareReadModel(
-  redis: Redis,
+  redis: RedisConnection,
   keys: PartitionKeys,
   fold: ReplayFold,
   follower: LogFollower,

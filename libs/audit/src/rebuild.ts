@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import Redis from 'ioredis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
-import { LuaScript } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
@@ -86,7 +85,7 @@ export function scratchKey(keys: PartitionKeys, runId: string, missionId: string
  * 5. recount the status counters from the live `st` of every mission (when appends let it), unless
  *    nothing was switched and they already count the replayed statuses.
  */
-export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
+export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = performance.now();
   const runId = options.runId ?? randomBytes(6).toString('hex');
   const results: RebuildResult[] = [];
@@ -117,7 +116,7 @@ export async function rebuildReadModels(redis: Redis, keys: KeyLayout, options: 
 }
 
 /** Rebuilds one log partition's read models (see rebuildReadModels). */
-export async function rebuildPartition(redis: Redis, keys: PartitionKeys, options: RebuildOptions = {}): Promise<RebuildResult> {
+export async function rebuildPartition(redis: RedisConnection, keys: PartitionKeys, options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = performance.now();
   const onProgress = options.onProgress ?? noProgress;
   const runId = options.runId ?? randomBytes(6).toString('hex');
@@ -225,7 +224,7 @@ interface DriftedMission {
  * The rebuilt missions whose live read model differs, with their state JSON; one script call per
  * `batchSize` missions, all sent without waiting for each other.
  */
-async function findDrifted(redis: Redis, keys: PartitionKeys, rebuilt: MissionFold[], batchSize: number, onProgress: ProgressListener): Promise<DriftedMission[]> {
+async function findDrifted(redis: RedisConnection, keys: PartitionKeys, rebuilt: MissionFold[], batchSize: number, onProgress: ProgressListener): Promise<DriftedMission[]> {
   const batches: MissionFold[][] = [];
   for (let offset = 0; offset < rebuilt.length; offset += batchSize) batches.push(rebuilt.slice(offset, offset + batchSize));
   let done = 0;
@@ -254,12 +253,12 @@ function sameCounts(live: Record<string, string>, replayed: Map<string, number>)
   return nonZero.length === replayed.size && nonZero.every(([status, n]) => replayed.get(status) === Number(n));
 }
 
-async function deleteScratch(redis: Redis, keys: PartitionKeys, runId: string, missions: DriftedMission[]): Promise<void> {
+async function deleteScratch(redis: RedisConnection, keys: PartitionKeys, runId: string, missions: DriftedMission[]): Promise<void> {
   for (let offset = 0; offset < missions.length; offset += 1_000) {
     await redis.unlink(...missions.slice(offset, offset + 1_000).map(({ mission }) => scratchKey(keys, runId, mission.missionId)));
   }
 }
 
-async function execAll(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+async function execAll(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { PartitionKeys } from '@app/event-store';
 
 /** Mission ids (and their `st`) read per round trip. */
@@ -18,7 +18,7 @@ export interface RecountResult {
  * append that lands while counting (it changes both atomically with `st`) makes the write fail,
  * and the count starts over.
  */
-export async function recountStatuses(redis: Redis, keys: PartitionKeys): Promise<RecountResult> {
+export async function recountStatuses(redis: RedisConnection, keys: PartitionKeys): Promise<RecountResult> {
   const connection = redis.duplicate();
   connection.on('error', () => undefined);
   try {

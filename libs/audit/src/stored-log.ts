@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 
 /** One log entry exactly as stored: fields `m <missionId> e <event JSON>`. */
 export interface StoredEntry {
@@ -52,7 +52,7 @@ export class LogCursor {
   count = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly log: string,
     private readonly batchSize = DEFAULT_LOG_BATCH,
     /** Inclusive upper bound (a log entry id), '+' for the end of the log. */

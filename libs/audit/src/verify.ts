@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { Finding } from './finding';
 import { ChainChecker } from './hash-chain';
@@ -28,7 +28,7 @@ export interface VerifyOptions {
  * With more than one partition, log-level findings name theirs.
  */
 export async function verifyLog(
-  redis: Redis,
+  redis: RedisConnection,
   keys: KeyLayout,
   onProgress: ProgressListener = noProgress,
   options: VerifyOptions = {},
@@ -57,7 +57,7 @@ export async function verifyLog(
  * (read-model-drift.ts).
  */
 export async function verifyPartition(
-  redis: Redis,
+  redis: RedisConnection,
   keys: PartitionKeys,
   onProgress: ProgressListener = noProgress,
   options: VerifyOptions = {},

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { MissionEvent } from '@app/mission';
 import { parseLogEntry } from './mission-store';
 
@@ -9,7 +9,7 @@ export interface LogBatch {
 }
 
 /** Reads the whole log in order, in batches of `batchSize` (one XRANGE each), in constant memory. */
-export async function* readLog(redis: Redis, log: string, batchSize = 2_000, from = '-'): AsyncGenerator<LogBatch> {
+export async function* readLog(redis: RedisConnection, log: string, batchSize = 2_000, from = '-'): AsyncGenerator<LogBatch> {
   let start = from;
   for (;;) {
     const entries = (await redis.xrange(log, start, '+', 'COUNT', batchSize)) as [string, string[]][];

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
-import { LuaScript } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
@@ -37,7 +36,7 @@ const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-event
  */
 export class MissionStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     readonly keys: KeyLayout,
   ) {}
 

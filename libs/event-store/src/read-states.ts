@@ -1,11 +1,11 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout } from './key-layout';
 
 /**
  * Reads one field of many missions' hashes: one pipeline per log partition, because a Redis
  * Cluster pipeline may only touch one node. Returns the values in the order of `ids`.
  */
-export async function readMissionFields(redis: Redis, keys: KeyLayout, ids: readonly string[], field: 's' | 'st'): Promise<(string | null)[]> {
+export async function readMissionFields(redis: RedisConnection, keys: KeyLayout, ids: readonly string[], field: 's' | 'st'): Promise<(string | null)[]> {
   const values = new Array<string | null>(ids.length).fill(null);
   const byPartition = new Map<number, number[]>();
   ids.forEach((id, i) => {

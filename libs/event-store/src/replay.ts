@@ -1,11 +1,11 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { evolve, Mission } from '@app/mission';
 import { KeyLayout } from './key-layout';
 import { readLog } from './log-reader';
 import { readMissionFields } from './read-states';
 
 /** Folds every log partition into every mission's state, as the read model should hold it. */
-export async function replayLog(redis: Redis, keys: KeyLayout, batchSize = 2_000): Promise<Map<string, Mission>> {
+export async function replayLog(redis: RedisConnection, keys: KeyLayout, batchSize = 2_000): Promise<Map<string, Mission>> {
   const missions = new Map<string, Mission>();
   for (const partition of keys.partitions) {
     for await (const batch of readLog(redis, partition.log, batchSize)) {
@@ -23,7 +23,7 @@ export interface ReadModelDrift {
 }
 
 /** Compares the live read model with a replay of the log; an empty list means they agree. */
-export async function findReadModelDrift(redis: Redis, keys: KeyLayout): Promise<ReadModelDrift[]> {
+export async function findReadModelDrift(redis: RedisConnection, keys: KeyLayout): Promise<ReadModelDrift[]> {
   const replayed = await replayLog(redis, keys);
   const indexed = (await Promise.all(keys.partitions.map((partition) => redis.zrange(partition.missionIndex, 0, -1)))).flat();
   const ids = [...new Set([...replayed.keys(), ...indexed])];

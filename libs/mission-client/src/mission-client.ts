@@ -1,4 +1,5 @@
-import Redis, { ChainableCommander } from 'ioredis';
+import { ChainableCommander } from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
 import { MissionCreateDto, missionIdFor } from '@app/mission';
@@ -25,7 +26,7 @@ export class MissionClient {
   private readonly keys: KeyLayout;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     keyPrefix: string,
     /** LOG_PARTITIONS of the deployment. */
     logPartitions = 1,

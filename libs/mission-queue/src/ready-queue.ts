@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
-import { LuaScript } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 
@@ -50,7 +49,7 @@ interface PartitionStats {
  */
 export class ReadyQueue {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
     private readonly headStartMsPerPoint: number,
   ) {}

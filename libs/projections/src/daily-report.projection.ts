@@ -1,8 +1,7 @@
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
-import { LuaScript } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
 import { projectionCheckpointKey } from './projection-checkpoints';
 
@@ -88,7 +87,7 @@ export class DailyReportProjection implements Projection {
     return this.keys.projection(this.name, 'report');
   }
 
-  async apply(redis: Redis, batch: ProjectionBatch): Promise<ApplyOutcome> {
+  async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
     const args: (string | number)[] = [batch.stream, batch.after, batch.lastId, batch.entries];
     for (const event of batch.events) {
       const metrics = dailyReportMetrics(event);

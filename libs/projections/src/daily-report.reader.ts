@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { MISSION_TYPES, MissionType } from '@app/mission';
 import { DAILY_REPORT_METRICS, DailyReportMetric, DailyReportProjection } from './daily-report.projection';
 import { projectionLag } from './projection-checkpoints';
@@ -43,7 +43,7 @@ export function daysBetween(from: string, to: string): string[] {
 /** Reads the daily report of DailyReportProjection: one HMGET of every field the range needs. */
 export class DailyReportReader {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly projection: DailyReportProjection,
   ) {}
 

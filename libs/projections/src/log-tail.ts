@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { parseLogEntry } from '@app/event-store';
 import { ProjectionBatch } from './projection';
 
@@ -22,7 +22,7 @@ export class LogTail {
   ) {}
 
   /** The next batch of each stream after its position ('' = the start); [] when nothing came within `blockMs` (0: do not block). */
-  async read(connection: Redis, positions: ReadonlyMap<string, string>, blockMs: number): Promise<ProjectionBatch[]> {
+  async read(connection: RedisConnection, positions: ReadonlyMap<string, string>, blockMs: number): Promise<ProjectionBatch[]> {
     const position = (stream: string) => positions.get(stream) || '0-0';
     let reply: NonNullable<XReadReply>;
     if (this.streams.length === 1) {

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { Projection } from './projection';
 
@@ -23,13 +23,13 @@ export interface ProjectionLag {
 }
 
 /** Each log stream's checkpoint ('' when nothing was applied from it). */
-export async function loadCheckpoints(redis: Redis, keys: KeyLayout, projectionName: string): Promise<Map<string, string>> {
+export async function loadCheckpoints(redis: RedisConnection, keys: KeyLayout, projectionName: string): Promise<Map<string, string>> {
   const stored = await redis.hgetall(projectionCheckpointKey(keys, projectionName));
   return new Map(keys.logStreams.map((stream) => [stream, stored[stream] ?? '']));
 }
 
 /** Deletes the read model and the checkpoint in one MULTI, so the projection starts over from the first event. */
-export async function resetProjection(redis: Redis, keys: KeyLayout, projection: Projection): Promise<void> {
+export async function resetProjection(redis: RedisConnection, keys: KeyLayout, projection: Projection): Promise<void> {
   const results = await redis
     .multi()
     .del(projectionCheckpointKey(keys, projection.name), ...projection.readModelKeys)
@@ -41,22 +41,19 @@ export async function resetProjection(redis: Redis, keys: KeyLayout, projection:
  * Read from the log and the checkpoint. The log is never trimmed, so its length minus the entries
  * consumed is exactly what is left; the oldest entry left is the first after the checkpoint.
  */
-export async function projectionLag(redis: Redis, keys: KeyLayout, projectionName: string, now = Date.now()): Promise<ProjectionLag> {
+export async function projectionLag(redis: RedisConnection, keys: KeyLayout, projectionName: string, now = Date.now()): Promise<ProjectionLag> {
   const stored = await redis.hgetall(projectionCheckpointKey(keys, projectionName));
-  const pipeline = redis.pipeline();
-  for (const stream of keys.logStreams) {
-    pipeline.xlen(stream);
-    pipeline.xrange(stream, stored[stream] ? `(${stored[stream]}` : '-', '+', 'COUNT', 1);
-  }
-  const replies = (await pipeline.exec()) ?? [];
-  for (const [error] of replies) if (error) throw error;
-  let events = 0;
-  let oldestMs = now;
-  keys.logStreams.forEach((stream, i) => {
-    const length = replies[2 * i][1] as number;
-    events += Math.max(0, length - Number(stored[entriesField(stream)] ?? 0));
-    const [next] = replies[2 * i + 1][1] as [string, string[]][];
-    if (next) oldestMs = Math.min(oldestMs, Number(next[0].split('-')[0]));
-  });
+  // One read per stream, not one pipeline: the partitions' streams may live on different cluster nodes.
+  const perStream = await Promise.all(
+    keys.logStreams.map(async (stream) => {
+      const [length, [next]] = await Promise.all([
+        redis.xlen(stream),
+        redis.xrange(stream, stored[stream] ? `(${stored[stream]}` : '-', '+', 'COUNT', 1) as Promise<[string, string[]][]>,
+      ]);
+      return { length: length - Number(stored[entriesField(stream)] ?? 0), nextAt: next ? Number(next[0].split('-')[0]) : now };
+    }),
+  );
+  const events = perStream.reduce((sum, { length }) => sum + Math.max(0, length), 0);
+  const oldestMs = Math.min(now, ...perStream.map(({ nextAt }) => nextAt));
   return { events, seconds: Math.max(0, now - oldestMs) / 1000 };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
 import { REDIS } from '@app/runtime';
@@ -14,7 +14,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly runners: ProjectionRunner[];
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) redis: RedisConnection,
     keys: KeyLayout,
     @Inject(PROJECTIONS) projections: Projection[],
     metrics: ProjectionMetrics,

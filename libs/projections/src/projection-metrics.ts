@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { KeyLayout } from '@app/event-store';
 import { ApplyOutcome } from './projection';
@@ -12,7 +12,7 @@ export class ProjectionMetrics {
   private readonly applied: Counter<'projection'>;
   private readonly ignored: Counter<'projection'>;
 
-  constructor(registry: Registry, redis: Redis, keys: KeyLayout, projectionNames: readonly string[]) {
+  constructor(registry: Registry, redis: RedisConnection, keys: KeyLayout, projectionNames: readonly string[]) {
     this.applied = new Counter({
       name: 'brain_projection_events_applied_total',
       help: 'Events this instance applied to a projection',

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { duplicateConnection, RedisConnection } from '@app/redis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyLayout } from '@app/event-store';
 import { LogTail } from './log-tail';
@@ -31,14 +31,14 @@ const RETRY_MS = 1_000;
 export class ProjectionRunner {
   private readonly tail: LogTail;
   private readonly blockMs: number;
-  private reader: Redis | undefined;
+  private reader: RedisConnection | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private pause = new AbortController();
   private batches = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
     readonly projection: Projection,
     private readonly options: ProjectionRunnerOptions = {},
@@ -62,7 +62,7 @@ export class ProjectionRunner {
     if (this.loop) return;
     this.stopping = false;
     this.pause = new AbortController();
-    const reader = this.redis.duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: null, connectionName: `projection-${this.projection.name}` });
+    const reader = duplicateConnection(this.redis, { name: `projection-${this.projection.name}`, blocking: true });
     reader.on('error', () => undefined);
     this.reader = reader;
     this.loop = this.follow(reader).finally(() => this.closeReader(reader));
@@ -101,7 +101,7 @@ export class ProjectionRunner {
     }
   }
 
-  private async follow(reader: Redis): Promise<void> {
+  private async follow(reader: RedisConnection): Promise<void> {
     let positions: Map<string, string> | undefined;
     while (!this.stopping) {
       try {
@@ -126,7 +126,7 @@ export class ProjectionRunner {
   }
 
   /** Once per reader: a second disconnect of a closed socket leaves a timer behind. */
-  private closeReader(reader: Redis): void {
+  private closeReader(reader: RedisConnection): void {
     if (this.reader !== reader) return;
     this.reader = undefined;
     reader.disconnect();

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { MissionEvent } from '@app/mission';
 
 /** Events read from one log stream, in log order, to be applied in one step. */
@@ -30,5 +30,5 @@ export interface Projection {
   readonly name: string;
   /** The read model's keys (not the checkpoint): what a rebuild from scratch deletes. */
   readonly readModelKeys: readonly string[];
-  apply(redis: Redis, batch: ProjectionBatch): Promise<ApplyOutcome>;
+  apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome>;
 }

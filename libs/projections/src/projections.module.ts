@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { MetricsRegistry, REDIS } from '@app/runtime';
 import { DailyReportProjection } from './daily-report.projection';
@@ -22,13 +22,13 @@ import { PROJECTIONS } from './projection-tokens';
     {
       provide: ProjectionMetrics,
       inject: [MetricsRegistry, REDIS, KeyLayout, PROJECTIONS],
-      useFactory: (registry: MetricsRegistry, redis: Redis, keys: KeyLayout, projections: Projection[]) =>
+      useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: KeyLayout, projections: Projection[]) =>
         new ProjectionMetrics(registry, redis, keys, projections.map((p) => p.name)),
     },
     {
       provide: DailyReportReader,
       inject: [REDIS, DailyReportProjection],
-      useFactory: (redis: Redis, projection: DailyReportProjection) => new DailyReportReader(redis, projection),
+      useFactory: (redis: RedisConnection, projection: DailyReportProjection) => new DailyReportReader(redis, projection),
     },
     ProjectionHost,
   ],

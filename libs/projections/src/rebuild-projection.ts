@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { Projection } from './projection';
 import { resetProjection } from './projection-checkpoints';
@@ -26,7 +26,7 @@ export interface RebuildProjectionResult {
  * the rebuild is through, the report shows only the part of the log applied so far.
  */
 export async function rebuildProjection(
-  redis: Redis,
+  redis: RedisConnection,
   keys: KeyLayout,
   projection: Projection,
   options: RebuildProjectionOptions = {},

@@ -1,10 +1,10 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { encodeMessage } from './stream-message';
 
 export interface RedisStreamsClientOptions {
-  connect: () => Redis;
+  connect: () => RedisConnection;
   /**
    * The stream of the service this client talks to, or, when that service has one stream per log
    * partition, a function that picks the stream for a message.
@@ -17,13 +17,13 @@ export interface RedisStreamsClientOptions {
  * only: request/response would need a reply channel per caller, and no flow here waits on one.
  */
 export class RedisStreamsClient extends ClientProxy implements OnApplicationShutdown {
-  private redis: Redis | null = null;
+  private redis: RedisConnection | null = null;
 
   constructor(private readonly options: RedisStreamsClientOptions) {
     super();
   }
 
-  async connect(): Promise<Redis> {
+  async connect(): Promise<RedisConnection> {
     this.redis ??= this.options.connect();
     return this.redis;
   }

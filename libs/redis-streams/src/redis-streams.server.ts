@@ -1,5 +1,5 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { lastValueFrom } from 'rxjs';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
@@ -17,7 +17,7 @@ export interface RedisStreamsServerOptions {
    * Opens a connection. The server opens one blocking reader per stream (a blocked connection
    * serves nothing else, on a cluster node least of all) and one for everything else.
    */
-  connect: (purpose: 'reader' | 'writer') => Redis;
+  connect: (purpose: 'reader' | 'writer') => RedisConnection;
   /** The streams to consume, by partition index. */
   streams: readonly ConsumedStream[];
   /** One consumer group per service: every service sees every message on its streams once. */
@@ -45,7 +45,7 @@ type RawEntry = [id: string, fields: string[] | null];
 /** The state of one consumed stream. */
 interface Lane extends ConsumedStream {
   partition: number;
-  reader: Redis;
+  reader: RedisConnection;
   readLoop: Promise<void>;
   inFlightIds: Set<string>;
   pendingAcks: string[];
@@ -59,7 +59,7 @@ interface Lane extends ConsumedStream {
  * `claimIdleMs`, until `maxDeliveries`, then it moves to the poison stream with its error.
  */
 export class RedisStreamsServer extends Server implements CustomTransportStrategy {
-  private writer: Redis;
+  private writer: RedisConnection;
   private lanes: Lane[] = [];
   private running = false;
   private reclaimTimer: NodeJS.Timeout | undefined;

@@ -34,12 +34,25 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     // Replicas may lag behind their master; the services read what they just wrote (projections, leases).
     scaleReads: 'master',
     enableAutoPipelining: !options.blocking,
+    // Auto-pipelining routes by a command's first key; these container commands have none it
+    // knows of, so it would route them by their subcommand (CREATE, GROUPS) to a wrong node.
+    autoPipeliningIgnoredCommands: ['xgroup', 'xinfo'],
     clusterRetryStrategy: reconnectDelay,
     // Without it a node whose connection drops stays dropped until a MOVED reply refreshes the
     // topology, and a master that restarts without a failover sends none.
     clusterNodeRetryStrategy: reconnectDelay,
   };
   return new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings);
+}
+
+/** A new client to the same server or cluster, with its own options (a blocking reader, say). */
+export function duplicateConnection(connection: RedisConnection, options: RedisConnectionOptions): RedisConnection {
+  if (!isCluster(connection)) return connection.duplicate({ ...nodeOptions(options), retryStrategy: reconnectDelay });
+  return connection.duplicate(undefined, {
+    ...connection.options,
+    redisOptions: { ...connection.options.redisOptions, ...nodeOptions(options) },
+    enableAutoPipelining: !options.blocking,
+  });
 }
 
 export function isCluster(connection: RedisConnection): connection is Cluster {

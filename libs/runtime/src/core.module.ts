@@ -1,11 +1,10 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import Redis from 'ioredis';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore, ServiceName } from '@app/event-store';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggingModule } from '@app/logging';
-import { createRedis } from '@app/redis';
+import { createRedisConnection, RedisConnection } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
 import { HealthController } from './health.controller';
@@ -15,7 +14,7 @@ import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisConnection) {}
 
   /** What every service shares: configuration, logging, one Redis connection, the event store, health. */
   static forRoot(env: Environment, service: ServiceName): DynamicModule {
@@ -26,9 +25,9 @@ export class CoreModule implements OnApplicationShutdown {
       providers: [
         { provide: ENVIRONMENT, useValue: env },
         { provide: SERVICE_NAME, useValue: service },
-        { provide: REDIS, useFactory: () => createRedis(env.REDIS_URL, { name: `${service}-commands` }) },
+        { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${service}-commands` }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
-        { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: Redis, keys: KeyLayout) => new MissionStore(redis, keys) },
+        { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
         ConsumerHealth,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
         { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, Environment, loadEnvironment } from '@app/config';
 import { ServiceName } from '@app/event-store';
-import { createRedis } from '@app/redis';
+import { createRedisConnection } from '@app/redis';
 import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
@@ -21,7 +21,7 @@ export interface ServiceDefinition {
 export function streamsServer(env: Environment, service: ServiceName): RedisStreamsServer {
   const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
-    connect: (purpose) => createRedis(env.REDIS_URL, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
+    connect: (purpose) => createRedisConnection(env, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
     streams: keys.partitions.map((partition) => ({ stream: partition.stream(service), poisonStream: partition.poison(service) })),
     group: service,
     consumer: `${service}-${hostname()}-${process.pid}-${Date.now().toString(36)}`,

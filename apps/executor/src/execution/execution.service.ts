@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
@@ -28,7 +28,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     private readonly store: MissionStore,
     private readonly keys: KeyLayout,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly agents: AgentRegistry,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
     @Inject(ENVIRONMENT) private readonly env: Environment,

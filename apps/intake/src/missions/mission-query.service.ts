@@ -1,5 +1,5 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys, readMissionFields } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { REDIS } from '@app/runtime';
@@ -40,7 +40,7 @@ export interface DeadLetterEntry {
 @Injectable()
 export class MissionQueryService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
@@ -20,7 +20,7 @@ export class SubmissionConsumer {
   constructor(
     private readonly missions: MissionIntakeService,
     private readonly keys: KeyLayout,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(SubmissionConsumer.name) private readonly logger: PinoLogger,
   ) {}

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { ThrottlerStorage } from '@nestjs/throttler';
 
 /**
@@ -48,7 +48,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly hit: HitCommand;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly prefix: string,
   ) {
     const target = redis as unknown as Record<string, HitCommand | undefined>;

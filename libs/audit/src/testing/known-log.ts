@@ -11,7 +11,7 @@
  *
  * Only specs import this file (the build leaves out testing folders).
  */
-import Redis from 'ioredis';
+import { RedisConnection } from '@app/redis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import {
   Decision,
@@ -86,7 +86,7 @@ export interface KnownLog {
 }
 
 /** Appends the known log under `keys` (which must be empty). */
-export async function buildKnownLog(redis: Redis, keys: KeyLayout): Promise<KnownLog> {
+export async function buildKnownLog(redis: RedisConnection, keys: KeyLayout): Promise<KnownLog> {
   const store = new MissionStore(redis, keys);
   const missions = new Map<string, Mission>();
   let step = 0;
