@@ -1,5 +1,7 @@
 import request from 'supertest';
+import { DAILY_REPORT, projectionLag } from '@app/projections';
 import { masterNodes } from '@app/redis';
+import { waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const valid = {
@@ -121,6 +123,11 @@ describe('bad input (four services, real Redis)', () => {
     const created = await system.api.post('/api/missions').send(valid).expect(201);
     terminalMissionId = created.body.id;
     await system.waitForStatus(terminalMissionId, ['succeeded']);
+    // The daily report follows the log on its own; once it has caught up, only a new event would move it.
+    await waitFor(async () => (await projectionLag(system.redis, system.keys, DAILY_REPORT)).events === 0, {
+      timeoutMs: 10_000,
+      what: 'the daily report to catch up with the log',
+    });
   });
   afterAll(async () => system.close());
 
