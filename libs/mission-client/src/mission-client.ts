@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { KeyLayout } from '@app/event-store';
-import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
+import { Patterns, validateSubmitMission } from '@app/messages';
 import { MissionCreateDto } from '@app/mission';
 import { encodeMessage } from '@app/redis-streams';
 
@@ -48,7 +48,7 @@ export class MissionClient {
       const opts = options[i] ?? {};
       const missionId = opts.idempotencyKey ? uuidv5(opts.idempotencyKey, IDEMPOTENT_ID_NAMESPACE) : uuidv7();
       const command = { mission, missionId, ...opts };
-      const checked = await validateMessage(SubmitMissionCommand, command);
+      const checked = validateSubmitMission(command);
       if (!checked.ok) throw new MissionSubmissionError(checked.problems.map((p) => `missions[${i}].${p}`));
       pipeline.xadd(this.keys.stream('intake'), '*', ...encodeMessage(Patterns.intake.submitMission, command));
       ids.push(missionId);

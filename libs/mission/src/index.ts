@@ -10,3 +10,5 @@ export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';
 export * from './clean-text.validator';
+export * from './field-problems';
+export * from './mission-create.check';
