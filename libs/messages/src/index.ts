@@ -1,5 +1,6 @@
 export * from './patterns';
 export * from './messages';
+export * from './message-checks';
 export * from './message-validation.pipe';
 export * from './submit-mission.command';
 export * from './validate-message';

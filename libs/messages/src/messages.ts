@@ -4,7 +4,8 @@ import { Mission, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType } 
 
 /**
  * A mission as carried in a message: the projected state at `version`. The fields a handler
- * decides on are validated; the rest is the state the event store wrote.
+ * decides on are validated; the rest is the state the event store wrote. The decorators in this
+ * file declare the rules; `message-checks.ts` applies them in the stream handlers' pipe.
  */
 export class MissionSnapshotDto implements Pick<Mission, 'id' | 'type' | 'status' | 'version' | 'attempts' | 'requiredSkills'> {
   @IsString() @MinLength(1)

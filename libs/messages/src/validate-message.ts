@@ -1,23 +1,15 @@
-import { ClassConstructor, plainToInstance } from 'class-transformer';
-import { validate, ValidationError } from 'class-validator';
-import { findForbiddenKey } from '@app/mission';
+import { findForbiddenKey, isPlainObject } from '@app/mission';
+import { describeProblems, submitMissionProblems } from './message-checks';
+import { SubmitMissionCommand } from './submit-mission.command';
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-/** Validates untrusted JSON against a DTO the way the HTTP API does: unknown fields are errors. */
-export async function validateMessage<T extends object>(type: ClassConstructor<T>, data: unknown): Promise<Validated<T>> {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { ok: false, problems: ['message data must be a JSON object'] };
+/** Checks a `mission.submit` command the way the HTTP API checks a create: unknown fields are errors. */
+export function validateSubmitMission(data: unknown): Validated<SubmitMissionCommand> {
+  if (!isPlainObject(data)) return { ok: false, problems: ['message data must be a JSON object'] };
   const forbidden = findForbiddenKey(data);
   if (forbidden) return { ok: false, problems: [`key "${forbidden}" is not allowed`] };
-  const value = plainToInstance(type, data);
-  const errors = await validate(value, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
-  return errors.length === 0 ? { ok: true, value } : { ok: false, problems: flatten(errors) };
-}
-
-function flatten(errors: ValidationError[], parent = ''): string[] {
-  return errors.flatMap((error) => {
-    const path = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((text) => `${path}: ${text}`);
-    return [...own, ...flatten(error.children ?? [], path)];
-  });
+  const problems = submitMissionProblems(data);
+  // submitMissionProblems checked every field SubmitMissionCommand declares and refused any other.
+  return problems.length === 0 ? { ok: true, value: data as unknown as SubmitMissionCommand } : { ok: false, problems: describeProblems(problems) };
 }

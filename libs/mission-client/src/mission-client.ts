@@ -1,7 +1,7 @@
 import { ChainableCommander } from 'ioredis';
 import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
-import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
+import { Patterns, validateSubmitMission } from '@app/messages';
 import { MissionCreateDto, missionIdFor } from '@app/mission';
 import { encodeMessage } from '@app/redis-streams';
 
@@ -47,7 +47,7 @@ export class MissionClient {
       const opts = options[i] ?? {};
       const missionId = missionIdFor(mission, opts.idempotencyKey);
       const command = { mission, missionId, ...opts };
-      const checked = await validateMessage(SubmitMissionCommand, command);
+      const checked = validateSubmitMission(command);
       if (!checked.ok) throw new MissionSubmissionError(checked.problems.map((p) => `missions[${i}].${p}`));
       // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
       const partition = this.keys.partitionOf(missionId);

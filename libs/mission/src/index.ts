@@ -12,3 +12,5 @@ export * from './agent-hold';
 export * from './safe-payload.validator';
 export * from './clean-text.validator';
 export * from './mission-identity';
+export * from './field-problems';
+export * from './mission-create.check';

@@ -21,6 +21,9 @@ import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
 export const PAYLOAD_LIMITS = { maxDepth: 8, maxKeys: 500 };
+export const SKILL_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+export const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
+export const MAX_SKILLS = 20;
 
 /** Where a mission came from in the ERP, e.g. {system: "odoo", model: "helpdesk.ticket", recordId: 4711}. */
 export class MissionSourceDto {
@@ -82,15 +85,15 @@ export class MissionCreateDto {
   @ApiPropertyOptional({
     type: 'array',
     items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
-    maxItems: 20,
+    maxItems: MAX_SKILLS,
     description: 'Skills the agent needs, snake_case (a-z, 0-9, _; at most 64 characters each); duplicates are dropped. Absent or empty: the default skills of the type.',
     example: ['facility_maintenance'],
   })
   @IsOptional()
   @IsArray()
-  @ArrayMaxSize(20)
+  @ArrayMaxSize(MAX_SKILLS)
   @IsString({ each: true })
-  @Matches(/^[a-z][a-z0-9_]{0,63}$/, { each: true, message: 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters' })
+  @Matches(SKILL_PATTERN, { each: true, message: SKILL_MESSAGE })
   requiredSkills?: string[];
 
   @ApiProperty({

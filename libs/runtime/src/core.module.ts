@@ -1,5 +1,4 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore, ServiceName } from '@app/event-store';
 import { TerminusModule } from '@nestjs/terminus';
@@ -8,7 +7,7 @@ import { createRedisConnection, RedisConnection } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
 import { HealthController } from './health.controller';
-import { HttpMetricsInterceptor, MetricsController, MetricsRegistry } from './metrics';
+import { MetricsController, MetricsRegistry } from './metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
 @Global()
@@ -30,7 +29,6 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
         ConsumerHealth,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
-        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
       ],
       exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ConsumerHealth, MetricsRegistry],
     };

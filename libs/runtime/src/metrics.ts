@@ -1,8 +1,7 @@
-import { CallHandler, Controller, ExecutionContext, Get, Header, Injectable, NestInterceptor } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Request, Response } from 'express';
+import { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { Observable, tap } from 'rxjs';
 
 /**
  * One registry per service instance (not prom-client's global one), so several services can
@@ -37,21 +36,20 @@ export class MetricsController {
   }
 }
 
-/** Times every HTTP request by its route pattern (not its URL, which would explode the label set). */
-@Injectable()
-export class HttpMetricsInterceptor implements NestInterceptor {
-  constructor(private readonly registry: MetricsRegistry) {}
-
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
+/**
+ * Times every HTTP request by its route pattern (not its URL, which would explode the label set),
+ * with the status that was actually sent. A middleware, not a Nest interceptor: as long as no
+ * interceptor is registered, Nest skips its rxjs pipeline for every request, which cost the
+ * intake ~6 % of its CPU per create.
+ */
+export function httpMetricsMiddleware(registry: MetricsRegistry): (request: Request, response: Response, next: NextFunction) => void {
+  return (request, response, next) => {
     const started = process.hrtime.bigint();
-    const http = context.switchToHttp();
-    const request = http.getRequest<Request>();
-    const observe = () => {
+    response.once('finish', () => {
+      // Express sets `route` once a route matched; requests refused before that have none.
       const route = (request.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      const status = String(http.getResponse<Response>().statusCode);
-      this.registry.httpDuration.observe({ method: request.method, route, status }, Number(process.hrtime.bigint() - started) / 1e9);
-    };
-    return next.handle().pipe(tap({ complete: observe, error: observe }));
-  }
+      registry.httpDuration.observe({ method: request.method, route, status: String(response.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  };
 }

@@ -8,6 +8,7 @@ import { createRedisConnection } from '@app/redis';
 import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
+import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -42,6 +43,8 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   app.useLogger(app.get(Logger));
   // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal.
   app.enableShutdownHooks([], { useProcessExit: true });
+  // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
+  app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
   const server = streamsServer(env, definition.name);
   app.get(ConsumerHealth).track(server);

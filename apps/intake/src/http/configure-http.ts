@@ -1,19 +1,11 @@
-import { BadRequestException, INestApplication, UnsupportedMediaTypeException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NextFunction, Request, Response, json } from 'express';
-import helmet from 'helmet';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
-
-/** One entry per bad field, with the path into the body, e.g. {field: "source.recordId", problems: [...]}. */
-export function fieldErrors(errors: ValidationError[], parent = ''): { field: string; problems: string[] }[] {
-  return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
-    return [...own, ...fieldErrors(error.children ?? [], field)];
-  });
-}
+import { RequestValidationPipe } from './request-validation.pipe';
+import { securityHeaders } from './security-headers';
 
 /** Bodies are JSON or nothing: a body in any other content type is a 415, before parsing. */
 function requireJsonBodies(request: Request, _response: Response, next: NextFunction): void {
@@ -29,7 +21,7 @@ export function configureHttp(app: INestApplication, env: Environment): void {
   const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void; set(setting: string, value: unknown): void };
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(requireJsonBodies);
   app.use(json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', reviver: rejectForbiddenKeys }));
   // Errors raised by the middleware above (malformed JSON, too large, wrong type) never reach Nest's filters.
@@ -37,15 +29,7 @@ export function configureHttp(app: INestApplication, env: Environment): void {
     if (response.headersSent) return next(error);
     writeErrorBody(response, error);
   });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      transform: true,
-      exceptionFactory: (errors) => new BadRequestException({ message: 'request validation failed', details: fieldErrors(errors) }),
-    }),
-  );
+  app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ErrorBodyFilter());
   setUpOpenApi(app);
 }

@@ -28,7 +28,11 @@ const logger = new Logger('http');
 /** Writes the ErrorBody for any error; shared by the Nest filter and the Express error middleware. */
 export function writeErrorBody(response: Response, exception: unknown): void {
   const body = toErrorBody(exception);
-  if (body.statusCode >= 500) logger.error(exception instanceof Error ? exception.stack : String(exception));
+  if (body.statusCode >= 500) {
+    // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
+    const { method, originalUrl } = response.req;
+    logger.error(`${method} ${originalUrl}: ${exception instanceof Error ? exception.stack : String(exception)}`);
+  }
   response.status(body.statusCode).json(body);
 }
 

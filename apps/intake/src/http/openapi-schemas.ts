@@ -43,7 +43,7 @@ import { ErrorBody } from './error-body.filter';
  *   DeadLetterView       DeadLetterEntry    apps/intake/src/missions/mission-query.service.ts
  *   RequeuedView         { requeued }       apps/intake/src/dead-letters/dead-letters.controller.ts
  *   ErrorBodyView        ErrorBody          apps/intake/src/http/error-body.filter.ts
- *   FieldErrorView       fieldErrors()      apps/intake/src/http/configure-http.ts
+ *   FieldErrorView       fieldErrors()      apps/intake/src/http/request-validation.pipe.ts
  *
  * `source` reuses MissionSourceDto, which has exactly the fields of MissionSource.
  */

@@ -4,7 +4,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
-import { Patterns, SubmitMissionCommand, validateMessage } from '@app/messages';
+import { Patterns, validateSubmitMission } from '@app/messages';
 import { RedisStreamsContext } from '@app/redis-streams';
 import { Environment } from '@app/config';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
@@ -31,7 +31,7 @@ export class SubmissionConsumer {
     const command =
       size > this.env.BODY_LIMIT_BYTES
         ? { ok: false as const, problems: [`data is ${size} bytes, over BODY_LIMIT_BYTES ${this.env.BODY_LIMIT_BYTES}`] }
-        : await validateMessage(SubmitMissionCommand, data);
+        : validateSubmitMission(data);
     if (!command.ok) {
       const reason = command.problems.join('; ');
       await this.redis.xadd(

@@ -1,0 +1,139 @@
+import 'reflect-metadata';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import fc from 'fast-check';
+import { isPlainObject } from '@app/mission';
+import { MESSAGE_CHECKS, messageProblems } from './message-checks';
+import { messageValidation } from './message-validation.pipe';
+import { AgentReleased, AttemptFailed, LeaseRequest, LeaseReturn, MissionMessage, MissionsLeased } from './messages';
+import { SubmitMissionCommand } from './submit-mission.command';
+import { validateSubmitMission } from './validate-message';
+
+/** What the transport used to get: Nest's ValidationPipe over the class-validator decorators. */
+const reference = new ValidationPipe({ transform: true, whitelist: false, forbidUnknownValues: true });
+
+async function referenceProblems(type: new () => object, data: unknown): Promise<string[]> {
+  try {
+    await reference.transform(data, { type: 'body', metatype: type });
+    return [];
+  } catch (error) {
+    const response = (error as BadRequestException).getResponse() as { message: string[] };
+    return [...response.message].sort();
+  }
+}
+
+/** What validateMessage used to say: class-transformer + class-validator, unknown fields refused. */
+function referenceSubmitProblems(data: Record<string, unknown>): string[] {
+  const errors = validateSync(plainToInstance(SubmitMissionCommand, data), { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const flatten = (list: ValidationError[], parent: string): string[] =>
+    list.flatMap((error) => {
+      const path = parent ? `${parent}.${error.property}` : error.property;
+      return [...Object.values(error.constraints ?? {}).map((text) => `${path}: ${text}`), ...flatten(error.children ?? [], path)];
+    });
+  return flatten(errors, '').sort();
+}
+
+const snapshot = {
+  id: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e',
+  type: 'pricing',
+  status: 'assigned',
+  version: 3,
+  attempts: 1,
+  requiredSkills: ['revenue_management'],
+  payload: { eventName: 'fair' },
+  title: 'Rate for the fair weekend',
+  result: null,
+};
+
+const create = { type: 'maintenance', title: 'AC broken', description: '', priority: 'high', payload: { room: '204' } };
+
+const VALID: [new () => object, Record<string, unknown>][] = [
+  [MissionMessage, { mission: snapshot }],
+  [MissionsLeased, { requestId: 'r1', leaseUntil: 1_700_000_000_000, missions: [snapshot, snapshot] }],
+  [LeaseRequest, { requestId: 'r1', partition: 0, max: 50 }],
+  [LeaseReturn, { missionIds: ['a', 'b'] }],
+  [AttemptFailed, { missionId: 'm1', attempt: 2 }],
+  [AgentReleased, { agentId: 'agent-mila', missionId: 'm1', attempt: 2, credit: { delta: 8.5, score: 0.85, passed: true }, by: 'evaluator' }],
+];
+
+const odd = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constant(''),
+  fc.constant(0),
+  fc.constant(-1),
+  fc.constant(1.5),
+  fc.constant(10_001),
+  fc.constant('spa'),
+  fc.constant('queued'),
+  fc.constant('executor'),
+  fc.constant({ delta: 1, score: 2, passed: 'yes' }),
+  fc.constant([1, 'a']),
+  fc.constant({}),
+  fc.constant({ ...snapshot, version: 0 }),
+  fc.constant({ ...snapshot, type: 'spa', requiredSkills: 'x' }),
+  fc.constant([snapshot, { ...snapshot, id: 7 }]),
+  fc.constant([snapshot, 1, null]),
+  fc.string({ maxLength: 4 }),
+  fc.integer({ min: -3, max: 3 }),
+  fc.boolean(),
+);
+
+/** class-transformer turns a string into an object with one key per character, and walks arrays: both refuse, in other words. */
+const shapeless = (value: unknown) => typeof value === 'string' || Array.isArray(value) || (typeof value === 'object' && value !== null && !('id' in value));
+
+describe('message checks', () => {
+  it('covers every message DTO the handlers take', () => {
+    expect([...MESSAGE_CHECKS.keys()].sort((a, b) => a.name.localeCompare(b.name))).toEqual(VALID.map(([type]) => type).sort((a, b) => a.name.localeCompare(b.name)));
+  });
+
+  it.each(VALID)('given a valid %p, then the pipe passes the parsed object itself', async (type, message) => {
+    expect(await referenceProblems(type, message)).toEqual([]);
+    await expect(messageValidation.transform(message, { type: 'custom', metatype: type })).resolves.toBe(message);
+  });
+
+  it('given messages with fields broken, then each check reaches the verdict of the decorators, in the same words', async () => {
+    for (const [type, valid] of VALID) {
+      const check = MESSAGE_CHECKS.get(type);
+      if (!check) throw new Error(`no check for ${type.name}`);
+      const fields = [...Object.keys(valid), 'extra'];
+      await fc.assert(
+        fc.asyncProperty(fc.dictionary(fc.constantFrom(...fields), odd, { maxKeys: 3 }), async (changes) => {
+          const message = { ...valid, ...changes };
+          const expected = await referenceProblems(type, message);
+          const actual = messageProblems(check, message).sort();
+          // Nest drops a field's own constraints once it has nested errors: `missions` as one object says only what is wrong inside it.
+          const loose =
+            ('mission' in changes && shapeless(changes.mission)) ||
+            ('missions' in changes && isPlainObject(changes.missions)) ||
+            ('credit' in changes && (typeof changes.credit === 'string' || Array.isArray(changes.credit)));
+          if (loose) expect(actual.length > 0).toBe(expected.length > 0);
+          else expect(actual).toEqual(expected);
+        }),
+        { numRuns: 400 },
+      );
+    }
+  });
+
+  it('given data that is not an object, then it is refused with a reason', async () => {
+    await expect(messageValidation.transform('hello', { type: 'custom', metatype: LeaseRequest })).rejects.toThrow(BadRequestException);
+    expect(messageProblems(MESSAGE_CHECKS.get(LeaseRequest) ?? (() => undefined), null)).toEqual(['message data must be a JSON object']);
+  });
+
+  it('given submit commands with fields broken or added, then validateSubmitMission says what class-validator said', () => {
+    const valid = { mission: create, missionId: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e', idempotencyKey: 'odoo-1', correlationId: 'c-1' };
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom('mission', 'missionId', 'idempotencyKey', 'correlationId', 'extra'), odd, { maxKeys: 3 }), (changes) => {
+        const command: Record<string, unknown> = { ...valid, ...changes };
+        const expected = referenceSubmitProblems(command);
+        const checked = validateSubmitMission(command);
+        const actual = checked.ok ? [] : [...checked.problems].sort();
+        if ('mission' in changes && shapeless(changes.mission)) expect(actual.length > 0).toBe(expected.length > 0);
+        else expect(actual).toEqual(expected);
+      }),
+      { numRuns: 1_000 },
+    );
+    expect(validateSubmitMission(valid)).toEqual({ ok: true, value: valid });
+  });
+});

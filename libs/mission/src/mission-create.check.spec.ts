@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import fc from 'fast-check';
+import { fieldPath } from './field-problems';
+import { checkMissionCreate } from './mission-create.check';
+import { MissionCreateDto } from './mission-create.dto';
+
+type Verdict = Record<string, string[]>;
+
+function classValidatorVerdict(body: Record<string, unknown>): Verdict {
+  const errors = validateSync(plainToInstance(MissionCreateDto, body), { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
+  const verdict: Verdict = {};
+  const visit = (list: ValidationError[], parent: string) => {
+    for (const error of list) {
+      const field = parent ? `${parent}.${error.property}` : error.property;
+      if (error.constraints) verdict[field] = Object.values(error.constraints).sort();
+      visit(error.children ?? [], field);
+    }
+  };
+  visit(errors, '');
+  return verdict;
+}
+
+function compiledVerdict(body: Record<string, unknown>): Verdict {
+  const checked = checkMissionCreate(body);
+  if (checked.ok) return {};
+  return Object.fromEntries(checked.problems.map((problem) => [fieldPath(problem), [...problem.problems].sort()]));
+}
+
+const valid = {
+  type: 'maintenance',
+  title: 'AC broken in room 204',
+  description: 'The AC blows warm air.',
+  priority: 'high',
+  requiredSkills: ['facility_maintenance'],
+  payload: { room: '204', guest: { vip: true } },
+  deadline: '2026-05-01T18:00:00Z',
+  source: { system: 'odoo', model: 'maintenance.request', recordId: 4711 },
+};
+
+const deep = (levels: number): Record<string, unknown> => (levels === 0 ? { leaf: true } : { next: deep(levels - 1) });
+
+const strangeValue = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constant(''),
+  fc.constant('\u200b'),
+  fc.constant('Room\u0000 204'),
+  fc.constant('bad \ud800 text'),
+  fc.constant('x'.repeat(201)),
+  fc.constant('2026-13-45T00:00:00Z'),
+  fc.constant('Bad Skill!'),
+  fc.constant(Infinity),
+  fc.constant(-1),
+  fc.constant(1.5),
+  fc.constant([1, 'a']),
+  fc.constant(Array.from({ length: 21 }, (_, i) => `s${i}`)),
+  fc.constant(deep(10)),
+  fc.constantFrom('guest_support', 'pricing', 'low', 'critical', 'german', 'odoo'),
+  fc.string({ maxLength: 8 }),
+  fc.integer({ min: -5, max: 5 }),
+  fc.boolean(),
+  fc.dictionary(fc.constantFrom('system', 'model', 'recordId', 'db'), fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: -2, max: 2 })), { maxKeys: 4 }),
+);
+
+describe('checkMissionCreate', () => {
+  it('given a valid body, then it passes and is returned as is', () => {
+    const checked = checkMissionCreate(valid);
+    expect(checked).toEqual({ ok: true, value: valid });
+    expect(checked.ok && checked.value).toBe(valid);
+  });
+
+  it('given a body with one or more fields broken or added, then it reaches the same verdict as class-validator', () => {
+    const fields = [...Object.keys(valid), 'extra'];
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...fields), strangeValue, { maxKeys: 4 }), (changes) => {
+        const body: Record<string, unknown> = { ...valid, ...changes };
+        const expected = classValidatorVerdict(body);
+        // class-transformer turns a string or array `source` into per-index errors ("source.0"); both refuse it.
+        const odd = typeof body.source === 'string' || Array.isArray(body.source);
+        if (odd) expect(Object.keys(compiledVerdict(body)).length > 0).toBe(Object.keys(expected).length > 0);
+        else expect(compiledVerdict(body)).toEqual(expected);
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('given every field missing, then each required one is named, as class-validator names it', () => {
+    expect(compiledVerdict({})).toEqual(classValidatorVerdict({}));
+    expect(Object.keys(compiledVerdict({})).sort()).toEqual(['description', 'payload', 'priority', 'title', 'type']);
+  });
+});
