@@ -16,4 +16,9 @@ export type Effect =
   | { kind: 'leave-dead-letters' }
   | { kind: 'count'; counter: string; by: number }
   /** A message to another service, written with the events so that neither exists without the other. */
-  | { kind: 'emit'; to: ServiceName; pattern: string; data: unknown };
+  | { kind: 'emit'; to: ServiceName; pattern: string; data: unknown }
+  /**
+   * A MissionMessage (`{ mission }`, the state after the events) to another service. The script
+   * builds it from the state it stores, so the state crosses the wire once.
+   */
+  | { kind: 'emit-mission'; to: ServiceName; pattern: string };

@@ -195,6 +195,8 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
     case 'emit':
       return ['xadd', keyIndex(k.stream(effect.to)), effect.pattern, JSON.stringify(effect.data)];
+    case 'emit-mission':
+      return ['xadd-mission', keyIndex(k.stream(effect.to)), effect.pattern];
   }
 }
 

@@ -266,7 +266,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (lane.pendingAcks.length || lane.pendingPoison.length) await this.flushNow(lane);
   }
 
-  /** Acks finished messages and moves poison ones, in one MULTI per flush. */
+  /** Acks and deletes finished messages and moves poison ones, in one MULTI per flush. */
   private async flushNow(lane: Lane): Promise<void> {
     const acks = lane.pendingAcks;
     const poison = lane.pendingPoison;
@@ -282,7 +282,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         );
       }
       const ids = [...acks, ...poison.map((p) => p.id)];
-      if (ids.length) multi.xack(lane.stream, this.options.group, ...ids);
+      if (ids.length) {
+        multi.xack(lane.stream, this.options.group, ...ids);
+        // Each stream has one consumer group (its service): a message it acked is needed by no one.
+        multi.xdel(lane.stream, ...ids);
+      }
       await multi.exec();
     } catch (error) {
       // Unacked messages are redelivered later; handlers are idempotent, so nothing is lost or doubled.

@@ -113,8 +113,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     } finally {
       this.running.delete(mission.id);
     }
-    const completed = await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, (next) => [
-      { kind: 'emit', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted, data: { mission: next } },
+    const completed = await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, [
+      { kind: 'emit-mission', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted },
     ]);
     if (completed.kind === 'skipped') {
       // A late result (the attempt was cancelled, timed out or superseded): recorded, and it changes nothing.

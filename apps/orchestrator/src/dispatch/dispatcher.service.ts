@@ -155,9 +155,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       mission,
       (current) => decideAssign(current, hold.agentId, hold.attempt),
       { actor: 'orchestrator' },
-      (next) => [
+      [
         { kind: 'require-lease' },
-        { kind: 'emit', to: 'executor', pattern: Patterns.executor.missionAssigned, data: { mission: next } },
+        { kind: 'emit-mission', to: 'executor', pattern: Patterns.executor.missionAssigned },
       ],
     );
     if (outcome.kind !== 'appended' && claim === ClaimCode.Claimed) await this.slots.release(hold);

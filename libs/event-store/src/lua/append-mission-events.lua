@@ -34,6 +34,7 @@
     zrem          <zset>
     hincrby       <hash> <field> <delta>
     xadd          <stream> <pattern> <data>   a message for another service
+    xadd-mission  <stream> <pattern>          a message {"mission": <state after the events>}
 
   Result: { code, detail }
     0 OK               detail = new version
@@ -69,6 +70,8 @@ while i <= #ARGV do
     i = i + 2
   elseif name == 'hincrby' or name == 'xadd' then
     i = i + 4
+  elseif name == 'xadd-mission' then
+    i = i + 3
   else
     return redis.error_reply('unknown effect ' .. tostring(name))
   end
@@ -131,6 +134,9 @@ while i <= #ARGV do
   elseif name == 'xadd' then
     redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', ARGV[i + 3])
     i = i + 4
+  elseif name == 'xadd-mission' then
+    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', '{"mission":' .. ARGV[4] .. '}')
+    i = i + 3
   end
 end
 return { 0, tostring(expected + n) }
