@@ -1,15 +1,9 @@
-import { MissionCreateDto } from '@app/mission';
 import { redisUrl } from '@app/testing';
+import { aCreateInput } from '../../libs/mission/src/testing/envelope';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 
-const leakingTap: MissionCreateDto = {
-  type: 'maintenance',
-  title: 'Leaking tap in room 118',
-  description: 'The bathroom tap drips all night.',
-  priority: 'normal',
-  payload: { room: '118', issue: 'leaking tap' },
-};
+const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in room 118', payload: { room: '118', issue: 'leaking tap' } });
 
 describe('a lost reply to the executor start (four services, real Redis)', () => {
   const target = new URL(redisUrl());

@@ -4,16 +4,11 @@ import { OrphanHoldReaper } from '../../apps/orchestrator/src/agents/orphan-hold
 import { AgentSlots, SlotHold } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { decideAssign, decideCreate, decideFail, decideRetry, Mission, MissionCreateDto } from '@app/mission';
+import { decideAssign, decideCreate, decideFail, decideRetry, Mission } from '@app/mission';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { aCreateInput } from '../../libs/mission/src/testing/envelope';
 
-const leakingTap: MissionCreateDto = {
-  type: 'maintenance',
-  title: 'Leaking tap in room 118',
-  description: 'The bathroom tap drips all night.',
-  priority: 'normal',
-  payload: { room: '118' },
-};
+const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in room 118', payload: { room: '118' } });
 const LEASE_MS = 1_000;
 const LONG_AGO = 0;
 const NOW = 10 * LEASE_MS;
