@@ -44,7 +44,8 @@ async function duplicate(redis: Redis, keys: KeyLayout, service: Service, count:
  * one passing evaluation, never two live assignments, and no new events from late copies.
  */
 describe('fault: duplicate delivery of real messages', () => {
-  const scenario = new Scenario('duplicates');
+  // Processed messages stay on the streams, so that they can be copied and delivered again.
+  const scenario = new Scenario('duplicates', { env: { STREAM_KEEP_ACKED: 'true' } });
   const copied: Record<string, number> = {};
 
   beforeAll(async () => {

@@ -112,6 +112,13 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
   STREAM_CLAIM_IDLE_MS = 30_000;
 
+  /**
+   * Keep messages on the service streams after they are acked ('true'), e.g. to inspect the
+   * traffic; by default they are deleted with the ack, so the streams hold only unfinished work.
+   */
+  @Expose() @IsIn(['true', 'false'])
+  STREAM_KEEP_ACKED: 'true' | 'false' = 'false';
+
   /** After this many deliveries a failing message moves to the poison stream. */
   @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100)
   STREAM_MAX_DELIVERIES = 5;

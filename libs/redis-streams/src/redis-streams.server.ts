@@ -32,6 +32,8 @@ export interface RedisStreamsServerOptions {
   maxDeliveries: number;
   /** Upper bound of messages being handled at once by this instance, over all streams. */
   maxInFlight?: number;
+  /** Leave acked messages on the stream instead of deleting them with the ack. */
+  keepAcked?: boolean;
 }
 
 interface Delivery {
@@ -285,7 +287,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       if (ids.length) {
         multi.xack(lane.stream, this.options.group, ...ids);
         // Each stream has one consumer group (its service): a message it acked is needed by no one.
-        multi.xdel(lane.stream, ...ids);
+        if (!this.options.keepAcked) multi.xdel(lane.stream, ...ids);
       }
       await multi.exec();
     } catch (error) {

@@ -30,6 +30,7 @@ export function streamsServer(env: Environment, service: ServiceName): RedisStre
     blockMs: env.STREAM_BLOCK_MS,
     claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
     maxDeliveries: env.STREAM_MAX_DELIVERIES,
+    keepAcked: env.STREAM_KEEP_ACKED === 'true',
   });
 }
 

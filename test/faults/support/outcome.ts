@@ -333,7 +333,9 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
   if (Object.keys(loads).length === 0) violations.push('no agent loads at all (agents never seeded?)');
 
   const counted = countBy(statuses.map((s) => s ?? 'missing'));
-  const everyStatus = countBy([...statuses, ...(await readStatuses(redis, keys, [...known]))].filter((s): s is string => s !== null));
+  // Missions in `known` that were also acknowledged are counted once, with the acknowledged ones.
+  const knownOnly = [...known].filter((id) => !idSet.has(id));
+  const everyStatus = countBy([...statuses, ...(await readStatuses(redis, keys, knownOnly))].filter((s): s is string => s !== null));
   const statusCounts = await redis.hgetall(keys.partitions[0].statusCounts);
   for (const status of new Set([...Object.keys(statusCounts), ...Object.keys(everyStatus)])) {
     const count = Number(statusCounts[status] ?? 0);
