@@ -18,6 +18,7 @@ import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
 import { loadCheckpoints, projectionLag } from '../libs/projections/src/projection-checkpoints';
 import { projectionCatalog } from '../libs/projections/src/projection-catalog';
 import { rebuildProjection } from '../libs/projections/src/rebuild-projection';
+import { createRedisConnection, masterNodes, RedisConnection } from '../libs/redis/src/redis-connection';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -49,7 +50,9 @@ export interface CliIo {
 
 interface GlobalOptions {
   redisUrl: string;
+  clusterNodes?: string;
   prefix: string;
+  partitions: number;
   json: boolean;
 }
 
@@ -76,7 +79,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .name('replay')
     .description('Audit and replay the BRAIN mission event log: history, time travel, verify, rebuild, export and import.')
     .option('--redis-url <url>', 'Redis to connect to (env REDIS_URL)', io.env.REDIS_URL || 'redis://127.0.0.1:6379')
+    .option('--cluster-nodes <host:port,...>', 'seed nodes of a Redis Cluster, used instead of --redis-url (env REDIS_CLUSTER_NODES)', io.env.REDIS_CLUSTER_NODES || undefined)
     .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX || 'brain:')
+    .option('--partitions <n>', 'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS)', parsePositiveInt, parsePositiveInt(io.env.LOG_PARTITIONS || '1'))
     .option('--json', 'machine-readable output on stdout', false)
     .exitOverride()
     .configureOutput({
@@ -323,10 +328,10 @@ function unknownMission(missionId: string, keys: KeyLayout): CliError {
   return new CliError(`unknown mission ${missionId} (no events under prefix "${keys.prefix}")`);
 }
 
-async function withRedis(options: GlobalOptions, work: (redis: Redis, keys: KeyLayout) => Promise<void>): Promise<void> {
-  const redis = await connect(options.redisUrl);
+async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, keys: KeyLayout) => Promise<void>): Promise<void> {
+  const redis = options.clusterNodes ? await connectCluster(options.clusterNodes) : await connect(options.redisUrl);
   try {
-    await work(redis, new KeyLayout(options.prefix));
+    await work(redis, new KeyLayout(options.prefix, options.partitions));
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
@@ -363,6 +368,25 @@ export async function connect(url: string): Promise<Redis> {
     throw new CliError(`cannot reach Redis at ${where}: ${reason}`);
   }
   return redis;
+}
+
+/** A Cluster client that has its slot map, or a clear error naming the seeds. */
+async function connectCluster(nodes: string): Promise<RedisConnection> {
+  let cluster: RedisConnection;
+  try {
+    cluster = createRedisConnection({ REDIS_URL: '', REDIS_CLUSTER_NODES: nodes }, { name: 'replay-cli' });
+  } catch (error) {
+    throw new CliError(`--cluster-nodes: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  cluster.on('error', () => undefined);
+  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref());
+  try {
+    await Promise.race([masterNodes(cluster), timeout]);
+  } catch (error) {
+    cluster.disconnect();
+    throw new CliError(`cannot reach the Redis Cluster at ${nodes}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return cluster;
 }
 
 function parseIsoDate(value: string): Date {
