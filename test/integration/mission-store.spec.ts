@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
 
 const input: MissionCreateDto = {
   type: 'maintenance',
@@ -37,6 +37,22 @@ describe('MissionStore (real Redis)', () => {
     expect(history.map((e) => [e.type, e.version])).toEqual([['MissionCreated', 1], ['MissionQueued', 2]]);
     expect(await store.load(mission.id)).toEqual(mission);
     expect(mission).toMatchObject({ status: 'queued', version: 2 });
+  });
+
+  it('given many missions queued at once, when each nudges the orchestrator, then one queue.ready is sent per window, and another once the window has passed', async () => {
+    const nudges = () => redis.xlen(keys.partitions[0].stream('orchestrator'));
+    const before = await nudges();
+    const nudge = async () => {
+      const result = await store.append(`m-${++sequence}`, null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'nudge-orchestrator' }]);
+      expect(result.code).toBe(AppendCode.Ok);
+    };
+
+    await Promise.all(Array.from({ length: 10 }, nudge));
+    expect(await nudges()).toBe(before + 1);
+
+    await waitFor(async () => (await redis.exists(keys.partitions[0].nudge('orchestrator'))) === 0, { timeoutMs: 2_000, what: 'the nudge window to pass' });
+    await nudge();
+    expect(await nudges()).toBe(before + 2);
   });
 
   it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {

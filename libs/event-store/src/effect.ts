@@ -21,4 +21,10 @@ export type Effect =
    * A MissionMessage (`{ mission }`, the state after the events) to another service. The script
    * builds it from the state it stores, so the state crosses the wire once.
    */
-  | { kind: 'emit-mission'; to: ServiceName; pattern: string };
+  | { kind: 'emit-mission'; to: ServiceName; pattern: string }
+  /**
+   * Tells the orchestrators there is ready work (`queue.ready`), at most once per partition every
+   * NUDGE_WINDOW_MS: under load a nudge per mission would be mostly noise, as a busy orchestrator
+   * looks again after each lease anyway.
+   */
+  | { kind: 'nudge-orchestrator' };

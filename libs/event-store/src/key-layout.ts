@@ -82,6 +82,10 @@ export class PartitionKeys {
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }
+  /** Present while a nudge to the service is fresh (see the `nudge-orchestrator` effect). */
+  nudge(service: ServiceName): string {
+    return `${this.base}nudge:${service}`;
+  }
   /** Invalid `mission.submit` commands, with the reason, for the sending team to look at. */
   get rejectedSubmissions(): string {
     return `${this.base}stream:intake:rejected`;

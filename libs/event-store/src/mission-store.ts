@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
+import { Patterns } from '@app/messages';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
@@ -24,6 +25,13 @@ export type TransitionOutcome =
   | { kind: 'skipped'; reason: string; mission: Mission }
   | { kind: 'not_found' }
   | { kind: 'lease_lost' };
+
+/**
+ * At most one `queue.ready` nudge per partition in this window. A mission queued right after a
+ * nudge is found by the lease that nudge causes, or by the look the orchestrator takes after
+ * placing it; the dispatcher's idle poke covers the rest.
+ */
+export const NUDGE_WINDOW_MS = 5;
 
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
@@ -197,6 +205,8 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return ['xadd', keyIndex(k.stream(effect.to)), effect.pattern, JSON.stringify(effect.data)];
     case 'emit-mission':
       return ['xadd-mission', keyIndex(k.stream(effect.to)), effect.pattern];
+    case 'nudge-orchestrator':
+      return ['nudge', keyIndex(k.stream('orchestrator')), keyIndex(k.nudge('orchestrator')), NUDGE_WINDOW_MS, Patterns.orchestrator.queueReady];
   }
 }
 

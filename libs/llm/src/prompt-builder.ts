@@ -48,12 +48,13 @@ export function buildLlmRequest(mission: Mission, opts: BuildLlmRequestOptions):
   };
 }
 
+/** Cached by type and directory, so a mission costs no file system call once its template is read. */
 export function loadPromptTemplate(type: MissionType, promptsDir?: string): string {
-  const file = promptFile(type, promptsDir);
-  const cached = templateCache.get(file);
+  const key = `${promptsDir ?? ''}\u0000${type}`;
+  const cached = templateCache.get(key);
   if (cached !== undefined) return cached;
-  const template = readFileSync(file, 'utf8');
-  templateCache.set(file, template);
+  const template = readFileSync(promptFile(type, promptsDir), 'utf8');
+  templateCache.set(key, template);
   return template;
 }
 

@@ -1,4 +1,4 @@
-import { CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { RedisConnection } from '@app/redis';
 import { lastValueFrom } from 'rxjs';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
@@ -68,6 +68,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private reclaiming: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
+  private readonly handlers = new Map<string, MessageHandler>();
 
   constructor(private readonly options: RedisStreamsServerOptions) {
     super();
@@ -232,6 +233,19 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     });
   }
 
+  /**
+   * Nest's lookup tries JSON.parse on every pattern first, and our patterns are plain strings, so
+   * each lookup threw and caught an exception. Found handlers are remembered; an unknown pattern
+   * (a poison message) is looked up again, so garbage cannot grow the map.
+   */
+  private handlerFor(pattern: string): MessageHandler | null {
+    const known = this.handlers.get(pattern);
+    if (known) return known;
+    const handler = this.getHandlerByPattern(pattern);
+    if (handler) this.handlers.set(pattern, handler);
+    return handler;
+  }
+
   private waitForSlot(): Promise<void> {
     return new Promise((resolve) => this.slotWaiters.push(resolve));
   }
@@ -239,7 +253,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private async handle(lane: Lane, delivery: Delivery): Promise<void> {
     try {
       const message = decodeMessage(delivery.id, delivery.fields);
-      const handler = this.getHandlerByPattern(message.pattern);
+      const handler = this.handlerFor(message.pattern);
       if (!handler) throw new PermanentMessageError(`no handler for pattern "${message.pattern}"`);
       const context = new RedisStreamsContext([lane.stream, delivery.id, delivery.deliveries, lane.partition]);
       const result: unknown = await handler(message.data, context);

@@ -35,7 +35,7 @@ export class MissionCommandsService {
       { kind: 'leave-dead-letters' },
       { kind: 'enqueue', score: this.queue.score(next.priorityScore, now), enqueuedAt: now, level: next.priority },
       { kind: 'count', counter: 'enqueued', by: 1 },
-      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId } },
+      { kind: 'nudge-orchestrator' },
     ]);
     return this.expectAppended(missionId, outcome, 'requeue');
   }

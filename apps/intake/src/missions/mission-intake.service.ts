@@ -45,7 +45,7 @@ export class MissionIntakeService {
         ...(idempotencyKey ? [{ kind: 'idempotency' as const, key: idempotencyKey }] : []),
         { kind: 'enqueue', score: this.queue.score(mission.priorityScore, now.getTime()), enqueuedAt: now.getTime(), level: mission.priority },
         { kind: 'count', counter: 'enqueued', by: 1 },
-        { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId } },
+        { kind: 'nudge-orchestrator' },
       ],
     );
     if (result.code === AppendCode.Ok) {

@@ -45,7 +45,7 @@ export class QueueConsumer {
           ? [
               { kind: 'enqueue', score: this.queue.score(next.priorityScore, now), enqueuedAt: now, level: next.priority },
               { kind: 'count', counter: 'enqueued', by: 1 },
-              { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.queueReady, data: { missionId: next.id } },
+              { kind: 'nudge-orchestrator' },
             ]
           : [{ kind: 'dead-letter', at: now }],
     );

@@ -35,6 +35,9 @@
     hincrby       <hash> <field> <delta>
     xadd          <stream> <pattern> <data>   a message for another service
     xadd-mission  <stream> <pattern>          a message {"mission": <state after the events>}
+    nudge         <stream> <marker> <ms> <pattern>
+                                              a message {} unless the marker exists; the marker
+                                              then lives <ms> ms, so nudges are coalesced
 
   Result: { code, detail }
     0 OK               detail = new version
@@ -72,6 +75,8 @@ while i <= #ARGV do
     i = i + 4
   elseif name == 'xadd-mission' then
     i = i + 3
+  elseif name == 'nudge' then
+    i = i + 5
   else
     return redis.error_reply('unknown effect ' .. tostring(name))
   end
@@ -137,6 +142,11 @@ while i <= #ARGV do
   elseif name == 'xadd-mission' then
     redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', '{"mission":' .. ARGV[4] .. '}')
     i = i + 3
+  elseif name == 'nudge' then
+    if redis.call('SET', KEYS[tonumber(ARGV[i + 2])], '1', 'NX', 'PX', ARGV[i + 3]) then
+      redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 4], 'data', '{}')
+    end
+    i = i + 5
   end
 end
 return { 0, tostring(expected + n) }
