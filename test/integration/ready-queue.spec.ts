@@ -17,8 +17,8 @@ describe('ReadyQueue (real Redis)', () => {
     const keys = new KeyLayout(prefix);
     const store = new MissionStore(redis, keys);
     const queue = new ReadyQueue(redis, keys, HEAD_START_MS_PER_POINT);
-    const enqueue = async (id: string, priority: PriorityLevel, enqueuedAt: number) => {
-      const input: MissionCreateDto = { type: 'pricing', title: id, description: '', priority, payload: {} };
+    const enqueue = async (id: string, priority: PriorityLevel, enqueuedAt: number, requiredSkills?: string[]) => {
+      const input: MissionCreateDto = { type: 'pricing', title: id, description: '', priority, payload: {}, ...(requiredSkills ? { requiredSkills } : {}) };
       const result = await store.append(id, null, decideCreate(input, new Date(enqueuedAt)), { actor: 'test' }, (m) => [
         { kind: 'enqueue', score: queue.score(m.priorityScore, enqueuedAt), enqueuedAt, level: m.priority },
       ]);
@@ -48,6 +48,37 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await queue.lease(0, 2, 10_000, 'r1')).toBe(2);
     expect(await queue.lease(0, 10, 10_000, 'r2')).toBe(3);
     expect(await leasedIds()).toEqual(['critical-1', 'critical-2', 'normal-1', 'low-1', 'low-2']);
+  });
+
+  it('given free agents named in the lease, then only missions one of them can take are leased, best first, one per free slot, and the others stay ready', async () => {
+    const { queue, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    await enqueue('plumbing-1', 'critical', t, ['plumbing']);
+    await enqueue('german-1', 'high', t + 1, ['guest_support', 'german']);
+    await enqueue('plumbing-2', 'normal', t + 2, ['plumbing']);
+    await enqueue('plumbing-3', 'normal', t + 3, ['plumbing']);
+    await enqueue('pricing-1', 'low', t + 4, ['revenue_management']);
+
+    const leased = await queue.lease(0, 10, 10_000, 'r1', {
+      freeAgents: [
+        { free: 1, skills: ['guest_support', 'german', 'english'] },
+        { free: 2, skills: ['revenue_management'] },
+      ],
+    });
+
+    expect(leased).toBe(2);
+    expect(await leasedIds()).toEqual(['german-1', 'pricing-1']);
+    expect(await queue.readyIds()).toEqual(['plumbing-1', 'plumbing-2', 'plumbing-3']);
+  });
+
+  it('given a lease with a free agent for one slot and max 1, then the best mission it fits is leased and nothing more', async () => {
+    const { queue, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    await enqueue('plumbing-1', 'normal', t, ['plumbing']);
+    await enqueue('plumbing-2', 'critical', t + 1, ['plumbing']);
+
+    expect(await queue.lease(0, 1, 10_000, 'r1', { freeAgents: [{ free: 3, skills: ['plumbing', 'electrical'] }] })).toBe(1);
+    expect(await leasedIds()).toEqual(['plumbing-2']);
   });
 
   it('property: lease order is the order of enqueuedAt − priorityScore × head start, ties by id', async () => {
@@ -93,7 +124,7 @@ describe('ReadyQueue (real Redis)', () => {
     const t = 1_700_000_000_000;
     await enqueue('a', 'high', t);
     await enqueue('b', 'low', t);
-    await queue.lease(0, 2, 1_000, 'r', t);
+    await queue.lease(0, 2, 1_000, 'r', { now: t });
     expect(await redis.zcard(keys.partitions[0].ready)).toBe(0);
     expect(await queue.expireLeases(t + 500)).toBe(0);
     expect(await queue.release(['b'], t + 600)).toBe(1);

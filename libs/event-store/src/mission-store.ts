@@ -124,7 +124,7 @@ export class MissionStore {
       keys.push(key);
       return keys.length;
     };
-    const effectArgs = resolved.flatMap((effect) => encodeEffect(partition, effect, keyIndex));
+    const effectArgs = resolved.flatMap((effect) => encodeEffect(partition, effect, keyIndex, next));
     const args = [
       missionId,
       expectedVersion,
@@ -182,7 +182,7 @@ export class MissionStore {
 }
 
 /** An effect as arguments of append-mission-events.lua; its keys are all in the mission's partition. */
-function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number): (string | number)[] {
+function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
       return ['idempotency', keyIndex(k.idempotency(effect.key))];
@@ -192,6 +192,7 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return [
         'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
         keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+        next.requiredSkills.join(','),
       ];
     case 'leave-queue':
       return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), 'zrem', keyIndex(k.leased)];

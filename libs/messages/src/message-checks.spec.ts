@@ -51,7 +51,7 @@ const create = { type: 'maintenance', title: 'AC broken', description: '', prior
 const VALID: [new () => object, Record<string, unknown>][] = [
   [MissionMessage, { mission: snapshot }],
   [MissionsLeased, { requestId: 'r1', leaseUntil: 1_700_000_000_000, missions: [snapshot, snapshot] }],
-  [LeaseRequest, { requestId: 'r1', partition: 0, max: 50 }],
+  [LeaseRequest, { requestId: 'r1', partition: 0, max: 50, agents: [{ free: 2, skills: ['maintenance', 'german'] }] }],
   [LeaseReturn, { missionIds: ['a', 'b'] }],
   [AttemptFailed, { missionId: 'm1', attempt: 2 }],
   [AgentReleased, { agentId: 'agent-mila', missionId: 'm1', attempt: 2, credit: { delta: 8.5, score: 0.85, passed: true }, by: 'evaluator' }],
@@ -69,6 +69,7 @@ const odd = fc.oneof(
   fc.constant('queued'),
   fc.constant('executor'),
   fc.constant({ delta: 1, score: 2, passed: 'yes' }),
+  fc.constant([{ free: 0, skills: 'x' }, { free: 2, skills: ['a'] }]),
   fc.constant([1, 'a']),
   fc.constant({}),
   fc.constant({ ...snapshot, version: 0 }),
@@ -107,7 +108,8 @@ describe('message checks', () => {
           const loose =
             ('mission' in changes && shapeless(changes.mission)) ||
             ('missions' in changes && isPlainObject(changes.missions)) ||
-            ('credit' in changes && (typeof changes.credit === 'string' || Array.isArray(changes.credit)));
+            ('credit' in changes && (typeof changes.credit === 'string' || Array.isArray(changes.credit))) ||
+            ('agents' in changes && (typeof changes.agents === 'string' || isPlainObject(changes.agents)));
           if (loose) expect(actual.length > 0).toBe(expected.length > 0);
           else expect(actual).toEqual(expected);
         }),

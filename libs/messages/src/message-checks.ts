@@ -87,9 +87,36 @@ const missionsLeased: Check = (value, parent, out) => {
   });
 };
 
+const freeAgent: Check = (value, parent, out) => {
+  add(out, parent, 'free', [
+    ...integerAtLeast('free', value.free, 1),
+    ...(typeof value.free === 'number' && value.free <= 10_000 ? [] : ['free must not be greater than 10000']),
+  ]);
+  const { skills } = value;
+  add(out, parent, 'skills', [
+    ...stringArray('skills', skills),
+    ...(Array.isArray(skills) && skills.length <= 100 ? [] : ['skills must contain no more than 100 elements']),
+  ]);
+};
+
 const leaseRequest: Check = (value, parent, out) => {
   add(out, parent, 'requestId', nonEmptyString('requestId', value.requestId));
   add(out, parent, 'partition', integerAtLeast('partition', value.partition, 0));
+  const { agents } = value;
+  if (Array.isArray(agents)) {
+    if (agents.length > 10_000) add(out, parent, 'agents', ['agents must contain no more than 10000 elements']);
+    const list = childPath(parent, 'agents');
+    agents.forEach((agent: unknown, index) => {
+      if (isPlainObject(agent)) freeAgent(agent, childPath(list, String(index)), out);
+      else add(out, list, String(index), ['each value in nested property agents must be either object or array']);
+    });
+  } else if (agents !== undefined && agents !== null) {
+    add(out, parent, 'agents', [
+      'agents must be an array',
+      'agents must contain no more than 10000 elements',
+      ...(notNestable(agents) ? ['each value in nested property agents must be either object or array'] : []),
+    ]);
+  }
   add(out, parent, 'max', [
     ...integerAtLeast('max', value.max, 1),
     ...(typeof value.max === 'number' && value.max <= 10_000 ? [] : ['max must not be greater than 10000']),

@@ -35,9 +35,21 @@ export class MissionMessage {
   mission: Mission;
 }
 
+/** An agent with room: the lease takes only missions whose skills one of these has. */
+export class FreeAgentDto {
+  @IsInt() @Min(1) @Max(10_000)
+  free: number;
+
+  @IsArray() @ArrayMaxSize(100) @IsString({ each: true })
+  skills: string[];
+}
+
 export class LeaseRequest {
   @IsString() @MinLength(1)
   requestId: string;
+
+  @IsOptional() @IsArray() @ArrayMaxSize(10_000) @ValidateNested({ each: true }) @Type(() => FreeAgentDto)
+  agents?: FreeAgentDto[];
 
   /** The log partition whose ready queue is asked; it routes the request to that partition's stream. */
   @IsInt() @Min(0)

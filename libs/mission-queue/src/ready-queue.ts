@@ -25,6 +25,24 @@ export interface QueueStats {
   leaseExpired: number;
 }
 
+/** An agent with room, as a lease request names it: its free slots and its skills. */
+export interface FreeAgent {
+  free: number;
+  skills: readonly string[];
+}
+
+export interface LeaseOptions {
+  now?: number;
+  replyTo?: string;
+  freeAgents?: readonly FreeAgent[];
+}
+
+/**
+ * Ready entries a skill-aware lease looks at, at most: missions no free agent can serve wait
+ * behind this many without costing every lease a walk of the whole queue.
+ */
+const MAX_LEASE_SCAN = 2_000;
+
 interface PartitionStats {
   ready: number;
   leased: number;
@@ -61,12 +79,16 @@ export class ReadyQueue {
   /**
    * Leases up to `max` missions of one log partition; they arrive as one `missions.leased` message
    * on `replyTo` (that partition's orchestrator stream unless a caller names another stream of the
-   * same hash tag).
+   * same hash tag). With `freeAgents`, only missions one of them can take are leased, best first,
+   * at most one per free slot (see lease-ready-missions.lua).
    */
-  async lease(partition: number, max: number, leaseMs: number, requestId: string, now = Date.now(), replyTo?: string): Promise<number> {
+  async lease(partition: number, max: number, leaseMs: number, requestId: string, options: LeaseOptions = {}): Promise<number> {
+    const now = options.now ?? Date.now();
     const k = this.keys.partitions[partition];
-    const keys = [k.ready, k.leased, replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute];
-    const args = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`];
+    const keys = [k.ready, k.leased, options.replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute];
+    const agents = options.freeAgents ?? [];
+    const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`, agents.length, Math.min(MAX_LEASE_SCAN, max * 20 + 100)];
+    for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
     return Number(await leaseScript.run(this.redis, keys, args));
   }
 

@@ -24,7 +24,7 @@ export class QueueConsumer {
   @EventPattern(Patterns.intake.leaseRequested)
   async lease(@Payload(messageValidation) request: LeaseRequest, @Ctx() context: RedisStreamsContext): Promise<void> {
     // The stream the request came on names the partition: its keys are the ones this script may touch.
-    await this.queue.lease(context.getPartition(), request.max, this.env.LEASE_MS, request.requestId);
+    await this.queue.lease(context.getPartition(), request.max, this.env.LEASE_MS, request.requestId, { freeAgents: request.agents });
   }
 
   @EventPattern(Patterns.intake.leaseReturned)

@@ -14,14 +14,14 @@ export class DispatchConsumer {
 
   @EventPattern(Patterns.orchestrator.queueReady)
   async queueReady(): Promise<void> {
-    await this.dispatcher.lookForWork();
+    await this.dispatcher.lookSoon();
   }
 
   @EventPattern(Patterns.orchestrator.agentReleased)
   async agentReleased(@Payload(messageValidation) released: AgentReleased): Promise<void> {
     const { agentId, missionId, attempt, credit, by } = released;
     await this.slots.release({ agentId, missionId, attempt }, credit && { ...credit, actor: by });
-    await this.dispatcher.lookForWork();
+    await this.dispatcher.lookSoon();
   }
 
   @EventPattern(Patterns.orchestrator.missionsLeased)

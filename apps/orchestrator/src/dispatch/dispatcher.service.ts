@@ -4,7 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { MissionsLeased, Patterns } from '@app/messages';
+import { FreeAgentDto, MissionsLeased, Patterns } from '@app/messages';
 import { decideAssign, Mission } from '@app/mission';
 import { RedisStreamsClient } from '@app/redis-streams';
 import { INTAKE_CLIENT } from './intake-client';
@@ -15,11 +15,6 @@ import { INTAKE_CLIENT } from './intake-client';
  * short; an extra request only leases missions that are placed or handed back at once.
  */
 const LEASE_REPLY_TIMEOUT_MS = 250;
-/**
- * How far past missions that no free agent can take a lease may look, so they hold up nothing
- * behind them, without re-leasing a long run of them on every pass.
- */
-const MAX_LOOKAHEAD = 100;
 /** Safety net for a lost notification: look for work at least this often. */
 const IDLE_POKE_MS = 1_000;
 /** Rounds of re-planning missions whose planned agent filled up meanwhile, before handing them back. */
@@ -29,17 +24,18 @@ type Outcome = 'placed' | 'no-agent' | 'lost-race';
 
 /**
  * Pulls work from the intake's ready queue only when agents have room, so the queue, not this
- * service, holds the backlog and priority order is kept under load. One lease request is in flight
- * at a time; notifications that arrive meanwhile are folded into one follow-up request.
+ * service, holds the backlog and priority order is kept under load. A lease request names the free
+ * agents and their skills, so the intake leases only missions one of them can take: a mission no
+ * free agent can serve waits without holding up those behind it. One lease request per partition
+ * is in flight at a time; notifications that arrive meanwhile are folded into one follow-up.
  */
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /** Per log partition: the lease request waiting for its reply. */
   private readonly pendingRequests: ({ id: string; sentAt: number } | null)[];
   private wantsAnotherLook = false;
-  /** Per log partition: missions of its last lease that no free agent could take; the next lease asks for that many more. */
-  private readonly blocked: number[];
   private timer: NodeJS.Timeout | undefined;
+  private scheduledLook: Promise<void> | null = null;
 
   constructor(
     private readonly registry: AgentRegistry,
@@ -50,7 +46,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
   ) {
     this.pendingRequests = keys.partitions.map(() => null);
-    this.blocked = keys.partitions.map(() => 0);
   }
 
   onApplicationBootstrap(): void {
@@ -59,6 +54,19 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.timer);
+  }
+
+  /**
+   * Looks for work once the messages being handled now are through: a read batch often holds many
+   * releases and nudges, and one look after all of them asks for all the freed slots at once
+   * instead of one slot per lease round trip.
+   */
+  lookSoon(): Promise<void> {
+    this.scheduledLook ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.scheduledLook = null;
+      return this.lookForWork();
+    });
+    return this.scheduledLook;
   }
 
   /**
@@ -76,15 +84,17 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const requests = askable.map((partition) => ({ partition, requestId: uuidv7() }));
     for (const { partition, requestId } of requests) this.pendingRequests[partition] = { id: requestId, sentAt: now };
     try {
-      const free = spareSlots(await this.registry.snapshot());
-      if (free === 0) {
+      // Each partition may lease its share of every free agent's slots.
+      const partitions = this.pendingRequests.length;
+      const agents = freeAgents(await this.registry.snapshot()).map((agent) => ({ ...agent, free: Math.ceil(agent.free / partitions) }));
+      if (agents.length === 0) {
         for (const { partition } of requests) this.pendingRequests[partition] = null;
         return;
       }
-      const share = Math.ceil(free / this.pendingRequests.length);
+      const max = agents.reduce((sum, agent) => sum + agent.free, 0);
       await Promise.all(
         requests.map(({ partition, requestId }) =>
-          lastValueFrom(this.intake.emit(Patterns.intake.leaseRequested, { requestId, partition, max: share + this.blocked[partition] })),
+          lastValueFrom(this.intake.emit(Patterns.intake.leaseRequested, { requestId, partition, max, agents })),
         ),
       );
     } catch (error) {
@@ -100,7 +110,6 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const agents = await this.registry.snapshot();
     const outcomes = await this.assignAll(leased.missions, agents);
     const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
-    this.blocked[partition] = Math.min(MAX_LOOKAHEAD, outcomes.filter((outcome) => outcome === 'no-agent').length);
     if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
     if (outcomes.includes('placed') || this.wantsAnotherLook) await this.lookForWork();
   }
@@ -165,8 +174,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-function spareSlots(agents: readonly AgentSnapshot[]): number {
+/** The online agents with room, as a lease request names them. */
+function freeAgents(agents: readonly AgentSnapshot[]): FreeAgentDto[] {
   return agents
-    .filter((agent) => agent.status === 'online')
-    .reduce((sum, agent) => sum + Math.max(0, agent.capacity - agent.load), 0);
+    .filter((agent) => agent.status === 'online' && agent.capacity > agent.load)
+    .map((agent) => ({ free: agent.capacity - agent.load, skills: [...agent.skills] }));
 }

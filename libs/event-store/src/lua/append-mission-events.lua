@@ -25,10 +25,11 @@
   then effects, each a name followed by its arguments:
     idempotency   <key>                       duplicate create → result DUPLICATE with the first id
     require-lease <leases>                    the mission must still be leased; the lease is removed
-    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field>
+    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field> <skills>
                                               into the ready queue: ZADD with the score (kept as
-                                              rs), the time (ea), the level (pl), counted per
-                                              level and per minute
+                                              rs), the time (ea), the level (pl) and the required
+                                              skills, comma-separated (sk, read by the lease
+                                              script), counted per level and per minute
     dequeue       <ready> <since> <by-level>  out of the ready queue (if it was there)
     zadd          <zset> <score>
     zrem          <zset>
@@ -66,7 +67,7 @@ while i <= #ARGV do
   elseif name == 'zadd' then
     i = i + 3
   elseif name == 'enqueue' then
-    i = i + 9
+    i = i + 10
   elseif name == 'dequeue' then
     i = i + 4
   elseif name == 'zrem' then
@@ -118,8 +119,8 @@ while i <= #ARGV do
       redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 7])], ARGV[i + 8], 1)
     end
     redis.call('ZADD', KEYS[tonumber(ARGV[i + 3])], ARGV[i + 4], missionId)
-    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2], 'ea', ARGV[i + 4], 'pl', ARGV[i + 6])
-    i = i + 9
+    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2], 'ea', ARGV[i + 4], 'pl', ARGV[i + 6], 'sk', ARGV[i + 9])
+    i = i + 10
   elseif name == 'dequeue' then
     if redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId) == 1 then
       redis.call('ZREM', KEYS[tonumber(ARGV[i + 2])], missionId)

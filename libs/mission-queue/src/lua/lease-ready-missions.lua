@@ -5,6 +5,12 @@
   mission between the queue and the message. An empty queue still gets a reply (no missions), so
   the orchestrator knows its request was answered.
 
+  When the request names the free agents (ARGV[6] > 0), only missions one of them can take are
+  leased: walking the queue best first (at most ARGV[7] entries), a mission is taken when a free
+  agent has all its required skills (`sk` in its hash), and that agent then has one slot less.
+  Missions nobody free can serve stay where they are, so they neither block the ones behind them
+  nor travel to the orchestrator and back.
+
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
   KEYS[3] orchestrator stream
@@ -18,10 +24,54 @@
   ARGV[3] mission hash key prefix (missions share the queue's hash tag)
   ARGV[4] request id, echoed in the message
   ARGV[5] per-minute field for the dequeued count (d:<minute>)
+  ARGV[6] number of free agents a (0: take the best ARGV[1] missions, whatever their skills)
+  ARGV[7] how many ready entries to look at, at most
+  ARGV[8..] per free agent: its free slots, its number of skills k, then its k skills
 
   Result: number of missions leased
 ]]
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local max = tonumber(ARGV[1])
+local agentCount = tonumber(ARGV[6])
+local ids = {}
+if agentCount == 0 then
+  ids = redis.call('ZRANGE', KEYS[1], 0, max - 1)
+else
+  local agents = {}
+  local free = 0
+  local at = 8
+  for a = 1, agentCount do
+    local slots = tonumber(ARGV[at])
+    local k = tonumber(ARGV[at + 1])
+    local skills = {}
+    for j = 1, k do skills[ARGV[at + 1 + j]] = true end
+    agents[a] = { slots = slots, skills = skills }
+    free = free + slots
+    at = at + 2 + k
+  end
+  local candidates = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[7]) - 1)
+  for _, id in ipairs(candidates) do
+    if #ids >= max or free <= 0 then break end
+    local needed = redis.call('HGET', ARGV[3] .. id, 'sk') or ''
+    for a = 1, agentCount do
+      local agent = agents[a]
+      if agent.slots > 0 then
+        local fits = true
+        for skill in string.gmatch(needed, '[^,]+') do
+          if not agent.skills[skill] then
+            fits = false
+            break
+          end
+        end
+        if fits then
+          agent.slots = agent.slots - 1
+          free = free - 1
+          ids[#ids + 1] = id
+          break
+        end
+      end
+    end
+  end
+end
 local states = {}
 for i, id in ipairs(ids) do
   redis.call('ZADD', KEYS[2], ARGV[2], id)
