@@ -9,7 +9,7 @@ import { measureHttp } from './bench/http-load';
 import { MissionFactory } from './bench/missions';
 import { pidFromLauncherLine } from './bench/rss';
 import { round, sleep } from './bench/stats';
-import { deleteRunKeys, freePorts } from './bench/system';
+import { benchServiceEnv, deleteRunKeys, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -41,20 +41,11 @@ async function main(argv: string[]): Promise<void> {
   const redis = new Redis(redisServer.url);
   const apiKey = randomBytes(24).toString('base64url');
   const ports = await freePorts();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: redisServer.url,
-    KEY_PREFIX: keyPrefix,
-    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
-    LOG_FORMAT: 'json',
+  const env = benchServiceEnv(redisServer.url, keyPrefix, cli.cpuProf, {
     PORT: String(ports.intake),
     API_KEYS: `bench-submit:${apiKey}:submitter`,
     RATE_LIMIT_PER_MINUTE: '100000000',
-  };
-  if (cli.cpuProf) {
-    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require ${path.join(__dirname, 'bench', 'cpu-profile-preload.js')}`].filter(Boolean).join(' ');
-    env.BENCH_CPU_PROF_DIR = path.resolve(cli.cpuProf);
-  }
+  });
   let pid: number | undefined;
   const system = await launchSystem({
     services: ['intake'],

@@ -11,7 +11,7 @@ import { formatReport } from './bench/report';
 import { findServicePids, pidFromLauncherLine, Service } from './bench/rss';
 import { BenchReport, emptySummaryLine, runBench } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
-import { deleteRunKeys, freePorts, waitReady } from './bench/system';
+import { benchServiceEnv, deleteRunKeys, freePorts, waitReady } from './bench/system';
 import { TerminalUi } from './bench/ui';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -149,12 +149,7 @@ async function main(argv: string[]): Promise<number> {
     const ports = await freePorts();
     const apiKey = randomBytes(24).toString('base64url');
     const operatorKey = randomBytes(24).toString('base64url');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      REDIS_URL: redisServer.url,
-      KEY_PREFIX: keyPrefix,
-      LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
-      LOG_FORMAT: 'json',
+    const env = benchServiceEnv(redisServer.url, keyPrefix, cli.cpuProf, {
       LLM_PROVIDER: 'mock',
       MOCK_LLM_LATENCY_MS: String(options.llmLatencyMs),
       MOCK_LLM_FAILURE_RATE: '0',
@@ -163,12 +158,7 @@ async function main(argv: string[]): Promise<number> {
       RATE_LIMIT_PER_MINUTE: String(GENEROUS_RATE_LIMIT),
       // The bench measures one Redis, so one log partition: its figures read that partition's keys.
       LOG_PARTITIONS: '1',
-    };
-    if (cli.cpuProf) {
-      const preload = path.join(__dirname, 'bench', 'cpu-profile-preload.js');
-      env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require ${preload}`].filter(Boolean).join(' ');
-      env.BENCH_CPU_PROF_DIR = path.resolve(cli.cpuProf);
-    }
+    });
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
     for (const name of SERVICE_NAMES) serviceEnv[name] = { PORT: String(ports[name]) };
     serviceEnv.intake = {

@@ -15,6 +15,19 @@ interface Run {
   stderr: string;
 }
 
+/** Runs `replay <args>` in-process with the given environment, capturing its output. */
+async function runReplayIn(env: CliIo['env'], args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  };
+  const code = await runReplay(args, io);
+  return { code, stdout, stderr };
+}
+
 describe('replay CLI (command functions, real Redis)', () => {
   const redis = new Redis(redisUrl());
   const prefix = testKeyPrefix('audit-cli');
@@ -23,17 +36,7 @@ describe('replay CLI (command functions, real Redis)', () => {
   let dir: string;
 
   /** Runs `replay <args>` in-process against the test Redis and prefix (unless the args override them). */
-  async function replay(...args: string[]): Promise<Run> {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { REDIS_URL: redisUrl(), KEY_PREFIX: prefix },
-    };
-    const code = await runReplay(args, io);
-    return { code, stdout, stderr };
-  }
+  const replay = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix }, args);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'replay-cli-'));
@@ -178,17 +181,7 @@ describe('replay CLI on a partitioned log (real Redis)', () => {
   const prefix = testKeyPrefix('audit-cli-partitioned');
   const keys = new KeyLayout(prefix, 3);
 
-  async function replay(...args: string[]): Promise<Run> {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIo = {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      env: { REDIS_URL: redisUrl(), KEY_PREFIX: prefix, LOG_PARTITIONS: '3' },
-    };
-    const code = await runReplay(args, io);
-    return { code, stdout, stderr };
-  }
+  const replay = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix, LOG_PARTITIONS: '3' }, args);
 
   beforeAll(async () => {
     await buildKnownLog(redis, keys);
