@@ -10,6 +10,7 @@ import { KeyLayout } from '../libs/event-store/src/key-layout';
 import type { Mission } from '../libs/mission/src/mission-state';
 import { MISSION_TYPES } from '../libs/mission/src/mission-type';
 import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
+import { findFreePort, findFreePorts } from '../libs/redis/src/free-port';
 import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -305,16 +306,9 @@ function isMission(value: unknown): value is Mission {
  * free ports, since their defaults (3001-3003) are just as likely to be taken on a dev machine.
  */
 async function choosePorts(intakePort: number): Promise<Record<ServiceName, number>> {
-  const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS };
-  const used = new Set<number>();
-  ports.intake = (await portIsFree(intakePort)) ? intakePort : await freePort(used);
-  used.add(ports.intake);
-  for (const name of SERVICE_NAMES) {
-    if (name === 'intake') continue;
-    ports[name] = await freePort(used);
-    used.add(ports[name]);
-  }
-  return ports;
+  const intake = (await portIsFree(intakePort)) ? intakePort : await findFreePort();
+  const others = await findFreePorts(SERVICE_NAMES.filter((name) => name !== 'intake'), undefined, new Set([intake]));
+  return { ...DEFAULT_PORTS, ...others, intake };
 }
 
 /** Probes with the same default (all-interfaces) bind the services use, so a clash shows up here first. */
@@ -324,21 +318,6 @@ function portIsFree(port: number): Promise<boolean> {
     server.once('error', () => resolve(false));
     server.listen(port, () => server.close(() => resolve(true)));
   });
-}
-
-async function freePort(exclude: ReadonlySet<number>): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, () => {
-        const address = server.address();
-        const chosen = typeof address === 'object' && address !== null ? address.port : 0;
-        server.close(() => resolve(chosen));
-      });
-    });
-    if (port !== 0 && !exclude.has(port)) return port;
-  }
 }
 
 /** A stream the launcher can write its prefixed lines to. */

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { findFreePort, findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand } from '../libs/redis/src/embedded-redis';
+import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand } from '../libs/redis/src/embedded-redis';
+import { findFreePort } from '../libs/redis/src/free-port';
 
 /**
  * redis-cluster: a throw-away Redis Cluster of N masters (no replicas) on free loopback ports,
@@ -122,8 +123,8 @@ async function requireBinary(name: string): Promise<string> {
 
 async function startNode(binary: string, dir: string, detached: boolean, deadline: number): Promise<LocalClusterNode> {
   for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
-    const busPort = await findFreePort();
+    const port = await findFreePort(LOCAL_REDIS_HOST);
+    const busPort = await findFreePort(LOCAL_REDIS_HOST);
     const logFile = path.join(dir, `redis-${port}.log`);
     const args = [
       '--port', String(port),

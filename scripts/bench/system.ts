@@ -1,33 +1,13 @@
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { KeyLayout } from '../../libs/event-store/src/key-layout';
+import { findFreePorts } from '../../libs/redis/src/free-port';
 import { BenchAborted, sleep } from './stats';
 import { Service, SERVICES } from './rss';
 
 /** Free TCP ports, one per service, none of them the same. */
-export async function freePorts(): Promise<Record<Service, number>> {
-  const used = new Set<number>();
-  const ports = {} as Record<Service, number>;
-  for (const service of SERVICES) {
-    for (;;) {
-      const port = await new Promise<number>((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, () => {
-          const address = server.address();
-          const chosen = typeof address === 'object' && address !== null ? address.port : 0;
-          server.close(() => resolve(chosen));
-        });
-      });
-      if (port !== 0 && !used.has(port)) {
-        used.add(port);
-        ports[service] = port;
-        break;
-      }
-    }
-  }
-  return ports;
+export function freePorts(): Promise<Record<Service, number>> {
+  return findFreePorts(SERVICES);
 }
 
 /** Polls /health/ready of every service until all answer 200. */

@@ -1,9 +1,10 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, mkdir, open, readFile, stat } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { findFreePort } from './free-port';
 
 /** Where the Redis URL came from; only `private` owns a process that stop() ends. */
 export type RedisOrigin = 'env' | 'local' | 'private';
@@ -171,20 +172,6 @@ function waitForExit(child: ChildProcess): Promise<ExitStatus> {
   });
 }
 
-/** Binding port 0 lets the kernel pick; the tiny window before redis-server binds is covered by retrying. */
-export function findFreePort(host = LOCAL_REDIS_HOST): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('Could not determine a free port'))));
-    });
-  });
-}
-
 async function startPrivateRedis(
   binary: string,
   dataDir: string,
@@ -197,7 +184,8 @@ async function startPrivateRedis(
   const logFile = path.join(dir, 'redis-server.log');
 
   for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
+    // The tiny window before redis-server binds is covered by retrying.
+    const port = await findFreePort(LOCAL_REDIS_HOST);
     const logStart = await fileSize(logFile);
     log(`Starting a private redis-server on ${LOCAL_REDIS_HOST}:${port} (data in ${dir}, log in ${logFile})`);
     const child = await spawnRedisServer(binary, dir, port, logFile);

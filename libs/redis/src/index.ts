@@ -1,3 +1,4 @@
 export * from './redis-connection';
 export * from './lua-script';
 export * from './embedded-redis';
+export * from './free-port';

@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
+import { findFreePort } from '@app/redis';
 
 /** A port that was free on 127.0.0.1 a moment ago (the OS picks it). */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
+  return findFreePort('127.0.0.1');
 }
 
 export function sleep(ms: number): Promise<void> {
