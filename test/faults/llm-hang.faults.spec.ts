@@ -4,14 +4,13 @@ import { validReply } from './support/llm-replies';
 
 const EXECUTION_TIMEOUT_MS = 1_000;
 const HANGING_REPLIES = 40;
-const MISSIONS = 200;
+const MISSIONS = 2_000;
 
 /**
  * Scenario 6: the executor talks to an OpenAI-compatible server (a local fake) whose first 40
  * replies hang for a minute, far beyond EXECUTION_TIMEOUT_MS = 1 s; after that it answers with
  * valid, rubric-passing outputs. LLM_MAX_RETRIES = 0, so each hang is one failed attempt: the
  * timeout must fire, the agent's slot must be freed, and the mission must be retried and finish.
- * A smaller workload (200 missions) is enough here: the hangs happen in the first wave.
  */
 describe('fault: an LLM provider that hangs', () => {
   const llm = new FakeChatCompletionsServer();
@@ -45,7 +44,7 @@ describe('fault: an LLM provider that hangs', () => {
 
   it(`given ${MISSIONS} missions and ${HANGING_REPLIES} hanging LLM replies, then each hang times out after ~${EXECUTION_TIMEOUT_MS} ms, frees the agent, and the mission is retried and finishes`, async () => {
     scenario.sampleInvariants();
-    const workload = new Workload(scenario.redis, scenario.prefix, { total: MISSIONS, batchSize: 50, intervalMs: 200, tag: 'hang' }).start();
+    const workload = new Workload(scenario.redis, scenario.prefix, { total: MISSIONS, batchSize: 50, intervalMs: 100, tag: 'hang' }).start();
     await workload.done;
     const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 90_000, expected: workload.expectedOf() });
 
