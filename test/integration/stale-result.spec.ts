@@ -7,7 +7,7 @@ import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { LlmClient, LlmRequest, LlmResponse } from '@app/llm';
 import { decideAssign, decideCreate, decideFail, Mission } from '@app/mission';
-import { MetricsRegistry } from '@app/runtime';
+import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
 
 /** An LLM call that answers only when the test releases it. */
@@ -47,7 +47,7 @@ describe('a late result (real Redis)', () => {
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
       store, keys, redis, new AgentRegistry(redis, keys), llm, loadEnvironment({ KEY_PREFIX: prefix }),
-      new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics,
+      new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics, new ConsumerHealth(),
     );
     const execution = executor.execute(assigned.mission);
     await waitFor(async () => llm.calls === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });

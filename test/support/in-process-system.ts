@@ -32,6 +32,8 @@ export interface InProcessSystem {
   environment: Environment;
   /** Starts one more instance of a service (closed with the rest). */
   addInstance(definition: ServiceDefinition): Promise<INestApplication>;
+  /** Shuts every instance of a service down as SIGTERM does (the app's close), and drops them. */
+  stopService(name: ServiceDefinition['name']): Promise<void>;
   waitForStatus(missionId: string, statuses: MissionStatus[], timeoutMs?: number): Promise<Mission>;
   /**
    * Slots are released by the orchestrator after the event that ends an attempt (a message
@@ -70,12 +72,14 @@ export async function startInProcessSystem(
   };
   const environment = loadEnvironment(environmentSource);
   const apps: INestApplication[] = [];
+  const serviceOf = new Map<INestApplication, ServiceDefinition['name']>();
   const envFor = (definition: ServiceDefinition) =>
     serviceEnv[definition.name] ? loadEnvironment({ ...environmentSource, ...serviceEnv[definition.name] }) : environment;
   const addInstance = async (definition: ServiceDefinition) => {
     const app = await createServiceApp(definition, envFor(definition));
     await app.init();
     apps.push(app);
+    serviceOf.set(app, definition.name);
     return app;
   };
   for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) await addInstance(definition);
@@ -92,6 +96,11 @@ export async function startInProcessSystem(
     apps,
     environment,
     addInstance,
+    async stopService(name) {
+      const stopping = apps.filter((app) => serviceOf.get(app) === name);
+      for (const app of stopping) apps.splice(apps.indexOf(app), 1);
+      await Promise.all(stopping.map((app) => app.close()));
+    },
     waitForStatus: (missionId, statuses, timeoutMs = 20_000) =>
       waitFor(
         async () => {

@@ -94,6 +94,13 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(256)
   LOG_PARTITIONS = 1;
 
+  /**
+   * On SIGTERM, how long the executor lets its LLM calls in progress finish before it aborts them
+   * (as failed attempts). Kept below 9 s, so that a service always exits within 10 s.
+   */
+  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(8_000)
+  SHUTDOWN_GRACE_MS = 5_000;
+
   /** How long the orchestrator may hold a leased mission before it goes back to ready. */
   @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
   LEASE_MS = 15_000;

@@ -64,6 +64,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private writer: RedisConnection;
   private lanes: Lane[] = [];
   private running = false;
+  /** False once stopReading() was called: the loops take no new messages, handlers in flight go on. */
+  private reading = true;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private reclaiming: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -102,6 +104,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     } catch (error) {
       callback(error);
     }
+  }
+
+  /**
+   * Takes no new messages from now on (a blocking read in progress still delivers what it gets);
+   * the messages in hand are handled and acked as usual. Resolves when every read loop has ended.
+   */
+  async stopReading(): Promise<void> {
+    this.reading = false;
+    await Promise.all(this.lanes.map((lane) => lane.readLoop));
   }
 
   /** Stops reading, lets in-flight handlers finish, acks what they finished, then disconnects. */
@@ -143,7 +154,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   private async readForever(lane: Lane): Promise<void> {
     let failures = 0;
-    while (this.running) {
+    while (this.running && this.reading) {
       if (this.inFlight >= this.maxInFlight) {
         await this.waitForSlot();
         continue;
@@ -180,7 +191,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   /** Takes over messages that have been pending too long: a dead consumer's, or ones whose handler failed. */
   private async reclaim(lane: Lane): Promise<void> {
-    if (!this.running) return;
+    if (!this.running || !this.reading) return;
     try {
       await this.touchInFlight(lane);
       let cursor = '0-0';

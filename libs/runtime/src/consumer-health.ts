@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RedisStreamsServer } from '@app/redis-streams';
 
-/** Lets the readiness check see whether this service's stream consumer is running. */
+/** Lets the readiness check see whether this service's stream consumer is running, and shutdown stop its reading. */
 @Injectable()
 export class ConsumerHealth {
   private server: RedisStreamsServer | null = null;
@@ -12,5 +12,10 @@ export class ConsumerHealth {
 
   get running(): boolean {
     return this.server?.isRunning ?? false;
+  }
+
+  /** The consumer takes no new messages; those in hand are still handled and acked. */
+  async stopReading(): Promise<void> {
+    await this.server?.stopReading();
   }
 }

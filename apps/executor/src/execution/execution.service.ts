@@ -8,7 +8,7 @@ import { KeyLayout, MissionStore, readMissionFields } from '@app/event-store';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { AgentReleased, Patterns } from '@app/messages';
 import { decideComplete, decideFail, decideStart, Mission, MissionType } from '@app/mission';
-import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { ExecutionMetrics } from './execution-metrics';
 
 const ACTOR = 'executor';
@@ -24,6 +24,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly running = new Map<string, AbortController>();
   private cancelCheck: NodeJS.Timeout | undefined;
   private shuttingDown = false;
+  /** Called when the last running LLM call ends, while shutdown waits for it. */
+  private whenIdle: (() => void) | null = null;
 
   constructor(
     private readonly store: MissionStore,
@@ -34,6 +36,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(ExecutionService.name) private readonly logger: PinoLogger,
     private readonly metrics: ExecutionMetrics,
+    private readonly consumer: ConsumerHealth,
   ) {}
 
   timeoutFor(type: MissionType): number {
@@ -50,13 +53,29 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Shutdown does not wait for LLM calls that may take minutes: they are aborted and recorded as
-   * failed attempts, so the intake queues them again at once for another executor.
+   * Shutdown first stops taking missions, then gives the LLM calls in progress SHUTDOWN_GRACE_MS
+   * to finish (their results are recorded as usual); calls still running then are aborted and
+   * recorded as failed attempts, so the intake queues them again at once for another executor.
    */
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer.stopReading();
     this.shuttingDown = true;
+    await this.callsFinished(this.env.SHUTDOWN_GRACE_MS);
     clearInterval(this.cancelCheck);
     for (const abort of this.running.values()) abort.abort(new Error('executor shut down during the attempt'));
+  }
+
+  /** Resolves when no LLM call is running, or after `timeoutMs`. */
+  private callsFinished(timeoutMs: number): Promise<void> {
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.whenIdle?.(), timeoutMs);
+      this.whenIdle = () => {
+        clearTimeout(timer);
+        this.whenIdle = null;
+        resolve();
+      };
+    });
   }
 
   /**
@@ -112,6 +131,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     } finally {
       this.running.delete(mission.id);
+      if (this.running.size === 0) this.whenIdle?.();
     }
     const completed = await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, [
       { kind: 'emit-mission', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted },
