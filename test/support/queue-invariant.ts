@@ -4,12 +4,15 @@ import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/m
 
 export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
 
-/** Reads the index, the three queue sets and every status in one atomic step: a consistent picture. */
+/** Reads the index, the three queue sets, every status and the ready counts per skill set in one atomic step: a consistent picture. */
 const SNAPSHOT = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local statuses = {}
 for i, id in ipairs(ids) do statuses[i] = redis.call('HGET', ARGV[1] .. id, 'st') or '' end
-return { ids, statuses, redis.call('ZRANGE', KEYS[2], 0, -1), redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1) }
+local ready = redis.call('ZRANGE', KEYS[2], 0, -1)
+local readySkills = {}
+for i, id in ipairs(ready) do readySkills[i] = redis.call('HGET', ARGV[1] .. id, 'sk') or '' end
+return { ids, statuses, ready, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, redis.call('HGETALL', KEYS[5]) }
 `;
 
 /**
@@ -23,11 +26,20 @@ export async function queueInvariantViolations(redis: RedisConnection, keys: Key
 
 /** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
 async function partitionViolations(redis: RedisConnection, keys: PartitionKeys): Promise<string[]> {
-  const [ids, statuses, ready, leased, dlq] = (await redis.eval(
-    SNAPSHOT, 4, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.missionPrefix,
-  )) as [string[], string[], string[], string[], string[]];
+  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat] = (await redis.eval(
+    SNAPSHOT, 5, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.readyBySkills, keys.missionPrefix,
+  )) as [string[], string[], string[], string[], string[], string[], string[]];
   const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq) };
   const violations: string[] = [];
+  // The lease script trusts the counts of ready missions per skill set: they must match the queue.
+  const counted = new Map<string, number>();
+  for (const skills of readySkills) counted.set(skills, (counted.get(skills) ?? 0) + 1);
+  for (let i = 0; i + 1 < bySkillsFlat.length; i += 2) {
+    const [skills, count] = [bySkillsFlat[i], Number(bySkillsFlat[i + 1])];
+    if (count !== (counted.get(skills) ?? 0)) violations.push(`ready-by-skills "${skills}" counts ${count}, the queue holds ${counted.get(skills) ?? 0}`);
+    counted.delete(skills);
+  }
+  for (const [skills, count] of counted) violations.push(`ready-by-skills "${skills}" missing, the queue holds ${count}`);
   ids.forEach((id, i) => {
     const status = statuses[i] as MissionStatus;
     const places: QueuePlace[] = [];

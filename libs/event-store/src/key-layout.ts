@@ -69,6 +69,10 @@ export class PartitionKeys {
   get readyByLevel(): string {
     return `${this.base}queue:ready-by-level`;
   }
+  /** Ready missions per set of required skills (comma-separated, as `sk` in the mission hash). */
+  get readyBySkills(): string {
+    return `${this.base}queue:ready-by-skills`;
+  }
   /** Missions enqueued (e:<minute>) and dequeued (d:<minute>) per minute since the epoch. */
   get perMinute(): string {
     return `${this.base}stats:per-minute`;

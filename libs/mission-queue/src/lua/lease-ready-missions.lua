@@ -9,7 +9,8 @@
   leased: walking the queue best first (at most ARGV[7] entries), a mission is taken when a free
   agent has all its required skills (`sk` in its hash), and that agent then has one slot less.
   Missions nobody free can serve stay where they are, so they neither block the ones behind them
-  nor travel to the orchestrator and back.
+  nor travel to the orchestrator and back. The walk is skipped when no skill set in the queue fits
+  a free agent (the ready-by-skills counts say so), and ends once every mission that fits was seen.
 
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
@@ -18,6 +19,7 @@
   KEYS[5] ready-since zset (member id, score = enqueued at)
   KEYS[6] ready-by-level hash
   KEYS[7] per-minute counters hash
+  KEYS[8] ready-by-skills hash (comma-separated skill set -> ready missions needing it)
 
   ARGV[1] how many missions at most
   ARGV[2] lease deadline (ms)
@@ -48,21 +50,37 @@ else
     free = free + slots
     at = at + 2 + k
   end
-  local candidates = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[7]) - 1)
+  local function agentFits(agent, needed)
+    for skill in string.gmatch(needed, '[^,]+') do
+      if not agent.skills[skill] then return false end
+    end
+    return true
+  end
+  -- How many ready missions some free agent could take, from the counts per skill set.
+  local fitting = 0
+  local bySkills = redis.call('HGETALL', KEYS[8])
+  for s = 1, #bySkills, 2 do
+    local count = tonumber(bySkills[s + 1])
+    if count > 0 then
+      for a = 1, agentCount do
+        if agentFits(agents[a], bySkills[s]) then
+          fitting = fitting + count
+          break
+        end
+      end
+    end
+  end
+  local candidates = fitting > 0 and redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[7]) - 1) or {}
+  local seen = 0
   for _, id in ipairs(candidates) do
-    if #ids >= max or free <= 0 then break end
+    if #ids >= max or free <= 0 or seen >= fitting then break end
     local needed = redis.call('HGET', ARGV[3] .. id, 'sk') or ''
+    local fitsAny = false
     for a = 1, agentCount do
       local agent = agents[a]
-      if agent.slots > 0 then
-        local fits = true
-        for skill in string.gmatch(needed, '[^,]+') do
-          if not agent.skills[skill] then
-            fits = false
-            break
-          end
-        end
-        if fits then
+      if agentFits(agent, needed) then
+        fitsAny = true
+        if agent.slots > 0 then
           agent.slots = agent.slots - 1
           free = free - 1
           ids[#ids + 1] = id
@@ -70,14 +88,16 @@ else
         end
       end
     end
+    if fitsAny then seen = seen + 1 end
   end
 end
 local states = {}
 for i, id in ipairs(ids) do
   redis.call('ZADD', KEYS[2], ARGV[2], id)
-  local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl')
+  local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl', 'sk')
   states[i] = state[1]
   if state[2] then redis.call('HINCRBY', KEYS[6], state[2], -1) end
+  if state[3] then redis.call('HINCRBY', KEYS[8], state[3], -1) end
 end
 if #ids > 0 then
   redis.call('ZREM', KEYS[1], unpack(ids))

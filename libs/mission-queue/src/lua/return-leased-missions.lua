@@ -11,6 +11,7 @@
   KEYS[4] counters hash
   KEYS[5] ready-since zset
   KEYS[6] ready-by-level hash
+  KEYS[7] ready-by-skills hash
 
   ARGV[1] 'expired' | 'released'
   ARGV[2] now (ms), for 'expired'
@@ -30,10 +31,11 @@ end
 local returned = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
-    local mission = redis.call('HMGET', ARGV[3] .. id, 'rs', 'ea', 'pl')
+    local mission = redis.call('HMGET', ARGV[3] .. id, 'rs', 'ea', 'pl', 'sk')
     redis.call('ZADD', KEYS[1], mission[1] or ARGV[2], id)
     redis.call('ZADD', KEYS[5], mission[2] or ARGV[2], id)
     if mission[3] then redis.call('HINCRBY', KEYS[6], mission[3], 1) end
+    if mission[4] then redis.call('HINCRBY', KEYS[7], mission[4], 1) end
     returned = returned + 1
   end
 end
