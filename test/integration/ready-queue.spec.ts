@@ -81,6 +81,17 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await leasedIds()).toEqual(['plumbing-2']);
   });
 
+  it('given 3,000 missions nobody free can serve ahead of one that a free agent can, then the lease finds that one at once', async () => {
+    const { queue, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    await Promise.all(Array.from({ length: 3_000 }, (_, i) => enqueue(`elevator-${i}`, 'critical', t + i, ['elevator_service'])));
+    await enqueue('plumbing-1', 'low', t + 5_000, ['plumbing']);
+
+    expect(await queue.lease(0, 5, 10_000, 'r1', { freeAgents: [{ free: 5, skills: ['plumbing'] }] })).toBe(1);
+    expect(await leasedIds()).toEqual(['plumbing-1']);
+    expect(await queue.readyIds()).toHaveLength(3_000);
+  });
+
   it('property: lease order is the order of enqueuedAt − priorityScore × head start, ties by id', async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -4,15 +4,24 @@ import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/m
 
 export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
 
-/** Reads the index, the three queue sets, every status and the ready counts per skill set in one atomic step: a consistent picture. */
+/** Reads the index, the three queue sets, every status and the ready queues and counts per skill set in one atomic step: a consistent picture. */
 const SNAPSHOT = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local statuses = {}
 for i, id in ipairs(ids) do statuses[i] = redis.call('HGET', ARGV[1] .. id, 'st') or '' end
-local ready = redis.call('ZRANGE', KEYS[2], 0, -1)
-local readySkills = {}
-for i, id in ipairs(ready) do readySkills[i] = redis.call('HGET', ARGV[1] .. id, 'sk') or '' end
-return { ids, statuses, ready, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, redis.call('HGETALL', KEYS[5]) }
+local ready = redis.call('ZRANGE', KEYS[2], 0, -1, 'WITHSCORES')
+local readyIds, readySkills, misplaced = {}, {}, {}
+for i = 1, #ready, 2 do
+  local id = ready[i]
+  local skills = redis.call('HGET', ARGV[1] .. id, 'sk') or ''
+  readyIds[#readyIds + 1] = id
+  readySkills[#readySkills + 1] = skills
+  if redis.call('ZSCORE', ARGV[2] .. skills, id) ~= ready[i + 1] then misplaced[#misplaced + 1] = id end
+end
+local bySkills = redis.call('HGETALL', KEYS[5])
+local perSetSizes = {}
+for s = 1, #bySkills, 2 do perSetSizes[#perSetSizes + 1] = redis.call('ZCARD', ARGV[2] .. bySkills[s]) end
+return { ids, statuses, readyIds, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, bySkills, misplaced, perSetSizes }
 `;
 
 /**
@@ -26,9 +35,9 @@ export async function queueInvariantViolations(redis: RedisConnection, keys: Key
 
 /** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
 async function partitionViolations(redis: RedisConnection, keys: PartitionKeys): Promise<string[]> {
-  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat] = (await redis.eval(
-    SNAPSHOT, 5, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.readyBySkills, keys.missionPrefix,
-  )) as [string[], string[], string[], string[], string[], string[], string[]];
+  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat, misplaced, perSetSizes] = (await redis.eval(
+    SNAPSHOT, 5, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.readyBySkills, keys.missionPrefix, keys.readyWithSkillsPrefix,
+  )) as [string[], string[], string[], string[], string[], string[], string[], string[], number[]];
   const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq) };
   const violations: string[] = [];
   // The lease script trusts the counts of ready missions per skill set: they must match the queue.
@@ -37,9 +46,11 @@ async function partitionViolations(redis: RedisConnection, keys: PartitionKeys):
   for (let i = 0; i + 1 < bySkillsFlat.length; i += 2) {
     const [skills, count] = [bySkillsFlat[i], Number(bySkillsFlat[i + 1])];
     if (count !== (counted.get(skills) ?? 0)) violations.push(`ready-by-skills "${skills}" counts ${count}, the queue holds ${counted.get(skills) ?? 0}`);
+    if (perSetSizes[i / 2] !== count) violations.push(`the ready queue of skill set "${skills}" holds ${perSetSizes[i / 2]}, its count is ${count}`);
     counted.delete(skills);
   }
   for (const [skills, count] of counted) violations.push(`ready-by-skills "${skills}" missing, the queue holds ${count}`);
+  for (const id of misplaced) violations.push(`${id} is ready but not in its skill set's ready queue with the same score`);
   ids.forEach((id, i) => {
     const status = statuses[i] as MissionStatus;
     const places: QueuePlace[] = [];

@@ -73,6 +73,14 @@ export class PartitionKeys {
   get readyBySkills(): string {
     return `${this.base}queue:ready-by-skills`;
   }
+  /**
+   * Prefix of the ready queues per skill set: `<prefix><skills>` holds the ready missions that
+   * need exactly those skills, with their ready-queue score, so a lease reads only the missions
+   * its free agents can take.
+   */
+  get readyWithSkillsPrefix(): string {
+    return `${this.base}queue:ready-sk:`;
+  }
   /** Missions enqueued (e:<minute>) and dequeued (d:<minute>) per minute since the epoch. */
   get perMinute(): string {
     return `${this.base}stats:per-minute`;

@@ -192,10 +192,10 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return [
         'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
         keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
-        next.requiredSkills.join(','), keyIndex(k.readyBySkills),
+        next.requiredSkills.join(','), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
       ];
     case 'leave-queue':
-      return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), 'zrem', keyIndex(k.leased)];
+      return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix, 'zrem', keyIndex(k.leased)];
     case 'dead-letter':
       return ['zadd', keyIndex(k.deadLetters), effect.at];
     case 'leave-dead-letters':

@@ -37,12 +37,6 @@ export interface LeaseOptions {
   freeAgents?: readonly FreeAgent[];
 }
 
-/**
- * Ready entries a skill-aware lease looks at, at most: missions no free agent can serve wait
- * behind this many without costing every lease a walk of the whole queue.
- */
-const MAX_LEASE_SCAN = 2_000;
-
 interface PartitionStats {
   ready: number;
   leased: number;
@@ -87,14 +81,14 @@ export class ReadyQueue {
     const k = this.keys.partitions[partition];
     const keys = [k.ready, k.leased, options.replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills];
     const agents = options.freeAgents ?? [];
-    const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`, agents.length, Math.min(MAX_LEASE_SCAN, max * 20 + 100)];
+    const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`, agents.length, k.readyWithSkillsPrefix];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
     return Number(await leaseScript.run(this.redis, keys, args));
   }
 
   /** Returns missions whose lease ran out to the ready queue, in every partition. */
   async expireLeases(now = Date.now(), limit = 1_000): Promise<number> {
-    const returned = await Promise.all(this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit])));
+    const returned = await Promise.all(this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit, k.readyWithSkillsPrefix])));
     return returned.reduce((sum, n) => sum + n, 0);
   }
 
@@ -106,7 +100,7 @@ export class ReadyQueue {
       byPartition.set(k, [...(byPartition.get(k) ?? []), id]);
     }
     const returned = await Promise.all(
-      [...byPartition].map(([k, ids]) => this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, ...ids])),
+      [...byPartition].map(([k, ids]) => this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, ...ids])),
     );
     return returned.reduce((sum, n) => sum + n, 0);
   }

@@ -25,14 +25,15 @@
   then effects, each a name followed by its arguments:
     idempotency   <key>                       duplicate create → result DUPLICATE with the first id
     require-lease <leases>                    the mission must still be leased; the lease is removed
-    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field> <skills> <by-skills>
+    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field> <skills> <by-skills> <sk-prefix>
                                               into the ready queue: ZADD with the score (kept as
                                               rs), the time (ea), the level (pl) and the required
-                                              skills, comma-separated (sk, read by the lease
-                                              script), counted per level, per skill set and per
+                                              skills, comma-separated (sk), also into the ready
+                                              queue of its skill set (<sk-prefix><skills>, same
+                                              hash tag), counted per level, per skill set and per
                                               minute
-    dequeue       <ready> <since> <by-level> <by-skills>
-                                              out of the ready queue (if it was there)
+    dequeue       <ready> <since> <by-level> <by-skills> <sk-prefix>
+                                              out of the ready queues (if it was there)
     zadd          <zset> <score>
     zrem          <zset>
     hincrby       <hash> <field> <delta>
@@ -69,9 +70,9 @@ while i <= #ARGV do
   elseif name == 'zadd' then
     i = i + 3
   elseif name == 'enqueue' then
-    i = i + 11
+    i = i + 12
   elseif name == 'dequeue' then
-    i = i + 5
+    i = i + 6
   elseif name == 'zrem' then
     i = i + 2
   elseif name == 'hincrby' or name == 'xadd' then
@@ -121,17 +122,21 @@ while i <= #ARGV do
       redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 7])], ARGV[i + 8], 1)
       redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 10])], ARGV[i + 9], 1)
     end
+    redis.call('ZADD', ARGV[i + 11] .. ARGV[i + 9], ARGV[i + 2], missionId)
     redis.call('ZADD', KEYS[tonumber(ARGV[i + 3])], ARGV[i + 4], missionId)
     redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2], 'ea', ARGV[i + 4], 'pl', ARGV[i + 6], 'sk', ARGV[i + 9])
-    i = i + 11
+    i = i + 12
   elseif name == 'dequeue' then
     if redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId) == 1 then
       redis.call('ZREM', KEYS[tonumber(ARGV[i + 2])], missionId)
       local queued = redis.call('HMGET', KEYS[1], 'pl', 'sk')
       if queued[1] then redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 3])], queued[1], -1) end
-      if queued[2] then redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 4])], queued[2], -1) end
+      if queued[2] then
+        redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 4])], queued[2], -1)
+        redis.call('ZREM', ARGV[i + 5] .. queued[2], missionId)
+      end
     end
-    i = i + 5
+    i = i + 6
   elseif name == 'zadd' then
     redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
     i = i + 3

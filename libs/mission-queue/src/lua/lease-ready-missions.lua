@@ -6,11 +6,11 @@
   the orchestrator knows its request was answered.
 
   When the request names the free agents (ARGV[6] > 0), only missions one of them can take are
-  leased: walking the queue best first (at most ARGV[7] entries), a mission is taken when a free
-  agent has all its required skills (`sk` in its hash), and that agent then has one slot less.
-  Missions nobody free can serve stay where they are, so they neither block the ones behind them
-  nor travel to the orchestrator and back. The walk is skipped when no skill set in the queue fits
-  a free agent (the ready-by-skills counts say so), and ends once every mission that fits was seen.
+  leased, best first, one per free slot: the skill sets in the queue that some free agent covers
+  (from the ready-by-skills counts) are read from their own ready queues (up to ARGV[1] each),
+  merged by score, and each mission goes to the first free agent with all its skills. Missions
+  nobody free can serve stay where they are, however many there are: they neither block the ones
+  behind them nor travel to the orchestrator and back.
 
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
@@ -27,7 +27,7 @@
   ARGV[4] request id, echoed in the message
   ARGV[5] per-minute field for the dequeued count (d:<minute>)
   ARGV[6] number of free agents a (0: take the best ARGV[1] missions, whatever their skills)
-  ARGV[7] how many ready entries to look at, at most
+  ARGV[7] key prefix of the ready queues per skill set (the set's skills, comma-separated, follow it)
   ARGV[8..] per free agent: its free slots, its number of skills k, then its k skills
 
   Result: number of missions leased
@@ -56,39 +56,38 @@ else
     end
     return true
   end
-  -- How many ready missions some free agent could take, from the counts per skill set.
-  local fitting = 0
+  -- The best missions of every skill set some free agent covers, merged by score (then id, as a zset orders ties).
+  local candidates = {}
   local bySkills = redis.call('HGETALL', KEYS[8])
   for s = 1, #bySkills, 2 do
-    local count = tonumber(bySkills[s + 1])
-    if count > 0 then
+    local needed = bySkills[s]
+    if tonumber(bySkills[s + 1]) > 0 then
       for a = 1, agentCount do
-        if agentFits(agents[a], bySkills[s]) then
-          fitting = fitting + count
+        if agentFits(agents[a], needed) then
+          local rows = redis.call('ZRANGE', ARGV[7] .. needed, 0, max - 1, 'WITHSCORES')
+          for r = 1, #rows, 2 do
+            candidates[#candidates + 1] = { id = rows[r], score = tonumber(rows[r + 1]), needed = needed }
+          end
           break
         end
       end
     end
   end
-  local candidates = fitting > 0 and redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[7]) - 1) or {}
-  local seen = 0
-  for _, id in ipairs(candidates) do
-    if #ids >= max or free <= 0 or seen >= fitting then break end
-    local needed = redis.call('HGET', ARGV[3] .. id, 'sk') or ''
-    local fitsAny = false
+  table.sort(candidates, function(x, y)
+    if x.score ~= y.score then return x.score < y.score end
+    return x.id < y.id
+  end)
+  for _, candidate in ipairs(candidates) do
+    if #ids >= max or free <= 0 then break end
     for a = 1, agentCount do
       local agent = agents[a]
-      if agentFits(agent, needed) then
-        fitsAny = true
-        if agent.slots > 0 then
-          agent.slots = agent.slots - 1
-          free = free - 1
-          ids[#ids + 1] = id
-          break
-        end
+      if agent.slots > 0 and agentFits(agent, candidate.needed) then
+        agent.slots = agent.slots - 1
+        free = free - 1
+        ids[#ids + 1] = candidate.id
+        break
       end
     end
-    if fitsAny then seen = seen + 1 end
   end
 end
 local states = {}
@@ -97,7 +96,10 @@ for i, id in ipairs(ids) do
   local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl', 'sk')
   states[i] = state[1]
   if state[2] then redis.call('HINCRBY', KEYS[6], state[2], -1) end
-  if state[3] then redis.call('HINCRBY', KEYS[8], state[3], -1) end
+  if state[3] then
+    redis.call('HINCRBY', KEYS[8], state[3], -1)
+    redis.call('ZREM', ARGV[7] .. state[3], id)
+  end
 end
 if #ids > 0 then
   redis.call('ZREM', KEYS[1], unpack(ids))

@@ -17,7 +17,8 @@
   ARGV[2] now (ms), for 'expired'
   ARGV[3] mission hash key prefix
   ARGV[4] at most this many missions, for 'expired'
-  ARGV[5..] mission ids, for 'released'
+  ARGV[5] key prefix of the ready queues per skill set
+  ARGV[6..] mission ids, for 'released'
 
   Result: number of missions returned to ready
 ]]
@@ -26,7 +27,7 @@ if ARGV[1] == 'expired' then
   ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
 else
   ids = {}
-  for i = 5, #ARGV do ids[#ids + 1] = ARGV[i] end
+  for i = 6, #ARGV do ids[#ids + 1] = ARGV[i] end
 end
 local returned = 0
 for _, id in ipairs(ids) do
@@ -35,7 +36,10 @@ for _, id in ipairs(ids) do
     redis.call('ZADD', KEYS[1], mission[1] or ARGV[2], id)
     redis.call('ZADD', KEYS[5], mission[2] or ARGV[2], id)
     if mission[3] then redis.call('HINCRBY', KEYS[6], mission[3], 1) end
-    if mission[4] then redis.call('HINCRBY', KEYS[7], mission[4], 1) end
+    if mission[4] then
+      redis.call('HINCRBY', KEYS[7], mission[4], 1)
+      redis.call('ZADD', ARGV[5] .. mission[4], mission[1] or ARGV[2], id)
+    end
     returned = returned + 1
   end
 end
