@@ -22,28 +22,34 @@ describe('AgentSlots (real Redis)', () => {
   });
 
   it('given an agent with two slots, when three missions claim it in one call, then two get a slot and the third is refused', async () => {
-    const codes = await slots.claim([hold('m-1'), hold('m-2'), hold('m-3')], 1_000);
+    const claims = await slots.claim([hold('m-1'), hold('m-2'), hold('m-3')], 1_000);
 
-    expect(codes).toEqual([ClaimCode.Claimed, ClaimCode.Claimed, ClaimCode.AgentFull]);
+    expect(claims.map((claim) => claim.code)).toEqual([ClaimCode.Claimed, ClaimCode.Claimed, ClaimCode.AgentFull]);
     expect(await load()).toBe(2);
     expect(await redis.hget(keys.agentLastAssigned, 'agent-a')).toBe('1000');
     expect((await slots.holds()).map((h) => h.missionId).sort()).toEqual(['m-1', 'm-2']);
   });
 
-  it('given a held slot, when the same attempt claims it again, then it is confirmed and no second slot is taken', async () => {
-    await slots.claim([hold('m-1')], 1_000);
+  it('given a held slot, when the same attempt claims it again, then it is confirmed, no second slot is taken, and the hold now carries the new claim', async () => {
+    const [first] = await slots.claim([hold('m-1')], 1_000);
 
-    expect(await slots.claim([hold('m-1')], 2_000)).toEqual([ClaimCode.AlreadyHeld]);
+    const [second] = await slots.claim([hold('m-1')], 2_000);
+
+    expect(second.code).toBe(ClaimCode.AlreadyHeld);
     expect(await load()).toBe(1);
-    expect((await slots.holds())[0].at).toBe(2_000);
+    const [stored] = await slots.holds();
+    expect(stored).toMatchObject({ at: 2_000, raw: second.raw });
+    expect(await slots.giveBack(hold('m-1'), first.raw)).toBe(ReleaseCode.NotHeld);
+    expect(await slots.giveBack(hold('m-1'), second.raw)).toBe(ReleaseCode.Released);
+    expect(await load()).toBe(0);
   });
 
-  it('given a verdict, when its release is delivered twice, then the slot, the credits and the quality move once', async () => {
+  it('given a verdict, when the end of its attempt is delivered twice, then the slot, the credits and the quality move once', async () => {
     await slots.claim([hold('m-1')]);
     const credit = { delta: 8.5, score: 0.85, passed: true, actor: 'evaluator' };
 
-    expect(await slots.release(hold('m-1'), credit)).toBe(ReleaseCode.Released);
-    expect(await slots.release(hold('m-1'), credit)).toBe(ReleaseCode.NotHeld);
+    expect(await slots.endAttempt(hold('m-1'), credit)).toBe(ReleaseCode.Released);
+    expect(await slots.endAttempt(hold('m-1'), credit)).toBe(ReleaseCode.NotHeld);
 
     expect(await load()).toBe(0);
     expect(Number(await redis.hget(keys.agentCredits, 'agent-a'))).toBe(8.5);
@@ -53,12 +59,23 @@ describe('AgentSlots (real Redis)', () => {
     expect(JSON.parse(events[0][1][1])).toMatchObject({ type: 'AgentCreditsChanged', data: { delta: 8.5, missionId: 'm-1', attempt: 1, passed: true } });
   });
 
-  it('given a hold read by the reaper, when it was claimed again before the release, then the fenced release keeps it', async () => {
+  it('given an attempt that ended, when a stale lease claims it again, then the claim is refused and no slot is taken', async () => {
+    await slots.claim([hold('m-1')]);
+    await slots.endAttempt(hold('m-1'));
+
+    const [stale] = await slots.claim([hold('m-1')]);
+
+    expect(stale.code).toBe(ClaimCode.Ended);
+    expect(await load()).toBe(0);
+    expect(await slots.holds()).toEqual([]);
+  });
+
+  it('given a hold read by the reaper, when it was claimed again before the give-back, then the fenced give-back keeps it', async () => {
     await slots.claim([hold('m-1')], 1_000);
     const [seen] = await slots.holds();
     await slots.claim([hold('m-1')], 5_000);
 
-    expect(await slots.release(hold('m-1'), undefined, seen)).toBe(ReleaseCode.NotHeld);
+    expect(await slots.giveBack(hold('m-1'), seen.raw)).toBe(ReleaseCode.NotHeld);
     expect(await load()).toBe(1);
   });
 });

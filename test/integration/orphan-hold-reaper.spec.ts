@@ -81,4 +81,15 @@ describe('OrphanHoldReaper (real Redis)', () => {
     expect(await reaper.reap(NOW)).toBe(1);
     expect(await held()).toEqual([]);
   });
+
+  it('given the hold of an attempt that ended long ago and whose release never came, when reaped, then its slot is freed, once', async () => {
+    let failed = await act(await created(), (m) => decideAssign(m, 'agent-a'));
+    failed = await act(failed, (m) => decideFail(m, 1, 'agent unreachable'));
+    await slots.claim([{ agentId: 'agent-a', missionId: failed.id, attempt: 1 }], LONG_AGO);
+
+    expect(await reaper.reap(NOW + 100 * LEASE_MS)).toBe(1);
+    expect(await held()).toEqual([]);
+    expect(await redis.hget(keys.agentLoad, 'agent-a')).toBe('0');
+    expect(await reaper.reap(NOW + 100 * LEASE_MS)).toBe(0);
+  });
 });

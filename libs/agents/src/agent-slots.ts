@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -22,7 +23,7 @@ export interface SlotHold {
 /** A hold as stored: with the time it was (last) claimed. */
 export interface StoredHold extends SlotHold {
   at: number;
-  /** The stored JSON, which fences a release against a claim made since it was read. */
+  /** The stored JSON, which fences a give-back against a claim made since it was read. */
   raw: string;
 }
 
@@ -30,6 +31,14 @@ export enum ClaimCode {
   Claimed = 0,
   AlreadyHeld = 1,
   AgentFull = 2,
+  /** The attempt already ended on this agent (a stale lease): nothing to claim. */
+  Ended = 3,
+}
+
+export interface Claim {
+  code: ClaimCode;
+  /** The hold as this claim wrote it: `giveBack` removes it only while it is still this. */
+  raw: string;
 }
 
 export enum ReleaseCode {
@@ -46,16 +55,22 @@ export interface AgentCredit {
   actor: string;
 }
 
+/**
+ * How long an ended attempt is remembered, to refuse stale claims of it. A stale claim comes from
+ * a lease message handled late (a reclaimed message, a duplicate), which happens within minutes.
+ */
+const ENDED_MARKER_TTL_S = 600;
+
 export function holdId(hold: SlotHold): string {
   return `${hold.missionId}:${hold.attempt}:${hold.agentId}`;
 }
 
 /**
  * The agents' slots, kept apart from the missions (their own hash slot in a Redis Cluster): the
- * orchestrator claims a slot before it appends the assignment, and gives it back when it cannot;
- * the end of an attempt releases it through a message written with the mission's event. A hold
- * whose assignment never got appended (the orchestrator died in between) is an orphan that
- * `OrphanHoldReaper` gives back.
+ * orchestrator claims a slot before it appends the assignment, and gives it back when the
+ * assignment is not in the log; the end of an attempt frees it through a message written with the
+ * mission's event. A hold whose assignment never got appended (the orchestrator died in between)
+ * is an orphan that `OrphanHoldReaper` gives back.
  */
 export class AgentSlots {
   constructor(
@@ -63,23 +78,23 @@ export class AgentSlots {
     private readonly keys: KeyLayout,
   ) {}
 
-  /** Claims all `holds` in one round trip; one code per hold, in order. */
-  async claim(holds: readonly SlotHold[], now = Date.now()): Promise<ClaimCode[]> {
+  /** Claims all `holds` in one round trip; one claim per hold, in order. */
+  async claim(holds: readonly SlotHold[], now = Date.now()): Promise<Claim[]> {
     if (holds.length === 0) return [];
     const k = this.keys;
-    const args: (string | number)[] = [now];
-    for (const hold of holds) args.push(holdId(hold), JSON.stringify({ ...hold, at: now }));
-    return (await claimScript.run(this.redis, [k.agentLoad, k.agentCapacity, k.agentHolds, k.agentLastAssigned], args)) as ClaimCode[];
+    const raws = holds.map((hold) => JSON.stringify({ ...hold, at: now, claimId: randomUUID() }));
+    const args: (string | number)[] = [now, k.agentHoldEndedPrefix];
+    holds.forEach((hold, i) => args.push(holdId(hold), raws[i]));
+    const codes = (await claimScript.run(this.redis, [k.agentLoad, k.agentCapacity, k.agentHolds, k.agentLastAssigned], args)) as ClaimCode[];
+    return codes.map((code, i) => ({ code, raw: raws[i] }));
   }
 
   /**
-   * Gives the slot back, with the verdict's credit when there is one. `seen` fences the release
-   * to the hold as it was read (the orphan reaper's case).
+   * The attempt ended: its slot is freed and, with a verdict, the agent credited - once per
+   * attempt, however often this is called.
    */
-  async release(hold: SlotHold, credit?: AgentCredit, seen?: StoredHold): Promise<ReleaseCode> {
-    const k = this.keys;
-    const keys = [k.agentLoad, k.agentHolds, k.agentCredits, k.agentQuality, k.agentLog(hold.agentId)];
-    const args: (string | number)[] = [holdId(hold), hold.agentId, seen?.raw ?? ''];
+  async endAttempt(hold: SlotHold, credit?: AgentCredit): Promise<ReleaseCode> {
+    const args: (string | number)[] = ['end', this.keys.agentHoldEndedPrefix + holdId(hold), ENDED_MARKER_TTL_S];
     if (credit) {
       const event: AgentEvent = {
         type: 'AgentCreditsChanged',
@@ -92,11 +107,22 @@ export class AgentSlots {
     } else {
       args.push('', '', '', '');
     }
-    return (await releaseScript.run(this.redis, keys, args)) as ReleaseCode;
+    return this.release(hold, args);
+  }
+
+  /** Gives back a slot whose assignment was not appended, unless it was claimed again since `raw` was written or read. */
+  async giveBack(hold: SlotHold, raw: string): Promise<ReleaseCode> {
+    return this.release(hold, ['give-back', raw, '', '', '', '', '']);
   }
 
   async holds(): Promise<StoredHold[]> {
     const flat = await this.redis.hgetall(this.keys.agentHolds);
     return Object.values(flat).map((raw) => ({ ...(JSON.parse(raw) as SlotHold & { at: number }), raw }));
+  }
+
+  private async release(hold: SlotHold, modeArgs: (string | number)[]): Promise<ReleaseCode> {
+    const k = this.keys;
+    const keys = [k.agentLoad, k.agentHolds, k.agentCredits, k.agentQuality, k.agentLog(hold.agentId)];
+    return (await releaseScript.run(this.redis, keys, [holdId(hold), hold.agentId, ...modeArgs])) as ReleaseCode;
   }
 }

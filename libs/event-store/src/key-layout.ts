@@ -170,6 +170,10 @@ export class KeyLayout {
   get agentHolds(): string {
     return `${this.agentBase}agents:holds`;
   }
+  /** Prefix of the markers of ended attempts (`<prefix><hold id>`), which refuse stale claims. */
+  get agentHoldEndedPrefix(): string {
+    return `${this.agentBase}hold-ended:`;
+  }
   get agentLastAssigned(): string {
     return `${this.agentBase}agents:last-assigned`;
   }

@@ -112,6 +112,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
    */
   async stopReading(): Promise<void> {
     this.reading = false;
+    // Loops parked for a free slot would otherwise wait for a handler to finish.
+    for (const wake of this.slotWaiters.splice(0)) wake();
     await Promise.all(this.lanes.map((lane) => lane.readLoop));
   }
 

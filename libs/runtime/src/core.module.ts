@@ -6,6 +6,7 @@ import { LoggingModule } from '@app/logging';
 import { createRedisConnection, RedisConnection } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
+import { LogPartitionsGuard } from './log-partitions-guard';
 import { HealthController } from './health.controller';
 import { MetricsController, MetricsRegistry } from './metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
@@ -28,6 +29,7 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
         ConsumerHealth,
+        LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
       ],
       exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ConsumerHealth, MetricsRegistry],

@@ -6,3 +6,4 @@ export * from './service-app';
 export * from './repo-file';
 export * from './metrics';
 export * from './key-layout-of';
+export * from './log-partitions-guard';

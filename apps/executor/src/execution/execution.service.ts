@@ -14,6 +14,7 @@ import { ExecutionMetrics } from './execution-metrics';
 const ACTOR = 'executor';
 /** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
 const CANCEL_CHECK_MS = 500;
+const SHUT_DOWN = new Error('executor shut down during the attempt');
 const FALLBACK_SYSTEM_PROMPT = 'You are an AI agent of a hotel. Answer only with the JSON object the mission asks for.';
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
@@ -24,8 +25,11 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly running = new Map<string, AbortController>();
   private cancelCheck: NodeJS.Timeout | undefined;
   private shuttingDown = false;
-  /** Called when the last running LLM call ends, while shutdown waits for it. */
+  /** Executions in progress (from their message to their last append). */
+  private executing = 0;
+  /** Called when the last execution ends, while shutdown waits for it. */
   private whenIdle: (() => void) | null = null;
+  private graceOver = false;
 
   constructor(
     private readonly store: MissionStore,
@@ -60,14 +64,16 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   async onModuleDestroy(): Promise<void> {
     await this.consumer.stopReading();
     this.shuttingDown = true;
-    await this.callsFinished(this.env.SHUTDOWN_GRACE_MS);
+    await this.executionsFinished(this.env.SHUTDOWN_GRACE_MS);
     clearInterval(this.cancelCheck);
-    for (const abort of this.running.values()) abort.abort(new Error('executor shut down during the attempt'));
+    // From now on a call that starts (its message came with the last read) is aborted at once.
+    this.graceOver = true;
+    for (const abort of this.running.values()) abort.abort(SHUT_DOWN);
   }
 
-  /** Resolves when no LLM call is running, or after `timeoutMs`. */
-  private callsFinished(timeoutMs: number): Promise<void> {
-    if (this.running.size === 0) return Promise.resolve();
+  /** Resolves when no execution is in progress, or after `timeoutMs`. */
+  private executionsFinished(timeoutMs: number): Promise<void> {
+    if (this.executing === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.whenIdle?.(), timeoutMs);
       this.whenIdle = () => {
@@ -85,6 +91,16 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   async execute(assigned: Mission, redelivered = false): Promise<void> {
     // Not acked: the message stays pending and another executor takes it over.
     if (this.shuttingDown) throw new Error('executor is shutting down; handing the mission back');
+    this.executing += 1;
+    try {
+      await this.run(assigned, redelivered);
+    } finally {
+      this.executing -= 1;
+      if (this.executing === 0) this.whenIdle?.();
+    }
+  }
+
+  private async run(assigned: Mission, redelivered: boolean): Promise<void> {
     const attempt = assigned.attempts;
     const runId = uuidv7();
     const started = await this.store.transition(assigned, (m) => decideStart(m, attempt, runId), { actor: ACTOR });
@@ -102,6 +118,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
 
     const abort = new AbortController();
     this.running.set(mission.id, abort);
+    if (this.graceOver) abort.abort(SHUT_DOWN);
     let result;
     try {
       const request = buildLlmRequest(mission, {
@@ -131,7 +148,6 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     } finally {
       this.running.delete(mission.id);
-      if (this.running.size === 0) this.whenIdle?.();
     }
     const completed = await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, [
       { kind: 'emit-mission', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted },

@@ -1,15 +1,21 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { AgentSlots, ReleaseCode, StoredHold } from '@app/agents';
+import { AgentSlots, ReleaseCode } from '@app/agents';
 import { Environment } from '@app/config';
 import { MissionStore } from '@app/event-store';
 import { ENVIRONMENT } from '@app/runtime';
+import { holdState } from './hold-state';
+
+/** Leases after which an ended attempt's hold is freed by the reaper: its release should have come long before. */
+const ENDED_GRACE_LEASES = 10;
 
 /**
- * Gives back agent slots that were claimed for an assignment that was never appended: the
- * orchestrator died between the claim and the append. A hold counts as an orphan only once it is
- * older than two leases: by then its lease has run out, so the assignment can no longer be
- * appended, and nothing can make the hold live again.
+ * Frees agent slots that nothing else will free:
+ * - an orphan: claimed for an assignment that was never appended (the orchestrator died in
+ *   between). Given back once it is older than two leases: by then its lease has run out, so the
+ *   assignment can no longer be appended.
+ * - an ended attempt whose release never came (its `agent.released` message ended in the poison
+ *   stream). Ended after ENDED_GRACE_LEASES leases, without a credit, with a warning.
  */
 @Injectable()
 export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy {
@@ -22,10 +28,6 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(OrphanHoldReaper.name) private readonly logger: PinoLogger,
   ) {}
-
-  private get graceMs(): number {
-    return 2 * this.env.LEASE_MS;
-  }
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
@@ -41,25 +43,22 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
     await this.reaping;
   }
 
-  /** Releases every orphan hold; returns how many. */
+  /** Frees every orphan hold and every long-ended one; returns how many. */
   async reap(now = Date.now()): Promise<number> {
-    let released = 0;
+    let freed = 0;
     for (const hold of await this.slots.holds()) {
-      if (now - hold.at <= this.graceMs || (await this.belongsToAssignment(hold))) continue;
-      if ((await this.slots.release(hold, undefined, hold)) === ReleaseCode.Released) {
-        released += 1;
-        this.logger.warn({ missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId }, 'released an orphan agent hold');
+      const age = now - hold.at;
+      if (age <= 2 * this.env.LEASE_MS) continue;
+      const state = await holdState(this.store, hold);
+      const where = { missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId };
+      if (state === 'orphan' && (await this.slots.giveBack(hold, hold.raw)) === ReleaseCode.Released) {
+        freed += 1;
+        this.logger.warn(where, 'gave back an orphan agent hold');
+      } else if (state === 'ended' && age > ENDED_GRACE_LEASES * this.env.LEASE_MS && (await this.slots.endAttempt(hold)) === ReleaseCode.Released) {
+        freed += 1;
+        this.logger.warn(where, 'freed the slot of an ended attempt whose release never came (its verdict, if any, is not credited)');
       }
     }
-    return released;
-  }
-
-  /** Whether the mission's log has the assignment the hold was claimed for (its release is then on its way). */
-  private async belongsToAssignment(hold: StoredHold): Promise<boolean> {
-    const mission = await this.store.load(hold.missionId);
-    if (!mission || mission.attempts < hold.attempt) return false;
-    if (mission.attempts === hold.attempt && mission.assignedAgentId === hold.agentId) return true;
-    const history = await this.store.history(hold.missionId);
-    return history.some((event) => event.type === 'MissionAssigned' && event.data.agentId === hold.agentId && event.data.attempt === hold.attempt);
+    return freed;
   }
 }

@@ -20,7 +20,7 @@ export class DispatchConsumer {
   @EventPattern(Patterns.orchestrator.agentReleased)
   async agentReleased(@Payload(messageValidation) released: AgentReleased): Promise<void> {
     const { agentId, missionId, attempt, credit, by } = released;
-    await this.slots.release({ agentId, missionId, attempt }, credit && { ...credit, actor: by });
+    await this.slots.endAttempt({ agentId, missionId, attempt }, credit && { ...credit, actor: by });
     await this.dispatcher.lookSoon();
   }
 

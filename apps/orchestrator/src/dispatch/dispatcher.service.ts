@@ -7,6 +7,7 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { FreeAgentDto, MissionsLeased, Patterns } from '@app/messages';
 import { decideAssign, Mission } from '@app/mission';
 import { RedisStreamsClient } from '@app/redis-streams';
+import { holdState } from '../agents/hold-state';
 import { INTAKE_CLIENT } from './intake-client';
 
 /**
@@ -138,16 +139,17 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         agent.load += 1;
         plan.push({ index, agent, hold: { agentId: agent.id, missionId: mission.id, attempt: mission.attempts + 1 } });
       }
-      const codes = await this.slots.claim(plan.map((step) => step.hold));
+      const claims = await this.slots.claim(plan.map((step) => step.hold));
       open = [];
       await Promise.all(
         plan.map(async ({ index, agent, hold }, i) => {
-          if (codes[i] === ClaimCode.AgentFull) {
+          if (claims[i].code === ClaimCode.AgentFull) {
             agent.load = agent.capacity;
             open.push(index);
             return;
           }
-          outcomes[index] = await this.appendAssignment(missions[index], hold, codes[i]);
+          // An ended attempt means this lease is stale: there is nothing to assign.
+          outcomes[index] = claims[i].code === ClaimCode.Ended ? 'placed' : await this.appendAssignment(missions[index], hold, claims[i].raw);
         }),
       );
     }
@@ -155,11 +157,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Appends the assignment the slot was claimed for. When it cannot be appended (the lease ran
-   * out, the mission changed), a slot this call claimed is given back; a hold that already existed
-   * may belong to the live assignment, so it is left to OrphanHoldReaper.
+   * Appends the assignment the slot was claimed for. When the append is refused or skipped, the
+   * log decides what the slot is: the assignment may be there all the same (the reply to this
+   * append was lost and the resent one met it, or another orchestrator made it) and then the slot
+   * is live; only when the log has no such assignment is the slot given back, and only as this
+   * claim wrote it, so a claim made since by another orchestrator keeps it.
    */
-  private async appendAssignment(mission: Mission, hold: SlotHold, claim: ClaimCode): Promise<Outcome> {
+  private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string): Promise<Outcome> {
     const outcome = await this.store.transition(
       mission,
       (current) => decideAssign(current, hold.agentId, hold.attempt),
@@ -169,7 +173,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         { kind: 'emit-mission', to: 'executor', pattern: Patterns.executor.missionAssigned },
       ],
     );
-    if (outcome.kind !== 'appended' && claim === ClaimCode.Claimed) await this.slots.release(hold);
+    if (outcome.kind !== 'appended' && (await holdState(this.store, hold)) === 'orphan') await this.slots.giveBack(hold, claimed);
     return 'placed';
   }
 }

@@ -1,7 +1,11 @@
 --[[
-  Gives back the slot of one hold and, with an evaluation verdict, moves the agent's credits and
-  rolling quality and records AgentCreditsChanged - once: only the call that removes the hold
-  does anything, so a redelivered release or verdict changes nothing.
+  Gives back the slot of one hold, in one of two ways:
+  - 'end': the attempt ended (its MissionFailed, MissionEvaluated or MissionCancelled was written).
+    Once per attempt: an ended marker is set (it also stops stale claims of the attempt), the hold
+    is removed if it is there, and with an evaluation verdict the agent's credits and rolling
+    quality move and AgentCreditsChanged is recorded. A redelivered release changes nothing.
+  - 'give-back': a claim whose assignment was not appended. Only the hold exactly as the caller
+    wrote or read it is removed, so a claim made since by someone else keeps its slot.
 
   KEYS[1] load hash (agent id -> slots held)
   KEYS[2] holds hash (hold id -> hold JSON)
@@ -11,27 +15,38 @@
 
   ARGV[1] hold id
   ARGV[2] agent id
-  ARGV[3] hold JSON the caller saw ('' = whatever it is); a hold claimed again since is kept
-  ARGV[4] credit delta ('' = no verdict; ARGV[5..7] are then ignored)
-  ARGV[5] verdict score
-  ARGV[6] weight of the new score in the quality average
-  ARGV[7] AgentCreditsChanged event JSON
+  ARGV[3] 'end' | 'give-back'
+  ARGV[4] for 'end': the ended marker key (same hash tag); for 'give-back': the hold JSON to match
+  ARGV[5] for 'end': how long the marker lives (s)
+  ARGV[6] credit delta ('' = no verdict; ARGV[7..9] are then ignored)
+  ARGV[7] verdict score
+  ARGV[8] weight of the new score in the quality average
+  ARGV[9] AgentCreditsChanged event JSON
 
   Result:
-    0 RELEASED
-    1 NOT_HELD   already released (or claimed again since the caller looked)
+    0 RELEASED  (for 'end': this call ended the attempt)
+    1 NOT_HELD  (for 'end': the attempt had ended before; for 'give-back': the hold is gone or claimed again)
 ]]
-local current = redis.call('HGET', KEYS[2], ARGV[1])
-if not current or (ARGV[3] ~= '' and current ~= ARGV[3]) then return 1 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-if tonumber(redis.call('HINCRBY', KEYS[1], ARGV[2], -1)) < 0 then redis.call('HSET', KEYS[1], ARGV[2], 0) end
-if ARGV[4] ~= '' then
-  redis.call('HINCRBYFLOAT', KEYS[3], ARGV[2], ARGV[4])
-  local score = tonumber(ARGV[5])
-  local weight = tonumber(ARGV[6])
+local function freeSlot()
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  if tonumber(redis.call('HINCRBY', KEYS[1], ARGV[2], -1)) < 0 then redis.call('HSET', KEYS[1], ARGV[2], 0) end
+end
+
+if ARGV[3] == 'give-back' then
+  if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[4] then return 1 end
+  freeSlot()
+  return 0
+end
+
+if not redis.call('SET', ARGV[4], '1', 'NX', 'EX', ARGV[5]) then return 1 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then freeSlot() end
+if ARGV[6] ~= '' then
+  redis.call('HINCRBYFLOAT', KEYS[3], ARGV[2], ARGV[6])
+  local score = tonumber(ARGV[7])
+  local weight = tonumber(ARGV[8])
   local old = redis.call('HGET', KEYS[4], ARGV[2])
   if old then score = tonumber(old) * (1 - weight) + score * weight end
   redis.call('HSET', KEYS[4], ARGV[2], tostring(score))
-  redis.call('XADD', KEYS[5], '*', 'e', ARGV[7])
+  redis.call('XADD', KEYS[5], '*', 'e', ARGV[9])
 end
 return 0

@@ -1,0 +1,33 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Environment } from '@app/config';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, REDIS } from './tokens';
+
+export class LogPartitionsMismatchError extends Error {
+  constructor(configured: number, recorded: string) {
+    super(
+      `LOG_PARTITIONS=${configured}, but this KEY_PREFIX was set up with LOG_PARTITIONS=${recorded}: ` +
+        'every process of a deployment must use the same value (missions are hashed to partitions by it)',
+    );
+    this.name = 'LogPartitionsMismatchError';
+  }
+}
+
+/**
+ * The first process of a deployment records its LOG_PARTITIONS under the key prefix; a process
+ * started with another value refuses to start, instead of reading and writing the wrong
+ * partitions.
+ */
+@Injectable()
+export class LogPartitionsGuard implements OnModuleInit {
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const key = `${this.env.KEY_PREFIX}config:log-partitions`;
+    const recorded = await this.redis.set(key, String(this.env.LOG_PARTITIONS), 'NX', 'GET');
+    if (recorded !== null && recorded !== String(this.env.LOG_PARTITIONS)) throw new LogPartitionsMismatchError(this.env.LOG_PARTITIONS, recorded);
+  }
+}
