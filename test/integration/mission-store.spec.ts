@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
 
 const input: MissionCreateDto = {
@@ -85,13 +86,35 @@ describe('MissionStore (real Redis)', () => {
     expect(await store.load('idem-2')).toBeNull();
   });
 
-  it('given a lost lease, then the append is refused and nothing changes', async () => {
-    const mission = await created();
-    const logBefore = await redis.xlen(keys.partitions[0].log);
+  it('given a lease that is missing, held by another lease request or past its deadline, then the append is refused and nothing changes', async () => {
+    // A queue of its own, so that each lease takes the one mission that is ready when it runs.
+    const own = new KeyLayout(`${prefix}leases:`);
+    const ownStore = new MissionStore(redis, own);
+    const queue = new ReadyQueue(redis, own, 1_000);
+    const queued = async (id: string) => {
+      const result = await ownStore.append(id, null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' }]);
+      if (result.code !== AppendCode.Ok) throw new Error('create failed');
+      return result.mission;
+    };
     const assign = [{ type: 'MissionAssigned' as const, data: { agentId: 'agent-x', attempt: 1 } }];
-    expect(await store.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease' }])).toEqual({ code: AppendCode.LeaseLost });
-    expect(await store.load(mission.id)).toEqual(mission);
-    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
+    const tryAssign = (mission: Mission, leaseId: string) => ownStore.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease', leaseId }]);
+
+    const leasedElsewhere = await queued('m-leased');
+    expect(await queue.lease(0, 1, 60_000, 'lease-2')).toBe(1);
+    const expired = await queued('m-expired');
+    expect(await queue.lease(0, 1, 10, 'lease-3', { now: Date.now() - 60_000 })).toBe(1);
+    const unleased = await queued('m-unleased');
+    const logBefore = await redis.xlen(own.partitions[0].log);
+
+    expect(await tryAssign(unleased, 'lease-1')).toEqual({ code: AppendCode.LeaseLost });
+    expect(await tryAssign(leasedElsewhere, 'lease-1')).toEqual({ code: AppendCode.LeaseLost });
+    expect(await tryAssign(expired, 'lease-3')).toEqual({ code: AppendCode.LeaseLost });
+    expect(await redis.xlen(own.partitions[0].log)).toBe(logBefore);
+    expect(await ownStore.load(leasedElsewhere.id)).toEqual(leasedElsewhere);
+
+    expect((await tryAssign(leasedElsewhere, 'lease-2')).code).toBe(AppendCode.Ok);
+    expect(await redis.zscore(own.partitions[0].leased, leasedElsewhere.id)).toBeNull();
+    expect(await redis.hget(own.partitions[0].leaseOwners, leasedElsewhere.id)).toBeNull();
   });
 
   it('given an illegal transition, then append throws before writing', async () => {

@@ -7,8 +7,12 @@ import { ServiceName } from './key-layout';
 export type Effect =
   /** Claims the idempotency key; a second create with it returns the first mission instead. */
   | { kind: 'idempotency'; key: string }
-  /** The mission must still be leased to the caller; the lease ends. */
-  | { kind: 'require-lease' }
+  /**
+   * The mission must still be leased, by the lease request `leaseId`, and its lease deadline not
+   * passed; the lease ends. A stalled orchestrator cannot assign on a lease that ran out or that
+   * went to another orchestrator meanwhile.
+   */
+  | { kind: 'require-lease'; leaseId: string }
   /** Puts the mission into the ready queue with this score (lower is served first). */
   | { kind: 'enqueue'; score: number; enqueuedAt: number; level: string }
   | { kind: 'leave-queue' }

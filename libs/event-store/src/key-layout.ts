@@ -88,6 +88,10 @@ export class PartitionKeys {
   get leased(): string {
     return `${this.base}queue:leased`;
   }
+  /** Who holds each lease: mission id -> the id of the lease request it was leased to. */
+  get leaseOwners(): string {
+    return `${this.base}queue:lease-owners`;
+  }
   get deadLetters(): string {
     return `${this.base}queue:dlq`;
   }

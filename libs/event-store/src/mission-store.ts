@@ -187,7 +187,7 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
     case 'idempotency':
       return ['idempotency', keyIndex(k.idempotency(effect.key))];
     case 'require-lease':
-      return ['require-lease', keyIndex(k.leased)];
+      return ['require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId];
     case 'enqueue':
       return [
         'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
@@ -195,7 +195,10 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
         next.requiredSkills.join(','), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
       ];
     case 'leave-queue':
-      return ['dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix, 'zrem', keyIndex(k.leased)];
+      return [
+        'dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
+        'zrem', keyIndex(k.leased), 'hdel', keyIndex(k.leaseOwners),
+      ];
     case 'dead-letter':
       return ['zadd', keyIndex(k.deadLetters), effect.at];
     case 'leave-dead-letters':

@@ -79,7 +79,7 @@ export class ReadyQueue {
   async lease(partition: number, max: number, leaseMs: number, requestId: string, options: LeaseOptions = {}): Promise<number> {
     const now = options.now ?? Date.now();
     const k = this.keys.partitions[partition];
-    const keys = [k.ready, k.leased, options.replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills];
+    const keys = [k.ready, k.leased, options.replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills, k.leaseOwners];
     const agents = options.freeAgents ?? [];
     const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`, agents.length, k.readyWithSkillsPrefix];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
@@ -178,7 +178,7 @@ export class ReadyQueue {
   }
 
   private async returnLeased(k: PartitionKeys, args: (string | number)[]): Promise<number> {
-    const keys = [k.ready, k.leased, k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.readyBySkills];
+    const keys = [k.ready, k.leased, k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
     return Number(await returnScript.run(this.redis, keys, args));
   }
 }

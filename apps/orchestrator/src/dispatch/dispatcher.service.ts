@@ -109,7 +109,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     // Any reply means the intake is answering; this instance may ask again once it has placed these.
     this.pendingRequests[partition] = null;
     const agents = await this.registry.snapshot();
-    const outcomes = await this.assignAll(leased.missions, agents);
+    const outcomes = await this.assignAll(leased.missions, agents, leased.requestId);
     const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
     if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
     if (outcomes.includes('placed') || this.wantsAnotherLook) await this.lookForWork();
@@ -122,7 +122,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * again on the next best one. 'no-agent': no free agent has the skills; 'lost-race': qualified
    * agents filled up meanwhile.
    */
-  private async assignAll(missions: readonly Mission[], agents: AgentSnapshot[]): Promise<Outcome[]> {
+  private async assignAll(missions: readonly Mission[], agents: AgentSnapshot[], leaseId: string): Promise<Outcome[]> {
     const outcomes = new Array<Outcome>(missions.length).fill('lost-race');
     const tried = missions.map(() => new Set<string>());
     let open = missions.map((_, i) => i);
@@ -149,7 +149,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
             return;
           }
           // An ended attempt means this lease is stale: there is nothing to assign.
-          outcomes[index] = claims[i].code === ClaimCode.Ended ? 'placed' : await this.appendAssignment(missions[index], hold, claims[i].raw);
+          outcomes[index] = claims[i].code === ClaimCode.Ended ? 'placed' : await this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);
         }),
       );
     }
@@ -163,13 +163,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * is live; only when the log has no such assignment is the slot given back, and only as this
    * claim wrote it, so a claim made since by another orchestrator keeps it.
    */
-  private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string): Promise<Outcome> {
+  private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string, leaseId: string): Promise<Outcome> {
     const outcome = await this.store.transition(
       mission,
       (current) => decideAssign(current, hold.agentId, hold.attempt),
       { actor: 'orchestrator' },
       [
-        { kind: 'require-lease' },
+        { kind: 'require-lease', leaseId },
         { kind: 'emit-mission', to: 'executor', pattern: Patterns.executor.missionAssigned },
       ],
     );

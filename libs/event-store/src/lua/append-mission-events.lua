@@ -24,7 +24,10 @@
   ARGV[6] number of events n, then n event JSON envelopes (objects, without the two hashes)
   then effects, each a name followed by its arguments:
     idempotency   <key>                       duplicate create → result DUPLICATE with the first id
-    require-lease <leases>                    the mission must still be leased; the lease is removed
+    require-lease <leases> <owners> <lease id>
+                                              the mission must still be leased, to this lease
+                                              (ARGV lease id = the lease request's id) and not
+                                              past its deadline (Redis' clock); the lease is removed
     enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field> <skills> <by-skills> <sk-prefix>
                                               into the ready queue: ZADD with the score (kept as
                                               rs), the time (ea), the level (pl) and the required
@@ -36,6 +39,7 @@
                                               out of the ready queues (if it was there)
     zadd          <zset> <score>
     zrem          <zset>
+    hdel          <hash>                      the mission's field of the hash
     hincrby       <hash> <field> <delta>
     xadd          <stream> <pattern> <data>   a message for another service
     xadd-mission  <stream> <pattern>          a message {"mission": <state after the events>}
@@ -65,15 +69,18 @@ while i <= #ARGV do
     if existing then return { 2, existing } end
     i = i + 2
   elseif name == 'require-lease' then
-    if not redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId) then return { 3, '' } end
-    i = i + 2
+    local deadline = redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId)
+    if not deadline or redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], missionId) ~= ARGV[i + 3] then return { 3, '' } end
+    local time = redis.call('TIME')
+    if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { 3, '' } end
+    i = i + 4
   elseif name == 'zadd' then
     i = i + 3
   elseif name == 'enqueue' then
     i = i + 12
   elseif name == 'dequeue' then
     i = i + 6
-  elseif name == 'zrem' then
+  elseif name == 'zrem' or name == 'hdel' then
     i = i + 2
   elseif name == 'hincrby' or name == 'xadd' then
     i = i + 4
@@ -115,7 +122,8 @@ while i <= #ARGV do
     i = i + 2
   elseif name == 'require-lease' then
     redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
-    i = i + 2
+    redis.call('HDEL', KEYS[tonumber(ARGV[i + 2])], missionId)
+    i = i + 4
   elseif name == 'enqueue' then
     if redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId) == 1 then
       redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 5])], ARGV[i + 6], 1)
@@ -142,6 +150,9 @@ while i <= #ARGV do
     i = i + 3
   elseif name == 'zrem' then
     redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
+    i = i + 2
+  elseif name == 'hdel' then
+    redis.call('HDEL', KEYS[tonumber(ARGV[i + 1])], missionId)
     i = i + 2
   elseif name == 'hincrby' then
     redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])

@@ -20,6 +20,7 @@
   KEYS[6] ready-by-level hash
   KEYS[7] per-minute counters hash
   KEYS[8] ready-by-skills hash (comma-separated skill set -> ready missions needing it)
+  KEYS[9] lease owners hash (mission id -> request id: only that lease may assign the mission)
 
   ARGV[1] how many missions at most
   ARGV[2] lease deadline (ms)
@@ -93,6 +94,7 @@ end
 local states = {}
 for i, id in ipairs(ids) do
   redis.call('ZADD', KEYS[2], ARGV[2], id)
+  redis.call('HSET', KEYS[9], id, ARGV[4])
   local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl', 'sk')
   states[i] = state[1]
   if state[2] then redis.call('HINCRBY', KEYS[6], state[2], -1) end

@@ -12,6 +12,7 @@
   KEYS[5] ready-since zset
   KEYS[6] ready-by-level hash
   KEYS[7] ready-by-skills hash
+  KEYS[8] lease owners hash
 
   ARGV[1] 'expired' | 'released'
   ARGV[2] now (ms), for 'expired'
@@ -32,6 +33,7 @@ end
 local returned = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
+    redis.call('HDEL', KEYS[8], id)
     local mission = redis.call('HMGET', ARGV[3] .. id, 'rs', 'ea', 'pl', 'sk')
     redis.call('ZADD', KEYS[1], mission[1] or ARGV[2], id)
     redis.call('ZADD', KEYS[5], mission[2] or ARGV[2], id)
