@@ -3,11 +3,11 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, fold, Mission } from '@app/mission';
 import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix } from '@app/testing';
 import { Progress } from '../../libs/audit/src/progress';
-import { rebuildReadModels, scratchKey } from '../../libs/audit/src/rebuild';
+import { rebuildReadModels } from '../../libs/audit/src/rebuild';
 import { verifyLog } from '../../libs/audit/src/verify';
 import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
 
-const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
+const { ok, dead, wait } = KNOWN_MISSIONS;
 
 describe('rebuild (real Redis)', () => {
   const redis = new Redis(redisUrl());
@@ -64,7 +64,7 @@ describe('rebuild (real Redis)', () => {
     });
 
     // Only the drifted missions are written; retry and cancel already hold their replayed state.
-    expect(scratchDuringRebuild.sort()).toEqual([ok, dead, wait].map((id) => scratchKey(keys.partitions[0], result.runId, id)).sort());
+    expect(scratchDuringRebuild.sort()).toEqual([ok, dead, wait].map((id) => keys.partitions[0].rebuildScratch(result.runId, id)).sort());
     expect(seenDuringRebuild).toMatchObject({ title: 'tampered' });
     expect(result).toMatchObject({
       events: KNOWN_EVENT_COUNT,

@@ -67,11 +67,6 @@ enum SwitchCode {
 const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model');
 const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models');
 
-/** Where a rebuild run keeps the rebuilt copy of a mission until the switch: in its partition's hash slot. */
-export function scratchKey(keys: PartitionKeys, runId: string, missionId: string): string {
-  return keys.rebuildScratch(runId, missionId);
-}
-
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
  * 1. replay the whole log in large XRANGE batches, folding every mission in memory (in place; no
@@ -150,7 +145,7 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
       for (const { mission, json } of drifted.slice(offset, offset + writeBatch)) {
         const state = mission.state;
         if (!state) continue;
-        const key = scratchKey(keys, runId, mission.missionId);
+        const key = keys.rebuildScratch(runId, mission.missionId);
         pipeline.hset(key, { v: String(state.version), st: state.status, s: json, h: lastHashOf(mission) });
         pipeline.pexpire(key, SCRATCH_TTL_MS);
       }
@@ -165,7 +160,7 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
     const switchOne = async ({ mission }: DriftedMission): Promise<void> => {
       const [code] = (await switchScript.run(
         redis,
-        [keys.mission(mission.missionId), scratchKey(keys, runId, mission.missionId), keys.statusCounts],
+        [keys.mission(mission.missionId), keys.rebuildScratch(runId, mission.missionId), keys.statusCounts],
         [],
       )) as [number, string];
       if (code === SwitchCode.Switched) result.switched++;
@@ -255,7 +250,7 @@ function sameCounts(live: Record<string, string>, replayed: Map<string, number>)
 
 async function deleteScratch(redis: RedisConnection, keys: PartitionKeys, runId: string, missions: DriftedMission[]): Promise<void> {
   for (let offset = 0; offset < missions.length; offset += 1_000) {
-    await redis.unlink(...missions.slice(offset, offset + 1_000).map(({ mission }) => scratchKey(keys, runId, mission.missionId)));
+    await redis.unlink(...missions.slice(offset, offset + 1_000).map(({ mission }) => keys.rebuildScratch(runId, mission.missionId)));
   }
 }
 

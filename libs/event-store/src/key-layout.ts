@@ -1,16 +1,8 @@
+import { hashString } from '@app/mission';
+
 export type ServiceName = 'intake' | 'orchestrator' | 'executor' | 'evaluator';
 
 export const SERVICE_NAMES: readonly ServiceName[] = ['intake', 'orchestrator', 'executor', 'evaluator'];
-
-/** FNV-1a: a stable, fast string hash, so every process puts a mission in the same partition. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
 
 /**
  * The keys of one log partition. Everything a mission transition touches lives here under one
@@ -135,7 +127,21 @@ export class KeyLayout {
   }
 
   partitionOf(missionId: string): number {
-    return this.partitions.length === 1 ? 0 : fnv1a(missionId) % this.partitions.length;
+    return this.partitions.length === 1 ? 0 : hashString(missionId) % this.partitions.length;
+  }
+  /**
+   * The positions of `ids` by partition index, for one pipeline (or script call) per partition:
+   * on a Redis Cluster one may only touch one node.
+   */
+  groupByPartition(ids: readonly string[]): Map<number, number[]> {
+    const groups = new Map<number, number[]>();
+    ids.forEach((id, position) => {
+      const partition = this.partitionOf(id);
+      const group = groups.get(partition);
+      if (group) group.push(position);
+      else groups.set(partition, [position]);
+    });
+    return groups;
   }
   /** The partition that holds the mission. */
   of(missionId: string): PartitionKeys {

@@ -7,15 +7,8 @@ import { KeyLayout } from './key-layout';
  */
 export async function readMissionFields(redis: RedisConnection, keys: KeyLayout, ids: readonly string[], field: 's' | 'st'): Promise<(string | null)[]> {
   const values = new Array<string | null>(ids.length).fill(null);
-  const byPartition = new Map<number, number[]>();
-  ids.forEach((id, i) => {
-    const partition = keys.partitionOf(id);
-    const positions = byPartition.get(partition);
-    if (positions) positions.push(i);
-    else byPartition.set(partition, [i]);
-  });
   await Promise.all(
-    [...byPartition].map(async ([partition, positions]) => {
+    [...keys.groupByPartition(ids)].map(async ([partition, positions]) => {
       const pipeline = redis.pipeline();
       for (const i of positions) pipeline.hget(keys.partitions[partition].mission(ids[i]), field);
       const replies = (await pipeline.exec()) ?? [];

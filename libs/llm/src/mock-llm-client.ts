@@ -1,11 +1,11 @@
-import { MissionType } from '@app/mission';
+import { hashString, MissionType } from '@app/mission';
 import { LlmClient, LlmMissionContext, LlmRequest, LlmResponse } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { draftGuestSupport } from './mock-drafts/guest-support-draft';
 import { draftMaintenance } from './mock-drafts/maintenance-draft';
 import { draftPricing } from './mock-drafts/pricing-draft';
 import { parseReplyFor } from './parse-output';
-import { hashString, mulberry32, Rng } from './prng';
+import { mulberry32, Rng } from './prng';
 
 export interface MockLlmOptions {
   /** Simulated provider latency; 0 answers without any timer. */

@@ -1,6 +1,5 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { MissionType } from '@app/mission';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { parseReplyFor } from './parse-output';
@@ -84,7 +83,6 @@ export class OpenAiLlmClient implements LlmClient {
 
   async complete(request: LlmRequest): Promise<LlmResponse> {
     const started = performance.now();
-    const missionType = request.context.missionType;
     const body = this.requestBody(request);
     const maxAttempts = this.#maxRetries + 1;
 

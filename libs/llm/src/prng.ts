@@ -1,15 +1,5 @@
 export type Rng = () => number;
 
-/** FNV-1a: neighbouring seeds such as "m1:1" and "m1:2" land far apart. */
-export function hashString(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
-
 /** mulberry32: tiny, fast and good enough for picking wordings; never for anything secret. */
 export function mulberry32(seed: number): Rng {
   let state = seed >>> 0;

@@ -1,4 +1,3 @@
-import { ChainableCommander } from 'ioredis';
 import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
@@ -41,30 +40,25 @@ export class MissionClient {
 
   /** Submits many missions in one round trip per log partition; returns their ids in order. */
   async createMany(missions: readonly MissionCreateDto[], options: SubmitOptions[] = []): Promise<string[]> {
-    const ids: string[] = [];
-    const pipelines = new Map<number, { pipeline: ChainableCommander; ids: string[] }>();
-    for (const [i, mission] of missions.entries()) {
+    const commands = missions.map((mission, i) => {
       const opts = options[i] ?? {};
-      const missionId = missionIdFor(mission, opts.idempotencyKey);
-      const command = { mission, missionId, ...opts };
+      const command = { mission, missionId: missionIdFor(mission, opts.idempotencyKey), ...opts };
       const checked = validateSubmitMission(command);
       if (!checked.ok) throw new MissionSubmissionError(checked.problems.map((p) => `missions[${i}].${p}`));
-      // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
-      const partition = this.keys.partitionOf(missionId);
-      let batch = pipelines.get(partition);
-      if (!batch) pipelines.set(partition, (batch = { pipeline: this.redis.pipeline(), ids: [] }));
-      batch.pipeline.xadd(this.keys.partitions[partition].stream('intake'), '*', ...encodeMessage(Patterns.intake.submitMission, command));
-      batch.ids.push(missionId);
-      ids.push(missionId);
-    }
+      return command;
+    });
+    const ids = commands.map((command) => command.missionId);
     const failures = new Map<string, string>();
     await Promise.all(
-      [...pipelines.values()].map(async ({ pipeline, ids: batchIds }) => {
+      [...this.keys.groupByPartition(ids)].map(async ([partition, positions]) => {
+        const pipeline = this.redis.pipeline();
+        const stream = this.keys.partitions[partition].stream('intake');
+        for (const position of positions) pipeline.xadd(stream, '*', ...encodeMessage(Patterns.intake.submitMission, commands[position]));
         // exec() resolves with [error, reply] pairs: a failed XADD must not come back as a submitted id.
-        const replies = await pipeline.exec().catch((error: Error) => batchIds.map(() => [error, null] as [Error, null]));
-        batchIds.forEach((id, i) => {
+        const replies = await pipeline.exec().catch((error: Error) => positions.map(() => [error, null] as [Error, null]));
+        positions.forEach((position, i) => {
           const error = replies?.[i]?.[0] ?? (replies ? null : new Error('no reply'));
-          if (error) failures.set(id, error.message);
+          if (error) failures.set(ids[position], error.message);
         });
       }),
     );

@@ -94,13 +94,12 @@ export class ReadyQueue {
 
   /** Takes back missions the orchestrator could not place right now. */
   async release(missionIds: readonly string[], now = Date.now()): Promise<number> {
-    const byPartition = new Map<PartitionKeys, string[]>();
-    for (const id of missionIds) {
-      const k = this.keys.of(id);
-      byPartition.set(k, [...(byPartition.get(k) ?? []), id]);
-    }
     const returned = await Promise.all(
-      [...byPartition].map(([k, ids]) => this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, ...ids])),
+      [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {
+        const k = this.keys.partitions[partition];
+        const ids = positions.map((position) => missionIds[position]);
+        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, ...ids]);
+      }),
     );
     return returned.reduce((sum, n) => sum + n, 0);
   }

@@ -14,3 +14,4 @@ export * from './clean-text.validator';
 export * from './mission-identity';
 export * from './field-problems';
 export * from './mission-create.check';
+export * from './hash-string';

@@ -3,7 +3,8 @@ import { LlmMissionContext } from '../../../libs/llm/src/llm-client';
 import { draftGuestSupport } from '../../../libs/llm/src/mock-drafts/guest-support-draft';
 import { draftMaintenance } from '../../../libs/llm/src/mock-drafts/maintenance-draft';
 import { draftPricing } from '../../../libs/llm/src/mock-drafts/pricing-draft';
-import { hashString, mulberry32, Rng } from '../../../libs/llm/src/prng';
+import { mulberry32, Rng } from '../../../libs/llm/src/prng';
+import { hashString } from '@app/mission';
 import { ReceivedRequest, ScriptedReply } from '../../../libs/llm/src/testing/fake-chat-completions-server';
 
 const DRAFTS: Record<MissionType, (context: LlmMissionContext, rng: Rng, flawed: boolean) => object> = {

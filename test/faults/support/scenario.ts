@@ -5,7 +5,8 @@ import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from './build';
 import { InvariantSampler } from './invariants';
 import { checkOutcome, OutcomeOptions, OutcomeReport, readHistories, waitForFinished } from './outcome';
-import { scenarioSeed, seededRandom } from './ports';
+import { mulberry32 } from '../../../libs/llm/src/prng';
+import { scenarioSeed } from './ports';
 import { ServiceProcesses, ServiceProcessesOptions } from './service-processes';
 
 /** Jest timeouts: the build may run in the first beforeAll. */
@@ -49,7 +50,8 @@ export class Scenario {
   readonly redis: Redis;
   readonly processes: ServiceProcesses;
   readonly seed = scenarioSeed();
-  readonly random = seededRandom(this.seed);
+  /** Seeded, so a failing run's random moments can be replayed with FAULTS_SEED. */
+  readonly random = mulberry32(this.seed);
   readonly redisUrl: string;
   readonly startedAt = Date.now();
 

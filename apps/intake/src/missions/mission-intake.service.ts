@@ -1,6 +1,5 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { AppendCode, MissionStore } from '@app/event-store';
-import { Patterns } from '@app/messages';
 import { decideCreate, deduplicationKey, Mission, MissionCreateDto, MissionEvent, missionIdFor } from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
 import { IntakeMetrics } from '../queue/intake-metrics';

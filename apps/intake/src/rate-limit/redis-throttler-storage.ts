@@ -48,7 +48,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly hit: HitCommand;
 
   constructor(
-    private readonly redis: RedisConnection,
+    redis: RedisConnection,
     private readonly prefix: string,
   ) {
     const target = redis as unknown as Record<string, HitCommand | undefined>;
