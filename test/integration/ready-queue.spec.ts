@@ -138,7 +138,7 @@ describe('ReadyQueue (real Redis)', () => {
     await queue.lease(0, 2, 1_000, 'r', { now: t });
     expect(await redis.zcard(keys.partitions[0].ready)).toBe(0);
     expect(await queue.expireLeases(t + 500)).toBe(0);
-    expect(await queue.release(['b'], t + 600)).toBe(1);
+    expect(await queue.release(['b'], '', t + 600)).toBe(1);
     expect(await queue.expireLeases(t + 1_001)).toBe(1);
     expect(await queue.readyIds()).toEqual(['a', 'b']);
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
@@ -154,5 +154,19 @@ describe('ReadyQueue (real Redis)', () => {
       enqueuedPerMinute: 2,
       dequeuedPerMinute: 2,
     });
+  });
+
+  it('given a mission leased again since, when a stale lease hands it back, then it stays with the newer lease', async () => {
+    const { keys, queue, enqueue } = setup();
+    const t = 1_700_000_000_000;
+    await enqueue('a', 'high', t);
+    await queue.lease(0, 1, 1_000, 'old-lease', { now: t });
+    await queue.expireLeases(t + 1_001);
+    await queue.lease(0, 1, 1_000, 'new-lease', { now: t + 1_002 });
+
+    expect(await queue.release(['a'], 'old-lease', t + 1_003)).toBe(0);
+    expect(await redis.zscore(keys.partitions[0].leased, 'a')).not.toBeNull();
+    expect(await queue.release(['a'], 'new-lease', t + 1_004)).toBe(1);
+    expect(await queue.readyIds()).toEqual(['a']);
   });
 });

@@ -16,6 +16,7 @@ import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
 import { MissionQueryService } from './missions/mission-query.service';
 import { MissionsController } from './missions/missions.controller';
+import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
@@ -59,6 +60,7 @@ export class IntakeModule {
         MissionIntakeService,
         MissionQueryService,
         MissionCommandsService,
+        ServableSkills,
         LeaseExpiryService,
       ],
     };

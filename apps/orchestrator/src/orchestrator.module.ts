@@ -10,6 +10,7 @@ import { AgentMetrics } from './agents/agent-metrics';
 import { AgentSeeder } from './agents/agent-seeder.service';
 import { OrphanHoldReaper } from './agents/orphan-hold-reaper.service';
 import { DispatchConsumer } from './dispatch/dispatch.consumer';
+import { DispatchMetrics } from './dispatch/dispatch-metrics';
 import { Dispatcher } from './dispatch/dispatcher.service';
 import { INTAKE_CLIENT } from './dispatch/intake-client';
 
@@ -41,6 +42,7 @@ export class OrchestratorModule {
         AgentSeeder,
         AgentMetrics,
         OrphanHoldReaper,
+        DispatchMetrics,
         Dispatcher,
       ],
     };

@@ -92,6 +92,12 @@ export class AgentRegistry {
     return views.filter((view): view is AgentView => view !== null);
   }
 
+  /** Each registered agent's skills, whatever its status (a paused agent comes back). */
+  async skillSets(): Promise<string[][]> {
+    const records = await this.redis.hvals(this.keys.agents);
+    return records.map((json) => (JSON.parse(json) as AgentRecord).skills);
+  }
+
   async snapshot(): Promise<AgentSnapshot[]> {
     const replies = (await this.redis
       .multi()

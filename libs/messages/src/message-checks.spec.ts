@@ -52,7 +52,7 @@ const VALID: [new () => object, Record<string, unknown>][] = [
   [MissionMessage, { mission: snapshot }],
   [MissionsLeased, { requestId: 'r1', leaseUntil: 1_700_000_000_000, missions: [snapshot, snapshot] }],
   [LeaseRequest, { requestId: 'r1', partition: 0, max: 50, agents: [{ free: 2, skills: ['maintenance', 'german'] }] }],
-  [LeaseReturn, { missionIds: ['a', 'b'] }],
+  [LeaseReturn, { missionIds: ['a', 'b'], leaseId: 'lease-1' }],
   [AttemptFailed, { missionId: 'm1', attempt: 2 }],
   [AgentReleased, { agentId: 'agent-mila', missionId: 'm1', attempt: 2, credit: { delta: 8.5, score: 0.85, passed: true }, by: 'evaluator' }],
 ];

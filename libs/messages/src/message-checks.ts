@@ -129,6 +129,7 @@ const leaseReturn: Check = (value, parent, out) => {
     ...stringArray('missionIds', missionIds),
     ...(Array.isArray(missionIds) && missionIds.length <= 10_000 ? [] : ['missionIds must contain no more than 10000 elements']),
   ]);
+  if (value.leaseId !== undefined && value.leaseId !== null) add(out, parent, 'leaseId', nonEmptyString('leaseId', value.leaseId));
 };
 
 const attemptFailed: Check = (value, parent, out) => {

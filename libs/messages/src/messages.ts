@@ -62,6 +62,10 @@ export class LeaseRequest {
 export class LeaseReturn {
   @IsArray() @ArrayMaxSize(10_000) @IsString({ each: true })
   missionIds: string[];
+
+  /** The lease request the missions were leased to: only missions still leased to it go back. */
+  @IsOptional() @IsString() @MinLength(1)
+  leaseId?: string;
 }
 
 export class AttemptFailed {

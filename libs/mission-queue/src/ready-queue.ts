@@ -92,13 +92,16 @@ export class ReadyQueue {
     return returned.reduce((sum, n) => sum + n, 0);
   }
 
-  /** Takes back missions the orchestrator could not place right now. */
-  async release(missionIds: readonly string[], now = Date.now()): Promise<number> {
+  /**
+   * Takes back missions the orchestrator could not place right now; with `leaseId`, only those
+   * still leased to that request.
+   */
+  async release(missionIds: readonly string[], leaseId = '', now = Date.now()): Promise<number> {
     const returned = await Promise.all(
       [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {
         const k = this.keys.partitions[partition];
         const ids = positions.map((position) => missionIds[position]);
-        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, ...ids]);
+        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, ...ids]);
       }),
     );
     return returned.reduce((sum, n) => sum + n, 0);

@@ -467,45 +467,59 @@ describe('decide', () => {
       ]);
     });
 
-    test('given a dead-lettered mission, when requeued and folded, then attempts reset to 0 and the next assignment is attempt 1', () => {
+    test('given a dead-lettered mission, when requeued and folded, then attempts keep counting and MAX_ATTEMPTS more may run', () => {
       const history = created();
-      for (const agent of ['agent-1', 'agent-2', 'agent-3']) {
+      const failAttempt = (agent: string) => {
         const attempt = runNextAttempt(history, agent);
         history.apply(decideFail(history.mission, attempt, `boom ${attempt}`));
         history.apply(decideRetry(history.mission, attempt, MAX_ATTEMPTS));
-      }
+      };
+      for (const agent of ['agent-1', 'agent-2', 'agent-3']) failAttempt(agent);
       expect(history.mission).toMatchObject({ status: 'dead_lettered', attempts: 3 });
       const mission = history.apply(decideRequeue(history.mission, 'operator'));
-      expect(mission).toMatchObject<Partial<Mission>>({ status: 'queued', attempts: 0, feedback: null, assignedAgentId: null });
-      expect(eventsOf(decideAssign(mission, 'agent-4'))).toEqual([{ type: 'MissionAssigned', data: { agentId: 'agent-4', attempt: 1 } }]);
+      expect(mission).toMatchObject<Partial<Mission>>({ status: 'queued', attempts: 3, attemptsAtRequeue: 3, feedback: null, assignedAgentId: null });
+      expect(eventsOf(decideAssign(mission, 'agent-4'))).toEqual([{ type: 'MissionAssigned', data: { agentId: 'agent-4', attempt: 4 } }]);
+
+      failAttempt('agent-4');
+      failAttempt('agent-5');
+      expect(history.mission).toMatchObject({ status: 'queued', attempts: 5 });
+      failAttempt('agent-6');
+      expect(history.mission).toMatchObject({ status: 'dead_lettered', attempts: 6, lastError: 'boom 6' });
+      expect(history.events.at(-1)?.data).toMatchObject({ reason: `failed 3 of ${MAX_ATTEMPTS} attempts`, attempts: 6 });
     });
 
     test.each(VISIBLE_STATUSES.filter((s) => s !== 'dead_lettered'))('given a %s mission, when requeued, then it is skipped', (status) => {
       expectSkip(decideRequeue(missionIn(status).mission, 'operator'));
     });
 
-    describe('given maxAttempts 1, attempt 1 failed its evaluation, the mission was dead-lettered, requeued and attempt 1 ran again', () => {
+    describe('given maxAttempts 1, attempt 1 failed its evaluation, the mission was dead-lettered, requeued and attempt 2 ran', () => {
       function rerun(): MissionHistory {
         const history = created();
         failEvaluation(history, 'agent-1');
         history.apply(decideRetry(history.mission, 1, 1));
         expect(history.mission.status).toBe('dead_lettered');
         history.apply(decideRequeue(history.mission, 'operator'));
-        const attempt = runNextAttempt(history, 'agent-2');
+        const attempt = runNextAttempt(history, 'agent-1');
         history.apply(decideComplete(history.mission, attempt, aResult()));
-        expect(history.mission).toMatchObject({ status: 'evaluating', attempts: 1 });
+        expect(history.mission).toMatchObject({ status: 'evaluating', attempts: 2 });
         return history;
       }
 
-      // The evaluation of the first round (attempt 1) is still on the mission after the requeue.
-      test('when the new attempt 1 is evaluated, then the evaluation is appended (not taken for a duplicate)', () => {
-        const history = rerun();
-        const decision = decideEvaluate(history.mission, anEvaluation(1, true));
-        expect(decision.kind).toBe('append');
+      test('when attempt 2 is evaluated, then the evaluation is appended', () => {
+        expect(decideEvaluate(rerun().mission, anEvaluation(2, true)).kind).toBe('append');
       });
 
-      test('when retry is asked before the new attempt 1 is evaluated, then it is skipped', () => {
-        expectSkip(decideRetry(rerun().mission, 1, 1));
+      // Before requeues kept counting, the old round's attempt 1 and the new one had the same number.
+      test('when a late message of the first round (attempt 1) arrives, then it is skipped', () => {
+        const history = rerun();
+        expectSkip(decideEvaluate(history.mission, anEvaluation(1, false)));
+        expectSkip(decideComplete(history.mission, 1, aResult()));
+        expectSkip(decideFail(history.mission, 1, 'late failure'));
+        expectSkip(decideRetry(history.mission, 1, 1));
+      });
+
+      test('when retry is asked before attempt 2 is evaluated, then it is skipped', () => {
+        expectSkip(decideRetry(rerun().mission, 2, 1));
       });
     });
   });

@@ -14,8 +14,13 @@ export type Decision = { kind: 'append'; events: NewMissionEvent[] } | { kind: '
 const append = (...events: NewMissionEvent[]): Decision => ({ kind: 'append', events });
 const skip = (reason: string): Decision => ({ kind: 'skip', reason });
 
+/** The skills an agent needs for the mission: those the submitter named, else the type's defaults. */
+export function requiredSkillsOf(input: Pick<MissionCreateDto, 'type' | 'requiredSkills'>): string[] {
+  return input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
+}
+
 export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEvent[] {
-  const requiredSkills = input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
+  const requiredSkills = requiredSkillsOf(input);
   return [
     {
       type: 'MissionCreated',
@@ -86,10 +91,11 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
       ((mission.status === 'running' || mission.status === 'assigned') && mission.lastError !== null));
   if (!failedHere) return skip(`attempt ${attempt} needs no retry (mission ${mission.status}, attempt ${mission.attempts})`);
   const lastError = mission.lastError ?? 'unknown failure';
-  if (mission.attempts >= maxAttempts) {
+  const used = attemptsSinceRequeue(mission);
+  if (used >= maxAttempts) {
     return append({
       type: 'MissionDeadLettered',
-      data: { reason: `failed ${mission.attempts} of ${maxAttempts} attempts`, attempts: mission.attempts, lastError },
+      data: { reason: `failed ${used} of ${maxAttempts} attempts`, attempts: mission.attempts, lastError },
     });
   }
   const feedback = mission.status === 'evaluating' ? mission.evaluation?.reason : undefined;
@@ -97,6 +103,11 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
     type: 'MissionQueued',
     data: { priorityScore: mission.priorityScore, reason: 'retry', ...(feedback ? { feedback } : {}) },
   });
+}
+
+/** The attempts `MAX_ATTEMPTS` counts: those since the last requeue (all of them before one). */
+export function attemptsSinceRequeue(mission: Mission): number {
+  return mission.attempts - (mission.attemptsAtRequeue ?? 0);
 }
 
 export function decideCancel(mission: Mission, reason: string): Decision {

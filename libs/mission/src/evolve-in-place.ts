@@ -60,7 +60,7 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       return moved(state, event, 'cancelled');
     case 'MissionRequeued':
       assertTransition(state.status, 'queued');
-      state.attempts = 0;
+      state.attemptsAtRequeue = state.attempts;
       state.priorityScore = event.data.priorityScore;
       state.feedback = null;
       state.result = null;

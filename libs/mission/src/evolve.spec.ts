@@ -293,7 +293,7 @@ describe('evolve / fold', () => {
   describe('given a dead-lettered mission', () => {
     const dead = [created, queued, assigned(1), started(1), completed(1), evaluated(1, false), deadLettered(1, 'bad')];
 
-    test('when it is requeued, then attempts reset to 0, the new score applies and feedback is cleared', () => {
+    test('when it is requeued, then attempts keep their count, the requeue point is kept, the new score applies and feedback is cleared', () => {
       const withFeedback = [
         created,
         queued,
@@ -311,7 +311,8 @@ describe('evolve / fold', () => {
       const mission = mustFold([...withFeedback, requeued]);
       expect(mission).toMatchObject<Partial<Mission>>({
         status: 'queued',
-        attempts: 0,
+        attempts: 2,
+        attemptsAtRequeue: 2,
         priorityScore: 70,
         feedback: null,
         assignedAgentId: null,
@@ -319,9 +320,10 @@ describe('evolve / fold', () => {
       });
     });
 
-    test('when requeued and assigned again, then the new attempt counts from 1', () => {
-      const mission = mustFold([...dead, requeued, assigned(1, 'agent-9')]);
-      expect(mission.attempts).toBe(1);
+    test('when requeued and assigned again, then the new attempt is the next number of its life', () => {
+      const mission = mustFold([...dead, requeued, assigned(2, 'agent-9')]);
+      expect(mission.attempts).toBe(2);
+      expect(mission.attemptsAtRequeue).toBe(1);
       expect(mission.assignedAgentId).toBe('agent-9');
       expect(mission.status).toBe('assigned');
     });

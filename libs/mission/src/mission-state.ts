@@ -15,7 +15,13 @@ export interface Mission {
   deadline?: string;
   source?: MissionSource;
   status: MissionStatus;
+  /**
+   * Attempts made over the mission's whole life: a requeue does not reset it, so attempt N names
+   * one attempt in every event, message and agent slot hold.
+   */
   attempts: number;
+  /** `attempts` when an operator last requeued the mission; `MAX_ATTEMPTS` counts the attempts after it. Absent before a requeue. */
+  attemptsAtRequeue?: number;
   assignedAgentId: string | null;
   /** Agents that held earlier attempts, oldest first. */
   previousAgentIds: string[];

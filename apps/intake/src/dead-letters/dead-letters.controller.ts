@@ -87,13 +87,13 @@ export class DeadLettersController {
     return { requeued };
   }
 
-  /** A MissionRequeued event: attempts start again from zero. 409 when the mission is not dead-lettered. */
+  /** A MissionRequeued event: MAX_ATTEMPTS more attempts may run. 409 when the mission is not dead-lettered. */
   @Post(':id/requeue')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Requeue one dead-lettered mission',
     description:
-      'Needs role **operator**. Records a MissionRequeued event and puts the mission back in the ready queue; its attempts start again from 0. ' +
+      'Needs role **operator**. Records a MissionRequeued event and puts the mission back in the ready queue; `attempts` keeps counting (attempt numbers stay unique) and MAX_ATTEMPTS more attempts may run (`attemptsAtRequeue` marks where they start). ' +
       'Takes no body. 409 when the mission is not dead-lettered.',
   })
   @ApiParam({ name: 'id', description: 'Mission id (UUIDv7).', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' })

@@ -26,6 +26,10 @@ export interface ErrorResponsesOptions {
   conflict?: string;
   /** Example message of the 409. */
   conflictExample?: string;
+  /** Why the route answers 422 (well-formed input it cannot act on), when it can. */
+  unprocessable?: string;
+  /** Example message of the 422. */
+  unprocessableExample?: string;
   /** The route reads a JSON body: documents 413 and 415, and malformed JSON as a 400. */
   jsonBody?: boolean;
 }
@@ -81,6 +85,7 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   }
   if (options.notFound) decorators.push(errorResponse(404, options.notFound, 'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e not found'));
   if (options.conflict) decorators.push(errorResponse(409, options.conflict, options.conflictExample ?? 'conflict'));
+  if (options.unprocessable) decorators.push(errorResponse(422, options.unprocessable, options.unprocessableExample ?? 'unprocessable'));
   if (options.jsonBody) {
     decorators.push(
       errorResponse(413, 'The JSON body is larger than BODY_LIMIT_BYTES (256 KiB by default).', 'request entity too large'),

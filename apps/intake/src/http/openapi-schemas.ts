@@ -165,8 +165,11 @@ export class MissionView implements Mission {
   @ApiProperty({ ...MISSION_STATUS_ENUM, example: 'queued' })
   status: MissionStatus;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Attempts started so far (reset to 0 by a requeue).', example: 0 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: "Attempts assigned over the mission's life; a requeue does not reset it, so attempt N is one attempt in every event.", example: 0 })
   attempts: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: '`attempts` when the mission was last requeued from the dead-letter queue; MAX_ATTEMPTS counts the attempts after it. Absent before a requeue.', example: 3 })
+  attemptsAtRequeue?: number;
 
   @ApiProperty({ type: String, nullable: true, description: 'The agent holding the mission now, or null.', example: null })
   assignedAgentId: string | null;

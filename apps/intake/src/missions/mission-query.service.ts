@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys, readMissionFields } from '@app/event-store';
-import { Mission } from '@app/mission';
+import { attemptsSinceRequeue, Mission } from '@app/mission';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 
@@ -98,7 +98,7 @@ export class MissionQueryService {
             missionId: mission.id,
             type: mission.type,
             title: mission.title,
-            reason: `failed ${mission.attempts} attempts`,
+            reason: `failed ${attemptsSinceRequeue(mission)} attempts`,
             attempts: mission.attempts,
             lastError: mission.lastError,
             deadLetteredAt: new Date(entries[i].at).toISOString(),

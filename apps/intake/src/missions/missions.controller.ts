@@ -1,4 +1,4 @@
-import { BadRequestException, NotFoundException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { BadRequestException, NotFoundException, UnprocessableEntityException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Response } from 'express';
-import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { Mission, MissionCreateDto, MissionEvent, requiredSkillsOf } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { stateAt } from '@app/audit';
 import { CancelMissionBody } from './cancel-mission.body';
@@ -23,6 +23,7 @@ import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
+import { ServableSkills } from './servable-skills';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
@@ -39,6 +40,7 @@ export class MissionsController {
     private readonly missions: MissionIntakeService,
     private readonly queries: MissionQueryService,
     private readonly commands: MissionCommandsService,
+    private readonly servable: ServableSkills,
   ) {}
 
   @Get()
@@ -91,6 +93,8 @@ export class MissionsController {
     role: 'submitter',
     badRequest: 'The body fails validation (`details` lists each bad field), or the Idempotency-Key is not 1 to 200 visible ASCII characters.',
     invalidField: { field: 'priority', problem: 'priority must be one of the following values: low, normal, high, critical' },
+    unprocessable: 'No registered agent has every skill the mission needs (`requiredSkills`, or the type\'s defaults), so nobody could ever take it; register or update an agent first.',
+    unprocessableExample: 'no registered agent has the skill sauna_repair: nobody could take this mission',
     jsonBody: true,
   })
   async create(
@@ -102,6 +106,8 @@ export class MissionsController {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1 to 200 visible ASCII characters');
     }
+    const refusal = await this.servable.refusal(requiredSkillsOf(body));
+    if (refusal) throw new UnprocessableEntityException(refusal);
     const outcome = await this.missions.create(body, {
       idempotencyKey,
       correlationId: correlationId && IDEMPOTENCY_KEY.test(correlationId) ? correlationId : undefined,

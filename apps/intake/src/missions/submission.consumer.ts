@@ -5,10 +5,12 @@ import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
+import { requiredSkillsOf } from '@app/mission';
 import { RedisStreamsContext } from '@app/redis-streams';
 import { Environment } from '@app/config';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { MissionIntakeService } from './mission-intake.service';
+import { ServableSkills } from './servable-skills';
 
 /**
  * Internal submission over the intake stream. An invalid command is not retried and does not
@@ -19,6 +21,7 @@ import { MissionIntakeService } from './mission-intake.service';
 export class SubmissionConsumer {
   constructor(
     private readonly missions: MissionIntakeService,
+    private readonly servable: ServableSkills,
     private readonly keys: KeyLayout,
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
@@ -32,8 +35,10 @@ export class SubmissionConsumer {
       size > this.env.BODY_LIMIT_BYTES
         ? { ok: false as const, problems: [`data is ${size} bytes, over BODY_LIMIT_BYTES ${this.env.BODY_LIMIT_BYTES}`] }
         : validateSubmitMission(data);
-    if (!command.ok) {
-      const reason = command.problems.join('; ');
+    // An invalid command, or one for a mission no agent could take.
+    const refusal = command.ok ? await this.servable.refusal(requiredSkillsOf(command.value.mission)) : command.problems.join('; ');
+    if (!command.ok || refusal !== null) {
+      const reason = refusal ?? '';
       await this.redis.xadd(
         this.keys.partitions[context.getPartition()].rejectedSubmissions, '*',
         'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),

@@ -29,7 +29,7 @@ export class QueueConsumer {
 
   @EventPattern(Patterns.intake.leaseReturned)
   async release(@Payload(messageValidation) returned: LeaseReturn): Promise<void> {
-    await this.queue.release(returned.missionIds);
+    await this.queue.release(returned.missionIds, returned.leaseId);
   }
 
   /** Queues the next attempt, or dead-letters the mission once MAX_ATTEMPTS are used. */

@@ -8,6 +8,7 @@ import { FreeAgentDto, MissionsLeased, Patterns } from '@app/messages';
 import { decideAssign, Mission } from '@app/mission';
 import { RedisStreamsClient } from '@app/redis-streams';
 import { holdState } from '../agents/hold-state';
+import { DispatchMetrics } from './dispatch-metrics';
 import { INTAKE_CLIENT } from './intake-client';
 
 /**
@@ -21,7 +22,7 @@ const IDLE_POKE_MS = 1_000;
 /** Rounds of re-planning missions whose planned agent filled up meanwhile, before handing them back. */
 const MAX_CLAIM_ROUNDS = 3;
 
-type Outcome = 'placed' | 'no-agent' | 'lost-race';
+type Outcome = 'placed' | 'no-agent' | 'lost-race' | 'refused';
 
 /**
  * Pulls work from the intake's ready queue only when agents have room, so the queue, not this
@@ -44,6 +45,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: MissionStore,
     keys: KeyLayout,
     @Inject(INTAKE_CLIENT) private readonly intake: RedisStreamsClient,
+    private readonly metrics: DispatchMetrics,
     @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
   ) {
     this.pendingRequests = keys.partitions.map(() => null);
@@ -111,7 +113,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const agents = await this.registry.snapshot();
     const outcomes = await this.assignAll(leased.missions, agents, leased.requestId);
     const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
-    if (unplaced.length > 0) await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced }));
+    if (unplaced.length > 0) {
+      await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced, leaseId: leased.requestId }));
+    }
     if (outcomes.includes('placed') || this.wantsAnotherLook) await this.lookForWork();
   }
 
@@ -120,7 +124,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * trip, and appends the assignments that got one. Claims are atomic in Redis, so two
    * orchestrators never overfill an agent; a mission whose agent filled up meanwhile is planned
    * again on the next best one. 'no-agent': no free agent has the skills; 'lost-race': qualified
-   * agents filled up meanwhile.
+   * agents filled up meanwhile; 'refused': the slot store knows the attempt as ended, so this lease
+   * is stale (a late or repeated lease message) and goes back at once - fenced by its lease id,
+   * so a newer lease of the mission keeps it.
    */
   private async assignAll(missions: readonly Mission[], agents: AgentSnapshot[], leaseId: string): Promise<Outcome[]> {
     const outcomes = new Array<Outcome>(missions.length).fill('lost-race');
@@ -148,8 +154,13 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
             open.push(index);
             return;
           }
-          // An ended attempt means this lease is stale: there is nothing to assign.
-          outcomes[index] = claims[i].code === ClaimCode.Ended ? 'placed' : await this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);
+          if (claims[i].code === ClaimCode.Ended) {
+            outcomes[index] = 'refused';
+            this.metrics.claimsRefused.inc();
+            this.logger.warn({ missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId, leaseId }, 'slot claim refused: the attempt already ended; lease handed back');
+            return;
+          }
+          outcomes[index] = await this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);
         }),
       );
     }

@@ -19,7 +19,9 @@
   ARGV[3] mission hash key prefix
   ARGV[4] at most this many missions, for 'expired'
   ARGV[5] key prefix of the ready queues per skill set
-  ARGV[6..] mission ids, for 'released'
+  ARGV[6] for 'released': the lease request the missions were leased to ('' = whichever); a
+          mission leased to another request since (a stale hand-back) stays with that one
+  ARGV[7..] mission ids, for 'released'
 
   Result: number of missions returned to ready
 ]]
@@ -28,7 +30,9 @@ if ARGV[1] == 'expired' then
   ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
 else
   ids = {}
-  for i = 6, #ARGV do ids[#ids + 1] = ARGV[i] end
+  for i = 7, #ARGV do
+    if ARGV[6] == '' or redis.call('HGET', KEYS[8], ARGV[i]) == ARGV[6] then ids[#ids + 1] = ARGV[i] end
+  end
 end
 local returned = 0
 for _, id in ipairs(ids) do
