@@ -75,7 +75,7 @@ describe('intake API (four services, real Redis)', () => {
     });
     afterAll(async () => system.close());
 
-    it('when missions are dead-lettered, then the DLQ lists them and requeue starts them over with a MissionRequeued event', async () => {
+    it('when missions are dead-lettered, then the DLQ lists them and requeue gives them MAX_ATTEMPTS more with a MissionRequeued event', async () => {
       const http = () => system.api;
       const a = await http().post('/api/missions').send(mission({ title: 'a' })).expect(201);
       const b = await http().post('/api/missions').send(mission({ type: 'pricing', title: 'b' })).expect(201);
@@ -88,7 +88,7 @@ describe('intake API (four services, real Redis)', () => {
       expect(dlq.body[0].reason).toMatch(/failed 1 attempts/);
 
       const requeued = await http().post(`/api/dlq/${a.body.id}/requeue`).expect(200);
-      expect(requeued.body).toMatchObject({ status: 'queued', attempts: 0 });
+      expect(requeued.body).toMatchObject({ status: 'queued', attempts: 1, attemptsAtRequeue: 1 });
       await http().post(`/api/dlq/${a.body.id}/requeue`).expect(409);
       const history = await system.store.history(a.body.id);
       expect(history.map((e) => e.type)).toContain('MissionRequeued');
