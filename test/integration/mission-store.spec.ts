@@ -100,9 +100,9 @@ describe('MissionStore (real Redis)', () => {
     const tryAssign = (mission: Mission, leaseId: string) => ownStore.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease', leaseId }]);
 
     const leasedElsewhere = await queued('m-leased');
-    expect(await queue.lease(0, 1, 60_000, 'lease-2')).toBe(1);
+    expect(await queue.lease(0, 1, 60_000, 'lease-2')).toHaveLength(1);
     const expired = await queued('m-expired');
-    expect(await queue.lease(0, 1, 10, 'lease-3', { now: Date.now() - 60_000 })).toBe(1);
+    expect(await queue.lease(0, 1, 10, 'lease-3', { now: Date.now() - 60_000 })).toHaveLength(1);
     const unleased = await queued('m-unleased');
     const logBefore = await redis.xlen(own.partitions[0].log);
 

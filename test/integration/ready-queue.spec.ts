@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
+import { decideCreate, Mission, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 
@@ -25,11 +25,15 @@ describe('ReadyQueue (real Redis)', () => {
       if (result.code !== AppendCode.Ok) throw new Error('enqueue failed');
       return result.mission;
     };
-    const leasedIds = async () => {
-      const entries = await redis.xrange(keys.partitions[0].stream('orchestrator'), '-', '+');
-      return entries.flatMap(([, fields]) => (JSON.parse(fields[3]) as { missions: { id: string }[] }).missions.map((m) => m.id));
+    // Every mission leased so far, in lease order; `lease` answers how many one lease took.
+    const leased: string[] = [];
+    const leasedIds = async () => leased;
+    const lease = async (...args: Parameters<ReadyQueue['lease']>): Promise<number> => {
+      const missions = await lease(...args);
+      leased.push(...missions.map((mission) => mission.id));
+      return missions.length;
     };
-    return { keys, store, queue, enqueue, leasedIds };
+    return { keys, store, queue, enqueue, lease, leasedIds };
   }
 
   afterAll(async () => {
@@ -38,20 +42,20 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given missions of mixed priority queued together, then leases hand out higher scores first and FIFO among equals', async () => {
-    const { queue, enqueue, leasedIds } = setup();
+    const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     await enqueue('low-1', 'low', t);
     await enqueue('critical-1', 'critical', t + 1);
     await enqueue('normal-1', 'normal', t + 2);
     await enqueue('critical-2', 'critical', t + 3);
     await enqueue('low-2', 'low', t + 4);
-    expect(await queue.lease(0, 2, 10_000, 'r1')).toBe(2);
-    expect(await queue.lease(0, 10, 10_000, 'r2')).toBe(3);
+    expect(await lease(0, 2, 10_000, 'r1')).toBe(2);
+    expect(await lease(0, 10, 10_000, 'r2')).toBe(3);
     expect(await leasedIds()).toEqual(['critical-1', 'critical-2', 'normal-1', 'low-1', 'low-2']);
   });
 
   it('given free agents named in the lease, then only missions one of them can take are leased, best first, one per free slot, and the others stay ready', async () => {
-    const { queue, enqueue, leasedIds } = setup();
+    const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     await enqueue('plumbing-1', 'critical', t, ['plumbing']);
     await enqueue('german-1', 'high', t + 1, ['guest_support', 'german']);
@@ -59,35 +63,35 @@ describe('ReadyQueue (real Redis)', () => {
     await enqueue('plumbing-3', 'normal', t + 3, ['plumbing']);
     await enqueue('pricing-1', 'low', t + 4, ['revenue_management']);
 
-    const leased = await queue.lease(0, 10, 10_000, 'r1', {
+    const taken = await lease(0, 10, 10_000, 'r1', {
       freeAgents: [
         { free: 1, skills: ['guest_support', 'german', 'english'] },
         { free: 2, skills: ['revenue_management'] },
       ],
     });
 
-    expect(leased).toBe(2);
+    expect(taken).toBe(2);
     expect(await leasedIds()).toEqual(['german-1', 'pricing-1']);
     expect(await queue.readyIds()).toEqual(['plumbing-1', 'plumbing-2', 'plumbing-3']);
   });
 
   it('given a lease with a free agent for one slot and max 1, then the best mission it fits is leased and nothing more', async () => {
-    const { queue, enqueue, leasedIds } = setup();
+    const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     await enqueue('plumbing-1', 'normal', t, ['plumbing']);
     await enqueue('plumbing-2', 'critical', t + 1, ['plumbing']);
 
-    expect(await queue.lease(0, 1, 10_000, 'r1', { freeAgents: [{ free: 3, skills: ['plumbing', 'electrical'] }] })).toBe(1);
+    expect(await lease(0, 1, 10_000, 'r1', { freeAgents: [{ free: 3, skills: ['plumbing', 'electrical'] }] })).toBe(1);
     expect(await leasedIds()).toEqual(['plumbing-2']);
   });
 
   it('given 3,000 missions nobody free can serve ahead of one that a free agent can, then the lease finds that one at once', async () => {
-    const { queue, enqueue, leasedIds } = setup();
+    const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     await Promise.all(Array.from({ length: 3_000 }, (_, i) => enqueue(`elevator-${i}`, 'critical', t + i, ['elevator_service'])));
     await enqueue('plumbing-1', 'low', t + 5_000, ['plumbing']);
 
-    expect(await queue.lease(0, 5, 10_000, 'r1', { freeAgents: [{ free: 5, skills: ['plumbing'] }] })).toBe(1);
+    expect(await lease(0, 5, 10_000, 'r1', { freeAgents: [{ free: 5, skills: ['plumbing'] }] })).toBe(1);
     expect(await leasedIds()).toEqual(['plumbing-1']);
     expect(await queue.readyIds()).toHaveLength(3_000);
   });
@@ -97,14 +101,14 @@ describe('ReadyQueue (real Redis)', () => {
       fc.asyncProperty(
         fc.array(fc.record({ priority: fc.constantFrom<PriorityLevel>('low', 'normal', 'high', 'critical'), offset: fc.integer({ min: 0, max: 200_000 }) }), { minLength: 1, maxLength: 25 }),
         async (specs) => {
-          const { queue, enqueue, leasedIds } = setup();
+          const { queue, lease, enqueue, leasedIds } = setup();
           const base = 1_700_000_000_000;
           const missions = [];
           for (const [i, spec] of specs.entries()) {
             const mission = await enqueue(`m${String(i).padStart(3, '0')}`, spec.priority, base + spec.offset);
             missions.push({ id: mission.id, score: queue.score(mission.priorityScore, base + spec.offset) });
           }
-          await queue.lease(0, specs.length, 10_000, 'all');
+          await lease(0, specs.length, 10_000, 'all');
           const expected = [...missions].sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : 1)).map((m) => m.id);
           expect(await leasedIds()).toEqual(expected);
         },
@@ -114,7 +118,7 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given a steady flood of critical missions, then a low one is served once its wait exceeds the head-start gap', async () => {
-    const { queue, enqueue, leasedIds } = setup();
+    const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     const low = await enqueue('low', 'low', t);
     // One critical mission arrives every 100 ms and the agents take one per 100 ms: the queue never drains.
@@ -123,7 +127,7 @@ describe('ReadyQueue (real Redis)', () => {
     let servedAt: number | undefined;
     for (let now = t; now <= t + gapMs + 1_000 && servedAt === undefined; now += 100) {
       await enqueue(`c-${now}`, 'critical', now + 1);
-      await queue.lease(0, 1, 10_000, `at-${now}`);
+      await lease(0, 1, 10_000, `at-${now}`);
       if ((await leasedIds()).includes('low')) servedAt = now;
     }
     expect(servedAt).toBeDefined();
@@ -131,11 +135,11 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given leased missions, when their lease runs out or they are released, then they return with their old score', async () => {
-    const { keys, queue, enqueue } = setup();
+    const { keys, queue, lease, enqueue } = setup();
     const t = 1_700_000_000_000;
     await enqueue('a', 'high', t);
     await enqueue('b', 'low', t);
-    await queue.lease(0, 2, 1_000, 'r', { now: t });
+    await lease(0, 2, 1_000, 'r', { now: t });
     expect(await redis.zcard(keys.partitions[0].ready)).toBe(0);
     expect(await queue.expireLeases(t + 500)).toBe(0);
     expect(await queue.release(['b'], '', t + 600)).toBe(1);
@@ -157,12 +161,12 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given a mission leased again since, when a stale lease hands it back, then it stays with the newer lease', async () => {
-    const { keys, queue, enqueue } = setup();
+    const { keys, queue, lease, enqueue } = setup();
     const t = 1_700_000_000_000;
     await enqueue('a', 'high', t);
-    await queue.lease(0, 1, 1_000, 'old-lease', { now: t });
+    await lease(0, 1, 1_000, 'old-lease', { now: t });
     await queue.expireLeases(t + 1_001);
-    await queue.lease(0, 1, 1_000, 'new-lease', { now: t + 1_002 });
+    await lease(0, 1, 1_000, 'new-lease', { now: t + 1_002 });
 
     expect(await queue.release(['a'], 'old-lease', t + 1_003)).toBe(0);
     expect(await redis.zscore(keys.partitions[0].leased, 'a')).not.toBeNull();

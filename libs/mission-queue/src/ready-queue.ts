@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
-import { PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
+import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
@@ -33,7 +33,6 @@ export interface FreeAgent {
 
 export interface LeaseOptions {
   now?: number;
-  replyTo?: string;
   freeAgents?: readonly FreeAgent[];
 }
 
@@ -71,19 +70,19 @@ export class ReadyQueue {
   }
 
   /**
-   * Leases up to `max` missions of one log partition; they arrive as one `missions.leased` message
-   * on `replyTo` (that partition's orchestrator stream unless a caller names another stream of the
-   * same hash tag). With `freeAgents`, only missions one of them can take are leased, best first,
-   * at most one per free slot (see lease-ready-missions.lua).
+   * Leases up to `max` missions of one log partition to the lease `leaseId` until `leaseMs` from
+   * now, and returns their states, best first. With `freeAgents`, only missions one of them can
+   * take are leased, at most one per free slot (see lease-ready-missions.lua).
    */
-  async lease(partition: number, max: number, leaseMs: number, requestId: string, options: LeaseOptions = {}): Promise<number> {
+  async lease(partition: number, max: number, leaseMs: number, leaseId: string, options: LeaseOptions = {}): Promise<Mission[]> {
     const now = options.now ?? Date.now();
     const k = this.keys.partitions[partition];
-    const keys = [k.ready, k.leased, options.replyTo ?? k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills, k.leaseOwners];
+    const keys = [k.ready, k.leased, k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills, k.leaseOwners];
     const agents = options.freeAgents ?? [];
-    const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, requestId, `d:${minuteOf(now)}`, agents.length, k.readyWithSkillsPrefix];
+    const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, leaseId, `d:${minuteOf(now)}`, agents.length, k.readyWithSkillsPrefix];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
-    return Number(await leaseScript.run(this.redis, keys, args));
+    const states = (await leaseScript.run(this.redis, keys, args)) as string[];
+    return states.map((state) => JSON.parse(state) as Mission);
   }
 
   /** Returns missions whose lease ran out to the ready queue, in every partition. */

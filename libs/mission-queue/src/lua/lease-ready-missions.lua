@@ -1,9 +1,8 @@
 --[[
-  Hands the best ready missions to the orchestrator: moves up to ARGV[1] missions from the ready
-  queue to the leased set (score = lease deadline) and writes them, with their state, as one
-  `missions.leased` message on the orchestrator's stream - in one step, so a crash cannot lose a
-  mission between the queue and the message. An empty queue still gets a reply (no missions), so
-  the orchestrator knows its request was answered.
+  Hands the best ready missions to an orchestrator: moves up to ARGV[1] missions from the ready
+  queue to the leased set (score = lease deadline, owner = the lease id) and returns their states.
+  The orchestrator runs this itself, so a lease is one round trip; a lease whose caller dies before
+  it assigns runs out and the missions return to the ready queue (return-leased-missions.lua).
 
   When the request names the free agents (ARGV[6] > 0), only missions one of them can take are
   leased, best first, one per free slot: the skill sets in the queue that some free agent covers
@@ -14,24 +13,23 @@
 
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
-  KEYS[3] orchestrator stream
-  KEYS[4] counters hash
-  KEYS[5] ready-since zset (member id, score = enqueued at)
-  KEYS[6] ready-by-level hash
-  KEYS[7] per-minute counters hash
-  KEYS[8] ready-by-skills hash (comma-separated skill set -> ready missions needing it)
-  KEYS[9] lease owners hash (mission id -> request id: only that lease may assign the mission)
+  KEYS[3] counters hash
+  KEYS[4] ready-since zset (member id, score = enqueued at)
+  KEYS[5] ready-by-level hash
+  KEYS[6] per-minute counters hash
+  KEYS[7] ready-by-skills hash (comma-separated skill set -> ready missions needing it)
+  KEYS[8] lease owners hash (mission id -> lease id: only that lease may assign the mission)
 
   ARGV[1] how many missions at most
   ARGV[2] lease deadline (ms)
   ARGV[3] mission hash key prefix (missions share the queue's hash tag)
-  ARGV[4] request id, echoed in the message
+  ARGV[4] lease id
   ARGV[5] per-minute field for the dequeued count (d:<minute>)
   ARGV[6] number of free agents a (0: take the best ARGV[1] missions, whatever their skills)
   ARGV[7] key prefix of the ready queues per skill set (the set's skills, comma-separated, follow it)
   ARGV[8..] per free agent: its free slots, its number of skills k, then its k skills
 
-  Result: number of missions leased
+  Result: the leased missions' state JSONs, best first
 ]]
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
@@ -59,7 +57,7 @@ else
   end
   -- The best missions of every skill set some free agent covers, merged by score (then id, as a zset orders ties).
   local candidates = {}
-  local bySkills = redis.call('HGETALL', KEYS[8])
+  local bySkills = redis.call('HGETALL', KEYS[7])
   for s = 1, #bySkills, 2 do
     local needed = bySkills[s]
     if tonumber(bySkills[s + 1]) > 0 then
@@ -94,21 +92,19 @@ end
 local states = {}
 for i, id in ipairs(ids) do
   redis.call('ZADD', KEYS[2], ARGV[2], id)
-  redis.call('HSET', KEYS[9], id, ARGV[4])
+  redis.call('HSET', KEYS[8], id, ARGV[4])
   local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl', 'sk')
   states[i] = state[1]
-  if state[2] then redis.call('HINCRBY', KEYS[6], state[2], -1) end
+  if state[2] then redis.call('HINCRBY', KEYS[5], state[2], -1) end
   if state[3] then
-    redis.call('HINCRBY', KEYS[8], state[3], -1)
+    redis.call('HINCRBY', KEYS[7], state[3], -1)
     redis.call('ZREM', ARGV[7] .. state[3], id)
   end
 end
 if #ids > 0 then
   redis.call('ZREM', KEYS[1], unpack(ids))
-  redis.call('ZREM', KEYS[5], unpack(ids))
-  redis.call('HINCRBY', KEYS[4], 'dequeued', #ids)
-  redis.call('HINCRBY', KEYS[7], ARGV[5], #ids)
+  redis.call('ZREM', KEYS[4], unpack(ids))
+  redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
+  redis.call('HINCRBY', KEYS[6], ARGV[5], #ids)
 end
-local data = '{"requestId":' .. cjson.encode(ARGV[4]) .. ',"leaseUntil":' .. ARGV[2] .. ',"missions":[' .. table.concat(states, ',') .. ']}'
-redis.call('XADD', KEYS[3], '*', 'pattern', 'missions.leased', 'data', data)
-return #ids
+return states
