@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Response } from 'express';
-import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { apiScope, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { stateAt } from '@app/audit';
 import { CancelMissionBody } from './cancel-mission.body';
@@ -19,6 +19,7 @@ import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
+import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { MissionIntakeService } from './mission-intake.service';
@@ -65,8 +66,10 @@ export class MissionsController {
     summary: 'Create a mission',
     description:
       'Needs role **submitter** (or operator). Records the mission, computes its priority score and queues it for an agent. ' +
-      'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record — ' +
-      'creates nothing and answers **200** with the first mission; a new mission is **201**.',
+      'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record, ' +
+      'both scoped to the sending API key — with the same body creates nothing and answers **200** with the first mission; a new mission is **201**. ' +
+      '**422** when the key or source repeats with another body, when its record has expired (IDEMPOTENCY_TTL_SECONDS), ' +
+      'or when title + description + payload exceed MAX_MISSION_TEXT_BYTES.',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -97,12 +100,15 @@ export class MissionsController {
     @Body() body: MissionCreateDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
+    @ApiCaller() caller: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<Mission> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1 to 200 visible ASCII characters');
     }
     const outcome = await this.missions.create(body, {
+      actor: caller,
+      scope: apiScope(caller),
       idempotencyKey,
       correlationId: correlationId && IDEMPOTENCY_KEY.test(correlationId) ? correlationId : undefined,
     });
@@ -143,8 +149,8 @@ export class MissionsController {
     conflictExample: 'cannot cancel mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is already succeeded',
     jsonBody: true,
   })
-  cancel(@Param('id') id: string, @Body() body: CancelMissionBody): Promise<Mission> {
-    return this.commands.cancel(id, body.reason ?? 'cancelled by request', 'api');
+  cancel(@Param('id') id: string, @Body() body: CancelMissionBody, @ApiCaller() caller: string): Promise<Mission> {
+    return this.commands.cancel(id, body.reason ?? 'cancelled by request', caller);
   }
 
   @Get(':id')
