@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
 import { MissionClient } from '@app/mission-client';
-import { deduplicationKey, Mission, SUBMISSION_STREAM_SCOPE, apiScope } from '@app/mission';
+import { apiScope, deduplicationKey, Mission, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { redisUrl, waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -220,7 +220,7 @@ describe('intake API (four services, real Redis)', () => {
       expect(agentLog.map(([, fields]) => fields.join(' '))).toEqual([expect.stringContaining('"actor":"operator"')]);
     });
 
-    it('when the stream repeats a key with another body, then the command is rejected with its reason; stream missions name the stream as actor', async () => {
+    it('when the stream repeats a key with another body or sends too much text, then the command is rejected with its reason; stream missions name the stream as actor', async () => {
       const client = new MissionClient(sender, system.prefix);
       const id = await client.create(mission() as never, { idempotencyKey: 'ticket-1' });
       // The stream is a scope of its own: the REST client's ticket-1 is another mission.
@@ -231,14 +231,19 @@ describe('intake API (four services, real Redis)', () => {
 
       const stream = system.keys.of(id).stream('intake');
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ title: 'changed' }), missionId: id, idempotencyKey: 'ticket-1' }));
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { blob: 'z'.repeat(40_000) } }) }));
       const partition = system.keys.of(id);
       const rejected = await waitFor(async () => {
         const entries = await sender.xrange(partition.rejectedSubmissions, '-', '+');
-        return entries.length === 1 ? entries : null;
-      }, { timeoutMs: 10_000, what: 'the rejection' });
-      const [, fields] = rejected[0];
-      expect(fields[fields.indexOf('reason') + 1]).toMatch(new RegExp(`used for mission ${id} with another body`));
-      expect(SUBMISSION_STREAM_SCOPE).toBe('stream');
+        return entries.length === 2 ? entries : null;
+      }, { timeoutMs: 10_000, what: 'the rejections' });
+      const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
+      // A batch is handled concurrently, so the two may be rejected in either order.
+      expect(reasons).toEqual(expect.arrayContaining([
+        expect.stringMatching(new RegExp(`used for mission ${id} with another body`)),
+        expect.stringMatching(/is \d+ bytes, over MAX_MISSION_TEXT_BYTES 32768/),
+      ]));
+      expect(missionIdFor(SUBMISSION_STREAM_SCOPE, {}, 'ticket-1')).toBe(id);
     });
   });
 });
