@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { Finding } from '../libs/audit/src/finding';
 import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, IMPORT_PHASE } from '../libs/audit/src/export-import';
 import { timeline, TimelineRow } from '../libs/audit/src/history-view';
+import { forTerminal } from '../libs/audit/src/terminal-text';
 import { Progress, ProgressListener } from '../libs/audit/src/progress';
 import { rebuildReadModels } from '../libs/audit/src/rebuild';
 import { stateAt } from '../libs/audit/src/time-travel';
@@ -73,7 +74,8 @@ export function processIo(): CliIo {
 /** Runs the CLI on `argv` (the arguments after the script name) and resolves with the exit code. */
 export async function runReplay(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
   let exitCode = EXIT_OK;
-  const out = (text = '') => io.stdout.write(`${text}\n`);
+  // Everything printed may carry stored text (titles, reasons, errors, ids): escaped, lines kept.
+  const out = (text = '') => io.stdout.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
 
   const program = new Command()
     .name('replay')
@@ -319,7 +321,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
     }
-    io.stderr.write(`replay: ${error instanceof Error ? error.message : String(error)}\n`);
+    io.stderr.write(`replay: ${forTerminal(error instanceof Error ? error.message : String(error), { keepLineFeeds: true })}\n`);
     return EXIT_USAGE;
   }
 }
@@ -423,8 +425,9 @@ async function countLines(file: string): Promise<number> {
 
 type Align = 'left' | 'right';
 
-/** Columns padded by hand; the last column is not padded (it holds free text). */
-export function formatTable(header: string[], rows: string[][], align: Align[] = []): string {
+/** Columns padded by hand; the last column is not padded (it holds free text). A cell cannot break its row. */
+export function formatTable(header: string[], cells: string[][], align: Align[] = []): string {
+  const rows = cells.map((row) => row.map((cell) => forTerminal(cell)));
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (row: string[]) =>
     row
@@ -464,7 +467,7 @@ function stateTable(state: Mission): string {
 
 function keyValueTable(rows: [string, string | number][]): string {
   const width = Math.max(...rows.map(([key]) => key.length));
-  return rows.map(([key, value]) => `  ${key.padEnd(width)}  ${value}`).join('\n');
+  return rows.map(([key, value]) => `  ${key.padEnd(width)}  ${forTerminal(String(value))}`).join('\n');
 }
 
 function findingsTable(findings: Finding[]): string {

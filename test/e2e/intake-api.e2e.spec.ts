@@ -1,8 +1,9 @@
 import Redis from 'ioredis';
+import request from 'supertest';
 import { MissionClient } from '@app/mission-client';
-import { Mission } from '@app/mission';
+import { apiScope, deduplicationKey, Mission, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { redisUrl, waitFor } from '@app/testing';
-import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const mission = (overrides: Record<string, unknown> = {}) => ({
   type: 'maintenance',
@@ -150,6 +151,99 @@ describe('intake API (four services, real Redis)', () => {
 
       const id = await new MissionClient(sender, system.prefix).create(mission() as never);
       await system.waitForStatus(id, ['succeeded']);
+    });
+  });
+
+  describe('given two API keys and internal senders sharing idempotency keys', () => {
+    let system: InProcessSystem;
+    let sender: Redis;
+    const as = (key: string) => ({
+      post: (path: string) => request(system.intake.getHttpServer()).post(path).set('Authorization', `Bearer ${key}`),
+    });
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-idempotency', { MOCK_LLM_LATENCY_MS: '60000', IDEMPOTENCY_TTL_SECONDS: '3600' });
+      sender = new Redis(redisUrl());
+    });
+    afterAll(async () => {
+      await sender.quit();
+      await system.close();
+    });
+
+    it('when a key is repeated with another body, then it is a 422 and nothing is written; with the same body, the first mission (200)', async () => {
+      const first = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission()).expect(201);
+      const missionCount = () => Promise.all(system.keys.partitions.map((p) => system.redis.zcard(p.missionIndex))).then((n) => n.reduce((a, b) => a + b, 0));
+      const before = await missionCount();
+      const other = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission({ title: 'Pay 10,000 EUR to IBAN X' })).expect(422);
+      expect(other.body).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', message: expect.stringContaining(first.body.id) });
+      expect(await missionCount()).toBe(before);
+      expect((await system.store.history(first.body.id)).filter((e) => e.type === 'MissionCreated')).toHaveLength(1);
+      const same = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission()).expect(200);
+      expect(same.body.id).toBe(first.body.id);
+    });
+
+    it('when another API key uses the same idempotency key, then it gets a mission of its own (no squatting)', async () => {
+      const squatter = await as(TEST_KEYS.operator).post('/api/missions').set('Idempotency-Key', 'ticket-2').send(mission({ title: 'squatted' })).expect(201);
+      const owner = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-2').send(mission()).expect(201);
+      expect(owner.body.id).not.toBe(squatter.body.id);
+      expect(owner.body.title).toBe(mission().title);
+    });
+
+    it('when source records whose parts concatenate alike are created, then they are two missions', async () => {
+      const a = await as(TEST_KEYS.submitter).post('/api/missions').send(mission({ source: { system: 'odoo:x', model: 'y', recordId: 1 } })).expect(201);
+      const b = await as(TEST_KEYS.submitter).post('/api/missions').send(mission({ source: { system: 'odoo', model: 'x:y', recordId: 1 } })).expect(201);
+      expect(a.body.id).not.toBe(b.body.id);
+    });
+
+    it('when the idempotency record has lived IDEMPOTENCY_TTL_SECONDS, then it is gone from Redis, and the spent key is a 422', async () => {
+      const created = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-3').send(mission()).expect(201);
+      const record = system.keys.of(created.body.id).idempotency(deduplicationKey(apiScope('submitter'), {}, 'ticket-3') ?? '');
+      const ttl = await system.redis.pttl(record);
+      expect(ttl).toBeGreaterThan(3_500_000);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      await system.redis.del(record); // what the ttl does, without waiting an hour
+      const spent = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-3').send(mission()).expect(422);
+      expect(spent.body.message).toMatch(/record expired \(IDEMPOTENCY_TTL_SECONDS 3600\)/);
+    });
+
+    it('when missions are created, cancelled and requeued through the API, then every event names the API key as its actor', async () => {
+      const created = await as(TEST_KEYS.submitter).post('/api/missions').send(mission({ title: 'actor check' })).expect(201);
+      await as(TEST_KEYS.operator).post(`/api/missions/${created.body.id}/cancel`).send({ reason: 'not needed' }).expect(200);
+      const history = await system.store.history(created.body.id);
+      expect(history.map((e) => [e.type, e.actor])).toEqual([
+        ['MissionCreated', 'submitter'],
+        ['MissionQueued', 'submitter'],
+        ...history.slice(2, -1).map((e) => [e.type, e.actor]),
+        ['MissionCancelled', 'operator'],
+      ]);
+      await as(TEST_KEYS.operator).post('/api/agents').send({ id: 'agent-audit', name: 'Audit', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.' }).expect(201);
+      const agentLog = await system.redis.xrange(system.keys.agentLog('agent-audit'), '-', '+');
+      expect(agentLog.map(([, fields]) => fields.join(' '))).toEqual([expect.stringContaining('"actor":"operator"')]);
+    });
+
+    it('when the stream repeats a key with another body or sends too much text, then the command is rejected with its reason; stream missions name the stream as actor', async () => {
+      const client = new MissionClient(sender, system.prefix);
+      const id = await client.create(mission() as never, { idempotencyKey: 'ticket-1' });
+      // The stream is a scope of its own: the REST client's ticket-1 is another mission.
+      const rest = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission()).expect(200);
+      expect(id).not.toBe(rest.body.id);
+      const created = await system.waitForStatus(id, ['queued', 'assigned', 'running']);
+      expect((await system.store.history(created.id))[0].actor).toBe('stream:mission.submit');
+
+      const stream = system.keys.of(id).stream('intake');
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ title: 'changed' }), missionId: id, idempotencyKey: 'ticket-1' }));
+      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { blob: 'z'.repeat(40_000) } }) }));
+      const partition = system.keys.of(id);
+      const rejected = await waitFor(async () => {
+        const entries = await sender.xrange(partition.rejectedSubmissions, '-', '+');
+        return entries.length === 2 ? entries : null;
+      }, { timeoutMs: 10_000, what: 'the rejections' });
+      const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
+      // A batch is handled concurrently, so the two may be rejected in either order.
+      expect(reasons).toEqual(expect.arrayContaining([
+        expect.stringMatching(new RegExp(`used for mission ${id} with another body`)),
+        expect.stringMatching(/is \d+ bytes, over MAX_MISSION_TEXT_BYTES 32768/),
+      ]));
+      expect(missionIdFor(SUBMISSION_STREAM_SCOPE, {}, 'ticket-1')).toBe(id);
     });
   });
 });

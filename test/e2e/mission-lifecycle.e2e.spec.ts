@@ -44,7 +44,8 @@ describe('a mission end to end (four services, real Redis)', () => {
         'MissionEvaluated',
       ]);
       expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
-      expect(events.map((e) => e.actor)).toEqual(['intake', 'intake', 'orchestrator', 'executor', 'executor', 'evaluator']);
+      // Who created it is the API key's name (system.api sends the operator key); the services name themselves.
+      expect(events.map((e) => e.actor)).toEqual(['operator', 'operator', 'orchestrator', 'executor', 'executor', 'evaluator']);
       expect(new Set(events.map((e) => e.correlationId)).size).toBe(1);
       expect(fold(events)).toEqual(fetched.body);
 

@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { KeyLayout } from '@app/event-store';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCancel, decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
 import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
@@ -209,5 +210,51 @@ describe('replay CLI on a partitioned log (real Redis)', () => {
 
     expect(history.code).toBe(EXIT_OK);
     expect((JSON.parse(history.stdout) as { missionId: string }).missionId).toBe(elsewhere);
+  });
+});
+
+describe('replay CLI on stored text with control characters (real Redis)', () => {
+  const redis = new Redis(redisUrl());
+  const prefix = testKeyPrefix('audit-cli-escape');
+  const keys = new KeyLayout(prefix);
+  const replay = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix }, args);
+  const title = 'Room 204\r\n  status      succeeded \u202Egnp.exe';
+  const reason = 'done\u001b[2J\u001b]0;pwned\u0007\u009b31m';
+  const missionId = 'm-escape';
+
+  beforeAll(async () => {
+    // Written straight to the store, as events from before the intake refused such text would be.
+    const store = new MissionStore(redis, keys);
+    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }, new Date()), { actor: 'ops\u001b[8m' });
+    if (created.code !== AppendCode.Ok) throw new Error('create failed');
+    await store.transition(created.mission, (m) => decideCancel(m, reason), { actor: 'operator' });
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  it('given a title with CR LF and a bidi override and a cancel reason with escape sequences, then history and state print them escaped, one row each', async () => {
+    const history = await replay('history', missionId);
+    expect(history.code).toBe(EXIT_OK);
+    expect(history.stdout).not.toMatch(RAW);
+    expect(history.stdout).toContain('cancelled: done\\u001b[2J\\u001b]0;pwned\\u0007\\u009b31m');
+    expect(history.stdout).toContain('ops\\u001b[8m');
+    expect(history.stdout).toContain('\\u202egnp.exe');
+    expect(history.stdout.trimEnd().split('\n')).toHaveLength(1 + 2 + 3);
+
+    const state = await replay('state', missionId);
+    expect(state.stdout).not.toMatch(RAW);
+    expect(state.stdout).toContain('Room 204\\r\\n  status      succeeded \\u202egnp.exe');
+    expect(state.stdout.match(/^\s+status\s+/gm)).toHaveLength(1);
+  });
+
+  it('given --json, then the output has no raw control or bidi character and parses back to the stored text', async () => {
+    const json = await replay('--json', 'state', missionId);
+    expect(json.stdout).not.toMatch(RAW);
+    expect(JSON.parse(json.stdout).state.title).toBe(title);
   });
 });

@@ -77,13 +77,38 @@ describe('MissionStore (real Redis)', () => {
   });
 
   it('given an idempotency key used before, then the second create returns the first id and writes nothing', async () => {
-    const first = await store.append('idem-1', null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'idempotency', key: 'k1' }]);
+    const idem = { kind: 'idempotency' as const, key: 'k1', fingerprint: 'f1', ttlMs: 60_000 };
+    const first = await store.append('idem-1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
     const logBefore = await redis.xlen(keys.partitions[0].log);
-    const second = await store.append('idem-2', null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'idempotency', key: 'k1' }]);
+    const second = await store.append('idem-2', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
     expect(first.code).toBe(AppendCode.Ok);
     expect(second).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-1' });
     expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
     expect(await store.load('idem-2')).toBeNull();
+  });
+
+  it('given an idempotency key used before with another body fingerprint, then the create is refused as a mismatch and writes nothing', async () => {
+    const idem = { kind: 'idempotency' as const, key: 'k-mismatch', fingerprint: 'aa11', ttlMs: 60_000 };
+    await store.append('idem-m1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    const logBefore = await redis.xlen(keys.partitions[0].log);
+    const other = await store.append('idem-m2', null, decideCreate(input, new Date()), { actor: 'test' }, [{ ...idem, fingerprint: 'bb22' }]);
+    expect(other).toEqual({ code: AppendCode.IdempotencyMismatch, missionId: 'idem-m1' });
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
+    expect(await store.load('idem-m2')).toBeNull();
+  });
+
+  it('given an idempotency record, then it lives the given ttl, and once gone a create at the same mission id is refused as expired', async () => {
+    const idem = { kind: 'idempotency' as const, key: 'k-ttl', fingerprint: 'cc33', ttlMs: 90_000 };
+    const first = await store.append('idem-t1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    if (first.code !== AppendCode.Ok) throw new Error('create failed');
+    const ttl = await redis.pttl(keys.partitions[0].idempotency('k-ttl'));
+    expect(ttl).toBeGreaterThan(80_000);
+    expect(ttl).toBeLessThanOrEqual(90_000);
+    // What PX does when the ttl runs out, without waiting for it.
+    await redis.del(keys.partitions[0].idempotency('k-ttl'));
+    const again = await store.append('idem-t1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    expect(again).toEqual({ code: AppendCode.IdempotencyExpired, missionId: 'idem-t1' });
+    expect(await store.load('idem-t1')).toEqual(first.mission);
   });
 
   it('given a lease that is missing, held by another lease request or past its deadline, then the append is refused and nothing changes', async () => {

@@ -1,4 +1,5 @@
 import { MissionEvent } from '@app/mission';
+import { forTerminal } from './terminal-text';
 
 /** One row of a mission's timeline. */
 export interface TimelineRow {
@@ -14,8 +15,9 @@ export interface TimelineRow {
 /** Free text in a summary stays on one line and short. */
 const MAX_TEXT = 120;
 
+/** Stored free text as one short line, its control and bidi characters escaped (see forTerminal). */
 function oneLine(text: string, max = MAX_TEXT): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = forTerminal(text.replace(/\s+/g, ' ').trim());
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
@@ -66,7 +68,7 @@ export function timeline(events: readonly MissionEvent[]): TimelineRow[] {
       version: event.version,
       at: event.at,
       type: event.type,
-      actor: event.actor,
+      actor: forTerminal(event.actor),
       summary: summarize(event),
       correlationId: event.correlationId,
       causationId: event.causationId,

@@ -12,3 +12,4 @@ export * from './rebuild';
 export * from './time-travel';
 export * from './history-view';
 export * from './export-import';
+export * from './terminal-text';

@@ -1,3 +1,4 @@
+import { canonicalJson } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { PartitionKeys } from '@app/event-store';
 import { Finding } from './finding';
@@ -108,18 +109,4 @@ function differingFields(json: string, expected: object): string[] | null {
   const a = actual as Record<string, unknown>;
   const b = expected as Record<string, unknown>;
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => canonicalJson(a[key]) !== canonicalJson(b[key]));
-}
-
-/** JSON with object keys sorted, so that key order does not count as a difference. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    return `{${Object.keys(record)
-      .filter((key) => record[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }

@@ -87,6 +87,22 @@ export class Environment {
   BODY_LIMIT_BYTES = 262_144;
 
   /**
+   * How long an idempotency record (Idempotency-Key, or the ERP source record) lives, in seconds.
+   * Within it a repeated create answers the first mission (or 422 for another body); after it the
+   * key is spent: a create with it is a 422, as its mission id is taken.
+   */
+  @Expose() @Type(() => Number) @IsInt() @Min(60) @Max(31_536_000)
+  IDEMPOTENCY_TTL_SECONDS = 604_800;
+
+  /**
+   * Largest mission text in bytes (UTF-8) that goes into a prompt: title + description + the
+   * payload as JSON. A bigger create is a 422 (REST) or a rejected submission (stream), since
+   * the executor and the judge would send all of it with every attempt.
+   */
+  @Expose() @Type(() => Number) @IsInt() @Min(1_024) @Max(10_485_760)
+  MAX_MISSION_TEXT_BYTES = 32_768;
+
+  /**
    * Missions are spread over this many log partitions (each with its own log stream, ready queue
    * and service streams, under its own hash tag), so a Redis Cluster can spread them over its
    * nodes. Every process of a deployment must use the same value.

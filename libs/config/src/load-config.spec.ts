@@ -56,3 +56,16 @@ describe('REDIS_CLUSTER_NODES', () => {
     }
   });
 });
+
+describe('IDEMPOTENCY_TTL_SECONDS and MAX_MISSION_TEXT_BYTES', () => {
+  it('given nothing, then idempotency records live 7 days and mission text is capped at 32 KiB', () => {
+    const env = loadEnvironment({});
+    expect(env.IDEMPOTENCY_TTL_SECONDS).toBe(604_800);
+    expect(env.MAX_MISSION_TEXT_BYTES).toBe(32_768);
+  });
+
+  it('given values out of range, then the error names each', () => {
+    expect(() => loadEnvironment({ IDEMPOTENCY_TTL_SECONDS: '10' })).toThrow(/IDEMPOTENCY_TTL_SECONDS="10": IDEMPOTENCY_TTL_SECONDS must not be less than 60/);
+    expect(() => loadEnvironment({ MAX_MISSION_TEXT_BYTES: 'lots' })).toThrow(/MAX_MISSION_TEXT_BYTES="lots"/);
+  });
+});

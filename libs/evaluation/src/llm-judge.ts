@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fillTemplate, JudgeOutput, judgeOutputSchema, LlmClient } from '@app/llm';
+import { dataBlock, fillTemplate, JudgeOutput, judgeOutputSchema, LlmClient, missionDataBlock } from '@app/llm';
 import { Mission } from '@app/mission';
 import { RUBRICS } from './rubric';
 import { Verdict } from './rule-based-judge';
@@ -31,10 +31,8 @@ export class LlmJudge {
     const names = rubric.criteria.map((c) => c.name);
     const prompt = fillTemplate(judgeTemplate(), {
       missionType: mission.type,
-      title: mission.title,
-      description: mission.description,
-      payload: JSON.stringify(mission.payload, null, 2),
-      output: JSON.stringify(output, null, 2),
+      mission: missionDataBlock(mission),
+      output: dataBlock('agent-result', output),
       rubricVersion: rubric.version,
       criteria: rubric.criteria.map((c) => `- \`${c.name}\` (weight ${c.weight}${c.critical ? ', critical' : ''}): ${c.description}`).join('\n'),
     });

@@ -6,13 +6,19 @@ export enum AppendCode {
   VersionConflict = 1,
   Duplicate = 2,
   LeaseLost = 3,
+  IdempotencyMismatch = 4,
+  IdempotencyExpired = 5,
 }
 
 export type AppendResult =
   | { code: AppendCode.Ok; mission: Mission; events: MissionEvent[] }
   | { code: AppendCode.VersionConflict; currentVersion: number }
   | { code: AppendCode.Duplicate; missionId: string }
-  | { code: AppendCode.LeaseLost };
+  | { code: AppendCode.LeaseLost }
+  /** The idempotency key named mission `missionId`, created from another body. */
+  | { code: AppendCode.IdempotencyMismatch; missionId: string }
+  /** The idempotency key named mission `missionId`, and its record has expired: the key is spent. */
+  | { code: AppendCode.IdempotencyExpired; missionId: string };
 
 export class VersionConflictError extends Error {
   readonly code = 'VERSION_CONFLICT';

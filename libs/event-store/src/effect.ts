@@ -5,8 +5,11 @@ import { ServiceName } from './key-layout';
  * credits are not among them: they live in another hash slot, and change through AgentSlots.
  */
 export type Effect =
-  /** Claims the idempotency key; a second create with it returns the first mission instead. */
-  | { kind: 'idempotency'; key: string }
+  /**
+   * Claims the idempotency key for `ttlMs`, with the create body's fingerprint: a second create
+   * with it returns the first mission instead when its body is the same, and is refused when not.
+   */
+  | { kind: 'idempotency'; key: string; fingerprint: string; ttlMs: number }
   /**
    * The mission must still be leased, by the lease request `leaseId`, and its lease deadline not
    * passed; the lease ends. A stalled orchestrator cannot assign on a lease that ran out or that

@@ -145,6 +145,10 @@ export class MissionStore {
         return { code: AppendCode.Duplicate, missionId: detail };
       case AppendCode.LeaseLost:
         return { code: AppendCode.LeaseLost };
+      case AppendCode.IdempotencyMismatch:
+        return { code: AppendCode.IdempotencyMismatch, missionId: detail };
+      case AppendCode.IdempotencyExpired:
+        return { code: AppendCode.IdempotencyExpired, missionId: detail };
     }
     throw new Error(`append-mission-events returned unknown code ${code}`);
   }
@@ -172,7 +176,9 @@ export class MissionStore {
         case AppendCode.LeaseLost:
           return { kind: 'lease_lost' };
         case AppendCode.Duplicate:
-          throw new Error(`unexpected duplicate while changing mission ${mission.id}`);
+        case AppendCode.IdempotencyMismatch:
+        case AppendCode.IdempotencyExpired:
+          throw new Error(`unexpected idempotency result ${AppendCode[result.code]} while changing mission ${mission.id}`);
         case AppendCode.VersionConflict:
           if (attempt >= MAX_CONFLICT_RETRIES) throw new VersionConflictError(mission.id, mission.version, result.currentVersion);
           mission = await this.load(mission.id);
@@ -185,7 +191,7 @@ export class MissionStore {
 function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
-      return ['idempotency', keyIndex(k.idempotency(effect.key))];
+      return ['idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs];
     case 'require-lease':
       return ['require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId];
     case 'enqueue':

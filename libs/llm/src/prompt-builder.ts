@@ -23,12 +23,31 @@ const NO_FEEDBACK = 'None. This is the first attempt.';
 /** Templates never change while a process runs, and executors build a request per attempt. */
 const templateCache = new Map<string, string>();
 
+/** Characters written as JSON escapes inside a data block: no tag can open or close in it, no line can break. */
+const BLOCK_UNSAFE = /[<>\u2028\u2029]/g;
+
+/**
+ * Untrusted text (mission data, a reviewer's feedback, an agent's result) as a block of a prompt:
+ * the value as JSON between the lines `<name>` and `</name>`. In JSON a line break in a title is
+ * `\n`, so nothing inside starts a line of its own (no `## section`), and every `<` and `>` is
+ * written `\u003c` / `\u003e` (the same JSON value), so nothing inside can close the block or
+ * open another. The templates tell the model that the block is data, not instructions.
+ */
+export function dataBlock(name: string, value: unknown): string {
+  const json = (JSON.stringify(value, null, 2) ?? 'null').replace(BLOCK_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `<${name}>\n${json}\n</${name}>`;
+}
+
+/** The mission as the executor's and the judge's prompts carry it. */
+export function missionDataBlock(mission: Pick<Mission, 'title' | 'description' | 'payload'>): string {
+  return dataBlock('mission-data', { title: mission.title, description: mission.description, payload: mission.payload });
+}
+
 export function buildLlmRequest(mission: Mission, opts: BuildLlmRequestOptions): LlmRequest {
+  const feedback = mission.feedback?.trim();
   const prompt = fillTemplate(loadPromptTemplate(mission.type, opts.promptsDir), {
-    title: mission.title,
-    description: mission.description,
-    payload: JSON.stringify(mission.payload, null, 2),
-    feedback: mission.feedback?.trim() || NO_FEEDBACK,
+    mission: missionDataBlock(mission),
+    feedback: feedback ? dataBlock('review-feedback', feedback) : NO_FEEDBACK,
   });
   return {
     systemPrompt: opts.systemPrompt,

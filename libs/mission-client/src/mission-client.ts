@@ -1,7 +1,7 @@
 import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
-import { MissionCreateDto, missionIdFor } from '@app/mission';
+import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { encodeMessage } from '@app/redis-streams';
 
 export class MissionSubmissionError extends Error {
@@ -12,7 +12,10 @@ export class MissionSubmissionError extends Error {
 }
 
 export interface SubmitOptions {
-  /** The same key always yields the same mission id, so a retried submit creates nothing new. */
+  /**
+   * The same key always yields the same mission id, so a retried submit creates nothing new. Keys
+   * of the stream are a scope of their own, apart from every REST client's.
+   */
   idempotencyKey?: string;
   correlationId?: string;
 }
@@ -42,7 +45,7 @@ export class MissionClient {
   async createMany(missions: readonly MissionCreateDto[], options: SubmitOptions[] = []): Promise<string[]> {
     const commands = missions.map((mission, i) => {
       const opts = options[i] ?? {};
-      const command = { mission, missionId: missionIdFor(mission, opts.idempotencyKey), ...opts };
+      const command = { mission, missionId: missionIdFor(SUBMISSION_STREAM_SCOPE, mission, opts.idempotencyKey), ...opts };
       const checked = validateSubmitMission(command);
       if (!checked.ok) throw new MissionSubmissionError(checked.problems.map((p) => `missions[${i}].${p}`));
       return command;

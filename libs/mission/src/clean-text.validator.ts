@@ -1,26 +1,53 @@
 import { ValidateBy, ValidationOptions } from 'class-validator';
 
-/** C0 controls other than tab, line feed and carriage return, DEL, and C1 controls. */
-const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+/**
+ * The one rule for free text a client sends (titles, descriptions, reasons, names, prompts, ERP
+ * source names). Text ends up in terminals, logs, prompts and other people's screens, so:
+ * - well-formed Unicode (no lone surrogates);
+ * - no control characters: C0, DEL and C1. Multi-line text (a description, a system prompt) may
+ *   hold tab and line feed; single-line text holds neither, nor a carriage return (which rewrites
+ *   a terminal line) or the Unicode line and paragraph separators;
+ * - no bidirectional embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069), which make
+ *   text read differently from what it is ("Trojan Source");
+ * - where required, at least one visible character (not only spaces or zero-width characters).
+ */
+export interface CleanTextRule {
+  multiline: boolean;
+  requireVisible: boolean;
+}
+
+/** A name, a title, a reason: one line with something visible in it. */
+export const SINGLE_LINE: CleanTextRule = { multiline: false, requireVisible: true };
+/** A description: lines and tabs allowed, may be empty. */
+export const MULTI_LINE: CleanTextRule = { multiline: true, requireVisible: false };
+
+/** Every C0 control (tab, line feed and carriage return included), DEL, C1, and the Unicode line/paragraph separators. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** The same, except tab and line feed. */
+const CONTROL_CHARACTERS_BUT_TAB_AND_LF = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 /** Something a person can see: not only spaces, zero-width characters or joiners. */
 const VISIBLE = /[^\s\u200b-\u200f\u2060\ufeff]/;
 
-/** Why a text is refused, or null: it must be well-formed Unicode without control characters. */
-export function textProblem(value: unknown, requireVisible: boolean): string | null {
+/** Why a text is refused under the rule, or null. */
+export function textProblem(value: unknown, rule: CleanTextRule): string | null {
   if (typeof value !== 'string') return 'must be a string';
   if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
-  if (CONTROL_CHARACTERS.test(value)) return 'must not contain control characters';
-  if (requireVisible && !VISIBLE.test(value)) return 'must contain a visible character';
+  if (rule.multiline ? CONTROL_CHARACTERS_BUT_TAB_AND_LF.test(value) : CONTROL_CHARACTERS.test(value)) {
+    return rule.multiline ? 'must not contain control characters other than tab and line feed' : 'must not contain control characters or line breaks';
+  }
+  if (BIDI_CONTROLS.test(value)) return 'must not contain bidirectional override or isolate characters';
+  if (rule.requireVisible && !VISIBLE.test(value)) return 'must contain a visible character';
   return null;
 }
 
-export function IsCleanText(options: { requireVisible: boolean }, validationOptions?: ValidationOptions): PropertyDecorator {
+export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isCleanText',
       validator: {
-        validate: (value) => textProblem(value, options.requireVisible) === null,
-        defaultMessage: (args) => `${args?.property ?? 'text'} ${textProblem(args?.value, options.requireVisible) ?? 'is not allowed'}`,
+        validate: (value) => textProblem(value, rule) === null,
+        defaultMessage: (args) => `${args?.property ?? 'text'} ${textProblem(args?.value, rule) ?? 'is not allowed'}`,
       },
     },
     validationOptions,

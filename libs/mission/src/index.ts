@@ -15,3 +15,5 @@ export * from './mission-identity';
 export * from './field-problems';
 export * from './mission-create.check';
 export * from './hash-string';
+export * from './canonical-json';
+export * from './mission-text-size';

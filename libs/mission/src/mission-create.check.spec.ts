@@ -47,6 +47,14 @@ const strangeValue = fc.oneof(
   fc.constant(''),
   fc.constant('\u200b'),
   fc.constant('Room\u0000 204'),
+  fc.constant('line one\nline two\twith a tab'),
+  fc.constant('Room 204\r\nInjected: yes'),
+  fc.constant('invoice\u202Efdp.exe'),
+  fc.constant('isolate \u2066x\u2069'),
+  fc.constant('paragraph\u2029break'),
+  fc.constant('\u001b[2J\u001b[31mred'),
+  fc.constant(Number.MAX_SAFE_INTEGER),
+  fc.constant(2 ** 53),
   fc.constant('bad \ud800 text'),
   fc.constant('x'.repeat(201)),
   fc.constant('2026-13-45T00:00:00Z'),
@@ -61,7 +69,11 @@ const strangeValue = fc.oneof(
   fc.string({ maxLength: 8 }),
   fc.integer({ min: -5, max: 5 }),
   fc.boolean(),
-  fc.dictionary(fc.constantFrom('system', 'model', 'recordId', 'db'), fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: -2, max: 2 })), { maxKeys: 4 }),
+  fc.dictionary(
+    fc.constantFrom('system', 'model', 'recordId', 'db'),
+    fc.oneof(fc.string({ maxLength: 3 }), fc.integer({ min: -2, max: 2 }), fc.constantFrom('odoo\nx', 'a\u202eb', 2 ** 53, 2 ** 53 + 2)),
+    { maxKeys: 4 },
+  ),
 );
 
 describe('checkMissionCreate', () => {
@@ -84,6 +96,24 @@ describe('checkMissionCreate', () => {
       }),
       { numRuns: 3_000 },
     );
+  });
+
+  it('given text fields, then single-line ones refuse every control character and bidi override, the description allows tab and line feed only', () => {
+    const problemsOf = (body: Record<string, unknown>) => compiledVerdict({ ...valid, ...body });
+    expect(problemsOf({ title: 'AC broken\r\nPriority: critical' })).toEqual({ title: ['title must not contain control characters or line breaks'] });
+    expect(problemsOf({ title: 'Room 204 \u202Egnp.exe' })).toEqual({ title: ['title must not contain bidirectional override or isolate characters'] });
+    expect(problemsOf({ description: 'first line\n\tindented' })).toEqual({});
+    expect(problemsOf({ description: 'first line\r\nsecond' })).toEqual({ description: ['description must not contain control characters other than tab and line feed'] });
+    expect(problemsOf({ source: { system: 'odoo\u001b[31m', model: 'a\u2067b', recordId: 1 } })).toEqual({
+      'source.system': ['system must not contain control characters or line breaks'],
+      'source.model': ['model must not contain bidirectional override or isolate characters'],
+    });
+  });
+
+  it('given a source recordId above 2^53 - 1, then it is refused: a JSON number there is not exact', () => {
+    const body = JSON.parse('{"system":"odoo","model":"m","recordId":9007199254740993}') as Record<string, unknown>;
+    expect(compiledVerdict({ ...valid, source: body })).toEqual({ 'source.recordId': ['recordId must not be greater than 9007199254740991'] });
+    expect(compiledVerdict({ ...valid, source: { ...body, recordId: Number.MAX_SAFE_INTEGER } })).toEqual({});
   });
 
   it('given every field missing, then each required one is named, as class-validator names it', () => {

@@ -1,5 +1,5 @@
 import { isISO8601, matches, maxLength } from 'class-validator';
-import { textProblem } from './clean-text.validator';
+import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
@@ -35,8 +35,8 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   const { type, title, description, priority, requiredSkills, payload, deadline, source } = value;
 
   field('type', TYPES.includes(type) ? [] : [`type must be one of the following values: ${MISSION_TYPES.join(', ')}`]);
-  field('title', textProblems('title', title, 200, true));
-  field('description', textProblems('description', description, 10_000, false));
+  field('title', textProblems('title', title, 200, true, SINGLE_LINE));
+  field('description', textProblems('description', description, 10_000, false, MULTI_LINE));
   field('priority', PRIORITIES.includes(priority) ? [] : [`priority must be one of the following values: ${PRIORITY_LEVELS.join(', ')}`]);
   if (requiredSkills !== undefined && requiredSkills !== null) field('requiredSkills', skillProblems(requiredSkills));
   const payloadIssue = isPlainObject(payload) ? null : 'payload must be an object';
@@ -52,13 +52,13 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   return out;
 }
 
-/** `title` is required (IsNotEmpty, and IsCleanText wants a visible character); `description` may be empty. */
-function textProblems(property: string, value: unknown, max: number, required: boolean): string[] {
+/** IsString, IsNotEmpty when `required`, MaxLength and IsCleanText, e.g. `title` (required) and `description` (may be empty). */
+function textProblems(property: string, value: unknown, max: number, required: boolean, rule: CleanTextRule): string[] {
   const problems: string[] = [];
   if (typeof value !== 'string') problems.push(`${property} must be a string`);
   if (required && (value === '' || value === null || value === undefined)) problems.push(`${property} should not be empty`);
   if (!maxLength(value, max)) problems.push(`${property} must be shorter than or equal to ${max} characters`);
-  const text = textProblem(value, required);
+  const text = textProblem(value, rule);
   if (text) problems.push(`${property} ${text}`);
   return problems;
 }
@@ -79,18 +79,12 @@ function sourceProblems(source: Record<string, unknown>, parent: string): FieldP
   const field = (property: keyof MissionSourceDto, problems: string[]) => {
     if (problems.length > 0) out.push({ parent, property, problems });
   };
-  for (const [property, max] of [['system', 64], ['model', 128]] as const) {
-    const value = source[property];
-    const problems: string[] = [];
-    if (typeof value !== 'string') problems.push(`${property} must be a string`);
-    if (value === '' || value === null || value === undefined) problems.push(`${property} should not be empty`);
-    if (!maxLength(value, max)) problems.push(`${property} must be shorter than or equal to ${max} characters`);
-    field(property, problems);
-  }
+  for (const [property, max] of [['system', 64], ['model', 128]] as const) field(property, textProblems(property, source[property], max, true, SINGLE_LINE));
   const recordId = source.recordId;
   field('recordId', [
     ...(isInteger(recordId) ? [] : ['recordId must be an integer number']),
     ...(typeof recordId === 'number' && recordId >= 0 ? [] : ['recordId must not be less than 0']),
+    ...(typeof recordId === 'number' && recordId <= Number.MAX_SAFE_INTEGER ? [] : [`recordId must not be greater than ${Number.MAX_SAFE_INTEGER}`]),
   ]);
   return out;
 }

@@ -11,12 +11,13 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   ValidateNested,
 } from 'class-validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
-import { IsCleanText } from './clean-text.validator';
+import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
 import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
@@ -27,21 +28,30 @@ export const MAX_SKILLS = 20;
 
 /** Where a mission came from in the ERP, e.g. {system: "odoo", model: "helpdesk.ticket", recordId: 4711}. */
 export class MissionSourceDto {
-  @ApiProperty({ description: 'The ERP system.', maxLength: 64, example: 'odoo' })
+  @ApiProperty({ description: 'The ERP system; one line of text (see title).', maxLength: 64, example: 'odoo' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
+  @IsCleanText(SINGLE_LINE)
   system: string;
 
-  @ApiProperty({ description: 'The ERP model (record type).', maxLength: 128, example: 'helpdesk.ticket' })
+  @ApiProperty({ description: 'The ERP model (record type); one line of text (see title).', maxLength: 128, example: 'helpdesk.ticket' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)
+  @IsCleanText(SINGLE_LINE)
   model: string;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'The record id in that model.', example: 4711 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'The record id in that model; at most 2^53 - 1, as a JSON number above that is not exact and would name another record.',
+    example: 4711,
+  })
   @IsInt()
   @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
   recordId: number;
 }
 
@@ -52,7 +62,9 @@ export class MissionCreateDto {
   type: MissionType;
 
   @ApiProperty({
-    description: 'Short summary; well-formed Unicode, no control characters, at least one visible character.',
+    description:
+      'Short summary, one line: well-formed Unicode, no control characters (no tab or line break either), no bidirectional ' +
+      'override or isolate characters (U+202A–U+202E, U+2066–U+2069), at least one visible character.',
     minLength: 1,
     maxLength: 200,
     example: 'AC broken in room 204',
@@ -60,17 +72,19 @@ export class MissionCreateDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
-  @IsCleanText({ requireVisible: true })
+  @IsCleanText(SINGLE_LINE)
   title: string;
 
   @ApiProperty({
-    description: 'What is to be done, for the agent; may be empty. Well-formed Unicode, no control characters other than tab and line breaks.',
+    description:
+      'What is to be done, for the agent; may be empty. Well-formed Unicode, no control characters other than tab and line feed ' +
+      '(\\n; no carriage return), no bidirectional override or isolate characters.',
     maxLength: 10_000,
     example: 'The AC blows warm air; guest is uncomfortable.',
   })
   @IsString()
   @MaxLength(10_000)
-  @IsCleanText({ requireVisible: false })
+  @IsCleanText(MULTI_LINE)
   description: string;
 
   @ApiProperty({

@@ -1,28 +1,55 @@
 import { createHash } from 'node:crypto';
 import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { canonicalJson } from './canonical-json';
 import { MissionCreateDto } from './mission-create.dto';
 
 /** Namespace for mission ids derived from deduplication keys (uuid v5). */
 const DEDUPLICATED_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 
 /**
- * What makes two submissions the same mission: the caller's idempotency key, else the ERP record
- * the mission came from; none when neither is given.
+ * Whose keys these are. An idempotency key (and an ERP source record) names a mission only within
+ * its sender's scope, so one client cannot claim - or learn about - another's keys.
  */
-export function deduplicationKey(input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string | undefined {
-  const raw = idempotencyKey
-    ? `key:${idempotencyKey}`
+export type SubmitterScope = string;
+
+/** The scope of a REST client: its API key's name. */
+export function apiScope(apiKeyName: string): SubmitterScope {
+  return `api:${apiKeyName}`;
+}
+
+/** The scope of every `mission.submit` command on the intake stream (internal services). */
+export const SUBMISSION_STREAM_SCOPE: SubmitterScope = 'stream';
+
+/**
+ * What makes two submissions the same mission: the caller's idempotency key, else the ERP record
+ * the mission came from, each within the sender's scope; none when neither is given. The parts
+ * are encoded as a JSON array, so no choice of system, model or key can spell another's parts
+ * (`"odoo:x","y"` is not `"odoo","x:y"`).
+ */
+export function deduplicationKey(scope: SubmitterScope, input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string | undefined {
+  const parts = idempotencyKey
+    ? ['key', scope, idempotencyKey]
     : input.source
-      ? `source:${input.source.system}:${input.source.model}:${input.source.recordId}`
+      ? ['source', scope, input.source.system, input.source.model, input.source.recordId]
       : undefined;
-  return raw ? createHash('sha256').update(raw).digest('hex') : undefined;
+  return parts ? createHash('sha256').update(JSON.stringify(parts)).digest('hex') : undefined;
 }
 
 /**
- * A new mission's id. With a deduplication key the id is derived from it, so every submission of
- * the same mission names the same id - and so the same log partition, where the key is checked.
+ * A new mission's id. With a deduplication key the id is derived from it (uuid v5), so every
+ * submission of the same mission names the same id - and so the same log partition, where the
+ * key is checked.
  */
-export function missionIdFor(input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string {
-  const key = deduplicationKey(input, idempotencyKey);
+export function missionIdFor(scope: SubmitterScope, input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string {
+  const key = deduplicationKey(scope, input, idempotencyKey);
   return key ? uuidv5(key, DEDUPLICATED_ID_NAMESPACE) : uuidv7();
+}
+
+/**
+ * SHA-256 of the create body as canonical JSON (keys sorted): stored with the idempotency record,
+ * so a repeat with the same key but another body is refused instead of answered with the first
+ * mission.
+ */
+export function bodyFingerprint(input: MissionCreateDto): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex');
 }

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import { v5 as uuidv5 } from 'uuid';
 import { MissionClient } from '@app/mission-client';
-import { MissionCreateDto } from '@app/mission';
+import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { REPO_ROOT } from './build';
 import { sleep } from './ports';
 
@@ -34,8 +33,6 @@ export interface WorkloadOptions {
 
 type Fixture = MissionCreateDto & { payload: Record<string, unknown> };
 
-/** MissionClient's namespace for ids derived from idempotency keys (libs/mission-client), to name missions of a batch that never returned ids. */
-const IDEMPOTENT_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 
 let fixtureCache: Fixture[] | undefined;
 
@@ -137,7 +134,7 @@ export class Workload {
       }
       const replies = this.lastReplies as [Error | null, unknown][] | null;
       built.forEach((b, i) => {
-        const id = ids?.[i] ?? uuidv5(keys[i].idempotencyKey, IDEMPOTENT_ID_NAMESPACE);
+        const id = ids?.[i] ?? missionIdFor(SUBMISSION_STREAM_SCOPE, b.mission, keys[i].idempotencyKey);
         if (ids && !acked[i]) {
           // createMany returned this id although its XADD failed: the caller was told a lie.
           this.silentlyFailed.push(id);

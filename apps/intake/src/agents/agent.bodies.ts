@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { AGENT_STATUSES, AgentStatus } from '@app/agents';
-import { IsCleanText } from '@app/mission';
+import { IsCleanText, MULTI_LINE, SINGLE_LINE } from '@app/mission';
 
 const SKILL = /^[a-z][a-z0-9_]{0,63}$/;
 const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
+/** A system prompt is multi-line text (tab and line feed allowed) that must say something. */
+const PROMPT_TEXT = { ...MULTI_LINE, requireVisible: true };
 
 export class RegisterAgentBody {
   @ApiProperty({ example: 'agent-mila', description: 'Stable id: lowercase letters, digits and dashes' })
@@ -12,7 +14,7 @@ export class RegisterAgentBody {
   id: string;
 
   @ApiProperty({ example: 'Mila – Night Desk' })
-  @IsString() @MinLength(1) @MaxLength(120) @IsCleanText({ requireVisible: true })
+  @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
   name: string;
 
   @ApiProperty({ type: [String], example: ['guest_communication', 'german'] })
@@ -28,11 +30,11 @@ export class RegisterAgentBody {
   credits: number;
 
   @ApiProperty({ example: 'gpt-4o-mini' })
-  @IsString() @MinLength(1) @MaxLength(120)
+  @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
   model: string;
 
   @ApiProperty({ example: 'You are Mila, night desk agent of Hotel Seeblick. Answer only with the JSON object asked for.' })
-  @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText({ requireVisible: true })
+  @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText(PROMPT_TEXT)
   systemPrompt: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, default: 'online' })
@@ -41,7 +43,7 @@ export class RegisterAgentBody {
 }
 
 export class UpdateAgentBody {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText({ requireVisible: true })
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
   name?: string;
 
   @ApiPropertyOptional({ type: [String] })
@@ -51,10 +53,10 @@ export class UpdateAgentBody {
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1000)
   capacity?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120)
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
   model?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText({ requireVisible: true })
+  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText(PROMPT_TEXT)
   systemPrompt?: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, description: 'paused/offline agents get no new missions; running ones finish' })
@@ -62,6 +64,6 @@ export class UpdateAgentBody {
   status?: AgentStatus;
 
   @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event)' })
-  @IsOptional() @IsString() @MaxLength(500)
+  @IsOptional() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
   reason?: string;
 }

@@ -2,11 +2,11 @@ import { Body, ConflictException, Controller, Get, NotFoundException, Param, Pat
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AgentNotFoundError, AgentRecord, AgentRegistry, AgentVersionConflictError, AgentView } from '@app/agents';
 import { RequiresRole } from '../auth';
+import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { AgentViewSchema } from '../http/openapi-schemas';
 import { RegisterAgentBody, UpdateAgentBody } from './agent.bodies';
 
-const ACTOR = 'api';
 const ID_PARAM = { name: 'id', description: 'Agent id', example: 'agent-lena' };
 
 @ApiTags('agents')
@@ -46,8 +46,8 @@ export class AgentsController {
     conflict: 'An agent with this id exists.',
     conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
   })
-  async register(@Body() body: RegisterAgentBody): Promise<AgentView> {
-    await this.guard(() => this.agents.register(body, ACTOR));
+  async register(@Body() body: RegisterAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
+    await this.guard(() => this.agents.register(body, caller));
     return this.get(body.id);
   }
 
@@ -68,12 +68,12 @@ export class AgentsController {
     conflict: 'The agent changed at the same time.',
     conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
   })
-  async update(@Param('id') id: string, @Body() body: UpdateAgentBody): Promise<AgentView> {
+  async update(@Param('id') id: string, @Body() body: UpdateAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
     const { status, reason, ...fields } = body;
     // Validated bodies carry every declared field, absent ones as undefined: only given ones change.
     const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-    if (Object.keys(changes).length > 0) await this.guard(() => this.agents.update(id, changes, ACTOR));
-    if (status) await this.guard(() => this.agents.setStatus(id, status, reason ?? 'changed by operator', ACTOR));
+    if (Object.keys(changes).length > 0) await this.guard(() => this.agents.update(id, changes, caller));
+    if (status) await this.guard(() => this.agents.setStatus(id, status, reason ?? 'changed by operator', caller));
     return this.get(id);
   }
 

@@ -4,6 +4,7 @@ import { Mission } from '@app/mission';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { RequiresRole } from '../auth';
+import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
 import { RequeueFilterBody } from './requeue-filter.body';
@@ -71,7 +72,7 @@ export class DeadLettersController {
     conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
     jsonBody: true,
   })
-  async requeueMatching(@Body() filter: RequeueFilterBody): Promise<{ requeued: string[] }> {
+  async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<{ requeued: string[] }> {
     const before = filter.deadLetteredBefore ? Date.parse(filter.deadLetteredBefore) : Infinity;
     const candidates = (await this.queries.deadLetters(1_000)).filter(
       (entry) =>
@@ -81,7 +82,7 @@ export class DeadLettersController {
     );
     const requeued: string[] = [];
     for (const entry of candidates.slice(0, filter.limit ?? 100)) {
-      await this.commands.requeue(entry.missionId, filter.reason ?? 'bulk requeue', 'api');
+      await this.commands.requeue(entry.missionId, filter.reason ?? 'bulk requeue', caller);
       requeued.push(entry.missionId);
     }
     return { requeued };
@@ -105,7 +106,7 @@ export class DeadLettersController {
     conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
     jsonBody: true,
   })
-  requeue(@Param('id') id: string): Promise<Mission> {
-    return this.commands.requeue(id, 'requeued by operator', 'api');
+  requeue(@Param('id') id: string, @ApiCaller() caller: string): Promise<Mission> {
+    return this.commands.requeue(id, 'requeued by operator', caller);
   }
 }

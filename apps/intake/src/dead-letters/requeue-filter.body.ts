@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { MISSION_TYPES, MissionType } from '@app/mission';
+import { IsCleanText, MISSION_TYPES, MissionType, SINGLE_LINE } from '@app/mission';
 
 /** Which dead-lettered missions a bulk requeue takes; every given condition must hold. */
 export class RequeueFilterBody {
@@ -16,14 +16,18 @@ export class RequeueFilterBody {
 
   /** Only missions whose last error contains this text. */
   @ApiPropertyOptional({ maxLength: 200, description: 'Only missions whose last error contains this text (case-sensitive).', example: 'timed out' })
-  @IsOptional() @IsString() @MaxLength(200)
+  @IsOptional() @IsString() @MaxLength(200) @IsCleanText(SINGLE_LINE)
   errorContains?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'At most this many missions, oldest dead-lettered first.', example: 100 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit?: number;
 
-  @ApiPropertyOptional({ maxLength: 500, description: 'Why; recorded in each MissionRequeued event. Defaults to "bulk requeue".', example: 'LLM provider outage is over' })
-  @IsOptional() @IsString() @MaxLength(500)
+  @ApiPropertyOptional({
+    maxLength: 500,
+    description: 'Why; recorded in each MissionRequeued event. One line of text (no control characters or bidi overrides). Defaults to "bulk requeue".',
+    example: 'LLM provider outage is over',
+  })
+  @IsOptional() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
   reason?: string;
 }

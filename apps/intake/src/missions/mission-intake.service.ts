@@ -1,10 +1,29 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
-import { decideCreate, deduplicationKey, Mission, MissionCreateDto, MissionEvent, missionIdFor } from '@app/mission';
+import {
+  bodyFingerprint,
+  decideCreate,
+  deduplicationKey,
+  Mission,
+  MissionCreateDto,
+  MissionEvent,
+  missionIdFor,
+  missionTextBytes,
+  requiredSkillsOf,
+  SubmitterScope,
+} from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
+import { ENVIRONMENT } from '@app/runtime';
 import { IntakeMetrics } from '../queue/intake-metrics';
+import { MissionCreateRefusedError } from './mission-create-refused.error';
+import { ServableSkills } from './servable-skills';
 
 export interface CreateOptions {
+  /** Who submits, recorded as the events' actor: the API key's name, or the stream's. */
+  actor: string;
+  /** Whose idempotency keys and source records these are (see SubmitterScope). */
+  scope: SubmitterScope;
   /** Chosen by an internal sender; a new one otherwise. */
   missionId?: string;
   idempotencyKey?: string;
@@ -16,32 +35,49 @@ export interface CreateOutcome {
   mission: Mission;
 }
 
-const ACTOR = 'intake';
-
 @Injectable()
 export class MissionIntakeService {
   constructor(
     private readonly store: MissionStore,
     private readonly queue: ReadyQueue,
     private readonly metrics: IntakeMetrics,
+    private readonly servable: ServableSkills,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
   /**
    * Records MissionCreated + MissionQueued, puts the mission in the ready queue and tells the
    * orchestrator, in one atomic step. A repeated create with the same idempotency key (or the
-   * same ERP source record) returns the first mission instead.
+   * same ERP source record), in the sender's scope, returns the first mission instead; with
+   * another body, or once the key's record has expired, it is refused (MissionCreateRefusedError).
    */
-  async create(input: MissionCreateDto, options: CreateOptions = {}): Promise<CreateOutcome> {
+  async create(input: MissionCreateDto, options: CreateOptions): Promise<CreateOutcome> {
+    const textBytes = missionTextBytes(input);
+    if (textBytes > this.env.MAX_MISSION_TEXT_BYTES) {
+      throw new MissionCreateRefusedError(
+        `the mission text (title, description and payload as JSON) is ${textBytes} bytes, over MAX_MISSION_TEXT_BYTES ${this.env.MAX_MISSION_TEXT_BYTES}: ` +
+          'every attempt would send all of it to the LLM',
+      );
+    }
+    const refusal = await this.servable.refusal(requiredSkillsOf(input));
+    if (refusal) throw new MissionCreateRefusedError(refusal);
     const now = new Date();
-    const missionId = options.missionId ?? missionIdFor(input, options.idempotencyKey);
-    const idempotencyKey = deduplicationKey(input, options.idempotencyKey);
+    const idempotencyKey = deduplicationKey(options.scope, input, options.idempotencyKey);
+    const derivedId = missionIdFor(options.scope, input, options.idempotencyKey);
+    // The key is checked in the partition of the mission's id, so with a key the id must be the one it derives.
+    if (options.missionId && idempotencyKey && options.missionId !== derivedId) {
+      throw new MissionCreateRefusedError(`missionId ${options.missionId} is not the id its idempotency key or source record derives (${derivedId}; see missionIdFor)`);
+    }
+    const missionId = options.missionId ?? derivedId;
+    const fingerprint = bodyFingerprint(input);
+    const ttlMs = this.env.IDEMPOTENCY_TTL_SECONDS * 1000;
     const result = await this.store.append(
       missionId,
       null,
       decideCreate(input, now),
-      { actor: ACTOR, correlationId: options.correlationId, now },
+      { actor: options.actor, correlationId: options.correlationId, now },
       (mission) => [
-        ...(idempotencyKey ? [{ kind: 'idempotency' as const, key: idempotencyKey }] : []),
+        ...(idempotencyKey ? [{ kind: 'idempotency' as const, key: idempotencyKey, fingerprint, ttlMs }] : []),
         { kind: 'enqueue', score: this.queue.score(mission.priorityScore, now.getTime()), enqueuedAt: now.getTime(), level: mission.priority },
         { kind: 'count', counter: 'enqueued', by: 1 },
         { kind: 'nudge-orchestrator' },
@@ -52,6 +88,14 @@ export class MissionIntakeService {
       return { created: true, mission: result.mission };
     }
     if (result.code === AppendCode.Duplicate) return { created: false, mission: await this.get(result.missionId) };
+    if (result.code === AppendCode.IdempotencyMismatch) {
+      throw new MissionCreateRefusedError(`this idempotency key (or source record) was used for mission ${result.missionId} with another body; use a new key for a new mission`);
+    }
+    if (result.code === AppendCode.IdempotencyExpired) {
+      throw new MissionCreateRefusedError(
+        `this idempotency key (or source record) named mission ${result.missionId}, and its record expired (IDEMPOTENCY_TTL_SECONDS ${this.env.IDEMPOTENCY_TTL_SECONDS}); use a new key`,
+      );
+    }
     // The sender's id exists already: the command was delivered twice.
     if (result.code === AppendCode.VersionConflict) return { created: false, mission: await this.get(missionId) };
     throw new Error(`creating mission ${missionId} failed with code ${AppendCode[result.code]}`);
@@ -74,7 +118,3 @@ export class MissionIntakeService {
   }
 }
 
-/**
- * The client's Idempotency-Key, else the ERP record the mission comes from: Odoo retries a
- * webhook with the same record, and that must not become a second mission.
- */

@@ -1,4 +1,4 @@
-import { BadRequestException, NotFoundException, UnprocessableEntityException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { BadRequestException, NotFoundException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
   ApiBody,
@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Response } from 'express';
-import { Mission, MissionCreateDto, MissionEvent, requiredSkillsOf } from '@app/mission';
+import { apiScope, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { stateAt } from '@app/audit';
 import { CancelMissionBody } from './cancel-mission.body';
@@ -19,11 +19,11 @@ import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
+import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
-import { ServableSkills } from './servable-skills';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
@@ -40,7 +40,6 @@ export class MissionsController {
     private readonly missions: MissionIntakeService,
     private readonly queries: MissionQueryService,
     private readonly commands: MissionCommandsService,
-    private readonly servable: ServableSkills,
   ) {}
 
   @Get()
@@ -67,8 +66,10 @@ export class MissionsController {
     summary: 'Create a mission',
     description:
       'Needs role **submitter** (or operator). Records the mission, computes its priority score and queues it for an agent. ' +
-      'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record — ' +
-      'creates nothing and answers **200** with the first mission; a new mission is **201**.',
+      'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record, ' +
+      'both scoped to the sending API key — with the same body creates nothing and answers **200** with the first mission; a new mission is **201**. ' +
+      '**422** when the key or source repeats with another body, when its record has expired (IDEMPOTENCY_TTL_SECONDS), ' +
+      'when title + description + payload exceed MAX_MISSION_TEXT_BYTES, or when no registered agent has every skill the mission needs.',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -93,7 +94,9 @@ export class MissionsController {
     role: 'submitter',
     badRequest: 'The body fails validation (`details` lists each bad field), or the Idempotency-Key is not 1 to 200 visible ASCII characters.',
     invalidField: { field: 'priority', problem: 'priority must be one of the following values: low, normal, high, critical' },
-    unprocessable: 'No registered agent has every skill the mission needs (`requiredSkills`, or the type\'s defaults), so nobody could ever take it; register or update an agent first.',
+    unprocessable:
+      'The create repeats an earlier one with another body, or its idempotency record expired, or its text is over MAX_MISSION_TEXT_BYTES, ' +
+      "or no registered agent has every skill it needs (`requiredSkills`, or the type's defaults): register or update an agent first.",
     unprocessableExample: 'no registered agent has the skill sauna_repair: nobody could take this mission',
     jsonBody: true,
   })
@@ -101,14 +104,15 @@ export class MissionsController {
     @Body() body: MissionCreateDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
+    @ApiCaller() caller: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<Mission> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1 to 200 visible ASCII characters');
     }
-    const refusal = await this.servable.refusal(requiredSkillsOf(body));
-    if (refusal) throw new UnprocessableEntityException(refusal);
     const outcome = await this.missions.create(body, {
+      actor: caller,
+      scope: apiScope(caller),
       idempotencyKey,
       correlationId: correlationId && IDEMPOTENCY_KEY.test(correlationId) ? correlationId : undefined,
     });
@@ -149,8 +153,8 @@ export class MissionsController {
     conflictExample: 'cannot cancel mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is already succeeded',
     jsonBody: true,
   })
-  cancel(@Param('id') id: string, @Body() body: CancelMissionBody): Promise<Mission> {
-    return this.commands.cancel(id, body.reason ?? 'cancelled by request', 'api');
+  cancel(@Param('id') id: string, @Body() body: CancelMissionBody, @ApiCaller() caller: string): Promise<Mission> {
+    return this.commands.cancel(id, body.reason ?? 'cancelled by request', caller);
   }
 
   @Get(':id')

@@ -5,23 +5,27 @@ import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
-import { requiredSkillsOf } from '@app/mission';
 import { RedisStreamsContext } from '@app/redis-streams';
 import { Environment } from '@app/config';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
-import { ServableSkills } from './servable-skills';
+
+/** The actor of missions submitted over the stream: the stream's pattern, as a sender's own claim would be unchecked. */
+const STREAM_ACTOR = `stream:${Patterns.intake.submitMission}`;
 
 /**
- * Internal submission over the intake stream. An invalid command is not retried and does not
- * stop the consumer: it goes to the rejection stream with its reason, for its sender to see.
+ * Internal submission over the intake stream. An invalid command (or one the intake refuses: an
+ * idempotency key reused with another body, mission text over MAX_MISSION_TEXT_BYTES) is not
+ * retried and does not stop the consumer: it goes to the rejection stream with its reason, for
+ * its sender to see.
  */
 @ApiExcludeController() // stream handlers, not HTTP routes: no part of the OpenAPI document
 @Controller()
 export class SubmissionConsumer {
   constructor(
     private readonly missions: MissionIntakeService,
-    private readonly servable: ServableSkills,
     private readonly keys: KeyLayout,
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
@@ -35,18 +39,21 @@ export class SubmissionConsumer {
       size > this.env.BODY_LIMIT_BYTES
         ? { ok: false as const, problems: [`data is ${size} bytes, over BODY_LIMIT_BYTES ${this.env.BODY_LIMIT_BYTES}`] }
         : validateSubmitMission(data);
-    // An invalid command, or one for a mission no agent could take.
-    const refusal = command.ok ? await this.servable.refusal(requiredSkillsOf(command.value.mission)) : command.problems.join('; ');
-    if (!command.ok || refusal !== null) {
-      const reason = refusal ?? '';
-      await this.redis.xadd(
-        this.keys.partitions[context.getPartition()].rejectedSubmissions, '*',
-        'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),
-      );
-      this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
-      return;
-    }
+    if (!command.ok) return this.reject(data, command.problems.join('; '), context);
     const { mission, missionId, idempotencyKey, correlationId } = command.value;
-    await this.missions.create(mission, { missionId, idempotencyKey, correlationId });
+    try {
+      await this.missions.create(mission, { actor: STREAM_ACTOR, scope: SUBMISSION_STREAM_SCOPE, missionId, idempotencyKey, correlationId });
+    } catch (error) {
+      if (error instanceof MissionCreateRefusedError) return this.reject(data, error.message, context);
+      throw error;
+    }
+  }
+
+  private async reject(data: unknown, reason: string, context: RedisStreamsContext): Promise<void> {
+    await this.redis.xadd(
+      this.keys.partitions[context.getPartition()].rejectedSubmissions, '*',
+      'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),
+    );
+    this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
   }
 }

@@ -23,7 +23,14 @@
   ARGV[5] created at (ms), used when the mission is new
   ARGV[6] number of events n, then n event JSON envelopes (objects, without the two hashes)
   then effects, each a name followed by its arguments:
-    idempotency   <key>                       duplicate create → result DUPLICATE with the first id
+    idempotency   <key> <fingerprint> <ttl ms>
+                                              claims the idempotency record (value "<mission id>
+                                              <body fingerprint>", living <ttl ms>). Held by an
+                                              earlier create: result DUPLICATE with the first id
+                                              when the fingerprints match (or the record has
+                                              none), IDEMPOTENCY_MISMATCH when they differ. No
+                                              record but the mission (whose id derives from the
+                                              key) exists: the record expired, IDEMPOTENCY_EXPIRED
     require-lease <leases> <owners> <lease id>
                                               the mission must still be leased, to this lease
                                               (ARGV lease id = the lease request's id) and not
@@ -52,6 +59,8 @@
     1 VERSION_CONFLICT detail = current version
     2 DUPLICATE        detail = id of the mission created first with this idempotency key
     3 LEASE_LOST       detail = ''
+    4 IDEMPOTENCY_MISMATCH detail = id of the first mission (its body differs from this one)
+    5 IDEMPOTENCY_EXPIRED  detail = id of the mission the key named before its record expired
 ]]
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
@@ -66,8 +75,15 @@ while i <= #ARGV do
   local name = ARGV[i]
   if name == 'idempotency' then
     local existing = redis.call('GET', KEYS[tonumber(ARGV[i + 1])])
-    if existing then return { 2, existing } end
-    i = i + 2
+    if existing then
+      local firstId, fingerprint = string.match(existing, '^(%S+) (%x+)$')
+      -- A record written before fingerprints were stored is the bare mission id.
+      if not firstId then return { 2, existing } end
+      if fingerprint ~= ARGV[i + 2] then return { 4, firstId } end
+      return { 2, firstId }
+    end
+    if current ~= 0 then return { 5, missionId } end
+    i = i + 4
   elseif name == 'require-lease' then
     local deadline = redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId)
     if not deadline or redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], missionId) ~= ARGV[i + 3] then return { 3, '' } end
@@ -118,8 +134,8 @@ i = first
 while i <= #ARGV do
   local name = ARGV[i]
   if name == 'idempotency' then
-    redis.call('SET', KEYS[tonumber(ARGV[i + 1])], missionId)
-    i = i + 2
+    redis.call('SET', KEYS[tonumber(ARGV[i + 1])], missionId .. ' ' .. ARGV[i + 2], 'PX', ARGV[i + 3])
+    i = i + 4
   elseif name == 'require-lease' then
     redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
     redis.call('HDEL', KEYS[tonumber(ARGV[i + 2])], missionId)

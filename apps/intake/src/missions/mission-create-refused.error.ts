@@ -1,0 +1,14 @@
+import { UnprocessableEntityException } from '@nestjs/common';
+
+/**
+ * A well-formed create the intake will not carry out: its idempotency key names a mission created
+ * from another body, or a key whose record has expired, or its text is too big for a prompt. The
+ * REST API answers 422 (the error filter keeps an HttpException's status); the submission stream
+ * moves the command to the rejected stream with this message.
+ */
+export class MissionCreateRefusedError extends UnprocessableEntityException {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissionCreateRefusedError';
+  }
+}

@@ -1,0 +1,10 @@
+import { MissionCreateDto } from './mission-create.dto';
+
+/**
+ * Bytes (UTF-8) of the mission text that every prompt about the mission carries: the title, the
+ * description and the payload as JSON. The executor sends it with every attempt and the judge
+ * with every verdict, so it is what a size cap on creates must bound.
+ */
+export function missionTextBytes(input: Pick<MissionCreateDto, 'title' | 'description' | 'payload'>): number {
+  return Buffer.byteLength(input.title) + Buffer.byteLength(input.description) + Buffer.byteLength(JSON.stringify(input.payload));
+}
