@@ -29,7 +29,7 @@ describe('ReadyQueue (real Redis)', () => {
     const leased: string[] = [];
     const leasedIds = async () => leased;
     const lease = async (...args: Parameters<ReadyQueue['lease']>): Promise<number> => {
-      const missions = await lease(...args);
+      const missions: Mission[] = await queue.lease(...args);
       leased.push(...missions.map((mission) => mission.id));
       return missions.length;
     };

@@ -1,4 +1,4 @@
-import { ServiceName } from './key-layout';
+import { MissionMessagePattern, OutgoingMessage } from '@app/messages';
 
 /**
  * Something that must change in the same atomic step as a mission's events. Agent slots and
@@ -22,13 +22,16 @@ export type Effect =
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
   | { kind: 'count'; counter: string; by: number }
-  /** A message to another service, written with the events so that neither exists without the other. */
-  | { kind: 'emit'; to: ServiceName; pattern: string; data: unknown }
+  /**
+   * A message to the service its pattern is routed to (MESSAGE_ROUTES), written with the events
+   * so that neither exists without the other.
+   */
+  | { kind: 'emit'; message: OutgoingMessage }
   /**
    * A MissionMessage (`{ mission }`, the state after the events) to another service. The script
    * builds it from the state it stores, so the state crosses the wire once.
    */
-  | { kind: 'emit-mission'; to: ServiceName; pattern: string }
+  | { kind: 'emit-mission'; pattern: MissionMessagePattern }
   /**
    * Tells the orchestrators there is ready work (`queue.ready`), at most once per partition every
    * NUDGE_WINDOW_MS: under load a nudge per mission would be mostly noise, as a busy orchestrator

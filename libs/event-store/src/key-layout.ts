@@ -1,8 +1,5 @@
+import { ServiceName } from '@app/messages';
 import { hashString } from '@app/mission';
-
-export type ServiceName = 'intake' | 'orchestrator' | 'executor' | 'evaluator';
-
-export const SERVICE_NAMES: readonly ServiceName[] = ['intake', 'orchestrator', 'executor', 'evaluator'];
 
 /**
  * The keys of one log partition. Everything a mission transition touches lives here under one

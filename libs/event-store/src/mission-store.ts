@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
-import { Patterns } from '@app/messages';
+import { MESSAGE_ROUTES } from '@app/messages';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
@@ -212,11 +212,11 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
     case 'count':
       return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
     case 'emit':
-      return ['xadd', keyIndex(k.stream(effect.to)), effect.pattern, JSON.stringify(effect.data)];
+      return ['xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data)];
     case 'emit-mission':
-      return ['xadd-mission', keyIndex(k.stream(effect.to)), effect.pattern];
+      return ['xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern];
     case 'nudge-orchestrator':
-      return ['nudge', keyIndex(k.stream('orchestrator')), keyIndex(k.nudge('orchestrator')), NUDGE_WINDOW_MS, Patterns.orchestrator.queueReady];
+      return ['nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), NUDGE_WINDOW_MS, 'queue.ready'];
   }
 }
 

@@ -4,3 +4,4 @@ export * from './message-checks';
 export * from './message-validation.pipe';
 export * from './submit-mission.command';
 export * from './validate-message';
+export * from './services';

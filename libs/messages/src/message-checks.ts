@@ -1,6 +1,6 @@
 import { isUUID } from 'class-validator';
 import { checkMissionCreate, childPath, FieldProblem, fieldPath, isInteger, isPlainObject, MISSION_STATUSES, MISSION_TYPES, unknownProperties } from '@app/mission';
-import { AgentReleased, AttemptFailed, LeaseRequest, LeaseReturn, MissionMessage, MissionsLeased } from './messages';
+import { AgentReleased, MissionMessage } from './messages';
 import { IDEMPOTENCY_KEY_PATTERN } from './submit-mission.command';
 
 /**
@@ -72,71 +72,6 @@ function nestedSnapshot(value: unknown, property: string, parent: string, out: F
 
 const missionMessage: Check = (value, parent, out) => nestedSnapshot(value.mission, 'mission', parent, out);
 
-const missionsLeased: Check = (value, parent, out) => {
-  add(out, parent, 'requestId', typeof value.requestId === 'string' ? [] : ['requestId must be a string']);
-  add(out, parent, 'leaseUntil', isInteger(value.leaseUntil) ? [] : ['leaseUntil must be an integer number']);
-  const { missions } = value;
-  if (!Array.isArray(missions)) {
-    add(out, parent, 'missions', ['missions must be an array', ...(notNestable(missions) ? ['each value in nested property missions must be either object or array'] : [])]);
-    return;
-  }
-  const list = childPath(parent, 'missions');
-  missions.forEach((mission: unknown, index) => {
-    if (isPlainObject(mission)) missionSnapshot(mission, childPath(list, String(index)), out);
-    else add(out, list, String(index), ['each value in nested property missions must be either object or array']);
-  });
-};
-
-const freeAgent: Check = (value, parent, out) => {
-  add(out, parent, 'free', [
-    ...integerAtLeast('free', value.free, 1),
-    ...(typeof value.free === 'number' && value.free <= 10_000 ? [] : ['free must not be greater than 10000']),
-  ]);
-  const { skills } = value;
-  add(out, parent, 'skills', [
-    ...stringArray('skills', skills),
-    ...(Array.isArray(skills) && skills.length <= 100 ? [] : ['skills must contain no more than 100 elements']),
-  ]);
-};
-
-const leaseRequest: Check = (value, parent, out) => {
-  add(out, parent, 'requestId', nonEmptyString('requestId', value.requestId));
-  add(out, parent, 'partition', integerAtLeast('partition', value.partition, 0));
-  const { agents } = value;
-  if (Array.isArray(agents)) {
-    if (agents.length > 10_000) add(out, parent, 'agents', ['agents must contain no more than 10000 elements']);
-    const list = childPath(parent, 'agents');
-    agents.forEach((agent: unknown, index) => {
-      if (isPlainObject(agent)) freeAgent(agent, childPath(list, String(index)), out);
-      else add(out, list, String(index), ['each value in nested property agents must be either object or array']);
-    });
-  } else if (agents !== undefined && agents !== null) {
-    add(out, parent, 'agents', [
-      'agents must be an array',
-      'agents must contain no more than 10000 elements',
-      ...(notNestable(agents) ? ['each value in nested property agents must be either object or array'] : []),
-    ]);
-  }
-  add(out, parent, 'max', [
-    ...integerAtLeast('max', value.max, 1),
-    ...(typeof value.max === 'number' && value.max <= 10_000 ? [] : ['max must not be greater than 10000']),
-  ]);
-};
-
-const leaseReturn: Check = (value, parent, out) => {
-  const { missionIds } = value;
-  add(out, parent, 'missionIds', [
-    ...stringArray('missionIds', missionIds),
-    ...(Array.isArray(missionIds) && missionIds.length <= 10_000 ? [] : ['missionIds must contain no more than 10000 elements']),
-  ]);
-  if (value.leaseId !== undefined && value.leaseId !== null) add(out, parent, 'leaseId', nonEmptyString('leaseId', value.leaseId));
-};
-
-const attemptFailed: Check = (value, parent, out) => {
-  add(out, parent, 'missionId', nonEmptyString('missionId', value.missionId));
-  add(out, parent, 'attempt', integerAtLeast('attempt', value.attempt, 1));
-};
-
 function finiteNumber(property: string, value: unknown): string[] {
   return typeof value === 'number' && Number.isFinite(value) ? [] : [`${property} must be a number conforming to the specified constraints`];
 }
@@ -168,10 +103,6 @@ const agentReleased: Check = (value, parent, out) => {
 /** The message types the stream handlers take, by their DTO class (the pipe's metatype). */
 export const MESSAGE_CHECKS: ReadonlyMap<abstract new () => object, Check> = new Map<abstract new () => object, Check>([
   [MissionMessage, missionMessage],
-  [MissionsLeased, missionsLeased],
-  [LeaseRequest, leaseRequest],
-  [LeaseReturn, leaseReturn],
-  [AttemptFailed, attemptFailed],
   [AgentReleased, agentReleased],
 ]);
 

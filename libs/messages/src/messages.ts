@@ -35,56 +35,9 @@ export class MissionMessage {
   mission: Mission;
 }
 
-/** An agent with room: the lease takes only missions whose skills one of these has. */
-export class FreeAgentDto {
-  @IsInt() @Min(1) @Max(10_000)
-  free: number;
-
-  @IsArray() @ArrayMaxSize(100) @IsString({ each: true })
-  skills: string[];
-}
-
-export class LeaseRequest {
-  @IsString() @MinLength(1)
-  requestId: string;
-
-  @IsOptional() @IsArray() @ArrayMaxSize(10_000) @ValidateNested({ each: true }) @Type(() => FreeAgentDto)
-  agents?: FreeAgentDto[];
-
-  /** The log partition whose ready queue is asked; it routes the request to that partition's stream. */
-  @IsInt() @Min(0)
-  partition: number;
-
-  @IsInt() @Min(1) @Max(10_000)
-  max: number;
-}
-
-export class LeaseReturn {
-  @IsArray() @ArrayMaxSize(10_000) @IsString({ each: true })
-  missionIds: string[];
-
-  /** The lease request the missions were leased to: only missions still leased to it go back. */
-  @IsOptional() @IsString() @MinLength(1)
-  leaseId?: string;
-}
-
-export class AttemptFailed {
-  @IsString() @MinLength(1)
-  missionId: string;
-
-  @IsInt() @Min(1)
-  attempt: number;
-}
-
-export class MissionsLeased {
-  @IsString()
-  requestId: string;
-
-  @IsInt()
-  leaseUntil: number;
-
-  @IsArray() @ValidateNested({ each: true }) @Type(() => MissionSnapshotDto)
-  missions: Mission[];
+/** `queue.ready`: a nudge; `returned` counts missions whose lease ended (handed back or expired). */
+export interface QueueReady {
+  returned?: number;
 }
 
 export class VerdictCredit {

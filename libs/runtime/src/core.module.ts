@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { KeyLayout, MissionStore, ServiceName } from '@app/event-store';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { ServiceName } from '@app/messages';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggingModule } from '@app/logging';
 import { createRedisConnection, RedisConnection } from '@app/redis';

@@ -3,7 +3,7 @@ import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, Environment, loadEnvironment } from '@app/config';
-import { ServiceName } from '@app/event-store';
+import { ServiceName } from '@app/messages';
 import { createRedisConnection } from '@app/redis';
 import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
 import { ConsumerHealth } from './consumer-health';

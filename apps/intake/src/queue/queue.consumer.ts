@@ -21,17 +21,6 @@ export class QueueConsumer {
     @InjectPinoLogger(QueueConsumer.name) private readonly logger: PinoLogger,
   ) {}
 
-  @EventPattern(Patterns.intake.leaseRequested)
-  async lease(@Payload(messageValidation) request: LeaseRequest, @Ctx() context: RedisStreamsContext): Promise<void> {
-    // The stream the request came on names the partition: its keys are the ones this script may touch.
-    await this.queue.lease(context.getPartition(), request.max, this.env.LEASE_MS, request.requestId, { freeAgents: request.agents });
-  }
-
-  @EventPattern(Patterns.intake.leaseReturned)
-  async release(@Payload(messageValidation) returned: LeaseReturn): Promise<void> {
-    await this.queue.release(returned.missionIds, returned.leaseId);
-  }
-
   /** Queues the next attempt, or dead-letters the mission once MAX_ATTEMPTS are used. */
   @EventPattern(Patterns.intake.attemptFailed)
   async retry(@Payload(messageValidation) failed: AttemptFailed): Promise<void> {

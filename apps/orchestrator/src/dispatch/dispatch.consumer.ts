@@ -1,8 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { EventPattern, Payload } from '@nestjs/microservices';
 import { AgentSlots } from '@app/agents';
-import { RedisStreamsContext } from '@app/redis-streams';
-import { AgentReleased, messageValidation, MissionsLeased, Patterns } from '@app/messages';
+import { AgentReleased, messageValidation, Patterns } from '@app/messages';
 import { Dispatcher } from './dispatcher.service';
 
 @Controller()
@@ -22,10 +21,5 @@ export class DispatchConsumer {
     const { agentId, missionId, attempt, credit, by } = released;
     await this.slots.endAttempt({ agentId, missionId, attempt }, credit && { ...credit, actor: by });
     await this.dispatcher.lookSoon();
-  }
-
-  @EventPattern(Patterns.orchestrator.missionsLeased)
-  async missionsLeased(@Payload(messageValidation) leased: MissionsLeased, @Ctx() context: RedisStreamsContext): Promise<void> {
-    await this.dispatcher.place(leased, context.getPartition());
   }
 }

@@ -1,22 +1,16 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { lastValueFrom } from 'rxjs';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
+import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { FreeAgentDto, MissionsLeased, Patterns } from '@app/messages';
+import { Patterns } from '@app/messages';
 import { decideAssign, Mission } from '@app/mission';
-import { RedisStreamsClient } from '@app/redis-streams';
+import { FreeAgent, ReadyQueue } from '@app/mission-queue';
+import { ENVIRONMENT } from '@app/runtime';
 import { holdState } from '../agents/hold-state';
 import { DispatchMetrics } from './dispatch-metrics';
-import { INTAKE_CLIENT } from './intake-client';
 
-/**
- * A lease request unanswered this long is given up and may be sent again. With several
- * orchestrators a reply can be consumed by another instance (the stream is shared), so this is
- * short; an extra request only leases missions that are placed or handed back at once.
- */
-const LEASE_REPLY_TIMEOUT_MS = 250;
 /** Safety net for a lost notification: look for work at least this often. */
 const IDLE_POKE_MS = 1_000;
 /** Rounds of re-planning missions whose planned agent filled up meanwhile, before handing them back. */
@@ -25,17 +19,18 @@ const MAX_CLAIM_ROUNDS = 3;
 type Outcome = 'placed' | 'no-agent' | 'lost-race' | 'refused';
 
 /**
- * Pulls work from the intake's ready queue only when agents have room, so the queue, not this
- * service, holds the backlog and priority order is kept under load. A lease request names the free
- * agents and their skills, so the intake leases only missions one of them can take: a mission no
- * free agent can serve waits without holding up those behind it. One lease request per partition
- * is in flight at a time; notifications that arrive meanwhile are folded into one follow-up.
+ * Pulls work from the ready queues only when agents have room, so the queues, not this service,
+ * hold the backlog and priority order is kept under load. A look leases, from every log partition
+ * in one round trip each, only missions one of the free agents can take (the queue library's lease
+ * script, run here rather than through a message to the intake: one round trip instead of two
+ * stream hops per lease), places them, hands back the ones it could not place, and looks again
+ * while it placed anything. One look runs at a time; notifications that arrive meanwhile are
+ * folded into one more look after it.
  */
 @Injectable()
 export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
-  /** Per log partition: the lease request waiting for its reply. */
-  private readonly pendingRequests: ({ id: string; sentAt: number } | null)[];
-  private wantsAnotherLook = false;
+  private looking: Promise<void> | null = null;
+  private lookAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private scheduledLook: Promise<void> | null = null;
 
@@ -43,13 +38,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly registry: AgentRegistry,
     private readonly slots: AgentSlots,
     private readonly store: MissionStore,
-    keys: KeyLayout,
-    @Inject(INTAKE_CLIENT) private readonly intake: RedisStreamsClient,
+    private readonly queue: ReadyQueue,
+    private readonly keys: KeyLayout,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly metrics: DispatchMetrics,
     @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
-  ) {
-    this.pendingRequests = keys.partitions.map(() => null);
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.lookForWork(), IDLE_POKE_MS);
@@ -61,8 +55,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Looks for work once the messages being handled now are through: a read batch often holds many
-   * releases and nudges, and one look after all of them asks for all the freed slots at once
-   * instead of one slot per lease round trip.
+   * releases and nudges, and one look after all of them leases for all the freed slots at once.
    */
   lookSoon(): Promise<void> {
     this.scheduledLook ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
@@ -72,51 +65,47 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     return this.scheduledLook;
   }
 
-  /**
-   * Asks the intake for as many missions as agents can take now, shared out over the log
-   * partitions (each has its own ready queue); a partition with a request still unanswered is
-   * asked again once that reply arrives.
-   */
+  /** Leases and places until no free agent has anything to take; a look asked for meanwhile runs once after. */
   async lookForWork(): Promise<void> {
-    const now = Date.now();
-    const askable = this.pendingRequests
-      .map((pending, partition) => (pending && now - pending.sentAt < LEASE_REPLY_TIMEOUT_MS ? -1 : partition))
-      .filter((partition) => partition >= 0);
-    this.wantsAnotherLook = askable.length < this.pendingRequests.length;
-    if (askable.length === 0) return;
-    const requests = askable.map((partition) => ({ partition, requestId: uuidv7() }));
-    for (const { partition, requestId } of requests) this.pendingRequests[partition] = { id: requestId, sentAt: now };
-    try {
-      // Each partition may lease its share of every free agent's slots.
-      const partitions = this.pendingRequests.length;
-      const agents = freeAgents(await this.registry.snapshot()).map((agent) => ({ ...agent, free: Math.ceil(agent.free / partitions) }));
-      if (agents.length === 0) {
-        for (const { partition } of requests) this.pendingRequests[partition] = null;
-        return;
-      }
-      const max = agents.reduce((sum, agent) => sum + agent.free, 0);
-      await Promise.all(
-        requests.map(({ partition, requestId }) =>
-          lastValueFrom(this.intake.emit(Patterns.intake.leaseRequested, { requestId, partition, max, agents })),
-        ),
-      );
-    } catch (error) {
-      for (const { partition } of requests) this.pendingRequests[partition] = null;
-      this.logger.error({ err: error }, 'requesting a lease failed');
+    if (this.looking) {
+      this.lookAgain = true;
+      return this.looking;
+    }
+    this.looking = this.look().finally(() => {
+      this.looking = null;
+    });
+    await this.looking;
+    if (this.lookAgain) {
+      this.lookAgain = false;
+      await this.lookForWork();
     }
   }
 
-  /** Assigns each leased mission to its best agent; hands back those no agent can take now. */
-  async place(leased: MissionsLeased, partition: number): Promise<void> {
-    // Any reply means the intake is answering; this instance may ask again once it has placed these.
-    this.pendingRequests[partition] = null;
-    const agents = await this.registry.snapshot();
-    const outcomes = await this.assignAll(leased.missions, agents, leased.requestId);
-    const unplaced = leased.missions.filter((_, i) => outcomes[i] !== 'placed').map((m) => m.id);
-    if (unplaced.length > 0) {
-      await lastValueFrom(this.intake.emit(Patterns.intake.leaseReturned, { missionIds: unplaced, leaseId: leased.requestId }));
+  private async look(): Promise<void> {
+    try {
+      while (await this.leaseAndPlace()) {
+        // Placed something: agents may have room for more.
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'looking for work failed');
     }
-    if (outcomes.includes('placed') || this.wantsAnotherLook) await this.lookForWork();
+  }
+
+  /** One round: lease for the free agents from every partition, place, hand back the rest. Whether anything was placed. */
+  private async leaseAndPlace(): Promise<boolean> {
+    const agents = await this.registry.snapshot();
+    const partitions = this.keys.partitions.length;
+    // Each partition may lease its share of every free agent's slots.
+    const free: FreeAgent[] = freeAgents(agents).map((agent) => ({ ...agent, free: Math.ceil(agent.free / partitions) }));
+    if (free.length === 0) return false;
+    const max = free.reduce((sum, agent) => sum + agent.free, 0);
+    const leaseId = uuidv7();
+    const leased = (await Promise.all(this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })))).flat();
+    if (leased.length === 0) return false;
+    const outcomes = await this.assignAll(leased, agents, leaseId);
+    const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
+    if (unplaced.length > 0) await this.queue.release(unplaced, leaseId);
+    return outcomes.includes('placed');
   }
 
   /**
@@ -189,8 +178,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 }
 
-/** The online agents with room, as a lease request names them. */
-function freeAgents(agents: readonly AgentSnapshot[]): FreeAgentDto[] {
+/** The online agents with room, as a lease names them. */
+function freeAgents(agents: readonly AgentSnapshot[]): FreeAgent[] {
   return agents
     .filter((agent) => agent.status === 'online' && agent.capacity > agent.load)
     .map((agent) => ({ free: agent.capacity - agent.load, skills: [...agent.skills] }));

@@ -1,1 +1,0 @@
-export const INTAKE_CLIENT = Symbol('INTAKE_CLIENT');
