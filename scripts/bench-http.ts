@@ -9,8 +9,9 @@ import { measureHttp } from './bench/http-load';
 import { MissionFactory } from './bench/missions';
 import { pidFromLauncherLine } from './bench/rss';
 import { round, sleep } from './bench/stats';
-import { benchServiceEnv, deleteRunKeys, freePorts } from './bench/system';
+import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
     }
   } finally {
     await system.stop();
-    await deleteRunKeys(redis, keyPrefix);
+    await deleteKeysByPrefix(redis, keyPrefix);
     redis.disconnect();
     await redisServer.stop().catch(() => undefined);
   }

@@ -11,8 +11,9 @@ import { formatReport } from './bench/report';
 import { findServicePids, pidFromLauncherLine, Service } from './bench/rss';
 import { BenchReport, emptySummaryLine, runBench } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
-import { benchServiceEnv, deleteRunKeys, freePorts, waitReady } from './bench/system';
+import { benchServiceEnv, freePorts, waitReady } from './bench/system';
 import { TerminalUi } from './bench/ui';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -215,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
     if (cli.keepKeys) ui.log(`Keys kept under ${keyPrefix}`);
     else {
       try {
-        const deleted = await deleteRunKeys(redis, keyPrefix);
+        const deleted = await deleteKeysByPrefix(redis, keyPrefix);
         ui.log(`Deleted ${deleted} key(s) under ${keyPrefix}`);
       } catch (error) {
         ui.log(`Could not delete the keys under ${keyPrefix}: ${error instanceof Error ? error.message : String(error)}`);

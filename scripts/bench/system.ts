@@ -1,6 +1,5 @@
 import * as path from 'node:path';
 import type Redis from 'ioredis';
-import { KeyLayout } from '../../libs/event-store/src/key-layout';
 import { findFreePorts } from '../../libs/redis/src/free-port';
 import { BenchAborted, sleep } from './stats';
 import { Service, SERVICES } from './rss';
@@ -31,20 +30,6 @@ export async function waitReady(ports: Record<Service, number>, timeoutMs: numbe
     if (Date.now() > until) throw new Error(`not ready after ${timeoutMs / 1000} s: ${[...pending].join(', ')} (last: ${last})`);
     await sleep(200, signal);
   }
-}
-
-/** SCAN MATCH <prefix>* + UNLINK: only this run's keys, never a flush of the shared server. */
-export async function deleteRunKeys(redis: Redis, prefix: string): Promise<number> {
-  if (!prefix) throw new Error('refusing to delete keys without a prefix');
-  const pattern = new KeyLayout(prefix).pattern;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /**
