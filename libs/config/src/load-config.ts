@@ -9,9 +9,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
-export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
-  const known = Object.keys(new Environment()).concat(
+/** Every variable of the Environment class: those with a default, and the optional ones (unset by default). */
+export function environmentVariableNames(): string[] {
+  return Object.keys(new Environment()).concat(
     'PORT',
     'REDIS_CLUSTER_NODES',
     'LOG_FORMAT',
@@ -19,6 +19,11 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
     'EXECUTION_TIMEOUT_MS_PRICING',
     'EXECUTION_TIMEOUT_MS_MAINTENANCE',
   );
+}
+
+/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
+export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
+  const known = environmentVariableNames();
   const present = Object.fromEntries(
     Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''),
   );
