@@ -236,7 +236,8 @@ async function main(argv: string[]): Promise<number> {
 
     if (options.keepRunning && !abort.signal.aborted) {
       term.line(
-        `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis).\n` +
+        `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis: ` +
+          `delete them afterwards with npm run replay -- purge --prefix ${keyPrefix} --yes).\n` +
           `This run's operator API key (missions and the dead-letter queue, ${base}/api/dlq): ${apiKey}\n` +
           `Send it as Authorization: Bearer <key>; it is valid until the demo stops. Press Ctrl-C to stop.`,
       );

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { findFreePort } from '@app/redis';
@@ -119,6 +121,35 @@ describe('the services and npm start as processes', () => {
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
     expect(start.stderr.join('\n')).not.toMatch(/EADDRINUSE|^\s+at /m);
+  });
+
+  it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'demo-keep-running-'));
+    const fixtures = path.join(dir, 'one-mission.json');
+    const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
+    writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+    const port = await freePortRun();
+    const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
+    running.push(demo.child);
+    try {
+      const keyLine = await waitFor(async () => demo.stdout.find((line) => line.includes('operator API key')) ?? (demo.child.exitCode !== null ? 'exited' : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        what: "the demo's key line",
+      });
+      const key = /: (\S+)$/.exec(keyLine)?.[1] ?? '';
+      expect(demo.stdout.join('\n')).toContain(`npm run replay -- purge --prefix ${prefix} --yes`);
+
+      const dlq = await fetch(`http://127.0.0.1:${port}/api/dlq`, { headers: { authorization: `Bearer ${key}` } });
+      expect(dlq.status).toBe(200);
+      await dlq.arrayBuffer();
+
+      demo.child.kill('SIGINT');
+      // The run itself went as expected; Ctrl-C only ends the keep-running wait.
+      expect(await demo.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('given the launcher writes to a terminal, then the services log pretty lines, not JSON', async () => {
