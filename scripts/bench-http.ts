@@ -43,7 +43,6 @@ async function main(argv: string[]): Promise<void> {
   const apiKey = randomBytes(24).toString('base64url');
   const ports = await freePorts();
   const env = benchServiceEnv(redisServer.url, keyPrefix, cli.cpuProf, {
-    PORT: String(ports.intake),
     API_KEYS: `bench-submit:${apiKey}:submitter`,
     RATE_LIMIT_PER_MINUTE: '100000000',
   });
@@ -51,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
   const system = await launchSystem({
     services: ['intake'],
     env,
+    ports,
     dataDir: path.join(rootDir, '.data'),
     log: (line) => {
       pid = pidFromLauncherLine(line)?.pid ?? pid;
