@@ -9,8 +9,9 @@ import { measureHttp } from './bench/http-load';
 import { MissionFactory } from './bench/missions';
 import { pidFromLauncherLine } from './bench/rss';
 import { round, sleep } from './bench/stats';
-import { benchServiceEnv, deleteRunKeys, freePorts } from './bench/system';
+import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 
@@ -42,7 +43,6 @@ async function main(argv: string[]): Promise<void> {
   const apiKey = randomBytes(24).toString('base64url');
   const ports = await freePorts();
   const env = benchServiceEnv(redisServer.url, keyPrefix, cli.cpuProf, {
-    PORT: String(ports.intake),
     API_KEYS: `bench-submit:${apiKey}:submitter`,
     RATE_LIMIT_PER_MINUTE: '100000000',
   });
@@ -50,6 +50,7 @@ async function main(argv: string[]): Promise<void> {
   const system = await launchSystem({
     services: ['intake'],
     env,
+    ports,
     dataDir: path.join(rootDir, '.data'),
     log: (line) => {
       pid = pidFromLauncherLine(line)?.pid ?? pid;
@@ -85,7 +86,7 @@ async function main(argv: string[]): Promise<void> {
     }
   } finally {
     await system.stop();
-    await deleteRunKeys(redis, keyPrefix);
+    await deleteKeysByPrefix(redis, keyPrefix);
     redis.disconnect();
     await redisServer.stop().catch(() => undefined);
   }

@@ -5,14 +5,15 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName } from './launcher';
+import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
 import { findServicePids, pidFromLauncherLine, Service } from './bench/rss';
 import { BenchReport, emptySummaryLine, runBench } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
-import { benchServiceEnv, deleteRunKeys, freePorts, waitReady } from './bench/system';
+import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -159,11 +160,8 @@ async function main(argv: string[]): Promise<number> {
       // The bench measures one Redis, so one log partition: its figures read that partition's keys.
       LOG_PARTITIONS: '1',
     });
-    const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
-    for (const name of SERVICE_NAMES) serviceEnv[name] = { PORT: String(ports[name]) };
-    serviceEnv.intake = {
-      ...serviceEnv.intake,
-      API_KEYS: `bench-submit-${Date.now()}:${apiKey}:submitter,bench-operator-${Date.now()}:${operatorKey}:operator`,
+    const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
+      intake: { API_KEYS: `bench-submit-${Date.now()}:${apiKey}:submitter,bench-operator-${Date.now()}:${operatorKey}:operator` },
     };
 
     ui.log(
@@ -174,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
       services: [...SERVICE_NAMES],
       env,
       serviceEnv,
+      ports,
       dataDir: path.join(rootDir, '.data'),
       log: (line) => {
         const started = pidFromLauncherLine(line);
@@ -190,7 +189,9 @@ async function main(argv: string[]): Promise<number> {
       failure ??= new Error(`a service exited unexpectedly (code ${code})`);
       abort.abort();
     });
-    await waitReady(ports, READY_TIMEOUT_MS, abort.signal);
+    await waitUntilReady(ports, { timeoutMs: READY_TIMEOUT_MS, signal: abort.signal }).catch((error: unknown) => {
+      throw abort.signal.aborted ? new BenchAborted() : error;
+    });
     ui.log(`Ready: ${SERVICE_NAMES.map((n) => `${n} pid ${pids[n] ?? '?'}`).join(', ')}`);
 
     report = await runBench(
@@ -215,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
     if (cli.keepKeys) ui.log(`Keys kept under ${keyPrefix}`);
     else {
       try {
-        const deleted = await deleteRunKeys(redis, keyPrefix);
+        const deleted = await deleteKeysByPrefix(redis, keyPrefix);
         ui.log(`Deleted ${deleted} key(s) under ${keyPrefix}`);
       } catch (error) {
         ui.log(`Could not delete the keys under ${keyPrefix}: ${error instanceof Error ? error.message : String(error)}`);

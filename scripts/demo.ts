@@ -6,15 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { KeyLayout } from '../libs/event-store/src/key-layout';
 import type { Mission } from '../libs/mission/src/mission-state';
 import { MISSION_TYPES } from '../libs/mission/src/mission-type';
 import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { findFreePort, findFreePorts } from '../libs/redis/src/free-port';
-import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName } from './launcher';
+import { findFreePort } from '../libs/redis/src/free-port';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
+import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, servicePorts, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
-const DEFAULT_PORTS: Record<ServiceName, number> = { intake: 3000, orchestrator: 3001, executor: 3002, evaluator: 3003 };
 const READY_TIMEOUT_MS = 60_000;
 const POLL_INTERVAL_MS = 300;
 const HTTP_CONCURRENCY = 8;
@@ -126,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--fixtures <file>', 'missions to submit (relative to the repository root)', 'fixtures/odoo_missions_mock.json')
     .option('--timeout <s>', 'seconds the missions get to finish, counted from the first submission', parsePositive, 120)
     .option('--keep-running', 'leave the system (and the demo keys) up after the summary until Ctrl-C', false)
-    .option('--port <n>', "intake HTTP port; a free one is picked if it's taken", parsePort, DEFAULT_PORTS.intake)
+    .option('--port <n>', "intake HTTP port (env PORT, else 3000); a free one is picked if it's taken", parsePort, process.env.PORT ? parsePort(process.env.PORT) : 3000)
     .showHelpAfterError();
   program.parse(argv);
   const options = program.opts<DemoOptions>();
@@ -168,23 +167,25 @@ async function main(argv: string[]): Promise<number> {
       KEY_PREFIX: keyPrefix,
       LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
     };
-    const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {};
-    for (const name of SERVICE_NAMES) serviceEnv[name] = { PORT: String(ports[name]) };
     // A key of its own, valid only for this run's intake, so the demo needs neither the operator's
-    // secrets nor the local key file; keys the user configured keep working alongside it.
+    // secrets nor the local key file; keys the user configured keep working alongside it. A submitter
+    // is all the run needs; with --keep-running the key is printed for the user, who will want to
+    // look at the dead-letter queue the summary reports on, which takes an operator.
     const apiKey = randomBytes(24).toString('base64url');
-    serviceEnv.intake = {
-      ...serviceEnv.intake,
-      API_KEYS: [process.env.API_KEYS?.trim(), `demo-${Date.now()}:${apiKey}:submitter`].filter(Boolean).join(','),
+    const keyRole = options.keepRunning ? 'operator' : 'submitter';
+    const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
+      intake: { API_KEYS: [process.env.API_KEYS?.trim(), `demo-${Date.now()}:${apiKey}:${keyRole}`].filter(Boolean).join(',') },
     };
     system = await launchSystem({
       services: [...SERVICE_NAMES],
       env,
       serviceEnv,
+      ports,
       dataDir: path.join(rootDir, '.data'),
       log: launcherLog,
       output: lineWriter((text) => term.raw(text)),
       color: term.color,
+      pretty: Boolean(process.stdout.isTTY),
     });
     let stopping = false;
     const running = system;
@@ -235,8 +236,10 @@ async function main(argv: string[]): Promise<number> {
 
     if (options.keepRunning && !abort.signal.aborted) {
       term.line(
-        `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis).\n` +
-          `This run's API key: ${apiKey} (send Authorization: Bearer <key>). Press Ctrl-C to stop.`,
+        `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis: ` +
+          `delete them afterwards with npm run replay -- purge --prefix ${keyPrefix} --yes).\n` +
+          `This run's operator API key (missions and the dead-letter queue, ${base}/api/dlq): ${apiKey}\n` +
+          `Send it as Authorization: Bearer <key>; it is valid until the demo stops. Press Ctrl-C to stop.`,
       );
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     }
@@ -302,13 +305,17 @@ function isMission(value: unknown): value is Mission {
 }
 
 /**
- * The intake gets the requested port unless something holds it; the other three always get
- * free ports, since their defaults (3001-3003) are just as likely to be taken on a dev machine.
+ * The ports `npm start` would use with this intake port (servicePorts), each replaced by a free one
+ * when something already holds it, since a dev machine often runs something on 3000-3003.
  */
 async function choosePorts(intakePort: number): Promise<Record<ServiceName, number>> {
-  const intake = (await portIsFree(intakePort)) ? intakePort : await findFreePort();
-  const others = await findFreePorts(SERVICE_NAMES.filter((name) => name !== 'intake'), undefined, new Set([intake]));
-  return { ...DEFAULT_PORTS, ...others, intake };
+  const ports = servicePorts({ ...process.env, PORT: String(intakePort) });
+  const taken = new Set<number>();
+  for (const name of SERVICE_NAMES) {
+    while (taken.has(ports[name]) || !(await portIsFree(ports[name]))) ports[name] = await findFreePort();
+    taken.add(ports[name]);
+  }
+  return ports;
 }
 
 /** Probes with the same default (all-interfaces) bind the services use, so a clash shows up here first. */
@@ -405,27 +412,13 @@ async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) 
 
 async function waitReady(ports: Record<ServiceName, number>, signal: AbortSignal, term: Terminal): Promise<void> {
   term.line('Waiting for the services to be ready…');
-  const until = Date.now() + READY_TIMEOUT_MS;
   // All four, not just the intake: a mission submitted before the orchestrator consumes would only sit in the queue,
   // but a service that never gets ready is better reported here than as a timeout later.
-  const pending = new Set<ServiceName>(SERVICE_NAMES);
-  let lastProblem = '';
-  while (pending.size > 0) {
-    for (const name of [...pending]) {
-      try {
-        const { status } = await request(`http://127.0.0.1:${ports[name]}/health/ready`, signal);
-        if (status === 200) pending.delete(name);
-        else lastProblem = `${name}: HTTP ${status}`;
-      } catch (error) {
-        if (error instanceof Aborted) throw error;
-        lastProblem = `${name}: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    }
-    if (pending.size === 0) break;
-    if (Date.now() > until) {
-      throw new Error(`not ready after ${READY_TIMEOUT_MS / 1000} s: ${[...pending].join(', ')} (last: ${lastProblem})`);
-    }
-    await sleep(250, signal);
+  try {
+    await waitUntilReady(ports, { timeoutMs: READY_TIMEOUT_MS, signal });
+  } catch (error) {
+    if (signal.aborted) throw new Aborted();
+    throw error;
   }
   term.line(`Ready: ${SERVICE_NAMES.map((name) => `${name} :${ports[name]}`).join(', ')}`);
 }
@@ -568,11 +561,7 @@ async function deleteKeys(url: string, prefix: string, term: Terminal): Promise<
   client.on('error', () => undefined);
   try {
     await client.connect();
-    let deleted = 0;
-    for await (const batch of client.scanStream({ match: new KeyLayout(prefix).pattern, count: 1000 })) {
-      const keys = batch as string[];
-      if (keys.length > 0) deleted += await client.unlink(...keys);
-    }
+    const deleted = await deleteKeysByPrefix(client, prefix);
     term.line(`Deleted ${deleted} demo key(s) under ${prefix}`);
   } catch (error) {
     term.line(`Could not delete the demo keys under ${prefix}: ${error instanceof Error ? error.message : String(error)}`);

@@ -11,6 +11,105 @@ export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
 }
 
+/** Each service's own port variable; `PORT` is the intake's (the API's) when the launcher runs them. */
+export const PORT_VARIABLES: Record<ServiceName, string> = {
+  intake: 'PORT',
+  orchestrator: 'ORCHESTRATOR_PORT',
+  executor: 'EXECUTOR_PORT',
+  evaluator: 'EVALUATOR_PORT',
+};
+const DEFAULT_INTAKE_PORT = 3000;
+
+/**
+ * The ports of the four services when the launcher runs them on one machine: the intake gets PORT
+ * (default 3000), each other service its own variable, else the next port after the intake's in the
+ * order of SERVICE_NAMES (3001, 3002, 3003 by default). Passing PORT on to every child as it was
+ * would have them all bind the same port.
+ */
+export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number> {
+  const problems: string[] = [];
+  const read = (name: string): number | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const port = Number(raw);
+    if (/^\d+$/.test(raw) && port >= 1 && port <= 65535) return port;
+    problems.push(`${name}=${JSON.stringify(raw)} is not a port from 1 to 65535`);
+    return undefined;
+  };
+  const intake = read(PORT_VARIABLES.intake) ?? DEFAULT_INTAKE_PORT;
+  const ports = {} as Record<ServiceName, number>;
+  SERVICE_NAMES.forEach((name, offset) => {
+    ports[name] = read(PORT_VARIABLES[name]) ?? intake + offset;
+    if (ports[name] > 65535) problems.push(`${name} would get port ${ports[name]} (PORT+${offset}); set ${PORT_VARIABLES[name]}`);
+  });
+  for (const name of SERVICE_NAMES) {
+    const clash = SERVICE_NAMES.find((other) => other !== name && ports[other] === ports[name]);
+    if (clash && SERVICE_NAMES.indexOf(clash) > SERVICE_NAMES.indexOf(name)) {
+      problems.push(`${name} and ${clash} would both get port ${ports[name]} (${PORT_VARIABLES[name]}, ${PORT_VARIABLES[clash]})`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`invalid ports: ${problems.join('; ')}`);
+  return ports;
+}
+
+/**
+ * The children's output goes through a pipe, so each would pick JSON logs; the launcher knows
+ * whether a person watches and passes that on, unless LOG_FORMAT says otherwise.
+ */
+export function childLogFormat(env: NodeJS.ProcessEnv, outputIsTerminal: boolean): 'json' | 'pretty' {
+  const chosen = env.LOG_FORMAT?.trim();
+  if (chosen === 'json' || chosen === 'pretty') return chosen;
+  return outputIsTerminal ? 'pretty' : 'json';
+}
+
+/** The line printed once every service is ready: the API and its docs, and which key to send (API_KEYS, or the local operator key's file). */
+export function readyMessage(ports: Record<ServiceName, number>, services: readonly ServiceName[], env: NodeJS.ProcessEnv, keyFile: string): string {
+  if (!services.includes('intake')) return `Ready: ${services.map((name) => `${name} on port ${ports[name]}`).join(', ')}`;
+  const base = `http://localhost:${ports.intake}`;
+  const key = env.API_KEYS?.trim() ? 'one of API_KEYS' : `the operator key in ${keyFile}`;
+  return `Ready: API ${base}/api, docs ${base}/docs; send Authorization: Bearer <key> with ${key}`;
+}
+
+/**
+ * Resolves once every service answers 200 on /health/ready; rejects after `timeoutMs` (naming the
+ * services still not ready and the last problem) or when `signal` aborts.
+ */
+export async function waitUntilReady(
+  ports: Partial<Record<ServiceName, number>>,
+  options: { timeoutMs: number; signal: AbortSignal; intervalMs?: number },
+): Promise<void> {
+  const until = Date.now() + options.timeoutMs;
+  const pending = new Set(Object.keys(ports) as ServiceName[]);
+  let lastProblem = '';
+  for (;;) {
+    for (const name of [...pending]) {
+      options.signal.throwIfAborted();
+      try {
+        const response = await fetch(`http://127.0.0.1:${ports[name]}/health/ready`, {
+          signal: AbortSignal.any([options.signal, AbortSignal.timeout(5_000)]),
+        });
+        await response.arrayBuffer();
+        if (response.status === 200) pending.delete(name);
+        else lastProblem = `${name}: HTTP ${response.status}`;
+      } catch (error) {
+        options.signal.throwIfAborted();
+        lastProblem = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }
+    if (pending.size === 0) return;
+    if (Date.now() > until) throw new Error(`not ready after ${options.timeoutMs / 1000} s: ${[...pending].join(', ')} (last: ${lastProblem})`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, options.intervalMs ?? 250);
+      function done() {
+        clearTimeout(timer);
+        options.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      options.signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
 export interface LaunchOptions {
   services: ServiceName[];
   env: NodeJS.ProcessEnv;
@@ -24,12 +123,17 @@ export interface LaunchOptions {
   rootDir?: string;
   /** How long services get to shut down after SIGTERM before SIGKILL. Default 10 s. */
   stopTimeoutMs?: number;
-  /** Laid over `env` for one service, e.g. its own PORT; REDIS_URL stays the resolved one so all share a Redis. */
+  /** Laid over `env` for one service; REDIS_URL stays the resolved one so all share a Redis. */
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
+  /** Each service's PORT. Default: servicePorts(env). */
+  ports?: Record<ServiceName, number>;
+  /** Pretty (human) logs from the services. Default: when output is a TTY; LOG_FORMAT in env wins either way. */
+  pretty?: boolean;
 }
 
 export interface RunningSystem {
   redisUrl: string;
+  ports: Record<ServiceName, number>;
   /** Idempotent: services first (SIGTERM, then SIGKILL after the timeout), then a private Redis. */
   stop(): Promise<void>;
   /** 0 after stop(); non-zero when a service died on its own (the rest are stopped by then). */
@@ -60,6 +164,8 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
 
   const services = [...new Set(options.services)];
   if (services.length === 0) throw new Error('No services to launch');
+  const ports = options.ports ?? servicePorts(options.env);
+  const logFormat = childLogFormat(options.env, options.pretty ?? Boolean(output.isTTY));
   const entries = services.map((name) => ({ name, entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js') }));
   // Checked before Redis is resolved, so a missing build costs no server start.
   const missing = entries.filter(({ entry }) => !existsSync(entry));
@@ -107,7 +213,15 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     for (const { name, entry } of entries) {
       // Detached: Ctrl-C in a terminal reaches only the launcher, which then stops services in order
       // and keeps Redis up until they are done, instead of everything dying at once.
-      const childEnv: NodeJS.ProcessEnv = { ...env, ...options.serviceEnv?.[name], REDIS_URL: redis.url };
+      const childEnv: NodeJS.ProcessEnv = {
+        ...env,
+        LOG_FORMAT: logFormat,
+        // pino-pretty colours only on a terminal, which the child's pipe is not.
+        ...(logFormat === 'pretty' && color ? { FORCE_COLOR: '1' } : {}),
+        ...options.serviceEnv?.[name],
+        PORT: String(ports[name]),
+        REDIS_URL: redis.url,
+      };
       const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const prefix = linePrefix(name, color, COLORS[name]);
       for (const stream of [child.stdout, child.stderr]) {
@@ -138,7 +252,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     throw error;
   }
 
-  return { redisUrl: redis.url, stop: () => shutdown(0), exited };
+  return { redisUrl: redis.url, ports, stop: () => shutdown(0), exited };
 }
 
 function isAlive(child: ChildProcess): boolean {

@@ -13,6 +13,7 @@ import { rebuildReadModels } from '../libs/audit/src/rebuild';
 import { sha1Hex } from '../libs/audit/src/stored-log';
 import { verifyLog } from '../libs/audit/src/verify';
 import { KeyLayout } from '../libs/event-store/src/key-layout';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 import {
   Decision,
   decideAssign,
@@ -143,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
   // Ctrl-C must not leave half a million events in a shared Redis.
   process.once('SIGINT', () => {
     process.stderr.write(`\nInterrupted; deleting the keys under ${keys.prefix}\n`);
-    void deleteByPrefix(redis, keys.prefix).finally(() => process.exit(130));
+    void deleteKeysByPrefix(redis, keys.prefix).finally(() => process.exit(130));
   });
   const rate = (events: number, ms: number) => `${Math.round((events / ms) * 1000).toLocaleString('en-US')} events/s (${(ms / 1000).toFixed(1)} s)`;
   // Wall time depends on how busy the machine is; this process's CPU time much less so.
@@ -198,7 +199,7 @@ async function main(argv: string[]): Promise<void> {
     await rm(file, { force: true });
     if (options.keep) process.stdout.write(`Keys kept under ${keys.prefix}\n`);
     else {
-      const deleted = (await deleteByPrefix(redis, keys.prefix)) + (await deleteByPrefix(redis, copy.prefix));
+      const deleted = (await deleteKeysByPrefix(redis, keys.prefix)) + (await deleteKeysByPrefix(redis, copy.prefix));
       report.push(['cleanup', `${deleted} keys deleted`]);
     }
     await redis.quit();
@@ -304,15 +305,6 @@ async function writeLog(redis: Redis, keys: KeyLayout, missions: number): Promis
   pipeline.set(keys.partitions[0].logHead, logHash);
   await flush();
   return seq;
-}
-
-async function deleteByPrefix(redis: Redis, prefix: string): Promise<number> {
-  let deleted = 0;
-  for await (const batch of redis.scanStream({ match: new KeyLayout(prefix).pattern, count: 1000 })) {
-    const found = batch as string[];
-    if (found.length > 0) deleted += await redis.unlink(...found);
-  }
-  return deleted;
 }
 
 function parsePositive(value: string): number {

@@ -19,6 +19,7 @@ import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
 import { loadCheckpoints, projectionLag } from '../libs/projections/src/projection-checkpoints';
 import { projectionCatalog } from '../libs/projections/src/projection-catalog';
 import { rebuildProjection } from '../libs/projections/src/rebuild-projection';
+import { countKeysByPrefix, deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 import { createRedisConnection, masterNodes, RedisConnection } from '../libs/redis/src/redis-connection';
 
 /**
@@ -32,6 +33,7 @@ import { createRedisConnection, masterNodes, RedisConnection } from '../libs/red
  *   import --in <file.jsonl>              a JSON lines export into an empty prefix
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
+ *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
  *
  * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
  */
@@ -311,6 +313,28 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         }).finally(() => progress.stop());
         if (g.json) return void out(JSON.stringify(result, null, 2));
         out(`Rebuilt ${name} from ${result.events} log entries in ${result.ms} ms (${result.eventsPerSecond} events/s).`);
+      });
+    });
+
+  program
+    .command('purge')
+    .description(
+      'Delete every key that starts with the prefix (--prefix, env KEY_PREFIX): the log, read models, queues and streams of ' +
+        'that deployment or run, e.g. one a demo left with --keep-running. SCAN follows its cursor over every master of a ' +
+        'cluster and only keys of the prefix are unlinked. Without --yes it only counts them and exits 2. Stop the services first.',
+    )
+    .option('--yes', 'really delete the keys', false)
+    .addHelpText('after', '\nExamples:\n  replay --prefix demo:1717171717171: purge        # how many keys, nothing deleted\n  replay purge --prefix demo:1717171717171: --yes')
+    .action(async (options: { yes: boolean }, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        if (!options.yes) {
+          const count = await countKeysByPrefix(redis, keys.prefix);
+          throw new CliError(`would delete ${count} key${count === 1 ? '' : 's'} under prefix "${keys.prefix}"; add --yes to delete them`);
+        }
+        const deleted = await deleteKeysByPrefix(redis, keys.prefix);
+        if (g.json) return void out(JSON.stringify({ prefix: keys.prefix, deleted }, null, 2));
+        out(`Deleted ${deleted} key${deleted === 1 ? '' : 's'} under prefix "${keys.prefix}".`);
       });
     });
 

@@ -1,15 +1,19 @@
 import { Command } from 'commander';
 import * as path from 'node:path';
-import { isServiceName, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName } from './launcher';
+import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
+import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
+const READY_TIMEOUT_MS = 60_000;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('start')
     .description(
       'Run the BRAIN Mission System services with one shared Redis: REDIS_URL if set, else 127.0.0.1:6379 if it answers, ' +
-        'else a private redis-server with its data in .data/redis. Ctrl-C stops everything.',
+        'else a private redis-server with its data in .data/redis. PORT is the intake\'s (the API\'s) port, default 3000; ' +
+        'the others listen on ORCHESTRATOR_PORT, EXECUTOR_PORT and EVALUATOR_PORT, by default PORT+1, PORT+2 and PORT+3. ' +
+        'Ctrl-C stops everything.',
     )
     .argument('[service...]', `services to run (${SERVICE_NAMES.join(', ')}); default: all`)
     .showHelpAfterError();
@@ -27,20 +31,34 @@ async function main(argv: string[]): Promise<void> {
   // A signal can arrive while Redis is still being resolved; remember it and stop as soon as there is something to stop.
   let system: RunningSystem | undefined;
   let stopRequested = false;
+  // Ends the wait for readiness when the run ends first (Ctrl-C, or a service that died).
+  const waiting = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopRequested) {
       log(`${signal} again: still stopping (services get up to 10 s)`);
       return;
     }
     stopRequested = true;
+    waiting.abort();
     log(`${signal} received, stopping`);
     void system?.stop();
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
-  system = await launchSystem({ services, env: process.env, dataDir: path.join(rootDir, '.data'), log });
+  const dataDir = path.join(rootDir, '.data');
+  system = await launchSystem({ services, env: process.env, dataDir, log });
   log(`Redis at ${system.redisUrl}; running ${services.join(', ')}. Press Ctrl-C to stop.`);
   if (stopRequested) void system.stop();
+  void system.exited.then(() => waiting.abort());
+
+  const ports = system.ports;
+  const keyFile = path.relative(process.cwd(), path.join(dataDir, LOCAL_KEY_FILE)) || LOCAL_KEY_FILE;
+  waitUntilReady(Object.fromEntries(services.map((name) => [name, ports[name]])), { timeoutMs: READY_TIMEOUT_MS, signal: waiting.signal }).then(
+    () => log(readyMessage(ports, services, process.env, keyFile)),
+    (error: unknown) => {
+      if (!waiting.signal.aborted) log(`Still waiting: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  );
 
   const code = await system.exited;
   finish(stopRequested ? 0 : code);

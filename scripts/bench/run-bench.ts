@@ -14,10 +14,10 @@ import { loadAudit, MakeAuditLogError, makeAuditLogScript, measureReplay, Replay
 import { HeapPeak, HeapSampler } from './heap';
 import { processMemory, RssSampler, Service, SERVICES } from './rss';
 import { BenchAborted, finiteOrNull } from './stats';
-import { deleteRunKeys } from './system';
 import { ThroughputResult, measureThroughput } from './throughput';
 import type { BenchUi } from './ui';
 import { silentUi } from './ui';
+import { deleteKeysByPrefix } from '../../libs/redis/src/key-scan';
 
 /** The system under test, however it was started (four processes, or four Nest apps in a test process). */
 export interface BenchTarget {
@@ -261,7 +261,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
                   log.writeMs = log.eventsPerSecond > 0 ? (log.events / log.eventsPerSecond) * 1000 : NaN;
                   return log;
                 } catch (error) {
-                  if (error instanceof MakeAuditLogError && error.keyPrefix) await deleteRunKeys(redis, error.keyPrefix);
+                  if (error instanceof MakeAuditLogError && error.keyPrefix) await deleteKeysByPrefix(redis, error.keyPrefix);
                   throw error;
                 }
               }
@@ -275,7 +275,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
             }
           } finally {
             // Hundreds of MB on a shared server: gone as soon as it has been measured.
-            if (report.syntheticLog) await deleteRunKeys(redis, report.syntheticLog.keyPrefix).catch(() => undefined);
+            if (report.syntheticLog) await deleteKeysByPrefix(redis, report.syntheticLog.keyPrefix).catch(() => undefined);
           }
         } else report.skipped['replay (synthetic)'] = 'skipped (--replay-events 0)';
       }

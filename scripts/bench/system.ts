@@ -1,50 +1,11 @@
 import * as path from 'node:path';
 import type Redis from 'ioredis';
-import { KeyLayout } from '../../libs/event-store/src/key-layout';
 import { findFreePorts } from '../../libs/redis/src/free-port';
-import { BenchAborted, sleep } from './stats';
 import { Service, SERVICES } from './rss';
 
 /** Free TCP ports, one per service, none of them the same. */
 export function freePorts(): Promise<Record<Service, number>> {
   return findFreePorts(SERVICES);
-}
-
-/** Polls /health/ready of every service until all answer 200. */
-export async function waitReady(ports: Record<Service, number>, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-  const pending = new Set<Service>(SERVICES);
-  const until = Date.now() + timeoutMs;
-  let last = '';
-  while (pending.size > 0) {
-    for (const service of [...pending]) {
-      try {
-        const response = await fetch(`http://127.0.0.1:${ports[service]}/health/ready`, { signal: AbortSignal.timeout(2_000) });
-        await response.arrayBuffer();
-        if (response.status === 200) pending.delete(service);
-        else last = `${service}: HTTP ${response.status}`;
-      } catch (error) {
-        last = `${service}: ${error instanceof Error ? error.message : String(error)}`;
-      }
-    }
-    if (pending.size === 0) return;
-    if (signal?.aborted) throw new BenchAborted();
-    if (Date.now() > until) throw new Error(`not ready after ${timeoutMs / 1000} s: ${[...pending].join(', ')} (last: ${last})`);
-    await sleep(200, signal);
-  }
-}
-
-/** SCAN MATCH <prefix>* + UNLINK: only this run's keys, never a flush of the shared server. */
-export async function deleteRunKeys(redis: Redis, prefix: string): Promise<number> {
-  if (!prefix) throw new Error('refusing to delete keys without a prefix');
-  const pattern = new KeyLayout(prefix).pattern;
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1_000);
-    cursor = next;
-    if (keys.length > 0) deleted += await redis.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
 }
 
 /**

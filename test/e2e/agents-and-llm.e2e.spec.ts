@@ -106,10 +106,10 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     });
   });
 
-  describe('given JUDGE=llm with the mock provider', () => {
+  describe('given JUDGE=llm with the mock provider (allowed explicitly)', () => {
     let system: InProcessSystem;
     beforeAll(async () => {
-      system = await startInProcessSystem('e2e-llm-judge', {}, { evaluator: { JUDGE: 'llm' } });
+      system = await startInProcessSystem('e2e-llm-judge', {}, { evaluator: { JUDGE: 'llm', JUDGE_ALLOW_MOCK: 'true' } });
     });
     afterAll(async () => system.close());
 

@@ -48,6 +48,13 @@ export class Environment {
   @Expose() @IsIn(['rules', 'llm'])
   JUDGE: 'rules' | 'llm' = 'rules';
 
+  /**
+   * JUDGE=llm with the mock provider would pass every result the mock is told to pass, which is no
+   * judgement at all; it is refused unless this is 'true' (tests and demos of the judge's wiring).
+   */
+  @Expose() @IsIn(['true', 'false'])
+  JUDGE_ALLOW_MOCK: 'true' | 'false' = 'false';
+
   @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
   MOCK_LLM_LATENCY_MS = 0;
 

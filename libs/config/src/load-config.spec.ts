@@ -69,3 +69,46 @@ describe('IDEMPOTENCY_TTL_SECONDS and MAX_MISSION_TEXT_BYTES', () => {
     expect(() => loadEnvironment({ MAX_MISSION_TEXT_BYTES: 'lots' })).toThrow(/MAX_MISSION_TEXT_BYTES="lots"/);
   });
 });
+
+describe('variables that only work together', () => {
+  const problemsOf = (source: NodeJS.ProcessEnv): string[] => {
+    try {
+      loadEnvironment(source);
+      return [];
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      return error.problems;
+    }
+  };
+
+  it('given LLM_PROVIDER=openai without LLM_BASE_URL and LLM_MODEL, then one problem names both', () => {
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk-secret-value' })).toEqual([
+      expect.stringMatching(/^LLM_PROVIDER="openai" needs LLM_BASE_URL and LLM_MODEL /),
+    ]);
+  });
+
+  it('given LLM_PROVIDER=openai with only one of them, then the other is named', () => {
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toEqual([
+      expect.stringMatching(/needs LLM_MODEL /),
+    ]);
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3' })).toEqual([expect.stringMatching(/needs LLM_BASE_URL /)]);
+  });
+
+  it('given LLM_PROVIDER=openai with both, then it loads, and the secret is not echoed anywhere', () => {
+    const env = loadEnvironment({ LLM_PROVIDER: 'openai', LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MODEL: 'llama3' });
+    expect(env.LLM_MODEL).toBe('llama3');
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk-secret-value' }).join('\n')).not.toMatch(/sk-secret-value/);
+  });
+
+  it('given JUDGE=llm with the mock provider, then it is refused, naming the ways out', () => {
+    expect(problemsOf({ JUDGE: 'llm' })).toEqual([expect.stringMatching(/JUDGE="llm" with LLM_PROVIDER="mock".*JUDGE_ALLOW_MOCK=true/)]);
+  });
+
+  it('given JUDGE=llm with the mock provider and JUDGE_ALLOW_MOCK=true, then it loads', () => {
+    expect(loadEnvironment({ JUDGE: 'llm', JUDGE_ALLOW_MOCK: 'true' }).JUDGE).toBe('llm');
+  });
+
+  it('given JUDGE=llm with a real provider, then no override is needed', () => {
+    expect(loadEnvironment({ JUDGE: 'llm', LLM_PROVIDER: 'openai', LLM_BASE_URL: 'https://api.openai.com/v1', LLM_MODEL: 'gpt-4o-mini' }).JUDGE).toBe('llm');
+  });
+});

@@ -9,9 +9,9 @@ export class ConfigError extends Error {
   }
 }
 
-/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
-export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
-  const known = Object.keys(new Environment()).concat(
+/** Every variable of the Environment class: those with a default, and the optional ones (unset by default). */
+export function environmentVariableNames(): string[] {
+  return Object.keys(new Environment()).concat(
     'PORT',
     'REDIS_CLUSTER_NODES',
     'LOG_FORMAT',
@@ -19,13 +19,41 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
     'EXECUTION_TIMEOUT_MS_PRICING',
     'EXECUTION_TIMEOUT_MS_MAINTENANCE',
   );
+}
+
+/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
+export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
+  const known = environmentVariableNames();
   const present = Object.fromEntries(
     Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''),
   );
   const env = plainToInstance(Environment, present, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.map((error) => describe(error, present[error.property])));
+  const conflicts = combinationProblems(env);
+  if (conflicts.length > 0) throw new ConfigError(conflicts);
   return env;
+}
+
+/**
+ * Values that are each valid but do not work together; checked at start, so a service stops with
+ * exit 78 and a message instead of failing later while its modules are built.
+ */
+export function combinationProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  if (env.LLM_PROVIDER === 'openai') {
+    const missing = (['LLM_BASE_URL', 'LLM_MODEL'] as const).filter((name) => !env[name]);
+    if (missing.length > 0) {
+      problems.push(`LLM_PROVIDER="openai" needs ${missing.join(' and ')} (the server, e.g. https://api.openai.com/v1, and the model name)`);
+    }
+  }
+  if (env.JUDGE === 'llm' && env.LLM_PROVIDER === 'mock' && env.JUDGE_ALLOW_MOCK !== 'true') {
+    problems.push(
+      'JUDGE="llm" with LLM_PROVIDER="mock": the mock model would judge, which checks nothing; ' +
+        'set LLM_PROVIDER=openai (with LLM_BASE_URL and LLM_MODEL), or JUDGE=rules, or JUDGE_ALLOW_MOCK=true to run it anyway',
+    );
+  }
+  return problems;
 }
 
 /** Never echoed in an error message: they hold secrets. */

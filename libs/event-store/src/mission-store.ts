@@ -46,6 +46,8 @@ export class MissionStore {
   constructor(
     private readonly redis: RedisConnection,
     readonly keys: KeyLayout,
+    /** The nudge window; a test that counts nudges widens it so that slow appends still share one. */
+    private readonly nudgeWindowMs = NUDGE_WINDOW_MS,
   ) {}
 
   async load(missionId: string): Promise<Mission | null> {
@@ -124,7 +126,7 @@ export class MissionStore {
       keys.push(key);
       return keys.length;
     };
-    const effectArgs = resolved.flatMap((effect) => encodeEffect(partition, effect, keyIndex, next));
+    const effectArgs = resolved.flatMap((effect) => encodeEffect(partition, effect, keyIndex, next, this.nudgeWindowMs));
     const args = [
       missionId,
       expectedVersion,
@@ -188,7 +190,7 @@ export class MissionStore {
 }
 
 /** An effect as arguments of append-mission-events.lua; its keys are all in the mission's partition. */
-function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission): (string | number)[] {
+function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission, nudgeWindowMs: number): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
       return ['idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs];
@@ -216,7 +218,7 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
     case 'emit-mission':
       return ['xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern];
     case 'nudge-orchestrator':
-      return ['nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), NUDGE_WINDOW_MS, 'queue.ready'];
+      return ['nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready'];
   }
 }
 

@@ -1,4 +1,5 @@
 export * from './redis-connection';
+export * from './key-scan';
 export * from './lua-script';
 export * from './embedded-redis';
 export * from './free-port';

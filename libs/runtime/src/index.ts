@@ -7,3 +7,4 @@ export * from './repo-file';
 export * from './metrics';
 export * from './key-layout-of';
 export * from './log-partitions-guard';
+export * from './listen-failure';

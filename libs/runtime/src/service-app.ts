@@ -2,13 +2,18 @@ import { hostname } from 'node:os';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { QuietNestLogger } from '@app/logging';
 import { ConfigError, Environment, loadEnvironment } from '@app/config';
 import { ServiceName } from '@app/messages';
 import { createRedisConnection } from '@app/redis';
 import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
+import { describeListenFailure } from './listen-failure';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
+
+/** How long a service that could not listen gets to close its consumer before it exits anyway. */
+const LISTEN_FAILURE_CLOSE_MS = 3_000;
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -41,7 +46,7 @@ export function streamsServer(env: Environment, service: ServiceName): RedisStre
 export async function createServiceApp(definition: ServiceDefinition, env: Environment): Promise<INestApplication> {
   // Body parsing is each service's own choice (the intake sets limits and content types).
   const app = await NestFactory.create(definition.module(env), { bufferLogs: true, abortOnError: false, bodyParser: false });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new QuietNestLogger(app.get(Logger)));
   // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal.
   app.enableShutdownHooks([], { useProcessExit: true });
   // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
@@ -70,7 +75,17 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     }
     throw error;
   }
+  const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env);
-  await app.listen(env.PORT ?? definition.defaultPort);
-  app.get(Logger).log(`${definition.name} listening on port ${env.PORT ?? definition.defaultPort}`);
+  try {
+    await app.listen(port);
+  } catch (error) {
+    process.stderr.write(`${definition.name}: ${describeListenFailure(port, error)}\n`);
+    // The stream consumer already runs; close it (bounded) so it leaves nothing half-handled.
+    setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  // The one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the port is bound.
+  app.get(Logger).log(`${definition.name} listening on port ${port}`);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createRedisConnection, isCluster, masterNodes, RedisConnection, RedisTarget } from '@app/redis';
+import { createRedisConnection, RedisConnection, RedisTarget } from '@app/redis';
 
 /** A fresh namespace per test, so suites can share one Redis (even a developer's) and clean up precisely. */
 export function testKeyPrefix(name: string): string {
@@ -25,39 +25,8 @@ export function testRedisConnection(name = 'test'): RedisConnection {
   return createRedisConnection(redisTarget(), { name });
 }
 
-/** SCAN MATCH treats these as glob syntax; a prefix must match only itself. */
-export function escapeGlob(text: string): string {
-  return text.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-/**
- * SCAN + UNLINK rather than KEYS + DEL, so cleanup never blocks a shared server. On a cluster every
- * master is scanned. Returns how many keys went.
- */
-export async function deleteKeysByPrefix(redis: RedisConnection, prefix: string): Promise<number> {
-  if (!prefix) throw new Error('deleteKeysByPrefix needs a non-empty prefix; refusing to delete every key');
-  const pattern = `${escapeGlob(prefix)}*`;
-  let deleted = 0;
-  for (const node of await masterNodes(redis)) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await unlink(redis, keys);
-    } while (cursor !== '0');
-  }
-  return deleted;
-}
-
-/**
- * A cluster refuses a multi-key UNLINK across slots, so there each key goes on its own; the Cluster
- * client routes each to its slot's current owner, which also covers a slot moving mid-scan.
- */
-async function unlink(redis: RedisConnection, keys: string[]): Promise<number> {
-  if (!isCluster(redis)) return redis.unlink(...keys);
-  const counts = await Promise.all(keys.map((key) => redis.unlink(key)));
-  return counts.reduce((sum, count) => sum + count, 0);
-}
+// Cleanup helpers live with the Redis client code, which the CLIs share; tests import them from here as before.
+export { deleteKeysByPrefix, escapeGlob } from '@app/redis';
 
 export interface WaitForOptions {
   timeoutMs: number;

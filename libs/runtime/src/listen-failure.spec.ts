@@ -1,0 +1,30 @@
+import { createServer, Server } from 'node:net';
+import { describeListenFailure } from './listen-failure';
+
+describe('describeListenFailure', () => {
+  let holder: Server;
+
+  afterEach(async () => {
+    await new Promise((resolve) => (holder?.listening ? holder.close(resolve) : resolve(undefined)));
+  });
+
+  it('given a port in use, then one line says so and what to do', async () => {
+    holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const port = (holder.address() as { port: number }).port;
+    const error = await new Promise<Error>((resolve) => createServer().once('error', resolve).listen(port));
+
+    const line = describeListenFailure(port, error);
+    expect(line).toBe(`cannot listen on port ${port}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`);
+    expect(line).not.toMatch(/\n/);
+  });
+
+  it('given a permission error, then it names it', () => {
+    const error = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES' });
+    expect(describeListenFailure(80, error)).toBe('cannot listen on port 80: permission denied (EACCES); ports below 1024 need privileges');
+  });
+
+  it('given anything else, then its message, still on one line', () => {
+    expect(describeListenFailure(3000, new Error('boom'))).toBe('cannot listen on port 3000: boom');
+  });
+});

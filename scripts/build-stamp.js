@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// Whether dist/ was built from the sources as they are now, so `npm start`, the demo and the CLIs
+// build only when something changed. Plain JavaScript: it runs before there is a build.
+//
+//   node scripts/build-stamp.js begin    (first step of `npm run build`) note the sources being built
+//   node scripts/build-stamp.js end      (last step, after a successful build) the build is of those
+//   node scripts/build-stamp.js ensure   run `npm run build` unless dist/ is fresh
+const { spawnSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..');
+/** Directories whose files go into the build (or are copied beside it: Lua scripts, prompts). */
+const SOURCE_DIRS = ['apps', 'libs', 'scripts'];
+/** Files at the root that change what the build produces. */
+const ROOT_FILE = /^(tsconfig.*\.json|package(-lock)?\.json)$/;
+/** What the commands run; any of them missing means there is no usable build. */
+const ENTRIES = [
+  ...['intake', 'orchestrator', 'executor', 'evaluator'].map((service) => `dist/apps/${service}/src/main.js`),
+  ...['start', 'demo', 'replay'].map((script) => `dist/scripts/${script}.js`),
+];
+const STAMP = 'dist/.build-stamp';
+const PENDING = 'dist/.build-stamp.pending';
+
+function listSources(root, dir, out) {
+  let entries;
+  try {
+    entries = fs.readdirSync(path.join(root, dir), { withFileTypes: true });
+  } catch (error) {
+    if (error.code === 'ENOENT') return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const relative = path.posix.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules') listSources(root, relative, out);
+    } else if (!entry.name.endsWith('.spec.ts')) {
+      // Specs never reach dist/ (tsconfig.build.json excludes them).
+      out.push(relative);
+    }
+  }
+}
+
+/**
+ * Path, size and modification time of every source file, hashed: any edit, new file, deleted file
+ * or checkout of another version changes it, whichever way the clock went.
+ */
+function sourceFingerprint(root = ROOT) {
+  const files = fs.readdirSync(root).filter((name) => ROOT_FILE.test(name));
+  for (const dir of SOURCE_DIRS) listSources(root, dir, files);
+  const hash = createHash('sha1');
+  for (const file of files.sort()) {
+    const stat = fs.statSync(path.join(root, file));
+    hash.update(`${file}\t${stat.size}\t${stat.mtimeMs}\n`);
+  }
+  return hash.digest('hex');
+}
+
+function readText(file) {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** { stale, reason }: stale when an entry is missing, no build finished, or the sources differ from the last build's. */
+function buildState(root = ROOT) {
+  const missing = ENTRIES.filter((entry) => !fs.existsSync(path.join(root, entry)));
+  if (missing.length > 0) return { stale: true, reason: `dist/ has no ${missing[0]}` };
+  const stamp = readText(path.join(root, STAMP));
+  if (stamp === undefined) return { stale: true, reason: 'dist/ has no record of a finished build' };
+  if (stamp !== sourceFingerprint(root)) return { stale: true, reason: 'the sources changed since the last build' };
+  return { stale: false, reason: 'dist/ is up to date' };
+}
+
+/**
+ * Noted before compiling, so that a file edited while the build runs counts as changed afterwards;
+ * the old stamp goes first, so a build that fails leaves no stamp.
+ */
+function beginBuild(root = ROOT) {
+  fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
+  fs.rmSync(path.join(root, STAMP), { force: true });
+  fs.writeFileSync(path.join(root, PENDING), `${sourceFingerprint(root)}\n`);
+}
+
+function endBuild(root = ROOT) {
+  fs.renameSync(path.join(root, PENDING), path.join(root, STAMP));
+}
+
+/** Builds when stale; everything goes to stderr, so a command's own stdout (replay --json) stays clean. */
+function ensureBuilt(root = ROOT) {
+  const state = buildState(root);
+  if (!state.stale) return 0;
+  process.stderr.write(`build: ${state.reason}; running npm run build\n`);
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+module.exports = { ENTRIES, STAMP, buildState, beginBuild, endBuild, ensureBuilt, sourceFingerprint };
+
+if (require.main === module) {
+  const commands = { begin: beginBuild, end: endBuild, ensure: ensureBuilt };
+  const command = commands[process.argv[2]];
+  if (!command) {
+    process.stderr.write('usage: node scripts/build-stamp.js begin|end|ensure\n');
+    process.exit(2);
+  }
+  process.exitCode = command() ?? 0;
+}

@@ -1,0 +1,62 @@
+import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { countKeysByPrefix } from '@app/redis';
+import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from '@app/testing';
+
+/** `replay purge` in-process against the test Redis (a cluster under `npm run test:cluster`). */
+async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const target = redisTarget();
+  const io: CliIo = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { REDIS_URL: target.REDIS_URL, REDIS_CLUSTER_NODES: target.REDIS_CLUSTER_NODES },
+  };
+  const code = await runReplay(args, io);
+  return { code, stdout, stderr };
+}
+
+describe('replay purge (real Redis, a private prefix)', () => {
+  const redis = testRedisConnection('purge-cli-spec');
+  let prefix: string;
+  let lookalike: string;
+
+  beforeEach(async () => {
+    prefix = testKeyPrefix('purge-cli');
+    // Differs from the prefix only in its last character, so a match one character too loose would take it.
+    lookalike = `${prefix.slice(0, -1)}X:{m0}:log`;
+    // More keys than one SCAN call returns, spread over hash tags (and so over masters on a cluster).
+    const keys = Array.from({ length: 1_500 }, (_, index) => `${prefix}{m${index % 7}}:k${index}`);
+    await Promise.all([...keys, lookalike].map((key) => redis.set(key, '1')));
+  });
+
+  afterEach(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.unlink(lookalike);
+  });
+
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('given no --yes, then it says how many keys it would delete, deletes none and exits 2', async () => {
+    const result = await replay(['--prefix', prefix, 'purge']);
+
+    expect(result).toEqual({ code: EXIT_USAGE, stdout: '', stderr: `replay: would delete 1500 keys under prefix "${prefix}"; add --yes to delete them\n` });
+    expect(await countKeysByPrefix(redis, prefix)).toBe(1_500);
+  });
+
+  it('given --yes (after the command, with --prefix there too), then every key of the prefix goes and nothing else', async () => {
+    const result = await replay(['purge', '--prefix', prefix, '--yes']);
+
+    expect(result).toEqual({ code: EXIT_OK, stdout: `Deleted 1500 keys under prefix "${prefix}".\n`, stderr: '' });
+    expect(await countKeysByPrefix(redis, prefix)).toBe(0);
+    expect(await redis.exists(lookalike)).toBe(1);
+  });
+
+  it('given --json, then the count comes as JSON', async () => {
+    const result = await replay(['--json', '--prefix', prefix, 'purge', '--yes']);
+    expect(result.code).toBe(EXIT_OK);
+    expect(JSON.parse(result.stdout)).toEqual({ prefix, deleted: 1_500 });
+  });
+});

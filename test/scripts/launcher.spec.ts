@@ -1,0 +1,69 @@
+import { childLogFormat, readyMessage, servicePorts } from '../../scripts/launcher';
+
+describe('servicePorts (npm start, the demo)', () => {
+  it('given nothing, then 3000-3003', () => {
+    expect(servicePorts({})).toEqual({ intake: 3000, orchestrator: 3001, executor: 3002, evaluator: 3003 });
+  });
+
+  it('given PORT=8080, then the intake gets it and the others the next three, never the same port', () => {
+    expect(servicePorts({ PORT: '8080' })).toEqual({ intake: 8080, orchestrator: 8081, executor: 8082, evaluator: 8083 });
+  });
+
+  it("given a service's own variable, then it wins over PORT+n", () => {
+    expect(servicePorts({ PORT: '8080', EXECUTOR_PORT: '9100', EVALUATOR_PORT: ' 9200 ' })).toEqual({
+      intake: 8080,
+      orchestrator: 8081,
+      executor: 9100,
+      evaluator: 9200,
+    });
+  });
+
+  it('given empty variables, then they count as unset', () => {
+    expect(servicePorts({ PORT: '', ORCHESTRATOR_PORT: '' }).orchestrator).toBe(3001);
+  });
+
+  it('given a bad value, then it names the variable', () => {
+    expect(() => servicePorts({ PORT: 'http' })).toThrow(/PORT="http" is not a port from 1 to 65535/);
+    expect(() => servicePorts({ EXECUTOR_PORT: '0' })).toThrow(/EXECUTOR_PORT="0"/);
+    expect(() => servicePorts({ PORT: '65535' })).toThrow(/orchestrator would get port 65536 \(PORT\+1\); set ORCHESTRATOR_PORT/);
+  });
+
+  it('given two services on one port, then it refuses, naming both', () => {
+    expect(() => servicePorts({ PORT: '8080', EVALUATOR_PORT: '8081' })).toThrow(
+      /orchestrator and evaluator would both get port 8081 \(ORCHESTRATOR_PORT, EVALUATOR_PORT\)/,
+    );
+  });
+});
+
+describe('childLogFormat', () => {
+  it('given a terminal, then pretty; given a pipe or file, then json', () => {
+    expect(childLogFormat({}, true)).toBe('pretty');
+    expect(childLogFormat({}, false)).toBe('json');
+  });
+
+  it('given LOG_FORMAT, then it wins', () => {
+    expect(childLogFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(childLogFormat({ LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
+  });
+});
+
+describe('readyMessage', () => {
+  const ports = servicePorts({ PORT: '8080' });
+  const all = ['intake', 'orchestrator', 'executor', 'evaluator'] as const;
+
+  it('given no API_KEYS, then it points to the local operator key file', () => {
+    expect(readyMessage(ports, all, {}, '.data/api-key')).toBe(
+      'Ready: API http://localhost:8080/api, docs http://localhost:8080/docs; send Authorization: Bearer <key> with the operator key in .data/api-key',
+    );
+  });
+
+  it('given API_KEYS, then it says to use one of them, never showing them', () => {
+    const line = readyMessage(ports, all, { API_KEYS: 'ops:0123456789abcdef0123:operator' }, '.data/api-key');
+    expect(line).toMatch(/with one of API_KEYS$/);
+    expect(line).not.toMatch(/0123456789abcdef/);
+  });
+
+  it('given no intake, then it names the services and their ports', () => {
+    expect(readyMessage(ports, ['executor'], {}, '.data/api-key')).toBe('Ready: executor on port 8082');
+  });
+});

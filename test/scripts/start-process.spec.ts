@@ -1,0 +1,187 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { findFreePort } from '@app/redis';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { ensureBuilt } from '../../scripts/build-stamp';
+import { launchSystem } from '../../scripts/launcher';
+
+/**
+ * The services and `npm start` as processes, from dist/ (built here when stale): what a person sees
+ * on the terminal is the point of these checks, and only a real process shows it.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const API_KEYS = 'ops:process-spec-secret-0123456789:operator';
+
+interface Run {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exited: Promise<number | null>;
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Run {
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  const exited = once(child, 'close').then(([code]) => code as number | null);
+  return { child, stdout, stderr, exited };
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, () => server.close(() => resolve(true)));
+  });
+}
+
+/** A port with the three after it free too, for PORT and PORT+1..3. */
+async function freePortRun(): Promise<number> {
+  for (;;) {
+    const port = await findFreePort();
+    if (port > 65_000) continue;
+    const next = await Promise.all([1, 2, 3].map((offset) => isFree(port + offset)));
+    if (next.every(Boolean)) return port;
+  }
+}
+
+describe('the services and npm start as processes', () => {
+  const redis = testRedisConnection('start-process-spec');
+  const prefix = testKeyPrefix('start-process');
+  const baseEnv = (): NodeJS.ProcessEnv => ({ ...process.env, REDIS_URL: redisUrl(), KEY_PREFIX: prefix, API_KEYS, LOG_LEVEL: 'info' });
+  const running: ChildProcess[] = [];
+
+  beforeAll(() => {
+    expect(ensureBuilt(ROOT)).toBe(0);
+  }, 180_000);
+
+  afterEach(() => {
+    for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given its port is taken, then the intake says so in one line, exits 1 without a stack, and never claims it started', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const intake = run(['dist/apps/intake/src/main.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+      running.push(intake.child);
+
+      expect(await intake.exited).toBe(1);
+      expect(intake.stderr).toEqual([`intake: cannot listen on port ${port}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`]);
+      const output = [...intake.stdout, ...intake.stderr].join('\n');
+      expect(output).not.toMatch(/^\s+at /m);
+      expect(output).not.toMatch(/successfully started|listening on port/);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('given LLM_PROVIDER=openai without a server and model, then the executor exits 78 naming both, without a stack', async () => {
+    const executor = run(['dist/apps/executor/src/main.js'], { ...baseEnv(), PORT: '0', LLM_PROVIDER: 'openai', LLM_BASE_URL: '', LLM_MODEL: '' });
+    running.push(executor.child);
+
+    expect(await executor.exited).toBe(78);
+    expect(executor.stderr.join('\n')).toMatch(/^executor: invalid configuration:\n {2}- LLM_PROVIDER="openai" needs LLM_BASE_URL and LLM_MODEL /);
+    expect(executor.stderr.join('\n')).not.toMatch(/^\s+at /m);
+  });
+
+  it('given PORT, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
+    const port = await freePortRun();
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });
+    running.push(start.child);
+
+    const ready = await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the ready line of npm start',
+    });
+    expect(ready).toMatch(new RegExp(`^launcher +\\| Ready: API http://localhost:${port}/api, docs http://localhost:${port}/docs; send Authorization: Bearer <key> with one of API_KEYS$`));
+    for (const offset of [0, 1, 2, 3]) {
+      const response = await fetch(`http://127.0.0.1:${port + offset}/health/ready`);
+      expect(response.status).toBe(200);
+    }
+    const output = start.stdout.join('\n');
+    expect(output).toMatch(new RegExp(`intake +\\| .*intake listening on port ${port}`));
+    expect(output).toMatch(new RegExp(`evaluator +\\| .*evaluator listening on port ${port + 3}`));
+    expect(output).not.toMatch(/Mapped \{|dependencies initialized|successfully started/);
+
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+    expect(start.stderr.join('\n')).not.toMatch(/EADDRINUSE|^\s+at /m);
+  });
+
+  it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'demo-keep-running-'));
+    const fixtures = path.join(dir, 'one-mission.json');
+    const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
+    writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+    const port = await freePortRun();
+    const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
+    running.push(demo.child);
+    try {
+      const keyLine = await waitFor(async () => demo.stdout.find((line) => line.includes('operator API key')) ?? (demo.child.exitCode !== null ? 'exited' : undefined), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        what: "the demo's key line",
+      });
+      const key = /: (\S+)$/.exec(keyLine)?.[1] ?? '';
+      expect(demo.stdout.join('\n')).toContain(`npm run replay -- purge --prefix ${prefix} --yes`);
+
+      const dlq = await fetch(`http://127.0.0.1:${port}/api/dlq`, { headers: { authorization: `Bearer ${key}` } });
+      expect(dlq.status).toBe(200);
+      await dlq.arrayBuffer();
+
+      demo.child.kill('SIGINT');
+      // The run itself went as expected; Ctrl-C only ends the keep-running wait.
+      expect(await demo.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('given the launcher writes to a terminal, then the services log pretty lines, not JSON', async () => {
+    const lines: string[] = [];
+    const output = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        callback();
+      },
+    });
+    const port = await findFreePort();
+    const system = await launchSystem({
+      services: ['evaluator'],
+      env: { ...baseEnv(), LOG_FORMAT: '' },
+      ports: { intake: 0, orchestrator: 0, executor: 0, evaluator: port },
+      dataDir: path.join(ROOT, '.data'),
+      rootDir: ROOT,
+      log: () => undefined,
+      output,
+      color: false,
+      pretty: true,
+    });
+    try {
+      const line = await waitFor(async () => lines.find((text) => text.includes('evaluator listening on port')), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: "the evaluator's listening line",
+      });
+      expect(line).toMatch(/^evaluator +\| \[\d\d:\d\d:\d\d\.\d{3}\] INFO.*evaluator listening on port/);
+      expect(lines.filter((text) => /\| \{"level"/.test(text))).toEqual([]);
+    } finally {
+      await system.stop();
+    }
+  });
+});
