@@ -25,24 +25,30 @@ interface Injection {
 
 const MB = 1024 * 1024;
 
-/** A pattern each service handles with a validated payload, so a wrong body is a validation failure. */
-const VALIDATED_PATTERN: Record<Service, string> = {
-  intake: 'queue.lease',
-  orchestrator: 'missions.leased',
+/**
+ * A pattern each service handles with a validated payload, so a wrong body is a validation failure
+ * (the intake's one pattern, mission.submit, sends wrong bodies to its rejected stream: below).
+ */
+const VALIDATED_PATTERN: Record<Exclude<Service, 'intake'>, string> = {
+  orchestrator: 'agent.released',
   executor: 'mission.assigned',
   evaluator: 'mission.completed',
 };
 
 function injectionsFor(service: Service, round: number): Injection[] {
-  const pattern = VALIDATED_PATTERN[service];
   const list: Injection[] = [
     { service, kind: 'garbage fields', destination: 'poison', fields: ['foo', 'bar', 'baz', `qux-${round}`] },
-    { service, kind: 'no data field', destination: 'poison', fields: ['pattern', pattern] },
-    { service, kind: 'invalid JSON', destination: 'poison', fields: ['pattern', pattern, 'data', '{"mission": {"id": "x", '] },
-    { service, kind: 'wrong schema', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ wrong: true, round })] },
     { service, kind: 'unknown pattern', destination: 'poison', fields: ['pattern', 'no.such.pattern', 'data', '{}'] },
   ];
-  if (round === 0) list.push({ service, kind: '1 MB data field', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ blob: 'x'.repeat(MB) })] });
+  if (service !== 'intake') {
+    const pattern = VALIDATED_PATTERN[service];
+    list.push(
+      { service, kind: 'no data field', destination: 'poison', fields: ['pattern', pattern] },
+      { service, kind: 'invalid JSON', destination: 'poison', fields: ['pattern', pattern, 'data', '{"mission": {"id": "x", '] },
+      { service, kind: 'wrong schema', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ wrong: true, round })] },
+    );
+    if (round === 0) list.push({ service, kind: '1 MB data field', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ blob: 'x'.repeat(MB) })] });
+  }
   if (service === 'intake') {
     const valid = missionFor(round, 'poison').mission;
     list.push(

@@ -64,7 +64,7 @@ describe('MissionStore (real Redis)', () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         store.append(mission.id, mission, [{ type: 'MissionAssigned', data: { agentId: `agent-${i}`, attempt: 1 } }], { actor: 'test' }, [
-          { kind: 'emit', to: 'executor', pattern: 'mission.assigned', data: { i } },
+          { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: `agent-${i}`, missionId: mission.id, attempt: 1, by: 'executor' } } },
           { kind: 'count', counter: 'assignments', by: 1 },
         ]),
       ),

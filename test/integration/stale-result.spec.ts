@@ -1,5 +1,7 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
+import { MissionPipeline } from '@app/pipeline';
+import { ReadyQueue } from '@app/mission-queue';
 import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
 import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 import { AgentRegistry } from '@app/agents';
@@ -46,7 +48,7 @@ describe('a late result (real Redis)', () => {
     const llm = new HeldLlm();
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
-      store, keys, redis, new AgentRegistry(redis, keys), llm, loadEnvironment({ KEY_PREFIX: prefix }),
+      new MissionPipeline(store, new ReadyQueue(redis, keys, 3_000)), store, keys, redis, new AgentRegistry(redis, keys), llm, loadEnvironment({ KEY_PREFIX: prefix }),
       new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics, new ConsumerHealth(),
     );
     const execution = executor.execute(assigned.mission);

@@ -6,7 +6,6 @@ import { RedisConnection } from '@app/redis';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { AgentRegistry } from '@app/agents';
-import { ReadyQueue } from '@app/mission-queue';
 import { ProjectionsModule } from '@app/projections';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
@@ -20,7 +19,6 @@ import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
-import { QueueConsumer } from './queue/queue.consumer';
 import { ReportsController } from './reports/reports.controller';
 import { ApiKeyThrottlerGuard, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 
@@ -44,17 +42,12 @@ export class IntakeModule {
         }),
         ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, QueueConsumer, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
-        {
-          provide: ReadyQueue,
-          inject: [REDIS, KeyLayout],
-          useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
-        },
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         IntakeMetrics,
         MissionIntakeService,

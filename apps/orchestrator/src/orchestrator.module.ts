@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { ReadyQueue } from '@app/mission-queue';
 import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS } from '@app/runtime';
 import { AgentMetrics } from './agents/agent-metrics';
@@ -22,11 +21,6 @@ export class OrchestratorModule {
       providers: [
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         { provide: AgentSlots, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentSlots(redis, keys) },
-        {
-          provide: ReadyQueue,
-          inject: [REDIS, KeyLayout],
-          useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
-        },
         AgentSeeder,
         AgentMetrics,
         OrphanHoldReaper,

@@ -3,3 +3,4 @@ export * from './rank-agents';
 export * from './agent-registry';
 export * from './agent-events';
 export * from './agent-slots';
+export * from './verdict-credit';

@@ -1,9 +1,13 @@
 import { join } from 'node:path';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
+
+/** The message that tells the orchestrators missions are ready again. */
+const READY_PATTERN: MessagePattern = 'queue.ready';
 
 const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions');
 const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions');
@@ -87,7 +91,7 @@ export class ReadyQueue {
 
   /** Returns missions whose lease ran out to the ready queue, in every partition. */
   async expireLeases(now = Date.now(), limit = 1_000): Promise<number> {
-    const returned = await Promise.all(this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit, k.readyWithSkillsPrefix])));
+    const returned = await Promise.all(this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN])));
     return returned.reduce((sum, n) => sum + n, 0);
   }
 
@@ -100,7 +104,7 @@ export class ReadyQueue {
       [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {
         const k = this.keys.partitions[partition];
         const ids = positions.map((position) => missionIds[position]);
-        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, ...ids]);
+        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, READY_PATTERN, ...ids]);
       }),
     );
     return returned.reduce((sum, n) => sum + n, 0);

@@ -1,5 +1,6 @@
+import { evolve } from './evolve';
 import { isTerminal } from './lifecycle';
-import { Evaluation, MissionResult, NewMissionEvent } from './mission-events';
+import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { DEFAULT_SKILLS } from './mission-type';
 import { MissionCreateDto } from './mission-create.dto';
@@ -108,6 +109,46 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
 /** The attempts `MAX_ATTEMPTS` counts: those since the last requeue (all of them before one). */
 export function attemptsSinceRequeue(mission: Mission): number {
   return mission.attempts - (mission.attemptsAtRequeue ?? 0);
+}
+
+/**
+ * A failed attempt and what follows it, in one step: the next attempt queued, or the mission
+ * dead-lettered once `maxAttempts` are used - so no message has to carry the failure elsewhere.
+ */
+export function decideFailure(mission: Mission, attempt: number, error: string, maxAttempts: number): Decision {
+  return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts);
+}
+
+/** A verdict; a failing one with its follow-up (next attempt or dead-letter) in the same step. */
+export function decideVerdict(mission: Mission, evaluation: Evaluation, maxAttempts: number): Decision {
+  const decision = decideEvaluate(mission, evaluation);
+  return evaluation.passed ? decision : thenRetry(mission, decision, evaluation.attempt, maxAttempts);
+}
+
+/** The decision's events followed by decideRetry's, decided on the state they lead to. */
+function thenRetry(mission: Mission, decision: Decision, attempt: number, maxAttempts: number): Decision {
+  if (decision.kind === 'skip') return decision;
+  const retry = decideRetry(foldDecided(mission, decision.events), attempt, maxAttempts);
+  return retry.kind === 'append' ? append(...decision.events, ...retry.events) : decision;
+}
+
+/** The state after events not yet stored (evolve reads only their type, data, version and time). */
+function foldDecided(mission: Mission, events: readonly NewMissionEvent[]): Mission {
+  return events.reduce(
+    (state, event, i) =>
+      evolve(state, {
+        ...event,
+        eventId: '',
+        missionId: state.id,
+        version: mission.version + i + 1,
+        at: mission.updatedAt,
+        actor: '',
+        correlationId: state.correlationId,
+        causationId: '',
+        schemaVersion: CURRENT_SCHEMA_VERSION,
+      } as MissionEvent),
+    mission,
+  );
 }
 
 export function decideCancel(mission: Mission, reason: string): Decision {

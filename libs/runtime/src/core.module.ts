@@ -2,6 +2,8 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { ServiceName } from '@app/messages';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggingModule } from '@app/logging';
 import { createRedisConnection, RedisConnection } from '@app/redis';
@@ -17,7 +19,7 @@ import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 export class CoreModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: RedisConnection) {}
 
-  /** What every service shares: configuration, logging, one Redis connection, the event store, health. */
+  /** What every service shares: configuration, logging, one Redis connection, the event store and its pipeline, health. */
   static forRoot(env: Environment, service: ServiceName): DynamicModule {
     return {
       module: CoreModule,
@@ -29,11 +31,17 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${service}-commands` }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
+        {
+          provide: ReadyQueue,
+          inject: [REDIS, KeyLayout],
+          useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
+        },
+        { provide: MissionPipeline, inject: [MissionStore, ReadyQueue], useFactory: (store: MissionStore, queue: ReadyQueue) => new MissionPipeline(store, queue) },
         ConsumerHealth,
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
       ],
-      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ConsumerHealth, MetricsRegistry],
+      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ReadyQueue, MissionPipeline, ConsumerHealth, MetricsRegistry],
     };
   }
 

@@ -1,21 +1,21 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { Effect, MissionStore } from '@app/event-store';
+import { Environment } from '@app/config';
 import { LlmJudge, RuleBasedJudge, Verdict } from '@app/evaluation';
-import { AgentReleased, Patterns } from '@app/messages';
-import { decideEvaluate, Evaluation, Mission } from '@app/mission';
+import { decideVerdict, Evaluation, Mission } from '@app/mission';
+import { MissionPipeline } from '@app/pipeline';
+import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
 
-/** Credits an agent earns for a passing verdict, per point of score (0..1). */
-export const CREDITS_PER_PASS_SCORE = 10;
-/** Credits an agent loses for a failing verdict. */
-export const CREDITS_PER_FAIL = -5;
-
-/** Judges a completed attempt; pass → succeeded, fail → the intake queues a retry or dead-letters. */
+/**
+ * Judges a completed attempt: a pass → succeeded; a fail → the next attempt queued, or the mission
+ * dead-lettered once MAX_ATTEMPTS are used, in the same step as the verdict.
+ */
 @Injectable()
 export class EvaluationService {
   constructor(
-    private readonly store: MissionStore,
+    private readonly pipeline: MissionPipeline,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly rules: RuleBasedJudge,
     @Optional() @Inject(LlmJudge) private readonly llmJudge: LlmJudge | null,
     @InjectPinoLogger(EvaluationService.name) private readonly logger: PinoLogger,
@@ -41,14 +41,7 @@ export class EvaluationService {
     const verdict = await this.judge(completed);
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
-    const delta = verdict.passed ? Math.round(verdict.score * CREDITS_PER_PASS_SCORE * 100) / 100 : CREDITS_PER_FAIL;
-    const released: AgentReleased = { agentId, missionId: completed.id, attempt, credit: { delta, score: verdict.score, passed: verdict.passed }, by: 'evaluator' };
-    const outcome = await this.store.transition(completed, (m) => decideEvaluate(m, evaluation), { actor: 'evaluator' }, (next): Effect[] => [
-      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: released },
-      ...(verdict.passed
-        ? []
-        : [{ kind: 'emit', to: 'intake', pattern: Patterns.intake.attemptFailed, data: { missionId: next.id, attempt } } as const]),
-    ]);
+    const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS), { actor: 'evaluator' });
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: verdict.passed ? 'pass' : 'fail' });
       this.metrics.scores.observe({ agent: agentId }, verdict.score);

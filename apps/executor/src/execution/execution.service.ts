@@ -5,9 +5,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore, readMissionFields } from '@app/event-store';
+import { MissionPipeline } from '@app/pipeline';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
-import { AgentReleased, Patterns } from '@app/messages';
-import { decideComplete, decideFail, decideStart, Mission, MissionType } from '@app/mission';
+import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { ExecutionMetrics } from './execution-metrics';
 
@@ -32,6 +32,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   private graceOver = false;
 
   constructor(
+    private readonly pipeline: MissionPipeline,
     private readonly store: MissionStore,
     private readonly keys: KeyLayout,
     @Inject(REDIS) private readonly redis: RedisConnection,
@@ -103,7 +104,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   private async run(assigned: Mission, redelivered: boolean): Promise<void> {
     const attempt = assigned.attempts;
     const runId = uuidv7();
-    const started = await this.store.transition(assigned, (m) => decideStart(m, attempt, runId), { actor: ACTOR });
+    const started = await this.pipeline.transition(assigned, (m) => decideStart(m, attempt, runId), { actor: ACTOR });
     if (started.kind !== 'appended' && started.kind !== 'skipped') return;
     const mission = started.mission;
     if (started.kind === 'skipped') {
@@ -149,9 +150,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     } finally {
       this.running.delete(mission.id);
     }
-    const completed = await this.store.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }, [
-      { kind: 'emit-mission', to: 'evaluator', pattern: Patterns.evaluator.missionCompleted },
-    ]);
+    const completed = await this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR });
     if (completed.kind === 'skipped') {
       // A late result (the attempt was cancelled, timed out or superseded): recorded, and it changes nothing.
       this.metrics.staleResults.inc();
@@ -166,15 +165,11 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     return last?.type === 'MissionStarted' && last.data.runId === runId;
   }
 
-  /** Records the failure with the messages that free the agent and ask the intake for the next attempt — atomically. */
+  /** Records the failure with what follows it (the next attempt queued, or the dead-letter) and the agent's release, atomically. */
   private async fail(mission: Mission, attempt: number, error: string): Promise<void> {
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error }, 'execution failed');
-    const released: AgentReleased = { agentId, missionId: mission.id, attempt, by: 'executor' };
-    await this.store.transition(mission, (m) => decideFail(m, attempt, error), { actor: ACTOR }, (next) => [
-      { kind: 'emit', to: 'intake', pattern: Patterns.intake.attemptFailed, data: { missionId: next.id, attempt } },
-      { kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: released },
-    ]);
+    await this.pipeline.transition(mission, (m) => decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS), { actor: ACTOR });
   }
 
   private async abortCancelled(): Promise<void> {

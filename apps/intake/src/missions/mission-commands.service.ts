@@ -1,42 +1,24 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
-import { Effect, MissionStore, TransitionOutcome } from '@app/event-store';
-import { AgentReleased, Patterns } from '@app/messages';
-import { decideCancel, decideRequeue, heldAgent, Mission } from '@app/mission';
-import { ReadyQueue } from '@app/mission-queue';
+import { TransitionOutcome } from '@app/event-store';
+import { decideCancel, decideRequeue, Mission } from '@app/mission';
+import { MissionPipeline } from '@app/pipeline';
 
 /** Operator commands on existing missions: cancel, and requeue from the dead-letter queue. */
 @Injectable()
 export class MissionCommandsService {
-  constructor(
-    private readonly store: MissionStore,
-    private readonly queue: ReadyQueue,
-  ) {}
+  constructor(private readonly pipeline: MissionPipeline) {}
 
   /**
    * Cancels a mission that is not finished: it leaves the queue (or its lease), its agent's slot
    * is freed, and a running executor sees the status and aborts its LLM call.
    */
   async cancel(missionId: string, reason: string, actor: string): Promise<Mission> {
-    const outcome = await this.store.transition(missionId, (m) => decideCancel(m, reason), { actor }, (_next, _events, previous) => {
-      const agentId = previous ? heldAgent(previous) : null;
-      const effects: Effect[] = [{ kind: 'leave-queue' }, { kind: 'leave-dead-letters' }];
-      if (agentId && previous) {
-        const released: AgentReleased = { agentId, missionId, attempt: previous.attempts, by: 'intake' };
-        effects.push({ kind: 'emit', to: 'orchestrator', pattern: Patterns.orchestrator.agentReleased, data: released });
-      }
-      return effects;
-    });
+    const outcome = await this.pipeline.transition(missionId, (m) => decideCancel(m, reason), { actor });
     return this.expectAppended(missionId, outcome, 'cancel');
   }
 
   async requeue(missionId: string, reason: string, actor: string): Promise<Mission> {
-    const now = Date.now();
-    const outcome = await this.store.transition(missionId, (m) => decideRequeue(m, reason), { actor }, (next): Effect[] => [
-      { kind: 'leave-dead-letters' },
-      { kind: 'enqueue', score: this.queue.score(next.priorityScore, now), enqueuedAt: now, level: next.priority },
-      { kind: 'count', counter: 'enqueued', by: 1 },
-      { kind: 'nudge-orchestrator' },
-    ]);
+    const outcome = await this.pipeline.transition(missionId, (m) => decideRequeue(m, reason), { actor });
     return this.expectAppended(missionId, outcome, 'requeue');
   }
 

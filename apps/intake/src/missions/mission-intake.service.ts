@@ -14,6 +14,7 @@ import {
   SubmitterScope,
 } from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { IntakeMetrics } from '../queue/intake-metrics';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
@@ -38,6 +39,7 @@ export interface CreateOutcome {
 @Injectable()
 export class MissionIntakeService {
   constructor(
+    private readonly pipeline: MissionPipeline,
     private readonly store: MissionStore,
     private readonly queue: ReadyQueue,
     private readonly metrics: IntakeMetrics,
@@ -69,20 +71,12 @@ export class MissionIntakeService {
       throw new MissionCreateRefusedError(`missionId ${options.missionId} is not the id its idempotency key or source record derives (${derivedId}; see missionIdFor)`);
     }
     const missionId = options.missionId ?? derivedId;
-    const fingerprint = bodyFingerprint(input);
-    const ttlMs = this.env.IDEMPOTENCY_TTL_SECONDS * 1000;
-    const result = await this.store.append(
-      missionId,
-      null,
-      decideCreate(input, now),
-      { actor: options.actor, correlationId: options.correlationId, now },
-      (mission) => [
-        ...(idempotencyKey ? [{ kind: 'idempotency' as const, key: idempotencyKey, fingerprint, ttlMs }] : []),
-        { kind: 'enqueue', score: this.queue.score(mission.priorityScore, now.getTime()), enqueuedAt: now.getTime(), level: mission.priority },
-        { kind: 'count', counter: 'enqueued', by: 1 },
-        { kind: 'nudge-orchestrator' },
-      ],
-    );
+    const result = await this.pipeline.append(missionId, null, decideCreate(input, now), {
+      actor: options.actor,
+      correlationId: options.correlationId,
+      now,
+      ...(idempotencyKey ? { idempotency: { key: idempotencyKey, fingerprint: bodyFingerprint(input), ttlMs: this.env.IDEMPOTENCY_TTL_SECONDS * 1000 } } : {}),
+    });
     if (result.code === AppendCode.Ok) {
       this.metrics.created.inc({ type: input.type, priority: input.priority });
       return { created: true, mission: result.mission };

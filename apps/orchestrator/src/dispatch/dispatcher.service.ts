@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { Patterns } from '@app/messages';
+import { MissionPipeline } from '@app/pipeline';
 import { decideAssign, Mission } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
 import { ENVIRONMENT } from '@app/runtime';
@@ -38,6 +38,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly registry: AgentRegistry,
     private readonly slots: AgentSlots,
     private readonly store: MissionStore,
+    private readonly pipeline: MissionPipeline,
     private readonly queue: ReadyQueue,
     private readonly keys: KeyLayout,
     @Inject(ENVIRONMENT) private readonly env: Environment,
@@ -164,15 +165,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * claim wrote it, so a claim made since by another orchestrator keeps it.
    */
   private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string, leaseId: string): Promise<Outcome> {
-    const outcome = await this.store.transition(
-      mission,
-      (current) => decideAssign(current, hold.agentId, hold.attempt),
-      { actor: 'orchestrator' },
-      [
-        { kind: 'require-lease', leaseId },
-        { kind: 'emit-mission', to: 'executor', pattern: Patterns.executor.missionAssigned },
-      ],
-    );
+    const outcome = await this.pipeline.transition(mission, (current) => decideAssign(current, hold.agentId, hold.attempt), { actor: 'orchestrator', leaseId });
     if (outcome.kind !== 'appended' && (await holdState(this.store, hold)) === 'orphan') await this.slots.giveBack(hold, claimed);
     return 'placed';
   }

@@ -1,9 +1,9 @@
 --[[
   Puts leased missions back into the ready queue with the score they had, either because their
   lease ran out (ARGV[1] = 'expired': every lease whose deadline is past) or because the
-  orchestrator hands them back (ARGV[1] = 'released': the ids in ARGV[5..]). Missions no longer
-  leased (already assigned) are left alone. When any mission returns, a `queue.ready` message
-  tells the orchestrator to pull again.
+  orchestrator hands them back (ARGV[1] = 'released': the ids in ARGV[8..]). Missions no longer
+  leased (already assigned) are left alone. When any mission returns, a message (pattern
+  ARGV[7], data {"returned": n}) tells the orchestrators to pull again.
 
   KEYS[1] ready zset
   KEYS[2] leased zset
@@ -21,7 +21,8 @@
   ARGV[5] key prefix of the ready queues per skill set
   ARGV[6] for 'released': the lease request the missions were leased to ('' = whichever); a
           mission leased to another request since (a stale hand-back) stays with that one
-  ARGV[7..] mission ids, for 'released'
+  ARGV[7] the pattern of the ready-work message
+  ARGV[8..] mission ids, for 'released'
 
   Result: number of missions returned to ready
 ]]
@@ -30,7 +31,7 @@ if ARGV[1] == 'expired' then
   ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
 else
   ids = {}
-  for i = 7, #ARGV do
+  for i = 8, #ARGV do
     if ARGV[6] == '' or redis.call('HGET', KEYS[8], ARGV[i]) == ARGV[6] then ids[#ids + 1] = ARGV[i] end
   end
 end
@@ -51,6 +52,6 @@ for _, id in ipairs(ids) do
 end
 if returned > 0 then
   if ARGV[1] == 'expired' then redis.call('HINCRBY', KEYS[4], 'leaseExpired', returned) end
-  redis.call('XADD', KEYS[3], '*', 'pattern', 'queue.ready', 'data', '{"returned":' .. returned .. '}')
+  redis.call('XADD', KEYS[3], '*', 'pattern', ARGV[7], 'data', '{"returned":' .. returned .. '}')
 end
 return returned

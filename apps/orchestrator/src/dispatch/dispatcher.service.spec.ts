@@ -1,0 +1,128 @@
+import Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { AgentRegistry, AgentSlots, AgentSnapshot } from '@app/agents';
+import { loadEnvironment } from '@app/config';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCreate, Mission, MissionCreateDto } from '@app/mission';
+import { LeaseOptions, ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { MetricsRegistry } from '@app/runtime';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { DispatchMetrics } from './dispatch-metrics';
+import { Dispatcher } from './dispatcher.service';
+
+const plumbing: MissionCreateDto = { type: 'maintenance', title: 'Leaking tap in 112', description: '', priority: 'normal', requiredSkills: ['plumbing'], payload: {} };
+const plumber = (id: string, capacity: number) => ({ id, name: id, skills: ['plumbing'], capacity, credits: 100, model: 'mock', systemPrompt: 'You fix taps.' });
+
+/** A queue whose next lease answers with the given (stale) states, as a paused orchestrator's would. */
+class StaleLeaseQueue extends ReadyQueue {
+  next: Mission[] | null = null;
+
+  override async lease(partition: number, max: number, leaseMs: number, leaseId: string, options?: LeaseOptions): Promise<Mission[]> {
+    const stale = this.next;
+    this.next = null;
+    return stale ?? super.lease(partition, max, leaseMs, leaseId, options);
+  }
+}
+
+/** A registry whose snapshot shows load as it was a moment ago, before another orchestrator took a slot. */
+class LaggingRegistry extends AgentRegistry {
+  lagging: Record<string, number> = {};
+
+  override async snapshot(): Promise<AgentSnapshot[]> {
+    return (await super.snapshot()).map((agent) => ({ ...agent, load: this.lagging[agent.id] ?? agent.load }));
+  }
+}
+
+describe('Dispatcher (real Redis, no services)', () => {
+  const redis = new Redis(redisUrl());
+  const prefixes: string[] = [];
+
+  function setup() {
+    const prefix = testKeyPrefix('dispatcher');
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const store = new MissionStore(redis, keys);
+    const queue = new StaleLeaseQueue(redis, keys, 3_000);
+    const registry = new LaggingRegistry(redis, keys);
+    const metrics = new DispatchMetrics(new MetricsRegistry('orchestrator'));
+    const dispatcher = new Dispatcher(
+      registry, new AgentSlots(redis, keys), store, new MissionPipeline(store, queue), queue, keys,
+      loadEnvironment({ KEY_PREFIX: prefix }), metrics, new PinoLogger({ pinoHttp: { level: 'silent' } }),
+    );
+    const create = async (id: string): Promise<Mission> => {
+      const result = await new MissionPipeline(store, queue).append(id, null, decideCreate(plumbing, new Date()), { actor: 'test' });
+      if (result.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
+      return result.mission;
+    };
+    const load = async (agentId: string) => Number((await redis.hget(keys.agentLoad, agentId)) ?? 0);
+    return { keys, store, queue, registry, metrics, dispatcher, create, load };
+  }
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a queued mission and a free plumber, when it looks for work, then the mission is assigned to the plumber and the lease is gone', async () => {
+    const { keys, store, registry, dispatcher, create, load } = setup();
+    await registry.register(plumber('agent-pia', 2), 'test');
+    const mission = await create('m-1');
+
+    await dispatcher.lookForWork();
+
+    expect(await store.load(mission.id)).toMatchObject({ status: 'assigned', attempts: 1, assignedAgentId: 'agent-pia' });
+    expect(await load('agent-pia')).toBe(1);
+    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
+  });
+
+  it('given two missions and one free slot, when it looks, then one is assigned and the other is back in the ready queue at once', async () => {
+    const { keys, store, queue, registry, dispatcher, create } = setup();
+    await registry.register(plumber('agent-pia', 1), 'test');
+    await create('m-1');
+    await create('m-2');
+    // The snapshot still shows two free slots, so both are leased; only one claim can succeed.
+    registry.lagging = { 'agent-pia': -1 };
+
+    await dispatcher.lookForWork();
+
+    const statuses = await Promise.all(['m-1', 'm-2'].map(async (id) => (await store.load(id))?.status));
+    expect(statuses.sort()).toEqual(['assigned', 'queued']);
+    expect(await queue.readyIds()).toHaveLength(1);
+    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
+  });
+
+  it('given the best agent filled up since the snapshot, when it claims, then the mission is planned again on the next agent in the same look', async () => {
+    const { store, registry, dispatcher, create, load } = setup();
+    await registry.register(plumber('agent-ada', 5), 'test');
+    await registry.register(plumber('agent-bo', 1), 'test');
+    // Another orchestrator filled agent-ada; this one's snapshot shows her empty (the better ratio).
+    await redis.hset(store.keys.agentLoad, 'agent-ada', 5);
+    registry.lagging = { 'agent-ada': 0 };
+    await create('m-1');
+
+    await dispatcher.lookForWork();
+
+    expect(await store.load('m-1')).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-bo' });
+    expect(await load('agent-ada')).toBe(5);
+    expect(await load('agent-bo')).toBe(1);
+  });
+
+  it('given a paused orchestrator whose lease is stale (the attempt ran and ended meanwhile), when it places it, then the claim is refused, counted and nothing changes', async () => {
+    const { keys, store, queue, registry, metrics, dispatcher, create, load } = setup();
+    await registry.register(plumber('agent-pia', 2), 'test');
+    const queued = await create('m-1');
+    await dispatcher.lookForWork();
+    const assigned = await store.load('m-1');
+    // Attempt 1 ends: the slot goes back and the attempt is marked ended.
+    await new AgentSlots(redis, keys).endAttempt({ agentId: 'agent-pia', missionId: 'm-1', attempt: 1 });
+    expect(await load('agent-pia')).toBe(0);
+
+    queue.next = [queued];
+    await dispatcher.lookForWork();
+
+    expect(await metrics.claimsRefused.get()).toMatchObject({ values: [expect.objectContaining({ value: 1 })] });
+    expect(await store.load('m-1')).toEqual(assigned);
+    expect(await load('agent-pia')).toBe(0);
+  });
+});

@@ -1,0 +1,2 @@
+export * from './mission-effects';
+export * from './mission-pipeline';

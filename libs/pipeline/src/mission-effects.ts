@@ -1,0 +1,77 @@
+import { verdictCreditDelta } from '@app/agents';
+import { Effect } from '@app/event-store';
+import { AgentReleased } from '@app/messages';
+import { heldAgent, Mission, MissionEvent, MissionEventType } from '@app/mission';
+
+/** What the effects of one append may depend on besides its events. */
+export interface EffectContext {
+  /** The mission before the events (null for a new one) and after them. */
+  previous: Mission | null;
+  next: Mission;
+  /** When the events happen (ms): a queued mission's place in line counts from it. */
+  now: number;
+  /** The ready queue's order for a mission of this priority score queued at `enqueuedAt` (ReadyQueue.score). */
+  queueScore(priorityScore: number, enqueuedAt: number): number;
+  /** A create that may repeat: the idempotency record it claims. */
+  idempotency?: { key: string; fingerprint: string; ttlMs: number };
+  /** An assignment: the lease it is made on, which must still be held. */
+  leaseId?: string;
+}
+
+type EffectRule<T extends MissionEventType> = (event: Extract<MissionEvent, { type: T }>, context: EffectContext) => Effect[];
+
+/**
+ * What each mission event causes, besides being logged and folded into the read model: the whole
+ * pipeline on one page. Every effect is applied by the append script in the same atomic step as
+ * the events, so an event never exists without its consequences or the other way round. An append
+ * of several events (a create: MissionCreated + MissionQueued; a failure: MissionFailed +
+ * MissionQueued or MissionDeadLettered) has the effects of each.
+ */
+export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
+  MissionCreated: (_event, { idempotency }) => (idempotency ? [{ kind: 'idempotency', ...idempotency }] : []),
+  MissionQueued: (_event, context) => enqueue(context),
+  MissionAssigned: (_event, { leaseId }) => [
+    ...(leaseId ? [{ kind: 'require-lease', leaseId } as const] : []),
+    { kind: 'emit-mission', pattern: 'mission.assigned' },
+  ],
+  MissionStarted: () => [],
+  MissionCompleted: () => [{ kind: 'emit-mission', pattern: 'mission.completed' }],
+  MissionFailed: (event) => [released({ agentId: event.data.agentId, missionId: event.missionId, attempt: event.data.attempt, by: 'executor' })],
+  MissionEvaluated: (event, { previous }) => {
+    const { attempt, score, passed } = event.data;
+    const credit = { delta: verdictCreditDelta(score, passed), score, passed };
+    return [released({ agentId: previous?.assignedAgentId ?? '', missionId: event.missionId, attempt, credit, by: 'evaluator' })];
+  },
+  MissionDeadLettered: (_event, { now }) => [{ kind: 'dead-letter', at: now }],
+  MissionCancelled: (event, { previous }) => [
+    { kind: 'leave-queue' },
+    { kind: 'leave-dead-letters' },
+    ...heldSlot(previous).map((agentId) => released({ agentId, missionId: event.missionId, attempt: previous?.attempts ?? 0, by: 'intake' })),
+  ],
+  MissionRequeued: (_event, context) => [{ kind: 'leave-dead-letters' }, ...enqueue(context)],
+};
+
+/** The effects of an append: each event's, in order. */
+export function effectsOf(events: readonly MissionEvent[], context: EffectContext): Effect[] {
+  return events.flatMap((event) => (MISSION_EFFECTS[event.type] as EffectRule<MissionEventType>)(event, context));
+}
+
+/** Into the ready queue, counted, and the orchestrators told (coalesced). */
+function enqueue({ next, now, queueScore }: EffectContext): Effect[] {
+  return [
+    { kind: 'enqueue', score: queueScore(next.priorityScore, now), enqueuedAt: now, level: next.priority },
+    { kind: 'count', counter: 'enqueued', by: 1 },
+    { kind: 'nudge-orchestrator' },
+  ];
+}
+
+/** The agent slot of an ended attempt goes back (and a verdict credits the agent) through the orchestrator. */
+function released(data: AgentReleased): Effect {
+  return { kind: 'emit', message: { pattern: 'agent.released', data } };
+}
+
+/** The agent whose slot the mission held before the event, if any. */
+function heldSlot(previous: Mission | null): string[] {
+  const agentId = previous ? heldAgent(previous) : null;
+  return agentId ? [agentId] : [];
+}

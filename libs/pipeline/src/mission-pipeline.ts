@@ -1,0 +1,46 @@
+import { AppendContext, AppendResult, MissionStore, TransitionOutcome } from '@app/event-store';
+import { Decision, Mission, NewMissionEvent } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { EffectContext, effectsOf } from './mission-effects';
+
+/** Who changes a mission, and what only the caller knows of the change. */
+export interface PipelineContext extends AppendContext {
+  /** A create that may repeat: the idempotency record it claims. */
+  idempotency?: EffectContext['idempotency'];
+  /** An assignment: the lease it is made on. */
+  leaseId?: string;
+}
+
+/**
+ * Changes missions through the event store with the consequences MISSION_EFFECTS gives their
+ * events. Callers say what happened (a decision) and pass the context only they know; what follows
+ * from it - queue moves, messages to other services - is the table's.
+ */
+export class MissionPipeline {
+  constructor(
+    readonly store: MissionStore,
+    private readonly queue: ReadyQueue,
+  ) {}
+
+  /** Appends to a mission at the version of `mission` (null: a new one). */
+  append(missionId: string, mission: Mission | null, events: readonly NewMissionEvent[], context: PipelineContext): Promise<AppendResult> {
+    return this.store.append(missionId, mission, events, context, this.effects(context));
+  }
+
+  /** Decides on the mission and appends; on a version conflict reloads and decides again. */
+  transition(start: Mission | string, decide: (mission: Mission) => Decision, context: PipelineContext): Promise<TransitionOutcome> {
+    return this.store.transition(start, decide, context, this.effects(context));
+  }
+
+  private effects({ idempotency, leaseId }: PipelineContext) {
+    return (next: Mission, appended: Parameters<typeof effectsOf>[0], previous: Mission | null) =>
+      effectsOf(appended, {
+        previous,
+        next,
+        now: Date.parse(appended[0].at),
+        queueScore: (priorityScore, enqueuedAt) => this.queue.score(priorityScore, enqueuedAt),
+        idempotency,
+        leaseId,
+      });
+  }
+}

@@ -1,0 +1,40 @@
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+/** Only agent-katrin (fixtures/agents.json) has this skill, so every attempt goes to her. */
+const elevatorMission = {
+  type: 'maintenance',
+  title: 'Elevator stuck between floors 2 and 3',
+  description: 'Inspection due; the car stopped twice today.',
+  priority: 'high',
+  requiredSkills: ['elevator_service'],
+  payload: { room: 'elevator' },
+};
+
+describe('requeued missions (four services, real Redis)', () => {
+  describe('given an LLM that always fails and MAX_ATTEMPTS 1', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-requeue', { MOCK_LLM_FAILURE_RATE: '1', MAX_ATTEMPTS: '1' });
+    });
+    afterAll(async () => system.close());
+
+    // The requeued attempt used to reuse the first attempt's slot-hold name; the ended marker of
+    // that attempt refused the claim for 10 minutes while the mission sat leased.
+    it('when a dead letter whose only capable agent ran it is requeued, then it is assigned to that agent again at once', async () => {
+      const created = await system.api.post('/api/missions').send(elevatorMission).expect(201);
+      await system.waitForStatus(created.body.id, ['dead_lettered']);
+      await system.waitForLoad('agent-katrin', 0);
+
+      const requeued = await system.api.post(`/api/dlq/${created.body.id}/requeue`).expect(200);
+      expect(requeued.body).toMatchObject({ status: 'queued', attempts: 1, attemptsAtRequeue: 1 });
+
+      const again = await system.waitForStatus(created.body.id, ['dead_lettered'], 10_000);
+      expect(again).toMatchObject({ attempts: 2, attemptsAtRequeue: 1 });
+      const assignments = (await system.store.history(created.body.id)).filter((event) => event.type === 'MissionAssigned');
+      expect(assignments.map((event) => event.data)).toEqual([
+        { agentId: 'agent-katrin', attempt: 1 },
+        { agentId: 'agent-katrin', attempt: 2 },
+      ]);
+    });
+  });
+});
