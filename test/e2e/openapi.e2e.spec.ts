@@ -229,9 +229,17 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('serves Swagger UI at /docs without a key', async () => {
-    const response = await request(system.intake.getHttpServer()).get('/docs').redirects(1).expect(200);
+  it('serves Swagger UI at /docs without a key, with every script and stylesheet it loads', async () => {
+    const response = await request(system.intake.getHttpServer()).get('/docs').expect(200);
     expect(response.headers['content-type']).toMatch(/text\/html/);
     expect(response.text).toMatch(/swagger-ui/i);
+    const assets = [...response.text.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => new URL(match[1], 'http://intake/docs').pathname);
+    expect(assets).toEqual(expect.arrayContaining(['/docs/swagger-ui-bundle.js', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css']));
+    for (const asset of assets) await request(system.intake.getHttpServer()).get(asset).expect(200);
+  });
+
+  it.each(['/docs/', '/docs/index.html', '/DOCS/'])('redirects %s to the one Swagger UI page, keeping the query', async (path) => {
+    const response = await request(system.intake.getHttpServer()).get(`${path}?url=x`).expect(301);
+    expect(response.headers.location).toBe('/docs?url=x');
   });
 });

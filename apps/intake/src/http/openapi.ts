@@ -1,5 +1,21 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { NextFunction, Request, Response } from 'express';
+
+/** Other spellings of the Swagger UI page; they redirect to DOCS_PATH. */
+const DOCS_ALIASES = new Set(['/docs/', '/docs/index.html']);
+const DOCS_PATH = '/docs';
+
+/**
+ * The UI's HTML loads its scripts by relative URLs, which resolve differently under `/docs/` and
+ * `/docs/index.html` than under `/docs` (the browser showed a blank page there), so there is one
+ * page and the other spellings redirect to it, keeping their query string.
+ */
+function redirectDocsAliases(request: Request, response: Response, next: NextFunction): void {
+  if (!DOCS_ALIASES.has(request.path.toLowerCase())) return next();
+  const query = request.originalUrl.indexOf('?');
+  response.redirect(301, `${DOCS_PATH}${query >= 0 ? request.originalUrl.slice(query) : ''}`);
+}
 
 /**
  * The OpenAPI 3 document at /docs-json and Swagger UI at /docs. Routes, DTOs and responses are
@@ -32,5 +48,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header.' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // Before the UI's own routes, which would answer these spellings first.
+  app.use(redirectDocsAliases);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }
