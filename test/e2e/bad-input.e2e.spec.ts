@@ -76,6 +76,7 @@ const CORPUS: BadRequestCase[] = [
   { name: 'Idempotency-Key 300 characters', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'k'.repeat(300) } },
   { name: 'no API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json' } },
   { name: 'wrong API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json', 'X-API-Key': 'not-a-key-at-all-xx' } },
+  { name: 'valid secret without a scheme', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: TEST_KEYS.operator } },
   { name: 'Basic instead of Bearer', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: 'Basic dXNlcjpwYXNz' } },
   { name: 'reader key creating', status: 403, body: valid, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_KEYS.reader}` } },
   { name: 'submitter key on the DLQ', status: 403, method: 'post', path: '/api/dlq/requeue', body: {}, headers: { ...json, Authorization: `Bearer ${TEST_KEYS.submitter}` } },

@@ -200,6 +200,12 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(mission.required).toEqual(expect.arrayContaining(['id', 'status', 'priorityScore', 'result', 'evaluation', 'version']));
   });
 
+  it('documents systemPrompt of an agent as optional, for operators only', () => {
+    const agent = document.components?.schemas?.AgentViewSchema as { required?: string[]; properties?: Record<string, { description?: string }> };
+    expect(agent.properties?.systemPrompt.description).toMatch(/operator/);
+    expect(agent.required).not.toContain('systemPrompt');
+  });
+
   it('is structurally sound: every $ref resolves, every operation has responses with descriptions, every path parameter is declared, operation ids are unique', () => {
     const schemas = document.components?.schemas ?? {};
     const refs = collectRefs(document);

@@ -453,14 +453,15 @@ export class AgentVerdictView {
   @ApiProperty({ format: 'date-time' }) at: string;
 }
 
-/** Mirrors AgentView in libs/agents/src/agent-registry.ts. */
-export class AgentViewSchema implements AgentView {
+/** Mirrors AgentView in libs/agents/src/agent-registry.ts; the system prompt is optional (operators only). */
+export class AgentViewSchema implements Omit<AgentView, 'systemPrompt'> {
   @ApiProperty({ example: 'agent-lena' }) id: string;
   @ApiProperty({ example: 'Lena – Front Office (DE/EN)' }) name: string;
   @ApiProperty({ type: [String], example: ['guest_communication', 'german'] }) skills: string[];
   @ApiProperty({ example: 4 }) capacity: number;
   @ApiProperty({ example: 'mock-hotel-1' }) model: string;
-  @ApiProperty() systemPrompt: string;
+  @ApiPropertyOptional({ description: 'The instructions the agent works by. Only in answers to an operator key; omitted for reader and submitter keys.' })
+  systemPrompt?: string;
   @ApiProperty({ enum: AGENT_STATUSES }) status: AgentStatus;
   @ApiProperty({ example: 100 }) initialCredits: number;
   @ApiProperty({ description: 'Version of the agent record (profile and status events)' }) version: number;
