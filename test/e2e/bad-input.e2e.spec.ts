@@ -75,6 +75,11 @@ const CORPUS: BadRequestCase[] = [
   { name: 'Idempotency-Key with a space', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'has space' } },
   { name: 'Idempotency-Key 300 characters', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'k'.repeat(300) } },
   { name: 'no API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json' } },
+  // Authentication comes before the body is read: none of these bodies is looked at.
+  { name: 'no API key, malformed JSON', status: 401, body: '{"type": "pricing",', headers: { 'Content-Type': 'application/json' } },
+  { name: 'no API key, body over 256 KB', status: 401, body: { ...valid, payload: { blob: 'z'.repeat(300_000) } }, headers: { 'Content-Type': 'application/json' } },
+  { name: 'no API key, __proto__ body', status: 401, body: '{"__proto__":{"isAdmin":true}}', headers: { 'Content-Type': 'application/json' } },
+  { name: 'no API key, text/plain body', status: 401, body: 'hello', headers: { 'Content-Type': 'text/plain' } },
   { name: 'wrong API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json', 'X-API-Key': 'not-a-key-at-all-xx' } },
   { name: 'valid secret without a scheme', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: TEST_KEYS.operator } },
   { name: 'Basic instead of Bearer', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: 'Basic dXNlcjpwYXNz' } },

@@ -68,6 +68,7 @@ export async function startInProcessSystem(
     STREAM_BLOCK_MS: '200',
     API_KEYS,
     RATE_LIMIT_PER_MINUTE: '10000000',
+    AUTH_FAILURES_PER_MINUTE: '10000000',
     ...env,
   };
   const environment = loadEnvironment(environmentSource);

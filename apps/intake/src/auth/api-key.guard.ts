@@ -72,7 +72,7 @@ export function authenticate(store: ApiKeyStore, headers: IncomingHttpHeaders): 
   return { failure: authorization ? INVALID_KEY : MISSING_KEY };
 }
 
-function unauthorized(response: Response, message: string): UnauthorizedException {
+export function unauthorized(response: Response, message: string): UnauthorizedException {
   // RFC 9110: a 401 must name the scheme; the error filter keeps headers set before it writes.
   response.setHeader('WWW-Authenticate', 'Bearer realm="brain"');
   return new UnauthorizedException(message);
