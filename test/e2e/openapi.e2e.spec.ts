@@ -200,6 +200,26 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(mission.required).toEqual(expect.arrayContaining(['id', 'status', 'priorityScore', 'result', 'evaluation', 'version']));
   });
 
+  it('given a new mission, then its 201 body, with result and evaluation null, matches the document', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Rate check', description: 'Compare the weekend rates.', priority: 'low', payload: {} })
+      .expect(201);
+    expect(created.body).toMatchObject({ result: null, evaluation: null });
+    expect(system.contract.check('POST', '/api/missions', 201, 'application/json', JSON.stringify(created.body))).toBeUndefined();
+  });
+
+  it('has a response contract that flags drift: a wrong type, a field the document does not name, a status it does not list', () => {
+    const stats = { ready: 0 };
+    const check = (status: number, body: unknown) => system.contract.check('GET', '/api/missions/queue/stats', status, 'application/json', JSON.stringify(body));
+    expect(check(200, stats)).toMatch(/must have required property/);
+    const error = { statusCode: 404, error: 'Not Found', message: 'x', details: [] };
+    expect(check(404, error)).toMatch(/status not documented/);
+    expect(check(401, { ...error, statusCode: 401, stack: 'at …' })).toMatch(/must NOT have additional properties/);
+    expect(check(401, { ...error, statusCode: '401' })).toMatch(/statusCode must be/);
+    expect(check(401, { ...error, statusCode: 401 })).toBeUndefined();
+  });
+
   it('documents systemPrompt of an agent as optional, for operators only', () => {
     const agent = document.components?.schemas?.AgentViewSchema as { required?: string[]; properties?: Record<string, { description?: string }> };
     expect(agent.properties?.systemPrompt.description).toMatch(/operator/);

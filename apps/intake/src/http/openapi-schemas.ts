@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { AGENT_STATUSES, AgentStatus, AgentView } from '@app/agents';
 import {
   CriterionScore,
@@ -125,7 +125,19 @@ export class EvaluationView implements Evaluation {
   judge: string;
 }
 
+/**
+ * An object property that may be null, as OpenAPI 3.0 can say it: `nullable` beside a `$ref` (or
+ * an `allOf` of one) does not admit null to validators, so it is one of the object or null.
+ */
+function nullableObject(model: Function, description: string) {
+  return {
+    description,
+    oneOf: [{ $ref: getSchemaPath(model) }, { type: 'object' as const, nullable: true, enum: [null], description: 'null' }],
+  };
+}
+
 /** A mission as projected from its events. */
+@ApiExtraModels(MissionResultView, EvaluationView)
 export class MissionView implements Mission {
   @ApiProperty({ description: 'Mission id (UUIDv7).', example: EXAMPLE_MISSION_ID })
   id: string;
@@ -174,10 +186,10 @@ export class MissionView implements Mission {
   @ApiProperty({ type: [String], description: 'Agents that held earlier attempts, oldest first.', example: [] })
   previousAgentIds: string[];
 
-  @ApiProperty({ type: () => MissionResultView, nullable: true, description: 'Output of the current attempt once it completed, or null.' })
+  @ApiProperty(nullableObject(MissionResultView, 'Output of the current attempt once it completed, or null.'))
   result: MissionResultView | null;
 
-  @ApiProperty({ type: () => EvaluationView, nullable: true, description: 'Evaluation of the current attempt, or null.' })
+  @ApiProperty(nullableObject(EvaluationView, 'Evaluation of the current attempt, or null.'))
   evaluation: EvaluationView | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'What the evaluator asked the next attempt to do better, or null.', example: null })
