@@ -1,8 +1,9 @@
 import { Body, ConflictException, Controller, Get, NotFoundException, Param, Patch, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AgentNotFoundError, AgentRecord, AgentRegistry, AgentVersionConflictError, AgentView } from '@app/agents';
 import { apiClientOf, AuthenticatedRequest, RequiresRole, roleAllows } from '../auth';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { AgentViewSchema } from '../http/openapi-schemas';
 import { RegisterAgentBody, UpdateAgentBody } from './agent.bodies';
 
@@ -17,7 +18,7 @@ function forCaller(view: AgentView, request: AuthenticatedRequest): AgentPublicV
   const { systemPrompt: _omitted, ...rest } = view;
   return rest;
 }
-const ID_PARAM = { name: 'id', description: 'Agent id', example: 'agent-lena' };
+const agentId = new IdPipe('agent');
 
 @ApiTags('agents')
 @ApiBearerAuth()
@@ -38,14 +39,14 @@ export class AgentsController {
   }
 
   @Get(':id')
-  @ApiParam(ID_PARAM)
+  @ApiIdParam('agent')
   @ApiOperation({
     summary: 'Get an agent',
     description: 'Needs role **reader**. The agent with its current load, credits, quality and recent missions; `systemPrompt` only for an **operator** key.',
   })
   @ApiOkResponse({ type: AgentViewSchema, description: 'The agent.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: 'No agent has this id.' })
-  async get(@Param('id') id: string, @Req() request: AuthenticatedRequest): Promise<AgentPublicView> {
+  @ApiErrorResponses({ role: 'reader', notFound: 'No agent has this id.', id: 'agent' })
+  async get(@Param('id', agentId) id: string, @Req() request: AuthenticatedRequest): Promise<AgentPublicView> {
     return forCaller(await this.load(id), request);
   }
 
@@ -68,7 +69,7 @@ export class AgentsController {
   /** Profile changes become one AgentUpdated event; a status change its own AgentStatusChanged. */
   @Patch(':id')
   @RequiresRole('operator')
-  @ApiParam(ID_PARAM)
+  @ApiIdParam('agent')
   @ApiOperation({
     summary: 'Change an agent',
     description: 'Needs role **operator**. Profile fields become an AgentUpdated event, a status an AgentStatusChanged event; paused and offline agents get no new missions.',
@@ -79,10 +80,11 @@ export class AgentsController {
     jsonBody: true,
     invalidField: { field: 'status', problem: 'status must be one of the following values: online, paused, offline' },
     notFound: 'No agent has this id.',
+    id: 'agent',
     conflict: 'The agent changed at the same time.',
     conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
   })
-  async update(@Param('id') id: string, @Body() body: UpdateAgentBody): Promise<AgentView> {
+  async update(@Param('id', agentId) id: string, @Body() body: UpdateAgentBody): Promise<AgentView> {
     const { status, reason, ...fields } = body;
     // Validated bodies carry every declared field, absent ones as undefined: only given ones change.
     const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
