@@ -34,9 +34,14 @@ export function setUpOpenApi(app: INestApplication): void {
           'Each key has a role: **reader** may read, **submitter** may also create and cancel missions, **operator** may do everything, ' +
           'including the dead-letter queue. A key whose role is too low gets a 403.',
         '',
+        'No other scheme is accepted, nor a bare secret in `Authorization`. The key is checked before the body is read. ' +
+          'An address with more than AUTH_FAILURES_PER_MINUTE failed authentications gets 429 on every /api route for the rest of the minute.',
+        '',
         'Requests are rate limited per API key over the whole API (RATE_LIMIT_PER_MINUTE per fixed minute); beyond it a 429 with Retry-After.',
         '',
-        'Request bodies must be `application/json` (else 415) and at most BODY_LIMIT_BYTES (else 413). ' +
+        'Times are ISO 8601 that `Date.parse` reads (e.g. `2026-05-01T12:00:00Z`); ids are checked before anything is looked up: a malformed one is a 400, an unknown one a 404.',
+        '',
+        'Request bodies must be uncompressed `application/json` (else 415; any Content-Encoding but identity is a 415) and at most BODY_LIMIT_BYTES (else 413). ' +
           'Every error has the body ErrorBodyView: `{statusCode, error, message, details[]}`.',
       ].join('\n'),
     )
