@@ -22,7 +22,7 @@ import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { QueueConsumer } from './queue/queue.consumer';
 import { ReportsController } from './reports/reports.controller';
-import { ApiKeyThrottlerGuard, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
+import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 
 @Module({})
 export class IntakeModule {
@@ -56,6 +56,11 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
         },
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        {
+          provide: AuthFailureThrottle,
+          inject: [REDIS],
+          useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
+        },
         IntakeMetrics,
         MissionIntakeService,
         MissionQueryService,
