@@ -33,6 +33,19 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
     await system.api.get('/api/agents/nobody').expect(404);
   });
 
+  it('given a reader or submitter key, then agents come without their systemPrompt; an operator key sees it', async () => {
+    for (const role of ['reader', 'submitter'] as const) {
+      const as = (path: string) => request(system.intake.getHttpServer()).get(path).set('Authorization', `Bearer ${TEST_KEYS[role]}`).expect(200);
+      const list = await as('/api/agents');
+      expect(list.body.length).toBeGreaterThan(0);
+      for (const agent of list.body) expect(agent).not.toHaveProperty('systemPrompt');
+      expect((await as('/api/agents/agent-lena')).body).not.toHaveProperty('systemPrompt');
+    }
+    const operator = await system.api.get('/api/agents').expect(200);
+    for (const agent of operator.body) expect(agent.systemPrompt).toEqual(expect.any(String));
+    expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.systemPrompt).toEqual(expect.any(String));
+  });
+
   it('when an operator registers, pauses and resumes an agent, then each change is an event, and a paused agent gets no missions', async () => {
     const created = await system.api.post('/api/agents').send(mila).expect(201);
     expect(created.body).toMatchObject({ id: 'agent-mila', status: 'online', credits: 50, capacity: 2, version: 1 });

@@ -1,8 +1,9 @@
+import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { DAILY_REPORT, projectionLag } from '@app/projections';
-import { masterNodes } from '@app/redis';
 import { waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+import { stateKeys } from '../support/state-snapshot';
 
 const valid = {
   type: 'guest_support',
@@ -19,12 +20,16 @@ const wide = (keys: number) => Object.fromEntries(Array.from({ length: keys }, (
 interface BadRequestCase {
   name: string;
   status: number;
-  method?: 'get' | 'post';
+  method?: 'get' | 'post' | 'patch';
   path?: string;
-  /** An object is sent as JSON; a string is sent as the raw body. */
+  /** An object is sent as JSON; a string or a Buffer is sent as the raw body. */
   body?: unknown;
   headers?: Record<string, string>;
 }
+
+const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000';
+/** A list cursor as the API encodes one, with whatever entries a forger likes. */
+const cursorOf = (entries: object[]) => Buffer.from(JSON.stringify(entries)).toString('base64url');
 
 const auth = { Authorization: `Bearer ${TEST_KEYS.operator}` };
 const json = { ...auth, 'Content-Type': 'application/json' };
@@ -85,19 +90,51 @@ const CORPUS: BadRequestCase[] = [
   { name: 'Idempotency-Key with a space', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'has space' } },
   { name: 'Idempotency-Key 300 characters', status: 400, body: valid, headers: { ...json, 'Idempotency-Key': 'k'.repeat(300) } },
   { name: 'no API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json' } },
+  // Authentication comes before the body is read: none of these bodies is looked at.
+  { name: 'no API key, malformed JSON', status: 401, body: '{"type": "pricing",', headers: { 'Content-Type': 'application/json' } },
+  { name: 'no API key, body over 256 KB', status: 401, body: { ...valid, payload: { blob: 'z'.repeat(300_000) } }, headers: { 'Content-Type': 'application/json' } },
+  { name: 'no API key, __proto__ body', status: 401, body: '{"__proto__":{"isAdmin":true}}', headers: { 'Content-Type': 'application/json' } },
+  { name: 'no API key, text/plain body', status: 401, body: 'hello', headers: { 'Content-Type': 'text/plain' } },
   { name: 'wrong API key', status: 401, body: valid, headers: { 'Content-Type': 'application/json', 'X-API-Key': 'not-a-key-at-all-xx' } },
+  { name: 'valid secret without a scheme', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: TEST_KEYS.operator } },
   { name: 'Basic instead of Bearer', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: 'Basic dXNlcjpwYXNz' } },
   { name: 'reader key creating', status: 403, body: valid, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_KEYS.reader}` } },
   { name: 'submitter key on the DLQ', status: 403, method: 'post', path: '/api/dlq/requeue', body: {}, headers: { ...json, Authorization: `Bearer ${TEST_KEYS.submitter}` } },
   { name: 'unknown mission id', status: 404, method: 'get', path: '/api/missions/00000000-0000-7000-8000-000000000000' },
-  { name: 'events of an unknown mission', status: 404, method: 'get', path: '/api/missions/nope/events' },
-  { name: 'cancel an unknown mission', status: 404, method: 'post', path: '/api/missions/nope/cancel', body: {} },
-  { name: 'cancel reason with a terminal escape', status: 400, method: 'post', path: '/api/missions/nope/cancel', body: { reason: 'done\u001b]0;pwned\u0007' } },
+  { name: 'events of an unknown mission', status: 404, method: 'get', path: `/api/missions/${UNKNOWN_ID}/events` },
+  { name: 'cancel an unknown mission', status: 404, method: 'post', path: `/api/missions/${UNKNOWN_ID}/cancel`, body: {} },
+  { name: 'requeue a mission not in the DLQ', status: 404, method: 'post', path: `/api/dlq/${UNKNOWN_ID}/requeue` },
+  { name: 'mission id not a UUID', status: 400, method: 'get', path: '/api/missions/nope' },
+  { name: 'mission id in upper case', status: 400, method: 'get', path: '/api/missions/01964F3A-7C2E-7B1A-9D4E-2F6A8B0C1D2E' },
+  { name: 'events of a mission id not a UUID', status: 400, method: 'get', path: '/api/missions/nope/events' },
+  { name: 'cancel a mission id not a UUID', status: 400, method: 'post', path: '/api/missions/nope/cancel', body: {} },
+  { name: 'requeue a mission id not a UUID', status: 400, method: 'post', path: '/api/dlq/nope/requeue' },
+  { name: 'agent id with a space', status: 400, method: 'get', path: '/api/agents/agent%20lena' },
+  { name: 'agent id with a colon', status: 400, method: 'get', path: '/api/agents/agent-lena:log' },
+  { name: 'change an agent by a bad id', status: 400, method: 'patch', path: '/api/agents/Agent!', body: { status: 'paused' } },
+  { name: 'agent skills set to null', status: 400, method: 'patch', path: '/api/agents/agent-lena', body: { skills: null } },
+  { name: 'agent status set to null', status: 400, method: 'patch', path: '/api/agents/agent-lena', body: { status: null } },
+  { name: 'unknown agent', status: 404, method: 'get', path: '/api/agents/agent-nobody' },
+  { name: 'createdFrom a week date', status: 400, method: 'get', path: '/api/missions?createdFrom=2009-W53-7' },
+  { name: 'createdTo an ordinal date', status: 400, method: 'get', path: '/api/missions?createdTo=2026-100' },
+  { name: 'createdFrom with a decimal comma', status: 400, method: 'get', path: '/api/missions?createdFrom=2026-05-01T10:00:00,5Z' },
+  { name: 'at with a decimal comma', status: 400, method: 'get', path: `/api/missions/${UNKNOWN_ID}?at=2026-05-01T10:00:00,5Z` },
+  { name: 'events from a week date', status: 400, method: 'get', path: `/api/missions/${UNKNOWN_ID}/events?from=2009-W53-7` },
+  { name: 'deadline a week date', status: 400, body: { ...valid, deadline: '2009-W53-7' } },
+  { name: 'requeue filter before a week date', status: 400, method: 'post', path: '/api/dlq/requeue', body: { deadLetteredBefore: '2009-W53-7' } },
+  { name: 'cursor with k = 1e21', status: 400, method: 'get', path: `/api/missions?cursor=${cursorOf([{ s: null, k: 1e21 }])}` },
+  { name: 'cursor with a fractional score', status: 400, method: 'get', path: `/api/missions?cursor=${cursorOf([{ s: 1.5, k: 0 }])}` },
+  { name: 'cursor with an extra field', status: 400, method: 'get', path: `/api/missions?cursor=${cursorOf([{ s: null, k: 0, x: 1 }])}` },
+  { name: 'cursor re-encoded with spaces', status: 400, method: 'get', path: `/api/missions?cursor=${Buffer.from('[{"s":null, "k":0}]').toString('base64url')}` },
+  { name: 'gzip body', status: 415, body: gzipSync(JSON.stringify(valid)), headers: { ...json, 'Content-Encoding': 'gzip' } },
+  { name: 'broken gzip body', status: 415, body: 'not gzip at all', headers: { ...json, 'Content-Encoding': 'gzip' } },
+  { name: 'broken deflate body', status: 415, body: 'not deflate', headers: { ...json, 'Content-Encoding': 'deflate' } },
+  { name: 'unknown Content-Encoding', status: 415, body: valid, headers: { ...json, 'Content-Encoding': 'zstd-rot13' } },
+  { name: 'cancel reason with a terminal escape', status: 400, method: 'post', path: `/api/missions/${UNKNOWN_ID}/cancel`, body: { reason: 'done\u001b]0;pwned\u0007' } },
   { name: 'bulk requeue reason with a line feed', status: 400, method: 'post', path: '/api/dlq/requeue', body: { reason: 'ok\nforged line' } },
   { name: 'agent name with a bidi override', status: 400, method: 'post', path: '/api/agents', body: { id: 'agent-x', name: 'Mila \u202e', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.' } },
   { name: 'agent model with a line feed', status: 400, method: 'post', path: '/api/agents', body: { id: 'agent-x', name: 'Mila', skills: ['german'], capacity: 1, credits: 1, model: 'gpt\nx', systemPrompt: 'You help.' } },
   { name: 'agent systemPrompt with a NUL character', status: 400, method: 'post', path: '/api/agents', body: { id: 'agent-x', name: 'Mila', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.\u0000' } },
-  { name: 'requeue a mission not in the DLQ', status: 404, method: 'post', path: '/api/dlq/nope/requeue' },
   { name: 'list limit not a number', status: 400, method: 'get', path: '/api/missions?limit=abc' },
   { name: 'list limit over 200', status: 400, method: 'get', path: '/api/missions?limit=500' },
   { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },
@@ -111,17 +148,8 @@ describe('bad input (four services, real Redis)', () => {
 
   /** Everything a bad request could have touched: the log, the queue, the read model and its index. */
   async function snapshot() {
-    const keys: string[] = [];
-    for (const node of await masterNodes(system.redis)) {
-      let cursor = '0';
-      do {
-        const [next, batch] = await node.scan(cursor, 'MATCH', `${system.prefix}*`, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch.filter((key) => !key.includes('ratelimit')));
-      } while (cursor !== '0');
-    }
     return {
-      keys: keys.sort(),
+      keys: await stateKeys(system),
       partitions: await Promise.all(
         system.keys.partitions.map(async (partition) => ({
           log: await system.redis.xlen(partition.log),
@@ -153,11 +181,19 @@ describe('bad input (four services, real Redis)', () => {
   it('given every bad request, then each gets its 4xx in the error shape and nothing changes', async () => {
     const before = await snapshot();
     const outcomes: string[] = [];
-    for (const bad of [...CORPUS, { name: 'cancel a finished mission', status: 409, method: 'post' as const, path: `/api/missions/${terminalMissionId}/cancel`, body: {} }]) {
+    const dynamic: BadRequestCase[] = [
+      { name: 'cancel a finished mission', status: 409, method: 'post', path: `/api/missions/${terminalMissionId}/cancel`, body: {} },
+      // `<id>:events` is the name of another key of that mission, of another type.
+      { name: 'mission id with a key suffix', status: 400, method: 'get', path: `/api/missions/${terminalMissionId}:events` },
+      { name: 'events of a mission id with a key suffix', status: 400, method: 'get', path: `/api/missions/${terminalMissionId}:events/events` },
+      { name: 'requeue a mission id with a key suffix', status: 400, method: 'post', path: `/api/dlq/${terminalMissionId}:events/requeue` },
+    ];
+    for (const bad of [...CORPUS, ...dynamic]) {
       const method = bad.method ?? 'post';
       let call = request(system.intake.getHttpServer())[method](bad.path ?? '/api/missions');
       for (const [name, value] of Object.entries(bad.headers ?? json)) call = call.set(name, value);
-      const response = await (bad.body === undefined ? call : call.send(typeof bad.body === 'string' ? bad.body : JSON.stringify(bad.body)));
+      const raw = typeof bad.body === 'string' || Buffer.isBuffer(bad.body);
+      const response = await (bad.body === undefined ? call : call.send(raw ? (bad.body as string | Buffer) : JSON.stringify(bad.body)));
       const shapeOk =
         response.body?.statusCode === bad.status &&
         typeof response.body.error === 'string' &&

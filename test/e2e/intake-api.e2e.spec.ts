@@ -34,7 +34,8 @@ describe('intake API (four services, real Redis)', () => {
 
       const conflict = await http().post(`/api/missions/${running.id}/cancel`).send({}).expect(409);
       expect(conflict.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
-      await http().post('/api/missions/unknown-id/cancel').send({}).expect(404);
+      await http().post('/api/missions/00000000-0000-7000-8000-000000000000/cancel').send({}).expect(404);
+      await http().post('/api/missions/unknown-id/cancel').send({}).expect(400);
 
       // The aborted call records nothing more: the history ends with the cancellation.
       await waitFor(async () => (await system.redis.hget(system.keys.mission(running.id), 'st')) === 'cancelled', { timeoutMs: 5_000, what: 'cancelled' });

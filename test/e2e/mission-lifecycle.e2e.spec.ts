@@ -88,10 +88,13 @@ describe('a mission end to end (four services, real Redis)', () => {
       expect(await system.logLength()).toBe(before);
     });
 
-    it('when the id is unknown, then 404 in the error shape', async () => {
-      const response = await system.api.get('/api/missions/does-not-exist').expect(404);
-      expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: 'mission does-not-exist not found', details: [] });
-      await system.api.get('/api/missions/does-not-exist/events').expect(404);
+    it('when the id is unknown, then 404 in the error shape; when it is not a mission id, then 400', async () => {
+      const unknown = '00000000-0000-7000-8000-000000000000';
+      const response = await system.api.get(`/api/missions/${unknown}`).expect(404);
+      expect(response.body).toEqual({ statusCode: 404, error: 'Not Found', message: `mission ${unknown} not found`, details: [] });
+      await system.api.get(`/api/missions/${unknown}/events`).expect(404);
+      const malformed = await system.api.get('/api/missions/does-not-exist').expect(400);
+      expect(malformed.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'id must be a mission id: a lowercase UUID', details: [] });
     });
   });
 

@@ -200,6 +200,32 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(mission.required).toEqual(expect.arrayContaining(['id', 'status', 'priorityScore', 'result', 'evaluation', 'version']));
   });
 
+  it('given a new mission, then its 201 body, with result and evaluation null, matches the document', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Rate check', description: 'Compare the weekend rates.', priority: 'low', payload: {} })
+      .expect(201);
+    expect(created.body).toMatchObject({ result: null, evaluation: null });
+    expect(system.contract.check('POST', '/api/missions', 201, 'application/json', JSON.stringify(created.body))).toBeUndefined();
+  });
+
+  it('has a response contract that flags drift: a wrong type, a field the document does not name, a status it does not list', () => {
+    const stats = { ready: 0 };
+    const check = (status: number, body: unknown) => system.contract.check('GET', '/api/missions/queue/stats', status, 'application/json', JSON.stringify(body));
+    expect(check(200, stats)).toMatch(/must have required property/);
+    const error = { statusCode: 404, error: 'Not Found', message: 'x', details: [] };
+    expect(check(404, error)).toMatch(/status not documented/);
+    expect(check(401, { ...error, statusCode: 401, stack: 'at …' })).toMatch(/must NOT have additional properties/);
+    expect(check(401, { ...error, statusCode: '401' })).toMatch(/statusCode must be/);
+    expect(check(401, { ...error, statusCode: 401 })).toBeUndefined();
+  });
+
+  it('documents systemPrompt of an agent as optional, for operators only', () => {
+    const agent = document.components?.schemas?.AgentViewSchema as { required?: string[]; properties?: Record<string, { description?: string }> };
+    expect(agent.properties?.systemPrompt.description).toMatch(/operator/);
+    expect(agent.required).not.toContain('systemPrompt');
+  });
+
   it('is structurally sound: every $ref resolves, every operation has responses with descriptions, every path parameter is declared, operation ids are unique', () => {
     const schemas = document.components?.schemas ?? {};
     const refs = collectRefs(document);
@@ -229,9 +255,17 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('serves Swagger UI at /docs without a key', async () => {
-    const response = await request(system.intake.getHttpServer()).get('/docs').redirects(1).expect(200);
+  it('serves Swagger UI at /docs without a key, with every script and stylesheet it loads', async () => {
+    const response = await request(system.intake.getHttpServer()).get('/docs').expect(200);
     expect(response.headers['content-type']).toMatch(/text\/html/);
     expect(response.text).toMatch(/swagger-ui/i);
+    const assets = [...response.text.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => new URL(match[1], 'http://intake/docs').pathname);
+    expect(assets).toEqual(expect.arrayContaining(['/docs/swagger-ui-bundle.js', '/docs/swagger-ui-init.js', '/docs/swagger-ui.css']));
+    for (const asset of assets) await request(system.intake.getHttpServer()).get(asset).expect(200);
+  });
+
+  it.each(['/docs/', '/docs/index.html', '/DOCS/'])('redirects %s to the one Swagger UI page, keeping the query', async (path) => {
+    const response = await request(system.intake.getHttpServer()).get(`${path}?url=x`).expect(301);
+    expect(response.headers.location).toBe('/docs?url=x');
   });
 });

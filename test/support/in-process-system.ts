@@ -10,6 +10,7 @@ import { RedisConnection } from '@app/redis';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { Mission, MissionStatus } from '@app/mission';
 import { createServiceApp, ServiceDefinition } from '@app/runtime';
+import { ResponseContract } from './response-contract';
 import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 
 /** Keys every in-process system accepts, one per role. */
@@ -29,6 +30,11 @@ export interface InProcessSystem {
   store: MissionStore;
   intake: INestApplication;
   apps: INestApplication[];
+  /**
+   * Every intake response is checked against the OpenAPI document (`/docs-json`); close() fails
+   * the suite when any did not match it.
+   */
+  contract: ResponseContract;
   environment: Environment;
   /** Starts one more instance of a service (closed with the rest). */
   addInstance(definition: ServiceDefinition): Promise<INestApplication>;
@@ -68,6 +74,7 @@ export async function startInProcessSystem(
     STREAM_BLOCK_MS: '200',
     API_KEYS,
     RATE_LIMIT_PER_MINUTE: '10000000',
+    AUTH_FAILURES_PER_MINUTE: '10000000',
     ...env,
   };
   const environment = loadEnvironment(environmentSource);
@@ -75,9 +82,14 @@ export async function startInProcessSystem(
   const serviceOf = new Map<INestApplication, ServiceDefinition['name']>();
   const envFor = (definition: ServiceDefinition) =>
     serviceEnv[definition.name] ? loadEnvironment({ ...environmentSource, ...serviceEnv[definition.name] }) : environment;
+  let contract: ResponseContract | undefined;
   const addInstance = async (definition: ServiceDefinition) => {
     const app = await createServiceApp(definition, envFor(definition));
     await app.init();
+    if (definition.name === 'intake') {
+      contract ??= new ResponseContract((await request(app.getHttpServer()).get('/docs-json').expect(200)).body);
+      contract.watch(app.getHttpServer());
+    }
     apps.push(app);
     serviceOf.set(app, definition.name);
     return app;
@@ -94,6 +106,7 @@ export async function startInProcessSystem(
     store,
     intake: apps[0],
     apps,
+    contract: contract as ResponseContract,
     environment,
     addInstance,
     async stopService(name) {
@@ -133,6 +146,8 @@ export async function startInProcessSystem(
       await Promise.all(apps.map((app) => app.close()));
       await deleteKeysByPrefix(redis, prefix);
       await redis.quit();
+      const violations = (contract as ResponseContract).violations;
+      if (violations.length > 0) throw new Error(`responses that do not match the OpenAPI document:\n  ${violations.join('\n  ')}`);
     },
   };
 }

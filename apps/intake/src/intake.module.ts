@@ -20,7 +20,7 @@ import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { ReportsController } from './reports/reports.controller';
-import { ApiKeyThrottlerGuard, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
+import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 
 @Module({})
 export class IntakeModule {
@@ -49,6 +49,11 @@ export class IntakeModule {
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
+        {
+          provide: AuthFailureThrottle,
+          inject: [REDIS],
+          useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
+        },
         IntakeMetrics,
         MissionIntakeService,
         MissionQueryService,

@@ -89,6 +89,29 @@ export class Environment {
   @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
   RATE_LIMIT_PER_MINUTE = 6_000;
 
+  /**
+   * Failed or absent authentications per client address per minute on /api; beyond it that
+   * address gets 429 on /api, valid key or not, until the minute is over. Shared by every intake.
+   */
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
+  AUTH_FAILURES_PER_MINUTE = 30;
+
+  /** Time a client has to send a request's headers (slowloris). */
+  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS = 10_000;
+
+  /** Time a client has to send a whole request, headers and body. */
+  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS = 30_000;
+
+  /** How long an idle keep-alive connection stays open. */
+  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+  /** Open connections per process; more are closed at once. Keep it below the open-file limit. */
+  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  HTTP_MAX_CONNECTIONS = 900;
+
   /** Largest accepted JSON body. */
   @Expose() @Type(() => Number) @IsInt() @Min(1_024) @Max(10_485_760)
   BODY_LIMIT_BYTES = 262_144;

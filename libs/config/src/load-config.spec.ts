@@ -10,6 +10,16 @@ describe('loadEnvironment', () => {
     expect(env.PORT).toBeUndefined();
   });
 
+  it('given the HTTP limits, then they have safe defaults and out-of-range values are refused', () => {
+    const env = loadEnvironment({});
+    expect([env.AUTH_FAILURES_PER_MINUTE, env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS, env.HTTP_MAX_CONNECTIONS]).toEqual([
+      30, 10_000, 30_000, 5_000, 900,
+    ]);
+    expect(() => loadEnvironment({ AUTH_FAILURES_PER_MINUTE: '0' })).toThrow(/AUTH_FAILURES_PER_MINUTE="0"/);
+    expect(() => loadEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '5' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS="5"/);
+    expect(() => loadEnvironment({ HTTP_MAX_CONNECTIONS: 'many' })).toThrow(/HTTP_MAX_CONNECTIONS="many"/);
+  });
+
   it('given numbers as strings, then they are converted', () => {
     const env = loadEnvironment({ MAX_ATTEMPTS: '5', MOCK_LLM_FAILURE_RATE: '0.25', PORT: '8080' });
     expect(env.MAX_ATTEMPTS).toBe(5);

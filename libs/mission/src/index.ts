@@ -11,6 +11,7 @@ export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';
 export * from './clean-text.validator';
+export * from './iso-time.validator';
 export * from './mission-identity';
 export * from './field-problems';
 export * from './mission-create.check';

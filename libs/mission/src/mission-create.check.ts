@@ -1,5 +1,6 @@
-import { isISO8601, matches, maxLength } from 'class-validator';
+import { matches, maxLength } from 'class-validator';
 import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
+import { isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
@@ -43,7 +44,7 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   const unsafe = payloadProblem(payload, PAYLOAD_LIMITS);
   field('payload', [...(payloadIssue ? [payloadIssue] : []), ...(unsafe ? [unsafe] : [])]);
   if (deadline !== undefined && deadline !== null) {
-    field('deadline', isISO8601(deadline, { strict: true }) ? [] : ['deadline must be a valid ISO 8601 date string']);
+    field('deadline', isIsoTime(deadline) ? [] : [isoTimeMessage('deadline')]);
   }
   if (source !== undefined && source !== null) {
     if (isPlainObject(source)) out.push(...sourceProblems(source, childPath(parent, 'source')));

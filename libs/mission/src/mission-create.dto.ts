@@ -5,7 +5,6 @@ import {
   IsArray,
   IsIn,
   IsInt,
-  IsISO8601,
   IsNotEmpty,
   IsObject,
   IsOptional,
@@ -18,6 +17,7 @@ import {
 } from 'class-validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
+import { IsIsoTime } from './iso-time.validator';
 import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
@@ -128,7 +128,7 @@ export class MissionCreateDto {
     example: '2026-05-01T18:00:00Z',
   })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsIsoTime()
   deadline?: string;
 
   @ApiPropertyOptional({

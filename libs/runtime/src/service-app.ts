@@ -1,3 +1,4 @@
+import { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -39,6 +40,22 @@ export function streamsServer(env: Environment, service: ServiceName): RedisStre
   });
 }
 
+const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
+
+/**
+ * Slow or idle clients must not hold connections: without these, ~1,100 connections that never
+ * finished their headers exhausted the process' file descriptors and every valid request failed.
+ * Node enforces the headers and request timeouts on a timer (every 30 s by default), which would
+ * let a slow client hold on that much longer, so it runs every second.
+ */
+function limitConnections(server: Server, env: Environment): void {
+  server.headersTimeout = env.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = env.HTTP_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = env.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = env.HTTP_MAX_CONNECTIONS;
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = CONNECTIONS_CHECKING_INTERVAL_MS;
+}
+
 /**
  * Builds a service: an HTTP app (health, metrics, the intake's API) with the stream consumer
  * attached. Tests call this directly; `runService` adds the process concerns.
@@ -49,6 +66,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal.
   app.enableShutdownHooks([], { useProcessExit: true });
+  limitConnections(app.getHttpServer() as Server, env);
   // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);

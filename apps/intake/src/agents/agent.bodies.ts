@@ -1,7 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
 import { AGENT_STATUSES, AgentStatus } from '@app/agents';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from '@app/mission';
+import { AGENT_ID_PATTERN } from '../http/id.pipe';
+
+/**
+ * A field that may be left out, but not sent as null: @IsOptional lets null through unchecked,
+ * and a null skills list or status would then be written into the agent's record.
+ */
+const Omittable = () => ValidateIf((_body: object, value: unknown) => value !== undefined);
 
 const SKILL = /^[a-z][a-z0-9_]{0,63}$/;
 const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
@@ -10,7 +17,7 @@ const PROMPT_TEXT = { ...MULTI_LINE, requireVisible: true };
 
 export class RegisterAgentBody {
   @ApiProperty({ example: 'agent-mila', description: 'Stable id: lowercase letters, digits and dashes' })
-  @IsString() @Matches(/^[a-z0-9][a-z0-9-]{1,63}$/, { message: 'id must be 2 to 64 lowercase letters, digits or dashes' })
+  @IsString() @Matches(new RegExp(AGENT_ID_PATTERN), { message: 'id must be 2 to 64 lowercase letters, digits or dashes' })
   id: string;
 
   @ApiProperty({ example: 'Mila – Night Desk' })
@@ -38,32 +45,32 @@ export class RegisterAgentBody {
   systemPrompt: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, default: 'online' })
-  @IsOptional() @IsIn(AGENT_STATUSES)
+  @Omittable() @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 }
 
 export class UpdateAgentBody {
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
+  @ApiPropertyOptional() @Omittable() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
   name?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @IsString({ each: true }) @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  @Omittable() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @IsString({ each: true }) @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
   skills?: string[];
 
-  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(1) @Max(1000)
+  @ApiPropertyOptional() @Omittable() @IsInt() @Min(1) @Max(1000)
   capacity?: number;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
+  @ApiPropertyOptional() @Omittable() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
   model?: string;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText(PROMPT_TEXT)
+  @ApiPropertyOptional() @Omittable() @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText(PROMPT_TEXT)
   systemPrompt?: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, description: 'paused/offline agents get no new missions; running ones finish' })
-  @IsOptional() @IsIn(AGENT_STATUSES)
+  @Omittable() @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 
   @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event)' })
-  @IsOptional() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
+  @Omittable() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
   reason?: string;
 }

@@ -1,13 +1,23 @@
-import { Body, ConflictException, Controller, Get, NotFoundException, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, ConflictException, Controller, Get, NotFoundException, Param, Patch, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { AgentNotFoundError, AgentRecord, AgentRegistry, AgentVersionConflictError, AgentView } from '@app/agents';
-import { RequiresRole } from '../auth';
+import { apiClientOf, AuthenticatedRequest, RequiresRole, roleAllows } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { AgentViewSchema } from '../http/openapi-schemas';
 import { RegisterAgentBody, UpdateAgentBody } from './agent.bodies';
 
-const ID_PARAM = { name: 'id', description: 'Agent id', example: 'agent-lena' };
+/** An agent as a reader or submitter sees it: without the system prompt, which only operators manage. */
+export type AgentPublicView = Omit<AgentView, 'systemPrompt'> & Partial<Pick<AgentView, 'systemPrompt'>>;
+
+function forCaller(view: AgentView, request: AuthenticatedRequest): AgentPublicView {
+  const client = apiClientOf(request);
+  if (client && roleAllows(client.role, 'operator')) return view;
+  const { systemPrompt: _omitted, ...rest } = view;
+  return rest;
+}
+const agentId = new IdPipe('agent');
 
 @ApiTags('agents')
 @ApiBearerAuth()
@@ -17,22 +27,26 @@ export class AgentsController {
   constructor(private readonly agents: AgentRegistry) {}
 
   @Get()
-  @ApiOperation({ summary: 'List agents', description: 'Needs role **reader**. Every agent with load, credits, quality and recent missions.' })
+  @ApiOperation({
+    summary: 'List agents',
+    description: 'Needs role **reader**. Every agent with load, credits, quality and recent missions; `systemPrompt` only for an **operator** key.',
+  })
   @ApiOkResponse({ type: [AgentViewSchema], description: 'The agents, by id.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'reader' })
-  list(): Promise<AgentView[]> {
-    return this.agents.list();
+  async list(@Req() request: AuthenticatedRequest): Promise<AgentPublicView[]> {
+    return (await this.agents.list()).map((view) => forCaller(view, request));
   }
 
   @Get(':id')
-  @ApiParam(ID_PARAM)
-  @ApiOperation({ summary: 'Get an agent', description: 'Needs role **reader**. The agent with its current load, credits, quality and recent missions.' })
+  @ApiIdParam('agent')
+  @ApiOperation({
+    summary: 'Get an agent',
+    description: 'Needs role **reader**. The agent with its current load, credits, quality and recent missions; `systemPrompt` only for an **operator** key.',
+  })
   @ApiOkResponse({ type: AgentViewSchema, description: 'The agent.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: 'No agent has this id.' })
-  async get(@Param('id') id: string): Promise<AgentView> {
-    const view = await this.agents.view(id);
-    if (!view) throw new NotFoundException(`agent ${id} not found`);
-    return view;
+  @ApiErrorResponses({ role: 'reader', notFound: 'No agent has this id.', id: 'agent' })
+  async get(@Param('id', agentId) id: string, @Req() request: AuthenticatedRequest): Promise<AgentPublicView> {
+    return forCaller(await this.load(id), request);
   }
 
   @Post()
@@ -48,13 +62,13 @@ export class AgentsController {
   })
   async register(@Body() body: RegisterAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
     await this.guard(() => this.agents.register(body, caller));
-    return this.get(body.id);
+    return this.load(body.id);
   }
 
   /** Profile changes become one AgentUpdated event; a status change its own AgentStatusChanged. */
   @Patch(':id')
   @RequiresRole('operator')
-  @ApiParam(ID_PARAM)
+  @ApiIdParam('agent')
   @ApiOperation({
     summary: 'Change an agent',
     description: 'Needs role **operator**. Profile fields become an AgentUpdated event, a status an AgentStatusChanged event; paused and offline agents get no new missions.',
@@ -65,16 +79,23 @@ export class AgentsController {
     jsonBody: true,
     invalidField: { field: 'status', problem: 'status must be one of the following values: online, paused, offline' },
     notFound: 'No agent has this id.',
+    id: 'agent',
     conflict: 'The agent changed at the same time.',
     conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
   })
-  async update(@Param('id') id: string, @Body() body: UpdateAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
+  async update(@Param('id', agentId) id: string, @Body() body: UpdateAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
     const { status, reason, ...fields } = body;
     // Validated bodies carry every declared field, absent ones as undefined: only given ones change.
     const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
     if (Object.keys(changes).length > 0) await this.guard(() => this.agents.update(id, changes, caller));
     if (status) await this.guard(() => this.agents.setStatus(id, status, reason ?? 'changed by operator', caller));
-    return this.get(id);
+    return this.load(id);
+  }
+
+  private async load(id: string): Promise<AgentView> {
+    const view = await this.agents.view(id);
+    if (!view) throw new NotFoundException(`agent ${id} not found`);
+    return view;
   }
 
   private async guard(change: () => Promise<AgentRecord>): Promise<AgentRecord> {

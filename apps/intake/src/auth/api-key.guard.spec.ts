@@ -77,6 +77,8 @@ describe('ApiKeyGuard (HTTP)', () => {
     ['Authorization: Bearer', { Authorization: 'Bearer wrong-secret-0123456789' }],
     ['X-API-Key', { 'X-API-Key': 'wrong-secret-0123456789' }],
     ['Authorization in another scheme', { Authorization: `Basic ${Buffer.from('ops:x').toString('base64')}` }],
+    ['Authorization holding a valid secret without a scheme', { Authorization: OPERATOR.secret }],
+    ['Authorization holding a valid secret in another scheme', { Authorization: `Token ${OPERATOR.secret}` }],
   ])('given a wrong key in %s, then 401 "invalid API key" with WWW-Authenticate', async (_style, headers) => {
     const res = await request(app.getHttpServer()).get('/api/things').set(headers).expect(401);
     expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'invalid API key', details: [] });

@@ -1,7 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { IncomingHttpHeaders } from 'node:http';
 import { Response } from 'express';
-import { AuthenticatedRequest } from './api-client';
+import { ApiClient, AuthenticatedRequest } from './api-client';
 import { Role, roleAllows } from './api-key';
 import { ApiKeyStore } from './api-key-store';
 import { isApiRequest } from './api-path';
@@ -34,11 +35,9 @@ export class ApiKeyGuard implements CanActivate {
     const request = http.getRequest<AuthenticatedRequest>();
     if (!isApiRequest(request)) return true;
 
-    const response = http.getResponse<Response>();
-    const presented = presentedKey(request);
-    if (presented === undefined) throw unauthorized(response, 'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>');
-    const client = this.store.find(presented);
-    if (!client) throw unauthorized(response, 'invalid API key');
+    const authentication = request.apiClient ? { client: request.apiClient } : authenticate(this.store, request.headers);
+    if ('failure' in authentication) throw unauthorized(http.getResponse<Response>(), authentication.failure);
+    const client = authentication.client;
     request.apiClient = client;
 
     const required =
@@ -51,22 +50,29 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
+export const MISSING_KEY = 'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>';
+export const INVALID_KEY = 'invalid API key';
+
+export type Authentication = { client: ApiClient } | { failure: string };
+
 /**
- * The key from either header. An Authorization header in another scheme (Basic) is not a key;
- * a header that is present but blank counts as missing.
+ * Who presents a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`, nothing else. An
+ * Authorization header in another scheme, or a bare secret without one, is never looked up, so
+ * it can neither pass nor serve to guess keys; it is an "invalid" key rather than a "missing" one,
+ * since the client did try. A header that is present but blank counts as missing.
  */
-function presentedKey(request: AuthenticatedRequest): string | undefined {
-  const authorization = request.headers.authorization?.trim();
-  const bearer = authorization ? BEARER.exec(authorization)?.[1] : undefined;
-  if (bearer) return bearer;
-  const header = request.headers['x-api-key'];
-  const apiKey = (Array.isArray(header) ? header.join(',') : header)?.trim();
-  if (apiKey) return apiKey;
-  // A malformed Authorization header is still an attempt, so the client hears "invalid", not "missing".
-  return authorization ? authorization : undefined;
+export function authenticate(store: ApiKeyStore, headers: IncomingHttpHeaders): Authentication {
+  const authorization = headers.authorization?.trim();
+  const header = headers['x-api-key'];
+  const presented = (authorization ? BEARER.exec(authorization)?.[1] : undefined) ?? (Array.isArray(header) ? header.join(',') : header)?.trim();
+  if (presented) {
+    const client = store.find(presented);
+    return client ? { client } : { failure: INVALID_KEY };
+  }
+  return { failure: authorization ? INVALID_KEY : MISSING_KEY };
 }
 
-function unauthorized(response: Response, message: string): UnauthorizedException {
+export function unauthorized(response: Response, message: string): UnauthorizedException {
   // RFC 9110: a 401 must name the scheme; the error filter keeps headers set before it writes.
   response.setHeader('WWW-Authenticate', 'Bearer realm="brain"');
   return new UnauthorizedException(message);

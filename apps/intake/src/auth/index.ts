@@ -6,3 +6,4 @@ export * from './api-key.guard';
 export * from './local-operator-key';
 export * from './requires-role.decorator';
 export * from './resolve-api-keys';
+export * from './api-key.middleware';

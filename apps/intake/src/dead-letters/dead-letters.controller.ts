@@ -1,11 +1,12 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseIntPipe, Post, Query, DefaultValuePipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
 import { RequeueFilterBody } from './requeue-filter.body';
 
@@ -97,16 +98,17 @@ export class DeadLettersController {
       'Needs role **operator**. Records a MissionRequeued event and puts the mission back in the ready queue; `attempts` keeps counting (attempt numbers stay unique) and MAX_ATTEMPTS more attempts may run (`attemptsAtRequeue` marks where they start). ' +
       'Takes no body. 409 when the mission is not dead-lettered.',
   })
-  @ApiParam({ name: 'id', description: 'Mission id (UUIDv7).', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' })
+  @ApiIdParam('mission')
   @ApiOkResponse({ type: MissionView, description: 'The requeued mission, now queued.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'operator',
     notFound: 'No mission with this id.',
+    id: 'mission',
     conflict: 'The mission is not dead-lettered.',
     conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
     jsonBody: true,
   })
-  requeue(@Param('id') id: string, @ApiCaller() caller: string): Promise<Mission> {
+  requeue(@Param('id', new IdPipe('mission')) id: string, @ApiCaller() caller: string): Promise<Mission> {
     return this.commands.requeue(id, 'requeued by operator', caller);
   }
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { IsCleanText, MISSION_TYPES, MissionType, SINGLE_LINE } from '@app/mission';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, SINGLE_LINE } from '@app/mission';
 
 /** Which dead-lettered missions a bulk requeue takes; every given condition must hold. */
 export class RequeueFilterBody {
@@ -11,7 +11,7 @@ export class RequeueFilterBody {
 
   /** Only missions dead-lettered before this time. */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions dead-lettered before this time (ISO 8601).', example: '2026-05-01T12:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsIsoTime()
   deadLetteredBefore?: string;
 
   /** Only missions whose last error contains this text. */

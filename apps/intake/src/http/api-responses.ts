@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { Role } from '../auth/api-key';
+import { idProblem, IdKind } from './id.pipe';
 import { ErrorBodyView } from './openapi-schemas';
 
 /** Headers ApiKeyThrottlerGuard sets on every /api response it lets through. */
@@ -32,6 +33,8 @@ export interface ErrorResponsesOptions {
   unprocessableExample?: string;
   /** The route reads a JSON body: documents 413 and 415, and malformed JSON as a 400. */
   jsonBody?: boolean;
+  /** The route takes an `:id` of this kind, checked by IdPipe: one that is not is a 400. */
+  id?: IdKind;
 }
 
 const MALFORMED_JSON = 'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`.';
@@ -54,14 +57,15 @@ function errorResponse(status: number, description: string, message: string, ext
 export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
   const decorators: (MethodDecorator & ClassDecorator)[] = [];
 
-  const badRequest = [options.badRequest, options.jsonBody ? MALFORMED_JSON : undefined].filter(Boolean).join(' ');
+  const badId = options.id ? `The id is not ${options.id === 'mission' ? 'a mission' : 'an agent'} id (\`${idProblem(options.id)}\`).` : undefined;
+  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : undefined].filter(Boolean).join(' ');
   if (badRequest) {
     decorators.push(
       options.invalidField
         ? errorResponse(400, badRequest, 'request validation failed', {
             details: [{ field: options.invalidField.field, problems: [options.invalidField.problem] }],
           })
-        : errorResponse(400, badRequest, options.badRequestMessage ?? "Expected property name or '}' in JSON at position 1"),
+        : errorResponse(400, badRequest, options.badRequestMessage ?? (options.id && !options.jsonBody ? idProblem(options.id) : "Expected property name or '}' in JSON at position 1")),
     );
   }
 
@@ -89,14 +93,19 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   if (options.jsonBody) {
     decorators.push(
       errorResponse(413, 'The JSON body is larger than BODY_LIMIT_BYTES (256 KiB by default).', 'request entity too large'),
-      errorResponse(415, 'A request body whose Content-Type is not application/json.', 'request bodies must be application/json'),
+      errorResponse(
+        415,
+        'A request body whose Content-Type is not application/json, or that has a Content-Encoding other than identity (compressed bodies are not accepted).',
+        'request bodies must be application/json',
+      ),
     );
   }
 
   decorators.push(
     errorResponse(
       429,
-      'Rate limit exceeded: at most RATE_LIMIT_PER_MINUTE requests per API key per fixed minute, over the whole API. ' +
+      'Rate limit exceeded: at most RATE_LIMIT_PER_MINUTE requests per API key per fixed minute, over the whole API; ' +
+        'or more than AUTH_FAILURES_PER_MINUTE failed authentications from this client address, which blocks the address for the rest of the minute. ' +
         'The Retry-After header says how many seconds until the minute is over.',
       'rate limit exceeded: at most 6000 requests per minute per API key',
       { headers: { 'Retry-After': { description: 'Seconds until requests are accepted again.', schema: { type: 'integer', example: 17 } } } },

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { AGENT_STATUSES, AgentStatus, AgentView } from '@app/agents';
 import {
   CriterionScore,
@@ -125,7 +125,19 @@ export class EvaluationView implements Evaluation {
   judge: string;
 }
 
+/**
+ * An object property that may be null, as OpenAPI 3.0 can say it: `nullable` beside a `$ref` (or
+ * an `allOf` of one) does not admit null to validators, so it is one of the object or null.
+ */
+function nullableObject(model: Function, description: string) {
+  return {
+    description,
+    oneOf: [{ $ref: getSchemaPath(model) }, { type: 'object' as const, nullable: true, enum: [null], description: 'null' }],
+  };
+}
+
 /** A mission as projected from its events. */
+@ApiExtraModels(MissionResultView, EvaluationView)
 export class MissionView implements Mission {
   @ApiProperty({ description: 'Mission id (UUIDv7).', example: EXAMPLE_MISSION_ID })
   id: string;
@@ -177,10 +189,10 @@ export class MissionView implements Mission {
   @ApiProperty({ type: [String], description: 'Agents that held earlier attempts, oldest first.', example: [] })
   previousAgentIds: string[];
 
-  @ApiProperty({ type: () => MissionResultView, nullable: true, description: 'Output of the current attempt once it completed, or null.' })
+  @ApiProperty(nullableObject(MissionResultView, 'Output of the current attempt once it completed, or null.'))
   result: MissionResultView | null;
 
-  @ApiProperty({ type: () => EvaluationView, nullable: true, description: 'Evaluation of the current attempt, or null.' })
+  @ApiProperty(nullableObject(EvaluationView, 'Evaluation of the current attempt, or null.'))
   evaluation: EvaluationView | null;
 
   @ApiProperty({ type: String, nullable: true, description: 'What the evaluator asked the next attempt to do better, or null.', example: null })
@@ -456,14 +468,15 @@ export class AgentVerdictView {
   @ApiProperty({ format: 'date-time' }) at: string;
 }
 
-/** Mirrors AgentView in libs/agents/src/agent-registry.ts. */
-export class AgentViewSchema implements AgentView {
+/** Mirrors AgentView in libs/agents/src/agent-registry.ts; the system prompt is optional (operators only). */
+export class AgentViewSchema implements Omit<AgentView, 'systemPrompt'> {
   @ApiProperty({ example: 'agent-lena' }) id: string;
   @ApiProperty({ example: 'Lena – Front Office (DE/EN)' }) name: string;
   @ApiProperty({ type: [String], example: ['guest_communication', 'german'] }) skills: string[];
   @ApiProperty({ example: 4 }) capacity: number;
   @ApiProperty({ example: 'mock-hotel-1' }) model: string;
-  @ApiProperty() systemPrompt: string;
+  @ApiPropertyOptional({ description: 'The instructions the agent works by. Only in answers to an operator key; omitted for reader and submitter keys.' })
+  systemPrompt?: string;
   @ApiProperty({ enum: AGENT_STATUSES }) status: AgentStatus;
   @ApiProperty({ example: 100 }) initialCredits: number;
   @ApiProperty({ description: 'Version of the agent record (profile and status events)' }) version: number;

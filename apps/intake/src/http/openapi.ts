@@ -1,5 +1,21 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { NextFunction, Request, Response } from 'express';
+
+/** Other spellings of the Swagger UI page; they redirect to DOCS_PATH. */
+const DOCS_ALIASES = new Set(['/docs/', '/docs/index.html']);
+const DOCS_PATH = '/docs';
+
+/**
+ * The UI's HTML loads its scripts by relative URLs, which resolve differently under `/docs/` and
+ * `/docs/index.html` than under `/docs` (the browser showed a blank page there), so there is one
+ * page and the other spellings redirect to it, keeping their query string.
+ */
+function redirectDocsAliases(request: Request, response: Response, next: NextFunction): void {
+  if (!DOCS_ALIASES.has(request.path.toLowerCase())) return next();
+  const query = request.originalUrl.indexOf('?');
+  response.redirect(301, `${DOCS_PATH}${query >= 0 ? request.originalUrl.slice(query) : ''}`);
+}
 
 /**
  * The OpenAPI 3 document at /docs-json and Swagger UI at /docs. Routes, DTOs and responses are
@@ -18,9 +34,14 @@ export function setUpOpenApi(app: INestApplication): void {
           'Each key has a role: **reader** may read, **submitter** may also create and cancel missions, **operator** may do everything, ' +
           'including the dead-letter queue. A key whose role is too low gets a 403.',
         '',
+        'No other scheme is accepted, nor a bare secret in `Authorization`. The key is checked before the body is read. ' +
+          'An address with more than AUTH_FAILURES_PER_MINUTE failed authentications gets 429 on every /api route for the rest of the minute.',
+        '',
         'Requests are rate limited per API key over the whole API (RATE_LIMIT_PER_MINUTE per fixed minute); beyond it a 429 with Retry-After.',
         '',
-        'Request bodies must be `application/json` (else 415) and at most BODY_LIMIT_BYTES (else 413). ' +
+        'Times are ISO 8601 that `Date.parse` reads (e.g. `2026-05-01T12:00:00Z`); ids are checked before anything is looked up: a malformed one is a 400, an unknown one a 404.',
+        '',
+        'Request bodies must be uncompressed `application/json` (else 415; any Content-Encoding but identity is a 415) and at most BODY_LIMIT_BYTES (else 413). ' +
           'Every error has the body ErrorBodyView: `{statusCode, error, message, details[]}`.',
       ].join('\n'),
     )
@@ -32,5 +53,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header.' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  // Before the UI's own routes, which would answer these spellings first.
+  app.use(redirectDocsAliases);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIsoTime, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 
 export class ListMissionsQuery {
   @ApiPropertyOptional({ enum: [...MISSION_STATUSES], enumName: 'MissionStatus', description: 'Only missions in this status.', example: 'queued' })
@@ -22,12 +22,12 @@ export class ListMissionsQuery {
 
   /** Created at or after (ISO time). */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions created at or after this time (ISO 8601).', example: '2026-05-01T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsIsoTime()
   createdFrom?: string;
 
   /** Created before (ISO time). */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions created before this time (ISO 8601).', example: '2026-05-02T00:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsIsoTime()
   createdTo?: string;
 
   /** Opaque; the `nextCursor` of the previous page. */

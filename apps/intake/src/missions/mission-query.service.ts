@@ -131,16 +131,26 @@ function encodeCursor(cursors: Cursor[]): string {
   return Buffer.from(JSON.stringify(cursors)).toString('base64url');
 }
 
+/**
+ * Only a cursor this API issued: the exact bytes encodeCursor writes for one entry per partition,
+ * each a whole millisecond score (null for a partition not read yet: JSON has no Infinity) and a
+ * count of entries passed. Anything else, such as a forged `k` of 1e21 that Redis would refuse as
+ * a LIMIT offset, is a 400.
+ */
 function decodeCursor(raw: string, partitions: number): Cursor[] {
+  let parsed: unknown;
   try {
-    const cursors = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Cursor[];
-    const valid = (cursor: Cursor) => (typeof cursor.s === 'number' || cursor.s === null) && Number.isInteger(cursor.k) && cursor.k >= 0;
-    if (Array.isArray(cursors) && cursors.length === partitions && cursors.every(valid)) {
-      // JSON has no Infinity: a partition not read yet is stored as null.
-      return cursors.map((cursor) => ({ s: cursor.s ?? Infinity, k: cursor.k }));
-    }
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
   } catch {
-    // falls through to the error below
+    parsed = undefined;
+  }
+  const valid = (cursor: unknown): cursor is { s: number | null; k: number } => {
+    if (typeof cursor !== 'object' || cursor === null || Object.keys(cursor).join() !== 's,k') return false;
+    const { s, k } = cursor as Record<string, unknown>;
+    return (s === null || Number.isSafeInteger(s)) && Number.isSafeInteger(k) && (k as number) >= 0;
+  };
+  if (Array.isArray(parsed) && parsed.length === partitions && parsed.every(valid) && encodeCursor(parsed as Cursor[]) === raw) {
+    return parsed.map((cursor) => ({ s: cursor.s ?? Infinity, k: cursor.k }));
   }
   throw new BadRequestException('cursor is not a cursor this API issued');
 }

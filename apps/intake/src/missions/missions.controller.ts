@@ -6,7 +6,6 @@ import {
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiSecurity,
   ApiTags,
 } from '@nestjs/swagger';
@@ -21,6 +20,7 @@ import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
@@ -28,7 +28,8 @@ import { MissionQueryService } from './mission-query.service';
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
 
-const MISSION_ID_PARAM = ApiParam({ name: 'id', description: 'Mission id (UUIDv7).', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' });
+const MISSION_ID_PARAM = ApiIdParam('mission');
+const missionId = new IdPipe('mission');
 const MISSION_NOT_FOUND = 'No mission with this id.';
 
 @ApiTags('missions')
@@ -149,11 +150,12 @@ export class MissionsController {
     badRequest: 'The body fails validation (reason not a string, or longer than 500 characters).',
     invalidField: { field: 'reason', problem: 'reason must be shorter than or equal to 500 characters' },
     notFound: MISSION_NOT_FOUND,
+    id: 'mission',
     conflict: 'The mission has already finished (succeeded or cancelled).',
     conflictExample: 'cannot cancel mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is already succeeded',
     jsonBody: true,
   })
-  cancel(@Param('id') id: string, @Body() body: CancelMissionBody, @ApiCaller() caller: string): Promise<Mission> {
+  cancel(@Param('id', missionId) id: string, @Body() body: CancelMissionBody, @ApiCaller() caller: string): Promise<Mission> {
     return this.commands.cancel(id, body.reason ?? 'cancelled by request', caller);
   }
 
@@ -161,8 +163,8 @@ export class MissionsController {
   @ApiOperation({ summary: 'Get a mission', description: 'Needs role **reader** (any API key). The mission as projected from its events.' })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: MissionView, description: 'The mission.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, badRequest: '`at` is not an ISO 8601 time.', invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' } })
-  async get(@Param('id') id: string, @Query() query: MissionAtQuery): Promise<Mission> {
+  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, id: 'mission', badRequest: '`at` is not an ISO 8601 time.', invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' } })
+  async get(@Param('id', missionId) id: string, @Query() query: MissionAtQuery): Promise<Mission> {
     if (!query.at) return this.missions.get(id);
     const state = stateAt(await this.missions.history(id), { at: new Date(query.at) });
     if (!state) throw new NotFoundException(`mission ${id} did not exist at ${query.at}`);
@@ -176,8 +178,8 @@ export class MissionsController {
   })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: [MissionEventView], description: 'The events, oldest first.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, badRequest: '`from` or `to` is not an ISO 8601 time.', invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' } })
-  async events(@Param('id') id: string, @Query() range: EventRangeQuery): Promise<MissionEvent[]> {
+  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, id: 'mission', badRequest: '`from` or `to` is not an ISO 8601 time.', invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' } })
+  async events(@Param('id', missionId) id: string, @Query() range: EventRangeQuery): Promise<MissionEvent[]> {
     const events = await this.missions.history(id);
     const from = range.from ? Date.parse(range.from) : -Infinity;
     const to = range.to ? Date.parse(range.to) : Infinity;

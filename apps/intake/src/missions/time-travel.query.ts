@@ -1,18 +1,19 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsOptional } from 'class-validator';
+import { IsOptional } from 'class-validator';
+import { IsIsoTime } from '@app/mission';
 
 export class MissionAtQuery {
   @ApiPropertyOptional({ description: 'The mission as it was at this time, folded from its events (ISO 8601)', example: '2026-11-26T10:00:00Z' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsIsoTime()
   at?: string;
 }
 
 export class EventRangeQuery {
   @ApiPropertyOptional({ description: 'Only events at or after this time (ISO 8601)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsIsoTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Only events before this time (ISO 8601)' })
-  @IsOptional() @IsISO8601({ strict: true })
+  @IsOptional() @IsIsoTime()
   to?: string;
 }

@@ -1,0 +1,48 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import { NextFunction, Request, Response } from 'express';
+import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
+import { AuthenticatedRequest } from './api-client';
+import { ApiKeyStore } from './api-key-store';
+import { authenticate, unauthorized } from './api-key.guard';
+import { isApiRequest } from './api-path';
+
+/** The address failures are counted by: the peer, as Express sees it (no proxy is trusted). */
+function clientAddress(request: Request): string {
+  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+}
+
+function tooManyFailures(response: Response, retryAfter: number): HttpException {
+  response.setHeader('Retry-After', String(retryAfter));
+  return new HttpException('too many failed authentications from this address; retry later', HttpStatus.TOO_MANY_REQUESTS);
+}
+
+/**
+ * Authenticates /api requests before anything reads their bodies, so a request without a valid
+ * key costs a hash and a Redis counter, not the parsing of up to BODY_LIMIT_BYTES of JSON.
+ * The caller it finds is attached for ApiKeyGuard (which checks the role) and the rate limiter.
+ * A refused request that carries a body gets `Connection: close`: Node then drops the connection
+ * after the answer instead of reading the rest of the body to keep it alive.
+ */
+export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle) {
+  return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
+    if (!isApiRequest(request)) return next();
+    const refuse = (error: HttpException) => {
+      if (Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined) {
+        response.setHeader('Connection', 'close');
+      }
+      next(error);
+    };
+    const address = clientAddress(request);
+    const blocked = throttle.retryAfter(address);
+    if (blocked > 0) return refuse(tooManyFailures(response, blocked));
+    const authentication = authenticate(store, request.headers);
+    if ('client' in authentication) {
+      request.apiClient = authentication.client;
+      return next();
+    }
+    throttle.fail(address).then(
+      (retryAfter) => refuse(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
+      next,
+    );
+  };
+}

@@ -1,0 +1,38 @@
+import { applyDecorators, BadRequestException, PipeTransform } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
+
+/** What mission-identity issues: UUIDv7, or UUIDv5 for deduplicated creates, in lowercase. */
+export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+/** What POST /api/agents accepts as an agent's id. */
+export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
+
+export type IdKind = 'mission' | 'agent';
+
+const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; example: string }> = {
+  mission: { pattern: new RegExp(MISSION_ID_PATTERN), source: MISSION_ID_PATTERN, shape: 'a lowercase UUID', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' },
+  agent: { pattern: new RegExp(AGENT_ID_PATTERN), source: AGENT_ID_PATTERN, shape: '2 to 64 lowercase letters, digits or dashes', example: 'agent-lena' },
+};
+
+export function idProblem(kind: IdKind): string {
+  return `id must be ${kind === 'mission' ? 'a mission' : 'an agent'} id: ${KINDS[kind].shape}`;
+}
+
+/**
+ * Checks an `:id` before it reaches Redis, where it becomes part of a key: `<id>:events` named
+ * another key of the mission, of another type, and Redis' WRONGTYPE was a 500. Not an id → 400.
+ */
+export class IdPipe implements PipeTransform<unknown, string> {
+  constructor(private readonly kind: IdKind) {}
+
+  transform(value: unknown): string {
+    if (typeof value === 'string' && KINDS[this.kind].pattern.test(value)) return value;
+    throw new BadRequestException(idProblem(this.kind));
+  }
+}
+
+/** The OpenAPI description of an `:id` that IdPipe checks. */
+export function ApiIdParam(kind: IdKind): MethodDecorator {
+  const { source, shape, example } = KINDS[kind];
+  const what = kind === 'mission' ? 'Mission id' : 'Agent id';
+  return applyDecorators(ApiParam({ name: 'id', description: `${what}: ${shape}; anything else is a 400.`, schema: { type: 'string', pattern: source, example } }));
+}

@@ -1,0 +1,23 @@
+import { isIsoTime } from './iso-time.validator';
+
+describe('isIsoTime', () => {
+  it.each(['2026-05-01T12:00:00Z', '2026-05-01T12:00:00.123+02:00', '2026-05-01', '2026-05-01T12:00Z'])('given %s, then it is a time', (value) => {
+    expect(isIsoTime(value)).toBe(true);
+  });
+
+  it.each([
+    ['a week date', '2009-W53-7'],
+    ['an ordinal date', '2026-100'],
+    ['a decimal comma', '2026-05-01T10:00:00,5Z'],
+    ['an impossible day', '2026-02-30'],
+    ['a year beyond what Date holds', '+275760-09-14T00:00:00Z'],
+    ['words', 'tomorrow'],
+  ])('given %s, then it is not', (_case, value) => {
+    expect(isIsoTime(value)).toBe(false);
+  });
+
+  it('given a non-string, then it is not', () => {
+    expect(isIsoTime(1767225600000)).toBe(false);
+    expect(isIsoTime(null)).toBe(false);
+  });
+});

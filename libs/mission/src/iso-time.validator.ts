@@ -1,0 +1,21 @@
+import { isISO8601, ValidateBy, ValidationOptions } from 'class-validator';
+
+/**
+ * A time the API can compute with: strict ISO 8601 (no 2026-02-30) that Date.parse also reads.
+ * isISO8601 alone admits forms Date.parse cannot (week dates `2009-W53-7`, ordinal dates, a
+ * decimal comma `10:00:00,5Z`): their NaN became a 500, or a filter that silently matched nothing.
+ */
+export function isIsoTime(value: unknown): value is string {
+  return typeof value === 'string' && isISO8601(value, { strict: true }) && Number.isFinite(Date.parse(value));
+}
+
+export function isoTimeMessage(property: string): string {
+  return `${property} must be a valid ISO 8601 date string`;
+}
+
+export function IsIsoTime(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isIsoTime', validator: { validate: isIsoTime, defaultMessage: (args) => isoTimeMessage(args?.property ?? 'time') } },
+    validationOptions,
+  );
+}

@@ -1,0 +1,131 @@
+import { request as httpRequest, IncomingHttpHeaders, Server } from 'node:http';
+import { connect } from 'node:net';
+import { waitFor } from '@app/testing';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+/** Small limits, so that real sockets on loopback hit them within a test. */
+const LIMITS = {
+  AUTH_FAILURES_PER_MINUTE: '3',
+  HTTP_HEADERS_TIMEOUT_MS: '300',
+  HTTP_REQUEST_TIMEOUT_MS: '600',
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: '200',
+  HTTP_MAX_CONNECTIONS: '6',
+};
+/** Node checks the timeouts once a second; this leaves room for that and a slow machine. */
+const CLOSE_WITHIN_MS = 4_000;
+
+interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A raw connection: what it received, and whether the server has closed it. */
+interface RawConnection {
+  received: () => string;
+  closed: () => boolean;
+  write: (data: string) => void;
+  destroy: () => void;
+}
+
+describe('HTTP hardening of the intake (real sockets on loopback)', () => {
+  let system: InProcessSystem;
+  let port: number;
+  const raw: RawConnection[] = [];
+
+  /** One request from a chosen loopback address, so failures can be counted per address. */
+  function send(options: { path?: string; method?: string; headers?: Record<string, string>; body?: string; from?: string }): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const call = httpRequest(
+        { host: '127.0.0.1', port, localAddress: options.from ?? '127.0.0.1', method: options.method ?? 'GET', path: options.path ?? '/api/missions/queue/stats', headers: options.headers, agent: false },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (body += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+        },
+      );
+      call.on('error', reject);
+      call.end(options.body);
+    });
+  }
+
+  function open(data: string, from = '127.0.0.1'): RawConnection {
+    let received = '';
+    let closed = false;
+    const socket = connect({ host: '127.0.0.1', port, localAddress: from });
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    socket.write(data);
+    const connection = { received: () => received, closed: () => closed, write: (more: string) => socket.write(more), destroy: () => socket.destroy() };
+    raw.push(connection);
+    return connection;
+  }
+
+  const closedByServer = (connection: RawConnection, what: string) =>
+    waitFor(async () => (connection.closed() ? connection.received() || 'closed' : null), { timeoutMs: CLOSE_WITHIN_MS, what });
+
+  const connections = () => new Promise<number>((resolve, reject) => (system.intake.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count))));
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-http-hardening', LIMITS);
+    await system.intake.listen(0, '127.0.0.1');
+    port = ((system.intake.getHttpServer() as Server).address() as { port: number }).port;
+  });
+  afterEach(() => {
+    for (const connection of raw.splice(0)) connection.destroy();
+  });
+  afterAll(async () => system.close());
+
+  it('given a large body without a key, then 401 comes before the body is read, and the connection is closed', async () => {
+    // Announces 300 KB but sends 1 KB: a server that read the body first would still be waiting.
+    const connection = open(
+      'POST /api/missions HTTP/1.1\r\nHost: intake\r\nContent-Type: application/json\r\nContent-Length: 300000\r\n\r\n' + '{"a":['.repeat(170),
+      '127.0.0.4',
+    );
+    const answer = await closedByServer(connection, 'the server to answer and close');
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('missing API key');
+  });
+
+  it('given repeated failed authentications from one address, then it gets 429 with Retry-After, even with a valid key, and other addresses do not', async () => {
+    const from = '127.0.0.2';
+    const wrong = { 'X-API-Key': 'wrong-secret-0123456789' };
+    for (let i = 0; i < 3; i++) expect((await send({ from, headers: i === 0 ? {} : wrong })).status).toBe(401);
+    const limited = await send({ from, headers: wrong });
+    expect(limited.status).toBe(429);
+    expect(JSON.parse(limited.body)).toMatchObject({ statusCode: 429, error: 'Too Many Requests', details: [] });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
+    // A right guess must not be told apart from a wrong one while the address is blocked.
+    expect((await send({ from, headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } })).status).toBe(429);
+    expect((await send({ from: '127.0.0.3', headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } })).status).toBe(200);
+    // Counted in the shared throttler storage, per address.
+    expect(Number(await system.redis.get(`${system.prefix}ratelimit:auth:ip:${from}`))).toBeGreaterThan(3);
+  });
+
+  it('given connections that never finish their headers, filling the cap, then new ones are refused until the headers timeout frees them', async () => {
+    const slow = Array.from({ length: Number(LIMITS.HTTP_MAX_CONNECTIONS) }, () => open('GET /api/missions HTTP/1.1\r\nHost: intake\r\n'));
+    await waitFor(async () => (await connections()) === slow.length, { timeoutMs: CLOSE_WITHIN_MS, what: 'the slow connections to be accepted' });
+    await expect(send({ headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } })).rejects.toThrow();
+    for (const connection of slow) expect(await closedByServer(connection, 'a slow connection to be timed out')).toMatch(/^HTTP\/1\.1 408 /);
+    expect((await send({ headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } })).status).toBe(200);
+  });
+
+  it('given a request whose body never finishes, then the request timeout answers 408 and closes', async () => {
+    const connection = open(
+      `POST /api/missions HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type":`,
+    );
+    expect(await closedByServer(connection, 'the request timeout')).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('given an idle keep-alive connection, then the server closes it after the keep-alive timeout', async () => {
+    const connection = open(`GET /api/missions/queue/stats HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.reader}\r\n\r\n`);
+    await waitFor(async () => connection.received().startsWith('HTTP/1.1 200 '), { timeoutMs: CLOSE_WITHIN_MS, what: 'the answer' });
+    expect(connection.closed()).toBe(false);
+    expect(await closedByServer(connection, 'the idle connection to be closed')).toMatch(/^HTTP\/1\.1 200 /);
+  });
+});
