@@ -42,7 +42,7 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given missions of mixed priority queued together, then leases hand out higher scores first and FIFO among equals', async () => {
-    const { queue, lease, enqueue, leasedIds } = setup();
+    const { lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     await enqueue('low-1', 'low', t);
     await enqueue('critical-1', 'critical', t + 1);
@@ -76,7 +76,7 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given a lease with a free agent for one slot and max 1, then the best mission it fits is leased and nothing more', async () => {
-    const { queue, lease, enqueue, leasedIds } = setup();
+    const { lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     await enqueue('plumbing-1', 'normal', t, ['plumbing']);
     await enqueue('plumbing-2', 'critical', t + 1, ['plumbing']);
@@ -118,7 +118,7 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   it('given a steady flood of critical missions, then a low one is served once its wait exceeds the head-start gap', async () => {
-    const { queue, lease, enqueue, leasedIds } = setup();
+    const { lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
     const low = await enqueue('low', 'low', t);
     // One critical mission arrives every 100 ms and the agents take one per 100 ms: the queue never drains.

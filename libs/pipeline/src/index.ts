@@ -1,2 +1,3 @@
 export * from './mission-effects';
 export * from './mission-pipeline';
+export * from './dead-letter-log';

@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { LlmJudge, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { decideVerdict, Evaluation, Mission } from '@app/mission';
-import { MissionPipeline } from '@app/pipeline';
+import { logDeadLetter, MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
 
@@ -49,6 +49,7 @@ export class EvaluationService {
     if (outcome.kind === 'appended' && !verdict.passed) {
       const { id: missionId, correlationId } = outcome.mission;
       this.logger.info({ missionId, correlationId, attempt, agentId, score: verdict.score, reason: verdict.reason }, 'evaluation failed');
+      if (outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
     }
   }
 }

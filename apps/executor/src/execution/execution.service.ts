@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore, readMissionFields } from '@app/event-store';
-import { MissionPipeline } from '@app/pipeline';
+import { logDeadLetter, MissionPipeline } from '@app/pipeline';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
@@ -169,7 +169,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   private async fail(mission: Mission, attempt: number, error: string): Promise<void> {
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error }, 'execution failed');
-    await this.pipeline.transition(mission, (m) => decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS), { actor: ACTOR });
+    const outcome = await this.pipeline.transition(mission, (m) => decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS), { actor: ACTOR });
+    if (outcome.kind === 'appended' && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
   }
 
   private async abortCancelled(): Promise<void> {
