@@ -61,6 +61,7 @@ describe('MissionStore (real Redis)', () => {
   it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {
     const mission = await created();
     const logBefore = await redis.xlen(keys.partitions[0].log);
+    const messagesBefore = await redis.xlen(keys.partitions[0].stream('orchestrator'));
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         store.append(mission.id, mission, [{ type: 'MissionAssigned', data: { agentId: `agent-${i}`, attempt: 1 } }], { actor: 'test' }, [
@@ -73,7 +74,7 @@ describe('MissionStore (real Redis)', () => {
     expect(results.filter((r) => r.code === AppendCode.VersionConflict)).toHaveLength(19);
     expect(results.filter((r) => r.code === AppendCode.VersionConflict).every((r) => 'currentVersion' in r && r.currentVersion === 3)).toBe(true);
     expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore + 1);
-    expect(await redis.xlen(keys.partitions[0].stream('executor'))).toBe(1);
+    expect(await redis.xlen(keys.partitions[0].stream('orchestrator'))).toBe(messagesBefore + 1);
     expect(await redis.hget(keys.partitions[0].counters, 'assignments')).toBe('1');
     expect((await store.load(mission.id))?.version).toBe(3);
   });

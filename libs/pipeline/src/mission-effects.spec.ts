@@ -1,0 +1,131 @@
+import { Effect } from '@app/event-store';
+import {
+  Decision,
+  decideAssign,
+  decideCancel,
+  decideComplete,
+  decideCreate,
+  decideFailure,
+  decideRequeue,
+  decideStart,
+  decideVerdict,
+  Mission,
+} from '@app/mission';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '../../mission/src/testing/envelope';
+import { effectsOf } from './mission-effects';
+
+const MAX_ATTEMPTS = 2;
+const queueScore = (priorityScore: number, enqueuedAt: number) => enqueuedAt - priorityScore;
+
+/** Applies a decision and returns the effects its events have, as the pipeline computes them. */
+function effectsOfStep(history: MissionHistory, decision: Decision | ReturnType<typeof decideCreate>, extra: { leaseId?: string; idempotency?: { key: string; fingerprint: string; ttlMs: number } } = {}): Effect[] {
+  const previous: Mission | null = history.state;
+  const seen = history.events.length;
+  const next = Array.isArray(decision) ? history.append(decision) : history.apply(decision);
+  const appended = history.events.slice(seen);
+  return effectsOf(appended, { previous, next, now: Date.parse(appended[0].at), queueScore, ...extra });
+}
+
+const enqueued = (mission: Mission): Effect[] => {
+  const at = Date.parse(mission.updatedAt);
+  return [
+    { kind: 'enqueue', score: queueScore(mission.priorityScore, at), enqueuedAt: at, level: mission.priority },
+    { kind: 'count', counter: 'enqueued', by: 1 },
+    { kind: 'nudge-orchestrator' },
+  ];
+};
+
+// Histories use `stepMs: 0`: the events of one step share a time, as the store gives them.
+function running(agentId = 'agent-1'): MissionHistory {
+  const history = new MissionHistory({ stepMs: 0 });
+  history.append(decideCreate(aCreateInput(), new Date()));
+  history.apply(decideAssign(history.mission, agentId));
+  history.apply(decideStart(history.mission, history.mission.attempts));
+  return history;
+}
+
+describe('what each mission event causes (MISSION_EFFECTS)', () => {
+  test('given a new mission with an idempotency key, when it is created, then the record is claimed and the mission queued, counted and announced', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const idempotency = { key: 'api:ops:k-1', fingerprint: 'f', ttlMs: 1_000 };
+    const effects = effectsOfStep(history, decideCreate(aCreateInput(), new Date()), { idempotency });
+    expect(effects).toEqual([{ kind: 'idempotency', ...idempotency }, ...enqueued(history.mission)]);
+  });
+
+  test('given a queued mission, when it is assigned on a lease, then the lease must still hold and the executor gets the mission', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    history.append(decideCreate(aCreateInput(), new Date()));
+    expect(effectsOfStep(history, decideAssign(history.mission, 'agent-1'), { leaseId: 'lease-7' })).toEqual([
+      { kind: 'require-lease', leaseId: 'lease-7' },
+      { kind: 'emit-mission', pattern: 'mission.assigned' },
+    ]);
+  });
+
+  test('given an assigned mission, when it starts, then nothing else happens; when it completes, then the evaluator gets it', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    history.append(decideCreate(aCreateInput(), new Date()));
+    history.apply(decideAssign(history.mission, 'agent-1'));
+    expect(effectsOfStep(history, decideStart(history.mission, 1))).toEqual([]);
+    expect(effectsOfStep(history, decideComplete(history.mission, 1, aResult()))).toEqual([{ kind: 'emit-mission', pattern: 'mission.completed' }]);
+  });
+
+  test('given a running attempt with attempts left, when it fails, then the agent is released and the next attempt is queued in the same step', () => {
+    const history = running();
+    const effects = effectsOfStep(history, decideFailure(history.mission, 1, 'timeout', MAX_ATTEMPTS));
+    expect(history.mission.status).toBe('queued');
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, by: 'executor' } } },
+      ...enqueued(history.mission),
+    ]);
+  });
+
+  test('given the last attempt running, when it fails, then the agent is released and the mission dead-lettered', () => {
+    const history = running();
+    const effects = effectsOfStep(history, decideFailure(history.mission, 1, 'timeout', 1));
+    expect(history.mission.status).toBe('dead_lettered');
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, by: 'executor' } } },
+      { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt) },
+    ]);
+  });
+
+  test('given a completed attempt, when it passes, then the agent is released with its credit and nothing is queued', () => {
+    const history = running();
+    history.apply(decideComplete(history.mission, 1, aResult()));
+    const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true, { score: 0.9 }), MAX_ATTEMPTS));
+    expect(history.mission.status).toBe('succeeded');
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: 9, score: 0.9, passed: true }, by: 'evaluator' } } },
+    ]);
+  });
+
+  test('given a completed attempt with attempts left, when it fails its evaluation, then the agent loses credit and the next attempt is queued', () => {
+    const history = running();
+    history.apply(decideComplete(history.mission, 1, aResult()));
+    const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, false, { score: 0.4 }), MAX_ATTEMPTS));
+    expect(history.mission).toMatchObject({ status: 'queued', feedback: expect.any(String) });
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: -5, score: 0.4, passed: false }, by: 'evaluator' } } },
+      ...enqueued(history.mission),
+    ]);
+  });
+
+  test('given a running mission, when it is cancelled, then it leaves the queues and its agent is released; a queued one frees no agent', () => {
+    const history = running('agent-7');
+    expect(effectsOfStep(history, decideCancel(history.mission, 'guest left'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-7', missionId: history.mission.id, attempt: 1, by: 'intake' } } },
+    ]);
+    const queued = new MissionHistory({ stepMs: 0 });
+    queued.append(decideCreate(aCreateInput(), new Date()));
+    expect(effectsOfStep(queued, decideCancel(queued.mission, 'not needed'))).toEqual([{ kind: 'leave-queue' }, { kind: 'leave-dead-letters' }]);
+  });
+
+  test('given a dead letter, when an operator requeues it, then it leaves the dead letters and is queued, counted and announced', () => {
+    const history = running();
+    history.apply(decideFailure(history.mission, 1, 'boom', 1));
+    const effects = effectsOfStep(history, decideRequeue(history.mission, 'fixed the rate floor'));
+    expect(effects).toEqual([{ kind: 'leave-dead-letters' }, ...enqueued(history.mission)]);
+  });
+});
