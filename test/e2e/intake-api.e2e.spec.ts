@@ -222,7 +222,8 @@ describe('intake API (four services, real Redis)', () => {
     });
 
     it('when the stream repeats a key with another body or sends too much text, then the command is rejected with its reason; stream missions name the stream as actor', async () => {
-      const client = new MissionClient(sender, system.prefix);
+      // The system's own connection: cluster-aware, and the client spreads over the deployment's partitions.
+      const client = new MissionClient(system.redis, system.prefix, system.environment.LOG_PARTITIONS);
       const id = await client.create(mission() as never, { idempotencyKey: 'ticket-1' });
       // The stream is a scope of its own: the REST client's ticket-1 is another mission.
       const rest = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission()).expect(200);
@@ -231,11 +232,11 @@ describe('intake API (four services, real Redis)', () => {
       expect((await system.store.history(created.id))[0].actor).toBe('stream:mission.submit');
 
       const stream = system.keys.of(id).stream('intake');
-      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ title: 'changed' }), missionId: id, idempotencyKey: 'ticket-1' }));
-      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { blob: 'z'.repeat(40_000) } }) }));
+      await system.redis.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ title: 'changed' }), missionId: id, idempotencyKey: 'ticket-1' }));
+      await system.redis.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { blob: 'z'.repeat(40_000) } }) }));
       const partition = system.keys.of(id);
       const rejected = await waitFor(async () => {
-        const entries = await sender.xrange(partition.rejectedSubmissions, '-', '+');
+        const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
         return entries.length === 2 ? entries : null;
       }, { timeoutMs: 10_000, what: 'the rejections' });
       const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
