@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { validateSync, ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { Environment } from './environment';
 
 export class ConfigError extends Error {
@@ -9,16 +9,10 @@ export class ConfigError extends Error {
   }
 }
 
-/** Every variable of the Environment class: those with a default, and the optional ones (unset by default). */
+/** Every variable of the Environment class: each property it declares a rule for. */
 export function environmentVariableNames(): string[] {
-  return Object.keys(new Environment()).concat(
-    'PORT',
-    'REDIS_CLUSTER_NODES',
-    'LOG_FORMAT',
-    'EXECUTION_TIMEOUT_MS_GUEST_SUPPORT',
-    'EXECUTION_TIMEOUT_MS_PRICING',
-    'EXECUTION_TIMEOUT_MS_MAINTENANCE',
-  );
+  const rules = getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false);
+  return [...new Set(rules.map((rule) => rule.propertyName))];
 }
 
 /** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */

@@ -1,7 +1,6 @@
 import { isUUID } from 'class-validator';
-import { checkMissionCreate, childPath, FieldProblem, fieldPath, isInteger, isPlainObject, MISSION_STATUSES, MISSION_TYPES, unknownProperties } from '@app/mission';
+import { checkMissionCreate, childPath, IDEMPOTENCY_KEY_PATTERN, FieldProblem, fieldPath, isInteger, isPlainObject, MISSION_STATUSES, MISSION_TYPES, unknownProperties } from '@app/mission';
 import { AgentReleased, MissionMessage } from './messages';
-import { IDEMPOTENCY_KEY_PATTERN } from './submit-mission.command';
 
 /**
  * Hand-written checks of the message DTOs: the rules of their class-validator decorators, with the

@@ -1,9 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsObject, IsOptional, IsString, IsUUID, Matches, ValidateNested } from 'class-validator';
-import { MissionCreateDto } from '@app/mission';
-
-/** Visible ASCII, as for the HTTP Idempotency-Key header. */
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+import { IDEMPOTENCY_KEY_PATTERN, MissionCreateDto } from '@app/mission';
 
 /**
  * `mission.submit` on the intake stream: how internal services create missions without HTTP.

@@ -12,6 +12,12 @@ const DEDUPLICATED_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
  */
 export type SubmitterScope = string;
 
+/**
+ * An idempotency key (and a correlation id) as every sender gives it, over HTTP or the stream:
+ * 1 to 200 visible ASCII characters.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
 /** The scope of a REST client: its API key's name. */
 export function apiScope(apiKeyName: string): SubmitterScope {
   return `api:${apiKeyName}`;

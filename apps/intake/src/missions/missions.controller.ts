@@ -10,7 +10,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Response } from 'express';
-import { apiScope, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { stateAt } from '@app/audit';
 import { CancelMissionBody } from './cancel-mission.body';
@@ -25,8 +25,6 @@ import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
-const IDEMPOTENCY_KEY_PATTERN = '^[\\x21-\\x7e]{1,200}$';
 
 const MISSION_ID_PARAM = ApiIdParam('mission');
 const missionId = new IdPipe('mission');
@@ -76,13 +74,13 @@ export class MissionsController {
     name: 'Idempotency-Key',
     required: false,
     description: 'Makes retries safe: every create with this key returns the mission the first one created (200). 1 to 200 visible ASCII characters, else 400.',
-    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, maxLength: 200, example: 'odoo-helpdesk-4711-v1' },
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711-v1' },
   })
   @ApiHeader({
     name: 'X-Correlation-Id',
     required: false,
     description: "Becomes the mission's correlationId, carried by its events and logs. Ignored unless 1 to 200 visible ASCII characters; a new id is made then.",
-    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN, maxLength: 200, example: 'odoo-helpdesk-4711' },
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711' },
   })
   @ApiBody({ type: MissionCreateDto })
   @ApiCreatedResponse({ type: MissionView, description: 'The mission was created and queued.', headers: RATE_LIMIT_HEADERS })
@@ -108,14 +106,14 @@ export class MissionsController {
     @ApiCaller() caller: string,
     @Res({ passthrough: true }) response: Response,
   ): Promise<Mission> {
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new BadRequestException('Idempotency-Key must be 1 to 200 visible ASCII characters');
     }
     const outcome = await this.missions.create(body, {
       actor: caller,
       scope: apiScope(caller),
       idempotencyKey,
-      correlationId: correlationId && IDEMPOTENCY_KEY.test(correlationId) ? correlationId : undefined,
+      correlationId: correlationId && IDEMPOTENCY_KEY_PATTERN.test(correlationId) ? correlationId : undefined,
     });
     response.status(outcome.created ? HttpStatus.CREATED : HttpStatus.OK);
     return outcome.mission;
