@@ -15,6 +15,17 @@ export const REDACTED_PATHS = [
 const REQUEST_CONTEXT_LEVELS: ReadonlySet<string> = new Set(['debug', 'trace']);
 
 /**
+ * nestjs-pino keeps one root logger per process, so services sharing a process share its `service`
+ * label; the one-process runner names the process instead of letting the first service's name
+ * stand for all four (each line's `context`, the class that logged it, still tells them apart).
+ */
+let processLabel: string | undefined;
+
+export function labelProcessLogs(label: string): void {
+  processLabel = label;
+}
+
+/**
  * JSON lines (one object per line, `service` on each) for machines; pino-pretty when a person
  * watches a terminal. LOG_FORMAT overrides the guess.
  *
@@ -35,7 +46,7 @@ export class LoggingModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: env.LOG_LEVEL,
-            base: { service },
+            base: { service: processLabel ?? service },
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
             // One line per HTTP request would sit on the hot path; errors are logged by the filter.
             autoLogging: false,

@@ -8,3 +8,4 @@ export * from './metrics';
 export * from './key-layout-of';
 export * from './log-partitions-guard';
 export * from './listen-failure';
+export * from './service-ports';

@@ -1,0 +1,42 @@
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
+
+/** Each service's own port variable; `PORT` is the intake's (the API's) when the services run together. */
+export const PORT_VARIABLES: Record<ServiceName, string> = {
+  intake: 'PORT',
+  orchestrator: 'ORCHESTRATOR_PORT',
+  executor: 'EXECUTOR_PORT',
+  evaluator: 'EVALUATOR_PORT',
+};
+const DEFAULT_INTAKE_PORT = 3000;
+
+/**
+ * The ports of the four services on one machine (the launcher's children, or one process): the
+ * intake gets PORT (default 3000), each other service its own variable, else the next port after
+ * the intake's in the order of SERVICE_NAMES (3001, 3002, 3003 by default). One PORT for all would
+ * have them all bind the same port.
+ */
+export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number> {
+  const problems: string[] = [];
+  const read = (name: string): number | undefined => {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const port = Number(raw);
+    if (/^\d+$/.test(raw) && port >= 1 && port <= 65535) return port;
+    problems.push(`${name}=${JSON.stringify(raw)} is not a port from 1 to 65535`);
+    return undefined;
+  };
+  const intake = read(PORT_VARIABLES.intake) ?? DEFAULT_INTAKE_PORT;
+  const ports = {} as Record<ServiceName, number>;
+  SERVICE_NAMES.forEach((name, offset) => {
+    ports[name] = read(PORT_VARIABLES[name]) ?? intake + offset;
+    if (ports[name] > 65535) problems.push(`${name} would get port ${ports[name]} (PORT+${offset}); set ${PORT_VARIABLES[name]}`);
+  });
+  for (const name of SERVICE_NAMES) {
+    const clash = SERVICE_NAMES.find((other) => other !== name && ports[other] === ports[name]);
+    if (clash && SERVICE_NAMES.indexOf(clash) > SERVICE_NAMES.indexOf(name)) {
+      problems.push(`${name} and ${clash} would both get port ${ports[name]} (${PORT_VARIABLES[name]}, ${PORT_VARIABLES[clash]})`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`invalid ports: ${problems.join('; ')}`);
+  return ports;
+}
