@@ -1,32 +1,29 @@
 /** What one bench run measures and how hard; the CLI (scripts/bench.ts) and the smoke test fill it. */
 export interface BenchOptions {
-  /** Missions of the throughput phase (and of the BullMQ peer's); 0 skips both. */
+  /** Missions of the throughput phase and of the BullMQ peer's flood; 0 skips both. */
   missions: number;
-  /** Missions per `MissionClient.createMany` (and BullMQ `addBulk`) call in the throughput phase. */
+  /** Missions per `createMany` (system) or `addBulk` (BullMQ) call in the throughput phase. */
   submitBatch: number;
-  /** Offered missions/s of the latency phase (the system's and the BullMQ peer's); 0 skips both. */
+  /** Offered missions/s of the latency phase, the system's and the BullMQ peer's; 0 skips both. */
   rate: number;
-  /** Length of the latency phase, s. */
   duration: number;
-  /** MOCK_LLM_LATENCY_MS of the services (informational here: the caller starts the services). */
+  /** MOCK_LLM_LATENCY_MS of the services (informational here: the caller starts them). */
   llmLatencyMs: number;
-  /** Length of the HTTP phase (and of the bare-HTTP peer's), s. */
+  /** The HTTP phase, the system's and the bare peer's. */
   httpSeconds: number;
   httpConnections: number;
   skipHttp: boolean;
   /** Events of the synthetic log for the replay figures and the raw-read peer; 0 leaves them to the run's own log. */
   replayEvents: number;
-  /** Skips rebuild/verify and the raw read altogether. */
   skipReplay: boolean;
-  /** Skips the peers (BullMQ pipeline, bare HTTP, raw read) and so the ratios. */
+  /** No peers, so no ratios. */
   skipPeers: boolean;
   /** Multiplies every agent's capacity (agents API) first; 1 = the 43 slots seeded from fixtures/agents.json. */
   agentCapacityScale: number;
   /** Finished missions sampled for the footprint. */
   footprintSample: number;
-  /** A phase that makes no progress for this long fails. */
+  /** A phase that makes no progress for this long fails; none waits longer than phaseTimeoutS. */
   stallTimeoutS: number;
-  /** Upper bound of waiting for a phase's missions to finish. */
   phaseTimeoutS: number;
   smoke: boolean;
 }

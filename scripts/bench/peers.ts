@@ -2,11 +2,11 @@ import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { offerAtRate, RateOptions } from './latency';
+import { offerAtRate, RateOptions } from './load';
 import { MissionFactory } from './missions';
 import { BenchAborted, distribution, Distribution, maxOf, minOf, sleep } from './stats';
 import { deleteRunKeys, memoryUnder, redisCpuMs } from './system';
-import type { BenchUi } from './ui';
+import type { Bar, BenchUi } from './ui';
 
 /** Where the compiled peer processes are: beside this file in dist/ (the smoke test passes its own). */
 export const DEFAULT_PEER_DIR = join(__dirname, 'peers');
@@ -77,30 +77,21 @@ export class BullmqPeer {
   }
 
   /** `missions` jobs added in batches of `batch` as fast as the bench can, until the last stage has finished them all. */
-  async throughput(factory: MissionFactory, missions: number, batch: number, stallTimeoutS: number, ui: BenchUi, signal?: AbortSignal): Promise<BullmqRun> {
-    const cpuBefore = await redisCpuMs(this.redis);
-    const baseline = await this.last.getCompletedCount();
-    const bar = ui.bar('bullmq', missions);
-    for (let offset = 0; offset < missions; offset += batch) {
-      if (signal?.aborted) throw new BenchAborted();
-      await this.add(factory, Math.min(batch, missions - offset));
-    }
-    const jobs = await this.waitDone(baseline, missions, stallTimeoutS, bar, signal);
-    const cpu = (await redisCpuMs(this.redis)) - cpuBefore;
-    const windowMs = maxOf(jobs.map((job) => job.finishedOn ?? NaN)) - minOf(jobs.map((job) => Number(job.data.t0)));
-    return { missions, missionsPerSecond: (missions / windowMs) * 1000, latency: latencies(jobs), redisCpuMsPerMission: cpu / missions };
+  throughput(factory: MissionFactory, missions: number, batch: number, stallTimeoutS: number, ui: BenchUi, signal?: AbortSignal): Promise<BullmqRun> {
+    return this.run(missions, stallTimeoutS, ui.bar('bullmq', missions), signal, async () => {
+      for (let offset = 0; offset < missions; offset += batch) {
+        if (signal?.aborted) throw new BenchAborted();
+        await this.add(factory, Math.min(batch, missions - offset));
+      }
+    });
   }
 
   /** Jobs offered at `rate`/s for `duration` s, as the system's latency phase. */
-  async latency(factory: MissionFactory, options: RateOptions, ui: BenchUi): Promise<BullmqRun> {
-    const cpuBefore = await redisCpuMs(this.redis);
-    const baseline = await this.last.getCompletedCount();
+  latency(factory: MissionFactory, options: RateOptions, ui: BenchUi): Promise<BullmqRun> {
     const total = Math.max(1, Math.round(options.rate * options.duration));
-    await offerAtRate(options, (count) => this.add(factory, count), ui.bar(`bullmq ${options.rate}/s`, total));
-    const jobs = await this.waitDone(baseline, total, options.stallTimeoutS, ui.bar('bullmq done', total), options.signal);
-    const cpu = (await redisCpuMs(this.redis)) - cpuBefore;
-    const windowMs = maxOf(jobs.map((job) => job.finishedOn ?? NaN)) - minOf(jobs.map((job) => Number(job.data.t0)));
-    return { missions: total, missionsPerSecond: (total / windowMs) * 1000, latency: latencies(jobs), redisCpuMsPerMission: cpu / total };
+    return this.run(total, options.stallTimeoutS, ui.bar('bullmq done', total), options.signal, async () => {
+      await offerAtRate(options, (count) => this.add(factory, count), ui.bar(`bullmq ${options.rate}/s`, total));
+    });
   }
 
   /** Every key of the peer (jobs of the three stages, their sets, BullMQ's capped event streams) ÷ missions done. */
@@ -121,10 +112,15 @@ export class BullmqPeer {
     await this.first.addBulk(factory.missions(count).map((mission) => ({ name: 'mission', data: { ...mission, t0 } })));
   }
 
-  /** Polls the last stage's completed count, then reads the finished jobs (t0 and finishedOn). */
-  private async waitDone(baseline: number, count: number, stallTimeoutS: number, bar: ReturnType<BenchUi['bar']>, signal?: AbortSignal): Promise<Job[]> {
-    let last = -1;
-    let progressAt = Date.now();
+  /**
+   * Submits with `submit`, polls the last stage's completed count until `count` more are done, then
+   * reads the finished jobs: the window runs from the first submission to the last finish.
+   */
+  private async run(count: number, stallTimeoutS: number, bar: Bar, signal: AbortSignal | undefined, submit: () => Promise<void>): Promise<BullmqRun> {
+    const cpuBefore = await redisCpuMs(this.redis);
+    const baseline = await this.last.getCompletedCount();
+    await submit();
+    let [last, progressAt] = [-1, Date.now()];
     for (;;) {
       const done = (await this.last.getCompletedCount()) - baseline;
       bar.update(done);
@@ -134,17 +130,20 @@ export class BullmqPeer {
       await sleep(100, signal);
     }
     bar.stop();
+    const cpuMs = (await redisCpuMs(this.redis)) - cpuBefore;
     const jobs: Job[] = [];
-    // The completed set is ordered by finish time: this phase's jobs come after the baseline's.
+    // The completed set is ordered by finish time: this run's jobs come after the baseline's.
     for (let start = baseline; start < baseline + count; start += 1_000) {
       jobs.push(...(await this.last.getJobs(['completed'], start, Math.min(start + 999, baseline + count - 1), true)));
     }
-    return jobs;
+    const windowMs = maxOf(jobs.map((job) => job.finishedOn ?? NaN)) - minOf(jobs.map((job) => Number(job.data.t0)));
+    return {
+      missions: count,
+      missionsPerSecond: (count / windowMs) * 1000,
+      latency: distribution(jobs.map((job) => (job.finishedOn ?? NaN) - Number(job.data.t0))),
+      redisCpuMsPerMission: cpuMs / count,
+    };
   }
-}
-
-function latencies(jobs: Job[]): Distribution {
-  return distribution(jobs.map((job) => (job.finishedOn ?? NaN) - Number(job.data.t0)));
 }
 
 export interface BareHttp {

@@ -14,9 +14,10 @@ export const TARGETS = {
 
 type Row = string[];
 
-export function formatTable(header: Row, rows: Row[]): string {
+/** Columns right-aligned but the first (and with `textLast` the last). */
+export function formatTable(header: Row, rows: Row[], textLast = false): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: Row) => row.map((value, column) => (column === 0 ? (value ?? '').padEnd(widths[column]) : (value ?? '').padStart(widths[column]))).join('  ').trimEnd();
+  const line = (row: Row) => row.map((value, column) => (column === 0 || (textLast && column === header.length - 1) ? (value ?? '').padEnd(widths[column]) : (value ?? '').padStart(widths[column]))).join('  ').trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -67,7 +68,7 @@ export function formatReport(report: BenchReport): string {
     const a = report.agents;
     out.push(`Agents: ${a.agents} with ${a.slots} slots${a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom}, --agent-capacity-scale)` : ' (as seeded)'}`);
   }
-  out.push('', formatTable(['figure', 'system', 'peer', 'ratio', 'target', '', 'how'], headlineRows(report)));
+  out.push('', formatTable(['figure', 'system', 'peer', 'ratio', 'target', '', 'how'], headlineRows(report), true));
 
   const t = report.throughput;
   if (t) {
@@ -88,7 +89,7 @@ export function formatReport(report: BenchReport): string {
   if (rows.length > 0) out.push('', formatTable(['latency ms', 'missions', 'min', 'p50', 'p95', 'p99', 'max', 'mean'], rows));
   if (report.latency) {
     const l = report.latency;
-    out.push(`Offered ${l.offeredRate}/s, achieved ${dec(l.achievedRate)}/s (worst lag ${int(l.maxScheduleLagMs)} ms); finished at ${dec(l.completedRate)}/s; ${int(l.succeeded)} of ${int(l.missions)} succeeded.`);
+    out.push(`Offered ${l.offeredRate}/s, achieved ${dec(l.achievedRate)}/s (worst lag ${int(l.maxScheduleLagMs)} ms); finished at ${dec(l.missionsPerSecond)}/s; ${int(l.succeeded)} of ${int(l.missions)} succeeded.`);
   }
   for (const [label, h] of [['HTTP', report.http], ['Bare HTTP peer', report.peers.bareHttp]] as const) {
     if (!h) continue;

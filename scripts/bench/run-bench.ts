@@ -2,10 +2,9 @@ import { cpus, loadavg } from 'node:os';
 import type Redis from 'ioredis';
 import { KeyLayout } from '../../libs/event-store/src/key-layout';
 import { agentCapacity, scaleAgentCapacity } from './agents';
-import { finishedCounts, finishedTotal, waitForFinished } from './completion';
 import { Footprint, measureFootprint } from './footprint';
 import { HttpResult, measureHttp } from './http-load';
-import { LatencyResult, measureLatency } from './latency';
+import { finishedTotal, LatencyResult, measureLatency, measureThroughput, PhaseResult, waitForFinished } from './load';
 import { MissionFactory } from './missions';
 import { BenchOptions } from './options';
 import { BareHttp, BullmqPeer, BullmqRun, DEFAULT_PEER_DIR, startBareHttp } from './peers';
@@ -14,7 +13,6 @@ import { processMemory, Service, SERVICES } from './rss';
 import { BenchAborted, finiteOrNull } from './stats';
 import { writeSyntheticLog } from './synthetic-log';
 import { deleteRunKeys, redisCpuMs } from './system';
-import { measureThroughput, ThroughputResult } from './throughput';
 import { BenchUi, silentUi } from './ui';
 
 /** Four service processes, or all four in one process (then every RSS figure is that process's). */
@@ -63,12 +61,12 @@ export interface BenchSummary {
 
 export interface BenchReport {
   options: BenchOptions;
-  machine: { cpus: number; cpuModel: string; node: string; redis: string; loadStart: number[]; loadEnd?: number[] };
+  machine: { cpus: number; cpuModel: string; node: string; redis: string; loadStart: number[] };
   keyPrefix: string;
   mode: Mode;
   revision?: string;
   agents?: { agents: number; slots: number; scaledFrom?: number; scale: number };
-  throughput?: ThroughputResult;
+  throughput?: PhaseResult;
   redisCpuMsPerMission?: number;
   latency?: LatencyResult;
   http?: HttpResult;
@@ -132,14 +130,14 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
       if (options.agentCapacityScale === 1) return { ...(await agentCapacity(http.baseUrl, http.operatorKey ?? http.apiKey)), scale: 1 };
       if (!http.operatorKey) throw new Error('scaling agent capacity needs an operator key');
       const scaled = await scaleAgentCapacity(http.baseUrl, http.operatorKey, options.agentCapacityScale);
-      return { agents: scaled.agents, slots: scaled.slotsAfter, scaledFrom: scaled.slotsBefore, scale: scaled.scale };
+      return { agents: scaled.agents, slots: scaled.slotsAfter, scaledFrom: scaled.slotsBefore, scale: options.agentCapacityScale };
     });
   }
 
   if (options.missions > 0) {
     report.throughput = await phase('throughput', async () => {
       const cpuBefore = await redisCpuMs(redis);
-      const result = await measureThroughput(redis, keys, factory, { ...load, missions: options.missions, submitBatch: options.submitBatch }, ui);
+      const result = await measureThroughput(redis, keys, factory, options.missions, options.submitBatch, load, ui);
       report.redisCpuMsPerMission = ((await redisCpuMs(redis)) - cpuBefore) / result.missions;
       finishedIds.push(...result.missionIds);
       return result;
@@ -161,12 +159,12 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
     report.http = await phase('http', () => measureHttp(http.baseUrl, http.apiKey, factory, httpLoad, ui));
     // The HTTP missions flow through the pipeline; the footprint and the replay want a system at rest.
     report.drain = await phase('drain', async () => {
-      const baseline = await finishedCounts(redis, keys);
+      const { total: baseline } = await finishedTotal(redis, keys);
       const drainStarted = Date.now();
-      const total = () => redis.zcard(keys.partitions[0].missionIndex);
-      const bar = ui.bar('drain (http)', Math.max(1, (await total()) - finishedTotal(baseline)));
-      await waitForFinished(redis, keys, { ...load, target: await total(), baseline, bar, retarget: total }).finally(() => bar.stop());
-      return { missions: (await total()) - finishedTotal(baseline), ms: Date.now() - drainStarted };
+      const created = () => redis.zcard(keys.partitions[0].missionIndex);
+      const bar = ui.bar('drain (http)', (await created()) - baseline);
+      await waitForFinished(redis, keys, created, baseline, bar, load).finally(() => bar.stop());
+      return { missions: (await created()) - baseline, ms: Date.now() - drainStarted };
     });
   }
 
@@ -186,7 +184,6 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
   if (options.skipReplay) report.skipped.replay = 'skipped (--skip-replay)';
   else await runReplay(target, options, report, phase, ui);
 
-  report.machine.loadEnd = loadavg();
   addNotes(report);
   report.summary = summarize(report);
   report.totalMs = Date.now() - started;
@@ -283,29 +280,20 @@ function memoryOf(pids: Partial<Record<Service, number>>, field: 'peakMb' | 'cur
 }
 
 function addNotes(report: BenchReport): void {
-  const { notes } = report;
-  notes.push('Event timestamps (`at`) are ISO strings with millisecond resolution: latencies are whole ms, each ±1 ms.');
-  notes.push('redis_cpu_ms_per_mission is the Redis server\'s CPU over the phase ÷ its missions: anything else using that server in the meantime counts too.');
-  if (report.throughput && report.throughput.deadLettered > 0) {
-    notes.push(`${report.throughput.deadLettered} throughput mission(s) were dead-lettered; missions/s counts only those that succeeded.`);
-  }
-  if (report.latency) {
-    const { offeredRate, achievedRate, completedRate, maxScheduleLagMs } = report.latency;
-    if (achievedRate < offeredRate * 0.95) notes.push(`The latency phase offered only ${achievedRate.toFixed(0)}/s of the ${offeredRate}/s asked.`);
-    if (maxScheduleLagMs > 50) notes.push(`A latency batch left up to ${maxScheduleLagMs.toFixed(0)} ms behind its schedule.`);
-    if (Number.isFinite(completedRate) && completedRate < offeredRate * 0.95) {
-      notes.push(`The latency phase's missions finished at ${completedRate.toFixed(0)}/s, below the ${offeredRate}/s offered: a backlog built up, so its latencies are mostly waiting.`);
-    }
+  const { notes, latency, machine } = report;
+  notes.push('Event timestamps (`at`) have millisecond resolution: latencies are whole ms, each ±1 ms.');
+  notes.push("Redis CPU per mission is the Redis server's CPU over the phase ÷ its missions: anything else using that server meanwhile counts too.");
+  if (report.throughput?.deadLettered) notes.push(`${report.throughput.deadLettered} throughput mission(s) were dead-lettered; missions/s counts only those that succeeded.`);
+  if (latency && latency.achievedRate < latency.offeredRate * 0.95) notes.push(`The latency phase offered only ${latency.achievedRate.toFixed(0)}/s of the ${latency.offeredRate}/s asked.`);
+  if (latency && latency.missionsPerSecond < latency.offeredRate * 0.95) {
+    notes.push(`The latency phase's missions finished at ${latency.missionsPerSecond.toFixed(0)}/s, below the ${latency.offeredRate}/s offered: its latencies are mostly waiting in a backlog.`);
   }
   for (const [label, http] of [['HTTP', report.http], ['bare HTTP peer', report.peers.bareHttp]] as const) {
-    if (http && http.non2xx + http.errors > 0) notes.push(`${label}: ${http.non2xx} non-2xx (${JSON.stringify(http.statusCodes)}), ${http.errors} error(s), ${http.timeouts} timeout(s).`);
+    if (http && http.non2xx + http.errors > 0) notes.push(`${label}: ${http.non2xx} non-2xx (${JSON.stringify(http.statusCodes)}), ${http.errors} error(s).`);
   }
-  const load = report.machine.loadStart[0];
-  if (load > 0.5) notes.push(`Load average ${load.toFixed(1)} when the bench started: other work shared the ${report.machine.cpus} CPUs, so every figure (peers included) is lower than on an idle machine.`);
+  if (machine.loadStart[0] > 0.5) notes.push(`Load average ${machine.loadStart[0].toFixed(1)} at the start: other work shared the ${machine.cpus} CPUs, so every figure, the peers' too, is lower than on an idle machine.`);
   if (report.mode === 'one-process') notes.push('The services ran in one process: every rss_mb figure is the peak RSS of that one process.');
-  for (const [label, replay] of [['run log', report.replayRun], ['synthetic log', report.replaySynthetic]] as const) {
-    if (replay && !replay.verifyOk) notes.push(`verifyLog over the ${label} reported ${replay.findings} finding(s); first: ${replay.firstFinding}`);
-  }
+  for (const replay of [report.replayRun, report.replaySynthetic]) if (replay && !replay.verifyOk) notes.push(`verifyLog reported ${replay.findings} finding(s); first: ${replay.firstFinding}`);
 }
 
 const ratio = (system: Figure, peer: Figure): Figure => (system !== null && peer !== null && peer > 0 ? finiteOrNull(system / peer, 2) : null);

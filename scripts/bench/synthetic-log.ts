@@ -2,18 +2,7 @@ import type Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { sha1Hex } from '../../libs/audit/src/stored-log';
 import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import {
-  Decision,
-  decideAssign,
-  decideCancel,
-  decideComplete,
-  decideCreate,
-  decideEvaluate,
-  decideFail,
-  decideRequeue,
-  decideRetry,
-  decideStart,
-} from '../../libs/mission/src/decide';
+import { Decision, decideAssign, decideCancel, decideComplete, decideCreate, decideEvaluate, decideFail, decideRequeue, decideRetry, decideStart } from '../../libs/mission/src/decide';
 import { evolve } from '../../libs/mission/src/evolve';
 import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from '../../libs/mission/src/mission-events';
 import type { Mission } from '../../libs/mission/src/mission-state';

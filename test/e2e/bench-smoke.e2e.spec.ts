@@ -118,12 +118,13 @@ describe('bench smoke (in-process services, real Redis)', () => {
       'bullmq.redis_bytes_per_mission': peers.bullmq.redis_bytes_per_mission,
       'bullmq.redis_cpu_ms_per_mission': peers.bullmq.redis_cpu_ms_per_mission,
       'bare_http.creates_per_s': peers.bare_http.creates_per_s,
-      'bare_http.p99_ms': peers.bare_http.p99_ms,
       'raw_read.events_per_s': peers.raw_read.events_per_s,
       ...ratios,
     };
     const notPositive = Object.entries(figures).filter(([, value]) => typeof value !== 'number' || !(value > 0));
     expect(notPositive).toEqual([]);
+    // autocannon keeps whole milliseconds: the bare server's p99 on loopback may well be 0.
+    expect(peers.bare_http.p99_ms).toBeGreaterThanOrEqual(0);
     expect(report.peers.bullmqThroughput?.missions).toBe(200);
     expect(report.peers.bullmqLatency?.latency.count).toBe(100);
     expect(report.peers.rawRead?.events).toBe(report.syntheticLog?.events);
