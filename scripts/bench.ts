@@ -1,108 +1,65 @@
 import { execFileSync } from 'node:child_process';
-import { Command, InvalidArgumentError } from 'commander';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import Redis from 'ioredis';
 import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
+import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
+import { LaunchOptions, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
-import { findServicePids, pidFromLauncherLine, Service } from './bench/rss';
-import { BenchReport, emptySummaryLine, runBench } from './bench/run-bench';
+import { pidsFromLauncherLine, Service } from './bench/rss';
+import { BenchReport, Mode, runBench, summarize } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
 import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
-import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
 /** The largest RATE_LIMIT_PER_MINUTE the intake accepts: the limiter still runs, it just never says no. */
 const GENEROUS_RATE_LIMIT = 100_000_000;
 
-interface CliOptions {
-  missions: number;
-  rate: number;
-  duration: number;
-  llmLatencyMs: number;
-  httpSeconds: number;
-  httpConnections: number;
-  skipHttp: boolean;
-  replayEvents: number;
-  skipReplay: boolean;
-  syntheticWriter: BenchOptions['syntheticWriter'];
-  footprintSample: number;
-  agentCapacityScale: number;
-  smoke: boolean;
-  cpuProf?: string;
-  keepKeys: boolean;
-}
+const number = (min: number, integer: boolean) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`must be ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
+  return n;
+};
 
-function integer(min: number) {
-  return (value: string): number => {
-    const number = Number(value);
-    if (!Number.isInteger(number) || number < min) throw new InvalidArgumentError(`must be an integer ≥ ${min}`);
-    return number;
-  };
-}
-
-function nonNegative(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number < 0) throw new InvalidArgumentError('must be a number ≥ 0');
-  return number;
-}
-
-function positive(value: string): number {
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('must be a positive number');
-  return number;
-}
-
-function parseOptions(argv: string[]): { bench: BenchOptions; cli: CliOptions } {
+/** Option name → field of BenchOptions; `--smoke` sets small defaults, and an option given explicitly still wins. */
+function parseOptions(argv: string[]): { bench: BenchOptions; mode: Mode; keepKeys: boolean } {
+  const d = DEFAULT_OPTIONS;
   const program = new Command()
     .name('bench')
     .description(
-      'Start the four services against Redis under a fresh KEY_PREFIX and measure throughput, latency at a fixed rate, ' +
-        'HTTP intake, replay (rebuild/verify), Redis bytes per mission and peak RSS. Prints a table and, as the last line, one JSON object.',
+      'Start the four services against Redis under a fresh KEY_PREFIX and measure throughput, latency at a fixed rate, HTTP creates, rebuild/verify, ' +
+        'Redis bytes and CPU per mission and peak RSS; then the same work on the peers (a BullMQ pipeline, bare node:http + XADD, a raw XRANGE read) ' +
+        'and the ratios. Prints a table and, as the last line, one JSON object.',
     )
-    .option('--missions <n>', 'missions of the throughput phase (0 skips it)', integer(0), DEFAULT_OPTIONS.missions)
-    .option('--rate <n>', 'offered missions/s of the latency phase (0 skips it)', nonNegative, DEFAULT_OPTIONS.rate)
-    .option('--duration <s>', 'seconds of the latency phase', positive, DEFAULT_OPTIONS.duration)
-    .option('--llm-latency-ms <ms>', 'MOCK_LLM_LATENCY_MS of the executor', integer(0), DEFAULT_OPTIONS.llmLatencyMs)
-    .option('--http-seconds <s>', 'seconds of the HTTP phase', integer(1), DEFAULT_OPTIONS.httpSeconds)
-    .option('--http-connections <n>', 'autocannon connections', integer(1), DEFAULT_OPTIONS.httpConnections)
+    .option('--missions <n>', 'missions of the throughput phase (0 skips it)', number(0, true), d.missions)
+    .option('--rate <n>', 'offered missions/s of the latency phase (0 skips it)', number(0, false), d.rate)
+    .option('--duration <s>', 'seconds of the latency phase', number(0.1, false), d.duration)
+    .option('--llm-latency-ms <ms>', 'MOCK_LLM_LATENCY_MS of the executor', number(0, true), d.llmLatencyMs)
+    .option('--http-seconds <s>', 'seconds of the HTTP phase', number(1, true), d.httpSeconds)
+    .option('--http-connections <n>', 'autocannon connections', number(1, true), d.httpConnections)
     .option('--skip-http', 'skip the HTTP phase', false)
-    .option('--replay-events <n>', 'events of the synthetic log for the replay figures (0 skips it)', integer(0), DEFAULT_OPTIONS.replayEvents)
-    .option('--skip-replay', 'skip rebuild/verify entirely', false)
-    .option(
-      '--synthetic-writer <kind>',
-      "who writes the synthetic log: 'auto' (scripts/make-audit-log when built, else append), 'make-audit-log' or 'append' (MissionStore.append)",
-      (value: string) => {
-        if (value !== 'auto' && value !== 'make-audit-log' && value !== 'append') throw new InvalidArgumentError("must be 'auto', 'make-audit-log' or 'append'");
-        return value;
-      },
-      DEFAULT_OPTIONS.syntheticWriter,
-    )
-    .option('--agent-capacity-scale <k>', "multiply every agent's capacity first (1 = the 43 seeded slots)", positive, DEFAULT_OPTIONS.agentCapacityScale)
-    .option('--footprint-sample <n>', 'finished missions sampled for the Redis footprint', integer(1), DEFAULT_OPTIONS.footprintSample)
-    .option('--smoke', 'a few hundred missions and short phases, for CI (explicit options still win)', false)
-    .option('--cpu-prof <dir>', 'write a .cpuprofile per service into <dir> (inspector preload; summarise with dist/scripts/bench/profile-summary.js)')
+    .option('--replay-events <n>', 'events of the synthetic log for the replay figures (0: the run log only)', number(0, true), d.replayEvents)
+    .option('--skip-replay', 'skip rebuild/verify and the raw read', false)
+    .option('--skip-peers', 'skip the peers (and so the ratios)', false)
+    .option('--agent-capacity-scale <k>', "multiply every agent's capacity first (1 = the 43 seeded slots)", number(0.01, false), d.agentCapacityScale)
+    .option('--footprint-sample <n>', 'finished missions sampled for the footprint', number(1, true), d.footprintSample)
+    .addOption(new Option('--mode <mode>', 'the services as four processes, or in one (passed to the launcher)').choices(['split', 'one-process']).default(process.env.BENCH_MODE || 'split'))
+    .option('--smoke', 'a few hundred missions and short phases, peers included, for CI', false)
     .option('--keep-keys', "leave this run's keys in Redis (for a look afterwards)", false)
     .showHelpAfterError();
   program.parse(argv);
-  const cli = program.opts<CliOptions>();
-  const explicit = (name: keyof CliOptions) => program.getOptionValueSource(name) === 'cli';
-  const bench: BenchOptions = { ...DEFAULT_OPTIONS, ...(cli.smoke ? SMOKE_OPTIONS : {}) };
-  const fields: (keyof CliOptions & keyof BenchOptions)[] = [
-    'missions', 'rate', 'duration', 'llmLatencyMs', 'httpSeconds', 'httpConnections', 'skipHttp', 'replayEvents', 'skipReplay', 'syntheticWriter',
-    'footprintSample', 'agentCapacityScale',
-  ];
-  for (const field of fields) {
-    if (explicit(field) || !cli.smoke) (bench as unknown as Record<string, unknown>)[field] = cli[field];
+  const cli = program.opts<BenchOptions & { mode: Mode; keepKeys: boolean }>();
+  if (cli.mode !== 'split' && cli.mode !== 'one-process') program.error(`BENCH_MODE must be 'split' or 'one-process', not '${String(cli.mode)}'`);
+  const bench: BenchOptions = { ...d, ...(cli.smoke ? SMOKE_OPTIONS : {}) };
+  for (const field of Object.keys(d) as (keyof BenchOptions)[]) {
+    if (program.getOptionValueSource(field) === 'cli' || (!cli.smoke && field in cli)) (bench as unknown as Record<string, unknown>)[field] = cli[field];
   }
-  bench.skipHttp = cli.skipHttp;
-  bench.skipReplay = cli.skipReplay;
-  return { bench, cli };
+  return { bench, mode: cli.mode, keepKeys: cli.keepKeys };
 }
 
 /** A stream the launcher writes its prefixed service lines to. */
@@ -110,25 +67,21 @@ function lineWriter(write: (line: string) => void): Writable {
   let buffered = '';
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
+      const lines = (buffered + chunk.toString('utf8')).split('\n');
       buffered = lines.pop() ?? '';
-      for (const line of lines) write(line);
+      lines.forEach(write);
       callback();
     },
   });
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { bench: options, cli } = parseOptions(argv);
+  const { bench: options, mode: askedMode, keepKeys } = parseOptions(argv);
   const ui = new TerminalUi();
   const abort = new AbortController();
   let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) {
-      ui.log(`${signal} again: still stopping the services and deleting the keys`);
-      return;
-    }
+    if (interrupted) return ui.log(`${signal} again: still stopping the services and deleting the keys`);
     interrupted = true;
     ui.close();
     ui.log(`${signal} received: stopping`);
@@ -150,38 +103,38 @@ async function main(argv: string[]): Promise<number> {
     const ports = await freePorts();
     const apiKey = randomBytes(24).toString('base64url');
     const operatorKey = randomBytes(24).toString('base64url');
-    const env = benchServiceEnv(redisServer.url, keyPrefix, cli.cpuProf, {
-      LLM_PROVIDER: 'mock',
-      MOCK_LLM_LATENCY_MS: String(options.llmLatencyMs),
-      MOCK_LLM_FAILURE_RATE: '0',
-      MOCK_LLM_MALFORMED_RATE: '0',
-      MOCK_LLM_FLAW_RATE: '0',
-      RATE_LIMIT_PER_MINUTE: String(GENEROUS_RATE_LIMIT),
-      // The bench measures one Redis, so one log partition: its figures read that partition's keys.
-      LOG_PARTITIONS: '1',
-    });
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
       intake: { API_KEYS: `bench-submit-${Date.now()}:${apiKey}:submitter,bench-operator-${Date.now()}:${operatorKey}:operator` },
     };
-
     ui.log(
       `bench: KEY_PREFIX=${keyPrefix}; Redis ${redisServer.url}; ports ${SERVICE_NAMES.map((n) => `${n} ${ports[n]}`).join(', ')}; ` +
-        `mock LLM latency ${options.llmLatencyMs} ms${options.smoke ? '; smoke run' : ''}`,
+        `mode ${askedMode}; mock LLM latency ${options.llmLatencyMs} ms${options.smoke ? '; smoke run' : ''}`,
     );
-    system = await launchSystem({
+    // `oneProcess` asks the launcher for the services in one process; a launcher that does not know it starts four, and the mode reported says so.
+    const launch: LaunchOptions & { oneProcess?: boolean } = {
       services: [...SERVICE_NAMES],
-      env,
+      env: benchServiceEnv(redisServer.url, keyPrefix, {
+        LLM_PROVIDER: 'mock',
+        MOCK_LLM_LATENCY_MS: String(options.llmLatencyMs),
+        MOCK_LLM_FAILURE_RATE: '0',
+        MOCK_LLM_MALFORMED_RATE: '0',
+        MOCK_LLM_FLAW_RATE: '0',
+        RATE_LIMIT_PER_MINUTE: String(GENEROUS_RATE_LIMIT),
+        // The bench measures one Redis, so one log partition: its figures read that partition's keys.
+        LOG_PARTITIONS: '1',
+      }),
       serviceEnv,
       ports,
       dataDir: path.join(rootDir, '.data'),
       log: (line) => {
-        const started = pidFromLauncherLine(line);
-        if (started) pids[started.service] = started.pid;
+        Object.assign(pids, pidsFromLauncherLine(line));
         launcherLog(line);
       },
       output: lineWriter((line) => ui.log(line)),
       color: false,
-    });
+      ...(askedMode === 'one-process' ? { oneProcess: true } : {}),
+    };
+    system = await launchSystem(launch);
     void system.exited.then((code) => {
       if (abort.signal.aborted || code === 0) return;
       ui.close();
@@ -192,17 +145,17 @@ async function main(argv: string[]): Promise<number> {
     await waitUntilReady(ports, { timeoutMs: READY_TIMEOUT_MS, signal: abort.signal }).catch((error: unknown) => {
       throw abort.signal.aborted ? new BenchAborted() : error;
     });
+    const mode: Mode = new Set(Object.values(pids)).size === 1 ? 'one-process' : 'split';
+    if (mode !== askedMode) ui.log(`bench: asked for mode ${askedMode}, but the launcher started ${mode === 'split' ? 'four processes' : 'one process'}: reporting ${mode}`);
     ui.log(`Ready: ${SERVICE_NAMES.map((n) => `${n} pid ${pids[n] ?? '?'}`).join(', ')}`);
-
     report = await runBench(
       {
         redis,
-        keyPrefix,
         redisUrl: redisServer.url,
+        keyPrefix,
         http: { baseUrl: `http://127.0.0.1:${ports.intake}`, apiKey, operatorKey },
-        pids: () => (Object.keys(pids).length === SERVICE_NAMES.length ? pids : { ...findServicePids(), ...pids }),
-        mode: 'processes',
-        metricsUrls: Object.fromEntries(SERVICE_NAMES.map((name) => [name, `http://127.0.0.1:${ports[name]}/metrics`])),
+        pids: () => pids,
+        mode,
         signal: abort.signal,
       },
       options,
@@ -213,14 +166,12 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     ui.close();
     if (system) await system.stop().catch((error: unknown) => ui.log(`stopping the services failed: ${String(error)}`));
-    if (cli.keepKeys) ui.log(`Keys kept under ${keyPrefix}`);
+    if (keepKeys) ui.log(`Keys kept under ${keyPrefix}`);
     else {
-      try {
-        const deleted = await deleteKeysByPrefix(redis, keyPrefix);
-        ui.log(`Deleted ${deleted} key(s) under ${keyPrefix}`);
-      } catch (error) {
-        ui.log(`Could not delete the keys under ${keyPrefix}: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      await deleteKeysByPrefix(redis, keyPrefix).then(
+        (deleted) => ui.log(`Deleted ${deleted} key(s) under ${keyPrefix}`),
+        (error: unknown) => ui.log(`Could not delete the keys under ${keyPrefix}: ${error instanceof Error ? error.message : String(error)}`),
+      );
     }
     redis.disconnect();
     await redisServer.stop().catch(() => undefined);
@@ -230,27 +181,23 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('bench: interrupted; no figures\n');
     return 130;
   }
-  if (failure) {
-    process.stderr.write(`bench: ${failure instanceof Error ? failure.stack ?? failure.message : String(failure)}\n`);
+  if (failure || !report) {
+    process.stderr.write(`bench: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}\n`);
     // The last line stays one JSON object, with nothing measured.
-    process.stdout.write(`${JSON.stringify(report?.summary ?? emptySummaryLine())}\n`);
+    process.stdout.write(`${JSON.stringify(report?.summary ?? summarize(undefined))}\n`);
     return 1;
   }
-  if (!report) return 1;
   report.revision = codeRevision;
-  process.stdout.write(`${formatReport(report)}\n\n`);
-  process.stdout.write(`${JSON.stringify(report.summary)}\n`);
+  process.stdout.write(`${formatReport(report)}\n\n${JSON.stringify(report.summary)}\n`);
   return 0;
 }
 
 /** HEAD and how many files differ from it (read-only git), since the services change while the bench runs. */
 function revision(): string | undefined {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['--no-optional-locks', 'status', '--porcelain'], { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-      .split('\n')
-      .filter(Boolean).length;
-    return `git ${head}${dirty > 0 ? ` + ${dirty} uncommitted file(s)` : ''}`;
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: rootDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const dirty = git('--no-optional-locks', 'status', '--porcelain').split('\n').filter(Boolean).length;
+    return `git ${git('rev-parse', '--short', 'HEAD').trim()}${dirty > 0 ? ` + ${dirty} uncommitted file(s)` : ''}`;
   } catch {
     return undefined;
   }

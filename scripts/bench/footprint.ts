@@ -2,130 +2,91 @@ import type Redis from 'ioredis';
 import type { KeyLayout } from '../../libs/event-store/src/key-layout';
 import { throwIfAborted } from './stats';
 
+/** Redis bytes per finished mission and what they are made of (bytes per mission unless named otherwise). */
 export interface Footprint {
   /** Missions in the index (every mission the run created). */
   missions: number;
   sampled: number;
-  /** Mean MEMORY USAGE of a sampled finished mission's hash (v, st, s, h, rs). */
   missionHashBytes: number;
-  /** Mean MEMORY USAGE of its event list (log entry ids). */
   eventListBytes: number;
-  /** MEMORY USAGE of the log stream / missions. */
   logShareBytes: number;
-  /** The services' message streams (intake, orchestrator, executor, evaluator, poison, rejected) / missions. */
+  /** The services' message streams. */
   streamShareBytes: number;
-  /** Idempotency keys (one per mission with a source or Idempotency-Key) / missions. */
   idempotencyShareBytes: number;
-  /** Everything else under the prefix (queues, index, counters, agents, rate limit) / missions. */
+  /** Everything else under the prefix (queues, index, counters, agents, rate limit). */
   otherShareBytes: number;
-  /** The sum: Redis bytes per finished mission. */
   bytesPerMission: number;
+  /** The whole log stream. */
   logBytes: number;
-  streams: Record<string, number>;
   otherKeys: number;
 }
 
-const MEMORY_BATCH = 1_000;
-
 /**
- * Redis bytes per finished mission: its own keys (sampled over finished missions, MEMORY USAGE
- * with SAMPLES 0, i.e. exact) plus an even share of the log and of every other key of the run.
- * `excludePrefixes` leaves out keys that are not the system's (the synthetic replay log).
+ * A finished mission's own keys (sampled, MEMORY USAGE with SAMPLES 0, i.e. exact) plus an even
+ * share of the log and of every other key of the run. `excludePrefixes` leaves out keys that are
+ * not the system's (the synthetic replay log, the peers).
  */
 export async function measureFootprint(
   redis: Redis,
   keys: KeyLayout,
   finishedIds: readonly string[],
   sampleSize: number,
-  excludePrefixes: readonly string[] = [],
+  excludePrefixes: readonly string[],
   signal?: AbortSignal,
 ): Promise<Footprint> {
   const missions = await redis.zcard(keys.partitions[0].missionIndex);
-  const sample = pickSample(finishedIds, sampleSize);
-
-  let hashBytes = 0;
-  let listBytes = 0;
-  let sampled = 0;
-  for (let offset = 0; offset < sample.length; offset += MEMORY_BATCH) {
-    const batch = sample.slice(offset, offset + MEMORY_BATCH);
-    const pipeline = redis.pipeline();
-    for (const id of batch) {
-      pipeline.hget(keys.mission(id), 'st');
-      pipeline.call('MEMORY', 'USAGE', keys.mission(id), 'SAMPLES', '0');
-      pipeline.call('MEMORY', 'USAGE', keys.missionEvents(id), 'SAMPLES', '0');
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    for (let i = 0; i < batch.length; i++) {
-      const status = replies[3 * i][1];
-      if (status !== 'succeeded' && status !== 'dead_lettered' && status !== 'cancelled') continue;
-      sampled += 1;
-      hashBytes += Number(replies[3 * i + 1][1] ?? 0);
-      listBytes += Number(replies[3 * i + 2][1] ?? 0);
-    }
+  const usage = (pipeline: ReturnType<Redis['pipeline']>, key: string) => pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+  // A random sample without replacement (partial Fisher–Yates).
+  const ids = [...finishedIds];
+  for (let i = 0; i < Math.min(sampleSize, ids.length); i++) {
+    const j = i + Math.floor(Math.random() * (ids.length - i));
+    [ids[i], ids[j]] = [ids[j], ids[i]];
+  }
+  const pipeline = redis.pipeline();
+  for (const id of ids.slice(0, sampleSize)) usage(usage(pipeline.hget(keys.mission(id), 'st'), keys.mission(id)), keys.missionEvents(id));
+  const replies = ((await pipeline.exec()) ?? []).map(([, reply]) => reply);
+  let [hashBytes, listBytes, sampled] = [0, 0, 0];
+  for (let i = 0; i < replies.length; i += 3) {
+    if (!['succeeded', 'dead_lettered', 'cancelled'].includes(String(replies[i]))) continue;
+    sampled += 1;
+    hashBytes += Number(replies[i + 1] ?? 0);
+    listBytes += Number(replies[i + 2] ?? 0);
   }
 
-  const logBytes = Number((await redis.call('MEMORY', 'USAGE', keys.partitions[0].log, 'SAMPLES', '0')) ?? 0);
-  const missionKey = keys.partitions[0].missionPrefix;
-  const base = missionKey.slice(0, -'mission:'.length);
-  const streams: Record<string, number> = {};
-  let idempotencyBytes = 0;
-  let otherBytes = 0;
+  const log = keys.partitions[0].log;
+  const missionPrefix = keys.partitions[0].missionPrefix;
+  const base = missionPrefix.slice(0, -'mission:'.length);
+  const bytes = { log: Number((await redis.call('MEMORY', 'USAGE', log, 'SAMPLES', '0')) ?? 0), stream: 0, idem: 0, other: 0 };
   let otherKeys = 0;
   let cursor = '0';
   do {
     throwIfAborted(signal);
     const [next, found] = await redis.scan(cursor, 'MATCH', keys.pattern, 'COUNT', 1_000);
     cursor = next;
-    const measured = found.filter(
-      (key) => !key.startsWith(missionKey) && key !== keys.partitions[0].log && !excludePrefixes.some((prefix) => key.startsWith(prefix)),
-    );
-    if (measured.length === 0) continue;
-    const pipeline = redis.pipeline();
-    for (const key of measured) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
-    const replies = (await pipeline.exec()) ?? [];
-    measured.forEach((key, i) => {
-      const bytes = Number(replies[i][1] ?? 0);
-      const name = key.startsWith(base) ? key.slice(base.length) : key.slice(keys.prefix.length);
-      if (name.startsWith('stream:')) streams[name] = bytes;
-      else if (name.startsWith('idem:')) idempotencyBytes += bytes;
-      else {
-        otherBytes += bytes;
-        otherKeys += 1;
-      }
+    const measured = found.filter((key) => !key.startsWith(missionPrefix) && key !== log && !excludePrefixes.some((prefix) => key.startsWith(prefix)));
+    const scan = redis.pipeline();
+    for (const key of measured) usage(scan, key);
+    ((await scan.exec()) ?? []).forEach(([, reply], i) => {
+      const name = measured[i].startsWith(base) ? measured[i].slice(base.length) : measured[i].slice(keys.prefix.length);
+      const kind = name.startsWith('stream:') ? 'stream' : name.startsWith('idem:') ? 'idem' : 'other';
+      bytes[kind] += Number(reply ?? 0);
+      if (kind === 'other') otherKeys += 1;
     });
   } while (cursor !== '0');
 
-  const perMission = (bytes: number) => (missions > 0 ? bytes / missions : 0);
-  const streamBytes = Object.values(streams).reduce((sum, bytes) => sum + bytes, 0);
-  const missionHashBytes = sampled > 0 ? hashBytes / sampled : NaN;
-  const eventListBytes = sampled > 0 ? listBytes / sampled : NaN;
-  const logShareBytes = perMission(logBytes);
-  const streamShareBytes = perMission(streamBytes);
-  const idempotencyShareBytes = perMission(idempotencyBytes);
-  const otherShareBytes = perMission(otherBytes);
-  return {
+  const share = (total: number) => (missions > 0 ? total / missions : 0);
+  const footprint = {
     missions,
     sampled,
-    missionHashBytes,
-    eventListBytes,
-    logShareBytes,
-    streamShareBytes,
-    idempotencyShareBytes,
-    otherShareBytes,
-    bytesPerMission: missionHashBytes + eventListBytes + logShareBytes + streamShareBytes + idempotencyShareBytes + otherShareBytes,
-    logBytes,
-    streams,
+    missionHashBytes: sampled > 0 ? hashBytes / sampled : NaN,
+    eventListBytes: sampled > 0 ? listBytes / sampled : NaN,
+    logShareBytes: share(bytes.log),
+    streamShareBytes: share(bytes.stream),
+    idempotencyShareBytes: share(bytes.idem),
+    otherShareBytes: share(bytes.other),
+    logBytes: bytes.log,
     otherKeys,
   };
-}
-
-/** A random sample without replacement (partial Fisher–Yates). */
-function pickSample<T>(items: readonly T[], size: number): T[] {
-  const copy = [...items];
-  const count = Math.min(size, copy.length);
-  for (let i = 0; i < count; i++) {
-    const j = i + Math.floor(Math.random() * (copy.length - i));
-    [copy[i], copy[j]] = [copy[j], copy[i]];
-  }
-  return copy.slice(0, count);
+  const { missionHashBytes, eventListBytes, logShareBytes, streamShareBytes, idempotencyShareBytes, otherShareBytes } = footprint;
+  return { ...footprint, bytesPerMission: missionHashBytes + eventListBytes + logShareBytes + streamShareBytes + idempotencyShareBytes + otherShareBytes };
 }

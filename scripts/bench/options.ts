@@ -1,38 +1,29 @@
 /** What one bench run measures and how hard; the CLI (scripts/bench.ts) and the smoke test fill it. */
 export interface BenchOptions {
-  /** Missions of the throughput phase; 0 skips it. */
+  /** Missions of the throughput phase and of the BullMQ peer's flood; 0 skips both. */
   missions: number;
-  /** Missions per `MissionClient.createMany` call in the throughput phase. */
+  /** Missions per `createMany` (system) or `addBulk` (BullMQ) call in the throughput phase. */
   submitBatch: number;
-  /** Offered rate of the latency phase, missions/s; 0 skips it. */
+  /** Offered missions/s of the latency phase, the system's and the BullMQ peer's; 0 skips both. */
   rate: number;
-  /** Length of the latency phase, s. */
   duration: number;
-  /** MOCK_LLM_LATENCY_MS of the services (informational here: the caller starts the services). */
+  /** MOCK_LLM_LATENCY_MS of the services (informational here: the caller starts them). */
   llmLatencyMs: number;
-  /** Length of the HTTP phase, s. */
+  /** The HTTP phase, the system's and the bare peer's. */
   httpSeconds: number;
   httpConnections: number;
   skipHttp: boolean;
-  /** Events of the synthetic log for the replay figures; 0 skips the synthetic log. */
+  /** Events of the synthetic log for the replay figures and the raw-read peer; 0 leaves them to the run's own log. */
   replayEvents: number;
-  /**
-   * Who writes the synthetic log: scripts/make-audit-log.ts when it is built ('auto'), or
-   * MissionStore.append from here ('append', also the fallback).
-   */
-  syntheticWriter: 'auto' | 'make-audit-log' | 'append';
-  /** Skips rebuild/verify altogether (the run's log and the synthetic one). */
   skipReplay: boolean;
-  /**
-   * Multiplies every agent's capacity (agents API) before the phases; 1 = the registry as seeded
-   * from fixtures/agents.json (43 slots), which bounds throughput by itself.
-   */
+  /** No peers, so no ratios. */
+  skipPeers: boolean;
+  /** Multiplies every agent's capacity (agents API) first; 1 = the 43 slots seeded from fixtures/agents.json. */
   agentCapacityScale: number;
   /** Finished missions sampled for the footprint. */
   footprintSample: number;
-  /** A phase that makes no progress for this long fails the run. */
+  /** A phase that makes no progress for this long fails; none waits longer than phaseTimeoutS. */
   stallTimeoutS: number;
-  /** Upper bound of waiting for a phase's missions to finish. */
   phaseTimeoutS: number;
   smoke: boolean;
 }
@@ -47,8 +38,8 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   httpConnections: 50,
   skipHttp: false,
   replayEvents: 500_000,
-  syntheticWriter: 'auto',
   skipReplay: false,
+  skipPeers: false,
   agentCapacityScale: 1,
   footprintSample: 500,
   stallTimeoutS: 60,
@@ -56,7 +47,7 @@ export const DEFAULT_OPTIONS: BenchOptions = {
   smoke: false,
 };
 
-/** `--smoke`: every phase runs, each small and short, so CI sees the whole pipeline work in well under a minute. */
+/** `--smoke`: every phase and peer runs, each small and short, so CI sees the whole bench work in well under a minute. */
 export const SMOKE_OPTIONS: Partial<BenchOptions> = {
   missions: 300,
   rate: 100,

@@ -1,51 +1,54 @@
-import type { BenchReport, BenchSummary } from './run-bench';
+import type { BenchReport } from './run-bench';
 import { SERVICES } from './rss';
 import type { Distribution } from './stats';
 
-/** The targets of docs/performance.md (2-core machine, everything on it). */
+/** The targets of docs/performance.md § 2: ratios against the peers measured in the same run, and two absolute bounds. */
 export const TARGETS = {
-  missionsPerSecond: 8_000,
-  latencyP99Ms: 25,
-  httpCreatesPerSecond: 10_000,
-  rebuildEventsPerSecond: 150_000,
+  missionsVsBullmq: 2,
+  p99VsBullmq: 0.5,
+  httpVsBare: 0.5,
+  rebuildVsRawRead: 0.8,
   bytesPerMission: 4_096,
-  rssMb: 150,
+  rssMb: { split: 150, 'one-process': 250 },
 };
 
 type Row = string[];
 
-export function formatTable(header: Row, rows: Row[]): string {
+/** Columns right-aligned but the first (and with `textLast` the last). */
+export function formatTable(header: Row, rows: Row[], textLast = false): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const cell = (value: string, column: number) => (column === 0 ? value.padEnd(widths[column]) : value.padStart(widths[column]));
-  const line = (row: Row) => row.map((value, column) => cell(value ?? '', column)).join('  ').trimEnd();
+  const line = (row: Row) => row.map((value, column) => (column === 0 || (textLast && column === header.length - 1) ? (value ?? '').padEnd(widths[column]) : (value ?? '').padStart(widths[column]))).join('  ').trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
 const int = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
-const dec = (value: number | null | undefined, digits = 1) =>
-  value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
+const dec = (value: number | null | undefined, digits = 1) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
 
 function verdict(value: number | null, target: number, higherIsBetter: boolean): string {
   if (value === null) return 'n/a';
   return (higherIsBetter ? value >= target : value <= target) ? 'met' : 'MISSED';
 }
 
-/** The headline table: each figure of the JSON line against its target. */
-export function headlineRows(summary: BenchSummary, report: BenchReport): Row[] {
-  const rssMax = Math.max(...SERVICES.map((service) => summary.rss_mb[service] ?? -Infinity));
+/** The headline table: each figure of the JSON line, its peer, the ratio and the target. */
+export function headlineRows(report: BenchReport): Row[] {
+  const { summary: s } = report;
+  const p = s.peers;
+  const r = s.ratios;
+  const rssTarget = TARGETS.rssMb[s.mode];
+  const rssMax = Math.max(...SERVICES.map((service) => s.rss_mb[service] ?? -Infinity));
   const rssWorst = Number.isFinite(rssMax) ? rssMax : null;
-  const replaySource = report.replaySynthetic ? `synthetic log, ${int(report.replaySynthetic.events)} events` : report.replayRun ? `run log, ${int(report.replayRun.events)} events` : report.skipped.replay ?? '';
+  const submitP99 = report.latency?.submitToPassed.p99;
   return [
-    ['missions/s (submit → succeeded)', int(summary.missions_per_s), `≥ ${int(TARGETS.missionsPerSecond)}`, verdict(summary.missions_per_s, TARGETS.missionsPerSecond, true), report.throughput ? `${int(report.throughput.succeeded)} missions in ${int(report.throughput.windowMs)} ms` : report.skipped.throughput ?? ''],
-    ['latency p50 ms', int(summary.latency_ms.p50), '', '', report.latency ? `at ${report.latency.offeredRate}/s for ${report.options.duration} s` : report.skipped.latency ?? ''],
-    ['latency p95 ms', int(summary.latency_ms.p95), '', '', ''],
-    ['latency p99 ms', int(summary.latency_ms.p99), `≤ ${TARGETS.latencyP99Ms}`, verdict(summary.latency_ms.p99, TARGETS.latencyP99Ms, false), 'MissionCreated.at → passing MissionEvaluated.at, ms resolution'],
-    ['HTTP creates/s', int(summary.http_creates_per_s), `≥ ${int(TARGETS.httpCreatesPerSecond)}`, verdict(summary.http_creates_per_s, TARGETS.httpCreatesPerSecond, true), report.http ? `${report.http.connections} connections, ${dec(report.http.seconds, 0)} s, ${int(report.http.non2xx)} non-2xx` : report.skipped.http ?? ''],
-    ['HTTP p99 ms', dec(summary.http_p99_ms, 0), '', '', 'autocannon latency.p99'],
-    ['rebuild events/s', int(summary.rebuild_events_per_s), `≥ ${int(TARGETS.rebuildEventsPerSecond)}`, verdict(summary.rebuild_events_per_s, TARGETS.rebuildEventsPerSecond, true), replaySource],
-    ['verify events/s', int(summary.verify_events_per_s), '', '', replaySource],
-    ['Redis bytes / finished mission', int(summary.redis_bytes_per_mission), `≤ ${int(TARGETS.bytesPerMission)}`, verdict(summary.redis_bytes_per_mission, TARGETS.bytesPerMission, false), report.footprint ? `${report.footprint.sampled} sampled of ${int(report.footprint.missions)} missions` : report.skipped.footprint ?? ''],
-    ['peak RSS MB (worst service)', dec(rssWorst), `≤ ${TARGETS.rssMb}`, verdict(rssWorst, TARGETS.rssMb, false), SERVICES.map((s) => `${s} ${dec(summary.rss_mb[s])}`).join(', ')],
+    ['missions/s (submit → succeeded)', int(s.missions_per_s), int(p.bullmq.missions_per_s), dec(r.missions_per_s_vs_bullmq, 2), `≥ ${TARGETS.missionsVsBullmq}×`, verdict(r.missions_per_s_vs_bullmq, TARGETS.missionsVsBullmq, true), 'peer: BullMQ 3-stage pipeline'],
+    ['latency p50 / p95 / p99 ms', `${int(s.latency_ms.p50)} / ${int(s.latency_ms.p95)} / ${int(s.latency_ms.p99)}`, '', '', '', '', report.latency ? `created → passed at ${report.latency.offeredRate}/s` : report.skipped.latency ?? ''],
+    ['latency p99 ms, submit → done', int(submitP99), int(p.bullmq.p99_ms), dec(r.p99_vs_bullmq, 2), `≤ ${TARGETS.p99VsBullmq}×`, verdict(r.p99_vs_bullmq, TARGETS.p99VsBullmq, false), 'both from the submitter\'s clock'],
+    ['HTTP creates/s', int(s.http_creates_per_s), int(p.bare_http.creates_per_s), dec(r.http_vs_bare, 2), `≥ ${TARGETS.httpVsBare}×`, verdict(r.http_vs_bare, TARGETS.httpVsBare, true), 'peer: node:http + JSON.parse + XADD'],
+    ['HTTP p99 ms', int(s.http_p99_ms), int(p.bare_http.p99_ms), '', '', '', 'autocannon latency.p99'],
+    ['rebuild events/s', int(s.rebuild_events_per_s), int(p.raw_read.events_per_s), dec(r.rebuild_vs_raw_read, 2), `≥ ${TARGETS.rebuildVsRawRead}×`, verdict(r.rebuild_vs_raw_read, TARGETS.rebuildVsRawRead, true), 'peer: XRANGE + JSON.parse of the same log'],
+    ['verify events/s', int(s.verify_events_per_s), '', '', '', '', ''],
+    ['Redis bytes / finished mission', int(s.redis_bytes_per_mission), int(p.bullmq.redis_bytes_per_mission), '', `≤ ${int(TARGETS.bytesPerMission)}`, verdict(s.redis_bytes_per_mission, TARGETS.bytesPerMission, false), 'peer: BullMQ jobs, no history'],
+    ['Redis CPU ms / mission (throughput)', dec(s.redis_cpu_ms_per_mission, 3), dec(p.bullmq.redis_cpu_ms_per_mission, 3), '', '', '', 'INFO cpu; the server may be shared'],
+    [`peak RSS MB (worst, ${s.mode})`, dec(rssWorst), '', '', `≤ ${rssTarget}`, verdict(rssWorst, rssTarget, false), SERVICES.map((service) => `${service} ${dec(s.rss_mb[service])}`).join(', ')],
   ];
 }
 
@@ -55,78 +58,55 @@ function distributionRow(label: string, d: Distribution): Row {
 
 /** Everything the bench measured, as text for the terminal (and for docs/performance.md). */
 export function formatReport(report: BenchReport): string {
-  const { summary, machine, options } = report;
-  const out: string[] = [];
-  out.push(
-    `BRAIN Mission System bench — ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redis}; ` +
-      `mock LLM latency ${options.llmLatencyMs} ms; KEY_PREFIX ${report.keyPrefix}; ${(report.totalMs / 1000).toFixed(0)} s in all`,
-  );
+  const { machine, options } = report;
+  const out: string[] = [
+    `BRAIN Mission System bench — ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redis}; mode ${report.mode}; ` +
+      `mock LLM latency ${options.llmLatencyMs} ms; KEY_PREFIX ${report.keyPrefix}; load average ${machine.loadStart.map((l) => l.toFixed(1)).join('/')}; ${(report.totalMs / 1000).toFixed(0)} s in all`,
+  ];
   if (report.revision) out.push(`Code: ${report.revision}`);
   if (report.agents) {
     const a = report.agents;
-    out.push(
-      `Agents: ${a.agents} with ${a.slots} slots in all` +
-        (a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom} slots, --agent-capacity-scale)` : ' (as seeded from fixtures/agents.json)'),
-    );
+    out.push(`Agents: ${a.agents} with ${a.slots} slots${a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom}, --agent-capacity-scale)` : ' (as seeded)'}`);
   }
-  out.push('');
-  out.push(formatTable(['figure', 'value', 'target', '', 'how'], headlineRows(summary, report)));
+  out.push('', formatTable(['figure', 'system', 'peer', 'ratio', 'target', '', 'how'], headlineRows(report), true));
 
-  if (report.throughput) {
-    const t = report.throughput;
-    out.push('');
+  const t = report.throughput;
+  if (t) {
     out.push(
-      `Throughput: ${int(t.missions)} missions submitted with MissionClient.createMany (batches of ${options.submitBatch}) in ${int(t.submitMs)} ms ` +
-        `(${int((t.missions / Math.max(1, t.submitMs)) * 1000)}/s handed over); all finished after ${int(t.wallMs)} ms wall; ` +
+      '',
+      `Throughput: ${int(t.missions)} missions handed over with MissionClient.createMany (batches of ${options.submitBatch}) in ${int(t.submitMs)} ms; all finished after ${int(t.wallMs)} ms; ` +
         `${int(t.succeeded)} succeeded, ${int(t.deadLettered)} dead-lettered; ${int(t.events)} events.`,
     );
   }
-  const throughputCpu = report.cpu.throughput;
-  const throughput = report.throughput;
-  if (throughput && throughputCpu) {
-    const perMission = (cores: number | undefined) => (cores === undefined ? '-' : ((cores * throughputCpu.seconds * 1000) / throughput.missions).toFixed(2));
-    const names = ['intake', 'orchestrator', 'executor', 'evaluator', 'redis'];
-    const total = names.reduce((sum, name) => sum + (throughputCpu.processes[name] ?? 0), 0);
+  const rows: Row[] = [];
+  if (report.latency) {
+    rows.push(distributionRow(`created → passed @ ${report.latency.offeredRate}/s`, report.latency.createdToPassed));
+    rows.push(distributionRow(`submit → passed @ ${report.latency.offeredRate}/s`, report.latency.submitToPassed));
+  }
+  if (report.peers.bullmqLatency) rows.push(distributionRow(`BullMQ submit → done @ ${options.rate}/s`, report.peers.bullmqLatency.latency));
+  if (t) rows.push(distributionRow(`created → passed, flood of ${int(t.missions)}`, t.createdToPassed));
+  if (report.peers.bullmqThroughput) rows.push(distributionRow(`BullMQ submit → done, flood of ${int(options.missions)}`, report.peers.bullmqThroughput.latency));
+  if (rows.length > 0) out.push('', formatTable(['latency ms', 'missions', 'min', 'p50', 'p95', 'p99', 'max', 'mean'], rows));
+  if (report.latency) {
+    const l = report.latency;
+    out.push(`Offered ${l.offeredRate}/s, achieved ${dec(l.achievedRate)}/s (worst lag ${int(l.maxScheduleLagMs)} ms); finished at ${dec(l.missionsPerSecond)}/s; ${int(l.succeeded)} of ${int(l.missions)} succeeded.`);
+  }
+  for (const [label, h] of [['HTTP', report.http], ['Bare HTTP peer', report.peers.bareHttp]] as const) {
+    if (!h) continue;
     out.push(
-      `CPU per mission in the throughput phase (ms): ${names.map((name) => `${name} ${perMission(throughputCpu.processes[name])}`).join(', ')}; ` +
-        `together ${perMission(total)} (8,000 missions/s on ${throughputCpu.cpus} cores allows ${((throughputCpu.cpus * 1000) / 8000).toFixed(2)}).`,
+      `${label}: ${int(h.ok2xx)} 2xx in ${dec(h.seconds)} s = ${int(h.createsPerSecond)}/s on ${h.connections} connections; p50 ${dec(h.p50Ms, 0)} ms, p99 ${dec(h.p99Ms, 0)} ms, max ${dec(h.maxMs, 0)} ms; ` +
+        `non-2xx ${int(h.non2xx)}, errors ${int(h.errors)}, timeouts ${int(h.timeouts)}.`,
     );
   }
-  if (report.latency || report.throughput) {
-    out.push('');
-    const rows: Row[] = [];
-    if (report.latency) {
-      rows.push(distributionRow(`created → passed @ ${report.latency.offeredRate}/s`, report.latency.createdToPassed));
-      rows.push(distributionRow(`submit → passed @ ${report.latency.offeredRate}/s`, report.latency.submitToPassed));
-    }
-    if (report.throughput) rows.push(distributionRow(`created → passed, flood of ${int(report.throughput.missions)}`, report.throughput.createdToPassed));
-    out.push(formatTable(['latency ms', 'missions', 'min', 'p50', 'p95', 'p99', 'max', 'mean'], rows));
-    if (report.latency) {
-      out.push(
-        `Offered ${report.latency.offeredRate}/s, achieved ${dec(report.latency.achievedRate)}/s (ticks of ${report.latency.tickMs} ms, worst lag ${int(report.latency.maxScheduleLagMs)} ms); ` +
-          `finished at ${dec(report.latency.completedRate)}/s; ` +
-          `${int(report.latency.succeeded)} of ${int(report.latency.missions)} succeeded. "submit" is the bench's clock before createMany: it adds the wait in the intake stream.`,
-      );
-    }
-  }
-  if (report.http) {
-    const h = report.http;
-    out.push('');
+  if (report.drain) out.push(`Drain: the ${int(report.drain.missions)} HTTP missions finished ${int(report.drain.ms)} ms after autocannon stopped.`);
+  const f = report.footprint;
+  if (f) {
     out.push(
-      `HTTP: ${int(h.ok2xx)} 2xx (${int(h.created201)} × 201) in ${dec(h.seconds, 1)} s = ${int(h.createsPerSecond)} creates/s; autocannon mean ${int(h.requestsPerSecond)} req/s; ` +
-        `latency p50 ${dec(h.p50Ms, 0)} ms, p99 ${dec(h.p99Ms, 0)} ms, max ${dec(h.maxMs, 0)} ms; non-2xx ${int(h.non2xx)}, errors ${int(h.errors)}, timeouts ${int(h.timeouts)}; ` +
-        `status codes ${JSON.stringify(h.statusCodes)}.`,
-    );
-    if (report.drain) out.push(`Drain: the ${int(report.drain.missions)} HTTP missions finished ${int(report.drain.ms)} ms after autocannon stopped.`);
-  }
-  if (report.footprint) {
-    const f = report.footprint;
-    out.push('');
-    out.push(
+      '',
       formatTable(
         ['Redis bytes per finished mission', 'bytes'],
         [
-          ['mission hash (v, st, s, h, rs)', int(f.missionHashBytes)],
+          ['mission hash', int(f.missionHashBytes)],
           ['event list (log ids)', int(f.eventListBytes)],
           [`log stream share (${int(f.logBytes)} B / ${int(f.missions)})`, int(f.logShareBytes)],
           ['service streams share', int(f.streamShareBytes)],
@@ -136,89 +116,29 @@ export function formatReport(report: BenchReport): string {
         ],
       ),
     );
-    out.push(`Service streams: ${Object.entries(f.streams).map(([name, bytes]) => `${name} ${int(bytes)} B`).join(', ')}`);
   }
   if (report.rss) {
-    const r = report.rss;
-    out.push('');
-    out.push(
-      formatTable(
-        ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)', 'RSS now MB', 'max sampled MB', 'peak heap total MB', 'peak heap used MB', 'peak external MB'],
-        SERVICES.map((s) => [
-          s,
-          r.pids[s] !== undefined ? String(r.pids[s]) : '-',
-          dec(r.idleMb[s]),
-          dec(r.peakMb[s]),
-          dec(r.currentMb[s]),
-          dec(r.sampledMaxMb[s]),
-          dec(r.heapPeak[s]?.heapTotalMb),
-          dec(r.heapPeak[s]?.heapUsedMb),
-          dec(r.heapPeak[s]?.externalMb),
-        ]),
-      ),
-    );
+    const rss = report.rss;
+    out.push('', formatTable(['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)'], SERVICES.map((s) => [s, String(rss.pids[s] ?? '-'), dec(rss.idleMb[s]), dec(rss.peakMb[s])])));
   }
-  const replays = [
-    ['run log', report.replayRun],
-    ['synthetic log', report.replaySynthetic],
-  ] as const;
-  if (report.replayRun || report.replaySynthetic) {
-    out.push('');
+  const replays = ([['run log', report.replayRun], ['synthetic log', report.replaySynthetic]] as const).filter(([, r]) => r !== undefined);
+  if (replays.length > 0) {
     out.push(
+      '',
       formatTable(
         ['replay', 'events', 'missions', 'rebuild ms', 'rebuild ev/s', 'verify ms', 'verify ev/s', 'verify'],
-        replays
-          .filter(([, r]) => r !== undefined)
-          .map(([label, r]) => [
-            label,
-            int(r?.events),
-            int(r?.missions),
-            int(r?.rebuildMs),
-            int(r?.rebuildEventsPerSecond),
-            int(r?.verifyMs),
-            int(r?.verifyEventsPerSecond),
-            r?.verifyOk ? 'ok' : `${r?.findings} finding(s)`,
-          ]),
+        replays.map(([label, r]) => [label, int(r?.events), int(r?.missions), int(r?.rebuildMs), int(r?.rebuildEventsPerSecond), int(r?.verifyMs), int(r?.verifyEventsPerSecond), r?.verifyOk ? 'ok' : `${r?.findings} finding(s)`]),
       ),
     );
-    for (const [label, r] of replays) {
-      if (r?.rebuildTimings) out.push(`rebuild phases (${label}), ms: ${JSON.stringify(r.rebuildTimings)}`);
-    }
-    if (report.syntheticLog) {
-      const s = report.syntheticLog;
-      if (s.writer === 'append') {
-        out.push(`Synthetic log: ${int(s.events)} events of ${int(s.missions)} missions written through MissionStore.append in ${int(s.writeMs)} ms (${int(s.eventsPerSecond)} events/s).`);
-      } else {
-        out.push(`Synthetic log: ${int(s.events)} events of ${int(s.missions)} missions written by scripts/make-audit-log (${int(s.eventsPerSecond)} events/s); its own report:`);
-        for (const line of s.toolReport ?? []) out.push(`  ${line}`);
-      }
-    }
+    for (const [label, r] of replays) if (r?.rebuildTimings) out.push(`rebuild phases (${label}), ms: ${JSON.stringify(r.rebuildTimings)}`);
   }
-  const phases = Object.entries(report.cpu);
-  if (phases.length > 0) {
-    const names = ['intake', 'orchestrator', 'executor', 'evaluator', 'redis', 'bench'];
-    out.push('');
-    out.push(
-      formatTable(
-        ['CPU (cores busy)', 's', 'machine', ...names, 'others'],
-        phases.filter(([, use]) => use.seconds >= 0.5).map(([phase, use]) => [
-          phase,
-          dec(use.seconds),
-          use.machineBusy === null ? '-' : `${use.machineBusy.toFixed(2)}/${use.cpus}`,
-          ...names.map((name) => dec(use.processes[name], 2)),
-          dec(use.others, 2),
-        ]),
-      ),
-    );
+  if (report.syntheticLog) {
+    const s = report.syntheticLog;
+    out.push(`Synthetic log: ${int(s.events)} events of ${int(s.missions)} missions written in ${int(s.writeMs)} ms (scripts/bench/synthetic-log.ts).`);
   }
+  if (report.peers.rawRead) out.push(`Raw read peer: ${int(report.peers.rawRead.events)} events at ${int(report.peers.rawRead.eventsPerSecond)}/s.`);
   const skipped = Object.entries(report.skipped);
-  if (skipped.length > 0) {
-    out.push('');
-    for (const [phase, reason] of skipped) out.push(`${phase}: ${reason}`);
-  }
-  if (report.notes.length > 0) {
-    out.push('');
-    for (const note of report.notes) out.push(`Note: ${note}`);
-  }
+  if (skipped.length > 0) out.push('', ...skipped.map(([phase, reason]) => `${phase}: ${reason}`));
+  if (report.notes.length > 0) out.push('', ...report.notes.map((note) => `Note: ${note}`));
   return out.join('\n');
 }

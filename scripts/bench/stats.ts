@@ -8,56 +8,30 @@ export interface Distribution {
   max: number;
 }
 
-/** Nearest-rank percentile of sorted values: always a value that occurred. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
+/** Count, min, mean, max and nearest-rank percentiles (always a value that occurred). */
 export function distribution(values: readonly number[]): Distribution {
-  const sorted = [...values].sort((a, b) => a - b);
-  const sum = sorted.reduce((total, value) => total + value, 0);
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b);
+  const rank = (p: number) => (sorted.length ? sorted[Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length))) - 1] : NaN);
   return {
     count: sorted.length,
-    min: sorted.length ? sorted[0] : NaN,
-    mean: sorted.length ? sum / sorted.length : NaN,
-    p50: percentile(sorted, 50),
-    p95: percentile(sorted, 95),
-    p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1] : NaN,
+    min: rank(0),
+    mean: sorted.length ? sorted.reduce((total, value) => total + value, 0) / sorted.length : NaN,
+    p50: rank(50),
+    p95: rank(95),
+    p99: rank(99),
+    max: rank(100),
   };
 }
 
-export function round(value: number, digits = 0): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
-}
-
-/** A finite number, or null (JSON has no NaN). */
+/** A finite number rounded to `digits`, or null (JSON has no NaN). */
 export function finiteOrNull(value: number | null | undefined, digits = 0): number | null {
-  return typeof value === 'number' && Number.isFinite(value) ? round(value, digits) : null;
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new BenchAborted());
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new BenchAborted());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : null;
 }
 
 /** Ctrl-C or a crashed service ended the run. */
 export class BenchAborted extends Error {
-  constructor(message = 'bench aborted') {
-    super(message);
+  constructor() {
+    super('bench aborted');
     this.name = 'BenchAborted';
   }
 }
@@ -66,7 +40,22 @@ export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new BenchAborted();
 }
 
-/** Math.min over an iterable without spreading it into arguments (a phase may have 100k values). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new BenchAborted());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new BenchAborted());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Math.min / Math.max over many values without spreading them into arguments (a phase may have 100k). */
 export function minOf(values: Iterable<number>): number {
   let min = Infinity;
   for (const value of values) if (value < min) min = value;

@@ -1,6 +1,6 @@
-import * as path from 'node:path';
 import type Redis from 'ioredis';
 import { findFreePorts } from '../../libs/redis/src/free-port';
+import { escapeGlob, scanKeys } from '../../libs/redis/src/key-scan';
 import { Service, SERVICES } from './rss';
 
 /** Free TCP ports, one per service, none of them the same. */
@@ -8,22 +8,26 @@ export function freePorts(): Promise<Record<Service, number>> {
   return findFreePorts(SERVICES);
 }
 
-/**
- * The environment the bench gives the services it starts: its Redis and key prefix, warnings-only
- * JSON logs, and with `cpuProfDir` the preload that writes a CPU profile when a service stops.
- */
-export function benchServiceEnv(redisUrl: string, keyPrefix: string, cpuProfDir: string | undefined, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    REDIS_URL: redisUrl,
-    KEY_PREFIX: keyPrefix,
-    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
-    LOG_FORMAT: 'json',
-    ...extra,
-  };
-  if (cpuProfDir) {
-    env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--require ${path.join(__dirname, 'cpu-profile-preload.js')}`].filter(Boolean).join(' ');
-    env.BENCH_CPU_PROF_DIR = path.resolve(cpuProfDir);
+/** MEMORY USAGE … SAMPLES 0 (exact) summed over every key under `prefix`. */
+export async function memoryUnder(redis: Redis, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('refusing to walk keys without a prefix');
+  let bytes = 0;
+  for await (const keys of scanKeys(redis, `${escapeGlob(prefix)}*`)) {
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    for (const [, reply] of (await pipeline.exec()) ?? []) bytes += Number(reply ?? 0);
   }
-  return env;
+  return bytes;
+}
+
+/** CPU the Redis server has used since it started (INFO cpu: used_cpu_sys + used_cpu_user), ms. */
+export async function redisCpuMs(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
+/** The environment the bench gives the services it starts: its Redis and key prefix, warnings-only JSON logs. */
+export function benchServiceEnv(redisUrl: string, keyPrefix: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...process.env, REDIS_URL: redisUrl, KEY_PREFIX: keyPrefix, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', LOG_FORMAT: 'json', ...extra };
 }

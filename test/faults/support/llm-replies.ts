@@ -16,7 +16,7 @@ const DRAFTS: Record<MissionType, (context: LlmMissionContext, rng: Rng, flawed:
 /**
  * Reads the mission back out of an OpenAI-style request built by buildLlmRequest: the type from
  * `response_format.json_schema.name` (`<type>_output`), title, description and payload from the
- * prompt template (libs/llm/src/prompts/<type>.md).
+ * prompt's `<mission-data>` block (missionDataBlock in libs/llm/src/prompt-builder.ts).
  */
 export function missionContextOf(request: ReceivedRequest): LlmMissionContext | null {
   const format = request.body.response_format as { json_schema?: { name?: string } } | undefined;
@@ -24,17 +24,17 @@ export function missionContextOf(request: ReceivedRequest): LlmMissionContext | 
   if (!type || !(type in DRAFTS)) return null;
   const messages = (request.body.messages ?? []) as { role: string; content: string }[];
   const prompt = messages.find((m) => m.role === 'user')?.content ?? '';
-  const title = /^Title: (.*)$/m.exec(prompt)?.[1];
-  const description = /\nDescription: ([\s\S]*?)\n\n(?:Data from|```)/.exec(prompt)?.[1] ?? '';
-  const payloadText = /```json\n([\s\S]*?)\n```/.exec(prompt)?.[1];
-  if (title === undefined || payloadText === undefined) return null;
-  let payload: Record<string, unknown>;
+  const block = /<mission-data>\n([\s\S]*?)\n<\/mission-data>/.exec(prompt)?.[1];
+  if (block === undefined) return null;
+  let data: { title?: unknown; description?: unknown; payload?: unknown };
   try {
-    payload = JSON.parse(payloadText) as Record<string, unknown>;
+    data = JSON.parse(block) as typeof data;
   } catch {
     return null;
   }
-  return { missionId: 'from-prompt', attempt: 1, missionType: type, title, description, payload, feedback: null };
+  if (typeof data.title !== 'string' || typeof data.payload !== 'object' || data.payload === null) return null;
+  const description = typeof data.description === 'string' ? data.description : '';
+  return { missionId: 'from-prompt', attempt: 1, missionType: type, title: data.title, description, payload: data.payload as Record<string, unknown>, feedback: null };
 }
 
 /**
