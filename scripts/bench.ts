@@ -110,8 +110,7 @@ async function main(argv: string[]): Promise<number> {
       `bench: KEY_PREFIX=${keyPrefix}; Redis ${redisServer.url}; ports ${SERVICE_NAMES.map((n) => `${n} ${ports[n]}`).join(', ')}; ` +
         `mode ${askedMode}; mock LLM latency ${options.llmLatencyMs} ms${options.smoke ? '; smoke run' : ''}`,
     );
-    // `oneProcess` asks the launcher for the services in one process; a launcher that does not know it starts four, and the mode reported says so.
-    const launch: LaunchOptions & { oneProcess?: boolean } = {
+    const launch: LaunchOptions = {
       services: [...SERVICE_NAMES],
       env: benchServiceEnv(redisServer.url, keyPrefix, {
         LLM_PROVIDER: 'mock',

@@ -30,6 +30,7 @@ interface DemoOptions {
   fixtures: string;
   timeout: number;
   keepRunning: boolean;
+  split: boolean;
   port: number;
 }
 
@@ -125,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--fixtures <file>', 'missions to submit (relative to the repository root)', 'fixtures/odoo_missions_mock.json')
     .option('--timeout <s>', 'seconds the missions get to finish, counted from the first submission', parsePositive, 120)
     .option('--keep-running', 'leave the system (and the demo keys) up after the summary until Ctrl-C', false)
+    .option('--split', 'the four services as four processes instead of one', false)
     .option('--port <n>', "intake HTTP port (env PORT, else 3000); a free one is picked if it's taken", parsePort, process.env.PORT ? parsePort(process.env.PORT) : 3000)
     .showHelpAfterError();
   program.parse(argv);
@@ -186,6 +188,7 @@ async function main(argv: string[]): Promise<number> {
       output: lineWriter((text) => term.raw(text)),
       color: term.color,
       pretty: Boolean(process.stdout.isTTY),
+      oneProcess: !options.split,
     });
     let stopping = false;
     const running = system;

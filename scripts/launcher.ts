@@ -2,54 +2,15 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICE_NAMES, ServiceName } from '../libs/messages/src/services';
 import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
+import { PORT_VARIABLES, servicePorts } from '../libs/runtime/src/service-ports';
 
-export const SERVICE_NAMES = ['intake', 'orchestrator', 'executor', 'evaluator'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+export { SERVICE_NAMES, PORT_VARIABLES, servicePorts };
+export type { ServiceName };
 
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
-}
-
-/** Each service's own port variable; `PORT` is the intake's (the API's) when the launcher runs them. */
-export const PORT_VARIABLES: Record<ServiceName, string> = {
-  intake: 'PORT',
-  orchestrator: 'ORCHESTRATOR_PORT',
-  executor: 'EXECUTOR_PORT',
-  evaluator: 'EVALUATOR_PORT',
-};
-const DEFAULT_INTAKE_PORT = 3000;
-
-/**
- * The ports of the four services when the launcher runs them on one machine: the intake gets PORT
- * (default 3000), each other service its own variable, else the next port after the intake's in the
- * order of SERVICE_NAMES (3001, 3002, 3003 by default). Passing PORT on to every child as it was
- * would have them all bind the same port.
- */
-export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number> {
-  const problems: string[] = [];
-  const read = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (!raw) return undefined;
-    const port = Number(raw);
-    if (/^\d+$/.test(raw) && port >= 1 && port <= 65535) return port;
-    problems.push(`${name}=${JSON.stringify(raw)} is not a port from 1 to 65535`);
-    return undefined;
-  };
-  const intake = read(PORT_VARIABLES.intake) ?? DEFAULT_INTAKE_PORT;
-  const ports = {} as Record<ServiceName, number>;
-  SERVICE_NAMES.forEach((name, offset) => {
-    ports[name] = read(PORT_VARIABLES[name]) ?? intake + offset;
-    if (ports[name] > 65535) problems.push(`${name} would get port ${ports[name]} (PORT+${offset}); set ${PORT_VARIABLES[name]}`);
-  });
-  for (const name of SERVICE_NAMES) {
-    const clash = SERVICE_NAMES.find((other) => other !== name && ports[other] === ports[name]);
-    if (clash && SERVICE_NAMES.indexOf(clash) > SERVICE_NAMES.indexOf(name)) {
-      problems.push(`${name} and ${clash} would both get port ${ports[name]} (${PORT_VARIABLES[name]}, ${PORT_VARIABLES[clash]})`);
-    }
-  }
-  if (problems.length > 0) throw new Error(`invalid ports: ${problems.join('; ')}`);
-  return ports;
 }
 
 /**
@@ -129,6 +90,11 @@ export interface LaunchOptions {
   ports?: Record<ServiceName, number>;
   /** Pretty (human) logs from the services. Default: when output is a TTY; LOG_FORMAT in env wins either way. */
   pretty?: boolean;
+  /**
+   * All four services in one Node process (dist/scripts/one-process.js), still over Redis Streams,
+   * each on its own port; their `serviceEnv` are laid over `env` together. Needs all four services.
+   */
+  oneProcess?: boolean;
 }
 
 export interface RunningSystem {
@@ -149,8 +115,11 @@ export function linePrefix(name: string, color: boolean, colorCode = 90): string
   return color ? `\u001b[${colorCode}m${label} |\u001b[0m ` : `${label} | `;
 }
 
+/** The one process that runs every service, as the launcher names it in its lines. */
+export const ONE_PROCESS = 'one-process';
+
 interface Service {
-  name: ServiceName;
+  name: ServiceName | typeof ONE_PROCESS;
   child: ChildProcess;
   exit: Promise<void>;
 }
@@ -166,7 +135,14 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
   if (services.length === 0) throw new Error('No services to launch');
   const ports = options.ports ?? servicePorts(options.env);
   const logFormat = childLogFormat(options.env, options.pretty ?? Boolean(output.isTTY));
-  const entries = services.map((name) => ({ name, entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js') }));
+  if (options.oneProcess && services.length !== SERVICE_NAMES.length) throw new Error('one-process mode runs all four services');
+  const entries: { name: Service['name']; entry: string; env: NodeJS.ProcessEnv }[] = options.oneProcess
+    ? [{
+        name: ONE_PROCESS,
+        entry: path.join(rootDir, 'dist', 'scripts', 'one-process.js'),
+        env: Object.assign({}, ...SERVICE_NAMES.map((name) => options.serviceEnv?.[name] ?? {}), ...SERVICE_NAMES.map((name) => ({ [PORT_VARIABLES[name]]: String(ports[name]) }))),
+      }]
+    : services.map((name) => ({ name, entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'), env: { ...options.serviceEnv?.[name], PORT: String(ports[name]) } }));
   // Checked before Redis is resolved, so a missing build costs no server start.
   const missing = entries.filter(({ entry }) => !existsSync(entry));
   if (missing.length > 0) {
@@ -210,7 +186,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
   };
 
   try {
-    for (const { name, entry } of entries) {
+    for (const { name, entry, env: ownEnv } of entries) {
       // Detached: Ctrl-C in a terminal reaches only the launcher, which then stops services in order
       // and keeps Redis up until they are done, instead of everything dying at once.
       const childEnv: NodeJS.ProcessEnv = {
@@ -218,12 +194,11 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         LOG_FORMAT: logFormat,
         // pino-pretty colours only on a terminal, which the child's pipe is not.
         ...(logFormat === 'pretty' && color ? { FORCE_COLOR: '1' } : {}),
-        ...options.serviceEnv?.[name],
-        PORT: String(ports[name]),
+        ...ownEnv,
         REDIS_URL: redis.url,
       };
       const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      const prefix = linePrefix(name, color, COLORS[name]);
+      const prefix = linePrefix(name, color, name === ONE_PROCESS ? undefined : COLORS[name]);
       for (const stream of [child.stdout, child.stderr]) {
         if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
       }

@@ -16,13 +16,19 @@ async function main(argv: string[]): Promise<void> {
         'Ctrl-C stops everything.',
     )
     .argument('[service...]', `services to run (${SERVICE_NAMES.join(', ')}); default: all`)
+    .option('--split', 'all four services as four processes (as in a deployment) instead of one')
+    .option('--one-process', 'all four services in one Node process, still over Redis Streams (the default when all four run)')
     .showHelpAfterError();
   program.parse(argv);
+  const modes = program.opts<{ split?: boolean; oneProcess?: boolean }>();
+  if (modes.split && modes.oneProcess) program.error('error: --split and --one-process exclude each other');
 
   const requested = program.args;
   const unknown = requested.filter((name) => !isServiceName(name));
   if (unknown.length > 0) program.error(`error: unknown service(s): ${unknown.join(', ')}; expected ${SERVICE_NAMES.join(', ')}`);
   const services: ServiceName[] = requested.length > 0 ? requested.filter(isServiceName) : [...SERVICE_NAMES];
+  const oneProcess = services.length === SERVICE_NAMES.length && !modes.split;
+  if (modes.oneProcess && !oneProcess) program.error('error: --one-process runs all four services; name none');
 
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const prefix = linePrefix('launcher', color);
@@ -46,8 +52,8 @@ async function main(argv: string[]): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const dataDir = path.join(rootDir, '.data');
-  system = await launchSystem({ services, env: process.env, dataDir, log });
-  log(`Redis at ${system.redisUrl}; running ${services.join(', ')}. Press Ctrl-C to stop.`);
+  system = await launchSystem({ services, env: process.env, dataDir, log, oneProcess });
+  log(`Redis at ${system.redisUrl}; running ${services.join(', ')}${oneProcess ? ' in one process' : ''}. Press Ctrl-C to stop.`);
   if (stopRequested) void system.stop();
   void system.exited.then(() => waiting.abort());
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { SERVICE_NAMES as SERVICES, ServiceName as Service } from '../../libs/messages/src/services';
 
-export const SERVICES = ['intake', 'orchestrator', 'executor', 'evaluator'] as const;
-export type Service = (typeof SERVICES)[number];
+export { SERVICES };
+export type { Service };
 
 /** Peak resident set (VmHWM) and resident set now (VmRSS) from /proc/<pid>/status, MB; null when the process is gone or there is no /proc. */
 export function processMemory(pid: number): { peakMb: number; currentMb: number } | null {

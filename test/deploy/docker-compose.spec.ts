@@ -1,10 +1,11 @@
+import { SERVICE_NAMES } from '@app/messages';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { environmentVariableNames } from '@app/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SERVICES = ['intake', 'orchestrator', 'executor', 'evaluator'] as const;
+const SERVICES = SERVICE_NAMES;
 
 /**
  * Left out of compose on purpose: compose runs one Redis server, for which one log partition and

@@ -98,9 +98,9 @@ describe('the services and npm start as processes', () => {
     expect(executor.stderr.join('\n')).not.toMatch(/^\s+at /m);
   });
 
-  it('given PORT, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
+  it('given PORT and --split, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
     const port = await freePortRun();
-    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });
+    const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });
     running.push(start.child);
 
     const ready = await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
@@ -121,6 +121,33 @@ describe('the services and npm start as processes', () => {
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
     expect(start.stderr.join('\n')).not.toMatch(/EADDRINUSE|^\s+at /m);
+  });
+
+  it('given no --split, then npm start runs the four services in one process, each on its port, runs a mission, and stops cleanly', async () => {
+    const port = await freePortRun();
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+    running.push(start.child);
+
+    await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the ready line of npm start',
+    });
+    const started = start.stdout.filter((line) => /Started \S+ \(pid \d+\)/.test(line));
+    expect(started).toEqual([expect.stringMatching(/Started one-process \(pid \d+\)/)]);
+    for (const offset of [0, 1, 2, 3]) expect((await fetch(`http://127.0.0.1:${port + offset}/health/ready`)).status).toBe(200);
+
+    const headers = { authorization: `Bearer ${API_KEYS.split(':')[1]}`, 'content-type': 'application/json' };
+    const mission = { type: 'maintenance', title: 'Leaking tap in 112', description: 'Drips all night.', priority: 'normal', payload: { room: '112' } };
+    const created = (await (await fetch(`http://127.0.0.1:${port}/api/missions`, { method: 'POST', headers, body: JSON.stringify(mission) })).json()) as { id: string };
+    await waitFor(async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${port}/api/missions/${created.id}`, { headers })).json()) as { status: string };
+      return body.status === 'succeeded';
+    }, { timeoutMs: 30_000, what: 'the mission to succeed in one process' });
+
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+    expect(start.stderr.join('\n')).not.toMatch(/^\s+at /m);
   });
 
   it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {

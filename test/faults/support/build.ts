@@ -1,3 +1,4 @@
+import { SERVICE_NAMES } from '@app/messages';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
@@ -20,7 +21,7 @@ export function ensureBuilt(log: (line: string) => void = () => undefined): Buil
   if (result.status !== 0) {
     throw new Error(`npm run build failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
-  for (const service of ['intake', 'orchestrator', 'executor', 'evaluator']) {
+  for (const service of SERVICE_NAMES) {
     const entry = path.join(REPO_ROOT, 'dist', 'apps', service, 'src', 'main.js');
     if (!existsSync(entry)) throw new Error(`npm run build succeeded but ${entry} is missing`);
   }

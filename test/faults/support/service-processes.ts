@@ -1,3 +1,4 @@
+import { SERVICE_NAMES } from '@app/messages';
 import { ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import * as path from 'node:path';
@@ -5,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { REPO_ROOT } from './build';
 import { freePort, sleep } from './ports';
 
-export const SERVICES = ['intake', 'orchestrator', 'executor', 'evaluator'] as const;
+export const SERVICES = SERVICE_NAMES;
 export type Service = (typeof SERVICES)[number];
 
 /** Operator key the intake accepts; the fault suite never calls the HTTP API but the intake needs keys. */
