@@ -8,6 +8,7 @@ import { MessagePattern } from '@app/messages';
 import { decideAssign, decideCreate, decideStart, Mission, MissionCreateDto, MissionEventType, NewMissionEvent } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
+import { decodeMessage } from '@app/redis-streams';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
 import { ExecutionMetrics } from './execution-metrics';
@@ -101,7 +102,7 @@ describe('ExecutionService (real Redis, no services)', () => {
     /** The messages with `pattern` on the stream of the service that consumes them. */
     const messages = async (stream: string, pattern: MessagePattern) =>
       (await redis.xrange(stream, '-', '+'))
-        .map(([, fields]) => ({ pattern: fields[fields.indexOf('pattern') + 1], data: JSON.parse(fields[fields.indexOf('data') + 1]) as Record<string, unknown> }))
+        .map(([id, fields]) => decodeMessage(id, fields))
         .filter((message) => message.pattern === pattern)
         .map((message) => message.data);
     const released = () => messages(partition.stream('orchestrator'), 'agent.released');
