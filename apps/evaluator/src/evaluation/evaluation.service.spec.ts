@@ -1,0 +1,163 @@
+import Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { loadEnvironment } from '@app/config';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
+import { buildLlmRequest, MockLlmClient } from '@app/llm';
+import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { decodeMessage } from '@app/redis-streams';
+import { MetricsRegistry } from '@app/runtime';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { EvaluationMetrics } from './evaluation-metrics';
+import { EvaluationService } from './evaluation.service';
+
+/** The mock model's draft for this request passes the rules (see the RuleBasedJudge spec). */
+const lateCheckout: MissionCreateDto = {
+  type: 'guest_support',
+  title: 'Späterer Check-out',
+  description: 'Gast bittet um späten Check-out.',
+  priority: 'normal',
+  payload: { guest: { name: 'Anna Schmidt', vip: true }, requestedTime: '14:00', roomNumber: 701, message: 'Hallo, ich möchte bitte später auschecken, gegen 14 Uhr. Danke!' },
+};
+/** From fixtures/odoo_missions_mock.json: a floor above the ceiling, so no rate can pass. */
+const conflictingRates: MissionCreateDto = {
+  type: 'pricing',
+  title: 'Conflicting rate floors from two channel managers',
+  description: 'The Booking.com channel manager sets a floor above the ceiling that the Expedia channel manager enforces for the same room.',
+  priority: 'high',
+  payload: { roomType: 'Standard Double', stayDate: '2026-12-05', currency: 'EUR', currentRate: 159, minRate: 189, maxRate: 169, occupancy: 0.7 },
+};
+const LEASE_MS = 30_000;
+
+describe('EvaluationService (real Redis, no services, rule-based judge)', () => {
+  const redis = new Redis(redisUrl());
+  const prefixes: string[] = [];
+  const draftingModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });
+
+  function setup(env: Record<string, string> = {}) {
+    const prefix = testKeyPrefix('evaluator');
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const store = new MissionStore(redis, keys);
+    const queue = new ReadyQueue(redis, keys, 3_000);
+    const pipeline = new MissionPipeline(store, queue);
+    const metrics = new EvaluationMetrics(new MetricsRegistry('evaluator'));
+    const evaluator = new EvaluationService(
+      pipeline, loadEnvironment({ KEY_PREFIX: prefix, ...env }), new RuleBasedJudge(), null, new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics,
+    );
+    const partition = keys.partitions[0];
+
+    /** A mission as the executor hands it over: its first attempt completed with the mock model's draft. */
+    const complete = async (id: string, input: MissionCreateDto): Promise<Mission> => {
+      const created = await pipeline.append(id, null, decideCreate(input, new Date()), { actor: 'test' });
+      if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
+      const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
+      const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
+      if (assigned.kind !== 'appended') throw new Error(`assign ${id} failed`);
+      const started = await pipeline.transition(assigned.mission, (m) => decideStart(m, 1, `run-${id}`), { actor: 'test' });
+      if (started.kind !== 'appended') throw new Error(`start ${id} failed`);
+      const response = await draftingModel.complete(buildLlmRequest(started.mission, { systemPrompt: 'Hotel Seeblick agent.', timeoutMs: 1_000 }));
+      const result = { output: response.output, model: response.model, latencyMs: response.latencyMs, usage: response.usage };
+      const completed = await pipeline.transition(started.mission, (m) => decideComplete(m, 1, result), { actor: 'test' });
+      if (completed.kind !== 'appended') throw new Error(`complete ${id} failed`);
+      return completed.mission;
+    };
+    /** The events appended since the mission completed. */
+    const eventsAfter = async (completed: Mission) => (await store.history(completed.id)).filter((event) => event.version > completed.version);
+    const released = async () =>
+      (await redis.xrange(partition.stream('orchestrator'), '-', '+'))
+        .map(([id, fields]) => decodeMessage(id, fields))
+        .filter((message) => message.pattern === 'agent.released')
+        .map((message) => message.data);
+    const verdictsCounted = async () => (await metrics.verdicts.get()).values.reduce((sum, value) => sum + value.value, 0);
+    return { partition, store, queue, evaluator, complete, eventsAfter, released, verdictsCounted };
+  }
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a completed attempt that meets the rubric, when it is evaluated, then the mission succeeds and the agent is released with credit score × 10', async () => {
+    const { store, queue, evaluator, complete, eventsAfter, released, verdictsCounted } = setup();
+    const completed = await complete('m-1', lateCheckout);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', actor: 'evaluator', data: { attempt: 1, passed: true, judge: 'rules', rubricVersion: RUBRICS.guest_support.version } });
+    const { score } = evaluated.data as Evaluation;
+    expect(score).toBeGreaterThanOrEqual(RUBRICS.guest_support.passThreshold);
+    expect(await store.load('m-1')).toMatchObject({ status: 'succeeded', attempts: 1, feedback: null });
+    expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: score * 10, score, passed: true }, by: 'evaluator' }]);
+    expect(await queue.readyIds()).toEqual([]);
+    expect(await verdictsCounted()).toBe(1);
+  });
+
+  it('given a completed attempt that fails the rubric with attempts left, when it is evaluated, then the verdict and the next attempt are one append, with the reason as feedback', async () => {
+    const { store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '3' });
+    const completed = await complete('m-1', conflictingRates);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, queued, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    const { score, reason } = evaluated.data as Evaluation;
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { attempt: 1, passed: false } });
+    expect(reason).toContain('minRate 189 is above maxRate 169');
+    // One step: consecutive versions written at the same moment.
+    expect(queued).toMatchObject({ type: 'MissionQueued', version: evaluated.version + 1, at: evaluated.at, data: { reason: 'retry', feedback: reason } });
+    expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, feedback: reason });
+    expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: -5, score, passed: false }, by: 'evaluator' }]);
+    expect(await queue.readyIds()).toEqual(['m-1']);
+  });
+
+  it('given the last attempt fails the rubric, when it is evaluated, then the mission is dead-lettered in the same append', async () => {
+    const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '1' });
+    const completed = await complete('m-1', conflictingRates);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, deadLettered, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    const { score, reason } = evaluated.data as Evaluation;
+    expect(deadLettered).toMatchObject({ type: 'MissionDeadLettered', version: evaluated.version + 1, at: evaluated.at, data: { attempts: 1, lastError: reason } });
+    expect(await store.load('m-1')).toMatchObject({ status: 'dead_lettered', lastError: reason });
+    expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
+    expect(await queue.readyIds()).toEqual([]);
+    expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: -5, score, passed: false }, by: 'evaluator' }]);
+  });
+
+  it.each([
+    ['a passing', lateCheckout, 'succeeded'],
+    ['a failing', conflictingRates, 'queued'],
+  ])('given %s verdict already recorded, when the same completed message comes again, then nothing changes', async (_kind, input, status) => {
+    const { store, evaluator, complete, released, verdictsCounted } = setup({ MAX_ATTEMPTS: '3' });
+    const completed = await complete('m-1', input);
+    await evaluator.evaluate(completed);
+    const judged = await store.load('m-1');
+    const history = await store.history('m-1');
+
+    await evaluator.evaluate(completed);
+
+    expect(judged?.status).toBe(status);
+    expect(await store.load('m-1')).toEqual(judged);
+    expect(await store.history('m-1')).toEqual(history);
+    expect(await released()).toHaveLength(1);
+    expect(await verdictsCounted()).toBe(1);
+  });
+
+  it('given the same completed message handled twice at once, when both are evaluated, then one verdict is recorded and the agent released once', async () => {
+    const { evaluator, complete, eventsAfter, released, verdictsCounted } = setup();
+    const completed = await complete('m-1', lateCheckout);
+
+    await Promise.all([evaluator.evaluate(completed), evaluator.evaluate(completed)]);
+
+    expect((await eventsAfter(completed)).map((event) => event.type)).toEqual(['MissionEvaluated']);
+    expect(await released()).toHaveLength(1);
+    expect(await verdictsCounted()).toBe(1);
+  });
+});

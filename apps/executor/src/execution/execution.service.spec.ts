@@ -1,0 +1,273 @@
+import Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { AgentRegistry } from '@app/agents';
+import { loadEnvironment } from '@app/config';
+import { AppendCode, AppendContext, AppendResult, EffectsOf, KeyLayout, MissionStore } from '@app/event-store';
+import { LlmClient, LlmError, LlmErrorCode, LlmRequest, LlmResponse } from '@app/llm';
+import { MessagePattern } from '@app/messages';
+import { decideAssign, decideCreate, decideStart, Mission, MissionCreateDto, MissionEventType, NewMissionEvent } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { decodeMessage } from '@app/redis-streams';
+import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { ExecutionMetrics } from './execution-metrics';
+import { ExecutionService } from './execution.service';
+
+const inspection: MissionCreateDto = { type: 'maintenance', title: 'Elevator inspection due', description: '', priority: 'normal', requiredSkills: ['plumbing'], payload: {} };
+const ANSWER = { urgency: 'low', steps: ['Check the logbook', 'Book the inspector'], safetyNotes: [], parts: ['none'] };
+const LEASE_MS = 30_000;
+
+/** One LLM call as the test sees it: what it was asked, and how to end it. */
+interface HeldCall {
+  request: LlmRequest;
+  answer(): void;
+  fail(error: LlmError): void;
+}
+
+/**
+ * The external LLM, under the test's control: each call answers at once, fails at once, answers
+ * after `answerAfterMs` of its own, or is held until the test ends it. Like a real client it
+ * gives up when the request's signal aborts.
+ */
+class ControlledLlm implements LlmClient {
+  readonly provider = 'controlled';
+  readonly calls: HeldCall[] = [];
+
+  constructor(private readonly behaviour: { kind: 'answer' } | { kind: 'fail' } | { kind: 'hold' } | { kind: 'answer-after'; ms: number }) {}
+
+  complete(request: LlmRequest): Promise<LlmResponse> {
+    return new Promise((resolve, reject) => {
+      const call: HeldCall = {
+        request,
+        answer: () => resolve({ output: ANSWER, rawText: JSON.stringify(ANSWER), usage: { promptTokens: 3, completionTokens: 5 }, model: 'controlled', latencyMs: 1 }),
+        fail: reject,
+      };
+      this.calls.push(call);
+      request.signal?.addEventListener('abort', () => reject(new LlmError(LlmErrorCode.Aborted, 'aborted', true)), { once: true });
+      if (this.behaviour.kind === 'answer') call.answer();
+      if (this.behaviour.kind === 'fail') call.fail(new LlmError(LlmErrorCode.ProviderError, 'provider returned 502', true));
+      if (this.behaviour.kind === 'answer-after') setTimeout(call.answer, this.behaviour.ms);
+    });
+  }
+}
+
+/**
+ * The event store, watched: it records the event types of every append that took effect, and can
+ * lose the reply to one, as a dropped connection does: the script ran, the client never heard
+ * and sends the same command again (ioredis resends unanswered commands after reconnecting).
+ */
+class WatchedStore extends MissionStore {
+  readonly appends: MissionEventType[][] = [];
+  loseReplyTo: MissionEventType | null = null;
+
+  override async append(missionId: string, mission: Mission | null, events: readonly NewMissionEvent[], context: AppendContext, effects?: EffectsOf): Promise<AppendResult> {
+    const result = await super.append(missionId, mission, events, context, effects);
+    if (result.code === AppendCode.Ok) this.appends.push(result.events.map((event) => event.type));
+    if (result.code !== AppendCode.Ok || events[0]?.type !== this.loseReplyTo) return result;
+    this.loseReplyTo = null;
+    return super.append(missionId, mission, events, context, effects);
+  }
+}
+
+describe('ExecutionService (real Redis, no services)', () => {
+  const redis = new Redis(redisUrl());
+  const prefixes: string[] = [];
+
+  function setup(llm: ControlledLlm, env: Record<string, string> = {}) {
+    const prefix = testKeyPrefix('executor');
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const store = new WatchedStore(redis, keys);
+    const queue = new ReadyQueue(redis, keys, 3_000);
+    const pipeline = new MissionPipeline(store, queue);
+    const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
+    const executor = new ExecutionService(
+      pipeline, store, keys, redis, new AgentRegistry(redis, keys), llm, loadEnvironment({ KEY_PREFIX: prefix, ...env }),
+      new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics, new ConsumerHealth(),
+    );
+    const partition = keys.partitions[0];
+
+    /** A mission as the orchestrator hands it over: created, leased and assigned on that lease. */
+    const assign = async (id: string): Promise<Mission> => {
+      const created = await pipeline.append(id, null, decideCreate(inspection, new Date()), { actor: 'test' });
+      if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
+      const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
+      const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
+      if (assigned.kind !== 'appended') throw new Error(`assign ${id} failed`);
+      store.appends.length = 0;
+      return assigned.mission;
+    };
+    const typesOf = async (id: string) => (await store.history(id)).map((event) => event.type);
+    /** The messages with `pattern` on the stream of the service that consumes them. */
+    const messages = async (stream: string, pattern: MessagePattern) =>
+      (await redis.xrange(stream, '-', '+'))
+        .map(([id, fields]) => decodeMessage(id, fields))
+        .filter((message) => message.pattern === pattern)
+        .map((message) => message.data);
+    const released = () => messages(partition.stream('orchestrator'), 'agent.released');
+    const completedMessages = () => messages(partition.stream('evaluator'), 'mission.completed');
+    return { keys, partition, store, queue, pipeline, metrics, executor, assign, typesOf, released, completedMessages };
+  }
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  describe('an attempt', () => {
+    it('given an assigned mission and an LLM that answers, when it is executed, then it starts and completes and the evaluator gets the completed mission', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, executor, assign, typesOf, completedMessages, released } = setup(llm);
+      const assigned = await assign('m-1');
+
+      await executor.execute(assigned);
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionCompleted']]);
+      expect(await typesOf('m-1')).toEqual(['MissionCreated', 'MissionQueued', 'MissionAssigned', 'MissionStarted', 'MissionCompleted']);
+      const completed = await store.load('m-1');
+      expect(completed).toMatchObject({ status: 'evaluating', attempts: 1, result: { output: ANSWER, model: 'controlled' } });
+      expect(await completedMessages()).toEqual([{ mission: completed }]);
+      expect(await released()).toEqual([]);
+      expect(llm.calls).toHaveLength(1);
+    });
+
+    it('given an LLM that fails and attempts left, when it is executed, then the failure and the next attempt are one append, the agent is released and the mission is ready again', async () => {
+      const { store, queue, executor, assign, released, completedMessages } = setup(new ControlledLlm({ kind: 'fail' }), { MAX_ATTEMPTS: '3' });
+      const assigned = await assign('m-1');
+
+      await executor.execute(assigned);
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
+      const [failed, queued] = (await store.history('m-1')).slice(-2);
+      expect(queued.version).toBe(failed.version + 1);
+      expect(queued.at).toBe(failed.at);
+      expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'provider returned 502' });
+      expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+      expect(await queue.readyIds()).toEqual(['m-1']);
+      expect(await completedMessages()).toEqual([]);
+    });
+
+    it('given an LLM that fails on the last attempt, when it is executed, then the mission is dead-lettered in the same append and the agent released', async () => {
+      const { partition, store, queue, executor, assign, released } = setup(new ControlledLlm({ kind: 'fail' }), { MAX_ATTEMPTS: '1' });
+      const assigned = await assign('m-1');
+
+      await executor.execute(assigned);
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionDeadLettered']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'dead_lettered', lastError: 'provider returned 502' });
+      expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
+      expect(await queue.readyIds()).toEqual([]);
+      expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+    });
+  });
+
+  describe('shutdown', () => {
+    it('given an LLM call that ends within SHUTDOWN_GRACE_MS, when the executor shuts down, then shutdown waits for it and its result is recorded', async () => {
+      const llm = new ControlledLlm({ kind: 'answer-after', ms: 150 });
+      const { store, executor, assign, completedMessages } = setup(llm, { SHUTDOWN_GRACE_MS: '5000' });
+      const execution = executor.execute(await assign('m-1'));
+      await waitFor(async () => llm.calls.length === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });
+
+      const began = Date.now();
+      await executor.onModuleDestroy();
+
+      // Shutdown returned once the attempt was recorded, long before the grace was over.
+      expect(Date.now() - began).toBeLessThan(2_500);
+      expect(llm.calls[0].request.signal?.aborted).toBe(false);
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionCompleted']]);
+      expect(await completedMessages()).toHaveLength(1);
+      await execution;
+    });
+
+    it('given an LLM call still running when SHUTDOWN_GRACE_MS is over, when the executor shuts down, then the call is aborted and recorded as a failed attempt, queued again', async () => {
+      const llm = new ControlledLlm({ kind: 'hold' });
+      const { store, queue, executor, assign, released } = setup(llm, { SHUTDOWN_GRACE_MS: '200', MAX_ATTEMPTS: '3' });
+      const execution = executor.execute(await assign('m-1'));
+      await waitFor(async () => llm.calls.length === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });
+
+      const began = Date.now();
+      await executor.onModuleDestroy();
+      // Timers may fire a millisecond early.
+      expect(Date.now() - began).toBeGreaterThanOrEqual(190);
+      expect(llm.calls[0].request.signal?.aborted).toBe(true);
+      await execution;
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'queued', lastError: 'executor shut down during the attempt' });
+      expect(await queue.readyIds()).toEqual(['m-1']);
+      expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+    });
+
+    it('given shutdown has begun, when another assigned mission arrives, then execute throws (so its message stays pending) and the mission is untouched', async () => {
+      const llm = new ControlledLlm({ kind: 'hold' });
+      const { store, executor, assign } = setup(llm, { SHUTDOWN_GRACE_MS: '200' });
+      const first = executor.execute(await assign('m-1'));
+      const second = await assign('m-2');
+      await waitFor(async () => llm.calls.length === 1, { timeoutMs: 5_000, what: 'the first LLM call to start' });
+      const shutdown = executor.onModuleDestroy();
+      // It refuses work once its consumer has stopped reading (here, with no server, at once): one turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+
+      await expect(executor.execute(second)).rejects.toThrow('executor is shutting down; handing the mission back');
+
+      await shutdown;
+      await first;
+      expect(await store.load('m-2')).toEqual(second);
+      expect(llm.calls).toHaveLength(1);
+    });
+  });
+
+  describe('a start whose reply was lost', () => {
+    it('given the start append took effect but its reply was lost, when the resent append meets that start, then the attempt runs and completes exactly once', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, executor, assign, typesOf, completedMessages } = setup(llm);
+      const assigned = await assign('m-1');
+      store.loseReplyTo = 'MissionStarted';
+
+      await executor.execute(assigned);
+
+      expect(store.loseReplyTo).toBeNull();
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionCompleted']]);
+      expect(await typesOf('m-1')).toEqual(['MissionCreated', 'MissionQueued', 'MissionAssigned', 'MissionStarted', 'MissionCompleted']);
+      expect(llm.calls).toHaveLength(1);
+      expect(await completedMessages()).toHaveLength(1);
+    });
+
+    /** The mission as another executor left it: running attempt 1, started by a run that is not this one. */
+    async function startedElsewhere(id: string, context: ReturnType<typeof setup>): Promise<{ assigned: Mission; running: Mission }> {
+      const assigned = await context.assign(id);
+      const started = await context.pipeline.transition(assigned, (m) => decideStart(m, 1, 'run-of-another-executor'), { actor: 'executor' });
+      if (started.kind !== 'appended') throw new Error(`start ${id} failed`);
+      context.store.appends.length = 0;
+      return { assigned, running: started.mission };
+    }
+
+    it('given the attempt was started by another run, when the message comes a first time, then nothing happens (that run owns the attempt)', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const context = setup(llm);
+      const { assigned, running } = await startedElsewhere('m-1', context);
+
+      await context.executor.execute(assigned, false);
+
+      expect(context.store.appends).toEqual([]);
+      expect(await context.store.load('m-1')).toEqual(running);
+      expect(llm.calls).toHaveLength(0);
+      expect(await context.released()).toEqual([]);
+    });
+
+    it('given the attempt was started by another run, when the message is redelivered (that executor died), then the attempt is recorded as failed and queued again', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const context = setup(llm, { MAX_ATTEMPTS: '3' });
+      const { assigned } = await startedElsewhere('m-1', context);
+
+      await context.executor.execute(assigned, true);
+
+      expect(context.store.appends).toEqual([['MissionFailed', 'MissionQueued']]);
+      expect(await context.store.load('m-1')).toMatchObject({ status: 'queued', lastError: 'executor lost during the attempt' });
+      expect(llm.calls).toHaveLength(0);
+      expect(await context.released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+      expect(await context.queue.readyIds()).toEqual(['m-1']);
+    });
+  });
+});
