@@ -13,6 +13,7 @@ import { rebuildReadModels } from '../libs/audit/src/rebuild';
 import { sha1Hex } from '../libs/audit/src/stored-log';
 import { verifyLog } from '../libs/audit/src/verify';
 import { KeyLayout } from '../libs/event-store/src/key-layout';
+import { MISSION_HASH_FIELDS as F } from '../libs/event-store/src/mission-hash-fields';
 import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
 import {
   Decision,
@@ -296,7 +297,7 @@ async function writeLog(redis: Redis, keys: KeyLayout, missions: number): Promis
     for (const mission of group) {
       const state = mission.state;
       if (!state) continue;
-      pipeline.hset(keys.mission(mission.id), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.hash });
+      pipeline.hset(keys.mission(mission.id), { [F.version]: String(state.version), [F.status]: state.status, [F.state]: JSON.stringify(state), [F.lastEventHash]: mission.hash });
       counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
     }
     await flush();

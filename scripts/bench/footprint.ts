@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { KeyLayout } from '../../libs/event-store/src/key-layout';
+import { MISSION_HASH_FIELDS } from '../../libs/event-store/src/mission-hash-fields';
 import { throwIfAborted } from './stats';
 
 export interface Footprint {
@@ -50,7 +51,7 @@ export async function measureFootprint(
     const batch = sample.slice(offset, offset + MEMORY_BATCH);
     const pipeline = redis.pipeline();
     for (const id of batch) {
-      pipeline.hget(keys.mission(id), 'st');
+      pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.status);
       pipeline.call('MEMORY', 'USAGE', keys.mission(id), 'SAMPLES', '0');
       pipeline.call('MEMORY', 'USAGE', keys.missionEvents(id), 'SAMPLES', '0');
     }

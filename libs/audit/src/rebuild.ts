@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MISSION_HASH_LUA_CONSTANTS, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
@@ -64,8 +64,8 @@ enum SwitchCode {
   NoScratch = 4,
 }
 
-const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model');
-const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models');
+const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model', { constants: MISSION_HASH_LUA_CONSTANTS });
+const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', { constants: MISSION_HASH_LUA_CONSTANTS });
 
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
@@ -146,7 +146,7 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
         const state = mission.state;
         if (!state) continue;
         const key = keys.rebuildScratch(runId, mission.missionId);
-        pipeline.hset(key, { v: String(state.version), st: state.status, s: json, h: lastHashOf(mission) });
+        pipeline.hset(key, { [MISSION_HASH_FIELDS.version]: String(state.version), [MISSION_HASH_FIELDS.status]: state.status, [MISSION_HASH_FIELDS.state]: json, [MISSION_HASH_FIELDS.lastEventHash]: lastHashOf(mission) });
         pipeline.pexpire(key, SCRATCH_TTL_MS);
       }
       await execAll(pipeline);

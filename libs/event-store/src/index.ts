@@ -1,4 +1,5 @@
 export * from './key-layout';
+export * from './mission-hash-fields';
 export * from './effect';
 export * from './append-result';
 export * from './mission-store';

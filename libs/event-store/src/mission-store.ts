@@ -6,6 +6,7 @@ import { MESSAGE_ROUTES } from '@app/messages';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
+import { MISSION_HASH_FIELDS, MISSION_HASH_LUA_CONSTANTS } from './mission-hash-fields';
 import { upcast } from './upcast';
 
 export interface AppendContext {
@@ -36,7 +37,7 @@ export const NUDGE_WINDOW_MS = 5;
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events');
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', { constants: MISSION_HASH_LUA_CONSTANTS });
 
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
@@ -51,7 +52,7 @@ export class MissionStore {
   ) {}
 
   async load(missionId: string): Promise<Mission | null> {
-    const json = await this.redis.hget(this.keys.mission(missionId), 's');
+    const json = await this.redis.hget(this.keys.mission(missionId), MISSION_HASH_FIELDS.state);
     return json ? (JSON.parse(json) as Mission) : null;
   }
 

@@ -3,8 +3,8 @@
   mission moved on while the rebuild ran - and deletes the rebuild's scratch copy either way. The
   status counters follow `st` when it changes, in the same atomic step.
 
-  KEYS[1] live mission hash (v = version, st = status, s = state JSON, h = hash of its last event, rs)
-  KEYS[2] scratch hash written by the rebuild (v, st, s, h)
+  KEYS[1] live mission hash (fields MISSION_FIELDS: version, status, state JSON, lastEventHash, ...)
+  KEYS[2] scratch hash written by the rebuild (version, status, state, lastEventHash)
   KEYS[3] status counters hash
   All three share the {m} hash tag (one Redis Cluster slot).
 
@@ -17,9 +17,9 @@
     3 BEHIND      live v is older than the rebuilt v: nothing copied       status = live st
     4 NO_SCRATCH  the scratch hash is gone (expired, or switched before)    status = live st ('' if none)
 ]]
-local scratch = redis.call('HMGET', KEYS[2], 'v', 'st', 's', 'h')
+local scratch = redis.call('HMGET', KEYS[2], MISSION_FIELDS.version, MISSION_FIELDS.status, MISSION_FIELDS.state, MISSION_FIELDS.lastEventHash)
 redis.call('DEL', KEYS[2])
-local live = redis.call('HMGET', KEYS[1], 'v', 'st')
+local live = redis.call('HMGET', KEYS[1], MISSION_FIELDS.version, MISSION_FIELDS.status)
 local liveStatus = live[2] or ''
 if not scratch[1] then return { 4, liveStatus } end
 
@@ -30,7 +30,7 @@ local function recount(from, to)
 end
 
 if not live[1] then
-  redis.call('HSET', KEYS[1], 'v', scratch[1], 'st', scratch[2], 's', scratch[3], 'h', scratch[4])
+  redis.call('HSET', KEYS[1], MISSION_FIELDS.version, scratch[1], MISSION_FIELDS.status, scratch[2], MISSION_FIELDS.state, scratch[3], MISSION_FIELDS.lastEventHash, scratch[4])
   recount(liveStatus, scratch[2])
   return { 2, scratch[2] }
 end
@@ -39,6 +39,6 @@ local liveVersion = tonumber(live[1]) or -1
 local rebuiltVersion = tonumber(scratch[1])
 if liveVersion > rebuiltVersion then return { 0, liveStatus } end
 if liveVersion < rebuiltVersion then return { 3, liveStatus } end
-redis.call('HSET', KEYS[1], 'st', scratch[2], 's', scratch[3])
+redis.call('HSET', KEYS[1], MISSION_FIELDS.status, scratch[2], MISSION_FIELDS.state, scratch[3])
 recount(liveStatus, scratch[2])
 return { 1, scratch[2] }

@@ -3,8 +3,8 @@
   model, and applies the side effects that must happen with them (queue moves, agent slots,
   messages to other services) - all or nothing. Every key is in the mission's hash slot.
 
-  KEYS[1] mission hash (v = version, st = status, s = state JSON, rs = ready score,
-          h = hash of the mission's last event)
+  KEYS[1] mission hash (its fields are MISSION_FIELDS, declared in mission-hash-fields.ts:
+          version, status, state JSON, hash of its last event, and the ready-queue fields)
   KEYS[2] mission's event list (log entry ids, in version order)
   KEYS[3] event log stream
   KEYS[4] status counters hash
@@ -64,7 +64,7 @@
 ]]
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local current = tonumber(redis.call('HGET', KEYS[1], MISSION_FIELDS.version) or '0')
 
 local n = tonumber(ARGV[6])
 local first = 7 + n
@@ -111,7 +111,7 @@ end
 if current ~= expected then return { 1, tostring(current) } end
 
 -- Pass 2: append and apply.
-local missionHash = redis.call('HGET', KEYS[1], 'h') or ''
+local missionHash = redis.call('HGET', KEYS[1], MISSION_FIELDS.lastEventHash) or ''
 local logHash = redis.call('GET', KEYS[6]) or ''
 for e = 7, 6 + n do
   local stored = string.sub(ARGV[e], 1, -2) .. ',"prevHash":"' .. missionHash .. '","logPrevHash":"' .. logHash .. '"}'
@@ -121,14 +121,14 @@ for e = 7, 6 + n do
   logHash = missionHash
 end
 redis.call('SET', KEYS[6], logHash)
-local previousStatus = redis.call('HGET', KEYS[1], 'st')
+local previousStatus = redis.call('HGET', KEYS[1], MISSION_FIELDS.status)
 if previousStatus then
   redis.call('HINCRBY', KEYS[4], previousStatus, -1)
 else
   redis.call('ZADD', KEYS[5], ARGV[5], missionId)
 end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
-redis.call('HSET', KEYS[1], 'v', expected + n, 'st', ARGV[3], 's', ARGV[4], 'h', missionHash)
+redis.call('HSET', KEYS[1], MISSION_FIELDS.version, expected + n, MISSION_FIELDS.status, ARGV[3], MISSION_FIELDS.state, ARGV[4], MISSION_FIELDS.lastEventHash, missionHash)
 
 i = first
 while i <= #ARGV do
@@ -148,12 +148,12 @@ while i <= #ARGV do
     end
     redis.call('ZADD', ARGV[i + 11] .. ARGV[i + 9], ARGV[i + 2], missionId)
     redis.call('ZADD', KEYS[tonumber(ARGV[i + 3])], ARGV[i + 4], missionId)
-    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2], 'ea', ARGV[i + 4], 'pl', ARGV[i + 6], 'sk', ARGV[i + 9])
+    redis.call('HSET', KEYS[1], MISSION_FIELDS.readyScore, ARGV[i + 2], MISSION_FIELDS.enqueuedAt, ARGV[i + 4], MISSION_FIELDS.priorityLevel, ARGV[i + 6], MISSION_FIELDS.skillSet, ARGV[i + 9])
     i = i + 12
   elseif name == 'dequeue' then
     if redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId) == 1 then
       redis.call('ZREM', KEYS[tonumber(ARGV[i + 2])], missionId)
-      local queued = redis.call('HMGET', KEYS[1], 'pl', 'sk')
+      local queued = redis.call('HMGET', KEYS[1], MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
       if queued[1] then redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 3])], queued[1], -1) end
       if queued[2] then
         redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 4])], queued[2], -1)

@@ -93,7 +93,7 @@ local states = {}
 for i, id in ipairs(ids) do
   redis.call('ZADD', KEYS[2], ARGV[2], id)
   redis.call('HSET', KEYS[8], id, ARGV[4])
-  local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl', 'sk')
+  local state = redis.call('HMGET', ARGV[3] .. id, MISSION_FIELDS.state, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
   states[i] = state[1]
   if state[2] then redis.call('HINCRBY', KEYS[5], state[2], -1) end
   if state[3] then

@@ -39,7 +39,7 @@ local returned = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
     redis.call('HDEL', KEYS[8], id)
-    local mission = redis.call('HMGET', ARGV[3] .. id, 'rs', 'ea', 'pl', 'sk')
+    local mission = redis.call('HMGET', ARGV[3] .. id, MISSION_FIELDS.readyScore, MISSION_FIELDS.enqueuedAt, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
     redis.call('ZADD', KEYS[1], mission[1] or ARGV[2], id)
     redis.call('ZADD', KEYS[5], mission[2] or ARGV[2], id)
     if mission[3] then redis.call('HINCRBY', KEYS[6], mission[3], 1) end
