@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, MISSION_HASH_FIELDS, MISSION_HASH_LUA_CONSTANTS, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MISSION_LUA_OPTIONS, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
@@ -64,8 +64,8 @@ enum SwitchCode {
   NoScratch = 4,
 }
 
-const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model', { constants: MISSION_HASH_LUA_CONSTANTS });
-const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', { constants: MISSION_HASH_LUA_CONSTANTS });
+const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model', MISSION_LUA_OPTIONS);
+const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', MISSION_LUA_OPTIONS);
 
 /**
  * Rebuilds every mission's read model from the log without stopping anything:

@@ -23,6 +23,3 @@ export const MISSION_HASH_FIELDS = {
 } as const;
 
 export type MissionHashField = (typeof MISSION_HASH_FIELDS)[keyof typeof MISSION_HASH_FIELDS];
-
-/** The LuaScript constants of every script that touches a mission hash. */
-export const MISSION_HASH_LUA_CONSTANTS = { MISSION_FIELDS: MISSION_HASH_FIELDS } as const;

@@ -6,7 +6,8 @@ import { MESSAGE_ROUTES } from '@app/messages';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
-import { MISSION_HASH_FIELDS, MISSION_HASH_LUA_CONSTANTS } from './mission-hash-fields';
+import { MISSION_HASH_FIELDS } from './mission-hash-fields';
+import { MISSION_LUA_OPTIONS } from './mission-lua';
 import { upcast } from './upcast';
 
 export interface AppendContext {
@@ -37,7 +38,7 @@ export const NUDGE_WINDOW_MS = 5;
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', { constants: MISSION_HASH_LUA_CONSTANTS });
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', MISSION_LUA_OPTIONS);
 
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
@@ -199,15 +200,11 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return ['require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId];
     case 'enqueue':
       return [
-        'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
-        keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
-        next.requiredSkills.join(','), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
+        'enqueue', ...readyQueueArgs(k, keyIndex), effect.score, effect.enqueuedAt, effect.level, next.requiredSkills.join(','),
+        keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
       ];
     case 'leave-queue':
-      return [
-        'dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
-        'zrem', keyIndex(k.leased), 'hdel', keyIndex(k.leaseOwners),
-      ];
+      return ['dequeue', ...readyQueueArgs(k, keyIndex), 'zrem', keyIndex(k.leased), 'hdel', keyIndex(k.leaseOwners)];
     case 'dead-letter':
       return ['zadd', keyIndex(k.deadLetters), effect.at];
     case 'leave-dead-letters':
@@ -221,6 +218,11 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
     case 'nudge-orchestrator':
       return ['nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready'];
   }
+}
+
+/** The ready-queue keys that lead an enqueue or dequeue effect (readyQueueAt in append-mission-events.lua). */
+function readyQueueArgs(k: PartitionKeys, keyIndex: (key: string) => number): (string | number)[] {
+  return [keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix];
 }
 
 /** A log entry's fields are [m, missionId, e, eventJson]. */

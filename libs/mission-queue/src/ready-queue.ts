@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { KeyLayout, MISSION_HASH_LUA_CONSTANTS, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_LUA_OPTIONS, PartitionKeys } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -9,8 +9,8 @@ const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 /** The message that tells the orchestrators missions are ready again. */
 const READY_PATTERN: MessagePattern = 'queue.ready';
 
-const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions', { constants: MISSION_HASH_LUA_CONSTANTS });
-const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions', { constants: MISSION_HASH_LUA_CONSTANTS });
+const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions', MISSION_LUA_OPTIONS);
+const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions', MISSION_LUA_OPTIONS);
 
 export interface QueueStats {
   ready: number;

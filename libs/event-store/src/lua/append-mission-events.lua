@@ -35,15 +35,15 @@
                                               the mission must still be leased, to this lease
                                               (ARGV lease id = the lease request's id) and not
                                               past its deadline (Redis' clock); the lease is removed
-    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field> <skills> <by-skills> <sk-prefix>
-                                              into the ready queue: ZADD with the score (kept as
-                                              rs), the time (ea), the level (pl) and the required
-                                              skills, comma-separated (sk), also into the ready
-                                              queue of its skill set (<sk-prefix><skills>, same
-                                              hash tag), counted per level, per skill set and per
-                                              minute
-    dequeue       <ready> <since> <by-level> <by-skills> <sk-prefix>
-                                              out of the ready queues (if it was there)
+    enqueue       <ready queue> <score> <at> <level> <skills> <per-minute> <field>
+                                              into the ready queue (addToReady in
+                                              includes/ready-membership.lua) with the score, the
+                                              time, the level and the required skills
+                                              (comma-separated); counted per minute when new
+    dequeue       <ready queue>               out of the ready queue (removeFromReady), if it
+                                              was there
+    where <ready queue> = <ready> <since> <by-level> <by-skills> <skill-set prefix> (see
+    readyQueueAt)
     zadd          <zset> <score>
     zrem          <zset>
     hdel          <hash>                      the mission's field of the hash
@@ -62,12 +62,25 @@
     4 IDEMPOTENCY_MISMATCH detail = id of the first mission (its body differs from this one)
     5 IDEMPOTENCY_EXPIRED  detail = id of the mission the key named before its record expired
 ]]
+--- @include "includes/ready-membership"
+
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
 local current = tonumber(redis.call('HGET', KEYS[1], MISSION_FIELDS.version) or '0')
 
 local n = tonumber(ARGV[6])
 local first = 7 + n
+
+-- The ready-queue keys that lead an enqueue or dequeue effect's arguments, from ARGV[at].
+local function readyQueueAt(at)
+  return {
+    ready = KEYS[tonumber(ARGV[at])],
+    since = KEYS[tonumber(ARGV[at + 1])],
+    byLevel = KEYS[tonumber(ARGV[at + 2])],
+    bySkills = KEYS[tonumber(ARGV[at + 3])],
+    skillSetPrefix = ARGV[at + 4],
+  }
+end
 
 -- Pass 1: every check, before anything is written.
 local i = first
@@ -141,25 +154,12 @@ while i <= #ARGV do
     redis.call('HDEL', KEYS[tonumber(ARGV[i + 2])], missionId)
     i = i + 4
   elseif name == 'enqueue' then
-    if redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId) == 1 then
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 5])], ARGV[i + 6], 1)
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 7])], ARGV[i + 8], 1)
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 10])], ARGV[i + 9], 1)
+    if addToReady(readyQueueAt(i + 1), KEYS[1], missionId, ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]) then
+      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 10])], ARGV[i + 11], 1)
     end
-    redis.call('ZADD', ARGV[i + 11] .. ARGV[i + 9], ARGV[i + 2], missionId)
-    redis.call('ZADD', KEYS[tonumber(ARGV[i + 3])], ARGV[i + 4], missionId)
-    redis.call('HSET', KEYS[1], MISSION_FIELDS.readyScore, ARGV[i + 2], MISSION_FIELDS.enqueuedAt, ARGV[i + 4], MISSION_FIELDS.priorityLevel, ARGV[i + 6], MISSION_FIELDS.skillSet, ARGV[i + 9])
     i = i + 12
   elseif name == 'dequeue' then
-    if redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId) == 1 then
-      redis.call('ZREM', KEYS[tonumber(ARGV[i + 2])], missionId)
-      local queued = redis.call('HMGET', KEYS[1], MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
-      if queued[1] then redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 3])], queued[1], -1) end
-      if queued[2] then
-        redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 4])], queued[2], -1)
-        redis.call('ZREM', ARGV[i + 5] .. queued[2], missionId)
-      end
-    end
+    removeFromReady(readyQueueAt(i + 1), KEYS[1], missionId)
     i = i + 6
   elseif name == 'zadd' then
     redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)

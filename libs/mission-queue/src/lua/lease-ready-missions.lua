@@ -31,6 +31,8 @@
 
   Result: the leased missions' state JSONs, best first
 ]]
+--- @include "@event-store/includes/ready-membership"
+
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
 local ids = {}
@@ -89,21 +91,16 @@ else
     end
   end
 end
+local queue = { ready = KEYS[1], since = KEYS[4], byLevel = KEYS[5], bySkills = KEYS[7], skillSetPrefix = ARGV[7] }
 local states = {}
 for i, id in ipairs(ids) do
+  local missionKey = ARGV[3] .. id
+  removeFromReady(queue, missionKey, id)
   redis.call('ZADD', KEYS[2], ARGV[2], id)
   redis.call('HSET', KEYS[8], id, ARGV[4])
-  local state = redis.call('HMGET', ARGV[3] .. id, MISSION_FIELDS.state, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
-  states[i] = state[1]
-  if state[2] then redis.call('HINCRBY', KEYS[5], state[2], -1) end
-  if state[3] then
-    redis.call('HINCRBY', KEYS[7], state[3], -1)
-    redis.call('ZREM', ARGV[7] .. state[3], id)
-  end
+  states[i] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
 end
 if #ids > 0 then
-  redis.call('ZREM', KEYS[1], unpack(ids))
-  redis.call('ZREM', KEYS[4], unpack(ids))
   redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
   redis.call('HINCRBY', KEYS[6], ARGV[5], #ids)
 end
