@@ -195,29 +195,37 @@ export class MissionStore {
 function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission, nudgeWindowMs: number): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
-      return ['idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs];
+      return luaEffect('idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs);
     case 'require-lease':
-      return ['require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId];
+      return luaEffect('require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId);
     case 'enqueue':
-      return [
+      return luaEffect(
         'enqueue', ...readyQueueArgs(k, keyIndex), effect.score, effect.enqueuedAt, effect.level, next.requiredSkills.join(','),
         keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
-      ];
+      );
     case 'leave-queue':
-      return ['dequeue', ...readyQueueArgs(k, keyIndex), 'zrem', keyIndex(k.leased), 'hdel', keyIndex(k.leaseOwners)];
+      return [...luaEffect('dequeue', ...readyQueueArgs(k, keyIndex)), ...luaEffect('zrem', keyIndex(k.leased)), ...luaEffect('hdel', keyIndex(k.leaseOwners))];
     case 'dead-letter':
-      return ['zadd', keyIndex(k.deadLetters), effect.at];
+      return luaEffect('zadd', keyIndex(k.deadLetters), effect.at);
     case 'leave-dead-letters':
-      return ['zrem', keyIndex(k.deadLetters)];
+      return luaEffect('zrem', keyIndex(k.deadLetters));
     case 'count':
-      return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
+      return luaEffect('hincrby', keyIndex(k.counters), effect.counter, effect.by);
     case 'emit':
-      return ['xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data)];
+      return luaEffect('xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data));
     case 'emit-mission':
-      return ['xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern];
+      return luaEffect('xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern);
     case 'nudge-orchestrator':
-      return ['nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready'];
+      return luaEffect('nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready');
   }
+}
+
+/**
+ * One effect of append-mission-events.lua: its name, its argument count, its arguments. The script
+ * steps over an effect by the count it carries, so an effect's arity is written only here.
+ */
+function luaEffect(name: string, ...args: (string | number)[]): (string | number)[] {
+  return [name, args.length, ...args];
 }
 
 /** The ready-queue keys that lead an enqueue or dequeue effect (readyQueueAt in append-mission-events.lua). */

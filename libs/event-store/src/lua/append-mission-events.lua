@@ -22,7 +22,8 @@
   ARGV[4] state JSON after the events
   ARGV[5] created at (ms), used when the mission is new
   ARGV[6] number of events n, then n event JSON envelopes (objects, without the two hashes)
-  then effects, each a name followed by its arguments:
+  then effects, each its name, its argument count c and its c arguments (the script steps over
+  an effect by its count, so only encodeEffect in mission-store.ts knows an effect's arity):
     idempotency   <key> <fingerprint> <ttl ms>
                                               claims the idempotency record (value "<mission id>
                                               <body fingerprint>", living <ttl ms>). Held by an
@@ -71,56 +72,97 @@ local current = tonumber(redis.call('HGET', KEYS[1], MISSION_FIELDS.version) or 
 local n = tonumber(ARGV[6])
 local first = 7 + n
 
--- The ready-queue keys that lead an enqueue or dequeue effect's arguments, from ARGV[at].
-local function readyQueueAt(at)
-  return {
-    ready = KEYS[tonumber(ARGV[at])],
-    since = KEYS[tonumber(ARGV[at + 1])],
-    byLevel = KEYS[tonumber(ARGV[at + 2])],
-    bySkills = KEYS[tonumber(ARGV[at + 3])],
-    skillSetPrefix = ARGV[at + 4],
-  }
+-- The key named by ARGV[at] (an index into KEYS).
+local function key(at)
+  return KEYS[tonumber(ARGV[at])]
 end
 
--- Pass 1: every check, before anything is written.
-local i = first
-while i <= #ARGV do
-  local name = ARGV[i]
-  if name == 'idempotency' then
-    local existing = redis.call('GET', KEYS[tonumber(ARGV[i + 1])])
+-- The ready-queue keys that lead an enqueue or dequeue effect's arguments, from ARGV[at].
+local function readyQueueAt(at)
+  return { ready = key(at), since = key(at + 1), byLevel = key(at + 2), bySkills = key(at + 3), skillSetPrefix = ARGV[at + 4] }
+end
+
+-- Each effect's checks (only some have any), given the position of its first argument in ARGV.
+-- They run for every effect before anything is written; a result stops the append.
+local checks = {
+  idempotency = function(a)
+    local existing = redis.call('GET', key(a))
     if existing then
       local firstId, fingerprint = string.match(existing, '^(%S+) (%x+)$')
       -- A record written before fingerprints were stored is the bare mission id.
       if not firstId then return { 2, existing } end
-      if fingerprint ~= ARGV[i + 2] then return { 4, firstId } end
+      if fingerprint ~= ARGV[a + 1] then return { 4, firstId } end
       return { 2, firstId }
     end
     if current ~= 0 then return { 5, missionId } end
-    i = i + 4
-  elseif name == 'require-lease' then
-    local deadline = redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId)
-    if not deadline or redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], missionId) ~= ARGV[i + 3] then return { 3, '' } end
+  end,
+  ['require-lease'] = function(a)
+    local deadline = redis.call('ZSCORE', key(a), missionId)
+    if not deadline or redis.call('HGET', key(a + 1), missionId) ~= ARGV[a + 2] then return { 3, '' } end
     local time = redis.call('TIME')
     if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { 3, '' } end
-    i = i + 4
-  elseif name == 'zadd' then
-    i = i + 3
-  elseif name == 'enqueue' then
-    i = i + 12
-  elseif name == 'dequeue' then
-    i = i + 6
-  elseif name == 'zrem' or name == 'hdel' then
-    i = i + 2
-  elseif name == 'hincrby' or name == 'xadd' then
-    i = i + 4
-  elseif name == 'xadd-mission' then
-    i = i + 3
-  elseif name == 'nudge' then
-    i = i + 5
-  else
-    return redis.error_reply('unknown effect ' .. tostring(name))
+  end,
+}
+
+-- Each effect, applied after the events are appended, given the position of its first argument.
+local effects = {
+  idempotency = function(a)
+    redis.call('SET', key(a), missionId .. ' ' .. ARGV[a + 1], 'PX', ARGV[a + 2])
+  end,
+  ['require-lease'] = function(a)
+    redis.call('ZREM', key(a), missionId)
+    redis.call('HDEL', key(a + 1), missionId)
+  end,
+  enqueue = function(a)
+    if addToReady(readyQueueAt(a), KEYS[1], missionId, ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]) then
+      redis.call('HINCRBY', key(a + 9), ARGV[a + 10], 1)
+    end
+  end,
+  dequeue = function(a)
+    removeFromReady(readyQueueAt(a), KEYS[1], missionId)
+  end,
+  zadd = function(a)
+    redis.call('ZADD', key(a), ARGV[a + 1], missionId)
+  end,
+  zrem = function(a)
+    redis.call('ZREM', key(a), missionId)
+  end,
+  hdel = function(a)
+    redis.call('HDEL', key(a), missionId)
+  end,
+  hincrby = function(a)
+    redis.call('HINCRBY', key(a), ARGV[a + 1], ARGV[a + 2])
+  end,
+  xadd = function(a)
+    redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 1], 'data', ARGV[a + 2])
+  end,
+  ['xadd-mission'] = function(a)
+    redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 1], 'data', '{"mission":' .. ARGV[4] .. '}')
+  end,
+  nudge = function(a)
+    if redis.call('SET', key(a + 1), '1', 'NX', 'PX', ARGV[a + 2]) then
+      redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 3], 'data', '{}')
+    end
+  end,
+}
+
+-- Calls visit(name, position of its first argument) for each effect in order, skipping each by
+-- its own argument count; returns the first result visit gives.
+local function eachEffect(visit)
+  local i = first
+  while i <= #ARGV do
+    local result = visit(ARGV[i], i + 2)
+    if result then return result end
+    i = i + 2 + tonumber(ARGV[i + 1])
   end
 end
+
+-- Pass 1: every check, before anything is written.
+local stop = eachEffect(function(name, a)
+  if not effects[name] then return redis.error_reply('unknown effect ' .. tostring(name)) end
+  if checks[name] then return checks[name](a) end
+end)
+if stop then return stop end
 if current ~= expected then return { 1, tostring(current) } end
 
 -- Pass 2: append and apply.
@@ -143,47 +185,5 @@ end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('HSET', KEYS[1], MISSION_FIELDS.version, expected + n, MISSION_FIELDS.status, ARGV[3], MISSION_FIELDS.state, ARGV[4], MISSION_FIELDS.lastEventHash, missionHash)
 
-i = first
-while i <= #ARGV do
-  local name = ARGV[i]
-  if name == 'idempotency' then
-    redis.call('SET', KEYS[tonumber(ARGV[i + 1])], missionId .. ' ' .. ARGV[i + 2], 'PX', ARGV[i + 3])
-    i = i + 4
-  elseif name == 'require-lease' then
-    redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
-    redis.call('HDEL', KEYS[tonumber(ARGV[i + 2])], missionId)
-    i = i + 4
-  elseif name == 'enqueue' then
-    if addToReady(readyQueueAt(i + 1), KEYS[1], missionId, ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]) then
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 10])], ARGV[i + 11], 1)
-    end
-    i = i + 12
-  elseif name == 'dequeue' then
-    removeFromReady(readyQueueAt(i + 1), KEYS[1], missionId)
-    i = i + 6
-  elseif name == 'zadd' then
-    redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
-    i = i + 3
-  elseif name == 'zrem' then
-    redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
-    i = i + 2
-  elseif name == 'hdel' then
-    redis.call('HDEL', KEYS[tonumber(ARGV[i + 1])], missionId)
-    i = i + 2
-  elseif name == 'hincrby' then
-    redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
-    i = i + 4
-  elseif name == 'xadd' then
-    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', ARGV[i + 3])
-    i = i + 4
-  elseif name == 'xadd-mission' then
-    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', '{"mission":' .. ARGV[4] .. '}')
-    i = i + 3
-  elseif name == 'nudge' then
-    if redis.call('SET', KEYS[tonumber(ARGV[i + 2])], '1', 'NX', 'PX', ARGV[i + 3]) then
-      redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 4], 'data', '{}')
-    end
-    i = i + 5
-  end
-end
+eachEffect(function(name, a) effects[name](a) end)
 return { 0, tostring(expected + n) }
