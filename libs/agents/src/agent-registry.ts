@@ -4,7 +4,7 @@ import { LuaScript, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-event');
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-event-6');
 
 /** An agent as the API shows it: the record plus its live figures. */
 export interface AgentView extends AgentRecord {

@@ -4,8 +4,8 @@ import { KeyLayout } from '@app/event-store';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { AgentEvent } from './agent-events';
 
-const claimScript = new LuaScript(join(__dirname, 'lua'), 'claim-agent-slots');
-const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-agent-slot');
+const claimScript = new LuaScript(join(__dirname, 'lua'), 'claim-agent-slots-4');
+const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-agent-slot-5');
 
 /**
  * Rolling quality is an exponential moving average of verdict scores: each new score weighs 0.2,

@@ -64,7 +64,7 @@ enum SwitchCode {
   NoScratch = 4,
 }
 
-const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model', MISSION_LUA_OPTIONS);
+const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model-3', MISSION_LUA_OPTIONS);
 const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', MISSION_LUA_OPTIONS);
 
 /**
@@ -74,7 +74,7 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
  *    by version, status and SHA-1 of `s`), so that a read model that is right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving;
- * 4. switch each drifted mission with switch-read-model.lua, which copies `s`/`st` only if the live
+ * 4. switch each drifted mission with switch-read-model-3.lua, which copies `s`/`st` only if the live
  *    `v` is still the rebuilt version (a mission that moved on meanwhile keeps its newer state),
  *    keeps the status counters in step, and deletes the scratch hash;
  * 5. recount the status counters from the live `st` of every mission (when appends let it), unless

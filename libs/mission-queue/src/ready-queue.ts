@@ -9,8 +9,8 @@ const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 /** The message that tells the orchestrators missions are ready again. */
 const READY_PATTERN: MessagePattern = 'queue.ready';
 
-const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions', MISSION_LUA_OPTIONS);
-const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions', MISSION_LUA_OPTIONS);
+const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', MISSION_LUA_OPTIONS);
+const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions-8', MISSION_LUA_OPTIONS);
 
 export interface QueueStats {
   ready: number;
@@ -76,7 +76,7 @@ export class ReadyQueue {
   /**
    * Leases up to `max` missions of one log partition to the lease `leaseId` until `leaseMs` from
    * now, and returns their states, best first. With `freeAgents`, only missions one of them can
-   * take are leased, at most one per free slot (see lease-ready-missions.lua).
+   * take are leased, at most one per free slot (see lease-ready-missions-8.lua).
    */
   async lease(partition: number, max: number, leaseMs: number, leaseId: string, options: LeaseOptions = {}): Promise<Mission[]> {
     const now = options.now ?? Date.now();

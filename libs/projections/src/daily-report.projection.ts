@@ -29,7 +29,7 @@ enum ApplyCode {
   Stale = 1,
 }
 
-const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report');
+const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report-3');
 
 /** The metrics an event adds to; empty for events the report does not count (queued, assigned). */
 export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, number][] {

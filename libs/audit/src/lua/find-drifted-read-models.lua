@@ -3,7 +3,8 @@
   log, so that only those are written and switched (in the normal case, none). Reads only.
 
   KEYS[1..n] live mission hashes (fields MISSION_FIELDS: version, status, state JSON)
-             All share the {m} hash tag (one Redis Cluster slot).
+             All share the {m} hash tag (one Redis Cluster slot). n is the batch size, so the
+             name has no -<numKeys> suffix.
   ARGV       for mission i (KEYS[i]), three values from ARGV[3i - 2]: the replayed version, the
              replayed status, and the SHA-1 of the replayed state JSON
 

@@ -11,6 +11,9 @@
   KEYS[5] mission index zset (member id, score = created at, ms)
   KEYS[6] log head: hash of the last event in the log
   KEYS[7..] keys named by the effects below, by index into KEYS
+  The KEYS count varies (6, then the effects' keys), so the name has no -<numKeys> suffix.
+  The per-skill-set ready queue an enqueue or dequeue touches is named from a prefix in ARGV, not
+  passed in KEYS; the prefix carries the partition's hash tag, so all stays in one slot.
 
   Tamper evidence: each event is stored with "prevHash" (SHA-1 of the mission's previous stored
   event) and "logPrevHash" (SHA-1 of the previous stored event in the log) added to its JSON, so

@@ -2,7 +2,7 @@
   Hands the best ready missions to an orchestrator: moves up to ARGV[1] missions from the ready
   queue to the leased set (score = lease deadline, owner = the lease id) and returns their states.
   The orchestrator runs this itself, so a lease is one round trip; a lease whose caller dies before
-  it assigns runs out and the missions return to the ready queue (return-leased-missions.lua).
+  it assigns runs out and the missions return to the ready queue (return-leased-missions-8.lua).
 
   When the request names the free agents (ARGV[6] > 0), only missions one of them can take are
   leased, best first, one per free slot: the skill sets in the queue that some free agent covers
