@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, MISSION_HASH_FIELDS, MISSION_LUA_OPTIONS, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
@@ -56,6 +56,7 @@ export const SWITCH_PHASE = 'switch';
 /** Scratch copies outlive a crashed rebuild by at most a day. */
 const SCRATCH_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** Result codes of switch-read-model-3.lua. */
 enum SwitchCode {
   MovedOn = 0,
   Switched = 1,
@@ -64,8 +65,8 @@ enum SwitchCode {
   NoScratch = 4,
 }
 
-const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model-3', MISSION_LUA_OPTIONS);
-const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', MISSION_LUA_OPTIONS);
+const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model-3', missionLuaOptions({ CODE: luaEnum(SwitchCode) }));
+const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', missionLuaOptions());
 
 /**
  * Rebuilds every mission's read model from the log without stopping anything:

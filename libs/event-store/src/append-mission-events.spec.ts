@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { LuaScript } from '@app/redis';
+import { LuaScript, luaEnum } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { KeyLayout } from './key-layout';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
-import { MISSION_LUA_OPTIONS } from './mission-lua';
+import { AppendCode } from './append-result';
+import { missionLuaOptions } from './mission-lua';
 
 /** The script's effect list as MissionStore never writes it: unknown names, arguments it does not read. */
 describe('append-mission-events.lua effects', () => {
   const redis = testRedisConnection('append-mission-events-spec');
-  const script = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', MISSION_LUA_OPTIONS);
+  const script = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', missionLuaOptions({ CODE: luaEnum(AppendCode) }));
   let keys: KeyLayout;
 
   beforeEach(() => {
@@ -33,7 +34,7 @@ describe('append-mission-events.lua effects', () => {
     // zadd reads two arguments; the third and fourth must not be taken for the next effect's name.
     const result = await append(['zadd', 4, 7, 5, 'hincrby', 'x', 'hincrby', 3, 8, 'n', 2], [k.deadLetters, k.counters]);
 
-    expect(result).toEqual([0, '1']);
+    expect(result).toEqual([AppendCode.Ok, '1']);
     expect(await redis.zscore(k.deadLetters, 'm1')).toBe('5');
     expect(await redis.hgetall(k.counters)).toEqual({ n: '2' });
   });

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
-import { MISSION_LUA_OPTIONS } from './mission-lua';
+import { missionLuaOptions } from './mission-lua';
 import { upcast } from './upcast';
 
 export interface AppendContext {
@@ -38,7 +38,7 @@ export const NUDGE_WINDOW_MS = 5;
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', MISSION_LUA_OPTIONS);
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', missionLuaOptions({ CODE: luaEnum(AppendCode) }));
 
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { KeyLayout, MISSION_LUA_OPTIONS, PartitionKeys } from '@app/event-store';
+import { KeyLayout, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -9,8 +9,8 @@ const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 /** The message that tells the orchestrators missions are ready again. */
 const READY_PATTERN: MessagePattern = 'queue.ready';
 
-const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', MISSION_LUA_OPTIONS);
-const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions-8', MISSION_LUA_OPTIONS);
+const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', missionLuaOptions());
+const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions-8', missionLuaOptions());
 
 export interface QueueStats {
   ready: number;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { testKeyPrefix, testRedisConnection } from '@app/testing';
 import { deleteKeysByPrefix } from './key-scan';
-import { LuaScript } from './lua-script';
+import { LuaScript, luaEnum } from './lua-script';
 
 describe('LuaScript', () => {
   let dir: string;
@@ -121,6 +121,20 @@ describe('LuaScript', () => {
       expect(() => new LuaScript(dir, 'main', { constants: { 'not-a-name': { a: 'a' } } })).toThrow('not a Lua name');
       expect(() => new LuaScript(dir, 'main', { constants: { F: { a: 'say "hi"' } } })).toThrow('printable ASCII');
       expect(() => new LuaScript(dir, 'main', { constants: { F: { a: Number.NaN } } })).toThrow('finite number');
+    });
+  });
+
+  describe('luaEnum', () => {
+    enum Code {
+      Ok = 0,
+      Conflict = 1,
+    }
+
+    it('gives the members of a numeric enum without the reverse mapping, ready to be a constant', () => {
+      files({ 'main.lua': 'return CODE.Conflict\n' });
+
+      expect(luaEnum(Code)).toEqual({ Ok: 0, Conflict: 1 });
+      expect(new LuaScript(dir, 'main', { constants: { CODE: luaEnum(Code) } }).source).toBe('local CODE = { Ok = 0, Conflict = 1 }\nreturn CODE.Conflict\n');
     });
   });
 

@@ -21,6 +21,15 @@ export interface LuaScriptOptions {
   constants?: LuaConstants;
 }
 
+/**
+ * A numeric TypeScript enum of a script's result codes as a constant table (member -> number),
+ * without the reverse mapping TypeScript adds, so the script returns `CODE.<Member>` and the
+ * codes are declared once, in the enum.
+ */
+export function luaEnum(codes: Readonly<Record<string, string | number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(codes).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
+}
+
 /** `--- @include "<path>"` on a line of its own; the path is relative to the including file, or `@<root>/...`. */
 const INCLUDE_LINE = /^[ \t]*---[ \t]*@include[ \t]+"([^"]+)"[ \t]*$/gm;
 const LUA_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

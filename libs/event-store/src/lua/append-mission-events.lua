@@ -30,11 +30,11 @@
     idempotency   <key> <fingerprint> <ttl ms>
                                               claims the idempotency record (value "<mission id>
                                               <body fingerprint>", living <ttl ms>). Held by an
-                                              earlier create: result DUPLICATE with the first id
+                                              earlier create: result Duplicate with the first id
                                               when the fingerprints match (or the record has
-                                              none), IDEMPOTENCY_MISMATCH when they differ. No
+                                              none), IdempotencyMismatch when they differ. No
                                               record but the mission (whose id derives from the
-                                              key) exists: the record expired, IDEMPOTENCY_EXPIRED
+                                              key) exists: the record expired, IdempotencyExpired
     require-lease <leases> <owners> <lease id>
                                               the mission must still be leased, to this lease
                                               (ARGV lease id = the lease request's id) and not
@@ -58,13 +58,13 @@
                                               a message {} unless the marker exists; the marker
                                               then lives <ms> ms, so nudges are coalesced
 
-  Result: { code, detail }
-    0 OK               detail = new version
-    1 VERSION_CONFLICT detail = current version
-    2 DUPLICATE        detail = id of the mission created first with this idempotency key
-    3 LEASE_LOST       detail = ''
-    4 IDEMPOTENCY_MISMATCH detail = id of the first mission (its body differs from this one)
-    5 IDEMPOTENCY_EXPIRED  detail = id of the mission the key named before its record expired
+  Result: { code, detail }, code from CODE (AppendCode in append-result.ts)
+    Ok                   detail = new version
+    VersionConflict      detail = current version
+    Duplicate            detail = id of the mission created first with this idempotency key
+    LeaseLost            detail = ''
+    IdempotencyMismatch  detail = id of the first mission (its body differs from this one)
+    IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
 --- @include "includes/ready-membership"
 
@@ -93,17 +93,17 @@ local checks = {
     if existing then
       local firstId, fingerprint = string.match(existing, '^(%S+) (%x+)$')
       -- A record written before fingerprints were stored is the bare mission id.
-      if not firstId then return { 2, existing } end
-      if fingerprint ~= ARGV[a + 1] then return { 4, firstId } end
-      return { 2, firstId }
+      if not firstId then return { CODE.Duplicate, existing } end
+      if fingerprint ~= ARGV[a + 1] then return { CODE.IdempotencyMismatch, firstId } end
+      return { CODE.Duplicate, firstId }
     end
-    if current ~= 0 then return { 5, missionId } end
+    if current ~= 0 then return { CODE.IdempotencyExpired, missionId } end
   end,
   ['require-lease'] = function(a)
     local deadline = redis.call('ZSCORE', key(a), missionId)
-    if not deadline or redis.call('HGET', key(a + 1), missionId) ~= ARGV[a + 2] then return { 3, '' } end
+    if not deadline or redis.call('HGET', key(a + 1), missionId) ~= ARGV[a + 2] then return { CODE.LeaseLost, '' } end
     local time = redis.call('TIME')
-    if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { 3, '' } end
+    if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { CODE.LeaseLost, '' } end
   end,
 }
 
@@ -166,7 +166,7 @@ local stop = eachEffect(function(name, a)
   if checks[name] then return checks[name](a) end
 end)
 if stop then return stop end
-if current ~= expected then return { 1, tostring(current) } end
+if current ~= expected then return { CODE.VersionConflict, tostring(current) } end
 
 -- Pass 2: append and apply.
 local missionHash = redis.call('HGET', KEYS[1], MISSION_FIELDS.lastEventHash) or ''
@@ -189,4 +189,4 @@ redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('HSET', KEYS[1], MISSION_FIELDS.version, expected + n, MISSION_FIELDS.status, ARGV[3], MISSION_FIELDS.state, ARGV[4], MISSION_FIELDS.lastEventHash, missionHash)
 
 eachEffect(function(name, a) effects[name](a) end)
-return { 0, tostring(expected + n) }
+return { CODE.Ok, tostring(expected + n) }
