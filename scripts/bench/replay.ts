@@ -59,8 +59,8 @@ export function loadAudit(): AuditLoad {
     return { ok: true, audit: audit as AuditApi };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const hint = /ENOENT.*\.lua/.test(message)
-      ? ' — its Lua script is missing beside the compiled code: scripts/copy-assets.js must copy libs/audit/src/lua to dist'
+    const hint = /ENOENT.*\.lua|Lua include/.test(message)
+      ? ' — a Lua file is missing beside the compiled code: `npm run build` copies them (scripts/copy-assets.js)'
       : '';
     return { ok: false, reason: `libs/audit failed to load: ${message}${hint}` };
   }
