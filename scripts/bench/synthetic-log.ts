@@ -2,6 +2,7 @@ import type Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { sha1Hex } from '../../libs/audit/src/stored-log';
 import type { KeyLayout } from '../../libs/event-store/src/key-layout';
+import { MISSION_HASH_FIELDS as F } from '../../libs/event-store/src/mission-hash-fields';
 import { Decision, decideAssign, decideCancel, decideComplete, decideCreate, decideEvaluate, decideFail, decideRequeue, decideRetry, decideStart } from '../../libs/mission/src/decide';
 import { evolve } from '../../libs/mission/src/evolve';
 import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from '../../libs/mission/src/mission-events';
@@ -178,7 +179,7 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
     for (const mission of group) {
       const state = mission.state;
       if (!state) continue;
-      pipeline.hset(keys.mission(mission.id), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: mission.hash });
+      pipeline.hset(keys.mission(mission.id), { [F.version]: String(state.version), [F.status]: state.status, [F.state]: JSON.stringify(state), [F.lastEventHash]: mission.hash });
       counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
     }
     await flush();

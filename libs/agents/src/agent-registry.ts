@@ -1,10 +1,16 @@
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-event');
+/** Result codes of append-agent-event-6.lua. */
+enum AgentAppendCode {
+  Ok = 0,
+  VersionConflict = 1,
+}
+
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-event-6', { constants: { CODE: luaEnum(AgentAppendCode) } });
 
 /** An agent as the API shows it: the record plus its live figures. */
 export interface AgentView extends AgentRecord {
@@ -141,8 +147,8 @@ export class AgentRegistry {
       this.keys.agentCapacity, this.keys.agentCredits, this.keys.agentLoad,
     ];
     const args = [event.agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, JSON.stringify(event)];
-    const [code] = (await appendScript.run(this.redis, keys, args)) as [number, string];
-    if (code !== 0) throw new AgentVersionConflictError(event.agentId);
+    const [code] = (await appendScript.run(this.redis, keys, args)) as [AgentAppendCode, string];
+    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(event.agentId);
     return next;
   }
 }

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AgentEvent } from './agent-events';
-
-const claimScript = new LuaScript(join(__dirname, 'lua'), 'claim-agent-slots');
-const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-agent-slot');
 
 /**
  * Rolling quality is an exponential moving average of verdict scores: each new score weighs 0.2,
@@ -27,6 +24,7 @@ export interface StoredHold extends SlotHold {
   raw: string;
 }
 
+/** Result codes of claim-agent-slots-4.lua, one per claimed hold. */
 export enum ClaimCode {
   Claimed = 0,
   AlreadyHeld = 1,
@@ -41,10 +39,14 @@ export interface Claim {
   raw: string;
 }
 
+/** Result codes of release-agent-slot-5.lua. */
 export enum ReleaseCode {
   Released = 0,
   NotHeld = 1,
 }
+
+const claimScript = new LuaScript(join(__dirname, 'lua'), 'claim-agent-slots-4', { constants: { CODE: luaEnum(ClaimCode) } });
+const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-agent-slot-5', { constants: { CODE: luaEnum(ReleaseCode) } });
 
 /** What an evaluation verdict does to the agent that did the attempt. */
 export interface AgentCredit {

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { RedisConnection } from '@app/redis';
-import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
@@ -209,11 +209,11 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
       const lane = lanes[keys.partitionOf(mission.missionId)];
       const state = mission.failure ? null : mission.state;
       if (state) {
-        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(state.version), st: state.status, s: JSON.stringify(state), h: lastHashOf(mission) });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(state.version), [F.status]: state.status, [F.state]: JSON.stringify(state), [F.lastEventHash]: lastHashOf(mission) });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
       } else {
         unreplayable.push(mission.missionId);
-        lane.pipeline.hset(lane.keys.mission(mission.missionId), { v: String(mission.lastVersion), h: lastHashOf(mission) });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(mission.lastVersion), [F.lastEventHash]: lastHashOf(mission) });
       }
     }
     await flush();

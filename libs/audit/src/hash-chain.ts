@@ -1,5 +1,5 @@
 import { RedisConnection } from '@app/redis';
-import { PartitionKeys } from '@app/event-store';
+import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { LogWalk } from './log-walk';
@@ -147,7 +147,7 @@ export class ChainChecker {
       while (checked < this.missionOrder.length) {
         const ids = this.missionOrder.slice(checked, checked + MISSION_BATCH);
         const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-          for (const id of ids) multi.hmget(keys.mission(id), 'v', 'h');
+          for (const id of ids) multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.lastEventHash);
         });
         ids.forEach((id, i) => this.checkMissionTail(id, replies[i] as [string | null, string | null]));
         checked += ids.length;
@@ -167,7 +167,7 @@ export class ChainChecker {
     }
     if (absent.length > 0) {
       const pipeline = redis.pipeline();
-      for (const id of absent) pipeline.hget(keys.mission(id), 'v');
+      for (const id of absent) pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.version);
       const versions = await execAll(pipeline);
       absent.forEach((missionId, i) => this.absentMissions.push({ missionId, liveVersion: Number(versions[i] ?? 0) }));
     }

@@ -1,6 +1,6 @@
 import { canonicalJson } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { PartitionKeys } from '@app/event-store';
+import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
@@ -29,7 +29,7 @@ export async function compareReadModel(
     const batch = ids.slice(offset, offset + COMPARE_BATCH);
     const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
       for (const id of batch) {
-        multi.hmget(keys.mission(id), 's', 'st');
+        multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
         multi.zscore(keys.missionIndex, id);
       }
     });
@@ -44,7 +44,7 @@ export async function compareReadModel(
   // Missions the catch-ups added while comparing.
   const seen = new Set(ids);
   for (const extra of [...fold.values()].filter((m) => !seen.has(m.missionId))) {
-    const [s, st] = await redis.hmget(keys.mission(extra.missionId), 's', 'st');
+    const [s, st] = await redis.hmget(keys.mission(extra.missionId), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
     const drift = describeDrift(fold, extra.missionId, s, st, (await redis.zscore(keys.missionIndex, extra.missionId)) !== null);
     if (drift) findings.push(drift);
   }

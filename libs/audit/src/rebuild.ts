@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
@@ -56,6 +56,7 @@ export const SWITCH_PHASE = 'switch';
 /** Scratch copies outlive a crashed rebuild by at most a day. */
 const SCRATCH_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** Result codes of switch-read-model-3.lua. */
 enum SwitchCode {
   MovedOn = 0,
   Switched = 1,
@@ -64,8 +65,8 @@ enum SwitchCode {
   NoScratch = 4,
 }
 
-const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model');
-const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models');
+const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model-3', missionLuaOptions({ CODE: luaEnum(SwitchCode) }));
+const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', missionLuaOptions());
 
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
@@ -74,7 +75,7 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
  *    by version, status and SHA-1 of `s`), so that a read model that is right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving;
- * 4. switch each drifted mission with switch-read-model.lua, which copies `s`/`st` only if the live
+ * 4. switch each drifted mission with switch-read-model-3.lua, which copies `s`/`st` only if the live
  *    `v` is still the rebuilt version (a mission that moved on meanwhile keeps its newer state),
  *    keeps the status counters in step, and deletes the scratch hash;
  * 5. recount the status counters from the live `st` of every mission (when appends let it), unless
@@ -146,7 +147,7 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
         const state = mission.state;
         if (!state) continue;
         const key = keys.rebuildScratch(runId, mission.missionId);
-        pipeline.hset(key, { v: String(state.version), st: state.status, s: json, h: lastHashOf(mission) });
+        pipeline.hset(key, { [MISSION_HASH_FIELDS.version]: String(state.version), [MISSION_HASH_FIELDS.status]: state.status, [MISSION_HASH_FIELDS.state]: json, [MISSION_HASH_FIELDS.lastEventHash]: lastHashOf(mission) });
         pipeline.pexpire(key, SCRATCH_TTL_MS);
       }
       await execAll(pipeline);

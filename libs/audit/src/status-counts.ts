@@ -1,5 +1,5 @@
 import { RedisConnection } from '@app/redis';
-import { PartitionKeys } from '@app/event-store';
+import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 
 /** Mission ids (and their `st`) read per round trip. */
 const RECOUNT_BATCH = 5_000;
@@ -30,7 +30,7 @@ export async function recountStatuses(redis: RedisConnection, keys: PartitionKey
         const ids = await connection.zrange(keys.missionIndex, start, start + RECOUNT_BATCH - 1);
         if (ids.length > 0) {
           const pipeline = connection.pipeline();
-          for (const id of ids) pipeline.hget(keys.mission(id), 'st');
+          for (const id of ids) pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.status);
           for (const [error, status] of (await pipeline.exec()) ?? []) {
             if (error) throw error;
             if (typeof status === 'string' && status) counts[status] = (counts[status] ?? 0) + 1;

@@ -1,4 +1,6 @@
 export * from './key-layout';
+export * from './mission-hash-fields';
+export * from './mission-lua';
 export * from './effect';
 export * from './append-result';
 export * from './mission-store';

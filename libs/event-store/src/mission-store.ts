@@ -1,11 +1,13 @@
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
+import { MISSION_HASH_FIELDS } from './mission-hash-fields';
+import { missionLuaOptions } from './mission-lua';
 import { upcast } from './upcast';
 
 export interface AppendContext {
@@ -36,7 +38,7 @@ export const NUDGE_WINDOW_MS = 5;
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events');
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', missionLuaOptions({ CODE: luaEnum(AppendCode) }));
 
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
@@ -51,7 +53,7 @@ export class MissionStore {
   ) {}
 
   async load(missionId: string): Promise<Mission | null> {
-    const json = await this.redis.hget(this.keys.mission(missionId), 's');
+    const json = await this.redis.hget(this.keys.mission(missionId), MISSION_HASH_FIELDS.state);
     return json ? (JSON.parse(json) as Mission) : null;
   }
 
@@ -193,33 +195,42 @@ export class MissionStore {
 function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission, nudgeWindowMs: number): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
-      return ['idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs];
+      return luaEffect('idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs);
     case 'require-lease':
-      return ['require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId];
+      return luaEffect('require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId);
     case 'enqueue':
-      return [
-        'enqueue', keyIndex(k.ready), effect.score, keyIndex(k.readySince), effect.enqueuedAt,
-        keyIndex(k.readyByLevel), effect.level, keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
-        next.requiredSkills.join(','), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
-      ];
+      return luaEffect(
+        'enqueue', ...readyQueueArgs(k, keyIndex), effect.score, effect.enqueuedAt, effect.level, next.requiredSkills.join(','),
+        keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+      );
     case 'leave-queue':
-      return [
-        'dequeue', keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix,
-        'zrem', keyIndex(k.leased), 'hdel', keyIndex(k.leaseOwners),
-      ];
+      return [...luaEffect('dequeue', ...readyQueueArgs(k, keyIndex)), ...luaEffect('zrem', keyIndex(k.leased)), ...luaEffect('hdel', keyIndex(k.leaseOwners))];
     case 'dead-letter':
-      return ['zadd', keyIndex(k.deadLetters), effect.at];
+      return luaEffect('zadd', keyIndex(k.deadLetters), effect.at);
     case 'leave-dead-letters':
-      return ['zrem', keyIndex(k.deadLetters)];
+      return luaEffect('zrem', keyIndex(k.deadLetters));
     case 'count':
-      return ['hincrby', keyIndex(k.counters), effect.counter, effect.by];
+      return luaEffect('hincrby', keyIndex(k.counters), effect.counter, effect.by);
     case 'emit':
-      return ['xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data)];
+      return luaEffect('xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data));
     case 'emit-mission':
-      return ['xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern];
+      return luaEffect('xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern);
     case 'nudge-orchestrator':
-      return ['nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready'];
+      return luaEffect('nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready');
   }
+}
+
+/**
+ * One effect of append-mission-events.lua: its name, its argument count, its arguments. The script
+ * steps over an effect by the count it carries, so an effect's arity is written only here.
+ */
+function luaEffect(name: string, ...args: (string | number)[]): (string | number)[] {
+  return [name, args.length, ...args];
+}
+
+/** The ready-queue keys that lead an enqueue or dequeue effect (readyQueueAt in append-mission-events.lua). */
+function readyQueueArgs(k: PartitionKeys, keyIndex: (key: string) => number): (string | number)[] {
+  return [keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix];
 }
 
 /** A log entry's fields are [m, missionId, e, eventJson]. */

@@ -1,6 +1,7 @@
 import { RedisConnection } from '@app/redis';
 import { evolve, Mission } from '@app/mission';
 import { KeyLayout } from './key-layout';
+import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { readLog } from './log-reader';
 import { readMissionFields } from './read-states';
 
@@ -27,7 +28,7 @@ export async function findReadModelDrift(redis: RedisConnection, keys: KeyLayout
   const replayed = await replayLog(redis, keys);
   const indexed = (await Promise.all(keys.partitions.map((partition) => redis.zrange(partition.missionIndex, 0, -1)))).flat();
   const ids = [...new Set([...replayed.keys(), ...indexed])];
-  const stored = await readMissionFields(redis, keys, ids, 's');
+  const stored = await readMissionFields(redis, keys, ids, MISSION_HASH_FIELDS.state);
   const drift: ReadModelDrift[] = [];
   ids.forEach((missionId, i) => {
     const expected = replayed.get(missionId);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { KeyLayout, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -9,8 +9,8 @@ const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 /** The message that tells the orchestrators missions are ready again. */
 const READY_PATTERN: MessagePattern = 'queue.ready';
 
-const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions');
-const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions');
+const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', missionLuaOptions());
+const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions-8', missionLuaOptions());
 
 export interface QueueStats {
   ready: number;
@@ -76,7 +76,7 @@ export class ReadyQueue {
   /**
    * Leases up to `max` missions of one log partition to the lease `leaseId` until `leaseMs` from
    * now, and returns their states, best first. With `freeAgents`, only missions one of them can
-   * take are leased, at most one per free slot (see lease-ready-missions.lua).
+   * take are leased, at most one per free slot (see lease-ready-missions-8.lua).
    */
   async lease(partition: number, max: number, leaseMs: number, leaseId: string, options: LeaseOptions = {}): Promise<Mission[]> {
     const now = options.now ?? Date.now();

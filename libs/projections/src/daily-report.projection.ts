@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
 import { projectionCheckpointKey } from './projection-checkpoints';
 
@@ -24,12 +24,13 @@ export type DailyReportMetric = (typeof DAILY_REPORT_METRICS)[number];
 
 export const DAILY_REPORT = 'daily-report';
 
+/** Result codes of apply-daily-report-3.lua. */
 enum ApplyCode {
   Applied = 0,
   Stale = 1,
 }
 
-const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report');
+const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report-3', { constants: { CODE: luaEnum(ApplyCode) } });
 
 /** The metrics an event adds to; empty for events the report does not count (queued, assigned). */
 export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, number][] {

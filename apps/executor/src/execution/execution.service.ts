@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
-import { KeyLayout, MissionStore, readMissionFields } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { logDeadLetter, MissionPipeline } from '@app/pipeline';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
@@ -177,7 +177,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     if (this.running.size === 0) return;
     const ids = [...this.running.keys()];
     try {
-      const statuses = await readMissionFields(this.redis, this.keys, ids, 'st');
+      const statuses = await readMissionFields(this.redis, this.keys, ids, MISSION_HASH_FIELDS.status);
       ids.forEach((id, i) => {
         if (statuses[i] === 'cancelled') this.running.get(id)?.abort(new Error('mission cancelled'));
       });

@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { RedisConnection } from '@app/redis';
-import { KeyLayout, PartitionKeys, readMissionFields } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, PartitionKeys, readMissionFields } from '@app/event-store';
 import { attemptsSinceRequeue, Mission } from '@app/mission';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
@@ -108,7 +108,7 @@ export class MissionQueryService {
   }
 
   async loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
-    const states = await readMissionFields(this.redis, this.keys, ids, 's');
+    const states = await readMissionFields(this.redis, this.keys, ids, MISSION_HASH_FIELDS.state);
     return states.map((json) => (json === null ? null : (JSON.parse(json) as Mission)));
   }
 }

@@ -3,14 +3,17 @@
   model, and applies the side effects that must happen with them (queue moves, agent slots,
   messages to other services) - all or nothing. Every key is in the mission's hash slot.
 
-  KEYS[1] mission hash (v = version, st = status, s = state JSON, rs = ready score,
-          h = hash of the mission's last event)
+  KEYS[1] mission hash (its fields are MISSION_FIELDS, declared in mission-hash-fields.ts:
+          version, status, state JSON, hash of its last event, and the ready-queue fields)
   KEYS[2] mission's event list (log entry ids, in version order)
   KEYS[3] event log stream
   KEYS[4] status counters hash
   KEYS[5] mission index zset (member id, score = created at, ms)
   KEYS[6] log head: hash of the last event in the log
   KEYS[7..] keys named by the effects below, by index into KEYS
+  The KEYS count varies (6, then the effects' keys), so the name has no -<numKeys> suffix.
+  The per-skill-set ready queue an enqueue or dequeue touches is named from a prefix in ARGV, not
+  passed in KEYS; the prefix carries the partition's hash tag, so all stays in one slot.
 
   Tamper evidence: each event is stored with "prevHash" (SHA-1 of the mission's previous stored
   event) and "logPrevHash" (SHA-1 of the previous stored event in the log) added to its JSON, so
@@ -22,28 +25,29 @@
   ARGV[4] state JSON after the events
   ARGV[5] created at (ms), used when the mission is new
   ARGV[6] number of events n, then n event JSON envelopes (objects, without the two hashes)
-  then effects, each a name followed by its arguments:
+  then effects, each its name, its argument count c and its c arguments (the script steps over
+  an effect by its count, so only encodeEffect in mission-store.ts knows an effect's arity):
     idempotency   <key> <fingerprint> <ttl ms>
                                               claims the idempotency record (value "<mission id>
                                               <body fingerprint>", living <ttl ms>). Held by an
-                                              earlier create: result DUPLICATE with the first id
+                                              earlier create: result Duplicate with the first id
                                               when the fingerprints match (or the record has
-                                              none), IDEMPOTENCY_MISMATCH when they differ. No
+                                              none), IdempotencyMismatch when they differ. No
                                               record but the mission (whose id derives from the
-                                              key) exists: the record expired, IDEMPOTENCY_EXPIRED
+                                              key) exists: the record expired, IdempotencyExpired
     require-lease <leases> <owners> <lease id>
                                               the mission must still be leased, to this lease
                                               (ARGV lease id = the lease request's id) and not
                                               past its deadline (Redis' clock); the lease is removed
-    enqueue       <ready> <score> <since> <at> <by-level> <level> <per-minute> <field> <skills> <by-skills> <sk-prefix>
-                                              into the ready queue: ZADD with the score (kept as
-                                              rs), the time (ea), the level (pl) and the required
-                                              skills, comma-separated (sk), also into the ready
-                                              queue of its skill set (<sk-prefix><skills>, same
-                                              hash tag), counted per level, per skill set and per
-                                              minute
-    dequeue       <ready> <since> <by-level> <by-skills> <sk-prefix>
-                                              out of the ready queues (if it was there)
+    enqueue       <ready queue> <score> <at> <level> <skills> <per-minute> <field>
+                                              into the ready queue (addToReady in
+                                              includes/ready-membership.lua) with the score, the
+                                              time, the level and the required skills
+                                              (comma-separated); counted per minute when new
+    dequeue       <ready queue>               out of the ready queue (removeFromReady), if it
+                                              was there
+    where <ready queue> = <ready> <since> <by-level> <by-skills> <skill-set prefix> (see
+    readyQueueAt)
     zadd          <zset> <score>
     zrem          <zset>
     hdel          <hash>                      the mission's field of the hash
@@ -54,64 +58,118 @@
                                               a message {} unless the marker exists; the marker
                                               then lives <ms> ms, so nudges are coalesced
 
-  Result: { code, detail }
-    0 OK               detail = new version
-    1 VERSION_CONFLICT detail = current version
-    2 DUPLICATE        detail = id of the mission created first with this idempotency key
-    3 LEASE_LOST       detail = ''
-    4 IDEMPOTENCY_MISMATCH detail = id of the first mission (its body differs from this one)
-    5 IDEMPOTENCY_EXPIRED  detail = id of the mission the key named before its record expired
+  Result: { code, detail }, code from CODE (AppendCode in append-result.ts)
+    Ok                   detail = new version
+    VersionConflict      detail = current version
+    Duplicate            detail = id of the mission created first with this idempotency key
+    LeaseLost            detail = ''
+    IdempotencyMismatch  detail = id of the first mission (its body differs from this one)
+    IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
+--- @include "includes/ready-membership"
+
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
-local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+local current = tonumber(redis.call('HGET', KEYS[1], MISSION_FIELDS.version) or '0')
 
 local n = tonumber(ARGV[6])
 local first = 7 + n
 
--- Pass 1: every check, before anything is written.
-local i = first
-while i <= #ARGV do
-  local name = ARGV[i]
-  if name == 'idempotency' then
-    local existing = redis.call('GET', KEYS[tonumber(ARGV[i + 1])])
+-- The key named by ARGV[at] (an index into KEYS).
+local function key(at)
+  return KEYS[tonumber(ARGV[at])]
+end
+
+-- The ready-queue keys that lead an enqueue or dequeue effect's arguments, from ARGV[at].
+local function readyQueueAt(at)
+  return { ready = key(at), since = key(at + 1), byLevel = key(at + 2), bySkills = key(at + 3), skillSetPrefix = ARGV[at + 4] }
+end
+
+-- Each effect's checks (only some have any), given the position of its first argument in ARGV.
+-- They run for every effect before anything is written; a result stops the append.
+local checks = {
+  idempotency = function(a)
+    local existing = redis.call('GET', key(a))
     if existing then
       local firstId, fingerprint = string.match(existing, '^(%S+) (%x+)$')
       -- A record written before fingerprints were stored is the bare mission id.
-      if not firstId then return { 2, existing } end
-      if fingerprint ~= ARGV[i + 2] then return { 4, firstId } end
-      return { 2, firstId }
+      if not firstId then return { CODE.Duplicate, existing } end
+      if fingerprint ~= ARGV[a + 1] then return { CODE.IdempotencyMismatch, firstId } end
+      return { CODE.Duplicate, firstId }
     end
-    if current ~= 0 then return { 5, missionId } end
-    i = i + 4
-  elseif name == 'require-lease' then
-    local deadline = redis.call('ZSCORE', KEYS[tonumber(ARGV[i + 1])], missionId)
-    if not deadline or redis.call('HGET', KEYS[tonumber(ARGV[i + 2])], missionId) ~= ARGV[i + 3] then return { 3, '' } end
+    if current ~= 0 then return { CODE.IdempotencyExpired, missionId } end
+  end,
+  ['require-lease'] = function(a)
+    local deadline = redis.call('ZSCORE', key(a), missionId)
+    if not deadline or redis.call('HGET', key(a + 1), missionId) ~= ARGV[a + 2] then return { CODE.LeaseLost, '' } end
     local time = redis.call('TIME')
-    if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { 3, '' } end
-    i = i + 4
-  elseif name == 'zadd' then
-    i = i + 3
-  elseif name == 'enqueue' then
-    i = i + 12
-  elseif name == 'dequeue' then
-    i = i + 6
-  elseif name == 'zrem' or name == 'hdel' then
-    i = i + 2
-  elseif name == 'hincrby' or name == 'xadd' then
-    i = i + 4
-  elseif name == 'xadd-mission' then
-    i = i + 3
-  elseif name == 'nudge' then
-    i = i + 5
-  else
-    return redis.error_reply('unknown effect ' .. tostring(name))
+    if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { CODE.LeaseLost, '' } end
+  end,
+}
+
+-- Each effect, applied after the events are appended, given the position of its first argument.
+local effects = {
+  idempotency = function(a)
+    redis.call('SET', key(a), missionId .. ' ' .. ARGV[a + 1], 'PX', ARGV[a + 2])
+  end,
+  ['require-lease'] = function(a)
+    redis.call('ZREM', key(a), missionId)
+    redis.call('HDEL', key(a + 1), missionId)
+  end,
+  enqueue = function(a)
+    if addToReady(readyQueueAt(a), KEYS[1], missionId, ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]) then
+      redis.call('HINCRBY', key(a + 9), ARGV[a + 10], 1)
+    end
+  end,
+  dequeue = function(a)
+    removeFromReady(readyQueueAt(a), KEYS[1], missionId)
+  end,
+  zadd = function(a)
+    redis.call('ZADD', key(a), ARGV[a + 1], missionId)
+  end,
+  zrem = function(a)
+    redis.call('ZREM', key(a), missionId)
+  end,
+  hdel = function(a)
+    redis.call('HDEL', key(a), missionId)
+  end,
+  hincrby = function(a)
+    redis.call('HINCRBY', key(a), ARGV[a + 1], ARGV[a + 2])
+  end,
+  xadd = function(a)
+    redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 1], 'data', ARGV[a + 2])
+  end,
+  ['xadd-mission'] = function(a)
+    redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 1], 'data', '{"mission":' .. ARGV[4] .. '}')
+  end,
+  nudge = function(a)
+    if redis.call('SET', key(a + 1), '1', 'NX', 'PX', ARGV[a + 2]) then
+      redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 3], 'data', '{}')
+    end
+  end,
+}
+
+-- Calls visit(name, position of its first argument) for each effect in order, skipping each by
+-- its own argument count; returns the first result visit gives.
+local function eachEffect(visit)
+  local i = first
+  while i <= #ARGV do
+    local result = visit(ARGV[i], i + 2)
+    if result then return result end
+    i = i + 2 + tonumber(ARGV[i + 1])
   end
 end
-if current ~= expected then return { 1, tostring(current) } end
+
+-- Pass 1: every check, before anything is written.
+local stop = eachEffect(function(name, a)
+  if not effects[name] then return redis.error_reply('unknown effect ' .. tostring(name)) end
+  if checks[name] then return checks[name](a) end
+end)
+if stop then return stop end
+if current ~= expected then return { CODE.VersionConflict, tostring(current) } end
 
 -- Pass 2: append and apply.
-local missionHash = redis.call('HGET', KEYS[1], 'h') or ''
+local missionHash = redis.call('HGET', KEYS[1], MISSION_FIELDS.lastEventHash) or ''
 local logHash = redis.call('GET', KEYS[6]) or ''
 for e = 7, 6 + n do
   local stored = string.sub(ARGV[e], 1, -2) .. ',"prevHash":"' .. missionHash .. '","logPrevHash":"' .. logHash .. '"}'
@@ -121,69 +179,14 @@ for e = 7, 6 + n do
   logHash = missionHash
 end
 redis.call('SET', KEYS[6], logHash)
-local previousStatus = redis.call('HGET', KEYS[1], 'st')
+local previousStatus = redis.call('HGET', KEYS[1], MISSION_FIELDS.status)
 if previousStatus then
   redis.call('HINCRBY', KEYS[4], previousStatus, -1)
 else
   redis.call('ZADD', KEYS[5], ARGV[5], missionId)
 end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
-redis.call('HSET', KEYS[1], 'v', expected + n, 'st', ARGV[3], 's', ARGV[4], 'h', missionHash)
+redis.call('HSET', KEYS[1], MISSION_FIELDS.version, expected + n, MISSION_FIELDS.status, ARGV[3], MISSION_FIELDS.state, ARGV[4], MISSION_FIELDS.lastEventHash, missionHash)
 
-i = first
-while i <= #ARGV do
-  local name = ARGV[i]
-  if name == 'idempotency' then
-    redis.call('SET', KEYS[tonumber(ARGV[i + 1])], missionId .. ' ' .. ARGV[i + 2], 'PX', ARGV[i + 3])
-    i = i + 4
-  elseif name == 'require-lease' then
-    redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
-    redis.call('HDEL', KEYS[tonumber(ARGV[i + 2])], missionId)
-    i = i + 4
-  elseif name == 'enqueue' then
-    if redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId) == 1 then
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 5])], ARGV[i + 6], 1)
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 7])], ARGV[i + 8], 1)
-      redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 10])], ARGV[i + 9], 1)
-    end
-    redis.call('ZADD', ARGV[i + 11] .. ARGV[i + 9], ARGV[i + 2], missionId)
-    redis.call('ZADD', KEYS[tonumber(ARGV[i + 3])], ARGV[i + 4], missionId)
-    redis.call('HSET', KEYS[1], 'rs', ARGV[i + 2], 'ea', ARGV[i + 4], 'pl', ARGV[i + 6], 'sk', ARGV[i + 9])
-    i = i + 12
-  elseif name == 'dequeue' then
-    if redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId) == 1 then
-      redis.call('ZREM', KEYS[tonumber(ARGV[i + 2])], missionId)
-      local queued = redis.call('HMGET', KEYS[1], 'pl', 'sk')
-      if queued[1] then redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 3])], queued[1], -1) end
-      if queued[2] then
-        redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 4])], queued[2], -1)
-        redis.call('ZREM', ARGV[i + 5] .. queued[2], missionId)
-      end
-    end
-    i = i + 6
-  elseif name == 'zadd' then
-    redis.call('ZADD', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], missionId)
-    i = i + 3
-  elseif name == 'zrem' then
-    redis.call('ZREM', KEYS[tonumber(ARGV[i + 1])], missionId)
-    i = i + 2
-  elseif name == 'hdel' then
-    redis.call('HDEL', KEYS[tonumber(ARGV[i + 1])], missionId)
-    i = i + 2
-  elseif name == 'hincrby' then
-    redis.call('HINCRBY', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2], ARGV[i + 3])
-    i = i + 4
-  elseif name == 'xadd' then
-    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', ARGV[i + 3])
-    i = i + 4
-  elseif name == 'xadd-mission' then
-    redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 2], 'data', '{"mission":' .. ARGV[4] .. '}')
-    i = i + 3
-  elseif name == 'nudge' then
-    if redis.call('SET', KEYS[tonumber(ARGV[i + 2])], '1', 'NX', 'PX', ARGV[i + 3]) then
-      redis.call('XADD', KEYS[tonumber(ARGV[i + 1])], '*', 'pattern', ARGV[i + 4], 'data', '{}')
-    end
-    i = i + 5
-  end
-end
-return { 0, tostring(expected + n) }
+eachEffect(function(name, a) effects[name](a) end)
+return { CODE.Ok, tostring(expected + n) }

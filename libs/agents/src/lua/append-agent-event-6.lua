@@ -16,16 +16,16 @@
   ARGV[5] credits to start with ('' = leave credits as they are)
   ARGV[6] event JSON
 
-  Result: { code, detail }
-    0 OK               detail = new version
-    1 VERSION_CONFLICT detail = current version
+  Result: { code, detail }, code from CODE (AgentAppendCode in agent-registry.ts)
+    Ok               detail = new version
+    VersionConflict  detail = current version
 ]]
 local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then return { 1, tostring(current) } end
+if current ~= tonumber(ARGV[2]) then return { CODE.VersionConflict, tostring(current) } end
 redis.call('XADD', KEYS[3], '*', 'e', ARGV[6])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[2], ARGV[1], current + 1)
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[5]) end
 redis.call('HSETNX', KEYS[6], ARGV[1], 0)
-return { 0, tostring(current + 1) }
+return { CODE.Ok, tostring(current + 1) }

@@ -2,7 +2,7 @@
   Hands the best ready missions to an orchestrator: moves up to ARGV[1] missions from the ready
   queue to the leased set (score = lease deadline, owner = the lease id) and returns their states.
   The orchestrator runs this itself, so a lease is one round trip; a lease whose caller dies before
-  it assigns runs out and the missions return to the ready queue (return-leased-missions.lua).
+  it assigns runs out and the missions return to the ready queue (return-leased-missions-8.lua).
 
   When the request names the free agents (ARGV[6] > 0), only missions one of them can take are
   leased, best first, one per free slot: the skill sets in the queue that some free agent covers
@@ -31,6 +31,8 @@
 
   Result: the leased missions' state JSONs, best first
 ]]
+--- @include "@event-store/includes/ready-membership"
+
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
 local ids = {}
@@ -89,21 +91,16 @@ else
     end
   end
 end
+local queue = { ready = KEYS[1], since = KEYS[4], byLevel = KEYS[5], bySkills = KEYS[7], skillSetPrefix = ARGV[7] }
 local states = {}
 for i, id in ipairs(ids) do
+  local missionKey = ARGV[3] .. id
+  removeFromReady(queue, missionKey, id)
   redis.call('ZADD', KEYS[2], ARGV[2], id)
   redis.call('HSET', KEYS[8], id, ARGV[4])
-  local state = redis.call('HMGET', ARGV[3] .. id, 's', 'pl', 'sk')
-  states[i] = state[1]
-  if state[2] then redis.call('HINCRBY', KEYS[5], state[2], -1) end
-  if state[3] then
-    redis.call('HINCRBY', KEYS[7], state[3], -1)
-    redis.call('ZREM', ARGV[7] .. state[3], id)
-  end
+  states[i] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
 end
 if #ids > 0 then
-  redis.call('ZREM', KEYS[1], unpack(ids))
-  redis.call('ZREM', KEYS[4], unpack(ids))
   redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
   redis.call('HINCRBY', KEYS[6], ARGV[5], #ids)
 end

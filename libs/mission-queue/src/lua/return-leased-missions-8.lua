@@ -26,6 +26,9 @@
 
   Result: number of missions returned to ready
 ]]
+--- @include "@event-store/includes/ready-membership"
+
+local queue = { ready = KEYS[1], since = KEYS[5], byLevel = KEYS[6], bySkills = KEYS[7], skillSetPrefix = ARGV[5] }
 local ids
 if ARGV[1] == 'expired' then
   ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
@@ -39,14 +42,7 @@ local returned = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
     redis.call('HDEL', KEYS[8], id)
-    local mission = redis.call('HMGET', ARGV[3] .. id, 'rs', 'ea', 'pl', 'sk')
-    redis.call('ZADD', KEYS[1], mission[1] or ARGV[2], id)
-    redis.call('ZADD', KEYS[5], mission[2] or ARGV[2], id)
-    if mission[3] then redis.call('HINCRBY', KEYS[6], mission[3], 1) end
-    if mission[4] then
-      redis.call('HINCRBY', KEYS[7], mission[4], 1)
-      redis.call('ZADD', ARGV[5] .. mission[4], mission[1] or ARGV[2], id)
-    end
+    returnToReady(queue, ARGV[3] .. id, id, ARGV[2])
     returned = returned + 1
   end
 end

@@ -23,9 +23,9 @@
   ARGV[8] weight of the new score in the quality average
   ARGV[9] AgentCreditsChanged event JSON
 
-  Result:
-    0 RELEASED  (for 'end': this call ended the attempt)
-    1 NOT_HELD  (for 'end': the attempt had ended before; for 'give-back': the hold is gone or claimed again)
+  Result: a code from CODE (ReleaseCode in agent-slots.ts)
+    Released  (for 'end': this call ended the attempt)
+    NotHeld   (for 'end': the attempt had ended before; for 'give-back': the hold is gone or claimed again)
 ]]
 local function freeSlot()
   redis.call('HDEL', KEYS[2], ARGV[1])
@@ -33,12 +33,12 @@ local function freeSlot()
 end
 
 if ARGV[3] == 'give-back' then
-  if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[4] then return 1 end
+  if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[4] then return CODE.NotHeld end
   freeSlot()
-  return 0
+  return CODE.Released
 end
 
-if not redis.call('SET', ARGV[4], '1', 'NX', 'EX', ARGV[5]) then return 1 end
+if not redis.call('SET', ARGV[4], '1', 'NX', 'EX', ARGV[5]) then return CODE.NotHeld end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then freeSlot() end
 if ARGV[6] ~= '' then
   redis.call('HINCRBYFLOAT', KEYS[3], ARGV[2], ARGV[6])
@@ -49,4 +49,4 @@ if ARGV[6] ~= '' then
   redis.call('HSET', KEYS[4], ARGV[2], tostring(score))
   redis.call('XADD', KEYS[5], '*', 'e', ARGV[9])
 end
-return 0
+return CODE.Released

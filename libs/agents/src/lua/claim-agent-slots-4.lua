@@ -15,31 +15,31 @@
   ARGV[2] key prefix of the ended markers (<prefix><hold id>, same hash tag)
   ARGV[3..] pairs: hold id, hold JSON
 
-  Result: one code per pair
-    0 CLAIMED       a slot was taken
-    1 ALREADY_HELD  the hold existed; it now carries this claim (its time refreshed, so it is not taken for an orphan)
-    2 AGENT_FULL    the agent has no room; nothing changed
-    3 ENDED         the attempt already ended on this agent; nothing changed
+  Result: one code per pair, from CODE (ClaimCode in agent-slots.ts)
+    Claimed      a slot was taken
+    AlreadyHeld  the hold existed; it now carries this claim (its time refreshed, so it is not taken for an orphan)
+    AgentFull    the agent has no room; nothing changed
+    Ended        the attempt already ended on this agent; nothing changed
 ]]
 local results = {}
 for i = 3, #ARGV, 2 do
   local holdId = ARGV[i]
   local agentId = cjson.decode(ARGV[i + 1])['agentId']
   if redis.call('EXISTS', ARGV[2] .. holdId) == 1 then
-    results[#results + 1] = 3
+    results[#results + 1] = CODE.Ended
   elseif redis.call('HEXISTS', KEYS[3], holdId) == 1 then
     redis.call('HSET', KEYS[3], holdId, ARGV[i + 1])
-    results[#results + 1] = 1
+    results[#results + 1] = CODE.AlreadyHeld
   else
     local load = tonumber(redis.call('HGET', KEYS[1], agentId) or '0')
     local capacity = tonumber(redis.call('HGET', KEYS[2], agentId) or '0')
     if load >= capacity then
-      results[#results + 1] = 2
+      results[#results + 1] = CODE.AgentFull
     else
       redis.call('HINCRBY', KEYS[1], agentId, 1)
       redis.call('HSET', KEYS[3], holdId, ARGV[i + 1])
       redis.call('HSET', KEYS[4], agentId, ARGV[1])
-      results[#results + 1] = 0
+      results[#results + 1] = CODE.Claimed
     end
   end
 end

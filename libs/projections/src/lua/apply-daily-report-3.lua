@@ -16,15 +16,15 @@
   ARGV[5..] events, each: missionId, version, day (YYYY-MM-DD, UTC), mission type ('' except on
           MissionCreated), n, then n pairs of metric name and amount to add
 
-  Result:
-    { 0, applied, ignored }  APPLIED: ignored = events whose version was not newer than the last
-                             one applied to their mission (already applied), left out
-    { 1, checkpoint }        STALE: the checkpoint is not ARGV[2] (another runner or a rebuild
-                             moved it); nothing written
+  Result: code from CODE (ApplyCode in daily-report.projection.ts)
+    { Applied, applied, ignored }  ignored = events whose version was not newer than the last
+                                   one applied to their mission (already applied), left out
+    { Stale, checkpoint }          the checkpoint is not ARGV[2] (another runner or a rebuild
+                                   moved it); nothing written
 ]]
 local stream = ARGV[1]
 local current = redis.call('HGET', KEYS[1], stream) or ''
-if current ~= ARGV[2] then return { 1, current } end
+if current ~= ARGV[2] then return { CODE.Stale, current } end
 
 local applied, ignored = 0, 0
 local i = 5
@@ -56,4 +56,4 @@ while i <= #ARGV do
 end
 redis.call('HSET', KEYS[1], stream, ARGV[3])
 redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
-return { 0, applied, ignored }
+return { CODE.Applied, applied, ignored }

@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import { LuaScript, luaEnum } from '@app/redis';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { KeyLayout } from './key-layout';
+import { MISSION_HASH_FIELDS } from './mission-hash-fields';
+import { AppendCode } from './append-result';
+import { missionLuaOptions } from './mission-lua';
+
+/** The script's effect list as MissionStore never writes it: unknown names, arguments it does not read. */
+describe('append-mission-events.lua effects', () => {
+  const redis = testRedisConnection('append-mission-events-spec');
+  const script = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', missionLuaOptions({ CODE: luaEnum(AppendCode) }));
+  let keys: KeyLayout;
+
+  beforeEach(() => {
+    keys = new KeyLayout(testKeyPrefix('append-lua'));
+  });
+  afterEach(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  const append = (effects: (string | number)[], extraKeys: string[] = []) => {
+    const k = keys.partitions[0];
+    const scriptKeys = [k.mission('m1'), k.missionEvents('m1'), k.log, k.statusCounts, k.missionIndex, k.logHead, ...extraKeys];
+    const event = JSON.stringify({ type: 'MissionCreated', missionId: 'm1', version: 1 });
+    return script.run(redis, scriptKeys, ['m1', 0, 'queued', '{"id":"m1"}', 1_000, 1, event, ...effects]);
+  };
+
+  it('steps over each effect by the argument count it carries, so arguments a handler does not read are skipped', async () => {
+    const k = keys.partitions[0];
+    // zadd reads two arguments; the third and fourth must not be taken for the next effect's name.
+    const result = await append(['zadd', 4, 7, 5, 'hincrby', 'x', 'hincrby', 3, 8, 'n', 2], [k.deadLetters, k.counters]);
+
+    expect(result).toEqual([AppendCode.Ok, '1']);
+    expect(await redis.zscore(k.deadLetters, 'm1')).toBe('5');
+    expect(await redis.hgetall(k.counters)).toEqual({ n: '2' });
+  });
+
+  it('refuses an unknown effect before anything is written', async () => {
+    await expect(append(['teleport', 0])).rejects.toThrow('unknown effect teleport');
+
+    expect(await redis.hget(keys.mission('m1'), MISSION_HASH_FIELDS.version)).toBeNull();
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(0);
+  });
+});

@@ -1,0 +1,67 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Every Lua script (not an include) of the libraries and apps: <project>/src/lua/<name>.lua. */
+function scripts(): { file: string; text: string }[] {
+  const found: { file: string; text: string }[] = [];
+  for (const top of ['apps', 'libs']) {
+    for (const project of readdirSync(path.join(REPO_ROOT, top))) {
+      const dir = path.join(REPO_ROOT, top, project, 'src', 'lua');
+      let entries: string[];
+      try {
+        entries = readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of entries.filter((entry) => entry.endsWith('.lua'))) {
+        found.push({ file: path.join(top, project, 'src', 'lua', name), text: readFileSync(path.join(dir, name), 'utf8') });
+      }
+    }
+  }
+  return found;
+}
+
+/** The opening --[[ ... ]] comment. */
+const header = (text: string): string => /^--\[\[([\s\S]*?)\]\]/.exec(text)?.[1] ?? '';
+const code = (text: string): string => text.replace(/--\[\[[\s\S]*?\]\]/g, '').replace(/--.*$/gm, '');
+
+describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
+  const all = scripts();
+
+  it('finds the scripts', () => {
+    expect(all.map((script) => path.basename(script.file))).toEqual(expect.arrayContaining(['append-mission-events.lua', 'lease-ready-missions-8.lua']));
+  });
+
+  it.each(all.map((script) => [script.file, script.text]))('%s opens with a comment that lists its KEYS and its result', (_file, text) => {
+    expect(header(text)).toMatch(/KEYS\[1/);
+    expect(header(text)).toMatch(/Result/);
+  });
+
+  it.each(all.filter((script) => /-\d+\.lua$/.test(script.file)).map((script) => [script.file, script.text]))(
+    '%s takes as many KEYS as its name says, and its header lists exactly those',
+    (file, text) => {
+      const declared = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+      const listed = [...header(text).matchAll(/KEYS\[(\d+)\]/g)].map((match) => Number(match[1]));
+      const used = [...code(text).matchAll(/KEYS\[(\d+)\]/g)].map((match) => Number(match[1]));
+
+      expect(Math.max(...listed)).toBe(declared);
+      expect(new Set(listed).size).toBe(declared);
+      expect(Math.max(...used)).toBeLessThanOrEqual(declared);
+    },
+  );
+
+  it.each(all.filter((script) => !/-\d+\.lua$/.test(script.file)).map((script) => [script.file, script.text]))(
+    '%s, named without a key count, says in its header why',
+    (_file, text) => {
+      expect(header(text)).toMatch(/no -<numKeys> suffix/);
+    },
+  );
+
+  it('no script returns a result code as a bare number: codes come from their TypeScript enum (CODE)', () => {
+    const bare = all.filter((script) => /return\s*\{?\s*-?\d|results\[#results \+ 1\] = \d/.test(code(script.text))).map((script) => script.file);
+
+    expect(bare).toEqual([]);
+  });
+});
