@@ -6,11 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Mission } from '../libs/mission/src/mission-state';
-import { MISSION_TYPES } from '../libs/mission/src/mission-type';
-import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { findFreePort } from '../libs/redis/src/free-port';
-import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
+import type { Mission } from '@app/mission';
+import { MISSION_TYPES } from '@app/mission';
+import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix } from '@app/redis';
 import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, servicePorts, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');

@@ -2,9 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVICE_NAMES, ServiceName } from '../libs/messages/src/services';
-import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { PORT_VARIABLES, servicePorts } from '../libs/runtime/src/service-ports';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
+import { resolveRedis, ResolvedRedis } from '@app/redis';
+import { PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export { SERVICE_NAMES, PORT_VARIABLES, servicePorts };
 export type { ServiceName };

@@ -7,11 +7,9 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { exportLog, importLog } from '../libs/audit/src/export-import';
-import { rebuildReadModels } from '../libs/audit/src/rebuild';
-import { verifyLog } from '../libs/audit/src/verify';
-import { KeyLayout } from '../libs/event-store/src/key-layout';
-import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
+import { exportLog, importLog, rebuildReadModels, verifyLog } from '@app/audit';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix } from '@app/redis';
 import { writeSyntheticLog } from './bench/synthetic-log';
 
 /**

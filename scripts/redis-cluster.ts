@@ -7,8 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand } from '../libs/redis/src/embedded-redis';
-import { findFreePort } from '../libs/redis/src/free-port';
+import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand, findFreePort } from '@app/redis';
 
 /**
  * redis-cluster: a throw-away Redis Cluster of N masters (no replicas) on free loopback ports,

@@ -4,23 +4,12 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { Finding } from '../libs/audit/src/finding';
-import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, IMPORT_PHASE } from '../libs/audit/src/export-import';
-import { timeline, TimelineRow } from '../libs/audit/src/history-view';
-import { forTerminal } from '../libs/audit/src/terminal-text';
-import { Progress, ProgressListener } from '../libs/audit/src/progress';
-import { rebuildReadModels } from '../libs/audit/src/rebuild';
-import { stateAt } from '../libs/audit/src/time-travel';
-import { verifyLog } from '../libs/audit/src/verify';
-import { KeyLayout } from '../libs/event-store/src/key-layout';
-import { MissionStore } from '../libs/event-store/src/mission-store';
-import type { Mission } from '../libs/mission/src/mission-state';
-import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
-import { loadCheckpoints, projectionLag } from '../libs/projections/src/projection-checkpoints';
-import { projectionCatalog } from '../libs/projections/src/projection-catalog';
-import { rebuildProjection } from '../libs/projections/src/rebuild-projection';
-import { countKeysByPrefix, deleteKeysByPrefix } from '../libs/redis/src/key-scan';
-import { createRedisConnection, masterNodes, RedisConnection } from '../libs/redis/src/redis-connection';
+import { Finding, exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, IMPORT_PHASE, timeline, TimelineRow, forTerminal, Progress, ProgressListener, rebuildReadModels, stateAt, verifyLog } from '@app/audit';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import type { Mission } from '@app/mission';
+import { MISSION_EVENT_TYPES } from '@app/mission';
+import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
+import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
 
 /**
  * replay: audit and repair of the mission event log.

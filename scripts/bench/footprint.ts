@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { MISSION_HASH_FIELDS } from '../../libs/event-store/src/mission-hash-fields';
+import type { KeyLayout } from '@app/event-store';
+import { MISSION_HASH_FIELDS } from '@app/event-store';
 import { throwIfAborted } from './stats';
 
 /** Redis bytes per finished mission and what they are made of (bytes per mission unless named otherwise). */

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { MissionClient } from '../../libs/mission-client/src/mission-client';
+import type { KeyLayout } from '@app/event-store';
+import { MissionClient } from '@app/mission-client';
 import { MissionFactory } from './missions';
 import { Distribution, distribution, maxOf, minOf, sleep, throwIfAborted } from './stats';
 import type { Bar, BenchUi } from './ui';

@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import type Redis from 'ioredis';
-import { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { deleteKeysByPrefix } from '../../libs/redis/src/key-scan';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix } from '@app/redis';
 import { agentCapacity, scaleAgentCapacity } from './agents';
 import { Footprint, measureFootprint } from './footprint';
 import { HttpResult, measureHttp } from './http-load';

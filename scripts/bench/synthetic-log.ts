@@ -1,13 +1,10 @@
 import type Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
-import { sha1Hex } from '../../libs/audit/src/stored-log';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { MISSION_HASH_FIELDS as F } from '../../libs/event-store/src/mission-hash-fields';
-import { Decision, decideAssign, decideCancel, decideComplete, decideCreate, decideEvaluate, decideFail, decideRequeue, decideRetry, decideStart } from '../../libs/mission/src/decide';
-import { evolve } from '../../libs/mission/src/evolve';
-import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from '../../libs/mission/src/mission-events';
-import type { Mission } from '../../libs/mission/src/mission-state';
-import { MISSION_TYPES, PRIORITY_LEVELS } from '../../libs/mission/src/mission-type';
+import { sha1Hex } from '@app/audit';
+import type { KeyLayout } from '@app/event-store';
+import { MISSION_HASH_FIELDS as F } from '@app/event-store';
+import { Decision, decideAssign, decideCancel, decideComplete, decideCreate, decideEvaluate, decideFail, decideRequeue, decideRetry, decideStart, evolve, CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
+import type { Mission } from '@app/mission';
 
 /**
  * The synthetic event log, one writer for the bench's rebuild phase and `npm run audit:bench`

@@ -1,11 +1,10 @@
 import Redis from 'ioredis';
 import { RedisConnection } from '@app/redis';
-import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply } from '../../libs/llm/src/testing/fake-chat-completions-server';
+import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply, redisUrl, waitFor } from '@app/testing';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { MissionClient } from '@app/mission-client';
 import { MissionCreateDto, MissionEvent } from '@app/mission';
 import { readLog } from '@app/event-store';
-import { redisUrl, waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 const maintenance: MissionCreateDto = {

@@ -1,5 +1,4 @@
-import { redisUrl, waitFor } from '@app/testing';
-import { aCreateInput } from '../../libs/mission/src/testing/envelope';
+import { redisUrl, waitFor, aCreateInput } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 

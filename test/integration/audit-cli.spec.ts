@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCancel, decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
-import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
 
 const { ok, retry } = KNOWN_MISSIONS;
 

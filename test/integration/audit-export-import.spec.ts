@@ -1,10 +1,8 @@
 import Redis from 'ioredis';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError } from '../../libs/audit/src/export-import';
-import { verifyLog } from '../../libs/audit/src/verify';
-import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '@app/testing';
+import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
 
 /** A sink that keeps what it is given. */
 function collector(): { sink: Writable; text: () => string } {

@@ -1,11 +1,8 @@
 import Redis from 'ioredis';
 import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
 import { CURRENT_SCHEMA_VERSION, fold } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { summarize, timeline } from '../../libs/audit/src/history-view';
-import { stateAt } from '../../libs/audit/src/time-travel';
-import { verifyLog } from '../../libs/audit/src/verify';
-import { buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
+import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
 
 const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
 

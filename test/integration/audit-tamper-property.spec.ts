@@ -2,10 +2,8 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { Readable, Writable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { exportLog, importLog } from '../../libs/audit/src/export-import';
-import { verifyChains } from '../../libs/audit/src/hash-chain';
-import { buildKnownLog } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog } from '@app/testing';
+import { exportLog, importLog, verifyChains } from '@app/audit';
 
 /**
  * Whatever single tampering is done to the known log, verify names exactly the events tampered with.

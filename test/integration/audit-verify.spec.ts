@@ -1,14 +1,9 @@
 import Redis from 'ioredis';
 import { Readable, Writable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { exportLog, importLog } from '../../libs/audit/src/export-import';
-import { Finding } from '../../libs/audit/src/finding';
-import { verifyChains } from '../../libs/audit/src/hash-chain';
-import { Progress } from '../../libs/audit/src/progress';
-import { verifyLog } from '../../libs/audit/src/verify';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
+import { exportLog, importLog, Finding, verifyChains, Progress, verifyLog } from '@app/audit';
 import { decideCreate } from '@app/mission';
-import { aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 

@@ -5,8 +5,7 @@ import { AgentSlots, SlotHold } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, decideFail, decideRetry, Mission } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { aCreateInput } from '../../libs/mission/src/testing/envelope';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreateInput } from '@app/testing';
 
 const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in room 118', payload: { room: '118' } });
 const LEASE_MS = 1_000;

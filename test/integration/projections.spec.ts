@@ -11,8 +11,7 @@ import {
   ProjectionRunner,
   rebuildProjection,
 } from '@app/projections';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
-import { aCreate, buildKnownLog, KNOWN_EVENT_COUNT } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, aCreate, buildKnownLog, KNOWN_EVENT_COUNT } from '@app/testing';
 
 const DAY = '2025-06-01';
 

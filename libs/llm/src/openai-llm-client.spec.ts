@@ -9,7 +9,7 @@ import { backoffDelayMs, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfte
 import { OUTPUT_SCHEMAS } from './output-schemas';
 import { costOf, DEFAULT_PRICE_TABLE, parsePriceTable } from './price-table';
 import { buildLlmRequest } from './prompt-builder';
-import { FakeChatCompletionsServer } from './testing/fake-chat-completions-server';
+import { FakeChatCompletionsServer } from '@app/testing';
 
 const NOW = '2026-11-26T08:00:00.000Z';
 const API_KEY = 'sk-test-0123456789abcdef-secret';

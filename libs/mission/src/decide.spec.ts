@@ -14,7 +14,7 @@ import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from './testing/envelope';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;

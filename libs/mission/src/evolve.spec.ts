@@ -11,7 +11,7 @@ import {
   TEST_CORRELATION_ID,
   TEST_MISSION_ID,
   toEnvelopes,
-} from './testing/envelope';
+} from '@app/testing';
 
 const createdData: MissionEventData['MissionCreated'] = {
   type: 'maintenance',

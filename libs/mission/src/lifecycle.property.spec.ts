@@ -15,7 +15,7 @@ import {
 import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
 import { Mission } from './mission-state';
 import { MISSION_STATUSES } from './mission-status';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from './testing/envelope';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 

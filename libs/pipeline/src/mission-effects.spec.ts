@@ -11,7 +11,7 @@ import {
   decideVerdict,
   Mission,
 } from '@app/mission';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from '../../mission/src/testing/envelope';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import { effectsOf } from './mission-effects';
 
 const MAX_ATTEMPTS = 2;

@@ -1,5 +1,5 @@
 import { NewMissionEvent } from '@app/mission';
-import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '../../mission/src/testing/envelope';
+import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '@app/testing';
 import { dailyReportMetrics } from './daily-report.projection';
 
 const metricsOf = (event: NewMissionEvent) => dailyReportMetrics(toEnvelopes([event])[0]);

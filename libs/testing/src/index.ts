@@ -68,3 +68,8 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+// Fixtures and fakes that specs of several libs and the tests under test/ share.
+export * from './mission-envelope';
+export * from './known-log';
+export * from './fake-chat-completions-server';

@@ -5,7 +5,7 @@ import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from './build';
 import { InvariantSampler } from './invariants';
 import { checkOutcome, OutcomeOptions, OutcomeReport, readHistories, waitForFinished } from './outcome';
-import { mulberry32 } from '../../../libs/llm/src/prng';
+import { mulberry32 } from '@app/llm';
 import { scenarioSeed } from './ports';
 import { ServiceProcesses, ServiceProcessesOptions } from './service-processes';
 
