@@ -38,6 +38,8 @@ export default tseslint.config(
       // Every package a file imports is declared in package.json; the services only use `dependencies`.
       'import-x/no-extraneous-dependencies': ['error', { devDependencies: DEV_FILES, optionalDependencies: false, peerDependencies: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      // A `let` declared early because a closure reads it before its one assignment stays a `let`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       'no-restricted-imports': ['error', { patterns: [DEEP_ALIAS] }],
     },
   },

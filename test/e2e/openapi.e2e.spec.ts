@@ -1,3 +1,4 @@
+import { Type } from '@nestjs/common';
 import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
@@ -28,7 +29,7 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/reports/daily'],
 ];
 
-const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
+const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

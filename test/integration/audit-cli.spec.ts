@@ -234,6 +234,7 @@ describe('replay CLI on stored text with control characters (real Redis)', () =>
     await redis.quit();
   });
 
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
   const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
   it('given a title with CR LF and a bidi override and a cancel reason with escape sequences, then history and state print them escaped, one row each', async () => {

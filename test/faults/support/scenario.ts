@@ -1,4 +1,4 @@
-import os = require('node:os');
+import * as os from 'node:os';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';

@@ -1,3 +1,4 @@
+import { Type } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { AGENT_STATUSES, AgentStatus, AgentView } from '@app/agents';
 import {
@@ -129,7 +130,7 @@ export class EvaluationView implements Evaluation {
  * An object property that may be null, as OpenAPI 3.0 can say it: `nullable` beside a `$ref` (or
  * an `allOf` of one) does not admit null to validators, so it is one of the object or null.
  */
-function nullableObject(model: Function, description: string) {
+function nullableObject(model: Type<unknown>, description: string) {
   return {
     description,
     oneOf: [{ $ref: getSchemaPath(model) }, { type: 'object' as const, nullable: true, enum: [null], description: 'null' }],
