@@ -36,7 +36,7 @@ export default tseslint.config(
       ],
       'import-x/no-duplicates': 'error',
       // Every package a file imports is declared in package.json; the services only use `dependencies`.
-      'import-x/no-extraneous-dependencies': ['error', { devDependencies: DEV_FILES, optionalDependencies: false, peerDependencies: false }],
+      'import-x/no-extraneous-dependencies': ['error', { devDependencies: DEV_FILES, optionalDependencies: false, peerDependencies: false, includeTypes: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // A `let` declared early because a closure reads it before its one assignment stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
