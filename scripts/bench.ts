@@ -5,7 +5,6 @@ import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import Redis from 'ioredis';
 import { resolveRedis, ResolvedRedis, deleteKeysByPrefix } from '@app/redis';
-import { LaunchOptions, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
 import { pidsFromLauncherLine, Service } from './bench/rss';
@@ -13,6 +12,7 @@ import { BenchReport, Mode, runBench, summarize } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
 import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
+import { LaunchOptions, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;

@@ -1,11 +1,11 @@
-import { MultiBar, SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { MultiBar, SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import Redis from 'ioredis';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
 import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix } from '@app/redis';

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
-import { once } from 'node:events';
 import { Finding, exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, IMPORT_PHASE, timeline, TimelineRow, forTerminal, Progress, ProgressListener, rebuildReadModels, stateAt, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import type { Mission } from '@app/mission';

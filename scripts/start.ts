@@ -1,5 +1,5 @@
-import { Command } from 'commander';
 import * as path from 'node:path';
+import { Command } from 'commander';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
 import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 

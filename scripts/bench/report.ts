@@ -1,5 +1,5 @@
-import type { BenchReport } from './run-bench';
 import { SERVICES } from './rss';
+import type { BenchReport } from './run-bench';
 import type { Distribution } from './stats';
 
 /** The targets of docs/performance.md § 2: ratios against the peers measured in the same run, and two absolute bounds. */

@@ -1,10 +1,10 @@
 import Redis from 'ioredis';
+import { readLog } from '@app/event-store';
+import { MissionCreateDto, MissionEvent } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { RedisConnection } from '@app/redis';
 import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply, redisUrl, waitFor } from '@app/testing';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
-import { MissionClient } from '@app/mission-client';
-import { MissionCreateDto, MissionEvent } from '@app/mission';
-import { readLog } from '@app/event-store';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 const maintenance: MissionCreateDto = {

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as ts from 'typescript';
-import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
-import { formatReport } from '../../scripts/bench/report';
-import { BenchReport, peerPrefix, runBench } from '../../scripts/bench/run-bench';
-import { SERVICES } from '../../scripts/bench/rss';
 import { escapeGlob, scanKeys } from '@app/redis';
 import { redisUrl } from '@app/testing';
+import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
+import { formatReport } from '../../scripts/bench/report';
+import { SERVICES } from '../../scripts/bench/rss';
+import { BenchReport, peerPrefix, runBench } from '../../scripts/bench/run-bench';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 /**

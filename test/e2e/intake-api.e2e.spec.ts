@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
-import { MissionClient } from '@app/mission-client';
 import { apiScope, deduplicationKey, Mission, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { redisUrl, waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 

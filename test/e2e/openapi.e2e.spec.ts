@@ -1,8 +1,8 @@
 import { Type } from '@nestjs/common';
 import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
-import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
+import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';

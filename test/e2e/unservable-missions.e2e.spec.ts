@@ -1,5 +1,5 @@
-import { MissionClient } from '@app/mission-client';
 import { MissionCreateDto } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 

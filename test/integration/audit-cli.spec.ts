@@ -1,7 +1,7 @@
-import Redis from 'ioredis';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCancel, decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '@app/testing';

@@ -1,8 +1,8 @@
-import Redis from 'ioredis';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import Redis from 'ioredis';
+import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '@app/testing';
-import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
 
 /** A sink that keeps what it is given. */
 function collector(): { sink: Writable; text: () => string } {

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
+import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
 import { CURRENT_SCHEMA_VERSION, fold } from '@app/mission';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
-import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
 
 const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
 

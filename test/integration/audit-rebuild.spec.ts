@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
+import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, fold, Mission } from '@app/mission';
 import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
-import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 
 const { ok, dead, wait } = KNOWN_MISSIONS;
 

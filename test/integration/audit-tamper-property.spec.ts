@@ -1,9 +1,9 @@
+import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import Redis from 'ioredis';
-import { Readable, Writable } from 'node:stream';
+import { exportLog, importLog, verifyChains } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog } from '@app/testing';
-import { exportLog, importLog, verifyChains } from '@app/audit';
 
 /**
  * Whatever single tampering is done to the known log, verify names exactly the events tampered with.

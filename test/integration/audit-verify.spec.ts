@@ -1,9 +1,9 @@
-import Redis from 'ioredis';
 import { Readable, Writable } from 'node:stream';
-import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
+import Redis from 'ioredis';
 import { exportLog, importLog, Finding, verifyChains, Progress, verifyLog } from '@app/audit';
+import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 

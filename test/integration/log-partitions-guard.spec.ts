@@ -1,8 +1,8 @@
 import { INestApplication } from '@nestjs/common';
-import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { loadEnvironment } from '@app/config';
 import { createServiceApp } from '@app/runtime';
 import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 
 describe('LOG_PARTITIONS guard (real Redis)', () => {
   const prefix = testKeyPrefix('partitions-guard');

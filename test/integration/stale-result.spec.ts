@@ -1,16 +1,16 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { MissionPipeline } from '@app/pipeline';
-import { ReadyQueue } from '@app/mission-queue';
-import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
-import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 import { AgentRegistry } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { LlmClient, LlmRequest, LlmResponse } from '@app/llm';
 import { decideAssign, decideCreate, decideFail, Mission } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
+import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 
 /** An LLM call that answers only when the test releases it. */
 class HeldLlm implements LlmClient {

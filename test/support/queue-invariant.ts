@@ -1,6 +1,6 @@
-import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 
 export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
 

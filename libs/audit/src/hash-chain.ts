@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { LogWalk } from './log-walk';

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { MESSAGE_ROUTES } from '@app/messages';
+import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';

@@ -1,3 +1,4 @@
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
   Decision,
   decideAssign,
@@ -14,7 +15,6 @@ import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;

@@ -1,9 +1,9 @@
 import * as fc from 'fast-check';
+import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '@app/testing';
 import { evolve } from './evolve';
 import { evolveInPlace } from './evolve-in-place';
 import { MissionEvent, NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
-import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '@app/testing';
 
 /** Any event, legal or not where it lands: the fold must agree with evolve on errors too. */
 const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(

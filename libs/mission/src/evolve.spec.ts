@@ -1,8 +1,3 @@
-import { evolve, fold, initialState } from './evolve';
-import { IllegalTransitionError } from './lifecycle';
-import { MissionEvent, MissionEventData, NewMissionEvent } from './mission-events';
-import { Mission } from './mission-state';
-import { MissionStatus } from './mission-status';
 import {
   aResult,
   anEvaluation,
@@ -12,6 +7,11 @@ import {
   TEST_MISSION_ID,
   toEnvelopes,
 } from '@app/testing';
+import { evolve, fold, initialState } from './evolve';
+import { IllegalTransitionError } from './lifecycle';
+import { MissionEvent, MissionEventData, NewMissionEvent } from './mission-events';
+import { Mission } from './mission-state';
+import { MissionStatus } from './mission-status';
 
 const createdData: MissionEventData['MissionCreated'] = {
   type: 'maintenance',

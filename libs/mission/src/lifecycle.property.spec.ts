@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
   Decision,
   decideAssign,
@@ -15,7 +16,6 @@ import {
 import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
 import { Mission } from './mission-state';
 import { MISSION_STATUSES } from './mission-status';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 

@@ -1,7 +1,7 @@
 import { matches, maxLength } from 'class-validator';
 import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
-import { isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
+import { isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';

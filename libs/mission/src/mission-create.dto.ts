@@ -15,9 +15,9 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
 import { IsIsoTime } from './iso-time.validator';
+import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */

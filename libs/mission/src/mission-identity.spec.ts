@@ -1,5 +1,5 @@
-import { apiScope, bodyFingerprint, deduplicationKey, missionIdFor, SUBMISSION_STREAM_SCOPE } from './mission-identity';
 import { MissionCreateDto } from './mission-create.dto';
+import { apiScope, bodyFingerprint, deduplicationKey, missionIdFor, SUBMISSION_STREAM_SCOPE } from './mission-identity';
 
 const body: MissionCreateDto = {
   type: 'maintenance',

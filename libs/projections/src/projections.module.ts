@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { MetricsRegistry, REDIS } from '@app/runtime';
 import { DailyReportProjection } from './daily-report.projection';
 import { DailyReportReader } from './daily-report.reader';

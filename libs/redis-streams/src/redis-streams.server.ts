@@ -1,6 +1,6 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { RedisConnection } from '@app/redis';
 import { lastValueFrom } from 'rxjs';
+import { RedisConnection } from '@app/redis';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
 import { decodeMessage } from './stream-message';

@@ -11,7 +11,6 @@
  *
  * Only specs import this (through @app/testing, which the build leaves out).
  */
-import { RedisConnection } from '@app/redis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import {
   Decision,
@@ -28,6 +27,7 @@ import {
   MissionCreateDto,
   MissionResult,
 } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 
 export const KNOWN_START = new Date('2025-06-01T08:00:00.000Z');
 export const KNOWN_STEP_MS = 60_000;

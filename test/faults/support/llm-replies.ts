@@ -1,5 +1,5 @@
-import { MissionType, hashString } from '@app/mission';
 import { LlmMissionContext, MOCK_DRAFTS, mulberry32 } from '@app/llm';
+import { MissionType, hashString } from '@app/mission';
 import { ReceivedRequest, ScriptedReply } from '@app/testing';
 
 /**

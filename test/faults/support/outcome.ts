@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
-import { queueInvariantViolations } from '../../support/queue-invariant';
 import { waitFor } from '@app/testing';
+import { queueInvariantViolations } from '../../support/queue-invariant';
 import { sleep } from './ports';
 import { Service, SERVICES } from './service-processes';
 import { ExpectedEnd } from './workload';

@@ -1,8 +1,8 @@
-import { SERVICE_NAMES } from '@app/messages';
 import { ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICE_NAMES } from '@app/messages';
 import { REPO_ROOT } from './build';
 import { freePort, sleep } from './ports';
 

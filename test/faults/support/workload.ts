@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import { MissionClient } from '@app/mission-client';
 import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { REPO_ROOT } from './build';
 import { sleep } from './ports';
 

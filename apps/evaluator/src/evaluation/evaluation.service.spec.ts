@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { loadEnvironment } from '@app/config';
-import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, MockLlmClient } from '@app/llm';
 import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';

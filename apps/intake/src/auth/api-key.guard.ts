@@ -1,6 +1,6 @@
+import { IncomingHttpHeaders } from 'node:http';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IncomingHttpHeaders } from 'node:http';
 import { Response } from 'express';
 import { ApiClient, AuthenticatedRequest } from './api-client';
 import { Role, roleAllows } from './api-key';

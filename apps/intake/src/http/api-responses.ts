@@ -1,6 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
-import { STATUS_CODES } from 'node:http';
 import { Role } from '../auth/api-key';
 import { idProblem, IdKind } from './id.pipe';
 import { ErrorBodyView } from './openapi-schemas';

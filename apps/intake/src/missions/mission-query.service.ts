@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout, MISSION_HASH_FIELDS, PartitionKeys, readMissionFields } from '@app/event-store';
 import { attemptsSinceRequeue, Mission } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 

@@ -10,20 +10,20 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { Response } from 'express';
+import { stateAt } from '@app/audit';
 import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
-import { stateAt } from '@app/audit';
-import { CancelMissionBody } from './cancel-mission.body';
-import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
-import { ListMissionsQuery, MissionPage } from './list-missions.query';
-import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
+import { CancelMissionBody } from './cancel-mission.body';
+import { ListMissionsQuery, MissionPage } from './list-missions.query';
+import { MissionCommandsService } from './mission-commands.service';
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
+import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 
 
 const MISSION_ID_PARAM = ApiIdParam('mission');

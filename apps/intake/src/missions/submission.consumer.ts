@@ -1,14 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { RedisConnection } from '@app/redis';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
-import { RedisStreamsContext } from '@app/redis-streams';
-import { Environment } from '@app/config';
-import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { RedisConnection } from '@app/redis';
+import { RedisStreamsContext } from '@app/redis-streams';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
 

@@ -1,5 +1,5 @@
-import { LlmMissionContext } from '../llm-client';
 import { GuestLanguage, guestLanguage, guestText } from '../language';
+import { LlmMissionContext } from '../llm-client';
 import { GuestSupportOutput } from '../output-schemas';
 import { pick, Rng } from '../prng';
 import { detectGuestTopic, GuestTopic } from './guest-topics';
