@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { RedisStreamsClient, RedisStreamsServer, RedisStreamsServerOptions } from '@app/redis-streams';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, streamFields, testKeyPrefix, waitFor } from '@app/testing';
 
 describe('Redis Streams transport (real Redis)', () => {
   const prefix = testKeyPrefix('transport');
@@ -29,7 +29,7 @@ describe('Redis Streams transport (real Redis)', () => {
   const listen = (instance: RedisStreamsServer) =>
     new Promise<void>((resolve, reject) => instance.listen((error?: unknown) => (error ? reject(error) : resolve())));
   const pending = async () => ((await admin.xpending(stream, 'workers')) as [number])[0];
-  const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => fieldMap(fields));
+  const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => streamFields(fields));
 
   beforeEach(async () => {
     client = new RedisStreamsClient({ connect: () => new Redis(redisUrl()), stream });
@@ -185,9 +185,3 @@ describe('Redis Streams transport (real Redis)', () => {
     expect(await pending()).toBe(0);
   });
 });
-
-function fieldMap(fields: string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) map[fields[i]] = fields[i + 1];
-  return map;
-}

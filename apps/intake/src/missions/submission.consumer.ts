@@ -1,4 +1,4 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
@@ -7,7 +7,7 @@ import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
 import { SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { RedisStreamsContext } from '@app/redis-streams';
+import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
@@ -22,7 +22,7 @@ const STREAM_ACTOR = `stream:${Patterns.intake.submitMission}`;
  * its sender to see.
  */
 @ApiExcludeController() // stream handlers, not HTTP routes: no part of the OpenAPI document
-@Controller()
+@StreamConsumer()
 export class SubmissionConsumer {
   constructor(
     private readonly missions: MissionIntakeService,
