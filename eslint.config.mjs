@@ -36,7 +36,10 @@ export default tseslint.config(
       ],
       'import-x/no-duplicates': 'error',
       // Every package a file imports is declared in package.json; the services only use `dependencies`.
-      'import-x/no-extraneous-dependencies': ['error', { devDependencies: DEV_FILES, optionalDependencies: false, peerDependencies: false, includeTypes: true }],
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        { devDependencies: DEV_FILES, optionalDependencies: false, peerDependencies: false, includeTypes: true },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // A `let` declared early because a closure reads it before its one assignment stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
@@ -51,7 +54,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [DEEP_ALIAS, { regex: '^(\\.\\./)+libs/', message: "Import the lib through its index: @app/<lib>, not a path into libs/." }] },
+        { patterns: [DEEP_ALIAS, { regex: '^(\\.\\./)+libs/', message: 'Import the lib through its index: @app/<lib>, not a path into libs/.' }] },
       ],
     },
   },
@@ -61,7 +64,12 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [DEEP_ALIAS, { regex: '^(\\.\\./)+(.+/)?src(/|$)', message: "Import another lib through its index: @app/<lib>, not a path into its src/." }] },
+        {
+          patterns: [
+            DEEP_ALIAS,
+            { regex: '^(\\.\\./)+(.+/)?src(/|$)', message: 'Import another lib through its index: @app/<lib>, not a path into its src/.' },
+          ],
+        },
       ],
     },
   },

@@ -149,7 +149,17 @@ describe('bench smoke (in-process services, real Redis)', () => {
 
   it('when the report is formatted, then it names every headline figure and its peer', () => {
     const text = formatReport(report);
-    for (const figure of ['missions/s', 'latency p99 ms', 'HTTP creates/s', 'rebuild events/s', 'Redis bytes / finished mission', 'peak RSS MB', 'BullMQ', 'Bare HTTP peer', 'Raw read peer']) {
+    for (const figure of [
+      'missions/s',
+      'latency p99 ms',
+      'HTTP creates/s',
+      'rebuild events/s',
+      'Redis bytes / finished mission',
+      'peak RSS MB',
+      'BullMQ',
+      'Bare HTTP peer',
+      'Raw read peer',
+    ]) {
       expect(text).toContain(figure);
     }
   });

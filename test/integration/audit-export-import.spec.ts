@@ -81,7 +81,11 @@ describe('export and import (real Redis)', () => {
   });
 
   it('filters by mission, type and time window', async () => {
-    const parse = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { missionId: string; type: string; version: number; at: string });
+    const parse = (text: string) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { missionId: string; type: string; version: number; at: string });
     const mission = parse(await exportText(redis, source, { mission: KNOWN_MISSIONS.ok }));
     expect(mission.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
     const evaluations = parse(await exportText(redis, source, { type: 'MissionEvaluated' }));

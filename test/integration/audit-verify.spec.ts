@@ -19,7 +19,10 @@ async function exportLines(redis: Redis, keys: KeyLayout): Promise<string[]> {
     },
   });
   await exportLog(redis, keys, sink);
-  return chunks.join('').split('\n').filter((line) => line.length > 0);
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line.length > 0);
 }
 
 const lineOf = (lines: string[], missionId: string, version: number): number =>
@@ -148,9 +151,7 @@ describe('verify (real Redis)', () => {
     });
     const result = await verifyLog(redis, keys);
     expect(result.ok).toBe(false);
-    expect(result.findings).toEqual([
-      expect.objectContaining({ kind: 'edited', missionId: ok, version: 5, logId: await logIdOf(keys, ok, 5) }),
-    ]);
+    expect(result.findings).toEqual([expect.objectContaining({ kind: 'edited', missionId: ok, version: 5, logId: await logIdOf(keys, ok, 5) })]);
   });
 
   it('given the last event of a mission edited, then the next event in the log names it', async () => {

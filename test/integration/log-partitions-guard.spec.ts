@@ -9,7 +9,10 @@ describe('LOG_PARTITIONS guard (real Redis)', () => {
   const redis = testRedisConnection('partitions-guard');
   const apps: INestApplication[] = [];
   const start = async (partitions: number) => {
-    const app = await createServiceApp(evaluatorService, loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions), LOG_LEVEL: 'silent' }));
+    const app = await createServiceApp(
+      evaluatorService,
+      loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions), LOG_LEVEL: 'silent' }),
+    );
     apps.push(app);
     await app.init();
   };

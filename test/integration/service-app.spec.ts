@@ -46,7 +46,14 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
   const prefix = testKeyPrefix('service-app');
   const redis = testRedisConnection('service-app');
   // Quick retries: an error that Nest's own filter replaced would also end in the poison stream, after 3 deliveries.
-  const env = loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_LEVEL: 'silent', STREAM_MAX_DELIVERIES: '3', STREAM_BLOCK_MS: '100', STREAM_CLAIM_IDLE_MS: '100' });
+  const env = loadEnvironment({
+    ...redisTarget(),
+    KEY_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    STREAM_MAX_DELIVERIES: '3',
+    STREAM_BLOCK_MS: '100',
+    STREAM_CLAIM_IDLE_MS: '100',
+  });
   let app: INestApplication;
 
   beforeAll(async () => {

@@ -19,7 +19,9 @@ export const TEST_KEYS = {
   submitter: 'test-submitter-secret-001',
   reader: 'test-reader-secret-000001',
 };
-const API_KEYS = Object.entries(TEST_KEYS).map(([role, secret]) => `${role}:${secret}:${role}`).join(',');
+const API_KEYS = Object.entries(TEST_KEYS)
+  .map(([role, secret]) => `${role}:${secret}:${role}`)
+  .join(',');
 
 export interface InProcessSystem {
   /** HTTP client for the intake, authenticated as an operator. */

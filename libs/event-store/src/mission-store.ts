@@ -200,8 +200,14 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId);
     case 'enqueue':
       return luaEffect(
-        'enqueue', ...readyQueueArgs(k, keyIndex), effect.score, effect.enqueuedAt, effect.level, next.requiredSkills.join(','),
-        keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+        'enqueue',
+        ...readyQueueArgs(k, keyIndex),
+        effect.score,
+        effect.enqueuedAt,
+        effect.level,
+        next.requiredSkills.join(','),
+        keyIndex(k.perMinute),
+        `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
       );
     case 'leave-queue':
       return [...luaEffect('dequeue', ...readyQueueArgs(k, keyIndex)), ...luaEffect('zrem', keyIndex(k.leased)), ...luaEffect('hdel', keyIndex(k.leaseOwners))];

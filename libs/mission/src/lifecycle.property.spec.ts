@@ -109,8 +109,7 @@ function decide(history: MissionHistory, cmd: Command, maxAttempts: number): Dec
 function nextStep(history: MissionHistory, choice: number): Command {
   const mission = history.mission;
   const last = history.events[history.events.length - 1];
-  const failedHere =
-    last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
+  const failedHere = last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
   if (failedHere) return { kind: 'retry', delta: 0 };
   switch (mission.status) {
     case 'created':

@@ -80,7 +80,11 @@ function sourceProblems(source: Record<string, unknown>, parent: string): FieldP
   const field = (property: keyof MissionSourceDto, problems: string[]) => {
     if (problems.length > 0) out.push({ parent, property, problems });
   };
-  for (const [property, max] of [['system', 64], ['model', 128]] as const) field(property, textProblems(property, source[property], max, true, SINGLE_LINE));
+  for (const [property, max] of [
+    ['system', 64],
+    ['model', 128],
+  ] as const)
+    field(property, textProblems(property, source[property], max, true, SINGLE_LINE));
   const recordId = source.recordId;
   field('recordId', [
     ...(isInteger(recordId) ? [] : ['recordId must be an integer number']),

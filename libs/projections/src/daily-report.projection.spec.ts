@@ -22,8 +22,15 @@ describe('dailyReportMetrics', () => {
   });
 
   it('given an evaluation, then it counts it with its score, and a success only when it passed', () => {
-    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([['evaluations', 1], ['scoreSum', 0.9], ['succeeded', 1]]);
-    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, false) })).toEqual([['evaluations', 1], ['scoreSum', 0.4]]);
+    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([
+      ['evaluations', 1],
+      ['scoreSum', 0.9],
+      ['succeeded', 1],
+    ]);
+    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, false) })).toEqual([
+      ['evaluations', 1],
+      ['scoreSum', 0.4],
+    ]);
   });
 
   it('given queue moves and assignments, then the report counts nothing for them', () => {

@@ -23,7 +23,12 @@ import { PROJECTIONS } from './projection-tokens';
       provide: ProjectionMetrics,
       inject: [MetricsRegistry, REDIS, KeyLayout, PROJECTIONS],
       useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: KeyLayout, projections: Projection[]) =>
-        new ProjectionMetrics(registry, redis, keys, projections.map((p) => p.name)),
+        new ProjectionMetrics(
+          registry,
+          redis,
+          keys,
+          projections.map((p) => p.name),
+        ),
     },
     {
       provide: DailyReportReader,

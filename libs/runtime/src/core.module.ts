@@ -36,7 +36,11 @@ export class CoreModule implements OnApplicationShutdown {
           inject: [REDIS, KeyLayout],
           useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
         },
-        { provide: MissionPipeline, inject: [MissionStore, ReadyQueue], useFactory: (store: MissionStore, queue: ReadyQueue) => new MissionPipeline(store, queue) },
+        {
+          provide: MissionPipeline,
+          inject: [MissionStore, ReadyQueue],
+          useFactory: (store: MissionStore, queue: ReadyQueue) => new MissionPipeline(store, queue),
+        },
         ConsumerHealth,
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },

@@ -4,7 +4,18 @@
  *
  * Only specs import this (through @app/testing, which the build leaves out).
  */
-import { CURRENT_SCHEMA_VERSION, Decision, Evaluation, evolve, Mission, MissionEvent, MissionResult, MissionType, NewMissionEvent, PriorityLevel } from '@app/mission';
+import {
+  CURRENT_SCHEMA_VERSION,
+  Decision,
+  Evaluation,
+  evolve,
+  Mission,
+  MissionEvent,
+  MissionResult,
+  MissionType,
+  NewMissionEvent,
+  PriorityLevel,
+} from '@app/mission';
 
 export interface EnvelopeOptions {
   missionId?: string;

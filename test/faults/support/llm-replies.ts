@@ -23,7 +23,15 @@ export function missionContextOf(request: ReceivedRequest): LlmMissionContext | 
   }
   if (typeof data.title !== 'string' || typeof data.payload !== 'object' || data.payload === null) return null;
   const description = typeof data.description === 'string' ? data.description : '';
-  return { missionId: 'from-prompt', attempt: 1, missionType: type, title: data.title, description, payload: data.payload as Record<string, unknown>, feedback: null };
+  return {
+    missionId: 'from-prompt',
+    attempt: 1,
+    missionType: type,
+    title: data.title,
+    description,
+    payload: data.payload as Record<string, unknown>,
+    feedback: null,
+  };
 }
 
 /**

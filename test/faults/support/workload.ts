@@ -33,7 +33,6 @@ export interface WorkloadOptions {
 
 type Fixture = MissionCreateDto & { payload: Record<string, unknown> };
 
-
 let fixtureCache: Fixture[] | undefined;
 
 /** The 38 Odoo-like fixtures (two of them are meant to be dead-lettered: conflicting rate floors). */
@@ -123,7 +122,10 @@ export class Workload {
       for (let attempt = 0; ids === null && attempt <= (this.options.retries ?? 20); attempt++) {
         this.lastReplies = null;
         try {
-          ids = await this.client.createMany(built.map((b) => b.mission), keys);
+          ids = await this.client.createMany(
+            built.map((b) => b.mission),
+            keys,
+          );
         } catch (error) {
           this.errors.push(`batch ${batch} attempt ${attempt}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`);
         }

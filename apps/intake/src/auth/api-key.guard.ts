@@ -41,8 +41,7 @@ export class ApiKeyGuard implements CanActivate {
     request.apiClient = client;
 
     const required =
-      this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ??
-      defaultRole(request.method);
+      this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? defaultRole(request.method);
     if (!roleAllows(client.role, required)) {
       throw new ForbiddenException(`API key "${client.name}" has role ${client.role}; this needs ${required}`);
     }

@@ -51,8 +51,16 @@ export class SubmissionConsumer {
 
   private async reject(data: unknown, reason: string, context: RedisStreamsContext): Promise<void> {
     await this.redis.xadd(
-      this.keys.partitions[context.getPartition()].rejectedSubmissions, '*',
-      'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),
+      this.keys.partitions[context.getPartition()].rejectedSubmissions,
+      '*',
+      'messageId',
+      context.getMessageId(),
+      'reason',
+      reason,
+      'rejectedAt',
+      new Date().toISOString(),
+      'data',
+      JSON.stringify(data),
     );
     this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
   }
