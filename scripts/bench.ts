@@ -4,9 +4,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import Redis from 'ioredis';
-import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
-import { LaunchOptions, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
+import { resolveRedis, ResolvedRedis, deleteKeysByPrefix } from '@app/redis';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
 import { pidsFromLauncherLine, Service } from './bench/rss';
@@ -14,17 +12,21 @@ import { BenchReport, Mode, runBench, summarize } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
 import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
+import { LaunchOptions, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
 /** The largest RATE_LIMIT_PER_MINUTE the intake accepts: the limiter still runs, it just never says no. */
 const GENEROUS_RATE_LIMIT = 100_000_000;
 
-const number = (min: number, integer: boolean) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`must be ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
-  return n;
-};
+const number =
+  (min: number, integer: boolean) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+      throw new InvalidArgumentError(`must be ${integer ? 'an integer' : 'a number'} ≥ ${min}`);
+    return n;
+  };
 
 /** Option name → field of BenchOptions; `--smoke` sets small defaults, and an option given explicitly still wins. */
 function parseOptions(argv: string[]): { bench: BenchOptions; mode: Mode; keepKeys: boolean } {
@@ -48,7 +50,11 @@ function parseOptions(argv: string[]): { bench: BenchOptions; mode: Mode; keepKe
     .option('--skip-peers', 'skip the peers (and so the ratios)', false)
     .option('--agent-capacity-scale <k>', "multiply every agent's capacity first (1 = the 43 seeded slots)", number(0.01, false), d.agentCapacityScale)
     .option('--footprint-sample <n>', 'finished missions sampled for the footprint', number(1, true), d.footprintSample)
-    .addOption(new Option('--mode <mode>', 'the services as four processes, or in one (passed to the launcher)').choices(['split', 'one-process']).default(process.env.BENCH_MODE || 'split'))
+    .addOption(
+      new Option('--mode <mode>', 'the services as four processes, or in one (passed to the launcher)')
+        .choices(['split', 'one-process'])
+        .default(process.env.BENCH_MODE || 'split'),
+    )
     .option('--smoke', 'a few hundred missions and short phases, peers included, for CI', false)
     .option('--keep-keys', "leave this run's keys in Redis (for a look afterwards)", false)
     .showHelpAfterError();
@@ -145,7 +151,8 @@ async function main(argv: string[]): Promise<number> {
       throw abort.signal.aborted ? new BenchAborted() : error;
     });
     const mode: Mode = new Set(Object.values(pids)).size === 1 ? 'one-process' : 'split';
-    if (mode !== askedMode) ui.log(`bench: asked for mode ${askedMode}, but the launcher started ${mode === 'split' ? 'four processes' : 'one process'}: reporting ${mode}`);
+    if (mode !== askedMode)
+      ui.log(`bench: asked for mode ${askedMode}, but the launcher started ${mode === 'split' ? 'four processes' : 'one process'}: reporting ${mode}`);
     ui.log(`Ready: ${SERVICE_NAMES.map((n) => `${n} pid ${pids[n] ?? '?'}`).join(', ')}`);
     report = await runBench(
       {

@@ -1,16 +1,14 @@
-import { MultiBar, SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
-import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import type { Mission } from '../libs/mission/src/mission-state';
-import { MISSION_TYPES } from '../libs/mission/src/mission-type';
-import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { findFreePort } from '../libs/redis/src/free-port';
-import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
+import { MultiBar, SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError } from 'commander';
+import Redis from 'ioredis';
+import type { Mission } from '@app/mission';
+import { MISSION_TYPES } from '@app/mission';
+import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix } from '@app/redis';
 import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, servicePorts, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -127,7 +125,12 @@ async function main(argv: string[]): Promise<number> {
     .option('--timeout <s>', 'seconds the missions get to finish, counted from the first submission', parsePositive, 120)
     .option('--keep-running', 'leave the system (and the demo keys) up after the summary until Ctrl-C', false)
     .option('--split', 'the four services as four processes instead of one', false)
-    .option('--port <n>', "intake HTTP port (env PORT, else 3000); a free one is picked if it's taken", parsePort, process.env.PORT ? parsePort(process.env.PORT) : 3000)
+    .option(
+      '--port <n>',
+      "intake HTTP port (env PORT, else 3000); a free one is picked if it's taken",
+      parsePort,
+      process.env.PORT ? parsePort(process.env.PORT) : 3000,
+    )
     .showHelpAfterError();
   program.parse(argv);
   const options = program.opts<DemoOptions>();
@@ -203,8 +206,7 @@ async function main(argv: string[]): Promise<number> {
     const base = `http://127.0.0.1:${ports.intake}`;
     const intake = new IntakeClient(base, apiKey, abort.signal);
     term.line(
-      `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` +
-        `intake ${base}; Redis ${redis.url}`,
+      `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` + `intake ${base}; Redis ${redis.url}`,
     );
 
     let code: number;
@@ -355,11 +357,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-async function request(
-  url: string,
-  signal: AbortSignal,
-  init: RequestInit = {},
-): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
+async function request(url: string, signal: AbortSignal, init: RequestInit = {}): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) });
     const text = await response.text();
@@ -454,14 +452,7 @@ async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBa
 }
 
 /** Polls the unfinished missions until all are finished (true) or the deadline passes (false). */
-async function waitFinished(
-  intake: IntakeClient,
-  tracked: Tracked[],
-  bars: MultiBar,
-  term: Terminal,
-  deadline: number,
-  signal: AbortSignal,
-): Promise<boolean> {
+async function waitFinished(intake: IntakeClient, tracked: Tracked[], bars: MultiBar, term: Terminal, deadline: number, signal: AbortSignal): Promise<boolean> {
   const started = Date.now();
   const countFinished = () => tracked.filter((item) => item.mission && FINISHED.has(item.mission.status)).length;
   const bar: SingleBar = bars.create(tracked.length, countFinished(), { label: 'finished ', rate: '0.0' });
@@ -498,7 +489,12 @@ function report(tracked: Tracked[], timedOut: boolean, timeoutSeconds: number, t
     tracked.some((item) => item.fixture.type === type),
   );
   const header = ['type', 'total', 'succeeded', 'dead-lettered', 'mean attempts', 'p50 ms to done'];
-  const rows = types.map((type) => summaryRow(type, tracked.filter((item) => item.fixture.type === type)));
+  const rows = types.map((type) =>
+    summaryRow(
+      type,
+      tracked.filter((item) => item.fixture.type === type),
+    ),
+  );
   rows.push(summaryRow('all', tracked));
   term.line('');
   term.line(formatTable(header, rows));

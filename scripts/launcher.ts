@@ -2,9 +2,9 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { SERVICE_NAMES, ServiceName } from '../libs/messages/src/services';
-import { resolveRedis, ResolvedRedis } from '../libs/redis/src/embedded-redis';
-import { PORT_VARIABLES, servicePorts } from '../libs/runtime/src/service-ports';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
+import { resolveRedis, ResolvedRedis } from '@app/redis';
+import { PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export { SERVICE_NAMES, PORT_VARIABLES, servicePorts };
 export type { ServiceName };
@@ -137,12 +137,22 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
   const logFormat = childLogFormat(options.env, options.pretty ?? Boolean(output.isTTY));
   if (options.oneProcess && services.length !== SERVICE_NAMES.length) throw new Error('one-process mode runs all four services');
   const entries: { name: Service['name']; entry: string; env: NodeJS.ProcessEnv }[] = options.oneProcess
-    ? [{
-        name: ONE_PROCESS,
-        entry: path.join(rootDir, 'dist', 'scripts', 'one-process.js'),
-        env: Object.assign({}, ...SERVICE_NAMES.map((name) => options.serviceEnv?.[name] ?? {}), ...SERVICE_NAMES.map((name) => ({ [PORT_VARIABLES[name]]: String(ports[name]) }))),
-      }]
-    : services.map((name) => ({ name, entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'), env: { ...options.serviceEnv?.[name], PORT: String(ports[name]) } }));
+    ? [
+        {
+          name: ONE_PROCESS,
+          entry: path.join(rootDir, 'dist', 'scripts', 'one-process.js'),
+          env: Object.assign(
+            {},
+            ...SERVICE_NAMES.map((name) => options.serviceEnv?.[name] ?? {}),
+            ...SERVICE_NAMES.map((name) => ({ [PORT_VARIABLES[name]]: String(ports[name]) })),
+          ),
+        },
+      ]
+    : services.map((name) => ({
+        name,
+        entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'),
+        env: { ...options.serviceEnv?.[name], PORT: String(ports[name]) },
+      }));
   // Checked before Redis is resolved, so a missing build costs no server start.
   const missing = entries.filter(({ entry }) => !existsSync(entry));
   if (missing.length > 0) {

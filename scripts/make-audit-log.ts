@@ -1,17 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { exportLog, importLog } from '../libs/audit/src/export-import';
-import { rebuildReadModels } from '../libs/audit/src/rebuild';
-import { verifyLog } from '../libs/audit/src/verify';
-import { KeyLayout } from '../libs/event-store/src/key-layout';
-import { deleteKeysByPrefix } from '../libs/redis/src/key-scan';
+import { exportLog, importLog, rebuildReadModels, verifyLog } from '@app/audit';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix } from '@app/redis';
 import { writeSyntheticLog } from './bench/synthetic-log';
 
 /**

@@ -7,8 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand } from '../libs/redis/src/embedded-redis';
-import { findFreePort } from '../libs/redis/src/free-port';
+import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand, findFreePort } from '@app/redis';
 
 /**
  * redis-cluster: a throw-away Redis Cluster of N masters (no replicas) on free loopback ports,
@@ -127,17 +126,27 @@ async function startNode(binary: string, dir: string, detached: boolean, deadlin
     const busPort = await findFreePort(LOCAL_REDIS_HOST);
     const logFile = path.join(dir, `redis-${port}.log`);
     const args = [
-      '--port', String(port),
-      '--cluster-port', String(busPort),
-      '--bind', LOCAL_REDIS_HOST,
-      '--cluster-enabled', 'yes',
-      '--cluster-config-file', path.join(dir, `nodes-${port}.conf`),
-      '--appendonly', 'no',
-      '--save', '',
-      '--dir', dir,
-      '--daemonize', 'no',
+      '--port',
+      String(port),
+      '--cluster-port',
+      String(busPort),
+      '--bind',
+      LOCAL_REDIS_HOST,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      path.join(dir, `nodes-${port}.conf`),
+      '--appendonly',
+      'no',
+      '--save',
+      '',
+      '--dir',
+      dir,
+      '--daemonize',
+      'no',
       // A file, not a pipe: nobody drains a pipe of a detached node, and a full pipe would stall it.
-      '--logfile', logFile,
+      '--logfile',
+      logFile,
     ];
     const child = spawn(binary, args, { cwd: dir, detached, stdio: 'ignore' });
     await new Promise<void>((resolve, reject) => {
@@ -204,7 +213,12 @@ async function clusterInfo(client: Redis): Promise<Map<string, string>> {
   try {
     if (client.status === 'wait' || client.status === 'end') await client.connect();
     const text = String(await client.call('CLUSTER', 'INFO'));
-    return new Map(text.split('\r\n').filter(Boolean).map((line) => line.split(':', 2) as [string, string]));
+    return new Map(
+      text
+        .split('\r\n')
+        .filter(Boolean)
+        .map((line) => line.split(':', 2) as [string, string]),
+    );
   } catch {
     client.disconnect();
     return new Map();
@@ -212,11 +226,7 @@ async function clusterInfo(client: Redis): Promise<Map<string, string>> {
 }
 
 function isSettled(info: Map<string, string>, nodeCount: number): boolean {
-  return (
-    info.get('cluster_state') === 'ok' &&
-    info.get('cluster_slots_ok') === String(ALL_SLOTS) &&
-    info.get('cluster_known_nodes') === String(nodeCount)
-  );
+  return info.get('cluster_state') === 'ok' && info.get('cluster_slots_ok') === String(ALL_SLOTS) && info.get('cluster_known_nodes') === String(nodeCount);
 }
 
 function summary(info: Map<string, string>): string {

@@ -1,26 +1,30 @@
 #!/usr/bin/env node
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
-import { once } from 'node:events';
-import { Finding } from '../libs/audit/src/finding';
-import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, IMPORT_PHASE } from '../libs/audit/src/export-import';
-import { timeline, TimelineRow } from '../libs/audit/src/history-view';
-import { forTerminal } from '../libs/audit/src/terminal-text';
-import { Progress, ProgressListener } from '../libs/audit/src/progress';
-import { rebuildReadModels } from '../libs/audit/src/rebuild';
-import { stateAt } from '../libs/audit/src/time-travel';
-import { verifyLog } from '../libs/audit/src/verify';
-import { KeyLayout } from '../libs/event-store/src/key-layout';
-import { MissionStore } from '../libs/event-store/src/mission-store';
-import type { Mission } from '../libs/mission/src/mission-state';
-import { MISSION_EVENT_TYPES } from '../libs/mission/src/mission-events';
-import { loadCheckpoints, projectionLag } from '../libs/projections/src/projection-checkpoints';
-import { projectionCatalog } from '../libs/projections/src/projection-catalog';
-import { rebuildProjection } from '../libs/projections/src/rebuild-projection';
-import { countKeysByPrefix, deleteKeysByPrefix } from '../libs/redis/src/key-scan';
-import { createRedisConnection, masterNodes, RedisConnection } from '../libs/redis/src/redis-connection';
+import {
+  Finding,
+  exportLog,
+  ExportFilter,
+  importLog,
+  ImportTargetNotEmptyError,
+  IMPORT_PHASE,
+  timeline,
+  TimelineRow,
+  forTerminal,
+  Progress,
+  ProgressListener,
+  rebuildReadModels,
+  stateAt,
+  verifyLog,
+} from '@app/audit';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import type { Mission } from '@app/mission';
+import { MISSION_EVENT_TYPES } from '@app/mission';
+import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
+import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -83,7 +87,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .name('replay')
     .description('Audit and replay the BRAIN mission event log: history, time travel, verify, rebuild, export and import.')
     .option('--redis-url <url>', 'Redis to connect to (env REDIS_URL)', io.env.REDIS_URL || 'redis://127.0.0.1:6379')
-    .option('--cluster-nodes <host:port,...>', 'seed nodes of a Redis Cluster, used instead of --redis-url (env REDIS_CLUSTER_NODES)', io.env.REDIS_CLUSTER_NODES || undefined)
+    .option(
+      '--cluster-nodes <host:port,...>',
+      'seed nodes of a Redis Cluster, used instead of --redis-url (env REDIS_CLUSTER_NODES)',
+      io.env.REDIS_CLUSTER_NODES || undefined,
+    )
     .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX || 'brain:')
     .option('--partitions <n>', 'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS)', parsePositiveInt, parsePositiveInt(io.env.LOG_PARTITIONS || '1'))
     .option('--json', 'machine-readable output on stdout', false)
@@ -243,11 +251,14 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         try {
           const result = await importLog(redis, keys, createReadStream(options.in), progress.listener);
           if (g.json) return void out(JSON.stringify(result, null, 2));
-          out(`Imported ${result.events} events of ${result.missions} missions into prefix ${keys.prefix} in ${result.ms} ms (${result.eventsPerSecond} events/s).`);
+          out(
+            `Imported ${result.events} events of ${result.missions} missions into prefix ${keys.prefix} in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
+          );
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
           if (error instanceof ImportTargetNotEmptyError) throw new CliError(error.message);
-          if (error instanceof Error && /^line \d+/.test(error.message)) throw new CliError(`${options.in}: ${error.message} (the import stopped there; delete the prefix before retrying)`);
+          if (error instanceof Error && /^line \d+/.test(error.message))
+            throw new CliError(`${options.in}: ${error.message} (the import stopped there; delete the prefix before retrying)`);
           throw error;
         } finally {
           progress.stop();
@@ -281,7 +292,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               r.projection,
               String(r.lag.events),
               r.lag.seconds.toFixed(1),
-              Object.entries(r.checkpoints).map(([stream, id]) => `${stream} @ ${id || '(start)'}`).join(', '),
+              Object.entries(r.checkpoints)
+                .map(([stream, id]) => `${stream} @ ${id || '(start)'}`)
+                .join(', '),
             ]),
             ['left', 'right', 'right'],
           ),
@@ -324,7 +337,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'cluster and only keys of the prefix are unlinked. Without --yes it only counts them and exits 2. Stop the services first.',
     )
     .option('--yes', 'really delete the keys', false)
-    .addHelpText('after', '\nExamples:\n  replay --prefix demo:1717171717171: purge        # how many keys, nothing deleted\n  replay purge --prefix demo:1717171717171: --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  replay --prefix demo:1717171717171: purge        # how many keys, nothing deleted\n  replay purge --prefix demo:1717171717171: --yes',
+    )
     .action(async (options: { yes: boolean }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
@@ -405,7 +421,9 @@ async function connectCluster(nodes: string): Promise<RedisConnection> {
     throw new CliError(`--cluster-nodes: ${error instanceof Error ? error.message : String(error)}`);
   }
   cluster.on('error', () => undefined);
-  const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref());
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS).unref(),
+  );
   try {
     await Promise.race([masterNodes(cluster), timeout]);
   } catch (error) {
@@ -480,7 +498,10 @@ function stateTable(state: Mission): string {
     ['attempts', state.attempts],
     ['agent', state.assignedAgentId ?? '-'],
     ['previous agents', state.previousAgentIds.join(', ') || '-'],
-    ['evaluation', state.evaluation ? `${state.evaluation.score.toFixed(2)} ${state.evaluation.passed ? 'pass' : 'fail'} (attempt ${state.evaluation.attempt})` : '-'],
+    [
+      'evaluation',
+      state.evaluation ? `${state.evaluation.score.toFixed(2)} ${state.evaluation.passed ? 'pass' : 'fail'} (attempt ${state.evaluation.attempt})` : '-',
+    ],
     ['feedback', state.feedback ?? '-'],
     ['last error', state.lastError ?? '-'],
     ['created', state.createdAt],

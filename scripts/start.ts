@@ -1,5 +1,5 @@
-import { Command } from 'commander';
 import * as path from 'node:path';
+import { Command } from 'commander';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
 import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
 
@@ -11,7 +11,7 @@ async function main(argv: string[]): Promise<void> {
     .name('start')
     .description(
       'Run the BRAIN Mission System services with one shared Redis: REDIS_URL if set, else 127.0.0.1:6379 if it answers, ' +
-        'else a private redis-server with its data in .data/redis. PORT is the intake\'s (the API\'s) port, default 3000; ' +
+        "else a private redis-server with its data in .data/redis. PORT is the intake's (the API's) port, default 3000; " +
         'the others listen on ORCHESTRATOR_PORT, EXECUTOR_PORT and EVALUATOR_PORT, by default PORT+1, PORT+2 and PORT+3. ' +
         'Ctrl-C stops everything.',
     )

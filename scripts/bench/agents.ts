@@ -6,7 +6,11 @@ interface AgentView {
 }
 
 async function call(url: string, apiKey: string, init: RequestInit = {}): Promise<unknown> {
-  const response = await fetch(url, { ...init, headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(url, {
+    ...init,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
   return text ? (JSON.parse(text) as unknown) : null;
@@ -26,7 +30,11 @@ const MAX_CAPACITY = 1_000;
  * pipeline rather than the seeded 43 slots bounds the throughput. Off by default: the headline
  * figures are for the registry as shipped.
  */
-export async function scaleAgentCapacity(baseUrl: string, operatorKey: string, scale: number): Promise<{ agents: number; slotsBefore: number; slotsAfter: number }> {
+export async function scaleAgentCapacity(
+  baseUrl: string,
+  operatorKey: string,
+  scale: number,
+): Promise<{ agents: number; slotsBefore: number; slotsAfter: number }> {
   const agents = (await call(`${baseUrl}/api/agents`, operatorKey)) as AgentView[];
   let [slotsBefore, slotsAfter] = [0, 0];
   for (const agent of agents) {

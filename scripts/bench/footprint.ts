@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { MISSION_HASH_FIELDS } from '../../libs/event-store/src/mission-hash-fields';
+import type { KeyLayout } from '@app/event-store';
+import { MISSION_HASH_FIELDS } from '@app/event-store';
 import { throwIfAborted } from './stats';
 
 /** Redis bytes per finished mission and what they are made of (bytes per mission unless named otherwise). */
@@ -44,7 +44,8 @@ export async function measureFootprint(
     [ids[i], ids[j]] = [ids[j], ids[i]];
   }
   const pipeline = redis.pipeline();
-  for (const id of ids.slice(0, sampleSize)) usage(usage(pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.status), keys.mission(id)), keys.missionEvents(id));
+  for (const id of ids.slice(0, sampleSize))
+    usage(usage(pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.status), keys.mission(id)), keys.missionEvents(id));
   const replies = ((await pipeline.exec()) ?? []).map(([, reply]) => reply);
   let [hashBytes, listBytes, sampled] = [0, 0, 0];
   for (let i = 0; i < replies.length; i += 3) {

@@ -13,7 +13,9 @@ interface AutocannonResult {
   statusCodeStats?: Record<string, { count: number }>;
 }
 type Autocannon = (
-  options: Record<string, unknown> & { requests: { method: string; path: string; setupRequest: (request: Record<string, unknown>) => Record<string, unknown> }[] },
+  options: Record<string, unknown> & {
+    requests: { method: string; path: string; setupRequest: (request: Record<string, unknown>) => Record<string, unknown> }[];
+  },
   callback: (error: Error | null, result: AutocannonResult) => void,
 ) => { stop(): void; on(event: 'tick', listener: (counter: { counter: number }) => void): void };
 

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { MissionClient } from '../../libs/mission-client/src/mission-client';
+import type { KeyLayout } from '@app/event-store';
+import { MissionClient } from '@app/mission-client';
 import { MissionFactory } from './missions';
 import { Distribution, distribution, maxOf, minOf, sleep, throwIfAborted } from './stats';
 import type { Bar, BenchUi } from './ui';
@@ -21,7 +21,14 @@ export interface WaitOptions {
  * Polls the status counters every 200 ms until `target()` missions (over all phases) are finished;
  * fails when none finishes for `stallTimeoutS` (a stuck pipeline) or after `timeoutS`.
  */
-export async function waitForFinished(redis: Redis, keys: KeyLayout, target: () => Promise<number>, baseline: number, bar: Bar, options: WaitOptions): Promise<void> {
+export async function waitForFinished(
+  redis: Redis,
+  keys: KeyLayout,
+  target: () => Promise<number>,
+  baseline: number,
+  bar: Bar,
+  options: WaitOptions,
+): Promise<void> {
   const started = Date.now();
   let [last, progressAt] = [-1, started];
   for (;;) {
@@ -29,12 +36,17 @@ export async function waitForFinished(redis: Redis, keys: KeyLayout, target: () 
     const { total, deadLettered } = await finishedTotal(redis, keys);
     const done = total - baseline;
     bar.setTotal(goal - baseline);
-    bar.update(done, `${Math.round(done / Math.max(0.001, (Date.now() - started) / 1000))}/s${deadLettered > 0 ? ` | ${deadLettered} dead-lettered in all` : ''}`);
+    bar.update(
+      done,
+      `${Math.round(done / Math.max(0.001, (Date.now() - started) / 1000))}/s${deadLettered > 0 ? ` | ${deadLettered} dead-lettered in all` : ''}`,
+    );
     if (total >= goal) return;
     if (total !== last) [last, progressAt] = [total, Date.now()];
     const stalled = Date.now() - progressAt > options.stallTimeoutS * 1000;
     if (stalled || Date.now() - started > options.timeoutS * 1000) {
-      throw new Error(`${stalled ? `no mission finished for ${options.stallTimeoutS} s` : `not finished after ${options.timeoutS} s`} (${done} of ${goal - baseline})`);
+      throw new Error(
+        `${stalled ? `no mission finished for ${options.stallTimeoutS} s` : `not finished after ${options.timeoutS} s`} (${done} of ${goal - baseline})`,
+      );
     }
     await sleep(200, options.signal);
   }
@@ -121,7 +133,7 @@ async function runPhase(
 /** Reads the log after `afterId` in batches; parses only the events that bound a mission's way through: created, and evaluated as passed. */
 async function missionTimes(redis: Redis, log: string, afterId: string | undefined, ids: ReadonlyMap<string, number>) {
   const times = { created: new Map<string, number>(), passed: new Map<string, number>(), events: 0 };
-  for (let start = afterId ? `(${afterId}` : '-'; ; ) {
+  for (let start = afterId ? `(${afterId}` : '-'; ;) {
     const entries = (await redis.xrange(log, start, '+', 'COUNT', 10_000)) as [string, string[]][];
     for (const [, fields] of entries) {
       const missionId = fields[fields.indexOf('m') + 1];
@@ -175,10 +187,14 @@ export async function measureLatency(redis: Redis, keys: KeyLayout, factory: Mis
     keys,
     total,
     async (client, submitted) => {
-      offered = await offerAtRate(options, async (count) => {
-        const at = Date.now();
-        for (const id of await client.createMany(factory.missions(count))) submitted.set(id, at);
-      }, ui.bar(`offer ${options.rate}/s`, total));
+      offered = await offerAtRate(
+        options,
+        async (count) => {
+          const at = Date.now();
+          for (const id of await client.createMany(factory.missions(count))) submitted.set(id, at);
+        },
+        ui.bar(`offer ${options.rate}/s`, total),
+      );
     },
     { ...options, timeoutS: options.timeoutS + options.duration },
     ui,
@@ -194,7 +210,11 @@ const TICK_MS = 10;
  * (anchored at the start, so a late tick catches up instead of drifting) says are due, without
  * waiting for earlier batches. Shared by the system and the BullMQ peer.
  */
-export async function offerAtRate(options: RateOptions, submit: (count: number) => Promise<void>, bar: Bar): Promise<{ achievedRate: number; maxScheduleLagMs: number }> {
+export async function offerAtRate(
+  options: RateOptions,
+  submit: (count: number) => Promise<void>,
+  bar: Bar,
+): Promise<{ achievedRate: number; maxScheduleLagMs: number }> {
   const total = Math.max(1, Math.round(options.rate * options.duration));
   const pending: Promise<void>[] = [];
   let failure: unknown;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { MissionCreateDto } from '../../libs/mission/src/mission-create.dto';
+import type { MissionCreateDto } from '@app/mission';
 
 /** Finds a file of the repository by walking up from here: works from scripts/bench (ts-jest) and dist/scripts/bench. */
 export function repoPath(relative: string): string {

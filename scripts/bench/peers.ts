@@ -2,7 +2,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import type Redis from 'ioredis';
-import { deleteKeysByPrefix } from '../../libs/redis/src/key-scan';
+import { deleteKeysByPrefix } from '@app/redis';
 import { offerAtRate, RateOptions } from './load';
 import { MissionFactory } from './missions';
 import { BenchAborted, distribution, Distribution, maxOf, minOf, sleep } from './stats';

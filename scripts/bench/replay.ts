@@ -1,9 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type Redis from 'ioredis';
-import type { Progress } from '../../libs/audit/src/progress';
-import { rebuildReadModels } from '../../libs/audit/src/rebuild';
-import { verifyLog } from '../../libs/audit/src/verify';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
+import type { Progress } from '@app/audit';
+import { rebuildReadModels, verifyLog } from '@app/audit';
+import type { KeyLayout } from '@app/event-store';
 import { throwIfAborted } from './stats';
 import type { Bar, BenchUi } from './ui';
 

@@ -1,5 +1,5 @@
-import type { BenchReport } from './run-bench';
 import { SERVICES } from './rss';
+import type { BenchReport } from './run-bench';
 import type { Distribution } from './stats';
 
 /** The targets of docs/performance.md § 2: ratios against the peers measured in the same run, and two absolute bounds. */
@@ -17,11 +17,18 @@ type Row = string[];
 /** Columns right-aligned but the first (and with `textLast` the last). */
 export function formatTable(header: Row, rows: Row[], textLast = false): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: Row) => row.map((value, column) => (column === 0 || (textLast && column === header.length - 1) ? (value ?? '').padEnd(widths[column]) : (value ?? '').padStart(widths[column]))).join('  ').trimEnd();
+  const line = (row: Row) =>
+    row
+      .map((value, column) =>
+        column === 0 || (textLast && column === header.length - 1) ? (value ?? '').padEnd(widths[column]) : (value ?? '').padStart(widths[column]),
+      )
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const int = (value: number | null | undefined) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US'));
+const int = (value: number | null | undefined) =>
+  value === null || value === undefined || !Number.isFinite(value) ? '-' : Math.round(value).toLocaleString('en-US');
 const dec = (value: number | null | undefined, digits = 1) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
 
 function verdict(value: number | null, target: number, higherIsBetter: boolean): string {
@@ -39,16 +46,80 @@ export function headlineRows(report: BenchReport): Row[] {
   const rssWorst = Number.isFinite(rssMax) ? rssMax : null;
   const submitP99 = report.latency?.submitToPassed.p99;
   return [
-    ['missions/s (submit → succeeded)', int(s.missions_per_s), int(p.bullmq.missions_per_s), dec(r.missions_per_s_vs_bullmq, 2), `≥ ${TARGETS.missionsVsBullmq}×`, verdict(r.missions_per_s_vs_bullmq, TARGETS.missionsVsBullmq, true), 'peer: BullMQ 3-stage pipeline'],
-    ['latency p50 / p95 / p99 ms', `${int(s.latency_ms.p50)} / ${int(s.latency_ms.p95)} / ${int(s.latency_ms.p99)}`, '', '', '', '', report.latency ? `created → passed at ${report.latency.offeredRate}/s` : report.skipped.latency ?? ''],
-    ['latency p99 ms, submit → done', int(submitP99), int(p.bullmq.p99_ms), dec(r.p99_vs_bullmq, 2), `≤ ${TARGETS.p99VsBullmq}×`, verdict(r.p99_vs_bullmq, TARGETS.p99VsBullmq, false), 'both from the submitter\'s clock'],
-    ['HTTP creates/s', int(s.http_creates_per_s), int(p.bare_http.creates_per_s), dec(r.http_vs_bare, 2), `≥ ${TARGETS.httpVsBare}×`, verdict(r.http_vs_bare, TARGETS.httpVsBare, true), 'peer: node:http + JSON.parse + XADD'],
+    [
+      'missions/s (submit → succeeded)',
+      int(s.missions_per_s),
+      int(p.bullmq.missions_per_s),
+      dec(r.missions_per_s_vs_bullmq, 2),
+      `≥ ${TARGETS.missionsVsBullmq}×`,
+      verdict(r.missions_per_s_vs_bullmq, TARGETS.missionsVsBullmq, true),
+      'peer: BullMQ 3-stage pipeline',
+    ],
+    [
+      'latency p50 / p95 / p99 ms',
+      `${int(s.latency_ms.p50)} / ${int(s.latency_ms.p95)} / ${int(s.latency_ms.p99)}`,
+      '',
+      '',
+      '',
+      '',
+      report.latency ? `created → passed at ${report.latency.offeredRate}/s` : (report.skipped.latency ?? ''),
+    ],
+    [
+      'latency p99 ms, submit → done',
+      int(submitP99),
+      int(p.bullmq.p99_ms),
+      dec(r.p99_vs_bullmq, 2),
+      `≤ ${TARGETS.p99VsBullmq}×`,
+      verdict(r.p99_vs_bullmq, TARGETS.p99VsBullmq, false),
+      "both from the submitter's clock",
+    ],
+    [
+      'HTTP creates/s',
+      int(s.http_creates_per_s),
+      int(p.bare_http.creates_per_s),
+      dec(r.http_vs_bare, 2),
+      `≥ ${TARGETS.httpVsBare}×`,
+      verdict(r.http_vs_bare, TARGETS.httpVsBare, true),
+      'peer: node:http + JSON.parse + XADD',
+    ],
     ['HTTP p99 ms', int(s.http_p99_ms), int(p.bare_http.p99_ms), '', '', '', 'autocannon latency.p99'],
-    ['rebuild events/s', int(s.rebuild_events_per_s), int(p.raw_read.events_per_s), dec(r.rebuild_vs_raw_read, 2), `≥ ${TARGETS.rebuildVsRawRead}×`, verdict(r.rebuild_vs_raw_read, TARGETS.rebuildVsRawRead, true), 'peer: XRANGE + JSON.parse of the same log'],
+    [
+      'rebuild events/s',
+      int(s.rebuild_events_per_s),
+      int(p.raw_read.events_per_s),
+      dec(r.rebuild_vs_raw_read, 2),
+      `≥ ${TARGETS.rebuildVsRawRead}×`,
+      verdict(r.rebuild_vs_raw_read, TARGETS.rebuildVsRawRead, true),
+      'peer: XRANGE + JSON.parse of the same log',
+    ],
     ['verify events/s', int(s.verify_events_per_s), '', '', '', '', ''],
-    ['Redis bytes / finished mission', int(s.redis_bytes_per_mission), int(p.bullmq.redis_bytes_per_mission), '', `≤ ${int(TARGETS.bytesPerMission)}`, verdict(s.redis_bytes_per_mission, TARGETS.bytesPerMission, false), 'peer: BullMQ jobs, no history'],
-    ['Redis CPU ms / mission (throughput)', dec(s.redis_cpu_ms_per_mission, 3), dec(p.bullmq.redis_cpu_ms_per_mission, 3), '', '', '', 'INFO cpu; the server may be shared'],
-    [`peak RSS MB (worst, ${s.mode})`, dec(rssWorst), '', '', `≤ ${rssTarget}`, verdict(rssWorst, rssTarget, false), SERVICES.map((service) => `${service} ${dec(s.rss_mb[service])}`).join(', ')],
+    [
+      'Redis bytes / finished mission',
+      int(s.redis_bytes_per_mission),
+      int(p.bullmq.redis_bytes_per_mission),
+      '',
+      `≤ ${int(TARGETS.bytesPerMission)}`,
+      verdict(s.redis_bytes_per_mission, TARGETS.bytesPerMission, false),
+      'peer: BullMQ jobs, no history',
+    ],
+    [
+      'Redis CPU ms / mission (throughput)',
+      dec(s.redis_cpu_ms_per_mission, 3),
+      dec(p.bullmq.redis_cpu_ms_per_mission, 3),
+      '',
+      '',
+      '',
+      'INFO cpu; the server may be shared',
+    ],
+    [
+      `peak RSS MB (worst, ${s.mode})`,
+      dec(rssWorst),
+      '',
+      '',
+      `≤ ${rssTarget}`,
+      verdict(rssWorst, rssTarget, false),
+      SERVICES.map((service) => `${service} ${dec(s.rss_mb[service])}`).join(', '),
+    ],
   ];
 }
 
@@ -66,7 +137,9 @@ export function formatReport(report: BenchReport): string {
   if (report.revision) out.push(`Code: ${report.revision}`);
   if (report.agents) {
     const a = report.agents;
-    out.push(`Agents: ${a.agents} with ${a.slots} slots${a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom}, --agent-capacity-scale)` : ' (as seeded)'}`);
+    out.push(
+      `Agents: ${a.agents} with ${a.slots} slots${a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom}, --agent-capacity-scale)` : ' (as seeded)'}`,
+    );
   }
   out.push('', formatTable(['figure', 'system', 'peer', 'ratio', 'target', '', 'how'], headlineRows(report), true));
 
@@ -85,13 +158,19 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.peers.bullmqLatency) rows.push(distributionRow(`BullMQ submit → done @ ${options.rate}/s`, report.peers.bullmqLatency.latency));
   if (t) rows.push(distributionRow(`created → passed, flood of ${int(t.missions)}`, t.createdToPassed));
-  if (report.peers.bullmqThroughput) rows.push(distributionRow(`BullMQ submit → done, flood of ${int(options.missions)}`, report.peers.bullmqThroughput.latency));
+  if (report.peers.bullmqThroughput)
+    rows.push(distributionRow(`BullMQ submit → done, flood of ${int(options.missions)}`, report.peers.bullmqThroughput.latency));
   if (rows.length > 0) out.push('', formatTable(['latency ms', 'missions', 'min', 'p50', 'p95', 'p99', 'max', 'mean'], rows));
   if (report.latency) {
     const l = report.latency;
-    out.push(`Offered ${l.offeredRate}/s, achieved ${dec(l.achievedRate)}/s (worst lag ${int(l.maxScheduleLagMs)} ms); finished at ${dec(l.missionsPerSecond)}/s; ${int(l.succeeded)} of ${int(l.missions)} succeeded.`);
+    out.push(
+      `Offered ${l.offeredRate}/s, achieved ${dec(l.achievedRate)}/s (worst lag ${int(l.maxScheduleLagMs)} ms); finished at ${dec(l.missionsPerSecond)}/s; ${int(l.succeeded)} of ${int(l.missions)} succeeded.`,
+    );
   }
-  for (const [label, h] of [['HTTP', report.http], ['Bare HTTP peer', report.peers.bareHttp]] as const) {
+  for (const [label, h] of [
+    ['HTTP', report.http],
+    ['Bare HTTP peer', report.peers.bareHttp],
+  ] as const) {
     if (!h) continue;
     out.push(
       `${label}: ${int(h.ok2xx)} 2xx in ${dec(h.seconds)} s = ${int(h.createsPerSecond)}/s on ${h.connections} connections; p50 ${dec(h.p50Ms, 0)} ms, p99 ${dec(h.p99Ms, 0)} ms, max ${dec(h.maxMs, 0)} ms; ` +
@@ -119,15 +198,35 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.rss) {
     const rss = report.rss;
-    out.push('', formatTable(['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)'], SERVICES.map((s) => [s, String(rss.pids[s] ?? '-'), dec(rss.idleMb[s]), dec(rss.peakMb[s])])));
+    out.push(
+      '',
+      formatTable(
+        ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)'],
+        SERVICES.map((s) => [s, String(rss.pids[s] ?? '-'), dec(rss.idleMb[s]), dec(rss.peakMb[s])]),
+      ),
+    );
   }
-  const replays = ([['run log', report.replayRun], ['synthetic log', report.replaySynthetic]] as const).filter(([, r]) => r !== undefined);
+  const replays = (
+    [
+      ['run log', report.replayRun],
+      ['synthetic log', report.replaySynthetic],
+    ] as const
+  ).filter(([, r]) => r !== undefined);
   if (replays.length > 0) {
     out.push(
       '',
       formatTable(
         ['replay', 'events', 'missions', 'rebuild ms', 'rebuild ev/s', 'verify ms', 'verify ev/s', 'verify'],
-        replays.map(([label, r]) => [label, int(r?.events), int(r?.missions), int(r?.rebuildMs), int(r?.rebuildEventsPerSecond), int(r?.verifyMs), int(r?.verifyEventsPerSecond), r?.verifyOk ? 'ok' : `${r?.findings} finding(s)`]),
+        replays.map(([label, r]) => [
+          label,
+          int(r?.events),
+          int(r?.missions),
+          int(r?.rebuildMs),
+          int(r?.rebuildEventsPerSecond),
+          int(r?.verifyMs),
+          int(r?.verifyEventsPerSecond),
+          r?.verifyOk ? 'ok' : `${r?.findings} finding(s)`,
+        ]),
       ),
     );
     for (const [label, r] of replays) if (r?.rebuildTimings) out.push(`rebuild phases (${label}), ms: ${JSON.stringify(r.rebuildTimings)}`);

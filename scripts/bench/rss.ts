@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SERVICE_NAMES as SERVICES, ServiceName as Service } from '../../libs/messages/src/services';
+import { SERVICE_NAMES as SERVICES, ServiceName as Service } from '@app/messages';
 
 export { SERVICES };
 export type { Service };

@@ -1,7 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import type Redis from 'ioredis';
-import { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { deleteKeysByPrefix } from '../../libs/redis/src/key-scan';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix } from '@app/redis';
 import { agentCapacity, scaleAgentCapacity } from './agents';
 import { Footprint, measureFootprint } from './footprint';
 import { HttpResult, measureHttp } from './http-load';
@@ -77,7 +77,13 @@ export interface BenchReport {
   replayRun?: ReplayFigures;
   syntheticLog?: { missions: number; events: number; writeMs: number };
   replaySynthetic?: ReplayFigures;
-  peers: { bullmqThroughput?: BullmqRun; bullmqLatency?: BullmqRun; bullmqBytesPerMission?: number; bareHttp?: HttpResult; rawRead?: { events: number; eventsPerSecond: number } };
+  peers: {
+    bullmqThroughput?: BullmqRun;
+    bullmqLatency?: BullmqRun;
+    bullmqBytesPerMission?: number;
+    bareHttp?: HttpResult;
+    rawRead?: { events: number; eventsPerSecond: number };
+  };
   /** Why a figure is missing (phase → reason). */
   skipped: Record<string, string>;
   notes: string[];
@@ -284,17 +290,28 @@ function addNotes(report: BenchReport): void {
   const { notes, latency, machine } = report;
   notes.push('Event timestamps (`at`) have millisecond resolution: latencies are whole ms, each ±1 ms.');
   notes.push("Redis CPU per mission is the Redis server's CPU over the phase ÷ its missions: anything else using that server meanwhile counts too.");
-  if (report.throughput?.deadLettered) notes.push(`${report.throughput.deadLettered} throughput mission(s) were dead-lettered; missions/s counts only those that succeeded.`);
-  if (latency && latency.achievedRate < latency.offeredRate * 0.95) notes.push(`The latency phase offered only ${latency.achievedRate.toFixed(0)}/s of the ${latency.offeredRate}/s asked.`);
+  if (report.throughput?.deadLettered)
+    notes.push(`${report.throughput.deadLettered} throughput mission(s) were dead-lettered; missions/s counts only those that succeeded.`);
+  if (latency && latency.achievedRate < latency.offeredRate * 0.95)
+    notes.push(`The latency phase offered only ${latency.achievedRate.toFixed(0)}/s of the ${latency.offeredRate}/s asked.`);
   if (latency && latency.missionsPerSecond < latency.offeredRate * 0.95) {
-    notes.push(`The latency phase's missions finished at ${latency.missionsPerSecond.toFixed(0)}/s, below the ${latency.offeredRate}/s offered: its latencies are mostly waiting in a backlog.`);
+    notes.push(
+      `The latency phase's missions finished at ${latency.missionsPerSecond.toFixed(0)}/s, below the ${latency.offeredRate}/s offered: its latencies are mostly waiting in a backlog.`,
+    );
   }
-  for (const [label, http] of [['HTTP', report.http], ['bare HTTP peer', report.peers.bareHttp]] as const) {
+  for (const [label, http] of [
+    ['HTTP', report.http],
+    ['bare HTTP peer', report.peers.bareHttp],
+  ] as const) {
     if (http && http.non2xx + http.errors > 0) notes.push(`${label}: ${http.non2xx} non-2xx (${JSON.stringify(http.statusCodes)}), ${http.errors} error(s).`);
   }
-  if (machine.loadStart[0] > 0.5) notes.push(`Load average ${machine.loadStart[0].toFixed(1)} at the start: other work shared the ${machine.cpus} CPUs, so every figure, the peers' too, is lower than on an idle machine.`);
+  if (machine.loadStart[0] > 0.5)
+    notes.push(
+      `Load average ${machine.loadStart[0].toFixed(1)} at the start: other work shared the ${machine.cpus} CPUs, so every figure, the peers' too, is lower than on an idle machine.`,
+    );
   if (report.mode === 'one-process') notes.push('The services ran in one process: every rss_mb figure is the peak RSS of that one process.');
-  for (const replay of [report.replayRun, report.replaySynthetic]) if (replay && !replay.verifyOk) notes.push(`verifyLog reported ${replay.findings} finding(s); first: ${replay.firstFinding}`);
+  for (const replay of [report.replayRun, report.replaySynthetic])
+    if (replay && !replay.verifyOk) notes.push(`verifyLog reported ${replay.findings} finding(s); first: ${replay.firstFinding}`);
 }
 
 const ratio = (system: Figure, peer: Figure): Figure => (system !== null && peer !== null && peer > 0 ? finiteOrNull(system / peer, 2) : null);

@@ -1,13 +1,29 @@
 import type Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
-import { sha1Hex } from '../../libs/audit/src/stored-log';
-import type { KeyLayout } from '../../libs/event-store/src/key-layout';
-import { MISSION_HASH_FIELDS as F } from '../../libs/event-store/src/mission-hash-fields';
-import { Decision, decideAssign, decideCancel, decideComplete, decideCreate, decideEvaluate, decideFail, decideRequeue, decideRetry, decideStart } from '../../libs/mission/src/decide';
-import { evolve } from '../../libs/mission/src/evolve';
-import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from '../../libs/mission/src/mission-events';
-import type { Mission } from '../../libs/mission/src/mission-state';
-import { MISSION_TYPES, PRIORITY_LEVELS } from '../../libs/mission/src/mission-type';
+import { sha1Hex } from '@app/audit';
+import type { KeyLayout } from '@app/event-store';
+import { MISSION_HASH_FIELDS as F } from '@app/event-store';
+import {
+  Decision,
+  decideAssign,
+  decideCancel,
+  decideComplete,
+  decideCreate,
+  decideEvaluate,
+  decideFail,
+  decideRequeue,
+  decideRetry,
+  decideStart,
+  evolve,
+  CURRENT_SCHEMA_VERSION,
+  Evaluation,
+  MissionEvent,
+  MissionResult,
+  NewMissionEvent,
+  MISSION_TYPES,
+  PRIORITY_LEVELS,
+} from '@app/mission';
+import type { Mission } from '@app/mission';
 
 /**
  * The synthetic event log, one writer for the bench's rebuild phase and `npm run audit:bench`
@@ -156,7 +172,12 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
             title: `Guest request #${i}: late check-out and extra towels`,
             description: 'Guest in room 204 asks for a 14:00 check-out on departure day and two extra bath towels this evening.',
             priority: PRIORITY_LEVELS[i % PRIORITY_LEVELS.length],
-            payload: { room: String(100 + (i % 400)), guest: { name: 'Anna Schmidt', vip: i % 7 === 0 }, bookingRef: `SO-2026-${i}`, revenueAtStake: (i % 20) * 100 },
+            payload: {
+              room: String(100 + (i % 400)),
+              guest: { name: 'Anna Schmidt', vip: i % 7 === 0 },
+              bookingRef: `SO-2026-${i}`,
+              revenueAtStake: (i % 20) * 100,
+            },
           },
           now,
         ),
@@ -179,7 +200,12 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
     for (const mission of group) {
       const state = mission.state;
       if (!state) continue;
-      pipeline.hset(keys.mission(mission.id), { [F.version]: String(state.version), [F.status]: state.status, [F.state]: JSON.stringify(state), [F.lastEventHash]: mission.hash });
+      pipeline.hset(keys.mission(mission.id), {
+        [F.version]: String(state.version),
+        [F.status]: state.status,
+        [F.state]: JSON.stringify(state),
+        [F.lastEventHash]: mission.hash,
+      });
       counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
     }
     await flush();

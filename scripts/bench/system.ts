@@ -1,6 +1,5 @@
 import type Redis from 'ioredis';
-import { findFreePorts } from '../../libs/redis/src/free-port';
-import { escapeGlob, scanKeys } from '../../libs/redis/src/key-scan';
+import { findFreePorts, escapeGlob, scanKeys } from '@app/redis';
 import { Service, SERVICES } from './rss';
 
 /** Free TCP ports, one per service, none of them the same. */

@@ -1,8 +1,8 @@
-import { SERVICE_NAMES } from '@app/messages';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { environmentVariableNames } from '@app/config';
+import { SERVICE_NAMES } from '@app/messages';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SERVICES = SERVICE_NAMES;

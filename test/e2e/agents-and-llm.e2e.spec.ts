@@ -1,11 +1,10 @@
 import Redis from 'ioredis';
-import { RedisConnection } from '@app/redis';
-import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply } from '../../libs/llm/src/testing/fake-chat-completions-server';
-import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
-import { MissionClient } from '@app/mission-client';
-import { MissionCreateDto, MissionEvent } from '@app/mission';
 import { readLog } from '@app/event-store';
-import { redisUrl, waitFor } from '@app/testing';
+import { MissionCreateDto, MissionEvent } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
+import { RedisConnection } from '@app/redis';
+import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply, redisUrl, waitFor } from '@app/testing';
+import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 const maintenance: MissionCreateDto = {
@@ -28,7 +27,12 @@ const conflictingPricing: MissionCreateDto = {
   priority: 'high',
   payload: { currentRate: 150, minRate: 189, maxRate: 169 },
 };
-const pricingReply = JSON.stringify({ recommendedRate: 175, currency: 'EUR', changePercent: 16.7, reason: 'Demand is strong this weekend and competitors are higher.' });
+const pricingReply = JSON.stringify({
+  recommendedRate: 175,
+  currency: 'EUR',
+  changePercent: 16.7,
+  reason: 'Demand is strong this weekend and competitors are higher.',
+});
 
 describe('LLM providers and agents (four services, real Redis)', () => {
   describe('given the openai provider against a local chat-completions server', () => {
@@ -36,9 +40,20 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     let system: InProcessSystem;
     beforeAll(async () => {
       const baseUrl = await llm.start();
-      system = await startInProcessSystem('e2e-openai', { MAX_ATTEMPTS: '3' }, {
-        executor: { LLM_PROVIDER: 'openai', LLM_BASE_URL: baseUrl, LLM_MODEL: 'gpt-4o-mini', LLM_API_KEY: 'sk-test', EXECUTION_TIMEOUT_MS: '1000', LLM_MAX_RETRIES: '2' },
-      });
+      system = await startInProcessSystem(
+        'e2e-openai',
+        { MAX_ATTEMPTS: '3' },
+        {
+          executor: {
+            LLM_PROVIDER: 'openai',
+            LLM_BASE_URL: baseUrl,
+            LLM_MODEL: 'gpt-4o-mini',
+            LLM_API_KEY: 'sk-test',
+            EXECUTION_TIMEOUT_MS: '1000',
+            LLM_MAX_RETRIES: '2',
+          },
+        },
+      );
     });
     afterAll(async () => {
       await system.close();
@@ -94,7 +109,11 @@ describe('LLM providers and agents (four services, real Redis)', () => {
       expect(done).toMatchObject({ status: 'dead_lettered', attempts: 3 });
       const events = await system.store.history(done.id);
       const verdicts = events.filter((e): e is Extract<MissionEvent, { type: 'MissionEvaluated' }> => e.type === 'MissionEvaluated');
-      expect(verdicts.map((v) => [v.data.attempt, v.data.passed])).toEqual([[1, false], [2, false], [3, false]]);
+      expect(verdicts.map((v) => [v.data.attempt, v.data.passed])).toEqual([
+        [1, false],
+        [2, false],
+        [3, false],
+      ]);
       expect(verdicts[0].data.reason).toMatch(/within_bounds/);
       const prompts = llm.requests.map((r: ReceivedRequest) => JSON.stringify(r.body.messages));
       expect(prompts).toHaveLength(3);

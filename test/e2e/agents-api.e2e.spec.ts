@@ -50,14 +50,24 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
     const created = await system.api.post('/api/agents').send(mila).expect(201);
     expect(created.body).toMatchObject({ id: 'agent-mila', status: 'online', credits: 50, capacity: 2, version: 1 });
     await system.api.post('/api/agents').send(mila).expect(409);
-    await request(system.intake.getHttpServer()).post('/api/agents').set('Authorization', `Bearer ${TEST_KEYS.submitter}`).send({ ...mila, id: 'agent-x' }).expect(403);
-    await system.api.post('/api/agents').send({ ...mila, id: 'agent-y', capacity: 0 }).expect(400);
+    await request(system.intake.getHttpServer())
+      .post('/api/agents')
+      .set('Authorization', `Bearer ${TEST_KEYS.submitter}`)
+      .send({ ...mila, id: 'agent-x' })
+      .expect(403);
+    await system.api
+      .post('/api/agents')
+      .send({ ...mila, id: 'agent-y', capacity: 0 })
+      .expect(400);
 
     const paused = await system.api.patch('/api/agents/agent-mila').send({ status: 'paused', reason: 'training' }).expect(200);
     expect(paused.body).toMatchObject({ status: 'paused', version: 2 });
     const mission = await system.api.post('/api/missions').send(nightMission).expect(201);
     // Only Mila has night_audit: the mission waits while she is paused, without blocking others.
-    const other = await system.api.post('/api/missions').send({ ...nightMission, requiredSkills: undefined, title: 'Towels' }).expect(201);
+    const other = await system.api
+      .post('/api/missions')
+      .send({ ...nightMission, requiredSkills: undefined, title: 'Towels' })
+      .expect(201);
     await system.waitForStatus(other.body.id, ['succeeded']);
     expect((await system.store.load(mission.body.id))?.status).toBe('queued');
 
@@ -74,7 +84,11 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
 
     const events = await system.redis.xrange(system.keys.agentLog('agent-mila'), '-', '+');
     expect(events.map(([, fields]) => JSON.parse(fields[1]).type)).toEqual([
-      'AgentRegistered', 'AgentStatusChanged', 'AgentUpdated', 'AgentStatusChanged', 'AgentCreditsChanged',
+      'AgentRegistered',
+      'AgentStatusChanged',
+      'AgentUpdated',
+      'AgentStatusChanged',
+      'AgentCreditsChanged',
     ]);
     await system.api.patch('/api/agents/nobody').send({ status: 'paused' }).expect(404);
   });

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as ts from 'typescript';
-import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
-import { formatReport } from '../../scripts/bench/report';
-import { BenchReport, peerPrefix, runBench } from '../../scripts/bench/run-bench';
-import { SERVICES } from '../../scripts/bench/rss';
 import { escapeGlob, scanKeys } from '@app/redis';
 import { redisUrl } from '@app/testing';
+import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
+import { formatReport } from '../../scripts/bench/report';
+import { SERVICES } from '../../scripts/bench/rss';
+import { BenchReport, peerPrefix, runBench } from '../../scripts/bench/run-bench';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 /**
@@ -149,7 +149,17 @@ describe('bench smoke (in-process services, real Redis)', () => {
 
   it('when the report is formatted, then it names every headline figure and its peer', () => {
     const text = formatReport(report);
-    for (const figure of ['missions/s', 'latency p99 ms', 'HTTP creates/s', 'rebuild events/s', 'Redis bytes / finished mission', 'peak RSS MB', 'BullMQ', 'Bare HTTP peer', 'Raw read peer']) {
+    for (const figure of [
+      'missions/s',
+      'latency p99 ms',
+      'HTTP creates/s',
+      'rebuild events/s',
+      'Redis bytes / finished mission',
+      'peak RSS MB',
+      'BullMQ',
+      'Bare HTTP peer',
+      'Raw read peer',
+    ]) {
       expect(text).toContain(figure);
     }
   });

@@ -1,5 +1,4 @@
-import { aCreateInput } from '../../libs/mission/src/testing/envelope';
-import { waitFor } from '@app/testing';
+import { aCreateInput, waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in room 118', payload: { room: '118', issue: 'leaking tap' } });

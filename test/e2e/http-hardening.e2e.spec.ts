@@ -37,7 +37,15 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
   function send(options: { path?: string; method?: string; headers?: Record<string, string>; body?: string; from?: string }): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const call = httpRequest(
-        { host: '127.0.0.1', port, localAddress: options.from ?? '127.0.0.1', method: options.method ?? 'GET', path: options.path ?? '/api/missions/queue/stats', headers: options.headers, agent: false },
+        {
+          host: '127.0.0.1',
+          port,
+          localAddress: options.from ?? '127.0.0.1',
+          method: options.method ?? 'GET',
+          path: options.path ?? '/api/missions/queue/stats',
+          headers: options.headers,
+          agent: false,
+        },
         (response) => {
           let body = '';
           response.setEncoding('utf8');
@@ -67,7 +75,10 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
   const closedByServer = (connection: RawConnection, what: string) =>
     waitFor(async () => (connection.closed() ? connection.received() || 'closed' : null), { timeoutMs: CLOSE_WITHIN_MS, what });
 
-  const connections = () => new Promise<number>((resolve, reject) => (system.intake.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count))));
+  const connections = () =>
+    new Promise<number>((resolve, reject) =>
+      (system.intake.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    );
 
   beforeAll(async () => {
     system = await startInProcessSystem('e2e-http-hardening', LIMITS);

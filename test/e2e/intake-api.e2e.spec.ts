@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import request from 'supertest';
-import { MissionClient } from '@app/mission-client';
 import { apiScope, deduplicationKey, Mission, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { redisUrl, waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -48,13 +48,19 @@ describe('intake API (four services, real Redis)', () => {
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) {
         const type = i % 2 === 0 ? 'pricing' : 'guest_support';
-        const created = await http().post('/api/missions').send(mission({ type, title: `m${i}`, priority: 'low', payload: {} })).expect(201);
+        const created = await http()
+          .post('/api/missions')
+          .send(mission({ type, title: `m${i}`, priority: 'low', payload: {} }))
+          .expect(201);
         ids.push(created.body.id);
       }
       const seen: string[] = [];
       let cursor: string | undefined;
       do {
-        const page = await http().get('/api/missions').query({ limit: 3, ...(cursor ? { cursor } : {}) }).expect(200);
+        const page = await http()
+          .get('/api/missions')
+          .query({ limit: 3, ...(cursor ? { cursor } : {}) })
+          .expect(200);
         seen.push(...(page.body.items as Mission[]).map((m) => m.id));
         cursor = page.body.nextCursor;
       } while (cursor);
@@ -79,8 +85,14 @@ describe('intake API (four services, real Redis)', () => {
 
     it('when missions are dead-lettered, then the DLQ lists them and requeue gives them MAX_ATTEMPTS more with a MissionRequeued event', async () => {
       const http = () => system.api;
-      const a = await http().post('/api/missions').send(mission({ title: 'a' })).expect(201);
-      const b = await http().post('/api/missions').send(mission({ type: 'pricing', title: 'b' })).expect(201);
+      const a = await http()
+        .post('/api/missions')
+        .send(mission({ title: 'a' }))
+        .expect(201);
+      const b = await http()
+        .post('/api/missions')
+        .send(mission({ type: 'pricing', title: 'b' }))
+        .expect(201);
       await system.waitForStatus(a.body.id, ['dead_lettered']);
       await system.waitForStatus(b.body.id, ['dead_lettered']);
 
@@ -138,12 +150,22 @@ describe('intake API (four services, real Redis)', () => {
       const stream = system.keys.partitions[0].stream('intake');
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...mission(), type: 'spa' } }));
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission(), extra: 1 }));
-      await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '{"mission":{"type":"pricing","title":"t","description":"","priority":"low","payload":{"a":{"__proto__":{"x":1}}}}}');
+      await sender.xadd(
+        stream,
+        '*',
+        'pattern',
+        'mission.submit',
+        'data',
+        '{"mission":{"type":"pricing","title":"t","description":"","priority":"low","payload":{"a":{"__proto__":{"x":1}}}}}',
+      );
       await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', '"just a string"');
-      const rejected = await waitFor(async () => {
-        const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
-        return entries.length === 4 ? entries : null;
-      }, { timeoutMs: 10_000, what: 'four rejections' });
+      const rejected = await waitFor(
+        async () => {
+          const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
+          return entries.length === 4 ? entries : null;
+        },
+        { timeoutMs: 10_000, what: 'four rejections' },
+      );
       const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
       expect(reasons[0]).toMatch(/mission\.type: type must be one of/);
       expect(reasons[1]).toMatch(/property extra should not exist/);
@@ -174,7 +196,11 @@ describe('intake API (four services, real Redis)', () => {
       const first = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission()).expect(201);
       const missionCount = () => Promise.all(system.keys.partitions.map((p) => system.redis.zcard(p.missionIndex))).then((n) => n.reduce((a, b) => a + b, 0));
       const before = await missionCount();
-      const other = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-1').send(mission({ title: 'Pay 10,000 EUR to IBAN X' })).expect(422);
+      const other = await as(TEST_KEYS.submitter)
+        .post('/api/missions')
+        .set('Idempotency-Key', 'ticket-1')
+        .send(mission({ title: 'Pay 10,000 EUR to IBAN X' }))
+        .expect(422);
       expect(other.body).toMatchObject({ statusCode: 422, error: 'Unprocessable Entity', message: expect.stringContaining(first.body.id) });
       expect(await missionCount()).toBe(before);
       expect((await system.store.history(first.body.id)).filter((e) => e.type === 'MissionCreated')).toHaveLength(1);
@@ -183,15 +209,25 @@ describe('intake API (four services, real Redis)', () => {
     });
 
     it('when another API key uses the same idempotency key, then it gets a mission of its own (no squatting)', async () => {
-      const squatter = await as(TEST_KEYS.operator).post('/api/missions').set('Idempotency-Key', 'ticket-2').send(mission({ title: 'squatted' })).expect(201);
+      const squatter = await as(TEST_KEYS.operator)
+        .post('/api/missions')
+        .set('Idempotency-Key', 'ticket-2')
+        .send(mission({ title: 'squatted' }))
+        .expect(201);
       const owner = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-2').send(mission()).expect(201);
       expect(owner.body.id).not.toBe(squatter.body.id);
       expect(owner.body.title).toBe(mission().title);
     });
 
     it('when source records whose parts concatenate alike are created, then they are two missions', async () => {
-      const a = await as(TEST_KEYS.submitter).post('/api/missions').send(mission({ source: { system: 'odoo:x', model: 'y', recordId: 1 } })).expect(201);
-      const b = await as(TEST_KEYS.submitter).post('/api/missions').send(mission({ source: { system: 'odoo', model: 'x:y', recordId: 1 } })).expect(201);
+      const a = await as(TEST_KEYS.submitter)
+        .post('/api/missions')
+        .send(mission({ source: { system: 'odoo:x', model: 'y', recordId: 1 } }))
+        .expect(201);
+      const b = await as(TEST_KEYS.submitter)
+        .post('/api/missions')
+        .send(mission({ source: { system: 'odoo', model: 'x:y', recordId: 1 } }))
+        .expect(201);
       expect(a.body.id).not.toBe(b.body.id);
     });
 
@@ -207,7 +243,10 @@ describe('intake API (four services, real Redis)', () => {
     });
 
     it('when missions are created, cancelled and requeued through the API, then every event names the API key as its actor', async () => {
-      const created = await as(TEST_KEYS.submitter).post('/api/missions').send(mission({ title: 'actor check' })).expect(201);
+      const created = await as(TEST_KEYS.submitter)
+        .post('/api/missions')
+        .send(mission({ title: 'actor check' }))
+        .expect(201);
       await as(TEST_KEYS.operator).post(`/api/missions/${created.body.id}/cancel`).send({ reason: 'not needed' }).expect(200);
       const history = await system.store.history(created.body.id);
       expect(history.map((e) => [e.type, e.actor])).toEqual([
@@ -216,7 +255,10 @@ describe('intake API (four services, real Redis)', () => {
         ...history.slice(2, -1).map((e) => [e.type, e.actor]),
         ['MissionCancelled', 'operator'],
       ]);
-      await as(TEST_KEYS.operator).post('/api/agents').send({ id: 'agent-audit', name: 'Audit', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.' }).expect(201);
+      await as(TEST_KEYS.operator)
+        .post('/api/agents')
+        .send({ id: 'agent-audit', name: 'Audit', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.' })
+        .expect(201);
       const agentLog = await system.redis.xrange(system.keys.agentLog('agent-audit'), '-', '+');
       expect(agentLog.map(([, fields]) => fields.join(' '))).toEqual([expect.stringContaining('"actor":"operator"')]);
     });
@@ -232,19 +274,38 @@ describe('intake API (four services, real Redis)', () => {
       expect((await system.store.history(created.id))[0].actor).toBe('stream:mission.submit');
 
       const stream = system.keys.of(id).stream('intake');
-      await system.redis.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ title: 'changed' }), missionId: id, idempotencyKey: 'ticket-1' }));
-      await system.redis.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify({ mission: mission({ payload: { blob: 'z'.repeat(40_000) } }) }));
+      await system.redis.xadd(
+        stream,
+        '*',
+        'pattern',
+        'mission.submit',
+        'data',
+        JSON.stringify({ mission: mission({ title: 'changed' }), missionId: id, idempotencyKey: 'ticket-1' }),
+      );
+      await system.redis.xadd(
+        stream,
+        '*',
+        'pattern',
+        'mission.submit',
+        'data',
+        JSON.stringify({ mission: mission({ payload: { blob: 'z'.repeat(40_000) } }) }),
+      );
       const partition = system.keys.of(id);
-      const rejected = await waitFor(async () => {
-        const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
-        return entries.length === 2 ? entries : null;
-      }, { timeoutMs: 10_000, what: 'the rejections' });
+      const rejected = await waitFor(
+        async () => {
+          const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
+          return entries.length === 2 ? entries : null;
+        },
+        { timeoutMs: 10_000, what: 'the rejections' },
+      );
       const reasons = rejected.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
       // A batch is handled concurrently, so the two may be rejected in either order.
-      expect(reasons).toEqual(expect.arrayContaining([
-        expect.stringMatching(new RegExp(`used for mission ${id} with another body`)),
-        expect.stringMatching(/is \d+ bytes, over MAX_MISSION_TEXT_BYTES 32768/),
-      ]));
+      expect(reasons).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(new RegExp(`used for mission ${id} with another body`)),
+          expect.stringMatching(/is \d+ bytes, over MAX_MISSION_TEXT_BYTES 32768/),
+        ]),
+      );
       expect(missionIdFor(SUBMISSION_STREAM_SCOPE, {}, 'ticket-1')).toBe(id);
     });
   });

@@ -1,5 +1,4 @@
-import { redisUrl, waitFor } from '@app/testing';
-import { aCreateInput } from '../../libs/mission/src/testing/envelope';
+import { redisUrl, waitFor, aCreateInput } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 
@@ -7,9 +6,8 @@ const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in ro
 
 describe('a lost reply to the executor start (four services, real Redis)', () => {
   const target = new URL(redisUrl());
-  const proxy = new ReplyDroppingProxy(
-    { host: target.hostname, port: Number(target.port || 6379) },
-    (sent) => (sent.includes('"type":"MissionStarted"') ? 'MissionStarted' : null),
+  const proxy = new ReplyDroppingProxy({ host: target.hostname, port: Number(target.port || 6379) }, (sent) =>
+    sent.includes('"type":"MissionStarted"') ? 'MissionStarted' : null,
   );
   let system: InProcessSystem;
 
@@ -41,9 +39,8 @@ describe('a lost reply to the executor start (four services, real Redis)', () =>
 
 describe('a lost reply to the orchestrator assignment (four services, real Redis)', () => {
   const target = new URL(redisUrl());
-  const proxy = new ReplyDroppingProxy(
-    { host: target.hostname, port: Number(target.port || 6379) },
-    (sent) => (sent.includes('"type":"MissionAssigned"') ? 'MissionAssigned' : null),
+  const proxy = new ReplyDroppingProxy({ host: target.hostname, port: Number(target.port || 6379) }, (sent) =>
+    sent.includes('"type":"MissionAssigned"') ? 'MissionAssigned' : null,
   );
   let system: InProcessSystem;
 

@@ -27,7 +27,21 @@ describe('a mission end to end (four services, real Redis)', () => {
       expect(done.status).toBe('succeeded');
 
       const fetched = await system.api.get(`/api/missions/${done.id}`).expect(200);
-      for (const field of ['id', 'type', 'title', 'priority', 'priorityScore', 'status', 'attempts', 'assignedAgentId', 'result', 'evaluation', 'version', 'createdAt', 'updatedAt']) {
+      for (const field of [
+        'id',
+        'type',
+        'title',
+        'priority',
+        'priorityScore',
+        'status',
+        'attempts',
+        'assignedAgentId',
+        'result',
+        'evaluation',
+        'version',
+        'createdAt',
+        'updatedAt',
+      ]) {
         expect(fetched.body).toHaveProperty(field);
       }
       expect(fetched.body.evaluation).toMatchObject({ attempt: 1, passed: true, judge: 'rules' });
@@ -114,10 +128,20 @@ describe('a mission end to end (four services, real Redis)', () => {
 
       const events = await system.store.history(done.id);
       expect(events.map((e) => e.type)).toEqual<MissionEventType[]>([
-        'MissionCreated', 'MissionQueued',
-        'MissionAssigned', 'MissionStarted', 'MissionFailed', 'MissionQueued',
-        'MissionAssigned', 'MissionStarted', 'MissionFailed', 'MissionQueued',
-        'MissionAssigned', 'MissionStarted', 'MissionFailed', 'MissionDeadLettered',
+        'MissionCreated',
+        'MissionQueued',
+        'MissionAssigned',
+        'MissionStarted',
+        'MissionFailed',
+        'MissionQueued',
+        'MissionAssigned',
+        'MissionStarted',
+        'MissionFailed',
+        'MissionQueued',
+        'MissionAssigned',
+        'MissionStarted',
+        'MissionFailed',
+        'MissionDeadLettered',
       ]);
       expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
       const assignedTo = events.flatMap((e) => (e.type === 'MissionAssigned' ? [e.data.agentId] : []));

@@ -32,7 +32,8 @@ const TIME_PARAMS = new Set(['createdFrom', 'createdTo', 'at', 'from', 'to', 'de
 
 const cursorOf = (entries: object[]) => Buffer.from(JSON.stringify(entries)).toString('base64url');
 /** `value` once in `times` draws, else undefined. */
-const rarely = <T>(value: fc.Arbitrary<T>, times: number) => fc.oneof({ weight: times - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
+const rarely = <T>(value: fc.Arbitrary<T>, times: number) =>
+  fc.oneof({ weight: times - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
 
 describe('requests generated from the OpenAPI document (property, in-process system)', () => {
   let system: InProcessSystem;
@@ -53,7 +54,10 @@ describe('requests generated from the OpenAPI document (property, in-process sys
     if (schema.enum) plausible.push(fc.constantFrom(...schema.enum));
     if (schema.example !== undefined) plausible.push(fc.constant(schema.example));
     if (schema.properties && depth < 3) plausible.push(objectFor(schema, depth + 1));
-    if (TIME_PARAMS.has(name)) plausible.push(fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString()));
+    if (TIME_PARAMS.has(name))
+      plausible.push(
+        fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2030-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+      );
     if (schema.type === 'integer' || schema.type === 'number') {
       const [min, max] = [schema.minimum, schema.maximum].map((bound) => (typeof bound === 'number' ? bound : undefined));
       plausible.push(fc.integer({ min: min ?? -5, max: max ?? 2_000 }));
@@ -74,22 +78,38 @@ describe('requests generated from the OpenAPI document (property, in-process sys
     const extra = rarely(fc.tuple(fc.string({ minLength: 1, maxLength: 10 }), fc.jsonValue({ maxDepth: 1 })), 20);
     return fc
       .tuple(fc.record(Object.fromEntries(fields)), extra)
-      .map(([body, unknown]) => Object.fromEntries(Object.entries({ ...body, ...(unknown ? { [unknown[0]]: unknown[1] } : {}) }).filter(([, value]) => value !== undefined)));
+      .map(([body, unknown]) =>
+        Object.fromEntries(Object.entries({ ...body, ...(unknown ? { [unknown[0]]: unknown[1] } : {}) }).filter(([, value]) => value !== undefined)),
+      );
   }
 
   function queryValue(name: string, schema: Schema): fc.Arbitrary<string> {
     if (name === 'cursor') {
       return fc.oneof(
         { weight: 1, arbitrary: fc.constant(issuedCursor) },
-        { weight: 3, arbitrary: fc.constantFrom(cursorOf([{ s: null, k: 1e21 }]), cursorOf([{ s: 1e300, k: 0 }]), cursorOf([{ s: 1.5, k: 0 }]), cursorOf([{ s: null, k: -1 }]), cursorOf([])) },
+        {
+          weight: 3,
+          arbitrary: fc.constantFrom(
+            cursorOf([{ s: null, k: 1e21 }]),
+            cursorOf([{ s: 1e300, k: 0 }]),
+            cursorOf([{ s: 1.5, k: 0 }]),
+            cursorOf([{ s: null, k: -1 }]),
+            cursorOf([]),
+          ),
+        },
         { weight: 1, arbitrary: fc.base64String({ maxLength: 40 }) },
       );
     }
-    return fc.oneof({ weight: 10, arbitrary: valueFor(name, schema).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))) }, { weight: 1, arbitrary: fc.constantFrom(...JUNK) });
+    return fc.oneof(
+      { weight: 10, arbitrary: valueFor(name, schema).map((value) => (typeof value === 'string' ? value : JSON.stringify(value))) },
+      { weight: 1, arbitrary: fc.constantFrom(...JUNK) },
+    );
   }
 
   function idFor(template: string): fc.Arbitrary<string> {
-    const plausible = template.startsWith('/api/agents') ? fc.constantFrom('agent-lena', 'agent-nobody', 'agent-mila') : fc.oneof(fc.constant(missionId), fc.uuid());
+    const plausible = template.startsWith('/api/agents')
+      ? fc.constantFrom('agent-lena', 'agent-nobody', 'agent-mila')
+      : fc.oneof(fc.constant(missionId), fc.uuid());
     return fc.oneof(
       { weight: 4, arbitrary: plausible },
       { weight: 1, arbitrary: fc.constantFrom(`${missionId}:events`, `${missionId}:state`, missionId.toUpperCase(), 'nope', 'Agent Lena') },
@@ -98,7 +118,9 @@ describe('requests generated from the OpenAPI document (property, in-process sys
   }
 
   function requestFor(operation: Operation): fc.Arbitrary<GeneratedRequest> {
-    const query = fc.record(Object.fromEntries(operation.query.map(({ name, schema }) => [name, fc.option(queryValue(name, schema), { nil: undefined, freq: 2 })])));
+    const query = fc.record(
+      Object.fromEntries(operation.query.map(({ name, schema }) => [name, fc.option(queryValue(name, schema), { nil: undefined, freq: 2 })])),
+    );
     const unknownParam = rarely(fc.constantFrom('owner=me', 'limit=1&limit=2', 'status[]=queued'), 15);
     const body = operation.body
       ? fc.oneof(
@@ -110,23 +132,33 @@ describe('requests generated from the OpenAPI document (property, in-process sys
       : fc.constant(undefined);
     const auth = fc.oneof(
       { weight: 8, arbitrary: fc.constant<Record<string, string>>({ Authorization: `Bearer ${TEST_KEYS.operator}` }) },
-      { weight: 1, arbitrary: fc.constantFrom<Record<string, string>>({ 'X-API-Key': TEST_KEYS.reader }, { Authorization: `Bearer ${TEST_KEYS.submitter}` }, {}, { Authorization: TEST_KEYS.operator }) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom<Record<string, string>>(
+          { 'X-API-Key': TEST_KEYS.reader },
+          { Authorization: `Bearer ${TEST_KEYS.submitter}` },
+          {},
+          { Authorization: TEST_KEYS.operator },
+        ),
+      },
     );
-    return fc.record({ id: idFor(operation.template), query, unknownParam, body, auth }).map(({ id, query: params, unknownParam: extra, body: sent, auth: headers }) => {
-      const search = Object.entries(params)
-        .filter((entry): entry is [string, string] => entry[1] !== undefined)
-        .map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
-      if (extra) search.push(extra);
-      const path = operation.template.replace('{id}', encodeURIComponent(id)) + (search.length ? `?${search.join('&')}` : '');
-      if (!sent) return { method: operation.method, template: operation.template, path, headers };
-      return {
-        method: operation.method,
-        template: operation.template,
-        path,
-        headers: { ...headers, 'Content-Type': 'application/json', ...(sent.gzip ? { 'Content-Encoding': 'gzip' } : {}) },
-        body: sent.gzip ? gzipSync(sent.raw) : sent.raw,
-      };
-    });
+    return fc
+      .record({ id: idFor(operation.template), query, unknownParam, body, auth })
+      .map(({ id, query: params, unknownParam: extra, body: sent, auth: headers }) => {
+        const search = Object.entries(params)
+          .filter((entry): entry is [string, string] => entry[1] !== undefined)
+          .map(([name, value]) => `${name}=${encodeURIComponent(value)}`);
+        if (extra) search.push(extra);
+        const path = operation.template.replace('{id}', encodeURIComponent(id)) + (search.length ? `?${search.join('&')}` : '');
+        if (!sent) return { method: operation.method, template: operation.template, path, headers };
+        return {
+          method: operation.method,
+          template: operation.template,
+          path,
+          headers: { ...headers, 'Content-Type': 'application/json', ...(sent.gzip ? { 'Content-Encoding': 'gzip' } : {}) },
+          body: sent.gzip ? gzipSync(sent.raw) : sent.raw,
+        };
+      });
   }
 
   /** Every key that holds state (see stateKeys) with its value. */
@@ -149,7 +181,10 @@ describe('requests generated from the OpenAPI document (property, in-process sys
 
   /** After a request that changed something: until the projections have read it. */
   const settled = () =>
-    waitFor(async () => (await projectionLag(system.redis, system.keys, DAILY_REPORT)).events === 0, { timeoutMs: 10_000, what: 'the daily report to catch up' });
+    waitFor(async () => (await projectionLag(system.redis, system.keys, DAILY_REPORT)).events === 0, {
+      timeoutMs: 10_000,
+      what: 'the daily report to catch up',
+    });
 
   beforeAll(async () => {
     system = await startInProcessSystem('e2e-openapi-fuzz');
@@ -158,7 +193,10 @@ describe('requests generated from the OpenAPI document (property, in-process sys
     document = (await request(system.intake.getHttpServer()).get('/docs-json').expect(200)).body as Json;
     const create = { type: 'pricing', title: 'Weekend rates', description: 'Compare.', priority: 'low', payload: {} };
     missionId = (await system.api.post('/api/missions').send(create).expect(201)).body.id;
-    await system.api.post('/api/missions').send({ ...create, title: 'Second' }).expect(201);
+    await system.api
+      .post('/api/missions')
+      .send({ ...create, title: 'Second' })
+      .expect(201);
     issuedCursor = (await system.api.get('/api/missions?limit=1').expect(200)).body.nextCursor;
     expect(issuedCursor).toEqual(expect.any(String));
     await settled();

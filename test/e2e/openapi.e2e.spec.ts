@@ -1,7 +1,8 @@
+import { Type } from '@nestjs/common';
 import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
-import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
+import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
@@ -28,7 +29,7 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/reports/daily'],
 ];
 
-const CONTROLLERS: Record<string, Function> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
+const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {
@@ -82,7 +83,9 @@ function servedApiRoutes(system: InProcessSystem): string[] {
     const path = layer.route?.path;
     if (typeof path !== 'string' || !path.startsWith('/api')) return [];
     const openApiPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-    return Object.keys(layer.route?.methods ?? {}).filter((m) => m !== '_all').map((method) => `${method} ${openApiPath}`);
+    return Object.keys(layer.route?.methods ?? {})
+      .filter((m) => m !== '_all')
+      .map((method) => `${method} ${openApiPath}`);
   });
 }
 
@@ -182,15 +185,27 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     const listParams = (operation('get', '/api/missions').parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
     expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'type']);
     const dlqParams = (operation('get', '/api/dlq').parameters ?? []).filter((p) => p.in === 'query');
-    expect(dlqParams.map((p) => [p.name, p.required])).toEqual([['limit', false], ['offset', false]]);
+    expect(dlqParams.map((p) => [p.name, p.required])).toEqual([
+      ['limit', false],
+      ['offset', false],
+    ]);
   });
 
   it('has the request and response schemas, the error body among them', () => {
     const schemas = document.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(
       expect.arrayContaining([
-        'MissionCreateDto', 'MissionSourceDto', 'CancelMissionBody', 'RequeueFilterBody',
-        'MissionView', 'MissionEventView', 'MissionPageView', 'QueueStatsView', 'DeadLetterView', 'RequeuedView', 'ErrorBodyView',
+        'MissionCreateDto',
+        'MissionSourceDto',
+        'CancelMissionBody',
+        'RequeueFilterBody',
+        'MissionView',
+        'MissionEventView',
+        'MissionPageView',
+        'QueueStatsView',
+        'DeadLetterView',
+        'RequeuedView',
+        'ErrorBodyView',
       ]),
     );
     const errorBody = schemas.ErrorBodyView as { required?: string[]; properties?: Record<string, { type?: string }> };
@@ -211,7 +226,8 @@ describe('OpenAPI document of the intake (in-process system)', () => {
 
   it('has a response contract that flags drift: a wrong type, a field the document does not name, a status it does not list', () => {
     const stats = { ready: 0 };
-    const check = (status: number, body: unknown) => system.contract.check('GET', '/api/missions/queue/stats', status, 'application/json', JSON.stringify(body));
+    const check = (status: number, body: unknown) =>
+      system.contract.check('GET', '/api/missions/queue/stats', status, 'application/json', JSON.stringify(body));
     expect(check(200, stats)).toMatch(/must have required property/);
     const error = { statusCode: 404, error: 'Not Found', message: 'x', details: [] };
     expect(check(404, error)).toMatch(/status not documented/);
@@ -243,7 +259,9 @@ describe('OpenAPI document of the intake (in-process system)', () => {
       expect({ where, responses: responses.length > 0 }).toEqual({ where, responses: true });
       for (const [status, response] of responses) {
         expect({ where, status, valid: /^([1-5]\d\d|[1-5]XX|default)$/.test(status) && typeof response.description === 'string' }).toEqual({
-          where, status, valid: true,
+          where,
+          status,
+          valid: true,
         });
       }
       const declared = (op.parameters ?? []).filter((p) => p.in === 'path');

@@ -1,5 +1,5 @@
-import { MissionClient } from '@app/mission-client';
 import { MissionCreateDto } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -25,7 +25,10 @@ describe('missions no agent could take (four services, real Redis)', () => {
     expect(refused.body).toMatchObject({ statusCode: 422, message: 'no registered agent has the skill sauna_repair: nobody could take this mission' });
 
     // Each skill exists, but no single agent has both.
-    const split = await system.api.post('/api/missions').send({ ...saunaRepair, requiredSkills: ['elevator_service', 'german'] }).expect(422);
+    const split = await system.api
+      .post('/api/missions')
+      .send({ ...saunaRepair, requiredSkills: ['elevator_service', 'german'] })
+      .expect(422);
     expect(split.body.message).toBe('no registered agent has all of the skills elevator_service, german: nobody could take this mission');
     expect(await system.logLength()).toBe(logBefore);
   });
@@ -33,7 +36,15 @@ describe('missions no agent could take (four services, real Redis)', () => {
   it('given an agent registered with the skill a moment ago, when the mission is created, then it is accepted and runs', async () => {
     await system.api
       .post('/api/agents')
-      .send({ id: 'agent-sven', name: 'Sven – Spa', skills: ['sauna_repair'], capacity: 1, credits: 100, model: 'mock-hotel-1', systemPrompt: 'You are Sven, spa technician.' })
+      .send({
+        id: 'agent-sven',
+        name: 'Sven – Spa',
+        skills: ['sauna_repair'],
+        capacity: 1,
+        credits: 100,
+        model: 'mock-hotel-1',
+        systemPrompt: 'You are Sven, spa technician.',
+      })
       .expect(201);
     const created = await system.api.post('/api/missions').send(saunaRepair).expect(201);
     await system.waitForStatus(created.body.id, ['succeeded']);

@@ -1,16 +1,6 @@
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
-import {
-  BUILD_TIMEOUT_MS,
-  buildOnce,
-    groupStates,
-  readHistories,
-  Scenario,
-  Service,
-  SERVICES,
-  sleep,
-  Workload,
-} from './support';
+import { BUILD_TIMEOUT_MS, buildOnce, groupStates, readHistories, Scenario, Service, SERVICES, sleep, Workload } from './support';
 
 /** Copies of up to `count` entries of a stream, re-added with identical fields; returns the patterns copied. */
 async function duplicate(redis: Redis, keys: KeyLayout, service: Service, count: number, random: () => number, onlyProcessed: boolean): Promise<string[]> {
@@ -73,7 +63,7 @@ describe('fault: duplicate delivery of real messages', () => {
     }
     await workload.done;
     const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 120_000, expected: workload.expectedOf() });
-    const eventsAtEnd = (await readHistories(scenario.redis, scenario.keys));
+    const eventsAtEnd = await readHistories(scenario.redis, scenario.keys);
     const before = [...eventsAtEnd.values()].reduce((n, list) => n + list.length, 0);
 
     // Late copies of everything, after every mission has finished: nothing may change.

@@ -26,7 +26,9 @@ describe('fault: SIGTERM to each busy service, then restart', () => {
       const busy = await waitBusy(scenario.redis, scenario.keys, service);
       const exit = await scenario.processes.kill(service, 0, 'SIGTERM', SHUTDOWN_LIMIT_MS + 10_000);
       stops.push({ service, busy, exit });
-      scenario.note(`SIGTERM to ${service} (busy with ${busy}): exit code ${exit.code}, signal ${exit.signal}, after ${exit.ms} ms${exit.forced ? ' (had to SIGKILL)' : ''}`);
+      scenario.note(
+        `SIGTERM to ${service} (busy with ${busy}): exit code ${exit.code}, signal ${exit.signal}, after ${exit.ms} ms${exit.forced ? ' (had to SIGKILL)' : ''}`,
+      );
       await scenario.processes.restart(service, 0);
     }
     await workload.done;
@@ -39,8 +41,8 @@ describe('fault: SIGTERM to each busy service, then restart', () => {
     expect(report.violations).toEqual([]);
     expect(scenario.processes.crashes).toEqual([]);
     expect(stops.every((s) => s.busy > 0)).toBe(true);
-    expect(stops.map((s) => ({ service: s.service, code: s.exit.code, signal: s.exit.signal, withinLimit: s.exit.ms < SHUTDOWN_LIMIT_MS, forced: s.exit.forced }))).toEqual(
-      SERVICES.map((service) => ({ service, code: 0, signal: null, withinLimit: true, forced: false })),
-    );
+    expect(
+      stops.map((s) => ({ service: s.service, code: s.exit.code, signal: s.exit.signal, withinLimit: s.exit.ms < SHUTDOWN_LIMIT_MS, forced: s.exit.forced })),
+    ).toEqual(SERVICES.map((service) => ({ service, code: 0, signal: null, withinLimit: true, forced: false })));
   }, 300_000);
 });

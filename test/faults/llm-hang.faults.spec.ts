@@ -1,4 +1,4 @@
-import { FakeChatCompletionsServer } from '../../libs/llm/src/testing/fake-chat-completions-server';
+import { FakeChatCompletionsServer } from '@app/testing';
 import { BUILD_TIMEOUT_MS, buildOnce, readHistories, Scenario, Workload } from './support';
 import { validReply } from './support/llm-replies';
 

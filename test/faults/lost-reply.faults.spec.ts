@@ -55,7 +55,9 @@ describe('fault: a Redis reply lost after the command took effect', () => {
     scenario.summarize(report, { trips });
 
     // Every kind of append had at least one reply lost (how many depends on timing and cooldowns).
-    const missedKinds = SERVICES.flatMap((service) => TRIP_ON[service].events.filter((event) => !proxies[service].trips.some((t) => t.label === event)).map((event) => `${service}/${event}`));
+    const missedKinds = SERVICES.flatMap((service) =>
+      TRIP_ON[service].events.filter((event) => !proxies[service].trips.some((t) => t.label === event)).map((event) => `${service}/${event}`),
+    );
     expect(missedKinds).toEqual([]);
     expect(workload.ackedCount).toBe(400);
     expect(report.violations).toEqual([]);

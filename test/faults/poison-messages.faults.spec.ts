@@ -1,16 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  BUILD_TIMEOUT_MS,
-  buildOnce,
-    missionFor,
-  readStream,
-  Scenario,
-  Service,
-  SERVICES,
-  sleep,
-  waitForFinished,
-  Workload,
-} from './support';
+import { BUILD_TIMEOUT_MS, buildOnce, missionFor, readStream, Scenario, Service, SERVICES, sleep, waitForFinished, Workload } from './support';
 
 /** Where an injected message must end up. */
 type Destination = 'poison' | 'rejected' | 'poison-or-rejected';
@@ -47,16 +36,32 @@ function injectionsFor(service: Service, round: number): Injection[] {
       { service, kind: 'invalid JSON', destination: 'poison', fields: ['pattern', pattern, 'data', '{"mission": {"id": "x", '] },
       { service, kind: 'wrong schema', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ wrong: true, round })] },
     );
-    if (round === 0) list.push({ service, kind: '1 MB data field', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ blob: 'x'.repeat(MB) })] });
+    if (round === 0)
+      list.push({ service, kind: '1 MB data field', destination: 'poison', fields: ['pattern', pattern, 'data', JSON.stringify({ blob: 'x'.repeat(MB) })] });
   }
   if (service === 'intake') {
     const valid = missionFor(round, 'poison').mission;
     list.push(
       { service, kind: 'submit: invalid JSON', destination: 'poison-or-rejected', fields: ['pattern', 'mission.submit', 'data', '{"mission": {"type": '] },
       { service, kind: 'submit: data not an object', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', '"please create a mission"'] },
-      { service, kind: 'submit: wrong schema', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: { type: 'spa_day', title: 7 } })] },
-      { service, kind: 'submit: unknown field', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: valid, sneaky: 1 })] },
-      { service, kind: 'submit: prototype key', destination: 'rejected', fields: ['pattern', 'mission.submit', 'data', `{"mission": ${JSON.stringify(valid)}, "__proto__": {"admin": true}}`] },
+      {
+        service,
+        kind: 'submit: wrong schema',
+        destination: 'rejected',
+        fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: { type: 'spa_day', title: 7 } })],
+      },
+      {
+        service,
+        kind: 'submit: unknown field',
+        destination: 'rejected',
+        fields: ['pattern', 'mission.submit', 'data', JSON.stringify({ mission: valid, sneaky: 1 })],
+      },
+      {
+        service,
+        kind: 'submit: prototype key',
+        destination: 'rejected',
+        fields: ['pattern', 'mission.submit', 'data', `{"mission": ${JSON.stringify(valid)}, "__proto__": {"admin": true}}`],
+      },
     );
     if (round === 0) {
       list.push({
@@ -109,8 +114,12 @@ describe('fault: poison messages in every service stream', () => {
     }
     const valid = missionFor(99, 'poison-oversized').mission;
     oversized.streamId = (await scenario.redis.xadd(
-      scenario.keys.partitions[0].stream('intake'), '*',
-      'pattern', 'mission.submit', 'data', JSON.stringify({ mission: { ...valid, payload: { ...valid.payload, attachment: 'z'.repeat(MB) } }, missionId: oversized.id }),
+      scenario.keys.partitions[0].stream('intake'),
+      '*',
+      'pattern',
+      'mission.submit',
+      'data',
+      JSON.stringify({ mission: { ...valid, payload: { ...valid.payload, attachment: 'z'.repeat(MB) } }, missionId: oversized.id }),
     )) as string;
     await workload.done;
 
@@ -134,11 +143,14 @@ describe('fault: poison messages in every service stream', () => {
       misrouted = [];
       for (const service of SERVICES) {
         for (const entry of await readStream(scenario.redis, scenario.keys.partitions[0].poison(service))) {
-          if (entry.fields.source !== scenario.keys.partitions[0].stream(service)) misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
+          if (entry.fields.source !== scenario.keys.partitions[0].stream(service))
+            misrouted.push(`${entry.fields.messageId} from ${entry.fields.source} in the poison stream of ${service}`);
           poison.set(`${service}:${entry.fields.messageId}`, { service, reason: entry.fields.reason ?? '', deliveries: entry.fields.deliveries ?? '' });
         }
       }
-      rejected = new Map((await readStream(scenario.redis, scenario.keys.partitions[0].rejectedSubmissions)).map((e) => [e.fields.messageId, e.fields.reason ?? '']));
+      rejected = new Map(
+        (await readStream(scenario.redis, scenario.keys.partitions[0].rejectedSubmissions)).map((e) => [e.fields.messageId, e.fields.reason ?? '']),
+      );
       const unaccounted = injections.filter((i) => !poison.has(`${i.service}:${i.id}`) && !(i.service === 'intake' && rejected.has(i.id ?? '')));
       if (unaccounted.length === 0 || Date.now() - settleStarted > 30_000) break;
       await sleep(500);
@@ -156,7 +168,10 @@ describe('fault: poison messages in every service stream', () => {
       const allowed = injection.destination === 'poison-or-rejected' ? ['poison', 'rejected'] : [injection.destination];
       if (!allowed.includes(place)) misplaced.push(`${injection.service}/${injection.kind} ${id}: in ${place}, expected ${injection.destination}`);
       else if (parked && !parked.reason) misplaced.push(`${injection.service}/${injection.kind} ${id}: poisoned without a reason`);
-      else if (parked && parked.deliveries !== '1') misplaced.push(`${injection.service}/${injection.kind} ${id}: poisoned only after ${parked.deliveries} deliveries (a permanent error should go at once)`);
+      else if (parked && parked.deliveries !== '1')
+        misplaced.push(
+          `${injection.service}/${injection.kind} ${id}: poisoned only after ${parked.deliveries} deliveries (a permanent error should go at once)`,
+        );
       else if (refusal !== undefined && !refusal) misplaced.push(`${injection.service}/${injection.kind} ${id}: rejected without a reason`);
     }
     const injectedIds = new Set(injections.map((i) => `${i.service}:${i.id}`));
@@ -171,7 +186,11 @@ describe('fault: poison messages in every service stream', () => {
       if (injection.kind.includes('1 MB') || injection.kind === 'wrong schema' || injection.kind.startsWith('submit')) {
         const parked = poison.get(`${injection.service}:${injection.id}`);
         const refusal = injection.service === 'intake' ? rejected.get(injection.id ?? '') : undefined;
-        const why = parked ? `poison after ${parked.deliveries} deliveries: ${parked.reason}` : refusal !== undefined ? `rejected: ${refusal}` : 'nowhere (yet)';
+        const why = parked
+          ? `poison after ${parked.deliveries} deliveries: ${parked.reason}`
+          : refusal !== undefined
+            ? `rejected: ${refusal}`
+            : 'nowhere (yet)';
         scenario.note(`${injection.service}/${injection.kind} → ${why.slice(0, 300)}`);
       }
     }
@@ -195,7 +214,9 @@ describe('fault: poison messages in every service stream', () => {
     const rejected = (await readStream(scenario.redis, scenario.keys.partitions[0].rejectedSubmissions)).find((e) => e.fields.messageId === oversized.streamId);
     const created = await waitForFinished(scenario.redis, scenario.keys, [oversized.id], 100);
     const status = await scenario.redis.hget(scenario.keys.mission(oversized.id), 'st');
-    scenario.note(`1 MB submission ${oversized.streamId}: rejected=${rejected ? rejected.fields.reason : 'no'}, mission status=${status ?? 'none'} (finished: ${created.finished})`);
+    scenario.note(
+      `1 MB submission ${oversized.streamId}: rejected=${rejected ? rejected.fields.reason : 'no'}, mission status=${status ?? 'none'} (finished: ${created.finished})`,
+    );
     expect({ rejected: Boolean(rejected), created: status !== null }).toEqual({ rejected: true, created: false });
   }, 30_000);
 });

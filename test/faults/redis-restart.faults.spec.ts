@@ -1,18 +1,6 @@
 import Redis from 'ioredis';
 import { MissionClient } from '@app/mission-client';
-import {
-  BUILD_TIMEOUT_MS,
-  buildOnce,
-    freePort,
-  missionFor,
-  PrivateRedis,
-  readStatuses,
-  Scenario,
-  SERVICES,
-  sleep,
-  waitBusy,
-  Workload,
-} from './support';
+import { BUILD_TIMEOUT_MS, buildOnce, freePort, missionFor, PrivateRedis, readStatuses, Scenario, SERVICES, sleep, waitBusy, Workload } from './support';
 
 /**
  * Scenario 3: the services run against a private redis-server (AOF, fsync on every write). Mid-run
@@ -49,7 +37,8 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
     for (;;) {
       const ready = await Promise.all(SERVICES.map((s) => scenario.processes.isReady(s, 0)));
       if (ready.every(Boolean)) return Date.now() - started;
-      if (Date.now() - started > timeoutMs) throw new Error(`services not ready ${timeoutMs} ms after the Redis restart: ${SERVICES.filter((_, i) => !ready[i]).join(', ')}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`services not ready ${timeoutMs} ms after the Redis restart: ${SERVICES.filter((_, i) => !ready[i]).join(', ')}`);
       await sleep(100);
     }
   }
@@ -109,9 +98,17 @@ describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
     scenario.sampleInvariants();
     const workload = new Workload(submitter, scenario.prefix, { total: 100, batchSize: 50, tag: 'nogroup' }).start();
     await workload.done;
-    const report = await scenario.outcome(workload.ackedIds, { timeoutMs: 90_000, expected: workload.expectedOf(), alsoInLog: await scenario.redis.zrange(scenario.keys.partitions[0].missionIndex, 0, -1) });
+    const report = await scenario.outcome(workload.ackedIds, {
+      timeoutMs: 90_000,
+      expected: workload.expectedOf(),
+      alsoInLog: await scenario.redis.zrange(scenario.keys.partitions[0].missionIndex, 0, -1),
+    });
     const recreated = scenario.processes.countLines(/is gone \(Redis restarted\?\); recreating it/);
-    scenario.summarize(report, { groupsRecreatedLogLines: recreated, newEvents: (await scenario.redis.xlen(scenario.keys.partitions[0].log)) - eventsBefore, ms: Date.now() - startedAt });
+    scenario.summarize(report, {
+      groupsRecreatedLogLines: recreated,
+      newEvents: (await scenario.redis.xlen(scenario.keys.partitions[0].log)) - eventsBefore,
+      ms: Date.now() - startedAt,
+    });
 
     expect(recreated).toBeGreaterThanOrEqual(SERVICES.length);
     expect(report.violations).toEqual([]);

@@ -1,12 +1,11 @@
-import Redis from 'ioredis';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCancel, decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
-import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
 
 const { ok, retry } = KNOWN_MISSIONS;
 
@@ -57,7 +56,9 @@ describe('replay CLI (command functions, real Redis)', () => {
     const lines = table.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`Mission ${ok}: 6 events, correlation corr-${ok}`);
     expect(lines[1]).toMatch(/^VER {2}AT {24}TYPE {14}ACTOR {9}SUMMARY$/);
-    expect(lines[3]).toBe(`  1  ${knownStepTime(1).toISOString()}  MissionCreated    intake        created guest_support "Late check-out request" (normal priority)`);
+    expect(lines[3]).toBe(
+      `  1  ${knownStepTime(1).toISOString()}  MissionCreated    intake        created guest_support "Late check-out request" (normal priority)`,
+    );
     expect(lines[8]).toBe(`  6  ${knownStepTime(10).toISOString()}  MissionEvaluated  evaluator     evaluated 0.92 pass by rules (guest_support@1)`);
 
     const json = await replay('--json', 'history', ok);
@@ -86,7 +87,10 @@ describe('replay CLI (command functions, real Redis)', () => {
   it('fails with exit 2 and a clear message for an unknown mission, bad dates and versions', async () => {
     expect(await replay('history', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
     expect(await replay('state', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
-    expect(await replay('state', ok, '--at', 'yesterday')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('"yesterday" is not an ISO date') });
+    expect(await replay('state', ok, '--at', 'yesterday')).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: expect.stringContaining('"yesterday" is not an ISO date'),
+    });
     expect(await replay('state', ok, '--at', '2025-13-45')).toMatchObject({ code: EXIT_USAGE });
     expect(await replay('state', ok, '--at', '2020-01-01T00:00:00Z')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('did not exist yet') });
     expect(await replay('state', ok, '--version', '0')).toMatchObject({ code: EXIT_USAGE });
@@ -153,7 +157,10 @@ describe('replay CLI (command functions, real Redis)', () => {
 
     const again = await replay('--prefix', restorePrefix, 'import', '--in', file);
     expect(again).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('refusing to import') });
-    expect(await replay('import', '--in', path.join(dir, 'missing.jsonl'))).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no such file') });
+    expect(await replay('import', '--in', path.join(dir, 'missing.jsonl'))).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: expect.stringContaining('no such file'),
+    });
 
     const filtered = path.join(dir, 'evals.jsonl');
     const byType = await replay('--json', 'export', '--type', 'MissionEvaluated', '--mission', retry, '--out', filtered);
@@ -225,7 +232,9 @@ describe('replay CLI on stored text with control characters (real Redis)', () =>
   beforeAll(async () => {
     // Written straight to the store, as events from before the intake refused such text would be.
     const store = new MissionStore(redis, keys);
-    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }, new Date()), { actor: 'ops\u001b[8m' });
+    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }, new Date()), {
+      actor: 'ops\u001b[8m',
+    });
     if (created.code !== AppendCode.Ok) throw new Error('create failed');
     await store.transition(created.mission, (m) => decideCancel(m, reason), { actor: 'operator' });
   });
@@ -235,6 +244,7 @@ describe('replay CLI on stored text with control characters (real Redis)', () =>
     await redis.quit();
   });
 
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
   const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
   it('given a title with CR LF and a bidi override and a cancel reason with escape sequences, then history and state print them escaped, one row each', async () => {

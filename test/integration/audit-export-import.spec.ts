@@ -1,10 +1,8 @@
-import Redis from 'ioredis';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import Redis from 'ioredis';
+import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError } from '../../libs/audit/src/export-import';
-import { verifyLog } from '../../libs/audit/src/verify';
-import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '@app/testing';
 
 /** A sink that keeps what it is given. */
 function collector(): { sink: Writable; text: () => string } {
@@ -83,7 +81,11 @@ describe('export and import (real Redis)', () => {
   });
 
   it('filters by mission, type and time window', async () => {
-    const parse = (text: string) => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { missionId: string; type: string; version: number; at: string });
+    const parse = (text: string) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { missionId: string; type: string; version: number; at: string });
     const mission = parse(await exportText(redis, source, { mission: KNOWN_MISSIONS.ok }));
     expect(mission.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
     const evaluations = parse(await exportText(redis, source, { type: 'MissionEvaluated' }));

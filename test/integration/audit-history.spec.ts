@@ -1,11 +1,8 @@
 import Redis from 'ioredis';
+import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
 import { CURRENT_SCHEMA_VERSION, fold } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { summarize, timeline } from '../../libs/audit/src/history-view';
-import { stateAt } from '../../libs/audit/src/time-travel';
-import { verifyLog } from '../../libs/audit/src/verify';
-import { buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
 
 const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
 
@@ -58,11 +55,16 @@ describe('history and time travel (real Redis)', () => {
       'completed by agent-omar (attempt 3) with mock-model in 1200 ms',
       'evaluated 0.88 pass by rules (maintenance@1)',
     ]);
-    expect(timeline(await store.history(dead)).slice(-2).map((r) => r.summary)).toEqual([
-      'evaluated 0.31 fail by rules (pricing@1): no rate given per night',
-      'dead-lettered after 1 attempt: no rate given per night',
-    ]);
-    expect(timeline(await store.history(cancel)).map((r) => r.summary).slice(-1)).toEqual(['cancelled: guest checked out early']);
+    expect(
+      timeline(await store.history(dead))
+        .slice(-2)
+        .map((r) => r.summary),
+    ).toEqual(['evaluated 0.31 fail by rules (pricing@1): no rate given per night', 'dead-lettered after 1 attempt: no rate given per night']);
+    expect(
+      timeline(await store.history(cancel))
+        .map((r) => r.summary)
+        .slice(-1),
+    ).toEqual(['cancelled: guest checked out early']);
   });
 
   it('given a time between two events, then stateAt folds only the events up to it', async () => {
@@ -111,8 +113,17 @@ describe('history and time travel (real Redis)', () => {
 
   it('given a stored event from a newer schema, then reading it fails clearly instead of guessing', async () => {
     const newer = new KeyLayout(`${prefix}newer:`);
-    await redis.xadd(newer.partitions[0].log, '*', 'm', 'm-x', 'e', JSON.stringify({ eventId: 'e-9', type: 'MissionCreated', missionId: 'm-x', version: 1, schemaVersion: CURRENT_SCHEMA_VERSION + 1 }));
+    await redis.xadd(
+      newer.partitions[0].log,
+      '*',
+      'm',
+      'm-x',
+      'e',
+      JSON.stringify({ eventId: 'e-9', type: 'MissionCreated', missionId: 'm-x', version: 1, schemaVersion: CURRENT_SCHEMA_VERSION + 1 }),
+    );
     const result = await verifyLog(redis, newer);
-    expect(result.findings).toContainEqual(expect.objectContaining({ kind: 'unreplayable', missionId: 'm-x', detail: expect.stringContaining('newer than this build') }));
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({ kind: 'unreplayable', missionId: 'm-x', detail: expect.stringContaining('newer than this build') }),
+    );
   });
 });

@@ -1,11 +1,8 @@
 import Redis from 'ioredis';
+import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, fold, Mission } from '@app/mission';
-import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix } from '@app/testing';
-import { Progress } from '../../libs/audit/src/progress';
-import { rebuildReadModels } from '../../libs/audit/src/rebuild';
-import { verifyLog } from '../../libs/audit/src/verify';
-import { buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
 
 const { ok, dead, wait } = KNOWN_MISSIONS;
 

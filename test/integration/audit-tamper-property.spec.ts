@@ -1,11 +1,9 @@
+import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import Redis from 'ioredis';
-import { Readable, Writable } from 'node:stream';
+import { exportLog, importLog, verifyChains } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { exportLog, importLog } from '../../libs/audit/src/export-import';
-import { verifyChains } from '../../libs/audit/src/hash-chain';
-import { buildKnownLog } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog } from '@app/testing';
 
 /**
  * Whatever single tampering is done to the known log, verify names exactly the events tampered with.
@@ -13,11 +11,7 @@ import { buildKnownLog } from '../../libs/audit/src/testing/known-log';
  * and insertions on an export that is then imported. An import writes the log head and mission heads
  * from the lines it is given, so a change to the very last line of a file is out of reach there.
  */
-type Tamper =
-  | { kind: 'delete'; at: number }
-  | { kind: 'edit'; at: number }
-  | { kind: 'swap'; at: number }
-  | { kind: 'insert'; copyOf: number; at: number };
+type Tamper = { kind: 'delete'; at: number } | { kind: 'edit'; at: number } | { kind: 'swap'; at: number } | { kind: 'insert'; copyOf: number; at: number };
 
 interface EventKey {
   missionId: string;
@@ -100,7 +94,13 @@ describe('tamper evidence, property-based (real Redis)', () => {
         const findings = await verifyChains(redis, keys.partitions[0]);
         // Every key an import writes (a SCAN of a shared server per run would be slow); afterAll sweeps the prefix.
         const missionIds = [...new Set(lines.map((line) => keyOf(line).missionId))];
-        await redis.unlink(keys.partitions[0].log, keys.partitions[0].logHead, keys.partitions[0].missionIndex, keys.partitions[0].statusCounts, ...missionIds.flatMap((id) => [keys.mission(id), keys.missionEvents(id)]));
+        await redis.unlink(
+          keys.partitions[0].log,
+          keys.partitions[0].logHead,
+          keys.partitions[0].missionIndex,
+          keys.partitions[0].statusCounts,
+          ...missionIds.flatMap((id) => [keys.mission(id), keys.missionEvents(id)]),
+        );
         const named = findings.map((f) => label({ missionId: f.missionId, version: f.version ?? 0 }));
         expect({ tamper, named: [...new Set(named)].sort() }).toEqual({ tamper, named: [...new Set(expected)].sort() });
         expect({ tamper, kinds: [...new Set(findings.map((f) => f.kind))] }).toEqual({ tamper, kinds: expectedKinds });

@@ -1,14 +1,9 @@
-import Redis from 'ioredis';
 import { Readable, Writable } from 'node:stream';
+import Redis from 'ioredis';
+import { exportLog, importLog, Finding, verifyChains, Progress, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { exportLog, importLog } from '../../libs/audit/src/export-import';
-import { Finding } from '../../libs/audit/src/finding';
-import { verifyChains } from '../../libs/audit/src/hash-chain';
-import { Progress } from '../../libs/audit/src/progress';
-import { verifyLog } from '../../libs/audit/src/verify';
 import { decideCreate } from '@app/mission';
-import { aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
@@ -24,7 +19,10 @@ async function exportLines(redis: Redis, keys: KeyLayout): Promise<string[]> {
     },
   });
   await exportLog(redis, keys, sink);
-  return chunks.join('').split('\n').filter((line) => line.length > 0);
+  return chunks
+    .join('')
+    .split('\n')
+    .filter((line) => line.length > 0);
 }
 
 const lineOf = (lines: string[], missionId: string, version: number): number =>
@@ -153,9 +151,7 @@ describe('verify (real Redis)', () => {
     });
     const result = await verifyLog(redis, keys);
     expect(result.ok).toBe(false);
-    expect(result.findings).toEqual([
-      expect.objectContaining({ kind: 'edited', missionId: ok, version: 5, logId: await logIdOf(keys, ok, 5) }),
-    ]);
+    expect(result.findings).toEqual([expect.objectContaining({ kind: 'edited', missionId: ok, version: 5, logId: await logIdOf(keys, ok, 5) })]);
   });
 
   it('given the last event of a mission edited, then the next event in the log names it', async () => {

@@ -1,15 +1,18 @@
 import { INestApplication } from '@nestjs/common';
-import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { loadEnvironment } from '@app/config';
 import { createServiceApp } from '@app/runtime';
 import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 
 describe('LOG_PARTITIONS guard (real Redis)', () => {
   const prefix = testKeyPrefix('partitions-guard');
   const redis = testRedisConnection('partitions-guard');
   const apps: INestApplication[] = [];
   const start = async (partitions: number) => {
-    const app = await createServiceApp(evaluatorService, loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions), LOG_LEVEL: 'silent' }));
+    const app = await createServiceApp(
+      evaluatorService,
+      loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions), LOG_LEVEL: 'silent' }),
+    );
     apps.push(app);
     await app.init();
   };

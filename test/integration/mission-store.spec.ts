@@ -35,7 +35,10 @@ describe('MissionStore (real Redis)', () => {
   it('given a new mission, then its events are in the log with versions 1..n and the read model holds the fold', async () => {
     const mission = await created();
     const history = await store.history(mission.id);
-    expect(history.map((e) => [e.type, e.version])).toEqual([['MissionCreated', 1], ['MissionQueued', 2]]);
+    expect(history.map((e) => [e.type, e.version])).toEqual([
+      ['MissionCreated', 1],
+      ['MissionQueued', 2],
+    ]);
     expect(await store.load(mission.id)).toEqual(mission);
     expect(mission).toMatchObject({ status: 'queued', version: 2 });
   });
@@ -120,12 +123,15 @@ describe('MissionStore (real Redis)', () => {
     const ownStore = new MissionStore(redis, own);
     const queue = new ReadyQueue(redis, own, 1_000);
     const queued = async (id: string) => {
-      const result = await ownStore.append(id, null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' }]);
+      const result = await ownStore.append(id, null, decideCreate(input, new Date()), { actor: 'test' }, [
+        { kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' },
+      ]);
       if (result.code !== AppendCode.Ok) throw new Error('create failed');
       return result.mission;
     };
     const assign = [{ type: 'MissionAssigned' as const, data: { agentId: 'agent-x', attempt: 1 } }];
-    const tryAssign = (mission: Mission, leaseId: string) => ownStore.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease', leaseId }]);
+    const tryAssign = (mission: Mission, leaseId: string) =>
+      ownStore.append(mission.id, mission, assign, { actor: 'test' }, [{ kind: 'require-lease', leaseId }]);
 
     const leasedElsewhere = await queued('m-leased');
     expect(await queue.lease(0, 1, 60_000, 'lease-2')).toHaveLength(1);
@@ -149,7 +155,17 @@ describe('MissionStore (real Redis)', () => {
     const mission = await created();
     const logBefore = await redis.xlen(keys.partitions[0].log);
     await expect(
-      store.append(mission.id, mission, [{ type: 'MissionCompleted', data: { agentId: 'a', attempt: 1, result: { output: {}, model: 'm', latencyMs: 1, usage: { promptTokens: 1, completionTokens: 1 } } } }], { actor: 'test' }),
+      store.append(
+        mission.id,
+        mission,
+        [
+          {
+            type: 'MissionCompleted',
+            data: { agentId: 'a', attempt: 1, result: { output: {}, model: 'm', latencyMs: 1, usage: { promptTokens: 1, completionTokens: 1 } } },
+          },
+        ],
+        { actor: 'test' },
+      ),
     ).rejects.toBeInstanceOf(IllegalTransitionError);
     expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
   });
@@ -157,7 +173,14 @@ describe('MissionStore (real Redis)', () => {
   it('given a conflict, then transition reloads and decides again', async () => {
     const mission = await created();
     await store.append(mission.id, mission, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], { actor: 'test' });
-    const outcome = await store.transition(mission, (m) => (m.status === 'queued' ? { kind: 'append', events: [{ type: 'MissionAssigned', data: { agentId: 'a', attempt: 1 } }] } : { kind: 'skip', reason: m.status }), { actor: 'test' });
+    const outcome = await store.transition(
+      mission,
+      (m) =>
+        m.status === 'queued'
+          ? { kind: 'append', events: [{ type: 'MissionAssigned', data: { agentId: 'a', attempt: 1 } }] }
+          : { kind: 'skip', reason: m.status },
+      { actor: 'test' },
+    );
     expect(outcome).toMatchObject({ kind: 'skipped', reason: 'cancelled' });
   });
 

@@ -1,12 +1,11 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { OrphanHoldReaper } from '../../apps/orchestrator/src/agents/orphan-hold-reaper.service';
 import { AgentSlots, SlotHold } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, decideFail, decideRetry, Mission } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
-import { aCreateInput } from '../../libs/mission/src/testing/envelope';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreateInput } from '@app/testing';
+import { OrphanHoldReaper } from '../../apps/orchestrator/src/agents/orphan-hold-reaper.service';
 
 const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in room 118', payload: { room: '118' } });
 const LEASE_MS = 1_000;

@@ -11,8 +11,7 @@ import {
   ProjectionRunner,
   rebuildProjection,
 } from '@app/projections';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
-import { aCreate, buildKnownLog, KNOWN_EVENT_COUNT } from '../../libs/audit/src/testing/known-log';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, aCreate, buildKnownLog, KNOWN_EVENT_COUNT } from '@app/testing';
 
 const DAY = '2025-06-01';
 
@@ -20,18 +19,48 @@ const DAY = '2025-06-01';
 const EXPECTED: Record<string, Omit<DailyReportRow, 'day' | 'type'>> = {
   // m-ok (succeeded 0.92), m-cancel (cancelled), m-wait (only created)
   guest_support: {
-    created: 3, attempts: 1, failedAttempts: 0, evaluations: 1, meanScore: 0.92, succeeded: 1,
-    deadLettered: 0, requeued: 0, cancelled: 1, promptTokens: 310, completionTokens: 42, costUsd: 0,
+    created: 3,
+    attempts: 1,
+    failedAttempts: 0,
+    evaluations: 1,
+    meanScore: 0.92,
+    succeeded: 1,
+    deadLettered: 0,
+    requeued: 0,
+    cancelled: 1,
+    promptTokens: 310,
+    completionTokens: 42,
+    costUsd: 0,
   },
   // m-dead: one attempt evaluated 0.31, then dead-lettered
   pricing: {
-    created: 1, attempts: 1, failedAttempts: 0, evaluations: 1, meanScore: 0.31, succeeded: 0,
-    deadLettered: 1, requeued: 0, cancelled: 0, promptTokens: 310, completionTokens: 42, costUsd: 0,
+    created: 1,
+    attempts: 1,
+    failedAttempts: 0,
+    evaluations: 1,
+    meanScore: 0.31,
+    succeeded: 0,
+    deadLettered: 1,
+    requeued: 0,
+    cancelled: 0,
+    promptTokens: 310,
+    completionTokens: 42,
+    costUsd: 0,
   },
   // m-retry: attempt 1 failed, attempt 2 evaluated 0.55 (fail), attempt 3 evaluated 0.88 (pass)
   maintenance: {
-    created: 1, attempts: 3, failedAttempts: 1, evaluations: 2, meanScore: 0.715, succeeded: 1,
-    deadLettered: 0, requeued: 0, cancelled: 0, promptTokens: 620, completionTokens: 84, costUsd: 0,
+    created: 1,
+    attempts: 3,
+    failedAttempts: 1,
+    evaluations: 2,
+    meanScore: 0.715,
+    succeeded: 1,
+    deadLettered: 0,
+    requeued: 0,
+    cancelled: 0,
+    promptTokens: 620,
+    completionTokens: 84,
+    costUsd: 0,
   },
 };
 
@@ -118,7 +147,10 @@ describe('projections over the event log (real Redis)', () => {
     expect(stoppedAt).not.toBe(lastId);
 
     killed.start();
-    await waitFor(async () => (await loadCheckpoints(redis, keys, projection.name)).get(keys.partitions[0].log) === lastId, { timeoutMs: 10_000, what: 'the restart to reach the head' });
+    await waitFor(async () => (await loadCheckpoints(redis, keys, projection.name)).get(keys.partitions[0].log) === lastId, {
+      timeoutMs: 10_000,
+      what: 'the restart to reach the head',
+    });
     await killed.stop();
     const resumed = await snapshot();
     await rebuildProjection(redis, keys, projection);
@@ -174,7 +206,10 @@ describe('projections over the event log (real Redis)', () => {
 
     const now = new Date(`${DAY}T20:00:00Z`);
     await new MissionStore(redis, keys).append('m-late', null, decideCreate(aCreate({ type: 'pricing' }), now), { actor: 'intake', now });
-    await waitFor(async () => (await reportOfTheDay()).find((r) => r.type === 'pricing')?.created === 2, { timeoutMs: 10_000, what: 'the new mission in the report' });
+    await waitFor(async () => (await reportOfTheDay()).find((r) => r.type === 'pricing')?.created === 2, {
+      timeoutMs: 10_000,
+      what: 'the new mission in the report',
+    });
     await waitFor(async () => (await gauge('brain_projection_lag_events')) === 0, { timeoutMs: 10_000, what: 'lag 0 again' });
     expect(await gauge('brain_projection_events_applied_total')).toBe((applied ?? 0) + 1);
   });

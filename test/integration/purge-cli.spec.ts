@@ -1,6 +1,6 @@
-import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
 import { countKeysByPrefix } from '@app/redis';
 import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
 
 /** `replay purge` in-process against the test Redis (a cluster under `npm run test:cluster`). */
 async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

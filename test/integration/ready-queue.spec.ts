@@ -99,7 +99,10 @@ describe('ReadyQueue (real Redis)', () => {
   it('property: lease order is the order of enqueuedAt − priorityScore × head start, ties by id', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ priority: fc.constantFrom<PriorityLevel>('low', 'normal', 'high', 'critical'), offset: fc.integer({ min: 0, max: 200_000 }) }), { minLength: 1, maxLength: 25 }),
+        fc.array(fc.record({ priority: fc.constantFrom<PriorityLevel>('low', 'normal', 'high', 'critical'), offset: fc.integer({ min: 0, max: 200_000 }) }), {
+          minLength: 1,
+          maxLength: 25,
+        }),
         async (specs) => {
           const { queue, lease, enqueue, leasedIds } = setup();
           const base = 1_700_000_000_000;

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { RedisStreamsClient, RedisStreamsServer, RedisStreamsServerOptions } from '@app/redis-streams';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, streamFields, testKeyPrefix, waitFor } from '@app/testing';
 
 describe('Redis Streams transport (real Redis)', () => {
   const prefix = testKeyPrefix('transport');
@@ -29,7 +29,7 @@ describe('Redis Streams transport (real Redis)', () => {
   const listen = (instance: RedisStreamsServer) =>
     new Promise<void>((resolve, reject) => instance.listen((error?: unknown) => (error ? reject(error) : resolve())));
   const pending = async () => ((await admin.xpending(stream, 'workers')) as [number])[0];
-  const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => fieldMap(fields));
+  const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => streamFields(fields));
 
   beforeEach(async () => {
     client = new RedisStreamsClient({ connect: () => new Redis(redisUrl()), stream });
@@ -76,16 +76,23 @@ describe('Redis Streams transport (real Redis)', () => {
   it('given a handler that always throws, then after maxDeliveries the message moves to the poison stream with its error', async () => {
     let calls = 0;
     const s = server();
-    s.addHandler('doomed', async () => {
-      calls += 1;
-      throw new Error('database on fire');
-    }, true);
+    s.addHandler(
+      'doomed',
+      async () => {
+        calls += 1;
+        throw new Error('database on fire');
+      },
+      true,
+    );
     await listen(s);
     await client.emit('doomed', { id: 'x' }).toPromise();
-    const [entry] = await waitFor(async () => {
-      const entries = await poisonEntries();
-      return entries.length === 1 && (await pending()) === 0 ? entries : null;
-    }, { timeoutMs: 10_000, what: 'message poisoned' });
+    const [entry] = await waitFor(
+      async () => {
+        const entries = await poisonEntries();
+        return entries.length === 1 && (await pending()) === 0 ? entries : null;
+      },
+      { timeoutMs: 10_000, what: 'message poisoned' },
+    );
     expect(calls).toBe(3);
     expect(entry.reason).toBe('Error: database on fire');
     expect(entry.pattern).toBe('doomed');
@@ -102,10 +109,13 @@ describe('Redis Streams transport (real Redis)', () => {
     await admin.xadd(stream, '*', 'pattern', 'ok', 'data', '{not json');
     await admin.xadd(stream, '*', 'pattern', 'nobody.listens', 'data', '{}');
     await client.emit('ok', { v: 'after' }).toPromise();
-    const entries = await waitFor(async () => {
-      const found = await poisonEntries();
-      return found.length === 3 && seen.length === 1 ? found : null;
-    }, { timeoutMs: 10_000, what: 'three poisoned, one handled' });
+    const entries = await waitFor(
+      async () => {
+        const found = await poisonEntries();
+        return found.length === 3 && seen.length === 1 ? found : null;
+      },
+      { timeoutMs: 10_000, what: 'three poisoned, one handled' },
+    );
     expect(entries.map((e) => e.reason)).toEqual([
       'MalformedMessageError: message has no pattern field',
       'MalformedMessageError: data is not JSON (9 bytes)',
@@ -139,10 +149,14 @@ describe('Redis Streams transport (real Redis)', () => {
     let calls = 0;
     let release: () => void = () => undefined;
     const s = server({ consumer: 'slow' });
-    s.addHandler('slow', () => {
-      calls += 1;
-      return new Promise<void>((resolve) => (release = resolve));
-    }, true);
+    s.addHandler(
+      'slow',
+      () => {
+        calls += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      true,
+    );
     const other = server({ consumer: 'other' });
     other.addHandler('slow', async () => void (calls += 1), true);
     await listen(s);
@@ -150,10 +164,13 @@ describe('Redis Streams transport (real Redis)', () => {
     await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'slow handler running' });
     await listen(other);
     // Several reclaim rounds (claimIdleMs 200) pass while the handler is still running.
-    await waitFor(async () => {
-      const [row] = (await admin.xpending(stream, 'workers', '-', '+', 10)) as [string, string, number, number][];
-      return row && row[3] === 1 && Date.now() ? row : null;
-    }, { timeoutMs: 2_000, what: 'message pending once' });
+    await waitFor(
+      async () => {
+        const [row] = (await admin.xpending(stream, 'workers', '-', '+', 10)) as [string, string, number, number][];
+        return row && row[3] === 1 && Date.now() ? row : null;
+      },
+      { timeoutMs: 2_000, what: 'message pending once' },
+    );
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(calls).toBe(1);
     release();
@@ -185,9 +202,3 @@ describe('Redis Streams transport (real Redis)', () => {
     expect(await pending()).toBe(0);
   });
 });
-
-function fieldMap(fields: string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (let i = 0; i < fields.length; i += 2) map[fields[i]] = fields[i + 1];
-  return map;
-}

@@ -1,16 +1,16 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { MissionPipeline } from '@app/pipeline';
-import { ReadyQueue } from '@app/mission-queue';
-import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
-import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 import { AgentRegistry } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { LlmClient, LlmRequest, LlmResponse } from '@app/llm';
 import { decideAssign, decideCreate, decideFail, Mission } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
+import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 
 /** An LLM call that answers only when the test releases it. */
 class HeldLlm implements LlmClient {
@@ -40,7 +40,12 @@ describe('a late result (real Redis)', () => {
   });
 
   it('given an attempt failed (timed out) while its call ran, when the result arrives, then it is counted as stale and changes nothing', async () => {
-    const created = await store.append('m-late', null, decideCreate({ type: 'maintenance', title: 'Elevator inspection due', description: '', priority: 'low', payload: {} }, new Date()), { actor: 'test' });
+    const created = await store.append(
+      'm-late',
+      null,
+      decideCreate({ type: 'maintenance', title: 'Elevator inspection due', description: '', priority: 'low', payload: {} }, new Date()),
+      { actor: 'test' },
+    );
     if (created.code !== AppendCode.Ok) throw new Error('create failed');
     const assigned = await store.transition(created.mission, (m) => decideAssign(m, 'agent-a'), { actor: 'test' });
     if (assigned.kind !== 'appended') throw new Error('assign failed');
@@ -48,8 +53,16 @@ describe('a late result (real Redis)', () => {
     const llm = new HeldLlm();
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
-      new MissionPipeline(store, new ReadyQueue(redis, keys, 3_000)), store, keys, redis, new AgentRegistry(redis, keys), llm, loadEnvironment({ KEY_PREFIX: prefix }),
-      new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics, new ConsumerHealth(),
+      new MissionPipeline(store, new ReadyQueue(redis, keys, 3_000)),
+      store,
+      keys,
+      redis,
+      new AgentRegistry(redis, keys),
+      llm,
+      loadEnvironment({ KEY_PREFIX: prefix }),
+      new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      metrics,
+      new ConsumerHealth(),
     );
     const execution = executor.execute(assigned.mission);
     await waitFor(async () => llm.calls === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });
@@ -61,6 +74,6 @@ describe('a late result (real Redis)', () => {
     const history = await store.history('m-late');
     expect(history.map((e) => e.type)).toEqual(['MissionCreated', 'MissionQueued', 'MissionAssigned', 'MissionStarted', 'MissionFailed']);
     expect((await metrics.staleResults.get()).values[0]?.value).toBe(1);
-    expect((await store.load('m-late') as Mission).lastError).toBe('attempt timed out');
+    expect(((await store.load('m-late')) as Mission).lastError).toBe('attempt timed out');
   });
 });

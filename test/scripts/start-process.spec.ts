@@ -80,7 +80,9 @@ describe('the services and npm start as processes', () => {
       running.push(intake.child);
 
       expect(await intake.exited).toBe(1);
-      expect(intake.stderr).toEqual([`intake: cannot listen on port ${port}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`]);
+      expect(intake.stderr).toEqual([
+        `intake: cannot listen on port ${port}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`,
+      ]);
       const output = [...intake.stdout, ...intake.stderr].join('\n');
       expect(output).not.toMatch(/^\s+at /m);
       expect(output).not.toMatch(/successfully started|listening on port/);
@@ -108,7 +110,11 @@ describe('the services and npm start as processes', () => {
       intervalMs: 100,
       what: 'the ready line of npm start',
     });
-    expect(ready).toMatch(new RegExp(`^launcher +\\| Ready: API http://localhost:${port}/api, docs http://localhost:${port}/docs; send Authorization: Bearer <key> with one of API_KEYS$`));
+    expect(ready).toMatch(
+      new RegExp(
+        `^launcher +\\| Ready: API http://localhost:${port}/api, docs http://localhost:${port}/docs; send Authorization: Bearer <key> with one of API_KEYS$`,
+      ),
+    );
     for (const offset of [0, 1, 2, 3]) {
       const response = await fetch(`http://127.0.0.1:${port + offset}/health/ready`);
       expect(response.status).toBe(200);
@@ -139,11 +145,16 @@ describe('the services and npm start as processes', () => {
 
     const headers = { authorization: `Bearer ${API_KEYS.split(':')[1]}`, 'content-type': 'application/json' };
     const mission = { type: 'maintenance', title: 'Leaking tap in 112', description: 'Drips all night.', priority: 'normal', payload: { room: '112' } };
-    const created = (await (await fetch(`http://127.0.0.1:${port}/api/missions`, { method: 'POST', headers, body: JSON.stringify(mission) })).json()) as { id: string };
-    await waitFor(async () => {
-      const body = (await (await fetch(`http://127.0.0.1:${port}/api/missions/${created.id}`, { headers })).json()) as { status: string };
-      return body.status === 'succeeded';
-    }, { timeoutMs: 30_000, what: 'the mission to succeed in one process' });
+    const created = (await (await fetch(`http://127.0.0.1:${port}/api/missions`, { method: 'POST', headers, body: JSON.stringify(mission) })).json()) as {
+      id: string;
+    };
+    await waitFor(
+      async () => {
+        const body = (await (await fetch(`http://127.0.0.1:${port}/api/missions/${created.id}`, { headers })).json()) as { status: string };
+        return body.status === 'succeeded';
+      },
+      { timeoutMs: 30_000, what: 'the mission to succeed in one process' },
+    );
 
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);
@@ -159,11 +170,14 @@ describe('the services and npm start as processes', () => {
     const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
     running.push(demo.child);
     try {
-      const keyLine = await waitFor(async () => demo.stdout.find((line) => line.includes('operator API key')) ?? (demo.child.exitCode !== null ? 'exited' : undefined), {
-        timeoutMs: 60_000,
-        intervalMs: 100,
-        what: "the demo's key line",
-      });
+      const keyLine = await waitFor(
+        async () => demo.stdout.find((line) => line.includes('operator API key')) ?? (demo.child.exitCode !== null ? 'exited' : undefined),
+        {
+          timeoutMs: 60_000,
+          intervalMs: 100,
+          what: "the demo's key line",
+        },
+      );
       const key = /: (\S+)$/.exec(keyLine)?.[1] ?? '';
       expect(demo.stdout.join('\n')).toContain(`npm run replay -- purge --prefix ${prefix} --yes`);
 

@@ -1,3 +1,4 @@
+import './path-aliases';
 import { LocalCluster, startLocalCluster } from '../../scripts/redis-cluster';
 
 /** Shared with cluster-global-teardown, which runs in the same process. */

@@ -1,5 +1,6 @@
+import './path-aliases';
 import * as path from 'node:path';
-import { resolveRedis, ResolvedRedis } from '../../libs/redis/src/embedded-redis';
+import { resolveRedis, ResolvedRedis } from '@app/redis';
 
 /** Shared with global-teardown, which runs in the same process. */
 export const TEST_REDIS_GLOBAL_KEY = '__brainTestRedis';

@@ -1,17 +1,17 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import TestAgent from 'supertest/lib/agent';
+import { Environment, loadEnvironment } from '@app/config';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { Mission, MissionStatus } from '@app/mission';
+import { RedisConnection } from '@app/redis';
+import { createServiceApp, ServiceDefinition } from '@app/runtime';
+import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
-import { Environment, loadEnvironment } from '@app/config';
-import { RedisConnection } from '@app/redis';
-import { KeyLayout, MissionStore } from '@app/event-store';
-import { Mission, MissionStatus } from '@app/mission';
-import { createServiceApp, ServiceDefinition } from '@app/runtime';
 import { ResponseContract } from './response-contract';
-import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 
 /** Keys every in-process system accepts, one per role. */
 export const TEST_KEYS = {
@@ -19,7 +19,9 @@ export const TEST_KEYS = {
   submitter: 'test-submitter-secret-001',
   reader: 'test-reader-secret-000001',
 };
-const API_KEYS = Object.entries(TEST_KEYS).map(([role, secret]) => `${role}:${secret}:${role}`).join(',');
+const API_KEYS = Object.entries(TEST_KEYS)
+  .map(([role, secret]) => `${role}:${secret}:${role}`)
+  .join(',');
 
 export interface InProcessSystem {
   /** HTTP client for the intake, authenticated as an operator. */

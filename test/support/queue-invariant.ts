@@ -1,6 +1,6 @@
-import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 
 export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
 
@@ -36,7 +36,15 @@ export async function queueInvariantViolations(redis: RedisConnection, keys: Key
 /** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
 async function partitionViolations(redis: RedisConnection, keys: PartitionKeys): Promise<string[]> {
   const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat, misplaced, perSetSizes] = (await redis.eval(
-    SNAPSHOT, 5, keys.missionIndex, keys.ready, keys.leased, keys.deadLetters, keys.readyBySkills, keys.missionPrefix, keys.readyWithSkillsPrefix,
+    SNAPSHOT,
+    5,
+    keys.missionIndex,
+    keys.ready,
+    keys.leased,
+    keys.deadLetters,
+    keys.readyBySkills,
+    keys.missionPrefix,
+    keys.readyWithSkillsPrefix,
   )) as [string[], string[], string[], string[], string[], string[], string[], string[], number[]];
   const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq) };
   const violations: string[] = [];
@@ -60,8 +68,7 @@ async function partitionViolations(redis: RedisConnection, keys: PartitionKeys):
     if (AGENT_HOLDING_STATUSES.includes(status)) places.push('with-agent');
     if (TERMINAL_STATUSES.includes(status)) places.push('terminal');
     const statusAgrees =
-      (status !== 'queued' || places.includes('ready') || places.includes('leased')) &&
-      (status !== 'dead_lettered' || places.includes('dead-letters'));
+      (status !== 'queued' || places.includes('ready') || places.includes('leased')) && (status !== 'dead_lettered' || places.includes('dead-letters'));
     if (places.length !== 1 || !statusAgrees) violations.push(`${id} (${status || 'no state'}): in ${places.join(', ') || 'nothing'}`);
   });
   return violations;

@@ -88,7 +88,9 @@ export class ResponseContract {
       this.validators.set(key, validate);
     }
     if (validate(parsed)) return undefined;
-    const errors = (validate.errors ?? []).map((error) => `${error.instancePath || '/'} ${error.message}${error.params ? ` ${JSON.stringify(error.params)}` : ''}`);
+    const errors = (validate.errors ?? []).map(
+      (error) => `${error.instancePath || '/'} ${error.message}${error.params ? ` ${JSON.stringify(error.params)}` : ''}`,
+    );
     return `${where}: ${errors.join('; ')} — body ${body.slice(0, 300)}`;
   }
 

@@ -3,8 +3,8 @@ import { Environment } from '@app/config';
 import { LlmJudge, RuleBasedJudge } from '@app/evaluation';
 import { llmClientFromEnvironment } from '@app/llm';
 import { CoreModule } from '@app/runtime';
-import { EvaluationConsumer } from './evaluation/evaluation.consumer';
 import { EvaluationMetrics } from './evaluation/evaluation-metrics';
+import { EvaluationConsumer } from './evaluation/evaluation.consumer';
 import { EvaluationService } from './evaluation/evaluation.service';
 
 @Module({})

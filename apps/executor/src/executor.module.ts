@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS } from '@app/runtime';
-import { ExecutionConsumer } from './execution/execution.consumer';
 import { ExecutionMetrics } from './execution/execution-metrics';
+import { ExecutionConsumer } from './execution/execution.consumer';
 import { ExecutionService } from './execution/execution.service';
 import { llmClientProvider } from './llm-client.provider';
 

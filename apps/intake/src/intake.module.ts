@@ -2,14 +2,14 @@ import { dirname, join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { RedisConnection } from '@app/redis';
+import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { AgentRegistry } from '@app/agents';
 import { ProjectionsModule } from '@app/projections';
+import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
-import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
 import { AgentsController } from './agents/agents.controller';
+import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
@@ -19,8 +19,8 @@ import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
-import { ReportsController } from './reports/reports.controller';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
+import { ReportsController } from './reports/reports.controller';
 
 @Module({})
 export class IntakeModule {

@@ -7,8 +7,8 @@ import { CoreModule, REDIS } from '@app/runtime';
 import { AgentMetrics } from './agents/agent-metrics';
 import { AgentSeeder } from './agents/agent-seeder.service';
 import { OrphanHoldReaper } from './agents/orphan-hold-reaper.service';
-import { DispatchConsumer } from './dispatch/dispatch.consumer';
 import { DispatchMetrics } from './dispatch/dispatch-metrics';
+import { DispatchConsumer } from './dispatch/dispatch.consumer';
 import { Dispatcher } from './dispatch/dispatcher.service';
 
 @Module({})

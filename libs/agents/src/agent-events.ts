@@ -23,7 +23,13 @@ export type AgentEvent =
   | { type: 'AgentUpdated'; agentId: string; at: string; actor: string; data: AgentChanges }
   | { type: 'AgentStatusChanged'; agentId: string; at: string; actor: string; data: { status: AgentStatus; reason: string } }
   /** Written once per verdict, when the orchestrator releases the slot the evaluated attempt held (AgentSlots). */
-  | { type: 'AgentCreditsChanged'; agentId: string; at: string; actor: string; data: { delta: number; missionId: string; attempt: number; score: number; passed: boolean } };
+  | {
+      type: 'AgentCreditsChanged';
+      agentId: string;
+      at: string;
+      actor: string;
+      data: { delta: number; missionId: string; attempt: number; score: number; passed: boolean };
+    };
 
 export class AgentNotFoundError extends Error {
   constructor(readonly agentId: string) {

@@ -44,7 +44,13 @@ export class AgentRegistry {
     if ((await this.redis.hlen(this.keys.agents)) > 0) return 0;
     let added = 0;
     for (const profile of profiles) {
-      if (await this.register(profile, actor).then(() => true, () => false)) added += 1;
+      if (
+        await this.register(profile, actor).then(
+          () => true,
+          () => false,
+        )
+      )
+        added += 1;
     }
     return added;
   }
@@ -143,8 +149,12 @@ export class AgentRegistry {
     const next = evolveAgent(record, event);
     if (!next) throw new AgentNotFoundError(event.agentId);
     const keys = [
-      this.keys.agents, this.keys.agentVersions, this.keys.agentLog(event.agentId),
-      this.keys.agentCapacity, this.keys.agentCredits, this.keys.agentLoad,
+      this.keys.agents,
+      this.keys.agentVersions,
+      this.keys.agentLog(event.agentId),
+      this.keys.agentCapacity,
+      this.keys.agentCredits,
+      this.keys.agentLoad,
     ];
     const args = [event.agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, JSON.stringify(event)];
     const [code] = (await appendScript.run(this.redis, keys, args)) as [AgentAppendCode, string];

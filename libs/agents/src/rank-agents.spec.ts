@@ -25,19 +25,27 @@ describe('rankAgents', () => {
   });
 
   it('given several required skills, then only agents with all of them qualify', () => {
-    const ranked = rankAgents(
-      [agent({ id: 'one', skills: ['facility_maintenance'] }), agent({ id: 'both', skills: ['facility_maintenance', 'hvac'] })],
-      { requiredSkills: ['facility_maintenance', 'hvac'], previousAgentIds: [] },
-    );
+    const ranked = rankAgents([agent({ id: 'one', skills: ['facility_maintenance'] }), agent({ id: 'both', skills: ['facility_maintenance', 'hvac'] })], {
+      requiredSkills: ['facility_maintenance', 'hvac'],
+      previousAgentIds: [],
+    });
     expect(ranked.map((a) => a.id)).toEqual(['both']);
   });
 
   test.each<[string, AgentSnapshot[], string[]]>([
     ['lower load share first', [agent({ id: 'busy', load: 2 }), agent({ id: 'idle', load: 0 })], ['idle', 'busy']],
     ['share, not absolute load', [agent({ id: 'small', load: 1, capacity: 2 }), agent({ id: 'big', load: 2, capacity: 10 })], ['big', 'small']],
-    ['higher quality first at equal load', [agent({ id: 'sloppy', quality: 0.6 }), agent({ id: 'careful', quality: 0.95 }), agent({ id: 'new' })], ['careful', 'new', 'sloppy']],
+    [
+      'higher quality first at equal load',
+      [agent({ id: 'sloppy', quality: 0.6 }), agent({ id: 'careful', quality: 0.95 }), agent({ id: 'new' })],
+      ['careful', 'new', 'sloppy'],
+    ],
     ['more credits first at equal load', [agent({ id: 'poor', credits: 50 }), agent({ id: 'rich', credits: 150 })], ['rich', 'poor']],
-    ['least recently assigned at equal credits', [agent({ id: 'recent', lastAssignedAt: 2000 }), agent({ id: 'long-ago', lastAssignedAt: 1000 })], ['long-ago', 'recent']],
+    [
+      'least recently assigned at equal credits',
+      [agent({ id: 'recent', lastAssignedAt: 2000 }), agent({ id: 'long-ago', lastAssignedAt: 1000 })],
+      ['long-ago', 'recent'],
+    ],
     ['id as the last tie breaker', [agent({ id: 'b' }), agent({ id: 'a' })], ['a', 'b']],
   ])('given agents that differ in one key, then %s', (_case, agents, expected) => {
     expect(rankAgents(agents, needs).map((a) => a.id)).toEqual(expected);
@@ -63,13 +71,17 @@ describe('rankAgents', () => {
       lastAssignedAt: fc.integer({ min: 0, max: 10_000 }),
     });
     fc.assert(
-      fc.property(fc.uniqueArray(arbitraryAgent, { selector: (a) => a.id, maxLength: 12 }), fc.subarray(['guest_communication', 'german']), (agents, skills) => {
-        const ranked = rankAgents(agents, { requiredSkills: skills, previousAgentIds: [] });
-        expect(new Set(ranked.map((a) => a.id))).toEqual(new Set(agents.filter((a) => isQualified(a, skills)).map((a) => a.id)));
-        for (let i = 1; i < ranked.length; i++) {
-          expect(ranked[i - 1].load / ranked[i - 1].capacity).toBeLessThanOrEqual(ranked[i].load / ranked[i].capacity);
-        }
-      }),
+      fc.property(
+        fc.uniqueArray(arbitraryAgent, { selector: (a) => a.id, maxLength: 12 }),
+        fc.subarray(['guest_communication', 'german']),
+        (agents, skills) => {
+          const ranked = rankAgents(agents, { requiredSkills: skills, previousAgentIds: [] });
+          expect(new Set(ranked.map((a) => a.id))).toEqual(new Set(agents.filter((a) => isQualified(a, skills)).map((a) => a.id)));
+          for (let i = 1; i < ranked.length; i++) {
+            expect(ranked[i - 1].load / ranked[i - 1].capacity).toBeLessThanOrEqual(ranked[i].load / ranked[i].capacity);
+          }
+        },
+      ),
     );
   });
 });

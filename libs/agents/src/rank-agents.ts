@@ -37,9 +37,5 @@ export function rankAgents(agents: readonly AgentSnapshot[], needs: AssignmentNe
 }
 
 export function isQualified(agent: AgentSnapshot, requiredSkills: readonly string[]): boolean {
-  return (
-    agent.status === 'online' &&
-    agent.load < agent.capacity &&
-    requiredSkills.every((skill) => agent.skills.includes(skill))
-  );
+  return agent.status === 'online' && agent.load < agent.capacity && requiredSkills.every((skill) => agent.skills.includes(skill));
 }

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
@@ -156,7 +156,12 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
   const fold = new ReplayFold();
   // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
   const lanes: ImportLane[] = keys.partitions.map((partition) => ({
-    keys: partition, pipeline: redis.pipeline(), listed: new Map(), lastLine: '', events: 0, counts: {},
+    keys: partition,
+    pipeline: redis.pipeline(),
+    listed: new Map(),
+    lastLine: '',
+    events: 0,
+    counts: {},
   }));
   let pending = 0;
   let events = 0;
@@ -209,7 +214,12 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
       const lane = lanes[keys.partitionOf(mission.missionId)];
       const state = mission.failure ? null : mission.state;
       if (state) {
-        lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(state.version), [F.status]: state.status, [F.state]: JSON.stringify(state), [F.lastEventHash]: lastHashOf(mission) });
+        lane.pipeline.hset(lane.keys.mission(mission.missionId), {
+          [F.version]: String(state.version),
+          [F.status]: state.status,
+          [F.state]: JSON.stringify(state),
+          [F.lastEventHash]: lastHashOf(mission),
+        });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
       } else {
         unreplayable.push(mission.missionId);

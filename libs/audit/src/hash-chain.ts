@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { LogWalk } from './log-walk';
@@ -190,7 +190,13 @@ export class ChainChecker {
     } else if (liveVersion !== last.version) {
       this.direct.push({
         order: last.index,
-        finding: { kind: 'read-model-drift', missionId, logId: last.logId, version: last.version, detail: `mission v is ${v ?? '(missing)'} but its last event is version ${last.version}` },
+        finding: {
+          kind: 'read-model-drift',
+          missionId,
+          logId: last.logId,
+          version: last.version,
+          detail: `mission v is ${v ?? '(missing)'} but its last event is version ${last.version}`,
+        },
       });
     }
   }
@@ -203,7 +209,8 @@ export class ChainChecker {
     if (this.headBreak && this.headBreak.index !== this.count) this.headBreak = null;
     const breaks = [...this.logBreaks.values(), ...(this.headBreak ? [this.headBreak] : [])].sort((a, b) => a.index - b.index);
     const hasBreaks = breaks.length > 0 || this.missionBreaks.length > 0;
-    const { located, referenced } = hasBreaks && end !== null ? await this.locate(redis, keys, end, options) : { located: new Map<string, EventRef>(), referenced: new Set<string>() };
+    const { located, referenced } =
+      hasBreaks && end !== null ? await this.locate(redis, keys, end, options) : { located: new Map<string, EventRef>(), referenced: new Set<string>() };
 
     const out = this.direct.map((d) => ({ ...d }));
     const named = new Set<number>(this.direct.filter((d) => d.finding.kind === 'edited').map((d) => d.order));
@@ -257,7 +264,8 @@ export class ChainChecker {
       const target = located.get(br.link);
       if (br.link === '' && br.prev) {
         if (!br.at) name(br.prev, 'head-mismatch', 'the log head is missing');
-        else if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: it sits before ${describe(br.at)}, the first event of the chain`);
+        else if (!referenced.has(br.prev.hash))
+          name(br.prev, 'inserted', `nothing links to it: it sits before ${describe(br.at)}, the first event of the chain`);
         else name(br.at, offChain(br.at), `names no predecessor, as if it were the first event of the log, but follows ${describe(br.prev)}`);
       } else if (target && br.prev && target.index < br.index - 1) {
         if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: the event after it names ${describe(target)} as its predecessor`);
@@ -283,7 +291,11 @@ export class ChainChecker {
       } else if (target && mb.prev && !referenced.has(mb.prev.hash)) {
         name(mb.prev, 'inserted', `nothing links to it: the mission's next link skips it to ${describe(target)}`);
       } else if (target && mb.at) {
-        name(mb.at, offChain(mb.at), `names ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`);
+        name(
+          mb.at,
+          offChain(mb.at),
+          `names ${describe(target)} as its mission's previous event, but follows ${mb.prev ? describe(mb.prev) : 'no event of its mission'}`,
+        );
       } else if (target && mb.prev) {
         name(mb.prev, 'head-mismatch', `mission h names ${describe(target)}, not its last event`);
       } else if (!target) {
@@ -299,13 +311,18 @@ export class ChainChecker {
         const versions = missingVersions(gap);
         const after = gap.at ? `${describe(gap.at)} links to it` : `the mission's h (${short(link)}) names it and v is ${gap.liveVersion}`;
         const order = gap.at?.index ?? (gap.prev?.index ?? 0) + 0.5;
-        versions.slice(0, MAX_NAMED_PER_GAP).forEach((version) =>
-          pending.push({ order, missionId: gap.missionId, version, detail: `missing from the log: ${after}` }),
-        );
+        versions
+          .slice(0, MAX_NAMED_PER_GAP)
+          .forEach((version) => pending.push({ order, missionId: gap.missionId, version, detail: `missing from the log: ${after}` }));
         if (versions.length > MAX_NAMED_PER_GAP) {
           out.push({
             order,
-            finding: { kind: 'deleted', missionId: gap.missionId, logId: '', detail: `and ${versions.length - MAX_NAMED_PER_GAP} more versions of this mission up to v${versions[versions.length - 1]}` },
+            finding: {
+              kind: 'deleted',
+              missionId: gap.missionId,
+              logId: '',
+              detail: `and ${versions.length - MAX_NAMED_PER_GAP} more versions of this mission up to v${versions[versions.length - 1]}`,
+            },
           });
         }
         continue;
@@ -317,7 +334,11 @@ export class ChainChecker {
       if (successor?.at && successor.prev) {
         name(successor.prev, 'edited', `its stored JSON changed: ${describe(successor.at)} links to it by a hash (${short(link)}) that no stored event has`);
       } else if (logBreak?.at && logBreak.prev && tail?.prev && logBreak.prev.index === tail.prev.index) {
-        name(tail.prev, 'edited', `its stored JSON changed: the next event ${describe(logBreak.at)} and the mission's h name ${short(link)}, which no stored event has`);
+        name(
+          tail.prev,
+          'edited',
+          `its stored JSON changed: the next event ${describe(logBreak.at)} and the mission's h name ${short(link)}, which no stored event has`,
+        );
       } else if (tail?.prev && !logBreak) {
         name(tail.prev, 'head-mismatch', `the mission's h names ${short(link)}, which no stored event has: h was changed, or this, its last event`);
       } else if (firstOwn?.at) {
@@ -328,10 +349,19 @@ export class ChainChecker {
       } else if (logBreak?.at) {
         out.push({
           order: logBreak.index - 0.5,
-          finding: { kind: 'deleted', missionId: logBreak.at.missionId, logId: '', detail: `events before ${describe(logBreak.at)}, the first in the log, are missing: it links to ${short(link)}` },
+          finding: {
+            kind: 'deleted',
+            missionId: logBreak.at.missionId,
+            logId: '',
+            detail: `events before ${describe(logBreak.at)}, the first in the log, are missing: it links to ${short(link)}`,
+          },
         });
       } else if (g.logBreaks[0]?.prev) {
-        name(g.logBreaks[0].prev, 'head-mismatch', `the log head names ${short(link)}, which no stored event has: the last event changed or events after it were removed`);
+        name(
+          g.logBreaks[0].prev,
+          'head-mismatch',
+          `the log head names ${short(link)}, which no stored event has: the last event changed or events after it were removed`,
+        );
       }
     }
 
@@ -345,23 +375,40 @@ export class ChainChecker {
     for (const absent of this.absentMissions) {
       const versions = Array.from({ length: Math.min(absent.liveVersion, MAX_NAMED_PER_GAP) }, (_, i) => i + 1);
       if (versions.length === 0) {
-        out.push({ order: this.count, finding: { kind: 'deleted', missionId: absent.missionId, logId: '', detail: 'in the mission index, but no event of it is in the log' } });
+        out.push({
+          order: this.count,
+          finding: { kind: 'deleted', missionId: absent.missionId, logId: '', detail: 'in the mission index, but no event of it is in the log' },
+        });
       }
       for (const version of versions) {
-        pending.push({ order: this.count, missionId: absent.missionId, version, detail: 'missing from the log: the mission is in the index but none of its events is in the log' });
+        pending.push({
+          order: this.count,
+          missionId: absent.missionId,
+          version,
+          detail: 'missing from the log: the mission is in the index but none of its events is in the log',
+        });
       }
     }
 
     const deletions = await resolveDeletedIds(redis, keys, pending);
     for (const deletion of deletions) out.push(deletion);
     for (const { after, before, link } of suspects) {
-      const between = deletions.some(({ finding }) => finding.logId && compareLogIds(after.logId, finding.logId) < 0 && compareLogIds(finding.logId, before.logId) < 0);
+      const between = deletions.some(
+        ({ finding }) => finding.logId && compareLogIds(after.logId, finding.logId) < 0 && compareLogIds(finding.logId, before.logId) < 0,
+      );
       if (!between) {
-        name(after, 'edited', `its stored JSON changed (or an event after it was removed): the next event ${describe(before)} links to ${short(link)}, which no stored event has`);
+        name(
+          after,
+          'edited',
+          `its stored JSON changed (or an event after it was removed): the next event ${describe(before)} links to ${short(link)}, which no stored event has`,
+        );
       }
     }
     if (this.truncated) {
-      out.push({ order: this.count + 1, finding: { kind: 'edited', missionId: '', logId: '', detail: `more than ${MAX_ANOMALIES} broken links; only the first ones were explained` } });
+      out.push({
+        order: this.count + 1,
+        finding: { kind: 'edited', missionId: '', logId: '', detail: `more than ${MAX_ANOMALIES} broken links; only the first ones were explained` },
+      });
     }
     return out.sort((a, b) => a.order - b.order).map((entry) => entry.finding);
   }
@@ -416,7 +463,12 @@ export class ChainChecker {
  * Walks the whole log and checks its hash chains, the missions' versions and the heads (see
  * ChainChecker). An empty list means the log is as it was written.
  */
-export async function verifyChains(redis: RedisConnection, keys: PartitionKeys, onProgress: ProgressListener = noProgress, batchSize = DEFAULT_LOG_BATCH): Promise<Finding[]> {
+export async function verifyChains(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  onProgress: ProgressListener = noProgress,
+  batchSize = DEFAULT_LOG_BATCH,
+): Promise<Finding[]> {
   const checker = new ChainChecker();
   const walk = new LogWalk(redis, keys, (entry, hash, stored) => checker.add(entry, hash, stored), onProgress, batchSize);
   await walk.readAll();

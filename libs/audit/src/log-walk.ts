@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { PartitionKeys } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { LogFollower } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, StoredObject } from './stored-log';

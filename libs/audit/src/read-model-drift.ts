@@ -1,6 +1,6 @@
+import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { canonicalJson } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';

@@ -147,7 +147,12 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
         const state = mission.state;
         if (!state) continue;
         const key = keys.rebuildScratch(runId, mission.missionId);
-        pipeline.hset(key, { [MISSION_HASH_FIELDS.version]: String(state.version), [MISSION_HASH_FIELDS.status]: state.status, [MISSION_HASH_FIELDS.state]: json, [MISSION_HASH_FIELDS.lastEventHash]: lastHashOf(mission) });
+        pipeline.hset(key, {
+          [MISSION_HASH_FIELDS.version]: String(state.version),
+          [MISSION_HASH_FIELDS.status]: state.status,
+          [MISSION_HASH_FIELDS.state]: json,
+          [MISSION_HASH_FIELDS.lastEventHash]: lastHashOf(mission),
+        });
         pipeline.pexpire(key, SCRATCH_TTL_MS);
       }
       await execAll(pipeline);
@@ -220,7 +225,13 @@ interface DriftedMission {
  * The rebuilt missions whose live read model differs, with their state JSON; one script call per
  * `batchSize` missions, all sent without waiting for each other.
  */
-async function findDrifted(redis: RedisConnection, keys: PartitionKeys, rebuilt: MissionFold[], batchSize: number, onProgress: ProgressListener): Promise<DriftedMission[]> {
+async function findDrifted(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  rebuilt: MissionFold[],
+  batchSize: number,
+  onProgress: ProgressListener,
+): Promise<DriftedMission[]> {
   const batches: MissionFold[][] = [];
   for (let offset = 0; offset < rebuilt.length; offset += batchSize) batches.push(rebuilt.slice(offset, offset + batchSize));
   let done = 0;
@@ -230,7 +241,11 @@ async function findDrifted(redis: RedisConnection, keys: PartitionKeys, rebuilt:
       const state = mission.state as Mission;
       return [String(state.version), state.status, sha1Hex(jsons[i])];
     });
-    const positions = (await findDriftedScript.run(redis, batch.map((mission) => keys.mission(mission.missionId)), args)) as number[];
+    const positions = (await findDriftedScript.run(
+      redis,
+      batch.map((mission) => keys.mission(mission.missionId)),
+      args,
+    )) as number[];
     done += batch.length;
     onProgress({ phase: FIND_DRIFT_PHASE, done, total: rebuilt.length });
     return positions.map((position) => ({ mission: batch[position - 1], json: jsons[position - 1] }));

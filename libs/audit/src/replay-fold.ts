@@ -1,7 +1,6 @@
 import { upcast } from '@app/event-store';
 import { evolveInPlace, Mission } from '@app/mission';
-import { sha1Hex } from './stored-log';
-import { StoredEntry, StoredObject } from './stored-log';
+import { sha1Hex, StoredEntry, StoredObject } from './stored-log';
 
 /** One mission as folded from the log. */
 export interface MissionFold {

@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 
 /** Mission ids (and their `st`) read per round trip. */
 const RECOUNT_BATCH = 5_000;

@@ -6,7 +6,9 @@
  * as something else. The log may hold events written before the intake refused such text, so the
  * CLI escapes at print time whatever the intake accepted.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const UNSAFE_BUT_LINE_FEED = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };

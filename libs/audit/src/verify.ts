@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { Finding } from './finding';
 import { ChainChecker } from './hash-chain';
 import { LogWalk } from './log-walk';

@@ -15,7 +15,10 @@ const ENTRY = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/;
  * error names the first bad entry by position, so a typo in a long list is found at once.
  */
 export function parseClusterNodes(text: string): ClusterNodeAddress[] {
-  const entries = text.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   if (entries.length === 0) throw new Error(`REDIS_CLUSTER_NODES lists no node; expected host:port entries, ${EXAMPLE}`);
   const seen = new Set<string>();
   return entries.map((entry, index) => {

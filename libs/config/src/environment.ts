@@ -8,112 +8,205 @@ import { IsClusterNodeList } from './cluster-nodes';
  * table mirrors this class.
  */
 export class Environment {
-  @Expose() @IsString() @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
+  @Expose()
+  @IsString()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /** Seed nodes of a Redis Cluster (`host:port`, comma-separated); when set, REDIS_URL is not used. */
-  @Expose() @IsOptional() @IsString() @IsClusterNodeList()
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @IsClusterNodeList()
   REDIS_CLUSTER_NODES?: string;
 
-  @Expose() @IsString() @MinLength(1) @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'KEY_PREFIX may hold only letters, digits and : _ . -' })
+  @Expose()
+  @IsString()
+  @MinLength(1)
+  @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'KEY_PREFIX may hold only letters, digits and : _ . -' })
   KEY_PREFIX = 'brain:';
 
-  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(20)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
   MAX_ATTEMPTS = 3;
 
-  @Expose() @IsIn(['mock', 'openai'])
+  @Expose()
+  @IsIn(['mock', 'openai'])
   LLM_PROVIDER: 'mock' | 'openai' = 'mock';
 
   /** OpenAI-compatible server, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama). */
-  @Expose() @IsString() @Matches(/^$|^https?:\/\/\S+$/, { message: 'LLM_BASE_URL must be an http(s) URL' })
+  @Expose()
+  @IsString()
+  @Matches(/^$|^https?:\/\/\S+$/, { message: 'LLM_BASE_URL must be an http(s) URL' })
   LLM_BASE_URL = '';
 
-  @Expose() @IsString()
+  @Expose()
+  @IsString()
   LLM_API_KEY = '';
 
-  @Expose() @IsString()
+  @Expose()
+  @IsString()
   LLM_MODEL = '';
 
   /** JSON price table, USD per million tokens: {"model":{"inputPerMillion":0.15,"outputPerMillion":0.6}}. */
-  @Expose() @IsString()
+  @Expose()
+  @IsString()
   LLM_PRICES = '';
 
-  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(10)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10)
   LLM_MAX_RETRIES = 3;
 
   /** Who judges results: the rubric's rules, or an LLM (through LLM_PROVIDER) scoring the same rubric. */
-  @Expose() @IsIn(['rules', 'llm'])
+  @Expose()
+  @IsIn(['rules', 'llm'])
   JUDGE: 'rules' | 'llm' = 'rules';
 
   /**
    * JUDGE=llm with the mock provider would pass every result the mock is told to pass, which is no
    * judgement at all; it is refused unless this is 'true' (tests and demos of the judge's wiring).
    */
-  @Expose() @IsIn(['true', 'false'])
+  @Expose()
+  @IsIn(['true', 'false'])
   JUDGE_ALLOW_MOCK: 'true' | 'false' = 'false';
 
-  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   MOCK_LLM_LATENCY_MS = 0;
 
-  @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  @Expose()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
   MOCK_LLM_FAILURE_RATE = 0;
 
-  @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  @Expose()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
   MOCK_LLM_MALFORMED_RATE = 0;
 
   /** Share of first drafts that miss a rubric point, to exercise evaluate → retry → feedback. */
-  @Expose() @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  @Expose()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
   MOCK_LLM_FLAW_RATE = 0;
 
-  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   EXECUTION_TIMEOUT_MS = 120_000;
 
   /** Per mission type; unset → EXECUTION_TIMEOUT_MS. */
-  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   EXECUTION_TIMEOUT_MS_GUEST_SUPPORT?: number;
 
-  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   EXECUTION_TIMEOUT_MS_PRICING?: number;
 
-  @Expose() @IsOptional() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   EXECUTION_TIMEOUT_MS_MAINTENANCE?: number;
 
   /** name:secret:role entries, comma-separated; empty → a local operator key kept in .data/api-key. */
-  @Expose() @IsString()
+  @Expose()
+  @IsString()
   API_KEYS = '';
 
   /** Requests per minute per API key over all of /api, shared by every intake instance. */
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   RATE_LIMIT_PER_MINUTE = 6_000;
 
   /**
    * Failed or absent authentications per client address per minute on /api; beyond it that
    * address gets 429 on /api, valid key or not, until the minute is over. Shared by every intake.
    */
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100_000_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
   AUTH_FAILURES_PER_MINUTE = 30;
 
   /** Time a client has to send a request's headers (slowloris). */
-  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   HTTP_HEADERS_TIMEOUT_MS = 10_000;
 
   /** Time a client has to send a whole request, headers and body. */
-  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   HTTP_REQUEST_TIMEOUT_MS = 30_000;
 
   /** How long an idle keep-alive connection stays open. */
-  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   HTTP_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
   /** Open connections per process; more are closed at once. Keep it below the open-file limit. */
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(1_000_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
   HTTP_MAX_CONNECTIONS = 900;
 
   /** Largest accepted JSON body. */
-  @Expose() @Type(() => Number) @IsInt() @Min(1_024) @Max(10_485_760)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  @Max(10_485_760)
   BODY_LIMIT_BYTES = 262_144;
 
   /**
@@ -121,7 +214,11 @@ export class Environment {
    * Within it a repeated create answers the first mission (or 422 for another body); after it the
    * key is spent: a create with it is a 422, as its mission id is taken.
    */
-  @Expose() @Type(() => Number) @IsInt() @Min(60) @Max(31_536_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
   IDEMPOTENCY_TTL_SECONDS = 604_800;
 
   /**
@@ -129,7 +226,11 @@ export class Environment {
    * payload as JSON. A bigger create is a 422 (REST) or a rejected submission (stream), since
    * the executor and the judge would send all of it with every attempt.
    */
-  @Expose() @Type(() => Number) @IsInt() @Min(1_024) @Max(10_485_760)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_024)
+  @Max(10_485_760)
   MAX_MISSION_TEXT_BYTES = 32_768;
 
   /**
@@ -137,48 +238,84 @@ export class Environment {
    * and service streams, under its own hash tag), so a Redis Cluster can spread them over its
    * nodes. Every process of a deployment must use the same value.
    */
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(256)
   LOG_PARTITIONS = 1;
 
   /**
    * On SIGTERM, how long the executor lets its LLM calls in progress finish before it aborts them
    * (as failed attempts). Kept below 9 s, so that a service always exits within 10 s.
    */
-  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(8_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(8_000)
   SHUTDOWN_GRACE_MS = 5_000;
 
   /** How long the orchestrator may hold a leased mission before it goes back to ready. */
-  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   LEASE_MS = 15_000;
 
   /** Aging: each priority point is this many ms of head start in the ready queue. */
-  @Expose() @Type(() => Number) @IsInt() @Min(0) @Max(3_600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
   PRIORITY_HEADSTART_MS_PER_POINT = 3_000;
 
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(10_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
   STREAM_BATCH_SIZE = 200;
 
-  @Expose() @Type(() => Number) @IsInt() @Min(10) @Max(60_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
   STREAM_BLOCK_MS = 1_000;
 
   /** A message unacked for this long is taken over by another consumer and retried. */
-  @Expose() @Type(() => Number) @IsInt() @Min(100) @Max(3_600_000)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   STREAM_CLAIM_IDLE_MS = 30_000;
 
   /**
    * Keep messages on the service streams after they are acked ('true'), e.g. to inspect the
    * traffic; by default they are deleted with the ack, so the streams hold only unfinished work.
    */
-  @Expose() @IsIn(['true', 'false'])
+  @Expose()
+  @IsIn(['true', 'false'])
   STREAM_KEEP_ACKED: 'true' | 'false' = 'false';
 
   /** After this many deliveries a failing message moves to the poison stream. */
-  @Expose() @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   STREAM_MAX_DELIVERIES = 5;
 
-  @Expose() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @Expose()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
-  @Expose() @IsOptional() @IsIn(['json', 'pretty'])
+  @Expose()
+  @IsOptional()
+  @IsIn(['json', 'pretty'])
   LOG_FORMAT?: 'json' | 'pretty';
 }

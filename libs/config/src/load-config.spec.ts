@@ -12,9 +12,13 @@ describe('loadEnvironment', () => {
 
   it('given the HTTP limits, then they have safe defaults and out-of-range values are refused', () => {
     const env = loadEnvironment({});
-    expect([env.AUTH_FAILURES_PER_MINUTE, env.HTTP_HEADERS_TIMEOUT_MS, env.HTTP_REQUEST_TIMEOUT_MS, env.HTTP_KEEP_ALIVE_TIMEOUT_MS, env.HTTP_MAX_CONNECTIONS]).toEqual([
-      30, 10_000, 30_000, 5_000, 900,
-    ]);
+    expect([
+      env.AUTH_FAILURES_PER_MINUTE,
+      env.HTTP_HEADERS_TIMEOUT_MS,
+      env.HTTP_REQUEST_TIMEOUT_MS,
+      env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      env.HTTP_MAX_CONNECTIONS,
+    ]).toEqual([30, 10_000, 30_000, 5_000, 900]);
     expect(() => loadEnvironment({ AUTH_FAILURES_PER_MINUTE: '0' })).toThrow(/AUTH_FAILURES_PER_MINUTE="0"/);
     expect(() => loadEnvironment({ HTTP_HEADERS_TIMEOUT_MS: '5' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS="5"/);
     expect(() => loadEnvironment({ HTTP_MAX_CONNECTIONS: 'many' })).toThrow(/HTTP_MAX_CONNECTIONS="many"/);
@@ -98,9 +102,7 @@ describe('variables that only work together', () => {
   });
 
   it('given LLM_PROVIDER=openai with only one of them, then the other is named', () => {
-    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toEqual([
-      expect.stringMatching(/needs LLM_MODEL /),
-    ]);
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_BASE_URL: 'http://127.0.0.1:11434/v1' })).toEqual([expect.stringMatching(/needs LLM_MODEL /)]);
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3' })).toEqual([expect.stringMatching(/needs LLM_BASE_URL /)]);
   });
 

@@ -18,9 +18,7 @@ export function environmentVariableNames(): string[] {
 /** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = environmentVariableNames();
-  const present = Object.fromEntries(
-    Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''),
-  );
+  const present = Object.fromEntries(Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''));
   const env = plainToInstance(Environment, present, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.map((error) => describe(error, present[error.property])));

@@ -82,9 +82,12 @@ describe('fixtures', () => {
     expect(missions.filter((m) => m.source?.system === 'odoo')).toHaveLength(missions.length);
   });
 
-  it.each(missions.map((dto, i) => [label(dto, i), rawMissions[i]] as const))('given %s, when validated as MissionCreateDto, then there are no errors', (_label, raw) => {
-    expect(validateSync(plainToInstance(MissionCreateDto, raw))).toEqual([]);
-  });
+  it.each(missions.map((dto, i) => [label(dto, i), rawMissions[i]] as const))(
+    'given %s, when validated as MissionCreateDto, then there are no errors',
+    (_label, raw) => {
+      expect(validateSync(plainToInstance(MissionCreateDto, raw))).toEqual([]);
+    },
+  );
 
   it('given exactly two dead-letter fixtures, then both are pricing missions with minRate above maxRate', () => {
     const marked = missions.filter(deadLetters);
@@ -121,15 +124,18 @@ describe('fixtures', () => {
   describe('with MockLlmClient and RuleBasedJudge', () => {
     const quiet: MockLlmOptions = { latencyMs: 0, failureRate: 0, malformedRate: 0 };
 
-    it.each(missions.map((dto, i) => [label(dto, i), dto, i] as const))('given %s, when attempted up to 3 times, then it ends as expected', async (_label, dto, index) => {
-      const verdicts = await runAttempts(dto, index, quiet);
-      if (deadLetters(dto)) {
-        expect(verdicts).toHaveLength(MAX_ATTEMPTS);
-        expect(verdicts.every((v) => !v.passed && v.reason.includes('within_bounds'))).toBe(true);
-      } else {
-        expect(verdicts[verdicts.length - 1].passed).toBe(true);
-      }
-    });
+    it.each(missions.map((dto, i) => [label(dto, i), dto, i] as const))(
+      'given %s, when attempted up to 3 times, then it ends as expected',
+      async (_label, dto, index) => {
+        const verdicts = await runAttempts(dto, index, quiet);
+        if (deadLetters(dto)) {
+          expect(verdicts).toHaveLength(MAX_ATTEMPTS);
+          expect(verdicts.every((v) => !v.passed && v.reason.includes('within_bounds'))).toBe(true);
+        } else {
+          expect(verdicts[verdicts.length - 1].passed).toBe(true);
+        }
+      },
+    );
 
     it('given first drafts that are always flawed, when retried with feedback, then every passable fixture passes on attempt 2', async () => {
       for (const [index, dto] of missions.entries()) {

@@ -13,12 +13,27 @@ interface RequestTopic {
 
 const TOPICS: readonly RequestTopic[] = [
   { tag: 'late_checkout', label: 'the late check-out', request: /check-?out|auscheck/, reply: /check-?out|check out|auscheck|abreise/ },
-  { tag: 'early_checkin', label: 'the early check-in', request: /check-?in|einchecken|early arrival|frühe anreise/, reply: /check-?in|einchecken|anreise|arrival/ },
+  {
+    tag: 'early_checkin',
+    label: 'the early check-in',
+    request: /check-?in|einchecken|early arrival|frühe anreise/,
+    reply: /check-?in|einchecken|anreise|arrival/,
+  },
   { tag: 'noise_complaint', label: 'the noise', request: /nois|loud|lärm|laut|music|musik|party/, reply: /nois|quiet|disturb|lärm|ruhig|ruhe|gestört/ },
-  { tag: 'housekeeping', label: 'the room cleaning', request: /towel|handtuch|handtücher|dirty|schmutzig|housekeeping|clean|gereinigt|sauber|bettwäsche|sheets/, reply: /housekeeping|clean|towel|reinig|handtücher|sauber/ },
+  {
+    tag: 'housekeeping',
+    label: 'the room cleaning',
+    request: /towel|handtuch|handtücher|dirty|schmutzig|housekeeping|clean|gereinigt|sauber|bettwäsche|sheets/,
+    reply: /housekeeping|clean|towel|reinig|handtücher|sauber/,
+  },
   { tag: 'breakfast', label: 'breakfast', request: /breakfast|frühstück/, reply: /breakfast|frühstück/ },
   { tag: 'parking', label: 'parking', request: /park|garage/, reply: /park|garage/ },
-  { tag: 'booking_change', label: 'the booking change', request: /umbuch|booking change|change (my|the|our) (booking|reservation|dates)|(buchung|reservierung) ändern|extend|verlänger|storn|cancel/, reply: /booking|reservation|buchung|reservierung|stay|aufenthalt/ },
+  {
+    tag: 'booking_change',
+    label: 'the booking change',
+    request: /umbuch|booking change|change (my|the|our) (booking|reservation|dates)|(buchung|reservierung) ändern|extend|verlänger|storn|cancel/,
+    reply: /booking|reservation|buchung|reservierung|stay|aufenthalt/,
+  },
 ];
 
 const GREETING = /\b(dear|hello|hi|good (morning|afternoon|evening))\b|guten (tag|morgen|abend)|hallo|\blieber?\b|sehr geehrte|grüß gott|servus|moin/;
@@ -32,7 +47,9 @@ const FACTS: ReadonlyArray<{ kind: string; pattern: RegExp }> = [
   { kind: 'room number', pattern: /\b(?:room|zimmer|suite)\s?(?:no\.?|nr\.?|number|nummer)?\s?#?(\d{1,4})\b/gi },
 ];
 
-const STOPWORDS = new Set('about after also been bitte could from have hotel ihre ihren möchte please room sehr that their there this with would zimmer guest gast'.split(' '));
+const STOPWORDS = new Set(
+  'about after also been bitte could from have hotel ihre ihren möchte please room sehr that their there this with would zimmer guest gast'.split(' '),
+);
 const LANGUAGE_NAMES: Readonly<Record<GuestLanguage, string>> = { de: 'German', en: 'English' };
 
 export function checkGuestSupport(mission: Mission, output: Record<string, unknown>): CriterionChecks {

@@ -3,7 +3,8 @@ import { Mission } from '@app/mission';
 import { CheckResult, CriterionChecks, met, missed, partly, textOf, textsOf } from './check-result';
 
 /** Acute danger: the job must be at least high urgency even if nobody ticked safetyIssue. */
-const ACUTE = /\bgas(leck|geruch|leitung)?\b|gas (leak|smell)|smoke|\brauch|burning|brandgeruch|spark|funken|stromschlag|electric shock|exposed wire|carbon monoxide|kohlenmonoxid/;
+const ACUTE =
+  /\bgas(leck|geruch|leitung)?\b|gas (leak|smell)|smoke|\brauch|burning|brandgeruch|spark|funken|stromschlag|electric shock|exposed wire|carbon monoxide|kohlenmonoxid/;
 /** Hazards for whoever does the work: water, electricity, lifts. */
 const HAZARDOUS = /leak|wasser|water|flood|elevator|\blift\b|aufzug|fahrstuhl|electric|elektr|\bstrom|socket|steckdose/;
 const MIN_STEP_CHARS = 15;

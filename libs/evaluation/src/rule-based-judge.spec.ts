@@ -57,7 +57,8 @@ describe('RuleBasedJudge', () => {
     });
     const good = {
       language: 'de',
-      reply: 'Guten Tag Anna Schmidt,\n\nvielen Dank für Ihre Nachricht. Ihren späten Check-out bis 14:00 Uhr prüfen wir gerade.\n\nMit freundlichen Grüßen\nIhr Empfangsteam',
+      reply:
+        'Guten Tag Anna Schmidt,\n\nvielen Dank für Ihre Nachricht. Ihren späten Check-out bis 14:00 Uhr prüfen wir gerade.\n\nMit freundlichen Grüßen\nIhr Empfangsteam',
       actions: ['Confirm late check-out'],
     };
 
@@ -67,12 +68,17 @@ describe('RuleBasedJudge', () => {
     });
 
     it('given the mock draft for an English noise complaint, when judged, then it passes', async () => {
-      const noise = mission('guest_support', 'Noise complaint', 'Loud party next door.', { roomNumber: 512, language: 'en', message: 'The room next door is very loud.' });
+      const noise = mission('guest_support', 'Noise complaint', 'Loud party next door.', {
+        roomNumber: 512,
+        language: 'en',
+        message: 'The room next door is very loud.',
+      });
       expect(judge.judge(noise, await draft(noise)).passed).toBe(true);
     });
 
     it('given an English reply to a German guest, when judged, then right_language fails and so does the verdict', () => {
-      const reply = 'Dear Anna Schmidt,\n\nthank you for your message. We are checking your late check-out until 14:00.\n\nKind regards,\nYour front office team';
+      const reply =
+        'Dear Anna Schmidt,\n\nthank you for your message. We are checking your late check-out until 14:00.\n\nKind regards,\nYour front office team';
       const verdict = judge.judge(lateCheckout, { ...good, language: 'en', reply });
       expect(verdict.passed).toBe(false);
       expect(unmet(verdict)).toEqual(['right_language']);
@@ -133,7 +139,12 @@ describe('RuleBasedJudge', () => {
       event: 'Christmas market opening',
       competitorRate: 165,
     });
-    const good = { recommendedRate: 160, currency: 'EUR', changePercent: 14.3, reason: 'Occupancy at 92 % and the Christmas market opening support a higher rate within the corridor.' };
+    const good = {
+      recommendedRate: 160,
+      currency: 'EUR',
+      changePercent: 14.3,
+      reason: 'Occupancy at 92 % and the Christmas market opening support a higher rate within the corridor.',
+    };
 
     it('given the mock draft, when judged, then all criteria are met', async () => {
       expect(judge.judge(eventNight, await draft(eventNight))).toMatchObject({ passed: true, reason: ALL_CRITERIA_MET, rubricVersion: 'pricing@1' });
@@ -184,15 +195,27 @@ describe('RuleBasedJudge', () => {
     it('given a one-line reason and a panicky jump, when judged, then reason_quality and change_reasonable are named', () => {
       const verdict = judge.judge(eventNight, { recommendedRate: 168, currency: 'EUR', changePercent: 20, reason: 'Demand is up.' });
       expect(unmet(verdict)).toEqual(['reason_quality']);
-      const panicky = judge.judge({ ...eventNight, payload: { currentRate: 140 } }, { recommendedRate: 252, currency: 'EUR', changePercent: 80, reason: 'Demand is up.' });
+      const panicky = judge.judge(
+        { ...eventNight, payload: { currentRate: 140 } },
+        { recommendedRate: 252, currency: 'EUR', changePercent: 80, reason: 'Demand is up.' },
+      );
       expect(panicky.passed).toBe(false);
       expect(unmet(panicky)).toEqual(['reason_quality', 'change_reasonable']);
     });
   });
 
   describe('maintenance', () => {
-    const leak = mission('maintenance', 'Water leak in room 214', 'Water on the bathroom floor.', { roomNumber: 214, equipment: 'washbasin siphon', safetyIssue: true });
-    const good = { urgency: 'high', steps: ['Shut off the water supply to room 214', 'Replace the siphon seal and test for leaks'], safetyNotes: ['Wet floor signs'], parts: ['Siphon seal'] };
+    const leak = mission('maintenance', 'Water leak in room 214', 'Water on the bathroom floor.', {
+      roomNumber: 214,
+      equipment: 'washbasin siphon',
+      safetyIssue: true,
+    });
+    const good = {
+      urgency: 'high',
+      steps: ['Shut off the water supply to room 214', 'Replace the siphon seal and test for leaks'],
+      safetyNotes: ['Wet floor signs'],
+      parts: ['Siphon seal'],
+    };
 
     it.each([
       leak,

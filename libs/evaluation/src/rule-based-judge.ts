@@ -55,7 +55,9 @@ export class RuleBasedJudge {
 
 function describe(rubric: Rubric, score: number, passed: boolean, unmet: Array<{ criterion: RubricCriterion; note: string }>): string {
   if (unmet.length === 0) return ALL_CRITERIA_MET;
-  const verdict = passed ? `Passed with score ${score}, but improve` : `Failed with score ${score} (needs ${rubric.passThreshold}, critical criteria must be met)`;
+  const verdict = passed
+    ? `Passed with score ${score}, but improve`
+    : `Failed with score ${score} (needs ${rubric.passThreshold}, critical criteria must be met)`;
   const items = unmet.map((u) => `${u.criterion.name}${u.criterion.critical ? ' (critical)' : ''}: ${u.note}`);
   return `${verdict}: ${items.join('; ')}.`;
 }

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { LuaScript, luaEnum } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { AppendCode } from './append-result';
 import { KeyLayout } from './key-layout';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
-import { AppendCode } from './append-result';
 import { missionLuaOptions } from './mission-lua';
 
 /** The script's effect list as MissionStore never writes it: unknown names, arguments it does not read. */

@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { MissionEvent } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 import { parseLogEntry } from './mission-store';
 
 export interface LogBatch {

@@ -12,7 +12,9 @@ function luaSources(): { file: string; code: string }[] {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.lua')) {
-        const code = readFileSync(path, 'utf8').replace(/--\[\[[\s\S]*?\]\]/g, '').replace(/--.*$/gm, '');
+        const code = readFileSync(path, 'utf8')
+          .replace(/--\[\[[\s\S]*?\]\]/g, '')
+          .replace(/--.*$/gm, '');
         found.push({ file: relative(root, path), code });
       }
     }
@@ -31,7 +33,10 @@ describe('mission hash fields', () => {
 
   it('no Lua script spells a mission hash field: they read it from MISSION_FIELDS, declared in TypeScript', () => {
     const spelled = sources.flatMap(({ file, code }) =>
-      [...code.matchAll(/'([^'\n]*)'|"([^"\n]*)"/g)].map((match) => match[1] ?? match[2]).filter((text) => fieldNames.has(text)).map((text) => `${file}: '${text}'`),
+      [...code.matchAll(/'([^'\n]*)'|"([^"\n]*)"/g)]
+        .map((match) => match[1] ?? match[2])
+        .filter((text) => fieldNames.has(text))
+        .map((text) => `${file}: '${text}'`),
     );
 
     expect(spelled).toEqual([]);
@@ -40,7 +45,10 @@ describe('mission hash fields', () => {
   it('every MISSION_FIELDS name a Lua script uses is declared', () => {
     const declared = new Set(Object.keys(MISSION_HASH_FIELDS));
     const unknown = sources.flatMap(({ file, code }) =>
-      [...code.matchAll(/MISSION_FIELDS\.(\w+)/g)].map((match) => match[1]).filter((name) => !declared.has(name)).map((name) => `${file}: ${name}`),
+      [...code.matchAll(/MISSION_FIELDS\.(\w+)/g)]
+        .map((match) => match[1])
+        .filter((name) => !declared.has(name))
+        .map((name) => `${file}: ${name}`),
     );
 
     expect(unknown).toEqual([]);

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { MESSAGE_ROUTES } from '@app/messages';
+import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
@@ -200,8 +200,14 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId);
     case 'enqueue':
       return luaEffect(
-        'enqueue', ...readyQueueArgs(k, keyIndex), effect.score, effect.enqueuedAt, effect.level, next.requiredSkills.join(','),
-        keyIndex(k.perMinute), `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+        'enqueue',
+        ...readyQueueArgs(k, keyIndex),
+        effect.score,
+        effect.enqueuedAt,
+        effect.level,
+        next.requiredSkills.join(','),
+        keyIndex(k.perMinute),
+        `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
       );
     case 'leave-queue':
       return [...luaEffect('dequeue', ...readyQueueArgs(k, keyIndex)), ...luaEffect('zrem', keyIndex(k.leased)), ...luaEffect('hdel', keyIndex(k.leaseOwners))];

@@ -6,7 +6,12 @@ import { MISSION_HASH_FIELDS } from './mission-hash-fields';
  * Reads one field of many missions' hashes: one pipeline per log partition, because a Redis
  * Cluster pipeline may only touch one node. Returns the values in the order of `ids`.
  */
-export async function readMissionFields(redis: RedisConnection, keys: KeyLayout, ids: readonly string[], field: typeof MISSION_HASH_FIELDS.state | typeof MISSION_HASH_FIELDS.status): Promise<(string | null)[]> {
+export async function readMissionFields(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  ids: readonly string[],
+  field: typeof MISSION_HASH_FIELDS.state | typeof MISSION_HASH_FIELDS.status,
+): Promise<(string | null)[]> {
   const values = new Array<string | null>(ids.length).fill(null);
   await Promise.all(
     [...keys.groupByPartition(ids)].map(async ([partition, positions]) => {

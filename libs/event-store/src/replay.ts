@@ -1,8 +1,8 @@
-import { RedisConnection } from '@app/redis';
 import { evolve, Mission } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 import { KeyLayout } from './key-layout';
-import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { readLog } from './log-reader';
+import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { readMissionFields } from './read-states';
 
 /** Folds every log partition into every mission's state, as the read model should hold it. */

@@ -20,7 +20,11 @@ describe('language detection', () => {
   });
 
   it('given an English staff title and a German guest message, when the guest language is derived, then the message decides', () => {
-    const input = { title: 'Late checkout request', description: 'Guest asks for late checkout', payload: { message: 'Ich würde gerne später auschecken, bitte.' } };
+    const input = {
+      title: 'Late checkout request',
+      description: 'Guest asks for late checkout',
+      payload: { message: 'Ich würde gerne später auschecken, bitte.' },
+    };
     expect(guestLanguage(input)).toBe('de');
   });
 

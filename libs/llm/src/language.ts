@@ -2,21 +2,23 @@ export type GuestLanguage = 'de' | 'en';
 
 // Words frequent in one language and rare in the other; shared ones (in, was, so, an, will) are left out.
 const GERMAN = new Set(
-  ('ich du sie wir ihr ihre ihren ihnen uns mein meine meinen nicht bitte danke dank vielen zimmer frühstück und oder ' +
+  (
+    'ich du sie wir ihr ihre ihren ihnen uns mein meine meinen nicht bitte danke dank vielen zimmer frühstück und oder ' +
     'der die das den dem des ein eine einen einem ist sind war wäre haben hatte habe hat mit für auf aus bei von zu zur ' +
     'zum noch auch aber dass wenn kann können könnten möchte möchten würde würden sehr gerne gern guten tag hallo liebe ' +
     'lieber grüße grüßen gruß leider heute morgen abend nacht wie wo wann warum schon mehr kein keine unser unsere ' +
     'buchung reservierung anreise abreise später früher laut lärm klimaanlage heizung wasser dusche gast gäste ' +
-    'herzlich freundlichen uhr zimmernummer sich um nach über durch')
-    .split(' '),
+    'herzlich freundlichen uhr zimmernummer sich um nach über durch'
+  ).split(' '),
 );
 const ENGLISH = new Set(
-  ('i you we they he she it my your our their me us not please thank thanks room breakfast and or the a of to is are ' +
+  (
+    'i you we they he she it my your our their me us not please thank thanks room breakfast and or the a of to is are ' +
     'was were be been have has had with for at from by on this that these those would could should can do does did ' +
     'very dear hello hi regards best sorry today tomorrow evening night how where when why already more no any ' +
     'booking reservation arrival departure later earlier loud noise air conditioning heating water shower bathroom ' +
-    'guest guests sincerely number just about after through there here what which')
-    .split(' '),
+    'guest guests sincerely number just about after through there here what which'
+  ).split(' '),
 );
 
 /** Word-count heuristic; good enough for short guest messages, ties go to English. */

@@ -102,7 +102,11 @@ describe('MockLlmClient', () => {
     });
 
     it('given an English noise complaint, when completed, then the reply is English and about the noise', async () => {
-      const m = mission({ title: 'Noise complaint', description: 'Guest in 305 complains about a party.', payload: { message: 'The party next door is very loud, I cannot sleep.', roomNumber: 305 } });
+      const m = mission({
+        title: 'Noise complaint',
+        description: 'Guest in 305 complains about a party.',
+        payload: { message: 'The party next door is very loud, I cannot sleep.', roomNumber: 305 },
+      });
       const { output } = await complete(m);
       expect(output.language).toBe('en');
       expect(output.reply).toMatch(/noise/i);

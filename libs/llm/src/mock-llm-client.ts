@@ -23,9 +23,10 @@ export interface MockLlmOptions {
 
 export const MOCK_MODEL = 'mock-hotel-1';
 
-type Draft = (context: LlmMissionContext, rng: Rng, flawed: boolean) => Record<string, unknown>;
+export type MockDraft = (context: LlmMissionContext, rng: Rng, flawed: boolean) => Record<string, unknown>;
 
-const DRAFTS: Readonly<Record<MissionType, Draft>> = {
+/** The mock model's answer per mission type; fault tests script a fake hosted model with the same drafts. */
+export const MOCK_DRAFTS: Readonly<Record<MissionType, MockDraft>> = {
   guest_support: draftGuestSupport,
   pricing: draftPricing,
   maintenance: draftMaintenance,
@@ -55,7 +56,7 @@ export class MockLlmClient implements LlmClient {
       throw new LlmError(LlmErrorCode.ProviderError, 'mock provider failure', true);
     }
     const flawed = !context.feedback && flawDraw < (this.options.flawRate ?? 0);
-    const draft = context.judge ? mockVerdict(context.judge.criteria) : DRAFTS[context.missionType](context, rng, flawed);
+    const draft = context.judge ? mockVerdict(context.judge.criteria) : MOCK_DRAFTS[context.missionType](context, rng, flawed);
     const json = JSON.stringify(draft);
     const rawText = malformedDraw < this.options.malformedRate ? `Sure! Here is my answer: ${json.slice(0, json.length >> 1)}` : json;
     const output = parseReplyFor(request, rawText);

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { Mission } from '@app/mission';
+import { FakeChatCompletionsServer } from '@app/testing';
 import { createLlmClient } from './create-llm-client';
 import { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
@@ -9,7 +10,6 @@ import { backoffDelayMs, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfte
 import { OUTPUT_SCHEMAS } from './output-schemas';
 import { costOf, DEFAULT_PRICE_TABLE, parsePriceTable } from './price-table';
 import { buildLlmRequest } from './prompt-builder';
-import { FakeChatCompletionsServer } from './testing/fake-chat-completions-server';
 
 const NOW = '2026-11-26T08:00:00.000Z';
 const API_KEY = 'sk-test-0123456789abcdef-secret';

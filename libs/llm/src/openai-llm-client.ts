@@ -104,7 +104,11 @@ export class OpenAiLlmClient implements LlmClient {
       messages: [{ role: 'system', content: request.systemPrompt }, ...request.messages.map(toChatMessage)],
       response_format: {
         type: 'json_schema',
-        json_schema: { name: request.context.judge ? `${request.context.missionType}_verdict` : `${request.context.missionType}_output`, schema: strictJsonSchema(request.outputSchema), strict: true },
+        json_schema: {
+          name: request.context.judge ? `${request.context.missionType}_verdict` : `${request.context.missionType}_output`,
+          schema: strictJsonSchema(request.outputSchema),
+          strict: true,
+        },
       },
     };
   }

@@ -79,9 +79,7 @@ export function loadPromptTemplate(type: MissionType, promptsDir?: string): stri
 
 /** Replaces `{{name}}`; unknown placeholders stay visible so a typo in a template is noticed. */
 export function fillTemplate(template: string, values: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (placeholder, name: string) =>
-    Object.hasOwn(values, name) ? values[name] : placeholder,
-  );
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (placeholder, name: string) => (Object.hasOwn(values, name) ? values[name] : placeholder));
 }
 
 function promptFile(type: MissionType, promptsDir?: string): string {

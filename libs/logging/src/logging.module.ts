@@ -3,13 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { Environment } from '@app/config';
 
 /** Never written to a log, wherever they appear in a request or an object. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
-  'req.headers.cookie',
-  '*.apiKey',
-  '*.secret',
-];
+export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', '*.apiKey', '*.secret'];
 
 /** Levels at which a log line inside a request is worth the request's id, method and url. */
 const REQUEST_CONTEXT_LEVELS: ReadonlySet<string> = new Set(['debug', 'trace']);

@@ -6,7 +6,10 @@ type Level = 'log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal';
 /** Records which level each line reached. */
 function recorder(): { inner: LoggerService & { debug: NonNullable<LoggerService['debug']> }; lines: [Level, unknown, unknown[]][] } {
   const lines: [Level, unknown, unknown[]][] = [];
-  const at = (level: Level) => (message: unknown, ...rest: unknown[]) => void lines.push([level, message, rest]);
+  const at =
+    (level: Level) =>
+    (message: unknown, ...rest: unknown[]) =>
+      void lines.push([level, message, rest]);
   return { inner: { log: at('log'), error: at('error'), warn: at('warn'), debug: at('debug'), verbose: at('verbose'), fatal: at('fatal') }, lines };
 }
 

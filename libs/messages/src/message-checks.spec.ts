@@ -65,7 +65,10 @@ const odd = fc.oneof(
   fc.constant('queued'),
   fc.constant('executor'),
   fc.constant({ delta: 1, score: 2, passed: 'yes' }),
-  fc.constant([{ free: 0, skills: 'x' }, { free: 2, skills: ['a'] }]),
+  fc.constant([
+    { free: 0, skills: 'x' },
+    { free: 2, skills: ['a'] },
+  ]),
   fc.constant([1, 'a']),
   fc.constant({}),
   fc.constant({ ...snapshot, version: 0 }),
@@ -82,7 +85,9 @@ const shapeless = (value: unknown) => typeof value === 'string' || Array.isArray
 
 describe('message checks', () => {
   it('covers every message DTO the handlers take', () => {
-    expect([...MESSAGE_CHECKS.keys()].sort((a, b) => a.name.localeCompare(b.name))).toEqual(VALID.map(([type]) => type).sort((a, b) => a.name.localeCompare(b.name)));
+    expect([...MESSAGE_CHECKS.keys()].sort((a, b) => a.name.localeCompare(b.name))).toEqual(
+      VALID.map(([type]) => type).sort((a, b) => a.name.localeCompare(b.name)),
+    );
   });
 
   it.each(VALID)('given a valid %p, then the pipe passes the parsed object itself', async (type, message) => {

@@ -1,5 +1,16 @@
 import { isUUID } from 'class-validator';
-import { checkMissionCreate, childPath, IDEMPOTENCY_KEY_PATTERN, FieldProblem, fieldPath, isInteger, isPlainObject, MISSION_STATUSES, MISSION_TYPES, unknownProperties } from '@app/mission';
+import {
+  checkMissionCreate,
+  childPath,
+  IDEMPOTENCY_KEY_PATTERN,
+  FieldProblem,
+  fieldPath,
+  isInteger,
+  isPlainObject,
+  MISSION_STATUSES,
+  MISSION_TYPES,
+  unknownProperties,
+} from '@app/mission';
 import { AgentReleased, MissionMessage } from './messages';
 
 /**

@@ -8,7 +8,8 @@ import { Mission, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType } 
  * file declare the rules; `message-checks.ts` applies them in the stream handlers' pipe.
  */
 export class MissionSnapshotDto implements Pick<Mission, 'id' | 'type' | 'status' | 'version' | 'attempts' | 'requiredSkills'> {
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   id: string;
 
   @IsIn(MISSION_TYPES)
@@ -17,13 +18,16 @@ export class MissionSnapshotDto implements Pick<Mission, 'id' | 'type' | 'status
   @IsIn(MISSION_STATUSES)
   status: MissionStatus;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   version: number;
 
-  @IsInt() @Min(0)
+  @IsInt()
+  @Min(0)
   attempts: number;
 
-  @IsArray() @IsString({ each: true })
+  @IsArray()
+  @IsString({ each: true })
   requiredSkills: string[];
 
   @IsObject()
@@ -31,7 +35,10 @@ export class MissionSnapshotDto implements Pick<Mission, 'id' | 'type' | 'status
 }
 
 export class MissionMessage {
-  @IsDefined() @IsObject() @ValidateNested() @Type(() => MissionSnapshotDto)
+  @IsDefined()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MissionSnapshotDto)
   mission: Mission;
 }
 
@@ -44,7 +51,9 @@ export class VerdictCredit {
   @IsNumber({ allowNaN: false, allowInfinity: false })
   delta: number;
 
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(1)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
   score: number;
 
   @IsBoolean()
@@ -56,16 +65,22 @@ export class VerdictCredit {
  * the mission's event; the orchestrator releases the hold, once, and credits the verdict.
  */
 export class AgentReleased {
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   agentId: string;
 
-  @IsString() @MinLength(1)
+  @IsString()
+  @MinLength(1)
   missionId: string;
 
-  @IsInt() @Min(1)
+  @IsInt()
+  @Min(1)
   attempt: number;
 
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => VerdictCredit)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => VerdictCredit)
   credit?: VerdictCredit;
 
   /** The service whose event ended the attempt. */

@@ -8,16 +8,22 @@ import { IDEMPOTENCY_KEY_PATTERN, MissionCreateDto } from '@app/mission';
  */
 export class SubmitMissionCommand {
   /** Chosen by the sender so it knows the id before the intake has read the command. */
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   missionId?: string;
 
-  @IsOptional() @IsString() @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'idempotencyKey must be 1 to 200 visible ASCII characters' })
+  @IsOptional()
+  @IsString()
+  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'idempotencyKey must be 1 to 200 visible ASCII characters' })
   idempotencyKey?: string;
 
-  @IsOptional() @IsString() @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'correlationId must be 1 to 200 visible ASCII characters' })
+  @IsOptional()
+  @IsString()
+  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'correlationId must be 1 to 200 visible ASCII characters' })
   correlationId?: string;
 
-  @IsObject() @ValidateNested() @Type(() => MissionCreateDto)
+  @IsObject()
+  @ValidateNested()
+  @Type(() => MissionCreateDto)
   mission: MissionCreateDto;
 }
-

@@ -1,7 +1,7 @@
-import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
 import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 import { encodeMessage } from '@app/redis-streams';
 
 export class MissionSubmissionError extends Error {

@@ -91,7 +91,9 @@ export class ReadyQueue {
 
   /** Returns missions whose lease ran out to the ready queue, in every partition. */
   async expireLeases(now = Date.now(), limit = 1_000): Promise<number> {
-    const returned = await Promise.all(this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN])));
+    const returned = await Promise.all(
+      this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN])),
+    );
     return returned.reduce((sum, n) => sum + n, 0);
   }
 
@@ -131,9 +133,10 @@ export class ReadyQueue {
     const counter = (name: string) => sum((part) => Number(part.counters[name] ?? 0));
     return {
       ready: sum((part) => part.ready),
-      readyByPriority: Object.fromEntries(
-        PRIORITY_LEVELS.map((level) => [level, sum((part) => Number(part.byLevel[level] ?? 0))]),
-      ) as Record<PriorityLevel, number>,
+      readyByPriority: Object.fromEntries(PRIORITY_LEVELS.map((level) => [level, sum((part) => Number(part.byLevel[level] ?? 0))])) as Record<
+        PriorityLevel,
+        number
+      >,
       oldestReadyAgeMs: oldest.length === 0 ? 0 : Math.max(0, now - Math.min(...oldest)),
       enqueuedPerMinute: sum((part) => part.enqueuedLastMinute),
       dequeuedPerMinute: sum((part) => part.dequeuedLastMinute),

@@ -22,8 +22,10 @@ export const SINGLE_LINE: CleanTextRule = { multiline: false, requireVisible: tr
 export const MULTI_LINE: CleanTextRule = { multiline: true, requireVisible: false };
 
 /** Every C0 control (tab, line feed and carriage return included), DEL, C1, and the Unicode line/paragraph separators. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 /** The same, except tab and line feed. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const CONTROL_CHARACTERS_BUT_TAB_AND_LF = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
 /** Something a person can see: not only spaces, zero-width characters or joiners. */

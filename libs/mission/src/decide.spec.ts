@@ -1,3 +1,4 @@
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
   Decision,
   decideAssign,
@@ -14,7 +15,6 @@ import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from './testing/envelope';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;
@@ -157,9 +157,7 @@ describe('decide', () => {
 
   describe('decideAssign', () => {
     test('given a queued mission, when an agent is assigned, then MissionAssigned carries the agent and attempt 1', () => {
-      expect(eventsOf(decideAssign(created().mission, 'agent-7'))).toEqual([
-        { type: 'MissionAssigned', data: { agentId: 'agent-7', attempt: 1 } },
-      ]);
+      expect(eventsOf(decideAssign(created().mission, 'agent-7'))).toEqual([{ type: 'MissionAssigned', data: { agentId: 'agent-7', attempt: 1 } }]);
     });
 
     test('given a slot claimed for attempt 1, when the mission has had an attempt meanwhile, then the assignment is skipped', () => {
@@ -184,9 +182,7 @@ describe('decide', () => {
 
     test('given an executor run id, when started, then MissionStarted records it so the run can recognise its own start', () => {
       const mission = missionIn('assigned').mission;
-      expect(eventsOf(decideStart(mission, 1, 'run-7'))).toEqual([
-        { type: 'MissionStarted', data: { agentId: 'agent-1', attempt: 1, runId: 'run-7' } },
-      ]);
+      expect(eventsOf(decideStart(mission, 1, 'run-7'))).toEqual([{ type: 'MissionStarted', data: { agentId: 'agent-1', attempt: 1, runId: 'run-7' } }]);
     });
 
     test('given an attempt that already started, when the start is redelivered, then it is skipped', () => {
@@ -265,9 +261,7 @@ describe('decide', () => {
   describe('decideEvaluate', () => {
     test('given an attempt under evaluation, when evaluated, then MissionEvaluated carries the evaluation', () => {
       const evaluation = anEvaluation(1, true);
-      expect(eventsOf(decideEvaluate(missionIn('evaluating').mission, evaluation))).toEqual([
-        { type: 'MissionEvaluated', data: evaluation },
-      ]);
+      expect(eventsOf(decideEvaluate(missionIn('evaluating').mission, evaluation))).toEqual([{ type: 'MissionEvaluated', data: evaluation }]);
     });
 
     test.each([true, false])('given attempt 1 was evaluated (passed %s), when the evaluation is redelivered, then it is skipped', (passed) => {
@@ -316,9 +310,7 @@ describe('decide', () => {
         const history = created();
         failEvaluation(history, 'agent-1');
         history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
-        expect(eventsOf(decideAssign(history.mission, 'agent-2'))).toEqual([
-          { type: 'MissionAssigned', data: { agentId: 'agent-2', attempt: 2 } },
-        ]);
+        expect(eventsOf(decideAssign(history.mission, 'agent-2'))).toEqual([{ type: 'MissionAssigned', data: { agentId: 'agent-2', attempt: 2 } }]);
       });
 
       test('when the retry is redelivered after it was applied, then it is skipped', () => {
@@ -436,9 +428,7 @@ describe('decide', () => {
       'given a %s mission, when cancelled, then MissionCancelled is appended and the mission ends cancelled',
       (status) => {
         const history = missionIn(status);
-        expect(eventsOf(decideCancel(history.mission, 'guest checked out'))).toEqual([
-          { type: 'MissionCancelled', data: { reason: 'guest checked out' } },
-        ]);
+        expect(eventsOf(decideCancel(history.mission, 'guest checked out'))).toEqual([{ type: 'MissionCancelled', data: { reason: 'guest checked out' } }]);
         const mission = history.apply(decideCancel(history.mission, 'guest checked out'));
         expect(mission.status).toBe('cancelled');
         expect(mission.assignedAgentId).toBeNull();

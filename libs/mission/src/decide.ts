@@ -1,9 +1,9 @@
 import { evolve } from './evolve';
 import { isTerminal } from './lifecycle';
+import { MissionCreateDto } from './mission-create.dto';
 import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { DEFAULT_SKILLS } from './mission-type';
-import { MissionCreateDto } from './mission-create.dto';
 import { priorityScore } from './priority-score';
 
 /**

@@ -1,29 +1,30 @@
 import * as fc from 'fast-check';
+import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '@app/testing';
 import { evolve } from './evolve';
 import { evolveInPlace } from './evolve-in-place';
 import { MissionEvent, NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
-import { aCreateInput, aResult, anEvaluation, toEnvelopes } from './testing/envelope';
 
 /** Any event, legal or not where it lands: the fold must agree with evolve on errors too. */
 const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
-  fc.record({ deadline: fc.boolean(), source: fc.boolean() }).map(
-    ({ deadline, source }): NewMissionEvent => ({
-      type: 'MissionCreated',
-      data: {
-        ...aCreateInput(),
-        requiredSkills: ['guest_communication'],
-        ...(deadline ? { deadline: '2025-06-02T10:00:00.000Z' } : {}),
-        ...(source ? { source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 7 } } : {}),
-      },
-    }),
-  ),
-  fc.record({ score: fc.integer({ min: 0, max: 100 }), feedback: fc.option(fc.constantFrom('be shorter', 'name the time'), { nil: undefined }) }).map(
-    ({ score, feedback }): NewMissionEvent => ({ type: 'MissionQueued', data: { priorityScore: score, reason: 'retry', ...(feedback ? { feedback } : {}) } }),
-  ),
-  fc.record({ agent: fc.constantFrom('agent-lena', 'agent-omar'), attempt: fc.integer({ min: 1, max: 3 }) }).map(
-    ({ agent, attempt }): NewMissionEvent => ({ type: 'MissionAssigned', data: { agentId: agent, attempt } }),
-  ),
+  fc.record({ deadline: fc.boolean(), source: fc.boolean() }).map(({ deadline, source }): NewMissionEvent => ({
+    type: 'MissionCreated',
+    data: {
+      ...aCreateInput(),
+      requiredSkills: ['guest_communication'],
+      ...(deadline ? { deadline: '2025-06-02T10:00:00.000Z' } : {}),
+      ...(source ? { source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 7 } } : {}),
+    },
+  })),
+  fc
+    .record({ score: fc.integer({ min: 0, max: 100 }), feedback: fc.option(fc.constantFrom('be shorter', 'name the time'), { nil: undefined }) })
+    .map(({ score, feedback }): NewMissionEvent => ({
+      type: 'MissionQueued',
+      data: { priorityScore: score, reason: 'retry', ...(feedback ? { feedback } : {}) },
+    })),
+  fc
+    .record({ agent: fc.constantFrom('agent-lena', 'agent-omar'), attempt: fc.integer({ min: 1, max: 3 }) })
+    .map(({ agent, attempt }): NewMissionEvent => ({ type: 'MissionAssigned', data: { agentId: agent, attempt } })),
   fc.constant<NewMissionEvent>({ type: 'MissionStarted', data: { agentId: 'agent-lena', attempt: 1 } }),
   fc.constant<NewMissionEvent>({ type: 'MissionCompleted', data: { agentId: 'agent-lena', attempt: 1, result: aResult() } }),
   fc.constant<NewMissionEvent>({ type: 'MissionFailed', data: { agentId: 'agent-lena', attempt: 1, error: 'LLM timeout' } }),

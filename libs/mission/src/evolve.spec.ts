@@ -1,17 +1,9 @@
+import { aResult, anEvaluation, atOfVersion, MissionHistory, TEST_CORRELATION_ID, TEST_MISSION_ID, toEnvelopes } from '@app/testing';
 import { evolve, fold, initialState } from './evolve';
 import { IllegalTransitionError } from './lifecycle';
 import { MissionEvent, MissionEventData, NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
-import {
-  aResult,
-  anEvaluation,
-  atOfVersion,
-  MissionHistory,
-  TEST_CORRELATION_ID,
-  TEST_MISSION_ID,
-  toEnvelopes,
-} from './testing/envelope';
 
 const createdData: MissionEventData['MissionCreated'] = {
   type: 'maintenance',
@@ -116,9 +108,7 @@ describe('evolve / fold', () => {
 
     test('when it has a deadline and a source, then both are copied', () => {
       const source = { system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 };
-      const mission = mustFold([
-        { type: 'MissionCreated', data: { ...createdData, deadline: '2025-06-02T10:00:00Z', source } },
-      ]);
+      const mission = mustFold([{ type: 'MissionCreated', data: { ...createdData, deadline: '2025-06-02T10:00:00Z', source } }]);
       expect(mission.deadline).toBe('2025-06-02T10:00:00Z');
       expect(mission.source).toEqual(source);
     });
@@ -254,15 +244,7 @@ describe('evolve / fold', () => {
         attempts: 1,
       });
 
-      const secondRun = mustFold([
-        ...evaluating,
-        evaluated(1, false),
-        retried(reason),
-        assigned(2),
-        started(2),
-        completed(2),
-        evaluated(2, true),
-      ]);
+      const secondRun = mustFold([...evaluating, evaluated(1, false), retried(reason), assigned(2), started(2), completed(2), evaluated(2, true)]);
       expect(secondRun).toMatchObject<Partial<Mission>>({
         status: 'succeeded',
         attempts: 2,
@@ -276,15 +258,7 @@ describe('evolve / fold', () => {
     });
 
     test('when a later retry comes without feedback, then the earlier feedback is kept', () => {
-      const mission = mustFold([
-        ...evaluating,
-        evaluated(1, false),
-        retried('be more specific'),
-        assigned(2),
-        started(2),
-        failed(2),
-        retried(),
-      ]);
+      const mission = mustFold([...evaluating, evaluated(1, false), retried('be more specific'), assigned(2), started(2), failed(2), retried()]);
       expect(mission.feedback).toBe('be more specific');
       expect(mission.previousAgentIds).toEqual(['agent-1', 'agent-2']);
     });

@@ -1,4 +1,5 @@
 import * as fc from 'fast-check';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
   Decision,
   decideAssign,
@@ -15,7 +16,6 @@ import {
 import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
 import { Mission } from './mission-state';
 import { MISSION_STATUSES } from './mission-status';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from './testing/envelope';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
@@ -109,8 +109,7 @@ function decide(history: MissionHistory, cmd: Command, maxAttempts: number): Dec
 function nextStep(history: MissionHistory, choice: number): Command {
   const mission = history.mission;
   const last = history.events[history.events.length - 1];
-  const failedHere =
-    last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
+  const failedHere = last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
   if (failedHere) return { kind: 'retry', delta: 0 };
   switch (mission.status) {
     case 'created':

@@ -53,25 +53,22 @@ describe('mission lifecycle state machine', () => {
   });
 
   describe('assertTransition', () => {
-    test.each(ALL_PAIRS)(
-      'given a $from mission, when asserting a move to $to, then it is $verdict',
-      ({ from, to, legal }) => {
-        const error = thrownBy(() => assertTransition(from, to));
-        if (legal) {
-          expect(error).toBeUndefined();
-          return;
-        }
-        expect(error).toBeInstanceOf(IllegalTransitionError);
-        expect(error).toBeInstanceOf(Error);
-        expect(error).toMatchObject({
-          code: 'ILLEGAL_TRANSITION',
-          name: 'IllegalTransitionError',
-          from,
-          to,
-          message: `illegal mission transition ${from} -> ${to}`,
-        });
-      },
-    );
+    test.each(ALL_PAIRS)('given a $from mission, when asserting a move to $to, then it is $verdict', ({ from, to, legal }) => {
+      const error = thrownBy(() => assertTransition(from, to));
+      if (legal) {
+        expect(error).toBeUndefined();
+        return;
+      }
+      expect(error).toBeInstanceOf(IllegalTransitionError);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toMatchObject({
+        code: 'ILLEGAL_TRANSITION',
+        name: 'IllegalTransitionError',
+        from,
+        to,
+        message: `illegal mission transition ${from} -> ${to}`,
+      });
+    });
   });
 
   describe('shape of the machine', () => {

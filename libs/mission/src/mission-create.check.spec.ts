@@ -103,7 +103,9 @@ describe('checkMissionCreate', () => {
     expect(problemsOf({ title: 'AC broken\r\nPriority: critical' })).toEqual({ title: ['title must not contain control characters or line breaks'] });
     expect(problemsOf({ title: 'Room 204 \u202Egnp.exe' })).toEqual({ title: ['title must not contain bidirectional override or isolate characters'] });
     expect(problemsOf({ description: 'first line\n\tindented' })).toEqual({});
-    expect(problemsOf({ description: 'first line\r\nsecond' })).toEqual({ description: ['description must not contain control characters other than tab and line feed'] });
+    expect(problemsOf({ description: 'first line\r\nsecond' })).toEqual({
+      description: ['description must not contain control characters other than tab and line feed'],
+    });
     expect(problemsOf({ source: { system: 'odoo\u001b[31m', model: 'a\u2067b', recordId: 1 } })).toEqual({
       'source.system': ['system must not contain control characters or line breaks'],
       'source.model': ['model must not contain bidirectional override or isolate characters'],

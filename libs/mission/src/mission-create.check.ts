@@ -1,7 +1,7 @@
 import { matches, maxLength } from 'class-validator';
 import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
-import { isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
+import { isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
@@ -80,7 +80,11 @@ function sourceProblems(source: Record<string, unknown>, parent: string): FieldP
   const field = (property: keyof MissionSourceDto, problems: string[]) => {
     if (problems.length > 0) out.push({ parent, property, problems });
   };
-  for (const [property, max] of [['system', 64], ['model', 128]] as const) field(property, textProblems(property, source[property], max, true, SINGLE_LINE));
+  for (const [property, max] of [
+    ['system', 64],
+    ['model', 128],
+  ] as const)
+    field(property, textProblems(property, source[property], max, true, SINGLE_LINE));
   const recordId = source.recordId;
   field('recordId', [
     ...(isInteger(recordId) ? [] : ['recordId must be an integer number']),

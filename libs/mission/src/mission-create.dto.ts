@@ -1,23 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateNested,
-} from 'class-validator';
-import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
 import { IsIsoTime } from './iso-time.validator';
+import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
@@ -57,7 +43,12 @@ export class MissionSourceDto {
 
 /** The body of POST /api/missions (and of the internal submission stream). */
 export class MissionCreateDto {
-  @ApiProperty({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'What kind of work; decides the agent skills and the rubric.', example: 'maintenance' })
+  @ApiProperty({
+    enum: [...MISSION_TYPES],
+    enumName: 'MissionType',
+    description: 'What kind of work; decides the agent skills and the rubric.',
+    example: 'maintenance',
+  })
   @IsIn(MISSION_TYPES)
   type: MissionType;
 
@@ -100,7 +91,8 @@ export class MissionCreateDto {
     type: 'array',
     items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
     maxItems: MAX_SKILLS,
-    description: 'Skills the agent needs, snake_case (a-z, 0-9, _; at most 64 characters each); duplicates are dropped. Absent or empty: the default skills of the type.',
+    description:
+      'Skills the agent needs, snake_case (a-z, 0-9, _; at most 64 characters each); duplicates are dropped. Absent or empty: the default skills of the type.',
     example: ['facility_maintenance'],
   })
   @IsOptional()

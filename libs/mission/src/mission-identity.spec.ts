@@ -1,5 +1,5 @@
-import { apiScope, bodyFingerprint, deduplicationKey, missionIdFor, SUBMISSION_STREAM_SCOPE } from './mission-identity';
 import { MissionCreateDto } from './mission-create.dto';
+import { apiScope, bodyFingerprint, deduplicationKey, missionIdFor, SUBMISSION_STREAM_SCOPE } from './mission-identity';
 
 const body: MissionCreateDto = {
   type: 'maintenance',
@@ -25,7 +25,13 @@ describe('mission identity', () => {
   });
 
   it('given the same body with its keys in another order, then the fingerprint is the same; another body, another fingerprint', () => {
-    const reordered = { payload: { guest: { name: 'Maier', vip: true }, room: '204' }, priority: 'high', description: 'warm air', title: body.title, type: 'maintenance' } as MissionCreateDto;
+    const reordered = {
+      payload: { guest: { name: 'Maier', vip: true }, room: '204' },
+      priority: 'high',
+      description: 'warm air',
+      title: body.title,
+      type: 'maintenance',
+    } as MissionCreateDto;
     expect(bodyFingerprint(reordered)).toBe(bodyFingerprint(body));
     expect(bodyFingerprint({ ...body, title: 'AC broken in room 205' })).not.toBe(bodyFingerprint(body));
   });

@@ -1,5 +1,5 @@
-import { MissionStatus } from './mission-status';
 import { Evaluation, MissionResult, MissionSource } from './mission-events';
+import { MissionStatus } from './mission-status';
 import { MissionType, PriorityLevel } from './mission-type';
 
 /** A mission as projected from its events: what the API returns and what messages carry. */

@@ -11,14 +11,18 @@ import {
   decideVerdict,
   Mission,
 } from '@app/mission';
-import { aCreateInput, aResult, anEvaluation, MissionHistory } from '../../mission/src/testing/envelope';
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import { effectsOf } from './mission-effects';
 
 const MAX_ATTEMPTS = 2;
 const queueScore = (priorityScore: number, enqueuedAt: number) => enqueuedAt - priorityScore;
 
 /** Applies a decision and returns the effects its events have, as the pipeline computes them. */
-function effectsOfStep(history: MissionHistory, decision: Decision | ReturnType<typeof decideCreate>, extra: { leaseId?: string; idempotency?: { key: string; fingerprint: string; ttlMs: number } } = {}): Effect[] {
+function effectsOfStep(
+  history: MissionHistory,
+  decision: Decision | ReturnType<typeof decideCreate>,
+  extra: { leaseId?: string; idempotency?: { key: string; fingerprint: string; ttlMs: number } } = {},
+): Effect[] {
   const previous: Mission | null = history.state;
   const seen = history.events.length;
   const next = Array.isArray(decision) ? history.append(decision) : history.apply(decision);
@@ -95,7 +99,13 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true, { score: 0.9 }), MAX_ATTEMPTS));
     expect(history.mission.status).toBe('succeeded');
     expect(effects).toEqual([
-      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: 9, score: 0.9, passed: true }, by: 'evaluator' } } },
+      {
+        kind: 'emit',
+        message: {
+          pattern: 'agent.released',
+          data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: 9, score: 0.9, passed: true }, by: 'evaluator' },
+        },
+      },
     ]);
   });
 
@@ -105,7 +115,13 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, false, { score: 0.4 }), MAX_ATTEMPTS));
     expect(history.mission).toMatchObject({ status: 'queued', feedback: expect.any(String) });
     expect(effects).toEqual([
-      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: -5, score: 0.4, passed: false }, by: 'evaluator' } } },
+      {
+        kind: 'emit',
+        message: {
+          pattern: 'agent.released',
+          data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: -5, score: 0.4, passed: false }, by: 'evaluator' },
+        },
+      },
       ...enqueued(history.mission),
     ]);
   });

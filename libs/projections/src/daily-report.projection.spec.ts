@@ -1,5 +1,5 @@
 import { NewMissionEvent } from '@app/mission';
-import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '../../mission/src/testing/envelope';
+import { aCreateInput, aResult, anEvaluation, toEnvelopes } from '@app/testing';
 import { dailyReportMetrics } from './daily-report.projection';
 
 const metricsOf = (event: NewMissionEvent) => dailyReportMetrics(toEnvelopes([event])[0]);
@@ -22,8 +22,15 @@ describe('dailyReportMetrics', () => {
   });
 
   it('given an evaluation, then it counts it with its score, and a success only when it passed', () => {
-    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([['evaluations', 1], ['scoreSum', 0.9], ['succeeded', 1]]);
-    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, false) })).toEqual([['evaluations', 1], ['scoreSum', 0.4]]);
+    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([
+      ['evaluations', 1],
+      ['scoreSum', 0.9],
+      ['succeeded', 1],
+    ]);
+    expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, false) })).toEqual([
+      ['evaluations', 1],
+      ['scoreSum', 0.4],
+    ]);
   });
 
   it('given queue moves and assignments, then the report counts nothing for them', () => {

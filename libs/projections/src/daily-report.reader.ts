@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { MISSION_TYPES, MissionType } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 import { DAILY_REPORT_METRICS, DailyReportMetric, DailyReportProjection } from './daily-report.projection';
 import { projectionLag } from './projection-checkpoints';
 

@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { parseLogEntry } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { ProjectionBatch } from './projection';
 
 /** Raw XREAD reply: per stream, its entries as [id, fields]. */

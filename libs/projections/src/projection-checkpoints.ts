@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { Projection } from './projection';
 
 /**

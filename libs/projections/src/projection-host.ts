@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { Projection } from './projection';
 import { ProjectionMetrics } from './projection-metrics';

@@ -1,6 +1,6 @@
-import { RedisConnection } from '@app/redis';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { ApplyOutcome } from './projection';
 import { projectionLag } from './projection-checkpoints';
 

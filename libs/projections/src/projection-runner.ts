@@ -1,6 +1,6 @@
-import { duplicateConnection, RedisConnection } from '@app/redis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyLayout } from '@app/event-store';
+import { duplicateConnection, RedisConnection } from '@app/redis';
 import { LogTail } from './log-tail';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
 import { loadCheckpoints } from './projection-checkpoints';

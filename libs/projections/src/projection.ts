@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { MissionEvent } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 
 /** Events read from one log stream, in log order, to be applied in one step. */
 export interface ProjectionBatch {

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { MetricsRegistry, REDIS } from '@app/runtime';
 import { DailyReportProjection } from './daily-report.projection';
 import { DailyReportReader } from './daily-report.reader';
@@ -23,7 +23,12 @@ import { PROJECTIONS } from './projection-tokens';
       provide: ProjectionMetrics,
       inject: [MetricsRegistry, REDIS, KeyLayout, PROJECTIONS],
       useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: KeyLayout, projections: Projection[]) =>
-        new ProjectionMetrics(registry, redis, keys, projections.map((p) => p.name)),
+        new ProjectionMetrics(
+          registry,
+          redis,
+          keys,
+          projections.map((p) => p.name),
+        ),
     },
     {
       provide: DailyReportReader,

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
 import { Projection } from './projection';
 import { resetProjection } from './projection-checkpoints';
 import { ProjectionRunner } from './projection-runner';

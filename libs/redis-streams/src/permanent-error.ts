@@ -10,11 +10,7 @@ export class PermanentMessageError extends Error {
 }
 
 export function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof PermanentMessageError ||
-    error instanceof MalformedMessageError ||
-    error instanceof BadRequestException
-  );
+  return error instanceof PermanentMessageError || error instanceof MalformedMessageError || error instanceof BadRequestException;
 }
 
 export function describeError(error: unknown): string {

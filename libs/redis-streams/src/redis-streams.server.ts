@@ -1,6 +1,6 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
-import { RedisConnection } from '@app/redis';
 import { lastValueFrom } from 'rxjs';
+import { RedisConnection } from '@app/redis';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
 import { decodeMessage } from './stream-message';
@@ -164,9 +164,16 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       try {
         const count = Math.min(this.options.batchSize, this.maxInFlight - this.inFlight);
         const reply = (await lane.reader.xreadgroup(
-          'GROUP', this.options.group, this.options.consumer,
-          'COUNT', count, 'BLOCK', this.options.blockMs,
-          'STREAMS', lane.stream, '>',
+          'GROUP',
+          this.options.group,
+          this.options.consumer,
+          'COUNT',
+          count,
+          'BLOCK',
+          this.options.blockMs,
+          'STREAMS',
+          lane.stream,
+          '>',
         )) as [string, RawEntry[]][] | null;
         failures = 0;
         if (!reply) continue;
@@ -201,8 +208,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const room = this.maxInFlight - this.inFlight;
         if (room <= 0) return;
         const [next, entries, deleted] = (await this.writer.xautoclaim(
-          lane.stream, this.options.group, this.options.consumer,
-          this.options.claimIdleMs, cursor, 'COUNT', Math.min(room, this.options.batchSize),
+          lane.stream,
+          this.options.group,
+          this.options.consumer,
+          this.options.claimIdleMs,
+          cursor,
+          'COUNT',
+          Math.min(room, this.options.batchSize),
         )) as [string, RawEntry[], string[]];
         cursor = next;
         if (deleted?.length) await this.writer.xack(lane.stream, this.options.group, ...deleted);
@@ -229,9 +241,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   private async deliveryCounts(lane: Lane, from: string, to: string): Promise<Map<string, number>> {
-    const rows = (await this.writer.xpending(
-      lane.stream, this.options.group, from, to, this.options.batchSize * 4, this.options.consumer,
-    )) as [string, string, number, number][];
+    const rows = (await this.writer.xpending(lane.stream, this.options.group, from, to, this.options.batchSize * 4, this.options.consumer)) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
   }
 
@@ -305,9 +320,19 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       const multi = this.writer.multi();
       for (const p of poison) {
         multi.xadd(
-          lane.poisonStream, '*',
-          'source', lane.stream, 'messageId', p.id, 'reason', p.reason,
-          'deliveries', String(p.deliveries), 'failedAt', new Date().toISOString(), ...p.fields,
+          lane.poisonStream,
+          '*',
+          'source',
+          lane.stream,
+          'messageId',
+          p.id,
+          'reason',
+          p.reason,
+          'deliveries',
+          String(p.deliveries),
+          'failedAt',
+          new Date().toISOString(),
+          ...p.fields,
         );
       }
       const ids = [...acks, ...poison.map((p) => p.id)];

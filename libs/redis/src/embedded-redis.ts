@@ -79,9 +79,7 @@ const NO_REDIS_HINT =
   'or install redis-server (Debian/Ubuntu: apt-get install redis-server) so a private one can be started.';
 
 function noRedisError(installDisallowed: boolean): Error {
-  const why = installDisallowed
-    ? 'automatic installation is disabled'
-    : 'automatic installation needs root on Debian';
+  const why = installDisallowed ? 'automatic installation is disabled' : 'automatic installation needs root on Debian';
   return new Error(`No Redis available: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, redis-server is not on PATH and ${why}. ${NO_REDIS_HINT}`);
 }
 
@@ -209,13 +207,20 @@ async function spawnRedisServer(binary: string, dir: string, port: number, logFi
   const handle = await open(logFile, 'a');
   try {
     const args = [
-      '--dir', dir,
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--save', '',
-      '--bind', LOCAL_REDIS_HOST,
-      '--port', String(port),
-      '--daemonize', 'no',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+      '--bind',
+      LOCAL_REDIS_HOST,
+      '--port',
+      String(port),
+      '--daemonize',
+      'no',
     ];
     // Its own process group, so a terminal Ctrl-C reaches only our launcher, which stops the
     // services first and Redis last instead of pulling Redis away from services still shutting down.

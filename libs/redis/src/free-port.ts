@@ -18,7 +18,11 @@ export function findFreePort(host?: string): Promise<number> {
 }
 
 /** A free port for each name, no two the same (the kernel may hand out a just-closed port again). */
-export async function findFreePorts<Name extends string>(names: readonly Name[], host?: string, taken: ReadonlySet<number> = new Set()): Promise<Record<Name, number>> {
+export async function findFreePorts<Name extends string>(
+  names: readonly Name[],
+  host?: string,
+  taken: ReadonlySet<number> = new Set(),
+): Promise<Record<Name, number>> {
   const used = new Set(taken);
   const ports = {} as Record<Name, number>;
   for (const name of names) {

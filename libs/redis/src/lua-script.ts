@@ -49,7 +49,11 @@ export class LuaScript {
   /** The KEYS count the name declares; null for a script whose KEYS count varies. */
   readonly numberOfKeys: number | null;
 
-  constructor(dir: string, readonly name: string, options: LuaScriptOptions = {}) {
+  constructor(
+    dir: string,
+    readonly name: string,
+    options: LuaScriptOptions = {},
+  ) {
     const suffix = /-(\d+)$/.exec(name);
     this.numberOfKeys = suffix ? Number(suffix[1]) : null;
     const body = expandIncludes(join(dir, `${name}.lua`), options.includeRoots ?? {});

@@ -1,16 +1,16 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import { LoggingModule } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { TerminusModule } from '@nestjs/terminus';
-import { LoggingModule } from '@app/logging';
 import { createRedisConnection, RedisConnection } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
+import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
 import { LogPartitionsGuard } from './log-partitions-guard';
-import { HealthController } from './health.controller';
 import { MetricsController, MetricsRegistry } from './metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
@@ -36,7 +36,11 @@ export class CoreModule implements OnApplicationShutdown {
           inject: [REDIS, KeyLayout],
           useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
         },
-        { provide: MissionPipeline, inject: [MissionStore, ReadyQueue], useFactory: (store: MissionStore, queue: ReadyQueue) => new MissionPipeline(store, queue) },
+        {
+          provide: MissionPipeline,
+          inject: [MissionStore, ReadyQueue],
+          useFactory: (store: MissionStore, queue: ReadyQueue) => new MissionPipeline(store, queue),
+        },
         ConsumerHealth,
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },

@@ -3,11 +3,11 @@ import { hostname } from 'node:os';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ConfigError, Environment, loadEnvironment } from '@app/config';
+import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { createRedisConnection } from '@app/redis';
-import { PassThroughRpcFilter, RedisStreamsServer } from '@app/redis-streams';
+import { RedisStreamsServer } from '@app/redis-streams';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
 import { describeListenFailure } from './listen-failure';
@@ -74,11 +74,9 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   definition.configureHttp?.(app, env);
   const server = streamsServer(env, definition.name);
   app.get(ConsumerHealth).track(server);
-  // Deferred, so the filter is in place before the handlers are wrapped. The app runs the
-  // lifecycle hooks; without this mark the deferred microservice would run them a second time.
-  const microservice = app.connectMicroservice({ strategy: server }, { deferInitialization: true });
-  microservice.useGlobalFilters(new PassThroughRpcFilter());
-  (microservice as unknown as { setIsInitHookCalled(called: boolean): void }).setIsInitHookCalled(true);
+  // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
+  // to the app, so they run once. The handlers' PassThroughRpcFilter comes with @StreamConsumer().
+  app.connectMicroservice({ strategy: server });
   await app.startAllMicroservices();
   return app;
 }

@@ -28,6 +28,13 @@ export function testRedisConnection(name = 'test'): RedisConnection {
 // Cleanup helpers live with the Redis client code, which the CLIs share; tests import them from here as before.
 export { deleteKeysByPrefix, escapeGlob } from '@app/redis';
 
+/** A stream entry's flat field list (`XRANGE`: name, value, name, value, …) as an object. */
+export function streamFields(fields: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) map[fields[i]] = fields[i + 1];
+  return map;
+}
+
 export interface WaitForOptions {
   timeoutMs: number;
   /** Default 25 ms. */
@@ -68,3 +75,8 @@ function describe(value: unknown): string {
     return String(value);
   }
 }
+
+// Fixtures and fakes that specs of several libs and the tests under test/ share.
+export * from './mission-envelope';
+export * from './known-log';
+export * from './fake-chat-completions-server';

@@ -1,7 +1,7 @@
-import { SERVICE_NAMES } from '@app/messages';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
+import { SERVICE_NAMES } from '@app/messages';
 import { buildState } from '../../../scripts/build-stamp';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');

@@ -49,7 +49,13 @@ function toMap(flat: string[]): Map<string, number> {
 /** Missions holding an agent without a hold, agents whose load counter differs from their holds, or over capacity. */
 export async function agentSlotViolations(redis: Redis, keys: KeyLayout): Promise<string[]> {
   const [unheld, holdsFlat, loadFlat, capacityFlat] = (await redis.eval(
-    SLOT_SNAPSHOT, 4, keys.partitions[0].missionIndex, keys.agentLoad, keys.agentCapacity, keys.agentHolds, keys.partitions[0].missionPrefix,
+    SLOT_SNAPSHOT,
+    4,
+    keys.partitions[0].missionIndex,
+    keys.agentLoad,
+    keys.agentCapacity,
+    keys.agentHolds,
+    keys.partitions[0].missionPrefix,
   )) as [string[], string[], string[], string[]];
   const holds = toMap(holdsFlat);
   const load = toMap(loadFlat);

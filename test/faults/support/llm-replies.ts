@@ -1,17 +1,6 @@
-import { MissionType } from '@app/mission';
-import { LlmMissionContext } from '../../../libs/llm/src/llm-client';
-import { draftGuestSupport } from '../../../libs/llm/src/mock-drafts/guest-support-draft';
-import { draftMaintenance } from '../../../libs/llm/src/mock-drafts/maintenance-draft';
-import { draftPricing } from '../../../libs/llm/src/mock-drafts/pricing-draft';
-import { mulberry32, Rng } from '../../../libs/llm/src/prng';
-import { hashString } from '@app/mission';
-import { ReceivedRequest, ScriptedReply } from '../../../libs/llm/src/testing/fake-chat-completions-server';
-
-const DRAFTS: Record<MissionType, (context: LlmMissionContext, rng: Rng, flawed: boolean) => object> = {
-  guest_support: draftGuestSupport,
-  pricing: draftPricing,
-  maintenance: draftMaintenance,
-};
+import { LlmMissionContext, MOCK_DRAFTS, mulberry32 } from '@app/llm';
+import { MissionType, hashString } from '@app/mission';
+import { ReceivedRequest, ScriptedReply } from '@app/testing';
 
 /**
  * Reads the mission back out of an OpenAI-style request built by buildLlmRequest: the type from
@@ -21,7 +10,7 @@ const DRAFTS: Record<MissionType, (context: LlmMissionContext, rng: Rng, flawed:
 export function missionContextOf(request: ReceivedRequest): LlmMissionContext | null {
   const format = request.body.response_format as { json_schema?: { name?: string } } | undefined;
   const type = format?.json_schema?.name?.replace(/_output$/, '') as MissionType | undefined;
-  if (!type || !(type in DRAFTS)) return null;
+  if (!type || !(type in MOCK_DRAFTS)) return null;
   const messages = (request.body.messages ?? []) as { role: string; content: string }[];
   const prompt = messages.find((m) => m.role === 'user')?.content ?? '';
   const block = /<mission-data>\n([\s\S]*?)\n<\/mission-data>/.exec(prompt)?.[1];
@@ -34,7 +23,15 @@ export function missionContextOf(request: ReceivedRequest): LlmMissionContext | 
   }
   if (typeof data.title !== 'string' || typeof data.payload !== 'object' || data.payload === null) return null;
   const description = typeof data.description === 'string' ? data.description : '';
-  return { missionId: 'from-prompt', attempt: 1, missionType: type, title: data.title, description, payload: data.payload as Record<string, unknown>, feedback: null };
+  return {
+    missionId: 'from-prompt',
+    attempt: 1,
+    missionType: type,
+    title: data.title,
+    description,
+    payload: data.payload as Record<string, unknown>,
+    feedback: null,
+  };
 }
 
 /**
@@ -44,6 +41,6 @@ export function missionContextOf(request: ReceivedRequest): LlmMissionContext | 
 export function validReply(request: ReceivedRequest): ScriptedReply {
   const context = missionContextOf(request);
   if (!context) return { status: 200, content: '{}' };
-  const draft = DRAFTS[context.missionType](context, mulberry32(hashString(context.title)), false);
+  const draft = MOCK_DRAFTS[context.missionType](context, mulberry32(hashString(context.title)), false);
   return { status: 200, content: JSON.stringify(draft) };
 }

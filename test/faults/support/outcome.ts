@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
-import { queueInvariantViolations } from '../../support/queue-invariant';
 import { waitFor } from '@app/testing';
+import { queueInvariantViolations } from '../../support/queue-invariant';
 import { sleep } from './ports';
 import { Service, SERVICES } from './service-processes';
 import { ExpectedEnd } from './workload';
@@ -40,7 +40,11 @@ export async function waitForFinished(redis: Redis, keys: KeyLayout, ids: readon
   const started = Date.now();
   let open = ids.map((id) => ({ id, status: 'unread' }));
   for (;;) {
-    const statuses = await readStatuses(redis, keys, open.map((o) => o.id)).catch(() => open.map(() => 'unreadable'));
+    const statuses = await readStatuses(
+      redis,
+      keys,
+      open.map((o) => o.id),
+    ).catch(() => open.map(() => 'unreadable'));
     open = open.map((o, i) => ({ id: o.id, status: statuses[i] ?? 'missing' })).filter((o) => !FINISHED_SET.has(o.status));
     if (open.length === 0) return { finished: true, ms: Date.now() - started, unfinished: [] };
     if (Date.now() - started > timeoutMs) return { finished: false, ms: Date.now() - started, unfinished: open };
@@ -83,7 +87,9 @@ export function historyViolations(id: string, events: readonly MissionEvent[], s
   for (const event of events) {
     if (event.type === 'MissionAssigned') {
       if (holding) {
-        problems.push(`${id}: second MissionAssigned v${event.version} (${(event.data as { agentId?: string }).agentId}) while v${holding.version} (${(holding.data as { agentId?: string }).agentId}) is live`);
+        problems.push(
+          `${id}: second MissionAssigned v${event.version} (${(event.data as { agentId?: string }).agentId}) while v${holding.version} (${(holding.data as { agentId?: string }).agentId}) is live`,
+        );
       }
       holding = event;
     } else if (['MissionQueued', 'MissionDeadLettered', 'MissionCancelled', 'MissionEvaluated'].includes(event.type)) {
@@ -92,7 +98,13 @@ export function historyViolations(id: string, events: readonly MissionEvent[], s
   }
   const last = events[events.length - 1];
   const implied =
-    last.type === 'MissionDeadLettered' ? 'dead_lettered' : last.type === 'MissionCancelled' ? 'cancelled' : last.type === 'MissionEvaluated' && (last.data as { passed?: boolean }).passed ? 'succeeded' : null;
+    last.type === 'MissionDeadLettered'
+      ? 'dead_lettered'
+      : last.type === 'MissionCancelled'
+        ? 'cancelled'
+        : last.type === 'MissionEvaluated' && (last.data as { passed?: boolean }).passed
+          ? 'succeeded'
+          : null;
   if (status && FINISHED_SET.has(status) && implied !== status) problems.push(`${id}: status ${status} but the last event is ${last.type} v${last.version}`);
   return problems;
 }
@@ -164,7 +176,8 @@ export async function stuckMessages(redis: Redis, keys: KeyLayout, claimIdleMs: 
         continue;
       }
       for (const entry of state.pending) {
-        if (entry.idleMs > claimIdleMs * 3 + 1_000) problems.push(`${state.service}: ${entry.id} pending at ${entry.consumer}, idle ${entry.idleMs} ms, ${entry.deliveries} deliveries`);
+        if (entry.idleMs > claimIdleMs * 3 + 1_000)
+          problems.push(`${state.service}: ${entry.id} pending at ${entry.consumer}, idle ${entry.idleMs} ms, ${entry.deliveries} deliveries`);
         else if (entry.deliveries > maxDeliveries) problems.push(`${state.service}: ${entry.id} delivered ${entry.deliveries} times (limit ${maxDeliveries})`);
       }
     }
@@ -186,7 +199,8 @@ export async function readStream(redis: Redis, stream: string, keepFull = false)
     const entries = (await redis.xrange(stream, start, '+', 'COUNT', 1_000)) as [string, string[]][];
     for (const [id, list] of entries) {
       const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < list.length; i += 2) fields[list[i]] = keepFull || list[i + 1].length <= 200 ? list[i + 1] : `${list[i + 1].slice(0, 200)}…(${list[i + 1].length} chars)`;
+      for (let i = 0; i + 1 < list.length; i += 2)
+        fields[list[i]] = keepFull || list[i + 1].length <= 200 ? list[i + 1] : `${list[i + 1].slice(0, 200)}…(${list[i + 1].length} chars)`;
       out.push({ id, fields });
     }
     if (entries.length < 1_000) break;
@@ -253,7 +267,12 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
   const wait = await waitForFinished(redis, keys, ids, timeoutMs);
   if (!wait.finished) {
     const byStatus = countBy(wait.unfinished.map((u) => u.status));
-    violations.push(`${wait.unfinished.length} of ${ids.length} missions not finished after ${timeoutMs} ms: ${JSON.stringify(byStatus)}; e.g. ${wait.unfinished.slice(0, 5).map((u) => `${u.id} (${u.status})`).join(', ')}`);
+    violations.push(
+      `${wait.unfinished.length} of ${ids.length} missions not finished after ${timeoutMs} ms: ${JSON.stringify(byStatus)}; e.g. ${wait.unfinished
+        .slice(0, 5)
+        .map((u) => `${u.id} (${u.status})`)
+        .join(', ')}`,
+    );
   }
 
   // Let the streams settle (late duplicates, acks) before judging the final state.
@@ -315,7 +334,8 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
   if (historyProblems.length > 30) violations.push(`… ${historyProblems.length - 30} more history problems`);
   const known = new Set(options.alsoInLog ?? []);
   const strangers = [...histories.keys()].filter((id) => !idSet.has(id) && !known.has(id));
-  if (strangers.length) violations.push(`${strangers.length} missions in the log that were never acknowledged to the submitter, e.g. ${strangers.slice(0, 3).join(', ')}`);
+  if (strangers.length)
+    violations.push(`${strangers.length} missions in the log that were never acknowledged to the submitter, e.g. ${strangers.slice(0, 3).join(', ')}`);
 
   const queue = await queueInvariantViolations(redis, keys);
   violations.push(...queue.slice(0, 20).map((v) => `queue invariant: ${v}`));
@@ -350,7 +370,9 @@ export async function checkOutcome(redis: Redis, keys: KeyLayout, ids: readonly 
   const rejected = await redis.xlen(keys.partitions[0].rejectedSubmissions);
   if (!options.allowPoison) {
     for (const [service, length] of Object.entries(poison)) {
-      const sample = (await readStream(redis, keys.partitions[0].poison(service as Service))).slice(0, 3).map((e) => `${e.fields.reason} [${e.fields.pattern}]`);
+      const sample = (await readStream(redis, keys.partitions[0].poison(service as Service)))
+        .slice(0, 3)
+        .map((e) => `${e.fields.reason} [${e.fields.pattern}]`);
       violations.push(`${length} legitimate messages poisoned on ${service}: ${sample.join(' | ')}`);
     }
   }

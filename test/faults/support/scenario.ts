@@ -1,11 +1,11 @@
-import os = require('node:os');
+import * as os from 'node:os';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
+import { mulberry32 } from '@app/llm';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from './build';
 import { InvariantSampler } from './invariants';
 import { checkOutcome, OutcomeOptions, OutcomeReport, readHistories, waitForFinished } from './outcome';
-import { mulberry32 } from '../../../libs/llm/src/prng';
 import { scenarioSeed } from './ports';
 import { ServiceProcesses, ServiceProcessesOptions } from './service-processes';
 

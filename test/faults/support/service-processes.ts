@@ -1,8 +1,8 @@
-import { SERVICE_NAMES } from '@app/messages';
 import { ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { SERVICE_NAMES } from '@app/messages';
 import { REPO_ROOT } from './build';
 import { freePort, sleep } from './ports';
 
@@ -155,7 +155,9 @@ export class ServiceProcesses {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (instance.exitInfo) {
-        throw new Error(`${keyOf(service, index)} exited before it was ready (code ${instance.exitInfo.code}, signal ${instance.exitInfo.signal}):\n${this.tail(service, index, 40)}`);
+        throw new Error(
+          `${keyOf(service, index)} exited before it was ready (code ${instance.exitInfo.code}, signal ${instance.exitInfo.signal}):\n${this.tail(service, index, 40)}`,
+        );
       }
       if ((await httpStatus(instance.port, '/health/ready')) === 200) return;
       if (Date.now() > deadline) {
@@ -223,7 +225,12 @@ export class ServiceProcesses {
     for (const lines of this.logs.values()) {
       for (const line of lines) {
         const level = levelOf(line);
-        if (level === undefined ? !/\] (started pid|test sends|exited code)|\[ioredis\] Unhandled error event|^\S+ \[\S+ gen \d+\]\s+at /.test(line) : level >= threshold) out.push(line);
+        if (
+          level === undefined
+            ? !/\] (started pid|test sends|exited code)|\[ioredis\] Unhandled error event|^\S+ \[\S+ gen \d+\]\s+at /.test(line)
+            : level >= threshold
+        )
+          out.push(line);
       }
     }
     return out;

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import { MissionClient } from '@app/mission-client';
 import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { MissionClient } from '@app/mission-client';
 import { REPO_ROOT } from './build';
 import { sleep } from './ports';
 
@@ -32,7 +32,6 @@ export interface WorkloadOptions {
 }
 
 type Fixture = MissionCreateDto & { payload: Record<string, unknown> };
-
 
 let fixtureCache: Fixture[] | undefined;
 
@@ -123,7 +122,10 @@ export class Workload {
       for (let attempt = 0; ids === null && attempt <= (this.options.retries ?? 20); attempt++) {
         this.lastReplies = null;
         try {
-          ids = await this.client.createMany(built.map((b) => b.mission), keys);
+          ids = await this.client.createMany(
+            built.map((b) => b.mission),
+            keys,
+          );
         } catch (error) {
           this.errors.push(`batch ${batch} attempt ${attempt}: ${error instanceof Error ? error.message.slice(0, 200) : String(error)}`);
         }

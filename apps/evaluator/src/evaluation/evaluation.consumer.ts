@@ -1,9 +1,9 @@
-import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { messageValidation, MissionMessage, Patterns } from '@app/messages';
+import { StreamConsumer } from '@app/redis-streams';
 import { EvaluationService } from './evaluation.service';
 
-@Controller()
+@StreamConsumer()
 export class EvaluationConsumer {
   constructor(private readonly evaluation: EvaluationService) {}
 

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { loadEnvironment } from '@app/config';
-import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, MockLlmClient } from '@app/llm';
 import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
@@ -19,7 +19,12 @@ const lateCheckout: MissionCreateDto = {
   title: 'Späterer Check-out',
   description: 'Gast bittet um späten Check-out.',
   priority: 'normal',
-  payload: { guest: { name: 'Anna Schmidt', vip: true }, requestedTime: '14:00', roomNumber: 701, message: 'Hallo, ich möchte bitte später auschecken, gegen 14 Uhr. Danke!' },
+  payload: {
+    guest: { name: 'Anna Schmidt', vip: true },
+    requestedTime: '14:00',
+    roomNumber: 701,
+    message: 'Hallo, ich möchte bitte später auschecken, gegen 14 Uhr. Danke!',
+  },
 };
 /** From fixtures/odoo_missions_mock.json: a floor above the ceiling, so no rate can pass. */
 const conflictingRates: MissionCreateDto = {
@@ -45,7 +50,12 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const pipeline = new MissionPipeline(store, queue);
     const metrics = new EvaluationMetrics(new MetricsRegistry('evaluator'));
     const evaluator = new EvaluationService(
-      pipeline, loadEnvironment({ KEY_PREFIX: prefix, ...env }), new RuleBasedJudge(), null, new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics,
+      pipeline,
+      loadEnvironment({ KEY_PREFIX: prefix, ...env }),
+      new RuleBasedJudge(),
+      null,
+      new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      metrics,
     );
     const partition = keys.partitions[0];
 
@@ -88,11 +98,17 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
 
     const [evaluated, ...rest] = await eventsAfter(completed);
     expect(rest).toEqual([]);
-    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', actor: 'evaluator', data: { attempt: 1, passed: true, judge: 'rules', rubricVersion: RUBRICS.guest_support.version } });
+    expect(evaluated).toMatchObject({
+      type: 'MissionEvaluated',
+      actor: 'evaluator',
+      data: { attempt: 1, passed: true, judge: 'rules', rubricVersion: RUBRICS.guest_support.version },
+    });
     const { score } = evaluated.data as Evaluation;
     expect(score).toBeGreaterThanOrEqual(RUBRICS.guest_support.passThreshold);
     expect(await store.load('m-1')).toMatchObject({ status: 'succeeded', attempts: 1, feedback: null });
-    expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: score * 10, score, passed: true }, by: 'evaluator' }]);
+    expect(await released()).toEqual([
+      { agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: score * 10, score, passed: true }, by: 'evaluator' },
+    ]);
     expect(await queue.readyIds()).toEqual([]);
     expect(await verdictsCounted()).toBe(1);
   });
@@ -124,7 +140,12 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const [evaluated, deadLettered, ...rest] = await eventsAfter(completed);
     expect(rest).toEqual([]);
     const { score, reason } = evaluated.data as Evaluation;
-    expect(deadLettered).toMatchObject({ type: 'MissionDeadLettered', version: evaluated.version + 1, at: evaluated.at, data: { attempts: 1, lastError: reason } });
+    expect(deadLettered).toMatchObject({
+      type: 'MissionDeadLettered',
+      version: evaluated.version + 1,
+      at: evaluated.at,
+      data: { attempts: 1, lastError: reason },
+    });
     expect(await store.load('m-1')).toMatchObject({ status: 'dead_lettered', lastError: reason });
     expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
     expect(await queue.readyIds()).toEqual([]);

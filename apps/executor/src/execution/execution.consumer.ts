@@ -1,10 +1,9 @@
-import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { messageValidation, MissionMessage, Patterns } from '@app/messages';
-import { RedisStreamsContext } from '@app/redis-streams';
+import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { ExecutionService } from './execution.service';
 
-@Controller()
+@StreamConsumer()
 export class ExecutionConsumer {
   constructor(private readonly execution: ExecutionService) {}
 

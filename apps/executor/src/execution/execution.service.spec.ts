@@ -14,7 +14,14 @@ import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testi
 import { ExecutionMetrics } from './execution-metrics';
 import { ExecutionService } from './execution.service';
 
-const inspection: MissionCreateDto = { type: 'maintenance', title: 'Elevator inspection due', description: '', priority: 'normal', requiredSkills: ['plumbing'], payload: {} };
+const inspection: MissionCreateDto = {
+  type: 'maintenance',
+  title: 'Elevator inspection due',
+  description: '',
+  priority: 'normal',
+  requiredSkills: ['plumbing'],
+  payload: {},
+};
 const ANSWER = { urgency: 'low', steps: ['Check the logbook', 'Book the inspector'], safetyNotes: [], parts: ['none'] };
 const LEASE_MS = 30_000;
 
@@ -40,7 +47,8 @@ class ControlledLlm implements LlmClient {
     return new Promise((resolve, reject) => {
       const call: HeldCall = {
         request,
-        answer: () => resolve({ output: ANSWER, rawText: JSON.stringify(ANSWER), usage: { promptTokens: 3, completionTokens: 5 }, model: 'controlled', latencyMs: 1 }),
+        answer: () =>
+          resolve({ output: ANSWER, rawText: JSON.stringify(ANSWER), usage: { promptTokens: 3, completionTokens: 5 }, model: 'controlled', latencyMs: 1 }),
         fail: reject,
       };
       this.calls.push(call);
@@ -61,7 +69,13 @@ class WatchedStore extends MissionStore {
   readonly appends: MissionEventType[][] = [];
   loseReplyTo: MissionEventType | null = null;
 
-  override async append(missionId: string, mission: Mission | null, events: readonly NewMissionEvent[], context: AppendContext, effects?: EffectsOf): Promise<AppendResult> {
+  override async append(
+    missionId: string,
+    mission: Mission | null,
+    events: readonly NewMissionEvent[],
+    context: AppendContext,
+    effects?: EffectsOf,
+  ): Promise<AppendResult> {
     const result = await super.append(missionId, mission, events, context, effects);
     if (result.code === AppendCode.Ok) this.appends.push(result.events.map((event) => event.type));
     if (result.code !== AppendCode.Ok || events[0]?.type !== this.loseReplyTo) return result;
@@ -83,8 +97,16 @@ describe('ExecutionService (real Redis, no services)', () => {
     const pipeline = new MissionPipeline(store, queue);
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
-      pipeline, store, keys, redis, new AgentRegistry(redis, keys), llm, loadEnvironment({ KEY_PREFIX: prefix, ...env }),
-      new PinoLogger({ pinoHttp: { level: 'silent' } }), metrics, new ConsumerHealth(),
+      pipeline,
+      store,
+      keys,
+      redis,
+      new AgentRegistry(redis, keys),
+      llm,
+      loadEnvironment({ KEY_PREFIX: prefix, ...env }),
+      new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      metrics,
+      new ConsumerHealth(),
     );
     const partition = keys.partitions[0];
 

@@ -1,13 +1,13 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
-import { logDeadLetter, MissionPipeline } from '@app/pipeline';
 import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
 import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
+import { logDeadLetter, MissionPipeline } from '@app/pipeline';
+import { RedisConnection } from '@app/redis';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { ExecutionMetrics } from './execution-metrics';
 

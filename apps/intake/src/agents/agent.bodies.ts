@@ -17,60 +17,107 @@ const PROMPT_TEXT = { ...MULTI_LINE, requireVisible: true };
 
 export class RegisterAgentBody {
   @ApiProperty({ example: 'agent-mila', description: 'Stable id: lowercase letters, digits and dashes' })
-  @IsString() @Matches(new RegExp(AGENT_ID_PATTERN), { message: 'id must be 2 to 64 lowercase letters, digits or dashes' })
+  @IsString()
+  @Matches(new RegExp(AGENT_ID_PATTERN), { message: 'id must be 2 to 64 lowercase letters, digits or dashes' })
   id: string;
 
   @ApiProperty({ example: 'Mila – Night Desk' })
-  @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  @IsCleanText(SINGLE_LINE)
   name: string;
 
   @ApiProperty({ type: [String], example: ['guest_communication', 'german'] })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @IsString({ each: true }) @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(30)
+  @IsString({ each: true })
+  @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
   skills: string[];
 
   @ApiProperty({ example: 4, description: 'Missions it may hold at once' })
-  @IsInt() @Min(1) @Max(1000)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   capacity: number;
 
   @ApiProperty({ example: 100 })
-  @IsNumber() @Min(0) @Max(1_000_000)
+  @IsNumber()
+  @Min(0)
+  @Max(1_000_000)
   credits: number;
 
   @ApiProperty({ example: 'gpt-4o-mini' })
-  @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  @IsCleanText(SINGLE_LINE)
   model: string;
 
   @ApiProperty({ example: 'You are Mila, night desk agent of Hotel Seeblick. Answer only with the JSON object asked for.' })
-  @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText(PROMPT_TEXT)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(10_000)
+  @IsCleanText(PROMPT_TEXT)
   systemPrompt: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, default: 'online' })
-  @Omittable() @IsIn(AGENT_STATUSES)
+  @Omittable()
+  @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 }
 
 export class UpdateAgentBody {
-  @ApiPropertyOptional() @Omittable() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
+  @ApiPropertyOptional()
+  @Omittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  @IsCleanText(SINGLE_LINE)
   name?: string;
 
   @ApiPropertyOptional({ type: [String] })
-  @Omittable() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(30) @IsString({ each: true }) @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  @Omittable()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(30)
+  @IsString({ each: true })
+  @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
   skills?: string[];
 
-  @ApiPropertyOptional() @Omittable() @IsInt() @Min(1) @Max(1000)
+  @ApiPropertyOptional()
+  @Omittable()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   capacity?: number;
 
-  @ApiPropertyOptional() @Omittable() @IsString() @MinLength(1) @MaxLength(120) @IsCleanText(SINGLE_LINE)
+  @ApiPropertyOptional()
+  @Omittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(120)
+  @IsCleanText(SINGLE_LINE)
   model?: string;
 
-  @ApiPropertyOptional() @Omittable() @IsString() @MinLength(1) @MaxLength(10_000) @IsCleanText(PROMPT_TEXT)
+  @ApiPropertyOptional()
+  @Omittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(10_000)
+  @IsCleanText(PROMPT_TEXT)
   systemPrompt?: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, description: 'paused/offline agents get no new missions; running ones finish' })
-  @Omittable() @IsIn(AGENT_STATUSES)
+  @Omittable()
+  @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 
   @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event)' })
-  @Omittable() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
+  @Omittable()
+  @IsString()
+  @MaxLength(500)
+  @IsCleanText(SINGLE_LINE)
   reason?: string;
 }

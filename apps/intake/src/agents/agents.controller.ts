@@ -51,7 +51,10 @@ export class AgentsController {
 
   @Post()
   @RequiresRole('operator')
-  @ApiOperation({ summary: 'Register an agent', description: 'Needs role **operator**. Appends an AgentRegistered event; the agent gets missions at once when online.' })
+  @ApiOperation({
+    summary: 'Register an agent',
+    description: 'Needs role **operator**. Appends an AgentRegistered event; the agent gets missions at once when online.',
+  })
   @ApiCreatedResponse({ type: AgentViewSchema, description: 'The registered agent.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'operator',
@@ -71,7 +74,8 @@ export class AgentsController {
   @ApiIdParam('agent')
   @ApiOperation({
     summary: 'Change an agent',
-    description: 'Needs role **operator**. Profile fields become an AgentUpdated event, a status an AgentStatusChanged event; paused and offline agents get no new missions.',
+    description:
+      'Needs role **operator**. Profile fields become an AgentUpdated event, a status an AgentStatusChanged event; paused and offline agents get no new missions.',
   })
   @ApiOkResponse({ type: AgentViewSchema, description: 'The agent after the change.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({

@@ -1,6 +1,6 @@
+import { IncomingHttpHeaders } from 'node:http';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IncomingHttpHeaders } from 'node:http';
 import { Response } from 'express';
 import { ApiClient, AuthenticatedRequest } from './api-client';
 import { Role, roleAllows } from './api-key';
@@ -41,8 +41,7 @@ export class ApiKeyGuard implements CanActivate {
     request.apiClient = client;
 
     const required =
-      this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ??
-      defaultRole(request.method);
+      this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? defaultRole(request.method);
     if (!roleAllows(client.role, required)) {
       throw new ForbiddenException(`API key "${client.name}" has role ${client.role}; this needs ${required}`);
     }

@@ -40,9 +40,8 @@ export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailure
       request.apiClient = authentication.client;
       return next();
     }
-    throttle.fail(address).then(
-      (retryAfter) => refuse(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
-      next,
-    );
+    throttle
+      .fail(address)
+      .then((retryAfter) => refuse(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)), next);
   };
 }

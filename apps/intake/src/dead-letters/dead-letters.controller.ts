@@ -1,13 +1,13 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseIntPipe, Post, Query, DefaultValuePipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
-import { MissionCommandsService } from '../missions/mission-commands.service';
-import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
+import { MissionCommandsService } from '../missions/mission-commands.service';
+import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { RequeueFilterBody } from './requeue-filter.body';
 
 @ApiTags('dead letters')

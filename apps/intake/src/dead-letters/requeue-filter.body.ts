@@ -6,21 +6,37 @@ import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, SINGLE_LINE } from 
 /** Which dead-lettered missions a bulk requeue takes; every given condition must hold. */
 export class RequeueFilterBody {
   @ApiPropertyOptional({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'Only missions of this type.', example: 'pricing' })
-  @IsOptional() @IsIn(MISSION_TYPES)
+  @IsOptional()
+  @IsIn(MISSION_TYPES)
   type?: MissionType;
 
   /** Only missions dead-lettered before this time. */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions dead-lettered before this time (ISO 8601).', example: '2026-05-01T12:00:00Z' })
-  @IsOptional() @IsIsoTime()
+  @IsOptional()
+  @IsIsoTime()
   deadLetteredBefore?: string;
 
   /** Only missions whose last error contains this text. */
   @ApiPropertyOptional({ maxLength: 200, description: 'Only missions whose last error contains this text (case-sensitive).', example: 'timed out' })
-  @IsOptional() @IsString() @MaxLength(200) @IsCleanText(SINGLE_LINE)
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @IsCleanText(SINGLE_LINE)
   errorContains?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'At most this many missions, oldest dead-lettered first.', example: 100 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'At most this many missions, oldest dead-lettered first.',
+    example: 100,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
   limit?: number;
 
   @ApiPropertyOptional({
@@ -28,6 +44,9 @@ export class RequeueFilterBody {
     description: 'Why; recorded in each MissionRequeued event. One line of text (no control characters or bidi overrides). Defaults to "bulk requeue".',
     example: 'LLM provider outage is over',
   })
-  @IsOptional() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @IsCleanText(SINGLE_LINE)
   reason?: string;
 }

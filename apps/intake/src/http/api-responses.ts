@@ -1,6 +1,6 @@
+import { STATUS_CODES } from 'node:http';
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
-import { STATUS_CODES } from 'node:http';
 import { Role } from '../auth/api-key';
 import { idProblem, IdKind } from './id.pipe';
 import { ErrorBodyView } from './openapi-schemas';
@@ -65,7 +65,11 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
         ? errorResponse(400, badRequest, 'request validation failed', {
             details: [{ field: options.invalidField.field, problems: [options.invalidField.problem] }],
           })
-        : errorResponse(400, badRequest, options.badRequestMessage ?? (options.id && !options.jsonBody ? idProblem(options.id) : "Expected property name or '}' in JSON at position 1")),
+        : errorResponse(
+            400,
+            badRequest,
+            options.badRequestMessage ?? (options.id && !options.jsonBody ? idProblem(options.id) : "Expected property name or '}' in JSON at position 1"),
+          ),
     );
   }
 

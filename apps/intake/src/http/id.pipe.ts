@@ -34,5 +34,7 @@ export class IdPipe implements PipeTransform<unknown, string> {
 export function ApiIdParam(kind: IdKind): MethodDecorator {
   const { source, shape, example } = KINDS[kind];
   const what = kind === 'mission' ? 'Mission id' : 'Agent id';
-  return applyDecorators(ApiParam({ name: 'id', description: `${what}: ${shape}; anything else is a 400.`, schema: { type: 'string', pattern: source, example } }));
+  return applyDecorators(
+    ApiParam({ name: 'id', description: `${what}: ${shape}; anything else is a 400.`, schema: { type: 'string', pattern: source, example } }),
+  );
 }

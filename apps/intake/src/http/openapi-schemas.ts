@@ -1,3 +1,4 @@
+import { Type } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { AGENT_STATUSES, AgentStatus, AgentView } from '@app/agents';
 import {
@@ -129,7 +130,7 @@ export class EvaluationView implements Evaluation {
  * An object property that may be null, as OpenAPI 3.0 can say it: `nullable` beside a `$ref` (or
  * an `allOf` of one) does not admit null to validators, so it is one of the object or null.
  */
-function nullableObject(model: Function, description: string) {
+function nullableObject(model: Type<unknown>, description: string) {
   return {
     description,
     oneOf: [{ $ref: getSchemaPath(model) }, { type: 'object' as const, nullable: true, enum: [null], description: 'null' }],
@@ -177,10 +178,21 @@ export class MissionView implements Mission {
   @ApiProperty({ ...MISSION_STATUS_ENUM, example: 'queued' })
   status: MissionStatus;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: "Attempts assigned over the mission's life; a requeue does not reset it, so attempt N is one attempt in every event.", example: 0 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: "Attempts assigned over the mission's life; a requeue does not reset it, so attempt N is one attempt in every event.",
+    example: 0,
+  })
   attempts: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: '`attempts` when the mission was last requeued from the dead-letter queue; MAX_ATTEMPTS counts the attempts after it. Absent before a requeue.', example: 3 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    description:
+      '`attempts` when the mission was last requeued from the dead-letter queue; MAX_ATTEMPTS counts the attempts after it. Absent before a requeue.',
+    example: 3,
+  })
   attemptsAtRequeue?: number;
 
   @ApiProperty({ type: String, nullable: true, description: 'The agent holding the mission now, or null.', example: null })
@@ -198,10 +210,18 @@ export class MissionView implements Mission {
   @ApiProperty({ type: String, nullable: true, description: 'What the evaluator asked the next attempt to do better, or null.', example: null })
   feedback: string | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Error of the latest failed attempt or reason of a failed evaluation; null when none.', example: null })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Error of the latest failed attempt or reason of a failed evaluation; null when none.',
+    example: null,
+  })
   lastError: string | null;
 
-  @ApiProperty({ description: 'Ties together the logs and events of this mission; the X-Correlation-Id of the create, or a new id.', example: EXAMPLE_CORRELATION_ID })
+  @ApiProperty({
+    description: 'Ties together the logs and events of this mission; the X-Correlation-Id of the create, or a new id.',
+    example: EXAMPLE_CORRELATION_ID,
+  })
   correlationId: string;
 
   @ApiProperty({ type: 'integer', minimum: 1, description: 'Version of the mission: the version of its latest event (events count from 1).', example: 2 })
@@ -215,7 +235,7 @@ export class MissionView implements Mission {
 }
 
 const EVENT_DATA_DESCRIPTION = [
-  'The event\'s data; its shape depends on `type`:',
+  "The event's data; its shape depends on `type`:",
   '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, source?}',
   "- MissionQueued: {priorityScore, reason: 'created' | 'retry', feedback?}",
   '- MissionAssigned: {agentId, attempt}',
@@ -261,7 +281,14 @@ export class MissionEventView {
     type: 'object',
     additionalProperties: true,
     description: EVENT_DATA_DESCRIPTION,
-    example: { type: 'maintenance', title: 'AC broken in room 204', description: '', priority: 'high', requiredSkills: ['facility_maintenance'], payload: { room: '204' } },
+    example: {
+      type: 'maintenance',
+      title: 'AC broken in room 204',
+      description: '',
+      priority: 'high',
+      requiredSkills: ['facility_maintenance'],
+      payload: { room: '204' },
+    },
   })
   data: Record<string, unknown>;
 
@@ -361,7 +388,11 @@ export class FieldErrorView {
   @ApiProperty({ description: 'Path of the field, e.g. `source.recordId`.', example: 'priority' })
   field: string;
 
-  @ApiProperty({ type: [String], description: 'Every rule the value broke.', example: ['priority must be one of the following values: low, normal, high, critical'] })
+  @ApiProperty({
+    type: [String],
+    description: 'Every rule the value broke.',
+    example: ['priority must be one of the following values: low, normal, high, critical'],
+  })
   problems: string[];
 }
 
@@ -402,7 +433,14 @@ export class DailyReportRowView implements DailyReportRow {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Results evaluated.', example: 44 })
   evaluations: number;
 
-  @ApiProperty({ type: Number, nullable: true, minimum: 0, maximum: 1, description: "Mean score of the day's evaluations; null when there were none.", example: 0.87 })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    minimum: 0,
+    maximum: 1,
+    description: "Mean score of the day's evaluations; null when there were none.",
+    example: 0.87,
+  })
   meanScore: number | null;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Evaluations that passed: missions that succeeded.', example: 41 })

@@ -8,6 +8,9 @@ export class CancelMissionBody {
     description: 'Why; recorded in the MissionCancelled event. One line of text (no control characters or bidi overrides). Defaults to "cancelled by request".',
     example: 'guest checked out',
   })
-  @IsOptional() @IsString() @MaxLength(500) @IsCleanText(SINGLE_LINE)
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @IsCleanText(SINGLE_LINE)
   reason?: string;
 }

@@ -5,29 +5,36 @@ import { IsIsoTime, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType,
 
 export class ListMissionsQuery {
   @ApiPropertyOptional({ enum: [...MISSION_STATUSES], enumName: 'MissionStatus', description: 'Only missions in this status.', example: 'queued' })
-  @IsOptional() @IsIn(MISSION_STATUSES)
+  @IsOptional()
+  @IsIn(MISSION_STATUSES)
   status?: MissionStatus;
 
   @ApiPropertyOptional({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'Only missions of this type.', example: 'maintenance' })
-  @IsOptional() @IsIn(MISSION_TYPES)
+  @IsOptional()
+  @IsIn(MISSION_TYPES)
   type?: MissionType;
 
   @ApiPropertyOptional({ enum: [...PRIORITY_LEVELS], enumName: 'PriorityLevel', description: 'Only missions of this priority level.', example: 'high' })
-  @IsOptional() @IsIn(PRIORITY_LEVELS)
+  @IsOptional()
+  @IsIn(PRIORITY_LEVELS)
   priority?: PriorityLevel;
 
   @ApiPropertyOptional({ maxLength: 128, description: 'Only missions this agent holds or held in an earlier attempt.', example: 'agent-maintenance-1' })
-  @IsOptional() @IsString() @MaxLength(128)
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
   agentId?: string;
 
   /** Created at or after (ISO time). */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions created at or after this time (ISO 8601).', example: '2026-05-01T00:00:00Z' })
-  @IsOptional() @IsIsoTime()
+  @IsOptional()
+  @IsIsoTime()
   createdFrom?: string;
 
   /** Created before (ISO time). */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions created before this time (ISO 8601).', example: '2026-05-02T00:00:00Z' })
-  @IsOptional() @IsIsoTime()
+  @IsOptional()
+  @IsIsoTime()
   createdTo?: string;
 
   /** Opaque; the `nextCursor` of the previous page. */
@@ -36,11 +43,17 @@ export class ListMissionsQuery {
     description: 'Opaque: the `nextCursor` of the previous page, with the same filters. Anything else is a 400.',
     example: 'eyJzIjoxNzQ2MDkxODAwMDAwLCJrIjoxfQ',
   })
-  @IsOptional() @IsString() @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor is not a cursor this API issued' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor is not a cursor this API issued' })
   cursor?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Page size.', example: 50 })
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   limit?: number;
 }
 

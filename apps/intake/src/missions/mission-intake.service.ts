@@ -68,7 +68,9 @@ export class MissionIntakeService {
     const derivedId = missionIdFor(options.scope, input, options.idempotencyKey);
     // The key is checked in the partition of the mission's id, so with a key the id must be the one it derives.
     if (options.missionId && idempotencyKey && options.missionId !== derivedId) {
-      throw new MissionCreateRefusedError(`missionId ${options.missionId} is not the id its idempotency key or source record derives (${derivedId}; see missionIdFor)`);
+      throw new MissionCreateRefusedError(
+        `missionId ${options.missionId} is not the id its idempotency key or source record derives (${derivedId}; see missionIdFor)`,
+      );
     }
     const missionId = options.missionId ?? derivedId;
     const result = await this.pipeline.append(missionId, null, decideCreate(input, now), {
@@ -83,7 +85,9 @@ export class MissionIntakeService {
     }
     if (result.code === AppendCode.Duplicate) return { created: false, mission: await this.get(result.missionId) };
     if (result.code === AppendCode.IdempotencyMismatch) {
-      throw new MissionCreateRefusedError(`this idempotency key (or source record) was used for mission ${result.missionId} with another body; use a new key for a new mission`);
+      throw new MissionCreateRefusedError(
+        `this idempotency key (or source record) was used for mission ${result.missionId} with another body; use a new key for a new mission`,
+      );
     }
     if (result.code === AppendCode.IdempotencyExpired) {
       throw new MissionCreateRefusedError(
@@ -111,4 +115,3 @@ export class MissionIntakeService {
     return this.queue.stats();
   }
 }
-

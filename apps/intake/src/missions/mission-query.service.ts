@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { RedisConnection } from '@app/redis';
 import { KeyLayout, MISSION_HASH_FIELDS, PartitionKeys, readMissionFields } from '@app/event-store';
 import { attemptsSinceRequeue, Mission } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 
@@ -74,7 +74,15 @@ export class MissionQueryService {
   /** The next batch of one partition's index below its cursor, with the missions' states. */
   private async refill(lane: { partition: PartitionKeys; cursor: Cursor; buffer: IndexEntry[]; exhausted: boolean }, from: number): Promise<void> {
     const entries = await this.redis.zrange(
-      lane.partition.missionIndex, scoreArg(lane.cursor.s), scoreArg(from), 'BYSCORE', 'REV', 'LIMIT', lane.cursor.k, SCAN_BATCH, 'WITHSCORES',
+      lane.partition.missionIndex,
+      scoreArg(lane.cursor.s),
+      scoreArg(from),
+      'BYSCORE',
+      'REV',
+      'LIMIT',
+      lane.cursor.k,
+      SCAN_BATCH,
+      'WITHSCORES',
     );
     const ids = entries.filter((_, i) => i % 2 === 0);
     const states = await this.loadMany(ids);
@@ -94,15 +102,17 @@ export class MissionQueryService {
     const missions = await this.loadMany(entries.map((entry) => entry.id));
     return missions.flatMap((mission, i) =>
       mission
-        ? [{
-            missionId: mission.id,
-            type: mission.type,
-            title: mission.title,
-            reason: `failed ${attemptsSinceRequeue(mission)} attempts`,
-            attempts: mission.attempts,
-            lastError: mission.lastError,
-            deadLetteredAt: new Date(entries[i].at).toISOString(),
-          }]
+        ? [
+            {
+              missionId: mission.id,
+              type: mission.type,
+              title: mission.title,
+              reason: `failed ${attemptsSinceRequeue(mission)} attempts`,
+              attempts: mission.attempts,
+              lastError: mission.lastError,
+              deadLetteredAt: new Date(entries[i].at).toISOString(),
+            },
+          ]
         : [],
     );
   }

@@ -1,30 +1,20 @@
 import { BadRequestException, NotFoundException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiBody,
-  ApiCreatedResponse,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiSecurity,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { stateAt } from '@app/audit';
 import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
-import { stateAt } from '@app/audit';
-import { CancelMissionBody } from './cancel-mission.body';
-import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
-import { ListMissionsQuery, MissionPage } from './list-missions.query';
-import { MissionCommandsService } from './mission-commands.service';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
+import { CancelMissionBody } from './cancel-mission.body';
+import { ListMissionsQuery, MissionPage } from './list-missions.query';
+import { MissionCommandsService } from './mission-commands.service';
 import { MissionIntakeService } from './mission-intake.service';
 import { MissionQueryService } from './mission-query.service';
-
+import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 
 const MISSION_ID_PARAM = ApiIdParam('mission');
 const missionId = new IdPipe('mission');
@@ -51,7 +41,8 @@ export class MissionsController {
   @ApiOkResponse({ type: MissionPageView, description: 'A page of missions.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reader',
-    badRequest: 'A query parameter is invalid (unknown status/type/priority, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued.',
+    badRequest:
+      'A query parameter is invalid (unknown status/type/priority, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued.',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
   })
   list(@Query() query: ListMissionsQuery): Promise<MissionPage<Mission>> {
@@ -79,14 +70,16 @@ export class MissionsController {
   @ApiHeader({
     name: 'X-Correlation-Id',
     required: false,
-    description: "Becomes the mission's correlationId, carried by its events and logs. Ignored unless 1 to 200 visible ASCII characters; a new id is made then.",
+    description:
+      "Becomes the mission's correlationId, carried by its events and logs. Ignored unless 1 to 200 visible ASCII characters; a new id is made then.",
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711' },
   })
   @ApiBody({ type: MissionCreateDto })
   @ApiCreatedResponse({ type: MissionView, description: 'The mission was created and queued.', headers: RATE_LIMIT_HEADERS })
   @ApiOkResponse({
     type: MissionView,
-    description: 'The create repeats an earlier one (same Idempotency-Key, or same source record): nothing new was created; this is the first mission, as it is now.',
+    description:
+      'The create repeats an earlier one (same Idempotency-Key, or same source record): nothing new was created; this is the first mission, as it is now.',
     headers: RATE_LIMIT_HEADERS,
   })
   @ApiErrorResponses({
@@ -138,7 +131,7 @@ export class MissionsController {
     summary: 'Cancel a mission',
     description:
       'Needs role **submitter** (or operator). Cancels a mission that has not finished: it leaves the queue (or the dead-letter queue), ' +
-      "its agent is freed and a running LLM call is aborted. The body is optional. 409 when the mission already succeeded or was cancelled.",
+      'its agent is freed and a running LLM call is aborted. The body is optional. 409 when the mission already succeeded or was cancelled.',
   })
   @MISSION_ID_PARAM
   @ApiBody({ type: CancelMissionBody, required: false })
@@ -161,7 +154,13 @@ export class MissionsController {
   @ApiOperation({ summary: 'Get a mission', description: 'Needs role **reader** (any API key). The mission as projected from its events.' })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: MissionView, description: 'The mission.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, id: 'mission', badRequest: '`at` is not an ISO 8601 time.', invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' } })
+  @ApiErrorResponses({
+    role: 'reader',
+    notFound: MISSION_NOT_FOUND,
+    id: 'mission',
+    badRequest: '`at` is not an ISO 8601 time.',
+    invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
+  })
   async get(@Param('id', missionId) id: string, @Query() query: MissionAtQuery): Promise<Mission> {
     if (!query.at) return this.missions.get(id);
     const state = stateAt(await this.missions.history(id), { at: new Date(query.at) });
@@ -176,7 +175,13 @@ export class MissionsController {
   })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: [MissionEventView], description: 'The events, oldest first.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: MISSION_NOT_FOUND, id: 'mission', badRequest: '`from` or `to` is not an ISO 8601 time.', invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' } })
+  @ApiErrorResponses({
+    role: 'reader',
+    notFound: MISSION_NOT_FOUND,
+    id: 'mission',
+    badRequest: '`from` or `to` is not an ISO 8601 time.',
+    invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' },
+  })
   async events(@Param('id', missionId) id: string, @Query() range: EventRangeQuery): Promise<MissionEvent[]> {
     const events = await this.missions.history(id);
     const from = range.from ? Date.parse(range.from) : -Infinity;

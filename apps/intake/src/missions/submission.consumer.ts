@@ -1,14 +1,14 @@
-import { Controller, Inject } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { RedisConnection } from '@app/redis';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
-import { RedisStreamsContext } from '@app/redis-streams';
-import { Environment } from '@app/config';
-import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { RedisConnection } from '@app/redis';
+import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
 
@@ -22,7 +22,7 @@ const STREAM_ACTOR = `stream:${Patterns.intake.submitMission}`;
  * its sender to see.
  */
 @ApiExcludeController() // stream handlers, not HTTP routes: no part of the OpenAPI document
-@Controller()
+@StreamConsumer()
 export class SubmissionConsumer {
   constructor(
     private readonly missions: MissionIntakeService,
@@ -51,8 +51,16 @@ export class SubmissionConsumer {
 
   private async reject(data: unknown, reason: string, context: RedisStreamsContext): Promise<void> {
     await this.redis.xadd(
-      this.keys.partitions[context.getPartition()].rejectedSubmissions, '*',
-      'messageId', context.getMessageId(), 'reason', reason, 'rejectedAt', new Date().toISOString(), 'data', JSON.stringify(data),
+      this.keys.partitions[context.getPartition()].rejectedSubmissions,
+      '*',
+      'messageId',
+      context.getMessageId(),
+      'reason',
+      reason,
+      'rejectedAt',
+      new Date().toISOString(),
+      'data',
+      JSON.stringify(data),
     );
     this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
   }

@@ -4,16 +4,19 @@ import { IsIsoTime } from '@app/mission';
 
 export class MissionAtQuery {
   @ApiPropertyOptional({ description: 'The mission as it was at this time, folded from its events (ISO 8601)', example: '2026-11-26T10:00:00Z' })
-  @IsOptional() @IsIsoTime()
+  @IsOptional()
+  @IsIsoTime()
   at?: string;
 }
 
 export class EventRangeQuery {
   @ApiPropertyOptional({ description: 'Only events at or after this time (ISO 8601)' })
-  @IsOptional() @IsIsoTime()
+  @IsOptional()
+  @IsIsoTime()
   from?: string;
 
   @ApiPropertyOptional({ description: 'Only events before this time (ISO 8601)' })
-  @IsOptional() @IsIsoTime()
+  @IsOptional()
+  @IsIsoTime()
   to?: string;
 }

@@ -113,7 +113,7 @@ describe('API rate limiting (real Redis)', () => {
     for (let i = 0; i < LIMIT + 2; i++) await request(server).get('/health').expect(200);
   });
 
-  it('given two gateway instances on one Redis prefix, then they share each key\'s count', async () => {
+  it("given two gateway instances on one Redis prefix, then they share each key's count", async () => {
     const prefix = freshPrefix();
     const a = (await gateway(prefix)).getHttpServer();
     const b = (await gateway(prefix)).getHttpServer();

@@ -1,5 +1,5 @@
-import { RedisConnection } from '@app/redis';
 import { ThrottlerStorage } from '@nestjs/throttler';
+import { RedisConnection } from '@app/redis';
 
 /**
  * One hit, atomically, on a fixed window kept in a single key (so it needs no hash tag in a

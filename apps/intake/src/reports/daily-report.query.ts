@@ -7,14 +7,24 @@ const DAY_MESSAGE = (field: string) => `${field} must be a UTC day as YYYY-MM-DD
 
 export class DailyReportQuery {
   @ApiPropertyOptional({ format: 'date', description: 'First UTC day of the report (YYYY-MM-DD). Default: six days before `to`.', example: '2026-05-01' })
-  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE('from') }) @IsIsoTime({ message: 'from is not a calendar day' })
+  @IsOptional()
+  @Matches(DAY, { message: DAY_MESSAGE('from') })
+  @IsIsoTime({ message: 'from is not a calendar day' })
   from?: string;
 
   @ApiPropertyOptional({ format: 'date', description: 'Last UTC day of the report (YYYY-MM-DD), included. Default: today (UTC).', example: '2026-05-07' })
-  @IsOptional() @Matches(DAY, { message: DAY_MESSAGE('to') }) @IsIsoTime({ message: 'to is not a calendar day' })
+  @IsOptional()
+  @Matches(DAY, { message: DAY_MESSAGE('to') })
+  @IsIsoTime({ message: 'to is not a calendar day' })
   to?: string;
 
-  @ApiPropertyOptional({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'Only this mission type; all three by default.', example: 'maintenance' })
-  @IsOptional() @IsIn(MISSION_TYPES)
+  @ApiPropertyOptional({
+    enum: [...MISSION_TYPES],
+    enumName: 'MissionType',
+    description: 'Only this mission type; all three by default.',
+    example: 'maintenance',
+  })
+  @IsOptional()
+  @IsIn(MISSION_TYPES)
   type?: MissionType;
 }

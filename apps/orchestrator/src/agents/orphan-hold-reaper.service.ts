@@ -31,10 +31,12 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
-      this.reaping = this.reaping.then(() => this.reap()).catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'reaping orphan agent holds failed');
-        return 0;
-      });
+      this.reaping = this.reaping
+        .then(() => this.reap())
+        .catch((error: unknown) => {
+          this.logger.warn({ err: error }, 'reaping orphan agent holds failed');
+          return 0;
+        });
     }, this.env.LEASE_MS);
   }
 

@@ -1,10 +1,10 @@
-import { Controller } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { AgentSlots } from '@app/agents';
 import { AgentReleased, messageValidation, Patterns } from '@app/messages';
+import { StreamConsumer } from '@app/redis-streams';
 import { Dispatcher } from './dispatcher.service';
 
-@Controller()
+@StreamConsumer()
 export class DispatchConsumer {
   constructor(
     private readonly dispatcher: Dispatcher,

@@ -11,8 +11,23 @@ import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
 import { DispatchMetrics } from './dispatch-metrics';
 import { Dispatcher } from './dispatcher.service';
 
-const plumbing: MissionCreateDto = { type: 'maintenance', title: 'Leaking tap in 112', description: '', priority: 'normal', requiredSkills: ['plumbing'], payload: {} };
-const plumber = (id: string, capacity: number) => ({ id, name: id, skills: ['plumbing'], capacity, credits: 100, model: 'mock', systemPrompt: 'You fix taps.' });
+const plumbing: MissionCreateDto = {
+  type: 'maintenance',
+  title: 'Leaking tap in 112',
+  description: '',
+  priority: 'normal',
+  requiredSkills: ['plumbing'],
+  payload: {},
+};
+const plumber = (id: string, capacity: number) => ({
+  id,
+  name: id,
+  skills: ['plumbing'],
+  capacity,
+  credits: 100,
+  model: 'mock',
+  systemPrompt: 'You fix taps.',
+});
 
 /** A queue whose next lease answers with the given (stale) states, as a paused orchestrator's would. */
 class StaleLeaseQueue extends ReadyQueue {
@@ -47,8 +62,15 @@ describe('Dispatcher (real Redis, no services)', () => {
     const registry = new LaggingRegistry(redis, keys);
     const metrics = new DispatchMetrics(new MetricsRegistry('orchestrator'));
     const dispatcher = new Dispatcher(
-      registry, new AgentSlots(redis, keys), store, new MissionPipeline(store, queue), queue, keys,
-      loadEnvironment({ KEY_PREFIX: prefix }), metrics, new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      registry,
+      new AgentSlots(redis, keys),
+      store,
+      new MissionPipeline(store, queue),
+      queue,
+      keys,
+      loadEnvironment({ KEY_PREFIX: prefix }),
+      metrics,
+      new PinoLogger({ pinoHttp: { level: 'silent' } }),
     );
     const create = async (id: string): Promise<Mission> => {
       const result = await new MissionPipeline(store, queue).append(id, null, decideCreate(plumbing, new Date()), { actor: 'test' });

@@ -4,9 +4,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { MissionPipeline } from '@app/pipeline';
 import { decideAssign, Mission } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { holdState } from '../agents/hold-state';
 import { DispatchMetrics } from './dispatch-metrics';
@@ -101,7 +101,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (free.length === 0) return false;
     const max = free.reduce((sum, agent) => sum + agent.free, 0);
     const leaseId = uuidv7();
-    const leased = (await Promise.all(this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })))).flat();
+    const leased = (
+      await Promise.all(this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })))
+    ).flat();
     if (leased.length === 0) return false;
     const outcomes = await this.assignAll(leased, agents, leaseId);
     const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
@@ -147,7 +149,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
           if (claims[i].code === ClaimCode.Ended) {
             outcomes[index] = 'refused';
             this.metrics.claimsRefused.inc();
-            this.logger.warn({ missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId, leaseId }, 'slot claim refused: the attempt already ended; lease handed back');
+            this.logger.warn(
+              { missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId, leaseId },
+              'slot claim refused: the attempt already ended; lease handed back',
+            );
             return;
           }
           outcomes[index] = await this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);

@@ -1,5 +1,5 @@
-import { LlmMissionContext } from '../llm-client';
 import { GuestLanguage, guestLanguage, guestText } from '../language';
+import { LlmMissionContext } from '../llm-client';
 import { GuestSupportOutput } from '../output-schemas';
 import { pick, Rng } from '../prng';
 import { detectGuestTopic, GuestTopic } from './guest-topics';
@@ -72,7 +72,9 @@ const BODIES: Readonly<Record<GuestTopic, Readonly<Record<GuestLanguage, Body>>>
     ],
   },
   general: {
-    en: (f) => [`We have received your request regarding "${f.subject}" and our team is taking care of it. We will get back to you personally as soon as possible.`],
+    en: (f) => [
+      `We have received your request regarding "${f.subject}" and our team is taking care of it. We will get back to you personally as soon as possible.`,
+    ],
     de: (f) => [`Wir haben Ihr Anliegen „${f.subject}“ erhalten und kümmern uns darum. Wir melden uns so schnell wie möglich persönlich bei Ihnen.`],
   },
 };
@@ -91,7 +93,10 @@ const VIP_LINE: Readonly<Record<GuestLanguage, string>> = {
 };
 
 const ACTIONS: Readonly<Record<GuestTopic, (f: GuestFacts) => string[]>> = {
-  late_checkout: (f) => [`Check the housekeeping plan for a late check-out${f.time ? ` until ${f.time}` : ''}`, 'Confirm the late check-out to the guest and note it on the booking'],
+  late_checkout: (f) => [
+    `Check the housekeeping plan for a late check-out${f.time ? ` until ${f.time}` : ''}`,
+    'Confirm the late check-out to the guest and note it on the booking',
+  ],
   early_checkin: () => ['Ask housekeeping to prioritise the room', 'Offer luggage storage on arrival'],
   noise: (f) => [`Send the night manager to check the noise source${f.room ? ` near room ${f.room}` : ''}`, 'Offer the guest a move to a quieter room'],
   housekeeping: (f) => [`Send housekeeping to room ${f.room ?? '(see ticket)'} with fresh towels`, 'Supervisor to inspect the room afterwards'],

@@ -1,22 +1,40 @@
-export type GuestTopic =
-  | 'late_checkout'
-  | 'early_checkin'
-  | 'noise'
-  | 'housekeeping'
-  | 'breakfast'
-  | 'parking'
-  | 'booking_change'
-  | 'general';
+export type GuestTopic = 'late_checkout' | 'early_checkin' | 'noise' | 'housekeeping' | 'breakfast' | 'parking' | 'booking_change' | 'general';
 
 /** Checked in this order: the first match wins, so specific requests beat the generic word "booking". */
 const TOPIC_KEYWORDS: ReadonlyArray<readonly [GuestTopic, readonly string[]]> = [
-  ['late_checkout', ['late check-out', 'late checkout', 'later check-out', 'später auschecken', 'späteren check-out', 'späten check-out', 'spät auschecken', 'späteres auschecken']],
+  [
+    'late_checkout',
+    [
+      'late check-out',
+      'late checkout',
+      'later check-out',
+      'später auschecken',
+      'späteren check-out',
+      'späten check-out',
+      'spät auschecken',
+      'späteres auschecken',
+    ],
+  ],
   ['early_checkin', ['early check-in', 'early checkin', 'early arrival', 'früher einchecken', 'früh einchecken', 'frühen check-in', 'früheren check-in']],
   ['noise', ['noise', 'noisy', 'loud', 'lärm', 'laut']],
   ['housekeeping', ['towel', 'handtuch', 'handtücher', 'dirty', 'schmutzig', 'housekeeping', 'not cleaned', 'nicht gereinigt', 'bettwäsche']],
   ['breakfast', ['breakfast', 'frühstück']],
   ['parking', ['parking', 'parkplatz', 'tiefgarage']],
-  ['booking_change', ['change my booking', 'change the booking', 'booking change', 'change my reservation', 'umbuchen', 'umbuchung', 'buchung ändern', 'reservierung ändern', 'extend my stay', 'verlängern']],
+  [
+    'booking_change',
+    [
+      'change my booking',
+      'change the booking',
+      'booking change',
+      'change my reservation',
+      'umbuchen',
+      'umbuchung',
+      'buchung ändern',
+      'reservierung ändern',
+      'extend my stay',
+      'verlängern',
+    ],
+  ],
 ];
 
 /** Odoo helpdesk tags as the hotel uses them. */

@@ -48,8 +48,13 @@ export function draftPricing(context: LlmMissionContext, rng: Rng, flawed: boole
   const changePercent = percentChange(current, recommendedRate);
 
   const sentences = [`${capitalize(notes.join('; '))}.`];
-  sentences.push(`Recommend ${recommendedRate} ${currency} (${signed(changePercent)} % against ${current} ${currency})${corridor(min, max, currency, conflicting)}.`);
-  if (conflicting) sentences.push(`The floor of ${min} ${currency} is above the ceiling of ${max} ${currency}, so no rate can satisfy both; the channel settings need a revenue manager.`);
+  sentences.push(
+    `Recommend ${recommendedRate} ${currency} (${signed(changePercent)} % against ${current} ${currency})${corridor(min, max, currency, conflicting)}.`,
+  );
+  if (conflicting)
+    sentences.push(
+      `The floor of ${min} ${currency} is above the ceiling of ${max} ${currency}, so no rate can satisfy both; the channel settings need a revenue manager.`,
+    );
   const feedback = shortFeedback(context.feedback);
   if (feedback) sentences.push(`Revised after review feedback: ${feedback}`);
   return { recommendedRate, currency, changePercent, reason: sentences.join(' ') };

@@ -9,9 +9,8 @@
  *   m-cancel  assigned, then cancelled                                                  → cancelled (v4)
  *   m-wait    created only                                                              → queued (v2)
  *
- * Only specs import this file (the build leaves out testing folders).
+ * Only specs import this (through @app/testing, which the build leaves out).
  */
-import { RedisConnection } from '@app/redis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import {
   Decision,
@@ -28,6 +27,7 @@ import {
   MissionCreateDto,
   MissionResult,
 } from '@app/mission';
+import { RedisConnection } from '@app/redis';
 
 export const KNOWN_START = new Date('2025-06-01T08:00:00.000Z');
 export const KNOWN_STEP_MS = 60_000;
@@ -59,11 +59,11 @@ export function aCreate(overrides: Partial<MissionCreateDto> = {}): MissionCreat
   };
 }
 
-export function aResult(reply = 'Late check-out until 14:00 is confirmed. Schönen Tag! ✓'): MissionResult {
+function knownResult(reply = 'Late check-out until 14:00 is confirmed. Schönen Tag! ✓'): MissionResult {
   return { output: { reply }, model: 'mock-model', latencyMs: 1200, usage: { promptTokens: 310, completionTokens: 42 } };
 }
 
-export function anEvaluation(attempt: number, score: number, passed: boolean, reason: string, rubricVersion = 'guest_support@1'): Evaluation {
+function knownEvaluation(attempt: number, score: number, passed: boolean, reason: string, rubricVersion = 'guest_support@1'): Evaluation {
   return {
     attempt,
     score,
@@ -117,27 +117,27 @@ export async function buildKnownLog(redis: RedisConnection, keys: KeyLayout): Pr
   await create(cancel, aCreate({ title: 'Extra towels for room 310', payload: { room: '310' } })); // 5
   await act(ok, 'executor', (m) => decideStart(m, 1)); //                            step 6: m-ok v4
   await act(retry, 'orchestrator', (m) => decideAssign(m, 'agent-omar')); //         7
-  await act(ok, 'executor', (m) => decideComplete(m, 1, aResult())); //              8: m-ok v5
+  await act(ok, 'executor', (m) => decideComplete(m, 1, knownResult())); //              8: m-ok v5
   await act(retry, 'executor', (m) => decideStart(m, 1)); //                         9
-  await act(ok, 'evaluator', (m) => decideEvaluate(m, anEvaluation(1, 0.92, true, 'confirms the time, polite'))); // 10: m-ok v6
+  await act(ok, 'evaluator', (m) => decideEvaluate(m, knownEvaluation(1, 0.92, true, 'confirms the time, polite'))); // 10: m-ok v6
   await act(retry, 'executor', (m) => decideFail(m, 1, 'LLM timeout after 30 s')); // 11
   await act(dead, 'orchestrator', (m) => decideAssign(m, 'agent-lena')); //          12
   await act(retry, 'orchestrator', (m) => decideRetry(m, 1, 3)); //                  13
   await act(dead, 'executor', (m) => decideStart(m, 1)); //                          14
   await act(retry, 'orchestrator', (m) => decideAssign(m, 'agent-lena')); //         15
-  await act(dead, 'executor', (m) => decideComplete(m, 1, aResult('Suites at 420 EUR'))); // 16
+  await act(dead, 'executor', (m) => decideComplete(m, 1, knownResult('Suites at 420 EUR'))); // 16
   await act(cancel, 'orchestrator', (m) => decideAssign(m, 'agent-omar')); //        17
-  await act(dead, 'evaluator', (m) => decideEvaluate(m, anEvaluation(1, 0.31, false, 'no rate given per night', 'pricing@1'))); // 18
+  await act(dead, 'evaluator', (m) => decideEvaluate(m, knownEvaluation(1, 0.31, false, 'no rate given per night', 'pricing@1'))); // 18
   await act(cancel, 'api-key:front-desk', (m) => decideCancel(m, 'guest checked out early')); // 19
   await act(retry, 'executor', (m) => decideStart(m, 2)); //                         20
   await act(dead, 'evaluator', (m) => decideRetry(m, 1, 1)); //                      21
-  await act(retry, 'executor', (m) => decideComplete(m, 2, aResult('Technician booked for 10:00'))); // 22
-  await act(retry, 'evaluator', (m) => decideEvaluate(m, anEvaluation(2, 0.55, false, 'does not say when the guest is told', 'maintenance@1'))); // 23
+  await act(retry, 'executor', (m) => decideComplete(m, 2, knownResult('Technician booked for 10:00'))); // 22
+  await act(retry, 'evaluator', (m) => decideEvaluate(m, knownEvaluation(2, 0.55, false, 'does not say when the guest is told', 'maintenance@1'))); // 23
   await act(retry, 'evaluator', (m) => decideRetry(m, 2, 3)); //                     24
   await create(wait, aCreate({ title: 'Wake-up call for room 512', priority: 'critical', payload: { room: '512', vip: true } })); // 25
   await act(retry, 'orchestrator', (m) => decideAssign(m, 'agent-omar')); //         26
   await act(retry, 'executor', (m) => decideStart(m, 3)); //                         27
-  await act(retry, 'executor', (m) => decideComplete(m, 3, aResult('Technician booked for 10:00; guest informed at check-in'))); // 28
-  await act(retry, 'evaluator', (m) => decideEvaluate(m, anEvaluation(3, 0.88, true, 'booked and guest informed', 'maintenance@1'))); // 29
+  await act(retry, 'executor', (m) => decideComplete(m, 3, knownResult('Technician booked for 10:00; guest informed at check-in'))); // 28
+  await act(retry, 'evaluator', (m) => decideEvaluate(m, knownEvaluation(3, 0.88, true, 'booked and guest informed', 'maintenance@1'))); // 29
   return { keys, store, missions };
 }

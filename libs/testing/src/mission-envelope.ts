@@ -2,13 +2,20 @@
  * Test helpers for the mission domain specs: give decided events an envelope the way the event
  * store would, and keep a small in-memory history folded through `evolve`.
  *
- * Only the specs import this file. It uses no Jest globals, so it also compiles in the build.
+ * Only specs import this (through @app/testing, which the build leaves out).
  */
-import { Decision } from '../decide';
-import { evolve } from '../evolve';
-import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from '../mission-events';
-import { Mission } from '../mission-state';
-import { MissionType, PriorityLevel } from '../mission-type';
+import {
+  CURRENT_SCHEMA_VERSION,
+  Decision,
+  Evaluation,
+  evolve,
+  Mission,
+  MissionEvent,
+  MissionResult,
+  MissionType,
+  NewMissionEvent,
+  PriorityLevel,
+} from '@app/mission';
 
 export interface EnvelopeOptions {
   missionId?: string;

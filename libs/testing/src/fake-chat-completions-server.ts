@@ -1,6 +1,6 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { isRecord } from '../output-schemas';
+import { isRecord } from '@app/llm';
 
 /** Every scripted reply may wait first; `delayMs` longer than the client's timeout simulates a hung server. */
 interface Delayed {

@@ -1,0 +1,111 @@
+import { DynamicModule, INestApplication, Injectable, Module, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
+import { EXCEPTION_FILTERS_METADATA } from '@nestjs/common/constants';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import { Environment, loadEnvironment } from '@app/config';
+import { PassThroughRpcFilter, PermanentMessageError, RedisStreamsClient, StreamConsumer } from '@app/redis-streams';
+import { CoreModule, createServiceApp, keyLayoutOf, ServiceDefinition } from '@app/runtime';
+import { deleteKeysByPrefix, redisTarget, streamFields, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
+import { executorService } from '../../apps/executor/src/executor.definition';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
+
+/** How often Nest called each lifecycle hook of the probe provider. */
+const hookCalls = { onModuleInit: 0, onApplicationBootstrap: 0 };
+
+@Injectable()
+class HookProbe implements OnModuleInit, OnApplicationBootstrap {
+  onModuleInit(): void {
+    hookCalls.onModuleInit += 1;
+  }
+
+  onApplicationBootstrap(): void {
+    hookCalls.onApplicationBootstrap += 1;
+  }
+}
+
+@StreamConsumer()
+class RefusingConsumer {
+  @EventPattern('probe.refuse')
+  refuse(@Payload() message: { why: string }): void {
+    throw new PermanentMessageError(`refused: ${message.why}`);
+  }
+}
+
+@Module({})
+class ProbeModule {
+  static register(env: Environment): DynamicModule {
+    return { module: ProbeModule, imports: [CoreModule.forRoot(env, 'evaluator')], controllers: [RefusingConsumer], providers: [HookProbe] };
+  }
+}
+
+const probeService: ServiceDefinition = { name: 'evaluator', defaultPort: 0, module: (env) => ProbeModule.register(env) };
+
+describe('createServiceApp: the HTTP app with its stream consumer (real Redis)', () => {
+  const prefix = testKeyPrefix('service-app');
+  const redis = testRedisConnection('service-app');
+  // Quick retries: an error that Nest's own filter replaced would also end in the poison stream, after 3 deliveries.
+  const env = loadEnvironment({
+    ...redisTarget(),
+    KEY_PREFIX: prefix,
+    LOG_LEVEL: 'silent',
+    STREAM_MAX_DELIVERIES: '3',
+    STREAM_BLOCK_MS: '100',
+    STREAM_CLAIM_IDLE_MS: '100',
+  });
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await createServiceApp(probeService, env, { shutdownHooks: false });
+    await app.listen(0, '127.0.0.1');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a started service, then each lifecycle hook of a provider ran exactly once', () => {
+    expect(hookCalls).toEqual({ onModuleInit: 1, onApplicationBootstrap: 1 });
+  });
+
+  it("given a handler that throws a permanent error, then the transport sees that error: poisoned at the first delivery, with the handler's reason", async () => {
+    const partition = keyLayoutOf(env).partitions[0];
+    const client = new RedisStreamsClient({ connect: () => testRedisConnection('service-app-client'), stream: partition.stream('evaluator') });
+    try {
+      await client.emit('probe.refuse', { why: 'no such room' }).toPromise();
+    } finally {
+      await client.close();
+    }
+    // Nest's own filter would have replaced the error with a retryable `{ status: 'error', message: 'Internal server error' }`.
+    const [, fields] = await waitFor(async () => (await redis.xrange(partition.poison('evaluator'), '-', '+'))[0], {
+      timeoutMs: 10_000,
+      what: 'the refused message in the poison stream',
+    });
+    expect(streamFields(fields)).toMatchObject({ pattern: 'probe.refuse', reason: 'PermanentMessageError: refused: no such room', deliveries: '1' });
+  });
+});
+
+describe('the services: every stream handler has PassThroughRpcFilter', () => {
+  // Building the modules only: nothing connects. An API key keeps the intake from generating one.
+  const env = loadEnvironment({ KEY_PREFIX: 'unused:', API_KEYS: 'operator:static-check-secret-01:operator' });
+  const handlesStreamMessages = (controller: Type<unknown>) =>
+    Object.getOwnPropertyNames(controller.prototype).some((name) => {
+      const member: unknown = Reflect.get(controller.prototype as object, name);
+      return typeof member === 'function' && Reflect.getMetadata(PATTERN_METADATA, member) !== undefined;
+    });
+
+  it.each([intakeService, orchestratorService, executorService, evaluatorService])('$name: each consumer is a @StreamConsumer()', (definition) => {
+    const consumers = (definition.module(env).controllers ?? []).filter(handlesStreamMessages);
+    expect(consumers.length).toBeGreaterThan(0);
+    for (const consumer of consumers) {
+      const filters: unknown[] = Reflect.getMetadata(EXCEPTION_FILTERS_METADATA, consumer) ?? [];
+      expect({ consumer: consumer.name, passThrough: filters.some((filter) => filter instanceof PassThroughRpcFilter) }).toEqual({
+        consumer: consumer.name,
+        passThrough: true,
+      });
+    }
+  });
+});
