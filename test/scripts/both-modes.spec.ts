@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { findFreePort } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
-import { verifyLog } from '@app/audit';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem, RunningSystem, SERVICE_NAMES, ServiceName } from '../../scripts/launcher';
 
@@ -11,9 +11,21 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SECRET = 'both-modes-secret-0123456789';
 const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
 
-const maintenance = (title: string) => ({ type: 'maintenance', title, description: 'Reported by the night shift.', priority: 'normal', payload: { room: '112' } });
+const maintenance = (title: string) => ({
+  type: 'maintenance',
+  title,
+  description: 'Reported by the night shift.',
+  priority: 'normal',
+  payload: { room: '112' },
+});
 /** Contradictory rate limits: every attempt fails its evaluation, so the mission is dead-lettered. */
-const impossiblePricing = { type: 'pricing', title: 'Rate for the fair weekend', description: 'Set the weekend rate.', priority: 'high', payload: { minRate: 189, maxRate: 169, currency: 'EUR' } };
+const impossiblePricing = {
+  type: 'pricing',
+  title: 'Rate for the fair weekend',
+  description: 'Set the weekend rate.',
+  priority: 'high',
+  payload: { minRate: 189, maxRate: 169, currency: 'EUR' },
+};
 
 async function freePorts(): Promise<Record<ServiceName, number>> {
   const ports = {} as Record<ServiceName, number>;
@@ -40,7 +52,15 @@ describe.each([
     const ports = await freePorts();
     system = await launchSystem({
       services: [...SERVICE_NAMES],
-      env: { ...process.env, REDIS_URL: redisUrl(), KEY_PREFIX: prefix, API_KEYS: `ops:${SECRET}:operator`, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', MAX_ATTEMPTS: '2' },
+      env: {
+        ...process.env,
+        REDIS_URL: redisUrl(),
+        KEY_PREFIX: prefix,
+        API_KEYS: `ops:${SECRET}:operator`,
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        MAX_ATTEMPTS: '2',
+      },
       ports,
       dataDir: path.join(ROOT, '.data'),
       rootDir: ROOT,
@@ -49,11 +69,24 @@ describe.each([
       oneProcess,
     });
     api = `http://127.0.0.1:${ports.intake}`;
-    await waitFor(async () => (await Promise.all(SERVICE_NAMES.map((name) => fetch(`http://127.0.0.1:${ports[name]}/health/ready`).then((r) => r.ok, () => false)))).every(Boolean), {
-      timeoutMs: 60_000,
-      intervalMs: 200,
-      what: 'every service to be ready',
-    });
+    await waitFor(
+      async () =>
+        (
+          await Promise.all(
+            SERVICE_NAMES.map((name) =>
+              fetch(`http://127.0.0.1:${ports[name]}/health/ready`).then(
+                (r) => r.ok,
+                () => false,
+              ),
+            ),
+          )
+        ).every(Boolean),
+      {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        what: 'every service to be ready',
+      },
+    );
   }, 180_000);
 
   afterAll(async () => {
