@@ -36,6 +36,11 @@ describe('queue guarantees (four services, real Redis)', () => {
     const queue = new ReadyQueue(system.redis, system.keys, 3_000);
     const ids: string[] = [];
     let stolen = 0;
+    // With every agent paused the live orchestrator leases nothing, so the dead one's leases do not
+    // race it for the missions; they go online again once it has died.
+    const agents = ((await system.api.get('/api/agents').expect(200)).body as { id: string }[]).map((agent) => agent.id);
+    const setStatus = (status: 'paused' | 'online') => Promise.all(agents.map((id) => system.api.patch(`/api/agents/${id}`).send({ status }).expect(200)));
+    await setStatus('paused');
     for (let i = 0; i < 200; i++) {
       const created = await system.api.post('/api/missions').send(mission(i)).expect(201);
       ids.push(created.body.id);
@@ -47,6 +52,7 @@ describe('queue guarantees (four services, real Redis)', () => {
       expect(await queueInvariantViolations(system.redis, system.keys)).toEqual([]);
     }
     expect(stolen).toBeGreaterThan(0);
+    await setStatus('online');
     await waitFor(
       async () => {
         const statuses = await Promise.all(ids.map((id) => system.redis.hget(system.keys.mission(id), 'st')));
