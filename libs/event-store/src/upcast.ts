@@ -1,8 +1,8 @@
 import { CURRENT_SCHEMA_VERSION, MissionEvent } from '@app/mission';
 
 /**
- * Turns an event as stored into the current schema. Every event is at schema version 1 today;
- * a future change adds a step here (v1 → v2 …) instead of rewriting the log.
+ * Turns an event as stored into the current schema, step by step (v1 → v2 …), instead of rewriting
+ * the log (its hash chains cover the stored JSON). v1 → v2: a requeue reset the attempt count.
  */
 export function upcast(stored: Record<string, unknown>): MissionEvent {
   const version = typeof stored.schemaVersion === 'number' ? stored.schemaVersion : 1;
@@ -11,5 +11,6 @@ export function upcast(stored: Record<string, unknown>): MissionEvent {
   }
   // Already current: no copy (replays upcast every event of the log).
   if (stored.schemaVersion === CURRENT_SCHEMA_VERSION) return stored as unknown as MissionEvent;
-  return { ...stored, schemaVersion: CURRENT_SCHEMA_VERSION } as unknown as MissionEvent;
+  const data = stored.type === 'MissionRequeued' && version < 2 ? { ...(stored.data as object), attemptsReset: true } : stored.data;
+  return { ...stored, data, schemaVersion: CURRENT_SCHEMA_VERSION } as unknown as MissionEvent;
 }

@@ -60,7 +60,11 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       return moved(state, event, 'cancelled');
     case 'MissionRequeued':
       assertTransition(state.status, 'queued');
-      state.attemptsAtRequeue = state.attempts;
+      if (event.data.attemptsReset) {
+        state.attempts = 0;
+      } else {
+        state.attemptsAtRequeue = state.attempts;
+      }
       state.priorityScore = event.data.priorityScore;
       state.feedback = null;
       state.result = null;

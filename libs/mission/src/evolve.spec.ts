@@ -1,7 +1,7 @@
 import { aResult, anEvaluation, atOfVersion, MissionHistory, TEST_CORRELATION_ID, TEST_MISSION_ID, toEnvelopes } from '@app/testing';
 import { evolve, fold, initialState } from './evolve';
 import { IllegalTransitionError } from './lifecycle';
-import { MissionEvent, MissionEventData, NewMissionEvent } from './mission-events';
+import { CURRENT_SCHEMA_VERSION, MissionEvent, MissionEventData, NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 
@@ -375,7 +375,7 @@ describe('MissionHistory test helper', () => {
     history.append([created, queued]);
     history.append([assigned(1)]);
     expect(history.events.map((e) => e.version)).toEqual([1, 2, 3]);
-    expect(history.events.map((e) => e.schemaVersion)).toEqual([1, 1, 1]);
+    expect(history.events.map((e) => e.schemaVersion)).toEqual([CURRENT_SCHEMA_VERSION, CURRENT_SCHEMA_VERSION, CURRENT_SCHEMA_VERSION]);
     expect(history.events[1].causationId).toBe(history.events[0].eventId);
     expect(history.events[2].causationId).toBe(history.events[1].eventId);
     expect(new Set(history.events.map((e) => e.eventId)).size).toBe(3);

@@ -70,7 +70,7 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
       return moveTo(next, 'cancelled', releaseAgent(state));
     case 'MissionRequeued':
       return moveTo(next, 'queued', {
-        attemptsAtRequeue: state.attempts,
+        ...(event.data.attemptsReset ? { attempts: 0 } : { attemptsAtRequeue: state.attempts }),
         priorityScore: event.data.priorityScore,
         feedback: null,
         result: null,

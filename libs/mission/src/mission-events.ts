@@ -56,7 +56,12 @@ export interface MissionEventData {
   MissionEvaluated: Evaluation;
   MissionDeadLettered: { reason: string; attempts: number; lastError: string };
   MissionCancelled: { reason: string };
-  MissionRequeued: { reason: string; priorityScore: number };
+  /**
+   * `attemptsReset`: set by the upcast on requeues stored at schema version 1, when a requeue reset
+   * the attempt count to 0 (attempt numbers then started again at 1). Since version 2 a requeue
+   * keeps counting and records where MAX_ATTEMPTS starts again (`attemptsAtRequeue`).
+   */
+  MissionRequeued: { reason: string; priorityScore: number; attemptsReset?: true };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -73,7 +78,8 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionRequeued',
 ];
 
-export const CURRENT_SCHEMA_VERSION = 1;
+/** 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with `attemptsReset`. */
+export const CURRENT_SCHEMA_VERSION = 2;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {
