@@ -145,7 +145,7 @@ describe('ReadyQueue (real Redis)', () => {
     await lease(0, 2, 1_000, 'r', { now: t });
     expect(await redis.zcard(keys.partitions[0].ready)).toBe(0);
     expect(await queue.expireLeases(t + 500)).toBe(0);
-    expect(await queue.release(['b'], '', t + 600)).toBe(1);
+    expect(await queue.release(['b'], '', { now: t + 600 })).toBe(1);
     expect(await queue.expireLeases(t + 1_001)).toBe(1);
     expect(await queue.readyIds()).toEqual(['a', 'b']);
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
@@ -171,9 +171,9 @@ describe('ReadyQueue (real Redis)', () => {
     await queue.expireLeases(t + 1_001);
     await lease(0, 1, 1_000, 'new-lease', { now: t + 1_002 });
 
-    expect(await queue.release(['a'], 'old-lease', t + 1_003)).toBe(0);
+    expect(await queue.release(['a'], 'old-lease', { now: t + 1_003 })).toBe(0);
     expect(await redis.zscore(keys.partitions[0].leased, 'a')).not.toBeNull();
-    expect(await queue.release(['a'], 'new-lease', t + 1_004)).toBe(1);
+    expect(await queue.release(['a'], 'new-lease', { now: t + 1_004 })).toBe(1);
     expect(await queue.readyIds()).toEqual(['a']);
   });
 });

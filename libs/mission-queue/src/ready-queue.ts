@@ -99,14 +99,18 @@ export class ReadyQueue {
 
   /**
    * Takes back missions the orchestrator could not place right now; with `leaseId`, only those
-   * still leased to that request.
+   * still leased to that lease. `announce: false` writes no ready-work message: the orchestrator
+   * handing them back knows already, and its own next look (a release, a nudge, its idle poke)
+   * takes them, instead of a message that would send it straight back to the same missions.
    */
-  async release(missionIds: readonly string[], leaseId = '', now = Date.now()): Promise<number> {
+  async release(missionIds: readonly string[], leaseId = '', options: { now?: number; announce?: boolean } = {}): Promise<number> {
+    const now = options.now ?? Date.now();
+    const pattern = options.announce === false ? '' : READY_PATTERN;
     const returned = await Promise.all(
       [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {
         const k = this.keys.partitions[partition];
         const ids = positions.map((position) => missionIds[position]);
-        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, READY_PATTERN, ...ids]);
+        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, pattern, ...ids]);
       }),
     );
     return returned.reduce((sum, n) => sum + n, 0);

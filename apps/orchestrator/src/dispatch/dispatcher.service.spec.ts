@@ -53,10 +53,10 @@ describe('Dispatcher (real Redis, no services)', () => {
   const redis = new Redis(redisUrl());
   const prefixes: string[] = [];
 
-  function setup() {
+  function setup(partitions = 1) {
     const prefix = testKeyPrefix('dispatcher');
     prefixes.push(prefix);
-    const keys = new KeyLayout(prefix);
+    const keys = new KeyLayout(prefix, partitions);
     const store = new MissionStore(redis, keys);
     const queue = new StaleLeaseQueue(redis, keys, 3_000);
     const registry = new LaggingRegistry(redis, keys);
@@ -68,7 +68,7 @@ describe('Dispatcher (real Redis, no services)', () => {
       new MissionPipeline(store, queue),
       queue,
       keys,
-      loadEnvironment({ KEY_PREFIX: prefix }),
+      loadEnvironment({ KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions) }),
       metrics,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
     );
@@ -112,6 +112,27 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(statuses.sort()).toEqual(['assigned', 'queued']);
     expect(await queue.readyIds()).toHaveLength(1);
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
+    // Handed back without a ready-work message, which would send this orchestrator straight back to it.
+    const messages = await redis.xrange(keys.partitions[0].stream('orchestrator'), '-', '+');
+    expect(messages.filter(([, fields]) => fields.includes('{"returned":1}'))).toEqual([]);
+  });
+
+  it('given a low mission in partition 0 and a critical one in partition 1 and one free slot, when it looks, then the critical one gets it', async () => {
+    const { keys, store, queue, registry, dispatcher } = setup(2);
+    await registry.register(plumber('agent-pia', 1), 'test');
+    const idIn = (partition: number, name: string) => {
+      for (let i = 0; ; i++) if (keys.partitionOf(`${name}-${i}`) === partition) return `${name}-${i}`;
+    };
+    const pipeline = new MissionPipeline(store, queue);
+    const low = idIn(0, 'low');
+    const critical = idIn(1, 'critical');
+    await pipeline.append(low, null, decideCreate({ ...plumbing, priority: 'low' }, new Date()), { actor: 'test' });
+    await pipeline.append(critical, null, decideCreate({ ...plumbing, priority: 'critical' }, new Date()), { actor: 'test' });
+
+    await dispatcher.lookForWork();
+
+    expect(await store.load(critical)).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-pia' });
+    expect(await store.load(low)).toMatchObject({ status: 'queued' });
   });
 
   it('given the best agent filled up since the snapshot, when it claims, then the mission is planned again on the next agent in the same look', async () => {

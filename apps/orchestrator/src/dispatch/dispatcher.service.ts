@@ -105,9 +105,17 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       await Promise.all(this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })))
     ).flat();
     if (leased.length === 0) return false;
-    const outcomes = await this.assignAll(leased, agents, leaseId);
-    const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
-    if (unplaced.length > 0) await this.queue.release(unplaced, leaseId);
+    // Each partition's lease is in queue order; merged, the best of all partitions get the scarce slots first.
+    const order = (mission: Mission) => this.queue.score(mission.priorityScore, Date.parse(mission.updatedAt));
+    leased.sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : 1));
+    let outcomes: Outcome[] = [];
+    try {
+      outcomes = await this.assignAll(leased, agents, leaseId);
+    } finally {
+      // Whatever was not placed goes back now rather than when the lease runs out, also after a failure.
+      const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
+      if (unplaced.length > 0) await this.queue.release(unplaced, leaseId, { announce: false });
+    }
     return outcomes.includes('placed');
   }
 
@@ -116,9 +124,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * trip, and appends the assignments that got one. Claims are atomic in Redis, so two
    * orchestrators never overfill an agent; a mission whose agent filled up meanwhile is planned
    * again on the next best one. 'no-agent': no free agent has the skills; 'lost-race': qualified
-   * agents filled up meanwhile; 'refused': the slot store knows the attempt as ended, so this lease
-   * is stale (a late or repeated lease message) and goes back at once - fenced by its lease id,
-   * so a newer lease of the mission keeps it.
+   * agents filled up meanwhile; 'refused': the slot store knows the attempt as ended on the agents
+   * tried (a stale view of the mission, e.g. from a paused orchestrator): counted, logged, planned on
+   * the next agent, and else handed back - fenced by the lease id, so a newer lease keeps it.
    */
   private async assignAll(missions: readonly Mission[], agents: AgentSnapshot[], leaseId: string): Promise<Outcome[]> {
     const outcomes = new Array<Outcome>(missions.length).fill('lost-race');
@@ -148,10 +156,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
           }
           if (claims[i].code === ClaimCode.Ended) {
             outcomes[index] = 'refused';
+            agent.load -= 1;
+            open.push(index);
             this.metrics.claimsRefused.inc();
             this.logger.warn(
               { missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId, leaseId },
-              'slot claim refused: the attempt already ended; lease handed back',
+              'slot claim refused: the attempt already ended on this agent',
             );
             return;
           }

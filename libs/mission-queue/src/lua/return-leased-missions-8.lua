@@ -21,7 +21,7 @@
   ARGV[5] key prefix of the ready queues per skill set
   ARGV[6] for 'released': the lease request the missions were leased to ('' = whichever); a
           mission leased to another request since (a stale hand-back) stays with that one
-  ARGV[7] the pattern of the ready-work message
+  ARGV[7] the pattern of the ready-work message ('' = write none: the caller knows already)
   ARGV[8..] mission ids, for 'released'
 
   Result: number of missions returned to ready
@@ -48,6 +48,6 @@ for _, id in ipairs(ids) do
 end
 if returned > 0 then
   if ARGV[1] == 'expired' then redis.call('HINCRBY', KEYS[4], 'leaseExpired', returned) end
-  redis.call('XADD', KEYS[3], '*', 'pattern', ARGV[7], 'data', '{"returned":' .. returned .. '}')
+  if ARGV[7] ~= '' then redis.call('XADD', KEYS[3], '*', 'pattern', ARGV[7], 'data', '{"returned":' .. returned .. '}') end
 end
 return returned
