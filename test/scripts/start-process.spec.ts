@@ -91,6 +91,33 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it("given the evaluator's port is taken, then the one process says so in one line, closes the services it started and exits 1", async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const taken = (holder.address() as { port: number }).port;
+    try {
+      const ports = await Promise.all([0, 1, 2].map(() => findFreePort()));
+      const env = {
+        ...baseEnv(),
+        PORT: String(ports[0]),
+        ORCHESTRATOR_PORT: String(ports[1]),
+        EXECUTOR_PORT: String(ports[2]),
+        EVALUATOR_PORT: String(taken),
+        LOG_FORMAT: 'json',
+      };
+      const all = run(['dist/scripts/one-process.js'], env);
+      running.push(all.child);
+
+      expect(await all.exited).toBe(1);
+      expect(all.stderr).toEqual([
+        `evaluator: cannot listen on port ${taken}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`,
+      ]);
+      expect([...all.stdout, ...all.stderr].join('\n')).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
   it('given LLM_PROVIDER=openai without a server and model, then the executor exits 78 naming both, without a stack', async () => {
     const executor = run(['dist/apps/executor/src/main.js'], { ...baseEnv(), PORT: '0', LLM_PROVIDER: 'openai', LLM_BASE_URL: '', LLM_MODEL: '' });
     running.push(executor.child);

@@ -16,6 +16,8 @@ import { servicePorts } from './service-ports';
 
 /** How long a service that could not listen gets to close its consumer before it exits anyway. */
 const LISTEN_FAILURE_CLOSE_MS = 3_000;
+/** How long the services of one process get to close on a signal: under the launcher's 10 s before it kills. */
+const ONE_PROCESS_CLOSE_MS = 9_000;
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -108,20 +110,52 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   const apps: INestApplication[] = [];
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      process.stderr.write(`one-process: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
     stopping = true;
     process.stderr.write(`one-process: ${signal} received, stopping ${definitions.map((d) => d.name).join(', ')}\n`);
-    // The intake first, so no new work comes in; then the rest together.
-    const [first, ...rest] = apps;
-    await first?.close().catch(() => undefined);
-    await Promise.all(rest.map((app) => app.close().catch(() => undefined)));
-    process.exit(0);
+    process.exitCode = (await closeAll(apps)) ? 0 : 1;
+    process.exit();
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, (received) => void stop(received));
   for (const [i, definition] of definitions.entries()) {
     const app = await createServiceApp(definition, envs[i], { shutdownHooks: false });
     apps.push(app);
-    await listenOrExit(definition, app, ports[definition.name]);
+    // A service that cannot listen stops the ones already running too.
+    await listenOrExit(definition, app, ports[definition.name], () => closeAll(apps));
+  }
+}
+
+/**
+ * Closes the services of one process: the intake first, so no new work comes in, then the rest
+ * together, each draining its stream consumer (the executor lets LLM calls finish within
+ * SHUTDOWN_GRACE_MS). Whether all closed cleanly; ONE_PROCESS_CLOSE_MS bounds it below the
+ * launcher's 10 s before it kills.
+ */
+async function closeAll(apps: readonly INestApplication[]): Promise<boolean> {
+  const closing = (async () => {
+    const [first, ...rest] = apps;
+    const results = [await settle(first?.close()), ...(await Promise.all(rest.map((app) => settle(app.close()))))];
+    return results.every(Boolean);
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ONE_PROCESS_CLOSE_MS)));
+  try {
+    return await Promise.race([closing, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function settle(closing: Promise<void> | undefined): Promise<boolean> {
+  try {
+    await closing;
+    return true;
+  } catch (error) {
+    process.stderr.write(`one-process: closing a service failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return false;
   }
 }
 
@@ -137,14 +171,19 @@ function environmentOrExit(service: ServiceName, source: NodeJS.ProcessEnv): Env
   }
 }
 
-async function listenOrExit(definition: ServiceDefinition, app: INestApplication, port: number): Promise<void> {
+async function listenOrExit(
+  definition: ServiceDefinition,
+  app: INestApplication,
+  port: number,
+  close: () => Promise<unknown> = () => app.close(),
+): Promise<void> {
   try {
     await app.listen(port);
   } catch (error) {
     process.stderr.write(`${definition.name}: ${describeListenFailure(port, error)}\n`);
-    // The stream consumer already runs; close it (bounded) so it leaves nothing half-handled.
+    // The stream consumers already run; close them (bounded) so they leave nothing half-handled.
     setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
-    await app.close().catch(() => undefined);
+    await close().catch(() => undefined);
     process.exit(1);
   }
   // The one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the port is bound.
