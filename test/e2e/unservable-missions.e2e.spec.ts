@@ -67,4 +67,34 @@ describe('missions no agent could take (four services, real Redis)', () => {
     expect(rejected).toEqual(['no registered agent has the skill pool_cleaning: nobody could take this mission']);
     expect(await system.store.load(missionId)).toBeNull();
   });
+
+  it('given a mission created while an agent had its skill, when its create is repeated after no agent has it, then the repeat answers the mission, not 422', async () => {
+    await system.api
+      .post('/api/agents')
+      .send({
+        id: 'agent-ulla',
+        name: 'Ulla – Pool',
+        skills: ['pool_heating'],
+        capacity: 1,
+        credits: 100,
+        model: 'mock-hotel-1',
+        systemPrompt: 'You look after the pool.',
+      })
+      .expect(201);
+    const heating = { ...saunaRepair, title: 'Pool water too cold', requiredSkills: ['pool_heating'] };
+    const created = await system.api.post('/api/missions').set('Idempotency-Key', 'pool-heating-1').send(heating).expect(201);
+    await system.api
+      .patch('/api/agents/agent-ulla')
+      .send({ skills: ['pool_cleaning'] })
+      .expect(200);
+    // A refusal makes the intake read the registry as it is now; then a new mission with the skill is refused too.
+    await system.api
+      .post('/api/missions')
+      .send({ ...heating, requiredSkills: ['ice_rink'] })
+      .expect(422);
+    await system.api.post('/api/missions').send(heating).expect(422);
+
+    const repeated = await system.api.post('/api/missions').set('Idempotency-Key', 'pool-heating-1').send(heating).expect(200);
+    expect(repeated.body.id).toBe(created.body.id);
+  });
 });

@@ -4,7 +4,10 @@ import { upcast } from './upcast';
 
 /** A history as schema version 1 stored it: the requeue reset attempts, so attempt numbers started again at 1. */
 const V1_HISTORY: NewMissionEvent[] = [
-  { type: 'MissionCreated', data: { type: 'pricing', title: 'Fair weekend rate', description: '', priority: 'high', requiredSkills: ['revenue_management'], payload: {} } },
+  {
+    type: 'MissionCreated',
+    data: { type: 'pricing', title: 'Fair weekend rate', description: '', priority: 'high', requiredSkills: ['revenue_management'], payload: {} },
+  },
   { type: 'MissionQueued', data: { priorityScore: 55, reason: 'created' } },
   { type: 'MissionAssigned', data: { agentId: 'agent-rafael', attempt: 1 } },
   { type: 'MissionStarted', data: { agentId: 'agent-rafael', attempt: 1 } },

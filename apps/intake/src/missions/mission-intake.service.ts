@@ -61,8 +61,6 @@ export class MissionIntakeService {
           'every attempt would send all of it to the LLM',
       );
     }
-    const refusal = await this.servable.refusal(requiredSkillsOf(input));
-    if (refusal) throw new MissionCreateRefusedError(refusal);
     const now = new Date();
     const idempotencyKey = deduplicationKey(options.scope, input, options.idempotencyKey);
     const derivedId = missionIdFor(options.scope, input, options.idempotencyKey);
@@ -73,6 +71,9 @@ export class MissionIntakeService {
       );
     }
     const missionId = options.missionId ?? derivedId;
+    const refusal = await this.servable.refusal(requiredSkillsOf(input));
+    // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
+    if (refusal && !(await this.store.load(missionId))) throw new MissionCreateRefusedError(refusal);
     const result = await this.pipeline.append(missionId, null, decideCreate(input, now), {
       actor: options.actor,
       correlationId: options.correlationId,
