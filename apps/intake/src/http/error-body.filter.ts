@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
+import { VersionConflictError } from '@app/event-store';
 import { IllegalTransitionError } from '@app/mission';
 
 /** The one shape of every error the API returns. */
@@ -47,6 +48,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   if (exception instanceof IllegalTransitionError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
+  }
+  // Others kept changing the mission through every retry: the client may try again.
+  if (exception instanceof VersionConflictError) {
+    return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: `${exception.message}; it is changing, try again`, details: [] };
   }
   const status = bodyParserStatus(exception);
   if (status) {

@@ -1,0 +1,29 @@
+import { AddressInfo } from 'node:net';
+import express from 'express';
+import { VersionConflictError } from '@app/event-store';
+import { writeErrorBody } from './error-body.filter';
+
+describe('error bodies (a real HTTP server on loopback)', () => {
+  it('given a mission that kept changing through every retry, when the request fails with a version conflict, then it is a 409, not a 500', async () => {
+    const app = express();
+    app.post('/api/missions/:id/cancel', () => {
+      throw new VersionConflictError('m-1', 3, 5);
+    });
+    app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => writeErrorBody(response, error));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/api/missions/m-1/cancel`, { method: 'POST' });
+      expect(response.status).toBe(409);
+      expect(await response.json()).toEqual({
+        statusCode: 409,
+        error: 'Conflict',
+        message: 'mission m-1: expected version 3, log is at 5; it is changing, try again',
+        details: [],
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
