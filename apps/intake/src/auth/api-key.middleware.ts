@@ -40,12 +40,10 @@ export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailure
       request.apiClient = authentication.client;
       return next();
     }
-    throttle
-      .fail(address)
-      .then(
-        (retryAfter) => refuse(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
-        // The failure could not be counted (Redis unreachable): the request is still unauthenticated, a 401, not a 500.
-        () => refuse(unauthorized(response, authentication.failure)),
-      );
+    throttle.fail(address).then(
+      (retryAfter) => refuse(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
+      // The failure could not be counted (Redis unreachable): the request is still unauthenticated, a 401, not a 500.
+      () => refuse(unauthorized(response, authentication.failure)),
+    );
   };
 }
