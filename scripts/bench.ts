@@ -4,15 +4,16 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import Redis from 'ioredis';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { resolveRedis, ResolvedRedis, deleteKeysByPrefix } from '@app/redis';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
-import { pidsFromLauncherLine, Service } from './bench/rss';
+import { pidsFromLauncherLine } from './bench/rss';
 import { BenchReport, Mode, runBench, summarize } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
 import { benchServiceEnv, freePorts } from './bench/system';
 import { TerminalUi } from './bench/ui';
-import { LaunchOptions, launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
+import { LaunchOptions, launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -101,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
   const redisServer: ResolvedRedis = await resolveRedis({ dataDir: path.join(rootDir, '.data'), log: launcherLog, env: process.env });
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 20 });
   redis.on('error', () => undefined);
-  const pids: Partial<Record<Service, number>> = {};
+  const pids: Partial<Record<ServiceName, number>> = {};
   let system: RunningSystem | undefined;
   let report: BenchReport | undefined;
   let failure: unknown;

@@ -6,10 +6,12 @@ import { Writable } from 'node:stream';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
 import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix } from '@app/redis';
-import { launchSystem, linePrefix, RunningSystem, SERVICE_NAMES, ServiceName, servicePorts, waitUntilReady } from './launcher';
+import { servicePorts } from '@app/runtime';
+import { launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;

@@ -6,9 +6,6 @@ import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { resolveRedis, ResolvedRedis } from '@app/redis';
 import { PORT_VARIABLES, servicePorts } from '@app/runtime';
 
-export { SERVICE_NAMES, PORT_VARIABLES, servicePorts };
-export type { ServiceName };
-
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
 }

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
-import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, SERVICE_NAMES, ServiceName, waitUntilReady } from './launcher';
+import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;

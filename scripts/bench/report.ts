@@ -1,4 +1,4 @@
-import { SERVICES } from './rss';
+import { SERVICE_NAMES } from '@app/messages';
 import type { BenchReport } from './run-bench';
 import type { Distribution } from './stats';
 
@@ -42,7 +42,7 @@ export function headlineRows(report: BenchReport): Row[] {
   const p = s.peers;
   const r = s.ratios;
   const rssTarget = TARGETS.rssMb[s.mode];
-  const rssMax = Math.max(...SERVICES.map((service) => s.rss_mb[service] ?? -Infinity));
+  const rssMax = Math.max(...SERVICE_NAMES.map((service) => s.rss_mb[service] ?? -Infinity));
   const rssWorst = Number.isFinite(rssMax) ? rssMax : null;
   const submitP99 = report.latency?.submitToPassed.p99;
   return [
@@ -118,7 +118,7 @@ export function headlineRows(report: BenchReport): Row[] {
       '',
       `≤ ${rssTarget}`,
       verdict(rssWorst, rssTarget, false),
-      SERVICES.map((service) => `${service} ${dec(s.rss_mb[service])}`).join(', '),
+      SERVICE_NAMES.map((service) => `${service} ${dec(s.rss_mb[service])}`).join(', '),
     ],
   ];
 }
@@ -202,7 +202,7 @@ export function formatReport(report: BenchReport): string {
       '',
       formatTable(
         ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)'],
-        SERVICES.map((s) => [s, String(rss.pids[s] ?? '-'), dec(rss.idleMb[s]), dec(rss.peakMb[s])]),
+        SERVICE_NAMES.map((s) => [s, String(rss.pids[s] ?? '-'), dec(rss.idleMb[s]), dec(rss.peakMb[s])]),
       ),
     );
   }

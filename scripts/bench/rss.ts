@@ -1,8 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { SERVICE_NAMES as SERVICES, ServiceName as Service } from '@app/messages';
-
-export { SERVICES };
-export type { Service };
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 
 /** Peak resident set (VmHWM) and resident set now (VmRSS) from /proc/<pid>/status, MB; null when the process is gone or there is no /proc. */
 export function processMemory(pid: number): { peakMb: number; currentMb: number } | null {
@@ -19,10 +16,10 @@ export function processMemory(pid: number): { peakMb: number; currentMb: number 
  * The launcher's "Started <name> (pid N)": a service, or — when the launcher runs them all in one
  * process under another name — every service.
  */
-export function pidsFromLauncherLine(line: string): Partial<Record<Service, number>> {
+export function pidsFromLauncherLine(line: string): Partial<Record<ServiceName, number>> {
   const match = /Started (\S+) \(pid (\d+)\)/.exec(line);
   if (!match) return {};
   const pid = Number(match[2]);
-  const named = SERVICES.find((service) => service === match[1]);
-  return named ? { [named]: pid } : Object.fromEntries(SERVICES.map((service) => [service, pid]));
+  const named = SERVICE_NAMES.find((service) => service === match[1]);
+  return named ? { [named]: pid } : Object.fromEntries(SERVICE_NAMES.map((service) => [service, pid]));
 }

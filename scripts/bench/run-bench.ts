@@ -1,6 +1,7 @@
 import { cpus, loadavg } from 'node:os';
 import type Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { deleteKeysByPrefix } from '@app/redis';
 import { agentCapacity, scaleAgentCapacity } from './agents';
 import { Footprint, measureFootprint } from './footprint';
@@ -10,7 +11,7 @@ import { MissionFactory } from './missions';
 import { BenchOptions } from './options';
 import { BareHttp, BullmqPeer, BullmqRun, DEFAULT_PEER_DIR, startBareHttp } from './peers';
 import { measureReplay, rawRead, ReplayFigures } from './replay';
-import { processMemory, Service, SERVICES } from './rss';
+import { processMemory } from './rss';
 import { BenchAborted, finiteOrNull } from './stats';
 import { writeSyntheticLog } from './synthetic-log';
 import { redisCpuMs } from './system';
@@ -29,7 +30,7 @@ export interface BenchTarget {
   /** The intake's HTTP API; absent → the HTTP phase is skipped. */
   http?: { baseUrl: string; apiKey: string; operatorKey?: string };
   /** Process id of each service, for its RSS. */
-  pids(): Partial<Record<Service, number>>;
+  pids(): Partial<Record<ServiceName, number>>;
   mode: Mode;
   /** Where the compiled peer processes are (bullmq-stage.js, bare-http.js); default dist/scripts/bench/peers. */
   peerDir?: string;
@@ -50,7 +51,7 @@ export interface BenchSummary {
   redis_bytes_per_mission: Figure;
   /** Redis server CPU over the throughput phase ÷ its missions (the server may be shared). */
   redis_cpu_ms_per_mission: Figure;
-  rss_mb: Record<Service, Figure>;
+  rss_mb: Record<ServiceName, Figure>;
   peers: {
     bullmq: { missions_per_s: Figure; p99_ms: Figure; redis_bytes_per_mission: Figure; redis_cpu_ms_per_mission: Figure };
     bare_http: { creates_per_s: Figure; p99_ms: Figure };
@@ -73,7 +74,7 @@ export interface BenchReport {
   http?: HttpResult;
   drain?: { missions: number; ms: number };
   footprint?: Footprint;
-  rss?: { pids: Partial<Record<Service, number>>; idleMb: Partial<Record<Service, number>>; peakMb: Partial<Record<Service, number>> };
+  rss?: { pids: Partial<Record<ServiceName, number>>; idleMb: Partial<Record<ServiceName, number>>; peakMb: Partial<Record<ServiceName, number>> };
   replayRun?: ReplayFigures;
   syntheticLog?: { missions: number; events: number; writeMs: number };
   replaySynthetic?: ReplayFigures;
@@ -276,9 +277,9 @@ export function peerPrefix(keyPrefix: string): string {
   return `${keyPrefix}peer:`;
 }
 
-function memoryOf(pids: Partial<Record<Service, number>>, field: 'peakMb' | 'currentMb'): Partial<Record<Service, number>> {
-  const out: Partial<Record<Service, number>> = {};
-  for (const service of SERVICES) {
+function memoryOf(pids: Partial<Record<ServiceName, number>>, field: 'peakMb' | 'currentMb'): Partial<Record<ServiceName, number>> {
+  const out: Partial<Record<ServiceName, number>> = {};
+  for (const service of SERVICE_NAMES) {
     const pid = pids[service];
     const memory = pid === undefined ? null : processMemory(pid);
     if (memory) out[service] = memory[field];
@@ -343,7 +344,7 @@ export function summarize(report: BenchReport | undefined): BenchSummary {
     verify_events_per_s: finiteOrNull(replay?.verifyEventsPerSecond),
     redis_bytes_per_mission: finiteOrNull(report?.footprint?.bytesPerMission),
     redis_cpu_ms_per_mission: finiteOrNull(report?.redisCpuMsPerMission, 3),
-    rss_mb: Object.fromEntries(SERVICES.map((service) => [service, finiteOrNull(report?.rss?.peakMb[service], 1)])) as Record<Service, Figure>,
+    rss_mb: Object.fromEntries(SERVICE_NAMES.map((service) => [service, finiteOrNull(report?.rss?.peakMb[service], 1)])) as Record<ServiceName, Figure>,
     peers: {
       bullmq,
       bare_http: { creates_per_s: finiteOrNull(peers?.bareHttp?.createsPerSecond), p99_ms: finiteOrNull(peers?.bareHttp?.p99Ms) },

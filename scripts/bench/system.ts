@@ -1,10 +1,10 @@
 import type Redis from 'ioredis';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { findFreePorts, escapeGlob, scanKeys } from '@app/redis';
-import { Service, SERVICES } from './rss';
 
 /** Free TCP ports, one per service, none of them the same. */
-export function freePorts(): Promise<Record<Service, number>> {
-  return findFreePorts(SERVICES);
+export function freePorts(): Promise<Record<ServiceName, number>> {
+  return findFreePorts(SERVICE_NAMES);
 }
 
 /** MEMORY USAGE … SAMPLES 0 (exact) summed over every key under `prefix`. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentVariableNames } from '@app/config';
-import { PORT_VARIABLES } from '../../scripts/launcher';
+import { PORT_VARIABLES } from '@app/runtime';
 
 const ROOT = join(__dirname, '..', '..');
 

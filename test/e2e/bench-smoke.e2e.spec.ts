@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import * as ts from 'typescript';
+import { SERVICE_NAMES } from '@app/messages';
 import { escapeGlob, scanKeys } from '@app/redis';
 import { redisUrl } from '@app/testing';
 import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
 import { formatReport } from '../../scripts/bench/report';
-import { SERVICES } from '../../scripts/bench/rss';
 import { BenchReport, peerPrefix, runBench } from '../../scripts/bench/run-bench';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -83,7 +83,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
         redisUrl: redisUrl(),
         keyPrefix: system.prefix,
         http: { baseUrl: `http://127.0.0.1:${port}`, apiKey: TEST_KEYS.submitter, operatorKey: TEST_KEYS.operator },
-        pids: () => Object.fromEntries(SERVICES.map((service) => [service, process.pid])),
+        pids: () => Object.fromEntries(SERVICE_NAMES.map((service) => [service, process.pid])),
         mode: 'one-process',
         peerDir,
       },
@@ -104,7 +104,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
     expect(Object.keys(line).sort()).toEqual(JSON_KEYS);
     expect(line.mode).toBe('one-process');
     expect(Object.keys(line.latency_ms as object).sort()).toEqual(['p50', 'p95', 'p99']);
-    expect(Object.keys(line.rss_mb as object).sort()).toEqual([...SERVICES].sort());
+    expect(Object.keys(line.rss_mb as object).sort()).toEqual([...SERVICE_NAMES].sort());
     const leaves = (value: unknown, at: string): [string, unknown][] =>
       typeof value === 'object' && value !== null ? Object.entries(value).flatMap(([key, inner]) => leaves(inner, at ? `${at}.${key}` : key)) : [[at, value]];
     const notFinite = leaves(line, '').filter(([key, value]) => key !== 'mode' && (typeof value !== 'number' || !Number.isFinite(value)));

@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
+import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { findFreePort } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { launchSystem, RunningSystem, SERVICE_NAMES, ServiceName } from '../../scripts/launcher';
+import { launchSystem, RunningSystem } from '../../scripts/launcher';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SECRET = 'both-modes-secret-0123456789';

@@ -1,4 +1,5 @@
-import { childLogFormat, readyMessage, servicePorts } from '../../scripts/launcher';
+import { servicePorts } from '@app/runtime';
+import { childLogFormat, readyMessage } from '../../scripts/launcher';
 
 describe('servicePorts (npm start, the demo)', () => {
   it('given nothing, then 3000-3003', () => {

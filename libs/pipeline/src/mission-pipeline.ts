@@ -18,7 +18,7 @@ export interface PipelineContext extends AppendContext {
  */
 export class MissionPipeline {
   constructor(
-    readonly store: MissionStore,
+    private readonly store: MissionStore,
     private readonly queue: ReadyQueue,
   ) {}
 
