@@ -3,6 +3,7 @@ import { KeyLayout, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
+import { QueuedMission, queueKey, QueueOrderOptions } from './queue-order';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 
@@ -55,22 +56,21 @@ interface PartitionStats {
 /**
  * The ready queue, the leases and the dead-letter queue, owned by the intake service.
  *
- * Order: a mission's queue score is `enqueuedAt(ms) − priorityScore × headStartMsPerPoint` and the
- * lowest score is served first. So a higher priority is a head start in time: among missions
- * queued at the same moment the higher score goes first, among equal scores the earlier one, and
- * a waiting mission can be overtaken only by missions whose head start exceeds its wait — no
- * mission starves, and nothing is ever rescored (O(log n) per move). Each log partition has its
- * own queue (its keys share the partition's hash slot); the orchestrator leases from all of them.
+ * Order: lowest key first, the key fixed when the mission is queued (queueKey in queue-order.ts:
+ * priority as a head start in time, a deadline as an earlier start, safety issues as a tier ahead
+ * of the rest). Nothing is ever rescored (O(log n) per move). Each log partition has its own queue
+ * (its keys share the partition's hash slot); the orchestrator leases from all of them.
  */
 export class ReadyQueue {
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
-    private readonly headStartMsPerPoint: number,
+    private readonly order: QueueOrderOptions,
   ) {}
 
-  score(priorityScore: number, enqueuedAt: number): number {
-    return enqueuedAt - Math.round(priorityScore * this.headStartMsPerPoint);
+  /** The mission's key when queued at `enqueuedAt` (ms). */
+  score(mission: QueuedMission, enqueuedAt: number): number {
+    return queueKey(mission, enqueuedAt, this.order);
   }
 
   /**

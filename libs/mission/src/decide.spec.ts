@@ -16,7 +16,6 @@ import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
 
-const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;
 
 function expectSkip(decision: Decision): void {
@@ -32,7 +31,7 @@ function eventsOf(decision: Decision): NewMissionEvent[] {
 /** A freshly created (queued) mission. */
 function created(input = aCreateInput()): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(input, NOW));
+  history.append(decideCreate(input));
   return history;
 }
 
@@ -86,7 +85,7 @@ describe('decide', () => {
   describe('decideCreate', () => {
     test('given a submission without skills, when decided, then MissionCreated and MissionQueued(created) come with the default skills and the score', () => {
       const input = aCreateInput({ type: 'guest_support', priority: 'normal', payload: { room: '204' } });
-      const events = decideCreate(input, NOW);
+      const events = decideCreate(input);
       expect(events).toEqual<NewMissionEvent[]>([
         {
           type: 'MissionCreated',
@@ -108,20 +107,20 @@ describe('decide', () => {
       ['pricing', ['revenue_management']],
       ['maintenance', ['facility_maintenance']],
     ] as const)('given a %s submission with an empty skill list, when decided, then the default skills %j are used', (type, skills) => {
-      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }));
       expect(createdEvent).toMatchObject({ type: 'MissionCreated', data: { requiredSkills: skills } });
     });
 
     test('given skills with duplicates, when decided, then they are de-duplicated in order and the input is left alone', () => {
       const requiredSkills = ['plumbing', 'guest_communication', 'plumbing'];
-      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }));
       expect(createdEvent).toMatchObject({ data: { requiredSkills: ['plumbing', 'guest_communication'] } });
       expect(requiredSkills).toEqual(['plumbing', 'guest_communication', 'plumbing']);
     });
 
     test('given a deadline and a source with extra properties, when decided, then the deadline is kept and only system/model/recordId of the source', () => {
       const source = Object.assign({ system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 }, { secret: 'do not copy' });
-      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }));
       expect(createdEvent).toMatchObject({ data: { deadline: '2025-06-01T18:00:00Z' } });
       expect(createdEvent.type === 'MissionCreated' && createdEvent.data.source).toStrictEqual({
         system: 'odoo',
@@ -131,22 +130,22 @@ describe('decide', () => {
     });
 
     test('given no deadline and no source, when decided, then MissionCreated carries neither key', () => {
-      const [createdEvent] = decideCreate(aCreateInput(), NOW);
+      const [createdEvent] = decideCreate(aCreateInput());
       expect(createdEvent.data).not.toHaveProperty('deadline');
       expect(createdEvent.data).not.toHaveProperty('source');
     });
 
-    test('given a submission, when decided, then the queued score is priorityScore(input, now)', () => {
+    test('given a submission, when decided, then the queued score is priorityScore(input), its deadline left to the queue', () => {
       const input = aCreateInput({
         type: 'maintenance',
         priority: 'high',
         deadline: '2025-06-01T18:00:00Z',
         payload: { safetyIssue: true, guest: { vip: true } },
       });
-      const [, queuedEvent] = decideCreate(input, NOW);
-      // 55 + 6 + 20 × (1 − 6/24) + 8 + 15 = 99
-      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 99, reason: 'created' } });
-      expect(priorityScore(input, NOW)).toBe(99);
+      const [, queuedEvent] = decideCreate(input);
+      // 55 + 6 + 8 + 15 = 84
+      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 84, reason: 'created' } });
+      expect(priorityScore(input)).toBe(84);
     });
 
     test('given the decided events, when folded, then the mission is queued at version 2 with 0 attempts and its score', () => {

@@ -20,7 +20,7 @@ export function requiredSkillsOf(input: Pick<MissionCreateDto, 'type' | 'require
   return input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
 }
 
-export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEvent[] {
+export function decideCreate(input: MissionCreateDto): NewMissionEvent[] {
   const requiredSkills = requiredSkillsOf(input);
   return [
     {
@@ -36,7 +36,7 @@ export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEven
         ...(input.source ? { source: { system: input.source.system, model: input.source.model, recordId: input.source.recordId } } : {}),
       },
     },
-    { type: 'MissionQueued', data: { priorityScore: priorityScore(input, now), reason: 'created' } },
+    { type: 'MissionQueued', data: { priorityScore: priorityScore(input), reason: 'created' } },
   ];
 }
 

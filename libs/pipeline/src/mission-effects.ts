@@ -10,8 +10,8 @@ export interface EffectContext {
   next: Mission;
   /** When the events happen (ms): a queued mission's place in line counts from it. */
   now: number;
-  /** The ready queue's order for a mission of this priority score queued at `enqueuedAt` (ReadyQueue.score). */
-  queueScore(priorityScore: number, enqueuedAt: number): number;
+  /** The mission's key in the ready queue when queued at `enqueuedAt` (ReadyQueue.score). */
+  queueScore(mission: Mission, enqueuedAt: number): number;
   /** A create that may repeat: the idempotency record it claims. */
   idempotency?: { key: string; fingerprint: string; ttlMs: number };
   /** An assignment: the lease it is made on, which must still be held. */
@@ -59,7 +59,7 @@ export function effectsOf(events: readonly MissionEvent[], context: EffectContex
 /** Into the ready queue, counted, and the orchestrators told (coalesced). */
 function enqueue({ next, now, queueScore }: EffectContext): Effect[] {
   return [
-    { kind: 'enqueue', score: queueScore(next.priorityScore, now), enqueuedAt: now, level: next.priority },
+    { kind: 'enqueue', score: queueScore(next, now), enqueuedAt: now, level: next.priority },
     { kind: 'count', counter: 'enqueued', by: 1 },
     { kind: 'nudge-orchestrator' },
   ];

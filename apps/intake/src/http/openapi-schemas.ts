@@ -158,7 +158,8 @@ export class MissionView implements Mission {
   @ApiProperty({
     minimum: 0,
     maximum: 100,
-    description: 'Computed priority, 0..100, higher is served first: level, type, deadline proximity, VIP, revenue at stake, safety.',
+    description:
+      'Computed priority, 0..100: level, type, VIP, revenue at stake, safety. The queue weighs it with the deadline and puts safety issues first (README, Priority).',
     example: 61,
   })
   priorityScore: number;
