@@ -280,6 +280,14 @@ export class Environment {
   @Max(7 * 24 * 3_600_000)
   DEADLINE_LEAD_MS = 3_600_000;
 
+  /** How often the intake looks for unfinished missions past their deadline (MissionOverdue). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DEADLINE_CHECK_MS = 5_000;
+
   @Expose()
   @Type(() => Number)
   @IsInt()

@@ -28,6 +28,10 @@ export interface QueueStats {
   enqueued: number;
   dequeued: number;
   leaseExpired: number;
+  /** Unfinished missions past their deadline now (MissionOverdue recorded, not finished since). */
+  overdue: number;
+  /** Missions recorded as overdue since the start of the deployment. */
+  overdueRecorded: number;
 }
 
 /** An agent with room, as a lease request names it: its free slots and its skills. */
@@ -45,6 +49,7 @@ interface PartitionStats {
   ready: number;
   leased: number;
   deadLettered: number;
+  overdue: number;
   byStatus: Record<string, string>;
   counters: Record<string, string>;
   oldestAt: number | null;
@@ -151,16 +156,19 @@ export class ReadyQueue {
       enqueued: counter('enqueued'),
       dequeued: counter('dequeued'),
       leaseExpired: counter('leaseExpired'),
+      overdue: sum((part) => part.overdue),
+      overdueRecorded: counter('overdue'),
     };
   }
 
   /** One partition's figures, read atomically (its keys share a hash slot). */
   private async partitionStats(k: PartitionKeys, lastMinute: number): Promise<PartitionStats> {
-    const [[, ready], [, leased], [, dlq], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
+    const [[, ready], [, leased], [, dlq], [, overdue], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
       .multi()
       .zcard(k.ready)
       .zcard(k.leased)
       .zcard(k.deadLetters)
+      .zcard(k.overdue)
       .hgetall(k.statusCounts)
       .hgetall(k.counters)
       .zrange(k.readySince, 0, 0, 'WITHSCORES')
@@ -173,6 +181,7 @@ export class ReadyQueue {
       ready: Number(ready),
       leased: Number(leased),
       deadLettered: Number(dlq),
+      overdue: Number(overdue),
       byStatus: byStatus as Record<string, string>,
       counters: counters as Record<string, string>,
       oldestAt: oldestAt === undefined ? null : Number(oldestAt),

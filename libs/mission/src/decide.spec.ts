@@ -7,9 +7,11 @@ import {
   decideCreate,
   decideEvaluate,
   decideFail,
+  decideOverdue,
   decideRequeue,
   decideRetry,
   decideStart,
+  decideVerdict,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
@@ -510,6 +512,46 @@ describe('decide', () => {
       test('when retry is asked before attempt 2 is evaluated, then it is skipped', () => {
         expectSkip(decideRetry(rerun().mission, 2, 1));
       });
+    });
+  });
+
+  describe('decideOverdue', () => {
+    const DEADLINE = '2026-05-01T18:00:00.000Z';
+    const withDeadline = (status: Exclude<MissionStatus, 'created'>): MissionHistory => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ deadline: DEADLINE })));
+      if (status === 'queued') return history;
+      history.apply(status === 'cancelled' ? decideCancel(history.mission, 'not needed') : decideAssign(history.mission, 'agent-1'));
+      if (status === 'assigned' || status === 'cancelled') return history;
+      history.apply(decideStart(history.mission, 1));
+      if (status === 'running') return history;
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      if (status === 'evaluating') return history;
+      if (status === 'succeeded') history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+      else history.apply(decideVerdict(history.mission, anEvaluation(1, false), 1));
+      return history;
+    };
+    const after = new Date(Date.parse(DEADLINE) + 1);
+
+    test.each(['queued', 'assigned', 'running', 'evaluating', 'dead_lettered'] as const)(
+      'given a %s mission past its deadline, when checked, then MissionOverdue is appended once and the status stays',
+      (status) => {
+        const history = withDeadline(status);
+        expect(eventsOf(decideOverdue(history.mission, after))).toEqual([{ type: 'MissionOverdue', data: { deadline: DEADLINE } }]);
+        const mission = history.apply(decideOverdue(history.mission, after));
+        expect(mission.status).toBe(status);
+        expect(mission.overdueAt).toEqual(expect.any(String));
+        expectSkip(decideOverdue(mission, new Date(after.getTime() + 60_000)));
+      },
+    );
+
+    test.each(['succeeded', 'cancelled'] as const)('given a %s mission past its deadline, when checked, then it is skipped', (status) => {
+      expectSkip(decideOverdue(withDeadline(status).mission, after));
+    });
+
+    test('given a mission before its deadline, or with none, when checked, then it is skipped', () => {
+      expectSkip(decideOverdue(withDeadline('queued').mission, new Date(Date.parse(DEADLINE) - 1)));
+      expectSkip(decideOverdue(created().mission, after));
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   decideCreate,
   decideFailure,
   decideRequeue,
+  decideOverdue,
   decideStart,
   decideVerdict,
   Mission,
@@ -143,5 +144,39 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     history.apply(decideFailure(history.mission, 1, 'boom', 1));
     const effects = effectsOfStep(history, decideRequeue(history.mission, 'fixed the rate floor'));
     expect(effects).toEqual([{ kind: 'leave-dead-letters' }, ...enqueued(history.mission)]);
+  });
+
+  test('given a new mission with a deadline, when it is created, then it is watched for that deadline', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const deadline = '2030-01-01T12:00:00.000Z';
+    const effects = effectsOfStep(history, decideCreate(aCreateInput({ deadline })));
+    expect(effects).toEqual([{ kind: 'watch-deadline', deadline: Date.parse(deadline) }, ...enqueued(history.mission)]);
+  });
+
+  test('given a watched mission past its deadline, when found overdue, then it is counted overdue instead of watched; when it finishes, then neither', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    history.append(decideCreate(aCreateInput({ deadline: '2020-01-01T00:00:00.000Z' })));
+    const found = effectsOfStep(history, decideOverdue(history.mission, new Date('2020-01-01T00:00:01.000Z')));
+    expect(found).toEqual([
+      { kind: 'overdue', at: Date.parse(history.mission.updatedAt) },
+      { kind: 'count', counter: 'overdue', by: 1 },
+    ]);
+    expect(effectsOfStep(history, decideCancel(history.mission, 'guest left'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+      { kind: 'leave-deadlines' },
+    ]);
+  });
+
+  test('given a mission with a deadline, when it succeeds, then it leaves the deadline watch; a mission without one has nothing to leave', () => {
+    for (const deadline of ['2030-01-01T12:00:00.000Z', undefined]) {
+      const history = new MissionHistory({ stepMs: 0 });
+      history.append(decideCreate(aCreateInput(deadline ? { deadline } : {})));
+      history.apply(decideAssign(history.mission, 'agent-1'));
+      history.apply(decideStart(history.mission, 1));
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS));
+      expect(effects.some((effect) => effect.kind === 'leave-deadlines')).toBe(deadline !== undefined);
+    }
   });
 });
