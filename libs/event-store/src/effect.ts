@@ -21,6 +21,9 @@ export type Effect =
   | { kind: 'leave-queue' }
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
+  /** Into the reviewers' inbox, by the time the review was asked for (oldest first). */
+  | { kind: 'await-review'; at: number }
+  | { kind: 'leave-reviews' }
   | { kind: 'count'; counter: string; by: number }
   /**
    * A message to the service its pattern is routed to (MESSAGE_ROUTES), written with the events

@@ -84,6 +84,10 @@ export class PartitionKeys {
   get deadLetters(): string {
     return `${this.base}queue:dlq`;
   }
+  /** Missions awaiting a reviewer, by the time the review was asked for (ms). */
+  get awaitingReview(): string {
+    return `${this.base}queue:review`;
+  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }

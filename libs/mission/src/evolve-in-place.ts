@@ -22,6 +22,7 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       return moved(state, event, 'queued');
     case 'MissionAssigned':
       assertTransition(state.status, 'assigned');
+      delete state.review;
       state.assignedAgentId = event.data.agentId;
       state.attempts = event.data.attempt;
       state.result = null;
@@ -39,16 +40,19 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       requireStatus(state, ['assigned', 'running'], 'queued');
       state.lastError = event.data.error;
       return moved(state, event, state.status);
-    case 'MissionEvaluated':
+    case 'MissionEvaluated': {
       requireStatus(state, ['evaluating'], 'succeeded');
-      state.evaluation = event.data;
-      if (!event.data.passed) {
-        state.lastError = event.data.reason;
+      const { heldForReview, ...evaluation } = event.data;
+      state.evaluation = evaluation;
+      if (!evaluation.passed) {
+        state.lastError = evaluation.reason;
         return moved(state, event, state.status);
       }
+      if (heldForReview) return moved(state, event, state.status);
       assertTransition(state.status, 'succeeded');
       state.feedback = null;
       return moved(state, event, 'succeeded');
+    }
     case 'MissionDeadLettered':
       assertTransition(state.status, 'dead_lettered');
       state.lastError = event.data.lastError;
@@ -60,6 +64,8 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       return moved(state, event, 'cancelled');
     case 'MissionRequeued':
       assertTransition(state.status, 'queued');
+      delete state.review;
+      delete state.reviewRounds;
       if (event.data.attemptsReset) {
         state.attempts = 0;
       } else {
@@ -71,6 +77,12 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       state.evaluation = null;
       state.lastError = null;
       return moved(state, event, 'queued');
+    case 'MissionReviewRequested':
+    case 'MissionApproved':
+    case 'MissionRejected':
+    case 'MissionReviewOverdue':
+      // At most a few per mission: copying costs nothing here, and keeps one definition of them.
+      return evolve(state, event);
   }
 }
 

@@ -47,13 +47,19 @@ export interface MissionEventData {
     deadline?: string;
     source?: MissionSource;
   };
-  MissionQueued: { priorityScore: number; reason: 'created' | 'retry'; feedback?: string };
+  /** `rejected`: a reviewer sent the result back; `feedback` is then the reviewer's. */
+  MissionQueued: { priorityScore: number; reason: 'created' | 'retry' | 'rejected'; feedback?: string };
   MissionAssigned: { agentId: string; attempt: number };
   /** `runId` is absent on events written before executor runs were named. */
   MissionStarted: { agentId: string; attempt: number; runId?: string };
   MissionCompleted: { agentId: string; attempt: number; result: MissionResult };
   MissionFailed: { agentId: string; attempt: number; error: string };
-  MissionEvaluated: Evaluation;
+  /**
+   * `heldForReview`: the result passed, and the review policy asks a human to look at it before it
+   * counts, so the MissionReviewRequested that follows in the same step moves the mission on
+   * (without it a pass is `succeeded` at once).
+   */
+  MissionEvaluated: Evaluation & { heldForReview?: true };
   MissionDeadLettered: { reason: string; attempts: number; lastError: string };
   MissionCancelled: { reason: string };
   /**
@@ -62,6 +68,18 @@ export interface MissionEventData {
    * keeps counting and records where MAX_ATTEMPTS starts again (`attemptsAtRequeue`).
    */
   MissionRequeued: { reason: string; priorityScore: number; attemptsReset?: true };
+  /** The review policy's `rule` asks a reviewer to approve the result of `attempt` before it counts. */
+  MissionReviewRequested: { rule: string; attempt: number };
+  /** A reviewer accepted the result; `output`, when given, is the reviewer's edit that replaces the agent's. */
+  MissionApproved: { attempt: number; note?: string; output?: Record<string, unknown> };
+  /**
+   * A reviewer sent the result back with `feedback`; `round` counts the rejections since the last
+   * requeue (MAX_REVIEW_ROUNDS). A MissionQueued with the feedback, or MissionDeadLettered after
+   * the last round, follows in the same step.
+   */
+  MissionRejected: { attempt: number; feedback: string; round: number };
+  /** The review has waited longer than `timeoutMs` (REVIEW_TIMEOUT_MS); recorded once per review. */
+  MissionReviewOverdue: { attempt: number; requestedAt: string; timeoutMs: number };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -76,6 +94,10 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionDeadLettered',
   'MissionCancelled',
   'MissionRequeued',
+  'MissionReviewRequested',
+  'MissionApproved',
+  'MissionRejected',
+  'MissionReviewOverdue',
 ];
 
 /** 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with `attemptsReset`. */
