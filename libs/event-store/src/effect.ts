@@ -21,9 +21,14 @@ export type Effect =
   | { kind: 'leave-queue' }
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
-  /** Into the reviewers' inbox, by the time the review was asked for (oldest first). */
+  /**
+   * Into the reviewers' inbox, by the time the review was asked for (oldest first), and among the
+   * reviews whose deadline is watched (the same time).
+   */
   | { kind: 'await-review'; at: number }
   | { kind: 'leave-reviews' }
+  /** Out of the watched review deadlines only: the review was found overdue, and stays in the inbox. */
+  | { kind: 'leave-review-deadlines' }
   | { kind: 'count'; counter: string; by: number }
   /**
    * A message to the service its pattern is routed to (MESSAGE_ROUTES), written with the events

@@ -88,6 +88,10 @@ export class PartitionKeys {
   get awaitingReview(): string {
     return `${this.base}queue:review`;
   }
+  /** The reviews not yet found overdue, by the time they were asked for: what the overdue sweep reads. */
+  get reviewDeadlines(): string {
+    return `${this.base}queue:review-due`;
+  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }

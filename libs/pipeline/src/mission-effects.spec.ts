@@ -194,10 +194,10 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
       expect(effects).toEqual([{ kind: 'leave-reviews' }, { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt) }]);
     });
 
-    test('given a mission awaiting review, when it is overdue, then nothing moves; when cancelled, then it leaves the inbox and frees no agent', () => {
+    test('given a mission awaiting review, when it is overdue, then it stays in the inbox and is no longer watched; when cancelled, then it leaves the inbox and frees no agent', () => {
       const history = inReview();
       const requestedAt = Date.parse(history.mission.review?.requestedAt ?? '');
-      expect(effectsOfStep(history, decideReviewOverdue(history.mission, new Date(requestedAt + 1_000), 1_000))).toEqual([]);
+      expect(effectsOfStep(history, decideReviewOverdue(history.mission, new Date(requestedAt + 1_000), 1_000))).toEqual([{ kind: 'leave-review-deadlines' }]);
       expect(effectsOfStep(history, decideCancel(history.mission, 'guest left'))).toEqual([
         { kind: 'leave-queue' },
         { kind: 'leave-dead-letters' },

@@ -56,7 +56,7 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionApproved: () => [{ kind: 'leave-reviews' }],
   // The MissionQueued (or MissionDeadLettered) that follows in the same step does the rest.
   MissionRejected: () => [{ kind: 'leave-reviews' }],
-  MissionReviewOverdue: () => [],
+  MissionReviewOverdue: () => [{ kind: 'leave-review-deadlines' }],
 };
 
 /** The effects of an append: each event's, in order. */
