@@ -21,6 +21,10 @@ import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { ReviewDeadlineService } from './reviews/review-deadline.service';
+import { ReviewInboxService } from './reviews/review-inbox.service';
+import { ReviewMetrics } from './reviews/review-metrics';
+import { ReviewsController } from './reviews/reviews.controller';
 
 @Module({})
 export class IntakeModule {
@@ -42,7 +46,7 @@ export class IntakeModule {
         }),
         ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
@@ -60,6 +64,9 @@ export class IntakeModule {
         MissionCommandsService,
         ServableSkills,
         LeaseExpiryService,
+        ReviewInboxService,
+        ReviewMetrics,
+        ReviewDeadlineService,
       ],
     };
   }

@@ -40,6 +40,7 @@ import { ErrorBody } from './error-body.filter';
  *   CriterionScoreView   CriterionScore     libs/mission/src/mission-events.ts
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
  *   MissionPageView      MissionPage        apps/intake/src/missions/list-missions.query.ts
+ *   ReviewPageView       MissionPage        apps/intake/src/missions/list-missions.query.ts
  *   QueueStatsView       QueueStats         libs/mission-queue/src/ready-queue.ts
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
  *   DailyReportRowView   DailyReportRow     libs/projections/src/daily-report.reader.ts
@@ -376,6 +377,14 @@ export class MissionPageView implements MissionPage<Mission> {
   nextCursor?: string;
 }
 
+export class ReviewPageView implements MissionPage<Mission> {
+  @ApiProperty({ type: () => [MissionView], description: 'Missions awaiting review, the longest-waiting first.' })
+  items: MissionView[];
+
+  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page; absent on the last page.', example: 'W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1d' })
+  nextCursor?: string;
+}
+
 export class QueueStatsView implements QueueStats {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions waiting in the ready queue.', example: 12 })
   ready: number;
@@ -422,6 +431,15 @@ export class QueueStatsView implements QueueStats {
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Total leases that expired and went back to ready.', example: 0 })
   leaseExpired: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions awaiting a reviewer (the inbox of GET /api/reviews).', example: 3 })
+  awaitingReview: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Of those, the reviews found overdue (waiting longer than REVIEW_TIMEOUT_MS).', example: 1 })
+  reviewsOverdue: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'How long the longest-waiting review has waited (ms); 0 when none waits.', example: 5400000 })
+  oldestReviewAgeMs: number;
 }
 
 export class DeadLetterView implements DeadLetterEntry {
@@ -574,6 +592,7 @@ type Assert<T extends true> = T;
 export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<MissionView, Mission>>,
   Assert<SameKeys<MissionReviewView, MissionReview>>,
+  Assert<SameKeys<ReviewPageView, MissionPage<Mission>>>,
   Assert<SameKeys<MissionSourceDto, MissionSource>>,
   Assert<SameKeys<MissionResultView, MissionResult>>,
   Assert<SameKeys<TokenUsageView, TokenUsage>>,
