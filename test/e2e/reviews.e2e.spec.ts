@@ -3,6 +3,7 @@ import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { FakeChatCompletionsServer, waitFor } from '@app/testing';
 import { ReviewDeadlineService } from '../../apps/intake/src/reviews/review-deadline.service';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+import { queueInvariantViolations } from '../support/queue-invariant';
 
 /** A safety issue: the hotel policy (fixtures/review-policy.yaml) holds its result for a reviewer. */
 const socket = (title: string, priority: MissionCreateDto['priority'] = 'high'): MissionCreateDto => ({
@@ -239,5 +240,10 @@ describe('human review of held results (four services, real Redis, hotel review 
     await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(409);
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'too late' }).expect(409);
     expect(await system.store.load(mission.id)).toMatchObject({ status: 'succeeded', version: decided.body.version });
+  });
+
+  it('given every mission of this file, then each is in exactly one place: those awaiting review in the inbox and nowhere else', async () => {
+    expect(await system.statusCount('awaiting_review')).toBeGreaterThan(0);
+    expect(await queueInvariantViolations(system.redis, system.keys)).toEqual([]);
   });
 });
