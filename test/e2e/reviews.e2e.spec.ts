@@ -175,7 +175,10 @@ describe('human review of held results (four services, real Redis, hotel review 
       { timeoutMs: 20_000, what: `mission ${mission.id} to be found overdue` },
     );
     expect(overdue).toEqual([
-      expect.objectContaining({ actor: 'intake', data: { attempt: 1, requestedAt: mission.review?.requestedAt, timeoutMs: REVIEW_TIMEOUT_MS } }),
+      expect.objectContaining({
+        actor: 'intake:review-deadline',
+        data: { attempt: 1, requestedAt: mission.review?.requestedAt, timeoutMs: REVIEW_TIMEOUT_MS },
+      }),
     ]);
     // Later sweeps, even far in the future, record nothing more for it.
     await system.intake.get(ReviewDeadlineService).sweep(new Date(Date.now() + 10 * REVIEW_TIMEOUT_MS));

@@ -60,7 +60,7 @@ describe('history and time travel (real Redis)', () => {
 
   it('given a reviewed mission, then its timeline names the rule, the rejection with its feedback, the overdue review and the edited approval', () => {
     const history = new MissionHistory({ actor: 'front-office-lead' });
-    history.append(decideCreate(aCreateInput(), new Date('2025-06-01T08:00:00Z')));
+    history.append(decideCreate(aCreateInput()));
     for (const attempt of [1, 2]) {
       history.apply(decideAssign(history.mission, `agent-${attempt}`));
       history.apply(decideStart(history.mission, attempt));

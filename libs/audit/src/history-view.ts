@@ -69,6 +69,8 @@ export function summarize(event: MissionEvent): string {
       return `rejected in review round ${event.data.round} (attempt ${event.data.attempt}): ${oneLine(event.data.feedback)}`;
     case 'MissionReviewOverdue':
       return `review overdue: waiting since ${event.data.requestedAt}, over ${event.data.timeoutMs} ms`;
+    case 'MissionOverdue':
+      return `overdue: deadline ${event.data.deadline} passed unfinished`;
   }
 }
 

@@ -83,6 +83,9 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
     case 'MissionReviewOverdue':
       // At most a few per mission: copying costs nothing here, and keeps one definition of them.
       return evolve(state, event);
+    case 'MissionOverdue':
+      state.overdueAt = event.at;
+      return moved(state, event, state.status);
   }
 }
 

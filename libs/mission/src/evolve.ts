@@ -113,6 +113,9 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
     }
     case 'MissionReviewOverdue':
       return { ...next, review: { ...reviewOf(state, 'awaiting_review'), overdueAt: event.at } };
+    case 'MissionOverdue':
+      // No status change: the mission goes on as it was, now known to be late.
+      return { ...next, overdueAt: event.at };
   }
 }
 

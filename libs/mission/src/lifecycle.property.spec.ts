@@ -22,8 +22,6 @@ import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
 import { Mission } from './mission-state';
 import { MISSION_STATUSES } from './mission-status';
 
-const NOW = new Date('2025-06-01T12:00:00.000Z');
-
 /**
  * A command as a handler would receive it; `delta` shifts the attempt it names (0 = current, ±1 = stale/future).
  * `step` is the natural next command for whatever state the mission is in (so sequences reach deep states);
@@ -140,7 +138,7 @@ function decide(history: MissionHistory, cmd: Command, maxAttempts: number, maxR
     case 'reject':
       return decideReject(mission, 'say it more kindly', maxReviewRounds);
     case 'overdue': {
-      const requestedAt = mission.review ? Date.parse(mission.review.requestedAt) : NOW.getTime();
+      const requestedAt = Date.parse(mission.review?.requestedAt ?? mission.updatedAt);
       return decideReviewOverdue(mission, new Date(requestedAt + REVIEW_TIMEOUT_MS), REVIEW_TIMEOUT_MS);
     }
   }
@@ -179,7 +177,7 @@ function nextStep(history: MissionHistory, choice: number): Command {
 
 function newMission(): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(aCreateInput(), NOW));
+  history.append(decideCreate(aCreateInput()));
   return history;
 }
 

@@ -80,6 +80,8 @@ export interface MissionEventData {
   MissionRejected: { attempt: number; feedback: string; round: number };
   /** The review has waited longer than `timeoutMs` (REVIEW_TIMEOUT_MS); recorded once per review. */
   MissionReviewOverdue: { attempt: number; requestedAt: string; timeoutMs: number };
+  /** The deadline passed before the mission finished; written once, whatever its status then. */
+  MissionOverdue: { deadline: string };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -98,10 +100,17 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionApproved',
   'MissionRejected',
   'MissionReviewOverdue',
+  'MissionOverdue',
 ];
 
-/** 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with `attemptsReset`. */
-export const CURRENT_SCHEMA_VERSION = 2;
+/**
+ * 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with
+ * `attemptsReset`. 3: MissionOverdue exists; version-2 events read unchanged. 4: the review events
+ * (MissionReviewRequested, MissionApproved, MissionRejected, MissionReviewOverdue) and
+ * MissionEvaluated's `heldForReview` exist; older events read unchanged. A build reads events up to
+ * its own version, so an older build refuses a log holding event types it does not know.
+ */
+export const CURRENT_SCHEMA_VERSION = 4;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {

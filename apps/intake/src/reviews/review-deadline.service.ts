@@ -5,7 +5,7 @@ import { KeyLayout } from '@app/event-store';
 import { decideReviewOverdue } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
-import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { ReviewMetrics } from './review-metrics';
 
 /** Overdue reviews handled per partition and sweep; the next sweep takes the rest. */
@@ -19,8 +19,10 @@ const SWEEP_BATCH = 200;
  */
 @Injectable()
 export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> = Promise.resolve();
+  private readonly task = new PeriodicTask(
+    () => this.sweep(),
+    (error) => this.logger.error({ err: error }, 'review deadline sweep failed'),
+  );
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -33,16 +35,12 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
 
   onApplicationBootstrap(): void {
     // A quarter of the timeout keeps a review's overdue mark within 1.25 timeouts; a minute at most, as timeouts are hours.
-    const every = Math.min(60_000, Math.max(100, Math.floor(this.env.REVIEW_TIMEOUT_MS / 4)));
-    this.timer = setInterval(() => {
-      this.sweeping = this.sweeping.then(() => this.sweepOrLog());
-    }, every);
+    this.task.start(Math.min(60_000, Math.max(100, Math.floor(this.env.REVIEW_TIMEOUT_MS / 4))));
   }
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.task.stop();
   }
 
   /** Marks every review overdue at `now`; returns how many it marked. */
@@ -54,7 +52,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     );
     let marked = 0;
     for (const missionId of perPartition.flat()) {
-      const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: 'intake', now });
+      const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: 'intake:review-deadline', now });
       if (outcome.kind !== 'appended') continue;
       marked += 1;
       this.metrics.overdue.inc({ type: outcome.mission.type });
@@ -62,13 +60,5 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
       this.logger.warn({ missionId, correlationId, rule: review?.rule, requestedAt: review?.requestedAt, timeoutMs }, 'review overdue');
     }
     return marked;
-  }
-
-  private async sweepOrLog(): Promise<void> {
-    try {
-      await this.sweep();
-    } catch (error) {
-      this.logger.error({ err: error }, 'review deadline sweep failed');
-    }
   }
 }
