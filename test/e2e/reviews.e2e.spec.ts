@@ -245,6 +245,16 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(await system.store.load(mission.id)).toMatchObject({ status: 'succeeded', version: decided.body.version });
   });
 
+  it('given a result awaiting review, when the mission is listed by status and then cancelled, then it leaves the inbox and no reviewer can decide it', async () => {
+    const mission = await awaitingReview(socket('Socket no longer needed'));
+    const listed = await system.api.get('/api/missions?status=awaiting_review&limit=200').expect(200);
+    expect(listed.body.items.map((item: Mission) => item.id)).toContain(mission.id);
+    await as(TEST_KEYS.submitter).post(`/api/missions/${mission.id}/cancel`).send({ reason: 'room closed for renovation' }).expect(200);
+    const inbox = await reviewer.get('/api/reviews?limit=200').expect(200);
+    expect(inbox.body.items.map((item: Mission) => item.id)).not.toContain(mission.id);
+    await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(409);
+  });
+
   it('given every mission of this file, then each is in exactly one place: those awaiting review in the inbox and nowhere else', async () => {
     expect(await system.statusCount('awaiting_review')).toBeGreaterThan(0);
     expect(await queueInvariantViolations(system.redis, system.keys)).toEqual([]);
