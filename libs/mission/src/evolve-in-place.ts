@@ -9,7 +9,9 @@ import { MissionStatus } from './mission-status';
  * `state` itself instead of copying it for every event, which is most of the cost of folding a large
  * log. Only for a caller that owns `state` (a state nobody else holds); on an impossible history
  * it throws the same error as `evolve`, possibly after changing `state`, so drop the state then.
- * evolve-in-place.spec.ts checks that it equals `evolve` on random histories.
+ * The review events, a few per reviewed mission, are folded by `evolve` itself, so for them a new
+ * object comes back: always use the returned state. evolve-in-place.spec.ts checks that it equals
+ * `evolve` on random histories.
  */
 export function evolveInPlace(state: Mission | null, event: MissionEvent): Mission {
   if (event.type === 'MissionCreated' || !state) return evolve(state, event);
@@ -81,7 +83,7 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
     case 'MissionApproved':
     case 'MissionRejected':
     case 'MissionReviewOverdue':
-      // At most a few per mission: copying costs nothing here, and keeps one definition of them.
+      // A few per reviewed mission: a copy costs little here and keeps one definition of them.
       return evolve(state, event);
     case 'MissionOverdue':
       state.overdueAt = event.at;
