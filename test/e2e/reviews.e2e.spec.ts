@@ -231,6 +231,11 @@ describe('human review of held results (four services, real Redis, hotel review 
       .post(`/api/missions/${mission.id}/approve`)
       .send({ output: { ...agentOutput, steps: ['ok \u0007 bell'] } })
       .expect(400);
+    const wrongKind = await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .send({ output: { ...agentOutput, urgency: 5, parts: 'cable' } })
+      .expect(400);
+    expect(wrongKind.body.details[0].problems).toEqual(['urgency must be a string', 'parts must be an array of strings']);
     await reviewer.post('/api/missions/not-a-uuid/approve').send({}).expect(400);
     await reviewer.post('/api/missions/0196a1b2-0000-7000-8000-000000000000/approve').send({}).expect(404);
     await reviewer.get('/api/reviews?limit=0').expect(400);

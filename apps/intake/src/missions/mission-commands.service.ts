@@ -36,7 +36,7 @@ export class MissionCommandsService {
     const outcome = await this.pipeline.transition(
       missionId,
       (mission) => {
-        if (approval.output) assertEditedOutput(mission.type, approval.output);
+        if (approval.output && mission.result) assertEditedOutput(mission.result.output, approval.output);
         return decideApprove(mission, approval);
       },
       { actor },

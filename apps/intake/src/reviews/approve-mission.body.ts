@@ -18,9 +18,10 @@ export class ApproveMissionBody {
     type: 'object',
     additionalProperties: true,
     description:
-      "The reviewer's edit of the result: a whole output of the mission type's schema (guest_support: language, reply, actions; " +
-      'pricing: recommendedRate, currency, changePercent, reason; maintenance: urgency, steps, safetyNotes, parts), its text ' +
-      "without control characters but tab and line feed. It replaces the agent's output; the original stays in the review and in MissionCompleted.",
+      "The reviewer's edit of the result: the agent's output with the same fields, each of the same kind (text, number, list of texts; " +
+      'guest_support: language, reply, actions; pricing: recommendedRate, currency, changePercent, reason; maintenance: urgency, steps, ' +
+      "safetyNotes, parts), its text without control characters but tab and line feed. It replaces the agent's output; the original stays " +
+      'in the review and in MissionCompleted.',
     example: { language: 'en', reply: 'Dear Mr Miller, a late checkout until 13:00 is confirmed.', actions: ['set checkout 13:00 in PMS'] },
   })
   @IsOptional()

@@ -61,7 +61,7 @@ export class ReviewsController {
   @ApiOkResponse({ type: MissionView, description: 'The mission, succeeded.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reviewer',
-    badRequest: "The body fails validation, or `output` is not a whole output of the mission type's schema.",
+    badRequest: "The body fails validation, or `output` does not have the agent's output's fields, each of the same kind.",
     invalidField: { field: 'output', problem: 'reply is required' },
     notFound: 'No mission with this id.',
     id: 'mission',
