@@ -1,7 +1,11 @@
 import request from 'supertest';
 import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { FakeChatCompletionsServer, waitFor } from '@app/testing';
+import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
+import { executorService } from '../../apps/executor/src/executor.definition';
+import { intakeService } from '../../apps/intake/src/intake.definition';
 import { ReviewDeadlineService } from '../../apps/intake/src/reviews/review-deadline.service';
+import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
 
@@ -258,6 +262,23 @@ describe('human review of held results (four services, real Redis, hotel review 
     const inbox = await reviewer.get('/api/reviews?limit=200').expect(200);
     expect(inbox.body.items.map((item: Mission) => item.id)).not.toContain(mission.id);
     await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(409);
+  });
+
+  it('given results awaiting review, when every service is stopped and started again, then none is lost and each can still be decided', async () => {
+    const waiting = [await awaitingReview(socket('Socket over a restart A')), await awaitingReview(socket('Socket over a restart B'))];
+    let intake = system.intake;
+    for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) {
+      await system.stopService(definition.name);
+      const started = await system.addInstance(definition);
+      if (definition === intakeService) intake = started;
+    }
+    const restarted = request.agent(intake.getHttpServer()).set('Authorization', `Bearer ${TEST_KEYS.reviewer}`);
+    const inbox = await restarted.get('/api/reviews?limit=200').expect(200);
+    expect(inbox.body.items.map((item: Mission) => item.id)).toEqual(expect.arrayContaining(waiting.map((mission) => mission.id)));
+    await restarted.post(`/api/missions/${waiting[0].id}/approve`).send({}).expect(200);
+    await restarted.post(`/api/missions/${waiting[1].id}/reject`).send({ feedback: 'Add the RCD test.' }).expect(200);
+    await waitForReview(waiting[1].id, 2);
+    await restarted.post(`/api/missions/${waiting[1].id}/approve`).send({}).expect(200);
   });
 
   it('given every mission of this file, then each is in exactly one place: those awaiting review in the inbox and nowhere else', async () => {
