@@ -6,6 +6,7 @@ import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
+import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -27,9 +28,17 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/agents/{id}'],
   ['patch', '/api/agents/{id}'],
   ['get', '/api/reports/daily'],
+  ['post', '/api/webhooks'],
+  ['get', '/api/webhooks'],
+  ['get', '/api/webhooks/{id}'],
+  ['delete', '/api/webhooks/{id}'],
+  ['post', '/api/webhooks/{id}/rotate-secret'],
+  ['post', '/api/webhooks/{id}/enable'],
+  ['get', '/api/webhooks/{id}/deliveries'],
+  ['post', '/api/webhooks/{id}/deliveries/{deliveryId}/redeliver'],
 ];
 
-const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
+const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController, WebhooksController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

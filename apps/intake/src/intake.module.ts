@@ -8,6 +8,7 @@ import { KeyLayout } from '@app/event-store';
 import { ProjectionsModule } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
+import { WebhooksModule } from '@app/webhooks';
 import { AgentsController } from './agents/agents.controller';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
@@ -21,6 +22,7 @@ import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
 export class IntakeModule {
@@ -41,8 +43,9 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
         }),
         ProjectionsModule,
+        WebhooksModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, WebhooksController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.

@@ -234,6 +234,78 @@ export class Environment {
   MAX_MISSION_TEXT_BYTES = 32_768;
 
   /**
+   * Webhook targets that may be private or loopback addresses (comma-separated host names as in the
+   * URL, IP addresses or CIDR ranges); any other target must resolve to public addresses only.
+   */
+  @Expose()
+  @IsString()
+  WEBHOOK_ALLOWED_HOSTS = '';
+
+  /**
+   * 'true': webhook targets must be listed in WEBHOOK_ALLOWED_HOSTS, public ones too (a closed
+   * deployment, or tests, which must call nothing but loopback).
+   */
+  @Expose()
+  @IsIn(['true', 'false'])
+  WEBHOOK_ONLY_ALLOWED_HOSTS: 'true' | 'false' = 'false';
+
+  /** How long one webhook attempt may take before it counts as a timeout (and is retried). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** Delay before the first retry of a failed webhook delivery; it doubles per attempt (with jitter). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOK_BACKOFF_MS = 5_000;
+
+  /** The longest delay between two attempts of a webhook delivery. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(86_400_000)
+  WEBHOOK_BACKOFF_MAX_MS = 3_600_000;
+
+  /** A webhook delivery is retried for this long after its first attempt, then it is dead (listed, redeliverable). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_592_000)
+  WEBHOOK_RETRY_PERIOD_SECONDS = 86_400;
+
+  /** A webhook endpoint whose every attempt has failed for this long is disabled. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(31_536_000)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 432_000;
+
+  /** After a secret rotation, how long the previous secret keeps signing beside the new one. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(2_592_000)
+  WEBHOOK_SECRET_OVERLAP_SECONDS = 86_400;
+
+  /** How long a delivered webhook delivery stays listed. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  WEBHOOK_DELIVERY_RETENTION_SECONDS = 604_800;
+
+  /**
    * Missions are spread over this many log partitions (each with its own log stream, ready queue
    * and service streams, under its own hash tag), so a Redis Cluster can spread them over its
    * nodes. Every process of a deployment must use the same value.
