@@ -223,4 +223,24 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(dead.items[0].lastError).toContain('WEBHOOK_ALLOWED_HOSTS does not list');
     expect(receiver.received).toHaveLength(0);
   });
+
+  it('given a receiver that does not answer, when the dispatcher stops, then it stops at once and the delivery is due again, delivered by the next one', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    receiver.respond = () => new Promise<number>(() => undefined);
+    await runner().catchUp();
+    const first = dispatcher({ timeoutMs: 60_000, concurrency: 1 });
+    first.start();
+    await waitFor(async () => receiver.arrived === 1, { timeoutMs: 10_000, what: 'the first attempt to arrive' });
+
+    await first.stop();
+    const [aborted] = (await outbox.list(subscription.id, { status: 'pending', limit: 10 })).items.filter((delivery) => delivery.attempts === 1);
+    expect(aborted).toMatchObject({ lastError: 'attempt aborted: the dispatcher stopped', lastResponseCode: null });
+    expect(Date.parse(aborted.nextAttemptAt ?? '')).toBeLessThanOrEqual(Date.now());
+    expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBeNull();
+
+    receiver.respond = () => 200;
+    dispatcher().start();
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 20_000, what: 'every delivery after the restart' });
+    expect(await outbox.get(aborted.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
 });

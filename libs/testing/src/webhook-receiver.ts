@@ -25,8 +25,10 @@ export class WebhookReceiver {
   readonly received: ReceivedWebhook[] = [];
   /** The secrets to verify with; a test sets them once it has created its subscription. */
   secrets: string[] = [];
-  /** What to answer a request (its status), given the request; 200 by default. */
-  respond: (webhook: Omit<ReceivedWebhook, 'answered'>) => number = () => 200;
+  /** What to answer a request (its status), given the request; 200 by default. A promise that never settles hangs the request. */
+  respond: (webhook: Omit<ReceivedWebhook, 'answered'>) => number | Promise<number> = () => 200;
+  /** Requests that arrived, answered or not yet. */
+  arrived = 0;
   private readonly server: Server;
 
   private constructor() {
@@ -55,6 +57,7 @@ export class WebhookReceiver {
   }
 
   private async handle(request: IncomingMessage): Promise<number> {
+    this.arrived++;
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
@@ -79,7 +82,7 @@ export class WebhookReceiver {
       message: JSON.parse(body) as ReceivedWebhook['message'],
       verifiedBy,
     };
-    const answered = this.respond(webhook);
+    const answered = await this.respond(webhook);
     this.received.push({ ...webhook, answered });
     return answered;
   }

@@ -40,6 +40,7 @@ export class WebhookDispatcher {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private pause = new AbortController();
+  private abort = new AbortController();
 
   constructor(
     private readonly outbox: WebhookOutbox,
@@ -55,13 +56,19 @@ export class WebhookDispatcher {
     if (this.loop) return;
     this.stopping = false;
     this.pause = new AbortController();
+    this.abort = new AbortController();
     this.loop = this.follow();
   }
 
-  /** Takes no new deliveries and waits for the attempts in flight (each ends within its timeout). */
+  /**
+   * Takes no new deliveries and aborts the attempts in flight, which are settled as due again at
+   * once (not as the endpoint's failure), so a shutdown neither waits for slow receivers nor leaves
+   * deliveries to wait for their claims to lapse.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.pause.abort();
+    this.abort.abort();
     await this.loop;
     this.loop = undefined;
   }
@@ -120,7 +127,9 @@ export class WebhookDispatcher {
       return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
     }
     const secrets = await this.subscriptions.secretsInForce(subscription.id);
-    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body: delivery.body, secrets });
+    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body: delivery.body, secrets }, this.abort.signal);
+    if (this.abort.signal.aborted)
+      return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
     const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, this.random());
     const responseCode = 'status' in result ? result.status : 0;
     const error = 'error' in result ? result.error : `answered ${responseCode}`;

@@ -58,7 +58,7 @@ export interface ClaimedDelivery {
 }
 
 export type Settlement =
-  | { outcome: 'retry'; at: number; responseCode: number; error: string; endpointFailed: true }
+  | { outcome: 'retry'; at: number; responseCode: number; error: string; endpointFailed: boolean }
   | { outcome: 'delivered'; responseCode: number }
   | { outcome: 'dead'; responseCode: number; error: string; endpointFailed: boolean }
   | { outcome: 'drop' };

@@ -39,7 +39,8 @@ export class WebhookSender {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async send(webhook: OutgoingWebhook): Promise<AttemptResult> {
+  /** `signal` aborts the attempt (shutdown): it then ends at once with a retryable error. */
+  async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<AttemptResult> {
     const target = await this.policy.check(webhook.url);
     if (!target.ok) return { error: `refused: ${target.problem}`, retryable: false };
     const timestamp = Math.floor(this.clock() / 1000);
@@ -55,7 +56,7 @@ export class WebhookSender {
     return new Promise<AttemptResult>((resolve) => {
       const request = send(
         target.url,
-        { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: this.timeoutMs },
+        { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: this.timeoutMs, signal },
         (response: IncomingMessage) => {
           let read = 0;
           response.on('data', (chunk: Buffer) => {
