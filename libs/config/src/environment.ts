@@ -305,6 +305,61 @@ export class Environment {
   @Max(31_536_000)
   WEBHOOK_DELIVERY_RETENTION_SECONDS = 604_800;
 
+  /** Odoo's base URL for the connector (apps/connector-odoo); empty: no connector runs. */
+  @Expose()
+  @IsString()
+  @Matches(/^$|^https?:\/\/\S+$/, { message: 'ODOO_URL must be an http(s) URL' })
+  ODOO_URL = '';
+
+  /** The Odoo database the connector logs in to. */
+  @Expose()
+  @IsString()
+  ODOO_DB = '';
+
+  /** The Odoo user the connector logs in as (its login, usually an e-mail address). */
+  @Expose()
+  @IsString()
+  ODOO_LOGIN = '';
+
+  /** An API key of that user, sent as the password of Odoo's external API. */
+  @Expose()
+  @IsString()
+  ODOO_API_KEY = '';
+
+  /** How often the connector looks for new or changed Odoo records. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  ODOO_POLL_MS = 30_000;
+
+  /** How long one call to Odoo may take. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  ODOO_TIMEOUT_MS = 15_000;
+
+  /** Delay before a failed write-back is tried again; it doubles per attempt up to 5 minutes. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(300_000)
+  ODOO_BACKOFF_MS = 5_000;
+
+  /** How a result is posted to the record's chatter: an internal note (staff only) or a message to followers. */
+  @Expose()
+  @IsIn(['note', 'comment'])
+  ODOO_POST_AS: 'note' | 'comment' = 'note';
+
+  /** The connector's mapping rules (JSON); empty: the shipped apps/connector-odoo/src/odoo-mapping.json. */
+  @Expose()
+  @IsString()
+  ODOO_MAPPING_FILE = '';
+
   /**
    * Missions are spread over this many log partitions (each with its own log stream, ready queue
    * and service streams, under its own hash tag), so a Redis Cluster can spread them over its

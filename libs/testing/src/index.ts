@@ -81,3 +81,4 @@ export * from './mission-envelope';
 export * from './known-log';
 export * from './fake-chat-completions-server';
 export * from './webhook-receiver';
+export * from './fake-odoo-server';
