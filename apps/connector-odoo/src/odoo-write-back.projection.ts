@@ -1,7 +1,7 @@
 import { join } from 'node:path';
+import { finishedStatus } from '@app/mission';
 import { ApplyOutcome, Projection, ProjectionBatch } from '@app/projections';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { finishedStatus } from '@app/webhooks';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
 
 /** Result codes of enqueue-odoo-write-backs-3.lua. */

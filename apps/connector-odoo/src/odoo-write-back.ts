@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MissionStore } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { nextStep, RetryPolicy } from '@app/webhooks';
+import { nextStep, RetryPolicy } from '@app/runtime';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';

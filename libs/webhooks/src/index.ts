@@ -1,6 +1,5 @@
 export * from './webhook-signature';
 export * from './webhook-messages';
-export * from './retry-schedule';
 export * from './target-url-policy';
 export * from './webhook-sender';
 export * from './webhook-subscription';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { nextStep, RetryPolicy } from './retry-schedule';
+import { nextStep, RetryPolicy } from '@app/runtime';
 import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';

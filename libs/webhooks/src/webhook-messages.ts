@@ -1,4 +1,4 @@
-import { MISSION_EVENT_TYPES, MissionEvent, MissionEventType, MissionStatus } from '@app/mission';
+import { finishedStatus, MISSION_EVENT_TYPES, MissionEvent, MissionEventType, MissionStatus } from '@app/mission';
 
 /** The message sent for any mission that reached an end state, besides the event's own message. */
 export const MISSION_FINISHED = 'mission.finished';
@@ -14,24 +14,6 @@ export interface WebhookMessage {
   timestamp: string;
   /** A mission event: its envelope. `mission.finished`: the end status and the event that ended it. */
   data: MissionEvent | { missionId: string; status: MissionStatus; event: MissionEvent };
-}
-
-/**
- * The status a mission ends in with this event, or null when the event does not end it. A
- * dead-lettered mission has ended its attempts (an operator may still requeue it; a requeued
- * mission can finish again, with a message of its own).
- */
-export function finishedStatus(event: MissionEvent): MissionStatus | null {
-  switch (event.type) {
-    case 'MissionEvaluated':
-      return event.data.passed ? 'succeeded' : null;
-    case 'MissionDeadLettered':
-      return 'dead_lettered';
-    case 'MissionCancelled':
-      return 'cancelled';
-    default:
-      return null;
-  }
 }
 
 /** The messages an event gives: its own, and `mission.finished` when it ends the mission. */

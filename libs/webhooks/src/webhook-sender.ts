@@ -2,7 +2,7 @@ import { request as httpRequest, IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { AttemptResult } from './retry-schedule';
+import { AttemptResult } from '@app/runtime';
 import { TargetUrlPolicy } from './target-url-policy';
 import { webhookSignatureHeader } from './webhook-signature';
 

@@ -1,5 +1,5 @@
 import { Environment } from '@app/config';
-import { RetryPolicy } from './retry-schedule';
+import { RetryPolicy } from '@app/runtime';
 
 /** The webhook variables of the Environment, in the units the code uses. */
 export interface WebhookSettings {
