@@ -92,7 +92,8 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       ].sort(),
     );
 
-    await waitFor(async () => odoo.messages.length === 3, { timeoutMs: 20_000, what: 'three chatter posts' });
+    // A write-back is recorded (OdooResultPosted) after its post and its stage change.
+    await waitFor(async () => (await system.redis.xlen(keys.events)) === 3, { timeoutMs: 20_000, what: 'three recorded write-backs' });
     for (const [model, record] of [
       ['helpdesk.ticket', ticket],
       ['helpdesk.ticket', pricing],
@@ -103,7 +104,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       expect(posts[0]).toMatchObject({ message_type: 'comment', subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('brain-mission:') });
     }
     expect(repair.stage_id).toBe(REPAIRED);
-    expect(await system.redis.xlen(keys.events)).toBe(3);
+    expect(odoo.messages).toHaveLength(3);
     expect((await ready()).status).toBe(200);
   });
 
@@ -129,7 +130,8 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     );
     await second.init();
     try {
-      await waitFor(async () => odoo.messagesOf('helpdesk.ticket', late.id).length === 1, { timeoutMs: 30_000, what: 'the late ticket to be answered' });
+      await waitFor(async () => (await system.redis.xlen(keys.events)) === 4, { timeoutMs: 30_000, what: 'the late ticket to be answered' });
+      expect(odoo.messagesOf('helpdesk.ticket', late.id)).toHaveLength(1);
       expect(await submitted()).toHaveLength(4);
       expect(await system.statusCount('succeeded')).toBe(4);
       expect(odoo.messages).toHaveLength(4);
@@ -171,7 +173,8 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     expect(metrics.text).toMatch(/brain_odoo_write_backs_failing\{[^}]*\} 1/);
 
     odoo.outage = null;
-    await waitFor(async () => odoo.messagesOf('maintenance.request', record.id).length === 1, { timeoutMs: 30_000, what: 'the post after the outage' });
+    await waitFor(async () => (await system.redis.hexists(keys.posted, missionId)) === 1, { timeoutMs: 30_000, what: 'the write-back after the outage' });
+    expect(odoo.messagesOf('maintenance.request', record.id)).toHaveLength(1);
     await waitFor(async () => (await ready()).status === 200, { timeoutMs: 10_000, what: 'readiness after the outage' });
     expect(
       (

@@ -98,8 +98,14 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
         .sort(),
     );
 
-    const deliveries = await api().get(`/api/webhooks/${created.body.id}/deliveries?status=delivered&limit=200`).expect(200);
-    expect(deliveries.body.items).toHaveLength(2 * missions.length);
+    // A delivery is settled after the receiver answered it.
+    const deliveries = await waitFor(
+      async () => {
+        const page = await api().get(`/api/webhooks/${created.body.id}/deliveries?status=delivered&limit=200`).expect(200);
+        return page.body.items.length === 2 * missions.length && page;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled as delivered' },
+    );
     expect(deliveries.body.items[0]).toMatchObject({ status: 'delivered', attempts: 2, lastResponseCode: 200, subscriptionId: created.body.id });
   });
 

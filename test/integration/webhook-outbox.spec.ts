@@ -111,9 +111,15 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       expect(versions).toEqual([...versions].sort((a, b) => Number(a) - Number(b)));
     }
     const [subscription] = await subscriptions.list();
-    const page = await outbox.list(subscription.id, { limit: 200 });
-    expect(page.items).toHaveLength(KNOWN_EVENT_COUNT + FINISHED);
-    expect(page.items.every((delivery) => delivery.status === 'delivered' && delivery.attempts === 1 && delivery.lastResponseCode === 200)).toBe(true);
+    // A delivery is settled after the receiver answered it.
+    const page = await waitFor(
+      async () => {
+        const listed = await outbox.list(subscription.id, { status: 'delivered', limit: 200 });
+        return listed.items.length === KNOWN_EVENT_COUNT + FINISHED && listed;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled' },
+    );
+    expect(page.items.every((delivery) => delivery.attempts === 1 && delivery.lastResponseCode === 200)).toBe(true);
   });
 
   it('given a receiver that answers 500 and then 429 before it recovers, then each delivery is retried with the same webhook-id until it is acknowledged', async () => {
@@ -131,7 +137,13 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(receiver.received).toHaveLength(3 * FINISHED);
     for (const [, count] of failures) expect(count).toBe(3);
     const [subscription] = await subscriptions.list();
-    const page = await outbox.list(subscription.id, { status: 'delivered', limit: 10 });
+    const page = await waitFor(
+      async () => {
+        const listed = await outbox.list(subscription.id, { status: 'delivered', limit: 10 });
+        return listed.items.length === FINISHED && listed;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled' },
+    );
     expect(page.items.map((delivery) => [delivery.attempts, delivery.lastResponseCode])).toEqual(Array(FINISHED).fill([3, 200]));
   });
 
@@ -164,8 +176,8 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await subscriptions.enable(subscription.id, 'test-operator');
     const target = dead.items[0];
     await outbox.redeliver(subscription.id, target.id, Date.now());
-    await waitFor(async () => receiver.unique().length === 1, { timeoutMs: 10_000, what: 'the redelivery' });
-    expect(receiver.unique()[0].id).toBe(target.id);
+    await waitFor(async () => (await outbox.get(target.id))?.status === 'delivered', { timeoutMs: 10_000, what: 'the redelivery' });
+    expect(receiver.unique().map((webhook) => webhook.id)).toEqual([target.id]);
     expect(await outbox.get(target.id)).toMatchObject({ status: 'delivered', lastResponseCode: 204 });
     expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toHaveLength(FINISHED - 1);
   });
@@ -186,8 +198,16 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(new Set(ids).size).toBe(KNOWN_EVENT_COUNT + FINISHED);
     // The abandoned claims were attempted again: the attempt that died counts.
     const [subscription] = await subscriptions.list();
-    const attempts = (await outbox.list(subscription.id, { limit: 200 })).items.filter((delivery) => abandoned.some((claim) => claim.id === delivery.id));
-    expect(attempts.every((delivery) => delivery.attempts === 2 && delivery.status === 'delivered')).toBe(true);
+    const settled = await waitFor(
+      async () => {
+        const listed = await outbox.list(subscription.id, { status: 'delivered', limit: 200 });
+        return listed.items.length === KNOWN_EVENT_COUNT + FINISHED && listed;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled' },
+    );
+    const attempts = settled.items.filter((delivery) => abandoned.some((claim) => claim.id === delivery.id));
+    expect(attempts).toHaveLength(abandoned.length);
+    expect(attempts.every((delivery) => delivery.attempts === 2)).toBe(true);
   });
 
   it('given a rotated secret, then deliveries carry two signatures, one per secret, until the overlap ends', async () => {
@@ -240,7 +260,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
 
     receiver.respond = () => 200;
     dispatcher().start();
-    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 20_000, what: 'every delivery after the restart' });
+    await waitFor(async () => (await outbox.get(aborted.id))?.status === 'delivered', { timeoutMs: 20_000, what: 'the aborted delivery after the restart' });
     expect(await outbox.get(aborted.id)).toMatchObject({ status: 'delivered', attempts: 2 });
   });
 });

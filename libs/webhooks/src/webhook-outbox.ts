@@ -146,14 +146,17 @@ export class WebhookOutbox {
   async redeliver(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDelivery> {
     const owner = await this.redis.hget(this.keys.delivery(deliveryId), 'subscription');
     if (owner !== subscriptionId) throw new DeliveryNotFoundError(deliveryId);
-    const [code] = (await redeliverScript.run(
+    const [code, snapshot = []] = (await redeliverScript.run(
       this.redis,
       [this.keys.delivery(deliveryId), this.keys.due, this.keys.dead(subscriptionId)],
       [deliveryId, now],
-    )) as [number];
+    )) as [number, string[]?];
     if (code === RedeliverCode.NotFound) throw new DeliveryNotFoundError(deliveryId);
     if (code === RedeliverCode.Pending) throw new DeliveryPendingError(deliveryId);
-    return (await this.get(deliveryId)) as WebhookDelivery;
+    // As the script left it: a dispatcher may have delivered it again before another read.
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < snapshot.length; i += 2) fields[snapshot[i]] = snapshot[i + 1];
+    return toDelivery(deliveryId, fields);
   }
 
   async get(deliveryId: string): Promise<WebhookDelivery | null> {

@@ -12,7 +12,7 @@
   ARGV[2] now (ms)
 
   Result: code from CODE (RedeliverCode in webhook-outbox.ts)
-    { Queued }    due now
+    { Queued, fields }  due now; fields = the delivery hash as it is then (HGETALL)
     { NotFound }  no such delivery (or it expired)
     { Pending }   it is still pending: it is being attempted already
 ]]
@@ -24,4 +24,4 @@ redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'deliveredAt', 'deadAt')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-return { CODE.Queued }
+return { CODE.Queued, redis.call('HGETALL', KEYS[1]) }
