@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { MISSION_EVENT_TYPES } from '@app/mission';
@@ -262,5 +263,56 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     dispatcher().start();
     await waitFor(async () => (await outbox.get(aborted.id))?.status === 'delivered', { timeoutMs: 20_000, what: 'the aborted delivery after the restart' });
     expect(await outbox.get(aborted.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it("property: whatever the receiver answers, each mission's events are attempted in log order, and each ends delivered or dead", async () => {
+    const answers = fc.array(fc.constantFrom(200, 200, 204, 500, 503, 429, 404, 410), { minLength: 1, maxLength: 60 });
+    await fc.assert(
+      fc.asyncProperty(answers, async (statuses) => {
+        // A fresh log and subscription per run; the run's keys go with it.
+        const runKeys = new KeyLayout(testKeyPrefix('webhooks-order'));
+        const runWebhookKeys = new WebhookKeys(runKeys);
+        const runSubscriptions = new WebhookSubscriptions(redis, runWebhookKeys, () => KNOWN_START.getTime() - 3_600_000);
+        const runOutbox = new WebhookOutbox(redis, runWebhookKeys, 3_600);
+        try {
+          await buildKnownLog(redis, runKeys);
+          const { subscription, secret } = await runSubscriptions.create(
+            { url: receiver.url, eventTypes: [...MISSION_EVENT_TYPES], description: '' },
+            'test-operator',
+          );
+          receiver.secrets = [secret];
+          receiver.received.length = 0;
+          await new ProjectionRunner(redis, runKeys, new WebhookOutboxProjection(runWebhookKeys, runSubscriptions)).catchUp();
+          let next = 0;
+          receiver.respond = () => statuses[next++ % statuses.length];
+          let now = Date.now();
+          const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), 2_000);
+          const stepped = new WebhookDispatcher(runOutbox, runSubscriptions, sender, {
+            retry: { backoffMs: 100, backoffMaxMs: 400, retryPeriodMs: 3_000 },
+            disableAfterMs: Number.MAX_SAFE_INTEGER,
+            timeoutMs: 2_000,
+            concurrency: 64,
+            clock: () => now,
+          });
+          // A fake clock: when nothing is due, time jumps towards the next retry; a receiver that
+          // keeps failing makes deliveries dead after 3 s of it.
+          while ((await runOutbox.backlog()) > 0) if ((await stepped.runOnce()) === 0) now += 500;
+
+          const versions = new Map<string, number[]>();
+          for (const webhook of receiver.received) {
+            const data = webhook.message.data as { missionId: string; version: number };
+            versions.set(data.missionId, [...(versions.get(data.missionId) ?? []), data.version]);
+          }
+          for (const seen of versions.values()) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+          expect(receiver.received.every((webhook) => webhook.verifiedBy.length === 1)).toBe(true);
+          const settled = (await runOutbox.list(subscription.id, { limit: 200 })).items;
+          expect(settled).toHaveLength(KNOWN_EVENT_COUNT);
+          expect(settled.every((delivery) => delivery.status === 'delivered' || delivery.status === 'dead')).toBe(true);
+        } finally {
+          await deleteKeysByPrefix(redis, runKeys.prefix);
+        }
+      }),
+      { numRuns: 12, examples: [[[500]], [[404]]] },
+    );
   });
 });
