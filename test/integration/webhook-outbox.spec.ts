@@ -181,6 +181,11 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(receiver.unique().map((webhook) => webhook.id)).toEqual([target.id]);
     expect(await outbox.get(target.id)).toMatchObject({ status: 'delivered', lastResponseCode: 204 });
     expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toHaveLength(FINISHED - 1);
+
+    await subscriptions.delete(subscription.id, 'test-operator');
+    await outbox.forget(subscription.id);
+    for (const delivery of dead.items.slice(1)) expect(await outbox.get(delivery.id)).toBeNull();
+    expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets)).toBe(0);
   });
 
   it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {

@@ -187,6 +187,16 @@ export class WebhookOutbox {
     }
   }
 
+  /**
+   * Deletes what a deleted subscription leaves: its dead deliveries and its lists. Pending ones are
+   * dropped by the dispatcher when their turn comes, delivered ones expire on their own.
+   */
+  async forget(subscriptionId: string): Promise<void> {
+    const dead = await this.redis.zrange(this.keys.dead(subscriptionId), 0, -1);
+    for (let i = 0; i < dead.length; i += 500) await this.redis.del(...dead.slice(i, i + 500).map((id) => this.keys.delivery(id)));
+    await this.redis.del(this.keys.dead(subscriptionId), this.keys.deliveries(subscriptionId));
+  }
+
   /** Deliveries waiting to be attempted (due now or later, claimed ones included): the backlog. */
   async backlog(): Promise<number> {
     return this.redis.zcard(this.keys.due);

@@ -113,12 +113,14 @@ export class WebhooksController {
   @ApiIdParam('webhook')
   @ApiOperation({
     summary: 'Delete a webhook subscription',
-    description: 'Needs role **operator**. Appends a WebhookDeleted event; deliveries not yet made are dropped, and its secrets are deleted.',
+    description: 'Needs role **operator**. Appends a WebhookDeleted event; its secrets and dead deliveries are deleted, deliveries not yet made are dropped.',
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription as it was before it was deleted.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses(CHANGE_ERRORS)
   async delete(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
-    return this.guard(() => this.subscriptions.delete(id, caller));
+    const deleted = await this.guard(() => this.subscriptions.delete(id, caller));
+    await this.outbox.forget(id);
+    return deleted;
   }
 
   @Post(':id/rotate-secret')
