@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { IsCleanText, SINGLE_LINE } from '@app/mission';
 import { DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
+import { PageSize } from '../http/page-size.decorator';
 
 export class CreateWebhookBody {
   @ApiProperty({
@@ -53,11 +53,6 @@ export class ListDeliveriesQuery {
   @Matches(/^[0-9]{1,16}$/, { message: 'cursor is not a cursor this API issued' })
   cursor?: string;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'Page size.', example: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
+  @PageSize()
   limit?: number;
 }
