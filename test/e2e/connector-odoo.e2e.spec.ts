@@ -80,6 +80,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       team_id: [2, 'Revenue Management'],
     });
     const repair = odoo.create('maintenance.request', { name: 'AC broken in 204', description: 'Blows warm air.', priority: '3', stage_id: 1, x_room: '204' });
+    const blank = odoo.create('helpdesk.ticket', { name: '\u200b', description: false, priority: '1', team_id: [1, 'Front Desk'] });
     await startConnector();
 
     const missionIds = await waitFor(async () => ((await submitted()).length === 3 ? submitted() : null), { timeoutMs: 20_000, what: 'three missions' });
@@ -105,6 +106,8 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     }
     expect(repair.stage_id).toBe(REPAIRED);
     expect(odoo.messages).toHaveLength(3);
+    // The ticket without a visible title is set aside with the reason; the others were not held up.
+    expect(await system.redis.hget(keys.refused, `helpdesk.ticket:${blank.id}`)).toContain('title');
     expect((await ready()).status).toBe(200);
   });
 

@@ -2,7 +2,8 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisConnection } from '@app/redis';
 import { REDIS, redisHealthCheck } from '@app/runtime';
-import { ConnectorHost } from './connector-host';
+import { readOdooStatus } from './connector-host';
+import { ConnectorKeys } from './connector-keys';
 import { FailingWriteBack, OdooWriteBack } from './odoo-write-back';
 
 /** The connector's health and its write-backs, on its own port (like /metrics, not the public API). */
@@ -11,7 +12,7 @@ export class ConnectorHealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly host: ConnectorHost,
+    private readonly keys: ConnectorKeys,
     private readonly writeBack: OdooWriteBack,
     @Inject(REDIS) private readonly redis: RedisConnection,
   ) {}
@@ -22,7 +23,7 @@ export class ConnectorHealthController {
     return this.health.check([]);
   }
 
-  /** Ready when Redis answers and the last poll reached Odoo; 503 (with Odoo's last error) while Odoo is down. */
+  /** Ready when Redis answers and the last poll (by any instance) reached Odoo; 503 with Odoo's last error while it is down. */
   @Get('health/ready')
   @HealthCheck()
   ready() {
@@ -30,7 +31,7 @@ export class ConnectorHealthController {
       redisHealthCheck(this.indicators, this.redis),
       async () => {
         const indicator = this.indicators.check('odoo');
-        const { reachable, lastError, checkedAt } = this.host.status;
+        const { reachable, lastError, checkedAt } = await readOdooStatus(this.redis, this.keys);
         return reachable ? indicator.up({ checkedAt }) : indicator.down({ message: lastError ?? 'not polled yet', checkedAt });
       },
     ]);

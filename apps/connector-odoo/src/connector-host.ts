@@ -14,12 +14,22 @@ import { OdooWriteBackProjection } from './odoo-write-back.projection';
 /** The longest wait between two polls while Odoo fails. */
 const MAX_POLL_BACKOFF_MS = 300_000;
 
-/** What the last call to Odoo came to: the readiness check reports it. */
+/** What the last poll of Odoo came to, by whichever instance made it: every instance's readiness reports it. */
 export interface OdooStatus {
   reachable: boolean;
   /** Why the last poll failed; null after a success. */
   lastError: string | null;
   checkedAt: string | null;
+}
+
+/** Reads the shared status (unreachable until a first poll). */
+export async function readOdooStatus(redis: RedisConnection, keys: ConnectorKeys): Promise<OdooStatus> {
+  const stored = await redis.hgetall(keys.odooStatus);
+  return {
+    reachable: stored.reachable === '1',
+    lastError: stored.lastError || (stored.checkedAt ? null : 'not polled yet'),
+    checkedAt: stored.checkedAt ?? null,
+  };
 }
 
 /**
@@ -28,7 +38,6 @@ export interface OdooStatus {
  */
 @Injectable()
 export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
-  readonly status: OdooStatus = { reachable: false, lastError: null, checkedAt: null };
   private readonly runner: ProjectionRunner;
   private polling: Promise<void> | undefined;
   private stopping = false;
@@ -38,7 +47,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     keys: KeyLayout,
-    connectorKeys: ConnectorKeys,
+    private readonly connectorKeys: ConnectorKeys,
     private readonly poller: OdooPoller,
     private readonly writeBack: OdooWriteBack,
     private readonly metrics: ConnectorMetrics,
@@ -72,14 +81,18 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     while (!this.stopping) {
       try {
         const submitted = await this.poller.poll();
-        this.metrics.polled(submitted);
-        Object.assign(this.status, { reachable: true, lastError: null, checkedAt: new Date().toISOString() });
-        failures = 0;
+        if (submitted !== null) {
+          this.metrics.polled(submitted);
+          await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
+          failures = 0;
+        }
       } catch (error) {
         failures++;
         this.metrics.pollFailed();
         const message = error instanceof Error ? error.message : String(error);
-        Object.assign(this.status, { reachable: false, lastError: message, checkedAt: new Date().toISOString() });
+        await this.redis
+          .hset(this.connectorKeys.odooStatus, { reachable: '0', lastError: message, checkedAt: new Date().toISOString() })
+          .catch(() => undefined);
         this.logger.warn({ err: error, failures }, 'polling Odoo failed; backing off');
       }
       const wait = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));

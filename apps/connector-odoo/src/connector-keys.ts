@@ -22,7 +22,15 @@ export class ConnectorKeys {
   get submitted(): string {
     return this.key('submitted');
   }
-  /** Held by the instance that polls now (expires after ODOO_POLL_MS). */
+  /** '<model>:<record id>' → why the intake would refuse its mission; taken in again after an edit. */
+  get refused(): string {
+    return this.key('refused');
+  }
+  /** What the last poll, by whichever instance, found: `reachable` ('1' or '0'), `lastError`, `checkedAt`. */
+  get odooStatus(): string {
+    return this.key('odoo-status');
+  }
+  /** Held by the instance that polls now (expires after half of ODOO_POLL_MS). */
   get pollLock(): string {
     return this.key('poll-lock');
   }
