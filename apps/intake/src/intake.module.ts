@@ -20,6 +20,7 @@ import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
+import { TimeWatchService } from './queue/time-watch.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
@@ -58,6 +59,7 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
         IntakeMetrics,
+        TimeWatchService,
         MissionIntakeService,
         MissionQueryService,
         MissionCommandsService,

@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
   Decision,
@@ -5,18 +6,21 @@ import {
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideEvaluate,
   decideFail,
+  decideOverdue,
   decideRequeue,
   decideRetry,
   decideStart,
+  decideVerdict,
+  retryDelayMs,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
 
-const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;
 
 function expectSkip(decision: Decision): void {
@@ -32,7 +36,7 @@ function eventsOf(decision: Decision): NewMissionEvent[] {
 /** A freshly created (queued) mission. */
 function created(input = aCreateInput()): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(input, NOW));
+  history.append(decideCreate(input));
   return history;
 }
 
@@ -86,7 +90,7 @@ describe('decide', () => {
   describe('decideCreate', () => {
     test('given a submission without skills, when decided, then MissionCreated and MissionQueued(created) come with the default skills and the score', () => {
       const input = aCreateInput({ type: 'guest_support', priority: 'normal', payload: { room: '204' } });
-      const events = decideCreate(input, NOW);
+      const events = decideCreate(input);
       expect(events).toEqual<NewMissionEvent[]>([
         {
           type: 'MissionCreated',
@@ -108,20 +112,20 @@ describe('decide', () => {
       ['pricing', ['revenue_management']],
       ['maintenance', ['facility_maintenance']],
     ] as const)('given a %s submission with an empty skill list, when decided, then the default skills %j are used', (type, skills) => {
-      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }));
       expect(createdEvent).toMatchObject({ type: 'MissionCreated', data: { requiredSkills: skills } });
     });
 
     test('given skills with duplicates, when decided, then they are de-duplicated in order and the input is left alone', () => {
       const requiredSkills = ['plumbing', 'guest_communication', 'plumbing'];
-      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }));
       expect(createdEvent).toMatchObject({ data: { requiredSkills: ['plumbing', 'guest_communication'] } });
       expect(requiredSkills).toEqual(['plumbing', 'guest_communication', 'plumbing']);
     });
 
     test('given a deadline and a source with extra properties, when decided, then the deadline is kept and only system/model/recordId of the source', () => {
       const source = Object.assign({ system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 }, { secret: 'do not copy' });
-      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }));
       expect(createdEvent).toMatchObject({ data: { deadline: '2025-06-01T18:00:00Z' } });
       expect(createdEvent.type === 'MissionCreated' && createdEvent.data.source).toStrictEqual({
         system: 'odoo',
@@ -131,22 +135,22 @@ describe('decide', () => {
     });
 
     test('given no deadline and no source, when decided, then MissionCreated carries neither key', () => {
-      const [createdEvent] = decideCreate(aCreateInput(), NOW);
+      const [createdEvent] = decideCreate(aCreateInput());
       expect(createdEvent.data).not.toHaveProperty('deadline');
       expect(createdEvent.data).not.toHaveProperty('source');
     });
 
-    test('given a submission, when decided, then the queued score is priorityScore(input, now)', () => {
+    test('given a submission, when decided, then the queued score is priorityScore(input), its deadline left to the queue', () => {
       const input = aCreateInput({
         type: 'maintenance',
         priority: 'high',
         deadline: '2025-06-01T18:00:00Z',
         payload: { safetyIssue: true, guest: { vip: true } },
       });
-      const [, queuedEvent] = decideCreate(input, NOW);
-      // 55 + 6 + 20 × (1 − 6/24) + 8 + 15 = 99
-      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 99, reason: 'created' } });
-      expect(priorityScore(input, NOW)).toBe(99);
+      const [, queuedEvent] = decideCreate(input);
+      // 55 + 6 + 8 + 15 = 84
+      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 84, reason: 'created' } });
+      expect(priorityScore(input)).toBe(84);
     });
 
     test('given the decided events, when folded, then the mission is queued at version 2 with 0 attempts and its score', () => {
@@ -511,6 +515,134 @@ describe('decide', () => {
       test('when retry is asked before attempt 2 is evaluated, then it is skipped', () => {
         expectSkip(decideRetry(rerun().mission, 2, 1));
       });
+    });
+  });
+
+  describe('decideOverdue', () => {
+    const DEADLINE = '2026-05-01T18:00:00.000Z';
+    const withDeadline = (status: Exclude<MissionStatus, 'created'>): MissionHistory => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ deadline: DEADLINE })));
+      if (status === 'queued') return history;
+      history.apply(status === 'cancelled' ? decideCancel(history.mission, 'not needed') : decideAssign(history.mission, 'agent-1'));
+      if (status === 'assigned' || status === 'cancelled') return history;
+      history.apply(decideStart(history.mission, 1));
+      if (status === 'running') return history;
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      if (status === 'evaluating') return history;
+      if (status === 'succeeded') history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+      else history.apply(decideVerdict(history.mission, anEvaluation(1, false), 1));
+      return history;
+    };
+    const after = new Date(Date.parse(DEADLINE) + 1);
+
+    test.each(['queued', 'assigned', 'running', 'evaluating', 'dead_lettered'] as const)(
+      'given a %s mission past its deadline, when checked, then MissionOverdue is appended once and the status stays',
+      (status) => {
+        const history = withDeadline(status);
+        expect(eventsOf(decideOverdue(history.mission, after))).toEqual([{ type: 'MissionOverdue', data: { deadline: DEADLINE } }]);
+        const mission = history.apply(decideOverdue(history.mission, after));
+        expect(mission.status).toBe(status);
+        expect(mission.overdueAt).toEqual(expect.any(String));
+        expectSkip(decideOverdue(mission, new Date(after.getTime() + 60_000)));
+      },
+    );
+
+    test.each(['succeeded', 'cancelled'] as const)('given a %s mission past its deadline, when checked, then it is skipped', (status) => {
+      expectSkip(decideOverdue(withDeadline(status).mission, after));
+    });
+
+    test('given a mission before its deadline, or with none, when checked, then it is skipped', () => {
+      expectSkip(decideOverdue(withDeadline('queued').mission, new Date(Date.parse(DEADLINE) - 1)));
+      expectSkip(decideOverdue(created().mission, after));
+    });
+  });
+
+  describe('scheduling: decideCreate with notBefore, decideDue', () => {
+    const NOW = new Date('2026-05-01T06:00:00.000Z');
+
+    test('given a notBefore later than now, when created, then the mission is scheduled until then instead of queued', () => {
+      const [createdEvent, scheduled] = decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW);
+      expect(createdEvent.data).toMatchObject({ notBefore: '2026-05-01T07:00:00.000Z' });
+      expect(scheduled).toEqual({ type: 'MissionScheduled', data: { notBefore: '2026-05-01T07:00:00.000Z', reason: 'delayed', priorityScore: 34 } });
+    });
+
+    test('given a notBefore already past, when created, then the mission is queued at once', () => {
+      const [, queued] = decideCreate(aCreateInput({ notBefore: '2026-05-01T05:00:00.000Z' }), NOW);
+      expect(queued.type).toBe('MissionQueued');
+    });
+
+    test('given a scheduled mission, when its time comes, then it is queued (reason due) and its notBefore is gone; before that, it waits', () => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW));
+      expect(history.mission).toMatchObject({ status: 'scheduled', notBefore: '2026-05-01T07:00:00.000Z' });
+      expectSkip(decideDue(history.mission, new Date('2026-05-01T06:59:59.999Z')));
+
+      const queued = history.apply(decideDue(history.mission, new Date('2026-05-01T07:00:00.000Z')));
+
+      expect(history.events.at(-1)).toMatchObject({ type: 'MissionQueued', data: { reason: 'due', priorityScore: queued.priorityScore } });
+      expect(queued.status).toBe('queued');
+      expect(queued).not.toHaveProperty('notBefore');
+      expectSkip(decideDue(queued, new Date('2026-05-01T08:00:00.000Z')));
+    });
+
+    test('given a scheduled mission, when cancelled, then it is cancelled', () => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW));
+      expect(history.apply(decideCancel(history.mission, 'guest cancelled the stay')).status).toBe('cancelled');
+    });
+  });
+
+  describe('retry backoff and permanent failures', () => {
+    const backoff = { baseMs: 1_000, maxMs: 8_000, now: new Date('2026-05-01T06:00:00.000Z') };
+
+    test('given a failed attempt with attempts left and a backoff, when decided, then the next attempt is scheduled after the backoff, with the feedback', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      const [scheduled] = eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff }));
+      const wait = retryDelayMs(backoff, 1, history.mission.id, attempt);
+      expect(scheduled).toEqual({
+        type: 'MissionScheduled',
+        data: {
+          notBefore: new Date(backoff.now.getTime() + wait).toISOString(),
+          reason: 'retry',
+          priorityScore: history.mission.priorityScore,
+          feedback: expect.any(String),
+        },
+      });
+      const mission = history.apply(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff }));
+      expect(mission).toMatchObject({ status: 'scheduled', assignedAgentId: null, previousAgentIds: ['agent-1'] });
+    });
+
+    test('given a backoff of 0 ms, when decided, then the next attempt is queued at once as before', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff: { ...backoff, baseMs: 0 } }))[0].type).toBe('MissionQueued');
+    });
+
+    test('given a permanent failure with attempts left, when decided, then the mission is dead-lettered at once with the reason', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff, permanent: 'minRate 189 is above maxRate 169' }))).toEqual([
+        { type: 'MissionDeadLettered', data: { reason: 'permanent failure: minRate 189 is above maxRate 169', attempts: 1, lastError: expect.any(String) } },
+      ]);
+    });
+
+    test('property: the wait is between half and all of min(max, base × 2^(failures − 1)), and never shrinks by more than its jitter as failures grow', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 20 }),
+          fc.string({ minLength: 1, maxLength: 36 }),
+          fc.integer({ min: 1, max: 50 }),
+          (failures, missionId, attempt) => {
+            const step = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (failures - 1));
+            const wait = retryDelayMs(backoff, failures, missionId, attempt);
+            expect(wait).toBeGreaterThanOrEqual(Math.floor(step / 2));
+            expect(wait).toBeLessThanOrEqual(step);
+            expect(retryDelayMs(backoff, failures, missionId, attempt)).toBe(wait);
+          },
+        ),
+      );
     });
   });
 });
