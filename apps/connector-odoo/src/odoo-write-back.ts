@@ -185,7 +185,7 @@ export class OdooWriteBack {
     const before = JSON.parse((await this.redis.hget(this.keys.failures, missionId)) ?? 'null') as { attempts: number; failingSince: number } | null;
     const attempts = (before?.attempts ?? 0) + 1;
     const policy: RetryPolicy = { backoffMs: this.options.backoffMs, backoffMaxMs: MAX_BACKOFF_MS, retryPeriodMs: Number.MAX_SAFE_INTEGER };
-    const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, Math.random());
+    const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, missionId);
     const at = step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS;
     const lastError = error instanceof Error ? error.message : String(error);
     await this.redis

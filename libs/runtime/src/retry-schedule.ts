@@ -1,3 +1,5 @@
+import { retryDelayMs } from '@app/mission';
+
 /** How a failed attempt is followed up; from WEBHOOK_BACKOFF_MS, WEBHOOK_BACKOFF_MAX_MS and WEBHOOK_RETRY_PERIOD_SECONDS. */
 export interface RetryPolicy {
   /** Delay before the first retry; it doubles with every further attempt. */
@@ -23,15 +25,14 @@ export function isRetryable(result: AttemptResult): boolean {
 }
 
 /**
- * The step after attempt number `attempts` (1-based), which ended at `now`: exponential backoff
- * with equal jitter (half the delay fixed, half random, so receivers recovering from an outage
- * are not hit by every sender at once), and dead once the next attempt would fall after the
- * retry period counted from the first attempt. `random` is in [0, 1).
+ * The step after attempt number `attempts` (1-based), which ended at `now`: the next attempt after
+ * the same exponential backoff with equal jitter as a mission's retries (`retryDelayMs`; the jitter
+ * comes from `jitterKey` and the attempt, so deliveries that failed together spread out), or dead
+ * once it would fall after the retry period counted from the first attempt.
  */
-export function nextStep(result: AttemptResult, attempts: number, firstAttemptAt: number, now: number, policy: RetryPolicy, random: number): NextStep {
+export function nextStep(result: AttemptResult, attempts: number, firstAttemptAt: number, now: number, policy: RetryPolicy, jitterKey: string): NextStep {
   if (!('error' in result) && result.status >= 200 && result.status < 300) return { kind: 'delivered' };
   if (!isRetryable(result)) return { kind: 'dead' };
-  const delay = Math.min(policy.backoffMaxMs, policy.backoffMs * 2 ** Math.min(attempts - 1, 52));
-  const at = now + Math.round(delay / 2 + (random * delay) / 2);
+  const at = now + retryDelayMs({ baseMs: policy.backoffMs, maxMs: policy.backoffMaxMs }, Math.min(attempts, 53), jitterKey, attempts);
   return at - firstAttemptAt > policy.retryPeriodMs ? { kind: 'dead' } : { kind: 'retry', at };
 }

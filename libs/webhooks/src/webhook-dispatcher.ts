@@ -17,7 +17,6 @@ export interface WebhookDispatcherOptions {
   /** Wait before looking for due deliveries again when there were none. Default 200 ms. */
   pollMs?: number;
   clock?: () => number;
-  random?: () => number;
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
   onError?: (error: unknown) => void;
@@ -36,7 +35,6 @@ export const DISPATCHER_ACTOR = 'webhook-dispatcher';
 export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly clock: () => number;
-  private readonly random: () => number;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private pause = new AbortController();
@@ -49,7 +47,6 @@ export class WebhookDispatcher {
     private readonly options: WebhookDispatcherOptions,
   ) {
     this.clock = options.clock ?? Date.now;
-    this.random = options.random ?? Math.random;
   }
 
   start(): void {
@@ -130,7 +127,7 @@ export class WebhookDispatcher {
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body: delivery.body, secrets }, this.abort.signal);
     if (this.abort.signal.aborted)
       return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
-    const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, this.random());
+    const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
     const responseCode = 'status' in result ? result.status : 0;
     const error = 'error' in result ? result.error : `answered ${responseCode}`;
     if (step.kind === 'delivered') return { outcome: 'delivered', responseCode };
