@@ -22,8 +22,9 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
   let keys: ConnectorKeys;
   let mappingFile: string;
 
-  const startConnector = async (overrides: Record<string, string> = {}) => {
-    const env = loadEnvironment({
+  /** The connector's environment: the system's Redis, prefix and partitions, and the fake Odoo. */
+  const connectorEnv = (overrides: Record<string, string> = {}) =>
+    loadEnvironment({
       ...redisTarget(),
       ...(process.env.LOG_PARTITIONS ? { LOG_PARTITIONS: process.env.LOG_PARTITIONS } : {}),
       KEY_PREFIX: system.prefix,
@@ -39,6 +40,8 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       ODOO_MAPPING_FILE: mappingFile,
       ...overrides,
     });
+  const startConnector = async (overrides: Record<string, string> = {}) => {
+    const env = connectorEnv(overrides);
     connector = await NestFactory.create(ConnectorOdooModule.register(env), { logger: false, bodyParser: false });
     await connector.init();
     return connector;
@@ -115,22 +118,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     await stopConnector();
     const late = odoo.create('helpdesk.ticket', { name: 'Late check-out 118', description: 'Until 14:00?', priority: '0', team_id: [1, 'Front Desk'] });
     await startConnector();
-    const second = await NestFactory.create(
-      ConnectorOdooModule.register(
-        loadEnvironment({
-          ...redisTarget(),
-          KEY_PREFIX: system.prefix,
-          LOG_LEVEL: 'error',
-          ODOO_URL: odoo.url,
-          ODOO_DB: odoo.db,
-          ODOO_LOGIN: odoo.login,
-          ODOO_API_KEY: odoo.apiKey,
-          ODOO_POLL_MS: '200',
-          ODOO_MAPPING_FILE: mappingFile,
-        }),
-      ),
-      { logger: false, bodyParser: false },
-    );
+    const second = await NestFactory.create(ConnectorOdooModule.register(connectorEnv()), { logger: false, bodyParser: false });
     await second.init();
     try {
       await waitFor(async () => (await system.redis.xlen(keys.events)) === 4, { timeoutMs: 30_000, what: 'the late ticket to be answered' });
