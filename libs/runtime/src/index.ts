@@ -9,4 +9,5 @@ export * from './key-layout-of';
 export * from './log-partitions-guard';
 export * from './listen-failure';
 export * from './service-ports';
+export * from './retry-schedule';
 export * from './periodic-task';

@@ -84,3 +84,5 @@ function describe(value: unknown): string {
 export * from './mission-envelope';
 export * from './known-log';
 export * from './fake-chat-completions-server';
+export * from './webhook-receiver';
+export * from './fake-odoo-server';
