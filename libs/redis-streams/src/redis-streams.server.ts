@@ -1,9 +1,10 @@
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { RedisConnection } from '@app/redis';
+import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
-import { decodeMessage } from './stream-message';
+import { decodeMessage, StreamMessage } from './stream-message';
 
 /** One stream this service consumes (one per log partition), and where its poison goes. */
 export interface ConsumedStream {
@@ -34,6 +35,8 @@ export interface RedisStreamsServerOptions {
   maxInFlight?: number;
   /** Leave acked messages on the stream instead of deleting them with the ack. */
   keepAcked?: boolean;
+  /** Handles each message in a span continuing the trace the message carries; absent or disabled: no tracing. */
+  tracer?: ServiceTracer;
 }
 
 interface Delivery {
@@ -72,8 +75,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private slotWaiters: (() => void)[] = [];
   private readonly handlers = new Map<string, MessageHandler>();
 
+  /** Null when tracing is off, so the message path tests one field. */
+  private readonly tracer: ServiceTracer | null;
+
   constructor(private readonly options: RedisStreamsServerOptions) {
     super();
+    this.tracer = options.tracer?.enabled ? options.tracer : null;
   }
 
   private get maxInFlight(): number {
@@ -279,25 +286,45 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   private async handle(lane: Lane, delivery: Delivery): Promise<void> {
+    let message: StreamMessage;
     try {
-      const message = decodeMessage(delivery.id, delivery.fields);
+      message = decodeMessage(delivery.id, delivery.fields);
+    } catch (error) {
+      this.failed(lane, delivery, error);
+      return;
+    }
+    // Tested here, not inside the tracer, so that an untraced message costs no closure.
+    if (this.tracer)
+      await this.tracer.processMessage(message, lane.stream, this.options.group, delivery.deliveries, () => this.process(lane, delivery, message));
+    else await this.process(lane, delivery, message);
+  }
+
+  /** Runs the message's handler; acks it when it succeeded. Never rejects: a failure is retried or poisoned. */
+  private async process(lane: Lane, delivery: Delivery, message: StreamMessage): Promise<void> {
+    try {
       const handler = this.handlerFor(message.pattern);
       if (!handler) throw new PermanentMessageError(`no handler for pattern "${message.pattern}"`);
       const context = new RedisStreamsContext([lane.stream, delivery.id, delivery.deliveries, lane.partition]);
       const result: unknown = await handler(message.data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       lane.pendingAcks.push(delivery.id);
+      this.scheduleFlush(lane);
     } catch (error) {
-      const reason = describeError(error);
-      if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
-        this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
-        lane.pendingPoison.push({ ...delivery, reason });
-      } else {
-        this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
-        return;
-      }
+      this.failed(lane, delivery, error);
     }
-    this.scheduleFlush(lane);
+  }
+
+  /** A failed delivery: moved to the poison stream when retrying cannot help or the deliveries are used up, else left pending for a retry. */
+  private failed(lane: Lane, delivery: Delivery, error: unknown): void {
+    markSpanFailed(error);
+    const reason = describeError(error);
+    if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
+      this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
+      lane.pendingPoison.push({ ...delivery, reason });
+      this.scheduleFlush(lane);
+    } else {
+      this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
+    }
   }
 
   private scheduleFlush(lane: Lane): void {

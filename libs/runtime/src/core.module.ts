@@ -7,6 +7,7 @@ import { ServiceName } from '@app/messages';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { createRedisConnection, RedisConnection } from '@app/redis';
+import { flushTracing, ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
@@ -44,12 +45,15 @@ export class CoreModule implements OnApplicationShutdown {
         ConsumerHealth,
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
+        { provide: ServiceTracer, useValue: ServiceTracer.of(service, env) },
       ],
-      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ReadyQueue, MissionPipeline, ConsumerHealth, MetricsRegistry],
+      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ReadyQueue, MissionPipeline, ConsumerHealth, MetricsRegistry, ServiceTracer],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
+    // The spans of the last work would otherwise wait for the next export, which may never come.
+    await flushTracing().catch(() => undefined);
   }
 }

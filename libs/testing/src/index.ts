@@ -80,3 +80,4 @@ function describe(value: unknown): string {
 export * from './mission-envelope';
 export * from './known-log';
 export * from './fake-chat-completions-server';
+export * from './otlp-receiver';

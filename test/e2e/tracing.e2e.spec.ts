@@ -1,0 +1,126 @@
+import { Writable } from 'node:stream';
+import { SERVICE_NAMES } from '@app/messages';
+import { deleteKeysByPrefix, OtlpReceiver, ReceivedSpan, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { RunningSystem } from '../../scripts/launcher';
+import { launchBuiltSystem } from '../support/launched-system';
+
+const SECRET = 'tracing-e2e-secret-0123456789';
+const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
+/** Contradictory rate limits: each attempt fails its evaluation, so the mission goes round the pipeline twice. */
+const impossiblePricing = {
+  type: 'pricing',
+  title: 'Rate for the fair weekend',
+  description: 'Set the weekend rate.',
+  priority: 'high',
+  payload: { minRate: 189, maxRate: 169, currency: 'EUR' },
+};
+
+/**
+ * The services as four processes, as `npm start -- --split` and compose run them, exporting
+ * OTLP/HTTP with JSON bodies to a collector on loopback in this test: the instrumentation is
+ * loaded the way each main.ts loads it, before http and ioredis.
+ */
+describe('tracing: one mission is one trace across the four services', () => {
+  const receiver = new OtlpReceiver();
+  const prefix = testKeyPrefix('tracing');
+  const redis = testRedisConnection('tracing-spec');
+  const logLines: Record<string, unknown>[] = [];
+  let system: RunningSystem;
+  let api: string;
+
+  beforeAll(async () => {
+    const endpoint = await receiver.start();
+    let partial = '';
+    const output = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          const json = line.slice(line.indexOf('| ') + 2);
+          if (json.startsWith('{')) logLines.push(JSON.parse(json) as Record<string, unknown>);
+        }
+        callback();
+      },
+    });
+    ({ system, api } = await launchBuiltSystem(
+      {
+        KEY_PREFIX: prefix,
+        API_KEYS: `ops:${SECRET}:operator`,
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        MAX_ATTEMPTS: '2',
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        // The SDK's batch delay (default 5 s), so the spans arrive while the test waits.
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
+      { oneProcess: false, output },
+    ));
+  }, 180_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    await receiver.stop();
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a mission created over HTTP that takes two attempts, then its spans form one trace from the request to the last verdict, every parent in it', async () => {
+    const response = await fetch(`${api}/api/missions`, { method: 'POST', headers, body: JSON.stringify(impossiblePricing) });
+    expect(response.status).toBe(201);
+    const missionId = ((await response.json()) as { id: string }).id;
+    await waitFor(
+      async () => ((await (await fetch(`${api}/api/missions/${missionId}`, { headers })).json()) as { status: string }).status === 'dead_lettered',
+      {
+        timeoutMs: 30_000,
+        what: `mission ${missionId} to be dead-lettered`,
+      },
+    );
+
+    // Both attempts' verdicts: the second one is the mission's last event.
+    const trace = await waitFor(
+      async () => {
+        const assign = receiver.spans.find((span) => span.name === 'assign mission' && span.attributes['brain.mission.id'] === missionId);
+        const spans = assign ? receiver.spans.filter((span) => span.traceId === assign.traceId) : [];
+        return spans.filter((span) => span.service === 'evaluator' && span.name === 'process mission.completed').length === 2 ? spans : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: `the spans of mission ${missionId}` },
+    );
+
+    expect(receiver.refused).toEqual([]);
+    expect([...new Set(trace.map((span) => span.service))].sort()).toEqual([...SERVICE_NAMES].sort());
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    expect(trace.filter((span) => span.parentSpanId !== '' && !byId.has(span.parentSpanId)).map(label)).toEqual([]);
+    const [root, ...otherRoots] = trace.filter((span) => span.parentSpanId === '');
+    expect(otherRoots.map(label)).toEqual([]);
+    expect(label(root)).toMatch(/^intake: POST/);
+
+    const ancestors = (span: ReceivedSpan): ReceivedSpan[] => {
+      const parent = byId.get(span.parentSpanId);
+      return parent ? [...ancestors(parent), parent] : [];
+    };
+    const [first, second] = trace.filter((span) => span.name === 'process mission.completed').sort((a, b) => ancestors(a).length - ancestors(b).length);
+    // The second attempt descends from the first verdict, which queued it.
+    expect(ancestors(second).map((span) => span.spanId)).toContain(first.spanId);
+    expect(ancestors(second).map(label)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^intake: POST/),
+        'orchestrator: assign mission',
+        'executor: process mission.assigned',
+        'evaluator: process mission.completed',
+      ]),
+    );
+    expect(trace.filter((span) => span.name === 'chat mock-hotel-1' && span.service === 'executor')).toHaveLength(2);
+    // ioredis instrumentation: the commands of that work are in the trace too.
+    expect(trace.some((span) => span.attributes['db.system'] === 'redis' || span.attributes['db.system.name'] === 'redis')).toBe(true);
+
+    // Every log line about the mission names its trace.
+    const aboutMission = logLines.filter((line) => line.missionId === missionId);
+    expect(aboutMission.length).toBeGreaterThan(0);
+    expect(aboutMission.map((line) => line.trace_id)).toEqual(aboutMission.map(() => root.traceId));
+  });
+});
+
+function label(span: ReceivedSpan): string {
+  return `${span.service}: ${span.name}`;
+}
