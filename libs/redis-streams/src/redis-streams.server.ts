@@ -1,10 +1,17 @@
+import { join } from 'node:path';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { RedisConnection } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
+import { StreamEvents } from './stream-events';
 import { decodeMessage, StreamMessage } from './stream-message';
+
+const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-1');
+
+/** How often each stream's group is swept for the consumers of stopped instances, by default. */
+const CONSUMER_SWEEP_MS = 60_000;
 
 /** One stream this service consumes (one per log partition), and where its poison goes. */
 export interface ConsumedStream {
@@ -37,6 +44,10 @@ export interface RedisStreamsServerOptions {
   keepAcked?: boolean;
   /** Handles each message in a span continuing the trace the message carries; absent or disabled: no tracing. */
   tracer?: ServiceTracer;
+  /** Told of poison moves, reclaims and removed consumers (the service's metrics). */
+  events?: StreamEvents;
+  /** How often the group is swept for consumers of stopped instances; default a minute. */
+  consumerSweepMs?: number;
 }
 
 interface Delivery {
@@ -71,6 +82,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private reading = true;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private reclaiming: Promise<void> = Promise.resolve();
+  private lastConsumerSweep = Date.now();
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
   private readonly handlers = new Map<string, MessageHandler>();
@@ -133,6 +145,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     await this.reclaiming;
     while (this.inFlight > 0) await this.waitForSlot();
     await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+    // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim.
+    await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer)));
     await Promise.allSettled([...this.lanes.map((lane) => lane.reader.quit()), this.writer.quit()]);
   }
 
@@ -203,6 +217,22 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   private async reclaimAll(): Promise<void> {
     for (const lane of this.lanes) await this.reclaim(lane);
+    if (this.running && Date.now() - this.lastConsumerSweep >= (this.options.consumerSweepMs ?? CONSUMER_SWEEP_MS)) {
+      this.lastConsumerSweep = Date.now();
+      // Idle well past the time after which their messages are reclaimed: a live consumer reads every blockMs.
+      const idle = Math.max(2 * this.options.claimIdleMs, 10 * this.options.blockMs);
+      for (const lane of this.lanes) await this.removeConsumers(lane, idle, '');
+    }
+  }
+
+  /** Removes the group's consumers that hold nothing and were idle `idleMs` (remove-idle-consumers-1.lua); `only` names one. */
+  private async removeConsumers(lane: Lane, idleMs: number, only: string): Promise<void> {
+    try {
+      const removed = (await removeIdleConsumers.run(this.writer, [lane.stream], [this.options.group, idleMs, only])) as number;
+      if (removed > 0) this.options.events?.consumersRemoved(lane.stream, removed);
+    } catch (error) {
+      this.logger.warn(`removing idle consumers of ${lane.stream} failed: ${describeError(error)}`);
+    }
   }
 
   /** Takes over messages that have been pending too long: a dead consumer's, or ones whose handler failed. */
@@ -228,9 +258,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const live = entries.filter((entry): entry is [string, string[]] => entry[1] !== null);
         if (live.length === 0) continue;
         const counts = await this.deliveryCounts(lane, live[0][0], live[live.length - 1][0]);
+        let reclaimed = 0;
         for (const [id, fields] of live) {
-          if (!lane.inFlightIds.has(id)) this.start(lane, { id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
+          if (lane.inFlightIds.has(id)) continue;
+          this.start(lane, { id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
+          reclaimed += 1;
         }
+        if (reclaimed > 0) this.options.events?.reclaimed(lane.stream, reclaimed);
       } while (cursor !== '0-0' && this.running);
     } catch (error) {
       if (String(error).includes('NOGROUP')) await this.ensureGroup(lane).catch(() => undefined);
@@ -369,6 +403,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         if (!this.options.keepAcked) multi.xdel(lane.stream, ...ids);
       }
       await multi.exec();
+      if (poison.length) this.options.events?.poisoned(lane.stream, poison.length);
     } catch (error) {
       // Unacked messages are redelivered later; handlers are idempotent, so nothing is lost or doubled.
       this.logger.error(`acking ${acks.length + poison.length} messages on ${lane.stream} failed: ${describeError(error)}`);

@@ -13,6 +13,7 @@ import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { MetricsController, MetricsRegistry } from './metrics';
+import { StreamMetrics } from './stream-metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
 @Global()
@@ -46,8 +47,25 @@ export class CoreModule implements OnApplicationShutdown {
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
         { provide: ServiceTracer, useValue: ServiceTracer.of(service, env) },
+        {
+          provide: StreamMetrics,
+          inject: [MetricsRegistry, REDIS, KeyLayout],
+          useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: KeyLayout) => new StreamMetrics(registry, redis, keys, service),
+        },
       ],
-      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ReadyQueue, MissionPipeline, ConsumerHealth, MetricsRegistry, ServiceTracer],
+      exports: [
+        ENVIRONMENT,
+        SERVICE_NAME,
+        REDIS,
+        KeyLayout,
+        MissionStore,
+        ReadyQueue,
+        MissionPipeline,
+        ConsumerHealth,
+        MetricsRegistry,
+        ServiceTracer,
+        StreamMetrics,
+      ],
     };
   }
 
