@@ -124,3 +124,71 @@ describe('tracing: one mission is one trace across the four services', () => {
 function label(span: ReceivedSpan): string {
   return `${span.service}: ${span.name}`;
 }
+
+describe('tracing: the services in one process, exporting OTLP/HTTP protobuf', () => {
+  const receiver = new OtlpReceiver();
+  const prefix = testKeyPrefix('tracing-proto');
+  const redis = testRedisConnection('tracing-proto-spec');
+  let system: RunningSystem;
+  let api: string;
+
+  beforeAll(async () => {
+    const endpoint = await receiver.start();
+    ({ system, api } = await launchBuiltSystem(
+      {
+        KEY_PREFIX: prefix,
+        API_KEYS: `ops:${SECRET}:operator`,
+        LOG_LEVEL: 'warn',
+        LOG_FORMAT: 'json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      },
+      { oneProcess: true },
+    ));
+  }, 180_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    await receiver.stop();
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a mission, then protobuf exports (the default protocol) carry the HTTP spans of the process and the spans of each service', async () => {
+    const response = await fetch(`${api}/api/missions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        type: 'maintenance',
+        title: 'AC broken in room 204',
+        description: 'AC blows warm air',
+        priority: 'high',
+        payload: { room: '204' },
+      }),
+    });
+    expect(response.status).toBe(201);
+    const exported = () => Buffer.concat(receiver.protobufBodies);
+    // Protobuf strings are their UTF-8 bytes: the names of the resources and spans show in the bodies.
+    // The API's HTTP spans are the process' (the intake has no span of its own for a REST create).
+    const expected = [
+      'one-process',
+      'POST',
+      'orchestrator',
+      'assign mission',
+      'executor',
+      'process mission.assigned',
+      'evaluator',
+      'process mission.completed',
+    ];
+    await waitFor(
+      async () => {
+        const missing = expected.filter((text) => !exported().includes(text));
+        if (missing.length > 0) throw new Error(`not exported yet: ${missing.join(', ')}`);
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'protobuf exports with every service' },
+    );
+    expect(receiver.refused).toEqual([]);
+    expect(receiver.spans).toEqual([]);
+  });
+});

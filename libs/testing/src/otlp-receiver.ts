@@ -36,11 +36,13 @@ interface OtlpExport {
 }
 
 /**
- * A trace collector on loopback that speaks OTLP/HTTP with JSON bodies (POST /v1/traces), as the
- * OpenTelemetry SDK's `http/json` exporter sends them, and keeps every span it receives.
+ * A trace collector on loopback that speaks OTLP/HTTP (POST /v1/traces): it keeps every span of a
+ * JSON body, as the OpenTelemetry SDK's `http/json` exporter sends them, and the raw bodies of
+ * protobuf ones (`http/protobuf`; a test looks for the strings they hold).
  */
 export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
+  readonly protobufBodies: Buffer[] = [];
   /** Requests it could not read, with the reason: a test expects none. */
   readonly refused: string[] = [];
   private server: Server | null = null;
@@ -60,9 +62,16 @@ export class OtlpReceiver {
   private async receive(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    if (request.method !== 'POST' || request.url !== '/v1/traces' || !String(request.headers['content-type']).startsWith('application/json')) {
-      this.refused.push(`${request.method} ${request.url} ${request.headers['content-type']}`);
+    const type = String(request.headers['content-type']);
+    if (request.method !== 'POST' || request.url !== '/v1/traces' || !(type.startsWith('application/json') || type.startsWith('application/x-protobuf'))) {
+      this.refused.push(`${request.method} ${request.url} ${type}`);
       response.writeHead(404).end();
+      return;
+    }
+    if (type.startsWith('application/x-protobuf')) {
+      this.protobufBodies.push(Buffer.concat(chunks));
+      // An empty ExportTraceServiceResponse is zero bytes.
+      response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       return;
     }
     try {
