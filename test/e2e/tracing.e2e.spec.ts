@@ -3,17 +3,48 @@ import { SERVICE_NAMES } from '@app/messages';
 import { deleteKeysByPrefix, OtlpReceiver, ReceivedSpan, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { RunningSystem } from '../../scripts/launcher';
 import { launchBuiltSystem } from '../support/launched-system';
+import { IMPOSSIBLE_PRICING } from '../support/mission-bodies';
 
 const SECRET = 'tracing-e2e-secret-0123456789';
 const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
-/** Contradictory rate limits: each attempt fails its evaluation, so the mission goes round the pipeline twice. */
-const impossiblePricing = {
-  type: 'pricing',
-  title: 'Rate for the fair weekend',
-  description: 'Set the weekend rate.',
-  priority: 'high',
-  payload: { minRate: 189, maxRate: 169, currency: 'EUR' },
-};
+
+/**
+ * The services, built and launched, exporting to an OTLP/HTTP collector on loopback in this test
+ * (`receiver`); the suite that calls this gets them in beforeAll and loses them in afterAll.
+ */
+function tracedSystem(name: string, env: NodeJS.ProcessEnv, options: { oneProcess: boolean; output?: NodeJS.WritableStream }) {
+  const traced = { receiver: new OtlpReceiver(), api: '' };
+  const prefix = testKeyPrefix(name);
+  const redis = testRedisConnection(`${name}-spec`);
+  let system: RunningSystem | undefined;
+
+  beforeAll(async () => {
+    const endpoint = await traced.receiver.start();
+    const launched = await launchBuiltSystem(
+      {
+        KEY_PREFIX: prefix,
+        API_KEYS: `ops:${SECRET}:operator`,
+        LOG_FORMAT: 'json',
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        // The SDK's batch delay (default 5 s), so the spans arrive while the test waits.
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        ...env,
+      },
+      options,
+    );
+    system = launched.system;
+    traced.api = launched.api;
+  }, 180_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    await traced.receiver.stop();
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  return traced;
+}
 
 /**
  * The services as four processes, as `npm start -- --split` and compose run them, exporting
@@ -21,56 +52,28 @@ const impossiblePricing = {
  * loaded the way each main.ts loads it, before http and ioredis.
  */
 describe('tracing: one mission is one trace across the four services', () => {
-  const receiver = new OtlpReceiver();
-  const prefix = testKeyPrefix('tracing');
-  const redis = testRedisConnection('tracing-spec');
   const logLines: Record<string, unknown>[] = [];
-  let system: RunningSystem;
-  let api: string;
-
-  beforeAll(async () => {
-    const endpoint = await receiver.start();
-    let partial = '';
-    const output = new Writable({
-      write: (chunk: Buffer, _encoding, callback) => {
-        const lines = (partial + chunk.toString('utf8')).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) {
-          const json = line.slice(line.indexOf('| ') + 2);
-          if (json.startsWith('{')) logLines.push(JSON.parse(json) as Record<string, unknown>);
-        }
-        callback();
-      },
-    });
-    ({ system, api } = await launchBuiltSystem(
-      {
-        KEY_PREFIX: prefix,
-        API_KEYS: `ops:${SECRET}:operator`,
-        LOG_LEVEL: 'info',
-        LOG_FORMAT: 'json',
-        MAX_ATTEMPTS: '2',
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        // The SDK's batch delay (default 5 s), so the spans arrive while the test waits.
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-      },
-      { oneProcess: false, output },
-    ));
-  }, 180_000);
-
-  afterAll(async () => {
-    await system?.stop();
-    await receiver.stop();
-    await deleteKeysByPrefix(redis, prefix);
-    await redis.quit();
+  let partial = '';
+  const output = new Writable({
+    write: (chunk: Buffer, _encoding, callback) => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const json = line.slice(line.indexOf('| ') + 2);
+        if (json.startsWith('{')) logLines.push(JSON.parse(json) as Record<string, unknown>);
+      }
+      callback();
+    },
   });
+  const traced = tracedSystem('tracing', { LOG_LEVEL: 'info', MAX_ATTEMPTS: '2', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }, { oneProcess: false, output });
+  const { receiver } = traced;
 
   it('given a mission created over HTTP that takes two attempts, then its spans form one trace from the request to the last verdict, every parent in it', async () => {
-    const response = await fetch(`${api}/api/missions`, { method: 'POST', headers, body: JSON.stringify(impossiblePricing) });
+    const response = await fetch(`${traced.api}/api/missions`, { method: 'POST', headers, body: JSON.stringify(IMPOSSIBLE_PRICING) });
     expect(response.status).toBe(201);
     const missionId = ((await response.json()) as { id: string }).id;
     await waitFor(
-      async () => ((await (await fetch(`${api}/api/missions/${missionId}`, { headers })).json()) as { status: string }).status === 'dead_lettered',
+      async () => ((await (await fetch(`${traced.api}/api/missions/${missionId}`, { headers })).json()) as { status: string }).status === 'dead_lettered',
       {
         timeoutMs: 30_000,
         what: `mission ${missionId} to be dead-lettered`,
@@ -126,36 +129,11 @@ function label(span: ReceivedSpan): string {
 }
 
 describe('tracing: the services in one process, exporting OTLP/HTTP protobuf', () => {
-  const receiver = new OtlpReceiver();
-  const prefix = testKeyPrefix('tracing-proto');
-  const redis = testRedisConnection('tracing-proto-spec');
-  let system: RunningSystem;
-  let api: string;
-
-  beforeAll(async () => {
-    const endpoint = await receiver.start();
-    ({ system, api } = await launchBuiltSystem(
-      {
-        KEY_PREFIX: prefix,
-        API_KEYS: `ops:${SECRET}:operator`,
-        LOG_LEVEL: 'warn',
-        LOG_FORMAT: 'json',
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        OTEL_BSP_SCHEDULE_DELAY: '200',
-      },
-      { oneProcess: true },
-    ));
-  }, 180_000);
-
-  afterAll(async () => {
-    await system?.stop();
-    await receiver.stop();
-    await deleteKeysByPrefix(redis, prefix);
-    await redis.quit();
-  });
+  const traced = tracedSystem('tracing-proto', { LOG_LEVEL: 'warn' }, { oneProcess: true });
+  const { receiver } = traced;
 
   it('given a mission, then protobuf exports (the default protocol) carry the HTTP spans of the process and the spans of each service', async () => {
-    const response = await fetch(`${api}/api/missions`, {
+    const response = await fetch(`${traced.api}/api/missions`, {
       method: 'POST',
       headers,
       body: JSON.stringify({

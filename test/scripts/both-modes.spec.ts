@@ -3,6 +3,7 @@ import { KeyLayout } from '@app/event-store';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { RunningSystem } from '../../scripts/launcher';
 import { launchBuiltSystem } from '../support/launched-system';
+import { IMPOSSIBLE_PRICING } from '../support/mission-bodies';
 
 const SECRET = 'both-modes-secret-0123456789';
 const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
@@ -14,14 +15,6 @@ const maintenance = (title: string) => ({
   priority: 'normal',
   payload: { room: '112' },
 });
-/** Contradictory rate limits: every attempt fails its evaluation, so the mission is dead-lettered. */
-const impossiblePricing = {
-  type: 'pricing',
-  title: 'Rate for the fair weekend',
-  description: 'Set the weekend rate.',
-  priority: 'high',
-  payload: { minRate: 189, maxRate: 169, currency: 'EUR' },
-};
 
 /**
  * The same end-to-end flow with the services launched as `npm start` launches them, in both modes:
@@ -59,7 +52,7 @@ describe.each([
 
   it('given missions that pass and one that cannot, then they succeed or are dead-lettered after MAX_ATTEMPTS, and the log verifies', async () => {
     const passing = await Promise.all(Array.from({ length: 10 }, (_, i) => create(maintenance(`Leaking tap in room ${110 + i}`))));
-    const failing = await create(impossiblePricing);
+    const failing = await create(IMPOSSIBLE_PRICING);
 
     await waitFor(async () => (await Promise.all(passing.map(status))).every((s) => s === 'succeeded'), { timeoutMs: 30_000, what: 'ten missions to succeed' });
     await waitFor(async () => (await status(failing)) === 'dead_lettered', { timeoutMs: 30_000, what: 'the impossible mission to be dead-lettered' });
