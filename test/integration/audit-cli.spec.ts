@@ -232,7 +232,7 @@ describe('replay CLI on stored text with control characters (real Redis)', () =>
   beforeAll(async () => {
     // Written straight to the store, as events from before the intake refused such text would be.
     const store = new MissionStore(redis, keys);
-    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }, new Date()), {
+    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }), {
       actor: 'ops\u001b[8m',
     });
     if (created.code !== AppendCode.Ok) throw new Error('create failed');

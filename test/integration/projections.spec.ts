@@ -205,7 +205,7 @@ describe('projections over the event log (real Redis)', () => {
     expect(applied).toBeGreaterThan(0);
 
     const now = new Date(`${DAY}T20:00:00Z`);
-    await new MissionStore(redis, keys).append('m-late', null, decideCreate(aCreate({ type: 'pricing' }), now), { actor: 'intake', now });
+    await new MissionStore(redis, keys).append('m-late', null, decideCreate(aCreate({ type: 'pricing' })), { actor: 'intake', now });
     await waitFor(async () => (await reportOfTheDay()).find((r) => r.type === 'pricing')?.created === 2, {
       timeoutMs: 10_000,
       what: 'the new mission in the report',

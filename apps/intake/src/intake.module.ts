@@ -17,6 +17,7 @@ import { MissionQueryService } from './missions/mission-query.service';
 import { MissionsController } from './missions/missions.controller';
 import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
+import { DeadlineWatchService } from './queue/deadline-watch.service';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
@@ -55,6 +56,7 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
         IntakeMetrics,
+        DeadlineWatchService,
         MissionIntakeService,
         MissionQueryService,
         MissionCommandsService,

@@ -57,6 +57,8 @@ export function summarize(event: MissionEvent): string {
       return `cancelled: ${oneLine(event.data.reason)}`;
     case 'MissionRequeued':
       return `requeued from dead letters (score ${score(event.data.priorityScore)}): ${oneLine(event.data.reason)}`;
+    case 'MissionOverdue':
+      return `overdue: deadline ${event.data.deadline} passed unfinished`;
   }
 }
 

@@ -272,6 +272,22 @@ export class Environment {
   @Max(3_600_000)
   PRIORITY_HEADSTART_MS_PER_POINT = 3_000;
 
+  /** A mission with a deadline counts as queued this long before it, when that is earlier than it was queued. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3_600_000)
+  DEADLINE_LEAD_MS = 3_600_000;
+
+  /** How often the intake looks for unfinished missions past their deadline (MissionOverdue). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DEADLINE_CHECK_MS = 5_000;
+
   @Expose()
   @Type(() => Number)
   @IsInt()

@@ -22,6 +22,12 @@ export type Effect =
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
   | { kind: 'count'; counter: string; by: number }
+  /** Watched for its deadline (ms), until it is found overdue or finishes. */
+  | { kind: 'watch-deadline'; deadline: number }
+  /** Found past its deadline at `at` (ms): no longer watched, counted among the overdue until it finishes. */
+  | { kind: 'overdue'; at: number }
+  /** Finished: neither watched nor counted overdue any more. */
+  | { kind: 'leave-deadlines' }
   /**
    * A message to the service its pattern is routed to (MESSAGE_ROUTES), written with the events
    * so that neither exists without the other.

@@ -84,6 +84,14 @@ export class PartitionKeys {
   get deadLetters(): string {
     return `${this.base}queue:dlq`;
   }
+  /** Unfinished missions with a deadline not yet found passed: mission id, score = deadline (ms). */
+  get deadlines(): string {
+    return `${this.base}deadlines:watched`;
+  }
+  /** Unfinished missions past their deadline: mission id, score = when found overdue (ms). */
+  get overdue(): string {
+    return `${this.base}deadlines:overdue`;
+  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }

@@ -221,6 +221,12 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('zrem', keyIndex(k.deadLetters));
     case 'count':
       return luaEffect('hincrby', keyIndex(k.counters), effect.counter, effect.by);
+    case 'watch-deadline':
+      return luaEffect('zadd', keyIndex(k.deadlines), effect.deadline);
+    case 'overdue':
+      return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zadd', keyIndex(k.overdue), effect.at)];
+    case 'leave-deadlines':
+      return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zrem', keyIndex(k.overdue))];
     case 'emit':
       return luaEffect('xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data));
     case 'emit-mission':

@@ -3,6 +3,7 @@ import { KeyLayout, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
+import { QueuedMission, queueKey, QueueOrderOptions } from './queue-order';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 
@@ -27,6 +28,10 @@ export interface QueueStats {
   enqueued: number;
   dequeued: number;
   leaseExpired: number;
+  /** Unfinished missions past their deadline now (MissionOverdue recorded, not finished since). */
+  overdue: number;
+  /** Missions recorded as overdue since the start of the deployment. */
+  overdueRecorded: number;
 }
 
 /** An agent with room, as a lease request names it: its free slots and its skills. */
@@ -44,6 +49,7 @@ interface PartitionStats {
   ready: number;
   leased: number;
   deadLettered: number;
+  overdue: number;
   byStatus: Record<string, string>;
   counters: Record<string, string>;
   oldestAt: number | null;
@@ -55,22 +61,21 @@ interface PartitionStats {
 /**
  * The ready queue, the leases and the dead-letter queue, owned by the intake service.
  *
- * Order: a mission's queue score is `enqueuedAt(ms) − priorityScore × headStartMsPerPoint` and the
- * lowest score is served first. So a higher priority is a head start in time: among missions
- * queued at the same moment the higher score goes first, among equal scores the earlier one, and
- * a waiting mission can be overtaken only by missions whose head start exceeds its wait — no
- * mission starves, and nothing is ever rescored (O(log n) per move). Each log partition has its
- * own queue (its keys share the partition's hash slot); the orchestrator leases from all of them.
+ * Order: lowest key first, the key fixed when the mission is queued (queueKey in queue-order.ts:
+ * priority as a head start in time, a deadline as an earlier start, safety issues as a tier ahead
+ * of the rest). Nothing is ever rescored (O(log n) per move). Each log partition has its own queue
+ * (its keys share the partition's hash slot); the orchestrator leases from all of them.
  */
 export class ReadyQueue {
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
-    private readonly headStartMsPerPoint: number,
+    private readonly order: QueueOrderOptions,
   ) {}
 
-  score(priorityScore: number, enqueuedAt: number): number {
-    return enqueuedAt - Math.round(priorityScore * this.headStartMsPerPoint);
+  /** The mission's key when queued at `enqueuedAt` (ms). */
+  score(mission: QueuedMission, enqueuedAt: number): number {
+    return queueKey(mission, enqueuedAt, this.order);
   }
 
   /**
@@ -151,16 +156,19 @@ export class ReadyQueue {
       enqueued: counter('enqueued'),
       dequeued: counter('dequeued'),
       leaseExpired: counter('leaseExpired'),
+      overdue: sum((part) => part.overdue),
+      overdueRecorded: counter('overdue'),
     };
   }
 
   /** One partition's figures, read atomically (its keys share a hash slot). */
   private async partitionStats(k: PartitionKeys, lastMinute: number): Promise<PartitionStats> {
-    const [[, ready], [, leased], [, dlq], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
+    const [[, ready], [, leased], [, dlq], [, overdue], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
       .multi()
       .zcard(k.ready)
       .zcard(k.leased)
       .zcard(k.deadLetters)
+      .zcard(k.overdue)
       .hgetall(k.statusCounts)
       .hgetall(k.counters)
       .zrange(k.readySince, 0, 0, 'WITHSCORES')
@@ -173,6 +181,7 @@ export class ReadyQueue {
       ready: Number(ready),
       leased: Number(leased),
       deadLettered: Number(dlq),
+      overdue: Number(overdue),
       byStatus: byStatus as Record<string, string>,
       counters: counters as Record<string, string>,
       oldestAt: oldestAt === undefined ? null : Number(oldestAt),

@@ -7,16 +7,17 @@ import {
   decideCreate,
   decideEvaluate,
   decideFail,
+  decideOverdue,
   decideRequeue,
   decideRetry,
   decideStart,
+  decideVerdict,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
 
-const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;
 
 function expectSkip(decision: Decision): void {
@@ -32,7 +33,7 @@ function eventsOf(decision: Decision): NewMissionEvent[] {
 /** A freshly created (queued) mission. */
 function created(input = aCreateInput()): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(input, NOW));
+  history.append(decideCreate(input));
   return history;
 }
 
@@ -86,7 +87,7 @@ describe('decide', () => {
   describe('decideCreate', () => {
     test('given a submission without skills, when decided, then MissionCreated and MissionQueued(created) come with the default skills and the score', () => {
       const input = aCreateInput({ type: 'guest_support', priority: 'normal', payload: { room: '204' } });
-      const events = decideCreate(input, NOW);
+      const events = decideCreate(input);
       expect(events).toEqual<NewMissionEvent[]>([
         {
           type: 'MissionCreated',
@@ -108,20 +109,20 @@ describe('decide', () => {
       ['pricing', ['revenue_management']],
       ['maintenance', ['facility_maintenance']],
     ] as const)('given a %s submission with an empty skill list, when decided, then the default skills %j are used', (type, skills) => {
-      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }));
       expect(createdEvent).toMatchObject({ type: 'MissionCreated', data: { requiredSkills: skills } });
     });
 
     test('given skills with duplicates, when decided, then they are de-duplicated in order and the input is left alone', () => {
       const requiredSkills = ['plumbing', 'guest_communication', 'plumbing'];
-      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }));
       expect(createdEvent).toMatchObject({ data: { requiredSkills: ['plumbing', 'guest_communication'] } });
       expect(requiredSkills).toEqual(['plumbing', 'guest_communication', 'plumbing']);
     });
 
     test('given a deadline and a source with extra properties, when decided, then the deadline is kept and only system/model/recordId of the source', () => {
       const source = Object.assign({ system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 }, { secret: 'do not copy' });
-      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }));
       expect(createdEvent).toMatchObject({ data: { deadline: '2025-06-01T18:00:00Z' } });
       expect(createdEvent.type === 'MissionCreated' && createdEvent.data.source).toStrictEqual({
         system: 'odoo',
@@ -131,22 +132,22 @@ describe('decide', () => {
     });
 
     test('given no deadline and no source, when decided, then MissionCreated carries neither key', () => {
-      const [createdEvent] = decideCreate(aCreateInput(), NOW);
+      const [createdEvent] = decideCreate(aCreateInput());
       expect(createdEvent.data).not.toHaveProperty('deadline');
       expect(createdEvent.data).not.toHaveProperty('source');
     });
 
-    test('given a submission, when decided, then the queued score is priorityScore(input, now)', () => {
+    test('given a submission, when decided, then the queued score is priorityScore(input), its deadline left to the queue', () => {
       const input = aCreateInput({
         type: 'maintenance',
         priority: 'high',
         deadline: '2025-06-01T18:00:00Z',
         payload: { safetyIssue: true, guest: { vip: true } },
       });
-      const [, queuedEvent] = decideCreate(input, NOW);
-      // 55 + 6 + 20 × (1 − 6/24) + 8 + 15 = 99
-      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 99, reason: 'created' } });
-      expect(priorityScore(input, NOW)).toBe(99);
+      const [, queuedEvent] = decideCreate(input);
+      // 55 + 6 + 8 + 15 = 84
+      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 84, reason: 'created' } });
+      expect(priorityScore(input)).toBe(84);
     });
 
     test('given the decided events, when folded, then the mission is queued at version 2 with 0 attempts and its score', () => {
@@ -511,6 +512,46 @@ describe('decide', () => {
       test('when retry is asked before attempt 2 is evaluated, then it is skipped', () => {
         expectSkip(decideRetry(rerun().mission, 2, 1));
       });
+    });
+  });
+
+  describe('decideOverdue', () => {
+    const DEADLINE = '2026-05-01T18:00:00.000Z';
+    const withDeadline = (status: Exclude<MissionStatus, 'created'>): MissionHistory => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ deadline: DEADLINE })));
+      if (status === 'queued') return history;
+      history.apply(status === 'cancelled' ? decideCancel(history.mission, 'not needed') : decideAssign(history.mission, 'agent-1'));
+      if (status === 'assigned' || status === 'cancelled') return history;
+      history.apply(decideStart(history.mission, 1));
+      if (status === 'running') return history;
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      if (status === 'evaluating') return history;
+      if (status === 'succeeded') history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+      else history.apply(decideVerdict(history.mission, anEvaluation(1, false), 1));
+      return history;
+    };
+    const after = new Date(Date.parse(DEADLINE) + 1);
+
+    test.each(['queued', 'assigned', 'running', 'evaluating', 'dead_lettered'] as const)(
+      'given a %s mission past its deadline, when checked, then MissionOverdue is appended once and the status stays',
+      (status) => {
+        const history = withDeadline(status);
+        expect(eventsOf(decideOverdue(history.mission, after))).toEqual([{ type: 'MissionOverdue', data: { deadline: DEADLINE } }]);
+        const mission = history.apply(decideOverdue(history.mission, after));
+        expect(mission.status).toBe(status);
+        expect(mission.overdueAt).toEqual(expect.any(String));
+        expectSkip(decideOverdue(mission, new Date(after.getTime() + 60_000)));
+      },
+    );
+
+    test.each(['succeeded', 'cancelled'] as const)('given a %s mission past its deadline, when checked, then it is skipped', (status) => {
+      expectSkip(decideOverdue(withDeadline(status).mission, after));
+    });
+
+    test('given a mission before its deadline, or with none, when checked, then it is skipped', () => {
+      expectSkip(decideOverdue(withDeadline('queued').mission, new Date(Date.parse(DEADLINE) - 1)));
+      expectSkip(decideOverdue(created().mission, after));
     });
   });
 });

@@ -20,7 +20,7 @@ export function requiredSkillsOf(input: Pick<MissionCreateDto, 'type' | 'require
   return input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
 }
 
-export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEvent[] {
+export function decideCreate(input: MissionCreateDto): NewMissionEvent[] {
   const requiredSkills = requiredSkillsOf(input);
   return [
     {
@@ -36,7 +36,7 @@ export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEven
         ...(input.source ? { source: { system: input.source.system, model: input.source.model, recordId: input.source.recordId } } : {}),
       },
     },
-    { type: 'MissionQueued', data: { priorityScore: priorityScore(input, now), reason: 'created' } },
+    { type: 'MissionQueued', data: { priorityScore: priorityScore(input), reason: 'created' } },
   ];
 }
 
@@ -159,4 +159,14 @@ export function decideCancel(mission: Mission, reason: string): Decision {
 export function decideRequeue(mission: Mission, reason: string): Decision {
   if (mission.status !== 'dead_lettered') return skip(`mission is ${mission.status}, not dead_lettered`);
   return append({ type: 'MissionRequeued', data: { reason, priorityScore: mission.priorityScore } });
+}
+
+/** Once the deadline has passed with the mission unfinished: one MissionOverdue, never a second. */
+export function decideOverdue(mission: Mission, now: Date): Decision {
+  if (isTerminal(mission.status)) return skip(`mission is already ${mission.status}`);
+  if (mission.overdueAt) return skip(`mission was found overdue at ${mission.overdueAt}`);
+  const deadline = mission.deadline === undefined ? Number.NaN : Date.parse(mission.deadline);
+  if (!Number.isFinite(deadline)) return skip('mission has no deadline');
+  if (deadline > now.getTime()) return skip(`deadline ${mission.deadline} has not passed`);
+  return append({ type: 'MissionOverdue', data: { deadline: mission.deadline ?? '' } });
 }

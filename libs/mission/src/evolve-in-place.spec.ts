@@ -32,6 +32,7 @@ const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
   fc.constant<NewMissionEvent>({ type: 'MissionDeadLettered', data: { reason: 'max attempts', attempts: 3, lastError: 'LLM timeout' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionCancelled', data: { reason: 'guest left' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionRequeued', data: { reason: 'prompt fixed', priorityScore: 40 } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionOverdue', data: { deadline: '2025-06-02T10:00:00.000Z' } }),
 );
 
 /** Folds until the first error; the outcome is the JSON of the state (key order counts) or the error. */

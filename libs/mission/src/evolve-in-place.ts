@@ -71,6 +71,9 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       state.evaluation = null;
       state.lastError = null;
       return moved(state, event, 'queued');
+    case 'MissionOverdue':
+      state.overdueAt = event.at;
+      return moved(state, event, state.status);
   }
 }
 

@@ -77,6 +77,9 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
         evaluation: null,
         lastError: null,
       });
+    case 'MissionOverdue':
+      // No status change: the mission goes on as it was, now known to be late.
+      return { ...next, overdueAt: event.at };
   }
 }
 

@@ -17,8 +17,6 @@ import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
 import { Mission } from './mission-state';
 import { MISSION_STATUSES } from './mission-status';
 
-const NOW = new Date('2025-06-01T12:00:00.000Z');
-
 /**
  * A command as a handler would receive it; `delta` shifts the attempt it names (0 = current, ±1 = stale/future).
  * `step` is the natural next command for whatever state the mission is in (so sequences reach deep states);
@@ -131,7 +129,7 @@ function nextStep(history: MissionHistory, choice: number): Command {
 
 function newMission(): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(aCreateInput(), NOW));
+  history.append(decideCreate(aCreateInput()));
   return history;
 }
 

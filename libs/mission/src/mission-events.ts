@@ -62,6 +62,8 @@ export interface MissionEventData {
    * keeps counting and records where MAX_ATTEMPTS starts again (`attemptsAtRequeue`).
    */
   MissionRequeued: { reason: string; priorityScore: number; attemptsReset?: true };
+  /** The deadline passed before the mission finished; written once, whatever its status then. */
+  MissionOverdue: { deadline: string };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -76,10 +78,15 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionDeadLettered',
   'MissionCancelled',
   'MissionRequeued',
+  'MissionOverdue',
 ];
 
-/** 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with `attemptsReset`. */
-export const CURRENT_SCHEMA_VERSION = 2;
+/**
+ * 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with
+ * `attemptsReset`. 3: MissionOverdue exists; version-2 events read unchanged. A build reads events
+ * up to its own version, so an older build refuses a log holding event types it does not know.
+ */
+export const CURRENT_SCHEMA_VERSION = 3;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {

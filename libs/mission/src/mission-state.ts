@@ -13,6 +13,8 @@ export interface Mission {
   requiredSkills: string[];
   payload: Record<string, unknown>;
   deadline?: string;
+  /** When the deadline was found passed with the mission unfinished (MissionOverdue); absent until then. */
+  overdueAt?: string;
   source?: MissionSource;
   status: MissionStatus;
   /**

@@ -10,3 +10,4 @@ export * from './log-partitions-guard';
 export * from './listen-failure';
 export * from './service-ports';
 export * from './stream-metrics';
+export * from './periodic-task';

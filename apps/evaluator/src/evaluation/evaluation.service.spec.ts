@@ -9,7 +9,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
 import { EvaluationService } from './evaluation.service';
 
@@ -46,7 +46,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
     const store = new MissionStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, 3_000);
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
     const pipeline = new MissionPipeline(store, queue);
     const metrics = new EvaluationMetrics(new MetricsRegistry('evaluator'));
     const evaluator = new EvaluationService(
@@ -61,7 +61,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
 
     /** A mission as the executor hands it over: its first attempt completed with the mock model's draft. */
     const complete = async (id: string, input: MissionCreateDto): Promise<Mission> => {
-      const created = await pipeline.append(id, null, decideCreate(input, new Date()), { actor: 'test' });
+      const created = await pipeline.append(id, null, decideCreate(input), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });

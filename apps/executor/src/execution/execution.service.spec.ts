@@ -10,7 +10,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
 import { ExecutionMetrics } from './execution-metrics';
 import { ExecutionService } from './execution.service';
 
@@ -93,7 +93,7 @@ describe('ExecutionService (real Redis, no services)', () => {
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
     const store = new WatchedStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, 3_000);
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
     const pipeline = new MissionPipeline(store, queue);
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
@@ -112,7 +112,7 @@ describe('ExecutionService (real Redis, no services)', () => {
 
     /** A mission as the orchestrator hands it over: created, leased and assigned on that lease. */
     const assign = async (id: string): Promise<Mission> => {
-      const created = await pipeline.append(id, null, decideCreate(inspection, new Date()), { actor: 'test' });
+      const created = await pipeline.append(id, null, decideCreate(inspection), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });

@@ -158,7 +158,8 @@ export class MissionView implements Mission {
   @ApiProperty({
     minimum: 0,
     maximum: 100,
-    description: 'Computed priority, 0..100, higher is served first: level, type, deadline proximity, VIP, revenue at stake, safety.',
+    description:
+      'Computed priority, 0..100: level, type, VIP, revenue at stake, safety. The queue weighs it with the deadline and puts safety issues first (README, Priority).',
     example: 61,
   })
   priorityScore: number;
@@ -171,6 +172,13 @@ export class MissionView implements Mission {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Due time (ISO 8601), when one was given.', example: '2026-05-01T18:00:00.000Z' })
   deadline?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When the deadline was found passed with the mission unfinished (event MissionOverdue); absent until then.',
+    example: '2026-05-01T18:00:01.000Z',
+  })
+  overdueAt?: string;
 
   @ApiPropertyOptional({ type: () => MissionSourceDto, description: 'The ERP record the mission came from, when given.' })
   source?: MissionSourceDto;
@@ -246,6 +254,7 @@ const EVENT_DATA_DESCRIPTION = [
   '- MissionDeadLettered: {reason, attempts, lastError}',
   '- MissionCancelled: {reason}',
   '- MissionRequeued: {reason, priorityScore}',
+  '- MissionOverdue: {deadline}',
 ].join('\n');
 
 /** One event of a mission's history, in the envelope every event carries. */
@@ -353,6 +362,12 @@ export class QueueStatsView implements QueueStats {
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Total leases that expired and went back to ready.', example: 0 })
   leaseExpired: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Unfinished missions past their deadline now (recorded by MissionOverdue).', example: 0 })
+  overdue: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Total missions recorded as overdue since the start of the deployment.', example: 0 })
+  overdueRecorded: number;
 }
 
 export class DeadLetterView implements DeadLetterEntry {

@@ -53,5 +53,23 @@ export class IntakeMetrics {
         this.set((await queue.stats()).leaseExpired);
       },
     });
+    new Gauge({
+      name: 'brain_missions_overdue',
+      help: 'Unfinished missions past their deadline (shared across intake instances)',
+      registers: [registry],
+      async collect() {
+        this.set((await queue.stats()).overdue);
+      },
+    });
+    new Counter({
+      name: 'brain_missions_overdue_total',
+      help: 'Missions recorded as overdue (MissionOverdue) since the start of the deployment',
+      registers: [registry],
+      async collect() {
+        // The count lives in Redis, shared by every intake: shown as read, not counted here.
+        this.reset();
+        this.inc((await queue.stats()).overdueRecorded);
+      },
+    });
   }
 }
