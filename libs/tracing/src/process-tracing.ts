@@ -6,6 +6,7 @@ import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/expor
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -79,7 +80,7 @@ export function serviceTracer(service: string, env: TracingEnvironment): Tracer 
 }
 
 /**
- * Instruments the process' HTTP servers and clients and its ioredis commands, under `label` (the
+ * Instruments the process' HTTP servers and clients (node:http and fetch) and its ioredis commands, under `label` (the
  * service, or `one-process` for the services of `npm start`). Call it before the services start;
  * does nothing when no collector is configured, or a second time. Redis commands and outgoing
  * requests are traced only inside a trace (a request, a message), so idle polls start none.
@@ -96,6 +97,8 @@ export function instrumentProcess(label: string, env: TracingEnvironment): void 
         requireParentforOutgoingSpans: true,
       }),
       new IORedisInstrumentation({ requireParentSpan: true }),
+      // fetch (the OpenAI client's, webhook deliveries): a client span, and traceparent on the request.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
     ],
   });
   // The instrumentation patches a module when it is required. http and https are core modules that
