@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { intakeService } from '../../apps/intake/src/intake.definition';
-import { DeadlineWatchService } from '../../apps/intake/src/queue/deadline-watch.service';
+import { TimeWatchService } from '../../apps/intake/src/queue/time-watch.service';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 const inspection = (deadline: string) => ({
@@ -27,13 +27,13 @@ describe('deadlines: overdue missions (four services, real Redis)', () => {
     const deadline = new Date(Date.now() + 3_600_000);
     const created = await system.api.post('/api/missions').send(inspection(deadline.toISOString())).expect(201);
     const second = await system.addInstance(intakeService);
-    const watches = [system.intake.get(DeadlineWatchService), second.get(DeadlineWatchService)];
+    const watches = [system.intake.get(TimeWatchService), second.get(TimeWatchService)];
 
-    expect(await watches[0].sweep(new Date(deadline.getTime() - 1))).toBe(0);
+    expect(await watches[0].sweepOverdue(new Date(deadline.getTime() - 1))).toBe(0);
     const after = new Date(deadline.getTime() + 1_000);
-    const recorded = await Promise.all(watches.map((watch) => watch.sweep(after)));
+    const recorded = await Promise.all(watches.map((watch) => watch.sweepOverdue(after)));
     expect(recorded.reduce((a, b) => a + b, 0)).toBe(1);
-    expect(await watches[1].sweep(new Date(after.getTime() + 60_000))).toBe(0);
+    expect(await watches[1].sweepOverdue(new Date(after.getTime() + 60_000))).toBe(0);
 
     const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as { type: string; actor: string; data: unknown }[];
     expect(history.filter((event) => event.type === 'MissionOverdue')).toEqual([
@@ -55,7 +55,7 @@ describe('deadlines: overdue missions (four services, real Redis)', () => {
     const deadline = new Date(Date.now() + 3_600_000);
     const created = await system.api.post('/api/missions').send(inspection(deadline.toISOString())).expect(201);
     await system.waitForStatus(created.body.id, ['succeeded']);
-    expect(await system.intake.get(DeadlineWatchService).sweep(new Date(deadline.getTime() + 1_000))).toBe(0);
+    expect(await system.intake.get(TimeWatchService).sweepOverdue(new Date(deadline.getTime() + 1_000))).toBe(0);
     const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as { type: string }[];
     expect(history.map((event) => event.type)).not.toContain('MissionOverdue');
   });

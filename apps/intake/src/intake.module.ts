@@ -17,9 +17,9 @@ import { MissionQueryService } from './missions/mission-query.service';
 import { MissionsController } from './missions/missions.controller';
 import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
-import { DeadlineWatchService } from './queue/deadline-watch.service';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
+import { TimeWatchService } from './queue/time-watch.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
 
@@ -56,7 +56,7 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
         IntakeMetrics,
-        DeadlineWatchService,
+        TimeWatchService,
         MissionIntakeService,
         MissionQueryService,
         MissionCommandsService,

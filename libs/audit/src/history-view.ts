@@ -32,6 +32,7 @@ export function summarize(event: MissionEvent): string {
     }
     case 'MissionQueued': {
       const d = event.data;
+      if (d.reason === 'due') return `queued at its scheduled time (score ${score(d.priorityScore)})`;
       if (d.reason === 'retry') return `queued for retry (score ${score(d.priorityScore)})${d.feedback ? `: ${oneLine(d.feedback)}` : ''}`;
       return `queued (score ${score(d.priorityScore)})`;
     }
@@ -59,6 +60,11 @@ export function summarize(event: MissionEvent): string {
       return `requeued from dead letters (score ${score(event.data.priorityScore)}): ${oneLine(event.data.reason)}`;
     case 'MissionOverdue':
       return `overdue: deadline ${event.data.deadline} passed unfinished`;
+    case 'MissionScheduled': {
+      const d = event.data;
+      const why = d.reason === 'retry' ? `retry after backoff${d.feedback ? `: ${oneLine(d.feedback)}` : ''}` : 'later start';
+      return `scheduled for ${d.notBefore} (${why})`;
+    }
   }
 }
 

@@ -288,6 +288,29 @@ export class Environment {
   @Max(3_600_000)
   DEADLINE_CHECK_MS = 5_000;
 
+  /** How often the intake queues scheduled missions whose time came (a later start, a retry's backoff). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  SCHEDULE_CHECK_MS = 500;
+
+  /** A failed attempt's next one waits RETRY_BASE_MS × 2^(failures − 1), at most RETRY_MAX_MS, half of it jitter; 0 retries at once. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  RETRY_BASE_MS = 1_000;
+
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  RETRY_MAX_MS = 60_000;
+
   @Expose()
   @Type(() => Number)
   @IsInt()

@@ -22,6 +22,10 @@ export type Effect =
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
   | { kind: 'count'; counter: string; by: number }
+  /** Out of the ready queue until `at` (ms), in the set of its kind of wait. */
+  | { kind: 'schedule'; at: number; reason: 'delayed' | 'retry' }
+  /** Its scheduled time came, or it was cancelled while waiting. */
+  | { kind: 'leave-schedule' }
   /** Watched for its deadline (ms), until it is found overdue or finishes. */
   | { kind: 'watch-deadline'; deadline: number }
   /** Found past its deadline at `at` (ms): no longer watched, counted among the overdue until it finishes. */

@@ -84,6 +84,10 @@ export class PartitionKeys {
   get deadLetters(): string {
     return `${this.base}queue:dlq`;
   }
+  /** Scheduled missions (a later start, or a retry's backoff): mission id, score = when they are due (ms). */
+  scheduled(reason: 'delayed' | 'retry'): string {
+    return `${this.base}queue:${reason === 'delayed' ? 'scheduled' : 'backoff'}`;
+  }
   /** Unfinished missions with a deadline not yet found passed: mission id, score = deadline (ms). */
   get deadlines(): string {
     return `${this.base}deadlines:watched`;

@@ -221,6 +221,10 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('zrem', keyIndex(k.deadLetters));
     case 'count':
       return luaEffect('hincrby', keyIndex(k.counters), effect.counter, effect.by);
+    case 'schedule':
+      return luaEffect('zadd', keyIndex(k.scheduled(effect.reason)), effect.at);
+    case 'leave-schedule':
+      return [...luaEffect('zrem', keyIndex(k.scheduled('delayed'))), ...luaEffect('zrem', keyIndex(k.scheduled('retry')))];
     case 'watch-deadline':
       return luaEffect('zadd', keyIndex(k.deadlines), effect.deadline);
     case 'overdue':

@@ -28,6 +28,10 @@ export interface QueueStats {
   enqueued: number;
   dequeued: number;
   leaseExpired: number;
+  /** Missions waiting for a later start (notBefore). */
+  scheduled: number;
+  /** Missions waiting for their next attempt after a failed one (retry backoff). */
+  backoff: number;
   /** Unfinished missions past their deadline now (MissionOverdue recorded, not finished since). */
   overdue: number;
   /** Missions recorded as overdue since the start of the deployment. */
@@ -49,6 +53,8 @@ interface PartitionStats {
   ready: number;
   leased: number;
   deadLettered: number;
+  scheduled: number;
+  backoff: number;
   overdue: number;
   byStatus: Record<string, string>;
   counters: Record<string, string>;
@@ -156,6 +162,8 @@ export class ReadyQueue {
       enqueued: counter('enqueued'),
       dequeued: counter('dequeued'),
       leaseExpired: counter('leaseExpired'),
+      scheduled: sum((part) => part.scheduled),
+      backoff: sum((part) => part.backoff),
       overdue: sum((part) => part.overdue),
       overdueRecorded: counter('overdue'),
     };
@@ -163,24 +171,29 @@ export class ReadyQueue {
 
   /** One partition's figures, read atomically (its keys share a hash slot). */
   private async partitionStats(k: PartitionKeys, lastMinute: number): Promise<PartitionStats> {
-    const [[, ready], [, leased], [, dlq], [, overdue], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
-      .multi()
-      .zcard(k.ready)
-      .zcard(k.leased)
-      .zcard(k.deadLetters)
-      .zcard(k.overdue)
-      .hgetall(k.statusCounts)
-      .hgetall(k.counters)
-      .zrange(k.readySince, 0, 0, 'WITHSCORES')
-      .hgetall(k.readyByLevel)
-      .hmget(k.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
-      .exec()) as [Error | null, unknown][];
+    const [[, ready], [, leased], [, dlq], [, scheduled], [, backoff], [, overdue], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] =
+      (await this.redis
+        .multi()
+        .zcard(k.ready)
+        .zcard(k.leased)
+        .zcard(k.deadLetters)
+        .zcard(k.scheduled('delayed'))
+        .zcard(k.scheduled('retry'))
+        .zcard(k.overdue)
+        .hgetall(k.statusCounts)
+        .hgetall(k.counters)
+        .zrange(k.readySince, 0, 0, 'WITHSCORES')
+        .hgetall(k.readyByLevel)
+        .hmget(k.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
+        .exec()) as [Error | null, unknown][];
     const [enqueuedLastMinute, dequeuedLastMinute] = perMinute as (string | null)[];
     const oldestAt = (oldest as string[])[1];
     return {
       ready: Number(ready),
       leased: Number(leased),
       deadLettered: Number(dlq),
+      scheduled: Number(scheduled),
+      backoff: Number(backoff),
       overdue: Number(overdue),
       byStatus: byStatus as Record<string, string>,
       counters: counters as Record<string, string>,

@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
   Decision,
@@ -5,6 +6,7 @@ import {
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideEvaluate,
   decideFail,
   decideOverdue,
@@ -12,6 +14,7 @@ import {
   decideRetry,
   decideStart,
   decideVerdict,
+  retryDelayMs,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
@@ -552,6 +555,94 @@ describe('decide', () => {
     test('given a mission before its deadline, or with none, when checked, then it is skipped', () => {
       expectSkip(decideOverdue(withDeadline('queued').mission, new Date(Date.parse(DEADLINE) - 1)));
       expectSkip(decideOverdue(created().mission, after));
+    });
+  });
+
+  describe('scheduling: decideCreate with notBefore, decideDue', () => {
+    const NOW = new Date('2026-05-01T06:00:00.000Z');
+
+    test('given a notBefore later than now, when created, then the mission is scheduled until then instead of queued', () => {
+      const [createdEvent, scheduled] = decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW);
+      expect(createdEvent.data).toMatchObject({ notBefore: '2026-05-01T07:00:00.000Z' });
+      expect(scheduled).toEqual({ type: 'MissionScheduled', data: { notBefore: '2026-05-01T07:00:00.000Z', reason: 'delayed', priorityScore: 34 } });
+    });
+
+    test('given a notBefore already past, when created, then the mission is queued at once', () => {
+      const [, queued] = decideCreate(aCreateInput({ notBefore: '2026-05-01T05:00:00.000Z' }), NOW);
+      expect(queued.type).toBe('MissionQueued');
+    });
+
+    test('given a scheduled mission, when its time comes, then it is queued (reason due) and its notBefore is gone; before that, it waits', () => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW));
+      expect(history.mission).toMatchObject({ status: 'scheduled', notBefore: '2026-05-01T07:00:00.000Z' });
+      expectSkip(decideDue(history.mission, new Date('2026-05-01T06:59:59.999Z')));
+
+      const queued = history.apply(decideDue(history.mission, new Date('2026-05-01T07:00:00.000Z')));
+
+      expect(history.events.at(-1)).toMatchObject({ type: 'MissionQueued', data: { reason: 'due', priorityScore: queued.priorityScore } });
+      expect(queued.status).toBe('queued');
+      expect(queued).not.toHaveProperty('notBefore');
+      expectSkip(decideDue(queued, new Date('2026-05-01T08:00:00.000Z')));
+    });
+
+    test('given a scheduled mission, when cancelled, then it is cancelled', () => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW));
+      expect(history.apply(decideCancel(history.mission, 'guest cancelled the stay')).status).toBe('cancelled');
+    });
+  });
+
+  describe('retry backoff and permanent failures', () => {
+    const backoff = { baseMs: 1_000, maxMs: 8_000, now: new Date('2026-05-01T06:00:00.000Z') };
+
+    test('given a failed attempt with attempts left and a backoff, when decided, then the next attempt is scheduled after the backoff, with the feedback', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      const [scheduled] = eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff }));
+      const wait = retryDelayMs(backoff, 1, history.mission.id, attempt);
+      expect(scheduled).toEqual({
+        type: 'MissionScheduled',
+        data: {
+          notBefore: new Date(backoff.now.getTime() + wait).toISOString(),
+          reason: 'retry',
+          priorityScore: history.mission.priorityScore,
+          feedback: expect.any(String),
+        },
+      });
+      const mission = history.apply(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff }));
+      expect(mission).toMatchObject({ status: 'scheduled', assignedAgentId: null, previousAgentIds: ['agent-1'] });
+    });
+
+    test('given a backoff of 0 ms, when decided, then the next attempt is queued at once as before', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff: { ...backoff, baseMs: 0 } }))[0].type).toBe('MissionQueued');
+    });
+
+    test('given a permanent failure with attempts left, when decided, then the mission is dead-lettered at once with the reason', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff, permanent: 'minRate 189 is above maxRate 169' }))).toEqual([
+        { type: 'MissionDeadLettered', data: { reason: 'permanent failure: minRate 189 is above maxRate 169', attempts: 1, lastError: expect.any(String) } },
+      ]);
+    });
+
+    test('property: the wait is between half and all of min(max, base × 2^(failures − 1)), and never shrinks by more than its jitter as failures grow', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 20 }),
+          fc.string({ minLength: 1, maxLength: 36 }),
+          fc.integer({ min: 1, max: 50 }),
+          (failures, missionId, attempt) => {
+            const step = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (failures - 1));
+            const wait = retryDelayMs(backoff, failures, missionId, attempt);
+            expect(wait).toBeGreaterThanOrEqual(Math.floor(step / 2));
+            expect(wait).toBeLessThanOrEqual(step);
+            expect(retryDelayMs(backoff, failures, missionId, attempt)).toBe(wait);
+          },
+        ),
+      );
     });
   });
 });

@@ -1,4 +1,5 @@
 import { evolve } from './evolve';
+import { hashString } from './hash-string';
 import { isTerminal } from './lifecycle';
 import { MissionCreateDto } from './mission-create.dto';
 import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from './mission-events';
@@ -20,8 +21,14 @@ export function requiredSkillsOf(input: Pick<MissionCreateDto, 'type' | 'require
   return input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
 }
 
-export function decideCreate(input: MissionCreateDto): NewMissionEvent[] {
+/**
+ * A new mission: created, then queued - or, with a `notBefore` later than `now`, scheduled until
+ * then (without `now`, any `notBefore` schedules it).
+ */
+export function decideCreate(input: MissionCreateDto, now?: Date): NewMissionEvent[] {
   const requiredSkills = requiredSkillsOf(input);
+  const score = priorityScore(input);
+  const startLater = input.notBefore !== undefined && (now === undefined || Date.parse(input.notBefore) > now.getTime());
   return [
     {
       type: 'MissionCreated',
@@ -33,11 +40,21 @@ export function decideCreate(input: MissionCreateDto): NewMissionEvent[] {
         requiredSkills,
         payload: input.payload,
         ...(input.deadline ? { deadline: input.deadline } : {}),
+        ...(input.notBefore ? { notBefore: input.notBefore } : {}),
         ...(input.source ? { source: { system: input.source.system, model: input.source.model, recordId: input.source.recordId } } : {}),
       },
     },
-    { type: 'MissionQueued', data: { priorityScore: priorityScore(input), reason: 'created' } },
+    startLater
+      ? { type: 'MissionScheduled', data: { notBefore: input.notBefore ?? '', reason: 'delayed', priorityScore: score } }
+      : { type: 'MissionQueued', data: { priorityScore: score, reason: 'created' } },
   ];
+}
+
+/** A scheduled mission whose time has come goes into the ready queue. */
+export function decideDue(mission: Mission, now: Date): Decision {
+  if (mission.status !== 'scheduled') return skip(`mission is ${mission.status}, not scheduled`);
+  if (Date.parse(mission.notBefore ?? '') > now.getTime()) return skip(`mission waits until ${mission.notBefore}`);
+  return append({ type: 'MissionQueued', data: { priorityScore: mission.priorityScore, reason: 'due' } });
 }
 
 /** `attempt`, when given, is the attempt the agent's slot was claimed for; another one is skipped. */
@@ -81,11 +98,39 @@ export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decisi
   return append({ type: 'MissionEvaluated', data: evaluation });
 }
 
+/** How long a failed attempt's next one waits: exponential from `baseMs`, capped at `maxMs`, with jitter. */
+export interface Backoff {
+  baseMs: number;
+  maxMs: number;
+  /** When the failure is recorded; the next attempt is due `retryDelayMs` after it. */
+  now: Date;
+}
+
+/** What decides a failed attempt's follow-up besides the attempts used. */
+export interface RetryOptions {
+  /** Without one (or with `baseMs` 0), the next attempt is queued at once. */
+  backoff?: Backoff;
+  /** Why no attempt can ever succeed (a provider's 4xx, contradictory constraints): dead-letter now. */
+  permanent?: string;
+}
+
 /**
- * After a failed execution or a failed evaluation: queue another attempt, or dead-letter the
- * mission once it has used `maxAttempts`.
+ * The wait before the next attempt after `failures` failed ones: the exponential step
+ * min(maxMs, baseMs × 2^(failures − 1)), of which the second half is jitter. The jitter comes from
+ * the mission id and attempt, not a random source, so the decision stays pure and replayable while
+ * missions that failed together still spread out.
  */
-export function decideRetry(mission: Mission, attempt: number, maxAttempts: number): Decision {
+export function retryDelayMs(backoff: Pick<Backoff, 'baseMs' | 'maxMs'>, failures: number, missionId: string, attempt: number): number {
+  const step = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, failures - 1));
+  const jitter = (hashString(`${missionId}:${attempt}`) % 1_000) / 1_000;
+  return Math.round(step / 2 + (step / 2) * jitter);
+}
+
+/**
+ * After a failed execution or a failed evaluation: the next attempt (queued at once, or scheduled
+ * after its backoff), or the dead-letter once `maxAttempts` are used or the failure is permanent.
+ */
+export function decideRetry(mission: Mission, attempt: number, maxAttempts: number, options: RetryOptions = {}): Decision {
   const failedHere =
     mission.attempts === attempt &&
     ((mission.status === 'evaluating' && mission.evaluation?.attempt === attempt && !mission.evaluation.passed) ||
@@ -93,6 +138,12 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
   if (!failedHere) return skip(`attempt ${attempt} needs no retry (mission ${mission.status}, attempt ${mission.attempts})`);
   const lastError = mission.lastError ?? 'unknown failure';
   const used = attemptsSinceRequeue(mission);
+  if (options.permanent !== undefined) {
+    return append({
+      type: 'MissionDeadLettered',
+      data: { reason: `permanent failure: ${options.permanent}`, attempts: mission.attempts, lastError },
+    });
+  }
   if (used >= maxAttempts) {
     return append({
       type: 'MissionDeadLettered',
@@ -100,6 +151,14 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
     });
   }
   const feedback = mission.status === 'evaluating' ? mission.evaluation?.reason : undefined;
+  const { backoff } = options;
+  if (backoff && backoff.baseMs > 0) {
+    const notBefore = new Date(backoff.now.getTime() + retryDelayMs(backoff, used, mission.id, attempt)).toISOString();
+    return append({
+      type: 'MissionScheduled',
+      data: { notBefore, reason: 'retry', priorityScore: mission.priorityScore, ...(feedback ? { feedback } : {}) },
+    });
+  }
   return append({
     type: 'MissionQueued',
     data: { priorityScore: mission.priorityScore, reason: 'retry', ...(feedback ? { feedback } : {}) },
@@ -115,20 +174,20 @@ export function attemptsSinceRequeue(mission: Mission): number {
  * A failed attempt and what follows it, in one step: the next attempt queued, or the mission
  * dead-lettered once `maxAttempts` are used - so no message has to carry the failure elsewhere.
  */
-export function decideFailure(mission: Mission, attempt: number, error: string, maxAttempts: number): Decision {
-  return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts);
+export function decideFailure(mission: Mission, attempt: number, error: string, maxAttempts: number, options: RetryOptions = {}): Decision {
+  return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts, options);
 }
 
 /** A verdict; a failing one with its follow-up (next attempt or dead-letter) in the same step. */
-export function decideVerdict(mission: Mission, evaluation: Evaluation, maxAttempts: number): Decision {
+export function decideVerdict(mission: Mission, evaluation: Evaluation, maxAttempts: number, options: RetryOptions = {}): Decision {
   const decision = decideEvaluate(mission, evaluation);
-  return evaluation.passed ? decision : thenRetry(mission, decision, evaluation.attempt, maxAttempts);
+  return evaluation.passed ? decision : thenRetry(mission, decision, evaluation.attempt, maxAttempts, options);
 }
 
 /** The decision's events followed by decideRetry's, decided on the state they lead to. */
-function thenRetry(mission: Mission, decision: Decision, attempt: number, maxAttempts: number): Decision {
+function thenRetry(mission: Mission, decision: Decision, attempt: number, maxAttempts: number, options: RetryOptions): Decision {
   if (decision.kind === 'skip') return decision;
-  const retry = decideRetry(foldDecided(mission, decision.events), attempt, maxAttempts);
+  const retry = decideRetry(foldDecided(mission, decision.events), attempt, maxAttempts, options);
   return retry.kind === 'append' ? append(...decision.events, ...retry.events) : decision;
 }
 

@@ -16,10 +16,18 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
   switch (event.type) {
     case 'MissionQueued':
       assertTransition(state.status, 'queued');
+      delete state.notBefore;
       state.priorityScore = event.data.priorityScore;
       state.feedback = event.data.feedback ?? state.feedback;
       releaseAgent(state);
       return moved(state, event, 'queued');
+    case 'MissionScheduled':
+      assertTransition(state.status, 'scheduled');
+      state.notBefore = event.data.notBefore;
+      state.priorityScore = event.data.priorityScore;
+      state.feedback = event.data.feedback ?? state.feedback;
+      releaseAgent(state);
+      return moved(state, event, 'scheduled');
     case 'MissionAssigned':
       assertTransition(state.status, 'assigned');
       state.assignedAgentId = event.data.agentId;

@@ -40,11 +40,9 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
   const next: Mission = { ...state, version: event.version, updatedAt: event.at };
   switch (event.type) {
     case 'MissionQueued':
-      return moveTo(next, 'queued', {
-        priorityScore: event.data.priorityScore,
-        feedback: event.data.feedback ?? state.feedback,
-        ...releaseAgent(state),
-      });
+      return moveTo(withoutNotBefore(next), 'queued', waitingAgain(state, event.data));
+    case 'MissionScheduled':
+      return moveTo(next, 'scheduled', { notBefore: event.data.notBefore, ...waitingAgain(state, event.data) });
     case 'MissionAssigned':
       return moveTo(next, 'assigned', {
         assignedAgentId: event.data.agentId,
@@ -94,6 +92,17 @@ function moveTo(state: Mission, to: MissionStatus, changes: Partial<Mission>): M
 
 function requireStatus(state: Mission, allowed: readonly MissionStatus[], attempted: MissionStatus): void {
   if (!allowed.includes(state.status)) throw new IllegalTransitionError(state.status, attempted);
+}
+
+/** Waiting for an agent (now or later): its score, the feedback for the next attempt, no agent. */
+function waitingAgain(state: Mission, data: { priorityScore: number; feedback?: string }): Partial<Mission> {
+  return { priorityScore: data.priorityScore, feedback: data.feedback ?? state.feedback, ...releaseAgent(state) };
+}
+
+/** A mission leaving `scheduled` has no time to wait for any more. */
+function withoutNotBefore(state: Mission): Mission {
+  const { notBefore: _waited, ...rest } = state;
+  return rest;
 }
 
 /** The agent stops holding the mission; remembered so a retry can prefer another agent. */

@@ -6,6 +6,7 @@ import {
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideEvaluate,
   decideFail,
   decideRequeue,
@@ -29,7 +30,8 @@ type Command =
   | { kind: 'complete'; delta: number }
   | { kind: 'fail'; delta: number }
   | { kind: 'evaluate'; passed: boolean; delta: number }
-  | { kind: 'retry'; delta: number }
+  | { kind: 'retry'; delta: number; backoff?: boolean }
+  | { kind: 'due' }
   | { kind: 'cancel' }
   | { kind: 'requeue' };
 
@@ -42,7 +44,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: delta.map((d): Command => ({ kind: 'complete', delta: d })), weight: 4 },
   { arbitrary: delta.map((d): Command => ({ kind: 'fail', delta: d })), weight: 2 },
   { arbitrary: fc.tuple(fc.boolean(), delta).map(([passed, d]): Command => ({ kind: 'evaluate', passed, delta: d })), weight: 4 },
-  { arbitrary: delta.map((d): Command => ({ kind: 'retry', delta: d })), weight: 4 },
+  { arbitrary: fc.tuple(delta, fc.boolean()).map(([d, backoff]): Command => ({ kind: 'retry', delta: d, backoff })), weight: 4 },
+  { arbitrary: fc.constant<Command>({ kind: 'due' }), weight: 2 },
   { arbitrary: fc.constant<Command>({ kind: 'cancel' }), weight: 1 },
   { arbitrary: fc.constant<Command>({ kind: 'requeue' }), weight: 2 },
 );
@@ -96,7 +99,9 @@ function decide(history: MissionHistory, cmd: Command, maxAttempts: number): Dec
     case 'evaluate':
       return decideEvaluate(mission, anEvaluation(mission.attempts + cmd.delta, cmd.passed));
     case 'retry':
-      return decideRetry(mission, mission.attempts + cmd.delta, maxAttempts);
+      return decideRetry(mission, mission.attempts + cmd.delta, maxAttempts, cmd.backoff ? { backoff: { baseMs: 1_000, maxMs: 8_000, now: new Date() } } : {});
+    case 'due':
+      return decideDue(mission, new Date(Date.now() + 3_600_000));
     case 'cancel':
       return decideCancel(mission, 'cancelled by test');
     case 'requeue':
@@ -108,11 +113,13 @@ function nextStep(history: MissionHistory, choice: number): Command {
   const mission = history.mission;
   const last = history.events[history.events.length - 1];
   const failedHere = last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
-  if (failedHere) return { kind: 'retry', delta: 0 };
+  if (failedHere) return { kind: 'retry', delta: 0, backoff: choice % 2 === 0 };
   switch (mission.status) {
     case 'created':
     case 'queued':
       return { kind: 'assign', agent: choice + 1 };
+    case 'scheduled':
+      return choice === 3 ? { kind: 'cancel' } : { kind: 'due' };
     case 'assigned':
       return choice === 0 ? { kind: 'fail', delta: 0 } : { kind: 'start', delta: 0 };
     case 'running':

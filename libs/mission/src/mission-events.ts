@@ -45,9 +45,17 @@ export interface MissionEventData {
     requiredSkills: string[];
     payload: Record<string, unknown>;
     deadline?: string;
+    /** As asked at create; MissionScheduled says whether it delayed the start. */
+    notBefore?: string;
     source?: MissionSource;
   };
-  MissionQueued: { priorityScore: number; reason: 'created' | 'retry'; feedback?: string };
+  /** `due`: the time a MissionScheduled waited for came. */
+  MissionQueued: { priorityScore: number; reason: 'created' | 'retry' | 'due'; feedback?: string };
+  /**
+   * Out of the ready queue until `notBefore`: a create asked to start later (`delayed`), or a failed
+   * attempt waits its backoff before the next (`retry`, with the feedback for it).
+   */
+  MissionScheduled: { notBefore: string; reason: 'delayed' | 'retry'; priorityScore: number; feedback?: string };
   MissionAssigned: { agentId: string; attempt: number };
   /** `runId` is absent on events written before executor runs were named. */
   MissionStarted: { agentId: string; attempt: number; runId?: string };
@@ -79,11 +87,12 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionCancelled',
   'MissionRequeued',
   'MissionOverdue',
+  'MissionScheduled',
 ];
 
 /**
  * 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with
- * `attemptsReset`. 3: MissionOverdue exists; version-2 events read unchanged. A build reads events
+ * `attemptsReset`. 3: MissionOverdue and MissionScheduled exist; version-2 events read unchanged. A build reads events
  * up to its own version, so an older build refuses a log holding event types it does not know.
  */
 export const CURRENT_SCHEMA_VERSION = 3;

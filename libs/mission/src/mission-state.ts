@@ -13,6 +13,8 @@ export interface Mission {
   requiredSkills: string[];
   payload: Record<string, unknown>;
   deadline?: string;
+  /** While `scheduled`: when it goes into the ready queue (a later start, or a retry's next attempt). */
+  notBefore?: string;
   /** When the deadline was found passed with the mission unfinished (MissionOverdue); absent until then. */
   overdueAt?: string;
   source?: MissionSource;

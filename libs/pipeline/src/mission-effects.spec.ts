@@ -5,6 +5,7 @@ import {
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideFailure,
   decideRequeue,
   decideOverdue,
@@ -178,5 +179,32 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
       const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS));
       expect(effects.some((effect) => effect.kind === 'leave-deadlines')).toBe(deadline !== undefined);
     }
+  });
+
+  test('given a create with a later start, when decided, then the mission waits in the schedule; when due, it leaves it and is queued; cancelled while waiting, it leaves it too', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const notBefore = '2030-01-01T07:00:00.000Z';
+    expect(effectsOfStep(history, decideCreate(aCreateInput({ notBefore }), new Date('2030-01-01T06:00:00.000Z')))).toEqual([
+      { kind: 'schedule', at: Date.parse(notBefore), reason: 'delayed' },
+    ]);
+    expect(effectsOfStep(history, decideDue(history.mission, new Date(notBefore)))).toEqual([{ kind: 'leave-schedule' }, ...enqueued(history.mission)]);
+
+    const waiting = new MissionHistory({ stepMs: 0 });
+    waiting.append(decideCreate(aCreateInput({ notBefore })));
+    expect(effectsOfStep(waiting, decideCancel(waiting.mission, 'not needed'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+      { kind: 'leave-schedule' },
+    ]);
+  });
+
+  test('given a failed attempt with a backoff, when decided, then the agent is released and the retry waits in the backoff set, not the ready queue', () => {
+    const history = running('agent-3');
+    const backoff = { baseMs: 1_000, maxMs: 8_000, now: new Date() };
+    const effects = effectsOfStep(history, decideFailure(history.mission, 1, 'boom', MAX_ATTEMPTS, { backoff }));
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-3', missionId: history.mission.id, attempt: 1, by: 'executor' } } },
+      { kind: 'schedule', at: Date.parse(history.mission.notBefore ?? ''), reason: 'retry' },
+    ]);
   });
 });

@@ -32,7 +32,8 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
     ...(idempotency ? [{ kind: 'idempotency', ...idempotency } as const] : []),
     ...watchDeadline(event.data.deadline),
   ],
-  MissionQueued: (_event, context) => enqueue(context),
+  MissionQueued: (_event, context) => [...leftSchedule(context.previous), ...enqueue(context)],
+  MissionScheduled: (event) => [{ kind: 'schedule', at: Date.parse(event.data.notBefore), reason: event.data.reason }],
   MissionAssigned: (_event, { leaseId }) => [
     ...(leaseId ? [{ kind: 'require-lease', leaseId } as const] : []),
     { kind: 'emit-mission', pattern: 'mission.assigned' },
@@ -49,6 +50,7 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionCancelled: (event, { previous }) => [
     { kind: 'leave-queue' },
     { kind: 'leave-dead-letters' },
+    ...leftSchedule(previous),
     ...heldSlot(previous).map((agentId) => released({ agentId, missionId: event.missionId, attempt: previous?.attempts ?? 0, by: 'intake' })),
   ],
   MissionRequeued: (_event, context) => [{ kind: 'leave-dead-letters' }, ...enqueue(context)],
@@ -66,6 +68,11 @@ export function effectsOf(events: readonly MissionEvent[], context: EffectContex
   const effects = events.flatMap((event) => (MISSION_EFFECTS[event.type] as EffectRule<MissionEventType>)(event, context));
   const finishedNow = isTerminal(context.next.status) && !(context.previous && isTerminal(context.previous.status));
   return finishedNow && context.next.deadline !== undefined ? [...effects, { kind: 'leave-deadlines' }] : effects;
+}
+
+/** A mission that was waiting for its time leaves the schedule. */
+function leftSchedule(previous: Mission | null): Effect[] {
+  return previous?.status === 'scheduled' ? [{ kind: 'leave-schedule' }] : [];
 }
 
 /** A deadline that parses is watched, so that passing it unfinished is noticed (MissionOverdue). */

@@ -32,7 +32,7 @@ enum ApplyCode {
 
 const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report-3', { constants: { CODE: luaEnum(ApplyCode) } });
 
-/** The metrics an event adds to; empty for events the report does not count (queued, assigned, overdue). */
+/** The metrics an event adds to; empty for events the report does not count (queued, scheduled, assigned, overdue). */
 export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, number][] {
   switch (event.type) {
     case 'MissionCreated':
@@ -60,6 +60,7 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
     case 'MissionQueued':
     case 'MissionAssigned':
     case 'MissionOverdue':
+    case 'MissionScheduled':
       return [];
   }
 }

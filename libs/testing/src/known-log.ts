@@ -94,7 +94,7 @@ export async function buildKnownLog(redis: RedisConnection, keys: KeyLayout): Pr
   const create = async (id: string, input: MissionCreateDto): Promise<void> => {
     const now = knownStepTime(++step);
     // No effects: the audit reads only the log and the read model, not the queues.
-    const result = await store.append(id, null, decideCreate(input), { actor: 'intake', now, correlationId: `corr-${id}` });
+    const result = await store.append(id, null, decideCreate(input, now), { actor: 'intake', now, correlationId: `corr-${id}` });
     if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
     missions.set(id, result.mission);
   };

@@ -40,6 +40,8 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   const redis = new Redis(redisUrl());
   const prefixes: string[] = [];
   const draftingModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });
+  /** Every first draft misses a rubric point: a failing verdict another attempt can fix. */
+  const flawedModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0, flawRate: 1 });
 
   function setup(env: Record<string, string> = {}) {
     const prefix = testKeyPrefix('evaluator');
@@ -51,7 +53,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const metrics = new EvaluationMetrics(new MetricsRegistry('evaluator'));
     const evaluator = new EvaluationService(
       pipeline,
-      loadEnvironment({ KEY_PREFIX: prefix, ...env }),
+      loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0', ...env }),
       new RuleBasedJudge(),
       null,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
@@ -60,7 +62,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const partition = keys.partitions[0];
 
     /** A mission as the executor hands it over: its first attempt completed with the mock model's draft. */
-    const complete = async (id: string, input: MissionCreateDto): Promise<Mission> => {
+    const complete = async (id: string, input: MissionCreateDto, model = draftingModel): Promise<Mission> => {
       const created = await pipeline.append(id, null, decideCreate(input), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
@@ -68,7 +70,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
       if (assigned.kind !== 'appended') throw new Error(`assign ${id} failed`);
       const started = await pipeline.transition(assigned.mission, (m) => decideStart(m, 1, `run-${id}`), { actor: 'test' });
       if (started.kind !== 'appended') throw new Error(`start ${id} failed`);
-      const response = await draftingModel.complete(buildLlmRequest(started.mission, { systemPrompt: 'Hotel Seeblick agent.', timeoutMs: 1_000 }));
+      const response = await model.complete(buildLlmRequest(started.mission, { systemPrompt: 'Hotel Seeblick agent.', timeoutMs: 1_000 }));
       const result = { output: response.output, model: response.model, latencyMs: response.latencyMs, usage: response.usage };
       const completed = await pipeline.transition(started.mission, (m) => decideComplete(m, 1, result), { actor: 'test' });
       if (completed.kind !== 'appended') throw new Error(`complete ${id} failed`);
@@ -115,7 +117,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
 
   it('given a completed attempt that fails the rubric with attempts left, when it is evaluated, then the verdict and the next attempt are one append, with the reason as feedback', async () => {
     const { store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '3' });
-    const completed = await complete('m-1', conflictingRates);
+    const completed = await complete('m-1', lateCheckout, flawedModel);
 
     await evaluator.evaluate(completed);
 
@@ -123,7 +125,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(rest).toEqual([]);
     const { score, reason } = evaluated.data as Evaluation;
     expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { attempt: 1, passed: false } });
-    expect(reason).toContain('minRate 189 is above maxRate 169');
+    expect(reason).toMatch(/^Failed with score/);
     // One step: consecutive versions written at the same moment.
     expect(queued).toMatchObject({ type: 'MissionQueued', version: evaluated.version + 1, at: evaluated.at, data: { reason: 'retry', feedback: reason } });
     expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, feedback: reason });
@@ -133,7 +135,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
 
   it('given the last attempt fails the rubric, when it is evaluated, then the mission is dead-lettered in the same append', async () => {
     const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '1' });
-    const completed = await complete('m-1', conflictingRates);
+    const completed = await complete('m-1', lateCheckout, flawedModel);
 
     await evaluator.evaluate(completed);
 
@@ -153,11 +155,11 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   });
 
   it.each([
-    ['a passing', lateCheckout, 'succeeded'],
-    ['a failing', conflictingRates, 'queued'],
-  ])('given %s verdict already recorded, when the same completed message comes again, then nothing changes', async (_kind, input, status) => {
+    ['a passing', draftingModel, 'succeeded'],
+    ['a failing', flawedModel, 'queued'],
+  ])('given %s verdict already recorded, when the same completed message comes again, then nothing changes', async (_kind, model, status) => {
     const { store, evaluator, complete, released, verdictsCounted } = setup({ MAX_ATTEMPTS: '3' });
-    const completed = await complete('m-1', input);
+    const completed = await complete('m-1', lateCheckout, model);
     await evaluator.evaluate(completed);
     const judged = await store.load('m-1');
     const history = await store.history('m-1');
@@ -180,5 +182,38 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect((await eventsAfter(completed)).map((event) => event.type)).toEqual(['MissionEvaluated']);
     expect(await released()).toHaveLength(1);
     expect(await verdictsCounted()).toBe(1);
+  });
+
+  it('given a mission whose own limits contradict each other, when its attempt fails, then it is dead-lettered at once as a permanent failure', async () => {
+    const { partition, store, evaluator, complete, eventsAfter } = setup({ MAX_ATTEMPTS: '3', RETRY_BASE_MS: '1000' });
+    const completed = await complete('m-1', conflictingRates);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, deadLettered, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { passed: false } });
+    expect(deadLettered).toMatchObject({
+      type: 'MissionDeadLettered',
+      data: { reason: expect.stringContaining('permanent failure: minRate 189 is above maxRate 169'), attempts: 1 },
+    });
+    expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
+    expect((await store.load('m-1'))?.status).toBe('dead_lettered');
+  });
+
+  it('given RETRY_BASE_MS, when a verdict fails with attempts left, then the next attempt is scheduled after its backoff with the feedback', async () => {
+    const { partition, store, queue, evaluator, complete, eventsAfter } = setup({ MAX_ATTEMPTS: '3', RETRY_BASE_MS: '1000' });
+    const completed = await complete('m-1', lateCheckout, flawedModel);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, scheduled] = await eventsAfter(completed);
+    const { reason } = evaluated.data as Evaluation;
+    expect(scheduled).toMatchObject({ type: 'MissionScheduled', data: { reason: 'retry', feedback: reason } });
+    const mission = await store.load('m-1');
+    expect(mission).toMatchObject({ status: 'scheduled', feedback: reason });
+    expect(Date.parse(mission?.notBefore ?? '') - Date.parse(evaluated.at)).toBeGreaterThanOrEqual(500);
+    expect(await redis.zscore(partition.scheduled('retry'), 'm-1')).not.toBeNull();
+    expect(await queue.readyIds()).toEqual([]);
   });
 });

@@ -1,15 +1,16 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { LlmJudge, RuleBasedJudge, Verdict } from '@app/evaluation';
+import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { decideVerdict, Evaluation, Mission } from '@app/mission';
-import { logDeadLetter, MissionPipeline } from '@app/pipeline';
+import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
 
 /**
- * Judges a completed attempt: a pass → succeeded; a fail → the next attempt queued, or the mission
- * dead-lettered once MAX_ATTEMPTS are used, in the same step as the verdict.
+ * Judges a completed attempt: a pass → succeeded; a fail → the next attempt after its backoff, or
+ * the mission dead-lettered once MAX_ATTEMPTS are used (at once when its own constraints make every
+ * attempt fail, see permanentFailure), in the same step as the verdict.
  */
 @Injectable()
 export class EvaluationService {
@@ -41,7 +42,11 @@ export class EvaluationService {
     const verdict = await this.judge(completed);
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
-    const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS), { actor: 'evaluator' });
+    const permanent = verdict.passed ? null : permanentFailure(completed);
+    const options = { backoff: retryBackoff(this.env), ...(permanent ? { permanent } : {}) };
+    const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, options), {
+      actor: 'evaluator',
+    });
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: verdict.passed ? 'pass' : 'fail' });
       this.metrics.scores.observe({ agent: agentId }, verdict.score);

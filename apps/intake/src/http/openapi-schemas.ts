@@ -175,6 +175,13 @@ export class MissionView implements Mission {
 
   @ApiPropertyOptional({
     format: 'date-time',
+    description: 'While `scheduled`: when the mission goes into the ready queue (a later start asked at create, or the next attempt after a backoff).',
+    example: '2026-05-01T07:00:00.000Z',
+  })
+  notBefore?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
     description: 'When the deadline was found passed with the mission unfinished (event MissionOverdue); absent until then.',
     example: '2026-05-01T18:00:01.000Z',
   })
@@ -244,8 +251,9 @@ export class MissionView implements Mission {
 
 const EVENT_DATA_DESCRIPTION = [
   "The event's data; its shape depends on `type`:",
-  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, source?}',
-  "- MissionQueued: {priorityScore, reason: 'created' | 'retry', feedback?}",
+  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, notBefore?, source?}',
+  "- MissionQueued: {priorityScore, reason: 'created' | 'retry' | 'due', feedback?}",
+  "- MissionScheduled: {notBefore, reason: 'delayed' | 'retry', priorityScore, feedback?}",
   '- MissionAssigned: {agentId, attempt}',
   '- MissionStarted: {agentId, attempt, runId}',
   '- MissionCompleted: {agentId, attempt, result} (result as in MissionResultView)',
@@ -362,6 +370,17 @@ export class QueueStatsView implements QueueStats {
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Total leases that expired and went back to ready.', example: 0 })
   leaseExpired: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions waiting for a later start (notBefore; status scheduled).', example: 0 })
+  scheduled: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Missions waiting for their next attempt after a failed one (retry backoff; status scheduled).',
+    example: 0,
+  })
+  backoff: number;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Unfinished missions past their deadline now (recorded by MissionOverdue).', example: 0 })
   overdue: number;

@@ -74,7 +74,7 @@ export class MissionIntakeService {
     const refusal = await this.servable.refusal(requiredSkillsOf(input));
     // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
     if (refusal && !(await this.store.load(missionId))) throw new MissionCreateRefusedError(refusal);
-    const result = await this.pipeline.append(missionId, null, decideCreate(input), {
+    const result = await this.pipeline.append(missionId, null, decideCreate(input, now), {
       actor: options.actor,
       correlationId: options.correlationId,
       now,

@@ -26,6 +26,8 @@ export class IntakeMetrics {
         this.set({ state: 'leased' }, stats.leased);
         this.set({ state: 'in_flight' }, stats.inFlight);
         this.set({ state: 'dead_lettered' }, stats.deadLettered);
+        this.set({ state: 'scheduled' }, stats.scheduled);
+        this.set({ state: 'backoff' }, stats.backoff);
       },
     });
     new Gauge({
