@@ -103,6 +103,12 @@ describe('tracing: one mission is one trace across the four services', () => {
     const [root, ...otherRoots] = trace.filter((span) => span.parentSpanId === '');
     expect(otherRoots.map(label)).toEqual([]);
     expect(label(root)).toMatch(/^intake: POST/);
+    // Each span that appended to the mission names it: the request, and every message span after it.
+    expect(root.attributes['brain.mission.id']).toBe(missionId);
+    expect(trace.filter((span) => span.name === 'process mission.completed').map((span) => span.attributes['brain.mission.id'])).toEqual([
+      missionId,
+      missionId,
+    ]);
 
     const ancestors = (span: ReceivedSpan): ReceivedSpan[] => {
       const parent = byId.get(span.parentSpanId);

@@ -16,6 +16,12 @@ export function contextFrom(carrier: TraceCarrier): Context {
   return carrier.traceparent ? propagation.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter) : ROOT_CONTEXT;
 }
 
+/** Sets an attribute on the span of the work in progress (to find it by, e.g. a mission id); nothing with tracing off. */
+export function annotateSpan(key: string, value: string): void {
+  if (!tracingActive()) return;
+  trace.getActiveSpan()?.setAttribute(key, value);
+}
+
 /** Marks the span of the work in progress as failed with `error`; nothing with tracing off. */
 export function markSpanFailed(error: unknown): void {
   if (!tracingActive()) return;
