@@ -6,6 +6,7 @@ import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
+import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -27,9 +28,12 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/agents/{id}'],
   ['patch', '/api/agents/{id}'],
   ['get', '/api/reports/daily'],
+  ['get', '/api/reviews'],
+  ['post', '/api/missions/{id}/approve'],
+  ['post', '/api/missions/{id}/reject'],
 ];
 
-const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
+const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

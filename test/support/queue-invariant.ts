@@ -2,9 +2,9 @@ import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 
-export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters' | 'scheduled';
+export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters' | 'scheduled' | 'review-inbox';
 
-/** Reads the index, the queue sets (ready, leased, dead letters, scheduled, backoff), every status and the ready queues and counts per skill set in one atomic step: a consistent picture. */
+/** Reads the index, the queue sets (ready, leased, dead letters, scheduled, backoff, review inbox), every status and the ready queues and counts per skill set in one atomic step: a consistent picture. */
 const SNAPSHOT = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local statuses = {}
@@ -23,7 +23,7 @@ local perSetSizes = {}
 for s = 1, #bySkills, 2 do perSetSizes[#perSetSizes + 1] = redis.call('ZCARD', ARGV[2] .. bySkills[s]) end
 local waiting = redis.call('ZRANGE', KEYS[6], 0, -1)
 for _, id in ipairs(redis.call('ZRANGE', KEYS[7], 0, -1)) do waiting[#waiting + 1] = id end
-return { ids, statuses, readyIds, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, bySkills, misplaced, perSetSizes, waiting }
+return { ids, statuses, readyIds, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, bySkills, misplaced, perSetSizes, waiting, redis.call('ZRANGE', KEYS[8], 0, -1) }
 `;
 
 /**
@@ -37,9 +37,9 @@ export async function queueInvariantViolations(redis: RedisConnection, keys: Key
 
 /** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
 async function partitionViolations(redis: RedisConnection, keys: PartitionKeys): Promise<string[]> {
-  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat, misplaced, perSetSizes, waiting] = (await redis.eval(
+  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat, misplaced, perSetSizes, waiting, inbox] = (await redis.eval(
     SNAPSHOT,
-    7,
+    8,
     keys.missionIndex,
     keys.ready,
     keys.leased,
@@ -47,10 +47,11 @@ async function partitionViolations(redis: RedisConnection, keys: PartitionKeys):
     keys.readyBySkills,
     keys.scheduled('delayed'),
     keys.scheduled('retry'),
+    keys.awaitingReview,
     keys.missionPrefix,
     keys.readyWithSkillsPrefix,
-  )) as [string[], string[], string[], string[], string[], string[], string[], string[], number[], string[]];
-  const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq), scheduled: new Set(waiting) };
+  )) as [string[], string[], string[], string[], string[], string[], string[], string[], number[], string[], string[]];
+  const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq), scheduled: new Set(waiting), inbox: new Set(inbox) };
   const violations: string[] = [];
   // The lease script trusts the counts of ready missions per skill set: they must match the queue.
   const counted = new Map<string, number>();
@@ -70,12 +71,14 @@ async function partitionViolations(redis: RedisConnection, keys: PartitionKeys):
     if (sets.leased.has(id)) places.push('leased');
     if (sets.dlq.has(id)) places.push('dead-letters');
     if (sets.scheduled.has(id)) places.push('scheduled');
+    if (sets.inbox.has(id)) places.push('review-inbox');
     if (AGENT_HOLDING_STATUSES.includes(status)) places.push('with-agent');
     if (TERMINAL_STATUSES.includes(status)) places.push('terminal');
     const statusAgrees =
       (status !== 'queued' || places.includes('ready') || places.includes('leased')) &&
       (status !== 'dead_lettered' || places.includes('dead-letters')) &&
-      (status !== 'scheduled' || places.includes('scheduled'));
+      (status !== 'scheduled' || places.includes('scheduled')) &&
+      (status === 'awaiting_review') === places.includes('review-inbox');
     if (places.length !== 1 || !statusAgrees) violations.push(`${id} (${status || 'no state'}): in ${places.join(', ') || 'nothing'}`);
   });
   return violations;

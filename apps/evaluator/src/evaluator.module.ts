@@ -1,12 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { Environment } from '@app/config';
+import { Environment, readReviewPolicy } from '@app/config';
 import { LlmJudge, RuleBasedJudge } from '@app/evaluation';
 import { observedLlmClientFromEnvironment } from '@app/llm';
 import { CoreModule, MetricsRegistry } from '@app/runtime';
 import { ServiceTracer } from '@app/tracing';
 import { EvaluationMetrics } from './evaluation/evaluation-metrics';
 import { EvaluationConsumer } from './evaluation/evaluation.consumer';
-import { EvaluationService } from './evaluation/evaluation.service';
+import { EvaluationService, REVIEW_POLICY } from './evaluation/evaluation.service';
 
 @Module({})
 export class EvaluatorModule {
@@ -28,6 +28,8 @@ export class EvaluatorModule {
             ]
           : []),
         EvaluationMetrics,
+        // Checked when the environment was loaded, so it reads here without a problem.
+        { provide: REVIEW_POLICY, useValue: readReviewPolicy(env.REVIEW_POLICY_FILE) },
         EvaluationService,
       ],
     };

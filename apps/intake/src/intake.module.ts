@@ -22,6 +22,10 @@ import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { TimeWatchService } from './queue/time-watch.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { ReviewDeadlineService } from './reviews/review-deadline.service';
+import { ReviewInboxService } from './reviews/review-inbox.service';
+import { ReviewMetrics } from './reviews/review-metrics';
+import { ReviewsController } from './reviews/reviews.controller';
 
 @Module({})
 export class IntakeModule {
@@ -43,7 +47,7 @@ export class IntakeModule {
         }),
         ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
@@ -62,6 +66,9 @@ export class IntakeModule {
         MissionCommandsService,
         ServableSkills,
         LeaseExpiryService,
+        ReviewInboxService,
+        ReviewMetrics,
+        ReviewDeadlineService,
       ],
     };
   }

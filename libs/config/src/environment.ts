@@ -256,6 +256,30 @@ export class Environment {
   @Max(8_000)
   SHUTDOWN_GRACE_MS = 5_000;
 
+  /**
+   * The review policy (YAML or JSON): which passing results a reviewer approves before they count.
+   * Empty: none; fixtures/review-policy.yaml is a policy for a hotel. Checked at start.
+   */
+  @Expose()
+  @IsString()
+  REVIEW_POLICY_FILE = '';
+
+  /** A review waiting this long is overdue: one MissionReviewOverdue event, and counted in /metrics. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(2_592_000_000)
+  REVIEW_TIMEOUT_MS = 14_400_000;
+
+  /** Rejections by reviewers after which the mission is dead-lettered (the last one dead-letters it). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  MAX_REVIEW_ROUNDS = 3;
+
   /** How long the orchestrator may hold a leased mission before it goes back to ready. */
   @Expose()
   @Type(() => Number)

@@ -21,6 +21,14 @@ export type Effect =
   | { kind: 'leave-queue' }
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
+  /**
+   * Into the reviewers' inbox, by the time the review was asked for (oldest first), and among the
+   * reviews whose deadline is watched (the same time).
+   */
+  | { kind: 'await-review'; at: number }
+  | { kind: 'leave-reviews' }
+  /** Out of the watched review deadlines only: the review was found overdue, and stays in the inbox. */
+  | { kind: 'leave-review-deadlines' }
   | { kind: 'count'; counter: string; by: number }
   /** Out of the ready queue until `at` (ms), in the set of its kind of wait. */
   | { kind: 'schedule'; at: number; reason: 'delayed' | 'retry' }

@@ -88,6 +88,14 @@ export class PartitionKeys {
   scheduled(reason: 'delayed' | 'retry'): string {
     return `${this.base}queue:${reason === 'delayed' ? 'scheduled' : 'backoff'}`;
   }
+  /** Missions awaiting a reviewer, by the time the review was asked for (ms). */
+  get awaitingReview(): string {
+    return `${this.base}queue:review`;
+  }
+  /** The reviews not yet found overdue, by the time they were asked for: what the overdue sweep reads. */
+  get reviewDeadlines(): string {
+    return `${this.base}queue:review-due`;
+  }
   /** Unfinished missions with a deadline not yet found passed: mission id, score = deadline (ms). */
   get deadlines(): string {
     return `${this.base}deadlines:watched`;

@@ -221,6 +221,12 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('zadd', keyIndex(k.deadLetters), effect.at);
     case 'leave-dead-letters':
       return luaEffect('zrem', keyIndex(k.deadLetters));
+    case 'await-review':
+      return [...luaEffect('zadd', keyIndex(k.awaitingReview), effect.at), ...luaEffect('zadd', keyIndex(k.reviewDeadlines), effect.at)];
+    case 'leave-reviews':
+      return [...luaEffect('zrem', keyIndex(k.awaitingReview)), ...luaEffect('zrem', keyIndex(k.reviewDeadlines))];
+    case 'leave-review-deadlines':
+      return luaEffect('zrem', keyIndex(k.reviewDeadlines));
     case 'count':
       return luaEffect('hincrby', keyIndex(k.counters), effect.counter, effect.by);
     case 'schedule':

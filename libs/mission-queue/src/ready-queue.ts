@@ -32,6 +32,12 @@ export interface QueueStats {
   scheduled: number;
   /** Missions waiting for their next attempt after a failed one (retry backoff). */
   backoff: number;
+  /** Missions awaiting a reviewer (the review inbox). */
+  awaitingReview: number;
+  /** Of those, the ones found overdue (MissionReviewOverdue: waiting longer than REVIEW_TIMEOUT_MS). */
+  reviewsOverdue: number;
+  /** How long the longest-waiting review has waited, ms; 0 when none waits. */
+  oldestReviewAgeMs: number;
   /** Unfinished missions past their deadline now (MissionOverdue recorded, not finished since). */
   overdue: number;
   /** Missions recorded as overdue since the start of the deployment. */
@@ -62,6 +68,9 @@ interface PartitionStats {
   byLevel: Record<string, string>;
   enqueuedLastMinute: number;
   dequeuedLastMinute: number;
+  awaitingReview: number;
+  reviewDeadlines: number;
+  oldestReviewAt: number | null;
 }
 
 /**
@@ -143,6 +152,7 @@ export class ReadyQueue {
       for (const [status, count] of Object.entries(part.byStatus)) statuses[status] = (statuses[status] ?? 0) + Number(count);
     }
     const oldest = parts.map((part) => part.oldestAt).filter((at): at is number => at !== null);
+    const oldestReview = parts.map((part) => part.oldestReviewAt).filter((at): at is number => at !== null);
     const holding = (statuses.assigned ?? 0) + (statuses.running ?? 0) + (statuses.evaluating ?? 0);
     const leased = sum((part) => part.leased);
     const counter = (name: string) => sum((part) => Number(part.counters[name] ?? 0));
@@ -164,6 +174,10 @@ export class ReadyQueue {
       leaseExpired: counter('leaseExpired'),
       scheduled: sum((part) => part.scheduled),
       backoff: sum((part) => part.backoff),
+      awaitingReview: sum((part) => part.awaitingReview),
+      // A review leaves the watched deadlines when it is found overdue, and stays in the inbox.
+      reviewsOverdue: sum((part) => part.awaitingReview - part.reviewDeadlines),
+      oldestReviewAgeMs: oldestReview.length === 0 ? 0 : Math.max(0, now - Math.min(...oldestReview)),
       overdue: sum((part) => part.overdue),
       overdueRecorded: counter('overdue'),
     };
@@ -171,23 +185,41 @@ export class ReadyQueue {
 
   /** One partition's figures, read atomically (its keys share a hash slot). */
   private async partitionStats(k: PartitionKeys, lastMinute: number): Promise<PartitionStats> {
-    const [[, ready], [, leased], [, dlq], [, scheduled], [, backoff], [, overdue], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] =
-      (await this.redis
-        .multi()
-        .zcard(k.ready)
-        .zcard(k.leased)
-        .zcard(k.deadLetters)
-        .zcard(k.scheduled('delayed'))
-        .zcard(k.scheduled('retry'))
-        .zcard(k.overdue)
-        .hgetall(k.statusCounts)
-        .hgetall(k.counters)
-        .zrange(k.readySince, 0, 0, 'WITHSCORES')
-        .hgetall(k.readyByLevel)
-        .hmget(k.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
-        .exec()) as [Error | null, unknown][];
+    const [
+      [, ready],
+      [, leased],
+      [, dlq],
+      [, scheduled],
+      [, backoff],
+      [, overdue],
+      [, byStatus],
+      [, counters],
+      [, oldest],
+      [, byLevel],
+      [, perMinute],
+      [, reviews],
+      [, deadlines],
+      [, oldestReview],
+    ] = (await this.redis
+      .multi()
+      .zcard(k.ready)
+      .zcard(k.leased)
+      .zcard(k.deadLetters)
+      .zcard(k.scheduled('delayed'))
+      .zcard(k.scheduled('retry'))
+      .zcard(k.overdue)
+      .hgetall(k.statusCounts)
+      .hgetall(k.counters)
+      .zrange(k.readySince, 0, 0, 'WITHSCORES')
+      .hgetall(k.readyByLevel)
+      .hmget(k.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
+      .zcard(k.awaitingReview)
+      .zcard(k.reviewDeadlines)
+      .zrange(k.awaitingReview, 0, 0, 'WITHSCORES')
+      .exec()) as [Error | null, unknown][];
     const [enqueuedLastMinute, dequeuedLastMinute] = perMinute as (string | null)[];
     const oldestAt = (oldest as string[])[1];
+    const oldestReviewAt = (oldestReview as string[])[1];
     return {
       ready: Number(ready),
       leased: Number(leased),
@@ -201,6 +233,9 @@ export class ReadyQueue {
       byLevel: byLevel as Record<string, string>,
       enqueuedLastMinute: Number(enqueuedLastMinute ?? 0),
       dequeuedLastMinute: Number(dequeuedLastMinute ?? 0),
+      awaitingReview: Number(reviews),
+      reviewDeadlines: Number(deadlines),
+      oldestReviewAt: oldestReviewAt === undefined ? null : Number(oldestReviewAt),
     };
   }
 

@@ -1,7 +1,9 @@
 import * as fc from 'fast-check';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
+  attemptsSinceRequeue,
   Decision,
+  decideApprove,
   decideAssign,
   decideCancel,
   decideComplete,
@@ -9,9 +11,11 @@ import {
   decideDue,
   decideEvaluate,
   decideFail,
+  decideReject,
   decideOverdue,
   decideRequeue,
   decideRetry,
+  decideReviewOverdue,
   decideStart,
   decideVerdict,
   retryDelayMs,
@@ -76,11 +80,20 @@ function missionIn(status: Exclude<MissionStatus, 'created'>): MissionHistory {
   if (status === 'running') return history;
   history.apply(decideComplete(history.mission, 1, aResult()));
   if (status === 'evaluating') return history;
-  history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+  history.apply(decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS, { reviewRule: status === 'awaiting_review' ? 'guest-replies' : null }));
   return history;
 }
 
-const VISIBLE_STATUSES = ['queued', 'assigned', 'running', 'evaluating', 'succeeded', 'dead_lettered', 'cancelled'] as const;
+const VISIBLE_STATUSES = ['queued', 'assigned', 'running', 'evaluating', 'awaiting_review', 'succeeded', 'dead_lettered', 'cancelled'] as const;
+const MAX_REVIEW_ROUNDS = 2;
+
+/** Runs the next attempt of a queued mission to a pass the review policy holds for a reviewer. */
+function passForReview(history: MissionHistory, agentId = 'agent-1'): number {
+  const attempt = runNextAttempt(history, agentId);
+  history.apply(decideComplete(history.mission, attempt, aResult()));
+  history.apply(decideVerdict(history.mission, anEvaluation(attempt, true), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }));
+  return attempt;
+}
 
 describe('decide', () => {
   test.each(VISIBLE_STATUSES)('given the missionIn helper, when asked for %s, then it builds a mission in that status', (status) => {
@@ -515,6 +528,174 @@ describe('decide', () => {
       test('when retry is asked before attempt 2 is evaluated, then it is skipped', () => {
         expectSkip(decideRetry(rerun().mission, 2, 1));
       });
+    });
+  });
+
+  describe('reviews', () => {
+    test('given a completed attempt, when it passes and the policy asks for a review, then the pass is held and the review requested with the rule', () => {
+      const history = missionIn('evaluating');
+      const evaluation = anEvaluation(1, true);
+      expect(eventsOf(decideVerdict(history.mission, evaluation, MAX_ATTEMPTS, { reviewRule: 'guest-replies' }))).toEqual<NewMissionEvent[]>([
+        { type: 'MissionEvaluated', data: { ...evaluation, heldForReview: true } },
+        { type: 'MissionReviewRequested', data: { rule: 'guest-replies', attempt: 1 } },
+      ]);
+    });
+
+    test('given a completed attempt, when it passes and no rule asks for a review, then it succeeds as before', () => {
+      const history = missionIn('evaluating');
+      history.apply(decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS, { reviewRule: null }));
+      expect(history.mission.status).toBe('succeeded');
+      expect(history.mission).not.toHaveProperty('review');
+    });
+
+    test('given a completed attempt, when it fails, then a review rule changes nothing: the next attempt is queued', () => {
+      const history = missionIn('evaluating');
+      history.apply(decideVerdict(history.mission, anEvaluation(1, false), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }));
+      expect(history.mission.status).toBe('queued');
+      expect(history.events.map((e) => e.type)).not.toContain('MissionReviewRequested');
+    });
+
+    test('given a held pass, when folded, then the mission awaits review with the rule and time, and holds no agent', () => {
+      const history = missionIn('awaiting_review');
+      expect(history.mission).toMatchObject({
+        status: 'awaiting_review',
+        evaluation: { passed: true, attempt: 1 },
+        review: { attempt: 1, rule: 'guest-replies', requestedAt: history.events.at(-1)?.at },
+      });
+      expect(history.mission.evaluation).not.toHaveProperty('heldForReview');
+    });
+
+    test('given a mission awaiting review, when approved with a note, then it succeeds, the reviewer is on record and the output is kept', () => {
+      const history = missionIn('awaiting_review');
+      const output = history.mission.result?.output;
+      expect(eventsOf(decideApprove(history.mission, { note: 'fine' }))).toEqual([{ type: 'MissionApproved', data: { attempt: 1, note: 'fine' } }]);
+      history.apply(decideApprove(history.mission, { note: 'fine' }));
+      expect(history.mission).toMatchObject({ status: 'succeeded', result: { output }, review: { decision: 'approved', reviewedBy: 'test', note: 'fine' } });
+      expect(history.mission.review).not.toHaveProperty('originalOutput');
+    });
+
+    test("given a mission awaiting review, when approved with an edit, then the edit is the output and the agent's original is kept", () => {
+      const history = missionIn('awaiting_review');
+      const original = history.mission.result?.output;
+      history.apply(decideApprove(history.mission, { output: { reply: 'Edited reply' } }));
+      expect(history.mission).toMatchObject({ status: 'succeeded', result: { output: { reply: 'Edited reply' } }, review: { originalOutput: original } });
+      // The original is also in the log, in MissionCompleted; the edit in MissionApproved.
+      expect(history.events.at(-1)).toMatchObject({ type: 'MissionApproved', data: { output: { reply: 'Edited reply' } } });
+    });
+
+    test('given a mission awaiting review, when rejected with rounds left, then the next attempt is queued with the feedback', () => {
+      const history = missionIn('awaiting_review');
+      expect(eventsOf(decideReject(history.mission, 'Mention the parking fee.', MAX_REVIEW_ROUNDS))).toEqual<NewMissionEvent[]>([
+        { type: 'MissionRejected', data: { attempt: 1, feedback: 'Mention the parking fee.', round: 1 } },
+        { type: 'MissionQueued', data: { priorityScore: history.mission.priorityScore, reason: 'rejected', feedback: 'Mention the parking fee.' } },
+      ]);
+      history.apply(decideReject(history.mission, 'Mention the parking fee.', MAX_REVIEW_ROUNDS));
+      expect(history.mission).toMatchObject({
+        status: 'queued',
+        feedback: 'Mention the parking fee.',
+        reviewRounds: 1,
+        assignedAgentId: null,
+        previousAgentIds: ['agent-1'],
+        review: { decision: 'rejected', feedback: 'Mention the parking fee.', reviewedBy: 'test' },
+      });
+    });
+
+    test('given a rejected mission, when the next attempt is assigned, then the old review is gone and the feedback stays for the prompt', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'Be warmer.', MAX_REVIEW_ROUNDS));
+      history.apply(decideAssign(history.mission, 'agent-2'));
+      expect(history.mission).toMatchObject({ status: 'assigned', attempts: 2, feedback: 'Be warmer.', reviewRounds: 1 });
+      expect(history.mission).not.toHaveProperty('review');
+    });
+
+    test('given the last review round, when rejected, then the mission is dead-lettered with that reason in the same step', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'Wrong tone.', MAX_REVIEW_ROUNDS));
+      passForReview(history, 'agent-2');
+      const events = eventsOf(decideReject(history.mission, 'Still wrong.', MAX_REVIEW_ROUNDS));
+      expect(events).toEqual<NewMissionEvent[]>([
+        { type: 'MissionRejected', data: { attempt: 2, feedback: 'Still wrong.', round: 2 } },
+        { type: 'MissionDeadLettered', data: { reason: 'rejected in 2 of 2 review rounds', attempts: 2, lastError: 'Still wrong.' } },
+      ]);
+      history.apply(decideReject(history.mission, 'Still wrong.', MAX_REVIEW_ROUNDS));
+      expect(history.mission).toMatchObject({ status: 'dead_lettered', reviewRounds: 2, lastError: 'Still wrong.' });
+    });
+
+    test('given a mission dead-lettered after its review rounds, when requeued, then the rounds start again', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'No.', 1));
+      history.apply(decideRequeue(history.mission, 'reviewers agreed on the tone'));
+      expect(history.mission.status).toBe('queued');
+      expect(history.mission).not.toHaveProperty('reviewRounds');
+    });
+
+    test('given a rejection after attempts failed, when the next attempts run, then MAX_ATTEMPTS counts from the rejection', () => {
+      const history = created();
+      failEvaluation(history, 'agent-1');
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      passForReview(history, 'agent-2');
+      history.apply(decideReject(history.mission, 'Too long.', MAX_REVIEW_ROUNDS));
+      expect(attemptsSinceRequeue(history.mission)).toBe(0);
+      failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, 3, MAX_ATTEMPTS)).map((e) => e.type)).toEqual(['MissionQueued']);
+    });
+
+    test.each(VISIBLE_STATUSES.filter((s) => s !== 'awaiting_review'))(
+      'given a %s mission, when a reviewer approves or rejects, then it is skipped',
+      (status) => {
+        const mission = missionIn(status).mission;
+        expectSkip(decideApprove(mission, {}));
+        expectSkip(decideReject(mission, 'no', MAX_REVIEW_ROUNDS));
+      },
+    );
+
+    test('given two reviewers, when the second decides on the state the first changed, then the second is skipped', () => {
+      const history = missionIn('awaiting_review');
+      const seenByBoth = history.mission;
+      history.apply(decideApprove(seenByBoth, {}));
+      expectSkip(decideReject(history.mission, 'too late', MAX_REVIEW_ROUNDS));
+      expectSkip(decideApprove(history.mission, {}));
+    });
+
+    test('given a mission awaiting review, when cancelled, then it is cancelled', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideCancel(history.mission, 'guest left'));
+      expect(history.mission.status).toBe('cancelled');
+    });
+
+    describe('overdue', () => {
+      const TIMEOUT = 60_000;
+      const requestedAt = (history: MissionHistory) => Date.parse(history.mission.review?.requestedAt ?? '');
+
+      test('given a review waiting less than the timeout, when checked, then it is not overdue', () => {
+        const history = missionIn('awaiting_review');
+        expectSkip(decideReviewOverdue(history.mission, new Date(requestedAt(history) + TIMEOUT - 1), TIMEOUT));
+      });
+
+      test('given a review waiting the timeout, when checked twice, then MissionReviewOverdue is recorded once', () => {
+        const history = missionIn('awaiting_review');
+        const now = new Date(requestedAt(history) + TIMEOUT);
+        expect(eventsOf(decideReviewOverdue(history.mission, now, TIMEOUT))).toEqual([
+          { type: 'MissionReviewOverdue', data: { attempt: 1, requestedAt: history.mission.review?.requestedAt, timeoutMs: TIMEOUT } },
+        ]);
+        history.apply(decideReviewOverdue(history.mission, now, TIMEOUT));
+        expect(history.mission).toMatchObject({ status: 'awaiting_review', review: { overdueAt: history.events.at(-1)?.at } });
+        expectSkip(decideReviewOverdue(history.mission, new Date(now.getTime() + TIMEOUT), TIMEOUT));
+      });
+
+      test('given an overdue review, when a reviewer approves, then it succeeds', () => {
+        const history = missionIn('awaiting_review');
+        history.apply(decideReviewOverdue(history.mission, new Date(requestedAt(history) + TIMEOUT), TIMEOUT));
+        history.apply(decideApprove(history.mission, {}));
+        expect(history.mission).toMatchObject({ status: 'succeeded', review: { decision: 'approved' } });
+      });
+
+      test.each(VISIBLE_STATUSES.filter((s) => s !== 'awaiting_review'))(
+        'given a %s mission, when checked for an overdue review, then it is skipped',
+        (status) => {
+          expectSkip(decideReviewOverdue(missionIn(status).mission, new Date('2100-01-01T00:00:00Z'), TIMEOUT));
+        },
+      );
     });
   });
 

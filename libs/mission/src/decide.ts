@@ -165,9 +165,13 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
   });
 }
 
-/** The attempts `MAX_ATTEMPTS` counts: those since the last requeue (all of them before one). */
+/**
+ * The attempts `MAX_ATTEMPTS` counts: those since the last requeue or reviewer's rejection (all of
+ * them before either). A rejected result passed its evaluation, so the attempts that follow are a
+ * new try at what the reviewer asked for, limited by MAX_REVIEW_ROUNDS on their own.
+ */
 export function attemptsSinceRequeue(mission: Mission): number {
-  return mission.attempts - (mission.attemptsAtRequeue ?? 0);
+  return mission.attempts - Math.max(mission.attemptsAtRequeue ?? 0, mission.attemptsAtRejection ?? 0);
 }
 
 /**
@@ -178,10 +182,23 @@ export function decideFailure(mission: Mission, attempt: number, error: string, 
   return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts, options);
 }
 
-/** A verdict; a failing one with its follow-up (next attempt or dead-letter) in the same step. */
-export function decideVerdict(mission: Mission, evaluation: Evaluation, maxAttempts: number, options: RetryOptions = {}): Decision {
+/**
+ * A verdict; a failing one with its follow-up (next attempt or dead-letter) in the same step. A
+ * passing one is held for a reviewer when the review policy's `reviewRule` asks for it.
+ */
+export function decideVerdict(
+  mission: Mission,
+  evaluation: Evaluation,
+  maxAttempts: number,
+  options: RetryOptions & { reviewRule?: string | null } = {},
+): Decision {
   const decision = decideEvaluate(mission, evaluation);
-  return evaluation.passed ? decision : thenRetry(mission, decision, evaluation.attempt, maxAttempts, options);
+  if (!evaluation.passed) return thenRetry(mission, decision, evaluation.attempt, maxAttempts, options);
+  if (decision.kind === 'skip' || !options.reviewRule) return decision;
+  return append(
+    { type: 'MissionEvaluated', data: { ...evaluation, heldForReview: true } },
+    { type: 'MissionReviewRequested', data: { rule: options.reviewRule, attempt: evaluation.attempt } },
+  );
 }
 
 /** The decision's events followed by decideRetry's, decided on the state they lead to. */
@@ -218,6 +235,58 @@ export function decideCancel(mission: Mission, reason: string): Decision {
 export function decideRequeue(mission: Mission, reason: string): Decision {
   if (mission.status !== 'dead_lettered') return skip(`mission is ${mission.status}, not dead_lettered`);
   return append({ type: 'MissionRequeued', data: { reason, priorityScore: mission.priorityScore } });
+}
+
+/** What an approving reviewer may add: a note, and an edited output that replaces the agent's. */
+export interface Approval {
+  note?: string;
+  output?: Record<string, unknown>;
+}
+
+function awaitingReview(mission: Mission): string | null {
+  return mission.status === 'awaiting_review' ? null : `mission is ${mission.status}, not awaiting_review`;
+}
+
+/** A reviewer accepts the result (possibly edited): the mission has succeeded. */
+export function decideApprove(mission: Mission, approval: Approval): Decision {
+  const notReviewable = awaitingReview(mission);
+  if (notReviewable) return skip(notReviewable);
+  return append({
+    type: 'MissionApproved',
+    data: {
+      attempt: mission.attempts,
+      ...(approval.note === undefined ? {} : { note: approval.note }),
+      ...(approval.output === undefined ? {} : { output: approval.output }),
+    },
+  });
+}
+
+/**
+ * A reviewer sends the result back with feedback: another attempt is queued with it, or, when this
+ * was review round `maxReviewRounds`, the mission is dead-lettered in the same step.
+ */
+export function decideReject(mission: Mission, feedback: string, maxReviewRounds: number): Decision {
+  const notReviewable = awaitingReview(mission);
+  if (notReviewable) return skip(notReviewable);
+  const round = (mission.reviewRounds ?? 0) + 1;
+  const rejected: NewMissionEvent = { type: 'MissionRejected', data: { attempt: mission.attempts, feedback, round } };
+  if (round >= maxReviewRounds) {
+    return append(rejected, {
+      type: 'MissionDeadLettered',
+      data: { reason: `rejected in ${round} of ${maxReviewRounds} review rounds`, attempts: mission.attempts, lastError: feedback },
+    });
+  }
+  return append(rejected, { type: 'MissionQueued', data: { priorityScore: mission.priorityScore, reason: 'rejected', feedback } });
+}
+
+/** A review waiting `timeoutMs` or longer is overdue, once. */
+export function decideReviewOverdue(mission: Mission, now: Date, timeoutMs: number): Decision {
+  const notReviewable = awaitingReview(mission);
+  if (notReviewable || !mission.review) return skip(notReviewable ?? 'no review was requested');
+  if (mission.review.overdueAt) return skip(`the review is overdue since ${mission.review.overdueAt}`);
+  const waited = now.getTime() - Date.parse(mission.review.requestedAt);
+  if (waited < timeoutMs) return skip(`the review has waited ${waited} ms of ${timeoutMs}`);
+  return append({ type: 'MissionReviewOverdue', data: { attempt: mission.review.attempt, requestedAt: mission.review.requestedAt, timeoutMs } });
 }
 
 /** Once the deadline has passed with the mission unfinished: one MissionOverdue, never a second. */

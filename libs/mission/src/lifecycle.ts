@@ -8,7 +8,9 @@ const NEXT: Readonly<Record<MissionStatus, readonly MissionStatus[]>> = {
   queued: ['assigned', 'cancelled', 'dead_lettered'],
   assigned: ['running', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
   running: ['evaluating', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
-  evaluating: ['succeeded', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  evaluating: ['succeeded', 'awaiting_review', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  // A reviewer approves (succeeded) or rejects: another attempt (queued), or the last review round (dead_lettered).
+  awaiting_review: ['succeeded', 'queued', 'cancelled', 'dead_lettered'],
   dead_lettered: ['queued', 'cancelled'],
   succeeded: [],
   cancelled: [],

@@ -1,13 +1,16 @@
 import { Effect } from '@app/event-store';
 import {
   Decision,
+  decideApprove,
   decideAssign,
   decideCancel,
   decideComplete,
   decideCreate,
   decideDue,
   decideFailure,
+  decideReject,
   decideRequeue,
+  decideReviewOverdue,
   decideOverdue,
   decideStart,
   decideVerdict,
@@ -145,6 +148,67 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     history.apply(decideFailure(history.mission, 1, 'boom', 1));
     const effects = effectsOfStep(history, decideRequeue(history.mission, 'fixed the rate floor'));
     expect(effects).toEqual([{ kind: 'leave-dead-letters' }, ...enqueued(history.mission)]);
+  });
+
+  describe('reviews', () => {
+    function awaitingReview(): MissionHistory {
+      const history = running();
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      return history;
+    }
+
+    test('given a passing attempt the policy holds, when judged, then the agent is released with its credit and the mission enters the review inbox, not the queue', () => {
+      const history = awaitingReview();
+      const effects = effectsOfStep(
+        history,
+        decideVerdict(history.mission, anEvaluation(1, true, { score: 0.9 }), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }),
+      );
+      expect(history.mission.status).toBe('awaiting_review');
+      expect(effects).toEqual([
+        {
+          kind: 'emit',
+          message: {
+            pattern: 'agent.released',
+            data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: 9, score: 0.9, passed: true }, by: 'evaluator' },
+          },
+        },
+        { kind: 'await-review', at: Date.parse(history.mission.updatedAt) },
+      ]);
+    });
+
+    function inReview(): MissionHistory {
+      const history = awaitingReview();
+      history.apply(decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }));
+      return history;
+    }
+
+    test('given a mission awaiting review, when approved, then it only leaves the inbox: its slot went back at the verdict', () => {
+      const history = inReview();
+      expect(effectsOfStep(history, decideApprove(history.mission, { output: { reply: 'edited' } }))).toEqual([{ kind: 'leave-reviews' }]);
+    });
+
+    test('given a mission awaiting review, when rejected with rounds left, then it leaves the inbox and is queued, counted and announced like a retry', () => {
+      const history = inReview();
+      const effects = effectsOfStep(history, decideReject(history.mission, 'add the parking fee', 3));
+      expect(effects).toEqual([{ kind: 'leave-reviews' }, ...enqueued(history.mission)]);
+    });
+
+    test('given the last review round, when rejected, then it leaves the inbox for the dead letters', () => {
+      const history = inReview();
+      const effects = effectsOfStep(history, decideReject(history.mission, 'still wrong', 1));
+      expect(effects).toEqual([{ kind: 'leave-reviews' }, { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt) }]);
+    });
+
+    test('given a mission awaiting review, when it is overdue, then it stays in the inbox and is no longer watched; when cancelled, then it leaves the inbox and frees no agent', () => {
+      const history = inReview();
+      const requestedAt = Date.parse(history.mission.review?.requestedAt ?? '');
+      expect(effectsOfStep(history, decideReviewOverdue(history.mission, new Date(requestedAt + 1_000), 1_000))).toEqual([{ kind: 'leave-review-deadlines' }]);
+      expect(effectsOfStep(history, decideCancel(history.mission, 'guest left'))).toEqual([
+        { kind: 'leave-queue' },
+        { kind: 'leave-dead-letters' },
+        { kind: 'leave-reviews' },
+      ]);
+    });
   });
 
   test('given a new mission with a deadline, when it is created, then it is watched for that deadline', () => {

@@ -25,7 +25,8 @@ type EffectRule<T extends MissionEventType> = (event: Extract<MissionEvent, { ty
  * pipeline on one page. Every effect is applied by the append script in the same atomic step as
  * the events, so an event never exists without its consequences or the other way round. An append
  * of several events (a create: MissionCreated + MissionQueued; a failure: MissionFailed +
- * MissionQueued or MissionDeadLettered) has the effects of each.
+ * MissionQueued or MissionDeadLettered; a rejection: MissionRejected + MissionQueued or
+ * MissionDeadLettered) has the effects of each.
  */
 export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionCreated: (event, { idempotency }) => [
@@ -51,9 +52,16 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
     { kind: 'leave-queue' },
     { kind: 'leave-dead-letters' },
     ...leftSchedule(previous),
+    ...(previous?.status === 'awaiting_review' ? [{ kind: 'leave-reviews' } as const] : []),
     ...heldSlot(previous).map((agentId) => released({ agentId, missionId: event.missionId, attempt: previous?.attempts ?? 0, by: 'intake' })),
   ],
   MissionRequeued: (_event, context) => [{ kind: 'leave-dead-letters' }, ...enqueue(context)],
+  // The agent's slot went back with the verdict (MissionEvaluated), so a review holds no agent.
+  MissionReviewRequested: (_event, { now }) => [{ kind: 'await-review', at: now }],
+  MissionApproved: () => [{ kind: 'leave-reviews' }],
+  // The MissionQueued (or MissionDeadLettered) that follows in the same step does the rest.
+  MissionRejected: () => [{ kind: 'leave-reviews' }],
+  MissionReviewOverdue: () => [{ kind: 'leave-review-deadlines' }],
   MissionOverdue: (_event, { now }) => [
     { kind: 'overdue', at: now },
     { kind: 'count', counter: 'overdue', by: 1 },

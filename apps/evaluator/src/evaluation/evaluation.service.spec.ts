@@ -1,10 +1,10 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { loadEnvironment } from '@app/config';
+import { loadEnvironment, readReviewPolicy } from '@app/config';
 import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, MockLlmClient } from '@app/llm';
-import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto } from '@app/mission';
+import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto, NO_REVIEW_POLICY, ReviewPolicy } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
@@ -43,7 +43,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   /** Every first draft misses a rubric point: a failing verdict another attempt can fix. */
   const flawedModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0, flawRate: 1 });
 
-  function setup(env: Record<string, string> = {}) {
+  function setup(env: Record<string, string> = {}, reviewPolicy: ReviewPolicy = NO_REVIEW_POLICY) {
     const prefix = testKeyPrefix('evaluator');
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
@@ -58,6 +58,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
       null,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
+      reviewPolicy,
     );
     const partition = keys.partitions[0];
 
@@ -113,6 +114,25 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     ]);
     expect(await queue.readyIds()).toEqual([]);
     expect(await verdictsCounted()).toBe(1);
+  });
+
+  it('given the hotel review policy and a guest reply that meets the rubric, when it is evaluated, then it awaits a reviewer in the inbox and the agent is released with its credit', async () => {
+    const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({}, readReviewPolicy('fixtures/review-policy.yaml'));
+    const completed = await complete('m-1', lateCheckout);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, requested, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { attempt: 1, passed: true, heldForReview: true } });
+    expect(requested).toMatchObject({ type: 'MissionReviewRequested', actor: 'evaluator', data: { rule: 'guest-replies', attempt: 1 } });
+    expect(await store.load('m-1')).toMatchObject({ status: 'awaiting_review', review: { rule: 'guest-replies', requestedAt: requested.at } });
+    const { score } = evaluated.data as Evaluation;
+    expect(await released()).toEqual([
+      { agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: score * 10, score, passed: true }, by: 'evaluator' },
+    ]);
+    expect(await redis.zrange(partition.awaitingReview, 0, -1)).toEqual(['m-1']);
+    expect(await queue.readyIds()).toEqual([]);
   });
 
   it('given a completed attempt that fails the rubric with attempts left, when it is evaluated, then the verdict and the next attempt are one append, with the reason as feedback', async () => {
