@@ -7,6 +7,7 @@ import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-l
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
+import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -31,9 +32,24 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/reviews'],
   ['post', '/api/missions/{id}/approve'],
   ['post', '/api/missions/{id}/reject'],
+  ['post', '/api/webhooks'],
+  ['get', '/api/webhooks'],
+  ['get', '/api/webhooks/{id}'],
+  ['delete', '/api/webhooks/{id}'],
+  ['post', '/api/webhooks/{id}/rotate-secret'],
+  ['post', '/api/webhooks/{id}/enable'],
+  ['get', '/api/webhooks/{id}/deliveries'],
+  ['post', '/api/webhooks/{id}/deliveries/{deliveryId}/redeliver'],
 ];
 
-const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController };
+const CONTROLLERS: Record<string, Type<unknown>> = {
+  MissionsController,
+  DeadLettersController,
+  AgentsController,
+  ReportsController,
+  ReviewsController,
+  WebhooksController,
+};
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

@@ -8,6 +8,7 @@ import { KeyLayout } from '@app/event-store';
 import { ProjectionsModule } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
+import { WebhooksModule } from '@app/webhooks';
 import { AgentsController } from './agents/agents.controller';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
@@ -26,6 +27,7 @@ import { ReviewDeadlineService } from './reviews/review-deadline.service';
 import { ReviewInboxService } from './reviews/review-inbox.service';
 import { ReviewMetrics } from './reviews/review-metrics';
 import { ReviewsController } from './reviews/reviews.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
 export class IntakeModule {
@@ -46,8 +48,9 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
         }),
         ProjectionsModule,
+        WebhooksModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, WebhooksController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.

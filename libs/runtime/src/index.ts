@@ -10,4 +10,5 @@ export * from './log-partitions-guard';
 export * from './listen-failure';
 export * from './service-ports';
 export * from './stream-metrics';
+export * from './retry-schedule';
 export * from './periodic-task';

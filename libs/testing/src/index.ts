@@ -85,3 +85,5 @@ export * from './mission-envelope';
 export * from './known-log';
 export * from './fake-chat-completions-server';
 export * from './otlp-receiver';
+export * from './webhook-receiver';
+export * from './fake-odoo-server';
