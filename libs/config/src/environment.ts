@@ -508,4 +508,38 @@ export class Environment {
   @IsOptional()
   @IsIn(['json', 'pretty'])
   LOG_FORMAT?: 'json' | 'pretty';
+
+  /**
+   * OTLP/HTTP collector (base URL; traces go to `<url>/v1/traces`). Unset: no tracing at all, and
+   * nothing on the message path pays for it.
+   */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @Expose()
+  @IsIn(['http/protobuf', 'http/json'])
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' | 'http/json' = 'http/protobuf';
+
+  /** The spans' `service.name`; unset, each service names itself (intake, orchestrator, …). */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'OTEL_SERVICE_NAME must be one word' })
+  OTEL_SERVICE_NAME?: string;
+
+  @Expose()
+  @IsIn(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+  OTEL_TRACES_SAMPLER: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio' =
+    'parentbased_always_on';
+
+  /** The ratio of the `*traceidratio` samplers. */
+  @Expose()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  OTEL_TRACES_SAMPLER_ARG = 1;
 }
