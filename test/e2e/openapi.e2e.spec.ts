@@ -7,6 +7,7 @@ import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-l
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
+import { SchedulesController } from '../../apps/intake/src/schedules/schedules.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -31,9 +32,21 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/reviews'],
   ['post', '/api/missions/{id}/approve'],
   ['post', '/api/missions/{id}/reject'],
+  ['get', '/api/schedules'],
+  ['post', '/api/schedules'],
+  ['get', '/api/schedules/{id}'],
+  ['get', '/api/schedules/{id}/events'],
+  ['delete', '/api/schedules/{id}'],
 ];
 
-const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController };
+const CONTROLLERS: Record<string, Type<unknown>> = {
+  MissionsController,
+  DeadLettersController,
+  AgentsController,
+  ReportsController,
+  ReviewsController,
+  SchedulesController,
+};
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

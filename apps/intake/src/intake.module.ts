@@ -26,6 +26,10 @@ import { ReviewDeadlineService } from './reviews/review-deadline.service';
 import { ReviewInboxService } from './reviews/review-inbox.service';
 import { ReviewMetrics } from './reviews/review-metrics';
 import { ReviewsController } from './reviews/reviews.controller';
+import { ScheduleCommandsService } from './schedules/schedule-commands.service';
+import { ScheduleFiringService } from './schedules/schedule-firing.service';
+import { ScheduleRegistry } from './schedules/schedule-registry';
+import { SchedulesController } from './schedules/schedules.controller';
 
 @Module({})
 export class IntakeModule {
@@ -47,7 +51,7 @@ export class IntakeModule {
         }),
         ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, SchedulesController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
@@ -69,6 +73,9 @@ export class IntakeModule {
         ReviewInboxService,
         ReviewMetrics,
         ReviewDeadlineService,
+        { provide: ScheduleRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new ScheduleRegistry(redis, keys) },
+        ScheduleCommandsService,
+        ScheduleFiringService,
       ],
     };
   }

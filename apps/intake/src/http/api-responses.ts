@@ -57,7 +57,7 @@ function errorResponse(status: number, description: string, message: string, ext
 export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
   const decorators: (MethodDecorator & ClassDecorator)[] = [];
 
-  const badId = options.id ? `The id is not ${options.id === 'mission' ? 'a mission' : 'an agent'} id (\`${idProblem(options.id)}\`).` : undefined;
+  const badId = options.id ? `The id is not valid (\`${idProblem(options.id)}\`).` : undefined;
   const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : undefined].filter(Boolean).join(' ');
   if (badRequest) {
     decorators.push(
