@@ -81,6 +81,9 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     expect(await firing.sweep(new Date(firstDue.getTime() - 1))).toEqual({ fired: 0, skipped: 0 });
     expect(await firing.sweep(new Date(firstDue.getTime() + MINUTE))).toEqual({ fired: 1, skipped: 0 });
     expect(await firing.sweep(new Date(firstDue.getTime() + 2 * MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    const metrics = (await system.api.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^brain_schedule_due_times_total\{[^}]*outcome="fired"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^brain_schedules\{[^}]*\} 1$/m);
 
     const [missionId] = await missionsOf(created.id);
     const mission = await system.waitForStatus(missionId, ['succeeded']);

@@ -28,6 +28,7 @@ import { ReviewMetrics } from './reviews/review-metrics';
 import { ReviewsController } from './reviews/reviews.controller';
 import { ScheduleCommandsService } from './schedules/schedule-commands.service';
 import { ScheduleFiringService } from './schedules/schedule-firing.service';
+import { ScheduleMetrics } from './schedules/schedule-metrics';
 import { ScheduleRegistry } from './schedules/schedule-registry';
 import { SchedulesController } from './schedules/schedules.controller';
 
@@ -76,6 +77,7 @@ export class IntakeModule {
         { provide: ScheduleRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new ScheduleRegistry(redis, keys) },
         ScheduleCommandsService,
         ScheduleFiringService,
+        ScheduleMetrics,
       ],
     };
   }

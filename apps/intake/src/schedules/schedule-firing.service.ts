@@ -7,6 +7,7 @@ import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
 import { MissionIntakeService } from '../missions/mission-intake.service';
 import { ScheduleRecord } from './schedule-events';
+import { ScheduleMetrics } from './schedule-metrics';
 import { ScheduleRegistry, ScheduleVersionConflictError } from './schedule-registry';
 import { nextFiringStep } from './schedule-timing';
 
@@ -45,6 +46,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     private readonly schedules: ScheduleRegistry,
     private readonly intake: MissionIntakeService,
     private readonly store: MissionStore,
+    private readonly metrics: ScheduleMetrics,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(ScheduleFiringService.name) private readonly logger: PinoLogger,
   ) {}
@@ -67,7 +69,11 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
         if (!record || !(await this.step(record, now, counts))) break;
       }
     }
-    if (counts.fired + counts.skipped > 0) this.logger.info(counts, 'schedules fired');
+    if (counts.fired + counts.skipped > 0) {
+      this.metrics.dueTimes.inc({ outcome: 'fired' }, counts.fired);
+      this.metrics.dueTimes.inc({ outcome: 'skipped' }, counts.skipped);
+      this.logger.info(counts, 'schedules fired');
+    }
     return counts;
   }
 

@@ -61,6 +61,11 @@ export class ScheduleRegistry {
     return records.sort((a, b) => a.id.localeCompare(b.id));
   }
 
+  /** How many schedules are live. */
+  count(): Promise<number> {
+    return this.redis.hlen(this.keys.schedules);
+  }
+
   /** Live schedules due at `now` (their next due time has come), at most `limit`. */
   due(now: Date, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.schedulesDue, '-inf', now.getTime(), 'LIMIT', 0, limit);
