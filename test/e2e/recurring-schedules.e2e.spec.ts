@@ -133,6 +133,22 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
+  it('given a template no agent can serve any more, then its due time is skipped with the refusal, not retried forever', async () => {
+    const template = { ...inspection, title: 'Sauna heater service', requiredSkills: ['sauna_repair'] };
+    const created = (await create({ cron: '0 6 * * *', timeZone: 'UTC', template }).expect(201)).body;
+    const due = nextDueAfter('0 6 * * *', 'UTC', new Date(created.createdAt)) as Date;
+
+    expect(await firing.sweep(due)).toEqual({ fired: 0, skipped: 1 });
+
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events[1]).toMatchObject({
+      type: 'ScheduleSkipped',
+      data: { count: 1, from: due.toISOString(), to: due.toISOString(), reason: expect.stringMatching(/^mission refused: .*sauna_repair/) },
+    });
+    expect(await firing.sweep(due)).toEqual({ fired: 0, skipped: 0 });
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
   it('given an intake down for ten days, then due times older than the catch-up window are skipped and counted, and the rest fire once each', async () => {
     const created = (await create({ cron: '0 6 * * *', timeZone: 'Europe/Berlin', template: { ...inspection, title: 'Night rate review' } }).expect(201)).body;
     const now = new Date(Date.parse(created.createdAt) + 10 * DAY);
