@@ -24,6 +24,10 @@ const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'dead_lettered', 'ca
 const DEMO_REVIEW_POLICY = path.join(rootDir, 'fixtures', 'review-policy.yaml');
 /** What the demo's reviewer asks for when it sends a result back. */
 const DEMO_FEEDBACK = 'Please say who on our team follows up, and when the guest or the staff will hear from us.';
+/** A fixture with `notBefore` starts this long after the demo submits it (the fixture's own time is a placeholder). */
+const DELAY_MS = 5_000;
+
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
 const EXIT_OK = 0;
 const EXIT_MISMATCH = 1;
@@ -32,6 +36,7 @@ const EXIT_INTERRUPTED = 130;
 
 interface DemoOptions {
   fixtures: string;
+  schedules: string;
   timeout: number;
   keepRunning: boolean;
   split: boolean;
@@ -42,6 +47,15 @@ interface Fixture {
   type: string;
   title: string;
   payload: Record<string, unknown>;
+  notBefore?: string;
+}
+
+/** A recurring schedule the demo creates (POST /api/schedules), and what it has fired so far. */
+interface DemoSchedule {
+  body: { cron: string; timeZone: string; template: Fixture };
+  id?: string;
+  fired: number;
+  error?: string;
 }
 
 type Expected = 'succeeded' | 'dead_lettered';
@@ -57,6 +71,13 @@ interface Tracked {
   /** The demo reviewer's decisions on this mission's results. */
   approved: number;
   rejected: number;
+  /** Created by a schedule's firing rather than submitted. */
+  recurring?: boolean;
+  /** When it was first assigned to an agent (MissionAssigned), and when a delayed one was queued; read after it finished. */
+  assignedAt?: number;
+  queuedDueAt?: number;
+  /** The notBefore the demo gave a delayed mission. */
+  notBefore?: number;
 }
 
 /** Thrown when Ctrl-C or a crashed service ends the run early; not a demo failure of its own. */
@@ -132,6 +153,11 @@ async function main(argv: string[]): Promise<number> {
         'and print a summary. Exit 0 when every mission ended as expected, 1 otherwise, 2 on timeout.',
     )
     .option('--fixtures <file>', 'missions to submit (relative to the repository root)', 'fixtures/odoo_missions_mock.json')
+    .option(
+      '--schedules <file>',
+      'recurring schedules to create and wait for one firing of each (relative to the repository root; empty for none)',
+      'fixtures/schedules.json',
+    )
     .option('--timeout <s>', 'seconds the missions get to finish, counted from the first submission', parsePositive, 120)
     .option('--keep-running', 'leave the system (and the demo keys) up after the summary until Ctrl-C', false)
     .option('--split', 'the four services as four processes instead of one', false)
@@ -149,6 +175,7 @@ async function main(argv: string[]): Promise<number> {
   const launcherLog = (line: string) => term.line(`${linePrefix('launcher', term.color)}${line}`);
   const fixturesPath = path.resolve(rootDir, options.fixtures);
   const fixtures = await loadFixtures(fixturesPath);
+  const schedules = options.schedules ? await loadSchedules(path.resolve(rootDir, options.schedules)) : [];
 
   // A fresh prefix per run keeps earlier runs' missions (and idempotency keys) out of this one.
   const ownPrefix = !process.env.KEY_PREFIX;
@@ -184,11 +211,11 @@ async function main(argv: string[]): Promise<number> {
       REVIEW_POLICY_FILE: process.env.REVIEW_POLICY_FILE ?? DEMO_REVIEW_POLICY,
     };
     // A key of its own, valid only for this run's intake, so the demo needs neither the operator's
-    // secrets nor the local key file; keys the user configured keep working alongside it. A submitter
-    // is all the run needs; with --keep-running the key is printed for the user, who will want to
-    // look at the dead-letter queue the summary reports on, which takes an operator.
+    // secrets nor the local key file; keys the user configured keep working alongside it. An
+    // operator, as schedules take one; with --keep-running the key is printed for the user, who
+    // will want to look at the dead-letter queue the summary reports on.
     const apiKey = randomBytes(24).toString('base64url');
-    const keyRole = options.keepRunning ? 'operator' : 'submitter';
+    const keyRole = 'operator';
     // The results the review policy holds are decided by a reviewer of the demo's own, as a person would.
     const reviewerKey = randomBytes(24).toString('base64url');
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
@@ -235,17 +262,24 @@ async function main(argv: string[]): Promise<number> {
       tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture), approved: 0, rejected: 0 }));
       const deadline = Date.now() + options.timeout * 1000;
       const bars = term.startBars();
+      // The maintenance agents wait while the missions arrive, so a backlog builds and the order it
+      // is served in shows: the safety issues, submitted late, go first.
+      const paused = await setMaintenanceAgents(intake, 'paused', []);
       await submitAll(intake, tracked, bars, term);
-      const timedOut = !(await waitFinished(intake, reviewer, tracked, bars, term, deadline, abort.signal));
+      await setMaintenanceAgents(intake, 'online', paused);
+      await createSchedules(intake, schedules);
+      const timedOut = !(await waitFinished(intake, reviewer, tracked, schedules, bars, term, deadline, abort.signal));
       term.stopBars();
-      code = report(tracked, timedOut, options.timeout, term);
+      if (!options.keepRunning) await deleteSchedules(intake, schedules);
+      await readTimes(intake, tracked);
+      code = report(tracked, schedules, timedOut, options.timeout, term);
     } catch (error) {
       term.stopBars();
       if (error instanceof Aborted && crashed !== undefined) {
         // The missions can no longer be read, but what was seen so far says how far the run got.
         if (tracked.length > 0) {
           term.line('\nAs last seen before the system stopped:');
-          report(tracked, false, options.timeout, term);
+          report(tracked, schedules, false, options.timeout, term);
         }
         code = EXIT_MISMATCH;
       } else if (error instanceof Aborted) {
@@ -305,6 +339,17 @@ async function loadFixtures(file: string): Promise<Fixture[]> {
       throw new Error(`${file}: entry ${index} needs a string type, a string title and an object payload`);
     }
     return { ...entry, type: entry.type, title: entry.title, payload: entry.payload };
+  });
+}
+
+async function loadSchedules(file: string): Promise<DemoSchedule[]> {
+  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+  if (!Array.isArray(parsed)) throw new Error(`${file}: expected a JSON array of schedules`);
+  return parsed.map((entry: unknown, index) => {
+    if (!isRecord(entry) || typeof entry.cron !== 'string' || typeof entry.timeZone !== 'string' || !isRecord(entry.template)) {
+      throw new Error(`${file}: entry ${index} needs a string cron, a string timeZone and an object template`);
+    }
+    return { body: entry as DemoSchedule['body'], fired: 0 };
   });
 }
 
@@ -405,10 +450,14 @@ class IntakeClient {
   }
 
   post(path: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; body: unknown }> {
-    return this.send(path, 'POST', { 'content-type': 'application/json', ...headers }, JSON.stringify(body));
+    return this.send(path, 'POST', { ...JSON_HEADERS, ...headers }, JSON.stringify(body));
   }
 
-  private async send(path: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: unknown }> {
+  delete(path: string): Promise<{ status: number; body: unknown }> {
+    return this.send(path, 'DELETE', {});
+  }
+
+  async send(path: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: unknown }> {
     const init: RequestInit = { method, body, headers: { ...headers, authorization: `Bearer ${this.apiKey}` } };
     for (let waits = 0; ; waits++) {
       const response = await request(`${this.base}${path}`, this.signal, init);
@@ -453,7 +502,10 @@ async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBa
   const bar: SingleBar = bars.create(tracked.length, 0, { label: 'submitted', rate: '0.0' });
   await inBatches(tracked, HTTP_CONCURRENCY, async (item) => {
     try {
-      const { status, body } = await intake.post('/api/missions', item.fixture, { 'idempotency-key': `demo-${item.index}` });
+      // The fixture's notBefore only marks it as one that starts later: a few seconds after it is sent.
+      if (item.fixture.notBefore) item.notBefore = Date.now() + DELAY_MS;
+      const mission = item.notBefore ? { ...item.fixture, notBefore: new Date(item.notBefore).toISOString() } : item.fixture;
+      const { status, body } = await intake.post('/api/missions', mission, { 'idempotency-key': `demo-${item.index}` });
       if ((status === 201 || status === 200) && isMission(body)) {
         item.id = body.id;
         item.mission = body;
@@ -470,13 +522,82 @@ async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBa
 }
 
 /**
+ * Sets the status of the agents that can do maintenance (or of `ids`, when given); returns the
+ * ids it changed.
+ */
+async function setMaintenanceAgents(intake: IntakeClient, status: 'paused' | 'online', ids: string[]): Promise<string[]> {
+  let targets = ids;
+  if (status === 'paused') {
+    const { status: code, body } = await intake.get('/api/agents');
+    const agents = code === 200 && Array.isArray(body) ? body.filter(isRecord) : [];
+    targets = agents
+      .filter((agent) => agent.status === 'online' && Array.isArray(agent.skills) && agent.skills.includes('facility_maintenance'))
+      .map((agent) => String(agent.id));
+  }
+  await Promise.all(
+    targets.map((id) =>
+      intake.send(`/api/agents/${encodeURIComponent(id)}`, 'PATCH', JSON_HEADERS, JSON.stringify({ status, reason: 'demo: build a backlog' })),
+    ),
+  );
+  return targets;
+}
+
+async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[]): Promise<void> {
+  for (const schedule of schedules) {
+    const { status, body } = await intake.post('/api/schedules', schedule.body, {});
+    if (status === 201 && isRecord(body) && typeof body.id === 'string') schedule.id = body.id;
+    else schedule.error = `POST /api/schedules answered ${status}: ${JSON.stringify(body).slice(0, 300)}`;
+  }
+}
+
+/** Schedules stop firing with the demo (a run kept running keeps them firing). */
+async function deleteSchedules(intake: IntakeClient, schedules: DemoSchedule[]): Promise<void> {
+  for (const schedule of schedules) if (schedule.id) await intake.delete(`/api/schedules/${schedule.id}`);
+}
+
+/** The first firing of each schedule joins the tracked missions, as the mission it created. */
+async function pollSchedules(intake: IntakeClient, schedules: DemoSchedule[], tracked: Tracked[]): Promise<void> {
+  for (const schedule of schedules) {
+    if (!schedule.id || schedule.fired > 0) continue;
+    const { status, body } = await intake.get(`/api/schedules/${schedule.id}`);
+    if (status !== 200 || !isRecord(body) || typeof body.fired !== 'number' || body.fired === 0 || typeof body.lastMissionId !== 'string') continue;
+    schedule.fired = body.fired;
+    tracked.push({
+      index: tracked.length,
+      fixture: schedule.body.template,
+      expected: 'succeeded',
+      id: body.lastMissionId,
+      approved: 0,
+      rejected: 0,
+      recurring: true,
+    });
+  }
+}
+
+/** When each finished mission was first assigned, and when a delayed one was queued, from its events. */
+async function readTimes(intake: IntakeClient, tracked: Tracked[]): Promise<void> {
+  await inBatches(tracked, HTTP_CONCURRENCY, async (item) => {
+    if (!item.id) return;
+    const { status, body } = await intake.get(`/api/missions/${encodeURIComponent(item.id)}/events`);
+    if (status !== 200 || !Array.isArray(body)) return;
+    const events = body.filter(isRecord);
+    const assigned = events.find((event) => event.type === 'MissionAssigned');
+    const due = events.find((event) => event.type === 'MissionQueued' && isRecord(event.data) && event.data.reason === 'due');
+    if (typeof assigned?.at === 'string') item.assignedAt = Date.parse(assigned.at);
+    if (typeof due?.at === 'string') item.queuedDueAt = Date.parse(due.at);
+  });
+}
+
+/**
  * Polls the unfinished missions until all are finished (true) or the deadline passes (false); a
- * result awaiting review is decided by the demo's reviewer as it is seen.
+ * result awaiting review is decided by the demo's reviewer as it is seen. Each schedule's first
+ * firing is waited for too, and its mission tracked with the rest.
  */
 async function waitFinished(
   intake: IntakeClient,
   reviewer: IntakeClient,
   tracked: Tracked[],
+  schedules: DemoSchedule[],
   bars: MultiBar,
   term: Terminal,
   deadline: number,
@@ -484,12 +605,14 @@ async function waitFinished(
 ): Promise<boolean> {
   const started = Date.now();
   const countFinished = () => tracked.filter((item) => item.mission && FINISHED.has(item.mission.status)).length;
-  const bar: SingleBar = bars.create(tracked.length, countFinished(), { label: 'finished ', rate: '0.0' });
-  // Failed submissions have no id to poll; they are mismatches already.
-  const pollable = tracked.filter((item) => item.id !== undefined);
+  const waitingSchedules = () => schedules.filter((schedule) => schedule.id && schedule.fired === 0).length;
+  const bar: SingleBar = bars.create(tracked.length + waitingSchedules(), countFinished(), { label: 'finished ', rate: '0.0' });
   for (;;) {
+    await pollSchedules(intake, schedules, tracked);
+    // Failed submissions have no id to poll; they are mismatches already.
+    const pollable = tracked.filter((item) => item.id !== undefined);
     const open = pollable.filter((item) => !(item.mission && FINISHED.has(item.mission.status)));
-    if (open.length === 0) return true;
+    if (open.length === 0 && waitingSchedules() === 0) return true;
     if (Date.now() > deadline) return false;
     await inBatches(open, HTTP_CONCURRENCY, async (item) => {
       try {
@@ -508,8 +631,9 @@ async function waitFinished(
       }
     });
     const finished = countFinished();
+    bar.setTotal(tracked.length + waitingSchedules());
     term.progress(bar, finished, perSecond(finished, started));
-    if (pollable.every((item) => item.mission && FINISHED.has(item.mission.status))) return true;
+    if (waitingSchedules() === 0 && pollable.every((item) => item.mission && FINISHED.has(item.mission.status))) return true;
     await sleep(POLL_INTERVAL_MS, signal);
   }
 }
@@ -533,7 +657,7 @@ async function review(reviewer: IntakeClient, item: Tracked): Promise<void> {
   }
 }
 
-function report(tracked: Tracked[], timedOut: boolean, timeoutSeconds: number, term: Terminal): number {
+function report(tracked: Tracked[], schedules: DemoSchedule[], timedOut: boolean, timeoutSeconds: number, term: Terminal): number {
   const types = [...new Set([...MISSION_TYPES, ...tracked.map((item) => item.fixture.type)])].filter((type) =>
     tracked.some((item) => item.fixture.type === type),
   );
@@ -556,6 +680,7 @@ function report(tracked: Tracked[], timedOut: boolean, timeoutSeconds: number, t
     `Reviews (REVIEW_POLICY_FILE): ${sum((item) => item.approved + item.rejected)} results reviewed, ` +
       `${sum((item) => item.approved)} approved, ${sum((item) => item.rejected)} sent back with feedback and retried.`,
   );
+  for (const line of timeLines(tracked, schedules)) term.line(line);
   term.line(
     `Expected vs actual: ${tracked.length - mismatches.length}/${tracked.length} as expected ` +
       `(${tracked.length - expectedDead} to succeed, ${expectedDead} to be dead-lettered).`,
@@ -568,11 +693,45 @@ function report(tracked: Tracked[], timedOut: boolean, timeoutSeconds: number, t
         `expected ${item.expected}, got ${actual}${detail ? ` — ${detail}` : ''}`,
     );
   }
+  for (const schedule of schedules.filter((schedule) => schedule.error)) term.line(`  MISMATCH schedule "${schedule.body.template.title}": ${schedule.error}`);
   if (timedOut) {
     term.line(`Timed out after ${timeoutSeconds} s with ${mismatches.filter((item) => !isFinished(item)).length} mission(s) unfinished.`);
     return EXIT_TIMEOUT;
   }
-  return mismatches.length === 0 ? EXIT_OK : EXIT_MISMATCH;
+  return mismatches.length === 0 && schedules.every((schedule) => !schedule.error) ? EXIT_OK : EXIT_MISMATCH;
+}
+
+/** What time did: the delayed missions, the recurring ones, and the order the waiting maintenance missions were served in. */
+function timeLines(tracked: Tracked[], schedules: DemoSchedule[]): string[] {
+  const lines: string[] = [];
+  for (const item of tracked.filter((entry) => entry.notBefore !== undefined && entry.mission)) {
+    const notBefore = item.notBefore ?? 0;
+    const queued = item.queuedDueAt === undefined ? 'never queued as due' : `queued ${item.queuedDueAt - notBefore} ms after its notBefore`;
+    lines.push(`Delayed start: "${item.fixture.title}" was sent with notBefore ${DELAY_MS / 1000} s later, waited scheduled, ${queued}.`);
+  }
+  for (const schedule of schedules.filter((entry) => entry.id)) {
+    const mission = tracked.find((item) => item.recurring && item.fixture === schedule.body.template)?.mission;
+    lines.push(
+      `Recurring: "${schedule.body.template.title}" (cron "${schedule.body.cron}", ${schedule.body.timeZone}) ` +
+        (mission ? `fired and created mission ${mission.id}, ${mission.status}.` : 'has not fired yet.'),
+    );
+  }
+  // The maintenance missions waited for their agents together (the demo paused them while it submitted).
+  const backlog = tracked
+    .filter((item) => item.fixture.type === 'maintenance' && !item.recurring && item.notBefore === undefined && item.assignedAt !== undefined)
+    .sort((a, b) => (a.assignedAt ?? 0) - (b.assignedAt ?? 0));
+  const places = backlog.flatMap((item, place) => (item.fixture.payload.safetyIssue === true ? [{ place: place + 1, index: item.index + 1 }] : []));
+  if (places.length > 0) {
+    lines.push(
+      `Safety first: ${backlog.length} maintenance missions waited for an agent; the ${places.length} safety issues among them ` +
+        `(submitted as #${places
+          .map((entry) => entry.index)
+          .sort((a, b) => a - b)
+          .join(', #')} of ${tracked.filter((item) => !item.recurring).length}) ` +
+        `were served #${places.map((entry) => entry.place).join(', #')}.`,
+    );
+  }
+  return lines;
 }
 
 function isFinished(item: Tracked): boolean {

@@ -7,6 +7,7 @@ import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-l
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
+import { SchedulesController } from '../../apps/intake/src/schedules/schedules.controller';
 import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -40,6 +41,11 @@ const API_ROUTES: readonly [Method, string][] = [
   ['post', '/api/webhooks/{id}/enable'],
   ['get', '/api/webhooks/{id}/deliveries'],
   ['post', '/api/webhooks/{id}/deliveries/{deliveryId}/redeliver'],
+  ['get', '/api/schedules'],
+  ['post', '/api/schedules'],
+  ['get', '/api/schedules/{id}'],
+  ['get', '/api/schedules/{id}/events'],
+  ['delete', '/api/schedules/{id}'],
 ];
 
 const CONTROLLERS: Record<string, Type<unknown>> = {
@@ -49,6 +55,7 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   ReportsController,
   ReviewsController,
   WebhooksController,
+  SchedulesController,
 };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 

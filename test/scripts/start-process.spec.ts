@@ -194,7 +194,7 @@ describe('the services and npm start as processes', () => {
     const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
     writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
     const port = await freePortRun();
-    const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
+    const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
     running.push(demo.child);
     try {
       const keyLine = await waitFor(

@@ -27,6 +27,11 @@ import { ReviewDeadlineService } from './reviews/review-deadline.service';
 import { ReviewInboxService } from './reviews/review-inbox.service';
 import { ReviewMetrics } from './reviews/review-metrics';
 import { ReviewsController } from './reviews/reviews.controller';
+import { ScheduleCommandsService } from './schedules/schedule-commands.service';
+import { ScheduleFiringService } from './schedules/schedule-firing.service';
+import { ScheduleMetrics } from './schedules/schedule-metrics';
+import { ScheduleRegistry } from './schedules/schedule-registry';
+import { SchedulesController } from './schedules/schedules.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
@@ -50,7 +55,16 @@ export class IntakeModule {
         ProjectionsModule,
         WebhooksModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, ReviewsController, WebhooksController, SubmissionConsumer],
+      controllers: [
+        MissionsController,
+        DeadLettersController,
+        AgentsController,
+        ReportsController,
+        ReviewsController,
+        WebhooksController,
+        SchedulesController,
+        SubmissionConsumer,
+      ],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
@@ -72,6 +86,10 @@ export class IntakeModule {
         ReviewInboxService,
         ReviewMetrics,
         ReviewDeadlineService,
+        { provide: ScheduleRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new ScheduleRegistry(redis, keys) },
+        ScheduleCommandsService,
+        ScheduleFiringService,
+        ScheduleMetrics,
       ],
     };
   }

@@ -447,6 +447,18 @@ export class Environment {
   @Max(60_000)
   SCHEDULE_CHECK_MS = 500;
 
+  /**
+   * A recurring schedule's firings missed (the intake was down) by no more than this are still
+   * created, one mission each; older ones are skipped and counted (ScheduleSkipped). A schedule
+   * may set its own catchUpMs.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(30 * 24 * 3_600_000)
+  SCHEDULE_CATCH_UP_MS = 3_600_000;
+
   /** A failed attempt's next one waits RETRY_BASE_MS × 2^(failures − 1), at most RETRY_MAX_MS, half of it jitter; 0 retries at once. */
   @Expose()
   @Type(() => Number)

@@ -193,6 +193,21 @@ export class KeyLayout {
   get agentCredits(): string {
     return `${this.agentBase}agents:credits`;
   }
+  /** Recurring-mission schedules (schedule id -> record JSON), under their own hash tag `{s}`. */
+  get schedules(): string {
+    return `${this.prefix}{s}:schedules`;
+  }
+  get scheduleVersions(): string {
+    return `${this.prefix}{s}:schedules:version`;
+  }
+  /** One schedule's events: created, fired, skipped, deleted. */
+  scheduleLog(scheduleId: string): string {
+    return `${this.prefix}{s}:schedule:${scheduleId}:log`;
+  }
+  /** Live schedules by their next due time (ms): what the firing sweep reads. */
+  get schedulesDue(): string {
+    return `${this.prefix}{s}:schedules:due`;
+  }
   /** Agent slots held, by mission attempt (see AgentSlots). */
   get agentHolds(): string {
     return `${this.agentBase}agents:holds`;

@@ -22,6 +22,10 @@ export const FAST_ENV: Record<string, string> = {
   LEASE_MS: '1500',
   STREAM_BLOCK_MS: '200',
   MOCK_LLM_LATENCY_MS: '5',
+  // The fixtures' deadlines are past, so the deadline sweep would keep appending MissionOverdue to
+  // unfinished (dead-lettered) missions while a scenario reads histories and read models one after
+  // the other to check them. The sweep is tested end to end (test/e2e/deadlines.e2e.spec.ts).
+  DEADLINE_CHECK_MS: '3600000',
 };
 
 export interface ServiceProcessesOptions {

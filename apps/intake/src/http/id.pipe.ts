@@ -7,7 +7,7 @@ export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 /** What POST /api/agents accepts as an agent's id. */
 export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 
-export type IdKind = 'mission' | 'agent' | 'webhook' | 'delivery';
+export type IdKind = 'mission' | 'agent' | 'webhook' | 'delivery' | 'schedule';
 
 const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; example: string; what: string; param: string }> = {
   mission: {
@@ -41,6 +41,14 @@ const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; ex
     example: 'msg_3b9d0c1e7a2f48d6b5e0a9c4f1d27e83',
     what: 'a webhook delivery',
     param: 'deliveryId',
+  },
+  schedule: {
+    pattern: new RegExp(MISSION_ID_PATTERN),
+    source: MISSION_ID_PATTERN,
+    shape: 'a lowercase UUID',
+    example: '0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b',
+    what: 'a schedule',
+    param: 'id',
   },
 };
 

@@ -15,7 +15,7 @@ export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrorB
   });
 }
 
-function invalid(details: FieldErrorBody[]): BadRequestException {
+export function invalid(details: FieldErrorBody[]): BadRequestException {
   return new BadRequestException({ message: 'request validation failed', details });
 }
 

@@ -1,0 +1,79 @@
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Environment } from '@app/config';
+import { checkMissionCreate, fieldPath, missionTextBytes } from '@app/mission';
+import { ENVIRONMENT } from '@app/runtime';
+import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
+import { CreateScheduleBody } from './create-schedule.body';
+import { ScheduleEvent, ScheduleNotFoundError, ScheduleRecord } from './schedule-events';
+import { ScheduleRegistry, ScheduleVersionConflictError } from './schedule-registry';
+import { nextDueAfter, scheduleTimingProblem } from './schedule-timing';
+
+/** A schedule as the API shows it: the record and when it fires next. */
+export interface ScheduleView extends ScheduleRecord {
+  nextDueAt: string | null;
+}
+
+/** Template fields that are absolute times: every firing would carry the same one. */
+const ABSOLUTE_TIMES = ['deadline', 'notBefore'] as const;
+
+/** What the schedules API does: checks a schedule completely before anything is stored. */
+@Injectable()
+export class ScheduleCommandsService {
+  constructor(
+    private readonly schedules: ScheduleRegistry,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+  ) {}
+
+  async create(body: CreateScheduleBody, actor: string): Promise<ScheduleView> {
+    const details: FieldErrorBody[] = [];
+    const checked = checkMissionCreate(body.template, 'template');
+    if (!checked.ok) details.push(...checked.problems.map((problem) => ({ field: fieldPath(problem), problems: problem.problems })));
+    for (const field of ABSOLUTE_TIMES) {
+      if (body.template[field] !== undefined)
+        details.push({ field: `template.${field}`, problems: [`a schedule's template may not have ${field}: it is an absolute time`] });
+    }
+    if (checked.ok && missionTextBytes(checked.value) > this.env.MAX_MISSION_TEXT_BYTES) {
+      details.push({
+        field: 'template',
+        problems: [`the mission text (title, description and payload as JSON) is over MAX_MISSION_TEXT_BYTES ${this.env.MAX_MISSION_TEXT_BYTES}`],
+      });
+    }
+    const timing = scheduleTimingProblem(body.cron, body.timeZone);
+    if (timing) details.push({ field: timing.field, problems: [timing.problem] });
+    if (!checked.ok || details.length > 0) throw invalid(details);
+    const record = await this.schedules.create({ cron: body.cron, timeZone: body.timeZone, template: checked.value, catchUpMs: body.catchUpMs ?? null }, actor);
+    return this.view(record);
+  }
+
+  async delete(scheduleId: string, actor: string): Promise<ScheduleView> {
+    try {
+      return this.view(await this.schedules.delete(scheduleId, actor));
+    } catch (error) {
+      if (error instanceof ScheduleNotFoundError) throw new NotFoundException(error.message);
+      // A firing was recorded between the read and the delete.
+      if (error instanceof ScheduleVersionConflictError) throw new ConflictException(error.message);
+      throw error;
+    }
+  }
+
+  async get(scheduleId: string): Promise<ScheduleView> {
+    const record = await this.schedules.record(scheduleId);
+    if (!record) throw new NotFoundException(`schedule ${scheduleId} not found`);
+    return this.view(record);
+  }
+
+  async list(): Promise<ScheduleView[]> {
+    return (await this.schedules.list()).map((record) => this.view(record));
+  }
+
+  async history(scheduleId: string): Promise<ScheduleEvent[]> {
+    const events = await this.schedules.history(scheduleId);
+    if (events.length === 0) throw new NotFoundException(`schedule ${scheduleId} not found`);
+    return events;
+  }
+
+  private view(record: ScheduleRecord): ScheduleView {
+    const next = record.deletedAt ? null : nextDueAfter(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt));
+    return { ...record, nextDueAt: next ? next.toISOString() : null };
+  }
+}

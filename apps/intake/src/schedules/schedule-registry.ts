@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { v7 as uuidv7 } from 'uuid';
+import { KeyLayout } from '@app/event-store';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { evolveSchedule, ScheduleDefinition, ScheduleEvent, ScheduleNotFoundError, ScheduleRecord } from './schedule-events';
+import { nextDueAfter } from './schedule-timing';
+
+/** Result codes of append-schedule-events-4.lua. */
+enum ScheduleAppendCode {
+  Ok = 0,
+  VersionConflict = 1,
+}
+
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-schedule-events-4', { constants: { CODE: luaEnum(ScheduleAppendCode) } });
+
+export class ScheduleVersionConflictError extends Error {
+  constructor(readonly scheduleId: string) {
+    super(`schedule ${scheduleId} was changed concurrently; reload and retry`);
+    this.name = 'ScheduleVersionConflictError';
+  }
+}
+
+/**
+ * Recurring-mission schedules as event-sourced records, as agents are: each schedule has its own
+ * event stream; the record hash, the versions and the due set (live schedules by next due time)
+ * follow every append, which lands only at the version it was decided on.
+ */
+export class ScheduleRegistry {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: KeyLayout,
+  ) {}
+
+  create(definition: ScheduleDefinition, actor: string, now = new Date()): Promise<ScheduleRecord> {
+    return this.append(null, { type: 'ScheduleCreated', scheduleId: uuidv7(), at: now.toISOString(), actor, data: definition });
+  }
+
+  async delete(scheduleId: string, actor: string): Promise<ScheduleRecord> {
+    const record = await this.record(scheduleId);
+    if (!record) throw new ScheduleNotFoundError(scheduleId);
+    return this.append(record, { type: 'ScheduleDeleted', scheduleId, at: new Date().toISOString(), actor, data: {} });
+  }
+
+  /** ScheduleFired at the version of `record`, the one the firing was decided on. */
+  fired(record: ScheduleRecord, data: { dueAt: string; missionId: string }, actor: string, now: Date): Promise<ScheduleRecord> {
+    return this.append(record, { type: 'ScheduleFired', scheduleId: record.id, at: now.toISOString(), actor, data });
+  }
+
+  /** ScheduleSkipped at the version of `record`, the one the skip was decided on. */
+  skipped(record: ScheduleRecord, data: { count: number; from: string; to: string; reason: string }, actor: string, now: Date): Promise<ScheduleRecord> {
+    return this.append(record, { type: 'ScheduleSkipped', scheduleId: record.id, at: now.toISOString(), actor, data });
+  }
+
+  async record(scheduleId: string): Promise<ScheduleRecord | null> {
+    const json = await this.redis.hget(this.keys.schedules, scheduleId);
+    return json ? (JSON.parse(json) as ScheduleRecord) : null;
+  }
+
+  async list(): Promise<ScheduleRecord[]> {
+    const records = (await this.redis.hvals(this.keys.schedules)).map((json) => JSON.parse(json) as ScheduleRecord);
+    return records.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** How many schedules are live. */
+  count(): Promise<number> {
+    return this.redis.hlen(this.keys.schedules);
+  }
+
+  /** Live schedules due at `now` (their next due time has come), at most `limit`. */
+  due(now: Date, limit: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.schedulesDue, '-inf', now.getTime(), 'LIMIT', 0, limit);
+  }
+
+  /** The schedule's events, oldest first. */
+  async history(scheduleId: string): Promise<ScheduleEvent[]> {
+    const entries = (await this.redis.xrange(this.keys.scheduleLog(scheduleId), '-', '+')) as [string, string[]][];
+    return entries.map(([, fields]) => JSON.parse(fields[1]) as ScheduleEvent);
+  }
+
+  private async append(record: ScheduleRecord | null, event: ScheduleEvent): Promise<ScheduleRecord> {
+    const next = evolveSchedule(record, event);
+    const nextDue = next.deletedAt ? null : nextDueAfter(next.cron, next.timeZone, new Date(next.lastDueAt ?? next.createdAt));
+    const keys = [this.keys.schedules, this.keys.scheduleVersions, this.keys.scheduleLog(next.id), this.keys.schedulesDue];
+    const args = [next.id, record?.version ?? 0, next.deletedAt ? '' : JSON.stringify(next), nextDue ? nextDue.getTime() : '', JSON.stringify(event)];
+    const [code] = (await appendScript.run(this.redis, keys, args)) as [ScheduleAppendCode, string];
+    if (code !== ScheduleAppendCode.Ok) throw new ScheduleVersionConflictError(next.id);
+    return next;
+  }
+}

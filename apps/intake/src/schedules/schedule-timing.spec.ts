@@ -1,0 +1,82 @@
+import { nextDueAfter, nextFiringStep, scheduleTimingProblem } from './schedule-timing';
+
+const at = (iso: string) => new Date(iso);
+const HOUR = 3_600_000;
+
+describe('scheduleTimingProblem', () => {
+  it.each([
+    ['0 6 1 * *', 'Europe/Berlin'],
+    ['*/15 8-18 * * 1-5', 'UTC'],
+  ])('given %s in %s, then it is a schedule', (cron, timeZone) => {
+    expect(scheduleTimingProblem(cron, timeZone)).toBeNull();
+  });
+
+  it.each([
+    ['0 6 1 * *', 'Mars/Olympus', 'timeZone', /timeZone "Mars\/Olympus" is not an IANA time zone/],
+    ['0 6 1 * *', '', 'timeZone', /not an IANA time zone/],
+    ['61 6 1 * *', 'UTC', 'cron', /cron "61 6 1 \* \*" is not a valid expression/],
+    ['0 0 31 2 *', 'UTC', 'cron', /is not a valid expression/],
+    ['0 0 6 1 * *', 'UTC', 'cron', /five fields/],
+    ['every monday', 'UTC', 'cron', /five fields/],
+  ])('given %s in %j, then the problem names the field and says what is wrong', (cron, timeZone, field, problem) => {
+    expect(scheduleTimingProblem(cron, timeZone)).toEqual({ field, problem: expect.stringMatching(problem) });
+  });
+});
+
+describe('due times in Europe/Berlin across daylight saving time', () => {
+  it('given 06:00 daily, then it is 05:00 UTC in winter and 04:00 UTC in summer', () => {
+    expect(nextDueAfter('0 6 * * *', 'Europe/Berlin', at('2026-03-28T12:00:00Z'))).toEqual(at('2026-03-29T04:00:00Z'));
+    expect(nextDueAfter('0 6 * * *', 'Europe/Berlin', at('2026-03-27T12:00:00Z'))).toEqual(at('2026-03-28T05:00:00Z'));
+  });
+
+  it('given 02:30 daily, then the day the clocks skip 02:00-03:00 it fires once, an hour later, and the day they repeat 02:00-03:00 it fires once', () => {
+    const spring = [at('2026-03-28T00:00:00Z')];
+    for (let day = 0; day < 3; day += 1) spring.push(nextDueAfter('30 2 * * *', 'Europe/Berlin', spring[spring.length - 1]) as Date);
+    expect(spring.slice(1)).toEqual([at('2026-03-28T01:30:00Z'), at('2026-03-29T01:30:00Z'), at('2026-03-30T00:30:00Z')]);
+    const autumn = [at('2026-10-24T00:00:00Z')];
+    for (let day = 0; day < 3; day += 1) autumn.push(nextDueAfter('30 2 * * *', 'Europe/Berlin', autumn[autumn.length - 1]) as Date);
+    expect(autumn.slice(1)).toEqual([at('2026-10-24T00:30:00Z'), at('2026-10-25T00:30:00Z'), at('2026-10-26T01:30:00Z')]);
+  });
+});
+
+describe('nextFiringStep (a fake clock: now is an argument)', () => {
+  const hourly = (since: string, now: string, catchUpMs = HOUR) => nextFiringStep('0 * * * *', 'Europe/Berlin', at(since), at(now), catchUpMs);
+
+  it('given no due time since the last one, then it waits', () => {
+    expect(hourly('2026-01-01T10:00:00Z', '2026-01-01T10:59:59Z')).toEqual({ kind: 'wait' });
+  });
+
+  it('given a due time exactly now, then it fires that one, and the last one dealt with is never fired again', () => {
+    expect(hourly('2026-01-01T10:00:00Z', '2026-01-01T11:00:00Z')).toEqual({ kind: 'fire', dueAt: at('2026-01-01T11:00:00Z') });
+  });
+
+  it('given missed due times within the catch-up window, then it fires the oldest first', () => {
+    expect(hourly('2026-01-01T07:30:00Z', '2026-01-01T10:15:00Z', 3 * HOUR)).toEqual({ kind: 'fire', dueAt: at('2026-01-01T08:00:00Z') });
+  });
+
+  it('given due times older than the catch-up window, then they are skipped as one counted range, and the rest fire', () => {
+    // Down from 03:30 to 10:15 with a one-hour window: 04:00..09:00 are too old, 10:00 still fires.
+    expect(hourly('2026-01-01T03:30:00Z', '2026-01-01T10:15:00Z')).toEqual({
+      kind: 'skip',
+      count: 6,
+      from: at('2026-01-01T04:00:00Z'),
+      to: at('2026-01-01T09:00:00Z'),
+    });
+    expect(hourly('2026-01-01T09:00:00Z', '2026-01-01T10:15:00Z')).toEqual({ kind: 'fire', dueAt: at('2026-01-01T10:00:00Z') });
+  });
+
+  it('given a catch-up window of 0, then only a due time exactly now fires', () => {
+    expect(hourly('2026-01-01T09:30:00Z', '2026-01-01T10:00:00Z', 0)).toEqual({ kind: 'fire', dueAt: at('2026-01-01T10:00:00Z') });
+    expect(hourly('2026-01-01T09:30:00Z', '2026-01-01T10:00:01Z', 0)).toMatchObject({ kind: 'skip', count: 1 });
+  });
+
+  it('given a very long outage, then one step counts at most 1 000 due times and the next goes on from there', () => {
+    const first = nextFiringStep('* * * * *', 'UTC', at('2026-01-01T00:00:00Z'), at('2026-02-01T00:00:00Z'), HOUR);
+    expect(first).toEqual({
+      kind: 'skip',
+      count: 1_000,
+      from: at('2026-01-01T00:01:00Z'),
+      to: new Date(at('2026-01-01T00:00:00Z').getTime() + 1_000 * 60_000),
+    });
+  });
+});

@@ -1,0 +1,176 @@
+import request from 'supertest';
+import { MissionCreateDto } from '@app/mission';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { MissionIntakeService } from '../../apps/intake/src/missions/mission-intake.service';
+import { ScheduleFiringService, scheduleScope } from '../../apps/intake/src/schedules/schedule-firing.service';
+import { nextDueAfter } from '../../apps/intake/src/schedules/schedule-timing';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const inspection: MissionCreateDto = {
+  type: 'maintenance',
+  title: 'Monthly elevator inspection',
+  description: 'Check the elevator log, the emergency phone and the door sensors; report anything that needs the service company.',
+  priority: 'normal',
+  payload: { asset: 'elevator-1', room: 'lobby' },
+};
+const DAY = 24 * 3_600_000;
+const MINUTE = 60_000;
+
+type ScheduleEventBody = { type: string; actor: string; data: Record<string, unknown> };
+
+/** Due times of the schedule after `since` up to `until`, as the test's own count. */
+function dueTimes(cron: string, timeZone: string, since: Date, until: Date): Date[] {
+  const times: Date[] = [];
+  for (let due = nextDueAfter(cron, timeZone, since); due && due <= until; due = nextDueAfter(cron, timeZone, due)) times.push(due);
+  return times;
+}
+
+describe('recurring missions: schedules with cron and time zone (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  let firing: ScheduleFiringService;
+  beforeAll(async () => {
+    // Sweeps are driven by the test's clock (`now`); the services' own timer stays out of the way.
+    system = await startInProcessSystem('e2e-schedules', { SCHEDULE_CATCH_UP_MS: String(3 * DAY) }, { intake: { SCHEDULE_CHECK_MS: '60000' } });
+    firing = system.intake.get(ScheduleFiringService);
+  });
+  afterAll(async () => system.close());
+
+  const create = (body: object) => system.api.post('/api/schedules').send(body);
+  const missionsOf = async (scheduleId: string) => {
+    const events = (await system.api.get(`/api/schedules/${scheduleId}/events`).expect(200)).body as ScheduleEventBody[];
+    return events.filter((event) => event.type === 'ScheduleFired').map((event) => event.data.missionId as string);
+  };
+
+  it('given bad input, then a clear 4xx and nothing is stored', async () => {
+    const valid = { cron: '0 6 1 * *', timeZone: 'Europe/Berlin', template: inspection };
+    const refused = [
+      [{ ...valid, cron: '0 25 * * *' }, 'cron', /not a valid expression/],
+      [{ ...valid, cron: '* * * * * *' }, 'cron', /five fields/],
+      [{ ...valid, timeZone: 'Europe/Berlim' }, 'timeZone', /not an IANA time zone/],
+      [{ ...valid, template: { ...inspection, priority: 'urgent' } }, 'template.priority', /priority must be one of/],
+      [{ ...valid, template: { ...inspection, extra: 1 } }, 'template.extra', /should not exist/],
+      [{ ...valid, template: { ...inspection, deadline: '2030-01-01T00:00:00Z' } }, 'template.deadline', /absolute time/],
+      [{ ...valid, catchUpMs: -1 }, 'catchUpMs', /catchUpMs must not be less than 0/],
+    ] as const;
+    for (const [body, field, problem] of refused) {
+      const response = await create(body).expect(400);
+      expect(response.body.details).toContainEqual({ field, problems: [expect.stringMatching(problem)] });
+    }
+    await create({ ...valid, template: 'inspect' }).expect(400);
+    await request(system.intake.getHttpServer()).post('/api/schedules').set('Authorization', `Bearer ${TEST_KEYS.submitter}`).send(valid).expect(403);
+    await request(system.intake.getHttpServer()).get('/api/schedules').set('Authorization', `Bearer ${TEST_KEYS.reader}`).expect(403);
+    await system.api.get('/api/schedules/not-an-id').expect(400);
+    expect((await system.api.get('/api/schedules').expect(200)).body).toEqual([]);
+  });
+
+  it('when an operator creates a schedule, then each due time creates exactly one mission, and a delete stops it', async () => {
+    const created = (await create({ cron: '0 6 1 * *', timeZone: 'Europe/Berlin', template: inspection }).expect(201)).body;
+    const firstDue = nextDueAfter('0 6 1 * *', 'Europe/Berlin', new Date(created.createdAt)) as Date;
+    expect(created).toMatchObject({
+      createdBy: 'operator',
+      version: 1,
+      fired: 0,
+      skipped: 0,
+      lastDueAt: null,
+      catchUpMs: null,
+      nextDueAt: firstDue.toISOString(),
+    });
+    expect(firstDue.toISOString()).toMatch(/T0[45]:00:00.000Z$/);
+    expect((await system.api.get('/api/schedules').expect(200)).body).toEqual([created]);
+
+    expect(await firing.sweep(new Date(firstDue.getTime() - 1))).toEqual({ fired: 0, skipped: 0 });
+    expect(await firing.sweep(new Date(firstDue.getTime() + MINUTE))).toEqual({ fired: 1, skipped: 0 });
+    expect(await firing.sweep(new Date(firstDue.getTime() + 2 * MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    const metrics = (await system.api.get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^brain_schedule_due_times_total\{[^}]*outcome="fired"[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^brain_schedules\{[^}]*\} 1$/m);
+
+    const [missionId] = await missionsOf(created.id);
+    const mission = await system.waitForStatus(missionId, ['succeeded']);
+    expect(mission).toMatchObject({ title: inspection.title, type: 'maintenance' });
+    const history = (await system.api.get(`/api/missions/${missionId}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(history[0]).toMatchObject({ type: 'MissionCreated', actor: 'operator' });
+    const after = (await system.api.get(`/api/schedules/${created.id}`).expect(200)).body;
+    expect(after).toMatchObject({ version: 2, fired: 1, lastDueAt: firstDue.toISOString(), lastMissionId: missionId });
+    expect(Date.parse(after.nextDueAt)).toBeGreaterThan(firstDue.getTime() + 27 * DAY);
+
+    const deleted = (await system.api.delete(`/api/schedules/${created.id}`).expect(200)).body;
+    expect(deleted).toMatchObject({ deletedAt: expect.any(String), nextDueAt: null, version: 3 });
+    await system.api.get(`/api/schedules/${created.id}`).expect(404);
+    await system.api.delete(`/api/schedules/${created.id}`).expect(404);
+    expect(await firing.sweep(new Date(Date.parse(after.nextDueAt) + MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events.map((event) => [event.type, event.actor])).toEqual([
+      ['ScheduleCreated', 'operator'],
+      ['ScheduleFired', 'intake:schedule'],
+      ['ScheduleDeleted', 'operator'],
+    ]);
+  });
+
+  it('given two intake instances sweeping the same due time, and a firing whose mission was created before a crash, then one mission per due time', async () => {
+    const second = await system.addInstance(intakeService);
+    const created = (await create({ cron: '30 7 * * *', timeZone: 'Europe/Berlin', template: { ...inspection, title: 'Daily boiler check' } }).expect(201))
+      .body;
+    const [first, next] = dueTimes('30 7 * * *', 'Europe/Berlin', new Date(created.createdAt), new Date(Date.parse(created.createdAt) + 2 * DAY)).slice(0, 2);
+    // An intake created the second due time's mission and died before it appended ScheduleFired.
+    const crashed = await system.intake
+      .get(MissionIntakeService)
+      .create({ ...inspection, title: 'Daily boiler check' }, { actor: 'operator', scope: scheduleScope(created.id), idempotencyKey: next.toISOString() });
+
+    const both = await Promise.all([
+      firing.sweep(new Date(next.getTime() + MINUTE)),
+      second.get(ScheduleFiringService).sweep(new Date(next.getTime() + MINUTE)),
+    ]);
+
+    expect(both[0].fired + both[1].fired).toBe(2);
+    const missionIds = await missionsOf(created.id);
+    expect(missionIds).toHaveLength(2);
+    expect(missionIds[1]).toBe(crashed.mission.id);
+    expect(new Set(missionIds).size).toBe(2);
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events.filter((event) => event.type === 'ScheduleFired').map((event) => event.data.dueAt)).toEqual([first.toISOString(), next.toISOString()]);
+    await Promise.all(missionIds.map((id) => system.waitForStatus(id, ['succeeded'])));
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
+  it('given a template no agent can serve any more, then its due time is skipped with the refusal, not retried forever', async () => {
+    const template = { ...inspection, title: 'Sauna heater service', requiredSkills: ['sauna_repair'] };
+    const created = (await create({ cron: '0 6 * * *', timeZone: 'UTC', template }).expect(201)).body;
+    const due = nextDueAfter('0 6 * * *', 'UTC', new Date(created.createdAt)) as Date;
+
+    expect(await firing.sweep(due)).toEqual({ fired: 0, skipped: 1 });
+
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events[1]).toMatchObject({
+      type: 'ScheduleSkipped',
+      data: { count: 1, from: due.toISOString(), to: due.toISOString(), reason: expect.stringMatching(/^mission refused: .*sauna_repair/) },
+    });
+    expect(await firing.sweep(due)).toEqual({ fired: 0, skipped: 0 });
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
+  it('given an intake down for ten days, then due times older than the catch-up window are skipped and counted, and the rest fire once each', async () => {
+    const created = (await create({ cron: '0 6 * * *', timeZone: 'Europe/Berlin', template: { ...inspection, title: 'Night rate review' } }).expect(201)).body;
+    const now = new Date(Date.parse(created.createdAt) + 10 * DAY);
+    const due = dueTimes('0 6 * * *', 'Europe/Berlin', new Date(created.createdAt), now);
+    const kept = due.filter((time) => time.getTime() >= now.getTime() - 3 * DAY);
+
+    expect(await firing.sweep(now)).toEqual({ fired: kept.length, skipped: due.length - kept.length });
+
+    const after = (await system.api.get(`/api/schedules/${created.id}`).expect(200)).body;
+    expect(after).toMatchObject({ fired: kept.length, skipped: due.length - kept.length, lastDueAt: due[due.length - 1].toISOString() });
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events[1]).toMatchObject({
+      type: 'ScheduleSkipped',
+      data: {
+        count: due.length - kept.length,
+        from: due[0].toISOString(),
+        to: due[due.length - kept.length - 1].toISOString(),
+        reason: expect.stringMatching(/catch-up window/),
+      },
+    });
+    expect(events.slice(2).map((event) => event.data.dueAt)).toEqual(kept.map((time) => time.toISOString()));
+    await Promise.all((await missionsOf(created.id)).map((id) => system.waitForStatus(id, ['succeeded'])));
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+});
