@@ -6,6 +6,7 @@ import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
+import { StreamController } from '../../apps/intake/src/stream/stream.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -27,9 +28,11 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/agents/{id}'],
   ['patch', '/api/agents/{id}'],
   ['get', '/api/reports/daily'],
+  ['get', '/api/stream'],
+  ['post', '/api/stream/tokens'],
 ];
 
-const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController };
+const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController, StreamController };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {
@@ -151,7 +154,13 @@ describe('OpenAPI document of the intake (in-process system)', () => {
       for (const [status, response] of Object.entries(responses)) {
         const schemaRef = response.content?.['application/json']?.schema?.$ref;
         if (Number(status) >= 400) expect({ where, status, schemaRef }).toEqual({ where, status, schemaRef: ERROR_REF });
-        else expect({ where, status, hasSchema: response.content?.['application/json']?.schema !== undefined }).toEqual({ where, status, hasSchema: true });
+        // The live stream answers Server-Sent Events, not JSON.
+        else
+          expect({
+            where,
+            status,
+            hasSchema: (response.content?.['application/json'] ?? response.content?.['text/event-stream'])?.schema !== undefined,
+          }).toEqual({ where, status, hasSchema: true });
       }
     }
   });

@@ -21,6 +21,9 @@ import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { EventStreamService } from './stream/event-stream.service';
+import { StreamTokens } from './stream/stream-tokens';
+import { StreamController } from './stream/stream.controller';
 
 @Module({})
 export class IntakeModule {
@@ -42,11 +45,13 @@ export class IntakeModule {
         }),
         ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, SubmissionConsumer],
+      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, StreamController, SubmissionConsumer],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: StreamTokens, inject: [ApiKeyStore], useFactory: (store: ApiKeyStore) => new StreamTokens(store) },
+        EventStreamService,
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         {

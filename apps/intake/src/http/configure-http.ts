@@ -4,6 +4,7 @@ import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
 import { ApiKeyStore, authenticateBeforeBody } from '../auth';
 import { AuthFailureThrottle } from '../rate-limit';
+import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
 import { RequestValidationPipe } from './request-validation.pipe';
@@ -32,7 +33,7 @@ export function configureHttp(app: INestApplication, env: Environment): void {
   express.set('query parser', 'simple');
   app.use(securityHeaders());
   // Before anything reads a body: a request without a valid key must cost as little as possible.
-  app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle)));
+  app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle), streamTokenAuthentication(app.get(StreamTokens))));
   app.use(requireJsonBodies);
   app.use(json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', inflate: false, reviver: rejectForbiddenKeys }));
   // Errors raised by the middleware above (malformed JSON, too large, wrong type) never reach Nest's filters.
