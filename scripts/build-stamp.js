@@ -18,7 +18,7 @@ const ROOT_FILE = /^(tsconfig.*\.json|package(-lock)?\.json)$/;
 /** What the commands run; any of them missing means there is no usable build. */
 const ENTRIES = [
   ...['intake', 'orchestrator', 'executor', 'evaluator'].map((service) => `dist/apps/${service}/src/main.js`),
-  ...['start', 'demo', 'replay'].map((script) => `dist/scripts/${script}.js`),
+  ...['start', 'demo', 'replay', 'ctl'].map((script) => `dist/scripts/${script}.js`),
 ];
 const STAMP = 'dist/.build-stamp';
 const PENDING = 'dist/.build-stamp.pending';

@@ -55,6 +55,11 @@ export class EventStreamService implements OnModuleDestroy {
     return this.clients.size;
   }
 
+  /** The position before the first event. */
+  get start(): LogPosition {
+    return this.keys.partitions.map(() => '0-0');
+  }
+
   /** The position now: a client that starts here gets only the events appended from now on. */
   async now(): Promise<LogPosition> {
     return lastEntryIds(this.redis, this.keys.logStreams);

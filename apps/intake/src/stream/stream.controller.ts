@@ -26,7 +26,7 @@ export class StreamController {
     description:
       'Needs role **reader** (any API key), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
       'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events). ' +
-      'Without a position the stream starts with the events appended from now on; with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
+      'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'Events of one mission come in their order; events of different log partitions are merged by time. A comment line (`: heartbeat`) comes every SSE_HEARTBEAT_MS. ' +
       'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake the answer is a 429.',
   })
@@ -64,7 +64,7 @@ export class StreamController {
       response.setHeader('Retry-After', '5');
       throw new HttpException('too many open live streams on this intake; retry later', HttpStatus.TOO_MANY_REQUESTS);
     }
-    this.stream.open(response, position ?? (await this.stream.now()), {
+    this.stream.open(response, position ?? (query.from === 'start' ? this.stream.start : await this.stream.now()), {
       ...(query.type ? { types: new Set(query.type) } : {}),
       ...(query.status ? { statuses: new Set(query.status) } : {}),
       ...(query.missionId ? { missionId: query.missionId } : {}),

@@ -44,13 +44,22 @@ export class StreamQuery {
     maxLength: MAX_POSITION_LENGTH,
     description:
       'Resume after this position (an event `id` this stream sent), like the `Last-Event-ID` header, which wins when both are given. ' +
-      'For clients that cannot set headers when they reconnect (a new EventSource). Every partition at `0-0` replays the whole log.',
+      'For clients that cannot set headers when they reconnect (a new EventSource).',
     example: '1764745200000-0',
   })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_POSITION_LENGTH)
   lastEventId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['now', 'start'],
+    description: 'Without a position: `now` (the default) sends the events appended from now on, `start` replays the whole log first.',
+    example: 'start',
+  })
+  @IsOptional()
+  @IsIn(['now', 'start'])
+  from?: 'now' | 'start';
 
   @ApiPropertyOptional({
     description: 'A stream token from `POST /api/stream/tokens`, for clients that cannot send headers (EventSource). Valid for 60 s, for this route only.',
