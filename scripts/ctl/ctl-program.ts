@@ -5,6 +5,8 @@ import { forTerminal } from '@app/audit';
 import { MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
 import type { Mission, MissionEvent } from '@app/mission';
 import type { QueueStats } from '@app/mission-queue';
+import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
+import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
 import { BrainApi, CtlError, EXIT, ExitCode } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
@@ -20,21 +22,6 @@ export interface CtlIo {
 
 interface Globals {
   json: boolean;
-}
-
-interface DeadLetter {
-  missionId: string;
-  type: string;
-  title: string;
-  reason: string;
-  attempts: number;
-  lastError: string | null;
-  deadLetteredAt: string;
-}
-
-interface Page<T> {
-  items: T[];
-  nextCursor?: string;
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -106,7 +93,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
     .addHelpText('after', '\nExample:\n  npm run ctl -- missions list --status dead_lettered --type pricing')
     .action(async (options: Record<string, string | undefined>, command: Command) => {
-      const page = await api.get<Page<Mission>>('/api/missions', {
+      const page = await api.get<MissionPage<Mission>>('/api/missions', {
         status: options.status,
         type: options.type,
         priority: options.priority,
@@ -329,7 +316,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .addOption(new Option('--type <type>', 'only this type').choices(MISSION_TYPES))
     .addOption(new Option('--priority <level>', 'only this priority level').choices(PRIORITY_LEVELS))
     .action(async (options: { type?: string; priority?: string }, command: Command) => {
-      const page = await api.get<Page<Mission>>('/api/reviews', { type: options.type, priority: options.priority });
+      const page = await api.get<MissionPage<Mission>>('/api/reviews', { type: options.type, priority: options.priority });
       show(command, page, () => `${table(MISSION_HEAD, page.items.map(missionRow))}\n${page.items.length} waiting for review`);
     });
   reviews

@@ -3,6 +3,9 @@ import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
 import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
+import { CallerController } from '../../apps/intake/src/console/caller.controller';
+import { MissionChainController } from '../../apps/intake/src/console/mission-chain.controller';
+import { ThroughputController } from '../../apps/intake/src/console/throughput.controller';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
@@ -30,9 +33,21 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/reports/daily'],
   ['get', '/api/stream'],
   ['post', '/api/stream/tokens'],
+  ['get', '/api/me'],
+  ['get', '/api/missions/{id}/verify'],
+  ['get', '/api/missions/queue/throughput'],
 ];
 
-const CONTROLLERS: Record<string, Type<unknown>> = { MissionsController, DeadLettersController, AgentsController, ReportsController, StreamController };
+const CONTROLLERS: Record<string, Type<unknown>> = {
+  MissionsController,
+  DeadLettersController,
+  AgentsController,
+  ReportsController,
+  StreamController,
+  CallerController,
+  MissionChainController,
+  ThroughputController,
+};
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 
 interface SchemaHost {

@@ -10,6 +10,9 @@ import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
 import { AgentsController } from './agents/agents.controller';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
+import { CallerController } from './console/caller.controller';
+import { MissionChainController } from './console/mission-chain.controller';
+import { ThroughputController } from './console/throughput.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
@@ -45,7 +48,17 @@ export class IntakeModule {
         }),
         ProjectionsModule,
       ],
-      controllers: [MissionsController, DeadLettersController, AgentsController, ReportsController, StreamController, SubmissionConsumer],
+      controllers: [
+        MissionsController,
+        DeadLettersController,
+        AgentsController,
+        ReportsController,
+        StreamController,
+        CallerController,
+        MissionChainController,
+        ThroughputController,
+        SubmissionConsumer,
+      ],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.

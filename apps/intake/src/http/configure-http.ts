@@ -1,8 +1,11 @@
+import { dirname, join } from 'node:path';
 import { INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NextFunction, Request, Response, json } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
+import { repoFile } from '@app/runtime';
 import { ApiKeyStore, authenticateBeforeBody } from '../auth';
+import { serveConsole } from '../console/serve-console';
 import { AuthFailureThrottle } from '../rate-limit';
 import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
@@ -44,4 +47,5 @@ export function configureHttp(app: INestApplication, env: Environment): void {
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ErrorBodyFilter());
   setUpOpenApi(app);
+  serveConsole(app, join(dirname(repoFile('package.json')), 'dist', 'console'));
 }
