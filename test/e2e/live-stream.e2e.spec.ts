@@ -141,6 +141,8 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       expect({ query, status: response.status }).toEqual({ query, status: 400 });
       expect(response.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
     }
+    const head = await request(server).head('/api/stream').set(reader).expect(200);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
     const otherLayout = await request(server)
       .get('/api/stream')
       .set({ ...reader, 'Last-Event-ID': '1-0' })

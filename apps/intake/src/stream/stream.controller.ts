@@ -60,6 +60,11 @@ export class StreamController {
       if ('problem' in parsed) throw new BadRequestException(parsed.problem);
       position = parsed;
     }
+    // Express answers HEAD with the GET handler: the headers, and no stream that would never end.
+    if (response.req.method === 'HEAD') {
+      response.status(200).type('text/event-stream').end();
+      return;
+    }
     if (this.stream.full) {
       response.setHeader('Retry-After', '5');
       throw new HttpException('too many open live streams on this intake; retry later', HttpStatus.TOO_MANY_REQUESTS);
