@@ -88,7 +88,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--agent <agentId>', 'only missions this agent holds or held')
     .option('--from <time>', 'created at or after (ISO 8601)')
     .option('--to <time>', 'created before (ISO 8601)')
-    .option('--title <text>', 'only titles that contain this text (case-insensitive), within the page')
+    .option('--title <text>', 'only titles that contain this text (ignoring case)')
     .option('--limit <n>', 'page size, 1..200', '50')
     .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
     .addHelpText('after', '\nExample:\n  npm run ctl -- missions list --status dead_lettered --type pricing')
@@ -102,10 +102,10 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         createdTo: options.to,
         limit: options.limit,
         cursor: options.cursor,
+        title: options.title,
       });
-      const needle = options.title?.toLowerCase();
-      const items = needle ? page.items.filter((mission) => mission.title.toLowerCase().includes(needle)) : page.items;
-      show(command, { ...page, items }, () => {
+      const items = page.items;
+      show(command, page, () => {
         const next = page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : '';
         return `${table(MISSION_HEAD, items.map(missionRow))}\n${items.length} mission(s)${next}`;
       });

@@ -112,6 +112,14 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(await seriousViolations()).toEqual([]);
     await screenshot('missions');
 
+    const search = page.getByLabel('Search by title');
+    await search.fill('no mission has this title');
+    await search.press('Enter');
+    await page.getByRole('link', { name: title }).waitFor({ state: 'detached' });
+    await search.fill(title.slice(0, 12).toUpperCase());
+    await search.press('Enter');
+    await page.getByRole('link', { name: title }).waitFor();
+
     await page.getByRole('link', { name: title }).click();
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
     const timeline = page.getByRole('table', { name: /Every event of the mission/ });

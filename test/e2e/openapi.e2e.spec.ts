@@ -207,7 +207,7 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(Object.keys(operation('post', '/api/missions/{id}/cancel').responses ?? {})).toContain('409');
     expect(Object.keys(operation('post', '/api/dlq/{id}/requeue').responses ?? {})).toContain('409');
     const listParams = (operation('get', '/api/missions').parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-    expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'type']);
+    expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'title', 'type']);
     const dlqParams = (operation('get', '/api/dlq').parameters ?? []).filter((p) => p.in === 'query');
     expect(dlqParams.map((p) => [p.name, p.required])).toEqual([
       ['limit', false],

@@ -7,6 +7,7 @@ import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, PageTitle, useLoaded } from '../parts';
 
 interface Filters {
+  title: string;
   status: string;
   type: string;
   priority: string;
@@ -14,14 +15,14 @@ interface Filters {
   createdFrom: string;
   createdTo: string;
 }
-const NO_FILTERS: Filters = { status: '', type: '', priority: '', agentId: '', createdFrom: '', createdTo: '' };
+const NO_FILTERS: Filters = { title: '', status: '', type: '', priority: '', agentId: '', createdFrom: '', createdTo: '' };
 
 export function MissionsPage() {
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [search, setSearch] = useState('');
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors.at(-1);
   const path = `/api/missions${query({
+    title: filters.title.trim(),
     status: filters.status,
     type: filters.type,
     priority: filters.priority,
@@ -38,8 +39,7 @@ export function MissionsPage() {
     setFilters({ ...filters, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value });
     setCursors([]);
   };
-  const needle = search.trim().toLowerCase();
-  const items = (page?.items ?? []).filter((mission) => !needle || mission.title.toLowerCase().includes(needle));
+  const items = page?.items ?? [];
 
   return (
     <section aria-labelledby="missions-title">
@@ -49,7 +49,8 @@ export function MissionsPage() {
       <form class="filters" role="search" aria-label="Filter missions" onSubmit={(event) => event.preventDefault()}>
         <label>
           Search by title
-          <input type="search" value={search} onInput={(event) => setSearch(event.currentTarget.value)} />
+          {/* Searched when the field is committed (Enter or leaving it), not on every key. */}
+          <input type="search" value={filters.title} onChange={set('title')} />
         </label>
         <label>
           Status
