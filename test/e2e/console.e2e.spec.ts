@@ -206,4 +206,24 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByLabel('API key').waitFor();
     expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBeNull();
   });
+
+  it('given a reader key, then what a reader may not do is not offered', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Reader view', description: 'Compare.', priority: 'low', payload: {} })
+      .expect(201);
+    await page.getByLabel('API key').fill(TEST_KEYS.reader);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('reader (reader)').waitFor();
+    await page.goto(`${base}/console/#/missions/${created.body.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Reader view' }).waitFor();
+    await page.getByText(/Hash chain verified/).waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel mission' }).count()).toBe(0);
+    await open('Agents', 'Agents');
+    await page.getByRole('cell', { name: /agent-lena/ }).waitFor();
+    expect(await page.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
+    await open('Dead letters', 'Dead letters');
+    await page.getByText('The dead-letter queue needs an operator key').waitFor();
+    expect(await page.getByRole('button', { name: /Requeue/ }).count()).toBe(0);
+  });
 });
