@@ -20,6 +20,10 @@ const HTTP_CONCURRENCY = 8;
 /** Bounds how often one request waits out a 429 before it counts as failed. */
 const MAX_RATE_LIMIT_WAITS = 5;
 const FINISHED: ReadonlySet<string> = new Set(['succeeded', 'dead_lettered', 'cancelled']);
+/** The review policy the demo runs with unless REVIEW_POLICY_FILE says otherwise (set it empty for none). */
+const DEMO_REVIEW_POLICY = path.join(rootDir, 'fixtures', 'review-policy.yaml');
+/** What the demo's reviewer asks for when it sends a result back. */
+const DEMO_FEEDBACK = 'Please say who on our team follows up, and when the guest or the staff will hear from us.';
 
 const EXIT_OK = 0;
 const EXIT_MISMATCH = 1;
@@ -50,6 +54,9 @@ interface Tracked {
   mission?: Mission;
   /** Why submission or polling failed last; shown when the mission ends up a mismatch. */
   error?: string;
+  /** The demo reviewer's decisions on this mission's results. */
+  approved: number;
+  rejected: number;
 }
 
 /** Thrown when Ctrl-C or a crashed service ends the run early; not a demo failure of its own. */
@@ -121,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
     .name('demo')
     .description(
       'Start the BRAIN Mission System, submit every fixture mission through the REST API, wait until all are finished ' +
+        '(deciding the results the review policy holds as a reviewer would: every third sent back once, the rest approved) ' +
         'and print a summary. Exit 0 when every mission ended as expected, 1 otherwise, 2 on timeout.',
     )
     .option('--fixtures <file>', 'missions to submit (relative to the repository root)', 'fixtures/odoo_missions_mock.json')
@@ -173,6 +181,7 @@ async function main(argv: string[]): Promise<number> {
       REDIS_URL: redis.url,
       KEY_PREFIX: keyPrefix,
       LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+      REVIEW_POLICY_FILE: process.env.REVIEW_POLICY_FILE ?? DEMO_REVIEW_POLICY,
     };
     // A key of its own, valid only for this run's intake, so the demo needs neither the operator's
     // secrets nor the local key file; keys the user configured keep working alongside it. A submitter
@@ -180,8 +189,14 @@ async function main(argv: string[]): Promise<number> {
     // look at the dead-letter queue the summary reports on, which takes an operator.
     const apiKey = randomBytes(24).toString('base64url');
     const keyRole = options.keepRunning ? 'operator' : 'submitter';
+    // The results the review policy holds are decided by a reviewer of the demo's own, as a person would.
+    const reviewerKey = randomBytes(24).toString('base64url');
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
-      intake: { API_KEYS: [process.env.API_KEYS?.trim(), `demo-${Date.now()}:${apiKey}:${keyRole}`].filter(Boolean).join(',') },
+      intake: {
+        API_KEYS: [process.env.API_KEYS?.trim(), `demo-${Date.now()}:${apiKey}:${keyRole}`, `demo-reviewer-${Date.now()}:${reviewerKey}:reviewer`]
+          .filter(Boolean)
+          .join(','),
+      },
     };
     system = await launchSystem({
       services: [...SERVICE_NAMES],
@@ -207,6 +222,7 @@ async function main(argv: string[]): Promise<number> {
 
     const base = `http://127.0.0.1:${ports.intake}`;
     const intake = new IntakeClient(base, apiKey, abort.signal);
+    const reviewer = new IntakeClient(base, reviewerKey, abort.signal);
     term.line(
       `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` + `intake ${base}; Redis ${redis.url}`,
     );
@@ -216,11 +232,11 @@ async function main(argv: string[]): Promise<number> {
     try {
       if (interrupted) throw new Aborted();
       await waitReady(ports, abort.signal, term);
-      tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture) }));
+      tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture), approved: 0, rejected: 0 }));
       const deadline = Date.now() + options.timeout * 1000;
       const bars = term.startBars();
       await submitAll(intake, tracked, bars, term);
-      const timedOut = !(await waitFinished(intake, tracked, bars, term, deadline, abort.signal));
+      const timedOut = !(await waitFinished(intake, reviewer, tracked, bars, term, deadline, abort.signal));
       term.stopBars();
       code = report(tracked, timedOut, options.timeout, term);
     } catch (error) {
@@ -454,8 +470,19 @@ async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBa
   });
 }
 
-/** Polls the unfinished missions until all are finished (true) or the deadline passes (false). */
-async function waitFinished(intake: IntakeClient, tracked: Tracked[], bars: MultiBar, term: Terminal, deadline: number, signal: AbortSignal): Promise<boolean> {
+/**
+ * Polls the unfinished missions until all are finished (true) or the deadline passes (false); a
+ * result awaiting review is decided by the demo's reviewer as it is seen.
+ */
+async function waitFinished(
+  intake: IntakeClient,
+  reviewer: IntakeClient,
+  tracked: Tracked[],
+  bars: MultiBar,
+  term: Terminal,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   const started = Date.now();
   const countFinished = () => tracked.filter((item) => item.mission && FINISHED.has(item.mission.status)).length;
   const bar: SingleBar = bars.create(tracked.length, countFinished(), { label: 'finished ', rate: '0.0' });
@@ -471,6 +498,7 @@ async function waitFinished(intake: IntakeClient, tracked: Tracked[], bars: Mult
         if (status === 200 && isMission(body)) {
           item.mission = body;
           item.error = undefined;
+          if (body.status === 'awaiting_review') await review(reviewer, item);
         } else {
           item.error = `GET answered ${status}: ${JSON.stringify(body).slice(0, 300)}`;
         }
@@ -487,11 +515,30 @@ async function waitFinished(intake: IntakeClient, tracked: Tracked[], bars: Mult
   }
 }
 
+/**
+ * The demo's reviewer: sends every third mission's first result back with feedback (the next
+ * attempt's prompt carries it, and its result is reviewed again), and approves the others.
+ */
+async function review(reviewer: IntakeClient, item: Tracked): Promise<void> {
+  const reject = item.index % 3 === 0 && item.rejected === 0;
+  const id = encodeURIComponent(item.id ?? '');
+  const { status, body } = reject
+    ? await reviewer.post(`/api/missions/${id}/reject`, { feedback: DEMO_FEEDBACK }, {})
+    : await reviewer.post(`/api/missions/${id}/approve`, { note: 'Checked by the demo reviewer.' }, {});
+  if (status === 200 && isMission(body)) {
+    item.mission = body;
+    if (reject) item.rejected += 1;
+    else item.approved += 1;
+  } else {
+    item.error = `${reject ? 'reject' : 'approve'} answered ${status}: ${JSON.stringify(body).slice(0, 300)}`;
+  }
+}
+
 function report(tracked: Tracked[], timedOut: boolean, timeoutSeconds: number, term: Terminal): number {
   const types = [...new Set([...MISSION_TYPES, ...tracked.map((item) => item.fixture.type)])].filter((type) =>
     tracked.some((item) => item.fixture.type === type),
   );
-  const header = ['type', 'total', 'succeeded', 'dead-lettered', 'mean attempts', 'p50 ms to done'];
+  const header = ['type', 'total', 'succeeded', 'dead-lettered', 'reviewed', 'rejected', 'mean attempts', 'p50 ms to done'];
   const rows = types.map((type) =>
     summaryRow(
       type,
@@ -504,7 +551,12 @@ function report(tracked: Tracked[], timedOut: boolean, timeoutSeconds: number, t
 
   const mismatches = tracked.filter((item) => item.mission?.status !== item.expected);
   const expectedDead = tracked.filter((item) => item.expected === 'dead_lettered').length;
+  const sum = (pick: (item: Tracked) => number) => tracked.reduce((total, item) => total + pick(item), 0);
   term.line('');
+  term.line(
+    `Reviews (REVIEW_POLICY_FILE): ${sum((item) => item.approved + item.rejected)} results reviewed, ` +
+      `${sum((item) => item.approved)} approved, ${sum((item) => item.rejected)} sent back with feedback and retried.`,
+  );
   term.line(
     `Expected vs actual: ${tracked.length - mismatches.length}/${tracked.length} as expected ` +
       `(${tracked.length - expectedDead} to succeed, ${expectedDead} to be dead-lettered).`,
@@ -543,6 +595,8 @@ function summaryRow(type: string, items: Tracked[]): string[] {
     String(items.length),
     String(count('succeeded')),
     String(count('dead_lettered')),
+    String(items.filter((item) => item.approved + item.rejected > 0).length),
+    String(items.reduce((sum, item) => sum + item.rejected, 0)),
     Number.isNaN(meanAttempts) ? '-' : meanAttempts.toFixed(2),
     Number.isNaN(p50) ? '-' : String(p50),
   ];

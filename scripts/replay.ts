@@ -21,7 +21,7 @@ import {
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import type { Mission } from '@app/mission';
+import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
@@ -503,11 +503,21 @@ function stateTable(state: Mission): string {
       state.evaluation ? `${state.evaluation.score.toFixed(2)} ${state.evaluation.passed ? 'pass' : 'fail'} (attempt ${state.evaluation.attempt})` : '-',
     ],
     ['feedback', state.feedback ?? '-'],
+    ['review', state.review ? reviewLine(state.review) : '-'],
+    ['review rounds', state.reviewRounds ?? 0],
     ['last error', state.lastError ?? '-'],
     ['created', state.createdAt],
     ['updated', state.updatedAt],
   ];
   return keyValueTable(rows);
+}
+
+/** The review of the current result in one line: its rule, and the decision or how long it waits. */
+function reviewLine(review: MissionReview): string {
+  const asked = `rule ${review.rule}, attempt ${review.attempt}, asked ${review.requestedAt}`;
+  if (!review.decision) return `${asked}, waiting${review.overdueAt ? ` (overdue since ${review.overdueAt})` : ''}`;
+  const edited = review.originalOutput ? ' with edits' : '';
+  return `${asked}, ${review.decision}${edited} by ${review.reviewedBy ?? '?'} at ${review.reviewedAt ?? '?'}`;
 }
 
 function keyValueTable(rows: [string, string | number][]): string {

@@ -163,24 +163,20 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
     const group: Building[] = [];
     for (let i = first; i < Math.min(first + INTERLEAVE, missions); i++) {
       const mission: Building = { id: `bench-${i}`, state: null, hash: '', lastEventId: '', steps: HISTORIES[i % HISTORIES.length], next: 0 };
-      const now = new Date(START + seq * 20);
       append(
         mission,
-        decideCreate(
-          {
-            type: MISSION_TYPES[i % MISSION_TYPES.length],
-            title: `Guest request #${i}: late check-out and extra towels`,
-            description: 'Guest in room 204 asks for a 14:00 check-out on departure day and two extra bath towels this evening.',
-            priority: PRIORITY_LEVELS[i % PRIORITY_LEVELS.length],
-            payload: {
-              room: String(100 + (i % 400)),
-              guest: { name: 'Anna Schmidt', vip: i % 7 === 0 },
-              bookingRef: `SO-2026-${i}`,
-              revenueAtStake: (i % 20) * 100,
-            },
+        decideCreate({
+          type: MISSION_TYPES[i % MISSION_TYPES.length],
+          title: `Guest request #${i}: late check-out and extra towels`,
+          description: 'Guest in room 204 asks for a 14:00 check-out on departure day and two extra bath towels this evening.',
+          priority: PRIORITY_LEVELS[i % PRIORITY_LEVELS.length],
+          payload: {
+            room: String(100 + (i % 400)),
+            guest: { name: 'Anna Schmidt', vip: i % 7 === 0 },
+            bookingRef: `SO-2026-${i}`,
+            revenueAtStake: (i % 20) * 100,
           },
-          now,
-        ),
+        }),
         'intake',
       );
       group.push(mission);

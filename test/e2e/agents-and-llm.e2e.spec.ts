@@ -20,6 +20,15 @@ const goodMaintenanceReply = JSON.stringify({
   safetyNotes: ['Dry the floor to avoid slipping'],
   parts: ['tap cartridge 35 mm'],
 });
+/** The scripted reply (175) is above the ceiling: every attempt fails, though a better answer could pass. */
+const cappedPricing: MissionCreateDto = {
+  type: 'pricing',
+  title: 'Weekend rate under a ceiling',
+  description: 'The channel manager caps the weekend rate.',
+  priority: 'high',
+  payload: { currentRate: 150, minRate: 120, maxRate: 169 },
+};
+/** A floor above the ceiling: no answer can pass. */
 const conflictingPricing: MissionCreateDto = {
   type: 'pricing',
   title: 'Weekend rate with conflicting floors',
@@ -104,7 +113,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     it('when every result fails evaluation, then it is dead-lettered with one MissionEvaluated per attempt and the feedback reaches the next request', async () => {
       llm.reset();
       llm.fallback = () => ({ status: 200, content: pricingReply });
-      const created = await system.api.post('/api/missions').send(conflictingPricing).expect(201);
+      const created = await system.api.post('/api/missions').send(cappedPricing).expect(201);
       const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
       expect(done).toMatchObject({ status: 'dead_lettered', attempts: 3 });
       const events = await system.store.history(done.id);
@@ -122,6 +131,17 @@ describe('LLM providers and agents (four services, real Redis)', () => {
       expect(prompts[2]).toMatch(/within_bounds/);
       const agents = events.flatMap((e) => (e.type === 'MissionAssigned' ? [e.data.agentId] : []));
       expect(new Set(agents).size).toBe(agents.length);
+    });
+
+    it('when the mission itself is contradictory, then its first failed verdict dead-letters it as a permanent failure', async () => {
+      llm.reset();
+      llm.fallback = () => ({ status: 200, content: pricingReply });
+      const created = await system.api.post('/api/missions').send(conflictingPricing).expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done).toMatchObject({ status: 'dead_lettered', attempts: 1 });
+      const deadLettered = (await system.store.history(done.id)).find((e) => e.type === 'MissionDeadLettered');
+      expect(deadLettered?.data).toMatchObject({ reason: expect.stringMatching(/^permanent failure: minRate 189 is above maxRate 169/) });
+      expect(llm.requests).toHaveLength(1);
     });
   });
 

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { AgentRegistry } from '@app/agents';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const mila = {
@@ -91,5 +92,31 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
       'AgentCreditsChanged',
     ]);
     await system.api.patch('/api/agents/nobody').send({ status: 'paused' }).expect(404);
+  });
+
+  it('given an operator changing fields and status while another changes the agent, then the PATCH is all or nothing', async () => {
+    const other = new AgentRegistry(system.redis, system.keys);
+    const read = AgentRegistry.prototype.record;
+    let reads = 0;
+    let interfered = false;
+    // The PATCH's second read (if it reads twice) returns the record as it was, after another
+    // operator's change has landed: a PATCH written in two steps sees its second step conflict.
+    const spy = jest.spyOn(AgentRegistry.prototype, 'record').mockImplementation(async function (this: AgentRegistry, id: string) {
+      const stale = await read.call(this, id);
+      if (id === 'agent-tom' && ++reads === 2 && !interfered) {
+        interfered = true;
+        await other.change(id, { fields: { model: 'mock-hotel-2' } }, 'other-operator');
+      }
+      return stale;
+    });
+    const before = (await system.api.get('/api/agents/agent-tom').expect(200)).body;
+    reads = 0;
+    const patch = await system.api.patch('/api/agents/agent-tom').send({ capacity: before.capacity + 7, status: 'paused' });
+    spy.mockRestore();
+
+    const after = (await system.api.get('/api/agents/agent-tom').expect(200)).body;
+    if (patch.status === 200) expect(after).toMatchObject({ capacity: before.capacity + 7, status: 'paused' });
+    else expect([patch.status, after.capacity, after.status]).toEqual([409, before.capacity, before.status]);
+    await system.api.patch('/api/agents/agent-tom').send({ status: 'online' }).expect(200);
   });
 });

@@ -119,7 +119,7 @@ describe('a mission end to end (four services, real Redis)', () => {
     });
     afterAll(async () => system.close());
 
-    it('when a mission is created, then it is retried MAX_ATTEMPTS times and dead-lettered with the reason', async () => {
+    it('when a mission is created, then it is retried MAX_ATTEMPTS times, each after its backoff, and dead-lettered with the reason', async () => {
       const created = await system.api.post('/api/missions').send(lateCheckout).expect(201);
       const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
       expect(done.status).toBe('dead_lettered');
@@ -133,10 +133,12 @@ describe('a mission end to end (four services, real Redis)', () => {
         'MissionAssigned',
         'MissionStarted',
         'MissionFailed',
+        'MissionScheduled',
         'MissionQueued',
         'MissionAssigned',
         'MissionStarted',
         'MissionFailed',
+        'MissionScheduled',
         'MissionQueued',
         'MissionAssigned',
         'MissionStarted',

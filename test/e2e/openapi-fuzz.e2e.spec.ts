@@ -187,7 +187,9 @@ describe('requests generated from the OpenAPI document (property, in-process sys
     });
 
   beforeAll(async () => {
-    system = await startInProcessSystem('e2e-openapi-fuzz');
+    // The intake's own clocks stay out of the way: a generated deadline already past would otherwise
+    // get MissionOverdue between a request and the check that it changed nothing.
+    system = await startInProcessSystem('e2e-openapi-fuzz', { DEADLINE_CHECK_MS: '3600000', SCHEDULE_CHECK_MS: '60000' });
     // Only the intake: nothing else moves the state while a request is judged.
     for (const service of ['orchestrator', 'executor', 'evaluator'] as const) await system.stopService(service);
     document = (await request(system.intake.getHttpServer()).get('/docs-json').expect(200)).body as Json;

@@ -9,6 +9,7 @@ import { ThroughputController } from '../../apps/intake/src/console/throughput.c
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
+import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -31,6 +32,9 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/agents/{id}'],
   ['patch', '/api/agents/{id}'],
   ['get', '/api/reports/daily'],
+  ['get', '/api/reviews'],
+  ['post', '/api/missions/{id}/approve'],
+  ['post', '/api/missions/{id}/reject'],
   ['get', '/api/stream'],
   ['post', '/api/stream/tokens'],
   ['get', '/api/me'],
@@ -43,6 +47,7 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   DeadLettersController,
   AgentsController,
   ReportsController,
+  ReviewsController,
   StreamController,
   CallerController,
   MissionChainController,

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { ReadyQueue } from '@app/mission-queue';
-import { waitFor } from '@app/testing';
+import { waitFor, TEST_QUEUE_ORDER } from '@app/testing';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
 
@@ -33,7 +33,7 @@ describe('queue guarantees (four services, real Redis)', () => {
   });
 
   it('given leases taken by an orchestrator that dies before assigning, then the missions come back and every mission finishes exactly once', async () => {
-    const queue = new ReadyQueue(system.redis, system.keys, 3_000);
+    const queue = new ReadyQueue(system.redis, system.keys, TEST_QUEUE_ORDER);
     const ids: string[] = [];
     let stolen = 0;
     // With every agent paused the live orchestrator leases nothing, so the dead one's leases do not
@@ -68,5 +68,42 @@ describe('queue guarantees (four services, real Redis)', () => {
       expect(events.filter((e) => e.type === 'MissionEvaluated' && e.data.passed)).toHaveLength(1);
       expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
     }
+  });
+
+  it('given a flood of older maintenance work, critical among it, when a low safety issue arrives last, then it is assigned first', async () => {
+    const agents = ((await system.api.get('/api/agents').expect(200)).body as { id: string; capacity: number }[]).map((agent) => agent.id);
+    const setStatus = (ids: string[], status: 'paused' | 'online') =>
+      Promise.all(ids.map((id) => system.api.patch(`/api/agents/${id}`).send({ status }).expect(200)));
+    await setStatus(agents, 'paused');
+    // One maintenance agent with one slot serves the queue strictly in its order.
+    const tom = (await system.api.get('/api/agents/agent-tom').expect(200)).body as { capacity: number };
+    await system.api.patch('/api/agents/agent-tom').send({ capacity: 1 }).expect(200);
+    const flood: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const created = await system.api
+        .post('/api/missions')
+        .send({ ...mission(i), type: 'maintenance', priority: i % 2 ? 'critical' : 'high' })
+        .expect(201);
+      flood.push(created.body.id);
+    }
+    const safety = await system.api
+      .post('/api/missions')
+      .send({
+        type: 'maintenance',
+        title: 'Gas smell in room 112',
+        description: 'A guest reports a smell of gas.',
+        priority: 'low',
+        payload: { room: '112', safetyIssue: true },
+      })
+      .expect(201);
+
+    await setStatus(['agent-tom'], 'online');
+    await system.waitForStatus(safety.body.id, ['succeeded'], 30_000);
+    const assignedBefore = await Promise.all(flood.map(async (id) => (await system.store.load(id))?.attempts ?? 0));
+    expect(assignedBefore.filter((attempts) => attempts > 0).length).toBeLessThanOrEqual(1);
+
+    await system.api.patch('/api/agents/agent-tom').send({ capacity: tom.capacity }).expect(200);
+    await setStatus(agents, 'online');
+    for (const id of flood) await system.waitForStatus(id, ['succeeded'], 60_000);
   });
 });

@@ -3,8 +3,19 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideCancel, decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
+import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
+import {
+  aCreateInput,
+  aResult,
+  anEvaluation,
+  deleteKeysByPrefix,
+  redisUrl,
+  testKeyPrefix,
+  buildKnownLog,
+  KNOWN_EVENT_COUNT,
+  KNOWN_MISSIONS,
+  knownStepTime,
+} from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
 
 const { ok, retry } = KNOWN_MISSIONS;
@@ -48,6 +59,30 @@ describe('replay CLI (command functions, real Redis)', () => {
     await deleteKeysByPrefix(redis, restorePrefix);
     await rm(dir, { recursive: true, force: true });
     await redis.quit();
+  });
+
+  it('state shows the review of a result: its rule, the decision, the reviewer and whether the output was edited', async () => {
+    const reviewPrefix = testKeyPrefix('audit-cli-review');
+    const store = new MissionStore(redis, new KeyLayout(reviewPrefix));
+    try {
+      expect((await store.append('m-review', null, decideCreate(aCreateInput()), { actor: 'intake' })).code).toBe(AppendCode.Ok);
+      const steps: [string, (mission: Mission) => Decision][] = [
+        ['orchestrator', (m) => decideAssign(m, 'agent-lena')],
+        ['executor', (m) => decideStart(m, 1)],
+        ['executor', (m) => decideComplete(m, 1, aResult())],
+        ['evaluator', (m) => decideVerdict(m, anEvaluation(1, true), 3, { reviewRule: 'guest-replies' })],
+        ['front-office-lead', (m) => decideApprove(m, { output: { reply: 'edited' } })],
+      ];
+      for (const [actor, decide] of steps) expect((await store.transition('m-review', decide, { actor })).kind).toBe('appended');
+      const table = await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: reviewPrefix }, ['state', 'm-review']);
+      expect(table.code).toBe(EXIT_OK);
+      expect(table.stdout).toMatch(/status\s+succeeded/);
+      expect(table.stdout).toMatch(/review\s+rule guest-replies, attempt 1, asked \S+, approved with edits by front-office-lead at \S+/);
+      const history = await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: reviewPrefix }, ['history', 'm-review']);
+      expect(history.stdout).toMatch(/MissionApproved\s+front-office-lead\s+approved with edits \(attempt 1\)/);
+    } finally {
+      await deleteKeysByPrefix(redis, reviewPrefix);
+    }
   });
 
   it('history prints an aligned table for people and rows with --json', async () => {
@@ -232,7 +267,7 @@ describe('replay CLI on stored text with control characters (real Redis)', () =>
   beforeAll(async () => {
     // Written straight to the store, as events from before the intake refused such text would be.
     const store = new MissionStore(redis, keys);
-    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }, new Date()), {
+    const created = await store.append(missionId, null, decideCreate({ type: 'pricing', title, description: '', priority: 'low', payload: {} }), {
       actor: 'ops\u001b[8m',
     });
     if (created.code !== AppendCode.Ok) throw new Error('create failed');

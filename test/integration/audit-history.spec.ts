@@ -1,8 +1,30 @@
 import Redis from 'ioredis';
 import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
-import { CURRENT_SCHEMA_VERSION, fold } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_MISSIONS, knownStepTime } from '@app/testing';
+import {
+  CURRENT_SCHEMA_VERSION,
+  decideApprove,
+  decideAssign,
+  decideComplete,
+  decideCreate,
+  decideReject,
+  decideReviewOverdue,
+  decideStart,
+  decideVerdict,
+  fold,
+} from '@app/mission';
+import {
+  aCreateInput,
+  aResult,
+  anEvaluation,
+  deleteKeysByPrefix,
+  redisUrl,
+  testKeyPrefix,
+  buildKnownLog,
+  KNOWN_MISSIONS,
+  knownStepTime,
+  MissionHistory,
+} from '@app/testing';
 
 const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
 
@@ -34,6 +56,33 @@ describe('history and time travel (real Redis)', () => {
     expect(rows.map((r) => r.at)).toEqual([1, 1, 4, 6, 8, 10].map((step) => knownStepTime(step).toISOString()));
     expect(new Set(rows.map((r) => r.correlationId))).toEqual(new Set([`corr-${ok}`]));
     expect(rows[0].causationId).toBe(`corr-${ok}`);
+  });
+
+  it('given a reviewed mission, then its timeline names the rule, the rejection with its feedback, the overdue review and the edited approval', () => {
+    const history = new MissionHistory({ actor: 'front-office-lead' });
+    history.append(decideCreate(aCreateInput()));
+    for (const attempt of [1, 2]) {
+      history.apply(decideAssign(history.mission, `agent-${attempt}`));
+      history.apply(decideStart(history.mission, attempt));
+      history.apply(decideComplete(history.mission, attempt, aResult()));
+      history.apply(decideVerdict(history.mission, anEvaluation(attempt, true), 3, { reviewRule: 'guest-replies' }));
+      if (attempt === 1) history.apply(decideReject(history.mission, 'Offer 13:00 instead.\u001b[2J', 3));
+    }
+    history.apply(decideReviewOverdue(history.mission, new Date('2030-01-01T00:00:00Z'), 60_000));
+    history.apply(decideApprove(history.mission, { note: 'Checked with housekeeping', output: { reply: 'edited' } }));
+    const summaries = timeline(history.events).map((row) => row.summary);
+    const lastRequest = history.events.filter((event) => event.type === 'MissionReviewRequested').at(-1);
+    expect(summaries.filter((summary) => /review|reject|approved|held/.test(summary))).toEqual([
+      'evaluated 0.90 pass by judge-model (rubric-v1), held for review',
+      'review requested by rule "guest-replies" (attempt 1)',
+      'rejected in review round 1 (attempt 1): Offer 13:00 instead.\\u001b[2J',
+      'queued again after a rejection (score 34.00)',
+      'evaluated 0.90 pass by judge-model (rubric-v1), held for review',
+      'review requested by rule "guest-replies" (attempt 2)',
+      `review overdue: waiting since ${lastRequest?.at ?? ''}, over 60000 ms`,
+      'approved with edits (attempt 2): Checked with housekeeping',
+    ]);
+    expect(timeline(history.events).at(-1)?.actor).toBe('front-office-lead');
   });
 
   it('given the retried, dead-lettered and cancelled missions, then their summaries tell what happened', async () => {

@@ -81,7 +81,7 @@ describe('verify (real Redis)', () => {
     let n = 0;
     const appendOne = () => {
       const id = `m-live-${++n}`;
-      appends.push(store.append(id, null, decideCreate(aCreate({ title: `Live ${n}` }), new Date()), { actor: 'intake' }));
+      appends.push(store.append(id, null, decideCreate(aCreate({ title: `Live ${n}` })), { actor: 'intake' }));
     };
     // Fire appends (not awaited) in every phase, so some land between the walk and its reads of the read model.
     const perPhase = new Map<string, number>();

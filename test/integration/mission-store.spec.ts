@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
 
 const input: MissionCreateDto = {
   type: 'maintenance',
@@ -20,7 +20,7 @@ describe('MissionStore (real Redis)', () => {
   let sequence = 0;
 
   async function created(): Promise<Mission> {
-    const result = await store.append(`m-${++sequence}`, null, decideCreate(input, new Date()), { actor: 'test' }, [
+    const result = await store.append(`m-${++sequence}`, null, decideCreate(input), { actor: 'test' }, [
       { kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' },
     ]);
     if (result.code !== AppendCode.Ok) throw new Error('create failed');
@@ -49,7 +49,7 @@ describe('MissionStore (real Redis)', () => {
     const nudges = () => redis.xlen(keys.partitions[0].stream('orchestrator'));
     const before = await nudges();
     const nudge = async () => {
-      const result = await nudging.append(`m-${++sequence}`, null, decideCreate(input, new Date()), { actor: 'test' }, [{ kind: 'nudge-orchestrator' }]);
+      const result = await nudging.append(`m-${++sequence}`, null, decideCreate(input), { actor: 'test' }, [{ kind: 'nudge-orchestrator' }]);
       expect(result.code).toBe(AppendCode.Ok);
     };
 
@@ -84,9 +84,9 @@ describe('MissionStore (real Redis)', () => {
 
   it('given an idempotency key used before, then the second create returns the first id and writes nothing', async () => {
     const idem = { kind: 'idempotency' as const, key: 'k1', fingerprint: 'f1', ttlMs: 60_000 };
-    const first = await store.append('idem-1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    const first = await store.append('idem-1', null, decideCreate(input), { actor: 'test' }, [idem]);
     const logBefore = await redis.xlen(keys.partitions[0].log);
-    const second = await store.append('idem-2', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    const second = await store.append('idem-2', null, decideCreate(input), { actor: 'test' }, [idem]);
     expect(first.code).toBe(AppendCode.Ok);
     expect(second).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-1' });
     expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
@@ -95,9 +95,9 @@ describe('MissionStore (real Redis)', () => {
 
   it('given an idempotency key used before with another body fingerprint, then the create is refused as a mismatch and writes nothing', async () => {
     const idem = { kind: 'idempotency' as const, key: 'k-mismatch', fingerprint: 'aa11', ttlMs: 60_000 };
-    await store.append('idem-m1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    await store.append('idem-m1', null, decideCreate(input), { actor: 'test' }, [idem]);
     const logBefore = await redis.xlen(keys.partitions[0].log);
-    const other = await store.append('idem-m2', null, decideCreate(input, new Date()), { actor: 'test' }, [{ ...idem, fingerprint: 'bb22' }]);
+    const other = await store.append('idem-m2', null, decideCreate(input), { actor: 'test' }, [{ ...idem, fingerprint: 'bb22' }]);
     expect(other).toEqual({ code: AppendCode.IdempotencyMismatch, missionId: 'idem-m1' });
     expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
     expect(await store.load('idem-m2')).toBeNull();
@@ -105,14 +105,14 @@ describe('MissionStore (real Redis)', () => {
 
   it('given an idempotency record, then it lives the given ttl, and once gone a create at the same mission id is refused as expired', async () => {
     const idem = { kind: 'idempotency' as const, key: 'k-ttl', fingerprint: 'cc33', ttlMs: 90_000 };
-    const first = await store.append('idem-t1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    const first = await store.append('idem-t1', null, decideCreate(input), { actor: 'test' }, [idem]);
     if (first.code !== AppendCode.Ok) throw new Error('create failed');
     const ttl = await redis.pttl(keys.partitions[0].idempotency('k-ttl'));
     expect(ttl).toBeGreaterThan(80_000);
     expect(ttl).toBeLessThanOrEqual(90_000);
     // What PX does when the ttl runs out, without waiting for it.
     await redis.del(keys.partitions[0].idempotency('k-ttl'));
-    const again = await store.append('idem-t1', null, decideCreate(input, new Date()), { actor: 'test' }, [idem]);
+    const again = await store.append('idem-t1', null, decideCreate(input), { actor: 'test' }, [idem]);
     expect(again).toEqual({ code: AppendCode.IdempotencyExpired, missionId: 'idem-t1' });
     expect(await store.load('idem-t1')).toEqual(first.mission);
   });
@@ -121,11 +121,9 @@ describe('MissionStore (real Redis)', () => {
     // A queue of its own, so that each lease takes the one mission that is ready when it runs.
     const own = new KeyLayout(`${prefix}leases:`);
     const ownStore = new MissionStore(redis, own);
-    const queue = new ReadyQueue(redis, own, 1_000);
+    const queue = new ReadyQueue(redis, own, { ...TEST_QUEUE_ORDER, headStartMsPerPoint: 1_000 });
     const queued = async (id: string) => {
-      const result = await ownStore.append(id, null, decideCreate(input, new Date()), { actor: 'test' }, [
-        { kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' },
-      ]);
+      const result = await ownStore.append(id, null, decideCreate(input), { actor: 'test' }, [{ kind: 'enqueue', score: 1, enqueuedAt: 1, level: 'normal' }]);
       if (result.code !== AppendCode.Ok) throw new Error('create failed');
       return result.mission;
     };

@@ -23,7 +23,7 @@ describe('OrphanHoldReaper (real Redis)', () => {
 
   const created = async (): Promise<Mission> => {
     const id = `m-${++sequence}`;
-    const outcome = await store.append(id, null, decideCreate(leakingTap, new Date()), { actor: 'test' });
+    const outcome = await store.append(id, null, decideCreate(leakingTap), { actor: 'test' });
     if (!('mission' in outcome)) throw new Error('create failed');
     return outcome.mission;
   };

@@ -28,6 +28,11 @@ const EXPECTED: Record<string, Omit<DailyReportRow, 'day' | 'type'>> = {
     deadLettered: 0,
     requeued: 0,
     cancelled: 1,
+    reviewsRequested: 0,
+    approved: 0,
+    edited: 0,
+    rejected: 0,
+    reviewsOverdue: 0,
     promptTokens: 310,
     completionTokens: 42,
     costUsd: 0,
@@ -43,6 +48,11 @@ const EXPECTED: Record<string, Omit<DailyReportRow, 'day' | 'type'>> = {
     deadLettered: 1,
     requeued: 0,
     cancelled: 0,
+    reviewsRequested: 0,
+    approved: 0,
+    edited: 0,
+    rejected: 0,
+    reviewsOverdue: 0,
     promptTokens: 310,
     completionTokens: 42,
     costUsd: 0,
@@ -58,6 +68,11 @@ const EXPECTED: Record<string, Omit<DailyReportRow, 'day' | 'type'>> = {
     deadLettered: 0,
     requeued: 0,
     cancelled: 0,
+    reviewsRequested: 0,
+    approved: 0,
+    edited: 0,
+    rejected: 0,
+    reviewsOverdue: 0,
     promptTokens: 620,
     completionTokens: 84,
     costUsd: 0,
@@ -205,7 +220,7 @@ describe('projections over the event log (real Redis)', () => {
     expect(applied).toBeGreaterThan(0);
 
     const now = new Date(`${DAY}T20:00:00Z`);
-    await new MissionStore(redis, keys).append('m-late', null, decideCreate(aCreate({ type: 'pricing' }), now), { actor: 'intake', now });
+    await new MissionStore(redis, keys).append('m-late', null, decideCreate(aCreate({ type: 'pricing' })), { actor: 'intake', now });
     await waitFor(async () => (await reportOfTheDay()).find((r) => r.type === 'pricing')?.created === 2, {
       timeoutMs: 10_000,
       what: 'the new mission in the report',

@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate, Mission, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
 
 const HEAD_START_MS_PER_POINT = 1_000;
 
@@ -16,11 +16,19 @@ describe('ReadyQueue (real Redis)', () => {
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
     const store = new MissionStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, HEAD_START_MS_PER_POINT);
-    const enqueue = async (id: string, priority: PriorityLevel, enqueuedAt: number, requiredSkills?: string[]) => {
-      const input: MissionCreateDto = { type: 'pricing', title: id, description: '', priority, payload: {}, ...(requiredSkills ? { requiredSkills } : {}) };
-      const result = await store.append(id, null, decideCreate(input, new Date(enqueuedAt)), { actor: 'test' }, (m) => [
-        { kind: 'enqueue', score: queue.score(m.priorityScore, enqueuedAt), enqueuedAt, level: m.priority },
+    const queue = new ReadyQueue(redis, keys, { ...TEST_QUEUE_ORDER, headStartMsPerPoint: HEAD_START_MS_PER_POINT });
+    const enqueue = async (id: string, priority: PriorityLevel, enqueuedAt: number, requiredSkills?: string[], more: Partial<MissionCreateDto> = {}) => {
+      const input: MissionCreateDto = {
+        type: 'pricing',
+        title: id,
+        description: '',
+        priority,
+        payload: {},
+        ...(requiredSkills ? { requiredSkills } : {}),
+        ...more,
+      };
+      const result = await store.append(id, null, decideCreate(input), { actor: 'test' }, (m) => [
+        { kind: 'enqueue', score: queue.score(m, enqueuedAt), enqueuedAt, level: m.priority },
       ]);
       if (result.code !== AppendCode.Ok) throw new Error('enqueue failed');
       return result.mission;
@@ -85,6 +93,31 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await leasedIds()).toEqual(['plumbing-2']);
   });
 
+  it('given a flood of older missions, critical ones among them, when a safety issue is queued last, then it is leased first', async () => {
+    const { lease, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    await Promise.all(Array.from({ length: 200 }, (_, i) => enqueue(`older-${i}`, i % 2 ? 'critical' : 'normal', t + i)));
+    await enqueue('gas-smell-112', 'low', t + 4 * 3_600_000, undefined, { type: 'maintenance', payload: { safetyIssue: true, room: '112' } });
+
+    expect(await lease(0, 3, 10_000, 'r1')).toBe(3);
+    expect((await leasedIds())[0]).toBe('gas-smell-112');
+  });
+
+  it('given missions of equal priority, when one due soon is queued, then it goes ahead of those queued less than the lead before its deadline', async () => {
+    const { lease, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    const minutes = (n: number) => n * 60_000;
+    await enqueue('queued-2h-ago', 'normal', t - minutes(120));
+    await enqueue('queued-30min-ago', 'normal', t - minutes(30));
+    await enqueue('due-tomorrow', 'normal', t - minutes(10), undefined, { deadline: new Date(t + minutes(24 * 60)).toISOString() });
+    // With DEADLINE_LEAD_MS = 1 h, due in 20 minutes counts as queued 40 minutes ago; due in 2 h as now.
+    await enqueue('due-in-20min', 'normal', t, undefined, { deadline: new Date(t + minutes(20)).toISOString() });
+    await enqueue('due-in-2h', 'normal', t, undefined, { deadline: new Date(t + minutes(120)).toISOString() });
+
+    expect(await lease(0, 10, 10_000, 'r1')).toBe(5);
+    expect(await leasedIds()).toEqual(['queued-2h-ago', 'due-in-20min', 'queued-30min-ago', 'due-tomorrow', 'due-in-2h']);
+  });
+
   it('given 3,000 missions nobody free can serve ahead of one that a free agent can, then the lease finds that one at once', async () => {
     const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
@@ -96,20 +129,29 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await queue.readyIds()).toHaveLength(3_000);
   });
 
-  it('property: lease order is the order of enqueuedAt − priorityScore × head start, ties by id', async () => {
+  it('property: lease order is the order of queueKey (head start, deadline lead, safety tier), ties by id', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ priority: fc.constantFrom<PriorityLevel>('low', 'normal', 'high', 'critical'), offset: fc.integer({ min: 0, max: 200_000 }) }), {
-          minLength: 1,
-          maxLength: 25,
-        }),
+        fc.array(
+          fc.record({
+            priority: fc.constantFrom<PriorityLevel>('low', 'normal', 'high', 'critical'),
+            offset: fc.integer({ min: 0, max: 200_000 }),
+            dueIn: fc.option(fc.integer({ min: -3 * 3_600_000, max: 30 * 3_600_000 }), { nil: undefined }),
+            safetyIssue: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 25 },
+        ),
         async (specs) => {
           const { queue, lease, enqueue, leasedIds } = setup();
           const base = 1_700_000_000_000;
           const missions = [];
           for (const [i, spec] of specs.entries()) {
-            const mission = await enqueue(`m${String(i).padStart(3, '0')}`, spec.priority, base + spec.offset);
-            missions.push({ id: mission.id, score: queue.score(mission.priorityScore, base + spec.offset) });
+            const more = {
+              payload: spec.safetyIssue ? { safetyIssue: true } : {},
+              ...(spec.dueIn === undefined ? {} : { deadline: new Date(base + spec.dueIn).toISOString() }),
+            };
+            const mission = await enqueue(`m${String(i).padStart(3, '0')}`, spec.priority, base + spec.offset, undefined, more);
+            missions.push({ id: mission.id, score: queue.score(mission, base + spec.offset) });
           }
           await lease(0, specs.length, 10_000, 'all');
           const expected = [...missions].sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : 1)).map((m) => m.id);

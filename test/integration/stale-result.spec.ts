@@ -8,7 +8,7 @@ import { decideAssign, decideCreate, decideFail, Mission } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
 import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
 import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 
@@ -43,7 +43,7 @@ describe('a late result (real Redis)', () => {
     const created = await store.append(
       'm-late',
       null,
-      decideCreate({ type: 'maintenance', title: 'Elevator inspection due', description: '', priority: 'low', payload: {} }, new Date()),
+      decideCreate({ type: 'maintenance', title: 'Elevator inspection due', description: '', priority: 'low', payload: {} }),
       { actor: 'test' },
     );
     if (created.code !== AppendCode.Ok) throw new Error('create failed');
@@ -53,7 +53,7 @@ describe('a late result (real Redis)', () => {
     const llm = new HeldLlm();
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
-      new MissionPipeline(store, new ReadyQueue(redis, keys, 3_000)),
+      new MissionPipeline(store, new ReadyQueue(redis, keys, TEST_QUEUE_ORDER)),
       store,
       keys,
       redis,

@@ -19,7 +19,7 @@ const maintenance = (title: string) => ({
   priority: 'normal',
   payload: { room: '112' },
 });
-/** Contradictory rate limits: every attempt fails its evaluation, so the mission is dead-lettered. */
+/** Contradictory rate limits: no attempt can pass, so its first failed verdict dead-letters it (a permanent failure). */
 const impossiblePricing = {
   type: 'pricing',
   title: 'Rate for the fair weekend',
@@ -103,14 +103,15 @@ describe.each([
   };
   const status = async (id: string) => ((await (await fetch(`${api}/api/missions/${id}`, { headers })).json()) as { status: string; attempts: number }).status;
 
-  it('given missions that pass and one that cannot, then they succeed or are dead-lettered after MAX_ATTEMPTS, and the log verifies', async () => {
+  it('given missions that pass and one that cannot, then they succeed or are dead-lettered at once as a permanent failure, and the log verifies', async () => {
     const passing = await Promise.all(Array.from({ length: 10 }, (_, i) => create(maintenance(`Leaking tap in room ${110 + i}`))));
     const failing = await create(impossiblePricing);
 
     await waitFor(async () => (await Promise.all(passing.map(status))).every((s) => s === 'succeeded'), { timeoutMs: 30_000, what: 'ten missions to succeed' });
     await waitFor(async () => (await status(failing)) === 'dead_lettered', { timeoutMs: 30_000, what: 'the impossible mission to be dead-lettered' });
-    const dead = (await (await fetch(`${api}/api/missions/${failing}`, { headers })).json()) as { attempts: number };
-    expect(dead.attempts).toBe(2);
+    const dead = (await (await fetch(`${api}/api/missions/${failing}`, { headers })).json()) as { attempts: number; lastError: string };
+    expect(dead.attempts).toBe(1);
+    expect(dead.lastError).toMatch(/minRate 189 is above maxRate 169/);
 
     const report = await verifyLog(redis, new KeyLayout(prefix));
     expect(report.findings).toEqual([]);

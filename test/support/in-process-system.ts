@@ -18,6 +18,7 @@ export const TEST_KEYS = {
   operator: 'test-operator-secret-0001',
   submitter: 'test-submitter-secret-001',
   reader: 'test-reader-secret-000001',
+  reviewer: 'test-reviewer-secret-00001',
 };
 const API_KEYS = Object.entries(TEST_KEYS)
   .map(([role, secret]) => `${role}:${secret}:${role}`)

@@ -2,9 +2,9 @@ import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { AGENT_HOLDING_STATUSES, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 
-export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters';
+export type QueuePlace = 'ready' | 'leased' | 'with-agent' | 'terminal' | 'dead-letters' | 'scheduled' | 'review-inbox';
 
-/** Reads the index, the three queue sets, every status and the ready queues and counts per skill set in one atomic step: a consistent picture. */
+/** Reads the index, the queue sets (ready, leased, dead letters, scheduled, backoff, review inbox), every status and the ready queues and counts per skill set in one atomic step: a consistent picture. */
 const SNAPSHOT = `
 local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
 local statuses = {}
@@ -21,7 +21,9 @@ end
 local bySkills = redis.call('HGETALL', KEYS[5])
 local perSetSizes = {}
 for s = 1, #bySkills, 2 do perSetSizes[#perSetSizes + 1] = redis.call('ZCARD', ARGV[2] .. bySkills[s]) end
-return { ids, statuses, readyIds, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, bySkills, misplaced, perSetSizes }
+local waiting = redis.call('ZRANGE', KEYS[6], 0, -1)
+for _, id in ipairs(redis.call('ZRANGE', KEYS[7], 0, -1)) do waiting[#waiting + 1] = id end
+return { ids, statuses, readyIds, redis.call('ZRANGE', KEYS[3], 0, -1), redis.call('ZRANGE', KEYS[4], 0, -1), readySkills, bySkills, misplaced, perSetSizes, waiting, redis.call('ZRANGE', KEYS[8], 0, -1) }
 `;
 
 /**
@@ -35,18 +37,21 @@ export async function queueInvariantViolations(redis: RedisConnection, keys: Key
 
 /** One partition's snapshot is atomic (its keys share a hash slot); missions never change partition. */
 async function partitionViolations(redis: RedisConnection, keys: PartitionKeys): Promise<string[]> {
-  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat, misplaced, perSetSizes] = (await redis.eval(
+  const [ids, statuses, ready, leased, dlq, readySkills, bySkillsFlat, misplaced, perSetSizes, waiting, inbox] = (await redis.eval(
     SNAPSHOT,
-    5,
+    8,
     keys.missionIndex,
     keys.ready,
     keys.leased,
     keys.deadLetters,
     keys.readyBySkills,
+    keys.scheduled('delayed'),
+    keys.scheduled('retry'),
+    keys.awaitingReview,
     keys.missionPrefix,
     keys.readyWithSkillsPrefix,
-  )) as [string[], string[], string[], string[], string[], string[], string[], string[], number[]];
-  const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq) };
+  )) as [string[], string[], string[], string[], string[], string[], string[], string[], number[], string[], string[]];
+  const sets = { ready: new Set(ready), leased: new Set(leased), dlq: new Set(dlq), scheduled: new Set(waiting), inbox: new Set(inbox) };
   const violations: string[] = [];
   // The lease script trusts the counts of ready missions per skill set: they must match the queue.
   const counted = new Map<string, number>();
@@ -65,10 +70,15 @@ async function partitionViolations(redis: RedisConnection, keys: PartitionKeys):
     if (sets.ready.has(id)) places.push('ready');
     if (sets.leased.has(id)) places.push('leased');
     if (sets.dlq.has(id)) places.push('dead-letters');
+    if (sets.scheduled.has(id)) places.push('scheduled');
+    if (sets.inbox.has(id)) places.push('review-inbox');
     if (AGENT_HOLDING_STATUSES.includes(status)) places.push('with-agent');
     if (TERMINAL_STATUSES.includes(status)) places.push('terminal');
     const statusAgrees =
-      (status !== 'queued' || places.includes('ready') || places.includes('leased')) && (status !== 'dead_lettered' || places.includes('dead-letters'));
+      (status !== 'queued' || places.includes('ready') || places.includes('leased')) &&
+      (status !== 'dead_lettered' || places.includes('dead-letters')) &&
+      (status !== 'scheduled' || places.includes('scheduled')) &&
+      (status === 'awaiting_review') === places.includes('review-inbox');
     if (places.length !== 1 || !statusAgrees) violations.push(`${id} (${status || 'no state'}): in ${places.join(', ') || 'nothing'}`);
   });
   return violations;

@@ -22,8 +22,13 @@ import { ServableSkills } from './missions/servable-skills';
 import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
+import { TimeWatchService } from './queue/time-watch.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { ReviewDeadlineService } from './reviews/review-deadline.service';
+import { ReviewInboxService } from './reviews/review-inbox.service';
+import { ReviewMetrics } from './reviews/review-metrics';
+import { ReviewsController } from './reviews/reviews.controller';
 import { EventStreamService } from './stream/event-stream.service';
 import { StreamTokens } from './stream/stream-tokens';
 import { StreamController } from './stream/stream.controller';
@@ -53,6 +58,7 @@ export class IntakeModule {
         DeadLettersController,
         AgentsController,
         ReportsController,
+        ReviewsController,
         StreamController,
         CallerController,
         MissionChainController,
@@ -73,11 +79,15 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
         IntakeMetrics,
+        TimeWatchService,
         MissionIntakeService,
         MissionQueryService,
         MissionCommandsService,
         ServableSkills,
         LeaseExpiryService,
+        ReviewInboxService,
+        ReviewMetrics,
+        ReviewDeadlineService,
       ],
     };
   }

@@ -4,13 +4,13 @@ import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
 
-/** Result codes of append-agent-event-6.lua. */
+/** Result codes of append-agent-events-6.lua. */
 enum AgentAppendCode {
   Ok = 0,
   VersionConflict = 1,
 }
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-event-6', { constants: { CODE: luaEnum(AgentAppendCode) } });
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-events-6', { constants: { CODE: luaEnum(AgentAppendCode) } });
 
 /** An agent as the API shows it: the record plus its live figures. */
 export interface AgentView extends AgentRecord {
@@ -56,18 +56,21 @@ export class AgentRegistry {
   }
 
   async register(profile: AgentProfile, actor: string): Promise<AgentRecord> {
-    return this.append(null, { type: 'AgentRegistered', agentId: profile.id, at: new Date().toISOString(), actor, data: profile }, String(profile.credits));
+    return this.append(null, [{ type: 'AgentRegistered', agentId: profile.id, at: new Date().toISOString(), actor, data: profile }], String(profile.credits));
   }
 
-  async update(agentId: string, changes: AgentChanges, actor: string): Promise<AgentRecord> {
+  /**
+   * Changes an agent's profile fields and/or status: an AgentUpdated and an AgentStatusChanged
+   * event, appended together at the version read, so a conflict leaves neither behind. A status
+   * the agent already has adds no event; nothing to change returns the record as it is.
+   */
+  async change(agentId: string, change: { fields?: AgentChanges; status?: { status: AgentStatus; reason: string } }, actor: string): Promise<AgentRecord> {
     const record = await this.requireRecord(agentId);
-    return this.append(record, { type: 'AgentUpdated', agentId, at: new Date().toISOString(), actor, data: changes });
-  }
-
-  async setStatus(agentId: string, status: AgentStatus, reason: string, actor: string): Promise<AgentRecord> {
-    const record = await this.requireRecord(agentId);
-    if (record.status === status) return record;
-    return this.append(record, { type: 'AgentStatusChanged', agentId, at: new Date().toISOString(), actor, data: { status, reason } });
+    const at = new Date().toISOString();
+    const events: AgentEvent[] = [];
+    if (change.fields && Object.keys(change.fields).length > 0) events.push({ type: 'AgentUpdated', agentId, at, actor, data: change.fields });
+    if (change.status && change.status.status !== record.status) events.push({ type: 'AgentStatusChanged', agentId, at, actor, data: change.status });
+    return events.length === 0 ? record : this.append(record, events);
   }
 
   async record(agentId: string): Promise<AgentRecord | null> {
@@ -145,20 +148,14 @@ export class AgentRegistry {
     return record;
   }
 
-  private async append(record: AgentRecord | null, event: AgentEvent, startingCredits = ''): Promise<AgentRecord> {
-    const next = evolveAgent(record, event);
-    if (!next) throw new AgentNotFoundError(event.agentId);
-    const keys = [
-      this.keys.agents,
-      this.keys.agentVersions,
-      this.keys.agentLog(event.agentId),
-      this.keys.agentCapacity,
-      this.keys.agentCredits,
-      this.keys.agentLoad,
-    ];
-    const args = [event.agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, JSON.stringify(event)];
+  private async append(record: AgentRecord | null, events: AgentEvent[], startingCredits = ''): Promise<AgentRecord> {
+    const agentId = events[0].agentId;
+    const next = events.reduce<AgentRecord | null>(evolveAgent, record);
+    if (!next) throw new AgentNotFoundError(agentId);
+    const keys = [this.keys.agents, this.keys.agentVersions, this.keys.agentLog(agentId), this.keys.agentCapacity, this.keys.agentCredits, this.keys.agentLoad];
+    const args = [agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, ...events.map((event) => JSON.stringify(event))];
     const [code] = (await appendScript.run(this.redis, keys, args)) as [AgentAppendCode, string];
-    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(event.agentId);
+    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(agentId);
     return next;
   }
 }

@@ -32,7 +32,9 @@ export function summarize(event: MissionEvent): string {
     }
     case 'MissionQueued': {
       const d = event.data;
+      if (d.reason === 'due') return `queued at its scheduled time (score ${score(d.priorityScore)})`;
       if (d.reason === 'retry') return `queued for retry (score ${score(d.priorityScore)})${d.feedback ? `: ${oneLine(d.feedback)}` : ''}`;
+      if (d.reason === 'rejected') return `queued again after a rejection (score ${score(d.priorityScore)})`;
       return `queued (score ${score(d.priorityScore)})`;
     }
     case 'MissionAssigned':
@@ -49,6 +51,7 @@ export function summarize(event: MissionEvent): string {
     case 'MissionEvaluated': {
       const d = event.data;
       const verdict = `evaluated ${score(d.score)} ${d.passed ? 'pass' : 'fail'} by ${d.judge} (${d.rubricVersion})`;
+      if (d.heldForReview) return `${verdict}, held for review`;
       return d.passed ? verdict : `${verdict}: ${oneLine(d.reason)}`;
     }
     case 'MissionDeadLettered':
@@ -57,6 +60,23 @@ export function summarize(event: MissionEvent): string {
       return `cancelled: ${oneLine(event.data.reason)}`;
     case 'MissionRequeued':
       return `requeued from dead letters (score ${score(event.data.priorityScore)}): ${oneLine(event.data.reason)}`;
+    case 'MissionReviewRequested':
+      return `review requested by rule "${oneLine(event.data.rule, 80)}" (attempt ${event.data.attempt})`;
+    case 'MissionApproved': {
+      const { attempt, note, output } = event.data;
+      return `approved${output ? ' with edits' : ''} (attempt ${attempt})${note ? `: ${oneLine(note)}` : ''}`;
+    }
+    case 'MissionRejected':
+      return `rejected in review round ${event.data.round} (attempt ${event.data.attempt}): ${oneLine(event.data.feedback)}`;
+    case 'MissionReviewOverdue':
+      return `review overdue: waiting since ${event.data.requestedAt}, over ${event.data.timeoutMs} ms`;
+    case 'MissionOverdue':
+      return `overdue: deadline ${event.data.deadline} passed unfinished`;
+    case 'MissionScheduled': {
+      const d = event.data;
+      const why = d.reason === 'retry' ? `retry after backoff${d.feedback ? `: ${oneLine(d.feedback)}` : ''}` : 'later start';
+      return `scheduled for ${d.notBefore} (${why})`;
+    }
   }
 }
 

@@ -283,6 +283,30 @@ export class Environment {
   @Max(8_000)
   SHUTDOWN_GRACE_MS = 5_000;
 
+  /**
+   * The review policy (YAML or JSON): which passing results a reviewer approves before they count.
+   * Empty: none; fixtures/review-policy.yaml is a policy for a hotel. Checked at start.
+   */
+  @Expose()
+  @IsString()
+  REVIEW_POLICY_FILE = '';
+
+  /** A review waiting this long is overdue: one MissionReviewOverdue event, and counted in /metrics. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(2_592_000_000)
+  REVIEW_TIMEOUT_MS = 14_400_000;
+
+  /** Rejections by reviewers after which the mission is dead-lettered (the last one dead-letters it). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  MAX_REVIEW_ROUNDS = 3;
+
   /** How long the orchestrator may hold a leased mission before it goes back to ready. */
   @Expose()
   @Type(() => Number)
@@ -298,6 +322,45 @@ export class Environment {
   @Min(0)
   @Max(3_600_000)
   PRIORITY_HEADSTART_MS_PER_POINT = 3_000;
+
+  /** A mission with a deadline counts as queued this long before it, when that is earlier than it was queued. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3_600_000)
+  DEADLINE_LEAD_MS = 3_600_000;
+
+  /** How often the intake looks for unfinished missions past their deadline (MissionOverdue). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DEADLINE_CHECK_MS = 5_000;
+
+  /** How often the intake queues scheduled missions whose time came (a later start, a retry's backoff). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(50)
+  @Max(60_000)
+  SCHEDULE_CHECK_MS = 500;
+
+  /** A failed attempt's next one waits RETRY_BASE_MS × 2^(failures − 1), at most RETRY_MAX_MS, half of it jitter; 0 retries at once. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  RETRY_BASE_MS = 1_000;
+
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  RETRY_MAX_MS = 60_000;
 
   @Expose()
   @Type(() => Number)

@@ -1,3 +1,4 @@
 export * from './environment';
 export * from './load-config';
 export * from './cluster-nodes';
+export * from './review-policy-file';

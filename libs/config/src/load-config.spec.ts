@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadEnvironment } from './load-config';
+import { readReviewPolicy } from './review-policy-file';
 
 describe('loadEnvironment', () => {
   it('given an empty environment, then every default applies', () => {
@@ -122,5 +126,51 @@ describe('variables that only work together', () => {
 
   it('given JUDGE=llm with a real provider, then no override is needed', () => {
     expect(loadEnvironment({ JUDGE: 'llm', LLM_PROVIDER: 'openai', LLM_BASE_URL: 'https://api.openai.com/v1', LLM_MODEL: 'gpt-4o-mini' }).JUDGE).toBe('llm');
+  });
+});
+
+describe('REVIEW_POLICY_FILE', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'review-policy-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('given no policy file, then nothing is reviewed; given the fixture, then its four rules load', () => {
+    expect(readReviewPolicy(loadEnvironment({}).REVIEW_POLICY_FILE).rules).toEqual([]);
+    const env = loadEnvironment({ REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    expect(readReviewPolicy(env.REVIEW_POLICY_FILE).rules.map((rule) => rule.name)).toEqual([
+      'guest-replies',
+      'pricing-large-change',
+      'pricing-at-rate-bound',
+      'maintenance-safety',
+    ]);
+  });
+
+  it('given a JSON policy, then it loads as well', () => {
+    const path = file('policy.json', JSON.stringify({ rules: [{ name: 'all-pricing', type: 'pricing' }] }));
+    expect(readReviewPolicy(loadEnvironment({ REVIEW_POLICY_FILE: path }).REVIEW_POLICY_FILE).rules).toEqual([{ name: 'all-pricing', types: ['pricing'] }]);
+  });
+
+  it('given a policy with a bad rule, then the start is refused naming the variable, the file and the rule', () => {
+    const path = file('bad.yaml', 'rules:\n  - name: pricing-big\n    type: pricing\n    rateChangeAbovePercent: ten\n');
+    expect(() => loadEnvironment({ REVIEW_POLICY_FILE: path })).toThrow(ConfigError);
+    expect(() => loadEnvironment({ REVIEW_POLICY_FILE: path })).toThrow(
+      `REVIEW_POLICY_FILE=${JSON.stringify(path)}: rule 1 ("pricing-big"): "rateChangeAbovePercent" must be a number of at least 0`,
+    );
+  });
+
+  it('given a missing file or one that is not YAML, then the start is refused naming the file', () => {
+    expect(() => loadEnvironment({ REVIEW_POLICY_FILE: join(dir, 'missing.yaml') })).toThrow(/REVIEW_POLICY_FILE=".*missing\.yaml": cannot be read/);
+    expect(() => loadEnvironment({ REVIEW_POLICY_FILE: file('broken.yaml', 'rules: [\n') })).toThrow(/broken\.yaml": cannot be read as YAML or JSON/);
+  });
+
+  it('given review timing out of range, then it is refused', () => {
+    expect(loadEnvironment({}).REVIEW_TIMEOUT_MS).toBe(14_400_000);
+    expect(loadEnvironment({}).MAX_REVIEW_ROUNDS).toBe(3);
+    expect(() => loadEnvironment({ MAX_REVIEW_ROUNDS: '0' })).toThrow(/MAX_REVIEW_ROUNDS="0"/);
+    expect(() => loadEnvironment({ REVIEW_TIMEOUT_MS: '5' })).toThrow(/REVIEW_TIMEOUT_MS="5"/);
   });
 });

@@ -1,6 +1,8 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
+import { ReviewPolicyError } from '@app/mission';
 import { Environment } from './environment';
+import { readReviewPolicy } from './review-policy-file';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -45,7 +47,19 @@ export function combinationProblems(env: Environment): string[] {
         'set LLM_PROVIDER=openai (with LLM_BASE_URL and LLM_MODEL), or JUDGE=rules, or JUDGE_ALLOW_MOCK=true to run it anyway',
     );
   }
+  problems.push(...reviewPolicyProblems(env.REVIEW_POLICY_FILE));
   return problems;
+}
+
+/** A bad review policy stops every service at start, each problem naming its rule. */
+function reviewPolicyProblems(file: string): string[] {
+  try {
+    readReviewPolicy(file);
+    return [];
+  } catch (error) {
+    if (error instanceof ReviewPolicyError) return error.problems;
+    throw error;
+  }
 }
 
 /** Never echoed in an error message: they hold secrets. */

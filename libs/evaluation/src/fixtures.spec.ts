@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { buildLlmRequest, MockLlmClient, MockLlmOptions } from '@app/llm';
+import { buildLlmRequest, GUEST_LANGUAGES, guestLanguage, MockLlmClient, MockLlmOptions } from '@app/llm';
 import { DEFAULT_SKILLS, Mission, MissionCreateDto } from '@app/mission';
 import { RuleBasedJudge, Verdict } from './rule-based-judge';
 
@@ -74,8 +74,9 @@ async function runAttempts(dto: MissionCreateDto, index: number, options: MockLl
 }
 
 describe('fixtures', () => {
-  it('given the mission fixtures, then there are at least 32 covering every type, German and English, VIP and safety', () => {
+  it('given the mission fixtures, then there are at least 32 covering every type, every guest language, VIP and safety', () => {
     expect(missions.length).toBeGreaterThanOrEqual(32);
+    expect(new Set(missions.filter((m) => m.type === 'guest_support').map((m) => guestLanguage(m)))).toEqual(new Set(GUEST_LANGUAGES));
     expect(new Set(missions.map((m) => m.type))).toEqual(new Set(['guest_support', 'pricing', 'maintenance']));
     expect(missions.some((m) => m.payload.safetyIssue === true)).toBe(true);
     expect(missions.some((m) => JSON.stringify(m.payload).includes('"vip":true'))).toBe(true);

@@ -1,4 +1,4 @@
-import { detectLanguage, GuestLanguage, guestLanguage, guestText, normalizeLanguage } from '@app/llm';
+import { detectLanguage, guestLanguage, guestText, LANGUAGE_NAMES, normalizeLanguage } from '@app/llm';
 import { Mission } from '@app/mission';
 import { CheckResult, CriterionChecks, met, missed, partly, textOf, textsOf } from './check-result';
 
@@ -7,38 +7,63 @@ interface RequestTopic {
   label: string;
   /** What in the guest's request shows this topic; deliberately broader than any one client's wording. */
   request: RegExp;
-  /** What in a reply shows that the topic was answered, in either language. */
+  /** What in a reply shows that the topic was answered, in any of the guests' languages. */
   reply: RegExp;
 }
 
 const TOPICS: readonly RequestTopic[] = [
-  { tag: 'late_checkout', label: 'the late check-out', request: /check-?out|auscheck/, reply: /check-?out|check out|auscheck|abreise/ },
+  {
+    tag: 'late_checkout',
+    label: 'the late check-out',
+    request: /check-?out|auscheck|uitcheck|départ tardif|quitter la chambre|salida (tardía|más tarde)|lasciare la camera/,
+    reply: /check-?out|check out|auscheck|abreise|uit te checken|uitcheck|départ|partenza|salida/,
+  },
   {
     tag: 'early_checkin',
     label: 'the early check-in',
-    request: /check-?in|einchecken|early arrival|frühe anreise/,
-    reply: /check-?in|einchecken|anreise|arrival/,
+    request: /check-?in|einchecken|early arrival|frühe anreise|inchecken|arrivée anticipée|arrivo anticipato|llegada temprana/,
+    reply: /check-?in|einchecken|anreise|arrival|arrivée|arrivo|llegada|aankomst/,
   },
-  { tag: 'noise_complaint', label: 'the noise', request: /nois|loud|lärm|laut|music|musik|party/, reply: /nois|quiet|disturb|lärm|ruhig|ruhe|gestört/ },
+  {
+    tag: 'noise_complaint',
+    label: 'the noise',
+    request: /nois|loud|lärm|laut|music|musik|party|bruit|bruyant|rumor|ruido|lawaai|herrie|luid/,
+    reply: /nois|quiet|disturb|lärm|ruhig|ruhe|gestört|bruit|calme|rumore|tranquill|ruido|tranquil|lawaai|rustig/,
+  },
   {
     tag: 'housekeeping',
     label: 'the room cleaning',
-    request: /towel|handtuch|handtücher|dirty|schmutzig|housekeeping|clean|gereinigt|sauber|bettwäsche|sheets/,
-    reply: /housekeeping|clean|towel|reinig|handtücher|sauber/,
+    request:
+      /towel|handtuch|handtücher|dirty|schmutzig|housekeeping|clean|gereinigt|sauber|bettwäsche|sheets|serviette|asciugaman|toalla|handdoek|sale|sporco|sucia|vuil/,
+    reply: /housekeeping|clean|towel|reinig|handtücher|sauber|ménage|serviette|pulizia|asciugaman|limpieza|toalla|schoonmaak|handdoek/,
   },
-  { tag: 'breakfast', label: 'breakfast', request: /breakfast|frühstück/, reply: /breakfast|frühstück/ },
-  { tag: 'parking', label: 'parking', request: /park|garage/, reply: /park|garage/ },
+  {
+    tag: 'breakfast',
+    label: 'breakfast',
+    request: /breakfast|frühstück|petit-déjeuner|colazione|desayuno|ontbijt/,
+    reply: /breakfast|frühstück|petit-déjeuner|colazione|desayuno|ontbijt/,
+  },
+  {
+    tag: 'parking',
+    label: 'parking',
+    request: /park|garage|stationnement|parcheggio|aparcamiento|garaje/,
+    reply: /park|garage|stationnement|parcheggio|aparcamiento|garaje/,
+  },
   {
     tag: 'booking_change',
     label: 'the booking change',
-    request: /umbuch|booking change|change (my|the|our) (booking|reservation|dates)|(buchung|reservierung) ändern|extend|verlänger|storn|cancel/,
-    reply: /booking|reservation|buchung|reservierung|stay|aufenthalt/,
+    request:
+      /umbuch|booking change|change (my|the|our) (booking|reservation|dates)|(buchung|reservierung) ändern|extend|verlänger|storn|cancel|modifier (ma|la|notre) réservation|modificare (la|la mia) prenotazione|cambiar (mi|la) reserva|boeking (wijzigen|omzetten|aanpassen)/,
+    reply: /booking|reservation|buchung|reservierung|stay|aufenthalt|réservation|séjour|prenotazione|soggiorno|reserva|estancia|boeking|reservering|verblijf/,
   },
 ];
 
-const GREETING = /\b(dear|hello|hi|good (morning|afternoon|evening))\b|guten (tag|morgen|abend)|hallo|\blieber?\b|sehr geehrte|grüß gott|servus|moin/;
-const THANKS = /thank|sorry|apologi[sz]e|regret|danke|\bdank\b|leid|entschuldig|bedauer/;
-const CLOSING = /regards|sincerely|best wishes|look forward|grüße|grüßen|gruß|freuen uns/;
+const GREETING =
+  /\b(dear|hello|hi|good (morning|afternoon|evening))\b|guten (tag|morgen|abend)|hallo|\blieber?\b|sehr geehrte|grüß gott|servus|moin|bonjour|bonsoir|\bch(er|ère)\b|madame|monsieur|buongiorno|buonasera|gentile|\bcar[oa]\b|\bhola\b|estimad[oa]|buen(os|as) (días|tardes)|\bbeste\b|geachte|goede(morgen|middag|navond)/;
+const THANKS =
+  /thank|sorry|apologi[sz]e|regret|danke|\bdank\b|leid|entschuldig|bedauer|merci|désolé|excus|grazie|dispiace|scus|gracias|sentimos|disculp|lament|bedankt|spijt|excuses/;
+const CLOSING =
+  /regards|sincerely|best wishes|look forward|grüße|grüßen|gruß|freuen uns|cordialement|salutations|cordiali saluti|distinti saluti|atentamente|saludos|met vriendelijke groet|groeten/;
 
 /** Prices, clock times and room numbers: the facts a model most likes to make up. */
 const FACTS: ReadonlyArray<{ kind: string; pattern: RegExp }> = [
@@ -50,7 +75,6 @@ const FACTS: ReadonlyArray<{ kind: string; pattern: RegExp }> = [
 const STOPWORDS = new Set(
   'about after also been bitte could from have hotel ihre ihren möchte please room sehr that their there this with would zimmer guest gast'.split(' '),
 );
-const LANGUAGE_NAMES: Readonly<Record<GuestLanguage, string>> = { de: 'German', en: 'English' };
 
 export function checkGuestSupport(mission: Mission, output: Record<string, unknown>): CriterionChecks {
   const reply = textOf(output.reply);

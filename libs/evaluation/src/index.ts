@@ -5,3 +5,4 @@ export * from './pricing-checks';
 export * from './maintenance-checks';
 export * from './rule-based-judge';
 export * from './llm-judge';
+export * from './permanent-failure';

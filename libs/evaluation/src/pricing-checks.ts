@@ -26,12 +26,19 @@ function validRate(mission: Mission, rate: number | undefined, currency: string)
   return met();
 }
 
+/** Why no rate can ever satisfy the mission's limits, or null when some can. */
+export function contradictoryRateLimits(mission: Mission): string | null {
+  const min = numberOf(mission.payload.minRate);
+  const max = numberOf(mission.payload.maxRate);
+  if (min === undefined || max === undefined || min <= max) return null;
+  return `minRate ${min} is above maxRate ${max}, so no rate can satisfy both; the conflicting rate limits must be fixed first`;
+}
+
 function withinBounds(mission: Mission, rate: number | undefined): CheckResult {
   const min = numberOf(mission.payload.minRate);
   const max = numberOf(mission.payload.maxRate);
-  if (min !== undefined && max !== undefined && min > max) {
-    return missed(`minRate ${min} is above maxRate ${max}, so no rate can satisfy both; the conflicting rate limits must be fixed first`);
-  }
+  const contradiction = contradictoryRateLimits(mission);
+  if (contradiction) return missed(contradiction);
   if (rate === undefined) return missed('there is no valid rate to check against the limits');
   if (min !== undefined && rate < min) return missed(`${rate} is below the floor minRate ${min}`);
   if (max !== undefined && rate > max) return missed(`${rate} is above the ceiling maxRate ${max}`);

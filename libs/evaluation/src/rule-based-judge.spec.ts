@@ -85,6 +85,28 @@ describe('RuleBasedJudge', () => {
       expect(verdict.reason).toMatch(/right_language \(critical\): the reply is written in English, but the guest needs German/);
     });
 
+    describe.each([
+      ['fr', 'French', 'Départ tardif', 'Bonjour, serait-il possible de quitter la chambre plus tard dimanche ? Merci beaucoup !'],
+      ['it', 'Italian', 'Camera rumorosa', "Buonasera, nella camera accanto c'è molto rumore e non riesco a dormire. Grazie."],
+      ['es', 'Spanish', 'Desayuno sin gluten', 'Hola, ¿podrían preparar un desayuno sin gluten durante mi estancia? Muchas gracias.'],
+      ['nl', 'Dutch', 'Parkeerplaats', 'Goedemiddag, is er tijdens ons verblijf een parkeerplaats in uw garage beschikbaar? Alvast bedankt.'],
+    ])('given a guest writing in %s (%s)', (code, name, title, message) => {
+      const guest = mission('guest_support', title, message, { guest: { name: 'Alex Martin', vip: false }, message });
+
+      it('when the mock drafts a reply, then it is in that language and meets every criterion', async () => {
+        const output = await draft(guest);
+        expect(output.language).toBe(code);
+        expect(judge.judge(guest, output)).toMatchObject({ passed: true, reason: ALL_CRITERIA_MET });
+      });
+
+      it('when the reply is in English, then right_language fails the verdict', async () => {
+        const reply = 'Dear Alex Martin,\n\nthank you for your message. Our team is taking care of your request now.\n\nKind regards,\nYour front office team';
+        const verdict = judge.judge(guest, { ...(await draft(guest)), language: 'en', reply });
+        expect(verdict.passed).toBe(false);
+        expect(verdict.reason).toContain(`right_language (critical): the reply is written in English, but the guest needs ${name}`);
+      });
+    });
+
     it('given only a wrong language field, when judged, then the critical criterion fails the verdict despite a high score', () => {
       const verdict = judge.judge(lateCheckout, { ...good, language: 'en' });
       expect(verdict.score).toBeGreaterThanOrEqual(RUBRICS.guest_support.passThreshold);

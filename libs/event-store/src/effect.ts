@@ -21,7 +21,25 @@ export type Effect =
   | { kind: 'leave-queue' }
   | { kind: 'dead-letter'; at: number }
   | { kind: 'leave-dead-letters' }
+  /**
+   * Into the reviewers' inbox, by the time the review was asked for (oldest first), and among the
+   * reviews whose deadline is watched (the same time).
+   */
+  | { kind: 'await-review'; at: number }
+  | { kind: 'leave-reviews' }
+  /** Out of the watched review deadlines only: the review was found overdue, and stays in the inbox. */
+  | { kind: 'leave-review-deadlines' }
   | { kind: 'count'; counter: string; by: number }
+  /** Out of the ready queue until `at` (ms), in the set of its kind of wait. */
+  | { kind: 'schedule'; at: number; reason: 'delayed' | 'retry' }
+  /** Its scheduled time came, or it was cancelled while waiting. */
+  | { kind: 'leave-schedule' }
+  /** Watched for its deadline (ms), until it is found overdue or finishes. */
+  | { kind: 'watch-deadline'; deadline: number }
+  /** Found past its deadline at `at` (ms): no longer watched, counted among the overdue until it finishes. */
+  | { kind: 'overdue'; at: number }
+  /** Finished: neither watched nor counted overdue any more. */
+  | { kind: 'leave-deadlines' }
   /**
    * A message to the service its pattern is routed to (MESSAGE_ROUTES), written with the events
    * so that neither exists without the other.

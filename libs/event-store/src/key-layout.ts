@@ -84,6 +84,26 @@ export class PartitionKeys {
   get deadLetters(): string {
     return `${this.base}queue:dlq`;
   }
+  /** Scheduled missions (a later start, or a retry's backoff): mission id, score = when they are due (ms). */
+  scheduled(reason: 'delayed' | 'retry'): string {
+    return `${this.base}queue:${reason === 'delayed' ? 'scheduled' : 'backoff'}`;
+  }
+  /** Missions awaiting a reviewer, by the time the review was asked for (ms). */
+  get awaitingReview(): string {
+    return `${this.base}queue:review`;
+  }
+  /** The reviews not yet found overdue, by the time they were asked for: what the overdue sweep reads. */
+  get reviewDeadlines(): string {
+    return `${this.base}queue:review-due`;
+  }
+  /** Unfinished missions with a deadline not yet found passed: mission id, score = deadline (ms). */
+  get deadlines(): string {
+    return `${this.base}deadlines:watched`;
+  }
+  /** Unfinished missions past their deadline: mission id, score = when found overdue (ms). */
+  get overdue(): string {
+    return `${this.base}deadlines:overdue`;
+  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }

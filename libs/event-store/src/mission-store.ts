@@ -215,8 +215,24 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('zadd', keyIndex(k.deadLetters), effect.at);
     case 'leave-dead-letters':
       return luaEffect('zrem', keyIndex(k.deadLetters));
+    case 'await-review':
+      return [...luaEffect('zadd', keyIndex(k.awaitingReview), effect.at), ...luaEffect('zadd', keyIndex(k.reviewDeadlines), effect.at)];
+    case 'leave-reviews':
+      return [...luaEffect('zrem', keyIndex(k.awaitingReview)), ...luaEffect('zrem', keyIndex(k.reviewDeadlines))];
+    case 'leave-review-deadlines':
+      return luaEffect('zrem', keyIndex(k.reviewDeadlines));
     case 'count':
       return luaEffect('hincrby', keyIndex(k.counters), effect.counter, effect.by);
+    case 'schedule':
+      return luaEffect('zadd', keyIndex(k.scheduled(effect.reason)), effect.at);
+    case 'leave-schedule':
+      return [...luaEffect('zrem', keyIndex(k.scheduled('delayed'))), ...luaEffect('zrem', keyIndex(k.scheduled('retry')))];
+    case 'watch-deadline':
+      return luaEffect('zadd', keyIndex(k.deadlines), effect.deadline);
+    case 'overdue':
+      return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zadd', keyIndex(k.overdue), effect.at)];
+    case 'leave-deadlines':
+      return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zrem', keyIndex(k.overdue))];
     case 'emit':
       return luaEffect('xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data));
     case 'emit-mission':

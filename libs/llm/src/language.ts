@@ -1,43 +1,100 @@
-export type GuestLanguage = 'de' | 'en';
+/** The languages guests write in and get answers in. */
+export const GUEST_LANGUAGES = ['de', 'en', 'fr', 'it', 'es', 'nl'] as const;
+export type GuestLanguage = (typeof GUEST_LANGUAGES)[number];
 
-// Words frequent in one language and rare in the other; shared ones (in, was, so, an, will) are left out.
-const GERMAN = new Set(
-  (
+export const LANGUAGE_NAMES: Readonly<Record<GuestLanguage, string>> = {
+  de: 'German',
+  en: 'English',
+  fr: 'French',
+  it: 'Italian',
+  es: 'Spanish',
+  nl: 'Dutch',
+};
+
+const words = (list: string) => new Set(list.split(' '));
+
+/**
+ * Words frequent in one language and rare in the others: function words and the hotel's
+ * vocabulary. Words two languages share (in, was, so, an, will, de, la, a, per, met) are left out.
+ */
+const WORDS: Readonly<Record<GuestLanguage, ReadonlySet<string>>> = {
+  de: words(
     'ich du sie wir ihr ihre ihren ihnen uns mein meine meinen nicht bitte danke dank vielen zimmer frühstück und oder ' +
-    'der die das den dem des ein eine einen einem ist sind war wäre haben hatte habe hat mit für auf aus bei von zu zur ' +
-    'zum noch auch aber dass wenn kann können könnten möchte möchten würde würden sehr gerne gern guten tag hallo liebe ' +
-    'lieber grüße grüßen gruß leider heute morgen abend nacht wie wo wann warum schon mehr kein keine unser unsere ' +
-    'buchung reservierung anreise abreise später früher laut lärm klimaanlage heizung wasser dusche gast gäste ' +
-    'herzlich freundlichen uhr zimmernummer sich um nach über durch'
-  ).split(' '),
-);
-const ENGLISH = new Set(
-  (
+      'der die das den dem des ein eine einen einem ist sind war wäre haben hatte habe hat mit für auf aus bei von zu zur ' +
+      'zum noch auch aber dass wenn kann können könnten möchte möchten würde würden sehr gerne gern guten tag hallo liebe ' +
+      'lieber grüße grüßen gruß leider heute morgen abend nacht wie wo wann warum schon mehr kein keine unser unsere ' +
+      'buchung reservierung anreise abreise später früher laut lärm klimaanlage heizung wasser dusche gast gäste ' +
+      'herzlich freundlichen uhr zimmernummer sich um nach über durch',
+  ),
+  en: words(
     'i you we they he she it my your our their me us not please thank thanks room breakfast and or the a of to is are ' +
-    'was were be been have has had with for at from by on this that these those would could should can do does did ' +
-    'very dear hello hi regards best sorry today tomorrow evening night how where when why already more no any ' +
-    'booking reservation arrival departure later earlier loud noise air conditioning heating water shower bathroom ' +
-    'guest guests sincerely number just about after through there here what which'
-  ).split(' '),
-);
+      'was were be been have has had with for at from by on this that these those would could should can do does did ' +
+      'very dear hello hi regards best sorry today tomorrow evening night how where when why already more no any ' +
+      'booking reservation arrival departure later earlier loud noise air conditioning heating water shower bathroom ' +
+      'guest guests sincerely number just about after through there here what which',
+  ),
+  fr: words(
+    'je vous nous ils elle mon mes votre vos notre nos le les une et ou est sont était avec pour sur dans ' +
+      'pas merci bonjour bonsoir madame monsieur cher chère chambre petit-déjeuner déjeuner réservation séjour arrivée départ ' +
+      'plus tard tôt bruit bruyant voisins serviettes ménage salle bain eau possible pourriez pouvez pourrais voudrais ' +
+      'aimerais serait très bien cordialement salutations désolé désolés excuses nuit soir demain aujourd hui quitter ' +
+      'tardif stationnement équipe nous vous prions agréer',
+  ),
+  it: words(
+    'io lei noi voi loro mio mia miei nostro nostra gli della dello delle degli nel nella sono per non ' +
+      'grazie buongiorno buonasera gentile gentili caro cara camera colazione prenotazione soggiorno arrivo partenza più ' +
+      'tardi presto rumore rumoroso vicini asciugamani pulizia bagno acqua possibile potrei potreste vorrei sarebbe molto ' +
+      'cordiali saluti distinti scusa scusi dispiace notte sera domani oggi lasciare posticipato parcheggio squadra ' +
+      'che anche questo questa siamo abbiamo ho è',
+  ),
+  es: words(
+    'yo usted nosotros ellos mis sus nuestro nuestra el los las del una y es estaba para por ' +
+      'gracias hola buenos buenas días tardes noches estimado estimada habitación desayuno reserva estancia llegada ' +
+      'salida más tarde temprano ruido ruidoso vecinos toallas limpieza baño agua posible podría podrían quisiera sería ' +
+      'muy atentamente saludos cordiales sentimos disculpe disculpas noche mañana hoy dejar tardía aparcamiento equipo ' +
+      'también pero este esta estamos hemos está',
+  ),
+  nl: words(
+    'ik jij u wij jullie zij mijn uw onze ons het een en zijn waren voor op uit bij van naar niet graag ' +
+      'bedankt dank alvast goedemorgen goedemiddag goedenavond beste geachte kamer ontbijt boeking reservering verblijf ' +
+      'aankomst vertrek eerder lawaai luid geluid buren handdoeken schoonmaak badkamer mogelijk kunnen kunt ' +
+      'zou zouden wil willen heel erg vriendelijke groet groeten excuses spijt nacht avond vandaag uitchecken ' +
+      'inchecken parkeren parkeerplaats team dat ook maar deze dit hebben heb hoe wanneer waarom',
+  ),
+};
 
-/** Word-count heuristic; good enough for short guest messages, ties go to English. */
+/** Letters one language has and the others do not. */
+const LETTERS: Readonly<Partial<Record<GuestLanguage, RegExp>>> = {
+  de: /[äöüß]/,
+  fr: /[çœâêîôûëï]/,
+  es: /[ñ¿¡]/,
+  nl: /ij/,
+};
+
+/**
+ * Word-count heuristic; good enough for short guest messages: each language scores a point for
+ * each of its words and for each word with a letter only it has. The highest score wins; ties
+ * (and text in none of them) go to English.
+ */
 export function detectLanguage(text: string): GuestLanguage {
-  let german = 0;
-  let english = 0;
-  for (const word of text.toLowerCase().split(/[^\p{L}]+/u)) {
+  const lower = text.toLowerCase();
+  const scores = new Map<GuestLanguage, number>(GUEST_LANGUAGES.map((language) => [language, 0]));
+  for (const word of lower.split(/[^\p{L}-]+/u).flatMap((w) => [w, ...(w.includes('-') ? w.split('-') : [])])) {
     if (!word) continue;
-    if (GERMAN.has(word) || /[äöüß]/.test(word)) german++;
-    if (ENGLISH.has(word)) english++;
+    for (const language of GUEST_LANGUAGES) {
+      if (WORDS[language].has(word) || LETTERS[language]?.test(word)) scores.set(language, (scores.get(language) ?? 0) + 1);
+    }
   }
-  return german > english ? 'de' : 'en';
+  let best: GuestLanguage = 'en';
+  for (const language of GUEST_LANGUAGES) if ((scores.get(language) ?? 0) > (scores.get(best) ?? 0)) best = language;
+  return best;
 }
 
-/** Accepts "de", "DE", "de_DE", "en-GB" (Odoo stores partner languages as locales). */
+/** Accepts "de", "FR", "de_DE", "en-GB", "nl_BE" (Odoo stores partner languages as locales). */
 export function normalizeLanguage(value: unknown): GuestLanguage | null {
   if (typeof value !== 'string') return null;
   const code = value.trim().toLowerCase().slice(0, 2);
-  return code === 'de' || code === 'en' ? code : null;
+  return (GUEST_LANGUAGES as readonly string[]).includes(code) ? (code as GuestLanguage) : null;
 }
 
 export interface GuestRequestText {

@@ -140,7 +140,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       const strict = strictJsonSchema(OUTPUT_SCHEMAS.guest_support);
       expect(JSON.stringify(strict)).not.toContain('minLength');
       expect(strict).toMatchObject({ type: 'object', additionalProperties: false, required: ['language', 'reply', 'actions'] });
-      expect(strict.properties).toMatchObject({ language: { type: 'string', enum: ['de', 'en'] }, reply: { type: 'string' } });
+      expect(strict.properties).toMatchObject({ language: { type: 'string', enum: ['de', 'en', 'fr', 'it', 'es', 'nl'] }, reply: { type: 'string' } });
       expect(strictJsonSchema(OUTPUT_SCHEMAS.pricing).properties).toMatchObject({ currency: { pattern: '^[A-Z]{3}$' } });
     });
   });
@@ -306,10 +306,10 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     });
 
     it('given JSON that misses the schema, when completed, then it is MalformedOutput naming the problem', async () => {
-      server.enqueue({ status: 200, content: JSON.stringify({ language: 'fr', reply: 'Bonjour', actions: [] }) });
+      server.enqueue({ status: 200, content: JSON.stringify({ language: 'pt', reply: 'Bom dia', actions: [] }) });
       const error = await rejection(client().complete(request()));
       expect(error.code).toBe(LlmErrorCode.MalformedOutput);
-      expect(error.message).toMatch(/language must be one of de, en/);
+      expect(error.message).toMatch(/language must be one of de, en, fr, it, es, nl/);
     });
   });
 

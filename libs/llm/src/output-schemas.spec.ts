@@ -10,8 +10,8 @@ describe('output schemas', () => {
   });
 
   it('given broken outputs, when validated, then every problem is named', () => {
-    expect(validateOutput('guest_support', { language: 'fr', reply: ' ', actions: 'call' })).toEqual([
-      'language must be one of de, en',
+    expect(validateOutput('guest_support', { language: 'pt', reply: ' ', actions: 'call' })).toEqual([
+      'language must be one of de, en, fr, it, es, nl',
       'reply must not be empty',
       'actions must be an array of strings',
     ]);

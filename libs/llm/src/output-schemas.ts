@@ -1,4 +1,5 @@
 import { MissionType } from '@app/mission';
+import { GUEST_LANGUAGES, GuestLanguage } from './language';
 
 /** The JSON-schema subset these flat outputs need; the validator below understands exactly this much. */
 export type OutputField =
@@ -13,7 +14,7 @@ export type OutputSchema = {
   properties: Readonly<Record<string, OutputField>>;
 };
 
-export type GuestSupportOutput = { language: 'de' | 'en'; reply: string; actions: string[] };
+export type GuestSupportOutput = { language: GuestLanguage; reply: string; actions: string[] };
 export type PricingOutput = { recommendedRate: number; currency: string; changePercent: number; reason: string };
 export type MaintenanceUrgency = 'low' | 'medium' | 'high' | 'critical';
 export type MaintenanceOutput = { urgency: MaintenanceUrgency; steps: string[]; safetyNotes: string[]; parts: string[] };
@@ -27,7 +28,7 @@ export const GUEST_SUPPORT_OUTPUT_SCHEMA: OutputSchema = {
   additionalProperties: false,
   required: ['language', 'reply', 'actions'],
   properties: {
-    language: { type: 'string', enum: ['de', 'en'], description: 'language of the guest and of the reply' },
+    language: { type: 'string', enum: GUEST_LANGUAGES, description: 'language of the guest and of the reply' },
     reply: { type: 'string', minLength: 1, description: 'reply draft to send to the guest' },
     actions: stringList('internal follow-up tasks for the hotel staff'),
   },

@@ -1,1 +1,2 @@
+export * from './queue-order';
 export * from './ready-queue';

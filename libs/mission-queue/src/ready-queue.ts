@@ -3,6 +3,7 @@ import { KeyLayout, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
+import { QueuedMission, queueKey, QueueOrderOptions } from './queue-order';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 
@@ -27,6 +28,20 @@ export interface QueueStats {
   enqueued: number;
   dequeued: number;
   leaseExpired: number;
+  /** Missions waiting for a later start (notBefore). */
+  scheduled: number;
+  /** Missions waiting for their next attempt after a failed one (retry backoff). */
+  backoff: number;
+  /** Missions awaiting a reviewer (the review inbox). */
+  awaitingReview: number;
+  /** Of those, the ones found overdue (MissionReviewOverdue: waiting longer than REVIEW_TIMEOUT_MS). */
+  reviewsOverdue: number;
+  /** How long the longest-waiting review has waited, ms; 0 when none waits. */
+  oldestReviewAgeMs: number;
+  /** Unfinished missions past their deadline now (MissionOverdue recorded, not finished since). */
+  overdue: number;
+  /** Missions recorded as overdue since the start of the deployment. */
+  overdueRecorded: number;
 }
 
 /** An agent with room, as a lease request names it: its free slots and its skills. */
@@ -51,33 +66,38 @@ interface PartitionStats {
   ready: number;
   leased: number;
   deadLettered: number;
+  scheduled: number;
+  backoff: number;
+  overdue: number;
   byStatus: Record<string, string>;
   counters: Record<string, string>;
   oldestAt: number | null;
   byLevel: Record<string, string>;
   enqueuedLastMinute: number;
   dequeuedLastMinute: number;
+  awaitingReview: number;
+  reviewDeadlines: number;
+  oldestReviewAt: number | null;
 }
 
 /**
  * The ready queue, the leases and the dead-letter queue, owned by the intake service.
  *
- * Order: a mission's queue score is `enqueuedAt(ms) − priorityScore × headStartMsPerPoint` and the
- * lowest score is served first. So a higher priority is a head start in time: among missions
- * queued at the same moment the higher score goes first, among equal scores the earlier one, and
- * a waiting mission can be overtaken only by missions whose head start exceeds its wait — no
- * mission starves, and nothing is ever rescored (O(log n) per move). Each log partition has its
- * own queue (its keys share the partition's hash slot); the orchestrator leases from all of them.
+ * Order: lowest key first, the key fixed when the mission is queued (queueKey in queue-order.ts:
+ * priority as a head start in time, a deadline as an earlier start, safety issues as a tier ahead
+ * of the rest). Nothing is ever rescored (O(log n) per move). Each log partition has its own queue
+ * (its keys share the partition's hash slot); the orchestrator leases from all of them.
  */
 export class ReadyQueue {
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
-    private readonly headStartMsPerPoint: number,
+    private readonly order: QueueOrderOptions,
   ) {}
 
-  score(priorityScore: number, enqueuedAt: number): number {
-    return enqueuedAt - Math.round(priorityScore * this.headStartMsPerPoint);
+  /** The mission's key when queued at `enqueuedAt` (ms). */
+  score(mission: QueuedMission, enqueuedAt: number): number {
+    return queueKey(mission, enqueuedAt, this.order);
   }
 
   /**
@@ -139,6 +159,7 @@ export class ReadyQueue {
       for (const [status, count] of Object.entries(part.byStatus)) statuses[status] = (statuses[status] ?? 0) + Number(count);
     }
     const oldest = parts.map((part) => part.oldestAt).filter((at): at is number => at !== null);
+    const oldestReview = parts.map((part) => part.oldestReviewAt).filter((at): at is number => at !== null);
     const holding = (statuses.assigned ?? 0) + (statuses.running ?? 0) + (statuses.evaluating ?? 0);
     const leased = sum((part) => part.leased);
     const counter = (name: string) => sum((part) => Number(part.counters[name] ?? 0));
@@ -158,6 +179,14 @@ export class ReadyQueue {
       enqueued: counter('enqueued'),
       dequeued: counter('dequeued'),
       leaseExpired: counter('leaseExpired'),
+      scheduled: sum((part) => part.scheduled),
+      backoff: sum((part) => part.backoff),
+      awaitingReview: sum((part) => part.awaitingReview),
+      // A review leaves the watched deadlines when it is found overdue, and stays in the inbox.
+      reviewsOverdue: sum((part) => part.awaitingReview - part.reviewDeadlines),
+      oldestReviewAgeMs: oldestReview.length === 0 ? 0 : Math.max(0, now - Math.min(...oldestReview)),
+      overdue: sum((part) => part.overdue),
+      overdueRecorded: counter('overdue'),
     };
   }
 
@@ -179,29 +208,57 @@ export class ReadyQueue {
 
   /** One partition's figures, read atomically (its keys share a hash slot). */
   private async partitionStats(k: PartitionKeys, lastMinute: number): Promise<PartitionStats> {
-    const [[, ready], [, leased], [, dlq], [, byStatus], [, counters], [, oldest], [, byLevel], [, perMinute]] = (await this.redis
+    const [
+      [, ready],
+      [, leased],
+      [, dlq],
+      [, scheduled],
+      [, backoff],
+      [, overdue],
+      [, byStatus],
+      [, counters],
+      [, oldest],
+      [, byLevel],
+      [, perMinute],
+      [, reviews],
+      [, deadlines],
+      [, oldestReview],
+    ] = (await this.redis
       .multi()
       .zcard(k.ready)
       .zcard(k.leased)
       .zcard(k.deadLetters)
+      .zcard(k.scheduled('delayed'))
+      .zcard(k.scheduled('retry'))
+      .zcard(k.overdue)
       .hgetall(k.statusCounts)
       .hgetall(k.counters)
       .zrange(k.readySince, 0, 0, 'WITHSCORES')
       .hgetall(k.readyByLevel)
       .hmget(k.perMinute, `e:${lastMinute}`, `d:${lastMinute}`)
+      .zcard(k.awaitingReview)
+      .zcard(k.reviewDeadlines)
+      .zrange(k.awaitingReview, 0, 0, 'WITHSCORES')
       .exec()) as [Error | null, unknown][];
     const [enqueuedLastMinute, dequeuedLastMinute] = perMinute as (string | null)[];
     const oldestAt = (oldest as string[])[1];
+    const oldestReviewAt = (oldestReview as string[])[1];
     return {
       ready: Number(ready),
       leased: Number(leased),
       deadLettered: Number(dlq),
+      scheduled: Number(scheduled),
+      backoff: Number(backoff),
+      overdue: Number(overdue),
       byStatus: byStatus as Record<string, string>,
       counters: counters as Record<string, string>,
       oldestAt: oldestAt === undefined ? null : Number(oldestAt),
       byLevel: byLevel as Record<string, string>,
       enqueuedLastMinute: Number(enqueuedLastMinute ?? 0),
       dequeuedLastMinute: Number(dequeuedLastMinute ?? 0),
+      awaitingReview: Number(reviews),
+      reviewDeadlines: Number(deadlines),
+      oldestReviewAt: oldestReviewAt === undefined ? null : Number(oldestReviewAt),
     };
   }
 

@@ -1,22 +1,30 @@
+import * as fc from 'fast-check';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import {
+  attemptsSinceRequeue,
   Decision,
+  decideApprove,
   decideAssign,
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideEvaluate,
   decideFail,
+  decideReject,
+  decideOverdue,
   decideRequeue,
   decideRetry,
+  decideReviewOverdue,
   decideStart,
+  decideVerdict,
+  retryDelayMs,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
 import { priorityScore } from './priority-score';
 
-const NOW = new Date('2025-06-01T12:00:00.000Z');
 const MAX_ATTEMPTS = 3;
 
 function expectSkip(decision: Decision): void {
@@ -32,7 +40,7 @@ function eventsOf(decision: Decision): NewMissionEvent[] {
 /** A freshly created (queued) mission. */
 function created(input = aCreateInput()): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(input, NOW));
+  history.append(decideCreate(input));
   return history;
 }
 
@@ -72,11 +80,20 @@ function missionIn(status: Exclude<MissionStatus, 'created'>): MissionHistory {
   if (status === 'running') return history;
   history.apply(decideComplete(history.mission, 1, aResult()));
   if (status === 'evaluating') return history;
-  history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+  history.apply(decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS, { reviewRule: status === 'awaiting_review' ? 'guest-replies' : null }));
   return history;
 }
 
-const VISIBLE_STATUSES = ['queued', 'assigned', 'running', 'evaluating', 'succeeded', 'dead_lettered', 'cancelled'] as const;
+const VISIBLE_STATUSES = ['queued', 'assigned', 'running', 'evaluating', 'awaiting_review', 'succeeded', 'dead_lettered', 'cancelled'] as const;
+const MAX_REVIEW_ROUNDS = 2;
+
+/** Runs the next attempt of a queued mission to a pass the review policy holds for a reviewer. */
+function passForReview(history: MissionHistory, agentId = 'agent-1'): number {
+  const attempt = runNextAttempt(history, agentId);
+  history.apply(decideComplete(history.mission, attempt, aResult()));
+  history.apply(decideVerdict(history.mission, anEvaluation(attempt, true), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }));
+  return attempt;
+}
 
 describe('decide', () => {
   test.each(VISIBLE_STATUSES)('given the missionIn helper, when asked for %s, then it builds a mission in that status', (status) => {
@@ -86,7 +103,7 @@ describe('decide', () => {
   describe('decideCreate', () => {
     test('given a submission without skills, when decided, then MissionCreated and MissionQueued(created) come with the default skills and the score', () => {
       const input = aCreateInput({ type: 'guest_support', priority: 'normal', payload: { room: '204' } });
-      const events = decideCreate(input, NOW);
+      const events = decideCreate(input);
       expect(events).toEqual<NewMissionEvent[]>([
         {
           type: 'MissionCreated',
@@ -108,20 +125,20 @@ describe('decide', () => {
       ['pricing', ['revenue_management']],
       ['maintenance', ['facility_maintenance']],
     ] as const)('given a %s submission with an empty skill list, when decided, then the default skills %j are used', (type, skills) => {
-      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ type, requiredSkills: [] }));
       expect(createdEvent).toMatchObject({ type: 'MissionCreated', data: { requiredSkills: skills } });
     });
 
     test('given skills with duplicates, when decided, then they are de-duplicated in order and the input is left alone', () => {
       const requiredSkills = ['plumbing', 'guest_communication', 'plumbing'];
-      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ requiredSkills }));
       expect(createdEvent).toMatchObject({ data: { requiredSkills: ['plumbing', 'guest_communication'] } });
       expect(requiredSkills).toEqual(['plumbing', 'guest_communication', 'plumbing']);
     });
 
     test('given a deadline and a source with extra properties, when decided, then the deadline is kept and only system/model/recordId of the source', () => {
       const source = Object.assign({ system: 'odoo', model: 'helpdesk.ticket', recordId: 4711 }, { secret: 'do not copy' });
-      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }), NOW);
+      const [createdEvent] = decideCreate(aCreateInput({ deadline: '2025-06-01T18:00:00Z', source }));
       expect(createdEvent).toMatchObject({ data: { deadline: '2025-06-01T18:00:00Z' } });
       expect(createdEvent.type === 'MissionCreated' && createdEvent.data.source).toStrictEqual({
         system: 'odoo',
@@ -131,22 +148,22 @@ describe('decide', () => {
     });
 
     test('given no deadline and no source, when decided, then MissionCreated carries neither key', () => {
-      const [createdEvent] = decideCreate(aCreateInput(), NOW);
+      const [createdEvent] = decideCreate(aCreateInput());
       expect(createdEvent.data).not.toHaveProperty('deadline');
       expect(createdEvent.data).not.toHaveProperty('source');
     });
 
-    test('given a submission, when decided, then the queued score is priorityScore(input, now)', () => {
+    test('given a submission, when decided, then the queued score is priorityScore(input), its deadline left to the queue', () => {
       const input = aCreateInput({
         type: 'maintenance',
         priority: 'high',
         deadline: '2025-06-01T18:00:00Z',
         payload: { safetyIssue: true, guest: { vip: true } },
       });
-      const [, queuedEvent] = decideCreate(input, NOW);
-      // 55 + 6 + 20 × (1 − 6/24) + 8 + 15 = 99
-      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 99, reason: 'created' } });
-      expect(priorityScore(input, NOW)).toBe(99);
+      const [, queuedEvent] = decideCreate(input);
+      // 55 + 6 + 8 + 15 = 84
+      expect(queuedEvent).toEqual({ type: 'MissionQueued', data: { priorityScore: 84, reason: 'created' } });
+      expect(priorityScore(input)).toBe(84);
     });
 
     test('given the decided events, when folded, then the mission is queued at version 2 with 0 attempts and its score', () => {
@@ -511,6 +528,302 @@ describe('decide', () => {
       test('when retry is asked before attempt 2 is evaluated, then it is skipped', () => {
         expectSkip(decideRetry(rerun().mission, 2, 1));
       });
+    });
+  });
+
+  describe('reviews', () => {
+    test('given a completed attempt, when it passes and the policy asks for a review, then the pass is held and the review requested with the rule', () => {
+      const history = missionIn('evaluating');
+      const evaluation = anEvaluation(1, true);
+      expect(eventsOf(decideVerdict(history.mission, evaluation, MAX_ATTEMPTS, { reviewRule: 'guest-replies' }))).toEqual<NewMissionEvent[]>([
+        { type: 'MissionEvaluated', data: { ...evaluation, heldForReview: true } },
+        { type: 'MissionReviewRequested', data: { rule: 'guest-replies', attempt: 1 } },
+      ]);
+    });
+
+    test('given a completed attempt, when it passes and no rule asks for a review, then it succeeds as before', () => {
+      const history = missionIn('evaluating');
+      history.apply(decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS, { reviewRule: null }));
+      expect(history.mission.status).toBe('succeeded');
+      expect(history.mission).not.toHaveProperty('review');
+    });
+
+    test('given a completed attempt, when it fails, then a review rule changes nothing: the next attempt is queued', () => {
+      const history = missionIn('evaluating');
+      history.apply(decideVerdict(history.mission, anEvaluation(1, false), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }));
+      expect(history.mission.status).toBe('queued');
+      expect(history.events.map((e) => e.type)).not.toContain('MissionReviewRequested');
+    });
+
+    test('given a held pass, when folded, then the mission awaits review with the rule and time, and holds no agent', () => {
+      const history = missionIn('awaiting_review');
+      expect(history.mission).toMatchObject({
+        status: 'awaiting_review',
+        evaluation: { passed: true, attempt: 1 },
+        review: { attempt: 1, rule: 'guest-replies', requestedAt: history.events.at(-1)?.at },
+      });
+      expect(history.mission.evaluation).not.toHaveProperty('heldForReview');
+    });
+
+    test('given a mission awaiting review, when approved with a note, then it succeeds, the reviewer is on record and the output is kept', () => {
+      const history = missionIn('awaiting_review');
+      const output = history.mission.result?.output;
+      expect(eventsOf(decideApprove(history.mission, { note: 'fine' }))).toEqual([{ type: 'MissionApproved', data: { attempt: 1, note: 'fine' } }]);
+      history.apply(decideApprove(history.mission, { note: 'fine' }));
+      expect(history.mission).toMatchObject({ status: 'succeeded', result: { output }, review: { decision: 'approved', reviewedBy: 'test', note: 'fine' } });
+      expect(history.mission.review).not.toHaveProperty('originalOutput');
+    });
+
+    test("given a mission awaiting review, when approved with an edit, then the edit is the output and the agent's original is kept", () => {
+      const history = missionIn('awaiting_review');
+      const original = history.mission.result?.output;
+      history.apply(decideApprove(history.mission, { output: { reply: 'Edited reply' } }));
+      expect(history.mission).toMatchObject({ status: 'succeeded', result: { output: { reply: 'Edited reply' } }, review: { originalOutput: original } });
+      // The original is also in the log, in MissionCompleted; the edit in MissionApproved.
+      expect(history.events.at(-1)).toMatchObject({ type: 'MissionApproved', data: { output: { reply: 'Edited reply' } } });
+    });
+
+    test('given a mission awaiting review, when rejected with rounds left, then the next attempt is queued with the feedback', () => {
+      const history = missionIn('awaiting_review');
+      expect(eventsOf(decideReject(history.mission, 'Mention the parking fee.', MAX_REVIEW_ROUNDS))).toEqual<NewMissionEvent[]>([
+        { type: 'MissionRejected', data: { attempt: 1, feedback: 'Mention the parking fee.', round: 1 } },
+        { type: 'MissionQueued', data: { priorityScore: history.mission.priorityScore, reason: 'rejected', feedback: 'Mention the parking fee.' } },
+      ]);
+      history.apply(decideReject(history.mission, 'Mention the parking fee.', MAX_REVIEW_ROUNDS));
+      expect(history.mission).toMatchObject({
+        status: 'queued',
+        feedback: 'Mention the parking fee.',
+        reviewRounds: 1,
+        assignedAgentId: null,
+        previousAgentIds: ['agent-1'],
+        review: { decision: 'rejected', feedback: 'Mention the parking fee.', reviewedBy: 'test' },
+      });
+    });
+
+    test('given a rejected mission, when the next attempt is assigned, then the old review is gone and the feedback stays for the prompt', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'Be warmer.', MAX_REVIEW_ROUNDS));
+      history.apply(decideAssign(history.mission, 'agent-2'));
+      expect(history.mission).toMatchObject({ status: 'assigned', attempts: 2, feedback: 'Be warmer.', reviewRounds: 1 });
+      expect(history.mission).not.toHaveProperty('review');
+    });
+
+    test('given the last review round, when rejected, then the mission is dead-lettered with that reason in the same step', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'Wrong tone.', MAX_REVIEW_ROUNDS));
+      passForReview(history, 'agent-2');
+      const events = eventsOf(decideReject(history.mission, 'Still wrong.', MAX_REVIEW_ROUNDS));
+      expect(events).toEqual<NewMissionEvent[]>([
+        { type: 'MissionRejected', data: { attempt: 2, feedback: 'Still wrong.', round: 2 } },
+        { type: 'MissionDeadLettered', data: { reason: 'rejected in 2 of 2 review rounds', attempts: 2, lastError: 'Still wrong.' } },
+      ]);
+      history.apply(decideReject(history.mission, 'Still wrong.', MAX_REVIEW_ROUNDS));
+      expect(history.mission).toMatchObject({ status: 'dead_lettered', reviewRounds: 2, lastError: 'Still wrong.' });
+    });
+
+    test('given a mission dead-lettered after its review rounds, when requeued, then the rounds start again', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'No.', 1));
+      history.apply(decideRequeue(history.mission, 'reviewers agreed on the tone'));
+      expect(history.mission.status).toBe('queued');
+      expect(history.mission).not.toHaveProperty('reviewRounds');
+    });
+
+    test('given a rejection after attempts failed, when the next attempts run, then MAX_ATTEMPTS counts from the rejection', () => {
+      const history = created();
+      failEvaluation(history, 'agent-1');
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      passForReview(history, 'agent-2');
+      history.apply(decideReject(history.mission, 'Too long.', MAX_REVIEW_ROUNDS));
+      expect(attemptsSinceRequeue(history.mission)).toBe(0);
+      failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, 3, MAX_ATTEMPTS)).map((e) => e.type)).toEqual(['MissionQueued']);
+    });
+
+    test.each(VISIBLE_STATUSES.filter((s) => s !== 'awaiting_review'))(
+      'given a %s mission, when a reviewer approves or rejects, then it is skipped',
+      (status) => {
+        const mission = missionIn(status).mission;
+        expectSkip(decideApprove(mission, {}));
+        expectSkip(decideReject(mission, 'no', MAX_REVIEW_ROUNDS));
+      },
+    );
+
+    test('given two reviewers, when the second decides on the state the first changed, then the second is skipped', () => {
+      const history = missionIn('awaiting_review');
+      const seenByBoth = history.mission;
+      history.apply(decideApprove(seenByBoth, {}));
+      expectSkip(decideReject(history.mission, 'too late', MAX_REVIEW_ROUNDS));
+      expectSkip(decideApprove(history.mission, {}));
+    });
+
+    test('given a mission awaiting review, when cancelled, then it is cancelled', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideCancel(history.mission, 'guest left'));
+      expect(history.mission.status).toBe('cancelled');
+    });
+
+    describe('overdue', () => {
+      const TIMEOUT = 60_000;
+      const requestedAt = (history: MissionHistory) => Date.parse(history.mission.review?.requestedAt ?? '');
+
+      test('given a review waiting less than the timeout, when checked, then it is not overdue', () => {
+        const history = missionIn('awaiting_review');
+        expectSkip(decideReviewOverdue(history.mission, new Date(requestedAt(history) + TIMEOUT - 1), TIMEOUT));
+      });
+
+      test('given a review waiting the timeout, when checked twice, then MissionReviewOverdue is recorded once', () => {
+        const history = missionIn('awaiting_review');
+        const now = new Date(requestedAt(history) + TIMEOUT);
+        expect(eventsOf(decideReviewOverdue(history.mission, now, TIMEOUT))).toEqual([
+          { type: 'MissionReviewOverdue', data: { attempt: 1, requestedAt: history.mission.review?.requestedAt, timeoutMs: TIMEOUT } },
+        ]);
+        history.apply(decideReviewOverdue(history.mission, now, TIMEOUT));
+        expect(history.mission).toMatchObject({ status: 'awaiting_review', review: { overdueAt: history.events.at(-1)?.at } });
+        expectSkip(decideReviewOverdue(history.mission, new Date(now.getTime() + TIMEOUT), TIMEOUT));
+      });
+
+      test('given an overdue review, when a reviewer approves, then it succeeds', () => {
+        const history = missionIn('awaiting_review');
+        history.apply(decideReviewOverdue(history.mission, new Date(requestedAt(history) + TIMEOUT), TIMEOUT));
+        history.apply(decideApprove(history.mission, {}));
+        expect(history.mission).toMatchObject({ status: 'succeeded', review: { decision: 'approved' } });
+      });
+
+      test.each(VISIBLE_STATUSES.filter((s) => s !== 'awaiting_review'))(
+        'given a %s mission, when checked for an overdue review, then it is skipped',
+        (status) => {
+          expectSkip(decideReviewOverdue(missionIn(status).mission, new Date('2100-01-01T00:00:00Z'), TIMEOUT));
+        },
+      );
+    });
+  });
+
+  describe('decideOverdue', () => {
+    const DEADLINE = '2026-05-01T18:00:00.000Z';
+    const withDeadline = (status: Exclude<MissionStatus, 'created'>): MissionHistory => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ deadline: DEADLINE })));
+      if (status === 'queued') return history;
+      history.apply(status === 'cancelled' ? decideCancel(history.mission, 'not needed') : decideAssign(history.mission, 'agent-1'));
+      if (status === 'assigned' || status === 'cancelled') return history;
+      history.apply(decideStart(history.mission, 1));
+      if (status === 'running') return history;
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      if (status === 'evaluating') return history;
+      if (status === 'succeeded') history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+      else history.apply(decideVerdict(history.mission, anEvaluation(1, false), 1));
+      return history;
+    };
+    const after = new Date(Date.parse(DEADLINE) + 1);
+
+    test.each(['queued', 'assigned', 'running', 'evaluating', 'dead_lettered'] as const)(
+      'given a %s mission past its deadline, when checked, then MissionOverdue is appended once and the status stays',
+      (status) => {
+        const history = withDeadline(status);
+        expect(eventsOf(decideOverdue(history.mission, after))).toEqual([{ type: 'MissionOverdue', data: { deadline: DEADLINE } }]);
+        const mission = history.apply(decideOverdue(history.mission, after));
+        expect(mission.status).toBe(status);
+        expect(mission.overdueAt).toEqual(expect.any(String));
+        expectSkip(decideOverdue(mission, new Date(after.getTime() + 60_000)));
+      },
+    );
+
+    test.each(['succeeded', 'cancelled'] as const)('given a %s mission past its deadline, when checked, then it is skipped', (status) => {
+      expectSkip(decideOverdue(withDeadline(status).mission, after));
+    });
+
+    test('given a mission before its deadline, or with none, when checked, then it is skipped', () => {
+      expectSkip(decideOverdue(withDeadline('queued').mission, new Date(Date.parse(DEADLINE) - 1)));
+      expectSkip(decideOverdue(created().mission, after));
+    });
+  });
+
+  describe('scheduling: decideCreate with notBefore, decideDue', () => {
+    const NOW = new Date('2026-05-01T06:00:00.000Z');
+
+    test('given a notBefore later than now, when created, then the mission is scheduled until then instead of queued', () => {
+      const [createdEvent, scheduled] = decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW);
+      expect(createdEvent.data).toMatchObject({ notBefore: '2026-05-01T07:00:00.000Z' });
+      expect(scheduled).toEqual({ type: 'MissionScheduled', data: { notBefore: '2026-05-01T07:00:00.000Z', reason: 'delayed', priorityScore: 34 } });
+    });
+
+    test('given a notBefore already past, when created, then the mission is queued at once', () => {
+      const [, queued] = decideCreate(aCreateInput({ notBefore: '2026-05-01T05:00:00.000Z' }), NOW);
+      expect(queued.type).toBe('MissionQueued');
+    });
+
+    test('given a scheduled mission, when its time comes, then it is queued (reason due) and its notBefore is gone; before that, it waits', () => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW));
+      expect(history.mission).toMatchObject({ status: 'scheduled', notBefore: '2026-05-01T07:00:00.000Z' });
+      expectSkip(decideDue(history.mission, new Date('2026-05-01T06:59:59.999Z')));
+
+      const queued = history.apply(decideDue(history.mission, new Date('2026-05-01T07:00:00.000Z')));
+
+      expect(history.events.at(-1)).toMatchObject({ type: 'MissionQueued', data: { reason: 'due', priorityScore: queued.priorityScore } });
+      expect(queued.status).toBe('queued');
+      expect(queued).not.toHaveProperty('notBefore');
+      expectSkip(decideDue(queued, new Date('2026-05-01T08:00:00.000Z')));
+    });
+
+    test('given a scheduled mission, when cancelled, then it is cancelled', () => {
+      const history = new MissionHistory();
+      history.append(decideCreate(aCreateInput({ notBefore: '2026-05-01T07:00:00.000Z' }), NOW));
+      expect(history.apply(decideCancel(history.mission, 'guest cancelled the stay')).status).toBe('cancelled');
+    });
+  });
+
+  describe('retry backoff and permanent failures', () => {
+    const backoff = { baseMs: 1_000, maxMs: 8_000, now: new Date('2026-05-01T06:00:00.000Z') };
+
+    test('given a failed attempt with attempts left and a backoff, when decided, then the next attempt is scheduled after the backoff, with the feedback', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      const [scheduled] = eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff }));
+      const wait = retryDelayMs(backoff, 1, history.mission.id, attempt);
+      expect(scheduled).toEqual({
+        type: 'MissionScheduled',
+        data: {
+          notBefore: new Date(backoff.now.getTime() + wait).toISOString(),
+          reason: 'retry',
+          priorityScore: history.mission.priorityScore,
+          feedback: expect.any(String),
+        },
+      });
+      const mission = history.apply(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff }));
+      expect(mission).toMatchObject({ status: 'scheduled', assignedAgentId: null, previousAgentIds: ['agent-1'] });
+    });
+
+    test('given a backoff of 0 ms, when decided, then the next attempt is queued at once as before', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff: { ...backoff, baseMs: 0 } }))[0].type).toBe('MissionQueued');
+    });
+
+    test('given a permanent failure with attempts left, when decided, then the mission is dead-lettered at once with the reason', () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff, permanent: 'minRate 189 is above maxRate 169' }))).toEqual([
+        { type: 'MissionDeadLettered', data: { reason: 'permanent failure: minRate 189 is above maxRate 169', attempts: 1, lastError: expect.any(String) } },
+      ]);
+    });
+
+    test('property: the wait is between half and all of min(max, base × 2^(failures − 1)), and never shrinks by more than its jitter as failures grow', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 20 }),
+          fc.string({ minLength: 1, maxLength: 36 }),
+          fc.integer({ min: 1, max: 50 }),
+          (failures, missionId, attempt) => {
+            const step = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (failures - 1));
+            const wait = retryDelayMs(backoff, failures, missionId, attempt);
+            expect(wait).toBeGreaterThanOrEqual(Math.floor(step / 2));
+            expect(wait).toBeLessThanOrEqual(step);
+            expect(retryDelayMs(backoff, failures, missionId, attempt)).toBe(wait);
+          },
+        ),
+      );
     });
   });
 });

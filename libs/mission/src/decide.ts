@@ -1,4 +1,5 @@
 import { evolve } from './evolve';
+import { hashString } from './hash-string';
 import { isTerminal } from './lifecycle';
 import { MissionCreateDto } from './mission-create.dto';
 import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from './mission-events';
@@ -20,8 +21,14 @@ export function requiredSkillsOf(input: Pick<MissionCreateDto, 'type' | 'require
   return input.requiredSkills?.length ? [...new Set(input.requiredSkills)] : [...DEFAULT_SKILLS[input.type]];
 }
 
-export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEvent[] {
+/**
+ * A new mission: created, then queued - or, with a `notBefore` later than `now`, scheduled until
+ * then (without `now`, any `notBefore` schedules it).
+ */
+export function decideCreate(input: MissionCreateDto, now?: Date): NewMissionEvent[] {
   const requiredSkills = requiredSkillsOf(input);
+  const score = priorityScore(input);
+  const startLater = input.notBefore !== undefined && (now === undefined || Date.parse(input.notBefore) > now.getTime());
   return [
     {
       type: 'MissionCreated',
@@ -33,11 +40,21 @@ export function decideCreate(input: MissionCreateDto, now: Date): NewMissionEven
         requiredSkills,
         payload: input.payload,
         ...(input.deadline ? { deadline: input.deadline } : {}),
+        ...(input.notBefore ? { notBefore: input.notBefore } : {}),
         ...(input.source ? { source: { system: input.source.system, model: input.source.model, recordId: input.source.recordId } } : {}),
       },
     },
-    { type: 'MissionQueued', data: { priorityScore: priorityScore(input, now), reason: 'created' } },
+    startLater
+      ? { type: 'MissionScheduled', data: { notBefore: input.notBefore ?? '', reason: 'delayed', priorityScore: score } }
+      : { type: 'MissionQueued', data: { priorityScore: score, reason: 'created' } },
   ];
+}
+
+/** A scheduled mission whose time has come goes into the ready queue. */
+export function decideDue(mission: Mission, now: Date): Decision {
+  if (mission.status !== 'scheduled') return skip(`mission is ${mission.status}, not scheduled`);
+  if (Date.parse(mission.notBefore ?? '') > now.getTime()) return skip(`mission waits until ${mission.notBefore}`);
+  return append({ type: 'MissionQueued', data: { priorityScore: mission.priorityScore, reason: 'due' } });
 }
 
 /** `attempt`, when given, is the attempt the agent's slot was claimed for; another one is skipped. */
@@ -81,11 +98,39 @@ export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decisi
   return append({ type: 'MissionEvaluated', data: evaluation });
 }
 
+/** How long a failed attempt's next one waits: exponential from `baseMs`, capped at `maxMs`, with jitter. */
+export interface Backoff {
+  baseMs: number;
+  maxMs: number;
+  /** When the failure is recorded; the next attempt is due `retryDelayMs` after it. */
+  now: Date;
+}
+
+/** What decides a failed attempt's follow-up besides the attempts used. */
+export interface RetryOptions {
+  /** Without one (or with `baseMs` 0), the next attempt is queued at once. */
+  backoff?: Backoff;
+  /** Why no attempt can ever succeed (a provider's 4xx, contradictory constraints): dead-letter now. */
+  permanent?: string;
+}
+
 /**
- * After a failed execution or a failed evaluation: queue another attempt, or dead-letter the
- * mission once it has used `maxAttempts`.
+ * The wait before the next attempt after `failures` failed ones: the exponential step
+ * min(maxMs, baseMs × 2^(failures − 1)), of which the second half is jitter. The jitter comes from
+ * the mission id and attempt, not a random source, so the decision stays pure and replayable while
+ * missions that failed together still spread out.
  */
-export function decideRetry(mission: Mission, attempt: number, maxAttempts: number): Decision {
+export function retryDelayMs(backoff: Pick<Backoff, 'baseMs' | 'maxMs'>, failures: number, missionId: string, attempt: number): number {
+  const step = Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.max(0, failures - 1));
+  const jitter = (hashString(`${missionId}:${attempt}`) % 1_000) / 1_000;
+  return Math.round(step / 2 + (step / 2) * jitter);
+}
+
+/**
+ * After a failed execution or a failed evaluation: the next attempt (queued at once, or scheduled
+ * after its backoff), or the dead-letter once `maxAttempts` are used or the failure is permanent.
+ */
+export function decideRetry(mission: Mission, attempt: number, maxAttempts: number, options: RetryOptions = {}): Decision {
   const failedHere =
     mission.attempts === attempt &&
     ((mission.status === 'evaluating' && mission.evaluation?.attempt === attempt && !mission.evaluation.passed) ||
@@ -93,6 +138,12 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
   if (!failedHere) return skip(`attempt ${attempt} needs no retry (mission ${mission.status}, attempt ${mission.attempts})`);
   const lastError = mission.lastError ?? 'unknown failure';
   const used = attemptsSinceRequeue(mission);
+  if (options.permanent !== undefined) {
+    return append({
+      type: 'MissionDeadLettered',
+      data: { reason: `permanent failure: ${options.permanent}`, attempts: mission.attempts, lastError },
+    });
+  }
   if (used >= maxAttempts) {
     return append({
       type: 'MissionDeadLettered',
@@ -100,35 +151,60 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
     });
   }
   const feedback = mission.status === 'evaluating' ? mission.evaluation?.reason : undefined;
+  const { backoff } = options;
+  if (backoff && backoff.baseMs > 0) {
+    const notBefore = new Date(backoff.now.getTime() + retryDelayMs(backoff, used, mission.id, attempt)).toISOString();
+    return append({
+      type: 'MissionScheduled',
+      data: { notBefore, reason: 'retry', priorityScore: mission.priorityScore, ...(feedback ? { feedback } : {}) },
+    });
+  }
   return append({
     type: 'MissionQueued',
     data: { priorityScore: mission.priorityScore, reason: 'retry', ...(feedback ? { feedback } : {}) },
   });
 }
 
-/** The attempts `MAX_ATTEMPTS` counts: those since the last requeue (all of them before one). */
+/**
+ * The attempts `MAX_ATTEMPTS` counts: those since the last requeue or reviewer's rejection (all of
+ * them before either). A rejected result passed its evaluation, so the attempts that follow are a
+ * new try at what the reviewer asked for, limited by MAX_REVIEW_ROUNDS on their own.
+ */
 export function attemptsSinceRequeue(mission: Mission): number {
-  return mission.attempts - (mission.attemptsAtRequeue ?? 0);
+  return mission.attempts - Math.max(mission.attemptsAtRequeue ?? 0, mission.attemptsAtRejection ?? 0);
 }
 
 /**
  * A failed attempt and what follows it, in one step: the next attempt queued, or the mission
  * dead-lettered once `maxAttempts` are used - so no message has to carry the failure elsewhere.
  */
-export function decideFailure(mission: Mission, attempt: number, error: string, maxAttempts: number): Decision {
-  return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts);
+export function decideFailure(mission: Mission, attempt: number, error: string, maxAttempts: number, options: RetryOptions = {}): Decision {
+  return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts, options);
 }
 
-/** A verdict; a failing one with its follow-up (next attempt or dead-letter) in the same step. */
-export function decideVerdict(mission: Mission, evaluation: Evaluation, maxAttempts: number): Decision {
+/**
+ * A verdict; a failing one with its follow-up (next attempt or dead-letter) in the same step. A
+ * passing one is held for a reviewer when the review policy's `reviewRule` asks for it.
+ */
+export function decideVerdict(
+  mission: Mission,
+  evaluation: Evaluation,
+  maxAttempts: number,
+  options: RetryOptions & { reviewRule?: string | null } = {},
+): Decision {
   const decision = decideEvaluate(mission, evaluation);
-  return evaluation.passed ? decision : thenRetry(mission, decision, evaluation.attempt, maxAttempts);
+  if (!evaluation.passed) return thenRetry(mission, decision, evaluation.attempt, maxAttempts, options);
+  if (decision.kind === 'skip' || !options.reviewRule) return decision;
+  return append(
+    { type: 'MissionEvaluated', data: { ...evaluation, heldForReview: true } },
+    { type: 'MissionReviewRequested', data: { rule: options.reviewRule, attempt: evaluation.attempt } },
+  );
 }
 
 /** The decision's events followed by decideRetry's, decided on the state they lead to. */
-function thenRetry(mission: Mission, decision: Decision, attempt: number, maxAttempts: number): Decision {
+function thenRetry(mission: Mission, decision: Decision, attempt: number, maxAttempts: number, options: RetryOptions): Decision {
   if (decision.kind === 'skip') return decision;
-  const retry = decideRetry(foldDecided(mission, decision.events), attempt, maxAttempts);
+  const retry = decideRetry(foldDecided(mission, decision.events), attempt, maxAttempts, options);
   return retry.kind === 'append' ? append(...decision.events, ...retry.events) : decision;
 }
 
@@ -159,4 +235,66 @@ export function decideCancel(mission: Mission, reason: string): Decision {
 export function decideRequeue(mission: Mission, reason: string): Decision {
   if (mission.status !== 'dead_lettered') return skip(`mission is ${mission.status}, not dead_lettered`);
   return append({ type: 'MissionRequeued', data: { reason, priorityScore: mission.priorityScore } });
+}
+
+/** What an approving reviewer may add: a note, and an edited output that replaces the agent's. */
+export interface Approval {
+  note?: string;
+  output?: Record<string, unknown>;
+}
+
+function awaitingReview(mission: Mission): string | null {
+  return mission.status === 'awaiting_review' ? null : `mission is ${mission.status}, not awaiting_review`;
+}
+
+/** A reviewer accepts the result (possibly edited): the mission has succeeded. */
+export function decideApprove(mission: Mission, approval: Approval): Decision {
+  const notReviewable = awaitingReview(mission);
+  if (notReviewable) return skip(notReviewable);
+  return append({
+    type: 'MissionApproved',
+    data: {
+      attempt: mission.attempts,
+      ...(approval.note === undefined ? {} : { note: approval.note }),
+      ...(approval.output === undefined ? {} : { output: approval.output }),
+    },
+  });
+}
+
+/**
+ * A reviewer sends the result back with feedback: another attempt is queued with it, or, when this
+ * was review round `maxReviewRounds`, the mission is dead-lettered in the same step.
+ */
+export function decideReject(mission: Mission, feedback: string, maxReviewRounds: number): Decision {
+  const notReviewable = awaitingReview(mission);
+  if (notReviewable) return skip(notReviewable);
+  const round = (mission.reviewRounds ?? 0) + 1;
+  const rejected: NewMissionEvent = { type: 'MissionRejected', data: { attempt: mission.attempts, feedback, round } };
+  if (round >= maxReviewRounds) {
+    return append(rejected, {
+      type: 'MissionDeadLettered',
+      data: { reason: `rejected in ${round} of ${maxReviewRounds} review rounds`, attempts: mission.attempts, lastError: feedback },
+    });
+  }
+  return append(rejected, { type: 'MissionQueued', data: { priorityScore: mission.priorityScore, reason: 'rejected', feedback } });
+}
+
+/** A review waiting `timeoutMs` or longer is overdue, once. */
+export function decideReviewOverdue(mission: Mission, now: Date, timeoutMs: number): Decision {
+  const notReviewable = awaitingReview(mission);
+  if (notReviewable || !mission.review) return skip(notReviewable ?? 'no review was requested');
+  if (mission.review.overdueAt) return skip(`the review is overdue since ${mission.review.overdueAt}`);
+  const waited = now.getTime() - Date.parse(mission.review.requestedAt);
+  if (waited < timeoutMs) return skip(`the review has waited ${waited} ms of ${timeoutMs}`);
+  return append({ type: 'MissionReviewOverdue', data: { attempt: mission.review.attempt, requestedAt: mission.review.requestedAt, timeoutMs } });
+}
+
+/** Once the deadline has passed with the mission unfinished: one MissionOverdue, never a second. */
+export function decideOverdue(mission: Mission, now: Date): Decision {
+  if (isTerminal(mission.status)) return skip(`mission is already ${mission.status}`);
+  if (mission.overdueAt) return skip(`mission was found overdue at ${mission.overdueAt}`);
+  const deadline = mission.deadline === undefined ? Number.NaN : Date.parse(mission.deadline);
+  if (!Number.isFinite(deadline)) return skip('mission has no deadline');
+  if (deadline > now.getTime()) return skip(`deadline ${mission.deadline} has not passed`);
+  return append({ type: 'MissionOverdue', data: { deadline: mission.deadline ?? '' } });
 }

@@ -28,11 +28,34 @@ const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
   fc.constant<NewMissionEvent>({ type: 'MissionStarted', data: { agentId: 'agent-lena', attempt: 1 } }),
   fc.constant<NewMissionEvent>({ type: 'MissionCompleted', data: { agentId: 'agent-lena', attempt: 1, result: aResult() } }),
   fc.constant<NewMissionEvent>({ type: 'MissionFailed', data: { agentId: 'agent-lena', attempt: 1, error: 'LLM timeout' } }),
-  fc.boolean().map((passed): NewMissionEvent => ({ type: 'MissionEvaluated', data: anEvaluation(1, passed) })),
+  fc
+    .record({ passed: fc.boolean(), held: fc.boolean() })
+    .map(({ passed, held }): NewMissionEvent => ({ type: 'MissionEvaluated', data: { ...anEvaluation(1, passed), ...(held ? { heldForReview: true } : {}) } })),
+  fc.constant<NewMissionEvent>({ type: 'MissionReviewRequested', data: { rule: 'guest-replies', attempt: 1 } }),
+  fc.record({ note: fc.boolean(), edited: fc.boolean() }).map(({ note, edited }): NewMissionEvent => ({
+    type: 'MissionApproved',
+    data: { attempt: 1, ...(note ? { note: 'fine' } : {}), ...(edited ? { output: { reply: 'edited' } } : {}) },
+  })),
+  fc.integer({ min: 1, max: 3 }).map((round): NewMissionEvent => ({ type: 'MissionRejected', data: { attempt: 1, feedback: 'too curt', round } })),
+  fc.constant<NewMissionEvent>({ type: 'MissionReviewOverdue', data: { attempt: 1, requestedAt: '2025-06-01T08:00:00.000Z', timeoutMs: 1000 } }),
   fc.constant<NewMissionEvent>({ type: 'MissionDeadLettered', data: { reason: 'max attempts', attempts: 3, lastError: 'LLM timeout' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionCancelled', data: { reason: 'guest left' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionRequeued', data: { reason: 'prompt fixed', priorityScore: 40 } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionOverdue', data: { deadline: '2025-06-02T10:00:00.000Z' } }),
 );
+
+const CREATED: NewMissionEvent = { type: 'MissionCreated', data: { ...aCreateInput(), requiredSkills: [] } };
+
+/** A legal start that reaches awaiting_review, so that random review events land where they may. */
+const AWAITING_REVIEW: NewMissionEvent[] = [
+  CREATED,
+  { type: 'MissionQueued', data: { priorityScore: 30, reason: 'created' } },
+  { type: 'MissionAssigned', data: { agentId: 'agent-lena', attempt: 1 } },
+  { type: 'MissionStarted', data: { agentId: 'agent-lena', attempt: 1 } },
+  { type: 'MissionCompleted', data: { agentId: 'agent-lena', attempt: 1, result: aResult() } },
+  { type: 'MissionEvaluated', data: { ...anEvaluation(1, true), heldForReview: true } },
+  { type: 'MissionReviewRequested', data: { rule: 'guest-replies', attempt: 1 } },
+];
 
 /** Folds until the first error; the outcome is the JSON of the state (key order counts) or the error. */
 function outcome(events: readonly MissionEvent[], step: (state: Mission | null, event: MissionEvent) => Mission): string[] {
@@ -53,8 +76,8 @@ function outcome(events: readonly MissionEvent[], step: (state: Mission | null, 
 describe('evolveInPlace', () => {
   it('given any history, legal or not, when folded in place, then every state (key order included) and the first error equal evolve', () => {
     fc.assert(
-      fc.property(fc.array(anyEvent, { maxLength: 25 }), fc.boolean(), (events, startWithCreate) => {
-        const history = toEnvelopes(startWithCreate ? [{ type: 'MissionCreated', data: { ...aCreateInput(), requiredSkills: [] } }, ...events] : events);
+      fc.property(fc.array(anyEvent, { maxLength: 25 }), fc.constantFrom('nothing', 'created', 'awaiting review'), (events, start) => {
+        const history = toEnvelopes([...(start === 'nothing' ? [] : start === 'created' ? [CREATED] : AWAITING_REVIEW), ...events]);
         expect(outcome(history, evolveInPlace)).toEqual(outcome(history, evolve));
       }),
       { numRuns: 2_000 },

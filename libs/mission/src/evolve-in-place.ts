@@ -9,19 +9,30 @@ import { MissionStatus } from './mission-status';
  * `state` itself instead of copying it for every event, which is most of the cost of folding a large
  * log. Only for a caller that owns `state` (a state nobody else holds); on an impossible history
  * it throws the same error as `evolve`, possibly after changing `state`, so drop the state then.
- * evolve-in-place.spec.ts checks that it equals `evolve` on random histories.
+ * The review events, a few per reviewed mission, are folded by `evolve` itself, so for them a new
+ * object comes back: always use the returned state. evolve-in-place.spec.ts checks that it equals
+ * `evolve` on random histories.
  */
 export function evolveInPlace(state: Mission | null, event: MissionEvent): Mission {
   if (event.type === 'MissionCreated' || !state) return evolve(state, event);
   switch (event.type) {
     case 'MissionQueued':
       assertTransition(state.status, 'queued');
+      delete state.notBefore;
       state.priorityScore = event.data.priorityScore;
       state.feedback = event.data.feedback ?? state.feedback;
       releaseAgent(state);
       return moved(state, event, 'queued');
+    case 'MissionScheduled':
+      assertTransition(state.status, 'scheduled');
+      state.notBefore = event.data.notBefore;
+      state.priorityScore = event.data.priorityScore;
+      state.feedback = event.data.feedback ?? state.feedback;
+      releaseAgent(state);
+      return moved(state, event, 'scheduled');
     case 'MissionAssigned':
       assertTransition(state.status, 'assigned');
+      delete state.review;
       state.assignedAgentId = event.data.agentId;
       state.attempts = event.data.attempt;
       state.result = null;
@@ -39,16 +50,19 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       requireStatus(state, ['assigned', 'running'], 'queued');
       state.lastError = event.data.error;
       return moved(state, event, state.status);
-    case 'MissionEvaluated':
+    case 'MissionEvaluated': {
       requireStatus(state, ['evaluating'], 'succeeded');
-      state.evaluation = event.data;
-      if (!event.data.passed) {
-        state.lastError = event.data.reason;
+      const { heldForReview, ...evaluation } = event.data;
+      state.evaluation = evaluation;
+      if (!evaluation.passed) {
+        state.lastError = evaluation.reason;
         return moved(state, event, state.status);
       }
+      if (heldForReview) return moved(state, event, state.status);
       assertTransition(state.status, 'succeeded');
       state.feedback = null;
       return moved(state, event, 'succeeded');
+    }
     case 'MissionDeadLettered':
       assertTransition(state.status, 'dead_lettered');
       state.lastError = event.data.lastError;
@@ -60,6 +74,8 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       return moved(state, event, 'cancelled');
     case 'MissionRequeued':
       assertTransition(state.status, 'queued');
+      delete state.review;
+      delete state.reviewRounds;
       if (event.data.attemptsReset) {
         state.attempts = 0;
       } else {
@@ -71,6 +87,15 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       state.evaluation = null;
       state.lastError = null;
       return moved(state, event, 'queued');
+    case 'MissionReviewRequested':
+    case 'MissionApproved':
+    case 'MissionRejected':
+    case 'MissionReviewOverdue':
+      // A few per reviewed mission: a copy costs little here and keeps one definition of them.
+      return evolve(state, event);
+    case 'MissionOverdue':
+      state.overdueAt = event.at;
+      return moved(state, event, state.status);
   }
 }
 

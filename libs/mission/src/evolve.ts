@@ -1,6 +1,6 @@
 import { assertTransition, IllegalTransitionError } from './lifecycle';
 import { MissionEvent } from './mission-events';
-import { Mission } from './mission-state';
+import { Mission, MissionReview } from './mission-state';
 import { MissionStatus } from './mission-status';
 
 /** The state before any event. */
@@ -40,13 +40,12 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
   const next: Mission = { ...state, version: event.version, updatedAt: event.at };
   switch (event.type) {
     case 'MissionQueued':
-      return moveTo(next, 'queued', {
-        priorityScore: event.data.priorityScore,
-        feedback: event.data.feedback ?? state.feedback,
-        ...releaseAgent(state),
-      });
+      return moveTo(withoutNotBefore(next), 'queued', waitingAgain(state, event.data));
+    case 'MissionScheduled':
+      return moveTo(next, 'scheduled', { notBefore: event.data.notBefore, ...waitingAgain(state, event.data) });
     case 'MissionAssigned':
-      return moveTo(next, 'assigned', {
+      // A new attempt's result will be reviewed afresh, if at all.
+      return moveTo(withoutReview(next), 'assigned', {
         assignedAgentId: event.data.agentId,
         attempts: event.data.attempt,
         result: null,
@@ -60,16 +59,19 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
     case 'MissionFailed':
       requireStatus(state, ['assigned', 'running'], 'queued');
       return { ...next, lastError: event.data.error };
-    case 'MissionEvaluated':
+    case 'MissionEvaluated': {
       requireStatus(state, ['evaluating'], 'succeeded');
-      if (event.data.passed) return moveTo(next, 'succeeded', { evaluation: event.data, feedback: null });
-      return { ...next, evaluation: event.data, lastError: event.data.reason };
+      const { heldForReview, ...evaluation } = event.data;
+      if (evaluation.passed && !heldForReview) return moveTo(next, 'succeeded', { evaluation, feedback: null });
+      if (evaluation.passed) return { ...next, evaluation };
+      return { ...next, evaluation, lastError: evaluation.reason };
+    }
     case 'MissionDeadLettered':
       return moveTo(next, 'dead_lettered', { lastError: event.data.lastError, ...releaseAgent(state) });
     case 'MissionCancelled':
       return moveTo(next, 'cancelled', releaseAgent(state));
     case 'MissionRequeued':
-      return moveTo(next, 'queued', {
+      return moveTo(withoutReviewRounds(withoutReview(next)), 'queued', {
         ...(event.data.attemptsReset ? { attempts: 0 } : { attemptsAtRequeue: state.attempts }),
         priorityScore: event.data.priorityScore,
         feedback: null,
@@ -77,7 +79,62 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
         evaluation: null,
         lastError: null,
       });
+    case 'MissionReviewRequested':
+      requireStatus(state, ['evaluating'], 'awaiting_review');
+      if (!state.evaluation?.passed) throw new IllegalTransitionError(state.status, 'awaiting_review');
+      return moveTo(next, 'awaiting_review', { review: { attempt: event.data.attempt, rule: event.data.rule, requestedAt: event.at } });
+    case 'MissionApproved': {
+      const review = reviewOf(state, 'succeeded');
+      const edited = event.data.output;
+      const decided: MissionReview = {
+        ...review,
+        decision: 'approved',
+        reviewedBy: event.actor,
+        reviewedAt: event.at,
+        ...(event.data.note === undefined ? {} : { note: event.data.note }),
+        ...(edited && state.result ? { originalOutput: state.result.output } : {}),
+      };
+      return moveTo(next, 'succeeded', {
+        feedback: null,
+        review: decided,
+        ...(edited && state.result ? { result: { ...state.result, output: edited } } : {}),
+      });
+    }
+    case 'MissionRejected': {
+      const review = reviewOf(state, 'queued');
+      return {
+        ...next,
+        reviewRounds: event.data.round,
+        attemptsAtRejection: state.attempts,
+        review: { ...review, decision: 'rejected', reviewedBy: event.actor, reviewedAt: event.at, feedback: event.data.feedback },
+      };
+    }
+    case 'MissionReviewOverdue':
+      return { ...next, review: { ...reviewOf(state, 'awaiting_review'), overdueAt: event.at } };
+    case 'MissionOverdue':
+      // No status change: the mission goes on as it was, now known to be late.
+      return { ...next, overdueAt: event.at };
   }
+}
+
+/** The review a reviewer's event acts on: the mission must be awaiting it, undecided. */
+function reviewOf(state: Mission, attempted: MissionStatus): MissionReview {
+  if (state.status !== 'awaiting_review' || !state.review || state.review.decision) throw new IllegalTransitionError(state.status, attempted);
+  return state.review;
+}
+
+/** The mission without its review (a new attempt's result is reviewed afresh, if at all). */
+function withoutReview(state: Mission): Mission {
+  if (!state.review) return state;
+  const { review: _review, ...rest } = state;
+  return rest;
+}
+
+/** A requeue starts the review rounds again, as it starts the attempts again. */
+function withoutReviewRounds(state: Mission): Mission {
+  if (state.reviewRounds === undefined) return state;
+  const { reviewRounds: _rounds, ...rest } = state;
+  return rest;
 }
 
 export function fold(events: readonly MissionEvent[]): Mission | null {
@@ -91,6 +148,17 @@ function moveTo(state: Mission, to: MissionStatus, changes: Partial<Mission>): M
 
 function requireStatus(state: Mission, allowed: readonly MissionStatus[], attempted: MissionStatus): void {
   if (!allowed.includes(state.status)) throw new IllegalTransitionError(state.status, attempted);
+}
+
+/** Waiting for an agent (now or later): its score, the feedback for the next attempt, no agent. */
+function waitingAgain(state: Mission, data: { priorityScore: number; feedback?: string }): Partial<Mission> {
+  return { priorityScore: data.priorityScore, feedback: data.feedback ?? state.feedback, ...releaseAgent(state) };
+}
+
+/** A mission leaving `scheduled` has no time to wait for any more. */
+function withoutNotBefore(state: Mission): Mission {
+  const { notBefore: _waited, ...rest } = state;
+  return rest;
 }
 
 /** The agent stops holding the mission; remembered so a retry can prefer another agent. */

@@ -18,3 +18,4 @@ export * from './mission-create.check';
 export * from './hash-string';
 export * from './canonical-json';
 export * from './mission-text-size';
+export * from './review-policy';

@@ -1,23 +1,27 @@
 import * as fc from 'fast-check';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
+import { heldAgent } from './agent-hold';
 import {
   Decision,
+  decideApprove,
   decideAssign,
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideEvaluate,
   decideFail,
+  decideReject,
   decideRequeue,
   decideRetry,
+  decideReviewOverdue,
   decideStart,
+  decideVerdict,
   attemptsSinceRequeue,
 } from './decide';
 import { canTransition, IllegalTransitionError, isTerminal } from './lifecycle';
 import { Mission } from './mission-state';
 import { MISSION_STATUSES } from './mission-status';
-
-const NOW = new Date('2025-06-01T12:00:00.000Z');
 
 /**
  * A command as a handler would receive it; `delta` shifts the attempt it names (0 = current, ±1 = stale/future).
@@ -31,9 +35,15 @@ type Command =
   | { kind: 'complete'; delta: number }
   | { kind: 'fail'; delta: number }
   | { kind: 'evaluate'; passed: boolean; delta: number }
-  | { kind: 'retry'; delta: number }
+  | { kind: 'retry'; delta: number; backoff?: boolean }
+  | { kind: 'due' }
   | { kind: 'cancel' }
-  | { kind: 'requeue' };
+  | { kind: 'requeue' }
+  /** A passing verdict the review policy holds for a reviewer. */
+  | { kind: 'verdict-for-review' }
+  | { kind: 'approve'; edited: boolean }
+  | { kind: 'reject' }
+  | { kind: 'overdue' };
 
 const delta = fc.oneof({ arbitrary: fc.constant(0), weight: 6 }, { arbitrary: fc.constantFrom(-1, 1), weight: 1 });
 
@@ -44,20 +54,29 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: delta.map((d): Command => ({ kind: 'complete', delta: d })), weight: 4 },
   { arbitrary: delta.map((d): Command => ({ kind: 'fail', delta: d })), weight: 2 },
   { arbitrary: fc.tuple(fc.boolean(), delta).map(([passed, d]): Command => ({ kind: 'evaluate', passed, delta: d })), weight: 4 },
-  { arbitrary: delta.map((d): Command => ({ kind: 'retry', delta: d })), weight: 4 },
+  { arbitrary: fc.tuple(delta, fc.boolean()).map(([d, backoff]): Command => ({ kind: 'retry', delta: d, backoff })), weight: 4 },
+  { arbitrary: fc.constant<Command>({ kind: 'due' }), weight: 2 },
   { arbitrary: fc.constant<Command>({ kind: 'cancel' }), weight: 1 },
   { arbitrary: fc.constant<Command>({ kind: 'requeue' }), weight: 2 },
+  { arbitrary: fc.constant<Command>({ kind: 'verdict-for-review' }), weight: 2 },
+  { arbitrary: fc.boolean().map((edited): Command => ({ kind: 'approve', edited })), weight: 2 },
+  { arbitrary: fc.constant<Command>({ kind: 'reject' }), weight: 2 },
+  { arbitrary: fc.constant<Command>({ kind: 'overdue' }), weight: 1 },
 );
 
 const scenario = fc.record({
   maxAttempts: fc.integer({ min: 1, max: 4 }),
+  maxReviewRounds: fc.integer({ min: 1, max: 3 }),
   commands: fc.array(command, { minLength: 1, maxLength: 60 }),
 });
 
 interface Scenario {
   maxAttempts: number;
+  maxReviewRounds: number;
   commands: Command[];
 }
+
+const REVIEW_TIMEOUT_MS = 60_000;
 
 const assign1: Command = { kind: 'assign', agent: 1 };
 const start0: Command = { kind: 'start', delta: 0 };
@@ -65,28 +84,40 @@ const complete0: Command = { kind: 'complete', delta: 0 };
 const fail0: Command = { kind: 'fail', delta: 0 };
 const retry0: Command = { kind: 'retry', delta: 0 };
 const evaluateFail0: Command = { kind: 'evaluate', passed: false, delta: 0 };
+const forReview: Command = { kind: 'verdict-for-review' };
+const reject: Command = { kind: 'reject' };
 
 /** Hand-written scenarios fast-check always runs before the random ones. */
 const EXAMPLES: Record<string, Scenario> = {
-  happy: { maxAttempts: 3, commands: [assign1, start0, complete0, { kind: 'evaluate', passed: true, delta: 0 }, { kind: 'cancel' }] },
+  happy: { maxAttempts: 3, maxReviewRounds: 2, commands: [assign1, start0, complete0, { kind: 'evaluate', passed: true, delta: 0 }, { kind: 'cancel' }] },
   retryThenDeadLetter: {
     maxAttempts: 2,
+    maxReviewRounds: 2,
     commands: [assign1, start0, complete0, evaluateFail0, retry0, assign1, fail0, retry0, { kind: 'requeue' }, assign1],
   },
-  cancelDeadLettered: { maxAttempts: 1, commands: [assign1, fail0, retry0, { kind: 'cancel' }] },
+  cancelDeadLettered: { maxAttempts: 1, maxReviewRounds: 2, commands: [assign1, fail0, retry0, { kind: 'cancel' }] },
   rerunAfterRequeue: {
     maxAttempts: 1,
+    maxReviewRounds: 2,
     commands: [assign1, start0, complete0, evaluateFail0, retry0, { kind: 'requeue' }, assign1, start0, complete0],
   },
-  secondAttemptAssigned: { maxAttempts: 2, commands: [assign1, fail0, retry0, assign1] },
+  secondAttemptAssigned: { maxAttempts: 2, maxReviewRounds: 2, commands: [assign1, fail0, retry0, assign1] },
+  rejectedUntilDeadLettered: {
+    maxAttempts: 1,
+    maxReviewRounds: 2,
+    commands: [
+      ...[assign1, start0, complete0, forReview, { kind: 'overdue' }, reject, assign1, start0, complete0, forReview, reject],
+      ...[{ kind: 'requeue' }, assign1, start0, complete0, forReview, { kind: 'approve', edited: true }],
+    ] as Command[],
+  },
 };
 const examples: [Scenario][] = Object.values(EXAMPLES).map((example) => [example]);
 
-function decide(history: MissionHistory, cmd: Command, maxAttempts: number): Decision {
+function decide(history: MissionHistory, cmd: Command, maxAttempts: number, maxReviewRounds = 2): Decision {
   const mission = history.mission;
   switch (cmd.kind) {
     case 'step':
-      return decide(history, nextStep(history, cmd.choice), maxAttempts);
+      return decide(history, nextStep(history, cmd.choice), maxAttempts, maxReviewRounds);
     case 'assign':
       return decideAssign(mission, `agent-${cmd.agent}`);
     case 'start':
@@ -98,11 +129,23 @@ function decide(history: MissionHistory, cmd: Command, maxAttempts: number): Dec
     case 'evaluate':
       return decideEvaluate(mission, anEvaluation(mission.attempts + cmd.delta, cmd.passed));
     case 'retry':
-      return decideRetry(mission, mission.attempts + cmd.delta, maxAttempts);
+      return decideRetry(mission, mission.attempts + cmd.delta, maxAttempts, cmd.backoff ? { backoff: { baseMs: 1_000, maxMs: 8_000, now: new Date() } } : {});
+    case 'due':
+      return decideDue(mission, new Date(Date.now() + 3_600_000));
     case 'cancel':
       return decideCancel(mission, 'cancelled by test');
     case 'requeue':
       return decideRequeue(mission, 'requeued by test');
+    case 'verdict-for-review':
+      return decideVerdict(mission, anEvaluation(mission.attempts, true), maxAttempts, { reviewRule: 'every-reply' });
+    case 'approve':
+      return decideApprove(mission, cmd.edited ? { note: 'edited', output: { reply: 'edited by a reviewer' } } : {});
+    case 'reject':
+      return decideReject(mission, 'say it more kindly', maxReviewRounds);
+    case 'overdue': {
+      const requestedAt = Date.parse(mission.review?.requestedAt ?? mission.updatedAt);
+      return decideReviewOverdue(mission, new Date(requestedAt + REVIEW_TIMEOUT_MS), REVIEW_TIMEOUT_MS);
+    }
   }
 }
 
@@ -110,17 +153,27 @@ function nextStep(history: MissionHistory, choice: number): Command {
   const mission = history.mission;
   const last = history.events[history.events.length - 1];
   const failedHere = last.type === 'MissionFailed' || (last.type === 'MissionEvaluated' && !last.data.passed);
-  if (failedHere) return { kind: 'retry', delta: 0 };
+  if (failedHere) return { kind: 'retry', delta: 0, backoff: choice % 2 === 0 };
   switch (mission.status) {
     case 'created':
     case 'queued':
       return { kind: 'assign', agent: choice + 1 };
+    case 'scheduled':
+      return choice === 3 ? { kind: 'cancel' } : { kind: 'due' };
     case 'assigned':
       return choice === 0 ? { kind: 'fail', delta: 0 } : { kind: 'start', delta: 0 };
     case 'running':
       return choice <= 1 ? { kind: 'complete', delta: 0 } : { kind: 'fail', delta: 0 };
     case 'evaluating':
-      return { kind: 'evaluate', passed: choice === 0, delta: 0 };
+      return choice >= 2 ? { kind: 'verdict-for-review' } : { kind: 'evaluate', passed: choice === 0, delta: 0 };
+    case 'awaiting_review':
+      return choice === 0
+        ? { kind: 'approve', edited: false }
+        : choice === 1
+          ? { kind: 'approve', edited: true }
+          : choice === 2
+            ? { kind: 'reject' }
+            : { kind: 'overdue' };
     case 'dead_lettered':
       return choice <= 2 ? { kind: 'requeue' } : { kind: 'cancel' };
     case 'succeeded':
@@ -131,7 +184,7 @@ function nextStep(history: MissionHistory, choice: number): Command {
 
 function newMission(): MissionHistory {
   const history = new MissionHistory();
-  history.append(decideCreate(aCreateInput(), NOW));
+  history.append(decideCreate(aCreateInput()));
   return history;
 }
 
@@ -150,11 +203,11 @@ function tryAppend(history: MissionHistory, decision: Decision): IllegalTransiti
 describe('mission lifecycle properties (random command sequences through decide + evolve)', () => {
   test('given any command sequence, when every decision is folded, then evolve never rejects an event decide produced', () => {
     fc.assert(
-      fc.property(scenario, ({ maxAttempts, commands }) => {
+      fc.property(scenario, ({ maxAttempts, maxReviewRounds, commands }) => {
         const history = newMission();
         for (const cmd of commands) {
           const before = history.mission.status;
-          const error = tryAppend(history, decide(history, cmd, maxAttempts));
+          const error = tryAppend(history, decide(history, cmd, maxAttempts, maxReviewRounds));
           if (error) throw new Error(`decide produced an event evolve rejects: ${cmd.kind} on a ${before} mission -> ${error.message}`);
         }
       }),
@@ -164,11 +217,11 @@ describe('mission lifecycle properties (random command sequences through decide 
 
   test('given any command sequence, when applied, then status, versions, attempts and terminal states stay consistent', () => {
     fc.assert(
-      fc.property(scenario, ({ maxAttempts, commands }) => {
+      fc.property(scenario, ({ maxAttempts, maxReviewRounds, commands }) => {
         const history = newMission();
         for (const cmd of commands) {
           const before = history.mission;
-          const decision = decide(history, cmd, maxAttempts);
+          const decision = decide(history, cmd, maxAttempts, maxReviewRounds);
 
           if (isTerminal(before.status)) {
             // A terminal mission never changes again.
@@ -200,8 +253,14 @@ describe('mission lifecycle properties (random command sequences through decide 
             expect(after.attempts).toBe(before.attempts + 1);
           }
 
-          // Dead-lettering happens only once maxAttempts were used since the last requeue.
-          if (after.status === 'dead_lettered' && before.status !== 'dead_lettered') {
+          // A review holds no agent slot (it went back with the verdict), and its rounds stay within the limit.
+          if (after.status === 'awaiting_review') expect(heldAgent(after)).toBeNull();
+          expect(after.reviewRounds ?? 0).toBeLessThanOrEqual(maxReviewRounds);
+
+          // Dead-lettering happens only once maxAttempts were used since the last requeue or rejection, or after the last review round.
+          if (after.status === 'dead_lettered' && before.status === 'awaiting_review') {
+            expect(after.reviewRounds).toBe(maxReviewRounds);
+          } else if (after.status === 'dead_lettered' && before.status !== 'dead_lettered') {
             expect(attemptsSinceRequeue(after)).toBe(maxAttempts);
             // The dead-letter records the attempts of the mission's whole life.
             expect(history.events[history.events.length - 1].data).toMatchObject({ attempts: after.attempts });
@@ -214,6 +273,12 @@ describe('mission lifecycle properties (random command sequences through decide 
         // Attempt numbers are never reused, requeues or not: the assignments count 1, 2, 3, … over the whole life.
         const assigned = history.events.flatMap((event) => (event.type === 'MissionAssigned' ? [event.data.attempt] : []));
         expect(assigned).toEqual(assigned.map((_, i) => i + 1));
+
+        // Every review is decided at most once and found overdue at most once.
+        const reviewed = history.events.flatMap((event) => (event.type === 'MissionApproved' || event.type === 'MissionRejected' ? [event.data.attempt] : []));
+        expect(new Set(reviewed).size).toBe(reviewed.length);
+        const overdue = history.events.flatMap((event) => (event.type === 'MissionReviewOverdue' ? [event.data.attempt] : []));
+        expect(new Set(overdue).size).toBe(overdue.length);
       }),
       { numRuns: 500, examples },
     );

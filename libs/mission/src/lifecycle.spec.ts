@@ -6,11 +6,13 @@ import { MISSION_STATUSES, MissionStatus, TERMINAL_STATUSES } from './mission-st
  * listed here must be illegal.
  */
 const EXPECTED_LEGAL: Readonly<Record<MissionStatus, readonly MissionStatus[]>> = {
-  created: ['queued'],
+  created: ['queued', 'scheduled'],
+  scheduled: ['queued', 'cancelled'],
   queued: ['assigned', 'cancelled', 'dead_lettered'],
-  assigned: ['running', 'queued', 'cancelled', 'dead_lettered'],
-  running: ['evaluating', 'queued', 'cancelled', 'dead_lettered'],
-  evaluating: ['succeeded', 'queued', 'cancelled', 'dead_lettered'],
+  assigned: ['running', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  running: ['evaluating', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  evaluating: ['succeeded', 'awaiting_review', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  awaiting_review: ['succeeded', 'queued', 'cancelled', 'dead_lettered'],
   succeeded: [],
   dead_lettered: ['queued', 'cancelled'],
   cancelled: [],
@@ -40,10 +42,10 @@ function thrownBy(fn: () => void): unknown {
 }
 
 describe('mission lifecycle state machine', () => {
-  test('given 8 statuses, when every pair is listed, then the table has 64 cases of which 18 are legal', () => {
-    expect(MISSION_STATUSES).toHaveLength(8);
-    expect(ALL_PAIRS).toHaveLength(64);
-    expect(ALL_PAIRS.filter((c) => c.legal)).toHaveLength(18);
+  test('given 10 statuses, when every pair is listed, then the table has 100 cases of which 29 are legal', () => {
+    expect(MISSION_STATUSES).toHaveLength(10);
+    expect(ALL_PAIRS).toHaveLength(100);
+    expect(ALL_PAIRS.filter((c) => c.legal)).toHaveLength(29);
   });
 
   describe('canTransition', () => {
@@ -80,8 +82,12 @@ describe('mission lifecycle state machine', () => {
       expect(canTransition(status, 'created')).toBe(false);
     });
 
-    test('given a created mission, when anything but queueing happens, then it is illegal (created is never visible)', () => {
-      expect(MISSION_STATUSES.filter((to) => canTransition('created', to))).toEqual(['queued']);
+    test('given a created mission, when anything but queueing or scheduling happens, then it is illegal (created is never visible)', () => {
+      expect(MISSION_STATUSES.filter((to) => canTransition('created', to))).toEqual(['scheduled', 'queued']);
+    });
+
+    test('given a scheduled mission, when its time comes or it is cancelled, then it may move; nothing else reaches an agent first', () => {
+      expect(MISSION_STATUSES.filter((to) => canTransition('scheduled', to))).toEqual(['queued', 'cancelled']);
     });
 
     test('given a dead-lettered mission, when an operator requeues it, then it may go back to queued', () => {
@@ -103,10 +109,12 @@ describe('mission lifecycle state machine', () => {
   describe('isTerminal', () => {
     const EXPECTED_TERMINAL: Readonly<Record<MissionStatus, boolean>> = {
       created: false,
+      scheduled: false,
       queued: false,
       assigned: false,
       running: false,
       evaluating: false,
+      awaiting_review: false,
       succeeded: true,
       dead_lettered: false,
       cancelled: true,

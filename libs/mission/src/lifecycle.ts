@@ -2,11 +2,15 @@ import { MissionStatus } from './mission-status';
 
 /** Every legal status change. Anything not listed here is an IllegalTransitionError. */
 const NEXT: Readonly<Record<MissionStatus, readonly MissionStatus[]>> = {
-  created: ['queued'],
+  created: ['queued', 'scheduled'],
+  // Waiting for its time: a later start (notBefore), or a retry's backoff.
+  scheduled: ['queued', 'cancelled'],
   queued: ['assigned', 'cancelled', 'dead_lettered'],
-  assigned: ['running', 'queued', 'cancelled', 'dead_lettered'],
-  running: ['evaluating', 'queued', 'cancelled', 'dead_lettered'],
-  evaluating: ['succeeded', 'queued', 'cancelled', 'dead_lettered'],
+  assigned: ['running', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  running: ['evaluating', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  evaluating: ['succeeded', 'awaiting_review', 'queued', 'scheduled', 'cancelled', 'dead_lettered'],
+  // A reviewer approves (succeeded) or rejects: another attempt (queued), or the last review round (dead_lettered).
+  awaiting_review: ['succeeded', 'queued', 'cancelled', 'dead_lettered'],
   dead_lettered: ['queued', 'cancelled'],
   succeeded: [],
   cancelled: [],

@@ -6,7 +6,17 @@ import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_M
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
 
-const CREATE_FIELDS: ReadonlySet<string> = new Set(['type', 'title', 'description', 'priority', 'requiredSkills', 'payload', 'deadline', 'source']);
+const CREATE_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'title',
+  'description',
+  'priority',
+  'requiredSkills',
+  'payload',
+  'deadline',
+  'notBefore',
+  'source',
+]);
 const SOURCE_FIELDS: ReadonlySet<string> = new Set(['system', 'model', 'recordId']);
 const TYPES: readonly unknown[] = MISSION_TYPES;
 const PRIORITIES: readonly unknown[] = PRIORITY_LEVELS;
@@ -33,7 +43,7 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   const field = (property: string, problems: string[]) => {
     if (problems.length > 0) out.push({ parent, property, problems });
   };
-  const { type, title, description, priority, requiredSkills, payload, deadline, source } = value;
+  const { type, title, description, priority, requiredSkills, payload, deadline, notBefore, source } = value;
 
   field('type', TYPES.includes(type) ? [] : [`type must be one of the following values: ${MISSION_TYPES.join(', ')}`]);
   field('title', textProblems('title', title, 200, true, SINGLE_LINE));
@@ -45,6 +55,9 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   field('payload', [...(payloadIssue ? [payloadIssue] : []), ...(unsafe ? [unsafe] : [])]);
   if (deadline !== undefined && deadline !== null) {
     field('deadline', isIsoTime(deadline) ? [] : [isoTimeMessage('deadline')]);
+  }
+  if (notBefore !== undefined && notBefore !== null) {
+    field('notBefore', isIsoTime(notBefore) ? [] : [isoTimeMessage('notBefore')]);
   }
   if (source !== undefined && source !== null) {
     if (isPlainObject(source)) out.push(...sourceProblems(source, childPath(parent, 'source')));

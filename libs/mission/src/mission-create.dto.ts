@@ -116,12 +116,23 @@ export class MissionCreateDto {
 
   @ApiPropertyOptional({
     format: 'date-time',
-    description: 'When it must be done (ISO 8601); within 24 hours it raises the priority score.',
+    description:
+      'When it must be done (ISO 8601). The queue serves it earlier as the deadline comes nearer (README, Priority); passing it unfinished records MissionOverdue.',
     example: '2026-05-01T18:00:00Z',
   })
   @IsOptional()
   @IsIsoTime()
   deadline?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description:
+      'Not before this time (ISO 8601): until then the mission is `scheduled` (event MissionScheduled) and out of the ready queue; then it is queued (MissionQueued, reason due). A time already past queues it at once.',
+    example: '2026-05-01T07:00:00Z',
+  })
+  @IsOptional()
+  @IsIsoTime()
+  notBefore?: string;
 
   @ApiPropertyOptional({
     type: () => MissionSourceDto,

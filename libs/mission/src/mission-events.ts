@@ -45,15 +45,28 @@ export interface MissionEventData {
     requiredSkills: string[];
     payload: Record<string, unknown>;
     deadline?: string;
+    /** As asked at create; MissionScheduled says whether it delayed the start. */
+    notBefore?: string;
     source?: MissionSource;
   };
-  MissionQueued: { priorityScore: number; reason: 'created' | 'retry'; feedback?: string };
+  /** `due`: the time a MissionScheduled waited for came; `rejected`: a reviewer sent the result back, `feedback` is then the reviewer's. */
+  MissionQueued: { priorityScore: number; reason: 'created' | 'retry' | 'due' | 'rejected'; feedback?: string };
+  /**
+   * Out of the ready queue until `notBefore`: a create asked to start later (`delayed`), or a failed
+   * attempt waits its backoff before the next (`retry`, with the feedback for it).
+   */
+  MissionScheduled: { notBefore: string; reason: 'delayed' | 'retry'; priorityScore: number; feedback?: string };
   MissionAssigned: { agentId: string; attempt: number };
   /** `runId` is absent on events written before executor runs were named. */
   MissionStarted: { agentId: string; attempt: number; runId?: string };
   MissionCompleted: { agentId: string; attempt: number; result: MissionResult };
   MissionFailed: { agentId: string; attempt: number; error: string };
-  MissionEvaluated: Evaluation;
+  /**
+   * `heldForReview`: the result passed, and the review policy asks a human to look at it before it
+   * counts, so the MissionReviewRequested that follows in the same step moves the mission on
+   * (without it a pass is `succeeded` at once).
+   */
+  MissionEvaluated: Evaluation & { heldForReview?: true };
   MissionDeadLettered: { reason: string; attempts: number; lastError: string };
   MissionCancelled: { reason: string };
   /**
@@ -62,6 +75,20 @@ export interface MissionEventData {
    * keeps counting and records where MAX_ATTEMPTS starts again (`attemptsAtRequeue`).
    */
   MissionRequeued: { reason: string; priorityScore: number; attemptsReset?: true };
+  /** The review policy's `rule` asks a reviewer to approve the result of `attempt` before it counts. */
+  MissionReviewRequested: { rule: string; attempt: number };
+  /** A reviewer accepted the result; `output`, when given, is the reviewer's edit that replaces the agent's. */
+  MissionApproved: { attempt: number; note?: string; output?: Record<string, unknown> };
+  /**
+   * A reviewer sent the result back with `feedback`; `round` counts the rejections since the last
+   * requeue (MAX_REVIEW_ROUNDS). A MissionQueued with the feedback, or MissionDeadLettered after
+   * the last round, follows in the same step.
+   */
+  MissionRejected: { attempt: number; feedback: string; round: number };
+  /** The review has waited longer than `timeoutMs` (REVIEW_TIMEOUT_MS); recorded once per review. */
+  MissionReviewOverdue: { attempt: number; requestedAt: string; timeoutMs: number };
+  /** The deadline passed before the mission finished; written once, whatever its status then. */
+  MissionOverdue: { deadline: string };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -76,10 +103,23 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionDeadLettered',
   'MissionCancelled',
   'MissionRequeued',
+  'MissionReviewRequested',
+  'MissionApproved',
+  'MissionRejected',
+  'MissionReviewOverdue',
+  'MissionOverdue',
+  'MissionScheduled',
 ];
 
-/** 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with `attemptsReset`. */
-export const CURRENT_SCHEMA_VERSION = 2;
+/**
+ * 2: requeues keep the attempt count (see MissionRequeued); version-1 requeues are upcast with
+ * `attemptsReset`. 3: MissionOverdue and MissionScheduled (and the status `scheduled`) exist;
+ * version-2 events read unchanged. 4: the review events (MissionReviewRequested, MissionApproved,
+ * MissionRejected, MissionReviewOverdue) and MissionEvaluated's `heldForReview` exist; older events
+ * read unchanged. A build reads events up to its own version, so an older build refuses a log
+ * holding event types it does not know.
+ */
+export const CURRENT_SCHEMA_VERSION = 4;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {

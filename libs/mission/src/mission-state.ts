@@ -2,6 +2,27 @@ import { Evaluation, MissionResult, MissionSource } from './mission-events';
 import { MissionStatus } from './mission-status';
 import { MissionType, PriorityLevel } from './mission-type';
 
+/** A reviewer's look at the result of one attempt (see MissionReviewRequested and what follows it). */
+export interface MissionReview {
+  /** The attempt whose result is reviewed. */
+  attempt: number;
+  /** The review policy rule that asked for the review. */
+  rule: string;
+  requestedAt: string;
+  /** When the review was found overdue (REVIEW_TIMEOUT_MS); absent while it is not. */
+  overdueAt?: string;
+  /** The reviewer's decision, once given; the reviewer is the API key's name. */
+  decision?: 'approved' | 'rejected';
+  reviewedBy?: string;
+  reviewedAt?: string;
+  /** The approving reviewer's note. */
+  note?: string;
+  /** What the rejecting reviewer asked the next attempt to change. */
+  feedback?: string;
+  /** The agent's output before the approving reviewer edited it; absent when the approval kept it. */
+  originalOutput?: Record<string, unknown>;
+}
+
 /** A mission as projected from its events: what the API returns and what messages carry. */
 export interface Mission {
   id: string;
@@ -13,6 +34,10 @@ export interface Mission {
   requiredSkills: string[];
   payload: Record<string, unknown>;
   deadline?: string;
+  /** While `scheduled`: when it goes into the ready queue (a later start, or a retry's next attempt). */
+  notBefore?: string;
+  /** When the deadline was found passed with the mission unfinished (MissionOverdue); absent until then. */
+  overdueAt?: string;
   source?: MissionSource;
   status: MissionStatus;
   /**
@@ -27,8 +52,14 @@ export interface Mission {
   previousAgentIds: string[];
   result: MissionResult | null;
   evaluation: Evaluation | null;
-  /** What the evaluator asked the next attempt to do better. */
+  /** What the evaluator, or a rejecting reviewer, asked the next attempt to do better. */
   feedback: string | null;
+  /** The review of the current result, from its request until the next attempt is assigned; absent when none was asked for. */
+  review?: MissionReview;
+  /** Rejections by reviewers since the last requeue (MAX_REVIEW_ROUNDS counts them); absent before the first. */
+  reviewRounds?: number;
+  /** `attempts` at the last rejection: MAX_ATTEMPTS counts the attempts after it (or after a later requeue). Absent before one. */
+  attemptsAtRejection?: number;
   lastError: string | null;
   correlationId: string;
   version: number;

@@ -13,7 +13,7 @@ function input(overrides: Partial<ScoringInput> = {}): ScoringInput {
 const hoursFromNow = (hours: number): string => new Date(NOW.getTime() + hours * HOUR).toISOString();
 
 /** Base score 10 (low + pricing) plus the points of one term. */
-const termPoints = (overrides: Partial<ScoringInput>): number => priorityScore(input(overrides), NOW) - 10;
+const termPoints = (overrides: Partial<ScoringInput>): number => priorityScore(input(overrides)) - 10;
 
 describe('priorityScore', () => {
   describe('level term (low 10 · normal 30 · high 55 · critical 80)', () => {
@@ -23,7 +23,7 @@ describe('priorityScore', () => {
       ['high', 55],
       ['critical', 80],
     ])('given a %s pricing mission with nothing else, when scored, then the score is %d', (priority, expected) => {
-      expect(priorityScore(input({ priority }), NOW)).toBe(expected);
+      expect(priorityScore(input({ priority }))).toBe(expected);
     });
   });
 
@@ -33,55 +33,21 @@ describe('priorityScore', () => {
       ['guest_support', 14],
       ['pricing', 10],
     ])('given a low %s mission, when scored, then the score is %d', (type, expected) => {
-      expect(priorityScore(input({ type }), NOW)).toBe(expected);
+      expect(priorityScore(input({ type }))).toBe(expected);
     });
 
     test('given the same level, when the type changes, then maintenance > guest_support > pricing', () => {
-      const score = (type: MissionType): number => priorityScore(input({ type, priority: 'high' }), NOW);
+      const score = (type: MissionType): number => priorityScore(input({ type, priority: 'high' }));
       expect(score('maintenance')).toBeGreaterThan(score('guest_support'));
       expect(score('guest_support')).toBeGreaterThan(score('pricing'));
     });
   });
 
-  describe('deadline proximity term (20 × clamp(0, 1, 1 − hours/24))', () => {
-    test.each<[string, number, number]>([
-      ['due now', 0, 20],
-      ['due in 6 hours', 6, 15],
-      ['due in 12 hours', 12, 10],
-      ['due in 18 hours', 18, 5],
-      ['due in exactly 24 hours', 24, 0],
-      ['due in 48 hours', 48, 0],
-      ['due in a year', 24 * 365, 0],
-      ['overdue by one hour', -1, 20],
-      ['overdue by 30 days', -24 * 30, 20],
-    ])('given a deadline %s, when scored, then it adds %d points', (_label, hours, points) => {
-      expect(termPoints({ deadline: hoursFromNow(hours) })).toBeCloseTo(points, 10);
-    });
-
-    test('given a deadline in one hour, when scored, then it adds 20 × 23/24 rounded with the rest to 2 decimals', () => {
-      // 10 + 20 × (1 − 1/24) = 29.1666… → 29.17
-      expect(priorityScore(input({ deadline: hoursFromNow(1) }), NOW)).toBe(29.17);
-    });
-
-    test('given a deadline with a time-zone offset, when scored, then the instant counts, not the wall clock', () => {
-      // 14:00+02:00 is 12:00Z, i.e. due now.
-      expect(priorityScore(input({ deadline: '2025-06-01T14:00:00+02:00' }), NOW)).toBe(30);
-    });
-
-    test.each<[string, string | undefined]>([
-      ['no deadline', undefined],
-      ['an empty deadline', ''],
-      ['an unparsable deadline', 'not-a-date'],
-      ['an impossible date', '2025-13-45T99:00:00Z'],
-    ])('given %s, when scored, then the deadline adds nothing', (_label, deadline) => {
-      expect(priorityScore(input(deadline === undefined ? {} : { deadline }), NOW)).toBe(10);
-    });
-
-    test('given the same deadline, when scored later, then the score does not drop', () => {
-      const deadline = hoursFromNow(10);
-      const early = priorityScore(input({ deadline }), NOW);
-      const later = priorityScore(input({ deadline }), new Date(NOW.getTime() + 5 * HOUR));
-      expect(later).toBeGreaterThan(early);
+  describe('no deadline term', () => {
+    test('given the same mission with and without a deadline, when scored, then the scores are equal (the queue weighs time)', () => {
+      for (const deadline of [hoursFromNow(-1), hoursFromNow(1), hoursFromNow(24 * 365)]) {
+        expect(priorityScore({ ...input(), deadline } as ScoringInput)).toBe(priorityScore(input()));
+      }
     });
   });
 
@@ -138,38 +104,22 @@ describe('priorityScore', () => {
 
   describe('sum, clamping and rounding', () => {
     test('given every term at once below the cap, when scored, then the terms add up', () => {
-      // normal 30 + guest_support 4 + deadline in 12 h 10 + VIP 8 + 2500 EUR 2.5 + safety 15 = 69.5
-      const score = priorityScore(
-        {
-          type: 'guest_support',
-          priority: 'normal',
-          deadline: hoursFromNow(12),
-          payload: { guest: { vip: true }, revenueAtStake: 2500, safetyIssue: true },
-        },
-        NOW,
-      );
-      expect(score).toBe(69.5);
+      // normal 30 + guest_support 4 + VIP 8 + 2500 EUR 2.5 + safety 15 = 59.5
+      const score = priorityScore({ type: 'guest_support', priority: 'normal', payload: { guest: { vip: true }, revenueAtStake: 2500, safetyIssue: true } });
+      expect(score).toBe(59.5);
     });
 
-    test('given every term at its maximum (139 raw), when scored, then the score is clamped to 100', () => {
-      const score = priorityScore(
-        {
-          type: 'maintenance',
-          priority: 'critical',
-          deadline: hoursFromNow(-5),
-          payload: { vip: true, revenueAtStake: 1_000_000, safetyIssue: true },
-        },
-        NOW,
-      );
+    test('given every term at its maximum (119 raw), when scored, then the score is clamped to 100', () => {
+      const score = priorityScore({ type: 'maintenance', priority: 'critical', payload: { vip: true, revenueAtStake: 1_000_000, safetyIssue: true } });
       expect(score).toBe(100);
     });
 
     test('given a raw score just over 100 (critical 80 + maintenance 6 + safety 15 = 101), when scored, then it is 100', () => {
-      expect(priorityScore(input({ type: 'maintenance', priority: 'critical', payload: { safetyIssue: true } }), NOW)).toBe(100);
+      expect(priorityScore(input({ type: 'maintenance', priority: 'critical', payload: { safetyIssue: true } }))).toBe(100);
     });
 
     test('given the smallest possible input, when scored, then the score is 10 (never below 0)', () => {
-      expect(priorityScore(input({ payload: { revenueAtStake: -1e12 } }), NOW)).toBe(10);
+      expect(priorityScore(input({ payload: { revenueAtStake: -1e12 } }))).toBe(10);
     });
 
     test.each<[number, number]>([
@@ -179,14 +129,14 @@ describe('priorityScore', () => {
       [4, 10],
       [6, 10.01],
     ])('given revenue %d EUR, when scored, then the score is rounded to two decimals (%d)', (revenueAtStake, expected) => {
-      expect(priorityScore(input({ payload: { revenueAtStake } }), NOW)).toBe(expected);
+      expect(priorityScore(input({ payload: { revenueAtStake } }))).toBe(expected);
     });
 
     test('given an input, when scored, then the input is not changed', () => {
       const payload = { vip: true, guest: { vip: true }, revenueAtStake: 1234, safetyIssue: true };
-      const scoring: ScoringInput = { type: 'maintenance', priority: 'high', deadline: hoursFromNow(3), payload };
+      const scoring: ScoringInput = { type: 'maintenance', priority: 'high', payload };
       const copy = structuredClone(scoring);
-      priorityScore(scoring, NOW);
+      priorityScore(scoring);
       expect(scoring).toEqual(copy);
     });
   });
@@ -194,13 +144,6 @@ describe('priorityScore', () => {
   describe('properties', () => {
     const levelIndex = fc.integer({ min: 0, max: PRIORITY_LEVELS.length - 1 });
     const type = fc.constantFrom(...MISSION_TYPES);
-    const deadline = fc.option(
-      fc.oneof(
-        fc.integer({ min: -24 * 60 * 10, max: 24 * 60 * 10 }).map((minutes) => hoursFromNow(minutes / 60)),
-        fc.constantFrom('not-a-date', ''),
-      ),
-      { nil: undefined },
-    );
     const payload: fc.Arbitrary<Record<string, unknown>> = fc.record(
       {
         vip: fc.oneof(fc.boolean(), fc.constant('true')),
@@ -211,18 +154,13 @@ describe('priorityScore', () => {
       { requiredKeys: [] },
     );
     const scoringInput: fc.Arbitrary<ScoringInput> = fc
-      .record({ type, level: levelIndex, deadline, payload })
-      .map(({ type: t, level, deadline: d, payload: p }) => ({
-        type: t,
-        priority: PRIORITY_LEVELS[level],
-        payload: p,
-        ...(d === undefined ? {} : { deadline: d }),
-      }));
+      .record({ type, level: levelIndex, payload })
+      .map(({ type: t, level, payload: p }) => ({ type: t, priority: PRIORITY_LEVELS[level], payload: p }));
 
     test('given any input, when scored, then the score is within 0..100 and has at most two decimals', () => {
       fc.assert(
         fc.property(scoringInput, (i) => {
-          const score = priorityScore(i, NOW);
+          const score = priorityScore(i);
           expect(score).toBeGreaterThanOrEqual(0);
           expect(score).toBeLessThanOrEqual(100);
           expect(Number(score.toFixed(2))).toBe(score);
@@ -234,32 +172,9 @@ describe('priorityScore', () => {
       fc.assert(
         fc.property(scoringInput, levelIndex, levelIndex, (i, a, b) => {
           const [lower, higher] = a <= b ? [a, b] : [b, a];
-          const low = priorityScore({ ...i, priority: PRIORITY_LEVELS[lower] }, NOW);
-          const high = priorityScore({ ...i, priority: PRIORITY_LEVELS[higher] }, NOW);
+          const low = priorityScore({ ...i, priority: PRIORITY_LEVELS[lower] });
+          const high = priorityScore({ ...i, priority: PRIORITY_LEVELS[higher] });
           expect(high).toBeGreaterThanOrEqual(low);
-        }),
-      );
-    });
-
-    test('given any input, when the deadline is earlier, then the score never drops', () => {
-      const minutes = fc.integer({ min: -24 * 60 * 10, max: 24 * 60 * 10 });
-      fc.assert(
-        fc.property(scoringInput, minutes, minutes, (i, a, b) => {
-          const [earlier, later] = a <= b ? [a, b] : [b, a];
-          const soon = priorityScore({ ...i, deadline: hoursFromNow(earlier / 60) }, NOW);
-          const far = priorityScore({ ...i, deadline: hoursFromNow(later / 60) }, NOW);
-          expect(soon).toBeGreaterThanOrEqual(far);
-        }),
-      );
-    });
-
-    test('given any input, when a deadline is added, then the score never drops', () => {
-      fc.assert(
-        fc.property(scoringInput, fc.integer({ min: -24 * 60 * 10, max: 24 * 60 * 10 }), (i, minutes) => {
-          const { deadline: _ignored, ...withoutDeadline } = i;
-          const without = priorityScore(withoutDeadline, NOW);
-          const withDeadline = priorityScore({ ...withoutDeadline, deadline: hoursFromNow(minutes / 60) }, NOW);
-          expect(withDeadline).toBeGreaterThanOrEqual(without);
         }),
       );
     });
@@ -267,10 +182,10 @@ describe('priorityScore', () => {
     test('given any input, when vip (either spelling) or safetyIssue is set to true, then the score never drops', () => {
       fc.assert(
         fc.property(scoringInput, (i) => {
-          const base = priorityScore(i, NOW);
-          const withVip = priorityScore({ ...i, payload: { ...i.payload, vip: true } }, NOW);
-          const withGuestVip = priorityScore({ ...i, payload: { ...i.payload, guest: { vip: true } } }, NOW);
-          const withSafety = priorityScore({ ...i, payload: { ...i.payload, safetyIssue: true } }, NOW);
+          const base = priorityScore(i);
+          const withVip = priorityScore({ ...i, payload: { ...i.payload, vip: true } });
+          const withGuestVip = priorityScore({ ...i, payload: { ...i.payload, guest: { vip: true } } });
+          const withSafety = priorityScore({ ...i, payload: { ...i.payload, safetyIssue: true } });
           expect(withVip).toBeGreaterThanOrEqual(base);
           expect(withGuestVip).toBeGreaterThanOrEqual(base);
           expect(withSafety).toBeGreaterThanOrEqual(base);
@@ -283,9 +198,9 @@ describe('priorityScore', () => {
         fc.property(scoringInput, (i) => {
           const plain = { ...i, payload: { ...i.payload, vip: false, guest: null, safetyIssue: false } };
           const flagged = { ...i, payload: { ...i.payload, vip: true, safetyIssue: true } };
-          const base = priorityScore(plain, NOW);
+          const base = priorityScore(plain);
           // Each side is rounded on its own, so allow one step of the last decimal.
-          expect(Math.abs(priorityScore(flagged, NOW) - Math.min(100, base + 23))).toBeLessThanOrEqual(0.0100001);
+          expect(Math.abs(priorityScore(flagged) - Math.min(100, base + 23))).toBeLessThanOrEqual(0.0100001);
         }),
       );
     });
@@ -295,8 +210,8 @@ describe('priorityScore', () => {
       fc.assert(
         fc.property(scoringInput, eur, eur, (i, a, b) => {
           const [less, more] = a <= b ? [a, b] : [b, a];
-          const low = priorityScore({ ...i, payload: { ...i.payload, revenueAtStake: less } }, NOW);
-          const high = priorityScore({ ...i, payload: { ...i.payload, revenueAtStake: more } }, NOW);
+          const low = priorityScore({ ...i, payload: { ...i.payload, revenueAtStake: less } });
+          const high = priorityScore({ ...i, payload: { ...i.payload, revenueAtStake: more } });
           expect(high).toBeGreaterThanOrEqual(low);
         }),
       );

@@ -6,19 +6,18 @@ import { MissionType, PriorityLevel } from './mission-type';
  *   score = clamp(0, 100,
  *       LEVEL[priority]                                   low 10 · normal 30 · high 55 · critical 80
  *     + TYPE[type]                                        maintenance 6 · guest_support 4 · pricing 0
- *     + 20 × clamp(0, 1, 1 − hoursToDeadline / 24)        deadline proximity; overdue counts as due now
  *     + 8  if payload.vip (or payload.guest.vip) is true  VIP guest
  *     + min(10, payload.revenueAtStake / 1000)            revenue at stake in EUR
  *     + 15 if payload.safetyIssue is true                 safety issue
  *   ), rounded to two decimals.
  *
  * Maintenance weighs more than guest support because a broken room blocks revenue and can hurt
- * someone; pricing work is rarely urgent unless a deadline or revenue says so.
+ * someone; pricing work is rarely urgent unless revenue says so. A deadline is not part of the
+ * score: time is the queue's to weigh, as the deadline comes nearer (queueKey in
+ * libs/mission-queue/src/queue-order.ts), and safety issues are a tier of their own there.
  */
 export const LEVEL_POINTS: Readonly<Record<PriorityLevel, number>> = { low: 10, normal: 30, high: 55, critical: 80 };
 export const TYPE_POINTS: Readonly<Record<MissionType, number>> = { maintenance: 6, guest_support: 4, pricing: 0 };
-export const DEADLINE_MAX_POINTS = 20;
-export const DEADLINE_HORIZON_HOURS = 24;
 export const VIP_POINTS = 8;
 export const REVENUE_MAX_POINTS = 10;
 export const REVENUE_EUR_PER_POINT = 1000;
@@ -27,26 +26,26 @@ export const SAFETY_POINTS = 15;
 export interface ScoringInput {
   type: MissionType;
   priority: PriorityLevel;
-  deadline?: string;
   payload: Record<string, unknown>;
 }
 
-export function priorityScore(input: ScoringInput, now: Date): number {
+export function priorityScore(input: ScoringInput): number {
   const score =
     LEVEL_POINTS[input.priority] +
     TYPE_POINTS[input.type] +
-    deadlinePoints(input.deadline, now) +
     (isVip(input.payload) ? VIP_POINTS : 0) +
     revenuePoints(input.payload) +
-    (input.payload.safetyIssue === true ? SAFETY_POINTS : 0);
+    (isSafetyIssue(input.payload) ? SAFETY_POINTS : 0);
   return Math.round(clamp(score, 0, 100) * 100) / 100;
 }
 
-function deadlinePoints(deadline: string | undefined, now: Date): number {
-  if (!deadline) return 0;
-  const hoursLeft = (Date.parse(deadline) - now.getTime()) / 3_600_000;
-  if (Number.isNaN(hoursLeft)) return 0;
-  return DEADLINE_MAX_POINTS * clamp(1 - hoursLeft / DEADLINE_HORIZON_HOURS, 0, 1);
+/**
+ * A safety issue (gas smell, a fire door that does not close, an elevator stuck with people in
+ * it): the submitter sets `payload.safetyIssue: true`. Such a mission is served before every other
+ * kind, whatever their age (the queue's safety tier), and scores SAFETY_POINTS more among its peers.
+ */
+export function isSafetyIssue(payload: Record<string, unknown>): boolean {
+  return payload.safetyIssue === true;
 }
 
 function isVip(payload: Record<string, unknown>): boolean {

@@ -1,3 +1,4 @@
 export * from './mission-effects';
 export * from './mission-pipeline';
 export * from './dead-letter-log';
+export * from './retry-backoff';

@@ -1,12 +1,17 @@
 import { Effect } from '@app/event-store';
 import {
   Decision,
+  decideApprove,
   decideAssign,
   decideCancel,
   decideComplete,
   decideCreate,
+  decideDue,
   decideFailure,
+  decideReject,
   decideRequeue,
+  decideReviewOverdue,
+  decideOverdue,
   decideStart,
   decideVerdict,
   Mission,
@@ -15,7 +20,7 @@ import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testin
 import { effectsOf } from './mission-effects';
 
 const MAX_ATTEMPTS = 2;
-const queueScore = (priorityScore: number, enqueuedAt: number) => enqueuedAt - priorityScore;
+const queueScore = (mission: Mission, enqueuedAt: number) => enqueuedAt - mission.priorityScore;
 
 /** Applies a decision and returns the effects its events have, as the pipeline computes them. */
 function effectsOfStep(
@@ -33,7 +38,7 @@ function effectsOfStep(
 const enqueued = (mission: Mission): Effect[] => {
   const at = Date.parse(mission.updatedAt);
   return [
-    { kind: 'enqueue', score: queueScore(mission.priorityScore, at), enqueuedAt: at, level: mission.priority },
+    { kind: 'enqueue', score: queueScore(mission, at), enqueuedAt: at, level: mission.priority },
     { kind: 'count', counter: 'enqueued', by: 1 },
     { kind: 'nudge-orchestrator' },
   ];
@@ -42,7 +47,7 @@ const enqueued = (mission: Mission): Effect[] => {
 // Histories use `stepMs: 0`: the events of one step share a time, as the store gives them.
 function running(agentId = 'agent-1'): MissionHistory {
   const history = new MissionHistory({ stepMs: 0 });
-  history.append(decideCreate(aCreateInput(), new Date()));
+  history.append(decideCreate(aCreateInput()));
   history.apply(decideAssign(history.mission, agentId));
   history.apply(decideStart(history.mission, history.mission.attempts));
   return history;
@@ -52,13 +57,13 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
   test('given a new mission with an idempotency key, when it is created, then the record is claimed and the mission queued, counted and announced', () => {
     const history = new MissionHistory({ stepMs: 0 });
     const idempotency = { key: 'api:ops:k-1', fingerprint: 'f', ttlMs: 1_000 };
-    const effects = effectsOfStep(history, decideCreate(aCreateInput(), new Date()), { idempotency });
+    const effects = effectsOfStep(history, decideCreate(aCreateInput()), { idempotency });
     expect(effects).toEqual([{ kind: 'idempotency', ...idempotency }, ...enqueued(history.mission)]);
   });
 
   test('given a queued mission, when it is assigned on a lease, then the lease must still hold and the executor gets the mission', () => {
     const history = new MissionHistory({ stepMs: 0 });
-    history.append(decideCreate(aCreateInput(), new Date()));
+    history.append(decideCreate(aCreateInput()));
     expect(effectsOfStep(history, decideAssign(history.mission, 'agent-1'), { leaseId: 'lease-7' })).toEqual([
       { kind: 'require-lease', leaseId: 'lease-7' },
       { kind: 'emit-mission', pattern: 'mission.assigned' },
@@ -67,7 +72,7 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
 
   test('given an assigned mission, when it starts, then nothing else happens; when it completes, then the evaluator gets it', () => {
     const history = new MissionHistory({ stepMs: 0 });
-    history.append(decideCreate(aCreateInput(), new Date()));
+    history.append(decideCreate(aCreateInput()));
     history.apply(decideAssign(history.mission, 'agent-1'));
     expect(effectsOfStep(history, decideStart(history.mission, 1))).toEqual([]);
     expect(effectsOfStep(history, decideComplete(history.mission, 1, aResult()))).toEqual([{ kind: 'emit-mission', pattern: 'mission.completed' }]);
@@ -134,7 +139,7 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
       { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-7', missionId: history.mission.id, attempt: 1, by: 'intake' } } },
     ]);
     const queued = new MissionHistory({ stepMs: 0 });
-    queued.append(decideCreate(aCreateInput(), new Date()));
+    queued.append(decideCreate(aCreateInput()));
     expect(effectsOfStep(queued, decideCancel(queued.mission, 'not needed'))).toEqual([{ kind: 'leave-queue' }, { kind: 'leave-dead-letters' }]);
   });
 
@@ -143,5 +148,127 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     history.apply(decideFailure(history.mission, 1, 'boom', 1));
     const effects = effectsOfStep(history, decideRequeue(history.mission, 'fixed the rate floor'));
     expect(effects).toEqual([{ kind: 'leave-dead-letters' }, ...enqueued(history.mission)]);
+  });
+
+  describe('reviews', () => {
+    function awaitingReview(): MissionHistory {
+      const history = running();
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      return history;
+    }
+
+    test('given a passing attempt the policy holds, when judged, then the agent is released with its credit and the mission enters the review inbox, not the queue', () => {
+      const history = awaitingReview();
+      const effects = effectsOfStep(
+        history,
+        decideVerdict(history.mission, anEvaluation(1, true, { score: 0.9 }), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }),
+      );
+      expect(history.mission.status).toBe('awaiting_review');
+      expect(effects).toEqual([
+        {
+          kind: 'emit',
+          message: {
+            pattern: 'agent.released',
+            data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: 9, score: 0.9, passed: true }, by: 'evaluator' },
+          },
+        },
+        { kind: 'await-review', at: Date.parse(history.mission.updatedAt) },
+      ]);
+    });
+
+    function inReview(): MissionHistory {
+      const history = awaitingReview();
+      history.apply(decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS, { reviewRule: 'guest-replies' }));
+      return history;
+    }
+
+    test('given a mission awaiting review, when approved, then it only leaves the inbox: its slot went back at the verdict', () => {
+      const history = inReview();
+      expect(effectsOfStep(history, decideApprove(history.mission, { output: { reply: 'edited' } }))).toEqual([{ kind: 'leave-reviews' }]);
+    });
+
+    test('given a mission awaiting review, when rejected with rounds left, then it leaves the inbox and is queued, counted and announced like a retry', () => {
+      const history = inReview();
+      const effects = effectsOfStep(history, decideReject(history.mission, 'add the parking fee', 3));
+      expect(effects).toEqual([{ kind: 'leave-reviews' }, ...enqueued(history.mission)]);
+    });
+
+    test('given the last review round, when rejected, then it leaves the inbox for the dead letters', () => {
+      const history = inReview();
+      const effects = effectsOfStep(history, decideReject(history.mission, 'still wrong', 1));
+      expect(effects).toEqual([{ kind: 'leave-reviews' }, { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt) }]);
+    });
+
+    test('given a mission awaiting review, when it is overdue, then it stays in the inbox and is no longer watched; when cancelled, then it leaves the inbox and frees no agent', () => {
+      const history = inReview();
+      const requestedAt = Date.parse(history.mission.review?.requestedAt ?? '');
+      expect(effectsOfStep(history, decideReviewOverdue(history.mission, new Date(requestedAt + 1_000), 1_000))).toEqual([{ kind: 'leave-review-deadlines' }]);
+      expect(effectsOfStep(history, decideCancel(history.mission, 'guest left'))).toEqual([
+        { kind: 'leave-queue' },
+        { kind: 'leave-dead-letters' },
+        { kind: 'leave-reviews' },
+      ]);
+    });
+  });
+
+  test('given a new mission with a deadline, when it is created, then it is watched for that deadline', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const deadline = '2030-01-01T12:00:00.000Z';
+    const effects = effectsOfStep(history, decideCreate(aCreateInput({ deadline })));
+    expect(effects).toEqual([{ kind: 'watch-deadline', deadline: Date.parse(deadline) }, ...enqueued(history.mission)]);
+  });
+
+  test('given a watched mission past its deadline, when found overdue, then it is counted overdue instead of watched; when it finishes, then neither', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    history.append(decideCreate(aCreateInput({ deadline: '2020-01-01T00:00:00.000Z' })));
+    const found = effectsOfStep(history, decideOverdue(history.mission, new Date('2020-01-01T00:00:01.000Z')));
+    expect(found).toEqual([
+      { kind: 'overdue', at: Date.parse(history.mission.updatedAt) },
+      { kind: 'count', counter: 'overdue', by: 1 },
+    ]);
+    expect(effectsOfStep(history, decideCancel(history.mission, 'guest left'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+      { kind: 'leave-deadlines' },
+    ]);
+  });
+
+  test('given a mission with a deadline, when it succeeds, then it leaves the deadline watch; a mission without one has nothing to leave', () => {
+    for (const deadline of ['2030-01-01T12:00:00.000Z', undefined]) {
+      const history = new MissionHistory({ stepMs: 0 });
+      history.append(decideCreate(aCreateInput(deadline ? { deadline } : {})));
+      history.apply(decideAssign(history.mission, 'agent-1'));
+      history.apply(decideStart(history.mission, 1));
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS));
+      expect(effects.some((effect) => effect.kind === 'leave-deadlines')).toBe(deadline !== undefined);
+    }
+  });
+
+  test('given a create with a later start, when decided, then the mission waits in the schedule; when due, it leaves it and is queued; cancelled while waiting, it leaves it too', () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const notBefore = '2030-01-01T07:00:00.000Z';
+    expect(effectsOfStep(history, decideCreate(aCreateInput({ notBefore }), new Date('2030-01-01T06:00:00.000Z')))).toEqual([
+      { kind: 'schedule', at: Date.parse(notBefore), reason: 'delayed' },
+    ]);
+    expect(effectsOfStep(history, decideDue(history.mission, new Date(notBefore)))).toEqual([{ kind: 'leave-schedule' }, ...enqueued(history.mission)]);
+
+    const waiting = new MissionHistory({ stepMs: 0 });
+    waiting.append(decideCreate(aCreateInput({ notBefore })));
+    expect(effectsOfStep(waiting, decideCancel(waiting.mission, 'not needed'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+      { kind: 'leave-schedule' },
+    ]);
+  });
+
+  test('given a failed attempt with a backoff, when decided, then the agent is released and the retry waits in the backoff set, not the ready queue', () => {
+    const history = running('agent-3');
+    const backoff = { baseMs: 1_000, maxMs: 8_000, now: new Date() };
+    const effects = effectsOfStep(history, decideFailure(history.mission, 1, 'boom', MAX_ATTEMPTS, { backoff }));
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-3', missionId: history.mission.id, attempt: 1, by: 'executor' } } },
+      { kind: 'schedule', at: Date.parse(history.mission.notBefore ?? ''), reason: 'retry' },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { verdictCreditDelta } from '@app/agents';
 import { Effect } from '@app/event-store';
 import { AgentReleased } from '@app/messages';
-import { heldAgent, Mission, MissionEvent, MissionEventType } from '@app/mission';
+import { heldAgent, isTerminal, Mission, MissionEvent, MissionEventType } from '@app/mission';
 
 /** What the effects of one append may depend on besides its events. */
 export interface EffectContext {
@@ -10,8 +10,8 @@ export interface EffectContext {
   next: Mission;
   /** When the events happen (ms): a queued mission's place in line counts from it. */
   now: number;
-  /** The ready queue's order for a mission of this priority score queued at `enqueuedAt` (ReadyQueue.score). */
-  queueScore(priorityScore: number, enqueuedAt: number): number;
+  /** The mission's key in the ready queue when queued at `enqueuedAt` (ReadyQueue.score). */
+  queueScore(mission: Mission, enqueuedAt: number): number;
   /** A create that may repeat: the idempotency record it claims. */
   idempotency?: { key: string; fingerprint: string; ttlMs: number };
   /** An assignment: the lease it is made on, which must still be held. */
@@ -25,11 +25,16 @@ type EffectRule<T extends MissionEventType> = (event: Extract<MissionEvent, { ty
  * pipeline on one page. Every effect is applied by the append script in the same atomic step as
  * the events, so an event never exists without its consequences or the other way round. An append
  * of several events (a create: MissionCreated + MissionQueued; a failure: MissionFailed +
- * MissionQueued or MissionDeadLettered) has the effects of each.
+ * MissionQueued or MissionDeadLettered; a rejection: MissionRejected + MissionQueued or
+ * MissionDeadLettered) has the effects of each.
  */
 export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
-  MissionCreated: (_event, { idempotency }) => (idempotency ? [{ kind: 'idempotency', ...idempotency }] : []),
-  MissionQueued: (_event, context) => enqueue(context),
+  MissionCreated: (event, { idempotency }) => [
+    ...(idempotency ? [{ kind: 'idempotency', ...idempotency } as const] : []),
+    ...watchDeadline(event.data.deadline),
+  ],
+  MissionQueued: (_event, context) => [...leftSchedule(context.previous), ...enqueue(context)],
+  MissionScheduled: (event) => [{ kind: 'schedule', at: Date.parse(event.data.notBefore), reason: event.data.reason }],
   MissionAssigned: (_event, { leaseId }) => [
     ...(leaseId ? [{ kind: 'require-lease', leaseId } as const] : []),
     { kind: 'emit-mission', pattern: 'mission.assigned' },
@@ -46,20 +51,48 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionCancelled: (event, { previous }) => [
     { kind: 'leave-queue' },
     { kind: 'leave-dead-letters' },
+    ...leftSchedule(previous),
+    ...(previous?.status === 'awaiting_review' ? [{ kind: 'leave-reviews' } as const] : []),
     ...heldSlot(previous).map((agentId) => released({ agentId, missionId: event.missionId, attempt: previous?.attempts ?? 0, by: 'intake' })),
   ],
   MissionRequeued: (_event, context) => [{ kind: 'leave-dead-letters' }, ...enqueue(context)],
+  // The agent's slot went back with the verdict (MissionEvaluated), so a review holds no agent.
+  MissionReviewRequested: (_event, { now }) => [{ kind: 'await-review', at: now }],
+  MissionApproved: () => [{ kind: 'leave-reviews' }],
+  // The MissionQueued (or MissionDeadLettered) that follows in the same step does the rest.
+  MissionRejected: () => [{ kind: 'leave-reviews' }],
+  MissionReviewOverdue: () => [{ kind: 'leave-review-deadlines' }],
+  MissionOverdue: (_event, { now }) => [
+    { kind: 'overdue', at: now },
+    { kind: 'count', counter: 'overdue', by: 1 },
+  ],
 };
 
-/** The effects of an append: each event's, in order. */
+/**
+ * The effects of an append: each event's, in order, and - whichever event did it - those of
+ * reaching a final status: a finished mission is off the deadline watch and no longer overdue.
+ */
 export function effectsOf(events: readonly MissionEvent[], context: EffectContext): Effect[] {
-  return events.flatMap((event) => (MISSION_EFFECTS[event.type] as EffectRule<MissionEventType>)(event, context));
+  const effects = events.flatMap((event) => (MISSION_EFFECTS[event.type] as EffectRule<MissionEventType>)(event, context));
+  const finishedNow = isTerminal(context.next.status) && !(context.previous && isTerminal(context.previous.status));
+  return finishedNow && context.next.deadline !== undefined ? [...effects, { kind: 'leave-deadlines' }] : effects;
+}
+
+/** A mission that was waiting for its time leaves the schedule. */
+function leftSchedule(previous: Mission | null): Effect[] {
+  return previous?.status === 'scheduled' ? [{ kind: 'leave-schedule' }] : [];
+}
+
+/** A deadline that parses is watched, so that passing it unfinished is noticed (MissionOverdue). */
+function watchDeadline(deadline: string | undefined): Effect[] {
+  const at = deadline === undefined ? Number.NaN : Date.parse(deadline);
+  return Number.isFinite(at) ? [{ kind: 'watch-deadline', deadline: at }] : [];
 }
 
 /** Into the ready queue, counted, and the orchestrators told (coalesced). */
 function enqueue({ next, now, queueScore }: EffectContext): Effect[] {
   return [
-    { kind: 'enqueue', score: queueScore(next.priorityScore, now), enqueuedAt: now, level: next.priority },
+    { kind: 'enqueue', score: queueScore(next, now), enqueuedAt: now, level: next.priority },
     { kind: 'count', counter: 'enqueued', by: 1 },
     { kind: 'nudge-orchestrator' },
   ];

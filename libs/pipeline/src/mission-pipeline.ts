@@ -38,7 +38,7 @@ export class MissionPipeline {
         previous,
         next,
         now: Date.parse(appended[0].at),
-        queueScore: (priorityScore, enqueuedAt) => this.queue.score(priorityScore, enqueuedAt),
+        queueScore: (mission, enqueuedAt) => this.queue.score(mission, enqueuedAt),
         idempotency,
         leaseId,
       });

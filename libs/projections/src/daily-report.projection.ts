@@ -16,6 +16,11 @@ export const DAILY_REPORT_METRICS = [
   'deadLettered',
   'requeued',
   'cancelled',
+  'reviewsRequested',
+  'approved',
+  'edited',
+  'rejected',
+  'reviewsOverdue',
   'promptTokens',
   'completionTokens',
   'costUsd',
@@ -32,7 +37,7 @@ enum ApplyCode {
 
 const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report-3', { constants: { CODE: luaEnum(ApplyCode) } });
 
-/** The metrics an event adds to; empty for events the report does not count (queued, assigned). */
+/** The metrics an event adds to; empty for events the report does not count (queued, scheduled, assigned, overdue). */
 export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, number][] {
   switch (event.type) {
     case 'MissionCreated':
@@ -49,8 +54,19 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
       ];
       return costUsd ? [...counts, ['costUsd', costUsd]] : counts;
     }
-    case 'MissionEvaluated':
-      return [['evaluations', 1], ['scoreSum', event.data.score], ...(event.data.passed ? [['succeeded', 1] as [DailyReportMetric, number]] : [])];
+    case 'MissionEvaluated': {
+      // A pass held for a reviewer succeeds when it is approved.
+      const succeeded = event.data.passed && !event.data.heldForReview;
+      return [['evaluations', 1], ['scoreSum', event.data.score], ...(succeeded ? [['succeeded', 1] as [DailyReportMetric, number]] : [])];
+    }
+    case 'MissionReviewRequested':
+      return [['reviewsRequested', 1]];
+    case 'MissionApproved':
+      return [['approved', 1], ['succeeded', 1], ...(event.data.output ? [['edited', 1] as [DailyReportMetric, number]] : [])];
+    case 'MissionRejected':
+      return [['rejected', 1]];
+    case 'MissionReviewOverdue':
+      return [['reviewsOverdue', 1]];
     case 'MissionDeadLettered':
       return [['deadLettered', 1]];
     case 'MissionRequeued':
@@ -59,13 +75,16 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
       return [['cancelled', 1]];
     case 'MissionQueued':
     case 'MissionAssigned':
+    case 'MissionOverdue':
+    case 'MissionScheduled':
       return [];
   }
 }
 
 /**
  * Per UTC day and mission type: missions created, attempts run and failed, evaluations and their
- * scores, successes, dead letters, requeues, cancellations, LLM tokens and cost. What the hotel's
+ * scores, successes, dead letters, requeues, cancellations, reviews (asked for, approved, edited,
+ * rejected, overdue), LLM tokens and cost. What the hotel's
  * operations lead reads each morning; `/api/reports/daily` serves it.
  */
 export class DailyReportProjection implements Projection {

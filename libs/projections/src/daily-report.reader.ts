@@ -17,6 +17,12 @@ export interface DailyReportRow {
   deadLettered: number;
   requeued: number;
   cancelled: number;
+  reviewsRequested: number;
+  approved: number;
+  /** Approvals that replaced the agent's output with the reviewer's edit. */
+  edited: number;
+  rejected: number;
+  reviewsOverdue: number;
   promptTokens: number;
   completionTokens: number;
   costUsd: number;

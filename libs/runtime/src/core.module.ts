@@ -34,7 +34,8 @@ export class CoreModule implements OnApplicationShutdown {
         {
           provide: ReadyQueue,
           inject: [REDIS, KeyLayout],
-          useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, env.PRIORITY_HEADSTART_MS_PER_POINT),
+          useFactory: (redis: RedisConnection, keys: KeyLayout) =>
+            new ReadyQueue(redis, keys, { headStartMsPerPoint: env.PRIORITY_HEADSTART_MS_PER_POINT, deadlineLeadMs: env.DEADLINE_LEAD_MS }),
         },
         {
           provide: MissionPipeline,

@@ -9,3 +9,4 @@ export * from './key-layout-of';
 export * from './log-partitions-guard';
 export * from './listen-failure';
 export * from './service-ports';
+export * from './periodic-task';

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { QueueOrderOptions } from '@app/mission-queue';
 import { createRedisConnection, RedisConnection, RedisTarget } from '@app/redis';
 
 /** A fresh namespace per test, so suites can share one Redis (even a developer's) and clean up precisely. */
@@ -27,6 +28,9 @@ export function testRedisConnection(name = 'test'): RedisConnection {
 
 // Cleanup helpers live with the Redis client code, which the CLIs share; tests import them from here as before.
 export { deleteKeysByPrefix, escapeGlob } from '@app/redis';
+
+/** The ready queue's order with the default settings (PRIORITY_HEADSTART_MS_PER_POINT, DEADLINE_LEAD_MS). */
+export const TEST_QUEUE_ORDER: QueueOrderOptions = { headStartMsPerPoint: 3_000, deadlineLeadMs: 3_600_000 };
 
 /** A stream entry's flat field list (`XRANGE`: name, value, name, value, …) as an object. */
 export function streamFields(fields: string[]): Record<string, string> {

@@ -118,6 +118,7 @@ export interface CreateInput {
   requiredSkills?: string[];
   payload: Record<string, unknown>;
   deadline?: string;
+  notBefore?: string;
   source?: { system: string; model: string; recordId: number };
 }
 

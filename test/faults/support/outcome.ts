@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
-import { MissionEvent } from '@app/mission';
+import { fold, MissionEvent } from '@app/mission';
 import { waitFor } from '@app/testing';
 import { queueInvariantViolations } from '../../support/queue-invariant';
 import { sleep } from './ports';
@@ -92,20 +92,18 @@ export function historyViolations(id: string, events: readonly MissionEvent[], s
         );
       }
       holding = event;
-    } else if (['MissionQueued', 'MissionDeadLettered', 'MissionCancelled', 'MissionEvaluated'].includes(event.type)) {
+    } else if (['MissionQueued', 'MissionScheduled', 'MissionDeadLettered', 'MissionCancelled', 'MissionEvaluated'].includes(event.type)) {
       holding = null;
     }
   }
-  const last = events[events.length - 1];
-  const implied =
-    last.type === 'MissionDeadLettered'
-      ? 'dead_lettered'
-      : last.type === 'MissionCancelled'
-        ? 'cancelled'
-        : last.type === 'MissionEvaluated' && (last.data as { passed?: boolean }).passed
-          ? 'succeeded'
-          : null;
-  if (status && FINISHED_SET.has(status) && implied !== status) problems.push(`${id}: status ${status} but the last event is ${last.type} v${last.version}`);
+  // The status the history folds to (evolve), so events that change no status (MissionOverdue) count right.
+  let implied: string | null = null;
+  try {
+    implied = fold(events)?.status ?? null;
+  } catch (error) {
+    problems.push(`${id}: the history does not fold: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (status && FINISHED_SET.has(status) && implied !== status) problems.push(`${id}: status ${status} but the history folds to ${implied}`);
   return problems;
 }
 

@@ -35,13 +35,13 @@ type Fixture = MissionCreateDto & { payload: Record<string, unknown> };
 
 let fixtureCache: Fixture[] | undefined;
 
-/** The 38 Odoo-like fixtures (two of them are meant to be dead-lettered: conflicting rate floors). */
+/** The Odoo-like fixtures (two of them are meant to be dead-lettered: conflicting rate floors). */
 export function fixtures(): Fixture[] {
   fixtureCache ??= JSON.parse(readFileSync(path.join(REPO_ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as Fixture[];
   return fixtureCache;
 }
 
-/** Fixture `index % 38`, with its own ERP record id so that source deduplication does not merge copies. */
+/** Fixture `index % <fixture count>`, with its own ERP record id so that source deduplication does not merge copies. */
 export function missionFor(index: number, tag: string): { mission: MissionCreateDto; expected: ExpectedEnd } {
   const all = fixtures();
   const fixture = all[index % all.length];

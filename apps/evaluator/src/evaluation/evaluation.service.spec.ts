@@ -1,15 +1,15 @@
 import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
-import { loadEnvironment } from '@app/config';
+import { loadEnvironment, readReviewPolicy } from '@app/config';
 import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, MockLlmClient } from '@app/llm';
-import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto } from '@app/mission';
+import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto, NO_REVIEW_POLICY, ReviewPolicy } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
 import { EvaluationService } from './evaluation.service';
 
@@ -40,35 +40,38 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   const redis = new Redis(redisUrl());
   const prefixes: string[] = [];
   const draftingModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });
+  /** Every first draft misses a rubric point: a failing verdict another attempt can fix. */
+  const flawedModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0, flawRate: 1 });
 
-  function setup(env: Record<string, string> = {}) {
+  function setup(env: Record<string, string> = {}, reviewPolicy: ReviewPolicy = NO_REVIEW_POLICY) {
     const prefix = testKeyPrefix('evaluator');
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
     const store = new MissionStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, 3_000);
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
     const pipeline = new MissionPipeline(store, queue);
     const metrics = new EvaluationMetrics(new MetricsRegistry('evaluator'));
     const evaluator = new EvaluationService(
       pipeline,
-      loadEnvironment({ KEY_PREFIX: prefix, ...env }),
+      loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0', ...env }),
       new RuleBasedJudge(),
       null,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
+      reviewPolicy,
     );
     const partition = keys.partitions[0];
 
     /** A mission as the executor hands it over: its first attempt completed with the mock model's draft. */
-    const complete = async (id: string, input: MissionCreateDto): Promise<Mission> => {
-      const created = await pipeline.append(id, null, decideCreate(input, new Date()), { actor: 'test' });
+    const complete = async (id: string, input: MissionCreateDto, model = draftingModel): Promise<Mission> => {
+      const created = await pipeline.append(id, null, decideCreate(input), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
       if (assigned.kind !== 'appended') throw new Error(`assign ${id} failed`);
       const started = await pipeline.transition(assigned.mission, (m) => decideStart(m, 1, `run-${id}`), { actor: 'test' });
       if (started.kind !== 'appended') throw new Error(`start ${id} failed`);
-      const response = await draftingModel.complete(buildLlmRequest(started.mission, { systemPrompt: 'Hotel Seeblick agent.', timeoutMs: 1_000 }));
+      const response = await model.complete(buildLlmRequest(started.mission, { systemPrompt: 'Hotel Seeblick agent.', timeoutMs: 1_000 }));
       const result = { output: response.output, model: response.model, latencyMs: response.latencyMs, usage: response.usage };
       const completed = await pipeline.transition(started.mission, (m) => decideComplete(m, 1, result), { actor: 'test' });
       if (completed.kind !== 'appended') throw new Error(`complete ${id} failed`);
@@ -113,9 +116,28 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(await verdictsCounted()).toBe(1);
   });
 
+  it('given the hotel review policy and a guest reply that meets the rubric, when it is evaluated, then it awaits a reviewer in the inbox and the agent is released with its credit', async () => {
+    const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({}, readReviewPolicy('fixtures/review-policy.yaml'));
+    const completed = await complete('m-1', lateCheckout);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, requested, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { attempt: 1, passed: true, heldForReview: true } });
+    expect(requested).toMatchObject({ type: 'MissionReviewRequested', actor: 'evaluator', data: { rule: 'guest-replies', attempt: 1 } });
+    expect(await store.load('m-1')).toMatchObject({ status: 'awaiting_review', review: { rule: 'guest-replies', requestedAt: requested.at } });
+    const { score } = evaluated.data as Evaluation;
+    expect(await released()).toEqual([
+      { agentId: 'agent-pia', missionId: 'm-1', attempt: 1, credit: { delta: score * 10, score, passed: true }, by: 'evaluator' },
+    ]);
+    expect(await redis.zrange(partition.awaitingReview, 0, -1)).toEqual(['m-1']);
+    expect(await queue.readyIds()).toEqual([]);
+  });
+
   it('given a completed attempt that fails the rubric with attempts left, when it is evaluated, then the verdict and the next attempt are one append, with the reason as feedback', async () => {
     const { store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '3' });
-    const completed = await complete('m-1', conflictingRates);
+    const completed = await complete('m-1', lateCheckout, flawedModel);
 
     await evaluator.evaluate(completed);
 
@@ -123,7 +145,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(rest).toEqual([]);
     const { score, reason } = evaluated.data as Evaluation;
     expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { attempt: 1, passed: false } });
-    expect(reason).toContain('minRate 189 is above maxRate 169');
+    expect(reason).toMatch(/^Failed with score/);
     // One step: consecutive versions written at the same moment.
     expect(queued).toMatchObject({ type: 'MissionQueued', version: evaluated.version + 1, at: evaluated.at, data: { reason: 'retry', feedback: reason } });
     expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, feedback: reason });
@@ -133,7 +155,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
 
   it('given the last attempt fails the rubric, when it is evaluated, then the mission is dead-lettered in the same append', async () => {
     const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '1' });
-    const completed = await complete('m-1', conflictingRates);
+    const completed = await complete('m-1', lateCheckout, flawedModel);
 
     await evaluator.evaluate(completed);
 
@@ -153,11 +175,11 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   });
 
   it.each([
-    ['a passing', lateCheckout, 'succeeded'],
-    ['a failing', conflictingRates, 'queued'],
-  ])('given %s verdict already recorded, when the same completed message comes again, then nothing changes', async (_kind, input, status) => {
+    ['a passing', draftingModel, 'succeeded'],
+    ['a failing', flawedModel, 'queued'],
+  ])('given %s verdict already recorded, when the same completed message comes again, then nothing changes', async (_kind, model, status) => {
     const { store, evaluator, complete, released, verdictsCounted } = setup({ MAX_ATTEMPTS: '3' });
-    const completed = await complete('m-1', input);
+    const completed = await complete('m-1', lateCheckout, model);
     await evaluator.evaluate(completed);
     const judged = await store.load('m-1');
     const history = await store.history('m-1');
@@ -180,5 +202,38 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect((await eventsAfter(completed)).map((event) => event.type)).toEqual(['MissionEvaluated']);
     expect(await released()).toHaveLength(1);
     expect(await verdictsCounted()).toBe(1);
+  });
+
+  it('given a mission whose own limits contradict each other, when its attempt fails, then it is dead-lettered at once as a permanent failure', async () => {
+    const { partition, store, evaluator, complete, eventsAfter } = setup({ MAX_ATTEMPTS: '3', RETRY_BASE_MS: '1000' });
+    const completed = await complete('m-1', conflictingRates);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, deadLettered, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { passed: false } });
+    expect(deadLettered).toMatchObject({
+      type: 'MissionDeadLettered',
+      data: { reason: expect.stringContaining('permanent failure: minRate 189 is above maxRate 169'), attempts: 1 },
+    });
+    expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
+    expect((await store.load('m-1'))?.status).toBe('dead_lettered');
+  });
+
+  it('given RETRY_BASE_MS, when a verdict fails with attempts left, then the next attempt is scheduled after its backoff with the feedback', async () => {
+    const { partition, store, queue, evaluator, complete, eventsAfter } = setup({ MAX_ATTEMPTS: '3', RETRY_BASE_MS: '1000' });
+    const completed = await complete('m-1', lateCheckout, flawedModel);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated, scheduled] = await eventsAfter(completed);
+    const { reason } = evaluated.data as Evaluation;
+    expect(scheduled).toMatchObject({ type: 'MissionScheduled', data: { reason: 'retry', feedback: reason } });
+    const mission = await store.load('m-1');
+    expect(mission).toMatchObject({ status: 'scheduled', feedback: reason });
+    expect(Date.parse(mission?.notBefore ?? '') - Date.parse(evaluated.at)).toBeGreaterThanOrEqual(500);
+    expect(await redis.zscore(partition.scheduled('retry'), 'm-1')).not.toBeNull();
+    expect(await queue.readyIds()).toEqual([]);
   });
 });

@@ -1,15 +1,20 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { LlmJudge, RuleBasedJudge, Verdict } from '@app/evaluation';
-import { decideVerdict, Evaluation, Mission } from '@app/mission';
-import { logDeadLetter, MissionPipeline } from '@app/pipeline';
+import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
+import { decideVerdict, Evaluation, Mission, ReviewPolicy, reviewRuleFor } from '@app/mission';
+import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
 
+/** The review policy the evaluator applies to passing results (REVIEW_POLICY_FILE). */
+export const REVIEW_POLICY = Symbol('REVIEW_POLICY');
+
 /**
- * Judges a completed attempt: a pass → succeeded; a fail → the next attempt queued, or the mission
- * dead-lettered once MAX_ATTEMPTS are used, in the same step as the verdict.
+ * Judges a completed attempt: a pass → succeeded, or awaiting_review when the review policy asks
+ * for a reviewer; a fail → the next attempt after its backoff, or the mission dead-lettered once
+ * MAX_ATTEMPTS are used (at once when its own constraints make every attempt fail, see
+ * permanentFailure), in the same step as the verdict.
  */
 @Injectable()
 export class EvaluationService {
@@ -20,6 +25,7 @@ export class EvaluationService {
     @Optional() @Inject(LlmJudge) private readonly llmJudge: LlmJudge | null,
     @InjectPinoLogger(EvaluationService.name) private readonly logger: PinoLogger,
     private readonly metrics: EvaluationMetrics,
+    @Inject(REVIEW_POLICY) private readonly reviewPolicy: ReviewPolicy,
   ) {}
 
   /** The LLM judge when configured; the rules when it is not, or when the LLM cannot answer. */
@@ -41,7 +47,13 @@ export class EvaluationService {
     const verdict = await this.judge(completed);
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
-    const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS), { actor: 'evaluator' });
+    const output = completed.result?.output ?? {};
+    const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: completed, output, score: verdict.score }) : null;
+    const permanent = verdict.passed ? null : permanentFailure(completed);
+    const options = { backoff: retryBackoff(this.env), reviewRule, ...(permanent ? { permanent } : {}) };
+    const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, options), {
+      actor: 'evaluator',
+    });
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: verdict.passed ? 'pass' : 'fail' });
       this.metrics.scores.observe({ agent: agentId }, verdict.score);

@@ -10,7 +10,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
 import { ExecutionMetrics } from './execution-metrics';
 import { ExecutionService } from './execution.service';
 
@@ -41,7 +41,9 @@ class ControlledLlm implements LlmClient {
   readonly provider = 'controlled';
   readonly calls: HeldCall[] = [];
 
-  constructor(private readonly behaviour: { kind: 'answer' } | { kind: 'fail' } | { kind: 'hold' } | { kind: 'answer-after'; ms: number }) {}
+  constructor(
+    private readonly behaviour: { kind: 'answer' } | { kind: 'fail' } | { kind: 'reject' } | { kind: 'hold' } | { kind: 'answer-after'; ms: number },
+  ) {}
 
   complete(request: LlmRequest): Promise<LlmResponse> {
     return new Promise((resolve, reject) => {
@@ -55,6 +57,7 @@ class ControlledLlm implements LlmClient {
       request.signal?.addEventListener('abort', () => reject(new LlmError(LlmErrorCode.Aborted, 'aborted', true)), { once: true });
       if (this.behaviour.kind === 'answer') call.answer();
       if (this.behaviour.kind === 'fail') call.fail(new LlmError(LlmErrorCode.ProviderError, 'provider returned 502', true));
+      if (this.behaviour.kind === 'reject') call.fail(new LlmError(LlmErrorCode.ProviderError, 'provider rejected the request: 400 unknown model', false));
       if (this.behaviour.kind === 'answer-after') setTimeout(call.answer, this.behaviour.ms);
     });
   }
@@ -93,7 +96,7 @@ describe('ExecutionService (real Redis, no services)', () => {
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
     const store = new WatchedStore(redis, keys);
-    const queue = new ReadyQueue(redis, keys, 3_000);
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
     const pipeline = new MissionPipeline(store, queue);
     const metrics = new ExecutionMetrics(new MetricsRegistry('executor'));
     const executor = new ExecutionService(
@@ -103,7 +106,7 @@ describe('ExecutionService (real Redis, no services)', () => {
       redis,
       new AgentRegistry(redis, keys),
       llm,
-      loadEnvironment({ KEY_PREFIX: prefix, ...env }),
+      loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0', ...env }),
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
       new ConsumerHealth(),
@@ -112,7 +115,7 @@ describe('ExecutionService (real Redis, no services)', () => {
 
     /** A mission as the orchestrator hands it over: created, leased and assigned on that lease. */
     const assign = async (id: string): Promise<Mission> => {
-      const created = await pipeline.append(id, null, decideCreate(inspection, new Date()), { actor: 'test' });
+      const created = await pipeline.append(id, null, decideCreate(inspection), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
@@ -181,6 +184,45 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
       expect(await queue.readyIds()).toEqual([]);
       expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+    });
+  });
+
+  describe('retries', () => {
+    it('given RETRY_BASE_MS, when an attempt fails with attempts left, then the next one is scheduled after its backoff, the agent released, the ready queue left alone', async () => {
+      const { partition, store, queue, executor, assign, released } = setup(new ControlledLlm({ kind: 'fail' }), {
+        MAX_ATTEMPTS: '3',
+        RETRY_BASE_MS: '1000',
+        RETRY_MAX_MS: '60000',
+      });
+      const assigned = await assign('m-1');
+      const before = Date.now();
+
+      await executor.execute(assigned);
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionScheduled']]);
+      const scheduled = await store.load('m-1');
+      expect(scheduled).toMatchObject({ status: 'scheduled', attempts: 1, lastError: 'provider returned 502' });
+      // The first backoff is 500..1000 ms after the failure: half of RETRY_BASE_MS plus up to as much jitter.
+      const wait = Date.parse(scheduled?.notBefore ?? '') - before;
+      expect(wait).toBeGreaterThanOrEqual(400);
+      expect(wait).toBeLessThanOrEqual(1_000 + (Date.now() - before));
+      expect(Number(await redis.zscore(partition.scheduled('retry'), 'm-1'))).toBe(Date.parse(scheduled?.notBefore ?? ''));
+      expect(await queue.readyIds()).toEqual([]);
+      expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+    });
+
+    it('given a provider that rejects the request (a 4xx), when an attempt fails, then the mission is dead-lettered at once as a permanent failure', async () => {
+      const { partition, store, executor, assign } = setup(new ControlledLlm({ kind: 'reject' }), { MAX_ATTEMPTS: '3', RETRY_BASE_MS: '1000' });
+
+      await executor.execute(await assign('m-1'));
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionDeadLettered']]);
+      const [deadLettered] = (await store.history('m-1')).slice(-1);
+      expect(deadLettered).toMatchObject({
+        type: 'MissionDeadLettered',
+        data: { reason: expect.stringMatching(/^permanent failure: provider rejected/), attempts: 1 },
+      });
+      expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
     });
   });
 

@@ -4,9 +4,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
-import { buildLlmRequest, LLM_CLIENT, LlmClient } from '@app/llm';
+import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
 import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
-import { logDeadLetter, MissionPipeline } from '@app/pipeline';
+import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { ExecutionMetrics } from './execution-metrics';
@@ -145,7 +145,9 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       };
     } catch (error) {
       const cause = abort.signal.aborted ? abort.signal.reason : error;
-      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause));
+      // A request the provider refused as such (a 4xx) fails the same way every time.
+      const permanent = cause instanceof LlmError && !cause.retryable ? cause.message : undefined;
+      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), permanent);
       return;
     } finally {
       this.running.delete(mission.id);
@@ -165,11 +167,21 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     return last?.type === 'MissionStarted' && last.data.runId === runId;
   }
 
-  /** Records the failure with what follows it (the next attempt queued, or the dead-letter) and the agent's release, atomically. */
-  private async fail(mission: Mission, attempt: number, error: string): Promise<void> {
+  /**
+   * Records the failure with what follows it (the next attempt after its backoff, or the
+   * dead-letter, at once when the failure is `permanent`) and the agent's release, atomically.
+   */
+  private async fail(mission: Mission, attempt: number, error: string, permanent?: string): Promise<void> {
     const agentId = mission.assignedAgentId ?? '';
-    this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error }, 'execution failed');
-    const outcome = await this.pipeline.transition(mission, (m) => decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS), { actor: ACTOR });
+    this.logger.warn(
+      { missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error, permanent: permanent !== undefined },
+      'execution failed',
+    );
+    const outcome = await this.pipeline.transition(
+      mission,
+      (m) => decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...(permanent ? { permanent } : {}) }),
+      { actor: ACTOR },
+    );
     if (outcome.kind === 'appended' && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
   }
 

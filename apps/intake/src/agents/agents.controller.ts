@@ -68,7 +68,7 @@ export class AgentsController {
     return this.load(body.id);
   }
 
-  /** Profile changes become one AgentUpdated event; a status change its own AgentStatusChanged. */
+  /** Profile changes become an AgentUpdated event, a status change an AgentStatusChanged: both or neither. */
   @Patch(':id')
   @RequiresRole('operator')
   @ApiIdParam('agent')
@@ -91,8 +91,7 @@ export class AgentsController {
     const { status, reason, ...fields } = body;
     // Validated bodies carry every declared field, absent ones as undefined: only given ones change.
     const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-    if (Object.keys(changes).length > 0) await this.guard(() => this.agents.update(id, changes, caller));
-    if (status) await this.guard(() => this.agents.setStatus(id, status, reason ?? 'changed by operator', caller));
+    await this.guard(() => this.agents.change(id, { fields: changes, status: status && { status, reason: reason ?? 'changed by operator' } }, caller));
     return this.load(id);
   }
 

@@ -27,7 +27,7 @@ describe('parseApiKeys', () => {
     ['a name with odd characters', `o ps:${SECRET_A}:operator`, /the name may hold only/],
     ['a short secret', 'ops:short-secret:operator', /entry 1 \("ops"\): the secret is shorter than 16 characters/],
     ['a secret with a space', 'ops:0123456789 abcdef:operator', /visible ASCII/],
-    ['an unknown role', `ops:${SECRET_A}:admin`, /unknown role "admin"; expected one of reader, submitter, operator/],
+    ['an unknown role', `ops:${SECRET_A}:admin`, /unknown role "admin"; expected one of reader, submitter, reviewer, operator/],
     ['a duplicate name', `ops:${SECRET_A}:operator,ops:${SECRET_B}:reader`, /entry 2 \("ops"\): the name is used by an earlier entry/],
     ['a duplicate secret', `ops:${SECRET_A}:operator,ci:${SECRET_A}:reader`, /entry 2 \("ci"\): the secret is used by an earlier entry/],
   ])('given %s, then it fails with a clear message', (_case, spec, message) => {
@@ -54,5 +54,15 @@ describe('roleAllows', () => {
     expect(roleAllows('submitter', 'reader')).toBe(true);
     expect(roleAllows('submitter', 'operator')).toBe(false);
     expect(roleAllows('operator', 'submitter')).toBe(true);
+  });
+
+  it('given a reviewer, then it may read and review but not submit or operate; submitters may not review; operators may', () => {
+    expect(roleAllows('reviewer', 'reader')).toBe(true);
+    expect(roleAllows('reviewer', 'reviewer')).toBe(true);
+    expect(roleAllows('reviewer', 'submitter')).toBe(false);
+    expect(roleAllows('reviewer', 'operator')).toBe(false);
+    expect(roleAllows('submitter', 'reviewer')).toBe(false);
+    expect(roleAllows('reader', 'reviewer')).toBe(false);
+    expect(roleAllows('operator', 'reviewer')).toBe(true);
   });
 });

@@ -1,7 +1,17 @@
-export const ROLES = ['reader', 'submitter', 'operator'] as const;
+export const ROLES = ['reader', 'submitter', 'reviewer', 'operator'] as const;
 
-/** Ordered from least to most privileged: each role holds every right of the ones before it. */
 export type Role = (typeof ROLES)[number];
+
+/**
+ * What each role may do, as the roles whose routes it may call: a reader reads, a submitter also
+ * creates and cancels, a reviewer reads and approves or rejects results, an operator does all.
+ */
+const GRANTS: Readonly<Record<Role, readonly Role[]>> = {
+  reader: ['reader'],
+  submitter: ['reader', 'submitter'],
+  reviewer: ['reader', 'reviewer'],
+  operator: ROLES,
+};
 
 export interface ApiKey {
   name: string;
@@ -22,7 +32,7 @@ export function isRole(value: string): value is Role {
 
 /** Whether a key holding `held` may do what needs `required`. */
 export function roleAllows(held: Role, required: Role): boolean {
-  return ROLES.indexOf(held) >= ROLES.indexOf(required);
+  return GRANTS[held].includes(required);
 }
 
 /**

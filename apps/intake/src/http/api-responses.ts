@@ -86,7 +86,7 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
     decorators.push(
       errorResponse(
         403,
-        `The API key's role is below ${options.role} (roles, least to most: reader < submitter < operator).`,
+        `The API key's role may not do this: it needs ${options.role}${options.role === 'operator' ? '' : ' or operator'} (reader < submitter < operator, and reader < reviewer < operator).`,
         `API key "dashboard" has role reader; this needs ${options.role}`,
       ),
     );

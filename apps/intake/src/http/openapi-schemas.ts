@@ -11,6 +11,7 @@ import {
   MISSION_TYPES,
   MissionEventType,
   MissionResult,
+  MissionReview,
   MissionSource,
   MissionSourceDto,
   MissionStatus,
@@ -32,12 +33,14 @@ import { ErrorBody } from './error-body.filter';
  * when a field is added, removed or retyped in the interface):
  *
  *   MissionView          Mission            libs/mission/src/mission-state.ts
+ *   MissionReviewView    MissionReview      libs/mission/src/mission-state.ts
  *   MissionResultView    MissionResult      libs/mission/src/mission-events.ts
  *   TokenUsageView       TokenUsage         libs/mission/src/mission-events.ts
  *   EvaluationView       Evaluation         libs/mission/src/mission-events.ts
  *   CriterionScoreView   CriterionScore     libs/mission/src/mission-events.ts
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
  *   MissionPageView      MissionPage        apps/intake/src/missions/list-missions.query.ts
+ *   ReviewPageView       MissionPage        apps/intake/src/missions/list-missions.query.ts
  *   QueueStatsView       QueueStats         libs/mission-queue/src/ready-queue.ts
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
  *   DailyReportRowView   DailyReportRow     libs/projections/src/daily-report.reader.ts
@@ -137,6 +140,42 @@ function nullableObject(model: Type<unknown>, description: string) {
   };
 }
 
+export class MissionReviewView implements MissionReview {
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The attempt whose result is reviewed.', example: 1 })
+  attempt: number;
+
+  @ApiProperty({ description: 'The review policy rule that asked for the review (REVIEW_POLICY_FILE).', example: 'guest-replies' })
+  rule: string;
+
+  @ApiProperty({ format: 'date-time', description: 'When the review was asked for.', example: '2026-05-01T09:31:00.000Z' })
+  requestedAt: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the review was found overdue (REVIEW_TIMEOUT_MS); absent while it is not.' })
+  overdueAt?: string;
+
+  @ApiPropertyOptional({ enum: ['approved', 'rejected'], description: "The reviewer's decision; absent while the review waits." })
+  decision?: 'approved' | 'rejected';
+
+  @ApiPropertyOptional({ description: 'The reviewer: the name of the API key that decided.', example: 'front-office-lead' })
+  reviewedBy?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the reviewer decided.' })
+  reviewedAt?: string;
+
+  @ApiPropertyOptional({ description: "The approving reviewer's note.", example: 'Offered 13:00 instead of 14:00.' })
+  note?: string;
+
+  @ApiPropertyOptional({ description: 'What the rejecting reviewer asked the next attempt to change.', example: 'Mention the parking fee.' })
+  feedback?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: "The agent's output before the approving reviewer edited it (`result.output` holds the edit); absent when the approval kept it.",
+  })
+  originalOutput?: Record<string, unknown>;
+}
+
 /** A mission as projected from its events. */
 @ApiExtraModels(MissionResultView, EvaluationView)
 export class MissionView implements Mission {
@@ -158,7 +197,8 @@ export class MissionView implements Mission {
   @ApiProperty({
     minimum: 0,
     maximum: 100,
-    description: 'Computed priority, 0..100, higher is served first: level, type, deadline proximity, VIP, revenue at stake, safety.',
+    description:
+      'Computed priority, 0..100: level, type, VIP, revenue at stake, safety. The queue weighs it with the deadline and puts safety issues first (README, Priority).',
     example: 61,
   })
   priorityScore: number;
@@ -171,6 +211,20 @@ export class MissionView implements Mission {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'Due time (ISO 8601), when one was given.', example: '2026-05-01T18:00:00.000Z' })
   deadline?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'While `scheduled`: when the mission goes into the ready queue (a later start asked at create, or the next attempt after a backoff).',
+    example: '2026-05-01T07:00:00.000Z',
+  })
+  notBefore?: string;
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'When the deadline was found passed with the mission unfinished (event MissionOverdue); absent until then.',
+    example: '2026-05-01T18:00:01.000Z',
+  })
+  overdueAt?: string;
 
   @ApiPropertyOptional({ type: () => MissionSourceDto, description: 'The ERP record the mission came from, when given.' })
   source?: MissionSourceDto;
@@ -207,8 +261,35 @@ export class MissionView implements Mission {
   @ApiProperty(nullableObject(EvaluationView, 'Evaluation of the current attempt, or null.'))
   evaluation: EvaluationView | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'What the evaluator asked the next attempt to do better, or null.', example: null })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'What the evaluator, or a rejecting reviewer, asked the next attempt to do better, or null.',
+    example: null,
+  })
   feedback: string | null;
+
+  @ApiPropertyOptional({
+    type: () => MissionReviewView,
+    description: 'The human review of the current result, from its request until the next attempt is assigned; absent when none was asked for.',
+  })
+  review?: MissionReviewView;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'Rejections by reviewers since the last requeue; MAX_REVIEW_ROUNDS of them dead-letter the mission. Absent before the first.',
+    example: 1,
+  })
+  reviewRounds?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: '`attempts` at the last rejection by a reviewer; MAX_ATTEMPTS counts the attempts after it (or after a later requeue). Absent before one.',
+    example: 1,
+  })
+  attemptsAtRejection?: number;
 
   @ApiProperty({
     type: String,
@@ -236,16 +317,22 @@ export class MissionView implements Mission {
 
 const EVENT_DATA_DESCRIPTION = [
   "The event's data; its shape depends on `type`:",
-  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, source?}',
-  "- MissionQueued: {priorityScore, reason: 'created' | 'retry', feedback?}",
+  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, notBefore?, source?}',
+  "- MissionQueued: {priorityScore, reason: 'created' | 'retry' | 'due' | 'rejected', feedback?}",
+  "- MissionScheduled: {notBefore, reason: 'delayed' | 'retry', priorityScore, feedback?}",
   '- MissionAssigned: {agentId, attempt}',
   '- MissionStarted: {agentId, attempt, runId}',
   '- MissionCompleted: {agentId, attempt, result} (result as in MissionResultView)',
   '- MissionFailed: {agentId, attempt, error}',
-  '- MissionEvaluated: an EvaluationView',
+  '- MissionEvaluated: an EvaluationView, with heldForReview: true when a review follows',
   '- MissionDeadLettered: {reason, attempts, lastError}',
   '- MissionCancelled: {reason}',
   '- MissionRequeued: {reason, priorityScore}',
+  '- MissionReviewRequested: {rule, attempt}',
+  "- MissionApproved: {attempt, note?, output?} (output: the reviewer's edit)",
+  '- MissionRejected: {attempt, feedback, round}',
+  '- MissionReviewOverdue: {attempt, requestedAt, timeoutMs}',
+  '- MissionOverdue: {deadline}',
 ].join('\n');
 
 /** One event of a mission's history, in the envelope every event carries. */
@@ -307,6 +394,14 @@ export class MissionPageView implements MissionPage<Mission> {
   nextCursor?: string;
 }
 
+export class ReviewPageView implements MissionPage<Mission> {
+  @ApiProperty({ type: () => [MissionView], description: 'Missions awaiting review, the longest-waiting first.' })
+  items: MissionView[];
+
+  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page; absent on the last page.', example: 'W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1d' })
+  nextCursor?: string;
+}
+
 export class QueueStatsView implements QueueStats {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions waiting in the ready queue.', example: 12 })
   ready: number;
@@ -353,6 +448,31 @@ export class QueueStatsView implements QueueStats {
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Total leases that expired and went back to ready.', example: 0 })
   leaseExpired: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions waiting for a later start (notBefore; status scheduled).', example: 0 })
+  scheduled: number;
+
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Missions waiting for their next attempt after a failed one (retry backoff; status scheduled).',
+    example: 0,
+  })
+  backoff: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions awaiting a reviewer (the inbox of GET /api/reviews).', example: 3 })
+  awaitingReview: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Of those, the reviews found overdue (waiting longer than REVIEW_TIMEOUT_MS).', example: 1 })
+  reviewsOverdue: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'How long the longest-waiting review has waited (ms); 0 when none waits.', example: 5400000 })
+  oldestReviewAgeMs: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Unfinished missions past their deadline now (recorded by MissionOverdue).', example: 0 })
+  overdue: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Total missions recorded as overdue since the start of the deployment.', example: 0 })
+  overdueRecorded: number;
 }
 
 export class DeadLetterView implements DeadLetterEntry {
@@ -443,7 +563,12 @@ export class DailyReportRowView implements DailyReportRow {
   })
   meanScore: number | null;
 
-  @ApiProperty({ type: 'integer', minimum: 0, description: 'Evaluations that passed: missions that succeeded.', example: 41 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Missions that succeeded: evaluations that passed without a review, and approvals.',
+    example: 41,
+  })
   succeeded: number;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions dead-lettered.', example: 1 })
@@ -454,6 +579,21 @@ export class DailyReportRowView implements DailyReportRow {
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Missions cancelled.', example: 2 })
   cancelled: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Results the review policy held for a reviewer (MissionReviewRequested).', example: 12 })
+  reviewsRequested: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Results a reviewer approved (MissionApproved), edited or not.', example: 10 })
+  approved: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: "Approvals that replaced the agent's output with the reviewer's edit.", example: 3 })
+  edited: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Results a reviewer sent back with feedback (MissionRejected).', example: 1 })
+  rejected: number;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Reviews that waited longer than REVIEW_TIMEOUT_MS (MissionReviewOverdue).', example: 0 })
+  reviewsOverdue: number;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'LLM prompt tokens of the results completed that day.', example: 18900 })
   promptTokens: number;
@@ -484,6 +624,8 @@ type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] ext
 type Assert<T extends true> = T;
 export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<MissionView, Mission>>,
+  Assert<SameKeys<MissionReviewView, MissionReview>>,
+  Assert<SameKeys<ReviewPageView, MissionPage<Mission>>>,
   Assert<SameKeys<MissionSourceDto, MissionSource>>,
   Assert<SameKeys<MissionResultView, MissionResult>>,
   Assert<SameKeys<TokenUsageView, TokenUsage>>,

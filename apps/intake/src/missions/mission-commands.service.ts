@@ -1,12 +1,18 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Environment } from '@app/config';
 import { TransitionOutcome } from '@app/event-store';
-import { decideCancel, decideRequeue, Mission } from '@app/mission';
+import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
+import { ENVIRONMENT } from '@app/runtime';
+import { assertEditedOutput } from '../reviews/edited-output';
 
-/** Operator commands on existing missions: cancel, and requeue from the dead-letter queue. */
+/** Commands on existing missions: cancel, requeue from the dead-letter queue, approve or reject a result under review. */
 @Injectable()
 export class MissionCommandsService {
-  constructor(private readonly pipeline: MissionPipeline) {}
+  constructor(
+    private readonly pipeline: MissionPipeline,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+  ) {}
 
   /**
    * Cancels a mission that is not finished: it leaves the queue (or its lease), its agent's slot
@@ -20,6 +26,28 @@ export class MissionCommandsService {
   async requeue(missionId: string, reason: string, actor: string): Promise<Mission> {
     const outcome = await this.pipeline.transition(missionId, (m) => decideRequeue(m, reason), { actor });
     return this.expectAppended(missionId, outcome, 'requeue');
+  }
+
+  /**
+   * A reviewer accepts the result under review, with an edited output that replaces the agent's
+   * when given. Of two reviewers deciding at once, the second finds the mission decided: 409.
+   */
+  async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
+    const outcome = await this.pipeline.transition(
+      missionId,
+      (mission) => {
+        if (approval.output && mission.result) assertEditedOutput(mission.result.output, approval.output);
+        return decideApprove(mission, approval);
+      },
+      { actor },
+    );
+    return this.expectAppended(missionId, outcome, 'approve');
+  }
+
+  /** A reviewer sends the result back with feedback: the next attempt, or the dead letters after MAX_REVIEW_ROUNDS. */
+  async reject(missionId: string, feedback: string, actor: string): Promise<Mission> {
+    const outcome = await this.pipeline.transition(missionId, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS), { actor });
+    return this.expectAppended(missionId, outcome, 'reject');
   }
 
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {

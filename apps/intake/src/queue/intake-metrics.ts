@@ -26,6 +26,8 @@ export class IntakeMetrics {
         this.set({ state: 'leased' }, stats.leased);
         this.set({ state: 'in_flight' }, stats.inFlight);
         this.set({ state: 'dead_lettered' }, stats.deadLettered);
+        this.set({ state: 'scheduled' }, stats.scheduled);
+        this.set({ state: 'backoff' }, stats.backoff);
       },
     });
     new Gauge({
@@ -34,6 +36,24 @@ export class IntakeMetrics {
       registers: [registry],
       async collect() {
         this.set((await queue.stats()).leaseExpired);
+      },
+    });
+    new Gauge({
+      name: 'brain_missions_overdue',
+      help: 'Unfinished missions past their deadline (shared across intake instances)',
+      registers: [registry],
+      async collect() {
+        this.set((await queue.stats()).overdue);
+      },
+    });
+    new Counter({
+      name: 'brain_missions_overdue_total',
+      help: 'Missions recorded as overdue (MissionOverdue) since the start of the deployment',
+      registers: [registry],
+      async collect() {
+        // The count lives in Redis, shared by every intake: shown as read, not counted here.
+        this.reset();
+        this.inc((await queue.stats()).overdueRecorded);
       },
     });
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { ReadyQueue } from '@app/mission-queue';
-import { ENVIRONMENT } from '@app/runtime';
+import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 
 /**
  * Returns missions whose lease ran out (the orchestrator died between leasing and assigning) to
@@ -10,8 +10,10 @@ import { ENVIRONMENT } from '@app/runtime';
  */
 @Injectable()
 export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private sweeping: Promise<void> = Promise.resolve();
+  private readonly task = new PeriodicTask(
+    () => this.sweep(),
+    (error) => this.logger.error({ err: error }, 'lease expiry sweep failed'),
+  );
 
   constructor(
     private readonly queue: ReadyQueue,
@@ -20,24 +22,15 @@ export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   onApplicationBootstrap(): void {
-    const every = Math.max(100, Math.floor(this.env.LEASE_MS / 4));
-    this.timer = setInterval(() => {
-      this.sweeping = this.sweeping.then(() => this.sweep());
-    }, every);
+    this.task.start(Math.max(100, Math.floor(this.env.LEASE_MS / 4)));
   }
 
-  /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.sweeping;
+    await this.task.stop();
   }
 
   private async sweep(): Promise<void> {
-    try {
-      const returned = await this.queue.expireLeases();
-      if (returned > 0) this.logger.warn({ returned }, 'leases expired; missions returned to the ready queue');
-    } catch (error) {
-      this.logger.error({ err: error }, 'lease expiry sweep failed');
-    }
+    const returned = await this.queue.expireLeases();
+    if (returned > 0) this.logger.warn({ returned }, 'leases expired; missions returned to the ready queue');
   }
 }

@@ -14,6 +14,11 @@ const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
   fc.constant<NewMissionEvent>({ type: 'MissionDeadLettered', data: { reason: 'max attempts', attempts: 3, lastError: 'timeout' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionCancelled', data: { reason: 'guest left' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionRequeued', data: { reason: 'fixed', priorityScore: 40 } }),
+  fc.constant<NewMissionEvent>({ type: 'MissionEvaluated', data: { ...anEvaluation(1, true), heldForReview: true } }),
+  fc.integer({ min: 1, max: 3 }).map((attempt): NewMissionEvent => ({ type: 'MissionReviewRequested', data: { rule: 'guest replies', attempt } })),
+  fc.integer({ min: 1, max: 3 }).map((attempt): NewMissionEvent => ({ type: 'MissionApproved', data: { attempt } })),
+  fc.integer({ min: 1, max: 3 }).map((attempt): NewMissionEvent => ({ type: 'MissionRejected', data: { attempt, feedback: 'shorter', round: 1 } })),
+  fc.constant<NewMissionEvent>({ type: 'MissionScheduled', data: { notBefore: '2030-01-01T00:00:00.000Z', reason: 'retry', priorityScore: 40 } }),
 );
 
 describe('statusAfter (the live stream status filter)', () => {

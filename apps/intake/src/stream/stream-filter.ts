@@ -9,8 +9,9 @@ export interface StreamFilter {
 
 /**
  * The status an event puts its mission in, read off the event alone (as evolve does), or
- * undefined for the events that leave the status as it was (a failed attempt, a failed
- * evaluation: the retry's MissionQueued moves it on). Reading the event alone keeps the stream
+ * undefined for the events that leave the status as it was (a failed attempt, a failed or held
+ * evaluation, a rejection: the MissionQueued or MissionReviewRequested after it moves it on; an
+ * overdue mark). Reading the event alone keeps the stream
  * from loading a mission per event it filters.
  */
 export function statusAfter(event: MissionEvent): MissionStatus | undefined {
@@ -20,6 +21,8 @@ export function statusAfter(event: MissionEvent): MissionStatus | undefined {
     case 'MissionQueued':
     case 'MissionRequeued':
       return 'queued';
+    case 'MissionScheduled':
+      return 'scheduled';
     case 'MissionAssigned':
       return 'assigned';
     case 'MissionStarted':
@@ -27,12 +30,19 @@ export function statusAfter(event: MissionEvent): MissionStatus | undefined {
     case 'MissionCompleted':
       return 'evaluating';
     case 'MissionEvaluated':
-      return event.data.passed ? 'succeeded' : undefined;
+      return event.data.passed && !event.data.heldForReview ? 'succeeded' : undefined;
+    case 'MissionReviewRequested':
+      return 'awaiting_review';
+    case 'MissionApproved':
+      return 'succeeded';
     case 'MissionDeadLettered':
       return 'dead_lettered';
     case 'MissionCancelled':
       return 'cancelled';
     case 'MissionFailed':
+    case 'MissionRejected':
+    case 'MissionReviewOverdue':
+    case 'MissionOverdue':
       return undefined;
   }
 }

@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AgentSlots, ReleaseCode } from '@app/agents';
 import { Environment } from '@app/config';
 import { MissionStore } from '@app/event-store';
-import { ENVIRONMENT } from '@app/runtime';
+import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 import { holdState } from './hold-state';
 
 /** Leases after which an ended attempt's hold is freed by the reaper: its release should have come long before. */
@@ -19,8 +19,10 @@ const ENDED_GRACE_LEASES = 10;
  */
 @Injectable()
 export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy {
-  private timer: NodeJS.Timeout | undefined;
-  private reaping: Promise<number> = Promise.resolve(0);
+  private readonly task = new PeriodicTask(
+    () => this.reap(),
+    (error) => this.logger.warn({ err: error }, 'reaping orphan agent holds failed'),
+  );
 
   constructor(
     private readonly slots: AgentSlots,
@@ -30,19 +32,11 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.reaping = this.reaping
-        .then(() => this.reap())
-        .catch((error: unknown) => {
-          this.logger.warn({ err: error }, 'reaping orphan agent holds failed');
-          return 0;
-        });
-    }, this.env.LEASE_MS);
+    this.task.start(this.env.LEASE_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
-    clearInterval(this.timer);
-    await this.reaping;
+    await this.task.stop();
   }
 
   /** Frees every orphan hold and every long-ended one; returns how many. */

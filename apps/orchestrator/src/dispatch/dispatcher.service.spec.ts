@@ -7,7 +7,7 @@ import { decideCreate, Mission, MissionCreateDto } from '@app/mission';
 import { LeaseOptions, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
 import { DispatchMetrics } from './dispatch-metrics';
 import { Dispatcher } from './dispatcher.service';
 
@@ -58,7 +58,7 @@ describe('Dispatcher (real Redis, no services)', () => {
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix, partitions);
     const store = new MissionStore(redis, keys);
-    const queue = new StaleLeaseQueue(redis, keys, 3_000);
+    const queue = new StaleLeaseQueue(redis, keys, TEST_QUEUE_ORDER);
     const registry = new LaggingRegistry(redis, keys);
     const metrics = new DispatchMetrics(new MetricsRegistry('orchestrator'));
     const dispatcher = new Dispatcher(
@@ -73,7 +73,7 @@ describe('Dispatcher (real Redis, no services)', () => {
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
     );
     const create = async (id: string): Promise<Mission> => {
-      const result = await new MissionPipeline(store, queue).append(id, null, decideCreate(plumbing, new Date()), { actor: 'test' });
+      const result = await new MissionPipeline(store, queue).append(id, null, decideCreate(plumbing), { actor: 'test' });
       if (result.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       return result.mission;
     };
@@ -126,8 +126,8 @@ describe('Dispatcher (real Redis, no services)', () => {
     const pipeline = new MissionPipeline(store, queue);
     const low = idIn(0, 'low');
     const critical = idIn(1, 'critical');
-    await pipeline.append(low, null, decideCreate({ ...plumbing, priority: 'low' }, new Date()), { actor: 'test' });
-    await pipeline.append(critical, null, decideCreate({ ...plumbing, priority: 'critical' }, new Date()), { actor: 'test' });
+    await pipeline.append(low, null, decideCreate({ ...plumbing, priority: 'low' }), { actor: 'test' });
+    await pipeline.append(critical, null, decideCreate({ ...plumbing, priority: 'critical' }), { actor: 'test' });
 
     await dispatcher.lookForWork();
 

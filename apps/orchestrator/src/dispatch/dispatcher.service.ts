@@ -106,7 +106,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     ).flat();
     if (leased.length === 0) return false;
     // Each partition's lease is in queue order; merged, the best of all partitions get the scarce slots first.
-    const order = (mission: Mission) => this.queue.score(mission.priorityScore, Date.parse(mission.updatedAt));
+    const order = (mission: Mission) => this.queue.score(mission, Date.parse(mission.updatedAt));
     leased.sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : 1));
     let outcomes: Outcome[] = [];
     try {

@@ -1,6 +1,7 @@
 --[[
-  Appends one profile event of an agent (registered, updated, status changed) at an expected
-  version and updates the agent's read model, all or nothing.
+  Appends profile events of one agent (registered, updated, status changed) at an expected
+  version and updates the agent's read model, all or nothing: a PATCH that changes fields and
+  status is two events under one version check, so a conflict leaves neither behind.
 
   KEYS[1] agent records hash (agent id -> record JSON)
   KEYS[2] agent versions hash
@@ -11,10 +12,10 @@
 
   ARGV[1] agent id
   ARGV[2] expected version (0 to register)
-  ARGV[3] record JSON after the event
-  ARGV[4] capacity after the event
+  ARGV[3] record JSON after the events
+  ARGV[4] capacity after the events
   ARGV[5] credits to start with ('' = leave credits as they are)
-  ARGV[6] event JSON
+  ARGV[6..] event JSON, one per event, in order
 
   Result: { code, detail }, code from CODE (AgentAppendCode in agent-registry.ts)
     Ok               detail = new version
@@ -22,10 +23,13 @@
 ]]
 local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if current ~= tonumber(ARGV[2]) then return { CODE.VersionConflict, tostring(current) } end
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[6])
+for e = 6, #ARGV do
+  redis.call('XADD', KEYS[3], '*', 'e', ARGV[e])
+end
+local version = current + #ARGV - 5
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], current + 1)
+redis.call('HSET', KEYS[2], ARGV[1], version)
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[5]) end
 redis.call('HSETNX', KEYS[6], ARGV[1], 0)
-return { CODE.Ok, tostring(current + 1) }
+return { CODE.Ok, tostring(version) }

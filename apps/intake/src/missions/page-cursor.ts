@@ -1,0 +1,101 @@
+import { BadRequestException } from '@nestjs/common';
+import { MissionPage } from './list-missions.query';
+
+/** Where a page walk stopped in one log partition's sorted set. */
+export interface PageCursor {
+  /** score of the last entry returned */
+  s: number;
+  /** how many entries with that score were already passed */
+  k: number;
+}
+
+export function scoreArg(score: number): string {
+  return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
+}
+
+/** One cursor per log partition. */
+export function encodeCursor(cursors: PageCursor[]): string {
+  return Buffer.from(JSON.stringify(cursors)).toString('base64url');
+}
+
+/**
+ * Only a cursor this API issued: the exact bytes encodeCursor writes for one entry per partition,
+ * each a whole millisecond score (null for a partition not read yet: JSON has no Infinity, so it
+ * stands for `unread`, the walk's start: +Infinity newest first, -Infinity oldest first) and a
+ * count of entries passed. Anything else, such as a forged `k` of 1e21 that Redis would refuse as
+ * a LIMIT offset, is a 400.
+ */
+export function decodeCursor(raw: string, partitions: number, unread: number): PageCursor[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const valid = (cursor: unknown): cursor is { s: number | null; k: number } => {
+    if (typeof cursor !== 'object' || cursor === null || Object.keys(cursor).join() !== 's,k') return false;
+    const { s, k } = cursor as Record<string, unknown>;
+    return (s === null || Number.isSafeInteger(s)) && Number.isSafeInteger(k) && (k as number) >= 0;
+  };
+  if (Array.isArray(parsed) && parsed.length === partitions && parsed.every(valid) && encodeCursor(parsed as PageCursor[]) === raw) {
+    return parsed.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
+  }
+  throw new BadRequestException('cursor is not a cursor this API issued');
+}
+
+/** How many index entries one page request reads at most, so a rare filter can't scan the world. */
+const MAX_SCANNED_PER_PAGE = 5_000;
+const SCAN_BATCH = 200;
+
+/** A walk over one sorted set per log partition, merged into one order. */
+export interface PartitionWalk<T> {
+  /** `desc`: highest score first; `asc`: lowest first. */
+  order: 'asc' | 'desc';
+  /** Up to `count` members of partition `index`'s set after `cursor`, in walk order, flat: id, score, id, score, … */
+  read(index: number, cursor: PageCursor, count: number): Promise<string[]>;
+  /** The items of these ids (null for one that is gone). */
+  load(ids: string[]): Promise<(T | null)[]>;
+  matches(item: T): boolean;
+  limit: number;
+}
+
+interface Lane<T> {
+  index: number;
+  cursor: PageCursor;
+  buffer: { score: number; item: T | null }[];
+  exhausted: boolean;
+}
+
+/**
+ * One page of a merge of the partitions' sorted sets, each read in batches from its own cursor
+ * (`cursors`, one per partition) with the items loaded per batch and filtered; the next cursor
+ * marks where the walk stopped in each partition, so pages are stable while new members arrive.
+ */
+export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWalk<T>): Promise<MissionPage<T>> {
+  const lanes: Lane<T>[] = cursors.map((cursor, index) => ({ index, cursor, buffer: [], exhausted: false }));
+  const first = (a: number, b: number) => (walk.order === 'desc' ? a > b : a < b);
+  const items: T[] = [];
+  let scanned = 0;
+  while (items.length < walk.limit && scanned < MAX_SCANNED_PER_PAGE) {
+    await Promise.all(lanes.filter((lane) => lane.buffer.length === 0 && !lane.exhausted).map((lane) => refill(lane, walk)));
+    const lane = lanes.reduce<Lane<T> | null>(
+      (best, candidate) => (candidate.buffer.length > 0 && (!best || first(candidate.buffer[0].score, best.buffer[0].score)) ? candidate : best),
+      null,
+    );
+    if (!lane) return { items };
+    const entry = lane.buffer.shift() as Lane<T>['buffer'][number];
+    scanned += 1;
+    lane.cursor = entry.score === lane.cursor.s ? { s: lane.cursor.s, k: lane.cursor.k + 1 } : { s: entry.score, k: 1 };
+    if (entry.item !== null && walk.matches(entry.item)) items.push(entry.item);
+  }
+  return { items, nextCursor: encodeCursor(lanes.map((lane) => lane.cursor)) };
+}
+
+/** The next batch of one partition's set after its cursor, with the items. */
+async function refill<T>(lane: Lane<T>, walk: PartitionWalk<T>): Promise<void> {
+  const entries = await walk.read(lane.index, lane.cursor, SCAN_BATCH);
+  const ids = entries.filter((_, i) => i % 2 === 0);
+  const loaded = await walk.load(ids);
+  lane.buffer = ids.map((_, i) => ({ score: Number(entries[i * 2 + 1]), item: loaded[i] }));
+  lane.exhausted = ids.length < SCAN_BATCH;
+}

@@ -1,0 +1,31 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsCleanText, IsSafePayload, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
+
+export class ApproveMissionBody {
+  @ApiPropertyOptional({
+    maxLength: 500,
+    description: "The reviewer's note, recorded in the MissionApproved event. One line of text (no control characters or bidi overrides).",
+    example: 'Offered 13:00 instead of 14:00: the room is booked from 15:00.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @IsCleanText(SINGLE_LINE)
+  note?: string;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      "The reviewer's edit of the result: the agent's output with the same fields, each of the same kind (text, number, list of texts; " +
+      'guest_support: language, reply, actions; pricing: recommendedRate, currency, changePercent, reason; maintenance: urgency, steps, ' +
+      "safetyNotes, parts), its text without control characters but tab and line feed. It replaces the agent's output; the original stays " +
+      'in the review and in MissionCompleted.',
+    example: { language: 'en', reply: 'Dear Mr Miller, a late checkout until 13:00 is confirmed.', actions: ['set checkout 13:00 in PMS'] },
+  })
+  @IsOptional()
+  @IsObject()
+  @IsSafePayload(PAYLOAD_LIMITS)
+  output?: Record<string, unknown>;
+}

@@ -1,0 +1,39 @@
+import { BadRequestException } from '@nestjs/common';
+import { MULTI_LINE, textProblem } from '@app/mission';
+
+/** The kinds of value a result's fields hold (the output schemas of libs/llm use only these). */
+function kindOf(value: unknown): string {
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number' && Number.isFinite(value)) return 'a finite number';
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return 'an array of strings';
+  return 'something else';
+}
+
+/**
+ * Refuses a reviewer's edit that is not shaped like the agent's output it replaces: the same
+ * fields, each of the same kind, with text that keeps the text rule. The agent's output passed the
+ * type's schema when it was completed, so an edit of this shape is what the guest or the ERP can
+ * take. (The schemas themselves live with the LLM clients, which the intake does not load.)
+ */
+export function assertEditedOutput(original: Record<string, unknown>, output: Record<string, unknown>): void {
+  const problems: string[] = [];
+  for (const key of Object.keys(original)) if (!Object.hasOwn(output, key)) problems.push(`${key} is required`);
+  for (const [key, value] of Object.entries(output)) {
+    if (!Object.hasOwn(original, key)) {
+      problems.push(`${key} is not an allowed field`);
+      continue;
+    }
+    const kind = kindOf(original[key]);
+    if (kindOf(value) !== kind) problems.push(`${key} must be ${kind}`);
+    for (const text of Array.isArray(value) ? value : [value]) {
+      const problem = typeof text === 'string' ? textProblem(text, MULTI_LINE) : null;
+      if (problem) problems.push(`${key} ${problem}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new BadRequestException({
+      message: "output is not shaped like the agent's result",
+      details: [{ field: 'output', problems: [...new Set(problems)] }],
+    });
+  }
+}

@@ -1,0 +1,64 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Environment } from '@app/config';
+import { KeyLayout } from '@app/event-store';
+import { decideReviewOverdue } from '@app/mission';
+import { MissionPipeline } from '@app/pipeline';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
+import { ReviewMetrics } from './review-metrics';
+
+/** Overdue reviews handled per partition and sweep; the next sweep takes the rest. */
+const SWEEP_BATCH = 200;
+
+/**
+ * Records MissionReviewOverdue, once, for each review that has waited REVIEW_TIMEOUT_MS: it reads
+ * the reviews whose deadline is still watched (an overdue review leaves that set in the same
+ * append), so each sweep touches only new ones. Several intakes may sweep at once: the append's
+ * expected version lets one of them record it, and the others' decisions then skip.
+ */
+@Injectable()
+export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly task = new PeriodicTask(
+    () => this.sweep(),
+    (error) => this.logger.error({ err: error }, 'review deadline sweep failed'),
+  );
+
+  constructor(
+    private readonly pipeline: MissionPipeline,
+    private readonly keys: KeyLayout,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly metrics: ReviewMetrics,
+    @InjectPinoLogger(ReviewDeadlineService.name) private readonly logger: PinoLogger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    // A quarter of the timeout keeps a review's overdue mark within 1.25 timeouts; a minute at most, as timeouts are hours.
+    this.task.start(Math.min(60_000, Math.max(100, Math.floor(this.env.REVIEW_TIMEOUT_MS / 4))));
+  }
+
+  /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
+  async onModuleDestroy(): Promise<void> {
+    await this.task.stop();
+  }
+
+  /** Marks every review overdue at `now`; returns how many it marked. */
+  async sweep(now = new Date()): Promise<number> {
+    const timeoutMs = this.env.REVIEW_TIMEOUT_MS;
+    const due = String(now.getTime() - timeoutMs);
+    const perPartition = await Promise.all(
+      this.keys.partitions.map((k) => this.redis.zrange(k.reviewDeadlines, '-inf', due, 'BYSCORE', 'LIMIT', 0, SWEEP_BATCH)),
+    );
+    let marked = 0;
+    for (const missionId of perPartition.flat()) {
+      const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: 'intake:review-deadline', now });
+      if (outcome.kind !== 'appended') continue;
+      marked += 1;
+      this.metrics.overdue.inc({ type: outcome.mission.type });
+      const { correlationId, review } = outcome.mission;
+      this.logger.warn({ missionId, correlationId, rule: review?.rule, requestedAt: review?.requestedAt, timeoutMs }, 'review overdue');
+    }
+    return marked;
+  }
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { KeyLayout } from '@app/event-store';
+import { Mission } from '@app/mission';
+import { RedisConnection } from '@app/redis';
+import { REDIS } from '@app/runtime';
+import { MissionPage } from '../missions/list-missions.query';
+import { MissionQueryService } from '../missions/mission-query.service';
+import { decodeCursor, PageCursor, scoreArg, walkPartitions } from '../missions/page-cursor';
+import { ReviewInboxQuery } from './review-inbox.query';
+
+/**
+ * The reviewers' inbox: missions awaiting review, oldest request first, over every partition's
+ * inbox set (kept by the append script's effects, so it never disagrees with the log).
+ */
+@Injectable()
+export class ReviewInboxService {
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    private readonly keys: KeyLayout,
+    private readonly missions: MissionQueryService,
+  ) {}
+
+  page(query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
+    const start: PageCursor = { s: -Infinity, k: 0 };
+    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, -Infinity) : this.keys.partitions.map(() => ({ ...start }));
+    return walkPartitions(cursors, {
+      order: 'asc',
+      read: (index, cursor, count) =>
+        this.redis.zrange(this.keys.partitions[index].awaitingReview, scoreArg(cursor.s), '+inf', 'BYSCORE', 'LIMIT', cursor.k, count, 'WITHSCORES'),
+      load: (ids) => this.missions.loadMany(ids),
+      // A mission decided between the read of the set and the load of its state is not shown.
+      matches: (mission) =>
+        mission.status === 'awaiting_review' && (!query.type || mission.type === query.type) && (!query.priority || mission.priority === query.priority),
+      limit: query.limit ?? 50,
+    });
+  }
+}

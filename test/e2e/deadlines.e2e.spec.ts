@@ -1,0 +1,62 @@
+import request from 'supertest';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { TimeWatchService } from '../../apps/intake/src/queue/time-watch.service';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+const inspection = (deadline: string) => ({
+  type: 'maintenance',
+  title: 'Elevator B inspection',
+  description: 'The monthly inspection of elevator B.',
+  priority: 'normal',
+  requiredSkills: ['elevator_service'],
+  payload: { elevator: 'B' },
+  deadline,
+});
+
+describe('deadlines: overdue missions (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  beforeAll(async () => {
+    // The watch is driven by the test's clock below; its own timer would find nothing due.
+    system = await startInProcessSystem('e2e-deadlines', { DEADLINE_CHECK_MS: '3600000' });
+  });
+  afterAll(async () => system.close());
+
+  it('given a waiting mission, when two intakes look after its deadline, then exactly one MissionOverdue is recorded, shown in stats and /metrics, and cleared when it finishes', async () => {
+    // Katrin is the only elevator agent: paused, the mission waits in the queue.
+    await system.api.patch('/api/agents/agent-katrin').send({ status: 'paused' }).expect(200);
+    const deadline = new Date(Date.now() + 3_600_000);
+    const created = await system.api.post('/api/missions').send(inspection(deadline.toISOString())).expect(201);
+    const second = await system.addInstance(intakeService);
+    const watches = [system.intake.get(TimeWatchService), second.get(TimeWatchService)];
+
+    expect(await watches[0].sweepOverdue(new Date(deadline.getTime() - 1))).toBe(0);
+    const after = new Date(deadline.getTime() + 1_000);
+    const recorded = await Promise.all(watches.map((watch) => watch.sweepOverdue(after)));
+    expect(recorded.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(await watches[1].sweepOverdue(new Date(after.getTime() + 60_000))).toBe(0);
+
+    const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as { type: string; actor: string; data: unknown }[];
+    expect(history.filter((event) => event.type === 'MissionOverdue')).toEqual([
+      expect.objectContaining({ actor: 'intake:deadline-watch', data: { deadline: deadline.toISOString() } }),
+    ]);
+    const mission = (await system.api.get(`/api/missions/${created.body.id}`).expect(200)).body;
+    expect(mission).toMatchObject({ status: 'queued', overdueAt: after.toISOString() });
+    expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ overdue: 1, overdueRecorded: 1 });
+    const metrics = (await request(system.intake.getHttpServer()).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^brain_missions_overdue{[^}]*} 1$/m);
+    expect(metrics).toMatch(/^brain_missions_overdue_total{[^}]*} 1$/m);
+
+    await system.api.patch('/api/agents/agent-katrin').send({ status: 'online' }).expect(200);
+    await system.waitForStatus(created.body.id, ['succeeded']);
+    expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ overdue: 0, overdueRecorded: 1 });
+  });
+
+  it('given a mission that finished before its deadline, then no sweep ever records it overdue', async () => {
+    const deadline = new Date(Date.now() + 3_600_000);
+    const created = await system.api.post('/api/missions').send(inspection(deadline.toISOString())).expect(201);
+    await system.waitForStatus(created.body.id, ['succeeded']);
+    expect(await system.intake.get(TimeWatchService).sweepOverdue(new Date(deadline.getTime() + 1_000))).toBe(0);
+    const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as { type: string }[];
+    expect(history.map((event) => event.type)).not.toContain('MissionOverdue');
+  });
+});

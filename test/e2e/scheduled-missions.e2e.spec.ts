@@ -1,0 +1,66 @@
+import { TimeWatchService } from '../../apps/intake/src/queue/time-watch.service';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { queueInvariantViolations } from '../support/queue-invariant';
+
+const preArrival = (notBefore: string) => ({
+  type: 'guest_support',
+  title: 'Pre-arrival message for the Martins',
+  description: 'Send the welcome message with parking directions the morning before arrival.',
+  priority: 'normal',
+  payload: { language: 'en', guest: { name: 'Ms. Martin' } },
+  notBefore,
+});
+
+type HistoryEvent = { type: string; at: string; data: Record<string, unknown> };
+
+describe('scheduled missions: later starts and retry backoff (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  afterEach(async () => system?.close());
+
+  it('given notBefore in an hour, then the mission waits scheduled and out of the ready queue until the watch finds it due, then runs', async () => {
+    // The watch is driven by the test's clock; its own timer would find nothing due for an hour.
+    system = await startInProcessSystem('e2e-scheduled', { SCHEDULE_CHECK_MS: '60000' });
+    const notBefore = new Date(Date.now() + 3_600_000);
+    const created = await system.api.post('/api/missions').send(preArrival(notBefore.toISOString())).expect(201);
+    expect(created.body).toMatchObject({ status: 'scheduled', notBefore: notBefore.toISOString() });
+    const watch = system.intake.get(TimeWatchService);
+
+    expect(await watch.sweepDue(new Date(notBefore.getTime() - 1))).toBe(0);
+    expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ scheduled: 1, ready: 0 });
+    expect(await queueInvariantViolations(system.redis, system.keys)).toEqual([]);
+    expect(await watch.sweepDue(notBefore)).toBe(1);
+    const done = await system.waitForStatus(created.body.id, ['succeeded']);
+
+    expect(done).not.toHaveProperty('notBefore');
+    const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as HistoryEvent[];
+    expect(history.slice(0, 3)).toEqual([
+      expect.objectContaining({ type: 'MissionCreated' }),
+      expect.objectContaining({ type: 'MissionScheduled', data: expect.objectContaining({ reason: 'delayed', notBefore: notBefore.toISOString() }) }),
+      expect.objectContaining({ type: 'MissionQueued', data: expect.objectContaining({ reason: 'due' }) }),
+    ]);
+    expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ scheduled: 0 });
+    await system.api
+      .post('/api/missions')
+      .send({ ...preArrival('tomorrow'), title: 'Bad time' })
+      .expect(400);
+  });
+
+  it('given a first draft that fails its evaluation, then the retry waits its backoff visibly scheduled, and runs once due', async () => {
+    system = await startInProcessSystem('e2e-backoff', { MOCK_LLM_FLAW_RATE: '1', RETRY_BASE_MS: '400', RETRY_MAX_MS: '400', SCHEDULE_CHECK_MS: '100' });
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...preArrival(new Date(0).toISOString()), title: 'Late check-out question' })
+      .expect(201);
+
+    const done = await system.waitForStatus(created.body.id, ['succeeded']);
+
+    expect(done.attempts).toBe(2);
+    const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as HistoryEvent[];
+    const scheduled = history.find((event) => event.type === 'MissionScheduled');
+    expect(scheduled?.data).toMatchObject({ reason: 'retry', feedback: expect.any(String) });
+    const due = history.find((event) => event.type === 'MissionQueued' && event.data.reason === 'due');
+    // Not queued again before its time: the backoff was 200..400 ms after the failed verdict.
+    expect(Date.parse(due?.at ?? '')).toBeGreaterThanOrEqual(Date.parse(String(scheduled?.data.notBefore)));
+    expect(Date.parse(String(scheduled?.data.notBefore)) - Date.parse(scheduled?.at ?? '')).toBeGreaterThanOrEqual(200);
+  });
+});

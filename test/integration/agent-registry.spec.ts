@@ -1,0 +1,69 @@
+import Redis from 'ioredis';
+import { AgentRegistry, AgentVersionConflictError } from '@app/agents';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+
+const lena = {
+  id: 'agent-lena',
+  name: 'Lena',
+  skills: ['guest_communication'],
+  capacity: 2,
+  credits: 100,
+  model: 'mock-hotel-1',
+  systemPrompt: 'You are Lena.',
+};
+
+describe('AgentRegistry changes (real Redis)', () => {
+  const prefix = testKeyPrefix('agent-registry');
+  const keys = new KeyLayout(prefix);
+  const redis = new Redis(redisUrl());
+  const registry = new AgentRegistry(redis, keys);
+  const eventTypes = async () => (await redis.xrange(keys.agentLog(lena.id), '-', '+')).map(([, fields]) => JSON.parse(fields[1]).type as string);
+
+  beforeEach(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await registry.register(lena, 'operator-key');
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given an agent, when fields and status change together, then both events are appended under one version check', async () => {
+    const changed = await registry.change(lena.id, { fields: { capacity: 5 }, status: { status: 'paused', reason: 'training' } }, 'operator-key');
+
+    expect(changed).toMatchObject({ capacity: 5, status: 'paused', version: 3 });
+    expect(await eventTypes()).toEqual(['AgentRegistered', 'AgentUpdated', 'AgentStatusChanged']);
+    expect(await registry.record(lena.id)).toEqual(changed);
+    expect(await redis.hget(keys.agentCapacity, lena.id)).toBe('5');
+  });
+
+  it('given an agent changed by someone else after it was read, when fields and status change, then it is a conflict and neither change lands', async () => {
+    const other = new AgentRegistry(redis, keys);
+    const read = registry.record.bind(registry);
+    // The concurrent change lands between this registry's read and its append.
+    jest.spyOn(registry, 'record').mockImplementationOnce(async (id) => {
+      const stale = await read(id);
+      await other.change(id, { fields: { name: 'Lena (nights)' } }, 'other-operator');
+      return stale;
+    });
+
+    await expect(
+      registry.change(lena.id, { fields: { capacity: 5 }, status: { status: 'paused', reason: 'training' } }, 'operator-key'),
+    ).rejects.toBeInstanceOf(AgentVersionConflictError);
+
+    expect(await registry.record(lena.id)).toMatchObject({ name: 'Lena (nights)', capacity: 2, status: 'online', version: 2 });
+    expect(await eventTypes()).toEqual(['AgentRegistered', 'AgentUpdated']);
+    expect(await redis.hget(keys.agentCapacity, lena.id)).toBe('2');
+  });
+
+  it('given an agent already paused, when it is paused again with nothing else, then no event is written', async () => {
+    await registry.change(lena.id, { status: { status: 'paused', reason: 'training' } }, 'operator-key');
+
+    const again = await registry.change(lena.id, { status: { status: 'paused', reason: 'again' }, fields: {} }, 'operator-key');
+
+    expect(again.version).toBe(2);
+    expect(await eventTypes()).toEqual(['AgentRegistered', 'AgentStatusChanged']);
+  });
+});
