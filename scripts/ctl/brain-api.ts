@@ -9,7 +9,7 @@ export const EXIT = {
   auth: 3,
   /** The API cannot be reached, or failed (5xx). */
   unreachable: 4,
-  /** The server does not offer this (e.g. review, before it is enabled). */
+  /** The server does not offer this (a route an older intake does not have). */
   unavailable: 5,
 } as const;
 

@@ -39,7 +39,7 @@ Exit codes:
   2  bad arguments
   3  BRAIN_API_KEY missing or wrong (401), or its role may not do this (403)
   4  the API cannot be reached, or failed (5xx)
-  5  the server does not offer it (e.g. reviews before review is enabled)`;
+  5  the server does not offer it (a route an older intake does not have)`;
 
 function missionRow(mission: Mission): (string | number | null)[] {
   return [mission.id, mission.status, mission.type, mission.priority, mission.attempts, mission.assignedAgentId, localTime(mission.createdAt), mission.title];
@@ -309,7 +309,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       });
   }
 
-  const reviews = group('reviews', 'Missions waiting for human review (when the server has review enabled).');
+  const reviews = group('reviews', 'Missions waiting for human review (approve and reject need a reviewer or operator key).');
   reviews
     .command('list')
     .description('The review inbox, oldest first.')

@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
+import { waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -165,11 +166,56 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.status).toBe('online');
   });
 
-  it('given a server without review, then the Review page says review is not enabled', async () => {
+  it('given no review policy, then the Review page says nothing waits for review', async () => {
     await open('Review', 'Review');
-    await page.getByText('Review is not enabled on this server').waitFor();
+    await page.getByText('Nothing waits for review.').waitFor();
     expect(await seriousViolations()).toEqual([]);
     await screenshot('review');
+  });
+
+  it('given review enabled, then a reviewer approves one held reply and rejects another with feedback from the Review page', async () => {
+    // A second system, with the hotel's review policy: guest replies wait for a reviewer.
+    const reviewing = await startInProcessSystem('e2e-console-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    try {
+      await reviewing.intake.listen(0, '127.0.0.1');
+      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+      const reply = (title: string) => ({ type: 'guest_support', title, description: 'Guest asks for a late check-out.', priority: 'normal', payload: {} });
+      const approved = (await reviewing.api.post('/api/missions').send(reply('Late check-out for room 12')).expect(201)).body.id as string;
+      const rejected = (await reviewing.api.post('/api/missions').send(reply('Parking for room 14')).expect(201)).body.id as string;
+      for (const id of [approved, rejected]) await reviewing.waitForStatus(id, ['awaiting_review']);
+
+      await page.goto(`${origin}/console/#/review`);
+      await page.getByLabel('API key').fill(TEST_KEYS.reviewer);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Review' }).waitFor();
+      const first = page.getByRole('article', { name: 'Late check-out for room 12' });
+      const second = page.getByRole('article', { name: 'Parking for room 14' });
+      await first.waitFor();
+      await second.waitFor();
+      expect(await seriousViolations()).toEqual([]);
+      await screenshot('review-inbox');
+
+      await first.getByRole('button', { name: 'Approve', exact: true }).click();
+      await first.waitFor({ state: 'detached' });
+      expect((await reviewing.store.history(approved)).find((event) => event.type === 'MissionApproved')).toMatchObject({ actor: 'reviewer' });
+      expect((await reviewing.store.load(approved))?.status).toBe('succeeded');
+
+      await second.getByLabel('Feedback (for Reject)').fill('Name the parking fee.');
+      await second.getByRole('button', { name: 'Reject' }).click();
+      // The retry may be held for review again at once, so the item can come back: the event tells.
+      const rejection = await waitFor(async () => (await reviewing.store.history(rejected)).find((event) => event.type === 'MissionRejected'), {
+        timeoutMs: 20_000,
+        what: 'the rejection to be recorded',
+      });
+      expect(rejection).toMatchObject({
+        actor: 'reviewer',
+        data: { feedback: 'Name the parking fee.' },
+      });
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor();
+    } finally {
+      await reviewing.close();
+    }
   });
 
   it('given the keyboard alone, then the skip link and the navigation reach every page', async () => {

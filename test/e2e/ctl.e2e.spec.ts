@@ -1,7 +1,7 @@
 import { AddressInfo } from 'node:net';
 import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
-import { EXIT } from '../../scripts/ctl/brain-api';
+import { apiError, EXIT } from '../../scripts/ctl/brain-api';
 import { runCtl } from '../../scripts/ctl/ctl-program';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -116,9 +116,25 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect((await ctl(['agents', 'pause', 'agent-nobody'])).code).toBe(EXIT.refused);
   });
 
-  it('given a server without review, then the reviews commands say it is not offered (exit 5)', async () => {
-    const result = await ctl(['reviews', 'list']);
-    expect(result).toMatchObject({ code: EXIT.unavailable, stderr: expect.stringMatching(/does not offer it/) });
+  it('given reviews, then list shows the inbox; deciding a mission that waits for no review is refused (exit 1)', async () => {
+    const inbox = await ctl(['reviews', 'list']);
+    expect(inbox).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/0 waiting for review/) });
+    const page = await json<{ items: unknown[] }>(['reviews', 'list', '--type', 'guest_support']);
+    expect(page.items).toEqual([]);
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...broken, title: 'Not held' })
+      .expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    expect((await ctl(['reviews', 'approve', created.body.id, '--note', 'fine'])).code).toBe(EXIT.refused);
+    expect((await ctl(['reviews', 'reject', created.body.id, '--feedback', 'shorter'])).code).toBe(EXIT.refused);
+    expect((await ctl(['reviews', 'reject', created.body.id])).code).toBe(EXIT.usage);
+  });
+
+  it('given a server without a route (review not enabled there), then exit 5', () => {
+    const error = apiError(404, JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/reviews', details: [] }), 'GET /api/reviews');
+    expect(error).toMatchObject({ exitCode: EXIT.unavailable, message: expect.stringMatching(/does not offer it/) });
+    expect(apiError(404, JSON.stringify({ message: 'mission x not found' }), 'GET /api/missions/x').exitCode).toBe(EXIT.refused);
   });
 
   it('given missions watch, then it prints each new event as it happens and stops after --count', async () => {

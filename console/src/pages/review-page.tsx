@@ -1,33 +1,23 @@
 import { useState } from 'preact/hooks';
-import { allows, api, ApiFailure, Caller, Mission, Page } from '../api';
+import { allows, api, Caller, Mission, Page } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
 
-/** Nest's answer to a route it does not have: the server has no review API. */
-const NO_ROUTE = /^Cannot GET /;
-
 export function ReviewPage({ caller }: { caller: Caller }) {
   const inbox = useLoaded(() => api<Page<Mission>>('GET', '/api/reviews'), []);
-  const live = useLiveEvents({ status: 'queued,succeeded,cancelled' }, useThrottled(inbox.reload, 500));
-  const notEnabled = inbox.error instanceof ApiFailure && inbox.error.status === 404 && NO_ROUTE.test(inbox.error.message);
-
+  // Into the inbox (awaiting_review) and out of it (approved, rejected and queued again, cancelled).
+  const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,cancelled' }, useThrottled(inbox.reload, 500));
   return (
     <section aria-labelledby="review-title">
-      <PageTitle live={notEnabled ? undefined : live}>
+      <PageTitle live={live}>
         <span id="review-title">Review</span>
       </PageTitle>
-      {notEnabled ? (
-        <p class="notice">Review is not enabled on this server: missions that pass their evaluation succeed without a human review.</p>
-      ) : (
-        <>
-          <ErrorNote error={inbox.error} />
-          {(inbox.value?.items ?? []).length === 0 && inbox.value && <p>Nothing waits for review.</p>}
-          {(inbox.value?.items ?? []).map((mission) => (
-            <ReviewItem key={mission.id} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={inbox.reload} />
-          ))}
-        </>
-      )}
+      <ErrorNote error={inbox.error} />
+      {(inbox.value?.items ?? []).length === 0 && inbox.value && <p>Nothing waits for review.</p>}
+      {(inbox.value?.items ?? []).map((mission) => (
+        <ReviewItem key={mission.id} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={inbox.reload} />
+      ))}
     </section>
   );
 }
