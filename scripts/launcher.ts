@@ -114,9 +114,11 @@ export function linePrefix(name: string, color: boolean, colorCode = 90): string
 
 /** The one process that runs every service, as the launcher names it in its lines. */
 export const ONE_PROCESS = 'one-process';
+/** The Odoo connector, a process of its own beside the services when ODOO_URL is set. */
+export const CONNECTOR_ODOO = 'connector-odoo';
 
 interface Service {
-  name: ServiceName | typeof ONE_PROCESS;
+  name: ServiceName | typeof ONE_PROCESS | typeof CONNECTOR_ODOO;
   child: ChildProcess;
   exit: Promise<void>;
 }
@@ -150,6 +152,14 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'),
         env: { ...options.serviceEnv?.[name], PORT: String(ports[name]) },
       }));
+  // With the whole system, on the port after the last service's (3004 by default).
+  if (options.env.ODOO_URL?.trim() && services.length === SERVICE_NAMES.length) {
+    entries.push({
+      name: CONNECTOR_ODOO,
+      entry: path.join(rootDir, 'dist', 'apps', CONNECTOR_ODOO, 'src', 'main.js'),
+      env: { PORT: String(Math.max(...Object.values(ports)) + 1) },
+    });
+  }
   // Checked before Redis is resolved, so a missing build costs no server start.
   const missing = entries.filter(({ entry }) => !existsSync(entry));
   if (missing.length > 0) {
@@ -205,7 +215,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         REDIS_URL: redis.url,
       };
       const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      const prefix = linePrefix(name, color, name === ONE_PROCESS ? undefined : COLORS[name]);
+      const prefix = linePrefix(name, color, isServiceName(name) ? COLORS[name] : undefined);
       for (const stream of [child.stdout, child.stderr]) {
         if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
       }

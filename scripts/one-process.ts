@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './one-process-instrumentation';
 import { runServicesInOneProcess } from '@app/runtime';
 import { evaluatorService } from '../apps/evaluator/src/evaluator.definition';
 import { executorService } from '../apps/executor/src/executor.definition';

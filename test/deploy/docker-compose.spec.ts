@@ -5,7 +5,8 @@ import { environmentVariableNames } from '@app/config';
 import { SERVICE_NAMES } from '@app/messages';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const SERVICES = SERVICE_NAMES;
+/** The four services, and the Odoo connector (a service of its own, under the `odoo` profile). */
+const SERVICES = [...SERVICE_NAMES, 'connector-odoo'];
 
 /**
  * Left out of compose on purpose: compose runs one Redis server, for which one log partition and

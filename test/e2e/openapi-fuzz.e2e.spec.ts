@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import { DAILY_REPORT, projectionLag } from '@app/projections';
 import { waitFor } from '@app/testing';
+import { WEBHOOK_OUTBOX } from '@app/webhooks';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { stateKeys } from '../support/state-snapshot';
 
@@ -179,12 +180,15 @@ describe('requests generated from the OpenAPI document (property, in-process sys
     return Object.fromEntries(keys.map((key, i) => [key, values[i]]));
   }
 
-  /** After a request that changed something: until the projections have read it. */
+  /** After a request that changed something: until the log's consumers (the daily report, the webhook outbox) have read it. */
   const settled = () =>
-    waitFor(async () => (await projectionLag(system.redis, system.keys, DAILY_REPORT)).events === 0, {
-      timeoutMs: 10_000,
-      what: 'the daily report to catch up',
-    });
+    waitFor(
+      async () => {
+        const lags = await Promise.all([DAILY_REPORT, WEBHOOK_OUTBOX].map((name) => projectionLag(system.redis, system.keys, name)));
+        return lags.every((lag) => lag.events === 0);
+      },
+      { timeoutMs: 10_000, what: 'the daily report and the webhook outbox to catch up' },
+    );
 
   beforeAll(async () => {
     // The intake's own clocks stay out of the way: a generated deadline already past would otherwise

@@ -11,6 +11,7 @@ import { MissionsController } from '../../apps/intake/src/missions/missions.cont
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
+import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
@@ -40,6 +41,14 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/me'],
   ['get', '/api/missions/{id}/verify'],
   ['get', '/api/missions/queue/throughput'],
+  ['post', '/api/webhooks'],
+  ['get', '/api/webhooks'],
+  ['get', '/api/webhooks/{id}'],
+  ['delete', '/api/webhooks/{id}'],
+  ['post', '/api/webhooks/{id}/rotate-secret'],
+  ['post', '/api/webhooks/{id}/enable'],
+  ['get', '/api/webhooks/{id}/deliveries'],
+  ['post', '/api/webhooks/{id}/deliveries/{deliveryId}/redeliver'],
 ];
 
 const CONTROLLERS: Record<string, Type<unknown>> = {
@@ -52,6 +61,7 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   CallerController,
   MissionChainController,
   ThroughputController,
+  WebhooksController,
 };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 

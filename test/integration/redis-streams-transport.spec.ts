@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { RedisStreamsClient, RedisStreamsServer, RedisStreamsServerOptions } from '@app/redis-streams';
+import { RedisStreamsClient, RedisStreamsServer, RedisStreamsServerOptions, StreamEvents } from '@app/redis-streams';
 import { deleteKeysByPrefix, redisUrl, streamFields, testKeyPrefix, waitFor } from '@app/testing';
 
 describe('Redis Streams transport (real Redis)', () => {
@@ -29,6 +29,16 @@ describe('Redis Streams transport (real Redis)', () => {
   const listen = (instance: RedisStreamsServer) =>
     new Promise<void>((resolve, reject) => instance.listen((error?: unknown) => (error ? reject(error) : resolve())));
   const pending = async () => ((await admin.xpending(stream, 'workers')) as [number])[0];
+  const consumers = async () => ((await admin.xinfo('CONSUMERS', stream, 'workers')) as string[][]).map((flat) => flat[1]).sort();
+  const recorder = () => {
+    const seen: Record<string, number> = { poisoned: 0, reclaimed: 0, consumersRemoved: 0 };
+    const events: StreamEvents = {
+      poisoned: (_stream, count) => void (seen.poisoned += count),
+      reclaimed: (_stream, count) => void (seen.reclaimed += count),
+      consumersRemoved: (_stream, count) => void (seen.consumersRemoved += count),
+    };
+    return { seen, events };
+  };
   const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => streamFields(fields));
 
   beforeEach(async () => {
@@ -125,7 +135,7 @@ describe('Redis Streams transport (real Redis)', () => {
     expect(seen).toEqual(['after']);
   });
 
-  it('given a consumer that died holding messages, then another instance reclaims and handles them', async () => {
+  it('given a consumer that died holding messages, then another instance reclaims and handles them, and then removes the dead consumer from the group', async () => {
     let releaseDead: () => void = () => undefined;
     const dead = server({ consumer: 'dead' });
     dead.addHandler('job', () => new Promise<void>((resolve) => (releaseDead = resolve)), true);
@@ -136,13 +146,31 @@ describe('Redis Streams transport (real Redis)', () => {
     const liveness = dead as unknown as { running: boolean };
     liveness.running = false;
     const handled: number[] = [];
-    const alive = server({ consumer: 'alive' });
+    const { seen, events } = recorder();
+    const alive = server({ consumer: 'alive', events, consumerSweepMs: 100 });
     alive.addHandler('job', async (data: { n: number }) => void handled.push(data.n), true);
     await listen(alive);
     await waitFor(async () => handled.length === 1 && (await pending()) === 0, { timeoutMs: 10_000, what: 'reclaimed and acked' });
     expect(handled).toEqual([1]);
+    // Holding nothing now and reading no more, the dead consumer goes on a later sweep.
+    await waitFor(async () => (await consumers()).join() === 'alive', { timeoutMs: 10_000, what: 'only the live consumer left in the group' });
+    expect(seen).toEqual({ poisoned: 0, reclaimed: 1, consumersRemoved: 1 });
     liveness.running = true;
     releaseDead();
+  });
+
+  it('given an instance that closes holding nothing, then its consumer leaves the group; poison moves are reported', async () => {
+    const { seen, events } = recorder();
+    const s = server({ consumer: 'leaving', events });
+    s.addHandler('ok', async () => undefined, true);
+    await listen(s);
+    await client.emit('ok', {}).toPromise();
+    await client.emit('unknown.pattern', {}).toPromise();
+    await waitFor(async () => (await pending()) === 0 && seen.poisoned === 1, { timeoutMs: 5_000, what: 'both messages done' });
+    expect(await consumers()).toEqual(['leaving']);
+
+    await s.close();
+    expect(await consumers()).toEqual([]);
   });
 
   it('given a slow handler on a live consumer, then its message is not reclaimed while it runs', async () => {

@@ -1,14 +1,9 @@
-import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
-import { SERVICE_NAMES, ServiceName } from '@app/messages';
-import { findFreePort } from '@app/redis';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
-import { ensureBuilt } from '../../scripts/build-stamp';
-import { launchSystem, RunningSystem } from '../../scripts/launcher';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { RunningSystem } from '../../scripts/launcher';
+import { launchBuiltSystem } from '../support/launched-system';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const SECRET = 'both-modes-secret-0123456789';
 const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'application/json' };
 
@@ -28,12 +23,6 @@ const impossiblePricing = {
   payload: { minRate: 189, maxRate: 169, currency: 'EUR' },
 };
 
-async function freePorts(): Promise<Record<ServiceName, number>> {
-  const ports = {} as Record<ServiceName, number>;
-  for (const name of SERVICE_NAMES) ports[name] = await findFreePort();
-  return ports;
-}
-
 /**
  * The same end-to-end flow with the services launched as `npm start` launches them, in both modes:
  * four processes (`--split`) and one process (the default). The Jest e2e suite runs the four
@@ -49,45 +38,10 @@ describe.each([
   let api: string;
 
   beforeAll(async () => {
-    expect(ensureBuilt(ROOT)).toBe(0);
-    const ports = await freePorts();
-    system = await launchSystem({
-      services: [...SERVICE_NAMES],
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl(),
-        KEY_PREFIX: prefix,
-        API_KEYS: `ops:${SECRET}:operator`,
-        LOG_LEVEL: 'warn',
-        LOG_FORMAT: 'json',
-        MAX_ATTEMPTS: '2',
-      },
-      ports,
-      dataDir: path.join(ROOT, '.data'),
-      rootDir: ROOT,
-      log: () => undefined,
-      output: new Writable({ write: (_chunk, _encoding, callback) => callback() }),
-      oneProcess,
-    });
-    api = `http://127.0.0.1:${ports.intake}`;
-    await waitFor(
-      async () =>
-        (
-          await Promise.all(
-            SERVICE_NAMES.map((name) =>
-              fetch(`http://127.0.0.1:${ports[name]}/health/ready`).then(
-                (r) => r.ok,
-                () => false,
-              ),
-            ),
-          )
-        ).every(Boolean),
-      {
-        timeoutMs: 60_000,
-        intervalMs: 200,
-        what: 'every service to be ready',
-      },
-    );
+    ({ system, api } = await launchBuiltSystem(
+      { KEY_PREFIX: prefix, API_KEYS: `ops:${SECRET}:operator`, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', MAX_ATTEMPTS: '2' },
+      { oneProcess },
+    ));
   }, 180_000);
 
   afterAll(async () => {

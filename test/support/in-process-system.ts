@@ -78,6 +78,9 @@ export async function startInProcessSystem(
     API_KEYS,
     RATE_LIMIT_PER_MINUTE: '10000000',
     AUTH_FAILURES_PER_MINUTE: '10000000',
+    // Webhooks go to receivers on loopback only, whatever a test (or the API fuzzer) subscribes.
+    WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    WEBHOOK_ONLY_ALLOWED_HOSTS: 'true',
     ...env,
   };
   const environment = loadEnvironment(environmentSource);

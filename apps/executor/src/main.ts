@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './instrumentation';
 import { runService } from '@app/runtime';
 import { executorService } from './executor.definition';
 

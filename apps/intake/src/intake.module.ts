@@ -8,6 +8,7 @@ import { KeyLayout } from '@app/event-store';
 import { ProjectionsModule } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS, repoFile } from '@app/runtime';
+import { WebhooksModule } from '@app/webhooks';
 import { AgentsController } from './agents/agents.controller';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
 import { CallerController } from './console/caller.controller';
@@ -32,6 +33,7 @@ import { ReviewsController } from './reviews/reviews.controller';
 import { EventStreamService } from './stream/event-stream.service';
 import { StreamTokens } from './stream/stream-tokens';
 import { StreamController } from './stream/stream.controller';
+import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
 export class IntakeModule {
@@ -52,6 +54,7 @@ export class IntakeModule {
           useFactory: (redis: RedisConnection) => throttlerOptions(env.RATE_LIMIT_PER_MINUTE, new RedisThrottlerStorage(redis, env.KEY_PREFIX)),
         }),
         ProjectionsModule,
+        WebhooksModule,
       ],
       controllers: [
         MissionsController,
@@ -59,6 +62,7 @@ export class IntakeModule {
         AgentsController,
         ReportsController,
         ReviewsController,
+        WebhooksController,
         StreamController,
         CallerController,
         MissionChainController,

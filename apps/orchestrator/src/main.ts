@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './instrumentation';
 import { runService } from '@app/runtime';
 import { orchestratorService } from './orchestrator.definition';
 

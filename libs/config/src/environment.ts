@@ -261,6 +261,133 @@ export class Environment {
   SSE_MAX_CLIENTS = 100;
 
   /**
+   * Webhook targets that may be private or loopback addresses (comma-separated host names as in the
+   * URL, IP addresses or CIDR ranges); any other target must resolve to public addresses only.
+   */
+  @Expose()
+  @IsString()
+  WEBHOOK_ALLOWED_HOSTS = '';
+
+  /**
+   * 'true': webhook targets must be listed in WEBHOOK_ALLOWED_HOSTS, public ones too (a closed
+   * deployment, or tests, which must call nothing but loopback).
+   */
+  @Expose()
+  @IsIn(['true', 'false'])
+  WEBHOOK_ONLY_ALLOWED_HOSTS: 'true' | 'false' = 'false';
+
+  /** How long one webhook attempt may take before it counts as a timeout (and is retried). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** Delay before the first retry of a failed webhook delivery; it doubles per attempt (with jitter). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOK_BACKOFF_MS = 5_000;
+
+  /** The longest delay between two attempts of a webhook delivery. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(86_400_000)
+  WEBHOOK_BACKOFF_MAX_MS = 3_600_000;
+
+  /** A webhook delivery is retried for this long after its first attempt, then it is dead (listed, redeliverable). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_592_000)
+  WEBHOOK_RETRY_PERIOD_SECONDS = 86_400;
+
+  /** A webhook endpoint whose every attempt has failed for this long is disabled. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(31_536_000)
+  WEBHOOK_DISABLE_AFTER_SECONDS = 432_000;
+
+  /** After a secret rotation, how long the previous secret keeps signing beside the new one. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(2_592_000)
+  WEBHOOK_SECRET_OVERLAP_SECONDS = 86_400;
+
+  /** How long a delivered webhook delivery stays listed. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  WEBHOOK_DELIVERY_RETENTION_SECONDS = 604_800;
+
+  /** Odoo's base URL for the connector (apps/connector-odoo); empty: no connector runs. */
+  @Expose()
+  @IsString()
+  @Matches(/^$|^https?:\/\/\S+$/, { message: 'ODOO_URL must be an http(s) URL' })
+  ODOO_URL = '';
+
+  /** The Odoo database the connector logs in to. */
+  @Expose()
+  @IsString()
+  ODOO_DB = '';
+
+  /** The Odoo user the connector logs in as (its login, usually an e-mail address). */
+  @Expose()
+  @IsString()
+  ODOO_LOGIN = '';
+
+  /** An API key of that user, sent as the password of Odoo's external API. */
+  @Expose()
+  @IsString()
+  ODOO_API_KEY = '';
+
+  /** How often the connector looks for new or changed Odoo records. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  ODOO_POLL_MS = 30_000;
+
+  /** How long one call to Odoo may take. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  ODOO_TIMEOUT_MS = 15_000;
+
+  /** Delay before a failed write-back is tried again; it doubles per attempt up to 5 minutes. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(300_000)
+  ODOO_BACKOFF_MS = 5_000;
+
+  /** How a result is posted to the record's chatter: an internal note (staff only) or a message to followers. */
+  @Expose()
+  @IsIn(['note', 'comment'])
+  ODOO_POST_AS: 'note' | 'comment' = 'note';
+
+  /** The connector's mapping rules (JSON); empty: the shipped apps/connector-odoo/src/odoo-mapping.json. */
+  @Expose()
+  @IsString()
+  ODOO_MAPPING_FILE = '';
+
+  /**
    * Missions are spread over this many log partitions (each with its own log stream, ready queue
    * and service streams, under its own hash tag), so a Redis Cluster can spread them over its
    * nodes. Every process of a deployment must use the same value.
@@ -408,4 +535,38 @@ export class Environment {
   @IsOptional()
   @IsIn(['json', 'pretty'])
   LOG_FORMAT?: 'json' | 'pretty';
+
+  /**
+   * OTLP/HTTP collector (base URL; traces go to `<url>/v1/traces`). Unset: no tracing at all, and
+   * nothing on the message path pays for it.
+   */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @Expose()
+  @IsIn(['http/protobuf', 'http/json'])
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' | 'http/json' = 'http/protobuf';
+
+  /** The spans' `service.name`; unset, each service names itself (intake, orchestrator, …). */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @Matches(/^\S+$/, { message: 'OTEL_SERVICE_NAME must be one word' })
+  OTEL_SERVICE_NAME?: string;
+
+  @Expose()
+  @IsIn(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+  OTEL_TRACES_SAMPLER: 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio' =
+    'parentbased_always_on';
+
+  /** The ratio of the `*traceidratio` samplers. */
+  @Expose()
+  @Type(() => Number)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  OTEL_TRACES_SAMPLER_ARG = 1;
 }

@@ -127,6 +127,22 @@ describe('variables that only work together', () => {
   it('given JUDGE=llm with a real provider, then no override is needed', () => {
     expect(loadEnvironment({ JUDGE: 'llm', LLM_PROVIDER: 'openai', LLM_BASE_URL: 'https://api.openai.com/v1', LLM_MODEL: 'gpt-4o-mini' }).JUDGE).toBe('llm');
   });
+
+  it('given ODOO_URL without the rest of the Odoo login, then the missing ones are named and the key is not echoed', () => {
+    const problems = problemsOf({ ODOO_URL: 'https://hotel.odoo.com', ODOO_API_KEY: 'odoo-secret-key' });
+    expect(problems).toEqual([expect.stringMatching(/^ODOO_URL is set, so the Odoo connector needs ODOO_DB, ODOO_LOGIN too$/)]);
+    const complete = loadEnvironment({ ODOO_URL: 'https://hotel.odoo.com', ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' });
+    expect(complete).toMatchObject({ ODOO_POST_AS: 'note', ODOO_POLL_MS: 30_000 });
+    expect(problemsOf({ ODOO_URL: 'ftp://x', ODOO_API_KEY: 'odoo-secret-key' }).join('\n')).not.toMatch(/odoo-secret-key/);
+  });
+
+  it('given the webhook variables, then they have their defaults and refuse what they cannot mean', () => {
+    expect(loadEnvironment({})).toMatchObject({ WEBHOOK_ALLOWED_HOSTS: '', WEBHOOK_ONLY_ALLOWED_HOSTS: 'false', WEBHOOK_RETRY_PERIOD_SECONDS: 86_400 });
+    expect(problemsOf({ WEBHOOK_TIMEOUT_MS: '10', WEBHOOK_ONLY_ALLOWED_HOSTS: 'yes' })).toEqual([
+      expect.stringMatching(/^WEBHOOK_ONLY_ALLOWED_HOSTS="yes"/),
+      expect.stringMatching(/^WEBHOOK_TIMEOUT_MS="10"/),
+    ]);
+  });
 });
 
 describe('REVIEW_POLICY_FILE', () => {

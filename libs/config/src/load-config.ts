@@ -48,6 +48,10 @@ export function combinationProblems(env: Environment): string[] {
     );
   }
   problems.push(...reviewPolicyProblems(env.REVIEW_POLICY_FILE));
+  if (env.ODOO_URL) {
+    const missing = (['ODOO_DB', 'ODOO_LOGIN', 'ODOO_API_KEY'] as const).filter((name) => !env[name]);
+    if (missing.length > 0) problems.push(`ODOO_URL is set, so the Odoo connector needs ${missing.join(', ')} too`);
+  }
   return problems;
 }
 
@@ -63,7 +67,7 @@ function reviewPolicyProblems(file: string): string[] {
 }
 
 /** Never echoed in an error message: they hold secrets. */
-const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL']);
+const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL', 'ODOO_API_KEY']);
 
 /** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
 function describe(error: ValidationError, raw: string | undefined): string {

@@ -45,4 +45,28 @@ describe('append-mission-events.lua effects', () => {
     expect(await redis.hget(keys.mission('m1'), MISSION_HASH_FIELDS.version)).toBeNull();
     expect(await redis.xlen(keys.partitions[0].log)).toBe(0);
   });
+
+  it("writes the trace effect's context into every message the effects after it write, and keeps its traceparent with the mission", async () => {
+    const k = keys.partitions[0];
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await append(
+      ['trace', 2, traceparent, 'vendor=1', 'xadd', 3, 7, 'mission.assigned', '{"a":1}', 'xadd-mission', 2, 7, 'mission.completed'],
+      [k.stream('executor')],
+    );
+
+    const messages = (await redis.xrange(k.stream('executor'), '-', '+')).map(([, fields]) => fields);
+    expect(messages).toEqual([
+      ['pattern', 'mission.assigned', 'data', '{"a":1}', 'traceparent', traceparent, 'tracestate', 'vendor=1'],
+      ['pattern', 'mission.completed', 'data', '{"mission":{"id":"m1"}}', 'traceparent', traceparent, 'tracestate', 'vendor=1'],
+    ]);
+    expect(await redis.hget(k.mission('m1'), MISSION_HASH_FIELDS.traceParent)).toBe(traceparent);
+  });
+
+  it('writes messages with pattern and data only when the append is not traced', async () => {
+    const k = keys.partitions[0];
+    await append(['xadd', 3, 7, 'mission.assigned', '{}'], [k.stream('executor')]);
+
+    expect((await redis.xrange(k.stream('executor'), '-', '+')).map(([, fields]) => fields)).toEqual([['pattern', 'mission.assigned', 'data', '{}']]);
+    expect(await redis.hget(k.mission('m1'), MISSION_HASH_FIELDS.traceParent)).toBeNull();
+  });
 });

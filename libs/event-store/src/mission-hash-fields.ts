@@ -20,6 +20,12 @@ export const MISSION_HASH_FIELDS = {
   priorityLevel: 'pl',
   /** Its required skills, comma-separated: its field in the ready-by-skills counts and the name of its per-skill-set ready queue. */
   skillSet: 'sk',
+  /**
+   * W3C traceparent of the last traced append (only while tracing is on): work that picks the
+   * mission up from a queue rather than from a message (the orchestrator's assignment) continues
+   * the mission's trace from it.
+   */
+  traceParent: 'tp',
 } as const;
 
 export type MissionHashField = (typeof MISSION_HASH_FIELDS)[keyof typeof MISSION_HASH_FIELDS];

@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { annotateSpan, currentTraceCarrier } from '@app/tracing';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
 import { KeyLayout, PartitionKeys } from './key-layout';
@@ -129,6 +130,11 @@ export class MissionStore {
       return keys.length;
     };
     const effectArgs = resolved.flatMap((effect) => encodeEffect(partition, effect, keyIndex, next, this.nudgeWindowMs));
+    // The messages the effects write continue the trace of the work that appends (none with tracing off),
+    // and the span of that work names the mission, so a mission's trace can be found by its id.
+    annotateSpan('brain.mission.id', missionId);
+    const trace = currentTraceCarrier();
+    if (trace?.traceparent) effectArgs.unshift(...luaEffect('trace', trace.traceparent, trace.tracestate ?? ''));
     const args = [
       missionId,
       expectedVersion,

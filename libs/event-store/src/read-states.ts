@@ -10,7 +10,7 @@ export async function readMissionFields(
   redis: RedisConnection,
   keys: KeyLayout,
   ids: readonly string[],
-  field: typeof MISSION_HASH_FIELDS.state | typeof MISSION_HASH_FIELDS.status,
+  field: typeof MISSION_HASH_FIELDS.state | typeof MISSION_HASH_FIELDS.status | typeof MISSION_HASH_FIELDS.traceParent,
 ): Promise<(string | null)[]> {
   const values = new Array<string | null>(ids.length).fill(null);
   await Promise.all(

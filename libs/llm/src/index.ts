@@ -11,3 +11,5 @@ export * from './openai-llm-client';
 export * from './create-llm-client';
 export * from './judge-output';
 export * from './llm-client-from-environment';
+export * from './llm-metrics';
+export * from './observed-llm-client';

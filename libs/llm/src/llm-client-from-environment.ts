@@ -1,6 +1,10 @@
+import { Registry } from 'prom-client';
 import { Environment } from '@app/config';
+import { ServiceTracer } from '@app/tracing';
 import { createLlmClient } from './create-llm-client';
 import { LlmClient } from './llm-client';
+import { MOCK_MODEL } from './mock-llm-client';
+import { ObservedLlmClient } from './observed-llm-client';
 import { parsePriceTable } from './price-table';
 
 /** The LLM client the environment configures (LLM_PROVIDER and its settings). */
@@ -21,4 +25,9 @@ export function llmClientFromEnvironment(env: Environment): LlmClient {
       ...(env.LLM_PRICES ? { prices: parsePriceTable(env.LLM_PRICES) } : {}),
     },
   });
+}
+
+/** That client, measured into `registry` and traced by `tracer` (ObservedLlmClient). */
+export function observedLlmClientFromEnvironment(env: Environment, registry: Registry, tracer: ServiceTracer): LlmClient {
+  return new ObservedLlmClient(llmClientFromEnvironment(env), env.LLM_PROVIDER === 'openai' ? env.LLM_MODEL : MOCK_MODEL, registry, tracer);
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { Environment } from '@app/config';
+import { traceLogFields, tracingConfigured } from '@app/tracing';
 
 /** Never written to a log, wherever they appear in a request or an object. */
 export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', '*.apiKey', '*.secret'];
@@ -44,6 +45,8 @@ export class LoggingModule {
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
             // One line per HTTP request would sit on the hot path; errors are logged by the filter.
             autoLogging: false,
+            // With tracing on, every line written inside a trace names it (trace_id, span_id).
+            ...(tracingConfigured(env) ? { mixin: traceLogFields } : {}),
             ...(pretty ? { transport: { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
           },
           ...(requestContext ? {} : { forRoutes: [] }),

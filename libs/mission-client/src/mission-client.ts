@@ -3,6 +3,7 @@ import { Patterns, validateSubmitMission } from '@app/messages';
 import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { encodeMessage } from '@app/redis-streams';
+import { currentTraceCarrier } from '@app/tracing';
 
 export class MissionSubmissionError extends Error {
   constructor(readonly problems: string[]) {
@@ -52,11 +53,12 @@ export class MissionClient {
     });
     const ids = commands.map((command) => command.missionId);
     const failures = new Map<string, string>();
+    const trace = currentTraceCarrier();
     await Promise.all(
       [...this.keys.groupByPartition(ids)].map(async ([partition, positions]) => {
         const pipeline = this.redis.pipeline();
         const stream = this.keys.partitions[partition].stream('intake');
-        for (const position of positions) pipeline.xadd(stream, '*', ...encodeMessage(Patterns.intake.submitMission, commands[position]));
+        for (const position of positions) pipeline.xadd(stream, '*', ...encodeMessage(Patterns.intake.submitMission, commands[position], trace));
         // exec() resolves with [error, reply] pairs: a failed XADD must not come back as a submitted id.
         const replies = await pipeline.exec().catch((error: Error) => positions.map(() => [error, null] as [Error, null]));
         positions.forEach((position, i) => {

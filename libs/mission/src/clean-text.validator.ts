@@ -43,6 +43,15 @@ export function textProblem(value: unknown, rule: CleanTextRule): string | null 
   return null;
 }
 
+/**
+ * Text from another system (an ERP record) made to pass the rule: lone surrogates, the control
+ * characters and the bidirectional controls the rule refuses become spaces.
+ */
+export function cleanText(value: string, rule: CleanTextRule): string {
+  const controls = new RegExp(rule.multiline ? CONTROL_CHARACTERS_BUT_TAB_AND_LF.source : CONTROL_CHARACTERS.source, 'g');
+  return value.toWellFormed().replace(controls, ' ').replace(new RegExp(BIDI_CONTROLS.source, 'g'), ' ');
+}
+
 export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {

@@ -19,3 +19,4 @@ export * from './hash-string';
 export * from './canonical-json';
 export * from './mission-text-size';
 export * from './review-policy';
+export * from './finished-status';

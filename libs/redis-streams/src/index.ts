@@ -1,4 +1,5 @@
 export * from './stream-message';
+export * from './stream-events';
 export * from './permanent-error';
 export * from './redis-streams.context';
 export * from './redis-streams.server';

@@ -1,6 +1,7 @@
 import { OnApplicationShutdown } from '@nestjs/common';
 import { ClientProxy, ReadPacket, WritePacket } from '@nestjs/microservices';
 import { RedisConnection } from '@app/redis';
+import { currentTraceCarrier } from '@app/tracing';
 import { encodeMessage } from './stream-message';
 
 export interface RedisStreamsClientOptions {
@@ -46,7 +47,7 @@ export class RedisStreamsClient extends ClientProxy implements OnApplicationShut
     const redis = await this.connect();
     const pattern = typeof packet.pattern === 'string' ? packet.pattern : JSON.stringify(packet.pattern);
     const stream = typeof this.options.stream === 'string' ? this.options.stream : this.options.stream(pattern, packet.data);
-    return (await redis.xadd(stream, '*', ...encodeMessage(pattern, packet.data))) as T;
+    return (await redis.xadd(stream, '*', ...encodeMessage(pattern, packet.data, currentTraceCarrier()))) as T;
   }
 
   protected publish(_packet: ReadPacket, callback: (packet: WritePacket) => void): () => void {

@@ -1,9 +1,17 @@
+import { join } from 'node:path';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { RedisConnection } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
+import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
-import { decodeMessage } from './stream-message';
+import { StreamEvents } from './stream-events';
+import { decodeMessage, StreamMessage } from './stream-message';
+
+const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-1');
+
+/** How often each stream's group is swept for the consumers of stopped instances, by default. */
+const CONSUMER_SWEEP_MS = 60_000;
 
 /** One stream this service consumes (one per log partition), and where its poison goes. */
 export interface ConsumedStream {
@@ -34,6 +42,12 @@ export interface RedisStreamsServerOptions {
   maxInFlight?: number;
   /** Leave acked messages on the stream instead of deleting them with the ack. */
   keepAcked?: boolean;
+  /** Handles each message in a span continuing the trace the message carries; absent or disabled: no tracing. */
+  tracer?: ServiceTracer;
+  /** Told of poison moves, reclaims and removed consumers (the service's metrics). */
+  events?: StreamEvents;
+  /** How often the group is swept for consumers of stopped instances; default a minute. */
+  consumerSweepMs?: number;
 }
 
 interface Delivery {
@@ -68,12 +82,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private reading = true;
   private reclaimTimer: NodeJS.Timeout | undefined;
   private reclaiming: Promise<void> = Promise.resolve();
+  private lastConsumerSweep = Date.now();
   private inFlight = 0;
   private slotWaiters: (() => void)[] = [];
   private readonly handlers = new Map<string, MessageHandler>();
 
+  /** Null when tracing is off, so the message path tests one field. */
+  private readonly tracer: ServiceTracer | null;
+
   constructor(private readonly options: RedisStreamsServerOptions) {
     super();
+    this.tracer = options.tracer?.enabled ? options.tracer : null;
   }
 
   private get maxInFlight(): number {
@@ -126,6 +145,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     await this.reclaiming;
     while (this.inFlight > 0) await this.waitForSlot();
     await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+    // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim.
+    await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer)));
     await Promise.allSettled([...this.lanes.map((lane) => lane.reader.quit()), this.writer.quit()]);
   }
 
@@ -196,6 +217,22 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   private async reclaimAll(): Promise<void> {
     for (const lane of this.lanes) await this.reclaim(lane);
+    if (this.running && Date.now() - this.lastConsumerSweep >= (this.options.consumerSweepMs ?? CONSUMER_SWEEP_MS)) {
+      this.lastConsumerSweep = Date.now();
+      // Idle well past the time after which their messages are reclaimed: a live consumer reads every blockMs.
+      const idle = Math.max(2 * this.options.claimIdleMs, 10 * this.options.blockMs);
+      for (const lane of this.lanes) await this.removeConsumers(lane, idle, '');
+    }
+  }
+
+  /** Removes the group's consumers that hold nothing and were idle `idleMs` (remove-idle-consumers-1.lua); `only` names one. */
+  private async removeConsumers(lane: Lane, idleMs: number, only: string): Promise<void> {
+    try {
+      const removed = (await removeIdleConsumers.run(this.writer, [lane.stream], [this.options.group, idleMs, only])) as number;
+      if (removed > 0) this.options.events?.consumersRemoved(lane.stream, removed);
+    } catch (error) {
+      this.logger.warn(`removing idle consumers of ${lane.stream} failed: ${describeError(error)}`);
+    }
   }
 
   /** Takes over messages that have been pending too long: a dead consumer's, or ones whose handler failed. */
@@ -221,9 +258,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const live = entries.filter((entry): entry is [string, string[]] => entry[1] !== null);
         if (live.length === 0) continue;
         const counts = await this.deliveryCounts(lane, live[0][0], live[live.length - 1][0]);
+        let reclaimed = 0;
         for (const [id, fields] of live) {
-          if (!lane.inFlightIds.has(id)) this.start(lane, { id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
+          if (lane.inFlightIds.has(id)) continue;
+          this.start(lane, { id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
+          reclaimed += 1;
         }
+        if (reclaimed > 0) this.options.events?.reclaimed(lane.stream, reclaimed);
       } while (cursor !== '0-0' && this.running);
     } catch (error) {
       if (String(error).includes('NOGROUP')) await this.ensureGroup(lane).catch(() => undefined);
@@ -279,25 +320,45 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   }
 
   private async handle(lane: Lane, delivery: Delivery): Promise<void> {
+    let message: StreamMessage;
     try {
-      const message = decodeMessage(delivery.id, delivery.fields);
+      message = decodeMessage(delivery.id, delivery.fields);
+    } catch (error) {
+      this.failed(lane, delivery, error);
+      return;
+    }
+    // Tested here, not inside the tracer, so that an untraced message costs no closure.
+    if (this.tracer)
+      await this.tracer.processMessage(message, lane.stream, this.options.group, delivery.deliveries, () => this.process(lane, delivery, message));
+    else await this.process(lane, delivery, message);
+  }
+
+  /** Runs the message's handler; acks it when it succeeded. Never rejects: a failure is retried or poisoned. */
+  private async process(lane: Lane, delivery: Delivery, message: StreamMessage): Promise<void> {
+    try {
       const handler = this.handlerFor(message.pattern);
       if (!handler) throw new PermanentMessageError(`no handler for pattern "${message.pattern}"`);
       const context = new RedisStreamsContext([lane.stream, delivery.id, delivery.deliveries, lane.partition]);
       const result: unknown = await handler(message.data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       lane.pendingAcks.push(delivery.id);
+      this.scheduleFlush(lane);
     } catch (error) {
-      const reason = describeError(error);
-      if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
-        this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
-        lane.pendingPoison.push({ ...delivery, reason });
-      } else {
-        this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
-        return;
-      }
+      this.failed(lane, delivery, error);
     }
-    this.scheduleFlush(lane);
+  }
+
+  /** A failed delivery: moved to the poison stream when retrying cannot help or the deliveries are used up, else left pending for a retry. */
+  private failed(lane: Lane, delivery: Delivery, error: unknown): void {
+    markSpanFailed(error);
+    const reason = describeError(error);
+    if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
+      this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
+      lane.pendingPoison.push({ ...delivery, reason });
+      this.scheduleFlush(lane);
+    } else {
+      this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
+    }
   }
 
   private scheduleFlush(lane: Lane): void {
@@ -342,6 +403,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         if (!this.options.keepAcked) multi.xdel(lane.stream, ...ids);
       }
       await multi.exec();
+      if (poison.length) this.options.events?.poisoned(lane.stream, poison.length);
     } catch (error) {
       // Unacked messages are redelivered later; handlers are idempotent, so nothing is lost or doubled.
       this.logger.error(`acking ${acks.length + poison.length} messages on ${lane.stream} failed: ${describeError(error)}`);

@@ -1,9 +1,13 @@
+import { TraceCarrier } from '@app/tracing';
+
 /**
  * The wire format of a message on a service stream: two fields, `pattern` (the handler to run)
- * and `data` (JSON). Anything in any language can XADD one:
- *   XADD <stream> * pattern mission.submit data '{"type":"maintenance",...}'
+ * and `data` (JSON), and, when it was written inside a trace, the W3C trace context of that work
+ * (`traceparent`, `tracestate`), so the consumer's work continues the same trace. Anything in any
+ * language can XADD one:
+ *   XADD <stream> * pattern mission.submit data '{"type":"maintenance",...}' [traceparent 00-…-01]
  */
-export interface StreamMessage {
+export interface StreamMessage extends TraceCarrier {
   id: string;
   pattern: string;
   data: unknown;
@@ -16,8 +20,11 @@ export class MalformedMessageError extends Error {
   }
 }
 
-export function encodeMessage(pattern: string, data: unknown): string[] {
-  return ['pattern', pattern, 'data', JSON.stringify(data ?? null)];
+export function encodeMessage(pattern: string, data: unknown, trace?: TraceCarrier): string[] {
+  const fields = ['pattern', pattern, 'data', JSON.stringify(data ?? null)];
+  if (trace?.traceparent) fields.push('traceparent', trace.traceparent);
+  if (trace?.traceparent && trace.tracestate) fields.push('tracestate', trace.tracestate);
+  return fields;
 }
 
 export function decodeMessage(id: string, fields: string[]): StreamMessage {
@@ -27,9 +34,11 @@ export function decodeMessage(id: string, fields: string[]): StreamMessage {
   if (!pattern) throw new MalformedMessageError('message has no pattern field');
   const raw = values.get('data');
   if (raw === undefined) throw new MalformedMessageError('message has no data field');
+  let data: unknown;
   try {
-    return { id, pattern, data: JSON.parse(raw) as unknown };
+    data = JSON.parse(raw) as unknown;
   } catch {
     throw new MalformedMessageError(`data is not JSON (${raw.length} bytes)`);
   }
+  return { id, pattern, data, traceparent: values.get('traceparent'), tracestate: values.get('tracestate') };
 }

@@ -7,11 +7,13 @@ import { ServiceName } from '@app/messages';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { createRedisConnection, RedisConnection } from '@app/redis';
+import { flushTracing, ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { MetricsController, MetricsRegistry } from './metrics';
+import { StreamMetrics } from './stream-metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
 @Global()
@@ -45,12 +47,32 @@ export class CoreModule implements OnApplicationShutdown {
         ConsumerHealth,
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
+        { provide: ServiceTracer, useValue: ServiceTracer.of(service, env) },
+        {
+          provide: StreamMetrics,
+          inject: [MetricsRegistry, REDIS, KeyLayout],
+          useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: KeyLayout) => new StreamMetrics(registry, redis, keys, service),
+        },
       ],
-      exports: [ENVIRONMENT, SERVICE_NAME, REDIS, KeyLayout, MissionStore, ReadyQueue, MissionPipeline, ConsumerHealth, MetricsRegistry],
+      exports: [
+        ENVIRONMENT,
+        SERVICE_NAME,
+        REDIS,
+        KeyLayout,
+        MissionStore,
+        ReadyQueue,
+        MissionPipeline,
+        ConsumerHealth,
+        MetricsRegistry,
+        ServiceTracer,
+        StreamMetrics,
+      ],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
+    // The spans of the last work would otherwise wait for the next export, which may never come.
+    await flushTracing().catch(() => undefined);
   }
 }

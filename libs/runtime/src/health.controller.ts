@@ -1,9 +1,22 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { RedisConnection } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { REDIS } from './tokens';
+
+/** The readiness check that Redis answers (every service's, and the Odoo connector's). */
+export function redisHealthCheck(indicators: HealthIndicatorService, redis: RedisConnection): () => Promise<HealthIndicatorResult> {
+  return async () => {
+    const indicator = indicators.check('redis');
+    try {
+      await redis.ping();
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ message: String(error) });
+    }
+  };
+}
 
 @ApiTags('health')
 @Controller('health')
@@ -27,15 +40,7 @@ export class HealthController {
   @HealthCheck()
   ready() {
     return this.health.check([
-      async () => {
-        const indicator = this.indicators.check('redis');
-        try {
-          await this.redis.ping();
-          return indicator.up();
-        } catch (error) {
-          return indicator.down({ message: String(error) });
-        }
-      },
+      redisHealthCheck(this.indicators, this.redis),
       async () => {
         const indicator = this.indicators.check('consumer');
         return this.consumer.running ? indicator.up() : indicator.down({ message: 'stream consumer not running' });

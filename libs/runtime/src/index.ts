@@ -9,4 +9,6 @@ export * from './key-layout-of';
 export * from './log-partitions-guard';
 export * from './listen-failure';
 export * from './service-ports';
+export * from './stream-metrics';
+export * from './retry-schedule';
 export * from './periodic-task';

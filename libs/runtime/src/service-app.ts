@@ -7,12 +7,14 @@ import { ConfigError, Environment, loadEnvironment } from '@app/config';
 import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { createRedisConnection } from '@app/redis';
-import { RedisStreamsServer } from '@app/redis-streams';
+import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
+import { ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { keyLayoutOf } from './key-layout-of';
 import { describeListenFailure } from './listen-failure';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { servicePorts } from './service-ports';
+import { StreamMetrics } from './stream-metrics';
 
 /** How long a service that could not listen gets to close its consumer before it exits anyway. */
 const LISTEN_FAILURE_CLOSE_MS = 3_000;
@@ -28,7 +30,7 @@ export interface ServiceDefinition {
   configureHttp?: (app: INestApplication, env: Environment) => void;
 }
 
-export function streamsServer(env: Environment, service: ServiceName): RedisStreamsServer {
+export function streamsServer(env: Environment, service: ServiceName, observers: { tracer?: ServiceTracer; events?: StreamEvents } = {}): RedisStreamsServer {
   const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
     connect: (purpose) => createRedisConnection(env, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
@@ -40,6 +42,7 @@ export function streamsServer(env: Environment, service: ServiceName): RedisStre
     claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
     maxDeliveries: env.STREAM_MAX_DELIVERIES,
     keepAcked: env.STREAM_KEEP_ACKED === 'true',
+    ...observers,
   });
 }
 
@@ -74,7 +77,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
-  const server = streamsServer(env, definition.name);
+  const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics) });
   app.get(ConsumerHealth).track(server);
   // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
   // to the app, so they run once. The handlers' PassThroughRpcFilter comes with @StreamConsumer().

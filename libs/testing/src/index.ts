@@ -84,3 +84,6 @@ function describe(value: unknown): string {
 export * from './mission-envelope';
 export * from './known-log';
 export * from './fake-chat-completions-server';
+export * from './otlp-receiver';
+export * from './webhook-receiver';
+export * from './fake-odoo-server';

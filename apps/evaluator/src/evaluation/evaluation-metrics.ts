@@ -6,6 +6,7 @@ import { MetricsRegistry } from '@app/runtime';
 export class EvaluationMetrics {
   readonly verdicts: Counter<'agent' | 'type' | 'verdict'>;
   readonly scores: Histogram<'agent'>;
+  readonly timeToSuccess: Histogram<'type' | 'priority'>;
 
   constructor(registry: MetricsRegistry) {
     this.verdicts = new Counter({
@@ -19,6 +20,13 @@ export class EvaluationMetrics {
       help: 'Evaluation scores (0..1) per agent; _sum / _count is the mean score',
       labelNames: ['agent'],
       buckets: [0.25, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 0.95, 1],
+      registers: [registry],
+    });
+    this.timeToSuccess = new Histogram({
+      name: 'brain_mission_time_to_success_seconds',
+      help: 'Time from a mission being created to its passing verdict (all attempts and waits), by type and priority',
+      labelNames: ['type', 'priority'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15, 60, 300, 900, 3600],
       registers: [registry],
     });
   }

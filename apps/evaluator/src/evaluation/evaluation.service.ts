@@ -57,6 +57,9 @@ export class EvaluationService {
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: verdict.passed ? 'pass' : 'fail' });
       this.metrics.scores.observe({ agent: agentId }, verdict.score);
+      const done = outcome.mission;
+      if (done.status === 'succeeded')
+        this.metrics.timeToSuccess.observe({ type: done.type, priority: done.priority }, (Date.parse(done.updatedAt) - Date.parse(done.createdAt)) / 1000);
     }
     if (outcome.kind === 'appended' && !verdict.passed) {
       const { id: missionId, correlationId } = outcome.mission;

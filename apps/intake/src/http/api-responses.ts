@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
 import { Role } from '../auth/api-key';
-import { idProblem, IdKind } from './id.pipe';
+import { badIdDescription, idProblem, IdKind } from './id.pipe';
 import { ErrorBodyView } from './openapi-schemas';
 
 /** Headers ApiKeyThrottlerGuard sets on every /api response it lets through. */
@@ -57,7 +57,7 @@ function errorResponse(status: number, description: string, message: string, ext
 export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
   const decorators: (MethodDecorator & ClassDecorator)[] = [];
 
-  const badId = options.id ? `The id is not ${options.id === 'mission' ? 'a mission' : 'an agent'} id (\`${idProblem(options.id)}\`).` : undefined;
+  const badId = options.id ? badIdDescription(options.id) : undefined;
   const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : undefined].filter(Boolean).join(' ');
   if (badRequest) {
     decorators.push(

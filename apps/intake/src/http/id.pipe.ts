@@ -1,20 +1,56 @@
 import { applyDecorators, BadRequestException, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
+import { DELIVERY_ID_PATTERN, WEBHOOK_ID_PATTERN } from '@app/webhooks';
 
 /** What mission-identity issues: UUIDv7, or UUIDv5 for deduplicated creates, in lowercase. */
 export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 /** What POST /api/agents accepts as an agent's id. */
 export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 
-export type IdKind = 'mission' | 'agent';
+export type IdKind = 'mission' | 'agent' | 'webhook' | 'delivery';
 
-const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; example: string }> = {
-  mission: { pattern: new RegExp(MISSION_ID_PATTERN), source: MISSION_ID_PATTERN, shape: 'a lowercase UUID', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' },
-  agent: { pattern: new RegExp(AGENT_ID_PATTERN), source: AGENT_ID_PATTERN, shape: '2 to 64 lowercase letters, digits or dashes', example: 'agent-lena' },
+const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; example: string; what: string; param: string }> = {
+  mission: {
+    pattern: new RegExp(MISSION_ID_PATTERN),
+    source: MISSION_ID_PATTERN,
+    shape: 'a lowercase UUID',
+    example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e',
+    what: 'a mission',
+    param: 'id',
+  },
+  agent: {
+    pattern: new RegExp(AGENT_ID_PATTERN),
+    source: AGENT_ID_PATTERN,
+    shape: '2 to 64 lowercase letters, digits or dashes',
+    example: 'agent-lena',
+    what: 'an agent',
+    param: 'id',
+  },
+  webhook: {
+    pattern: new RegExp(WEBHOOK_ID_PATTERN),
+    source: WEBHOOK_ID_PATTERN,
+    shape: 'wh_ and 24 lowercase hex digits',
+    example: 'wh_5f0c2a9e41b7d3c86e19a0f4',
+    what: 'a webhook subscription',
+    param: 'id',
+  },
+  delivery: {
+    pattern: new RegExp(DELIVERY_ID_PATTERN),
+    source: DELIVERY_ID_PATTERN,
+    shape: 'msg_ and 32 lowercase hex digits',
+    example: 'msg_3b9d0c1e7a2f48d6b5e0a9c4f1d27e83',
+    what: 'a webhook delivery',
+    param: 'deliveryId',
+  },
 };
 
+/** The 400 response's description for a malformed id of this kind. */
+export function badIdDescription(kind: IdKind): string {
+  return `The ${KINDS[kind].param} is not ${KINDS[kind].what} id (\`${idProblem(kind)}\`).`;
+}
+
 export function idProblem(kind: IdKind): string {
-  return `id must be ${kind === 'mission' ? 'a mission' : 'an agent'} id: ${KINDS[kind].shape}`;
+  return `${KINDS[kind].param} must be ${KINDS[kind].what} id: ${KINDS[kind].shape}`;
 }
 
 /**
@@ -32,9 +68,8 @@ export class IdPipe implements PipeTransform<unknown, string> {
 
 /** The OpenAPI description of an `:id` that IdPipe checks. */
 export function ApiIdParam(kind: IdKind): MethodDecorator {
-  const { source, shape, example } = KINDS[kind];
-  const what = kind === 'mission' ? 'Mission id' : 'Agent id';
+  const { source, shape, example, what, param } = KINDS[kind];
   return applyDecorators(
-    ApiParam({ name: 'id', description: `${what}: ${shape}; anything else is a 400.`, schema: { type: 'string', pattern: source, example } }),
+    ApiParam({ name: param, description: `The id of ${what}: ${shape}; anything else is a 400.`, schema: { type: 'string', pattern: source, example } }),
   );
 }

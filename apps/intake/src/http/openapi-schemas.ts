@@ -620,8 +620,8 @@ export class DailyReportView implements DailyReport {
 }
 
 /* Compile-time checks that the views have exactly the keys of what they mirror. */
-type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
-type Assert<T extends true> = T;
+export type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
+export type Assert<T extends true> = T;
 export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<MissionView, Mission>>,
   Assert<SameKeys<MissionReviewView, MissionReview>>,

@@ -49,6 +49,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .addTag('missions', 'Create, list, follow and cancel missions; queue statistics.')
     .addTag('dead letters', 'Missions that used up their attempts, and requeueing them (operator only).')
     .addTag('stream', 'Mission events as they happen (Server-Sent Events), and tokens for browsers to open the stream.')
+    .addTag('webhooks', 'Signed webhooks (Standard Webhooks) for mission events, their deliveries and redelivery (operator only).')
     .addTag('reports', 'Read models projected from the event log, such as the daily report per mission type.')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The API key as a bearer token: `Authorization: Bearer <key>`.' })
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header.' }, 'api-key')

@@ -8,7 +8,7 @@ import { Patterns, validateSubmitMission } from '@app/messages';
 import { SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
-import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
 
@@ -30,6 +30,7 @@ export class SubmissionConsumer {
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(SubmissionConsumer.name) private readonly logger: PinoLogger,
+    private readonly streams: StreamMetrics,
   ) {}
 
   @EventPattern(Patterns.intake.submitMission)
@@ -62,6 +63,7 @@ export class SubmissionConsumer {
       'data',
       JSON.stringify(data),
     );
+    this.streams.rejected(context.getStream());
     this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
   }
 }

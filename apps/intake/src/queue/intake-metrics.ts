@@ -31,6 +31,23 @@ export class IntakeMetrics {
       },
     });
     new Gauge({
+      name: 'brain_queue_ready_missions',
+      help: 'Ready missions by priority level (shared across intake instances)',
+      labelNames: ['priority'],
+      registers: [registry],
+      async collect() {
+        for (const [priority, count] of Object.entries((await queue.stats()).readyByPriority)) this.set({ priority }, count);
+      },
+    });
+    new Gauge({
+      name: 'brain_queue_oldest_ready_age_seconds',
+      help: 'How long the longest-waiting ready mission has waited (0 when none is ready)',
+      registers: [registry],
+      async collect() {
+        this.set((await queue.stats()).oldestReadyAgeMs / 1000);
+      },
+    });
+    new Gauge({
       name: 'brain_queue_lease_expiries',
       help: 'Leases that ran out and returned their mission to the ready queue, since the start of the deployment',
       registers: [registry],

@@ -8,6 +8,7 @@ import { LeaseOptions, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
+import { ServiceTracer } from '@app/tracing';
 import { DispatchMetrics } from './dispatch-metrics';
 import { Dispatcher } from './dispatcher.service';
 
@@ -71,6 +72,8 @@ describe('Dispatcher (real Redis, no services)', () => {
       loadEnvironment({ KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions) }),
       metrics,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      redis,
+      new ServiceTracer(null),
     );
     const create = async (id: string): Promise<Mission> => {
       const result = await new MissionPipeline(store, queue).append(id, null, decideCreate(plumbing), { actor: 'test' });

@@ -1,13 +1,16 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SpanKind } from '@opentelemetry/api';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
-import { KeyLayout, MissionStore } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { decideAssign, Mission } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { ENVIRONMENT } from '@app/runtime';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ServiceTracer, untraced } from '@app/tracing';
 import { holdState } from '../agents/hold-state';
 import { DispatchMetrics } from './dispatch-metrics';
 
@@ -44,6 +47,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly metrics: DispatchMetrics,
     @InjectPinoLogger(Dispatcher.name) private readonly logger: PinoLogger,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    private readonly tracer: ServiceTracer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -72,7 +77,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       this.lookAgain = true;
       return this.looking;
     }
-    this.looking = this.look().finally(() => {
+    // A look serves whatever is ready, not the message that asked for it: each assignment joins its own mission's trace.
+    this.looking = untraced(() => this.look()).finally(() => {
       this.looking = null;
     });
     await this.looking;
@@ -110,7 +116,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     leased.sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : 1));
     let outcomes: Outcome[] = [];
     try {
-      outcomes = await this.assignAll(leased, agents, leaseId);
+      // Traced: the trace each mission was queued in, so its assignment continues it.
+      const traces = this.tracer.enabled
+        ? await readMissionFields(
+            this.redis,
+            this.keys,
+            leased.map((mission) => mission.id),
+            MISSION_HASH_FIELDS.traceParent,
+          )
+        : null;
+      outcomes = await this.assignAll(leased, agents, leaseId, traces);
     } finally {
       // Whatever was not placed goes back now rather than when the lease runs out, also after a failure.
       const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
@@ -128,7 +143,12 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * tried (a stale view of the mission, e.g. from a paused orchestrator): counted, logged, planned on
    * the next agent, and else handed back - fenced by the lease id, so a newer lease keeps it.
    */
-  private async assignAll(missions: readonly Mission[], agents: AgentSnapshot[], leaseId: string): Promise<Outcome[]> {
+  private async assignAll(
+    missions: readonly Mission[],
+    agents: AgentSnapshot[],
+    leaseId: string,
+    traces: readonly (string | null)[] | null,
+  ): Promise<Outcome[]> {
     const outcomes = new Array<Outcome>(missions.length).fill('lost-race');
     const tried = missions.map(() => new Set<string>());
     let open = missions.map((_, i) => i);
@@ -165,7 +185,16 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
             );
             return;
           }
-          outcomes[index] = await this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);
+          const assign = () => this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);
+          outcomes[index] = traces
+            ? await this.tracer.inSpan(
+                'assign mission',
+                { traceparent: traces[index] ?? undefined },
+                SpanKind.INTERNAL,
+                { 'brain.mission.id': hold.missionId, 'brain.agent.id': hold.agentId, 'brain.mission.attempt': hold.attempt },
+                assign,
+              )
+            : await assign();
         }),
       );
     }
@@ -181,6 +210,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string, leaseId: string): Promise<Outcome> {
     const outcome = await this.pipeline.transition(mission, (current) => decideAssign(current, hold.agentId, hold.attempt), { actor: 'orchestrator', leaseId });
+    // The mission's state at the lease was last changed by its MissionQueued.
+    if (outcome.kind === 'appended')
+      this.metrics.queueWait.observe({ type: mission.type, priority: mission.priority }, (Date.now() - Date.parse(mission.updatedAt)) / 1000);
     if (outcome.kind !== 'appended' && (await holdState(this.store, hold)) === 'orphan') await this.slots.giveBack(hold, claimed);
     return 'placed';
   }

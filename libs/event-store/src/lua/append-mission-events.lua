@@ -27,6 +27,10 @@
   ARGV[6] number of events n, then n event JSON envelopes (objects, without the two hashes)
   then effects, each its name, its argument count c and its c arguments (the script steps over
   an effect by its count, so only encodeEffect in mission-store.ts knows an effect's arity):
+    trace         <traceparent> <tracestate>  first when the append is traced: every message a
+                                              later effect writes carries the W3C trace context
+                                              (fields traceparent, and tracestate unless empty),
+                                              and the mission hash keeps the traceparent
     idempotency   <key> <fingerprint> <ttl ms>
                                               claims the idempotency record (value "<mission id>
                                               <body fingerprint>", living <ttl ms>). Held by an
@@ -80,6 +84,14 @@ local function key(at)
   return KEYS[tonumber(ARGV[at])]
 end
 
+-- The trace fields of every message written from here on; the trace effect sets them.
+local traceFields = {}
+
+-- A service message's fields (see stream-message.ts), for the end of an XADD call.
+local function message(pattern, data)
+  return 'pattern', pattern, 'data', data, unpack(traceFields)
+end
+
 -- The ready-queue keys that lead an enqueue or dequeue effect's arguments, from ARGV[at].
 local function readyQueueAt(at)
   return { ready = key(at), since = key(at + 1), byLevel = key(at + 2), bySkills = key(at + 3), skillSetPrefix = ARGV[at + 4] }
@@ -109,6 +121,14 @@ local checks = {
 
 -- Each effect, applied after the events are appended, given the position of its first argument.
 local effects = {
+  trace = function(a)
+    traceFields = { 'traceparent', ARGV[a] }
+    if ARGV[a + 1] ~= '' then
+      traceFields[3] = 'tracestate'
+      traceFields[4] = ARGV[a + 1]
+    end
+    redis.call('HSET', KEYS[1], MISSION_FIELDS.traceParent, ARGV[a])
+  end,
   idempotency = function(a)
     redis.call('SET', key(a), missionId .. ' ' .. ARGV[a + 1], 'PX', ARGV[a + 2])
   end,
@@ -137,14 +157,14 @@ local effects = {
     redis.call('HINCRBY', key(a), ARGV[a + 1], ARGV[a + 2])
   end,
   xadd = function(a)
-    redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 1], 'data', ARGV[a + 2])
+    redis.call('XADD', key(a), '*', message(ARGV[a + 1], ARGV[a + 2]))
   end,
   ['xadd-mission'] = function(a)
-    redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 1], 'data', '{"mission":' .. ARGV[4] .. '}')
+    redis.call('XADD', key(a), '*', message(ARGV[a + 1], '{"mission":' .. ARGV[4] .. '}'))
   end,
   nudge = function(a)
     if redis.call('SET', key(a + 1), '1', 'NX', 'PX', ARGV[a + 2]) then
-      redis.call('XADD', key(a), '*', 'pattern', ARGV[a + 3], 'data', '{}')
+      redis.call('XADD', key(a), '*', message(ARGV[a + 3], '{}'))
     end
   end,
 }

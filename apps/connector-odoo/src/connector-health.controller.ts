@@ -1,0 +1,45 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { RedisConnection } from '@app/redis';
+import { REDIS, redisHealthCheck } from '@app/runtime';
+import { readOdooStatus } from './connector-host';
+import { ConnectorKeys } from './connector-keys';
+import { FailingWriteBack, OdooWriteBack } from './odoo-write-back';
+
+/** The connector's health and its write-backs, on its own port (like /metrics, not the public API). */
+@Controller()
+export class ConnectorHealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+    private readonly keys: ConnectorKeys,
+    private readonly writeBack: OdooWriteBack,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+  ) {}
+
+  @Get('health')
+  @HealthCheck()
+  live() {
+    return this.health.check([]);
+  }
+
+  /** Ready when Redis answers and the last poll (by any instance) reached Odoo; 503 with Odoo's last error while it is down. */
+  @Get('health/ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      redisHealthCheck(this.indicators, this.redis),
+      async () => {
+        const indicator = this.indicators.check('odoo');
+        const { reachable, lastError, checkedAt } = await readOdooStatus(this.redis, this.keys);
+        return reachable ? indicator.up({ checkedAt }) : indicator.down({ message: lastError ?? 'not polled yet', checkedAt });
+      },
+    ]);
+  }
+
+  /** Write-backs that failed and are retried: mission, record, attempts, last error, next attempt. */
+  @Get('connector/write-backs')
+  failing(): Promise<FailingWriteBack[]> {
+    return this.writeBack.failing();
+  }
+}

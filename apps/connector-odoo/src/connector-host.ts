@@ -1,0 +1,105 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Environment } from '@app/config';
+import { KeyLayout } from '@app/event-store';
+import { ProjectionRunner } from '@app/projections';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ConnectorKeys } from './connector-keys';
+import { ConnectorMetrics } from './connector-metrics';
+import { OdooPoller } from './odoo-poller';
+import { OdooWriteBack } from './odoo-write-back';
+import { OdooWriteBackProjection } from './odoo-write-back.projection';
+
+/** The longest wait between two polls while Odoo fails. */
+const MAX_POLL_BACKOFF_MS = 300_000;
+
+/** What the last poll of Odoo came to, by whichever instance made it: every instance's readiness reports it. */
+export interface OdooStatus {
+  reachable: boolean;
+  /** Why the last poll failed; null after a success. */
+  lastError: string | null;
+  checkedAt: string | null;
+}
+
+/** Reads the shared status (unreachable until a first poll). */
+export async function readOdooStatus(redis: RedisConnection, keys: ConnectorKeys): Promise<OdooStatus> {
+  const stored = await redis.hgetall(keys.odooStatus);
+  return {
+    reachable: stored.reachable === '1',
+    lastError: stored.lastError || (stored.checkedAt ? null : 'not polled yet'),
+    checkedAt: stored.checkedAt ?? null,
+  };
+}
+
+/**
+ * Runs the connector from start-up to shutdown: the poll loop (In; every ODOO_POLL_MS, backing off
+ * while Odoo fails), the write-back outbox over the log and the write-back worker (Out).
+ */
+@Injectable()
+export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
+  private readonly runner: ProjectionRunner;
+  private polling: Promise<void> | undefined;
+  private stopping = false;
+  private pause = new AbortController();
+
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+    keys: KeyLayout,
+    private readonly connectorKeys: ConnectorKeys,
+    private readonly poller: OdooPoller,
+    private readonly writeBack: OdooWriteBack,
+    private readonly metrics: ConnectorMetrics,
+    @InjectPinoLogger(ConnectorHost.name) private readonly logger: PinoLogger,
+  ) {
+    this.runner = new ProjectionRunner(redis, keys, new OdooWriteBackProjection(connectorKeys), {
+      onError: (error) => logger.warn({ err: error }, 'Odoo write-back outbox failed to read or apply a batch; retrying'),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.stopping = false;
+    this.pause = new AbortController();
+    this.polling = this.pollLoop();
+    this.runner.start();
+    this.writeBack.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.pause.abort();
+    await Promise.all([this.polling, this.runner.stop(), this.writeBack.stop()]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
+  }
+
+  private async pollLoop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const submitted = await this.poller.poll();
+        if (submitted !== null) {
+          this.metrics.polled(submitted);
+          await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
+          failures = 0;
+        }
+      } catch (error) {
+        failures++;
+        this.metrics.pollFailed();
+        const message = error instanceof Error ? error.message : String(error);
+        await this.redis
+          .hset(this.connectorKeys.odooStatus, { reachable: '0', lastError: message, checkedAt: new Date().toISOString() })
+          .catch(() => undefined);
+        this.logger.warn({ err: error, failures }, 'polling Odoo failed; backing off');
+      }
+      const wait = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.pause.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+}

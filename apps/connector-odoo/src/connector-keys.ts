@@ -1,0 +1,60 @@
+import { KeyLayout } from '@app/event-store';
+import { projectionCheckpointKey } from '@app/projections';
+
+/** The connector's name among the log's consumers: its keys and its checkpoint. */
+export const CONNECTOR = 'connector-odoo';
+
+/**
+ * The connector's keys, under the projections' hash tag `{p}`: the write-back outbox moves its
+ * checkpoint and writes its jobs in one script, and recording a post touches one slot.
+ */
+export class ConnectorKeys {
+  constructor(private readonly keys: KeyLayout) {}
+
+  private key(part: string): string {
+    return this.keys.projection(CONNECTOR, part);
+  }
+  /** Rule name → '<write_date>|<id>' of the last record taken in. */
+  get cursors(): string {
+    return this.key('cursors');
+  }
+  /** '<model>:<record id>' → mission id, for every record taken in. */
+  get submitted(): string {
+    return this.key('submitted');
+  }
+  /** '<model>:<record id>' → why the intake would refuse its mission; taken in again after an edit. */
+  get refused(): string {
+    return this.key('refused');
+  }
+  /** What the last poll, by whichever instance, found: `reachable` ('1' or '0'), `lastError`, `checkedAt`. */
+  get odooStatus(): string {
+    return this.key('odoo-status');
+  }
+  /** Held by the instance that polls now (expires after half of ODOO_POLL_MS). */
+  get pollLock(): string {
+    return this.key('poll-lock');
+  }
+  get checkpoint(): string {
+    return projectionCheckpointKey(this.keys, CONNECTOR);
+  }
+  /** Mission id → '<model>|<record id>' of the missions that came from Odoo. */
+  get sources(): string {
+    return this.key('sources');
+  }
+  /** Write-backs to make, by when they are due (ms); a claimed one by when its claim lapses. */
+  get due(): string {
+    return this.key('due');
+  }
+  /** Mission id → the chatter message id of its posted result. */
+  get posted(): string {
+    return this.key('posted');
+  }
+  /** Mission id → JSON {attempts, lastError, failingSince} of a write-back that has failed. */
+  get failures(): string {
+    return this.key('failures');
+  }
+  /** The connector's events (OdooResultPosted), one per posted result. */
+  get events(): string {
+    return this.key('events');
+  }
+}

@@ -1,0 +1,72 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { Environment } from '@app/config';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { LoggingModule } from '@app/logging';
+import { MissionClient } from '@app/mission-client';
+import { createRedisConnection, RedisConnection } from '@app/redis';
+import { ENVIRONMENT, keyLayoutOf, MetricsController, MetricsRegistry, REDIS } from '@app/runtime';
+import { ConnectorHealthController } from './connector-health.controller';
+import { ConnectorHost } from './connector-host';
+import { CONNECTOR, ConnectorKeys } from './connector-keys';
+import { ConnectorMetrics } from './connector-metrics';
+import { OdooClient } from './odoo-client';
+import { loadOdooMapping, OdooMapping } from './odoo-mapping';
+import { OdooPoller } from './odoo-poller';
+import { OdooWriteBack } from './odoo-write-back';
+
+const MAPPING = Symbol('ODOO_MAPPING');
+
+/**
+ * The Odoo connector as a service of its own: it takes Odoo records in as missions (over the
+ * intake stream) and writes successful results back to their chatter. It has no stream consumer of
+ * its own: it follows the mission log.
+ */
+@Module({})
+export class ConnectorOdooModule {
+  static register(env: Environment): DynamicModule {
+    return {
+      module: ConnectorOdooModule,
+      imports: [LoggingModule.forRoot(env, CONNECTOR), TerminusModule.forRoot({ logger: false })],
+      controllers: [ConnectorHealthController, MetricsController],
+      providers: [
+        { provide: ENVIRONMENT, useValue: env },
+        { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${CONNECTOR}-commands` }) },
+        { provide: KeyLayout, useValue: keyLayoutOf(env) },
+        { provide: MetricsRegistry, useValue: new MetricsRegistry(CONNECTOR) },
+        { provide: MAPPING, useFactory: () => loadOdooMapping(env.ODOO_MAPPING_FILE || undefined) },
+        { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },
+        { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
+        {
+          provide: OdooClient,
+          useFactory: () =>
+            new OdooClient({ url: env.ODOO_URL, db: env.ODOO_DB, login: env.ODOO_LOGIN, apiKey: env.ODOO_API_KEY, timeoutMs: env.ODOO_TIMEOUT_MS }),
+        },
+        {
+          provide: ConnectorMetrics,
+          inject: [MetricsRegistry, REDIS, ConnectorKeys],
+          useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: ConnectorKeys) => new ConnectorMetrics(registry, redis, keys),
+        },
+        {
+          provide: OdooPoller,
+          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING],
+          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping) =>
+            new OdooPoller(odoo, new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS), redis, keys, mapping, env.ODOO_POLL_MS),
+        },
+        {
+          provide: OdooWriteBack,
+          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics],
+          useFactory: (odoo: OdooClient, store: MissionStore, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, metrics: ConnectorMetrics) =>
+            new OdooWriteBack(odoo, store, redis, keys, mapping, {
+              postAs: env.ODOO_POST_AS,
+              backoffMs: env.ODOO_BACKOFF_MS,
+              timeoutMs: env.ODOO_TIMEOUT_MS,
+              onPosted: () => metrics.resultPosted(),
+              onFailure: () => metrics.writeBackFailed(),
+            }),
+        },
+        ConnectorHost,
+      ],
+    };
+  }
+}

@@ -1,0 +1,37 @@
+--[[
+  The connector's write-back outbox: remembers which missions came from Odoo, and queues a
+  write-back when one of them succeeds, moving the connector's checkpoint for the log stream in the
+  same step, so each success is queued exactly once however often a batch is read.
+
+  KEYS[1] checkpoint hash: field <log stream key> = id of the last log entry applied from it,
+          field <log stream key>|entries = log entries consumed from it
+  KEYS[2] sources hash (mission id -> '<model>|<record id>')
+  KEYS[3] due ZSET (mission id -> when its write-back is due, ms)
+  All share the {p} hash tag.
+
+  ARGV[1] log stream key
+  ARGV[2] checkpoint the batch was read after ('' = from the start of the stream)
+  ARGV[3] id of the batch's last log entry: the new checkpoint
+  ARGV[4] log entries in the batch
+  ARGV[5] now (ms)
+  ARGV[6..] items in log order, each: kind ('source' or 'succeeded'), mission id, source ('' for succeeded)
+
+  Result: code from CODE (EnqueueCode in odoo-write-back.projection.ts)
+    { Applied, queued }     queued = write-backs queued
+    { Stale, checkpoint }   the checkpoint is not ARGV[2]; nothing written
+]]
+local stream = ARGV[1]
+local current = redis.call('HGET', KEYS[1], stream) or ''
+if current ~= ARGV[2] then return { CODE.Stale, current } end
+
+local queued = 0
+for i = 6, #ARGV, 3 do
+  if ARGV[i] == 'source' then
+    redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+  elseif redis.call('HEXISTS', KEYS[2], ARGV[i + 1]) == 1 then
+    queued = queued + redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[i + 1])
+  end
+end
+redis.call('HSET', KEYS[1], stream, ARGV[3])
+redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
+return { CODE.Applied, queued }

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { ConfigError, loadEnvironment } from '@app/config';
+import { QuietNestLogger } from '@app/logging';
+import { ConnectorOdooModule } from './connector-odoo.module';
+
+/** The connector's own port when PORT is not set (the four services use 3000–3003). */
+const DEFAULT_PORT = 3004;
+
+async function main(): Promise<void> {
+  let env;
+  try {
+    env = loadEnvironment();
+  } catch (error) {
+    process.stderr.write(`connector-odoo: ${error instanceof ConfigError ? error.message : String(error)}\n`);
+    process.exit(78);
+  }
+  if (!env.ODOO_URL) {
+    process.stderr.write('connector-odoo: ODOO_URL is not set; there is no Odoo to connect to\n');
+    process.exit(78);
+  }
+  const app = await NestFactory.create(ConnectorOdooModule.register(env), { bufferLogs: true, bodyParser: false });
+  app.useLogger(new QuietNestLogger(app.get(Logger)));
+  app.enableShutdownHooks([], { useProcessExit: true });
+  await app.listen(env.PORT ?? DEFAULT_PORT);
+}
+
+void main();

@@ -1,0 +1,46 @@
+import { FakeOdooServer } from '@app/testing';
+import { OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
+
+describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', () => {
+  let odoo: FakeOdooServer;
+  const client = (overrides: Partial<ConstructorParameters<typeof OdooClient>[0]> = {}) =>
+    new OdooClient({ url: odoo.url, db: odoo.db, login: odoo.login, apiKey: odoo.apiKey, timeoutMs: 500, ...overrides });
+
+  beforeEach(async () => {
+    odoo = await FakeOdooServer.start();
+    odoo.create('helpdesk.ticket', { name: 'Noise in 312', priority: '2' });
+  });
+  afterEach(async () => odoo.close());
+
+  it('given the right key, then it authenticates once and reads records with execute_kw', async () => {
+    const odooClient = client();
+    const records = await odooClient.executeKw<{ id: number; name: string }[]>('helpdesk.ticket', 'search_read', [[['priority', '=', '2']]], {
+      fields: ['name'],
+    });
+    await odooClient.executeKw('helpdesk.ticket', 'search_read', [[]], { fields: ['name'] });
+    expect(records).toEqual([{ id: 1, name: 'Noise in 312' }]);
+    expect(odoo.calls.filter((call) => call === 'common.authenticate')).toHaveLength(1);
+  });
+
+  it('given a wrong API key, then the login is refused as AccessDenied', async () => {
+    await expect(client({ apiKey: 'wrong' }).authenticate()).rejects.toMatchObject({ name: 'OdooRpcError', exception: 'AccessDenied' });
+  });
+
+  it('given a model the user may not read, then the AccessError comes back with its exception name', async () => {
+    odoo.denied.add('helpdesk.ticket');
+    const error = await client()
+      .executeKw('helpdesk.ticket', 'search_read', [[]])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OdooRpcError);
+    expect(error).toMatchObject({ exception: 'odoo.exceptions.AccessError' });
+  });
+
+  it('given an Odoo that is down or does not answer, then the call fails as unavailable within the timeout', async () => {
+    odoo.outage = 'down';
+    await expect(client().authenticate()).rejects.toBeInstanceOf(OdooUnavailableError);
+    odoo.outage = 'hang';
+    const started = Date.now();
+    await expect(client().authenticate()).rejects.toBeInstanceOf(OdooUnavailableError);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});

@@ -1,0 +1,94 @@
+/** What Odoo's JSON-RPC answered with an error: `data.name` is the Python exception, e.g. `odoo.exceptions.AccessError`. */
+export class OdooRpcError extends Error {
+  constructor(
+    message: string,
+    readonly exception: string,
+  ) {
+    super(message);
+    this.name = 'OdooRpcError';
+  }
+}
+
+/** Odoo could not be reached, timed out, or answered with something that is not JSON-RPC: worth trying again later. */
+export class OdooUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OdooUnavailableError';
+  }
+}
+
+export interface OdooConnection {
+  /** Base URL, e.g. https://hotel.odoo.com (the client posts to `<url>/jsonrpc`). */
+  url: string;
+  db: string;
+  login: string;
+  /** An API key of the login's user (Preferences → Account Security), used as the password. */
+  apiKey: string;
+  timeoutMs: number;
+}
+
+interface JsonRpcReply {
+  result?: unknown;
+  error?: { message?: string; data?: { name?: string; message?: string } };
+}
+
+/**
+ * Odoo's documented external API over JSON-RPC: `POST <url>/jsonrpc` with
+ * `{jsonrpc: "2.0", method: "call", params: {service, method, args}}`: `common.authenticate(db,
+ * login, key, {})` for the uid, then `object.execute_kw(db, uid, key, model, method, args, kwargs)`.
+ * The uid is cached and asked for again after an error.
+ */
+export class OdooClient {
+  private uid: number | undefined;
+  private requestId = 0;
+
+  constructor(private readonly connection: OdooConnection) {}
+
+  /** Logs in (once) and returns the uid; wrong credentials are an OdooRpcError (`AccessDenied`). */
+  async authenticate(): Promise<number> {
+    if (this.uid !== undefined) return this.uid;
+    const { db, login, apiKey } = this.connection;
+    const uid = await this.call('common', 'authenticate', [db, login, apiKey, {}]);
+    if (typeof uid !== 'number' || uid <= 0)
+      throw new OdooRpcError(`Odoo refused the login ${login} on database ${db} (wrong login or API key)`, 'AccessDenied');
+    this.uid = uid;
+    return uid;
+  }
+
+  async executeKw<T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<T> {
+    const uid = await this.authenticate();
+    try {
+      return (await this.call('object', 'execute_kw', [this.connection.db, uid, this.connection.apiKey, model, method, args, kwargs])) as T;
+    } catch (error) {
+      // A revoked key or a restored database: log in again next time.
+      this.uid = undefined;
+      throw error;
+    }
+  }
+
+  private async call(service: string, method: string, args: unknown[]): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(new URL('/jsonrpc', this.connection.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId }),
+        signal: AbortSignal.timeout(this.connection.timeoutMs),
+      });
+    } catch (error) {
+      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const text = await response.text().catch(() => '');
+    let reply: JsonRpcReply;
+    try {
+      reply = JSON.parse(text) as JsonRpcReply;
+    } catch {
+      throw new OdooUnavailableError(`Odoo answered ${service}.${method} with HTTP ${response.status} and no JSON-RPC body`);
+    }
+    if (reply.error) {
+      const exception = reply.error.data?.name ?? 'unknown';
+      throw new OdooRpcError(`Odoo ${service}.${method} failed: ${reply.error.data?.message ?? reply.error.message ?? 'error'} (${exception})`, exception);
+    }
+    return reply.result;
+  }
+}

@@ -1,0 +1,40 @@
+import { validateSubmitMission } from '@app/messages';
+import { htmlToText, loadOdooMapping, missionOf } from './odoo-mapping';
+
+describe('the Odoo mapping file and what records become', () => {
+  const mapping = loadOdooMapping();
+  const rule = (name: string) => mapping.rules.find((candidate) => candidate.name === name)!;
+
+  it('given a helpdesk ticket, then it becomes a guest_support mission with the priority, guest and source', () => {
+    const mission = missionOf(mapping, rule('guest-tickets'), {
+      id: 42,
+      name: 'Late check-out, room 204',
+      description: '<p>Guest asks for <b>14:00</b>.</p><p>Thanks &amp; regards</p>',
+      priority: '3',
+      partner_id: [9, 'Anna Schmidt'],
+      partner_email: 'anna@example.com',
+      write_date: '2026-05-01 08:00:01',
+    });
+    expect(mission).toEqual({
+      type: 'guest_support',
+      title: 'Late check-out, room 204',
+      description: 'Guest asks for 14:00.\nThanks & regards',
+      priority: 'critical',
+      payload: { odoo: { model: 'helpdesk.ticket', recordId: 42, rule: 'guest-tickets' }, guest: { name: 'Anna Schmidt' }, contactEmail: 'anna@example.com' },
+      source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 42 },
+    });
+    expect(validateSubmitMission({ mission }).ok).toBe(true);
+  });
+
+  it('given empty or odd fields, then the mission is still one the intake accepts', () => {
+    const mission = missionOf(mapping, rule('maintenance-requests'), { id: 7, name: false, description: false, priority: false, equipment_id: false });
+    expect(mission).toMatchObject({ title: 'maintenance.request #7', description: 'maintenance.request #7', priority: 'normal' });
+    const odd = missionOf(mapping, rule('maintenance-requests'), { id: 8, name: 'AC\u0007 broken\u202e', description: 'x'.repeat(20_000), priority: '0' });
+    expect(odd.title).toBe('AC  broken');
+    expect(validateSubmitMission({ mission: odd }).ok).toBe(true);
+  });
+
+  it('reads html as text', () => {
+    expect(htmlToText('<div>a<br/>b</div><ul><li>c</li></ul>&lt;x&gt;')).toBe('a\nb\nc\n<x>');
+  });
+});

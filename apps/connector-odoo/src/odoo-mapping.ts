@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cleanText, MISSION_TYPES, MissionCreateDto, MissionType, MULTI_LINE, PRIORITY_LEVELS, PriorityLevel, SINGLE_LINE } from '@app/mission';
+
+/** One rule of the mapping file: which records of a model become which missions. */
+export interface OdooMappingRule {
+  /** Names the rule's cursor; kebab-case. */
+  name: string;
+  model: string;
+  /** An Odoo domain the records must also match (e.g. a team for pricing requests). */
+  domain: unknown[];
+  missionType: MissionType;
+  /** Field that gives the mission's title. */
+  title: string;
+  /** Field that gives the description (HTML is reduced to text); the title when empty. */
+  description: string;
+  /** A many2one field whose display name is the guest or requester (`payload.guest.name`). */
+  partner?: string;
+  /** payload key → Odoo field; many2one values become their display name; empty values are left out. */
+  payload: Record<string, string>;
+  /** After a success, write this value to this field of the record (e.g. a maintenance stage); null: leave it. */
+  stageOnSuccess?: { field: string; value: number | string } | null;
+}
+
+export interface OdooMapping {
+  /** Odoo's `priority` selection ('0'–'3') → mission priority level. */
+  priorities: Record<string, PriorityLevel>;
+  rules: OdooMappingRule[];
+}
+
+/** The mapping shipped with the connector; ODOO_MAPPING_FILE names another. */
+export const DEFAULT_MAPPING_FILE = join(__dirname, 'odoo-mapping.json');
+
+/** Reads and checks a mapping file; a wrong one stops the connector at start with the reasons. */
+export function loadOdooMapping(file: string = DEFAULT_MAPPING_FILE): OdooMapping {
+  const mapping = JSON.parse(readFileSync(file, 'utf8')) as OdooMapping;
+  const problems: string[] = [];
+  for (const [key, level] of Object.entries(mapping.priorities ?? {}))
+    if (!PRIORITY_LEVELS.includes(level)) problems.push(`priorities.${key}: ${level} is no priority level`);
+  const names = new Set<string>();
+  for (const rule of mapping.rules ?? []) {
+    if (!/^[a-z0-9-]+$/.test(rule.name ?? '') || names.has(rule.name)) problems.push(`rule ${JSON.stringify(rule.name)}: a unique kebab-case name is needed`);
+    names.add(rule.name);
+    if (!MISSION_TYPES.includes(rule.missionType)) problems.push(`rule ${rule.name}: ${rule.missionType} is no mission type`);
+    if (!rule.model || !rule.title || !Array.isArray(rule.domain)) problems.push(`rule ${rule.name}: model, title and domain are needed`);
+  }
+  if (!mapping.rules?.length) problems.push('no rules');
+  if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
+  return mapping;
+}
+
+/** The fields a rule reads with search_read. */
+export function fieldsOf(rule: OdooMappingRule): string[] {
+  return [...new Set(['write_date', 'priority', rule.title, rule.description, ...(rule.partner ? [rule.partner] : []), ...Object.values(rule.payload)])];
+}
+
+/** A many2one comes as [id, display name]; false means empty. */
+function plain(value: unknown): string | number | boolean | null {
+  if (Array.isArray(value)) return typeof value[1] === 'string' ? value[1] : null;
+  if (value === false || value === undefined || value === null || value === '') return null;
+  return typeof value === 'number' || typeof value === 'boolean' ? value : String(value);
+}
+
+/** Odoo's html fields as text: tags out, entities in, whitespace kept to lines. */
+export function htmlToText(html: string): string {
+  return html
+    .replace(/<(br|\/p|\/div|\/li)\s*\/?>/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .replace(/\r/g, '')
+    .replace(/[^\S\n]+/g, ' ')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}
+
+/** Cuts text to `max` characters without splitting a surrogate pair. */
+function cut(text: string, max: number): string {
+  return Array.from(text).slice(0, max).join('');
+}
+
+/** The mission a record becomes under a rule: type, title, description, priority, guest, payload and the Odoo source. */
+export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: Record<string, unknown> & { id: number }): MissionCreateDto {
+  // The intake refuses control characters; Odoo text may hold them (pasted mails).
+  const clean = (text: string, multiLine: boolean) => cleanText(text, multiLine ? MULTI_LINE : SINGLE_LINE);
+  const title = cut(clean(String(plain(record[rule.title]) ?? '').trim(), false).trim(), 200) || `${rule.model} #${record.id}`;
+  const description = cut(clean(htmlToText(String(plain(record[rule.description]) ?? '')), true), 10_000) || title;
+  const payload: Record<string, unknown> = { odoo: { model: rule.model, recordId: record.id, rule: rule.name } };
+  const partner = rule.partner ? plain(record[rule.partner]) : null;
+  if (typeof partner === 'string') payload.guest = { name: cut(clean(partner, false), 200) };
+  for (const [key, field] of Object.entries(rule.payload)) {
+    const value = plain(record[field]);
+    if (value !== null) payload[key] = typeof value === 'string' ? cut(clean(value, false), 500) : value;
+  }
+  return {
+    type: rule.missionType,
+    title,
+    description,
+    priority: mapping.priorities[String(record.priority ?? '1')] ?? 'normal',
+    payload,
+    source: { system: 'odoo', model: rule.model, recordId: record.id },
+  };
+}

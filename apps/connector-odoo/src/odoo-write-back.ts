@@ -1,0 +1,197 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MissionStore } from '@app/event-store';
+import { Mission } from '@app/mission';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { nextStep, RetryPolicy } from '@app/runtime';
+import { ConnectorKeys } from './connector-keys';
+import { OdooClient } from './odoo-client';
+import { OdooMapping } from './odoo-mapping';
+
+enum RecordCode {
+  Recorded = 0,
+  Already = 1,
+}
+
+const LUA_DIR = join(__dirname, 'lua');
+const claimScript = new LuaScript(LUA_DIR, 'claim-odoo-write-backs-1');
+const recordScript = new LuaScript(LUA_DIR, 'record-odoo-write-back-4', { constants: { CODE: luaEnum(RecordCode) } });
+
+/** A write-back that has failed at least once and is still to be made. */
+export interface FailingWriteBack {
+  missionId: string;
+  model: string;
+  recordId: number;
+  attempts: number;
+  lastError: string;
+  failingSince: string;
+  nextAttemptAt: string | null;
+}
+
+export interface WriteBackOptions {
+  postAs: 'note' | 'comment';
+  /** Delay before the first retry; it doubles up to 5 minutes. Write-backs are retried until they succeed. */
+  backoffMs: number;
+  timeoutMs: number;
+  pollMs?: number;
+  clock?: () => number;
+  onFailure?: (missionId: string, error: unknown) => void;
+  onPosted?: () => void;
+}
+
+const MAX_BACKOFF_MS = 300_000;
+
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/** What the chatter shows: a line naming the mission (and the marker that finds the post again), the result's summary, the output. */
+export function chatterBody(mission: Mission): string {
+  const output = mission.result?.output ?? {};
+  const summary = typeof output.summary === 'string' ? output.summary : typeof output.reply === 'string' ? output.reply : '';
+  return [
+    `<p><b>BRAIN: mission succeeded</b> — ${escapeHtml(mission.title)} <small>(brain-mission:${mission.id})</small></p>`,
+    summary ? `<p>${escapeHtml(summary)}</p>` : '',
+    `<pre>${escapeHtml(JSON.stringify(output, null, 2))}</pre>`,
+    mission.evaluation ? `<p>Score ${mission.evaluation.score.toFixed(2)} (${escapeHtml(mission.evaluation.judge)})</p>` : '',
+  ].join('');
+}
+
+/**
+ * Out, second half: makes the queued write-backs. For each, it looks in the record's chatter for a
+ * post of this mission first (a crash after posting and before recording must not post twice),
+ * posts the result with `message_post` (an internal note by default), moves the stage when the rule
+ * says so, and records the post as an OdooResultPosted event. A failure is retried with backoff
+ * until it succeeds, and listed meanwhile.
+ */
+export class OdooWriteBack {
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private pause = new AbortController();
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly odoo: OdooClient,
+    private readonly store: MissionStore,
+    private readonly redis: RedisConnection,
+    private readonly keys: ConnectorKeys,
+    private readonly mapping: OdooMapping,
+    private readonly options: WriteBackOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.pause = new AbortController();
+    this.loop = this.follow();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.pause.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** Makes the write-backs due now; resolves with how many were posted. */
+  async runOnce(): Promise<number> {
+    const now = this.clock();
+    const ids = (await claimScript.run(this.redis, [this.keys.due], [now, now + 2 * this.options.timeoutMs, 10])) as string[];
+    let posted = 0;
+    for (const missionId of ids) if (await this.writeBack(missionId)) posted++;
+    return posted;
+  }
+
+  async failing(): Promise<FailingWriteBack[]> {
+    const entries = Object.entries(await this.redis.hgetall(this.keys.failures));
+    return Promise.all(
+      entries.map(async ([missionId, json]) => {
+        const failure = JSON.parse(json) as { attempts: number; lastError: string; failingSince: number };
+        const [source, due] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.redis.zscore(this.keys.due, missionId)]);
+        const [model, recordId] = (source ?? '|0').split('|');
+        return {
+          missionId,
+          model,
+          recordId: Number(recordId),
+          attempts: failure.attempts,
+          lastError: failure.lastError,
+          failingSince: new Date(failure.failingSince).toISOString(),
+          nextAttemptAt: due ? new Date(Number(due)).toISOString() : null,
+        };
+      }),
+    );
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if ((await this.runOnce()) === 0) await sleep(this.options.pollMs ?? 500, undefined, { signal: this.pause.signal }).catch(() => undefined);
+      } catch (error) {
+        this.options.onFailure?.('', error);
+        await sleep(1_000, undefined, { signal: this.pause.signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  private async writeBack(missionId: string): Promise<boolean> {
+    try {
+      if (await this.redis.hexists(this.keys.posted, missionId)) {
+        await this.redis.zrem(this.keys.due, missionId);
+        return false;
+      }
+      const [source, mission] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.store.load(missionId)]);
+      if (!source || !mission) throw new Error(`mission ${missionId} or its Odoo source is unknown`);
+      const model = source.slice(0, source.lastIndexOf('|'));
+      const recordId = Number(source.slice(source.lastIndexOf('|') + 1));
+      const marker = `brain-mission:${missionId}`;
+      const earlier = await this.odoo.executeKw<{ id: number }[]>(
+        'mail.message',
+        'search_read',
+        [
+          [
+            ['model', '=', model],
+            ['res_id', '=', recordId],
+            ['body', 'ilike', marker],
+          ],
+        ],
+        { fields: ['id'], limit: 1 },
+      );
+      const messageId =
+        earlier[0]?.id ??
+        (await this.odoo.executeKw<number>(model, 'message_post', [[recordId]], {
+          body: chatterBody(mission),
+          message_type: 'comment',
+          subtype_xmlid: this.options.postAs === 'note' ? 'mail.mt_note' : 'mail.mt_comment',
+        }));
+      const rule = this.mapping.rules.find((candidate) => candidate.name === (mission.payload.odoo as { rule?: string } | undefined)?.rule);
+      if (rule?.stageOnSuccess) await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [rule.stageOnSuccess.field]: rule.stageOnSuccess.value }]);
+      const event = { type: 'OdooResultPosted', missionId, model, recordId, messageId, at: new Date(this.clock()).toISOString(), actor: 'connector-odoo' };
+      const [code] = (await recordScript.run(
+        this.redis,
+        [this.keys.posted, this.keys.due, this.keys.events, this.keys.failures],
+        [missionId, messageId, JSON.stringify(event)],
+      )) as [number];
+      if (code === RecordCode.Recorded) this.options.onPosted?.();
+      return code === RecordCode.Recorded;
+    } catch (error) {
+      await this.recordFailure(missionId, error);
+      return false;
+    }
+  }
+
+  private async recordFailure(missionId: string, error: unknown): Promise<void> {
+    this.options.onFailure?.(missionId, error);
+    const now = this.clock();
+    const before = JSON.parse((await this.redis.hget(this.keys.failures, missionId)) ?? 'null') as { attempts: number; failingSince: number } | null;
+    const attempts = (before?.attempts ?? 0) + 1;
+    const policy: RetryPolicy = { backoffMs: this.options.backoffMs, backoffMaxMs: MAX_BACKOFF_MS, retryPeriodMs: Number.MAX_SAFE_INTEGER };
+    const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, missionId);
+    const at = step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS;
+    const lastError = error instanceof Error ? error.message : String(error);
+    await this.redis
+      .multi()
+      .hset(this.keys.failures, missionId, JSON.stringify({ attempts, lastError, failingSince: before?.failingSince ?? now }))
+      .zadd(this.keys.due, 'XX', at, missionId)
+      .exec();
+  }
+}

@@ -1,0 +1,58 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
+import { IsCleanText, SINGLE_LINE } from '@app/mission';
+import { DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
+import { PageSize } from '../http/page-size.decorator';
+
+export class CreateWebhookBody {
+  @ApiProperty({
+    example: 'https://erp.hotel-seeblick.example/brain/webhooks',
+    maxLength: 2048,
+    description:
+      'Where deliveries are POSTed: http(s), no credentials; it must resolve to public addresses unless WEBHOOK_ALLOWED_HOSTS lists it (else a 422).',
+  })
+  @IsString()
+  @MaxLength(2048)
+  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true }, { message: 'url must be an http or https URL' })
+  url: string;
+
+  @ApiProperty({
+    type: [String],
+    enum: WEBHOOK_EVENT_TYPES,
+    example: ['mission.finished', 'MissionDeadLettered'],
+    description: 'Mission events by name, and `mission.finished` for a mission that succeeded, was cancelled or dead-lettered.',
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
+  @ArrayUnique()
+  @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
+  eventTypes: string[];
+
+  @ApiPropertyOptional({ example: 'Odoo: finished missions', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  @IsCleanText(SINGLE_LINE)
+  description?: string;
+}
+
+export class ListDeliveriesQuery {
+  @ApiPropertyOptional({ enum: [...DELIVERY_STATUSES], description: 'Only deliveries in this status.', example: 'dead' })
+  @IsOptional()
+  @IsIn(DELIVERY_STATUSES)
+  status?: DeliveryStatus;
+
+  @ApiPropertyOptional({
+    pattern: '^[0-9]{1,16}$',
+    description: 'The `nextCursor` of the previous page, with the same filter. Anything else is a 400.',
+    example: '1765',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[0-9]{1,16}$/, { message: 'cursor is not a cursor this API issued' })
+  cursor?: string;
+
+  @PageSize()
+  limit?: number;
+}

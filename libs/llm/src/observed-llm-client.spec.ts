@@ -1,0 +1,53 @@
+import { Registry } from 'prom-client';
+import { ServiceTracer } from '@app/tracing';
+import { LlmClient, LlmRequest, LlmResponse } from './llm-client';
+import { LlmError, LlmErrorCode } from './llm-error';
+import { ObservedLlmClient } from './observed-llm-client';
+
+const request: LlmRequest = {
+  systemPrompt: 'You are an agent.',
+  messages: [{ role: 'user', content: 'Fix the tap.' }],
+  outputSchema: {},
+  timeoutMs: 1_000,
+  context: { missionId: 'm-1', attempt: 1, missionType: 'maintenance', title: 'Tap', description: 'Leaking', payload: {} },
+};
+
+/** Answers with a fixed response, or fails, as told. */
+class ScriptedClient implements LlmClient {
+  readonly provider = 'openai';
+  fail = false;
+
+  async complete(): Promise<LlmResponse> {
+    if (this.fail) throw new LlmError(LlmErrorCode.ProviderError, 'upstream 503', true);
+    return { output: {}, rawText: '{}', usage: { promptTokens: 120, completionTokens: 30 }, model: 'gpt-x-2026', latencyMs: 5, costUsd: 0.002 };
+  }
+}
+
+describe('ObservedLlmClient', () => {
+  const value = async (registry: Registry, name: string, labels: Record<string, string>) =>
+    (await registry.getSingleMetric(name)?.get())?.values.find((v) => Object.entries(labels).every(([key, label]) => v.labels[key] === label))?.value;
+
+  it('given completed and failed calls, then it counts latency by outcome, tokens and cost by provider and the model that answered', async () => {
+    const registry = new Registry();
+    const inner = new ScriptedClient();
+    const client = new ObservedLlmClient(inner, 'gpt-x', registry, new ServiceTracer(null));
+
+    await client.complete(request);
+    await client.complete(request);
+    inner.fail = true;
+    await expect(client.complete(request)).rejects.toThrow('upstream 503');
+
+    expect(client.provider).toBe('openai');
+    const counts = (await registry.getSingleMetric('brain_llm_request_duration_seconds')?.get())?.values.filter(
+      (v) => (v as { metricName?: string }).metricName === 'brain_llm_request_duration_seconds_count',
+    );
+    expect(counts?.map((v) => [v.labels.model, v.labels.outcome, v.value])).toEqual([
+      ['gpt-x-2026', 'completed', 2],
+      // A failed call names no model: it is labelled with the configured one.
+      ['gpt-x', 'failed', 1],
+    ]);
+    expect(await value(registry, 'brain_llm_request_tokens_total', { model: 'gpt-x-2026', kind: 'prompt' })).toBe(240);
+    expect(await value(registry, 'brain_llm_request_tokens_total', { model: 'gpt-x-2026', kind: 'completion' })).toBe(60);
+    expect(await value(registry, 'brain_llm_cost_usd_total', { provider: 'openai', model: 'gpt-x-2026' })).toBeCloseTo(0.004);
+  });
+});

@@ -1,0 +1,72 @@
+import { SpanKind, trace } from '@opentelemetry/api';
+import { Registry } from 'prom-client';
+import { ServiceTracer } from '@app/tracing';
+import { LlmClient, LlmRequest, LlmResponse } from './llm-client';
+import { LlmMetrics } from './llm-metrics';
+
+/**
+ * An LlmClient that measures every call (latency, tokens, cost) and, with tracing on, makes it a
+ * client span of the work that asked for it (OpenTelemetry's GenAI conventions).
+ */
+export class ObservedLlmClient implements LlmClient {
+  private readonly metrics: LlmMetrics;
+
+  constructor(
+    private readonly inner: LlmClient,
+    /** The configured model: the label of a failed call, which names none. */
+    private readonly model: string,
+    registry: Registry,
+    private readonly tracer: ServiceTracer,
+  ) {
+    this.metrics = new LlmMetrics(registry);
+  }
+
+  get provider(): string {
+    return this.inner.provider;
+  }
+
+  complete(request: LlmRequest): Promise<LlmResponse> {
+    if (!this.tracer.enabled) return this.measured(request);
+    const { missionId, attempt, judge } = request.context;
+    return this.tracer.inSpan(
+      `chat ${this.model}`,
+      null,
+      SpanKind.CLIENT,
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': this.inner.provider,
+        'gen_ai.request.model': this.model,
+        'brain.mission.id': missionId,
+        'brain.mission.attempt': attempt,
+        'brain.llm.purpose': judge ? 'judge' : 'execute',
+      },
+      async () => {
+        const response = await this.measured(request);
+        trace.getActiveSpan()?.setAttributes({
+          'gen_ai.response.model': response.model,
+          'gen_ai.usage.input_tokens': response.usage.promptTokens,
+          'gen_ai.usage.output_tokens': response.usage.completionTokens,
+        });
+        return response;
+      },
+    );
+  }
+
+  private async measured(request: LlmRequest): Promise<LlmResponse> {
+    const provider = this.inner.provider;
+    const started = performance.now();
+    let response: LlmResponse;
+    try {
+      response = await this.inner.complete(request);
+    } catch (error) {
+      this.metrics.duration.observe({ provider, model: this.model, outcome: 'failed' }, (performance.now() - started) / 1000);
+      throw error;
+    }
+    const model = response.model;
+    this.metrics.duration.observe({ provider, model, outcome: 'completed' }, (performance.now() - started) / 1000);
+    this.metrics.tokens.inc({ provider, model, kind: 'prompt' }, response.usage.promptTokens);
+    this.metrics.tokens.inc({ provider, model, kind: 'completion' }, response.usage.completionTokens);
+    if (response.costUsd !== undefined) this.metrics.cost.inc({ provider, model }, response.costUsd);
+    return response;
+  }
+}

@@ -1,0 +1,59 @@
+import { Registry } from 'prom-client';
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { StreamMetrics } from './stream-metrics';
+
+describe('StreamMetrics (real Redis)', () => {
+  const redis = testRedisConnection('stream-metrics-spec');
+  const keys = new KeyLayout(testKeyPrefix('stream-metrics'), 2);
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  const value = async (registry: Registry, name: string, stream: string) => {
+    const metric = (await registry.getSingleMetric(name)?.get())?.values.find((v) => v.labels.stream === stream);
+    return metric?.value;
+  };
+
+  it('given messages delivered and not, then it reports length, pending, lag, oldest pending age and consumers per stream of the service', async () => {
+    const stream = keys.partitions[0].stream('executor');
+    await redis.xgroup('CREATE', stream, 'executor', '0', 'MKSTREAM');
+    const writtenAt = Date.now() - 5_000;
+    await redis.xadd(stream, `${writtenAt}-0`, 'pattern', 'a', 'data', '{}');
+    for (let i = 1; i <= 4; i++) await redis.xadd(stream, `${writtenAt + i}-0`, 'pattern', 'a', 'data', '{}');
+    await redis.xreadgroup('GROUP', 'executor', 'instance-1', 'COUNT', 2, 'STREAMS', stream, '>');
+    const registry = new Registry();
+    const metrics = new StreamMetrics(registry, redis, keys, 'executor');
+    const label = '{m0}:stream:executor';
+
+    expect(await value(registry, 'brain_stream_length', label)).toBe(5);
+    expect(await value(registry, 'brain_stream_pending_messages', label)).toBe(2);
+    expect(await value(registry, 'brain_stream_lag_messages', label)).toBe(3);
+    expect(await value(registry, 'brain_stream_consumers', label)).toBe(1);
+    expect(await value(registry, 'brain_stream_oldest_pending_age_seconds', label)).toBeGreaterThanOrEqual(5);
+    // The other partition's stream does not exist yet: all zero, not an error.
+    expect(await value(registry, 'brain_stream_pending_messages', '{m1}:stream:executor')).toBe(0);
+
+    metrics.poisoned(stream, 2);
+    metrics.reclaimed(stream, 1);
+    expect(await value(registry, 'brain_stream_poisoned_total', label)).toBe(2);
+    expect(await value(registry, 'brain_stream_reclaimed_total', label)).toBe(1);
+  });
+
+  it('given acked messages deleted (the default), then the lag is what is on the stream and not pending', async () => {
+    const stream = keys.partitions[1].stream('evaluator');
+    await redis.xgroup('CREATE', stream, 'evaluator', '0', 'MKSTREAM');
+    for (let i = 0; i < 4; i++) await redis.xadd(stream, '*', 'pattern', 'a', 'data', '{}');
+    const [[, delivered]] = (await redis.xreadgroup('GROUP', 'evaluator', 'c', 'COUNT', 2, 'STREAMS', stream, '>')) as [string, [string, string[]][]][];
+    await redis.xack(stream, 'evaluator', delivered[0][0]);
+    await redis.xdel(stream, delivered[0][0]);
+    await redis.xadd(stream, '*', 'pattern', 'a', 'data', '{}');
+    const registry = new Registry();
+    new StreamMetrics(registry, redis, keys, 'evaluator');
+
+    expect(await value(registry, 'brain_stream_pending_messages', '{m1}:stream:evaluator')).toBe(1);
+    expect(await value(registry, 'brain_stream_lag_messages', '{m1}:stream:evaluator')).toBe(3);
+  });
+});

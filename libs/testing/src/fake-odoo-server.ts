@@ -1,0 +1,196 @@
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/** One record of a model: `id`, `write_date` ('YYYY-MM-DD HH:MM:SS', UTC, as Odoo stores it) and its fields. */
+export type OdooRecord = Record<string, unknown> & { id: number; write_date: string };
+
+/** A chatter post (`message_post`) as the fake stored it. */
+export interface PostedMessage {
+  id: number;
+  model: string;
+  res_id: number;
+  body: string;
+  message_type: string;
+  subtype_xmlid: string;
+}
+
+type Domain = unknown[];
+
+/**
+ * A fake Odoo speaking the documented JSON-RPC external API (`POST /jsonrpc`, `common.authenticate`,
+ * `object.execute_kw`) over a small in-memory database: `search_read` with domains (`&`, `|`, `!`,
+ * the usual operators, `field.name` on many2one pairs), `order`, `limit`; `write`; `message_post`;
+ * `search_read` on `mail.message`. Errors take Odoo's shape: wrong credentials make
+ * `authenticate` answer `false`, an unknown model or a denied one an `AccessError`, and `outage`
+ * makes it answer 503 (or never, with `hang`).
+ */
+export class FakeOdooServer {
+  readonly db = 'hotel';
+  readonly login = 'brain@hotel.example';
+  readonly apiKey = 'odoo-api-key-0001';
+  readonly uid = 7;
+  readonly records = new Map<string, OdooRecord[]>();
+  readonly messages: PostedMessage[] = [];
+  /** Models whose calls answer an AccessError. */
+  readonly denied = new Set<string>();
+  /** 'down': every request is answered 503; 'hang': never answered. */
+  outage: 'down' | 'hang' | null = null;
+  /** Every call, as `service.method` or `model.method`. */
+  readonly calls: string[] = [];
+  private readonly server: Server;
+  private clock = Date.parse('2026-05-01T08:00:00Z');
+
+  private constructor() {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        if (this.outage === 'hang') return;
+        if (this.outage === 'down' || request.url !== '/jsonrpc') return void response.writeHead(this.outage ? 503 : 404).end('unavailable');
+        const { id, params } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          id: number;
+          params: { service: string; method: string; args: unknown[] };
+        };
+        let body: object;
+        try {
+          body = { jsonrpc: '2.0', id, result: this.dispatch(params.service, params.method, params.args) };
+        } catch (error) {
+          const [name, message] = error instanceof Error ? [error.name, error.message] : ['Exception', String(error)];
+          body = { jsonrpc: '2.0', id, error: { code: 200, message: 'Odoo Server Error', data: { name, message, debug: '', arguments: [message] } } };
+        }
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      });
+    });
+  }
+
+  static async start(): Promise<FakeOdooServer> {
+    const fake = new FakeOdooServer();
+    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    return fake;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Creates a record as a user in Odoo would; its write_date is a second after the last one. */
+  create(model: string, fields: Record<string, unknown>): OdooRecord {
+    const table = this.records.get(model) ?? [];
+    this.records.set(model, table);
+    const record = { ...fields, id: table.length + 1, write_date: this.tick() } as OdooRecord;
+    table.push(record);
+    return record;
+  }
+
+  messagesOf(model: string, id: number): PostedMessage[] {
+    return this.messages.filter((message) => message.model === model && message.res_id === id);
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private tick(): string {
+    this.clock += 1000;
+    return new Date(this.clock).toISOString().replace('T', ' ').slice(0, 19);
+  }
+
+  private dispatch(service: string, method: string, args: unknown[]): unknown {
+    if (service === 'common' && method === 'authenticate') {
+      this.calls.push('common.authenticate');
+      const [db, login, key] = args;
+      return db === this.db && login === this.login && key === this.apiKey ? this.uid : false;
+    }
+    if (service !== 'object' || method !== 'execute_kw')
+      throw Object.assign(new Error(`unknown ${service}.${method}`), { name: 'werkzeug.exceptions.NotFound' });
+    const [db, uid, key, model, call, callArgs = [], kwargs = {}] = args as [string, number, string, string, string, unknown[], Record<string, unknown>];
+    this.calls.push(`${model}.${call}`);
+    if (db !== this.db || uid !== this.uid || key !== this.apiKey) throw Object.assign(new Error('Access Denied'), { name: 'odoo.exceptions.AccessDenied' });
+    if (this.denied.has(model)) {
+      throw Object.assign(new Error(`You are not allowed to access '${model}' records.`), { name: 'odoo.exceptions.AccessError' });
+    }
+    if (model === 'mail.message' && call === 'search_read') return this.search(this.messages as unknown as OdooRecord[], callArgs[0] as Domain, kwargs);
+    const table = this.records.get(model);
+    if (!table) throw Object.assign(new Error(`Object ${model} doesn't exist`), { name: 'builtins.KeyError' });
+    if (call === 'search_read') return this.search(table, callArgs[0] as Domain, kwargs);
+    if (call === 'write') {
+      const [ids, values] = callArgs as [number[], Record<string, unknown>];
+      for (const record of table.filter((r) => ids.includes(r.id))) Object.assign(record, values, { write_date: this.tick() });
+      return true;
+    }
+    if (call === 'message_post') {
+      const [[resId]] = callArgs as [number[]];
+      const message = {
+        id: this.messages.length + 1,
+        model,
+        res_id: resId,
+        body: String(kwargs.body ?? ''),
+        message_type: String(kwargs.message_type ?? 'notification'),
+        subtype_xmlid: String(kwargs.subtype_xmlid ?? ''),
+      };
+      this.messages.push(message);
+      return message.id;
+    }
+    throw Object.assign(new Error(`The method '${call}' does not exist on the model '${model}'`), { name: 'builtins.AttributeError' });
+  }
+
+  private search(table: OdooRecord[], domain: Domain, kwargs: Record<string, unknown>): Record<string, unknown>[] {
+    let found = table.filter((record) => this.matches(record, domain ?? []));
+    const order = typeof kwargs.order === 'string' ? kwargs.order : 'id';
+    const keys = order.split(',').map((part) => part.trim().split(/\s+/) as [string, string?]);
+    found = [...found].sort((a, b) => {
+      for (const [field, direction] of keys) {
+        const [x, y] = [a[field] as string | number, b[field] as string | number];
+        if (x !== y) return (x < y ? -1 : 1) * (direction?.toLowerCase() === 'desc' ? -1 : 1);
+      }
+      return 0;
+    });
+    if (typeof kwargs.limit === 'number') found = found.slice(0, kwargs.limit);
+    const fields = Array.isArray(kwargs.fields) ? (kwargs.fields as string[]) : undefined;
+    return found.map((record) => (fields ? Object.fromEntries(['id', ...fields].map((field) => [field, record[field] ?? false])) : { ...record }));
+  }
+
+  /** Odoo's prefix (Polish) notation: `&` and `|` take the next two terms, `!` one; terms side by side are and-ed. */
+  private matches(record: OdooRecord, domain: Domain): boolean {
+    let position = 0;
+    const term = (): boolean => {
+      const item = domain[position++];
+      if (item === '&') return [term(), term()].every(Boolean);
+      if (item === '|') return [term(), term()].some(Boolean);
+      if (item === '!') return !term();
+      const [path, operator, value] = item as [string, string, unknown];
+      const [field, sub] = path.split('.');
+      let actual = record[field];
+      if (sub && Array.isArray(actual)) actual = sub === 'id' ? actual[0] : actual[1];
+      if (Array.isArray(actual) && !sub) actual = actual[0];
+      switch (operator) {
+        case '=':
+          return actual === value;
+        case '!=':
+          return actual !== value;
+        case '>':
+          return (actual as string) > (value as string);
+        case '>=':
+          return (actual as string) >= (value as string);
+        case '<':
+          return (actual as string) < (value as string);
+        case '<=':
+          return (actual as string) <= (value as string);
+        case 'in':
+          return (value as unknown[]).includes(actual);
+        case 'not in':
+          return !(value as unknown[]).includes(actual);
+        case 'ilike':
+          return String(actual ?? '')
+            .toLowerCase()
+            .includes(String(value).toLowerCase());
+        default:
+          throw Object.assign(new Error(`Invalid operator ${operator}`), { name: 'ValueError' });
+      }
+    };
+    const results: boolean[] = [];
+    while (position < domain.length) results.push(term());
+    return results.every(Boolean);
+  }
+}

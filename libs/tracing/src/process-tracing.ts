@@ -1,0 +1,144 @@
+import { context, propagation, ROOT_CONTEXT, Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { Environment, loadEnvironment } from '@app/config';
+import { createSampler } from './create-sampler';
+
+/** What tracing needs from the environment: the standard OTEL_* variables. */
+export type TracingEnvironment = Pick<
+  Environment,
+  'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_PROTOCOL' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'
+>;
+
+/** HTTP requests that are no one's work: probes and scrapes would each start a trace. */
+const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
+
+interface ProcessTracing {
+  /** One provider per `service.name`: the services of one process keep their own names. */
+  providers: Map<string, TracerProvider>;
+  env: TracingEnvironment;
+  /** Undoes the HTTP and ioredis instrumentation; null until instrumentProcess ran. */
+  uninstrument: (() => void) | null;
+}
+
+let tracing: ProcessTracing | null = null;
+
+export function tracingConfigured(env: Pick<Environment, 'OTEL_EXPORTER_OTLP_ENDPOINT'>): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
+/**
+ * Whether this process traces. Everything on the message path asks this first, so that with no
+ * collector configured nothing is allocated or looked up for tracing.
+ */
+export function tracingActive(): boolean {
+  return tracing !== null;
+}
+
+function processTracing(env: TracingEnvironment): ProcessTracing {
+  if (tracing) return tracing;
+  // Global, like the ones the SDK's own start-up registers: instrumentations and the API read them.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  tracing = { providers: new Map(), env, uninstrument: null };
+  return tracing;
+}
+
+function providerFor(state: ProcessTracing, serviceName: string): TracerProvider {
+  let provider = state.providers.get(serviceName);
+  if (!provider) {
+    const { env } = state;
+    const url = `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
+    const exporter = env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
+    provider = new TracerProvider({
+      resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
+      sampler: createSampler(env),
+      spanProcessors: [new BatchSpanProcessor({ exporter })],
+    });
+    state.providers.set(serviceName, provider);
+  }
+  return provider;
+}
+
+/**
+ * The tracer of one service, or null when no collector is configured. Its spans carry
+ * `service.name` = OTEL_SERVICE_NAME, else the service's own name, also when several services
+ * share a process.
+ */
+export function serviceTracer(service: string, env: TracingEnvironment): Tracer | null {
+  if (!tracingConfigured(env)) return null;
+  return providerFor(processTracing(env), env.OTEL_SERVICE_NAME ?? service).getTracer(`brain-${service}`);
+}
+
+/**
+ * Instruments the process' HTTP servers and clients (node:http and fetch) and its ioredis commands, under `label` (the
+ * service, or `one-process` for the services of `npm start`). Call it before the services start;
+ * does nothing when no collector is configured, or a second time. Redis commands and outgoing
+ * requests are traced only inside a trace (a request, a message), so idle polls start none.
+ */
+export function instrumentProcess(label: string, env: TracingEnvironment): void {
+  if (!tracingConfigured(env)) return;
+  const state = processTracing(env);
+  if (state.uninstrument) return;
+  state.uninstrument = registerInstrumentations({
+    tracerProvider: providerFor(state, env.OTEL_SERVICE_NAME ?? label),
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
+        requireParentforOutgoingSpans: true,
+      }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      // fetch (the OpenAI client's, webhook deliveries): a client span, and traceparent on the request.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
+    ],
+  });
+  // The instrumentation patches a module when it is required. http and https are core modules that
+  // may have loaded already (and Jest loads packages past the hook); requiring them again is what
+  // patches them, in place, for every server and client of the process.
+  for (const core of ['http', 'https']) require(core); // eslint-disable-line @typescript-eslint/no-require-imports
+}
+
+/**
+ * instrumentProcess with the process' environment, for the first import of a `main.ts`: the
+ * instrumentation patches http and ioredis as they load, so it must come before anything loads
+ * them. An invalid environment is left to the service's own start, which names every problem.
+ */
+export function instrumentProcessFromEnvironment(label: string): void {
+  let env: Environment;
+  try {
+    env = loadEnvironment(process.env);
+  } catch {
+    return;
+  }
+  instrumentProcess(label, env);
+}
+
+/** Exports every span ended so far. */
+export async function flushTracing(): Promise<void> {
+  await Promise.all([...(tracing?.providers.values() ?? [])].map((provider) => provider.forceFlush()));
+}
+
+/** Exports what is left, and ends tracing in this process (instrumentation removed). */
+export async function stopTracing(): Promise<void> {
+  const state = tracing;
+  if (!state) return;
+  tracing = null;
+  state.uninstrument?.();
+  await Promise.all([...state.providers.values()].map((provider) => provider.shutdown()));
+  context.disable();
+  propagation.disable();
+}
+
+/** Runs `work` outside any trace: background work must not join the trace of whatever message woke it. */
+export function untraced<T>(work: () => T): T {
+  return tracing ? context.with(ROOT_CONTEXT, work) : work();
+}

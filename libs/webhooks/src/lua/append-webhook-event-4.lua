@@ -1,0 +1,32 @@
+--[[
+  Appends one event of a webhook subscription at an expected version and updates its record and
+  secrets, all or nothing.
+
+  KEYS[1] subscription records hash (id -> record JSON)
+  KEYS[2] subscription versions hash (id -> version)
+  KEYS[3] the subscriptions' event stream
+  KEYS[4] secrets hash (id -> JSON list of the secrets in force)
+  All share the {p} hash tag (one Redis Cluster slot).
+
+  ARGV[1] subscription id
+  ARGV[2] expected version (0 to subscribe)
+  ARGV[3] record JSON after the event ('' = the subscription is deleted)
+  ARGV[4] secrets JSON after the event ('' = unchanged)
+  ARGV[5] event JSON
+
+  Result: { code, detail }, code from CODE (WebhookAppendCode in webhook-subscriptions.ts)
+    Ok               detail = new version
+    VersionConflict  detail = current version
+]]
+local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if current ~= tonumber(ARGV[2]) then return { CODE.VersionConflict, tostring(current) } end
+redis.call('XADD', KEYS[3], '*', 'e', ARGV[5])
+redis.call('HSET', KEYS[2], ARGV[1], current + 1)
+if ARGV[3] == '' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[4], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[4]) end
+end
+return { CODE.Ok, tostring(current + 1) }

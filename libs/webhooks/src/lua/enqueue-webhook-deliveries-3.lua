@@ -1,0 +1,49 @@
+--[[
+  The webhook outbox: writes the deliveries a batch of mission events gives and moves the outbox's
+  checkpoint for the log stream they came from, in one step, so each event's deliveries are written
+  exactly once, whoever applies the batch and however often a crash makes it read the batch again.
+
+  KEYS[1] checkpoint hash: field <log stream key> = id of the last log entry applied from it,
+          field <log stream key>|entries = log entries consumed from it
+  KEYS[2] due ZSET (delivery id -> when it may be attempted, ms)
+  KEYS[3] sequence counter (orders a subscription's deliveries)
+  All keys, those derived from the prefixes too, share the {p} hash tag (one Redis Cluster slot).
+
+  ARGV[1] log stream key
+  ARGV[2] checkpoint the batch was read after ('' = from the start of the stream)
+  ARGV[3] id of the batch's last log entry: the new checkpoint
+  ARGV[4] log entries in the batch
+  ARGV[5] now (ms)
+  ARGV[6] prefix of delivery hashes
+  ARGV[7] prefix of the per-(subscription, mission) queues
+  ARGV[8] prefix of the per-subscription delivery lists
+  ARGV[9..] deliveries, in log order, each: delivery id, subscription id, mission id, type, body
+
+  A delivery is due at once only when it heads its (subscription, mission) queue; the ones behind
+  it become due as it is settled (settle-webhook-delivery-5.lua), which keeps log order per mission.
+
+  Result: code from CODE (EnqueueCode in webhook-outbox.ts)
+    { Applied, written }    written = deliveries written (a delivery already there is not written again)
+    { Stale, checkpoint }   the checkpoint is not ARGV[2] (another runner moved it); nothing written
+]]
+local stream = ARGV[1]
+local current = redis.call('HGET', KEYS[1], stream) or ''
+if current ~= ARGV[2] then return { CODE.Stale, current } end
+
+local written = 0
+for i = 9, #ARGV, 5 do
+  local id, subscription, mission = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local key = ARGV[6] .. id
+  if redis.call('EXISTS', key) == 0 then
+    local sequence = redis.call('INCR', KEYS[3])
+    redis.call('HSET', key, 'subscription', subscription, 'mission', mission, 'type', ARGV[i + 3], 'body', ARGV[i + 4],
+      'status', 'pending', 'attempts', 0, 'createdAt', ARGV[5], 'nextAt', ARGV[5])
+    redis.call('ZADD', ARGV[8] .. subscription, sequence, id)
+    local queue = ARGV[7] .. subscription .. ':' .. mission
+    if redis.call('RPUSH', queue, id) == 1 then redis.call('ZADD', KEYS[2], ARGV[5], id) end
+    written = written + 1
+  end
+end
+redis.call('HSET', KEYS[1], stream, ARGV[3])
+redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
+return { CODE.Applied, written }

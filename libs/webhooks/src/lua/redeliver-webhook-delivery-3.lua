@@ -1,0 +1,27 @@
+--[[
+  Sends a delivered or dead delivery again (an operator's redeliver): it becomes pending and due
+  now, with the same webhook-id, outside its mission's queue (the operator asked for it now);
+  its attempts keep counting and the retry period starts again from its next attempt.
+
+  KEYS[1] the delivery hash
+  KEYS[2] due ZSET
+  KEYS[3] the subscription's dead ZSET
+  All share the {p} hash tag.
+
+  ARGV[1] delivery id
+  ARGV[2] now (ms)
+
+  Result: code from CODE (RedeliverCode in webhook-outbox.ts)
+    { Queued, fields }  due now; fields = the delivery hash as it is then (HGETALL)
+    { NotFound }  no such delivery (or it expired)
+    { Pending }   it is still pending: it is being attempted already
+]]
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return { CODE.NotFound } end
+if status == 'pending' then return { CODE.Pending } end
+redis.call('PERSIST', KEYS[1])
+redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2])
+redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'deliveredAt', 'deadAt')
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return { CODE.Queued, redis.call('HGETALL', KEYS[1]) }

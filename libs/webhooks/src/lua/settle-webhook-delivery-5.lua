@@ -1,0 +1,69 @@
+--[[
+  Records how an attempt of a claimed delivery ended: retry later, delivered, dead, or dropped (its
+  subscription is gone). A delivery that is done (delivered, dead, dropped) leaves its
+  (subscription, mission) queue, and the next one there becomes due.
+
+  KEYS[1] the delivery hash
+  KEYS[2] due ZSET
+  KEYS[3] the delivery's (subscription, mission) queue
+  KEYS[4] the subscription's dead ZSET
+  KEYS[5] failing-since hash (subscription id -> ms of the first failure since the last success)
+  All share the {p} hash tag.
+
+  ARGV[1] delivery id
+  ARGV[2] claim token (of the claim this attempt was made under)
+  ARGV[3] outcome: retry | delivered | dead | drop
+  ARGV[4] now (ms)
+  ARGV[5] next attempt (ms; for retry)
+  ARGV[6] response code of the attempt (0 = none)
+  ARGV[7] error of the attempt ('' = none)
+  ARGV[8] subscription id
+  ARGV[9] '1' when the endpoint failed (counts towards disabling it), else '0'
+  ARGV[10] seconds a delivered delivery is kept
+
+  Result: code from CODE (SettleCode in webhook-outbox.ts)
+    { Settled, failingSince }  failingSince = ms since the endpoint fails, 0 when it does not
+    { Stale }                  the claim lapsed and another dispatcher holds the delivery; nothing written
+]]
+local id = ARGV[1]
+if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return { CODE.Stale } end
+local outcome, now = ARGV[3], ARGV[4]
+
+local function leaveQueue()
+  if redis.call('LINDEX', KEYS[3], 0) == id then redis.call('LPOP', KEYS[3]) end
+  local nextId = redis.call('LINDEX', KEYS[3], 0)
+  if nextId then redis.call('ZADD', KEYS[2], 'NX', now, nextId) end
+end
+
+if outcome == 'drop' then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], id)
+  leaveQueue()
+  return { CODE.Settled, 0 }
+end
+
+redis.call('HDEL', KEYS[1], 'claim')
+redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
+if ARGV[9] == '1' then
+  redis.call('HSETNX', KEYS[5], ARGV[8], now)
+else
+  redis.call('HDEL', KEYS[5], ARGV[8])
+end
+
+if outcome == 'retry' then
+  redis.call('HSET', KEYS[1], 'nextAt', ARGV[5])
+  redis.call('ZADD', KEYS[2], ARGV[5], id)
+elseif outcome == 'delivered' then
+  redis.call('HSET', KEYS[1], 'status', 'delivered', 'deliveredAt', now)
+  redis.call('HDEL', KEYS[1], 'nextAt')
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[10]))
+  leaveQueue()
+else
+  redis.call('HSET', KEYS[1], 'status', 'dead', 'deadAt', now)
+  redis.call('HDEL', KEYS[1], 'nextAt')
+  redis.call('ZREM', KEYS[2], id)
+  redis.call('ZADD', KEYS[4], now, id)
+  leaveQueue()
+end
+return { CODE.Settled, tonumber(redis.call('HGET', KEYS[5], ARGV[8]) or '0') }

@@ -1,0 +1,96 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import ipaddr from 'ipaddr.js';
+
+/** Resolves a host name to every address it has (as `dns.lookup` with `all: true` does). */
+export type ResolveHost = (hostname: string) => Promise<string[]>;
+
+/** A resolver that does not answer within this long counts as a failure (no request waits on DNS for ever). */
+const RESOLVE_TIMEOUT_MS = 3_000;
+
+async function resolveWithTimeout(hostname: string): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer for ${hostname} within ${RESOLVE_TIMEOUT_MS} ms`)), RESOLVE_TIMEOUT_MS);
+  });
+  try {
+    const answers = await Promise.race([dnsLookup(hostname, { all: true, verbatim: true }), timeout]);
+    return answers.map((answer) => answer.address);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export type TargetCheck = { ok: true; url: URL; addresses: string[] } | { ok: false; problem: string };
+
+/**
+ * Which webhook URLs may be called, so that a subscription cannot be used to reach internal
+ * services (SSRF). A URL is http(s) without credentials; its host, resolved to every address it
+ * has, must be public unicast, unless WEBHOOK_ALLOWED_HOSTS lists it: by host name (exactly as in
+ * the URL), or by address or CIDR range (matched against what the name resolves to). Checked when a
+ * subscription is made and again on every delivery, which then connects to the addresses just
+ * checked, so a name that resolves elsewhere later (DNS rebinding) cannot slip past. With
+ * WEBHOOK_ONLY_ALLOWED_HOSTS, public addresses need listing too (a closed deployment, the tests).
+ */
+export class TargetUrlPolicy {
+  private readonly names = new Set<string>();
+  private readonly ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+
+  constructor(
+    allowedHosts: string,
+    /** WEBHOOK_ONLY_ALLOWED_HOSTS: nothing but the listed hosts, public or not (names not listed are not even resolved). */
+    private readonly onlyAllowed = false,
+    private readonly resolve: ResolveHost = resolveWithTimeout,
+  ) {
+    for (const entry of allowedHosts
+      .split(',')
+      .map((item) => item.trim().toLowerCase())
+      .filter(Boolean)) {
+      const bare = entry.replace(/^\[(.*)\]$/, '$1');
+      if (ipaddr.isValidCIDR(bare)) this.ranges.push(ipaddr.parseCIDR(bare));
+      else if (ipaddr.isValid(bare)) {
+        const address = ipaddr.process(bare);
+        this.ranges.push([address, address.kind() === 'ipv4' ? 32 : 128]);
+      } else this.names.add(entry);
+    }
+  }
+
+  /** Whether `url` may be called now, with the addresses to connect to. Never throws. */
+  async check(raw: string): Promise<TargetCheck> {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return { ok: false, problem: 'url must be an absolute http or https URL' };
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, problem: 'url must use http or https' };
+    if (url.username || url.password) return { ok: false, problem: 'url must not hold credentials' };
+    const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    const named = this.names.has(host);
+    if (this.onlyAllowed && !named && !ipaddr.isValid(host)) {
+      return { ok: false, problem: `url host ${host} is not listed in WEBHOOK_ALLOWED_HOSTS (WEBHOOK_ONLY_ALLOWED_HOSTS is true)` };
+    }
+    let addresses: string[];
+    try {
+      addresses = ipaddr.isValid(host) ? [host] : await this.resolve(host);
+    } catch (error) {
+      return { ok: false, problem: `url host ${host} does not resolve (${error instanceof Error ? error.message : String(error)})` };
+    }
+    if (addresses.length === 0) return { ok: false, problem: `url host ${host} does not resolve` };
+    if (!named) {
+      for (const address of addresses) {
+        const problem = this.addressProblem(address);
+        if (problem) return { ok: false, problem: `url host ${host} ${problem}, which WEBHOOK_ALLOWED_HOSTS does not list` };
+      }
+    }
+    return { ok: true, url, addresses };
+  }
+
+  private addressProblem(text: string): string | null {
+    if (!ipaddr.isValid(text)) return `resolves to ${text}, not an IP address`;
+    const address = ipaddr.process(text);
+    const range = address.range();
+    if (range === 'unicast' && !this.onlyAllowed) return null;
+    if (this.ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits))) return null;
+    return `resolves to ${text} (${this.onlyAllowed ? 'not listed' : range})`;
+  }
+}

@@ -1,0 +1,150 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { nextStep, RetryPolicy } from '@app/runtime';
+import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
+import { WebhookSender } from './webhook-sender';
+import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
+
+export type AttemptOutcome = Settlement['outcome'];
+
+export interface WebhookDispatcherOptions {
+  retry: RetryPolicy;
+  /** An endpoint that has failed for this long without a success is disabled. */
+  disableAfterMs: number;
+  /** How long one attempt may take; a claim lapses after twice this, for another dispatcher to take over. */
+  timeoutMs: number;
+  /** Attempts in flight at once. Default 16. */
+  concurrency?: number;
+  /** Wait before looking for due deliveries again when there were none. Default 200 ms. */
+  pollMs?: number;
+  clock?: () => number;
+  onAttempt?: (outcome: AttemptOutcome) => void;
+  onDisabled?: (subscriptionId: string, reason: string) => void;
+  onError?: (error: unknown) => void;
+}
+
+/** The actor of the events the dispatcher appends (an endpoint disabled for failing). */
+export const DISPATCHER_ACTOR = 'webhook-dispatcher';
+
+/**
+ * Sends due deliveries of the outbox: claims them (a claim lapses, so a dispatcher that dies
+ * mid-attempt loses nothing: at least once), POSTs each signed with every secret in force, and
+ * settles it: delivered on a 2xx, retried with backoff and jitter, or dead. Any number may run
+ * side by side (one per intake instance); claims keep them from attempting the same delivery at
+ * once.
+ */
+export class WebhookDispatcher {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly clock: () => number;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private pause = new AbortController();
+  private abort = new AbortController();
+
+  constructor(
+    private readonly outbox: WebhookOutbox,
+    private readonly subscriptions: WebhookSubscriptions,
+    private readonly sender: WebhookSender,
+    private readonly options: WebhookDispatcherOptions,
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.pause = new AbortController();
+    this.abort = new AbortController();
+    this.loop = this.follow();
+  }
+
+  /**
+   * Takes no new deliveries and aborts the attempts in flight, which are settled as due again at
+   * once (not as the endpoint's failure), so a shutdown neither waits for slow receivers nor leaves
+   * deliveries to wait for their claims to lapse.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.pause.abort();
+    this.abort.abort();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /** One round: claims what is due now (up to the free slots) and attempts it; resolves when those attempts are settled. */
+  async runOnce(): Promise<number> {
+    const claimed = await this.claim();
+    await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+    return claimed.length;
+  }
+
+  private async claim(): Promise<ClaimedDelivery[]> {
+    const free = (this.options.concurrency ?? 16) - this.inFlight.size;
+    if (free <= 0) return [];
+    const now = this.clock();
+    return this.outbox.claim(now, now + 2 * this.options.timeoutMs, free);
+  }
+
+  private async follow(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const claimed = await this.claim();
+        for (const delivery of claimed) {
+          const attempt = this.attempt(delivery).finally(() => this.inFlight.delete(attempt));
+          this.inFlight.add(attempt);
+        }
+        if (this.inFlight.size >= (this.options.concurrency ?? 16)) await Promise.race(this.inFlight);
+        else if (claimed.length === 0) await sleep(this.options.pollMs ?? 200, undefined, { signal: this.pause.signal }).catch(() => undefined);
+      } catch (error) {
+        if (this.stopping) break;
+        this.options.onError?.(error);
+        await sleep(1_000, undefined, { signal: this.pause.signal }).catch(() => undefined);
+      }
+    }
+    await Promise.all(this.inFlight);
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    try {
+      const settlement = await this.send(delivery);
+      const now = this.clock();
+      const failingSince = await this.outbox.settle(delivery, settlement, now);
+      if (failingSince === null) return;
+      this.options.onAttempt?.(settlement.outcome);
+      if (failingSince > 0 && now - failingSince >= this.options.disableAfterMs) await this.disable(delivery.subscriptionId, failingSince);
+    } catch (error) {
+      // The claim lapses and the delivery is attempted again.
+      this.options.onError?.(error);
+    }
+  }
+
+  private async send(delivery: ClaimedDelivery): Promise<Settlement> {
+    const subscription = await this.subscriptions.get(delivery.subscriptionId);
+    if (!subscription) return { outcome: 'drop' };
+    if (subscription.status === 'disabled') {
+      return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
+    }
+    const secrets = await this.subscriptions.secretsInForce(subscription.id);
+    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body: delivery.body, secrets }, this.abort.signal);
+    if (this.abort.signal.aborted)
+      return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
+    const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
+    const responseCode = 'status' in result ? result.status : 0;
+    const error = 'error' in result ? result.error : `answered ${responseCode}`;
+    if (step.kind === 'delivered') return { outcome: 'delivered', responseCode };
+    if (step.kind === 'retry') return { outcome: 'retry', at: step.at, responseCode, error, endpointFailed: true };
+    return { outcome: 'dead', responseCode, error, endpointFailed: true };
+  }
+
+  private async disable(subscriptionId: string, failingSince: number): Promise<void> {
+    const reason = `every attempt failed since ${new Date(failingSince).toISOString()}, longer than WEBHOOK_DISABLE_AFTER_SECONDS`;
+    try {
+      const before = await this.subscriptions.get(subscriptionId);
+      if (!before || before.status === 'disabled') return;
+      await this.subscriptions.disable(subscriptionId, reason, DISPATCHER_ACTOR);
+      this.options.onDisabled?.(subscriptionId, reason);
+    } catch (error) {
+      // Another dispatcher (or an operator) changed it at the same time: it is decided there.
+      if (!(error instanceof WebhookVersionConflictError)) throw error;
+    }
+  }
+}

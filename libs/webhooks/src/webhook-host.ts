@@ -1,0 +1,64 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { KeyLayout } from '@app/event-store';
+import { ProjectionRunner } from '@app/projections';
+import { RedisConnection } from '@app/redis';
+import { REDIS } from '@app/runtime';
+import { TargetUrlPolicy } from './target-url-policy';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhookKeys } from './webhook-keys';
+import { WebhookMetrics } from './webhook-metrics';
+import { WebhookOutbox } from './webhook-outbox';
+import { WebhookOutboxProjection } from './webhook-outbox.projection';
+import { WebhookSender } from './webhook-sender';
+import { WebhookSettings } from './webhook-settings';
+import { WebhookSubscriptions } from './webhook-subscriptions';
+import { WEBHOOK_SETTINGS } from './webhook-tokens';
+
+/** Log entries per outbox batch: each becomes up to two deliveries per subscription, all in one script call. */
+const OUTBOX_BATCH = 200;
+
+/** Runs the outbox projection and the dispatcher of this instance from start-up to shutdown. */
+@Injectable()
+export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
+  readonly runner: ProjectionRunner;
+  readonly dispatcher: WebhookDispatcher;
+
+  constructor(
+    @Inject(REDIS) redis: RedisConnection,
+    keys: KeyLayout,
+    webhookKeys: WebhookKeys,
+    subscriptions: WebhookSubscriptions,
+    outbox: WebhookOutbox,
+    policy: TargetUrlPolicy,
+    metrics: WebhookMetrics,
+    @Inject(WEBHOOK_SETTINGS) settings: WebhookSettings,
+    @InjectPinoLogger(WebhookHost.name) logger: PinoLogger,
+  ) {
+    this.runner = new ProjectionRunner(redis, keys, new WebhookOutboxProjection(webhookKeys, subscriptions), {
+      batchSize: OUTBOX_BATCH,
+      onError: (error) => logger.warn({ err: error }, 'webhook outbox failed to read or apply a batch; retrying'),
+    });
+    this.dispatcher = new WebhookDispatcher(outbox, subscriptions, new WebhookSender(policy, settings.timeoutMs), {
+      retry: settings.retry,
+      disableAfterMs: settings.disableAfterMs,
+      timeoutMs: settings.timeoutMs,
+      onAttempt: (outcome) => metrics.attempt(outcome),
+      onDisabled: (subscriptionId, reason) => {
+        metrics.endpointDisabled();
+        logger.warn({ subscriptionId, reason }, 'webhook endpoint disabled');
+      },
+      onError: (error) => logger.warn({ err: error }, 'webhook dispatcher failed; the delivery is attempted again when its claim lapses'),
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.runner.start();
+    this.dispatcher.start();
+  }
+
+  /** Before the shared Redis connection closes (shutdown hooks run after destroy hooks). */
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all([this.runner.stop(), this.dispatcher.stop()]);
+  }
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { ApplyOutcome, Projection, ProjectionBatch } from '@app/projections';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { WEBHOOK_OUTBOX, WebhookKeys } from './webhook-keys';
+import { webhookMessagesOf } from './webhook-messages';
+import { WebhookSubscriptions } from './webhook-subscriptions';
+
+/** Result codes of enqueue-webhook-deliveries-3.lua. */
+enum EnqueueCode {
+  Applied = 0,
+  Stale = 1,
+}
+
+const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-webhook-deliveries-3', { constants: { CODE: luaEnum(EnqueueCode) } });
+
+/** The delivery (and `webhook-id`) of one message of one event to one subscription: the same whoever computes it. */
+export function deliveryIdOf(subscriptionId: string, eventId: string, type: string): string {
+  return `msg_${createHash('sha256').update(`${subscriptionId}\n${eventId}\n${type}`).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The webhook outbox as a consumer of the mission log with its own checkpoint: for each batch of
+ * events, the deliveries they give to the subscriptions that want them are written together with
+ * the checkpoint (enqueue-webhook-deliveries-3.lua). Nothing that appends mission events knows of
+ * webhooks; deliveries are derived from the log, so none is lost to a crash between an event and
+ * its delivery. A subscription gets the events from its creation on.
+ */
+export class WebhookOutboxProjection implements Projection {
+  readonly name = WEBHOOK_OUTBOX;
+  /** A rebuild from the first event would send every delivery again; there is nothing to rebuild. */
+  readonly readModelKeys: readonly string[] = [];
+
+  constructor(
+    private readonly keys: WebhookKeys,
+    private readonly subscriptions: WebhookSubscriptions,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
+    const subscriptions = await this.subscriptions.list();
+    const args: (string | number)[] = [
+      batch.stream,
+      batch.after,
+      batch.lastId,
+      batch.entries,
+      this.clock(),
+      this.keys.deliveryPrefix,
+      this.keys.missionQueuePrefix,
+      this.keys.deliveriesPrefix,
+    ];
+    for (const event of batch.events) {
+      for (const message of webhookMessagesOf(event)) {
+        for (const subscription of subscriptions) {
+          if (event.at < subscription.createdAt || !subscription.eventTypes.includes(message.type)) continue;
+          args.push(deliveryIdOf(subscription.id, event.eventId, message.type), subscription.id, event.missionId, message.type, JSON.stringify(message));
+        }
+      }
+    }
+    const [code, detail] = (await enqueueScript.run(redis, [this.keys.checkpoint, this.keys.due, this.keys.sequence], args)) as [number, number | string];
+    if (code === EnqueueCode.Stale) return { kind: 'stale', checkpoint: String(detail) };
+    return { kind: 'applied', applied: Number(detail), ignored: 0 };
+  }
+}

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { WebhookKeys } from './webhook-keys';
+
+/** Result codes of claim/settle/redeliver scripts. */
+enum SettleCode {
+  Settled = 0,
+  Stale = 1,
+}
+enum RedeliverCode {
+  Queued = 0,
+  NotFound = 1,
+  Pending = 2,
+}
+
+const LUA_DIR = join(__dirname, 'lua');
+const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-1');
+const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-5', { constants: { CODE: luaEnum(SettleCode) } });
+const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-3', { constants: { CODE: luaEnum(RedeliverCode) } });
+
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** `msg_` and 32 hex digits: the delivery's id and its `webhook-id` header. */
+export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
+
+/** A delivery as the API lists it. */
+export interface WebhookDelivery {
+  id: string;
+  subscriptionId: string;
+  missionId: string;
+  type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  /** HTTP status of the last attempt; null before the first, or when it got no answer. */
+  lastResponseCode: number | null;
+  /** Why the last attempt failed without an answer (refused, timed out), or null. */
+  lastError: string | null;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  /** When it is attempted next (pending ones). */
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+  deadAt: string | null;
+}
+
+/** A delivery taken by one dispatcher for one attempt. */
+export interface ClaimedDelivery {
+  id: string;
+  subscriptionId: string;
+  missionId: string;
+  body: string;
+  /** This attempt's number (1-based). */
+  attempts: number;
+  firstAttemptAt: number;
+  claim: string;
+}
+
+export type Settlement =
+  | { outcome: 'retry'; at: number; responseCode: number; error: string; endpointFailed: boolean }
+  | { outcome: 'delivered'; responseCode: number }
+  | { outcome: 'dead'; responseCode: number; error: string; endpointFailed: boolean }
+  | { outcome: 'drop' };
+
+export class DeliveryNotFoundError extends Error {
+  constructor(readonly deliveryId: string) {
+    super(`webhook delivery ${deliveryId} not found`);
+    this.name = 'DeliveryNotFoundError';
+  }
+}
+
+export class DeliveryPendingError extends Error {
+  constructor(readonly deliveryId: string) {
+    super(`webhook delivery ${deliveryId} is still pending; it is attempted already`);
+    this.name = 'DeliveryPendingError';
+  }
+}
+
+const iso = (ms: string | undefined): string | null => (ms ? new Date(Number(ms)).toISOString() : null);
+
+/** A page of a subscription's deliveries, newest first. */
+export interface DeliveryPage {
+  items: WebhookDelivery[];
+  /** Pass as `cursor` for the next page; null on the last. */
+  nextCursor: string | null;
+}
+
+/**
+ * The deliveries the outbox projection wrote: claimed by dispatchers, settled after each attempt,
+ * listed and redelivered through the API. Every change is one script on the `{p}` keys.
+ */
+export class WebhookOutbox {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: WebhookKeys,
+    /** Seconds a delivered delivery stays listed (WEBHOOK_DELIVERY_RETENTION_SECONDS). */
+    private readonly retentionSeconds: number,
+  ) {}
+
+  /** Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller. */
+  async claim(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+    const claim = randomUUID();
+    const flat = (await claimScript.run(this.redis, [this.keys.due], [now, claimUntil, limit, this.keys.deliveryPrefix, claim])) as (string | number)[];
+    const claimed: ClaimedDelivery[] = [];
+    for (let i = 0; i + 5 < flat.length; i += 6) {
+      claimed.push({
+        id: String(flat[i]),
+        subscriptionId: String(flat[i + 1]),
+        missionId: String(flat[i + 2]),
+        body: String(flat[i + 3]),
+        attempts: Number(flat[i + 4]),
+        firstAttemptAt: Number(flat[i + 5]),
+        claim,
+      });
+    }
+    return claimed;
+  }
+
+  /** Records the attempt; resolves with since when the endpoint fails (ms, 0 = it does not), or null when the claim had lapsed. */
+  async settle(delivery: ClaimedDelivery, settlement: Settlement, now: number): Promise<number | null> {
+    const args = [
+      delivery.id,
+      delivery.claim,
+      settlement.outcome,
+      now,
+      settlement.outcome === 'retry' ? settlement.at : 0,
+      'responseCode' in settlement ? settlement.responseCode : 0,
+      'error' in settlement ? settlement.error : '',
+      delivery.subscriptionId,
+      'endpointFailed' in settlement && settlement.endpointFailed ? '1' : '0',
+      this.retentionSeconds,
+    ];
+    const keys = [
+      this.keys.delivery(delivery.id),
+      this.keys.due,
+      this.keys.missionQueue(delivery.subscriptionId, delivery.missionId),
+      this.keys.dead(delivery.subscriptionId),
+      this.keys.failingSince,
+    ];
+    const [code, failingSince] = (await settleScript.run(this.redis, keys, args)) as [number, number?];
+    return code === SettleCode.Stale ? null : Number(failingSince ?? 0);
+  }
+
+  /** Due again now, with the same webhook-id; throws DeliveryNotFoundError or DeliveryPendingError. */
+  async redeliver(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDelivery> {
+    const owner = await this.redis.hget(this.keys.delivery(deliveryId), 'subscription');
+    if (owner !== subscriptionId) throw new DeliveryNotFoundError(deliveryId);
+    const [code, snapshot = []] = (await redeliverScript.run(
+      this.redis,
+      [this.keys.delivery(deliveryId), this.keys.due, this.keys.dead(subscriptionId)],
+      [deliveryId, now],
+    )) as [number, string[]?];
+    if (code === RedeliverCode.NotFound) throw new DeliveryNotFoundError(deliveryId);
+    if (code === RedeliverCode.Pending) throw new DeliveryPendingError(deliveryId);
+    // As the script left it: a dispatcher may have delivered it again before another read.
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < snapshot.length; i += 2) fields[snapshot[i]] = snapshot[i + 1];
+    return toDelivery(deliveryId, fields);
+  }
+
+  async get(deliveryId: string): Promise<WebhookDelivery | null> {
+    const fields = await this.redis.hgetall(this.keys.delivery(deliveryId));
+    return fields.status ? toDelivery(deliveryId, fields) : null;
+  }
+
+  /**
+   * A subscription's deliveries, newest first; with `status`, only those (dead ones from their own
+   * list, by when they died). `cursor` is the previous page's nextCursor.
+   */
+  async list(subscriptionId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<DeliveryPage> {
+    const listKey = options.status === 'dead' ? this.keys.dead(subscriptionId) : this.keys.deliveries(subscriptionId);
+    const items: WebhookDelivery[] = [];
+    let max = options.cursor ? `(${options.cursor}` : '+inf';
+    for (;;) {
+      const page = (await this.redis.zrevrangebyscore(listKey, max, '-inf', 'WITHSCORES', 'LIMIT', 0, options.limit)) as string[];
+      if (page.length === 0) return { items, nextCursor: null };
+      for (let i = 0; i < page.length; i += 2) {
+        const [id, score] = [page[i], page[i + 1]];
+        const delivery = await this.get(id);
+        // Delivered ones expire after the retention time; their list entries go with the next read.
+        if (!delivery) await this.redis.zrem(listKey, id);
+        else if (!options.status || delivery.status === options.status) items.push(delivery);
+        if (items.length === options.limit) return { items, nextCursor: score };
+        max = `(${score}`;
+      }
+    }
+  }
+
+  /**
+   * Deletes what a deleted subscription leaves: its dead deliveries and its lists. Pending ones are
+   * dropped by the dispatcher when their turn comes, delivered ones expire on their own.
+   */
+  async forget(subscriptionId: string): Promise<void> {
+    const dead = await this.redis.zrange(this.keys.dead(subscriptionId), 0, -1);
+    for (let i = 0; i < dead.length; i += 500) await this.redis.del(...dead.slice(i, i + 500).map((id) => this.keys.delivery(id)));
+    await this.redis.del(this.keys.dead(subscriptionId), this.keys.deliveries(subscriptionId));
+  }
+
+  /** Deliveries waiting to be attempted (due now or later, claimed ones included): the backlog. */
+  async backlog(): Promise<number> {
+    return this.redis.zcard(this.keys.due);
+  }
+}
+
+function toDelivery(id: string, fields: Record<string, string>): WebhookDelivery {
+  return {
+    id,
+    subscriptionId: fields.subscription,
+    missionId: fields.mission,
+    type: fields.type,
+    status: fields.status as DeliveryStatus,
+    attempts: Number(fields.attempts ?? 0),
+    lastResponseCode: fields.lastStatus && fields.lastStatus !== '0' ? Number(fields.lastStatus) : null,
+    lastError: fields.lastError || null,
+    createdAt: iso(fields.createdAt) as string,
+    lastAttemptAt: iso(fields.lastAttemptAt),
+    nextAttemptAt: fields.status === 'pending' ? iso(fields.nextAt) : null,
+    deliveredAt: iso(fields.deliveredAt),
+    deadAt: iso(fields.deadAt),
+  };
+}

@@ -1,0 +1,77 @@
+import { request as httpRequest, IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { AttemptResult } from '@app/runtime';
+import { TargetUrlPolicy } from './target-url-policy';
+import { webhookSignatureHeader } from './webhook-signature';
+
+export interface OutgoingWebhook {
+  /** `webhook-id`: the delivery's id, the same on every attempt. */
+  id: string;
+  url: string;
+  body: string;
+  /** Every secret in force (two during a rotation): one signature each. */
+  secrets: readonly string[];
+}
+
+/** What a receiver's answer body may be at most; the rest is not read (it carries no meaning). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** A lookup that answers with addresses checked beforehand, so the connection goes where the check looked. */
+function pinnedLookup(addresses: readonly string[]): LookupFunction {
+  const entries = addresses.map((address) => ({ address, family: ipaddr.parse(address).kind() === 'ipv6' ? 6 : 4 }));
+  return (_hostname, options, callback) => {
+    if (options.all) callback(null, entries);
+    else callback(null, entries[0].address, entries[0].family);
+  };
+}
+
+/**
+ * POSTs one signed delivery: headers `webhook-id`, `webhook-timestamp` (Unix seconds, taken now, so
+ * each attempt is signed afresh) and `webhook-signature`. The URL is checked against the policy
+ * first and the connection goes to the addresses checked; redirects are not followed.
+ */
+export class WebhookSender {
+  constructor(
+    private readonly policy: TargetUrlPolicy,
+    private readonly timeoutMs: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** `signal` aborts the attempt (shutdown): it then ends at once with a retryable error. */
+  async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<AttemptResult> {
+    const target = await this.policy.check(webhook.url);
+    if (!target.ok) return { error: `refused: ${target.problem}`, retryable: false };
+    const timestamp = Math.floor(this.clock() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(webhook.body)),
+      'user-agent': 'brain-webhooks/1',
+      'webhook-id': webhook.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': webhookSignatureHeader(webhook.secrets, webhook.id, timestamp, webhook.body),
+    };
+    const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<AttemptResult>((resolve) => {
+      const request = send(
+        target.url,
+        { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: this.timeoutMs, signal },
+        (response: IncomingMessage) => {
+          let read = 0;
+          response.on('data', (chunk: Buffer) => {
+            read += chunk.length;
+            if (read > MAX_RESPONSE_BYTES) response.destroy();
+          });
+          response.on('close', () => resolve({ status: response.statusCode ?? 0 }));
+          response.on('error', () => undefined);
+        },
+      );
+      const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      request.on('error', (error) => resolve({ error: error.message, retryable: true }));
+      request.on('close', () => clearTimeout(deadline));
+      request.end(webhook.body);
+    });
+  }
+}

@@ -1,0 +1,60 @@
+/** A subscription's state: `disabled` ones get no deliveries (theirs are listed as dead) until enabled again. */
+export const WEBHOOK_STATUSES = ['active', 'disabled'] as const;
+export type WebhookStatus = (typeof WEBHOOK_STATUSES)[number];
+
+/** A subscription as folded from its events (its secrets are kept apart and never shown after they are made). */
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  description: string;
+  status: WebhookStatus;
+  /** Why it is disabled (the dispatcher's reason, or the operator's); null while active. */
+  disabledReason: string | null;
+  /** Until when the secret before the last rotation still signs (ISO time); null when only one secret is in force. */
+  previousSecretUntil: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type WebhookEvent =
+  | { type: 'WebhookSubscribed'; subscriptionId: string; at: string; actor: string; data: { url: string; eventTypes: string[]; description: string } }
+  | { type: 'WebhookSecretRotated'; subscriptionId: string; at: string; actor: string; data: { previousSecretUntil: string } }
+  | { type: 'WebhookDisabled'; subscriptionId: string; at: string; actor: string; data: { reason: string } }
+  | { type: 'WebhookEnabled'; subscriptionId: string; at: string; actor: string; data: Record<string, never> }
+  | { type: 'WebhookDeleted'; subscriptionId: string; at: string; actor: string; data: Record<string, never> };
+
+/** A signing secret in force; `until` (ms) only for the previous secret during a rotation. */
+export interface StoredSecret {
+  secret: string;
+  until: number | null;
+}
+
+/** Folds one event into the subscription; null once deleted. */
+export function evolveWebhook(record: WebhookSubscription | null, event: WebhookEvent): WebhookSubscription | null {
+  if (event.type === 'WebhookSubscribed') {
+    return {
+      id: event.subscriptionId,
+      ...event.data,
+      status: 'active',
+      disabledReason: null,
+      previousSecretUntil: null,
+      version: 1,
+      createdAt: event.at,
+      updatedAt: event.at,
+    };
+  }
+  if (!record) return null;
+  const next = { ...record, version: record.version + 1, updatedAt: event.at };
+  switch (event.type) {
+    case 'WebhookSecretRotated':
+      return { ...next, previousSecretUntil: event.data.previousSecretUntil };
+    case 'WebhookDisabled':
+      return { ...next, status: 'disabled', disabledReason: event.data.reason };
+    case 'WebhookEnabled':
+      return { ...next, status: 'active', disabledReason: null };
+    case 'WebhookDeleted':
+      return null;
+  }
+}

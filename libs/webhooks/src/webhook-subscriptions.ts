@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { WebhookKeys } from './webhook-keys';
+import { newWebhookSecret } from './webhook-signature';
+import { evolveWebhook, StoredSecret, WebhookEvent, WebhookSubscription } from './webhook-subscription';
+
+/** Result codes of append-webhook-event-4.lua. */
+enum WebhookAppendCode {
+  Ok = 0,
+  VersionConflict = 1,
+}
+
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-webhook-event-4', { constants: { CODE: luaEnum(WebhookAppendCode) } });
+
+/** What POST /api/webhooks answers once: the subscription and its secret. */
+export interface CreatedWebhook {
+  subscription: WebhookSubscription;
+  secret: string;
+}
+
+export class WebhookNotFoundError extends Error {
+  constructor(readonly subscriptionId: string) {
+    super(`webhook subscription ${subscriptionId} not found`);
+    this.name = 'WebhookNotFoundError';
+  }
+}
+
+export class WebhookVersionConflictError extends Error {
+  constructor(readonly subscriptionId: string) {
+    super(`webhook subscription ${subscriptionId} was changed concurrently; reload and retry`);
+    this.name = 'WebhookVersionConflictError';
+  }
+}
+
+/** `wh_` and 24 hex digits. */
+export const WEBHOOK_ID_PATTERN = '^wh_[0-9a-f]{24}$';
+
+/**
+ * Webhook subscriptions as event-sourced records: every change (subscribe, rotate the secret,
+ * disable, enable, delete) is an event in the subscriptions' stream, appended at an expected
+ * version together with the record and the secrets, in one script.
+ */
+export class WebhookSubscriptions {
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly keys: WebhookKeys,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async create(input: { url: string; eventTypes: string[]; description: string }, actor: string): Promise<CreatedWebhook> {
+    const secret = newWebhookSecret();
+    const id = `wh_${randomBytes(12).toString('hex')}`;
+    const event: WebhookEvent = { type: 'WebhookSubscribed', subscriptionId: id, at: this.now(), actor, data: input };
+    const subscription = await this.append(null, event, [{ secret, until: null }]);
+    return { subscription, secret };
+  }
+
+  /**
+   * A new secret signs from now on; the one before it keeps signing beside it for `overlapMs`, so
+   * a receiver can switch over without refusing a delivery. Returns the new secret (shown once).
+   */
+  async rotateSecret(id: string, overlapMs: number, actor: string): Promise<CreatedWebhook> {
+    const record = await this.require(id);
+    const [current] = await this.secretsInForce(id);
+    const until = this.clock() + overlapMs;
+    const secret = newWebhookSecret();
+    const event: WebhookEvent = {
+      type: 'WebhookSecretRotated',
+      subscriptionId: id,
+      at: this.now(),
+      actor,
+      data: { previousSecretUntil: new Date(until).toISOString() },
+    };
+    const secrets: StoredSecret[] = [{ secret, until: null }, ...(current && overlapMs > 0 ? [{ secret: current, until }] : [])];
+    return { subscription: await this.append(record, event, secrets), secret };
+  }
+
+  async disable(id: string, reason: string, actor: string): Promise<WebhookSubscription> {
+    const record = await this.require(id);
+    if (record.status === 'disabled') return record;
+    return this.append(record, { type: 'WebhookDisabled', subscriptionId: id, at: this.now(), actor, data: { reason } });
+  }
+
+  async enable(id: string, actor: string): Promise<WebhookSubscription> {
+    const record = await this.require(id);
+    if (record.status === 'active') return record;
+    const enabled = await this.append(record, { type: 'WebhookEnabled', subscriptionId: id, at: this.now(), actor, data: {} });
+    // Failures before it was disabled must not count towards disabling it again.
+    await this.redis.hdel(this.keys.failingSince, id);
+    return enabled;
+  }
+
+  /** Resolves with the subscription as it was before. */
+  async delete(id: string, actor: string): Promise<WebhookSubscription> {
+    const record = await this.require(id);
+    return this.append(record, { type: 'WebhookDeleted', subscriptionId: id, at: this.now(), actor, data: {} });
+  }
+
+  async get(id: string): Promise<WebhookSubscription | null> {
+    const json = await this.redis.hget(this.keys.subscriptions, id);
+    return json ? (JSON.parse(json) as WebhookSubscription) : null;
+  }
+
+  async list(): Promise<WebhookSubscription[]> {
+    const all = Object.values(await this.redis.hgetall(this.keys.subscriptions)).map((json) => JSON.parse(json) as WebhookSubscription);
+    return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /** The secrets that sign now, the current one first; a previous one only until its overlap ends. */
+  async secretsInForce(id: string): Promise<string[]> {
+    const json = await this.redis.hget(this.keys.secrets, id);
+    const now = this.clock();
+    return json ? (JSON.parse(json) as StoredSecret[]).filter(({ until }) => until === null || until > now).map(({ secret }) => secret) : [];
+  }
+
+  async require(id: string): Promise<WebhookSubscription> {
+    const record = await this.get(id);
+    if (!record) throw new WebhookNotFoundError(id);
+    return record;
+  }
+
+  private now(): string {
+    return new Date(this.clock()).toISOString();
+  }
+
+  private async append(record: WebhookSubscription | null, event: WebhookEvent, secrets?: StoredSecret[]): Promise<WebhookSubscription> {
+    const next = evolveWebhook(record, event);
+    const [code] = (await appendScript.run(
+      this.redis,
+      [this.keys.subscriptions, this.keys.versions, this.keys.log, this.keys.secrets],
+      [event.subscriptionId, record?.version ?? 0, next ? JSON.stringify(next) : '', secrets ? JSON.stringify(secrets) : '', JSON.stringify(event)],
+    )) as [number, string];
+    if (code === WebhookAppendCode.VersionConflict) throw new WebhookVersionConflictError(event.subscriptionId);
+    return next ?? (record as WebhookSubscription);
+  }
+}

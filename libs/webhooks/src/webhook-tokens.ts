@@ -1,0 +1,2 @@
+/** The WebhookSettings of the service (from its Environment). */
+export const WEBHOOK_SETTINGS = Symbol('WEBHOOK_SETTINGS');

@@ -1,0 +1,192 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import request from 'supertest';
+import { loadEnvironment } from '@app/config';
+import { FakeOdooServer, redisTarget, waitFor } from '@app/testing';
+import { ConnectorKeys } from '../../apps/connector-odoo/src/connector-keys';
+import { ConnectorOdooModule } from '../../apps/connector-odoo/src/connector-odoo.module';
+import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping';
+import { executorService } from '../../apps/executor/src/executor.definition';
+import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+
+/** Maintenance requests move to stage 3 ("Repaired") once their mission succeeds. */
+const REPAIRED = 3;
+
+describe('Odoo connector (four services, the connector, a fake Odoo on loopback)', () => {
+  let system: InProcessSystem;
+  let odoo: FakeOdooServer;
+  let connector: INestApplication | undefined;
+  let keys: ConnectorKeys;
+  let mappingFile: string;
+
+  /** The connector's environment: the system's Redis, prefix and partitions, and the fake Odoo. */
+  const connectorEnv = (overrides: Record<string, string> = {}) =>
+    loadEnvironment({
+      ...redisTarget(),
+      ...(process.env.LOG_PARTITIONS ? { LOG_PARTITIONS: process.env.LOG_PARTITIONS } : {}),
+      KEY_PREFIX: system.prefix,
+      LOG_LEVEL: 'error',
+      LOG_FORMAT: 'json',
+      ODOO_URL: odoo.url,
+      ODOO_DB: odoo.db,
+      ODOO_LOGIN: odoo.login,
+      ODOO_API_KEY: odoo.apiKey,
+      ODOO_POLL_MS: '200',
+      ODOO_BACKOFF_MS: '50',
+      ODOO_TIMEOUT_MS: '1000',
+      ODOO_MAPPING_FILE: mappingFile,
+      ...overrides,
+    });
+  const startConnector = async (overrides: Record<string, string> = {}) => {
+    const env = connectorEnv(overrides);
+    connector = await NestFactory.create(ConnectorOdooModule.register(env), { logger: false, bodyParser: false });
+    await connector.init();
+    return connector;
+  };
+  const stopConnector = async () => {
+    await connector?.close();
+    connector = undefined;
+  };
+  const submitted = async () => Object.values(await system.redis.hgetall(keys.submitted));
+  const ready = () => request((connector as INestApplication).getHttpServer()).get('/health/ready');
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-connector-odoo');
+    odoo = await FakeOdooServer.start();
+    keys = new ConnectorKeys(system.keys);
+    const mapping = JSON.parse(readFileSync(DEFAULT_MAPPING_FILE, 'utf8')) as { rules: { name: string; stageOnSuccess?: object | null }[] };
+    for (const rule of mapping.rules) if (rule.name === 'maintenance-requests') rule.stageOnSuccess = { field: 'stage_id', value: REPAIRED };
+    mappingFile = join(mkdtempSync(join(tmpdir(), 'odoo-mapping-')), 'mapping.json');
+    writeFileSync(mappingFile, JSON.stringify(mapping));
+  });
+  afterAll(async () => {
+    await stopConnector();
+    await system.close();
+    await odoo.close();
+  });
+
+  it('given records in Odoo, then each becomes one mission, and each success is posted once to its chatter as an internal note', async () => {
+    const ticket = odoo.create('helpdesk.ticket', {
+      name: 'Towels for 204',
+      description: '<p>Two more, please.</p>',
+      priority: '1',
+      partner_id: [3, 'Anna Schmidt'],
+      team_id: [1, 'Front Desk'],
+    });
+    const pricing = odoo.create('helpdesk.ticket', {
+      name: 'Rates for the fair weekend',
+      description: 'Competitors raised prices.',
+      priority: '2',
+      team_id: [2, 'Revenue Management'],
+    });
+    const repair = odoo.create('maintenance.request', { name: 'AC broken in 204', description: 'Blows warm air.', priority: '3', stage_id: 1, x_room: '204' });
+    const blank = odoo.create('helpdesk.ticket', { name: '\u200b', description: false, priority: '1', team_id: [1, 'Front Desk'] });
+    await startConnector();
+
+    const missionIds = await waitFor(async () => ((await submitted()).length === 3 ? submitted() : null), { timeoutMs: 20_000, what: 'three missions' });
+    const missions = await Promise.all(missionIds.map((id) => system.waitForStatus(id, ['succeeded'], 30_000)));
+    expect(missions.map((mission) => [mission.type, mission.priority, mission.source?.recordId]).sort()).toEqual(
+      [
+        ['guest_support', 'normal', ticket.id],
+        ['pricing', 'high', pricing.id],
+        ['maintenance', 'critical', repair.id],
+      ].sort(),
+    );
+
+    // A write-back is recorded (OdooResultPosted) after its post and its stage change.
+    await waitFor(async () => (await system.redis.xlen(keys.events)) === 3, { timeoutMs: 20_000, what: 'three recorded write-backs' });
+    for (const [model, record] of [
+      ['helpdesk.ticket', ticket],
+      ['helpdesk.ticket', pricing],
+      ['maintenance.request', repair],
+    ] as const) {
+      const posts = odoo.messagesOf(model, record.id);
+      expect(posts).toHaveLength(1);
+      expect(posts[0]).toMatchObject({ message_type: 'comment', subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('brain-mission:') });
+    }
+    expect(repair.stage_id).toBe(REPAIRED);
+    expect(odoo.messages).toHaveLength(3);
+    // The ticket without a visible title is set aside with the reason; the others were not held up.
+    expect(await system.redis.hget(keys.refused, `helpdesk.ticket:${blank.id}`)).toContain('title');
+    expect((await ready()).status).toBe(200);
+  });
+
+  it('given a connector restart and a second instance, then no record becomes a second mission and no result is posted twice', async () => {
+    await stopConnector();
+    const late = odoo.create('helpdesk.ticket', { name: 'Late check-out 118', description: 'Until 14:00?', priority: '0', team_id: [1, 'Front Desk'] });
+    await startConnector();
+    const second = await NestFactory.create(ConnectorOdooModule.register(connectorEnv()), { logger: false, bodyParser: false });
+    await second.init();
+    try {
+      await waitFor(async () => (await system.redis.xlen(keys.events)) === 4, { timeoutMs: 30_000, what: 'the late ticket to be answered' });
+      expect(odoo.messagesOf('helpdesk.ticket', late.id)).toHaveLength(1);
+      expect(await submitted()).toHaveLength(4);
+      expect(await system.statusCount('succeeded')).toBe(4);
+      expect(odoo.messages).toHaveLength(4);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('given an Odoo outage while a mission succeeds, then readiness says so, the write-back is listed and retried, and posted once Odoo is back', async () => {
+    await system.stopService('executor');
+    const record = odoo.create('maintenance.request', { name: 'Leaking tap in 512', description: 'Drips all night.', priority: '1', stage_id: 1 });
+    const missionId = await waitFor(async () => (await system.redis.hget(keys.submitted, `maintenance.request:${record.id}`)) ?? null, {
+      timeoutMs: 20_000,
+      what: 'the mission of the new request',
+    });
+    odoo.outage = 'down';
+    await system.addInstance(executorService);
+    await system.waitForStatus(missionId, ['succeeded'], 30_000);
+
+    const failing = await waitFor(
+      async () => {
+        const listed = (
+          await request((connector as INestApplication).getHttpServer())
+            .get('/connector/write-backs')
+            .expect(200)
+        ).body as { missionId: string }[];
+        return listed.length > 0 && listed;
+      },
+      { timeoutMs: 20_000, what: 'the failing write-back to be listed' },
+    );
+    expect(failing).toEqual([
+      expect.objectContaining({ missionId, model: 'maintenance.request', recordId: record.id, lastError: expect.stringContaining('Odoo') }),
+    ]);
+    await waitFor(async () => (await ready()).status === 503, { timeoutMs: 10_000, what: 'readiness to report Odoo down' });
+    expect((await ready()).body.error.odoo).toMatchObject({ status: 'down' });
+    const metrics = await request((connector as INestApplication).getHttpServer())
+      .get('/metrics')
+      .expect(200);
+    expect(metrics.text).toMatch(/brain_odoo_write_backs_failing\{[^}]*\} 1/);
+
+    odoo.outage = null;
+    await waitFor(async () => (await system.redis.hexists(keys.posted, missionId)) === 1, { timeoutMs: 30_000, what: 'the write-back after the outage' });
+    expect(odoo.messagesOf('maintenance.request', record.id)).toHaveLength(1);
+    await waitFor(async () => (await ready()).status === 200, { timeoutMs: 10_000, what: 'readiness after the outage' });
+    expect(
+      (
+        await request((connector as INestApplication).getHttpServer())
+          .get('/connector/write-backs')
+          .expect(200)
+      ).body,
+    ).toEqual([]);
+    expect(record.stage_id).toBe(REPAIRED);
+  });
+
+  it('given wrong credentials, then the connector is not ready and says why', async () => {
+    await stopConnector();
+    await startConnector({ ODOO_API_KEY: 'not-the-key' });
+    const refused = await waitFor(
+      async () => {
+        const answer = await ready();
+        return answer.status === 503 && String(answer.body.error?.odoo?.message).includes('wrong login or API key') && answer;
+      },
+      { timeoutMs: 10_000, what: 'readiness to refuse, naming the login' },
+    );
+    expect(refused.body.status).toBe('error');
+  });
+});

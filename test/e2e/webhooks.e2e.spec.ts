@@ -1,0 +1,132 @@
+import request from 'supertest';
+import { waitFor, WebhookReceiver } from '@app/testing';
+import { MISSION_FINISHED } from '@app/webhooks';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const aMission = (n: number) => ({
+  type: 'guest_support',
+  title: `Extra towels ${n}`,
+  description: `Room ${200 + n} asks for two more towels.`,
+  priority: 'normal',
+  payload: { language: 'en', room: String(200 + n) },
+});
+
+describe('webhooks from the event log (four services, real Redis, a receiver on loopback)', () => {
+  let system: InProcessSystem;
+  let receiver: WebhookReceiver;
+  /** The intake serving the API now (a test restarts it). */
+  let api: () => request.Agent;
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-webhooks', { WEBHOOK_BACKOFF_MS: '50', WEBHOOK_BACKOFF_MAX_MS: '200', WEBHOOK_TIMEOUT_MS: '2000' });
+    receiver = await WebhookReceiver.start();
+    api = () => request.agent(system.intake.getHttpServer()).set('Authorization', `Bearer ${TEST_KEYS.operator}`);
+  });
+  afterAll(async () => {
+    await system.close();
+    await receiver.close();
+  });
+
+  it('given bad or unsafe subscriptions, then they are refused with a 4xx naming the problem, and only operators may subscribe', async () => {
+    const body = { url: receiver.url, eventTypes: [MISSION_FINISHED] };
+    for (const url of ['http://127.0.0.2:8080/hooks', 'http://10.0.0.1/hooks', 'http://169.254.169.254/latest', 'http://localhost:9/hooks']) {
+      const refused = await api()
+        .post('/api/webhooks')
+        .send({ ...body, url })
+        .expect(422);
+      expect(refused.body.message).toContain('WEBHOOK_ALLOWED_HOSTS');
+    }
+    await api()
+      .post('/api/webhooks')
+      .send({ ...body, eventTypes: ['MissionExploded'] })
+      .expect(400);
+    await api()
+      .post('/api/webhooks')
+      .send({ ...body, url: 'ftp://127.0.0.1/x' })
+      .expect(400);
+    await request(system.intake.getHttpServer()).post('/api/webhooks').set('Authorization', `Bearer ${TEST_KEYS.submitter}`).send(body).expect(403);
+    await api().get('/api/webhooks/wh_000000000000000000000000').expect(404);
+    await api().get('/api/webhooks/nope').expect(400);
+    expect((await api().get('/api/webhooks').expect(200)).body).toEqual([]);
+  });
+
+  it('given a receiver that fails first and an intake restarted mid-run, then every finished mission arrives exactly once after de-duplicating by webhook-id, each signature verified', async () => {
+    const created = await api()
+      .post('/api/webhooks')
+      .send({ url: receiver.url, eventTypes: [MISSION_FINISHED, 'MissionCreated'], description: 'front desk' })
+      .expect(201);
+    expect(created.body).toMatchObject({ id: expect.stringMatching(/^wh_/), status: 'active', version: 1, secret: expect.stringMatching(/^whsec_/) });
+    receiver.secrets = [created.body.secret];
+    const listed = await api().get('/api/webhooks').expect(200);
+    expect(listed.body).toEqual([expect.not.objectContaining({ secret: expect.anything() })]);
+
+    const firstAnswer = new Set<string>();
+    receiver.respond = (webhook) => (firstAnswer.has(webhook.id) ? 200 : (firstAnswer.add(webhook.id), 500));
+    const missions: string[] = [];
+    for (let n = 0; n < 3; n++) missions.push((await api().post('/api/missions').send(aMission(n)).expect(201)).body.id);
+    await waitFor(async () => receiver.unique().length > 0, { timeoutMs: 20_000, what: 'a first delivery' });
+
+    await system.stopService('intake');
+    await system.addInstance(intakeService);
+    system.intake = system.apps[system.apps.length - 1];
+    for (let n = 3; n < 6; n++) missions.push((await api().post('/api/missions').send(aMission(n)).expect(201)).body.id);
+    for (const id of missions) await system.waitForStatus(id, ['succeeded']);
+
+    const finished = await waitFor(
+      async () => {
+        const ends = receiver.unique().filter((webhook) => webhook.message.type === MISSION_FINISHED);
+        return ends.length >= missions.length && ends;
+      },
+      { timeoutMs: 30_000, what: 'a mission.finished per mission' },
+    );
+    expect(finished.map((webhook) => webhook.message.data.missionId).sort()).toEqual([...missions].sort());
+    expect(finished.every((webhook) => webhook.message.data.status === 'succeeded')).toBe(true);
+    const creations = receiver.unique().filter((webhook) => webhook.message.type === 'MissionCreated');
+    expect(creations.map((webhook) => webhook.message.data.missionId).sort()).toEqual([...missions].sort());
+    expect(receiver.received.every((webhook) => webhook.verifiedBy.length === 1)).toBe(true);
+    // Every delivery was answered 500 once, and retried with the same webhook-id.
+    expect(
+      receiver.received
+        .filter((webhook) => webhook.answered === 500)
+        .map((webhook) => webhook.id)
+        .sort(),
+    ).toEqual(
+      receiver
+        .unique()
+        .map((webhook) => webhook.id)
+        .sort(),
+    );
+
+    // A delivery is settled after the receiver answered it.
+    const deliveries = await waitFor(
+      async () => {
+        const page = await api().get(`/api/webhooks/${created.body.id}/deliveries?status=delivered&limit=200`).expect(200);
+        return page.body.items.length === 2 * missions.length && page;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled as delivered' },
+    );
+    expect(deliveries.body.items[0]).toMatchObject({ status: 'delivered', attempts: 2, lastResponseCode: 200, subscriptionId: created.body.id });
+  });
+
+  it('when an operator redelivers a delivery and rotates the secret, then it arrives again with the same webhook-id, signed with both secrets', async () => {
+    const [subscription] = (await api().get('/api/webhooks').expect(200)).body;
+    const rotated = await api().post(`/api/webhooks/${subscription.id}/rotate-secret`).expect(200);
+    expect(rotated.body).toMatchObject({ version: 2, secret: expect.stringMatching(/^whsec_/), previousSecretUntil: expect.any(String) });
+    receiver.secrets = [rotated.body.secret, ...receiver.secrets];
+
+    const [delivery] = (await api().get(`/api/webhooks/${subscription.id}/deliveries?limit=1`).expect(200)).body.items;
+    const before = receiver.received.length;
+    const redelivered = await api().post(`/api/webhooks/${subscription.id}/deliveries/${delivery.id}/redeliver`).expect(202);
+    expect(redelivered.body).toMatchObject({ id: delivery.id, status: 'pending' });
+    const again = await waitFor(async () => receiver.received.slice(before).find((webhook) => webhook.id === delivery.id), {
+      timeoutMs: 10_000,
+      what: 'the redelivery',
+    });
+    expect(again.verifiedBy).toHaveLength(2);
+    await api().post(`/api/webhooks/${subscription.id}/deliveries/msg_00000000000000000000000000000000/redeliver`).expect(404);
+
+    expect((await api().delete(`/api/webhooks/${subscription.id}`).expect(200)).body).toMatchObject({ id: subscription.id, version: 2 });
+    await api().get(`/api/webhooks/${subscription.id}`).expect(404);
+  });
+});

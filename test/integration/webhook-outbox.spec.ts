@@ -1,0 +1,323 @@
+import fc from 'fast-check';
+import Redis from 'ioredis';
+import { KeyLayout } from '@app/event-store';
+import { MISSION_EVENT_TYPES } from '@app/mission';
+import { ProjectionRunner } from '@app/projections';
+import {
+  buildKnownLog,
+  deleteKeysByPrefix,
+  KNOWN_EVENT_COUNT,
+  KNOWN_MISSIONS,
+  KNOWN_START,
+  redisUrl,
+  testKeyPrefix,
+  waitFor,
+  WebhookReceiver,
+} from '@app/testing';
+import {
+  MISSION_FINISHED,
+  TargetUrlPolicy,
+  WebhookDispatcher,
+  WebhookDispatcherOptions,
+  WebhookKeys,
+  WebhookOutbox,
+  WebhookOutboxProjection,
+  WebhookSender,
+  WebhookSubscriptions,
+} from '@app/webhooks';
+
+/** The known log: 34 events, and four missions that end (m-ok and m-retry succeed, m-dead is dead-lettered, m-cancel cancelled). */
+const FINISHED = 4;
+const ALL_TYPES = [...MISSION_EVENT_TYPES, MISSION_FINISHED];
+
+describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', () => {
+  let redis: Redis;
+  let prefix: string;
+  let keys: KeyLayout;
+  let webhookKeys: WebhookKeys;
+  let subscriptions: WebhookSubscriptions;
+  let outbox: WebhookOutbox;
+  let receiver: WebhookReceiver;
+  const running: { stop(): Promise<void> }[] = [];
+
+  const runner = (options: ConstructorParameters<typeof ProjectionRunner>[3] = {}) => {
+    const created = new ProjectionRunner(redis, keys, new WebhookOutboxProjection(webhookKeys, subscriptions), { blockMs: 50, ...options });
+    running.push(created);
+    return created;
+  };
+  const dispatcher = (options: Partial<WebhookDispatcherOptions> = {}) => {
+    const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), 2_000);
+    const created = new WebhookDispatcher(outbox, subscriptions, sender, {
+      retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
+      disableAfterMs: 60_000,
+      timeoutMs: 2_000,
+      pollMs: 20,
+      ...options,
+    });
+    running.push(created);
+    return created;
+  };
+  /** Subscribed before the known log's story begins (in 2025), so it wants all of it. */
+  const subscribe = async (eventTypes = ALL_TYPES) => {
+    const created = await subscriptions.create({ url: receiver.url, eventTypes, description: 'test' }, 'test-operator');
+    receiver.secrets = [created.secret];
+    return created;
+  };
+
+  beforeAll(() => {
+    redis = new Redis(redisUrl());
+  });
+  beforeEach(async () => {
+    prefix = testKeyPrefix('webhooks');
+    keys = new KeyLayout(prefix);
+    webhookKeys = new WebhookKeys(keys);
+    subscriptions = new WebhookSubscriptions(redis, webhookKeys, () => KNOWN_START.getTime() - 3_600_000);
+    outbox = new WebhookOutbox(redis, webhookKeys, 3_600);
+    receiver = await WebhookReceiver.start();
+    await buildKnownLog(redis, keys);
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((item) => item.stop()));
+    await receiver.close();
+    await deleteKeysByPrefix(redis, prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('given a subscription to every type, then each event and each end arrives once, signed, in log order per mission', async () => {
+    await subscribe();
+    expect(await runner().catchUp()).toBe(KNOWN_EVENT_COUNT);
+    dispatcher().start();
+
+    const unique = await waitFor(async () => receiver.unique().length === KNOWN_EVENT_COUNT + FINISHED && receiver.unique(), {
+      timeoutMs: 20_000,
+      what: 'every delivery to arrive',
+    });
+    expect(receiver.received.every((webhook) => webhook.verifiedBy.length === 1)).toBe(true);
+    expect(receiver.received).toHaveLength(KNOWN_EVENT_COUNT + FINISHED);
+    const finished = unique.filter((webhook) => webhook.message.type === MISSION_FINISHED).map((webhook) => webhook.message.data);
+    expect(finished).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ missionId: KNOWN_MISSIONS.ok, status: 'succeeded' }),
+        expect.objectContaining({ missionId: KNOWN_MISSIONS.retry, status: 'succeeded' }),
+        expect.objectContaining({ missionId: KNOWN_MISSIONS.dead, status: 'dead_lettered' }),
+        expect.objectContaining({ missionId: KNOWN_MISSIONS.cancel, status: 'cancelled' }),
+      ]),
+    );
+    for (const missionId of Object.values(KNOWN_MISSIONS)) {
+      const versions = unique
+        .filter((webhook) => webhook.message.type !== MISSION_FINISHED && webhook.message.data.missionId === missionId)
+        .map((webhook) => webhook.message.data.version);
+      expect(versions).toEqual([...versions].sort((a, b) => Number(a) - Number(b)));
+    }
+    const [subscription] = await subscriptions.list();
+    // A delivery is settled after the receiver answered it.
+    const page = await waitFor(
+      async () => {
+        const listed = await outbox.list(subscription.id, { status: 'delivered', limit: 200 });
+        return listed.items.length === KNOWN_EVENT_COUNT + FINISHED && listed;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled' },
+    );
+    expect(page.items.every((delivery) => delivery.attempts === 1 && delivery.lastResponseCode === 200)).toBe(true);
+  });
+
+  it('given a receiver that answers 500 and then 429 before it recovers, then each delivery is retried with the same webhook-id until it is acknowledged', async () => {
+    await subscribe([MISSION_FINISHED]);
+    const failures = new Map<string, number>();
+    receiver.respond = (webhook) => {
+      const seen = failures.get(webhook.id) ?? 0;
+      failures.set(webhook.id, seen + 1);
+      return seen === 0 ? 500 : seen === 1 ? 429 : 200;
+    };
+    await runner().catchUp();
+    dispatcher().start();
+
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 20_000, what: 'the finished missions to be acknowledged' });
+    expect(receiver.received).toHaveLength(3 * FINISHED);
+    for (const [, count] of failures) expect(count).toBe(3);
+    const [subscription] = await subscriptions.list();
+    const page = await waitFor(
+      async () => {
+        const listed = await outbox.list(subscription.id, { status: 'delivered', limit: 10 });
+        return listed.items.length === FINISHED && listed;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled' },
+    );
+    expect(page.items.map((delivery) => [delivery.attempts, delivery.lastResponseCode])).toEqual(Array(FINISHED).fill([3, 200]));
+  });
+
+  it('given a receiver that keeps failing, then deliveries die after the retry period, are listed, the endpoint is disabled, and a redelivery after enabling it arrives with the same id', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    receiver.respond = () => 503;
+    await runner().catchUp();
+    const failing = dispatcher({ retry: { backoffMs: 20, backoffMaxMs: 40, retryPeriodMs: 300 }, disableAfterMs: 100 });
+    failing.start();
+
+    const disabled = await waitFor(async () => (await subscriptions.get(subscription.id))?.status === 'disabled' && subscriptions.get(subscription.id), {
+      timeoutMs: 20_000,
+      what: 'the failing endpoint to be disabled',
+    });
+    expect(disabled).toMatchObject({ disabledReason: expect.stringContaining('WEBHOOK_DISABLE_AFTER_SECONDS') });
+    const dead = await waitFor(
+      async () =>
+        (await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items.length === FINISHED
+          ? outbox.list(subscription.id, { status: 'dead', limit: 10 })
+          : null,
+      {
+        timeoutMs: 20_000,
+        what: 'every delivery to be dead',
+      },
+    );
+    expect(dead.items.every((delivery) => delivery.status === 'dead' && delivery.deadAt !== null)).toBe(true);
+    expect(receiver.unique()).toHaveLength(0);
+
+    receiver.respond = () => 204;
+    await subscriptions.enable(subscription.id, 'test-operator');
+    const target = dead.items[0];
+    await outbox.redeliver(subscription.id, target.id, Date.now());
+    await waitFor(async () => (await outbox.get(target.id))?.status === 'delivered', { timeoutMs: 10_000, what: 'the redelivery' });
+    expect(receiver.unique().map((webhook) => webhook.id)).toEqual([target.id]);
+    expect(await outbox.get(target.id)).toMatchObject({ status: 'delivered', lastResponseCode: 204 });
+    expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toHaveLength(FINISHED - 1);
+
+    await subscriptions.delete(subscription.id, 'test-operator');
+    await outbox.forget(subscription.id);
+    for (const delivery of dead.items.slice(1)) expect(await outbox.get(delivery.id)).toBeNull();
+    expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets)).toBe(0);
+  });
+
+  it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {
+    await subscribe();
+    const first = runner({ batchSize: 5, maxBatches: 1 });
+    first.start();
+    await first.finished;
+    // A dispatcher that claimed what was due, sent nothing and died: its claims lapse after 300 ms.
+    const abandoned = await outbox.claim(Date.now(), Date.now() + 300, 100);
+    expect(abandoned.length).toBeGreaterThan(0);
+
+    runner().start();
+    dispatcher().start();
+    await waitFor(async () => receiver.unique().length === KNOWN_EVENT_COUNT + FINISHED, { timeoutMs: 20_000, what: 'every delivery after the restart' });
+    const ids = receiver.unique().map((webhook) => webhook.id);
+    expect(new Set(ids).size).toBe(KNOWN_EVENT_COUNT + FINISHED);
+    // The abandoned claims were attempted again: the attempt that died counts.
+    const [subscription] = await subscriptions.list();
+    const settled = await waitFor(
+      async () => {
+        const listed = await outbox.list(subscription.id, { status: 'delivered', limit: 200 });
+        return listed.items.length === KNOWN_EVENT_COUNT + FINISHED && listed;
+      },
+      { timeoutMs: 10_000, what: 'every delivery to be settled' },
+    );
+    const attempts = settled.items.filter((delivery) => abandoned.some((claim) => claim.id === delivery.id));
+    expect(attempts).toHaveLength(abandoned.length);
+    expect(attempts.every((delivery) => delivery.attempts === 2)).toBe(true);
+  });
+
+  it('given a rotated secret, then deliveries carry two signatures, one per secret, until the overlap ends', async () => {
+    const { subscription, secret: old } = await subscribe([MISSION_FINISHED]);
+    const rotated = await subscriptions.rotateSecret(subscription.id, 3_600_000, 'test-operator');
+    receiver.secrets = [rotated.secret, old];
+    await runner().catchUp();
+    dispatcher().start();
+
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 20_000, what: 'the deliveries' });
+    for (const webhook of receiver.received) {
+      expect(webhook.signature.split(' ')).toHaveLength(2);
+      expect(webhook.verifiedBy).toEqual([rotated.secret, old]);
+    }
+    expect(rotated.subscription.previousSecretUntil).toEqual(expect.any(String));
+  });
+
+  it('given a URL the policy does not allow at send time, then the delivery is dead with the reason and nothing is sent', async () => {
+    const { subscription } = await subscriptions.create(
+      { url: receiver.url.replace('127.0.0.1', '127.0.0.2'), eventTypes: [MISSION_FINISHED], description: '' },
+      'test-operator',
+    );
+    await runner().catchUp();
+    dispatcher().start();
+
+    const dead = await waitFor(
+      async () => {
+        const page = await outbox.list(subscription.id, { status: 'dead', limit: 10 });
+        return page.items.length === FINISHED && page;
+      },
+      { timeoutMs: 10_000, what: 'the refused deliveries' },
+    );
+    expect(dead.items[0].lastError).toContain('WEBHOOK_ALLOWED_HOSTS does not list');
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('given a receiver that does not answer, when the dispatcher stops, then it stops at once and the delivery is due again, delivered by the next one', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    receiver.respond = () => new Promise<number>(() => undefined);
+    await runner().catchUp();
+    const first = dispatcher({ timeoutMs: 60_000, concurrency: 1 });
+    first.start();
+    await waitFor(async () => receiver.arrived === 1, { timeoutMs: 10_000, what: 'the first attempt to arrive' });
+
+    await first.stop();
+    const [aborted] = (await outbox.list(subscription.id, { status: 'pending', limit: 10 })).items.filter((delivery) => delivery.attempts === 1);
+    expect(aborted).toMatchObject({ lastError: 'attempt aborted: the dispatcher stopped', lastResponseCode: null });
+    expect(Date.parse(aborted.nextAttemptAt ?? '')).toBeLessThanOrEqual(Date.now());
+    expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBeNull();
+
+    receiver.respond = () => 200;
+    dispatcher().start();
+    await waitFor(async () => (await outbox.get(aborted.id))?.status === 'delivered', { timeoutMs: 20_000, what: 'the aborted delivery after the restart' });
+    expect(await outbox.get(aborted.id)).toMatchObject({ status: 'delivered', attempts: 2 });
+  });
+
+  it("property: whatever the receiver answers, each mission's events are attempted in log order, and each ends delivered or dead", async () => {
+    const answers = fc.array(fc.constantFrom(200, 200, 204, 500, 503, 429, 404, 410), { minLength: 1, maxLength: 60 });
+    await fc.assert(
+      fc.asyncProperty(answers, async (statuses) => {
+        // A fresh log and subscription per run; the run's keys go with it.
+        const runKeys = new KeyLayout(testKeyPrefix('webhooks-order'));
+        const runWebhookKeys = new WebhookKeys(runKeys);
+        const runSubscriptions = new WebhookSubscriptions(redis, runWebhookKeys, () => KNOWN_START.getTime() - 3_600_000);
+        const runOutbox = new WebhookOutbox(redis, runWebhookKeys, 3_600);
+        try {
+          await buildKnownLog(redis, runKeys);
+          const { subscription, secret } = await runSubscriptions.create(
+            { url: receiver.url, eventTypes: [...MISSION_EVENT_TYPES], description: '' },
+            'test-operator',
+          );
+          receiver.secrets = [secret];
+          receiver.received.length = 0;
+          await new ProjectionRunner(redis, runKeys, new WebhookOutboxProjection(runWebhookKeys, runSubscriptions)).catchUp();
+          let next = 0;
+          receiver.respond = () => statuses[next++ % statuses.length];
+          let now = Date.now();
+          const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), 2_000);
+          const stepped = new WebhookDispatcher(runOutbox, runSubscriptions, sender, {
+            retry: { backoffMs: 100, backoffMaxMs: 400, retryPeriodMs: 3_000 },
+            disableAfterMs: Number.MAX_SAFE_INTEGER,
+            timeoutMs: 2_000,
+            concurrency: 64,
+            clock: () => now,
+          });
+          // A fake clock: when nothing is due, time jumps towards the next retry; a receiver that
+          // keeps failing makes deliveries dead after 3 s of it.
+          while ((await runOutbox.backlog()) > 0) if ((await stepped.runOnce()) === 0) now += 500;
+
+          const versions = new Map<string, number[]>();
+          for (const webhook of receiver.received) {
+            const data = webhook.message.data as { missionId: string; version: number };
+            versions.set(data.missionId, [...(versions.get(data.missionId) ?? []), data.version]);
+          }
+          for (const seen of versions.values()) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+          expect(receiver.received.every((webhook) => webhook.verifiedBy.length === 1)).toBe(true);
+          const settled = (await runOutbox.list(subscription.id, { limit: 200 })).items;
+          expect(settled).toHaveLength(KNOWN_EVENT_COUNT);
+          expect(settled.every((delivery) => delivery.status === 'delivered' || delivery.status === 'dead')).toBe(true);
+        } finally {
+          await deleteKeysByPrefix(redis, runKeys.prefix);
+        }
+      }),
+      { numRuns: 12, examples: [[[500]], [[404]]] },
+    );
+  });
+});
