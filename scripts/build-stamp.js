@@ -11,14 +11,16 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-/** Directories whose files go into the build (or are copied beside it: Lua scripts, prompts). */
-const SOURCE_DIRS = ['apps', 'libs', 'scripts'];
+/** Directories whose files go into the build (or are copied beside it: Lua scripts, prompts; the console's bundle). */
+const SOURCE_DIRS = ['apps', 'libs', 'scripts', 'console'];
 /** Files at the root that change what the build produces. */
 const ROOT_FILE = /^(tsconfig.*\.json|package(-lock)?\.json)$/;
 /** What the commands run; any of them missing means there is no usable build. */
 const ENTRIES = [
   ...['intake', 'orchestrator', 'executor', 'evaluator'].map((service) => `dist/apps/${service}/src/main.js`),
-  ...['start', 'demo', 'replay'].map((script) => `dist/scripts/${script}.js`),
+  ...['start', 'demo', 'replay', 'ctl'].map((script) => `dist/scripts/${script}.js`),
+  // The operator console the intake serves (console/, bundled by Vite).
+  'dist/console/index.html',
 ];
 const STAMP = 'dist/.build-stamp';
 const PENDING = 'dist/.build-stamp.pending';

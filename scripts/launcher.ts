@@ -20,12 +20,12 @@ export function childLogFormat(env: NodeJS.ProcessEnv, outputIsTerminal: boolean
   return outputIsTerminal ? 'pretty' : 'json';
 }
 
-/** The line printed once every service is ready: the API and its docs, and which key to send (API_KEYS, or the local operator key's file). */
+/** The line printed once every service is ready: the API, its docs and the console, and which key to send (API_KEYS, or the local operator key's file). */
 export function readyMessage(ports: Record<ServiceName, number>, services: readonly ServiceName[], env: NodeJS.ProcessEnv, keyFile: string): string {
   if (!services.includes('intake')) return `Ready: ${services.map((name) => `${name} on port ${ports[name]}`).join(', ')}`;
   const base = `http://localhost:${ports.intake}`;
   const key = env.API_KEYS?.trim() ? 'one of API_KEYS' : `the operator key in ${keyFile}`;
-  return `Ready: API ${base}/api, docs ${base}/docs; send Authorization: Bearer <key> with ${key}`;
+  return `Ready: API ${base}/api, docs ${base}/docs, console ${base}/console; send Authorization: Bearer <key> with ${key}`;
 }
 
 /**

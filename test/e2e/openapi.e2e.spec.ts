@@ -3,11 +3,15 @@ import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
 import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
+import { CallerController } from '../../apps/intake/src/console/caller.controller';
+import { MissionChainController } from '../../apps/intake/src/console/mission-chain.controller';
+import { ThroughputController } from '../../apps/intake/src/console/throughput.controller';
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { SchedulesController } from '../../apps/intake/src/schedules/schedules.controller';
+import { StreamController } from '../../apps/intake/src/stream/stream.controller';
 import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -33,6 +37,11 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/reviews'],
   ['post', '/api/missions/{id}/approve'],
   ['post', '/api/missions/{id}/reject'],
+  ['get', '/api/stream'],
+  ['post', '/api/stream/tokens'],
+  ['get', '/api/me'],
+  ['get', '/api/missions/{id}/verify'],
+  ['get', '/api/missions/queue/throughput'],
   ['post', '/api/webhooks'],
   ['get', '/api/webhooks'],
   ['get', '/api/webhooks/{id}'],
@@ -54,6 +63,10 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   AgentsController,
   ReportsController,
   ReviewsController,
+  StreamController,
+  CallerController,
+  MissionChainController,
+  ThroughputController,
   WebhooksController,
   SchedulesController,
 };
@@ -178,7 +191,13 @@ describe('OpenAPI document of the intake (in-process system)', () => {
       for (const [status, response] of Object.entries(responses)) {
         const schemaRef = response.content?.['application/json']?.schema?.$ref;
         if (Number(status) >= 400) expect({ where, status, schemaRef }).toEqual({ where, status, schemaRef: ERROR_REF });
-        else expect({ where, status, hasSchema: response.content?.['application/json']?.schema !== undefined }).toEqual({ where, status, hasSchema: true });
+        // The live stream answers Server-Sent Events, not JSON.
+        else
+          expect({
+            where,
+            status,
+            hasSchema: (response.content?.['application/json'] ?? response.content?.['text/event-stream'])?.schema !== undefined,
+          }).toEqual({ where, status, hasSchema: true });
       }
     }
   });
@@ -210,7 +229,7 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(Object.keys(operation('post', '/api/missions/{id}/cancel').responses ?? {})).toContain('409');
     expect(Object.keys(operation('post', '/api/dlq/{id}/requeue').responses ?? {})).toContain('409');
     const listParams = (operation('get', '/api/missions').parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
-    expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'type']);
+    expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'title', 'type']);
     const dlqParams = (operation('get', '/api/dlq').parameters ?? []).filter((p) => p.in === 'query');
     expect(dlqParams.map((p) => [p.name, p.required])).toEqual([
       ['limit', false],

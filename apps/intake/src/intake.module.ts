@@ -11,6 +11,9 @@ import { CoreModule, REDIS, repoFile } from '@app/runtime';
 import { WebhooksModule } from '@app/webhooks';
 import { AgentsController } from './agents/agents.controller';
 import { ApiKeyGuard, ApiKeyStore, resolveApiKeys } from './auth';
+import { CallerController } from './console/caller.controller';
+import { MissionChainController } from './console/mission-chain.controller';
+import { ThroughputController } from './console/throughput.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
@@ -32,6 +35,9 @@ import { ScheduleFiringService } from './schedules/schedule-firing.service';
 import { ScheduleMetrics } from './schedules/schedule-metrics';
 import { ScheduleRegistry } from './schedules/schedule-registry';
 import { SchedulesController } from './schedules/schedules.controller';
+import { EventStreamService } from './stream/event-stream.service';
+import { StreamTokens } from './stream/stream-tokens';
+import { StreamController } from './stream/stream.controller';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
@@ -63,12 +69,18 @@ export class IntakeModule {
         ReviewsController,
         WebhooksController,
         SchedulesController,
+        StreamController,
+        CallerController,
+        MissionChainController,
+        ThroughputController,
         SubmissionConsumer,
       ],
       providers: [
         { provide: ApiKeyStore, useValue: new ApiKeyStore(keys) },
         // Order matters: the throttler counts by the caller the key guard identified.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: StreamTokens, inject: [ApiKeyStore], useFactory: (store: ApiKeyStore) => new StreamTokens(store) },
+        EventStreamService,
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         {

@@ -233,6 +233,33 @@ export class Environment {
   @Max(10_485_760)
   MAX_MISSION_TEXT_BYTES = 32_768;
 
+  /** How often the live event stream (`GET /api/stream`) sends a heartbeat comment, so proxies and clients see it alive. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  SSE_HEARTBEAT_MS = 15_000;
+
+  /**
+   * How long a live-stream client may leave written data unread before it is dropped: its events
+   * are never buffered beyond one batch, so a client that stops reading costs no memory, only this wait.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  SSE_SLOW_CLIENT_MS = 10_000;
+
+  /** Live-stream clients per intake process; one more gets a 429. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SSE_MAX_CLIENTS = 100;
+
   /**
    * Webhook targets that may be private or loopback addresses (comma-separated host names as in the
    * URL, IP addresses or CIDR ranges); any other target must resolve to public addresses only.

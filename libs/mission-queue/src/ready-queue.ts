@@ -45,6 +45,13 @@ export interface QueueStats {
 }
 
 /** An agent with room, as a lease request names it: its free slots and its skills. */
+/** Missions enqueued and dequeued in one minute (`minute`: its start). */
+export interface MinuteThroughput {
+  minute: string;
+  enqueued: number;
+  dequeued: number;
+}
+
 export interface FreeAgent {
   free: number;
   skills: readonly string[];
@@ -181,6 +188,22 @@ export class ReadyQueue {
       overdue: sum((part) => part.overdue),
       overdueRecorded: counter('overdue'),
     };
+  }
+
+  /**
+   * Missions enqueued and dequeued in each of the last `minutes` full minutes (at most the hour the
+   * per-minute counts are kept), oldest first, summed over the partitions: the throughput chart.
+   */
+  async throughput(minutes: number, now = Date.now()): Promise<MinuteThroughput[]> {
+    const last = minuteOf(now) - 1;
+    const span = Array.from({ length: Math.min(Math.max(minutes, 1), 60) }, (_, i) => last - i).reverse();
+    const fields = span.flatMap((minute) => [`e:${minute}`, `d:${minute}`]);
+    const parts = await Promise.all(this.keys.partitions.map((k) => this.redis.hmget(k.perMinute, ...fields)));
+    return span.map((minute, i) => ({
+      minute: new Date(minute * 60_000).toISOString(),
+      enqueued: parts.reduce((sum, counts) => sum + Number(counts[2 * i] ?? 0), 0),
+      dequeued: parts.reduce((sum, counts) => sum + Number(counts[2 * i + 1] ?? 0), 0),
+    }));
   }
 
   /** One partition's figures, read atomically (its keys share a hash slot). */

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ApiClient } from './api-client';
 import { ApiKey } from './api-key';
 
@@ -25,6 +25,16 @@ export class ApiKeyStore {
 
   get size(): number {
     return this.keys.length;
+  }
+
+  /**
+   * The named key's caller and a signing key derived from its secret for `purpose`, to sign what
+   * is handed to that key's holder (stream tokens): every instance with the same API_KEYS derives
+   * the same one, and replacing the key's secret voids what was signed with it.
+   */
+  signingKey(name: string, purpose: string): { client: ApiClient; key: Buffer } | undefined {
+    const found = this.keys.find((key) => key.client.name === name);
+    return found ? { client: { ...found.client }, key: createHmac('sha256', found.digest).update(purpose).digest() } : undefined;
   }
 
   /** The caller behind a presented secret; undefined for an empty or unknown one. */

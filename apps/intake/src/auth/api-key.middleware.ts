@@ -3,7 +3,7 @@ import { NextFunction, Request, Response } from 'express';
 import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
 import { AuthenticatedRequest } from './api-client';
 import { ApiKeyStore } from './api-key-store';
-import { authenticate, unauthorized } from './api-key.guard';
+import { Authentication, authenticate, MISSING_KEY, unauthorized } from './api-key.guard';
 import { isApiRequest } from './api-path';
 
 /** The address failures are counted by: the peer, as Express sees it (no proxy is trusted). */
@@ -22,8 +22,10 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
  * The caller it finds is attached for ApiKeyGuard (which checks the role) and the rate limiter.
  * A refused request that carries a body gets `Connection: close`: Node then drops the connection
  * after the answer instead of reading the rest of the body to keep it alive.
+ * `otherwise` may authenticate a request that carries no key by other means (a stream token);
+ * it answers undefined for requests it does not cover.
  */
-export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle) {
+export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
     const refuse = (error: HttpException) => {
@@ -35,7 +37,8 @@ export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailure
     const address = clientAddress(request);
     const blocked = throttle.retryAfter(address);
     if (blocked > 0) return refuse(tooManyFailures(response, blocked));
-    const authentication = authenticate(store, request.headers);
+    const byKey = authenticate(store, request.headers);
+    const authentication = 'failure' in byKey && byKey.failure === MISSING_KEY ? (otherwise?.(request) ?? byKey) : byKey;
     if ('client' in authentication) {
       request.apiClient = authentication.client;
       return next();

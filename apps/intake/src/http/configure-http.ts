@@ -1,9 +1,13 @@
+import { dirname, join } from 'node:path';
 import { INestApplication, UnsupportedMediaTypeException } from '@nestjs/common';
 import { NextFunction, Request, Response, json } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
+import { repoFile } from '@app/runtime';
 import { ApiKeyStore, authenticateBeforeBody } from '../auth';
+import { serveConsole } from '../console/serve-console';
 import { AuthFailureThrottle } from '../rate-limit';
+import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
 import { RequestValidationPipe } from './request-validation.pipe';
@@ -32,7 +36,7 @@ export function configureHttp(app: INestApplication, env: Environment): void {
   express.set('query parser', 'simple');
   app.use(securityHeaders());
   // Before anything reads a body: a request without a valid key must cost as little as possible.
-  app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle)));
+  app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle), streamTokenAuthentication(app.get(StreamTokens))));
   app.use(requireJsonBodies);
   app.use(json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', inflate: false, reviver: rejectForbiddenKeys }));
   // Errors raised by the middleware above (malformed JSON, too large, wrong type) never reach Nest's filters.
@@ -43,4 +47,5 @@ export function configureHttp(app: INestApplication, env: Environment): void {
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ErrorBodyFilter());
   setUpOpenApi(app);
+  serveConsole(app, join(dirname(repoFile('package.json')), 'dist', 'console'));
 }

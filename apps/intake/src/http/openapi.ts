@@ -48,6 +48,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .setVersion('1.0')
     .addTag('missions', 'Create, list, follow and cancel missions; queue statistics.')
     .addTag('dead letters', 'Missions that used up their attempts, and requeueing them (operator only).')
+    .addTag('stream', 'Mission events as they happen (Server-Sent Events), and tokens for browsers to open the stream.')
     .addTag('webhooks', 'Signed webhooks (Standard Webhooks) for mission events, their deliveries and redelivery (operator only).')
     .addTag('reports', 'Read models projected from the event log, such as the daily report per mission type.')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The API key as a bearer token: `Authorization: Bearer <key>`.' })

@@ -25,6 +25,12 @@ export class ListMissionsQuery {
   @MaxLength(128)
   agentId?: string;
 
+  @ApiPropertyOptional({ maxLength: 200, description: 'Only missions whose title contains this text (case-insensitive).', example: 'minibar' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  title?: string;
+
   /** Created at or after (ISO time). */
   @ApiPropertyOptional({ format: 'date-time', description: 'Only missions created at or after this time (ISO 8601).', example: '2026-05-01T00:00:00Z' })
   @IsOptional()

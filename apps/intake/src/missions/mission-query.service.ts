@@ -78,6 +78,7 @@ export class MissionQueryService {
 
 function matches(mission: Mission, query: ListMissionsQuery): boolean {
   return (
+    (!query.title || mission.title.toLowerCase().includes(query.title.toLowerCase())) &&
     (!query.status || mission.status === query.status) &&
     (!query.type || mission.type === query.type) &&
     (!query.priority || mission.priority === query.priority) &&

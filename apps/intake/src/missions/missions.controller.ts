@@ -35,7 +35,7 @@ export class MissionsController {
   @ApiOperation({
     summary: 'List missions',
     description:
-      'Needs role **reader** (any API key). Newest first, filtered by every given query parameter, in pages of `limit`; ' +
+      'Needs role **reader** (any API key). Newest first, filtered by every given query parameter (`title`: contains, ignoring case), in pages of `limit`; ' +
       'pass `nextCursor` back as `cursor` for the next page. Pages stay stable while new missions arrive.',
   })
   @ApiOkResponse({ type: MissionPageView, description: 'A page of missions.', headers: RATE_LIMIT_HEADERS })

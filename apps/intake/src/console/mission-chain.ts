@@ -1,0 +1,52 @@
+import { parseStored, sha1Hex, toStoredEntry } from '@app/audit';
+import { KeyLayout, MISSION_HASH_FIELDS } from '@app/event-store';
+import { RedisConnection } from '@app/redis';
+
+export interface MissionChainCheck {
+  missionId: string;
+  /** True when every event links to the one before it and the mission's head names the last. */
+  verified: boolean;
+  events: number;
+  /** What is wrong, one line each; empty when verified. */
+  problems: string[];
+}
+
+/**
+ * Checks one mission's hash chain as stored: each event's `prevHash` is the SHA-1 of the stored
+ * JSON of the event before it ('' for the first), versions count 1, 2, …, and the mission's head
+ * (`h`) is the SHA-1 of its last event. The whole-log check (links between missions, the log
+ * head) is `replay verify`; this is the badge on one mission's page.
+ */
+export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<MissionChainCheck | undefined> {
+  const partition = keys.of(missionId);
+  const [ids, head] = await Promise.all([
+    redis.lrange(partition.missionEvents(missionId), 0, -1),
+    redis.hget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash),
+  ]);
+  if (ids.length === 0) return undefined;
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.xrange(partition.log, id, id);
+  const replies = (await pipeline.exec()) ?? [];
+  const problems: string[] = [];
+  let previous = '';
+  ids.forEach((id, index) => {
+    const [error, entries] = replies[index] ?? [null, []];
+    const [entry] = (error ? [] : entries) as [string, string[]][];
+    if (!entry) {
+      problems.push(`event ${index + 1} (log entry ${id}) is missing from the log`);
+      previous = '';
+      return;
+    }
+    const stored = toStoredEntry(entry[0], entry[1]);
+    const event = parseStored(stored.json);
+    if (!event) problems.push(`event ${index + 1} is not stored as JSON`);
+    else {
+      if (event.version !== index + 1) problems.push(`event ${index + 1} says version ${String(event.version)}`);
+      if (event.missionId !== missionId) problems.push(`event ${index + 1} belongs to mission ${String(event.missionId)}`);
+      if ((event.prevHash ?? '') !== previous) problems.push(`event ${index + 1} does not link to event ${index}: it was changed, or one before it was`);
+    }
+    previous = sha1Hex(stored.json);
+  });
+  if (head !== null && head !== previous) problems.push("the mission's head does not name its last event: an event was changed or removed at the end");
+  return { missionId, verified: problems.length === 0, events: ids.length, problems };
+}

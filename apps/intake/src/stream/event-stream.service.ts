@@ -1,0 +1,171 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Response } from 'express';
+import { Environment } from '@app/config';
+import { KeyLayout, parseLogEntry } from '@app/event-store';
+import { MissionEvent } from '@app/mission';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { compareEntryIds, formatPosition, LogPosition } from './log-position';
+import { lastEntryIds, LogWakeup } from './log-wakeup';
+import { matchesFilter, StreamFilter } from './stream-filter';
+
+/** Log entries read per partition per round; with the socket's drain, what one client can hold in memory. */
+const ENTRIES_PER_READ = 100;
+/** How soon an EventSource reconnects after the connection drops. */
+const RETRY_MS = 3_000;
+
+interface Client {
+  response: Response;
+  position: LogPosition;
+  filter: StreamFilter;
+  /** A round of reads is under way; `again` asks it to read once more when it ends. */
+  pumping: boolean;
+  again: boolean;
+  closed: boolean;
+}
+
+/**
+ * Sends mission events from the log to live-stream clients as Server-Sent Events. Each client
+ * reads from its own position (see LogPosition) in rounds: read a batch, write it, wait until the
+ * socket has taken it, read on. A client that does not take a batch within SSE_SLOW_CLIENT_MS is
+ * dropped, so nothing piles up for it.
+ */
+@Injectable()
+export class EventStreamService implements OnModuleDestroy {
+  private readonly clients = new Set<Client>();
+  private readonly wakeup: LogWakeup;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    private readonly keys: KeyLayout,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+  ) {
+    this.wakeup = new LogWakeup(redis, keys.logStreams);
+  }
+
+  get partitions(): number {
+    return this.keys.partitions.length;
+  }
+
+  get full(): boolean {
+    return this.clients.size >= this.env.SSE_MAX_CLIENTS;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The position before the first event. */
+  get start(): LogPosition {
+    return this.keys.partitions.map(() => '0-0');
+  }
+
+  /** The position now: a client that starts here gets only the events appended from now on. */
+  async now(): Promise<LogPosition> {
+    return lastEntryIds(this.redis, this.keys.logStreams);
+  }
+
+  /** Streams to `response` until the client goes away or the intake stops. */
+  open(response: Response, position: LogPosition, filter: StreamFilter): void {
+    const client: Client = { response, position: [...position], filter, pumping: false, again: false, closed: false };
+    this.clients.add(client);
+    response.status(200);
+    response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    response.setHeader('Cache-Control', 'no-cache, no-transform');
+    response.setHeader('Connection', 'keep-alive');
+    // Proxies such as nginx would otherwise buffer the stream.
+    response.setHeader('X-Accel-Buffering', 'no');
+    response.flushHeaders();
+    response.socket?.setNoDelay(true);
+    response.write(`retry: ${RETRY_MS}\n: connected at ${formatPosition(client.position)}\n\n`);
+
+    const unlisten = this.wakeup.listen(() => this.pump(client));
+    // The heartbeat also reads: a wake-up lost while the tail started costs at most one interval.
+    const heartbeat = setInterval(() => {
+      if (!response.writableNeedDrain) response.write(': heartbeat\n\n');
+      this.pump(client);
+    }, this.env.SSE_HEARTBEAT_MS);
+    const close = () => {
+      if (client.closed) return;
+      client.closed = true;
+      clearInterval(heartbeat);
+      unlisten();
+      this.clients.delete(client);
+    };
+    response.on('close', close);
+    response.on('error', close);
+    this.pump(client);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // The HTTP server's close waits for open responses; a stream never ends by itself.
+    for (const client of [...this.clients]) client.response.end();
+    await this.wakeup.stop();
+  }
+
+  private pump(client: Client): void {
+    if (client.closed) return;
+    if (client.pumping) {
+      client.again = true;
+      return;
+    }
+    client.pumping = true;
+    void this.readOn(client)
+      .catch(() => client.response.destroy())
+      .finally(() => {
+        client.pumping = false;
+      });
+  }
+
+  /** Reads and writes rounds until the client has everything in the log (or is gone). */
+  private async readOn(client: Client): Promise<void> {
+    for (;;) {
+      client.again = false;
+      const entries = await this.readAfter(client);
+      if (client.closed) return;
+      if (entries.length === 0) {
+        if (!client.again) return;
+        continue;
+      }
+      let chunk = '';
+      for (const entry of entries) {
+        client.position[entry.partition] = entry.id;
+        if (matchesFilter(entry.event, client.filter)) chunk += `id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(entry.event)}\n\n`;
+      }
+      if (chunk !== '' && !client.response.write(chunk)) await this.drained(client);
+    }
+  }
+
+  /** The next entries after the client's position, over the partitions it reads, oldest first. */
+  private async readAfter(client: Client): Promise<{ partition: number; id: string; event: MissionEvent }[]> {
+    const partitions = client.filter.missionId !== undefined ? [this.keys.partitionOf(client.filter.missionId)] : this.keys.partitions.map((_, index) => index);
+    const reads = await Promise.all(
+      partitions.map(async (partition) => {
+        const entries = (await this.redis.xrange(this.keys.partitions[partition].log, `(${client.position[partition]}`, '+', 'COUNT', ENTRIES_PER_READ)) as [
+          string,
+          string[],
+        ][];
+        return entries.map(([id, fields]) => ({ partition, id, event: parseLogEntry(fields) }));
+      }),
+    );
+    return reads.flat().sort((a, b) => compareEntryIds(a.id, b.id));
+  }
+
+  /** Resolves when the socket has taken what was written; drops the client when it takes longer than SSE_SLOW_CLIENT_MS. */
+  private drained(client: Client): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.response.off('drain', done);
+        client.response.off('close', done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        client.response.destroy();
+        done();
+      }, this.env.SSE_SLOW_CLIENT_MS);
+      client.response.once('drain', done);
+      client.response.once('close', done);
+    });
+  }
+}

@@ -1,0 +1,34 @@
+/** A Redis stream entry id, `<ms>-<seq>`. */
+const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
+/** Between the partitions' entry ids in a position; never part of an entry id. */
+const SEPARATOR = '.';
+
+/**
+ * Where a reader of the partitioned log stands: for each log partition (by index), the id of the
+ * last entry it has seen ('0-0' for none). The log has one stream per partition (LOG_PARTITIONS),
+ * so one entry id cannot say where a reader is; the whole vector is the live stream's event id,
+ * which a client sends back as `Last-Event-ID` to resume.
+ */
+export type LogPosition = string[];
+
+export function formatPosition(position: LogPosition): string {
+  return position.join(SEPARATOR);
+}
+
+/** The position a client sent, or why it is not one of this deployment's (another LOG_PARTITIONS, or not a position at all). */
+export function parsePosition(text: string, partitions: number): LogPosition | { problem: string } {
+  const ids = text.trim().split(SEPARATOR);
+  if (!ids.every((id) => ENTRY_ID.test(id))) return { problem: 'Last-Event-ID is not a stream position: expected <ms>-<seq> per log partition, joined by "."' };
+  if (ids.length !== partitions) {
+    return { problem: `Last-Event-ID holds ${ids.length} partition positions; this deployment has LOG_PARTITIONS=${partitions}` };
+  }
+  return ids;
+}
+
+/** Orders two entry ids as Redis does (by time, then sequence). */
+export function compareEntryIds(a: string, b: string): number {
+  const [aMs, aSeq] = a.split('-').map(BigInt);
+  const [bMs, bSeq] = b.split('-').map(BigInt);
+  if (aMs !== bMs) return aMs < bMs ? -1 : 1;
+  return aSeq === bSeq ? 0 : aSeq < bSeq ? -1 : 1;
+}

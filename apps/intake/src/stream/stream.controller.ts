@@ -1,0 +1,92 @@
+import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Response } from 'express';
+import { RequiresRole } from '../auth';
+import { ApiCaller } from '../auth/api-caller.decorator';
+import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { EventStreamService } from './event-stream.service';
+import { parsePosition } from './log-position';
+import { StreamTokenView } from './stream-token.view';
+import { StreamToken, StreamTokens } from './stream-tokens';
+import { MAX_POSITION_LENGTH, StreamQuery } from './stream.query';
+
+@ApiTags('stream')
+@ApiBearerAuth()
+@ApiSecurity('api-key')
+@Controller('api/stream')
+export class StreamController {
+  constructor(
+    private readonly stream: EventStreamService,
+    private readonly tokens: StreamTokens,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Live stream of mission events (Server-Sent Events)',
+    description:
+      'Needs role **reader** (any API key), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
+      'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events). ' +
+      'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
+      'Events of one mission come in their order; events of different log partitions are merged by time. A comment line (`: heartbeat`) comes every SSE_HEARTBEAT_MS. ' +
+      'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake the answer is a 429.',
+  })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume after this position: the `id` of the last event received. A position of another LOG_PARTITIONS is a 400.',
+    schema: { type: 'string', maxLength: MAX_POSITION_LENGTH, example: '1764745200000-0' },
+  })
+  @ApiOkResponse({
+    description: 'The stream; it stays open.',
+    headers: RATE_LIMIT_HEADERS,
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example: 'id: 1764745200000-0\ndata: {"eventId":"…","type":"MissionCreated","missionId":"…","version":1,…}\n\n: heartbeat\n\n',
+      },
+    },
+  })
+  @ApiErrorResponses({
+    role: 'reader',
+    badRequest: 'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment.',
+    invalidField: { field: 'type', problem: 'each value in type must be one of the following values: MissionCreated, …' },
+  })
+  async open(@Query() query: StreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() response: Response): Promise<void> {
+    const resumeFrom = lastEventId ?? query.lastEventId;
+    let position = undefined;
+    if (resumeFrom !== undefined && resumeFrom !== '') {
+      if (resumeFrom.length > MAX_POSITION_LENGTH) throw new BadRequestException('Last-Event-ID is too long to be a stream position');
+      const parsed = parsePosition(resumeFrom, this.stream.partitions);
+      if ('problem' in parsed) throw new BadRequestException(parsed.problem);
+      position = parsed;
+    }
+    // Express answers HEAD with the GET handler: the headers, and no stream that would never end.
+    if (response.req.method === 'HEAD') {
+      response.status(200).type('text/event-stream').end();
+      return;
+    }
+    if (this.stream.full) {
+      response.setHeader('Retry-After', '5');
+      throw new HttpException('too many open live streams on this intake; retry later', HttpStatus.TOO_MANY_REQUESTS);
+    }
+    this.stream.open(response, position ?? (query.from === 'start' ? this.stream.start : await this.stream.now()), {
+      ...(query.type ? { types: new Set(query.type) } : {}),
+      ...(query.status ? { statuses: new Set(query.status) } : {}),
+      ...(query.missionId ? { missionId: query.missionId } : {}),
+    });
+  }
+
+  @Post('tokens')
+  @RequiresRole('reader')
+  @ApiOperation({
+    summary: 'A short-lived token for the live stream',
+    description:
+      'Needs role **reader** (any API key). A token that authenticates GET /api/stream as this key for 60 s, as `?token=`, ' +
+      'for EventSource in a browser, which cannot send headers. It opens nothing else. Takes no body.',
+  })
+  @ApiCreatedResponse({ type: StreamTokenView, description: 'The token.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({ role: 'reader' })
+  issue(@ApiCaller() caller: string): StreamToken {
+    return this.tokens.issue(caller);
+  }
+}

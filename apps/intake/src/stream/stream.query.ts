@@ -1,0 +1,72 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { MISSION_EVENT_TYPES, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
+import { MISSION_ID_PATTERN } from '../http/id.pipe';
+
+/** `a,b,c` as a list; anything that is not a string stays as it is and fails validation. */
+const commaList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value);
+
+/** 256 partitions (the most LOG_PARTITIONS allows) of `<20 digits>-<20 digits>` and their separators. */
+export const MAX_POSITION_LENGTH = 256 * 42;
+
+export class StreamQuery {
+  @ApiPropertyOptional({
+    type: 'string',
+    description: `Only events of these types, comma-separated: ${MISSION_EVENT_TYPES.join(', ')}.`,
+    example: 'MissionCreated,MissionDeadLettered',
+  })
+  @IsOptional()
+  @Transform(commaList)
+  @ArrayMaxSize(MISSION_EVENT_TYPES.length)
+  @IsIn(MISSION_EVENT_TYPES, { each: true })
+  type?: MissionEventType[];
+
+  @ApiPropertyOptional({
+    type: 'string',
+    description:
+      'Only events that put their mission into one of these statuses, comma-separated (a failed attempt or a failed evaluation changes no status and never matches).',
+    example: 'dead_lettered,succeeded',
+  })
+  @IsOptional()
+  @Transform(commaList)
+  @ArrayMaxSize(MISSION_STATUSES.length)
+  @IsIn(MISSION_STATUSES, { each: true })
+  status?: MissionStatus[];
+
+  @ApiPropertyOptional({ pattern: MISSION_ID_PATTERN, description: "Only this mission's events.", example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' })
+  @IsOptional()
+  @IsString()
+  @Matches(new RegExp(MISSION_ID_PATTERN), { message: 'missionId must be a mission id (a lowercase UUID)' })
+  missionId?: string;
+
+  @ApiPropertyOptional({
+    maxLength: MAX_POSITION_LENGTH,
+    description:
+      'Resume after this position (an event `id` this stream sent), like the `Last-Event-ID` header, which wins when both are given. ' +
+      'For clients that cannot set headers when they reconnect (a new EventSource).',
+    example: '1764745200000-0',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_POSITION_LENGTH)
+  lastEventId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['now', 'start'],
+    description: 'Without a position: `now` (the default) sends the events appended from now on, `start` replays the whole log first.',
+    example: 'start',
+  })
+  @IsOptional()
+  @IsIn(['now', 'start'])
+  from?: 'now' | 'start';
+
+  @ApiPropertyOptional({
+    description: 'A stream token from `POST /api/stream/tokens`, for clients that cannot send headers (EventSource). Valid for 60 s, for this route only.',
+    example: 'v1.eyJuIjoib3BzIiwiZSI6MTc2NDc0NTI2MDAwMH0.3q2-7w',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1_000)
+  token?: string;
+}

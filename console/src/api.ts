@@ -1,0 +1,128 @@
+/** The API shapes the console reads (see /docs-json for the whole document). */
+export type Role = 'reader' | 'submitter' | 'reviewer' | 'operator';
+
+export interface Caller {
+  name: string;
+  role: Role;
+}
+
+export interface Mission {
+  id: string;
+  type: string;
+  title: string;
+  description: string;
+  priority: string;
+  priorityScore: number;
+  status: string;
+  attempts: number;
+  assignedAgentId: string | null;
+  result: { output: Record<string, unknown>; model: string } | null;
+  evaluation: { score: number; passed: boolean; reason: string } | null;
+  lastError: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface MissionEvent {
+  eventId: string;
+  type: string;
+  missionId: string;
+  version: number;
+  at: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+export interface QueueStats {
+  ready: number;
+  readyByPriority: Record<string, number>;
+  oldestReadyAgeMs: number;
+  enqueuedPerMinute: number;
+  dequeuedPerMinute: number;
+  leased: number;
+  inFlight: number;
+  deadLettered: number;
+}
+
+export interface DeadLetter {
+  missionId: string;
+  type: string;
+  title: string;
+  reason: string;
+  attempts: number;
+  lastError: string | null;
+  deadLetteredAt: string;
+}
+
+export interface Agent {
+  id: string;
+  name: string;
+  status: string;
+  load: number;
+  capacity: number;
+  credits: number;
+  quality: number | null;
+  skills: string[];
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor?: string;
+}
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Where the key is kept: for this tab only, gone when it closes; never in a URL or a log. */
+const KEY_STORAGE = 'brain.apiKey';
+
+export const storedKey = (): string | null => sessionStorage.getItem(KEY_STORAGE);
+export const storeKey = (key: string): void => sessionStorage.setItem(KEY_STORAGE, key);
+export const forgetKey = (): void => sessionStorage.removeItem(KEY_STORAGE);
+
+/** What each role may do; reviewers (when review is enabled) read and review, and nothing else. */
+const RIGHTS: Record<Role, readonly Role[]> = {
+  reader: ['reader'],
+  submitter: ['reader', 'submitter'],
+  reviewer: ['reader', 'reviewer'],
+  operator: ['reader', 'submitter', 'reviewer', 'operator'],
+};
+
+export function allows(role: Role, needed: Role): boolean {
+  return RIGHTS[role]?.includes(needed) ?? false;
+}
+
+/** Calls the intake's API with the stored key; an error answer becomes an ApiFailure with the API's message. */
+export async function api<T>(method: string, path: string, body?: unknown, key = storedKey()): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // no-store: always the current state, never a cached copy or a 304 to revalidate one.
+  const response = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const parsed = JSON.parse(text) as { message?: string };
+      if (parsed.message) message = parsed.message;
+    } catch {
+      // Not an error body: the status says enough.
+    }
+    throw new ApiFailure(response.status, message);
+  }
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export function query(params: Record<string, string | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}

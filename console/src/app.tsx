@@ -1,0 +1,131 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiFailure, Caller, forgetKey, storedKey, storeKey } from './api';
+import { AgentsPage } from './pages/agents-page';
+import { DeadLettersPage } from './pages/dead-letters-page';
+import { MissionPage } from './pages/mission-page';
+import { MissionsPage } from './pages/missions-page';
+import { QueuePage } from './pages/queue-page';
+import { ReviewPage } from './pages/review-page';
+
+const PAGES = [
+  { path: 'queue', name: 'Queue' },
+  { path: 'missions', name: 'Missions' },
+  { path: 'review', name: 'Review' },
+  { path: 'dead-letters', name: 'Dead letters' },
+  { path: 'agents', name: 'Agents' },
+] as const;
+
+/** The page in the address's hash (`#/missions/<id>`), so every page has a link and Back works. */
+function useRoute(): string[] {
+  const read = () => window.location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
+  const [route, setRoute] = useState(read);
+  useEffect(() => {
+    const changed = () => setRoute(read());
+    window.addEventListener('hashchange', changed);
+    return () => window.removeEventListener('hashchange', changed);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const [caller, setCaller] = useState<Caller | null>(null);
+  const [checking, setChecking] = useState(() => storedKey() !== null);
+
+  useEffect(() => {
+    if (!storedKey()) return;
+    api<Caller>('GET', '/api/me')
+      .then(setCaller)
+      .catch(() => forgetKey())
+      .finally(() => setChecking(false));
+  }, []);
+
+  if (checking) return <p class="centered">Checking the key…</p>;
+  if (!caller) return <SignIn onSignedIn={setCaller} />;
+  return (
+    <Shell
+      caller={caller}
+      onSignOut={() => {
+        forgetKey();
+        setCaller(null);
+      }}
+    />
+  );
+}
+
+function SignIn({ onSignedIn }: { onSignedIn: (caller: Caller) => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const caller = await api<Caller>('GET', '/api/me', undefined, key.trim());
+      storeKey(key.trim());
+      onSignedIn(caller);
+    } catch (failure) {
+      setError(failure instanceof ApiFailure && failure.status === 401 ? 'That key is not valid.' : `Cannot sign in: ${String((failure as Error).message)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main class="sign-in">
+      <h1>BRAIN console</h1>
+      <form onSubmit={submit}>
+        <label for="api-key">API key</label>
+        <input id="api-key" name="api-key" type="password" autocomplete="off" required value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+        <p class="hint">Kept in this tab only (session storage) until you sign out or close it.</p>
+        <button type="submit" disabled={busy}>
+          Sign in
+        </button>
+        {error && (
+          <p role="alert" class="error">
+            {error}
+          </p>
+        )}
+      </form>
+    </main>
+  );
+}
+
+function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void }) {
+  const [page = 'queue', id] = useRoute();
+  return (
+    <>
+      <a class="skip" href="#main">
+        Skip to content
+      </a>
+      <header class="top">
+        <span class="brand">BRAIN console</span>
+        <nav aria-label="Pages">
+          <ul>
+            {PAGES.map((entry) => (
+              <li key={entry.path}>
+                <a href={`#/${entry.path}`} aria-current={page === entry.path ? 'page' : undefined}>
+                  {entry.name}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <span class="who">
+          {caller.name} ({caller.role})
+          <button type="button" class="link" onClick={onSignOut}>
+            Sign out
+          </button>
+        </span>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page === 'queue' && <QueuePage />}
+        {page === 'missions' && !id && <MissionsPage />}
+        {page === 'missions' && id && <MissionPage id={id} caller={caller} />}
+        {page === 'review' && <ReviewPage caller={caller} />}
+        {page === 'dead-letters' && <DeadLettersPage caller={caller} />}
+        {page === 'agents' && <AgentsPage caller={caller} />}
+        {!PAGES.some((entry) => entry.path === page) && <p>No such page.</p>}
+      </main>
+    </>
+  );
+}

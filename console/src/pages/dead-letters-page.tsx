@@ -1,0 +1,114 @@
+import { useState } from 'preact/hooks';
+import { MISSION_TYPES } from '../../../libs/mission/src/mission-type';
+import { allows, api, Caller, DeadLetter } from '../api';
+import { localTime } from '../format';
+import { useLiveEvents, useThrottled } from '../live';
+import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+
+export function DeadLettersPage({ caller }: { caller: Caller }) {
+  if (!allows(caller.role, 'operator')) {
+    return (
+      <section>
+        <PageTitle>Dead letters</PageTitle>
+        <p>The dead-letter queue needs an operator key; this key is a {caller.role}.</p>
+      </section>
+    );
+  }
+  return <DeadLetters />;
+}
+
+function DeadLetters() {
+  const { value: letters, error, reload } = useLoaded(() => api<DeadLetter[]>('GET', '/api/dlq?limit=200'), []);
+  const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
+  const [type, setType] = useState('');
+  const [errorContains, setErrorContains] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const shown = (letters ?? []).filter((letter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains)));
+
+  const act = async (what: () => Promise<string>) => {
+    try {
+      setOutcome(await what());
+      setFailure(null);
+    } catch (caught) {
+      setFailure(caught);
+    }
+    reload();
+  };
+  const requeueOne = (letter: DeadLetter) =>
+    act(async () => {
+      await api('POST', `/api/dlq/${letter.missionId}/requeue`);
+      return `Requeued “${letter.title}”.`;
+    });
+  const requeueAll = () =>
+    act(async () => {
+      const body = { ...(type ? { type } : {}), ...(errorContains ? { errorContains } : {}), limit: 1_000, reason: 'requeued in the console' };
+      const { requeued } = await api<{ requeued: string[] }>('POST', '/api/dlq/requeue', body);
+      return `Requeued ${requeued.length} missions.`;
+    });
+
+  return (
+    <section aria-labelledby="dlq-title">
+      <PageTitle live={live}>
+        <span id="dlq-title">Dead letters</span>
+      </PageTitle>
+      <form class="filters" aria-label="Filter dead letters" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Type
+          <select value={type} onChange={(event) => setType(event.currentTarget.value)}>
+            <option value="">any</option>
+            {MISSION_TYPES.map((name) => (
+              <option key={name}>{name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Last error contains
+          <input type="text" value={errorContains} onInput={(event) => setErrorContains(event.currentTarget.value)} />
+        </label>
+        <button type="button" disabled={shown.length === 0} onClick={requeueAll}>
+          Requeue all filtered ({shown.length})
+        </button>
+      </form>
+      <Outcome text={outcome} />
+      <ErrorNote error={error ?? failure} />
+      <div class="table-wrap">
+        <table>
+          <caption>{shown.length} dead-lettered missions, oldest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Mission</th>
+              <th scope="col">Type</th>
+              <th scope="col">Reason</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Last error</th>
+              <th scope="col">Dead-lettered</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((letter) => (
+              <tr key={letter.missionId}>
+                <td>
+                  <a href={`#/missions/${letter.missionId}`}>{letter.title}</a>
+                </td>
+                <td>{letter.type}</td>
+                <td>{letter.reason}</td>
+                <td>{letter.attempts}</td>
+                <td>{letter.lastError ?? '—'}</td>
+                <td>{localTime(letter.deadLetteredAt)}</td>
+                <td>
+                  <button type="button" aria-label={`Requeue ${letter.title}`} onClick={() => requeueOne(letter)}>
+                    Requeue
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,144 @@
+import { useState } from 'preact/hooks';
+import { allows, api, Caller, Mission, MissionEvent } from '../api';
+import { localTime } from '../format';
+import { useLiveEvents, useThrottled } from '../live';
+import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+
+interface ChainCheck {
+  verified: boolean;
+  events: number;
+  problems: string[];
+}
+
+const FINISHED = ['succeeded', 'cancelled'];
+
+export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
+  const mission = useLoaded(() => api<Mission>('GET', `/api/missions/${id}`), [id]);
+  const events = useLoaded(() => api<MissionEvent[]>('GET', `/api/missions/${id}/events`), [id]);
+  const chain = useLoaded(() => api<ChainCheck>('GET', `/api/missions/${id}/verify`), [id]);
+  const reload = useThrottled(() => {
+    mission.reload();
+    events.reload();
+    chain.reload();
+  }, 300);
+  const live = useLiveEvents({ missionId: id }, reload);
+  const [version, setVersion] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const atVersion = events.value?.find((event) => String(event.version) === version);
+  const past = useLoaded(
+    () => (atVersion ? api<Mission>('GET', `/api/missions/${id}?at=${encodeURIComponent(atVersion.at)}`) : Promise.resolve(undefined)),
+    [id, atVersion?.at],
+  );
+
+  const cancel = async () => {
+    if (!window.confirm('Cancel this mission? Its agent stops working on it.')) return;
+    try {
+      await api('POST', `/api/missions/${id}/cancel`, { reason: 'cancelled in the console' });
+      setOutcome('The mission was cancelled.');
+      setFailure(null);
+      reload();
+    } catch (error) {
+      setFailure(error);
+    }
+  };
+  const current = mission.value;
+
+  return (
+    <section aria-labelledby="mission-title">
+      <p>
+        <a href="#/missions">← Missions</a>
+      </p>
+      <PageTitle live={live}>
+        <span id="mission-title">{current?.title ?? 'Mission'}</span>
+      </PageTitle>
+      <ErrorNote error={mission.error ?? failure} />
+      {current && (
+        <>
+          <div class="actions">
+            {chain.value && (
+              <span class={`badge ${chain.value.verified ? 'verified' : 'broken'}`} title={chain.value.problems.join('\n')}>
+                {chain.value.verified ? `Hash chain verified (${chain.value.events} events)` : `Hash chain broken: ${chain.value.problems.length} problems`}
+              </span>
+            )}
+            {allows(caller.role, 'submitter') && !FINISHED.includes(current.status) && (
+              <button type="button" class="danger" onClick={cancel}>
+                Cancel mission
+              </button>
+            )}
+          </div>
+          <Outcome text={outcome} />
+          <MissionFields mission={current} />
+        </>
+      )}
+      <h2>Timeline</h2>
+      <ErrorNote error={events.error} />
+      <div class="table-wrap">
+        <table>
+          <caption>Every event of the mission, oldest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Time</th>
+              <th scope="col">Event</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Data</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(events.value ?? []).map((event) => (
+              <tr key={event.eventId}>
+                <td>{event.version}</td>
+                <td>{localTime(event.at)}</td>
+                <td>{event.type}</td>
+                <td>{event.actor}</td>
+                <td>
+                  <pre>{JSON.stringify(event.data, null, 1)}</pre>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>State at an earlier version</h2>
+      <p class="hint">The mission as it was when that event was recorded (events written in the same instant show together).</p>
+      <label>
+        Version
+        <select value={version} onChange={(event) => setVersion(event.currentTarget.value)}>
+          <option value="">choose…</option>
+          {(events.value ?? []).map((event) => (
+            <option key={event.version} value={String(event.version)}>
+              {event.version} · {event.type}
+            </option>
+          ))}
+        </select>
+      </label>
+      {past.value && <MissionFields mission={past.value} />}
+    </section>
+  );
+}
+
+function MissionFields({ mission }: { mission: Mission }) {
+  const rows: [string, string][] = [
+    ['Status', mission.status],
+    ['Type', mission.type],
+    ['Priority', `${mission.priority} (score ${mission.priorityScore})`],
+    ['Attempts', String(mission.attempts)],
+    ['Agent', mission.assignedAgentId ?? '—'],
+    ['Score', mission.evaluation ? `${mission.evaluation.score} (${mission.evaluation.passed ? 'passed' : 'failed'})` : '—'],
+    ['Last error', mission.lastError ?? '—'],
+    ['Version', String(mission.version)],
+    ['Created', localTime(mission.createdAt)],
+    ['Updated', localTime(mission.updatedAt)],
+  ];
+  return (
+    <dl class="fields">
+      {rows.map(([name, value]) => (
+        <div key={name}>
+          <dt>{name}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

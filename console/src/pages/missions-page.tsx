@@ -1,0 +1,139 @@
+import { useState } from 'preact/hooks';
+import { MISSION_STATUSES } from '../../../libs/mission/src/mission-status';
+import { MISSION_TYPES, PRIORITY_LEVELS } from '../../../libs/mission/src/mission-type';
+import { api, Mission, Page, query } from '../api';
+import { isoFromLocal, localTime } from '../format';
+import { useLiveEvents, useThrottled } from '../live';
+import { ErrorNote, PageTitle, useLoaded } from '../parts';
+
+interface Filters {
+  title: string;
+  status: string;
+  type: string;
+  priority: string;
+  agentId: string;
+  createdFrom: string;
+  createdTo: string;
+}
+const NO_FILTERS: Filters = { title: '', status: '', type: '', priority: '', agentId: '', createdFrom: '', createdTo: '' };
+
+export function MissionsPage() {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.at(-1);
+  const path = `/api/missions${query({
+    title: filters.title.trim(),
+    status: filters.status,
+    type: filters.type,
+    priority: filters.priority,
+    agentId: filters.agentId.trim(),
+    createdFrom: isoFromLocal(filters.createdFrom),
+    createdTo: isoFromLocal(filters.createdTo),
+    cursor,
+    limit: '50',
+  })}`;
+  const { value: page, error, reload } = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
+  // Any event may add a mission or change one on this page; a burst costs one reload.
+  const live = useLiveEvents({}, useThrottled(reload, 500));
+  const set = (field: keyof Filters) => (event: Event) => {
+    setFilters({ ...filters, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value });
+    setCursors([]);
+  };
+  const items = page?.items ?? [];
+
+  return (
+    <section aria-labelledby="missions-title">
+      <PageTitle live={live}>
+        <span id="missions-title">Missions</span>
+      </PageTitle>
+      <form class="filters" role="search" aria-label="Filter missions" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Search by title
+          {/* Searched when the field is committed (Enter or leaving it), not on every key. */}
+          <input type="search" value={filters.title} onChange={set('title')} />
+        </label>
+        <label>
+          Status
+          <select value={filters.status} onChange={set('status')}>
+            <option value="">any</option>
+            {MISSION_STATUSES.filter((status) => status !== 'created').map((status) => (
+              <option key={status}>{status}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Type
+          <select value={filters.type} onChange={set('type')}>
+            <option value="">any</option>
+            {MISSION_TYPES.map((type) => (
+              <option key={type}>{type}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Priority
+          <select value={filters.priority} onChange={set('priority')}>
+            <option value="">any</option>
+            {PRIORITY_LEVELS.map((level) => (
+              <option key={level}>{level}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Agent
+          <input type="text" value={filters.agentId} onChange={set('agentId')} placeholder="agent-lena" />
+        </label>
+        <label>
+          Created from
+          <input type="datetime-local" value={filters.createdFrom} onChange={set('createdFrom')} />
+        </label>
+        <label>
+          Created before
+          <input type="datetime-local" value={filters.createdTo} onChange={set('createdTo')} />
+        </label>
+      </form>
+      <ErrorNote error={error} />
+      <div class="table-wrap">
+        <table>
+          <caption>{items.length} missions on this page, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Title</th>
+              <th scope="col">Status</th>
+              <th scope="col">Type</th>
+              <th scope="col">Priority</th>
+              <th scope="col">Agent</th>
+              <th scope="col">Attempts</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((mission) => (
+              <tr key={mission.id}>
+                <td>
+                  <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+                </td>
+                <td>
+                  <span class={`status status-${mission.status}`}>{mission.status}</span>
+                </td>
+                <td>{mission.type}</td>
+                <td>{mission.priority}</td>
+                <td>{mission.assignedAgentId ?? '—'}</td>
+                <td>{mission.attempts}</td>
+                <td>{localTime(mission.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div class="pager">
+        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Newer
+        </button>
+        <button type="button" disabled={!page?.nextCursor} onClick={() => page?.nextCursor && setCursors([...cursors, page.nextCursor])}>
+          Older
+        </button>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,84 @@
+import { useState } from 'preact/hooks';
+import { allows, api, Caller, Mission, Page } from '../api';
+import { localTime } from '../format';
+import { useLiveEvents, useThrottled } from '../live';
+import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+
+export function ReviewPage({ caller }: { caller: Caller }) {
+  const inbox = useLoaded(() => api<Page<Mission>>('GET', '/api/reviews'), []);
+  // Into the inbox (awaiting_review) and out of it (approved, rejected and queued again, cancelled).
+  const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,cancelled' }, useThrottled(inbox.reload, 500));
+  return (
+    <section aria-labelledby="review-title">
+      <PageTitle live={live}>
+        <span id="review-title">Review</span>
+      </PageTitle>
+      <ErrorNote error={inbox.error} />
+      {(inbox.value?.items ?? []).length === 0 && inbox.value && <p>Nothing waits for review.</p>}
+      {(inbox.value?.items ?? []).map((mission) => (
+        <ReviewItem key={mission.id} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={inbox.reload} />
+      ))}
+    </section>
+  );
+}
+
+function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayReview: boolean; onDone: () => void }) {
+  const original = JSON.stringify(mission.result?.output ?? {}, null, 2);
+  const [edited, setEdited] = useState(original);
+  const [feedback, setFeedback] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const act = async (path: string, body: object, done: string) => {
+    try {
+      await api('POST', `/api/missions/${mission.id}/${path}`, body);
+      setOutcome(done);
+      setFailure(null);
+      onDone();
+    } catch (caught) {
+      setFailure(caught);
+    }
+  };
+  const editAndApprove = () => {
+    let output: unknown;
+    try {
+      output = JSON.parse(edited);
+    } catch {
+      setFailure(new Error('The edited output is not valid JSON.'));
+      return;
+    }
+    void act('approve', { output }, 'Approved with edits.');
+  };
+  const ids = { output: `output-${mission.id}`, feedback: `feedback-${mission.id}` };
+
+  return (
+    <article class="review" aria-labelledby={`title-${mission.id}`}>
+      <h2 id={`title-${mission.id}`}>
+        <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+      </h2>
+      <p class="muted">
+        {mission.type} · {mission.priority} · score {mission.evaluation?.score ?? '—'} · {localTime(mission.updatedAt)}
+      </p>
+      <label for={ids.output}>Output</label>
+      <textarea id={ids.output} rows={8} readOnly={!mayReview} value={edited} onInput={(event) => setEdited(event.currentTarget.value)} />
+      {mayReview && (
+        <>
+          <label for={ids.feedback}>Feedback (for Reject)</label>
+          <textarea id={ids.feedback} rows={2} value={feedback} onInput={(event) => setFeedback(event.currentTarget.value)} />
+          <div class="actions">
+            <button type="button" onClick={() => act('approve', {}, 'Approved.')}>
+              Approve
+            </button>
+            <button type="button" disabled={edited === original} onClick={editAndApprove}>
+              Edit and approve
+            </button>
+            <button type="button" class="danger" disabled={feedback.trim() === ''} onClick={() => act('reject', { feedback: feedback.trim() }, 'Rejected.')}>
+              Reject
+            </button>
+          </div>
+        </>
+      )}
+      <Outcome text={outcome} />
+      <ErrorNote error={failure} />
+    </article>
+  );
+}

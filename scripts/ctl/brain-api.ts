@@ -1,0 +1,96 @@
+/** Exit codes of `npm run ctl`, one per kind of outcome, so scripts can tell them apart. */
+export const EXIT = {
+  ok: 0,
+  /** The API refused the request: unknown id, a conflict (already finished, not dead-lettered), bad input. */
+  refused: 1,
+  /** Bad arguments: unknown command or option, a missing argument. */
+  usage: 2,
+  /** BRAIN_API_KEY is missing, wrong (401) or its role may not do this (403). */
+  auth: 3,
+  /** The API cannot be reached, or failed (5xx). */
+  unreachable: 4,
+  /** The server does not offer this (a route an older intake does not have). */
+  unavailable: 5,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** A failed call, with the exit code it stands for and a message for a person. */
+export class CtlError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+    this.name = 'CtlError';
+  }
+}
+
+/** Nest's answer to a route it does not have: the route, not the resource, is missing. */
+const NO_ROUTE = /^Cannot (GET|POST|PATCH|PUT|DELETE) /;
+
+/** The intake's REST API, as BRAIN_URL and BRAIN_API_KEY name it. */
+export class BrainApi {
+  constructor(
+    readonly baseUrl: string,
+    private readonly apiKey: string | undefined,
+  ) {}
+
+  get authHeaders(): Record<string, string> {
+    if (!this.apiKey) throw new CtlError('BRAIN_API_KEY is not set: export the API key to use (see `npm start` for the local one)', EXIT.auth);
+    return { Authorization: `Bearer ${this.apiKey}` };
+  }
+
+  url(path: string, query: Record<string, string | number | undefined> = {}): string {
+    const url = new URL(path, this.baseUrl);
+    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+    return url.toString();
+  }
+
+  get<T>(path: string, query: Record<string, string | number | undefined> = {}): Promise<T> {
+    return this.call<T>('GET', this.url(path, query));
+  }
+
+  post<T>(path: string, body?: object): Promise<T> {
+    return this.call<T>('POST', this.url(path), body);
+  }
+
+  patch<T>(path: string, body: object): Promise<T> {
+    return this.call<T>('PATCH', this.url(path), body);
+  }
+
+  private async call<T>(method: string, url: string, body?: object): Promise<T> {
+    const headers: Record<string, string> = { ...this.authHeaders, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      throw new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${cause}`, EXIT.unreachable);
+    }
+    const text = await response.text();
+    if (response.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
+    throw apiError(response.status, text, `${method} ${new URL(url).pathname}`);
+  }
+}
+
+/** The CtlError for an error answer of the API (its ErrorBodyView, or whatever it sent). */
+export function apiError(status: number, text: string, what: string): CtlError {
+  let message = text.slice(0, 500);
+  let details = '';
+  try {
+    const body = JSON.parse(text) as { message?: unknown; details?: { field?: string; problems?: string[] }[] };
+    if (typeof body.message === 'string') message = body.message;
+    if (Array.isArray(body.details) && body.details.length > 0) {
+      details = body.details.map((detail) => `\n  ${detail.field ?? ''}: ${(detail.problems ?? []).join('; ')}`).join('');
+    }
+  } catch {
+    // Not an error body (a proxy's page): the text itself says what happened.
+  }
+  const said = `${what}: ${status} ${message}${details}`;
+  if (status === 404 && NO_ROUTE.test(message)) return new CtlError(`${what}: this server does not offer it (${message})`, EXIT.unavailable);
+  if (status === 401 || status === 403) return new CtlError(said, EXIT.auth);
+  if (status >= 500) return new CtlError(said, EXIT.unreachable);
+  return new CtlError(said, EXIT.refused);
+}

@@ -1,0 +1,369 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { AgentView } from '@app/agents';
+import { forTerminal } from '@app/audit';
+import { MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
+import type { Mission, MissionEvent } from '@app/mission';
+import type { QueueStats } from '@app/mission-queue';
+import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
+import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
+import { BrainApi, CtlError, EXIT, ExitCode } from './brain-api';
+import { followStream, StreamRefusedError } from './follow-stream';
+import { age, fields, localTime, table } from './render';
+
+/** Where the CLI writes and what it reads, so tests can run it in-process. */
+export interface CtlIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+  /** Ends `missions watch` (Ctrl-C in a terminal). */
+  signal?: AbortSignal;
+}
+
+interface Globals {
+  json: boolean;
+}
+
+const DEFAULT_URL = 'http://localhost:3000';
+/** Wait before `watch` reconnects after the stream dropped. */
+const RECONNECT_MS = 1_000;
+
+export const EXIT_CODES_HELP = `
+Environment:
+  BRAIN_URL       the intake (default ${DEFAULT_URL})
+  BRAIN_API_KEY   the API key to send (never a command-line argument, so it stays out of shell history)
+
+Exit codes:
+  0  done
+  1  the API refused it (unknown id, a conflict such as an already finished mission, bad input)
+  2  bad arguments
+  3  BRAIN_API_KEY missing or wrong (401), or its role may not do this (403)
+  4  the API cannot be reached, or failed (5xx)
+  5  the server does not offer it (a route an older intake does not have)`;
+
+function missionRow(mission: Mission): (string | number | null)[] {
+  return [mission.id, mission.status, mission.type, mission.priority, mission.attempts, mission.assignedAgentId, localTime(mission.createdAt), mission.title];
+}
+const MISSION_HEAD = ['id', 'status', 'type', 'priority', 'attempts', 'agent', 'created', 'title'];
+
+/** One line per event: what `watch` and `show --events` print. */
+export function eventLine(event: MissionEvent): string {
+  const data = event.data as unknown as Record<string, unknown>;
+  const detail =
+    event.type === 'MissionCreated'
+      ? `${String(data.type)} ${String(data.priority)} "${String(data.title)}"`
+      : ['agentId', 'attempt', 'reason', 'error', 'lastError', 'score', 'passed']
+          .filter((key) => data[key] !== undefined)
+          .map((key) => `${key}=${typeof data[key] === 'string' ? JSON.stringify(data[key]) : String(data[key])}`)
+          .join(' ');
+  return forTerminal(`${localTime(event.at)}  ${event.missionId}  v${event.version}  ${event.type.padEnd(19)}  ${event.actor}  ${detail}`);
+}
+
+/** Runs the CLI on `argv` (the arguments after the command name) and resolves with the exit code. */
+export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCode> {
+  const api = new BrainApi(io.env.BRAIN_URL || DEFAULT_URL, io.env.BRAIN_API_KEY || undefined);
+  const out = (text: string) => io.stdout.write(`${text}\n`);
+  const globals = (command: Command) => command.optsWithGlobals<Globals>();
+  /** JSON for scripts, or the table or text for a person. */
+  const show = (command: Command, value: unknown, forPerson: () => string) => out(globals(command).json ? JSON.stringify(value, null, 2) : forPerson());
+
+  const program = new Command()
+    .name('brain-ctl')
+    .description('Operate the BRAIN Mission System from a terminal, over its REST API.')
+    .option('--json', 'print JSON for scripts instead of tables', false)
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES_HELP);
+  const group = (name: string, description: string) =>
+    program.command(name).description(description).addHelpText('after', EXIT_CODES_HELP).exitOverride().configureOutput(program.configureOutput());
+
+  const missions = group('missions', 'List, show, watch and cancel missions.');
+  missions
+    .command('list')
+    .description('List missions, newest first, with filters.')
+    .addOption(new Option('--status <status>', 'only this status').choices(MISSION_STATUSES))
+    .addOption(new Option('--type <type>', 'only this type').choices(MISSION_TYPES))
+    .addOption(new Option('--priority <level>', 'only this priority level').choices(PRIORITY_LEVELS))
+    .option('--agent <agentId>', 'only missions this agent holds or held')
+    .option('--from <time>', 'created at or after (ISO 8601)')
+    .option('--to <time>', 'created before (ISO 8601)')
+    .option('--title <text>', 'only titles that contain this text (ignoring case)')
+    .option('--limit <n>', 'page size, 1..200', '50')
+    .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
+    .addHelpText('after', '\nExample:\n  npm run ctl -- missions list --status dead_lettered --type pricing')
+    .action(async (options: Record<string, string | undefined>, command: Command) => {
+      const page = await api.get<MissionPage<Mission>>('/api/missions', {
+        status: options.status,
+        type: options.type,
+        priority: options.priority,
+        agentId: options.agent,
+        createdFrom: options.from,
+        createdTo: options.to,
+        limit: options.limit,
+        cursor: options.cursor,
+        title: options.title,
+      });
+      const items = page.items;
+      show(command, page, () => {
+        const next = page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : '';
+        return `${table(MISSION_HEAD, items.map(missionRow))}\n${items.length} mission(s)${next}`;
+      });
+    });
+
+  missions
+    .command('show')
+    .description('Show one mission: its state and, with --events, its timeline.')
+    .argument('<missionId>', 'the mission')
+    .option('--events', 'also print its events, oldest first', false)
+    .option('--at <time>', 'the mission as it was at this time (ISO 8601)')
+    .action(async (missionId: string, options: { events: boolean; at?: string }, command: Command) => {
+      const mission = await api.get<Mission>(`/api/missions/${encodeURIComponent(missionId)}`, { at: options.at });
+      const events = options.events ? await api.get<MissionEvent[]>(`/api/missions/${encodeURIComponent(missionId)}/events`) : undefined;
+      show(command, events ? { mission, events } : mission, () => {
+        const state = fields([
+          ['id', mission.id],
+          ['title', mission.title],
+          ['status', mission.status],
+          ['type', mission.type],
+          ['priority', `${mission.priority} (score ${mission.priorityScore})`],
+          ['attempts', mission.attempts],
+          ['agent', mission.assignedAgentId],
+          ['last error', mission.lastError],
+          ['score', mission.evaluation ? `${mission.evaluation.score} (${mission.evaluation.passed ? 'passed' : 'failed'})` : null],
+          ['version', mission.version],
+          ['created', localTime(mission.createdAt)],
+          ['updated', localTime(mission.updatedAt)],
+        ]);
+        return events ? `${state}\n\n${events.map(eventLine).join('\n')}` : state;
+      });
+    });
+
+  missions
+    .command('watch')
+    .description('Follow mission events live (the /api/stream Server-Sent Events), one line each, until Ctrl-C.')
+    .argument('[missionId]', 'only this mission')
+    .option('--type <types>', `only these event types, comma-separated (${MISSION_EVENT_TYPES.join(', ')})`)
+    .option('--status <statuses>', 'only events that put a mission into these statuses, comma-separated')
+    .option('--from-start', 'replay the whole log first', false)
+    .option('--count <n>', 'stop after this many events')
+    .addHelpText('after', '\nReconnects after a dropped connection and resumes where it stopped (Last-Event-ID): no event is lost.')
+    .action(async (missionId: string | undefined, options: { type?: string; status?: string; fromStart: boolean; count?: string }, command: Command) => {
+      const json = globals(command).json;
+      const limit = options.count === undefined ? Infinity : Number(options.count);
+      if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1))
+        throw new CtlError(`--count must be a whole number of at least 1, got ${options.count}`, EXIT.usage);
+      const stop = new AbortController();
+      io.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+      const filters = { missionId, type: options.type, status: options.status };
+      let lastId: string | undefined;
+      let seen = 0;
+      while (!stop.signal.aborted) {
+        // After a drop, resume after the last event seen, whatever --from-start said.
+        const url = api.url('/api/stream', { ...filters, from: options.fromStart && lastId === undefined ? 'start' : undefined });
+        try {
+          await followStream(
+            url,
+            { ...api.authHeaders, ...(lastId ? { 'Last-Event-ID': lastId } : {}) },
+            (message) => {
+              if (stop.signal.aborted) return;
+              lastId = message.id ?? lastId;
+              const event = JSON.parse(message.data) as MissionEvent;
+              out(json ? JSON.stringify(event) : eventLine(event));
+              seen += 1;
+              if (seen >= limit) stop.abort();
+            },
+            stop.signal,
+          );
+        } catch (error) {
+          if (error instanceof StreamRefusedError && error.status !== 429) throw apiErrorOf(error);
+          if (!(error instanceof StreamRefusedError))
+            io.stderr.write(`watch: the stream dropped (${error instanceof Error ? error.message : String(error)}); reconnecting\n`);
+        }
+        if (!stop.signal.aborted) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+      }
+    });
+
+  missions
+    .command('cancel')
+    .description('Cancel a mission that has not finished (needs a submitter or operator key).')
+    .argument('<missionId>', 'the mission')
+    .option('--reason <text>', 'why; recorded in the MissionCancelled event')
+    .action(async (missionId: string, options: { reason?: string }, command: Command) => {
+      const mission = await api.post<Mission>(`/api/missions/${encodeURIComponent(missionId)}/cancel`, options.reason ? { reason: options.reason } : {});
+      show(command, mission, () => `cancelled ${mission.id} (${mission.title})`);
+    });
+
+  const queue = group('queue', 'The ready queue and what is in flight.');
+  queue
+    .command('stats')
+    .description('Ready by priority level, leased, in flight, dead-lettered, oldest ready age, throughput.')
+    .action(async (_options: object, command: Command) => {
+      const stats = await api.get<QueueStats>('/api/missions/queue/stats');
+      show(command, stats, () =>
+        fields([
+          ['ready', `${stats.ready} (${PRIORITY_LEVELS.map((level) => `${level} ${stats.readyByPriority[level]}`).join(', ')})`],
+          ['oldest ready', age(stats.oldestReadyAgeMs)],
+          ['leased', stats.leased],
+          ['in flight', stats.inFlight],
+          ['dead-lettered', stats.deadLettered],
+          ['enqueued / min', stats.enqueuedPerMinute],
+          ['dequeued / min', stats.dequeuedPerMinute],
+        ]),
+      );
+    });
+
+  const dlq = group('dlq', 'The dead-letter queue (needs an operator key).');
+  dlq
+    .command('list')
+    .description('Dead-lettered missions, oldest first: reason, attempts, last error.')
+    .option('--limit <n>', 'how many, 1..200', '50')
+    .option('--offset <n>', 'how many to skip', '0')
+    .action(async (options: { limit: string; offset: string }, command: Command) => {
+      const letters = await api.get<DeadLetter[]>('/api/dlq', { limit: options.limit, offset: options.offset });
+      show(
+        command,
+        letters,
+        () =>
+          `${table(
+            ['mission', 'type', 'attempts', 'dead-lettered', 'reason', 'last error', 'title'],
+            letters.map((letter) => [
+              letter.missionId,
+              letter.type,
+              letter.attempts,
+              localTime(letter.deadLetteredAt),
+              letter.reason,
+              letter.lastError,
+              letter.title,
+            ]),
+          )}\n${letters.length} dead letter(s)`,
+      );
+    });
+  dlq
+    .command('requeue')
+    .description('Requeue one dead-lettered mission, or with --all every one that matches the filters.')
+    .argument('[missionId]', 'the mission (leave out with --all)')
+    .option('--all', 'requeue every dead letter that matches --type, --error-contains and --before', false)
+    .addOption(new Option('--type <type>', 'with --all: only this mission type').choices(MISSION_TYPES))
+    .option('--error-contains <text>', 'with --all: only those whose last error contains this')
+    .option('--before <time>', 'with --all: only those dead-lettered before this time (ISO 8601)')
+    .option('--limit <n>', 'with --all: at most this many (1..1000, default 100)')
+    .option('--reason <text>', 'with --all: why, recorded in each MissionRequeued event')
+    .action(async (missionId: string | undefined, options: Record<string, string | boolean | undefined>, command: Command) => {
+      if (Boolean(missionId) === Boolean(options.all)) throw new CtlError('give a mission id or --all, not both and not neither', EXIT.usage);
+      if (missionId) {
+        const mission = await api.post<Mission>(`/api/dlq/${encodeURIComponent(missionId)}/requeue`);
+        show(command, mission, () => `requeued ${mission.id} (${mission.title})`);
+        return;
+      }
+      const filter = {
+        type: options.type,
+        errorContains: options.errorContains,
+        deadLetteredBefore: options.before,
+        reason: options.reason,
+        limit: options.limit === undefined ? undefined : Number(options.limit),
+      };
+      const result = await api.post<{ requeued: string[] }>(
+        '/api/dlq/requeue',
+        Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
+      );
+      show(command, result, () => [`requeued ${result.requeued.length} mission(s)`, ...result.requeued].join('\n'));
+    });
+
+  const agents = group('agents', 'Agents: load, credits, quality; pause and resume (pause and resume need an operator key).');
+  agents
+    .command('list')
+    .description('Every agent with load against capacity, credits, quality and status.')
+    .action(async (_options: object, command: Command) => {
+      const list = await api.get<AgentView[]>('/api/agents');
+      show(command, list, () =>
+        table(
+          ['id', 'name', 'status', 'load', 'credits', 'quality', 'skills'],
+          list.map((agent) => [
+            agent.id,
+            agent.name,
+            agent.status,
+            `${agent.load}/${agent.capacity}`,
+            agent.credits,
+            agent.quality === null ? null : agent.quality.toFixed(2),
+            agent.skills.join(', '),
+          ]),
+        ),
+      );
+    });
+  for (const [name, status, verb] of [
+    ['pause', 'paused', 'Pause an agent: it gets no new missions; those it runs finish.'],
+    ['resume', 'online', 'Resume a paused agent: it gets missions again.'],
+  ] as const) {
+    agents
+      .command(name)
+      .description(verb)
+      .argument('<agentId>', 'the agent')
+      .option('--reason <text>', 'why; recorded in the AgentStatusChanged event')
+      .action(async (agentId: string, options: { reason?: string }, command: Command) => {
+        const agent = await api.patch<AgentView>(`/api/agents/${encodeURIComponent(agentId)}`, {
+          status,
+          ...(options.reason ? { reason: options.reason } : {}),
+        });
+        show(command, agent, () => `${agent.id} is ${agent.status}`);
+      });
+  }
+
+  const reviews = group('reviews', 'Missions waiting for human review (approve and reject need a reviewer or operator key).');
+  reviews
+    .command('list')
+    .description('The review inbox, oldest first.')
+    .addOption(new Option('--type <type>', 'only this type').choices(MISSION_TYPES))
+    .addOption(new Option('--priority <level>', 'only this priority level').choices(PRIORITY_LEVELS))
+    .action(async (options: { type?: string; priority?: string }, command: Command) => {
+      const page = await api.get<MissionPage<Mission>>('/api/reviews', { type: options.type, priority: options.priority });
+      show(command, page, () => `${table(MISSION_HEAD, page.items.map(missionRow))}\n${page.items.length} waiting for review`);
+    });
+  reviews
+    .command('approve')
+    .description("Approve a mission's output; with --output-file, approve an edited output instead.")
+    .argument('<missionId>', 'the mission')
+    .option('--note <text>', 'a note kept with the approval')
+    .option('--output-file <file>', 'a JSON file with the edited output')
+    .action(async (missionId: string, options: { note?: string; outputFile?: string }, command: Command) => {
+      const output = options.outputFile ? readJsonFile(options.outputFile) : undefined;
+      const mission = await api.post<Mission>(`/api/missions/${encodeURIComponent(missionId)}/approve`, {
+        ...(output !== undefined ? { output } : {}),
+        ...(options.note ? { note: options.note } : {}),
+      });
+      show(command, mission, () => `approved ${mission.id} (${mission.status})`);
+    });
+  reviews
+    .command('reject')
+    .description('Reject a mission with feedback: it is queued again and the next attempt gets the feedback.')
+    .argument('<missionId>', 'the mission')
+    .requiredOption('--feedback <text>', 'what the next attempt must do better')
+    .action(async (missionId: string, options: { feedback: string }, command: Command) => {
+      const mission = await api.post<Mission>(`/api/missions/${encodeURIComponent(missionId)}/reject`, { feedback: options.feedback });
+      show(command, mission, () => `rejected ${mission.id} (${mission.status})`);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof CtlError) {
+      io.stderr.write(`ctl: ${forTerminal(error.message, { keepLineFeeds: true })}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+}
+
+function apiErrorOf(error: StreamRefusedError): CtlError {
+  return new CtlError(error.message, error.status === 401 || error.status === 403 ? EXIT.auth : error.status >= 500 ? EXIT.unreachable : EXIT.refused);
+}
+
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CtlError(`cannot read ${file} as JSON: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
+  }
+}

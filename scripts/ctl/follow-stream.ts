@@ -1,0 +1,51 @@
+import { createParser, EventSourceMessage } from 'eventsource-parser';
+
+export interface StreamMessage {
+  /** The log position after this event; send it back as Last-Event-ID to resume. */
+  id: string | undefined;
+  data: string;
+}
+
+export class StreamRefusedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`the stream was refused: HTTP ${status} ${body}`);
+    this.name = 'StreamRefusedError';
+  }
+}
+
+/**
+ * Reads a Server-Sent Events response (`GET /api/stream`) and hands each message to `onMessage`
+ * until the server ends it or `signal` aborts it (then it resolves quietly). A refusal (any status
+ * but 200) is a StreamRefusedError carrying the error body.
+ */
+export async function followStream(
+  url: string,
+  headers: Record<string, string>,
+  onMessage: (message: StreamMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, { headers: { Accept: 'text/event-stream', ...headers }, signal });
+  } catch (error) {
+    if (signal.aborted) return;
+    throw error;
+  }
+  if (response.status !== 200 || !response.body) throw new StreamRefusedError(response.status, await response.text());
+  const parser = createParser({ onEvent: (event: EventSourceMessage) => onMessage({ id: event.id, data: event.data }) });
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      parser.feed(decoder.decode(value, { stream: true }));
+    }
+  } catch (error) {
+    if (signal.aborted) return;
+    throw error;
+  }
+}

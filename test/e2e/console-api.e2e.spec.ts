@@ -1,0 +1,56 @@
+import request from 'supertest';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+/** One minute in the per-minute counts (minutes since the epoch), as ReadyQueue writes them. */
+const minuteOf = (ms: number) => Math.floor(ms / 60_000);
+
+describe('the routes the console reads: /api/me, a mission hash chain, queue throughput (in-process system)', () => {
+  let system: InProcessSystem;
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-console-api');
+  });
+  afterAll(async () => system.close());
+
+  it.each(Object.entries(TEST_KEYS))('given the %s key, then /api/me names it and its role', async (role, secret) => {
+    const response = await request(system.intake.getHttpServer()).get('/api/me').set('X-API-Key', secret).expect(200);
+    expect(response.body).toEqual({ name: role, role });
+  });
+
+  it('given a mission, then its hash chain verifies; given one of its stored events edited, then it does not, naming the event', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Chain', description: 'Compare.', priority: 'low', payload: {} })
+      .expect(201);
+    const mission = await system.waitForStatus(created.body.id, ['succeeded']);
+    const intact = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
+    expect(intact.body).toEqual({ missionId: mission.id, verified: true, events: mission.version, problems: [] });
+
+    // Event 2 edited (another actor): a copy at the end of the log takes its place in the mission's list.
+    const partition = system.keys.of(mission.id);
+    const [, second] = await system.redis.lrange(partition.missionEvents(mission.id), 0, 1);
+    const [[, fields]] = (await system.redis.xrange(partition.log, second, second)) as [string, string[]][];
+    const edited = fields.map((value, i) => (fields[i - 1] === 'e' ? value.replace('"actor":"', '"actor":"x') : value));
+    const copy = (await system.redis.xadd(partition.log, '*', ...edited)) as string;
+    await system.redis.lset(partition.missionEvents(mission.id), 1, copy);
+    const broken = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
+    expect(broken.body).toMatchObject({ verified: false, problems: ['event 3 does not link to event 2: it was changed, or one before it was'] });
+
+    await system.api.get('/api/missions/00000000-0000-4000-8000-000000000000/verify').expect(404);
+    await system.api.get('/api/missions/nope/verify').expect(400);
+  });
+
+  it('given missions queued this minute and the last, then throughput counts them per minute, oldest first', async () => {
+    const now = Date.now();
+    const previous = minuteOf(now) - 1;
+    await system.redis.hincrby(system.keys.partitions[0].perMinute, `e:${previous}`, 7);
+    await system.redis.hincrby(system.keys.partitions[0].perMinute, `d:${previous}`, 5);
+    const response = await system.api.get('/api/missions/queue/throughput?minutes=3').expect(200);
+    expect(response.body).toHaveLength(3);
+    expect(response.body[2]).toMatchObject({ minute: new Date(previous * 60_000).toISOString() });
+    expect(response.body[2].enqueued).toBeGreaterThanOrEqual(7);
+    expect(response.body[2].dequeued).toBeGreaterThanOrEqual(5);
+    expect(Date.parse(response.body[0].minute)).toBeLessThan(Date.parse(response.body[1].minute));
+    for (const minutes of ['0', '61', '1.5', 'x']) await system.api.get(`/api/missions/queue/throughput?minutes=${minutes}`).expect(400);
+    expect((await system.api.get('/api/missions/queue/throughput').expect(200)).body).toHaveLength(15);
+  });
+});

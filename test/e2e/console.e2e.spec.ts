@@ -1,0 +1,275 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BrowserContext, chromium, Page } from 'playwright-core';
+import { waitFor } from '@app/testing';
+import { ensureBuilt } from '../../scripts/build-stamp';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const ROOT = resolve(__dirname, '..', '..');
+/** Debian's chromium package (`.ci/run` installs it when missing); CHROMIUM_PATH names another. */
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+/** Kept after the run: one screenshot per page, at laptop and tablet widths. */
+const ARTIFACTS = join(ROOT, 'test-artifacts', 'console');
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const LAPTOP = { width: 1280, height: 800 };
+const TABLET = { width: 768, height: 1024 };
+
+interface AxeResult {
+  violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
+}
+
+describe('the console at /console (Chromium, against the in-process system)', () => {
+  let system: InProcessSystem;
+  let base: string;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+  /** Serious and critical accessibility violations on the page as it is now (axe-core, WCAG 2 A and AA). */
+  const seriousViolations = async (): Promise<string[]> => {
+    // Evaluated through the DevTools protocol, so the page's Content-Security-Policy stays as served.
+    await page.evaluate(axeSource);
+    const result = await page.evaluate<AxeResult>("axe.run({ runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] })");
+    return result.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  };
+  const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const open = async (link: string, heading: string) => {
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (see .ci/run), or set CHROMIUM_PATH`);
+    // The intake serves dist/console, which `npm run build` bundles.
+    expect(ensureBuilt(ROOT)).toBe(0);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    // Every attempt fails and one is allowed, so missions reach the dead-letter queue to requeue.
+    system = await startInProcessSystem('e2e-console', { MOCK_LLM_FAILURE_RATE: '1', MAX_ATTEMPTS: '1' });
+    await system.intake.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
+    profile = mkdtempSync(join(tmpdir(), 'brain-console-chromium-'));
+    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, viewport: LAPTOP });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('dialog', (dialog) => void dialog.accept());
+  }, 180_000);
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await system?.close();
+  });
+
+  it('given a wrong key, then sign-in refuses it; given an operator key, then every page is in the navigation and the key is only in session storage', async () => {
+    await page.goto(`${base}/console/`);
+    await page.getByLabel('API key').fill('not-a-key-000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'not valid' }).waitFor();
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('sign-in');
+
+    await page.getByLabel('API key').fill(TEST_KEYS.operator);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const nav = page.getByRole('navigation', { name: 'Pages' });
+    for (const name of ['Queue', 'Missions', 'Review', 'Dead letters', 'Agents']) await nav.getByRole('link', { name, exact: true }).waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBe(TEST_KEYS.operator);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    expect(page.url()).not.toContain(TEST_KEYS.operator);
+  });
+
+  it('given the Queue page, then it shows ready by level, in flight and dead letters, live', async () => {
+    await open('Queue', 'Queue');
+    await page.getByText('Live', { exact: true }).waitFor();
+    await page.getByText('Dead-lettered').waitFor();
+    await page.getByRole('img', { name: /Last 30 minutes: \d+ enqueued/ }).waitFor();
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('queue');
+  });
+
+  it('given a mission created through the API, then it appears on the Missions page within 2 s without a reload, and its timeline opens', async () => {
+    await open('Missions', 'Missions');
+    await page.getByText('Live', { exact: true }).waitFor();
+    const title = `Minibar restock ${Date.now()}`;
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title, description: 'Check the minibar prices.', priority: 'high', payload: {} })
+      .expect(201);
+    await page.getByRole('link', { name: title }).waitFor({ timeout: 2_000 });
+    expect(navigations).toEqual([]);
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('missions');
+
+    const search = page.getByLabel('Search by title');
+    await search.fill('no mission has this title');
+    await search.press('Enter');
+    await page.getByRole('link', { name: title }).waitFor({ state: 'detached' });
+    await search.fill(title.slice(0, 12).toUpperCase());
+    await search.press('Enter');
+    await page.getByRole('link', { name: title }).waitFor();
+
+    await page.getByRole('link', { name: title }).click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    const timeline = page.getByRole('table', { name: /Every event of the mission/ });
+    await timeline.getByRole('cell', { name: 'MissionCreated' }).waitFor();
+    await timeline.getByRole('cell', { name: 'operator' }).first().waitFor();
+    await page.getByText(/Hash chain verified/).waitFor();
+    await page.getByLabel('Version').selectOption('1');
+    await page
+      .getByRole('definition')
+      .filter({ hasText: /^created$|^queued$/ })
+      .first()
+      .waitFor();
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    await timeline.getByRole('cell', { name: 'MissionDeadLettered' }).waitFor();
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('mission');
+  });
+
+  it('given a dead letter, then Requeue on the Dead letters page requeues it as the operator', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Spa price list', description: 'Compare the spa prices.', priority: 'normal', payload: {} })
+      .expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    await open('Dead letters', 'Dead letters');
+    await page.getByRole('button', { name: 'Requeue Spa price list' }).click();
+    await page.getByRole('status').filter({ hasText: 'Requeued “Spa price list”.' }).waitFor();
+    const history = await system.store.history(created.body.id);
+    expect(history.find((event) => event.type === 'MissionRequeued')).toMatchObject({ actor: 'operator' });
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('dead-letters');
+  });
+
+  it('given the Agents page, then Pause and Resume change the agent', async () => {
+    await open('Agents', 'Agents');
+    await page.getByRole('button', { name: 'Pause Lena – Front Office (DE/EN)' }).click();
+    await page.getByRole('button', { name: 'Resume Lena – Front Office (DE/EN)' }).waitFor();
+    expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.status).toBe('paused');
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('agents');
+    await page.getByRole('button', { name: 'Resume Lena – Front Office (DE/EN)' }).click();
+    await page.getByRole('button', { name: 'Pause Lena – Front Office (DE/EN)' }).waitFor();
+    expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.status).toBe('online');
+  });
+
+  it('given no review policy, then the Review page says nothing waits for review', async () => {
+    await open('Review', 'Review');
+    await page.getByText('Nothing waits for review.').waitFor();
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('review');
+  });
+
+  it('given review enabled, then a reviewer approves one held reply and rejects another with feedback from the Review page', async () => {
+    // A second system, with the hotel's review policy: guest replies wait for a reviewer.
+    const reviewing = await startInProcessSystem('e2e-console-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    try {
+      await reviewing.intake.listen(0, '127.0.0.1');
+      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+      const reply = (title: string) => ({ type: 'guest_support', title, description: 'Guest asks for a late check-out.', priority: 'normal', payload: {} });
+      const approved = (await reviewing.api.post('/api/missions').send(reply('Late check-out for room 12')).expect(201)).body.id as string;
+      const rejected = (await reviewing.api.post('/api/missions').send(reply('Parking for room 14')).expect(201)).body.id as string;
+      for (const id of [approved, rejected]) await reviewing.waitForStatus(id, ['awaiting_review']);
+
+      await page.goto(`${origin}/console/#/review`);
+      await page.getByLabel('API key').fill(TEST_KEYS.reviewer);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Review' }).waitFor();
+      const first = page.getByRole('article', { name: 'Late check-out for room 12' });
+      const second = page.getByRole('article', { name: 'Parking for room 14' });
+      await first.waitFor();
+      await second.waitFor();
+      expect(await seriousViolations()).toEqual([]);
+      await screenshot('review-inbox');
+
+      await first.getByRole('button', { name: 'Approve', exact: true }).click();
+      await first.waitFor({ state: 'detached' });
+      expect((await reviewing.store.history(approved)).find((event) => event.type === 'MissionApproved')).toMatchObject({ actor: 'reviewer' });
+      expect((await reviewing.store.load(approved))?.status).toBe('succeeded');
+
+      await second.getByLabel('Feedback (for Reject)').fill('Name the parking fee.');
+      await second.getByRole('button', { name: 'Reject' }).click();
+      // The retry may be held for review again at once, so the item can come back: the event tells.
+      const rejection = await waitFor(async () => (await reviewing.store.history(rejected)).find((event) => event.type === 'MissionRejected'), {
+        timeoutMs: 20_000,
+        what: 'the rejection to be recorded',
+      });
+      expect(rejection).toMatchObject({
+        actor: 'reviewer',
+        data: { feedback: 'Name the parking fee.' },
+      });
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor();
+    } finally {
+      await reviewing.close();
+    }
+  });
+
+  it('given the keyboard alone, then the skip link and the navigation reach every page', async () => {
+    await page.goto(`${base}/console/#/queue`);
+    // A fresh load, so the focus starts at the top of the document.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+    for (let i = 0; i < 5; i += 1) await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Agents');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+  });
+
+  it('given a tablet width, then the pages fit without sideways scrolling', async () => {
+    await page.setViewportSize(TABLET);
+    for (const [link, name] of [
+      ['Queue', 'queue'],
+      ['Missions', 'missions'],
+      ['Dead letters', 'dead-letters'],
+      ['Agents', 'agents'],
+    ]) {
+      await open(link, link);
+      const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+      expect({ page: link, overflow: overflow <= 0 }).toEqual({ page: link, overflow: true });
+      await screenshot(`${name}-tablet`);
+    }
+    await page.setViewportSize(LAPTOP);
+  });
+
+  it('given Sign out, then the key is gone from session storage and the sign-in form is back', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBeNull();
+  });
+
+  it('given a reader key, then what a reader may not do is not offered', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Reader view', description: 'Compare.', priority: 'low', payload: {} })
+      .expect(201);
+    await page.getByLabel('API key').fill(TEST_KEYS.reader);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('reader (reader)').waitFor();
+    await page.goto(`${base}/console/#/missions/${created.body.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Reader view' }).waitFor();
+    await page.getByText(/Hash chain verified/).waitFor();
+    expect(await page.getByRole('button', { name: 'Cancel mission' }).count()).toBe(0);
+    await open('Agents', 'Agents');
+    await page.getByRole('cell', { name: /agent-lena/ }).waitFor();
+    expect(await page.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
+    await open('Dead letters', 'Dead letters');
+    await page.getByText('The dead-letter queue needs an operator key').waitFor();
+    expect(await page.getByRole('button', { name: /Requeue/ }).count()).toBe(0);
+  });
+});

@@ -1,0 +1,170 @@
+import { AddressInfo } from 'node:net';
+import { waitFor } from '@app/testing';
+import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
+import { apiError, EXIT } from '../../scripts/ctl/brain-api';
+import { runCtl } from '../../scripts/ctl/ctl-program';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const broken = { type: 'pricing', title: 'Night rate check', description: 'Compare the night rates.', priority: 'high', payload: {} };
+
+describe('npm run ctl (the operations CLI, against the in-process system)', () => {
+  let system: InProcessSystem;
+  let url: string;
+
+  /** Runs the CLI in-process with BRAIN_URL and BRAIN_API_KEY as given; what it printed and its exit code. */
+  const ctl = async (args: string[], env: Record<string, string | undefined> = {}, signal?: AbortSignal) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCtl(args, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { BRAIN_URL: url, BRAIN_API_KEY: TEST_KEYS.operator, ...env },
+      signal,
+    });
+    return { code, stdout, stderr };
+  };
+  const json = async <T>(args: string[]) => {
+    const result = await ctl(['--json', ...args]);
+    expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: EXIT.ok, stderr: '' });
+    return JSON.parse(result.stdout) as T;
+  };
+
+  beforeAll(async () => {
+    // Every attempt fails and one is allowed: each mission ends in the dead-letter queue.
+    system = await startInProcessSystem('e2e-ctl', { MOCK_LLM_FAILURE_RATE: '1', MAX_ATTEMPTS: '1' });
+    await system.intake.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => system.close());
+
+  it.each([
+    [[]],
+    [['missions']],
+    [['missions', 'list']],
+    [['missions', 'show']],
+    [['missions', 'watch']],
+    [['missions', 'cancel']],
+    [['queue', 'stats']],
+    [['dlq', 'list']],
+    [['dlq', 'requeue']],
+    [['agents', 'list']],
+    [['agents', 'pause']],
+    [['agents', 'resume']],
+    [['reviews', 'list']],
+    [['reviews', 'approve']],
+    [['reviews', 'reject']],
+  ])('given %j --help, then it prints the usage and exits 0', async (command) => {
+    const result = await ctl([...command, '--help']);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toMatch(/^Usage: brain-ctl/);
+    if (command.length < 2) expect(result.stdout).toMatch(/Exit codes:\n {2}0 {2}done/);
+  });
+
+  it('given bad arguments, no key, a wrong key or no server, then the documented exit codes', async () => {
+    expect((await ctl(['missions', 'explode'])).code).toBe(EXIT.usage);
+    expect((await ctl(['missions', 'list', '--status', 'lost'])).code).toBe(EXIT.usage);
+    const noKey = await ctl(['queue', 'stats'], { BRAIN_API_KEY: undefined });
+    expect(noKey).toMatchObject({ code: EXIT.auth, stderr: expect.stringMatching(/BRAIN_API_KEY is not set/) });
+    expect((await ctl(['queue', 'stats'], { BRAIN_API_KEY: 'not-a-key-0000000000' })).code).toBe(EXIT.auth);
+    expect((await ctl(['dlq', 'list'], { BRAIN_API_KEY: TEST_KEYS.reader })).code).toBe(EXIT.auth);
+    const down = await ctl(['queue', 'stats'], { BRAIN_URL: 'http://127.0.0.1:1' });
+    expect(down).toMatchObject({ code: EXIT.unreachable, stderr: expect.stringMatching(/cannot reach the API/) });
+    const bad = await ctl(['missions', 'show', 'not-an-id']);
+    expect(bad).toMatchObject({ code: EXIT.refused, stderr: expect.stringMatching(/400/) });
+  });
+
+  it('given a dead-lettered mission, then list, show, dlq list, requeue and cancel work as tables and as JSON', async () => {
+    const created = await system.api.post('/api/missions').send(broken).expect(201);
+    const id: string = created.body.id;
+    await system.waitForStatus(id, ['dead_lettered']);
+
+    const listed = await ctl(['missions', 'list', '--status', 'dead_lettered', '--title', 'night RATE']);
+    expect(listed.code).toBe(EXIT.ok);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).toMatch(/Night rate check/);
+    expect((await json<{ items: { id: string }[] }>(['missions', 'list', '--title', 'no such title'])).items).toEqual([]);
+
+    const shown = await ctl(['missions', 'show', id, '--events']);
+    expect(shown.stdout).toMatch(/status\s+dead_lettered/);
+    expect(shown.stdout).toMatch(/MissionDeadLettered/);
+    expect(await json<{ mission: { id: string }; events: unknown[] }>(['missions', 'show', id, '--events'])).toMatchObject({ mission: { id } });
+
+    const letters = await ctl(['dlq', 'list']);
+    expect(letters.stdout).toContain(id);
+    expect(letters.stdout).toMatch(/dead letter\(s\)/);
+
+    expect(await json(['dlq', 'requeue', id])).toMatchObject({ id, status: 'queued' });
+    await system.waitForStatus(id, ['dead_lettered']);
+    expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed'])).toEqual({ requeued: [id] });
+    expect((await ctl(['dlq', 'requeue'])).code).toBe(EXIT.usage);
+
+    await system.waitForStatus(id, ['dead_lettered']);
+    const cancelled = await ctl(['missions', 'cancel', id, '--reason', 'guest left']);
+    expect(cancelled).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/^cancelled /) });
+    const again = await ctl(['missions', 'cancel', id]);
+    expect(again).toMatchObject({ code: EXIT.refused, stderr: expect.stringMatching(/409 .*already cancelled/) });
+    expect((await system.store.history(id)).at(-1)).toMatchObject({ type: 'MissionCancelled', actor: 'operator', data: { reason: 'guest left' } });
+  });
+
+  it('given queue stats and agents, then tables show them; pause and resume change the agent', async () => {
+    expect((await ctl(['queue', 'stats'])).stdout).toMatch(/ready\s+\d+ \(low \d+, normal \d+, high \d+, critical \d+\)/);
+    expect(await json(['queue', 'stats'])).toMatchObject({ ready: expect.any(Number), deadLettered: expect.any(Number) });
+    expect((await ctl(['agents', 'list'])).stdout).toMatch(/agent-lena .*online/);
+    expect(await json(['agents', 'pause', 'agent-lena', '--reason', 'night shift'])).toMatchObject({ id: 'agent-lena', status: 'paused' });
+    expect((await ctl(['agents', 'list'])).stdout).toMatch(/agent-lena .*paused/);
+    expect((await ctl(['agents', 'resume', 'agent-lena'])).stdout).toBe('agent-lena is online\n');
+    expect((await ctl(['agents', 'pause', 'agent-nobody'])).code).toBe(EXIT.refused);
+  });
+
+  it('given reviews, then list shows the inbox; deciding a mission that waits for no review is refused (exit 1)', async () => {
+    const inbox = await ctl(['reviews', 'list']);
+    expect(inbox).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/0 waiting for review/) });
+    const page = await json<{ items: unknown[] }>(['reviews', 'list', '--type', 'guest_support']);
+    expect(page.items).toEqual([]);
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...broken, title: 'Not held' })
+      .expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    expect((await ctl(['reviews', 'approve', created.body.id, '--note', 'fine'])).code).toBe(EXIT.refused);
+    expect((await ctl(['reviews', 'reject', created.body.id, '--feedback', 'shorter'])).code).toBe(EXIT.refused);
+    expect((await ctl(['reviews', 'reject', created.body.id])).code).toBe(EXIT.usage);
+  });
+
+  it('given a server without a route (review not enabled there), then exit 5', () => {
+    const error = apiError(404, JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/reviews', details: [] }), 'GET /api/reviews');
+    expect(error).toMatchObject({ exitCode: EXIT.unavailable, message: expect.stringMatching(/does not offer it/) });
+    expect(apiError(404, JSON.stringify({ message: 'mission x not found' }), 'GET /api/missions/x').exitCode).toBe(EXIT.refused);
+  });
+
+  it('given missions watch, then it prints each new event as it happens and stops after --count', async () => {
+    const stream = system.intake.get(EventStreamService);
+    const before = stream.clientCount;
+    const watching = ctl(['--json', 'missions', 'watch', '--type', 'MissionCreated,MissionDeadLettered', '--count', '2']);
+    await waitFor(async () => stream.clientCount > before, { timeoutMs: 10_000, what: 'watch to open the stream' });
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...broken, title: 'Watched' })
+      .expect(201);
+    const result = await watching;
+    expect(result.code).toBe(EXIT.ok);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; missionId: string });
+    expect(lines.map((event) => [event.type, event.missionId])).toEqual([
+      ['MissionCreated', created.body.id],
+      ['MissionDeadLettered', created.body.id],
+    ]);
+
+    const replayed = await ctl(['missions', 'watch', created.body.id, '--from-start', '--count', '1']);
+    expect(replayed.stdout).toMatch(new RegExp(`${created.body.id} {2}v1 {2}MissionCreated .* pricing high "Watched"`));
+
+    await waitFor(async () => stream.clientCount === before, { timeoutMs: 10_000, what: 'the finished watches to close their streams' });
+    const stop = new AbortController();
+    const interrupted = ctl(['missions', 'watch'], {}, stop.signal);
+    await waitFor(async () => stream.clientCount > before, { timeoutMs: 10_000, what: 'the second watch to open the stream' });
+    stop.abort();
+    expect(await interrupted).toEqual({ code: EXIT.ok, stdout: '', stderr: '' });
+  });
+});

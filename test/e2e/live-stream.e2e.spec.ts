@@ -1,0 +1,222 @@
+import { EventEmitter } from 'node:events';
+import { AddressInfo } from 'node:net';
+import { Response } from 'express';
+import request from 'supertest';
+import { MissionEvent } from '@app/mission';
+import { waitFor } from '@app/testing';
+import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
+import { followStream, StreamMessage, StreamRefusedError } from '../../scripts/ctl/follow-stream';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const PARTITIONS = 3;
+const MAX_CLIENTS = 6;
+const pricing = (title: string) => ({ type: 'pricing', title, description: 'Compare the weekend rates.', priority: 'low', payload: {} });
+
+interface Follower {
+  messages: StreamMessage[];
+  events: () => MissionEvent[];
+  stop: () => void;
+  done: Promise<void>;
+}
+
+describe('GET /api/stream: live mission events (four services, real Redis, partitioned log)', () => {
+  let system: InProcessSystem;
+  let base: string;
+  const followers: Follower[] = [];
+
+  const follow = (query = '', headers: Record<string, string> = { Authorization: `Bearer ${TEST_KEYS.reader}` }): Follower => {
+    const abort = new AbortController();
+    const messages: StreamMessage[] = [];
+    const done = followStream(`${base}/api/stream${query}`, headers, (message) => messages.push(message), abort.signal);
+    const follower = {
+      messages,
+      events: () => messages.map((message) => JSON.parse(message.data) as MissionEvent),
+      stop: () => abort.abort(),
+      done,
+    };
+    followers.push(follower);
+    return follower;
+  };
+  const eventsOf = (follower: Follower, missionId: string) => follower.events().filter((event) => event.missionId === missionId);
+  const until = <T>(what: string, probe: () => T | undefined | false) => waitFor(async () => probe(), { timeoutMs: 20_000, what });
+  /** Opens a stream and returns once the server has registered it, so nothing appended after is missed. */
+  const opened = async (query = '', headers?: Record<string, string>) => {
+    const stream = system.intake.get(EventStreamService);
+    const before = stream.clientCount;
+    const follower = follow(query, headers);
+    await until('the stream to open', () => stream.clientCount > before);
+    return follower;
+  };
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-live-stream', {
+      LOG_PARTITIONS: String(PARTITIONS),
+      SSE_HEARTBEAT_MS: '300',
+      SSE_SLOW_CLIENT_MS: '500',
+      SSE_MAX_CLIENTS: String(MAX_CLIENTS),
+    });
+    await system.intake.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterEach(async () => {
+    for (const follower of followers.splice(0)) follower.stop();
+    const stream = system.intake.get(EventStreamService);
+    await until('every stream to close', () => stream.clientCount === 0);
+  });
+  afterAll(async () => system.close());
+
+  it('given a mission created through the API, then its events arrive in order, each with the log position of every partition as id', async () => {
+    const stream = await opened();
+    const created = await system.api.post('/api/missions').send(pricing('Live one')).expect(201);
+    const mission = await system.waitForStatus(created.body.id, ['succeeded']);
+    const events = await until('the mission to succeed on the stream', () => {
+      const seen = eventsOf(stream, mission.id);
+      return seen.length === mission.version && seen;
+    });
+    expect(events.map((event) => event.version)).toEqual(Array.from({ length: mission.version }, (_, i) => i + 1));
+    expect(events[0]).toMatchObject({ type: 'MissionCreated', actor: 'operator', missionId: mission.id });
+    expect(events.at(-1)).toMatchObject({ type: 'MissionEvaluated' });
+    expect(events).toEqual(await system.store.history(mission.id));
+    for (const message of stream.messages) expect(message.id?.split('.')).toHaveLength(PARTITIONS);
+  });
+
+  it('given a Last-Event-ID from the middle of the stream, then the resumed stream goes on right after it: nothing lost, nothing repeated', async () => {
+    const first = await opened();
+    const ids: string[] = [];
+    for (const title of ['Resume a', 'Resume b', 'Resume c', 'Resume d'])
+      ids.push((await system.api.post('/api/missions').send(pricing(title)).expect(201)).body.id);
+    for (const id of ids) await system.waitForStatus(id, ['succeeded']);
+    const expected = (await Promise.all(ids.map((id) => system.store.history(id)))).flat().length;
+    await until('every event of the four missions', () => first.events().filter((event) => ids.includes(event.missionId)).length === expected);
+    first.stop();
+
+    const cut = Math.floor(first.messages.length / 2);
+    const resumed = follow('', { Authorization: `Bearer ${TEST_KEYS.reader}`, 'Last-Event-ID': first.messages[cut - 1].id as string });
+    const rest = first.messages.slice(cut).map((message) => message.data);
+    await until('the resumed stream to catch up', () => resumed.messages.length >= rest.length && resumed);
+    expect(resumed.messages.slice(0, rest.length).map((message) => message.data)).toEqual(rest);
+
+    // The same through the query parameter, for a client that cannot set headers.
+    const viaQuery = follow(`?lastEventId=${encodeURIComponent(first.messages[cut - 1].id as string)}`);
+    await until('the query-resumed stream to catch up', () => viaQuery.messages.length >= rest.length);
+    expect(viaQuery.messages.slice(0, rest.length).map((message) => message.data)).toEqual(rest);
+  });
+
+  it('given from=start, then the whole log replays from the first event', async () => {
+    const replay = follow('?type=MissionCreated&from=start');
+    const total = await system.statusCount('succeeded');
+    await until('every creation in the log', () => replay.messages.length >= total);
+    expect(new Set(replay.events().map((event) => event.type))).toEqual(new Set(['MissionCreated']));
+  });
+
+  it('given filters by type, status and mission, then only matching events come', async () => {
+    const byType = await opened('?type=MissionCreated,MissionEvaluated');
+    const byStatus = await opened('?status=succeeded');
+    const created = await system.api.post('/api/missions').send(pricing('Filtered')).expect(201);
+    const byMission = await opened(`?missionId=${created.body.id}&type=MissionEvaluated`);
+    await system.waitForStatus(created.body.id, ['succeeded']);
+    await until('the succeeded event on the status stream', () => eventsOf(byStatus, created.body.id).length === 1);
+    await until('the evaluation on the mission stream', () => byMission.messages.length === 1);
+    await until('creation and evaluation on the type stream', () => eventsOf(byType, created.body.id).length === 2);
+    expect(eventsOf(byType, created.body.id).map((event) => event.type)).toEqual(['MissionCreated', 'MissionEvaluated']);
+    expect(byStatus.events().every((event) => event.type === 'MissionEvaluated' && 'passed' in event.data && event.data.passed)).toBe(true);
+    expect(byMission.events()).toEqual([expect.objectContaining({ missionId: created.body.id, type: 'MissionEvaluated' })]);
+  });
+
+  it('given no key, a wrong key, bad filters or a position of another LOG_PARTITIONS, then a 4xx error body and no stream', async () => {
+    const server = system.intake.getHttpServer();
+    await request(server).get('/api/stream').expect(401);
+    await request(server).get('/api/stream').set('Authorization', 'Bearer not-a-key-000000000000').expect(401);
+    const reader = { Authorization: `Bearer ${TEST_KEYS.reader}` };
+    for (const query of [
+      'type=MissionExploded',
+      'status=lost',
+      'missionId=nope',
+      'type=',
+      `lastEventId=${'1-0.'.repeat(PARTITIONS + 1)}1-0`,
+      'lastEventId=x-y',
+      'since=now',
+    ]) {
+      const response = await request(server).get(`/api/stream?${query}`).set(reader);
+      expect({ query, status: response.status }).toEqual({ query, status: 400 });
+      expect(response.body).toMatchObject({ statusCode: 400, message: expect.any(String) });
+    }
+    const head = await request(server).head('/api/stream').set(reader).expect(200);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
+    const otherLayout = await request(server)
+      .get('/api/stream')
+      .set({ ...reader, 'Last-Event-ID': '1-0' })
+      .expect(400);
+    expect(otherLayout.body.message).toMatch(/LOG_PARTITIONS=3/);
+  });
+
+  it('given a stream token, then EventSource-style ?token= opens the stream; expired, forged or misused tokens are 401', async () => {
+    const issued = await request(system.intake.getHttpServer()).post('/api/stream/tokens').set('X-API-Key', TEST_KEYS.reader).expect(201);
+    expect(issued.body).toEqual({ token: expect.stringMatching(/^v1\./), expiresAt: expect.any(String) });
+    expect(Date.parse(issued.body.expiresAt) - Date.now()).toBeLessThanOrEqual(60_000);
+    const viaToken = await opened(`?token=${encodeURIComponent(issued.body.token)}`, {});
+    const created = await system.api.post('/api/missions').send(pricing('Token')).expect(201);
+    await until('the creation on the token stream', () => eventsOf(viaToken, created.body.id).length > 0);
+
+    const server = system.intake.getHttpServer();
+    const [version, payload, mac] = (issued.body.token as string).split('.');
+    const expired = Buffer.from(JSON.stringify({ n: 'reader', e: Date.now() - 1 })).toString('base64url');
+    for (const token of [`${version}.${expired}.${mac}`, `${version}.${payload}.${mac.slice(1)}x`, 'v1.e30.AAAA', 'nope']) {
+      const response = await request(server)
+        .get(`/api/stream?token=${encodeURIComponent(token)}`)
+        .expect(401);
+      expect(response.body.message).toMatch(/stream token/);
+    }
+    await request(server)
+      .get(`/api/missions?token=${encodeURIComponent(issued.body.token)}`)
+      .expect(401);
+    await request(server).post('/api/stream/tokens').expect(401);
+  });
+
+  it('given a quiet log, then heartbeats keep coming', async () => {
+    const response = await fetch(`${base}/api/stream?missionId=00000000-0000-4000-8000-000000000000`, {
+      headers: { Authorization: `Bearer ${TEST_KEYS.reader}` },
+    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while ((text.match(/: heartbeat/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    expect(text).toMatch(/^retry: \d+\n/);
+  });
+
+  it(`given ${MAX_CLIENTS} open streams, then one more is a 429 with Retry-After`, async () => {
+    for (let i = 0; i < MAX_CLIENTS; i += 1) await opened();
+    const refused = await fetch(`${base}/api/stream`, { headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({ statusCode: 429, message: expect.stringMatching(/too many open live streams/) });
+    // The follower the CLI uses reports the refusal with its status.
+    const error = await follow().done.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StreamRefusedError);
+    expect((error as StreamRefusedError).status).toBe(429);
+  });
+
+  it('given a client that stops reading, then it is dropped after SSE_SLOW_CLIENT_MS and nothing is kept for it', async () => {
+    const stream = system.intake.get(EventStreamService);
+    // A response whose socket never drains: every write reports a full buffer.
+    const written: string[] = [];
+    const fake = Object.assign(new EventEmitter(), {
+      writableNeedDrain: true,
+      socket: null,
+      status: () => fake,
+      setHeader: () => fake,
+      flushHeaders: () => undefined,
+      write: (chunk: string) => written.push(chunk) < 0,
+      end: () => fake.emit('close'),
+      destroy: () => fake.emit('close'),
+    });
+    const destroyed = new Promise((resolve) => fake.once('close', resolve));
+    stream.open(fake as unknown as Response, Array(PARTITIONS).fill('0-0'), {});
+    expect(stream.clientCount).toBe(1);
+    await destroyed;
+    expect(stream.clientCount).toBe(0);
+    // One batch was written and never more: the rest of the log was not read for it.
+    expect(written.filter((chunk) => chunk.startsWith('id:'))).toHaveLength(1);
+  });
+});
