@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
-import { MissionStatus, NewMissionEvent } from '@app/mission';
+import { MissionStatus, NewMissionEvent, statusAfter } from '@app/mission';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
-import { matchesFilter, statusAfter } from './stream-filter';
+import { matchesFilter } from './stream-filter';
 
 /** Any event with plausible data; whether evolve accepts it depends on where the mission is. */
 const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
