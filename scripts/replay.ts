@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
@@ -9,6 +10,7 @@ import {
   exportLog,
   ExportFilter,
   importLog,
+  ImportKeysRefusedError,
   ImportTargetNotEmptyError,
   IMPORT_PHASE,
   timeline,
@@ -21,6 +23,7 @@ import {
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import { GuestDataError, LOCAL_DATA_KEY_FILE, loadMasterKeys, MasterKeyRing } from '@app/guest-data';
 import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
@@ -33,8 +36,8 @@ import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNod
  *   state <missionId> [--at] [--version]  the mission as it was at a point in time or version
  *   rebuild                               rebuild every read model from the log, without downtime
  *   verify                                hash chains, versions, heads and read model (exit 1 on findings)
- *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored
- *   import --in <file.jsonl>              a JSON lines export into an empty prefix
+ *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored, after the wrapped subject keys
+ *   import --in <file.jsonl>              a JSON lines export into an empty prefix (its keys must unwrap here)
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
@@ -208,8 +211,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
-    .option('--mission <id>', 'events of this mission')
-    .addHelpText('after', '\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl')
+    .option('--mission <id>', 'events of this mission (and the data keys of its subjects only)')
+    .option('--no-keys', "leave out the subjects' wrapped data keys: the personal fields of this export can then be read nowhere")
+    .addHelpText(
+      'after',
+      '\nPersonal fields stay ciphertext; the data keys that open them come first, wrapped under the master key as stored.' +
+        '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
+    )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
@@ -221,12 +229,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         });
         const progress = new ProgressView(g.json ? undefined : io.progress);
         try {
-          const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission };
+          const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
           const result = await exportLog(redis, keys, file, filter, progress.listener);
           file.end();
           await once(file, 'finish');
           if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
-          out(`Exported ${result.exported} of ${result.scanned} events to ${options.out}.`);
+          out(`Exported ${result.exported} of ${result.scanned} events and ${result.keys} wrapped subject keys to ${options.out}.`);
         } finally {
           progress.stop();
           if (!file.writableFinished) file.destroy();
@@ -238,10 +246,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .command('import')
     .description(
       'Import a JSON lines export into an EMPTY prefix (refused otherwise): each line is appended as-is, then the read ' +
-        'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards.',
+        'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards. The wrapped ' +
+        'subject keys must unwrap with the master key configured here (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous ' +
+        'ones; else the local .data/data-key): otherwise the import is refused before it writes anything.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
-    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
+    .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=… replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
     .action(async (options: { in: string }, command: Command) => {
       const g = globals(command);
       if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
@@ -249,14 +259,16 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const progress = new ProgressView(g.json ? undefined : io.progress);
         if (progress.enabled) progress.setTotal(IMPORT_PHASE, await countLines(options.in));
         try {
-          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener);
+          const masterKeys = () => configuredMasterKeys(io.env);
+          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys });
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(
-            `Imported ${result.events} events of ${result.missions} missions into prefix ${keys.prefix} in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
+            `Imported ${result.events} events of ${result.missions} missions and ${result.keys} wrapped subject keys into prefix ${keys.prefix} ` +
+              `in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
           );
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
-          if (error instanceof ImportTargetNotEmptyError) throw new CliError(error.message);
+          if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message);
           if (error instanceof Error && /^line \d+/.test(error.message))
             throw new CliError(`${options.in}: ${error.message} (the import stopped there; delete the prefix before retrying)`);
           throw error;
@@ -364,6 +376,34 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     io.stderr.write(`replay: ${forTerminal(error instanceof Error ? error.message : String(error), { keepLineFeeds: true })}\n`);
     return EXIT_USAGE;
   }
+}
+
+/**
+ * The master keys as the services load them (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous
+ * ones), else a local run's generated `.data/data-key`; undefined when there is none. Never
+ * generates a key: one made here could not open anything exported.
+ */
+function configuredMasterKeys(env: NodeJS.ProcessEnv): MasterKeyRing | undefined {
+  const settings = {
+    DATA_KEY_SECRET: env.DATA_KEY_SECRET ?? '',
+    DATA_KEY_FILE: env.DATA_KEY_FILE ?? '',
+    DATA_KEY_PREVIOUS_SECRETS: env.DATA_KEY_PREVIOUS_SECRETS ?? '',
+    DATA_KEY_PREVIOUS_FILES: env.DATA_KEY_PREVIOUS_FILES ?? '',
+  };
+  const dataDir = join(repoRoot(), '.data');
+  if (!settings.DATA_KEY_SECRET && !settings.DATA_KEY_FILE && !existsSync(join(dataDir, LOCAL_DATA_KEY_FILE))) return undefined;
+  try {
+    return loadMasterKeys(settings, dataDir).ring;
+  } catch (error) {
+    if (error instanceof GuestDataError) throw new CliError(`the master key: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The checkout this script runs from (from the sources or from dist/): where `.data/` is. */
+function repoRoot(): string {
+  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  return process.cwd();
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {
