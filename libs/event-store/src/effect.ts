@@ -55,4 +55,6 @@ export type Effect =
    * NUDGE_WINDOW_MS: under load a nudge per mission would be mostly noise, as a busy orchestrator
    * looks again after each lease anyway.
    */
-  | { kind: 'nudge-orchestrator' };
+  | { kind: 'nudge-orchestrator' }
+  /** Among the missions of a data subject (PartitionKeys.subjectMissions), which an erasure or an access request reads. */
+  | { kind: 'index-subject'; subject: string };

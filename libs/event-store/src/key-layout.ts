@@ -118,6 +118,13 @@ export class PartitionKeys {
   poison(service: ServiceName): string {
     return `${this.base}stream:${service}:poison`;
   }
+  /**
+   * The missions of this partition about a data subject (ids), written with each MissionCreated
+   * that names the subject: what an erasure or an access request reads, one set per partition.
+   */
+  subjectMissions(subject: string): string {
+    return `${this.base}subject:${subject}:missions`;
+  }
   /** Where a read-model rebuild keeps a mission's rebuilt copy until it switches over. */
   rebuildScratch(runId: string, missionId: string): string {
     return `${this.base}rebuild:${runId}:mission:${missionId}`;

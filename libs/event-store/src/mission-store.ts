@@ -245,6 +245,8 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return luaEffect('xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern);
     case 'nudge-orchestrator':
       return luaEffect('nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready');
+    case 'index-subject':
+      return luaEffect('sadd', keyIndex(k.subjectMissions(effect.subject)));
   }
 }
 

@@ -1,14 +1,8 @@
+import { isSubjectId, SUBJECT_ID_PATTERN } from '@app/mission';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 
-/**
- * A data subject's id: opaque, never personal data itself. No `@` and no spaces, so an e-mail
- * address or a name is refused instead of becoming a Redis hash field and an event field.
- */
-export const SUBJECT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-export function isSubjectId(value: unknown): value is string {
-  return typeof value === 'string' && SUBJECT_ID_PATTERN.test(value);
-}
+// Declared with the mission (its create body names subjects); re-exported here, where keys are made.
+export { isSubjectId, SUBJECT_ID_PATTERN };
 
 export function assertSubjectId(value: string): void {
   if (!isSubjectId(value)) {

@@ -7,6 +7,7 @@ import {
   decideComplete,
   decideCreate,
   decideDue,
+  decideEraseSubject,
   decideFailure,
   decideReject,
   decideRequeue,
@@ -141,6 +142,19 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     const queued = new MissionHistory({ stepMs: 0 });
     queued.append(decideCreate(aCreateInput()));
     expect(effectsOfStep(queued, decideCancel(queued.mission, 'not needed'))).toEqual([{ kind: 'leave-queue' }, { kind: 'leave-dead-letters' }]);
+  });
+
+  test("given a mission about two subjects, when it is created, then it joins both subjects' indexes in the same step; an erasure cancels it there too", () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const effects = effectsOfStep(history, decideCreate(aCreateInput({ subjects: ['guest:anna', 'guest:bob'] })));
+    expect(effects.slice(0, 2)).toEqual([
+      { kind: 'index-subject', subject: 'guest:anna' },
+      { kind: 'index-subject', subject: 'guest:bob' },
+    ]);
+    expect(effectsOfStep(history, decideEraseSubject(history.mission, 'guest:anna', 'request'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+    ]);
   });
 
   test('given a dead letter, when an operator requeues it, then it leaves the dead letters and is queued, counted and announced', () => {

@@ -32,6 +32,8 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionCreated: (event, { idempotency }) => [
     ...(idempotency ? [{ kind: 'idempotency', ...idempotency } as const] : []),
     ...watchDeadline(event.data.deadline),
+    // Written with the create, so no crash leaves a mission about a subject that erasure cannot find.
+    ...(event.data.subjects ?? []).map((subject) => ({ kind: 'index-subject', subject }) as const),
   ],
   MissionQueued: (_event, context) => [...leftSchedule(context.previous), ...enqueue(context)],
   MissionScheduled: (event) => [{ kind: 'schedule', at: Date.parse(event.data.notBefore), reason: event.data.reason }],
@@ -65,7 +67,8 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionOverdue: (_event, { now }) => [
     { kind: 'overdue', at: now },
     { kind: 'count', counter: 'overdue', by: 1 },
-  ],
+  ], // The key is destroyed before; the MissionCancelled of the same step (if any) has its own effects.
+  SubjectErased: () => [],
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   missionIdFor,
   missionTextBytes,
   requiredSkillsOf,
+  resolveSubjects,
   SubmitterScope,
 } from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
@@ -74,7 +75,8 @@ export class MissionIntakeService {
     const refusal = await this.servable.refusal(requiredSkillsOf(input));
     // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
     if (refusal && !(await this.store.load(missionId))) throw new MissionCreateRefusedError(refusal);
-    const result = await this.pipeline.append(missionId, null, decideCreate(input, now), {
+    const subjects = resolveSubjects(input, missionId);
+    const result = await this.pipeline.append(missionId, null, decideCreate({ ...input, subjects }, now), {
       actor: options.actor,
       correlationId: options.correlationId,
       now,
