@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { IsClusterNodeList } from './cluster-nodes';
+import { IsRetentionDays } from './retention-days';
 
 /**
  * Every environment variable the services read, with its default. The README's configuration
@@ -533,6 +534,24 @@ export class Environment {
   @Min(0)
   @Max(30 * 24 * 3_600_000)
   SCHEDULE_CATCH_UP_MS = 3_600_000;
+
+  /**
+   * Days the personal data of a finished mission is kept, per type (`type:days`, comma-separated;
+   * a type not named keeps DEFAULT_RETENTION_DAYS). A data subject is erased once every one of
+   * its missions has finished and is past its own type's days.
+   */
+  @Expose()
+  @IsString()
+  @IsRetentionDays()
+  RETENTION_DAYS = '';
+
+  /** How often the intake looks for data subjects past their retention (one intake per period does the round). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  RETENTION_CHECK_MS = 3_600_000;
 
   /** A failed attempt's next one waits RETRY_BASE_MS × 2^(failures − 1), at most RETRY_MAX_MS, half of it jitter; 0 retries at once. */
   @Expose()

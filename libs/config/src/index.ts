@@ -3,3 +3,4 @@ export * from './load-config';
 export * from './cluster-nodes';
 export * from './review-policy-file';
 export * from './secret-file';
+export * from './retention-days';

@@ -104,6 +104,14 @@ export class PartitionKeys {
   get overdue(): string {
     return `${this.base}deadlines:overdue`;
   }
+  /**
+   * Finished missions of one type that name data subjects: mission id, score = when it finished
+   * (ms). The retention sweep reads those past their type's RETENTION_DAYS, and drops a mission
+   * once every subject it names is erased.
+   */
+  retention(type: string): string {
+    return `${this.base}retention:${type}`;
+  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }
@@ -199,6 +207,10 @@ export class KeyLayout {
   }
   get agentCredits(): string {
     return `${this.agentBase}agents:credits`;
+  }
+  /** Present while an intake does the periodic retention round, so that one intake per period does it. */
+  get retentionTurn(): string {
+    return `${this.prefix}retention:turn`;
   }
   /** Recurring-mission schedules (schedule id -> record JSON), under their own hash tag `{s}`. */
   get schedules(): string {

@@ -239,6 +239,8 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zadd', keyIndex(k.overdue), effect.at)];
     case 'leave-deadlines':
       return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zrem', keyIndex(k.overdue))];
+    case 'retain':
+      return luaEffect('zadd', keyIndex(k.retention(effect.missionType)), effect.at);
     case 'emit':
       return luaEffect('xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data));
     case 'emit-mission':

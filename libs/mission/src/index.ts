@@ -22,3 +22,4 @@ export * from './review-policy';
 export * from './finished-status';
 export * from './data-subject';
 export * from './personal-fields';
+export * from './retention';
