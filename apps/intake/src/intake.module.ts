@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
@@ -15,6 +15,7 @@ import { CallerController } from './console/caller.controller';
 import { MissionChainController } from './console/mission-chain.controller';
 import { ThroughputController } from './console/throughput.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { PersonalDataInterceptor } from './http/personal-data.interceptor';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
 import { MissionQueryService } from './missions/mission-query.service';
@@ -88,6 +89,7 @@ export class IntakeModule {
           inject: [REDIS],
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
+        { provide: APP_INTERCEPTOR, useClass: PersonalDataInterceptor },
         IntakeMetrics,
         TimeWatchService,
         MissionIntakeService,

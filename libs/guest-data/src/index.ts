@@ -8,3 +8,4 @@ export * from './subject-key-cache';
 export * from './subject-key-store';
 export * from './guest-data-cipher';
 export * from './create-guest-data-cipher';
+export * from './mission-personal-data';
