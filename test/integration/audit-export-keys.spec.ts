@@ -15,6 +15,7 @@ import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
 const GUEST = 'guest:4711';
 const MISSION = 'm-guest';
 const NAME = 'Anna Schmidt';
+const OTHER = 'guest:other';
 const MESSAGE = 'Anna asks for a late checkout at 14:00';
 
 /** A secret of 43 random characters, as `openssl rand -base64 32` would give. */
@@ -75,12 +76,17 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
       ],
     );
     const now = knownStepTime(1);
-    const input = aCreate({ description, payload: { guest: { id: 4711, name } } });
-    const result = await new MissionStore(redis, source).append(MISSION, null, decideCreate(input, now), { actor: 'intake', now });
-    expect(result.code).toBe(AppendCode.Ok);
+    const input = aCreate({ description, payload: { guest: { id: 4711, name } }, subjects: [GUEST] });
+    const store = new MissionStore(redis, source);
+    const created = await store.append(MISSION, null, decideCreate(input, now), { actor: 'intake', now });
+    if (created.code !== AppendCode.Ok) throw new Error(`create: code ${created.code}`);
+    const cancelled = await store.append(MISSION, created.mission, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], { actor: 'intake', now });
+    expect(cancelled.code).toBe(AppendCode.Ok);
     // A subject erased before the export: its key is gone, so the export carries none for it.
     await cipher.seal('m-other', ['guest:erased'], [{ path: 'description', value: 'gone' }]);
     await cipher.erase('guest:erased');
+    // Another guest's key, which an export of MISSION alone leaves out.
+    await cipher.seal('m-other', [OTHER], [{ path: 'description', value: 'someone else' }]);
     exported = await exportText(redis, source);
   });
 
@@ -95,8 +101,9 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     const first = JSON.parse(lines[0]) as Record<string, unknown>;
     const stored = JSON.parse((await redis.hget(new GuestDataKeys(source.prefix).subjectKeys(GUEST), GUEST)) ?? '{}') as Record<string, unknown>;
     expect(first).toEqual({ kind: SUBJECT_KEY_LINE, subject: GUEST, ...stored });
-    expect(lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`))).toHaveLength(1);
-    expect(JSON.parse(lines[1])).toMatchObject({ type: 'MissionCreated', missionId: MISSION });
+    expect(JSON.parse(lines[1])).toMatchObject({ kind: SUBJECT_KEY_LINE, subject: OTHER });
+    expect(lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`))).toHaveLength(2);
+    expect(JSON.parse(lines[2])).toMatchObject({ type: 'MissionCreated', missionId: MISSION });
     expect(exported).not.toContain('Anna');
     expect(exported).not.toContain('late checkout');
     const dataKey = (await cipherFor(redis, source.prefix, secret).store.existingKeys([GUEST])).get(GUEST)?.key;
@@ -107,11 +114,21 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
   it('given an import into a new prefix with the same master key, then the fields decrypt there and verify passes', async () => {
     const copy = freshKeys('same-key');
     const result = await importLog(redis, copy, Readable.from([exported]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
-    expect(result).toMatchObject({ events: 2, missions: 1, keys: 1, unreplayable: [] });
+    expect(result).toMatchObject({ events: 3, missions: 1, keys: 2, unreplayable: [] });
     expect(await personalFields(redis, copy, cipherFor(redis, copy.prefix, secret))).toEqual([NAME, MESSAGE]);
+    // The indexes an erasure and retention read are there as in the source.
+    const [from, to] = [source.partitions[0], copy.partitions[0]];
+    expect(await redis.smembers(to.subjectMissions(GUEST))).toEqual([MISSION]);
+    expect(await redis.smembers(from.subjectMissions(GUEST))).toEqual([]);
+    expect(await redis.zrange(to.retention('guest_support'), 0, -1, 'WITHSCORES')).toEqual([MISSION, String(knownStepTime(1).getTime())]);
     expect(await verifyLog(redis, copy)).toMatchObject({ ok: true, findings: [] });
     // Exported again, the copy gives the same file, keys included.
     expect(await exportText(redis, copy)).toBe(exported);
+  });
+
+  it('given --mission, then only the keys of its subjects lead the export', async () => {
+    const lines = (await exportText(redis, source, { mission: MISSION })).trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { subject?: string; type?: string }).subject ?? 'event')).toEqual([GUEST, 'event', 'event', 'event']);
   });
 
   it('given a rotated deployment that keeps the exporting key as a previous one, then the import is accepted', async () => {
@@ -143,7 +160,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
 
     const ciphertextOnly = await exportText(redis, source, { keys: false });
     expect(ciphertextOnly).not.toContain(SUBJECT_KEY_LINE);
-    expect(await importLog(redis, target, Readable.from([ciphertextOnly]))).toMatchObject({ events: 2, keys: 0 });
+    expect(await importLog(redis, target, Readable.from([ciphertextOnly]))).toMatchObject({ events: 3, keys: 0 });
     // Without its key the field can be read by no one, there as after an erasure.
     expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([ERASED_MARKER, ERASED_MARKER]);
   });
@@ -166,7 +183,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     const [keyLine, ...events] = exported.trimEnd().split('\n');
     const late = `${[...events, keyLine].join('\n')}\n`;
     await expect(importLog(redis, target, Readable.from([late]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) })).rejects.toThrow(
-      /line 3 is a subject key after the events/,
+      /line 5 is a subject key after the events/,
     );
   });
 
@@ -181,18 +198,18 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     it('given another DATA_KEY_SECRET, then import exits 2 with a message naming the master keys, and writes nothing', async () => {
       const file = path.join(dir, 'backup.jsonl');
       const out = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--out', file]);
-      expect(out).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('2 of 2 events and 1 wrapped subject keys') });
+      expect(out).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 of 3 events and 2 wrapped subject keys') });
 
       const target = freshKeys('cli-other');
       const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: aSecret() }, ['import', '--in', file]);
       expect(refused.code).toBe(EXIT_USAGE);
       expect(refused.stderr).toMatch(
-        /^replay: refusing to import: 1 of the export's 1 data keys are wrapped under master key mk-[0-9a-f]{16}, which is not configured here/,
+        /^replay: refusing to import: 2 of the export's 2 data keys are wrapped under master key mk-[0-9a-f]{16}, which is not configured here/,
       );
       expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
 
       const accepted = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: secret }, ['import', '--in', file]);
-      expect(accepted).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('2 events of 1 missions and 1 wrapped subject keys') });
+      expect(accepted).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 events of 1 missions and 2 wrapped subject keys') });
       expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([NAME, MESSAGE]);
     });
 

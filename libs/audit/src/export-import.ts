@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
+import { isTerminal } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
@@ -193,7 +194,8 @@ interface ImportLane {
  * that log (XADD m/e, ids counted up from the server's clock), to its mission's event list and,
  * for a mission's first event, to the mission index (score: the event's `at`); then the read
  * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
- * the log heads. Hashes are of the lines as given, so a tampered file imports as a log that
+ * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
+ * type for retention, counted from their last event). Hashes are of the lines as given, so a tampered file imports as a log that
  * `verify` rejects. The subject-key lines that lead an export are checked against
  * `options.masterKeys` before anything is written (ImportKeysRefusedError when one does not
  * unwrap: its guest data could never be read here), then stored as they are, still wrapped.
@@ -298,6 +300,10 @@ export async function importLog(
           [F.lastEventHash]: lastHashOf(mission),
         });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
+        // The indexes the MissionCreated and the final status wrote with their effects: erasure and retention read them.
+        for (const subject of state.subjects ?? []) lane.pipeline.sadd(lane.keys.subjectMissions(subject), mission.missionId);
+        if (state.subjects?.length && isTerminal(state.status))
+          lane.pipeline.zadd(lane.keys.retention(state.type), Date.parse(state.updatedAt), mission.missionId);
       } else {
         unreplayable.push(mission.missionId);
         lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(mission.lastVersion), [F.lastEventHash]: lastHashOf(mission) });
