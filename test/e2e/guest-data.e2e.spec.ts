@@ -1,6 +1,8 @@
+import { verifyLog } from '@app/audit';
+import { GuestDataKeys } from '@app/guest-data';
 import { Mission, MissionEvent } from '@app/mission';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
-import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const ANNA = { id: 'g-4711', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 911 5550142' };
 const MESSAGE = 'Die Heizung in Zimmer 204 bleibt kalt, ich friere seit gestern Abend';
@@ -77,5 +79,99 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     expect(dump).toContain(guestRequest.title);
     for (const needle of NEEDLES) expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
     expect(dump).not.toContain(fetched.result?.output.reply as string);
+  });
+
+  describe('given a guest who asks for their data and then for erasure', () => {
+    const BOB = { id: 'g-erase', name: 'Bob Example', email: 'bob@example.org', phone: '+49 30 1234567' };
+    const subject = 'guest:g-erase';
+    const forBob = (overrides: Record<string, unknown> = {}) => ({
+      ...guestRequest,
+      title: 'Towels for room 310',
+      description: 'Guest writes: more towels please',
+      payload: { language: 'en', room: '310', guest: BOB, message: 'Could I have two more towels?' },
+      ...overrides,
+    });
+
+    it('then access returns every mission and field in plain; erasure destroys the key, cancels what is in flight, shows [erased] everywhere, and verify passes', async () => {
+      const done = (await system.api.post('/api/missions').send(forBob()).expect(201)).body as Mission;
+      expect((await system.waitForStatus(done.id, ['succeeded', 'dead_lettered'])).status).toBe('succeeded');
+      // Still waiting for its time: in flight when the erasure comes.
+      const later = (
+        await system.api
+          .post('/api/missions')
+          .send(forBob({ notBefore: '2099-01-01T00:00:00Z' }))
+          .expect(201)
+      ).body as Mission;
+      expect(later.status).toBe('scheduled');
+
+      const access = (await system.api.get(`/api/subjects/${subject}`).expect(200)).body;
+      expect(access).toMatchObject({ subjectId: subject, erased: false });
+      expect(access.missions.map((entry: { mission: Mission }) => entry.mission.id).sort()).toEqual([done.id, later.id].sort());
+      const doneEntry = access.missions.find((entry: { mission: Mission }) => entry.mission.id === done.id);
+      expect(doneEntry.personalData).toEqual(
+        expect.arrayContaining([
+          { field: 'payload.guest.email', value: BOB.email },
+          { field: 'payload.message', value: 'Could I have two more towels?' },
+          { field: 'result.output.reply', value: expect.any(String) },
+        ]),
+      );
+
+      // Refused: no reason, an e-mail address as the id, a subject nobody knows; a reader may not erase.
+      await system.api.delete(`/api/subjects/${subject}`).send({}).expect(400);
+      await system.api
+        .delete(`/api/subjects/${encodeURIComponent(BOB.email)}`)
+        .send({ reason: 'request' })
+        .expect(400);
+      await system.api.delete('/api/subjects/guest:nobody').send({ reason: 'request' }).expect(404);
+      await system.api.get('/api/subjects/guest:nobody').expect(404);
+      await system.api.delete(`/api/subjects/${subject}`).set('Authorization', `Bearer ${TEST_KEYS.reader}`).send({ reason: 'request' }).expect(403);
+
+      const erased = (await system.api.delete(`/api/subjects/${subject}`).send({ reason: 'erasure request 17' }).expect(200)).body;
+      expect(erased.keyDestroyed).toBe(true);
+      expect(erased.missions).toEqual(
+        expect.arrayContaining([
+          { missionId: done.id, recorded: true, status: 'succeeded' },
+          { missionId: later.id, recorded: true, status: 'cancelled' },
+        ]),
+      );
+      expect(await system.redis.hexists(new GuestDataKeys(system.prefix).subjectKeys(subject), subject)).toBe(0);
+
+      const after = (await system.api.get(`/api/missions/${done.id}`).expect(200)).body as Mission;
+      expect(after.payload).toMatchObject({ room: '310', guest: { id: BOB.id, name: '[erased]', email: '[erased]', phone: '[erased]' }, message: '[erased]' });
+      expect(after.description).toBe('[erased]');
+      expect(after.result?.output).toMatchObject({ reply: '[erased]', actions: '[erased]' });
+      expect(after.erasedSubjects).toEqual([subject]);
+      const events = (await system.api.get(`/api/missions/${done.id}/events`).expect(200)).body as MissionEvent[];
+      expect(events[0]).toMatchObject({ data: { payload: { guest: { name: '[erased]' } } } });
+      expect(events.at(-1)).toMatchObject({ type: 'SubjectErased', actor: 'operator', data: { subjectId: subject, reason: 'erasure request 17' } });
+      const cancelled = (await system.api.get(`/api/missions/${later.id}/events`).expect(200)).body as MissionEvent[];
+      expect(cancelled.slice(-2).map((event) => event.type)).toEqual(['SubjectErased', 'MissionCancelled']);
+
+      const accessAfter = (await system.api.get(`/api/subjects/${subject}`).expect(200)).body;
+      expect(accessAfter.erased).toBe(true);
+      expect(accessAfter.missions[0].personalData.every((field: { value: unknown }) => field.value === '[erased]')).toBe(true);
+
+      // Repeated: nothing more to do, nothing changes.
+      const again = (await system.api.delete(`/api/subjects/${subject}`).send({ reason: 'erasure request 17' }).expect(200)).body;
+      expect(again).toMatchObject({ keyDestroyed: false, missions: expect.arrayContaining([{ missionId: done.id, recorded: false, status: 'succeeded' }]) });
+
+      // The chains cover the ciphertext, which erasure does not touch.
+      expect(await verifyLog(system.redis, system.keys)).toMatchObject({ ok: true, findings: [] });
+    });
+
+    it('given an erasure that stopped after destroying the key (a crash), when it is asked again, then it records what was left', async () => {
+      const crashSubject = 'guest:g-crash';
+      const mission = (
+        await system.api
+          .post('/api/missions')
+          .send(forBob({ subjects: [crashSubject], notBefore: '2099-01-01T00:00:00Z' }))
+          .expect(201)
+      ).body as Mission;
+      // What the first request did before it stopped: the key is gone, no event yet.
+      await system.redis.hdel(new GuestDataKeys(system.prefix).subjectKeys(crashSubject), crashSubject);
+      const finished = (await system.api.delete(`/api/subjects/${crashSubject}`).send({ reason: 'erasure request 18' }).expect(200)).body;
+      expect(finished).toEqual({ subjectId: crashSubject, keyDestroyed: false, missions: [{ missionId: mission.id, recorded: true, status: 'cancelled' }] });
+      expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest.email).toBe('[erased]');
+    });
   });
 });

@@ -12,6 +12,7 @@ import { ReportsController } from '../../apps/intake/src/reports/reports.control
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { SchedulesController } from '../../apps/intake/src/schedules/schedules.controller';
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
+import { SubjectsController } from '../../apps/intake/src/subjects/subjects.controller';
 import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -55,6 +56,8 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/schedules/{id}'],
   ['get', '/api/schedules/{id}/events'],
   ['delete', '/api/schedules/{id}'],
+  ['get', '/api/subjects/{subjectId}'],
+  ['delete', '/api/subjects/{subjectId}'],
 ];
 
 const CONTROLLERS: Record<string, Type<unknown>> = {
@@ -69,6 +72,7 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   ThroughputController,
   WebhooksController,
   SchedulesController,
+  SubjectsController,
 };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 

@@ -39,6 +39,8 @@ import { SchedulesController } from './schedules/schedules.controller';
 import { EventStreamService } from './stream/event-stream.service';
 import { StreamTokens } from './stream/stream-tokens';
 import { StreamController } from './stream/stream.controller';
+import { SubjectsController } from './subjects/subjects.controller';
+import { SubjectsService } from './subjects/subjects.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
@@ -74,6 +76,7 @@ export class IntakeModule {
         CallerController,
         MissionChainController,
         ThroughputController,
+        SubjectsController,
         SubmissionConsumer,
       ],
       providers: [
@@ -96,6 +99,7 @@ export class IntakeModule {
         MissionQueryService,
         MissionCommandsService,
         ServableSkills,
+        SubjectsService,
         LeaseExpiryService,
         ReviewInboxService,
         ReviewMetrics,

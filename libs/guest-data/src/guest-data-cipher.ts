@@ -32,6 +32,21 @@ export class GuestDataCipher {
   }
 
   /**
+   * Seals each field for all of `subjects` with the keys they have now, never making one: for data
+   * that arrives after the create (an agent's output, a reviewer's edit). Null when a subject has
+   * no key, i.e. was erased meanwhile: the caller then stores ERASED_MARKER, so an erasure is never
+   * undone by a late result bringing a new key to life.
+   */
+  async sealWithExistingKeys(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[] | null> {
+    if (fields.length === 0) return [];
+    const found = await this.store.existingKeys(subjects);
+    const keys = subjects.map((subject) => found.get(subject));
+    if (keys.some((key) => key === undefined)) return null;
+    const present = keys.filter((key) => key !== undefined);
+    return fields.map((field) => sealField(present, binding(missionId, field.path), field.value));
+  }
+
+  /**
    * The plain value of each field, in order: a token whose subjects' keys all still exist opens;
    * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token is returned
    * as it is (data from before encryption). A tampered or moved token throws GuestDataError.

@@ -1,6 +1,6 @@
 import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, personalValues, withValues } from '@app/mission';
 import { isToken } from './field-envelope';
-import { GuestDataCipher, StoredField } from './guest-data-cipher';
+import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
 /** An agent's output (the result, a reviewer's edit): its personal fields are bound as `output.<field>`. */
 const OUTPUT = 'output.';
@@ -24,16 +24,19 @@ export class MissionPersonalData {
     return withValues(input, replaced(fields, tokens));
   }
 
-  /** An agent's output, or a reviewer's edit of it, with its personal fields sealed for the mission's subjects. */
+  /**
+   * An agent's output, or a reviewer's edit of it, with its personal fields sealed for the
+   * mission's subjects; ERASED_MARKER in them when a subject was erased meanwhile (no key is made).
+   */
   async sealOutput(mission: Pick<Mission, 'id' | 'type' | 'subjects'>, output: Output): Promise<Output> {
     const fields = personalValues(mission.type, 'output', output);
     if (!mission.subjects?.length || fields.length === 0) return output;
-    const tokens = await this.cipher.seal(
+    const tokens = await this.cipher.sealWithExistingKeys(
       mission.id,
       mission.subjects,
       fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
     );
-    return withValues(output, replaced(fields, tokens));
+    return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
   }
 
   /** The mission with its personal fields in plain, or `[erased]` where a subject's key is gone. */

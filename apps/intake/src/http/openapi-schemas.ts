@@ -58,7 +58,7 @@ export const PRIORITY_LEVEL_ENUM = { enum: [...PRIORITY_LEVELS], enumName: 'Prio
 export const MISSION_STATUS_ENUM = { enum: [...MISSION_STATUSES], enumName: 'MissionStatus' } as const;
 export const MISSION_EVENT_TYPE_ENUM = { enum: [...MISSION_EVENT_TYPES], enumName: 'MissionEventType' } as const;
 
-const EXAMPLE_MISSION_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
+export const EXAMPLE_MISSION_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
 const EXAMPLE_CORRELATION_ID = 'odoo-helpdesk-4711';
 
 export class TokenUsageView implements TokenUsage {
