@@ -9,6 +9,7 @@ import { ThroughputController } from '../../apps/intake/src/console/throughput.c
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
+import { RetentionController } from '../../apps/intake/src/retention/retention.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { SchedulesController } from '../../apps/intake/src/schedules/schedules.controller';
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
@@ -58,6 +59,8 @@ const API_ROUTES: readonly [Method, string][] = [
   ['delete', '/api/schedules/{id}'],
   ['get', '/api/subjects/{subjectId}'],
   ['delete', '/api/subjects/{subjectId}'],
+  ['get', '/api/retention'],
+  ['post', '/api/retention/run'],
 ];
 
 const CONTROLLERS: Record<string, Type<unknown>> = {
@@ -73,6 +76,7 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   WebhooksController,
   SchedulesController,
   SubjectsController,
+  RetentionController,
 };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 

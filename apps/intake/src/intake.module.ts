@@ -27,6 +27,9 @@ import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { TimeWatchService } from './queue/time-watch.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { RetentionMetrics } from './retention/retention-metrics';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionService } from './retention/retention.service';
 import { ReviewDeadlineService } from './reviews/review-deadline.service';
 import { ReviewInboxService } from './reviews/review-inbox.service';
 import { ReviewMetrics } from './reviews/review-metrics';
@@ -77,6 +80,7 @@ export class IntakeModule {
         MissionChainController,
         ThroughputController,
         SubjectsController,
+        RetentionController,
         SubmissionConsumer,
       ],
       providers: [
@@ -100,6 +104,8 @@ export class IntakeModule {
         MissionCommandsService,
         ServableSkills,
         SubjectsService,
+        RetentionService,
+        RetentionMetrics,
         LeaseExpiryService,
         ReviewInboxService,
         ReviewMetrics,
