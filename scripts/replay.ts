@@ -234,7 +234,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           file.end();
           await once(file, 'finish');
           if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
-          out(`Exported ${result.exported} of ${result.scanned} events and ${result.keys} wrapped subject keys to ${options.out}.`);
+          const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
+          out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}.`);
         } finally {
           progress.stop();
           if (!file.writableFinished) file.destroy();
@@ -263,7 +264,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys });
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(
-            `Imported ${result.events} events of ${result.missions} missions and ${result.keys} wrapped subject keys into prefix ${keys.prefix} ` +
+            `Imported ${result.events} events of ${result.missions} missions${result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : ''} into prefix ${keys.prefix} ` +
               `in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
           );
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);

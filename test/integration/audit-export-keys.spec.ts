@@ -216,7 +216,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     it('given --no-keys, then the file holds no key line', async () => {
       const file = path.join(dir, 'no-keys.jsonl');
       const out = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--no-keys', '--out', file]);
-      expect(out).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('and 0 wrapped subject keys') });
+      expect(out).toMatchObject({ code: EXIT_OK, stdout: `Exported 3 of 3 events to ${file}.\n` });
     });
   });
 });
