@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
@@ -21,10 +22,12 @@ import {
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import { GuestDataKeys, loadMasterKeys, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
+import { repoFile } from '@app/runtime';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -38,6 +41,7 @@ import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNod
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
+ *   rewrap-keys                           every data subject's key under the current master key (rotation)
  *
  * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
  */
@@ -351,6 +355,40 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const deleted = await deleteKeysByPrefix(redis, keys.prefix);
         if (g.json) return void out(JSON.stringify({ prefix: keys.prefix, deleted }, null, 2));
         out(`Deleted ${deleted} key${deleted === 1 ? '' : 's'} under prefix "${keys.prefix}".`);
+      });
+    });
+
+  program
+    .command('rewrap-keys')
+    .description(
+      "Wrap every data subject's key under the current master key (DATA_KEY_SECRET or DATA_KEY_FILE), unwrapping with it or a " +
+        'previous one (DATA_KEY_PREVIOUS_SECRETS, DATA_KEY_PREVIOUS_FILES): the last step of a master key rotation, after which the ' +
+        'previous keys can be dropped. Each key is replaced only if unchanged meanwhile, so an erasure stays erased; safe to run again. ' +
+        'The log is not touched.',
+    )
+    .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=<new> DATA_KEY_PREVIOUS_SECRETS=<old> replay rewrap-keys')
+    .action(async (_options: unknown, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const { ring } = loadMasterKeys(
+          {
+            DATA_KEY_SECRET: io.env.DATA_KEY_SECRET ?? '',
+            DATA_KEY_FILE: io.env.DATA_KEY_FILE ?? '',
+            DATA_KEY_PREVIOUS_SECRETS: io.env.DATA_KEY_PREVIOUS_SECRETS ?? '',
+            DATA_KEY_PREVIOUS_FILES: io.env.DATA_KEY_PREVIOUS_FILES ?? '',
+          },
+          join(dirname(repoFile('package.json')), '.data'),
+        );
+        const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
+        if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result }, null, 2));
+        out(
+          keyValueTable([
+            ['current master key', ring.current.id],
+            ['rewrapped', result.rewrapped],
+            ['already under it', result.current],
+            ['erased or replaced meanwhile (left alone)', result.changed],
+          ]),
+        );
       });
     });
 
