@@ -2,6 +2,7 @@ import { verifyLog } from '@app/audit';
 import { GuestDataKeys } from '@app/guest-data';
 import { Mission, MissionEvent } from '@app/mission';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
+import { waitFor } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const ANNA = { id: 'g-4711', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 911 5550142' };
@@ -79,6 +80,30 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     expect(dump).toContain(guestRequest.title);
     for (const needle of NEEDLES) expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
     expect(dump).not.toContain(fetched.result?.output.reply as string);
+  });
+
+  it('given a submission over the stream that the intake refuses, then the rejection it keeps holds no guest data', async () => {
+    // The submission itself is in plain until the intake takes it (and deletes it with the ack, unless STREAM_KEEP_ACKED).
+    const partition = system.keys.partitions[0];
+    await system.redis.xadd(
+      partition.stream('intake'),
+      '*',
+      'pattern',
+      'mission.submit',
+      'data',
+      JSON.stringify({ mission: { ...guestRequest, type: 'spa' } }),
+    );
+    const [[, fields]] = await waitFor(
+      async () => {
+        const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
+        return entries.length === 1 ? entries : null;
+      },
+      { timeoutMs: 10_000, what: 'the refused submission' },
+    );
+    const kept = fields.join('\n');
+    expect(kept).toContain('type must be one of');
+    expect(kept).toContain('[redacted]');
+    for (const needle of NEEDLES) expect({ needle, found: kept.includes(needle) }).toEqual({ needle, found: false });
   });
 
   describe('given a guest who asks for their data and then for erasure', () => {
