@@ -2,7 +2,7 @@ import { verifyLog } from '@app/audit';
 import { GuestDataKeys } from '@app/guest-data';
 import { Mission, MissionEvent } from '@app/mission';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
-import { waitFor } from '@app/testing';
+import { waitFor, WebhookReceiver } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const ANNA = { id: 'g-4711', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 911 5550142' };
@@ -197,6 +197,72 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       const finished = (await system.api.delete(`/api/subjects/${crashSubject}`).send({ reason: 'erasure request 18' }).expect(200)).body;
       expect(finished).toEqual({ subjectId: crashSubject, keyDestroyed: false, missions: [{ missionId: mission.id, recorded: true, status: 'cancelled' }] });
       expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest.email).toBe('[erased]');
+    });
+  });
+
+  describe('given a reply held for review, a reviewer who edits it, and a webhook subscriber', () => {
+    let reviewed: InProcessSystem;
+    let receiver: WebhookReceiver;
+    beforeAll(async () => {
+      receiver = await WebhookReceiver.start();
+      reviewed = await startInProcessSystem('e2e-guest-data-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', STREAM_KEEP_ACKED: 'true' });
+    });
+    afterAll(async () => {
+      await reviewed.close();
+      await receiver.close();
+    });
+
+    it('then the edit is stored sealed, deliveries carry the data in plain, and after an erasure deliveries show [erased]', async () => {
+      const hook = await reviewed.api
+        .post('/api/webhooks')
+        .send({ url: receiver.url, eventTypes: ['MissionApproved', 'SubjectErased'] })
+        .expect(201);
+      receiver.secrets = [hook.body.secret];
+      const carla = { id: 'g-carla', name: 'Carla Beispiel', email: 'carla@example.net' };
+      const created = (
+        await reviewed.api
+          .post('/api/missions')
+          .send({ ...guestRequest, payload: { language: 'en', guest: carla, message: 'Is breakfast included?' } })
+          .expect(201)
+      ).body as Mission;
+      await reviewed.waitForStatus(created.id, ['awaiting_review']);
+      const shown = (await reviewed.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+      const edited = { ...shown.result?.output, reply: 'Dear Ms Beispiel, breakfast is included.' };
+      const approved = await reviewed.api
+        .post(`/api/missions/${created.id}/approve`)
+        .set('Authorization', `Bearer ${TEST_KEYS.reviewer}`)
+        .send({ output: edited })
+        .expect(200);
+      expect(approved.body.result.output.reply).toBe(edited.reply);
+      expect(approved.body.review.originalOutput.reply).toBe(shown.result?.output.reply);
+
+      const approvedHook = await waitFor(async () => receiver.unique().find((webhook) => webhook.message.type === 'MissionApproved'), {
+        timeoutMs: 20_000,
+        what: 'the MissionApproved delivery',
+      });
+      expect((approvedHook.message.data.data as { output: { reply: string } }).output.reply).toBe(edited.reply);
+
+      const dump = await dumpPrefix(reviewed.redis, reviewed.prefix);
+      for (const needle of [carla.name, carla.email, 'Is breakfast included?', 'Ms Beispiel', edited.reply])
+        expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
+
+      await reviewed.api.delete('/api/subjects/guest:g-carla').send({ reason: 'erasure request 19' }).expect(200);
+      const erasedHook = await waitFor(async () => receiver.unique().find((webhook) => webhook.message.type === 'SubjectErased'), {
+        timeoutMs: 20_000,
+        what: 'the SubjectErased delivery',
+      });
+      expect(erasedHook.message.data).toMatchObject({ type: 'SubjectErased', missionId: created.id, data: { subjectId: 'guest:g-carla' } });
+      // A redelivery of the earlier delivery now shows the fields erased.
+      const deliveries = (await reviewed.api.get(`/api/webhooks/${hook.body.id}/deliveries`).expect(200)).body.items as { id: string; eventType?: string }[];
+      const first = deliveries.find((delivery) => delivery.id === approvedHook.id);
+      expect(first).toBeDefined();
+      const before = receiver.received.length;
+      await reviewed.api.post(`/api/webhooks/${hook.body.id}/deliveries/${approvedHook.id}/redeliver`).expect(202);
+      const again = await waitFor(async () => receiver.received.slice(before).find((webhook) => webhook.id === approvedHook.id), {
+        timeoutMs: 20_000,
+        what: 'the redelivery',
+      });
+      expect((again.message.data.data as { output: { reply: string } }).output.reply).toBe('[erased]');
     });
   });
 });
