@@ -544,6 +544,9 @@ function stateTable(state: Mission): string {
     ['review', state.review ? reviewLine(state.review) : '-'],
     ['review rounds', state.reviewRounds ?? 0],
     ['last error', state.lastError ?? '-'],
+    // Personal fields are not shown: the log holds them as tokens (README, Guest data); whom they are about is.
+    ['data subjects', state.subjects?.join(', ') || '-'],
+    ['erased subjects', state.erasedSubjects?.join(', ') || '-'],
     ['created', state.createdAt],
     ['updated', state.updatedAt],
   ];

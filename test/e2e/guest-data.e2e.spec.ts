@@ -4,6 +4,7 @@ import { Mission, MissionEvent } from '@app/mission';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
 import { waitFor, WebhookReceiver } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+import { runReplayCli } from '../support/replay-cli';
 
 const ANNA = { id: 'g-4711', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 911 5550142' };
 const MESSAGE = 'Die Heizung in Zimmer 204 bleibt kalt, ich friere seit gestern Abend';
@@ -182,6 +183,11 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
 
       // The chains cover the ciphertext, which erasure does not touch.
       expect(await verifyLog(system.redis, system.keys)).toMatchObject({ ok: true, findings: [] });
+      // The audit CLI reads the log as stored: whom the mission is about, and who was erased; never the fields.
+      const state = await runReplayCli(['--prefix', system.prefix, '--partitions', String(system.keys.partitions.length), 'state', done.id]);
+      expect(state.code).toBe(0);
+      expect(state.stdout).toMatch(/erased subjects\s+guest:g-erase\n/);
+      expect(state.stdout).not.toContain(BOB.name);
     });
 
     it('given an erasure that stopped after destroying the key (a crash), when it is asked again, then it records what was left', async () => {
