@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
+import { isSubjectId } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
@@ -195,6 +196,8 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
+    // The subject index is written with the create by the append script; an import writes it from the create too.
+    for (const subject of createdSubjects(stored)) lane.pipeline.sadd(lane.keys.subjectMissions(subject), missionId);
     lane.lastLine = line;
     fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
@@ -241,4 +244,11 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
 
 async function execAll(pipeline: ChainableCommander): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+}
+
+/** The data subjects a stored MissionCreated names (schema 5 on), none for any other line. */
+function createdSubjects(stored: Record<string, unknown>): string[] {
+  if (stored.type !== 'MissionCreated' || typeof stored.data !== 'object' || stored.data === null) return [];
+  const subjects = (stored.data as { subjects?: unknown }).subjects;
+  return Array.isArray(subjects) ? subjects.filter(isSubjectId) : [];
 }
