@@ -23,11 +23,21 @@ import {
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { GuestDataError, LOCAL_DATA_KEY_FILE, loadMasterKeys, MasterKeyRing } from '@app/guest-data';
+import {
+  DataKeySettings,
+  GuestDataError,
+  GuestDataKeys,
+  LOCAL_DATA_KEY_FILE,
+  loadMasterKeys,
+  MasterKeyRing,
+  SubjectKeyCache,
+  SubjectKeyStore,
+} from '@app/guest-data';
 import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
+import { repoFile } from '@app/runtime';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -41,6 +51,7 @@ import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNod
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
+ *   rewrap-keys                           every data subject's key under the current master key (rotation)
  *
  * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
  */
@@ -367,6 +378,32 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       });
     });
 
+  program
+    .command('rewrap-keys')
+    .description(
+      "Wrap every data subject's key under the current master key (DATA_KEY_SECRET or DATA_KEY_FILE), unwrapping with it or a " +
+        'previous one (DATA_KEY_PREVIOUS_SECRETS, DATA_KEY_PREVIOUS_FILES): the last step of a master key rotation, after which the ' +
+        'previous keys can be dropped. Each key is replaced only if unchanged meanwhile, so an erasure stays erased; safe to run again. ' +
+        'The log is not touched.',
+    )
+    .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=<new> DATA_KEY_PREVIOUS_SECRETS=<old> replay rewrap-keys')
+    .action(async (_options: unknown, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const { ring } = loadMasterKeys(dataKeySettings(io.env), localDataDir());
+        const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
+        if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result }, null, 2));
+        out(
+          keyValueTable([
+            ['current master key', ring.current.id],
+            ['rewrapped', result.rewrapped],
+            ['already under it', result.current],
+            ['erased or replaced meanwhile (left alone)', result.changed],
+          ]),
+        );
+      });
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -385,13 +422,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
  * generates a key: one made here could not open anything exported.
  */
 function configuredMasterKeys(env: NodeJS.ProcessEnv): MasterKeyRing | undefined {
-  const settings = {
-    DATA_KEY_SECRET: env.DATA_KEY_SECRET ?? '',
-    DATA_KEY_FILE: env.DATA_KEY_FILE ?? '',
-    DATA_KEY_PREVIOUS_SECRETS: env.DATA_KEY_PREVIOUS_SECRETS ?? '',
-    DATA_KEY_PREVIOUS_FILES: env.DATA_KEY_PREVIOUS_FILES ?? '',
-  };
-  const dataDir = join(repoRoot(), '.data');
+  const settings = dataKeySettings(env);
+  const dataDir = localDataDir();
   if (!settings.DATA_KEY_SECRET && !settings.DATA_KEY_FILE && !existsSync(join(dataDir, LOCAL_DATA_KEY_FILE))) return undefined;
   try {
     return loadMasterKeys(settings, dataDir).ring;
@@ -401,10 +433,19 @@ function configuredMasterKeys(env: NodeJS.ProcessEnv): MasterKeyRing | undefined
   }
 }
 
-/** The checkout this script runs from (from the sources or from dist/): where `.data/` is. */
-function repoRoot(): string {
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
-  return process.cwd();
+/** The DATA_KEY_* variables, as the services read them. */
+function dataKeySettings(env: NodeJS.ProcessEnv): DataKeySettings {
+  return {
+    DATA_KEY_SECRET: env.DATA_KEY_SECRET ?? '',
+    DATA_KEY_FILE: env.DATA_KEY_FILE ?? '',
+    DATA_KEY_PREVIOUS_SECRETS: env.DATA_KEY_PREVIOUS_SECRETS ?? '',
+    DATA_KEY_PREVIOUS_FILES: env.DATA_KEY_PREVIOUS_FILES ?? '',
+  };
+}
+
+/** Where a local run keeps its generated master key (`.data/data-key` of the checkout). */
+function localDataDir(): string {
+  return join(dirname(repoFile('package.json')), '.data');
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {
@@ -547,6 +588,9 @@ function stateTable(state: Mission): string {
     ['review', state.review ? reviewLine(state.review) : '-'],
     ['review rounds', state.reviewRounds ?? 0],
     ['last error', state.lastError ?? '-'],
+    // Personal fields are not shown: the log holds them as tokens (README, Guest data); whom they are about is.
+    ['data subjects', state.subjects?.join(', ') || '-'],
+    ['erased subjects', state.erasedSubjects?.join(', ') || '-'],
     ['created', state.createdAt],
     ['updated', state.updatedAt],
   ];

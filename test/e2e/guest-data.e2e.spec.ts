@@ -2,7 +2,9 @@ import { verifyLog } from '@app/audit';
 import { GuestDataKeys } from '@app/guest-data';
 import { Mission, MissionEvent } from '@app/mission';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
+import { waitFor, WebhookReceiver } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+import { runReplayCli } from '../support/replay-cli';
 
 const ANNA = { id: 'g-4711', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 911 5550142' };
 const MESSAGE = 'Die Heizung in Zimmer 204 bleibt kalt, ich friere seit gestern Abend';
@@ -81,6 +83,30 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     expect(dump).not.toContain(fetched.result?.output.reply as string);
   });
 
+  it('given a submission over the stream that the intake refuses, then the rejection it keeps holds no guest data', async () => {
+    // The submission itself is in plain until the intake takes it (and deletes it with the ack, unless STREAM_KEEP_ACKED).
+    const partition = system.keys.partitions[0];
+    await system.redis.xadd(
+      partition.stream('intake'),
+      '*',
+      'pattern',
+      'mission.submit',
+      'data',
+      JSON.stringify({ mission: { ...guestRequest, type: 'spa' } }),
+    );
+    const [[, fields]] = await waitFor(
+      async () => {
+        const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
+        return entries.length === 1 ? entries : null;
+      },
+      { timeoutMs: 10_000, what: 'the refused submission' },
+    );
+    const kept = fields.join('\n');
+    expect(kept).toContain('type must be one of');
+    expect(kept).toContain('[redacted]');
+    for (const needle of NEEDLES) expect({ needle, found: kept.includes(needle) }).toEqual({ needle, found: false });
+  });
+
   describe('given a guest who asks for their data and then for erasure', () => {
     const BOB = { id: 'g-erase', name: 'Bob Example', email: 'bob@example.org', phone: '+49 30 1234567' };
     const subject = 'guest:g-erase';
@@ -157,6 +183,11 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
 
       // The chains cover the ciphertext, which erasure does not touch.
       expect(await verifyLog(system.redis, system.keys)).toMatchObject({ ok: true, findings: [] });
+      // The audit CLI reads the log as stored: whom the mission is about, and who was erased; never the fields.
+      const state = await runReplayCli(['--prefix', system.prefix, '--partitions', String(system.keys.partitions.length), 'state', done.id]);
+      expect(state.code).toBe(0);
+      expect(state.stdout).toMatch(/erased subjects\s+guest:g-erase\n/);
+      expect(state.stdout).not.toContain(BOB.name);
     });
 
     it('given an erasure that stopped after destroying the key (a crash), when it is asked again, then it records what was left', async () => {
@@ -172,6 +203,72 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       const finished = (await system.api.delete(`/api/subjects/${crashSubject}`).send({ reason: 'erasure request 18' }).expect(200)).body;
       expect(finished).toEqual({ subjectId: crashSubject, keyDestroyed: false, missions: [{ missionId: mission.id, recorded: true, status: 'cancelled' }] });
       expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest.email).toBe('[erased]');
+    });
+  });
+
+  describe('given a reply held for review, a reviewer who edits it, and a webhook subscriber', () => {
+    let reviewed: InProcessSystem;
+    let receiver: WebhookReceiver;
+    beforeAll(async () => {
+      receiver = await WebhookReceiver.start();
+      reviewed = await startInProcessSystem('e2e-guest-data-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', STREAM_KEEP_ACKED: 'true' });
+    });
+    afterAll(async () => {
+      await reviewed.close();
+      await receiver.close();
+    });
+
+    it('then the edit is stored sealed, deliveries carry the data in plain, and after an erasure deliveries show [erased]', async () => {
+      const hook = await reviewed.api
+        .post('/api/webhooks')
+        .send({ url: receiver.url, eventTypes: ['MissionApproved', 'SubjectErased'] })
+        .expect(201);
+      receiver.secrets = [hook.body.secret];
+      const carla = { id: 'g-carla', name: 'Carla Beispiel', email: 'carla@example.net' };
+      const created = (
+        await reviewed.api
+          .post('/api/missions')
+          .send({ ...guestRequest, payload: { language: 'en', guest: carla, message: 'Is breakfast included?' } })
+          .expect(201)
+      ).body as Mission;
+      await reviewed.waitForStatus(created.id, ['awaiting_review']);
+      const shown = (await reviewed.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+      const edited = { ...shown.result?.output, reply: 'Dear Ms Beispiel, breakfast is included.' };
+      const approved = await reviewed.api
+        .post(`/api/missions/${created.id}/approve`)
+        .set('Authorization', `Bearer ${TEST_KEYS.reviewer}`)
+        .send({ output: edited })
+        .expect(200);
+      expect(approved.body.result.output.reply).toBe(edited.reply);
+      expect(approved.body.review.originalOutput.reply).toBe(shown.result?.output.reply);
+
+      const approvedHook = await waitFor(async () => receiver.unique().find((webhook) => webhook.message.type === 'MissionApproved'), {
+        timeoutMs: 20_000,
+        what: 'the MissionApproved delivery',
+      });
+      expect((approvedHook.message.data.data as { output: { reply: string } }).output.reply).toBe(edited.reply);
+
+      const dump = await dumpPrefix(reviewed.redis, reviewed.prefix);
+      for (const needle of [carla.name, carla.email, 'Is breakfast included?', 'Ms Beispiel', edited.reply])
+        expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
+
+      await reviewed.api.delete('/api/subjects/guest:g-carla').send({ reason: 'erasure request 19' }).expect(200);
+      const erasedHook = await waitFor(async () => receiver.unique().find((webhook) => webhook.message.type === 'SubjectErased'), {
+        timeoutMs: 20_000,
+        what: 'the SubjectErased delivery',
+      });
+      expect(erasedHook.message.data).toMatchObject({ type: 'SubjectErased', missionId: created.id, data: { subjectId: 'guest:g-carla' } });
+      // A redelivery of the earlier delivery now shows the fields erased.
+      const deliveries = (await reviewed.api.get(`/api/webhooks/${hook.body.id}/deliveries`).expect(200)).body.items as { id: string; eventType?: string }[];
+      const first = deliveries.find((delivery) => delivery.id === approvedHook.id);
+      expect(first).toBeDefined();
+      const before = receiver.received.length;
+      await reviewed.api.post(`/api/webhooks/${hook.body.id}/deliveries/${approvedHook.id}/redeliver`).expect(202);
+      const again = await waitFor(async () => receiver.received.slice(before).find((webhook) => webhook.id === approvedHook.id), {
+        timeoutMs: 20_000,
+        what: 'the redelivery',
+      });
+      expect((again.message.data.data as { output: { reply: string } }).output.reply).toBe('[erased]');
     });
   });
 });

@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
-import { isTerminal } from '@app/mission';
+import { isSubjectId, isTerminal } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
@@ -273,6 +273,8 @@ export async function importLog(
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
+    // The subject index is written with the create by the append script; an import writes it from the create too.
+    for (const subject of createdSubjects(stored)) lane.pipeline.sadd(lane.keys.subjectMissions(subject), missionId);
     lane.lastLine = line;
     fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
@@ -300,8 +302,7 @@ export async function importLog(
           [F.lastEventHash]: lastHashOf(mission),
         });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
-        // The indexes the MissionCreated and the final status wrote with their effects: erasure and retention read them.
-        for (const subject of state.subjects ?? []) lane.pipeline.sadd(lane.keys.subjectMissions(subject), mission.missionId);
+        // Retention's set, which the final status wrote with its effects (the subject index comes from the create line).
         if (state.subjects?.length && isTerminal(state.status))
           lane.pipeline.zadd(lane.keys.retention(state.type), Date.parse(state.updatedAt), mission.missionId);
       } else {
@@ -331,4 +332,11 @@ export async function importLog(
 
 async function execAll(pipeline: ChainableCommander): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+}
+
+/** The data subjects a stored MissionCreated names (schema 5 on), none for any other line. */
+function createdSubjects(stored: Record<string, unknown>): string[] {
+  if (stored.type !== 'MissionCreated' || typeof stored.data !== 'object' || stored.data === null) return [];
+  const subjects = (stored.data as { subjects?: unknown }).subjects;
+  return Array.isArray(subjects) ? subjects.filter(isSubjectId) : [];
 }

@@ -167,7 +167,7 @@ export class Environment {
 
   /**
    * Former master keys (comma-separated, each 32+ characters), accepted only to unwrap data keys
-   * during a rotation, until `npm run ctl -- data-keys rewrap` has moved every key to the current one.
+   * during a rotation, until `npm run replay -- rewrap-keys` has moved every key to the current one.
    */
   @Expose()
   @IsString()

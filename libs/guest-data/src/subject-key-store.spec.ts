@@ -36,6 +36,13 @@ describe('subject keys in Redis and the guest data cipher', () => {
     expect(keys.subjectKeyHashes).toContain(keys.subjectKeys('guest:anna'));
   });
 
+  it("given a mission's own subject (made without a read first), when two processes make it, then both use the one key stored", async () => {
+    const [first] = await storeOf().keysFor(['mission:m-1']);
+    const [second] = await storeOf().keysFor(['mission:m-1']);
+    expect(second.kid).toBe(first.kid);
+    expect(second.key.equals(first.key)).toBe(true);
+  });
+
   it('given fields sealed for a guest, when opened by another process, then they read as plain; after erasure they read as the erased marker everywhere', async () => {
     const writer = new GuestDataCipher(storeOf());
     const [email, message] = await writer.seal(

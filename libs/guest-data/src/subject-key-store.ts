@@ -20,6 +20,9 @@ export interface SubjectKeyRecord {
   createdAt: string;
 }
 
+/** Subjects of one mission only (resolveSubjects): made by that mission's create. */
+const MISSION_SUBJECT_PREFIX = 'mission:';
+
 enum ReplaceCode {
   Replaced = 0,
   Changed = 1,
@@ -127,8 +130,11 @@ export class SubjectKeyStore {
   private async keyOf(subject: string): Promise<SubjectDataKey> {
     const cached = this.cache.get(subject);
     if (cached) return cached;
-    const existing = await this.read(subject);
-    if (existing) return existing;
+    // A mission's own subject is new when its create seals it: straight to HSETNX, one round trip.
+    if (!subject.startsWith(MISSION_SUBJECT_PREFIX)) {
+      const existing = await this.read(subject);
+      if (existing) return existing;
+    }
     assertSubjectId(subject);
     const kid = randomBytes(8).toString('hex');
     const dataKey = randomBytes(32);
