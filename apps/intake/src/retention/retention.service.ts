@@ -12,6 +12,9 @@ import { RetentionMetrics } from './retention-metrics';
 /** The actor of the SubjectErased (and MissionCancelled) events retention causes. */
 export const RETENTION_ACTOR = 'retention';
 
+/** When an intake's first round comes after its start (at most one period). */
+const FIRST_ROUND_AFTER_MS = 60_000;
+
 /** Mission ids read per ZRANGE of a retention set. */
 const PAGE = 500;
 
@@ -90,7 +93,9 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   onApplicationBootstrap(): void {
-    this.task.start(this.env.RETENTION_CHECK_MS);
+    // The first round a minute after the start: intakes redeployed more often than the period
+    // (hourly) still run rounds; the turn, held for most of a period, keeps them to one per period.
+    this.task.start(this.env.RETENTION_CHECK_MS, Math.min(FIRST_ROUND_AFTER_MS, this.env.RETENTION_CHECK_MS));
   }
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
