@@ -312,12 +312,15 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
 
   group('retention', 'Erase the data subjects whose missions are all finished and past RETENTION_DAYS (needs an operator key).')
     .option('--dry-run', 'only list what a round would erase now, and what it keeps and why; change nothing', false)
+    .option('--at <time>', 'with --dry-run: plan for this time instead of now (ISO 8601), e.g. a month ahead')
     .addHelpText(
       'after',
-      '\nExamples:\n  brain-ctl retention --dry-run\n  brain-ctl retention            # erase them now, as the intake does every RETENTION_CHECK_MS',
+      '\nExamples:\n  brain-ctl retention --dry-run\n  brain-ctl retention --dry-run --at 2027-01-01T00:00:00Z\n' +
+        '  brain-ctl retention            # erase them now, as the intake does every RETENTION_CHECK_MS',
     )
-    .action(async (options: { dryRun: boolean }, command: Command) => {
-      const result = options.dryRun ? await api.get<RetentionPlan>('/api/retention') : await api.post<RetentionRun>('/api/retention/run');
+    .action(async (options: { dryRun: boolean; at?: string }, command: Command) => {
+      if (options.at && !options.dryRun) throw new CtlError('--at plans a dry run; a round erases only what is due now', EXIT.usage);
+      const result = options.dryRun ? await api.get<RetentionPlan>('/api/retention', { at: options.at }) : await api.post<RetentionRun>('/api/retention/run');
       show(command, result, () => retentionText(result, options.dryRun));
     });
 

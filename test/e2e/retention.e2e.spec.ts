@@ -102,6 +102,16 @@ describe('retention: guests erased once every mission is finished and past RETEN
       { subjectId: 'guest:1002', reason: expect.stringMatching(new RegExp(`^mission ${missions.benRepair} \\(maintenance, 365 days\\) is kept until `)) },
       { subjectId: 'guest:1003', reason: `mission ${missions.claraElevator} is queued` },
     ]);
+    // The same over the API and the CLI, planned for that time.
+    const at = new Date(Date.now() + 31 * DAY_MS).toISOString();
+    expect((await system.api.get('/api/retention').query({ at }).expect(200)).body).toMatchObject({ at, erase: [{ subjectId: 'guest:1001' }] });
+    const dry = await ctl(['retention', '--dry-run', '--at', at]);
+    expect(dry).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(dry.stdout).toMatch(/guest:1001 +│ 1 +│ retention policy 30 days/);
+    expect(dry.stdout).toContain('1 subject(s) would be erased (dry run: nothing changed)');
+    expect(dry.stdout).toContain(`mission ${missions.claraElevator} is queued`);
+    await system.api.get('/api/retention').query({ at: 'next week' }).expect(400);
+    expect(await ctl(['retention', '--at', at])).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('--at plans a dry run') });
     // Nothing changed: Anna's mission still reads in plain and has no SubjectErased.
     const anna = (await system.api.get(`/api/missions/${missions.anna}`).expect(200)).body;
     expect(anna.payload.guest.name).toBe('Anna Schmidt');

@@ -1,7 +1,8 @@
-import { Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequiresRole } from '../auth';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { RetentionPlanQuery } from './retention-plan.query';
 import { RetentionPlanSchema, RetentionRunSchema } from './retention-plan.schema';
 import { RetentionPlan, RetentionRun, RetentionService } from './retention.service';
 
@@ -18,12 +19,17 @@ export class RetentionController {
     summary: 'Retention dry run',
     description:
       'Needs role **operator**. The data subjects a retention round would erase now (every mission about them finished and past its ' +
-      "type's RETENTION_DAYS), with their missions, and those kept by another mission, with why. Reads only; changes nothing.",
+      "type's RETENTION_DAYS), with their missions, and those kept by another mission, with why; with `at`, at that time instead. " +
+      'Reads only; changes nothing.',
   })
-  @ApiOkResponse({ type: RetentionPlanSchema, description: 'What a round would do now.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'operator' })
-  plan(): Promise<RetentionPlan> {
-    return this.retention.plan();
+  @ApiOkResponse({ type: RetentionPlanSchema, description: 'What a round would do then.', headers: RATE_LIMIT_HEADERS })
+  @ApiErrorResponses({
+    role: 'operator',
+    badRequest: '`at` is not an ISO 8601 time.',
+    invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
+  })
+  plan(@Query() query: RetentionPlanQuery): Promise<RetentionPlan> {
+    return this.retention.plan(query.at ? new Date(query.at) : new Date());
   }
 
   @Post('run')
