@@ -26,7 +26,8 @@ export class PersonalDataInterceptor implements NestInterceptor {
     if (isEvent(value)) return this.personal.openEvent(value);
     if (depth >= MAX_DEPTH) return value;
     if (Array.isArray(value)) return Promise.all(value.map((item) => this.open(item, depth + 1)));
-    if (!isPlainObject(value)) return value;
+    // Only JSON-like objects: a Buffer or a stream a route returns is not searched byte by byte.
+    if (!isPlainObject(value) || ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return value;
     const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await this.open(item, depth + 1)] as const));
     return entries.every(([key, item]) => item === value[key]) ? value : Object.fromEntries(entries);
   }
