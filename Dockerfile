@@ -1,6 +1,7 @@
 # One image for all four services; docker-compose.yml picks the service with `command`.
 #   docker build -t brain-mission-system .
-#   docker run --rm -e REDIS_URL=redis://host:6379 -e API_KEYS=... -p 3000:3000 brain-mission-system
+#   docker run --rm -e REDIS_URL=redis://host:6379 -e API_KEYS=... -e DATA_KEY_SECRET=... -p 3000:3000 brain-mission-system
+# NODE_ENV=production: a service without DATA_KEY_SECRET or DATA_KEY_FILE (the guest-data master key) exits 78.
 # Health checks are defined in docker-compose.yml (they need no curl: see there).
 
 # --- build: all dependencies, compile to dist/ (tsc + tsc-alias + scripts/copy-assets.js) ---

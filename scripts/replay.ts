@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
@@ -9,6 +10,7 @@ import {
   exportLog,
   ExportFilter,
   importLog,
+  ImportKeysRefusedError,
   ImportTargetNotEmptyError,
   IMPORT_PHASE,
   timeline,
@@ -21,10 +23,21 @@ import {
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import {
+  DataKeySettings,
+  GuestDataError,
+  GuestDataKeys,
+  LOCAL_DATA_KEY_FILE,
+  loadMasterKeys,
+  MasterKeyRing,
+  SubjectKeyCache,
+  SubjectKeyStore,
+} from '@app/guest-data';
 import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
+import { repoFile } from '@app/runtime';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -33,11 +46,12 @@ import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNod
  *   state <missionId> [--at] [--version]  the mission as it was at a point in time or version
  *   rebuild                               rebuild every read model from the log, without downtime
  *   verify                                hash chains, versions, heads and read model (exit 1 on findings)
- *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored
- *   import --in <file.jsonl>              a JSON lines export into an empty prefix
+ *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored, after the wrapped subject keys
+ *   import --in <file.jsonl>              a JSON lines export into an empty prefix (its keys must unwrap here)
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
+ *   rewrap-keys                           every data subject's key under the current master key (rotation)
  *
  * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
  */
@@ -208,8 +222,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
-    .option('--mission <id>', 'events of this mission')
-    .addHelpText('after', '\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl')
+    .option('--mission <id>', 'events of this mission (and the data keys of its subjects only)')
+    .option('--no-keys', "leave out the subjects' wrapped data keys: the personal fields of this export can then be read nowhere")
+    .addHelpText(
+      'after',
+      '\nPersonal fields stay ciphertext; the data keys that open them come first, wrapped under the master key as stored.' +
+        '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
+    )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
@@ -221,12 +240,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         });
         const progress = new ProgressView(g.json ? undefined : io.progress);
         try {
-          const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission };
+          const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
           const result = await exportLog(redis, keys, file, filter, progress.listener);
           file.end();
           await once(file, 'finish');
           if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
-          out(`Exported ${result.exported} of ${result.scanned} events to ${options.out}.`);
+          const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
+          out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}.`);
         } finally {
           progress.stop();
           if (!file.writableFinished) file.destroy();
@@ -238,10 +258,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .command('import')
     .description(
       'Import a JSON lines export into an EMPTY prefix (refused otherwise): each line is appended as-is, then the read ' +
-        'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards.',
+        'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards. The wrapped ' +
+        'subject keys must unwrap with the master key configured here (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous ' +
+        'ones; else the local .data/data-key): otherwise the import is refused before it writes anything.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
-    .addHelpText('after', '\nExample:\n  replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
+    .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=… replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
     .action(async (options: { in: string }, command: Command) => {
       const g = globals(command);
       if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
@@ -249,14 +271,16 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const progress = new ProgressView(g.json ? undefined : io.progress);
         if (progress.enabled) progress.setTotal(IMPORT_PHASE, await countLines(options.in));
         try {
-          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener);
+          const masterKeys = () => configuredMasterKeys(io.env);
+          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys });
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(
-            `Imported ${result.events} events of ${result.missions} missions into prefix ${keys.prefix} in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
+            `Imported ${result.events} events of ${result.missions} missions${result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : ''} into prefix ${keys.prefix} ` +
+              `in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
           );
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
-          if (error instanceof ImportTargetNotEmptyError) throw new CliError(error.message);
+          if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message);
           if (error instanceof Error && /^line \d+/.test(error.message))
             throw new CliError(`${options.in}: ${error.message} (the import stopped there; delete the prefix before retrying)`);
           throw error;
@@ -354,6 +378,32 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       });
     });
 
+  program
+    .command('rewrap-keys')
+    .description(
+      "Wrap every data subject's key under the current master key (DATA_KEY_SECRET or DATA_KEY_FILE), unwrapping with it or a " +
+        'previous one (DATA_KEY_PREVIOUS_SECRETS, DATA_KEY_PREVIOUS_FILES): the last step of a master key rotation, after which the ' +
+        'previous keys can be dropped. Each key is replaced only if unchanged meanwhile, so an erasure stays erased; safe to run again. ' +
+        'The log is not touched.',
+    )
+    .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=<new> DATA_KEY_PREVIOUS_SECRETS=<old> replay rewrap-keys')
+    .action(async (_options: unknown, command: Command) => {
+      const g = globals(command);
+      await withRedis(g, async (redis, keys) => {
+        const { ring } = loadMasterKeys(dataKeySettings(io.env), localDataDir());
+        const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
+        if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result }, null, 2));
+        out(
+          keyValueTable([
+            ['current master key', ring.current.id],
+            ['rewrapped', result.rewrapped],
+            ['already under it', result.current],
+            ['erased or replaced meanwhile (left alone)', result.changed],
+          ]),
+        );
+      });
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -364,6 +414,38 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     io.stderr.write(`replay: ${forTerminal(error instanceof Error ? error.message : String(error), { keepLineFeeds: true })}\n`);
     return EXIT_USAGE;
   }
+}
+
+/**
+ * The master keys as the services load them (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous
+ * ones), else a local run's generated `.data/data-key`; undefined when there is none. Never
+ * generates a key: one made here could not open anything exported.
+ */
+function configuredMasterKeys(env: NodeJS.ProcessEnv): MasterKeyRing | undefined {
+  const settings = dataKeySettings(env);
+  const dataDir = localDataDir();
+  if (!settings.DATA_KEY_SECRET && !settings.DATA_KEY_FILE && !existsSync(join(dataDir, LOCAL_DATA_KEY_FILE))) return undefined;
+  try {
+    return loadMasterKeys(settings, dataDir).ring;
+  } catch (error) {
+    if (error instanceof GuestDataError) throw new CliError(`the master key: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The DATA_KEY_* variables, as the services read them. */
+function dataKeySettings(env: NodeJS.ProcessEnv): DataKeySettings {
+  return {
+    DATA_KEY_SECRET: env.DATA_KEY_SECRET ?? '',
+    DATA_KEY_FILE: env.DATA_KEY_FILE ?? '',
+    DATA_KEY_PREVIOUS_SECRETS: env.DATA_KEY_PREVIOUS_SECRETS ?? '',
+    DATA_KEY_PREVIOUS_FILES: env.DATA_KEY_PREVIOUS_FILES ?? '',
+  };
+}
+
+/** Where a local run keeps its generated master key (`.data/data-key` of the checkout). */
+function localDataDir(): string {
+  return join(dirname(repoFile('package.json')), '.data');
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {
@@ -506,6 +588,9 @@ function stateTable(state: Mission): string {
     ['review', state.review ? reviewLine(state.review) : '-'],
     ['review rounds', state.reviewRounds ?? 0],
     ['last error', state.lastError ?? '-'],
+    // Personal fields are not shown: the log holds them as tokens (README, Guest data); whom they are about is.
+    ['data subjects', state.subjects?.join(', ') || '-'],
+    ['erased subjects', state.erasedSubjects?.join(', ') || '-'],
     ['created', state.createdAt],
     ['updated', state.updatedAt],
   ];

@@ -7,6 +7,7 @@ import type { Mission, MissionEvent } from '@app/mission';
 import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
 import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
+import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
 import { BrainApi, CtlError, EXIT, ExitCode } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
@@ -309,6 +310,20 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       });
   }
 
+  group('retention', 'Erase the data subjects whose missions are all finished and past RETENTION_DAYS (needs an operator key).')
+    .option('--dry-run', 'only list what a round would erase now, and what it keeps and why; change nothing', false)
+    .option('--at <time>', 'with --dry-run: plan for this time instead of now (ISO 8601), e.g. a month ahead')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  brain-ctl retention --dry-run\n  brain-ctl retention --dry-run --at 2027-01-01T00:00:00Z\n' +
+        '  brain-ctl retention            # erase them now, as the intake does every RETENTION_CHECK_MS',
+    )
+    .action(async (options: { dryRun: boolean; at?: string }, command: Command) => {
+      if (options.at && !options.dryRun) throw new CtlError('--at plans a dry run; a round erases only what is due now', EXIT.usage);
+      const result = options.dryRun ? await api.get<RetentionPlan>('/api/retention', { at: options.at }) : await api.post<RetentionRun>('/api/retention/run');
+      show(command, result, () => retentionText(result, options.dryRun));
+    });
+
   const reviews = group('reviews', 'Missions waiting for human review (approve and reject need a reviewer or operator key).');
   reviews
     .command('list')
@@ -354,6 +369,31 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     }
     throw error;
   }
+}
+
+/** A retention plan or run for a person: the subjects erased (or that would be), then those kept and why. */
+function retentionText(result: RetentionPlan | RetentionRun, dryRun: boolean): string {
+  const days = Object.entries(result.days)
+    .map(([type, n]) => `${type} ${n}`)
+    .join(', ');
+  const failed = 'failed' in result ? result.failed : [];
+  const lines = [
+    `retention at ${localTime(result.at)} (days kept: ${days})`,
+    table(
+      ['subject', 'missions', 'reason'],
+      result.erase.map((candidate) => [candidate.subjectId, candidate.missions.length, candidate.reason]),
+    ),
+    `${result.erase.length} subject(s) ${dryRun ? 'would be erased (dry run: nothing changed)' : 'erased'}`,
+  ];
+  if (result.kept.length > 0)
+    lines.push(
+      table(
+        ['kept', 'why'],
+        result.kept.map((kept) => [kept.subjectId, kept.reason]),
+      ),
+    );
+  for (const failure of failed) lines.push(`failed: ${failure.subjectId}: ${failure.error}`);
+  return lines.join('\n');
 }
 
 function apiErrorOf(error: StreamRefusedError): CtlError {

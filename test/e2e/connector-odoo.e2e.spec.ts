@@ -22,12 +22,14 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
   let keys: ConnectorKeys;
   let mappingFile: string;
 
-  /** The connector's environment: the system's Redis, prefix and partitions, and the fake Odoo. */
+  /** The connector's environment: the system's Redis, prefix, partitions and master key, and the fake Odoo. */
   const connectorEnv = (overrides: Record<string, string> = {}) =>
     loadEnvironment({
       ...redisTarget(),
       ...(process.env.LOG_PARTITIONS ? { LOG_PARTITIONS: process.env.LOG_PARTITIONS } : {}),
       KEY_PREFIX: system.prefix,
+      // The same master key as the services: the connector opens results to post them.
+      DATA_KEY_SECRET: system.environment.DATA_KEY_SECRET,
       LOG_LEVEL: 'error',
       LOG_FORMAT: 'json',
       ODOO_URL: odoo.url,

@@ -9,9 +9,11 @@ import { ThroughputController } from '../../apps/intake/src/console/throughput.c
 import { DeadLettersController } from '../../apps/intake/src/dead-letters/dead-letters.controller';
 import { MissionsController } from '../../apps/intake/src/missions/missions.controller';
 import { ReportsController } from '../../apps/intake/src/reports/reports.controller';
+import { RetentionController } from '../../apps/intake/src/retention/retention.controller';
 import { ReviewsController } from '../../apps/intake/src/reviews/reviews.controller';
 import { SchedulesController } from '../../apps/intake/src/schedules/schedules.controller';
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
+import { SubjectsController } from '../../apps/intake/src/subjects/subjects.controller';
 import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -55,6 +57,10 @@ const API_ROUTES: readonly [Method, string][] = [
   ['get', '/api/schedules/{id}'],
   ['get', '/api/schedules/{id}/events'],
   ['delete', '/api/schedules/{id}'],
+  ['get', '/api/subjects/{subjectId}'],
+  ['delete', '/api/subjects/{subjectId}'],
+  ['get', '/api/retention'],
+  ['post', '/api/retention/run'],
 ];
 
 const CONTROLLERS: Record<string, Type<unknown>> = {
@@ -69,6 +75,8 @@ const CONTROLLERS: Record<string, Type<unknown>> = {
   ThroughputController,
   WebhooksController,
   SchedulesController,
+  SubjectsController,
+  RetentionController,
 };
 const ERROR_REF = '#/components/schemas/ErrorBodyView';
 

@@ -1,20 +1,10 @@
 import { countKeysByPrefix } from '@app/redis';
-import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
+import { runReplayCli } from '../support/replay-cli';
 
-/** `replay purge` in-process against the test Redis (a cluster under `npm run test:cluster`). */
-async function replay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const target = redisTarget();
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { REDIS_URL: target.REDIS_URL, REDIS_CLUSTER_NODES: target.REDIS_CLUSTER_NODES },
-  };
-  const code = await runReplay(args, io);
-  return { code, stdout, stderr };
-}
+/** `replay purge` in-process against the test Redis. */
+const replay = (args: string[]) => runReplayCli(args);
 
 describe('replay purge (real Redis, a private prefix)', () => {
   const redis = testRedisConnection('purge-cli-spec');

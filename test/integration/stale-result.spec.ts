@@ -8,7 +8,7 @@ import { decideAssign, decideCreate, decideFail, Mission } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor } from '@app/testing';
 import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
 import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 
@@ -63,6 +63,7 @@ describe('a late result (real Redis)', () => {
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
       new ConsumerHealth(),
+      testPersonalData(redis, prefix),
     );
     const execution = executor.execute(assigned.mission);
     await waitFor(async () => llm.calls === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });

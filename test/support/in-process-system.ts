@@ -6,7 +6,7 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { Mission, MissionStatus } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { createServiceApp, ServiceDefinition } from '@app/runtime';
-import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, redisTarget, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
@@ -81,6 +81,7 @@ export async function startInProcessSystem(
     // Webhooks go to receivers on loopback only, whatever a test (or the API fuzzer) subscribes.
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     WEBHOOK_ONLY_ALLOWED_HOSTS: 'true',
+    DATA_KEY_SECRET: TEST_DATA_KEY_SECRET,
     ...env,
   };
   const environment = loadEnvironment(environmentSource);

@@ -2,10 +2,11 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
-import { ENVIRONMENT, keyLayoutOf, MetricsController, MetricsRegistry, REDIS } from '@app/runtime';
+import { ENVIRONMENT, keyLayoutOf, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
 import { ConnectorHealthController } from './connector-health.controller';
 import { ConnectorHost } from './connector-host';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
@@ -37,6 +38,7 @@ export class ConnectorOdooModule {
         { provide: MAPPING, useFactory: () => loadOdooMapping(env.ODOO_MAPPING_FILE || undefined) },
         { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
+        { provide: MissionPersonalData, inject: [REDIS], useFactory: (redis: RedisConnection) => personalDataOf(redis, env) },
         {
           provide: OdooClient,
           useFactory: () =>
@@ -55,9 +57,17 @@ export class ConnectorOdooModule {
         },
         {
           provide: OdooWriteBack,
-          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics],
-          useFactory: (odoo: OdooClient, store: MissionStore, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, metrics: ConnectorMetrics) =>
-            new OdooWriteBack(odoo, store, redis, keys, mapping, {
+          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics, MissionPersonalData],
+          useFactory: (
+            odoo: OdooClient,
+            store: MissionStore,
+            redis: RedisConnection,
+            keys: ConnectorKeys,
+            mapping: OdooMapping,
+            metrics: ConnectorMetrics,
+            personal: MissionPersonalData,
+          ) =>
+            new OdooWriteBack(odoo, store, redis, keys, mapping, personal, {
               postAs: env.ODOO_POST_AS,
               backoffMs: env.ODOO_BACKOFF_MS,
               timeoutMs: env.ODOO_TIMEOUT_MS,

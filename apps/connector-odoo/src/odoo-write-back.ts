@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MissionStore } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { Mission } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
@@ -74,6 +75,7 @@ export class OdooWriteBack {
     private readonly redis: RedisConnection,
     private readonly keys: ConnectorKeys,
     private readonly mapping: OdooMapping,
+    private readonly personal: MissionPersonalData,
     private readonly options: WriteBackOptions,
   ) {
     this.clock = options.clock ?? Date.now;
@@ -159,7 +161,8 @@ export class OdooWriteBack {
       const messageId =
         earlier[0]?.id ??
         (await this.odoo.executeKw<number>(model, 'message_post', [[recordId]], {
-          body: chatterBody(mission),
+          // Opened only for the post: Odoo is where the guest's reply goes.
+          body: chatterBody(await this.personal.openMission(mission)),
           message_type: 'comment',
           subtype_xmlid: this.options.postAs === 'note' ? 'mail.mt_note' : 'mail.mt_comment',
         }));

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
@@ -15,6 +15,7 @@ import { CallerController } from './console/caller.controller';
 import { MissionChainController } from './console/mission-chain.controller';
 import { ThroughputController } from './console/throughput.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { PersonalDataInterceptor } from './http/personal-data.interceptor';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
 import { MissionQueryService } from './missions/mission-query.service';
@@ -26,6 +27,9 @@ import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { TimeWatchService } from './queue/time-watch.service';
 import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
+import { RetentionMetrics } from './retention/retention-metrics';
+import { RetentionController } from './retention/retention.controller';
+import { RetentionService } from './retention/retention.service';
 import { ReviewDeadlineService } from './reviews/review-deadline.service';
 import { ReviewInboxService } from './reviews/review-inbox.service';
 import { ReviewMetrics } from './reviews/review-metrics';
@@ -38,6 +42,8 @@ import { SchedulesController } from './schedules/schedules.controller';
 import { EventStreamService } from './stream/event-stream.service';
 import { StreamTokens } from './stream/stream-tokens';
 import { StreamController } from './stream/stream.controller';
+import { SubjectsController } from './subjects/subjects.controller';
+import { SubjectsService } from './subjects/subjects.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
 @Module({})
@@ -73,6 +79,8 @@ export class IntakeModule {
         CallerController,
         MissionChainController,
         ThroughputController,
+        SubjectsController,
+        RetentionController,
         SubmissionConsumer,
       ],
       providers: [
@@ -88,12 +96,16 @@ export class IntakeModule {
           inject: [REDIS],
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
+        { provide: APP_INTERCEPTOR, useClass: PersonalDataInterceptor },
         IntakeMetrics,
         TimeWatchService,
         MissionIntakeService,
         MissionQueryService,
         MissionCommandsService,
         ServableSkills,
+        SubjectsService,
+        RetentionService,
+        RetentionMetrics,
         LeaseExpiryService,
         ReviewInboxService,
         ReviewMetrics,

@@ -4,10 +4,21 @@ import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
+import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
+import { isSubjectId, isTerminal } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
+import {
+  checkSubjectKeyLines,
+  formatSubjectKeyLine,
+  isSubjectKeyLine,
+  parseSubjectKeyLine,
+  readSubjectKeyLines,
+  SubjectKeyLine,
+  writeSubjectKeyLines,
+} from './subject-key-lines';
 
 export interface ExportFilter {
   /** Events that happened (`at`) at or after this instant. */
@@ -18,11 +29,19 @@ export interface ExportFilter {
   type?: string;
   /** Events of this mission only. */
   mission?: string;
+  /**
+   * Whether the subjects' wrapped data keys go first (default true): all of them, or with
+   * `mission` those of its subjects. false: ciphertext only, readable nowhere (an extract for
+   * someone who must not see guest data even with the master key).
+   */
+  keys?: boolean;
 }
 
 export interface ExportResult {
-  /** Lines written. */
+  /** Event lines written. */
   exported: number;
+  /** Subject-key lines written (before the events). */
+  keys: number;
   /** Log entries read. */
   scanned: number;
 }
@@ -30,6 +49,8 @@ export interface ExportResult {
 export interface ImportResult {
   events: number;
   missions: number;
+  /** Subjects' wrapped data keys imported. */
+  keys: number;
   /** Missions whose events cannot be folded: their hash gets v and h but no state; verify names them. */
   unreplayable: string[];
   eventsPerSecond: number;
@@ -43,11 +64,19 @@ export const IMPORT_READ_MODEL_PHASE = 'write read model';
 /** Lines appended per pipeline while importing; mission hashes written per pipeline after. */
 const IMPORT_BATCH = 5_000;
 
-/** Thrown when an import would mix with a log that is already there. */
+export interface ImportOptions {
+  /**
+   * The master keys the export's wrapped data keys must unwrap with, asked for only when the
+   * export carries any (a log without guest data imports without one). Undefined: none configured.
+   */
+  masterKeys?: () => MasterKeyRing | undefined;
+}
+
+/** Thrown when an import would mix with a log (or subject keys) that are already there. */
 export class ImportTargetNotEmptyError extends Error {
   readonly code = 'IMPORT_TARGET_NOT_EMPTY';
   constructor(readonly prefix: string) {
-    super(`refusing to import into prefix "${prefix}": it already has an event log (or mission index); import needs an empty prefix`);
+    super(`refusing to import into prefix "${prefix}": it already has an event log (or mission index, or subject keys); import needs an empty prefix`);
     this.name = 'ImportTargetNotEmptyError';
   }
 }
@@ -57,7 +86,9 @@ export class ImportTargetNotEmptyError extends Error {
  * partition, each in log order, each
  * line the stored event JSON exactly as stored (hash links included, so a full export can be
  * verified after import). Constant memory: one XRANGE batch at a time, waiting for `drain` when
- * `out` is full. `out` is not ended.
+ * `out` is full. `out` is not ended. First come the subjects' data keys, wrapped as stored
+ * (SUBJECT_KEY_LINE lines), so that an import can check them before it writes anything; personal
+ * fields are in the events as stored, ciphertext. An erased subject has no key, so stays erased.
  */
 export async function exportLog(
   redis: RedisConnection,
@@ -66,7 +97,13 @@ export async function exportLog(
   filter: ExportFilter = {},
   onProgress: ProgressListener = noProgress,
 ): Promise<ExportResult> {
-  const total = { exported: 0, scanned: 0 };
+  const total = { exported: 0, keys: 0, scanned: 0 };
+  if (filter.keys !== false) {
+    const subjects = filter.mission === undefined ? undefined : await subjectsOf(redis, keys, filter.mission);
+    const lines = await readSubjectKeyLines(redis, new GuestDataKeys(keys.prefix), subjects);
+    await writeAll(out, lines.map(formatSubjectKeyLine));
+    total.keys = lines.length;
+  }
   for (const partition of keys.partitions) {
     const result = await exportPartition(redis, partition, out, filter, onProgress);
     total.exported += result.exported;
@@ -75,14 +112,29 @@ export async function exportLog(
   return total;
 }
 
-/** One log partition's part of `exportLog`. */
+/** The subjects a mission's state names (none for a mission without personal data, or unknown). */
+async function subjectsOf(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<string[]> {
+  const state = parseStored((await redis.hget(keys.mission(missionId), F.state)) ?? '');
+  const subjects = state?.subjects;
+  return Array.isArray(subjects) ? subjects.filter((subject): subject is string => typeof subject === 'string') : [];
+}
+
+/** Writes lines in chunks, waiting for `drain`, and fails with the stream's own error. */
+async function writeAll(out: Writable, lines: readonly string[]): Promise<void> {
+  for (let offset = 0; offset < lines.length; offset += IMPORT_BATCH) {
+    const chunk = lines.slice(offset, offset + IMPORT_BATCH).join('');
+    if (!out.write(chunk)) await Promise.race([once(out, 'drain'), once(out, 'error').then(([error]) => Promise.reject(error as Error))]);
+  }
+}
+
+/** One log partition's part of `exportLog` (events only). */
 export async function exportPartition(
   redis: RedisConnection,
   keys: PartitionKeys,
   out: Writable,
   filter: ExportFilter = {},
   onProgress: ProgressListener = noProgress,
-): Promise<ExportResult> {
+): Promise<Omit<ExportResult, 'keys'>> {
   const total = await redis.xlen(keys.log);
   const matches = exportMatcher(filter);
   let failure: Error | undefined;
@@ -142,14 +194,25 @@ interface ImportLane {
  * that log (XADD m/e, ids counted up from the server's clock), to its mission's event list and,
  * for a mission's first event, to the mission index (score: the event's `at`); then the read
  * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
- * the log heads. Hashes are of the lines as given, so a tampered file imports as a log that
- * `verify` rejects.
+ * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
+ * type for retention, counted from their last event). Hashes are of the lines as given, so a tampered file imports as a log that
+ * `verify` rejects. The subject-key lines that lead an export are checked against
+ * `options.masterKeys` before anything is written (ImportKeysRefusedError when one does not
+ * unwrap: its guest data could never be read here), then stored as they are, still wrapped.
  */
-export async function importLog(redis: RedisConnection, keys: KeyLayout, input: Readable, onProgress: ProgressListener = noProgress): Promise<ImportResult> {
+export async function importLog(
+  redis: RedisConnection,
+  keys: KeyLayout,
+  input: Readable,
+  onProgress: ProgressListener = noProgress,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
   const started = performance.now();
   for (const partition of keys.partitions) {
     if ((await redis.exists(partition.log, partition.missionIndex)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);
   }
+  const guestKeys = new GuestDataKeys(keys.prefix);
+  for (const hash of guestKeys.subjectKeyHashes) if ((await redis.exists(hash)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);
   const [seconds, micros] = await redis.time();
   const baseMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
@@ -176,6 +239,15 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
     );
     pending = 0;
   };
+  // The keys lead the export and are held until the first event: all are checked before any write.
+  const subjectKeys: SubjectKeyLine[] = [];
+  let keysWritten = false;
+  const writeKeys = async () => {
+    keysWritten = true;
+    if (subjectKeys.length === 0) return;
+    checkSubjectKeyLines(subjectKeys, options.masterKeys?.());
+    await writeSubjectKeyLines(redis, guestKeys, subjectKeys, IMPORT_BATCH);
+  };
   let lineNumber = 0;
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
@@ -183,6 +255,12 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
     if (line.trim() === '') continue;
     const stored = parseStored(line);
     if (!stored) throw new Error(`line ${lineNumber} is not a JSON object`);
+    if (isSubjectKeyLine(stored)) {
+      if (keysWritten) throw new Error(`line ${lineNumber} is a subject key after the events; an export writes the keys first`);
+      subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
+      continue;
+    }
+    if (!keysWritten) await writeKeys();
     if (typeof stored.missionId !== 'string' || !stored.missionId) throw new Error(`line ${lineNumber} has no missionId`);
     const missionId = stored.missionId;
     const lane = lanes[keys.partitionOf(missionId)];
@@ -195,6 +273,8 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
+    // The subject index is written with the create by the append script; an import writes it from the create too.
+    for (const subject of createdSubjects(stored)) lane.pipeline.sadd(lane.keys.subjectMissions(subject), missionId);
     lane.lastLine = line;
     fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
@@ -204,6 +284,7 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
       onProgress({ phase: IMPORT_PHASE, done: events });
     }
   }
+  if (!keysWritten) await writeKeys();
   await flush();
   onProgress({ phase: IMPORT_PHASE, done: events });
 
@@ -221,6 +302,9 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
           [F.lastEventHash]: lastHashOf(mission),
         });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
+        // Retention's set, which the final status wrote with its effects (the subject index comes from the create line).
+        if (state.subjects?.length && isTerminal(state.status))
+          lane.pipeline.zadd(lane.keys.retention(state.type), Date.parse(state.updatedAt), mission.missionId);
       } else {
         unreplayable.push(mission.missionId);
         lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(mission.lastVersion), [F.lastEventHash]: lastHashOf(mission) });
@@ -236,9 +320,23 @@ export async function importLog(redis: RedisConnection, keys: KeyLayout, input: 
   await flush();
 
   const ms = performance.now() - started;
-  return { events, missions: missions.length, unreplayable, eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0, ms: Math.round(ms) };
+  return {
+    events,
+    missions: missions.length,
+    keys: subjectKeys.length,
+    unreplayable,
+    eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0,
+    ms: Math.round(ms),
+  };
 }
 
 async function execAll(pipeline: ChainableCommander): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+}
+
+/** The data subjects a stored MissionCreated names (schema 5 on), none for any other line. */
+function createdSubjects(stored: Record<string, unknown>): string[] {
+  if (stored.type !== 'MissionCreated' || typeof stored.data !== 'object' || stored.data === null) return [];
+  const subjects = (stored.data as { subjects?: unknown }).subjects;
+  return Array.isArray(subjects) ? subjects.filter(isSubjectId) : [];
 }

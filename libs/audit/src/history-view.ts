@@ -72,6 +72,8 @@ export function summarize(event: MissionEvent): string {
       return `review overdue: waiting since ${event.data.requestedAt}, over ${event.data.timeoutMs} ms`;
     case 'MissionOverdue':
       return `overdue: deadline ${event.data.deadline} passed unfinished`;
+    case 'SubjectErased':
+      return `subject ${event.data.subjectId} erased: ${oneLine(event.data.reason)}`;
     case 'MissionScheduled': {
       const d = event.data;
       const why = d.reason === 'retry' ? `retry after backoff${d.feedback ? `: ${oneLine(d.feedback)}` : ''}` : 'later start';

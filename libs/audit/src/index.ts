@@ -13,3 +13,4 @@ export * from './time-travel';
 export * from './history-view';
 export * from './export-import';
 export * from './terminal-text';
+export * from './subject-key-lines';

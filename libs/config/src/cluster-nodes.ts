@@ -1,4 +1,5 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { ValidationOptions } from 'class-validator';
+import { IsParsedBy } from './parsed-by';
 
 /** One seed node of a Redis Cluster; the client discovers the others from it. */
 export interface ClusterNodeAddress {
@@ -37,23 +38,5 @@ export function parseClusterNodes(text: string): ClusterNodeAddress[] {
 
 /** class-validator rule that reports parseClusterNodes' own message, so validation and use never disagree. */
 export function IsClusterNodeList(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isClusterNodeList',
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && clusterNodesProblem(value) === undefined,
-        defaultMessage: (args) => (typeof args?.value === 'string' ? clusterNodesProblem(args.value) : undefined) ?? 'REDIS_CLUSTER_NODES must be a string',
-      },
-    },
-    options,
-  );
-}
-
-function clusterNodesProblem(text: string): string | undefined {
-  try {
-    parseClusterNodes(text);
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  }
+  return IsParsedBy('isClusterNodeList', 'REDIS_CLUSTER_NODES', parseClusterNodes, options);
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { IsClusterNodeList } from './cluster-nodes';
+import { IsRetentionDays } from './retention-days';
 
 /**
  * Every environment variable the services read, with its default. The README's configuration
@@ -149,6 +150,54 @@ export class Environment {
   @Expose()
   @IsString()
   API_KEYS = '';
+
+  /**
+   * The master key (32+ characters) that wraps the guests' data keys. Set it or DATA_KEY_FILE; with
+   * neither, a local run generates one into .data/data-key, and NODE_ENV=production refuses to start.
+   */
+  @Expose()
+  @IsString()
+  @Matches(/^$|^.{32,}$/, { message: 'DATA_KEY_SECRET needs at least 32 characters' })
+  DATA_KEY_SECRET = '';
+
+  /** A file holding the master key (its trimmed text, 32+ characters), instead of DATA_KEY_SECRET. */
+  @Expose()
+  @IsString()
+  DATA_KEY_FILE = '';
+
+  /**
+   * Former master keys (comma-separated, each 32+ characters), accepted only to unwrap data keys
+   * during a rotation, until `npm run replay -- rewrap-keys` has moved every key to the current one.
+   */
+  @Expose()
+  @IsString()
+  @Matches(/^$|^[^,]{32,}(,[^,]{32,})*$/, { message: 'DATA_KEY_PREVIOUS_SECRETS must be comma-separated secrets of 32+ characters each' })
+  DATA_KEY_PREVIOUS_SECRETS = '';
+
+  /** Files holding former master keys (comma-separated paths), like DATA_KEY_PREVIOUS_SECRETS. */
+  @Expose()
+  @IsString()
+  DATA_KEY_PREVIOUS_FILES = '';
+
+  /**
+   * How long a process keeps an unwrapped data key in memory. The process that erases a subject
+   * drops its key at once; other processes may still decrypt that subject's fields for up to this
+   * long. 0: no cache (one Redis read per mission that is encrypted or decrypted).
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DATA_KEY_CACHE_TTL_MS = 30_000;
+
+  /** Unwrapped data keys a process keeps at most (the least recently stored go first). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  DATA_KEY_CACHE_SIZE = 10_000;
 
   /** Requests per minute per API key over all of /api, shared by every intake instance. */
   @Expose()
@@ -485,6 +534,24 @@ export class Environment {
   @Min(0)
   @Max(30 * 24 * 3_600_000)
   SCHEDULE_CATCH_UP_MS = 3_600_000;
+
+  /**
+   * Days the personal data of a finished mission is kept, per type (`type:days`, comma-separated;
+   * a type not named keeps DEFAULT_RETENTION_DAYS). A data subject is erased once every one of
+   * its missions has finished and is past its own type's days.
+   */
+  @Expose()
+  @IsString()
+  @IsRetentionDays()
+  RETENTION_DAYS = '';
+
+  /** How often the intake looks for data subjects past their retention (one intake per period does the round). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
+  RETENTION_CHECK_MS = 3_600_000;
 
   /** A failed attempt's next one waits RETRY_BASE_MS × 2^(failures − 1), at most RETRY_MAX_MS, half of it jitter; 0 retries at once. */
   @Expose()

@@ -190,3 +190,27 @@ describe('REVIEW_POLICY_FILE', () => {
     expect(() => loadEnvironment({ REVIEW_TIMEOUT_MS: '5' })).toThrow(/REVIEW_TIMEOUT_MS="5"/);
   });
 });
+
+describe('DATA_KEY_*', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'data-key-'));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('given the master key settings, then production needs one, both at once or a missing file are refused, and secrets are not echoed', () => {
+    const secret = 'x'.repeat(40);
+    expect(() => loadEnvironment({ NODE_ENV: 'production' })).toThrow(/NODE_ENV=production needs a master key for guest data/);
+    expect(loadEnvironment({ NODE_ENV: 'production', DATA_KEY_SECRET: secret }).DATA_KEY_SECRET).toBe(secret);
+    expect(loadEnvironment({}).DATA_KEY_CACHE_TTL_MS).toBe(30_000);
+    expect(() => loadEnvironment({ DATA_KEY_SECRET: secret, DATA_KEY_FILE: file('key', secret) })).toThrow(/DATA_KEY_SECRET or DATA_KEY_FILE, not both/);
+    expect(() => loadEnvironment({ DATA_KEY_FILE: join(dir, 'missing-key') })).toThrow(/master key file .*missing-key does not exist/);
+    expect(() => loadEnvironment({ DATA_KEY_PREVIOUS_FILES: file('short-key', 'short') })).toThrow(/short-key holds fewer than 32 characters/);
+    expect(loadEnvironment({ NODE_ENV: 'production', DATA_KEY_FILE: file('good-key', secret) }).DATA_KEY_FILE).toContain('good-key');
+    const refused = () => loadEnvironment({ DATA_KEY_SECRET: 'short-secret-value' });
+    expect(refused).toThrow(/DATA_KEY_SECRET=\(hidden\): DATA_KEY_SECRET needs at least 32 characters/);
+    expect(refused).not.toThrow(/short-secret-value/);
+  });
+});

@@ -3,6 +3,7 @@ import { getMetadataStorage, validateSync, ValidationError } from 'class-validat
 import { ReviewPolicyError } from '@app/mission';
 import { Environment } from './environment';
 import { readReviewPolicy } from './review-policy-file';
+import { readSecretFile } from './secret-file';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -24,7 +25,7 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
   const env = plainToInstance(Environment, present, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: true });
   if (errors.length > 0) throw new ConfigError(errors.map((error) => describe(error, present[error.property])));
-  const conflicts = combinationProblems(env);
+  const conflicts = [...combinationProblems(env), ...dataKeyProblems(env, source.NODE_ENV)];
   if (conflicts.length > 0) throw new ConfigError(conflicts);
   return env;
 }
@@ -55,6 +56,34 @@ export function combinationProblems(env: Environment): string[] {
   return problems;
 }
 
+/**
+ * The master key must be readable at start, so a service never runs without being able to read
+ * or write guest data; production must be given one (a generated local key would differ per host).
+ */
+export function dataKeyProblems(env: Environment, nodeEnv: string | undefined): string[] {
+  const problems: string[] = [];
+  if (env.DATA_KEY_SECRET && env.DATA_KEY_FILE) problems.push('set DATA_KEY_SECRET or DATA_KEY_FILE, not both');
+  if (!env.DATA_KEY_SECRET && !env.DATA_KEY_FILE && nodeEnv === 'production') {
+    problems.push(
+      'NODE_ENV=production needs a master key for guest data: set DATA_KEY_SECRET (32+ random characters, e.g. `openssl rand -base64 32`) or DATA_KEY_FILE; ' +
+        'every process of the deployment must use the same one',
+    );
+  }
+  const files = [env.DATA_KEY_FILE, ...env.DATA_KEY_PREVIOUS_FILES.split(',')].map((file) => file.trim()).filter(Boolean);
+  for (const file of files) {
+    let secret: string | undefined;
+    try {
+      secret = readSecretFile(file);
+    } catch (error) {
+      problems.push(`cannot read the master key file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
+    if (secret === undefined) problems.push(`the master key file ${file} does not exist`);
+    else if (secret.length < 32) problems.push(`the master key file ${file} holds fewer than 32 characters`);
+  }
+  return problems;
+}
+
 /** A bad review policy stops every service at start, each problem naming its rule. */
 function reviewPolicyProblems(file: string): string[] {
   try {
@@ -67,7 +96,7 @@ function reviewPolicyProblems(file: string): string[] {
 }
 
 /** Never echoed in an error message: they hold secrets. */
-const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL', 'ODOO_API_KEY']);
+const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
 
 /** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
 function describe(error: ValidationError, raw: string | undefined): string {

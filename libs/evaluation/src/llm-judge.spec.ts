@@ -73,6 +73,8 @@ describe('LlmJudge', () => {
     expect(request.context.judge?.criteria).toHaveLength(4);
     expect(request.messages[0].content).toContain('"recommendedRate": 140');
     expect(request.messages[0].content).toContain('`within_bounds` (weight 0.3, critical)');
+    // The reason is stored in plain (README, Guest data): the judge is told not to quote the guest.
+    expect(request.messages[0].content).toMatch(/Describe, do not quote: never repeat the guest's name, e-mail address, phone\s+number or words/);
   });
 
   it('given a verdict that misses a criterion, then it is malformed output', async () => {

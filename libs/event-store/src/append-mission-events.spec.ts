@@ -69,4 +69,11 @@ describe('append-mission-events.lua effects', () => {
     expect((await redis.xrange(k.stream('executor'), '-', '+')).map(([, fields]) => fields)).toEqual([['pattern', 'mission.assigned', 'data', '{}']]);
     expect(await redis.hget(k.mission('m1'), MISSION_HASH_FIELDS.traceParent)).toBeNull();
   });
+
+  it('given a sadd effect, then the mission id joins the set (the subject index written with the create)', async () => {
+    const k = keys.partitions[0];
+    const result = await append(['sadd', 1, 7], [k.subjectMissions('guest:anna')]);
+    expect(result).toEqual([AppendCode.Ok, '1']);
+    expect(await redis.smembers(k.subjectMissions('guest:anna'))).toEqual(['m1']);
+  });
 });

@@ -40,6 +40,8 @@ export type Effect =
   | { kind: 'overdue'; at: number }
   /** Finished: neither watched nor counted overdue any more. */
   | { kind: 'leave-deadlines' }
+  /** Finished at `at` (ms) naming data subjects: among the missions of its type that retention looks at. */
+  | { kind: 'retain'; missionType: string; at: number }
   /**
    * A message to the service its pattern is routed to (MESSAGE_ROUTES), written with the events
    * so that neither exists without the other.
@@ -55,4 +57,6 @@ export type Effect =
    * NUDGE_WINDOW_MS: under load a nudge per mission would be mostly noise, as a busy orchestrator
    * looks again after each lease anyway.
    */
-  | { kind: 'nudge-orchestrator' };
+  | { kind: 'nudge-orchestrator' }
+  /** Among the missions of a data subject (PartitionKeys.subjectMissions), which an erasure or an access request reads. */
+  | { kind: 'index-subject'; subject: string };

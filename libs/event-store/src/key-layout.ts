@@ -104,6 +104,14 @@ export class PartitionKeys {
   get overdue(): string {
     return `${this.base}deadlines:overdue`;
   }
+  /**
+   * Finished missions of one type that name data subjects: mission id, score = when it finished
+   * (ms). The retention sweep reads those past their type's RETENTION_DAYS, and drops a mission
+   * once every subject it names is erased.
+   */
+  retention(type: string): string {
+    return `${this.base}retention:${type}`;
+  }
   stream(service: ServiceName): string {
     return `${this.base}stream:${service}`;
   }
@@ -117,6 +125,13 @@ export class PartitionKeys {
   }
   poison(service: ServiceName): string {
     return `${this.base}stream:${service}:poison`;
+  }
+  /**
+   * The missions of this partition about a data subject (ids), written with each MissionCreated
+   * that names the subject: what an erasure or an access request reads, one set per partition.
+   */
+  subjectMissions(subject: string): string {
+    return `${this.base}subject:${subject}:missions`;
   }
   /** Where a read-model rebuild keeps a mission's rebuilt copy until it switches over. */
   rebuildScratch(runId: string, missionId: string): string {
@@ -192,6 +207,10 @@ export class KeyLayout {
   }
   get agentCredits(): string {
     return `${this.agentBase}agents:credits`;
+  }
+  /** Present while an intake does the periodic retention round, so that one intake per period does it. */
+  get retentionTurn(): string {
+    return `${this.prefix}retention:turn`;
   }
   /** Recurring-mission schedules (schedule id -> record JSON), under their own hash tag `{s}`. */
   get schedules(): string {

@@ -239,12 +239,16 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
       return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zadd', keyIndex(k.overdue), effect.at)];
     case 'leave-deadlines':
       return [...luaEffect('zrem', keyIndex(k.deadlines)), ...luaEffect('zrem', keyIndex(k.overdue))];
+    case 'retain':
+      return luaEffect('zadd', keyIndex(k.retention(effect.missionType)), effect.at);
     case 'emit':
       return luaEffect('xadd', keyIndex(k.stream(MESSAGE_ROUTES[effect.message.pattern])), effect.message.pattern, JSON.stringify(effect.message.data));
     case 'emit-mission':
       return luaEffect('xadd-mission', keyIndex(k.stream(MESSAGE_ROUTES[effect.pattern])), effect.pattern);
     case 'nudge-orchestrator':
       return luaEffect('nudge', keyIndex(k.stream(MESSAGE_ROUTES['queue.ready'])), keyIndex(k.nudge('orchestrator')), nudgeWindowMs, 'queue.ready');
+    case 'index-subject':
+      return luaEffect('sadd', keyIndex(k.subjectMissions(effect.subject)));
   }
 }
 

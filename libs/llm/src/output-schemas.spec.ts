@@ -50,4 +50,10 @@ describe('parseLlmOutput', () => {
     expect(caught).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
     expect((caught as LlmError).message).toContain(message);
   });
+
+  it('given a reply that is text, not JSON, then the error does not quote it: it is stored in plain as the failure, and may hold guest data', () => {
+    expect(() => parseLlmOutput('guest_support', 'Dear Anna Schmidt, your room is ready')).toThrow(
+      /^output is not valid JSON: Unexpected token 'D', <the text> is not valid JSON$/,
+    );
+  });
 });

@@ -19,7 +19,8 @@ export function parseLlmOutput(type: MissionType, rawText: string): Record<strin
   try {
     parsed = JSON.parse(stripCodeFence(rawText));
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
+    // JSON.parse quotes the start of the text, which may be the guest's reply: the error is stored in plain (MissionFailed).
+    const detail = (error instanceof Error ? error.message : String(error)).replace(/"[\s\S]*"(\.\.\.)?/, '<the text>');
     throw new LlmError(LlmErrorCode.MalformedOutput, `output is not valid JSON: ${detail}`, true);
   }
   const problems = validateOutput(type, parsed);

@@ -42,6 +42,7 @@ export function decideCreate(input: MissionCreateDto, now?: Date): NewMissionEve
         ...(input.deadline ? { deadline: input.deadline } : {}),
         ...(input.notBefore ? { notBefore: input.notBefore } : {}),
         ...(input.source ? { source: { system: input.source.system, model: input.source.model, recordId: input.source.recordId } } : {}),
+        ...(input.subjects?.length ? { subjects: [...new Set(input.subjects)] } : {}),
       },
     },
     startLater
@@ -230,6 +231,20 @@ function foldDecided(mission: Mission, events: readonly NewMissionEvent[]): Miss
 export function decideCancel(mission: Mission, reason: string): Decision {
   if (isTerminal(mission.status)) return skip(`mission is already ${mission.status}`);
   return append({ type: 'MissionCancelled', data: { reason } });
+}
+
+/**
+ * The subject's key is destroyed (the caller did that first): SubjectErased on each of its
+ * missions, and a mission not finished yet is cancelled in the same step, as its personal fields
+ * are gone. Skipped when the mission recorded this erasure already (a repeated or resumed erasure),
+ * or is not about the subject.
+ */
+export function decideEraseSubject(mission: Mission, subjectId: string, reason: string): Decision {
+  if (!mission.subjects?.includes(subjectId)) return skip(`mission is not about subject ${subjectId}`);
+  if (mission.erasedSubjects?.includes(subjectId)) return skip(`subject ${subjectId} is already erased on this mission`);
+  const erased: NewMissionEvent = { type: 'SubjectErased', data: { subjectId, reason } };
+  if (isTerminal(mission.status)) return append(erased);
+  return append(erased, { type: 'MissionCancelled', data: { reason: `subject ${subjectId} erased: ${reason}` } });
 }
 
 export function decideRequeue(mission: Mission, reason: string): Decision {

@@ -96,6 +96,9 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
     case 'MissionOverdue':
       state.overdueAt = event.at;
       return moved(state, event, state.status);
+    case 'SubjectErased':
+      state.erasedSubjects = [...(state.erasedSubjects ?? []), event.data.subjectId];
+      return moved(state, event, state.status);
   }
 }
 

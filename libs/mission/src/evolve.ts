@@ -22,6 +22,7 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
       payload: d.payload,
       ...(d.deadline ? { deadline: d.deadline } : {}),
       ...(d.source ? { source: d.source } : {}),
+      ...(d.subjects?.length ? { subjects: d.subjects } : {}),
       status: 'created',
       attempts: 0,
       assignedAgentId: null,
@@ -114,6 +115,9 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
     case 'MissionOverdue':
       // No status change: the mission goes on as it was, now known to be late.
       return { ...next, overdueAt: event.at };
+    case 'SubjectErased':
+      // No status change: a mission in flight is cancelled by the MissionCancelled of the same step.
+      return { ...next, erasedSubjects: [...(state.erasedSubjects ?? []), event.data.subjectId] };
   }
 }
 

@@ -37,6 +37,7 @@ export function statusAfter(event: MissionEvent): MissionStatus | undefined {
     case 'MissionRejected':
     case 'MissionReviewOverdue':
     case 'MissionOverdue':
+    case 'SubjectErased':
       return undefined;
   }
 }

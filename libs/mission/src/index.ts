@@ -20,3 +20,6 @@ export * from './canonical-json';
 export * from './mission-text-size';
 export * from './review-policy';
 export * from './finished-status';
+export * from './data-subject';
+export * from './personal-fields';
+export * from './retention';

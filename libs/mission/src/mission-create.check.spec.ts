@@ -37,6 +37,7 @@ const valid = {
   payload: { room: '204', guest: { vip: true } },
   deadline: '2026-05-01T18:00:00Z',
   source: { system: 'odoo', model: 'maintenance.request', recordId: 4711 },
+  subjects: ['guest:4711'],
 };
 
 const deep = (levels: number): Record<string, unknown> => (levels === 0 ? { leaf: true } : { next: deep(levels - 1) });
@@ -65,6 +66,10 @@ const strangeValue = fc.oneof(
   fc.constant([1, 'a']),
   fc.constant(Array.from({ length: 21 }, (_, i) => `s${i}`)),
   fc.constant(deep(10)),
+  fc.constant(['guest:4711', 'mission:0196']),
+  fc.constant(['anna.schmidt@example.com']),
+  fc.constant(['Anna Schmidt']),
+  fc.constant(Array.from({ length: 11 }, (_, i) => `guest:${i}`)),
   fc.constantFrom('guest_support', 'pricing', 'low', 'critical', 'german', 'odoo'),
   fc.string({ maxLength: 8 }),
   fc.integer({ min: -5, max: 5 }),
@@ -116,6 +121,13 @@ describe('checkMissionCreate', () => {
     const body = JSON.parse('{"system":"odoo","model":"m","recordId":9007199254740993}') as Record<string, unknown>;
     expect(compiledVerdict({ ...valid, source: body })).toEqual({ 'source.recordId': ['recordId must not be greater than 9007199254740991'] });
     expect(compiledVerdict({ ...valid, source: { ...body, recordId: Number.MAX_SAFE_INTEGER } })).toEqual({});
+  });
+
+  it('given an e-mail address or a name as a subject, then it is refused with a message that says why', () => {
+    const verdict = compiledVerdict({ ...valid, subjects: ['anna.schmidt@example.com'] });
+    expect(verdict).toEqual(classValidatorVerdict({ ...valid, subjects: ['anna.schmidt@example.com'] }));
+    expect(verdict.subjects).toEqual([expect.stringMatching(/opaque id.*no @, so not an e-mail address or a name/)]);
+    expect(compiledVerdict({ ...valid, subjects: ['Anna Schmidt'] }).subjects).toHaveLength(1);
   });
 
   it('given every field missing, then each required one is named, as class-validator names it', () => {

@@ -1,5 +1,6 @@
 import { matches, maxLength } from 'class-validator';
 import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
+import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
 import { isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
@@ -16,6 +17,7 @@ const CREATE_FIELDS: ReadonlySet<string> = new Set([
   'deadline',
   'notBefore',
   'source',
+  'subjects',
 ]);
 const SOURCE_FIELDS: ReadonlySet<string> = new Set(['system', 'model', 'recordId']);
 const TYPES: readonly unknown[] = MISSION_TYPES;
@@ -43,13 +45,14 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   const field = (property: string, problems: string[]) => {
     if (problems.length > 0) out.push({ parent, property, problems });
   };
-  const { type, title, description, priority, requiredSkills, payload, deadline, notBefore, source } = value;
+  const { type, title, description, priority, requiredSkills, payload, deadline, notBefore, source, subjects } = value;
 
   field('type', TYPES.includes(type) ? [] : [`type must be one of the following values: ${MISSION_TYPES.join(', ')}`]);
   field('title', textProblems('title', title, 200, true, SINGLE_LINE));
   field('description', textProblems('description', description, 10_000, false, MULTI_LINE));
   field('priority', PRIORITIES.includes(priority) ? [] : [`priority must be one of the following values: ${PRIORITY_LEVELS.join(', ')}`]);
   if (requiredSkills !== undefined && requiredSkills !== null) field('requiredSkills', skillProblems(requiredSkills));
+  if (subjects !== undefined && subjects !== null) field('subjects', listProblems('subjects', subjects, MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE));
   const payloadIssue = isPlainObject(payload) ? null : 'payload must be an object';
   const unsafe = payloadProblem(payload, PAYLOAD_LIMITS);
   field('payload', [...(payloadIssue ? [payloadIssue] : []), ...(unsafe ? [unsafe] : [])]);
@@ -78,12 +81,17 @@ function textProblems(property: string, value: unknown, max: number, required: b
 }
 
 function skillProblems(value: unknown): string[] {
+  return listProblems('requiredSkills', value, MAX_SKILLS, SKILL_PATTERN, SKILL_MESSAGE);
+}
+
+/** IsArray, ArrayMaxSize, IsString and Matches, each of the last two `{ each: true }`. */
+function listProblems(property: string, value: unknown, max: number, pattern: RegExp, message: string): string[] {
   const problems: string[] = [];
   const items = Array.isArray(value) ? value : [value];
-  if (!Array.isArray(value)) problems.push('requiredSkills must be an array');
-  if (!Array.isArray(value) || value.length > MAX_SKILLS) problems.push(`requiredSkills must contain no more than ${MAX_SKILLS} elements`);
-  if (!items.every((item) => typeof item === 'string')) problems.push('each value in requiredSkills must be a string');
-  if (!items.every((item) => typeof item === 'string' && matches(item, SKILL_PATTERN))) problems.push(SKILL_MESSAGE);
+  if (!Array.isArray(value)) problems.push(`${property} must be an array`);
+  if (!Array.isArray(value) || value.length > max) problems.push(`${property} must contain no more than ${max} elements`);
+  if (!items.every((item) => typeof item === 'string')) problems.push(`each value in ${property} must be a string`);
+  if (!items.every((item) => typeof item === 'string' && matches(item, pattern))) problems.push(message);
   return problems;
 }
 

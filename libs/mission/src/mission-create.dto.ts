@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
+import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
 import { IsIsoTime } from './iso-time.validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsSafePayload } from './safe-payload.validator';
@@ -133,6 +134,23 @@ export class MissionCreateDto {
   @IsOptional()
   @IsIsoTime()
   notBefore?: string;
+
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'string', pattern: SUBJECT_ID_PATTERN.source },
+    maxItems: MAX_SUBJECTS,
+    description:
+      'Whom the personal fields are about (README, Guest data): opaque ids such as guest:4711, never an e-mail address or a name. ' +
+      'Absent or empty: guest:<payload.guest.id> when the payload names a guest id, else the mission itself when a personal field holds anything. ' +
+      "The personal fields are stored encrypted under these subjects' keys; DELETE /api/subjects/{subjectId} erases them.",
+    example: ['guest:4711'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_SUBJECTS)
+  @IsString({ each: true })
+  @Matches(SUBJECT_ID_PATTERN, { each: true, message: SUBJECT_MESSAGE })
+  subjects?: string[];
 
   @ApiPropertyOptional({
     type: () => MissionSourceDto,

@@ -48,6 +48,11 @@ export interface MissionEventData {
     /** As asked at create; MissionScheduled says whether it delayed the start. */
     notBefore?: string;
     source?: MissionSource;
+    /**
+     * Whom the personal fields (PERSONAL_FIELDS) are about; they are stored encrypted under these
+     * subjects' keys. Absent: the mission holds no personal data (or was created before schema 5).
+     */
+    subjects?: string[];
   };
   /** `due`: the time a MissionScheduled waited for came; `rejected`: a reviewer sent the result back, `feedback` is then the reviewer's. */
   MissionQueued: { priorityScore: number; reason: 'created' | 'retry' | 'due' | 'rejected'; feedback?: string };
@@ -89,6 +94,12 @@ export interface MissionEventData {
   MissionReviewOverdue: { attempt: number; requestedAt: string; timeoutMs: number };
   /** The deadline passed before the mission finished; written once, whatever its status then. */
   MissionOverdue: { deadline: string };
+  /**
+   * The data subject was erased (DELETE /api/subjects/{subjectId}): its key is destroyed, so this
+   * mission's personal fields about it read `[erased]` from now on. The actor is who asked; no
+   * personal data in it.
+   */
+  SubjectErased: { subjectId: string; reason: string };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -109,6 +120,7 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionReviewOverdue',
   'MissionOverdue',
   'MissionScheduled',
+  'SubjectErased',
 ];
 
 /**
@@ -116,10 +128,11 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
  * `attemptsReset`. 3: MissionOverdue and MissionScheduled (and the status `scheduled`) exist;
  * version-2 events read unchanged. 4: the review events (MissionReviewRequested, MissionApproved,
  * MissionRejected, MissionReviewOverdue) and MissionEvaluated's `heldForReview` exist; older events
- * read unchanged. A build reads events up to its own version, so an older build refuses a log
+ * read unchanged. 5: MissionCreated's `subjects` and SubjectErased exist, and personal fields hold
+ * tokens (`enc:v1:…`); older events read unchanged (their fields in plain). A build reads events up to its own version, so an older build refuses a log
  * holding event types it does not know.
  */
-export const CURRENT_SCHEMA_VERSION = 4;
+export const CURRENT_SCHEMA_VERSION = 5;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {

@@ -39,6 +39,10 @@ export interface Mission {
   /** When the deadline was found passed with the mission unfinished (MissionOverdue); absent until then. */
   overdueAt?: string;
   source?: MissionSource;
+  /** Whom the personal fields are about (MissionCreated); absent when none. */
+  subjects?: string[];
+  /** The subjects erased since (SubjectErased), in order; absent before the first. */
+  erasedSubjects?: string[];
   status: MissionStatus;
   /**
    * Attempts made over the mission's whole life: a requeue does not reset it, so attempt N names

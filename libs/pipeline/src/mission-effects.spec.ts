@@ -7,6 +7,7 @@ import {
   decideComplete,
   decideCreate,
   decideDue,
+  decideEraseSubject,
   decideFailure,
   decideReject,
   decideRequeue,
@@ -143,6 +144,21 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     expect(effectsOfStep(queued, decideCancel(queued.mission, 'not needed'))).toEqual([{ kind: 'leave-queue' }, { kind: 'leave-dead-letters' }]);
   });
 
+  test("given a mission about two subjects, when it is created, then it joins both subjects' indexes in the same step; an erasure cancels it there too", () => {
+    const history = new MissionHistory({ stepMs: 0 });
+    const effects = effectsOfStep(history, decideCreate(aCreateInput({ subjects: ['guest:anna', 'guest:bob'] })));
+    expect(effects.slice(0, 2)).toEqual([
+      { kind: 'index-subject', subject: 'guest:anna' },
+      { kind: 'index-subject', subject: 'guest:bob' },
+    ]);
+    // Cancelled, it counts its retention from now: guest:bob, who is not erased, is still named in it.
+    expect(effectsOfStep(history, decideEraseSubject(history.mission, 'guest:anna', 'request'))).toEqual([
+      { kind: 'leave-queue' },
+      { kind: 'leave-dead-letters' },
+      { kind: 'retain', missionType: 'guest_support', at: Date.parse(history.mission.updatedAt) },
+    ]);
+  });
+
   test('given a dead letter, when an operator requeues it, then it leaves the dead letters and is queued, counted and announced', () => {
     const history = running();
     history.apply(decideFailure(history.mission, 1, 'boom', 1));
@@ -243,6 +259,30 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
       const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS));
       expect(effects.some((effect) => effect.kind === 'leave-deadlines')).toBe(deadline !== undefined);
     }
+  });
+
+  test('given a mission about data subjects, when it reaches a final status, then its retention counts from then, once; one about none is not retained', () => {
+    for (const subjects of [['guest:4711'], undefined]) {
+      const history = new MissionHistory({ stepMs: 1_000 });
+      history.append(decideCreate(aCreateInput({ type: 'pricing', subjects })));
+      history.apply(decideAssign(history.mission, 'agent-1'));
+      history.apply(decideStart(history.mission, 1));
+      history.apply(decideComplete(history.mission, 1, aResult()));
+      const finished = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, true), MAX_ATTEMPTS));
+      const retained = finished.filter((effect) => effect.kind === 'retain');
+      expect(retained).toEqual(subjects ? [{ kind: 'retain', missionType: 'pricing', at: Date.parse(history.mission.updatedAt) }] : []);
+      if (subjects) {
+        // An erasure later on appends to the finished mission: no second start of its retention.
+        expect(effectsOfStep(history, decideEraseSubject(history.mission, 'guest:4711', 'asked by the guest'))).toEqual([]);
+      }
+    }
+    const cancelled = new MissionHistory({ stepMs: 0 });
+    cancelled.append(decideCreate(aCreateInput({ type: 'maintenance', subjects: ['guest:1', 'guest:2'] })));
+    expect(effectsOfStep(cancelled, decideCancel(cancelled.mission, 'guest left'))).toContainEqual({
+      kind: 'retain',
+      missionType: 'maintenance',
+      at: Date.parse(cancelled.mission.updatedAt),
+    });
   });
 
   test('given a create with a later start, when decided, then the mission waits in the schedule; when due, it leaves it and is queued; cancelled while waiting, it leaves it too', () => {

@@ -32,6 +32,8 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionCreated: (event, { idempotency }) => [
     ...(idempotency ? [{ kind: 'idempotency', ...idempotency } as const] : []),
     ...watchDeadline(event.data.deadline),
+    // Written with the create, so no crash leaves a mission about a subject that erasure cannot find.
+    ...(event.data.subjects ?? []).map((subject) => ({ kind: 'index-subject', subject }) as const),
   ],
   MissionQueued: (_event, context) => [...leftSchedule(context.previous), ...enqueue(context)],
   MissionScheduled: (event) => [{ kind: 'schedule', at: Date.parse(event.data.notBefore), reason: event.data.reason }],
@@ -65,17 +67,24 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionOverdue: (_event, { now }) => [
     { kind: 'overdue', at: now },
     { kind: 'count', counter: 'overdue', by: 1 },
-  ],
+  ], // The key is destroyed before; the MissionCancelled of the same step (if any) has its own effects.
+  SubjectErased: () => [],
 };
 
 /**
  * The effects of an append: each event's, in order, and - whichever event did it - those of
- * reaching a final status: a finished mission is off the deadline watch and no longer overdue.
+ * reaching a final status: a finished mission is off the deadline watch and no longer overdue,
+ * and one about data subjects counts its retention from now (RETENTION_DAYS of its type).
  */
 export function effectsOf(events: readonly MissionEvent[], context: EffectContext): Effect[] {
   const effects = events.flatMap((event) => (MISSION_EFFECTS[event.type] as EffectRule<MissionEventType>)(event, context));
-  const finishedNow = isTerminal(context.next.status) && !(context.previous && isTerminal(context.previous.status));
-  return finishedNow && context.next.deadline !== undefined ? [...effects, { kind: 'leave-deadlines' }] : effects;
+  const { previous, next, now } = context;
+  if (!isTerminal(next.status) || (previous && isTerminal(previous.status))) return effects;
+  return [
+    ...effects,
+    ...(next.deadline !== undefined ? [{ kind: 'leave-deadlines' } as const] : []),
+    ...(next.subjects?.length ? [{ kind: 'retain', missionType: next.type, at: now } as const] : []),
+  ];
 }
 
 /** A mission that was waiting for its time leaves the schedule. */

@@ -77,6 +77,7 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
     case 'MissionAssigned':
     case 'MissionOverdue':
     case 'MissionScheduled':
+    case 'SubjectErased':
       return [];
   }
 }

@@ -2,6 +2,7 @@ import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@n
 import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { ReadyQueue } from '@app/mission-queue';
@@ -13,6 +14,7 @@ import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { MetricsController, MetricsRegistry } from './metrics';
+import { personalDataOf } from './personal-data-of';
 import { StreamMetrics } from './stream-metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
@@ -44,6 +46,13 @@ export class CoreModule implements OnApplicationShutdown {
           inject: [MissionStore, ReadyQueue],
           useFactory: (store: MissionStore, queue: ReadyQueue) => new MissionPipeline(store, queue),
         },
+        {
+          // Every service seals or opens guest data somewhere (the intake at create and in responses,
+          // the executor for the prompt and the result, the evaluator for the judge, deliveries).
+          provide: MissionPersonalData,
+          inject: [REDIS],
+          useFactory: (redis: RedisConnection) => personalDataOf(redis, env),
+        },
         ConsumerHealth,
         LogPartitionsGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
@@ -62,6 +71,7 @@ export class CoreModule implements OnApplicationShutdown {
         MissionStore,
         ReadyQueue,
         MissionPipeline,
+        MissionPersonalData,
         ConsumerHealth,
         MetricsRegistry,
         ServiceTracer,

@@ -12,3 +12,4 @@ export * from './service-ports';
 export * from './stream-metrics';
 export * from './retry-schedule';
 export * from './periodic-task';
+export * from './personal-data-of';

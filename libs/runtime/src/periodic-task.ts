@@ -13,14 +13,24 @@ export class PeriodicTask {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  start(everyMs: number): void {
-    this.timer = setInterval(() => {
+  /**
+   * The first run comes `firstAfterMs` after the start (by default one period): a long period
+   * (an hourly round) can ask for an earlier first run, so that a process restarted more often
+   * than its period still runs the work.
+   */
+  start(everyMs: number, firstAfterMs = everyMs): void {
+    const tick = () => {
       this.running = this.running.then(() => this.work()).then(() => undefined, this.onError);
-    }, everyMs);
+    };
+    this.timer = setTimeout(() => {
+      tick();
+      this.timer = setInterval(tick, everyMs);
+    }, firstAfterMs);
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    // clearTimeout clears an interval too (Node's timers share one kind of handle).
+    clearTimeout(this.timer);
     await this.running;
   }
 }

@@ -87,3 +87,4 @@ export * from './fake-chat-completions-server';
 export * from './otlp-receiver';
 export * from './webhook-receiver';
 export * from './fake-odoo-server';
+export * from './guest-data';

@@ -120,6 +120,7 @@ export interface CreateInput {
   deadline?: string;
   notBefore?: string;
   source?: { system: string; model: string; recordId: number };
+  subjects?: string[];
 }
 
 export function aCreateInput(overrides: Partial<CreateInput> = {}): CreateInput {

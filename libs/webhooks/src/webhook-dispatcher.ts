@@ -17,6 +17,11 @@ export interface WebhookDispatcherOptions {
   /** Wait before looking for due deliveries again when there were none. Default 200 ms. */
   pollMs?: number;
   clock?: () => number;
+  /**
+   * The body as sent, from the body as stored: the outbox holds events with their personal fields
+   * sealed, and they are opened (or read `[erased]`) only as they leave. Default: as stored.
+   */
+  openBody?: (body: string) => Promise<string>;
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
   onError?: (error: unknown) => void;
@@ -124,7 +129,8 @@ export class WebhookDispatcher {
       return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
     }
     const secrets = await this.subscriptions.secretsInForce(subscription.id);
-    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body: delivery.body, secrets }, this.abort.signal);
+    const body = this.options.openBody ? await this.options.openBody(delivery.body) : delivery.body;
+    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets }, this.abort.signal);
     if (this.abort.signal.aborted)
       return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
     const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);

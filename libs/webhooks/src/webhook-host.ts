@@ -1,12 +1,14 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { ProjectionRunner } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { TargetUrlPolicy } from './target-url-policy';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookKeys } from './webhook-keys';
+import { openWebhookBody } from './webhook-messages';
 import { WebhookMetrics } from './webhook-metrics';
 import { WebhookOutbox } from './webhook-outbox';
 import { WebhookOutboxProjection } from './webhook-outbox.projection';
@@ -34,6 +36,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
     metrics: WebhookMetrics,
     @Inject(WEBHOOK_SETTINGS) settings: WebhookSettings,
     @InjectPinoLogger(WebhookHost.name) logger: PinoLogger,
+    personal: MissionPersonalData,
   ) {
     this.runner = new ProjectionRunner(redis, keys, new WebhookOutboxProjection(webhookKeys, subscriptions), {
       batchSize: OUTBOX_BATCH,
@@ -43,6 +46,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
       retry: settings.retry,
       disableAfterMs: settings.disableAfterMs,
       timeoutMs: settings.timeoutMs,
+      openBody: (body) => openWebhookBody(personal, body),
       onAttempt: (outcome) => metrics.attempt(outcome),
       onDisabled: (subscriptionId, reason) => {
         metrics.endpointDisabled();

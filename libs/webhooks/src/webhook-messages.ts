@@ -1,3 +1,4 @@
+import { MissionPersonalData } from '@app/guest-data';
 import { finishedStatus, MISSION_EVENT_TYPES, MissionEvent, MissionEventType, MissionStatus } from '@app/mission';
 
 /** The message sent for any mission that reached an end state, besides the event's own message. */
@@ -22,4 +23,12 @@ export function webhookMessagesOf(event: MissionEvent): WebhookMessage[] {
   const status = finishedStatus(event);
   if (status) messages.push({ type: MISSION_FINISHED, timestamp: event.at, data: { missionId: event.missionId, status, event } });
   return messages;
+}
+
+/** A stored delivery body with the personal fields of its event opened, for sending (see WebhookDispatcherOptions.openBody). */
+export async function openWebhookBody(personal: MissionPersonalData, body: string): Promise<string> {
+  const message = JSON.parse(body) as WebhookMessage;
+  if ('eventId' in message.data) return JSON.stringify({ ...message, data: await personal.openEvent(message.data) });
+  const finished = message.data;
+  return JSON.stringify({ ...message, data: { ...finished, event: await personal.openEvent(finished.event) } });
 }

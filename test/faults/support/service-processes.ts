@@ -17,6 +17,8 @@ export const FAST_ENV: Record<string, string> = {
   LOG_LEVEL: 'warn',
   LOG_FORMAT: 'json',
   API_KEYS: FAULT_API_KEYS,
+  // The services run with NODE_ENV=production, which needs a master key for guest data.
+  DATA_KEY_SECRET: 'fault-suite-master-key-0123456789abcdef',
   RATE_LIMIT_PER_MINUTE: '10000000',
   STREAM_CLAIM_IDLE_MS: '1500',
   LEASE_MS: '1500',

@@ -9,7 +9,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
 import { EvaluationService } from './evaluation.service';
 
@@ -59,6 +59,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
       reviewPolicy,
+      testPersonalData(redis, prefix),
     );
     const partition = keys.partitions[0];
 

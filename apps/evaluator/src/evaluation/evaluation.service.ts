@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
+import { MissionPersonalData } from '@app/guest-data';
 import { decideVerdict, Evaluation, Mission, ReviewPolicy, reviewRuleFor } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
@@ -26,6 +27,7 @@ export class EvaluationService {
     @InjectPinoLogger(EvaluationService.name) private readonly logger: PinoLogger,
     private readonly metrics: EvaluationMetrics,
     @Inject(REVIEW_POLICY) private readonly reviewPolicy: ReviewPolicy,
+    private readonly personal: MissionPersonalData,
   ) {}
 
   /** The LLM judge when configured; the rules when it is not, or when the LLM cannot answer. */
@@ -44,12 +46,14 @@ export class EvaluationService {
 
   async evaluate(completed: Mission): Promise<void> {
     const attempt = completed.attempts;
-    const verdict = await this.judge(completed);
+    // The judge and the review rules read the guest's words and the reply; they stay in memory.
+    const plain = await this.personal.openMission(completed);
+    const verdict = await this.judge(plain);
     const evaluation: Evaluation = { attempt, ...verdict };
     const agentId = completed.assignedAgentId ?? '';
-    const output = completed.result?.output ?? {};
-    const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: completed, output, score: verdict.score }) : null;
-    const permanent = verdict.passed ? null : permanentFailure(completed);
+    const output = plain.result?.output ?? {};
+    const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: plain, output, score: verdict.score }) : null;
+    const permanent = verdict.passed ? null : permanentFailure(plain);
     const options = { backoff: retryBackoff(this.env), reviewRule, ...(permanent ? { permanent } : {}) };
     const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, options), {
       actor: 'evaluator',

@@ -10,7 +10,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage } from '@app/redis-streams';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
+import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor } from '@app/testing';
 import { ExecutionMetrics } from './execution-metrics';
 import { ExecutionService } from './execution.service';
 
@@ -110,6 +110,7 @@ describe('ExecutionService (real Redis, no services)', () => {
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
       new ConsumerHealth(),
+      testPersonalData(redis, prefix),
     );
     const partition = keys.partitions[0];
 

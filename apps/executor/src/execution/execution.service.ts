@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
 import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
@@ -42,6 +43,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     @InjectPinoLogger(ExecutionService.name) private readonly logger: PinoLogger,
     private readonly metrics: ExecutionMetrics,
     private readonly consumer: ConsumerHealth,
+    private readonly personal: MissionPersonalData,
   ) {}
 
   timeoutFor(type: MissionType): number {
@@ -122,7 +124,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     if (this.graceOver) abort.abort(SHUT_DOWN);
     let result;
     try {
-      const request = buildLlmRequest(mission, {
+      // The prompt is the one place the executor needs the guest's words in plain; they stay in memory.
+      const request = buildLlmRequest(await this.personal.openMission(mission), {
         systemPrompt: await this.systemPrompt(mission),
         timeoutMs: this.timeoutFor(mission.type),
         signal: abort.signal,
@@ -137,7 +140,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       this.metrics.tokens.inc({ agent, kind: 'prompt' }, response.usage.promptTokens);
       this.metrics.tokens.inc({ agent, kind: 'completion' }, response.usage.completionTokens);
       result = {
-        output: response.output,
+        output: await this.personal.sealOutput(mission, response.output),
         model: response.model,
         latencyMs: response.latencyMs,
         usage: response.usage,

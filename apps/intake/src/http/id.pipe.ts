@@ -1,5 +1,6 @@
 import { applyDecorators, BadRequestException, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
+import { SUBJECT_ID_PATTERN } from '@app/mission';
 import { DELIVERY_ID_PATTERN, WEBHOOK_ID_PATTERN } from '@app/webhooks';
 
 /** What mission-identity issues: UUIDv7, or UUIDv5 for deduplicated creates, in lowercase. */
@@ -7,7 +8,7 @@ export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 /** What POST /api/agents accepts as an agent's id. */
 export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 
-export type IdKind = 'mission' | 'agent' | 'webhook' | 'delivery' | 'schedule';
+export type IdKind = 'mission' | 'agent' | 'webhook' | 'delivery' | 'schedule' | 'subject';
 
 const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; example: string; what: string; param: string }> = {
   mission: {
@@ -49,6 +50,14 @@ const KINDS: Record<IdKind, { pattern: RegExp; source: string; shape: string; ex
     example: '0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b',
     what: 'a schedule',
     param: 'id',
+  },
+  subject: {
+    pattern: SUBJECT_ID_PATTERN,
+    source: SUBJECT_ID_PATTERN.source,
+    shape: 'a letter or digit, then up to 127 letters, digits or . _ : - (no @: not an e-mail address)',
+    example: 'guest:4711',
+    what: 'a data subject',
+    param: 'subjectId',
   },
 };
 

@@ -58,7 +58,7 @@ export const PRIORITY_LEVEL_ENUM = { enum: [...PRIORITY_LEVELS], enumName: 'Prio
 export const MISSION_STATUS_ENUM = { enum: [...MISSION_STATUSES], enumName: 'MissionStatus' } as const;
 export const MISSION_EVENT_TYPE_ENUM = { enum: [...MISSION_EVENT_TYPES], enumName: 'MissionEventType' } as const;
 
-const EXAMPLE_MISSION_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
+export const EXAMPLE_MISSION_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
 const EXAMPLE_CORRELATION_ID = 'odoo-helpdesk-4711';
 
 export class TokenUsageView implements TokenUsage {
@@ -229,6 +229,20 @@ export class MissionView implements Mission {
   @ApiPropertyOptional({ type: () => MissionSourceDto, description: 'The ERP record the mission came from, when given.' })
   source?: MissionSourceDto;
 
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Whom the personal fields are about (README, Guest data); absent when the mission holds no personal data.',
+    example: ['guest:4711'],
+  })
+  subjects?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    description: 'Subjects erased since (event SubjectErased): their personal fields read "[erased]". Absent before the first.',
+    example: ['guest:4711'],
+  })
+  erasedSubjects?: string[];
+
   @ApiProperty({ ...MISSION_STATUS_ENUM, example: 'queued' })
   status: MissionStatus;
 
@@ -317,7 +331,7 @@ export class MissionView implements Mission {
 
 const EVENT_DATA_DESCRIPTION = [
   "The event's data; its shape depends on `type`:",
-  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, notBefore?, source?}',
+  '- MissionCreated: {type, title, description, priority, requiredSkills, payload, deadline?, notBefore?, source?, subjects?}',
   "- MissionQueued: {priorityScore, reason: 'created' | 'retry' | 'due' | 'rejected', feedback?}",
   "- MissionScheduled: {notBefore, reason: 'delayed' | 'retry', priorityScore, feedback?}",
   '- MissionAssigned: {agentId, attempt}',
@@ -333,6 +347,7 @@ const EVENT_DATA_DESCRIPTION = [
   '- MissionRejected: {attempt, feedback, round}',
   '- MissionReviewOverdue: {attempt, requestedAt, timeoutMs}',
   '- MissionOverdue: {deadline}',
+  '- SubjectErased: {subjectId, reason}',
 ].join('\n');
 
 /** One event of a mission's history, in the envelope every event carries. */

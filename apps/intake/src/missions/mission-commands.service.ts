@@ -1,6 +1,7 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { TransitionOutcome } from '@app/event-store';
+import { MissionStore, TransitionOutcome } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
@@ -11,6 +12,8 @@ import { assertEditedOutput } from '../reviews/edited-output';
 export class MissionCommandsService {
   constructor(
     private readonly pipeline: MissionPipeline,
+    private readonly store: MissionStore,
+    private readonly personal: MissionPersonalData,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
@@ -33,14 +36,8 @@ export class MissionCommandsService {
    * when given. Of two reviewers deciding at once, the second finds the mission decided: 409.
    */
   async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
-    const outcome = await this.pipeline.transition(
-      missionId,
-      (mission) => {
-        if (approval.output && mission.result) assertEditedOutput(mission.result.output, approval.output);
-        return decideApprove(mission, approval);
-      },
-      { actor },
-    );
+    const recorded = approval.output ? await this.sealedEdit(missionId, approval, approval.output) : approval;
+    const outcome = await this.pipeline.transition(missionId, (mission) => decideApprove(mission, recorded), { actor });
     return this.expectAppended(missionId, outcome, 'approve');
   }
 
@@ -48,6 +45,18 @@ export class MissionCommandsService {
   async reject(missionId: string, feedback: string, actor: string): Promise<Mission> {
     const outcome = await this.pipeline.transition(missionId, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS), { actor });
     return this.expectAppended(missionId, outcome, 'reject');
+  }
+
+  /**
+   * A reviewer's edit, checked against the agent's output in plain (its sealed fields are strings
+   * whatever they hold), then sealed like that output: the log never holds the edit in plain.
+   */
+  private async sealedEdit(missionId: string, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
+    const mission = await this.store.load(missionId);
+    if (!mission) throw new NotFoundException(`mission ${missionId} not found`);
+    const plain = await this.personal.openMission(mission);
+    if (plain.result) assertEditedOutput(plain.result.output, output);
+    return { ...approval, output: await this.personal.sealOutput(mission, output) };
   }
 
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import {
   bodyFingerprint,
   decideCreate,
@@ -11,6 +12,7 @@ import {
   missionIdFor,
   missionTextBytes,
   requiredSkillsOf,
+  resolveSubjects,
   SubmitterScope,
 } from '@app/mission';
 import { QueueStats, ReadyQueue } from '@app/mission-queue';
@@ -44,6 +46,7 @@ export class MissionIntakeService {
     private readonly queue: ReadyQueue,
     private readonly metrics: IntakeMetrics,
     private readonly servable: ServableSkills,
+    private readonly personal: MissionPersonalData,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
@@ -74,7 +77,10 @@ export class MissionIntakeService {
     const refusal = await this.servable.refusal(requiredSkillsOf(input));
     // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
     if (refusal && !(await this.store.load(missionId))) throw new MissionCreateRefusedError(refusal);
-    const result = await this.pipeline.append(missionId, null, decideCreate(input, now), {
+    const subjects = resolveSubjects(input, missionId);
+    // After every check and before anything is written: events, read model and messages hold only tokens.
+    const sealed = await this.personal.sealCreate(missionId, subjects, input);
+    const result = await this.pipeline.append(missionId, null, decideCreate({ ...sealed, subjects }, now), {
       actor: options.actor,
       correlationId: options.correlationId,
       now,

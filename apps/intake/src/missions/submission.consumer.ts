@@ -5,7 +5,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
-import { SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { isPlainObject, SUBMISSION_STREAM_SCOPE, withoutPersonalData } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
@@ -61,7 +61,8 @@ export class SubmissionConsumer {
       'rejectedAt',
       new Date().toISOString(),
       'data',
-      JSON.stringify(data),
+      // Kept in plain for the sender to see, so without the guest's data: it never got a subject's key.
+      JSON.stringify(isPlainObject(data) ? { ...data, mission: withoutPersonalData(data.mission) } : data),
     );
     this.streams.rejected(context.getStream());
     this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');

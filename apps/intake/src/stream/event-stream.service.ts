@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, parseLogEntry } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { MissionEvent } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
@@ -39,6 +40,7 @@ export class EventStreamService implements OnModuleDestroy {
     @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly personal: MissionPersonalData,
   ) {
     this.wakeup = new LogWakeup(redis, keys.logStreams);
   }
@@ -127,11 +129,15 @@ export class EventStreamService implements OnModuleDestroy {
         if (!client.again) return;
         continue;
       }
+      // Opened before they go out, as every API response is (PersonalDataInterceptor does the others).
+      const matching = entries.map((entry) => matchesFilter(entry.event, client.filter));
+      const opened = await this.personal.openEvents(entries.filter((_entry, i) => matching[i]).map((entry) => entry.event));
       let chunk = '';
-      for (const entry of entries) {
+      let next = 0;
+      entries.forEach((entry, i) => {
         client.position[entry.partition] = entry.id;
-        if (matchesFilter(entry.event, client.filter)) chunk += `id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(entry.event)}\n\n`;
-      }
+        if (matching[i]) chunk += `id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(opened[next++])}\n\n`;
+      });
       if (chunk !== '' && !client.response.write(chunk)) await this.drained(client);
     }
   }

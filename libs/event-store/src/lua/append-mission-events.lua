@@ -54,6 +54,7 @@
     readyQueueAt)
     zadd          <zset> <score>
     zrem          <zset>
+    sadd          <set>                       the mission id into the set
     hdel          <hash>                      the mission's field of the hash
     hincrby       <hash> <field> <delta>
     xadd          <stream> <pattern> <data>   a message for another service
@@ -149,6 +150,9 @@ local effects = {
   end,
   zrem = function(a)
     redis.call('ZREM', key(a), missionId)
+  end,
+  sadd = function(a)
+    redis.call('SADD', key(a), missionId)
   end,
   hdel = function(a)
     redis.call('HDEL', key(a), missionId)

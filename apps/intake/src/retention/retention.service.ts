@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { Environment, parseRetentionDays, RetentionDays } from '@app/config';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { DAY_MS, isTerminal, Mission, MISSION_TYPES, MissionStatus, MissionType, RetainedMission, retentionVerdict } from '@app/mission';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
+import { SubjectsService } from '../subjects/subjects.service';
+import { RetentionMetrics } from './retention-metrics';
+
+/** The actor of the SubjectErased (and MissionCancelled) events retention causes. */
+export const RETENTION_ACTOR = 'retention';
+
+/** When an intake's first round comes after its start (at most one period). */
+const FIRST_ROUND_AFTER_MS = 60_000;
+
+/** Mission ids read per ZRANGE of a retention set. */
+const PAGE = 500;
+
+/** A mission about a subject, as a retention plan shows it. */
+export interface RetentionMissionView {
+  missionId: string;
+  type: MissionType;
+  status: MissionStatus;
+  /** When it finished; absent while it is unfinished. */
+  finishedAt?: string;
+}
+
+/** A subject retention erases (or would erase), with the reason its SubjectErased events carry. */
+export interface RetentionCandidate {
+  subjectId: string;
+  reason: string;
+  missions: RetentionMissionView[];
+}
+
+/** A subject that has a mission past its retention but is kept, and why. */
+export interface RetentionKept {
+  subjectId: string;
+  reason: string;
+}
+
+/** What a round finds at `at`: subjects to erase, and those kept by another of their missions. */
+export interface RetentionPlan {
+  at: string;
+  /** The days per type in force (RETENTION_DAYS with its defaults). */
+  days: RetentionDays;
+  erase: RetentionCandidate[];
+  kept: RetentionKept[];
+}
+
+export interface RetentionRun extends RetentionPlan {
+  /** Subjects erased by this run (those of `erase` still past their retention when erased). */
+  erased: string[];
+  /** Subjects whose erasure failed; the next round tries again. */
+  failed: { subjectId: string; error: string }[];
+}
+
+/** A survey: the plan, and the index entries that name no subject left to erase (a run drops them). */
+interface Survey {
+  plan: RetentionPlan;
+  spent: { key: string; missionId: string }[];
+}
+
+/**
+ * Retention: erases the data subjects whose missions have ALL finished and are each past their own
+ * type's RETENTION_DAYS (retentionVerdict), by the same erasure as `DELETE /api/subjects/{id}`,
+ * with actor `retention` and reason `retention policy <days> days`. A round reads only the finished
+ * missions past their type's days (the `retain` effect's sets, by finish time), then every mission
+ * of each subject they name. Every RETENTION_CHECK_MS one intake takes the turn (a Redis key held
+ * for 90 % of the period) and runs the round; the others skip it. `plan` is the dry run: it reads
+ * and changes nothing.
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly days: RetentionDays;
+  private readonly instance = randomUUID();
+  private readonly task = new PeriodicTask(
+    () => this.round(),
+    (error) => this.logger.error({ err: error }, 'retention round failed'),
+  );
+
+  constructor(
+    private readonly store: MissionStore,
+    private readonly keys: KeyLayout,
+    private readonly subjects: SubjectsService,
+    private readonly metrics: RetentionMetrics,
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    @Inject(ENVIRONMENT) private readonly env: Environment,
+    @InjectPinoLogger(RetentionService.name) private readonly logger: PinoLogger,
+  ) {
+    this.days = parseRetentionDays(env.RETENTION_DAYS);
+  }
+
+  onApplicationBootstrap(): void {
+    // The first round a minute after the start: intakes redeployed more often than the period
+    // (hourly) still run rounds; the turn, held for most of a period, keeps them to one per period.
+    this.task.start(this.env.RETENTION_CHECK_MS, Math.min(FIRST_ROUND_AFTER_MS, this.env.RETENTION_CHECK_MS));
+  }
+
+  /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
+  async onModuleDestroy(): Promise<void> {
+    await this.task.stop();
+  }
+
+  /** The dry run: what a round at `now` would erase, and what it keeps and why. Changes nothing. */
+  async plan(now = new Date()): Promise<RetentionPlan> {
+    return (await this.survey(now)).plan;
+  }
+
+  /** A round at `now`: erases every subject of the plan, each checked again just before. */
+  async run(now = new Date()): Promise<RetentionRun> {
+    const { plan, spent } = await this.survey(now);
+    const erased: string[] = [];
+    const failed: RetentionRun['failed'] = [];
+    for (const candidate of plan.erase) {
+      try {
+        // A new mission about the subject since the survey (the guest wrote again) keeps it.
+        const verdict = retentionVerdict(await this.missionsAbout(candidate.subjectId), this.days, now.getTime());
+        if (!verdict.erase) {
+          plan.kept.push({ subjectId: candidate.subjectId, reason: verdict.reason });
+          continue;
+        }
+        // The erasure of DELETE /api/subjects/{id}: the key destroyed first, then SubjectErased on each mission.
+        await this.subjects.erase(candidate.subjectId, verdict.reason, RETENTION_ACTOR);
+        erased.push(candidate.subjectId);
+        this.metrics.erased.inc();
+        this.logger.info({ subjectId: candidate.subjectId, reason: verdict.reason, missions: candidate.missions.length }, 'subject erased by retention');
+      } catch (error) {
+        failed.push({ subjectId: candidate.subjectId, error: error instanceof Error ? error.message : String(error) });
+        this.logger.error({ err: error, subjectId: candidate.subjectId }, 'retention could not erase a subject; the next round tries again');
+      }
+    }
+    for (const { key, missionId } of spent) await this.redis.zrem(key, missionId);
+    return { ...plan, erase: plan.erase.filter((candidate) => erased.includes(candidate.subjectId)), erased, failed };
+  }
+
+  /**
+   * The timer's round: run only by the intake that takes the turn (held for 90 % of the period, so
+   * that intakes whose timers are offset do not each run one per period); null for the others.
+   */
+  async round(now = new Date()): Promise<RetentionRun | null> {
+    const turnMs = Math.floor(this.env.RETENTION_CHECK_MS * 0.9);
+    if ((await this.redis.set(this.keys.retentionTurn, this.instance, 'PX', turnMs, 'NX')) !== 'OK') {
+      this.metrics.rounds.inc({ outcome: 'skipped' });
+      return null;
+    }
+    try {
+      const result = await this.run(now);
+      this.metrics.rounds.inc({ outcome: 'done' });
+      if (result.erased.length > 0 || result.failed.length > 0) {
+        this.logger.info({ erased: result.erased.length, failed: result.failed.length, kept: result.kept.length }, 'retention round done');
+      }
+      return result;
+    } catch (error) {
+      this.metrics.rounds.inc({ outcome: 'failed' });
+      throw error;
+    }
+  }
+
+  private async survey(now: Date): Promise<Survey> {
+    const subjects = new Set<string>();
+    const spent: Survey['spent'] = [];
+    for (const partition of this.keys.partitions) {
+      for (const type of MISSION_TYPES) {
+        const key = partition.retention(type);
+        const until = String(now.getTime() - this.days[type] * DAY_MS);
+        for (let offset = 0; ; offset += PAGE) {
+          const ids = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
+          for (const missionId of ids) {
+            const left = remainingSubjects(await this.store.load(missionId));
+            if (left.length === 0) spent.push({ key, missionId });
+            for (const subject of left) subjects.add(subject);
+          }
+          if (ids.length < PAGE) break;
+        }
+      }
+    }
+    const plan: RetentionPlan = { at: now.toISOString(), days: this.days, erase: [], kept: [] };
+    for (const subjectId of [...subjects].sort()) {
+      const missions = await this.missionsAbout(subjectId);
+      const verdict = retentionVerdict(missions, this.days, now.getTime());
+      if (verdict.erase) plan.erase.push({ subjectId, reason: verdict.reason, missions: missions.map(view) });
+      else plan.kept.push({ subjectId, reason: verdict.reason });
+    }
+    return { plan, spent };
+  }
+
+  /** Every mission that still holds data about the subject (those it was erased from left out), with when it finished. */
+  private async missionsAbout(subjectId: string): Promise<RetainedMission[]> {
+    const missions: RetainedMission[] = [];
+    for (const partition of this.keys.partitions) {
+      for (const missionId of (await this.redis.smembers(partition.subjectMissions(subjectId))).sort()) {
+        const mission = await this.store.load(missionId);
+        if (!mission || mission.erasedSubjects?.includes(subjectId)) continue;
+        let finishedAt: number | undefined;
+        if (isTerminal(mission.status)) {
+          const score = await this.redis.zscore(partition.retention(mission.type), missionId);
+          // Finished before it was indexed (an import): its last change is when it finished, or later.
+          finishedAt = score === null ? Date.parse(mission.updatedAt) : Number(score);
+        }
+        missions.push({ missionId, type: mission.type, status: mission.status, finishedAt });
+      }
+    }
+    return missions;
+  }
+}
+
+/** The subjects a mission names that were not erased from it yet. */
+function remainingSubjects(mission: Mission | null): string[] {
+  return (mission?.subjects ?? []).filter((subject) => !mission?.erasedSubjects?.includes(subject));
+}
+
+function view(mission: RetainedMission): RetentionMissionView {
+  const { missionId, type, status, finishedAt } = mission;
+  return { missionId, type, status, ...(finishedAt === undefined ? {} : { finishedAt: new Date(finishedAt).toISOString() }) };
+}

@@ -1,0 +1,19 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsCleanText, SINGLE_LINE } from '@app/mission';
+
+export class EraseSubjectBody {
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 500,
+    description:
+      'Why the subject is erased (e.g. "erasure request 2026-117, Art. 17 GDPR"); recorded in each SubjectErased event, in plain, so it must not name the guest. ' +
+      'One line of text (no control characters or bidi overrides).',
+    example: 'erasure request 2026-117 (Art. 17 GDPR)',
+  })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  @IsCleanText(SINGLE_LINE)
+  reason: string;
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
+import { decideEraseSubject, Mission, PathValue, personalValues } from '@app/mission';
+import { MissionPipeline } from '@app/pipeline';
+import { RedisConnection } from '@app/redis';
+import { REDIS } from '@app/runtime';
+
+export interface ErasedMission {
+  missionId: string;
+  recorded: boolean;
+  status?: Mission['status'];
+}
+
+export interface SubjectErasure {
+  subjectId: string;
+  keyDestroyed: boolean;
+  missions: ErasedMission[];
+}
+
+export interface SubjectAccess {
+  subjectId: string;
+  generatedAt: string;
+  erased: boolean;
+  missions: { mission: Mission; personalData: { field: string; value: unknown }[] }[];
+}
+
+/**
+ * A data subject's rights over the missions about them: erasure (the key destroyed, then
+ * SubjectErased on each mission) and access (everything held, in plain, as one document).
+ */
+@Injectable()
+export class SubjectsService {
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisConnection,
+    private readonly keys: KeyLayout,
+    private readonly store: MissionStore,
+    private readonly pipeline: MissionPipeline,
+    private readonly personal: MissionPersonalData,
+  ) {}
+
+  /**
+   * Destroys the subject's data key FIRST, so whatever happens after (a crash, a failed append)
+   * nothing about the subject can be read again, then records SubjectErased on each of its
+   * missions, cancelling those not finished. Repeating it finishes what a crash left undone and
+   * changes nothing else; an unknown subject (no key, no mission) is a 404.
+   */
+  async erase(subjectId: string, reason: string, actor: string): Promise<SubjectErasure> {
+    const ids = await this.missionIds(subjectId);
+    const keyDestroyed = await this.personal.cipher.erase(subjectId);
+    if (ids.length === 0 && !keyDestroyed) throw new NotFoundException(`subject ${subjectId} not found`);
+    const missions: ErasedMission[] = [];
+    // One after the other: each is one atomic append; the number of a guest's missions is small.
+    for (const missionId of [...ids].sort()) {
+      const outcome = await this.pipeline.transition(missionId, (mission) => decideEraseSubject(mission, subjectId, reason), { actor });
+      const status = outcome.kind === 'appended' || outcome.kind === 'skipped' ? outcome.mission.status : undefined;
+      missions.push({ missionId, recorded: outcome.kind === 'appended', ...(status ? { status } : {}) });
+    }
+    return { subjectId, keyDestroyed, missions };
+  }
+
+  /** Every mission about the subject and every personal field in it, opened: the answer to an access request. */
+  async access(subjectId: string): Promise<SubjectAccess> {
+    const ids = await this.missionIds(subjectId);
+    const hasKey = await this.personal.cipher.store.has(subjectId);
+    if (ids.length === 0 && !hasKey) throw new NotFoundException(`subject ${subjectId} not found`);
+    const loaded = (await Promise.all(ids.map((id) => this.store.load(id)))).filter((mission): mission is Mission => mission !== null);
+    loaded.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const opened = await Promise.all(loaded.map((mission) => this.personal.openMission(mission)));
+    return {
+      subjectId,
+      generatedAt: new Date().toISOString(),
+      erased: !hasKey,
+      missions: opened.map((mission) => ({ mission, personalData: personalFieldsOf(mission).map(({ path, value }) => ({ field: path, value })) })),
+    };
+  }
+
+  /** The ids in the subject's index, over every partition (one set per partition, written with each create). */
+  private async missionIds(subjectId: string): Promise<string[]> {
+    const sets = await Promise.all(this.keys.partitions.map((partition) => this.redis.smembers(partition.subjectMissions(subjectId))));
+    return [...new Set(sets.flat())];
+  }
+}
+
+/** The personal fields a mission holds: of its create, its result, and the agent's output a reviewer replaced. */
+function personalFieldsOf(mission: Mission): PathValue[] {
+  const output = (prefix: string, value: Record<string, unknown> | undefined) =>
+    value ? personalValues(mission.type, 'output', value).map(({ path, value: field }) => ({ path: prefix + path, value: field })) : [];
+  return [
+    ...personalValues(mission.type, 'input', mission),
+    ...output('result.output.', mission.result?.output),
+    ...output('review.originalOutput.', mission.review?.originalOutput),
+  ];
+}

@@ -1,0 +1,31 @@
+import { RedisConnection } from '@app/redis';
+import { GuestDataCipher } from './guest-data-cipher';
+import { GuestDataKeys } from './guest-data-keys';
+import { DataKeySettings, loadMasterKeys } from './master-key-source';
+import { SubjectKeyCache } from './subject-key-cache';
+import { SubjectKeyStore } from './subject-key-store';
+
+/** The settings a service's cipher is built from: the Environment class fits as it is. */
+export interface GuestDataSettings extends DataKeySettings {
+  KEY_PREFIX: string;
+  DATA_KEY_CACHE_TTL_MS: number;
+  DATA_KEY_CACHE_SIZE: number;
+}
+
+export interface CreatedGuestDataCipher {
+  cipher: GuestDataCipher;
+  /** Set on the start that generated the local master key: the file, for the caller to mention once. */
+  generatedKeyFile?: string;
+}
+
+/** A process's cipher: its master keys (see loadMasterKeys), the subject-key store under KEY_PREFIX, and its cache. */
+export function createGuestDataCipher(redis: RedisConnection, settings: GuestDataSettings, dataDir: string): CreatedGuestDataCipher {
+  const { ring, generatedFile } = loadMasterKeys(settings, dataDir);
+  const store = new SubjectKeyStore(
+    redis,
+    new GuestDataKeys(settings.KEY_PREFIX),
+    ring,
+    new SubjectKeyCache(settings.DATA_KEY_CACHE_TTL_MS, settings.DATA_KEY_CACHE_SIZE),
+  );
+  return { cipher: new GuestDataCipher(store), generatedKeyFile: generatedFile };
+}

@@ -1,0 +1,82 @@
+import { FieldBinding, isToken, openField, sealField, tokenHeader } from './field-envelope';
+import { SubjectKeyStore } from './subject-key-store';
+
+/** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
+export const ERASED_MARKER = '[erased]';
+
+/** A field to encrypt: where it is in the mission, and its plain value. */
+export interface PlainField {
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/** A field to decrypt: where it is in the mission, and its stored value (a token, or a value that was never encrypted). */
+export interface StoredField {
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/**
+ * Encrypts and decrypts a mission's personal fields with its subjects' data keys, fetching each
+ * key once per call (and from the process cache when it can): a mission costs one round trip per
+ * subject not cached, never one per field.
+ */
+export class GuestDataCipher {
+  constructor(readonly store: SubjectKeyStore) {}
+
+  /** Seals each field for all of `subjects` (their keys are made if they have none), in order. */
+  async seal(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[]> {
+    if (fields.length === 0) return [];
+    const keys = await this.store.keysFor(subjects);
+    return fields.map((field) => sealField(keys, binding(missionId, field.path), field.value));
+  }
+
+  /**
+   * Seals each field for all of `subjects` with the keys they have now, never making one: for data
+   * that arrives after the create (an agent's output, a reviewer's edit). Null when a subject has
+   * no key, i.e. was erased meanwhile: the caller then stores ERASED_MARKER, so an erasure is never
+   * undone by a late result bringing a new key to life.
+   */
+  async sealWithExistingKeys(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[] | null> {
+    if (fields.length === 0) return [];
+    const found = await this.store.existingKeys(subjects);
+    const keys = subjects.map((subject) => found.get(subject));
+    if (keys.some((key) => key === undefined)) return null;
+    const present = keys.filter((key) => key !== undefined);
+    return fields.map((field) => sealField(present, binding(missionId, field.path), field.value));
+  }
+
+  /**
+   * The plain value of each field, in order: a token whose subjects' keys all still exist opens;
+   * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token is returned
+   * as it is (data from before encryption). A tampered or moved token throws GuestDataError.
+   */
+  async open(missionId: string, fields: readonly StoredField[]): Promise<unknown[]> {
+    const headers = fields.map((field) => (isToken(field.value) ? tokenHeader(field.value) : undefined));
+    const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))];
+    const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map();
+    return fields.map((field, index) => {
+      const header = headers[index];
+      if (!header) return field.value;
+      const needed = header.keys.map(({ subject, kid }) => {
+        const key = keys.get(subject);
+        return key?.kid === kid ? key : undefined;
+      });
+      if (needed.some((key) => key === undefined)) return ERASED_MARKER;
+      return openField(
+        needed.filter((key) => key !== undefined),
+        binding(missionId, field.path),
+        field.value as string,
+      );
+    });
+  }
+
+  /** Destroys the subject's data key: every field sealed for it reads ERASED_MARKER from now on. */
+  async erase(subject: string): Promise<boolean> {
+    return this.store.destroy(subject);
+  }
+}
+
+function binding(missionId: string, path: string): FieldBinding {
+  return { missionId, path };
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { masterKeyFromSecret, MasterKeyRing } from './master-key-ring';
+import { LOCAL_DATA_KEY_FILE, loadMasterKeys } from './master-key-source';
+
+const secret = () => randomBytes(32).toString('base64url');
+const settings = { DATA_KEY_SECRET: '', DATA_KEY_FILE: '', DATA_KEY_PREVIOUS_SECRETS: '', DATA_KEY_PREVIOUS_FILES: '' };
+
+describe('master keys', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'brain-master-key-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('given a data key wrapped and unwrapped with the same ring, then it is the same key, and the record names the master key', () => {
+    const ring = MasterKeyRing.fromSecrets(secret());
+    const dataKey = randomBytes(32);
+    const wrapped = ring.wrap('guest:anna', 'k1', dataKey);
+    expect(wrapped.mk).toBe(ring.current.id);
+    expect(ring.unwrap('guest:anna', 'k1', wrapped).equals(dataKey)).toBe(true);
+  });
+
+  it('given a key wrapped under another master key, when unwrapped, then a clear wrong-master-key error naming both ids', () => {
+    const wrapped = MasterKeyRing.fromSecrets(secret()).wrap('guest:anna', 'k1', randomBytes(32));
+    const other = MasterKeyRing.fromSecrets(secret());
+    try {
+      other.unwrap('guest:anna', 'k1', wrapped);
+      throw new Error('expected an error');
+    } catch (error) {
+      expect(error).toBeInstanceOf(GuestDataError);
+      expect((error as GuestDataError).code).toBe(GuestDataErrorCode.WrongMasterKey);
+      expect((error as GuestDataError).message).toContain(wrapped.mk);
+      expect((error as GuestDataError).message).toContain(other.current.id);
+    }
+  });
+
+  it('given a wrapped key altered, or copied to another subject, when unwrapped, then the tampered error', () => {
+    const ring = MasterKeyRing.fromSecrets(secret());
+    const wrapped = ring.wrap('guest:anna', 'k1', randomBytes(32));
+    const raw = Buffer.from(wrapped.wrapped, 'base64url');
+    raw[20] ^= 1;
+    expect(() => ring.unwrap('guest:anna', 'k1', { ...wrapped, wrapped: raw.toString('base64url') })).toThrow(/fails authentication/);
+    expect(() => ring.unwrap('guest:bob', 'k1', wrapped)).toThrow(/fails authentication/);
+  });
+
+  it('given a rotation, then the previous key still unwraps and new keys are wrapped under the current one', () => {
+    const old = secret();
+    const before = MasterKeyRing.fromSecrets(old).wrap('guest:anna', 'k1', Buffer.alloc(32, 7));
+    const rotated = MasterKeyRing.fromSecrets(secret(), [old]);
+    expect(rotated.unwrap('guest:anna', 'k1', before).equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(rotated.wrap('guest:anna', 'k2', Buffer.alloc(32)).mk).toBe(rotated.current.id);
+    expect(rotated.ids).toEqual([rotated.current.id, masterKeyFromSecret(old).id]);
+  });
+
+  it('given a secret shorter than 32 characters, then it is refused clearly', () => {
+    expect(() => masterKeyFromSecret('short')).toThrow(/at least 32 characters/);
+  });
+
+  it('given DATA_KEY_FILE and previous files, then the ring is read from them', () => {
+    const current = secret();
+    const previous = secret();
+    writeFileSync(join(dir, 'current'), `${current}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, 'previous'), previous, { mode: 0o600 });
+    const { ring, generatedFile } = loadMasterKeys({ ...settings, DATA_KEY_FILE: join(dir, 'current'), DATA_KEY_PREVIOUS_FILES: join(dir, 'previous') }, dir);
+    expect(generatedFile).toBeUndefined();
+    expect(ring.current.id).toBe(masterKeyFromSecret(current).id);
+    expect(ring.has(masterKeyFromSecret(previous).id)).toBe(true);
+  });
+
+  it('given no key configured, then the first load generates the local key file (0600) and every later load uses that key', () => {
+    const loads = Array.from({ length: 4 }, () => loadMasterKeys(settings, join(dir, 'data')));
+    const file = join(dir, 'data', LOCAL_DATA_KEY_FILE);
+    expect(new Set(loads.map((load) => load.ring.current.id)).size).toBe(1);
+    expect(loads.map((load) => load.generatedFile)).toEqual([file, undefined, undefined, undefined]);
+    expect(readFileSync(file, 'utf8').trim().length).toBeGreaterThanOrEqual(32);
+    expect(statSync(file).mode & 0o077).toBe(0);
+  });
+
+  it('given a local key file that holds too short a key, then it is refused rather than replaced', () => {
+    writeFileSync(join(dir, LOCAL_DATA_KEY_FILE), 'short', { mode: 0o600 });
+    expect(() => loadMasterKeys(settings, dir)).toThrow(/does not hold a master key/);
+  });
+});

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { decideApprove, decideAssign, decideComplete, decideCreate, decideStart, decideVerdict, Mission, resolveSubjects } from '@app/mission';
+import { aCreateInput, aResult, anEvaluation, deleteKeysByPrefix, MissionHistory, TEST_MISSION_ID, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { ERASED_MARKER, GuestDataCipher } from './guest-data-cipher';
+import { GuestDataKeys } from './guest-data-keys';
+import { MasterKeyRing } from './master-key-ring';
+import { MissionPersonalData } from './mission-personal-data';
+import { SubjectKeyCache } from './subject-key-cache';
+import { SubjectKeyStore } from './subject-key-store';
+
+describe('MissionPersonalData', () => {
+  const redis = testRedisConnection('mission-personal-data-spec');
+  let keys: GuestDataKeys;
+  let personal: MissionPersonalData;
+
+  beforeEach(() => {
+    keys = new GuestDataKeys(testKeyPrefix('mission-personal-data'));
+    const ring = MasterKeyRing.fromSecrets(randomBytes(32).toString('base64url'));
+    personal = new MissionPersonalData(new GuestDataCipher(new SubjectKeyStore(redis, keys, ring, new SubjectKeyCache(60_000, 100))));
+  });
+  afterEach(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  const guestInput = aCreateInput({
+    type: 'guest_support',
+    description: 'Anna asks for a late check-out',
+    payload: { room: '204', guest: { id: 7, name: 'Anna Schmidt', email: 'anna@example.com', vip: true }, message: 'Can I stay until 2 pm?' },
+  });
+
+  /** A mission created from the sealed input, run to a passed result whose output is sealed as the executor seals it. */
+  async function completedMission(history = new MissionHistory()): Promise<Mission> {
+    const subjects = resolveSubjects(guestInput, 'pending');
+    history.append(decideCreate({ ...(await personal.sealCreate(TEST_MISSION_ID, subjects, guestInput)), subjects }));
+    history.apply(decideAssign(history.mission, 'agent-1'));
+    history.apply(decideStart(history.mission, 1));
+    const output = await personal.sealOutput(history.mission, {
+      language: 'en',
+      reply: 'Dear Anna, yes until 2 pm.',
+      actions: ['tell housekeeping: room 204'],
+    });
+    history.apply(decideComplete(history.mission, 1, aResult({ output })));
+    return history.mission;
+  }
+
+  it('given a create, then only the personal fields of its type are sealed; ids and routing fields stay plain', async () => {
+    const sealed = await personal.sealCreate('m-1', ['guest:7'], guestInput);
+    expect(sealed.payload).toMatchObject({ room: '204', guest: { id: 7, vip: true } });
+    for (const value of [sealed.description, sealed.payload.message, (sealed.payload.guest as Record<string, unknown>).name]) expect(value).toMatch(/^enc:v1:/);
+    expect(sealed.title).toBe(guestInput.title);
+    expect(await personal.sealCreate('m-1', [], guestInput)).toBe(guestInput);
+  });
+
+  it('given a mission with a sealed input and result, then openMission and openEvent give the plain values back', async () => {
+    const history = new MissionHistory();
+    const mission = await completedMission(history);
+    expect(mission.result?.output.reply).toMatch(/^enc:v1:/);
+    expect(mission.result?.output.language).toBe('en');
+    const opened = await personal.openMission(mission);
+    expect(opened.payload).toEqual(guestInput.payload);
+    expect(opened.description).toBe(guestInput.description);
+    expect(opened.result?.output).toEqual({ language: 'en', reply: 'Dear Anna, yes until 2 pm.', actions: ['tell housekeeping: room 204'] });
+    const [created, , , , completed] = await personal.openEvents(history.events);
+    expect(created.type === 'MissionCreated' && created.data.payload).toEqual(guestInput.payload);
+    expect(completed.type === 'MissionCompleted' && completed.data.result.output.reply).toBe('Dear Anna, yes until 2 pm.');
+  });
+
+  it("given a reviewer's edit, then it is sealed like the output, and the agent's original opens from the review", async () => {
+    const history = new MissionHistory();
+    await completedMission(history);
+    history.apply(decideVerdict(history.mission, anEvaluation(1, true), 3, { reviewRule: 'guest-replies' }));
+    const edit = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear Ms Schmidt, certainly.', actions: [] });
+    expect(edit.reply).toMatch(/^enc:v1:/);
+    const approved = history.apply(decideApprove(history.mission, { output: edit }));
+    const opened = await personal.openMission(approved);
+    expect(opened.result?.output.reply).toBe('Dear Ms Schmidt, certainly.');
+    expect(opened.review?.originalOutput?.reply).toBe('Dear Anna, yes until 2 pm.');
+    const event = await personal.openEvent(history.events.at(-1) as (typeof history.events)[number]);
+    expect(event.type === 'MissionApproved' && event.data.output?.reply).toBe('Dear Ms Schmidt, certainly.');
+  });
+
+  it('given a result that arrives after the subject was erased, then it is stored as [erased] and no new key is made', async () => {
+    const history = new MissionHistory();
+    const subjects = resolveSubjects(guestInput, 'pending');
+    history.append(decideCreate({ ...(await personal.sealCreate(TEST_MISSION_ID, subjects, guestInput)), subjects }));
+    await personal.cipher.erase('guest:7');
+    const output = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear Anna', actions: ['x'] });
+    expect(output).toEqual({ language: 'en', reply: ERASED_MARKER, actions: ERASED_MARKER });
+    expect(await personal.cipher.store.has('guest:7')).toBe(false);
+    const opened = await personal.openMission(history.mission);
+    expect(opened.payload.message).toBe(ERASED_MARKER);
+    expect(opened.payload.room).toBe('204');
+  });
+});

@@ -1,0 +1,143 @@
+import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, personalValues, withValues } from '@app/mission';
+import { isToken } from './field-envelope';
+import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
+
+/** An agent's output (the result, a reviewer's edit): its personal fields are bound as `output.<field>`. */
+const OUTPUT = 'output.';
+
+type Output = Record<string, unknown>;
+
+/**
+ * A mission's personal fields (PERSONAL_FIELDS) sealed and opened with its subjects' keys: what
+ * the services call where plaintext comes in (the intake's create, an agent's output, a
+ * reviewer's edit) and where it is needed (prompt building, judging, API responses, deliveries).
+ * Each call reads each subject's key at most once.
+ */
+export class MissionPersonalData {
+  constructor(readonly cipher: GuestDataCipher) {}
+
+  /** The create body with its personal fields sealed for `subjects` (see resolveSubjects); unchanged without subjects or personal data. */
+  async sealCreate<T extends Pick<MissionCreateDto, 'type' | 'description' | 'payload'>>(missionId: string, subjects: readonly string[], input: T): Promise<T> {
+    const fields = personalValues(input.type, 'input', input);
+    if (subjects.length === 0 || fields.length === 0) return input;
+    const tokens = await this.cipher.seal(missionId, subjects, fields);
+    return withValues(input, replaced(fields, tokens));
+  }
+
+  /**
+   * An agent's output, or a reviewer's edit of it, with its personal fields sealed for the
+   * mission's subjects; ERASED_MARKER in them when a subject was erased meanwhile (no key is made).
+   */
+  async sealOutput(mission: Pick<Mission, 'id' | 'type' | 'subjects'>, output: Output): Promise<Output> {
+    const fields = personalValues(mission.type, 'output', output);
+    if (!mission.subjects?.length || fields.length === 0) return output;
+    const tokens = await this.cipher.sealWithExistingKeys(
+      mission.id,
+      mission.subjects,
+      fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
+    );
+    return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
+  }
+
+  /** The mission with its personal fields in plain, or `[erased]` where a subject's key is gone. */
+  async openMission(mission: Mission): Promise<Mission> {
+    if (!mission.subjects?.length) return mission;
+    const parts: Part<Mission>[] = [
+      inputPart(mission.type),
+      outputPart(
+        mission.type,
+        (m) => m.result?.output,
+        (m, output) => ({ ...m, result: m.result ? { ...m.result, output } : m.result }),
+      ),
+      outputPart(
+        mission.type,
+        (m) => m.review?.originalOutput,
+        (m, originalOutput) => ({ ...m, review: m.review ? { ...m.review, originalOutput } : m.review }),
+      ),
+    ];
+    return this.openParts(mission.id, mission, parts);
+  }
+
+  /** The event with its personal fields in plain (or `[erased]`): a create, a result, a reviewer's edit. */
+  async openEvent(event: MissionEvent): Promise<MissionEvent> {
+    switch (event.type) {
+      case 'MissionCreated': {
+        if (!event.data.subjects?.length) return event;
+        const data = await this.openParts(event.missionId, event.data, [inputPart(event.data.type)]);
+        return { ...event, data };
+      }
+      case 'MissionCompleted':
+      case 'MissionApproved':
+        return this.openEventOutput(event);
+      default:
+        return event;
+    }
+  }
+
+  /** Each event opened (see openEvent). */
+  async openEvents(events: readonly MissionEvent[]): Promise<MissionEvent[]> {
+    return Promise.all(events.map((event) => this.openEvent(event)));
+  }
+
+  private async openEventOutput(event: MissionEvent & { type: 'MissionCompleted' | 'MissionApproved' }): Promise<MissionEvent> {
+    // The event names no type; an output's personal fields are the same names in every type that has any.
+    const output = event.type === 'MissionCompleted' ? event.data.result.output : event.data.output;
+    if (!output || !Object.values(output).some((value) => isToken(value))) return event;
+    const opened = await this.openOutputOfAnyType(event.missionId, output);
+    if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
+    return { ...event, data: { ...event.data, output: opened } };
+  }
+
+  /** Opens the fields of an output that hold tokens, whatever the mission type. */
+  private async openOutputOfAnyType(missionId: string, output: Output): Promise<Output> {
+    const fields = Object.entries(output)
+      .filter(([, value]) => isToken(value))
+      .map(([path, value]) => ({ path, value }));
+    const values = await this.cipher.open(
+      missionId,
+      fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
+    );
+    return withValues(output, replaced(fields, values));
+  }
+
+  /** Opens every part's fields with one key read per subject, and puts each part's values back. */
+  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[]): Promise<T> {
+    const found = parts.map((part) => part.fields(target));
+    const all: StoredField[] = found.flatMap((fields, i) => fields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
+    if (!all.some((field) => isToken(field.value))) return target;
+    const values = await this.cipher.open(missionId, all);
+    let next = target;
+    let offset = 0;
+    found.forEach((fields, i) => {
+      if (fields.length > 0) next = parts[i].put(next, replaced(fields, values.slice(offset, offset + fields.length)));
+      offset += fields.length;
+    });
+    return next;
+  }
+}
+
+/** A group of personal fields of one object: how to find them, the prefix of their bound paths, how to put new values back. */
+interface Part<T> {
+  prefix: string;
+  fields(target: T): PathValue[];
+  put(target: T, values: PathValue[]): T;
+}
+
+function inputPart<T extends object>(type: MissionType): Part<T> {
+  return { prefix: '', fields: (target) => personalValues(type, 'input', target), put: (target, values) => withValues(target, values) };
+}
+
+function outputPart<T extends object>(type: MissionType, get: (target: T) => Output | undefined, set: (target: T, output: Output) => T): Part<T> {
+  return {
+    prefix: OUTPUT,
+    fields: (target) => {
+      const output = get(target);
+      return output ? personalValues(type, 'output', output) : [];
+    },
+    put: (target, values) => set(target, withValues(get(target) ?? {}, values)),
+  };
+}
+
+function replaced(fields: readonly PathValue[], values: readonly unknown[]): PathValue[] {
+  return fields.map(({ path }, i) => ({ path, value: values[i] }));
+}

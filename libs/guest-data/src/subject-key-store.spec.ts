@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { ERASED_MARKER, GuestDataCipher } from './guest-data-cipher';
+import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { GuestDataKeys } from './guest-data-keys';
+import { MasterKeyRing } from './master-key-ring';
+import { SubjectKeyCache } from './subject-key-cache';
+import { SubjectKeyStore } from './subject-key-store';
+
+const secret = () => randomBytes(32).toString('base64url');
+
+describe('subject keys in Redis and the guest data cipher', () => {
+  const redis = testRedisConnection('subject-key-store-spec');
+  let keys: GuestDataKeys;
+  let ring: MasterKeyRing;
+  const storeOf = (withRing = ring, cache = new SubjectKeyCache(60_000, 100)) => new SubjectKeyStore(redis, keys, withRing, cache);
+
+  beforeEach(() => {
+    keys = new GuestDataKeys(testKeyPrefix('subject-keys'));
+    ring = MasterKeyRing.fromSecrets(secret());
+  });
+  afterEach(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('given two processes making the same subject key at once, then both use the one key stored (HSETNX), wrapped, never in plain', async () => {
+    const [a, b] = await Promise.all([storeOf().keysFor(['guest:anna']), storeOf().keysFor(['guest:anna'])]);
+    expect(a[0].kid).toBe(b[0].kid);
+    expect(a[0].key.equals(b[0].key)).toBe(true);
+    const stored = await redis.hget(keys.subjectKeys('guest:anna'), 'guest:anna');
+    expect(JSON.parse(stored ?? '{}')).toEqual({ kid: a[0].kid, wrapped: expect.any(String), mk: ring.current.id, createdAt: expect.any(String) });
+    expect(stored).not.toContain(a[0].key.toString('base64url'));
+    expect(keys.subjectKeyHashes).toContain(keys.subjectKeys('guest:anna'));
+  });
+
+  it("given a mission's own subject (made without a read first), when two processes make it, then both use the one key stored", async () => {
+    const [first] = await storeOf().keysFor(['mission:m-1']);
+    const [second] = await storeOf().keysFor(['mission:m-1']);
+    expect(second.kid).toBe(first.kid);
+    expect(second.key.equals(first.key)).toBe(true);
+  });
+
+  it('given fields sealed for a guest, when opened by another process, then they read as plain; after erasure they read as the erased marker everywhere', async () => {
+    const writer = new GuestDataCipher(storeOf());
+    const [email, message] = await writer.seal(
+      'm-1',
+      ['guest:anna'],
+      [
+        { path: 'payload.guest.email', value: 'anna@example.com' },
+        { path: 'payload.message', value: 'Late arrival, room 12' },
+      ],
+    );
+    const readerCache = new SubjectKeyCache(60_000, 100);
+    const reader = new GuestDataCipher(storeOf(ring, readerCache));
+    const fields = [
+      { path: 'payload.guest.email', value: email },
+      { path: 'payload.message', value: message },
+      { path: 'payload.guest.name', value: 'plain from before encryption' },
+    ];
+    expect(await reader.open('m-1', fields)).toEqual(['anna@example.com', 'Late arrival, room 12', 'plain from before encryption']);
+
+    expect(await writer.erase('guest:anna')).toBe(true);
+    expect(await writer.erase('guest:anna')).toBe(false);
+    expect(await new GuestDataCipher(storeOf()).open('m-1', fields)).toEqual([ERASED_MARKER, ERASED_MARKER, 'plain from before encryption']);
+    // The reader's cache still holds the key until its TTL: why DATA_KEY_CACHE_TTL_MS bounds how long other processes see an erased subject.
+    readerCache.evict('guest:anna');
+    expect(await reader.open('m-1', fields)).toEqual([ERASED_MARKER, ERASED_MARKER, 'plain from before encryption']);
+
+    // The guest comes back: a new key, which does not open the old fields.
+    const [again] = await writer.seal('m-2', ['guest:anna'], [{ path: 'payload.guest.email', value: 'anna@example.com' }]);
+    expect(await writer.open('m-2', [{ path: 'payload.guest.email', value: again }])).toEqual(['anna@example.com']);
+    expect(await writer.open('m-1', fields.slice(0, 1))).toEqual([ERASED_MARKER]);
+  });
+
+  it('given a field about two guests, when one of them is erased, then the field is erased for both', async () => {
+    const cipher = new GuestDataCipher(storeOf());
+    const [note] = await cipher.seal('m-1', ['guest:anna', 'guest:bob'], [{ path: 'description', value: 'Anna and Bob share room 12' }]);
+    expect(await cipher.open('m-1', [{ path: 'description', value: note }])).toEqual(['Anna and Bob share room 12']);
+    await cipher.erase('guest:bob');
+    expect(await cipher.open('m-1', [{ path: 'description', value: note }])).toEqual([ERASED_MARKER]);
+  });
+
+  it('given a token moved to another mission, when opened, then the tampered error, not the erased marker', async () => {
+    const cipher = new GuestDataCipher(storeOf());
+    const [email] = await cipher.seal('m-1', ['guest:anna'], [{ path: 'payload.guest.email', value: 'anna@example.com' }]);
+    await expect(cipher.open('m-2', [{ path: 'payload.guest.email', value: email }])).rejects.toMatchObject({ code: GuestDataErrorCode.Tampered });
+  });
+
+  it('given keys stored under another master key, when read, then the wrong-master-key error; after a rotation and rewrap, only the new key is needed', async () => {
+    const oldSecret = secret();
+    ring = MasterKeyRing.fromSecrets(oldSecret);
+    const [email] = await new GuestDataCipher(storeOf()).seal('m-1', ['guest:anna'], [{ path: 'payload.guest.email', value: 'anna@example.com' }]);
+    const field = [{ path: 'payload.guest.email', value: email }];
+
+    const stranger = MasterKeyRing.fromSecrets(secret());
+    const error = await new GuestDataCipher(storeOf(stranger)).open('m-1', field).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(GuestDataError);
+    expect((error as GuestDataError).code).toBe(GuestDataErrorCode.WrongMasterKey);
+
+    const rotated = MasterKeyRing.fromSecrets(secret(), [oldSecret]);
+    expect(await storeOf(rotated).rewrap()).toEqual({ rewrapped: 1, current: 0, changed: 0 });
+    expect(await storeOf(rotated).rewrap()).toEqual({ rewrapped: 0, current: 1, changed: 0 });
+    const onlyNew = new MasterKeyRing(rotated.current);
+    expect(await new GuestDataCipher(storeOf(onlyNew)).open('m-1', field)).toEqual(['anna@example.com']);
+  });
+
+  it('given an exported record, when put into a store with the same master key, then it is stored once; another master key is refused', async () => {
+    await storeOf().keysFor(['guest:anna']);
+    const exported = await storeOf().records(keys.subjectKeys('guest:anna'));
+    const record = exported.get('guest:anna');
+    if (!record) throw new Error('no record exported');
+    const target = new GuestDataKeys(testKeyPrefix('subject-keys-import'));
+    try {
+      const importer = new SubjectKeyStore(redis, target, ring, new SubjectKeyCache(0, 1));
+      expect(await importer.putRecord('guest:anna', record)).toBe(true);
+      expect(await importer.putRecord('guest:anna', record)).toBe(false);
+      const foreign = new SubjectKeyStore(redis, target, MasterKeyRing.fromSecrets(secret()), new SubjectKeyCache(0, 1));
+      await expect(foreign.putRecord('guest:bob', record)).rejects.toMatchObject({ code: GuestDataErrorCode.WrongMasterKey });
+    } finally {
+      await deleteKeysByPrefix(redis, target.prefix);
+    }
+  });
+
+  it('given a subject id that is an e-mail address, then no key is made for it', async () => {
+    await expect(storeOf().keysFor(['anna@example.com'])).rejects.toMatchObject({ code: GuestDataErrorCode.BadSubject });
+  });
+});
+
+describe('subject key cache', () => {
+  it('given entries beyond its size or older than its TTL, then they are gone; a TTL of 0 keeps nothing', () => {
+    let now = 0;
+    const cache = new SubjectKeyCache(1_000, 2, () => now);
+    const key = (subject: string) => ({ subject, kid: 'k', key: Buffer.alloc(32) });
+    cache.set(key('a'));
+    cache.set(key('b'));
+    cache.set(key('c'));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('c')?.subject).toBe('c');
+    now = 1_000;
+    expect(cache.get('c')).toBeUndefined();
+    const none = new SubjectKeyCache(0, 10);
+    none.set(key('a'));
+    expect(none.size).toBe(0);
+  });
+});

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { SubjectDataKey } from './field-envelope';
+import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { GuestDataKeys } from './guest-data-keys';
+import { MasterKeyRing } from './master-key-ring';
+import { assertSubjectId } from './subject-id';
+import { SubjectKeyCache } from './subject-key-cache';
+
+/** A subject's data key as stored in its hash field: wrapped, never in plain. */
+export interface SubjectKeyRecord {
+  /** Key id: a new one for every key made, so a token of an erased key never opens with a later key of the same subject. */
+  kid: string;
+  /** base64url of the data key encrypted under the master key `mk` (see MasterKeyRing.wrap). */
+  wrapped: string;
+  /** Id of the master key it is wrapped under. */
+  mk: string;
+  /** ISO time the key was made. */
+  createdAt: string;
+}
+
+/** Subjects of one mission only (resolveSubjects): made by that mission's create. */
+const MISSION_SUBJECT_PREFIX = 'mission:';
+
+enum ReplaceCode {
+  Replaced = 0,
+  Changed = 1,
+}
+
+const replaceScript = new LuaScript(join(__dirname, 'lua'), 'replace-subject-key-1', { constants: { CODE: luaEnum(ReplaceCode) } });
+
+export interface RewrapResult {
+  /** Keys moved to the current master key. */
+  rewrapped: number;
+  /** Keys already under the current master key. */
+  current: number;
+  /** Keys destroyed or replaced while the rewrap ran (left as they are). */
+  changed: number;
+}
+
+/**
+ * The subjects' data keys in Redis: one hash field per subject, made on first use (race-safe:
+ * HSETNX, the first writer wins and everyone uses its key), destroyed on erasure. Unwrapped keys
+ * are cached in this process (SubjectKeyCache).
+ */
+export class SubjectKeyStore {
+  constructor(
+    private readonly redis: RedisConnection,
+    readonly keys: GuestDataKeys,
+    readonly ring: MasterKeyRing,
+    private readonly cache: SubjectKeyCache,
+  ) {}
+
+  /** The data key of each subject, made for those that have none yet (to encrypt with). */
+  async keysFor(subjects: readonly string[]): Promise<SubjectDataKey[]> {
+    return Promise.all(subjects.map((subject) => this.keyOf(subject)));
+  }
+
+  /**
+   * The current data key of each subject that has one (to decrypt with); a subject without one
+   * (erased, or never had data) is absent from the map. Nothing is created.
+   */
+  async existingKeys(subjects: readonly string[]): Promise<Map<string, SubjectDataKey>> {
+    const found = new Map<string, SubjectDataKey>();
+    await Promise.all(
+      subjects.map(async (subject) => {
+        const cached = this.cache.get(subject);
+        if (cached) return found.set(subject, cached);
+        const key = await this.read(subject);
+        if (key) found.set(subject, key);
+      }),
+    );
+    return found;
+  }
+
+  /**
+   * Destroys the subject's data key (crypto-shredding: every field sealed with it is unreadable
+   * from now on) and drops it from this process's cache at once. Whether there was one.
+   */
+  async destroy(subject: string): Promise<boolean> {
+    this.cache.evict(subject);
+    const removed = await this.redis.hdel(this.keys.subjectKeys(subject), subject);
+    this.cache.evict(subject);
+    return removed === 1;
+  }
+
+  /** Whether the subject has a data key now. */
+  async has(subject: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.subjectKeys(subject), subject)) === 1;
+  }
+
+  /** Every stored record of one subject-key hash (see GuestDataKeys.subjectKeyHashes), wrapped as stored: for export. */
+  async records(hash: string): Promise<Map<string, SubjectKeyRecord>> {
+    const raw = await this.redis.hgetall(hash);
+    return new Map(Object.entries(raw).map(([subject, json]) => [subject, parseRecord(subject, json)]));
+  }
+
+  /**
+   * Stores a record as it was exported, unless the subject has a key already: for import. The
+   * record must be wrapped under a master key of this ring. Whether it was stored.
+   */
+  async putRecord(subject: string, record: SubjectKeyRecord): Promise<boolean> {
+    assertSubjectId(subject);
+    this.ring.unwrap(subject, record.kid, record);
+    return (await this.redis.hsetnx(this.keys.subjectKeys(subject), subject, JSON.stringify(record))) === 1;
+  }
+
+  /** Wraps every data key under the current master key, so the previous ones can be retired. */
+  async rewrap(): Promise<RewrapResult> {
+    const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0 };
+    for (const hash of this.keys.subjectKeyHashes) {
+      const raw = await this.redis.hgetall(hash);
+      for (const [subject, json] of Object.entries(raw)) {
+        const record = parseRecord(subject, json);
+        if (record.mk === this.ring.current.id) {
+          result.current += 1;
+          continue;
+        }
+        const dataKey = this.ring.unwrap(subject, record.kid, record);
+        const next: SubjectKeyRecord = { ...record, ...this.ring.wrap(subject, record.kid, dataKey) };
+        const code = (await replaceScript.run(this.redis, [hash], [subject, json, JSON.stringify(next)])) as ReplaceCode;
+        if (code === ReplaceCode.Replaced) result.rewrapped += 1;
+        else result.changed += 1;
+      }
+    }
+    return result;
+  }
+
+  private async keyOf(subject: string): Promise<SubjectDataKey> {
+    const cached = this.cache.get(subject);
+    if (cached) return cached;
+    // A mission's own subject is new when its create seals it: straight to HSETNX, one round trip.
+    if (!subject.startsWith(MISSION_SUBJECT_PREFIX)) {
+      const existing = await this.read(subject);
+      if (existing) return existing;
+    }
+    assertSubjectId(subject);
+    const kid = randomBytes(8).toString('hex');
+    const dataKey = randomBytes(32);
+    const record: SubjectKeyRecord = { kid, ...this.ring.wrap(subject, kid, dataKey), createdAt: new Date().toISOString() };
+    const hash = this.keys.subjectKeys(subject);
+    if ((await this.redis.hsetnx(hash, subject, JSON.stringify(record))) === 1) {
+      const made = { subject, kid, key: dataKey };
+      this.cache.set(made);
+      return made;
+    }
+    // Another process made the subject's key first: use that one.
+    const winner = await this.read(subject);
+    if (!winner) throw new Error(`the data key of subject ${subject} was made and destroyed at the same moment; try again`);
+    return winner;
+  }
+
+  private async read(subject: string): Promise<SubjectDataKey | undefined> {
+    const json = await this.redis.hget(this.keys.subjectKeys(subject), subject);
+    if (json === null) return undefined;
+    const record = parseRecord(subject, json);
+    const key = { subject, kid: record.kid, key: this.ring.unwrap(subject, record.kid, record) };
+    this.cache.set(key);
+    return key;
+  }
+}
+
+function parseRecord(subject: string, json: string): SubjectKeyRecord {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
+  const record = value as Partial<SubjectKeyRecord> | undefined;
+  if (
+    !record ||
+    typeof record.kid !== 'string' ||
+    typeof record.wrapped !== 'string' ||
+    typeof record.mk !== 'string' ||
+    typeof record.createdAt !== 'string'
+  ) {
+    throw new GuestDataError(GuestDataErrorCode.UnknownFormat, `the stored data key of subject ${subject} is not a key record`);
+  }
+  return { kid: record.kid, wrapped: record.wrapped, mk: record.mk, createdAt: record.createdAt };
+}

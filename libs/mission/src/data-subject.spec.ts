@@ -1,0 +1,113 @@
+import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
+import { resolveSubjects } from './data-subject';
+import { decideAssign, decideComplete, decideCreate, decideEraseSubject, decideEvaluate, decideStart } from './decide';
+import { evolveInPlace } from './evolve-in-place';
+import { MissionEvent } from './mission-events';
+import { Mission } from './mission-state';
+import { PERSONAL_FIELDS, personalValues, REDACTED_MARKER, valueAt, withoutPersonalData, withValues } from './personal-fields';
+
+describe('data subjects', () => {
+  it('given explicit subjects, then they are the subjects (once each), whatever the payload says', () => {
+    const input = aCreateInput({ subjects: ['guest:1', 'guest:2', 'guest:1'], payload: { guest: { id: 7 } } });
+    expect(resolveSubjects(input, 'm-1')).toEqual(['guest:1', 'guest:2']);
+  });
+
+  it('given payload.guest.id and no subjects, then the guest is the subject', () => {
+    expect(resolveSubjects(aCreateInput({ payload: { guest: { id: 4711, name: 'Anna' } } }), 'm-1')).toEqual(['guest:4711']);
+    expect(resolveSubjects(aCreateInput({ subjects: [], payload: { guest: { id: 'A-17' } } }), 'm-1')).toEqual(['guest:A-17']);
+  });
+
+  it('given no guest id, then the mission is its own subject when a personal field holds anything, else there is none', () => {
+    // A guest id that is no valid subject id (an e-mail address) is not used as one.
+    expect(resolveSubjects(aCreateInput({ payload: { guest: { id: 'anna@example.com' } } }), 'm-1')).toEqual(['mission:m-1']);
+    expect(resolveSubjects(aCreateInput({ type: 'pricing', description: 'Rate for the fair', payload: { city: 'Nürnberg' } }), 'm-2')).toEqual([]);
+    expect(resolveSubjects(aCreateInput({ type: 'pricing', payload: { contactEmail: 'x@example.com' } }), 'm-3')).toEqual(['mission:m-3']);
+    // The description of a guest request is the guest's own words.
+    expect(resolveSubjects(aCreateInput({ type: 'guest_support', payload: {} }), 'm-4')).toEqual(['mission:m-4']);
+  });
+});
+
+describe('personal fields', () => {
+  it('given a create body, then the personal fields of its type that hold something are found, and replaced in a copy', () => {
+    const input = aCreateInput({ payload: { room: '12', guest: { id: 1, name: 'Anna Schmidt', email: '' }, message: 'Hello' } });
+    const found = personalValues('guest_support', 'input', input);
+    expect(found).toEqual([
+      { path: 'description', value: input.description },
+      { path: 'payload.guest.name', value: 'Anna Schmidt' },
+      { path: 'payload.message', value: 'Hello' },
+    ]);
+    const sealed = withValues(
+      input,
+      found.map(({ path }) => ({ path, value: `sealed ${path}` })),
+    );
+    expect(valueAt(sealed, 'payload.guest.name')).toBe('sealed payload.guest.name');
+    expect(valueAt(sealed, 'payload.guest.id')).toBe(1);
+    expect(valueAt(sealed, 'payload.room')).toBe('12');
+    // The original is untouched.
+    expect(input.payload).toEqual({ room: '12', guest: { id: 1, name: 'Anna Schmidt', email: '' }, message: 'Hello' });
+  });
+
+  it('given the table, then every type declares the guest payload fields, and only guest support has personal output', () => {
+    for (const fields of Object.values(PERSONAL_FIELDS))
+      expect(fields.input).toEqual(expect.arrayContaining(['payload.guest.name', 'payload.guest.email', 'payload.guest.phone']));
+    expect(PERSONAL_FIELDS.guest_support.output).toEqual(['reply', 'actions']);
+    expect(PERSONAL_FIELDS.pricing.output).toEqual([]);
+  });
+});
+
+describe('withoutPersonalData', () => {
+  it('given a refused body, even of an unknown type, then every field any type declares personal is redacted, the rest kept', () => {
+    const body = {
+      type: 'spa',
+      title: 'Sauna',
+      description: 'Anna wants the sauna',
+      payload: { room: '1', guest: { id: 3, email: 'a@example.com' }, contactEmail: '' },
+    };
+    expect(withoutPersonalData(body)).toEqual({
+      type: 'spa',
+      title: 'Sauna',
+      description: REDACTED_MARKER,
+      payload: { room: '1', guest: { id: 3, email: REDACTED_MARKER }, contactEmail: '' },
+    });
+    expect(withoutPersonalData('just a string')).toBe('just a string');
+  });
+});
+
+describe('decideEraseSubject', () => {
+  const aboutAnna = () => {
+    const history = new MissionHistory();
+    history.append(decideCreate(aCreateInput({ subjects: ['guest:anna'] })));
+    return history;
+  };
+
+  it('given a queued mission about the subject, then SubjectErased and MissionCancelled; a second erasure is skipped', () => {
+    const history = aboutAnna();
+    expect(history.mission.subjects).toEqual(['guest:anna']);
+    const mission = history.apply(decideEraseSubject(history.mission, 'guest:anna', 'Art. 17 request'));
+    expect(history.events.slice(-2).map((event) => [event.type, event.data])).toEqual([
+      ['SubjectErased', { subjectId: 'guest:anna', reason: 'Art. 17 request' }],
+      ['MissionCancelled', { reason: 'subject guest:anna erased: Art. 17 request' }],
+    ]);
+    expect(mission.status).toBe('cancelled');
+    expect(mission.erasedSubjects).toEqual(['guest:anna']);
+    expect(decideEraseSubject(mission, 'guest:anna', 'again').kind).toBe('skip');
+  });
+
+  it('given a succeeded mission, then only SubjectErased, and the status stays; evolve and evolve-in-place agree', () => {
+    const history = aboutAnna();
+    history.apply(decideAssign(history.mission, 'agent-1'));
+    history.apply(decideStart(history.mission, 1));
+    history.apply(decideComplete(history.mission, 1, aResult()));
+    history.apply(decideEvaluate(history.mission, anEvaluation(1, true)));
+    expect(history.mission.status).toBe('succeeded');
+    const mission = history.apply(decideEraseSubject(history.mission, 'guest:anna', 'request'));
+    expect(mission.status).toBe('succeeded');
+    expect(history.events.at(-1)?.type).toBe('SubjectErased');
+    const inPlace = history.events.reduce<Mission | null>((state, event: MissionEvent) => evolveInPlace(state, event), null);
+    expect(inPlace).toEqual(mission);
+  });
+
+  it('given a mission not about the subject, then it is skipped', () => {
+    expect(decideEraseSubject(aboutAnna().mission, 'guest:bob', 'request').kind).toBe('skip');
+  });
+});

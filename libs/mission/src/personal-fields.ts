@@ -1,0 +1,89 @@
+import { isPlainObject } from './field-problems';
+import { MissionType } from './mission-type';
+
+/** Where a mission's personal fields are: in the create body (and the mission), or in an agent's output. */
+export type PersonalFieldPlace = 'input' | 'output';
+
+/** What any mission may hold about a guest, in its payload; the Odoo connector maps a partner's e-mail to `contactEmail`. */
+const GUEST_PAYLOAD = ['payload.guest.name', 'payload.guest.email', 'payload.guest.phone', 'payload.message', 'payload.contactEmail'] as const;
+
+/**
+ * THE table of personal fields, per mission type: name, e-mail, phone and free text written by or
+ * about the guest. They are stored only encrypted (events, read model, messages) under the
+ * mission's subjects' keys, and read `[erased]` once a subject is erased. `input` paths are in the
+ * create body and the mission (`description`, `payload.…`); `output` paths are in an agent's
+ * result output, and in a reviewer's edit of it. The title, the ids, the routing fields and the
+ * evaluator's and reviewers' remarks are not personal: staff write them, and must keep guest data
+ * out of them (README, "Guest data").
+ */
+export const PERSONAL_FIELDS: Readonly<Record<MissionType, Readonly<Record<PersonalFieldPlace, readonly string[]>>>> = {
+  // The guest's request and the reply drafted to them (and the follow-up tasks, which name them).
+  guest_support: { input: ['description', ...GUEST_PAYLOAD], output: ['reply', 'actions'] },
+  pricing: { input: [...GUEST_PAYLOAD], output: [] },
+  maintenance: { input: [...GUEST_PAYLOAD], output: [] },
+};
+
+/** A field's path and value, as PERSONAL_FIELDS names it. */
+export interface PathValue {
+  readonly path: string;
+  readonly value: unknown;
+}
+
+/** The personal fields of `type` at `place` that hold something in `source` (not absent, null or ''). */
+export function personalValues(type: MissionType, place: PersonalFieldPlace, source: object): PathValue[] {
+  const found: PathValue[] = [];
+  for (const path of PERSONAL_FIELDS[type][place]) {
+    const value = valueAt(source, path);
+    if (value !== undefined && value !== null && value !== '') found.push({ path, value });
+  }
+  return found;
+}
+
+/** The value at a dotted path of plain objects; undefined when a step is missing. */
+export function valueAt(source: object, path: string): unknown {
+  let current: unknown = source;
+  for (const step of path.split('.')) {
+    if (!isPlainObject(current) || !Object.hasOwn(current, step)) return undefined;
+    current = current[step];
+  }
+  return current;
+}
+
+/**
+ * A copy of `source` with each path set to its new value: only the objects on those paths are
+ * copied, the rest is shared. Every path must lead to a value that is there (personalValues found it).
+ */
+export function withValues<T extends object>(source: T, values: readonly PathValue[]): T {
+  const copy = { ...source } as Record<string, unknown>;
+  for (const { path, value } of values) {
+    const steps = path.split('.');
+    let target = copy;
+    for (const step of steps.slice(0, -1)) {
+      const next = { ...(target[step] as Record<string, unknown>) };
+      target[step] = next;
+      target = next;
+    }
+    target[steps[steps.length - 1]] = value;
+  }
+  return copy as T;
+}
+
+/** What a personal field holds where it is kept without its subject's key, e.g. a refused submission. */
+export const REDACTED_MARKER = '[redacted]';
+
+/**
+ * A create body that may be invalid (even of an unknown type), with every field any type declares
+ * personal replaced by REDACTED_MARKER: what a refused submission keeps, which is never encrypted.
+ */
+export function withoutPersonalData(body: unknown): unknown {
+  if (!isPlainObject(body)) return body;
+  const paths = [...new Set(Object.values(PERSONAL_FIELDS).flatMap((fields) => fields.input))];
+  const present = paths.filter((path) => {
+    const value = valueAt(body, path);
+    return value !== undefined && value !== null && value !== '';
+  });
+  return withValues(
+    body,
+    present.map((path) => ({ path, value: REDACTED_MARKER })),
+  );
+}

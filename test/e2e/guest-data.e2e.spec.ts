@@ -1,0 +1,274 @@
+import { verifyLog } from '@app/audit';
+import { GuestDataKeys } from '@app/guest-data';
+import { Mission, MissionEvent } from '@app/mission';
+import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
+import { waitFor, WebhookReceiver } from '@app/testing';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+import { runReplayCli } from '../support/replay-cli';
+
+const ANNA = { id: 'g-4711', name: 'Anna Schmidt', email: 'anna.schmidt@example.com', phone: '+49 911 5550142' };
+const MESSAGE = 'Die Heizung in Zimmer 204 bleibt kalt, ich friere seit gestern Abend';
+/** What must never be found in Redis in plain. */
+const NEEDLES = [ANNA.name, 'Schmidt', ANNA.email, ANNA.phone, MESSAGE, 'friere seit gestern'];
+
+const guestRequest = {
+  type: 'guest_support',
+  title: 'Heating complaint, room 204',
+  description: `Guest writes: ${MESSAGE}`,
+  priority: 'high',
+  payload: { language: 'de', room: '204', guest: { ...ANNA, vip: true }, message: MESSAGE },
+};
+const repair = {
+  type: 'maintenance',
+  title: 'Heating in room 204',
+  description: 'Radiator stays cold; check the valve.',
+  priority: 'normal',
+  payload: { room: '204', guest: { id: ANNA.id, name: ANNA.name, phone: ANNA.phone } },
+};
+
+/** Every value of every key under the prefix, whatever its type, as one text. */
+async function dumpPrefix(redis: RedisConnection, prefix: string): Promise<string> {
+  const parts: string[] = [];
+  for await (const keys of scanKeys(redis, `${escapeGlob(prefix)}*`)) {
+    for (const key of keys) {
+      const type = await redis.type(key);
+      parts.push(key);
+      if (type === 'string') parts.push((await redis.get(key)) ?? '');
+      else if (type === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
+      else if (type === 'list') parts.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+      else if (type === 'set') parts.push(JSON.stringify(await redis.smembers(key)));
+      else if (type === 'zset') parts.push(JSON.stringify(await redis.zrange(key, 0, -1)));
+      else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
+      else throw new Error(`key ${key} has type ${type}, which this dump does not read`);
+    }
+  }
+  return parts.join('\n');
+}
+
+describe('guest data, encrypted at rest (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  beforeAll(async () => {
+    // Acked messages are kept, so the dump sees every message the services exchanged.
+    system = await startInProcessSystem('e2e-guest-data', { STREAM_KEEP_ACKED: 'true' });
+  });
+  afterAll(async () => system.close());
+
+  it('given missions for a guest run through the pipeline, then the API shows their data, and no key of the prefix holds it in plain', async () => {
+    const support = await system.api.post('/api/missions').send(guestRequest).expect(201);
+    const maintenance = await system.api.post('/api/missions').send(repair).expect(201);
+    expect(support.body).toMatchObject({ subjects: ['guest:g-4711'], payload: { guest: ANNA, message: MESSAGE }, description: guestRequest.description });
+    for (const id of [support.body.id, maintenance.body.id]) expect((await system.waitForStatus(id, ['succeeded', 'dead_lettered'])).status).toBe('succeeded');
+
+    const fetched = (await system.api.get(`/api/missions/${support.body.id}`).expect(200)).body as Mission;
+    expect(fetched.payload).toMatchObject({ guest: ANNA, message: MESSAGE });
+    expect(typeof fetched.result?.output.reply).toBe('string');
+    expect(fetched.result?.output.reply).not.toMatch(/^enc:/);
+    expect(Array.isArray(fetched.result?.output.actions)).toBe(true);
+    const events = (await system.api.get(`/api/missions/${support.body.id}/events`).expect(200)).body as MissionEvent[];
+    expect(events[0]).toMatchObject({ type: 'MissionCreated', data: { subjects: ['guest:g-4711'], payload: { guest: ANNA } } });
+    const completed = events.find((event) => event.type === 'MissionCompleted');
+    expect(completed?.type === 'MissionCompleted' && completed.data.result.output.reply).toBe(fetched.result?.output.reply);
+    const listed = (await system.api.get('/api/missions?type=maintenance').expect(200)).body as { items: Mission[] };
+    expect(listed.items.find((item) => item.id === maintenance.body.id)?.payload).toMatchObject({ guest: { name: ANNA.name, phone: ANNA.phone } });
+
+    // In Redis: tokens only, in the read model as in the log.
+    const stored = await system.store.load(support.body.id);
+    expect(stored?.payload.message).toMatch(/^enc:v1:/);
+    expect(stored?.result?.output.reply).toMatch(/^enc:v1:/);
+    const dump = await dumpPrefix(system.redis, system.prefix);
+    // The dump sees what is not personal: the id and the title, in plain.
+    expect(dump).toContain(support.body.id);
+    expect(dump).toContain(guestRequest.title);
+    for (const needle of NEEDLES) expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
+    expect(dump).not.toContain(fetched.result?.output.reply as string);
+  });
+
+  it('given a submission over the stream that the intake refuses, then the rejection it keeps holds no guest data', async () => {
+    // The submission itself is in plain until the intake takes it (and deletes it with the ack, unless STREAM_KEEP_ACKED).
+    const partition = system.keys.partitions[0];
+    await system.redis.xadd(
+      partition.stream('intake'),
+      '*',
+      'pattern',
+      'mission.submit',
+      'data',
+      JSON.stringify({ mission: { ...guestRequest, type: 'spa' } }),
+    );
+    const [[, fields]] = await waitFor(
+      async () => {
+        const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
+        return entries.length === 1 ? entries : null;
+      },
+      { timeoutMs: 10_000, what: 'the refused submission' },
+    );
+    const kept = fields.join('\n');
+    expect(kept).toContain('type must be one of');
+    expect(kept).toContain('[redacted]');
+    for (const needle of NEEDLES) expect({ needle, found: kept.includes(needle) }).toEqual({ needle, found: false });
+  });
+
+  describe('given a guest who asks for their data and then for erasure', () => {
+    const BOB = { id: 'g-erase', name: 'Bob Example', email: 'bob@example.org', phone: '+49 30 1234567' };
+    const subject = 'guest:g-erase';
+    const forBob = (overrides: Record<string, unknown> = {}) => ({
+      ...guestRequest,
+      title: 'Towels for room 310',
+      description: 'Guest writes: more towels please',
+      payload: { language: 'en', room: '310', guest: BOB, message: 'Could I have two more towels?' },
+      ...overrides,
+    });
+
+    it('then access returns every mission and field in plain; erasure destroys the key, cancels what is in flight, shows [erased] everywhere, and verify passes', async () => {
+      const done = (await system.api.post('/api/missions').send(forBob()).expect(201)).body as Mission;
+      expect((await system.waitForStatus(done.id, ['succeeded', 'dead_lettered'])).status).toBe('succeeded');
+      // Still waiting for its time: in flight when the erasure comes.
+      const later = (
+        await system.api
+          .post('/api/missions')
+          .send(forBob({ notBefore: '2099-01-01T00:00:00Z' }))
+          .expect(201)
+      ).body as Mission;
+      expect(later.status).toBe('scheduled');
+
+      const access = (await system.api.get(`/api/subjects/${subject}`).expect(200)).body;
+      expect(access).toMatchObject({ subjectId: subject, erased: false });
+      expect(access.missions.map((entry: { mission: Mission }) => entry.mission.id).sort()).toEqual([done.id, later.id].sort());
+      const doneEntry = access.missions.find((entry: { mission: Mission }) => entry.mission.id === done.id);
+      expect(doneEntry.personalData).toEqual(
+        expect.arrayContaining([
+          { field: 'payload.guest.email', value: BOB.email },
+          { field: 'payload.message', value: 'Could I have two more towels?' },
+          { field: 'result.output.reply', value: expect.any(String) },
+        ]),
+      );
+
+      // Refused: no reason, an e-mail address as the id, a subject nobody knows; a reader may not erase.
+      await system.api.delete(`/api/subjects/${subject}`).send({}).expect(400);
+      await system.api
+        .delete(`/api/subjects/${encodeURIComponent(BOB.email)}`)
+        .send({ reason: 'request' })
+        .expect(400);
+      await system.api.delete('/api/subjects/guest:nobody').send({ reason: 'request' }).expect(404);
+      await system.api.get('/api/subjects/guest:nobody').expect(404);
+      await system.api.delete(`/api/subjects/${subject}`).set('Authorization', `Bearer ${TEST_KEYS.reader}`).send({ reason: 'request' }).expect(403);
+
+      const erased = (await system.api.delete(`/api/subjects/${subject}`).send({ reason: 'erasure request 17' }).expect(200)).body;
+      expect(erased.keyDestroyed).toBe(true);
+      expect(erased.missions).toEqual(
+        expect.arrayContaining([
+          { missionId: done.id, recorded: true, status: 'succeeded' },
+          { missionId: later.id, recorded: true, status: 'cancelled' },
+        ]),
+      );
+      expect(await system.redis.hexists(new GuestDataKeys(system.prefix).subjectKeys(subject), subject)).toBe(0);
+
+      const after = (await system.api.get(`/api/missions/${done.id}`).expect(200)).body as Mission;
+      expect(after.payload).toMatchObject({ room: '310', guest: { id: BOB.id, name: '[erased]', email: '[erased]', phone: '[erased]' }, message: '[erased]' });
+      expect(after.description).toBe('[erased]');
+      expect(after.result?.output).toMatchObject({ reply: '[erased]', actions: '[erased]' });
+      expect(after.erasedSubjects).toEqual([subject]);
+      const events = (await system.api.get(`/api/missions/${done.id}/events`).expect(200)).body as MissionEvent[];
+      expect(events[0]).toMatchObject({ data: { payload: { guest: { name: '[erased]' } } } });
+      expect(events.at(-1)).toMatchObject({ type: 'SubjectErased', actor: 'operator', data: { subjectId: subject, reason: 'erasure request 17' } });
+      const cancelled = (await system.api.get(`/api/missions/${later.id}/events`).expect(200)).body as MissionEvent[];
+      expect(cancelled.slice(-2).map((event) => event.type)).toEqual(['SubjectErased', 'MissionCancelled']);
+
+      const accessAfter = (await system.api.get(`/api/subjects/${subject}`).expect(200)).body;
+      expect(accessAfter.erased).toBe(true);
+      expect(accessAfter.missions[0].personalData.every((field: { value: unknown }) => field.value === '[erased]')).toBe(true);
+
+      // Repeated: nothing more to do, nothing changes.
+      const again = (await system.api.delete(`/api/subjects/${subject}`).send({ reason: 'erasure request 17' }).expect(200)).body;
+      expect(again).toMatchObject({ keyDestroyed: false, missions: expect.arrayContaining([{ missionId: done.id, recorded: false, status: 'succeeded' }]) });
+
+      // The chains cover the ciphertext, which erasure does not touch.
+      expect(await verifyLog(system.redis, system.keys)).toMatchObject({ ok: true, findings: [] });
+      // The audit CLI reads the log as stored: whom the mission is about, and who was erased; never the fields.
+      const state = await runReplayCli(['--prefix', system.prefix, '--partitions', String(system.keys.partitions.length), 'state', done.id]);
+      expect(state.code).toBe(0);
+      expect(state.stdout).toMatch(/erased subjects\s+guest:g-erase\n/);
+      expect(state.stdout).not.toContain(BOB.name);
+    });
+
+    it('given an erasure that stopped after destroying the key (a crash), when it is asked again, then it records what was left', async () => {
+      const crashSubject = 'guest:g-crash';
+      const mission = (
+        await system.api
+          .post('/api/missions')
+          .send(forBob({ subjects: [crashSubject], notBefore: '2099-01-01T00:00:00Z' }))
+          .expect(201)
+      ).body as Mission;
+      // What the first request did before it stopped: the key is gone, no event yet.
+      await system.redis.hdel(new GuestDataKeys(system.prefix).subjectKeys(crashSubject), crashSubject);
+      const finished = (await system.api.delete(`/api/subjects/${crashSubject}`).send({ reason: 'erasure request 18' }).expect(200)).body;
+      expect(finished).toEqual({ subjectId: crashSubject, keyDestroyed: false, missions: [{ missionId: mission.id, recorded: true, status: 'cancelled' }] });
+      expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest.email).toBe('[erased]');
+    });
+  });
+
+  describe('given a reply held for review, a reviewer who edits it, and a webhook subscriber', () => {
+    let reviewed: InProcessSystem;
+    let receiver: WebhookReceiver;
+    beforeAll(async () => {
+      receiver = await WebhookReceiver.start();
+      reviewed = await startInProcessSystem('e2e-guest-data-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', STREAM_KEEP_ACKED: 'true' });
+    });
+    afterAll(async () => {
+      await reviewed.close();
+      await receiver.close();
+    });
+
+    it('then the edit is stored sealed, deliveries carry the data in plain, and after an erasure deliveries show [erased]', async () => {
+      const hook = await reviewed.api
+        .post('/api/webhooks')
+        .send({ url: receiver.url, eventTypes: ['MissionApproved', 'SubjectErased'] })
+        .expect(201);
+      receiver.secrets = [hook.body.secret];
+      const carla = { id: 'g-carla', name: 'Carla Beispiel', email: 'carla@example.net' };
+      const created = (
+        await reviewed.api
+          .post('/api/missions')
+          .send({ ...guestRequest, payload: { language: 'en', guest: carla, message: 'Is breakfast included?' } })
+          .expect(201)
+      ).body as Mission;
+      await reviewed.waitForStatus(created.id, ['awaiting_review']);
+      const shown = (await reviewed.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+      const edited = { ...shown.result?.output, reply: 'Dear Ms Beispiel, breakfast is included.' };
+      const approved = await reviewed.api
+        .post(`/api/missions/${created.id}/approve`)
+        .set('Authorization', `Bearer ${TEST_KEYS.reviewer}`)
+        .send({ output: edited })
+        .expect(200);
+      expect(approved.body.result.output.reply).toBe(edited.reply);
+      expect(approved.body.review.originalOutput.reply).toBe(shown.result?.output.reply);
+
+      const approvedHook = await waitFor(async () => receiver.unique().find((webhook) => webhook.message.type === 'MissionApproved'), {
+        timeoutMs: 20_000,
+        what: 'the MissionApproved delivery',
+      });
+      expect((approvedHook.message.data.data as { output: { reply: string } }).output.reply).toBe(edited.reply);
+
+      const dump = await dumpPrefix(reviewed.redis, reviewed.prefix);
+      for (const needle of [carla.name, carla.email, 'Is breakfast included?', 'Ms Beispiel', edited.reply])
+        expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
+
+      await reviewed.api.delete('/api/subjects/guest:g-carla').send({ reason: 'erasure request 19' }).expect(200);
+      const erasedHook = await waitFor(async () => receiver.unique().find((webhook) => webhook.message.type === 'SubjectErased'), {
+        timeoutMs: 20_000,
+        what: 'the SubjectErased delivery',
+      });
+      expect(erasedHook.message.data).toMatchObject({ type: 'SubjectErased', missionId: created.id, data: { subjectId: 'guest:g-carla' } });
+      // A redelivery of the earlier delivery now shows the fields erased.
+      const deliveries = (await reviewed.api.get(`/api/webhooks/${hook.body.id}/deliveries`).expect(200)).body.items as { id: string; eventType?: string }[];
+      const first = deliveries.find((delivery) => delivery.id === approvedHook.id);
+      expect(first).toBeDefined();
+      const before = receiver.received.length;
+      await reviewed.api.post(`/api/webhooks/${hook.body.id}/deliveries/${approvedHook.id}/redeliver`).expect(202);
+      const again = await waitFor(async () => receiver.received.slice(before).find((webhook) => webhook.id === approvedHook.id), {
+        timeoutMs: 20_000,
+        what: 'the redelivery',
+      });
+      expect((again.message.data.data as { output: { reply: string } }).output.reply).toBe('[erased]');
+    });
+  });
+});

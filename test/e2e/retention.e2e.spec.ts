@@ -1,0 +1,166 @@
+import { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { GuestDataKeys } from '@app/guest-data';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { RetentionService } from '../../apps/intake/src/retention/retention.service';
+import { EXIT } from '../../scripts/ctl/brain-api';
+import { runCtl } from '../../scripts/ctl/ctl-program';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
+
+const DAY_MS = 86_400_000;
+
+/** A guest's request; `guest:<id>` becomes the mission's data subject. */
+const guestRequest = (id: number, name: string) => ({
+  type: 'guest_support',
+  title: 'Late checkout request',
+  description: `${name} asks whether a late checkout at 14:00 is possible.`,
+  priority: 'normal',
+  payload: { guest: { id, name, email: `${name.split(' ')[0].toLowerCase()}@example.com` }, language: 'en_US' },
+});
+const repair = (id: number, name: string, requiredSkills?: string[]) => ({
+  type: 'maintenance',
+  title: 'Repair in the room',
+  description: 'The reading lamp flickers.',
+  priority: 'normal',
+  payload: { room: '204', guest: { id, name } },
+  ...(requiredSkills ? { requiredSkills } : {}),
+});
+
+interface EventView {
+  type: string;
+  actor: string;
+  data: Record<string, unknown>;
+}
+
+describe('retention: guests erased once every mission is finished and past RETENTION_DAYS (four services, real Redis, fake clock)', () => {
+  let system: InProcessSystem;
+  let retention: RetentionService;
+  let url: string;
+  const missions: Record<string, string> = {};
+
+  const ctl = async (args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCtl(args, {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { BRAIN_URL: url, BRAIN_API_KEY: TEST_KEYS.operator },
+    });
+    return { code, stdout, stderr };
+  };
+  const create = async (name: string, body: object, statuses: ('succeeded' | 'queued')[]) => {
+    const created = await system.api.post('/api/missions').send(body).expect(201);
+    missions[name] = created.body.id as string;
+    await system.waitForStatus(missions[name], statuses);
+  };
+  const events = async (name: string) => (await system.api.get(`/api/missions/${missions[name]}/events`).expect(200)).body as EventView[];
+
+  beforeAll(async () => {
+    // The rounds are driven by the test's clock below; the timer's own would find nothing due. No
+    // key cache: the intake that answers the reads is not always the one that erased (it evicts at once).
+    system = await startInProcessSystem('e2e-retention', {
+      RETENTION_DAYS: 'guest_support:30,maintenance:365',
+      RETENTION_CHECK_MS: '3600000',
+      DATA_KEY_CACHE_TTL_MS: '0',
+    });
+    retention = system.intake.get(RetentionService);
+    await system.intake.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
+
+    // Anna: one request, done. Ben: a request and a repair, both done. Clara: a request done, and
+    // an elevator job that waits (its only agent is paused).
+    await create('anna', guestRequest(1001, 'Anna Schmidt'), ['succeeded']);
+    await create('ben', guestRequest(1002, 'Ben Meyer'), ['succeeded']);
+    await create('benRepair', repair(1002, 'Ben Meyer'), ['succeeded']);
+    await create('clara', guestRequest(1003, 'Clara Weber'), ['succeeded']);
+    await system.api.patch('/api/agents/agent-katrin').send({ status: 'paused' }).expect(200);
+    await create('claraElevator', repair(1003, 'Clara Weber', ['elevator_service']), ['queued']);
+  });
+  afterAll(async () => system.close());
+
+  it('given missions younger than their days, then the dry run lists no one, over the API and the CLI', async () => {
+    expect((await system.api.get('/api/retention').expect(200)).body).toMatchObject({
+      days: { guest_support: 30, pricing: 365, maintenance: 365 },
+      erase: [],
+      kept: [],
+    });
+    const dry = await ctl(['retention', '--dry-run']);
+    expect(dry).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(dry.stdout).toContain('0 subject(s) would be erased (dry run: nothing changed)');
+  });
+
+  it('given 31 days later, then the dry run lists Anna, keeps Ben (a young repair) and Clara (a waiting job), and changes nothing', async () => {
+    const plan = await retention.plan(new Date(Date.now() + 31 * DAY_MS));
+    expect(plan.erase).toEqual([
+      {
+        subjectId: 'guest:1001',
+        reason: 'retention policy 30 days',
+        missions: [{ missionId: missions.anna, type: 'guest_support', status: 'succeeded', finishedAt: expect.any(String) }],
+      },
+    ]);
+    expect(plan.kept).toEqual([
+      { subjectId: 'guest:1002', reason: expect.stringMatching(new RegExp(`^mission ${missions.benRepair} \\(maintenance, 365 days\\) is kept until `)) },
+      { subjectId: 'guest:1003', reason: `mission ${missions.claraElevator} is queued` },
+    ]);
+    // The same over the API and the CLI, planned for that time.
+    const at = new Date(Date.now() + 31 * DAY_MS).toISOString();
+    expect((await system.api.get('/api/retention').query({ at }).expect(200)).body).toMatchObject({ at, erase: [{ subjectId: 'guest:1001' }] });
+    const dry = await ctl(['retention', '--dry-run', '--at', at]);
+    expect(dry).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(dry.stdout).toMatch(/guest:1001 +│ 1 +│ retention policy 30 days/);
+    expect(dry.stdout).toContain('1 subject(s) would be erased (dry run: nothing changed)');
+    expect(dry.stdout).toContain(`mission ${missions.claraElevator} is queued`);
+    await system.api.get('/api/retention').query({ at: 'next week' }).expect(400);
+    expect(await ctl(['retention', '--at', at])).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('--at plans a dry run') });
+    // Nothing changed: Anna's mission still reads in plain and has no SubjectErased.
+    const anna = (await system.api.get(`/api/missions/${missions.anna}`).expect(200)).body;
+    expect(anna.payload.guest.name).toBe('Anna Schmidt');
+    expect((await events('anna')).map((event) => event.type)).not.toContain('SubjectErased');
+  });
+
+  it('given two intakes at the same tick 31 days later, then one takes the turn and erases Anna by the erasure path, with actor and reason', async () => {
+    const second = await system.addInstance(intakeService);
+    const at = new Date(Date.now() + 31 * DAY_MS);
+    const rounds = await Promise.all([retention.round(at), second.get(RetentionService).round(at)]);
+    expect(rounds.filter((round) => round === null)).toHaveLength(1);
+    expect(rounds.find((round) => round !== null)).toMatchObject({ erased: ['guest:1001'], failed: [] });
+
+    expect(await system.redis.hexists(new GuestDataKeys(system.prefix).subjectKeys('guest:1001'), 'guest:1001')).toBe(0);
+    const erased = (await events('anna')).filter((event) => event.type === 'SubjectErased');
+    expect(erased).toEqual([expect.objectContaining({ actor: 'retention', data: { subjectId: 'guest:1001', reason: 'retention policy 30 days' } })]);
+    const anna = (await system.api.get(`/api/missions/${missions.anna}`).expect(200)).body;
+    expect(anna).toMatchObject({ status: 'succeeded', payload: { guest: { name: '[erased]', email: '[erased]' } }, description: '[erased]' });
+    // Ben and Clara are untouched.
+    expect((await system.api.get(`/api/missions/${missions.ben}`).expect(200)).body.payload.guest.name).toBe('Ben Meyer');
+    expect((await system.api.get(`/api/missions/${missions.clara}`).expect(200)).body.payload.guest.name).toBe('Clara Weber');
+    // Counted by the instance that erased, and the other counted its round as skipped.
+    const metrics = await Promise.all([system.intake, second].map(async (app) => (await request(app.getHttpServer()).get('/metrics').expect(200)).text));
+    const counted = (name: string) => metrics.map((text) => Number(new RegExp(`^${name}{[^}]*} (\\d+)$`, 'm').exec(text)?.[1] ?? 0));
+    expect(counted('brain_retention_subjects_erased_total').sort()).toEqual([0, 1]);
+    expect(metrics.join('\n')).toMatch(/^brain_retention_rounds_total{[^}]*outcome="skipped"[^}]*} 1$/m);
+    expect(metrics.join('\n')).toMatch(/^brain_retention_rounds_total{[^}]*outcome="done"[^}]*} 1$/m);
+
+    // A later run has nothing left of Anna's to do, and Anna's mission left the retention set.
+    expect(await retention.run(new Date(at.getTime() + DAY_MS))).toMatchObject({ erase: [], erased: [] });
+    expect(await system.redis.zscore(system.keys.of(missions.anna).retention('guest_support'), missions.anna)).toBeNull();
+  });
+
+  it('given 366 days later, then Ben goes under the longest of his days, and Clara stays while her job waits', async () => {
+    const run = await retention.run(new Date(Date.now() + 366 * DAY_MS));
+    expect(run.erased).toEqual(['guest:1002']);
+    for (const name of ['ben', 'benRepair']) {
+      expect((await events(name)).filter((event) => event.type === 'SubjectErased')).toEqual([
+        expect.objectContaining({ actor: 'retention', data: { subjectId: 'guest:1002', reason: 'retention policy 365 days' } }),
+      ]);
+    }
+    expect(run.kept).toEqual([{ subjectId: 'guest:1003', reason: `mission ${missions.claraElevator} is queued` }]);
+    const clara = (await system.api.get(`/api/missions/${missions.claraElevator}`).expect(200)).body;
+    expect(clara).toMatchObject({ status: 'queued', payload: { guest: { name: 'Clara Weber' } } });
+  });
+
+  it('given the CLI without --dry-run, then it runs a round now and says what it erased', async () => {
+    const ran = await ctl(['--json', 'retention']);
+    expect(ran).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(JSON.parse(ran.stdout)).toMatchObject({ erased: [], failed: [] });
+  });
+});

@@ -1,0 +1,222 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import Redis from 'ioredis';
+import { exportLog, ExportFilter, ImportKeysProblem, ImportKeysRefusedError, importLog, SUBJECT_KEY_LINE, verifyLog } from '@app/audit';
+import { AppendCode, KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/event-store';
+import { ERASED_MARKER, GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
+import { decideCreate } from '@app/mission';
+import { countKeysByPrefix } from '@app/redis';
+import { aCreate, deleteKeysByPrefix, knownStepTime, redisUrl, testKeyPrefix } from '@app/testing';
+import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+
+const GUEST = 'guest:4711';
+const MISSION = 'm-guest';
+const NAME = 'Anna Schmidt';
+const OTHER = 'guest:other';
+const MESSAGE = 'Anna asks for a late checkout at 14:00';
+
+/** A secret of 43 random characters, as `openssl rand -base64 32` would give. */
+const aSecret = (): string => randomBytes(32).toString('base64url');
+
+function cipherFor(redis: Redis, prefix: string, secret: string): GuestDataCipher {
+  // No cache: every open reads the key store of its prefix, as a fresh process would.
+  return new GuestDataCipher(new SubjectKeyStore(redis, new GuestDataKeys(prefix), MasterKeyRing.fromSecrets(secret), new SubjectKeyCache(0, 1)));
+}
+
+async function exportText(redis: Redis, keys: KeyLayout, filter: ExportFilter = {}): Promise<string> {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk);
+      callback();
+    },
+  });
+  await exportLog(redis, keys, sink, filter);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The guest's name and message as the mission at `keys` holds them, decrypted with `cipher`. */
+async function personalFields(redis: Redis, keys: KeyLayout, cipher: GuestDataCipher): Promise<unknown[]> {
+  const state = JSON.parse((await redis.hget(keys.mission(MISSION), MISSION_HASH_FIELDS.state)) ?? '{}') as {
+    description: string;
+    payload: { guest: { name: string } };
+  };
+  return cipher.open(MISSION, [
+    { path: 'payload.guest.name', value: state.payload.guest.name },
+    { path: 'description', value: state.description },
+  ]);
+}
+
+describe('export and import of guest data: ciphertext and wrapped subject keys (real Redis)', () => {
+  const redis = new Redis(redisUrl());
+  const secret = aSecret();
+  const prefixes: string[] = [];
+  const freshKeys = (name: string): KeyLayout => {
+    const prefix = testKeyPrefix(`audit-keys-${name}`);
+    prefixes.push(prefix);
+    return new KeyLayout(prefix);
+  };
+  let source: KeyLayout;
+  let exported: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'export-keys-'));
+    source = freshKeys('source');
+    const cipher = cipherFor(redis, source.prefix, secret);
+    const [name, description] = await cipher.seal(
+      MISSION,
+      [GUEST],
+      [
+        { path: 'payload.guest.name', value: NAME },
+        { path: 'description', value: MESSAGE },
+      ],
+    );
+    const now = knownStepTime(1);
+    const input = aCreate({ description, payload: { guest: { id: 4711, name } }, subjects: [GUEST] });
+    const store = new MissionStore(redis, source);
+    const created = await store.append(MISSION, null, decideCreate(input, now), { actor: 'intake', now });
+    if (created.code !== AppendCode.Ok) throw new Error(`create: code ${created.code}`);
+    const cancelled = await store.append(MISSION, created.mission, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], { actor: 'intake', now });
+    expect(cancelled.code).toBe(AppendCode.Ok);
+    // A subject erased before the export: its key is gone, so the export carries none for it.
+    await cipher.seal('m-other', ['guest:erased'], [{ path: 'description', value: 'gone' }]);
+    await cipher.erase('guest:erased');
+    // Another guest's key, which an export of MISSION alone leaves out.
+    await cipher.seal('m-other', [OTHER], [{ path: 'description', value: 'someone else' }]);
+    exported = await exportText(redis, source);
+  });
+
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeysByPrefix(redis, prefix);
+    await rm(dir, { recursive: true, force: true });
+    await redis.quit();
+  });
+
+  it('exports the wrapped keys first, then the events, and no plaintext of the guest nor the data key', async () => {
+    const lines = exported.trimEnd().split('\n');
+    const first = JSON.parse(lines[0]) as Record<string, unknown>;
+    const stored = JSON.parse((await redis.hget(new GuestDataKeys(source.prefix).subjectKeys(GUEST), GUEST)) ?? '{}') as Record<string, unknown>;
+    expect(first).toEqual({ kind: SUBJECT_KEY_LINE, subject: GUEST, ...stored });
+    expect(JSON.parse(lines[1])).toMatchObject({ kind: SUBJECT_KEY_LINE, subject: OTHER });
+    expect(lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`))).toHaveLength(2);
+    expect(JSON.parse(lines[2])).toMatchObject({ type: 'MissionCreated', missionId: MISSION });
+    expect(exported).not.toContain('Anna');
+    expect(exported).not.toContain('late checkout');
+    const dataKey = (await cipherFor(redis, source.prefix, secret).store.existingKeys([GUEST])).get(GUEST)?.key;
+    expect(dataKey).toBeDefined();
+    for (const encoding of ['hex', 'base64', 'base64url'] as const) expect(exported).not.toContain(dataKey?.toString(encoding));
+  });
+
+  it('given an import into a new prefix with the same master key, then the fields decrypt there and verify passes', async () => {
+    const copy = freshKeys('same-key');
+    const result = await importLog(redis, copy, Readable.from([exported]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
+    expect(result).toMatchObject({ events: 3, missions: 1, keys: 2, unreplayable: [] });
+    expect(await personalFields(redis, copy, cipherFor(redis, copy.prefix, secret))).toEqual([NAME, MESSAGE]);
+    // The indexes an erasure and retention read are there as in the source.
+    const [from, to] = [source.partitions[0], copy.partitions[0]];
+    expect(await redis.smembers(to.subjectMissions(GUEST))).toEqual([MISSION]);
+    expect(await redis.smembers(from.subjectMissions(GUEST))).toEqual([]);
+    expect(await redis.zrange(to.retention('guest_support'), 0, -1, 'WITHSCORES')).toEqual([MISSION, String(knownStepTime(1).getTime())]);
+    expect(await verifyLog(redis, copy)).toMatchObject({ ok: true, findings: [] });
+    // Exported again, the copy gives the same file, keys included.
+    expect(await exportText(redis, copy)).toBe(exported);
+  });
+
+  it('given --mission, then only the keys of its subjects lead the export', async () => {
+    const lines = (await exportText(redis, source, { mission: MISSION })).trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { subject?: string; type?: string }).subject ?? 'event')).toEqual([GUEST, 'event', 'event', 'event']);
+  });
+
+  it('given a rotated deployment that keeps the exporting key as a previous one, then the import is accepted', async () => {
+    const copy = freshKeys('rotated');
+    const ring = MasterKeyRing.fromSecrets(aSecret(), [secret]);
+    await importLog(redis, copy, Readable.from([exported]), undefined, { masterKeys: () => ring });
+    expect(
+      await personalFields(redis, copy, new GuestDataCipher(new SubjectKeyStore(redis, new GuestDataKeys(copy.prefix), ring, new SubjectKeyCache(0, 1)))),
+    ).toEqual([NAME, MESSAGE]);
+  });
+
+  it('given another master key, then the import is refused naming both master key ids, and nothing is written', async () => {
+    const target = freshKeys('other-key');
+    const other = MasterKeyRing.fromSecrets(aSecret());
+    const refusal = importLog(redis, target, Readable.from([exported]), undefined, { masterKeys: () => other });
+    await expect(refusal).rejects.toBeInstanceOf(ImportKeysRefusedError);
+    await expect(refusal).rejects.toMatchObject({ problem: ImportKeysProblem.UnknownMasterKey });
+    const exportingKey = MasterKeyRing.fromSecrets(secret).current.id;
+    await expect(refusal).rejects.toThrow(
+      new RegExp(`wrapped under master key ${exportingKey}, which is not configured here \\(configured: ${other.current.id}\\).*nothing was written`),
+    );
+    expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+  });
+
+  it('given no master key, then an export with keys is refused, and one without keys imports', async () => {
+    const target = freshKeys('no-key');
+    await expect(importLog(redis, target, Readable.from([exported]))).rejects.toMatchObject({ problem: ImportKeysProblem.NoMasterKey });
+    expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+
+    const ciphertextOnly = await exportText(redis, source, { keys: false });
+    expect(ciphertextOnly).not.toContain(SUBJECT_KEY_LINE);
+    expect(await importLog(redis, target, Readable.from([ciphertextOnly]))).toMatchObject({ events: 3, keys: 0 });
+    // Without its key the field can be read by no one, there as after an erasure.
+    expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([ERASED_MARKER, ERASED_MARKER]);
+  });
+
+  it('given a wrapped key altered under the right master key id, then the import is refused before writing', async () => {
+    const target = freshKeys('altered');
+    const [keyLine, ...rest] = exported.split('\n');
+    const record = JSON.parse(keyLine) as { wrapped: string };
+    const flipped = Buffer.from(record.wrapped, 'base64url');
+    flipped[20] ^= 1;
+    const altered = [JSON.stringify({ ...record, wrapped: flipped.toString('base64url') }), ...rest].join('\n');
+    const refusal = importLog(redis, target, Readable.from([altered]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
+    await expect(refusal).rejects.toMatchObject({ problem: ImportKeysProblem.DoesNotUnwrap });
+    await expect(refusal).rejects.toThrow(/data key of subject guest:4711 does not unwrap: .*altered/);
+    expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+  });
+
+  it('given a key line after the events, then the import stops naming the line', async () => {
+    const target = freshKeys('late-key');
+    const [keyLine, ...events] = exported.trimEnd().split('\n');
+    const late = `${[...events, keyLine].join('\n')}\n`;
+    await expect(importLog(redis, target, Readable.from([late]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) })).rejects.toThrow(
+      /line 5 is a subject key after the events/,
+    );
+  });
+
+  describe('replay CLI', () => {
+    const run = async (env: CliIo['env'], args: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await runReplay(args, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env });
+      return { code, stdout, stderr };
+    };
+
+    it('given another DATA_KEY_SECRET, then import exits 2 with a message naming the master keys, and writes nothing', async () => {
+      const file = path.join(dir, 'backup.jsonl');
+      const out = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--out', file]);
+      expect(out).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 of 3 events and 2 wrapped subject keys') });
+
+      const target = freshKeys('cli-other');
+      const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: aSecret() }, ['import', '--in', file]);
+      expect(refused.code).toBe(EXIT_USAGE);
+      expect(refused.stderr).toMatch(
+        /^replay: refusing to import: 2 of the export's 2 data keys are wrapped under master key mk-[0-9a-f]{16}, which is not configured here/,
+      );
+      expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+
+      const accepted = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: secret }, ['import', '--in', file]);
+      expect(accepted).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 events of 1 missions and 2 wrapped subject keys') });
+      expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([NAME, MESSAGE]);
+    });
+
+    it('given --no-keys, then the file holds no key line', async () => {
+      const file = path.join(dir, 'no-keys.jsonl');
+      const out = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--no-keys', '--out', file]);
+      expect(out).toMatchObject({ code: EXIT_OK, stdout: `Exported 3 of 3 events to ${file}.\n` });
+    });
+  });
+});

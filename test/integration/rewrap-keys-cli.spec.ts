@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import { GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
+import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
+import { runReplayCli } from '../support/replay-cli';
+
+/** `replay rewrap-keys` in-process against the test Redis, with the given master key variables. */
+const replay = (env: Record<string, string>, args: string[]) => runReplayCli(args, env);
+
+describe('replay rewrap-keys (master key rotation, real Redis)', () => {
+  const redis = testRedisConnection('rewrap-keys-cli-spec');
+  const prefix = testKeyPrefix('rewrap-keys-cli');
+  const keys = new GuestDataKeys(prefix);
+  const oldSecret = randomBytes(32).toString('base64url');
+  const newSecret = randomBytes(32).toString('base64url');
+  const cipherWith = (ring: MasterKeyRing) => new GuestDataCipher(new SubjectKeyStore(redis, keys, ring, new SubjectKeyCache(0, 1)));
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given keys under the old master key, when rewrapped with the new one current, then only the new one is needed, and a second run has nothing to do', async () => {
+    const sealed = await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).seal('m-1', ['guest:1'], [{ path: 'payload.message', value: 'hello' }]);
+    await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).seal('m-2', ['guest:2'], [{ path: 'payload.message', value: 'hi' }]);
+    const field = [{ path: 'payload.message', value: sealed[0] }];
+
+    const withoutOld = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret }, ['rewrap-keys']);
+    expect(withoutOld.code).toBe(EXIT_USAGE);
+    expect(withoutOld.stderr).toMatch(/wrapped under master key mk-[0-9a-f]{16}, which is not configured/);
+
+    const run = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret, DATA_KEY_PREVIOUS_SECRETS: oldSecret }, ['--json', 'rewrap-keys']);
+    expect(run.code).toBe(EXIT_OK);
+    const newRing = MasterKeyRing.fromSecrets(newSecret);
+    expect(JSON.parse(run.stdout)).toEqual({ masterKey: newRing.current.id, rewrapped: 2, current: 0, changed: 0 });
+    expect(await cipherWith(newRing).open('m-1', field)).toEqual(['hello']);
+
+    const again = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret }, ['rewrap-keys']);
+    expect(again.code).toBe(EXIT_OK);
+    expect(again.stdout).toMatch(/rewrapped\s+0\n/);
+    expect(again.stdout).toMatch(/already under it\s+2\n/);
+  });
+});

@@ -1,0 +1,42 @@
+import { PassThrough, Readable } from 'node:stream';
+import { exportLog, importLog } from '@app/audit';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCreate } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { aCreateInput, deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testRedisConnection } from '@app/testing';
+
+describe('the subject index through export and import (real Redis)', () => {
+  const redis = testRedisConnection('subject-index-import-spec');
+  const source = new KeyLayout(testKeyPrefix('subject-index-source'), 2);
+  const target = new KeyLayout(testKeyPrefix('subject-index-target'), 2);
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, source.prefix);
+    await deleteKeysByPrefix(redis, target.prefix);
+    await redis.quit();
+  });
+
+  const missionsOf = async (keys: KeyLayout, subject: string) =>
+    (await Promise.all(keys.partitions.map((partition) => redis.smembers(partition.subjectMissions(subject))))).flat().sort();
+
+  it('given missions about a guest, when the log is exported and imported into a new prefix, then the index names the same missions there', async () => {
+    const pipeline = new MissionPipeline(new MissionStore(redis, source), new ReadyQueue(redis, source, TEST_QUEUE_ORDER));
+    const ids = ['m-a', 'm-b', 'm-c', 'm-d'];
+    for (const [i, id] of ids.entries()) {
+      const subjects = i === 3 ? ['guest:other'] : ['guest:anna', ...(i === 0 ? ['guest:bob'] : [])];
+      expect((await pipeline.append(id, null, decideCreate(aCreateInput({ subjects })), { actor: 'test' })).code).toBe(AppendCode.Ok);
+    }
+    expect(await missionsOf(source, 'guest:anna')).toEqual(['m-a', 'm-b', 'm-c']);
+
+    const file = new PassThrough();
+    const chunks: Buffer[] = [];
+    file.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await exportLog(redis, source, file);
+    await importLog(redis, target, Readable.from([Buffer.concat(chunks).toString('utf8')]));
+
+    expect(await missionsOf(target, 'guest:anna')).toEqual(['m-a', 'm-b', 'm-c']);
+    expect(await missionsOf(target, 'guest:bob')).toEqual(['m-a']);
+    expect(await missionsOf(target, 'guest:other')).toEqual(['m-d']);
+  });
+});
