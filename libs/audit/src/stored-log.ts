@@ -47,8 +47,9 @@ const EVENT_FIELD = 'e'.charCodeAt(0);
 
 /**
  * `toStoredEntry` over the entry as raw bytes (XRANGE's `…Buffer` reply): only the id, the mission
- * id and the event JSON become strings, not the field names, which is a fifth of the decoding of a
- * log walk. Decoded as UTF-8 like ioredis decodes a string reply, so the result is the same.
+ * id and the event JSON become strings, not the field names: two of the five decodes per entry,
+ * short ones, but each a call and a string. Decoded as UTF-8 like ioredis decodes a string reply,
+ * so the result is the same.
  */
 function bytesToStoredEntry(logId: Buffer, fields: readonly Buffer[]): StoredEntry {
   let missionId = '';
