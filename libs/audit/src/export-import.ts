@@ -216,7 +216,8 @@ export async function importLog(
   const [seconds, micros] = await redis.time();
   const baseMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 
-  const fold = new ReplayFold();
+  // The read model it writes includes each mission's `h`, the hash of its last event.
+  const fold = new ReplayFold({ keepLastEvent: true });
   // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
   const lanes: ImportLane[] = keys.partitions.map((partition) => ({
     keys: partition,

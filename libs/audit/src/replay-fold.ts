@@ -7,13 +7,26 @@ export interface MissionFold {
   missionId: string;
   /** Null until the first event, and when the history cannot be folded. */
   state: Mission | null;
-  /** The mission's last stored event as stored; its SHA-1 (`lastHashOf`) is what the mission's `h` should be. */
-  lastJson: string;
+  /**
+   * The mission's last stored event as stored, its SHA-1 (`lastHashOf`) what the mission's `h` should
+   * be; kept only by a fold made with `keepLastEvent`.
+   */
+  lastJson?: string;
+  /** Log id of the mission's last stored event. */
   lastLogId: string;
   /** Version of the mission's last stored event (0 when it has none readable). */
   lastVersion: number;
   /** Set when an event could not be folded; later events of the mission are then ignored. */
   failure?: { logId: string; version?: number; error: string };
+}
+
+export interface ReplayFoldOptions {
+  /**
+   * Keep each mission's last event as stored (`MissionFold.lastJson`), for `lastHashOf`. Off by
+   * default: held for every mission, these strings outlive V8's young generation, which copies
+   * and promotes them (~70 MB on the bench's 500,000-event log); verify and rebuild do without.
+   */
+  keepLastEvent?: boolean;
 }
 
 /**
@@ -22,6 +35,11 @@ export interface MissionFold {
  */
 export class ReplayFold {
   private readonly folds = new Map<string, MissionFold>();
+  private readonly keepLastEvent: boolean;
+
+  constructor(options: ReplayFoldOptions = {}) {
+    this.keepLastEvent = options.keepLastEvent ?? false;
+  }
 
   get missions(): number {
     return this.folds.size;
@@ -40,10 +58,10 @@ export class ReplayFold {
   add(entry: StoredEntry, stored: StoredObject | null): void {
     let fold = this.folds.get(entry.missionId);
     if (!fold) {
-      fold = { missionId: entry.missionId, state: null, lastJson: '', lastLogId: '', lastVersion: 0 };
+      fold = { missionId: entry.missionId, state: null, lastLogId: '', lastVersion: 0 };
       this.folds.set(entry.missionId, fold);
     }
-    fold.lastJson = entry.json;
+    if (this.keepLastEvent) fold.lastJson = entry.json;
     fold.lastLogId = entry.logId;
     const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : undefined;
     if (version !== undefined) fold.lastVersion = version;
@@ -72,7 +90,11 @@ export class ReplayFold {
   }
 }
 
-/** SHA-1 of the mission's last stored event: what its `h` should be. Hashed only when asked, as most missions never need it. */
+/**
+ * SHA-1 of the mission's last stored event: what its `h` should be. Hashed only when asked, as most
+ * missions never need it; the fold must have been made with `keepLastEvent`.
+ */
 export function lastHashOf(fold: MissionFold): string {
+  if (fold.lastJson === undefined) throw new Error(`the fold of ${fold.missionId} kept no last event (ReplayFold without keepLastEvent)`);
   return sha1Hex(fold.lastJson);
 }
