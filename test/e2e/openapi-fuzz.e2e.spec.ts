@@ -5,7 +5,7 @@ import { DAILY_REPORT, projectionLag } from '@app/projections';
 import { waitFor } from '@app/testing';
 import { WEBHOOK_OUTBOX } from '@app/webhooks';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
-import { stateKeys } from '../support/state-snapshot';
+import { stateSnapshot } from '../support/state-snapshot';
 
 type Json = { [key: string]: unknown };
 type Schema = Json & { $ref?: string; properties?: Record<string, Schema>; enum?: unknown[]; example?: unknown; type?: string; items?: Schema };
@@ -162,23 +162,8 @@ describe('requests generated from the OpenAPI document (property, in-process sys
       });
   }
 
-  /** Every key that holds state (see stateKeys) with its value. */
-  async function snapshot(): Promise<Record<string, unknown>> {
-    const keys = await stateKeys(system);
-    const values = await Promise.all(
-      keys.map(async (key) => {
-        const type = await system.redis.type(key);
-        if (type === 'string') return system.redis.get(key);
-        if (type === 'hash') return system.redis.hgetall(key);
-        if (type === 'zset') return system.redis.zrange(key, 0, -1, 'WITHSCORES');
-        if (type === 'set') return (await system.redis.smembers(key)).sort();
-        if (type === 'list') return system.redis.lrange(key, 0, -1);
-        if (type === 'stream') return [await system.redis.xlen(key), await system.redis.xrevrange(key, '+', '-', 'COUNT', 1)];
-        return type;
-      }),
-    );
-    return Object.fromEntries(keys.map((key, i) => [key, values[i]]));
-  }
+  /** Every key that holds state with its value (stateSnapshot): taken twice per request. */
+  const snapshot = () => stateSnapshot(system);
 
   /** After a request that changed something: until the log's consumers (the daily report, the webhook outbox) have read it. */
   const settled = () =>
