@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
-import { KeyLayout, MissionStore } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { LoggingModule } from '@app/logging';
 import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
 import { ENVIRONMENT, keyLayoutOf, MetricsController, MetricsRegistry, REDIS } from '@app/runtime';
+import { ServiceTracer } from '@app/tracing';
 import { ConnectorHealthController } from './connector-health.controller';
 import { ConnectorHost } from './connector-host';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
@@ -34,6 +35,7 @@ export class ConnectorOdooModule {
         { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${CONNECTOR}-commands` }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MetricsRegistry, useValue: new MetricsRegistry(CONNECTOR) },
+        { provide: ServiceTracer, useValue: ServiceTracer.of(CONNECTOR, env) },
         { provide: MAPPING, useFactory: () => loadOdooMapping(env.ODOO_MAPPING_FILE || undefined) },
         { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
@@ -49,20 +51,30 @@ export class ConnectorOdooModule {
         },
         {
           provide: OdooPoller,
-          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING],
-          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping) =>
-            new OdooPoller(odoo, new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS), redis, keys, mapping, env.ODOO_POLL_MS),
+          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, ServiceTracer],
+          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, tracer: ServiceTracer) =>
+            new OdooPoller(odoo, new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS), redis, keys, mapping, env.ODOO_POLL_MS, tracer),
         },
         {
           provide: OdooWriteBack,
-          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics],
-          useFactory: (odoo: OdooClient, store: MissionStore, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, metrics: ConnectorMetrics) =>
+          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics, KeyLayout, ServiceTracer],
+          useFactory: (
+            odoo: OdooClient,
+            store: MissionStore,
+            redis: RedisConnection,
+            keys: ConnectorKeys,
+            mapping: OdooMapping,
+            metrics: ConnectorMetrics,
+            layout: KeyLayout,
+            tracer: ServiceTracer,
+          ) =>
             new OdooWriteBack(odoo, store, redis, keys, mapping, {
               postAs: env.ODOO_POST_AS,
               backoffMs: env.ODOO_BACKOFF_MS,
               timeoutMs: env.ODOO_TIMEOUT_MS,
               onPosted: () => metrics.resultPosted(),
               onFailure: () => metrics.writeBackFailed(),
+              tracing: { tracer, traceParents: (ids) => readMissionFields(redis, layout, ids, MISSION_HASH_FIELDS.traceParent) },
             }),
         },
         ConnectorHost,
