@@ -1,6 +1,11 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SERVICE_NAMES } from '@app/messages';
-import { deleteKeysByPrefix, OtlpReceiver, ReceivedSpan, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, FakeOdooServer, OtlpReceiver, ReceivedSpan, testKeyPrefix, testRedisConnection, waitFor, WebhookReceiver } from '@app/testing';
+import { MISSION_FINISHED } from '@app/webhooks';
+import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping';
 import { RunningSystem } from '../../scripts/launcher';
 import { launchBuiltSystem } from '../support/launched-system';
 
@@ -9,11 +14,48 @@ const headers = { authorization: `Bearer ${SECRET}`, 'content-type': 'applicatio
 const airCondition = { type: 'maintenance', title: 'AC broken in room 204', description: 'AC blows warm air', priority: 'high', payload: { room: '204' } };
 
 /**
- * The services, built and launched, exporting to an OTLP/HTTP collector on loopback in this test
- * (`receiver`); the suite that calls this gets them in beforeAll and loses them in afterAll.
+ * What a launched process loads, seen from inside: a preload (NODE_OPTIONS --require) that writes
+ * the files in require.cache when the process exits. `packages` lists the @opentelemetry packages
+ * among them, once the system has stopped.
  */
-function tracedSystem(name: string, env: NodeJS.ProcessEnv, options: { oneProcess: boolean; output?: NodeJS.WritableStream }) {
-  const traced = { receiver: new OtlpReceiver(), api: '' };
+function loadedModulesProbe(name: string): { env: NodeJS.ProcessEnv; packages: () => string[] } {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const [preload, loaded] = [join(dir, 'preload.js'), join(dir, 'loaded.json')];
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(Object.keys(require.cache))));\n`,
+  );
+  return {
+    env: { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() },
+    packages: () => {
+      const files = JSON.parse(readFileSync(loaded, 'utf8')) as string[];
+      return [...new Set(files.flatMap((file) => /node_modules\/(@opentelemetry\/[^/]+)\//.exec(file)?.[1] ?? []))].sort();
+    },
+  };
+}
+
+/** Creates the air-condition mission over the API; resolves with its id once it succeeded. */
+async function runMission(api: string): Promise<string> {
+  const response = await fetch(`${api}/api/missions`, { method: 'POST', headers, body: JSON.stringify(airCondition) });
+  expect(response.status).toBe(201);
+  const missionId = ((await response.json()) as { id: string }).id;
+  await waitFor(async () => ((await (await fetch(`${api}/api/missions/${missionId}`, { headers })).json()) as { status: string }).status === 'succeeded', {
+    timeoutMs: 30_000,
+    what: `mission ${missionId} to succeed`,
+  });
+  return missionId;
+}
+
+/** OTLP's span kinds, as the JSON export numbers them. */
+const OTLP_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 };
+
+/**
+ * The services, built and launched, exporting to an OTLP/HTTP collector on loopback in this test
+ * (`receiver`) when `env` names no other endpoint; the suite that calls this gets them in beforeAll
+ * and loses them in afterAll. `env` is read in beforeAll, after the suite's own earlier beforeAll.
+ */
+function tracedSystem(name: string, env: () => NodeJS.ProcessEnv, options: { oneProcess: boolean; output?: NodeJS.WritableStream }) {
+  const traced = { receiver: new OtlpReceiver(), api: '', stop: async () => system?.stop() };
   const prefix = testKeyPrefix(name);
   const redis = testRedisConnection(`${name}-spec`);
   let system: RunningSystem | undefined;
@@ -28,7 +70,7 @@ function tracedSystem(name: string, env: NodeJS.ProcessEnv, options: { oneProces
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         // The SDK's batch delay (default 5 s), so the spans arrive while the test waits.
         OTEL_BSP_SCHEDULE_DELAY: '200',
-        ...env,
+        ...env(),
       },
       options,
     );
@@ -67,24 +109,40 @@ describe('tracing: one mission is one trace across the four services', () => {
   });
   // Every first draft misses a rubric point, so the mission fails its first evaluation and passes
   // its second, with the evaluator's feedback; the retry is queued at once (no backoff).
+  // A fake Odoo makes the launcher start the connector beside the services; a receiver on loopback takes webhooks.
+  let odoo: FakeOdooServer;
+  let hooks: WebhookReceiver;
+  // Only the maintenance requests' rule: the fake Odoo knows a model once it has a record of it.
+  let mappingFile: string;
+  beforeAll(async () => {
+    [odoo, hooks] = await Promise.all([FakeOdooServer.start(), WebhookReceiver.start()]);
+    const mapping = JSON.parse(readFileSync(DEFAULT_MAPPING_FILE, 'utf8')) as { rules: { model: string }[] };
+    mapping.rules = mapping.rules.filter((rule) => rule.model === 'maintenance.request');
+    mappingFile = join(mkdtempSync(join(tmpdir(), 'tracing-odoo-')), 'mapping.json');
+    writeFileSync(mappingFile, JSON.stringify(mapping));
+  });
+  afterAll(async () => {
+    await Promise.all([odoo.close(), hooks.close()]);
+  });
   const traced = tracedSystem(
     'tracing',
-    { LOG_LEVEL: 'info', MOCK_LLM_FLAW_RATE: '1', RETRY_BASE_MS: '0', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+    () => ({
+      LOG_LEVEL: 'info',
+      MOCK_LLM_FLAW_RATE: '1',
+      RETRY_BASE_MS: '0',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      ...odoo.connection,
+      ODOO_POLL_MS: '200',
+      ODOO_BACKOFF_MS: '50',
+      ODOO_MAPPING_FILE: mappingFile,
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    }),
     { oneProcess: false, output },
   );
   const { receiver } = traced;
 
   it('given a mission created over HTTP that takes two attempts, then its spans form one trace from the request to the last verdict, every parent in it', async () => {
-    const response = await fetch(`${traced.api}/api/missions`, { method: 'POST', headers, body: JSON.stringify(airCondition) });
-    expect(response.status).toBe(201);
-    const missionId = ((await response.json()) as { id: string }).id;
-    await waitFor(
-      async () => ((await (await fetch(`${traced.api}/api/missions/${missionId}`, { headers })).json()) as { status: string }).status === 'succeeded',
-      {
-        timeoutMs: 30_000,
-        what: `mission ${missionId} to succeed`,
-      },
-    );
+    const missionId = await runMission(traced.api);
 
     // Both attempts' verdicts: the second one is the mission's last event.
     const trace = await waitFor(
@@ -134,6 +192,90 @@ describe('tracing: one mission is one trace across the four services', () => {
     expect(aboutMission.length).toBeGreaterThan(0);
     expect(aboutMission.map((line) => line.trace_id)).toEqual(aboutMission.map(() => root.traceId));
   });
+
+  it("given a mission taken in from Odoo and a webhook subscription, then its one trace runs from the connector's poll through the four services to the webhook delivery and the result posted back, every parent in it", async () => {
+    // A token in the query, as receivers often take one: the span must not carry it.
+    const subscribed = await fetch(`${traced.api}/api/webhooks`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ url: `${hooks.url}?token=hook-token-0123`, eventTypes: [MISSION_FINISHED] }),
+    });
+    expect(subscribed.status).toBe(201);
+    hooks.secrets = [((await subscribed.json()) as { secret: string }).secret];
+    const record = odoo.create('maintenance.request', { name: 'Leaking tap in 512', description: 'Drips all night.', priority: '1', stage_id: 1 });
+
+    const finished = await waitFor(async () => hooks.unique().find((webhook) => webhook.message.type === MISSION_FINISHED), {
+      timeoutMs: 30_000,
+      what: "the mission's mission.finished webhook",
+    });
+    const missionId = String(finished.message.data.missionId);
+    expect(finished.message.data.status).toBe('succeeded');
+    await waitFor(async () => odoo.messagesOf('maintenance.request', record.id).length === 1, { timeoutMs: 30_000, what: 'the result posted to Odoo' });
+
+    const ofMission = (name: string) => receiver.spans.find((span) => span.name === name && span.attributes['brain.mission.id'] === missionId);
+    const trace = await waitFor(
+      async () => {
+        const [delivery, posted] = [ofMission('deliver webhook'), ofMission('post odoo result')];
+        if (!delivery || !posted) return null;
+        const spans = receiver.spans.filter((span) => span.traceId === delivery.traceId);
+        return spans.filter((span) => span.service === 'evaluator' && span.name === 'process mission.completed').length === 2 ? spans : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: `the spans of mission ${missionId}` },
+    );
+    expect(receiver.refused).toEqual([]);
+    expect([...new Set(trace.map((span) => span.service))].sort()).toEqual([...SERVICE_NAMES, 'connector-odoo'].sort());
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    expect(trace.filter((span) => span.parentSpanId !== '' && !byId.has(span.parentSpanId)).map(label)).toEqual([]);
+    const [root, ...otherRoots] = trace.filter((span) => span.parentSpanId === '');
+    expect(otherRoots.map(label)).toEqual([]);
+    expect(label(root)).toBe('connector-odoo: poll odoo');
+    expect(root.attributes['brain.odoo.submitted']).toBe(1);
+
+    const ancestors = (span: ReceivedSpan): string[] => {
+      const parent = byId.get(span.parentSpanId);
+      return parent ? [...ancestors(parent), label(parent)] : [];
+    };
+    const [delivery, posted] = [ofMission('deliver webhook'), ofMission('post odoo result')] as ReceivedSpan[];
+    // Both continue the traceparent the mission keeps: its last append's, the second verdict's.
+    for (const span of [delivery, posted]) {
+      expect(ancestors(span)).toEqual(
+        expect.arrayContaining([
+          'connector-odoo: poll odoo',
+          'intake: process mission.submit',
+          'orchestrator: assign mission',
+          'executor: process mission.assigned',
+          'evaluator: process mission.completed',
+        ]),
+      );
+      expect(ancestors(span).filter((name) => name === 'evaluator: process mission.completed')).toHaveLength(2);
+    }
+    expect(delivery).toMatchObject({
+      service: 'intake',
+      kind: OTLP_KIND.client,
+      attributes: expect.objectContaining({
+        'http.request.method': 'POST',
+        'url.full': `${hooks.url}?token=REDACTED`,
+        'http.response.status_code': 200,
+        'brain.webhook.outcome': 'delivered',
+        'brain.webhook.attempt': 1,
+      }),
+    });
+    // The delivery's request is that span alone: the http instrumentation, which would carry the raw URL, leaves it be.
+    const isHttp = (span: ReceivedSpan) => span.attributes['http.request.method'] !== undefined || span.attributes['http.method'] !== undefined;
+    expect(trace.filter((span) => span.parentSpanId === delivery.spanId && isHttp(span)).map(label)).toEqual([]);
+    // The receiver got the delivery span's context, to continue the trace on its side.
+    expect(finished.traceparent).toBe(`00-${delivery.traceId}-${delivery.spanId}-01`);
+    expect(JSON.stringify(trace.map((span) => span.attributes))).not.toContain('hook-token-0123');
+    expect(posted.attributes).toMatchObject({
+      'brain.odoo.outcome': 'posted',
+      'brain.odoo.model': 'maintenance.request',
+      'brain.odoo.record.id': record.id,
+    });
+    // The connector's calls to Odoo (fetch) are in the trace too, under its spans.
+    expect(
+      trace.some((span) => span.service === 'connector-odoo' && span.kind === OTLP_KIND.client && byId.get(span.parentSpanId)?.name === 'post odoo result'),
+    ).toBe(true);
+  });
 });
 
 function label(span: ReceivedSpan): string {
@@ -141,7 +283,8 @@ function label(span: ReceivedSpan): string {
 }
 
 describe('tracing: the services in one process, exporting OTLP/HTTP protobuf', () => {
-  const traced = tracedSystem('tracing-proto', { LOG_LEVEL: 'warn' }, { oneProcess: true });
+  const probe = loadedModulesProbe('tracing-proto');
+  const traced = tracedSystem('tracing-proto', () => ({ LOG_LEVEL: 'warn', ...probe.env }), { oneProcess: true });
   const { receiver } = traced;
 
   it('given a mission, then protobuf exports (the default protocol) carry the HTTP spans of the process and the spans of each service', async () => {
@@ -170,5 +313,31 @@ describe('tracing: the services in one process, exporting OTLP/HTTP protobuf', (
     );
     expect(receiver.refused).toEqual([]);
     expect(receiver.spans).toEqual([]);
+
+    // With an endpoint the SDK, its exporter and the instrumentations are loaded (what the probe of the next suite looks for).
+    await traced.stop();
+    expect(probe.packages()).toEqual(
+      expect.arrayContaining([
+        '@opentelemetry/api',
+        '@opentelemetry/sdk-trace',
+        '@opentelemetry/exporter-trace-otlp-proto',
+        '@opentelemetry/instrumentation-http',
+      ]),
+    );
+  });
+});
+
+describe('tracing off: without an endpoint the services load nothing of OpenTelemetry but its API', () => {
+  const probe = loadedModulesProbe('tracing-off');
+  const traced = tracedSystem('tracing-off', () => ({ LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '', ...probe.env }), { oneProcess: true });
+  const { receiver } = traced;
+
+  it('given the four services in one process without OTEL_EXPORTER_OTLP_ENDPOINT, when a mission runs, then only @opentelemetry/api was loaded, and nothing was exported', async () => {
+    await runMission(traced.api);
+    await traced.stop();
+    // The API is ~2 MB and its calls are no-ops without the SDK; the SDK, exporters and instrumentations were 10–35 MB of peak RSS.
+    expect(probe.packages()).toEqual(['@opentelemetry/api']);
+    expect(receiver.spans).toEqual([]);
+    expect(receiver.protobufBodies).toEqual([]);
   });
 });

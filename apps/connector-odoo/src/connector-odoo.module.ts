@@ -1,12 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
-import { KeyLayout, MissionStore } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
 import { ENVIRONMENT, keyLayoutOf, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
+import { ServiceTracer } from '@app/tracing';
 import { ConnectorHealthController } from './connector-health.controller';
 import { ConnectorHost } from './connector-host';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
@@ -35,6 +36,7 @@ export class ConnectorOdooModule {
         { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${CONNECTOR}-commands` }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MetricsRegistry, useValue: new MetricsRegistry(CONNECTOR) },
+        { provide: ServiceTracer, useValue: ServiceTracer.of(CONNECTOR, env) },
         { provide: MAPPING, useFactory: () => loadOdooMapping(env.ODOO_MAPPING_FILE || undefined) },
         { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
@@ -51,13 +53,13 @@ export class ConnectorOdooModule {
         },
         {
           provide: OdooPoller,
-          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING],
-          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping) =>
-            new OdooPoller(odoo, new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS), redis, keys, mapping, env.ODOO_POLL_MS),
+          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, ServiceTracer],
+          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, tracer: ServiceTracer) =>
+            new OdooPoller(odoo, new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS), redis, keys, mapping, env.ODOO_POLL_MS, tracer),
         },
         {
           provide: OdooWriteBack,
-          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics, MissionPersonalData],
+          inject: [OdooClient, MissionStore, REDIS, ConnectorKeys, MAPPING, ConnectorMetrics, MissionPersonalData, KeyLayout, ServiceTracer],
           useFactory: (
             odoo: OdooClient,
             store: MissionStore,
@@ -66,6 +68,8 @@ export class ConnectorOdooModule {
             mapping: OdooMapping,
             metrics: ConnectorMetrics,
             personal: MissionPersonalData,
+            layout: KeyLayout,
+            tracer: ServiceTracer,
           ) =>
             new OdooWriteBack(odoo, store, redis, keys, mapping, personal, {
               postAs: env.ODOO_POST_AS,
@@ -73,6 +77,7 @@ export class ConnectorOdooModule {
               timeoutMs: env.ODOO_TIMEOUT_MS,
               onPosted: () => metrics.resultPosted(),
               onFailure: () => metrics.writeBackFailed(),
+              tracing: { tracer, traceParents: (ids) => readMissionFields(redis, layout, ids, MISSION_HASH_FIELDS.traceParent) },
             }),
         },
         ConnectorHost,

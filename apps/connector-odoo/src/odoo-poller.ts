@@ -1,6 +1,8 @@
+import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
 import { MissionClient } from '@app/mission-client';
 import { RedisConnection } from '@app/redis';
+import { annotateSpan, ServiceTracer } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { fieldsOf, missionOf, OdooMapping, OdooMappingRule } from './odoo-mapping';
@@ -14,6 +16,8 @@ const PAGE = 100;
  * mission and submits it over the intake stream with its Odoo `source`, which the intake
  * de-duplicates. Records taken in before are skipped (a later edit does not make a second mission).
  * Instances take turns (a Redis lock held for half of ODOO_POLL_MS); one that overlaps changes nothing.
+ * With tracing on, each poll an instance makes is a span that starts a trace, and the missions it
+ * submits continue it: their trace begins where Odoo's record came in.
  */
 export class OdooPoller {
   constructor(
@@ -23,6 +27,7 @@ export class OdooPoller {
     private readonly keys: ConnectorKeys,
     private readonly mapping: OdooMapping,
     private readonly pollMs: number,
+    private readonly tracer: ServiceTracer = new ServiceTracer(null),
   ) {}
 
   /** One round over every rule; resolves with the missions submitted, or null when it is another instance's turn. */
@@ -30,9 +35,13 @@ export class OdooPoller {
     // Held for half a period: instances polling on the same period take turns, and one whose timer
     // fires a little early does not find its own lock still there and skip a whole period.
     if ((await this.redis.set(this.keys.pollLock, String(process.pid), 'PX', Math.max(50, Math.floor(this.pollMs / 2)), 'NX')) !== 'OK') return null;
-    let submitted = 0;
-    for (const rule of this.mapping.rules) submitted += await this.pollRule(rule);
-    return submitted;
+    // `{}`: no parent, whatever the caller's context; a poll is work of its own.
+    return this.tracer.inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
+      let submitted = 0;
+      for (const rule of this.mapping.rules) submitted += await this.pollRule(rule);
+      annotateSpan('brain.odoo.submitted', submitted);
+      return submitted;
+    });
   }
 
   private async pollRule(rule: OdooMappingRule): Promise<number> {

@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanKind } from '@opentelemetry/api';
 import { MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { Mission } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
+import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
@@ -38,6 +40,8 @@ export interface WriteBackOptions {
   clock?: () => number;
   onFailure?: (missionId: string, error: unknown) => void;
   onPosted?: () => void;
+  /** With tracing on, each write-back is a span in its mission's trace; absent or off, nothing is read for it. */
+  tracing?: KeptTraceContext;
 }
 
 const MAX_BACKOFF_MS = 300_000;
@@ -135,9 +139,24 @@ export class OdooWriteBack {
     }
   }
 
+  /**
+   * One write-back, traced: a span continuing the trace its mission keeps (the traceparent of its
+   * last traced append), so the mission's one trace reaches Odoo's chatter; `brain.odoo.outcome`
+   * says what it came to.
+   */
   private async writeBack(missionId: string): Promise<boolean> {
+    const tracing = this.options.tracing;
+    if (!tracing?.tracer.enabled) return this.writeBackOnce(missionId);
+    const [traceparent] = await tracing.traceParents([missionId]).catch(() => [null]);
+    return tracing.tracer.inSpan('post odoo result', { traceparent: traceparent ?? undefined }, SpanKind.INTERNAL, { 'brain.mission.id': missionId }, () =>
+      this.writeBackOnce(missionId),
+    );
+  }
+
+  private async writeBackOnce(missionId: string): Promise<boolean> {
     try {
       if (await this.redis.hexists(this.keys.posted, missionId)) {
+        annotateSpan('brain.odoo.outcome', 'posted before');
         await this.redis.zrem(this.keys.due, missionId);
         return false;
       }
@@ -145,6 +164,8 @@ export class OdooWriteBack {
       if (!source || !mission) throw new Error(`mission ${missionId} or its Odoo source is unknown`);
       const model = source.slice(0, source.lastIndexOf('|'));
       const recordId = Number(source.slice(source.lastIndexOf('|') + 1));
+      annotateSpan('brain.odoo.model', model);
+      annotateSpan('brain.odoo.record.id', recordId);
       const marker = `brain-mission:${missionId}`;
       const earlier = await this.odoo.executeKw<{ id: number }[]>(
         'mail.message',
@@ -175,8 +196,12 @@ export class OdooWriteBack {
         [missionId, messageId, JSON.stringify(event)],
       )) as [number];
       if (code === RecordCode.Recorded) this.options.onPosted?.();
+      annotateSpan('brain.odoo.message.id', messageId);
+      annotateSpan('brain.odoo.outcome', earlier[0] ? 'found in chatter' : code === RecordCode.Recorded ? 'posted' : 'posted before');
       return code === RecordCode.Recorded;
     } catch (error) {
+      annotateSpan('brain.odoo.outcome', 'failed');
+      markSpanFailed(error);
       await this.recordFailure(missionId, error);
       return false;
     }

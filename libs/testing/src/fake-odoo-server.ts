@@ -73,6 +73,11 @@ export class FakeOdooServer {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** The connector's settings that reach this Odoo: ODOO_URL, ODOO_DB, ODOO_LOGIN, ODOO_API_KEY. */
+  get connection(): Record<string, string> {
+    return { ODOO_URL: this.url, ODOO_DB: this.db, ODOO_LOGIN: this.login, ODOO_API_KEY: this.apiKey };
+  }
+
   /** Creates a record as a user in Odoo would; its write_date is a second after the last one. */
   create(model: string, fields: Record<string, unknown>): OdooRecord {
     const table = this.records.get(model) ?? [];

@@ -14,6 +14,8 @@ export interface ReceivedWebhook {
   verifiedBy: string[];
   /** The status the receiver answered. */
   answered: number;
+  /** The request's `traceparent` header (tracing on), else ''. */
+  traceparent: string;
 }
 
 /**
@@ -81,6 +83,7 @@ export class WebhookReceiver {
       body,
       message: JSON.parse(body) as ReceivedWebhook['message'],
       verifiedBy,
+      traceparent: String(request.headers.traceparent ?? ''),
     };
     const answered = await this.respond(webhook);
     this.received.push({ ...webhook, answered });

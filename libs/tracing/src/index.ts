@@ -1,5 +1,5 @@
 export * from './trace-carrier';
-export * from './create-sampler';
 export * from './process-tracing';
 export * from './trace-context';
 export * from './service-tracer';
+export * from './kept-trace-context';

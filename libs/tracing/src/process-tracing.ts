@@ -1,17 +1,7 @@
 import { context, propagation, ROOT_CONTEXT, Tracer } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import { Environment, loadEnvironment } from '@app/config';
-import { createSampler } from './create-sampler';
+import type * as TracingSdk from './tracing-sdk';
 
 /** What tracing needs from the environment: the standard OTEL_* variables. */
 export type TracingEnvironment = Pick<
@@ -19,10 +9,8 @@ export type TracingEnvironment = Pick<
   'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_PROTOCOL' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'
 >;
 
-/** HTTP requests that are no one's work: probes and scrapes would each start a trace. */
-const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
-
 interface ProcessTracing {
+  sdk: typeof TracingSdk;
   /** One provider per `service.name`: the services of one process keep their own names. */
   providers: Map<string, TracerProvider>;
   env: TracingEnvironment;
@@ -46,24 +34,20 @@ export function tracingActive(): boolean {
 
 function processTracing(env: TracingEnvironment): ProcessTracing {
   if (tracing) return tracing;
+  // Required here, not imported: a process without an endpoint never loads the SDK, the exporters
+  // or the instrumentations (10–35 MB of peak RSS per service); only @opentelemetry/api (~2 MB),
+  // whose calls are no-ops until the SDK registers its globals.
+  const sdk = require('./tracing-sdk') as typeof TracingSdk; // eslint-disable-line @typescript-eslint/no-require-imports
   // Global, like the ones the SDK's own start-up registers: instrumentations and the API read them.
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  tracing = { providers: new Map(), env, uninstrument: null };
+  sdk.registerGlobals();
+  tracing = { sdk, providers: new Map(), env, uninstrument: null };
   return tracing;
 }
 
 function providerFor(state: ProcessTracing, serviceName: string): TracerProvider {
   let provider = state.providers.get(serviceName);
   if (!provider) {
-    const { env } = state;
-    const url = `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
-    const exporter = env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
-    provider = new TracerProvider({
-      resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
-      sampler: createSampler(env),
-      spanProcessors: [new BatchSpanProcessor({ exporter })],
-    });
+    provider = state.sdk.createProvider(state.env, serviceName);
     state.providers.set(serviceName, provider);
   }
   return provider;
@@ -89,18 +73,7 @@ export function instrumentProcess(label: string, env: TracingEnvironment): void 
   if (!tracingConfigured(env)) return;
   const state = processTracing(env);
   if (state.uninstrument) return;
-  state.uninstrument = registerInstrumentations({
-    tracerProvider: providerFor(state, env.OTEL_SERVICE_NAME ?? label),
-    instrumentations: [
-      new HttpInstrumentation({
-        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
-        requireParentforOutgoingSpans: true,
-      }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      // fetch (the OpenAI client's, webhook deliveries): a client span, and traceparent on the request.
-      new UndiciInstrumentation({ requireParentforSpans: true }),
-    ],
-  });
+  state.uninstrument = state.sdk.instrument(providerFor(state, env.OTEL_SERVICE_NAME ?? label));
   // The instrumentation patches a module when it is required. http and https are core modules that
   // may have loaded already (and Jest loads packages past the hook); requiring them again is what
   // patches them, in place, for every server and client of the process.

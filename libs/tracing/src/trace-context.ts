@@ -1,5 +1,5 @@
 import { context, defaultTextMapGetter, defaultTextMapSetter, isSpanContextValid, propagation, ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Context, Span } from '@opentelemetry/api';
+import type { AttributeValue, Context, Span } from '@opentelemetry/api';
 import { tracingActive } from './process-tracing';
 import { TraceCarrier } from './trace-carrier';
 
@@ -17,7 +17,7 @@ export function contextFrom(carrier: TraceCarrier): Context {
 }
 
 /** Sets an attribute on the span of the work in progress (to find it by, e.g. a mission id); nothing with tracing off. */
-export function annotateSpan(key: string, value: string): void {
+export function annotateSpan(key: string, value: AttributeValue): void {
   if (!tracingActive()) return;
   trace.getActiveSpan()?.setAttribute(key, value);
 }
@@ -27,6 +27,15 @@ export function markSpanFailed(error: unknown): void {
   if (!tracingActive()) return;
   const span = trace.getActiveSpan();
   if (span) failSpan(span, error);
+}
+
+/**
+ * Marks the span of the work in progress as failed without an exception (a client span whose
+ * server answered 4xx or 5xx, as the HTTP conventions ask); nothing with tracing off.
+ */
+export function markSpanError(description: string): void {
+  if (!tracingActive()) return;
+  trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: description });
 }
 
 export function failSpan(span: Span, error: unknown): void {

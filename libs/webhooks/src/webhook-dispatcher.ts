@@ -1,10 +1,31 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SpanKind } from '@opentelemetry/api';
 import { nextStep, RetryPolicy } from '@app/runtime';
+import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
 import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
 
 export type AttemptOutcome = Settlement['outcome'];
+
+/** A claimed delivery with the trace context its mission keeps (tracing on). */
+type TracedDelivery = ClaimedDelivery & TraceCarrier;
+
+/**
+ * A receiver's URL as a span may carry it (`url.full`): the value of every query parameter is
+ * replaced by REDACTED (as the HTTP conventions do for known signature parameters), since receivers
+ * often take a token there. Credentials in the URL are refused when subscribing.
+ */
+export function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    for (const key of new Set(parsed.searchParams.keys())) parsed.searchParams.set(key, 'REDACTED');
+    parsed.hash = '';
+    return parsed.toString();
+  } catch {
+    return '';
+  }
+}
 
 export interface WebhookDispatcherOptions {
   retry: RetryPolicy;
@@ -25,6 +46,8 @@ export interface WebhookDispatcherOptions {
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
   onError?: (error: unknown) => void;
+  /** With tracing on, each attempt is a client span in its mission's trace; absent or off, nothing is read for it. */
+  tracing?: KeptTraceContext;
 }
 
 /** The actor of the events the dispatcher appends (an endpoint disabled for failing). */
@@ -82,11 +105,17 @@ export class WebhookDispatcher {
     return claimed.length;
   }
 
-  private async claim(): Promise<ClaimedDelivery[]> {
+  private async claim(): Promise<TracedDelivery[]> {
     const free = (this.options.concurrency ?? 16) - this.inFlight.size;
     if (free <= 0) return [];
     const now = this.clock();
-    return this.outbox.claim(now, now + 2 * this.options.timeoutMs, free);
+    const claimed = await this.outbox.claim(now, now + 2 * this.options.timeoutMs, free);
+    const tracing = this.options.tracing;
+    if (!tracing?.tracer.enabled || claimed.length === 0) return claimed;
+    // The missions' hashes are in their own partitions (not the outbox's slot), so this is a read of
+    // its own; one that fails costs the attempts their parent, never the attempts themselves.
+    const parents = await tracing.traceParents(claimed.map((delivery) => delivery.missionId)).catch(() => []);
+    return claimed.map((delivery, i) => ({ ...delivery, traceparent: parents[i] ?? undefined }));
   }
 
   private async follow(): Promise<void> {
@@ -108,9 +137,34 @@ export class WebhookDispatcher {
     await Promise.all(this.inFlight);
   }
 
-  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+  /**
+   * One attempt, traced: a client span (HTTP conventions) continuing the trace its mission keeps, so
+   * the mission's one trace reaches its deliveries; `brain.webhook.outcome` is what the attempt came to.
+   */
+  private attempt(delivery: TracedDelivery): Promise<void> {
+    const tracer = this.options.tracing?.tracer;
+    if (!tracer?.enabled) return this.attemptOnce(delivery);
+    return tracer.inSpan(
+      'deliver webhook',
+      delivery,
+      SpanKind.CLIENT,
+      {
+        'http.request.method': 'POST',
+        // The conventions count resends only, and only from the first one on.
+        ...(delivery.attempts > 1 ? { 'http.request.resend_count': delivery.attempts - 1 } : {}),
+        'brain.mission.id': delivery.missionId,
+        'brain.webhook.subscription.id': delivery.subscriptionId,
+        'brain.webhook.delivery.id': delivery.id,
+        'brain.webhook.attempt': delivery.attempts,
+      },
+      () => this.attemptOnce(delivery),
+    );
+  }
+
+  private async attemptOnce(delivery: ClaimedDelivery): Promise<void> {
     try {
       const settlement = await this.send(delivery);
+      annotateSpan('brain.webhook.outcome', settlement.outcome);
       const now = this.clock();
       const failingSince = await this.outbox.settle(delivery, settlement, now);
       if (failingSince === null) return;
@@ -118,6 +172,7 @@ export class WebhookDispatcher {
       if (failingSince > 0 && now - failingSince >= this.options.disableAfterMs) await this.disable(delivery.subscriptionId, failingSince);
     } catch (error) {
       // The claim lapses and the delivery is attempted again.
+      markSpanFailed(error);
       this.options.onError?.(error);
     }
   }
@@ -130,12 +185,19 @@ export class WebhookDispatcher {
     }
     const secrets = await this.subscriptions.secretsInForce(subscription.id);
     const body = this.options.openBody ? await this.options.openBody(delivery.body) : delivery.body;
-    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets }, this.abort.signal);
+    annotateSpan('url.full', redactedUrl(subscription.url));
+    const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
     if (this.abort.signal.aborted)
       return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
     const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
     const responseCode = 'status' in result ? result.status : 0;
     const error = 'error' in result ? result.error : `answered ${responseCode}`;
+    if (responseCode > 0) annotateSpan('http.response.status_code', responseCode);
+    if (step.kind !== 'delivered') {
+      // Low cardinality, as the conventions ask: the status, or why there was none.
+      annotateSpan('error.type', responseCode > 0 ? String(responseCode) : error.startsWith('refused') ? 'refused' : '_OTHER');
+      markSpanError(error);
+    }
     if (step.kind === 'delivered') return { outcome: 'delivered', responseCode };
     if (step.kind === 'retry') return { outcome: 'retry', at: step.at, responseCode, error, endpointFailed: true };
     return { outcome: 'dead', responseCode, error, endpointFailed: true };

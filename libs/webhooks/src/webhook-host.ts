@@ -1,10 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, readMissionFields } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { ProjectionRunner } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
+import { ServiceTracer } from '@app/tracing';
 import { TargetUrlPolicy } from './target-url-policy';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhookKeys } from './webhook-keys';
@@ -35,6 +36,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
     policy: TargetUrlPolicy,
     metrics: WebhookMetrics,
     @Inject(WEBHOOK_SETTINGS) settings: WebhookSettings,
+    tracer: ServiceTracer,
     @InjectPinoLogger(WebhookHost.name) logger: PinoLogger,
     personal: MissionPersonalData,
   ) {
@@ -53,6 +55,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
         logger.warn({ subscriptionId, reason }, 'webhook endpoint disabled');
       },
       onError: (error) => logger.warn({ err: error }, 'webhook dispatcher failed; the delivery is attempted again when its claim lapses'),
+      tracing: { tracer, traceParents: (missionIds) => readMissionFields(redis, keys, missionIds, MISSION_HASH_FIELDS.traceParent) },
     });
   }
 

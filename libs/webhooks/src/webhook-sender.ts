@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { AttemptResult } from '@app/runtime';
+import { TraceCarrier } from '@app/tracing';
 import { TargetUrlPolicy } from './target-url-policy';
 import { webhookSignatureHeader } from './webhook-signature';
 
@@ -13,6 +14,8 @@ export interface OutgoingWebhook {
   body: string;
   /** Every secret in force (two during a rotation): one signature each. */
   secrets: readonly string[];
+  /** The attempt's trace context, sent as `traceparent` (and `tracestate`) so a traced receiver continues it. */
+  trace?: TraceCarrier;
 }
 
 /** What a receiver's answer body may be at most; the rest is not read (it carries no meaning). */
@@ -51,6 +54,8 @@ export class WebhookSender {
       'webhook-id': webhook.id,
       'webhook-timestamp': String(timestamp),
       'webhook-signature': webhookSignatureHeader(webhook.secrets, webhook.id, timestamp, webhook.body),
+      ...(webhook.trace?.traceparent ? { traceparent: webhook.trace.traceparent } : {}),
+      ...(webhook.trace?.traceparent && webhook.trace.tracestate ? { tracestate: webhook.trace.tracestate } : {}),
     };
     const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<AttemptResult>((resolve) => {

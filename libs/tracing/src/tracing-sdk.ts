@@ -1,0 +1,60 @@
+import { context, propagation } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { createSampler } from './create-sampler';
+import type { TracingEnvironment } from './process-tracing';
+
+/*
+ * Everything of OpenTelemetry beyond its API: the SDK, the exporters and the instrumentations.
+ * process-tracing.ts requires this file only once an endpoint is set, so a process without one
+ * never loads these modules (they cost 10–35 MB of peak RSS per service). Import nothing from here
+ * elsewhere but types.
+ */
+
+/** HTTP requests that are no one's work: probes and scrapes would each start a trace. */
+const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
+
+/** Registers the global context manager and W3C propagator that the API and the instrumentations read. */
+export function registerGlobals(): void {
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+/** A provider whose spans carry `service.name` = `serviceName`, exported in batches to the endpoint. */
+export function createProvider(env: TracingEnvironment, serviceName: string): TracerProvider {
+  const url = `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
+  const exporter = env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
+  return new TracerProvider({
+    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
+    sampler: createSampler(env),
+    spanProcessors: [new BatchSpanProcessor({ exporter })],
+  });
+}
+
+/** Instruments node:http, fetch and ioredis with spans of `provider`; returns what undoes it. */
+export function instrument(provider: TracerProvider): () => void {
+  return registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
+        // A webhook delivery (it carries `webhook-id`) has its own client span, made by the
+        // dispatcher with the query values of its URL redacted; this one would carry the URL as is.
+        ignoreOutgoingRequestHook: ({ headers }) => headers !== undefined && !Array.isArray(headers) && 'webhook-id' in headers,
+        requireParentforOutgoingSpans: true,
+      }),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      // fetch (the OpenAI client's, the Odoo connector's): a client span, and traceparent on the request.
+      new UndiciInstrumentation({ requireParentforSpans: true }),
+    ],
+  });
+}
