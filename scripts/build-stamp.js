@@ -92,18 +92,63 @@ function endBuild(root = ROOT) {
   fs.renameSync(path.join(root, PENDING), path.join(root, STAMP));
 }
 
-/** Builds when stale; everything goes to stderr, so a command's own stdout (replay --json) stays clean. */
+/**
+ * Builds when stale; everything goes to stderr, so a command's own stdout (replay --json) stays clean.
+ * Under a lock: two commands started at once (two test workers, `npm start` in two terminals) would
+ * otherwise build into the same dist/ together, and one would find the other's stamp gone. The one
+ * that waited looks again and finds the build done.
+ */
 function ensureBuilt(root = ROOT) {
-  const state = buildState(root);
-  if (!state.stale) return 0;
-  process.stderr.write(`build: ${state.reason}; running npm run build\n`);
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
-  if (result.error) throw result.error;
-  return result.status ?? 1;
+  if (!buildState(root).stale) return 0;
+  return withBuildLock(root, () => {
+    const state = buildState(root);
+    if (!state.stale) return 0;
+    process.stderr.write(`build: ${state.reason}; running npm run build\n`);
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const result = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
+    if (result.error) throw result.error;
+    return result.status ?? 1;
+  });
 }
 
-module.exports = { ENTRIES, STAMP, buildState, beginBuild, endBuild, ensureBuilt, sourceFingerprint };
+const LOCK = '.build.lock';
+const LOCK_POLL_MS = 200;
+
+/** Runs `work` holding `<root>/.build.lock` (it names the holder's pid); a lock whose holder has died is taken over. */
+function withBuildLock(root, work) {
+  const lock = path.join(root, LOCK);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      if (!holderAlive(readText(lock))) fs.rmSync(lock, { force: true });
+      else Atomics.wait(pause, 0, 0, LOCK_POLL_MS);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+function holderAlive(pidText) {
+  const pid = Number(pidText);
+  // A lock being written this very moment has no pid yet: its writer is alive.
+  if (pidText === undefined || pidText === '') return pidText === '';
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+module.exports = { ENTRIES, STAMP, buildState, beginBuild, endBuild, ensureBuilt, sourceFingerprint, withBuildLock };
 
 if (require.main === module) {
   const commands = { begin: beginBuild, end: endBuild, ensure: ensureBuilt };

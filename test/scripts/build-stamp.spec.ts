@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { beginBuild, buildState, endBuild, ENTRIES, STAMP } from '../../scripts/build-stamp';
@@ -106,13 +106,14 @@ describe('the build staleness decision (scripts/build-stamp.js)', () => {
     expect(buildState(root).stale).toBe(true);
   });
 
-  it('`ensure` runs `npm run build` when stale and not again when fresh, and never writes to stdout', () => {
-    // The script as `npm start` runs it, in the miniature repository, whose build counts its runs.
+  /** The script as `npm start` runs it, in the miniature repository, whose build counts its runs (after `pauseMs`). */
+  function installFakeBuild(pauseMs = 0): void {
     mkdirSync(path.join(root, 'scripts'), { recursive: true });
     copyFileSync(path.join(REPO_ROOT, 'scripts', 'build-stamp.js'), path.join(root, 'scripts', 'build-stamp.js'));
     writeFileSync(
       path.join(root, 'fake-build.js'),
       `const fs = require('fs'), path = require('path');
+Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ${pauseMs});
 for (const entry of ${JSON.stringify(ENTRIES)}) { fs.mkdirSync(path.dirname(entry), { recursive: true }); fs.writeFileSync(entry, ''); }
 fs.appendFileSync('builds.log', 'built\\n');`,
     );
@@ -120,13 +121,40 @@ fs.appendFileSync('builds.log', 'built\\n');`,
       path.join(root, 'package.json'),
       JSON.stringify({ scripts: { build: 'node scripts/build-stamp.js begin && node fake-build.js && node scripts/build-stamp.js end' } }),
     );
-    const ensure = () => spawnSync(process.execPath, ['scripts/build-stamp.js', 'ensure'], { cwd: root, encoding: 'utf8' });
+  }
+  const ensure = () => spawnSync(process.execPath, ['scripts/build-stamp.js', 'ensure'], { cwd: root, encoding: 'utf8' });
+  const ensureAsync = () =>
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, ['scripts/build-stamp.js', 'ensure'], { cwd: root });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (status) => resolve({ status, stderr }));
+    });
 
+  it('`ensure` runs `npm run build` when stale and not again when fresh, and never writes to stdout', () => {
+    installFakeBuild();
     const first = ensure();
     expect(first).toMatchObject({ status: 0, stdout: '', stderr: expect.stringMatching(/^build: dist\/ has no .*; running npm run build\n$/) });
     const second = ensure();
     expect(second).toMatchObject({ status: 0, stdout: '', stderr: '' });
     expect(readFileSync(path.join(root, 'builds.log'), 'utf8')).toBe('built\n');
     expect(readFileSync(path.join(root, STAMP), 'utf8')).toMatch(/^[0-9a-f]{40}\n$/);
+  });
+
+  it('given two `ensure` at once on a stale tree, then one builds, the other waits for it and does not build again', async () => {
+    installFakeBuild(500);
+    const results = await Promise.all([ensureAsync(), ensureAsync()]);
+    expect(results.map((result) => result.status)).toEqual([0, 0]);
+    expect(readFileSync(path.join(root, 'builds.log'), 'utf8')).toBe('built\n');
+    expect(buildState(root).stale).toBe(false);
+    expect(existsSync(path.join(root, '.build.lock'))).toBe(false);
+  });
+
+  it('given a lock left by a process that died, then `ensure` takes it over and builds', () => {
+    installFakeBuild();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(path.join(root, '.build.lock'), `${dead}\n`);
+    expect(ensure()).toMatchObject({ status: 0, stdout: '' });
+    expect(readFileSync(path.join(root, 'builds.log'), 'utf8')).toBe('built\n');
   });
 });
