@@ -7,8 +7,10 @@ import { SubjectErasure, SubjectsService } from './subjects.service';
 /**
  * Every ERASURE_SWEEP_MS, finishes the erasures a crash left pending: the subject's key destroyed
  * (or about to be) and SubjectErased missing on some of its missions, which would otherwise run on
- * without their data until dead-lettered. Every intake sweeps; completing an erasure twice changes
- * nothing, and there is rarely anything to do (one ZRANGE).
+ * without their data until dead-lettered. An erasure pending for a period or longer is taken to be
+ * interrupted (the request itself takes milliseconds), so one finishes at most two periods after
+ * its crash. Every intake sweeps; completing an erasure twice changes nothing, and there is rarely
+ * anything to do (one ZRANGE).
  */
 @Injectable()
 export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -32,9 +34,12 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
     await this.task.stop();
   }
 
-  /** Finishes every pending erasure; returns those it finished. */
-  async sweep(): Promise<SubjectErasure[]> {
-    const { finished, failed } = await this.subjects.finishPending();
+  /**
+   * Finishes every erasure pending for a period or longer at `now`; returns those it finished.
+   * Younger ones are left to the request that is still working on them, if it lives.
+   */
+  async sweep(now = new Date()): Promise<SubjectErasure[]> {
+    const { finished, failed } = await this.subjects.finishPending(new Date(now.getTime() - this.env.ERASURE_SWEEP_MS));
     for (const erasure of finished) {
       const recorded = erasure.missions.filter((mission) => mission.recorded).length;
       this.logger.info({ subjectId: erasure.subjectId, recorded, keyDestroyed: erasure.keyDestroyed }, 'pending erasure finished');

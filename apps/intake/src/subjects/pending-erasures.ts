@@ -69,11 +69,12 @@ export class PendingErasures {
     return (await clearScript.run(this.redis, this.keysOf(erasure.subjectId), [erasure.subjectId, erasure.id])) as ClearCode;
   }
 
-  /** Every pending erasure, oldest first. */
-  async list(): Promise<PendingErasure[]> {
+  /** Every erasure pending since `requestedBefore` or earlier, oldest first. */
+  async list(requestedBefore: Date): Promise<PendingErasure[]> {
     const found: PendingErasure[] = [];
+    const until = String(requestedBefore.getTime());
     for (let offset = 0; ; offset += PAGE) {
-      const subjects = await this.redis.zrange(this.keys.erasuresPending, offset, offset + PAGE - 1);
+      const subjects = await this.redis.zrange(this.keys.erasuresPending, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
       for (const subjectId of subjects) {
         const erasure = await this.read(subjectId);
         if (erasure) found.push(erasure);

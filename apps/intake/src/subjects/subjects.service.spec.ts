@@ -59,10 +59,12 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
     expect(dead.kind === 'appended' && dead.mission.status).toBe('dead_lettered');
 
     // The crash: the erasure recorded as pending and the key destroyed, nothing appended.
-    await pending.mark('guest:crash', 'operator:alice', 'erasure request 2026-117', new Date('2026-12-01T10:00:00.000Z'));
+    const requestedAt = new Date('2026-12-01T10:00:00.000Z');
+    await pending.mark('guest:crash', 'operator:alice', 'erasure request 2026-117', requestedAt);
+    const aPeriodLater = new Date(requestedAt.getTime() + env.ERASURE_SWEEP_MS);
     expect(await personal.cipher.erase('guest:crash')).toBe(true);
 
-    const finished = await sweeper.sweep();
+    const finished = await sweeper.sweep(aPeriodLater);
 
     expect(finished).toEqual([
       {
@@ -86,20 +88,24 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
     const queued = await Promise.all(keys.partitions.flatMap((k) => [redis.zrange(k.ready, 0, -1), redis.zrange(k.deadLetters, 0, -1)]));
     expect(queued.flat()).not.toContain('m-crash-queued');
     expect(queued.flat()).not.toContain('m-crash-dead');
-    expect(await pending.list()).toEqual([]);
+    expect(await pending.read('guest:crash')).toBeNull();
     expect(await redis.exists(keys.erasurePending('guest:crash'), keys.erasuresPending)).toBe(0);
 
     const versions = await Promise.all(['m-crash-queued', 'm-crash-dead'].map(async (id) => (await store.history(id)).length));
-    expect(await sweeper.sweep()).toEqual([]);
+    expect(await sweeper.sweep(aPeriodLater)).toEqual([]);
     expect(await Promise.all(['m-crash-queued', 'm-crash-dead'].map(async (id) => (await store.history(id)).length))).toEqual(versions);
     expect(logger.lines.filter((line) => line.message === 'pending erasure finished')).toHaveLength(1);
   });
 
-  it('given a crash after the erasure was recorded as pending and before the key was destroyed, when the sweep runs, then it destroys the key too', async () => {
+  it('given a crash after the erasure was recorded as pending and before the key was destroyed, when a period has passed, then the sweep finishes it and destroys the key too', async () => {
     await aMissionAbout('m-early', 'guest:early');
-    await pending.mark('guest:early', 'operator:bob', 'erasure request 2026-118');
+    const requestedAt = new Date('2026-12-02T10:00:00.000Z');
+    await pending.mark('guest:early', 'operator:bob', 'erasure request 2026-118', requestedAt);
 
-    const [erasure] = await sweeper.sweep();
+    // Younger than a period (ERASURE_SWEEP_MS = 1000): the request may still be working on it.
+    expect(await sweeper.sweep(new Date(requestedAt.getTime() + 999))).toEqual([]);
+    expect(await personal.cipher.store.has('guest:early')).toBe(true);
+    const [erasure] = await sweeper.sweep(new Date(requestedAt.getTime() + 1000));
 
     expect(erasure.keyDestroyed).toBe(true);
     expect(await personal.cipher.store.has('guest:early')).toBe(false);

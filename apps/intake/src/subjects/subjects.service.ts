@@ -59,13 +59,14 @@ export class SubjectsService {
   }
 
   /**
-   * Finishes every erasure a crash left pending (the key maybe destroyed, events missing): what
-   * the intake's erasure sweep runs every ERASURE_SWEEP_MS. One that fails stays for the next run.
+   * Finishes every erasure requested at `requestedBefore` or earlier that is still pending, i.e.
+   * that a crash interrupted (the key maybe destroyed, events missing): what the intake's erasure
+   * sweep runs every ERASURE_SWEEP_MS. One that fails stays for the next run.
    */
-  async finishPending(): Promise<{ finished: SubjectErasure[]; failed: { subjectId: string; error: unknown }[] }> {
+  async finishPending(requestedBefore: Date): Promise<{ finished: SubjectErasure[]; failed: { subjectId: string; error: unknown }[] }> {
     const finished: SubjectErasure[] = [];
     const failed: { subjectId: string; error: unknown }[] = [];
-    for (const erasure of await this.pending.list()) {
+    for (const erasure of await this.pending.list(requestedBefore)) {
       try {
         finished.push(await this.complete(erasure));
       } catch (error) {
