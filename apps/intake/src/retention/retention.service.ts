@@ -125,7 +125,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
           plan.kept.push({ subjectId: candidate.subjectId, reason: verdict.reason });
           continue;
         }
-        // The erasure of DELETE /api/subjects/{id}: the key destroyed first, then SubjectErased on each mission.
+        // The erasure of DELETE /api/subjects/{id}: recorded as pending, the key destroyed, then SubjectErased on each mission.
         await this.subjects.erase(candidate.subjectId, verdict.reason, actor);
         erased.push(candidate.subjectId);
         this.metrics.erased.inc();
