@@ -59,7 +59,8 @@ describe('retention: guests erased once every mission is finished and past RETEN
     // The rounds are driven by the test's clock below; the timer's own would find nothing due. No
     // key cache: the intake that answers the reads is not always the one that erased (it evicts at once).
     system = await startInProcessSystem('e2e-retention', {
-      RETENTION_DAYS: 'guest_support:30,maintenance:365',
+      // pricing:0: a pricing mission about a guest is past its days once finished, for a manual run now.
+      RETENTION_DAYS: 'guest_support:30,maintenance:365,pricing:0',
       RETENTION_CHECK_MS: '3600000',
       DATA_KEY_CACHE_TTL_MS: '0',
     });
@@ -80,7 +81,7 @@ describe('retention: guests erased once every mission is finished and past RETEN
 
   it('given missions younger than their days, then the dry run lists no one, over the API and the CLI', async () => {
     expect((await system.api.get('/api/retention').expect(200)).body).toMatchObject({
-      days: { guest_support: 30, pricing: 365, maintenance: 365 },
+      days: { guest_support: 30, pricing: 0, maintenance: 365 },
       erase: [],
       kept: [],
     });
@@ -162,5 +163,23 @@ describe('retention: guests erased once every mission is finished and past RETEN
     const ran = await ctl(['--json', 'retention']);
     expect(ran).toMatchObject({ code: EXIT.ok, stderr: '' });
     expect(JSON.parse(ran.stdout)).toMatchObject({ erased: [], failed: [] });
+  });
+
+  it('given a round run by hand, then the events name the operator who ran it as actor, and the reason still names the policy', async () => {
+    // A rate check for guest 1004, cancelled before its start: finished now, and pricing keeps 0 days.
+    const notBefore = new Date(Date.now() + DAY_MS).toISOString();
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...guestRequest(1004, 'Dora Keller'), type: 'pricing', payload: { currentRate: 150 }, subjects: ['guest:1004'], notBefore })
+      .expect(201);
+    missions.dora = created.body.id as string;
+    await system.api.post(`/api/missions/${missions.dora}/cancel`).send({}).expect(200);
+
+    const run = (await system.api.post('/api/retention/run').expect(200)).body;
+
+    expect(run).toMatchObject({ erased: ['guest:1004'], failed: [] });
+    expect((await events('dora')).filter((event) => event.type === 'SubjectErased')).toEqual([
+      expect.objectContaining({ actor: 'operator', data: { subjectId: 'guest:1004', reason: 'retention policy 0 days' } }),
+    ]);
   });
 });

@@ -3,21 +3,31 @@ import * as path from 'node:path';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Every Lua script (not an include) of the libraries and apps: <project>/src/lua/<name>.lua. */
+/** Every Lua script (not an include) of the libraries and apps: any `lua` directory under <project>/src, e.g. src/subjects/lua. */
 function scripts(): { file: string; text: string }[] {
   const found: { file: string; text: string }[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const sub = path.join(dir, entry.name);
+      if (entry.name !== 'lua') {
+        walk(sub);
+        continue;
+      }
+      for (const name of readdirSync(path.join(REPO_ROOT, sub)).filter((file) => file.endsWith('.lua'))) {
+        found.push({ file: path.join(sub, name), text: readFileSync(path.join(REPO_ROOT, sub, name), 'utf8') });
+      }
+    }
+  };
   for (const top of ['apps', 'libs']) {
     for (const project of readdirSync(path.join(REPO_ROOT, top))) {
-      const dir = path.join(REPO_ROOT, top, project, 'src', 'lua');
-      let entries: string[];
+      const src = path.join(top, project, 'src');
       try {
-        entries = readdirSync(dir);
+        readdirSync(path.join(REPO_ROOT, src));
       } catch {
         continue;
       }
-      for (const name of entries.filter((entry) => entry.endsWith('.lua'))) {
-        found.push({ file: path.join(top, project, 'src', 'lua', name), text: readFileSync(path.join(dir, name), 'utf8') });
-      }
+      walk(src);
     }
   }
   return found;
@@ -31,7 +41,7 @@ describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
   const all = scripts();
 
   it('finds the scripts', () => {
-    expect(all.map((script) => path.basename(script.file))).toEqual(expect.arrayContaining(['append-mission-events.lua', 'lease-ready-missions-8.lua']));
+    expect(all.map((script) => path.basename(script.file))).toEqual(expect.arrayContaining(['append-mission-events.lua', 'lease-ready-missions-8.lua', 'append-schedule-events-4.lua', 'mark-erasure-pending-2.lua']));
   });
 
   it.each(all.map((script) => [script.file, script.text]))('%s opens with a comment that lists its KEYS and its result', (_file, text) => {

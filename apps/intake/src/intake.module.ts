@@ -42,6 +42,8 @@ import { SchedulesController } from './schedules/schedules.controller';
 import { EventStreamService } from './stream/event-stream.service';
 import { StreamTokens } from './stream/stream-tokens';
 import { StreamController } from './stream/stream.controller';
+import { ErasureSweepService } from './subjects/erasure-sweep.service';
+import { PendingErasures } from './subjects/pending-erasures';
 import { SubjectsController } from './subjects/subjects.controller';
 import { SubjectsService } from './subjects/subjects.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
@@ -104,6 +106,8 @@ export class IntakeModule {
         MissionCommandsService,
         ServableSkills,
         SubjectsService,
+        PendingErasures,
+        ErasureSweepService,
         RetentionService,
         RetentionMetrics,
         LeaseExpiryService,

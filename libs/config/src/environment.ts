@@ -553,6 +553,17 @@ export class Environment {
   @Max(86_400_000)
   RETENTION_CHECK_MS = 3_600_000;
 
+  /**
+   * How often each intake finishes the erasures a crash left pending (the subject's key destroyed,
+   * SubjectErased not yet on every mission); their missions run without data until then.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  ERASURE_SWEEP_MS = 30_000;
+
   /** A failed attempt's next one waits RETRY_BASE_MS × 2^(failures − 1), at most RETRY_MAX_MS, half of it jitter; 0 retries at once. */
   @Expose()
   @Type(() => Number)

@@ -29,3 +29,16 @@ describe('RETENTION_DAYS', () => {
     expect(() => loadEnvironment({ RETENTION_CHECK_MS: '10' })).toThrow(/RETENTION_CHECK_MS="10": RETENTION_CHECK_MS must not be less than 1000/);
   });
 });
+
+describe('ERASURE_SWEEP_MS', () => {
+  it('given nothing, then pending erasures are finished every 30 s', () => {
+    expect(loadEnvironment({}).ERASURE_SWEEP_MS).toBe(30_000);
+  });
+
+  it.each([
+    ['10', 'ERASURE_SWEEP_MS must not be less than 1000'],
+    ['3600001', 'ERASURE_SWEEP_MS must not be greater than 3600000'],
+  ])('given %s, then it is refused', (value, message) => {
+    expect(() => loadEnvironment({ ERASURE_SWEEP_MS: value })).toThrow(`ERASURE_SWEEP_MS="${value}": ${message}`);
+  });
+});

@@ -212,6 +212,18 @@ export class KeyLayout {
   get retentionTurn(): string {
     return `${this.prefix}retention:turn`;
   }
+  /**
+   * A data subject's erasure while it is pending (hash: id, actor, reason, requestedAt; no personal
+   * data): written before the subject's key is destroyed, removed once each of its missions has
+   * SubjectErased, so a crash in between leaves it for the sweep to finish. Hash tag `{e}`.
+   */
+  erasurePending(subject: string): string {
+    return `${this.prefix}{e}:erasure:${subject}:pending`;
+  }
+  /** The subjects whose erasure is pending, by when it was requested (ms): what the erasure sweep reads. */
+  get erasuresPending(): string {
+    return `${this.prefix}{e}:erasures:pending`;
+  }
   /** Recurring-mission schedules (schedule id -> record JSON), under their own hash tag `{s}`. */
   get schedules(): string {
     return `${this.prefix}{s}:schedules`;

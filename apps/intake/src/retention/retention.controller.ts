@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequiresRole } from '../auth';
+import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { RetentionPlanQuery } from './retention-plan.query';
 import { RetentionPlanSchema, RetentionRunSchema } from './retention-plan.schema';
@@ -39,11 +40,12 @@ export class RetentionController {
     summary: 'Run retention now',
     description:
       'Needs role **operator**. Runs a retention round now, as the intake does every RETENTION_CHECK_MS: each subject of the dry run is ' +
-      'erased as by DELETE /api/subjects/{subjectId}, with actor `retention` and reason `retention policy <days> days`.',
+      "erased as by DELETE /api/subjects/{subjectId}, with the caller as actor (the timer's rounds: `retention`) and reason " +
+      '`retention policy <days> days`.',
   })
   @ApiOkResponse({ type: RetentionRunSchema, description: 'What the round erased and kept.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'operator' })
-  run(): Promise<RetentionRun> {
-    return this.retention.run();
+  run(@ApiCaller() caller: string): Promise<RetentionRun> {
+    return this.retention.run(new Date(), caller);
   }
 }

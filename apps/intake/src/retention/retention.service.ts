@@ -9,7 +9,7 @@ import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { SubjectsService } from '../subjects/subjects.service';
 import { RetentionMetrics } from './retention-metrics';
 
-/** The actor of the SubjectErased (and MissionCancelled) events retention causes. */
+/** The actor of the SubjectErased (and MissionCancelled) events the timer's retention rounds cause. */
 export const RETENTION_ACTOR = 'retention';
 
 /** When an intake's first round comes after its start (at most one period). */
@@ -65,7 +65,7 @@ interface Survey {
 /**
  * Retention: erases the data subjects whose missions have ALL finished and are each past their own
  * type's RETENTION_DAYS (retentionVerdict), by the same erasure as `DELETE /api/subjects/{id}`,
- * with actor `retention` and reason `retention policy <days> days`. A round reads only the finished
+ * with actor `retention` (the operator for a manual run) and reason `retention policy <days> days`. A round reads only the finished
  * missions past their type's days (the `retain` effect's sets, by finish time), then every mission
  * of each subject they name. Every RETENTION_CHECK_MS one intake takes the turn (a Redis key held
  * for 90 % of the period) and runs the round; the others skip it. `plan` is the dry run: it reads
@@ -108,8 +108,12 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return (await this.survey(now)).plan;
   }
 
-  /** A round at `now`: erases every subject of the plan, each checked again just before. */
-  async run(now = new Date()): Promise<RetentionRun> {
+  /**
+   * A round at `now`: erases every subject of the plan, each checked again just before. `actor`
+   * is who ran it: `retention` for the timer's rounds, the operator for a manual run, so the log
+   * says who decided it; the reason still names the policy.
+   */
+  async run(now = new Date(), actor = RETENTION_ACTOR): Promise<RetentionRun> {
     const { plan, spent } = await this.survey(now);
     const erased: string[] = [];
     const failed: RetentionRun['failed'] = [];
@@ -121,11 +125,11 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
           plan.kept.push({ subjectId: candidate.subjectId, reason: verdict.reason });
           continue;
         }
-        // The erasure of DELETE /api/subjects/{id}: the key destroyed first, then SubjectErased on each mission.
-        await this.subjects.erase(candidate.subjectId, verdict.reason, RETENTION_ACTOR);
+        // The erasure of DELETE /api/subjects/{id}: recorded as pending, the key destroyed, then SubjectErased on each mission.
+        await this.subjects.erase(candidate.subjectId, verdict.reason, actor);
         erased.push(candidate.subjectId);
         this.metrics.erased.inc();
-        this.logger.info({ subjectId: candidate.subjectId, reason: verdict.reason, missions: candidate.missions.length }, 'subject erased by retention');
+        this.logger.info({ subjectId: candidate.subjectId, reason: verdict.reason, actor, missions: candidate.missions.length }, 'subject erased by retention');
       } catch (error) {
         failed.push({ subjectId: candidate.subjectId, error: error instanceof Error ? error.message : String(error) });
         this.logger.error({ err: error, subjectId: candidate.subjectId }, 'retention could not erase a subject; the next round tries again');

@@ -39,11 +39,12 @@ export class SubjectsController {
   @ApiOperation({
     summary: 'Erase a data subject (erasure request)',
     description:
-      'Needs role **operator**. Destroys the subject\'s data key first, so their personal fields read "[erased]" everywhere from then on ' +
-      '(API, live stream, webhooks, replay); the log keeps the ciphertext, so its hash chains still verify. Then records SubjectErased ' +
-      '(with the caller as actor and the reason) on each of their missions, and cancels those not finished. Repeating the request ' +
-      'completes one a crash interrupted and changes nothing else. Another process may still read the fields for up to ' +
-      'DATA_KEY_CACHE_TTL_MS.',
+      "Needs role **operator**. Records the erasure as pending (caller and reason, no personal data), then destroys the subject's " +
+      'data key, so their personal fields read "[erased]" everywhere from then on (API, live stream, webhooks, replay); the log keeps ' +
+      'the ciphertext, so its hash chains still verify. Then records SubjectErased (with the caller as actor and the reason) on each ' +
+      'of their missions, and cancels those not finished. One a crash interrupted is completed by the intake within two ERASURE_SWEEP_MS, ' +
+      'or by repeating the request, with the actor and reason of the erasure pending; nothing else changes. Another process may ' +
+      'still read the fields for up to DATA_KEY_CACHE_TTL_MS.',
   })
   @ApiIdParam('subject')
   @ApiOkResponse({ type: SubjectErasureView, description: 'What the erasure did.', headers: RATE_LIMIT_HEADERS })

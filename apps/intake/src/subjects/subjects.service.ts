@@ -5,6 +5,7 @@ import { decideEraseSubject, Mission, PathValue, personalValues } from '@app/mis
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
+import { PendingErasure, PendingErasures } from './pending-erasures';
 
 export interface ErasedMission {
   missionId: string;
@@ -26,8 +27,9 @@ export interface SubjectAccess {
 }
 
 /**
- * A data subject's rights over the missions about them: erasure (the key destroyed, then
- * SubjectErased on each mission) and access (everything held, in plain, as one document).
+ * A data subject's rights over the missions about them: erasure (recorded as pending, the key
+ * destroyed, then SubjectErased on each mission) and access (everything held, in plain, as one
+ * document).
  */
 @Injectable()
 export class SubjectsService {
@@ -37,18 +39,49 @@ export class SubjectsService {
     private readonly store: MissionStore,
     private readonly pipeline: MissionPipeline,
     private readonly personal: MissionPersonalData,
+    private readonly pending: PendingErasures,
   ) {}
 
   /**
-   * Destroys the subject's data key FIRST, so whatever happens after (a crash, a failed append)
-   * nothing about the subject can be read again, then records SubjectErased on each of its
-   * missions, cancelling those not finished. Repeating it finishes what a crash left undone and
-   * changes nothing else; an unknown subject (no key, no mission) is a 404.
+   * Records the erasure as pending (actor, reason; no personal data), then destroys the subject's
+   * data key, so whatever happens after (a crash, a failed append) nothing about the subject can be
+   * read again, then records SubjectErased on each of its missions, cancelling those not finished,
+   * and drops the pending record. What a crash leaves undone the erasure sweep (finishPending) or a
+   * repeated request finishes, with the actor and reason of the erasure that was pending; nothing
+   * else changes. An unknown subject (no key, no mission) is a 404.
    */
   async erase(subjectId: string, reason: string, actor: string): Promise<SubjectErasure> {
     const ids = await this.missionIds(subjectId);
+    if (ids.length === 0 && !(await this.personal.cipher.store.has(subjectId)) && !(await this.pending.read(subjectId))) {
+      throw new NotFoundException(`subject ${subjectId} not found`);
+    }
+    return this.complete(await this.pending.mark(subjectId, actor, reason));
+  }
+
+  /**
+   * Finishes every erasure requested at `requestedBefore` or earlier that is still pending, i.e.
+   * that a crash interrupted (the key maybe destroyed, events missing): what the intake's erasure
+   * sweep runs every ERASURE_SWEEP_MS. One that fails stays for the next run.
+   */
+  async finishPending(requestedBefore: Date): Promise<{ finished: SubjectErasure[]; failed: { subjectId: string; error: unknown }[] }> {
+    const finished: SubjectErasure[] = [];
+    const failed: { subjectId: string; error: unknown }[] = [];
+    for (const erasure of await this.pending.list(requestedBefore)) {
+      try {
+        finished.push(await this.complete(erasure));
+      } catch (error) {
+        failed.push({ subjectId: erasure.subjectId, error });
+      }
+    }
+    return { finished, failed };
+  }
+
+  /** The key destroyed (again: idempotent), SubjectErased on each mission, then the pending record dropped. */
+  private async complete(erasure: PendingErasure): Promise<SubjectErasure> {
+    const { subjectId, reason, actor } = erasure;
     const keyDestroyed = await this.personal.cipher.erase(subjectId);
-    if (ids.length === 0 && !keyDestroyed) throw new NotFoundException(`subject ${subjectId} not found`);
+    // Read after the key is gone: a mission created until then is erased with the others.
+    const ids = await this.missionIds(subjectId);
     const missions: ErasedMission[] = [];
     // One after the other: each is one atomic append; the number of a guest's missions is small.
     for (const missionId of [...ids].sort()) {
@@ -56,6 +89,7 @@ export class SubjectsService {
       const status = outcome.kind === 'appended' || outcome.kind === 'skipped' ? outcome.mission.status : undefined;
       missions.push({ missionId, recorded: outcome.kind === 'appended', ...(status ? { status } : {}) });
     }
+    await this.pending.clear(erasure);
     return { subjectId, keyDestroyed, missions };
   }
 

@@ -1,0 +1,155 @@
+import { PinoLogger } from 'nestjs-pino';
+import { Environment, loadEnvironment } from '@app/config';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideAssign, decideCreate, decideFailure, decideStart, MissionEvent } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { aCreateInput, deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
+import { ErasureSweepService } from './erasure-sweep.service';
+import { PendingErasures } from './pending-erasures';
+import { SubjectsService } from './subjects.service';
+
+/** The sweep's log lines, kept to look at instead of written. */
+class RecordingLogger {
+  readonly lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
+  info(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'info', message, fields });
+  }
+  error(fields: Record<string, unknown>, message: string): void {
+    this.lines.push({ level: 'error', message, fields });
+  }
+}
+
+describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
+  const redis = testRedisConnection('subjects-service-spec');
+  const keys = new KeyLayout(testKeyPrefix('subjects-service'), 2);
+  const store = new MissionStore(redis, keys);
+  const pipeline = new MissionPipeline(store, new ReadyQueue(redis, keys, TEST_QUEUE_ORDER));
+  const personal = testPersonalData(redis, keys.prefix);
+  const pending = new PendingErasures(redis, keys);
+  const subjects = new SubjectsService(redis, keys, store, pipeline, personal, pending);
+  const env: Environment = loadEnvironment({ ERASURE_SWEEP_MS: '1000' });
+  const logger = new RecordingLogger();
+  const sweeper = new ErasureSweepService(subjects, env, logger as unknown as PinoLogger);
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  /** A mission about `subject`, queued, with the subject's data key made as the intake's create makes it. */
+  async function aMissionAbout(missionId: string, subject: string): Promise<void> {
+    await personal.cipher.store.keysFor([subject]);
+    const created = await pipeline.append(missionId, null, decideCreate(aCreateInput({ subjects: [subject] })), { actor: 'test' });
+    expect(created.code).toBe(AppendCode.Ok);
+  }
+
+  const erasureEvents = async (missionId: string): Promise<MissionEvent[]> =>
+    (await store.history(missionId)).filter((event) => event.type === 'SubjectErased' || event.type === 'MissionCancelled');
+
+  it('given a crash after the key was destroyed and before any SubjectErased, when the sweep runs, then it records the erasure with the original actor and reason, and a second run changes nothing', async () => {
+    await aMissionAbout('m-crash-queued', 'guest:crash');
+    // A mission whose attempts failed on its [erased] input and went to the dead-letter queue before the sweep.
+    await aMissionAbout('m-crash-dead', 'guest:crash');
+    await pipeline.transition('m-crash-dead', (m) => decideAssign(m, 'agent-1'), { actor: 'test' });
+    await pipeline.transition('m-crash-dead', (m) => decideStart(m, 1), { actor: 'test' });
+    const dead = await pipeline.transition('m-crash-dead', (m) => decideFailure(m, 1, 'reply stored [erased]', 3, { permanent: 'no input' }), {
+      actor: 'test',
+    });
+    expect(dead.kind === 'appended' && dead.mission.status).toBe('dead_lettered');
+
+    // The crash: the erasure recorded as pending and the key destroyed, nothing appended.
+    const requestedAt = new Date('2026-12-01T10:00:00.000Z');
+    await pending.mark('guest:crash', 'operator:alice', 'erasure request 2026-117', requestedAt);
+    const aPeriodLater = new Date(requestedAt.getTime() + env.ERASURE_SWEEP_MS);
+    expect(await personal.cipher.erase('guest:crash')).toBe(true);
+
+    const finished = await sweeper.sweep(aPeriodLater);
+
+    expect(finished).toEqual([
+      {
+        subjectId: 'guest:crash',
+        keyDestroyed: false,
+        missions: [
+          { missionId: 'm-crash-dead', recorded: true, status: 'cancelled' },
+          { missionId: 'm-crash-queued', recorded: true, status: 'cancelled' },
+        ],
+      },
+    ]);
+    for (const missionId of ['m-crash-queued', 'm-crash-dead']) {
+      const events = await erasureEvents(missionId);
+      expect(events.map(({ type, actor }) => ({ type, actor }))).toEqual([
+        { type: 'SubjectErased', actor: 'operator:alice' },
+        { type: 'MissionCancelled', actor: 'operator:alice' },
+      ]);
+      expect(events[0].data).toEqual({ subjectId: 'guest:crash', reason: 'erasure request 2026-117' });
+    }
+    // Cancelled, the missions leave the ready queue and the dead letters: no attempt, no requeue on [erased] input.
+    const queued = await Promise.all(keys.partitions.flatMap((k) => [redis.zrange(k.ready, 0, -1), redis.zrange(k.deadLetters, 0, -1)]));
+    expect(queued.flat()).not.toContain('m-crash-queued');
+    expect(queued.flat()).not.toContain('m-crash-dead');
+    expect(await pending.read('guest:crash')).toBeNull();
+    expect(await redis.exists(keys.erasurePending('guest:crash'), keys.erasuresPending)).toBe(0);
+
+    const versions = await Promise.all(['m-crash-queued', 'm-crash-dead'].map(async (id) => (await store.history(id)).length));
+    expect(await sweeper.sweep(aPeriodLater)).toEqual([]);
+    expect(await Promise.all(['m-crash-queued', 'm-crash-dead'].map(async (id) => (await store.history(id)).length))).toEqual(versions);
+    expect(logger.lines.filter((line) => line.message === 'pending erasure finished')).toHaveLength(1);
+  });
+
+  it('given a crash after the erasure was recorded as pending and before the key was destroyed, when a period has passed, then the sweep finishes it and destroys the key too', async () => {
+    await aMissionAbout('m-early', 'guest:early');
+    const requestedAt = new Date('2026-12-02T10:00:00.000Z');
+    await pending.mark('guest:early', 'operator:bob', 'erasure request 2026-118', requestedAt);
+
+    // Younger than a period (ERASURE_SWEEP_MS = 1000): the request may still be working on it.
+    expect(await sweeper.sweep(new Date(requestedAt.getTime() + 999))).toEqual([]);
+    expect(await personal.cipher.store.has('guest:early')).toBe(true);
+    const [erasure] = await sweeper.sweep(new Date(requestedAt.getTime() + 1000));
+
+    expect(erasure.keyDestroyed).toBe(true);
+    expect(await personal.cipher.store.has('guest:early')).toBe(false);
+    expect((await erasureEvents('m-early')).map(({ type, actor }) => `${type} by ${actor}`)).toEqual([
+      'SubjectErased by operator:bob',
+      'MissionCancelled by operator:bob',
+    ]);
+  });
+
+  it('given an erasure that completes, when it returns, then nothing is left pending', async () => {
+    await aMissionAbout('m-done', 'guest:done');
+
+    const erasure = await subjects.erase('guest:done', 'erasure request 2026-119', 'operator:carol');
+
+    expect(erasure).toEqual({ subjectId: 'guest:done', keyDestroyed: true, missions: [{ missionId: 'm-done', recorded: true, status: 'cancelled' }] });
+    expect(await pending.read('guest:done')).toBeNull();
+    expect(await redis.zscore(keys.erasuresPending, 'guest:done')).toBeNull();
+  });
+
+  it('given an erasure left pending, when the same subject is erased again, then the pending one is completed with its own actor and reason', async () => {
+    await aMissionAbout('m-again', 'guest:again');
+    await pending.mark('guest:again', 'operator:dave', 'erasure request 2026-120');
+    await personal.cipher.erase('guest:again');
+
+    const erasure = await subjects.erase('guest:again', 'second try', 'operator:erin');
+
+    expect(erasure.missions).toEqual([{ missionId: 'm-again', recorded: true, status: 'cancelled' }]);
+    const [erased] = await erasureEvents('m-again');
+    expect({ actor: erased.actor, data: erased.data }).toEqual({
+      actor: 'operator:dave',
+      data: { subjectId: 'guest:again', reason: 'erasure request 2026-120' },
+    });
+    expect(await pending.read('guest:again')).toBeNull();
+  });
+
+  it('given a later erasure of the same subject pending, when an earlier one is cleared, then the later one stays', async () => {
+    const first = await pending.mark('guest:later', 'operator:frank', 'first');
+    await pending.clear(first);
+    const second = await pending.mark('guest:later', 'operator:frank', 'second');
+
+    await pending.clear(first);
+
+    expect(await pending.read('guest:later')).toEqual(second);
+    await pending.clear(second);
+    expect(await pending.read('guest:later')).toBeNull();
+  });
+});
