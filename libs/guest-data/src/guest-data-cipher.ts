@@ -24,9 +24,11 @@ export interface StoredField {
 export class GuestDataCipher {
   constructor(readonly store: SubjectKeyStore) {}
 
-  /** Seals each field for all of `subjects` (their keys are made if they have none), in order. */
+  /**
+   * Seals each field for all of `subjects`, in order. Their keys are made if they have none, even
+   * for no fields: a create makes the keys its mission's later data is sealed with.
+   */
   async seal(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[]> {
-    if (fields.length === 0) return [];
     const keys = await this.store.keysFor(subjects);
     return fields.map((field) => sealField(keys, binding(missionId, field.path), field.value));
   }

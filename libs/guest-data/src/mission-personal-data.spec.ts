@@ -82,6 +82,19 @@ describe('MissionPersonalData', () => {
     expect(event.type === 'MissionApproved' && event.data.output?.reply).toBe('Dear Ms Schmidt, certainly.');
   });
 
+  it('given a named guest and no personal input, when created and the reply arrives, then the key was made at create and the reply is sealed', async () => {
+    const input = aCreateInput({ type: 'guest_support', description: '', payload: { room: '204', guest: { id: 8 } } });
+    const history = new MissionHistory();
+    const subjects = resolveSubjects(input, 'pending');
+    history.append(decideCreate({ ...(await personal.sealCreate(TEST_MISSION_ID, subjects, input)), subjects }));
+    expect(await personal.cipher.store.has('guest:8')).toBe(true);
+    history.apply(decideAssign(history.mission, 'agent-1'));
+    history.apply(decideStart(history.mission, 1));
+    const output = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear guest', actions: [] });
+    expect(output.reply).toMatch(/^enc:v1:/);
+    expect((await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))))).result?.output.reply).toBe('Dear guest');
+  });
+
   it('given a result that arrives after the subject was erased, then it is stored as [erased] and no new key is made', async () => {
     const history = new MissionHistory();
     const subjects = resolveSubjects(guestInput, 'pending');

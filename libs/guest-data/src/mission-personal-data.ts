@@ -16,12 +16,17 @@ type Output = Record<string, unknown>;
 export class MissionPersonalData {
   constructor(readonly cipher: GuestDataCipher) {}
 
-  /** The create body with its personal fields sealed for `subjects` (see resolveSubjects); unchanged without subjects or personal data. */
+  /**
+   * The create body with its personal fields sealed for `subjects` (see resolveSubjects);
+   * unchanged without subjects. The subjects' keys are made even when no input field holds
+   * anything: the agent's output is sealed later only with keys that exist, and would otherwise
+   * be stored `[erased]` for a mission that was never erased.
+   */
   async sealCreate<T extends Pick<MissionCreateDto, 'type' | 'description' | 'payload'>>(missionId: string, subjects: readonly string[], input: T): Promise<T> {
+    if (subjects.length === 0) return input;
     const fields = personalValues(input.type, 'input', input);
-    if (subjects.length === 0 || fields.length === 0) return input;
     const tokens = await this.cipher.seal(missionId, subjects, fields);
-    return withValues(input, replaced(fields, tokens));
+    return fields.length === 0 ? input : withValues(input, replaced(fields, tokens));
   }
 
   /**
