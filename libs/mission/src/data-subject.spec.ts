@@ -25,6 +25,12 @@ describe('data subjects', () => {
     // The description of a guest request is the guest's own words.
     expect(resolveSubjects(aCreateInput({ type: 'guest_support', payload: {} }), 'm-4')).toEqual(['mission:m-4']);
   });
+
+  it('given a guest support mission with no personal input at all, then the mission is its subject: its reply is personal output', () => {
+    const input = aCreateInput({ type: 'guest_support', description: '', payload: { room: '12' } });
+    expect(resolveSubjects(input, 'm-5')).toEqual(['mission:m-5']);
+    expect(resolveSubjects(aCreateInput({ type: 'maintenance', description: '', payload: { room: '12' } }), 'm-6')).toEqual([]);
+  });
 });
 
 describe('personal fields', () => {
