@@ -95,6 +95,18 @@ describe('MissionPersonalData', () => {
     expect((await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))))).result?.output.reply).toBe('Dear guest');
   });
 
+  it('given a maintenance mission for a named guest, then its description is sealed, and opens from the mission and its create event', async () => {
+    const input = aCreateInput({ type: 'maintenance', description: 'Ticket: Anna Schmidt, shower broken', payload: { guest: { id: 9 } } });
+    const subjects = resolveSubjects(input, 'pending');
+    const history = new MissionHistory();
+    const sealed = await personal.sealCreate(TEST_MISSION_ID, subjects, input);
+    expect(sealed.description).toMatch(/^enc:v1:/);
+    history.append(decideCreate({ ...sealed, subjects }));
+    expect((await personal.openMission(history.mission)).description).toBe(input.description);
+    const [created] = await personal.openEvents(history.events);
+    expect(created.type === 'MissionCreated' && created.data.description).toBe(input.description);
+  });
+
   it('given a result that arrives after the subject was erased, then it is stored as [erased] and no new key is made', async () => {
     const history = new MissionHistory();
     const subjects = resolveSubjects(guestInput, 'pending');

@@ -24,7 +24,7 @@ export class MissionPersonalData {
    */
   async sealCreate<T extends Pick<MissionCreateDto, 'type' | 'description' | 'payload'>>(missionId: string, subjects: readonly string[], input: T): Promise<T> {
     if (subjects.length === 0) return input;
-    const fields = personalValues(input.type, 'input', input);
+    const fields = personalValues(input.type, 'input', { ...input, subjects });
     const tokens = await this.cipher.seal(missionId, subjects, fields);
     return fields.length === 0 ? input : withValues(input, replaced(fields, tokens));
   }

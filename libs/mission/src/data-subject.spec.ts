@@ -53,6 +53,13 @@ describe('personal fields', () => {
     expect(input.payload).toEqual({ room: '12', guest: { id: 1, name: 'Anna Schmidt', email: '' }, message: 'Hello' });
   });
 
+  it('given a pricing mission that names a subject, then its description is personal too; without subjects it is not', () => {
+    const input = aCreateInput({ type: 'pricing', description: 'Ticket body: Anna Schmidt asks for a rate', payload: {} });
+    expect(personalValues('pricing', 'input', input)).toEqual([]);
+    expect(personalValues('pricing', 'input', { ...input, subjects: ['guest:7'] })).toEqual([{ path: 'description', value: input.description }]);
+    expect(personalValues('pricing', 'output', { description: 'x', subjects: ['guest:7'] })).toEqual([]);
+  });
+
   it('given the table, then every type declares the guest payload fields, and only guest support has personal output', () => {
     for (const fields of Object.values(PERSONAL_FIELDS))
       expect(fields.input).toEqual(expect.arrayContaining(['payload.guest.name', 'payload.guest.email', 'payload.guest.phone']));
