@@ -7,9 +7,20 @@ import { Mission } from './mission-state';
 import { PERSONAL_FIELDS, personalValues, REDACTED_MARKER, valueAt, withoutPersonalData, withValues } from './personal-fields';
 
 describe('data subjects', () => {
-  it('given explicit subjects, then they are the subjects (once each), whatever the payload says', () => {
-    const input = aCreateInput({ subjects: ['guest:1', 'guest:2', 'guest:1'], payload: { guest: { id: 7 } } });
+  it('given explicit subjects, then they are the subjects (once each)', () => {
+    const input = aCreateInput({ subjects: ['guest:1', 'guest:2', 'guest:1'], payload: {} });
     expect(resolveSubjects(input, 'm-1')).toEqual(['guest:1', 'guest:2']);
+  });
+
+  it('given explicit subjects and payload.guest.id, then the guest is a subject too, so one erasure of the guest reaches this mission', () => {
+    expect(resolveSubjects(aCreateInput({ subjects: ['guest:1', 'room-party:9'], payload: { guest: { id: 7 } } }), 'm-1')).toEqual([
+      'guest:1',
+      'room-party:9',
+      'guest:7',
+    ]);
+    expect(resolveSubjects(aCreateInput({ subjects: ['guest:7'], payload: { guest: { id: 7 } } }), 'm-1')).toEqual(['guest:7']);
+    // A guest id that is no subject id is never a key name; the explicit subjects stand alone.
+    expect(resolveSubjects(aCreateInput({ subjects: ['guest:1'], payload: { guest: { id: 'anna@example.com' } } }), 'm-1')).toEqual(['guest:1']);
   });
 
   it('given payload.guest.id and no subjects, then the guest is the subject', () => {
