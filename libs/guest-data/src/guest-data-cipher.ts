@@ -18,8 +18,8 @@ export interface StoredField {
 
 /**
  * Encrypts and decrypts a mission's personal fields with its subjects' data keys, fetching each
- * key once per call (and from the process cache when it can): a mission costs one round trip per
- * subject not cached, never one per field.
+ * key once per call: sealing reads the key records from Redis (one read per call), opening takes
+ * them from the process cache when it can; never one round trip per field.
  */
 export class GuestDataCipher {
   constructor(readonly store: SubjectKeyStore) {}
@@ -41,7 +41,8 @@ export class GuestDataCipher {
    */
   async sealWithExistingKeys(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[] | null> {
     if (fields.length === 0) return [];
-    const found = await this.store.existingKeys(subjects);
+    // The keys as Redis holds them, not as a cache remembers them: an erased subject stays erased.
+    const found = await this.store.currentKeys(subjects);
     const keys = subjects.map((subject) => found.get(subject));
     if (keys.some((key) => key === undefined)) return null;
     const present = keys.filter((key) => key !== undefined);
