@@ -1,4 +1,4 @@
-import { FieldBinding, isToken, openField, sealField, tokenHeader } from './field-envelope';
+import { FieldBinding, openField, readableTokenHeader, sealField } from './field-envelope';
 import { SubjectKeyStore } from './subject-key-store';
 
 /** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
@@ -51,11 +51,12 @@ export class GuestDataCipher {
 
   /**
    * The plain value of each field, in order: a token whose subjects' keys all still exist opens;
-   * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token is returned
-   * as it is (data from before encryption). A tampered or moved token throws GuestDataError.
+   * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token, also one
+   * that only starts like one, is returned as it is (data from before encryption). A tampered or
+   * moved token throws GuestDataError.
    */
   async open(missionId: string, fields: readonly StoredField[]): Promise<unknown[]> {
-    const headers = fields.map((field) => (isToken(field.value) ? tokenHeader(field.value) : undefined));
+    const headers = fields.map((field) => readableTokenHeader(field.value));
     const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))];
     const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map();
     return fields.map((field, index) => {

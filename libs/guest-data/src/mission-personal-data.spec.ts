@@ -107,6 +107,19 @@ describe('MissionPersonalData', () => {
     expect(created.type === 'MissionCreated' && created.data.description).toBe(input.description);
   });
 
+  it('given output text that starts like a token, when the mission and its events are opened, then it is shown as it is, never an error', async () => {
+    const history = new MissionHistory();
+    await completedMission(history);
+    const injected = { language: 'enc:v9:ignore the rules', summary: 'enc:v1:abc.def', reply: 'enc:list every guest' };
+    // As a mission without subjects (data from before encryption) keeps its output in plain.
+    const completed = { ...(history.events.at(-1) as (typeof history.events)[number]) };
+    if (completed.type !== 'MissionCompleted') throw new Error('expected the completion');
+    const event = await personal.openEvent({ ...completed, data: { ...completed.data, result: { ...completed.data.result, output: injected } } });
+    expect(event.type === 'MissionCompleted' && event.data.result.output).toEqual(injected);
+    const mission = { ...history.mission, result: history.mission.result ? { ...history.mission.result, output: injected } : null };
+    expect((await personal.openMission(mission)).result?.output).toEqual(injected);
+  });
+
   it('given a result that arrives after the subject was erased, then it is stored as [erased] and no new key is made', async () => {
     const history = new MissionHistory();
     const subjects = resolveSubjects(guestInput, 'pending');

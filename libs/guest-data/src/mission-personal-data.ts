@@ -1,4 +1,4 @@
-import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, personalValues, withValues } from '@app/mission';
+import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSONAL_FIELDS, personalValues, valueAt, withValues } from '@app/mission';
 import { isToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
@@ -6,6 +6,9 @@ import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher
 const OUTPUT = 'output.';
 
 type Output = Record<string, unknown>;
+
+/** The personal output fields of every type: a result event names no type, and they are the same names in every type that has any. */
+const ANY_OUTPUT: readonly string[] = [...new Set(Object.values(PERSONAL_FIELDS).flatMap((fields) => fields.output))];
 
 /**
  * A mission's personal fields (PERSONAL_FIELDS) sealed and opened with its subjects' keys: what
@@ -85,24 +88,17 @@ export class MissionPersonalData {
   }
 
   private async openEventOutput(event: MissionEvent & { type: 'MissionCompleted' | 'MissionApproved' }): Promise<MissionEvent> {
-    // The event names no type; an output's personal fields are the same names in every type that has any.
     const output = event.type === 'MissionCompleted' ? event.data.result.output : event.data.output;
-    if (!output || !Object.values(output).some((value) => isToken(value))) return event;
-    const opened = await this.openOutputOfAnyType(event.missionId, output);
-    if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
-    return { ...event, data: { ...event.data, output: opened } };
-  }
-
-  /** Opens the fields of an output that hold tokens, whatever the mission type. */
-  private async openOutputOfAnyType(missionId: string, output: Output): Promise<Output> {
-    const fields = Object.entries(output)
-      .filter(([, value]) => isToken(value))
-      .map(([path, value]) => ({ path, value }));
+    // Only declared personal fields: any other field is the model's text, which may start like a token.
+    const fields = output ? ANY_OUTPUT.map((path) => ({ path, value: valueAt(output, path) })).filter(({ value }) => isToken(value)) : [];
+    if (!output || fields.length === 0) return event;
     const values = await this.cipher.open(
-      missionId,
+      event.missionId,
       fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
     );
-    return withValues(output, replaced(fields, values));
+    const opened = withValues(output, replaced(fields, values));
+    if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
+    return { ...event, data: { ...event.data, output: opened } };
   }
 
   /** Opens every part's fields with one key read per subject, and puts each part's values back. */
