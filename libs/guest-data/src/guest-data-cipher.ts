@@ -53,11 +53,12 @@ export class GuestDataCipher {
    * The plain value of each field, in order: a token whose subjects' keys all still exist opens;
    * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token, also one
    * that only starts like one, is returned as it is (data from before encryption). A tampered or
-   * moved token throws GuestDataError.
+   * moved token throws GuestDataError. The `erased` subjects (those the mission records as erased)
+   * read ERASED_MARKER even when their key is there, e.g. brought back by an import.
    */
-  async open(missionId: string, fields: readonly StoredField[]): Promise<unknown[]> {
+  async open(missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): Promise<unknown[]> {
     const headers = fields.map((field) => readableTokenHeader(field.value));
-    const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))];
+    const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
     const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map();
     return fields.map((field, index) => {
       const header = headers[index];

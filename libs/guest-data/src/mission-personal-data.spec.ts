@@ -120,6 +120,16 @@ describe('MissionPersonalData', () => {
     expect((await personal.openMission(mission)).result?.output).toEqual(injected);
   });
 
+  it('given a mission that records its subject as erased while the key is there (an import brought it back), then openMission shows [erased]', async () => {
+    const mission = await completedMission();
+    expect(await personal.cipher.store.has('guest:7')).toBe(true);
+    const opened = await personal.openMission({ ...mission, erasedSubjects: ['guest:7'] });
+    expect(opened.description).toBe(ERASED_MARKER);
+    expect(opened.payload.message).toBe(ERASED_MARKER);
+    expect(opened.result?.output.reply).toBe(ERASED_MARKER);
+    expect(opened.result?.output.language).toBe('en');
+  });
+
   it('given a result that arrives after the subject was erased, then it is stored as [erased] and no new key is made', async () => {
     const history = new MissionHistory();
     const subjects = resolveSubjects(guestInput, 'pending');

@@ -47,7 +47,10 @@ export class MissionPersonalData {
     return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
   }
 
-  /** The mission with its personal fields in plain, or `[erased]` where a subject's key is gone. */
+  /**
+   * The mission with its personal fields in plain, or `[erased]` where a subject's key is gone or
+   * the mission records the subject as erased (its SubjectErased wins over a key that is there).
+   */
   async openMission(mission: Mission): Promise<Mission> {
     if (!mission.subjects?.length) return mission;
     const parts: Part<Mission>[] = [
@@ -63,7 +66,7 @@ export class MissionPersonalData {
         (m, originalOutput) => ({ ...m, review: m.review ? { ...m.review, originalOutput } : m.review }),
       ),
     ];
-    return this.openParts(mission.id, mission, parts);
+    return this.openParts(mission.id, mission, parts, mission.erasedSubjects);
   }
 
   /** The event with its personal fields in plain (or `[erased]`): a create, a result, a reviewer's edit. */
@@ -102,11 +105,11 @@ export class MissionPersonalData {
   }
 
   /** Opens every part's fields with one key read per subject, and puts each part's values back. */
-  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[]): Promise<T> {
+  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased: readonly string[] = []): Promise<T> {
     const found = parts.map((part) => part.fields(target));
     const all: StoredField[] = found.flatMap((fields, i) => fields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
     if (!all.some((field) => isToken(field.value))) return target;
-    const values = await this.cipher.open(missionId, all);
+    const values = await this.cipher.open(missionId, all, erased);
     let next = target;
     let offset = 0;
     found.forEach((fields, i) => {
