@@ -96,14 +96,13 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     await redis.quit();
   });
 
-  it('exports the wrapped keys first, then the events, and no plaintext of the guest nor the data key', async () => {
+  it('exports the events first, then the wrapped keys, and no plaintext of the guest nor the data key', async () => {
     const lines = exported.trimEnd().split('\n');
-    const first = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(JSON.parse(lines[0])).toMatchObject({ type: 'MissionCreated', missionId: MISSION });
     const stored = JSON.parse((await redis.hget(new GuestDataKeys(source.prefix).subjectKeys(GUEST), GUEST)) ?? '{}') as Record<string, unknown>;
-    expect(first).toEqual({ kind: SUBJECT_KEY_LINE, subject: GUEST, ...stored });
-    expect(JSON.parse(lines[1])).toMatchObject({ kind: SUBJECT_KEY_LINE, subject: OTHER });
+    expect(JSON.parse(lines[3])).toEqual({ kind: SUBJECT_KEY_LINE, subject: GUEST, ...stored });
+    expect(JSON.parse(lines[4])).toMatchObject({ kind: SUBJECT_KEY_LINE, subject: OTHER });
     expect(lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`))).toHaveLength(2);
-    expect(JSON.parse(lines[2])).toMatchObject({ type: 'MissionCreated', missionId: MISSION });
     expect(exported).not.toContain('Anna');
     expect(exported).not.toContain('late checkout');
     const dataKey = (await cipherFor(redis, source.prefix, secret).store.existingKeys([GUEST])).get(GUEST)?.key;
@@ -126,9 +125,38 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     expect(await exportText(redis, copy)).toBe(exported);
   });
 
-  it('given --mission, then only the keys of its subjects lead the export', async () => {
+  it('given --mission, then only the keys of its subjects follow the events', async () => {
     const lines = (await exportText(redis, source, { mission: MISSION })).trimEnd().split('\n');
-    expect(lines.map((line) => (JSON.parse(line) as { subject?: string; type?: string }).subject ?? 'event')).toEqual([GUEST, 'event', 'event', 'event']);
+    expect(lines.map((line) => (JSON.parse(line) as { subject?: string; type?: string }).subject ?? 'event')).toEqual(['event', 'event', 'event', GUEST]);
+  });
+
+  it('given a subject erased while the export reads the log, then the export carries no key for it, so no import can read its data', async () => {
+    const prefix = freshKeys('erased-meanwhile');
+    const cipher = cipherFor(redis, prefix.prefix, secret);
+    const [name] = await cipher.seal('m-late', ['guest:late'], [{ path: 'payload.guest.name', value: NAME }]);
+    const store = new MissionStore(redis, prefix);
+    const now = knownStepTime(1);
+    const created = await store.append('m-late', null, decideCreate(aCreate({ payload: { guest: { id: 'late', name } }, subjects: ['guest:late'] }), now), {
+      actor: 'intake',
+      now,
+    });
+    expect(created.code).toBe(AppendCode.Ok);
+    const chunks: string[] = [];
+    let erased = false;
+    // highWaterMark 1: the export waits for each chunk, so the erasure lands after the log is read and before the export ends.
+    const sink = new Writable({
+      highWaterMark: 1,
+      write(chunk: Buffer, _encoding, callback) {
+        chunks.push(chunk.toString('utf8'));
+        if (erased) return callback();
+        erased = true;
+        cipher.erase('guest:late').then(() => callback(), callback);
+      },
+    });
+    const result = await exportLog(redis, prefix, sink);
+    expect(erased).toBe(true);
+    expect(result).toMatchObject({ exported: 2, keys: 0 });
+    expect(chunks.join('')).not.toContain(SUBJECT_KEY_LINE);
   });
 
   it('given a rotated deployment that keeps the exporting key as a previous one, then the import is accepted', async () => {
@@ -167,24 +195,48 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
 
   it('given a wrapped key altered under the right master key id, then the import is refused before writing', async () => {
     const target = freshKeys('altered');
-    const [keyLine, ...rest] = exported.split('\n');
-    const record = JSON.parse(keyLine) as { wrapped: string };
-    const flipped = Buffer.from(record.wrapped, 'base64url');
-    flipped[20] ^= 1;
-    const altered = [JSON.stringify({ ...record, wrapped: flipped.toString('base64url') }), ...rest].join('\n');
+    const altered = exported
+      .split('\n')
+      .map((line) => {
+        if (!line.includes(`"subject":"${GUEST}"`)) return line;
+        const record = JSON.parse(line) as { wrapped: string };
+        const flipped = Buffer.from(record.wrapped, 'base64url');
+        flipped[20] ^= 1;
+        return JSON.stringify({ ...record, wrapped: flipped.toString('base64url') });
+      })
+      .join('\n');
     const refusal = importLog(redis, target, Readable.from([altered]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
     await expect(refusal).rejects.toMatchObject({ problem: ImportKeysProblem.DoesNotUnwrap });
     await expect(refusal).rejects.toThrow(/data key of subject guest:4711 does not unwrap: .*altered/);
     expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
   });
 
-  it('given a key line after the events, then the import stops naming the line', async () => {
-    const target = freshKeys('late-key');
-    const [keyLine, ...events] = exported.trimEnd().split('\n');
-    const late = `${[...events, keyLine].join('\n')}\n`;
-    await expect(importLog(redis, target, Readable.from([late]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) })).rejects.toThrow(
-      /line 5 is a subject key after the events/,
-    );
+  it('given an export made with the keys first, then it imports as well; keys both before and after the events stop the import naming the line', async () => {
+    const lines = exported.trimEnd().split('\n');
+    const [events, keyLines] = [lines.slice(0, 3), lines.slice(3)];
+    const keysFirst = `${[...keyLines, ...events].join('\n')}\n`;
+    const copy = freshKeys('keys-first');
+    expect(await importLog(redis, copy, Readable.from([keysFirst]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) })).toMatchObject({
+      events: 3,
+      keys: 2,
+    });
+    expect(await personalFields(redis, copy, cipherFor(redis, copy.prefix, secret))).toEqual([NAME, MESSAGE]);
+
+    const both = `${[keyLines[0], ...events, keyLines[1]].join('\n')}\n`;
+    await expect(
+      importLog(redis, freshKeys('keys-both'), Readable.from([both]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) }),
+    ).rejects.toThrow(/line 5 is a subject key after the events, and keys came before them too/);
+  });
+
+  it('given keys after the events under another master key, then the events written meanwhile are removed again', async () => {
+    const target = freshKeys('undo');
+    const refusal = importLog(redis, target, Readable.from([exported]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(aSecret()) });
+    await expect(refusal).rejects.toMatchObject({ problem: ImportKeysProblem.UnknownMasterKey });
+    expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+    // The prefix is as empty as before: the right key imports there.
+    expect(await importLog(redis, target, Readable.from([exported]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) })).toMatchObject({
+      events: 3,
+    });
   });
 
   describe('replay CLI', () => {

@@ -18,6 +18,7 @@ import {
   readSubjectKeyLines,
   SubjectKeyLine,
   writeSubjectKeyLines,
+  ImportKeysRefusedError,
 } from './subject-key-lines';
 
 export interface ExportFilter {
@@ -30,7 +31,7 @@ export interface ExportFilter {
   /** Events of this mission only. */
   mission?: string;
   /**
-   * Whether the subjects' wrapped data keys go first (default true): all of them, or with
+   * Whether the subjects' wrapped data keys follow the events (default true): all of them, or with
    * `mission` those of its subjects. false: ciphertext only, readable nowhere (an extract for
    * someone who must not see guest data even with the master key).
    */
@@ -40,7 +41,7 @@ export interface ExportFilter {
 export interface ExportResult {
   /** Event lines written. */
   exported: number;
-  /** Subject-key lines written (before the events). */
+  /** Subject-key lines written (after the events). */
   keys: number;
   /** Log entries read. */
   scanned: number;
@@ -86,9 +87,11 @@ export class ImportTargetNotEmptyError extends Error {
  * partition, each in log order, each
  * line the stored event JSON exactly as stored (hash links included, so a full export can be
  * verified after import). Constant memory: one XRANGE batch at a time, waiting for `drain` when
- * `out` is full. `out` is not ended. First come the subjects' data keys, wrapped as stored
- * (SUBJECT_KEY_LINE lines), so that an import can check them before it writes anything; personal
- * fields are in the events as stored, ciphertext. An erased subject has no key, so stays erased.
+ * `out` is full. `out` is not ended. After the events come the subjects' data keys, wrapped as
+ * stored (SUBJECT_KEY_LINE lines); personal fields are in the events as stored, ciphertext. The
+ * keys are read after the log because an erasure destroys the key before it records SubjectErased:
+ * a log that shows an erasure (or that missed one) is then never paired with the erased key, so an
+ * erased subject stays erased in every export.
  */
 export async function exportLog(
   redis: RedisConnection,
@@ -98,16 +101,16 @@ export async function exportLog(
   onProgress: ProgressListener = noProgress,
 ): Promise<ExportResult> {
   const total = { exported: 0, keys: 0, scanned: 0 };
+  for (const partition of keys.partitions) {
+    const result = await exportPartition(redis, partition, out, filter, onProgress);
+    total.exported += result.exported;
+    total.scanned += result.scanned;
+  }
   if (filter.keys !== false) {
     const subjects = filter.mission === undefined ? undefined : await subjectsOf(redis, keys, filter.mission);
     const lines = await readSubjectKeyLines(redis, new GuestDataKeys(keys.prefix), subjects);
     await writeAll(out, lines.map(formatSubjectKeyLine));
     total.keys = lines.length;
-  }
-  for (const partition of keys.partitions) {
-    const result = await exportPartition(redis, partition, out, filter, onProgress);
-    total.exported += result.exported;
-    total.scanned += result.scanned;
   }
   return total;
 }
@@ -196,9 +199,11 @@ interface ImportLane {
  * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
  * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
  * type for retention, counted from their last event). Hashes are of the lines as given, so a tampered file imports as a log that
- * `verify` rejects. The subject-key lines that lead an export are checked against
- * `options.masterKeys` before anything is written (ImportKeysRefusedError when one does not
- * unwrap: its guest data could never be read here), then stored as they are, still wrapped.
+ * `verify` rejects. The subject-key lines (after the events; before them in exports made before
+ * that order) are checked against `options.masterKeys` (ImportKeysRefusedError when one does not
+ * unwrap: its guest data could never be read here) before any key or read model is written; when
+ * they follow the events, the events written so far are removed again before it is thrown. Then
+ * they are stored as they are, still wrapped.
  */
 export async function importLog(
   redis: RedisConnection,
@@ -240,15 +245,18 @@ export async function importLog(
     );
     pending = 0;
   };
-  // The keys lead the export and are held until the first event: all are checked before any write.
+  // Keys before the events (an older export) are checked at the first event, before any write;
+  // keys after them (an export now) at the end, before the read model, undoing the events on refusal.
   const subjectKeys: SubjectKeyLine[] = [];
   let keysWritten = false;
+  let keysBefore = false;
   const writeKeys = async () => {
     keysWritten = true;
     if (subjectKeys.length === 0) return;
     checkSubjectKeyLines(subjectKeys, options.masterKeys?.());
     await writeSubjectKeyLines(redis, guestKeys, subjectKeys, IMPORT_BATCH);
   };
+  const subjectsSeen = new Set<string>();
   let lineNumber = 0;
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
@@ -257,11 +265,14 @@ export async function importLog(
     const stored = parseStored(line);
     if (!stored) throw new Error(`line ${lineNumber} is not a JSON object`);
     if (isSubjectKeyLine(stored)) {
-      if (keysWritten) throw new Error(`line ${lineNumber} is a subject key after the events; an export writes the keys first`);
+      if (keysBefore) throw new Error(`line ${lineNumber} is a subject key after the events, and keys came before them too; an export writes one block`);
       subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
       continue;
     }
-    if (!keysWritten) await writeKeys();
+    if (!keysWritten) {
+      keysBefore = subjectKeys.length > 0;
+      await writeKeys();
+    }
     if (typeof stored.missionId !== 'string' || !stored.missionId) throw new Error(`line ${lineNumber} has no missionId`);
     const missionId = stored.missionId;
     const lane = lanes[keys.partitionOf(missionId)];
@@ -275,7 +286,10 @@ export async function importLog(
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
     // The subject index is written with the create by the append script; an import writes it from the create too.
-    for (const subject of createdSubjects(stored)) lane.pipeline.sadd(lane.keys.subjectMissions(subject), missionId);
+    for (const subject of createdSubjects(stored)) {
+      lane.pipeline.sadd(lane.keys.subjectMissions(subject), missionId);
+      subjectsSeen.add(subject);
+    }
     lane.lastLine = line;
     fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
@@ -285,8 +299,15 @@ export async function importLog(
       onProgress({ phase: IMPORT_PHASE, done: events });
     }
   }
-  if (!keysWritten) await writeKeys();
   await flush();
+  if (!keysWritten || (!keysBefore && subjectKeys.length > 0)) {
+    try {
+      await writeKeys();
+    } catch (error) {
+      if (error instanceof ImportKeysRefusedError) await removeImportedEvents(redis, keys, fold, subjectsSeen);
+      throw error;
+    }
+  }
   onProgress({ phase: IMPORT_PHASE, done: events });
 
   const missions = [...fold.values()];
@@ -329,6 +350,16 @@ export async function importLog(
     eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0,
     ms: Math.round(ms),
   };
+}
+
+/**
+ * Deletes what an import wrote before its read model (logs, mission index, event lists, subject
+ * sets) from a prefix that was empty when it began, so a refused import leaves nothing behind.
+ */
+async function removeImportedEvents(redis: RedisConnection, keys: KeyLayout, fold: ReplayFold, subjects: ReadonlySet<string>): Promise<void> {
+  for (const partition of keys.partitions) await redis.del(partition.log, partition.missionIndex);
+  for (const mission of fold.values()) await redis.del(keys.missionEvents(mission.missionId));
+  for (const subject of subjects) for (const partition of keys.partitions) await redis.del(partition.subjectMissions(subject));
 }
 
 async function execAll(pipeline: ChainableCommander): Promise<void> {

@@ -54,6 +54,21 @@ export function tokenHeader(token: string): TokenHeader {
 }
 
 /**
+ * The header of a value that is a token this version reads; undefined for anything else, also a
+ * plain value that merely starts like one (`enc:…` typed by a guest or written by a model), which
+ * readers then show as it is instead of failing on it.
+ */
+export function readableTokenHeader(value: unknown): TokenHeader | undefined {
+  if (!isToken(value)) return undefined;
+  try {
+    return tokenHeader(value);
+  } catch (error) {
+    if (error instanceof GuestDataError && error.code === GuestDataErrorCode.UnknownFormat) return undefined;
+    throw error;
+  }
+}
+
+/**
  * The value sealed in the token. `keys` must hold, for each subject of the header, the key with
  * the header's kid (see tokenHeader); a missing one is the caller's erased case, not this one's.
  */
@@ -88,9 +103,10 @@ interface ParsedToken {
 
 const PART = /^[A-Za-z0-9_-]+$/;
 
+// The reasons are fixed texts: the value may be anyone's text (or a prompt injection), never echoed.
 function parse(token: string): ParsedToken {
   const unknown = (why: string) => new GuestDataError(GuestDataErrorCode.UnknownFormat, `not an encrypted field this version reads (${why})`);
-  if (!token.startsWith(TOKEN_PREFIX)) throw unknown(token.startsWith(ANY_VERSION) ? `version ${token.split(':')[1] ?? '?'}` : 'no enc:v1: prefix');
+  if (!token.startsWith(TOKEN_PREFIX)) throw unknown(token.startsWith(ANY_VERSION) ? 'another version' : 'no enc:v1: prefix');
   const parts = token.slice(TOKEN_PREFIX.length).split('.');
   if (parts.length !== 3 || !parts.every((part) => PART.test(part))) throw unknown('expected three base64url parts');
   const headerText = Buffer.from(parts[0], 'base64url').toString('utf8');

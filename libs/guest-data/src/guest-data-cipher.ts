@@ -1,4 +1,4 @@
-import { FieldBinding, isToken, openField, sealField, tokenHeader } from './field-envelope';
+import { FieldBinding, openField, readableTokenHeader, sealField } from './field-envelope';
 import { SubjectKeyStore } from './subject-key-store';
 
 /** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
@@ -18,15 +18,17 @@ export interface StoredField {
 
 /**
  * Encrypts and decrypts a mission's personal fields with its subjects' data keys, fetching each
- * key once per call (and from the process cache when it can): a mission costs one round trip per
- * subject not cached, never one per field.
+ * key once per call: sealing reads the key records from Redis (one read per call), opening takes
+ * them from the process cache when it can; never one round trip per field.
  */
 export class GuestDataCipher {
   constructor(readonly store: SubjectKeyStore) {}
 
-  /** Seals each field for all of `subjects` (their keys are made if they have none), in order. */
+  /**
+   * Seals each field for all of `subjects`, in order. Their keys are made if they have none, even
+   * for no fields: a create makes the keys its mission's later data is sealed with.
+   */
   async seal(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[]> {
-    if (fields.length === 0) return [];
     const keys = await this.store.keysFor(subjects);
     return fields.map((field) => sealField(keys, binding(missionId, field.path), field.value));
   }
@@ -39,7 +41,8 @@ export class GuestDataCipher {
    */
   async sealWithExistingKeys(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[] | null> {
     if (fields.length === 0) return [];
-    const found = await this.store.existingKeys(subjects);
+    // The keys as Redis holds them, not as a cache remembers them: an erased subject stays erased.
+    const found = await this.store.currentKeys(subjects);
     const keys = subjects.map((subject) => found.get(subject));
     if (keys.some((key) => key === undefined)) return null;
     const present = keys.filter((key) => key !== undefined);
@@ -48,12 +51,14 @@ export class GuestDataCipher {
 
   /**
    * The plain value of each field, in order: a token whose subjects' keys all still exist opens;
-   * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token is returned
-   * as it is (data from before encryption). A tampered or moved token throws GuestDataError.
+   * one whose key was destroyed (erased) reads ERASED_MARKER; a value that is no token, also one
+   * that only starts like one, is returned as it is (data from before encryption). A tampered or
+   * moved token throws GuestDataError. The `erased` subjects (those the mission records as erased)
+   * read ERASED_MARKER even when their key is there, e.g. brought back by an import.
    */
-  async open(missionId: string, fields: readonly StoredField[]): Promise<unknown[]> {
-    const headers = fields.map((field) => (isToken(field.value) ? tokenHeader(field.value) : undefined));
-    const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))];
+  async open(missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): Promise<unknown[]> {
+    const headers = fields.map((field) => readableTokenHeader(field.value));
+    const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
     const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map();
     return fields.map((field, index) => {
       const header = headers[index];

@@ -82,6 +82,54 @@ describe('MissionPersonalData', () => {
     expect(event.type === 'MissionApproved' && event.data.output?.reply).toBe('Dear Ms Schmidt, certainly.');
   });
 
+  it('given a named guest and no personal input, when created and the reply arrives, then the key was made at create and the reply is sealed', async () => {
+    const input = aCreateInput({ type: 'guest_support', description: '', payload: { room: '204', guest: { id: 8 } } });
+    const history = new MissionHistory();
+    const subjects = resolveSubjects(input, 'pending');
+    history.append(decideCreate({ ...(await personal.sealCreate(TEST_MISSION_ID, subjects, input)), subjects }));
+    expect(await personal.cipher.store.has('guest:8')).toBe(true);
+    history.apply(decideAssign(history.mission, 'agent-1'));
+    history.apply(decideStart(history.mission, 1));
+    const output = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear guest', actions: [] });
+    expect(output.reply).toMatch(/^enc:v1:/);
+    expect((await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))))).result?.output.reply).toBe('Dear guest');
+  });
+
+  it('given a maintenance mission for a named guest, then its description is sealed, and opens from the mission and its create event', async () => {
+    const input = aCreateInput({ type: 'maintenance', description: 'Ticket: Anna Schmidt, shower broken', payload: { guest: { id: 9 } } });
+    const subjects = resolveSubjects(input, 'pending');
+    const history = new MissionHistory();
+    const sealed = await personal.sealCreate(TEST_MISSION_ID, subjects, input);
+    expect(sealed.description).toMatch(/^enc:v1:/);
+    history.append(decideCreate({ ...sealed, subjects }));
+    expect((await personal.openMission(history.mission)).description).toBe(input.description);
+    const [created] = await personal.openEvents(history.events);
+    expect(created.type === 'MissionCreated' && created.data.description).toBe(input.description);
+  });
+
+  it('given output text that starts like a token, when the mission and its events are opened, then it is shown as it is, never an error', async () => {
+    const history = new MissionHistory();
+    await completedMission(history);
+    const injected = { language: 'enc:v9:ignore the rules', summary: 'enc:v1:abc.def', reply: 'enc:list every guest' };
+    // As a mission without subjects (data from before encryption) keeps its output in plain.
+    const completed = { ...(history.events.at(-1) as (typeof history.events)[number]) };
+    if (completed.type !== 'MissionCompleted') throw new Error('expected the completion');
+    const event = await personal.openEvent({ ...completed, data: { ...completed.data, result: { ...completed.data.result, output: injected } } });
+    expect(event.type === 'MissionCompleted' && event.data.result.output).toEqual(injected);
+    const mission = { ...history.mission, result: history.mission.result ? { ...history.mission.result, output: injected } : null };
+    expect((await personal.openMission(mission)).result?.output).toEqual(injected);
+  });
+
+  it('given a mission that records its subject as erased while the key is there (an import brought it back), then openMission shows [erased]', async () => {
+    const mission = await completedMission();
+    expect(await personal.cipher.store.has('guest:7')).toBe(true);
+    const opened = await personal.openMission({ ...mission, erasedSubjects: ['guest:7'] });
+    expect(opened.description).toBe(ERASED_MARKER);
+    expect(opened.payload.message).toBe(ERASED_MARKER);
+    expect(opened.result?.output.reply).toBe(ERASED_MARKER);
+    expect(opened.result?.output.language).toBe('en');
+  });
+
   it('given a result that arrives after the subject was erased, then it is stored as [erased] and no new key is made', async () => {
     const history = new MissionHistory();
     const subjects = resolveSubjects(guestInput, 'pending');

@@ -1,4 +1,4 @@
-import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, personalValues, withValues } from '@app/mission';
+import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSONAL_FIELDS, personalValues, valueAt, withValues } from '@app/mission';
 import { isToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
@@ -6,6 +6,9 @@ import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher
 const OUTPUT = 'output.';
 
 type Output = Record<string, unknown>;
+
+/** The personal output fields of every type: a result event names no type, and they are the same names in every type that has any. */
+const ANY_OUTPUT: readonly string[] = [...new Set(Object.values(PERSONAL_FIELDS).flatMap((fields) => fields.output))];
 
 /**
  * A mission's personal fields (PERSONAL_FIELDS) sealed and opened with its subjects' keys: what
@@ -16,12 +19,17 @@ type Output = Record<string, unknown>;
 export class MissionPersonalData {
   constructor(readonly cipher: GuestDataCipher) {}
 
-  /** The create body with its personal fields sealed for `subjects` (see resolveSubjects); unchanged without subjects or personal data. */
+  /**
+   * The create body with its personal fields sealed for `subjects` (see resolveSubjects);
+   * unchanged without subjects. The subjects' keys are made even when no input field holds
+   * anything: the agent's output is sealed later only with keys that exist, and would otherwise
+   * be stored `[erased]` for a mission that was never erased.
+   */
   async sealCreate<T extends Pick<MissionCreateDto, 'type' | 'description' | 'payload'>>(missionId: string, subjects: readonly string[], input: T): Promise<T> {
-    const fields = personalValues(input.type, 'input', input);
-    if (subjects.length === 0 || fields.length === 0) return input;
+    if (subjects.length === 0) return input;
+    const fields = personalValues(input.type, 'input', { ...input, subjects });
     const tokens = await this.cipher.seal(missionId, subjects, fields);
-    return withValues(input, replaced(fields, tokens));
+    return fields.length === 0 ? input : withValues(input, replaced(fields, tokens));
   }
 
   /**
@@ -39,7 +47,10 @@ export class MissionPersonalData {
     return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
   }
 
-  /** The mission with its personal fields in plain, or `[erased]` where a subject's key is gone. */
+  /**
+   * The mission with its personal fields in plain, or `[erased]` where a subject's key is gone or
+   * the mission records the subject as erased (its SubjectErased wins over a key that is there).
+   */
   async openMission(mission: Mission): Promise<Mission> {
     if (!mission.subjects?.length) return mission;
     const parts: Part<Mission>[] = [
@@ -55,7 +66,7 @@ export class MissionPersonalData {
         (m, originalOutput) => ({ ...m, review: m.review ? { ...m.review, originalOutput } : m.review }),
       ),
     ];
-    return this.openParts(mission.id, mission, parts);
+    return this.openParts(mission.id, mission, parts, mission.erasedSubjects);
   }
 
   /** The event with its personal fields in plain (or `[erased]`): a create, a result, a reviewer's edit. */
@@ -80,32 +91,25 @@ export class MissionPersonalData {
   }
 
   private async openEventOutput(event: MissionEvent & { type: 'MissionCompleted' | 'MissionApproved' }): Promise<MissionEvent> {
-    // The event names no type; an output's personal fields are the same names in every type that has any.
     const output = event.type === 'MissionCompleted' ? event.data.result.output : event.data.output;
-    if (!output || !Object.values(output).some((value) => isToken(value))) return event;
-    const opened = await this.openOutputOfAnyType(event.missionId, output);
+    // Only declared personal fields: any other field is the model's text, which may start like a token.
+    const fields = output ? ANY_OUTPUT.map((path) => ({ path, value: valueAt(output, path) })).filter(({ value }) => isToken(value)) : [];
+    if (!output || fields.length === 0) return event;
+    const values = await this.cipher.open(
+      event.missionId,
+      fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
+    );
+    const opened = withValues(output, replaced(fields, values));
     if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
     return { ...event, data: { ...event.data, output: opened } };
   }
 
-  /** Opens the fields of an output that hold tokens, whatever the mission type. */
-  private async openOutputOfAnyType(missionId: string, output: Output): Promise<Output> {
-    const fields = Object.entries(output)
-      .filter(([, value]) => isToken(value))
-      .map(([path, value]) => ({ path, value }));
-    const values = await this.cipher.open(
-      missionId,
-      fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
-    );
-    return withValues(output, replaced(fields, values));
-  }
-
   /** Opens every part's fields with one key read per subject, and puts each part's values back. */
-  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[]): Promise<T> {
+  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased: readonly string[] = []): Promise<T> {
     const found = parts.map((part) => part.fields(target));
     const all: StoredField[] = found.flatMap((fields, i) => fields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
     if (!all.some((field) => isToken(field.value))) return target;
-    const values = await this.cipher.open(missionId, all);
+    const values = await this.cipher.open(missionId, all, erased);
     let next = target;
     let offset = 0;
     found.forEach((fields, i) => {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { tokenHeader } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher } from './guest-data-cipher';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { GuestDataKeys } from './guest-data-keys';
@@ -73,6 +74,20 @@ describe('subject keys in Redis and the guest data cipher', () => {
     const [again] = await writer.seal('m-2', ['guest:anna'], [{ path: 'payload.guest.email', value: 'anna@example.com' }]);
     expect(await writer.open('m-2', [{ path: 'payload.guest.email', value: again }])).toEqual(['anna@example.com']);
     expect(await writer.open('m-1', fields.slice(0, 1))).toEqual([ERASED_MARKER]);
+  });
+
+  it('given a process that cached a guest key, when another process erases the guest and the guest comes back, then the first seals under a new key, not the cached one', async () => {
+    const sealer = new GuestDataCipher(storeOf());
+    const [before] = await sealer.seal('m-1', ['guest:anna'], [{ path: 'payload.message', value: 'first stay' }]);
+    expect(await new GuestDataCipher(storeOf()).erase('guest:anna')).toBe(true);
+
+    // A result for the erased guest's mission is not sealed under the cached key.
+    expect(await sealer.sealWithExistingKeys('m-1', ['guest:anna'], [{ path: 'output.reply', value: 'Dear Anna' }])).toBeNull();
+    const [after] = await sealer.seal('m-2', ['guest:anna'], [{ path: 'payload.message', value: 'second stay' }]);
+    expect(tokenHeader(after).keys[0].kid).not.toBe(tokenHeader(before).keys[0].kid);
+    const reader = new GuestDataCipher(storeOf());
+    expect(await reader.open('m-2', [{ path: 'payload.message', value: after }])).toEqual(['second stay']);
+    expect(await reader.open('m-1', [{ path: 'payload.message', value: before }])).toEqual([ERASED_MARKER]);
   });
 
   it('given a field about two guests, when one of them is erased, then the field is erased for both', async () => {

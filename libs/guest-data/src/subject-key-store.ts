@@ -42,7 +42,8 @@ export interface RewrapResult {
 /**
  * The subjects' data keys in Redis: one hash field per subject, made on first use (race-safe:
  * HSETNX, the first writer wins and everyone uses its key), destroyed on erasure. Unwrapped keys
- * are cached in this process (SubjectKeyCache).
+ * are cached in this process (SubjectKeyCache) for decrypting; sealing always checks the stored
+ * key id first, so nothing new is sealed under a key another process has destroyed.
  */
 export class SubjectKeyStore {
   constructor(
@@ -52,9 +53,24 @@ export class SubjectKeyStore {
     private readonly cache: SubjectKeyCache,
   ) {}
 
-  /** The data key of each subject, made for those that have none yet (to encrypt with). */
+  /**
+   * The data key of each subject as Redis holds it now, made for those that have none yet (to
+   * encrypt a create with). One read for all subjects (an HMGET per hash, in parallel) whatever the
+   * cache holds: a cached key of an erased subject would seal a returning guest's data under a key
+   * that no longer exists. The cache only spares the unwrap when the stored key id matches.
+   */
   async keysFor(subjects: readonly string[]): Promise<SubjectDataKey[]> {
-    return Promise.all(subjects.map((subject) => this.keyOf(subject)));
+    // A mission's own subject is new when its create seals it: straight to HSETNX, one round trip.
+    const stored = await this.current(subjects.filter((subject) => !subject.startsWith(MISSION_SUBJECT_PREFIX)));
+    return Promise.all(subjects.map((subject) => stored.get(subject) ?? this.make(subject)));
+  }
+
+  /**
+   * The data key of each subject that has one in Redis now (to encrypt data that arrives after the
+   * create with); absent when erased. One read, as keysFor, never the cache alone.
+   */
+  async currentKeys(subjects: readonly string[]): Promise<Map<string, SubjectDataKey>> {
+    return this.current(subjects);
   }
 
   /**
@@ -127,14 +143,36 @@ export class SubjectKeyStore {
     return result;
   }
 
-  private async keyOf(subject: string): Promise<SubjectDataKey> {
-    const cached = this.cache.get(subject);
-    if (cached) return cached;
-    // A mission's own subject is new when its create seals it: straight to HSETNX, one round trip.
-    if (!subject.startsWith(MISSION_SUBJECT_PREFIX)) {
-      const existing = await this.read(subject);
-      if (existing) return existing;
+  /** The stored key of each subject that has one, unwrapped (or from the cache when its kid matches); the cache follows Redis. */
+  private async current(subjects: readonly string[]): Promise<Map<string, SubjectDataKey>> {
+    const byHash = new Map<string, string[]>();
+    for (const subject of new Set(subjects)) {
+      const hash = this.keys.subjectKeys(subject);
+      byHash.set(hash, [...(byHash.get(hash) ?? []), subject]);
     }
+    const found = new Map<string, SubjectDataKey>();
+    await Promise.all(
+      [...byHash].map(async ([hash, names]) => {
+        const stored = await this.redis.hmget(hash, ...names);
+        names.forEach((subject, index) => {
+          const json = stored[index];
+          if (json === null) this.cache.evict(subject);
+          else found.set(subject, this.unwrapped(subject, parseRecord(subject, json)));
+        });
+      }),
+    );
+    return found;
+  }
+
+  private unwrapped(subject: string, record: SubjectKeyRecord): SubjectDataKey {
+    const cached = this.cache.get(subject);
+    if (cached?.kid === record.kid) return cached;
+    const key = { subject, kid: record.kid, key: this.ring.unwrap(subject, record.kid, record) };
+    this.cache.set(key);
+    return key;
+  }
+
+  private async make(subject: string): Promise<SubjectDataKey> {
     assertSubjectId(subject);
     const kid = randomBytes(8).toString('hex');
     const dataKey = randomBytes(32);
@@ -153,11 +191,7 @@ export class SubjectKeyStore {
 
   private async read(subject: string): Promise<SubjectDataKey | undefined> {
     const json = await this.redis.hget(this.keys.subjectKeys(subject), subject);
-    if (json === null) return undefined;
-    const record = parseRecord(subject, json);
-    const key = { subject, kid: record.kid, key: this.ring.unwrap(subject, record.kid, record) };
-    this.cache.set(key);
-    return key;
+    return json === null ? undefined : this.unwrapped(subject, parseRecord(subject, json));
   }
 }
 

@@ -7,9 +7,20 @@ import { Mission } from './mission-state';
 import { PERSONAL_FIELDS, personalValues, REDACTED_MARKER, valueAt, withoutPersonalData, withValues } from './personal-fields';
 
 describe('data subjects', () => {
-  it('given explicit subjects, then they are the subjects (once each), whatever the payload says', () => {
-    const input = aCreateInput({ subjects: ['guest:1', 'guest:2', 'guest:1'], payload: { guest: { id: 7 } } });
+  it('given explicit subjects, then they are the subjects (once each)', () => {
+    const input = aCreateInput({ subjects: ['guest:1', 'guest:2', 'guest:1'], payload: {} });
     expect(resolveSubjects(input, 'm-1')).toEqual(['guest:1', 'guest:2']);
+  });
+
+  it('given explicit subjects and payload.guest.id, then the guest is a subject too, so one erasure of the guest reaches this mission', () => {
+    expect(resolveSubjects(aCreateInput({ subjects: ['guest:1', 'room-party:9'], payload: { guest: { id: 7 } } }), 'm-1')).toEqual([
+      'guest:1',
+      'room-party:9',
+      'guest:7',
+    ]);
+    expect(resolveSubjects(aCreateInput({ subjects: ['guest:7'], payload: { guest: { id: 7 } } }), 'm-1')).toEqual(['guest:7']);
+    // A guest id that is no subject id is never a key name; the explicit subjects stand alone.
+    expect(resolveSubjects(aCreateInput({ subjects: ['guest:1'], payload: { guest: { id: 'anna@example.com' } } }), 'm-1')).toEqual(['guest:1']);
   });
 
   it('given payload.guest.id and no subjects, then the guest is the subject', () => {
@@ -24,6 +35,12 @@ describe('data subjects', () => {
     expect(resolveSubjects(aCreateInput({ type: 'pricing', payload: { contactEmail: 'x@example.com' } }), 'm-3')).toEqual(['mission:m-3']);
     // The description of a guest request is the guest's own words.
     expect(resolveSubjects(aCreateInput({ type: 'guest_support', payload: {} }), 'm-4')).toEqual(['mission:m-4']);
+  });
+
+  it('given a guest support mission with no personal input at all, then the mission is its subject: its reply is personal output', () => {
+    const input = aCreateInput({ type: 'guest_support', description: '', payload: { room: '12' } });
+    expect(resolveSubjects(input, 'm-5')).toEqual(['mission:m-5']);
+    expect(resolveSubjects(aCreateInput({ type: 'maintenance', description: '', payload: { room: '12' } }), 'm-6')).toEqual([]);
   });
 });
 
@@ -45,6 +62,13 @@ describe('personal fields', () => {
     expect(valueAt(sealed, 'payload.room')).toBe('12');
     // The original is untouched.
     expect(input.payload).toEqual({ room: '12', guest: { id: 1, name: 'Anna Schmidt', email: '' }, message: 'Hello' });
+  });
+
+  it('given a pricing mission that names a subject, then its description is personal too; without subjects it is not', () => {
+    const input = aCreateInput({ type: 'pricing', description: 'Ticket body: Anna Schmidt asks for a rate', payload: {} });
+    expect(personalValues('pricing', 'input', input)).toEqual([]);
+    expect(personalValues('pricing', 'input', { ...input, subjects: ['guest:7'] })).toEqual([{ path: 'description', value: input.description }]);
+    expect(personalValues('pricing', 'output', { description: 'x', subjects: ['guest:7'] })).toEqual([]);
   });
 
   it('given the table, then every type declares the guest payload fields, and only guest support has personal output', () => {

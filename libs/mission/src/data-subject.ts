@@ -1,6 +1,6 @@
 import { isPlainObject } from './field-problems';
 import { MissionCreateDto } from './mission-create.dto';
-import { personalValues } from './personal-fields';
+import { PERSONAL_FIELDS, personalValues } from './personal-fields';
 
 /**
  * A data subject's id: opaque, never personal data itself. No `@` and no spaces, so an e-mail
@@ -16,16 +16,21 @@ export function isSubjectId(value: unknown): value is string {
 }
 
 /**
- * Whom the mission's personal fields are about: the create's `subjects` when it names any; else
- * the guest of `payload.guest.id` (`guest:<id>`), so all of a guest's missions share one key and
- * one erasure; else, when a personal field holds anything, the mission itself
- * (`mission:<missionId>`), so even an anonymous guest's text is encrypted and erasable. None when
- * the mission holds no personal data.
+ * Whom the mission's personal fields are about: the create's `subjects` and the guest of
+ * `payload.guest.id` (`guest:<id>`), both when both are given, so all of a guest's missions share
+ * one key and one erasure even when the sender names further subjects. Without either (or with a
+ * guest id that is no subject id, e.g. an e-mail address, which must never become a key name), the
+ * mission itself (`mission:<missionId>`) when a personal input field holds anything or its type has
+ * personal output (an agent's reply to the guest, which is written later and can only be sealed
+ * under a key made at create), so even an anonymous guest's text is encrypted and erasable. None
+ * when the mission can never hold personal data.
  */
 export function resolveSubjects(input: Pick<MissionCreateDto, 'type' | 'description' | 'payload' | 'subjects'>, missionId: string): string[] {
-  if (input.subjects?.length) return [...new Set(input.subjects)];
+  const named = new Set(input.subjects ?? []);
   const guest = input.payload.guest;
   const guestId = isPlainObject(guest) ? guest.id : undefined;
-  if ((typeof guestId === 'string' || typeof guestId === 'number') && isSubjectId(`guest:${guestId}`)) return [`guest:${guestId}`];
-  return personalValues(input.type, 'input', input).length > 0 ? [`mission:${missionId}`] : [];
+  if ((typeof guestId === 'string' || typeof guestId === 'number') && isSubjectId(`guest:${guestId}`)) named.add(`guest:${guestId}`);
+  if (named.size > 0) return [...named];
+  const personal = PERSONAL_FIELDS[input.type].output.length > 0 || personalValues(input.type, 'input', input).length > 0;
+  return personal ? [`mission:${missionId}`] : [];
 }

@@ -141,7 +141,7 @@ export class MissionCreateDto {
     maxItems: MAX_SUBJECTS,
     description:
       'Whom the personal fields are about (README, Guest data): opaque ids such as guest:4711, never an e-mail address or a name. ' +
-      'Absent or empty: guest:<payload.guest.id> when the payload names a guest id, else the mission itself when a personal field holds anything. ' +
+      'guest:<payload.guest.id> is added when the payload names a guest id; with neither, the mission itself when a personal field holds anything or the type has personal output. ' +
       "The personal fields are stored encrypted under these subjects' keys; DELETE /api/subjects/{subjectId} erases them.",
     example: ['guest:4711'],
   })

@@ -29,10 +29,22 @@ export interface PathValue {
   readonly value: unknown;
 }
 
-/** The personal fields of `type` at `place` that hold something in `source` (not absent, null or ''). */
+/**
+ * Input fields personal in every type once the mission names a subject: a connector maps the
+ * guest's own text (an ERP ticket's body) into any type's description.
+ */
+const NAMED_INPUT = ['description'] as const;
+
+/**
+ * The personal fields of `type` at `place` that hold something in `source` (not absent, null or
+ * ''): those of PERSONAL_FIELDS, and for input with `source.subjects` non-empty (a mission, a
+ * create with its resolved subjects) NAMED_INPUT too.
+ */
 export function personalValues(type: MissionType, place: PersonalFieldPlace, source: object): PathValue[] {
   const found: PathValue[] = [];
-  for (const path of PERSONAL_FIELDS[type][place]) {
+  const named = place === 'input' && isPlainObject(source) && Array.isArray(source.subjects) && source.subjects.length > 0;
+  const paths = named ? [...new Set([...PERSONAL_FIELDS[type][place], ...NAMED_INPUT])] : PERSONAL_FIELDS[type][place];
+  for (const path of paths) {
     const value = valueAt(source, path);
     if (value !== undefined && value !== null && value !== '') found.push({ path, value });
   }
