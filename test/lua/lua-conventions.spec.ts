@@ -41,7 +41,9 @@ describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
   const all = scripts();
 
   it('finds the scripts', () => {
-    expect(all.map((script) => path.basename(script.file))).toEqual(expect.arrayContaining(['append-mission-events.lua', 'lease-ready-missions-8.lua', 'append-schedule-events-4.lua', 'mark-erasure-pending-2.lua']));
+    expect(all.map((script) => path.basename(script.file))).toEqual(
+      expect.arrayContaining(['append-mission-events.lua', 'lease-ready-missions-8.lua', 'append-schedule-events-4.lua', 'mark-erasure-pending-2.lua']),
+    );
   });
 
   it.each(all.map((script) => [script.file, script.text]))('%s opens with a comment that lists its KEYS and its result', (_file, text) => {
