@@ -384,13 +384,21 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       "Wrap every data subject's key under the current master key (DATA_KEY_SECRET or DATA_KEY_FILE), unwrapping with it or a " +
         'previous one (DATA_KEY_PREVIOUS_SECRETS, DATA_KEY_PREVIOUS_FILES): the last step of a master key rotation, after which the ' +
         'previous keys can be dropped. Each key is replaced only if unchanged meanwhile, so an erasure stays erased; safe to run again. ' +
-        'The log is not touched.',
+        'The log is not touched. Refuses to run without DATA_KEY_SECRET or DATA_KEY_FILE: it never makes a master key.',
     )
     .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=<new> DATA_KEY_PREVIOUS_SECRETS=<old> replay rewrap-keys')
     .action(async (_options: unknown, command: Command) => {
       const g = globals(command);
+      const settings = dataKeySettings(io.env);
+      // Without a configured key, loading would make (or take) a local one: every key would be
+      // rewrapped under a master key no service has, or, with nothing to rewrap, it would seem to work.
+      if (!settings.DATA_KEY_SECRET && !settings.DATA_KEY_FILE) {
+        throw new CliError(
+          'rewrap-keys needs the new master key: set DATA_KEY_SECRET or DATA_KEY_FILE (and the old one as DATA_KEY_PREVIOUS_SECRETS or DATA_KEY_PREVIOUS_FILES)',
+        );
+      }
       await withRedis(g, async (redis, keys) => {
-        const { ring } = loadMasterKeys(dataKeySettings(io.env), localDataDir());
+        const { ring } = loadMasterKeys(settings, localDataDir());
         const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
         if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result }, null, 2));
         out(

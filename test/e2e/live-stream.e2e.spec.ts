@@ -212,7 +212,7 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       destroy: () => fake.emit('close'),
     });
     const destroyed = new Promise((resolve) => fake.once('close', resolve));
-    stream.open(fake as unknown as Response, Array(PARTITIONS).fill('0-0'), {});
+    stream.open(fake as unknown as Response, Array(PARTITIONS).fill('0-0'), {}, false);
     expect(stream.clientCount).toBe(1);
     await destroyed;
     expect(stream.clientCount).toBe(0);

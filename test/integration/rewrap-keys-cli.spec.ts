@@ -40,4 +40,16 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
     expect(again.stdout).toMatch(/rewrapped\s+0\n/);
     expect(again.stdout).toMatch(/already under it\s+2\n/);
   });
+
+  it('given no DATA_KEY_SECRET or DATA_KEY_FILE, when rewrap-keys runs, then it refuses and names them, and the keys stay as they were', async () => {
+    const sealed = await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).seal('m-3', ['guest:3'], [{ path: 'payload.message', value: 'hey' }]);
+    const empty = testKeyPrefix('rewrap-keys-cli-empty');
+    const envs: Record<string, string>[] = [{ KEY_PREFIX: prefix }, { KEY_PREFIX: empty, DATA_KEY_PREVIOUS_SECRETS: oldSecret }];
+    for (const env of envs) {
+      const run = await replay(env, ['rewrap-keys']);
+      expect(run.code).toBe(EXIT_USAGE);
+      expect(run.stderr).toMatch(/set DATA_KEY_SECRET or DATA_KEY_FILE/);
+    }
+    expect(await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).open('m-3', [{ path: 'payload.message', value: sealed[0] }])).toEqual(['hey']);
+  });
 });

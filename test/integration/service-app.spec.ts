@@ -40,7 +40,13 @@ class ProbeModule {
   }
 }
 
-const probeService: ServiceDefinition = { name: 'evaluator', defaultPort: 0, module: (env) => ProbeModule.register(env) };
+const probeService: ServiceDefinition = {
+  name: 'evaluator',
+  defaultPort: 0,
+  module: (env) => ProbeModule.register(env),
+  // As the intake strips guests' data from what it poisons: here the reason's room stays, the data's goes.
+  poisonFields: (fields) => fields.map((value) => value.replace('no such room', 'kept out')),
+};
 
 describe('createServiceApp: the HTTP app with its stream consumer (real Redis)', () => {
   const prefix = testKeyPrefix('service-app');
@@ -85,6 +91,8 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
       what: 'the refused message in the poison stream',
     });
     expect(streamFields(fields)).toMatchObject({ pattern: 'probe.refuse', reason: 'PermanentMessageError: refused: no such room', deliveries: '1' });
+    // What the service's poisonFields keeps of the message, not the message as sent.
+    expect(streamFields(fields).data).toBe(JSON.stringify({ why: 'kept out' }));
   });
 });
 

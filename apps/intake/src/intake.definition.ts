@@ -1,10 +1,12 @@
 import { ServiceDefinition } from '@app/runtime';
 import { configureHttp } from './http/configure-http';
 import { IntakeModule } from './intake.module';
+import { submissionPoisonFields } from './missions/submission-poison-fields';
 
 export const intakeService: ServiceDefinition = {
   name: 'intake',
   defaultPort: 3000,
   module: (env) => IntakeModule.register(env),
   configureHttp: (app, env) => configureHttp(app, env),
+  poisonFields: submissionPoisonFields,
 };

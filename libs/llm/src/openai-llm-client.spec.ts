@@ -223,8 +223,20 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       const error = await rejection(client().complete(request()));
       expect(error.code).toBe(LlmErrorCode.ProviderError);
       expect(error.retryable).toBe(false);
-      expect(error.message).toContain(`Invalid schema for response_format (${status})`);
+      expect(error.message).toMatch(new RegExp(`rejected the request \\(HTTP ${status}\\)$`));
       expect(server.requests).toHaveLength(1);
+    });
+
+    it.each([
+      ['a 400 quoting the prompt', { status: 400, message: "Invalid content: 'Could I check out at 14:00, please?'" }],
+      ['a 500 quoting the prompt', { status: 500, message: "Upstream failed on 'Could I check out at 14:00, please?'" }],
+      ['a 429 quoting the prompt', { status: 429, message: "Rate limited while reading 'Could I check out at 14:00, please?'" }],
+      ['a refusal quoting the guest', { refusal: 'I cannot help with "Could I check out at 14:00, please?"' }],
+    ] as const)("given %s, when it fails, then the error holds none of the provider's or model's text", async (_, reply) => {
+      server.enqueue(reply);
+      const error = await rejection(client({ maxRetries: 0 }).complete(request()));
+      expect(error.message).not.toContain('check out');
+      expect(error.message).toMatch(/rejected the request \(HTTP 400\)|failed \(HTTP 500\)|rate-limiting \(HTTP 429\)|the model refused to answer/);
     });
 
     it('given nothing listens on the port, when completed, then connection errors are retried and end as a retryable ProviderError', async () => {
@@ -334,9 +346,10 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
   });
 
   describe('the fake server', () => {
-    it('given an unscripted request, when answered, then the fallback says the script ran dry', async () => {
+    it('given an unscripted request, when answered, then the fallback is a 500 (its text stays out of the error, as every provider text does)', async () => {
       const error = await rejection(client({ maxRetries: 0 }).complete(request()));
-      expect(error.message).toContain('no scripted reply left');
+      expect(error.message).toMatch(/failed \(HTTP 500\)$/);
+      expect(server.requests).toHaveLength(1);
       expect(server.pending).toBe(0);
     });
   });

@@ -37,9 +37,11 @@ type AttemptFailure =
   | { kind: 'aborted' }
   | { kind: 'timeout' }
   | { kind: 'connection'; message: string }
-  | { kind: 'rate_limited'; message: string; retryAfterMs?: number }
-  | { kind: 'server'; message: string; retryAfterMs?: number }
-  | { kind: 'rejected'; message: string };
+  // An HTTP failure keeps only its status: the provider's message may quote the prompt (the guest's
+  // data), and what this client throws ends up in plain in MissionFailed and the logs.
+  | { kind: 'rate_limited'; status: number; retryAfterMs?: number }
+  | { kind: 'server'; status: number; retryAfterMs?: number }
+  | { kind: 'rejected'; status: number };
 
 type AttemptOutcome = { ok: true; completion: ChatCompletion } | { ok: false; failure: AttemptFailure };
 
@@ -148,8 +150,10 @@ export class OpenAiLlmClient implements LlmClient {
     const choice = completion.choices[0];
     const content = choice?.message.content;
     if (typeof content !== 'string') {
-      const refusal = choice?.message.refusal;
-      const why = refusal ? `the model refused: ${refusal}` : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
+      // Never the refusal's text: it may quote the guest, and the error is stored in plain (MissionFailed).
+      const why = choice?.message.refusal
+        ? 'the model refused to answer'
+        : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
       throw new LlmError(LlmErrorCode.MalformedOutput, why, true);
     }
     let output: Record<string, unknown>;
@@ -185,13 +189,13 @@ export class OpenAiLlmClient implements LlmClient {
       case 'timeout':
         return new LlmError(LlmErrorCode.Timeout, `${this.#host} did not answer within ${timeoutMs} ms${after}`, true);
       case 'rate_limited':
-        return new LlmError(LlmErrorCode.RateLimited, `${this.#host} kept rate-limiting${after}: ${failure.message}`, true);
+        return new LlmError(LlmErrorCode.RateLimited, `${this.#host} kept rate-limiting${after} (HTTP ${failure.status})`, true);
       case 'server':
-        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} failed${after}: ${failure.message}`, true);
+        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} failed${after} (HTTP ${failure.status})`, true);
       case 'connection':
         return new LlmError(LlmErrorCode.ProviderError, `cannot reach ${this.#host}${after}: ${failure.message}`, true);
       case 'rejected':
-        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} rejected the request: ${failure.message}`, false);
+        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} rejected the request (HTTP ${failure.status})`, false);
     }
   }
 }
@@ -246,15 +250,14 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
   if (timedOut || error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) return { kind: 'connection', message: describeConnectionError(error) };
   if (error instanceof APIError && typeof error.status === 'number') {
-    const message = error.message;
-    if (error.status === 429) return { kind: 'rate_limited', message, retryAfterMs: parseRetryAfterMs(error.headers) };
-    if (error.status >= 500) {
-      return { kind: 'server', message, retryAfterMs: error.status === 503 ? parseRetryAfterMs(error.headers) : undefined };
-    }
-    return { kind: 'rejected', message };
+    const status = error.status;
+    if (status === 429) return { kind: 'rate_limited', status, retryAfterMs: parseRetryAfterMs(error.headers) };
+    if (status >= 500) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
+    return { kind: 'rejected', status };
   }
   // Anything else (a reset while reading the body, an unparsable 200) is a transport hiccup worth another try.
-  return { kind: 'connection', message: error instanceof Error ? error.message : String(error) };
+  // Only the error's name: a parser's message may quote the body, i.e. the model's reply about the guest.
+  return { kind: 'connection', message: `the response could not be read (${error instanceof Error ? error.name : typeof error})` };
 }
 
 function describeConnectionError(error: APIConnectionError): string {

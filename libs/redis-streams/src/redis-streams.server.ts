@@ -48,6 +48,12 @@ export interface RedisStreamsServerOptions {
   events?: StreamEvents;
   /** How often the group is swept for consumers of stopped instances; default a minute. */
   consumerSweepMs?: number;
+  /**
+   * What the poison stream keeps of a failed message's fields; default all of them, as sent. A
+   * service whose messages carry data that must not be kept in plain (the intake's submissions
+   * hold guests' data) strips it here: the poison stream keeps a message until someone deletes it.
+   */
+  poisonFields?: (fields: string[]) => string[];
 }
 
 interface Delivery {
@@ -354,7 +360,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     const reason = describeError(error);
     if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
       this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
-      lane.pendingPoison.push({ ...delivery, reason });
+      lane.pendingPoison.push({ ...delivery, fields: this.options.poisonFields ? this.options.poisonFields(delivery.fields) : delivery.fields, reason });
       this.scheduleFlush(lane);
     } else {
       this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);

@@ -28,9 +28,15 @@ export interface ServiceDefinition {
   module: (env: Environment) => DynamicModule;
   /** Extra HTTP setup (the intake's API: validation, errors, OpenAPI). */
   configureHttp?: (app: INestApplication, env: Environment) => void;
+  /** What the poison stream keeps of a failed message (RedisStreamsServerOptions.poisonFields). */
+  poisonFields?: (fields: string[]) => string[];
 }
 
-export function streamsServer(env: Environment, service: ServiceName, observers: { tracer?: ServiceTracer; events?: StreamEvents } = {}): RedisStreamsServer {
+export function streamsServer(
+  env: Environment,
+  service: ServiceName,
+  observers: { tracer?: ServiceTracer; events?: StreamEvents; poisonFields?: (fields: string[]) => string[] } = {},
+): RedisStreamsServer {
   const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
     connect: (purpose) => createRedisConnection(env, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
@@ -77,7 +83,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
-  const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics) });
+  const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics), poisonFields: definition.poisonFields });
   app.get(ConsumerHealth).track(server);
   // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
   // to the app, so they run once. The handlers' PassThroughRpcFilter comes with @StreamConsumer().

@@ -14,6 +14,7 @@ interface Delayed {
  * - `{ status: 500 | 502 | 503 | 504 }`: a server error, optionally with Retry-After.
  * - `{ status: 4xx, message }`: an OpenAI-style `{ error: { message } }` body.
  * - `{ malformed: true }`: a 200 whose content is prose rather than JSON.
+ * - `{ refusal }`: a 200 whose assistant message has no content, only the model's refusal text.
  */
 export type ScriptedReply = Delayed &
   (
@@ -22,6 +23,7 @@ export type ScriptedReply = Delayed &
     | { status: 500 | 502 | 503 | 504; retryAfterSeconds?: number; message?: string }
     | { status: 400 | 401 | 403 | 404 | 422; message: string }
     | { malformed: true }
+    | { refusal: string }
   );
 
 export interface ReceivedRequest {
@@ -153,6 +155,16 @@ export class FakeChatCompletionsServer {
 function respond(res: ServerResponse, reply: ScriptedReply, request: ReceivedRequest): void {
   if ('malformed' in reply) {
     sendJson(res, 200, {}, completionBody(MALFORMED_CONTENT, requestedModel(request), undefined, request));
+    return;
+  }
+  if ('refusal' in reply) {
+    const body = completionBody('', requestedModel(request), undefined, request);
+    sendJson(
+      res,
+      200,
+      {},
+      { ...body, choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: reply.refusal }, finish_reason: 'stop', logprobs: null }] },
+    );
     return;
   }
   switch (reply.status) {

@@ -13,6 +13,18 @@ const GRANTS: Readonly<Record<Role, readonly Role[]>> = {
   operator: ROLES,
 };
 
+/**
+ * The roles that read guest data (PERSONAL_FIELDS) in plain: a submitter is the client waiting for
+ * the agent's reply to the guest, a reviewer judges and edits it, an operator answers access
+ * requests. A reader (dashboards, reporting) sees those fields as `[redacted]`.
+ */
+const READS_PERSONAL_DATA: ReadonlySet<Role> = new Set<Role>(['submitter', 'reviewer', 'operator']);
+
+/** Whether a key holding `role` sees guest data in plain in API responses and the live stream. */
+export function readsPersonalData(role: Role): boolean {
+  return READS_PERSONAL_DATA.has(role);
+}
+
 export interface ApiKey {
   name: string;
   secret: string;

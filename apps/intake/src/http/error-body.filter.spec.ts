@@ -26,4 +26,26 @@ describe('error bodies (a real HTTP server on loopback)', () => {
       await new Promise((resolve) => server.close(resolve));
     }
   });
+
+  it("given a malformed JSON body holding a guest's data, when the request fails to parse, then the 400 quotes nothing of the body", async () => {
+    const app = express();
+    app.post('/api/missions', express.json(), (_request, response) => response.status(201).end());
+    app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => writeErrorBody(response, error));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const response = await fetch(`http://127.0.0.1:${port}/api/missions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: 'Ada Lovelace <ada@example.com> wants a late check-out',
+      });
+      expect(response.status).toBe(400);
+      const text = await response.text();
+      expect(text).not.toMatch(/Ada|Lovelace|example/);
+      expect(JSON.parse(text)).toEqual({ statusCode: 400, error: 'Bad Request', message: 'the request body is not valid JSON', details: [] });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });

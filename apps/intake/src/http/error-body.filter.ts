@@ -53,17 +53,37 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof VersionConflictError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: `${exception.message}; it is changing, try again`, details: [] };
   }
-  const status = bodyParserStatus(exception);
-  if (status) {
-    const message = exception instanceof Error ? exception.message : 'bad request body';
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, details: [] };
+  const failure = bodyParserFailure(exception);
+  if (failure) {
+    return {
+      statusCode: failure.status,
+      error: STATUS_CODES[failure.status] ?? 'Error',
+      message: BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body',
+      details: [],
+    };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
 }
 
+/**
+ * What a body-parser failure says, by its `type`: fixed texts, because body-parser's own messages
+ * quote the body (JSON.parse's "Unexpected token … in "<start of the body>"…"), which may be a
+ * guest's data, and an error body ends up in clients' logs.
+ */
+const BODY_PARSER_MESSAGES: Readonly<Record<string, string>> = {
+  'entity.parse.failed': 'the request body is not valid JSON',
+  'entity.too.large': 'request entity too large',
+  'entity.verify.failed': 'the request body failed verification',
+  'encoding.unsupported': 'unsupported content encoding',
+  'charset.unsupported': 'unsupported charset',
+  'request.aborted': 'request aborted',
+  'request.size.invalid': 'request size did not match content length',
+  'parameters.too.many': 'too many parameters',
+};
+
 /** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large). */
-function bodyParserStatus(exception: unknown): number | undefined {
+function bodyParserFailure(exception: unknown): { status: number; type: string } | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const { status, type } = exception as { status?: unknown; type?: unknown };
-  return typeof status === 'number' && typeof type === 'string' && status >= 400 && status < 500 ? status : undefined;
+  return typeof status === 'number' && typeof type === 'string' && status >= 400 && status < 500 ? { status, type } : undefined;
 }

@@ -1,8 +1,9 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
 import { lastValueFrom, of } from 'rxjs';
 import { MissionPersonalData } from '@app/guest-data';
-import { decideCreate, Mission, MissionEvent } from '@app/mission';
+import { decideCreate, Mission, MissionEvent, REDACTED_MARKER } from '@app/mission';
 import { aCreateInput, MissionHistory } from '@app/testing';
+import { Role } from '../auth';
 import { PersonalDataInterceptor } from './personal-data.interceptor';
 
 /** Marks what it opened, so the test sees which values went through it. */
@@ -11,9 +12,15 @@ const personal = {
   openEvent: async (event: MissionEvent) => ({ ...event, actor: 'opened' }),
 } as unknown as MissionPersonalData;
 
-async function through(body: unknown): Promise<unknown> {
+/** A request from a key of `role` (none: no caller attached). */
+function contextOf(role: Role | null): ExecutionContext {
+  const request = role ? { apiClient: { name: `a-${role}`, role } } : {};
+  return { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
+}
+
+async function through(body: unknown, role: Role | null = 'operator'): Promise<unknown> {
   const next: CallHandler = { handle: () => of(body) };
-  return lastValueFrom(new PersonalDataInterceptor(personal).intercept({} as ExecutionContext, next));
+  return lastValueFrom(new PersonalDataInterceptor(personal).intercept(contextOf(role), next));
 }
 
 describe('PersonalDataInterceptor', () => {
@@ -34,5 +41,40 @@ describe('PersonalDataInterceptor', () => {
     const buffer = Buffer.from('console asset');
     expect(await through(buffer)).toBe(buffer);
     expect(await through(undefined)).toBeUndefined();
+  });
+
+  it.each(['submitter', 'reviewer', 'operator'] as const)('given a %s key, then missions and events are opened', async (role) => {
+    expect(await through(mission, role)).toMatchObject({ title: 'opened Towels' });
+    expect(await through([event], role)).toEqual([{ ...event, actor: 'opened' }]);
+  });
+
+  it.each(['reader', null] as const)('given a %s caller (null: none known), then personal fields read [redacted] and nothing is opened', async (role) => {
+    const guestHistory = new MissionHistory();
+    const guest = guestHistory.append(
+      decideCreate(
+        aCreateInput({ type: 'guest_support', description: 'Anna is cold', payload: { guest: { id: 'g-1', name: 'Anna' }, message: 'Heating off' } }),
+      ),
+    );
+    const withResult = {
+      ...guest,
+      result: {
+        output: { reply: 'Dear Anna', actions: ['call Anna'], language: 'en' },
+        model: 'm',
+        latencyMs: 1,
+        usage: { promptTokens: 1, completionTokens: 1 },
+      },
+    };
+    const shown = (await through({ items: [withResult] }, role)) as { items: Mission[] };
+    expect(shown.items[0]).toMatchObject({
+      title: guest.title,
+      description: REDACTED_MARKER,
+      payload: { guest: { id: 'g-1', name: REDACTED_MARKER }, message: REDACTED_MARKER },
+      result: { output: { reply: REDACTED_MARKER, actions: REDACTED_MARKER, language: 'en' } },
+    });
+    const [created] = guestHistory.events;
+    expect(await through([created], role)).toMatchObject([
+      { actor: created.actor, data: { description: REDACTED_MARKER, payload: { message: REDACTED_MARKER } } },
+    ]);
+    expect(JSON.stringify(shown)).not.toMatch(/Anna|Heating/);
   });
 });

@@ -2,35 +2,52 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { from, mergeMap, Observable } from 'rxjs';
 import { MissionPersonalData } from '@app/guest-data';
 import { isPlainObject, Mission, MISSION_EVENT_TYPES, MISSION_TYPES, MissionEvent } from '@app/mission';
+import { apiClientOf, readsPersonalData } from '../auth';
+import { redactedEvent, redactedMission } from './redacted-personal-data';
 
 /** How deep a response is searched for missions and events: a page's items, a chain's missions. */
 const MAX_DEPTH = 3;
 const EVENT_TYPES: ReadonlySet<unknown> = new Set(MISSION_EVENT_TYPES);
 const TYPES: ReadonlySet<unknown> = new Set(MISSION_TYPES);
 
+/** How a response shows missions and events to its caller. */
+interface View {
+  mission(mission: Mission): Promise<Mission> | Mission;
+  event(event: MissionEvent): Promise<MissionEvent> | MissionEvent;
+}
+
+const REDACTED: View = { mission: redactedMission, event: redactedEvent };
+
 /**
- * Every API response shows personal fields in plain (or `[erased]`): each mission and each event
- * in it is opened on its way out. One place for all routes, so no route can forget to, and the
- * roles that may read a route are the ones that see the plaintext (README, "Guest data").
+ * Every API response shows personal fields as its caller's role may see them: in plain (or
+ * `[erased]`) for the roles that read guest data, `[redacted]` for a reader (readsPersonalData).
+ * Each mission and each event in it is opened or redacted on its way out. One place for all
+ * routes, so no route can forget to; a request without a known caller gets the redacted view.
  */
 @Injectable()
 export class PersonalDataInterceptor implements NestInterceptor {
-  constructor(private readonly personal: MissionPersonalData) {}
+  private readonly opened: View;
 
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    return next.handle().pipe(mergeMap((body: unknown) => from(this.open(body, 0))));
+  constructor(personal: MissionPersonalData) {
+    this.opened = { mission: (mission) => personal.openMission(mission), event: (event) => personal.openEvent(event) };
   }
 
-  private async open(value: unknown, depth: number): Promise<unknown> {
-    if (isMission(value)) return this.personal.openMission(value);
-    if (isEvent(value)) return this.personal.openEvent(value);
-    if (depth >= MAX_DEPTH) return value;
-    if (Array.isArray(value)) return Promise.all(value.map((item) => this.open(item, depth + 1)));
-    // Only JSON-like objects: a Buffer or a stream a route returns is not searched byte by byte.
-    if (!isPlainObject(value) || ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return value;
-    const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await this.open(item, depth + 1)] as const));
-    return entries.every(([key, item]) => item === value[key]) ? value : Object.fromEntries(entries);
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const client = context.getType() === 'http' ? apiClientOf(context.switchToHttp().getRequest<object>()) : undefined;
+    const view = client && readsPersonalData(client.role) ? this.opened : REDACTED;
+    return next.handle().pipe(mergeMap((body: unknown) => from(shown(view, body, 0))));
   }
+}
+
+async function shown(view: View, value: unknown, depth: number): Promise<unknown> {
+  if (isMission(value)) return view.mission(value);
+  if (isEvent(value)) return view.event(value);
+  if (depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value)) return Promise.all(value.map((item) => shown(view, item, depth + 1)));
+  // Only JSON-like objects: a Buffer or a stream a route returns is not searched byte by byte.
+  if (!isPlainObject(value) || ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return value;
+  const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await shown(view, item, depth + 1)] as const));
+  return entries.every(([key, item]) => item === value[key]) ? value : Object.fromEntries(entries);
 }
 
 function isMission(value: unknown): value is Mission {

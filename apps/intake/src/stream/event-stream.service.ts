@@ -6,6 +6,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { MissionEvent } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { redactedEvent } from '../http/redacted-personal-data';
 import { compareEntryIds, formatPosition, LogPosition } from './log-position';
 import { lastEntryIds, LogWakeup } from './log-wakeup';
 import { matchesFilter, StreamFilter } from './stream-filter';
@@ -19,6 +20,8 @@ interface Client {
   response: Response;
   position: LogPosition;
   filter: StreamFilter;
+  /** The client's role reads guest data in plain (readsPersonalData); else it gets `[redacted]`. */
+  readsPersonalData: boolean;
   /** A round of reads is under way; `again` asks it to read once more when it ends. */
   pumping: boolean;
   again: boolean;
@@ -67,9 +70,12 @@ export class EventStreamService implements OnModuleDestroy {
     return lastEntryIds(this.redis, this.keys.logStreams);
   }
 
-  /** Streams to `response` until the client goes away or the intake stops. */
-  open(response: Response, position: LogPosition, filter: StreamFilter): void {
-    const client: Client = { response, position: [...position], filter, pumping: false, again: false, closed: false };
+  /**
+   * Streams to `response` until the client goes away or the intake stops; personal fields in plain
+   * when `readsPersonalData` (the caller's role, as for every API response), else `[redacted]`.
+   */
+  open(response: Response, position: LogPosition, filter: StreamFilter, readsPersonalData: boolean): void {
+    const client: Client = { response, position: [...position], filter, readsPersonalData, pumping: false, again: false, closed: false };
     this.clients.add(client);
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -129,14 +135,15 @@ export class EventStreamService implements OnModuleDestroy {
         if (!client.again) return;
         continue;
       }
-      // Opened before they go out, as every API response is (PersonalDataInterceptor does the others).
+      // Opened or redacted before they go out, as every API response is (PersonalDataInterceptor does the others).
       const matching = entries.map((entry) => matchesFilter(entry.event, client.filter));
-      const opened = await this.personal.openEvents(entries.filter((_entry, i) => matching[i]).map((entry) => entry.event));
+      const events = entries.filter((_entry, i) => matching[i]).map((entry) => entry.event);
+      const shown = client.readsPersonalData ? await this.personal.openEvents(events) : events.map(redactedEvent);
       let chunk = '';
       let next = 0;
       entries.forEach((entry, i) => {
         client.position[entry.partition] = entry.id;
-        if (matching[i]) chunk += `id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(opened[next++])}\n\n`;
+        if (matching[i]) chunk += `id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(shown[next++])}\n\n`;
       });
       if (chunk !== '' && !client.response.write(chunk)) await this.drained(client);
     }

@@ -1,7 +1,7 @@
 import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { RequiresRole } from '../auth';
+import { apiClientOf, readsPersonalData, RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { EventStreamService } from './event-stream.service';
@@ -25,7 +25,8 @@ export class StreamController {
     summary: 'Live stream of mission events (Server-Sent Events)',
     description:
       'Needs role **reader** (any API key), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
-      'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events). ' +
+      'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events; ' +
+      'guest data in plain for a submitter, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'Events of one mission come in their order; events of different log partitions are merged by time. A comment line (`: heartbeat`) comes every SSE_HEARTBEAT_MS. ' +
       'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake the answer is a 429.',
@@ -69,11 +70,17 @@ export class StreamController {
       response.setHeader('Retry-After', '5');
       throw new HttpException('too many open live streams on this intake; retry later', HttpStatus.TOO_MANY_REQUESTS);
     }
-    this.stream.open(response, position ?? (query.from === 'start' ? this.stream.start : await this.stream.now()), {
-      ...(query.type ? { types: new Set(query.type) } : {}),
-      ...(query.status ? { statuses: new Set(query.status) } : {}),
-      ...(query.missionId ? { missionId: query.missionId } : {}),
-    });
+    const client = apiClientOf(response.req);
+    this.stream.open(
+      response,
+      position ?? (query.from === 'start' ? this.stream.start : await this.stream.now()),
+      {
+        ...(query.type ? { types: new Set(query.type) } : {}),
+        ...(query.status ? { statuses: new Set(query.status) } : {}),
+        ...(query.missionId ? { missionId: query.missionId } : {}),
+      },
+      client !== undefined && readsPersonalData(client.role),
+    );
   }
 
   @Post('tokens')

@@ -1,0 +1,52 @@
+import { Mission, MISSION_TYPES, MissionEvent, MissionType, personalValues, REDACTED_MARKER, withValues } from '@app/mission';
+
+type Output = Record<string, unknown>;
+
+/**
+ * The mission as a role that may not read guest data sees it: each personal field (its type's
+ * PERSONAL_FIELDS) that holds something reads REDACTED_MARKER, whether it is stored sealed, in
+ * plain (a mission from before schema 5) or `[erased]`. The description too whenever the mission
+ * names subjects: a connector may put the guest's words there in any type.
+ */
+export function redactedMission(mission: Mission): Mission {
+  const redacted = redactedInput(mission);
+  const result = redacted.result ? { ...redacted.result, output: redactedOutput(redacted.result.output) } : redacted.result;
+  const originalOutput = redacted.review?.originalOutput;
+  return {
+    ...redacted,
+    result,
+    ...(redacted.review && originalOutput ? { review: { ...redacted.review, originalOutput: redactedOutput(originalOutput) } } : {}),
+  };
+}
+
+/** The event as a role that may not read guest data sees it (see redactedMission): a create, a result, a reviewer's edit. */
+export function redactedEvent(event: MissionEvent): MissionEvent {
+  switch (event.type) {
+    case 'MissionCreated':
+      return { ...event, data: redactedInput(event.data) };
+    case 'MissionCompleted':
+      return { ...event, data: { ...event.data, result: { ...event.data.result, output: redactedOutput(event.data.result.output) } } };
+    case 'MissionApproved':
+      return event.data.output ? { ...event, data: { ...event.data, output: redactedOutput(event.data.output) } } : event;
+    default:
+      return event;
+  }
+}
+
+function redactedInput<T extends { type: MissionType; description: string; subjects?: string[] }>(source: T): T {
+  const paths = personalValues(source.type, 'input', source).map(({ path }) => path);
+  if (source.subjects?.length && source.description !== '' && !paths.includes('description')) paths.push('description');
+  return withValues(
+    source,
+    paths.map((path) => ({ path, value: REDACTED_MARKER })),
+  );
+}
+
+/** Every output field any type declares personal: an event names no mission type, and missions and events show alike. */
+function redactedOutput(output: Output): Output {
+  const present = new Set(MISSION_TYPES.flatMap((type) => personalValues(type, 'output', output).map(({ path }) => path)));
+  return withValues(
+    output,
+    [...present].map((path) => ({ path, value: REDACTED_MARKER })),
+  );
+}
