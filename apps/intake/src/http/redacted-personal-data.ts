@@ -5,8 +5,7 @@ type Output = Record<string, unknown>;
 /**
  * The mission as a role that may not read guest data sees it: each personal field (its type's
  * PERSONAL_FIELDS) that holds something reads REDACTED_MARKER, whether it is stored sealed, in
- * plain (a mission from before schema 5) or `[erased]`. The description too whenever the mission
- * names subjects: a connector may put the guest's words there in any type.
+ * plain (a mission from before schema 5) or `[erased]`.
  */
 export function redactedMission(mission: Mission): Mission {
   const redacted = redactedInput(mission);
@@ -34,11 +33,10 @@ export function redactedEvent(event: MissionEvent): MissionEvent {
 }
 
 function redactedInput<T extends { type: MissionType; description: string; subjects?: string[] }>(source: T): T {
-  const paths = personalValues(source.type, 'input', source).map(({ path }) => path);
-  if (source.subjects?.length && source.description !== '' && !paths.includes('description')) paths.push('description');
+  // personalValues counts the description of any type once the mission names subjects.
   return withValues(
     source,
-    paths.map((path) => ({ path, value: REDACTED_MARKER })),
+    personalValues(source.type, 'input', source).map(({ path }) => ({ path, value: REDACTED_MARKER })),
   );
 }
 
