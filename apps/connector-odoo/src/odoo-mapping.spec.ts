@@ -1,4 +1,5 @@
 import { validateSubmitMission } from '@app/messages';
+import { resolveSubjects } from '@app/mission';
 import { htmlToText, loadOdooMapping, missionOf } from './odoo-mapping';
 
 describe('the Odoo mapping file and what records become', () => {
@@ -20,10 +21,23 @@ describe('the Odoo mapping file and what records become', () => {
       title: 'Late check-out, room 204',
       description: 'Guest asks for 14:00.\nThanks & regards',
       priority: 'critical',
-      payload: { odoo: { model: 'helpdesk.ticket', recordId: 42, rule: 'guest-tickets' }, guest: { name: 'Anna Schmidt' }, contactEmail: 'anna@example.com' },
+      payload: {
+        odoo: { model: 'helpdesk.ticket', recordId: 42, rule: 'guest-tickets' },
+        guest: { id: 'odoo-partner-9', name: 'Anna Schmidt' },
+        contactEmail: 'anna@example.com',
+      },
       source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 42 },
     });
     expect(validateSubmitMission({ mission }).ok).toBe(true);
+  });
+
+  it('given two tickets of one partner, then both name the same guest, so one erasure covers them; a partner without an id names none', () => {
+    const ticket = (id: number, partner: unknown) =>
+      missionOf(mapping, rule('guest-tickets'), { id, name: 'Towels', description: 'More towels', priority: '1', partner_id: partner });
+    expect(resolveSubjects(ticket(1, [9, 'Anna Schmidt']), 'm-1')).toEqual(['guest:odoo-partner-9']);
+    expect(resolveSubjects(ticket(2, [9, 'Anna Schmidt']), 'm-2')).toEqual(['guest:odoo-partner-9']);
+    expect(ticket(3, 'Anna Schmidt').payload.guest).toEqual({ name: 'Anna Schmidt' });
+    expect(resolveSubjects(ticket(3, 'Anna Schmidt'), 'm-3')).toEqual(['mission:m-3']);
   });
 
   it('given empty or odd fields, then the mission is still one the intake accepts', () => {

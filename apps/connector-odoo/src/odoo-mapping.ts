@@ -61,6 +61,15 @@ function plain(value: unknown): string | number | boolean | null {
   return typeof value === 'number' || typeof value === 'boolean' ? value : String(value);
 }
 
+/**
+ * The guest's id from a many2one `[id, name]`: `odoo-partner-<id>`, so the mission's data subject is
+ * `guest:odoo-partner-<id>` and all of one partner's tickets are erased, retained and accessed
+ * together (README, "Guest data"); the prefix keeps Odoo's ids apart from other systems' guest ids.
+ */
+function partnerId(value: unknown): { id: string } | Record<string, never> {
+  return Array.isArray(value) && Number.isSafeInteger(value[0]) && (value[0] as number) > 0 ? { id: `odoo-partner-${value[0] as number}` } : {};
+}
+
 /** Odoo's html fields as text: tags out, entities in, whitespace kept to lines. */
 export function htmlToText(html: string): string {
   return html
@@ -91,7 +100,7 @@ export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: R
   const description = cut(clean(htmlToText(String(plain(record[rule.description]) ?? '')), true), 10_000) || title;
   const payload: Record<string, unknown> = { odoo: { model: rule.model, recordId: record.id, rule: rule.name } };
   const partner = rule.partner ? plain(record[rule.partner]) : null;
-  if (typeof partner === 'string') payload.guest = { name: cut(clean(partner, false), 200) };
+  if (typeof partner === 'string') payload.guest = { ...partnerId(rule.partner ? record[rule.partner] : null), name: cut(clean(partner, false), 200) };
   for (const [key, field] of Object.entries(rule.payload)) {
     const value = plain(record[field]);
     if (value !== null) payload[key] = typeof value === 'string' ? cut(clean(value, false), 500) : value;
