@@ -1,4 +1,4 @@
-import { FieldBinding, openField, readableTokenHeader, sealField } from './field-envelope';
+import { FieldBinding, openField, readableTokenHeader, sealField, SubjectDataKey, TokenHeader } from './field-envelope';
 import { SubjectKeyStore } from './subject-key-store';
 
 /** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
@@ -41,8 +41,19 @@ export class GuestDataCipher {
    */
   async sealWithExistingKeys(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[] | null> {
     if (fields.length === 0) return [];
-    // The keys as Redis holds them, not as a cache remembers them: an erased subject stays erased.
-    const found = await this.store.currentKeys(subjects);
+    return this.sealWith(await this.store.currentKeys(subjects), missionId, subjects, fields);
+  }
+
+  /**
+   * The keys `subjects` have in Redis now, read once (never the cache alone), for work that opens
+   * and then seals with the same keys: an executor's attempt (see openWith, sealWith).
+   */
+  async currentKeys(subjects: readonly string[]): Promise<ReadonlyMap<string, SubjectDataKey>> {
+    return this.store.currentKeys(subjects);
+  }
+
+  /** sealWithExistingKeys with keys read before (currentKeys): null when a subject has none among them. */
+  sealWith(found: ReadonlyMap<string, SubjectDataKey>, missionId: string, subjects: readonly string[], fields: readonly PlainField[]): string[] | null {
     const keys = subjects.map((subject) => found.get(subject));
     if (keys.some((key) => key === undefined)) return null;
     const present = keys.filter((key) => key !== undefined);
@@ -59,27 +70,48 @@ export class GuestDataCipher {
   async open(missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): Promise<unknown[]> {
     const headers = fields.map((field) => readableTokenHeader(field.value));
     const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
-    const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map();
-    return fields.map((field, index) => {
-      const header = headers[index];
-      if (!header) return field.value;
-      const needed = header.keys.map(({ subject, kid }) => {
-        const key = keys.get(subject);
-        return key?.kid === kid ? key : undefined;
-      });
-      if (needed.some((key) => key === undefined)) return ERASED_MARKER;
-      return openField(
-        needed.filter((key) => key !== undefined),
-        binding(missionId, field.path),
-        field.value as string,
-      );
-    });
+    const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map<string, SubjectDataKey>();
+    return openEach(keys, missionId, fields, headers, erased);
+  }
+
+  /** open with keys read before (currentKeys): a subject absent from them reads ERASED_MARKER. */
+  openWith(keys: ReadonlyMap<string, SubjectDataKey>, missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): unknown[] {
+    return openEach(
+      keys,
+      missionId,
+      fields,
+      fields.map((field) => readableTokenHeader(field.value)),
+      erased,
+    );
   }
 
   /** Destroys the subject's data key: every field sealed for it reads ERASED_MARKER from now on. */
   async erase(subject: string): Promise<boolean> {
     return this.store.destroy(subject);
   }
+}
+
+function openEach(
+  keys: ReadonlyMap<string, SubjectDataKey>,
+  missionId: string,
+  fields: readonly StoredField[],
+  headers: readonly (TokenHeader | undefined)[],
+  erased: readonly string[],
+): unknown[] {
+  return fields.map((field, index) => {
+    const header = headers[index];
+    if (!header) return field.value;
+    const needed = header.keys.map(({ subject, kid }) => {
+      const key = erased.includes(subject) ? undefined : keys.get(subject);
+      return key?.kid === kid ? key : undefined;
+    });
+    if (needed.some((key) => key === undefined)) return ERASED_MARKER;
+    return openField(
+      needed.filter((key) => key !== undefined),
+      binding(missionId, field.path),
+      field.value as string,
+    );
+  });
 }
 
 function binding(missionId: string, path: string): FieldBinding {

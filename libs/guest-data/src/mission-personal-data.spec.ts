@@ -142,4 +142,49 @@ describe('MissionPersonalData', () => {
     expect(opened.payload.message).toBe(ERASED_MARKER);
     expect(opened.payload.room).toBe('204');
   });
+
+  describe('forAttempt (an executor attempt)', () => {
+    /** A created, assigned and started mission about guest:7, as the executor receives it. */
+    async function startedMission(): Promise<MissionHistory> {
+      const history = new MissionHistory();
+      const subjects = resolveSubjects(guestInput, 'pending');
+      history.append(decideCreate({ ...(await personal.sealCreate(TEST_MISSION_ID, subjects, guestInput)), subjects }));
+      history.apply(decideAssign(history.mission, 'agent-1'));
+      history.apply(decideStart(history.mission, 1));
+      return history;
+    }
+
+    it('given a started mission, when the attempt opens it and seals the output, then the keys are read from Redis once, not from the cache', async () => {
+      const history = await startedMission();
+      const reads = jest.spyOn(personal.cipher.store, 'currentKeys');
+      const cached = jest.spyOn(personal.cipher.store, 'existingKeys');
+      const attempt = await personal.forAttempt(history.mission);
+      expect(attempt.mission.payload.message).toBe('Can I stay until 2 pm?');
+      expect(attempt.mission.description).toBe(guestInput.description);
+      const output = attempt.sealOutput({ language: 'en', reply: 'Dear Anna, yes.', actions: ['room 204'] });
+      expect(output.reply).toMatch(/^enc:v1:/);
+      expect(reads).toHaveBeenCalledTimes(1);
+      expect(cached).not.toHaveBeenCalled();
+      const opened = await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))));
+      expect(opened.result?.output).toEqual({ language: 'en', reply: 'Dear Anna, yes.', actions: ['room 204'] });
+    });
+
+    it('given the subject erased during the attempt, then the output it seals reads [erased] and no key is made', async () => {
+      const history = await startedMission();
+      const attempt = await personal.forAttempt(history.mission);
+      await personal.cipher.erase('guest:7');
+      const output = attempt.sealOutput({ language: 'en', reply: 'Dear Anna', actions: ['x'] });
+      const opened = await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))));
+      expect(opened.result?.output).toEqual({ language: 'en', reply: ERASED_MARKER, actions: ERASED_MARKER });
+      expect(await personal.cipher.store.has('guest:7')).toBe(false);
+    });
+
+    it('given the subject erased before the attempt, then the prompt has [erased] and the output is stored as [erased]', async () => {
+      const history = await startedMission();
+      await personal.cipher.erase('guest:7');
+      const attempt = await personal.forAttempt(history.mission);
+      expect(attempt.mission.payload.message).toBe(ERASED_MARKER);
+      expect(attempt.sealOutput({ language: 'en', reply: 'Dear Anna', actions: [] })).toEqual({ language: 'en', reply: ERASED_MARKER, actions: ERASED_MARKER });
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSONAL_FIELDS, personalValues, valueAt, withValues } from '@app/mission';
-import { isToken } from './field-envelope';
+import { isToken, SubjectDataKey } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
 /** An agent's output (the result, a reviewer's edit): its personal fields are bound as `output.<field>`. */
@@ -48,25 +48,38 @@ export class MissionPersonalData {
   }
 
   /**
+   * One agent attempt: the mission opened for the prompt, and a sealer for the agent's output, both
+   * with the subjects' keys as Redis holds them at the start (one read, not the cache). An erasure
+   * during the attempt still shreds the output: it is sealed under a key that no longer exists, and
+   * reads `[erased]`; a subject without a key at the start gives ERASED_MARKER as sealOutput does.
+   */
+  async forAttempt(mission: Mission): Promise<PersonalAttempt> {
+    const subjects = mission.subjects ?? [];
+    if (subjects.length === 0) return { mission, sealOutput: (output) => output };
+    const keys = await this.cipher.currentKeys(subjects);
+    return {
+      mission: this.openPartsWith(keys, mission.id, mission, missionParts(mission.type), mission.erasedSubjects),
+      sealOutput: (output) => {
+        const fields = personalValues(mission.type, 'output', output);
+        if (fields.length === 0) return output;
+        const tokens = this.cipher.sealWith(
+          keys,
+          mission.id,
+          subjects,
+          fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
+        );
+        return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
+      },
+    };
+  }
+
+  /**
    * The mission with its personal fields in plain, or `[erased]` where a subject's key is gone or
    * the mission records the subject as erased (its SubjectErased wins over a key that is there).
    */
   async openMission(mission: Mission): Promise<Mission> {
     if (!mission.subjects?.length) return mission;
-    const parts: Part<Mission>[] = [
-      inputPart(mission.type),
-      outputPart(
-        mission.type,
-        (m) => m.result?.output,
-        (m, output) => ({ ...m, result: m.result ? { ...m.result, output } : m.result }),
-      ),
-      outputPart(
-        mission.type,
-        (m) => m.review?.originalOutput,
-        (m, originalOutput) => ({ ...m, review: m.review ? { ...m.review, originalOutput } : m.review }),
-      ),
-    ];
-    return this.openParts(mission.id, mission, parts, mission.erasedSubjects);
+    return this.openParts(mission.id, mission, missionParts(mission.type), mission.erasedSubjects);
   }
 
   /** The event with its personal fields in plain (or `[erased]`): a create, a result, a reviewer's edit. */
@@ -107,17 +120,61 @@ export class MissionPersonalData {
   /** Opens every part's fields with one key read per subject, and puts each part's values back. */
   private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased: readonly string[] = []): Promise<T> {
     const found = parts.map((part) => part.fields(target));
-    const all: StoredField[] = found.flatMap((fields, i) => fields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
+    const all = boundFields(parts, found);
     if (!all.some((field) => isToken(field.value))) return target;
-    const values = await this.cipher.open(missionId, all, erased);
-    let next = target;
-    let offset = 0;
-    found.forEach((fields, i) => {
-      if (fields.length > 0) next = parts[i].put(next, replaced(fields, values.slice(offset, offset + fields.length)));
-      offset += fields.length;
-    });
-    return next;
+    return putBack(target, parts, found, await this.cipher.open(missionId, all, erased));
   }
+
+  /** openParts with keys read before. */
+  private openPartsWith<T extends object>(
+    keys: ReadonlyMap<string, SubjectDataKey>,
+    missionId: string,
+    target: T,
+    parts: readonly Part<T>[],
+    erased: readonly string[] = [],
+  ): T {
+    const found = parts.map((part) => part.fields(target));
+    const all = boundFields(parts, found);
+    if (!all.some((field) => isToken(field.value))) return target;
+    return putBack(target, parts, found, this.cipher.openWith(keys, missionId, all, erased));
+  }
+}
+
+/** What forAttempt gives an executor: the mission to build the prompt from, and how to seal the agent's output. */
+export interface PersonalAttempt {
+  readonly mission: Mission;
+  sealOutput(output: Output): Output;
+}
+
+/** A mission's personal fields: its input, its result's output, and the output a reviewer's edit replaced. */
+function missionParts(type: MissionType): Part<Mission>[] {
+  return [
+    inputPart(type),
+    outputPart(
+      type,
+      (m) => m.result?.output,
+      (m, output) => ({ ...m, result: m.result ? { ...m.result, output } : m.result }),
+    ),
+    outputPart(
+      type,
+      (m) => m.review?.originalOutput,
+      (m, originalOutput) => ({ ...m, review: m.review ? { ...m.review, originalOutput } : m.review }),
+    ),
+  ];
+}
+
+function boundFields<T>(parts: readonly Part<T>[], found: readonly PathValue[][]): StoredField[] {
+  return found.flatMap((fields, i) => fields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
+}
+
+function putBack<T>(target: T, parts: readonly Part<T>[], found: readonly PathValue[][], values: readonly unknown[]): T {
+  let next = target;
+  let offset = 0;
+  found.forEach((fields, i) => {
+    if (fields.length > 0) next = parts[i].put(next, replaced(fields, values.slice(offset, offset + fields.length)));
+    offset += fields.length;
+  });
+  return next;
 }
 
 /** A group of personal fields of one object: how to find them, the prefix of their bound paths, how to put new values back. */

@@ -125,7 +125,9 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     let result;
     try {
       // The prompt is the one place the executor needs the guest's words in plain; they stay in memory.
-      const request = buildLlmRequest(await this.personal.openMission(mission), {
+      // One read of the subjects' keys serves the prompt and the output's sealing.
+      const personal = await this.personal.forAttempt(mission);
+      const request = buildLlmRequest(personal.mission, {
         systemPrompt: await this.systemPrompt(mission),
         timeoutMs: this.timeoutFor(mission.type),
         signal: abort.signal,
@@ -140,7 +142,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       this.metrics.tokens.inc({ agent, kind: 'prompt' }, response.usage.promptTokens);
       this.metrics.tokens.inc({ agent, kind: 'completion' }, response.usage.completionTokens);
       result = {
-        output: await this.personal.sealOutput(mission, response.output),
+        output: personal.sealOutput(response.output),
         model: response.model,
         latencyMs: response.latencyMs,
         usage: response.usage,
