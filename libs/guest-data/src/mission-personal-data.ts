@@ -39,12 +39,7 @@ export class MissionPersonalData {
   async sealOutput(mission: Pick<Mission, 'id' | 'type' | 'subjects'>, output: Output): Promise<Output> {
     const fields = personalValues(mission.type, 'output', output);
     if (!mission.subjects?.length || fields.length === 0) return output;
-    const tokens = await this.cipher.sealWithExistingKeys(
-      mission.id,
-      mission.subjects,
-      fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
-    );
-    return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
+    return withSealedOutput(output, fields, await this.cipher.sealWithExistingKeys(mission.id, mission.subjects, boundOutput(fields)));
   }
 
   /**
@@ -62,13 +57,7 @@ export class MissionPersonalData {
       sealOutput: (output) => {
         const fields = personalValues(mission.type, 'output', output);
         if (fields.length === 0) return output;
-        const tokens = this.cipher.sealWith(
-          keys,
-          mission.id,
-          subjects,
-          fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
-        );
-        return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
+        return withSealedOutput(output, fields, this.cipher.sealWith(keys, mission.id, subjects, boundOutput(fields)));
       },
     };
   }
@@ -108,10 +97,7 @@ export class MissionPersonalData {
     // Only declared personal fields: any other field is the model's text, which may start like a token.
     const fields = output ? ANY_OUTPUT.map((path) => ({ path, value: valueAt(output, path) })).filter(({ value }) => isToken(value)) : [];
     if (!output || fields.length === 0) return event;
-    const values = await this.cipher.open(
-      event.missionId,
-      fields.map(({ path, value }) => ({ path: OUTPUT + path, value })),
-    );
+    const values = await this.cipher.open(event.missionId, boundOutput(fields));
     const opened = withValues(output, replaced(fields, values));
     if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
     return { ...event, data: { ...event.data, output: opened } };
@@ -197,6 +183,16 @@ function outputPart<T extends object>(type: MissionType, get: (target: T) => Out
     },
     put: (target, values) => set(target, withValues(get(target) ?? {}, values)),
   };
+}
+
+/** An output's personal fields as bound in their tokens (`output.<field>`). */
+function boundOutput(fields: readonly PathValue[]): PathValue[] {
+  return fields.map(({ path, value }) => ({ path: OUTPUT + path, value }));
+}
+
+/** The output with its personal fields replaced by their tokens, or ERASED_MARKER when a subject had no key to seal with. */
+function withSealedOutput(output: Output, fields: readonly PathValue[], tokens: readonly string[] | null): Output {
+  return withValues(output, replaced(fields, tokens ?? fields.map(() => ERASED_MARKER)));
 }
 
 function replaced(fields: readonly PathValue[], values: readonly unknown[]): PathValue[] {
