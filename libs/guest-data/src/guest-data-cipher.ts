@@ -1,4 +1,4 @@
-import { FieldBinding, openField, readableTokenHeader, sealField, SubjectDataKey, TokenHeader } from './field-envelope';
+import { FieldBinding, FieldKeys, openField, readableTokenHeader, sealField, SubjectDataKey, TokenHeader } from './field-envelope';
 import { SubjectKeyStore } from './subject-key-store';
 
 /** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
@@ -29,8 +29,7 @@ export class GuestDataCipher {
    * for no fields: a create makes the keys its mission's later data is sealed with.
    */
   async seal(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[]> {
-    const keys = await this.store.keysFor(subjects);
-    return fields.map((field) => sealField(keys, binding(missionId, field.path), field.value));
+    return sealEach(await this.store.keysFor(subjects), missionId, fields, new FieldKeys());
   }
 
   /**
@@ -52,12 +51,25 @@ export class GuestDataCipher {
     return this.store.currentKeys(subjects);
   }
 
-  /** sealWithExistingKeys with keys read before (currentKeys): null when a subject has none among them. */
-  sealWith(found: ReadonlyMap<string, SubjectDataKey>, missionId: string, subjects: readonly string[], fields: readonly PlainField[]): string[] | null {
+  /**
+   * sealWithExistingKeys with keys read before (currentKeys): null when a subject has none among
+   * them. `fieldKeys` shared with an openWith of the same keys derives the field key once.
+   */
+  sealWith(
+    found: ReadonlyMap<string, SubjectDataKey>,
+    missionId: string,
+    subjects: readonly string[],
+    fields: readonly PlainField[],
+    fieldKeys = new FieldKeys(),
+  ): string[] | null {
     const keys = subjects.map((subject) => found.get(subject));
     if (keys.some((key) => key === undefined)) return null;
-    const present = keys.filter((key) => key !== undefined);
-    return fields.map((field) => sealField(present, binding(missionId, field.path), field.value));
+    return sealEach(
+      keys.filter((key) => key !== undefined),
+      missionId,
+      fields,
+      fieldKeys,
+    );
   }
 
   /**
@@ -68,20 +80,27 @@ export class GuestDataCipher {
    * read ERASED_MARKER even when their key is there, e.g. brought back by an import.
    */
   async open(missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): Promise<unknown[]> {
-    const headers = fields.map((field) => readableTokenHeader(field.value));
+    const headers = fields.map((field) => readableTokenHeader(field.value, missionId));
     const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
     const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map<string, SubjectDataKey>();
-    return openEach(keys, missionId, fields, headers, erased);
+    return openEach(keys, missionId, fields, headers, erased, new FieldKeys());
   }
 
   /** open with keys read before (currentKeys): a subject absent from them reads ERASED_MARKER. */
-  openWith(keys: ReadonlyMap<string, SubjectDataKey>, missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): unknown[] {
+  openWith(
+    keys: ReadonlyMap<string, SubjectDataKey>,
+    missionId: string,
+    fields: readonly StoredField[],
+    erased: readonly string[] = [],
+    fieldKeys = new FieldKeys(),
+  ): unknown[] {
     return openEach(
       keys,
       missionId,
       fields,
-      fields.map((field) => readableTokenHeader(field.value)),
+      fields.map((field) => readableTokenHeader(field.value, missionId)),
       erased,
+      fieldKeys,
     );
   }
 
@@ -91,12 +110,18 @@ export class GuestDataCipher {
   }
 }
 
+/** Each field sealed for all `keys`: one field key for all of them (FieldKeys). */
+function sealEach(keys: readonly SubjectDataKey[], missionId: string, fields: readonly PlainField[], fieldKeys: FieldKeys): string[] {
+  return fields.map((field) => sealField(keys, binding(missionId, field.path), field.value, fieldKeys));
+}
+
 function openEach(
   keys: ReadonlyMap<string, SubjectDataKey>,
   missionId: string,
   fields: readonly StoredField[],
   headers: readonly (TokenHeader | undefined)[],
   erased: readonly string[],
+  fieldKeys: FieldKeys,
 ): unknown[] {
   return fields.map((field, index) => {
     const header = headers[index];
@@ -110,6 +135,7 @@ function openEach(
       needed.filter((key) => key !== undefined),
       binding(missionId, field.path),
       field.value as string,
+      fieldKeys,
     );
   });
 }

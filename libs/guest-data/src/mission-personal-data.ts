@@ -1,5 +1,5 @@
 import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSONAL_FIELDS, personalValues, valueAt, withValues } from '@app/mission';
-import { isToken, SubjectDataKey } from './field-envelope';
+import { FieldKeys, isToken, SubjectDataKey } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
 /** An agent's output (the result, a reviewer's edit): its personal fields are bound as `output.<field>`. */
@@ -52,12 +52,14 @@ export class MissionPersonalData {
     const subjects = mission.subjects ?? [];
     if (subjects.length === 0) return { mission, sealOutput: (output) => output };
     const keys = await this.cipher.currentKeys(subjects);
+    // The opening and the sealing are under the same keys: one field key for both.
+    const fieldKeys = new FieldKeys();
     return {
-      mission: this.openPartsWith(keys, mission.id, mission, missionParts(mission.type), mission.erasedSubjects),
+      mission: this.openPartsWith(keys, fieldKeys, mission.id, mission, missionParts(mission.type), mission.erasedSubjects),
       sealOutput: (output) => {
         const fields = personalValues(mission.type, 'output', output);
         if (fields.length === 0) return output;
-        return withSealedOutput(output, fields, this.cipher.sealWith(keys, mission.id, subjects, boundOutput(fields)));
+        return withSealedOutput(output, fields, this.cipher.sealWith(keys, mission.id, subjects, boundOutput(fields), fieldKeys));
       },
     };
   }
@@ -114,6 +116,7 @@ export class MissionPersonalData {
   /** openParts with keys read before. */
   private openPartsWith<T extends object>(
     keys: ReadonlyMap<string, SubjectDataKey>,
+    fieldKeys: FieldKeys,
     missionId: string,
     target: T,
     parts: readonly Part<T>[],
@@ -122,7 +125,7 @@ export class MissionPersonalData {
     const found = parts.map((part) => part.fields(target));
     const all = boundFields(parts, found);
     if (!all.some((field) => isToken(field.value))) return target;
-    return putBack(target, parts, found, this.cipher.openWith(keys, missionId, all, erased));
+    return putBack(target, parts, found, this.cipher.openWith(keys, missionId, all, erased, fieldKeys));
   }
 }
 

@@ -84,7 +84,7 @@ describe('subject keys in Redis and the guest data cipher', () => {
     // A result for the erased guest's mission is not sealed under the cached key.
     expect(await sealer.sealWithExistingKeys('m-1', ['guest:anna'], [{ path: 'output.reply', value: 'Dear Anna' }])).toBeNull();
     const [after] = await sealer.seal('m-2', ['guest:anna'], [{ path: 'payload.message', value: 'second stay' }]);
-    expect(tokenHeader(after).keys[0].kid).not.toBe(tokenHeader(before).keys[0].kid);
+    expect(tokenHeader(after, 'm-2').keys[0].kid).not.toBe(tokenHeader(before, 'm-1').keys[0].kid);
     const reader = new GuestDataCipher(storeOf());
     expect(await reader.open('m-2', [{ path: 'payload.message', value: after }])).toEqual(['second stay']);
     expect(await reader.open('m-1', [{ path: 'payload.message', value: before }])).toEqual([ERASED_MARKER]);

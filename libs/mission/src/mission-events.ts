@@ -129,10 +129,12 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
  * version-2 events read unchanged. 4: the review events (MissionReviewRequested, MissionApproved,
  * MissionRejected, MissionReviewOverdue) and MissionEvaluated's `heldForReview` exist; older events
  * read unchanged. 5: MissionCreated's `subjects` and SubjectErased exist, and personal fields hold
- * tokens (`enc:v1:…`); older events read unchanged (their fields in plain). A build reads events up to its own version, so an older build refuses a log
- * holding event types it does not know.
+ * tokens (`enc:v1:…`); older events read unchanged (their fields in plain). 6: personal fields
+ * hold `enc:v2:…` tokens (shorter, see @app/guest-data); version-5 events and their `enc:v1`
+ * tokens read unchanged. A build reads events up to its own version, so an older build refuses a
+ * log holding event types or tokens it does not know.
  */
-export const CURRENT_SCHEMA_VERSION = 5;
+export const CURRENT_SCHEMA_VERSION = 6;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {
