@@ -112,6 +112,17 @@ export function headlineRows(report: BenchReport): Row[] {
       'INFO cpu; the server may be shared',
     ],
     [
+      'services CPU ms / mission (throughput)',
+      dec(s.services_cpu_ms_per_mission, 3),
+      '',
+      '',
+      '',
+      '',
+      (report.servicesCpuMsPerMission?.byProcess ?? [])
+        .map(({ services, ms }) => `${services.length > 1 ? 'one process' : services[0]} ${dec(ms, 3)}`)
+        .join(', '),
+    ],
+    [
       `peak RSS MB (worst, ${s.mode})`,
       dec(rssWorst),
       '',

@@ -10,6 +10,7 @@ import { finishedTotal, LatencyResult, measureLatency, measureThroughput, PhaseR
 import { MissionFactory } from './missions';
 import { BenchOptions } from './options';
 import { BareHttp, BullmqPeer, BullmqRun, DEFAULT_PEER_DIR, startBareHttp } from './peers';
+import { servicesCpu } from './process-cpu';
 import { measureReplay, rawRead, ReplayFigures } from './replay';
 import { processMemory } from './rss';
 import { BenchAborted, finiteOrNull } from './stats';
@@ -51,6 +52,8 @@ export interface BenchSummary {
   redis_bytes_per_mission: Figure;
   /** Redis server CPU over the throughput phase ÷ its missions (the server may be shared). */
   redis_cpu_ms_per_mission: Figure;
+  /** CPU of the services' processes (user + system, all four) over the throughput phase ÷ its missions. */
+  services_cpu_ms_per_mission: Figure;
   rss_mb: Record<ServiceName, Figure>;
   peers: {
     bullmq: { missions_per_s: Figure; p99_ms: Figure; redis_bytes_per_mission: Figure; redis_cpu_ms_per_mission: Figure };
@@ -70,6 +73,8 @@ export interface BenchReport {
   agents?: { agents: number; slots: number; scaledFrom?: number; scale: number };
   throughput?: PhaseResult;
   redisCpuMsPerMission?: number;
+  /** The services' CPU over the throughput phase ÷ its missions: per process (the services it runs), and in all. */
+  servicesCpuMsPerMission?: { total: number; byProcess: { services: ServiceName[]; ms: number }[] };
   latency?: LatencyResult;
   http?: HttpResult;
   drain?: { missions: number; ms: number };
@@ -145,8 +150,15 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
   if (options.missions > 0) {
     report.throughput = await phase('throughput', async () => {
       const cpuBefore = await redisCpuMs(redis);
+      const servicesCpuSince = servicesCpu(target.pids());
       const result = await measureThroughput(redis, keys, factory, options.missions, options.submitBatch, load, ui);
       report.redisCpuMsPerMission = ((await redisCpuMs(redis)) - cpuBefore) / result.missions;
+      const used = servicesCpuSince();
+      if (used)
+        report.servicesCpuMsPerMission = {
+          total: used.totalMs / result.missions,
+          byProcess: used.byPid.map(({ services, ms }) => ({ services, ms: ms / result.missions })),
+        };
       finishedIds.push(...result.missionIds);
       return result;
     });
@@ -344,6 +356,7 @@ export function summarize(report: BenchReport | undefined): BenchSummary {
     verify_events_per_s: finiteOrNull(replay?.verifyEventsPerSecond),
     redis_bytes_per_mission: finiteOrNull(report?.footprint?.bytesPerMission),
     redis_cpu_ms_per_mission: finiteOrNull(report?.redisCpuMsPerMission, 3),
+    services_cpu_ms_per_mission: finiteOrNull(report?.servicesCpuMsPerMission?.total, 3),
     rss_mb: Object.fromEntries(SERVICE_NAMES.map((service) => [service, finiteOrNull(report?.rss?.peakMb[service], 1)])) as Record<ServiceName, Figure>,
     peers: {
       bullmq,

@@ -44,6 +44,7 @@ const JSON_KEYS = [
   'redis_bytes_per_mission',
   'redis_cpu_ms_per_mission',
   'rss_mb',
+  'services_cpu_ms_per_mission',
   'verify_events_per_s',
 ];
 
