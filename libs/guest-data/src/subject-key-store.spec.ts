@@ -139,6 +139,29 @@ describe('subject keys in Redis and the guest data cipher', () => {
     }
   });
 
+  it('given an enc:v1 field stored by an earlier build and a v2 field of the same subject, when opened together, then both read as plain, and both erase', async () => {
+    // The key the golden v1 token of field-envelope.spec.ts was sealed with, as an import would store it.
+    const dataKey = Buffer.alloc(32, 7);
+    expect(
+      await storeOf().putRecord('guest:anna', {
+        kid: '0123456789abcdef',
+        ...ring.wrap('guest:anna', '0123456789abcdef', dataKey),
+        createdAt: '2026-12-01T00:00:00.000Z',
+      }),
+    ).toBe(true);
+    const v1 = 'enc:v1:Z3Vlc3Q6YW5uYT0wMTIzNDU2Nzg5YWJjZGVm.uWpTgc99zzsORhcp.h9ZyjAAWUW8w3QEF7ffgqh4zgRXTg2cwtIyXVRUb';
+    const cipher = new GuestDataCipher(storeOf());
+    const [v2] = await cipher.seal('m-golden', ['guest:anna'], [{ path: 'payload.message', value: 'Late arrival' }]);
+    expect(v2.startsWith('enc:v2:guest:anna=0123456789abcdef/')).toBe(true);
+    const fields = [
+      { path: 'payload.guest.name', value: v1 },
+      { path: 'payload.message', value: v2 },
+    ];
+    expect(await cipher.open('m-golden', fields)).toEqual(['Anna Schmidt', 'Late arrival']);
+    await cipher.erase('guest:anna');
+    expect(await new GuestDataCipher(storeOf()).open('m-golden', fields)).toEqual([ERASED_MARKER, ERASED_MARKER]);
+  });
+
   it('given a subject id that is an e-mail address, then no key is made for it', async () => {
     await expect(storeOf().keysFor(['anna@example.com'])).rejects.toMatchObject({ code: GuestDataErrorCode.BadSubject });
   });
