@@ -49,8 +49,8 @@ export class FieldKeys {
   /**
    * The key of a field sealed for `keys` (in header order) under `headerText`. A v2 field of one
    * subject is sealed with the subject's data key itself: a data key is random and serves only
-   * that subject's fields (elsewhere it is HKDF's input, hashed, never a key), and an HKDF per
-   * mission and service was most of what sealing cost (docs/performance.md § 3.6).
+   * that subject's fields (elsewhere it is HKDF's input, hashed, never a key), and HKDF was most
+   * of what sealing cost (docs/performance.md § 3.6).
    */
   derive(version: TokenVersion, keys: readonly SubjectDataKey[], headerText: string): Buffer {
     if (version === 'v2' && keys.length === 1) return keys[0].key;

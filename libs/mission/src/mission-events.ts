@@ -131,8 +131,8 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
  * read unchanged. 5: MissionCreated's `subjects` and SubjectErased exist, and personal fields hold
  * tokens (`enc:v1:…`); older events read unchanged (their fields in plain). 6: personal fields
  * hold `enc:v2:…` tokens (shorter, see @app/guest-data); version-5 events and their `enc:v1`
- * tokens read unchanged. A build reads events up to its own version, so an older build refuses a
- * log holding event types or tokens it does not know.
+ * tokens read unchanged. A build reads events up to its own version: an older build refuses
+ * events of a newer schema version, which may hold event types or token versions it does not know.
  */
 export const CURRENT_SCHEMA_VERSION = 6;
 
