@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync } from 'node:crypto';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { guestDataRandom } from './random-pool';
 
 /** What sealing writes: every encrypted field value starts with this, so a field's type stays a string. */
 export const TOKEN_PREFIX = 'enc:v2:';
@@ -11,8 +12,6 @@ const OWN_SUBJECT = '~';
 const OWN_SUBJECT_PREFIX = 'mission:';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** IVs cut from one draw of random bytes: a draw per field cost more than the field's encryption. */
-const IV_POOL_BYTES = IV_BYTES * 256;
 
 /** One subject's data key as a field is encrypted or decrypted with it. */
 export interface SubjectDataKey {
@@ -85,7 +84,7 @@ export function sealField(keys: readonly SubjectDataKey[], binding: FieldBinding
   const sorted = [...keys].sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
   const ownSubject = OWN_SUBJECT_PREFIX + binding.missionId;
   const headerText = sorted.map((key) => `${key.subject === ownSubject ? OWN_SUBJECT : key.subject}=${key.kid}`).join(',');
-  const iv = nextIv();
+  const iv = guestDataRandom.take(IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', fieldKeys.derive('v2', sorted, headerText), iv);
   cipher.setAAD(fieldAad('v2', binding, headerText));
   const body = Buffer.concat([iv, cipher.update(JSON.stringify(value), 'utf8'), cipher.final(), cipher.getAuthTag()]);
@@ -98,38 +97,41 @@ export function tokenHeader(token: string, missionId: string): TokenHeader {
 }
 
 /**
- * The header of a value that is a token this version reads; undefined for anything else, also a
- * plain value that merely starts like one (`enc:…` typed by a guest or written by a model), which
- * readers then show as it is instead of failing on it.
+ * The value as a token this version reads, parsed once for openToken; undefined for anything
+ * else, also a plain value that merely starts like one (`enc:…` typed by a guest or written by a
+ * model), which readers then show as it is instead of failing on it.
  */
-export function readableTokenHeader(value: unknown, missionId: string): TokenHeader | undefined {
+export function readableToken(value: unknown, missionId: string): SealedToken | undefined {
   if (!isToken(value)) return undefined;
   try {
-    return tokenHeader(value, missionId);
+    return parse(value, missionId);
   } catch (error) {
     if (error instanceof GuestDataError && error.code === GuestDataErrorCode.UnknownFormat) return undefined;
     throw error;
   }
 }
 
+/** openToken of the token in its text form. */
+export function openField(keys: readonly SubjectDataKey[], binding: FieldBinding, token: string, fieldKeys = new FieldKeys()): unknown {
+  return openToken(keys, binding, parse(token, binding.missionId), fieldKeys);
+}
+
 /**
  * The value sealed in the token (either version). `keys` must hold, for each subject of the
- * header, the key with the header's kid (see tokenHeader); a missing one is the caller's erased
- * case, not this one's.
+ * header, the key with the header's kid; a missing one is the caller's erased case, not this one's.
  */
-export function openField(keys: readonly SubjectDataKey[], binding: FieldBinding, token: string, fieldKeys = new FieldKeys()): unknown {
-  const parsed = parse(token, binding.missionId);
-  const ordered = parsed.keys.map(({ subject, kid }) => {
+export function openToken(keys: readonly SubjectDataKey[], binding: FieldBinding, token: SealedToken, fieldKeys = new FieldKeys()): unknown {
+  const ordered = token.keys.map(({ subject, kid }) => {
     const key = keys.find((candidate) => candidate.subject === subject && candidate.kid === kid);
     if (!key) throw new Error(`no data key ${kid} of subject ${subject} given to decrypt ${binding.path} of mission ${binding.missionId}`);
     return key;
   });
-  const decipher = createDecipheriv('aes-256-gcm', fieldKeys.derive(parsed.version, ordered, parsed.headerText), parsed.iv);
-  decipher.setAAD(fieldAad(parsed.version, binding, parsed.headerText));
-  decipher.setAuthTag(parsed.tag);
+  const decipher = createDecipheriv('aes-256-gcm', fieldKeys.derive(token.version, ordered, token.headerText), token.iv);
+  decipher.setAAD(fieldAad(token.version, binding, token.headerText));
+  decipher.setAuthTag(token.tag);
   let plain: string;
   try {
-    plain = Buffer.concat([decipher.update(parsed.ciphertext), decipher.final()]).toString('utf8');
+    plain = Buffer.concat([decipher.update(token.ciphertext), decipher.final()]).toString('utf8');
   } catch {
     throw new GuestDataError(
       GuestDataErrorCode.Tampered,
@@ -139,14 +141,15 @@ export function openField(keys: readonly SubjectDataKey[], binding: FieldBinding
   return JSON.parse(plain) as unknown;
 }
 
-interface ParsedToken {
-  version: TokenVersion;
+/** A token parsed (see readableToken): its header's subjects and key ids, and what openToken needs. */
+export interface SealedToken extends TokenHeader {
+  readonly version: TokenVersion;
   /** The header as the AAD binds it: as written in the token (v2), decoded (v1). */
-  headerText: string;
-  keys: { subject: string; kid: string }[];
-  iv: Buffer;
-  ciphertext: Buffer;
-  tag: Buffer;
+  readonly headerText: string;
+  readonly keys: readonly { readonly subject: string; readonly kid: string }[];
+  readonly iv: Buffer;
+  readonly ciphertext: Buffer;
+  readonly tag: Buffer;
 }
 
 const V1_TOKEN = /^enc:v1:([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
@@ -157,13 +160,13 @@ function unknownFormat(why: string): GuestDataError {
   return new GuestDataError(GuestDataErrorCode.UnknownFormat, `not an encrypted field this version reads (${why})`);
 }
 
-function parse(token: string, missionId: string): ParsedToken {
+function parse(token: string, missionId: string): SealedToken {
   if (token.startsWith(TOKEN_PREFIX)) return parseV2(token, missionId);
   if (token.startsWith(V1_PREFIX)) return parseV1(token);
   throw unknownFormat(token.startsWith(ANY_VERSION) ? 'another version' : 'no enc:v2: or enc:v1: prefix');
 }
 
-function parseV2(token: string, missionId: string): ParsedToken {
+function parseV2(token: string, missionId: string): SealedToken {
   const match = V2_TOKEN.exec(token);
   if (!match) throw unknownFormat('expected a header, a slash and a base64url body');
   const [, headerText, encoded] = match;
@@ -180,7 +183,7 @@ function parseV2(token: string, missionId: string): ParsedToken {
   };
 }
 
-function parseV1(token: string): ParsedToken {
+function parseV1(token: string): SealedToken {
   const match = V1_TOKEN.exec(token);
   if (!match) throw unknownFormat('expected three base64url parts');
   const headerText = Buffer.from(match[1], 'base64url').toString('utf8');
@@ -201,17 +204,4 @@ function headerKeys(headerText: string): { subject: string; kid: string }[] {
 
 function fieldAad(version: TokenVersion, binding: FieldBinding, headerText: string): Buffer {
   return Buffer.from(`brain:field:${version}\0${binding.missionId}\0${binding.path}\0${headerText}`, 'utf8');
-}
-
-let ivPool = Buffer.alloc(0);
-let ivOffset = 0;
-
-/** A fresh random IV, never handed out twice: a used-up pool is replaced, not overwritten, so IVs given out stay as they were. */
-function nextIv(): Buffer {
-  if (ivOffset + IV_BYTES > ivPool.length) {
-    ivPool = randomBytes(IV_POOL_BYTES);
-    ivOffset = 0;
-  }
-  ivOffset += IV_BYTES;
-  return ivPool.subarray(ivOffset - IV_BYTES, ivOffset);
 }

@@ -1,4 +1,4 @@
-import { FieldBinding, FieldKeys, openField, readableTokenHeader, sealField, SubjectDataKey, TokenHeader } from './field-envelope';
+import { FieldBinding, FieldKeys, openToken, readableToken, SealedToken, sealField, SubjectDataKey } from './field-envelope';
 import { SubjectKeyStore } from './subject-key-store';
 
 /** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
@@ -80,10 +80,10 @@ export class GuestDataCipher {
    * read ERASED_MARKER even when their key is there, e.g. brought back by an import.
    */
   async open(missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): Promise<unknown[]> {
-    const headers = fields.map((field) => readableTokenHeader(field.value, missionId));
-    const subjects = [...new Set(headers.flatMap((header) => header?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
+    const tokens = fields.map((field) => readableToken(field.value, missionId));
+    const subjects = [...new Set(tokens.flatMap((token) => token?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
     const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map<string, SubjectDataKey>();
-    return openEach(keys, missionId, fields, headers, erased, new FieldKeys());
+    return openEach(keys, missionId, fields, tokens, erased, new FieldKeys());
   }
 
   /** open with keys read before (currentKeys): a subject absent from them reads ERASED_MARKER. */
@@ -98,7 +98,7 @@ export class GuestDataCipher {
       keys,
       missionId,
       fields,
-      fields.map((field) => readableTokenHeader(field.value, missionId)),
+      fields.map((field) => readableToken(field.value, missionId)),
       erased,
       fieldKeys,
     );
@@ -119,22 +119,22 @@ function openEach(
   keys: ReadonlyMap<string, SubjectDataKey>,
   missionId: string,
   fields: readonly StoredField[],
-  headers: readonly (TokenHeader | undefined)[],
+  tokens: readonly (SealedToken | undefined)[],
   erased: readonly string[],
   fieldKeys: FieldKeys,
 ): unknown[] {
   return fields.map((field, index) => {
-    const header = headers[index];
-    if (!header) return field.value;
-    const needed = header.keys.map(({ subject, kid }) => {
+    const token = tokens[index];
+    if (!token) return field.value;
+    const needed = token.keys.map(({ subject, kid }) => {
       const key = erased.includes(subject) ? undefined : keys.get(subject);
       return key?.kid === kid ? key : undefined;
     });
     if (needed.some((key) => key === undefined)) return ERASED_MARKER;
-    return openField(
+    return openToken(
       needed.filter((key) => key !== undefined),
       binding(missionId, field.path),
-      field.value as string,
+      token,
       fieldKeys,
     );
   });

@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { guestDataRandom } from './random-pool';
 
 /** Shortest accepted master secret: 32 characters (a base64url of 24 random bytes or more). */
 export const MIN_MASTER_SECRET_LENGTH = 32;
@@ -60,7 +61,7 @@ export class MasterKeyRing {
   }
 
   wrap(subject: string, kid: string, dataKey: Buffer): WrappedDataKey {
-    const iv = randomBytes(IV_BYTES);
+    const iv = guestDataRandom.take(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
     cipher.setAAD(wrapAad(subject, kid));
     const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { SubjectDataKey } from './field-envelope';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { GuestDataKeys } from './guest-data-keys';
 import { MasterKeyRing } from './master-key-ring';
+import { guestDataRandom } from './random-pool';
 import { assertSubjectId } from './subject-id';
 import { SubjectKeyCache } from './subject-key-cache';
 
@@ -174,8 +174,8 @@ export class SubjectKeyStore {
 
   private async make(subject: string): Promise<SubjectDataKey> {
     assertSubjectId(subject);
-    const kid = randomBytes(8).toString('hex');
-    const dataKey = randomBytes(32);
+    const kid = guestDataRandom.take(8).toString('hex');
+    const dataKey = guestDataRandom.copy(32);
     const record: SubjectKeyRecord = { kid, ...this.ring.wrap(subject, kid, dataKey), createdAt: new Date().toISOString() };
     const hash = this.keys.subjectKeys(subject);
     if ((await this.redis.hsetnx(hash, subject, JSON.stringify(record))) === 1) {
