@@ -122,6 +122,7 @@ export function headlineRows(report: BenchReport): Row[] {
         .map(({ services, ms }) => `${services.length > 1 ? 'one process' : services[0]} ${dec(ms, 3)}`)
         .join(', '),
     ],
+    ['guest-data CPU ms / mission (direct)', dec(s.guest_data_cpu_ms_per_mission, 3), '', '', '', '', guestDataDetail(report)],
     [
       `peak RSS MB (worst, ${s.mode})`,
       dec(rssWorst),
@@ -132,6 +133,16 @@ export function headlineRows(report: BenchReport): Row[] {
       SERVICE_NAMES.map((service) => `${service} ${dec(s.rss_mb[service])}`).join(', '),
     ],
   ];
+}
+
+/** By service, and as a share of the services' CPU per mission: the sealing and opening alone, not the longer state every hop carries. */
+function guestDataDetail(report: BenchReport): string {
+  const cost = report.guestData;
+  if (!cost) return '';
+  const { intake, executor, evaluator, total } = cost.msPerMission;
+  const services = report.summary.services_cpu_ms_per_mission;
+  const share = services ? `, ${dec((total / services) * 100, 1)} % of the services' CPU` : '';
+  return `intake ${dec(intake, 3)}, executor ${dec(executor, 3)}, evaluator ${dec(evaluator, 3)}; ${cost.withSubjects} of ${cost.missions} with a subject${share}`;
 }
 
 function distributionRow(label: string, d: Distribution): Row {

@@ -5,6 +5,7 @@ import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { deleteKeysByPrefix } from '@app/redis';
 import { agentCapacity, scaleAgentCapacity } from './agents';
 import { Footprint, measureFootprint } from './footprint';
+import { GuestDataCost, measureGuestDataCost } from './guest-data-cost';
 import { HttpResult, measureHttp } from './http-load';
 import { finishedTotal, LatencyResult, measureLatency, measureThroughput, PhaseResult, waitForFinished } from './load';
 import { MissionFactory } from './missions';
@@ -40,6 +41,9 @@ export interface BenchTarget {
 
 type Figure = number | null;
 
+/** Missions of the guest-data phase at most: enough for a steady figure in a few seconds. */
+const GUEST_DATA_MISSIONS = 5_000;
+
 /** The last line of the bench: exactly these keys. */
 export interface BenchSummary {
   mode: Mode;
@@ -54,6 +58,8 @@ export interface BenchSummary {
   redis_cpu_ms_per_mission: Figure;
   /** CPU of the services' processes (user + system, all four) over the throughput phase ÷ its missions. */
   services_cpu_ms_per_mission: Figure;
+  /** CPU of sealing and opening guest data per mission of the fixtures, as the services do it (measured in the bench's process). */
+  guest_data_cpu_ms_per_mission: Figure;
   rss_mb: Record<ServiceName, Figure>;
   peers: {
     bullmq: { missions_per_s: Figure; p99_ms: Figure; redis_bytes_per_mission: Figure; redis_cpu_ms_per_mission: Figure };
@@ -75,6 +81,7 @@ export interface BenchReport {
   redisCpuMsPerMission?: number;
   /** The services' CPU over the throughput phase ÷ its missions: per process (the services it runs), and in all. */
   servicesCpuMsPerMission?: { total: number; byProcess: { services: ServiceName[]; ms: number }[] };
+  guestData?: GuestDataCost;
   latency?: LatencyResult;
   http?: HttpResult;
   drain?: { missions: number; ms: number };
@@ -163,6 +170,11 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
       return result;
     });
   } else report.skipped.throughput = 'skipped (--missions 0)';
+
+  if (options.missions > 0) {
+    const count = Math.min(options.missions, GUEST_DATA_MISSIONS);
+    report.guestData = await phase('guest data', () => measureGuestDataCost(redis, guestDataPrefix(target.keyPrefix), factory, count, ui, signal));
+  } else report.skipped['guest data'] = 'skipped (--missions 0)';
 
   if (options.rate > 0 && options.duration > 0) {
     report.latency = await phase('latency', async () => {
@@ -289,6 +301,11 @@ export function peerPrefix(keyPrefix: string): string {
   return `${keyPrefix}peer:`;
 }
 
+/** The guest-data phase's keys (its subjects' data keys), deleted when it ends. */
+export function guestDataPrefix(keyPrefix: string): string {
+  return `${keyPrefix}guest-cost:`;
+}
+
 function memoryOf(pids: Partial<Record<ServiceName, number>>, field: 'peakMb' | 'currentMb'): Partial<Record<ServiceName, number>> {
   const out: Partial<Record<ServiceName, number>> = {};
   for (const service of SERVICE_NAMES) {
@@ -357,6 +374,7 @@ export function summarize(report: BenchReport | undefined): BenchSummary {
     redis_bytes_per_mission: finiteOrNull(report?.footprint?.bytesPerMission),
     redis_cpu_ms_per_mission: finiteOrNull(report?.redisCpuMsPerMission, 3),
     services_cpu_ms_per_mission: finiteOrNull(report?.servicesCpuMsPerMission?.total, 3),
+    guest_data_cpu_ms_per_mission: finiteOrNull(report?.guestData?.msPerMission.total, 3),
     rss_mb: Object.fromEntries(SERVICE_NAMES.map((service) => [service, finiteOrNull(report?.rss?.peakMb[service], 1)])) as Record<ServiceName, Figure>,
     peers: {
       bullmq,

@@ -9,7 +9,7 @@ import { escapeGlob, scanKeys } from '@app/redis';
 import { redisUrl } from '@app/testing';
 import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
 import { formatReport } from '../../scripts/bench/report';
-import { BenchReport, peerPrefix, runBench } from '../../scripts/bench/run-bench';
+import { BenchReport, guestDataPrefix, peerPrefix, runBench } from '../../scripts/bench/run-bench';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 /**
@@ -33,6 +33,7 @@ const TINY: BenchOptions = {
 };
 
 const JSON_KEYS = [
+  'guest_data_cpu_ms_per_mission',
   'http_creates_per_s',
   'http_p99_ms',
   'latency_ms',
@@ -135,6 +136,18 @@ describe('bench smoke (in-process services, real Redis)', () => {
   it('when the peers have stopped, then none of their keys is left in Redis', async () => {
     const left: string[] = [];
     for await (const keys of scanKeys(redis, `${escapeGlob(peerPrefix(system.prefix))}*`)) left.push(...keys);
+    expect(left).toEqual([]);
+  });
+
+  it('when the guest-data phase ran, then it measured every service over the fixtures with subjects, and left none of its keys', async () => {
+    expect(report.guestData).toMatchObject({ missions: 200 });
+    expect(report.guestData?.withSubjects).toBeGreaterThan(0);
+    expect(report.guestData?.withSubjects).toBeLessThan(200);
+    const { intake, executor, evaluator, total } = report.guestData?.msPerMission ?? { intake: 0, executor: 0, evaluator: 0, total: 0 };
+    expect(Math.min(intake, executor, evaluator)).toBeGreaterThan(0);
+    expect(total).toBeCloseTo(intake + executor + evaluator, 9);
+    const left: string[] = [];
+    for await (const keys of scanKeys(redis, `${escapeGlob(guestDataPrefix(system.prefix))}*`)) left.push(...keys);
     expect(left).toEqual([]);
   });
 
