@@ -99,8 +99,9 @@ export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: R
   const title = cut(clean(String(plain(record[rule.title]) ?? '').trim(), false).trim(), 200) || `${rule.model} #${record.id}`;
   const description = cut(clean(htmlToText(String(plain(record[rule.description]) ?? '')), true), 10_000) || title;
   const payload: Record<string, unknown> = { odoo: { model: rule.model, recordId: record.id, rule: rule.name } };
-  const partner = rule.partner ? plain(record[rule.partner]) : null;
-  if (typeof partner === 'string') payload.guest = { ...partnerId(rule.partner ? record[rule.partner] : null), name: cut(clean(partner, false), 200) };
+  const partnerField = rule.partner ? record[rule.partner] : null;
+  const partner = plain(partnerField);
+  if (typeof partner === 'string') payload.guest = { ...partnerId(partnerField), name: cut(clean(partner, false), 200) };
   for (const [key, field] of Object.entries(rule.payload)) {
     const value = plain(record[field]);
     if (value !== null) payload[key] = typeof value === 'string' ? cut(clean(value, false), 500) : value;

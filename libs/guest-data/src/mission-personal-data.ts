@@ -1,5 +1,5 @@
 import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSONAL_FIELDS, personalValues, valueAt, withValues } from '@app/mission';
-import { FieldKeys, isToken, SubjectDataKey } from './field-envelope';
+import { FieldKeys, isToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
 /** An agent's output (the result, a reviewer's edit): its personal fields are bound as `output.<field>`. */
@@ -54,8 +54,9 @@ export class MissionPersonalData {
     const keys = await this.cipher.currentKeys(subjects);
     // The opening and the sealing are under the same keys: one field key for both.
     const fieldKeys = new FieldKeys();
+    const opening = sealedParts(mission, missionParts(mission.type));
     return {
-      mission: this.openPartsWith(keys, fieldKeys, mission.id, mission, missionParts(mission.type), mission.erasedSubjects),
+      mission: opening ? opening.putBack(this.cipher.openWith(keys, mission.id, opening.fields, mission.erasedSubjects, fieldKeys)) : mission,
       sealOutput: (output) => {
         const fields = personalValues(mission.type, 'output', output);
         if (fields.length === 0) return output;
@@ -107,25 +108,8 @@ export class MissionPersonalData {
 
   /** Opens every part's fields with one key read per subject, and puts each part's values back. */
   private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased: readonly string[] = []): Promise<T> {
-    const found = parts.map((part) => part.fields(target));
-    const all = boundFields(parts, found);
-    if (!all.some((field) => isToken(field.value))) return target;
-    return putBack(target, parts, found, await this.cipher.open(missionId, all, erased));
-  }
-
-  /** openParts with keys read before. */
-  private openPartsWith<T extends object>(
-    keys: ReadonlyMap<string, SubjectDataKey>,
-    fieldKeys: FieldKeys,
-    missionId: string,
-    target: T,
-    parts: readonly Part<T>[],
-    erased: readonly string[] = [],
-  ): T {
-    const found = parts.map((part) => part.fields(target));
-    const all = boundFields(parts, found);
-    if (!all.some((field) => isToken(field.value))) return target;
-    return putBack(target, parts, found, this.cipher.openWith(keys, missionId, all, erased, fieldKeys));
+    const opening = sealedParts(target, parts);
+    return opening ? opening.putBack(await this.cipher.open(missionId, opening.fields, erased)) : target;
   }
 }
 
@@ -152,18 +136,26 @@ function missionParts(type: MissionType): Part<Mission>[] {
   ];
 }
 
-function boundFields<T>(parts: readonly Part<T>[], found: readonly PathValue[][]): StoredField[] {
-  return found.flatMap((fields, i) => fields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
-}
-
-function putBack<T>(target: T, parts: readonly Part<T>[], found: readonly PathValue[][], values: readonly unknown[]): T {
-  let next = target;
-  let offset = 0;
-  found.forEach((fields, i) => {
-    if (fields.length > 0) next = parts[i].put(next, replaced(fields, values.slice(offset, offset + fields.length)));
-    offset += fields.length;
-  });
-  return next;
+/**
+ * The parts' fields as bound in their tokens, and how to put their opened values back (in the same
+ * order); null when none holds a token, so there is nothing to open.
+ */
+function sealedParts<T>(target: T, parts: readonly Part<T>[]): { fields: StoredField[]; putBack(values: readonly unknown[]): T } | null {
+  const found = parts.map((part) => part.fields(target));
+  const fields = found.flatMap((partFields, i) => partFields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
+  if (!fields.some((field) => isToken(field.value))) return null;
+  return {
+    fields,
+    putBack: (values) => {
+      let next = target;
+      let offset = 0;
+      found.forEach((partFields, i) => {
+        if (partFields.length > 0) next = parts[i].put(next, replaced(partFields, values.slice(offset, offset + partFields.length)));
+        offset += partFields.length;
+      });
+      return next;
+    },
+  };
 }
 
 /** A group of personal fields of one object: how to find them, the prefix of their bound paths, how to put new values back. */
