@@ -123,6 +123,24 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(page.items.every((delivery) => delivery.attempts === 1 && delivery.lastResponseCode === 200)).toBe(true);
   });
 
+  it('given no subscription, then a batch only moves the checkpoint: none of its events is parsed and nothing is enqueued', async () => {
+    const projection = new WebhookOutboxProjection(webhookKeys, subscriptions);
+    const [stream] = keys.partitions.map((partition) => partition.log);
+    const [[lastId]] = (await redis.xrevrange(stream, '+', '-', 'COUNT', 1)) as [string, string[]][];
+    const batch = {
+      stream,
+      after: '',
+      lastId,
+      entries: KNOWN_EVENT_COUNT,
+      get events(): never {
+        throw new Error('the events were parsed');
+      },
+    };
+    expect(await projection.apply(redis, batch)).toEqual({ kind: 'applied', applied: 0, ignored: 0 });
+    expect(await redis.hget(webhookKeys.checkpoint, stream)).toBe(lastId);
+    expect(await redis.zcard(webhookKeys.due)).toBe(0);
+  });
+
   it('given a receiver that answers 500 and then 429 before it recovers, then each delivery is retried with the same webhook-id until it is acknowledged', async () => {
     await subscribe([MISSION_FINISHED]);
     const failures = new Map<string, number>();

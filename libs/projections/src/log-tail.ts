@@ -1,6 +1,6 @@
-import { parseLogEntry } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { ProjectionBatch } from './projection';
+import { TailedBatch } from './tailed-batch';
 
 /** Raw XREAD reply: per stream, its entries as [id, fields]. */
 type XReadReply = [string, [string, string[]][]][] | null;
@@ -40,14 +40,6 @@ export class LogTail {
         await new Promise((resolve) => setTimeout(resolve, Math.min(blockMs, MULTI_STREAM_POLL_MS)));
       }
     }
-    return reply
-      .filter(([, entries]) => entries.length > 0)
-      .map(([stream, entries]) => ({
-        stream,
-        after: positions.get(stream) ?? '',
-        lastId: entries[entries.length - 1][0],
-        entries: entries.length,
-        events: entries.map(([, fields]) => parseLogEntry(fields)),
-      }));
+    return reply.filter(([, entries]) => entries.length > 0).map(([stream, entries]) => new TailedBatch(stream, positions.get(stream) ?? '', entries));
   }
 }

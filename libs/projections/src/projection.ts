@@ -4,14 +4,15 @@ import { RedisConnection } from '@app/redis';
 /** Events read from one log stream, in log order, to be applied in one step. */
 export interface ProjectionBatch {
   /** The log stream the events come from. */
-  stream: string;
+  readonly stream: string;
   /** The stream's checkpoint the batch was read after ('' when read from the start). */
-  after: string;
+  readonly after: string;
   /** Id of the batch's last log entry: the stream's checkpoint once the batch is applied. */
-  lastId: string;
+  readonly lastId: string;
   /** Log entries in the batch; the lag in events counts these. */
-  entries: number;
-  events: MissionEvent[];
+  readonly entries: number;
+  /** Parsed when first read (see TailedBatch): a projection that needs none of them does not pay for them. */
+  readonly events: readonly MissionEvent[];
 }
 
 export type ApplyOutcome =

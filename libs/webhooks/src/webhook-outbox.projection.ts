@@ -49,7 +49,8 @@ export class WebhookOutboxProjection implements Projection {
       this.keys.missionQueuePrefix,
       this.keys.deliveriesPrefix,
     ];
-    for (const event of batch.events) {
+    // Without subscriptions the batch only moves the checkpoint: its events are never parsed.
+    for (const event of subscriptions.length > 0 ? batch.events : []) {
       for (const message of webhookMessagesOf(event)) {
         for (const subscription of subscriptions) {
           if (event.at < subscription.createdAt || !subscription.eventTypes.includes(message.type)) continue;
