@@ -75,7 +75,9 @@
 
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
-local current = tonumber(redis.call('HGET', KEYS[1], MISSION_FIELDS.version) or '0')
+-- One read of the mission hash for the version, the previous status and the chain's last hash.
+local held = redis.call('HMGET', KEYS[1], MISSION_FIELDS.version, MISSION_FIELDS.status, MISSION_FIELDS.lastEventHash)
+local current = tonumber(held[1] or '0')
 
 local n = tonumber(ARGV[6])
 local first = 7 + n
@@ -193,7 +195,7 @@ if stop then return stop end
 if current ~= expected then return { CODE.VersionConflict, tostring(current) } end
 
 -- Pass 2: append and apply.
-local missionHash = redis.call('HGET', KEYS[1], MISSION_FIELDS.lastEventHash) or ''
+local missionHash = held[3] or ''
 local logHash = redis.call('GET', KEYS[6]) or ''
 for e = 7, 6 + n do
   local stored = string.sub(ARGV[e], 1, -2) .. ',"prevHash":"' .. missionHash .. '","logPrevHash":"' .. logHash .. '"}'
@@ -203,7 +205,7 @@ for e = 7, 6 + n do
   logHash = missionHash
 end
 redis.call('SET', KEYS[6], logHash)
-local previousStatus = redis.call('HGET', KEYS[1], MISSION_FIELDS.status)
+local previousStatus = held[2]
 if previousStatus then
   redis.call('HINCRBY', KEYS[4], previousStatus, -1)
 else
