@@ -617,6 +617,20 @@ export class Environment {
   @Max(100)
   STREAM_MAX_DELIVERIES = 5;
 
+  /**
+   * How far a process lets V8's heap grow past what its last full collection kept, in percent: the
+   * next full collection comes at about live × (1 + n/100). 0 leaves it to V8, which lets a busy
+   * service's heap grow to several times its live objects. Unset: 50 for a service's own process,
+   * 100 for the one process of all four (DEFAULT_HEAP_GROWING_PERCENT, docs/performance.md § 3.7).
+   */
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000)
+  HEAP_GROWING_PERCENT?: number;
+
   @Expose()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';

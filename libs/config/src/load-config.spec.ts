@@ -28,6 +28,15 @@ describe('loadEnvironment', () => {
     expect(() => loadEnvironment({ HTTP_MAX_CONNECTIONS: 'many' })).toThrow(/HTTP_MAX_CONNECTIONS="many"/);
   });
 
+  it('given HEAP_GROWING_PERCENT, then a percent 0-1000 is taken; unset, the process decides (a service or the one process)', () => {
+    expect(loadEnvironment({}).HEAP_GROWING_PERCENT).toBeUndefined();
+    expect(loadEnvironment({ HEAP_GROWING_PERCENT: '0' }).HEAP_GROWING_PERCENT).toBe(0);
+    expect(loadEnvironment({ HEAP_GROWING_PERCENT: '80' }).HEAP_GROWING_PERCENT).toBe(80);
+    for (const bad of ['-1', '1001', '12.5', 'lots']) {
+      expect(() => loadEnvironment({ HEAP_GROWING_PERCENT: bad })).toThrow(new RegExp(`HEAP_GROWING_PERCENT="${bad}"`));
+    }
+  });
+
   it('given numbers as strings, then they are converted', () => {
     const env = loadEnvironment({ MAX_ATTEMPTS: '5', MOCK_LLM_FAILURE_RATE: '0.25', PORT: '8080' });
     expect(env.MAX_ATTEMPTS).toBe(5);

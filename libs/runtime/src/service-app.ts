@@ -10,6 +10,7 @@ import { createRedisConnection } from '@app/redis';
 import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
+import { limitHeapGrowth } from './heap-growth';
 import { keyLayoutOf } from './key-layout-of';
 import { describeListenFailure } from './listen-failure';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
@@ -95,6 +96,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
 /** The `main.ts` of every service: validate the environment first, then start, then listen. */
 export async function runService(definition: ServiceDefinition): Promise<void> {
   const env = environmentOrExit(definition.name, process.env);
+  limitHeapGrowth(env.HEAP_GROWING_PERCENT, 'service');
   const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env);
   await listenOrExit(definition, app, port);
@@ -116,6 +118,8 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   }
   labelProcessLogs('one-process');
   const envs = definitions.map((definition) => environmentOrExit(definition.name, { ...process.env, PORT: String(ports[definition.name]) }));
+  // One heap for all: the services read the same variable, so any one's value is the process'.
+  limitHeapGrowth(envs[0].HEAP_GROWING_PERCENT, 'oneProcess');
   const apps: INestApplication[] = [];
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {

@@ -1,0 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { heapGrowthFlag } from './heap-growth';
+
+describe('heapGrowthFlag (HEAP_GROWING_PERCENT)', () => {
+  it('given a percent, then it is a flag this Node accepts; given 0, then no flag (V8 grows the heap its own way)', () => {
+    const flag = heapGrowthFlag(50);
+    expect(flag).toBe('--heap-growing-percent=50');
+    // Node refuses a flag V8 does not know ("bad option"), where setFlagsFromString would ignore it silently.
+    expect(execFileSync(process.execPath, [flag ?? '', '-p', '"known"'], { encoding: 'utf8', env: {} }).trim()).toBe('known');
+    expect(heapGrowthFlag(0)).toBeNull();
+  });
+});
