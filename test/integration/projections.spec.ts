@@ -7,6 +7,7 @@ import {
   DailyReportReader,
   DailyReportRow,
   loadCheckpoints,
+  LogTail,
   ProjectionMetrics,
   ProjectionRunner,
   rebuildProjection,
@@ -130,6 +131,17 @@ describe('projections over the event log (real Redis)', () => {
     }
     expect(rows.map((r) => r.type)).toEqual(['guest_support', 'pricing', 'maintenance']);
     expect((await reader.read(DAY, DAY)).lagEvents).toBe(0);
+  });
+
+  it('given a log entry that is no event, when the tail reads it, then its batch parses only when asked, and the report stops on it with its checkpoint unmoved', async () => {
+    const [log] = keys.partitions.map((partition) => partition.log);
+    await redis.xadd(log, '*', 'm', 'm-broken', 'e', '{not json');
+    const [batch] = await new LogTail([log], 1_000).read(redis, new Map(), 0);
+    expect(batch.entries).toBe(KNOWN_EVENT_COUNT + 1);
+    expect(() => batch.events).toThrow(SyntaxError);
+
+    await expect(runner({ batchSize: 1000 }).catchUp()).rejects.toThrow(SyntaxError);
+    expect(await redis.hgetall(keys.projection(projection.name, 'checkpoint'))).toEqual({});
   });
 
   it('given a projection stopped after two batches, when a new one starts, then it resumes from the checkpoint with no gap and no double apply', async () => {
