@@ -3,6 +3,7 @@ export * from './core.module';
 export * from './consumer-health';
 export * from './health.controller';
 export * from './service-app';
+export * from './heap-growth';
 export * from './repo-file';
 export * from './metrics';
 export * from './key-layout-of';
