@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     process.stderr.write('connector-odoo: ODOO_URL is not set; there is no Odoo to connect to\n');
     process.exit(78);
   }
-  limitHeapGrowth(env.HEAP_GROWING_PERCENT, 'service');
+  limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const app = await NestFactory.create(ConnectorOdooModule.register(env), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   app.enableShutdownHooks([], { useProcessExit: true });

@@ -620,17 +620,15 @@ export class Environment {
   /**
    * V8's heap growing factor, fixed at 1 + n/100: a full collection comes once the heap has grown
    * by n % over what the last one kept (at least 8 MB). 0 leaves the factor to V8, which moves it
-   * between 1.1 and 4 and let a busy service's heap grow to several times its live objects. Unset:
-   * 50 for a service's own process, 100 for the one process of all four
-   * (DEFAULT_HEAP_GROWING_PERCENT, docs/performance.md § 3.7). At most 300, V8's own largest factor.
+   * between 1.1 and 4 and let a busy service's heap grow to several times its live objects
+   * (docs/performance.md § 3.7). At most 300, V8's own largest factor.
    */
   @Expose()
-  @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
   @Max(300)
-  HEAP_GROWING_PERCENT?: number;
+  HEAP_GROWING_PERCENT = 100;
 
   @Expose()
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])

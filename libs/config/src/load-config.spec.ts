@@ -28,8 +28,8 @@ describe('loadEnvironment', () => {
     expect(() => loadEnvironment({ HTTP_MAX_CONNECTIONS: 'many' })).toThrow(/HTTP_MAX_CONNECTIONS="many"/);
   });
 
-  it('given HEAP_GROWING_PERCENT, then a percent 0-300 is taken; unset, the process decides (a service or the one process)', () => {
-    expect(loadEnvironment({}).HEAP_GROWING_PERCENT).toBeUndefined();
+  it('given HEAP_GROWING_PERCENT, then a percent 0-300 is taken; unset, the heap may grow by 100 %', () => {
+    expect(loadEnvironment({}).HEAP_GROWING_PERCENT).toBe(100);
     expect(loadEnvironment({ HEAP_GROWING_PERCENT: '0' }).HEAP_GROWING_PERCENT).toBe(0);
     expect(loadEnvironment({ HEAP_GROWING_PERCENT: '80' }).HEAP_GROWING_PERCENT).toBe(80);
     for (const bad of ['-1', '301', '12.5', 'lots']) {

@@ -96,7 +96,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
 /** The `main.ts` of every service: validate the environment first, then start, then listen. */
 export async function runService(definition: ServiceDefinition): Promise<void> {
   const env = environmentOrExit(definition.name, process.env);
-  limitHeapGrowth(env.HEAP_GROWING_PERCENT, 'service');
+  limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env);
   await listenOrExit(definition, app, port);
@@ -119,7 +119,7 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   labelProcessLogs('one-process');
   const envs = definitions.map((definition) => environmentOrExit(definition.name, { ...process.env, PORT: String(ports[definition.name]) }));
   // One heap for all: the services read the same variable, so any one's value is the process'.
-  limitHeapGrowth(envs[0].HEAP_GROWING_PERCENT, 'oneProcess');
+  limitHeapGrowth(envs[0].HEAP_GROWING_PERCENT);
   const apps: INestApplication[] = [];
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
