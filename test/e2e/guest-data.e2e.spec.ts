@@ -206,6 +206,19 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       expect(finished).toEqual({ subjectId: crashSubject, keyDestroyed: false, missions: [{ missionId: mission.id, recorded: true, status: 'cancelled' }] });
       expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest.email).toBe('[erased]');
     });
+
+    it('given an erased guest, when one of their missions is submitted again with its idempotency key, then it is answered as the repeat and no key comes back', async () => {
+      const repeatSubject = 'guest:g-repeat';
+      const body = forBob({ subjects: [repeatSubject], notBefore: '2099-01-01T00:00:00Z' });
+      const first = (await system.api.post('/api/missions').set('Idempotency-Key', 'towels-g-repeat').send(body).expect(201)).body as Mission;
+      await system.api.delete(`/api/subjects/${repeatSubject}`).send({ reason: 'erasure request 19' }).expect(200);
+
+      const repeated = (await system.api.post('/api/missions').set('Idempotency-Key', 'towels-g-repeat').send(body).expect(200)).body as Mission;
+      expect(repeated).toMatchObject({ id: first.id, status: 'cancelled', erasedSubjects: [repeatSubject] });
+      expect(repeated.payload).toMatchObject({ guest: { name: '[erased]', email: '[erased]' } });
+      expect(await system.redis.hexists(new GuestDataKeys(system.prefix).subjectKeys(repeatSubject), repeatSubject)).toBe(0);
+      expect((await system.api.get(`/api/subjects/${repeatSubject}`).expect(200)).body).toMatchObject({ subjectId: repeatSubject, erased: true });
+    });
   });
 
   describe('given a reply held for review, a reviewer who edits it, and a webhook subscriber', () => {

@@ -58,6 +58,11 @@ export class MissionStore {
     return json ? (JSON.parse(json) as Mission) : null;
   }
 
+  /** Whether the mission exists: one HEXISTS, for a check that needs no state. */
+  async exists(missionId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.mission(missionId), MISSION_HASH_FIELDS.version)) === 1;
+  }
+
   async history(missionId: string): Promise<MissionEvent[]> {
     return this.eventsAt(missionId, 0, -1);
   }

@@ -33,6 +33,22 @@ export class MissionPersonalData {
   }
 
   /**
+   * The create body with its personal fields as ERASED_MARKER, no key read or made: for a repeat of
+   * a mission that exists, which the append answers as the repeat without writing anything. Sealing
+   * it would make a key again for a subject erased since the first create, and the subject would
+   * read as not erased.
+   */
+  createWithoutPersonalData<T extends Pick<MissionCreateDto, 'type' | 'description' | 'payload'>>(subjects: readonly string[], input: T): T {
+    const fields = subjects.length === 0 ? [] : personalValues(input.type, 'input', { ...input, subjects });
+    return fields.length === 0
+      ? input
+      : withValues(
+          input,
+          fields.map(({ path }) => ({ path, value: ERASED_MARKER })),
+        );
+  }
+
+  /**
    * An agent's output, or a reviewer's edit of it, with its personal fields sealed for the
    * mission's subjects; ERASED_MARKER in them when a subject was erased meanwhile (no key is made).
    */
