@@ -74,12 +74,14 @@ export class MissionIntakeService {
       );
     }
     const missionId = options.missionId ?? derivedId;
-    // Only an id derived from a key or a source record, or named by the sender, can exist already.
-    const repeat = (idempotencyKey !== undefined || options.missionId !== undefined) && (await this.store.exists(missionId));
     const refusal = await this.servable.refusal(requiredSkillsOf(input));
+    const subjects = resolveSubjects(input, missionId);
+    // Only an id derived from a key or a source record, or named by the sender, can exist already;
+    // it is looked up only where that matters: a refused create, or one that would make keys.
+    const mayExist = idempotencyKey !== undefined || options.missionId !== undefined;
+    const repeat = mayExist && (refusal !== null || subjects.length > 0) && (await this.store.exists(missionId));
     // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
     if (refusal && !repeat) throw new MissionCreateRefusedError(refusal);
-    const subjects = resolveSubjects(input, missionId);
     // After every check and before anything is written: events, read model and messages hold only
     // tokens. A repeat writes nothing, and makes no key for a subject erased since the first create.
     const sealed = repeat ? this.personal.createWithoutPersonalData(subjects, input) : await this.personal.sealCreate(missionId, subjects, input);
