@@ -28,11 +28,6 @@ export interface FieldBinding {
   readonly path: string;
 }
 
-/** The subjects (with their key ids) a token needs, read from the token without any key. */
-export interface TokenHeader {
-  readonly keys: readonly { readonly subject: string; readonly kid: string }[];
-}
-
 type TokenVersion = 'v1' | 'v2';
 
 /**
@@ -91,11 +86,6 @@ export function sealField(keys: readonly SubjectDataKey[], binding: FieldBinding
   return `${TOKEN_PREFIX}${headerText}/${body.toString('base64url')}`;
 }
 
-/** The subjects and key ids a token of mission `missionId` was sealed for. */
-export function tokenHeader(token: string, missionId: string): TokenHeader {
-  return { keys: parse(token, missionId).keys };
-}
-
 /**
  * The value as a token this version reads, parsed once for openToken; undefined for anything
  * else, also a plain value that merely starts like one (`enc:…` typed by a guest or written by a
@@ -104,16 +94,11 @@ export function tokenHeader(token: string, missionId: string): TokenHeader {
 export function readableToken(value: unknown, missionId: string): SealedToken | undefined {
   if (!isToken(value)) return undefined;
   try {
-    return parse(value, missionId);
+    return parseToken(value, missionId);
   } catch (error) {
     if (error instanceof GuestDataError && error.code === GuestDataErrorCode.UnknownFormat) return undefined;
     throw error;
   }
-}
-
-/** openToken of the token in its text form. */
-export function openField(keys: readonly SubjectDataKey[], binding: FieldBinding, token: string, fieldKeys = new FieldKeys()): unknown {
-  return openToken(keys, binding, parse(token, binding.missionId), fieldKeys);
 }
 
 /**
@@ -141,8 +126,8 @@ export function openToken(keys: readonly SubjectDataKey[], binding: FieldBinding
   return JSON.parse(plain) as unknown;
 }
 
-/** A token parsed (see readableToken): its header's subjects and key ids, and what openToken needs. */
-export interface SealedToken extends TokenHeader {
+/** A token parsed (see readableToken): its header's subjects and key ids, read without any key, and what openToken needs. */
+export interface SealedToken {
   readonly version: TokenVersion;
   /** The header as the AAD binds it: as written in the token (v2), decoded (v1). */
   readonly headerText: string;
@@ -160,7 +145,8 @@ function unknownFormat(why: string): GuestDataError {
   return new GuestDataError(GuestDataErrorCode.UnknownFormat, `not an encrypted field this version reads (${why})`);
 }
 
-function parse(token: string, missionId: string): SealedToken {
+/** The token of mission `missionId` parsed; a GuestDataError (UnknownFormat) when it is none this version reads. */
+export function parseToken(token: string, missionId: string): SealedToken {
   if (token.startsWith(TOKEN_PREFIX)) return parseV2(token, missionId);
   if (token.startsWith(V1_PREFIX)) return parseV1(token);
   throw unknownFormat(token.startsWith(ANY_VERSION) ? 'another version' : 'no enc:v2: or enc:v1: prefix');

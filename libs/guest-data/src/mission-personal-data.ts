@@ -44,7 +44,10 @@ export class MissionPersonalData {
       ? input
       : withValues(
           input,
-          fields.map(({ path }) => ({ path, value: ERASED_MARKER })),
+          replaced(
+            fields,
+            fields.map(() => ERASED_MARKER),
+          ),
         );
   }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { tokenHeader } from './field-envelope';
+import { parseToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher } from './guest-data-cipher';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { GuestDataKeys } from './guest-data-keys';
@@ -84,7 +84,7 @@ describe('subject keys in Redis and the guest data cipher', () => {
     // A result for the erased guest's mission is not sealed under the cached key.
     expect(await sealer.sealWithExistingKeys('m-1', ['guest:anna'], [{ path: 'output.reply', value: 'Dear Anna' }])).toBeNull();
     const [after] = await sealer.seal('m-2', ['guest:anna'], [{ path: 'payload.message', value: 'second stay' }]);
-    expect(tokenHeader(after, 'm-2').keys[0].kid).not.toBe(tokenHeader(before, 'm-1').keys[0].kid);
+    expect(parseToken(after, 'm-2').keys[0].kid).not.toBe(parseToken(before, 'm-1').keys[0].kid);
     const reader = new GuestDataCipher(storeOf());
     expect(await reader.open('m-2', [{ path: 'payload.message', value: after }])).toEqual(['second stay']);
     expect(await reader.open('m-1', [{ path: 'payload.message', value: before }])).toEqual([ERASED_MARKER]);
