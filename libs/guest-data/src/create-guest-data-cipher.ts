@@ -18,14 +18,19 @@ export interface CreatedGuestDataCipher {
   generatedKeyFile?: string;
 }
 
-/** A process's cipher: its master keys (see loadMasterKeys), the subject-key store under KEY_PREFIX, and its cache. */
-export function createGuestDataCipher(redis: RedisConnection, settings: GuestDataSettings, dataDir: string): CreatedGuestDataCipher {
+/**
+ * A cipher: its master keys (see loadMasterKeys), the subject-key store under KEY_PREFIX, and a
+ * key cache, its own unless `sharedCache` gives one for its master keys' ids (the services of one
+ * process share theirs).
+ */
+export function createGuestDataCipher(
+  redis: RedisConnection,
+  settings: GuestDataSettings,
+  dataDir: string,
+  sharedCache?: (masterKeyIds: readonly string[]) => SubjectKeyCache,
+): CreatedGuestDataCipher {
   const { ring, generatedFile } = loadMasterKeys(settings, dataDir);
-  const store = new SubjectKeyStore(
-    redis,
-    new GuestDataKeys(settings.KEY_PREFIX),
-    ring,
-    new SubjectKeyCache(settings.DATA_KEY_CACHE_TTL_MS, settings.DATA_KEY_CACHE_SIZE),
-  );
+  const cache = sharedCache?.(ring.ids) ?? new SubjectKeyCache(settings.DATA_KEY_CACHE_TTL_MS, settings.DATA_KEY_CACHE_SIZE);
+  const store = new SubjectKeyStore(redis, new GuestDataKeys(settings.KEY_PREFIX), ring, cache);
   return { cipher: new GuestDataCipher(store), generatedKeyFile: generatedFile };
 }

@@ -1,8 +1,28 @@
 import { dirname, join } from 'node:path';
 import { Environment } from '@app/config';
-import { createGuestDataCipher, MissionPersonalData } from '@app/guest-data';
+import { createGuestDataCipher, MissionPersonalData, SubjectKeyCache } from '@app/guest-data';
 import { RedisConnection } from '@app/redis';
 import { repoFile } from './repo-file';
+
+/** The key caches of this process, one per Redis deployment, key prefix, master keys and cache setting. */
+const processKeyCaches = new Map<string, SubjectKeyCache>();
+
+/**
+ * This process's cache of unwrapped data keys for the subject keys of `env`: shared by every
+ * service the process runs (`npm start`'s one process), so an erasure by its intake evicts the key
+ * for its executor and evaluator at once, and the key the intake made is the evaluator's without a
+ * read. Keyed by the Redis, the prefix and the master keys, so a key is never lent to another
+ * deployment, nor to a process that could not unwrap it itself.
+ */
+function processKeyCache(env: Environment, masterKeyIds: readonly string[]): SubjectKeyCache {
+  const scope = [env.REDIS_CLUSTER_NODES ?? env.REDIS_URL, env.KEY_PREFIX, ...masterKeyIds, env.DATA_KEY_CACHE_TTL_MS, env.DATA_KEY_CACHE_SIZE].join('\0');
+  let cache = processKeyCaches.get(scope);
+  if (!cache) {
+    cache = new SubjectKeyCache(env.DATA_KEY_CACHE_TTL_MS, env.DATA_KEY_CACHE_SIZE);
+    processKeyCaches.set(scope, cache);
+  }
+  return cache;
+}
 
 /**
  * A service's MissionPersonalData: the master keys of the configuration (or, in a local run, the
@@ -10,5 +30,7 @@ import { repoFile } from './repo-file';
  * KEY_PREFIX, and this process's key cache.
  */
 export function personalDataOf(redis: RedisConnection, env: Environment): MissionPersonalData {
-  return new MissionPersonalData(createGuestDataCipher(redis, env, join(dirname(repoFile('package.json')), '.data')).cipher);
+  return new MissionPersonalData(
+    createGuestDataCipher(redis, env, join(dirname(repoFile('package.json')), '.data'), (masterKeyIds) => processKeyCache(env, masterKeyIds)).cipher,
+  );
 }
