@@ -7,7 +7,12 @@ const OUTPUT = 'output.';
 
 type Output = Record<string, unknown>;
 
-/** The personal output fields of every type: a result event names no type, and they are the same names in every type that has any. */
+/**
+ * The personal output fields of every type: a result event names no type, and they are the same
+ * names in every type that has any. No other type's output can hold them in plain: its output
+ * schema does not allow them (libs/llm's output-schemas spec holds the two tables to each other),
+ * and a reviewer's edit keeps the fields of the output it replaces.
+ */
 const ANY_OUTPUT: readonly string[] = [...new Set(Object.values(PERSONAL_FIELDS).flatMap((fields) => fields.output))];
 
 /**

@@ -1,3 +1,4 @@
+import { MISSION_TYPES, PERSONAL_FIELDS } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { OUTPUT_SCHEMAS, validateOutput } from './output-schemas';
 import { parseLlmOutput } from './parse-output';
@@ -22,6 +23,15 @@ describe('output schemas', () => {
       'extra is not an allowed field',
     ]);
     expect(validateOutput('maintenance', ['not', 'an', 'object'])).toEqual(['output must be a JSON object']);
+  });
+
+  it('given a field some type declares personal output, then only the types that declare it allow it in their output', () => {
+    // A result event names no type, so its readers open these fields in any type's output
+    // (MissionPersonalData.openEvent): a type whose output held one in plain would read as erased or tampered.
+    const personalOutput = new Set(MISSION_TYPES.flatMap((type) => PERSONAL_FIELDS[type].output));
+    for (const type of MISSION_TYPES)
+      for (const field of personalOutput)
+        expect([type, field, Object.hasOwn(OUTPUT_SCHEMAS[type].properties, field)]).toEqual([type, field, PERSONAL_FIELDS[type].output.includes(field)]);
   });
 
   it('given the schemas, when serialised, then they are plain JSON schema objects', () => {
