@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type Redis from 'ioredis';
 import { Environment } from '@app/config';
-import { createGuestDataCipher, MissionPersonalData } from '@app/guest-data';
+import { createGuestDataCipher, MissionPersonalData, SubjectKeyCache } from '@app/guest-data';
 import { CURRENT_SCHEMA_VERSION, decideCreate, evolve, Mission, MissionCreateDto, MissionEvent, PERSONAL_FIELDS, resolveSubjects } from '@app/mission';
 import { deleteKeysByPrefix } from '@app/redis';
 import type { MissionFactory } from './missions';
@@ -38,20 +38,23 @@ const AGENT_OUTPUT = {
  * The direct CPU of guest data per mission of the fixtures, in this process against the real
  * Redis: the intake's sealCreate (the subjects' keys made), an executor's attempt (the key read,
  * the mission opened for the prompt, the output sealed), the evaluator's openMission (the key read
- * or cached, input and output opened), each with a cipher of its own as the services have, under a
- * key prefix of its own that is deleted afterwards. Not in it: the cost of the longer state every
- * hop carries (docs/performance.md § 3.6).
+ * or cached, input and output opened), each with a cipher of its own as the services have (and
+ * one key cache for the three when `shareKeyCache`, as the services of one process share theirs),
+ * under a key prefix of its own that is deleted afterwards. Not in it: the cost of the longer
+ * state every hop carries (docs/performance.md § 3.6).
  */
 export async function measureGuestDataCost(
   redis: Redis,
   keyPrefix: string,
   factory: MissionFactory,
   count: number,
+  shareKeyCache: boolean,
   ui: BenchUi,
   signal?: AbortSignal,
 ): Promise<GuestDataCost> {
   const settings = { ...new Environment(), KEY_PREFIX: keyPrefix, DATA_KEY_SECRET: randomBytes(32).toString('base64url') };
-  const service = () => new MissionPersonalData(createGuestDataCipher(redis, settings, tmpdir()).cipher);
+  const keyCache = new SubjectKeyCache(settings.DATA_KEY_CACHE_TTL_MS, settings.DATA_KEY_CACHE_SIZE);
+  const service = () => new MissionPersonalData(createGuestDataCipher(redis, settings, tmpdir(), shareKeyCache ? () => keyCache : undefined).cipher);
   const [intake, executor, evaluator] = [service(), service(), service()];
   const warmUp = Math.min(WARM_UP_MISSIONS, count);
   const bar = ui.bar('guest data', (warmUp + count) * 3, 'steps');

@@ -173,7 +173,9 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
 
   if (options.missions > 0) {
     const count = Math.min(options.missions, GUEST_DATA_MISSIONS);
-    report.guestData = await phase('guest data', () => measureGuestDataCost(redis, guestDataPrefix(target.keyPrefix), factory, count, ui, signal));
+    report.guestData = await phase('guest data', () =>
+      measureGuestDataCost(redis, guestDataPrefix(target.keyPrefix), factory, count, target.mode === 'one-process', ui, signal),
+    );
   } else report.skipped['guest data'] = 'skipped (--missions 0)';
 
   if (options.rate > 0 && options.duration > 0) {
