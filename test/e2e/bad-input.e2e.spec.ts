@@ -197,6 +197,27 @@ const CORPUS: BadRequestCase[] = [
   { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },
   { name: 'list createdFrom not a date', status: 400, method: 'get', path: '/api/missions?createdFrom=yesterday' },
   { name: 'list unknown filter', status: 400, method: 'get', path: '/api/missions?owner=me' },
+  { name: 'bulk requeue limit true', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: true } },
+  { name: 'bulk requeue limit a numeric string', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: '1' } },
+  { name: 'retention run with a dry-run body', status: 400, method: 'post', path: '/api/retention/run', body: { dryRun: true } },
+  { name: 'stream token with a body', status: 400, method: 'post', path: '/api/stream/tokens', body: { ttlSeconds: 3600 } },
+  { name: 'requeue one with a body', status: 400, method: 'post', path: `/api/dlq/${UNKNOWN_ID}/requeue`, body: { reason: 'again' } },
+  { name: 'requeue one with an array body', status: 400, method: 'post', path: `/api/dlq/${UNKNOWN_ID}/requeue`, body: [] },
+  {
+    name: 'rotate a webhook secret with a body',
+    status: 400,
+    method: 'post',
+    path: '/api/webhooks/wh_5f0c2a9e41b7d3c86e19a0f4/rotate-secret',
+    body: { secret: 'x' },
+  },
+  { name: 'agent reason without a status', status: 400, method: 'patch', path: '/api/agents/agent-lena', body: { reason: 'on leave' } },
+  {
+    name: 'stream resumed past the largest entry id',
+    status: 400,
+    method: 'get',
+    path: '/api/stream',
+    headers: { ...auth, 'Last-Event-ID': '99999999999999999999-0' },
+  },
 ];
 
 describe('bad input (four services, real Redis)', () => {

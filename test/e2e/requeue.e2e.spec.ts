@@ -36,5 +36,25 @@ describe('requeued missions (four services, real Redis)', () => {
         { agentId: 'agent-katrin', attempt: 2 },
       ]);
     });
+
+    it('when a requeue is asked with a limit that is no JSON integer, a body it does not take, or a page past the end, then 4xx or an empty page, and the dead letter stays', async () => {
+      const created = await system.api.post('/api/missions').send(elevatorMission).expect(201);
+      await system.waitForStatus(created.body.id, ['dead_lettered']);
+
+      // These used to be taken for 1 and requeue the oldest dead letter.
+      for (const limit of [true, '1', '0x1', 1.5]) {
+        const refused = await system.api.post('/api/dlq/requeue').send({ limit }).expect(400);
+        expect(refused.body.details).toEqual([{ field: 'limit', problems: expect.arrayContaining(['limit must be an integer number']) }]);
+      }
+      // It used to requeue and ignore the body.
+      await system.api.post(`/api/dlq/${created.body.id}/requeue`).send({ reason: 'retry with a bigger model' }).expect(400);
+      // It used to answer 500: Redis refused the range's end as no 64-bit integer.
+      const past = await system.api.get('/api/dlq?offset=99999999999999999999').expect(200);
+      expect(past.body).toEqual([]);
+
+      expect(await system.store.load(created.body.id)).toMatchObject({ status: 'dead_lettered' });
+      const listed = await system.api.get('/api/dlq').expect(200);
+      expect(listed.body.map((entry: { missionId: string }) => entry.missionId)).toContain(created.body.id);
+    });
   });
 });

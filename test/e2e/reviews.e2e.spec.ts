@@ -252,6 +252,11 @@ describe('human review of held results (four services, real Redis, hotel review 
     const decided = await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(200);
     expect(decided.body.status).toBe('succeeded');
     await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(409);
+    // With an edit, too: it used to be checked against the output first, a 400 about its fields.
+    await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .send({ output: { note: 'not a field of this output' } })
+      .expect(409);
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'too late' }).expect(409);
     expect(await system.store.load(mission.id)).toMatchObject({ status: 'succeeded', version: decided.body.version });
   });

@@ -114,7 +114,7 @@ export class UpdateAgentBody {
   @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 
-  @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event)' })
+  @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event); only with `status`, else a 400' })
   @Omittable()
   @IsString()
   @MaxLength(500)

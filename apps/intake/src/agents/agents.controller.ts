@@ -6,6 +6,7 @@ import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { AgentViewSchema } from '../http/openapi-schemas';
+import { invalid } from '../http/request-validation.pipe';
 import { RegisterAgentBody, UpdateAgentBody } from './agent.bodies';
 
 /** An agent as a reader or submitter sees it: without the system prompt, which only operators manage. */
@@ -89,6 +90,9 @@ export class AgentsController {
   })
   async update(@Param('id', agentId) id: string, @Body() body: UpdateAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
     const { status, reason, ...fields } = body;
+    // Only an AgentStatusChanged event keeps a reason: without a status it would be dropped unseen.
+    if (reason !== undefined && status === undefined)
+      throw invalid([{ field: 'reason', problems: ['reason is kept only with a status change: give status too'] }]);
     // Validated bodies carry every declared field, absent ones as undefined: only given ones change.
     const changes = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
     await this.guard(() => this.agents.change(id, { fields: changes, status: status && { status, reason: reason ?? 'changed by operator' } }, caller));

@@ -1,5 +1,4 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, SINGLE_LINE } from '@app/mission';
 
@@ -32,8 +31,8 @@ export class RequeueFilterBody {
     description: 'At most this many missions, oldest dead-lettered first.',
     example: 100,
   })
+  // A JSON number only: a conversion would take true, "1" or "0x1" for 1 and requeue on them.
   @IsOptional()
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(1000)

@@ -33,11 +33,14 @@ export interface ErrorResponsesOptions {
   unprocessableExample?: string;
   /** The route reads a JSON body: documents 413 and 415, and malformed JSON as a 400. */
   jsonBody?: boolean;
+  /** The route takes no body (TakesNoBody): documents the 400 for one. */
+  noBody?: boolean;
   /** The route takes an `:id` of this kind, checked by IdPipe: one that is not is a 400. */
   id?: IdKind;
 }
 
 const MALFORMED_JSON = 'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`.';
+const BODY_GIVEN = 'A body other than none or `{}` is a 400: the route takes none.';
 
 function errorResponse(status: number, description: string, message: string, extra: { headers?: HeadersObject; details?: object[] } = {}) {
   return ApiResponse({
@@ -58,7 +61,9 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   const decorators: (MethodDecorator & ClassDecorator)[] = [];
 
   const badId = options.id ? badIdDescription(options.id) : undefined;
-  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : undefined].filter(Boolean).join(' ');
+  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : undefined, options.noBody ? BODY_GIVEN : undefined]
+    .filter(Boolean)
+    .join(' ');
   if (badRequest) {
     decorators.push(
       options.invalidField

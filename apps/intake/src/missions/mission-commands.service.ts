@@ -54,6 +54,10 @@ export class MissionCommandsService {
   private async sealedEdit(missionId: string, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
     const mission = await this.store.load(missionId);
     if (!mission) throw new NotFoundException(`mission ${missionId} not found`);
+    // A mission no longer under review is a 409 whatever the edit: checked against its output, it
+    // would be a 400 about fields that may read [erased] by now.
+    const decision = decideApprove(mission, approval);
+    if (decision.kind === 'skip') throw notDone(missionId, 'approve', decision.reason);
     const plain = await this.personal.openMission(mission);
     if (plain.result) assertEditedOutput(plain.result.output, output);
     return { ...approval, output: await this.personal.sealOutput(mission, output) };
@@ -62,7 +66,11 @@ export class MissionCommandsService {
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {
     if (outcome.kind === 'appended') return outcome.mission;
     if (outcome.kind === 'not_found') throw new NotFoundException(`mission ${missionId} not found`);
-    if (outcome.kind === 'skipped') throw new ConflictException(`cannot ${command} mission ${missionId}: ${outcome.reason}`);
+    if (outcome.kind === 'skipped') throw notDone(missionId, command, outcome.reason);
     throw new ConflictException(`cannot ${command} mission ${missionId} now`);
   }
+}
+
+function notDone(missionId: string, command: string, reason: string): ConflictException {
+  return new ConflictException(`cannot ${command} mission ${missionId}: ${reason}`);
 }

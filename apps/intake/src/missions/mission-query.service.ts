@@ -45,9 +45,9 @@ export class MissionQueryService {
 
   /** Oldest first over every partition's dead-letter queue. */
   async deadLetters(limit: number, offset = 0): Promise<DeadLetterEntry[]> {
-    const perPartition = await Promise.all(
-      this.keys.partitions.map((partition) => this.redis.zrange(partition.deadLetters, 0, offset + limit - 1, 'WITHSCORES')),
-    );
+    // Redis refuses an end past 64 bits, which a client's offset may be: no queue is that long anyway.
+    const end = Math.min(offset + limit, Number.MAX_SAFE_INTEGER) - 1;
+    const perPartition = await Promise.all(this.keys.partitions.map((partition) => this.redis.zrange(partition.deadLetters, 0, end, 'WITHSCORES')));
     const entries = perPartition
       .flatMap((flat) => flat.filter((_, i) => i % 2 === 0).map((id, i) => ({ id, at: Number(flat[i * 2 + 1]) })))
       .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { TakesNoBody } from '../http/no-body.guard';
 import { RetentionPlanQuery } from './retention-plan.query';
 import { RetentionPlanSchema, RetentionRunSchema } from './retention-plan.schema';
 import { RetentionPlan, RetentionRun, RetentionService } from './retention.service';
@@ -41,10 +42,11 @@ export class RetentionController {
     description:
       'Needs role **operator**. Runs a retention round now, as the intake does every RETENTION_CHECK_MS: each subject of the dry run is ' +
       "erased as by DELETE /api/subjects/{subjectId}, with the caller as actor (the timer's rounds: `retention`) and reason " +
-      '`retention policy <days> days`.',
+      '`retention policy <days> days`. Takes no body; GET /api/retention is the dry run.',
   })
   @ApiOkResponse({ type: RetentionRunSchema, description: 'What the round erased and kept.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'operator' })
+  @ApiErrorResponses({ role: 'operator', noBody: true, invalidField: { field: 'body', problem: 'this route takes no body: send none, or {}' } })
+  @TakesNoBody()
   run(@ApiCaller() caller: string): Promise<RetentionRun> {
     return this.retention.run(new Date(), caller);
   }

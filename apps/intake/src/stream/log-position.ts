@@ -1,5 +1,7 @@
 /** A Redis stream entry id, `<ms>-<seq>`. */
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
+/** The largest part of an entry id Redis takes: each is an unsigned 64-bit integer. */
+const MAX_PART = 2n ** 64n - 1n;
 /** Between the partitions' entry ids in a position; never part of an entry id. */
 const SEPARATOR = '.';
 
@@ -18,11 +20,21 @@ export function formatPosition(position: LogPosition): string {
 /** The position a client sent, or why it is not one of this deployment's (another LOG_PARTITIONS, or not a position at all). */
 export function parsePosition(text: string, partitions: number): LogPosition | { problem: string } {
   const ids = text.trim().split(SEPARATOR);
-  if (!ids.every((id) => ENTRY_ID.test(id))) return { problem: 'Last-Event-ID is not a stream position: expected <ms>-<seq> per log partition, joined by "."' };
+  if (!ids.every(isResumableEntryId)) return { problem: 'Last-Event-ID is not a stream position: expected <ms>-<seq> per log partition, joined by "."' };
   if (ids.length !== partitions) {
     return { problem: `Last-Event-ID holds ${ids.length} partition positions; this deployment has LOG_PARTITIONS=${partitions}` };
   }
   return ids;
+}
+
+/**
+ * An entry id Redis can read after: each part within 64 bits (Redis refuses a larger one), and not
+ * the largest id of all, after which no entry can come (Redis refuses that exclusive start too).
+ */
+function isResumableEntryId(id: string): boolean {
+  if (!ENTRY_ID.test(id)) return false;
+  const [ms, seq] = id.split('-').map(BigInt);
+  return ms <= MAX_PART && seq <= MAX_PART && !(ms === MAX_PART && seq === MAX_PART);
 }
 
 /** Orders two entry ids as Redis does (by time, then sequence). */

@@ -32,6 +32,7 @@ import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, ErrorResponsesOptions, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, badIdDescription, IdPipe } from '../http/id.pipe';
+import { TakesNoBody } from '../http/no-body.guard';
 import { CreatedWebhookView, DeliveryPageView, WebhookDeliveryView, WebhookSubscriptionView } from './webhook-views';
 import { CreateWebhookBody, ListDeliveriesQuery } from './webhook.bodies';
 
@@ -134,7 +135,8 @@ export class WebhooksController {
       'The answer holds the new secret; it is shown only here.',
   })
   @ApiOkResponse({ type: CreatedWebhookView, description: 'The subscription and its new secret.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses(CHANGE_ERRORS)
+  @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
+  @TakesNoBody()
   async rotateSecret(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<CreatedWebhookBody> {
     const { subscription, secret } = await this.guard(() => this.subscriptions.rotateSecret(id, this.settings.secretOverlapMs, caller));
     return { ...subscription, secret };
@@ -149,7 +151,8 @@ export class WebhooksController {
       'Needs role **operator**. Appends a WebhookEnabled event; new events are delivered again. Missed ones are listed as dead and can be redelivered.',
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription, active.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses(CHANGE_ERRORS)
+  @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
+  @TakesNoBody()
   async enable(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
     return this.guard(() => this.subscriptions.enable(id, caller));
   }
@@ -193,7 +196,9 @@ export class WebhooksController {
     badRequest: badIdDescription('webhook'),
     conflict: 'The delivery is pending already, or the subscription is disabled (enable it first).',
     conflictExample: 'webhook delivery msg_3b9d0c1e7a2f48d6b5e0a9c4f1d27e83 is still pending; it is attempted already',
+    noBody: true,
   })
+  @TakesNoBody()
   async redeliver(@Param('id', webhookId) id: string, @Param('deliveryId', deliveryId) delivery: string): Promise<WebhookDelivery> {
     const subscription = await this.guard(() => this.subscriptions.require(id));
     if (subscription.status === 'disabled') throw new ConflictException(`webhook subscription ${id} is disabled; enable it first`);

@@ -1,0 +1,24 @@
+import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import { isPlainObject } from '@app/mission';
+import { invalid } from './request-validation.pipe';
+
+/**
+ * Refuses a request that sends a body to a route that takes none (an empty body or `{}` passes):
+ * the route would act and ignore it, and a client that meant something by it (`{"dryRun": true}`
+ * to a retention run) would find out only afterwards. Runs after the API key and rate-limit guards.
+ */
+@Injectable()
+export class NoBodyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ body?: unknown }>();
+    const body = request.body;
+    if (body === undefined || (isPlainObject(body) && Object.keys(body).length === 0)) return true;
+    // Not the names it holds: they are the client's text, and the message goes to logs too.
+    throw invalid([{ field: 'body', problems: ['this route takes no body: send none, or {}'] }]);
+  }
+}
+
+/** The route takes no request body: see NoBodyGuard. */
+export function TakesNoBody(): MethodDecorator {
+  return applyDecorators(UseGuards(NoBodyGuard));
+}
