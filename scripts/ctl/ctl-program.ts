@@ -151,9 +151,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .addHelpText('after', '\nReconnects after a dropped connection and resumes where it stopped (Last-Event-ID): no event is lost.')
     .action(async (missionId: string | undefined, options: { type?: string; status?: string; fromStart: boolean; count?: string }, command: Command) => {
       const json = globals(command).json;
-      const limit = options.count === undefined ? Infinity : Number(options.count);
-      if (limit !== Infinity && (!Number.isInteger(limit) || limit < 1))
-        throw new CtlError(`--count must be a whole number of at least 1, got ${options.count}`, EXIT.usage);
+      const limit = wholeNumberOption('--count', options.count) ?? Infinity;
       const stop = new AbortController();
       io.signal?.addEventListener('abort', () => stop.abort(), { once: true });
       const filters = { missionId, type: options.type, status: options.status };
@@ -262,7 +260,8 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         errorContains: options.errorContains,
         deadLetteredBefore: options.before,
         reason: options.reason,
-        limit: options.limit === undefined ? undefined : Number(options.limit),
+        // Checked here: NaN would go out as JSON null, which the API takes for no limit (100).
+        limit: wholeNumberOption('--limit', typeof options.limit === 'string' ? options.limit : undefined),
       };
       const result = await api.post<{ requeued: string[] }>(
         '/api/dlq/requeue',
@@ -394,6 +393,14 @@ function retentionText(result: RetentionPlan | RetentionRun, dryRun: boolean): s
     );
   for (const failure of failed) lines.push(`failed: ${failure.subjectId}: ${failure.error}`);
   return lines.join('\n');
+}
+
+/** A whole-number option of at least 1, or undefined when not given; a usage error otherwise. */
+function wholeNumberOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || text.trim() === '') throw new CtlError(`${name} must be a whole number of at least 1, got ${text}`, EXIT.usage);
+  return value;
 }
 
 function apiErrorOf(error: StreamRefusedError): CtlError {

@@ -95,7 +95,15 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
 
     expect(await json(['dlq', 'requeue', id])).toMatchObject({ id, status: 'queued' });
     await system.waitForStatus(id, ['dead_lettered']);
-    expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed'])).toEqual({ requeued: [id] });
+    // `--limit abc` used to go out as JSON null, which the API takes for no limit: it requeued.
+    for (const limit of ['abc', '0', '1.5']) {
+      expect(await ctl(['dlq', 'requeue', '--all', '--limit', limit])).toMatchObject({
+        code: EXIT.usage,
+        stderr: expect.stringMatching(/--limit must be a whole number/),
+      });
+    }
+    expect(await system.store.load(id)).toMatchObject({ status: 'dead_lettered' });
+    expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed', '--limit', '5'])).toEqual({ requeued: [id] });
     expect((await ctl(['dlq', 'requeue'])).code).toBe(EXIT.usage);
 
     await system.waitForStatus(id, ['dead_lettered']);
