@@ -13,7 +13,8 @@ export class CreateScheduleBody {
   @ApiProperty({
     example: '0 6 1 * *',
     maxLength: 120,
-    description: 'Five-field cron expression (minute hour day-of-month month day-of-week), read in `timeZone`.',
+    description:
+      'Five-field cron expression (minute hour day-of-month month day-of-week), read in `timeZone`. An `H` field takes a value of its own for each schedule, from its id.',
   })
   @IsString()
   @MaxLength(120)

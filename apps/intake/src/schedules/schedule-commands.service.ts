@@ -73,7 +73,7 @@ export class ScheduleCommandsService {
   }
 
   private view(record: ScheduleRecord): ScheduleView {
-    const next = record.deletedAt ? null : nextDueAfter(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt));
+    const next = record.deletedAt ? null : nextDueAfter(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), record.id);
     return { ...record, nextDueAt: next ? next.toISOString() : null };
   }
 }

@@ -80,7 +80,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   /** One firing or skip of the schedule; false when nothing is due. */
   private async step(record: ScheduleRecord, now: Date, counts: SweepCounts): Promise<boolean> {
     const catchUpMs = record.catchUpMs ?? this.env.SCHEDULE_CATCH_UP_MS;
-    const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, catchUpMs);
+    const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, catchUpMs, record.id);
     if (next.kind === 'wait') return false;
     if (next.kind === 'skip') {
       const skip = {

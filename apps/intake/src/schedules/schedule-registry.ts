@@ -79,7 +79,7 @@ export class ScheduleRegistry {
 
   private async append(record: ScheduleRecord | null, event: ScheduleEvent): Promise<ScheduleRecord> {
     const next = evolveSchedule(record, event);
-    const nextDue = next.deletedAt ? null : nextDueAfter(next.cron, next.timeZone, new Date(next.lastDueAt ?? next.createdAt));
+    const nextDue = next.deletedAt ? null : nextDueAfter(next.cron, next.timeZone, new Date(next.lastDueAt ?? next.createdAt), next.id);
     const keys = [this.keys.schedules, this.keys.scheduleVersions, this.keys.scheduleLog(next.id), this.keys.schedulesDue];
     const args = [next.id, record?.version ?? 0, next.deletedAt ? '' : JSON.stringify(next), nextDue ? nextDue.getTime() : '', JSON.stringify(event)];
     const [code] = (await appendScript.run(this.redis, keys, args)) as [ScheduleAppendCode, string];

@@ -39,6 +39,23 @@ describe('due times in Europe/Berlin across daylight saving time', () => {
   });
 });
 
+describe('an H (hashed) field', () => {
+  // cron-parser draws an H anew on every parse without a seed: the due time moved at every read,
+  // and a firing step could find a different minute than the one the due set was scored with.
+  it('given a schedule id as the seed, then every read gives the same due time, and the firing step fires at it', () => {
+    const since = at('2026-12-03T10:00:00Z');
+    const due = nextDueAfter('H * * * *', 'UTC', since, 'schedule-7');
+    for (let read = 0; read < 20; read += 1) expect(nextDueAfter('H * * * *', 'UTC', since, 'schedule-7')).toEqual(due);
+    expect(nextFiringStep('H * * * *', 'UTC', since, at('2026-12-03T11:00:00Z'), HOUR, 'schedule-7')).toEqual({ kind: 'fire', dueAt: due });
+  });
+
+  it('given other seeds, then schedules of the same expression spread over the hour', () => {
+    const since = at('2026-12-03T10:00:00Z');
+    const minutes = new Set(Array.from({ length: 20 }, (_, i) => nextDueAfter('H * * * *', 'UTC', since, `schedule-${i}`)?.getUTCMinutes()));
+    expect(minutes.size).toBeGreaterThan(1);
+  });
+});
+
 describe('nextFiringStep (a fake clock: now is an argument)', () => {
   const hourly = (since: string, now: string, catchUpMs = HOUR) => nextFiringStep('0 * * * *', 'Europe/Berlin', at(since), at(now), catchUpMs);
 

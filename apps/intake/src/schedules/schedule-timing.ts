@@ -32,19 +32,24 @@ function isTimeZone(timeZone: string): boolean {
   }
 }
 
-/** The first due time strictly after `after`, or null when the expression has none. */
-export function nextDueAfter(cron: string, timeZone: string, after: Date): Date | null {
-  const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: after });
+/**
+ * The first due time strictly after `after`, or null when the expression has none. `hashSeed`
+ * places an `H` field (cron-parser's hashed value): the schedule's id, so each schedule keeps its
+ * own minute at every read; without a seed cron-parser draws it anew on every parse.
+ */
+export function nextDueAfter(cron: string, timeZone: string, after: Date, hashSeed = cron): Date | null {
+  const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: after, hashSeed });
   return times.hasNext() ? times.next().toDate() : null;
 }
 
 /**
  * The next step of a schedule whose due times up to `since` are dealt with, at `now`: the first due
  * time after `since` fires if it is at most `catchUpMs` old; due times older than that are skipped,
- * counted in one step (at most SKIP_BATCH of them, the rest in the next step).
+ * counted in one step (at most SKIP_BATCH of them, the rest in the next step). `hashSeed` as for
+ * nextDueAfter.
  */
-export function nextFiringStep(cron: string, timeZone: string, since: Date, now: Date, catchUpMs: number): FiringStep {
-  const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: since, endDate: now });
+export function nextFiringStep(cron: string, timeZone: string, since: Date, now: Date, catchUpMs: number, hashSeed = cron): FiringStep {
+  const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: since, endDate: now, hashSeed });
   if (!times.hasNext()) return { kind: 'wait' };
   const first = times.next().toDate();
   const oldest = now.getTime() - catchUpMs;
