@@ -127,6 +127,36 @@ describe('the services and npm start as processes', () => {
     expect(executor.stderr.join('\n')).not.toMatch(/^\s+at /m);
   });
 
+  // Both used to end with a stack trace and exit 1 (the second as "cannot listen on port").
+  it('given a malformed API_KEYS entry, then the intake, alone or in the one process, exits 78 naming the entry, without a stack', async () => {
+    for (const args of [['dist/apps/intake/src/main.js'], ['dist/scripts/one-process.js']]) {
+      const started = run(args, { ...baseEnv(), PORT: String(await freePortRun()), API_KEYS: 'ops:short:operator' });
+      running.push(started.child);
+
+      expect(await started.exited).toBe(78);
+      expect(started.stderr.join('\n')).toMatch(
+        /^intake: invalid configuration:\n {2}- API_KEYS entry 1 \("ops"\): the secret is shorter than 16 characters$/m,
+      );
+      expect(started.stderr.join('\n')).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  it('given LOG_PARTITIONS other than the one the key prefix was set up with, then the intake exits 78 naming both, without a stack', async () => {
+    const partitioned = testKeyPrefix('start-process-partitions');
+    try {
+      await redis.set(`${partitioned}config:log-partitions`, '2');
+      const intake = run(['dist/apps/intake/src/main.js'], { ...baseEnv(), KEY_PREFIX: partitioned, PORT: '0', LOG_PARTITIONS: '1' });
+      running.push(intake.child);
+
+      expect(await intake.exited).toBe(78);
+      const stderr = intake.stderr.join('\n');
+      expect(stderr).toMatch(/^intake: invalid configuration:\n {2}- LOG_PARTITIONS=1, but this KEY_PREFIX was set up with LOG_PARTITIONS=2/m);
+      expect(stderr).not.toMatch(/cannot listen|^\s+at /m);
+    } finally {
+      await deleteKeysByPrefix(redis, partitioned);
+    }
+  });
+
   it('given PORT and --split, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
     const port = await freePortRun();
     const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });

@@ -1,14 +1,15 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
-import { Environment } from '@app/config';
+import { ConfigError, Environment } from '@app/config';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from './tokens';
 
-export class LogPartitionsMismatchError extends Error {
+/** A ConfigError: the service stops with its message and exit 78, as for a bad variable. */
+export class LogPartitionsMismatchError extends ConfigError {
   constructor(configured: number, recorded: string) {
-    super(
+    super([
       `LOG_PARTITIONS=${configured}, but this KEY_PREFIX was set up with LOG_PARTITIONS=${recorded}: ` +
         'every process of a deployment must use the same value (missions are hashed to partitions by it)',
-    );
+    ]);
     this.name = 'LogPartitionsMismatchError';
   }
 }

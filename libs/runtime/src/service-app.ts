@@ -98,7 +98,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const env = environmentOrExit(definition.name, process.env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
-  const app = await createServiceApp(definition, env);
+  const app = await createServiceApp(definition, env).catch(exitOnConfigError(definition.name));
   await listenOrExit(definition, app, port);
 }
 
@@ -134,7 +134,7 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, (received) => void stop(received));
   for (const [i, definition] of definitions.entries()) {
-    const app = await createServiceApp(definition, envs[i], { shutdownHooks: false });
+    const app = await createServiceApp(definition, envs[i], { shutdownHooks: false }).catch(exitOnConfigError(definition.name));
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
     await listenOrExit(definition, app, ports[definition.name], () => closeAll(apps));
@@ -176,12 +176,21 @@ function environmentOrExit(service: ServiceName, source: NodeJS.ProcessEnv): Env
   try {
     return loadEnvironment(source);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${service}: ${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
+    return exitOnConfigError(service)(error);
   }
+}
+
+/**
+ * A ConfigError, whether from the environment or found while the service is built (API_KEYS) or
+ * started (LOG_PARTITIONS against the one recorded): its message and exit 78, no stack; any other
+ * error is thrown on.
+ */
+function exitOnConfigError(service: ServiceName): (error: unknown) => never {
+  return (error) => {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(78);
+  };
 }
 
 async function listenOrExit(
@@ -193,11 +202,14 @@ async function listenOrExit(
   try {
     await app.listen(port);
   } catch (error) {
-    process.stderr.write(`${definition.name}: ${describeListenFailure(port, error)}\n`);
+    // Listening runs the modules' init first, which may find the configuration wrong (LogPartitionsGuard).
+    const config = error instanceof ConfigError;
+    const code = config ? 78 : 1;
+    process.stderr.write(`${definition.name}: ${config ? error.message : describeListenFailure(port, error)}\n`);
     // The stream consumers already run; close them (bounded) so they leave nothing half-handled.
-    setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
+    setTimeout(() => process.exit(code), LISTEN_FAILURE_CLOSE_MS).unref();
     await close().catch(() => undefined);
-    process.exit(1);
+    process.exit(code);
   }
   // The one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the port is bound.
   app.get(Logger).log(`${definition.name} listening on port ${port}`);
