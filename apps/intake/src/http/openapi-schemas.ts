@@ -500,7 +500,7 @@ export class DeadLetterView implements DeadLetterEntry {
   @ApiProperty({ example: 'Reprice suites for the fair weekend' })
   title: string;
 
-  @ApiProperty({ description: 'Why it was dead-lettered.', example: 'failed 3 attempts' })
+  @ApiProperty({ description: 'Why it was dead-lettered: the reason its MissionDeadLettered event records.', example: 'failed 3 of 3 attempts' })
   reason: string;
 
   @ApiProperty({ type: 'integer', minimum: 0, example: 3 })

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { KeyLayout, MISSION_HASH_FIELDS, readMissionFields } from '@app/event-store';
-import { attemptsSinceRequeue, Mission } from '@app/mission';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
+import { Mission } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
@@ -26,6 +26,7 @@ export class MissionQueryService {
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
+    private readonly store: MissionStore,
   ) {}
 
   /** Newest first over every log partition: a merge of the partitions' creation indexes (walkPartitions). */
@@ -53,6 +54,7 @@ export class MissionQueryService {
       .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
       .slice(offset, offset + limit);
     const missions = await this.loadMany(entries.map((entry) => entry.id));
+    const reasons = await Promise.all(missions.map((mission) => (mission ? this.deadLetteredReason(mission.id) : null)));
     return missions.flatMap((mission, i) =>
       mission
         ? [
@@ -60,7 +62,7 @@ export class MissionQueryService {
               missionId: mission.id,
               type: mission.type,
               title: mission.title,
-              reason: deadLetterReason(mission),
+              reason: reasons[i] ?? 'dead-lettered',
               attempts: mission.attempts,
               lastError: mission.lastError,
               deadLetteredAt: new Date(entries[i].at).toISOString(),
@@ -68,6 +70,20 @@ export class MissionQueryService {
           ]
         : [],
     );
+  }
+
+  /**
+   * The reason its last MissionDeadLettered records ("permanent failure: …", "failed 3 of 3
+   * attempts", "rejected in 2 of 2 review rounds"): the state keeps none, and rebuilding one from
+   * the state said less, and sometimes something else.
+   */
+  private async deadLetteredReason(missionId: string): Promise<string | null> {
+    const events = await this.store.history(missionId);
+    for (let i = events.length - 1; i >= 0; i -= 1) {
+      const event = events[i];
+      if (event.type === 'MissionDeadLettered') return event.data.reason;
+    }
+    return null;
   }
 
   async loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
@@ -84,10 +100,4 @@ function matches(mission: Mission, query: ListMissionsQuery): boolean {
     (!query.priority || mission.priority === query.priority) &&
     (!query.agentId || mission.assignedAgentId === query.agentId || mission.previousAgentIds.includes(query.agentId))
   );
-}
-
-/** Why the mission is a dead letter: its reviewers rejected it MAX_REVIEW_ROUNDS times, or its attempts failed. */
-function deadLetterReason(mission: Mission): string {
-  if (mission.review?.decision === 'rejected') return `rejected in ${mission.reviewRounds ?? 1} review rounds`;
-  return `failed ${attemptsSinceRequeue(mission)} attempts`;
 }
