@@ -236,6 +236,7 @@ async function main(argv: string[]): Promise<number> {
       color: term.color,
       pretty: Boolean(process.stdout.isTTY),
       oneProcess: !options.split,
+      redis,
     });
     let stopping = false;
     const running = system;
@@ -310,8 +311,11 @@ async function main(argv: string[]): Promise<number> {
       term.line(`A service exited on its own during the demo (code ${systemCode}); see the launcher lines above.`);
     }
     if (systemCode !== 0 && code !== EXIT_INTERRUPTED) code = EXIT_MISMATCH;
-    // Kept only with --keep-running, so the missions can still be looked at afterwards.
+    // Kept only with --keep-running, so the missions can still be looked at afterwards, and under a
+    // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted.
     if (ownPrefix && !options.keepRunning) await deleteKeys(redis.url, keyPrefix, term);
+    else if (!options.keepRunning)
+      term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; npm run replay -- purge --prefix ${keyPrefix} --yes deletes them.`);
     return code;
   } finally {
     // Covers a launch that failed before `system` existed; stop() is idempotent otherwise.

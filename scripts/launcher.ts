@@ -92,6 +92,8 @@ export interface LaunchOptions {
    * each on its own port; their `serviceEnv` are laid over `env` together. Needs all four services.
    */
   oneProcess?: boolean;
+  /** A Redis the caller resolved and stops itself (the demo): used as it is, neither resolved again nor stopped here. */
+  redis?: ResolvedRedis;
 }
 
 export interface RunningSystem {
@@ -166,7 +168,9 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     throw new Error(`Not built: ${missing.map(({ entry }) => path.relative(rootDir, entry)).join(', ')}. Run \`npm run build\` first.`);
   }
 
-  const redis: ResolvedRedis = await resolveRedis({ dataDir: options.dataDir, log, allowInstall: true, env: options.env });
+  const redis: ResolvedRedis = options.redis
+    ? { ...options.redis, stop: async () => undefined }
+    : await resolveRedis({ dataDir: options.dataDir, log, allowInstall: true, env: options.env });
   const env: NodeJS.ProcessEnv = { ...options.env, REDIS_URL: redis.url };
 
   let stopping: Promise<void> | undefined;

@@ -250,6 +250,27 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given KEY_PREFIX, then the demo keeps the keys under it and says how to purge them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'demo-own-prefix-'));
+    const fixtures = path.join(dir, 'one-mission.json');
+    const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
+    writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+    const demo = run(['dist/scripts/demo.js', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(await freePortRun()) });
+    running.push(demo.child);
+    try {
+      expect(await demo.exited).toBe(0);
+      // It used to end without a word about them.
+      expect(demo.stdout.join('\n')).toContain(
+        `KEY_PREFIX=${prefix} was given, so its keys stay in Redis; npm run replay -- purge --prefix ${prefix} --yes deletes them.`,
+      );
+      expect(await redis.exists(`${prefix}config:log-partitions`)).toBe(1);
+      // The demo resolves Redis and hands it to the launcher, which used to resolve and report it again.
+      expect([...demo.stdout, ...demo.stderr].filter((line) => /Using .*Redis/.test(line))).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('given the launcher writes to a terminal, then the services log pretty lines, not JSON', async () => {
     const lines: string[] = [];
     const output = new Writable({
