@@ -283,6 +283,27 @@ describe('bad input (four services, real Redis)', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('given a required field left out, then its one problem says it is required, on the create and on every other body', async () => {
+    // They used to list every rule the absence broke: "reason must be a string", "reason should not be empty", …
+    const create = await system.api.post('/api/missions').send(without('title')).expect(400);
+    expect(create.body.details).toEqual([{ field: 'title', problems: ['title is required'] }]);
+    const nested = await system.api
+      .post('/api/missions')
+      .send({ ...valid, source: { system: 'odoo', recordId: 7 } })
+      .expect(400);
+    expect(nested.body.details).toEqual([{ field: 'source.model', problems: ['source.model is required'] }]);
+    const erase = await system.api.delete('/api/subjects/guest:4711').send({}).expect(400);
+    expect(erase.body.details).toEqual([{ field: 'reason', problems: ['reason is required'] }]);
+    const reject = await system.api.post(`/api/missions/${terminalMissionId}/reject`).send({}).expect(400);
+    expect(reject.body.details).toEqual([{ field: 'feedback', problems: ['feedback is required'] }]);
+    // A field that is there keeps the rules it breaks.
+    const wrong = await system.api
+      .post('/api/missions')
+      .send({ ...valid, title: 7 })
+      .expect(400);
+    expect(wrong.body.details[0].problems).not.toContain('title is required');
+  });
+
   it('given a throttled key, then 429 carries Retry-After', async () => {
     const limited = await startInProcessSystem('e2e-rate', { RATE_LIMIT_PER_MINUTE: '3' });
     try {

@@ -10,9 +10,27 @@ export interface FieldErrorBody {
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrorBody[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    const own = error.constraints ? [requiredWhenAbsent({ field, problems: Object.values(error.constraints) }, error.value === undefined)] : [];
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });
+}
+
+/**
+ * A field the request does not have at all gets one problem, that it is required, instead of every
+ * rule its absence breaks ("reason must be a string", "reason should not be empty", …).
+ */
+function requiredWhenAbsent(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
+  return absent ? { field: detail.field, problems: [`${detail.field} is required`] } : detail;
+}
+
+/** Whether the body has something (null included) at the dotted path, through objects and arrays. */
+function hasPath(body: unknown, path: string): boolean {
+  let current = body;
+  for (const step of path.split('.')) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return false;
+    current = (current as Record<string, unknown>)[step];
+  }
+  return current !== undefined;
 }
 
 export function invalid(details: FieldErrorBody[]): BadRequestException {
@@ -39,7 +57,14 @@ export class RequestValidationPipe extends ValidationPipe {
     if (metadata.type !== 'body' || metadata.metatype !== MissionCreateDto) return super.transform(value, metadata);
     if (!isPlainObject(value)) throw invalid([{ field: 'body', problems: ['the body must be a JSON object'] }]);
     const checked = checkMissionCreate(value);
-    if (!checked.ok) throw invalid(checked.problems.map((problem) => ({ field: fieldPath(problem), problems: problem.problems })));
+    if (!checked.ok) {
+      throw invalid(
+        checked.problems.map((problem) => {
+          const field = fieldPath(problem);
+          return requiredWhenAbsent({ field, problems: problem.problems }, !hasPath(value, field));
+        }),
+      );
+    }
     return checked.value;
   }
 }
