@@ -20,7 +20,7 @@ const wide = (keys: number) => Object.fromEntries(Array.from({ length: keys }, (
 interface BadRequestCase {
   name: string;
   status: number;
-  method?: 'get' | 'post' | 'patch';
+  method?: 'get' | 'post' | 'patch' | 'delete';
   path?: string;
   /** An object is sent as JSON; a string or a Buffer is sent as the raw body. */
   body?: unknown;
@@ -210,6 +210,16 @@ const CORPUS: BadRequestCase[] = [
     path: '/api/webhooks/wh_5f0c2a9e41b7d3c86e19a0f4/rotate-secret',
     body: { secret: 'x' },
   },
+  { name: 'enable a webhook with a body', status: 400, method: 'post', path: '/api/webhooks/wh_5f0c2a9e41b7d3c86e19a0f4/enable', body: { force: true } },
+  {
+    name: 'redeliver with a body',
+    status: 400,
+    method: 'post',
+    path: '/api/webhooks/wh_5f0c2a9e41b7d3c86e19a0f4/deliveries/msg_3b9d0c1e7a2f48d6b5e0a9c4f1d27e83/redeliver',
+    body: { now: true },
+  },
+  { name: 'delete a webhook with a body', status: 400, method: 'delete', path: '/api/webhooks/wh_5f0c2a9e41b7d3c86e19a0f4', body: { reason: 'gone' } },
+  { name: 'delete a schedule with a body', status: 400, method: 'delete', path: `/api/schedules/${UNKNOWN_ID}`, body: { reason: 'gone' } },
   { name: 'agent reason without a status', status: 400, method: 'patch', path: '/api/agents/agent-lena', body: { reason: 'on leave' } },
   {
     name: 'stream resumed past the largest entry id',

@@ -117,7 +117,8 @@ export class WebhooksController {
     description: 'Needs role **operator**. Appends a WebhookDeleted event; its secrets and dead deliveries are deleted, deliveries not yet made are dropped.',
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription as it was before it was deleted.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses(CHANGE_ERRORS)
+  @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
+  @TakesNoBody()
   async delete(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
     const deleted = await this.guard(() => this.subscriptions.delete(id, caller));
     await this.outbox.forget(id);
