@@ -172,15 +172,82 @@ describe('subject key cache', () => {
     let now = 0;
     const cache = new SubjectKeyCache(1_000, 2, () => now);
     const key = (subject: string) => ({ subject, kid: 'k', key: Buffer.alloc(32) });
-    cache.set(key('a'));
-    cache.set(key('b'));
-    cache.set(key('c'));
+    cache.set(key('a'), cache.mark());
+    cache.set(key('b'), cache.mark());
+    cache.set(key('c'), cache.mark());
     expect(cache.get('a')).toBeUndefined();
     expect(cache.get('c')?.subject).toBe('c');
     now = 1_000;
     expect(cache.get('c')).toBeUndefined();
     const none = new SubjectKeyCache(0, 10);
-    none.set(key('a'));
+    none.set(key('a'), none.mark());
     expect(none.size).toBe(0);
+  });
+
+  // Services sharing one cache read over connections of their own: a key read just before another
+  // service erased the subject could arrive after the eviction, and used to be cached again.
+  it('given a key read before its subject was evicted, when it arrives after, then it is not kept; one read after is', () => {
+    const cache = new SubjectKeyCache(60_000, 10);
+    const key = (subject: string) => ({ subject, kid: 'k', key: Buffer.alloc(32) });
+    const readBefore = cache.mark();
+    cache.evict('anna');
+    cache.set(key('anna'), readBefore);
+    expect(cache.get('anna')).toBeUndefined();
+    // Another subject's eviction does not hold back this one's key.
+    cache.set(key('ben'), readBefore);
+    expect(cache.get('ben')?.subject).toBe('ben');
+    cache.set(key('anna'), cache.mark());
+    expect(cache.get('anna')?.subject).toBe('anna');
+  });
+
+  it('given more evictions than it lists, then a key read before the oldest it forgot is not kept either', () => {
+    const cache = new SubjectKeyCache(60_000, 2);
+    const readBefore = cache.mark();
+    for (const subject of ['anna', 'ben', 'carla']) cache.evict(subject);
+    cache.set({ subject: 'anna', kid: 'k', key: Buffer.alloc(32) }, readBefore);
+    expect(cache.get('anna')).toBeUndefined();
+  });
+});
+
+describe('subject keys shared by services of one process', () => {
+  const redis = testRedisConnection('subject-key-store-shared-spec');
+  const keys = new GuestDataKeys(testKeyPrefix('subject-keys-shared'));
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  it('given a read answered before an erasure and handled after it, then the erased key does not come back into the shared cache', async () => {
+    const ring = MasterKeyRing.fromSecrets(secret());
+    const shared = new SubjectKeyCache(60_000, 100);
+    const eraser = new SubjectKeyStore(redis, keys, ring, shared);
+    const [made] = await eraser.keysFor(['guest:anna']);
+    shared.evict('guest:anna');
+    // The reader's connection: Redis answers its HGET while the key is still there, and the reply is
+    // handled only once the erasure is done, as with two services' connections at the wrong moment.
+    let answered: () => void = () => undefined;
+    const hgetAnswered = new Promise<void>((resolve) => (answered = resolve));
+    let release: () => void = () => undefined;
+    const erasureDone = new Promise<void>((resolve) => (release = resolve));
+    const late = new Proxy(redis, {
+      get: (target, property, receiver) =>
+        property === 'hget'
+          ? async (...args: [string, string]) => {
+              const reply = await target.hget(...args);
+              answered();
+              await erasureDone;
+              return reply;
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const reader = new SubjectKeyStore(late, keys, ring, shared);
+
+    const read = reader.existingKeys(['guest:anna']);
+    await hgetAnswered;
+    expect(await eraser.destroy('guest:anna')).toBe(true);
+    release();
+
+    expect((await read).get('guest:anna')?.kid).toBe(made.kid);
+    expect(shared.get('guest:anna')).toBeUndefined();
   });
 });

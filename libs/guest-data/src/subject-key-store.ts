@@ -151,24 +151,26 @@ export class SubjectKeyStore {
       byHash.set(hash, [...(byHash.get(hash) ?? []), subject]);
     }
     const found = new Map<string, SubjectDataKey>();
+    const readAt = this.cache.mark();
     await Promise.all(
       [...byHash].map(async ([hash, names]) => {
         const stored = await this.redis.hmget(hash, ...names);
         names.forEach((subject, index) => {
           const json = stored[index];
           if (json === null) this.cache.evict(subject);
-          else found.set(subject, this.unwrapped(subject, parseRecord(subject, json)));
+          else found.set(subject, this.unwrapped(subject, parseRecord(subject, json), readAt));
         });
       }),
     );
     return found;
   }
 
-  private unwrapped(subject: string, record: SubjectKeyRecord): SubjectDataKey {
+  /** The record's key, cached unless its subject was evicted since `readAt` (the cache's mark before the read). */
+  private unwrapped(subject: string, record: SubjectKeyRecord, readAt: number): SubjectDataKey {
     const cached = this.cache.get(subject);
     if (cached?.kid === record.kid) return cached;
     const key = { subject, kid: record.kid, key: this.ring.unwrap(subject, record.kid, record) };
-    this.cache.set(key);
+    this.cache.set(key, readAt);
     return key;
   }
 
@@ -178,9 +180,10 @@ export class SubjectKeyStore {
     const dataKey = guestDataRandom.copy(32);
     const record: SubjectKeyRecord = { kid, ...this.ring.wrap(subject, kid, dataKey), createdAt: new Date().toISOString() };
     const hash = this.keys.subjectKeys(subject);
+    const madeAt = this.cache.mark();
     if ((await this.redis.hsetnx(hash, subject, JSON.stringify(record))) === 1) {
       const made = { subject, kid, key: dataKey };
-      this.cache.set(made);
+      this.cache.set(made, madeAt);
       return made;
     }
     // Another process made the subject's key first: use that one.
@@ -190,8 +193,9 @@ export class SubjectKeyStore {
   }
 
   private async read(subject: string): Promise<SubjectDataKey | undefined> {
+    const readAt = this.cache.mark();
     const json = await this.redis.hget(this.keys.subjectKeys(subject), subject);
-    return json === null ? undefined : this.unwrapped(subject, parseRecord(subject, json));
+    return json === null ? undefined : this.unwrapped(subject, parseRecord(subject, json), readAt);
   }
 }
 
