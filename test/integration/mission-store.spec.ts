@@ -61,6 +61,20 @@ describe('MissionStore (real Redis)', () => {
     expect(await nudges()).toBe(before + 2);
   });
 
+  it('given a history longer than one read from its end, then lastEventOfType finds the last of a type however far back, and null for none', async () => {
+    const mission = await created();
+    const erasures = Array.from({ length: 9 }, (_, i) => ({ type: 'SubjectErased' as const, data: { subjectId: `guest:${i}`, reason: 'test' } }));
+    const result = await store.append(mission.id, mission, erasures, { actor: 'test' });
+    expect(result.code).toBe(AppendCode.Ok);
+
+    expect(await store.lastEventOfType(mission.id, 'SubjectErased')).toMatchObject({ version: 11, data: { subjectId: 'guest:8' } });
+    // Nine events after it: the third read from the end.
+    expect(await store.lastEventOfType(mission.id, 'MissionQueued')).toMatchObject({ version: 2 });
+    expect(await store.lastEventOfType(mission.id, 'MissionCreated')).toMatchObject({ version: 1 });
+    expect(await store.lastEventOfType(mission.id, 'MissionDeadLettered')).toBeNull();
+    expect(await store.lastEventOfType('no-such-mission', 'MissionCreated')).toBeNull();
+  });
+
   it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {
     const mission = await created();
     const logBefore = await redis.xlen(keys.partitions[0].log);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { MESSAGE_ROUTES } from '@app/messages';
-import { CURRENT_SCHEMA_VERSION, Decision, evolve, Mission, MissionEvent, NewMissionEvent } from '@app/mission';
+import { CURRENT_SCHEMA_VERSION, Decision, EventEnvelope, evolve, Mission, MissionEvent, MissionEventType, NewMissionEvent } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, currentTraceCarrier } from '@app/tracing';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
@@ -39,6 +39,9 @@ export const NUDGE_WINDOW_MS = 5;
 /** Concurrent writers to one mission are rare; a few reloads settle them. */
 const MAX_CONFLICT_RETRIES = 5;
 
+/** Events read at a time from the end of a mission's history (lastEventOfType). */
+const TAIL_CHUNK = 4;
+
 const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', missionLuaOptions({ CODE: luaEnum(AppendCode) }));
 
 /**
@@ -70,6 +73,19 @@ export class MissionStore {
   async lastEvent(missionId: string): Promise<MissionEvent | null> {
     const [last] = await this.eventsAt(missionId, -1, -1);
     return last ?? null;
+  }
+
+  /**
+   * The mission's last event of `type`, or null: read from the end of its history a few events at a
+   * time, as the one wanted is nearly always among the last.
+   */
+  async lastEventOfType<T extends MissionEventType>(missionId: string, type: T): Promise<EventEnvelope<T> | null> {
+    for (let stop = -1; ; stop -= TAIL_CHUNK) {
+      const events = await this.eventsAt(missionId, stop - TAIL_CHUNK + 1, stop);
+      // The type test makes it that envelope; TypeScript cannot narrow a union by a generic type.
+      for (let i = events.length - 1; i >= 0; i -= 1) if (events[i].type === type) return events[i] as EventEnvelope<T>;
+      if (events.length < TAIL_CHUNK) return null;
+    }
   }
 
   /** The mission's events between two positions of its event list (LRANGE semantics). */

@@ -75,15 +75,15 @@ export class MissionQueryService {
   /**
    * The reason its last MissionDeadLettered records ("permanent failure: …", "failed 3 of 3
    * attempts", "rejected in 2 of 2 review rounds"): the state keeps none, and rebuilding one from
-   * the state said less, and sometimes something else.
+   * the state said less, and sometimes something else. Null when it cannot be read: the list
+   * still shows the dead letter (the log's own check, `replay verify`, names a broken event).
    */
   private async deadLetteredReason(missionId: string): Promise<string | null> {
-    const events = await this.store.history(missionId);
-    for (let i = events.length - 1; i >= 0; i -= 1) {
-      const event = events[i];
-      if (event.type === 'MissionDeadLettered') return event.data.reason;
+    try {
+      return (await this.store.lastEventOfType(missionId, 'MissionDeadLettered'))?.data.reason ?? null;
+    } catch {
+      return null;
     }
-    return null;
   }
 
   async loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
