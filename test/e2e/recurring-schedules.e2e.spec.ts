@@ -133,6 +133,19 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
+  it('given an H schedule scored earlier than its due time (as before H was seeded), then a sweep fires nothing and puts it back at its due time', async () => {
+    const created = (await create({ cron: 'H * * * *', timeZone: 'UTC', template: { ...inspection, title: 'Hashed hourly check' } }).expect(201)).body;
+    const due = nextDueAfter('H * * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    expect(created.nextDueAt).toBe(due.toISOString());
+    // The score a random draw could have given it: before its real due time.
+    await system.redis.zadd(system.keys.schedulesDue, Date.parse(created.createdAt), created.id);
+
+    expect(await firing.sweep(new Date(due.getTime() - 1))).toEqual({ fired: 0, skipped: 0 });
+    expect(Number(await system.redis.zscore(system.keys.schedulesDue, created.id))).toBe(due.getTime());
+    expect(await firing.sweep(due)).toEqual({ fired: 1, skipped: 0 });
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
   it('given a template no agent can serve any more, then its due time is skipped with the refusal, not retried forever', async () => {
     const template = { ...inspection, title: 'Sauna heater service', requiredSkills: ['sauna_repair'] };
     const created = (await create({ cron: '0 6 * * *', timeZone: 'UTC', template }).expect(201)).body;

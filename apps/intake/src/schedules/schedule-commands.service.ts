@@ -6,7 +6,7 @@ import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
 import { CreateScheduleBody } from './create-schedule.body';
 import { ScheduleEvent, ScheduleNotFoundError, ScheduleRecord } from './schedule-events';
 import { ScheduleRegistry, ScheduleVersionConflictError } from './schedule-registry';
-import { nextDueAfter, scheduleTimingProblem } from './schedule-timing';
+import { nextDueOf, scheduleTimingProblem } from './schedule-timing';
 
 /** A schedule as the API shows it: the record and when it fires next. */
 export interface ScheduleView extends ScheduleRecord {
@@ -38,10 +38,15 @@ export class ScheduleCommandsService {
         problems: [`the mission text (title, description and payload as JSON) is over MAX_MISSION_TEXT_BYTES ${this.env.MAX_MISSION_TEXT_BYTES}`],
       });
     }
-    const timing = scheduleTimingProblem(body.cron, body.timeZone);
+    const scheduleId = this.schedules.newId();
+    const timing = scheduleTimingProblem(body.cron, body.timeZone, scheduleId);
     if (timing) details.push({ field: timing.field, problems: [timing.problem] });
     if (!checked.ok || details.length > 0) throw invalid(details);
-    const record = await this.schedules.create({ cron: body.cron, timeZone: body.timeZone, template: checked.value, catchUpMs: body.catchUpMs ?? null }, actor);
+    const record = await this.schedules.create(
+      scheduleId,
+      { cron: body.cron, timeZone: body.timeZone, template: checked.value, catchUpMs: body.catchUpMs ?? null },
+      actor,
+    );
     return this.view(record);
   }
 
@@ -73,7 +78,7 @@ export class ScheduleCommandsService {
   }
 
   private view(record: ScheduleRecord): ScheduleView {
-    const next = record.deletedAt ? null : nextDueAfter(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), record.id);
+    const next = nextDueOf(record);
     return { ...record, nextDueAt: next ? next.toISOString() : null };
   }
 }

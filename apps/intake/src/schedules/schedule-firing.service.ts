@@ -66,7 +66,12 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       for (let step = 0; step < STEPS_PER_SCHEDULE; step += 1) {
         // Deleted (it left the due set with its last append): nothing more to fire.
         const record = await this.schedules.record(scheduleId);
-        if (!record || !(await this.step(record, now, counts))) break;
+        if (!record) break;
+        if (await this.step(record, now, counts)) continue;
+        // Listed as due with nothing due: its score is off (drawn before H fields were seeded); else
+        // it would be read at every sweep until its real due time.
+        if (step === 0) await this.schedules.rescore(record);
+        break;
       }
     }
     if (counts.fired + counts.skipped > 0) {

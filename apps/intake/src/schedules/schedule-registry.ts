@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { KeyLayout } from '@app/event-store';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { evolveSchedule, ScheduleDefinition, ScheduleEvent, ScheduleNotFoundError, ScheduleRecord } from './schedule-events';
-import { nextDueAfter } from './schedule-timing';
+import { nextDueOf } from './schedule-timing';
 
 /** Result codes of append-schedule-events-4.lua. */
 enum ScheduleAppendCode {
@@ -31,8 +31,13 @@ export class ScheduleRegistry {
     private readonly keys: KeyLayout,
   ) {}
 
-  create(definition: ScheduleDefinition, actor: string, now = new Date()): Promise<ScheduleRecord> {
-    return this.append(null, { type: 'ScheduleCreated', scheduleId: uuidv7(), at: now.toISOString(), actor, data: definition });
+  /** A new schedule's id: made before its create, as its `H` fields are validated with it (scheduleTimingProblem). */
+  newId(): string {
+    return uuidv7();
+  }
+
+  create(scheduleId: string, definition: ScheduleDefinition, actor: string, now = new Date()): Promise<ScheduleRecord> {
+    return this.append(null, { type: 'ScheduleCreated', scheduleId, at: now.toISOString(), actor, data: definition });
   }
 
   async delete(scheduleId: string, actor: string): Promise<ScheduleRecord> {
@@ -67,6 +72,16 @@ export class ScheduleRegistry {
   }
 
   /** Live schedules due at `now` (their next due time has come), at most `limit`. */
+  /**
+   * Puts a live schedule back at its next due time in the due set, never earlier than it is: for
+   * one found due with nothing due (a score drawn before `H` fields were seeded). Only moves a
+   * member (XX): a schedule deleted meanwhile stays out.
+   */
+  async rescore(record: ScheduleRecord): Promise<void> {
+    const nextDue = nextDueOf(record);
+    if (nextDue) await this.redis.zadd(this.keys.schedulesDue, 'XX', nextDue.getTime(), record.id);
+  }
+
   due(now: Date, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.schedulesDue, '-inf', now.getTime(), 'LIMIT', 0, limit);
   }
@@ -79,7 +94,7 @@ export class ScheduleRegistry {
 
   private async append(record: ScheduleRecord | null, event: ScheduleEvent): Promise<ScheduleRecord> {
     const next = evolveSchedule(record, event);
-    const nextDue = next.deletedAt ? null : nextDueAfter(next.cron, next.timeZone, new Date(next.lastDueAt ?? next.createdAt), next.id);
+    const nextDue = nextDueOf(next);
     const keys = [this.keys.schedules, this.keys.scheduleVersions, this.keys.scheduleLog(next.id), this.keys.schedulesDue];
     const args = [next.id, record?.version ?? 0, next.deletedAt ? '' : JSON.stringify(next), nextDue ? nextDue.getTime() : '', JSON.stringify(event)];
     const [code] = (await appendScript.run(this.redis, keys, args)) as [ScheduleAppendCode, string];

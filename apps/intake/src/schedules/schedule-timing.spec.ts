@@ -8,7 +8,7 @@ describe('scheduleTimingProblem', () => {
     ['0 6 1 * *', 'Europe/Berlin'],
     ['*/15 8-18 * * 1-5', 'UTC'],
   ])('given %s in %s, then it is a schedule', (cron, timeZone) => {
-    expect(scheduleTimingProblem(cron, timeZone)).toBeNull();
+    expect(scheduleTimingProblem(cron, timeZone, 'schedule-1')).toBeNull();
   });
 
   it.each([
@@ -19,7 +19,7 @@ describe('scheduleTimingProblem', () => {
     ['0 0 6 1 * *', 'UTC', 'cron', /five fields/],
     ['every monday', 'UTC', 'cron', /five fields/],
   ])('given %s in %j, then the problem names the field and says what is wrong', (cron, timeZone, field, problem) => {
-    expect(scheduleTimingProblem(cron, timeZone)).toEqual({ field, problem: expect.stringMatching(problem) });
+    expect(scheduleTimingProblem(cron, timeZone, 'schedule-1')).toEqual({ field, problem: expect.stringMatching(problem) });
   });
 });
 
@@ -47,6 +47,13 @@ describe('an H (hashed) field', () => {
     const due = nextDueAfter('H * * * *', 'UTC', since, 'schedule-7');
     for (let read = 0; read < 20; read += 1) expect(nextDueAfter('H * * * *', 'UTC', since, 'schedule-7')).toEqual(due);
     expect(nextFiringStep('H * * * *', 'UTC', since, at('2026-12-03T11:00:00Z'), HOUR, 'schedule-7')).toEqual({ kind: 'fire', dueAt: due });
+  });
+
+  it('given an H day of February, then whether it can be due is decided with the schedule id, as its due times are', () => {
+    // schedule-18's H is the 30th or 31st, which February never has; schedule-7's is the 29th (2028).
+    expect(scheduleTimingProblem('0 0 H 2 *', 'UTC', 'schedule-18')).toEqual({ field: 'cron', problem: expect.stringMatching(/not a valid expression/) });
+    expect(scheduleTimingProblem('0 0 H 2 *', 'UTC', 'schedule-7')).toBeNull();
+    expect(nextDueAfter('0 0 H 2 *', 'UTC', at('2026-12-03T00:00:00Z'), 'schedule-7')).toEqual(at('2028-02-29T00:00:00Z'));
   });
 
   it('given other seeds, then schedules of the same expression spread over the hour', () => {

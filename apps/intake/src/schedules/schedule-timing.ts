@@ -1,4 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
+import type { ScheduleRecord } from './schedule-events';
 
 /** Due times counted for one ScheduleSkipped event: cron-parser takes ~0.2 ms a due time, so one step stays short. */
 const SKIP_BATCH = 1_000;
@@ -8,14 +9,15 @@ export type FiringStep = { kind: 'wait' } | { kind: 'skip'; count: number; from:
 
 /**
  * Why `cron` in `timeZone` cannot be a schedule, or null. Five fields only: a seconds field would
- * let one schedule fire 86 400 missions a day.
+ * let one schedule fire 86 400 missions a day. `hashSeed` is the schedule's id, as for its due
+ * times: an `H` field may take a value that is never due (`0 0 H 2 *` on the 30th).
  */
-export function scheduleTimingProblem(cron: string, timeZone: string): { field: 'cron' | 'timeZone'; problem: string } | null {
+export function scheduleTimingProblem(cron: string, timeZone: string, hashSeed: string): { field: 'cron' | 'timeZone'; problem: string } | null {
   if (!isTimeZone(timeZone)) return { field: 'timeZone', problem: `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Europe/Berlin, UTC)` };
   if (cron.trim().split(/\s+/).length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
   try {
     // next() too: an expression may parse and still never be due (the 31st of February).
-    CronExpressionParser.parse(cron, { tz: timeZone }).next();
+    CronExpressionParser.parse(cron, { tz: timeZone, hashSeed }).next();
   } catch (error) {
     return { field: 'cron', problem: `cron ${JSON.stringify(cron)} is not a valid expression: ${error instanceof Error ? error.message : String(error)}` };
   }
@@ -40,6 +42,11 @@ function isTimeZone(timeZone: string): boolean {
 export function nextDueAfter(cron: string, timeZone: string, after: Date, hashSeed = cron): Date | null {
   const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: after, hashSeed });
   return times.hasNext() ? times.next().toDate() : null;
+}
+
+/** The schedule's next due time after the last one dealt with (or its creation); null once deleted or never due again. */
+export function nextDueOf(schedule: Pick<ScheduleRecord, 'id' | 'cron' | 'timeZone' | 'lastDueAt' | 'createdAt' | 'deletedAt'>): Date | null {
+  return schedule.deletedAt ? null : nextDueAfter(schedule.cron, schedule.timeZone, new Date(schedule.lastDueAt ?? schedule.createdAt), schedule.id);
 }
 
 /**
