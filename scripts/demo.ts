@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
-import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix } from '@app/redis';
+import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix, redactUrl } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
 
@@ -249,10 +249,13 @@ async function main(argv: string[]): Promise<number> {
     });
 
     const base = `http://127.0.0.1:${ports.intake}`;
+    // replay finds REDIS_URL or the local server itself; a private server's port it must be told.
+    const purge = `npm run replay -- purge --prefix ${keyPrefix}${redis.origin === 'private' ? ` --redis-url ${redis.url}` : ''} --yes`;
     const intake = new IntakeClient(base, apiKey, abort.signal);
     const reviewer = new IntakeClient(base, reviewerKey, abort.signal);
     term.line(
-      `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` + `intake ${base}; Redis ${redis.url}`,
+      `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` +
+        `intake ${base}; Redis ${redactUrl(redis.url)}`,
     );
 
     let code: number;
@@ -295,7 +298,7 @@ async function main(argv: string[]): Promise<number> {
     if (options.keepRunning && !abort.signal.aborted) {
       term.line(
         `\nThe system keeps running: ${base}/api/missions (KEY_PREFIX=${keyPrefix}; its keys stay in Redis: ` +
-          `delete them afterwards with npm run replay -- purge --prefix ${keyPrefix} --yes).\n` +
+          `delete them afterwards with ${purge}).\n` +
           `This run's operator API key (missions and the dead-letter queue, ${base}/api/dlq): ${apiKey}\n` +
           `The operator console: ${base}/console (sign in with that key).\n` +
           `Send it as Authorization: Bearer <key>; it is valid until the demo stops. Press Ctrl-C to stop.`,
@@ -314,8 +317,7 @@ async function main(argv: string[]): Promise<number> {
     // Kept only with --keep-running, so the missions can still be looked at afterwards, and under a
     // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted.
     if (ownPrefix && !options.keepRunning) await deleteKeys(redis.url, keyPrefix, term);
-    else if (!options.keepRunning)
-      term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; npm run replay -- purge --prefix ${keyPrefix} --yes deletes them.`);
+    else if (!options.keepRunning) term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; ${purge} deletes them.`);
     return code;
   } finally {
     // Covers a launch that failed before `system` existed; stop() is idempotent otherwise.

@@ -398,8 +398,9 @@ function retentionText(result: RetentionPlan | RetentionRun, dryRun: boolean): s
 /** A whole-number option of at least 1, or undefined when not given; a usage error otherwise. */
 function wholeNumberOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || text.trim() === '') throw new CtlError(`${name} must be a whole number of at least 1, got ${text}`, EXIT.usage);
+  // Digits only: Number() would also take 0x10, 1e2 and blanks, which the API refuses as JSON.
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) throw new CtlError(`${name} must be a whole number of at least 1, got ${text}`, EXIT.usage);
   return value;
 }
 

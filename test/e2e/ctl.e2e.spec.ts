@@ -96,7 +96,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect(await json(['dlq', 'requeue', id])).toMatchObject({ id, status: 'queued' });
     await system.waitForStatus(id, ['dead_lettered']);
     // `--limit abc` used to go out as JSON null, which the API takes for no limit: it requeued.
-    for (const limit of ['abc', '0', '1.5']) {
+    for (const limit of ['abc', '0', '1.5', '0x10', '1e2', ' 5']) {
       expect(await ctl(['dlq', 'requeue', '--all', '--limit', limit])).toMatchObject({
         code: EXIT.usage,
         stderr: expect.stringMatching(/--limit must be a whole number/),

@@ -134,7 +134,11 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, (received) => void stop(received));
   for (const [i, definition] of definitions.entries()) {
-    const app = await createServiceApp(definition, envs[i], { shutdownHooks: false }).catch(exitOnConfigError(definition.name));
+    const app = await createServiceApp(definition, envs[i], { shutdownHooks: false }).catch(async (error: unknown) => {
+      // The services started before this one stop first, as when a port is taken.
+      if (error instanceof ConfigError) await closeAll(apps);
+      return exitOnConfigError(definition.name)(error);
+    });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
     await listenOrExit(definition, app, ports[definition.name], () => closeAll(apps));
