@@ -1,6 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { loadEnvironment } from '@app/config';
-import { createServiceApp } from '@app/runtime';
+import { createServiceApp, keyLayoutOf } from '@app/runtime';
 import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 
@@ -27,6 +27,9 @@ describe('LOG_PARTITIONS guard (real Redis)', () => {
     await start(3);
 
     await expect(start(4)).rejects.toThrow('LOG_PARTITIONS=4, but this KEY_PREFIX was set up with LOG_PARTITIONS=3');
+    // Refused before its stream consumer started: it used to create the fourth partition's stream and group first.
+    const wrongLayout = keyLayoutOf(loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_PARTITIONS: '4' }));
+    expect(await redis.exists(wrongLayout.partitions[3].stream('evaluator'))).toBe(0);
     await expect(start(3)).resolves.toBeUndefined();
   });
 });

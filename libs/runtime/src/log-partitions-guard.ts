@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ConfigError, Environment } from '@app/config';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from './tokens';
@@ -17,16 +17,17 @@ export class LogPartitionsMismatchError extends ConfigError {
 /**
  * The first process of a deployment records its LOG_PARTITIONS under the key prefix; a process
  * started with another value refuses to start, instead of reading and writing the wrong
- * partitions.
+ * partitions. createServiceApp checks before the stream consumer starts: it would otherwise create
+ * its groups and streams under the wrong layout first.
  */
 @Injectable()
-export class LogPartitionsGuard implements OnModuleInit {
+export class LogPartitionsGuard {
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
-  async onModuleInit(): Promise<void> {
+  async check(): Promise<void> {
     const key = `${this.env.KEY_PREFIX}config:log-partitions`;
     const recorded = await this.redis.set(key, String(this.env.LOG_PARTITIONS), 'NX', 'GET');
     if (recorded !== null && recorded !== String(this.env.LOG_PARTITIONS)) throw new LogPartitionsMismatchError(this.env.LOG_PARTITIONS, recorded);

@@ -13,6 +13,7 @@ import { ConsumerHealth } from './consumer-health';
 import { limitHeapGrowth } from './heap-growth';
 import { keyLayoutOf } from './key-layout-of';
 import { describeListenFailure } from './listen-failure';
+import { LogPartitionsGuard } from './log-partitions-guard';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
@@ -84,6 +85,12 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
+  try {
+    await app.get(LogPartitionsGuard).check();
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics), poisonFields: definition.poisonFields });
   app.get(ConsumerHealth).track(server);
   // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
@@ -206,7 +213,7 @@ async function listenOrExit(
   try {
     await app.listen(port);
   } catch (error) {
-    // Listening runs the modules' init first, which may find the configuration wrong (LogPartitionsGuard).
+    // Listening runs the modules' init first, which may find the configuration wrong.
     const config = error instanceof ConfigError;
     const code = config ? 78 : 1;
     process.stderr.write(`${definition.name}: ${config ? error.message : describeListenFailure(port, error)}\n`);
