@@ -57,6 +57,12 @@ describe('loadEnvironment', () => {
     }
   });
 
+  it('given a number variable that is no number, then it says so, without its bounds', () => {
+    // It used to add "must not be greater than 256; must not be less than 1" to a value that is no number at all.
+    expect(() => loadEnvironment({ LOG_PARTITIONS: 'abc' })).toThrow(new ConfigError(['LOG_PARTITIONS="abc": LOG_PARTITIONS must be an integer number']));
+    expect(() => loadEnvironment({ LOG_PARTITIONS: '300' })).toThrow(new ConfigError(['LOG_PARTITIONS="300": LOG_PARTITIONS must not be greater than 256']));
+  });
+
   it('given empty strings, then they count as unset', () => {
     expect(loadEnvironment({ KEY_PREFIX: '', PORT: '' }).KEY_PREFIX).toBe('brain:');
   });

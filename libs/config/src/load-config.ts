@@ -99,8 +99,14 @@ function reviewPolicyProblems(file: string): string[] {
 const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
 
 /** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
+/** The rules that say a variable is a number: when one fails, its bounds have nothing to add. */
+const NUMBER_RULES = ['isInt', 'isNumber'];
+
 function describe(error: ValidationError, raw: string | undefined): string {
-  const reasons = Object.values(error.constraints ?? {}).join('; ');
+  const failed = Object.entries(error.constraints ?? {});
+  const kind = failed.filter(([rule]) => NUMBER_RULES.includes(rule));
+  // "LOG_PARTITIONS must be an integer number", not also "must not be less than 1; must not be greater than 256".
+  const reasons = (kind.length > 0 ? kind : failed).map(([, message]) => message).join('; ');
   const shown = SECRET_VARIABLES.has(error.property) ? '(hidden)' : JSON.stringify(raw);
   return `${error.property}=${shown}: ${reasons}`;
 }
