@@ -107,7 +107,6 @@ export class DeadLettersController {
     id: 'mission',
     conflict: 'The mission is not dead-lettered.',
     conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
-    jsonBody: true,
     noBody: true,
   })
   @TakesNoBody()
