@@ -1,8 +1,10 @@
 import Redis from 'ioredis';
 import request from 'supertest';
-import { apiScope, deduplicationKey, Mission, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { apiScope, deduplicationKey, Mission, missionIdFor, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
+import { RedisStreamsContext } from '@app/redis-streams';
 import { redisUrl, waitFor } from '@app/testing';
+import { SubmissionConsumer } from '../../apps/intake/src/missions/submission.consumer';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const mission = (overrides: Record<string, unknown> = {}) => ({
@@ -175,6 +177,24 @@ describe('intake API (four services, real Redis)', () => {
 
       const id = await new MissionClient(sender, system.prefix).create(mission() as never);
       await system.waitForStatus(id, ['succeeded']);
+    });
+
+    it('when a raw command without id, key or source is handled twice (the intake died before its ack), then it is one mission, named after the stream entry', async () => {
+      const consumer = system.intake.get(SubmissionConsumer);
+      const stream = system.keys.partitions[0].stream('intake');
+      const data = { mission: mission({ title: 'Fridge humming in room 310' }) };
+      const entryId = '1700000000000-7';
+      // The first delivery, then its redelivery after the claim idle time: the same entry both times.
+      await consumer.submit(data, new RedisStreamsContext([stream, entryId, 1, 0]));
+      await consumer.submit(data, new RedisStreamsContext([stream, entryId, 2, 0]));
+
+      const id = missionIdForStreamEntry(stream, entryId);
+      const done = await system.waitForStatus(id, ['succeeded']);
+      expect(done.title).toBe('Fridge humming in room 310');
+      // It used to be a fresh uuid v7 at each handling: a second mission, a second reply to the guest.
+      const listed = await system.api.get('/api/missions?title=Fridge humming&limit=200').expect(200);
+      expect(listed.body.items.map((item: Mission) => item.id)).toEqual([id]);
+      expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
     });
   });
 

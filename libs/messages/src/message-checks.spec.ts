@@ -138,5 +138,9 @@ describe('message checks', () => {
       { numRuns: 1_000 },
     );
     expect(validateSubmitMission(valid)).toEqual({ ok: true, value: valid });
+    // Upper case was taken as a UUID, and the mission was then out of reach of every REST route (lowercase ids only).
+    const upper = { ...valid, missionId: valid.missionId.toUpperCase() };
+    expect(validateSubmitMission(upper)).toEqual({ ok: false, problems: ['missionId: missionId must be a lowercase UUID'] });
+    expect(referenceSubmitProblems(upper)).toEqual(['missionId: missionId must be a lowercase UUID']);
   });
 });

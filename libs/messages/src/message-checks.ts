@@ -1,4 +1,3 @@
-import { isUUID } from 'class-validator';
 import {
   checkMissionCreate,
   childPath,
@@ -7,6 +6,7 @@ import {
   fieldPath,
   isInteger,
   isPlainObject,
+  MISSION_ID_PATTERN,
   MISSION_STATUSES,
   MISSION_TYPES,
   unknownProperties,
@@ -25,6 +25,7 @@ import { AgentReleased, MissionMessage } from './messages';
 type Check = (value: Record<string, unknown>, parent: string, out: FieldProblem[]) => void;
 
 const TYPES: readonly unknown[] = MISSION_TYPES;
+const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
 const STATUSES: readonly unknown[] = MISSION_STATUSES;
 
 function add(out: FieldProblem[], parent: string, property: string, problems: string[]): void {
@@ -134,7 +135,8 @@ export function submitMissionProblems(value: Record<string, unknown>): FieldProb
   const out: FieldProblem[] = [];
   unknownProperties(value, SUBMIT_FIELDS, '', out);
   const { missionId, mission } = value;
-  if (missionId !== undefined && missionId !== null) add(out, '', 'missionId', isUUID(missionId) ? [] : ['missionId must be a UUID']);
+  if (missionId !== undefined && missionId !== null)
+    add(out, '', 'missionId', typeof missionId === 'string' && MISSION_ID.test(missionId) ? [] : ['missionId must be a lowercase UUID']);
   for (const property of ['idempotencyKey', 'correlationId'] as const) {
     const text = value[property];
     if (text === undefined || text === null) continue;

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsObject, IsOptional, IsString, IsUUID, Matches, ValidateNested } from 'class-validator';
-import { IDEMPOTENCY_KEY_PATTERN, MissionCreateDto } from '@app/mission';
+import { IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
+import { IDEMPOTENCY_KEY_PATTERN, MISSION_ID_PATTERN, MissionCreateDto } from '@app/mission';
 
 /**
  * `mission.submit` on the intake stream: how internal services create missions without HTTP.
@@ -9,7 +9,7 @@ import { IDEMPOTENCY_KEY_PATTERN, MissionCreateDto } from '@app/mission';
 export class SubmitMissionCommand {
   /** Chosen by the sender so it knows the id before the intake has read the command. */
   @IsOptional()
-  @IsUUID()
+  @Matches(new RegExp(MISSION_ID_PATTERN), { message: 'missionId must be a lowercase UUID' })
   missionId?: string;
 
   @IsOptional()

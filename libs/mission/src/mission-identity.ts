@@ -4,6 +4,9 @@ import { canonicalJson } from './canonical-json';
 import { MissionCreateDto } from './mission-create.dto';
 
 /** Namespace for mission ids derived from deduplication keys (uuid v5). */
+/** What mission ids look like: UUIDv7, or UUIDv5 for deduplicated creates, in lowercase. The API's routes take no other. */
+export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+
 const DEDUPLICATED_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 
 /**
@@ -49,6 +52,16 @@ export function deduplicationKey(scope: SubmitterScope, input: Pick<MissionCreat
 export function missionIdFor(scope: SubmitterScope, input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string {
   const key = deduplicationKey(scope, input, idempotencyKey);
   return key ? uuidv5(key, DEDUPLICATED_ID_NAMESPACE) : uuidv7();
+}
+
+/**
+ * The id of a mission submitted on a stream without an id, key or source: uuid v5 of the stream
+ * entry, so a redelivery of the same entry (its reply lost, or the intake killed before the ack)
+ * names the same mission and creates nothing twice. A dedup key is a SHA-256 hex, so the names
+ * never meet.
+ */
+export function missionIdForStreamEntry(stream: string, entryId: string): string {
+  return uuidv5(`stream-entry\0${stream}\0${entryId}`, DEDUPLICATED_ID_NAMESPACE);
 }
 
 /**

@@ -1,10 +1,8 @@
 import { applyDecorators, BadRequestException, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
-import { SUBJECT_ID_PATTERN } from '@app/mission';
+import { MISSION_ID_PATTERN, SUBJECT_ID_PATTERN } from '@app/mission';
 import { DELIVERY_ID_PATTERN, WEBHOOK_ID_PATTERN } from '@app/webhooks';
 
-/** What mission-identity issues: UUIDv7, or UUIDv5 for deduplicated creates, in lowercase. */
-export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
 /** What POST /api/agents accepts as an agent's id. */
 export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 

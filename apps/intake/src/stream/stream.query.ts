@@ -1,8 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { MISSION_EVENT_TYPES, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
-import { MISSION_ID_PATTERN } from '../http/id.pipe';
+import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
 
 /** `a,b,c` as a list; anything that is not a string stays as it is and fails validation. */
 const commaList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value);
