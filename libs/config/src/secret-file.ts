@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** A secret kept in a file (a key file, or one generated for a local run): its trimmed text, or undefined when there is no file. */
+/** What chmod says when the file's mode is not this process's to change (a mounted secret, a read-only volume). */
+const MODE_NOT_OURS = new Set(['EPERM', 'EROFS', 'EACCES']);
+
+/**
+ * A secret kept in a file (a key file, or one generated for a local run): its trimmed text, or
+ * undefined when there is no file. A file others may read is narrowed to 0600 when this process
+ * may do so; a Kubernetes or Docker secret (read-only, its mode set by the platform) is read as it is.
+ */
 export function readSecretFile(file: string): string | undefined {
   let text: string;
   try {
@@ -12,7 +19,13 @@ export function readSecretFile(file: string): string | undefined {
     throw error;
   }
   // Someone may have copied the file with looser permissions; it holds a secret.
-  if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) {
+    try {
+      chmodSync(file, 0o600);
+    } catch (error) {
+      if (!MODE_NOT_OURS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    }
+  }
   return text.trim();
 }
 
