@@ -154,6 +154,31 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(await queue.readyIds()).toEqual(['m-1']);
   });
 
+  it('given a completed attempt whose guest data fails authentication, when it is evaluated, then the attempt fails and the next one is queued, instead of the message failing forever', async () => {
+    const { store, queue, evaluator, complete, eventsAfter } = setup({ MAX_ATTEMPTS: '3' });
+    const completed = await complete('m-1', lateCheckout);
+    // A field sealed for another mission: it does not open here (the AAD binds the mission id).
+    const [moved] = await testPersonalData(redis, prefixes[prefixes.length - 1]).cipher.seal(
+      'm-other',
+      ['guest:anna'],
+      [{ path: 'payload.guest.name', value: 'Anna Schmidt' }],
+    );
+    const tampered: Mission = { ...completed, subjects: ['guest:anna'], payload: { ...completed.payload, guest: { name: moved, vip: true } } };
+
+    // It used to throw GuestDataError at every delivery, until the message went to the poison stream.
+    await evaluator.evaluate(tampered);
+
+    const [evaluated, queued, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(evaluated).toMatchObject({
+      type: 'MissionEvaluated',
+      data: { attempt: 1, passed: false, judge: 'none', reason: expect.stringMatching(/^not judged: .*fails authentication/) },
+    });
+    expect(queued).toMatchObject({ type: 'MissionQueued', data: { reason: 'retry' } });
+    expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await queue.readyIds()).toEqual(['m-1']);
+  });
+
   it('given the last attempt fails the rubric, when it is evaluated, then the mission is dead-lettered in the same append', async () => {
     const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '1' });
     const completed = await complete('m-1', lateCheckout, flawedModel);

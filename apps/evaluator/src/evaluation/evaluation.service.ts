@@ -2,7 +2,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
-import { MissionPersonalData } from '@app/guest-data';
+import { GuestDataError, MissionPersonalData } from '@app/guest-data';
 import { decideVerdict, Evaluation, Mission, ReviewPolicy, reviewRuleFor } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
@@ -47,28 +47,49 @@ export class EvaluationService {
   async evaluate(completed: Mission): Promise<void> {
     const attempt = completed.attempts;
     // The judge and the review rules read the guest's words and the reply; they stay in memory.
-    const plain = await this.personal.openMission(completed);
+    let plain: Mission;
+    try {
+      plain = await this.personal.openMission(completed);
+    } catch (error) {
+      // A field that fails authentication (or another master key's) fails the same at every
+      // redelivery: thrown, the message would end in the poison stream and the mission stay
+      // evaluating with its agent's slot. The attempt fails instead, and the retry rules go on.
+      if (!(error instanceof GuestDataError)) throw error;
+      return this.record(completed, unjudgeable(attempt, error));
+    }
     const verdict = await this.judge(plain);
     const evaluation: Evaluation = { attempt, ...verdict };
-    const agentId = completed.assignedAgentId ?? '';
     const output = plain.result?.output ?? {};
     const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: plain, output, score: verdict.score }) : null;
     const permanent = verdict.passed ? null : permanentFailure(plain);
-    const options = { backoff: retryBackoff(this.env), reviewRule, ...(permanent ? { permanent } : {}) };
-    const outcome = await this.pipeline.transition(completed, (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, options), {
-      actor: 'evaluator',
-    });
+    await this.record(completed, evaluation, { reviewRule, ...(permanent ? { permanent } : {}) });
+  }
+
+  /** Appends the verdict with what follows it (success, review, the next attempt or the dead letters), and counts it. */
+  private async record(completed: Mission, evaluation: Evaluation, options: { reviewRule?: string | null; permanent?: string } = {}): Promise<void> {
+    const { attempt } = evaluation;
+    const agentId = completed.assignedAgentId ?? '';
+    const outcome = await this.pipeline.transition(
+      completed,
+      (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options }),
+      { actor: 'evaluator' },
+    );
     if (outcome.kind === 'appended') {
-      this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: verdict.passed ? 'pass' : 'fail' });
-      this.metrics.scores.observe({ agent: agentId }, verdict.score);
+      this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : 'fail' });
+      this.metrics.scores.observe({ agent: agentId }, evaluation.score);
       const done = outcome.mission;
       if (done.status === 'succeeded')
         this.metrics.timeToSuccess.observe({ type: done.type, priority: done.priority }, (Date.parse(done.updatedAt) - Date.parse(done.createdAt)) / 1000);
     }
-    if (outcome.kind === 'appended' && !verdict.passed) {
+    if (outcome.kind === 'appended' && !evaluation.passed) {
       const { id: missionId, correlationId } = outcome.mission;
-      this.logger.info({ missionId, correlationId, attempt, agentId, score: verdict.score, reason: verdict.reason }, 'evaluation failed');
+      this.logger.info({ missionId, correlationId, attempt, agentId, score: evaluation.score, reason: evaluation.reason }, 'evaluation failed');
       if (outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
     }
   }
+}
+
+/** The failed verdict on an attempt whose guest data could not be opened: no judge saw it. */
+function unjudgeable(attempt: number, error: GuestDataError): Evaluation {
+  return { attempt, score: 0, passed: false, criteria: [], reason: `not judged: ${error.message}`, rubricVersion: 'none', judge: 'none' };
 }
