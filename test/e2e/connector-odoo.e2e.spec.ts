@@ -9,6 +9,7 @@ import { FakeOdooServer, redisTarget, waitFor } from '@app/testing';
 import { ConnectorKeys } from '../../apps/connector-odoo/src/connector-keys';
 import { ConnectorOdooModule } from '../../apps/connector-odoo/src/connector-odoo.module';
 import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping';
+import { OdooPoller } from '../../apps/connector-odoo/src/odoo-poller';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -174,6 +175,30 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       ).body,
     ).toEqual([]);
     expect(record.stage_id).toBe(REPAIRED);
+  });
+
+  it('given one write that touches 150 records (one write_date, to the microsecond), then each becomes one mission and the polls go on as usual', async () => {
+    const before = (await submitted()).length;
+    // An import or a multi-edit: Odoo gives every record the transaction's time, and returns it cut to the second.
+    const imported = odoo.createInOneWrite(
+      'helpdesk.ticket',
+      Array.from({ length: 150 }, (_, i) => ({ name: `Imported ticket ${i}`, description: 'From the old system.', priority: '0', team_id: [1, 'Front Desk'] })),
+    );
+    expect(new Set(imported.map((record) => record.write_date)).size).toBe(1);
+
+    // It used to read the first 100 again and again: "write_date > <that second>" holds for all of them.
+    await waitFor(async () => (await submitted()).length === before + 150, { timeoutMs: 30_000, what: '150 more missions' });
+    // A whole round ends (one that finds the lock free: instances take turns), and finds nothing new.
+    const poller = (connector as INestApplication).get(OdooPoller);
+    const round = await waitFor(
+      async () => {
+        const taken = await poller.poll();
+        return taken === null ? null : { taken };
+      },
+      { timeoutMs: 10_000, what: 'a poll round of this instance to end' },
+    );
+    expect(round.taken).toBe(0);
+    expect(await submitted()).toHaveLength(before + 150);
   });
 
   it('given wrong credentials, then the connector is not ready and says why', async () => {

@@ -44,40 +44,78 @@ export class OdooPoller {
     });
   }
 
+  /**
+   * Reads the rule's records second by second. Odoo keeps `write_date` to the microsecond but
+   * returns it cut to the second, so a cursor can only name a second: the records of the cursor's
+   * second are read by id (after the last id taken), then the next second that has any is found,
+   * and read the same way. One write that touches hundreds of records gives them all one time; a
+   * cursor of "after this second's time" would read them again without end.
+   */
   private async pollRule(rule: OdooMappingRule): Promise<number> {
     let submitted = 0;
     for (;;) {
       const cursor = (await this.redis.hget(this.keys.cursors, rule.name)) ?? '';
-      const [writeDate, lastId] = cursor ? [cursor.slice(0, cursor.lastIndexOf('|')), Number(cursor.slice(cursor.lastIndexOf('|') + 1))] : ['', 0];
-      const after = writeDate ? ['|', ['write_date', '>', writeDate], '&', ['write_date', '=', writeDate], ['id', '>', lastId]] : [];
-      const records = await this.odoo.executeKw<(Record<string, unknown> & { id: number; write_date: string })[]>(
-        rule.model,
-        'search_read',
-        [[...after, ...rule.domain]],
-        { fields: fieldsOf(rule), order: 'write_date asc, id asc', limit: PAGE },
-      );
-      if (records.length === 0) return submitted;
-      const seen = await this.redis.hmget(this.keys.submitted, ...records.map((record) => `${rule.model}:${record.id}`));
-      const fresh = records.filter((_, i) => seen[i] === null).map((record) => ({ record, mission: missionOf(this.mapping, rule, record) }));
-      // A record the intake would refuse (no visible title, say) must not hold up the rest: it is
-      // set aside with the reason, and taken in again once an edit makes it valid.
-      const refused = fresh.map(({ mission }) => validateSubmitMission({ mission })).map((checked) => (checked.ok ? null : checked.problems.join('; ')));
-      const valid = fresh.filter((_, i) => refused[i] === null);
-      if (refused.some((reason) => reason !== null)) {
-        await this.redis.hset(
-          this.keys.refused,
-          Object.fromEntries(fresh.flatMap(({ record }, i) => (refused[i] === null ? [] : [[`${rule.model}:${record.id}`, refused[i]]]))),
-        );
+      if (!cursor) {
+        const next = await this.firstSecond(rule, []);
+        if (next === null) return submitted;
+        await this.redis.hset(this.keys.cursors, rule.name, `${next}|0`);
+        continue;
       }
-      if (valid.length > 0) {
-        const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
-        await this.redis.hset(this.keys.submitted, Object.fromEntries(valid.map(({ record }, i) => [`${rule.model}:${record.id}`, ids[i]])));
-        await this.redis.hdel(this.keys.refused, ...valid.map(({ record }) => `${rule.model}:${record.id}`));
-        submitted += valid.length;
+      const second = cursor.slice(0, cursor.lastIndexOf('|'));
+      const lastId = Number(cursor.slice(cursor.lastIndexOf('|') + 1));
+      const following = nextSecond(second);
+      const records = await this.read(rule, ['&', '&', ['write_date', '>=', second], ['write_date', '<', following], ['id', '>', lastId]], 'id asc');
+      if (records.length > 0) {
+        submitted += await this.takeIn(rule, records);
+        await this.redis.hset(this.keys.cursors, rule.name, `${second}|${records[records.length - 1].id}`);
+        if (records.length === PAGE) continue;
       }
-      const last = records[records.length - 1];
-      await this.redis.hset(this.keys.cursors, rule.name, `${last.write_date}|${last.id}`);
-      if (records.length < PAGE) return submitted;
+      const next = await this.firstSecond(rule, [['write_date', '>=', following]]);
+      if (next === null) return submitted;
+      await this.redis.hset(this.keys.cursors, rule.name, `${next}|0`);
     }
   }
+
+  /** The second (as Odoo returns write_date) of the rule's first record matching `after`, or null. */
+  private async firstSecond(rule: OdooMappingRule, after: unknown[]): Promise<string | null> {
+    const [first] = await this.odoo.executeKw<{ id: number; write_date: string }[]>(rule.model, 'search_read', [[...after, ...rule.domain]], {
+      fields: ['write_date'],
+      order: 'write_date asc, id asc',
+      limit: 1,
+    });
+    return first ? first.write_date.slice(0, SECOND_LENGTH) : null;
+  }
+
+  private read(rule: OdooMappingRule, within: unknown[], order: string): Promise<(Record<string, unknown> & { id: number; write_date: string })[]> {
+    return this.odoo.executeKw(rule.model, 'search_read', [[...within, ...rule.domain]], { fields: fieldsOf(rule), order, limit: PAGE });
+  }
+
+  /** Submits the records not taken in before; sets aside those the intake would refuse. How many went in. */
+  private async takeIn(rule: OdooMappingRule, records: readonly (Record<string, unknown> & { id: number })[]): Promise<number> {
+    const seen = await this.redis.hmget(this.keys.submitted, ...records.map((record) => `${rule.model}:${record.id}`));
+    const fresh = records.filter((_, i) => seen[i] === null).map((record) => ({ record, mission: missionOf(this.mapping, rule, record) }));
+    // A record the intake would refuse (no visible title, say) must not hold up the rest: it is
+    // set aside with the reason, and taken in again once an edit makes it valid.
+    const refused = fresh.map(({ mission }) => validateSubmitMission({ mission })).map((checked) => (checked.ok ? null : checked.problems.join('; ')));
+    const valid = fresh.filter((_, i) => refused[i] === null);
+    if (refused.some((reason) => reason !== null)) {
+      await this.redis.hset(
+        this.keys.refused,
+        Object.fromEntries(fresh.flatMap(({ record }, i) => (refused[i] === null ? [] : [[`${rule.model}:${record.id}`, refused[i]]]))),
+      );
+    }
+    if (valid.length === 0) return 0;
+    const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
+    await this.redis.hset(this.keys.submitted, Object.fromEntries(valid.map(({ record }, i) => [`${rule.model}:${record.id}`, ids[i]])));
+    await this.redis.hdel(this.keys.refused, ...valid.map(({ record }) => `${rule.model}:${record.id}`));
+    return valid.length;
+  }
+}
+
+/** 'YYYY-MM-DD HH:MM:SS': Odoo's datetime text, to the second. */
+const SECOND_LENGTH = 19;
+
+/** The second after `second` (Odoo's UTC datetime text), in the same format. */
+function nextSecond(second: string): string {
+  return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + 1_000).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
 }

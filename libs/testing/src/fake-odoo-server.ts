@@ -1,7 +1,11 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 
-/** One record of a model: `id`, `write_date` ('YYYY-MM-DD HH:MM:SS', UTC, as Odoo stores it) and its fields. */
+/**
+ * One record of a model: `id`, `write_date` and its fields. As in Odoo, `write_date` is kept to the
+ * microsecond ('YYYY-MM-DD HH:MM:SS.ffffff', UTC): domains and `order` compare the whole value,
+ * while `search_read` returns it cut to the second.
+ */
 export type OdooRecord = Record<string, unknown> & { id: number; write_date: string };
 
 /** A chatter post (`message_post`) as the fake stored it. */
@@ -39,6 +43,7 @@ export class FakeOdooServer {
   readonly calls: string[] = [];
   private readonly server: Server;
   private clock = Date.parse('2026-05-01T08:00:00Z');
+  private writes = 0;
 
   private constructor() {
     this.server = createServer((request, response) => {
@@ -80,11 +85,19 @@ export class FakeOdooServer {
 
   /** Creates a record as a user in Odoo would; its write_date is a second after the last one. */
   create(model: string, fields: Record<string, unknown>): OdooRecord {
+    return this.createInOneWrite(model, [fields])[0];
+  }
+
+  /** Creates records in one transaction, as an import or a multi-edit does: all with the same write_date. */
+  createInOneWrite(model: string, fieldsOfEach: readonly Record<string, unknown>[]): OdooRecord[] {
     const table = this.records.get(model) ?? [];
     this.records.set(model, table);
-    const record = { ...fields, id: table.length + 1, write_date: this.tick() } as OdooRecord;
-    table.push(record);
-    return record;
+    const writeDate = this.tick();
+    return fieldsOfEach.map((fields) => {
+      const record = { ...fields, id: table.length + 1, write_date: writeDate } as OdooRecord;
+      table.push(record);
+      return record;
+    });
   }
 
   messagesOf(model: string, id: number): PostedMessage[] {
@@ -96,9 +109,11 @@ export class FakeOdooServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** A second after the last write, with a part of a second as a transaction's `now()` has. */
   private tick(): string {
     this.clock += 1000;
-    return new Date(this.clock).toISOString().replace('T', ' ').slice(0, 19);
+    this.writes += 1;
+    return `${new Date(this.clock).toISOString().replace('T', ' ').slice(0, 19)}.${String(123_456 + this.writes).padStart(6, '0')}`;
   }
 
   private dispatch(service: string, method: string, args: unknown[]): unknown {
@@ -153,7 +168,9 @@ export class FakeOdooServer {
     });
     if (typeof kwargs.limit === 'number') found = found.slice(0, kwargs.limit);
     const fields = Array.isArray(kwargs.fields) ? (kwargs.fields as string[]) : undefined;
-    return found.map((record) => (fields ? Object.fromEntries(['id', ...fields].map((field) => [field, record[field] ?? false])) : { ...record }));
+    const shown = (record: OdooRecord): Record<string, unknown> =>
+      typeof record.write_date === 'string' ? { ...record, write_date: record.write_date.slice(0, 19) } : record;
+    return found.map((record) => (fields ? Object.fromEntries(['id', ...fields].map((field) => [field, shown(record)[field] ?? false])) : shown(record)));
   }
 
   /** Odoo's prefix (Polish) notation: `&` and `|` take the next two terms, `!` one; terms side by side are and-ed. */
