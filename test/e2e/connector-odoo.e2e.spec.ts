@@ -201,6 +201,29 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     expect(await submitted()).toHaveLength(before + 150);
   });
 
+  it("given a REST client naming an Odoo record as its source, then its result is not posted there; the connector's own still are", async () => {
+    const target = odoo.create('maintenance.request', { name: 'Boiler service', description: 'Yearly.', priority: '1', stage_id: 1 });
+    // Any submitter may name a record (a key to de-duplicate by): posting to it would let them write to any record.
+    const foreign = await system.api
+      .post('/api/missions')
+      .send({
+        type: 'maintenance',
+        title: 'Boiler service',
+        description: 'Yearly.',
+        priority: 'normal',
+        payload: { room: 'basement' },
+        source: { system: 'odoo', model: 'maintenance.request', recordId: target.id },
+      })
+      .expect(201);
+    await system.waitForStatus(foreign.body.id, ['succeeded'], 30_000);
+    // A record the connector takes in afterwards: once its result is posted, the log before it has been read.
+    const own = odoo.create('maintenance.request', { name: 'Door closer in 118', description: 'Slams shut.', priority: '1', stage_id: 1 });
+    await waitFor(async () => odoo.messagesOf('maintenance.request', own.id).length === 1, { timeoutMs: 30_000, what: "the connector's own write-back" });
+
+    expect(odoo.messagesOf('maintenance.request', target.id).filter((post) => post.body.includes(`brain-mission:${foreign.body.id}`))).toEqual([]);
+    expect(await system.redis.hget(keys.sources, foreign.body.id)).toBeNull();
+  });
+
   it('given wrong credentials, then the connector is not ready and says why', async () => {
     await stopConnector();
     await startConnector({ ODOO_API_KEY: 'not-the-key' });
