@@ -224,6 +224,31 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     expect(await system.redis.hget(keys.sources, foreign.body.id)).toBeNull();
   });
 
+  it('given a rule whose model this Odoo lacks, then the rules after it still take their records in, and the status names the failing rule', async () => {
+    await stopConnector();
+    const mapping = JSON.parse(readFileSync(mappingFile, 'utf8')) as { rules: { name: string; model: string }[] };
+    // First, so that it used to stop every poll before the others ran.
+    const withGhost = { ...mapping, rules: [{ ...mapping.rules[0], name: 'ghost-tickets', model: 'ghost.ticket' }, ...mapping.rules] };
+    const ghostFile = join(mkdtempSync(join(tmpdir(), 'odoo-mapping-')), 'mapping.json');
+    writeFileSync(ghostFile, JSON.stringify(withGhost));
+    const repair = odoo.create('maintenance.request', { name: 'Shower drain in 207', description: 'Slow.', priority: '1', stage_id: 1 });
+    await startConnector({ ODOO_MAPPING_FILE: ghostFile });
+
+    await waitFor(async () => (await system.redis.hget(keys.submitted, `maintenance.request:${repair.id}`)) !== null, {
+      timeoutMs: 20_000,
+      what: 'the record of a later rule to be taken in',
+    });
+    const status = await waitFor(
+      async () => {
+        const answer = await ready();
+        return answer.status === 503 && String(answer.body.error?.odoo?.message).includes('rule ghost-tickets') && answer;
+      },
+      { timeoutMs: 10_000, what: 'readiness to name the failing rule' },
+    );
+    expect(String(status.body.error.odoo.message)).toMatch(/ghost\.ticket/);
+    await stopConnector();
+  });
+
   it('given wrong credentials, then the connector is not ready and says why', async () => {
     await stopConnector();
     await startConnector({ ODOO_API_KEY: 'not-the-key' });

@@ -6,6 +6,7 @@ import { annotateSpan, ServiceTracer } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { fieldsOf, missionOf, OdooMapping, OdooMappingRule } from './odoo-mapping';
+import { OdooPollError } from './odoo-poll-error';
 
 /** Records read per search_read. */
 const PAGE = 100;
@@ -38,8 +39,17 @@ export class OdooPoller {
     // `{}`: no parent, whatever the caller's context; a poll is work of its own.
     return this.tracer.inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
       let submitted = 0;
-      for (const rule of this.mapping.rules) submitted += await this.pollRule(rule);
+      // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
+      const failed: string[] = [];
+      for (const rule of this.mapping.rules) {
+        try {
+          submitted += await this.pollRule(rule);
+        } catch (error) {
+          failed.push(`rule ${rule.name}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
       annotateSpan('brain.odoo.submitted', submitted);
+      if (failed.length > 0) throw new OdooPollError(failed, submitted);
       return submitted;
     });
   }
