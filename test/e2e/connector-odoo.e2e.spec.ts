@@ -249,6 +249,21 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     await stopConnector();
   });
 
+  it('given a record whose text is over MAX_MISSION_TEXT_BYTES, then it is set aside with the reason, not marked taken in', async () => {
+    await stopConnector();
+    const long = odoo.create('maintenance.request', { name: 'Long report', description: 'Ventilation noise. '.repeat(200), priority: '1', stage_id: 1 });
+    await startConnector({ MAX_MISSION_TEXT_BYTES: '2000' });
+
+    // It used to be sent anyway and marked taken in; the intake refused it into a stream the connector never reads.
+    const reason = await waitFor(async () => system.redis.hget(keys.refused, `maintenance.request:${long.id}`), {
+      timeoutMs: 20_000,
+      what: 'the long record to be set aside',
+    });
+    expect(reason).toMatch(/over MAX_MISSION_TEXT_BYTES 2000/);
+    expect(await system.redis.hget(keys.submitted, `maintenance.request:${long.id}`)).toBeNull();
+    await stopConnector();
+  });
+
   it('given wrong credentials, then the connector is not ready and says why', async () => {
     await stopConnector();
     await startConnector({ ODOO_API_KEY: 'not-the-key' });

@@ -55,7 +55,16 @@ export class ConnectorOdooModule {
           provide: OdooPoller,
           inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, ServiceTracer],
           useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, tracer: ServiceTracer) =>
-            new OdooPoller(odoo, new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS), redis, keys, mapping, env.ODOO_POLL_MS, tracer),
+            new OdooPoller(
+              odoo,
+              new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS),
+              redis,
+              keys,
+              mapping,
+              env.ODOO_POLL_MS,
+              env.MAX_MISSION_TEXT_BYTES,
+              tracer,
+            ),
         },
         {
           provide: OdooWriteBack,

@@ -1,5 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
+import { missionTextBytes } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
@@ -28,6 +29,8 @@ export class OdooPoller {
     private readonly keys: ConnectorKeys,
     private readonly mapping: OdooMapping,
     private readonly pollMs: number,
+    /** MAX_MISSION_TEXT_BYTES, as the intake refuses a longer mission after the command is sent. */
+    private readonly maxMissionTextBytes: number,
     private readonly tracer: ServiceTracer = new ServiceTracer(null),
   ) {}
 
@@ -106,7 +109,14 @@ export class OdooPoller {
     const fresh = records.filter((_, i) => seen[i] === null).map((record) => ({ record, mission: missionOf(this.mapping, rule, record) }));
     // A record the intake would refuse (no visible title, say) must not hold up the rest: it is
     // set aside with the reason, and taken in again once an edit makes it valid.
-    const refused = fresh.map(({ mission }) => validateSubmitMission({ mission })).map((checked) => (checked.ok ? null : checked.problems.join('; ')));
+    // The intake's refusals of a valid command (over-long text) go to its rejected stream, which the
+    // connector does not read: checked here, or the record would be marked taken in and lost.
+    const refused = fresh.map(({ mission }) => {
+      const checked = validateSubmitMission({ mission });
+      if (!checked.ok) return checked.problems.join('; ');
+      const bytes = missionTextBytes(mission);
+      return bytes > this.maxMissionTextBytes ? `the mission text is ${bytes} bytes, over MAX_MISSION_TEXT_BYTES ${this.maxMissionTextBytes}` : null;
+    });
     const valid = fresh.filter((_, i) => refused[i] === null);
     if (refused.some((reason) => reason !== null)) {
       await this.redis.hset(
