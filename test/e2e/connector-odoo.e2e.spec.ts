@@ -246,6 +246,12 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       { timeoutMs: 10_000, what: 'readiness to name the failing rule' },
     );
     expect(String(status.body.error.odoo.message)).toMatch(/ghost\.ticket/);
+    // Odoo answers the other rules, so they keep ODOO_POLL_MS: no backoff, which doubles up to 5 minutes.
+    const later = odoo.create('maintenance.request', { name: 'Lamp in 209', description: 'Flickers.', priority: '1', stage_id: 1 });
+    await waitFor(async () => (await system.redis.hget(keys.submitted, `maintenance.request:${later.id}`)) !== null, {
+      timeoutMs: 5_000,
+      what: 'a record written while the ghost rule keeps failing to be taken in',
+    });
     await stopConnector();
   });
 

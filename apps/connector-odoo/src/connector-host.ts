@@ -8,6 +8,7 @@ import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { flushTracing } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
+import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
 import { OdooWriteBack } from './odoo-write-back';
 import { OdooWriteBackProjection } from './odoo-write-back.projection';
@@ -35,7 +36,7 @@ export async function readOdooStatus(redis: RedisConnection, keys: ConnectorKeys
 
 /**
  * Runs the connector from start-up to shutdown: the poll loop (In; every ODOO_POLL_MS, backing off
- * while Odoo fails), the write-back outbox over the log and the write-back worker (Out).
+ * while Odoo fails; a poll where only some rules fail keeps the period, and readiness names them), the write-back outbox over the log and the write-back worker (Out).
  */
 @Injectable()
 export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
@@ -90,7 +91,11 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           failures = 0;
         }
       } catch (error) {
-        failures++;
+        // Some rules failed, the others were polled: Odoo answers, so the period stays as it is.
+        if (error instanceof OdooPollError) {
+          this.metrics.polled(error.submitted);
+          failures = 0;
+        } else failures++;
         this.metrics.pollFailed();
         const message = error instanceof Error ? error.message : String(error);
         await this.redis

@@ -43,16 +43,23 @@ export class OdooPoller {
     return this.tracer.inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
       let submitted = 0;
       // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
-      const failed: string[] = [];
+      const failed: { rule: string; error: unknown }[] = [];
       for (const rule of this.mapping.rules) {
         try {
           submitted += await this.pollRule(rule);
         } catch (error) {
-          failed.push(`rule ${rule.name}: ${error instanceof Error ? error.message : String(error)}`);
+          failed.push({ rule: rule.name, error });
         }
       }
       annotateSpan('brain.odoo.submitted', submitted);
-      if (failed.length > 0) throw new OdooPollError(failed, submitted);
+      // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
+      if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
+      if (failed.length > 0) {
+        throw new OdooPollError(
+          failed.map(({ rule, error }) => `rule ${rule}: ${error instanceof Error ? error.message : String(error)}`),
+          submitted,
+        );
+      }
       return submitted;
     });
   }
