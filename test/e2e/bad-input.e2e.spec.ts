@@ -312,6 +312,12 @@ describe('bad input (four services, real Redis)', () => {
       .send({ ...valid, title: 7 })
       .expect(400);
     expect(wrong.body.details[0].problems).not.toContain('title is required');
+    // An unknown key with a dot in it is no path: it used to read as a required field "a.b".
+    const dotted = await system.api
+      .post('/api/missions')
+      .send({ ...valid, 'a.b': 1 })
+      .expect(400);
+    expect(dotted.body.details).toEqual([{ field: 'a.b', problems: ['property a.b should not exist'] }]);
   });
 
   it('given a throttled key, then 429 carries Retry-After', async () => {

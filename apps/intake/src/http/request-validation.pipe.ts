@@ -1,5 +1,5 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { checkMissionCreate, fieldPath, isPlainObject, MissionCreateDto } from '@app/mission';
+import { checkMissionCreate, FieldProblem, fieldPath, isPlainObject, MissionCreateDto } from '@app/mission';
 
 export interface FieldErrorBody {
   field: string;
@@ -23,14 +23,19 @@ function requiredWhenAbsent(detail: FieldErrorBody, absent: boolean): FieldError
   return absent ? { field: detail.field, problems: [`${detail.field} is required`] } : detail;
 }
 
-/** Whether the body has something (null included) at the dotted path, through objects and arrays. */
-function hasPath(body: unknown, path: string): boolean {
+/**
+ * Whether the body has the problem's property (null included) in the object at its parent path:
+ * the property itself is taken as a whole, so an unknown key `a.b` is not read as a path. True
+ * where that cannot be told.
+ */
+function hasProperty(body: unknown, problem: Pick<FieldProblem, 'parent' | 'property'>): boolean {
   let current = body;
-  for (const step of path.split('.')) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return false;
+  for (const step of problem.parent ? problem.parent.split('.') : []) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return true;
     current = (current as Record<string, unknown>)[step];
   }
-  return current !== undefined;
+  // Where the parent is not an object, nothing tells a left-out field: its own problems stand.
+  return typeof current !== 'object' || current === null || Object.hasOwn(current, problem.property);
 }
 
 export function invalid(details: FieldErrorBody[]): BadRequestException {
@@ -61,7 +66,7 @@ export class RequestValidationPipe extends ValidationPipe {
       throw invalid(
         checked.problems.map((problem) => {
           const field = fieldPath(problem);
-          return requiredWhenAbsent({ field, problems: problem.problems }, !hasPath(value, field));
+          return requiredWhenAbsent({ field, problems: problem.problems }, !hasProperty(value, problem));
         }),
       );
     }
