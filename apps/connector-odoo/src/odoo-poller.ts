@@ -1,6 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
-import { missionTextBytes } from '@app/mission';
+import { missionTextProblem } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
@@ -121,8 +121,7 @@ export class OdooPoller {
     const refused = fresh.map(({ mission }) => {
       const checked = validateSubmitMission({ mission });
       if (!checked.ok) return checked.problems.join('; ');
-      const bytes = missionTextBytes(mission);
-      return bytes > this.maxMissionTextBytes ? `the mission text is ${bytes} bytes, over MAX_MISSION_TEXT_BYTES ${this.maxMissionTextBytes}` : null;
+      return missionTextProblem(mission, this.maxMissionTextBytes);
     });
     const valid = fresh.filter((_, i) => refused[i] === null);
     if (refused.some((reason) => reason !== null)) {

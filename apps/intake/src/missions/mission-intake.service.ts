@@ -10,7 +10,7 @@ import {
   MissionCreateDto,
   MissionEvent,
   missionIdFor,
-  missionTextBytes,
+  missionTextProblem,
   requiredSkillsOf,
   resolveSubjects,
   SubmitterScope,
@@ -57,13 +57,8 @@ export class MissionIntakeService {
    * another body, or once the key's record has expired, it is refused (MissionCreateRefusedError).
    */
   async create(input: MissionCreateDto, options: CreateOptions): Promise<CreateOutcome> {
-    const textBytes = missionTextBytes(input);
-    if (textBytes > this.env.MAX_MISSION_TEXT_BYTES) {
-      throw new MissionCreateRefusedError(
-        `the mission text (title, description and payload as JSON) is ${textBytes} bytes, over MAX_MISSION_TEXT_BYTES ${this.env.MAX_MISSION_TEXT_BYTES}: ` +
-          'every attempt would send all of it to the LLM',
-      );
-    }
+    const tooLong = missionTextProblem(input, this.env.MAX_MISSION_TEXT_BYTES);
+    if (tooLong) throw new MissionCreateRefusedError(tooLong);
     const now = new Date();
     const idempotencyKey = deduplicationKey(options.scope, input, options.idempotencyKey);
     const derivedId = missionIdFor(options.scope, input, options.idempotencyKey);

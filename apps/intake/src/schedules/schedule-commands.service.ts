@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { checkMissionCreate, fieldPath, missionTextBytes } from '@app/mission';
+import { checkMissionCreate, fieldPath, missionTextProblem } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
 import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
 import { CreateScheduleBody } from './create-schedule.body';
@@ -32,12 +32,8 @@ export class ScheduleCommandsService {
       if (body.template[field] !== undefined)
         details.push({ field: `template.${field}`, problems: [`a schedule's template may not have ${field}: it is an absolute time`] });
     }
-    if (checked.ok && missionTextBytes(checked.value) > this.env.MAX_MISSION_TEXT_BYTES) {
-      details.push({
-        field: 'template',
-        problems: [`the mission text (title, description and payload as JSON) is over MAX_MISSION_TEXT_BYTES ${this.env.MAX_MISSION_TEXT_BYTES}`],
-      });
-    }
+    const tooLong = checked.ok ? missionTextProblem(checked.value, this.env.MAX_MISSION_TEXT_BYTES) : null;
+    if (tooLong) details.push({ field: 'template', problems: [tooLong] });
     const scheduleId = this.schedules.newId();
     const timing = scheduleTimingProblem(body.cron, body.timeZone, scheduleId);
     if (timing) details.push({ field: timing.field, problems: [timing.problem] });
