@@ -98,10 +98,10 @@ function reviewPolicyProblems(file: string): string[] {
 /** Never echoed in an error message: they hold secrets. */
 const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
 
-/** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
 /** The rules that say a variable is a number: when one fails, its bounds have nothing to add. */
 const NUMBER_RULES = ['isInt', 'isNumber'];
 
+/** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
 function describe(error: ValidationError, raw: string | undefined): string {
   const failed = Object.entries(error.constraints ?? {});
   const kind = failed.filter(([rule]) => NUMBER_RULES.includes(rule));

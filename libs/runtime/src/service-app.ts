@@ -213,14 +213,11 @@ async function listenOrExit(
   try {
     await app.listen(port);
   } catch (error) {
-    // Listening runs the modules' init first, which may find the configuration wrong.
-    const config = error instanceof ConfigError;
-    const code = config ? 78 : 1;
-    process.stderr.write(`${definition.name}: ${config ? error.message : describeListenFailure(port, error)}\n`);
+    process.stderr.write(`${definition.name}: ${describeListenFailure(port, error)}\n`);
     // The stream consumers already run; close them (bounded) so they leave nothing half-handled.
-    setTimeout(() => process.exit(code), LISTEN_FAILURE_CLOSE_MS).unref();
+    setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
     await close().catch(() => undefined);
-    process.exit(code);
+    process.exit(1);
   }
   // The one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the port is bound.
   app.get(Logger).log(`${definition.name} listening on port ${port}`);

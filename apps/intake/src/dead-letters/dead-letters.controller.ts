@@ -76,7 +76,8 @@ export class DeadLettersController {
   })
   async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<{ requeued: string[] }> {
     const before = filter.deadLetteredBefore ? Date.parse(filter.deadLetteredBefore) : Infinity;
-    const candidates = (await this.queries.deadLetters(1_000)).filter(
+    // The filter needs no reasons: the entries alone, without a read of each mission's log.
+    const candidates = (await this.queries.deadLetterEntries(1_000)).filter(
       (entry) =>
         (!filter.type || entry.type === filter.type) &&
         Date.parse(entry.deadLetteredAt) < before &&

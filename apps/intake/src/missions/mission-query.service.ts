@@ -44,8 +44,15 @@ export class MissionQueryService {
     });
   }
 
-  /** Oldest first over every partition's dead-letter queue. */
+  /** Oldest first over every partition's dead-letter queue, each with the reason its event records. */
   async deadLetters(limit: number, offset = 0): Promise<DeadLetterEntry[]> {
+    const entries = await this.deadLetterEntries(limit, offset);
+    const reasons = await Promise.all(entries.map((entry) => this.deadLetteredReason(entry.missionId)));
+    return entries.map((entry, i) => ({ ...entry, reason: reasons[i] ?? 'dead-lettered' }));
+  }
+
+  /** Oldest first over every partition's dead-letter queue, from the read model only (no reasons: no log read). */
+  async deadLetterEntries(limit: number, offset = 0): Promise<Omit<DeadLetterEntry, 'reason'>[]> {
     // Redis refuses an end past 64 bits, which a client's offset may be: no queue is that long anyway.
     const end = Math.min(offset + limit, Number.MAX_SAFE_INTEGER) - 1;
     const perPartition = await Promise.all(this.keys.partitions.map((partition) => this.redis.zrange(partition.deadLetters, 0, end, 'WITHSCORES')));
@@ -54,7 +61,6 @@ export class MissionQueryService {
       .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
       .slice(offset, offset + limit);
     const missions = await this.loadMany(entries.map((entry) => entry.id));
-    const reasons = await Promise.all(missions.map((mission) => (mission ? this.deadLetteredReason(mission.id) : null)));
     return missions.flatMap((mission, i) =>
       mission
         ? [
@@ -62,7 +68,6 @@ export class MissionQueryService {
               missionId: mission.id,
               type: mission.type,
               title: mission.title,
-              reason: reasons[i] ?? 'dead-lettered',
               attempts: mission.attempts,
               lastError: mission.lastError,
               deadLetteredAt: new Date(entries[i].at).toISOString(),

@@ -71,7 +71,6 @@ export class ScheduleRegistry {
     return this.redis.hlen(this.keys.schedules);
   }
 
-  /** Live schedules due at `now` (their next due time has come), at most `limit`. */
   /**
    * Puts a live schedule back at its next due time in the due set, never earlier than it is: for
    * one found due with nothing due (a score drawn before `H` fields were seeded). Only moves a
@@ -82,6 +81,7 @@ export class ScheduleRegistry {
     if (nextDue) await this.redis.zadd(this.keys.schedulesDue, 'XX', nextDue.getTime(), record.id);
   }
 
+  /** Live schedules due at `now` (their next due time has come), at most `limit`. */
   due(now: Date, limit: number): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.schedulesDue, '-inf', now.getTime(), 'LIMIT', 0, limit);
   }
