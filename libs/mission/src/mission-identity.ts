@@ -51,7 +51,12 @@ export function deduplicationKey(scope: SubmitterScope, input: Pick<MissionCreat
  */
 export function missionIdFor(scope: SubmitterScope, input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string {
   const key = deduplicationKey(scope, input, idempotencyKey);
-  return key ? uuidv5(key, DEDUPLICATED_ID_NAMESPACE) : uuidv7();
+  return key ? missionIdForKey(key) : uuidv7();
+}
+
+/** The id a deduplication key (deduplicationKey) derives: missionIdFor, for a caller that has the key already. */
+export function missionIdForKey(key: string): string {
+  return uuidv5(key, DEDUPLICATED_ID_NAMESPACE);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
 import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
@@ -9,7 +10,7 @@ import {
   Mission,
   MissionCreateDto,
   MissionEvent,
-  missionIdFor,
+  missionIdForKey,
   missionTextProblem,
   requiredSkillsOf,
   resolveSubjects,
@@ -29,6 +30,8 @@ export interface CreateOptions {
   scope: SubmitterScope;
   /** Chosen by an internal sender; a new one otherwise. */
   missionId?: string;
+  /** The id for a create without a key or source, instead of a new one (a stream entry's: missionIdForStreamEntry). */
+  idWithoutKey?: string;
   idempotencyKey?: string;
   correlationId?: string;
 }
@@ -61,7 +64,7 @@ export class MissionIntakeService {
     if (tooLong) throw new MissionCreateRefusedError(tooLong);
     const now = new Date();
     const idempotencyKey = deduplicationKey(options.scope, input, options.idempotencyKey);
-    const derivedId = missionIdFor(options.scope, input, options.idempotencyKey);
+    const derivedId = idempotencyKey ? missionIdForKey(idempotencyKey) : (options.idWithoutKey ?? uuidv7());
     // The key is checked in the partition of the mission's id, so with a key the id must be the one it derives.
     if (options.missionId && idempotencyKey && options.missionId !== derivedId) {
       throw new MissionCreateRefusedError(
@@ -73,7 +76,7 @@ export class MissionIntakeService {
     const subjects = resolveSubjects(input, missionId);
     // Only an id derived from a key or a source record, or named by the sender, can exist already;
     // it is looked up only where that matters: a refused create, or one that would make keys.
-    const mayExist = idempotencyKey !== undefined || options.missionId !== undefined;
+    const mayExist = idempotencyKey !== undefined || options.missionId !== undefined || options.idWithoutKey !== undefined;
     const repeat = mayExist && (refusal !== null || subjects.length > 0) && (await this.store.exists(missionId));
     // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
     if (refusal && !repeat) throw new MissionCreateRefusedError(refusal);

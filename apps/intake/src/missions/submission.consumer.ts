@@ -5,7 +5,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
-import { deduplicationKey, isPlainObject, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE, withoutPersonalData } from '@app/mission';
+import { isPlainObject, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE, withoutPersonalData } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
@@ -41,15 +41,11 @@ export class SubmissionConsumer {
         ? { ok: false as const, problems: [`data is ${size} bytes, over BODY_LIMIT_BYTES ${this.env.BODY_LIMIT_BYTES}`] }
         : validateSubmitMission(data);
     if (!command.ok) return this.reject(data, command.problems.join('; '), context);
-    const { mission, idempotencyKey, correlationId } = command.value;
-    // Without an id of its own the mission is named after this entry: a redelivery of it is a repeat.
-    const missionId =
-      command.value.missionId ??
-      (deduplicationKey(SUBMISSION_STREAM_SCOPE, mission, idempotencyKey) === undefined
-        ? missionIdForStreamEntry(context.getStream(), context.getMessageId())
-        : undefined);
+    const { mission, missionId, idempotencyKey, correlationId } = command.value;
+    // Without an id, key or source of its own the mission is named after this entry: a redelivery of it is a repeat.
+    const idWithoutKey = missionIdForStreamEntry(context.getStream(), context.getMessageId());
     try {
-      await this.missions.create(mission, { actor: STREAM_ACTOR, scope: SUBMISSION_STREAM_SCOPE, missionId, idempotencyKey, correlationId });
+      await this.missions.create(mission, { actor: STREAM_ACTOR, scope: SUBMISSION_STREAM_SCOPE, missionId, idWithoutKey, idempotencyKey, correlationId });
     } catch (error) {
       if (error instanceof MissionCreateRefusedError) return this.reject(data, error.message, context);
       throw error;
