@@ -9,9 +9,9 @@ import { resolveRedis, ResolvedRedis, deleteKeysByPrefix } from '@app/redis';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
 import { pidsFromLauncherLine } from './bench/rss';
-import { BenchReport, Mode, runBench, summarize } from './bench/run-bench';
+import { BenchReport, GuestDataSwitch, Mode, runBench, summarize } from './bench/run-bench';
 import { BenchAborted } from './bench/stats';
-import { benchServiceEnv, freePorts } from './bench/system';
+import { benchServiceEnv, freePorts, withoutGuestDataNodeOptions } from './bench/system';
 import { TerminalUi } from './bench/ui';
 import { LaunchOptions, launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
 
@@ -30,7 +30,7 @@ const number =
   };
 
 /** Option name → field of BenchOptions; `--smoke` sets small defaults, and an option given explicitly still wins. */
-function parseOptions(argv: string[]): { bench: BenchOptions; mode: Mode; keepKeys: boolean } {
+function parseOptions(argv: string[]): { bench: BenchOptions; mode: Mode; guestData: GuestDataSwitch; keepKeys: boolean } {
   const d = DEFAULT_OPTIONS;
   const program = new Command()
     .name('bench')
@@ -56,17 +56,22 @@ function parseOptions(argv: string[]): { bench: BenchOptions; mode: Mode; keepKe
         .choices(['split', 'one-process'])
         .default(process.env.BENCH_MODE || 'split'),
     )
+    .addOption(
+      new Option('--guest-data <on|off>', 'off: the services seal nothing (no data subject resolved), to measure what guest data costs')
+        .choices(['on', 'off'])
+        .default('on'),
+    )
     .option('--smoke', 'a few hundred missions and short phases, peers included, for CI', false)
     .option('--keep-keys', "leave this run's keys in Redis (for a look afterwards)", false)
     .showHelpAfterError();
   program.parse(argv);
-  const cli = program.opts<BenchOptions & { mode: Mode; keepKeys: boolean }>();
+  const cli = program.opts<BenchOptions & { mode: Mode; guestData: GuestDataSwitch; keepKeys: boolean }>();
   if (cli.mode !== 'split' && cli.mode !== 'one-process') program.error(`BENCH_MODE must be 'split' or 'one-process', not '${String(cli.mode)}'`);
   const bench: BenchOptions = { ...d, ...(cli.smoke ? SMOKE_OPTIONS : {}) };
   for (const field of Object.keys(d) as (keyof BenchOptions)[]) {
     if (program.getOptionValueSource(field) === 'cli' || (!cli.smoke && field in cli)) (bench as unknown as Record<string, unknown>)[field] = cli[field];
   }
-  return { bench, mode: cli.mode, keepKeys: cli.keepKeys };
+  return { bench, mode: cli.mode, guestData: cli.guestData, keepKeys: cli.keepKeys };
 }
 
 /** A stream the launcher writes its prefixed service lines to. */
@@ -83,7 +88,7 @@ function lineWriter(write: (line: string) => void): Writable {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { bench: options, mode: askedMode, keepKeys } = parseOptions(argv);
+  const { bench: options, mode: askedMode, guestData, keepKeys } = parseOptions(argv);
   const ui = new TerminalUi();
   const abort = new AbortController();
   let interrupted = false;
@@ -115,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
     };
     ui.log(
       `bench: KEY_PREFIX=${keyPrefix}; Redis ${redisServer.url}; ports ${SERVICE_NAMES.map((n) => `${n} ${ports[n]}`).join(', ')}; ` +
-        `mode ${askedMode}; mock LLM latency ${options.llmLatencyMs} ms${options.smoke ? '; smoke run' : ''}`,
+        `mode ${askedMode}; guest data ${guestData}; mock LLM latency ${options.llmLatencyMs} ms${options.smoke ? '; smoke run' : ''}`,
     );
     const launch: LaunchOptions = {
       services: [...SERVICE_NAMES],
@@ -128,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
         RATE_LIMIT_PER_MINUTE: String(GENEROUS_RATE_LIMIT),
         // The bench measures one Redis, so one log partition: its figures read that partition's keys.
         LOG_PARTITIONS: '1',
+        ...(guestData === 'off' ? { NODE_OPTIONS: withoutGuestDataNodeOptions(process.env.NODE_OPTIONS) } : {}),
       }),
       serviceEnv,
       ports,
@@ -163,6 +169,7 @@ async function main(argv: string[]): Promise<number> {
         http: { baseUrl: `http://127.0.0.1:${ports.intake}`, apiKey, operatorKey },
         pids: () => pids,
         mode,
+        guestData,
         signal: abort.signal,
       },
       options,

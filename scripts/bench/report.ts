@@ -153,7 +153,7 @@ function distributionRow(label: string, d: Distribution): Row {
 export function formatReport(report: BenchReport): string {
   const { machine, options } = report;
   const out: string[] = [
-    `BRAIN Mission System bench — ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redis}; mode ${report.mode}; ` +
+    `BRAIN Mission System bench — ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, Redis ${machine.redis}; mode ${report.mode}; guest data ${report.guestDataSwitch}; ` +
       `mock LLM latency ${options.llmLatencyMs} ms; KEY_PREFIX ${report.keyPrefix}; load average ${machine.loadStart.map((l) => l.toFixed(1)).join('/')}; ${(report.totalMs / 1000).toFixed(0)} s in all`,
   ];
   if (report.revision) out.push(`Code: ${report.revision}`);

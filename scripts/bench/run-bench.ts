@@ -22,6 +22,9 @@ import { BenchUi, silentUi } from './ui';
 /** Four service processes, or all four in one process (then every RSS figure is that process's). */
 export type Mode = 'split' | 'one-process';
 
+/** Guest data sealed as in production (`on`), or the same missions with nothing sealed, to measure what sealing costs (`off`). */
+export type GuestDataSwitch = 'on' | 'off';
+
 /** The system under test, however it was started (four processes, one process, or a test process). */
 export interface BenchTarget {
   /** A connection of the bench's own (submission, polling, reading the log, MEMORY USAGE, INFO). */
@@ -34,6 +37,8 @@ export interface BenchTarget {
   /** Process id of each service, for its RSS. */
   pids(): Partial<Record<ServiceName, number>>;
   mode: Mode;
+  /** `off`: the services run with no data subject resolved, so nothing is sealed (`--guest-data off`). */
+  guestData: GuestDataSwitch;
   /** Where the compiled peer processes are (bullmq-stage.js, bare-http.js); default dist/scripts/bench/peers. */
   peerDir?: string;
   signal?: AbortSignal;
@@ -47,6 +52,7 @@ const GUEST_DATA_MISSIONS = 5_000;
 /** The last line of the bench: exactly these keys. */
 export interface BenchSummary {
   mode: Mode;
+  guest_data: GuestDataSwitch;
   missions_per_s: Figure;
   latency_ms: { p50: Figure; p95: Figure; p99: Figure };
   http_creates_per_s: Figure;
@@ -75,6 +81,7 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; node: string; redis: string; loadStart: number[] };
   keyPrefix: string;
   mode: Mode;
+  guestDataSwitch: GuestDataSwitch;
   revision?: string;
   agents?: { agents: number; slots: number; scaledFrom?: number; scale: number };
   throughput?: PhaseResult;
@@ -120,6 +127,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
     machine: await machineInfo(redis),
     keyPrefix: target.keyPrefix,
     mode: target.mode,
+    guestDataSwitch: target.guestData,
     peers: {},
     skipped: {},
     notes: [],
@@ -342,6 +350,8 @@ function addNotes(report: BenchReport): void {
       `Load average ${machine.loadStart[0].toFixed(1)} at the start: other work shared the ${machine.cpus} CPUs, so every figure, the peers' too, is lower than on an idle machine.`,
     );
   if (report.mode === 'one-process') notes.push('The services ran in one process: every rss_mb figure is the peak RSS of that one process.');
+  if (report.guestDataSwitch === 'off')
+    notes.push('Guest data off: the services resolved no data subject, so nothing was sealed; guest_data_cpu_ms_per_mission is what sealing would have cost.');
   for (const replay of [report.replayRun, report.replaySynthetic])
     if (replay && !replay.verifyOk) notes.push(`verifyLog reported ${replay.findings} finding(s); first: ${replay.firstFinding}`);
 }
@@ -363,6 +373,7 @@ export function summarize(report: BenchReport | undefined): BenchSummary {
   };
   const summary: BenchSummary = {
     mode: report?.mode ?? 'split',
+    guest_data: report?.guestDataSwitch ?? 'on',
     missions_per_s: finiteOrNull(report?.throughput?.missionsPerSecond),
     latency_ms: {
       p50: finiteOrNull(report?.latency?.createdToPassed.p50),

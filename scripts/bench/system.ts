@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { findFreePorts, escapeGlob, scanKeys } from '@app/redis';
@@ -29,4 +30,13 @@ export async function redisCpuMs(redis: Redis): Promise<number> {
 /** The environment the bench gives the services it starts: its Redis and key prefix, warnings-only JSON logs. */
 export function benchServiceEnv(redisUrl: string, keyPrefix: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return { ...process.env, REDIS_URL: redisUrl, KEY_PREFIX: keyPrefix, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', LOG_FORMAT: 'json', ...extra };
+}
+
+/**
+ * NODE_OPTIONS that preload without-guest-data.js (`--guest-data off`) into the services the
+ * launcher starts from dist/, after whatever NODE_OPTIONS the bench itself was given.
+ */
+export function withoutGuestDataNodeOptions(current: string | undefined): string {
+  const preload = `--require "${join(__dirname, 'without-guest-data.js')}"`;
+  return current ? `${current} ${preload}` : preload;
 }

@@ -33,6 +33,7 @@ const TINY: BenchOptions = {
 };
 
 const JSON_KEYS = [
+  'guest_data',
   'guest_data_cpu_ms_per_mission',
   'http_creates_per_s',
   'http_p99_ms',
@@ -87,6 +88,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
         http: { baseUrl: `http://127.0.0.1:${port}`, apiKey: TEST_KEYS.submitter, operatorKey: TEST_KEYS.operator },
         pids: () => Object.fromEntries(SERVICE_NAMES.map((service) => [service, process.pid])),
         mode: 'one-process',
+        guestData: 'on',
         peerDir,
       },
       TINY,
@@ -105,11 +107,14 @@ describe('bench smoke (in-process services, real Redis)', () => {
     const line = JSON.parse(JSON.stringify(report.summary)) as Record<string, unknown>;
     expect(Object.keys(line).sort()).toEqual(JSON_KEYS);
     expect(line.mode).toBe('one-process');
+    expect(line.guest_data).toBe('on');
     expect(Object.keys(line.latency_ms as object).sort()).toEqual(['p50', 'p95', 'p99']);
     expect(Object.keys(line.rss_mb as object).sort()).toEqual([...SERVICE_NAMES].sort());
     const leaves = (value: unknown, at: string): [string, unknown][] =>
       typeof value === 'object' && value !== null ? Object.entries(value).flatMap(([key, inner]) => leaves(inner, at ? `${at}.${key}` : key)) : [[at, value]];
-    const notFinite = leaves(line, '').filter(([key, value]) => key !== 'mode' && (typeof value !== 'number' || !Number.isFinite(value)));
+    const notFinite = leaves(line, '').filter(
+      ([key, value]) => key !== 'mode' && key !== 'guest_data' && (typeof value !== 'number' || !Number.isFinite(value)),
+    );
     expect({ notFinite, skipped: report.skipped }).toEqual({ notFinite: [], skipped: {} });
   });
 
