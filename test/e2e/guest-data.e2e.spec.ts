@@ -75,8 +75,8 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
 
     // In Redis: tokens only, in the read model as in the log.
     const stored = await system.store.load(support.body.id);
-    expect(stored?.payload.message).toMatch(/^enc:v2:/);
-    expect(stored?.result?.output.reply).toMatch(/^enc:v2:/);
+    expect(stored?.payload.message).toMatch(/^enc:v3:/);
+    expect(stored?.result?.output.reply).toMatch(/^enc:v3:/);
     const dump = await dumpPrefix(system.redis, system.prefix);
     // The dump sees what is not personal: the id and the title, in plain.
     expect(dump).toContain(support.body.id);

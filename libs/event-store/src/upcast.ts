@@ -6,6 +6,7 @@ import { CURRENT_SCHEMA_VERSION, MissionEvent } from '@app/mission';
  * v2 → v3: no change (MissionOverdue was added). v3 → v4: no change (the review events were added).
  * v4 → v5: no change (subjects and SubjectErased were added; older personal fields are plain).
  * v5 → v6: no change (new personal fields are enc:v2 tokens; the v5 events' enc:v1 tokens still open).
+ * v6 → v7: no change (new personal fields are enc:v3 groups; the v6 events' enc:v2 tokens still open).
  */
 export function upcast(stored: Record<string, unknown>): MissionEvent {
   const version = typeof stored.schemaVersion === 'number' ? stored.schemaVersion : 1;

@@ -1,14 +1,20 @@
-import { FieldBinding, FieldKeys, openToken, readableToken, SealedToken, sealField, SubjectDataKey } from './field-envelope';
+import {
+  FieldKeys,
+  GroupMember,
+  openGroup,
+  openToken,
+  ParsedToken,
+  PlainField,
+  readableToken,
+  SealedToken,
+  sealFields,
+  SubjectDataKey,
+  tampered,
+} from './field-envelope';
 import { SubjectKeyStore } from './subject-key-store';
 
 /** What an API response, a history or a webhook shows for a personal field whose subject was erased. */
 export const ERASED_MARKER = '[erased]';
-
-/** A field to encrypt: where it is in the mission, and its plain value. */
-export interface PlainField {
-  readonly path: string;
-  readonly value: unknown;
-}
 
 /** A field to decrypt: where it is in the mission, and its stored value (a token, or a value that was never encrypted). */
 export interface StoredField {
@@ -25,15 +31,16 @@ export class GuestDataCipher {
   constructor(readonly store: SubjectKeyStore) {}
 
   /**
-   * Seals each field for all of `subjects`, in order. Their keys are made if they have none, even
+   * The fields sealed for all of `subjects` as one group (sealFields), a token each, in order.
+   * Their keys are made if they have none, even
    * for no fields: a create makes the keys its mission's later data is sealed with.
    */
   async seal(missionId: string, subjects: readonly string[], fields: readonly PlainField[]): Promise<string[]> {
-    return sealEach(await this.store.keysFor(subjects), missionId, fields, new FieldKeys());
+    return sealFields(await this.store.keysFor(subjects), missionId, fields);
   }
 
   /**
-   * Seals each field for all of `subjects` with the keys they have now, never making one: for data
+   * The fields sealed as seal does, with the keys `subjects` have now, never making one: for data
    * that arrives after the create (an agent's output, a reviewer's edit). Null when a subject has
    * no key, i.e. was erased meanwhile: the caller then stores ERASED_MARKER, so an erasure is never
    * undone by a late result bringing a new key to life.
@@ -64,7 +71,7 @@ export class GuestDataCipher {
   ): string[] | null {
     const keys = subjects.map((subject) => found.get(subject));
     if (keys.some((key) => key === undefined)) return null;
-    return sealEach(
+    return sealFields(
       keys.filter((key) => key !== undefined),
       missionId,
       fields,
@@ -81,7 +88,9 @@ export class GuestDataCipher {
    */
   async open(missionId: string, fields: readonly StoredField[], erased: readonly string[] = []): Promise<unknown[]> {
     const tokens = fields.map((field) => readableToken(field.value, missionId));
-    const subjects = [...new Set(tokens.flatMap((token) => token?.keys.map((key) => key.subject) ?? []))].filter((subject) => !erased.includes(subject));
+    const subjects = [...new Set(tokens.flatMap((token) => (token?.kind === 'sealed' ? token.keys.map((key) => key.subject) : [])))].filter(
+      (subject) => !erased.includes(subject),
+    );
     const keys = subjects.length > 0 ? await this.store.existingKeys(subjects) : new Map<string, SubjectDataKey>();
     return openEach(keys, missionId, fields, tokens, erased, new FieldKeys());
   }
@@ -110,36 +119,66 @@ export class GuestDataCipher {
   }
 }
 
-/** Each field sealed for all `keys`: one field key for all of them (FieldKeys). */
-function sealEach(keys: readonly SubjectDataKey[], missionId: string, fields: readonly PlainField[], fieldKeys: FieldKeys): string[] {
-  return fields.map((field) => sealField(keys, binding(missionId, field.path), field.value, fieldKeys));
-}
-
+/**
+ * Each field's plain value, in order. A v3 group is opened once, with its other fields found by
+ * the group id their tokens name (a part of a mission may hold several groups: its input, its
+ * result's output, a reviewer's replaced output); a field that names a group none of the fields
+ * holds, or a group whose places are not 1, 2, … each once, was tampered with.
+ */
 function openEach(
   keys: ReadonlyMap<string, SubjectDataKey>,
   missionId: string,
   fields: readonly StoredField[],
-  tokens: readonly (SealedToken | undefined)[],
+  tokens: readonly (ParsedToken | undefined)[],
   erased: readonly string[],
   fieldKeys: FieldKeys,
 ): unknown[] {
-  return fields.map((field, index) => {
-    const token = tokens[index];
-    if (!token) return field.value;
-    const needed = token.keys.map(({ subject, kid }) => {
-      const key = erased.includes(subject) ? undefined : keys.get(subject);
-      return key?.kid === kid ? key : undefined;
-    });
-    if (needed.some((key) => key === undefined)) return ERASED_MARKER;
-    return openToken(
-      needed.filter((key) => key !== undefined),
-      binding(missionId, field.path),
-      token,
-      fieldKeys,
-    );
+  const values = fields.map((field) => field.value);
+  const members = new Map<string, { member: GroupMember; at: number }[]>();
+  tokens.forEach((token, at) => {
+    if (token?.kind === 'member') members.set(token.group, [...(members.get(token.group) ?? []), { member: token, at }]);
   });
+  tokens.forEach((token, at) => {
+    if (token?.kind !== 'sealed') return;
+    const needed = keysOf(token, keys, erased);
+    if (token.version !== 'v3') {
+      values[at] = needed ? openToken(needed, { missionId, path: fields[at].path }, token, fieldKeys) : ERASED_MARKER;
+      return;
+    }
+    const group = groupPlaces(at, members.get(token.group ?? '') ?? [], fields, missionId);
+    members.delete(token.group ?? '');
+    const opened = needed
+      ? openGroup(
+          needed,
+          missionId,
+          group.map((place) => fields[place].path),
+          token,
+          fieldKeys,
+        )
+      : group.map(() => ERASED_MARKER);
+    group.forEach((place, i) => (values[place] = opened[i]));
+  });
+  const stray = [...members.values()].flat();
+  if (stray.length > 0) throw tampered(`${stray.map(({ at }) => fields[at].path).join(', ')} of mission ${missionId} (naming a group that is not there)`);
+  return values;
 }
 
-function binding(missionId: string, path: string): FieldBinding {
-  return { missionId, path };
+/** The keys a sealed token needs, in header order; undefined when one is gone (or its subject erased): the fields read ERASED_MARKER. */
+function keysOf(token: SealedToken, keys: ReadonlyMap<string, SubjectDataKey>, erased: readonly string[]): SubjectDataKey[] | undefined {
+  const needed = token.keys.map(({ subject, kid }) => {
+    const key = erased.includes(subject) ? undefined : keys.get(subject);
+    return key?.kid === kid ? key : undefined;
+  });
+  return needed.some((key) => key === undefined) ? undefined : needed.filter((key) => key !== undefined);
+}
+
+/** The positions of a group's fields in its places' order: the holder's (`at`), then its members' #1, #2, …; each place exactly once. */
+function groupPlaces(at: number, members: readonly { member: GroupMember; at: number }[], fields: readonly StoredField[], missionId: string): number[] {
+  const places = [at];
+  const byIndex = [...members].sort((a, b) => a.member.index - b.member.index);
+  byIndex.forEach(({ member, at: place }, i) => {
+    if (member.index !== i + 1) throw tampered(`${fields[place].path} of mission ${missionId} (a group's places are not 1, 2, … each once)`);
+    places.push(place);
+  });
+  return places;
 }

@@ -49,7 +49,7 @@ describe('MissionPersonalData', () => {
   it('given a create, then only the personal fields of its type are sealed; ids and routing fields stay plain', async () => {
     const sealed = await personal.sealCreate('m-1', ['guest:7'], guestInput);
     expect(sealed.payload).toMatchObject({ room: '204', guest: { id: 7, vip: true } });
-    for (const value of [sealed.description, sealed.payload.message, (sealed.payload.guest as Record<string, unknown>).name]) expect(value).toMatch(/^enc:v2:/);
+    for (const value of [sealed.description, sealed.payload.message, (sealed.payload.guest as Record<string, unknown>).name]) expect(value).toMatch(/^enc:v3:/);
     expect(sealed.title).toBe(guestInput.title);
     expect(await personal.sealCreate('m-1', [], guestInput)).toBe(guestInput);
   });
@@ -57,7 +57,7 @@ describe('MissionPersonalData', () => {
   it('given a mission with a sealed input and result, then openMission and openEvent give the plain values back', async () => {
     const history = new MissionHistory();
     const mission = await completedMission(history);
-    expect(mission.result?.output.reply).toMatch(/^enc:v2:/);
+    expect(mission.result?.output.reply).toMatch(/^enc:v3:/);
     expect(mission.result?.output.language).toBe('en');
     const opened = await personal.openMission(mission);
     expect(opened.payload).toEqual(guestInput.payload);
@@ -73,7 +73,7 @@ describe('MissionPersonalData', () => {
     await completedMission(history);
     history.apply(decideVerdict(history.mission, anEvaluation(1, true), 3, { reviewRule: 'guest-replies' }));
     const edit = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear Ms Schmidt, certainly.', actions: [] });
-    expect(edit.reply).toMatch(/^enc:v2:/);
+    expect(edit.reply).toMatch(/^enc:v3:/);
     const approved = history.apply(decideApprove(history.mission, { output: edit }));
     const opened = await personal.openMission(approved);
     expect(opened.result?.output.reply).toBe('Dear Ms Schmidt, certainly.');
@@ -91,7 +91,7 @@ describe('MissionPersonalData', () => {
     history.apply(decideAssign(history.mission, 'agent-1'));
     history.apply(decideStart(history.mission, 1));
     const output = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear guest', actions: [] });
-    expect(output.reply).toMatch(/^enc:v2:/);
+    expect(output.reply).toMatch(/^enc:v3:/);
     expect((await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))))).result?.output.reply).toBe('Dear guest');
   });
 
@@ -100,7 +100,7 @@ describe('MissionPersonalData', () => {
     const subjects = resolveSubjects(input, 'pending');
     const history = new MissionHistory();
     const sealed = await personal.sealCreate(TEST_MISSION_ID, subjects, input);
-    expect(sealed.description).toMatch(/^enc:v2:/);
+    expect(sealed.description).toMatch(/^enc:v3:/);
     history.append(decideCreate({ ...sealed, subjects }));
     expect((await personal.openMission(history.mission)).description).toBe(input.description);
     const [created] = await personal.openEvents(history.events);
@@ -162,7 +162,7 @@ describe('MissionPersonalData', () => {
       expect(attempt.mission.payload.message).toBe('Can I stay until 2 pm?');
       expect(attempt.mission.description).toBe(guestInput.description);
       const output = attempt.sealOutput({ language: 'en', reply: 'Dear Anna, yes.', actions: ['room 204'] });
-      expect(output.reply).toMatch(/^enc:v2:/);
+      expect(output.reply).toMatch(/^enc:v3:/);
       expect(reads).toHaveBeenCalledTimes(1);
       expect(cached).not.toHaveBeenCalled();
       const opened = await personal.openMission(history.apply(decideComplete(history.mission, 1, aResult({ output }))));

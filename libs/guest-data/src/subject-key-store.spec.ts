@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { parseToken } from './field-envelope';
+import { parseToken, SealedToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher } from './guest-data-cipher';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { GuestDataKeys } from './guest-data-keys';
@@ -9,6 +9,12 @@ import { SubjectKeyCache } from './subject-key-cache';
 import { SubjectKeyStore } from './subject-key-store';
 
 const secret = () => randomBytes(32).toString('base64url');
+
+function sealedToken(token: string, missionId: string): SealedToken {
+  const parsed = parseToken(token, missionId);
+  if (parsed.kind !== 'sealed') throw new Error(`${token} is a group's member, not a sealed token`);
+  return parsed;
+}
 
 describe('subject keys in Redis and the guest data cipher', () => {
   const redis = testRedisConnection('subject-key-store-spec');
@@ -84,7 +90,7 @@ describe('subject keys in Redis and the guest data cipher', () => {
     // A result for the erased guest's mission is not sealed under the cached key.
     expect(await sealer.sealWithExistingKeys('m-1', ['guest:anna'], [{ path: 'output.reply', value: 'Dear Anna' }])).toBeNull();
     const [after] = await sealer.seal('m-2', ['guest:anna'], [{ path: 'payload.message', value: 'second stay' }]);
-    expect(parseToken(after, 'm-2').keys[0].kid).not.toBe(parseToken(before, 'm-1').keys[0].kid);
+    expect(sealedToken(after, 'm-2').keys[0].kid).not.toBe(sealedToken(before, 'm-1').keys[0].kid);
     const reader = new GuestDataCipher(storeOf());
     expect(await reader.open('m-2', [{ path: 'payload.message', value: after }])).toEqual(['second stay']);
     expect(await reader.open('m-1', [{ path: 'payload.message', value: before }])).toEqual([ERASED_MARKER]);
@@ -139,7 +145,7 @@ describe('subject keys in Redis and the guest data cipher', () => {
     }
   });
 
-  it('given an enc:v1 field stored by an earlier build and a v2 field of the same subject, when opened together, then both read as plain, and both erase', async () => {
+  it('given an enc:v1 field stored by an earlier build and a v3 group of the same subject, when opened together, then all read as plain, and all erase', async () => {
     // The key the golden v1 token of field-envelope.spec.ts was sealed with, as an import would store it.
     const dataKey = Buffer.alloc(32, 7);
     expect(
@@ -151,15 +157,89 @@ describe('subject keys in Redis and the guest data cipher', () => {
     ).toBe(true);
     const v1 = 'enc:v1:Z3Vlc3Q6YW5uYT0wMTIzNDU2Nzg5YWJjZGVm.uWpTgc99zzsORhcp.h9ZyjAAWUW8w3QEF7ffgqh4zgRXTg2cwtIyXVRUb';
     const cipher = new GuestDataCipher(storeOf());
-    const [v2] = await cipher.seal('m-golden', ['guest:anna'], [{ path: 'payload.message', value: 'Late arrival' }]);
-    expect(v2.startsWith('enc:v2:guest:anna=0123456789abcdef/')).toBe(true);
+    const [message, description] = await cipher.seal(
+      'm-golden',
+      ['guest:anna'],
+      [
+        { path: 'payload.message', value: 'Late arrival' },
+        { path: 'description', value: 'Anna arrives late' },
+      ],
+    );
+    expect(message.startsWith('enc:v3:guest:anna=0123456789abcdef/')).toBe(true);
     const fields = [
       { path: 'payload.guest.name', value: v1 },
-      { path: 'payload.message', value: v2 },
+      { path: 'payload.message', value: message },
+      { path: 'description', value: description },
     ];
-    expect(await cipher.open('m-golden', fields)).toEqual(['Anna Schmidt', 'Late arrival']);
+    expect(await cipher.open('m-golden', fields)).toEqual(['Anna Schmidt', 'Late arrival', 'Anna arrives late']);
     await cipher.erase('guest:anna');
-    expect(await new GuestDataCipher(storeOf()).open('m-golden', fields)).toEqual([ERASED_MARKER, ERASED_MARKER]);
+    expect(await new GuestDataCipher(storeOf()).open('m-golden', fields)).toEqual([ERASED_MARKER, ERASED_MARKER, ERASED_MARKER]);
+  });
+
+  describe('groups (the fields of one part sealed as one message)', () => {
+    const sealParts = async (cipher: GuestDataCipher) => {
+      const input = await cipher.seal(
+        'm-1',
+        ['guest:anna'],
+        [
+          { path: 'description', value: 'Late check-out' },
+          { path: 'payload.message', value: 'Bis 14 Uhr?' },
+        ],
+      );
+      const output = await cipher.sealWithExistingKeys(
+        'm-1',
+        ['guest:anna'],
+        [
+          { path: 'output.reply', value: 'Gerne, bis 14 Uhr.' },
+          { path: 'output.actions', value: ['note the late check-out'] },
+        ],
+      );
+      return { input, output: output ?? [] };
+    };
+
+    it('given two groups of a mission (its input and an output), when opened together in any order, then each field is its value', async () => {
+      const cipher = new GuestDataCipher(storeOf());
+      const { input, output } = await sealParts(cipher);
+      const fields = [
+        { path: 'output.actions', value: output[1] },
+        { path: 'payload.message', value: input[1] },
+        { path: 'output.reply', value: output[0] },
+        { path: 'description', value: input[0] },
+      ];
+      expect(await cipher.open('m-1', fields)).toEqual([['note the late check-out'], 'Bis 14 Uhr?', 'Gerne, bis 14 Uhr.', 'Late check-out']);
+    });
+
+    it("given a group's member without its holder, a place taken twice, or members in each other's fields, when opened, then the tampered error naming fields, never a value", async () => {
+      const cipher = new GuestDataCipher(storeOf());
+      const { input, output } = await sealParts(cipher);
+      const refused = async (fields: { path: string; value: unknown }[]) => {
+        const error = await cipher.open('m-1', fields).then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+        expect(error).toBeInstanceOf(GuestDataError);
+        expect((error as GuestDataError).code).toBe(GuestDataErrorCode.Tampered);
+        expect((error as GuestDataError).message).not.toMatch(/14 Uhr|Late/);
+        return (error as GuestDataError).message;
+      };
+      expect(await refused([{ path: 'payload.message', value: input[1] }])).toMatch(/payload\.message of mission m-1 \(naming a group that is not there\)/);
+      expect(
+        await refused([
+          { path: 'description', value: input[0] },
+          { path: 'payload.message', value: input[1] },
+          { path: 'payload.guest.name', value: input[1] },
+        ]),
+      ).toMatch(/places are not 1, 2/);
+      await refused([
+        { path: 'output.actions', value: output[0] },
+        { path: 'output.reply', value: output[1] },
+      ]);
+      // A member copied into another mission's fields names a group that mission does not hold.
+      await refused([
+        { path: 'description', value: input[0] },
+        { path: 'output.reply', value: output[1] },
+      ]);
+    });
   });
 
   it('given a subject id that is an e-mail address, then no key is made for it', async () => {

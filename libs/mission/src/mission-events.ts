@@ -131,10 +131,12 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
  * read unchanged. 5: MissionCreated's `subjects` and SubjectErased exist, and personal fields hold
  * tokens (`enc:v1:…`); older events read unchanged (their fields in plain). 6: personal fields
  * hold `enc:v2:…` tokens (shorter, see @app/guest-data); version-5 events and their `enc:v1`
- * tokens read unchanged. A build reads events up to its own version: an older build refuses
+ * tokens read unchanged. 7: the personal fields of one part (a create's input, an output) are one
+ * `enc:v3:…` group, sealed as one message; version-6 events and their `enc:v2` tokens read
+ * unchanged. A build reads events up to its own version: an older build refuses
  * events of a newer schema version, which may hold event types or token versions it does not know.
  */
-export const CURRENT_SCHEMA_VERSION = 6;
+export const CURRENT_SCHEMA_VERSION = 7;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {
