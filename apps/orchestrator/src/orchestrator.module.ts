@@ -5,7 +5,7 @@ import { KeyLayout } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { CoreModule, REDIS } from '@app/runtime';
 import { AgentMetrics } from './agents/agent-metrics';
-import { AgentSeeder } from './agents/agent-seeder.service';
+import { AGENT_PROFILES, AgentSeeder, seedProfiles } from './agents/agent-seeder.service';
 import { OrphanHoldReaper } from './agents/orphan-hold-reaper.service';
 import { DispatchMetrics } from './dispatch/dispatch-metrics';
 import { DispatchConsumer } from './dispatch/dispatch.consumer';
@@ -21,6 +21,7 @@ export class OrchestratorModule {
       providers: [
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         { provide: AgentSlots, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentSlots(redis, keys) },
+        { provide: AGENT_PROFILES, useFactory: seedProfiles },
         AgentSeeder,
         AgentMetrics,
         OrphanHoldReaper,

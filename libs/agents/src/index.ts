@@ -4,3 +4,5 @@ export * from './agent-registry';
 export * from './agent-events';
 export * from './agent-slots';
 export * from './verdict-credit';
+export * from './agent-bodies';
+export * from './agent-profiles-file';

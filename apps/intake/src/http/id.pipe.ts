@@ -1,10 +1,8 @@
 import { applyDecorators, BadRequestException, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
+import { AGENT_ID_PATTERN } from '@app/agents';
 import { MISSION_ID_PATTERN, SUBJECT_ID_PATTERN } from '@app/mission';
 import { DELIVERY_ID_PATTERN, WEBHOOK_ID_PATTERN } from '@app/webhooks';
-
-/** What POST /api/agents accepts as an agent's id. */
-export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 
 export type IdKind = 'mission' | 'agent' | 'webhook' | 'delivery' | 'schedule' | 'subject';
 

@@ -1,21 +1,29 @@
-import { readFileSync } from 'node:fs';
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { AgentProfile, AgentRegistry } from '@app/agents';
+import { AgentProfile, AgentRegistry, readAgentProfiles } from '@app/agents';
 import { repoFile } from '@app/runtime';
+
+/** The agents a fresh registry is seeded with: fixtures/agents.json, read and checked while the orchestrator is built. */
+export const AGENT_PROFILES = Symbol('AGENT_PROFILES');
+
+/** The agents file as the AGENT_PROFILES provider reads it: a ConfigError (exit 78) names every problem before anything starts. */
+export const SEED_FILE = 'fixtures/agents.json';
+
+export function seedProfiles(): AgentProfile[] {
+  return readAgentProfiles(repoFile(SEED_FILE));
+}
 
 /** Fills an empty agent registry from fixtures/agents.json, so a fresh system has agents to assign. */
 @Injectable()
 export class AgentSeeder implements OnApplicationBootstrap {
   constructor(
     private readonly registry: AgentRegistry,
+    @Inject(AGENT_PROFILES) private readonly profiles: AgentProfile[],
     @InjectPinoLogger(AgentSeeder.name) private readonly logger: PinoLogger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const file = repoFile('fixtures/agents.json');
-    const profiles = JSON.parse(readFileSync(file, 'utf8')) as AgentProfile[];
-    const added = await this.registry.seedIfEmpty(profiles);
-    if (added > 0) this.logger.info({ added, file }, 'agent registry seeded');
+    const added = await this.registry.seedIfEmpty(this.profiles);
+    if (added > 0) this.logger.info({ added, file: SEED_FILE }, 'agent registry seeded');
   }
 }

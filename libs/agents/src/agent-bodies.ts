@@ -1,8 +1,11 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
-import { AGENT_STATUSES, AgentStatus } from '@app/agents';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from '@app/mission';
-import { AGENT_ID_PATTERN } from '../http/id.pipe';
+import { AGENT_STATUSES, AgentStatus } from './agent';
+
+/** What an agent's id may be: in POST /api/agents, in a path, and in fixtures/agents.json. */
+export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 
 /**
  * A field that may be left out, but not sent as null: @IsOptional lets null through unchecked,
@@ -15,6 +18,14 @@ const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 c
 /** A system prompt is multi-line text (tab and line feed allowed) that must say something. */
 const PROMPT_TEXT = { ...MULTI_LINE, requireVisible: true };
 
+/** The rules of each profile field, the same whether an agent is registered or changed. */
+const NameRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(120), IsCleanText(SINGLE_LINE));
+const SkillsRules = () =>
+  applyDecorators(IsArray(), ArrayMinSize(1), ArrayMaxSize(30), IsString({ each: true }), Matches(SKILL, { each: true, message: SKILL_MESSAGE }));
+const CapacityRules = () => applyDecorators(IsInt(), Min(1), Max(1000));
+const SystemPromptRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(10_000), IsCleanText(PROMPT_TEXT));
+
+/** An agent as POST /api/agents registers it, and as fixtures/agents.json lists it (readAgentProfiles). */
 export class RegisterAgentBody {
   @ApiProperty({ example: 'agent-mila', description: 'Stable id: lowercase letters, digits and dashes' })
   @IsString()
@@ -22,24 +33,15 @@ export class RegisterAgentBody {
   id: string;
 
   @ApiProperty({ example: 'Mila – Night Desk' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(120)
-  @IsCleanText(SINGLE_LINE)
+  @NameRules()
   name: string;
 
   @ApiProperty({ type: [String], example: ['guest_communication', 'german'] })
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(30)
-  @IsString({ each: true })
-  @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  @SkillsRules()
   skills: string[];
 
   @ApiProperty({ example: 4, description: 'Missions it may hold at once' })
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @CapacityRules()
   capacity: number;
 
   @ApiProperty({ example: 100 })
@@ -49,17 +51,11 @@ export class RegisterAgentBody {
   credits: number;
 
   @ApiProperty({ example: 'gpt-4o-mini' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(120)
-  @IsCleanText(SINGLE_LINE)
+  @NameRules()
   model: string;
 
   @ApiProperty({ example: 'You are Mila, night desk agent of Hotel Seeblick. Answer only with the JSON object asked for.' })
-  @IsString()
-  @MinLength(1)
-  @MaxLength(10_000)
-  @IsCleanText(PROMPT_TEXT)
+  @SystemPromptRules()
   systemPrompt: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, default: 'online' })
@@ -71,42 +67,27 @@ export class RegisterAgentBody {
 export class UpdateAgentBody {
   @ApiPropertyOptional()
   @Omittable()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(120)
-  @IsCleanText(SINGLE_LINE)
+  @NameRules()
   name?: string;
 
   @ApiPropertyOptional({ type: [String] })
   @Omittable()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(30)
-  @IsString({ each: true })
-  @Matches(SKILL, { each: true, message: SKILL_MESSAGE })
+  @SkillsRules()
   skills?: string[];
 
   @ApiPropertyOptional()
   @Omittable()
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @CapacityRules()
   capacity?: number;
 
   @ApiPropertyOptional()
   @Omittable()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(120)
-  @IsCleanText(SINGLE_LINE)
+  @NameRules()
   model?: string;
 
   @ApiPropertyOptional()
   @Omittable()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(10_000)
-  @IsCleanText(PROMPT_TEXT)
+  @SystemPromptRules()
   systemPrompt?: string;
 
   @ApiPropertyOptional({ enum: AGENT_STATUSES, description: 'paused/offline agents get no new missions; running ones finish' })
