@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { apiScope, deduplicationKey, Mission, missionIdFor, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
@@ -194,6 +195,29 @@ describe('intake API (four services, real Redis)', () => {
       // It used to be a fresh uuid v7 at each handling: a second mission, a second reply to the guest.
       const listed = await system.api.get('/api/missions?title=Fridge humming&limit=200').expect(200);
       expect(listed.body.items.map((item: Mission) => item.id)).toEqual([id]);
+      expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
+    });
+
+    it('when a raw command names its own missionId again, then the same body is the same mission and another body is rejected with its reason', async () => {
+      const consumer = system.intake.get(SubmissionConsumer);
+      const id = randomUUID();
+      const stream = system.keys.of(id).stream('intake');
+      const first = { mission: mission({ title: 'Leaking tap in room 412' }), missionId: id };
+      await consumer.submit(first, new RedisStreamsContext([stream, '1700000000100-0', 1, 0]));
+      // The sender's retry of the same command, as a new entry.
+      await consumer.submit(first, new RedisStreamsContext([stream, '1700000000200-0', 1, 0]));
+      // A sender's bug: the id again, for another mission. It used to be taken for a repeat, and the mission was lost without a word.
+      await consumer.submit(
+        { mission: mission({ title: 'Broken lamp in room 9' }), missionId: id },
+        new RedisStreamsContext([stream, '1700000000300-0', 1, 0]),
+      );
+
+      const entries = new Set(['1700000000100-0', '1700000000200-0', '1700000000300-0']);
+      const rejected = (await system.redis.xrange(system.keys.of(id).rejectedSubmissions, '-', '+'))
+        .map(([, fields]) => [fields[fields.indexOf('messageId') + 1], fields[fields.indexOf('reason') + 1]])
+        .filter(([messageId]) => entries.has(messageId));
+      expect(rejected).toEqual([['1700000000300-0', `missionId ${id} was submitted before with another body; a new mission needs a new missionId`]]);
+      expect((await system.waitForStatus(id, ['succeeded'])).title).toBe('Leaking tap in room 412');
       expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
     });
   });

@@ -54,6 +54,17 @@ export function missionIdFor(scope: SubmitterScope, input: Pick<MissionCreateDto
   return key ? missionIdForKey(key) : uuidv7();
 }
 
+/**
+ * The idempotency record of a mission whose id its sender named (a stream command's `missionId`,
+ * without a key or source): it holds the body's fingerprint, so the same id sent again with
+ * another body is refused instead of being taken for a redelivery.
+ */
+export function namedIdKey(missionId: string): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['id', missionId]))
+    .digest('hex');
+}
+
 /** The id a deduplication key (deduplicationKey) derives: missionIdFor, for a caller that has the key already. */
 export function missionIdForKey(key: string): string {
   return uuidv5(key, DEDUPLICATED_ID_NAMESPACE);

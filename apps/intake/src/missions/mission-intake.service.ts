@@ -11,6 +11,7 @@ import {
   MissionCreateDto,
   MissionEvent,
   missionIdForKey,
+  namedIdKey,
   missionTextProblem,
   requiredSkillsOf,
   resolveSubjects,
@@ -58,6 +59,8 @@ export class MissionIntakeService {
    * orchestrator, in one atomic step. A repeated create with the same idempotency key (or the
    * same ERP source record), in the sender's scope, returns the first mission instead; with
    * another body, or once the key's record has expired, it is refused (MissionCreateRefusedError).
+   * A stream command's own `missionId` is checked the same way (namedIdKey): the same body again is
+   * a redelivery, another body is refused; past the record's life it is taken for a redelivery.
    */
   async create(input: MissionCreateDto, options: CreateOptions): Promise<CreateOutcome> {
     const tooLong = missionTextProblem(input, this.env.MAX_MISSION_TEXT_BYTES);
@@ -83,28 +86,35 @@ export class MissionIntakeService {
     // After every check and before anything is written: events, read model and messages hold only
     // tokens. A repeat writes nothing, and makes no key for a subject erased since the first create.
     const sealed = repeat ? this.personal.createWithoutPersonalData(subjects, input) : await this.personal.sealCreate(missionId, subjects, input);
+    // A sender's own id claims a record too: a repeat is then told from another body under that id.
+    const recordKey = idempotencyKey ?? (options.missionId ? namedIdKey(options.missionId) : undefined);
     const result = await this.pipeline.append(missionId, null, decideCreate({ ...sealed, subjects }, now), {
       actor: options.actor,
       correlationId: options.correlationId,
       now,
-      ...(idempotencyKey ? { idempotency: { key: idempotencyKey, fingerprint: bodyFingerprint(input), ttlMs: this.env.IDEMPOTENCY_TTL_SECONDS * 1000 } } : {}),
+      ...(recordKey ? { idempotency: { key: recordKey, fingerprint: bodyFingerprint(input), ttlMs: this.env.IDEMPOTENCY_TTL_SECONDS * 1000 } } : {}),
     });
     if (result.code === AppendCode.Ok) {
       this.metrics.created.inc({ type: input.type, priority: input.priority });
       return { created: true, mission: result.mission };
     }
     if (result.code === AppendCode.Duplicate) return { created: false, mission: await this.get(result.missionId) };
+    if (result.code === AppendCode.IdempotencyMismatch && !idempotencyKey) {
+      throw new MissionCreateRefusedError(`missionId ${missionId} was submitted before with another body; a new mission needs a new missionId`);
+    }
     if (result.code === AppendCode.IdempotencyMismatch) {
       throw new MissionCreateRefusedError(
         `this idempotency key (or source record) was used for mission ${result.missionId} with another body; use a new key for a new mission`,
       );
     }
+    // A sender's id whose record expired, or that was created before ids claimed one: as before, a redelivery.
+    if (result.code === AppendCode.IdempotencyExpired && !idempotencyKey) return { created: false, mission: await this.get(missionId) };
     if (result.code === AppendCode.IdempotencyExpired) {
       throw new MissionCreateRefusedError(
         `this idempotency key (or source record) named mission ${result.missionId}, and its record expired (IDEMPOTENCY_TTL_SECONDS ${this.env.IDEMPOTENCY_TTL_SECONDS}); use a new key`,
       );
     }
-    // The sender's id exists already: the command was delivered twice.
+    // The id named after the stream entry exists already: the entry was delivered twice.
     if (result.code === AppendCode.VersionConflict) return { created: false, mission: await this.get(missionId) };
     throw new Error(`creating mission ${missionId} failed with code ${AppendCode[result.code]}`);
   }
