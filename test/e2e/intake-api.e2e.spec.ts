@@ -222,6 +222,25 @@ describe('intake API (four services, real Redis)', () => {
     });
   });
 
+  describe('given the rejected-submission stream at its bound (FAILED_STREAM_MAX_LEN)', () => {
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-rejected-bound', { FAILED_STREAM_MAX_LEN: '2' });
+    });
+    afterAll(async () => system.close());
+
+    it('when more commands are rejected than it keeps, then it holds the newest that many', async () => {
+      const consumer = system.intake.get(SubmissionConsumer);
+      const stream = system.keys.partitions[0].stream('intake');
+      for (const n of [1, 2, 3]) {
+        await consumer.submit({ mission: mission({ type: 'spa', title: `spa ${n}` }) }, new RedisStreamsContext([stream, `1700000000000-${n}`, 1, 0]));
+      }
+      // It used to keep every one: a sender that kept sending bad commands grew it without bound.
+      const kept = await system.redis.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
+      expect(kept.map(([, fields]) => fields[fields.indexOf('messageId') + 1])).toEqual(['1700000000000-2', '1700000000000-3']);
+    });
+  });
+
   describe('given two API keys and internal senders sharing idempotency keys', () => {
     let system: InProcessSystem;
     let sender: Redis;

@@ -135,6 +135,16 @@ describe('Redis Streams transport (real Redis)', () => {
     expect(seen).toEqual(['after']);
   });
 
+  it('given poisonMaxLen, when more messages are poisoned than it keeps, then the poison stream holds the newest that many', async () => {
+    const s = server({ poisonMaxLen: 2 });
+    s.addHandler('ok', async () => undefined, true);
+    await listen(s);
+    for (const n of [1, 2, 3, 4]) await admin.xadd(stream, '*', 'pattern', `nobody.listens.${n}`, 'data', '{}');
+    await waitFor(async () => (await pending()) === 0 && (await admin.xlen(stream)) === 0, { timeoutMs: 10_000, what: 'all four poisoned' });
+    // It used to keep every one: a sender that kept failing grew the stream without bound.
+    expect((await poisonEntries()).map((entry) => entry.pattern)).toEqual(['nobody.listens.3', 'nobody.listens.4']);
+  });
+
   it('given a consumer that died holding messages, then another instance reclaims and handles them, and then removes the dead consumer from the group', async () => {
     let releaseDead: () => void = () => undefined;
     const dead = server({ consumer: 'dead' });

@@ -618,6 +618,17 @@ export class Environment {
   STREAM_MAX_DELIVERIES = 5;
 
   /**
+   * Entries each poison stream and each rejected-submission stream keeps, the newest: nothing
+   * consumes them, so a sender that keeps failing would otherwise fill Redis. 0 keeps every entry.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  FAILED_STREAM_MAX_LEN = 100_000;
+
+  /**
    * V8's heap growing factor, fixed at 1 + n/100: a full collection comes once the heap has grown
    * by n % over what the last one kept (at least 8 MB). 0 leaves the factor to V8, which moves it
    * between 1.1 and 4 and let a busy service's heap grow to several times its live objects

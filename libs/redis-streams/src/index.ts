@@ -6,3 +6,4 @@ export * from './redis-streams.server';
 export * from './redis-streams.client';
 export * from './pass-through-rpc.filter';
 export * from './stream-consumer.decorator';
+export * from './cap-stream';

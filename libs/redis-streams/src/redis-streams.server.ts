@@ -3,6 +3,7 @@ import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microse
 import { lastValueFrom } from 'rxjs';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
+import { capStream } from './cap-stream';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
 import { StreamEvents } from './stream-events';
@@ -51,9 +52,12 @@ export interface RedisStreamsServerOptions {
   /**
    * What the poison stream keeps of a failed message's fields; default all of them, as sent. A
    * service whose messages carry data that must not be kept in plain (the intake's submissions
-   * hold guests' data) strips it here: the poison stream keeps a message until someone deletes it.
+   * hold guests' data) strips it here: the poison stream keeps a message until it is trimmed
+   * (poisonMaxLen) or someone deletes it.
    */
   poisonFields?: (fields: string[]) => string[];
+  /** Entries the poison stream keeps, the newest (see capStream); 0 or absent: every one. */
+  poisonMaxLen?: number;
 }
 
 interface Delivery {
@@ -388,6 +392,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       for (const p of poison) {
         multi.xadd(
           lane.poisonStream,
+          ...capStream(this.options.poisonMaxLen ?? 0),
           '*',
           'source',
           lane.stream,

@@ -50,6 +50,7 @@ export function streamsServer(
     claimIdleMs: env.STREAM_CLAIM_IDLE_MS,
     maxDeliveries: env.STREAM_MAX_DELIVERIES,
     keepAcked: env.STREAM_KEEP_ACKED === 'true',
+    poisonMaxLen: env.FAILED_STREAM_MAX_LEN,
     ...observers,
   });
 }

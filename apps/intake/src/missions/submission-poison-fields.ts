@@ -4,7 +4,8 @@ import { isPlainObject, REDACTED_MARKER, withoutPersonalData } from '@app/missio
  * What the poison stream keeps of a submission the intake failed to take (a non-refusal error,
  * STREAM_MAX_DELIVERIES times): its fields with every personal field of `data.mission` replaced by
  * REDACTED_MARKER, as a refused submission keeps it. It never got a subject's key, and the poison
- * stream keeps it until someone deletes it. A `data` that is not JSON is kept as the marker alone.
+ * stream keeps it until it is trimmed (FAILED_STREAM_MAX_LEN) or someone deletes it. A `data` that
+ * is not JSON is kept as the marker alone.
  */
 export function submissionPoisonFields(fields: string[]): string[] {
   return fields.map((value, i) => (i % 2 === 1 && fields[i - 1] === 'data' ? redactedData(value) : value));

@@ -7,7 +7,7 @@ import { KeyLayout } from '@app/event-store';
 import { Patterns, validateSubmitMission } from '@app/messages';
 import { isPlainObject, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE, withoutPersonalData } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
+import { capStream, RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
@@ -55,6 +55,7 @@ export class SubmissionConsumer {
   private async reject(data: unknown, reason: string, context: RedisStreamsContext): Promise<void> {
     await this.redis.xadd(
       this.keys.partitions[context.getPartition()].rejectedSubmissions,
+      ...capStream(this.env.FAILED_STREAM_MAX_LEN),
       '*',
       'messageId',
       context.getMessageId(),
