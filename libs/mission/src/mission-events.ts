@@ -26,6 +26,13 @@ export interface CriterionScore {
   score: number;
 }
 
+/**
+ * The judge of an evaluation that no judge made: the attempt's guest data could not be opened (a
+ * field that fails authentication, another master key). It fails the attempt, so the retry rules
+ * go on, but it is no verdict on the agent: its credits and quality stay as they are.
+ */
+export const NOT_JUDGED = 'none';
+
 export interface Evaluation {
   attempt: number;
   score: number;

@@ -16,6 +16,7 @@ import {
   decideStart,
   decideVerdict,
   Mission,
+  NOT_JUDGED,
 } from '@app/mission';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
 import { effectsOf } from './mission-effects';
@@ -112,6 +113,16 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
           data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, credit: { delta: 9, score: 0.9, passed: true }, by: 'evaluator' },
         },
       },
+    ]);
+  });
+
+  test('given a completed attempt no judge could see (NOT_JUDGED), when it fails, then the agent is released without a credit and the next attempt is queued', () => {
+    const history = running();
+    history.apply(decideComplete(history.mission, 1, aResult()));
+    const effects = effectsOfStep(history, decideVerdict(history.mission, anEvaluation(1, false, { score: 0, judge: NOT_JUDGED }), MAX_ATTEMPTS));
+    expect(effects).toEqual([
+      { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, by: 'evaluator' } } },
+      ...enqueued(history.mission),
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { verdictCreditDelta } from '@app/agents';
 import { Effect } from '@app/event-store';
 import { AgentReleased } from '@app/messages';
-import { heldAgent, isTerminal, Mission, MissionEvent, MissionEventType } from '@app/mission';
+import { heldAgent, isTerminal, Mission, MissionEvent, MissionEventType, NOT_JUDGED } from '@app/mission';
 
 /** What the effects of one append may depend on besides its events. */
 export interface EffectContext {
@@ -45,9 +45,10 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   MissionCompleted: () => [{ kind: 'emit-mission', pattern: 'mission.completed' }],
   MissionFailed: (event) => [released({ agentId: event.data.agentId, missionId: event.missionId, attempt: event.data.attempt, by: 'executor' })],
   MissionEvaluated: (event, { previous }) => {
-    const { attempt, score, passed } = event.data;
-    const credit = { delta: verdictCreditDelta(score, passed), score, passed };
-    return [released({ agentId: previous?.assignedAgentId ?? '', missionId: event.missionId, attempt, credit, by: 'evaluator' })];
+    const { attempt, score, passed, judge } = event.data;
+    // An attempt no judge saw (NOT_JUDGED) frees the slot and moves neither credits nor quality.
+    const credit = judge === NOT_JUDGED ? {} : { credit: { delta: verdictCreditDelta(score, passed), score, passed } };
+    return [released({ agentId: previous?.assignedAgentId ?? '', missionId: event.missionId, attempt, ...credit, by: 'evaluator' })];
   },
   MissionDeadLettered: (_event, { now }) => [{ kind: 'dead-letter', at: now }],
   MissionCancelled: (event, { previous }) => [

@@ -86,7 +86,12 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
         .filter((message) => message.pattern === 'agent.released')
         .map((message) => message.data);
     const verdictsCounted = async () => (await metrics.verdicts.get()).values.reduce((sum, value) => sum + value.value, 0);
-    return { partition, store, queue, evaluator, complete, eventsAfter, released, verdictsCounted };
+    /** Each `verdict` label counted, and how many scores were observed. */
+    const verdictMetrics = async () => ({
+      verdicts: Object.fromEntries((await metrics.verdicts.get()).values.map(({ labels, value }) => [String(labels.verdict), value])),
+      scores: (await metrics.scores.get()).values.find((value) => value.metricName === 'brain_evaluation_score_count')?.value ?? 0,
+    });
+    return { partition, store, queue, evaluator, complete, eventsAfter, released, verdictsCounted, verdictMetrics };
   }
 
   afterAll(async () => {
@@ -155,7 +160,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   });
 
   it('given a completed attempt whose guest data fails authentication, when it is evaluated, then the attempt fails and the next one is queued, instead of the message failing forever', async () => {
-    const { store, queue, evaluator, complete, eventsAfter } = setup({ MAX_ATTEMPTS: '3' });
+    const { store, queue, evaluator, complete, eventsAfter, released, verdictMetrics } = setup({ MAX_ATTEMPTS: '3' });
     const completed = await complete('m-1', lateCheckout);
     // A field sealed for another mission: it does not open here (the AAD binds the mission id).
     const [moved] = await testPersonalData(redis, prefixes[prefixes.length - 1]).cipher.seal(
@@ -177,6 +182,9 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(queued).toMatchObject({ type: 'MissionQueued', data: { reason: 'retry' } });
     expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1 });
     expect(await queue.readyIds()).toEqual(['m-1']);
+    // No judge saw the output: the slot is freed, but the agent is neither credited nor docked (it was −5 and a score of 0).
+    expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'evaluator' }]);
+    expect(await verdictMetrics()).toEqual({ verdicts: { not_judged: 1 }, scores: 0 });
   });
 
   it('given the last attempt fails the rubric, when it is evaluated, then the mission is dead-lettered in the same append', async () => {

@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { GuestDataError, MissionPersonalData } from '@app/guest-data';
-import { decideVerdict, Evaluation, Mission, ReviewPolicy, reviewRuleFor } from '@app/mission';
+import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -74,9 +74,10 @@ export class EvaluationService {
       (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options }),
       { actor: 'evaluator' },
     );
+    const judged = evaluation.judge !== NOT_JUDGED;
     if (outcome.kind === 'appended') {
-      this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : 'fail' });
-      this.metrics.scores.observe({ agent: agentId }, evaluation.score);
+      this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : judged ? 'fail' : 'not_judged' });
+      if (judged) this.metrics.scores.observe({ agent: agentId }, evaluation.score);
       const done = outcome.mission;
       if (done.status === 'succeeded')
         this.metrics.timeToSuccess.observe({ type: done.type, priority: done.priority }, (Date.parse(done.updatedAt) - Date.parse(done.createdAt)) / 1000);
@@ -91,5 +92,5 @@ export class EvaluationService {
 
 /** The failed verdict on an attempt whose guest data could not be opened: no judge saw it. */
 function unjudgeable(attempt: number, error: GuestDataError): Evaluation {
-  return { attempt, score: 0, passed: false, criteria: [], reason: `not judged: ${error.message}`, rubricVersion: 'none', judge: 'none' };
+  return { attempt, score: 0, passed: false, criteria: [], reason: `not judged: ${error.message}`, rubricVersion: 'none', judge: NOT_JUDGED };
 }
