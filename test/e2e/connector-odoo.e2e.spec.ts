@@ -52,6 +52,16 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
   };
   const submitted = async () => Object.values(await system.redis.hgetall(keys.submitted));
   const ready = () => request((connector as INestApplication).getHttpServer()).get('/health/ready');
+  /** A maintenance request taken in as a mission while no executor runs, so it waits for what the test does first. */
+  const takenInWhileExecutorStopped = async (name: string, description: string) => {
+    await system.stopService('executor');
+    const record = odoo.create('maintenance.request', { name, description, priority: '1', stage_id: 1 });
+    const missionId = await waitFor(async () => (await system.redis.hget(keys.submitted, `maintenance.request:${record.id}`)) ?? null, {
+      timeoutMs: 20_000,
+      what: 'the mission of the new request',
+    });
+    return { record, missionId };
+  };
 
   beforeAll(async () => {
     system = await startInProcessSystem('e2e-connector-odoo');
@@ -132,12 +142,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
   });
 
   it('given an Odoo outage while a mission succeeds, then readiness says so, the write-back is listed and retried, and posted once Odoo is back', async () => {
-    await system.stopService('executor');
-    const record = odoo.create('maintenance.request', { name: 'Leaking tap in 512', description: 'Drips all night.', priority: '1', stage_id: 1 });
-    const missionId = await waitFor(async () => (await system.redis.hget(keys.submitted, `maintenance.request:${record.id}`)) ?? null, {
-      timeoutMs: 20_000,
-      what: 'the mission of the new request',
-    });
+    const { record, missionId } = await takenInWhileExecutorStopped('Leaking tap in 512', 'Drips all night.');
     odoo.outage = 'down';
     await system.addInstance(executorService);
     await system.waitForStatus(missionId, ['succeeded'], 30_000);
@@ -175,6 +180,38 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       ).body,
     ).toEqual([]);
     expect(record.stage_id).toBe(REPAIRED);
+  });
+
+  it('given a record deleted in Odoo before its result is posted, then the write-back is given up once: listed as abandoned, recorded, not retried', async () => {
+    const { record, missionId } = await takenInWhileExecutorStopped('Squeaky door in 118', 'Squeaks all night.');
+    odoo.unlink('maintenance.request', record.id);
+    await system.addInstance(executorService);
+    await system.waitForStatus(missionId, ['succeeded'], 30_000);
+
+    const server = (connector as INestApplication).getHttpServer();
+    const abandoned = await waitFor(
+      async () =>
+        ((await request(server).get('/connector/write-backs/abandoned').expect(200)).body as { missionId: string }[]).find(
+          (entry) => entry.missionId === missionId,
+        ) ?? null,
+      { timeoutMs: 20_000, what: 'the write-back to be given up' },
+    );
+    expect(abandoned).toEqual({
+      missionId,
+      model: 'maintenance.request',
+      recordId: record.id,
+      reason: expect.stringContaining('Record does not exist or has been deleted'),
+      abandonedAt: expect.any(String),
+    });
+    // It used to be retried every 5 minutes for ever: now it is neither queued nor failing.
+    expect(await system.redis.zscore(keys.due, missionId)).toBeNull();
+    expect(await system.redis.hexists(keys.failures, missionId)).toBe(0);
+    expect(((await request(server).get('/connector/write-backs').expect(200)).body as { missionId: string }[]).map((entry) => entry.missionId)).not.toContain(
+      missionId,
+    );
+    const events = (await system.redis.xrange(keys.events, '-', '+')).map(([, fields]) => JSON.parse(fields[1]) as { type: string; missionId: string });
+    expect(events.filter((event) => event.missionId === missionId).map((event) => event.type)).toEqual(['OdooWriteBackAbandoned']);
+    expect((await request(server).get('/metrics').expect(200)).text).toMatch(/brain_odoo_write_backs_abandoned\{[^}]*\} 1/);
   });
 
   it('given one write that touches 150 records (one write_date, to the microsecond), then each becomes one mission and the polls go on as usual', async () => {

@@ -4,7 +4,7 @@ import { RedisConnection } from '@app/redis';
 import { REDIS, redisHealthCheck } from '@app/runtime';
 import { readOdooStatus } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
-import { FailingWriteBack, OdooWriteBack } from './odoo-write-back';
+import { AbandonedWriteBack, FailingWriteBack, OdooWriteBack } from './odoo-write-back';
 
 /** The connector's health and its write-backs, on its own port (like /metrics, not the public API). */
 @Controller()
@@ -41,5 +41,11 @@ export class ConnectorHealthController {
   @Get('connector/write-backs')
   failing(): Promise<FailingWriteBack[]> {
     return this.writeBack.failing();
+  }
+
+  /** Write-backs given up because their record is gone from Odoo: mission, record, Odoo's reason, when. */
+  @Get('connector/write-backs/abandoned')
+  abandoned(): Promise<AbandonedWriteBack[]> {
+    return this.writeBack.abandoned();
   }
 }

@@ -53,7 +53,11 @@ export class ConnectorKeys {
   get failures(): string {
     return this.key('failures');
   }
-  /** The connector's events (OdooResultPosted), one per posted result. */
+  /** Mission id → JSON {model, recordId, reason, abandonedAt} of a write-back given up: its record is gone from Odoo. */
+  get abandoned(): string {
+    return this.key('abandoned');
+  }
+  /** The connector's events: OdooResultPosted per posted result, OdooWriteBackAbandoned per write-back given up. */
   get events(): string {
     return this.key('events');
   }

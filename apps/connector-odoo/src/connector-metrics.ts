@@ -2,7 +2,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
 
-/** The connector's figures in /metrics; pending and failing write-backs are read from Redis at scrape time. */
+/** The connector's figures in /metrics; pending, failing and abandoned write-backs are read from Redis at scrape time. */
 export class ConnectorMetrics {
   private readonly submitted: Counter;
   private readonly pollFailures: Counter;
@@ -32,6 +32,14 @@ export class ConnectorMetrics {
       registers: [registry],
       async collect() {
         this.set(await redis.zcard(keys.due));
+      },
+    });
+    new Gauge({
+      name: 'brain_odoo_write_backs_abandoned',
+      help: 'Write-backs given up because their record is gone from Odoo (GET /connector/write-backs/abandoned lists them)',
+      registers: [registry],
+      async collect() {
+        this.set(await redis.hlen(keys.abandoned));
       },
     });
     new Gauge({

@@ -8,7 +8,7 @@ import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
-import { OdooClient } from './odoo-client';
+import { OdooClient, OdooRpcError } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
 
 enum RecordCode {
@@ -19,6 +19,15 @@ enum RecordCode {
 const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-odoo-write-backs-1');
 const recordScript = new LuaScript(LUA_DIR, 'record-odoo-write-back-4', { constants: { CODE: luaEnum(RecordCode) } });
+
+/** A write-back given up: its record is gone from Odoo (deleted or merged), so no retry could post it. */
+export interface AbandonedWriteBack {
+  missionId: string;
+  model: string;
+  recordId: number;
+  reason: string;
+  abandonedAt: string;
+}
 
 /** A write-back that has failed at least once and is still to be made. */
 export interface FailingWriteBack {
@@ -65,7 +74,9 @@ export function chatterBody(mission: Mission): string {
  * post of this mission first (a crash after posting and before recording must not post twice),
  * posts the result with `message_post` (an internal note by default), moves the stage when the rule
  * says so, and records the post as an OdooResultPosted event. A failure is retried with backoff
- * until it succeeds, and listed meanwhile.
+ * until it succeeds, and listed meanwhile; except when Odoo says the record no longer exists
+ * (MissingError: deleted or merged by its users), which no retry can change: the write-back is
+ * given up, recorded as an OdooWriteBackAbandoned event and listed as abandoned.
  */
 export class OdooWriteBack {
   private loop: Promise<void> | undefined;
@@ -106,6 +117,11 @@ export class OdooWriteBack {
     let posted = 0;
     for (const missionId of ids) if (await this.writeBack(missionId)) posted++;
     return posted;
+  }
+
+  async abandoned(): Promise<AbandonedWriteBack[]> {
+    const entries = Object.entries(await this.redis.hgetall(this.keys.abandoned));
+    return entries.map(([missionId, json]) => ({ missionId, ...(JSON.parse(json) as Omit<AbandonedWriteBack, 'missionId'>) }));
   }
 
   async failing(): Promise<FailingWriteBack[]> {
@@ -154,6 +170,7 @@ export class OdooWriteBack {
   }
 
   private async writeBackOnce(missionId: string): Promise<boolean> {
+    let target: { model: string; recordId: number } | undefined;
     try {
       if (await this.redis.hexists(this.keys.posted, missionId)) {
         annotateSpan('brain.odoo.outcome', 'posted before');
@@ -164,6 +181,7 @@ export class OdooWriteBack {
       if (!source || !mission) throw new Error(`mission ${missionId} or its Odoo source is unknown`);
       const model = source.slice(0, source.lastIndexOf('|'));
       const recordId = Number(source.slice(source.lastIndexOf('|') + 1));
+      target = { model, recordId };
       annotateSpan('brain.odoo.model', model);
       annotateSpan('brain.odoo.record.id', recordId);
       const marker = `brain-mission:${missionId}`;
@@ -200,11 +218,28 @@ export class OdooWriteBack {
       annotateSpan('brain.odoo.outcome', earlier[0] ? 'found in chatter' : code === RecordCode.Recorded ? 'posted' : 'posted before');
       return code === RecordCode.Recorded;
     } catch (error) {
+      if (target && isMissingRecord(error)) {
+        annotateSpan('brain.odoo.outcome', 'abandoned');
+        await this.abandon(missionId, target, error.message);
+        return false;
+      }
       annotateSpan('brain.odoo.outcome', 'failed');
       markSpanFailed(error);
       await this.recordFailure(missionId, error);
       return false;
     }
+  }
+
+  /** Gives the write-back up for good: off the queue and the failures, kept as abandoned, with its event; once per mission. */
+  private async abandon(missionId: string, target: { model: string; recordId: number }, reason: string): Promise<void> {
+    const abandonedAt = new Date(this.clock()).toISOString();
+    const record = { ...target, reason, abandonedAt };
+    const event = { type: 'OdooWriteBackAbandoned', missionId, ...target, reason, at: abandonedAt, actor: 'connector-odoo' };
+    await recordScript.run(
+      this.redis,
+      [this.keys.abandoned, this.keys.due, this.keys.events, this.keys.failures],
+      [missionId, JSON.stringify(record), JSON.stringify(event)],
+    );
   }
 
   private async recordFailure(missionId: string, error: unknown): Promise<void> {
@@ -222,4 +257,9 @@ export class OdooWriteBack {
       .zadd(this.keys.due, 'XX', at, missionId)
       .exec();
   }
+}
+
+/** Odoo's answer for a record that no longer exists (deleted, or merged into another): no retry can post to it. */
+function isMissingRecord(error: unknown): error is OdooRpcError {
+  return error instanceof OdooRpcError && error.exception === 'odoo.exceptions.MissingError';
 }

@@ -41,6 +41,8 @@ export class FakeOdooServer {
   outage: 'down' | 'hang' | null = null;
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
+  /** `<model>:<id>` of the records deleted (unlink). */
+  private readonly unlinked = new Set<string>();
   private readonly server: Server;
   private clock = Date.parse('2026-05-01T08:00:00Z');
   private writes = 0;
@@ -100,6 +102,11 @@ export class FakeOdooServer {
     });
   }
 
+  /** Deletes a record as a user in Odoo would (unlink): searches no longer find it, and a post or write to it is a MissingError. */
+  unlink(model: string, id: number): void {
+    this.unlinked.add(`${model}:${id}`);
+  }
+
   messagesOf(model: string, id: number): PostedMessage[] {
     return this.messages.filter((message) => message.model === model && message.res_id === id);
   }
@@ -133,9 +140,17 @@ export class FakeOdooServer {
     if (model === 'mail.message' && call === 'search_read') return this.search(this.messages as unknown as OdooRecord[], callArgs[0] as Domain, kwargs);
     const table = this.records.get(model);
     if (!table) throw Object.assign(new Error(`Object ${model} doesn't exist`), { name: 'builtins.KeyError' });
-    if (call === 'search_read') return this.search(table, callArgs[0] as Domain, kwargs);
+    const live = table.filter((record) => !this.unlinked.has(`${model}:${record.id}`));
+    if (call === 'search_read') return this.search(live, callArgs[0] as Domain, kwargs);
+    const [ids] = callArgs as [number[]];
+    const missing = (ids ?? []).filter((id) => !live.some((record) => record.id === id));
+    if ((call === 'write' || call === 'message_post') && missing.length > 0) {
+      throw Object.assign(new Error(`Record does not exist or has been deleted.\n(Record: ${model}(${missing.join(', ')},), User: ${this.uid})`), {
+        name: 'odoo.exceptions.MissingError',
+      });
+    }
     if (call === 'write') {
-      const [ids, values] = callArgs as [number[], Record<string, unknown>];
+      const [, values] = callArgs as [number[], Record<string, unknown>];
       for (const record of table.filter((r) => ids.includes(r.id))) Object.assign(record, values, { write_date: this.tick() });
       return true;
     }
