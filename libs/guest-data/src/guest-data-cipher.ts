@@ -20,6 +20,11 @@ export const ERASED_MARKER = '[erased]';
 export interface StoredField {
   readonly path: string;
   readonly value: unknown;
+  /**
+   * Which part of the mission the field is in (its input, its result's output, a reviewer's
+   * replaced output), where parts bind the same paths: a group's fields must all be in one part.
+   */
+  readonly part?: number;
 }
 
 /**
@@ -121,9 +126,11 @@ export class GuestDataCipher {
 
 /**
  * Each field's plain value, in order. A v3 group is opened once, with its other fields found by
- * the group id their tokens name (a part of a mission may hold several groups: its input, its
- * result's output, a reviewer's replaced output); a field that names a group none of the fields
- * holds, or a group whose places are not 1, 2, … each once, was tampered with.
+ * the group id their tokens name (a mission may hold several groups: its input, its result's
+ * output, a reviewer's replaced output); a field that names a group none of the fields holds, a
+ * group whose places are not 1, 2, … each once, or one spread over two parts, was tampered with.
+ * Where no field holds any ciphertext, a value shaped like a member is plain text that only looks
+ * like one (written before encryption), shown as it is like any other look-alike.
  */
 function openEach(
   keys: ReadonlyMap<string, SubjectDataKey>,
@@ -159,7 +166,10 @@ function openEach(
     group.forEach((place, i) => (values[place] = opened[i]));
   });
   const stray = [...members.values()].flat();
-  if (stray.length > 0) throw tampered(`${stray.map(({ at }) => fields[at].path).join(', ')} of mission ${missionId} (naming a group that is not there)`);
+  const sealedAny = tokens.some((token) => token?.kind === 'sealed');
+  if (stray.length > 0 && sealedAny) {
+    throw tampered(`${stray.map(({ at }) => fields[at].path).join(', ')} of mission ${missionId} (naming a group that is not there)`);
+  }
   return values;
 }
 
@@ -178,6 +188,7 @@ function groupPlaces(at: number, members: readonly { member: GroupMember; at: nu
   const byIndex = [...members].sort((a, b) => a.member.index - b.member.index);
   byIndex.forEach(({ member, at: place }, i) => {
     if (member.index !== i + 1) throw tampered(`${fields[place].path} of mission ${missionId} (a group's places are not 1, 2, … each once)`);
+    if (fields[place].part !== fields[at].part) throw tampered(`${fields[place].path} of mission ${missionId} (a group's fields are in two parts)`);
     places.push(place);
   });
   return places;

@@ -82,6 +82,24 @@ describe('MissionPersonalData', () => {
     expect(event.type === 'MissionApproved' && event.data.output?.reply).toBe('Dear Ms Schmidt, certainly.');
   });
 
+  it("given the edit's and the original's actions swapped in the read model, when opened, then the tampered error, not each other's text", async () => {
+    const history = new MissionHistory();
+    await completedMission(history);
+    history.apply(decideVerdict(history.mission, anEvaluation(1, true), 3, { reviewRule: 'guest-replies' }));
+    const edit = await personal.sealOutput(history.mission, { language: 'en', reply: 'Dear Ms Schmidt, certainly.', actions: ['edited action'] });
+    const approved = history.apply(decideApprove(history.mission, { output: edit }));
+    const result = approved.result as NonNullable<Mission['result']>;
+    const review = approved.review as NonNullable<Mission['review']>;
+    const original = review.originalOutput as Record<string, unknown>;
+    // Both parts bind their fields as output.<field>: only the part check tells the swap.
+    const swapped: Mission = {
+      ...approved,
+      result: { ...result, output: { ...result.output, actions: original.actions } },
+      review: { ...review, originalOutput: { ...original, actions: result.output.actions } },
+    };
+    await expect(personal.openMission(swapped)).rejects.toThrow(/output\.actions of mission .* \(a group's fields are in two parts\)/);
+  });
+
   it('given a named guest and no personal input, when created and the reply arrives, then the key was made at create and the reply is sealed', async () => {
     const input = aCreateInput({ type: 'guest_support', description: '', payload: { room: '204', guest: { id: 8 } } });
     const history = new MissionHistory();

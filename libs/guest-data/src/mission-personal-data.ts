@@ -166,7 +166,7 @@ function missionParts(type: MissionType): Part<Mission>[] {
  */
 function sealedParts<T>(target: T, parts: readonly Part<T>[]): { fields: StoredField[]; putBack(values: readonly unknown[]): T } | null {
   const found = parts.map((part) => part.fields(target));
-  const fields = found.flatMap((partFields, i) => partFields.map(({ path, value }) => ({ path: parts[i].prefix + path, value })));
+  const fields = found.flatMap((partFields, i) => partFields.map(({ path, value }) => ({ path: parts[i].prefix + path, value, part: i })));
   if (!fields.some((field) => isToken(field.value))) return null;
   return {
     fields,

@@ -222,7 +222,13 @@ describe('subject keys in Redis and the guest data cipher', () => {
         expect((error as GuestDataError).message).not.toMatch(/14 Uhr|Late/);
         return (error as GuestDataError).message;
       };
-      expect(await refused([{ path: 'payload.message', value: input[1] }])).toMatch(/payload\.message of mission m-1 \(naming a group that is not there\)/);
+      expect(
+        await refused([
+          { path: 'payload.message', value: input[1] },
+          { path: 'output.reply', value: output[0] },
+          { path: 'output.actions', value: output[1] },
+        ]),
+      ).toMatch(/payload\.message of mission m-1 \(naming a group that is not there\)/);
       expect(
         await refused([
           { path: 'description', value: input[0] },
@@ -239,6 +245,12 @@ describe('subject keys in Redis and the guest data cipher', () => {
         { path: 'description', value: input[0] },
         { path: 'output.reply', value: output[1] },
       ]);
+    });
+
+    it('given fields that hold no ciphertext at all, then a value shaped like a member is plain text and shown as it is', async () => {
+      const cipher = new GuestDataCipher(storeOf());
+      // Written before encryption (no subject): it only looks like a member of a group.
+      expect(await cipher.open('m-1', [{ path: 'output.reply', value: 'enc:v3:AAAAAAAAAAAA#1' }])).toEqual(['enc:v3:AAAAAAAAAAAA#1']);
     });
   });
 

@@ -14,7 +14,9 @@ const GUEST_PAYLOAD = ['payload.guest.name', 'payload.guest.email', 'payload.gue
  * create body and the mission (`description`, `payload.…`); `output` paths are in an agent's
  * result output, and in a reviewer's edit of it. The title, the ids, the routing fields and the
  * evaluator's and reviewers' remarks are not personal: staff write them, and must keep guest data
- * out of them (README, "Guest data").
+ * out of them (README, "Guest data"). A path may be added, never removed (nor NAMED_INPUT): the
+ * fields of a part are sealed as one group bound to all its paths, so a stored group with a path
+ * this table no longer lists would not open any more (tampered).
  */
 export const PERSONAL_FIELDS: Readonly<Record<MissionType, Readonly<Record<PersonalFieldPlace, readonly string[]>>>> = {
   // The guest's request and the reply drafted to them (and the follow-up tasks, which name them).
