@@ -201,7 +201,8 @@ describe('intake API (four services, real Redis)', () => {
     it('when a raw command names its own missionId again, then the same body is the same mission and another body is rejected with its reason', async () => {
       const consumer = system.intake.get(SubmissionConsumer);
       const id = randomUUID();
-      const stream = system.keys.of(id).stream('intake');
+      // Handled as if read from partition 0's stream: rejections go to the stream's own partition.
+      const stream = system.keys.partitions[0].stream('intake');
       const first = { mission: mission({ title: 'Leaking tap in room 412' }), missionId: id };
       await consumer.submit(first, new RedisStreamsContext([stream, '1700000000100-0', 1, 0]));
       // The sender's retry of the same command, as a new entry.
@@ -213,7 +214,7 @@ describe('intake API (four services, real Redis)', () => {
       );
 
       const entries = new Set(['1700000000100-0', '1700000000200-0', '1700000000300-0']);
-      const rejected = (await system.redis.xrange(system.keys.of(id).rejectedSubmissions, '-', '+'))
+      const rejected = (await system.redis.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+'))
         .map(([, fields]) => [fields[fields.indexOf('messageId') + 1], fields[fields.indexOf('reason') + 1]])
         .filter(([messageId]) => entries.has(messageId));
       expect(rejected).toEqual([['1700000000300-0', `missionId ${id} was submitted before with another body; a new mission needs a new missionId`]]);
