@@ -92,11 +92,19 @@ export function decideFail(mission: Mission, attempt: number, error: string): De
 }
 
 export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decision {
-  if (mission.status !== 'evaluating' || mission.attempts !== evaluation.attempt) {
-    return skip(`evaluation of attempt ${evaluation.attempt} is stale (mission ${mission.status})`);
-  }
-  if (mission.evaluation?.attempt === evaluation.attempt) return skip(`attempt ${evaluation.attempt} already evaluated`);
-  return append({ type: 'MissionEvaluated', data: evaluation });
+  const stale = staleEvaluation(mission, evaluation.attempt);
+  return stale ? skip(stale) : append({ type: 'MissionEvaluated', data: evaluation });
+}
+
+/**
+ * Why a verdict on `attempt` can no longer be recorded on the mission as it is (the attempt is
+ * over, or judged already); null while it can. The evaluator asks before judging a redelivered
+ * message, so a verdict recorded before a crash does not cost a second judge call.
+ */
+export function staleEvaluation(mission: Mission, attempt: number): string | null {
+  if (mission.status !== 'evaluating' || mission.attempts !== attempt) return `evaluation of attempt ${attempt} is stale (mission ${mission.status})`;
+  if (mission.evaluation?.attempt === attempt) return `attempt ${attempt} already evaluated`;
+  return null;
 }
 
 /** How long a failed attempt's next one waits: exponential from `baseMs`, capped at `maxMs`, with jitter. */

@@ -27,6 +27,11 @@ export class MissionPipeline {
     return this.store.append(missionId, mission, events, context, this.effects(context));
   }
 
+  /** The mission as stored now: for a handler that must know whether its message is stale before costly work. */
+  load(missionId: string): Promise<Mission | null> {
+    return this.store.load(missionId);
+  }
+
   /** Decides on the mission and appends; on a version conflict reloads and decides again. */
   transition(start: Mission | string, decide: (mission: Mission) => Decision, context: PipelineContext): Promise<TransitionOutcome> {
     return this.store.transition(start, decide, context, this.effects(context));

@@ -1,6 +1,6 @@
-import { EventPattern, Payload } from '@nestjs/microservices';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { messageValidation, MissionMessage, Patterns } from '@app/messages';
-import { StreamConsumer } from '@app/redis-streams';
+import { RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { EvaluationService } from './evaluation.service';
 
 @StreamConsumer()
@@ -8,7 +8,7 @@ export class EvaluationConsumer {
   constructor(private readonly evaluation: EvaluationService) {}
 
   @EventPattern(Patterns.evaluator.missionCompleted)
-  async missionCompleted(@Payload(messageValidation) message: MissionMessage): Promise<void> {
-    await this.evaluation.evaluate(message.mission);
+  async missionCompleted(@Payload(messageValidation) message: MissionMessage, @Ctx() context: RedisStreamsContext): Promise<void> {
+    await this.evaluation.evaluate(message.mission, { redelivered: context.getDeliveries() > 1 });
   }
 }

@@ -187,6 +187,28 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(await verdictMetrics()).toEqual({ verdicts: { not_judged: 1 }, scores: 0 });
   });
 
+  it('given a verdict recorded before the evaluator died, when its message is redelivered, then the judge is not asked again; one never recorded is judged', async () => {
+    const { evaluator, complete, eventsAfter } = setup();
+    const judge = jest.spyOn(RuleBasedJudge.prototype, 'judge');
+    try {
+      const judgedBefore = await complete('m-1', lateCheckout);
+      // The first delivery: judged and recorded, and then the evaluator died before its ack.
+      await evaluator.evaluate(judgedBefore);
+      // It used to be judged again (an LLM call with JUDGE=llm), only for the append to find it stale.
+      await evaluator.evaluate(judgedBefore, { redelivered: true });
+      expect(judge).toHaveBeenCalledTimes(1);
+      expect((await eventsAfter(judgedBefore)).filter((event) => event.type === 'MissionEvaluated')).toHaveLength(1);
+
+      // This one's evaluator died before it recorded anything: the redelivery is judged.
+      const neverRecorded = await complete('m-2', lateCheckout);
+      await evaluator.evaluate(neverRecorded, { redelivered: true });
+      expect(judge).toHaveBeenCalledTimes(2);
+      expect((await eventsAfter(neverRecorded)).map((event) => event.type)).toContain('MissionEvaluated');
+    } finally {
+      judge.mockRestore();
+    }
+  });
+
   it('given the last attempt fails the rubric, when it is evaluated, then the mission is dead-lettered in the same append', async () => {
     const { partition, store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '1' });
     const completed = await complete('m-1', lateCheckout, flawedModel);

@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { GuestDataError, MissionPersonalData } from '@app/guest-data';
-import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor } from '@app/mission';
+import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, staleEvaluation } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -44,8 +44,17 @@ export class EvaluationService {
     }
   }
 
-  async evaluate(completed: Mission): Promise<void> {
+  /**
+   * Judges the completed attempt and records the verdict. A `redelivered` message (its first
+   * delivery's evaluator died before the ack) is checked against the stored mission first: when
+   * its verdict was recorded then, the judge (an LLM call with JUDGE=llm) is not asked again.
+   */
+  async evaluate(completed: Mission, { redelivered = false }: { redelivered?: boolean } = {}): Promise<void> {
     const attempt = completed.attempts;
+    if (redelivered) {
+      const current = await this.pipeline.load(completed.id);
+      if (!current || staleEvaluation(current, attempt)) return;
+    }
     // The judge and the review rules read the guest's words and the reply; they stay in memory.
     let plain: Mission;
     try {
