@@ -218,8 +218,9 @@ export function parseToken(token: string, missionId: string): ParsedToken {
 function parseV3(token: string, missionId: string): ParsedToken {
   const member = V3_MEMBER.exec(token);
   if (member) return { kind: 'member', group: member[1], index: Number(member[2]) };
-  const sealed = parseSealed('v3', V3_TOKEN.exec(token), missionId);
-  return { ...sealed, group: token.slice(token.indexOf('/') + 1, token.indexOf('/') + 1 + GROUP_ID_CHARS) };
+  const match = V3_TOKEN.exec(token);
+  // The group id is the start of the body (its IV), as sealFields names it.
+  return { ...parseSealed('v3', match, missionId), group: match?.[2].slice(0, GROUP_ID_CHARS) };
 }
 
 /** A v2 or v3 token that holds ciphertext: `<header>/<iv+ciphertext+tag>` after its prefix, as matched. */

@@ -6,9 +6,10 @@ import { repoFile } from '@app/runtime';
 /** The agents a fresh registry is seeded with: fixtures/agents.json, read and checked while the orchestrator is built. */
 export const AGENT_PROFILES = Symbol('AGENT_PROFILES');
 
-/** The agents file as the AGENT_PROFILES provider reads it: a ConfigError (exit 78) names every problem before anything starts. */
+/** The agents file, relative to the repository. */
 export const SEED_FILE = 'fixtures/agents.json';
 
+/** The AGENT_PROFILES provider: a bad file is a ConfigError (exit 78) naming every problem, before anything starts. */
 export function seedProfiles(): AgentProfile[] {
   return readAgentProfiles(repoFile(SEED_FILE));
 }
