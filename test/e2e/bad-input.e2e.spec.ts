@@ -120,6 +120,28 @@ const CORPUS: BadRequestCase[] = [
   { name: 'valid secret without a scheme', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: TEST_KEYS.operator } },
   { name: 'Basic instead of Bearer', status: 401, body: valid, headers: { 'Content-Type': 'application/json', Authorization: 'Basic dXNlcjpwYXNz' } },
   { name: 'reader key creating', status: 403, body: valid, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${TEST_KEYS.reader}` } },
+  // The role is checked before the body is read: none of these bodies is looked at either.
+  { name: 'reader key creating, malformed JSON', status: 403, body: '{"type": "pricing",', headers: { ...json, Authorization: `Bearer ${TEST_KEYS.reader}` } },
+  {
+    name: 'reader key creating, body over 256 KB',
+    status: 403,
+    body: { ...valid, payload: { blob: 'z'.repeat(300_000) } },
+    headers: { ...json, Authorization: `Bearer ${TEST_KEYS.reader}` },
+  },
+  {
+    name: 'reader key creating, text/plain body',
+    status: 403,
+    body: 'hello',
+    headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${TEST_KEYS.reader}` },
+  },
+  {
+    name: 'submitter key on the DLQ, malformed JSON',
+    status: 403,
+    method: 'post',
+    path: '/api/dlq/requeue',
+    body: '{"limit":',
+    headers: { ...json, Authorization: `Bearer ${TEST_KEYS.submitter}` },
+  },
   {
     name: 'submitter key on the DLQ',
     status: 403,

@@ -102,6 +102,17 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     expect(answer).toContain('missing API key');
   });
 
+  it('given a large body with a key whose role may not call the route, then 403 comes before the body is read, and the connection is closed', async () => {
+    const connection = open(
+      `POST /api/missions HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.reader}\r\nContent-Type: application/json\r\nContent-Length: 300000\r\n\r\n` +
+        '{"a":['.repeat(170),
+    );
+    const answer = await closedByServer(connection, 'the server to answer and close');
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('has role reader');
+  });
+
   it('given repeated failed authentications from one address, then it gets 429 with Retry-After, even with a valid key, and other addresses do not', async () => {
     const from = '127.0.0.2';
     const wrong = { 'X-API-Key': 'wrong-secret-0123456789' };

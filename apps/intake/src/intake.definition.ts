@@ -7,6 +7,6 @@ export const intakeService: ServiceDefinition = {
   name: 'intake',
   defaultPort: 3000,
   module: (env) => IntakeModule.register(env),
-  configureHttp: (app, env) => configureHttp(app, env),
+  configureHttp,
   poisonFields: submissionPoisonFields,
 };

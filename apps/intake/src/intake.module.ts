@@ -15,6 +15,7 @@ import { CallerController } from './console/caller.controller';
 import { MissionChainController } from './console/mission-chain.controller';
 import { ThroughputController } from './console/throughput.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
+import { JsonBodyGuard } from './http/json-body.guard';
 import { PersonalDataInterceptor } from './http/personal-data.interceptor';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
@@ -92,6 +93,8 @@ export class IntakeModule {
         { provide: StreamTokens, inject: [ApiKeyStore], useFactory: (store: ApiKeyStore) => new StreamTokens(store) },
         EventStreamService,
         { provide: APP_GUARD, useClass: ApiKeyThrottlerGuard },
+        // Last: a body is read only for a caller the guards above let through.
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: AgentRegistry, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new AgentRegistry(redis, keys) },
         {
           provide: AuthFailureThrottle,

@@ -19,21 +19,16 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 /**
  * Authenticates /api requests before anything reads their bodies, so a request without a valid
  * key costs a hash and a Redis counter, not the parsing of up to BODY_LIMIT_BYTES of JSON.
- * The caller it finds is attached for ApiKeyGuard (which checks the role) and the rate limiter.
- * A refused request that carries a body gets `Connection: close`: Node then drops the connection
- * after the answer instead of reading the rest of the body to keep it alive.
+ * The caller it finds is attached for ApiKeyGuard (which checks the role) and the rate limiter;
+ * the body is read after both (JsonBodyGuard). A refusal is written by writeErrorBody, which
+ * closes the connection of a body not yet read.
  * `otherwise` may authenticate a request that carries no key by other means (a stream token);
  * it answers undefined for requests it does not cover.
  */
 export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
-    const refuse = (error: HttpException) => {
-      if (Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined) {
-        response.setHeader('Connection', 'close');
-      }
-      next(error);
-    };
+    const refuse = (error: HttpException) => next(error);
     const address = clientAddress(request);
     const blocked = throttle.retryAfter(address);
     if (blocked > 0) return refuse(tooManyFailures(response, blocked));

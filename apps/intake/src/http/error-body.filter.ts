@@ -3,6 +3,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { IllegalTransitionError } from '@app/mission';
+import { bodyStillArriving } from './request-body';
 
 /** The one shape of every error the API returns. */
 export interface ErrorBody {
@@ -26,7 +27,11 @@ export class ErrorBodyFilter implements ExceptionFilter {
 
 const logger = new Logger('http');
 
-/** Writes the ErrorBody for any error; shared by the Nest filter and the Express error middleware. */
+/**
+ * Writes the ErrorBody for any error; shared by the Nest filter and the Express error middleware.
+ * A refusal before the body was read (no key, a role that may not call the route) closes the
+ * connection: Node then drops it after the answer instead of reading the rest of the body.
+ */
 export function writeErrorBody(response: Response, exception: unknown): void {
   const body = toErrorBody(exception);
   if (body.statusCode >= 500) {
@@ -34,6 +39,7 @@ export function writeErrorBody(response: Response, exception: unknown): void {
     const { method, originalUrl } = response.req;
     logger.error(`${method} ${originalUrl}: ${exception instanceof Error ? exception.stack : String(exception)}`);
   }
+  if (bodyStillArriving(response.req)) response.setHeader('Connection', 'close');
   response.status(body.statusCode).json(body);
 }
 

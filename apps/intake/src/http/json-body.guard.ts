@@ -1,0 +1,40 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, UnsupportedMediaTypeException } from '@nestjs/common';
+import { json, Request, Response } from 'express';
+import { Environment } from '@app/config';
+import { rejectForbiddenKeys } from '@app/mission';
+import { ENVIRONMENT } from '@app/runtime';
+import { hasBody } from './request-body';
+
+/**
+ * Reads and parses the request body, after the API key, its role and the rate limit are checked
+ * (register it as the last APP_GUARD): a caller whose key may not call the route gets its 403, not
+ * a 400, 413 or 415 about a body nothing reads, and costs no parsing. Bodies are uncompressed JSON
+ * or nothing: any other content type, or any Content-Encoding but identity, is a 415 before
+ * parsing. Compressed bodies are refused rather than inflated: bodies are small, and inflating
+ * would let a few KB expand to BODY_LIMIT_BYTES of work. Parser failures (malformed JSON, too
+ * large) are thrown, and the error filter words them.
+ */
+@Injectable()
+export class JsonBodyGuard implements CanActivate {
+  private readonly parse: (request: Request, response: Response) => Promise<void>;
+
+  constructor(@Inject(ENVIRONMENT) env: Environment) {
+    const parser = json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', inflate: false, reviver: rejectForbiddenKeys });
+    this.parse = (request, response) => new Promise((resolve, reject) => parser(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    // Stream handlers share the global guards; their messages are parsed by the transport.
+    if (context.getType() !== 'http') return true;
+    const http = context.switchToHttp();
+    const request = http.getRequest<Request>();
+    if (!hasBody(request)) return true;
+    if (!request.is('application/json')) throw new UnsupportedMediaTypeException('request bodies must be application/json');
+    const encoding = (request.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+    if (encoding !== 'identity' && encoding !== '') {
+      throw new UnsupportedMediaTypeException('request bodies must not be compressed: Content-Encoding must be identity or absent');
+    }
+    await this.parse(request, http.getResponse<Response>());
+    return true;
+  }
+}

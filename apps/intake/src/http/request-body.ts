@@ -1,0 +1,15 @@
+import { IncomingMessage } from 'node:http';
+
+/** Whether the request says it carries a body (a length above 0, or a chunked one). */
+export function hasBody(request: Pick<IncomingMessage, 'headers'>): boolean {
+  return Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+}
+
+/**
+ * Whether part of the request's body has yet to arrive: an answer given now (a refusal before the
+ * body was read) should close the connection, or Node would read the rest of the body, up to any
+ * size, to keep the connection alive.
+ */
+export function bodyStillArriving(request: Pick<IncomingMessage, 'headers' | 'complete'>): boolean {
+  return hasBody(request) && !request.complete;
+}
