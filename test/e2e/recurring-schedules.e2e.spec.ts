@@ -19,9 +19,9 @@ const MINUTE = 60_000;
 type ScheduleEventBody = { type: string; actor: string; data: Record<string, unknown> };
 
 /** Due times of the schedule after `since` up to `until`, as the test's own count. */
-function dueTimes(cron: string, timeZone: string, since: Date, until: Date): Date[] {
+function dueTimes(cron: string, timeZone: string, scheduleId: string, since: Date, until: Date): Date[] {
   const times: Date[] = [];
-  for (let due = nextDueAfter(cron, timeZone, since); due && due <= until; due = nextDueAfter(cron, timeZone, due)) times.push(due);
+  for (let due = nextDueAfter(cron, timeZone, since, scheduleId); due && due <= until; due = nextDueAfter(cron, timeZone, due, scheduleId)) times.push(due);
   return times;
 }
 
@@ -46,6 +46,8 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     const refused = [
       [{ ...valid, cron: '0 25 * * *' }, 'cron', /not a valid expression/],
       [{ ...valid, cron: '* * * * * *' }, 'cron', /five fields/],
+      // Refused whatever id the schedule would get (it used to hang on the id: the 29th or the 30th).
+      [{ ...valid, cron: '0 0 H 2 *' }, 'cron', /29th to the 31st.*H\(1-28\)/],
       [{ ...valid, timeZone: 'Europe/Berlim' }, 'timeZone', /not an IANA time zone/],
       [{ ...valid, template: { ...inspection, priority: 'urgent' } }, 'template.priority', /priority must be one of/],
       [{ ...valid, template: { ...inspection, extra: 1 } }, 'template.extra', /should not exist/],
@@ -65,7 +67,7 @@ describe('recurring missions: schedules with cron and time zone (four services, 
 
   it('when an operator creates a schedule, then each due time creates exactly one mission, and a delete stops it', async () => {
     const created = (await create({ cron: '0 6 1 * *', timeZone: 'Europe/Berlin', template: inspection }).expect(201)).body;
-    const firstDue = nextDueAfter('0 6 1 * *', 'Europe/Berlin', new Date(created.createdAt)) as Date;
+    const firstDue = nextDueAfter('0 6 1 * *', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
     expect(created).toMatchObject({
       createdBy: 'operator',
       version: 1,
@@ -111,7 +113,13 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     const second = await system.addInstance(intakeService);
     const created = (await create({ cron: '30 7 * * *', timeZone: 'Europe/Berlin', template: { ...inspection, title: 'Daily boiler check' } }).expect(201))
       .body;
-    const [first, next] = dueTimes('30 7 * * *', 'Europe/Berlin', new Date(created.createdAt), new Date(Date.parse(created.createdAt) + 2 * DAY)).slice(0, 2);
+    const [first, next] = dueTimes(
+      '30 7 * * *',
+      'Europe/Berlin',
+      created.id,
+      new Date(created.createdAt),
+      new Date(Date.parse(created.createdAt) + 2 * DAY),
+    ).slice(0, 2);
     // An intake created the second due time's mission and died before it appended ScheduleFired.
     const crashed = await system.intake
       .get(MissionIntakeService)
@@ -149,7 +157,7 @@ describe('recurring missions: schedules with cron and time zone (four services, 
   it('given a template no agent can serve any more, then its due time is skipped with the refusal, not retried forever', async () => {
     const template = { ...inspection, title: 'Sauna heater service', requiredSkills: ['sauna_repair'] };
     const created = (await create({ cron: '0 6 * * *', timeZone: 'UTC', template }).expect(201)).body;
-    const due = nextDueAfter('0 6 * * *', 'UTC', new Date(created.createdAt)) as Date;
+    const due = nextDueAfter('0 6 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
 
     expect(await firing.sweep(due)).toEqual({ fired: 0, skipped: 1 });
 
@@ -165,7 +173,7 @@ describe('recurring missions: schedules with cron and time zone (four services, 
   it('given an intake down for ten days, then due times older than the catch-up window are skipped and counted, and the rest fire once each', async () => {
     const created = (await create({ cron: '0 6 * * *', timeZone: 'Europe/Berlin', template: { ...inspection, title: 'Night rate review' } }).expect(201)).body;
     const now = new Date(Date.parse(created.createdAt) + 10 * DAY);
-    const due = dueTimes('0 6 * * *', 'Europe/Berlin', new Date(created.createdAt), now);
+    const due = dueTimes('0 6 * * *', 'Europe/Berlin', created.id, new Date(created.createdAt), now);
     const kept = due.filter((time) => time.getTime() >= now.getTime() - 3 * DAY);
 
     expect(await firing.sweep(now)).toEqual({ fired: kept.length, skipped: due.length - kept.length });

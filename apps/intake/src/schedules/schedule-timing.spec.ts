@@ -25,16 +25,16 @@ describe('scheduleTimingProblem', () => {
 
 describe('due times in Europe/Berlin across daylight saving time', () => {
   it('given 06:00 daily, then it is 05:00 UTC in winter and 04:00 UTC in summer', () => {
-    expect(nextDueAfter('0 6 * * *', 'Europe/Berlin', at('2026-03-28T12:00:00Z'))).toEqual(at('2026-03-29T04:00:00Z'));
-    expect(nextDueAfter('0 6 * * *', 'Europe/Berlin', at('2026-03-27T12:00:00Z'))).toEqual(at('2026-03-28T05:00:00Z'));
+    expect(nextDueAfter('0 6 * * *', 'Europe/Berlin', at('2026-03-28T12:00:00Z'), 'schedule-1')).toEqual(at('2026-03-29T04:00:00Z'));
+    expect(nextDueAfter('0 6 * * *', 'Europe/Berlin', at('2026-03-27T12:00:00Z'), 'schedule-1')).toEqual(at('2026-03-28T05:00:00Z'));
   });
 
   it('given 02:30 daily, then the day the clocks skip 02:00-03:00 it fires once, an hour later, and the day they repeat 02:00-03:00 it fires once', () => {
     const spring = [at('2026-03-28T00:00:00Z')];
-    for (let day = 0; day < 3; day += 1) spring.push(nextDueAfter('30 2 * * *', 'Europe/Berlin', spring[spring.length - 1]) as Date);
+    for (let day = 0; day < 3; day += 1) spring.push(nextDueAfter('30 2 * * *', 'Europe/Berlin', spring[spring.length - 1], 'schedule-1') as Date);
     expect(spring.slice(1)).toEqual([at('2026-03-28T01:30:00Z'), at('2026-03-29T01:30:00Z'), at('2026-03-30T00:30:00Z')]);
     const autumn = [at('2026-10-24T00:00:00Z')];
-    for (let day = 0; day < 3; day += 1) autumn.push(nextDueAfter('30 2 * * *', 'Europe/Berlin', autumn[autumn.length - 1]) as Date);
+    for (let day = 0; day < 3; day += 1) autumn.push(nextDueAfter('30 2 * * *', 'Europe/Berlin', autumn[autumn.length - 1], 'schedule-1') as Date);
     expect(autumn.slice(1)).toEqual([at('2026-10-24T00:30:00Z'), at('2026-10-25T00:30:00Z'), at('2026-10-26T01:30:00Z')]);
   });
 });
@@ -49,11 +49,23 @@ describe('an H (hashed) field', () => {
     expect(nextFiringStep('H * * * *', 'UTC', since, at('2026-12-03T11:00:00Z'), HOUR, 'schedule-7')).toEqual({ kind: 'fire', dueAt: due });
   });
 
-  it('given an H day of February, then whether it can be due is decided with the schedule id, as its due times are', () => {
-    // schedule-18's H is the 30th or 31st, which February never has; schedule-7's is the 29th (2028).
-    expect(scheduleTimingProblem('0 0 H 2 *', 'UTC', 'schedule-18')).toEqual({ field: 'cron', problem: expect.stringMatching(/not a valid expression/) });
-    expect(scheduleTimingProblem('0 0 H 2 *', 'UTC', 'schedule-7')).toBeNull();
-    expect(nextDueAfter('0 0 H 2 *', 'UTC', at('2026-12-03T00:00:00Z'), 'schedule-7')).toEqual(at('2028-02-29T00:00:00Z'));
+  it('given an H day of the month that may be the 29th to the 31st, then it is refused for every schedule id alike', () => {
+    // A bare H took the 30th or 31st for schedule-18 (never due in February: refused) and the 29th for
+    // schedule-7 (accepted): the same request succeeded or failed by the id it happened to get.
+    for (const cron of ['0 0 H 2 *', '0 0 H * *', '0 0 H(1-31) * *', '0 0 1,H(20-30) * *', '0 0 H/30 * *']) {
+      for (const id of ['schedule-7', 'schedule-18']) {
+        expect(scheduleTimingProblem(cron, 'UTC', id)).toEqual({ field: 'cron', problem: expect.stringMatching(/29th to the 31st.*H\(1-28\)/) });
+      }
+    }
+  });
+
+  it('given an H day of the month within the 28th, then every schedule id gets a day every month has', () => {
+    for (const cron of ['0 0 H(1-28) 2 *', '0 0 H(1-28)/7 * *', '0 0 H/14 * *', '0 0 1,H(10-20) * *']) {
+      for (let i = 0; i < 20; i += 1) expect(scheduleTimingProblem(cron, 'UTC', `schedule-${i}`)).toBeNull();
+    }
+    const due = nextDueAfter('0 0 H(1-28) 2 *', 'UTC', at('2026-12-03T00:00:00Z'), 'schedule-18') as Date;
+    expect(due.getUTCMonth()).toBe(1);
+    expect(due.getUTCFullYear()).toBe(2027);
   });
 
   it('given other seeds, then schedules of the same expression spread over the hour', () => {
@@ -64,7 +76,7 @@ describe('an H (hashed) field', () => {
 });
 
 describe('nextFiringStep (a fake clock: now is an argument)', () => {
-  const hourly = (since: string, now: string, catchUpMs = HOUR) => nextFiringStep('0 * * * *', 'Europe/Berlin', at(since), at(now), catchUpMs);
+  const hourly = (since: string, now: string, catchUpMs = HOUR) => nextFiringStep('0 * * * *', 'Europe/Berlin', at(since), at(now), catchUpMs, 'schedule-1');
 
   it('given no due time since the last one, then it waits', () => {
     expect(hourly('2026-01-01T10:00:00Z', '2026-01-01T10:59:59Z')).toEqual({ kind: 'wait' });
@@ -95,7 +107,7 @@ describe('nextFiringStep (a fake clock: now is an argument)', () => {
   });
 
   it('given a very long outage, then one step counts at most 1 000 due times and the next goes on from there', () => {
-    const first = nextFiringStep('* * * * *', 'UTC', at('2026-01-01T00:00:00Z'), at('2026-02-01T00:00:00Z'), HOUR);
+    const first = nextFiringStep('* * * * *', 'UTC', at('2026-01-01T00:00:00Z'), at('2026-02-01T00:00:00Z'), HOUR, 'schedule-1');
     expect(first).toEqual({
       kind: 'skip',
       count: 1_000,

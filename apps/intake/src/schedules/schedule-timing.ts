@@ -7,19 +7,49 @@ const SKIP_BATCH = 1_000;
 /** What a schedule does next at a time: nothing yet, skip due times too old to catch up, or fire one. */
 export type FiringStep = { kind: 'wait' } | { kind: 'skip'; count: number; from: Date; to: Date } | { kind: 'fire'; dueAt: Date };
 
+/** The last day every month has: a hashed day of the month stays within it (hashedDayProblem). */
+const LAST_DAY_OF_EVERY_MONTH = 28;
+
+/** An `H` term of the day-of-month field: `H`, `H/<step>`, `H(<from>-<to>)` or `H(<from>-<to>)/<step>`. */
+const HASHED_TERM = /^H(?:\((\d+)-(\d+)\))?(?:\/(\d+))?$/;
+
 /**
  * Why `cron` in `timeZone` cannot be a schedule, or null. Five fields only: a seconds field would
  * let one schedule fire 86 400 missions a day. `hashSeed` is the schedule's id, as for its due
- * times: an `H` field may take a value that is never due (`0 0 H 2 *` on the 30th).
+ * times.
  */
 export function scheduleTimingProblem(cron: string, timeZone: string, hashSeed: string): { field: 'cron' | 'timeZone'; problem: string } | null {
   if (!isTimeZone(timeZone)) return { field: 'timeZone', problem: `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Europe/Berlin, UTC)` };
-  if (cron.trim().split(/\s+/).length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
+  const fields = cron.trim().split(/\s+/);
+  if (fields.length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
+  const hashedDay = hashedDayProblem(fields[2]);
+  if (hashedDay) return { field: 'cron', problem: hashedDay };
   try {
     // next() too: an expression may parse and still never be due (the 31st of February).
     CronExpressionParser.parse(cron, { tz: timeZone, hashSeed }).next();
   } catch (error) {
     return { field: 'cron', problem: `cron ${JSON.stringify(cron)} is not a valid expression: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return null;
+}
+
+/**
+ * Why an `H` of the day-of-month field could take a day some months lack (the 29th to the 31st),
+ * or null. Such a schedule would skip those months without a word, and whether it is ever due
+ * (`0 0 H 2 *`) would depend on the id it happens to get; so it is refused for every id alike. A
+ * range within 1–28, or a step of at most 28 (it always takes a day up to the step), is due every
+ * month it names.
+ */
+function hashedDayProblem(dayOfMonth: string): string | null {
+  for (const term of dayOfMonth.split(',')) {
+    if (!term.includes('H')) continue;
+    const hashed = HASHED_TERM.exec(term);
+    if (!hashed) continue; // Not an H this function knows: cron-parser judges it.
+    const [, , to, step] = hashed;
+    const lastDay = to !== undefined ? Number(to) : step !== undefined ? Number(step) : Infinity;
+    if (lastDay > LAST_DAY_OF_EVERY_MONTH) {
+      return `cron ${JSON.stringify(term)} in day-of-month may take the 29th to the 31st, which some months lack: give it a range within 1-28, e.g. H(1-28)`;
+    }
   }
   return null;
 }
@@ -39,7 +69,7 @@ function isTimeZone(timeZone: string): boolean {
  * places an `H` field (cron-parser's hashed value): the schedule's id, so each schedule keeps its
  * own minute at every read; without a seed cron-parser draws it anew on every parse.
  */
-export function nextDueAfter(cron: string, timeZone: string, after: Date, hashSeed = cron): Date | null {
+export function nextDueAfter(cron: string, timeZone: string, after: Date, hashSeed: string): Date | null {
   const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: after, hashSeed });
   return times.hasNext() ? times.next().toDate() : null;
 }
@@ -55,7 +85,7 @@ export function nextDueOf(schedule: Pick<ScheduleRecord, 'id' | 'cron' | 'timeZo
  * counted in one step (at most SKIP_BATCH of them, the rest in the next step). `hashSeed` as for
  * nextDueAfter.
  */
-export function nextFiringStep(cron: string, timeZone: string, since: Date, now: Date, catchUpMs: number, hashSeed = cron): FiringStep {
+export function nextFiringStep(cron: string, timeZone: string, since: Date, now: Date, catchUpMs: number, hashSeed: string): FiringStep {
   const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: since, endDate: now, hashSeed });
   if (!times.hasNext()) return { kind: 'wait' };
   const first = times.next().toDate();
