@@ -16,6 +16,24 @@ import { InProcessSystem, startInProcessSystem } from '../support/in-process-sys
 /** Maintenance requests move to stage 3 ("Repaired") once their mission succeeds. */
 const REPAIRED = 3;
 
+/** The connector's environment: the system's Redis, prefix, partitions and master key, and the fake Odoo. */
+function connectorEnvironment(system: InProcessSystem, odoo: FakeOdooServer, overrides: Record<string, string> = {}) {
+  return loadEnvironment({
+    ...redisTarget(),
+    ...(process.env.LOG_PARTITIONS ? { LOG_PARTITIONS: process.env.LOG_PARTITIONS } : {}),
+    KEY_PREFIX: system.prefix,
+    // The same master key as the services: the connector opens results to post them.
+    DATA_KEY_SECRET: system.environment.DATA_KEY_SECRET,
+    LOG_LEVEL: 'error',
+    LOG_FORMAT: 'json',
+    ...odoo.connection,
+    ODOO_POLL_MS: '200',
+    ODOO_BACKOFF_MS: '50',
+    ODOO_TIMEOUT_MS: '1000',
+    ...overrides,
+  });
+}
+
 describe('Odoo connector (four services, the connector, a fake Odoo on loopback)', () => {
   let system: InProcessSystem;
   let odoo: FakeOdooServer;
@@ -23,23 +41,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
   let keys: ConnectorKeys;
   let mappingFile: string;
 
-  /** The connector's environment: the system's Redis, prefix, partitions and master key, and the fake Odoo. */
-  const connectorEnv = (overrides: Record<string, string> = {}) =>
-    loadEnvironment({
-      ...redisTarget(),
-      ...(process.env.LOG_PARTITIONS ? { LOG_PARTITIONS: process.env.LOG_PARTITIONS } : {}),
-      KEY_PREFIX: system.prefix,
-      // The same master key as the services: the connector opens results to post them.
-      DATA_KEY_SECRET: system.environment.DATA_KEY_SECRET,
-      LOG_LEVEL: 'error',
-      LOG_FORMAT: 'json',
-      ...odoo.connection,
-      ODOO_POLL_MS: '200',
-      ODOO_BACKOFF_MS: '50',
-      ODOO_TIMEOUT_MS: '1000',
-      ODOO_MAPPING_FILE: mappingFile,
-      ...overrides,
-    });
+  const connectorEnv = (overrides: Record<string, string> = {}) => connectorEnvironment(system, odoo, { ODOO_MAPPING_FILE: mappingFile, ...overrides });
   const startConnector = async (overrides: Record<string, string> = {}) => {
     const env = connectorEnv(overrides);
     connector = await NestFactory.create(ConnectorOdooModule.register(env), { logger: false, bodyParser: false });
@@ -118,9 +120,14 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       expect(posts[0]).toMatchObject({ message_type: 'comment', subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('brain-mission:') });
     }
     expect(repair.stage_id).toBe(REPAIRED);
-    expect(odoo.messages).toHaveLength(3);
-    // The ticket without a visible title is set aside with the reason; the others were not held up.
+    // The ticket without a visible title is set aside with the reason, and told so in its chatter; the others were not held up.
     expect(await system.redis.hget(keys.refused, `helpdesk.ticket:${blank.id}`)).toContain('title');
+    await waitFor(async () => odoo.messagesOf('helpdesk.ticket', blank.id).length === 1, { timeoutMs: 10_000, what: 'the refusal note' });
+    expect(odoo.messagesOf('helpdesk.ticket', blank.id)[0]).toMatchObject({
+      subtype_xmlid: 'mail.mt_note',
+      body: expect.stringMatching(/not taken in.*title/),
+    });
+    expect(odoo.messages).toHaveLength(4);
     expect((await ready()).status).toBe(200);
   });
 
@@ -135,7 +142,8 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       expect(odoo.messagesOf('helpdesk.ticket', late.id)).toHaveLength(1);
       expect(await submitted()).toHaveLength(4);
       expect(await system.statusCount('succeeded')).toBe(4);
-      expect(odoo.messages).toHaveLength(4);
+      // Four results and the blank ticket's refusal note, each once.
+      expect(odoo.messages).toHaveLength(5);
     } finally {
       await second.close();
     }
@@ -318,5 +326,86 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       { timeoutMs: 10_000, what: 'readiness to refuse, naming the login' },
     );
     expect(refused.body.status).toBe('error');
+  });
+});
+
+describe('Odoo connector: refusals told to Odoo (four services, the connector, a fake Odoo on loopback)', () => {
+  let system: InProcessSystem;
+  let odoo: FakeOdooServer;
+  let connector: INestApplication;
+  let keys: ConnectorKeys;
+  /** The seeded agents with the maintenance skill, and their skills. */
+  const maintainers = new Map<string, string[]>();
+
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-connector-odoo-refusals');
+    odoo = await FakeOdooServer.start();
+    keys = new ConnectorKeys(system.keys);
+    // No agent has the maintenance skill, before the intake has looked at the agents' skills even once.
+    const agents = (await system.api.get('/api/agents').expect(200)).body as { id: string; skills: string[] }[];
+    for (const agent of agents.filter((candidate) => candidate.skills.includes('facility_maintenance'))) {
+      maintainers.set(agent.id, agent.skills);
+      const skills = agent.skills.filter((skill) => skill !== 'facility_maintenance');
+      await system.api
+        .patch(`/api/agents/${agent.id}`)
+        .send({ skills: skills.length > 0 ? skills : ['guest_communication'] })
+        .expect(200);
+    }
+    connector = await NestFactory.create(ConnectorOdooModule.register(connectorEnvironment(system, odoo)), { logger: false, bodyParser: false });
+    await connector.init();
+  });
+  afterAll(async () => {
+    await connector?.close();
+    await system.close();
+    await odoo.close();
+  });
+
+  it('given a record whose mission needs skills no agent has, then the intake refuses it, Odoo is told why once, and an edit takes it in again', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Sauna heater broken', description: 'No heat since this morning.', priority: '1', stage_id: 1 });
+    const field = `maintenance.request:${record.id}`;
+
+    // It used to stay "taken in" for ever: the refusal went to the intake's rejected stream, which the connector never read.
+    const reason = await waitFor(async () => system.redis.hget(keys.refused, field), { timeoutMs: 20_000, what: 'the record to be set aside' });
+    expect(reason).toMatch(/no registered agent has the skill facility_maintenance/);
+    expect(await system.redis.hget(keys.submitted, field)).toBeNull();
+    const [note] = await waitFor(
+      async () => (odoo.messagesOf('maintenance.request', record.id).length > 0 ? odoo.messagesOf('maintenance.request', record.id) : null),
+      {
+        timeoutMs: 20_000,
+        what: 'the refusal note in the chatter',
+      },
+    );
+    expect(note).toMatchObject({ subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('BRAIN: not taken in') });
+    expect(note.body).toContain('facility_maintenance');
+    const listed = await waitFor(
+      async () => {
+        const body = (await request(connector.getHttpServer()).get('/connector/refused').expect(200)).body as { recordId: number; notePending: boolean }[];
+        return body.some((entry) => entry.recordId === record.id && !entry.notePending) && body;
+      },
+      { timeoutMs: 10_000, what: 'the refused record listed with its note posted' },
+    );
+    expect(listed).toContainEqual({ model: 'maintenance.request', recordId: record.id, reason, notePending: false });
+    const metrics = (await request(connector.getHttpServer()).get('/metrics').expect(200)).text;
+    expect(metrics).toMatch(/^brain_odoo_records_refused(\{[^}]*\})? 1$/m);
+
+    // More polls read nothing new and post nothing twice.
+    const polls = odoo.calls.filter((call) => call === 'maintenance.request.search_read').length;
+    await waitFor(async () => odoo.calls.filter((call) => call === 'maintenance.request.search_read').length >= polls + 6, {
+      timeoutMs: 10_000,
+      what: 'three more polls',
+    });
+    expect(odoo.messagesOf('maintenance.request', record.id)).toHaveLength(1);
+
+    // The cause fixed (the agents' skills back) and the record edited: it is taken in, and its mission succeeds.
+    for (const [agentId, skills] of maintainers) await system.api.patch(`/api/agents/${agentId}`).send({ skills }).expect(200);
+    odoo.update('maintenance.request', record.id, { description: 'No heat since this morning; the fuse is fine.' });
+    const missionId = await waitFor(async () => system.redis.hget(keys.submitted, field), { timeoutMs: 20_000, what: 'the edited record to be taken in' });
+    expect(await system.redis.hget(keys.refused, field)).toBeNull();
+    await waitFor(async () => ((await system.api.get(`/api/missions/${missionId}`)).body.status === 'succeeded' ? true : null), {
+      timeoutMs: 30_000,
+      what: 'the mission to succeed',
+    });
+    await waitFor(async () => odoo.messagesOf('maintenance.request', record.id).length === 2, { timeoutMs: 20_000, what: 'the result in the chatter' });
+    expect(odoo.messagesOf('maintenance.request', record.id)[1].body).toContain(`brain-mission:${missionId}`);
   });
 });

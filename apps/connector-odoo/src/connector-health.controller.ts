@@ -4,6 +4,7 @@ import { RedisConnection } from '@app/redis';
 import { REDIS, redisHealthCheck } from '@app/runtime';
 import { readOdooStatus } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
+import { OdooRefusals, RefusedRecordView } from './odoo-refusals';
 import { AbandonedWriteBack, FailingWriteBack, OdooWriteBack } from './odoo-write-back';
 
 /** The connector's health and its write-backs, on its own port (like /metrics, not the public API). */
@@ -14,6 +15,7 @@ export class ConnectorHealthController {
     private readonly indicators: HealthIndicatorService,
     private readonly keys: ConnectorKeys,
     private readonly writeBack: OdooWriteBack,
+    private readonly refusals: OdooRefusals,
     @Inject(REDIS) private readonly redis: RedisConnection,
   ) {}
 
@@ -47,5 +49,11 @@ export class ConnectorHealthController {
   @Get('connector/write-backs/abandoned')
   abandoned(): Promise<AbandonedWriteBack[]> {
     return this.writeBack.abandoned();
+  }
+
+  /** Records set aside because their mission was refused (by the connector or the intake): model, record, reason, whether the chatter note is still to post. */
+  @Get('connector/refused')
+  refused(): Promise<RefusedRecordView[]> {
+    return this.refusals.list();
   }
 }

@@ -22,9 +22,17 @@ export class ConnectorKeys {
   get submitted(): string {
     return this.key('submitted');
   }
-  /** '<model>:<record id>' → why the intake would refuse its mission; taken in again after an edit. */
+  /** '<model>:<record id>' → why its mission was refused (by the connector or the intake); taken in again after an edit. */
   get refused(): string {
     return this.key('refused');
+  }
+  /** Chatter notes of refusals still to post: marker ('brain-refused:<mission id>:<reason digest>') → JSON {model, recordId, missionId, reason}. */
+  get refusalNotes(): string {
+    return this.key('refusal-notes');
+  }
+  /** Partition → id of the last entry read from its intake's rejected-submission stream. */
+  get rejectedCursors(): string {
+    return this.key('rejected-cursors');
   }
   /** What the last poll, by whichever instance, found: `reachable` ('1' or '0'), `lastError`, `checkedAt`. */
   get odooStatus(): string {

@@ -8,6 +8,7 @@ export class ConnectorMetrics {
   private readonly pollFailures: Counter;
   private readonly posted: Counter;
   private readonly writeBackFailures: Counter;
+  private readonly refusalNoteFailures: Counter;
 
   constructor(registry: Registry, redis: RedisConnection, keys: ConnectorKeys) {
     this.submitted = new Counter({
@@ -25,6 +26,19 @@ export class ConnectorMetrics {
       name: 'brain_odoo_write_back_failures_total',
       help: 'Write-back attempts that failed (each is retried)',
       registers: [registry],
+    });
+    this.refusalNoteFailures = new Counter({
+      name: 'brain_odoo_refusal_note_failures_total',
+      help: 'Refusal notes that could not be posted to a record (each is tried again next poll)',
+      registers: [registry],
+    });
+    new Gauge({
+      name: 'brain_odoo_records_refused',
+      help: 'Odoo records set aside because their mission was refused (GET /connector/refused lists them)',
+      registers: [registry],
+      async collect() {
+        this.set(await redis.hlen(keys.refused));
+      },
     });
     new Gauge({
       name: 'brain_odoo_write_backs_pending',
@@ -63,5 +77,8 @@ export class ConnectorMetrics {
   }
   writeBackFailed(): void {
     this.writeBackFailures.inc();
+  }
+  refusalNoteFailed(): void {
+    this.refusalNoteFailures.inc();
   }
 }

@@ -15,6 +15,7 @@ import { ConnectorMetrics } from './connector-metrics';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping, OdooMapping } from './odoo-mapping';
 import { OdooPoller } from './odoo-poller';
+import { OdooRefusals } from './odoo-refusals';
 import { OdooWriteBack } from './odoo-write-back';
 
 const MAPPING = Symbol('ODOO_MAPPING');
@@ -52,9 +53,23 @@ export class ConnectorOdooModule {
           useFactory: (registry: MetricsRegistry, redis: RedisConnection, keys: ConnectorKeys) => new ConnectorMetrics(registry, redis, keys),
         },
         {
+          provide: OdooRefusals,
+          inject: [OdooClient, REDIS, ConnectorKeys, KeyLayout],
+          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, layout: KeyLayout) =>
+            new OdooRefusals(odoo, redis, keys, layout, env.ODOO_POST_AS),
+        },
+        {
           provide: OdooPoller,
-          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, ServiceTracer],
-          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, mapping: OdooMapping, tracer: ServiceTracer) =>
+          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, OdooRefusals, ConnectorMetrics, ServiceTracer],
+          useFactory: (
+            odoo: OdooClient,
+            redis: RedisConnection,
+            keys: ConnectorKeys,
+            mapping: OdooMapping,
+            refusals: OdooRefusals,
+            metrics: ConnectorMetrics,
+            tracer: ServiceTracer,
+          ) =>
             new OdooPoller(
               odoo,
               new MissionClient(redis, env.KEY_PREFIX, env.LOG_PARTITIONS),
@@ -63,6 +78,8 @@ export class ConnectorOdooModule {
               mapping,
               env.ODOO_POLL_MS,
               env.MAX_MISSION_TEXT_BYTES,
+              refusals,
+              () => metrics.refusalNoteFailed(),
               tracer,
             ),
         },

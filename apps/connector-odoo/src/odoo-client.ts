@@ -92,3 +92,8 @@ export class OdooClient {
     return reply.result;
   }
 }
+
+/** Odoo's answer for a record that no longer exists (deleted, or merged into another): no retry can post to it. */
+export function isMissingRecord(error: unknown): error is OdooRpcError {
+  return error instanceof OdooRpcError && error.exception === 'odoo.exceptions.MissingError';
+}

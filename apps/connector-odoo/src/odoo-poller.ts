@@ -1,6 +1,6 @@
 import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
-import { missionTextProblem } from '@app/mission';
+import { missionIdFor, missionTextProblem, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
@@ -8,6 +8,7 @@ import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { fieldsOf, missionOf, OdooMapping, OdooMappingRule } from './odoo-mapping';
 import { OdooPollError } from './odoo-poll-error';
+import { OdooRefusals, recordField } from './odoo-refusals';
 
 /** Records read per search_read. */
 const PAGE = 100;
@@ -31,6 +32,9 @@ export class OdooPoller {
     private readonly pollMs: number,
     /** MAX_MISSION_TEXT_BYTES, as the intake refuses a longer mission after the command is sent. */
     private readonly maxMissionTextBytes: number,
+    private readonly refusals: OdooRefusals,
+    /** A refusal note that could not be posted (it is tried again next round). */
+    private readonly onNoteFailure: (error: unknown) => void,
     private readonly tracer: ServiceTracer = new ServiceTracer(null),
   ) {}
 
@@ -51,6 +55,9 @@ export class OdooPoller {
           failed.push({ rule: rule.name, error });
         }
       }
+      // What the intake refused since the last round (skills no agent has, …), told to Odoo with the connector's own refusals.
+      await this.refusals.readRejected();
+      await this.refusals.postNotes(this.onNoteFailure);
       annotateSpan('brain.odoo.submitted', submitted);
       // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
       if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
@@ -112,28 +119,30 @@ export class OdooPoller {
 
   /** Submits the records not taken in before; sets aside those the intake would refuse. How many went in. */
   private async takeIn(rule: OdooMappingRule, records: readonly (Record<string, unknown> & { id: number })[]): Promise<number> {
-    const seen = await this.redis.hmget(this.keys.submitted, ...records.map((record) => `${rule.model}:${record.id}`));
+    const seen = await this.redis.hmget(this.keys.submitted, ...records.map((record) => recordField({ model: rule.model, recordId: record.id })));
     const fresh = records.filter((_, i) => seen[i] === null).map((record) => ({ record, mission: missionOf(this.mapping, rule, record) }));
-    // A record the intake would refuse (no visible title, say) must not hold up the rest: it is
-    // set aside with the reason, and taken in again once an edit makes it valid.
-    // The intake's refusals of a valid command (over-long text) go to its rejected stream, which the
-    // connector does not read: checked here, or the record would be marked taken in and lost.
+    // A record the intake would refuse (no visible title, text over MAX_MISSION_TEXT_BYTES) must not
+    // hold up the rest: it is set aside with the reason, and taken in again once an edit makes it
+    // valid. Checked here rather than left to the intake, whose refusals come back a round later.
     const refused = fresh.map(({ mission }) => {
       const checked = validateSubmitMission({ mission });
       if (!checked.ok) return checked.problems.join('; ');
       return missionTextProblem(mission, this.maxMissionTextBytes);
     });
     const valid = fresh.filter((_, i) => refused[i] === null);
-    if (refused.some((reason) => reason !== null)) {
-      await this.redis.hset(
-        this.keys.refused,
-        Object.fromEntries(fresh.flatMap(({ record }, i) => (refused[i] === null ? [] : [[`${rule.model}:${record.id}`, refused[i]]]))),
-      );
-    }
+    await this.refusals.setAside(
+      fresh.flatMap(({ record, mission }, i) => {
+        const reason = refused[i];
+        return reason === null
+          ? []
+          : [{ model: rule.model, recordId: record.id, missionId: missionIdFor(SUBMISSION_STREAM_SCOPE, mission, undefined), reason }];
+      }),
+    );
     if (valid.length === 0) return 0;
     const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
-    await this.redis.hset(this.keys.submitted, Object.fromEntries(valid.map(({ record }, i) => [`${rule.model}:${record.id}`, ids[i]])));
-    await this.redis.hdel(this.keys.refused, ...valid.map(({ record }) => `${rule.model}:${record.id}`));
+    const fields = valid.map(({ record }) => recordField({ model: rule.model, recordId: record.id }));
+    await this.redis.hset(this.keys.submitted, Object.fromEntries(fields.map((field, i) => [field, ids[i]])));
+    await this.redis.hdel(this.keys.refused, ...fields);
     return valid.length;
   }
 }

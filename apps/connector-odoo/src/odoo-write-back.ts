@@ -8,7 +8,8 @@ import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
-import { OdooClient, OdooRpcError } from './odoo-client';
+import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
+import { isMissingRecord, OdooClient } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
 
 enum RecordCode {
@@ -41,7 +42,7 @@ export interface FailingWriteBack {
 }
 
 export interface WriteBackOptions {
-  postAs: 'note' | 'comment';
+  postAs: ChatterPostAs;
   /** Delay before the first retry; it doubles up to 5 minutes. Write-backs are retried until they succeed. */
   backoffMs: number;
   timeoutMs: number;
@@ -54,8 +55,6 @@ export interface WriteBackOptions {
 }
 
 const MAX_BACKOFF_MS = 300_000;
-
-const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** What the chatter shows: a line naming the mission (and the marker that finds the post again), the result's summary, the output. */
 export function chatterBody(mission: Mission): string {
@@ -184,27 +183,14 @@ export class OdooWriteBack {
       target = { model, recordId };
       annotateSpan('brain.odoo.model', model);
       annotateSpan('brain.odoo.record.id', recordId);
-      const marker = `brain-mission:${missionId}`;
-      const earlier = await this.odoo.executeKw<{ id: number }[]>(
-        'mail.message',
-        'search_read',
-        [
-          [
-            ['model', '=', model],
-            ['res_id', '=', recordId],
-            ['body', 'ilike', marker],
-          ],
-        ],
-        { fields: ['id'], limit: 1 },
+      // Opened only for the post: Odoo is where the guest's reply goes.
+      const { messageId, posted } = await postToChatterOnce(
+        this.odoo,
+        target,
+        `brain-mission:${missionId}`,
+        async () => chatterBody(await this.personal.openMission(mission)),
+        this.options.postAs,
       );
-      const messageId =
-        earlier[0]?.id ??
-        (await this.odoo.executeKw<number>(model, 'message_post', [[recordId]], {
-          // Opened only for the post: Odoo is where the guest's reply goes.
-          body: chatterBody(await this.personal.openMission(mission)),
-          message_type: 'comment',
-          subtype_xmlid: this.options.postAs === 'note' ? 'mail.mt_note' : 'mail.mt_comment',
-        }));
       const rule = this.mapping.rules.find((candidate) => candidate.name === (mission.payload.odoo as { rule?: string } | undefined)?.rule);
       if (rule?.stageOnSuccess) await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [rule.stageOnSuccess.field]: rule.stageOnSuccess.value }]);
       const event = { type: 'OdooResultPosted', missionId, model, recordId, messageId, at: new Date(this.clock()).toISOString(), actor: 'connector-odoo' };
@@ -215,7 +201,7 @@ export class OdooWriteBack {
       )) as [number];
       if (code === RecordCode.Recorded) this.options.onPosted?.();
       annotateSpan('brain.odoo.message.id', messageId);
-      annotateSpan('brain.odoo.outcome', earlier[0] ? 'found in chatter' : code === RecordCode.Recorded ? 'posted' : 'posted before');
+      annotateSpan('brain.odoo.outcome', !posted ? 'found in chatter' : code === RecordCode.Recorded ? 'posted' : 'posted before');
       return code === RecordCode.Recorded;
     } catch (error) {
       if (target && isMissingRecord(error)) {
@@ -257,9 +243,4 @@ export class OdooWriteBack {
       .zadd(this.keys.due, 'XX', at, missionId)
       .exec();
   }
-}
-
-/** Odoo's answer for a record that no longer exists (deleted, or merged into another): no retry can post to it. */
-function isMissingRecord(error: unknown): error is OdooRpcError {
-  return error instanceof OdooRpcError && error.exception === 'odoo.exceptions.MissingError';
 }

@@ -102,6 +102,13 @@ export class FakeOdooServer {
     });
   }
 
+  /** Edits a record as a user in Odoo would: its fields change, and its write_date is a second after the last one. */
+  update(model: string, id: number, fields: Record<string, unknown>): OdooRecord {
+    const record = this.records.get(model)?.find((candidate) => candidate.id === id);
+    if (!record) throw new Error(`no ${model} ${id} in the fake Odoo`);
+    return Object.assign(record, fields, { write_date: this.tick() });
+  }
+
   /** Deletes a record as a user in Odoo would (unlink): searches no longer find it, and a post or write to it is a MissingError. */
   unlink(model: string, id: number): void {
     this.unlinked.add(`${model}:${id}`);

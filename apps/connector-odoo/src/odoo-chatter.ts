@@ -1,0 +1,39 @@
+import { OdooClient } from './odoo-client';
+
+/** How the connector posts to a record's chatter: an internal note, or a comment that notifies the followers. */
+export type ChatterPostAs = 'note' | 'comment';
+
+/**
+ * Posts `body` to the record's chatter unless a post holding `marker` is there already (a crash
+ * after a post and before it was recorded must not post twice); the message id either way, and
+ * whether this call posted it.
+ */
+export async function postToChatterOnce(
+  odoo: OdooClient,
+  target: { model: string; recordId: number },
+  marker: string,
+  body: () => Promise<string> | string,
+  postAs: ChatterPostAs,
+): Promise<{ messageId: number; posted: boolean }> {
+  const [earlier] = await odoo.executeKw<{ id: number }[]>(
+    'mail.message',
+    'search_read',
+    [
+      [
+        ['model', '=', target.model],
+        ['res_id', '=', target.recordId],
+        ['body', 'ilike', marker],
+      ],
+    ],
+    { fields: ['id'], limit: 1 },
+  );
+  if (earlier) return { messageId: earlier.id, posted: false };
+  const messageId = await odoo.executeKw<number>(target.model, 'message_post', [[target.recordId]], {
+    body: await body(),
+    message_type: 'comment',
+    subtype_xmlid: postAs === 'note' ? 'mail.mt_note' : 'mail.mt_comment',
+  });
+  return { messageId, posted: true };
+}
+
+export const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

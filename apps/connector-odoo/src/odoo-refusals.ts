@@ -1,0 +1,175 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { KeyLayout } from '@app/event-store';
+import { isPlainObject } from '@app/mission';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { ConnectorKeys } from './connector-keys';
+import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
+import { isMissingRecord, OdooClient } from './odoo-client';
+
+export enum SetAsideCode {
+  Moved = 0,
+  CursorMoved = 1,
+}
+
+const setAsideScript = new LuaScript(join(__dirname, 'lua'), 'set-aside-refused-records-4', { constants: { CODE: luaEnum(SetAsideCode) } });
+
+/** Entries read from a rejected-submission stream at a time. */
+const BATCH = 100;
+
+/** Notes posted in one round; the rest wait for the next. */
+const NOTES_PER_ROUND = 20;
+
+/** A record whose mission was refused, and why. */
+export interface RefusedRecord {
+  model: string;
+  recordId: number;
+  missionId: string;
+  reason: string;
+}
+
+/** A record set aside, as `GET /connector/refused` lists it. */
+export interface RefusedRecordView {
+  model: string;
+  recordId: number;
+  reason: string;
+  /** Whether the note saying so is still to be posted to the record's chatter. */
+  notePending: boolean;
+}
+
+/**
+ * Refusals, told to Odoo. A record whose mission is refused, by the connector before sending (no
+ * visible title, text over MAX_MISSION_TEXT_BYTES) or by the intake after (skills no agent has, an
+ * idempotency conflict: its rejected-submission stream), is set aside (`refused`, taken in again
+ * once an edit changes it) and gets one note in its chatter with the reason, so the staff who filed
+ * it learn that no agent will work on it, and why. The note names the mission and a digest of the
+ * reason: the same refusal is never posted twice (the chatter is searched first, as for results),
+ * a new reason after an edit is.
+ */
+export class OdooRefusals {
+  constructor(
+    private readonly odoo: OdooClient,
+    private readonly redis: RedisConnection,
+    private readonly keys: ConnectorKeys,
+    private readonly logKeys: KeyLayout,
+    private readonly postAs: ChatterPostAs,
+  ) {}
+
+  /** Sets aside records refused before they were sent, each with a note to post. */
+  async setAside(refused: readonly RefusedRecord[]): Promise<void> {
+    if (refused.length === 0) return;
+    const notes = refused.map((refusal) => [noteMarker(refusal), noteJson(refusal)]);
+    await this.redis
+      .multi()
+      .hset(this.keys.refused, Object.fromEntries(refused.map((refusal) => [recordField(refusal), refusal.reason])))
+      .hset(this.keys.refusalNotes, Object.fromEntries(notes))
+      .exec();
+  }
+
+  /**
+   * Reads every partition's rejected-submission stream after the connector's cursor, and sets
+   * aside the records of the refused missions it sent. How many it set aside.
+   */
+  async readRejected(): Promise<number> {
+    let setAside = 0;
+    for (const [partition, partitionKeys] of this.logKeys.partitions.entries()) {
+      for (;;) {
+        const after = (await this.redis.hget(this.keys.rejectedCursors, String(partition))) ?? '';
+        const entries = (await this.redis.xrange(partitionKeys.rejectedSubmissions, after ? `(${after}` : '-', '+', 'COUNT', BATCH)) as [string, string[]][];
+        if (entries.length === 0) break;
+        const refused = entries.flatMap(([, fields]) => refusalOf(fields) ?? []);
+        const args = refused.flatMap((refusal) => [recordField(refusal), refusal.missionId, refusal.reason, noteMarker(refusal), noteJson(refusal)]);
+        const [code, count] = (await setAsideScript.run(
+          this.redis,
+          [this.keys.rejectedCursors, this.keys.submitted, this.keys.refused, this.keys.refusalNotes],
+          [String(partition), after, entries[entries.length - 1][0], ...args],
+        )) as [SetAsideCode, number];
+        if (code === SetAsideCode.Moved) setAside += count;
+        if (entries.length < BATCH) break;
+      }
+    }
+    return setAside;
+  }
+
+  /**
+   * Posts the notes still to post. One whose record is gone from Odoo is dropped; another failure
+   * leaves it for the next round and is passed to `onFailure`. How many were posted.
+   */
+  async postNotes(onFailure: (error: unknown) => void): Promise<number> {
+    const pending = Object.entries(await this.redis.hgetall(this.keys.refusalNotes)).slice(0, NOTES_PER_ROUND);
+    let posted = 0;
+    for (const [marker, json] of pending) {
+      const refusal = JSON.parse(json) as RefusedRecord;
+      try {
+        const outcome = await postToChatterOnce(this.odoo, refusal, marker, () => refusalNote(refusal, marker), this.postAs);
+        if (outcome.posted) posted += 1;
+      } catch (error) {
+        if (!isMissingRecord(error)) {
+          onFailure(error);
+          continue;
+        }
+      }
+      // The marker names this refusal alone: a refusal queued again meanwhile is the same note.
+      await this.redis.hdel(this.keys.refusalNotes, marker);
+    }
+    return posted;
+  }
+
+  /** The records set aside, with their reasons. */
+  async list(): Promise<RefusedRecordView[]> {
+    const [refused, notes] = await Promise.all([this.redis.hgetall(this.keys.refused), this.redis.hvals(this.keys.refusalNotes)]);
+    const pending = new Set(notes.map((json) => recordField(JSON.parse(json) as RefusedRecord)));
+    return Object.entries(refused).map(([field, reason]) => {
+      const at = field.lastIndexOf(':');
+      return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)), reason, notePending: pending.has(field) };
+    });
+  }
+}
+
+/** '<model>:<record id>': the record's field in `submitted` and `refused`. */
+export function recordField(record: Pick<RefusedRecord, 'model' | 'recordId'>): string {
+  return `${record.model}:${record.recordId}`;
+}
+
+function noteMarker(refusal: RefusedRecord): string {
+  return `brain-refused:${refusal.missionId}:${createHash('sha256').update(refusal.reason).digest('hex').slice(0, 12)}`;
+}
+
+function noteJson({ model, recordId, missionId, reason }: RefusedRecord): string {
+  return JSON.stringify({ model, recordId, missionId, reason });
+}
+
+/** What the chatter shows of a refusal: that no agent will work on the record, why, and what to do. */
+function refusalNote(refusal: RefusedRecord, marker: string): string {
+  return [
+    `<p><b>BRAIN: not taken in</b> — no agent will work on this record. <small>(${marker})</small></p>`,
+    `<p>${escapeHtml(refusal.reason)}</p>`,
+    '<p>Once the cause is fixed, edit the record and it is taken in again.</p>',
+  ].join('');
+}
+
+/**
+ * The refusal an entry of a rejected-submission stream records, when it is of a mission sent for
+ * an Odoo record with its own id (as the connector sends them); null for any other entry. The
+ * entry is read from Redis, where any sender may have written: nothing in it is trusted to be
+ * well formed.
+ */
+function refusalOf(fields: readonly string[]): RefusedRecord | null {
+  const value = (name: string) => {
+    const at = fields.indexOf(name);
+    return at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
+  };
+  const reason = value('reason');
+  let data: unknown;
+  try {
+    data = JSON.parse(value('data') ?? 'null') as unknown;
+  } catch {
+    return null;
+  }
+  if (!reason || !isPlainObject(data) || typeof data.missionId !== 'string' || !isPlainObject(data.mission)) return null;
+  const source = data.mission.source;
+  if (!isPlainObject(source) || source.system !== 'odoo') return null;
+  const { model, recordId } = source;
+  if (typeof model !== 'string' || typeof recordId !== 'number' || !Number.isSafeInteger(recordId)) return null;
+  return { model, recordId, missionId: data.missionId, reason };
+}
