@@ -5,7 +5,6 @@ import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
-import { TakesNoBody } from '../http/no-body.guard';
 import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
@@ -110,7 +109,6 @@ export class DeadLettersController {
     conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
     noBody: true,
   })
-  @TakesNoBody()
   requeue(@Param('id', new IdPipe('mission')) id: string, @ApiCaller() caller: string): Promise<Mission> {
     return this.commands.requeue(id, 'requeued by operator', caller);
   }

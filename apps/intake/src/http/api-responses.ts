@@ -1,8 +1,9 @@
 import { STATUS_CODES } from 'node:http';
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, UseGuards } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
 import { Role } from '../auth/api-key';
 import { badIdDescription, idProblem, IdKind } from './id.pipe';
+import { NoBodyGuard } from './no-body.guard';
 import { ErrorBodyView } from './openapi-schemas';
 
 /** Headers ApiKeyThrottlerGuard sets on every /api response it lets through. */
@@ -33,7 +34,11 @@ export interface ErrorResponsesOptions {
   unprocessableExample?: string;
   /** The route reads a JSON body: documents 413 and 415, and malformed JSON as a 400. */
   jsonBody?: boolean;
-  /** The route takes no body (TakesNoBody): documents the 400 for one. */
+  /**
+   * The route takes no body: NoBodyGuard refuses one (anything but none or `{}`) with a 400, which
+   * is documented with the others. The one place a route says so, so the behaviour and its
+   * documentation cannot part.
+   */
   noBody?: boolean;
   /** The route takes an `:id` of this kind, checked by IdPipe: one that is not is a 400. */
   id?: IdKind;
@@ -121,5 +126,6 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
     ),
     errorResponse(500, 'An unexpected failure (e.g. Redis unreachable); the cause goes to the log, not to the client.', 'internal error'),
   );
+  if (options.noBody) decorators.push(UseGuards(NoBodyGuard));
   return applyDecorators(...decorators);
 }

@@ -1,11 +1,13 @@
-import { applyDecorators, CanActivate, ExecutionContext, Injectable, UseGuards } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { isPlainObject } from '@app/mission';
 import { invalid } from './request-validation.pipe';
 
 /**
  * Refuses a request that sends a body to a route that takes none (an empty body or `{}` passes):
  * the route would act and ignore it, and a client that meant something by it (`{"dryRun": true}`
- * to a retention run) would find out only afterwards. Runs after the API key and rate-limit guards.
+ * to a retention run) would find out only afterwards. Runs after the global guards (key, role,
+ * rate limit, the body read). A route takes it by `ApiErrorResponses({ noBody: true })`, which
+ * documents the 400 too.
  */
 @Injectable()
 export class NoBodyGuard implements CanActivate {
@@ -16,9 +18,4 @@ export class NoBodyGuard implements CanActivate {
     // Not the names it holds: they are the client's text, and the message goes to logs too.
     throw invalid([{ field: 'body', problems: ['this route takes no body: send none, or {}'] }]);
   }
-}
-
-/** The route takes no request body: see NoBodyGuard. */
-export function TakesNoBody(): MethodDecorator {
-  return applyDecorators(UseGuards(NoBodyGuard));
 }

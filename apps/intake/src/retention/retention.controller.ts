@@ -3,7 +3,6 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
-import { TakesNoBody } from '../http/no-body.guard';
 import { RetentionPlanQuery } from './retention-plan.query';
 import { RetentionPlanSchema, RetentionRunSchema } from './retention-plan.schema';
 import { RetentionPlan, RetentionRun, RetentionService } from './retention.service';
@@ -46,7 +45,6 @@ export class RetentionController {
   })
   @ApiOkResponse({ type: RetentionRunSchema, description: 'What the round erased and kept.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'operator', noBody: true, invalidField: { field: 'body', problem: 'this route takes no body: send none, or {}' } })
-  @TakesNoBody()
   run(@ApiCaller() caller: string): Promise<RetentionRun> {
     return this.retention.run(new Date(), caller);
   }

@@ -4,7 +4,6 @@ import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
-import { TakesNoBody } from '../http/no-body.guard';
 import { CreateScheduleBody } from './create-schedule.body';
 import { ScheduleCommandsService, ScheduleView } from './schedule-commands.service';
 import { ScheduleEvent } from './schedule-events';
@@ -89,7 +88,6 @@ export class SchedulesController {
     conflictExample: 'schedule 0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b was changed concurrently; reload and retry',
     noBody: true,
   })
-  @TakesNoBody()
   delete(@Param('id', scheduleId) id: string, @ApiCaller() caller: string): Promise<ScheduleView> {
     return this.schedules.delete(id, caller);
   }

@@ -4,7 +4,6 @@ import { Response } from 'express';
 import { apiClientOf, readsPersonalData, RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
-import { TakesNoBody } from '../http/no-body.guard';
 import { EventStreamService } from './event-stream.service';
 import { parsePosition } from './log-position';
 import { StreamTokenView } from './stream-token.view';
@@ -94,7 +93,6 @@ export class StreamController {
   })
   @ApiCreatedResponse({ type: StreamTokenView, description: 'The token.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'reader', noBody: true, invalidField: { field: 'body', problem: 'this route takes no body: send none, or {}' } })
-  @TakesNoBody()
   issue(@ApiCaller() caller: string): StreamToken {
     return this.tokens.issue(caller);
   }

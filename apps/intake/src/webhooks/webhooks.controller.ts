@@ -32,7 +32,6 @@ import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, ErrorResponsesOptions, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, badIdDescription, IdPipe } from '../http/id.pipe';
-import { TakesNoBody } from '../http/no-body.guard';
 import { CreatedWebhookView, DeliveryPageView, WebhookDeliveryView, WebhookSubscriptionView } from './webhook-views';
 import { CreateWebhookBody, ListDeliveriesQuery } from './webhook.bodies';
 
@@ -118,7 +117,6 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription as it was before it was deleted.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
-  @TakesNoBody()
   async delete(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
     const deleted = await this.guard(() => this.subscriptions.delete(id, caller));
     await this.outbox.forget(id);
@@ -137,7 +135,6 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: CreatedWebhookView, description: 'The subscription and its new secret.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
-  @TakesNoBody()
   async rotateSecret(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<CreatedWebhookBody> {
     const { subscription, secret } = await this.guard(() => this.subscriptions.rotateSecret(id, this.settings.secretOverlapMs, caller));
     return { ...subscription, secret };
@@ -153,7 +150,6 @@ export class WebhooksController {
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription, active.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
-  @TakesNoBody()
   async enable(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
     return this.guard(() => this.subscriptions.enable(id, caller));
   }
@@ -199,7 +195,6 @@ export class WebhooksController {
     conflictExample: 'webhook delivery msg_3b9d0c1e7a2f48d6b5e0a9c4f1d27e83 is still pending; it is attempted already',
     noBody: true,
   })
-  @TakesNoBody()
   async redeliver(@Param('id', webhookId) id: string, @Param('deliveryId', deliveryId) delivery: string): Promise<WebhookDelivery> {
     const subscription = await this.guard(() => this.subscriptions.require(id));
     if (subscription.status === 'disabled') throw new ConflictException(`webhook subscription ${id} is disabled; enable it first`);
