@@ -113,6 +113,16 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     expect(answer).toContain('has role reader');
   });
 
+  it('given a body announced over BODY_LIMIT_BYTES with a key that may call the route, then 413 comes before the body is read, and the connection is closed', async () => {
+    // body-parser's own 413 comes only after it has read off the whole announced body (10 MB here).
+    const connection = open(
+      `POST /api/missions HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n{"a":1`,
+    );
+    const answer = await closedByServer(connection, 'the server to answer and close');
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+  });
+
   it('given repeated failed authentications from one address, then it gets 429 with Retry-After, even with a valid key, and other addresses do not', async () => {
     const from = '127.0.0.2';
     const wrong = { 'X-API-Key': 'wrong-secret-0123456789' };

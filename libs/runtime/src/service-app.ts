@@ -83,7 +83,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // services in one process stop together instead (runServicesInOneProcess).
   if (options.shutdownHooks !== false) app.enableShutdownHooks([], { useProcessExit: true });
   limitConnections(app.getHttpServer() as Server, env);
-  // First, so that it also times requests that a later middleware refuses (415, 413, bad JSON).
+  // First, so that it also times requests that a later middleware refuses (no key, too many failures).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
   try {

@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, UnsupportedMediaTypeException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
@@ -17,8 +17,10 @@ import { hasBody } from './request-body';
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
   private readonly parse: (request: Request, response: Response) => Promise<void>;
+  private readonly limitBytes: number;
 
   constructor(@Inject(ENVIRONMENT) env: Environment) {
+    this.limitBytes = env.BODY_LIMIT_BYTES;
     const parser = json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', inflate: false, reviver: rejectForbiddenKeys });
     this.parse = (request, response) => new Promise((resolve, reject) => parser(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
   }
@@ -34,6 +36,8 @@ export class JsonBodyGuard implements CanActivate {
     if (encoding !== 'identity' && encoding !== '') {
       throw new UnsupportedMediaTypeException('request bodies must not be compressed: Content-Encoding must be identity or absent');
     }
+    // Refused before reading: body-parser would read off the whole announced body before its own 413.
+    if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw new PayloadTooLargeException('request entity too large');
     await this.parse(request, http.getResponse<Response>());
     return true;
   }

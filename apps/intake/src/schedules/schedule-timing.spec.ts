@@ -52,7 +52,7 @@ describe('an H (hashed) field', () => {
   it('given an H day of the month that may be the 29th to the 31st, then it is refused for every schedule id alike', () => {
     // A bare H took the 30th or 31st for schedule-18 (never due in February: refused) and the 29th for
     // schedule-7 (accepted): the same request succeeded or failed by the id it happened to get.
-    for (const cron of ['0 0 H 2 *', '0 0 H * *', '0 0 H(1-31) * *', '0 0 1,H(20-30) * *', '0 0 H/30 * *']) {
+    for (const cron of ['0 0 H 2 *', '0 0 H * *', '0 0 H(1-31) * *', '0 0 1,H(20-30) * *', '0 0 H/30 * *', '0 0 H-31 2 *', '0 0 5-H * *', '0 0 H-30/2 * *']) {
       for (const id of ['schedule-7', 'schedule-18']) {
         expect(scheduleTimingProblem(cron, 'UTC', id)).toEqual({ field: 'cron', problem: expect.stringMatching(/29th to the 31st.*H\(1-28\)/) });
       }
@@ -60,7 +60,7 @@ describe('an H (hashed) field', () => {
   });
 
   it('given an H day of the month within the 28th, then every schedule id gets a day every month has', () => {
-    for (const cron of ['0 0 H(1-28) 2 *', '0 0 H(1-28)/7 * *', '0 0 H/14 * *', '0 0 1,H(10-20) * *']) {
+    for (const cron of ['0 0 H(1-28) 2 *', '0 0 H(1-28)/7 * *', '0 0 H/14 * *', '0 0 1,H(10-20) * *', '0 0 H(1-31)/7 * *', '0 0 H(20-31)/9 * *']) {
       for (let i = 0; i < 20; i += 1) expect(scheduleTimingProblem(cron, 'UTC', `schedule-${i}`)).toBeNull();
     }
     const due = nextDueAfter('0 0 H(1-28) 2 *', 'UTC', at('2026-12-03T00:00:00Z'), 'schedule-18') as Date;

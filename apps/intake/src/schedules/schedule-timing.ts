@@ -36,22 +36,28 @@ export function scheduleTimingProblem(cron: string, timeZone: string, hashSeed: 
 /**
  * Why an `H` of the day-of-month field could take a day some months lack (the 29th to the 31st),
  * or null. Such a schedule would skip those months without a word, and whether it is ever due
- * (`0 0 H 2 *`) would depend on the id it happens to get; so it is refused for every id alike. A
- * range within 1–28, or a step of at most 28 (it always takes a day up to the step), is due every
- * month it names.
+ * (`0 0 H 2 *`) would depend on the id it happens to get; so it is refused for every id alike. An
+ * `H` term is due every month it names when its first day is at most the 28th: `H(a-b)` with b up
+ * to 28, or a step whose first day is (`H/s`, `H(a-b)/s` with a+s-1 up to 28). Any other use of
+ * `H` in the field (as a range's end, `H-31`) is refused, as its day cannot be told in advance.
  */
 function hashedDayProblem(dayOfMonth: string): string | null {
   for (const term of dayOfMonth.split(',')) {
     if (!term.includes('H')) continue;
     const hashed = HASHED_TERM.exec(term);
-    if (!hashed) continue; // Not an H this function knows: cron-parser judges it.
-    const [, , to, step] = hashed;
-    const lastDay = to !== undefined ? Number(to) : step !== undefined ? Number(step) : Infinity;
-    if (lastDay > LAST_DAY_OF_EVERY_MONTH) {
+    const firstDay = hashed ? hashedFirstDay(hashed) : Infinity;
+    if (firstDay > LAST_DAY_OF_EVERY_MONTH) {
       return `cron ${JSON.stringify(term)} in day-of-month may take the 29th to the 31st, which some months lack: give it a range within 1-28, e.g. H(1-28)`;
     }
   }
   return null;
+}
+
+/** The latest day an `H` term of the day-of-month field may take first, whatever the schedule id. */
+function hashedFirstDay([, from, to, step]: RegExpExecArray): number {
+  const lastOfRange = to !== undefined ? Number(to) : 31;
+  if (step === undefined) return lastOfRange;
+  return Math.min(lastOfRange, (from !== undefined ? Number(from) : 1) + Number(step) - 1);
 }
 
 function isTimeZone(timeZone: string): boolean {
