@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
@@ -19,6 +19,8 @@ import { OdooRefusals } from './odoo-refusals';
 import { OdooWriteBack } from './odoo-write-back';
 
 const MAPPING = Symbol('ODOO_MAPPING');
+
+const refusalLogger = new Logger('OdooRefusals');
 
 /**
  * The Odoo connector as a service of its own: it takes Odoo records in as missions (over the
@@ -54,9 +56,9 @@ export class ConnectorOdooModule {
         },
         {
           provide: OdooRefusals,
-          inject: [OdooClient, REDIS, ConnectorKeys, KeyLayout],
-          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, layout: KeyLayout) =>
-            new OdooRefusals(odoo, redis, keys, layout, env.ODOO_POST_AS),
+          inject: [OdooClient, REDIS, ConnectorKeys, KeyLayout, MissionStore],
+          useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, layout: KeyLayout, store: MissionStore) =>
+            new OdooRefusals(odoo, redis, keys, layout, store, env.ODOO_POST_AS),
         },
         {
           provide: OdooPoller,
@@ -76,10 +78,18 @@ export class ConnectorOdooModule {
               redis,
               keys,
               mapping,
-              env.ODOO_POLL_MS,
-              env.MAX_MISSION_TEXT_BYTES,
               refusals,
-              () => metrics.refusalNoteFailed(),
+              {
+                pollMs: env.ODOO_POLL_MS,
+                timeoutMs: env.ODOO_TIMEOUT_MS,
+                maxMissionTextBytes: env.MAX_MISSION_TEXT_BYTES,
+                onNoteFailure: (refusal, error) => {
+                  metrics.refusalNoteFailed();
+                  refusalLogger.warn(
+                    `refusal note for ${refusal.model} ${refusal.recordId} not posted, tried again later: ${error instanceof Error ? error.message : String(error)}`,
+                  );
+                },
+              },
               tracer,
             ),
         },

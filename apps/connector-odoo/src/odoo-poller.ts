@@ -1,74 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
 import { missionIdFor, missionTextProblem, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
-import { RedisConnection } from '@app/redis';
+import { LuaScript, RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { fieldsOf, missionOf, OdooMapping, OdooMappingRule } from './odoo-mapping';
 import { OdooPollError } from './odoo-poll-error';
-import { OdooRefusals, recordField } from './odoo-refusals';
+import { OdooRefusals, RefusedRecord, recordField } from './odoo-refusals';
 
 /** Records read per search_read. */
 const PAGE = 100;
+
+const renewLockScript = new LuaScript(join(__dirname, 'lua'), 'renew-odoo-poll-lock-1');
+
+export interface OdooPollerOptions {
+  pollMs: number;
+  /** ODOO_TIMEOUT_MS: the longest one call to Odoo takes, so the poll lock outlives any one step of a round. */
+  timeoutMs: number;
+  /** MAX_MISSION_TEXT_BYTES, as the intake refuses a longer mission after the command is sent. */
+  maxMissionTextBytes: number;
+  /** A refusal note that could not be posted (it is tried again later). */
+  onNoteFailure: (refusal: RefusedRecord, error: unknown) => void;
+}
 
 /**
  * In: reads each rule's records changed after its cursor (`write_date`, then `id`, so records
  * written in the same second are neither skipped nor read twice), turns each new one into a
  * mission and submits it over the intake stream with its Odoo `source`, which the intake
  * de-duplicates. Records taken in before are skipped (a later edit does not make a second mission).
- * Instances take turns (a Redis lock held for half of ODOO_POLL_MS); one that overlaps changes nothing.
+ * Then it reads what the intake refused since, and tells Odoo of refusals (OdooRefusals).
+ * Instances take turns: a round holds a Redis lock from its start, renewed at every step so that
+ * no other instance's round overlaps it, and kept for half of ODOO_POLL_MS after it. One that
+ * overlaps anyway (a step that outlived the lock) changes nothing twice.
  * With tracing on, each poll an instance makes is a span that starts a trace, and the missions it
  * submits continue it: their trace begins where Odoo's record came in.
  */
 export class OdooPoller {
+  /** This instance's token in the poll lock. */
+  private readonly lockToken = randomUUID();
+
   constructor(
     private readonly odoo: OdooClient,
     private readonly missions: MissionClient,
     private readonly redis: RedisConnection,
     private readonly keys: ConnectorKeys,
     private readonly mapping: OdooMapping,
-    private readonly pollMs: number,
-    /** MAX_MISSION_TEXT_BYTES, as the intake refuses a longer mission after the command is sent. */
-    private readonly maxMissionTextBytes: number,
     private readonly refusals: OdooRefusals,
-    /** A refusal note that could not be posted (it is tried again next round). */
-    private readonly onNoteFailure: (error: unknown) => void,
+    private readonly options: OdooPollerOptions,
     private readonly tracer: ServiceTracer = new ServiceTracer(null),
   ) {}
 
+  /** Half a period: instances polling on the same period take turns, and one whose timer fires a little early does not find its own lock. */
+  private get turnMs(): number {
+    return Math.max(50, Math.floor(this.options.pollMs / 2));
+  }
+
+  /** Whether this instance still holds the lock, renewed for the next step (the longest Odoo call, twice). */
+  private async stillMine(): Promise<boolean> {
+    return (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, Math.max(this.turnMs, 2 * this.options.timeoutMs)])) === 1;
+  }
+
   /** One round over every rule; resolves with the missions submitted, or null when it is another instance's turn. */
   async poll(): Promise<number | null> {
-    // Held for half a period: instances polling on the same period take turns, and one whose timer
-    // fires a little early does not find its own lock still there and skip a whole period.
-    if ((await this.redis.set(this.keys.pollLock, String(process.pid), 'PX', Math.max(50, Math.floor(this.pollMs / 2)), 'NX')) !== 'OK') return null;
+    if ((await this.redis.set(this.keys.pollLock, this.lockToken, 'PX', this.turnMs, 'NX')) !== 'OK') return null;
     // `{}`: no parent, whatever the caller's context; a poll is work of its own.
-    return this.tracer.inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
-      let submitted = 0;
-      // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
-      const failed: { rule: string; error: unknown }[] = [];
-      for (const rule of this.mapping.rules) {
-        try {
-          submitted += await this.pollRule(rule);
-        } catch (error) {
-          failed.push({ rule: rule.name, error });
+    const submitted = await this.tracer
+      .inSpan('poll odoo', {}, SpanKind.INTERNAL, { 'brain.odoo.rules': this.mapping.rules.length }, async () => {
+        let submitted = 0;
+        // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
+        const failed: { rule: string; error: unknown }[] = [];
+        for (const rule of this.mapping.rules) {
+          // The lock lapsed (a step outlived it): the rest of the round is the next holder's.
+          if (!(await this.stillMine())) return submitted;
+          try {
+            submitted += await this.pollRule(rule);
+          } catch (error) {
+            failed.push({ rule: rule.name, error });
+          }
         }
-      }
-      // What the intake refused since the last round (skills no agent has, …), told to Odoo with the connector's own refusals.
-      await this.refusals.readRejected();
-      await this.refusals.postNotes(this.onNoteFailure);
-      annotateSpan('brain.odoo.submitted', submitted);
-      // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
-      if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
-      if (failed.length > 0) {
-        throw new OdooPollError(
-          failed.map(({ rule, error }) => `rule ${rule}: ${error instanceof Error ? error.message : String(error)}`),
-          submitted,
-        );
-      }
-      return submitted;
-    });
+        // What the intake refused since the last round (skills no agent has), told to Odoo with the connector's own refusals.
+        if (await this.stillMine()) {
+          await this.refusals.readRejected();
+          await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
+        }
+        annotateSpan('brain.odoo.submitted', submitted);
+        // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
+        if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
+        if (failed.length > 0) {
+          throw new OdooPollError(
+            failed.map(({ rule, error }) => `rule ${rule}: ${error instanceof Error ? error.message : String(error)}`),
+            submitted,
+          );
+        }
+        return submitted;
+      })
+      .finally(async () => {
+        // Held for half a period after the round too, as from its start: the instances take turns.
+        await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, this.turnMs]).catch(() => undefined);
+      });
+    return submitted;
   }
 
   /**
@@ -127,7 +161,7 @@ export class OdooPoller {
     const refused = fresh.map(({ mission }) => {
       const checked = validateSubmitMission({ mission });
       if (!checked.ok) return checked.problems.join('; ');
-      return missionTextProblem(mission, this.maxMissionTextBytes);
+      return missionTextProblem(mission, this.options.maxMissionTextBytes);
     });
     const valid = fresh.filter((_, i) => refused[i] === null);
     await this.refusals.setAside(
@@ -142,7 +176,7 @@ export class OdooPoller {
     const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
     const fields = valid.map(({ record }) => recordField({ model: rule.model, recordId: record.id }));
     await this.redis.hset(this.keys.submitted, Object.fromEntries(fields.map((field, i) => [field, ids[i]])));
-    await this.redis.hdel(this.keys.refused, ...fields);
+    await this.refusals.takenIn(fields);
     return valid.length;
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, MissionStore } from '@app/event-store';
 import { isPlainObject } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
@@ -20,12 +20,24 @@ const BATCH = 100;
 /** Notes posted in one round; the rest wait for the next. */
 const NOTES_PER_ROUND = 20;
 
+/** A note that failed is tried again after 1 minute, doubling up to an hour. */
+const NOTE_RETRY_MS = 60_000;
+const NOTE_RETRY_MAX_MS = 3_600_000;
+
 /** A record whose mission was refused, and why. */
 export interface RefusedRecord {
   model: string;
   recordId: number;
   missionId: string;
   reason: string;
+}
+
+/** A refusal's note still to post, as `refusal-notes` keeps it: with its failures, once it has any. */
+interface PendingNote extends RefusedRecord {
+  attempts?: number;
+  /** When to try again (ms), after a failure. */
+  nextAttemptAt?: number;
+  lastError?: string;
 }
 
 /** A record set aside, as `GET /connector/refused` lists it. */
@@ -35,16 +47,18 @@ export interface RefusedRecordView {
   reason: string;
   /** Whether the note saying so is still to be posted to the record's chatter. */
   notePending: boolean;
+  /** Why posting the note failed last, while it is pending after a failure. */
+  noteError?: string;
 }
 
 /**
  * Refusals, told to Odoo. A record whose mission is refused, by the connector before sending (no
- * visible title, text over MAX_MISSION_TEXT_BYTES) or by the intake after (skills no agent has, an
- * idempotency conflict: its rejected-submission stream), is set aside (`refused`, taken in again
- * once an edit changes it) and gets one note in its chatter with the reason, so the staff who filed
- * it learn that no agent will work on it, and why. The note names the mission and a digest of the
- * reason: the same refusal is never posted twice (the chatter is searched first, as for results),
- * a new reason after an edit is.
+ * visible title, text over MAX_MISSION_TEXT_BYTES) or by the intake after (skills no agent has:
+ * its rejected-submission stream), is set aside (`refused`, taken in again once an edit changes
+ * it) and gets one note in its chatter with the reason, so the staff who filed it learn that no
+ * agent will work on it, and why. The note names the mission and a digest of the reason: the same
+ * refusal is never posted twice (the chatter is searched first, as for results), a new reason
+ * after an edit is. Called within the poll round, which one instance at a time makes.
  */
 export class OdooRefusals {
   constructor(
@@ -52,13 +66,15 @@ export class OdooRefusals {
     private readonly redis: RedisConnection,
     private readonly keys: ConnectorKeys,
     private readonly logKeys: KeyLayout,
+    private readonly store: Pick<MissionStore, 'exists'>,
     private readonly postAs: ChatterPostAs,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Sets aside records refused before they were sent, each with a note to post. */
   async setAside(refused: readonly RefusedRecord[]): Promise<void> {
     if (refused.length === 0) return;
-    const notes = refused.map((refusal) => [noteMarker(refusal), noteJson(refusal)]);
+    const notes = refused.map((refusal) => [noteMarker(refusal), JSON.stringify(pendingNote(refusal))]);
     await this.redis
       .multi()
       .hset(this.keys.refused, Object.fromEntries(refused.map((refusal) => [recordField(refusal), refusal.reason])))
@@ -66,9 +82,22 @@ export class OdooRefusals {
       .exec();
   }
 
+  /** Records taken in after all (an edit made them valid): no longer refused, and no note saying they are. */
+  async takenIn(fields: readonly string[]): Promise<void> {
+    if (fields.length === 0) return;
+    const taken = new Set(fields);
+    const notes = Object.entries(await this.redis.hgetall(this.keys.refusalNotes));
+    const stale = notes.filter(([, json]) => taken.has(recordField(JSON.parse(json) as PendingNote))).map(([marker]) => marker);
+    const multi = this.redis.multi().hdel(this.keys.refused, ...fields);
+    if (stale.length > 0) multi.hdel(this.keys.refusalNotes, ...stale);
+    await multi.exec();
+  }
+
   /**
    * Reads every partition's rejected-submission stream after the connector's cursor, and sets
-   * aside the records of the refused missions it sent. How many it set aside.
+   * aside the records of the refused missions it sent. A refusal of a mission that exists (a
+   * record edited between a send and its record of it, sent again: an idempotency conflict) is
+   * no refusal of the record: its mission runs. How many it set aside.
    */
   async readRejected(): Promise<number> {
     let setAside = 0;
@@ -77,8 +106,16 @@ export class OdooRefusals {
         const after = (await this.redis.hget(this.keys.rejectedCursors, String(partition))) ?? '';
         const entries = (await this.redis.xrange(partitionKeys.rejectedSubmissions, after ? `(${after}` : '-', '+', 'COUNT', BATCH)) as [string, string[]][];
         if (entries.length === 0) break;
-        const refused = entries.flatMap(([, fields]) => refusalOf(fields) ?? []);
-        const args = refused.flatMap((refusal) => [recordField(refusal), refusal.missionId, refusal.reason, noteMarker(refusal), noteJson(refusal)]);
+        const candidates = entries.flatMap(([, fields]) => refusalOf(fields) ?? []);
+        const exists = await Promise.all(candidates.map((refusal) => this.store.exists(refusal.missionId)));
+        const refused = candidates.filter((_, i) => !exists[i]);
+        const args = refused.flatMap((refusal) => [
+          recordField(refusal),
+          refusal.missionId,
+          refusal.reason,
+          noteMarker(refusal),
+          JSON.stringify(pendingNote(refusal)),
+        ]);
         const [code, count] = (await setAsideScript.run(
           this.redis,
           [this.keys.rejectedCursors, this.keys.submitted, this.keys.refused, this.keys.refusalNotes],
@@ -92,20 +129,28 @@ export class OdooRefusals {
   }
 
   /**
-   * Posts the notes still to post. One whose record is gone from Odoo is dropped; another failure
-   * leaves it for the next round and is passed to `onFailure`. How many were posted.
+   * Posts the notes due now, oldest failures last, while `stillMine` says the round goes on. One
+   * whose record is gone from Odoo is dropped; another failure is passed to `onFailure` and tried
+   * again later (1 minute, doubling up to an hour), so a note that keeps failing holds up no other.
+   * How many were posted.
    */
-  async postNotes(onFailure: (error: unknown) => void): Promise<number> {
-    const pending = Object.entries(await this.redis.hgetall(this.keys.refusalNotes)).slice(0, NOTES_PER_ROUND);
+  async postNotes(onFailure: (refusal: RefusedRecord, error: unknown) => void, stillMine: () => Promise<boolean> = async () => true): Promise<number> {
+    const now = this.clock();
+    const due = Object.entries(await this.redis.hgetall(this.keys.refusalNotes))
+      .map(([marker, json]) => ({ marker, note: JSON.parse(json) as PendingNote }))
+      .filter(({ note }) => (note.nextAttemptAt ?? 0) <= now)
+      .sort((a, b) => (a.note.nextAttemptAt ?? 0) - (b.note.nextAttemptAt ?? 0))
+      .slice(0, NOTES_PER_ROUND);
     let posted = 0;
-    for (const [marker, json] of pending) {
-      const refusal = JSON.parse(json) as RefusedRecord;
+    for (const { marker, note } of due) {
+      if (!(await stillMine())) break;
       try {
-        const outcome = await postToChatterOnce(this.odoo, refusal, marker, () => refusalNote(refusal, marker), this.postAs);
+        const outcome = await postToChatterOnce(this.odoo, note, marker, () => refusalNote(note, marker), this.postAs);
         if (outcome.posted) posted += 1;
       } catch (error) {
         if (!isMissingRecord(error)) {
-          onFailure(error);
+          onFailure(note, error);
+          await this.redis.hset(this.keys.refusalNotes, marker, JSON.stringify(failedAgain(note, error, this.clock())));
           continue;
         }
       }
@@ -118,12 +163,29 @@ export class OdooRefusals {
   /** The records set aside, with their reasons. */
   async list(): Promise<RefusedRecordView[]> {
     const [refused, notes] = await Promise.all([this.redis.hgetall(this.keys.refused), this.redis.hvals(this.keys.refusalNotes)]);
-    const pending = new Set(notes.map((json) => recordField(JSON.parse(json) as RefusedRecord)));
+    const pending = new Map(notes.map((json) => JSON.parse(json) as PendingNote).map((note) => [recordField(note), note]));
     return Object.entries(refused).map(([field, reason]) => {
       const at = field.lastIndexOf(':');
-      return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)), reason, notePending: pending.has(field) };
+      const note = pending.get(field);
+      return {
+        model: field.slice(0, at),
+        recordId: Number(field.slice(at + 1)),
+        reason,
+        notePending: note !== undefined,
+        ...(note?.lastError ? { noteError: note.lastError } : {}),
+      };
     });
   }
+}
+
+function pendingNote({ model, recordId, missionId, reason }: RefusedRecord): PendingNote {
+  return { model, recordId, missionId, reason };
+}
+
+function failedAgain(note: PendingNote, error: unknown, now: number): PendingNote {
+  const attempts = (note.attempts ?? 0) + 1;
+  const lastError = error instanceof Error ? error.message : String(error);
+  return { ...note, attempts, lastError, nextAttemptAt: now + Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)) };
 }
 
 /** '<model>:<record id>': the record's field in `submitted` and `refused`. */
@@ -133,10 +195,6 @@ export function recordField(record: Pick<RefusedRecord, 'model' | 'recordId'>): 
 
 function noteMarker(refusal: RefusedRecord): string {
   return `brain-refused:${refusal.missionId}:${createHash('sha256').update(refusal.reason).digest('hex').slice(0, 12)}`;
-}
-
-function noteJson({ model, recordId, missionId, reason }: RefusedRecord): string {
-  return JSON.stringify({ model, recordId, missionId, reason });
 }
 
 /** What the chatter shows of a refusal: that no agent will work on the record, why, and what to do. */

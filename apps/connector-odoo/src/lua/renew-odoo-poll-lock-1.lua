@@ -1,0 +1,15 @@
+--[[
+  Renews the poll lock for the instance that holds it: the lock lives ARGV[2] ms more if it still
+  holds this instance's token; otherwise nothing changes (it expired, and another instance may
+  hold it now).
+
+  KEYS[1] the poll lock (string: the holder's token)
+
+  ARGV[1] this instance's token
+  ARGV[2] ms the lock lives from now
+
+  Result: 1 renewed, 0 not this instance's lock
+]]
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1

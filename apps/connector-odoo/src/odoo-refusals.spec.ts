@@ -1,0 +1,138 @@
+import { KeyLayout } from '@app/event-store';
+import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { ConnectorKeys } from './connector-keys';
+import { OdooClient } from './odoo-client';
+import { OdooRefusals, RefusedRecord } from './odoo-refusals';
+
+const SKILLS = 'no registered agent has the skill facility_maintenance: nobody could take this mission';
+
+describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
+  const redis = testRedisConnection('odoo-refusals-spec');
+  let odoo: FakeOdooServer;
+  let client: OdooClient;
+  let logKeys: KeyLayout;
+  let keys: ConnectorKeys;
+  let now: number;
+  /** Missions that exist in the store, by id. */
+  let existing: Set<string>;
+  const refusalsOf = () => new OdooRefusals(client, redis, keys, logKeys, { exists: async (id: string) => existing.has(id) }, 'note', () => now);
+
+  /** What the intake writes to its rejected stream when it refuses a connector's command for `record`. */
+  const rejected = (record: { id: number }, missionId: string, reason = SKILLS) =>
+    redis.xadd(
+      logKeys.partitions[0].rejectedSubmissions,
+      '*',
+      'messageId',
+      '1-0',
+      'reason',
+      reason,
+      'rejectedAt',
+      new Date(now).toISOString(),
+      'data',
+      JSON.stringify({
+        missionId,
+        mission: { type: 'maintenance', title: 't', source: { system: 'odoo', model: 'maintenance.request', recordId: record.id } },
+      }),
+    );
+
+  beforeAll(async () => {
+    odoo = await FakeOdooServer.start();
+    client = new OdooClient({ ...odooOptions(odoo), timeoutMs: 2_000 });
+  });
+  beforeEach(() => {
+    logKeys = new KeyLayout(testKeyPrefix('odoo-refusals'));
+    keys = new ConnectorKeys(logKeys);
+    now = Date.parse('2026-12-04T10:00:00Z');
+    existing = new Set();
+  });
+  afterEach(async () => {
+    await deleteKeysByPrefix(redis, logKeys.prefix);
+  });
+  afterAll(async () => {
+    await odoo.close();
+    await redis.quit();
+  });
+
+  it('given two instances reading the same refusal at once, then the record is set aside once, with one note', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Sauna heater' });
+    await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-1');
+    await rejected(record, 'mission-1');
+
+    const counts = await Promise.all([refusalsOf().readRejected(), refusalsOf().readRejected()]);
+    expect(counts.sort()).toEqual([0, 1]);
+    expect(await redis.hget(keys.refused, `maintenance.request:${record.id}`)).toBe(SKILLS);
+    expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBeNull();
+    expect(await redis.hlen(keys.refusalNotes)).toBe(1);
+    // Read again: the cursor is past it.
+    expect(await refusalsOf().readRejected()).toBe(0);
+  });
+
+  it('given a refusal of a mission that exists (the record sent again with another body), then the record is not set aside', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Leaking tap' });
+    await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-2');
+    existing.add('mission-2');
+    await rejected(record, 'mission-2', 'this idempotency key (or source record) was used for mission mission-2 with another body');
+
+    expect(await refusalsOf().readRejected()).toBe(0);
+    expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBe('mission-2');
+    expect(await refusalsOf().list()).toEqual([]);
+  });
+
+  it('given a note that fails, then it stays pending with the error, holds up no other note, and is posted once when it is due again', async () => {
+    const failing = odoo.create('maintenance.request', { name: 'Elevator' });
+    const refusals = refusalsOf();
+    const failure: RefusedRecord = { model: 'maintenance.request', recordId: failing.id, missionId: 'mission-3', reason: SKILLS };
+    await refusals.setAside([failure]);
+    odoo.denied.add('mail.message');
+    const failed: RefusedRecord[] = [];
+    expect(await refusals.postNotes((refusal) => failed.push(refusal))).toBe(0);
+    expect(failed).toEqual([failure]);
+    expect(await refusals.list()).toEqual([
+      { model: 'maintenance.request', recordId: failing.id, reason: SKILLS, notePending: true, noteError: expect.stringMatching(/not allowed/) },
+    ]);
+
+    odoo.denied.delete('mail.message');
+    const other = odoo.create('maintenance.request', { name: 'Boiler' });
+    await refusals.setAside([
+      { model: 'maintenance.request', recordId: other.id, missionId: 'mission-4', reason: 'mission.title: title must contain a visible character' },
+    ]);
+    // The failed note waits for its retry (a minute); the other goes out now.
+    expect(await refusals.postNotes(() => undefined)).toBe(1);
+    expect(odoo.messagesOf('maintenance.request', other.id)).toHaveLength(1);
+    expect(odoo.messagesOf('maintenance.request', failing.id)).toHaveLength(0);
+
+    now += 60_000;
+    expect(await refusals.postNotes(() => undefined)).toBe(1);
+    expect(await refusals.postNotes(() => undefined)).toBe(0);
+    expect(odoo.messagesOf('maintenance.request', failing.id)).toEqual([
+      expect.objectContaining({ subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('no registered agent has the skill facility_maintenance') }),
+    ]);
+    expect(await refusals.list()).toContainEqual({ model: 'maintenance.request', recordId: failing.id, reason: SKILLS, notePending: false });
+  });
+
+  it('given a note to a record deleted meanwhile, then it is dropped', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Broken lamp' });
+    const refusals = refusalsOf();
+    await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-5', reason: SKILLS }]);
+    odoo.unlink('maintenance.request', record.id);
+    const failed: unknown[] = [];
+    expect(await refusals.postNotes((_, error) => failed.push(error))).toBe(0);
+    expect(failed).toEqual([]);
+    expect(await redis.hlen(keys.refusalNotes)).toBe(0);
+  });
+
+  it('given a record taken in after all (an edit made it valid), then it is no longer refused, and its note is not posted', async () => {
+    const record = odoo.create('maintenance.request', { name: '\u200b' });
+    const refusals = refusalsOf();
+    await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-6', reason: 'no visible title' }]);
+    await refusals.takenIn([`maintenance.request:${record.id}`]);
+    expect(await refusals.list()).toEqual([]);
+    expect(await refusals.postNotes(() => undefined)).toBe(0);
+    expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([]);
+  });
+});
+
+function odooOptions(odoo: FakeOdooServer) {
+  const { ODOO_URL: url, ODOO_DB: db, ODOO_LOGIN: login, ODOO_API_KEY: apiKey } = odoo.connection;
+  return { url, db, login, apiKey };
+}
