@@ -4,7 +4,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
 import { missionIdFor, missionTextProblem, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
@@ -15,7 +15,12 @@ import { OdooRefusals, RefusedRecord, recordField } from './odoo-refusals';
 /** Records read per search_read. */
 const PAGE = 100;
 
-const renewLockScript = new LuaScript(join(__dirname, 'lua'), 'renew-odoo-poll-lock-1');
+enum LockCode {
+  Renewed = 0,
+  NotHeld = 1,
+}
+
+const renewLockScript = new LuaScript(join(__dirname, 'lua'), 'renew-odoo-poll-lock-1', { constants: { CODE: luaEnum(LockCode) } });
 
 export interface OdooPollerOptions {
   pollMs: number;
@@ -61,7 +66,9 @@ export class OdooPoller {
 
   /** Whether this instance still holds the lock, renewed for the next step (the longest Odoo call, twice). */
   private async stillMine(): Promise<boolean> {
-    return (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, Math.max(this.turnMs, 2 * this.options.timeoutMs)])) === 1;
+    return (
+      (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, Math.max(this.turnMs, 2 * this.options.timeoutMs)])) === LockCode.Renewed
+    );
   }
 
   /** One round over every rule; resolves with the missions submitted, or null when it is another instance's turn. */

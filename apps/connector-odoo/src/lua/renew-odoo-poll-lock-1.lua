@@ -8,8 +8,10 @@
   ARGV[1] this instance's token
   ARGV[2] ms the lock lives from now
 
-  Result: 1 renewed, 0 not this instance's lock
+  Result: code from CODE (LockCode in odoo-poller.ts)
+    Renewed  the lock lives ARGV[2] ms more
+    NotHeld  another instance holds it, or none does; nothing changed
 ]]
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return CODE.NotHeld end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+return CODE.Renewed
