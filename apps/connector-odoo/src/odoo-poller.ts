@@ -136,7 +136,11 @@ export class OdooPoller {
       if (records.length > 0) {
         submitted += await this.takeIn(rule, records);
         await this.redis.hset(this.keys.cursors, rule.name, `${second}|${records[records.length - 1].id}`);
-        if (records.length === PAGE) continue;
+        // A full page: more of this second to read, after renewing the lock (a rule may read many pages).
+        if (records.length === PAGE) {
+          if (!(await this.stillMine())) return submitted;
+          continue;
+        }
       }
       const next = await this.firstSecond(rule, [['write_date', '>=', following]]);
       if (next === null) return submitted;
