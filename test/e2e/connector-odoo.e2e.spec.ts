@@ -360,7 +360,7 @@ describe('Odoo connector: refusals told to Odoo (four services, the connector, a
     await odoo.close();
   });
 
-  it('given a record whose mission needs skills no agent has, then the intake refuses it, Odoo is told why once, and an edit takes it in again', async () => {
+  it('given a record whose mission needs skills no agent has, then the intake refuses it, Odoo is told why once, and it is taken in once an agent has them', async () => {
     const record = odoo.create('maintenance.request', { name: 'Sauna heater broken', description: 'No heat since this morning.', priority: '1', stage_id: 1 });
     const field = `maintenance.request:${record.id}`;
 
@@ -396,9 +396,8 @@ describe('Odoo connector: refusals told to Odoo (four services, the connector, a
     });
     expect(odoo.messagesOf('maintenance.request', record.id)).toHaveLength(1);
 
-    // The cause fixed (the agents' skills back) and the record edited: it is taken in, and its mission succeeds.
+    // The cause fixed (the agents' skills back): the record is taken in without an edit, and its mission succeeds.
     for (const [agentId, skills] of maintainers) await system.api.patch(`/api/agents/${agentId}`).send({ skills }).expect(200);
-    odoo.update('maintenance.request', record.id, { description: 'No heat since this morning; the fuse is fine.' });
     const missionId = await waitFor(async () => system.redis.hget(keys.submitted, field), { timeoutMs: 20_000, what: 'the edited record to be taken in' });
     expect(await system.redis.hget(keys.refused, field)).toBeNull();
     await waitFor(async () => ((await system.api.get(`/api/missions/${missionId}`)).body.status === 'succeeded' ? true : null), {
@@ -407,5 +406,19 @@ describe('Odoo connector: refusals told to Odoo (four services, the connector, a
     });
     await waitFor(async () => odoo.messagesOf('maintenance.request', record.id).length === 2, { timeoutMs: 20_000, what: 'the result in the chatter' });
     expect(odoo.messagesOf('maintenance.request', record.id)[1].body).toContain(`brain-mission:${missionId}`);
+  });
+
+  it('given a record set aside for no visible title, then an edit that gives it one takes it in, and its refusal is gone', async () => {
+    const record = odoo.create('maintenance.request', { name: '\u200b', description: 'Lamp flickers in 118.', priority: '1' });
+    const field = `maintenance.request:${record.id}`;
+    expect(await waitFor(async () => system.redis.hget(keys.refused, field), { timeoutMs: 20_000, what: 'the record to be set aside' })).toMatch(/title/);
+    await waitFor(async () => odoo.messagesOf('maintenance.request', record.id).length === 1, { timeoutMs: 10_000, what: 'the refusal note' });
+
+    odoo.update('maintenance.request', record.id, { name: 'Lamp flickers in 118' });
+    const missionId = await waitFor(async () => system.redis.hget(keys.submitted, field), { timeoutMs: 20_000, what: 'the edited record to be taken in' });
+    expect(missionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await system.redis.hget(keys.refused, field)).toBeNull();
+    const listed = (await request(connector.getHttpServer()).get('/connector/refused').expect(200)).body as { recordId: number }[];
+    expect(listed.map((entry) => entry.recordId)).not.toContain(record.id);
   });
 });

@@ -30,6 +30,10 @@ export class ConnectorKeys {
   get refusalNotes(): string {
     return this.key('refusal-notes');
   }
+  /** '<model>:<record id>' → JSON {skills, attempts, nextAttemptAt} of a record the intake refused: taken in again once an agent has the skills. */
+  get refusedForSkills(): string {
+    return this.key('refused-for-skills');
+  }
   /** Partition → id of the last entry read from its intake's rejected-submission stream. */
   get rejectedCursors(): string {
     return this.key('rejected-cursors');

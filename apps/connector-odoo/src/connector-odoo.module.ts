@@ -1,5 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
@@ -58,7 +59,7 @@ export class ConnectorOdooModule {
           provide: OdooRefusals,
           inject: [OdooClient, REDIS, ConnectorKeys, KeyLayout, MissionStore],
           useFactory: (odoo: OdooClient, redis: RedisConnection, keys: ConnectorKeys, layout: KeyLayout, store: MissionStore) =>
-            new OdooRefusals(odoo, redis, keys, layout, store, env.ODOO_POST_AS),
+            new OdooRefusals(odoo, redis, keys, layout, store, new AgentRegistry(redis, layout), env.ODOO_POST_AS),
         },
         {
           provide: OdooPoller,

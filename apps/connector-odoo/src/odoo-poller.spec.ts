@@ -21,7 +21,7 @@ describe('OdooPoller: instances take turns (real Redis, a fake Odoo on loopback)
   const pollerOf = () => {
     const { ODOO_URL: url, ODOO_DB: db, ODOO_LOGIN: login, ODOO_API_KEY: apiKey } = odoo.connection;
     const client = new OdooClient({ url, db, login, apiKey, timeoutMs: TIMEOUT_MS });
-    const refusals = new OdooRefusals(client, redis, keys, logKeys, { exists: async () => false }, 'note');
+    const refusals = new OdooRefusals(client, redis, keys, logKeys, { exists: async () => false }, { skillSets: async () => [] }, 'note');
     return new OdooPoller(client, new MissionClient(redis, logKeys.prefix, 1), redis, keys, loadOdooMapping(), refusals, {
       pollMs: POLL_MS,
       timeoutMs: TIMEOUT_MS,

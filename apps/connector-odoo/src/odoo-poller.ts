@@ -37,7 +37,8 @@ export interface OdooPollerOptions {
  * written in the same second are neither skipped nor read twice), turns each new one into a
  * mission and submits it over the intake stream with its Odoo `source`, which the intake
  * de-duplicates. Records taken in before are skipped (a later edit does not make a second mission).
- * Then it reads what the intake refused since, and tells Odoo of refusals (OdooRefusals).
+ * Then it reads what the intake refused since, takes in again what an agent can now take, and
+ * tells Odoo of refusals (OdooRefusals).
  * Instances take turns: a round holds a Redis lock from its start, renewed at every step so that
  * no other instance's round overlaps it, and kept for half of ODOO_POLL_MS after it. One that
  * overlaps anyway (a step that outlived the lock) changes nothing twice.
@@ -92,8 +93,9 @@ export class OdooPoller {
         // What the intake refused since the last round (skills no agent has), told to Odoo with the connector's own refusals.
         if (await this.stillMine()) {
           await this.refusals.readRejected();
-          await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
+          submitted += await this.retake();
         }
+        if (await this.stillMine()) await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
         annotateSpan('brain.odoo.submitted', submitted);
         // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
         if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
@@ -109,6 +111,24 @@ export class OdooPoller {
         // Held for half a period after the round too, as from its start: the instances take turns.
         await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, this.turnMs]).catch(() => undefined);
       });
+    return submitted;
+  }
+
+  /**
+   * Takes in again the records the intake refused for skills no agent had, now that one has them:
+   * each is read again from Odoo (by every rule of its model, as it reads it now) and sent as a
+   * record never taken in. How many went in.
+   */
+  private async retake(): Promise<number> {
+    const due = await this.refusals.dueForRetake();
+    let submitted = 0;
+    for (const rule of this.mapping.rules) {
+      const ids = due.filter((record) => record.model === rule.model).map((record) => record.recordId);
+      for (let start = 0; start < ids.length; start += PAGE) {
+        const records = await this.read(rule, [['id', 'in', ids.slice(start, start + PAGE)]], 'id asc');
+        if (records.length > 0) submitted += await this.takeIn(rule, records);
+      }
+    }
     return submitted;
   }
 

@@ -15,7 +15,10 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
   let now: number;
   /** Missions that exist in the store, by id. */
   let existing: Set<string>;
-  const refusalsOf = () => new OdooRefusals(client, redis, keys, logKeys, { exists: async (id: string) => existing.has(id) }, 'note', () => now);
+  /** The agents' skill sets, as the registry holds them. */
+  let skillSets: string[][];
+  const refusalsOf = () =>
+    new OdooRefusals(client, redis, keys, logKeys, { exists: async (id: string) => existing.has(id) }, { skillSets: async () => skillSets }, 'note', () => now);
 
   /** What the intake writes to its rejected stream when it refuses a connector's command for `record`. */
   const rejected = (record: { id: number }, missionId: string, reason = SKILLS) =>
@@ -44,6 +47,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     keys = new ConnectorKeys(logKeys);
     now = Date.parse('2026-12-04T10:00:00Z');
     existing = new Set();
+    skillSets = [['guest_communication']];
   });
   afterEach(async () => {
     await deleteKeysByPrefix(redis, logKeys.prefix);
@@ -65,6 +69,35 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.hlen(keys.refusalNotes)).toBe(1);
     // Read again: the cursor is past it.
     expect(await refusalsOf().readRejected()).toBe(0);
+  });
+
+  it('given a refusal for skills no agent has, then the record is due to be taken in again once an agent has them, and then only after a backoff', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Sauna heater' });
+    await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-7');
+    await rejected(record, 'mission-7');
+    const refusals = refusalsOf();
+    expect(await refusals.readRejected()).toBe(1);
+
+    expect(await refusals.dueForRetake()).toEqual([]);
+    skillSets = [['guest_communication'], ['facility_maintenance', 'plumbing']];
+    expect(await refusals.dueForRetake()).toEqual([{ model: 'maintenance.request', recordId: record.id }]);
+    // Refused again for another reason meanwhile: not every round, after a minute.
+    expect(await refusals.dueForRetake()).toEqual([]);
+    now += 60_000;
+    expect(await refusals.dueForRetake()).toEqual([{ model: 'maintenance.request', recordId: record.id }]);
+
+    await refusals.takenIn([`maintenance.request:${record.id}`]);
+    now += 3_600_000;
+    expect(await refusals.dueForRetake()).toEqual([]);
+  });
+
+  it('given a refusal while an agent has the skills (another reason), then only an edit takes the record in again', async () => {
+    skillSets = [['facility_maintenance']];
+    const record = odoo.create('maintenance.request', { name: 'Boiler noise' });
+    await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-8');
+    await rejected(record, 'mission-8', 'mission text is 40000 bytes, over MAX_MISSION_TEXT_BYTES 32768');
+    expect(await refusalsOf().readRejected()).toBe(1);
+    expect(await refusalsOf().dueForRetake()).toEqual([]);
   });
 
   it('given a refusal of a mission that exists (the record sent again with another body), then the record is not set aside', async () => {

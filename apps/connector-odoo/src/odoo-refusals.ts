@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { AgentRegistry, skillsServable } from '@app/agents';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { isPlainObject } from '@app/mission';
+import { isMissionType, isPlainObject, requiredSkillsOf } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
@@ -12,7 +13,7 @@ export enum SetAsideCode {
   CursorMoved = 1,
 }
 
-const setAsideScript = new LuaScript(join(__dirname, 'lua'), 'set-aside-refused-records-4', { constants: { CODE: luaEnum(SetAsideCode) } });
+const setAsideScript = new LuaScript(join(__dirname, 'lua'), 'set-aside-refused-records-5', { constants: { CODE: luaEnum(SetAsideCode) } });
 
 /** Entries read from a rejected-submission stream at a time. */
 const BATCH = 100;
@@ -20,9 +21,9 @@ const BATCH = 100;
 /** Notes posted in one round; the rest wait for the next. */
 const NOTES_PER_ROUND = 20;
 
-/** A note that failed is tried again after 1 minute, doubling up to an hour. */
-const NOTE_RETRY_MS = 60_000;
-const NOTE_RETRY_MAX_MS = 3_600_000;
+/** A note that failed, or a record taken in again and refused again, is tried again after 1 minute, doubling up to an hour. */
+const RETRY_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
 
 /** A record whose mission was refused, and why. */
 export interface RefusedRecord {
@@ -30,6 +31,19 @@ export interface RefusedRecord {
   recordId: number;
   missionId: string;
   reason: string;
+}
+
+/** A record the intake refused: the skills its mission needs, and its tries since (RETRY_MS). */
+interface Retake {
+  skills: string[];
+  attempts?: number;
+  nextAttemptAt?: number;
+}
+
+/** A record to take in again: some agent has the skills its mission needs now. */
+export interface RecordToRetake {
+  model: string;
+  recordId: number;
 }
 
 /** A refusal's note still to post, as `refusal-notes` keeps it: with its failures, once it has any. */
@@ -55,8 +69,9 @@ export interface RefusedRecordView {
  * Refusals, told to Odoo. A record whose mission is refused, by the connector before sending (no
  * visible title, text over MAX_MISSION_TEXT_BYTES) or by the intake after (skills no agent has:
  * its rejected-submission stream), is set aside (`refused`, taken in again once an edit changes
- * it) and gets one note in its chatter with the reason, so the staff who filed it learn that no
- * agent will work on it, and why. The note names the mission and a digest of the reason: the same
+ * it, or, refused by the intake, once an agent has the skills its mission needs) and gets one note
+ * in its chatter with the reason, so the staff who filed it learn that no agent will work on it,
+ * and why. The note names the mission and a digest of the reason: the same
  * refusal is never posted twice (the chatter is searched first, as for results), a new reason
  * after an edit is. Called within the poll round, which one instance at a time makes.
  */
@@ -67,6 +82,7 @@ export class OdooRefusals {
     private readonly keys: ConnectorKeys,
     private readonly logKeys: KeyLayout,
     private readonly store: Pick<MissionStore, 'exists'>,
+    private readonly agents: Pick<AgentRegistry, 'skillSets'>,
     private readonly postAs: ChatterPostAs,
     private readonly clock: () => number = Date.now,
   ) {}
@@ -88,7 +104,10 @@ export class OdooRefusals {
     const taken = new Set(fields);
     const notes = Object.entries(await this.redis.hgetall(this.keys.refusalNotes));
     const stale = notes.filter(([, json]) => taken.has(recordField(JSON.parse(json) as PendingNote))).map(([marker]) => marker);
-    const multi = this.redis.multi().hdel(this.keys.refused, ...fields);
+    const multi = this.redis
+      .multi()
+      .hdel(this.keys.refused, ...fields)
+      .hdel(this.keys.refusedForSkills, ...fields);
     if (stale.length > 0) multi.hdel(this.keys.refusalNotes, ...stale);
     await multi.exec();
   }
@@ -97,7 +116,9 @@ export class OdooRefusals {
    * Reads every partition's rejected-submission stream after the connector's cursor, and sets
    * aside the records of the refused missions it sent. A refusal of a mission that exists (a
    * record edited between a send and its record of it, sent again: an idempotency conflict) is
-   * no refusal of the record: its mission runs. How many it set aside.
+   * no refusal of the record: its mission runs. A record refused while no agent has the skills
+   * its mission needs is marked to be taken in again once one has them (dueForRetake). How many it
+   * set aside.
    */
   async readRejected(): Promise<number> {
     let setAside = 0;
@@ -109,16 +130,19 @@ export class OdooRefusals {
         const candidates = entries.flatMap(([, fields]) => refusalOf(fields) ?? []);
         const exists = await Promise.all(candidates.map((refusal) => this.store.exists(refusal.missionId)));
         const refused = candidates.filter((_, i) => !exists[i]);
+        // Taken in again by itself only when skills were what was missing: no agent has them now.
+        const skillSets = refused.length > 0 ? (await this.agents.skillSets()).map((skills) => new Set(skills)) : [];
         const args = refused.flatMap((refusal) => [
           recordField(refusal),
           refusal.missionId,
           refusal.reason,
           noteMarker(refusal),
           JSON.stringify(pendingNote(refusal)),
+          skillsServable(skillSets, refusal.skills) ? '' : JSON.stringify({ skills: refusal.skills } satisfies Retake),
         ]);
         const [code, count] = (await setAsideScript.run(
           this.redis,
-          [this.keys.rejectedCursors, this.keys.submitted, this.keys.refused, this.keys.refusalNotes],
+          [this.keys.rejectedCursors, this.keys.submitted, this.keys.refused, this.keys.refusalNotes, this.keys.refusedForSkills],
           [String(partition), after, entries[entries.length - 1][0], ...args],
         )) as [SetAsideCode, number];
         if (code === SetAsideCode.Moved) setAside += count;
@@ -126,6 +150,27 @@ export class OdooRefusals {
       }
     }
     return setAside;
+  }
+
+  /**
+   * The records the intake refused that some agent could take now (its skills read once), whose
+   * try is due: each is counted as tried, and tried again after 1 minute, doubling up to an hour,
+   * should the intake refuse it again for another reason. The poller takes them in again.
+   */
+  async dueForRetake(): Promise<RecordToRetake[]> {
+    const entries = Object.entries(await this.redis.hgetall(this.keys.refusedForSkills));
+    if (entries.length === 0) return [];
+    const skillSets = (await this.agents.skillSets()).map((skills) => new Set(skills));
+    const now = this.clock();
+    const due = entries
+      .map(([field, json]) => ({ field, retake: JSON.parse(json) as Retake }))
+      .filter(({ retake }) => (retake.nextAttemptAt ?? 0) <= now && skillsServable(skillSets, retake.skills));
+    if (due.length === 0) return [];
+    await this.redis.hset(this.keys.refusedForSkills, Object.fromEntries(due.map(({ field, retake }) => [field, JSON.stringify(triedAgain(retake, now))])));
+    return due.map(({ field }) => {
+      const at = field.lastIndexOf(':');
+      return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)) };
+    });
   }
 
   /**
@@ -185,7 +230,17 @@ function pendingNote({ model, recordId, missionId, reason }: RefusedRecord): Pen
 function failedAgain(note: PendingNote, error: unknown, now: number): PendingNote {
   const attempts = (note.attempts ?? 0) + 1;
   const lastError = error instanceof Error ? error.message : String(error);
-  return { ...note, attempts, lastError, nextAttemptAt: now + Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)) };
+  return { ...note, attempts, lastError, nextAttemptAt: now + retryDelay(attempts) };
+}
+
+function triedAgain(retake: Retake, now: number): Retake {
+  const attempts = (retake.attempts ?? 0) + 1;
+  return { ...retake, attempts, nextAttemptAt: now + retryDelay(attempts) };
+}
+
+/** 1 minute after the first try, doubling up to an hour. */
+function retryDelay(attempts: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (attempts - 1));
 }
 
 /** '<model>:<record id>': the record's field in `submitted` and `refused`. */
@@ -202,7 +257,7 @@ function refusalNote(refusal: RefusedRecord, marker: string): string {
   return [
     `<p><b>BRAIN: not taken in</b> — no agent will work on this record. <small>(${marker})</small></p>`,
     `<p>${escapeHtml(refusal.reason)}</p>`,
-    '<p>Once the cause is fixed, edit the record and it is taken in again.</p>',
+    '<p>It is taken in again when the record is edited, or, refused for skills no agent has, once an agent has them.</p>',
   ].join('');
 }
 
@@ -212,7 +267,7 @@ function refusalNote(refusal: RefusedRecord, marker: string): string {
  * entry is read from Redis, where any sender may have written: nothing in it is trusted to be
  * well formed.
  */
-function refusalOf(fields: readonly string[]): RefusedRecord | null {
+function refusalOf(fields: readonly string[]): (RefusedRecord & { skills: string[] }) | null {
   const value = (name: string) => {
     const at = fields.indexOf(name);
     return at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
@@ -229,5 +284,11 @@ function refusalOf(fields: readonly string[]): RefusedRecord | null {
   if (!isPlainObject(source) || source.system !== 'odoo') return null;
   const { model, recordId } = source;
   if (typeof model !== 'string' || typeof recordId !== 'number' || !Number.isSafeInteger(recordId)) return null;
-  return { model, recordId, missionId: data.missionId, reason };
+  const { type, requiredSkills } = data.mission;
+  if (!isMissionType(type)) return null;
+  const skills = requiredSkillsOf({
+    type,
+    requiredSkills: Array.isArray(requiredSkills) ? requiredSkills.filter((skill) => typeof skill === 'string') : undefined,
+  });
+  return { model, recordId, missionId: data.missionId, reason, skills };
 }

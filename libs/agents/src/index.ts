@@ -6,3 +6,4 @@ export * from './agent-slots';
 export * from './verdict-credit';
 export * from './agent-bodies';
 export * from './agent-profiles-file';
+export * from './skills-servable';

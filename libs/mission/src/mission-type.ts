@@ -10,3 +10,8 @@ export const DEFAULT_SKILLS: Readonly<Record<MissionType, readonly string[]>> = 
   pricing: ['revenue_management'],
   maintenance: ['facility_maintenance'],
 };
+
+/** Whether `value` is a mission type (for data read back from Redis, say, where nothing is checked yet). */
+export function isMissionType(value: unknown): value is MissionType {
+  return (MISSION_TYPES as readonly unknown[]).includes(value);
+}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AgentRegistry } from '@app/agents';
+import { AgentRegistry, skillsServable } from '@app/agents';
 
 /** How long a view of the agents' skills answers "servable" before it is read again. */
 const VIEW_TTL_MS = 1_000;
@@ -21,9 +21,9 @@ export class ServableSkills {
 
   /** Why no agent can serve a mission needing `required`, or null when one can. */
   async refusal(required: readonly string[], now = Date.now()): Promise<string | null> {
-    if (this.view && now - this.view.readAt < VIEW_TTL_MS && servable(this.view.skillSets, required)) return null;
+    if (this.view && now - this.view.readAt < VIEW_TTL_MS && skillsServable(this.view.skillSets, required)) return null;
     const skillSets = await this.read(now);
-    if (servable(skillSets, required)) return null;
+    if (skillsServable(skillSets, required)) return null;
     const known = new Set(skillSets.flatMap((skills) => [...skills]));
     const unknown = required.filter((skill) => !known.has(skill));
     const missing =
@@ -46,8 +46,4 @@ export class ServableSkills {
       });
     return this.reading;
   }
-}
-
-function servable(skillSets: readonly ReadonlySet<string>[], required: readonly string[]): boolean {
-  return skillSets.length === 0 || skillSets.some((skills) => required.every((skill) => skills.has(skill)));
 }

@@ -1,7 +1,8 @@
 --[[
   Sets aside the Odoo records whose missions the intake refused, read from one partition's
-  rejected-submission stream, queues a chatter note for each and moves the connector's cursor over
-  that stream, all or nothing. A record is set aside only while the connector holds it as
+  rejected-submission stream, queues a chatter note for each, marks those refused for skills to be
+  taken in again once an agent has them, and moves the connector's cursor over that stream, all
+  or nothing. A record is set aside only while the connector holds it as
   submitted under the refused mission's id: a refusal read twice, or one of a mission the connector
   did not send (a REST client's Odoo source), changes nothing.
 
@@ -9,12 +10,15 @@
   KEYS[2] submitted (hash: '<model>:<record id>' -> mission id)
   KEYS[3] refused (hash: '<model>:<record id>' -> reason)
   KEYS[4] refusal notes to post (hash: marker -> note JSON)
+  KEYS[5] records to take in again once an agent has the skills (hash: record -> retake JSON);
+          an entry already there is kept, with its attempts
   All share the {p} hash tag.
 
   ARGV[1] partition
   ARGV[2] the cursor the batch was read after ('' when none was stored)
   ARGV[3] the cursor after the batch
-  then 5 arguments per refusal: record, mission id, reason, note marker, note JSON
+  then 6 arguments per refusal: record, mission id, reason, note marker, note JSON, retake JSON
+  ('' when the refusal was not for skills no agent has: only an edit takes the record in again)
 
   Result: { code, count }, code from CODE (SetAsideCode in odoo-refusals.ts)
     { Moved, n }        the cursor moved; n records set aside
@@ -23,11 +27,12 @@
 local stored = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if stored ~= ARGV[2] then return { CODE.CursorMoved, 0 } end
 local count = 0
-for i = 4, #ARGV, 5 do
+for i = 4, #ARGV, 6 do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
     redis.call('HDEL', KEYS[2], ARGV[i])
     redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
     redis.call('HSET', KEYS[4], ARGV[i + 3], ARGV[i + 4])
+    if ARGV[i + 5] ~= '' then redis.call('HSETNX', KEYS[5], ARGV[i], ARGV[i + 5]) end
     count = count + 1
   end
 end
