@@ -42,7 +42,7 @@ export class ConnectorKeys {
   get odooStatus(): string {
     return this.key('odoo-status');
   }
-  /** Held by the instance that polls now (expires after half of ODOO_POLL_MS). */
+  /** The token of the instance whose poll round it is: renewed through the round, kept for half of ODOO_POLL_MS after it. */
   get pollLock(): string {
     return this.key('poll-lock');
   }

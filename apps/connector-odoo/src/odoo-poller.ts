@@ -15,6 +15,9 @@ import { OdooRefusals, RefusedRecord, recordField } from './odoo-refusals';
 /** Records read per search_read. */
 const PAGE = 100;
 
+/** Calls to Odoo in the longest step of a round (see stillMine). */
+const STEP_CALLS = 3;
+
 enum LockCode {
   Renewed = 0,
   NotHeld = 1,
@@ -65,11 +68,14 @@ export class OdooPoller {
     return Math.max(50, Math.floor(this.options.pollMs / 2));
   }
 
-  /** Whether this instance still holds the lock, renewed for the next step (the longest Odoo call, twice). */
+  /**
+   * Whether this instance still holds the lock, renewed for the next step: the longest step makes
+   * STEP_CALLS calls to Odoo (a note: a login again after an error, the chatter search, the post),
+   * each at most ODOO_TIMEOUT_MS, and one more for margin.
+   */
   private async stillMine(): Promise<boolean> {
-    return (
-      (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, Math.max(this.turnMs, 2 * this.options.timeoutMs)])) === LockCode.Renewed
-    );
+    const ttl = Math.max(this.turnMs, (STEP_CALLS + 1) * this.options.timeoutMs);
+    return (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, ttl])) === LockCode.Renewed;
   }
 
   /** One round over every rule; resolves with the missions submitted, or null when it is another instance's turn. */
@@ -81,6 +87,7 @@ export class OdooPoller {
         let submitted = 0;
         // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
         const failed: { rule: string; error: unknown }[] = [];
+        let refusalsFailed: unknown;
         for (const rule of this.mapping.rules) {
           // The lock lapsed (a step outlived it): the rest of the round is the next holder's.
           if (!(await this.stillMine())) return submitted;
@@ -91,20 +98,21 @@ export class OdooPoller {
           }
         }
         // What the intake refused since the last round (skills no agent has), told to Odoo with the connector's own refusals.
-        if (await this.stillMine()) {
-          await this.refusals.readRejected();
-          submitted += await this.retake();
+        try {
+          if (await this.stillMine()) {
+            await this.refusals.readRejected();
+            submitted += await this.retake();
+          }
+          if (await this.stillMine()) await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
+        } catch (error) {
+          refusalsFailed = error;
         }
-        if (await this.stillMine()) await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
         annotateSpan('brain.odoo.submitted', submitted);
         // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
         if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
-        if (failed.length > 0) {
-          throw new OdooPollError(
-            failed.map(({ rule, error }) => `rule ${rule}: ${error instanceof Error ? error.message : String(error)}`),
-            submitted,
-          );
-        }
+        const problems = failed.map(({ rule, error }) => `rule ${rule}: ${describe(error)}`);
+        if (refusalsFailed !== undefined) problems.push(`refusals: ${describe(refusalsFailed)}`);
+        if (problems.length > 0) throw new OdooPollError(problems, submitted);
         return submitted;
       })
       .finally(async () => {
@@ -121,14 +129,19 @@ export class OdooPoller {
    */
   private async retake(): Promise<number> {
     const due = await this.refusals.dueForRetake();
+    const found = new Set<string>();
     let submitted = 0;
     for (const rule of this.mapping.rules) {
       const ids = due.filter((record) => record.model === rule.model).map((record) => record.recordId);
       for (let start = 0; start < ids.length; start += PAGE) {
+        if (!(await this.stillMine())) return submitted;
         const records = await this.read(rule, [['id', 'in', ids.slice(start, start + PAGE)]], 'id asc');
+        for (const record of records) found.add(recordField({ model: rule.model, recordId: record.id }));
         if (records.length > 0) submitted += await this.takeIn(rule, records);
       }
     }
+    // Deleted in Odoo, or out of every rule now: not read again each round; an edit back into a rule takes it in.
+    await this.refusals.forgetRetakes(due.map(recordField).filter((field) => !found.has(field)));
     return submitted;
   }
 
@@ -142,6 +155,8 @@ export class OdooPoller {
   private async pollRule(rule: OdooMappingRule): Promise<number> {
     let submitted = 0;
     for (;;) {
+      // Each pass reads Odoo once or twice: a rule with much to read renews the lock as it goes.
+      if (!(await this.stillMine())) return submitted;
       const cursor = (await this.redis.hget(this.keys.cursors, rule.name)) ?? '';
       if (!cursor) {
         const next = await this.firstSecond(rule, []);
@@ -156,11 +171,7 @@ export class OdooPoller {
       if (records.length > 0) {
         submitted += await this.takeIn(rule, records);
         await this.redis.hset(this.keys.cursors, rule.name, `${second}|${records[records.length - 1].id}`);
-        // A full page: more of this second to read, after renewing the lock (a rule may read many pages).
-        if (records.length === PAGE) {
-          if (!(await this.stillMine())) return submitted;
-          continue;
-        }
+        if (records.length === PAGE) continue;
       }
       const next = await this.firstSecond(rule, [['write_date', '>=', following]]);
       if (next === null) return submitted;
@@ -205,9 +216,7 @@ export class OdooPoller {
     );
     if (valid.length === 0) return 0;
     const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
-    const fields = valid.map(({ record }) => recordField({ model: rule.model, recordId: record.id }));
-    await this.redis.hset(this.keys.submitted, Object.fromEntries(fields.map((field, i) => [field, ids[i]])));
-    await this.refusals.takenIn(fields);
+    await this.refusals.recordTakenIn(new Map(valid.map(({ record }, i) => [recordField({ model: rule.model, recordId: record.id }), ids[i]])));
     return valid.length;
   }
 }
@@ -218,4 +227,8 @@ const SECOND_LENGTH = 19;
 /** The second after `second` (Odoo's UTC datetime text), in the same format. */
 function nextSecond(second: string): string {
   return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + 1_000).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

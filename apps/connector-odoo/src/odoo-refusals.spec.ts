@@ -1,4 +1,5 @@
 import { KeyLayout } from '@app/event-store';
+import { RejectionCode } from '@app/messages';
 import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
@@ -21,7 +22,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     new OdooRefusals(client, redis, keys, logKeys, { exists: async (id: string) => existing.has(id) }, { skillSets: async () => skillSets }, 'note', () => now);
 
   /** What the intake writes to its rejected stream when it refuses a connector's command for `record`. */
-  const rejected = (record: { id: number }, missionId: string, reason = SKILLS) =>
+  const rejected = (record: { id: number }, missionId: string, reason = SKILLS, code = RejectionCode.NoAgentHasSkills) =>
     redis.xadd(
       logKeys.partitions[0].rejectedSubmissions,
       '*',
@@ -29,6 +30,8 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
       '1-0',
       'reason',
       reason,
+      'code',
+      code,
       'rejectedAt',
       new Date(now).toISOString(),
       'data',
@@ -71,7 +74,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await refusalsOf().readRejected()).toBe(0);
   });
 
-  it('given a refusal for skills no agent has, then the record is due to be taken in again once an agent has them, and then only after a backoff', async () => {
+  it('given a refusal for skills no agent has, then the record is due to be taken in again once an agent has them, and no longer once it is', async () => {
     const record = odoo.create('maintenance.request', { name: 'Sauna heater' });
     await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-7');
     await rejected(record, 'mission-7');
@@ -81,21 +84,18 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await refusals.dueForRetake()).toEqual([]);
     skillSets = [['guest_communication'], ['facility_maintenance', 'plumbing']];
     expect(await refusals.dueForRetake()).toEqual([{ model: 'maintenance.request', recordId: record.id }]);
-    // Refused again for another reason meanwhile: not every round, after a minute.
-    expect(await refusals.dueForRetake()).toEqual([]);
-    now += 60_000;
-    expect(await refusals.dueForRetake()).toEqual([{ model: 'maintenance.request', recordId: record.id }]);
 
-    await refusals.takenIn([`maintenance.request:${record.id}`]);
-    now += 3_600_000;
+    await refusals.recordTakenIn(new Map([[`maintenance.request:${record.id}`, 'mission-7']]));
     expect(await refusals.dueForRetake()).toEqual([]);
+    expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBe('mission-7');
+    expect(await refusals.list()).toEqual([]);
   });
 
-  it('given a refusal while an agent has the skills (another reason), then only an edit takes the record in again', async () => {
-    skillSets = [['facility_maintenance']];
+  it('given a refusal for another reason (its code), then only an edit takes the record in again', async () => {
     const record = odoo.create('maintenance.request', { name: 'Boiler noise' });
     await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-8');
-    await rejected(record, 'mission-8', 'mission text is 40000 bytes, over MAX_MISSION_TEXT_BYTES 32768');
+    await rejected(record, 'mission-8', 'mission text is 40000 bytes, over MAX_MISSION_TEXT_BYTES 32768', RejectionCode.Refused);
+    skillSets = [['facility_maintenance']];
     expect(await refusalsOf().readRejected()).toBe(1);
     expect(await refusalsOf().dueForRetake()).toEqual([]);
   });
@@ -158,7 +158,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     const record = odoo.create('maintenance.request', { name: '\u200b' });
     const refusals = refusalsOf();
     await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-6', reason: 'no visible title' }]);
-    await refusals.takenIn([`maintenance.request:${record.id}`]);
+    await refusals.recordTakenIn(new Map([[`maintenance.request:${record.id}`, 'mission-6']]));
     expect(await refusals.list()).toEqual([]);
     expect(await refusals.postNotes(() => undefined)).toBe(0);
     expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([]);

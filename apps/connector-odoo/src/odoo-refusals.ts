@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { AgentRegistry, skillsServable } from '@app/agents';
 import { KeyLayout, MissionStore } from '@app/event-store';
+import { RejectionCode } from '@app/messages';
 import { isMissionType, isPlainObject, requiredSkillsOf } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
@@ -21,9 +22,9 @@ const BATCH = 100;
 /** Notes posted in one round; the rest wait for the next. */
 const NOTES_PER_ROUND = 20;
 
-/** A note that failed, or a record taken in again and refused again, is tried again after 1 minute, doubling up to an hour. */
-const RETRY_MS = 60_000;
-const RETRY_MAX_MS = 3_600_000;
+/** A note that failed is tried again after 1 minute, doubling up to an hour. */
+const NOTE_RETRY_MS = 60_000;
+const NOTE_RETRY_MAX_MS = 3_600_000;
 
 /** A record whose mission was refused, and why. */
 export interface RefusedRecord {
@@ -33,11 +34,9 @@ export interface RefusedRecord {
   reason: string;
 }
 
-/** A record the intake refused: the skills its mission needs, and its tries since (RETRY_MS). */
+/** A record the intake refused for skills no agent had: the skills its mission needs. */
 interface Retake {
   skills: string[];
-  attempts?: number;
-  nextAttemptAt?: number;
 }
 
 /** A record to take in again: some agent has the skills its mission needs now. */
@@ -95,29 +94,41 @@ export class OdooRefusals {
       .multi()
       .hset(this.keys.refused, Object.fromEntries(refused.map((refusal) => [recordField(refusal), refusal.reason])))
       .hset(this.keys.refusalNotes, Object.fromEntries(notes))
+      // Refused here, it needs an edit now, whatever the intake said before.
+      .hdel(this.keys.refusedForSkills, ...refused.map(recordField))
       .exec();
   }
 
-  /** Records taken in after all (an edit made them valid): no longer refused, and no note saying they are. */
-  async takenIn(fields: readonly string[]): Promise<void> {
-    if (fields.length === 0) return;
-    const taken = new Set(fields);
+  /**
+   * Records sent as missions (`submitted`: record → mission id), and so no longer refused: off
+   * `refused` and `refused-for-skills`, and any note still saying they were not taken in dropped;
+   * one MULTI, so a crash leaves them either sent and not refused or neither.
+   */
+  async recordTakenIn(sent: ReadonlyMap<string, string>): Promise<void> {
+    if (sent.size === 0) return;
+    const fields = [...sent.keys()];
     const notes = Object.entries(await this.redis.hgetall(this.keys.refusalNotes));
-    const stale = notes.filter(([, json]) => taken.has(recordField(JSON.parse(json) as PendingNote))).map(([marker]) => marker);
+    const stale = notes.filter(([, json]) => sent.has(recordField(JSON.parse(json) as PendingNote))).map(([marker]) => marker);
     const multi = this.redis
       .multi()
+      .hset(this.keys.submitted, Object.fromEntries(sent))
       .hdel(this.keys.refused, ...fields)
       .hdel(this.keys.refusedForSkills, ...fields);
     if (stale.length > 0) multi.hdel(this.keys.refusalNotes, ...stale);
     await multi.exec();
   }
 
+  /** Records that will not be taken in again by themselves (gone from Odoo, or out of their rule): an edit still takes them in. */
+  async forgetRetakes(fields: readonly string[]): Promise<void> {
+    if (fields.length > 0) await this.redis.hdel(this.keys.refusedForSkills, ...fields);
+  }
+
   /**
    * Reads every partition's rejected-submission stream after the connector's cursor, and sets
    * aside the records of the refused missions it sent. A refusal of a mission that exists (a
    * record edited between a send and its record of it, sent again: an idempotency conflict) is
-   * no refusal of the record: its mission runs. A record refused while no agent has the skills
-   * its mission needs is marked to be taken in again once one has them (dueForRetake). How many it
+   * no refusal of the record: its mission runs. A record refused for skills no agent has (the
+   * entry's `code`) is marked to be taken in again once one has them (dueForRetake). How many it
    * set aside.
    */
   async readRejected(): Promise<number> {
@@ -130,15 +141,13 @@ export class OdooRefusals {
         const candidates = entries.flatMap(([, fields]) => refusalOf(fields) ?? []);
         const exists = await Promise.all(candidates.map((refusal) => this.store.exists(refusal.missionId)));
         const refused = candidates.filter((_, i) => !exists[i]);
-        // Taken in again by itself only when skills were what was missing: no agent has them now.
-        const skillSets = refused.length > 0 ? (await this.agents.skillSets()).map((skills) => new Set(skills)) : [];
         const args = refused.flatMap((refusal) => [
           recordField(refusal),
           refusal.missionId,
           refusal.reason,
           noteMarker(refusal),
           JSON.stringify(pendingNote(refusal)),
-          skillsServable(skillSets, refusal.skills) ? '' : JSON.stringify({ skills: refusal.skills } satisfies Retake),
+          refusal.code === RejectionCode.NoAgentHasSkills ? JSON.stringify({ skills: refusal.skills } satisfies Retake) : '',
         ]);
         const [code, count] = (await setAsideScript.run(
           this.redis,
@@ -152,25 +161,17 @@ export class OdooRefusals {
     return setAside;
   }
 
-  /**
-   * The records the intake refused that some agent could take now (its skills read once), whose
-   * try is due: each is counted as tried, and tried again after 1 minute, doubling up to an hour,
-   * should the intake refuse it again for another reason. The poller takes them in again.
-   */
+  /** The records the intake refused for skills no agent had that some agent has now (the agents' skills read once). */
   async dueForRetake(): Promise<RecordToRetake[]> {
     const entries = Object.entries(await this.redis.hgetall(this.keys.refusedForSkills));
     if (entries.length === 0) return [];
     const skillSets = (await this.agents.skillSets()).map((skills) => new Set(skills));
-    const now = this.clock();
-    const due = entries
-      .map(([field, json]) => ({ field, retake: JSON.parse(json) as Retake }))
-      .filter(({ retake }) => (retake.nextAttemptAt ?? 0) <= now && skillsServable(skillSets, retake.skills));
-    if (due.length === 0) return [];
-    await this.redis.hset(this.keys.refusedForSkills, Object.fromEntries(due.map(({ field, retake }) => [field, JSON.stringify(triedAgain(retake, now))])));
-    return due.map(({ field }) => {
-      const at = field.lastIndexOf(':');
-      return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)) };
-    });
+    return entries
+      .filter(([, json]) => skillsServable(skillSets, (JSON.parse(json) as Retake).skills))
+      .map(([field]) => {
+        const at = field.lastIndexOf(':');
+        return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)) };
+      });
   }
 
   /**
@@ -230,17 +231,7 @@ function pendingNote({ model, recordId, missionId, reason }: RefusedRecord): Pen
 function failedAgain(note: PendingNote, error: unknown, now: number): PendingNote {
   const attempts = (note.attempts ?? 0) + 1;
   const lastError = error instanceof Error ? error.message : String(error);
-  return { ...note, attempts, lastError, nextAttemptAt: now + retryDelay(attempts) };
-}
-
-function triedAgain(retake: Retake, now: number): Retake {
-  const attempts = (retake.attempts ?? 0) + 1;
-  return { ...retake, attempts, nextAttemptAt: now + retryDelay(attempts) };
-}
-
-/** 1 minute after the first try, doubling up to an hour. */
-function retryDelay(attempts: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_MS * 2 ** (attempts - 1));
+  return { ...note, attempts, lastError, nextAttemptAt: now + Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)) };
 }
 
 /** '<model>:<record id>': the record's field in `submitted` and `refused`. */
@@ -267,7 +258,7 @@ function refusalNote(refusal: RefusedRecord, marker: string): string {
  * entry is read from Redis, where any sender may have written: nothing in it is trusted to be
  * well formed.
  */
-function refusalOf(fields: readonly string[]): (RefusedRecord & { skills: string[] }) | null {
+function refusalOf(fields: readonly string[]): (RefusedRecord & { skills: string[]; code: string | undefined }) | null {
   const value = (name: string) => {
     const at = fields.indexOf(name);
     return at >= 0 && at % 2 === 0 ? fields[at + 1] : undefined;
@@ -290,5 +281,5 @@ function refusalOf(fields: readonly string[]): (RefusedRecord & { skills: string
     type,
     requiredSkills: Array.isArray(requiredSkills) ? requiredSkills.filter((skill) => typeof skill === 'string') : undefined,
   });
-  return { model, recordId, missionId: data.missionId, reason, skills };
+  return { model, recordId, missionId: data.missionId, reason, skills, code: value('code') };
 }

@@ -5,3 +5,4 @@ export * from './message-validation.pipe';
 export * from './submit-mission.command';
 export * from './validate-message';
 export * from './services';
+export * from './rejection-code';

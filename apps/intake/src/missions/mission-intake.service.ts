@@ -3,6 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
+import { RejectionCode } from '@app/messages';
 import {
   bodyFingerprint,
   decideCreate,
@@ -82,7 +83,7 @@ export class MissionIntakeService {
     const mayExist = idempotencyKey !== undefined || options.missionId !== undefined || options.idWithoutKey !== undefined;
     const repeat = mayExist && (refusal !== null || subjects.length > 0) && (await this.store.exists(missionId));
     // A repeat of a mission that exists is answered as a repeat, even if no agent has its skills any more.
-    if (refusal && !repeat) throw new MissionCreateRefusedError(refusal);
+    if (refusal && !repeat) throw new MissionCreateRefusedError(refusal, RejectionCode.NoAgentHasSkills);
     // After every check and before anything is written: events, read model and messages hold only
     // tokens. A repeat writes nothing, and makes no key for a subject erased since the first create.
     const sealed = repeat ? this.personal.createWithoutPersonalData(subjects, input) : await this.personal.sealCreate(missionId, subjects, input);

@@ -4,7 +4,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { Patterns, validateSubmitMission } from '@app/messages';
+import { Patterns, RejectionCode, validateSubmitMission } from '@app/messages';
 import { isPlainObject, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE, withoutPersonalData } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { capStream, RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
@@ -40,19 +40,19 @@ export class SubmissionConsumer {
       size > this.env.BODY_LIMIT_BYTES
         ? { ok: false as const, problems: [`data is ${size} bytes, over BODY_LIMIT_BYTES ${this.env.BODY_LIMIT_BYTES}`] }
         : validateSubmitMission(data);
-    if (!command.ok) return this.reject(data, command.problems.join('; '), context);
+    if (!command.ok) return this.reject(data, command.problems.join('; '), RejectionCode.Invalid, context);
     const { mission, missionId, idempotencyKey, correlationId } = command.value;
     // Without an id, key or source of its own the mission is named after this entry: a redelivery of it is a repeat.
     const idWithoutKey = missionIdForStreamEntry(context.getStream(), context.getMessageId());
     try {
       await this.missions.create(mission, { actor: STREAM_ACTOR, scope: SUBMISSION_STREAM_SCOPE, missionId, idWithoutKey, idempotencyKey, correlationId });
     } catch (error) {
-      if (error instanceof MissionCreateRefusedError) return this.reject(data, error.message, context);
+      if (error instanceof MissionCreateRefusedError) return this.reject(data, error.message, error.code, context);
       throw error;
     }
   }
 
-  private async reject(data: unknown, reason: string, context: RedisStreamsContext): Promise<void> {
+  private async reject(data: unknown, reason: string, code: RejectionCode, context: RedisStreamsContext): Promise<void> {
     await this.redis.xadd(
       this.keys.partitions[context.getPartition()].rejectedSubmissions,
       ...capStream(this.env.FAILED_STREAM_MAX_LEN),
@@ -61,6 +61,8 @@ export class SubmissionConsumer {
       context.getMessageId(),
       'reason',
       reason,
+      'code',
+      code,
       'rejectedAt',
       new Date().toISOString(),
       'data',
