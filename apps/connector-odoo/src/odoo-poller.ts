@@ -89,8 +89,6 @@ export class OdooPoller {
         const failed: { rule: string; error: unknown }[] = [];
         let refusalsFailed: unknown;
         for (const rule of this.mapping.rules) {
-          // The lock lapsed (a step outlived it): the rest of the round is the next holder's.
-          if (!(await this.stillMine())) return submitted;
           try {
             submitted += await this.pollRule(rule);
           } catch (error) {
@@ -155,7 +153,8 @@ export class OdooPoller {
   private async pollRule(rule: OdooMappingRule): Promise<number> {
     let submitted = 0;
     for (;;) {
-      // Each pass reads Odoo once or twice: a rule with much to read renews the lock as it goes.
+      // Each pass reads Odoo once or twice: a rule with much to read renews the lock as it goes. Once
+      // it has lapsed (a step outlived it), the rest of the round is the next holder's.
       if (!(await this.stillMine())) return submitted;
       const cursor = (await this.redis.hget(this.keys.cursors, rule.name)) ?? '';
       if (!cursor) {

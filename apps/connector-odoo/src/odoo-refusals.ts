@@ -166,12 +166,7 @@ export class OdooRefusals {
     const entries = Object.entries(await this.redis.hgetall(this.keys.refusedForSkills));
     if (entries.length === 0) return [];
     const skillSets = (await this.agents.skillSets()).map((skills) => new Set(skills));
-    return entries
-      .filter(([, json]) => skillsServable(skillSets, (JSON.parse(json) as Retake).skills))
-      .map(([field]) => {
-        const at = field.lastIndexOf(':');
-        return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)) };
-      });
+    return entries.filter(([, json]) => skillsServable(skillSets, (JSON.parse(json) as Retake).skills)).map(([field]) => recordOfField(field));
   }
 
   /**
@@ -211,11 +206,9 @@ export class OdooRefusals {
     const [refused, notes] = await Promise.all([this.redis.hgetall(this.keys.refused), this.redis.hvals(this.keys.refusalNotes)]);
     const pending = new Map(notes.map((json) => JSON.parse(json) as PendingNote).map((note) => [recordField(note), note]));
     return Object.entries(refused).map(([field, reason]) => {
-      const at = field.lastIndexOf(':');
       const note = pending.get(field);
       return {
-        model: field.slice(0, at),
-        recordId: Number(field.slice(at + 1)),
+        ...recordOfField(field),
         reason,
         notePending: note !== undefined,
         ...(note?.lastError ? { noteError: note.lastError } : {}),
@@ -237,6 +230,12 @@ function failedAgain(note: PendingNote, error: unknown, now: number): PendingNot
 /** '<model>:<record id>': the record's field in `submitted` and `refused`. */
 export function recordField(record: Pick<RefusedRecord, 'model' | 'recordId'>): string {
   return `${record.model}:${record.recordId}`;
+}
+
+/** The record a field of `submitted` or `refused` names (recordField's inverse; a model may hold dots, not colons). */
+function recordOfField(field: string): Pick<RefusedRecord, 'model' | 'recordId'> {
+  const at = field.lastIndexOf(':');
+  return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)) };
 }
 
 function noteMarker(refusal: RefusedRecord): string {
