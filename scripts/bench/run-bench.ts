@@ -14,7 +14,7 @@ import { BareHttp, BullmqPeer, BullmqRun, DEFAULT_PEER_DIR, startBareHttp } from
 import { servicesCpu } from './process-cpu';
 import { measureReplay, rawRead, ReplayFigures } from './replay';
 import { processMemory } from './rss';
-import { BenchAborted, finiteOrNull } from './stats';
+import { BenchAborted, finiteOrNull, ratioOf } from './stats';
 import { writeSyntheticLog } from './synthetic-log';
 import { redisCpuMs } from './system';
 import { BenchUi, silentUi } from './ui';
@@ -356,8 +356,6 @@ function addNotes(report: BenchReport): void {
     if (replay && !replay.verifyOk) notes.push(`verifyLog reported ${replay.findings} finding(s); first: ${replay.firstFinding}`);
 }
 
-const ratio = (system: Figure, peer: Figure): Figure => (system !== null && peer !== null && peer > 0 ? finiteOrNull(system / peer, 2) : null);
-
 /**
  * The JSON line (all null for a run that measured nothing). The replay figures are those of the
  * synthetic log when there is one (large, the same every run), else those of the run's own log.
@@ -397,11 +395,11 @@ export function summarize(report: BenchReport | undefined): BenchSummary {
     ratios: { missions_per_s_vs_bullmq: null, p99_vs_bullmq: null, http_vs_bare: null, rebuild_vs_raw_read: null },
   };
   summary.ratios = {
-    missions_per_s_vs_bullmq: ratio(summary.missions_per_s, bullmq.missions_per_s),
+    missions_per_s_vs_bullmq: ratioOf(summary.missions_per_s, bullmq.missions_per_s),
     // Like with like: both from the submitter's clock (the system's created → passed leaves out the intake stream).
-    p99_vs_bullmq: ratio(finiteOrNull(report?.latency?.submitToPassed.p99), bullmq.p99_ms),
-    http_vs_bare: ratio(summary.http_creates_per_s, summary.peers.bare_http.creates_per_s),
-    rebuild_vs_raw_read: ratio(summary.rebuild_events_per_s, summary.peers.raw_read.events_per_s),
+    p99_vs_bullmq: ratioOf(finiteOrNull(report?.latency?.submitToPassed.p99), bullmq.p99_ms),
+    http_vs_bare: ratioOf(summary.http_creates_per_s, summary.peers.bare_http.creates_per_s),
+    rebuild_vs_raw_read: ratioOf(summary.rebuild_events_per_s, summary.peers.raw_read.events_per_s),
   };
   return summary;
 }

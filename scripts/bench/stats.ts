@@ -28,6 +28,17 @@ export function finiteOrNull(value: number | null | undefined, digits = 0): numb
   return typeof value === 'number' && Number.isFinite(value) ? Math.round(value * 10 ** digits) / 10 ** digits : null;
 }
 
+/**
+ * The ratio of two figures to three significant digits, or null when either is missing or the
+ * peer's is not positive. Not to fixed decimals: a system far slower than its peer (0.004 of a
+ * bare server's HTTP creates) would read 0, as if it had done nothing.
+ */
+export function ratioOf(system: number | null, peer: number | null): number | null {
+  if (system === null || peer === null || !(peer > 0)) return null;
+  const value = system / peer;
+  return Number.isFinite(value) ? Number(value.toPrecision(3)) : null;
+}
+
 /** Ctrl-C or a crashed service ended the run. */
 export class BenchAborted extends Error {
   constructor() {
