@@ -28,10 +28,9 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
-    const refuse = (error: HttpException) => next(error);
     const address = clientAddress(request);
     const blocked = throttle.retryAfter(address);
-    if (blocked > 0) return refuse(tooManyFailures(response, blocked));
+    if (blocked > 0) return next(tooManyFailures(response, blocked));
     const byKey = authenticate(store, request.headers);
     const authentication = 'failure' in byKey && byKey.failure === MISSING_KEY ? (otherwise?.(request) ?? byKey) : byKey;
     if ('client' in authentication) {
@@ -39,9 +38,9 @@ export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailure
       return next();
     }
     throttle.fail(address).then(
-      (retryAfter) => refuse(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
+      (retryAfter) => next(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
       // The failure could not be counted (Redis unreachable): the request is still unauthenticated, a 401, not a 500.
-      () => refuse(unauthorized(response, authentication.failure)),
+      () => next(unauthorized(response, authentication.failure)),
     );
   };
 }
