@@ -180,6 +180,21 @@ describe('REVIEW_POLICY_FILE', () => {
     ]);
   });
 
+  it('given no policy file, then the YAML parser is never loaded; given one, then reading it loads the parser', () => {
+    let parserLoads = 0;
+    jest.isolateModules(() => {
+      jest.doMock('yaml', () => {
+        parserLoads += 1;
+        return jest.requireActual('yaml');
+      });
+      const isolated = require('./review-policy-file') as { readReviewPolicy: typeof readReviewPolicy }; // eslint-disable-line @typescript-eslint/no-require-imports
+      expect(isolated.readReviewPolicy('').rules).toEqual([]);
+      expect(parserLoads).toBe(0);
+      expect(isolated.readReviewPolicy('fixtures/review-policy.yaml').rules).toHaveLength(4);
+      expect(parserLoads).toBe(1);
+    });
+  });
+
   it('given a JSON policy, then it loads as well', () => {
     const path = file('policy.json', JSON.stringify({ rules: [{ name: 'all-pricing', type: 'pricing' }] }));
     expect(readReviewPolicy(loadEnvironment({ REVIEW_POLICY_FILE: path }).REVIEW_POLICY_FILE).rules).toEqual([{ name: 'all-pricing', types: ['pricing'] }]);

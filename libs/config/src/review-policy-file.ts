@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { NO_REVIEW_POLICY, parseReviewPolicy, ReviewPolicy, ReviewPolicyError } from '@app/mission';
 
 /**
@@ -12,7 +11,9 @@ export function readReviewPolicy(file: string): ReviewPolicy {
   const where = `REVIEW_POLICY_FILE=${JSON.stringify(file)}`;
   let document: unknown;
   try {
-    document = parse(readFileSync(file, 'utf8'));
+    // Required only when a file is named: a service without a review policy never loads the parser.
+    const yaml = require('yaml') as typeof import('yaml'); // eslint-disable-line @typescript-eslint/no-require-imports
+    document = yaml.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new ReviewPolicyError([`${where}: cannot be read as YAML or JSON: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`]);
   }

@@ -1,4 +1,5 @@
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
+import type OpenAI from 'openai';
+import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
@@ -74,7 +75,7 @@ export class OpenAiLlmClient implements LlmClient {
     };
     this.#prices = options.prices ?? DEFAULT_PRICE_TABLE;
     this.#random = options.random ?? Math.random;
-    this.#sdk = new OpenAI({
+    this.#sdk = new (openAiSdk().default)({
       baseURL: options.baseUrl,
       apiKey: options.apiKey,
       maxRetries: 0,
@@ -244,9 +245,18 @@ export function parseRetryAfterMs(headers: Headers | undefined, now: number = Da
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
+/**
+ * The SDK, required by the first client made: a service on the mock LLM never loads it (about
+ * 9 MB of a service's RSS, issue #12's 150 MB target).
+ */
+function openAiSdk(): typeof import('openai') {
+  return require('openai') as typeof import('openai'); // eslint-disable-line @typescript-eslint/no-require-imports
+}
+
 function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): AttemptFailure {
   // Checked before the error type: an abort surfaces as several different SDK and undici errors.
   if (abortedByCaller) return { kind: 'aborted' };
+  const { APIConnectionError, APIConnectionTimeoutError, APIError } = openAiSdk();
   if (timedOut || error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) return { kind: 'connection', message: describeConnectionError(error) };
   if (error instanceof APIError && typeof error.status === 'number') {
