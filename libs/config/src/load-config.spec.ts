@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { countingLoadsOf } from '@app/testing';
 import { ConfigError, loadEnvironment } from './load-config';
 import { readReviewPolicy } from './review-policy-file';
 
@@ -181,17 +182,12 @@ describe('REVIEW_POLICY_FILE', () => {
   });
 
   it('given no policy file, then the YAML parser is never loaded; given one, then reading it loads the parser', () => {
-    let parserLoads = 0;
-    jest.isolateModules(() => {
-      jest.doMock('yaml', () => {
-        parserLoads += 1;
-        return jest.requireActual('yaml');
-      });
+    countingLoadsOf('yaml', (parserLoads) => {
       const isolated = require('./review-policy-file') as { readReviewPolicy: typeof readReviewPolicy }; // eslint-disable-line @typescript-eslint/no-require-imports
       expect(isolated.readReviewPolicy('').rules).toEqual([]);
-      expect(parserLoads).toBe(0);
+      expect(parserLoads()).toBe(0);
       expect(isolated.readReviewPolicy('fixtures/review-policy.yaml').rules).toHaveLength(4);
-      expect(parserLoads).toBe(1);
+      expect(parserLoads()).toBe(1);
     });
   });
 

@@ -88,3 +88,4 @@ export * from './otlp-receiver';
 export * from './webhook-receiver';
 export * from './fake-odoo-server';
 export * from './guest-data';
+export * from './module-loads';
