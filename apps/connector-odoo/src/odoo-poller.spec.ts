@@ -4,25 +4,30 @@ import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testRedisConnection,
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
+import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
-import { OdooRefusals } from './odoo-refusals';
+import { OdooRefusals, recordField } from './odoo-refusals';
 
 const POLL_MS = 200;
 const TIMEOUT_MS = 1_000;
 /** Half a period: how long a round's lock is kept after it. */
 const TURN_MS = POLL_MS / 2;
 
-describe('OdooPoller: instances take turns (real Redis, a fake Odoo on loopback)', () => {
+describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   const redis = testRedisConnection('odoo-poller-spec');
   let odoo: FakeOdooServer;
   let logKeys: KeyLayout;
   let keys: ConnectorKeys;
 
-  const pollerOf = () => {
+  const clientOf = () => {
     const { ODOO_URL: url, ODOO_DB: db, ODOO_LOGIN: login, ODOO_API_KEY: apiKey } = odoo.connection;
-    const client = new OdooClient({ url, db, login, apiKey, timeoutMs: TIMEOUT_MS });
-    const refusals = new OdooRefusals(client, redis, keys, logKeys, { exists: async () => false }, { skillSets: async () => [] }, 'note');
-    return new OdooPoller(client, new MissionClient(redis, logKeys.prefix, 1), redis, keys, loadOdooMapping(), refusals, {
+    return new OdooClient({ url, db, login, apiKey, timeoutMs: TIMEOUT_MS });
+  };
+  /** The refusals of an Odoo connector whose agents have `skillSets`. */
+  const refusalsOf = (skillSets: string[][] = []) =>
+    new OdooRefusals(clientOf(), redis, keys, logKeys, { exists: async () => false }, { skillSets: async () => skillSets }, 'note');
+  const pollerOf = (refusals = refusalsOf()) => {
+    return new OdooPoller(clientOf(), new MissionClient(redis, logKeys.prefix, 1), redis, keys, loadOdooMapping(), refusals, {
       pollMs: POLL_MS,
       timeoutMs: TIMEOUT_MS,
       maxMissionTextBytes: 32_768,
@@ -80,5 +85,37 @@ describe('OdooPoller: instances take turns (real Redis, a fake Odoo on loopback)
     expect(await redis.get(keys.pollLock)).toBe('another-instance');
     // The rules after the one that hung were left to the lock's holder: nothing was taken in.
     expect(await redis.hlen(keys.submitted)).toBe(0);
+  });
+
+  it("given a retake whose rule fails, then the round names it, and the rules after it are retaken and the other records' notes posted", async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Late check-out for 118', team_id: [3, 'Front Desk'] });
+    const pump = odoo.create('maintenance.request', { name: 'Pool pump noisy', description: 'Rattles at night.' });
+    const lamp = odoo.create('maintenance.request', { name: 'Broken lamp in 204' });
+    const refusals = refusalsOf([['facility_maintenance', 'guest_communication']]);
+    const poller = pollerOf(refusals);
+    // The records are taken in, then refused: the ticket and the pump for skills an agent has now, the lamp with a note to post.
+    await poller.poll().catch(() => undefined);
+    const forSkills = { skills: ['facility_maintenance'] };
+    await redis.hset(
+      keys.refusedForSkills,
+      recordField({ model: 'helpdesk.ticket', recordId: ticket.id }),
+      JSON.stringify({ skills: ['guest_communication'] }),
+    );
+    await redis.hset(keys.refusedForSkills, recordField({ model: 'maintenance.request', recordId: pump.id }), JSON.stringify(forSkills));
+    await refusals.setAside([{ model: 'maintenance.request', recordId: lamp.id, missionId: 'mission-lamp', reason: 'no visible title' }]);
+    await redis.hdel(keys.submitted, recordField({ model: 'maintenance.request', recordId: pump.id }));
+    await redis.del(keys.pollLock);
+    odoo.denied.add('helpdesk.ticket');
+
+    const error = await poller.poll().catch((thrown: unknown) => thrown);
+
+    // The retake used to throw at the first helpdesk rule: no retake after it, and no note at all.
+    expect(error).toBeInstanceOf(OdooPollError);
+    expect((error as OdooPollError).failures).toContainEqual(expect.stringMatching(/^retake for rule pricing-requests: .*not allowed/));
+    expect(await redis.hget(keys.submitted, recordField({ model: 'maintenance.request', recordId: pump.id }))).not.toBeNull();
+    expect(await redis.hexists(keys.refusedForSkills, recordField({ model: 'maintenance.request', recordId: pump.id }))).toBe(0);
+    expect(odoo.messagesOf('maintenance.request', lamp.id)).toEqual([expect.objectContaining({ body: expect.stringContaining('no visible title') })]);
+    // The ticket's rules could not read it: it is still due, not forgotten as if deleted.
+    expect(await redis.hexists(keys.refusedForSkills, recordField({ model: 'helpdesk.ticket', recordId: ticket.id }))).toBe(1);
   });
 });

@@ -87,7 +87,6 @@ export class OdooPoller {
         let submitted = 0;
         // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
         const failed: { rule: string; error: unknown }[] = [];
-        let refusalsFailed: unknown;
         for (const rule of this.mapping.rules) {
           try {
             submitted += await this.pollRule(rule);
@@ -95,21 +94,31 @@ export class OdooPoller {
             failed.push({ rule: rule.name, error });
           }
         }
-        // What the intake refused since the last round (skills no agent has), told to Odoo with the connector's own refusals.
-        try {
-          if (await this.stillMine()) {
-            await this.refusals.readRejected();
-            submitted += await this.retake();
+        // What the intake refused since the last round (skills no agent has), told to Odoo with the
+        // connector's own refusals. Each step apart, as the rules: a retake whose rule fails, or a
+        // Redis error reading the refusals, must not hold up the notes of every other record.
+        const refusalProblems: string[] = [];
+        const refusalStep = async (step: string, run: () => Promise<void>) => {
+          try {
+            if (await this.stillMine()) await run();
+          } catch (error) {
+            refusalProblems.push(`${step}: ${describe(error)}`);
           }
-          if (await this.stillMine()) await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
-        } catch (error) {
-          refusalsFailed = error;
-        }
+        };
+        await refusalStep('refusals', async () => {
+          await this.refusals.readRejected();
+        });
+        await refusalStep('retakes', async () => {
+          submitted += await this.retake(refusalProblems);
+        });
+        await refusalStep('refusal notes', async () => {
+          await this.refusals.postNotes(this.options.onNoteFailure, () => this.stillMine());
+        });
         annotateSpan('brain.odoo.submitted', submitted);
         // Every rule failing is Odoo failing (down, a wrong key): its own error, for the caller's backoff.
         if (failed.length > 0 && failed.length === this.mapping.rules.length) throw failed[0].error;
         const problems = failed.map(({ rule, error }) => `rule ${rule}: ${describe(error)}`);
-        if (refusalsFailed !== undefined) problems.push(`refusals: ${describe(refusalsFailed)}`);
+        problems.push(...refusalProblems);
         if (problems.length > 0) throw new OdooPollError(problems, submitted);
         return submitted;
       })
@@ -123,23 +132,31 @@ export class OdooPoller {
   /**
    * Takes in again the records the intake refused for skills no agent had, now that one has them:
    * each is read again from Odoo (by every rule of its model, as it reads it now) and sent as a
-   * record never taken in. How many went in.
+   * record never taken in. A rule that fails is named in `problems`, and the rules after it still
+   * run. How many went in.
    */
-  private async retake(): Promise<number> {
+  private async retake(problems: string[]): Promise<number> {
     const due = await this.refusals.dueForRetake();
     const found = new Set<string>();
+    // Models a rule could not read this round: their records may still be there.
+    const unread = new Set<string>();
     let submitted = 0;
     for (const rule of this.mapping.rules) {
       const ids = due.filter((record) => record.model === rule.model).map((record) => record.recordId);
-      for (let start = 0; start < ids.length; start += PAGE) {
-        if (!(await this.stillMine())) return submitted;
-        const records = await this.read(rule, [['id', 'in', ids.slice(start, start + PAGE)]], 'id asc');
-        for (const record of records) found.add(recordField({ model: rule.model, recordId: record.id }));
-        if (records.length > 0) submitted += await this.takeIn(rule, records);
+      try {
+        for (let start = 0; start < ids.length; start += PAGE) {
+          if (!(await this.stillMine())) return submitted;
+          const records = await this.read(rule, [['id', 'in', ids.slice(start, start + PAGE)]], 'id asc');
+          for (const record of records) found.add(recordField({ model: rule.model, recordId: record.id }));
+          if (records.length > 0) submitted += await this.takeIn(rule, records);
+        }
+      } catch (error) {
+        unread.add(rule.model);
+        problems.push(`retake for rule ${rule.name}: ${describe(error)}`);
       }
     }
     // Deleted in Odoo, or out of every rule now: not read again each round; an edit back into a rule takes it in.
-    await this.refusals.forgetRetakes(due.map(recordField).filter((field) => !found.has(field)));
+    await this.refusals.forgetRetakes(due.filter((record) => !unread.has(record.model) && !found.has(recordField(record))).map(recordField));
     return submitted;
   }
 

@@ -143,7 +143,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await refusals.list()).toContainEqual({ model: 'maintenance.request', recordId: failing.id, reason: SKILLS, notePending: false });
   });
 
-  it('given a note to a record deleted meanwhile, then it is dropped', async () => {
+  it('given a note to a record deleted meanwhile, then it is dropped, and the record is no longer listed as refused', async () => {
     const record = odoo.create('maintenance.request', { name: 'Broken lamp' });
     const refusals = refusalsOf();
     await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-5', reason: SKILLS }]);
@@ -152,6 +152,9 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await refusals.postNotes((_, error) => failed.push(error))).toBe(0);
     expect(failed).toEqual([]);
     expect(await redis.hlen(keys.refusalNotes)).toBe(0);
+    // It used to stay in `refused`, in GET /connector/refused and the gauge, for ever.
+    expect(await refusals.list()).toEqual([]);
+    expect(await redis.hlen(keys.refused)).toBe(0);
   });
 
   it('given a record taken in after all (an edit made it valid), then it is no longer refused, and its note is not posted', async () => {

@@ -194,6 +194,10 @@ export class OdooRefusals {
           await this.redis.hset(this.keys.refusalNotes, marker, JSON.stringify(failedAgain(note, error, this.clock())));
           continue;
         }
+        // Gone from Odoo: nothing will take it in again, so it is no longer listed as refused either.
+        const field = recordField(note);
+        await this.redis.multi().hdel(this.keys.refusalNotes, marker).hdel(this.keys.refused, field).hdel(this.keys.refusedForSkills, field).exec();
+        continue;
       }
       // The marker names this refusal alone: a refusal queued again meanwhile is the same note.
       await this.redis.hdel(this.keys.refusalNotes, marker);
