@@ -1,6 +1,6 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { AddressInfo } from 'node:net';
-import { Response } from 'express';
+import express, { Response } from 'express';
 import request from 'supertest';
 import { MissionEvent } from '@app/mission';
 import { waitFor } from '@app/testing';
@@ -197,6 +197,31 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     expect((error as StreamRefusedError).status).toBe(429);
   });
 
+  it('given two streams asked for at once with one slot left, then one opens and the other is a 429', async () => {
+    const stream = system.intake.get(EventStreamService);
+    for (let i = 0; i < MAX_CLIENTS - 1; i += 1) await opened();
+    // Both requests read the position before either opens: the position is handed out once both asked.
+    const now = stream.now.bind(stream);
+    let asked = 0;
+    let release: () => void = () => undefined;
+    const bothAsked = new Promise<void>((resolve) => (release = resolve));
+    const spy = jest.spyOn(stream, 'now').mockImplementation(async () => {
+      if (++asked === 2) release();
+      await bothAsked;
+      return now();
+    });
+    try {
+      const streams = [follow(), follow()];
+      const refused = await Promise.race(streams.map((follower) => follower.done.catch((error: unknown) => error)));
+      // Both used to pass the check before the read, and both opened: SSE_MAX_CLIENTS + 1 streams.
+      expect(refused).toBeInstanceOf(StreamRefusedError);
+      expect((refused as StreamRefusedError).status).toBe(429);
+      expect(stream.clientCount).toBe(MAX_CLIENTS);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('given a client that stops reading, then it is dropped after SSE_SLOW_CLIENT_MS and nothing is kept for it', async () => {
     const stream = system.intake.get(EventStreamService);
     // A response whose socket never drains: every write reports a full buffer.
@@ -218,5 +243,33 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     expect(stream.clientCount).toBe(0);
     // One batch was written and never more: the rest of the log was not read for it.
     expect(written.filter((chunk) => chunk.startsWith('id:'))).toHaveLength(1);
+  });
+
+  it('given a client gone while its position was read, then no stream is opened for it and no slot is held', async () => {
+    const stream = system.intake.get(EventStreamService);
+    const before = stream.clientCount;
+    // A real Express response whose client went away before open() was called, as when the socket
+    // closes during the read of the position: its 'close' has been emitted already.
+    const app = express();
+    const openedAfterClose = new Promise<void>((resolve) =>
+      app.get('/', (req, res) => {
+        res.once('close', () => {
+          stream.open(res, stream.start, {}, false);
+          resolve();
+        });
+        req.socket.destroy();
+      }),
+    );
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`).catch(() => undefined);
+      await openedAfterClose;
+      // It used to be added with its heartbeat and reads, and never removed: SSE_MAX_CLIENTS such
+      // requests and every stream was a 429 until the intake restarted.
+      expect(stream.clientCount).toBe(before);
+    } finally {
+      server.close();
+    }
   });
 });

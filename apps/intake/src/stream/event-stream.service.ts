@@ -75,6 +75,9 @@ export class EventStreamService implements OnModuleDestroy {
    * when `readsPersonalData` (the caller's role, as for every API response), else `[redacted]`.
    */
   open(response: Response, position: LogPosition, filter: StreamFilter, readsPersonalData: boolean): void {
+    // A client gone while its position was read: its 'close' came before any listener here could
+    // hear it, so a stream opened now would hold a slot, a timer and reads for ever.
+    if (response.destroyed) return;
     const client: Client = { response, position: [...position], filter, readsPersonalData, pumping: false, again: false, closed: false };
     this.clients.add(client);
     response.status(200);

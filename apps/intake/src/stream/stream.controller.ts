@@ -66,6 +66,9 @@ export class StreamController {
       response.status(200).type('text/event-stream').end();
       return;
     }
+    position ??= query.from === 'start' ? this.stream.start : await this.stream.now();
+    // Checked after the last wait and right before the stream opens: requests that arrive together
+    // cannot all pass the check first and then open beyond SSE_MAX_CLIENTS.
     if (this.stream.full) {
       response.setHeader('Retry-After', '5');
       throw new HttpException('too many open live streams on this intake; retry later', HttpStatus.TOO_MANY_REQUESTS);
@@ -73,7 +76,7 @@ export class StreamController {
     const client = apiClientOf(response.req);
     this.stream.open(
       response,
-      position ?? (query.from === 'start' ? this.stream.start : await this.stream.now()),
+      position,
       {
         ...(query.type ? { types: new Set(query.type) } : {}),
         ...(query.status ? { statuses: new Set(query.status) } : {}),
