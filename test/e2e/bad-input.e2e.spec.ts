@@ -214,6 +214,15 @@ const CORPUS: BadRequestCase[] = [
     path: '/api/agents',
     body: { id: 'agent-x', name: 'Mila', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.\u0000' },
   },
+  // Deep enough to overflow class-transformer's recursion (a 500), not JSON.parse's.
+  {
+    name: 'agent body with arrays nested 2,000 deep',
+    status: 400,
+    method: 'post',
+    path: '/api/agents',
+    body: `{"id":"agent-x","junk":${'['.repeat(2_000)}${']'.repeat(2_000)}}`,
+  },
+  { name: 'bulk requeue body nested 40 deep', status: 400, method: 'post', path: '/api/dlq/requeue', body: { reason: 'ok', junk: deep(40) } },
   { name: 'list limit not a number', status: 400, method: 'get', path: '/api/missions?limit=abc' },
   { name: 'list limit over 200', status: 400, method: 'get', path: '/api/missions?limit=500' },
   { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },
@@ -297,6 +306,13 @@ describe('bad input (four services, real Redis)', () => {
       { name: 'mission id with a key suffix', status: 400, method: 'get', path: `/api/missions/${terminalMissionId}:events` },
       { name: 'events of a mission id with a key suffix', status: 400, method: 'get', path: `/api/missions/${terminalMissionId}:events/events` },
       { name: 'requeue a mission id with a key suffix', status: 400, method: 'post', path: `/api/dlq/${terminalMissionId}:events/requeue` },
+      {
+        name: 'cancel with arrays nested 2,000 deep',
+        status: 400,
+        method: 'post',
+        path: `/api/missions/${terminalMissionId}/cancel`,
+        body: `{"reason":"x","junk":${'['.repeat(2_000)}${']'.repeat(2_000)}}`,
+      },
     ];
     for (const bad of [...CORPUS, ...dynamic]) {
       const method = bad.method ?? 'post';

@@ -1,9 +1,17 @@
-import { CanActivate, ExecutionContext, Inject, Injectable, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
 import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
-import { hasBody } from './request-body';
+import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
 
 /**
  * Reads and parses the request body, after the API key, its role and the rate limit are checked
@@ -12,7 +20,8 @@ import { hasBody } from './request-body';
  * or nothing: any other content type, or any Content-Encoding but identity, is a 415 before
  * parsing. Compressed bodies are refused rather than inflated: bodies are small, and inflating
  * would let a few KB expand to BODY_LIMIT_BYTES of work. Parser failures (malformed JSON, too
- * large) are thrown, and the error filter words them.
+ * large) are thrown, and the error filter words them; so is a body nested deeper than
+ * MAX_BODY_DEPTH.
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
@@ -39,6 +48,7 @@ export class JsonBodyGuard implements CanActivate {
     // Refused before reading: body-parser would read off the whole announced body before its own 413.
     if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw new PayloadTooLargeException('request entity too large');
     await this.parse(request, http.getResponse<Response>());
+    if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new BadRequestException(`the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`);
     return true;
   }
 }

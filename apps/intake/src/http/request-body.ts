@@ -13,3 +13,22 @@ export function hasBody(request: Pick<IncomingMessage, 'headers'>): boolean {
 export function bodyStillArriving(request: Pick<IncomingMessage, 'headers' | 'complete'>): boolean {
   return hasBody(request) && !request.complete;
 }
+
+/**
+ * Levels of arrays and objects a JSON body may nest: far more than any body of the API holds (a
+ * mission's payload may nest 8 levels, under 2 of the body), far less than the ~1,400 at which
+ * class-transformer's recursion overflows the stack (a 500 for a 4 KB body).
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/** Whether a parsed JSON value nests arrays and objects deeper than `maxDepth` levels (walked without recursion). */
+export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
+  const pending: [unknown, number][] = [[value, 1]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [node, depth] = next;
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(node)) if (typeof child === 'object' && child !== null) pending.push([child, depth + 1]);
+  }
+  return false;
+}
