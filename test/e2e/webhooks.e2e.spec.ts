@@ -118,7 +118,9 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
     const [delivery] = (await api().get(`/api/webhooks/${subscription.id}/deliveries?limit=1`).expect(200)).body.items;
     const before = receiver.received.length;
     const redelivered = await api().post(`/api/webhooks/${subscription.id}/deliveries/${delivery.id}/redeliver`).expect(202);
-    expect(redelivered.body).toMatchObject({ id: delivery.id, status: 'pending' });
+    // Who asked for it again is kept with the delivery (it used to be recorded nowhere).
+    expect(delivery).toMatchObject({ redeliveredBy: null, redeliveredAt: null });
+    expect(redelivered.body).toMatchObject({ id: delivery.id, status: 'pending', redeliveredBy: 'operator', redeliveredAt: expect.any(String) });
     const again = await waitFor(async () => receiver.received.slice(before).find((webhook) => webhook.id === delivery.id), {
       timeoutMs: 10_000,
       what: 'the redelivery',

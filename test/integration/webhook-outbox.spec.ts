@@ -194,10 +194,10 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     receiver.respond = () => 204;
     await subscriptions.enable(subscription.id, 'test-operator');
     const target = dead.items[0];
-    await outbox.redeliver(subscription.id, target.id, Date.now());
+    await outbox.redeliver(subscription.id, target.id, Date.now(), 'test-operator');
     await waitFor(async () => (await outbox.get(target.id))?.status === 'delivered', { timeoutMs: 10_000, what: 'the redelivery' });
     expect(receiver.unique().map((webhook) => webhook.id)).toEqual([target.id]);
-    expect(await outbox.get(target.id)).toMatchObject({ status: 'delivered', lastResponseCode: 204 });
+    expect(await outbox.get(target.id)).toMatchObject({ status: 'delivered', lastResponseCode: 204, redeliveredBy: 'test-operator' });
     expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toHaveLength(FINISHED - 1);
 
     await subscriptions.delete(subscription.id, 'test-operator');

@@ -43,6 +43,9 @@ export interface WebhookDelivery {
   nextAttemptAt: string | null;
   deliveredAt: string | null;
   deadAt: string | null;
+  /** The API key's name of whoever last asked for it again (POST …/redeliver), or null. */
+  redeliveredBy: string | null;
+  redeliveredAt: string | null;
 }
 
 /** A delivery taken by one dispatcher for one attempt. */
@@ -142,14 +145,14 @@ export class WebhookOutbox {
     return code === SettleCode.Stale ? null : Number(failingSince ?? 0);
   }
 
-  /** Due again now, with the same webhook-id; throws DeliveryNotFoundError or DeliveryPendingError. */
-  async redeliver(subscriptionId: string, deliveryId: string, now: number): Promise<WebhookDelivery> {
+  /** Due again now, with the same webhook-id, as `actor` asked; throws DeliveryNotFoundError or DeliveryPendingError. */
+  async redeliver(subscriptionId: string, deliveryId: string, now: number, actor: string): Promise<WebhookDelivery> {
     const owner = await this.redis.hget(this.keys.delivery(deliveryId), 'subscription');
     if (owner !== subscriptionId) throw new DeliveryNotFoundError(deliveryId);
     const [code, snapshot = []] = (await redeliverScript.run(
       this.redis,
       [this.keys.delivery(deliveryId), this.keys.due, this.keys.dead(subscriptionId)],
-      [deliveryId, now],
+      [deliveryId, now, actor],
     )) as [number, string[]?];
     if (code === RedeliverCode.NotFound) throw new DeliveryNotFoundError(deliveryId);
     if (code === RedeliverCode.Pending) throw new DeliveryPendingError(deliveryId);
@@ -218,5 +221,7 @@ function toDelivery(id: string, fields: Record<string, string>): WebhookDelivery
     nextAttemptAt: fields.status === 'pending' ? iso(fields.nextAt) : null,
     deliveredAt: iso(fields.deliveredAt),
     deadAt: iso(fields.deadAt),
+    redeliveredBy: fields.redeliveredBy || null,
+    redeliveredAt: iso(fields.redeliveredAt),
   };
 }

@@ -63,6 +63,9 @@ export class WebhookDeliveryView implements WebhookDelivery {
   @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When a pending delivery is attempted next.' }) nextAttemptAt: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deliveredAt: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deadAt: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'Name of the API key that last asked for it again (redeliver), or null.' })
+  redeliveredBy: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When it was last asked for again.' }) redeliveredAt: string | null;
 }
 
 export class DeliveryPageView implements DeliveryPage {

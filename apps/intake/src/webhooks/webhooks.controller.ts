@@ -195,10 +195,14 @@ export class WebhooksController {
     conflictExample: 'webhook delivery msg_3b9d0c1e7a2f48d6b5e0a9c4f1d27e83 is still pending; it is attempted already',
     noBody: true,
   })
-  async redeliver(@Param('id', webhookId) id: string, @Param('deliveryId', deliveryId) delivery: string): Promise<WebhookDelivery> {
+  async redeliver(
+    @Param('id', webhookId) id: string,
+    @Param('deliveryId', deliveryId) delivery: string,
+    @ApiCaller() caller: string,
+  ): Promise<WebhookDelivery> {
     const subscription = await this.guard(() => this.subscriptions.require(id));
     if (subscription.status === 'disabled') throw new ConflictException(`webhook subscription ${id} is disabled; enable it first`);
-    return this.guard(() => this.outbox.redeliver(id, delivery, Date.now()));
+    return this.guard(() => this.outbox.redeliver(id, delivery, Date.now(), caller));
   }
 
   private async guard<T>(change: () => Promise<T>): Promise<T> {

@@ -10,6 +10,7 @@
 
   ARGV[1] delivery id
   ARGV[2] now (ms)
+  ARGV[3] who asked for it (the API key's name), kept with the time as redeliveredBy/redeliveredAt
 
   Result: code from CODE (RedeliverCode in webhook-outbox.ts)
     { Queued, fields }  due now; fields = the delivery hash as it is then (HGETALL)
@@ -20,7 +21,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return { CODE.NotFound } end
 if status == 'pending' then return { CODE.Pending } end
 redis.call('PERSIST', KEYS[1])
-redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2], 'redeliveredBy', ARGV[3], 'redeliveredAt', ARGV[2])
 redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'deliveredAt', 'deadAt')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
