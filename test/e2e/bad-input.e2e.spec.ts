@@ -358,6 +358,12 @@ describe('bad input (four services, real Redis)', () => {
     expect(dotted.body.details).toEqual([{ field: 'a.b', problems: ['property a.b should not exist'] }]);
   });
 
+  it('given a path parameter that is not valid percent-encoding, then the 400 quotes nothing of it', async () => {
+    const response = await system.api.delete('/api/subjects/anna.schmidt%40example.com%').send({ reason: 'Art. 17 request' }).expect(400);
+    // It used to say "Failed to decode param 'anna.schmidt%40example.com%'": a guest's address in an error body.
+    expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'a path parameter is not valid percent-encoding', details: [] });
+  });
+
   it('given a throttled key, then 429 carries Retry-After', async () => {
     const limited = await startInProcessSystem('e2e-rate', { RATE_LIMIT_PER_MINUTE: '3' });
     try {

@@ -50,7 +50,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
     const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
     const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : exception.message;
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message, details };
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: withoutQuotedParam(message), details };
   }
   if (exception instanceof IllegalTransitionError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
@@ -86,6 +86,15 @@ const BODY_PARSER_MESSAGES: Readonly<Record<string, string>> = {
   'request.size.invalid': 'request size did not match content length',
   'parameters.too.many': 'too many parameters',
 };
+
+/**
+ * Express's router fails on a path parameter that is not valid percent-encoding (a lone `%`) with
+ * "Failed to decode param '<the raw parameter>'", and Nest passes that on as a 400: the parameter
+ * may be a guest's e-mail address (`/api/subjects/:subjectId`), so it is not quoted back.
+ */
+function withoutQuotedParam(message: string): string {
+  return message.startsWith('Failed to decode param ') ? 'a path parameter is not valid percent-encoding' : message;
+}
 
 /** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large). */
 function bodyParserFailure(exception: unknown): { status: number; type: string } | undefined {
