@@ -223,6 +223,8 @@ const CORPUS: BadRequestCase[] = [
     body: `{"id":"agent-x","junk":${'['.repeat(2_000)}${']'.repeat(2_000)}}`,
   },
   { name: 'bulk requeue body nested 40 deep', status: 400, method: 'post', path: '/api/dlq/requeue', body: { reason: 'ok', junk: deep(40) } },
+  { name: 'dead letters limit not a number', status: 400, method: 'get', path: '/api/dlq?limit=abc' },
+  { name: 'dead letters offset given twice', status: 400, method: 'get', path: '/api/dlq?offset=1&offset=2' },
   { name: 'list limit not a number', status: 400, method: 'get', path: '/api/missions?limit=abc' },
   { name: 'list limit over 200', status: 400, method: 'get', path: '/api/missions?limit=500' },
   { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },

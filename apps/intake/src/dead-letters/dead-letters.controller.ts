@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, ParseIntPipe, Post, Query, DefaultValuePipe } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
@@ -8,6 +8,7 @@ import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
+import { DeadLetterListQuery } from './dead-letter-list.query';
 import { RequeueFilterBody } from './requeue-filter.body';
 
 @ApiTags('dead letters')
@@ -26,28 +27,12 @@ export class DeadLettersController {
     summary: 'List the dead-letter queue',
     description: 'Needs role **operator**. Missions that used up their attempts, oldest dead-lettered first.',
   })
-  @ApiQuery({
-    name: 'limit',
-    required: false,
-    schema: { type: 'integer', default: 50, example: 50 },
-    description: 'Page size; clamped to 1..200. A value that is not a number counts as absent; a number that is not whole is a 400.',
-  })
-  @ApiQuery({
-    name: 'offset',
-    required: false,
-    schema: { type: 'integer', default: 0, example: 0 },
-    description: 'How many entries to skip; negative counts as 0. A value that is not a number counts as absent; a number that is not whole is a 400.',
-  })
   @ApiOkResponse({ type: [DeadLetterView], description: 'The dead-lettered missions.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'operator',
-    badRequest: 'limit or offset is a number but not a whole one (e.g. 1.5).',
-    badRequestMessage: 'Validation failed (numeric string is expected)',
+    badRequest: 'limit or offset is not a whole number (e.g. abc or 1.5), or the query has another parameter.',
   })
-  list(
-    @Query('limit', new DefaultValuePipe(50), ParseIntPipe) limit: number,
-    @Query('offset', new DefaultValuePipe(0), ParseIntPipe) offset: number,
-  ): Promise<DeadLetterEntry[]> {
+  list(@Query() { limit = 50, offset = 0 }: DeadLetterListQuery): Promise<DeadLetterEntry[]> {
     return this.queries.deadLetters(Math.min(Math.max(limit, 1), 200), Math.max(offset, 0));
   }
 
