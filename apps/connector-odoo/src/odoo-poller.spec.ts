@@ -26,8 +26,8 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   /** The refusals of an Odoo connector whose agents have `skillSets`. */
   const refusalsOf = (skillSets: string[][] = []) =>
     new OdooRefusals(clientOf(), redis, keys, logKeys, { exists: async () => false }, { skillSets: async () => skillSets }, 'note');
-  const pollerOf = (refusals = refusalsOf()) => {
-    return new OdooPoller(clientOf(), new MissionClient(redis, logKeys.prefix, 1), redis, keys, loadOdooMapping(), refusals, {
+  const pollerOf = (refusals = refusalsOf(), missions = new MissionClient(redis, logKeys.prefix, 1)) => {
+    return new OdooPoller(clientOf(), missions, redis, keys, loadOdooMapping(), refusals, {
       pollMs: POLL_MS,
       timeoutMs: TIMEOUT_MS,
       maxMissionTextBytes: 32_768,
@@ -85,6 +85,30 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.get(keys.pollLock)).toBe('another-instance');
     // The rules after the one that hung were left to the lock's holder: nothing was taken in.
     expect(await redis.hlen(keys.submitted)).toBe(0);
+  });
+
+  it('given a round whose lock passes to another instance while it sends records, then it records none of them, and the next round sends and records them', async () => {
+    const record = odoo.create('maintenance.request', { name: 'AC broken in 204', description: 'Warm air.' });
+    const missions = new MissionClient(redis, logKeys.prefix, 1);
+    const send = missions.createMany.bind(missions);
+    const stalled = jest.spyOn(missions, 'createMany').mockImplementationOnce(async (commands) => {
+      // As if the round stalled past its lock while sending, and another instance took the lock.
+      await redis.set(keys.pollLock, 'another-instance', 'PX', 10_000);
+      return send(commands);
+    });
+    const poller = pollerOf(refusalsOf(), missions);
+
+    expect(await poller.poll()).toBe(0);
+    // It used to record the record after the holder may have read its refusal: a refusal lost.
+    expect(await redis.hlen(keys.submitted)).toBe(0);
+    expect(await redis.hget(keys.cursors, 'maintenance-requests')).not.toMatch(new RegExp(`\\|${record.id}$`));
+    expect(await redis.get(keys.pollLock)).toBe('another-instance');
+
+    await redis.del(keys.pollLock);
+    // This fake Odoo has no helpdesk.ticket: those rules fail, the maintenance rule runs.
+    await poller.poll().catch((error: unknown) => expect(error).toBeInstanceOf(OdooPollError));
+    expect(stalled).toHaveBeenCalledTimes(2);
+    expect(await redis.hget(keys.submitted, recordField({ model: 'maintenance.request', recordId: record.id }))).not.toBeNull();
   });
 
   it("given a retake whose rule fails, then the round names it, and the rules after it are retaken and the other records' notes posted", async () => {

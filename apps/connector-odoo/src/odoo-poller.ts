@@ -91,6 +91,7 @@ export class OdooPoller {
           try {
             submitted += await this.pollRule(rule);
           } catch (error) {
+            if (error instanceof PollLockLostError) return submitted;
             failed.push({ rule: rule.name, error });
           }
         }
@@ -106,7 +107,7 @@ export class OdooPoller {
           }
         };
         await refusalStep('refusals', async () => {
-          await this.refusals.readRejected();
+          await this.refusals.readRejected(this.lockToken);
         });
         await refusalStep('retakes', async () => {
           submitted += await this.retake(refusalProblems);
@@ -151,6 +152,7 @@ export class OdooPoller {
           if (records.length > 0) submitted += await this.takeIn(rule, records);
         }
       } catch (error) {
+        if (error instanceof PollLockLostError) return submitted;
         unread.add(rule.model);
         problems.push(`retake for rule ${rule.name}: ${describe(error)}`);
       }
@@ -232,7 +234,8 @@ export class OdooPoller {
     );
     if (valid.length === 0) return 0;
     const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
-    await this.refusals.recordTakenIn(new Map(valid.map(({ record }, i) => [recordField({ model: rule.model, recordId: record.id }), ids[i]])));
+    const sent = new Map(valid.map(({ record }, i) => [recordField({ model: rule.model, recordId: record.id }), ids[i]]));
+    if (!(await this.refusals.recordTakenIn(sent, this.lockToken))) throw new PollLockLostError();
     return valid.length;
   }
 }
@@ -243,6 +246,18 @@ const SECOND_LENGTH = 19;
 /** The second after `second` (Odoo's UTC datetime text), in the same format. */
 function nextSecond(second: string): string {
   return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + 1_000).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
+}
+
+/**
+ * The round's lock passed to another instance while it sent records (a step outlived the lock):
+ * nothing more is written, and the rule's cursor stays before those records, which the holder
+ * reads and sends again.
+ */
+class PollLockLostError extends Error {
+  constructor() {
+    super('the poll lock passed to another instance during the round');
+    this.name = 'PollLockLostError';
+  }
 }
 
 function describe(error: unknown): string {

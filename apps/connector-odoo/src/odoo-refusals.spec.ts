@@ -5,6 +5,8 @@ import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { OdooRefusals, RefusedRecord } from './odoo-refusals';
 
+/** This instance's token in the poll lock, which it holds in every test but one. */
+const LOCK = 'this-instance';
 const SKILLS = 'no registered agent has the skill facility_maintenance: nobody could take this mission';
 
 describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
@@ -45,9 +47,10 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     odoo = await FakeOdooServer.start();
     client = new OdooClient({ ...odooOptions(odoo), timeoutMs: 2_000 });
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     logKeys = new KeyLayout(testKeyPrefix('odoo-refusals'));
     keys = new ConnectorKeys(logKeys);
+    await redis.set(keys.pollLock, LOCK);
     now = Date.parse('2026-12-04T10:00:00Z');
     existing = new Set();
     skillSets = [['guest_communication']];
@@ -65,13 +68,33 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-1');
     await rejected(record, 'mission-1');
 
-    const counts = await Promise.all([refusalsOf().readRejected(), refusalsOf().readRejected()]);
+    const counts = await Promise.all([refusalsOf().readRejected(LOCK), refusalsOf().readRejected(LOCK)]);
     expect(counts.sort()).toEqual([0, 1]);
     expect(await redis.hget(keys.refused, `maintenance.request:${record.id}`)).toBe(SKILLS);
     expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBeNull();
     expect(await redis.hlen(keys.refusalNotes)).toBe(1);
     // Read again: the cursor is past it.
-    expect(await refusalsOf().readRejected()).toBe(0);
+    expect(await refusalsOf().readRejected(LOCK)).toBe(0);
+  });
+
+  it("given the poll lock passed to another instance, then neither a refusal nor a record sent is written, and the refusal is left to the lock's holder", async () => {
+    const record = odoo.create('maintenance.request', { name: 'Sauna heater' });
+    const field = `maintenance.request:${record.id}`;
+    await rejected(record, 'mission-3');
+    await redis.set(keys.pollLock, 'another-instance');
+    const refusals = refusalsOf();
+
+    // A round that stalled past its lock used to record the record it sent after the holder had
+    // read the refusal and found nothing to set aside: the record stayed "taken in", with no mission.
+    expect(await refusals.recordTakenIn(new Map([[field, 'mission-3']]), LOCK)).toBe(false);
+    expect(await redis.hget(keys.submitted, field)).toBeNull();
+    expect(await refusals.readRejected(LOCK)).toBe(0);
+    expect(await redis.hlen(keys.rejectedCursors)).toBe(0);
+
+    // The holder sends the record again, records it, and then reads the refusal.
+    expect(await refusals.recordTakenIn(new Map([[field, 'mission-3']]), 'another-instance')).toBe(true);
+    expect(await refusals.readRejected('another-instance')).toBe(1);
+    expect(await redis.hget(keys.refused, field)).toBe(SKILLS);
   });
 
   it('given a refusal for skills no agent has, then the record is due to be taken in again once an agent has them, and no longer once it is', async () => {
@@ -79,13 +102,13 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-7');
     await rejected(record, 'mission-7');
     const refusals = refusalsOf();
-    expect(await refusals.readRejected()).toBe(1);
+    expect(await refusals.readRejected(LOCK)).toBe(1);
 
     expect(await refusals.dueForRetake()).toEqual([]);
     skillSets = [['guest_communication'], ['facility_maintenance', 'plumbing']];
     expect(await refusals.dueForRetake()).toEqual([{ model: 'maintenance.request', recordId: record.id }]);
 
-    await refusals.recordTakenIn(new Map([[`maintenance.request:${record.id}`, 'mission-7']]));
+    await refusals.recordTakenIn(new Map([[`maintenance.request:${record.id}`, 'mission-7']]), LOCK);
     expect(await refusals.dueForRetake()).toEqual([]);
     expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBe('mission-7');
     expect(await refusals.list()).toEqual([]);
@@ -96,7 +119,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-8');
     await rejected(record, 'mission-8', 'mission text is 40000 bytes, over MAX_MISSION_TEXT_BYTES 32768', RejectionCode.Refused);
     skillSets = [['facility_maintenance']];
-    expect(await refusalsOf().readRejected()).toBe(1);
+    expect(await refusalsOf().readRejected(LOCK)).toBe(1);
     expect(await refusalsOf().dueForRetake()).toEqual([]);
   });
 
@@ -106,7 +129,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     existing.add('mission-2');
     await rejected(record, 'mission-2', 'this idempotency key (or source record) was used for mission mission-2 with another body');
 
-    expect(await refusalsOf().readRejected()).toBe(0);
+    expect(await refusalsOf().readRejected(LOCK)).toBe(0);
     expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBe('mission-2');
     expect(await refusalsOf().list()).toEqual([]);
   });
@@ -161,7 +184,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     const record = odoo.create('maintenance.request', { name: '\u200b' });
     const refusals = refusalsOf();
     await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-6', reason: 'no visible title' }]);
-    await refusals.recordTakenIn(new Map([[`maintenance.request:${record.id}`, 'mission-6']]));
+    await refusals.recordTakenIn(new Map([[`maintenance.request:${record.id}`, 'mission-6']]), LOCK);
     expect(await refusals.list()).toEqual([]);
     expect(await refusals.postNotes(() => undefined)).toBe(0);
     expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([]);

@@ -12,9 +12,16 @@ import { isMissingRecord, OdooClient } from './odoo-client';
 export enum SetAsideCode {
   Moved = 0,
   CursorMoved = 1,
+  NotHeld = 2,
 }
 
-const setAsideScript = new LuaScript(join(__dirname, 'lua'), 'set-aside-refused-records-5', { constants: { CODE: luaEnum(SetAsideCode) } });
+export enum TakenInCode {
+  Recorded = 0,
+  NotHeld = 1,
+}
+
+const setAsideScript = new LuaScript(join(__dirname, 'lua'), 'set-aside-refused-records-6', { constants: { CODE: luaEnum(SetAsideCode) } });
+const takenInScript = new LuaScript(join(__dirname, 'lua'), 'record-records-taken-in-5', { constants: { CODE: luaEnum(TakenInCode) } });
 
 /** Entries read from a rejected-submission stream at a time. */
 const BATCH = 100;
@@ -102,20 +109,18 @@ export class OdooRefusals {
   /**
    * Records sent as missions (`submitted`: record → mission id), and so no longer refused: off
    * `refused` and `refused-for-skills`, and any note still saying they were not taken in dropped;
-   * one MULTI, so a crash leaves them either sent and not refused or neither.
+   * one step, and only while `lockToken` holds the poll lock, so that no other instance reads the
+   * intake's refusal of such a mission before the record is in `submitted`. Whether it was
+   * recorded: when not, the lock is another's, who reads the records and sends them again.
    */
-  async recordTakenIn(sent: ReadonlyMap<string, string>): Promise<void> {
-    if (sent.size === 0) return;
-    const fields = [...sent.keys()];
-    const notes = Object.entries(await this.redis.hgetall(this.keys.refusalNotes));
-    const stale = notes.filter(([, json]) => sent.has(recordField(JSON.parse(json) as PendingNote))).map(([marker]) => marker);
-    const multi = this.redis
-      .multi()
-      .hset(this.keys.submitted, Object.fromEntries(sent))
-      .hdel(this.keys.refused, ...fields)
-      .hdel(this.keys.refusedForSkills, ...fields);
-    if (stale.length > 0) multi.hdel(this.keys.refusalNotes, ...stale);
-    await multi.exec();
+  async recordTakenIn(sent: ReadonlyMap<string, string>, lockToken: string): Promise<boolean> {
+    if (sent.size === 0) return true;
+    const code = (await takenInScript.run(
+      this.redis,
+      [this.keys.pollLock, this.keys.submitted, this.keys.refused, this.keys.refusedForSkills, this.keys.refusalNotes],
+      [lockToken, ...[...sent].flat()],
+    )) as TakenInCode;
+    return code === TakenInCode.Recorded;
   }
 
   /** Records that will not be taken in again by themselves (gone from Odoo, or out of their rule): an edit still takes them in. */
@@ -128,10 +133,11 @@ export class OdooRefusals {
    * aside the records of the refused missions it sent. A refusal of a mission that exists (a
    * record edited between a send and its record of it, sent again: an idempotency conflict) is
    * no refusal of the record: its mission runs. A record refused for skills no agent has (the
-   * entry's `code`) is marked to be taken in again once one has them (dueForRetake). How many it
-   * set aside.
+   * entry's `code`) is marked to be taken in again once one has them (dueForRetake). Each batch is
+   * written only while `lockToken` holds the poll lock; once it does not, the rest is left to the
+   * holder. How many it set aside.
    */
-  async readRejected(): Promise<number> {
+  async readRejected(lockToken: string): Promise<number> {
     let setAside = 0;
     for (const [partition, partitionKeys] of this.logKeys.partitions.entries()) {
       for (;;) {
@@ -151,9 +157,10 @@ export class OdooRefusals {
         ]);
         const [code, count] = (await setAsideScript.run(
           this.redis,
-          [this.keys.rejectedCursors, this.keys.submitted, this.keys.refused, this.keys.refusalNotes, this.keys.refusedForSkills],
-          [String(partition), after, entries[entries.length - 1][0], ...args],
+          [this.keys.rejectedCursors, this.keys.submitted, this.keys.refused, this.keys.refusalNotes, this.keys.refusedForSkills, this.keys.pollLock],
+          [lockToken, String(partition), after, entries[entries.length - 1][0], ...args],
         )) as [SetAsideCode, number];
+        if (code === SetAsideCode.NotHeld) return setAside;
         if (code === SetAsideCode.Moved) setAside += count;
         if (entries.length < BATCH) break;
       }

@@ -12,6 +12,7 @@
     Renewed  the lock lives ARGV[2] ms more
     NotHeld  another instance holds it, or none does; nothing changed
 ]]
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return CODE.NotHeld end
+--- @include "includes/poll-lock"
+if not holdsPollLock(KEYS[1], ARGV[1]) then return CODE.NotHeld end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return CODE.Renewed
