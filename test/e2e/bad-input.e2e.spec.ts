@@ -70,6 +70,10 @@ const CORPUS: BadRequestCase[] = [
   },
   { name: 'payload with constructor', status: 400, body: { ...valid, payload: { constructor: { prototype: { polluted: true } } } } },
   { name: 'payload nested 20 deep', status: 400, body: { ...valid, payload: deep(20) } },
+  // It used to name no subject: the address stayed in plain in the log, and no erasure reached it.
+  { name: 'payload guest id an e-mail address', status: 400, body: { ...valid, payload: { guest: { id: 'anna.schmidt@example.com', name: 'Anna' } } } },
+  { name: 'payload guest id an object', status: 400, body: { ...valid, payload: { guest: { id: { email: 'a@b.c' } } } } },
+
   { name: 'payload with 600 keys', status: 400, body: { ...valid, payload: wide(600) } },
   { name: 'deadline not a date', status: 400, body: { ...valid, deadline: 'tomorrow' } },
   { name: 'deadline impossible date', status: 400, body: { ...valid, deadline: '2026-13-45T00:00:00Z' } },

@@ -69,6 +69,9 @@ const strangeValue = fc.oneof(
   fc.constant(['guest:4711', 'mission:0196']),
   fc.constant(['anna.schmidt@example.com']),
   fc.constant(['Anna Schmidt']),
+  fc.constant({ guest: { id: 'anna.schmidt@example.com', name: 'Anna' } }),
+  fc.constant({ guest: { id: 4711 } }),
+  fc.constant({ guest: { id: true } }),
   fc.constant(Array.from({ length: 11 }, (_, i) => `guest:${i}`)),
   fc.constantFrom('guest_support', 'pricing', 'low', 'critical', 'german', 'odoo'),
   fc.string({ maxLength: 8 }),
@@ -128,6 +131,15 @@ describe('checkMissionCreate', () => {
     expect(verdict).toEqual(classValidatorVerdict({ ...valid, subjects: ['anna.schmidt@example.com'] }));
     expect(verdict.subjects).toEqual([expect.stringMatching(/opaque id.*no @, so not an e-mail address or a name/)]);
     expect(compiledVerdict({ ...valid, subjects: ['Anna Schmidt'] }).subjects).toHaveLength(1);
+  });
+
+  it('given an e-mail address, a name or no string as the guest id, then the payload is refused as class-validator refuses it', () => {
+    for (const id of ['anna.schmidt@example.com', 'Anna Schmidt', { email: 'a@b.c' }, null]) {
+      const body = { ...valid, payload: { room: '204', guest: { id, name: 'Anna' } } };
+      expect(compiledVerdict(body)).toEqual(classValidatorVerdict(body));
+      expect(compiledVerdict(body).payload).toEqual([expect.stringMatching(/payload\.guest\.id must be an opaque id.*not an e-mail address/)]);
+    }
+    for (const id of [4711, 'odoo-partner-9']) expect(compiledVerdict({ ...valid, payload: { guest: { id } } })).toEqual({});
   });
 
   it('given every field missing, then each required one is named, as class-validator names it', () => {

@@ -1,4 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { isSubjectId } from './data-subject';
+import { isPlainObject } from './field-problems';
 
 /** Keys that, copied into an object, can reach its prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -28,8 +30,23 @@ export interface PayloadLimits {
   maxKeys: number;
 }
 
-/** Why a payload is refused, or null when it is fine. Pure, so the HTTP and stream boundaries agree. */
+/**
+ * Why a payload is refused, or null when it is fine. Pure, so the HTTP and stream boundaries agree.
+ * A `guest.id` must be an opaque id (it names the guest's data subject, `guest:<id>`, and is
+ * stored in plain): an e-mail address there was kept in plain and never erased.
+ */
 export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
+  return shapeProblem(value, limits) ?? guestIdProblem(value);
+}
+
+function guestIdProblem(payload: unknown): string | null {
+  if (!isPlainObject(payload) || !isPlainObject(payload.guest) || !Object.hasOwn(payload.guest, 'id')) return null;
+  const id = payload.guest.id;
+  if ((typeof id === 'string' || typeof id === 'number') && isSubjectId(`guest:${id}`)) return null;
+  return "payload.guest.id must be an opaque id (a letter or digit, then letters, digits and . _ : -), not an e-mail address or a name: it names the guest's data subject and is stored in plain";
+}
+
+function shapeProblem(value: unknown, limits: PayloadLimits): string | null {
   let keys = 0;
   const visit = (node: unknown, depth: number, path: string): string | null => {
     if (typeof node === 'number' && !Number.isFinite(node)) return `${path} is not a finite number`;
