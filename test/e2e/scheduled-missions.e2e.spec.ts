@@ -1,3 +1,4 @@
+import { MissionPipeline } from '@app/pipeline';
 import { TimeWatchService } from '../../apps/intake/src/queue/time-watch.service';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
@@ -43,6 +44,26 @@ describe('scheduled missions: later starts and retry backoff (four services, rea
       .post('/api/missions')
       .send({ ...preArrival('tomorrow'), title: 'Bad time' })
       .expect(400);
+  });
+
+  it('given a mission scheduled again at a later time while a sweep looked at it, then the sweep leaves its new entry', async () => {
+    system = await startInProcessSystem('e2e-scheduled-again', { SCHEDULE_CHECK_MS: '60000' });
+    const notBefore = new Date(Date.now() + 3_600_000);
+    const created = await system.api.post('/api/missions').send(preArrival(notBefore.toISOString())).expect(201);
+    const delayed = system.keys.of(created.body.id).scheduled('delayed');
+    const later = notBefore.getTime() + 3_600_000;
+    const pipeline = system.intake.get(MissionPipeline);
+    // As with two intakes: while this sweep looks at the mission, the other queued it, it failed at
+    // once and was scheduled again, for later; this sweep's own decision is then a skip.
+    const raced = jest.spyOn(pipeline, 'transition').mockImplementationOnce(async () => {
+      await system.redis.zadd(delayed, later, created.body.id);
+      return { kind: 'skipped', reason: 'queued by another intake meanwhile', mission: created.body };
+    });
+
+    expect(await system.intake.get(TimeWatchService).sweepDue(notBefore)).toBe(0);
+    raced.mockRestore();
+    // The sweep used to remove whatever entry the mission had: scheduled, and nothing would ever queue it.
+    expect(Number(await system.redis.zscore(delayed, created.body.id))).toBe(later);
   });
 
   it('given a first draft that fails its evaluation, then the retry waits its backoff visibly scheduled, and runs once due', async () => {

@@ -1,14 +1,22 @@
+import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { decideDue, decideOverdue, Decision, Mission } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
-import { RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 
 /** Missions looked at per set, partition and sweep; the rest wait for the next sweep. */
 const SWEEP_BATCH = 200;
+
+enum ForgetCode {
+  Forgotten = 0,
+  Kept = 1,
+}
+
+const forgetScript = new LuaScript(join(__dirname, 'lua'), 'forget-timed-entry-1', { constants: { CODE: luaEnum(ForgetCode) } });
 
 /** A sorted set of missions by the time something is due for them, and what is then decided. */
 interface TimedSet {
@@ -76,11 +84,14 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
     for (const partition of this.keys.partitions) {
       for (const set of sets) {
         const key = set.keyOf(partition);
-        for (const missionId of await this.redis.zrangebyscore(key, '-inf', now.getTime(), 'LIMIT', 0, SWEEP_BATCH)) {
+        const due = await this.redis.zrangebyscore(key, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, SWEEP_BATCH);
+        for (let i = 0; i + 1 < due.length; i += 2) {
+          const missionId = due[i];
           const outcome = await this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now });
           if (outcome.kind === 'appended') changed += 1;
-          // Another instance acted first, or the mission moved on meanwhile: nothing left to wait for.
-          else await this.redis.zrem(key, missionId);
+          // Another instance acted first, or the mission moved on meanwhile: nothing left to wait for
+          // in the entry read. One written since (the mission came back, at a new time) stays.
+          else await forgetScript.run(this.redis, [key], [missionId, due[i + 1]]);
         }
       }
     }

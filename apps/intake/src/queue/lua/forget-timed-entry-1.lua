@@ -1,0 +1,17 @@
+--[[
+  Takes a mission out of one of its timed sets (a later start, a retry's backoff, a deadline) only
+  while its entry is the one a sweep read: a mission that moved on and came back meanwhile (a
+  retry scheduled again, at a later time) keeps its new entry, or nothing would ever queue it.
+
+  KEYS[1] the timed set (ZSET: mission id -> due time in ms)
+
+  ARGV[1] mission id
+  ARGV[2] the due time the sweep read, as ZRANGEBYSCORE … WITHSCORES gave it
+
+  Result: code from CODE (ForgetCode in time-watch.service.ts)
+    Forgotten  the entry was the one read; removed
+    Kept       the entry is another (a new due time) or gone; nothing changed
+]]
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= ARGV[2] then return CODE.Kept end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return CODE.Forgotten
