@@ -53,6 +53,18 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       [{ ...valid, template: { ...inspection, extra: 1 } }, 'template.extra', /should not exist/],
       [{ ...valid, template: { ...inspection, deadline: '2030-01-01T00:00:00Z' } }, 'template.deadline', /absolute time/],
       [{ ...valid, catchUpMs: -1 }, 'catchUpMs', /catchUpMs must not be less than 0/],
+      // A template is stored in plain: it used to bring a guest's data back with every firing after the guest's erasure.
+      [
+        { ...valid, template: { ...inspection, payload: { ...inspection.payload, guest: { id: 4711, name: 'Anna Schmidt' } } } },
+        'template',
+        /may not hold guest data: payload\.guest\.id, payload\.guest\.name$/,
+      ],
+      [{ ...valid, template: { ...inspection, subjects: ['guest:4711'] } }, 'template', /may not hold guest data: subjects, description$/],
+      [
+        { ...valid, template: { ...inspection, type: 'guest_support', description: 'Ask Ms. Martin about her stay.' } },
+        'template',
+        /may not hold guest data: description$/,
+      ],
     ] as const;
     for (const [body, field, problem] of refused) {
       const response = await create(body).expect(400);

@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { checkMissionCreate, fieldPath, missionTextProblem } from '@app/mission';
+import { checkMissionCreate, fieldPath, isPlainObject, MissionCreateDto, missionTextProblem, personalValues } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
 import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
 import { CreateScheduleBody } from './create-schedule.body';
@@ -15,6 +15,21 @@ export interface ScheduleView extends ScheduleRecord {
 
 /** Template fields that are absolute times: every firing would carry the same one. */
 const ABSOLUTE_TIMES = ['deadline', 'notBefore'] as const;
+
+/**
+ * The template's fields that would make its missions hold a guest's data: subjects it names, a
+ * guest id, and the personal fields (PERSONAL_FIELDS) that hold anything. A template is stored in
+ * plain, outside every subject's key, and would bring the data back with each firing after the
+ * guest's erasure.
+ */
+function guestDataIn(template: MissionCreateDto): string[] {
+  const guest = template.payload.guest;
+  return [
+    ...(template.subjects?.length ? ['subjects'] : []),
+    ...(isPlainObject(guest) && Object.hasOwn(guest, 'id') ? ['payload.guest.id'] : []),
+    ...personalValues(template.type, 'input', template).map(({ path }) => path),
+  ];
+}
 
 /** What the schedules API does: checks a schedule completely before anything is stored. */
 @Injectable()
@@ -31,6 +46,13 @@ export class ScheduleCommandsService {
     for (const field of ABSOLUTE_TIMES) {
       if (body.template[field] !== undefined)
         details.push({ field: `template.${field}`, problems: [`a schedule's template may not have ${field}: it is an absolute time`] });
+    }
+    const guestData = checked.ok ? guestDataIn(checked.value) : [];
+    if (guestData.length > 0) {
+      details.push({
+        field: 'template',
+        problems: [`a schedule's template is stored in plain and fires again after an erasure, so it may not hold guest data: ${guestData.join(', ')}`],
+      });
     }
     const tooLong = checked.ok ? missionTextProblem(checked.value, this.env.MAX_MISSION_TEXT_BYTES) : null;
     if (tooLong) details.push({ field: 'template', problems: [tooLong] });
