@@ -244,6 +244,12 @@ describe('human review of held results (four services, real Redis, hotel review 
       .send({ output: { ...agentOutput, urgency: 5, parts: 'cable' } })
       .expect(400);
     expect(wrongKind.body.details[0].problems).toEqual(['urgency must be a string', 'parts must be an array of strings']);
+    // Shaped right, but not what the type's schema takes: it used to be approved and sent on.
+    const unknownUrgency = await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .send({ output: { ...agentOutput, urgency: 'urgent' } })
+      .expect(400);
+    expect(unknownUrgency.body.details[0].problems).toEqual([expect.stringMatching(/^urgency must be one of /)]);
     await reviewer.post('/api/missions/not-a-uuid/approve').send({}).expect(400);
     await reviewer.post('/api/missions/0196a1b2-0000-7000-8000-000000000000/approve').send({}).expect(404);
     await reviewer.get('/api/reviews?limit=0').expect(400);

@@ -59,7 +59,7 @@ export class MissionCommandsService {
     const decision = decideApprove(mission, approval);
     if (decision.kind === 'skip') throw notDone(missionId, 'approve', decision.reason);
     const plain = await this.personal.openMission(mission);
-    if (plain.result) assertEditedOutput(plain.result.output, output);
+    if (plain.result) assertEditedOutput(mission.type, plain.result.output, output);
     return { ...approval, output: await this.personal.sealOutput(mission, output) };
   }
 

@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import { MULTI_LINE, textProblem } from '@app/mission';
+import { validateOutput } from '@app/llm';
+import { MissionType, MULTI_LINE, textProblem } from '@app/mission';
 
 /** The kinds of value a result's fields hold (the output schemas of libs/llm use only these). */
 function kindOf(value: unknown): string {
@@ -10,12 +11,12 @@ function kindOf(value: unknown): string {
 }
 
 /**
- * Refuses a reviewer's edit that is not shaped like the agent's output it replaces: the same
- * fields, each of the same kind, with text that keeps the text rule. The agent's output passed the
- * type's schema when it was completed, so an edit of this shape is what the guest or the ERP can
- * take. (The schemas themselves live with the LLM clients, which the intake does not load.)
+ * Refuses a reviewer's edit that is not shaped like the agent's output it replaces (the same
+ * fields, each of the same kind, with text that keeps the text rule) or that its mission type's
+ * output schema refuses, as it refused the agent's: an empty reply, a language, currency or
+ * urgency it does not know would reach the guest or the ERP.
  */
-export function assertEditedOutput(original: Record<string, unknown>, output: Record<string, unknown>): void {
+export function assertEditedOutput(type: MissionType, original: Record<string, unknown>, output: Record<string, unknown>): void {
   const problems: string[] = [];
   for (const key of Object.keys(original)) if (!Object.hasOwn(output, key)) problems.push(`${key} is required`);
   for (const [key, value] of Object.entries(output)) {
@@ -30,6 +31,7 @@ export function assertEditedOutput(original: Record<string, unknown>, output: Re
       if (problem) problems.push(`${key} ${problem}`);
     }
   }
+  problems.push(...validateOutput(type, output));
   if (problems.length > 0) {
     throw new BadRequestException({
       message: "output is not shaped like the agent's result",
