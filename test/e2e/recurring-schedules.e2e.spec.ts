@@ -182,11 +182,23 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
+  it('given a catch-up window of 0, then a due time fires at the first sweep after it, and is skipped only once a later sweep finds it', async () => {
+    const created = (await create({ cron: '0 6 * * *', timeZone: 'UTC', template: { ...inspection, title: 'Pool chlorine check' }, catchUpMs: 0 }).expect(201))
+      .body;
+    const due = nextDueAfter('0 6 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    // A sweep a moment after the due time: every firing of such a schedule used to be skipped.
+    expect(await firing.sweep(new Date(due.getTime() + 200))).toEqual({ fired: 1, skipped: 0 });
+    const next = nextDueAfter('0 6 * * *', 'UTC', due, created.id) as Date;
+    expect(await firing.sweep(new Date(next.getTime() + MINUTE + 1))).toEqual({ fired: 0, skipped: 1 });
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
   it('given an intake down for ten days, then due times older than the catch-up window are skipped and counted, and the rest fire once each', async () => {
     const created = (await create({ cron: '0 6 * * *', timeZone: 'Europe/Berlin', template: { ...inspection, title: 'Night rate review' } }).expect(201)).body;
     const now = new Date(Date.parse(created.createdAt) + 10 * DAY);
     const due = dueTimes('0 6 * * *', 'Europe/Berlin', created.id, new Date(created.createdAt), now);
-    const kept = due.filter((time) => time.getTime() >= now.getTime() - 3 * DAY);
+    // The window counts from the sweep that could first fire a due time (SCHEDULE_CHECK_MS, a minute here).
+    const kept = due.filter((time) => time.getTime() >= now.getTime() - 3 * DAY - MINUTE);
 
     expect(await firing.sweep(now)).toEqual({ fired: kept.length, skipped: due.length - kept.length });
 

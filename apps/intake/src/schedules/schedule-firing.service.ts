@@ -85,7 +85,10 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   /** One firing or skip of the schedule; false when nothing is due. */
   private async step(record: ScheduleRecord, now: Date, counts: SweepCounts): Promise<boolean> {
     const catchUpMs = record.catchUpMs ?? this.env.SCHEDULE_CATCH_UP_MS;
-    const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, catchUpMs, record.id);
+    // Counted from the sweep that could first fire the due time, up to SCHEDULE_CHECK_MS after it:
+    // with a window shorter than that (0: never catch up), every due time used to be skipped.
+    const lateness = catchUpMs + this.env.SCHEDULE_CHECK_MS;
+    const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, lateness, record.id);
     if (next.kind === 'wait') return false;
     if (next.kind === 'skip') {
       const skip = {
