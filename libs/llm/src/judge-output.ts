@@ -1,5 +1,6 @@
 import { LlmError, LlmErrorCode } from './llm-error';
 import { isRecord } from './output-schemas';
+import { jsonParseFailure } from './parse-output';
 
 /** What an LLM judge returns: a score per rubric criterion and a reason. */
 export interface JudgeOutput {
@@ -39,7 +40,11 @@ export function validateJudgeOutput(output: unknown, criteria: readonly string[]
       problems.push('each criteria entry needs criterion (string) and score (number)');
       continue;
     }
-    if (!criteria.includes(entry.criterion)) problems.push(`unknown criterion ${entry.criterion}`);
+    // Not quoted: it is the model's text, which may name the guest; the rubric's names are quoted.
+    if (!criteria.includes(entry.criterion)) {
+      problems.push(`a criterion not in the rubric (${criteria.join(', ')})`);
+      continue;
+    }
     if (!(entry.score >= 0 && entry.score <= 1)) problems.push(`score of ${entry.criterion} must be within 0..1`);
     seen.add(entry.criterion);
   }
@@ -52,7 +57,7 @@ export function parseJudgeOutput(rawText: string, criteria: readonly string[]): 
   try {
     parsed = JSON.parse(rawText.trim().replace(/^```(?:json)?\s*\n([\s\S]*?)\n\s*```$/, '$1'));
   } catch (error) {
-    throw new LlmError(LlmErrorCode.MalformedOutput, `verdict is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, true);
+    throw new LlmError(LlmErrorCode.MalformedOutput, `verdict is not valid JSON: ${jsonParseFailure(error)}`, true);
   }
   const problems = validateJudgeOutput(parsed, criteria);
   if (problems.length > 0) throw new LlmError(LlmErrorCode.MalformedOutput, `verdict does not match the judge schema: ${problems.join('; ')}`, true);

@@ -19,15 +19,21 @@ export function parseLlmOutput(type: MissionType, rawText: string): Record<strin
   try {
     parsed = JSON.parse(stripCodeFence(rawText));
   } catch (error) {
-    // JSON.parse quotes the start of the text, which may be the guest's reply: the error is stored in plain (MissionFailed).
-    const detail = (error instanceof Error ? error.message : String(error)).replace(/"[\s\S]*"(\.\.\.)?/, '<the text>');
-    throw new LlmError(LlmErrorCode.MalformedOutput, `output is not valid JSON: ${detail}`, true);
+    throw new LlmError(LlmErrorCode.MalformedOutput, `output is not valid JSON: ${jsonParseFailure(error)}`, true);
   }
   const problems = validateOutput(type, parsed);
   if (problems.length > 0 || !isRecord(parsed)) {
     throw new LlmError(LlmErrorCode.MalformedOutput, `output does not match the ${type} schema: ${problems.join('; ')}`, true);
   }
   return parsed;
+}
+
+/**
+ * What JSON.parse said about a model's text, without the text: it quotes the start of it, which
+ * may be the guest's reply, and the error ends up in plain in MissionFailed and the logs.
+ */
+export function jsonParseFailure(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/"[\s\S]*"(\.\.\.)?/, '<the text>');
 }
 
 /** Chat models like to wrap JSON in ```json fences even when told not to. */

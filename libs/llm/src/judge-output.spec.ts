@@ -1,0 +1,47 @@
+import { parseJudgeOutput } from './judge-output';
+import { LlmError } from './llm-error';
+
+const criteria = ['tone', 'language'];
+const messageOf = (rawText: string): string => {
+  try {
+    parseJudgeOutput(rawText, criteria);
+  } catch (error) {
+    expect(error).toBeInstanceOf(LlmError);
+    return (error as LlmError).message;
+  }
+  throw new Error('the verdict was taken');
+};
+
+describe('parseJudgeOutput', () => {
+  it("given a judge's answer that is no JSON and quotes the guest, then the error quotes none of it", () => {
+    // It used to quote the answer's start ("Dear Anna Schmidt"…), and the evaluator logs it.
+    const message = messageOf('Dear Anna Schmidt, the reply is fine.');
+    expect(message).toMatch(/^verdict is not valid JSON: /);
+    expect(message).not.toMatch(/Anna|Schmidt/);
+  });
+
+  it("given a criterion the rubric does not have, then the error names the rubric's, not the model's", () => {
+    const verdict = {
+      reason: 'ok',
+      criteria: [
+        { criterion: 'tone', score: 1 },
+        { criterion: 'language', score: 1 },
+        { criterion: 'Anna Schmidt', score: 2 },
+      ],
+    };
+    const message = messageOf(JSON.stringify(verdict));
+    expect(message).toContain('a criterion not in the rubric (tone, language)');
+    expect(message).not.toMatch(/Anna|Schmidt/);
+  });
+
+  it('given a verdict that scores every criterion within 0..1, then it is taken', () => {
+    const verdict = {
+      reason: 'ok',
+      criteria: [
+        { criterion: 'tone', score: 0.5 },
+        { criterion: 'language', score: 1 },
+      ],
+    };
+    expect(parseJudgeOutput(JSON.stringify(verdict), criteria)).toEqual(verdict);
+  });
+});
