@@ -40,6 +40,21 @@ describe('the Odoo mapping file and what records become', () => {
     expect(resolveSubjects(ticket(3, 'Anna Schmidt'), 'm-3')).toEqual(['mission:m-3']);
   });
 
+  it("given a maintenance request's owner, then it is who reported it, not a guest: no data subject of a partner's id", () => {
+    const mission = missionOf(mapping, rule('maintenance-requests'), {
+      id: 9,
+      name: 'Lamp',
+      description: 'Broken',
+      priority: '1',
+      owner_user_id: [7, 'Mia Technician'],
+    });
+    // The owner is a res.users id: it used to become guest:odoo-partner-7, the subject of partner 7,
+    // so erasing or reading partner 7 would have reached user 7's maintenance requests.
+    expect(mission.payload).toMatchObject({ reportedBy: 'Mia Technician' });
+    expect(mission.payload).not.toHaveProperty('guest');
+    expect(resolveSubjects(mission, 'm-9')).toEqual([]);
+  });
+
   it('given empty or odd fields, then the mission is still one the intake accepts', () => {
     const mission = missionOf(mapping, rule('maintenance-requests'), { id: 7, name: false, description: false, priority: false, equipment_id: false });
     expect(mission).toMatchObject({ title: 'maintenance.request #7', description: 'maintenance.request #7', priority: 'normal' });
