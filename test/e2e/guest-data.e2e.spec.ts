@@ -1,5 +1,5 @@
 import { verifyLog } from '@app/audit';
-import { GuestDataKeys } from '@app/guest-data';
+import { GuestDataKeys, MissionPersonalData } from '@app/guest-data';
 import { Mission, MissionEvent } from '@app/mission';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
 import { waitFor, WebhookReceiver } from '@app/testing';
@@ -205,6 +205,40 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       const finished = (await system.api.delete(`/api/subjects/${crashSubject}`).send({ reason: 'erasure request 18' }).expect(200)).body;
       expect(finished).toEqual({ subjectId: crashSubject, keyDestroyed: false, missions: [{ missionId: mission.id, recorded: true, status: 'cancelled' }] });
       expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest.email).toBe('[erased]');
+    });
+
+    it('given a create for the guest that makes a new key while the erasure runs, then that mission is erased too, and its key with it', async () => {
+      const raceSubject = 'guest:g-race';
+      const keys = new GuestDataKeys(system.prefix);
+      await system.api
+        .post('/api/missions')
+        .send(forBob({ subjects: [raceSubject], notBefore: '2099-01-01T00:00:00Z' }))
+        .expect(201);
+      const cipher = system.intake.get(MissionPersonalData).cipher;
+      const erase = cipher.erase.bind(cipher);
+      let late: Mission | undefined;
+      // Right after the first destruction: the create finds no key, makes one, and is appended.
+      const raced = jest.spyOn(cipher, 'erase').mockImplementationOnce(async (subject) => {
+        const destroyed = await erase(subject);
+        late = (
+          await system.api
+            .post('/api/missions')
+            .send(forBob({ subjects: [raceSubject], notBefore: '2099-01-02T00:00:00Z' }))
+            .expect(201)
+        ).body as Mission;
+        return destroyed;
+      });
+      try {
+        const erased = (await system.api.delete(`/api/subjects/${raceSubject}`).send({ reason: 'erasure request 20' }).expect(200)).body;
+        expect(erased.missions).toHaveLength(2);
+        expect(erased.missions).toContainEqual({ missionId: late?.id, recorded: true, status: 'cancelled' });
+      } finally {
+        raced.mockRestore();
+      }
+      // The key the late create made used to survive, and opened its events.
+      expect(await system.redis.hexists(keys.subjectKeys(raceSubject), raceSubject)).toBe(0);
+      const history = (await system.api.get(`/api/missions/${late?.id}/events`).expect(200)).body as { type: string; data: { payload?: object } }[];
+      expect(history[0].data.payload).toMatchObject({ guest: { name: '[erased]' } });
     });
 
     it('given an erased guest, when one of their missions is submitted again with its idempotency key, then it is answered as the repeat and no key comes back', async () => {

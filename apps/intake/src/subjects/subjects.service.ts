@@ -76,18 +76,30 @@ export class SubjectsService {
     return { finished, failed };
   }
 
-  /** The key destroyed (again: idempotent), SubjectErased on each mission, then the pending record dropped. */
+  /**
+   * The key destroyed (again: idempotent), SubjectErased on each mission, then the pending record
+   * dropped. The key is destroyed again after each round of missions, and the missions read again,
+   * until no new one turns up: a create that made a new key between the destruction and the read
+   * of the missions is erased with the others, and its key with it (it used to outlive the erasure,
+   * and open the create's events).
+   */
   private async complete(erasure: PendingErasure): Promise<SubjectErasure> {
     const { subjectId, reason, actor } = erasure;
-    const keyDestroyed = await this.personal.cipher.erase(subjectId);
-    // Read after the key is gone: a mission created until then is erased with the others.
-    const ids = await this.missionIds(subjectId);
+    let keyDestroyed = false;
     const missions: ErasedMission[] = [];
-    // One after the other: each is one atomic append; the number of a guest's missions is small.
-    for (const missionId of [...ids].sort()) {
-      const outcome = await this.pipeline.transition(missionId, (mission) => decideEraseSubject(mission, subjectId, reason), { actor });
-      const status = outcome.kind === 'appended' || outcome.kind === 'skipped' ? outcome.mission.status : undefined;
-      missions.push({ missionId, recorded: outcome.kind === 'appended', ...(status ? { status } : {}) });
+    const seen = new Set<string>();
+    for (;;) {
+      keyDestroyed = (await this.personal.cipher.erase(subjectId)) || keyDestroyed;
+      // Read after the key is gone: a mission created until then is erased with the others.
+      const fresh = (await this.missionIds(subjectId)).filter((missionId) => !seen.has(missionId)).sort();
+      if (fresh.length === 0) break;
+      // One after the other: each is one atomic append; the number of a guest's missions is small.
+      for (const missionId of fresh) {
+        seen.add(missionId);
+        const outcome = await this.pipeline.transition(missionId, (mission) => decideEraseSubject(mission, subjectId, reason), { actor });
+        const status = outcome.kind === 'appended' || outcome.kind === 'skipped' ? outcome.mission.status : undefined;
+        missions.push({ missionId, recorded: outcome.kind === 'appended', ...(status ? { status } : {}) });
+      }
     }
     await this.pending.clear(erasure);
     return { subjectId, keyDestroyed, missions };
