@@ -255,9 +255,21 @@ describe('human review of held results (four services, real Redis, hotel review 
     await reviewer.get('/api/reviews?limit=0').expect(400);
     await reviewer.get('/api/reviews?type=spa').expect(400);
     await reviewer.get('/api/reviews?cursor=forged').expect(400);
+    await reviewer.post(`/api/missions/${mission.id}/approve`).send({ attempt: 0 }).expect(400);
+    await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Shorter.', attempt: '1' }).expect(400);
+    // A reviewer who looked at another attempt's result than the one under review: 409.
+    const stale = await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .send({ output: editedOutput, attempt: mission.attempts + 1 })
+      .expect(409);
+    expect(stale.body.message).toMatch(new RegExp(`result under review is of attempt ${mission.attempts} now, not of attempt ${mission.attempts + 1}`));
+    await reviewer
+      .post(`/api/missions/${mission.id}/reject`)
+      .send({ feedback: 'Shorter.', attempt: mission.attempts + 1 })
+      .expect(409);
     expect(await system.store.load(mission.id)).toMatchObject({ status: 'awaiting_review', version });
     // Once decided, the mission is not awaiting review any more: 409, and nothing changes.
-    const decided = await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(200);
+    const decided = await reviewer.post(`/api/missions/${mission.id}/approve`).send({ attempt: mission.attempts }).expect(200);
     expect(decided.body.status).toBe('succeeded');
     await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(409);
     // With an edit, too: it used to be checked against the output first, a 400 about its fields.

@@ -600,6 +600,17 @@ describe('decide', () => {
       });
     });
 
+    test('given a reviewer who looked at attempt 1, when attempt 2 is under review by then, then their approval or rejection is not taken', () => {
+      const history = missionIn('awaiting_review');
+      history.apply(decideReject(history.mission, 'Be warmer.', MAX_REVIEW_ROUNDS));
+      passForReview(history, 'agent-2');
+      // Another reviewer rejected attempt 1; an approval of it (an edit of its output) used to land on attempt 2.
+      const stale = 'the result under review is of attempt 2 now, not of attempt 1';
+      expect(decideApprove(history.mission, { output: { reply: 'Edited reply' }, attempt: 1 })).toEqual({ kind: 'skip', reason: stale });
+      expect(decideReject(history.mission, 'Shorter.', MAX_REVIEW_ROUNDS, 1)).toEqual({ kind: 'skip', reason: stale });
+      expect(eventsOf(decideApprove(history.mission, { attempt: 2 })).map((e) => e.type)).toEqual(['MissionApproved']);
+    });
+
     test('given a rejected mission, when the next attempt is assigned, then the old review is gone and the feedback stays for the prompt', () => {
       const history = missionIn('awaiting_review');
       history.apply(decideReject(history.mission, 'Be warmer.', MAX_REVIEW_ROUNDS));

@@ -264,15 +264,26 @@ export function decideRequeue(mission: Mission, reason: string): Decision {
 export interface Approval {
   note?: string;
   output?: Record<string, unknown>;
+  /** The attempt whose result the reviewer looked at (and edited); absent, whichever is under review. */
+  attempt?: number;
 }
 
-function awaitingReview(mission: Mission): string | null {
-  return mission.status === 'awaiting_review' ? null : `mission is ${mission.status}, not awaiting_review`;
+/**
+ * Why the mission's result cannot be decided now: it is not under review, or the result under
+ * review is of another attempt than the one the reviewer looked at (rejected meanwhile by another
+ * reviewer, and a new attempt passed).
+ */
+function awaitingReview(mission: Mission, reviewedAttempt?: number): string | null {
+  if (mission.status !== 'awaiting_review') return `mission is ${mission.status}, not awaiting_review`;
+  if (reviewedAttempt !== undefined && reviewedAttempt !== mission.attempts) {
+    return `the result under review is of attempt ${mission.attempts} now, not of attempt ${reviewedAttempt}`;
+  }
+  return null;
 }
 
 /** A reviewer accepts the result (possibly edited): the mission has succeeded. */
 export function decideApprove(mission: Mission, approval: Approval): Decision {
-  const notReviewable = awaitingReview(mission);
+  const notReviewable = awaitingReview(mission, approval.attempt);
   if (notReviewable) return skip(notReviewable);
   return append({
     type: 'MissionApproved',
@@ -288,8 +299,8 @@ export function decideApprove(mission: Mission, approval: Approval): Decision {
  * A reviewer sends the result back with feedback: another attempt is queued with it, or, when this
  * was review round `maxReviewRounds`, the mission is dead-lettered in the same step.
  */
-export function decideReject(mission: Mission, feedback: string, maxReviewRounds: number): Decision {
-  const notReviewable = awaitingReview(mission);
+export function decideReject(mission: Mission, feedback: string, maxReviewRounds: number, reviewedAttempt?: number): Decision {
+  const notReviewable = awaitingReview(mission, reviewedAttempt);
   if (notReviewable) return skip(notReviewable);
   const round = (mission.reviewRounds ?? 0) + 1;
   const rejected: NewMissionEvent = { type: 'MissionRejected', data: { attempt: mission.attempts, feedback, round } };

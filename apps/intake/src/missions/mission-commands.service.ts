@@ -33,7 +33,8 @@ export class MissionCommandsService {
 
   /**
    * A reviewer accepts the result under review, with an edited output that replaces the agent's
-   * when given. Of two reviewers deciding at once, the second finds the mission decided: 409.
+   * when given. Of two reviewers deciding at once, the second finds the mission decided: 409; so
+   * does one whose `attempt` (the result they looked at) is no longer the one under review.
    */
   async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
     const recorded = approval.output ? await this.sealedEdit(missionId, approval, approval.output) : approval;
@@ -41,9 +42,12 @@ export class MissionCommandsService {
     return this.expectAppended(missionId, outcome, 'approve');
   }
 
-  /** A reviewer sends the result back with feedback: the next attempt, or the dead letters after MAX_REVIEW_ROUNDS. */
-  async reject(missionId: string, feedback: string, actor: string): Promise<Mission> {
-    const outcome = await this.pipeline.transition(missionId, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS), { actor });
+  /**
+   * A reviewer sends the result back with feedback: the next attempt, or the dead letters after
+   * MAX_REVIEW_ROUNDS. With `attempt`, only that attempt's result (409 once another is under review).
+   */
+  async reject(missionId: string, feedback: string, actor: string, attempt?: number): Promise<Mission> {
+    const outcome = await this.pipeline.transition(missionId, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS, attempt), { actor });
     return this.expectAppended(missionId, outcome, 'reject');
   }
 
@@ -60,7 +64,9 @@ export class MissionCommandsService {
     if (decision.kind === 'skip') throw notDone(missionId, 'approve', decision.reason);
     const plain = await this.personal.openMission(mission);
     if (plain.result) assertEditedOutput(mission.type, plain.result.output, output);
-    return { ...approval, output: await this.personal.sealOutput(mission, output) };
+    // Checked against this attempt's output, so it replaces only this attempt's: a newer one under
+    // review by the time it is recorded (another reviewer rejected this one) is a 409.
+    return { ...approval, output: await this.personal.sealOutput(mission, output), attempt: mission.attempts };
   }
 
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
 import { IsCleanText, IsSafePayload, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
+import { ReviewedAttempt } from './reviewed-attempt.decorator';
 
 export class ApproveMissionBody {
   @ApiPropertyOptional({
@@ -28,4 +29,7 @@ export class ApproveMissionBody {
   @IsObject()
   @IsSafePayload(PAYLOAD_LIMITS)
   output?: Record<string, unknown>;
+
+  @ReviewedAttempt()
+  attempt?: number;
 }

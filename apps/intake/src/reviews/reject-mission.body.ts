@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, MaxLength } from 'class-validator';
 import { IsCleanText, MULTI_LINE } from '@app/mission';
+import { ReviewedAttempt } from './reviewed-attempt.decorator';
 
 export class RejectMissionBody {
   @ApiProperty({
@@ -14,4 +15,7 @@ export class RejectMissionBody {
   @MaxLength(2000)
   @IsCleanText({ ...MULTI_LINE, requireVisible: true })
   feedback: string;
+
+  @ReviewedAttempt()
+  attempt?: number;
 }

@@ -70,7 +70,7 @@ export class ReviewsController {
     jsonBody: true,
   })
   approve(@Param('id', missionId) id: string, @Body() body: ApproveMissionBody, @ApiCaller() caller: string): Promise<Mission> {
-    return this.commands.approve(id, { note: body.note, output: body.output }, caller);
+    return this.commands.approve(id, { note: body.note, output: body.output, attempt: body.attempt }, caller);
   }
 
   @Post('missions/:id/reject')
@@ -97,6 +97,6 @@ export class ReviewsController {
     jsonBody: true,
   })
   reject(@Param('id', missionId) id: string, @Body() body: RejectMissionBody, @ApiCaller() caller: string): Promise<Mission> {
-    return this.commands.reject(id, body.feedback, caller);
+    return this.commands.reject(id, body.feedback, caller, body.attempt);
   }
 }

@@ -1,0 +1,19 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, Min } from 'class-validator';
+
+/** The optional `attempt` of a review decision: the attempt whose result the reviewer looked at. */
+export function ReviewedAttempt(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      minimum: 1,
+      description:
+        'The attempt whose result the reviewer looked at (`attempts` of the mission as read). Given, the decision is taken only while ' +
+        'that result is under review: a 409 once another reviewer rejected it and a newer attempt is under review.',
+      example: 1,
+    }),
+    IsOptional(),
+    IsInt(),
+    Min(1),
+  );
+}
