@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { buildLlmRequest, GUEST_LANGUAGES, guestLanguage, MockLlmClient, MockLlmOptions } from '@app/llm';
-import { DEFAULT_SKILLS, Mission, MissionCreateDto } from '@app/mission';
+import { buildLlmRequest, guestLanguage, MockLlmClient, MockLlmOptions } from '@app/llm';
+import { DEFAULT_SKILLS, GUEST_LANGUAGES, Mission, MissionCreateDto } from '@app/mission';
 import { RuleBasedJudge, Verdict } from './rule-based-judge';
 
 interface AgentFixture {

@@ -1,5 +1,4 @@
-import { MAINTENANCE_URGENCIES } from '@app/llm';
-import { Mission } from '@app/mission';
+import { MAINTENANCE_URGENCIES, Mission } from '@app/mission';
 import { CheckResult, CriterionChecks, met, missed, partly, textOf, textsOf } from './check-result';
 
 /** Acute danger: the job must be at least high urgency even if nobody ticked safetyIssue. */

@@ -1,5 +1,5 @@
+import { isRecord } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
-import { isRecord } from './output-schemas';
 import { jsonParseFailure } from './parse-output';
 
 /** What an LLM judge returns: a score per rubric criterion and a reason. */

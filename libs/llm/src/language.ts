@@ -1,7 +1,4 @@
-/** The languages guests write in and get answers in. */
-export const GUEST_LANGUAGES = ['de', 'en', 'fr', 'it', 'es', 'nl'] as const;
-export type GuestLanguage = (typeof GUEST_LANGUAGES)[number];
-
+import { GUEST_LANGUAGES, GuestLanguage } from '@app/mission';
 export const LANGUAGE_NAMES: Readonly<Record<GuestLanguage, string>> = {
   de: 'German',
   en: 'English',

@@ -1,7 +1,6 @@
-import { Mission } from '@app/mission';
+import { Mission, validateOutput } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { MockLlmClient, MockLlmOptions } from './mock-llm-client';
-import { validateOutput } from './output-schemas';
 import { buildLlmRequest } from './prompt-builder';
 
 const NOW = '2026-11-26T08:00:00.000Z';

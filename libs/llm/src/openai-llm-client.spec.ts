@@ -1,13 +1,12 @@
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
-import { Mission } from '@app/mission';
+import { Mission, OUTPUT_SCHEMAS } from '@app/mission';
 import { FakeChatCompletionsServer } from '@app/testing';
 import { createLlmClient } from './create-llm-client';
 import { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { MockLlmClient } from './mock-llm-client';
 import { backoffDelayMs, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfterMs, strictJsonSchema } from './openai-llm-client';
-import { OUTPUT_SCHEMAS } from './output-schemas';
 import { costOf, DEFAULT_PRICE_TABLE, parsePriceTable } from './price-table';
 import { buildLlmRequest } from './prompt-builder';
 

@@ -1,6 +1,5 @@
-import { MISSION_TYPES, PERSONAL_FIELDS } from '@app/mission';
+import { MISSION_TYPES, PERSONAL_FIELDS, OUTPUT_SCHEMAS, validateOutput } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
-import { OUTPUT_SCHEMAS, validateOutput } from './output-schemas';
 import { parseLlmOutput } from './parse-output';
 
 describe('output schemas', () => {

@@ -1,8 +1,7 @@
-import { MissionType } from '@app/mission';
+import { MissionType, isRecord, validateOutput } from '@app/mission';
 import { parseJudgeOutput } from './judge-output';
 import type { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
-import { isRecord, validateOutput } from './output-schemas';
 
 /** Parses a reply as what the request asked for: a mission result, or a verdict on one. */
 export function parseReplyFor(request: LlmRequest, rawText: string): Record<string, unknown> {

@@ -1,5 +1,4 @@
-import { TokenUsage } from '@app/mission';
-import { isRecord } from './output-schemas';
+import { TokenUsage, isRecord } from '@app/mission';
 
 export interface ModelPrice {
   /** USD per 1M prompt tokens. */

@@ -2,8 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Mission, MISSION_TYPES } from '@app/mission';
-import { OUTPUT_SCHEMAS } from './output-schemas';
+import { Mission, MISSION_TYPES, OUTPUT_SCHEMAS } from '@app/mission';
 import { buildLlmRequest, dataBlock, fillTemplate, loadPromptTemplate } from './prompt-builder';
 
 const NOW = '2026-11-26T08:00:00.000Z';

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Mission, MissionType } from '@app/mission';
+import { Mission, MissionType, OUTPUT_SCHEMAS } from '@app/mission';
 import { LlmRequest } from './llm-client';
-import { OUTPUT_SCHEMAS } from './output-schemas';
 
 export interface BuildLlmRequestOptions {
   systemPrompt: string;

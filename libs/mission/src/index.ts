@@ -23,3 +23,5 @@ export * from './finished-status';
 export * from './data-subject';
 export * from './personal-fields';
 export * from './retention';
+export * from './guest-language';
+export * from './output-schemas';

@@ -1,6 +1,6 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { isRecord } from '@app/llm';
+import { isRecord } from '@app/mission';
 
 /** Every scripted reply may wait first; `delayMs` longer than the client's timeout simulates a hung server. */
 interface Delayed {

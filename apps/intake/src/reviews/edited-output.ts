@@ -1,6 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { validateOutput } from '@app/llm';
-import { MissionType, MULTI_LINE, textProblem } from '@app/mission';
+import { MissionType, MULTI_LINE, textProblem, validateOutput } from '@app/mission';
 
 /** The kinds of value a result's fields hold (the output schemas of libs/llm use only these). */
 function kindOf(value: unknown): string {

@@ -1,6 +1,6 @@
-import { GuestLanguage, guestLanguage, guestText } from '../language';
+import { GuestLanguage, GuestSupportOutput } from '@app/mission';
+import { guestLanguage, guestText } from '../language';
 import { LlmMissionContext } from '../llm-client';
-import { GuestSupportOutput } from '../output-schemas';
 import { pick, Rng } from '../prng';
 import { detectGuestTopic, GuestTopic } from './guest-topics';
 import { recordField, shortFeedback, textField } from './payload-fields';

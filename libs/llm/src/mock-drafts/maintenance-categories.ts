@@ -1,4 +1,4 @@
-import { MaintenanceUrgency } from '../output-schemas';
+import { MaintenanceUrgency } from '@app/mission';
 
 export interface Job {
   location: string;

@@ -1,5 +1,5 @@
+import { MaintenanceOutput, MaintenanceUrgency } from '@app/mission';
 import { LlmMissionContext } from '../llm-client';
-import { MaintenanceOutput, MaintenanceUrgency } from '../output-schemas';
 import { Rng } from '../prng';
 import { GENERAL_CATEGORY, Job, MAINTENANCE_CATEGORIES } from './maintenance-categories';
 import { recordField, shortFeedback, textField } from './payload-fields';

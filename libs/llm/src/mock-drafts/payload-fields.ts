@@ -1,4 +1,4 @@
-import { isRecord } from '../output-schemas';
+import { isRecord } from '@app/mission';
 
 /** Payloads come from an ERP and are untyped; these read a field only if it has the expected shape. */
 export function textField(payload: Record<string, unknown>, key: string): string | undefined {

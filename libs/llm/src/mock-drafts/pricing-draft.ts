@@ -1,5 +1,5 @@
+import { PricingOutput } from '@app/mission';
 import { LlmMissionContext } from '../llm-client';
-import { PricingOutput } from '../output-schemas';
 import { Rng } from '../prng';
 import { numberField, recordField, shortFeedback, textField } from './payload-fields';
 

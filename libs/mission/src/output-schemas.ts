@@ -1,5 +1,5 @@
-import { MissionType } from '@app/mission';
-import { GUEST_LANGUAGES, GuestLanguage } from './language';
+import { GUEST_LANGUAGES, GuestLanguage } from './guest-language';
+import { MissionType } from './mission-type';
 
 /** The JSON-schema subset these flat outputs need; the validator below understands exactly this much. */
 export type OutputField =
