@@ -75,6 +75,24 @@ describe('an H (hashed) field', () => {
   });
 });
 
+describe("due times next to a DST transition cron-parser cannot place (Australia/Lord_Howe's half hour)", () => {
+  // cron-parser 5 answers hasNext() false ("loop limit exceeded") searching from here: the schedule
+  // used to have no next due time, left the due set, and never fired again.
+  const stuck = at('2026-04-04T14:00:00Z');
+
+  it('given 01:00 daily, then the next due time is found past the transition', () => {
+    expect(nextDueAfter('0 1 * * *', 'Australia/Lord_Howe', stuck, 'schedule-1')).toEqual(at('2026-04-05T14:30:00Z'));
+  });
+
+  it('given the firing step from there, then it waits for that time and fires it', () => {
+    expect(nextFiringStep('0 1 * * *', 'Australia/Lord_Howe', stuck, at('2026-04-05T12:00:00Z'), HOUR, 'schedule-1')).toEqual({ kind: 'wait' });
+    expect(nextFiringStep('0 1 * * *', 'Australia/Lord_Howe', stuck, at('2026-04-05T14:31:00Z'), HOUR, 'schedule-1')).toEqual({
+      kind: 'fire',
+      dueAt: at('2026-04-05T14:30:00Z'),
+    });
+  });
+});
+
 describe('nextFiringStep (a fake clock: now is an argument)', () => {
   const hourly = (since: string, now: string, catchUpMs = HOUR) => nextFiringStep('0 * * * *', 'Europe/Berlin', at(since), at(now), catchUpMs, 'schedule-1');
 

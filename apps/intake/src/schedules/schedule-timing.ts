@@ -4,6 +4,10 @@ import type { ScheduleRecord } from './schedule-events';
 /** Due times counted for one ScheduleSkipped event: cron-parser takes ~0.2 ms a due time, so one step stays short. */
 const SKIP_BATCH = 1_000;
 
+const HOUR_MS = 3_600_000;
+/** Hours nextDueAfter starts its search later when cron-parser gives up (see there). */
+const PARSER_RETRIES = 48;
+
 /** What a schedule does next at a time: nothing yet, skip due times too old to catch up, or fire one. */
 export type FiringStep = { kind: 'wait' } | { kind: 'skip'; count: number; from: Date; to: Date } | { kind: 'fire'; dueAt: Date };
 
@@ -76,8 +80,15 @@ function isTimeZone(timeZone: string): boolean {
  * own minute at every read; without a seed cron-parser draws it anew on every parse.
  */
 export function nextDueAfter(cron: string, timeZone: string, after: Date, hashSeed: string): Date | null {
-  const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: after, hashSeed });
-  return times.hasNext() ? times.next().toDate() : null;
+  // Without an end date a valid expression always has a next time: no next is cron-parser giving
+  // up ("loop limit exceeded") next to some DST transitions (Australia/Lord_Howe's half hour), and
+  // the schedule used to stop for good, silently. The search starts again an hour later, for up to
+  // two days, so only the due times of the hour cron-parser cannot place are missed.
+  for (let retry = 0; retry <= PARSER_RETRIES; retry += 1) {
+    const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: new Date(after.getTime() + retry * HOUR_MS), hashSeed });
+    if (times.hasNext()) return times.next().toDate();
+  }
+  return null;
 }
 
 /** The schedule's next due time after the last one dealt with (or its creation); null once deleted or never due again. */
@@ -92,18 +103,39 @@ export function nextDueOf(schedule: Pick<ScheduleRecord, 'id' | 'cron' | 'timeZo
  * nextDueAfter.
  */
 export function nextFiringStep(cron: string, timeZone: string, since: Date, now: Date, catchUpMs: number, hashSeed: string): FiringStep {
-  const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: since, endDate: now, hashSeed });
-  if (!times.hasNext()) return { kind: 'wait' };
-  const first = times.next().toDate();
+  const times = dueTimesAfter(cron, timeZone, since, hashSeed);
+  const first = times.next().value;
+  if (!first || first > now) return { kind: 'wait' };
   const oldest = now.getTime() - catchUpMs;
   if (first.getTime() >= oldest) return { kind: 'fire', dueAt: first };
   let count = 1;
   let last = first;
-  while (count < SKIP_BATCH && times.hasNext()) {
-    const due = times.next().toDate();
-    if (due.getTime() >= oldest) break;
+  for (const due of times) {
+    if (count >= SKIP_BATCH || due.getTime() >= oldest) break;
     count += 1;
     last = due;
   }
   return { kind: 'skip', count, from: first, to: last };
+}
+
+/**
+ * The due times after `after`, in order, for as long as the caller takes them: read from one
+ * parser, and past a time cron-parser cannot step over (its "loop limit exceeded" next to some DST
+ * transitions) from nextDueAfter, which searches again from an hour later.
+ */
+function* dueTimesAfter(cron: string, timeZone: string, after: Date, hashSeed: string): Generator<Date, void, undefined> {
+  for (let from = nextDueAfter(cron, timeZone, after, hashSeed); from; from = nextDueAfter(cron, timeZone, from, hashSeed)) {
+    yield from;
+    const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: from, hashSeed });
+    for (;;) {
+      let due: Date;
+      try {
+        due = times.next().toDate();
+      } catch {
+        break;
+      }
+      yield due;
+      from = due;
+    }
+  }
 }
