@@ -226,7 +226,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--no-keys', "leave out the subjects' wrapped data keys: the personal fields of this export can then be read nowhere")
     .addHelpText(
       'after',
-      '\nPersonal fields stay ciphertext; the data keys that open them come first, wrapped under the master key as stored.' +
+      '\nPersonal fields stay ciphertext; the data keys that open them follow the events, wrapped under the master key as stored.' +
         '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
     )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
@@ -260,7 +260,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       'Import a JSON lines export into an EMPTY prefix (refused otherwise): each line is appended as-is, then the read ' +
         'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards. The wrapped ' +
         'subject keys must unwrap with the master key configured here (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous ' +
-        'ones; else the local .data/data-key): otherwise the import is refused before it writes anything.',
+        'ones; else the local .data/data-key): otherwise the import is refused, and the events it wrote before it read the keys ' +
+        '(an export lists them after the events) are removed again. An import stopped half way leaves a partial prefix: ' +
+        'purge it (replay purge --prefix <prefix> --yes) and import again.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
     .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=… replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
