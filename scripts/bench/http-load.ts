@@ -47,7 +47,7 @@ export async function measureHttp(
   baseUrl: string,
   apiKey: string,
   factory: MissionFactory,
-  options: { seconds: number; connections: number; signal?: AbortSignal },
+  options: { seconds: number; connections: number; requests?: number; signal?: AbortSignal },
   ui: BenchUi,
 ): Promise<HttpResult> {
   if (options.signal?.aborted) throw new BenchAborted();
@@ -62,6 +62,7 @@ export async function measureHttp(
           url: baseUrl,
           connections: options.connections,
           duration: options.seconds,
+          ...(options.requests === undefined ? {} : { amount: options.requests }),
           headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
           requests: [{ method: 'POST', path: '/api/missions', setupRequest: (request) => ({ ...request, body: JSON.stringify(factory.mission()) }) }],
         },

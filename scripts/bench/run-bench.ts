@@ -197,7 +197,7 @@ export async function runBench(target: BenchTarget, options: BenchOptions, ui: B
   const http = target.http;
   if (options.skipHttp || !http) report.skipped.http = options.skipHttp ? 'skipped (--skip-http)' : 'skipped (no HTTP endpoint)';
   else {
-    const httpLoad = { seconds: options.httpSeconds, connections: options.httpConnections, signal };
+    const httpLoad = { seconds: options.httpSeconds, connections: options.httpConnections, requests: options.httpRequests, signal };
     report.http = await phase('http', () => measureHttp(http.baseUrl, http.apiKey, factory, httpLoad, ui));
     // The HTTP missions flow through the pipeline; the footprint and the replay want a system at rest.
     report.drain = await phase('drain', async () => {
@@ -264,7 +264,7 @@ async function runPeers(target: BenchTarget, options: BenchOptions, factory: Mis
       bare = await phase('bare http start', () => startBareHttp(target.redisUrl, `${prefix}http`, dir));
       const server = bare;
       if (server) {
-        const httpLoad = { seconds: options.httpSeconds, connections: options.httpConnections, signal };
+        const httpLoad = { seconds: options.httpSeconds, connections: options.httpConnections, requests: options.httpRequests, signal };
         report.peers.bareHttp = await phase('bare http', () => measureHttp(server.baseUrl, 'peer', factory, httpLoad, ui));
       }
     } finally {
