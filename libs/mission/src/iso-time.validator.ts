@@ -19,3 +19,27 @@ export function IsIsoTime(validationOptions?: ValidationOptions): PropertyDecora
     validationOptions,
   );
 }
+
+/**
+ * Why a deadline cannot be kept given the time the mission may start, or null: a deadline before
+ * notBefore is missed before the mission may run (it would be overdue while still scheduled). Only
+ * for two valid times; each field's own rule reports a bad one.
+ */
+export function deadlineProblem(deadline: unknown, notBefore: unknown): string | null {
+  if (!isIsoTime(deadline) || !isIsoTime(notBefore)) return null;
+  return Date.parse(deadline) < Date.parse(notBefore) ? 'deadline must not be before notBefore' : null;
+}
+
+/** deadlineProblem as a class-validator rule of `deadline`, reading the object's notBefore. */
+export function IsNotBeforeStart(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isNotBeforeStart',
+      validator: {
+        validate: (value, args) => deadlineProblem(value, (args?.object as { notBefore?: unknown } | undefined)?.notBefore) === null,
+        defaultMessage: (args) => deadlineProblem(args?.value, (args?.object as { notBefore?: unknown } | undefined)?.notBefore) ?? '',
+      },
+    },
+    validationOptions,
+  );
+}

@@ -59,6 +59,7 @@ const strangeValue = fc.oneof(
   fc.constant('bad \ud800 text'),
   fc.constant('x'.repeat(201)),
   fc.constant('2026-13-45T00:00:00Z'),
+  fc.constantFrom('2026-05-01T18:00:00Z', '2026-05-02T08:00:00Z'),
   fc.constant('Bad Skill!'),
   fc.constant(Infinity),
   fc.constant(-1),
@@ -140,6 +141,18 @@ describe('checkMissionCreate', () => {
       expect(compiledVerdict(body).payload).toEqual([expect.stringMatching(/payload\.guest\.id must be an opaque id.*not an e-mail address/)]);
     }
     for (const id of [4711, 'odoo-partner-9']) expect(compiledVerdict({ ...valid, payload: { guest: { id } } })).toEqual({});
+  });
+
+  it('given a deadline before notBefore, then it is refused as class-validator refuses it; at or after it, taken', () => {
+    // It used to be taken: the mission was overdue while still waiting to start.
+    const early = { ...valid, notBefore: '2026-05-02T08:00:00Z', deadline: '2026-05-01T18:00:00Z' };
+    expect(compiledVerdict(early)).toEqual(classValidatorVerdict(early));
+    expect(compiledVerdict(early)).toEqual({ deadline: ['deadline must not be before notBefore'] });
+    for (const deadline of ['2026-05-02T08:00:00Z', '2026-05-03T08:00:00Z']) {
+      const body = { ...valid, notBefore: '2026-05-02T08:00:00Z', deadline };
+      expect(compiledVerdict(body)).toEqual({});
+      expect(classValidatorVerdict(body)).toEqual({});
+    }
   });
 
   it('given every field missing, then each required one is named, as class-validator names it', () => {

@@ -2,7 +2,7 @@ import { matches, maxLength } from 'class-validator';
 import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
 import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
-import { isIsoTime, isoTimeMessage } from './iso-time.validator';
+import { deadlineProblem, isIsoTime, isoTimeMessage } from './iso-time.validator';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
@@ -57,7 +57,8 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   const unsafe = payloadProblem(payload, PAYLOAD_LIMITS);
   field('payload', [...(payloadIssue ? [payloadIssue] : []), ...(unsafe ? [unsafe] : [])]);
   if (deadline !== undefined && deadline !== null) {
-    field('deadline', isIsoTime(deadline) ? [] : [isoTimeMessage('deadline')]);
+    const late = deadlineProblem(deadline, notBefore);
+    field('deadline', [...(isIsoTime(deadline) ? [] : [isoTimeMessage('deadline')]), ...(late ? [late] : [])]);
   }
   if (notBefore !== undefined && notBefore !== null) {
     field('notBefore', isIsoTime(notBefore) ? [] : [isoTimeMessage('notBefore')]);

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
 import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
-import { IsIsoTime } from './iso-time.validator';
+import { IsIsoTime, IsNotBeforeStart } from './iso-time.validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsSafePayload } from './safe-payload.validator';
 
@@ -123,6 +123,7 @@ export class MissionCreateDto {
   })
   @IsOptional()
   @IsIsoTime()
+  @IsNotBeforeStart()
   deadline?: string;
 
   @ApiPropertyOptional({
