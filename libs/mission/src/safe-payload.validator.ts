@@ -1,6 +1,5 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { isSubjectId } from './data-subject';
-import { isPlainObject } from './field-problems';
+import { guestSubjectOf, namesGuestId } from './data-subject';
 
 /** Keys that, copied into an object, can reach its prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -40,9 +39,7 @@ export function payloadProblem(value: unknown, limits: PayloadLimits): string | 
 }
 
 function guestIdProblem(payload: unknown): string | null {
-  if (!isPlainObject(payload) || !isPlainObject(payload.guest) || !Object.hasOwn(payload.guest, 'id')) return null;
-  const id = payload.guest.id;
-  if ((typeof id === 'string' || typeof id === 'number') && isSubjectId(`guest:${id}`)) return null;
+  if (!namesGuestId(payload) || guestSubjectOf(payload) !== null) return null;
   return "payload.guest.id must be an opaque id (a letter or digit, then letters, digits and . _ : -), not an e-mail address or a name: it names the guest's data subject and is stored in plain";
 }
 

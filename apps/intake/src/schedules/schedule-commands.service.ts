@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { checkMissionCreate, fieldPath, isPlainObject, MissionCreateDto, missionTextProblem, personalValues } from '@app/mission';
+import { checkMissionCreate, fieldPath, MissionCreateDto, missionTextProblem, namesGuestId, personalValues } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
 import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
 import { CreateScheduleBody } from './create-schedule.body';
@@ -23,10 +23,9 @@ const ABSOLUTE_TIMES = ['deadline', 'notBefore'] as const;
  * guest's erasure.
  */
 function guestDataIn(template: MissionCreateDto): string[] {
-  const guest = template.payload.guest;
   return [
     ...(template.subjects?.length ? ['subjects'] : []),
-    ...(isPlainObject(guest) && Object.hasOwn(guest, 'id') ? ['payload.guest.id'] : []),
+    ...(namesGuestId(template.payload) ? ['payload.guest.id'] : []),
     ...personalValues(template.type, 'input', template).map(({ path }) => path),
   ];
 }

@@ -5,8 +5,11 @@ import type { ScheduleRecord } from './schedule-events';
 const SKIP_BATCH = 1_000;
 
 const HOUR_MS = 3_600_000;
-/** Hours nextDueAfter starts its search later when cron-parser gives up (see there). */
-const PARSER_RETRIES = 48;
+/**
+ * Hours nextDueAfter starts its search later when cron-parser gives up (see there): a DST change
+ * moves the clock by an hour at most, and each failed search costs ~1 s of the event loop.
+ */
+const PARSER_RETRIES = 3;
 
 /** What a schedule does next at a time: nothing yet, skip due times too old to catch up, or fire one. */
 export type FiringStep = { kind: 'wait' } | { kind: 'skip'; count: number; from: Date; to: Date } | { kind: 'fire'; dueAt: Date };
@@ -82,8 +85,8 @@ function isTimeZone(timeZone: string): boolean {
 export function nextDueAfter(cron: string, timeZone: string, after: Date, hashSeed: string): Date | null {
   // Without an end date a valid expression always has a next time: no next is cron-parser giving
   // up ("loop limit exceeded") next to some DST transitions (Australia/Lord_Howe's half hour), and
-  // the schedule used to stop for good, silently. The search starts again an hour later, for up to
-  // two days, so only the due times of the hour cron-parser cannot place are missed.
+  // the schedule used to stop for good, silently. The search starts again an hour later, up to
+  // PARSER_RETRIES times, so only the due times of the hour cron-parser cannot place are missed.
   for (let retry = 0; retry <= PARSER_RETRIES; retry += 1) {
     const times = CronExpressionParser.parse(cron, { tz: timeZone, currentDate: new Date(after.getTime() + retry * HOUR_MS), hashSeed });
     if (times.hasNext()) return times.next().toDate();
