@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { MultiBar, SingleBar } from 'cli-progress';
@@ -9,7 +8,7 @@ import Redis from 'ioredis';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
-import { resolveRedis, ResolvedRedis, findFreePort, deleteKeysByPrefix, redactUrl } from '@app/redis';
+import { resolveRedis, ResolvedRedis, findFreePort, portIsFree, deleteKeysByPrefix, redactUrl } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
 
@@ -391,15 +390,6 @@ async function choosePorts(intakePort: number): Promise<Record<ServiceName, numb
     taken.add(ports[name]);
   }
   return ports;
-}
-
-/** Probes with the same default (all-interfaces) bind the services use, so a clash shows up here first. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, () => server.close(() => resolve(true)));
-  });
 }
 
 /** A stream the launcher can write its prefixed lines to. */

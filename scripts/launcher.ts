@@ -85,6 +85,8 @@ export interface LaunchOptions {
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Each service's PORT. Default: servicePorts(env). */
   ports?: Record<ServiceName, number>;
+  /** The Odoo connector's PORT, when ODOO_URL starts it. Default: the port after the last service's. */
+  connectorPort?: number;
   /** Pretty (human) logs from the services. Default: when output is a TTY; LOG_FORMAT in env wins either way. */
   pretty?: boolean;
   /**
@@ -154,12 +156,12 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'),
         env: { ...options.serviceEnv?.[name], PORT: String(ports[name]) },
       }));
-  // With the whole system, on the port after the last service's (3004 by default).
+  // With the whole system; by default on the port after the last service's (3004 by default).
   if (options.env.ODOO_URL?.trim() && services.length === SERVICE_NAMES.length) {
     entries.push({
       name: CONNECTOR_ODOO,
       entry: path.join(rootDir, 'dist', 'apps', CONNECTOR_ODOO, 'src', 'main.js'),
-      env: { PORT: String(Math.max(...Object.values(ports)) + 1) },
+      env: { PORT: String(options.connectorPort ?? Math.max(...Object.values(ports)) + 1) },
     });
   }
   // Checked before Redis is resolved, so a missing build costs no server start.

@@ -5,7 +5,7 @@ import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
-import { findFreePort } from '@app/redis';
+import { findFreePort, portIsFree } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem } from '../../scripts/launcher';
@@ -34,24 +34,12 @@ function run(args: string[], env: NodeJS.ProcessEnv): Run {
   return { child, stdout, stderr, exited };
 }
 
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, () => server.close(() => resolve(true)));
-  });
-}
-
-/**
- * A port with the three after it free too, for PORT and PORT+1..3. Drawn from below Linux's
- * ephemeral range (32768 and up): a run found free there was once taken, before the services
- * listened, by an outgoing connection of a test running beside this one.
- */
+/** A free port with the three after it free too, for PORT and PORT+1..3 (below the ephemeral range, as findFreePort). */
 async function freePortRun(): Promise<number> {
   for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await Promise.all([0, 1, 2, 3].map((offset) => isFree(port + offset)));
-    if (free.every(Boolean)) return port;
+    const port = await findFreePort();
+    const next = await Promise.all([1, 2, 3].map((offset) => portIsFree(port + offset)));
+    if (next.every(Boolean)) return port;
   }
 }
 

@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
-import { findFreePort } from '@app/redis';
+import { findFreePorts } from '@app/redis';
 import { redisUrl, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { launchSystem, RunningSystem } from '../../scripts/launcher';
+import { CONNECTOR_ODOO, launchSystem, RunningSystem } from '../../scripts/launcher';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -26,8 +26,8 @@ const TAIL_LINES = 60;
  */
 export async function launchBuiltSystem(env: NodeJS.ProcessEnv, options: { oneProcess: boolean; output?: NodeJS.WritableStream }): Promise<LaunchedSystem> {
   expect(ensureBuilt(ROOT)).toBe(0);
-  const ports = {} as Record<ServiceName, number>;
-  for (const name of SERVICE_NAMES) ports[name] = await findFreePort();
+  // The connector's too: the port after the last service's, its default, may be anyone's.
+  const { [CONNECTOR_ODOO]: connectorPort, ...ports } = await findFreePorts([...SERVICE_NAMES, CONNECTOR_ODOO]);
   const tail: string[] = [];
   const output = new Writable({
     write: (chunk: Buffer, _encoding, callback) => {
@@ -41,6 +41,7 @@ export async function launchBuiltSystem(env: NodeJS.ProcessEnv, options: { onePr
     services: [...SERVICE_NAMES],
     env: { ...process.env, REDIS_URL: redisUrl(), ...env },
     ports,
+    connectorPort,
     dataDir: path.join(ROOT, '.data'),
     rootDir: ROOT,
     // The launcher's own lines only go to the tail: `output` gets what the services write.
