@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { validateSubmitMission } from '@app/messages';
-import { resolveSubjects } from '@app/mission';
+import { personalValues, resolveSubjects } from '@app/mission';
 import { htmlToText, loadOdooMapping, missionOf } from './odoo-mapping';
 
 describe('the Odoo mapping file and what records become', () => {
@@ -18,8 +21,8 @@ describe('the Odoo mapping file and what records become', () => {
     });
     expect(mission).toEqual({
       type: 'guest_support',
-      title: 'Late check-out, room 204',
-      description: 'Guest asks for 14:00.\nThanks & regards',
+      title: 'helpdesk.ticket #42',
+      description: 'Late check-out, room 204\n\nGuest asks for 14:00.\nThanks & regards',
       priority: 'critical',
       payload: {
         odoo: { model: 'helpdesk.ticket', recordId: 42, rule: 'guest-tickets' },
@@ -29,6 +32,40 @@ describe('the Odoo mapping file and what records become', () => {
       source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 42 },
     });
     expect(validateSubmitMission({ mission }).ok).toBe(true);
+  });
+
+  it('given a ticket whose subject names the guest, then the subject goes into the description, which is personal, never into the plain title', () => {
+    const mission = missionOf(mapping, rule('pricing-requests'), {
+      id: 43,
+      name: 'Anna Schmidt asks for a group rate',
+      description: false,
+      priority: '1',
+      partner_id: [9, 'Anna Schmidt'],
+    });
+    // Titles are stored in plain; the ticket's name used to become the title, so the guest's name
+    // was readable in the mission log and read model, and no erasure reached it.
+    expect(mission.title).toBe('helpdesk.ticket #43');
+    expect(mission.description).toBe('Anna Schmidt asks for a group rate');
+    const subjects = resolveSubjects(mission, 'm-43');
+    expect(personalValues(mission.type, 'input', { ...mission, subjects }).map(({ path }) => path)).toContain('description');
+  });
+
+  it('given a rule with personalTitle false, then the record keeps its title; one with a partner and no say treats it as personal', () => {
+    const record = { id: 5, name: 'Towels', description: 'More towels', priority: '1', partner_id: [9, 'Anna Schmidt'] };
+    expect(missionOf(mapping, { ...rule('guest-tickets'), personalTitle: false }, record)).toMatchObject({ title: 'Towels', description: 'More towels' });
+    expect(missionOf(mapping, rule('guest-tickets'), record)).toMatchObject({ title: 'helpdesk.ticket #5', description: 'Towels\n\nMore towels' });
+    // Nothing visible is no guest data: it stays the title, and the record is refused for it as before.
+    expect(missionOf(mapping, rule('guest-tickets'), { ...record, name: '\u200b' })).toMatchObject({ title: '\u200b', description: 'More towels' });
+  });
+
+  it('given personalTitle that is no boolean, then the mapping file is refused', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'odoo-mapping-')), 'mapping.json');
+    try {
+      writeFileSync(file, JSON.stringify({ ...mapping, rules: [{ ...rule('guest-tickets'), personalTitle: 'yes' }] }));
+      expect(() => loadOdooMapping(file)).toThrow('rule guest-tickets: personalTitle must be true or false');
+    } finally {
+      rmSync(path.dirname(file), { recursive: true, force: true });
+    }
   });
 
   it('given two tickets of one partner, then both name the same guest, so one erasure covers them; a partner without an id names none', () => {

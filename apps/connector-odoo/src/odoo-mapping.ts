@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cleanText, MISSION_TYPES, MissionCreateDto, MissionType, MULTI_LINE, PRIORITY_LEVELS, PriorityLevel, SINGLE_LINE } from '@app/mission';
+import { cleanText, MISSION_TYPES, MissionCreateDto, MissionType, MULTI_LINE, PRIORITY_LEVELS, PriorityLevel, SINGLE_LINE, textProblem } from '@app/mission';
 
 /** One rule of the mapping file: which records of a model become which missions. */
 export interface OdooMappingRule {
@@ -16,6 +16,12 @@ export interface OdooMappingRule {
   description: string;
   /** A many2one field whose display name is the guest or requester (`payload.guest.name`). */
   partner?: string;
+  /**
+   * The title field may hold guest data (a ticket's subject line, written by the guest): its text
+   * opens the description, which is stored encrypted, and the mission is titled `<model> #<id>`,
+   * since titles are stored in plain. Default: true when the rule names a `partner`.
+   */
+  personalTitle?: boolean;
   /** payload key → Odoo field; many2one values become their display name; empty values are left out. */
   payload: Record<string, string>;
   /** After a success, write this value to this field of the record (e.g. a maintenance stage); null: leave it. */
@@ -43,6 +49,7 @@ export function loadOdooMapping(file: string = DEFAULT_MAPPING_FILE): OdooMappin
     names.add(rule.name);
     if (!MISSION_TYPES.includes(rule.missionType)) problems.push(`rule ${rule.name}: ${rule.missionType} is no mission type`);
     if (!rule.model || !rule.title || !Array.isArray(rule.domain)) problems.push(`rule ${rule.name}: model, title and domain are needed`);
+    if (rule.personalTitle !== undefined && typeof rule.personalTitle !== 'boolean') problems.push(`rule ${rule.name}: personalTitle must be true or false`);
   }
   if (!mapping.rules?.length) problems.push('no rules');
   if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
@@ -96,8 +103,13 @@ function cut(text: string, max: number): string {
 export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: Record<string, unknown> & { id: number }): MissionCreateDto {
   // The intake refuses control characters; Odoo text may hold them (pasted mails).
   const clean = (text: string, multiLine: boolean) => cleanText(text, multiLine ? MULTI_LINE : SINGLE_LINE);
-  const title = cut(clean(String(plain(record[rule.title]) ?? '').trim(), false).trim(), 200) || `${rule.model} #${record.id}`;
-  const description = cut(clean(htmlToText(String(plain(record[rule.description]) ?? '')), true), 10_000) || title;
+  const named = `${rule.model} #${record.id}`;
+  const recordTitle = cut(clean(String(plain(record[rule.title]) ?? '').trim(), false).trim(), 200);
+  const body = clean(htmlToText(String(plain(record[rule.description]) ?? '')), true);
+  // A title with nothing visible holds no guest data: it stays, for the intake's rule to refuse as before.
+  const titleIsMoved = (rule.personalTitle ?? Boolean(rule.partner)) && textProblem(recordTitle, SINGLE_LINE) === null;
+  const title = titleIsMoved ? named : recordTitle || named;
+  const description = cut(titleIsMoved ? [recordTitle, body].filter(Boolean).join('\n\n') : body, 10_000) || title;
   const payload: Record<string, unknown> = { odoo: { model: rule.model, recordId: record.id, rule: rule.name } };
   const partnerField = rule.partner ? record[rule.partner] : null;
   const partner = plain(partnerField);
