@@ -6,7 +6,7 @@ import { writeErrorBody } from '../http/error-body.filter';
 import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
 import { RedisThrottlerStorage } from '../rate-limit/redis-throttler-storage';
 import { ApiKeyStore } from './api-key-store';
-import { authenticateBeforeBody } from './api-key.middleware';
+import { authenticateBeforeBody, failureAddress } from './api-key.middleware';
 
 describe('authentication before the body (a real HTTP server on loopback)', () => {
   it('given the failure count cannot reach Redis, when a wrong key is presented, then it is a 401, not a 500', async () => {
@@ -39,5 +39,17 @@ describe('authentication before the body (a real HTTP server on loopback)', () =
       await new Promise((resolve) => server.close(resolve));
       unreachable.disconnect();
     }
+  });
+
+  it('given IPv6 peers of one /64, then their failures count as one address; IPv4, also IPv4-mapped, counts per address', () => {
+    const of = (ip: string) => failureAddress({ ip, socket: { remoteAddress: ip } as express.Request['socket'] });
+    // Counted per exact address, a host holding a /64 could try from a new address every time.
+    expect(of('2001:db8:1:2::1')).toBe('2001:db8:1:2::/64');
+    expect(of('2001:db8:1:2:ffff:ffff:ffff:fffe')).toBe('2001:db8:1:2::/64');
+    expect(of('2001:db8:1:3::1')).toBe('2001:db8:1:3::/64');
+    expect(of('::1')).toBe('::/64');
+    expect(of('::ffff:192.0.2.7')).toBe('192.0.2.7');
+    expect(of('192.0.2.7')).toBe('192.0.2.7');
+    expect(of('192.0.2.8')).toBe('192.0.2.8');
   });
 });

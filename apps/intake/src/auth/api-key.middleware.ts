@@ -1,14 +1,28 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { NextFunction, Request, Response } from 'express';
+import ipaddr from 'ipaddr.js';
 import { AuthFailureThrottle } from '../rate-limit/auth-failure-throttle';
 import { AuthenticatedRequest } from './api-client';
 import { ApiKeyStore } from './api-key-store';
 import { Authentication, authenticate, MISSING_KEY, unauthorized } from './api-key.guard';
 import { isApiRequest } from './api-path';
 
-/** The address failures are counted by: the peer, as Express sees it (no proxy is trusted). */
-function clientAddress(request: Request): string {
-  return request.ip ?? request.socket.remoteAddress ?? 'unknown';
+/**
+ * The leading bits of an IPv6 peer's address that name one client: a host commonly holds a whole
+ * /64 and could take a new address from it for every attempt.
+ */
+const IPV6_CLIENT_PREFIX = 64;
+
+/**
+ * What failures are counted by: the peer's address as Express sees it (no proxy is trusted), an
+ * IPv4 address as it is (also when it comes IPv4-mapped), an IPv6 address as its /64.
+ */
+export function failureAddress(request: Pick<Request, 'ip' | 'socket'>): string {
+  const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/${IPV6_CLIENT_PREFIX}`).toString()}/${IPV6_CLIENT_PREFIX}`;
 }
 
 function tooManyFailures(response: Response, retryAfter: number): HttpException {
@@ -28,7 +42,7 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
-    const address = clientAddress(request);
+    const address = failureAddress(request);
     const blocked = throttle.retryAfter(address);
     if (blocked > 0) return next(tooManyFailures(response, blocked));
     const byKey = authenticate(store, request.headers);
