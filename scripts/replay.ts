@@ -6,6 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
 import {
+  checkSubjectKeyLines,
   Finding,
   exportLog,
   ExportFilter,
@@ -20,6 +21,7 @@ import {
   ProgressListener,
   rebuildReadModels,
   stateAt,
+  subjectKeyLinesOf,
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
@@ -260,8 +262,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       'Import a JSON lines export into an EMPTY prefix (refused otherwise): each line is appended as-is, then the read ' +
         'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards. The wrapped ' +
         'subject keys must unwrap with the master key configured here (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous ' +
-        'ones; else the local .data/data-key): otherwise the import is refused, and the events it wrote before it read the keys ' +
-        '(an export lists them after the events) are removed again. An import stopped half way leaves a partial prefix: ' +
+        'ones; else the local .data/data-key): otherwise the import is refused before it writes anything (the file is read ' +
+        'for its keys first). An import stopped half way leaves a partial prefix: ' +
         'purge it (replay purge --prefix <prefix> --yes) and import again.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
@@ -274,6 +276,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         if (progress.enabled) progress.setTotal(IMPORT_PHASE, await countLines(options.in));
         try {
           const masterKeys = () => configuredMasterKeys(io.env);
+          // Keys are checked ahead, so a refused import writes nothing (an export lists them after the events).
+          const keyLines = await subjectKeyLinesOf(createReadStream(options.in));
+          if (keyLines.length > 0) checkSubjectKeyLines(keyLines, masterKeys());
           const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys });
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -263,6 +264,20 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
       const accepted = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: secret }, ['import', '--in', file]);
       expect(accepted).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 events of 1 missions and 2 wrapped subject keys') });
       expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([NAME, MESSAGE]);
+    });
+
+    it('given another DATA_KEY_SECRET and a file that breaks off after its first event, then the key refusal comes first and nothing is written', async () => {
+      const file = path.join(dir, 'broken.jsonl');
+      const lines = exported.trimEnd().split('\n');
+      const keyLines = lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`));
+      writeFileSync(file, `${[lines[0], '{"truncated', ...keyLines].join('\n')}\n`);
+      const target = freshKeys('cli-broken');
+      const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: aSecret() }, ['import', '--in', file]);
+      // The keys used to be read only after the events: the import stopped at line 2 with the
+      // first event written, and a partial prefix left behind for a file it could never import.
+      expect(refused.code).toBe(EXIT_USAGE);
+      expect(refused.stderr).toMatch(/^replay: refusing to import: .* not configured here/);
+      expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
     });
 
     it('given --no-keys, then the file holds no key line', async () => {
