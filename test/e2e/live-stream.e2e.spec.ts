@@ -10,6 +10,9 @@ import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-
 
 const PARTITIONS = 3;
 const MAX_CLIENTS = 6;
+const MAX_CLIENTS_PER_KEY = 4;
+/** The headers of the i-th of several streams: spread over two keys, so none reaches MAX_CLIENTS_PER_KEY. */
+const spreadKey = (i: number) => ({ Authorization: `Bearer ${i % 2 === 0 ? TEST_KEYS.reader : TEST_KEYS.operator}` });
 const pricing = (title: string) => ({ type: 'pricing', title, description: 'Compare the weekend rates.', priority: 'low', payload: {} });
 
 interface Follower {
@@ -54,6 +57,7 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       SSE_HEARTBEAT_MS: '300',
       SSE_SLOW_CLIENT_MS: '500',
       SSE_MAX_CLIENTS: String(MAX_CLIENTS),
+      SSE_MAX_CLIENTS_PER_KEY: String(MAX_CLIENTS_PER_KEY),
     });
     await system.intake.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
@@ -186,20 +190,41 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
   });
 
   it(`given ${MAX_CLIENTS} open streams, then one more is a 429 with Retry-After`, async () => {
-    for (let i = 0; i < MAX_CLIENTS; i += 1) await opened();
-    const refused = await fetch(`${base}/api/stream`, { headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } });
+    for (let i = 0; i < MAX_CLIENTS; i += 1) await opened('', spreadKey(i));
+    const refused = await fetch(`${base}/api/stream`, { headers: { Authorization: `Bearer ${TEST_KEYS.submitter}` } });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('5');
-    expect(await refused.json()).toMatchObject({ statusCode: 429, message: expect.stringMatching(/too many open live streams/) });
+    expect(await refused.json()).toMatchObject({ statusCode: 429, message: 'too many open live streams on this intake; retry later' });
     // The follower the CLI uses reports the refusal with its status.
     const error = await follow().done.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StreamRefusedError);
     expect((error as StreamRefusedError).status).toBe(429);
   });
 
+  it(`given ${MAX_CLIENTS_PER_KEY} open streams of one key, then one more of that key is a 429, another key's still opens, and a closed one frees its key's slot`, async () => {
+    const stream = system.intake.get(EventStreamService);
+    const reader = { Authorization: `Bearer ${TEST_KEYS.reader}` };
+    const readers = [];
+    for (let i = 0; i < MAX_CLIENTS_PER_KEY; i += 1) readers.push(await opened('', reader));
+    // One key could hold every slot of SSE_MAX_CLIENTS, and every other client got 429s.
+    const refused = await fetch(`${base}/api/stream`, { headers: reader });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(await refused.json()).toMatchObject({
+      statusCode: 429,
+      message: 'too many open live streams of this API key on this intake; close one or retry later',
+    });
+    await opened('', { Authorization: `Bearer ${TEST_KEYS.operator}` });
+
+    const before = stream.clientCount;
+    readers[0].stop();
+    await until('the stopped stream to close', () => stream.clientCount < before);
+    await opened('', reader);
+  });
+
   it('given two streams asked for at once with one slot left, then one opens and the other is a 429', async () => {
     const stream = system.intake.get(EventStreamService);
-    for (let i = 0; i < MAX_CLIENTS - 1; i += 1) await opened();
+    for (let i = 0; i < MAX_CLIENTS - 1; i += 1) await opened('', spreadKey(i));
     // Both requests read the position before either opens: the position is handed out once both asked.
     const now = stream.now.bind(stream);
     let asked = 0;
@@ -211,7 +236,8 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       return now();
     });
     try {
-      const streams = [follow(), follow()];
+      const submitter = { Authorization: `Bearer ${TEST_KEYS.submitter}` };
+      const streams = [follow('', submitter), follow('', submitter)];
       const refused = await Promise.race(streams.map((follower) => follower.done.catch((error: unknown) => error)));
       // Both used to pass the check before the read, and both opened: SSE_MAX_CLIENTS + 1 streams.
       expect(refused).toBeInstanceOf(StreamRefusedError);
@@ -237,7 +263,7 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       destroy: () => fake.emit('close'),
     });
     const destroyed = new Promise((resolve) => fake.once('close', resolve));
-    stream.open(fake as unknown as Response, Array(PARTITIONS).fill('0-0'), {}, false);
+    stream.open(fake as unknown as Response, 'reader', Array(PARTITIONS).fill('0-0'), {}, false);
     expect(stream.clientCount).toBe(1);
     await destroyed;
     expect(stream.clientCount).toBe(0);
@@ -254,7 +280,7 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     const openedAfterClose = new Promise<void>((resolve) =>
       app.get('/', (req, res) => {
         res.once('close', () => {
-          stream.open(res, stream.start, {}, false);
+          stream.open(res, 'reader', stream.start, {}, false);
           resolve();
         });
         req.socket.destroy();

@@ -310,6 +310,17 @@ export class Environment {
   SSE_MAX_CLIENTS = 100;
 
   /**
+   * Live-stream clients of one API key per intake process; one more of that key gets a 429, so one
+   * client cannot take every slot of SSE_MAX_CLIENTS from the others.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  SSE_MAX_CLIENTS_PER_KEY = 10;
+
+  /**
    * Webhook targets that may be private or loopback addresses (comma-separated host names as in the
    * URL, IP addresses or CIDR ranges); any other target must resolve to public addresses only.
    */

@@ -18,6 +18,8 @@ const RETRY_MS = 3_000;
 
 interface Client {
   response: Response;
+  /** The API key's name the stream was opened with (by header or stream token). */
+  keyName: string;
   position: LogPosition;
   filter: StreamFilter;
   /** The client's role reads guest data in plain (readsPersonalData); else it gets `[redacted]`. */
@@ -37,6 +39,8 @@ interface Client {
 @Injectable()
 export class EventStreamService implements OnModuleDestroy {
   private readonly clients = new Set<Client>();
+  /** Open streams per API key name; a key with none is not listed. */
+  private readonly clientsPerKey = new Map<string, number>();
   private readonly wakeup: LogWakeup;
 
   constructor(
@@ -52,8 +56,13 @@ export class EventStreamService implements OnModuleDestroy {
     return this.keys.partitions.length;
   }
 
-  get full(): boolean {
-    return this.clients.size >= this.env.SSE_MAX_CLIENTS;
+  /** Why no stream may open for `keyName` now (SSE_MAX_CLIENTS, SSE_MAX_CLIENTS_PER_KEY), or null. */
+  refusal(keyName: string): string | null {
+    if (this.clients.size >= this.env.SSE_MAX_CLIENTS) return 'too many open live streams on this intake; retry later';
+    if ((this.clientsPerKey.get(keyName) ?? 0) >= this.env.SSE_MAX_CLIENTS_PER_KEY) {
+      return 'too many open live streams of this API key on this intake; close one or retry later';
+    }
+    return null;
   }
 
   get clientCount(): number {
@@ -74,12 +83,13 @@ export class EventStreamService implements OnModuleDestroy {
    * Streams to `response` until the client goes away or the intake stops; personal fields in plain
    * when `readsPersonalData` (the caller's role, as for every API response), else `[redacted]`.
    */
-  open(response: Response, position: LogPosition, filter: StreamFilter, readsPersonalData: boolean): void {
+  open(response: Response, keyName: string, position: LogPosition, filter: StreamFilter, readsPersonalData: boolean): void {
     // A client gone while its position was read: its 'close' came before any listener here could
     // hear it, so a stream opened now would hold a slot, a timer and reads for ever.
     if (response.destroyed) return;
-    const client: Client = { response, position: [...position], filter, readsPersonalData, pumping: false, again: false, closed: false };
+    const client: Client = { response, keyName, position: [...position], filter, readsPersonalData, pumping: false, again: false, closed: false };
     this.clients.add(client);
+    this.clientsPerKey.set(keyName, (this.clientsPerKey.get(keyName) ?? 0) + 1);
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -102,6 +112,9 @@ export class EventStreamService implements OnModuleDestroy {
       clearInterval(heartbeat);
       unlisten();
       this.clients.delete(client);
+      const left = (this.clientsPerKey.get(keyName) ?? 1) - 1;
+      if (left > 0) this.clientsPerKey.set(keyName, left);
+      else this.clientsPerKey.delete(keyName);
     };
     response.on('close', close);
     response.on('error', close);

@@ -29,7 +29,7 @@ export class StreamController {
       'guest data in plain for a submitter, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'Events of one mission come in their order; events of different log partitions are merged by time. A comment line (`: heartbeat`) comes every SSE_HEARTBEAT_MS. ' +
-      'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake the answer is a 429.',
+      'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake, or SSE_MAX_CLIENTS_PER_KEY of one API key, the answer is a 429.',
   })
   @ApiHeader({
     name: 'Last-Event-ID',
@@ -68,14 +68,17 @@ export class StreamController {
     }
     position ??= query.from === 'start' ? this.stream.start : await this.stream.now();
     // Checked after the last wait and right before the stream opens: requests that arrive together
-    // cannot all pass the check first and then open beyond SSE_MAX_CLIENTS.
-    if (this.stream.full) {
-      response.setHeader('Retry-After', '5');
-      throw new HttpException('too many open live streams on this intake; retry later', HttpStatus.TOO_MANY_REQUESTS);
-    }
+    // cannot all pass the check first and then open beyond SSE_MAX_CLIENTS (or the key's share).
     const client = apiClientOf(response.req);
+    const keyName = client?.name ?? '';
+    const refusal = this.stream.refusal(keyName);
+    if (refusal !== null) {
+      response.setHeader('Retry-After', '5');
+      throw new HttpException(refusal, HttpStatus.TOO_MANY_REQUESTS);
+    }
     this.stream.open(
       response,
+      keyName,
       position,
       {
         ...(query.type ? { types: new Set(query.type) } : {}),
