@@ -26,7 +26,7 @@ export class ConnectorKeys {
   get refused(): string {
     return this.key('refused');
   }
-  /** Chatter notes of refusals still to post: marker ('brain-refused:<mission id>:<reason digest>') → JSON {model, recordId, missionId, reason}. */
+  /** Chatter notes of refusals still to post: '<model>:<record id>' → JSON {model, recordId, missionId, reason, …}; a record's newer refusal replaces its older note. */
   get refusalNotes(): string {
     return this.key('refusal-notes');
   }

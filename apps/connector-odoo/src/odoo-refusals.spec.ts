@@ -166,6 +166,42 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await refusals.list()).toContainEqual({ model: 'maintenance.request', recordId: failing.id, reason: SKILLS, notePending: false });
   });
 
+  it("given a refusal's note still to post and a newer refusal of the record, then only the newer reason reaches the chatter", async () => {
+    const record = odoo.create('maintenance.request', { name: 'Minibar' });
+    const refusals = refusalsOf();
+    const older: RefusedRecord = { model: 'maintenance.request', recordId: record.id, missionId: 'mission-9', reason: 'no visible title' };
+    const newer: RefusedRecord = { ...older, missionId: 'mission-10', reason: 'mission text is 40000 bytes, over MAX_MISSION_TEXT_BYTES 32768' };
+    await refusals.setAside([older]);
+    odoo.denied.add('mail.message');
+    expect(await refusals.postNotes(() => undefined)).toBe(0);
+    odoo.denied.delete('mail.message');
+
+    // An edit, refused again for another reason. Both notes used to stay pending: the newer went
+    // out at once, the older a minute later, and the chatter ended on a reason no longer true.
+    await refusals.setAside([newer]);
+    expect(await refusals.postNotes(() => undefined)).toBe(1);
+    now += 3_600_000;
+    expect(await refusals.postNotes(() => undefined)).toBe(0);
+    expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([expect.objectContaining({ body: expect.stringContaining('MAX_MISSION_TEXT_BYTES') })]);
+    expect(await refusals.list()).toEqual([{ model: 'maintenance.request', recordId: record.id, reason: newer.reason, notePending: false }]);
+  });
+
+  it('given a newer refusal of the record while its older note fails, then the failure is not stored over the newer note', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Minibar' });
+    const refusals = refusalsOf();
+    const older: RefusedRecord = { model: 'maintenance.request', recordId: record.id, missionId: 'mission-11', reason: 'no visible title' };
+    const newer: RefusedRecord = { ...older, missionId: 'mission-12', reason: 'mission text is 40000 bytes, over MAX_MISSION_TEXT_BYTES 32768' };
+    await refusals.setAside([older]);
+    odoo.denied.add('mail.message');
+    let replaced: Promise<void> = Promise.resolve();
+    // The newer refusal lands between the failed post and the record of its failure.
+    expect(await refusals.postNotes(() => void (replaced = refusals.setAside([newer])))).toBe(0);
+    await replaced;
+    odoo.denied.delete('mail.message');
+    expect(await refusals.postNotes(() => undefined)).toBe(1);
+    expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([expect.objectContaining({ body: expect.stringContaining('MAX_MISSION_TEXT_BYTES') })]);
+  });
+
   it('given a note to a record deleted meanwhile, then it is dropped, and the record is no longer listed as refused', async () => {
     const record = odoo.create('maintenance.request', { name: 'Broken lamp' });
     const refusals = refusalsOf();

@@ -20,8 +20,14 @@ export enum TakenInCode {
   NotHeld = 1,
 }
 
+export enum SettleNoteCode {
+  Settled = 0,
+  Replaced = 1,
+}
+
 const setAsideScript = new LuaScript(join(__dirname, 'lua'), 'set-aside-refused-records-6', { constants: { CODE: luaEnum(SetAsideCode) } });
 const takenInScript = new LuaScript(join(__dirname, 'lua'), 'record-records-taken-in-5', { constants: { CODE: luaEnum(TakenInCode) } });
+const settleNoteScript = new LuaScript(join(__dirname, 'lua'), 'settle-refusal-note-1', { constants: { CODE: luaEnum(SettleNoteCode) } });
 
 /** Entries read from a rejected-submission stream at a time. */
 const BATCH = 100;
@@ -96,7 +102,7 @@ export class OdooRefusals {
   /** Sets aside records refused before they were sent, each with a note to post. */
   async setAside(refused: readonly RefusedRecord[]): Promise<void> {
     if (refused.length === 0) return;
-    const notes = refused.map((refusal) => [noteMarker(refusal), JSON.stringify(pendingNote(refusal))]);
+    const notes = refused.map((refusal) => [recordField(refusal), JSON.stringify(pendingNote(refusal))]);
     await this.redis
       .multi()
       .hset(this.keys.refused, Object.fromEntries(refused.map((refusal) => [recordField(refusal), refusal.reason])))
@@ -151,7 +157,6 @@ export class OdooRefusals {
           recordField(refusal),
           refusal.missionId,
           refusal.reason,
-          noteMarker(refusal),
           JSON.stringify(pendingNote(refusal)),
           refusal.code === RejectionCode.NoAgentHasSkills ? JSON.stringify({ skills: refusal.skills } satisfies Retake) : '',
         ]);
@@ -185,37 +190,41 @@ export class OdooRefusals {
   async postNotes(onFailure: (refusal: RefusedRecord, error: unknown) => void, stillMine: () => Promise<boolean> = async () => true): Promise<number> {
     const now = this.clock();
     const due = Object.entries(await this.redis.hgetall(this.keys.refusalNotes))
-      .map(([marker, json]) => ({ marker, note: JSON.parse(json) as PendingNote }))
+      .map(([field, json]) => ({ field, json, note: JSON.parse(json) as PendingNote }))
       .filter(({ note }) => (note.nextAttemptAt ?? 0) <= now)
       .sort((a, b) => (a.note.nextAttemptAt ?? 0) - (b.note.nextAttemptAt ?? 0))
       .slice(0, NOTES_PER_ROUND);
     let posted = 0;
-    for (const { marker, note } of due) {
+    for (const { field, json, note } of due) {
       if (!(await stillMine())) break;
+      const marker = noteMarker(note);
       try {
         const outcome = await postToChatterOnce(this.odoo, note, marker, () => refusalNote(note, marker), this.postAs);
         if (outcome.posted) posted += 1;
       } catch (error) {
         if (!isMissingRecord(error)) {
           onFailure(note, error);
-          await this.redis.hset(this.keys.refusalNotes, marker, JSON.stringify(failedAgain(note, error, this.clock())));
+          await this.settleNote(field, json, JSON.stringify(failedAgain(note, error, this.clock())));
           continue;
         }
         // Gone from Odoo: nothing will take it in again, so it is no longer listed as refused either.
-        const field = recordField(note);
-        await this.redis.multi().hdel(this.keys.refusalNotes, marker).hdel(this.keys.refused, field).hdel(this.keys.refusedForSkills, field).exec();
+        await this.redis.multi().hdel(this.keys.refusalNotes, field).hdel(this.keys.refused, field).hdel(this.keys.refusedForSkills, field).exec();
         continue;
       }
-      // The marker names this refusal alone: a refusal queued again meanwhile is the same note.
-      await this.redis.hdel(this.keys.refusalNotes, marker);
+      await this.settleNote(field, json, '');
     }
     return posted;
   }
 
+  /** The note read as `json` dropped ('') or stored as `next`; a newer refusal of the record that replaced it meanwhile is kept. */
+  private async settleNote(field: string, json: string, next: string): Promise<void> {
+    await settleNoteScript.run(this.redis, [this.keys.refusalNotes], [field, json, next]);
+  }
+
   /** The records set aside, with their reasons. */
   async list(): Promise<RefusedRecordView[]> {
-    const [refused, notes] = await Promise.all([this.redis.hgetall(this.keys.refused), this.redis.hvals(this.keys.refusalNotes)]);
-    const pending = new Map(notes.map((json) => JSON.parse(json) as PendingNote).map((note) => [recordField(note), note]));
+    const [refused, notes] = await Promise.all([this.redis.hgetall(this.keys.refused), this.redis.hgetall(this.keys.refusalNotes)]);
+    const pending = new Map(Object.entries(notes).map(([field, json]) => [field, JSON.parse(json) as PendingNote]));
     return Object.entries(refused).map(([field, reason]) => {
       const note = pending.get(field);
       return {
@@ -249,6 +258,7 @@ function recordOfField(field: string): Pick<RefusedRecord, 'model' | 'recordId'>
   return { model: field.slice(0, at), recordId: Number(field.slice(at + 1)) };
 }
 
+/** Names the refusal in its chatter note: the same refusal is never posted twice, a new reason is. */
 function noteMarker(refusal: RefusedRecord): string {
   return `brain-refused:${refusal.missionId}:${createHash('sha256').update(refusal.reason).digest('hex').slice(0, 12)}`;
 }

@@ -9,7 +9,7 @@
   KEYS[2] submitted (hash: '<model>:<record id>' -> mission id)
   KEYS[3] refused (hash: '<model>:<record id>' -> reason)
   KEYS[4] records to take in again once an agent has the skills (hash: record -> retake JSON)
-  KEYS[5] refusal notes to post (hash: marker -> note JSON with model and recordId)
+  KEYS[5] refusal notes to post (hash: record -> note JSON)
   All share the {p} hash tag.
 
   ARGV[1] this instance's token in the poll lock
@@ -22,16 +22,10 @@
 ]]
 --- @include "includes/poll-lock"
 if not holdsPollLock(KEYS[1], ARGV[1]) then return CODE.NotHeld end
-local sent = {}
 for i = 2, #ARGV, 2 do
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   redis.call('HDEL', KEYS[3], ARGV[i])
   redis.call('HDEL', KEYS[4], ARGV[i])
-  sent[ARGV[i]] = true
-end
-local notes = redis.call('HGETALL', KEYS[5])
-for i = 1, #notes, 2 do
-  local ok, note = pcall(cjson.decode, notes[i + 1])
-  if ok and type(note) == 'table' and sent[tostring(note.model) .. ':' .. tostring(note.recordId)] then redis.call('HDEL', KEYS[5], notes[i]) end
+  redis.call('HDEL', KEYS[5], ARGV[i])
 end
 return CODE.Recorded

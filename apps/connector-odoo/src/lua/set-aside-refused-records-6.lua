@@ -9,7 +9,8 @@
   KEYS[1] cursors over the rejected streams (hash: partition -> id of the last entry read)
   KEYS[2] submitted (hash: '<model>:<record id>' -> mission id)
   KEYS[3] refused (hash: '<model>:<record id>' -> reason)
-  KEYS[4] refusal notes to post (hash: marker -> note JSON)
+  KEYS[4] refusal notes to post (hash: record -> note JSON): a record's newer refusal replaces
+          an older note still to post, so the chatter never ends on a reason no longer true
   KEYS[5] records to take in again once an agent has the skills (hash: record -> retake JSON);
           an entry already there is kept, with its attempts
   KEYS[6] the poll lock (string: the holder's token)
@@ -19,7 +20,7 @@
   ARGV[2] partition
   ARGV[3] the cursor the batch was read after ('' when none was stored)
   ARGV[4] the cursor after the batch
-  then 6 arguments per refusal: record, mission id, reason, note marker, note JSON, retake JSON
+  then 5 arguments per refusal: record, mission id, reason, note JSON, retake JSON
   ('' when the refusal was not for skills no agent has: only an edit takes the record in again)
 
   Result: { code, count }, code from CODE (SetAsideCode in odoo-refusals.ts)
@@ -33,12 +34,12 @@ if not holdsPollLock(KEYS[6], ARGV[1]) then return { CODE.NotHeld, 0 } end
 local stored = redis.call('HGET', KEYS[1], ARGV[2]) or ''
 if stored ~= ARGV[3] then return { CODE.CursorMoved, 0 } end
 local count = 0
-for i = 5, #ARGV, 6 do
+for i = 5, #ARGV, 5 do
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[i + 1] then
     redis.call('HDEL', KEYS[2], ARGV[i])
     redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 2])
-    redis.call('HSET', KEYS[4], ARGV[i + 3], ARGV[i + 4])
-    if ARGV[i + 5] ~= '' then redis.call('HSETNX', KEYS[5], ARGV[i], ARGV[i + 5]) end
+    redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 3])
+    if ARGV[i + 4] ~= '' then redis.call('HSETNX', KEYS[5], ARGV[i], ARGV[i + 4]) end
     count = count + 1
   end
 end
