@@ -262,7 +262,8 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
     if (status === 429) return { kind: 'rate_limited', status, retryAfterMs: parseRetryAfterMs(error.headers) };
-    if (status >= 500) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
+    // 408: the server (or a gateway before it) gave up waiting, a timeout like any other.
+    if (status >= 500 || status === 408) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
     return { kind: 'rejected', status };
   }
   // Anything else (a reset while reading the body, an unparsable 200) is a transport hiccup worth another try.
