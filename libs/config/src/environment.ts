@@ -49,7 +49,9 @@ export class Environment {
   /** OpenAI-compatible server, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1 (Ollama). */
   @Expose()
   @IsString()
-  @Matches(/^$|^https?:\/\/\S+$/, { message: 'LLM_BASE_URL must be an http(s) URL' })
+  // No user-info: fetch refuses a URL with credentials and names it whole in its error, which would
+  // land in every failed attempt's error in the log. The key goes in LLM_API_KEY.
+  @Matches(/^$|^https?:\/\/[^\s/?#@]+([/?#]\S*)?$/, { message: 'LLM_BASE_URL must be an http(s) URL without user:password@ (the key goes in LLM_API_KEY)' })
   LLM_BASE_URL = '';
 
   @Expose()

@@ -115,6 +115,14 @@ describe('variables that only work together', () => {
     }
   };
 
+  it('given LLM_BASE_URL with user:password@, then it is refused without echoing it', () => {
+    // fetch refuses such a URL and names it whole in its error, which went into every failed attempt's error in the log.
+    const problems = problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://user:s3cret@gw.example/v1' });
+    expect(problems).toEqual([expect.stringMatching(/^LLM_BASE_URL=\(hidden\): LLM_BASE_URL must be an http\(s\) URL without user:password@/)]);
+    expect(problems.join(' ')).not.toContain('s3cret');
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://gw.example:8443/v1?api-version=1' })).toEqual([]);
+  });
+
   it('given LLM_PROVIDER=openai without LLM_BASE_URL and LLM_MODEL, then one problem names both', () => {
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk-secret-value' })).toEqual([
       expect.stringMatching(/^LLM_PROVIDER="openai" needs LLM_BASE_URL and LLM_MODEL /),

@@ -96,7 +96,7 @@ function reviewPolicyProblems(file: string): string[] {
 }
 
 /** Never echoed in an error message: they hold secrets. */
-const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'REDIS_URL', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
+const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'LLM_BASE_URL', 'REDIS_URL', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
 
 /** The rules that say a variable is a number: when one fails, its bounds have nothing to add. */
 const NUMBER_RULES = ['isInt', 'isNumber'];
