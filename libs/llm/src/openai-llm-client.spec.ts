@@ -202,9 +202,9 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
     it('given a 408 then a 200, when completed, then it is retried and succeeds; a 408 every time is retryable', async () => {
       // A 408 was "rejected the request", not retryable: the mission was dead-lettered on its first attempt.
-      server.enqueue({ status: 408 }, { status: 200, content: GUEST_REPLY });
+      server.enqueue({ status: 408, message: 'Request timed out' }, { status: 200, content: GUEST_REPLY });
       expect((await client().complete(request())).attempts).toBe(2);
-      server.enqueue({ status: 408 }, { status: 408 });
+      server.enqueue({ status: 408, message: 'Request timed out' }, { status: 408, message: 'Request timed out' });
       const error = await rejection(client({ maxRetries: 1 }).complete(request()));
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/failed after 2 attempts \(HTTP 408\)$/);

@@ -21,7 +21,7 @@ export type ScriptedReply = Delayed &
     | { status: 200; content: string; model?: string; usage?: { promptTokens: number; completionTokens: number } }
     | { status: 429; retryAfterSeconds?: number; retryAfterMs?: number; message?: string }
     | { status: 500 | 502 | 503 | 504; retryAfterSeconds?: number; message?: string }
-    | { status: 400 | 401 | 403 | 404 | 422; message: string }
+    | { status: 400 | 401 | 403 | 404 | 408 | 422; message: string }
     | { malformed: true }
     | { refusal: string }
   );
