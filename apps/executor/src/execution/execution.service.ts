@@ -10,18 +10,18 @@ import { decideComplete, decideFailure, decideStart, Mission, MissionType } from
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
+import { AgentPromptCache } from './agent-prompt-cache';
 import { ExecutionMetrics } from './execution-metrics';
 
 const ACTOR = 'executor';
 /** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
 const CANCEL_CHECK_MS = 500;
 const SHUT_DOWN = new Error('executor shut down during the attempt');
-const FALLBACK_SYSTEM_PROMPT = 'You are an AI agent of a hotel. Answer only with the JSON object the mission asks for.';
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()
 export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly systemPrompts = new Map<string, string>();
+  private readonly prompts: AgentPromptCache;
   /** Missions whose LLM call runs in this process, to abort them when they are cancelled. */
   private readonly running = new Map<string, AbortController>();
   private cancelCheck: NodeJS.Timeout | undefined;
@@ -37,14 +37,16 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     private readonly store: MissionStore,
     private readonly keys: KeyLayout,
     @Inject(REDIS) private readonly redis: RedisConnection,
-    private readonly agents: AgentRegistry,
+    agents: AgentRegistry,
     @Inject(LLM_CLIENT) private readonly llm: LlmClient,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(ExecutionService.name) private readonly logger: PinoLogger,
     private readonly metrics: ExecutionMetrics,
     private readonly consumer: ConsumerHealth,
     private readonly personal: MissionPersonalData,
-  ) {}
+  ) {
+    this.prompts = new AgentPromptCache(agents);
+  }
 
   timeoutFor(type: MissionType): number {
     const perType = {
@@ -203,13 +205,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  private async systemPrompt(mission: Mission): Promise<string> {
-    const agentId = mission.assignedAgentId ?? '';
-    let prompt = this.systemPrompts.get(agentId);
-    if (prompt === undefined) {
-      prompt = (await this.agents.record(agentId))?.systemPrompt ?? FALLBACK_SYSTEM_PROMPT;
-      this.systemPrompts.set(agentId, prompt);
-    }
-    return prompt;
+  private systemPrompt(mission: Mission): Promise<string> {
+    return this.prompts.promptOf(mission.assignedAgentId ?? '');
   }
 }
