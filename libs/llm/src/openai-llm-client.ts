@@ -203,10 +203,11 @@ export class OpenAiLlmClient implements LlmClient {
 
 /**
  * OpenAI's strict mode accepts only a subset of JSON Schema and answers 400 to the rest; minLength/maxLength
- * are outside it. They are dropped from what is sent only: parseLlmOutput still enforces them on the reply.
+ * are outside it, and maxItems is not in every model's. They are dropped from what is sent only:
+ * parseLlmOutput still enforces them on the reply.
  */
 export function strictJsonSchema(schema: Record<string, unknown>): Record<string, unknown> {
-  return stripKeys(schema, new Set(['minLength', 'maxLength']));
+  return stripKeys(schema, new Set(['minLength', 'maxLength', 'maxItems']));
 }
 
 function stripKeys(value: Record<string, unknown>, keys: ReadonlySet<string>): Record<string, unknown> {

@@ -19,9 +19,23 @@ describe('output schemas', () => {
       'changePercent is required',
       'recommendedRate must be a finite number',
       'currency must match ^[A-Z]{3}$',
-      'extra is not an allowed field',
+      '1 field is not allowed (allowed: recommendedRate, currency, changePercent, reason)',
     ]);
     expect(validateOutput('maintenance', ['not', 'an', 'object'])).toEqual(['output must be a JSON object']);
+  });
+
+  it("given fields the schema does not know, then the problem counts them and names none: their names are the model's text", () => {
+    const problems = validateOutput('guest_support', { language: 'de', reply: 'Hallo', actions: [], 'Anna Schmidt, room 204': 1, 'anna@example.com': 2 });
+    expect(problems).toEqual(['2 fields are not allowed (allowed: language, reply, actions)']);
+  });
+
+  it('given text beyond the bounds, then it is refused: a model caught in a loop cannot put megabytes into the log', () => {
+    expect(validateOutput('guest_support', { language: 'de', reply: 'x'.repeat(10_001), actions: [] })).toEqual(['reply must be at most 10000 characters']);
+    expect(validateOutput('guest_support', { language: 'de', reply: 'x'.repeat(10_000), actions: [] })).toEqual([]);
+    expect(validateOutput('maintenance', { urgency: 'low', steps: Array(51).fill('a'), safetyNotes: ['b'.repeat(2_001)], parts: [] })).toEqual([
+      'steps must hold at most 50 items',
+      'safetyNotes items must be at most 2000 characters',
+    ]);
   });
 
   it('given a field some type declares personal output, then only the types that declare it allow it in their output', () => {

@@ -3,9 +3,18 @@ import { MissionType } from './mission-type';
 
 /** The JSON-schema subset these flat outputs need; the validator below understands exactly this much. */
 export type OutputField =
-  | { type: 'string'; enum?: readonly string[]; minLength?: number; pattern?: string; description?: string }
+  | { type: 'string'; enum?: readonly string[]; minLength?: number; maxLength: number; pattern?: string; description?: string }
   | { type: 'number'; description?: string }
-  | { type: 'array'; items: { type: 'string' }; description?: string };
+  | { type: 'array'; items: { type: 'string'; maxLength: number }; maxItems: number; description?: string };
+
+/**
+ * Bounds of an output's text: a model caught in a loop (or a hostile server) could otherwise
+ * return megabytes, stored in the log for good and carried by every later hop. Far above what a
+ * reply, a reason or a list of steps needs.
+ */
+const MAX_TEXT = 10_000;
+const MAX_ITEMS = 50;
+const MAX_ITEM_TEXT = 2_000;
 
 export type OutputSchema = {
   type: 'object';
@@ -21,15 +30,20 @@ export type MaintenanceOutput = { urgency: MaintenanceUrgency; steps: string[]; 
 
 export const MAINTENANCE_URGENCIES: readonly MaintenanceUrgency[] = ['low', 'medium', 'high', 'critical'];
 
-const stringList = (description: string): OutputField => ({ type: 'array', items: { type: 'string' }, description });
+const stringList = (description: string): OutputField => ({
+  type: 'array',
+  items: { type: 'string', maxLength: MAX_ITEM_TEXT },
+  maxItems: MAX_ITEMS,
+  description,
+});
 
 export const GUEST_SUPPORT_OUTPUT_SCHEMA: OutputSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['language', 'reply', 'actions'],
   properties: {
-    language: { type: 'string', enum: GUEST_LANGUAGES, description: 'language of the guest and of the reply' },
-    reply: { type: 'string', minLength: 1, description: 'reply draft to send to the guest' },
+    language: { type: 'string', enum: GUEST_LANGUAGES, maxLength: MAX_TEXT, description: 'language of the guest and of the reply' },
+    reply: { type: 'string', minLength: 1, maxLength: MAX_TEXT, description: 'reply draft to send to the guest' },
     actions: stringList('internal follow-up tasks for the hotel staff'),
   },
 };
@@ -40,9 +54,9 @@ export const PRICING_OUTPUT_SCHEMA: OutputSchema = {
   required: ['recommendedRate', 'currency', 'changePercent', 'reason'],
   properties: {
     recommendedRate: { type: 'number', description: 'recommended nightly rate' },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, e.g. EUR' },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$', maxLength: MAX_TEXT, description: 'ISO 4217 code, e.g. EUR' },
     changePercent: { type: 'number', description: 'change against the current rate in percent' },
-    reason: { type: 'string', minLength: 1, description: 'why this rate' },
+    reason: { type: 'string', minLength: 1, maxLength: MAX_TEXT, description: 'why this rate' },
   },
 };
 
@@ -51,7 +65,7 @@ export const MAINTENANCE_OUTPUT_SCHEMA: OutputSchema = {
   additionalProperties: false,
   required: ['urgency', 'steps', 'safetyNotes', 'parts'],
   properties: {
-    urgency: { type: 'string', enum: MAINTENANCE_URGENCIES },
+    urgency: { type: 'string', enum: MAINTENANCE_URGENCIES, maxLength: MAX_TEXT },
     steps: stringList('ordered work steps for the technician'),
     safetyNotes: stringList('safety precautions; empty only when nothing is safety-relevant'),
     parts: stringList('parts and materials to bring'),
@@ -73,10 +87,13 @@ export function validateOutput(type: MissionType, output: unknown): string[] {
   const schema = OUTPUT_SCHEMAS[type];
   if (!isRecord(output)) return ['output must be a JSON object'];
   const problems = schema.required.filter((key) => !Object.hasOwn(output, key)).map((key) => `${key} is required`);
+  let unknown = 0;
   for (const [key, value] of Object.entries(output)) {
-    if (!Object.hasOwn(schema.properties, key)) problems.push(`${key} is not an allowed field`);
+    if (!Object.hasOwn(schema.properties, key)) unknown += 1;
     else problems.push(...fieldProblems(key, schema.properties[key], value));
   }
+  // Not named: the names are the model's text, and the problem goes into the failed attempt's error, in plain.
+  if (unknown > 0) problems.push(`${unknown} field${unknown === 1 ? ' is' : 's are'} not allowed (allowed: ${Object.keys(schema.properties).join(', ')})`);
   return problems;
 }
 
@@ -85,9 +102,12 @@ function fieldProblems(key: string, field: OutputField, value: unknown): string[
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? [] : [`${key} must be a finite number`];
     case 'array':
-      return Array.isArray(value) && value.every((item) => typeof item === 'string') ? [] : [`${key} must be an array of strings`];
+      if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return [`${key} must be an array of strings`];
+      if (value.length > field.maxItems) return [`${key} must hold at most ${field.maxItems} items`];
+      return value.some((item) => item.length > field.items.maxLength) ? [`${key} items must be at most ${field.items.maxLength} characters`] : [];
     case 'string': {
       if (typeof value !== 'string') return [`${key} must be a string`];
+      if (value.length > field.maxLength) return [`${key} must be at most ${field.maxLength} characters`];
       if (field.enum && !field.enum.includes(value)) return [`${key} must be one of ${field.enum.join(', ')}`];
       if (field.minLength !== undefined && value.trim().length < field.minLength) return [`${key} must not be empty`];
       if (field.pattern && !new RegExp(field.pattern).test(value)) return [`${key} must match ${field.pattern}`];
