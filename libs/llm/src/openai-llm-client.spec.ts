@@ -327,6 +327,30 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(server.requests).toHaveLength(1);
     });
 
+    it('given a 200 that is no chat completion, then it is a retryable LlmError, not a TypeError', async () => {
+      server.enqueue({ body: { error: { message: 'model is loading' } } });
+      const error = await rejection(client().complete(request()));
+      // It used to be completion.choices[0] of undefined: a TypeError, outside the client's contract.
+      expect(error).toBeInstanceOf(LlmError);
+      expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: 'the reply has no message content (finish_reason none)' });
+    });
+
+    it('given usage counts that are no token counts, then the reply is taken with 0 tokens', async () => {
+      server.enqueue({
+        body: {
+          id: 'chatcmpl-1',
+          object: 'chat.completion',
+          created: 0,
+          model: 42,
+          choices: [{ index: 0, message: { role: 'assistant', content: GUEST_REPLY }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: '12', completion_tokens: -3 },
+        },
+      });
+      // The metrics threw on them after the good reply: every attempt failed, and the mission was dead-lettered.
+      const response = await client().complete(request());
+      expect(response).toMatchObject({ output: JSON.parse(GUEST_REPLY), usage: { promptTokens: 0, completionTokens: 0 }, model: 'gpt-4o-mini' });
+    });
+
     it('given JSON that misses the schema, when completed, then it is MalformedOutput naming the problem', async () => {
       server.enqueue({ status: 200, content: JSON.stringify({ language: 'pt', reply: 'Bom dia', actions: [] }) });
       const error = await rejection(client().complete(request()));

@@ -148,7 +148,8 @@ export class OpenAiLlmClient implements LlmClient {
   }
 
   private toResponse(request: LlmRequest, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
-    const choice = completion.choices[0];
+    // A server may answer a 200 of another shape (an error object, text): no choice, not a TypeError.
+    const choice = Array.isArray(completion.choices) ? completion.choices[0] : undefined;
     const content = choice?.message.content;
     if (typeof content !== 'string') {
       // Never the refusal's text: it may quote the guest, and the error is stored in plain (MissionFailed).
@@ -162,13 +163,14 @@ export class OpenAiLlmClient implements LlmClient {
       output = parseReplyFor(request, content);
     } catch (error) {
       // A reply cut off at max tokens looks like broken JSON; saying so saves a confused investigation.
-      if (error instanceof LlmError && choice.finish_reason === 'length') {
+      if (error instanceof LlmError && choice?.finish_reason === 'length') {
         throw new LlmError(error.code, `${error.message} (the reply hit the token limit, finish_reason length)`, error.retryable);
       }
       throw error;
     }
-    const usage = { promptTokens: completion.usage?.prompt_tokens ?? 0, completionTokens: completion.usage?.completion_tokens ?? 0 };
-    const model = completion.model || this.model;
+    // Counts that are no token counts (strings, negatives) read 0: the metrics would throw on them after a good reply.
+    const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
+    const model = typeof completion.model === 'string' && completion.model ? completion.model : this.model;
     // Servers that omit usage would otherwise be reported as costing nothing.
     const costUsd = completion.usage ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
     return {
@@ -276,6 +278,10 @@ function describeConnectionError(error: APIConnectionError): string {
   const cause = error.cause;
   const detail = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : '';
   return detail ? `${error.message} (${detail})` : error.message;
+}
+
+function tokenCount(value: unknown): number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }
 
 function isRetryable(failure: AttemptFailure): boolean {

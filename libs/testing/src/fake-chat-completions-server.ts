@@ -15,6 +15,7 @@ interface Delayed {
  * - `{ status: 4xx, message }`: an OpenAI-style `{ error: { message } }` body.
  * - `{ malformed: true }`: a 200 whose content is prose rather than JSON.
  * - `{ refusal }`: a 200 whose assistant message has no content, only the model's refusal text.
+ * - `{ body }`: a 200 with this JSON body as it is, for servers that answer odd shapes.
  */
 export type ScriptedReply = Delayed &
   (
@@ -24,6 +25,7 @@ export type ScriptedReply = Delayed &
     | { status: 400 | 401 | 403 | 404 | 408 | 422; message: string }
     | { malformed: true }
     | { refusal: string }
+    | { body: Record<string, unknown> }
   );
 
 export interface ReceivedRequest {
@@ -153,6 +155,10 @@ export class FakeChatCompletionsServer {
 }
 
 function respond(res: ServerResponse, reply: ScriptedReply, request: ReceivedRequest): void {
+  if ('body' in reply) {
+    sendJson(res, 200, {}, reply.body);
+    return;
+  }
   if ('malformed' in reply) {
     sendJson(res, 200, {}, completionBody(MALFORMED_CONTENT, requestedModel(request), undefined, request));
     return;
