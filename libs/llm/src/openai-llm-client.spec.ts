@@ -220,6 +220,12 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(server.requests).toHaveLength(3);
     });
 
+    it("given a 429 every time with Retry-After, when retries run out, then the error carries the provider's wait for the next attempt", async () => {
+      server.enqueue({ status: 429, retryAfterSeconds: 300 }, { status: 429, retryAfterSeconds: 300 });
+      const error = await rejection(client({ maxRetries: 1 }).complete(request()));
+      expect(error).toMatchObject({ code: LlmErrorCode.RateLimited, retryAfterMs: 300_000 });
+    });
+
     it('given a 429 every time, when retries run out, then it is RateLimited', async () => {
       server.enqueue({ status: 429 }, { status: 429 }, { status: 429 });
       const error = await rejection(client({ maxRetries: 2 }).complete(request()));

@@ -192,9 +192,9 @@ export class OpenAiLlmClient implements LlmClient {
       case 'timeout':
         return new LlmError(LlmErrorCode.Timeout, `${this.#host} did not answer within ${timeoutMs} ms${after}`, true);
       case 'rate_limited':
-        return new LlmError(LlmErrorCode.RateLimited, `${this.#host} kept rate-limiting${after} (HTTP ${failure.status})`, true);
+        return new LlmError(LlmErrorCode.RateLimited, `${this.#host} kept rate-limiting${after} (HTTP ${failure.status})`, true, failure.retryAfterMs);
       case 'server':
-        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} failed${after} (HTTP ${failure.status})`, true);
+        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} failed${after} (HTTP ${failure.status})`, true, failure.retryAfterMs);
       case 'connection':
         return new LlmError(LlmErrorCode.ProviderError, `cannot reach ${this.#host}${after}: ${failure.message}`, true);
       case 'rejected':

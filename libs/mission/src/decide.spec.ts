@@ -18,6 +18,8 @@ import {
   decideReviewOverdue,
   decideStart,
   decideVerdict,
+  MAX_REQUESTED_WAIT_MS,
+  RetryOptions,
   retryDelayMs,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
@@ -810,6 +812,20 @@ describe('decide', () => {
       const history = created();
       const attempt = failEvaluation(history, 'agent-1');
       expect(eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, { backoff: { ...backoff, baseMs: 0 } }))[0].type).toBe('MissionQueued');
+    });
+
+    test("given a provider's Retry-After, when decided, then the next attempt waits at least that long, also without a backoff, and at most an hour", () => {
+      const history = created();
+      const attempt = failEvaluation(history, 'agent-1');
+      const notBefore = (options: RetryOptions) => {
+        const [event] = eventsOf(decideRetry(history.mission, attempt, MAX_ATTEMPTS, options));
+        return event.type === 'MissionScheduled' ? Date.parse(event.data.notBefore) - backoff.now.getTime() : event.type;
+      };
+      // It used to be left out: the next attempt came after RETRY_BASE_MS, long before the provider allowed it.
+      expect(notBefore({ backoff, waitAtLeastMs: 300_000 })).toBe(300_000);
+      expect(notBefore({ backoff: { ...backoff, baseMs: 0 }, waitAtLeastMs: 300_000 })).toBe(300_000);
+      expect(notBefore({ backoff, waitAtLeastMs: 1 })).toBe(retryDelayMs(backoff, 1, history.mission.id, attempt));
+      expect(notBefore({ backoff, waitAtLeastMs: 86_400_000 })).toBe(MAX_REQUESTED_WAIT_MS);
     });
 
     test('given a permanent failure with attempts left, when decided, then the mission is dead-lettered at once with the reason', () => {

@@ -121,7 +121,15 @@ export interface RetryOptions {
   backoff?: Backoff;
   /** Why no attempt can ever succeed (a provider's 4xx, contradictory constraints): dead-letter now. */
   permanent?: string;
+  /**
+   * The least wait before the next attempt (a provider's Retry-After), at most MAX_REQUESTED_WAIT_MS;
+   * with a `backoff` the next attempt is scheduled after the longer of the two, even when its `baseMs` is 0.
+   */
+  waitAtLeastMs?: number;
 }
+
+/** The longest wait a provider's Retry-After can ask of the next attempt: one reply cannot park a mission for a day. */
+export const MAX_REQUESTED_WAIT_MS = 3_600_000;
 
 /**
  * The wait before the next attempt after `failures` failed ones: the exponential step
@@ -161,8 +169,10 @@ export function decideRetry(mission: Mission, attempt: number, maxAttempts: numb
   }
   const feedback = mission.status === 'evaluating' ? mission.evaluation?.reason : undefined;
   const { backoff } = options;
-  if (backoff && backoff.baseMs > 0) {
-    const notBefore = new Date(backoff.now.getTime() + retryDelayMs(backoff, used, mission.id, attempt)).toISOString();
+  const requested = Math.min(MAX_REQUESTED_WAIT_MS, Math.max(0, options.waitAtLeastMs ?? 0));
+  if (backoff && (backoff.baseMs > 0 || requested > 0)) {
+    const delay = Math.max(requested, backoff.baseMs > 0 ? retryDelayMs(backoff, used, mission.id, attempt) : 0);
+    const notBefore = new Date(backoff.now.getTime() + delay).toISOString();
     return append({
       type: 'MissionScheduled',
       data: { notBefore, reason: 'retry', priorityScore: mission.priorityScore, ...(feedback ? { feedback } : {}) },

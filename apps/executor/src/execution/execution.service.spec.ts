@@ -42,7 +42,13 @@ class ControlledLlm implements LlmClient {
   readonly calls: HeldCall[] = [];
 
   constructor(
-    private readonly behaviour: { kind: 'answer' } | { kind: 'fail' } | { kind: 'reject' } | { kind: 'hold' } | { kind: 'answer-after'; ms: number },
+    private readonly behaviour:
+      | { kind: 'answer' }
+      | { kind: 'fail' }
+      | { kind: 'reject' }
+      | { kind: 'rate-limit'; retryAfterMs: number }
+      | { kind: 'hold' }
+      | { kind: 'answer-after'; ms: number },
   ) {}
 
   complete(request: LlmRequest): Promise<LlmResponse> {
@@ -58,6 +64,8 @@ class ControlledLlm implements LlmClient {
       if (this.behaviour.kind === 'answer') call.answer();
       if (this.behaviour.kind === 'fail') call.fail(new LlmError(LlmErrorCode.ProviderError, 'provider returned 502', true));
       if (this.behaviour.kind === 'reject') call.fail(new LlmError(LlmErrorCode.ProviderError, 'provider rejected the request: 400 unknown model', false));
+      if (this.behaviour.kind === 'rate-limit')
+        call.fail(new LlmError(LlmErrorCode.RateLimited, 'provider kept rate-limiting (HTTP 429)', true, this.behaviour.retryAfterMs));
       if (this.behaviour.kind === 'answer-after') setTimeout(call.answer, this.behaviour.ms);
     });
   }
@@ -210,6 +218,21 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(Number(await redis.zscore(partition.scheduled('retry'), 'm-1'))).toBe(Date.parse(scheduled?.notBefore ?? ''));
       expect(await queue.readyIds()).toEqual([]);
       expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+    });
+
+    it('given a provider that asked to wait (Retry-After), when an attempt fails, then the next one waits at least that long, however small RETRY_BASE_MS', async () => {
+      const { store, executor, assign } = setup(new ControlledLlm({ kind: 'rate-limit', retryAfterMs: 300_000 }), { MAX_ATTEMPTS: '3', RETRY_BASE_MS: '0' });
+      const assigned = await assign('m-1');
+      const before = Date.now();
+
+      await executor.execute(assigned);
+
+      // The next attempt used to come at once: three attempts in a second, and the mission dead-lettered
+      // long before the provider allowed another call.
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionScheduled']]);
+      const wait = Date.parse((await store.load('m-1'))?.notBefore ?? '') - before;
+      expect(wait).toBeGreaterThanOrEqual(300_000);
+      expect(wait).toBeLessThanOrEqual(300_000 + (Date.now() - before));
     });
 
     it('given a provider that rejects the request (a 4xx), when an attempt fails, then the mission is dead-lettered at once as a permanent failure', async () => {

@@ -154,7 +154,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       const cause = abort.signal.aborted ? abort.signal.reason : error;
       // A request the provider refused as such (a 4xx) fails the same way every time.
       const permanent = cause instanceof LlmError && !cause.retryable ? cause.message : undefined;
-      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), permanent);
+      const waitAtLeastMs = cause instanceof LlmError ? cause.retryAfterMs : undefined;
+      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), { permanent, waitAtLeastMs });
       return;
     } finally {
       this.running.delete(mission.id);
@@ -175,10 +176,12 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Records the failure with what follows it (the next attempt after its backoff, or the
-   * dead-letter, at once when the failure is `permanent`) and the agent's release, atomically.
+   * Records the failure with what follows it (the next attempt after its backoff, at least
+   * `waitAtLeastMs`, or the dead-letter, at once when the failure is `permanent`) and the agent's
+   * release, atomically.
    */
-  private async fail(mission: Mission, attempt: number, error: string, permanent?: string): Promise<void> {
+  private async fail(mission: Mission, attempt: number, error: string, why: { permanent?: string; waitAtLeastMs?: number } = {}): Promise<void> {
+    const { permanent, waitAtLeastMs } = why;
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn(
       { missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error, permanent: permanent !== undefined },
@@ -186,7 +189,12 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     );
     const outcome = await this.pipeline.transition(
       mission,
-      (m) => decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...(permanent ? { permanent } : {}) }),
+      (m) =>
+        decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS, {
+          backoff: retryBackoff(this.env),
+          ...(permanent ? { permanent } : {}),
+          ...(waitAtLeastMs ? { waitAtLeastMs } : {}),
+        }),
       { actor: ACTOR },
     );
     if (outcome.kind === 'appended' && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
