@@ -196,6 +196,42 @@ describe('tracing: one mission is one trace across the four services', () => {
     expect(aboutMission.map((line) => line.trace_id)).toEqual(aboutMission.map(() => root.traceId));
   });
 
+  it('given a webhook subscription made and a live stream opened with a token, then no span holds the secret, the URL token or the stream token', async () => {
+    const subscribed = await fetch(`${traced.api}/api/webhooks`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ url: `${hooks.url}?token=subscription-token-4711`, eventTypes: [MISSION_FINISHED] }),
+    });
+    expect(subscribed.status).toBe(201);
+    const { id, secret } = (await subscribed.json()) as { id: string; secret: string };
+    const issued = await fetch(`${traced.api}/api/stream/tokens`, { method: 'POST', headers: { authorization: headers.authorization } });
+    const { token } = (await issued.json()) as { token: string };
+    const abort = new AbortController();
+    const stream = await fetch(`${traced.api}/api/stream?token=${encodeURIComponent(token)}`, { signal: abort.signal });
+    expect(stream.status).toBe(200);
+    abort.abort();
+
+    const serverSpan = (path: string) =>
+      receiver.spans.find((span) => span.service === 'intake' && span.kind === OTLP_KIND.server && span.attributes['url.path'] === path);
+    const spans = await waitFor(
+      async () => {
+        const create = serverSpan('/api/webhooks');
+        const redisOfCreate = receiver.spans.filter((span) => span.traceId === create?.traceId && span.attributes['db.system.name'] === 'redis');
+        return serverSpan('/api/stream') && redisOfCreate.some((span) => span.attributes['db.query.text'] === 'evalsha') ? receiver.spans : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: "the spans of the subscription's create and of the stream" },
+    );
+    // The subscription's script ran with the secret and the URL as arguments, which the Redis spans
+    // carried whole; the stream token stood in the request span's url.query.
+    const attributes = JSON.stringify(spans.map((span) => span.attributes));
+    expect(attributes).not.toContain(secret);
+    expect(attributes).not.toContain('subscription-token-4711');
+    expect(attributes).not.toContain(token);
+    expect(serverSpan('/api/stream')?.attributes['url.query']).toBe('token=REDACTED');
+    // The next test counts its mission's webhooks: this subscription must not add to them.
+    expect((await fetch(`${traced.api}/api/webhooks/${id}`, { method: 'DELETE', headers: { authorization: headers.authorization } })).status).toBe(200);
+  });
+
   it("given a mission taken in from Odoo and a webhook subscription, then its one trace runs from the connector's poll through the four services to the webhook delivery and the result posted back, every parent in it", async () => {
     // A token in the query, as receivers often take one: the span must not carry it.
     const subscribed = await fetch(`${traced.api}/api/webhooks`, {

@@ -23,6 +23,21 @@ import type { TracingEnvironment } from './process-tracing';
 /** HTTP requests that are no one's work: probes and scrapes would each start a trace. */
 const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
+/**
+ * Query values an incoming request's span shows as REDACTED: the instrumentation's own list (signed
+ * URLs of cloud storage) and the live stream's `token`, which authenticates as an API key for 60 s.
+ */
+const REDACTED_QUERY_PARAMS = [
+  'token',
+  'sig',
+  'Signature',
+  'AWSAccessKeyId',
+  'X-Goog-Signature',
+  'X-Amz-Signature',
+  'X-Amz-Credential',
+  'X-Amz-Security-Token',
+];
+
 /** Registers the global context manager and W3C propagator that the API and the instrumentations read. */
 export function registerGlobals(): void {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
@@ -51,8 +66,11 @@ export function instrument(provider: TracerProvider): () => void {
         // dispatcher with the query values of its URL redacted; this one would carry the URL as is.
         ignoreOutgoingRequestHook: ({ headers }) => headers !== undefined && !Array.isArray(headers) && 'webhook-id' in headers,
         requireParentforOutgoingSpans: true,
+        redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
       }),
-      new IORedisInstrumentation({ requireParentSpan: true }),
+      // The command's name only: its default text holds a script's arguments whole, which carry
+      // webhook secrets, subscription URLs and event JSON.
+      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
       // fetch (the OpenAI client's, the Odoo connector's): a client span, and traceparent on the request.
       new UndiciInstrumentation({ requireParentforSpans: true }),
     ],
