@@ -20,7 +20,11 @@ async function resolveWithTimeout(hostname: string): Promise<string[]> {
   }
 }
 
-export type TargetCheck = { ok: true; url: URL; addresses: string[] } | { ok: false; problem: string };
+/**
+ * `unresolved`: the host did not resolve now (no answer, a resolver failure, no address): no
+ * refusal by the policy, and perhaps not so a minute later.
+ */
+export type TargetCheck = { ok: true; url: URL; addresses: string[] } | { ok: false; problem: string; unresolved?: true };
 
 /**
  * Which webhook URLs may be called, so that a subscription cannot be used to reach internal
@@ -73,9 +77,9 @@ export class TargetUrlPolicy {
     try {
       addresses = ipaddr.isValid(host) ? [host] : await this.resolve(host);
     } catch (error) {
-      return { ok: false, problem: `url host ${host} does not resolve (${error instanceof Error ? error.message : String(error)})` };
+      return { ok: false, unresolved: true, problem: `url host ${host} does not resolve (${error instanceof Error ? error.message : String(error)})` };
     }
-    if (addresses.length === 0) return { ok: false, problem: `url host ${host} does not resolve` };
+    if (addresses.length === 0) return { ok: false, unresolved: true, problem: `url host ${host} does not resolve` };
     if (!named) {
       for (const address of addresses) {
         const problem = this.addressProblem(address);

@@ -45,7 +45,9 @@ export class WebhookSender {
   /** `signal` aborts the attempt (shutdown): it then ends at once with a retryable error. */
   async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<AttemptResult> {
     const target = await this.policy.check(webhook.url);
-    if (!target.ok) return { error: `refused: ${target.problem}`, retryable: false };
+    // A host that does not resolve now is retried like a connection failure (a resolver's hiccup
+    // would otherwise kill every delivery due meanwhile); only the policy's refusal is final.
+    if (!target.ok) return target.unresolved ? { error: target.problem, retryable: true } : { error: `refused: ${target.problem}`, retryable: false };
     const timestamp = Math.floor(this.clock() / 1000);
     const headers = {
       'content-type': 'application/json',
