@@ -29,12 +29,31 @@ export class CtlError extends Error {
 /** Nest's answer to a route it does not have: the route, not the resource, is missing. */
 const NO_ROUTE = /^Cannot (GET|POST|PATCH|PUT|DELETE) /;
 
+/**
+ * An id as one segment of a path. `.` and `..` are refused: URL resolution drops such a segment, so
+ * `dlq requeue .` would reach the bulk route (`/api/dlq/requeue`) and requeue up to 100 missions.
+ */
+export function pathSegment(id: string): string {
+  if (id === '' || id === '.' || id === '..') throw new CtlError(`${JSON.stringify(id)} is no id`, EXIT.usage);
+  return encodeURIComponent(id);
+}
+
 /** The intake's REST API, as BRAIN_URL and BRAIN_API_KEY name it. */
 export class BrainApi {
   constructor(
     readonly baseUrl: string,
     private readonly apiKey: string | undefined,
-  ) {}
+  ) {
+    let url: URL | undefined;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      url = undefined;
+    }
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
+      throw new CtlError(`BRAIN_URL must be an http(s) URL such as http://localhost:3000, got ${JSON.stringify(baseUrl)}`, EXIT.usage);
+    }
+  }
 
   get authHeaders(): Record<string, string> {
     if (!this.apiKey) throw new CtlError('BRAIN_API_KEY is not set: export the API key to use (see `npm start` for the local one)', EXIT.auth);
@@ -70,8 +89,20 @@ export class BrainApi {
       throw new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${cause}`, EXIT.unreachable);
     }
     const text = await response.text();
-    if (response.ok) return (text === '' ? undefined : JSON.parse(text)) as T;
+    if (response.ok) return (text === '' ? undefined : parseAnswer(text, this.baseUrl)) as T;
     throw apiError(response.status, text, `${method} ${new URL(url).pathname}`);
+  }
+}
+
+/** A 2xx answer's JSON; a page instead (a sign-on proxy's) is no answer of the API. */
+function parseAnswer(text: string, baseUrl: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CtlError(
+      `the server at ${baseUrl} (BRAIN_URL) answered with something that is not JSON: is it the intake, and not a proxy's page?`,
+      EXIT.unreachable,
+    );
   }
 }
 

@@ -8,7 +8,7 @@ import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
 import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
-import { BrainApi, CtlError, EXIT, ExitCode } from './brain-api';
+import { BrainApi, CtlError, EXIT, ExitCode, pathSegment } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
 
@@ -62,7 +62,17 @@ export function eventLine(event: MissionEvent): string {
 
 /** Runs the CLI on `argv` (the arguments after the command name) and resolves with the exit code. */
 export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCode> {
-  const api = new BrainApi(io.env.BRAIN_URL || DEFAULT_URL, io.env.BRAIN_API_KEY || undefined);
+  const report = (error: CtlError): ExitCode => {
+    io.stderr.write(`ctl: ${forTerminal(error.message, { keepLineFeeds: true })}\n`);
+    return error.exitCode;
+  };
+  let api: BrainApi;
+  try {
+    api = new BrainApi(io.env.BRAIN_URL || DEFAULT_URL, io.env.BRAIN_API_KEY || undefined);
+  } catch (error) {
+    if (error instanceof CtlError) return report(error);
+    throw error;
+  }
   const out = (text: string) => io.stdout.write(`${text}\n`);
   const globals = (command: Command) => command.optsWithGlobals<Globals>();
   /** JSON for scripts, or the table or text for a person. */
@@ -119,8 +129,8 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--events', 'also print its events, oldest first', false)
     .option('--at <time>', 'the mission as it was at this time (ISO 8601)')
     .action(async (missionId: string, options: { events: boolean; at?: string }, command: Command) => {
-      const mission = await api.get<Mission>(`/api/missions/${encodeURIComponent(missionId)}`, { at: options.at });
-      const events = options.events ? await api.get<MissionEvent[]>(`/api/missions/${encodeURIComponent(missionId)}/events`) : undefined;
+      const mission = await api.get<Mission>(`/api/missions/${pathSegment(missionId)}`, { at: options.at });
+      const events = options.events ? await api.get<MissionEvent[]>(`/api/missions/${pathSegment(missionId)}/events`) : undefined;
       show(command, events ? { mission, events } : mission, () => {
         const state = fields([
           ['id', mission.id],
@@ -157,13 +167,15 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       const filters = { missionId, type: options.type, status: options.status };
       let lastId: string | undefined;
       let seen = 0;
+      // Read once, before the loop: without a key it is exit 3, not a drop to reconnect after.
+      const authHeaders = api.authHeaders;
       while (!stop.signal.aborted) {
         // After a drop, resume after the last event seen, whatever --from-start said.
         const url = api.url('/api/stream', { ...filters, from: options.fromStart && lastId === undefined ? 'start' : undefined });
         try {
           await followStream(
             url,
-            { ...api.authHeaders, ...(lastId ? { 'Last-Event-ID': lastId } : {}) },
+            { ...authHeaders, ...(lastId ? { 'Last-Event-ID': lastId } : {}) },
             (message) => {
               if (stop.signal.aborted) return;
               lastId = message.id ?? lastId;
@@ -176,8 +188,11 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
           );
         } catch (error) {
           if (error instanceof StreamRefusedError && error.status !== 429) throw apiErrorOf(error);
-          if (!(error instanceof StreamRefusedError))
-            io.stderr.write(`watch: the stream dropped (${error instanceof Error ? error.message : String(error)}); reconnecting\n`);
+          const why =
+            error instanceof StreamRefusedError
+              ? 'the intake has too many open live streams (429)'
+              : `the stream dropped (${error instanceof Error ? error.message : String(error)})`;
+          io.stderr.write(`watch: ${why}; reconnecting\n`);
         }
         if (!stop.signal.aborted) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
       }
@@ -189,7 +204,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .argument('<missionId>', 'the mission')
     .option('--reason <text>', 'why; recorded in the MissionCancelled event')
     .action(async (missionId: string, options: { reason?: string }, command: Command) => {
-      const mission = await api.post<Mission>(`/api/missions/${encodeURIComponent(missionId)}/cancel`, options.reason ? { reason: options.reason } : {});
+      const mission = await api.post<Mission>(`/api/missions/${pathSegment(missionId)}/cancel`, options.reason ? { reason: options.reason } : {});
       show(command, mission, () => `cancelled ${mission.id} (${mission.title})`);
     });
 
@@ -251,7 +266,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .action(async (missionId: string | undefined, options: Record<string, string | boolean | undefined>, command: Command) => {
       if (Boolean(missionId) === Boolean(options.all)) throw new CtlError('give a mission id or --all, not both and not neither', EXIT.usage);
       if (missionId) {
-        const mission = await api.post<Mission>(`/api/dlq/${encodeURIComponent(missionId)}/requeue`);
+        const mission = await api.post<Mission>(`/api/dlq/${pathSegment(missionId)}/requeue`);
         show(command, mission, () => `requeued ${mission.id} (${mission.title})`);
         return;
       }
@@ -301,7 +316,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       .argument('<agentId>', 'the agent')
       .option('--reason <text>', 'why; recorded in the AgentStatusChanged event')
       .action(async (agentId: string, options: { reason?: string }, command: Command) => {
-        const agent = await api.patch<AgentView>(`/api/agents/${encodeURIComponent(agentId)}`, {
+        const agent = await api.patch<AgentView>(`/api/agents/${pathSegment(agentId)}`, {
           status,
           ...(options.reason ? { reason: options.reason } : {}),
         });
@@ -341,7 +356,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--output-file <file>', 'a JSON file with the edited output')
     .action(async (missionId: string, options: { note?: string; outputFile?: string }, command: Command) => {
       const output = options.outputFile ? readJsonFile(options.outputFile) : undefined;
-      const mission = await api.post<Mission>(`/api/missions/${encodeURIComponent(missionId)}/approve`, {
+      const mission = await api.post<Mission>(`/api/missions/${pathSegment(missionId)}/approve`, {
         ...(output !== undefined ? { output } : {}),
         ...(options.note ? { note: options.note } : {}),
       });
@@ -353,7 +368,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .argument('<missionId>', 'the mission')
     .requiredOption('--feedback <text>', 'what the next attempt must do better')
     .action(async (missionId: string, options: { feedback: string }, command: Command) => {
-      const mission = await api.post<Mission>(`/api/missions/${encodeURIComponent(missionId)}/reject`, { feedback: options.feedback });
+      const mission = await api.post<Mission>(`/api/missions/${pathSegment(missionId)}/reject`, { feedback: options.feedback });
       show(command, mission, () => `rejected ${mission.id} (${mission.status})`);
     });
 
@@ -362,10 +377,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (error instanceof CtlError) {
-      io.stderr.write(`ctl: ${forTerminal(error.message, { keepLineFeeds: true })}\n`);
-      return error.exitCode;
-    }
+    if (error instanceof CtlError) return report(error);
     throw error;
   }
 }

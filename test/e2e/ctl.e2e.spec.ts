@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
@@ -174,5 +175,39 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     await waitFor(async () => stream.clientCount > before, { timeoutMs: 10_000, what: 'the second watch to open the stream' });
     stop.abort();
     expect(await interrupted).toEqual({ code: EXIT.ok, stdout: '', stderr: '' });
+  });
+
+  it('given an id that is a dot segment, a BRAIN_URL that is no URL, or a page that is not JSON, then a clear error and exit code, and nothing requeued', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...broken, title: 'Dot segment check' })
+      .expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    // "dlq requeue ." reached /api/dlq/requeue, the bulk route, and requeued up to 100 missions.
+    for (const id of ['.', '..']) expect(await ctl(['dlq', 'requeue', id])).toMatchObject({ code: EXIT.usage, stderr: `ctl: "${id}" is no id\n` });
+    expect((await system.store.load(created.body.id))?.status).toBe('dead_lettered');
+    // Both used to end in a stack trace.
+    expect(await ctl(['queue', 'stats'], { BRAIN_URL: 'localhost:3000' })).toMatchObject({
+      code: EXIT.usage,
+      stderr: 'ctl: BRAIN_URL must be an http(s) URL such as http://localhost:3000, got "localhost:3000"\n',
+    });
+    const page = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const pageUrl = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+      expect(await ctl(['queue', 'stats'], { BRAIN_URL: pageUrl })).toMatchObject({
+        code: EXIT.unreachable,
+        stderr: expect.stringMatching(/answered with something that is not JSON/),
+      });
+    } finally {
+      await new Promise((resolve) => page.close(resolve));
+    }
+  });
+
+  it('given missions watch without a key, then it exits 3 at once instead of reconnecting for ever', async () => {
+    expect(await ctl(['missions', 'watch'], { BRAIN_API_KEY: undefined })).toMatchObject({
+      code: EXIT.auth,
+      stderr: expect.stringMatching(/BRAIN_API_KEY is not set/),
+    });
   });
 });
