@@ -87,6 +87,14 @@ export const storedKey = (): string | null => sessionStorage.getItem(KEY_STORAGE
 export const storeKey = (key: string): void => sessionStorage.setItem(KEY_STORAGE, key);
 export const forgetKey = (): void => sessionStorage.removeItem(KEY_STORAGE);
 
+/**
+ * Dispatched on window when the API answers 401 to the stored key (revoked, or rotated away): the
+ * key is forgotten and the console goes back to sign-in. Were it kept, every poll and stream
+ * reconnect would count a failed authentication for the address, and past
+ * AUTH_FAILURES_PER_MINUTE every console and CLI behind it would get 429s.
+ */
+export const KEY_REJECTED = 'brain:key-rejected';
+
 /** What each role may do; reviewers (when review is enabled) read and review, and nothing else. */
 const RIGHTS: Record<Role, readonly Role[]> = {
   reader: ['reader'],
@@ -114,6 +122,10 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
       if (parsed.message) message = parsed.message;
     } catch {
       // Not an error body: the status says enough.
+    }
+    if (response.status === 401 && key !== null && key === storedKey()) {
+      forgetKey();
+      window.dispatchEvent(new Event(KEY_REJECTED));
     }
     throw new ApiFailure(response.status, message);
   }

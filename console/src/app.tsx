@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiFailure, Caller, forgetKey, storedKey, storeKey } from './api';
+import { api, ApiFailure, Caller, forgetKey, KEY_REJECTED, storedKey, storeKey } from './api';
 import { AgentsPage } from './pages/agents-page';
 import { DeadLettersPage } from './pages/dead-letters-page';
 import { MissionPage } from './pages/mission-page';
@@ -30,17 +30,31 @@ function useRoute(): string[] {
 export function App() {
   const [caller, setCaller] = useState<Caller | null>(null);
   const [checking, setChecking] = useState(() => storedKey() !== null);
+  /** Why the sign-in form is back: the key was refused, or could not be checked. */
+  const [notice, setNotice] = useState<string | null>(null);
+
+  useEffect(() => {
+    const rejected = () => {
+      setCaller(null);
+      setNotice('The API no longer accepts this key: sign in with a current one.');
+    };
+    window.addEventListener(KEY_REJECTED, rejected);
+    return () => window.removeEventListener(KEY_REJECTED, rejected);
+  }, []);
 
   useEffect(() => {
     if (!storedKey()) return;
     api<Caller>('GET', '/api/me')
       .then(setCaller)
-      .catch(() => forgetKey())
+      // A refused key is forgotten by api(); any other failure keeps it, for a reload to try again.
+      .catch((failure: unknown) => {
+        if (!(failure instanceof ApiFailure && failure.status === 401)) setNotice(`Cannot check the key: ${String((failure as Error).message)}`);
+      })
       .finally(() => setChecking(false));
   }, []);
 
   if (checking) return <p class="centered">Checking the key…</p>;
-  if (!caller) return <SignIn onSignedIn={setCaller} />;
+  if (!caller) return <SignIn notice={notice} onSignedIn={setCaller} />;
   return (
     <Shell
       caller={caller}
@@ -52,7 +66,7 @@ export function App() {
   );
 }
 
-function SignIn({ onSignedIn }: { onSignedIn: (caller: Caller) => void }) {
+function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (caller: Caller) => void }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -80,9 +94,9 @@ function SignIn({ onSignedIn }: { onSignedIn: (caller: Caller) => void }) {
         <button type="submit" disabled={busy}>
           Sign in
         </button>
-        {error && (
+        {(error ?? notice) && (
           <p role="alert" class="error">
-            {error}
+            {error ?? notice}
           </p>
         )}
       </form>

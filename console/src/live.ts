@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, MissionEvent } from './api';
+import { api, ApiFailure, MissionEvent } from './api';
 
 /** Wait before opening the stream again after it dropped. */
 const RECONNECT_MS = 1_000;
@@ -42,7 +42,9 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onEven
           source?.close();
           retry();
         };
-      } catch {
+      } catch (failure) {
+        // A refused key sends the console back to sign-in (KEY_REJECTED): asking again would only count failures.
+        if (failure instanceof ApiFailure && failure.status === 401) return;
         retry();
       }
     };

@@ -253,6 +253,23 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBeNull();
   });
 
+  it('given a key the API stops accepting while the console is open, then it goes back to sign-in and stops asking with that key', async () => {
+    await page.getByLabel('API key').fill(TEST_KEYS.operator);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await open('Queue', 'Queue');
+    // As a key rotated away: the console kept polling and reconnecting with it, and each 401 counted
+    // toward AUTH_FAILURES_PER_MINUTE, until every console and CLI at that address got 429s.
+    const rejected: string[] = [];
+    page.on('response', (response) => {
+      if (response.status() === 401) rejected.push(response.url());
+    });
+    await page.evaluate("sessionStorage.setItem('brain.apiKey', 'rotated-away-key-00000000')");
+    await page.getByRole('alert').filter({ hasText: 'no longer accepts this key' }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBeNull();
+    expect(rejected.length).toBeGreaterThanOrEqual(1);
+    await page.getByLabel('API key').waitFor();
+  });
+
   it('given a reader key, then what a reader may not do is not offered', async () => {
     const created = await system.api
       .post('/api/missions')
