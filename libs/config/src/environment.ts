@@ -2,6 +2,9 @@ import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { IsClusterNodeList } from './cluster-nodes';
+import { httpUrlParser } from './http-url';
+import { IsParsedBy } from './parsed-by';
+import { parsePriceTable } from './price-table';
 import { IsRetentionDays } from './retention-days';
 
 /**
@@ -51,6 +54,7 @@ export class Environment {
   @IsString()
   // No user-info: fetch refuses a URL with credentials and names it whole in its error, which would
   // land in every failed attempt's error in the log. The key goes in LLM_API_KEY.
+  @IsParsedBy('isHttpUrl', 'LLM_BASE_URL', httpUrlParser('LLM_BASE_URL', { emptyAllowed: true }))
   @Matches(/^$|^https?:\/\/[^\s/?#@]+([/?#]\S*)?$/, { message: 'LLM_BASE_URL must be an http(s) URL without user:password@ (the key goes in LLM_API_KEY)' })
   LLM_BASE_URL = '';
 
@@ -65,6 +69,7 @@ export class Environment {
   /** JSON price table, USD per million tokens: {"model":{"inputPerMillion":0.15,"outputPerMillion":0.6}}. */
   @Expose()
   @IsString()
+  @IsParsedBy('isPriceTable', 'LLM_PRICES', (text) => (text === '' ? {} : parsePriceTable(text)))
   LLM_PRICES = '';
 
   @Expose()
@@ -397,7 +402,7 @@ export class Environment {
   /** Odoo's base URL for the connector (apps/connector-odoo); empty: no connector runs. */
   @Expose()
   @IsString()
-  @Matches(/^$|^https?:\/\/\S+$/, { message: 'ODOO_URL must be an http(s) URL' })
+  @IsParsedBy('isHttpUrl', 'ODOO_URL', httpUrlParser('ODOO_URL', { emptyAllowed: true }))
   ODOO_URL = '';
 
   /** The Odoo database the connector logs in to. */
@@ -670,7 +675,7 @@ export class Environment {
   @Expose()
   @IsOptional()
   @IsString()
-  @Matches(/^https?:\/\/\S+$/, { message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL' })
+  @IsParsedBy('isHttpUrl', 'OTEL_EXPORTER_OTLP_ENDPOINT', httpUrlParser('OTEL_EXPORTER_OTLP_ENDPOINT', { emptyAllowed: false }))
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 
   @Expose()

@@ -152,6 +152,22 @@ describe('variables that only work together', () => {
     expect(loadEnvironment({ JUDGE: 'llm', LLM_PROVIDER: 'openai', LLM_BASE_URL: 'https://api.openai.com/v1', LLM_MODEL: 'gpt-4o-mini' }).JUDGE).toBe('llm');
   });
 
+  it('given URLs no HTTP client takes (a port over 65535, junk after it) or a price table that does not parse, then each is named at start', () => {
+    // Each used to pass the start and throw from an exporter or client built later: a stack trace, not exit 78.
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:99999' })).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:99999": OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+    ]);
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318x' })).toHaveLength(1);
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_BASE_URL: 'http://llm:70000/v1' })).toEqual([
+      expect.stringMatching(/^LLM_BASE_URL=\(hidden\): LLM_BASE_URL must be an http\(s\) URL$/),
+    ]);
+    expect(problemsOf({ LLM_PRICES: '{gpt-4o:1}' })).toEqual([expect.stringMatching(/^LLM_PRICES="\{gpt-4o:1\}": price table is not valid JSON/)]);
+    expect(problemsOf({ LLM_PRICES: '{"gpt-4o":{"inputPerMillion":-1,"outputPerMillion":1}}' })).toEqual([
+      expect.stringMatching(/price table entry "gpt-4o".inputPerMillion must be a non-negative number, got -1$/),
+    ]);
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', LLM_PRICES: '{"m":{"inputPerMillion":1,"outputPerMillion":2}}' })).toEqual([]);
+  });
+
   it('given ODOO_URL without the rest of the Odoo login, then the missing ones are named and the key is not echoed', () => {
     const problems = problemsOf({ ODOO_URL: 'https://hotel.odoo.com', ODOO_API_KEY: 'odoo-secret-key' });
     expect(problems).toEqual([expect.stringMatching(/^ODOO_URL is set, so the Odoo connector needs ODOO_DB, ODOO_LOGIN too$/)]);

@@ -1,11 +1,10 @@
 import { Registry } from 'prom-client';
-import { Environment } from '@app/config';
+import { Environment, parsePriceTable } from '@app/config';
 import { ServiceTracer } from '@app/tracing';
 import { createLlmClient } from './create-llm-client';
 import { LlmClient } from './llm-client';
 import { MOCK_MODEL } from './mock-llm-client';
 import { ObservedLlmClient } from './observed-llm-client';
-import { parsePriceTable } from './price-table';
 
 /** The LLM client the environment configures (LLM_PROVIDER and its settings). */
 export function llmClientFromEnvironment(env: Environment): LlmClient {

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
+import { parsePriceTable } from '@app/config';
 import { Mission, OUTPUT_SCHEMAS } from '@app/mission';
 import { FakeChatCompletionsServer } from '@app/testing';
 import { createLlmClient } from './create-llm-client';
@@ -7,7 +8,7 @@ import { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { MockLlmClient } from './mock-llm-client';
 import { backoffDelayMs, OpenAiLlmClient, OpenAiLlmClientOptions, parseRetryAfterMs, strictJsonSchema } from './openai-llm-client';
-import { costOf, DEFAULT_PRICE_TABLE, parsePriceTable } from './price-table';
+import { costOf, DEFAULT_PRICE_TABLE } from './price-table';
 import { buildLlmRequest } from './prompt-builder';
 
 const NOW = '2026-11-26T08:00:00.000Z';

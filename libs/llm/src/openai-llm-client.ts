@@ -1,10 +1,11 @@
 import type OpenAI from 'openai';
 import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { PriceTable } from '@app/config';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { parseReplyFor } from './parse-output';
-import { costOf, DEFAULT_PRICE_TABLE, PriceTable } from './price-table';
+import { costOf, DEFAULT_PRICE_TABLE } from './price-table';
 
 export interface OpenAiLlmClientOptions {
   /** Including the API version path, e.g. https://api.openai.com/v1 or http://127.0.0.1:11434/v1. */

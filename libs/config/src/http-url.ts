@@ -1,0 +1,18 @@
+/**
+ * A parser for IsParsedBy: `text` as an absolute http(s) URL that the WHATWG parser takes (a port
+ * up to 65535, a host without spaces), as every HTTP client of the services needs it; empty text
+ * passes when the variable may be unset. A looser check let `http://collector:99999` through to an
+ * exporter or client that threw at start, with a stack trace instead of exit 78.
+ */
+export function httpUrlParser(variable: string, options: { emptyAllowed: boolean }): (text: string) => void {
+  return (text) => {
+    if (text === '' && options.emptyAllowed) return;
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new Error(`${variable} must be an http(s) URL`);
+  };
+}
