@@ -268,6 +268,22 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(receiver.received).toHaveLength(0);
   });
 
+  it("given an endpoint failing for a while, when a dispatcher stops during an attempt, then the endpoint's disable-after clock goes on", async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    let answered = 0;
+    receiver.respond = () => (answered++ === 0 ? 503 : new Promise<number>(() => undefined));
+    await runner().catchUp();
+    const first = dispatcher({ timeoutMs: 60_000, concurrency: 1 });
+    first.start();
+    await waitFor(async () => receiver.arrived === 2, { timeoutMs: 10_000, what: 'a failed attempt, then one in flight' });
+    const since = await redis.hget(webhookKeys.failingSince, subscription.id);
+    expect(since).not.toBeNull();
+
+    await first.stop();
+    // The aborted attempt cleared it: with an attempt in flight at every deploy, a dead endpoint was never disabled.
+    expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBe(since);
+  });
+
   it('given a receiver that does not answer, when the dispatcher stops, then it stops at once and the delivery is due again, delivered by the next one', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     receiver.respond = () => new Promise<number>(() => undefined);

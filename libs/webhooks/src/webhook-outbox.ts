@@ -66,6 +66,15 @@ export type Settlement =
   | { outcome: 'dead'; responseCode: number; error: string; endpointFailed: boolean }
   | { outcome: 'drop' };
 
+/**
+ * What an attempt says of its endpoint, for the disable-after clock: failed ('1'), answered ('0',
+ * the clock restarts), or nothing ('': aborted at shutdown, or not made), which leaves the clock.
+ */
+function endpointVerdict(settlement: Settlement): '1' | '0' | '' {
+  if (settlement.outcome === 'delivered') return '0';
+  return 'endpointFailed' in settlement && settlement.endpointFailed ? '1' : '';
+}
+
 export class DeliveryNotFoundError extends Error {
   constructor(readonly deliveryId: string) {
     super(`webhook delivery ${deliveryId} not found`);
@@ -131,7 +140,7 @@ export class WebhookOutbox {
       'responseCode' in settlement ? settlement.responseCode : 0,
       'error' in settlement ? settlement.error : '',
       delivery.subscriptionId,
-      'endpointFailed' in settlement && settlement.endpointFailed ? '1' : '0',
+      endpointVerdict(settlement),
       this.retentionSeconds,
     ];
     const keys = [

@@ -18,7 +18,9 @@
   ARGV[6] response code of the attempt (0 = none)
   ARGV[7] error of the attempt ('' = none)
   ARGV[8] subscription id
-  ARGV[9] '1' when the endpoint failed (counts towards disabling it), else '0'
+  ARGV[9] what the attempt says of the endpoint: '1' it failed (counts towards disabling it), '0'
+          it answered (delivered: the clock restarts), '' nothing (aborted at shutdown, or not
+          made: a disabled subscription), so a deploy never restarts a failing endpoint's clock
   ARGV[10] seconds a delivered delivery is kept
 
   Result: code from CODE (SettleCode in webhook-outbox.ts)
@@ -46,7 +48,7 @@ redis.call('HDEL', KEYS[1], 'claim')
 redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
 if ARGV[9] == '1' then
   redis.call('HSETNX', KEYS[5], ARGV[8], now)
-else
+elseif ARGV[9] == '0' then
   redis.call('HDEL', KEYS[5], ARGV[8])
 end
 
