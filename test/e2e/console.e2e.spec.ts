@@ -29,6 +29,9 @@ interface AxeResult {
   violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
 }
 
+/** What the Dead letters page loads (GET /api/dlq?limit=200). */
+const DEAD_LETTERS_LOADED = 200;
+
 describe('the console at /console (Chromium, against the in-process system)', () => {
   let system: InProcessSystem;
   let base: string;
@@ -289,4 +292,29 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByText('The dead-letter queue needs an operator key').waitFor();
     expect(await page.getByRole('button', { name: /Requeue/ }).count()).toBe(0);
   });
+
+  it('given more dead letters than the page loads, then "Requeue all filtered (N)" requeues those N and no others', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < DEAD_LETTERS_LOADED + 5; i += 1) {
+      const created = await system.api
+        .post('/api/missions')
+        .send({ type: 'maintenance', title: `Boiler check ${i}`, description: 'Check the boiler.', priority: 'low', payload: {} })
+        .expect(201);
+      ids.push(created.body.id);
+    }
+    for (const id of ids) await system.waitForStatus(id, ['dead_lettered']);
+    // Signed in as the operator, whatever the tests before left.
+    await page.goto(`${base}/console/`);
+    await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
+    await page.reload();
+    await open('Dead letters', 'Dead letters');
+    const button = page.getByRole('button', { name: `Requeue all filtered (${DEAD_LETTERS_LOADED})` });
+    await button.waitFor();
+    await button.click();
+    // It sent limit 1000: the button said 200, and every dead letter was requeued.
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Requeued ${DEAD_LETTERS_LOADED} missions.` })
+      .waitFor();
+  }, 120_000);
 });

@@ -42,7 +42,15 @@ function DeadLetters() {
     });
   const requeueAll = () =>
     act(async () => {
-      const body = { ...(type ? { type } : {}), ...(errorContains ? { errorContains } : {}), limit: 1_000, reason: 'requeued in the console' };
+      // The dead letters shown and no others: the server filters the same oldest-first list, so the
+      // first `shown.length` it matches are these (more may be dead-lettered than the page loads).
+      const body = {
+        ...(type ? { type } : {}),
+        ...(errorContains ? { errorContains } : {}),
+        limit: shown.length,
+        deadLetteredBefore: new Date(Date.parse(shown[shown.length - 1].deadLetteredAt) + 1).toISOString(),
+        reason: 'requeued in the console',
+      };
       const { requeued } = await api<{ requeued: string[] }>('POST', '/api/dlq/requeue', body);
       return `Requeued ${requeued.length} missions.`;
     });
