@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
+import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { ProjectionRunner } from '@app/projections';
 import {
@@ -266,6 +267,25 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     );
     expect(dead.items[0].lastError).toContain('WEBHOOK_ALLOWED_HOSTS does not list');
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('given a stored body that can never open (altered), then its delivery is dead, and the next of its mission is sent', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    let opened = 0;
+    dispatcher({
+      openBody: async (body) => {
+        if (opened++ === 0) throw new GuestDataError(GuestDataErrorCode.Tampered, 'the token of description fails its tag');
+        return body;
+      },
+    }).start();
+    // It was claimed again every lapse for ever: never dead, and its mission's queue held up behind it.
+    const dead = await waitFor(async () => (await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items[0], {
+      timeoutMs: 10_000,
+      what: 'the delivery that does not open to be dead',
+    });
+    expect(dead).toMatchObject({ attempts: 1, lastError: 'not sent: the stored event does not open (tampered)' });
+    await waitFor(async () => receiver.unique().length === FINISHED - 1, { timeoutMs: 20_000, what: 'the other deliveries' });
   });
 
   it("given an endpoint failing for a while, when a dispatcher stops during an attempt, then the endpoint's disable-after clock goes on", async () => {

@@ -1,10 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
+import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
 import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
 import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
+
+/** Why a stored body can never be opened, so its delivery is dead rather than attempted for ever. */
+const UNOPENABLE: readonly GuestDataErrorCode[] = [GuestDataErrorCode.Tampered, GuestDataErrorCode.UnknownFormat];
 
 export type AttemptOutcome = Settlement['outcome'];
 
@@ -184,7 +188,16 @@ export class WebhookDispatcher {
       return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
     }
     const secrets = await this.subscriptions.secretsInForce(subscription.id);
-    const body = this.options.openBody ? await this.options.openBody(delivery.body) : delivery.body;
+    let body = delivery.body;
+    try {
+      if (this.options.openBody) body = await this.options.openBody(delivery.body);
+    } catch (error) {
+      // A body that can never open (altered, or in a format this version cannot read) would be
+      // claimed again every lapse for ever, holding up its mission's queue and never going dead.
+      // Any other failure (Redis, a master key not configured yet) may pass: the claim lapses.
+      if (!(error instanceof GuestDataError && UNOPENABLE.includes(error.code))) throw error;
+      return { outcome: 'dead', responseCode: 0, error: `not sent: the stored event does not open (${error.code})`, endpointFailed: false };
+    }
     annotateSpan('url.full', redactedUrl(subscription.url));
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
     if (this.abort.signal.aborted)
