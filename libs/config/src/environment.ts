@@ -54,8 +54,7 @@ export class Environment {
   @IsString()
   // No user-info: fetch refuses a URL with credentials and names it whole in its error, which would
   // land in every failed attempt's error in the log. The key goes in LLM_API_KEY.
-  @IsParsedBy('isHttpUrl', 'LLM_BASE_URL', httpUrlParser('LLM_BASE_URL', { emptyAllowed: true }))
-  @Matches(/^$|^https?:\/\/[^\s/?#@]+([/?#]\S*)?$/, { message: 'LLM_BASE_URL must be an http(s) URL without user:password@ (the key goes in LLM_API_KEY)' })
+  @IsParsedBy('isHttpUrl', 'LLM_BASE_URL', httpUrlParser('LLM_BASE_URL', { emptyAllowed: true, credentialsGoIn: 'LLM_API_KEY' }))
   LLM_BASE_URL = '';
 
   @Expose()

@@ -4,7 +4,14 @@
  * passes when the variable may be unset. A looser check let `http://collector:99999` through to an
  * exporter or client that threw at start, with a stack trace instead of exit 78.
  */
-export function httpUrlParser(variable: string, options: { emptyAllowed: boolean }): (text: string) => void {
+export function httpUrlParser(
+  variable: string,
+  options: {
+    emptyAllowed: boolean;
+    /** Set, a URL with `user:password@` is refused with this hint: where the secret goes instead. */
+    credentialsGoIn?: string;
+  },
+): (text: string) => void {
   return (text) => {
     if (text === '' && options.emptyAllowed) return;
     let url: URL | undefined;
@@ -14,5 +21,8 @@ export function httpUrlParser(variable: string, options: { emptyAllowed: boolean
       url = undefined;
     }
     if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new Error(`${variable} must be an http(s) URL`);
+    if (options.credentialsGoIn && (url.username || url.password)) {
+      throw new Error(`${variable} must be an http(s) URL without user:password@ (the key goes in ${options.credentialsGoIn})`);
+    }
   };
 }
