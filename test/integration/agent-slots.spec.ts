@@ -59,6 +59,21 @@ describe('AgentSlots (real Redis)', () => {
     expect(JSON.parse(events[0][1][1])).toMatchObject({ type: 'AgentCreditsChanged', data: { delta: 8.5, missionId: 'm-1', attempt: 1, passed: true } });
   });
 
+  it('given a credited attempt whose ended marker has expired, when its end is delivered again, then nothing moves a second time', async () => {
+    await slots.claim([hold('m-1'), hold('m-2')]);
+    const credit = { delta: 8.5, score: 0.85, passed: true, actor: 'evaluator' };
+    await slots.endAttempt(hold('m-1'), credit);
+    // The marker lives ENDED_MARKER_TTL_S; a message reclaimed later than that finds it gone.
+    await redis.del(`${keys.agentHoldEndedPrefix}m-1:1:agent-a`);
+
+    expect(await slots.endAttempt(hold('m-1'), credit)).toBe(ReleaseCode.NotHeld);
+
+    expect(await load()).toBe(1);
+    expect(Number(await redis.hget(keys.agentCredits, 'agent-a'))).toBe(8.5);
+    expect(Number(await redis.hget(keys.agentQuality, 'agent-a'))).toBe(0.85);
+    expect(await redis.xlen(keys.agentLog('agent-a'))).toBe(1);
+  });
+
   it('given an attempt that ended, when a stale lease claims it again, then the claim is refused and no slot is taken', async () => {
     await slots.claim([hold('m-1')]);
     await slots.endAttempt(hold('m-1'));

@@ -1,9 +1,10 @@
 --[[
   Gives back the slot of one hold, in one of two ways:
   - 'end': the attempt ended (its MissionFailed, MissionEvaluated or MissionCancelled was written).
-    Once per attempt: an ended marker is set (it also stops stale claims of the attempt), the hold
-    is removed if it is there, and with an evaluation verdict the agent's credits and rolling
-    quality move and AgentCreditsChanged is recorded. A redelivered release changes nothing.
+    Once per attempt: an ended marker is set (it also stops stale claims of the attempt) and the
+    hold is removed; with an evaluation verdict the agent's credits and rolling quality move and
+    AgentCreditsChanged is recorded. Only the call that removes the hold credits: a release
+    redelivered after the marker expired (it lives ARGV[5] s) finds no hold and changes nothing.
   - 'give-back': a claim whose assignment was not appended. Only the hold exactly as the caller
     wrote or read it is removed, so a claim made since by someone else keeps its slot.
 
@@ -25,7 +26,8 @@
 
   Result: a code from CODE (ReleaseCode in agent-slots.ts)
     Released  (for 'end': this call ended the attempt)
-    NotHeld   (for 'end': the attempt had ended before; for 'give-back': the hold is gone or claimed again)
+    NotHeld   (for 'end': the attempt had ended before, or its hold was freed without it;
+               for 'give-back': the hold is gone or claimed again)
 ]]
 local function freeSlot()
   redis.call('HDEL', KEYS[2], ARGV[1])
@@ -39,7 +41,8 @@ if ARGV[3] == 'give-back' then
 end
 
 if not redis.call('SET', ARGV[4], '1', 'NX', 'EX', ARGV[5]) then return CODE.NotHeld end
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then freeSlot() end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return CODE.NotHeld end
+freeSlot()
 if ARGV[6] ~= '' then
   redis.call('HINCRBYFLOAT', KEYS[3], ARGV[2], ARGV[6])
   local score = tonumber(ARGV[7])
