@@ -186,8 +186,8 @@ describe('intake API (four services, real Redis)', () => {
       const data = { mission: mission({ title: 'Fridge humming in room 310' }) };
       const entryId = '1700000000000-7';
       // The first delivery, then its redelivery after the claim idle time: the same entry both times.
-      await consumer.submit(data, new RedisStreamsContext([stream, entryId, 1, 0]));
-      await consumer.submit(data, new RedisStreamsContext([stream, entryId, 2, 0]));
+      await consumer.submit(data, new RedisStreamsContext([stream, entryId, 1, 0, 5]));
+      await consumer.submit(data, new RedisStreamsContext([stream, entryId, 2, 0, 5]));
 
       const id = missionIdForStreamEntry(stream, entryId);
       const done = await system.waitForStatus(id, ['succeeded']);
@@ -204,13 +204,13 @@ describe('intake API (four services, real Redis)', () => {
       // Handled as if read from partition 0's stream: rejections go to the stream's own partition.
       const stream = system.keys.partitions[0].stream('intake');
       const first = { mission: mission({ title: 'Leaking tap in room 412' }), missionId: id };
-      await consumer.submit(first, new RedisStreamsContext([stream, '1700000000100-0', 1, 0]));
+      await consumer.submit(first, new RedisStreamsContext([stream, '1700000000100-0', 1, 0, 5]));
       // The sender's retry of the same command, as a new entry.
-      await consumer.submit(first, new RedisStreamsContext([stream, '1700000000200-0', 1, 0]));
+      await consumer.submit(first, new RedisStreamsContext([stream, '1700000000200-0', 1, 0, 5]));
       // A sender's bug: the id again, for another mission. It used to be taken for a repeat, and the mission was lost without a word.
       await consumer.submit(
         { mission: mission({ title: 'Broken lamp in room 9' }), missionId: id },
-        new RedisStreamsContext([stream, '1700000000300-0', 1, 0]),
+        new RedisStreamsContext([stream, '1700000000300-0', 1, 0, 5]),
       );
 
       const entries = new Set(['1700000000100-0', '1700000000200-0', '1700000000300-0']);
@@ -234,7 +234,7 @@ describe('intake API (four services, real Redis)', () => {
       const consumer = system.intake.get(SubmissionConsumer);
       const stream = system.keys.partitions[0].stream('intake');
       for (const n of [1, 2, 3]) {
-        await consumer.submit({ mission: mission({ type: 'spa', title: `spa ${n}` }) }, new RedisStreamsContext([stream, `1700000000000-${n}`, 1, 0]));
+        await consumer.submit({ mission: mission({ type: 'spa', title: `spa ${n}` }) }, new RedisStreamsContext([stream, `1700000000000-${n}`, 1, 0, 5]));
       }
       // It used to keep every one: a sender that kept sending bad commands grew it without bound.
       const kept = await system.redis.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');

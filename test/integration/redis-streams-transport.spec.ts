@@ -1,5 +1,13 @@
 import Redis from 'ioredis';
-import { RedisStreamsClient, RedisStreamsServer, RedisStreamsServerOptions, StreamEvents } from '@app/redis-streams';
+import {
+  HandBackError,
+  RedisStreamsClient,
+  RedisStreamsContext,
+  RedisStreamsServer,
+  RedisStreamsServerOptions,
+  settleOnLastDelivery,
+  StreamEvents,
+} from '@app/redis-streams';
 import { deleteKeysByPrefix, redisUrl, streamFields, testKeyPrefix, waitFor } from '@app/testing';
 
 describe('Redis Streams transport (real Redis)', () => {
@@ -40,6 +48,17 @@ describe('Redis Streams transport (real Redis)', () => {
     return { seen, events };
   };
   const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => streamFields(fields));
+  /** The one message that was poisoned, once nothing is pending any more. */
+  const onePoisoned = async () => {
+    const [entry] = await waitFor(
+      async () => {
+        const entries = await poisonEntries();
+        return entries.length === 1 && (await pending()) === 0 ? entries : null;
+      },
+      { timeoutMs: 10_000, what: 'message poisoned' },
+    );
+    return entry;
+  };
 
   beforeEach(async () => {
     client = new RedisStreamsClient({ connect: () => new Redis(redisUrl()), stream });
@@ -96,18 +115,80 @@ describe('Redis Streams transport (real Redis)', () => {
     );
     await listen(s);
     await client.emit('doomed', { id: 'x' }).toPromise();
-    const [entry] = await waitFor(
-      async () => {
-        const entries = await poisonEntries();
-        return entries.length === 1 && (await pending()) === 0 ? entries : null;
-      },
-      { timeoutMs: 10_000, what: 'message poisoned' },
-    );
+    const entry = await onePoisoned();
     expect(calls).toBe(3);
     expect(entry.reason).toBe('Error: database on fire');
     expect(entry.pattern).toBe('doomed');
     expect(JSON.parse(entry.data)).toEqual({ id: 'x' });
     expect(entry.deliveries).toBe('3');
+  });
+
+  it('given a handler that hands its message back on its last delivery, then it is not poisoned and the next delivery handles it', async () => {
+    const deliveries: number[] = [];
+    const s = server();
+    s.addHandler(
+      'handed.back',
+      async (_data: unknown, ctx: RedisStreamsContext) => {
+        deliveries.push(ctx.getDeliveries());
+        if (ctx.getDeliveries() <= 3) throw new HandBackError('shutting down');
+      },
+      true,
+    );
+    await listen(s);
+    await client.emit('handed.back', {}).toPromise();
+    await waitFor(async () => deliveries.length === 4 && (await pending()) === 0, { timeoutMs: 10_000, what: 'handled on the fourth delivery' });
+    expect(deliveries).toEqual([1, 2, 3, 4]);
+    expect(await poisonEntries()).toEqual([]);
+  });
+
+  it('given a handler that always throws, when it is settled on its last delivery, then settle is told why and the message is acked, not poisoned', async () => {
+    const settled: { id: string; reason: string }[] = [];
+    let calls = 0;
+    const s = server();
+    s.addHandler(
+      'doomed',
+      (data: { id: string }, ctx: RedisStreamsContext) =>
+        settleOnLastDelivery(
+          ctx,
+          async () => {
+            calls += 1;
+            throw new Error('database on fire');
+          },
+          async (reason) => void settled.push({ id: data.id, reason }),
+        ),
+      true,
+    );
+    await listen(s);
+    await client.emit('doomed', { id: 'x' }).toPromise();
+    await waitFor(async () => settled.length === 1 && (await pending()) === 0, { timeoutMs: 10_000, what: 'settled and acked' });
+    expect(calls).toBe(3);
+    expect(settled).toEqual([{ id: 'x', reason: 'gave up after 3 deliveries: Error: database on fire' }]);
+    expect(await poisonEntries()).toEqual([]);
+  });
+
+  it("given a handler that always throws and a settle that fails too, then the message moves to the poison stream with the handler's error", async () => {
+    let settles = 0;
+    const s = server();
+    s.addHandler(
+      'doomed',
+      (_data: unknown, ctx: RedisStreamsContext) =>
+        settleOnLastDelivery(
+          ctx,
+          async () => {
+            throw new Error('database on fire');
+          },
+          async () => {
+            settles += 1;
+            throw new Error('still on fire');
+          },
+        ),
+      true,
+    );
+    await listen(s);
+    await client.emit('doomed', { id: 'x' }).toPromise();
+    const entry = await onePoisoned();
+    expect(settles).toBe(1);
+    expect(entry.reason).toBe('Error: database on fire');
   });
 
   it('given garbage and unknown patterns, then they are poisoned at once and the consumer keeps working', async () => {

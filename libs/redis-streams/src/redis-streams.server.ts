@@ -4,6 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
+import { HandBackError } from './hand-back-error';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
 import { StreamEvents } from './stream-events';
@@ -348,7 +349,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     try {
       const handler = this.handlerFor(message.pattern);
       if (!handler) throw new PermanentMessageError(`no handler for pattern "${message.pattern}"`);
-      const context = new RedisStreamsContext([lane.stream, delivery.id, delivery.deliveries, lane.partition]);
+      const context = new RedisStreamsContext([lane.stream, delivery.id, delivery.deliveries, lane.partition, this.options.maxDeliveries]);
       const result: unknown = await handler(message.data, context);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
       lane.pendingAcks.push(delivery.id);
@@ -360,8 +361,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   /** A failed delivery: moved to the poison stream when retrying cannot help or the deliveries are used up, else left pending for a retry. */
   private failed(lane: Lane, delivery: Delivery, error: unknown): void {
-    markSpanFailed(error);
     const reason = describeError(error);
+    if (error instanceof HandBackError) {
+      this.logger.log(`message ${delivery.id} on ${lane.stream} handed back (delivery ${delivery.deliveries}): ${reason}`);
+      return;
+    }
+    markSpanFailed(error);
     if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
       this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
       lane.pendingPoison.push({ ...delivery, fields: this.options.poisonFields ? this.options.poisonFields(delivery.fields) : delivery.fields, reason });

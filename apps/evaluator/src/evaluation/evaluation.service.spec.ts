@@ -7,10 +7,11 @@ import { buildLlmRequest, MockLlmClient } from '@app/llm';
 import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto, NO_REVIEW_POLICY, ReviewPolicy } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { decodeMessage } from '@app/redis-streams';
+import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
+import { EvaluationConsumer } from './evaluation.consumer';
 import { EvaluationService } from './evaluation.service';
 
 /** The mock model's draft for this request passes the rules (see the RuleBasedJudge spec). */
@@ -36,6 +37,13 @@ const conflictingRates: MissionCreateDto = {
 };
 const LEASE_MS = 30_000;
 
+/** A judge with a bug: it throws on every mission, as a broken rubric would. */
+class BrokenJudge extends RuleBasedJudge {
+  override judge(): never {
+    throw new TypeError("Cannot read properties of undefined (reading 'length')");
+  }
+}
+
 describe('EvaluationService (real Redis, no services, rule-based judge)', () => {
   const redis = new Redis(redisUrl());
   const prefixes: string[] = [];
@@ -43,7 +51,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   /** Every first draft misses a rubric point: a failing verdict another attempt can fix. */
   const flawedModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0, flawRate: 1 });
 
-  function setup(env: Record<string, string> = {}, reviewPolicy: ReviewPolicy = NO_REVIEW_POLICY) {
+  function setup(env: Record<string, string> = {}, reviewPolicy: ReviewPolicy = NO_REVIEW_POLICY, judge = new RuleBasedJudge()) {
     const prefix = testKeyPrefix('evaluator');
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
@@ -54,7 +62,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const evaluator = new EvaluationService(
       pipeline,
       loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0', ...env }),
-      new RuleBasedJudge(),
+      judge,
       null,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
@@ -291,5 +299,41 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(Date.parse(mission?.notBefore ?? '') - Date.parse(evaluated.at)).toBeGreaterThanOrEqual(500);
     expect(await redis.zscore(partition.scheduled('retry'), 'm-1')).not.toBeNull();
     expect(await queue.readyIds()).toEqual([]);
+  });
+  describe('a message it cannot handle', () => {
+    const delivery = (deliveries: number) => new RedisStreamsContext(['stream', '1-0', deliveries, 0, 5]);
+
+    it('given a judge that throws, when the message fails before its last delivery, then the error goes back to the transport and the mission is untouched', async () => {
+      const { store, evaluator, complete, released } = setup({ MAX_ATTEMPTS: '3' }, NO_REVIEW_POLICY, new BrokenJudge());
+      const completed = await complete('m-1', lateCheckout);
+
+      await expect(new EvaluationConsumer(evaluator).missionCompleted({ mission: completed }, delivery(4))).rejects.toThrow(TypeError);
+
+      expect(await store.load('m-1')).toEqual(completed);
+      expect(await released()).toEqual([]);
+    });
+
+    it('given a judge that throws, when the message fails on its last delivery, then a failed verdict no judge gave is recorded with why, the agent released and the next attempt queued', async () => {
+      const { store, queue, evaluator, complete, eventsAfter, released } = setup({ MAX_ATTEMPTS: '3' }, NO_REVIEW_POLICY, new BrokenJudge());
+      const completed = await complete('m-1', lateCheckout);
+
+      await new EvaluationConsumer(evaluator).missionCompleted({ mission: completed }, delivery(5));
+
+      const [evaluated, queued] = await eventsAfter(completed);
+      expect(evaluated).toMatchObject({
+        type: 'MissionEvaluated',
+        data: {
+          attempt: 1,
+          passed: false,
+          score: 0,
+          judge: 'none',
+          reason: expect.stringMatching(/^not judged: the evaluator gave up after 5 deliveries: TypeError: /),
+        },
+      });
+      expect(queued.type).toBe('MissionQueued');
+      expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1 });
+      expect(await released()).toEqual([expect.objectContaining({ agentId: 'agent-pia', missionId: 'm-1', attempt: 1 })]);
+      expect(await queue.readyIds()).toEqual(['m-1']);
+    });
   });
 });

@@ -64,7 +64,7 @@ export class EvaluationService {
       // redelivery: thrown, the message would end in the poison stream and the mission stay
       // evaluating with its agent's slot. The attempt fails instead, and the retry rules go on.
       if (!(error instanceof GuestDataError)) throw error;
-      return this.record(completed, unjudgeable(attempt, error));
+      return this.record(completed, unjudgeable(attempt, error.message));
     }
     const verdict = await this.judge(plain);
     const evaluation: Evaluation = { attempt, ...verdict };
@@ -72,6 +72,15 @@ export class EvaluationService {
     const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: plain, output, score: verdict.score }) : null;
     const permanent = verdict.passed ? null : permanentFailure(plain);
     await this.record(completed, evaluation, { reviewRule, ...(permanent ? { permanent } : {}) });
+  }
+
+  /**
+   * Records a failed verdict no judge gave on the attempt `completed` stands for, unless it was
+   * judged already: the evaluator could not handle its message at all (settleOnLastDelivery), and
+   * the message will not come again.
+   */
+  async abandon(completed: Mission, reason: string): Promise<void> {
+    await this.record(completed, unjudgeable(completed.attempts, reason));
   }
 
   /** Appends the verdict with what follows it (success, review, the next attempt or the dead letters), and counts it. */
@@ -99,7 +108,7 @@ export class EvaluationService {
   }
 }
 
-/** The failed verdict on an attempt whose guest data could not be opened: no judge saw it. */
-function unjudgeable(attempt: number, error: GuestDataError): Evaluation {
-  return { attempt, score: 0, passed: false, criteria: [], reason: `not judged: ${error.message}`, rubricVersion: 'none', judge: NOT_JUDGED };
+/** The failed verdict on an attempt no judge saw (its guest data could not be opened, or its message not handled). */
+function unjudgeable(attempt: number, why: string): Evaluation {
+  return { attempt, score: 0, passed: false, criteria: [], reason: `not judged: ${why}`, rubricVersion: 'none', judge: NOT_JUDGED };
 }

@@ -8,10 +8,11 @@ import { MessagePattern } from '@app/messages';
 import { decideAssign, decideCreate, decideStart, Mission, MissionCreateDto, MissionEventType, NewMissionEvent } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { decodeMessage } from '@app/redis-streams';
+import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor } from '@app/testing';
 import { ExecutionMetrics } from './execution-metrics';
+import { ExecutionConsumer } from './execution.consumer';
 import { ExecutionService } from './execution.service';
 
 const inspection: MissionCreateDto = {
@@ -74,11 +75,14 @@ class ControlledLlm implements LlmClient {
 /**
  * The event store, watched: it records the event types of every append that took effect, and can
  * lose the reply to one, as a dropped connection does: the script ran, the client never heard
- * and sends the same command again (ioredis resends unanswered commands after reconnecting).
+ * and sends the same command again (ioredis resends unanswered commands after reconnecting). It
+ * can also fail appends outright.
  */
 class WatchedStore extends MissionStore {
   readonly appends: MissionEventType[][] = [];
   loseReplyTo: MissionEventType | null = null;
+  /** Appends starting with this event type fail, as they do while Redis is unreachable. */
+  failAppendsOf: MissionEventType | null = null;
 
   override async append(
     missionId: string,
@@ -87,6 +91,7 @@ class WatchedStore extends MissionStore {
     context: AppendContext,
     effects?: EffectsOf,
   ): Promise<AppendResult> {
+    if (events[0]?.type === this.failAppendsOf) throw new Error('Connection is closed.');
     const result = await super.append(missionId, mission, events, context, effects);
     if (result.code === AppendCode.Ok) this.appends.push(result.events.map((event) => event.type));
     if (result.code !== AppendCode.Ok || events[0]?.type !== this.loseReplyTo) return result;
@@ -356,6 +361,50 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(llm.calls).toHaveLength(0);
       expect(await context.released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
       expect(await context.queue.readyIds()).toEqual(['m-1']);
+    });
+  });
+  describe('a message it cannot handle', () => {
+    const delivery = (deliveries: number) => new RedisStreamsContext(['stream', '1-0', deliveries, 0, 5]);
+
+    it('given appends that keep failing, when the message fails before its last delivery, then the error goes back to the transport and the mission is untouched', async () => {
+      const context = setup(new ControlledLlm({ kind: 'answer' }), { MAX_ATTEMPTS: '3' });
+      const assigned = await context.assign('m-1');
+      context.store.failAppendsOf = 'MissionStarted';
+
+      await expect(new ExecutionConsumer(context.executor).missionAssigned({ mission: assigned }, delivery(4))).rejects.toThrow('Connection is closed.');
+
+      expect(await context.store.load('m-1')).toEqual(assigned);
+      expect(await context.released()).toEqual([]);
+    });
+
+    it('given appends that keep failing, when the message fails on its last delivery, then its attempt fails with why, the agent is released and the mission queued again', async () => {
+      const context = setup(new ControlledLlm({ kind: 'answer' }), { MAX_ATTEMPTS: '3' });
+      const assigned = await context.assign('m-1');
+      context.store.failAppendsOf = 'MissionStarted';
+
+      await new ExecutionConsumer(context.executor).missionAssigned({ mission: assigned }, delivery(5));
+
+      expect(context.store.appends).toEqual([['MissionFailed', 'MissionQueued']]);
+      expect(await context.store.load('m-1')).toMatchObject({
+        status: 'queued',
+        attempts: 1,
+        lastError: 'the executor gave up after 5 deliveries: Error: Connection is closed.',
+      });
+      expect(await context.released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+      expect(await context.queue.readyIds()).toEqual(['m-1']);
+    });
+
+    it('given an attempt that completed, when its message is abandoned late, then nothing changes', async () => {
+      const context = setup(new ControlledLlm({ kind: 'answer' }), { MAX_ATTEMPTS: '3' });
+      const assigned = await context.assign('m-1');
+      await context.executor.execute(assigned);
+      const completed = await context.store.load('m-1');
+      context.store.appends.length = 0;
+
+      await context.executor.abandon(assigned, 'the executor gave up after 5 deliveries');
+
+      expect(context.store.appends).toEqual([]);
+      expect(await context.store.load('m-1')).toEqual(completed);
     });
   });
 });

@@ -9,6 +9,7 @@ import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
 import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
+import { HandBackError } from '@app/redis-streams';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { AgentPromptCache } from './agent-prompt-cache';
 import { ExecutionMetrics } from './execution-metrics';
@@ -95,7 +96,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    */
   async execute(assigned: Mission, redelivered = false): Promise<void> {
     // Not acked: the message stays pending and another executor takes it over.
-    if (this.shuttingDown) throw new Error('executor is shutting down; handing the mission back');
+    if (this.shuttingDown) throw new HandBackError('executor is shutting down; handing the mission back');
     this.executing += 1;
     try {
       await this.run(assigned, redelivered);
@@ -167,6 +168,14 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       const { id: missionId, correlationId } = completed.mission;
       this.logger.info({ missionId, correlationId, attempt, reason: completed.reason }, 'stale result ignored');
     }
+  }
+
+  /**
+   * Fails the attempt `assigned` stands for, unless it is over already: the executor could not
+   * handle its message at all (settleOnLastDelivery), and the message will not come again.
+   */
+  async abandon(assigned: Mission, reason: string): Promise<void> {
+    await this.fail(assigned, assigned.attempts, reason);
   }
 
   /** Whether the mission's latest event is the MissionStarted this run wrote. */
