@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideCreate, Mission, MissionCreateDto, PriorityLevel } from '@app/mission';
+import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
 
@@ -37,8 +37,8 @@ describe('ReadyQueue (real Redis)', () => {
     const leased: string[] = [];
     const leasedIds = async () => leased;
     const lease = async (...args: Parameters<ReadyQueue['lease']>): Promise<number> => {
-      const missions: Mission[] = await queue.lease(...args);
-      leased.push(...missions.map((mission) => mission.id));
+      const missions = await queue.lease(...args);
+      leased.push(...missions.map(({ mission }) => mission.id));
       return missions.length;
     };
     return { keys, store, queue, enqueue, lease, leasedIds };
@@ -91,6 +91,19 @@ describe('ReadyQueue (real Redis)', () => {
 
     expect(await lease(0, 1, 10_000, 'r1', { freeAgents: [{ free: 3, skills: ['plumbing', 'electrical'] }] })).toBe(1);
     expect(await leasedIds()).toEqual(['plumbing-2']);
+  });
+
+  it('given queued missions, when they are leased with or without free agents, then each comes with the score it had in the ready queue', async () => {
+    const { queue, enqueue } = setup();
+    const t = 1_700_000_000_000;
+    const plumbing = await enqueue('plumbing-1', 'high', t, ['plumbing'], { deadline: new Date(t + 60_000).toISOString() });
+    const pricing = await enqueue('pricing-1', 'low', t + 5);
+
+    const [withAgent] = await queue.lease(0, 1, 10_000, 'r1', { freeAgents: [{ free: 1, skills: ['plumbing'] }] });
+    const [withoutAgents] = await queue.lease(0, 1, 10_000, 'r2');
+
+    expect(withAgent).toEqual({ mission: plumbing, readyScore: queue.score(plumbing, t) });
+    expect(withoutAgents).toEqual({ mission: pricing, readyScore: queue.score(pricing, t + 5) });
   });
 
   it('given a flood of older missions, critical ones among them, when a safety issue is queued last, then it is leased first', async () => {

@@ -57,6 +57,12 @@ export interface FreeAgent {
   skills: readonly string[];
 }
 
+/** A leased mission with its ready score, by which the leases of several partitions merge (lowest first). */
+export interface LeasedMission {
+  mission: Mission;
+  readyScore: number;
+}
+
 export interface LeaseOptions {
   now?: number;
   freeAgents?: readonly FreeAgent[];
@@ -102,18 +108,20 @@ export class ReadyQueue {
 
   /**
    * Leases up to `max` missions of one log partition to the lease `leaseId` until `leaseMs` from
-   * now, and returns their states, best first. With `freeAgents`, only missions one of them can
+   * now, and returns their states with their ready scores, best first. With `freeAgents`, only missions one of them can
    * take are leased, at most one per free slot (see lease-ready-missions-8.lua).
    */
-  async lease(partition: number, max: number, leaseMs: number, leaseId: string, options: LeaseOptions = {}): Promise<Mission[]> {
+  async lease(partition: number, max: number, leaseMs: number, leaseId: string, options: LeaseOptions = {}): Promise<LeasedMission[]> {
     const now = options.now ?? Date.now();
     const k = this.keys.partitions[partition];
     const keys = [k.ready, k.leased, k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills, k.leaseOwners];
     const agents = options.freeAgents ?? [];
     const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, leaseId, `d:${minuteOf(now)}`, agents.length, k.readyWithSkillsPrefix];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
-    const states = (await leaseScript.run(this.redis, keys, args)) as string[];
-    return states.map((state) => JSON.parse(state) as Mission);
+    const reply = (await leaseScript.run(this.redis, keys, args)) as string[];
+    const leased: LeasedMission[] = [];
+    for (let i = 0; i < reply.length; i += 2) leased.push({ mission: JSON.parse(reply[i]) as Mission, readyScore: Number(reply[i + 1]) });
+    return leased;
   }
 
   /** Returns missions whose lease ran out to the ready queue, in every partition. */

@@ -75,7 +75,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const complete = async (id: string, input: MissionCreateDto, model = draftingModel): Promise<Mission> => {
       const created = await pipeline.append(id, null, decideCreate(input), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
-      const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
+      const [{ mission: leased }] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
       if (assigned.kind !== 'appended') throw new Error(`assign ${id} failed`);
       const started = await pipeline.transition(assigned.mission, (m) => decideStart(m, 1, `run-${id}`), { actor: 'test' });

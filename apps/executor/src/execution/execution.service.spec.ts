@@ -131,7 +131,7 @@ describe('ExecutionService (real Redis, no services)', () => {
     const assign = async (id: string): Promise<Mission> => {
       const created = await pipeline.append(id, null, decideCreate(inspection), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
-      const [leased] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
+      const [{ mission: leased }] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
       if (assigned.kind !== 'appended') throw new Error(`assign ${id} failed`);
       store.appends.length = 0;

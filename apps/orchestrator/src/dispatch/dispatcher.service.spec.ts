@@ -3,8 +3,8 @@ import { PinoLogger } from 'nestjs-pino';
 import { AgentRegistry, AgentSlots, AgentSnapshot } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideCreate, Mission, MissionCreateDto } from '@app/mission';
-import { LeaseOptions, ReadyQueue } from '@app/mission-queue';
+import { decideCreate, decideOverdue, Mission, MissionCreateDto } from '@app/mission';
+import { LeasedMission, LeaseOptions, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
@@ -32,9 +32,9 @@ const plumber = (id: string, capacity: number) => ({
 
 /** A queue whose next lease answers with the given (stale) states, as a paused orchestrator's would. */
 class StaleLeaseQueue extends ReadyQueue {
-  next: Mission[] | null = null;
+  next: LeasedMission[] | null = null;
 
-  override async lease(partition: number, max: number, leaseMs: number, leaseId: string, options?: LeaseOptions): Promise<Mission[]> {
+  override async lease(partition: number, max: number, leaseMs: number, leaseId: string, options?: LeaseOptions): Promise<LeasedMission[]> {
     const stale = this.next;
     this.next = null;
     return stale ?? super.lease(partition, max, leaseMs, leaseId, options);
@@ -138,6 +138,27 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(await store.load(low)).toMatchObject({ status: 'queued' });
   });
 
+  it('given an early mission in partition 0 marked overdue just now and a later one in partition 1 and one free slot, when it looks, then the early one gets it', async () => {
+    const { keys, store, queue, registry, dispatcher } = setup(2);
+    await registry.register(plumber('agent-pia', 1), 'test');
+    const idIn = (partition: number, name: string) => {
+      for (let i = 0; ; i++) if (keys.partitionOf(`${name}-${i}`) === partition) return `${name}-${i}`;
+    };
+    const pipeline = new MissionPipeline(store, queue);
+    const hours = (n: number) => new Date(Date.now() - n * 3_600_000);
+    const early = idIn(0, 'early');
+    const later = idIn(1, 'later');
+    await pipeline.append(early, null, decideCreate({ ...plumbing, deadline: hours(8).toISOString() }, hours(10)), { actor: 'test', now: hours(10) });
+    await pipeline.append(later, null, decideCreate(plumbing, hours(5)), { actor: 'test', now: hours(5) });
+    // The deadline check marks the early one now: its updatedAt is now, its place in the queue is still 10 hours ago's.
+    await pipeline.transition(early, (m) => decideOverdue(m, new Date()), { actor: 'test' });
+
+    await dispatcher.lookForWork();
+
+    expect(await store.load(early)).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-pia' });
+    expect(await store.load(later)).toMatchObject({ status: 'queued' });
+  });
+
   it('given the best agent filled up since the snapshot, when it claims, then the mission is planned again on the next agent in the same look', async () => {
     const { store, registry, dispatcher, create, load } = setup();
     await registry.register(plumber('agent-ada', 5), 'test');
@@ -164,7 +185,7 @@ describe('Dispatcher (real Redis, no services)', () => {
     await new AgentSlots(redis, keys).endAttempt({ agentId: 'agent-pia', missionId: 'm-1', attempt: 1 });
     expect(await load('agent-pia')).toBe(0);
 
-    queue.next = [queued];
+    queue.next = [{ mission: queued, readyScore: 0 }];
     await dispatcher.lookForWork();
 
     expect(await metrics.claimsRefused.get()).toMatchObject({ values: [expect.objectContaining({ value: 1 })] });

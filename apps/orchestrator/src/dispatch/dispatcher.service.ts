@@ -107,13 +107,15 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (free.length === 0) return false;
     const max = free.reduce((sum, agent) => sum + agent.free, 0);
     const leaseId = uuidv7();
-    const leased = (
-      await Promise.all(this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })))
-    ).flat();
+    const leases = await Promise.all(
+      this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })),
+    );
+    // Each partition's lease is in queue order; merged by the scores they had there, the best of all partitions get the scarce slots first.
+    const leased = leases
+      .flat()
+      .sort((a, b) => a.readyScore - b.readyScore || (a.mission.id < b.mission.id ? -1 : 1))
+      .map(({ mission }) => mission);
     if (leased.length === 0) return false;
-    // Each partition's lease is in queue order; merged, the best of all partitions get the scarce slots first.
-    const order = (mission: Mission) => this.queue.score(mission, Date.parse(mission.updatedAt));
-    leased.sort((a, b) => order(a) - order(b) || (a.id < b.id ? -1 : 1));
     let outcomes: Outcome[] = [];
     try {
       // Traced: the trace each mission was queued in, so its assignment continues it.

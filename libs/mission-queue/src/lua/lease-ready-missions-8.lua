@@ -29,15 +29,21 @@
   ARGV[7] key prefix of the ready queues per skill set (the set's skills, comma-separated, follow it)
   ARGV[8..] per free agent: its free slots, its number of skills k, then its k skills
 
-  Result: the leased missions' state JSONs, best first
+  Result: per leased mission, best first, its state JSON and its ready score (the orchestrator
+  merges the leases of several partitions by that score)
 ]]
 --- @include "@event-store/includes/ready-membership"
 
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
 local ids = {}
+local scores = {}
 if agentCount == 0 then
-  ids = redis.call('ZRANGE', KEYS[1], 0, max - 1)
+  local rows = redis.call('ZRANGE', KEYS[1], 0, max - 1, 'WITHSCORES')
+  for r = 1, #rows, 2 do
+    ids[#ids + 1] = rows[r]
+    scores[#scores + 1] = rows[r + 1]
+  end
 else
   local agents = {}
   local free = 0
@@ -67,7 +73,7 @@ else
         if agentFits(agents[a], needed) then
           local rows = redis.call('ZRANGE', ARGV[7] .. needed, 0, max - 1, 'WITHSCORES')
           for r = 1, #rows, 2 do
-            candidates[#candidates + 1] = { id = rows[r], score = tonumber(rows[r + 1]), needed = needed }
+            candidates[#candidates + 1] = { id = rows[r], score = tonumber(rows[r + 1]), rawScore = rows[r + 1], needed = needed }
           end
           break
         end
@@ -86,22 +92,24 @@ else
         agent.slots = agent.slots - 1
         free = free - 1
         ids[#ids + 1] = candidate.id
+        scores[#scores + 1] = candidate.rawScore
         break
       end
     end
   end
 end
 local queue = { ready = KEYS[1], since = KEYS[4], byLevel = KEYS[5], bySkills = KEYS[7], skillSetPrefix = ARGV[7] }
-local states = {}
+local leased = {}
 for i, id in ipairs(ids) do
   local missionKey = ARGV[3] .. id
   removeFromReady(queue, missionKey, id)
   redis.call('ZADD', KEYS[2], ARGV[2], id)
   redis.call('HSET', KEYS[8], id, ARGV[4])
-  states[i] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
+  leased[2 * i - 1] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
+  leased[2 * i] = scores[i]
 end
 if #ids > 0 then
   redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
   redis.call('HINCRBY', KEYS[6], ARGV[5], #ids)
 end
-return states
+return leased
