@@ -81,7 +81,11 @@ describe('Dispatcher (real Redis, no services)', () => {
       return result.mission;
     };
     const load = async (agentId: string) => Number((await redis.hget(keys.agentLoad, agentId)) ?? 0);
-    return { keys, store, queue, registry, metrics, dispatcher, create, load };
+    /** An id `name-<n>` that falls in `partition`. */
+    const idIn = (partition: number, name: string) => {
+      for (let i = 0; ; i++) if (keys.partitionOf(`${name}-${i}`) === partition) return `${name}-${i}`;
+    };
+    return { keys, store, queue, registry, metrics, dispatcher, create, load, idIn };
   }
 
   afterAll(async () => {
@@ -121,11 +125,8 @@ describe('Dispatcher (real Redis, no services)', () => {
   });
 
   it('given a low mission in partition 0 and a critical one in partition 1 and one free slot, when it looks, then the critical one gets it', async () => {
-    const { keys, store, queue, registry, dispatcher } = setup(2);
+    const { store, queue, registry, dispatcher, idIn } = setup(2);
     await registry.register(plumber('agent-pia', 1), 'test');
-    const idIn = (partition: number, name: string) => {
-      for (let i = 0; ; i++) if (keys.partitionOf(`${name}-${i}`) === partition) return `${name}-${i}`;
-    };
     const pipeline = new MissionPipeline(store, queue);
     const low = idIn(0, 'low');
     const critical = idIn(1, 'critical');
@@ -139,11 +140,8 @@ describe('Dispatcher (real Redis, no services)', () => {
   });
 
   it('given an early mission in partition 0 marked overdue just now and a later one in partition 1 and one free slot, when it looks, then the early one gets it', async () => {
-    const { keys, store, queue, registry, dispatcher } = setup(2);
+    const { store, queue, registry, dispatcher, idIn } = setup(2);
     await registry.register(plumber('agent-pia', 1), 'test');
-    const idIn = (partition: number, name: string) => {
-      for (let i = 0; ; i++) if (keys.partitionOf(`${name}-${i}`) === partition) return `${name}-${i}`;
-    };
     const pipeline = new MissionPipeline(store, queue);
     const hours = (n: number) => new Date(Date.now() - n * 3_600_000);
     const early = idIn(0, 'early');
