@@ -3,7 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SERVICE_NAMES } from '@app/messages';
-import { deleteKeysByPrefix, FakeOdooServer, OtlpReceiver, ReceivedSpan, testKeyPrefix, testRedisConnection, waitFor, WebhookReceiver } from '@app/testing';
+import {
+  deleteKeysByPrefix,
+  FakeOdooServer,
+  OtlpReceiver,
+  OtlpReceiverOptions,
+  ReceivedSpan,
+  testKeyPrefix,
+  testRedisConnection,
+  waitFor,
+  WebhookReceiver,
+} from '@app/testing';
 import { MISSION_FINISHED } from '@app/webhooks';
 import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping';
 import { RunningSystem } from '../../scripts/launcher';
@@ -54,8 +64,12 @@ const OTLP_KIND = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 
  * (`receiver`) when `env` names no other endpoint; the suite that calls this gets them in beforeAll
  * and loses them in afterAll. `env` is read in beforeAll, after the suite's own earlier beforeAll.
  */
-function tracedSystem(name: string, env: () => NodeJS.ProcessEnv, options: { oneProcess: boolean; output?: NodeJS.WritableStream }) {
-  const traced = { receiver: new OtlpReceiver(), api: '', stop: async () => system?.stop() };
+function tracedSystem(
+  name: string,
+  env: (endpoint: string) => NodeJS.ProcessEnv,
+  options: { oneProcess: boolean; output?: NodeJS.WritableStream; receiver?: OtlpReceiverOptions; stopTimeoutMs?: number },
+) {
+  const traced = { receiver: new OtlpReceiver(options.receiver), api: '', stop: async () => system?.stop() };
   const prefix = testKeyPrefix(name);
   const redis = testRedisConnection(`${name}-spec`);
   let system: RunningSystem | undefined;
@@ -70,7 +84,7 @@ function tracedSystem(name: string, env: () => NodeJS.ProcessEnv, options: { one
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         // The SDK's batch delay (default 5 s), so the spans arrive while the test waits.
         OTEL_BSP_SCHEDULE_DELAY: '200',
-        ...env(),
+        ...env(endpoint),
       },
       options,
     );
@@ -381,5 +395,45 @@ describe('tracing off: without an endpoint the services load nothing of OpenTele
     expect(probe.packages()).toEqual(['@opentelemetry/api']);
     expect(receiver.spans).toEqual([]);
     expect(receiver.protobufBodies).toEqual([]);
+  });
+});
+
+describe('tracing: the standard exporter settings, and a collector that never answers', () => {
+  const traced = tracedSystem(
+    'tracing-hang',
+    (endpoint) => ({
+      LOG_LEVEL: 'warn',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/collector/traces`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=e2e,service.namespace=hotel%20seeblick',
+      // An export waits this long for the collector's answer, and a batch as long: far past the shutdown's flush.
+      OTEL_EXPORTER_OTLP_TIMEOUT: '60000',
+      OTEL_BSP_EXPORT_TIMEOUT: '60000',
+      // A first batch of 5 goes at once and hangs; the rest wait in the queue (one export at a time) for the last flush.
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '5',
+      OTEL_BSP_SCHEDULE_DELAY: '60000',
+    }),
+    // Four processes: the one process has a close bound of its own (9 s), which would hide a service's.
+    { oneProcess: false, receiver: { path: '/collector/traces', answers: false }, stopTimeoutMs: 90_000 },
+  );
+  const { receiver } = traced;
+
+  it('given the traces URL, resource attributes and a collector that takes exports but never answers, then spans reach that URL with the attributes, and the services stop within the flush bound', async () => {
+    const response = await fetch(`${traced.api}/api/missions`, { method: 'POST', headers, body: JSON.stringify(airCondition) });
+    expect(response.status).toBe(201);
+    const [span] = await waitFor(async () => (receiver.spans.length > 0 ? receiver.spans : null), {
+      timeoutMs: 30_000,
+      what: 'a first export at the traces URL as given',
+    });
+    expect(span.resource).toMatchObject({ 'deployment.environment': 'e2e', 'service.namespace': 'hotel seeblick' });
+    expect(receiver.spans.length).toBeLessThanOrEqual(5);
+    expect(receiver.refused).toEqual([]);
+
+    // That export is still waiting for its answer, and the other spans for theirs: the last flush
+    // gives up after its 2 s, not the batch's 60 s.
+    const stopping = Date.now();
+    await traced.stop();
+    expect(Date.now() - stopping).toBeLessThan(20_000);
   });
 });

@@ -24,7 +24,10 @@ const TAIL_LINES = 60;
  * not ready within a minute, or exit first, they are stopped (a test's afterAll never sees a
  * system that did not start) and the error names the services not ready and their last output.
  */
-export async function launchBuiltSystem(env: NodeJS.ProcessEnv, options: { oneProcess: boolean; output?: NodeJS.WritableStream }): Promise<LaunchedSystem> {
+export async function launchBuiltSystem(
+  env: NodeJS.ProcessEnv,
+  options: { oneProcess: boolean; output?: NodeJS.WritableStream; stopTimeoutMs?: number },
+): Promise<LaunchedSystem> {
   expect(ensureBuilt(ROOT)).toBe(0);
   // The connector's too: the port after the last service's, its default, may be anyone's.
   const { [CONNECTOR_ODOO]: connectorPort, ...ports } = await findFreePorts([...SERVICE_NAMES, CONNECTOR_ODOO]);
@@ -48,6 +51,7 @@ export async function launchBuiltSystem(env: NodeJS.ProcessEnv, options: { onePr
     log: (line) => void tail.push(`launcher: ${line}`),
     output,
     oneProcess: options.oneProcess,
+    ...(options.stopTimeoutMs ? { stopTimeoutMs: options.stopTimeoutMs } : {}),
   });
   const ready = (name: ServiceName) =>
     fetch(`http://127.0.0.1:${ports[name]}/health/ready`).then(

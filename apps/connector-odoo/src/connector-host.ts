@@ -5,7 +5,7 @@ import { KeyLayout } from '@app/event-store';
 import { ProjectionRunner } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
-import { flushTracing } from '@app/tracing';
+import { flushTracingAtShutdown } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
 import { OdooPollError } from './odoo-poll-error';
@@ -76,7 +76,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
 
   async onApplicationShutdown(): Promise<void> {
     // The last polls' and write-backs' spans go out before the process ends.
-    await flushTracing().catch(() => undefined);
+    await flushTracingAtShutdown((message) => this.logger.warn(message));
     await this.redis.quit().catch(() => undefined);
   }
 

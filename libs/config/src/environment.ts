@@ -5,6 +5,7 @@ import { IsClusterNodeList } from './cluster-nodes';
 import { httpUrlParser } from './http-url';
 import { IsParsedBy } from './parsed-by';
 import { parsePriceTable } from './price-table';
+import { parseResourceAttributes } from './resource-attributes';
 import { IsRetentionDays } from './retention-days';
 
 /**
@@ -677,6 +678,13 @@ export class Environment {
   @IsParsedBy('isHttpUrl', 'OTEL_EXPORTER_OTLP_ENDPOINT', httpUrlParser('OTEL_EXPORTER_OTLP_ENDPOINT', { emptyAllowed: false }))
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;
 
+  /** OTLP/HTTP traces URL, used as it is (nothing appended); set, it wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @IsParsedBy('isHttpUrl', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrlParser('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', { emptyAllowed: false }))
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+
   @Expose()
   @IsIn(['http/protobuf', 'http/json'])
   OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' | 'http/json' = 'http/protobuf';
@@ -700,4 +708,43 @@ export class Environment {
   @Min(0)
   @Max(1)
   OTEL_TRACES_SAMPLER_ARG = 1;
+
+  /** More attributes of every span's resource (`key=value,…`, values percent-encoded). */
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @IsParsedBy('isResourceAttributes', 'OTEL_RESOURCE_ATTRIBUTES', parseResourceAttributes)
+  OTEL_RESOURCE_ATTRIBUTES?: string;
+
+  /** How long ended spans wait before they are exported in a batch (ms). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  OTEL_BSP_SCHEDULE_DELAY = 5_000;
+
+  /** How long one batch's export may take before it is given up (ms). */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(3_600_000)
+  OTEL_BSP_EXPORT_TIMEOUT = 30_000;
+
+  /** Ended spans kept while waiting for export; beyond it new spans are dropped. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  OTEL_BSP_MAX_QUEUE_SIZE = 2_048;
+
+  /** Spans per export at most; not more than OTEL_BSP_MAX_QUEUE_SIZE. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE = 512;
 }

@@ -6,3 +6,4 @@ export * from './secret-file';
 export * from './retention-days';
 export * from './price-table';
 export * from './http-url';
+export * from './resource-attributes';

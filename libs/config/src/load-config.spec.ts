@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countingLoadsOf } from '@app/testing';
 import { ConfigError, loadEnvironment } from './load-config';
+import { parseResourceAttributes } from './resource-attributes';
 import { readReviewPolicy } from './review-policy-file';
 
 describe('loadEnvironment', () => {
@@ -166,6 +167,39 @@ describe('variables that only work together', () => {
       expect.stringMatching(/price table entry "gpt-4o".inputPerMillion must be a non-negative number, got -1$/),
     ]);
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', LLM_PRICES: '{"m":{"inputPerMillion":1,"outputPerMillion":2}}' })).toEqual([]);
+  });
+
+  it('given the standard tracing variables, then the traces URL, resource attributes and batch settings are read, and what cannot work is named at start', () => {
+    expect(loadEnvironment({})).toMatchObject({
+      OTEL_BSP_SCHEDULE_DELAY: 5_000,
+      OTEL_BSP_EXPORT_TIMEOUT: 30_000,
+      OTEL_BSP_MAX_QUEUE_SIZE: 2_048,
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: 512,
+    });
+    expect(parseResourceAttributes(' deployment.environment = prod ,service.namespace=hotel%20seeblick')).toEqual({
+      'deployment.environment': 'prod',
+      'service.namespace': 'hotel seeblick',
+    });
+    expect(
+      problemsOf({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
+        OTEL_RESOURCE_ATTRIBUTES: 'team=ops',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+      }),
+    ).toEqual([]);
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318' })).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="collector:4318": OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL',
+    ]);
+    expect(problemsOf({ OTEL_RESOURCE_ATTRIBUTES: 'team=ops,prod' })).toEqual([
+      'OTEL_RESOURCE_ATTRIBUTES="team=ops,prod": OTEL_RESOURCE_ATTRIBUTES must be key=value pairs separated by commas; "prod" is not one',
+    ]);
+    expect(problemsOf({ OTEL_RESOURCE_ATTRIBUTES: 'team=100%' })).toEqual([
+      'OTEL_RESOURCE_ATTRIBUTES="team=100%": OTEL_RESOURCE_ATTRIBUTES: the value of team is not percent-encoded correctly',
+    ]);
+    expect(problemsOf({ OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512' })).toEqual([
+      'OTEL_BSP_MAX_EXPORT_BATCH_SIZE (512) must not be more than OTEL_BSP_MAX_QUEUE_SIZE (100)',
+    ]);
+    expect(problemsOf({ OTEL_BSP_EXPORT_TIMEOUT: '0' })).toHaveLength(1);
   });
 
   it('given ODOO_URL without the rest of the Odoo login, then the missing ones are named and the key is not echoed', () => {

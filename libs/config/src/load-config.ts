@@ -48,6 +48,11 @@ export function combinationProblems(env: Environment): string[] {
         'set LLM_PROVIDER=openai (with LLM_BASE_URL and LLM_MODEL), or JUDGE=rules, or JUDGE_ALLOW_MOCK=true to run it anyway',
     );
   }
+  if (env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE > env.OTEL_BSP_MAX_QUEUE_SIZE) {
+    problems.push(
+      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE}) must not be more than OTEL_BSP_MAX_QUEUE_SIZE (${env.OTEL_BSP_MAX_QUEUE_SIZE})`,
+    );
+  }
   problems.push(...reviewPolicyProblems(env.REVIEW_POLICY_FILE));
   if (env.ODOO_URL) {
     const missing = (['ODOO_DB', 'ODOO_LOGIN', 'ODOO_API_KEY'] as const).filter((name) => !env[name]);

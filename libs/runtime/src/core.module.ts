@@ -1,4 +1,4 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { Environment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
@@ -8,7 +8,7 @@ import { ServiceName } from '@app/messages';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { createRedisConnection, RedisConnection } from '@app/redis';
-import { flushTracing, ServiceTracer } from '@app/tracing';
+import { flushTracingAtShutdown, ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
@@ -83,6 +83,6 @@ export class CoreModule implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
     // The spans of the last work would otherwise wait for the next export, which may never come.
-    await flushTracing().catch(() => undefined);
+    await flushTracingAtShutdown((message) => new Logger('Tracing').warn(message));
   }
 }

@@ -11,6 +11,15 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, string | number | boolean>;
+  /** The attributes of the span's resource, `service.name` among them. */
+  resource: Record<string, string | number | boolean>;
+}
+
+export interface OtlpReceiverOptions {
+  /** The path it takes exports at. Default `/v1/traces`. */
+  path?: string;
+  /** False: it reads and keeps every export but never answers, as a collector that hangs. Default true. */
+  answers?: boolean;
 }
 
 interface OtlpValue {
@@ -41,6 +50,8 @@ interface OtlpExport {
  * protobuf ones (`http/protobuf`; a test looks for the strings they hold).
  */
 export class OtlpReceiver {
+  constructor(private readonly options: OtlpReceiverOptions = {}) {}
+
   readonly spans: ReceivedSpan[] = [];
   readonly protobufBodies: Buffer[] = [];
   /** Requests it could not read, with the reason: a test expects none. */
@@ -56,20 +67,29 @@ export class OtlpReceiver {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Exports it never answered hold their connections open.
+    server.closeAllConnections();
+    await closed;
   }
 
   private async receive(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const type = String(request.headers['content-type']);
-    if (request.method !== 'POST' || request.url !== '/v1/traces' || !(type.startsWith('application/json') || type.startsWith('application/x-protobuf'))) {
+    if (
+      request.method !== 'POST' ||
+      request.url !== (this.options.path ?? '/v1/traces') ||
+      !(type.startsWith('application/json') || type.startsWith('application/x-protobuf'))
+    ) {
       this.refused.push(`${request.method} ${request.url} ${type}`);
       response.writeHead(404).end();
       return;
     }
     if (type.startsWith('application/x-protobuf')) {
       this.protobufBodies.push(Buffer.concat(chunks));
+      if (this.options.answers === false) return;
       // An empty ExportTraceServiceResponse is zero bytes.
       response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
       return;
@@ -81,12 +101,14 @@ export class OtlpReceiver {
       response.writeHead(400).end();
       return;
     }
+    if (this.options.answers === false) return;
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
   }
 
   private collect(body: OtlpExport): void {
     for (const resourceSpans of body.resourceSpans ?? []) {
-      const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name'] ?? '');
+      const resource = attributesOf(resourceSpans.resource?.attributes);
+      const service = String(resource['service.name'] ?? '');
       for (const scope of resourceSpans.scopeSpans ?? []) {
         for (const span of scope.spans ?? []) {
           this.spans.push({
@@ -97,6 +119,7 @@ export class OtlpReceiver {
             name: span.name,
             kind: span.kind,
             attributes: attributesOf(span.attributes),
+            resource,
           });
         }
       }

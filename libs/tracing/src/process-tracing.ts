@@ -1,13 +1,26 @@
 import { context, propagation, ROOT_CONTEXT, Tracer } from '@opentelemetry/api';
 import type { TracerProvider } from '@opentelemetry/sdk-trace';
-import { Environment, loadEnvironment } from '@app/config';
+import { Environment, loadEnvironment, parseResourceAttributes } from '@app/config';
 import type * as TracingSdk from './tracing-sdk';
 
 /** What tracing needs from the environment: the standard OTEL_* variables. */
 export type TracingEnvironment = Pick<
   Environment,
-  'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_PROTOCOL' | 'OTEL_SERVICE_NAME' | 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'
+  | 'OTEL_EXPORTER_OTLP_ENDPOINT'
+  | 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'
+  | 'OTEL_EXPORTER_OTLP_PROTOCOL'
+  | 'OTEL_SERVICE_NAME'
+  | 'OTEL_RESOURCE_ATTRIBUTES'
+  | 'OTEL_TRACES_SAMPLER'
+  | 'OTEL_TRACES_SAMPLER_ARG'
+  | 'OTEL_BSP_SCHEDULE_DELAY'
+  | 'OTEL_BSP_EXPORT_TIMEOUT'
+  | 'OTEL_BSP_MAX_QUEUE_SIZE'
+  | 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'
 >;
+
+/** How long a stopping process waits for its last spans' export: a collector that does not answer must not hold a shutdown. */
+export const SHUTDOWN_FLUSH_MS = 2_000;
 
 interface ProcessTracing {
   sdk: typeof TracingSdk;
@@ -20,8 +33,13 @@ interface ProcessTracing {
 
 let tracing: ProcessTracing | null = null;
 
-export function tracingConfigured(env: Pick<Environment, 'OTEL_EXPORTER_OTLP_ENDPOINT'>): boolean {
-  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT);
+export function tracingConfigured(env: Pick<Environment, 'OTEL_EXPORTER_OTLP_ENDPOINT' | 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'>): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT);
+}
+
+/** The spans' `service.name`: OTEL_SERVICE_NAME, else the one in OTEL_RESOURCE_ATTRIBUTES, else `own` (the service's). */
+function serviceNameOf(env: TracingEnvironment, own: string): string {
+  return env.OTEL_SERVICE_NAME ?? parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES ?? '')['service.name'] ?? own;
 }
 
 /**
@@ -55,12 +73,12 @@ function providerFor(state: ProcessTracing, serviceName: string): TracerProvider
 
 /**
  * The tracer of one service, or null when no collector is configured. Its spans carry
- * `service.name` = OTEL_SERVICE_NAME, else the service's own name, also when several services
- * share a process.
+ * `service.name` = serviceNameOf, the service's own name unless the environment names one, also
+ * when several services share a process.
  */
 export function serviceTracer(service: string, env: TracingEnvironment): Tracer | null {
   if (!tracingConfigured(env)) return null;
-  return providerFor(processTracing(env), env.OTEL_SERVICE_NAME ?? service).getTracer(`brain-${service}`);
+  return providerFor(processTracing(env), serviceNameOf(env, service)).getTracer(`brain-${service}`);
 }
 
 /**
@@ -73,7 +91,7 @@ export function instrumentProcess(label: string, env: TracingEnvironment): void 
   if (!tracingConfigured(env)) return;
   const state = processTracing(env);
   if (state.uninstrument) return;
-  state.uninstrument = state.sdk.instrument(providerFor(state, env.OTEL_SERVICE_NAME ?? label));
+  state.uninstrument = state.sdk.instrument(providerFor(state, serviceNameOf(env, label)));
   // The instrumentation patches a module when it is required. http and https are core modules that
   // may have loaded already (and Jest loads packages past the hook); requiring them again is what
   // patches them, in place, for every server and client of the process.
@@ -95,9 +113,29 @@ export function instrumentProcessFromEnvironment(label: string): void {
   instrumentProcess(label, env);
 }
 
-/** Exports every span ended so far. */
-export async function flushTracing(): Promise<void> {
-  await Promise.all([...(tracing?.providers.values() ?? [])].map((provider) => provider.forceFlush()));
+/**
+ * Exports every span ended so far; true once done, false when `withinMs` ran out first (the spans
+ * not exported by then are given up by the caller, which is stopping).
+ */
+export async function flushTracing(withinMs = Number.POSITIVE_INFINITY): Promise<boolean> {
+  const flushed = Promise.all([...(tracing?.providers.values() ?? [])].map((provider) => provider.forceFlush())).then(() => true);
+  if (!Number.isFinite(withinMs)) return flushed;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, withinMs, false)));
+  try {
+    return await Promise.race([flushed, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The last flush of a stopping process: at most SHUTDOWN_FLUSH_MS, then the spans not exported yet
+ * are given up with `warn`, so a collector that does not answer cannot hold the shutdown.
+ */
+export async function flushTracingAtShutdown(warn: (message: string) => void): Promise<void> {
+  const flushed = await flushTracing(SHUTDOWN_FLUSH_MS).catch(() => false);
+  if (!flushed) warn(`the last spans were not exported within ${SHUTDOWN_FLUSH_MS} ms of shutdown (the collector did not answer); they are dropped`);
 }
 
 /** Exports what is left, and ends tracing in this process (instrumentation removed). */

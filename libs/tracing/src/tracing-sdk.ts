@@ -10,6 +10,7 @@ import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { parseResourceAttributes } from '@app/config';
 import { createSampler } from './create-sampler';
 import type { TracingEnvironment } from './process-tracing';
 
@@ -44,14 +45,27 @@ export function registerGlobals(): void {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }
 
-/** A provider whose spans carry `service.name` = `serviceName`, exported in batches to the endpoint. */
+/**
+ * A provider whose spans carry `service.name` = `serviceName` and OTEL_RESOURCE_ATTRIBUTES, exported
+ * in batches (OTEL_BSP_*) to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else to
+ * `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`.
+ */
 export function createProvider(env: TracingEnvironment, serviceName: string): TracerProvider {
-  const url = `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? `${(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').replace(/\/+$/, '')}/v1/traces`;
   const exporter = env.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json' ? new JsonTraceExporter({ url }) : new ProtobufTraceExporter({ url });
+  const attributes = { ...parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES ?? ''), [ATTR_SERVICE_NAME]: serviceName };
   return new TracerProvider({
-    resource: defaultResource().merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: serviceName })),
+    resource: defaultResource().merge(resourceFromAttributes(attributes)),
     sampler: createSampler(env),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter,
+        scheduledDelayMillis: env.OTEL_BSP_SCHEDULE_DELAY,
+        exportTimeoutMillis: env.OTEL_BSP_EXPORT_TIMEOUT,
+        maxQueueSize: env.OTEL_BSP_MAX_QUEUE_SIZE,
+        maxExportBatchSize: env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE,
+      }),
+    ],
   });
 }
 
