@@ -176,16 +176,21 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await screenshot('review');
   });
 
-  it('given review enabled, then a reviewer approves one held reply and rejects another with feedback from the Review page', async () => {
-    // A second system, with the hotel's review policy: guest replies wait for a reviewer.
-    const reviewing = await startInProcessSystem('e2e-console-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+  it('given review enabled and more results than a page, then a reviewer pages through the inbox, sees a final rejection leave it live, and approves one and rejects another with feedback', async () => {
+    // A second system, with the hotel's review policy: guest replies wait for a reviewer; one rejection is the last.
+    const reviewing = await startInProcessSystem('e2e-console-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', MAX_REVIEW_ROUNDS: '1' });
     try {
       await reviewing.intake.listen(0, '127.0.0.1');
       const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
       const reply = (title: string) => ({ type: 'guest_support', title, description: 'Guest asks for a late check-out.', priority: 'normal', payload: {} });
-      const approved = (await reviewing.api.post('/api/missions').send(reply('Late check-out for room 12')).expect(201)).body.id as string;
-      const rejected = (await reviewing.api.post('/api/missions').send(reply('Parking for room 14')).expect(201)).body.id as string;
+      const create = async (title: string) => (await reviewing.api.post('/api/missions').send(reply(title)).expect(201)).body.id as string;
+      const approved = await create('Late check-out for room 12');
+      const rejected = await create('Parking for room 14');
       for (const id of [approved, rejected]) await reviewing.waitForStatus(id, ['awaiting_review']);
+      // Waiting less long than those two: 20 more make 22, a page (20) and two.
+      const towels: string[] = [];
+      for (let n = 1; n <= 20; n++) towels.push(await create(`Towels for room ${100 + n}`));
+      for (const id of towels) await reviewing.waitForStatus(id, ['awaiting_review']);
 
       await page.goto(`${origin}/console/#/review`);
       await page.getByLabel('API key').fill(TEST_KEYS.reviewer);
@@ -195,8 +200,24 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       const second = page.getByRole('article', { name: 'Parking for room 14' });
       await first.waitFor();
       await second.waitFor();
+      expect(await page.getByRole('article').count()).toBe(20);
       expect(await seriousViolations()).toEqual([]);
       await screenshot('review-inbox');
+
+      // The two waiting least long are on the next page, and only there.
+      await page.getByRole('button', { name: 'More recent' }).click();
+      await first.waitFor({ state: 'detached' });
+      expect(await page.getByRole('article').count()).toBe(2);
+      expect(await page.getByRole('button', { name: 'More recent' }).isDisabled()).toBe(true);
+      await page.getByRole('button', { name: 'Longer waiting' }).click();
+      await first.waitFor();
+
+      // Another reviewer's last rejection dead-letters a result: it leaves this inbox without a reload.
+      const towel = page.getByRole('article', { name: 'Towels for room 101' });
+      await towel.waitFor();
+      await reviewing.api.post(`/api/missions/${towels[0]}/reject`).send({ feedback: 'Ask housekeeping first.' }).expect(200);
+      await towel.waitFor({ state: 'detached' });
+      expect((await reviewing.store.load(towels[0]))?.status).toBe('dead_lettered');
 
       await first.getByRole('button', { name: 'Approve', exact: true }).click();
       await first.waitFor({ state: 'detached' });

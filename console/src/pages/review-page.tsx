@@ -1,23 +1,39 @@
 import { useState } from 'preact/hooks';
-import { allows, api, Caller, Mission, Page } from '../api';
+import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
 
+/** Results per page: each comes with its output to read and edit. */
+const REVIEWS_PER_PAGE = 20;
+
 export function ReviewPage({ caller }: { caller: Caller }) {
-  const inbox = useLoaded(() => api<Page<Mission>>('GET', '/api/reviews'), []);
-  // Into the inbox (awaiting_review) and out of it (approved, rejected and queued again, cancelled).
-  const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,cancelled' }, useThrottled(inbox.reload, 500));
+  const [cursors, setCursors] = useState<string[]>([]);
+  const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
+  const inbox = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
+  // Into the inbox (awaiting_review) and out of it (approved; rejected and queued again, or dead-lettered by the last round; cancelled).
+  const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,dead_lettered,cancelled' }, useThrottled(inbox.reload, 500));
+  const items = inbox.value?.items ?? [];
   return (
     <section aria-labelledby="review-title">
       <PageTitle live={live}>
         <span id="review-title">Review</span>
       </PageTitle>
       <ErrorNote error={inbox.error} />
-      {(inbox.value?.items ?? []).length === 0 && inbox.value && <p>Nothing waits for review.</p>}
-      {(inbox.value?.items ?? []).map((mission) => (
+      {items.length === 0 && inbox.value && cursors.length === 0 && <p>Nothing waits for review.</p>}
+      {items.map((mission) => (
         <ReviewItem key={mission.id} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={inbox.reload} />
       ))}
+      {(cursors.length > 0 || inbox.value?.nextCursor) && (
+        <div class="pager">
+          <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Longer waiting
+          </button>
+          <button type="button" disabled={!inbox.value?.nextCursor} onClick={() => inbox.value?.nextCursor && setCursors([...cursors, inbox.value.nextCursor])}>
+            More recent
+          </button>
+        </div>
+      )}
     </section>
   );
 }
