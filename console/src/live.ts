@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { STREAM_CONNECTED_EVENT } from '../../libs/mission/src/live-stream-protocol';
 import { api, ApiFailure, MissionEvent } from './api';
 
 /** Wait before opening the stream again after it dropped. */
@@ -37,6 +38,10 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onEven
           lastId = message.lastEventId || lastId;
           handler.current(JSON.parse(message.data as string) as MissionEvent);
         };
+        // Where this connection starts: a drop before its first event resumes from there, not from a later "now".
+        source.addEventListener(STREAM_CONNECTED_EVENT, (message) => {
+          lastId = (message as MessageEvent).lastEventId || lastId;
+        });
         source.onerror = () => {
           // The browser would retry with the same (soon expired) token: reconnect with a new one instead.
           source?.close();

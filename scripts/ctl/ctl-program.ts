@@ -185,6 +185,8 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
               if (seen >= limit) stop.abort();
             },
             stop.signal,
+            // Where this connection starts: a drop before its first event resumes from there, not from a later "now".
+            (position) => (lastId = position),
           );
         } catch (error) {
           if (error instanceof StreamRefusedError && error.status !== 429) throw apiErrorOf(error);

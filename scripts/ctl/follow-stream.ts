@@ -1,4 +1,5 @@
 import { createParser, EventSourceMessage } from 'eventsource-parser';
+import { STREAM_CONNECTED_EVENT } from '@app/mission';
 
 export interface StreamMessage {
   /** The log position after this event; send it back as Last-Event-ID to resume. */
@@ -17,15 +18,17 @@ export class StreamRefusedError extends Error {
 }
 
 /**
- * Reads a Server-Sent Events response (`GET /api/stream`) and hands each message to `onMessage`
- * until the server ends it or `signal` aborts it (then it resolves quietly). A refusal (any status
- * but 200) is a StreamRefusedError carrying the error body.
+ * Reads a Server-Sent Events response (`GET /api/stream`) and hands each mission event's message to
+ * `onMessage`, and the position the stream starts from to `onConnected`, until the server ends it
+ * or `signal` aborts it (then it resolves quietly). A refusal (any status but 200) is a
+ * StreamRefusedError carrying the error body.
  */
 export async function followStream(
   url: string,
   headers: Record<string, string>,
   onMessage: (message: StreamMessage) => void,
   signal: AbortSignal,
+  onConnected: (position: string) => void = () => undefined,
 ): Promise<void> {
   let response: Response;
   try {
@@ -35,7 +38,12 @@ export async function followStream(
     throw error;
   }
   if (response.status !== 200 || !response.body) throw new StreamRefusedError(response.status, await response.text());
-  const parser = createParser({ onEvent: (event: EventSourceMessage) => onMessage({ id: event.id, data: event.data }) });
+  const parser = createParser({
+    onEvent: (event: EventSourceMessage) => {
+      if (event.event === STREAM_CONNECTED_EVENT) onConnected(event.data);
+      else onMessage({ id: event.id, data: event.data });
+    },
+  });
   const decoder = new TextDecoder();
   const reader = response.body.getReader();
   try {

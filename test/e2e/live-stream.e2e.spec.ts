@@ -106,6 +106,30 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     expect(viaQuery.messages.slice(0, rest.length).map((message) => message.data)).toEqual(rest);
   });
 
+  it('given a stream that drops before its first event, when it resumes from the position it opened at, then the events appended meanwhile arrive', async () => {
+    const stream = system.intake.get(EventStreamService);
+    const abort = new AbortController();
+    let position: string | undefined;
+    const done = followStream(
+      `${base}/api/stream`,
+      { Authorization: `Bearer ${TEST_KEYS.reader}` },
+      () => undefined,
+      abort.signal,
+      (at) => (position = at),
+    );
+    await until('the stream to tell where it starts', () => position !== undefined && stream.clientCount === 1);
+    expect(position?.split('.')).toHaveLength(PARTITIONS);
+    abort.abort();
+    await done;
+
+    const id = (await system.api.post('/api/missions').send(pricing('Created while the stream was down')).expect(201)).body.id as string;
+    await system.waitForStatus(id, ['succeeded']);
+    const resumed = follow(`?missionId=${id}`, { Authorization: `Bearer ${TEST_KEYS.reader}`, 'Last-Event-ID': position as string });
+    const expected = (await system.store.history(id)).map((event) => event.type);
+    await until('every event of the mission', () => resumed.events().length === expected.length);
+    expect(resumed.events().map((event) => event.type)).toEqual(expected);
+  });
+
   it('given from=start, then the whole log replays from the first event', async () => {
     const replay = follow('?type=MissionCreated&from=start');
     const total = await system.statusCount('succeeded');

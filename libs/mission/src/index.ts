@@ -25,3 +25,4 @@ export * from './personal-fields';
 export * from './retention';
 export * from './guest-language';
 export * from './output-schemas';
+export * from './live-stream-protocol';

@@ -3,7 +3,7 @@ import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, parseLogEntry } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
-import { MissionEvent } from '@app/mission';
+import { MissionEvent, STREAM_CONNECTED_EVENT } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { redactedEvent } from '../http/redacted-personal-data';
@@ -98,7 +98,10 @@ export class EventStreamService implements OnModuleDestroy {
     response.setHeader('X-Accel-Buffering', 'no');
     response.flushHeaders();
     response.socket?.setNoDelay(true);
-    response.write(`retry: ${RETRY_MS}\n: connected at ${formatPosition(client.position)}\n\n`);
+    // The position it starts from, as a message of its own: a client that drops before any event
+    // comes resumes from there (EventSource keeps the id; `onmessage` does not see a named event).
+    const start = formatPosition(client.position);
+    response.write(`retry: ${RETRY_MS}\nevent: ${STREAM_CONNECTED_EVENT}\nid: ${start}\ndata: ${start}\n\n`);
 
     const unlisten = this.wakeup.listen(() => this.pump(client));
     // The heartbeat also reads: a wake-up lost while the tail started costs at most one interval.

@@ -28,6 +28,7 @@ export class StreamController {
       'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events; ' +
       'guest data in plain for a submitter, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
+      'The first message (SSE event type `connected`) has the starting position as `id` and `data`, so a client that drops before any event resumes from there. ' +
       'Events of one mission come in their order; events of different log partitions are merged by time. A comment line (`: heartbeat`) comes every SSE_HEARTBEAT_MS. ' +
       'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake, or SSE_MAX_CLIENTS_PER_KEY of one API key, the answer is a 429.',
   })
