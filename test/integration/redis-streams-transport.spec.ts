@@ -243,8 +243,12 @@ describe('Redis Streams transport (real Redis)', () => {
     await listen(alive);
     await waitFor(async () => handled.length === 1 && (await pending()) === 0, { timeoutMs: 10_000, what: 'reclaimed and acked' });
     expect(handled).toEqual([1]);
-    // Holding nothing now and reading no more, the dead consumer goes on a later sweep.
-    await waitFor(async () => (await consumers()).join() === 'alive', { timeoutMs: 10_000, what: 'only the live consumer left in the group' });
+    // Holding nothing now and reading no more, the dead consumer goes on a later sweep. The group
+    // changes before the sweep's reply reaches the server, and the count comes with that reply.
+    await waitFor(async () => (await consumers()).join() === 'alive' && seen.consumersRemoved === 1, {
+      timeoutMs: 10_000,
+      what: 'only the live consumer left in the group, and its removal counted',
+    });
     expect(seen).toEqual({ poisoned: 0, reclaimed: 1, consumersRemoved: 1 });
     liveness.running = true;
     releaseDead();
