@@ -75,8 +75,13 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
   }
   const out = (text: string) => io.stdout.write(`${text}\n`);
   const globals = (command: Command) => command.optsWithGlobals<Globals>();
-  /** JSON for scripts, or the table or text for a person. */
-  const show = (command: Command, value: unknown, forPerson: () => string) => out(globals(command).json ? JSON.stringify(value, null, 2) : forPerson());
+  /**
+   * JSON for scripts, or the table or text for a person; either way with every character unsafe
+   * for a terminal escaped (JSON's own escapes, so the JSON means the same), whatever a line was
+   * made from: stored text may predate the intake's text rule.
+   */
+  const show = (command: Command, value: unknown, forPerson: () => string) =>
+    out(forTerminal(globals(command).json ? JSON.stringify(value, null, 2) : forPerson(), { keepLineFeeds: true }));
 
   const program = new Command()
     .name('brain-ctl')
@@ -180,7 +185,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
               if (stop.signal.aborted) return;
               lastId = message.id ?? lastId;
               const event = JSON.parse(message.data) as MissionEvent;
-              out(json ? JSON.stringify(event) : eventLine(event));
+              out(json ? forTerminal(JSON.stringify(event)) : eventLine(event));
               seen += 1;
               if (seen >= limit) stop.abort();
             },

@@ -204,6 +204,24 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     }
   });
 
+  it('given a title with terminal controls (a record from before the text rule), then neither the text nor the JSON prints them raw', async () => {
+    // ESC [2J clears the screen; U+009B is a one-character CSI; U+202E reverses what follows.
+    const title = 'Late check-out\u001b[2J \u009b31m \u202Eroom 12';
+    const mission = { id: 'm-1', status: 'cancelled', type: 'guest_support', priority: 'normal', attempts: 1, title };
+    const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(mission)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const text = await ctl(['missions', 'cancel', 'm-1'], { BRAIN_URL: serverUrl });
+      expect(text).toMatchObject({ code: EXIT.ok, stdout: 'cancelled m-1 (Late check-out\\u001b[2J \\u009b31m \\u202eroom 12)\n' });
+      const asJson = await ctl(['--json', 'missions', 'cancel', 'm-1'], { BRAIN_URL: serverUrl });
+      expect(asJson.stdout).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/);
+      expect(JSON.parse(asJson.stdout)).toEqual(mission);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('given missions watch without a key, then it exits 3 at once instead of reconnecting for ever', async () => {
     expect(await ctl(['missions', 'watch'], { BRAIN_API_KEY: undefined })).toMatchObject({
       code: EXIT.auth,
