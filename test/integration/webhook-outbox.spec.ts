@@ -167,6 +167,38 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(page.items.map((delivery) => [delivery.attempts, delivery.lastResponseCode])).toEqual(Array(FINISHED).fill([3, 200]));
   });
 
+  it('given dead deliveries that settled in the same millisecond, when the dead list is paged, then each comes once and none is skipped', async () => {
+    const subscriptionId = 'wh_tied';
+    const deadAt = 1_765_000_000_000;
+    const ids = ['a', 'b', 'c', 'd', 'e'].map((letter) => `msg_${letter.repeat(32)}`);
+    for (const [i, id] of ids.entries()) {
+      // The last one died a millisecond earlier than the four others.
+      const at = i < 4 ? deadAt : deadAt - 1;
+      await redis.hset(webhookKeys.delivery(id), {
+        subscription: subscriptionId,
+        mission: `m-${i}`,
+        type: MISSION_FINISHED,
+        status: 'dead',
+        attempts: '3',
+        createdAt: String(at - 60_000),
+        deadAt: String(at),
+      });
+      await redis.zadd(webhookKeys.dead(subscriptionId), at, id);
+    }
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 5; pages += 1) {
+      const page = await outbox.list(subscriptionId, { status: 'dead', limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.items.map((delivery) => delivery.id));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+
+    // Newest first; equal times by id, descending (as Redis orders them).
+    expect(seen).toEqual([ids[3], ids[2], ids[1], ids[0], ids[4]]);
+  });
+
   it('given a receiver that keeps failing, then deliveries die after the retry period, are listed, the endpoint is disabled, and a redelivery after enabling it arrives with the same id', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     receiver.respond = () => 503;

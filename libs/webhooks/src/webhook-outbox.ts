@@ -25,6 +25,19 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** `msg_` and 32 hex digits: the delivery's id and its `webhook-id` header. */
 export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
 
+/** A page's nextCursor: the last entry's score, and its id after a dot (a score alone from an older intake). */
+export const DELIVERY_CURSOR_PATTERN = '^[0-9]{1,16}(\\.msg_[0-9a-f]{32})?$';
+
+interface DeliveryCursor {
+  score: string;
+  id: string | null;
+}
+
+function parseDeliveryCursor(cursor: string): DeliveryCursor {
+  const dot = cursor.indexOf('.');
+  return dot < 0 ? { score: cursor, id: null } : { score: cursor.slice(0, dot), id: cursor.slice(dot + 1) };
+}
+
 /** A delivery as the API lists it. */
 export interface WebhookDelivery {
   id: string;
@@ -178,25 +191,38 @@ export class WebhookOutbox {
 
   /**
    * A subscription's deliveries, newest first; with `status`, only those (dead ones from their own
-   * list, by when they died). `cursor` is the previous page's nextCursor.
+   * list, by when they died). `cursor` is the previous page's nextCursor: the last entry's score and
+   * id (`<score>.<id>`), since dead ones that settled in the same millisecond share a score; a
+   * score alone (an older intake's cursor) goes on below it.
    */
   async list(subscriptionId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<DeliveryPage> {
     const listKey = options.status === 'dead' ? this.keys.dead(subscriptionId) : this.keys.deliveries(subscriptionId);
     const items: WebhookDelivery[] = [];
-    let max = options.cursor ? `(${options.cursor}` : '+inf';
+    let last = options.cursor ? parseDeliveryCursor(options.cursor) : null;
     for (;;) {
-      const page = (await this.redis.zrevrangebyscore(listKey, max, '-inf', 'WITHSCORES', 'LIMIT', 0, options.limit)) as string[];
-      if (page.length === 0) return { items, nextCursor: null };
-      for (let i = 0; i < page.length; i += 2) {
-        const [id, score] = [page[i], page[i + 1]];
+      const batch = await this.entriesAfter(listKey, last, options.limit);
+      if (batch.length === 0) return { items, nextCursor: null };
+      for (const [id, score] of batch) {
         const delivery = await this.get(id);
         // Delivered ones expire after the retention time; their list entries go with the next read.
         if (!delivery) await this.redis.zrem(listKey, id);
         else if (!options.status || delivery.status === options.status) items.push(delivery);
-        if (items.length === options.limit) return { items, nextCursor: score };
-        max = `(${score}`;
+        last = { score, id };
+        if (items.length === options.limit) return { items, nextCursor: `${score}.${id}` };
       }
     }
+  }
+
+  /**
+   * The list's entries after `last` in its order (score descending, then id descending, as Redis
+   * orders equal scores): those tied with it first, then up to `limit` below its score.
+   */
+  private async entriesAfter(listKey: string, last: DeliveryCursor | null, limit: number): Promise<[id: string, score: string][]> {
+    const tied = last?.id ? (await this.redis.zrevrangebyscore(listKey, last.score, last.score)).filter((id) => id < (last.id as string)) : [];
+    const below = (await this.redis.zrevrangebyscore(listKey, last ? `(${last.score}` : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit)) as string[];
+    const entries: [string, string][] = tied.map((id) => [id, (last as DeliveryCursor).score]);
+    for (let i = 0; i < below.length; i += 2) entries.push([below[i], below[i + 1]]);
+    return entries;
   }
 
   /**

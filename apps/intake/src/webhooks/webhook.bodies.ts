@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { IsCleanText, SINGLE_LINE } from '@app/mission';
-import { DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
+import { DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
 import { PageSize } from '../http/page-size.decorator';
 
 export class CreateWebhookBody {
@@ -44,13 +44,13 @@ export class ListDeliveriesQuery {
   status?: DeliveryStatus;
 
   @ApiPropertyOptional({
-    pattern: '^[0-9]{1,16}$',
+    pattern: DELIVERY_CURSOR_PATTERN,
     description: 'The `nextCursor` of the previous page, with the same filter. Anything else is a 400.',
-    example: '1765',
+    example: '1765.msg_0f8e1c2d3b4a59687766554433221100',
   })
   @IsOptional()
   @IsString()
-  @Matches(/^[0-9]{1,16}$/, { message: 'cursor is not a cursor this API issued' })
+  @Matches(new RegExp(DELIVERY_CURSOR_PATTERN), { message: 'cursor is not a cursor this API issued' })
   cursor?: string;
 
   @PageSize()
