@@ -114,28 +114,23 @@ export function instrumentProcessFromEnvironment(label: string): void {
 }
 
 /**
- * Exports every span ended so far; true once done, false when `withinMs` ran out first (the spans
- * not exported by then are given up by the caller, which is stopping).
- */
-export async function flushTracing(withinMs = Number.POSITIVE_INFINITY): Promise<boolean> {
-  const flushed = Promise.all([...(tracing?.providers.values() ?? [])].map((provider) => provider.forceFlush())).then(() => true);
-  if (!Number.isFinite(withinMs)) return flushed;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, withinMs, false)));
-  try {
-    return await Promise.race([flushed, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/**
  * The last flush of a stopping process: at most SHUTDOWN_FLUSH_MS, then the spans not exported yet
  * are given up with `warn`, so a collector that does not answer cannot hold the shutdown.
  */
 export async function flushTracingAtShutdown(warn: (message: string) => void): Promise<void> {
-  const flushed = await flushTracing(SHUTDOWN_FLUSH_MS).catch(() => false);
-  if (!flushed) warn(`the last spans were not exported within ${SHUTDOWN_FLUSH_MS} ms of shutdown (the collector did not answer); they are dropped`);
+  const flushed = Promise.all([...(tracing?.providers.values() ?? [])].map((provider) => provider.forceFlush())).then(
+    () => true,
+    () => false,
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_FLUSH_MS, false)));
+  try {
+    if (!(await Promise.race([flushed, late]))) {
+      warn(`the last spans were not exported within ${SHUTDOWN_FLUSH_MS} ms of shutdown (the collector did not answer); they are dropped`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Exports what is left, and ends tracing in this process (instrumentation removed). */
