@@ -2,14 +2,17 @@ import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
-import { MISSION_EVENT_TYPES } from '@app/mission';
+import { decideCreate, MISSION_EVENT_TYPES } from '@app/mission';
 import { ProjectionRunner } from '@app/projections';
 import {
+  aCreate,
   buildKnownLog,
   deleteKeysByPrefix,
   KNOWN_EVENT_COUNT,
   KNOWN_MISSIONS,
   KNOWN_START,
+  KnownLog,
+  knownStepTime,
   redisUrl,
   testKeyPrefix,
   waitFor,
@@ -30,6 +33,7 @@ import {
 /** The known log: 34 events, and four missions that end (m-ok and m-retry succeed, m-dead is dead-lettered, m-cancel cancelled). */
 const FINISHED = 4;
 const ALL_TYPES = [...MISSION_EVENT_TYPES, MISSION_FINISHED];
+const RETENTION = { deliveredSeconds: 3_600, deadSeconds: 7_200 };
 
 describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', () => {
   let redis: Redis;
@@ -39,6 +43,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
   let subscriptions: WebhookSubscriptions;
   let outbox: WebhookOutbox;
   let receiver: WebhookReceiver;
+  let known: KnownLog;
   const running: { stop(): Promise<void> }[] = [];
 
   const runner = (options: ConstructorParameters<typeof ProjectionRunner>[3] = {}) => {
@@ -73,9 +78,9 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     keys = new KeyLayout(prefix);
     webhookKeys = new WebhookKeys(keys);
     subscriptions = new WebhookSubscriptions(redis, webhookKeys, () => KNOWN_START.getTime() - 3_600_000);
-    outbox = new WebhookOutbox(redis, webhookKeys, 3_600);
+    outbox = new WebhookOutbox(redis, webhookKeys, RETENTION);
     receiver = await WebhookReceiver.start();
-    await buildKnownLog(redis, keys);
+    known = await buildKnownLog(redis, keys);
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((item) => item.stop()));
@@ -199,6 +204,50 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(seen).toEqual([ids[3], ids[2], ids[1], ids[0], ids[4]]);
   });
 
+  it('given a dead delivery, then it expires after the dead retention, and the next death deletes those dead for longer, an old one without expiry too', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const now = Date.now();
+    const [first, second, third] = await outbox.claim(now, now + 60_000, 10);
+    const dead = { outcome: 'dead', responseCode: 503, error: 'answered 503', endpointFailed: true } as const;
+
+    await outbox.settle(first, dead, now);
+    const ttl = await redis.pttl(webhookKeys.delivery(first.id));
+    expect(ttl).toBeGreaterThan(RETENTION.deadSeconds * 1000 - 60_000);
+    expect(ttl).toBeLessThanOrEqual(RETENTION.deadSeconds * 1000);
+    // As a delivery that died before dead ones expired was left: no expiry of its own.
+    await outbox.settle(second, dead, now);
+    await redis.persist(webhookKeys.delivery(second.id));
+
+    await outbox.settle(third, dead, now + RETENTION.deadSeconds * 1000 + 1);
+    expect(await redis.exists(webhookKeys.delivery(first.id), webhookKeys.delivery(second.id))).toBe(0);
+    expect(await redis.zrange(webhookKeys.dead(subscription.id), 0, -1)).toEqual([third.id]);
+    expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items.map((delivery) => delivery.id)).toEqual([third.id]);
+  });
+
+  it("given deliveries that expired, when more are written, then the subscription's list is swept of them and keeps the others", async () => {
+    const { subscription } = await subscribe();
+    await runner().catchUp();
+    const list = webhookKeys.deliveries(subscription.id);
+    const written = await redis.zrange(list, 0, -1);
+    expect(written).toHaveLength(KNOWN_EVENT_COUNT + FINISHED);
+    // As Redis expires delivered ones: the hash goes, the list entry stays.
+    const expired = written.slice(0, 30);
+    await redis.del(...expired.map((id) => webhookKeys.delivery(id)));
+
+    for (let i = 0; i < 10; i += 1) {
+      const at = knownStepTime(100 + i);
+      await known.store.append(`m-more-${i}`, null, decideCreate(aCreate(), at), { actor: 'intake', now: at });
+    }
+    await runner().catchUp();
+
+    const listed = await redis.zrange(list, 0, -1);
+    expect(listed.filter((id) => expired.includes(id))).toEqual([]);
+    expect(listed).toEqual(expect.arrayContaining(written.slice(30)));
+    const exists = await Promise.all(listed.map((id) => redis.exists(webhookKeys.delivery(id))));
+    expect(exists.every((count) => count === 1)).toBe(true);
+  });
+
   it('given a receiver that keeps failing, then deliveries die after the retry period, are listed, the endpoint is disabled, and a redelivery after enabling it arrives with the same id', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     receiver.respond = () => 503;
@@ -236,7 +285,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await subscriptions.delete(subscription.id, 'test-operator');
     await outbox.forget(subscription.id);
     for (const delivery of dead.items.slice(1)) expect(await outbox.get(delivery.id)).toBeNull();
-    expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets)).toBe(0);
+    expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets, webhookKeys.listSweep)).toBe(0);
   });
 
   it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {
@@ -364,7 +413,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
         const runKeys = new KeyLayout(testKeyPrefix('webhooks-order'));
         const runWebhookKeys = new WebhookKeys(runKeys);
         const runSubscriptions = new WebhookSubscriptions(redis, runWebhookKeys, () => KNOWN_START.getTime() - 3_600_000);
-        const runOutbox = new WebhookOutbox(redis, runWebhookKeys, 3_600);
+        const runOutbox = new WebhookOutbox(redis, runWebhookKeys, RETENTION);
         try {
           await buildKnownLog(redis, runKeys);
           const { subscription, secret } = await runSubscriptions.create(

@@ -399,6 +399,14 @@ export class Environment {
   @Max(31_536_000)
   WEBHOOK_DELIVERY_RETENTION_SECONDS = 604_800;
 
+  /** How long a dead webhook delivery stays listed and redeliverable. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(60)
+  @Max(31_536_000)
+  WEBHOOK_DEAD_RETENTION_SECONDS = 2_592_000;
+
   /** Odoo's base URL for the connector (apps/connector-odoo); empty: no connector runs. */
   @Expose()
   @IsString()

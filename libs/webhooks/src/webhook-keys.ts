@@ -40,6 +40,10 @@ export class WebhookKeys {
   get sequence(): string {
     return this.key('sequence');
   }
+  /** Subscription id -> the sequence number up to which its delivery list was last swept for expired deliveries. */
+  get listSweep(): string {
+    return this.key('list-sweep');
+  }
   /** Subscription id -> since when (ms) its endpoint has failed without a success since. */
   get failingSince(): string {
     return this.key('failing-since');

@@ -16,7 +16,9 @@ enum RedeliverCode {
 
 const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-1');
-const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-5', { constants: { CODE: luaEnum(SettleCode) } });
+/** Long-dead deliveries a death deletes at most (the script's time stays bounded however many there are). */
+const PRUNE_BATCH = 100;
+const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-5', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
 const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-3', { constants: { CODE: luaEnum(RedeliverCode) } });
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
@@ -111,6 +113,14 @@ export interface DeliveryPage {
   nextCursor: string | null;
 }
 
+/** How long finished deliveries are kept, listed and redeliverable (then they expire). */
+export interface DeliveryRetention {
+  /** WEBHOOK_DELIVERY_RETENTION_SECONDS */
+  deliveredSeconds: number;
+  /** WEBHOOK_DEAD_RETENTION_SECONDS */
+  deadSeconds: number;
+}
+
 /**
  * The deliveries the outbox projection wrote: claimed by dispatchers, settled after each attempt,
  * listed and redelivered through the API. Every change is one script on the `{p}` keys.
@@ -119,8 +129,7 @@ export class WebhookOutbox {
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: WebhookKeys,
-    /** Seconds a delivered delivery stays listed (WEBHOOK_DELIVERY_RETENTION_SECONDS). */
-    private readonly retentionSeconds: number,
+    private readonly retention: DeliveryRetention,
   ) {}
 
   /** Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller. */
@@ -154,7 +163,9 @@ export class WebhookOutbox {
       'error' in settlement ? settlement.error : '',
       delivery.subscriptionId,
       endpointVerdict(settlement),
-      this.retentionSeconds,
+      this.retention.deliveredSeconds,
+      this.retention.deadSeconds,
+      this.keys.deliveryPrefix,
     ];
     const keys = [
       this.keys.delivery(delivery.id),
@@ -233,6 +244,7 @@ export class WebhookOutbox {
     const dead = await this.redis.zrange(this.keys.dead(subscriptionId), 0, -1);
     for (let i = 0; i < dead.length; i += 500) await this.redis.del(...dead.slice(i, i + 500).map((id) => this.keys.delivery(id)));
     await this.redis.del(this.keys.dead(subscriptionId), this.keys.deliveries(subscriptionId));
+    await this.redis.hdel(this.keys.listSweep, subscriptionId);
   }
 
   /** Deliveries waiting to be attempted (due now or later, claimed ones included): the backlog. */

@@ -1,5 +1,6 @@
 import { Environment } from '@app/config';
 import { RetryPolicy } from '@app/runtime';
+import { DeliveryRetention } from './webhook-outbox';
 
 /** The webhook variables of the Environment, in the units the code uses. */
 export interface WebhookSettings {
@@ -9,7 +10,7 @@ export interface WebhookSettings {
   retry: RetryPolicy;
   disableAfterMs: number;
   secretOverlapMs: number;
-  retentionSeconds: number;
+  retention: DeliveryRetention;
 }
 
 export function webhookSettingsOf(env: Environment): WebhookSettings {
@@ -20,6 +21,6 @@ export function webhookSettingsOf(env: Environment): WebhookSettings {
     retry: { backoffMs: env.WEBHOOK_BACKOFF_MS, backoffMaxMs: env.WEBHOOK_BACKOFF_MAX_MS, retryPeriodMs: env.WEBHOOK_RETRY_PERIOD_SECONDS * 1000 },
     disableAfterMs: env.WEBHOOK_DISABLE_AFTER_SECONDS * 1000,
     secretOverlapMs: env.WEBHOOK_SECRET_OVERLAP_SECONDS * 1000,
-    retentionSeconds: env.WEBHOOK_DELIVERY_RETENTION_SECONDS,
+    retention: { deliveredSeconds: env.WEBHOOK_DELIVERY_RETENTION_SECONDS, deadSeconds: env.WEBHOOK_DEAD_RETENTION_SECONDS },
   };
 }

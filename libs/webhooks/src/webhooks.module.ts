@@ -25,7 +25,7 @@ import { WEBHOOK_SETTINGS } from './webhook-tokens';
     {
       provide: WebhookOutbox,
       inject: [REDIS, WebhookKeys, WEBHOOK_SETTINGS],
-      useFactory: (redis: RedisConnection, keys: WebhookKeys, settings: WebhookSettings) => new WebhookOutbox(redis, keys, settings.retentionSeconds),
+      useFactory: (redis: RedisConnection, keys: WebhookKeys, settings: WebhookSettings) => new WebhookOutbox(redis, keys, settings.retention),
     },
     {
       provide: TargetUrlPolicy,

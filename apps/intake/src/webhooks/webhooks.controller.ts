@@ -160,7 +160,7 @@ export class WebhooksController {
     summary: "A subscription's deliveries",
     description:
       'Needs role **operator**. Deliveries newest first with their status (pending, delivered, dead), attempts and the last response code; ' +
-      '`status=dead` lists the dead ones, by when they died. Delivered ones are kept WEBHOOK_DELIVERY_RETENTION_SECONDS.',
+      '`status=dead` lists the dead ones, by when they died. Delivered ones are kept WEBHOOK_DELIVERY_RETENTION_SECONDS, dead ones WEBHOOK_DEAD_RETENTION_SECONDS.',
   })
   @ApiOkResponse({ type: DeliveryPageView, description: 'A page of deliveries.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({

@@ -22,6 +22,13 @@
           it answered (delivered: the clock restarts), '' nothing (aborted at shutdown, or not
           made: a disabled subscription), so a deploy never restarts a failing endpoint's clock
   ARGV[10] seconds a delivered delivery is kept
+  ARGV[11] seconds a dead delivery is kept (listed and redeliverable)
+  ARGV[12] prefix of delivery hashes (same {p} hash tag)
+
+  A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
+  the subscription that died longer ago than that (with their hashes: one that died before dead
+  deliveries expired has no expiry of its own), so a subscription that keeps failing, or a disabled
+  one still given deliveries, holds a bounded number.
 
   Result: code from CODE (SettleCode in webhook-outbox.ts)
     { Settled, failingSince }  failingSince = ms since the endpoint fails, 0 when it does not
@@ -66,6 +73,12 @@ else
   redis.call('HDEL', KEYS[1], 'nextAt')
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[4], now, id)
+  redis.call('EXPIRE', KEYS[1], tonumber(ARGV[11]))
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(now) - 1000 * tonumber(ARGV[11]), 'LIMIT', 0, PRUNE.batch)
+  for _, old in ipairs(expired) do
+    redis.call('DEL', ARGV[12] .. old)
+    redis.call('ZREM', KEYS[4], old)
+  end
   leaveQueue()
 end
 return { CODE.Settled, tonumber(redis.call('HGET', KEYS[5], ARGV[8]) or '0') }

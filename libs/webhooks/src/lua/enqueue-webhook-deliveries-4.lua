@@ -7,6 +7,7 @@
           field <log stream key>|entries = log entries consumed from it
   KEYS[2] due ZSET (delivery id -> when it may be attempted, ms)
   KEYS[3] sequence counter (orders a subscription's deliveries)
+  KEYS[4] list sweep hash: subscription id -> sequence number its delivery list was swept up to
   All keys, those derived from the prefixes too, share the {p} hash tag (one Redis Cluster slot).
 
   ARGV[1] log stream key
@@ -22,6 +23,12 @@
   A delivery is due at once only when it heads its (subscription, mission) queue; the ones behind
   it become due as it is settled (settle-webhook-delivery-5.lua), which keeps log order per mission.
 
+  Delivered and dead deliveries expire (their retention times), but a subscription's delivery list
+  would keep their ids for ever: each delivery written sweeps SWEEP.perWrite more entries of its
+  subscription's list, from where the last sweep stopped and round again from the start, and drops
+  those whose delivery is gone. The list so holds at most about SWEEP.perWrite / (SWEEP.perWrite - 1)
+  times the deliveries that exist.
+
   Result: code from CODE (EnqueueCode in webhook-outbox.ts)
     { Applied, written }    written = deliveries written (a delivery already there is not written again)
     { Stale, checkpoint }   the checkpoint is not ARGV[2] (another runner moved it); nothing written
@@ -31,6 +38,8 @@ local current = redis.call('HGET', KEYS[1], stream) or ''
 if current ~= ARGV[2] then return { CODE.Stale, current } end
 
 local written = 0
+local writtenFor = {}
+local subscriptions = {}
 for i = 9, #ARGV, 5 do
   local id, subscription, mission = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local key = ARGV[6] .. id
@@ -42,7 +51,21 @@ for i = 9, #ARGV, 5 do
     local queue = ARGV[7] .. subscription .. ':' .. mission
     if redis.call('RPUSH', queue, id) == 1 then redis.call('ZADD', KEYS[2], ARGV[5], id) end
     written = written + 1
+    if not writtenFor[subscription] then subscriptions[#subscriptions + 1] = subscription end
+    writtenFor[subscription] = (writtenFor[subscription] or 0) + 1
   end
+end
+
+for _, subscription in ipairs(subscriptions) do
+  local list = ARGV[8] .. subscription
+  local limit = SWEEP.perWrite * writtenFor[subscription]
+  local from = redis.call('HGET', KEYS[4], subscription) or '0'
+  local rows = redis.call('ZRANGEBYSCORE', list, '(' .. from, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
+  for r = 1, #rows, 2 do
+    if redis.call('EXISTS', ARGV[6] .. rows[r]) == 0 then redis.call('ZREM', list, rows[r]) end
+  end
+  -- Reached the end of the list: the next sweep starts again from its beginning.
+  redis.call('HSET', KEYS[4], subscription, #rows < 2 * limit and '0' or rows[#rows])
 end
 redis.call('HSET', KEYS[1], stream, ARGV[3])
 redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
