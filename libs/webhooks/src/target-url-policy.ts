@@ -4,17 +4,22 @@ import ipaddr from 'ipaddr.js';
 /** Resolves a host name to every address it has (as `dns.lookup` with `all: true` does). */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
-/** A resolver that does not answer within this long counts as a failure (no request waits on DNS for ever). */
+/** The most a check waits for the resolver: no subscription request and no attempt waits on DNS for ever. */
 const RESOLVE_TIMEOUT_MS = 3_000;
 
-async function resolveWithTimeout(hostname: string): Promise<string[]> {
+async function lookupAll(hostname: string): Promise<string[]> {
+  const answers = await dnsLookup(hostname, { all: true, verbatim: true });
+  return answers.map((answer) => answer.address);
+}
+
+/** `resolve(hostname)`, or a failure once it has not answered within `timeoutMs`. */
+async function resolveWithin(resolve: ResolveHost, hostname: string, timeoutMs: number): Promise<string[]> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer for ${hostname} within ${RESOLVE_TIMEOUT_MS} ms`)), RESOLVE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer for ${hostname} within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
-    const answers = await Promise.race([dnsLookup(hostname, { all: true, verbatim: true }), timeout]);
-    return answers.map((answer) => answer.address);
+    return await Promise.race([resolve(hostname), timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -43,7 +48,7 @@ export class TargetUrlPolicy {
     allowedHosts: string,
     /** WEBHOOK_ONLY_ALLOWED_HOSTS: nothing but the listed hosts, public or not (names not listed are not even resolved). */
     private readonly onlyAllowed = false,
-    private readonly resolve: ResolveHost = resolveWithTimeout,
+    private readonly resolve: ResolveHost = lookupAll,
   ) {
     for (const entry of allowedHosts
       .split(',')
@@ -58,8 +63,11 @@ export class TargetUrlPolicy {
     }
   }
 
-  /** Whether `url` may be called now, with the addresses to connect to. Never throws. */
-  async check(raw: string): Promise<TargetCheck> {
+  /**
+   * Whether `url` may be called now, with the addresses to connect to. Never throws. The host's
+   * resolution may take `resolveWithinMs` (at most 3 s): an attempt passes what is left of its time.
+   */
+  async check(raw: string, resolveWithinMs = RESOLVE_TIMEOUT_MS): Promise<TargetCheck> {
     let url: URL;
     try {
       url = new URL(raw);
@@ -75,7 +83,7 @@ export class TargetUrlPolicy {
     }
     let addresses: string[];
     try {
-      addresses = ipaddr.isValid(host) ? [host] : await this.resolve(host);
+      addresses = ipaddr.isValid(host) ? [host] : await resolveWithin(this.resolve, host, Math.min(RESOLVE_TIMEOUT_MS, resolveWithinMs));
     } catch (error) {
       return { ok: false, unresolved: true, problem: `url host ${host} does not resolve (${error instanceof Error ? error.message : String(error)})` };
     }

@@ -25,4 +25,20 @@ describe('WebhookSender before it connects', () => {
       retryable: false,
     });
   });
+
+  it('given a host that resolves slower than the attempt may take, then the attempt ends within its time, retryable: the claim does not lapse while it runs', async () => {
+    let answer: (addresses: string[]) => void = () => undefined;
+    const resolving = new Promise<string[]>((resolve) => (answer = resolve));
+    const timeoutMs = 150;
+    const sender = new WebhookSender(new TargetUrlPolicy('hooks.example.com', true, () => resolving), timeoutMs);
+
+    const startedAt = performance.now();
+    const result = await sender.send(webhook);
+    const tookMs = performance.now() - startedAt;
+    answer(['127.0.0.1']);
+
+    // It waited up to 3 s for DNS and then had timeoutMs more for the request, while its claim lapses after 2 × timeoutMs.
+    expect(result).toEqual({ error: `url host hooks.example.com does not resolve (no answer for hooks.example.com within ${timeoutMs} ms)`, retryable: true });
+    expect(tookMs).toBeLessThan(2 * timeoutMs);
+  });
 });

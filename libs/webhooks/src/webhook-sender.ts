@@ -33,7 +33,9 @@ function pinnedLookup(addresses: readonly string[]): LookupFunction {
 /**
  * POSTs one signed delivery: headers `webhook-id`, `webhook-timestamp` (Unix seconds, taken now, so
  * each attempt is signed afresh) and `webhook-signature`. The URL is checked against the policy
- * first and the connection goes to the addresses checked; redirects are not followed.
+ * first and the connection goes to the addresses checked; redirects are not followed. The host's
+ * resolution and the request share the attempt's `timeoutMs`: a claim lapses after twice that, and
+ * an attempt still running then would be made a second time, at once, by another dispatcher.
  */
 export class WebhookSender {
   constructor(
@@ -44,10 +46,13 @@ export class WebhookSender {
 
   /** `signal` aborts the attempt (shutdown): it then ends at once with a retryable error. */
   async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<AttemptResult> {
-    const target = await this.policy.check(webhook.url);
+    const startedAt = performance.now();
+    const target = await this.policy.check(webhook.url, this.timeoutMs);
     // A host that does not resolve now is retried like a connection failure (a resolver's hiccup
     // would otherwise kill every delivery due meanwhile); only the policy's refusal is final.
     if (!target.ok) return target.unresolved ? { error: target.problem, retryable: true } : { error: `refused: ${target.problem}`, retryable: false };
+    const leftMs = Math.floor(this.timeoutMs - (performance.now() - startedAt));
+    if (leftMs <= 0) return { error: `no answer within ${this.timeoutMs} ms (resolving the host took it all)`, retryable: true };
     const timestamp = Math.floor(this.clock() / 1000);
     const headers = {
       'content-type': 'application/json',
@@ -63,7 +68,7 @@ export class WebhookSender {
     return new Promise<AttemptResult>((resolve) => {
       const request = send(
         target.url,
-        { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: this.timeoutMs, signal },
+        { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: leftMs, signal },
         (response: IncomingMessage) => {
           let read = 0;
           response.on('data', (chunk: Buffer) => {
@@ -74,7 +79,7 @@ export class WebhookSender {
           response.on('error', () => undefined);
         },
       );
-      const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), leftMs);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       request.on('error', (error) => resolve({ error: error.message, retryable: true }));
       request.on('close', () => clearTimeout(deadline));
