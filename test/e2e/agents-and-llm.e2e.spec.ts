@@ -60,6 +60,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
             LLM_API_KEY: 'sk-test',
             EXECUTION_TIMEOUT_MS: '1000',
             LLM_MAX_RETRIES: '2',
+            LLM_MAX_OUTPUT_TOKENS: '2000',
           },
         },
       );
@@ -84,6 +85,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
       const [request] = llm.requests;
       expect(request.headers.authorization).toBe('Bearer sk-test');
       expect(JSON.stringify(request.body.response_format)).toContain('maintenance_output');
+      expect(request.body.max_completion_tokens).toBe(2000);
     });
 
     it('when the server answers 429 with Retry-After and then 500, then the client retries and the mission succeeds in one attempt', async () => {

@@ -79,6 +79,19 @@ export class Environment {
   @Max(10)
   LLM_MAX_RETRIES = 3;
 
+  /** The most tokens one LLM reply may have, sent with each request (openai provider); 0 sends no limit. */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  LLM_MAX_OUTPUT_TOKENS = 0;
+
+  /** The request field LLM_MAX_OUTPUT_TOKENS goes in: OpenAI's current one, or the older one some compatible servers read. */
+  @Expose()
+  @IsIn(['max_completion_tokens', 'max_tokens'])
+  LLM_MAX_TOKENS_PARAMETER: 'max_completion_tokens' | 'max_tokens' = 'max_completion_tokens';
+
   /** Who judges results: the rubric's rules, or an LLM (through LLM_PROVIDER) scoring the same rubric. */
   @Expose()
   @IsIn(['rules', 'llm'])

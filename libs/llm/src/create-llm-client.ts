@@ -1,7 +1,7 @@
 import { PriceTable } from '@app/config';
 import { LlmClient } from './llm-client';
 import { MockLlmClient, MockLlmOptions } from './mock-llm-client';
-import { OpenAiLlmClient } from './openai-llm-client';
+import { MaxTokensParameter, OpenAiLlmClient } from './openai-llm-client';
 
 export type LlmProvider = 'mock' | 'openai';
 
@@ -13,6 +13,8 @@ export interface OpenAiSettings {
   retryBaseDelayMs?: number;
   retryMaxDelayMs?: number;
   prices?: PriceTable;
+  maxOutputTokens?: number;
+  maxTokensParameter?: MaxTokensParameter;
 }
 
 export interface LlmClientSettings {
@@ -43,6 +45,8 @@ export function createLlmClient(settings: LlmClientSettings): LlmClient {
         ...(openai.retryBaseDelayMs === undefined ? {} : { retryBaseDelayMs: openai.retryBaseDelayMs }),
         ...(openai.retryMaxDelayMs === undefined ? {} : { retryMaxDelayMs: openai.retryMaxDelayMs }),
         ...(openai.prices === undefined ? {} : { prices: openai.prices }),
+        ...(openai.maxOutputTokens === undefined ? {} : { maxOutputTokens: openai.maxOutputTokens }),
+        ...(openai.maxTokensParameter === undefined ? {} : { maxTokensParameter: openai.maxTokensParameter }),
       });
     }
     default:

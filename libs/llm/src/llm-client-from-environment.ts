@@ -21,6 +21,8 @@ export function llmClientFromEnvironment(env: Environment): LlmClient {
       apiKey: env.LLM_API_KEY,
       model: env.LLM_MODEL,
       maxRetries: env.LLM_MAX_RETRIES,
+      maxOutputTokens: env.LLM_MAX_OUTPUT_TOKENS,
+      maxTokensParameter: env.LLM_MAX_TOKENS_PARAMETER,
       ...(env.LLM_PRICES ? { prices: parsePriceTable(env.LLM_PRICES) } : {}),
     },
   });

@@ -146,6 +146,44 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     });
   });
 
+  describe('output limit', () => {
+    it('given maxOutputTokens, then each request names it as max_completion_tokens; given max_tokens as the field, then under that name', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY });
+      server.enqueue({ status: 200, content: GUEST_REPLY });
+
+      await client({ maxOutputTokens: 800 }).complete(request());
+      await client({ maxOutputTokens: 800, maxTokensParameter: 'max_tokens' }).complete(request());
+
+      const [current, older] = server.requests.map((sent) => sent.body);
+      expect(current).toMatchObject({ max_completion_tokens: 800 });
+      expect(current).not.toHaveProperty('max_tokens');
+      expect(older).toMatchObject({ max_tokens: 800 });
+      expect(older).not.toHaveProperty('max_completion_tokens');
+    });
+
+    it('given no limit (0 or none), then the request names none', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY });
+      server.enqueue({ status: 200, content: GUEST_REPLY });
+
+      await client().complete(request());
+      await client({ maxOutputTokens: 0 }).complete(request());
+
+      for (const sent of server.requests) {
+        expect(sent.body).not.toHaveProperty('max_completion_tokens');
+        expect(sent.body).not.toHaveProperty('max_tokens');
+      }
+    });
+
+    it('given a reply the limit cut off, then it is a retryable MalformedOutput that says it hit the token limit', async () => {
+      server.enqueue({ status: 200, content: GUEST_REPLY });
+
+      const error = await rejection(client({ maxOutputTokens: 10 }).complete(request()));
+
+      expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
+      expect(error.message).toContain('the reply hit the token limit');
+    });
+  });
+
   describe('cost', () => {
     it('given a dated snapshot of a priced model, when completed, then costUsd uses the longest matching price', async () => {
       server.enqueue({ status: 200, content: GUEST_REPLY, model: 'gpt-4o-mini-2024-07-18', usage: { promptTokens: 1000, completionTokens: 500 } });

@@ -23,7 +23,18 @@ export interface OpenAiLlmClientOptions {
   prices?: PriceTable;
   /** Jitter source; injectable so a test can pin the backoff. Default Math.random. */
   random?: () => number;
+  /** The most tokens a reply may have (LLM_MAX_OUTPUT_TOKENS); 0 or absent: the request names no limit. */
+  maxOutputTokens?: number;
+  /** The request field that carries maxOutputTokens (LLM_MAX_TOKENS_PARAMETER). Default max_completion_tokens. */
+  maxTokensParameter?: MaxTokensParameter;
 }
+
+/**
+ * OpenAI's current field, which its reasoning models require, and the older one that some
+ * OpenAI-compatible servers still read instead.
+ */
+export const MAX_TOKENS_PARAMETERS = ['max_completion_tokens', 'max_tokens'] as const;
+export type MaxTokensParameter = (typeof MAX_TOKENS_PARAMETERS)[number];
 
 export interface RetryPolicy {
   retryBaseDelayMs: number;
@@ -63,6 +74,7 @@ export class OpenAiLlmClient implements LlmClient {
   readonly #policy: RetryPolicy;
   readonly #prices: Readonly<PriceTable>;
   readonly #random: () => number;
+  readonly #outputLimit: Partial<Record<MaxTokensParameter, number>>;
 
   constructor(options: OpenAiLlmClientOptions) {
     if (!options.baseUrl?.trim()) throw new Error('OpenAiLlmClient needs a baseUrl');
@@ -76,6 +88,8 @@ export class OpenAiLlmClient implements LlmClient {
     };
     this.#prices = options.prices ?? DEFAULT_PRICE_TABLE;
     this.#random = options.random ?? Math.random;
+    const maxOutputTokens = nonNegativeInteger(options.maxOutputTokens ?? 0, 'maxOutputTokens');
+    this.#outputLimit = maxOutputTokens > 0 ? { [options.maxTokensParameter ?? 'max_completion_tokens']: maxOutputTokens } : {};
     this.#sdk = new (openAiSdk().default)({
       baseURL: options.baseUrl,
       apiKey: options.apiKey,
@@ -114,6 +128,8 @@ export class OpenAiLlmClient implements LlmClient {
           strict: true,
         },
       },
+      // The provider stops the reply there (finish_reason length) and bills no more than that.
+      ...this.#outputLimit,
     };
   }
 

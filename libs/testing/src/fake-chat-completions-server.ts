@@ -197,21 +197,31 @@ function respond(res: ServerResponse, reply: ScriptedReply, request: ReceivedReq
   }
 }
 
+/** The reply's token limit the request names (max_completion_tokens, or the older max_tokens), if any. */
+function outputLimitOf(request: ReceivedRequest): number | undefined {
+  const limit = request.body.max_completion_tokens ?? request.body.max_tokens;
+  return typeof limit === 'number' && Number.isInteger(limit) && limit > 0 ? limit : undefined;
+}
+
 function completionBody(
   content: string,
   model: string,
   usage: { promptTokens: number; completionTokens: number } | undefined,
   request: ReceivedRequest,
 ): Record<string, unknown> {
+  // As a provider does: a reply longer than the request's token limit is cut there (finish_reason length).
+  const limit = outputLimitOf(request);
+  const cut = limit !== undefined && Math.ceil(content.length / 4) > limit;
+  const text = cut ? content.slice(0, limit * 4) : content;
   // Without scripted usage, a chars/4 estimate keeps token counts plausible for end-to-end tests.
   const promptTokens = usage?.promptTokens ?? Math.ceil(JSON.stringify(request.body.messages ?? []).length / 4);
-  const completionTokens = usage?.completionTokens ?? Math.ceil(content.length / 4);
+  const completionTokens = usage?.completionTokens ?? Math.ceil(text.length / 4);
   return {
     id: `chatcmpl-fake-${request.receivedAt.toString(36)}`,
     object: 'chat.completion',
     created: Math.floor(request.receivedAt / 1000),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content, refusal: null }, finish_reason: 'stop', logprobs: null }],
+    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: cut ? 'length' : 'stop', logprobs: null }],
     usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   };
 }
