@@ -1,17 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
-import { IsCleanText, MULTI_LINE, SINGLE_LINE } from '@app/mission';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsCleanText, MULTI_LINE, Omittable, SINGLE_LINE } from '@app/mission';
 import { AGENT_STATUSES, AgentStatus } from './agent';
 
 /** What an agent's id may be: in POST /api/agents, in a path, and in fixtures/agents.json. */
 export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
-
-/**
- * A field that may be left out, but not sent as null: @IsOptional lets null through unchecked,
- * and a null skills list or status would then be written into the agent's record.
- */
-const Omittable = () => ValidateIf((_body: object, value: unknown) => value !== undefined);
 
 const SKILL = /^[a-z][a-z0-9_]{0,63}$/;
 const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';

@@ -12,6 +12,7 @@ export * from './agent-hold';
 export * from './safe-payload.validator';
 export * from './clean-text.validator';
 export * from './iso-time.validator';
+export * from './omittable.validator';
 export * from './mission-identity';
 export * from './field-problems';
 export * from './mission-create.check';

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsCleanText, SINGLE_LINE } from '@app/mission';
+import { IsString, MaxLength } from 'class-validator';
+import { IsCleanText, Omittable, SINGLE_LINE } from '@app/mission';
 
 export class CancelMissionBody {
   @ApiPropertyOptional({
@@ -8,7 +8,7 @@ export class CancelMissionBody {
     description: 'Why; recorded in the MissionCancelled event. One line of text (no control characters or bidi overrides). Defaults to "cancelled by request".',
     example: 'guest checked out',
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   @IsCleanText(SINGLE_LINE)

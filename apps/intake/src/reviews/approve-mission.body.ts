@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsOptional, IsString, MaxLength } from 'class-validator';
-import { IsCleanText, IsSafePayload, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
+import { IsObject, IsString, MaxLength } from 'class-validator';
+import { IsCleanText, IsSafePayload, Omittable, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
 import { ReviewedAttempt } from './reviewed-attempt.decorator';
 
 export class ApproveMissionBody {
@@ -9,7 +9,7 @@ export class ApproveMissionBody {
     description: "The reviewer's note, recorded in the MissionApproved event. One line of text (no control characters or bidi overrides).",
     example: 'Offered 13:00 instead of 14:00: the room is booked from 15:00.',
   })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(500)
   @IsCleanText(SINGLE_LINE)
@@ -25,7 +25,7 @@ export class ApproveMissionBody {
       'in the review and in MissionCompleted.',
     example: { language: 'en', reply: 'Dear Mr Miller, a late checkout until 13:00 is confirmed.', actions: ['set checkout 13:00 in PMS'] },
   })
-  @IsOptional()
+  @Omittable()
   @IsObject()
   @IsSafePayload(PAYLOAD_LIMITS)
   output?: Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, Min } from 'class-validator';
+import { IsInt, Min } from 'class-validator';
+import { Omittable } from '@app/mission';
 
 /** The optional `attempt` of a review decision: the attempt whose result the reviewer looked at. */
 export function ReviewedAttempt(): PropertyDecorator {
@@ -12,7 +13,7 @@ export function ReviewedAttempt(): PropertyDecorator {
         'that result is under review: a 409 once another reviewer rejected it and a newer attempt is under review.',
       example: 1,
     }),
-    IsOptional(),
+    Omittable(),
     IsInt(),
     Min(1),
   );

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsObject, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { IsCleanText, MissionCreateDto, SINGLE_LINE } from '@app/mission';
+import { IsInt, IsObject, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsCleanText, MissionCreateDto, Omittable, SINGLE_LINE } from '@app/mission';
 
 /** The longest catch-up window a schedule may ask for, as SCHEDULE_CATCH_UP_MS allows. */
 export const MAX_CATCH_UP_MS = 30 * 24 * 3_600_000;
@@ -41,8 +41,7 @@ export class CreateScheduleBody {
     example: 3_600_000,
     description: 'Missed firings older than this many ms are skipped and counted instead of created; default SCHEDULE_CATCH_UP_MS.',
   })
-  // May be left out, but not sent as null.
-  @ValidateIf((_body: object, value: unknown) => value !== undefined)
+  @Omittable()
   @IsInt()
   @Min(0)
   @Max(MAX_CATCH_UP_MS)

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
-import { IsCleanText, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, Omittable, SINGLE_LINE } from '@app/mission';
 import { DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
 import { PageSize } from '../http/page-size.decorator';
 
@@ -30,7 +30,7 @@ export class CreateWebhookBody {
   eventTypes: string[];
 
   @ApiPropertyOptional({ example: 'Odoo: finished missions', maxLength: 200 })
-  @IsOptional()
+  @Omittable()
   @IsString()
   @MaxLength(200)
   @IsCleanText(SINGLE_LINE)
