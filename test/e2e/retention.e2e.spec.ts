@@ -2,7 +2,8 @@ import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { GuestDataKeys } from '@app/guest-data';
 import { intakeService } from '../../apps/intake/src/intake.definition';
-import { RetentionService } from '../../apps/intake/src/retention/retention.service';
+import { NOT_ERASED, RetentionService } from '../../apps/intake/src/retention/retention.service';
+import { SubjectsService } from '../../apps/intake/src/subjects/subjects.service';
 import { EXIT } from '../../scripts/ctl/brain-api';
 import { runCtl } from '../../scripts/ctl/ctl-program';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -174,6 +175,15 @@ describe('retention: guests erased once every mission is finished and past RETEN
       .expect(201);
     missions.dora = created.body.id as string;
     await system.api.post(`/api/missions/${missions.dora}/cancel`).send({}).expect(200);
+
+    // An erasure that fails inside is reported without its cause, which names Redis's keys and scripts.
+    const failing = jest
+      .spyOn(system.intake.get(SubjectsService), 'erase')
+      .mockRejectedValueOnce(new Error('ERR Error running script (call to f_9c1d): @user_script:12: WRONGTYPE brain:{s}:subject-keys:0'));
+    const refused = (await system.api.post('/api/retention/run').expect(200)).body;
+    failing.mockRestore();
+    expect(refused).toMatchObject({ erased: [], failed: [{ subjectId: 'guest:1004', error: NOT_ERASED }] });
+    expect(JSON.stringify(refused)).not.toMatch(/user_script|brain:/);
 
     const run = (await system.api.post('/api/retention/run').expect(200)).body;
 

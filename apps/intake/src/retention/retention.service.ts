@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { HttpException, Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment, parseRetentionDays, RetentionDays } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
@@ -57,6 +57,12 @@ export interface RetentionRun extends RetentionPlan {
 }
 
 /** A survey: the plan, and the index entries that name no subject left to erase (a run drops them). */
+/**
+ * What a run answers for a subject whose erasure failed inside (Redis, a key record that does not
+ * read): the cause may name keys or scripts, so it goes to the log only.
+ */
+export const NOT_ERASED = 'not erased: an internal error, which the intake logged; the next round tries again';
+
 interface Survey {
   plan: RetentionPlan;
   spent: { key: string; missionId: string }[];
@@ -131,7 +137,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         this.metrics.erased.inc();
         this.logger.info({ subjectId: candidate.subjectId, reason: verdict.reason, actor, missions: candidate.missions.length }, 'subject erased by retention');
       } catch (error) {
-        failed.push({ subjectId: candidate.subjectId, error: error instanceof Error ? error.message : String(error) });
+        failed.push({ subjectId: candidate.subjectId, error: error instanceof HttpException ? error.message : NOT_ERASED });
         this.logger.error({ err: error, subjectId: candidate.subjectId }, 'retention could not erase a subject; the next round tries again');
       }
     }
