@@ -85,25 +85,25 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     expect(dump).not.toContain(fetched.result?.output.reply as string);
   });
 
-  it('given a submission over the stream that the intake refuses, then the rejection it keeps holds no guest data', async () => {
+  it('given submissions over the stream that the intake refuses, whatever their shape, then the rejections it keeps hold no guest data', async () => {
     // The submission itself is in plain until the intake takes it (and deletes it with the ack, unless STREAM_KEEP_ACKED).
     const partition = system.keys.partitions[0];
-    await system.redis.xadd(
-      partition.stream('intake'),
-      '*',
-      'pattern',
-      'mission.submit',
-      'data',
-      JSON.stringify({ mission: { ...guestRequest, type: 'spa' } }),
-    );
-    const [[, fields]] = await waitFor(
+    const refused = [
+      { mission: { ...guestRequest, type: 'spa' } },
+      // These kept the guest's data in plain: an id that is an e-mail address, a misspelt property, data that is no object.
+      { mission: { ...guestRequest, payload: { ...guestRequest.payload, guest: { ...ANNA, id: ANNA.email } } } },
+      { misson: guestRequest },
+      [guestRequest],
+    ];
+    for (const data of refused) await system.redis.xadd(partition.stream('intake'), '*', 'pattern', 'mission.submit', 'data', JSON.stringify(data));
+    const entries = await waitFor(
       async () => {
-        const entries = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
-        return entries.length === 1 ? entries : null;
+        const kept = await system.redis.xrange(partition.rejectedSubmissions, '-', '+');
+        return kept.length === refused.length ? kept : null;
       },
-      { timeoutMs: 10_000, what: 'the refused submission' },
+      { timeoutMs: 10_000, what: 'the refused submissions' },
     );
-    const kept = fields.join('\n');
+    const kept = entries.map(([, fields]) => fields.join('\n')).join('\n');
     expect(kept).toContain('type must be one of');
     expect(kept).toContain('[redacted]');
     for (const needle of NEEDLES) expect({ needle, found: kept.includes(needle) }).toEqual({ needle, found: false });

@@ -6,3 +6,4 @@ export * from './submit-mission.command';
 export * from './validate-message';
 export * from './services';
 export * from './rejection-code';
+export * from './redacted-submission';

@@ -4,7 +4,7 @@ import { decideAssign, decideComplete, decideCreate, decideEraseSubject, decideE
 import { evolveInPlace } from './evolve-in-place';
 import { MissionEvent } from './mission-events';
 import { Mission } from './mission-state';
-import { PERSONAL_FIELDS, personalValues, REDACTED_MARKER, valueAt, withoutPersonalData, withValues } from './personal-fields';
+import { PERSONAL_FIELDS, personalValues, valueAt, withValues } from './personal-fields';
 
 describe('data subjects', () => {
   it('given explicit subjects, then they are the subjects (once each)', () => {
@@ -76,24 +76,6 @@ describe('personal fields', () => {
       expect(fields.input).toEqual(expect.arrayContaining(['payload.guest.name', 'payload.guest.email', 'payload.guest.phone']));
     expect(PERSONAL_FIELDS.guest_support.output).toEqual(['reply', 'actions']);
     expect(PERSONAL_FIELDS.pricing.output).toEqual([]);
-  });
-});
-
-describe('withoutPersonalData', () => {
-  it('given a refused body, even of an unknown type, then every field any type declares personal is redacted, the rest kept', () => {
-    const body = {
-      type: 'spa',
-      title: 'Sauna',
-      description: 'Anna wants the sauna',
-      payload: { room: '1', guest: { id: 3, email: 'a@example.com' }, contactEmail: '' },
-    };
-    expect(withoutPersonalData(body)).toEqual({
-      type: 'spa',
-      title: 'Sauna',
-      description: REDACTED_MARKER,
-      payload: { room: '1', guest: { id: 3, email: REDACTED_MARKER }, contactEmail: '' },
-    });
-    expect(withoutPersonalData('just a string')).toBe('just a string');
   });
 });
 

@@ -23,6 +23,7 @@ export * from './review-policy';
 export * from './finished-status';
 export * from './data-subject';
 export * from './personal-fields';
+export * from './redacted-create-body';
 export * from './retention';
 export * from './guest-language';
 export * from './output-schemas';

@@ -7,7 +7,8 @@ import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_M
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
 
-const CREATE_FIELDS: ReadonlySet<string> = new Set([
+/** The properties a create body may have (MissionCreateDto's). */
+export const MISSION_CREATE_FIELDS: ReadonlySet<string> = new Set([
   'type',
   'title',
   'description',
@@ -41,7 +42,7 @@ export function checkMissionCreate(value: Record<string, unknown>, parent = ''):
 
 function missionCreateProblems(value: Record<string, unknown>, parent: string): FieldProblem[] {
   const out: FieldProblem[] = [];
-  unknownProperties(value, CREATE_FIELDS, parent, out);
+  unknownProperties(value, MISSION_CREATE_FIELDS, parent, out);
   const field = (property: string, problems: string[]) => {
     if (problems.length > 0) out.push({ parent, property, problems });
   };

@@ -84,20 +84,3 @@ export function withValues<T extends object>(source: T, values: readonly PathVal
 
 /** What a personal field holds where it is kept without its subject's key, e.g. a refused submission. */
 export const REDACTED_MARKER = '[redacted]';
-
-/**
- * A create body that may be invalid (even of an unknown type), with every field any type declares
- * personal replaced by REDACTED_MARKER: what a refused submission keeps, which is never encrypted.
- */
-export function withoutPersonalData(body: unknown): unknown {
-  if (!isPlainObject(body)) return body;
-  const paths = [...new Set(Object.values(PERSONAL_FIELDS).flatMap((fields) => fields.input))];
-  const present = paths.filter((path) => {
-    const value = valueAt(body, path);
-    return value !== undefined && value !== null && value !== '';
-  });
-  return withValues(
-    body,
-    present.map((path) => ({ path, value: REDACTED_MARKER })),
-  );
-}

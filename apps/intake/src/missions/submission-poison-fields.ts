@@ -1,9 +1,10 @@
-import { isPlainObject, REDACTED_MARKER, withoutPersonalData } from '@app/mission';
+import { redactedSubmission } from '@app/messages';
+import { REDACTED_MARKER } from '@app/mission';
 
 /**
  * What the poison stream keeps of a submission the intake failed to take (a non-refusal error,
- * STREAM_MAX_DELIVERIES times): its fields with every personal field of `data.mission` replaced by
- * REDACTED_MARKER, as a refused submission keeps it. It never got a subject's key, and the poison
+ * STREAM_MAX_DELIVERIES times): its fields with `data` as redactedSubmission keeps it, as a refused
+ * submission is kept. It never got a subject's key, and the poison
  * stream keeps it until it is trimmed (FAILED_STREAM_MAX_LEN) or someone deletes it. A `data` that
  * is not JSON is kept as the marker alone.
  */
@@ -18,5 +19,5 @@ function redactedData(raw: string): string {
   } catch {
     return JSON.stringify(REDACTED_MARKER);
   }
-  return JSON.stringify(isPlainObject(data) ? { ...data, mission: withoutPersonalData(data.mission) } : data);
+  return JSON.stringify(redactedSubmission(data));
 }

@@ -4,8 +4,8 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { Patterns, RejectionCode, validateSubmitMission } from '@app/messages';
-import { isPlainObject, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE, withoutPersonalData } from '@app/mission';
+import { Patterns, redactedSubmission, RejectionCode, validateSubmitMission } from '@app/messages';
+import { missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { capStream, RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
@@ -67,7 +67,7 @@ export class SubmissionConsumer {
       new Date().toISOString(),
       'data',
       // Kept in plain for the sender to see, so without the guest's data: it never got a subject's key.
-      JSON.stringify(isPlainObject(data) ? { ...data, mission: withoutPersonalData(data.mission) } : data),
+      JSON.stringify(redactedSubmission(data)),
     );
     this.streams.rejected(context.getStream());
     this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
