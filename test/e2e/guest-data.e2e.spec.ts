@@ -1,6 +1,7 @@
 import { verifyLog } from '@app/audit';
 import { GuestDataKeys, MissionPersonalData } from '@app/guest-data';
-import { Mission, MissionEvent } from '@app/mission';
+import { decideEraseSubject, Mission, MissionEvent } from '@app/mission';
+import { MissionPipeline } from '@app/pipeline';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
 import { waitFor, WebhookReceiver } from '@app/testing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -239,6 +240,27 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       expect(await system.redis.hexists(keys.subjectKeys(raceSubject), raceSubject)).toBe(0);
       const history = (await system.api.get(`/api/missions/${late?.id}/events`).expect(200)).body as { type: string; data: { payload?: object } }[];
       expect(history[0].data.payload).toMatchObject({ guest: { name: '[erased]' } });
+    });
+
+    it("given a mission that records its guest as erased while the guest's key is still there, then its events read [erased], as the mission does", async () => {
+      // As after a crash in the erasure's loop, or in another intake whose key cache still holds the key.
+      const keptSubject = 'guest:g-kept';
+      const mission = (
+        await system.api
+          .post('/api/missions')
+          .send(forBob({ subjects: [keptSubject], notBefore: '2099-01-01T00:00:00Z' }))
+          .expect(201)
+      ).body as Mission;
+      await system.intake
+        .get(MissionPipeline)
+        .transition(mission.id, (current) => decideEraseSubject(current, keptSubject, 'erasure request 21'), { actor: 'operator' });
+      expect(await system.redis.hexists(new GuestDataKeys(system.prefix).subjectKeys(keptSubject), keptSubject)).toBe(1);
+
+      expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.payload.guest).toMatchObject({ name: '[erased]', email: '[erased]' });
+      const history = (await system.api.get(`/api/missions/${mission.id}/events`).expect(200)).body as { type: string; data: { payload?: object } }[];
+      // The events opened with the key: the guest's name and e-mail in plain, on the API, the live stream and webhooks.
+      expect(history[0]).toMatchObject({ type: 'MissionCreated', data: { payload: { guest: { name: '[erased]', email: '[erased]' } } } });
+      expect(JSON.stringify(history)).not.toContain(BOB.email);
     });
 
     it('given an erased guest, when one of their missions is submitted again with its idempotency key, then it is answered as the repeat and no key comes back', async () => {

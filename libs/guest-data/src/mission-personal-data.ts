@@ -2,6 +2,9 @@ import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSON
 import { FieldKeys, isToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
+/** The subjects a mission records as erased (Mission.erasedSubjects), by the mission's id. */
+export type ErasedSubjectsOf = (missionId: string) => Promise<readonly string[]>;
+
 /** An agent's output (the result, a reviewer's edit): its personal fields are bound as `output.<field>`. */
 const OUTPUT = 'output.';
 
@@ -22,7 +25,16 @@ const ANY_OUTPUT: readonly string[] = [...new Set(Object.values(PERSONAL_FIELDS)
  * Each call reads each subject's key at most once.
  */
 export class MissionPersonalData {
-  constructor(readonly cipher: GuestDataCipher) {}
+  constructor(
+    readonly cipher: GuestDataCipher,
+    /**
+     * The subjects a mission records as erased (its SubjectErased events), read when one of its
+     * events is opened: the event does not carry them, and a key may outlive the erasure in another
+     * process's cache, or after a crash in the erasure's loop. Without it an event opens with any key
+     * there is.
+     */
+    private readonly erasedSubjectsOf: ErasedSubjectsOf = async () => [],
+  ) {}
 
   /**
    * The create body with its personal fields sealed for `subjects` (see resolveSubjects);
@@ -95,10 +107,14 @@ export class MissionPersonalData {
    */
   async openMission(mission: Mission): Promise<Mission> {
     if (!mission.subjects?.length) return mission;
-    return this.openParts(mission.id, mission, missionParts(mission.type), mission.erasedSubjects);
+    return this.openParts(mission.id, mission, missionParts(mission.type), mission.erasedSubjects ?? []);
   }
 
-  /** The event with its personal fields in plain (or `[erased]`): a create, a result, a reviewer's edit. */
+  /**
+   * The event with its personal fields in plain (or `[erased]`): a create, a result, a reviewer's
+   * edit. A subject its mission records as erased reads `[erased]`, as in openMission, even where
+   * the subject's key is still there.
+   */
   async openEvent(event: MissionEvent): Promise<MissionEvent> {
     switch (event.type) {
       case 'MissionCreated': {
@@ -124,16 +140,21 @@ export class MissionPersonalData {
     // Only declared personal fields: any other field is the model's text, which may start like a token.
     const fields = output ? ANY_OUTPUT.map((path) => ({ path, value: valueAt(output, path) })).filter(({ value }) => isToken(value)) : [];
     if (!output || fields.length === 0) return event;
-    const values = await this.cipher.open(event.missionId, boundOutput(fields));
+    const values = await this.cipher.open(event.missionId, boundOutput(fields), await this.erasedSubjectsOf(event.missionId));
     const opened = withValues(output, replaced(fields, values));
     if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
     return { ...event, data: { ...event.data, output: opened } };
   }
 
-  /** Opens every part's fields with one key read per subject, and puts each part's values back. */
-  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased: readonly string[] = []): Promise<T> {
+  /**
+   * Opens every part's fields with one key read per subject, and puts each part's values back. The
+   * subjects the mission records as erased are `erased`, or read (erasedSubjectsOf) when there is
+   * anything to open.
+   */
+  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased?: readonly string[]): Promise<T> {
     const opening = sealedParts(target, parts);
-    return opening ? opening.putBack(await this.cipher.open(missionId, opening.fields, erased)) : target;
+    if (!opening) return target;
+    return opening.putBack(await this.cipher.open(missionId, opening.fields, erased ?? (await this.erasedSubjectsOf(missionId))));
   }
 }
 

@@ -1,7 +1,9 @@
 import { dirname, join } from 'node:path';
 import { Environment } from '@app/config';
+import { MissionStore } from '@app/event-store';
 import { createGuestDataCipher, MissionPersonalData, SubjectKeyCache } from '@app/guest-data';
 import { RedisConnection } from '@app/redis';
+import { keyLayoutOf } from './key-layout-of';
 import { repoFile } from './repo-file';
 
 /** The key caches of this process, one per Redis deployment, key prefix, master keys and cache setting. */
@@ -27,10 +29,12 @@ function processKeyCache(env: Environment, masterKeyIds: readonly string[]): Sub
 /**
  * A service's MissionPersonalData: the master keys of the configuration (or, in a local run, the
  * key generated into `.data/data-key` beside the local operator key), the subject keys under
- * KEY_PREFIX, and this process's key cache.
+ * KEY_PREFIX, this process's key cache, and the missions' erased subjects from the read model.
  */
 export function personalDataOf(redis: RedisConnection, env: Environment): MissionPersonalData {
+  const missions = new MissionStore(redis, keyLayoutOf(env));
   return new MissionPersonalData(
     createGuestDataCipher(redis, env, join(dirname(repoFile('package.json')), '.data'), (masterKeyIds) => processKeyCache(env, masterKeyIds)).cipher,
+    async (missionId) => (await missions.load(missionId))?.erasedSubjects ?? [],
   );
 }
