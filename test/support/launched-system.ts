@@ -59,12 +59,15 @@ export async function launchBuiltSystem(
       () => false,
     );
   const exitedFirst = system.exited.then((code) => Promise.reject(new Error(`the services exited (code ${code}) before every one was ready`)));
+  // The wait for readiness stops when the race is decided: left polling, it kept the Jest worker alive for a minute.
+  const decided = new AbortController();
   try {
     await Promise.race([
       waitFor(async () => (await Promise.all(SERVICE_NAMES.map(ready))).every(Boolean), {
         timeoutMs: 60_000,
         intervalMs: 200,
         what: 'every service to be ready',
+        signal: decided.signal,
       }),
       exitedFirst,
     ]);
@@ -74,6 +77,7 @@ export async function launchBuiltSystem(
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`${why}; not ready: ${notReady.join(', ') || 'none'}; their last output:\n${tail.join('\n')}`);
   } finally {
+    decided.abort();
     // Once the system is up (or stopped here), its later exit is the test's business.
     exitedFirst.catch(() => undefined);
   }

@@ -45,6 +45,8 @@ export interface WaitForOptions {
   intervalMs?: number;
   /** Named in the timeout error, e.g. "mission m-1 to be completed". */
   what: string;
+  /** Ends the wait early (it rejects): a wait raced against something else stops polling when that wins. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -56,6 +58,7 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | null | fal
   const deadline = Date.now() + opts.timeoutMs;
   let last: unknown = undefined;
   for (;;) {
+    if (opts.signal?.aborted) throw new Error(`stopped waiting for ${opts.what}`);
     try {
       const value = await probe();
       if (value !== undefined && value !== null && value !== false) return value;

@@ -1,4 +1,4 @@
-import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection } from './index';
+import { deleteKeysByPrefix, redisTarget, testKeyPrefix, testRedisConnection, waitFor } from './index';
 
 describe('redisTarget', () => {
   const saved = { ...process.env };
@@ -41,5 +41,22 @@ describe('deleteKeysByPrefix', () => {
 
   it('refuses an empty prefix', async () => {
     await expect(deleteKeysByPrefix(redis, '')).rejects.toThrow(/non-empty prefix/);
+  });
+});
+
+describe('waitFor', () => {
+  it('given its signal aborted while it waits, then it rejects and probes no more: a wait that lost a race does not keep polling until its timeout', async () => {
+    const decided = new AbortController();
+    let probes = 0;
+    const waiting = waitFor(
+      async () => {
+        probes += 1;
+        if (probes === 2) decided.abort();
+        return false;
+      },
+      { timeoutMs: 60_000, intervalMs: 1, what: 'something that never comes', signal: decided.signal },
+    );
+    await expect(waiting).rejects.toThrow('stopped waiting for something that never comes');
+    expect(probes).toBe(2);
   });
 });
