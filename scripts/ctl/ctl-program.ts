@@ -282,14 +282,24 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         errorContains: options.errorContains,
         deadLetteredBefore: options.before,
         reason: options.reason,
-        // Checked here: NaN would go out as JSON null, which the API takes for no limit (100).
+        // Checked here: NaN would go out as JSON null, which the API refuses with a less helpful message.
         limit: wholeNumberOption('--limit', typeof options.limit === 'string' ? options.limit : undefined),
       };
-      const result = await api.post<{ requeued: string[] }>(
+      const result = await api.post<{ requeued: string[]; skipped?: { missionId: string; reason: string }[] }>(
         '/api/dlq/requeue',
         Object.fromEntries(Object.entries(filter).filter(([, value]) => value !== undefined)),
       );
-      show(command, result, () => [`requeued ${result.requeued.length} mission(s)`, ...result.requeued].join('\n'));
+      // An intake before `skipped` answers without it.
+      const skipped = result.skipped ?? [];
+      show(command, result, () =>
+        [
+          `requeued ${result.requeued.length} mission(s)`,
+          ...result.requeued,
+          ...(skipped.length > 0
+            ? [`skipped ${skipped.length}, no longer dead-lettered:`, ...skipped.map(({ missionId, reason }) => `${missionId}: ${reason}`)]
+            : []),
+        ].join('\n'),
+      );
     });
 
   const agents = group('agents', 'Agents: load, credits, quality; pause and resume (pause and resume need an operator key).');

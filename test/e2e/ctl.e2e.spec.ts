@@ -104,7 +104,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       });
     }
     expect(await system.store.load(id)).toMatchObject({ status: 'dead_lettered' });
-    expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed', '--limit', '5'])).toEqual({ requeued: [id] });
+    expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed', '--limit', '5'])).toEqual({ requeued: [id], skipped: [] });
     expect((await ctl(['dlq', 'requeue'])).code).toBe(EXIT.usage);
 
     await system.waitForStatus(id, ['dead_lettered']);

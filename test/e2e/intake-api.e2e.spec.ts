@@ -5,6 +5,7 @@ import { apiScope, deduplicationKey, Mission, missionIdFor, missionIdForStreamEn
 import { MissionClient } from '@app/mission-client';
 import { RedisStreamsContext } from '@app/redis-streams';
 import { redisUrl, waitFor } from '@app/testing';
+import { MissionCommandsService } from '../../apps/intake/src/missions/mission-commands.service';
 import { SubmissionConsumer } from '../../apps/intake/src/missions/submission.consumer';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -113,7 +114,7 @@ describe('intake API (four services, real Redis)', () => {
       await system.waitForStatus(a.body.id, ['dead_lettered']);
 
       const bulk = await http().post('/api/dlq/requeue').send({ type: 'pricing' }).expect(200);
-      expect(bulk.body.requeued).toEqual([b.body.id]);
+      expect(bulk.body).toEqual({ requeued: [b.body.id], skipped: [] });
     });
 
     it('when stats and metrics are read, then they show the dead letters and the created missions', async () => {
@@ -123,6 +124,36 @@ describe('intake API (four services, real Redis)', () => {
       expect(metrics.text).toMatch(/brain_missions_created_total\{.*type="maintenance".*\} 1/);
       expect(metrics.text).toMatch(/brain_queue_missions\{.*state="dead_lettered".*\}/);
       expect(metrics.text).toMatch(/brain_http_request_duration_seconds_bucket/);
+    });
+
+    it('when a bulk requeue meets a dead letter that someone else cancelled meanwhile, then it is listed as skipped with why, and the others are requeued', async () => {
+      const http = () => system.api;
+      // One after the other: the bulk requeue takes the dead letters oldest first.
+      const ids: string[] = [];
+      for (const title of ['c', 'd', 'e']) {
+        const created = await http()
+          .post('/api/missions')
+          .send(mission({ title: `bulk ${title}` }))
+          .expect(201);
+        await system.waitForStatus(created.body.id, ['dead_lettered']);
+        ids.push(created.body.id as string);
+      }
+      const [first, second, third] = ids;
+      const commands = system.intake.get(MissionCommandsService);
+      const requeue = commands.requeue.bind(commands);
+      // Another operator cancels the second while the bulk requeue is at the first.
+      const raced = jest.spyOn(commands, 'requeue').mockImplementationOnce(async (...args) => {
+        await http().post(`/api/missions/${second}/cancel`).send({ reason: 'not needed any more' }).expect(200);
+        return requeue(...args);
+      });
+      try {
+        const bulk = await http().post('/api/dlq/requeue').send({ errorContains: 'mock provider failure', reason: 'provider back' }).expect(200);
+        // It answered 409 at the second, with the first requeued and the third never tried.
+        expect(bulk.body.requeued.filter((id: string) => ids.includes(id))).toEqual([first, third]);
+        expect(bulk.body.skipped).toEqual([{ missionId: second, reason: `cannot requeue mission ${second}: mission is cancelled, not dead_lettered` }]);
+      } finally {
+        raced.mockRestore();
+      }
     });
   });
 

@@ -51,8 +51,10 @@ function DeadLetters() {
         deadLetteredBefore: new Date(Date.parse(shown[shown.length - 1].deadLetteredAt) + 1).toISOString(),
         reason: 'requeued in the console',
       };
-      const { requeued } = await api<{ requeued: string[] }>('POST', '/api/dlq/requeue', body);
-      return `Requeued ${requeued.length} missions.`;
+      const { requeued, skipped = [] } = await api<{ requeued: string[]; skipped?: { missionId: string }[] }>('POST', '/api/dlq/requeue', body);
+      return skipped.length > 0
+        ? `Requeued ${requeued.length} missions; ${skipped.length} had left the dead letters meanwhile.`
+        : `Requeued ${requeued.length} missions.`;
     });
 
   return (

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
-import { DeadLetterView, MissionView, RequeuedView } from '../http/openapi-schemas';
+import { DeadLetterView, MissionView, RequeuedView, SkippedRequeueView } from '../http/openapi-schemas';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { DeadLetterListQuery } from './dead-letter-list.query';
@@ -47,18 +47,20 @@ export class DeadLettersController {
       'An empty or absent body requeues up to 100.',
   })
   @ApiBody({ type: RequeueFilterBody, required: false })
-  @ApiOkResponse({ type: RequeuedView, description: 'The ids of the requeued missions (empty when none matched).', headers: RATE_LIMIT_HEADERS })
+  @ApiOkResponse({
+    type: RequeuedView,
+    description:
+      'The ids of the requeued missions (empty when none matched), and those that matched but left the dead-letter queue while the ' +
+      'requeue ran (requeued or cancelled concurrently), each with why.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiErrorResponses({
     role: 'operator',
     badRequest: 'The filter fails validation (`details` lists each bad field).',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 1000' },
-    conflict:
-      'A matching mission left the dead-letter queue while the requeue ran (e.g. it was requeued or cancelled concurrently); ' +
-      'the missions before it stay requeued.',
-    conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
     jsonBody: true,
   })
-  async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<{ requeued: string[] }> {
+  async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<RequeuedView> {
     const before = filter.deadLetteredBefore ? Date.parse(filter.deadLetteredBefore) : Infinity;
     // The filter needs no reasons: the entries alone, without a read of each mission's log.
     const candidates = (await this.queries.deadLetterEntries(1_000)).filter(
@@ -68,11 +70,19 @@ export class DeadLettersController {
         (!filter.errorContains || (entry.lastError ?? '').includes(filter.errorContains)),
     );
     const requeued: string[] = [];
+    const skipped: SkippedRequeueView[] = [];
     for (const entry of candidates.slice(0, filter.limit ?? 100)) {
-      await this.commands.requeue(entry.missionId, filter.reason ?? 'bulk requeue', caller);
-      requeued.push(entry.missionId);
+      try {
+        await this.commands.requeue(entry.missionId, filter.reason ?? 'bulk requeue', caller);
+        requeued.push(entry.missionId);
+      } catch (error) {
+        // It left the dead letters since the list was read (requeued or cancelled by someone else):
+        // said as such, and the rest go on, so the answer tells what this request changed.
+        if (!(error instanceof ConflictException || error instanceof NotFoundException)) throw error;
+        skipped.push({ missionId: entry.missionId, reason: error.message });
+      }
     }
-    return { requeued };
+    return { requeued, skipped };
   }
 
   /** A MissionRequeued event: MAX_ATTEMPTS more attempts may run. 409 when the mission is not dead-lettered. */

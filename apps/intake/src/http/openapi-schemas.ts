@@ -513,9 +513,21 @@ export class DeadLetterView implements DeadLetterEntry {
   deadLetteredAt: string;
 }
 
+export class SkippedRequeueView {
+  @ApiProperty({ example: EXAMPLE_MISSION_ID }) missionId: string;
+  @ApiProperty({ example: `cannot requeue mission ${EXAMPLE_MISSION_ID}: mission is queued, not dead_lettered` }) reason: string;
+}
+
 export class RequeuedView {
   @ApiProperty({ type: [String], description: 'Ids of the missions requeued, in the order they were requeued.', example: [EXAMPLE_MISSION_ID] })
   requeued: string[];
+
+  @ApiProperty({
+    type: () => [SkippedRequeueView],
+    description: 'Missions that matched but were no longer dead-lettered when their turn came (requeued or cancelled meanwhile): not changed.',
+    example: [],
+  })
+  skipped: SkippedRequeueView[];
 }
 
 /** One bad field of a request: what ValidationPipe reports, by path into the body or query. */
