@@ -204,6 +204,33 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(seen).toEqual([ids[3], ids[2], ids[1], ids[0], ids[4]]);
   });
 
+  it('given a long list with few of a status, then a page reads at most 5,000 entries and says where it stopped, and the next page goes on from there', async () => {
+    const subscriptionId = 'wh_long';
+    const pipeline = redis.pipeline();
+    // 5,100 deliveries, newest first in the list: only the two oldest are still pending.
+    for (let sequence = 1; sequence <= 5_100; sequence += 1) {
+      const id = `msg_${sequence.toString(16).padStart(32, '0')}`;
+      pipeline.hset(webhookKeys.delivery(id), {
+        subscription: subscriptionId,
+        mission: `m-${sequence}`,
+        type: MISSION_FINISHED,
+        status: sequence <= 2 ? 'pending' : 'delivered',
+        attempts: '1',
+        createdAt: String(KNOWN_START.getTime() + sequence),
+      });
+      pipeline.zadd(webhookKeys.deliveries(subscriptionId), sequence, id);
+    }
+    await pipeline.exec();
+
+    // It read the whole list, one delivery at a time, for a page of a status few have.
+    const first = await outbox.list(subscriptionId, { status: 'pending', limit: 10 });
+    expect(first.items).toEqual([]);
+    expect(first.nextCursor).toBe(`101.msg_${(101).toString(16).padStart(32, '0')}`);
+    const second = await outbox.list(subscriptionId, { status: 'pending', limit: 10, cursor: first.nextCursor ?? '' });
+    expect(second.items.map((delivery) => delivery.missionId)).toEqual(['m-2', 'm-1']);
+    expect(second.nextCursor).toBeNull();
+  });
+
   it('given a dead delivery, then it expires after the dead retention, and the next death deletes those dead for longer, an old one without expiry too', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();

@@ -16,6 +16,9 @@ enum RedeliverCode {
 
 const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-1');
+/** Entries of a subscription's list one page reads at most, whatever it finds among them. */
+const MAX_SCANNED_PER_PAGE = 5_000;
+
 /** Long-dead deliveries a death deletes at most (the script's time stays bounded however many there are). */
 const PRUNE_BATCH = 100;
 const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-5', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
@@ -204,24 +207,29 @@ export class WebhookOutbox {
    * A subscription's deliveries, newest first; with `status`, only those (dead ones from their own
    * list, by when they died). `cursor` is the previous page's nextCursor: the last entry's score and
    * id (`<score>.<id>`), since dead ones that settled in the same millisecond share a score; a
-   * score alone (an older intake's cursor) goes on below it.
+   * score alone (an older intake's cursor) goes on below it. A page reads at most
+   * MAX_SCANNED_PER_PAGE entries of the list: one with a status that few have may come back short,
+   * even empty, with a nextCursor where it stopped. Entries whose delivery expired are passed over
+   * (the list sweep and the dead deliveries' pruning remove them, not a read).
    */
   async list(subscriptionId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<DeliveryPage> {
     const listKey = options.status === 'dead' ? this.keys.dead(subscriptionId) : this.keys.deliveries(subscriptionId);
     const items: WebhookDelivery[] = [];
     let last = options.cursor ? parseDeliveryCursor(options.cursor) : null;
-    for (;;) {
-      const batch = await this.entriesAfter(listKey, last, options.limit);
+    for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE;) {
+      const batch = await this.entriesAfter(listKey, last, Math.min(options.limit, MAX_SCANNED_PER_PAGE - scanned));
       if (batch.length === 0) return { items, nextCursor: null };
-      for (const [id, score] of batch) {
-        const delivery = await this.get(id);
-        // Delivered ones expire after the retention time; their list entries go with the next read.
-        if (!delivery) await this.redis.zrem(listKey, id);
-        else if (!options.status || delivery.status === options.status) items.push(delivery);
+      // One round trip for the batch (the connection pipelines what is sent in the same tick).
+      const deliveries = await Promise.all(batch.map(([id]) => this.get(id)));
+      for (const [i, [id, score]] of batch.entries()) {
+        scanned += 1;
         last = { score, id };
+        const delivery = deliveries[i];
+        if (delivery && (!options.status || delivery.status === options.status)) items.push(delivery);
         if (items.length === options.limit) return { items, nextCursor: `${score}.${id}` };
       }
     }
+    return { items, nextCursor: last ? `${last.score}.${last.id}` : null };
   }
 
   /**

@@ -71,7 +71,12 @@ export class WebhookDeliveryView implements WebhookDelivery {
 export class DeliveryPageView implements DeliveryPage {
   @ApiProperty({ type: () => [WebhookDeliveryView], description: 'Deliveries, newest first (dead ones by when they died).' })
   items: WebhookDeliveryView[];
-  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last.', example: '1765' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page (there may be one after a short page: a page reads at most 5,000 entries); null on the last.',
+    example: '1765.msg_0f8e1c2d3b4a59687766554433221100',
+  })
   nextCursor: string | null;
 }
 

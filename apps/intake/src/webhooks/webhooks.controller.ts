@@ -160,7 +160,8 @@ export class WebhooksController {
     summary: "A subscription's deliveries",
     description:
       'Needs role **operator**. Deliveries newest first with their status (pending, delivered, dead), attempts and the last response code; ' +
-      '`status=dead` lists the dead ones, by when they died. Delivered ones are kept WEBHOOK_DELIVERY_RETENTION_SECONDS, dead ones WEBHOOK_DEAD_RETENTION_SECONDS.',
+      '`status=dead` lists the dead ones, by when they died. Delivered ones are kept WEBHOOK_DELIVERY_RETENTION_SECONDS, dead ones WEBHOOK_DEAD_RETENTION_SECONDS. ' +
+      'A page reads at most 5,000 entries of the list: with a `status` few have, it may come back short, even empty, with a `nextCursor` to go on from.',
   })
   @ApiOkResponse({ type: DeliveryPageView, description: 'A page of deliveries.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
