@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { waitFor, WebhookReceiver } from '@app/testing';
-import { MISSION_FINISHED } from '@app/webhooks';
+import { MISSION_FINISHED, WebhookKeys, WebhookOutbox } from '@app/webhooks';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -130,5 +130,32 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
 
     expect((await api().delete(`/api/webhooks/${subscription.id}`).expect(200)).body).toMatchObject({ id: subscription.id, version: 2 });
     await api().get(`/api/webhooks/${subscription.id}`).expect(404);
+  });
+
+  it('when the cleanup after a delete is cut short, then the delete stands (a 500), and the same DELETE again is a 404 that finishes it', async () => {
+    const created = (
+      await api()
+        .post('/api/webhooks')
+        .send({ url: receiver.url, eventTypes: [MISSION_FINISHED] })
+        .expect(201)
+    ).body;
+    const keys = new WebhookKeys(system.keys);
+    const dead = 'msg_0000000000000000000000000000dead';
+    await system.redis.hset(keys.delivery(dead), { subscription: created.id, mission: 'm-1', type: MISSION_FINISHED, status: 'dead', attempts: '3' });
+    await system.redis.zadd(keys.dead(created.id), Date.now(), dead);
+    await system.redis.zadd(keys.deliveries(created.id), 1, dead);
+    const outbox = system.intake.get(WebhookOutbox);
+    const cut = jest.spyOn(outbox, 'forget').mockRejectedValueOnce(new Error('Connection is closed.'));
+    try {
+      await api().delete(`/api/webhooks/${created.id}`).expect(500);
+    } finally {
+      cut.mockRestore();
+    }
+    await api().get(`/api/webhooks/${created.id}`).expect(404);
+    expect(await system.redis.exists(keys.delivery(dead), keys.dead(created.id), keys.deliveries(created.id))).toBe(3);
+
+    // It answered 404 before the cleanup, which then never ran: the dead delivery and both lists stayed for good.
+    await api().delete(`/api/webhooks/${created.id}`).expect(404);
+    expect(await system.redis.exists(keys.delivery(dead), keys.dead(created.id), keys.deliveries(created.id))).toBe(0);
   });
 });

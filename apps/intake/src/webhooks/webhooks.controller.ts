@@ -113,12 +113,19 @@ export class WebhooksController {
   @ApiIdParam('webhook')
   @ApiOperation({
     summary: 'Delete a webhook subscription',
-    description: 'Needs role **operator**. Appends a WebhookDeleted event; its secrets and dead deliveries are deleted, deliveries not yet made are dropped.',
+    description:
+      'Needs role **operator**. Appends a WebhookDeleted event; its secrets and dead deliveries are deleted, deliveries not yet made are dropped. ' +
+      'A DELETE of a subscription deleted already is a 404 that finishes that cleanup, should a failure have cut it short.',
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription as it was before it was deleted.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
   async delete(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
-    const deleted = await this.guard(() => this.subscriptions.delete(id, caller));
+    const deleted = await this.guard(() => this.subscriptions.delete(id, caller)).catch(async (error: unknown) => {
+      // Gone already: the cleanup after its delete may have been cut short (a 500), and repeating
+      // the request finishes it. Deleting what an id never had changes nothing.
+      if (error instanceof NotFoundException) await this.outbox.forget(id);
+      throw error;
+    });
     await this.outbox.forget(id);
     return deleted;
   }
