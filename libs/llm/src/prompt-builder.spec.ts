@@ -66,6 +66,14 @@ describe('buildLlmRequest', () => {
     });
   });
 
+  // Their answers have no personal fields (PERSONAL_FIELDS): they are stored in plain, and outlive an erasure.
+  it.each(['pricing', 'maintenance'] as const)(
+    'given a %s mission, when built, then the prompt tells the model to leave the guest out of its answer',
+    (type) => {
+      expect(buildLlmRequest(mission({ type }), opts).messages[0].content).toContain("never repeat a guest's name, e-mail address or phone number");
+    },
+  );
+
   it('given no feedback yet, when built, then the prompt says it is the first attempt', () => {
     const request = buildLlmRequest(mission({ feedback: null, attempts: 1 }), opts);
     expect(request.messages[0].content).toContain('None. This is the first attempt.');
