@@ -50,7 +50,10 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
   it('when an operator registers, pauses and resumes an agent, then each change is an event, and a paused agent gets no missions', async () => {
     const created = await system.api.post('/api/agents').send(mila).expect(201);
     expect(created.body).toMatchObject({ id: 'agent-mila', status: 'online', credits: 50, capacity: 2, version: 1 });
-    await system.api.post('/api/agents').send(mila).expect(409);
+    // It said "changed concurrently; reload and retry", which sends a client round a retry that meets the same agent.
+    expect((await system.api.post('/api/agents').send(mila).expect(409)).body.message).toBe(
+      `agent ${mila.id} exists already; register it under another id, or change it with PATCH`,
+    );
     await request(system.intake.getHttpServer())
       .post('/api/agents')
       .set('Authorization', `Bearer ${TEST_KEYS.submitter}`)

@@ -22,8 +22,16 @@ export interface AgentView extends AgentRecord {
 }
 
 export class AgentVersionConflictError extends Error {
-  constructor(readonly agentId: string) {
-    super(`agent ${agentId} was changed concurrently; reload and retry`);
+  /** `registered`: a registration met an agent of that id (a retry would meet it again). */
+  constructor(
+    readonly agentId: string,
+    registered = false,
+  ) {
+    super(
+      registered
+        ? `agent ${agentId} exists already; register it under another id, or change it with PATCH`
+        : `agent ${agentId} was changed concurrently; reload and retry`,
+    );
     this.name = 'AgentVersionConflictError';
   }
 }
@@ -155,7 +163,7 @@ export class AgentRegistry {
     const keys = [this.keys.agents, this.keys.agentVersions, this.keys.agentLog(agentId), this.keys.agentCapacity, this.keys.agentCredits, this.keys.agentLoad];
     const args = [agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, ...events.map((event) => JSON.stringify(event))];
     const [code] = (await appendScript.run(this.redis, keys, args)) as [AgentAppendCode, string];
-    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(agentId);
+    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(agentId, record === null);
     return next;
   }
 }

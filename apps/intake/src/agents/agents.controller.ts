@@ -61,7 +61,7 @@ export class AgentsController {
     jsonBody: true,
     invalidField: { field: 'capacity', problem: 'capacity must not be less than 1' },
     conflict: 'An agent with this id exists.',
-    conflictExample: 'agent agent-lena was changed concurrently; reload and retry',
+    conflictExample: 'agent agent-lena exists already; register it under another id, or change it with PATCH',
   })
   async register(@Body() body: RegisterAgentBody, @ApiCaller() caller: string): Promise<AgentView> {
     await this.guard(() => this.agents.register(body, caller));
