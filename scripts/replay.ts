@@ -55,12 +55,14 @@ import { repoFile } from '@app/runtime';
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
  *   rewrap-keys                           every data subject's key under the current master key (rotation)
  *
- * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.
+ * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable, 3 verify found no
+ * log to verify (a wrong prefix or partition count).
  */
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_NO_LOG = 3;
 
 /** Where the CLI writes, so tests can run it in-process. */
 export interface CliIo {
@@ -98,6 +100,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   let exitCode = EXIT_OK;
   // Everything printed may carry stored text (titles, reasons, errors, ids): escaped, lines kept.
   const out = (text = '') => io.stdout.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
+  const err = (text: string) => io.stderr.write(`replay: ${forTerminal(text, { keepLineFeeds: true })}\n`);
 
   const program = new Command()
     .name('replay')
@@ -200,7 +203,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .command('verify')
     .description(
       'Check the whole log: hash chains (log and per mission), contiguous versions, log head and mission heads, and ' +
-        'the read model against a replay. Exit 0 when all holds, 1 with a report naming each culprit.',
+        'the read model against a replay. Exit 0 when all holds, 1 with a report naming each culprit, 3 when there is no log ' +
+        'under the prefix (nothing was verified).',
     )
     .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, 5_000)
     .action(async (options: { batchSize: number }, command: Command) => {
@@ -208,8 +212,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         const progress = new ProgressView(g.json ? undefined : io.progress);
         const result = await verifyLog(redis, keys, progress.listener, { batchSize: options.batchSize }).finally(() => progress.stop());
-        exitCode = result.ok ? EXIT_OK : EXIT_FINDINGS;
+        // An empty log holds trivially: an OK for it would pass an audit run against the wrong prefix.
+        const noLog = result.ok && result.events === 0;
+        exitCode = noLog ? EXIT_NO_LOG : result.ok ? EXIT_OK : EXIT_FINDINGS;
         if (g.json) return void out(JSON.stringify(result, null, 2));
+        if (noLog) return void err(`nothing to verify: no event log under prefix "${keys.prefix}" (${keys.partitions.length} partition(s)); check --prefix`);
         const scope = `${result.events} events of ${result.missions} missions in ${result.ms} ms (${result.eventsPerSecond} events/s)`;
         if (result.ok) return void out(`OK: hash chains, versions, heads and read model hold for ${scope}.`);
         out(findingsTable(result.findings));
@@ -426,7 +433,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
     }
-    io.stderr.write(`replay: ${forTerminal(error instanceof Error ? error.message : String(error), { keepLineFeeds: true })}\n`);
+    err(error instanceof Error ? error.message : String(error));
     return EXIT_USAGE;
   }
 }

@@ -35,6 +35,12 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
     const broken = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
     expect(broken.body).toMatchObject({ verified: false, problems: ['event 3 does not link to event 2: it was changed, or one before it was'] });
 
+    // Event 2 as a forged copy in front of the stored one: readers take the first e, the hash the last.
+    const doubled = (await system.redis.xadd(partition.log, '*', ...edited, ...fields)) as string;
+    await system.redis.lset(partition.missionEvents(mission.id), 1, doubled);
+    const forged = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
+    expect(forged.body.problems).toContain('event 2: the log entry has the fields m, e, m, e, not m and e (each once, in that order)');
+
     await system.api.get('/api/missions/00000000-0000-4000-8000-000000000000/verify').expect(404);
     await system.api.get('/api/missions/nope/verify').expect(400);
   });

@@ -16,7 +16,7 @@ import {
   KNOWN_MISSIONS,
   knownStepTime,
 } from '@app/testing';
-import { CliIo, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
 
 const { ok, retry } = KNOWN_MISSIONS;
 
@@ -120,6 +120,13 @@ describe('replay CLI (command functions, real Redis)', () => {
   });
 
   it('fails with exit 2 and a clear message for an unknown mission, bad dates and versions', async () => {
+    // It printed "OK ... 0 events" and exited 0: an audit run against a mistyped prefix passed.
+    const empty = await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: `${prefix}typo:` }, ['verify']);
+    expect(empty).toMatchObject({
+      code: EXIT_NO_LOG,
+      stdout: '',
+      stderr: expect.stringContaining(`nothing to verify: no event log under prefix "${prefix}typo:"`),
+    });
     expect(await replay('history', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
     expect(await replay('state', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
     expect(await replay('state', ok, '--at', 'yesterday')).toMatchObject({

@@ -230,4 +230,95 @@ describe('verify (real Redis)', () => {
     await redis.hset(keys.mission(ok), 'h', 'f'.repeat(40));
     expect(culprits(await verifyChains(redis, keys.partitions[0]))).toEqual([`head-mismatch ${ok} v6`]);
   });
+
+  /** Writes the partition's log again, entry by entry with its own id, through `rewrite` (which may change one entry's fields). */
+  async function rewriteLog(keys: KeyLayout, rewrite: (id: string, fields: Buffer[]) => Buffer[]): Promise<void> {
+    const log = keys.partitions[0].log;
+    const entries = (await redis.xrangeBuffer(log, '-', '+')) as [Buffer, Buffer[]][];
+    await redis.del(log);
+    for (const [id, fields] of entries) await redis.xadd(log, id.toString(), ...rewrite(id.toString(), fields));
+  }
+
+  describe('given log entries of another shape than the append script writes', () => {
+    it('given an entry with a forged event before the stored one (readers take the first e), then verify names it instead of passing', async () => {
+      const keys = await tamperedImport('two-e', (all) => all);
+      const target = await logIdOf(keys, ok, 2);
+      await rewriteLog(keys, (id, fields) => {
+        if (id !== target) return fields;
+        const forged = fields[3].toString('utf8').replace(/"agentId":"[^"]*"/, '"agentId":"agent-evil"');
+        return [Buffer.from('m'), fields[1], Buffer.from('e'), Buffer.from(forged), ...fields];
+      });
+
+      // It passed: verify read the last e, the stored one, while history showed the forged one.
+      const result = await verifyLog(redis, keys);
+      expect(result.findings).toEqual([
+        expect.objectContaining({ kind: 'edited', missionId: ok, logId: target, detail: expect.stringContaining('has the fields m, e, m, e, not m and e') }),
+      ]);
+    });
+
+    it('given an event whose stored bytes are no UTF-8 but decode to the text it was hashed over, then verify names it', async () => {
+      const keys = freshKeys('utf8');
+      const store = (await buildKnownLog(redis, keys)).store;
+      const at = new Date('2025-06-02T08:00:00.000Z');
+      await store.append('m-replacement', null, decideCreate(aCreate({ title: 'Zimmer \uFFFD 12' }), at), { actor: 'intake', now: at });
+      const target = await logIdOf(keys, 'm-replacement', 1);
+      // U+FFFD is EF BF BD in UTF-8; a lone 0xFF decodes to it again, so the decoded text hashed the same.
+      await rewriteLog(keys, (id, fields) => {
+        if (id !== target) return fields;
+        const bytes = fields[3];
+        const at = bytes.indexOf(Buffer.from([0xef, 0xbf, 0xbd]));
+        return [fields[0], fields[1], fields[2], Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at + 3)])];
+      });
+
+      const result = await verifyLog(redis, keys);
+      expect(result.findings).toEqual([
+        expect.objectContaining({ kind: 'edited', missionId: 'm-replacement', logId: target, detail: 'the stored event is not valid UTF-8' }),
+      ]);
+    });
+
+    it('given an event with a version no number of events reaches, then verify names it and does not crash', async () => {
+      const keys = await tamperedImport('huge-version', (all) => {
+        const at = lineOf(all, retry, 3);
+        all[at] = all[at].replace(/"version":3,/, '"version":-1e21,');
+        return all;
+      });
+
+      // It died with "Invalid array length", building the list of versions in between.
+      const result = await verifyLog(redis, keys);
+      expect(result.ok).toBe(false);
+      expect(result.findings).toContainEqual(
+        expect.objectContaining({ kind: 'edited', missionId: retry, detail: 'the stored event has no whole version of 1 or more' }),
+      );
+    });
+  });
+
+  describe('given a log written over two partitions', () => {
+    const twoPartitions = async (): Promise<KeyLayout> => {
+      const prefix = testKeyPrefix('audit-verify-partitions');
+      prefixes.push(prefix);
+      const keys = new KeyLayout(prefix, 2);
+      await buildKnownLog(redis, keys);
+      return keys;
+    };
+
+    it('when verified with one partition, then the partition it left out is named, not an OK for half the log', async () => {
+      const keys = await twoPartitions();
+      const result = await verifyLog(redis, new KeyLayout(keys.prefix, 1));
+      expect(result.findings).toContainEqual(
+        expect.objectContaining({ kind: 'misplaced', missionId: '', detail: expect.stringContaining('a log partition 1 beyond the 1 verified') }),
+      );
+    });
+
+    it('when verified with three partitions, then each event its mission does not belong to there is named as misplaced', async () => {
+      const keys = await twoPartitions();
+      const three = new KeyLayout(keys.prefix, 3);
+      const result = await verifyLog(redis, three);
+      const misplaced = result.findings.filter((finding) => finding.kind === 'misplaced');
+      const expected = Object.values(KNOWN_MISSIONS).filter((missionId) => three.partitionOf(missionId) !== keys.partitionOf(missionId));
+      expect(expected.length).toBeGreaterThan(0);
+      expect(new Set(misplaced.map((finding) => finding.missionId))).toEqual(new Set(expected));
+      // The same log with the count it was written with holds.
+      expect((await verifyLog(redis, keys)).ok).toBe(true);
+    });
+  });
 });

@@ -18,7 +18,12 @@ export type FindingKind =
   /** The read model (mission hash, index or status counters) differs from a replay of the log. */
   | 'read-model-drift'
   /** The mission's events cannot be folded (an impossible history), so it has no replayed state. */
-  | 'unreplayable';
+  | 'unreplayable'
+  /**
+   * An event in a log partition its mission does not belong to, or a partition beyond the count
+   * verified: the services and `history` would not read it there (LOG_PARTITIONS).
+   */
+  | 'misplaced';
 
 export interface Finding {
   kind: FindingKind;

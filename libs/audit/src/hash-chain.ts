@@ -84,6 +84,12 @@ const short = (hash: string): string => (hash ? `${hash.slice(0, 12)}…` : "''"
 const describe = (ref: EventRef): string => `${ref.logId} (mission ${ref.missionId} v${ref.version})`;
 
 export class ChainChecker {
+  /**
+   * `belongsHere(missionId)`: whether the mission's events belong in the partition walked (the
+   * layout's partitionOf); without it, any mission does.
+   */
+  constructor(private readonly belongsHere: (missionId: string) => boolean = () => true) {}
+
   private count = 0;
   private lastRef: EventRef | null = null;
   private readonly lastOfMission = new Map<string, EventRef>();
@@ -123,6 +129,9 @@ export class ChainChecker {
     const problem = malformation(entry, stored);
     if (problem || !stored) {
       this.direct.push({ order: index, finding: { kind: 'edited', missionId, logId: entry.logId, version, detail: problem ?? 'not valid JSON' } });
+    } else if (!this.belongsHere(missionId)) {
+      const detail = 'the event is in a log partition its mission does not belong to: the services and history read it nowhere';
+      this.direct.push({ order: index, finding: { kind: 'misplaced', missionId, logId: entry.logId, version, detail } });
     } else {
       const logPrev = stored.logPrevHash as string;
       const missionPrev = stored.prevHash as string;
@@ -306,22 +315,22 @@ export class ChainChecker {
     // 4. Links to hashes that no stored event has: the event they name was changed or removed.
     for (const [link, g] of groups) {
       if (accounted.has(link)) continue;
-      const gap = g.missionBreaks.find((mb) => missingVersions(mb).length > 0);
+      const gap = g.missionBreaks.find((mb) => missingVersions(mb).count > 0);
       if (gap) {
-        const versions = missingVersions(gap);
+        const missing = missingVersions(gap);
         const after = gap.at ? `${describe(gap.at)} links to it` : `the mission's h (${short(link)}) names it and v is ${gap.liveVersion}`;
         const order = gap.at?.index ?? (gap.prev?.index ?? 0) + 0.5;
-        versions
-          .slice(0, MAX_NAMED_PER_GAP)
-          .forEach((version) => pending.push({ order, missionId: gap.missionId, version, detail: `missing from the log: ${after}` }));
-        if (versions.length > MAX_NAMED_PER_GAP) {
+        for (let i = 0; i < Math.min(missing.count, MAX_NAMED_PER_GAP); i += 1) {
+          pending.push({ order, missionId: gap.missionId, version: missing.from + i, detail: `missing from the log: ${after}` });
+        }
+        if (missing.count > MAX_NAMED_PER_GAP) {
           out.push({
             order,
             finding: {
               kind: 'deleted',
               missionId: gap.missionId,
               logId: '',
-              detail: `and ${versions.length - MAX_NAMED_PER_GAP} more versions of this mission up to v${versions[versions.length - 1]}`,
+              detail: `and ${missing.count - MAX_NAMED_PER_GAP} more versions of this mission up to v${missing.to}`,
             },
           });
         }
@@ -477,12 +486,13 @@ export async function verifyChains(
 }
 
 function malformation(entry: StoredEntry, stored: StoredObject | null): string | undefined {
+  if (entry.malformed) return entry.malformed;
   if (!entry.json) return 'the log entry has no event JSON (field e)';
   if (!stored) return 'the stored event is not valid JSON';
   if (!entry.missionId) return 'the log entry has no mission id (field m)';
   if (stored.missionId !== entry.missionId) return `the log entry says mission ${entry.missionId} but the event says ${String(stored.missionId)}`;
   if (typeof stored.prevHash !== 'string' || typeof stored.logPrevHash !== 'string') return 'the stored event has no prevHash/logPrevHash';
-  if (!Number.isInteger(stored.version)) return 'the stored event has no integer version';
+  if (!Number.isSafeInteger(stored.version) || (stored.version as number) < 1) return 'the stored event has no whole version of 1 or more';
   return undefined;
 }
 
@@ -496,10 +506,11 @@ export function compareLogIds(a: string, b: string): number {
 }
 
 /** Versions of the mission that a break's links skip over. */
-function missingVersions(mb: MissionBreak): number[] {
+function missingVersions(mb: MissionBreak): { from: number; to: number; count: number } {
   const from = (mb.prev?.version ?? 0) + 1;
-  const upTo = mb.at ? mb.at.version - 1 : (mb.liveVersion ?? 0);
-  return upTo >= from ? Array.from({ length: upTo - from + 1 }, (_, i) => from + i) : [];
+  const to = mb.at ? mb.at.version - 1 : (mb.liveVersion ?? 0);
+  // A range, not a list: a forged version can make it as long as a number goes.
+  return { from, to, count: to >= from ? to - from + 1 : 0 };
 }
 
 /** The two links of a stored event: read off its end as the event store writes it, else parsed. */

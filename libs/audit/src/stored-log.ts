@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
 import { RedisConnection } from '@app/redis';
 
@@ -7,6 +8,19 @@ export interface StoredEntry {
   missionId: string;
   /** The event JSON byte for byte as stored; '' when the entry has no `e` field. */
   json: string;
+  /**
+   * Why the entry is not as the append script writes it, exactly `m <id> e <json>` with the JSON in
+   * UTF-8: a reader takes the first `e` and a hash the bytes, so an entry of any other shape could
+   * show one event and verify another.
+   */
+  malformed?: string;
+}
+
+/** What an entry with these field names lacks or has too much, or undefined for `m`, `e`. */
+function shapeProblem(names: readonly string[]): string | undefined {
+  return names.length === 2 && names[0] === 'm' && names[1] === 'e'
+    ? undefined
+    : `the log entry has the fields ${names.join(', ') || 'none'}, not m and e (each once, in that order)`;
 }
 
 /** A stored event's JSON, parsed but not yet upcast. */
@@ -34,11 +48,14 @@ export function parseStored(json: string): StoredObject | null {
 export function toStoredEntry(logId: string, fields: readonly string[]): StoredEntry {
   let missionId = '';
   let json = '';
+  const names: string[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'm') missionId = fields[i + 1];
-    else if (fields[i] === 'e') json = fields[i + 1];
+    names.push(fields[i]);
+    if (fields[i] === 'm') missionId ||= fields[i + 1];
+    else if (fields[i] === 'e') json ||= fields[i + 1];
   }
-  return { logId, missionId, json };
+  const malformed = shapeProblem(names);
+  return malformed ? { logId, missionId, json, malformed } : { logId, missionId, json };
 }
 
 /** The field names of a log entry, as bytes: `m` (mission id) and `e` (event JSON). */
@@ -52,15 +69,18 @@ const EVENT_FIELD = 'e'.charCodeAt(0);
  * so the result is the same.
  */
 function bytesToStoredEntry(logId: Buffer, fields: readonly Buffer[]): StoredEntry {
-  let missionId = '';
-  let json = '';
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i];
-    if (name.length !== 1) continue;
-    if (name[0] === MISSION_FIELD) missionId = fields[i + 1].toString('utf8');
-    else if (name[0] === EVENT_FIELD) json = fields[i + 1].toString('utf8');
+  const id = logId.toString('latin1');
+  // The shape the append script writes, checked on the bytes: only other shapes pay for more.
+  if (fields.length === 4 && fields[0].length === 1 && fields[0][0] === MISSION_FIELD && fields[2].length === 1 && fields[2][0] === EVENT_FIELD) {
+    const event = fields[3];
+    const entry = { logId: id, missionId: fields[1].toString('utf8'), json: event.toString('utf8') };
+    // Decoding replaces a byte that is no UTF-8 with U+FFFD: the hash would cover other bytes than those stored.
+    return isUtf8(event) ? entry : { ...entry, malformed: 'the stored event is not valid UTF-8' };
   }
-  return { logId: logId.toString('latin1'), missionId, json };
+  return toStoredEntry(
+    id,
+    fields.map((field) => field.toString('utf8')),
+  );
 }
 
 /**

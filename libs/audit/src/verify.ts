@@ -21,6 +21,8 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   batchSize?: number;
+  /** The partition each mission's events belong in (KeyLayout.partitionOf); without it, any is taken. */
+  partitionOf?: (missionId: string) => number;
 }
 
 /**
@@ -35,11 +37,22 @@ export async function verifyLog(
 ): Promise<VerifyResult> {
   const started = performance.now();
   const results: VerifyResult[] = [];
-  for (const partition of keys.partitions) results.push(await verifyPartition(redis, partition, onProgress, options));
+  const partitionOf = (missionId: string) => keys.partitionOf(missionId);
+  for (const partition of keys.partitions) results.push(await verifyPartition(redis, partition, onProgress, { ...options, partitionOf }));
   const events = results.reduce((sum, r) => sum + r.events, 0);
   const findings = results.flatMap((r, index) =>
     keys.partitions.length === 1 ? r.findings : r.findings.map((f) => ({ ...f, detail: `partition ${index}: ${f.detail}` })),
   );
+  // Partitions are numbered from 0 up: a log written with more of them has the next one.
+  const beyond = new PartitionKeys(keys.prefix, keys.partitions.length);
+  if ((await redis.exists(beyond.log)) > 0) {
+    findings.push({
+      kind: 'misplaced',
+      missionId: '',
+      logId: '',
+      detail: `there is a log partition ${beyond.index} beyond the ${keys.partitions.length} verified: verify with the LOG_PARTITIONS the log was written with`,
+    });
+  }
   const ms = performance.now() - started;
   return {
     ok: findings.length === 0,
@@ -64,7 +77,8 @@ export async function verifyPartition(
 ): Promise<VerifyResult> {
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_LOG_BATCH;
-  const checker = new ChainChecker();
+  const { partitionOf } = options;
+  const checker = new ChainChecker(partitionOf ? (missionId) => partitionOf(missionId) === keys.index : undefined);
   const fold = new ReplayFold();
   const walk = new LogWalk(
     redis,

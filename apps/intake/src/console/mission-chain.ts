@@ -39,6 +39,7 @@ export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout,
     }
     const stored = toStoredEntry(entry[0], entry[1]);
     const event = parseStored(stored.json);
+    if (stored.malformed) problems.push(`event ${index + 1}: ${stored.malformed}`);
     if (!event) problems.push(`event ${index + 1} is not stored as JSON`);
     else {
       if (event.version !== index + 1) problems.push(`event ${index + 1} says version ${String(event.version)}`);
