@@ -321,4 +321,27 @@ describe('verify (real Redis)', () => {
       expect((await verifyLog(redis, keys)).ok).toBe(true);
     });
   });
+
+  describe("given a mission's event list (what history and state read) changed by hand", () => {
+    it.each([
+      ['cut short', (keys: KeyLayout) => redis.ltrim(keys.missionEvents(ok), 0, 1), 'names 2 events, the log has 6'],
+      [
+        'with its last id twice',
+        async (keys: KeyLayout) => redis.rpush(keys.missionEvents(ok), (await redis.lindex(keys.missionEvents(ok), -1)) ?? ''),
+        'names 7 events, the log has 6',
+      ],
+      [
+        "naming another mission's event",
+        async (keys: KeyLayout) => redis.lset(keys.missionEvents(ok), 3, (await logIdOf(keys, retry, 2)) ?? ''),
+        'as version 4, where the log has',
+      ],
+    ])('%s, then verify names the mission: history showed other events than the log holds', async (_change, change, detail) => {
+      const keys = await tamperedImport(`list-${_change.replace(/\W+/g, '-')}`, (all) => all);
+      await change(keys);
+
+      // It passed: verify never read the lists.
+      const result = await verifyLog(redis, keys);
+      expect(result.findings).toEqual([expect.objectContaining({ kind: 'read-model-drift', missionId: ok, detail: expect.stringContaining(detail) })]);
+    });
+  });
 });

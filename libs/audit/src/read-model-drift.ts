@@ -31,12 +31,13 @@ export async function compareReadModel(
       for (const id of batch) {
         multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
         multi.zscore(keys.missionIndex, id);
+        multi.lrange(keys.missionEvents(id), 0, -1);
       }
     });
     batch.forEach((missionId, i) => {
-      const [s, st] = replies[2 * i] as [string | null, string | null];
-      const indexed = replies[2 * i + 1] as string | null;
-      const drift = describeDrift(fold, missionId, s, st, indexed !== null);
+      const [s, st] = replies[3 * i] as [string | null, string | null];
+      const indexed = replies[3 * i + 1] as string | null;
+      const drift = describeDrift(fold, missionId, { s, st, indexed: indexed !== null, listed: replies[3 * i + 2] as string[] });
       if (drift) findings.push(drift);
     });
     onProgress({ phase: COMPARE_PHASE, done: Math.min(offset + COMPARE_BATCH, ids.length), total: ids.length });
@@ -45,7 +46,8 @@ export async function compareReadModel(
   const seen = new Set(ids);
   for (const extra of [...fold.values()].filter((m) => !seen.has(m.missionId))) {
     const [s, st] = await redis.hmget(keys.mission(extra.missionId), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
-    const drift = describeDrift(fold, extra.missionId, s, st, (await redis.zscore(keys.missionIndex, extra.missionId)) !== null);
+    const indexed = (await redis.zscore(keys.missionIndex, extra.missionId)) !== null;
+    const drift = describeDrift(fold, extra.missionId, { s, st, indexed, listed: await redis.lrange(keys.missionEvents(extra.missionId), 0, -1) });
     if (drift) findings.push(drift);
   }
 
@@ -65,9 +67,18 @@ export async function compareReadModel(
   return findings;
 }
 
-function describeDrift(fold: ReplayFold, missionId: string, s: string | null, st: string | null, indexed: boolean): Finding | undefined {
+/** What the read model holds of one mission: its hash's `s` and `st`, whether the index has it, and its event list. */
+interface LiveMission {
+  s: string | null;
+  st: string | null;
+  indexed: boolean;
+  listed: readonly string[];
+}
+
+function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, listed }: LiveMission): Finding | undefined {
   const mission = fold.get(missionId);
   if (!mission) return undefined;
+  const listProblem = mission.logIds ? eventListProblem(listed, mission.logIds) : undefined;
   if (mission.failure) {
     const at = mission.failure.version !== undefined ? `v${mission.failure.version} ` : '';
     return {
@@ -93,8 +104,22 @@ function describeDrift(fold: ReplayFold, missionId: string, s: string | null, st
   }
   if (st !== state.status) problems.push(`st is ${st ?? '(missing)'}, the replay says ${state.status}`);
   if (!indexed) problems.push('the mission is not in the mission index');
+  if (listProblem) problems.push(listProblem);
   if (problems.length === 0) return undefined;
   return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
+}
+
+/**
+ * Why a mission's event list (what history and state read) is not the log ids of its events in
+ * log order, or undefined when it is.
+ */
+function eventListProblem(listed: readonly string[], logIds: readonly string[]): string | undefined {
+  const common = Math.min(listed.length, logIds.length);
+  let at = 0;
+  while (at < common && listed[at] === logIds[at]) at += 1;
+  if (at < common) return `its event list (read by history and state) names ${listed[at]} as version ${at + 1}, where the log has ${logIds[at]}`;
+  if (listed.length !== logIds.length) return `its event list (read by history and state) names ${listed.length} events, the log has ${logIds.length}`;
+  return undefined;
 }
 
 /** Top-level fields whose values differ; null when `json` is not an object. */

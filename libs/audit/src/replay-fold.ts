@@ -18,6 +18,8 @@ export interface MissionFold {
   lastVersion: number;
   /** Set when an event could not be folded; later events of the mission are then ignored. */
   failure?: { logId: string; version?: number; error: string };
+  /** The log ids of the mission's events in log order; kept only by a fold made with `keepLogIds`. */
+  logIds?: string[];
 }
 
 export interface ReplayFoldOptions {
@@ -27,6 +29,8 @@ export interface ReplayFoldOptions {
    * and promotes them (~70 MB on the bench's 500,000-event log); verify and rebuild do without.
    */
   keepLastEvent?: boolean;
+  /** Keep the log ids of each mission's events (`MissionFold.logIds`): verify holds them to the missions' event lists. */
+  keepLogIds?: boolean;
 }
 
 /**
@@ -36,9 +40,11 @@ export interface ReplayFoldOptions {
 export class ReplayFold {
   private readonly folds = new Map<string, MissionFold>();
   private readonly keepLastEvent: boolean;
+  private readonly keepLogIds: boolean;
 
   constructor(options: ReplayFoldOptions = {}) {
     this.keepLastEvent = options.keepLastEvent ?? false;
+    this.keepLogIds = options.keepLogIds ?? false;
   }
 
   get missions(): number {
@@ -62,6 +68,7 @@ export class ReplayFold {
       this.folds.set(entry.missionId, fold);
     }
     if (this.keepLastEvent) fold.lastJson = entry.json;
+    if (this.keepLogIds) (fold.logIds ??= []).push(entry.logId);
     fold.lastLogId = entry.logId;
     const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : undefined;
     if (version !== undefined) fold.lastVersion = version;

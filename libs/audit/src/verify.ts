@@ -79,7 +79,8 @@ export async function verifyPartition(
   const batchSize = options.batchSize ?? DEFAULT_LOG_BATCH;
   const { partitionOf } = options;
   const checker = new ChainChecker(partitionOf ? (missionId) => partitionOf(missionId) === keys.index : undefined);
-  const fold = new ReplayFold();
+  // history and state read a mission's events through its event list: verify holds the lists to the log.
+  const fold = new ReplayFold({ keepLogIds: true });
   const walk = new LogWalk(
     redis,
     keys,
