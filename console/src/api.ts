@@ -118,8 +118,8 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try {
-      const parsed = JSON.parse(text) as { message?: string };
-      if (parsed.message) message = parsed.message;
+      const parsed = JSON.parse(text) as { message?: string; details?: unknown };
+      if (parsed.message) message = withDetails(parsed.message, parsed.details);
     } catch {
       // Not an error body: the status says enough.
     }
@@ -137,4 +137,16 @@ export function query(params: Record<string, string | undefined>): string {
   for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+/**
+ * The API's message with what its `details` say, field by field ("request validation failed" says
+ * nothing of which field, or why).
+ */
+function withDetails(message: string, details: unknown): string {
+  if (!Array.isArray(details)) return message;
+  const said = details
+    .filter((detail): detail is { field: string; problems: string[] } => typeof detail?.field === 'string' && Array.isArray(detail?.problems))
+    .map((detail) => `${detail.field}: ${detail.problems.join('; ')}`);
+  return said.length > 0 ? `${message}: ${said.join(' · ')}` : message;
 }

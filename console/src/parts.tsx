@@ -1,5 +1,5 @@
-import { ComponentChildren } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ComponentChildren, Ref } from 'preact';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api';
 import { LiveState } from './live';
 
@@ -22,10 +22,13 @@ export function ErrorNote({ error }: { error: unknown }) {
   );
 }
 
-export function PageTitle({ children, live }: { children: ComponentChildren; live?: LiveState }) {
+/** `headingRef`: for a page that moves the focus to its heading (tabIndex -1: focusable from code only). */
+export function PageTitle({ children, live, headingRef }: { children: ComponentChildren; live?: LiveState; headingRef?: Ref<HTMLHeadingElement> }) {
   return (
     <div class="page-title">
-      <h1>{children}</h1>
+      <h1 ref={headingRef} tabIndex={headingRef ? -1 : undefined}>
+        {children}
+      </h1>
       {live && <LiveBadge state={live} />}
     </div>
   );
@@ -62,4 +65,37 @@ export function Outcome({ text }: { text: string | null }) {
       {text ?? ''}
     </p>
   );
+}
+
+/**
+ * A page's actions, one at a time: `busy` while one runs (its buttons are disabled with it, and a
+ * second click meanwhile does nothing, so a double click sends one request), then what it said or
+ * why it failed, and the page reloaded.
+ */
+export function useAction(reload: () => void): {
+  busy: boolean;
+  outcome: string | null;
+  failure: unknown;
+  run: (what: () => Promise<string>) => Promise<void>;
+} {
+  const running = useRef(false);
+  const [busy, setBusy] = useState(false);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const [failure, setFailure] = useState<unknown>(null);
+  const run = async (what: () => Promise<string>) => {
+    if (running.current) return;
+    running.current = true;
+    setBusy(true);
+    try {
+      setOutcome(await what());
+      setFailure(null);
+    } catch (caught) {
+      setFailure(caught);
+    } finally {
+      running.current = false;
+      setBusy(false);
+      reload();
+    }
+  };
+  return { busy, outcome, failure, run };
 }

@@ -117,6 +117,10 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await screenshot('missions');
 
     const search = page.getByLabel('Search by title');
+    // A refused filter says which field and why: it said "request validation failed", and nothing more.
+    await search.fill('x'.repeat(201));
+    await search.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'request validation failed: title: title must be shorter than or equal to 200 characters' }).waitFor();
     await search.fill('no mission has this title');
     await search.press('Enter');
     await page.getByRole('link', { name: title }).waitFor({ state: 'detached' });
@@ -219,8 +223,22 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await towel.waitFor({ state: 'detached' });
       expect((await reviewing.store.load(towels[0]))?.status).toBe('dead_lettered');
 
-      await first.getByRole('button', { name: 'Approve', exact: true }).click();
+      // An edit not approved as such holds Approve back: it approved the agent's result and dropped the edit without a word.
+      const approve = first.getByRole('button', { name: 'Approve', exact: true });
+      const output = first.getByLabel('Output');
+      const asDelivered = await output.inputValue();
+      await output.fill(asDelivered.replace('{', '{ '));
+      expect(await approve.isDisabled()).toBe(true);
+      await first.getByRole('button', { name: 'Undo edits' }).click();
+      expect(await output.inputValue()).toBe(asDelivered);
+
+      // The decision names the attempt it was made on, and is said at the top, where the focus goes, as the card leaves.
+      const sent = page.waitForRequest((request) => request.url().endsWith(`/api/missions/${approved}/approve`));
+      await approve.click();
+      expect((await sent).postDataJSON()).toEqual({ attempt: 1 });
       await first.waitFor({ state: 'detached' });
+      await page.getByRole('status').filter({ hasText: 'Late check-out for room 12: approved.' }).waitFor();
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Review');
       expect((await reviewing.store.history(approved)).find((event) => event.type === 'MissionApproved')).toMatchObject({ actor: 'reviewer' });
       expect((await reviewing.store.load(approved))?.status).toBe('succeeded');
 
@@ -331,11 +349,22 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await open('Dead letters', 'Dead letters');
     const button = page.getByRole('button', { name: `Requeue all filtered (${DEAD_LETTERS_LOADED})` });
     await button.waitFor();
+    // It asks first; declined, nothing is sent.
+    const requests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/dlq/requeue')) requests.push(request.method());
+    });
+    page.removeAllListeners('dialog');
+    page.once('dialog', (dialog) => void dialog.dismiss());
     await button.click();
+    // Accepted and clicked twice: one bulk requeue (two were sent, and the second's answer said how many it found still dead).
+    page.on('dialog', (dialog) => void dialog.accept());
+    await button.dblclick();
     // It sent limit 1000: the button said 200, and every dead letter was requeued.
     await page
       .getByRole('status')
       .filter({ hasText: `Requeued ${DEAD_LETTERS_LOADED} missions.` })
       .waitFor();
+    expect(requests).toEqual(['POST']);
   }, 120_000);
 });

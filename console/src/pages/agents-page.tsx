@@ -1,7 +1,6 @@
-import { useState } from 'preact/hooks';
 import { Agent, allows, api, Caller } from '../api';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
 
 export function AgentsPage({ caller }: { caller: Caller }) {
   const { value: agents, error, reload } = useLoaded(() => api<Agent[]>('GET', '/api/agents'), []);
@@ -10,20 +9,14 @@ export function AgentsPage({ caller }: { caller: Caller }) {
     { type: 'MissionAssigned,MissionCompleted,MissionFailed,MissionEvaluated,MissionCancelled,MissionDeadLettered' },
     useThrottled(reload, 1_000),
   );
-  const [outcome, setOutcome] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, outcome, failure, run } = useAction(reload);
   const operator = allows(caller.role, 'operator');
 
-  const setStatus = async (agent: Agent, status: 'paused' | 'online') => {
-    try {
+  const setStatus = (agent: Agent, status: 'paused' | 'online') =>
+    run(async () => {
       await api('PATCH', `/api/agents/${agent.id}`, { status, reason: status === 'paused' ? 'paused in the console' : 'resumed in the console' });
-      setOutcome(`${agent.name} is ${status}.`);
-      setFailure(null);
-    } catch (caught) {
-      setFailure(caught);
-    }
-    reload();
-  };
+      return `${agent.name} is ${status}.`;
+    });
 
   return (
     <section aria-labelledby="agents-title">
@@ -68,11 +61,11 @@ export function AgentsPage({ caller }: { caller: Caller }) {
                 {operator && (
                   <td>
                     {agent.status === 'paused' ? (
-                      <button type="button" aria-label={`Resume ${agent.name}`} onClick={() => setStatus(agent, 'online')}>
+                      <button type="button" aria-label={`Resume ${agent.name}`} disabled={busy} onClick={() => void setStatus(agent, 'online')}>
                         Resume
                       </button>
                     ) : (
-                      <button type="button" aria-label={`Pause ${agent.name}`} onClick={() => setStatus(agent, 'paused')}>
+                      <button type="button" aria-label={`Pause ${agent.name}`} disabled={busy} onClick={() => void setStatus(agent, 'paused')}>
                         Pause
                       </button>
                     )}

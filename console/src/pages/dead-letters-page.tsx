@@ -3,7 +3,7 @@ import { MISSION_TYPES } from '../../../libs/mission/src/mission-type';
 import { allows, api, Caller, DeadLetter } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
 
 export function DeadLettersPage({ caller }: { caller: Caller }) {
   if (!allows(caller.role, 'operator')) {
@@ -22,26 +22,17 @@ function DeadLetters() {
   const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
   const [type, setType] = useState('');
   const [errorContains, setErrorContains] = useState('');
-  const [outcome, setOutcome] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, outcome, failure, run } = useAction(reload);
   const shown = (letters ?? []).filter((letter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains)));
 
-  const act = async (what: () => Promise<string>) => {
-    try {
-      setOutcome(await what());
-      setFailure(null);
-    } catch (caught) {
-      setFailure(caught);
-    }
-    reload();
-  };
   const requeueOne = (letter: DeadLetter) =>
-    act(async () => {
+    run(async () => {
       await api('POST', `/api/dlq/${letter.missionId}/requeue`);
       return `Requeued “${letter.title}”.`;
     });
-  const requeueAll = () =>
-    act(async () => {
+  const requeueAll = () => {
+    if (!window.confirm(`Requeue ${shown.length} missions? Each starts over with MAX_ATTEMPTS more attempts.`)) return;
+    void run(async () => {
       // The dead letters shown and no others: the server filters the same oldest-first list, so the
       // first `shown.length` it matches are these (more may be dead-lettered than the page loads).
       const body = {
@@ -56,6 +47,7 @@ function DeadLetters() {
         ? `Requeued ${requeued.length} missions; ${skipped.length} had left the dead letters meanwhile.`
         : `Requeued ${requeued.length} missions.`;
     });
+  };
 
   return (
     <section aria-labelledby="dlq-title">
@@ -76,7 +68,7 @@ function DeadLetters() {
           Last error contains
           <input type="text" value={errorContains} onInput={(event) => setErrorContains(event.currentTarget.value)} />
         </label>
-        <button type="button" disabled={shown.length === 0} onClick={requeueAll}>
+        <button type="button" disabled={busy || shown.length === 0} onClick={requeueAll}>
           Requeue all filtered ({shown.length})
         </button>
       </form>
@@ -110,7 +102,7 @@ function DeadLetters() {
                 <td>{letter.lastError ?? '—'}</td>
                 <td>{localTime(letter.deadLetteredAt)}</td>
                 <td>
-                  <button type="button" aria-label={`Requeue ${letter.title}`} onClick={() => requeueOne(letter)}>
+                  <button type="button" aria-label={`Requeue ${letter.title}`} disabled={busy} onClick={() => void requeueOne(letter)}>
                     Requeue
                   </button>
                 </td>

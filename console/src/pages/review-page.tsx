@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
@@ -11,18 +11,28 @@ export function ReviewPage({ caller }: { caller: Caller }) {
   const [cursors, setCursors] = useState<string[]>([]);
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
   const inbox = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
+  // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
+  const [notice, setNotice] = useState<string | null>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const decided = (text: string) => {
+    setNotice(text);
+    heading.current?.focus();
+    inbox.reload();
+  };
   // Into the inbox (awaiting_review) and out of it (approved; rejected and queued again, or dead-lettered by the last round; cancelled).
   const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,dead_lettered,cancelled' }, useThrottled(inbox.reload, 500));
   const items = inbox.value?.items ?? [];
   return (
     <section aria-labelledby="review-title">
-      <PageTitle live={live}>
+      <PageTitle live={live} headingRef={heading}>
         <span id="review-title">Review</span>
       </PageTitle>
+      <Outcome text={notice} />
       <ErrorNote error={inbox.error} />
       {items.length === 0 && inbox.value && cursors.length === 0 && <p>Nothing waits for review.</p>}
       {items.map((mission) => (
-        <ReviewItem key={mission.id} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={inbox.reload} />
+        // A newer attempt under review is another card: nothing typed about the one before carries over to it.
+        <ReviewItem key={`${mission.id}:${mission.attempts}`} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={decided} />
       ))}
       {(cursors.length > 0 || inbox.value?.nextCursor) && (
         <div class="pager">
@@ -38,20 +48,24 @@ export function ReviewPage({ caller }: { caller: Caller }) {
   );
 }
 
-function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayReview: boolean; onDone: () => void }) {
+function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayReview: boolean; onDone: (text: string) => void }) {
   const original = JSON.stringify(mission.result?.output ?? {}, null, 2);
   const [edited, setEdited] = useState(original);
   const [feedback, setFeedback] = useState('');
-  const [outcome, setOutcome] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
+  const editing = edited !== original;
+  // `attempt`: the decision is taken on the result shown here only; a newer one under review meanwhile is a 409.
   const act = async (path: string, body: object, done: string) => {
+    setBusy(true);
     try {
-      await api('POST', `/api/missions/${mission.id}/${path}`, body);
-      setOutcome(done);
+      await api('POST', `/api/missions/${mission.id}/${path}`, { ...body, attempt: mission.attempts });
       setFailure(null);
-      onDone();
+      onDone(`${mission.title}: ${done}`);
     } catch (caught) {
       setFailure(caught);
+    } finally {
+      setBusy(false);
     }
   };
   const editAndApprove = () => {
@@ -62,9 +76,9 @@ function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayRevie
       setFailure(new Error('The edited output is not valid JSON.'));
       return;
     }
-    void act('approve', { output }, 'Approved with edits.');
+    void act('approve', { output }, 'approved with edits.');
   };
-  const ids = { output: `output-${mission.id}`, feedback: `feedback-${mission.id}` };
+  const ids = { output: `output-${mission.id}`, feedback: `feedback-${mission.id}`, unsaved: `unsaved-${mission.id}` };
 
   return (
     <article class="review" aria-labelledby={`title-${mission.id}`}>
@@ -72,7 +86,7 @@ function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayRevie
         <a href={`#/missions/${mission.id}`}>{mission.title}</a>
       </h2>
       <p class="muted">
-        {mission.type} · {mission.priority} · score {mission.evaluation?.score ?? '—'} · {localTime(mission.updatedAt)}
+        {mission.type} · {mission.priority} · attempt {mission.attempts} · score {mission.evaluation?.score ?? '—'} · {localTime(mission.updatedAt)}
       </p>
       <label for={ids.output}>Output</label>
       <textarea id={ids.output} rows={8} readOnly={!mayReview} value={edited} onInput={(event) => setEdited(event.currentTarget.value)} />
@@ -80,20 +94,37 @@ function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayRevie
         <>
           <label for={ids.feedback}>Feedback (for Reject)</label>
           <textarea id={ids.feedback} rows={2} value={feedback} onInput={(event) => setFeedback(event.currentTarget.value)} />
+          {editing && (
+            <p id={ids.unsaved} class="muted">
+              The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.{' '}
+              <button type="button" class="link" disabled={busy} onClick={() => setEdited(original)}>
+                Undo edits
+              </button>
+            </p>
+          )}
           <div class="actions">
-            <button type="button" onClick={() => act('approve', {}, 'Approved.')}>
+            <button
+              type="button"
+              disabled={busy || editing}
+              aria-describedby={editing ? ids.unsaved : undefined}
+              onClick={() => void act('approve', {}, 'approved.')}
+            >
               Approve
             </button>
-            <button type="button" disabled={edited === original} onClick={editAndApprove}>
+            <button type="button" disabled={busy || !editing} onClick={editAndApprove}>
               Edit and approve
             </button>
-            <button type="button" class="danger" disabled={feedback.trim() === ''} onClick={() => act('reject', { feedback: feedback.trim() }, 'Rejected.')}>
+            <button
+              type="button"
+              class="danger"
+              disabled={busy || feedback.trim() === ''}
+              onClick={() => void act('reject', { feedback: feedback.trim() }, 'rejected.')}
+            >
               Reject
             </button>
           </div>
         </>
       )}
-      <Outcome text={outcome} />
       <ErrorNote error={failure} />
     </article>
   );
