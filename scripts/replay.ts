@@ -296,7 +296,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         } catch (error) {
           if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message);
           if (error instanceof Error && /^line \d+/.test(error.message))
-            throw new CliError(`${options.in}: ${error.message} (the import stopped there; delete the prefix before retrying)`);
+            throw new CliError(
+              `${options.in}: ${error.message} (the import stopped there, with what came before it written; ` +
+                `delete that before retrying: replay purge --prefix '${keys.prefix}' --yes)`,
+            );
           throw error;
         } finally {
           progress.stop();

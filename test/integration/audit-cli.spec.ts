@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
@@ -203,6 +203,14 @@ describe('replay CLI (command functions, real Redis)', () => {
       code: EXIT_USAGE,
       stderr: expect.stringContaining('no such file'),
     });
+
+    // A file that breaks off in a bad line: what came before it is written, and the answer says how to delete it.
+    const broken = path.join(dir, 'broken.jsonl');
+    await writeFile(broken, `${(await readFile(file, 'utf8')).split('\n').slice(0, 3).join('\n')}\nnot json\n`);
+    const halfPrefix = `${restorePrefix}half:`; // deleted with restorePrefix
+    const half = await replay('--prefix', halfPrefix, 'import', '--in', broken);
+    expect(half).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining(`line 4 is not a JSON object`) });
+    expect(half.stderr).toContain(`replay purge --prefix '${halfPrefix}' --yes`);
 
     const filtered = path.join(dir, 'evals.jsonl');
     const byType = await replay('--json', 'export', '--type', 'MissionEvaluated', '--mission', retry, '--out', filtered);
