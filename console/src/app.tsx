@@ -134,7 +134,7 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
       <main id="main" tabIndex={-1}>
         {page === 'queue' && <QueuePage />}
         {page === 'missions' && !id && <MissionsPage />}
-        {page === 'missions' && id && <MissionPage id={id} caller={caller} />}
+        {page === 'missions' && id && <MissionPage key={id} id={id} caller={caller} />}
         {page === 'review' && <ReviewPage caller={caller} />}
         {page === 'dead-letters' && <DeadLettersPage caller={caller} />}
         {page === 'agents' && <AgentsPage caller={caller} />}

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { STREAM_CONNECTED_EVENT } from '../../libs/mission/src/live-stream-protocol';
-import { api, ApiFailure, MissionEvent } from './api';
+import { api, ApiFailure } from './api';
 
 /** Wait before opening the stream again after it dropped. */
 const RECONNECT_MS = 1_000;
@@ -8,15 +8,18 @@ const RECONNECT_MS = 1_000;
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 /**
- * Follows GET /api/stream with an EventSource. EventSource cannot send the API key, so each
- * connection first gets a 60-second stream token; when the connection drops (or the token has
- * expired), it gets a new one and resumes after the last event seen (`lastEventId`), so no event
- * is missed. `filter` is the stream's query (type, status, missionId).
+ * Follows GET /api/stream with an EventSource and calls `onChange` when what the page shows may
+ * have changed: on each event, and when a stream starts without resuming (the first one), since
+ * the page loaded its data before the stream began and events in between are in no stream.
+ * EventSource cannot send the API key, so each connection first gets a 60-second stream token;
+ * when the connection drops (or the token has expired), it gets a new one and resumes after the
+ * last event seen (`lastEventId`), so no event is missed. `filter` is the stream's query (type,
+ * status, missionId).
  */
-export function useLiveEvents(filter: Record<string, string | undefined>, onEvent: (event: MissionEvent) => void): LiveState {
+export function useLiveEvents(filter: Record<string, string | undefined>, onChange: () => void): LiveState {
   const [state, setState] = useState<LiveState>('connecting');
-  const handler = useRef(onEvent);
-  handler.current = onEvent;
+  const handler = useRef(onChange);
+  handler.current = onChange;
   const key = JSON.stringify(filter);
 
   useEffect(() => {
@@ -36,11 +39,13 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onEven
         source.onopen = () => setState('live');
         source.onmessage = (message) => {
           lastId = message.lastEventId || lastId;
-          handler.current(JSON.parse(message.data as string) as MissionEvent);
+          handler.current();
         };
+        const resuming = lastId !== undefined;
         // Where this connection starts: a drop before its first event resumes from there, not from a later "now".
         source.addEventListener(STREAM_CONNECTED_EVENT, (message) => {
           lastId = (message as MessageEvent).lastEventId || lastId;
+          if (!resuming) handler.current();
         });
         source.onerror = () => {
           // The browser would retry with the same (soon expired) token: reconnect with a new one instead.

@@ -34,13 +34,23 @@ export function PageTitle({ children, live, headingRef }: { children: ComponentC
   );
 }
 
-/** Loads with `load` now and whenever `reload` is called; keeps the last good value while reloading. */
+/**
+ * Loads with `load` now, whenever `deps` change and whenever `reload` is called. A reload keeps the
+ * last good value while it runs (and when it fails); a change of `deps` drops it at once, so the
+ * page never shows one thing's data under another's name (another mission, another filter).
+ */
 export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
+  const loadedFor = useRef<unknown[] | null>(null);
   useEffect(() => {
     let current = true;
+    if (loadedFor.current && (loadedFor.current.length !== deps.length || deps.some((dep, i) => !Object.is(dep, loadedFor.current?.[i])))) {
+      setValue(undefined);
+      setError(null);
+    }
+    loadedFor.current = deps;
     load().then(
       (loaded) => {
         if (!current) return;

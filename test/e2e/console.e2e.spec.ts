@@ -146,6 +146,52 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await screenshot('mission');
   });
 
+  it('given a mission created after the page loaded but before its live stream opened, then it still appears without a reload', async () => {
+    await open('Queue', 'Queue');
+    // The stream's token is held back until the mission exists: the page has loaded, the stream has not begun.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/stream/tokens', async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await open('Missions', 'Missions');
+      const title = `Late towels ${Date.now()}`;
+      await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Towels.', priority: 'low', payload: {} }).expect(201);
+      release();
+      // It never came: the list was read before it, and the stream began after it.
+      await page.getByRole('link', { name: title }).waitFor({ timeout: 5_000 });
+    } finally {
+      await page.unroute('**/api/stream/tokens');
+    }
+  });
+
+  it("given one mission's page open, when another's is opened by its link, then the first one's data is gone at once, not shown under the second's address", async () => {
+    const create = async (title: string) =>
+      (await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201)).body
+        .id as string;
+    const [first, second] = [await create(`Spa rates ${Date.now()}`), await create(`Bar rates ${Date.now()}`)];
+    await page.goto(`${base}/console/#/missions/${first}`);
+    const firstHeading = page.getByRole('heading', { level: 1, name: /^Spa rates/ });
+    await firstHeading.waitFor();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**/api/missions/${second}`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${base}/console/#/missions/${second}`);
+      // The first mission's title and fields stayed up until the second's came (for good, had its read failed).
+      await firstHeading.waitFor({ state: 'detached', timeout: 2_000 });
+      release();
+      await page.getByRole('heading', { level: 1, name: /^Bar rates/ }).waitFor();
+    } finally {
+      await page.unroute(`**/api/missions/${second}`);
+    }
+  });
+
   it('given a dead letter, then Requeue on the Dead letters page requeues it as the operator', async () => {
     const created = await system.api
       .post('/api/missions')

@@ -113,6 +113,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
           ))}
         </select>
       </label>
+      <ErrorNote error={past.error} />
       {past.value && <MissionFields mission={past.value} />}
     </section>
   );
