@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { MISSION_TYPES } from '../../../libs/mission/src/mission-type';
-import { allows, api, Caller, DeadLetter } from '../api';
+import { allows, api, Caller, DeadLetter, QueueStats } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
@@ -17,8 +17,17 @@ export function DeadLettersPage({ caller }: { caller: Caller }) {
   return <DeadLetters />;
 }
 
+/** Dead letters the page loads: the oldest this many (the API's page limit). */
+const LOADED = 200;
+
 function DeadLetters() {
-  const { value: letters, error, reload } = useLoaded(() => api<DeadLetter[]>('GET', '/api/dlq?limit=200'), []);
+  const { value: letters, error, reload: reloadLetters } = useLoaded(() => api<DeadLetter[]>('GET', `/api/dlq?limit=${LOADED}`), []);
+  // How many there are in all: more than the page loads are not shown, and the caption says so.
+  const stats = useLoaded(() => api<QueueStats>('GET', '/api/missions/queue/stats'), []);
+  const reload = () => {
+    reloadLetters();
+    stats.reload();
+  };
   const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
   const [type, setType] = useState('');
   const [errorContains, setErrorContains] = useState('');
@@ -76,7 +85,12 @@ function DeadLetters() {
       <ErrorNote error={error ?? failure} />
       <div class="table-wrap">
         <table>
-          <caption>{shown.length} dead-lettered missions, oldest first</caption>
+          <caption>
+            {shown.length} dead-lettered missions, oldest first
+            {(letters?.length ?? 0) >= LOADED && (stats.value?.deadLettered ?? 0) > LOADED
+              ? ` (the ${LOADED} oldest of ${stats.value?.deadLettered} are loaded: requeue or cancel these to see the newer ones)`
+              : ''}
+          </caption>
           <thead>
             <tr>
               <th scope="col">Mission</th>
