@@ -101,6 +101,14 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   // Everything printed may carry stored text (titles, reasons, errors, ids): escaped, lines kept.
   const out = (text = '') => io.stdout.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
   const err = (text: string) => io.stderr.write(`replay: ${forTerminal(text, { keepLineFeeds: true })}\n`);
+  // Read before the options are declared (it is --partitions' default), and said like a bad option.
+  let partitionsDefault: number;
+  try {
+    partitionsDefault = environmentDefault(io.env, 'LOG_PARTITIONS', '1', parsePositiveInt);
+  } catch (error) {
+    err(error instanceof Error ? error.message : String(error));
+    return EXIT_USAGE;
+  }
 
   const program = new Command()
     .name('replay')
@@ -112,7 +120,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       io.env.REDIS_CLUSTER_NODES || undefined,
     )
     .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX || 'brain:')
-    .option('--partitions <n>', 'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS)', parsePositiveInt, parsePositiveInt(io.env.LOG_PARTITIONS || '1'))
+    .option('--partitions <n>', 'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS)', parsePositiveInt, partitionsDefault)
     .option('--json', 'machine-readable output on stdout', false)
     .exitOverride()
     .configureOutput({
@@ -546,6 +554,16 @@ function parseIsoDate(value: string): Date {
     throw new InvalidArgumentError(`"${value}" is not an ISO date, e.g. 2025-06-01T08:30:00Z`);
   }
   return date;
+}
+
+/** An option's default from the environment, read as the option is: a value that does not read names its variable. */
+function environmentDefault<T>(env: CliIo['env'], name: string, fallback: string, parse: (value: string) => T): T {
+  const value = env[name] || fallback;
+  try {
+    return parse(value);
+  } catch (error) {
+    throw new InvalidArgumentError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function parsePositiveInt(value: string): number {

@@ -120,6 +120,9 @@ describe('replay CLI (command functions, real Redis)', () => {
   });
 
   it('fails with exit 2 and a clear message for an unknown mission, bad dates and versions', async () => {
+    // It said only '"abc" is not a positive whole number', not which setting.
+    const badPartitions = await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix, LOG_PARTITIONS: 'abc' }, ['verify']);
+    expect(badPartitions).toMatchObject({ code: EXIT_USAGE, stderr: 'replay: LOG_PARTITIONS: "abc" is not a positive whole number\n' });
     // It printed "OK ... 0 events" and exited 0: an audit run against a mistyped prefix passed.
     const empty = await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: `${prefix}typo:` }, ['verify']);
     expect(empty).toMatchObject({
