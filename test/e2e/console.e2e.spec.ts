@@ -123,6 +123,9 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('alert').filter({ hasText: 'request validation failed: title: title must be shorter than or equal to 200 characters' }).waitFor();
     await search.fill('no mission has this title');
     await search.press('Enter');
+    // Each search is waited for before the next is typed: the input shows the committed filter, and
+    // the page's render of one search would put its text back over the next one being typed.
+    await page.getByRole('alert').waitFor({ state: 'detached' });
     await page.getByRole('link', { name: title }).waitFor({ state: 'detached' });
     await search.fill(title.slice(0, 12).toUpperCase());
     await search.press('Enter');
