@@ -41,6 +41,22 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
     const forged = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
     expect(forged.body.problems).toContain('event 2: the log entry has the fields m, e, m, e, not m and e (each once, in that order)');
 
+    // A copy of a create whose title holds U+FFFD, with those bytes as one byte that is no UTF-8: it decodes to the same text.
+    const replaced = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Chain \uFFFD', description: 'Compare.', priority: 'low', payload: {} })
+      .expect(201);
+    const replacedPartition = system.keys.of(replaced.body.id);
+    const [createdId] = await system.redis.lrange(replacedPartition.missionEvents(replaced.body.id), 0, 0);
+    const [[, stored]] = (await system.redis.xrangeBuffer(replacedPartition.log, createdId, createdId)) as [Buffer, Buffer[]][];
+    const at = stored[3].indexOf(Buffer.from([0xef, 0xbf, 0xbd]));
+    const bytes = Buffer.concat([stored[3].subarray(0, at), Buffer.from([0xff]), stored[3].subarray(at + 3)]);
+    const forgedId = (await system.redis.xadd(replacedPartition.log, '*', stored[0], stored[1], stored[2], bytes)) as string;
+    await system.redis.lset(replacedPartition.missionEvents(replaced.body.id), 0, forgedId);
+    // It said verified: the decoded text hashed as the stored one did.
+    const notUtf8 = await system.api.get(`/api/missions/${replaced.body.id}/verify`).expect(200);
+    expect(notUtf8.body).toMatchObject({ verified: false, problems: expect.arrayContaining(['event 1: the stored event is not valid UTF-8']) });
+
     await system.api.get('/api/missions/00000000-0000-4000-8000-000000000000/verify').expect(404);
     await system.api.get('/api/missions/nope/verify').expect(400);
   });

@@ -68,7 +68,7 @@ const EVENT_FIELD = 'e'.charCodeAt(0);
  * short ones, but each a call and a string. Decoded as UTF-8 like ioredis decodes a string reply,
  * so the result is the same.
  */
-function bytesToStoredEntry(logId: Buffer, fields: readonly Buffer[]): StoredEntry {
+export function bytesToStoredEntry(logId: Buffer, fields: readonly Buffer[]): StoredEntry {
   const id = logId.toString('latin1');
   // The shape the append script writes, checked on the bytes: only other shapes pay for more.
   if (fields.length === 4 && fields[0].length === 1 && fields[0][0] === MISSION_FIELD && fields[2].length === 1 && fields[2][0] === EVENT_FIELD) {

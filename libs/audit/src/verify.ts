@@ -21,8 +21,6 @@ export interface VerifyResult {
 
 export interface VerifyOptions {
   batchSize?: number;
-  /** The partition each mission's events belong in (KeyLayout.partitionOf); without it, any is taken. */
-  partitionOf?: (missionId: string) => number;
 }
 
 /**
@@ -37,8 +35,9 @@ export async function verifyLog(
 ): Promise<VerifyResult> {
   const started = performance.now();
   const results: VerifyResult[] = [];
-  const partitionOf = (missionId: string) => keys.partitionOf(missionId);
-  for (const partition of keys.partitions) results.push(await verifyPartition(redis, partition, onProgress, { ...options, partitionOf }));
+  for (const partition of keys.partitions) {
+    results.push(await verifyPartition(redis, partition, onProgress, options, (missionId) => keys.partitionOf(missionId) === partition.index));
+  }
   const events = results.reduce((sum, r) => sum + r.events, 0);
   const findings = results.flatMap((r, index) =>
     keys.partitions.length === 1 ? r.findings : r.findings.map((f) => ({ ...f, detail: `partition ${index}: ${f.detail}` })),
@@ -74,11 +73,12 @@ export async function verifyPartition(
   keys: PartitionKeys,
   onProgress: ProgressListener = noProgress,
   options: VerifyOptions = {},
+  /** Whether a mission's events belong in this partition (the layout's partitionOf); without it, any mission's do. */
+  belongsHere?: (missionId: string) => boolean,
 ): Promise<VerifyResult> {
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_LOG_BATCH;
-  const { partitionOf } = options;
-  const checker = new ChainChecker(partitionOf ? (missionId) => partitionOf(missionId) === keys.index : undefined);
+  const checker = new ChainChecker(belongsHere);
   // history and state read a mission's events through its event list: verify holds the lists to the log.
   const fold = new ReplayFold({ keepLogIds: true });
   const walk = new LogWalk(

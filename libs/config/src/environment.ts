@@ -9,6 +9,13 @@ import { parseResourceAttributes } from './resource-attributes';
 import { IsRetentionDays } from './retention-days';
 
 /**
+ * Where an OpenAI-compatible request names its reply's token limit: OpenAI's current field, which its
+ * reasoning models require, and the older one that some compatible servers still read instead.
+ */
+export const MAX_TOKENS_PARAMETERS = ['max_completion_tokens', 'max_tokens'] as const;
+export type MaxTokensParameter = (typeof MAX_TOKENS_PARAMETERS)[number];
+
+/**
  * Every environment variable the services read, with its default. The README's configuration
  * table mirrors this class.
  */
@@ -89,8 +96,8 @@ export class Environment {
 
   /** The request field LLM_MAX_OUTPUT_TOKENS goes in: OpenAI's current one, or the older one some compatible servers read. */
   @Expose()
-  @IsIn(['max_completion_tokens', 'max_tokens'])
-  LLM_MAX_TOKENS_PARAMETER: 'max_completion_tokens' | 'max_tokens' = 'max_completion_tokens';
+  @IsIn(MAX_TOKENS_PARAMETERS)
+  LLM_MAX_TOKENS_PARAMETER: MaxTokensParameter = 'max_completion_tokens';
 
   /** Who judges results: the rubric's rules, or an LLM (through LLM_PROVIDER) scoring the same rubric. */
   @Expose()

@@ -107,7 +107,7 @@ export class MissionPersonalData {
    */
   async openMission(mission: Mission): Promise<Mission> {
     if (!mission.subjects?.length) return mission;
-    return this.openParts(mission.id, mission, missionParts(mission.type), mission.erasedSubjects ?? []);
+    return this.openParts(mission.id, mission, missionParts(mission.type), async () => mission.erasedSubjects ?? []);
   }
 
   /**
@@ -115,32 +115,44 @@ export class MissionPersonalData {
    * edit. A subject its mission records as erased reads `[erased]`, as in openMission, even where
    * the subject's key is still there.
    */
-  async openEvent(event: MissionEvent): Promise<MissionEvent> {
+  async openEvent(event: MissionEvent, erasedOf: ErasedSubjectsOf = this.erasedSubjectsOf): Promise<MissionEvent> {
+    const erased = () => erasedOf(event.missionId);
     switch (event.type) {
       case 'MissionCreated': {
         if (!event.data.subjects?.length) return event;
-        const data = await this.openParts(event.missionId, event.data, [inputPart(event.data.type)]);
+        const data = await this.openParts(event.missionId, event.data, [inputPart(event.data.type)], erased);
         return { ...event, data };
       }
       case 'MissionCompleted':
       case 'MissionApproved':
-        return this.openEventOutput(event);
+        return this.openEventOutput(event, erased);
       default:
         return event;
     }
   }
 
-  /** Each event opened (see openEvent). */
+  /** Each event opened (see openEvent), each mission's erased subjects read once for all its events. */
   async openEvents(events: readonly MissionEvent[]): Promise<MissionEvent[]> {
-    return Promise.all(events.map((event) => this.openEvent(event)));
+    const read = new Map<string, Promise<readonly string[]>>();
+    const erasedOf: ErasedSubjectsOf = (missionId) => {
+      const known = read.get(missionId);
+      if (known) return known;
+      const reading = this.erasedSubjectsOf(missionId);
+      read.set(missionId, reading);
+      return reading;
+    };
+    return Promise.all(events.map((event) => this.openEvent(event, erasedOf)));
   }
 
-  private async openEventOutput(event: MissionEvent & { type: 'MissionCompleted' | 'MissionApproved' }): Promise<MissionEvent> {
+  private async openEventOutput(
+    event: MissionEvent & { type: 'MissionCompleted' | 'MissionApproved' },
+    erased: () => Promise<readonly string[]>,
+  ): Promise<MissionEvent> {
     const output = event.type === 'MissionCompleted' ? event.data.result.output : event.data.output;
     // Only declared personal fields: any other field is the model's text, which may start like a token.
     const fields = output ? ANY_OUTPUT.map((path) => ({ path, value: valueAt(output, path) })).filter(({ value }) => isToken(value)) : [];
     if (!output || fields.length === 0) return event;
-    const values = await this.cipher.open(event.missionId, boundOutput(fields), await this.erasedSubjectsOf(event.missionId));
+    const values = await this.cipher.open(event.missionId, boundOutput(fields), await erased());
     const opened = withValues(output, replaced(fields, values));
     if (event.type === 'MissionCompleted') return { ...event, data: { ...event.data, result: { ...event.data.result, output: opened } } };
     return { ...event, data: { ...event.data, output: opened } };
@@ -148,13 +160,12 @@ export class MissionPersonalData {
 
   /**
    * Opens every part's fields with one key read per subject, and puts each part's values back. The
-   * subjects the mission records as erased are `erased`, or read (erasedSubjectsOf) when there is
-   * anything to open.
+   * subjects the mission records as erased (`erased`) are asked for only when there is anything to open.
    */
-  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased?: readonly string[]): Promise<T> {
+  private async openParts<T extends object>(missionId: string, target: T, parts: readonly Part<T>[], erased: () => Promise<readonly string[]>): Promise<T> {
     const opening = sealedParts(target, parts);
     if (!opening) return target;
-    return opening.putBack(await this.cipher.open(missionId, opening.fields, erased ?? (await this.erasedSubjectsOf(missionId))));
+    return opening.putBack(await this.cipher.open(missionId, opening.fields, await erased()));
   }
 }
 

@@ -1,7 +1,7 @@
-import { PriceTable } from '@app/config';
+import { MaxTokensParameter, PriceTable } from '@app/config';
 import { LlmClient } from './llm-client';
 import { MockLlmClient, MockLlmOptions } from './mock-llm-client';
-import { MaxTokensParameter, OpenAiLlmClient } from './openai-llm-client';
+import { OpenAiLlmClient } from './openai-llm-client';
 
 export type LlmProvider = 'mock' | 'openai';
 

@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import { PriceTable } from '@app/config';
+import { MaxTokensParameter, PriceTable } from '@app/config';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { parseReplyFor } from './parse-output';
@@ -28,13 +28,6 @@ export interface OpenAiLlmClientOptions {
   /** The request field that carries maxOutputTokens (LLM_MAX_TOKENS_PARAMETER). Default max_completion_tokens. */
   maxTokensParameter?: MaxTokensParameter;
 }
-
-/**
- * OpenAI's current field, which its reasoning models require, and the older one that some
- * OpenAI-compatible servers still read instead.
- */
-export const MAX_TOKENS_PARAMETERS = ['max_completion_tokens', 'max_tokens'] as const;
-export type MaxTokensParameter = (typeof MAX_TOKENS_PARAMETERS)[number];
 
 export interface RetryPolicy {
   retryBaseDelayMs: number;

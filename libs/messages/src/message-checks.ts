@@ -25,7 +25,7 @@ import { AgentReleased, MissionMessage } from './messages';
 type Check = (value: Record<string, unknown>, parent: string, out: FieldProblem[]) => void;
 
 const TYPES: readonly unknown[] = MISSION_TYPES;
-const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
+export const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
 const STATUSES: readonly unknown[] = MISSION_STATUSES;
 
 function add(out: FieldProblem[], parent: string, property: string, problems: string[]): void {
@@ -128,7 +128,8 @@ export function messageProblems(check: Check, data: unknown): string[] {
   return out.flatMap((problem) => problem.problems.map((text) => (problem.parent ? `${problem.parent}.${text}` : text)));
 }
 
-const SUBMIT_FIELDS: ReadonlySet<string> = new Set(['missionId', 'idempotencyKey', 'correlationId', 'mission']);
+/** The properties a `mission.submit` command may have (SubmitMissionCommand's). */
+export const SUBMIT_FIELDS: ReadonlySet<string> = new Set(['missionId', 'idempotencyKey', 'correlationId', 'mission']);
 
 /** SubmitMissionCommand, strictly (unknown fields are errors), as the HTTP API checks a create. */
 export function submitMissionProblems(value: Record<string, unknown>): FieldProblem[] {

@@ -1,6 +1,5 @@
-import { IDEMPOTENCY_KEY_PATTERN, isPlainObject, MISSION_ID_PATTERN, REDACTED_MARKER, redactedCreateBody } from '@app/mission';
-
-const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
+import { IDEMPOTENCY_KEY_PATTERN, isPlainObject, REDACTED_MARKER, redactedCreateBody } from '@app/mission';
+import { MISSION_ID, SUBMIT_FIELDS } from './message-checks';
 
 /**
  * A `mission.submit` command's data as the intake may keep it in plain (refused, or poisoned): the
@@ -12,10 +11,11 @@ const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
 export function redactedSubmission(data: unknown): unknown {
   if (!isPlainObject(data)) return REDACTED_MARKER;
   const kept = (key: string, value: unknown): unknown => {
+    if (!SUBMIT_FIELDS.has(key)) return REDACTED_MARKER;
     if (key === 'mission') return redactedCreateBody(value);
     if (key === 'missionId') return typeof value === 'string' && MISSION_ID.test(value) ? value : REDACTED_MARKER;
-    if (key === 'idempotencyKey' || key === 'correlationId') return typeof value === 'string' && IDEMPOTENCY_KEY_PATTERN.test(value) ? value : REDACTED_MARKER;
-    return REDACTED_MARKER;
+    // idempotencyKey, correlationId
+    return typeof value === 'string' && IDEMPOTENCY_KEY_PATTERN.test(value) ? value : REDACTED_MARKER;
   };
   // fromEntries defines each property, so a "__proto__" key stays a key.
   return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, kept(key, value)]));

@@ -18,6 +18,8 @@ const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-1');
 /** Entries of a subscription's list one page reads at most, whatever it finds among them. */
 const MAX_SCANNED_PER_PAGE = 5_000;
+/** Entries read per round trip of a page, at least. */
+const SCAN_BATCH = 100;
 
 /** Long-dead deliveries a death deletes at most (the script's time stays bounded however many there are). */
 const PRUNE_BATCH = 100;
@@ -217,7 +219,8 @@ export class WebhookOutbox {
     const items: WebhookDelivery[] = [];
     let last = options.cursor ? parseDeliveryCursor(options.cursor) : null;
     for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE;) {
-      const batch = await this.entriesAfter(listKey, last, Math.min(options.limit, MAX_SCANNED_PER_PAGE - scanned));
+      // At least SCAN_BATCH a round trip: a small page of a status few have would take one per `limit` entries.
+      const batch = await this.entriesAfter(listKey, last, Math.min(Math.max(options.limit, SCAN_BATCH), MAX_SCANNED_PER_PAGE - scanned));
       if (batch.length === 0) return { items, nextCursor: null };
       // One round trip for the batch (the connection pipelines what is sent in the same tick).
       const deliveries = await Promise.all(batch.map(([id]) => this.get(id)));

@@ -1,4 +1,4 @@
-import { parseStored, sha1Hex, toStoredEntry } from '@app/audit';
+import { bytesToStoredEntry, parseStored, sha1Hex } from '@app/audit';
 import { KeyLayout, MISSION_HASH_FIELDS } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 
@@ -25,19 +25,20 @@ export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout,
   ]);
   if (ids.length === 0) return undefined;
   const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.xrange(partition.log, id, id);
+  // As bytes, as verify reads them: an event whose bytes are no UTF-8 is named, not decoded into another text.
+  for (const id of ids) pipeline.xrangeBuffer(partition.log, id, id);
   const replies = (await pipeline.exec()) ?? [];
   const problems: string[] = [];
   let previous = '';
   ids.forEach((id, index) => {
     const [error, entries] = replies[index] ?? [null, []];
-    const [entry] = (error ? [] : entries) as [string, string[]][];
+    const [entry] = (error ? [] : entries) as [Buffer, Buffer[]][];
     if (!entry) {
       problems.push(`event ${index + 1} (log entry ${id}) is missing from the log`);
       previous = '';
       return;
     }
-    const stored = toStoredEntry(entry[0], entry[1]);
+    const stored = bytesToStoredEntry(entry[0], entry[1]);
     const event = parseStored(stored.json);
     if (stored.malformed) problems.push(`event ${index + 1}: ${stored.malformed}`);
     if (!event) problems.push(`event ${index + 1} is not stored as JSON`);

@@ -9,7 +9,7 @@ import { PersonalDataInterceptor } from './personal-data.interceptor';
 /** Marks what it opened, so the test sees which values went through it. */
 const personal = {
   openMission: async (mission: Mission) => ({ ...mission, title: `opened ${mission.title}` }),
-  openEvent: async (event: MissionEvent) => ({ ...event, actor: 'opened' }),
+  openEvents: async (events: MissionEvent[]) => events.map((event) => ({ ...event, actor: 'opened' })),
 } as unknown as MissionPersonalData;
 
 /** A request from a key of `role` (none: no caller attached). */

@@ -13,10 +13,11 @@ const TYPES: ReadonlySet<unknown> = new Set(MISSION_TYPES);
 /** How a response shows missions and events to its caller. */
 interface View {
   mission(mission: Mission): Promise<Mission> | Mission;
-  event(event: MissionEvent): Promise<MissionEvent> | MissionEvent;
+  /** A list of events (a history) together: opened, each mission's erased subjects are read once. */
+  events(events: MissionEvent[]): Promise<MissionEvent[]> | MissionEvent[];
 }
 
-const REDACTED: View = { mission: redactedMission, event: redactedEvent };
+const REDACTED: View = { mission: redactedMission, events: (events) => events.map(redactedEvent) };
 
 /**
  * Every API response shows personal fields as its caller's role may see them: in plain (or
@@ -29,7 +30,7 @@ export class PersonalDataInterceptor implements NestInterceptor {
   private readonly opened: View;
 
   constructor(personal: MissionPersonalData) {
-    this.opened = { mission: (mission) => personal.openMission(mission), event: (event) => personal.openEvent(event) };
+    this.opened = { mission: (mission) => personal.openMission(mission), events: (events) => personal.openEvents(events) };
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -41,8 +42,9 @@ export class PersonalDataInterceptor implements NestInterceptor {
 
 async function shown(view: View, value: unknown, depth: number): Promise<unknown> {
   if (isMission(value)) return view.mission(value);
-  if (isEvent(value)) return view.event(value);
+  if (isEvent(value)) return (await view.events([value]))[0];
   if (depth >= MAX_DEPTH) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every(isEvent)) return view.events(value);
   if (Array.isArray(value)) return Promise.all(value.map((item) => shown(view, item, depth + 1)));
   // Only JSON-like objects: a Buffer or a stream a route returns is not searched byte by byte.
   if (!isPlainObject(value) || ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return value;

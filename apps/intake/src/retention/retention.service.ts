@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { HttpException, Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment, parseRetentionDays, RetentionDays } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { DAY_MS, isTerminal, Mission, MISSION_TYPES, MissionStatus, MissionType, RetainedMission, retentionVerdict } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
+import { toErrorBody } from '../http/error-body.filter';
 import { SubjectsService } from '../subjects/subjects.service';
 import { RetentionMetrics } from './retention-metrics';
 
@@ -57,16 +58,16 @@ export interface RetentionRun extends RetentionPlan {
 }
 
 /** A survey: the plan, and the index entries that name no subject left to erase (a run drops them). */
+interface Survey {
+  plan: RetentionPlan;
+  spent: { key: string; missionId: string }[];
+}
+
 /**
  * What a run answers for a subject whose erasure failed inside (Redis, a key record that does not
  * read): the cause may name keys or scripts, so it goes to the log only.
  */
 export const NOT_ERASED = 'not erased: an internal error, which the intake logged; the next round tries again';
-
-interface Survey {
-  plan: RetentionPlan;
-  spent: { key: string; missionId: string }[];
-}
 
 /**
  * Retention: erases the data subjects whose missions have ALL finished and are each past their own
@@ -137,7 +138,9 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         this.metrics.erased.inc();
         this.logger.info({ subjectId: candidate.subjectId, reason: verdict.reason, actor, missions: candidate.missions.length }, 'subject erased by retention');
       } catch (error) {
-        failed.push({ subjectId: candidate.subjectId, error: error instanceof HttpException ? error.message : NOT_ERASED });
+        // As the API would answer it: a 4xx says why, anything else is internal (the cause is in the log).
+        const answer = toErrorBody(error);
+        failed.push({ subjectId: candidate.subjectId, error: answer.statusCode < 500 ? answer.message : NOT_ERASED });
         this.logger.error({ err: error, subjectId: candidate.subjectId }, 'retention could not erase a subject; the next round tries again');
       }
     }
