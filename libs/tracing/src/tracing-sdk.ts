@@ -5,12 +5,12 @@ import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { parseResourceAttributes } from '@app/config';
+import { ContextKeepingIORedisInstrumentation } from './context-keeping-ioredis-instrumentation';
 import { createSampler } from './create-sampler';
 import type { TracingEnvironment } from './process-tracing';
 
@@ -84,7 +84,7 @@ export function instrument(provider: TracerProvider): () => void {
       }),
       // The command's name only: its default text holds a script's arguments whole, which carry
       // webhook secrets, subscription URLs and event JSON.
-      new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
+      new ContextKeepingIORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
       // fetch (the OpenAI client's, the Odoo connector's): a client span, and traceparent on the request.
       new UndiciInstrumentation({ requireParentforSpans: true }),
     ],
