@@ -12,6 +12,7 @@ import {
   ExportFilter,
   importLog,
   ImportKeysRefusedError,
+  ImportRefusedError,
   ImportTargetNotEmptyError,
   IMPORT_PHASE,
   timeline,
@@ -21,7 +22,7 @@ import {
   ProgressListener,
   rebuildReadModels,
   stateAt,
-  subjectKeyLinesOf,
+  scanExport,
   verifyLog,
 } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
@@ -278,23 +279,31 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'model (mission hashes, index, status counters, log head) is built from it. Run verify afterwards. The wrapped ' +
         'subject keys must unwrap with the master key configured here (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous ' +
         'ones; else the local .data/data-key): otherwise the import is refused before it writes anything (the file is read ' +
-        'for its keys first). An import stopped half way leaves a partial prefix: ' +
+        'for its keys first). The file must end with the end line its export wrote, which counts its lines and names its ' +
+        'log partitions (LOG_PARTITIONS must match): a file cut short or appended to is refused, also before anything is ' +
+        'written. An import stopped half way leaves a partial prefix: ' +
         'purge it (replay purge --prefix <prefix> --yes) and import again.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
+    .option('--no-end-line', 'take a file without an end line (an export made before exports wrote one); a file cut short then imports as a shorter log')
     .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=… replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
-    .action(async (options: { in: string }, command: Command) => {
+    .action(async (options: { in: string; endLine: boolean }, command: Command) => {
       const g = globals(command);
       if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
       await withRedis(g, async (redis, keys) => {
         const progress = new ProgressView(g.json ? undefined : io.progress);
-        if (progress.enabled) progress.setTotal(IMPORT_PHASE, await countLines(options.in));
         try {
           const masterKeys = () => configuredMasterKeys(io.env);
-          // Keys are checked ahead, so a refused import writes nothing (an export lists them after the events).
-          const keyLines = await subjectKeyLinesOf(createReadStream(options.in));
-          if (keyLines.length > 0) checkSubjectKeyLines(keyLines, masterKeys());
-          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys });
+          const acceptMissingEnd = !options.endLine;
+          // Checked ahead, so a refused import writes nothing (an export lists its keys and its end after the events).
+          const scan = await scanExport(createReadStream(options.in)).catch((error: unknown) => {
+            if (error instanceof Error && /^line \d+/.test(error.message)) throw new CliError(`${options.in}: ${error.message}; nothing was written`);
+            throw error;
+          });
+          if (scan.subjectKeys.length > 0) checkSubjectKeyLines(scan.subjectKeys, masterKeys());
+          scan.tally.check(keys.partitions.length, { acceptMissingEnd });
+          progress.setTotal(IMPORT_PHASE, scan.lines);
+          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd });
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(
             `Imported ${result.events} events of ${result.missions} missions${result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : ''} into prefix ${keys.prefix} ` +
@@ -303,6 +312,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
           if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message);
+          if (error instanceof ImportRefusedError)
+            throw new CliError(
+              `${options.in}: ${error.message}${options.endLine ? ' (an export made before exports wrote an end line imports with --no-end-line)' : ''}`,
+            );
           if (error instanceof Error && /^line \d+/.test(error.message))
             throw new CliError(
               `${options.in}: ${error.message} (the import stopped there, with what came before it written; ` +
@@ -577,15 +590,6 @@ function parseEventType(value: string): string {
     throw new InvalidArgumentError(`"${value}" is not an event type (${MISSION_EVENT_TYPES.join(', ')})`);
   }
   return value;
-}
-
-async function countLines(file: string): Promise<number> {
-  let lines = 0;
-  for await (const chunk of createReadStream(file)) {
-    const buffer = chunk as Buffer;
-    for (let i = buffer.indexOf(10); i !== -1; i = buffer.indexOf(10, i + 1)) lines++;
-  }
-  return lines;
 }
 
 // ---- Output for people ----

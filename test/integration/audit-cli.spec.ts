@@ -190,7 +190,8 @@ describe('replay CLI (command functions, real Redis)', () => {
     const file = path.join(dir, 'backup.jsonl');
     const exported = await replay('export', '--out', file);
     expect(exported).toMatchObject({ code: EXIT_OK, stdout: `Exported ${KNOWN_EVENT_COUNT} of ${KNOWN_EVENT_COUNT} events to ${file}.\n` });
-    expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(KNOWN_EVENT_COUNT + 1);
+    // The events, the end line and the empty string after the last newline.
+    expect((await readFile(file, 'utf8')).split('\n')).toHaveLength(KNOWN_EVENT_COUNT + 2);
 
     const imported = await replay('--prefix', restorePrefix, 'import', '--in', file);
     expect(imported.code).toBe(EXIT_OK);
@@ -207,9 +208,24 @@ describe('replay CLI (command functions, real Redis)', () => {
       stderr: expect.stringContaining('no such file'),
     });
 
-    // A file that breaks off in a bad line: what came before it is written, and the answer says how to delete it.
+    // A file cut short after a whole line is refused before anything is written; the answer names
+    // the option for exports made before the end line, which takes it as it is.
+    const exportedLines = (await readFile(file, 'utf8')).split('\n');
+    const cut = path.join(dir, 'cut.jsonl');
+    await writeFile(cut, `${exportedLines.slice(0, 20).join('\n')}\n`);
+    const cutPrefix = `${restorePrefix}cut:`; // deleted with restorePrefix
+    const refused = await replay('--prefix', cutPrefix, 'import', '--in', cut);
+    expect(refused).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('without its end line: the file was cut short') });
+    expect(refused.stderr).toContain('--no-end-line');
+    expect(await redis.exists(new KeyLayout(cutPrefix).partitions[0].log)).toBe(0);
+    expect(await replay('--prefix', cutPrefix, 'import', '--no-end-line', '--in', cut)).toMatchObject({
+      code: EXIT_OK,
+      stdout: expect.stringContaining('Imported 20 events'),
+    });
+
+    // A file with a bad line in the middle: what came before it is written, and the answer says how to delete it.
     const broken = path.join(dir, 'broken.jsonl');
-    await writeFile(broken, `${(await readFile(file, 'utf8')).split('\n').slice(0, 3).join('\n')}\nnot json\n`);
+    await writeFile(broken, exportedLines.map((line, index) => (index === 3 ? 'not json' : line)).join('\n'));
     const halfPrefix = `${restorePrefix}half:`; // deleted with restorePrefix
     const half = await replay('--prefix', halfPrefix, 'import', '--in', broken);
     expect(half).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining(`line 4 is not a JSON object`) });

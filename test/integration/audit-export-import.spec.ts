@@ -1,8 +1,10 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, ExportFilter, importLog, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
+import { exportLog, ExportFilter, importLog, ImportRefusedError, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
+import { countKeysByPrefix } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '@app/testing';
+import { withEndLineCounted } from '../support/export-lines';
 
 /** A sink that keeps what it is given. */
 function collector(): { sink: Writable; text: () => string } {
@@ -25,10 +27,10 @@ async function exportText(redis: Redis, keys: KeyLayout, filter: ExportFilter = 
 describe('export and import (real Redis)', () => {
   const redis = new Redis(redisUrl());
   const prefixes: string[] = [];
-  const freshKeys = (name: string): KeyLayout => {
+  const freshKeys = (name: string, partitions = 1): KeyLayout => {
     const prefix = testKeyPrefix(`audit-io-${name}`);
     prefixes.push(prefix);
-    return new KeyLayout(prefix);
+    return new KeyLayout(prefix, partitions);
   };
   let source: KeyLayout;
 
@@ -45,6 +47,8 @@ describe('export and import (real Redis)', () => {
   it('exports every event in log order, each line the stored JSON exactly', async () => {
     const lines = (await exportText(redis, source)).split('\n');
     expect(lines.pop()).toBe('');
+    // Last, the end line: what the export wrote, and from how many partitions.
+    expect(JSON.parse(lines.pop() ?? '')).toEqual({ kind: 'export-end', events: KNOWN_EVENT_COUNT, subjectKeys: 0, partitions: 1 });
     const stored = ((await redis.xrange(source.partitions[0].log, '-', '+')) as [string, string[]][]).map(([, fields]) => fields[3]);
     expect(lines).toEqual(stored);
     expect(lines).toHaveLength(KNOWN_EVENT_COUNT);
@@ -75,6 +79,43 @@ describe('export and import (real Redis)', () => {
     expect(await redis.xlen(source.partitions[0].log)).toBe(before);
   });
 
+  describe('the end line', () => {
+    const refused = async (name: string, text: string, partitions = 1) => {
+      const target = freshKeys(name, partitions);
+      const refusal = importLog(redis, target, Readable.from([text]));
+      await expect(refusal).rejects.toBeInstanceOf(ImportRefusedError);
+      expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+      return refusal.catch((error: Error) => error.message);
+    };
+
+    it('given an export cut short after a whole line, then import refuses it and writes nothing', async () => {
+      const lines = (await exportText(redis, source)).trimEnd().split('\n');
+      // Every hash chain holds in such a prefix of the file: verify alone would pass it.
+      expect(await refused('cut-short', `${lines.slice(0, 20).join('\n')}\n`)).toMatch(/ends \(line 20\) without its end line: the file was cut short/);
+      expect(await refused('lost-middle', `${[...lines.slice(0, 10), ...lines.slice(11)].join('\n')}\n`)).toMatch(
+        new RegExp(`counts ${KNOWN_EVENT_COUNT} events and 0 subject keys, the file holds ${KNOWN_EVENT_COUNT - 1} and 0: lines were lost or added`),
+      );
+    });
+
+    it('given a line after the end line, then import refuses it and writes nothing', async () => {
+      const text = await exportText(redis, source);
+      expect(await refused('appended', `${text}${text.split('\n')[0]}\n`)).toMatch(new RegExp(`line ${KNOWN_EVENT_COUNT + 2} follows the export's end line`));
+    });
+
+    it('given an export of one partition, when imported with two, then import refuses it naming LOG_PARTITIONS', async () => {
+      expect(await refused('partitions', await exportText(redis, source), 2)).toMatch(/read from 1 log partitions and this import writes 2 .*LOG_PARTITIONS=1/);
+    });
+
+    it('given a file without an end line (an export made before they had one) and acceptMissingEnd, then it imports as it is', async () => {
+      const lines = (await exportText(redis, source)).trimEnd().split('\n').slice(0, -1);
+      const copy = freshKeys('no-end-line');
+      await expect(importLog(redis, copy, Readable.from([`${lines.join('\n')}\n`]), undefined, { acceptMissingEnd: true })).resolves.toMatchObject({
+        events: KNOWN_EVENT_COUNT,
+      });
+      expect(await verifyLog(redis, copy)).toMatchObject({ ok: true });
+    });
+  });
+
   it('given a line that is not JSON, then import stops naming the line', async () => {
     const target = freshKeys('bad-line');
     await expect(importLog(redis, target, Readable.from(['\n', 'not json\n']))).rejects.toThrow(/line 2 is not a JSON object/);
@@ -85,9 +126,13 @@ describe('export and import (real Redis)', () => {
       text
         .split('\n')
         .filter(Boolean)
-        .map((line) => JSON.parse(line) as { missionId: string; type: string; version: number; at: string });
-    const mission = parse(await exportText(redis, source, { mission: KNOWN_MISSIONS.ok }));
+        .map((line) => JSON.parse(line) as { kind?: string; missionId: string; type: string; version: number; at: string; events?: number })
+        .filter((line) => line.kind !== 'export-end');
+    const missionText = await exportText(redis, source, { mission: KNOWN_MISSIONS.ok });
+    const mission = parse(missionText);
     expect(mission.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6]);
+    // The end line counts what this export wrote, not the log.
+    expect(JSON.parse(missionText.trimEnd().split('\n').pop() ?? '')).toMatchObject({ kind: 'export-end', events: 6 });
     const evaluations = parse(await exportText(redis, source, { type: 'MissionEvaluated' }));
     expect(evaluations.map((e) => `${e.missionId} v${e.version}`)).toEqual(['m-ok v6', 'm-dead v6', 'm-retry v10', 'm-retry v15']);
     // Steps 4 up to (not including) 6: m-ok v3 at step 4 and m-cancel v1, v2 at step 5.
@@ -110,12 +155,12 @@ describe('export and import (real Redis)', () => {
     // 300 copies of m-ok's first two events, under other mission ids: one export batch far larger than the buffer.
     const lines = (await exportText(redis, source)).split('\n').filter(Boolean).slice(0, 2);
     const many = Array.from({ length: 300 }, (_, i) => lines.map((line) => line.replace(/"missionId":"m-ok"/, `"missionId":"m-${i}"`)).join('\n')).join('\n');
-    await importLog(redis, small, Readable.from([`${many}\n`]));
+    await importLog(redis, small, Readable.from([`${withEndLineCounted(many.split('\n')).join('\n')}\n`]));
     const result = await exportLog(redis, small, slow);
     slow.end();
     await reading;
     expect(result.exported).toBe(600);
-    expect(Buffer.concat(received).toString('utf8').split('\n').filter(Boolean)).toHaveLength(600);
+    expect(Buffer.concat(received).toString('utf8').split('\n').filter(Boolean)).toHaveLength(600 + 1);
     expect(drains).toBeGreaterThan(0);
   });
 });

@@ -4,6 +4,7 @@ import { exportLog, importLog, Finding, verifyChains, Progress, verifyLog } from
 import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
+import { withEndLineCounted } from '../support/export-lines';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
@@ -47,7 +48,7 @@ describe('verify (real Redis)', () => {
   /** The known log with `tamper` applied to its export, imported into a fresh prefix. */
   async function tamperedImport(name: string, tamper: (lines: string[]) => string[]): Promise<KeyLayout> {
     const keys = freshKeys(name);
-    await importLog(redis, keys, Readable.from([`${tamper([...lines]).join('\n')}\n`]));
+    await importLog(redis, keys, Readable.from([`${withEndLineCounted(tamper([...lines])).join('\n')}\n`]));
     return keys;
   }
 

@@ -7,6 +7,9 @@ import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-s
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
 import { isSubjectId, isTerminal } from '@app/mission';
 import { RedisConnection } from '@app/redis';
+import { formatExportEndLine, isExportEndLine } from './export-end-line';
+import { ExportTally } from './export-tally';
+import { ImportRefusedError } from './import-refused-error';
 import { noProgress, ProgressListener } from './progress';
 import { lastHashOf, ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry } from './stored-log';
@@ -71,6 +74,8 @@ export interface ImportOptions {
    * export carries any (a log without guest data imports without one). Undefined: none configured.
    */
   masterKeys?: () => MasterKeyRing | undefined;
+  /** Take a file without an end line (an export made before exports wrote one) as it is: a file cut short then imports as a shorter log. */
+  acceptMissingEnd?: boolean;
 }
 
 /** Thrown when an import would mix with a log (or subject keys) that are already there. */
@@ -91,7 +96,8 @@ export class ImportTargetNotEmptyError extends Error {
  * stored (SUBJECT_KEY_LINE lines); personal fields are in the events as stored, ciphertext. The
  * keys are read after the log because an erasure destroys the key before it records SubjectErased:
  * a log that shows an erasure (or that missed one) is then never paired with the erased key, so an
- * erased subject stays erased in every export.
+ * erased subject stays erased in every export. The last line (EXPORT_END_LINE) counts what was
+ * written, so that an import can tell a whole file from one cut short.
  */
 export async function exportLog(
   redis: RedisConnection,
@@ -112,6 +118,7 @@ export async function exportLog(
     await writeAll(out, lines.map(formatSubjectKeyLine));
     total.keys = lines.length;
   }
+  await writeAll(out, [formatExportEndLine({ events: total.exported, subjectKeys: total.keys, partitions: keys.partitions.length })]);
   return total;
 }
 
@@ -203,7 +210,9 @@ interface ImportLane {
  * that order) are checked against `options.masterKeys` (ImportKeysRefusedError when one does not
  * unwrap: its guest data could never be read here) before any key or read model is written; when
  * they follow the events, the events written so far are removed again before it is thrown. Then
- * they are stored as they are, still wrapped.
+ * they are stored as they are, still wrapped. Before that too, the file is held to its end line
+ * (ImportRefusedError, with what was written removed, when it is cut short, appended to, or made
+ * with other partitions; see ExportTally).
  */
 export async function importLog(
   redis: RedisConnection,
@@ -257,6 +266,7 @@ export async function importLog(
     await writeSubjectKeyLines(redis, guestKeys, subjectKeys, IMPORT_BATCH);
   };
   const subjectsSeen = new Set<string>();
+  const tally = new ExportTally();
   let lineNumber = 0;
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
@@ -264,6 +274,8 @@ export async function importLog(
     if (line.trim() === '') continue;
     const stored = parseStored(line);
     if (!stored) throw new Error(`line ${lineNumber} is not a JSON object`);
+    tally.add(stored, lineNumber);
+    if (isExportEndLine(stored)) continue;
     if (isSubjectKeyLine(stored)) {
       if (keysBefore) throw new Error(`line ${lineNumber} is a subject key after the events, and keys came before them too; an export writes one block`);
       subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
@@ -300,13 +312,12 @@ export async function importLog(
     }
   }
   await flush();
-  if (!keysWritten || (!keysBefore && subjectKeys.length > 0)) {
-    try {
-      await writeKeys();
-    } catch (error) {
-      if (error instanceof ImportKeysRefusedError) await removeImportedEvents(redis, keys, fold, subjectsSeen);
-      throw error;
-    }
+  try {
+    tally.check(keys.partitions.length, { acceptMissingEnd: options.acceptMissingEnd });
+    if (!keysWritten || (!keysBefore && subjectKeys.length > 0)) await writeKeys();
+  } catch (error) {
+    if (error instanceof ImportKeysRefusedError || error instanceof ImportRefusedError) await removeImported(redis, keys, fold, subjectsSeen);
+    throw error;
   }
   onProgress({ phase: IMPORT_PHASE, done: events });
 
@@ -354,10 +365,12 @@ export async function importLog(
 
 /**
  * Deletes what an import wrote before its read model (logs, mission index, event lists, subject
- * sets) from a prefix that was empty when it began, so a refused import leaves nothing behind.
+ * sets, subject keys) from a prefix that was empty when it began, so a refused import leaves
+ * nothing behind.
  */
-async function removeImportedEvents(redis: RedisConnection, keys: KeyLayout, fold: ReplayFold, subjects: ReadonlySet<string>): Promise<void> {
+async function removeImported(redis: RedisConnection, keys: KeyLayout, fold: ReplayFold, subjects: ReadonlySet<string>): Promise<void> {
   for (const partition of keys.partitions) await redis.del(partition.log, partition.missionIndex);
+  for (const hash of new GuestDataKeys(keys.prefix).subjectKeyHashes) await redis.del(hash);
   for (const mission of fold.values()) await redis.del(keys.missionEvents(mission.missionId));
   for (const subject of subjects) for (const partition of keys.partitions) await redis.del(partition.subjectMissions(subject));
 }

@@ -14,3 +14,6 @@ export * from './history-view';
 export * from './export-import';
 export * from './terminal-text';
 export * from './subject-key-lines';
+export * from './export-end-line';
+export * from './export-tally';
+export * from './import-refused-error';

@@ -1,8 +1,6 @@
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import { GuestDataError, GuestDataKeys, isSubjectId, MasterKeyRing, SubjectKeyRecord } from '@app/guest-data';
 import { RedisConnection } from '@app/redis';
-import { parseStored, StoredObject } from './stored-log';
+import { StoredObject } from './stored-log';
 
 /**
  * The `kind` of an export line that carries a subject's data key, wrapped as stored: never the
@@ -83,23 +81,6 @@ export async function readSubjectKeyLines(redis: RedisConnection, keys: GuestDat
     lines.push({ kind: SUBJECT_KEY_LINE, subject, kid, wrapped, mk, createdAt });
   }
   return lines;
-}
-
-/**
- * The subject-key lines of an export, read ahead of an import so that keys the import would refuse
- * are refused before it writes anything (an export lists them after the events). Only lines that
- * mention the kind are parsed; any other line is the import's to judge.
- */
-export async function subjectKeyLinesOf(input: Readable): Promise<SubjectKeyLine[]> {
-  const found: SubjectKeyLine[] = [];
-  let lineNumber = 0;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-    lineNumber++;
-    if (!line.includes(`"${SUBJECT_KEY_LINE}"`)) continue;
-    const stored = parseStored(line);
-    if (stored && isSubjectKeyLine(stored)) found.push(parseSubjectKeyLine(stored, lineNumber));
-  }
-  return found;
 }
 
 /** The export line of a key: fixed field order, so two exports of the same keys are byte for byte equal. */

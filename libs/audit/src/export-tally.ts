@@ -1,0 +1,87 @@
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { EXPORT_END_LINE, ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
+import { ImportRefusedError } from './import-refused-error';
+import { parseStored, StoredObject } from './stored-log';
+import { isSubjectKeyLine, parseSubjectKeyLine, SUBJECT_KEY_LINE, SubjectKeyLine } from './subject-key-lines';
+
+/**
+ * What an import has read of an export, held against the export's end line: whether the file is
+ * whole (not cut short at a line boundary, nothing appended after the end) and made with the
+ * partitions the import writes to.
+ */
+export class ExportTally {
+  events = 0;
+  subjectKeys = 0;
+  private end: { line: ExportEndLine; lineNumber: number } | undefined;
+  private firstAfterEnd: number | undefined;
+  private lastLineNumber = 0;
+
+  /** Counts one parsed, non-empty line (a line that names no kind is an event). */
+  add(stored: StoredObject, lineNumber: number): void {
+    this.lastLineNumber = lineNumber;
+    if (this.end) {
+      this.firstAfterEnd ??= lineNumber;
+      return;
+    }
+    if (isExportEndLine(stored)) this.end = { line: parseExportEndLine(stored, lineNumber), lineNumber };
+    else if (isSubjectKeyLine(stored)) this.subjectKeys++;
+    else this.events++;
+  }
+
+  /**
+   * Throws ImportRefusedError unless the file ended with an end line whose counts match and whose
+   * partitions are `partitions`. `acceptMissingEnd`: a file without an end line (an export made
+   * before exports wrote one) is taken as it is.
+   */
+  check(partitions: number, { acceptMissingEnd = false }: { acceptMissingEnd?: boolean } = {}): void {
+    const { end } = this;
+    if (!end) {
+      if (acceptMissingEnd) return;
+      throw new ImportRefusedError(
+        `the export ends (line ${this.lastLineNumber}) without its end line: the file was cut short, or written before exports had one`,
+      );
+    }
+    if (this.firstAfterEnd !== undefined) {
+      throw new ImportRefusedError(`line ${this.firstAfterEnd} follows the export's end line (line ${end.lineNumber}): something was appended to the file`);
+    }
+    if (end.line.events !== this.events || end.line.subjectKeys !== this.subjectKeys) {
+      throw new ImportRefusedError(
+        `the export's end line counts ${end.line.events} events and ${end.line.subjectKeys} subject keys, the file holds ` +
+          `${this.events} and ${this.subjectKeys}: lines were lost or added`,
+      );
+    }
+    if (end.line.partitions !== partitions) {
+      throw new ImportRefusedError(
+        `the export was read from ${end.line.partitions} log partitions and this import writes ${partitions} ` +
+          `(each partition has its own hash chain); import with LOG_PARTITIONS=${end.line.partitions}`,
+      );
+    }
+  }
+}
+
+/** An export file read once ahead of its import. */
+export interface ExportScan {
+  /** Lines in the file, empty ones included: the import's progress total. */
+  lines: number;
+  subjectKeys: SubjectKeyLine[];
+  tally: ExportTally;
+}
+
+/**
+ * Reads an export ahead of an import, so that what the import would refuse (keys it cannot unwrap,
+ * a file that is not whole) is refused before it writes anything: an export lists its keys and
+ * its end after the events. Only lines that mention a kind are parsed; the others count as events,
+ * and are the import's to judge.
+ */
+export async function scanExport(input: Readable): Promise<ExportScan> {
+  const scan: ExportScan = { lines: 0, subjectKeys: [], tally: new ExportTally() };
+  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+    const lineNumber = ++scan.lines;
+    if (line.trim() === '') continue;
+    const stored = (line.includes(`"${SUBJECT_KEY_LINE}"`) || line.includes(`"${EXPORT_END_LINE}"`) ? parseStored(line) : null) ?? {};
+    if (isSubjectKeyLine(stored)) scan.subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
+    scan.tally.add(stored, lineNumber);
+  }
+  return scan;
+}

@@ -1,0 +1,8 @@
+/** Thrown when an export file is not whole (cut short, appended to, counts that do not match) or was made with other partitions; nothing was written. */
+export class ImportRefusedError extends Error {
+  readonly code = 'IMPORT_REFUSED';
+  constructor(message: string) {
+    super(`refusing to import: ${message}; nothing was written`);
+    this.name = 'ImportRefusedError';
+  }
+}
