@@ -1,3 +1,5 @@
+import type { AgentStatus } from '../../libs/agents/src/agent';
+
 /** The API shapes the console reads (see /docs-json for the whole document). */
 export type Role = 'reader' | 'submitter' | 'reviewer' | 'operator';
 
@@ -58,7 +60,7 @@ export interface DeadLetter {
 export interface Agent {
   id: string;
   name: string;
-  status: string;
+  status: AgentStatus;
   load: number;
   capacity: number;
   credits: number;

@@ -2,10 +2,21 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { STREAM_CONNECTED_EVENT } from '../../libs/mission/src/live-stream-protocol';
 import { api, ApiFailure } from './api';
 
-/** Wait before opening the stream again after it dropped. */
+/** Wait before opening the stream again after it dropped; doubled after each attempt that fails, up to MAX_RECONNECT_MS. */
 const RECONNECT_MS = 1_000;
+/**
+ * The longest wait between attempts. A stream the intake refuses (SSE_MAX_CLIENTS_PER_KEY reached by
+ * other tabs, the key's rate limit spent) would otherwise be asked for every second, each time with
+ * a token request that spends the key's RATE_LIMIT_PER_MINUTE for everyone who uses it.
+ */
+const MAX_RECONNECT_MS = 30_000;
 
-export type LiveState = 'connecting' | 'live' | 'reconnecting';
+export type LiveState = { phase: 'connecting' | 'live' } | { phase: 'reconnecting'; retryInMs: number };
+
+/** The wait before the next attempt, after `failures` attempts in a row that did not start a stream. */
+export function reconnectDelay(failures: number): number {
+  return Math.min(RECONNECT_MS * 2 ** Math.max(0, failures - 1), MAX_RECONNECT_MS);
+}
 
 /**
  * Follows GET /api/stream with an EventSource and calls `onChange` when what the page shows may
@@ -13,11 +24,12 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
  * the page loaded its data before the stream began and events in between are in no stream.
  * EventSource cannot send the API key, so each connection first gets a 60-second stream token;
  * when the connection drops (or the token has expired), it gets a new one and resumes after the
- * last event seen (`lastEventId`), so no event is missed. `filter` is the stream's query (type,
- * status, missionId).
+ * last event seen (`lastEventId`), so no event is missed. Attempts that fail in a row wait longer
+ * each time (reconnectDelay), until a stream starts. `filter` is the stream's query (type, status,
+ * missionId).
  */
 export function useLiveEvents(filter: Record<string, string | undefined>, onChange: () => void): LiveState {
-  const [state, setState] = useState<LiveState>('connecting');
+  const [state, setState] = useState<LiveState>({ phase: 'connecting' });
   const handler = useRef(onChange);
   handler.current = onChange;
   const key = JSON.stringify(filter);
@@ -27,6 +39,7 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
     let lastId: string | undefined;
     let stopped = false;
     let timer: number | undefined;
+    let failures = 0;
 
     const connect = async () => {
       try {
@@ -36,7 +49,7 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
         for (const [name, value] of Object.entries(filter)) if (value) params.set(name, value);
         if (lastId) params.set('lastEventId', lastId);
         source = new EventSource(`/api/stream?${params.toString()}`);
-        source.onopen = () => setState('live');
+        source.onopen = () => setState({ phase: 'live' });
         source.onmessage = (message) => {
           lastId = message.lastEventId || lastId;
           handler.current();
@@ -44,6 +57,7 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
         const resuming = lastId !== undefined;
         // Where this connection starts: a drop before its first event resumes from there, not from a later "now".
         source.addEventListener(STREAM_CONNECTED_EVENT, (message) => {
+          failures = 0;
           lastId = (message as MessageEvent).lastEventId || lastId;
           if (!resuming) handler.current();
         });
@@ -60,8 +74,9 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
     };
     const retry = () => {
       if (stopped) return;
-      setState('reconnecting');
-      timer = window.setTimeout(() => void connect(), RECONNECT_MS);
+      const retryInMs = reconnectDelay(++failures);
+      setState({ phase: 'reconnecting', retryInMs });
+      timer = window.setTimeout(() => void connect(), retryInMs);
     };
     void connect();
     return () => {

@@ -4,9 +4,9 @@ import { ApiFailure } from './api';
 import { LiveState } from './live';
 
 export function LiveBadge({ state }: { state: LiveState }) {
-  const text = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+  const text = state.phase === 'reconnecting' ? `Reconnecting in ${Math.round(state.retryInMs / 1000)} s…` : state.phase === 'live' ? 'Live' : 'Connecting…';
   return (
-    <span class={`badge live-${state}`} role="status">
+    <span class={`badge live-${state.phase}`} role="status">
       {text}
     </span>
   );

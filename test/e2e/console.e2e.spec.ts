@@ -50,6 +50,24 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
   };
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /**
+   * A tab of its own on a fake clock (its timers run only when the test moves the clock on), signed
+   * in as the operator; `prepare` runs before the console loads. Closed after `work`.
+   */
+  const inTabOnFakeClock = async (page: string, prepare: (tab: Page) => Promise<void>, work: (tab: Page) => Promise<void>) => {
+    const tab = await context.newPage();
+    try {
+      await tab.clock.install();
+      await tab.goto(`${base}/console/`);
+      await tab.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
+      await prepare(tab);
+      await tab.goto(`${base}/console/#/${page}`);
+      await tab.reload();
+      await work(tab);
+    } finally {
+      await tab.close();
+    }
+  };
   const open = async (link: string, heading: string) => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -220,6 +238,25 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('button', { name: 'Resume Lena – Front Office (DE/EN)' }).click();
     await page.getByRole('button', { name: 'Pause Lena – Front Office (DE/EN)' }).waitFor();
     expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.status).toBe('online');
+  });
+
+  it("given another operator's change to an agent, then the Agents page shows it within 10 s, and an offline agent can be brought online", async () => {
+    // On a fake clock, the page's own refresh comes at once.
+    await inTabOnFakeClock(
+      'agents',
+      async () => undefined,
+      async (tab) => {
+        const lena = 'Lena – Front Office (DE/EN)';
+        await tab.getByRole('button', { name: `Pause ${lena}` }).waitFor();
+        // No mission event tells of it: the page kept showing Lena online.
+        await system.api.patch('/api/agents/agent-lena').send({ status: 'offline', reason: 'night shift ends' }).expect(200);
+        await tab.clock.runFor(10_000);
+        // It offered "Pause" for an offline agent, and nothing to bring it back.
+        await tab.getByRole('button', { name: `Bring online ${lena}` }).click();
+        await tab.getByRole('button', { name: `Pause ${lena}` }).waitFor();
+        expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.status).toBe('online');
+      },
+    );
   });
 
   it('given no review policy, then the Review page says nothing waits for review', async () => {
@@ -420,4 +457,36 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       .waitFor();
     expect(requests).toEqual(['POST']);
   }, 120_000);
+
+  it('given a live stream the intake refuses, then the console asks again less and less often, says when, and goes live once it is let through', async () => {
+    // On a fake clock, the waits between attempts pass at once, and in order.
+    const tokens: string[] = [];
+    await inTabOnFakeClock(
+      'queue',
+      async (tab) => {
+        tab.on('request', (request) => {
+          if (request.url().endsWith('/api/stream/tokens')) tokens.push(request.method());
+        });
+        // As beyond SSE_MAX_CLIENTS_PER_KEY.
+        await tab.route('**/api/stream?*', (route) =>
+          route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ statusCode: 429, message: 'too many open streams' }) }),
+        );
+      },
+      async (tab) => {
+        await tab.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
+        const badge = tab.getByRole('status').filter({ hasText: /^Reconnecting|^Live$|^Connecting/ });
+        // It asked every second, for ever: each attempt a token request, counted against the key's rate limit.
+        for (const seconds of [1, 2, 4, 8, 16]) {
+          await badge.filter({ hasText: `Reconnecting in ${seconds} s…` }).waitFor();
+          await tab.clock.runFor(seconds * 1_000);
+        }
+        // At most 30 s apart.
+        await badge.filter({ hasText: 'Reconnecting in 30 s…' }).waitFor();
+        expect(tokens).toHaveLength(6);
+        await tab.unroute('**/api/stream?*');
+        await tab.clock.runFor(30_000);
+        await badge.filter({ hasText: /^Live$/ }).waitFor();
+      },
+    );
+  });
 });

@@ -1,6 +1,20 @@
+import { useEffect } from 'preact/hooks';
 import { Agent, allows, api, Caller } from '../api';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+
+/**
+ * How often the page reads the agents again on its own: a pause, a resume or a new agent is no
+ * mission event, so the live stream does not tell of another operator's change.
+ */
+const AGENTS_REFRESH_MS = 10_000;
+
+/** What an operator may do with an agent in each status, and the reason its event records. */
+const STATUS_ACTIONS = {
+  online: { verb: 'Pause', to: 'paused', reason: 'paused in the console' },
+  paused: { verb: 'Resume', to: 'online', reason: 'resumed in the console' },
+  offline: { verb: 'Bring online', to: 'online', reason: 'brought online in the console' },
+} as const;
 
 export function AgentsPage({ caller }: { caller: Caller }) {
   const { value: agents, error, reload } = useLoaded(() => api<Agent[]>('GET', '/api/agents'), []);
@@ -9,14 +23,20 @@ export function AgentsPage({ caller }: { caller: Caller }) {
     { type: 'MissionAssigned,MissionCompleted,MissionFailed,MissionEvaluated,MissionCancelled,MissionDeadLettered' },
     useThrottled(reload, 1_000),
   );
+  useEffect(() => {
+    const timer = window.setInterval(reload, AGENTS_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [reload]);
   const { busy, outcome, failure, run } = useAction(reload);
   const operator = allows(caller.role, 'operator');
 
-  const setStatus = (agent: Agent, status: 'paused' | 'online') =>
-    run(async () => {
-      await api('PATCH', `/api/agents/${agent.id}`, { status, reason: status === 'paused' ? 'paused in the console' : 'resumed in the console' });
-      return `${agent.name} is ${status}.`;
+  const changeStatus = (agent: Agent) => {
+    const { to, reason } = STATUS_ACTIONS[agent.status];
+    return run(async () => {
+      await api('PATCH', `/api/agents/${agent.id}`, { status: to, reason });
+      return `${agent.name} is ${to}.`;
     });
+  };
 
   return (
     <section aria-labelledby="agents-title">
@@ -60,15 +80,14 @@ export function AgentsPage({ caller }: { caller: Caller }) {
                 <td>{agent.skills.join(', ')}</td>
                 {operator && (
                   <td>
-                    {agent.status === 'paused' ? (
-                      <button type="button" aria-label={`Resume ${agent.name}`} disabled={busy} onClick={() => void setStatus(agent, 'online')}>
-                        Resume
-                      </button>
-                    ) : (
-                      <button type="button" aria-label={`Pause ${agent.name}`} disabled={busy} onClick={() => void setStatus(agent, 'paused')}>
-                        Pause
-                      </button>
-                    )}
+                    <button
+                      type="button"
+                      aria-label={`${STATUS_ACTIONS[agent.status].verb} ${agent.name}`}
+                      disabled={busy}
+                      onClick={() => void changeStatus(agent)}
+                    >
+                      {STATUS_ACTIONS[agent.status].verb}
+                    </button>
                   </td>
                 )}
               </tr>
