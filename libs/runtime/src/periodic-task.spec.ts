@@ -59,4 +59,28 @@ describe('PeriodicTask', () => {
     expect(errors).toEqual([new Error('boom')]);
     await task.stop();
   });
+
+  it('given a run that outlasts several periods, then the ticks during it are skipped, not queued, and stop waits for that run alone', async () => {
+    let release: () => void = () => undefined;
+    let calls = 0;
+    const task = new PeriodicTask(
+      () => {
+        calls += 1;
+        return calls === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+      () => undefined,
+    );
+    task.start(1_000);
+    await jest.advanceTimersByTimeAsync(10_000);
+    expect(calls).toBe(1);
+    release();
+    await jest.advanceTimersByTimeAsync(1_000);
+    // Nine ticks came during the first run: each had queued a run behind it, and they all ran now.
+    expect(calls).toBe(2);
+    const stopped = jest.fn();
+    void task.stop().then(stopped);
+    await jest.advanceTimersByTimeAsync(0);
+    expect(stopped).toHaveBeenCalled();
+    expect(calls).toBe(2);
+  });
 });

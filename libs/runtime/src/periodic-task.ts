@@ -1,11 +1,13 @@
 /**
- * Runs `work` every `everyMs`, one run at a time: a run that takes longer than the period delays
- * the next instead of overlapping it. stop() waits for the run in progress, so a service stops it
+ * Runs `work` every `everyMs`, one run at a time: a tick that comes while a run is still going is
+ * skipped, so a run that takes longer than the period delays the next instead of overlapping it
+ * or queueing up behind it (a catch-up sweep after an outage must not leave dozens of runs waiting,
+ * each to be awaited at shutdown). stop() waits for the run in progress, so a service stops it
  * before its Redis connection closes (in onModuleDestroy; shutdown hooks run after destroy hooks).
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> = Promise.resolve();
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly work: () => Promise<unknown>,
@@ -20,7 +22,10 @@ export class PeriodicTask {
    */
   start(everyMs: number, firstAfterMs = everyMs): void {
     const tick = () => {
-      this.running = this.running.then(() => this.work()).then(() => undefined, this.onError);
+      if (this.running) return;
+      this.running = this.work()
+        .then(() => undefined, this.onError)
+        .finally(() => (this.running = undefined));
     };
     this.timer = setTimeout(() => {
       tick();
