@@ -297,6 +297,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       // The two waiting least long are on the next page, and only there.
       await page.getByRole('button', { name: 'More recent' }).click();
       await first.waitFor({ state: 'detached' });
+      // The next page renders after its read: counted at once, it was sometimes still empty.
+      await page.getByRole('article', { name: 'Towels for room 120' }).waitFor();
       expect(await page.getByRole('article').count()).toBe(2);
       expect(await page.getByRole('button', { name: 'More recent' }).isDisabled()).toBe(true);
       await page.getByRole('button', { name: 'Longer waiting' }).click();
