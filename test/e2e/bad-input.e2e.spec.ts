@@ -78,6 +78,8 @@ const CORPUS: BadRequestCase[] = [
   { name: 'deadline not a date', status: 400, body: { ...valid, deadline: 'tomorrow' } },
   { name: 'deadline impossible date', status: 400, body: { ...valid, deadline: '2026-13-45T00:00:00Z' } },
   { name: 'deadline a number', status: 400, body: { ...valid, deadline: 1767225600000 } },
+  { name: 'deadline without UTC offset', status: 400, body: { ...valid, deadline: '2030-01-01T18:00:00' } },
+  { name: 'notBefore a bare date', status: 400, body: { ...valid, notBefore: '2030-01-01' } },
   { name: 'deadline before notBefore', status: 400, body: { ...valid, notBefore: '2030-01-02T08:00:00Z', deadline: '2030-01-01T18:00:00Z' } },
 
   { name: 'source without recordId', status: 400, body: { ...valid, source: { system: 'odoo', model: 'helpdesk.ticket' } } },

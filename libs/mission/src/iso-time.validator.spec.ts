@@ -1,4 +1,4 @@
-import { isIsoTime } from './iso-time.validator';
+import { isIsoInstant, isIsoTime } from './iso-time.validator';
 
 describe('isIsoTime', () => {
   it.each(['2026-05-01T12:00:00Z', '2026-05-01T12:00:00.123+02:00', '2026-05-01', '2026-05-01T12:00Z'])('given %s, then it is a time', (value) => {
@@ -19,5 +19,25 @@ describe('isIsoTime', () => {
   it('given a non-string, then it is not', () => {
     expect(isIsoTime(1767225600000)).toBe(false);
     expect(isIsoTime(null)).toBe(false);
+  });
+});
+
+describe('isIsoInstant', () => {
+  it.each(['2026-05-01T12:00:00Z', '2026-05-01T12:00:00.123+02:00', '2026-05-01T12:00Z', '2026-05-01T12:00:00-0330'])(
+    'given %s, then it is an instant',
+    (value) => {
+      expect(isIsoInstant(value)).toBe(true);
+    },
+  );
+
+  it.each([
+    // Read in the process's time zone: 18:00 UTC with TZ unset, 16:00 UTC with TZ=Europe/Berlin.
+    ['a date-time without offset', '2026-05-01T18:00:00'],
+    // Read as midnight UTC: a deadline "by that day" was overdue as it began.
+    ['a bare date', '2026-05-01'],
+    ['a local time that does not exist (DST)', '2026-03-29T02:30:00'],
+    ['no time at all', 'tomorrow'],
+  ])('given %s, then it is not', (_case, value) => {
+    expect(isIsoInstant(value)).toBe(false);
   });
 });

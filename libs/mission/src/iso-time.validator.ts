@@ -20,6 +20,31 @@ export function IsIsoTime(validationOptions?: ValidationOptions): PropertyDecora
   );
 }
 
+/** A date-time that ends in its offset from UTC: `Z`, `±hh`, `±hhmm` or `±hh:mm`. */
+const ENDS_IN_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/;
+
+/**
+ * An instant the services agree on: an isIsoTime date-time with its UTC offset. Without one,
+ * Date.parse reads a date-time in the process's own time zone (`2026-05-01T18:00:00` is 18:00 UTC
+ * with TZ unset and 16:00 UTC with TZ=Europe/Berlin, so services with different TZ disagreed on a
+ * deadline) and a bare date as midnight UTC (a deadline "by 2026-05-01" was overdue as that day
+ * began).
+ */
+export function isIsoInstant(value: unknown): value is string {
+  return isIsoTime(value) && ENDS_IN_OFFSET.test(value);
+}
+
+export function isoInstantMessage(property: string): string {
+  return `${property} must be an ISO 8601 date-time with its UTC offset (Z or ±hh:mm), e.g. 2026-05-01T18:00:00Z or 2026-05-01T20:00:00+02:00`;
+}
+
+export function IsIsoInstant(validationOptions?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    { name: 'isIsoInstant', validator: { validate: isIsoInstant, defaultMessage: (args) => isoInstantMessage(args?.property ?? 'time') } },
+    validationOptions,
+  );
+}
+
 /**
  * Why a deadline cannot be kept given the time the mission may start, or null: a deadline before
  * notBefore is missed before the mission may run (it would be overdue while still scheduled). Only

@@ -155,6 +155,21 @@ describe('checkMissionCreate', () => {
     }
   });
 
+  it('given a deadline or notBefore without its UTC offset, then it is refused as class-validator refuses it', () => {
+    // Each service read such a time in its own time zone, and a bare date as midnight UTC.
+    for (const time of ['2026-05-01T18:00:00', '2026-05-01']) {
+      const body = { ...valid, deadline: time, notBefore: time };
+      expect(compiledVerdict(body)).toEqual(classValidatorVerdict(body));
+      expect(compiledVerdict(body)).toEqual({
+        deadline: [expect.stringMatching(/^deadline must be an ISO 8601 date-time with its UTC offset/)],
+        notBefore: [expect.stringMatching(/^notBefore must be an ISO 8601 date-time with its UTC offset/)],
+      });
+    }
+    const offset = { ...valid, notBefore: '2026-05-01T07:00:00+02:00', deadline: '2026-05-01T18:00:00+02:00' };
+    expect(compiledVerdict(offset)).toEqual({});
+    expect(classValidatorVerdict(offset)).toEqual({});
+  });
+
   it('given every field missing, then each required one is named, as class-validator names it', () => {
     expect(compiledVerdict({})).toEqual(classValidatorVerdict({}));
     expect(Object.keys(compiledVerdict({})).sort()).toEqual(['description', 'payload', 'priority', 'title', 'type']);

@@ -2,7 +2,7 @@ import { matches, maxLength } from 'class-validator';
 import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-text.validator';
 import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
-import { deadlineProblem, isIsoTime, isoTimeMessage } from './iso-time.validator';
+import { deadlineProblem, isIsoInstant, isoInstantMessage } from './iso-time.validator';
 import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
@@ -59,10 +59,10 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   field('payload', [...(payloadIssue ? [payloadIssue] : []), ...(unsafe ? [unsafe] : [])]);
   if (deadline !== undefined && deadline !== null) {
     const late = deadlineProblem(deadline, notBefore);
-    field('deadline', [...(isIsoTime(deadline) ? [] : [isoTimeMessage('deadline')]), ...(late ? [late] : [])]);
+    field('deadline', [...(isIsoInstant(deadline) ? [] : [isoInstantMessage('deadline')]), ...(late ? [late] : [])]);
   }
   if (notBefore !== undefined && notBefore !== null) {
-    field('notBefore', isIsoTime(notBefore) ? [] : [isoTimeMessage('notBefore')]);
+    field('notBefore', isIsoInstant(notBefore) ? [] : [isoInstantMessage('notBefore')]);
   }
   if (source !== undefined && source !== null) {
     if (isPlainObject(source)) out.push(...sourceProblems(source, childPath(parent, 'source')));

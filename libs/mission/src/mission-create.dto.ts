@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
 import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
-import { IsIsoTime, IsNotBeforeStart } from './iso-time.validator';
+import { IsIsoInstant, IsNotBeforeStart } from './iso-time.validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
 import { IsSafePayload } from './safe-payload.validator';
 
@@ -118,22 +118,22 @@ export class MissionCreateDto {
   @ApiPropertyOptional({
     format: 'date-time',
     description:
-      'When it must be done (ISO 8601). The queue serves it earlier as the deadline comes nearer (README, Priority); passing it unfinished records MissionOverdue.',
+      'When it must be done (ISO 8601 date-time with its UTC offset: Z or ±hh:mm). The queue serves it earlier as the deadline comes nearer (README, Priority); passing it unfinished records MissionOverdue.',
     example: '2026-05-01T18:00:00Z',
   })
   @IsOptional()
-  @IsIsoTime()
+  @IsIsoInstant()
   @IsNotBeforeStart()
   deadline?: string;
 
   @ApiPropertyOptional({
     format: 'date-time',
     description:
-      'Not before this time (ISO 8601): until then the mission is `scheduled` (event MissionScheduled) and out of the ready queue; then it is queued (MissionQueued, reason due). A time already past queues it at once.',
+      'Not before this time (ISO 8601 date-time with its UTC offset: Z or ±hh:mm): until then the mission is `scheduled` (event MissionScheduled) and out of the ready queue; then it is queued (MissionQueued, reason due). A time already past queues it at once.',
     example: '2026-05-01T07:00:00Z',
   })
   @IsOptional()
-  @IsIsoTime()
+  @IsIsoInstant()
   notBefore?: string;
 
   @ApiPropertyOptional({
