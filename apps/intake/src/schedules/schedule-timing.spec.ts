@@ -68,6 +68,16 @@ describe('an H (hashed) field', () => {
     expect(due.getUTCFullYear()).toBe(2027);
   });
 
+  it('given an H month and the 30th or 31st, then it is refused for every schedule id alike', () => {
+    // cron-parser refused it for the ids whose month lacks the day: 17 of 40 ids were a 400, the rest 201.
+    for (const cron of ['0 0 31 H *', '0 0 30 H(1-6) *', '0 0 1,31 H/2 *']) {
+      for (const id of ['schedule-3', 'schedule-4', 'schedule-5']) {
+        expect(scheduleTimingProblem(cron, 'UTC', id)).toEqual({ field: 'cron', problem: expect.stringMatching(/may take a month without day 3[01]/) });
+      }
+    }
+    for (let i = 0; i < 20; i += 1) expect(scheduleTimingProblem('0 0 H(1-28) H *', 'UTC', `schedule-${i}`)).toBeNull();
+  });
+
   it('given other seeds, then schedules of the same expression spread over the hour', () => {
     const since = at('2026-12-03T10:00:00Z');
     const minutes = new Set(Array.from({ length: 20 }, (_, i) => nextDueAfter('H * * * *', 'UTC', since, `schedule-${i}`)?.getUTCMinutes()));
@@ -79,6 +89,11 @@ describe("due times next to a DST transition cron-parser cannot place (Australia
   // cron-parser 5 answers hasNext() false ("loop limit exceeded") searching from here: the schedule
   // used to have no next due time, left the due set, and never fired again.
   const stuck = at('2026-04-04T14:00:00Z');
+
+  it('given 01:00 daily made at that moment, then it is a schedule', () => {
+    // It was a 400 ("loop limit exceeded"): the check searched once, without the firing code's retries.
+    expect(scheduleTimingProblem('0 1 * * *', 'Australia/Lord_Howe', 'schedule-1', stuck)).toBeNull();
+  });
 
   it('given 01:00 daily, then the next due time is found past the transition', () => {
     expect(nextDueAfter('0 1 * * *', 'Australia/Lord_Howe', stuck, 'schedule-1')).toEqual(at('2026-04-05T14:30:00Z'));

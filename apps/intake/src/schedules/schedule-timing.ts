@@ -23,21 +23,41 @@ const HASHED_TERM = /^H(?:\((\d+)-(\d+)\))?(?:\/(\d+))?$/;
 /**
  * Why `cron` in `timeZone` cannot be a schedule, or null. Five fields only: a seconds field would
  * let one schedule fire 86 400 missions a day. `hashSeed` is the schedule's id, as for its due
- * times.
+ * times; `now` is when the schedule is made.
  */
-export function scheduleTimingProblem(cron: string, timeZone: string, hashSeed: string): { field: 'cron' | 'timeZone'; problem: string } | null {
+export function scheduleTimingProblem(
+  cron: string,
+  timeZone: string,
+  hashSeed: string,
+  now = new Date(),
+): { field: 'cron' | 'timeZone'; problem: string } | null {
   if (!isTimeZone(timeZone)) return { field: 'timeZone', problem: `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Europe/Berlin, UTC)` };
   const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
-  const hashedDay = hashedDayProblem(fields[2]);
-  if (hashedDay) return { field: 'cron', problem: hashedDay };
+  const hashed = hashedDayProblem(fields[2]) ?? hashedMonthProblem(fields[2], fields[3]);
+  if (hashed) return { field: 'cron', problem: hashed };
+  let next: Date | null;
   try {
-    // next() too: an expression may parse and still never be due (the 31st of February).
-    CronExpressionParser.parse(cron, { tz: timeZone, hashSeed }).next();
+    // Searched as a schedule's due times are (nextDueAfter): cron-parser giving up next to a DST
+    // transition refused a valid schedule made at such a time.
+    next = nextDueAfter(cron, timeZone, now, hashSeed);
   } catch (error) {
     return { field: 'cron', problem: `cron ${JSON.stringify(cron)} is not a valid expression: ${error instanceof Error ? error.message : String(error)}` };
   }
-  return null;
+  return next ? null : { field: 'cron', problem: `cron ${JSON.stringify(cron)} is never due` };
+}
+
+/**
+ * Why an `H` of the month field could take a month without a day the day-of-month field names (the
+ * 30th or 31st: `0 0 31 H *`), or null. cron-parser refuses such an expression for the months that
+ * lack the day, so the same request succeeded or failed by the schedule id it happened to get; it
+ * is refused for every id alike. The 29th is left to cron-parser, which places it in leap years.
+ */
+function hashedMonthProblem(dayOfMonth: string, month: string): string | null {
+  if (!month.includes('H')) return null;
+  const lateDays = (dayOfMonth.match(/\d+/g) ?? []).map(Number).filter((day) => day > 29);
+  if (lateDays.length === 0) return null;
+  return `cron month ${JSON.stringify(month)} may take a month without day ${Math.min(...lateDays)}: name the months, or days within 1-29`;
 }
 
 /**
