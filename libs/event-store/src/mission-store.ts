@@ -70,11 +70,6 @@ export class MissionStore {
     return this.eventsAt(missionId, 0, -1);
   }
 
-  async lastEvent(missionId: string): Promise<MissionEvent | null> {
-    const [last] = await this.eventsAt(missionId, -1, -1);
-    return last ?? null;
-  }
-
   /**
    * The mission's last event of `type`, or null: read from the end of its history a few events at a
    * time, as the one wanted is nearly always among the last.

@@ -5,7 +5,7 @@ import { loadEnvironment } from '@app/config';
 import { AppendCode, AppendContext, AppendResult, EffectsOf, KeyLayout, MissionStore } from '@app/event-store';
 import { LlmClient, LlmError, LlmErrorCode, LlmRequest, LlmResponse } from '@app/llm';
 import { MessagePattern } from '@app/messages';
-import { decideAssign, decideCreate, decideStart, Mission, MissionCreateDto, MissionEventType, NewMissionEvent } from '@app/mission';
+import { decideAssign, decideCreate, decideOverdue, decideStart, Mission, MissionCreateDto, MissionEventType, NewMissionEvent } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
@@ -81,6 +81,8 @@ class ControlledLlm implements LlmClient {
 class WatchedStore extends MissionStore {
   readonly appends: MissionEventType[][] = [];
   loseReplyTo: MissionEventType | null = null;
+  /** Runs after the append whose reply is lost and before it is sent again: what others appended meanwhile. */
+  beforeResend: (() => Promise<unknown>) | null = null;
   /** Appends starting with this event type fail, as they do while Redis is unreachable. */
   failAppendsOf: MissionEventType | null = null;
 
@@ -96,6 +98,7 @@ class WatchedStore extends MissionStore {
     if (result.code === AppendCode.Ok) this.appends.push(result.events.map((event) => event.type));
     if (result.code !== AppendCode.Ok || events[0]?.type !== this.loseReplyTo) return result;
     this.loseReplyTo = null;
+    await this.beforeResend?.();
     return super.append(missionId, mission, events, context, effects);
   }
 }
@@ -128,8 +131,8 @@ describe('ExecutionService (real Redis, no services)', () => {
     const partition = keys.partitions[0];
 
     /** A mission as the orchestrator hands it over: created, leased and assigned on that lease. */
-    const assign = async (id: string): Promise<Mission> => {
-      const created = await pipeline.append(id, null, decideCreate(inspection), { actor: 'test' });
+    const assign = async (id: string, create = inspection): Promise<Mission> => {
+      const created = await pipeline.append(id, null, decideCreate(create), { actor: 'test' });
       if (created.code !== AppendCode.Ok) throw new Error(`create ${id} failed`);
       const [{ mission: leased }] = await queue.lease(0, 1, LEASE_MS, `lease-${id}`);
       const assigned = await pipeline.transition(leased, (m) => decideAssign(m, 'agent-pia'), { actor: 'test', leaseId: `lease-${id}` });
@@ -325,6 +328,23 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(await typesOf('m-1')).toEqual(['MissionCreated', 'MissionQueued', 'MissionAssigned', 'MissionStarted', 'MissionCompleted']);
       expect(llm.calls).toHaveLength(1);
       expect(await completedMessages()).toHaveLength(1);
+    });
+
+    it('given the start append took effect, its reply was lost and the deadline passed before it was sent again, then the attempt still runs and completes', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, pipeline, executor, assign, typesOf, released } = setup(llm);
+      const assigned = await assign('m-1', { ...inspection, deadline: '2026-01-01T00:00:00Z' });
+      store.loseReplyTo = 'MissionStarted';
+      // The deadline watch records the mission overdue between the lost reply and the resend.
+      store.beforeResend = () => pipeline.transition('m-1', (m) => decideOverdue(m, new Date()), { actor: 'intake:deadline-watch' });
+
+      await executor.execute(assigned);
+
+      // The start was no longer the last event, so it was taken for another run's: the message was
+      // acked with nothing done, and the mission stayed running, its agent held, for good.
+      expect(await typesOf('m-1')).toEqual(['MissionCreated', 'MissionQueued', 'MissionAssigned', 'MissionStarted', 'MissionOverdue', 'MissionCompleted']);
+      expect(llm.calls).toHaveLength(1);
+      expect(await released()).toEqual([]);
     });
 
     /** The mission as another executor left it: running attempt 1, started by a run that is not this one. */

@@ -178,10 +178,13 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     await this.fail(assigned, assigned.attempts, reason);
   }
 
-  /** Whether the mission's latest event is the MissionStarted this run wrote. */
+  /**
+   * Whether the mission's latest MissionStarted is the one this run wrote. Not its latest event:
+   * events that leave a running mission running (MissionOverdue) may have come after it.
+   */
   private async startedBy(runId: string, missionId: string): Promise<boolean> {
-    const last = await this.store.lastEvent(missionId);
-    return last?.type === 'MissionStarted' && last.data.runId === runId;
+    const started = await this.store.lastEventOfType(missionId, 'MissionStarted');
+    return started?.data.runId === runId;
   }
 
   /**
