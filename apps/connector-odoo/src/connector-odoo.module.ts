@@ -83,6 +83,7 @@ export class ConnectorOdooModule {
               {
                 pollMs: env.ODOO_POLL_MS,
                 timeoutMs: env.ODOO_TIMEOUT_MS,
+                lookbackMs: env.ODOO_LOOKBACK_MS,
                 maxMissionTextBytes: env.MAX_MISSION_TEXT_BYTES,
                 onNoteFailure: (refusal, error) => {
                   metrics.refusalNoteFailed();

@@ -10,6 +10,8 @@ import { OdooRefusals, recordField } from './odoo-refusals';
 
 const POLL_MS = 200;
 const TIMEOUT_MS = 1_000;
+/** ODOO_LOOKBACK_MS: the fake Odoo's writes are a second apart. */
+const LOOKBACK_MS = 60_000;
 /** Half a period: how long a round's lock is kept after it. */
 const TURN_MS = POLL_MS / 2;
 
@@ -31,6 +33,7 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
       pollMs: POLL_MS,
       timeoutMs: TIMEOUT_MS,
       maxMissionTextBytes: 32_768,
+      lookbackMs: LOOKBACK_MS,
       onNoteFailure: () => undefined,
     });
   };
@@ -85,6 +88,30 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.get(keys.pollLock)).toBe('another-instance');
     // The rules after the one that hung were left to the lock's holder: nothing was taken in.
     expect(await redis.hlen(keys.submitted)).toBe(0);
+  });
+
+  it('given a record whose transaction began before records written after it and committed after a poll read them, then the next poll takes it in, once', async () => {
+    const poller = pollerOf();
+    const poll = () => poller.poll().catch((error: unknown) => expect(error).toBeInstanceOf(OdooPollError)); // no helpdesk.ticket here
+    const before = odoo.create('maintenance.request', { name: 'Leaking tap in 101', description: 'Drips.' });
+    // The mail gateway's transaction: id and write_date taken now, committed later.
+    const mailed = odoo.createInLongTransaction('maintenance.request', { name: 'No hot water in 102', description: 'Cold shower.' });
+    const after = odoo.create('maintenance.request', { name: 'Broken lamp in 103', description: 'Dark.' });
+    await redis.del(keys.pollLock);
+    await poll();
+    const taken = async () => (await redis.hkeys(keys.submitted)).sort();
+    const field = (record: { id: number }) => recordField({ model: 'maintenance.request', recordId: record.id });
+    expect(await taken()).toEqual([field(before), field(after)].sort());
+
+    mailed.commit();
+    await redis.del(keys.pollLock);
+    await poll();
+    // The cursor had passed its write_date and id: it was never read.
+    expect(await taken()).toEqual([field(before), field(mailed.record), field(after)].sort());
+    const sent = await redis.xlen(logKeys.partitions[0].stream('intake'));
+    await redis.del(keys.pollLock);
+    await poll();
+    expect(await redis.xlen(logKeys.partitions[0].stream('intake'))).toBe(sent);
   });
 
   it('given a round whose lock passes to another instance while it sends records, then it records none of them, and the next round sends and records them', async () => {

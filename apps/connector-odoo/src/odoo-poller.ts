@@ -31,13 +31,16 @@ export interface OdooPollerOptions {
   timeoutMs: number;
   /** MAX_MISSION_TEXT_BYTES, as the intake refuses a longer mission after the command is sent. */
   maxMissionTextBytes: number;
+  /** ODOO_LOOKBACK_MS: how far before each rule's cursor every round reads again (0: not at all); see lookBack. */
+  lookbackMs: number;
   /** A refusal note that could not be posted (it is tried again later). */
   onNoteFailure: (refusal: RefusedRecord, error: unknown) => void;
 }
 
 /**
  * In: reads each rule's records changed after its cursor (`write_date`, then `id`, so records
- * written in the same second are neither skipped nor read twice), turns each new one into a
+ * written in the same second are neither skipped nor read twice), and again those of the last
+ * ODOO_LOOKBACK_MS before it (a record committed after later ones, see lookBack), turns each new one into a
  * mission and submits it over the intake stream with its Odoo `source`, which the intake
  * de-duplicates. Records taken in before are skipped (a later edit does not make a second mission).
  * Then it reads what the intake refused since, takes in again what an agent can now take, and
@@ -170,7 +173,7 @@ export class OdooPoller {
    * cursor of "after this second's time" would read them again without end.
    */
   private async pollRule(rule: OdooMappingRule): Promise<number> {
-    let submitted = 0;
+    let submitted = await this.lookBack(rule);
     for (;;) {
       // Each pass reads Odoo once or twice: a rule with much to read renews the lock as it goes. Once
       // it has lapsed (a step outlived it), the rest of the round is the next holder's.
@@ -182,9 +185,9 @@ export class OdooPoller {
         await this.redis.hset(this.keys.cursors, rule.name, `${next}|0`);
         continue;
       }
-      const second = cursor.slice(0, cursor.lastIndexOf('|'));
+      const second = cursorSecond(cursor);
       const lastId = Number(cursor.slice(cursor.lastIndexOf('|') + 1));
-      const following = nextSecond(second);
+      const following = shiftedSecond(second, 1_000);
       const records = await this.read(rule, ['&', '&', ['write_date', '>=', second], ['write_date', '<', following], ['id', '>', lastId]], 'id asc');
       if (records.length > 0) {
         submitted += await this.takeIn(rule, records);
@@ -194,6 +197,34 @@ export class OdooPoller {
       const next = await this.firstSecond(rule, [['write_date', '>=', following]]);
       if (next === null) return submitted;
       await this.redis.hset(this.keys.cursors, rule.name, `${next}|0`);
+    }
+  }
+
+  /**
+   * Reads again the rule's records written in the ODOO_LOOKBACK_MS before its cursor's second (and
+   * in that second), and takes in those never taken in or set aside. Odoo stamps `write_date` with
+   * the time its transaction began, and hands out ids before the commit: a record made in a long
+   * transaction (the mail gateway fetching a batch of mails) commits after records written later,
+   * and by then the cursor has passed its time and id. The cursor alone left it behind for good.
+   */
+  private async lookBack(rule: OdooMappingRule): Promise<number> {
+    const cursor = this.options.lookbackMs > 0 ? await this.redis.hget(this.keys.cursors, rule.name) : null;
+    if (!cursor) return 0;
+    const second = cursorSecond(cursor);
+    const window = ['&', '&', ['write_date', '>=', shiftedSecond(second, -this.options.lookbackMs)], ['write_date', '<', shiftedSecond(second, 1_000)]];
+    let submitted = 0;
+    for (let afterId = 0; ;) {
+      if (!(await this.stillMine())) return submitted;
+      const records = await this.read(rule, [...window, ['id', '>', afterId]], 'id asc');
+      // Set aside before: its note is posted; only an edit (a later write_date) takes it in again.
+      const setAside =
+        records.length > 0
+          ? await this.redis.hmget(this.keys.refused, ...records.map((record) => recordField({ model: rule.model, recordId: record.id })))
+          : [];
+      const candidates = records.filter((_, i) => setAside[i] === null);
+      if (candidates.length > 0) submitted += await this.takeIn(rule, candidates);
+      if (records.length < PAGE) return submitted;
+      afterId = records[records.length - 1].id;
     }
   }
 
@@ -243,9 +274,14 @@ export class OdooPoller {
 /** 'YYYY-MM-DD HH:MM:SS': Odoo's datetime text, to the second. */
 const SECOND_LENGTH = 19;
 
-/** The second after `second` (Odoo's UTC datetime text), in the same format. */
-function nextSecond(second: string): string {
-  return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + 1_000).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
+/** The second a cursor (`<second>|<last id>`) names. */
+function cursorSecond(cursor: string): string {
+  return cursor.slice(0, cursor.lastIndexOf('|'));
+}
+
+/** `second` (Odoo's UTC datetime text) moved by `ms`, in the same format. */
+function shiftedSecond(second: string, ms: number): string {
+  return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + ms).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
 }
 
 /**

@@ -456,6 +456,17 @@ export class Environment {
   @Max(3_600_000)
   ODOO_POLL_MS = 30_000;
 
+  /**
+   * How far before its cursor each poll reads a rule's records again: Odoo stamps write_date when a
+   * transaction begins, so a record made in a long one commits after records written later.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(86_400_000)
+  ODOO_LOOKBACK_MS = 300_000;
+
   /** How long one call to Odoo may take. */
   @Expose()
   @Type(() => Number)

@@ -46,6 +46,8 @@ export class FakeOdooServer {
   private readonly server: Server;
   private clock = Date.parse('2026-05-01T08:00:00Z');
   private writes = 0;
+  /** The last id given out per model: a transaction takes its id before it commits. */
+  private readonly lastIds = new Map<string, number>();
 
   private constructor() {
     this.server = createServer((request, response) => {
@@ -92,14 +94,18 @@ export class FakeOdooServer {
 
   /** Creates records in one transaction, as an import or a multi-edit does: all with the same write_date. */
   createInOneWrite(model: string, fieldsOfEach: readonly Record<string, unknown>[]): OdooRecord[] {
-    const table = this.records.get(model) ?? [];
-    this.records.set(model, table);
     const writeDate = this.tick();
-    return fieldsOfEach.map((fields) => {
-      const record = { ...fields, id: table.length + 1, write_date: writeDate } as OdooRecord;
-      table.push(record);
-      return record;
-    });
+    return fieldsOfEach.map((fields) => this.insert(model, { ...fields, id: this.nextId(model), write_date: writeDate }));
+  }
+
+  /**
+   * Creates a record in a transaction that commits only when `commit` is called, as Odoo's mail
+   * gateway does: the record's id and write_date (the transaction's start) are taken now, so records
+   * created meanwhile have later ones, and searches find it only after the commit.
+   */
+  createInLongTransaction(model: string, fields: Record<string, unknown>): { record: OdooRecord; commit: () => void } {
+    const record = { ...fields, id: this.nextId(model), write_date: this.tick() } as OdooRecord;
+    return { record, commit: () => void this.insert(model, record) };
   }
 
   /** Edits a record as a user in Odoo would: its fields change, and its write_date is a second after the last one. */
@@ -121,6 +127,19 @@ export class FakeOdooServer {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private nextId(model: string): number {
+    const id = (this.lastIds.get(model) ?? 0) + 1;
+    this.lastIds.set(model, id);
+    return id;
+  }
+
+  private insert(model: string, record: OdooRecord): OdooRecord {
+    const table = this.records.get(model) ?? [];
+    this.records.set(model, table);
+    table.push(record);
+    return record;
   }
 
   /** A second after the last write, with a part of a second as a transaction's `now()` has. */
