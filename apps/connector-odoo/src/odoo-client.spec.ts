@@ -22,6 +22,20 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     expect(odoo.calls.filter((call) => call === 'common.authenticate')).toHaveLength(1);
   });
 
+  it('given an Odoo served below a path, then its calls go to <ODOO_URL>/jsonrpc, with or without a trailing slash', async () => {
+    const proxied = await FakeOdooServer.start('/odoo');
+    try {
+      proxied.create('helpdesk.ticket', { name: 'Noise in 312' });
+      for (const url of [proxied.url, `${proxied.url}/`]) {
+        // It posted to the host's /jsonrpc: the path was dropped, and every call was a 404.
+        const records = await client({ url }).executeKw<{ id: number }[]>('helpdesk.ticket', 'search_read', [[]], { fields: ['name'] });
+        expect(records).toEqual([{ id: 1, name: 'Noise in 312' }]);
+      }
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it('given a wrong API key, then the login is refused as AccessDenied', async () => {
     await expect(client({ apiKey: 'wrong' }).authenticate()).rejects.toMatchObject({ name: 'OdooRpcError', exception: 'AccessDenied' });
   });

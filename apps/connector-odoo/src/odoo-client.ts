@@ -41,8 +41,12 @@ interface JsonRpcReply {
 export class OdooClient {
   private uid: number | undefined;
   private requestId = 0;
+  /** `<url>/jsonrpc`, below a path the URL has (an Odoo behind a proxy at `/odoo`); `new URL('/jsonrpc', url)` dropped it. */
+  private readonly endpoint: URL;
 
-  constructor(private readonly connection: OdooConnection) {}
+  constructor(private readonly connection: OdooConnection) {
+    this.endpoint = new URL('jsonrpc', connection.url.endsWith('/') ? connection.url : `${connection.url}/`);
+  }
 
   /** Logs in (once) and returns the uid; wrong credentials are an OdooRpcError (`AccessDenied`). */
   async authenticate(): Promise<number> {
@@ -69,7 +73,7 @@ export class OdooClient {
   private async call(service: string, method: string, args: unknown[]): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(new URL('/jsonrpc', this.connection.url), {
+      response = await fetch(this.endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId }),

@@ -49,13 +49,14 @@ export class FakeOdooServer {
   /** The last id given out per model: a transaction takes its id before it commits. */
   private readonly lastIds = new Map<string, number>();
 
-  private constructor() {
+  /** `basePath`: where Odoo is served below the host (behind a proxy, `/odoo`), '' at its root. */
+  private constructor(private readonly basePath: string) {
     this.server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         if (this.outage === 'hang') return;
-        if (this.outage === 'down' || request.url !== '/jsonrpc') return void response.writeHead(this.outage ? 503 : 404).end('unavailable');
+        if (this.outage === 'down' || request.url !== `${this.basePath}/jsonrpc`) return void response.writeHead(this.outage ? 503 : 404).end('unavailable');
         const { id, params } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
           id: number;
           params: { service: string; method: string; args: unknown[] };
@@ -72,14 +73,14 @@ export class FakeOdooServer {
     });
   }
 
-  static async start(): Promise<FakeOdooServer> {
-    const fake = new FakeOdooServer();
+  static async start(basePath = ''): Promise<FakeOdooServer> {
+    const fake = new FakeOdooServer(basePath);
     await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.basePath}`;
   }
 
   /** The connector's settings that reach this Odoo: ODOO_URL, ODOO_DB, ODOO_LOGIN, ODOO_API_KEY. */
