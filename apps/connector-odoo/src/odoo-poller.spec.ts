@@ -1,5 +1,6 @@
 import { KeyLayout } from '@app/event-store';
 import { MissionClient } from '@app/mission-client';
+import { decodeMessage } from '@app/redis-streams';
 import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
@@ -112,6 +113,20 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     await redis.del(keys.pollLock);
     await poll();
     expect(await redis.xlen(logKeys.partitions[0].stream('intake'))).toBe(sent);
+  });
+
+  it('given the shipped mapping and a ticket without a helpdesk team, then it is taken in as guest support', async () => {
+    // As in Odoo, `team_id.name != 'Revenue Management'` left out every ticket without a team: never taken in.
+    const untriaged = odoo.create('helpdesk.ticket', { name: 'Extra pillow for 207', description: 'Two more, please.' });
+    const pricing = odoo.create('helpdesk.ticket', { name: 'Group rate for May', description: '12 rooms.', team_id: [2, 'Revenue Management'] });
+    odoo.create('maintenance.request', { name: 'Leaking tap in 101', description: 'Drips.' });
+    await expect(pollerOf().poll()).resolves.toBe(3);
+    const sent = (await redis.xrange(logKeys.partitions[0].stream('intake'), '-', '+')).map(([id, fields]) => decodeMessage(id, fields).data);
+    const typeOf = (recordId: number) =>
+      (sent as { mission: { type: string; source: { model: string; recordId: number } } }[]).find(
+        ({ mission }) => mission.source.model === 'helpdesk.ticket' && mission.source.recordId === recordId,
+      )?.mission.type;
+    expect([typeOf(untriaged.id), typeOf(pricing.id)]).toEqual(['guest_support', 'pricing']);
   });
 
   it('given a round whose lock passes to another instance while it sends records, then it records none of them, and the next round sends and records them', async () => {

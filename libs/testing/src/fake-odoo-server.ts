@@ -225,7 +225,11 @@ export class FakeOdooServer {
       if (item === '!') return !term();
       const [path, operator, value] = item as [string, string, unknown];
       const [field, sub] = path.split('.');
-      let actual = record[field];
+      // An empty field reads as false, as Odoo returns it.
+      let actual = record[field] ?? false;
+      // A path through an empty many2one matches nothing, whatever the operator: Odoo searches the
+      // related records (`team_id.name != 'X'` is "team_id in the teams not named X").
+      if (sub && !Array.isArray(actual)) return false;
       if (sub && Array.isArray(actual)) actual = sub === 'id' ? actual[0] : actual[1];
       if (Array.isArray(actual) && !sub) actual = actual[0];
       switch (operator) {
