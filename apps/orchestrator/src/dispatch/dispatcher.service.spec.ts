@@ -33,11 +33,13 @@ const plumber = (id: string, capacity: number) => ({
 /** A queue whose next lease answers with the given (stale) states, as a paused orchestrator's would. */
 class StaleLeaseQueue extends ReadyQueue {
   next: LeasedMission[] | null = null;
+  /** How far the orchestrator's clock is behind Redis's: its lease deadlines are that much earlier. */
+  clockBehindMs = 0;
 
   override async lease(partition: number, max: number, leaseMs: number, leaseId: string, options?: LeaseOptions): Promise<LeasedMission[]> {
     const stale = this.next;
     this.next = null;
-    return stale ?? super.lease(partition, max, leaseMs, leaseId, options);
+    return stale ?? super.lease(partition, max, leaseMs, leaseId, { ...options, now: Date.now() - this.clockBehindMs });
   }
 }
 
@@ -188,6 +190,22 @@ describe('Dispatcher (real Redis, no services)', () => {
 
     expect(await metrics.claimsRefused.get()).toMatchObject({ values: [expect.objectContaining({ value: 1 })] });
     expect(await store.load('m-1')).toEqual(assigned);
+    expect(await load('agent-pia')).toBe(0);
+  });
+
+  it('given leases that run out before their assignment (a clock behind Redis), when it looks, then the missions are handed back at once and the look stops', async () => {
+    const { keys, queue, registry, dispatcher, create, load } = setup();
+    await registry.register(plumber('agent-pia', 2), 'test');
+    await create('m-1');
+    await create('m-2');
+    queue.clockBehindMs = 60_000;
+
+    await dispatcher.lookForWork();
+
+    // Each assignment failed as LeaseLost and counted as placed: the missions stayed leased (until
+    // the intake's expiry) and the look leased again and again while the ready queue drained.
+    expect((await queue.readyIds()).sort()).toEqual(['m-1', 'm-2']);
+    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
     expect(await load('agent-pia')).toBe(0);
   });
 });

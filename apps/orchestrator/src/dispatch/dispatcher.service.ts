@@ -19,7 +19,7 @@ const IDLE_POKE_MS = 1_000;
 /** Rounds of re-planning missions whose planned agent filled up meanwhile, before handing them back. */
 const MAX_CLAIM_ROUNDS = 3;
 
-type Outcome = 'placed' | 'no-agent' | 'lost-race' | 'refused';
+type Outcome = 'placed' | 'no-agent' | 'lost-race' | 'refused' | 'not-assigned';
 
 /**
  * Pulls work from the ready queues only when agents have room, so the queues, not this service,
@@ -208,14 +208,19 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * log decides what the slot is: the assignment may be there all the same (the reply to this
    * append was lost and the resent one met it, or another orchestrator made it) and then the slot
    * is live; only when the log has no such assignment is the slot given back, and only as this
-   * claim wrote it, so a claim made since by another orchestrator keeps it.
+   * claim wrote it, so a claim made since by another orchestrator keeps it, and the mission is
+   * 'not-assigned' (handed back with the rest of the lease, if still leased to it: a lease that ran
+   * out, say on a clock behind Redis's, must not keep the mission leased and the look going).
    */
   private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string, leaseId: string): Promise<Outcome> {
     const outcome = await this.pipeline.transition(mission, (current) => decideAssign(current, hold.agentId, hold.attempt), { actor: 'orchestrator', leaseId });
     // The mission's state at the lease was last changed by its MissionQueued.
     if (outcome.kind === 'appended')
       this.metrics.queueWait.observe({ type: mission.type, priority: mission.priority }, (Date.now() - Date.parse(mission.updatedAt)) / 1000);
-    if (outcome.kind !== 'appended' && (await holdState(this.store, hold)) === 'orphan') await this.slots.giveBack(hold, claimed);
+    if (outcome.kind !== 'appended' && (await holdState(this.store, hold)) === 'orphan') {
+      await this.slots.giveBack(hold, claimed);
+      return 'not-assigned';
+    }
     return 'placed';
   }
 }
