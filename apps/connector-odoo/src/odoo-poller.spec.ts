@@ -22,10 +22,7 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   let logKeys: KeyLayout;
   let keys: ConnectorKeys;
 
-  const clientOf = () => {
-    const { ODOO_URL: url, ODOO_DB: db, ODOO_LOGIN: login, ODOO_API_KEY: apiKey } = odoo.connection;
-    return new OdooClient({ url, db, login, apiKey, timeoutMs: TIMEOUT_MS });
-  };
+  const clientOf = () => new OdooClient(odoo.clientConnection(TIMEOUT_MS));
   /** The refusals of an Odoo connector whose agents have `skillSets`. */
   const refusalsOf = (skillSets: string[][] = []) =>
     new OdooRefusals(clientOf(), redis, keys, logKeys, { exists: async () => false }, { skillSets: async () => skillSets }, 'note');

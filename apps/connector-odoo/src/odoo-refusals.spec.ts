@@ -45,7 +45,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
 
   beforeAll(async () => {
     odoo = await FakeOdooServer.start();
-    client = new OdooClient({ ...odooOptions(odoo), timeoutMs: 2_000 });
+    client = new OdooClient(odoo.clientConnection(2_000));
   });
   beforeEach(async () => {
     logKeys = new KeyLayout(testKeyPrefix('odoo-refusals'));
@@ -226,8 +226,3 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([]);
   });
 });
-
-function odooOptions(odoo: FakeOdooServer) {
-  const { ODOO_URL: url, ODOO_DB: db, ODOO_LOGIN: login, ODOO_API_KEY: apiKey } = odoo.connection;
-  return { url, db, login, apiKey };
-}

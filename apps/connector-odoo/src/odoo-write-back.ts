@@ -56,6 +56,17 @@ export interface WriteBackOptions {
 
 const MAX_BACKOFF_MS = 300_000;
 
+/** Write-backs one runOnce makes at most, one claimed after the other. */
+const RUN_LIMIT = 10;
+
+/**
+ * Calls to Odoo one write-back makes at most: a login again after an error, the chatter search, the
+ * post and the stage change. Its claim lasts one more call than that, so another instance cannot
+ * take it up while it is made (it used to claim ten at once for two calls' time: another instance
+ * took up the ones still waiting, or the one in hand, and posted them at the same moment).
+ */
+const WRITE_BACK_CALLS = 4;
+
 /** What the chatter shows: a line naming the mission (and the marker that finds the post again), the result's summary, the output. */
 export function chatterBody(mission: Mission): string {
   const output = mission.result?.output ?? {};
@@ -109,12 +120,15 @@ export class OdooWriteBack {
     this.loop = undefined;
   }
 
-  /** Makes the write-backs due now; resolves with how many were posted. */
+  /** Makes the write-backs due now (up to RUN_LIMIT, each claimed as it is made); resolves with how many were posted. */
   async runOnce(): Promise<number> {
-    const now = this.clock();
-    const ids = (await claimScript.run(this.redis, [this.keys.due], [now, now + 2 * this.options.timeoutMs, 10])) as string[];
     let posted = 0;
-    for (const missionId of ids) if (await this.writeBack(missionId)) posted++;
+    for (let made = 0; made < RUN_LIMIT; made++) {
+      const now = this.clock();
+      const [missionId] = (await claimScript.run(this.redis, [this.keys.due], [now, now + (WRITE_BACK_CALLS + 1) * this.options.timeoutMs, 1])) as string[];
+      if (missionId === undefined) break;
+      if (await this.writeBack(missionId)) posted++;
+    }
     return posted;
   }
 

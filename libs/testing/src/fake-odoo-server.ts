@@ -88,6 +88,11 @@ export class FakeOdooServer {
     return { ODOO_URL: this.url, ODOO_DB: this.db, ODOO_LOGIN: this.login, ODOO_API_KEY: this.apiKey };
   }
 
+  /** What the connector's OdooClient needs to reach this Odoo, calls taking at most `timeoutMs`. */
+  clientConnection(timeoutMs: number): { url: string; db: string; login: string; apiKey: string; timeoutMs: number } {
+    return { url: this.url, db: this.db, login: this.login, apiKey: this.apiKey, timeoutMs };
+  }
+
   /** Creates a record as a user in Odoo would; its write_date is a second after the last one. */
   create(model: string, fields: Record<string, unknown>): OdooRecord {
     return this.createInOneWrite(model, [fields])[0];

@@ -1,0 +1,87 @@
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCreate } from '@app/mission';
+import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
+import { ConnectorKeys } from './connector-keys';
+import { OdooClient } from './odoo-client';
+import { loadOdooMapping } from './odoo-mapping';
+import { OdooWriteBack } from './odoo-write-back';
+
+const TIMEOUT_MS = 1_000;
+
+describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
+  const redis = testRedisConnection('odoo-write-back-spec');
+  let odoo: FakeOdooServer;
+  let logKeys: KeyLayout;
+  let keys: ConnectorKeys;
+  let store: MissionStore;
+  /** The instances' shared clock (ms): claims lapse by it. */
+  let now: number;
+
+  const clientOf = () => new OdooClient(odoo.clientConnection(TIMEOUT_MS));
+  const instance = (client = clientOf()) =>
+    new OdooWriteBack(client, store, redis, keys, loadOdooMapping(), testPersonalData(redis, logKeys.prefix), {
+      postAs: 'note',
+      backoffMs: 1_000,
+      timeoutMs: TIMEOUT_MS,
+      clock: () => now,
+    });
+  /** A mission of a helpdesk ticket whose result is to be posted now. */
+  const dueWriteBack = async (missionId: string, recordId: number) => {
+    const created = await store.append(
+      missionId,
+      null,
+      decideCreate({ type: 'guest_support', title: `Ticket ${recordId}`, description: 'Towels.', priority: 'normal', payload: {} }),
+      { actor: 'test' },
+    );
+    if (created.code !== AppendCode.Ok) throw new Error(`create ${missionId} failed`);
+    await redis.hset(keys.sources, missionId, `helpdesk.ticket|${recordId}`);
+    await redis.zadd(keys.due, now, missionId);
+  };
+
+  beforeEach(async () => {
+    odoo = await FakeOdooServer.start();
+    logKeys = new KeyLayout(testKeyPrefix('odoo-write-back'));
+    keys = new ConnectorKeys(logKeys);
+    store = new MissionStore(redis, logKeys);
+    now = Date.parse('2026-05-01T10:00:00Z');
+  });
+  afterEach(async () => {
+    await odoo.close();
+    await deleteKeysByPrefix(redis, logKeys.prefix);
+  });
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it("given one instance slow in Odoo, when another runs past two calls of time, then it takes up none of the first one's write-backs, and each result is posted once", async () => {
+    const [first, second] = [odoo.create('helpdesk.ticket', { name: 'Towels for 101' }), odoo.create('helpdesk.ticket', { name: 'Towels for 102' })];
+    await dueWriteBack('m-1', first.id);
+    await dueWriteBack('m-2', second.id);
+    // Instance A's first post hangs until released, as on a slow Odoo.
+    const slowClient = clientOf();
+    const send = slowClient.executeKw.bind(slowClient);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let hanging: () => void = () => undefined;
+    const hangs = new Promise<void>((resolve) => (hanging = resolve));
+    jest.spyOn(slowClient, 'executeKw').mockImplementation(async (model, method, args, kwargs) => {
+      if (method === 'message_post' && (args as number[][])[0][0] === first.id) {
+        hanging();
+        await released;
+      }
+      return send(model, method, args, kwargs);
+    });
+    const a = instance(slowClient).runOnce();
+    await hangs;
+
+    // Instance B runs when two calls' time has passed: A claimed both for that long, and B took both up.
+    now += 2 * TIMEOUT_MS + 1;
+    await instance().runOnce();
+    release();
+    await a;
+
+    expect(odoo.messagesOf('helpdesk.ticket', first.id)).toHaveLength(1);
+    expect(odoo.messagesOf('helpdesk.ticket', second.id)).toHaveLength(1);
+    expect((await redis.hkeys(keys.posted)).sort()).toEqual(['m-1', 'm-2']);
+  });
+});
