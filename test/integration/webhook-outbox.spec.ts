@@ -377,6 +377,19 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(receiver.received).toHaveLength(0);
   });
 
+  it('given a subscription whose secrets are gone when a delivery is sent (deleted between the reads), then nothing is sent', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    await redis.hdel(webhookKeys.secrets, subscription.id);
+    const outcomes: string[] = [];
+    dispatcher({ onAttempt: (outcome) => outcomes.push(outcome) }).start();
+
+    await waitFor(async () => outcomes.length === FINISHED, { timeoutMs: 10_000, what: 'every delivery to be attempted' });
+    // Each went out with an empty webhook-signature.
+    expect(outcomes).toEqual(Array.from({ length: FINISHED }, () => 'drop'));
+    expect(receiver.received).toHaveLength(0);
+  });
+
   it('given a stored body that can never open (altered), then its delivery is dead, and the next of its mission is sent', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();

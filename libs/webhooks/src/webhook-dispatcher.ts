@@ -188,6 +188,8 @@ export class WebhookDispatcher {
       return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
     }
     const secrets = await this.subscriptions.secretsInForce(subscription.id);
+    // Deleted between the two reads: nothing to sign with, and nobody to send to.
+    if (secrets.length === 0) return { outcome: 'drop' };
     let body = delivery.body;
     try {
       if (this.options.openBody) body = await this.options.openBody(delivery.body);
