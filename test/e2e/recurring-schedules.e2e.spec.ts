@@ -153,6 +153,30 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
+  it('given a firing whose mission was created before a crash, and no sweep until its due time is past the catch-up window, then it is recorded as fired, not skipped', async () => {
+    const created = (
+      await create({ cron: '15 9 * * *', timeZone: 'UTC', catchUpMs: 3_600_000, template: { ...inspection, title: 'Morning pool check' } }).expect(201)
+    ).body;
+    const [first, second, third] = dueTimes('15 9 * * *', 'UTC', created.id, new Date(created.createdAt), new Date(Date.parse(created.createdAt) + 3 * DAY));
+    // An intake created the first due time's mission and died before its ScheduleFired; every intake stayed down two days.
+    const crashed = await system.intake
+      .get(MissionIntakeService)
+      .create({ ...inspection, title: 'Morning pool check' }, { actor: 'operator', scope: scheduleScope(created.id), idempotencyKey: first.toISOString() });
+
+    expect(await firing.sweep(new Date(third.getTime() + MINUTE))).toEqual({ fired: 2, skipped: 1 });
+
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    // The first due time was counted as skipped, though its mission existed and ran.
+    expect(events.filter((event) => event.type !== 'ScheduleCreated').map((event) => [event.type, event.data.dueAt ?? event.data.from])).toEqual([
+      ['ScheduleFired', first.toISOString()],
+      ['ScheduleSkipped', second.toISOString()],
+      ['ScheduleFired', third.toISOString()],
+    ]);
+    expect((await missionsOf(created.id))[0]).toBe(crashed.mission.id);
+    await Promise.all((await missionsOf(created.id)).map((id) => system.waitForStatus(id, ['succeeded'])));
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
   it('given an H schedule scored earlier than its due time (as before H was seeded), then a sweep fires nothing and puts it back at its due time', async () => {
     const created = (await create({ cron: 'H * * * *', timeZone: 'UTC', template: { ...inspection, title: 'Hashed hourly check' } }).expect(201)).body;
     const due = nextDueAfter('H * * * *', 'UTC', new Date(created.createdAt), created.id) as Date;

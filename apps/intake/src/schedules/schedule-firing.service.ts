@@ -91,6 +91,13 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, lateness, record.id);
     if (next.kind === 'wait') return false;
     if (next.kind === 'skip') {
+      // The oldest of them may have its mission: an intake created it and crashed before its
+      // ScheduleFired, and no intake swept again within the window. It was recorded as skipped.
+      const made = await this.existingMission(record, next.from.toISOString());
+      if (made) {
+        if (await this.settled(() => this.schedules.fired(record, { dueAt: made.dueAt, missionId: made.missionId }, ACTOR, now))) counts.fired += 1;
+        return true;
+      }
       const skip = {
         count: next.count,
         from: next.from.toISOString(),
@@ -120,9 +127,14 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     } catch (error) {
       if (!(error instanceof MissionCreateRefusedError)) throw error;
       // A key whose idempotency record expired still names the mission it created.
-      const missionId = missionIdFor(scope, record.template, dueAt);
-      return (await this.store.load(missionId)) ? { missionId } : { refused: error.message };
+      return (await this.existingMission(record, dueAt)) ?? { refused: error.message };
     }
+  }
+
+  /** The mission a firing of `dueAt` created, if there is one (its id follows from the schedule, the template and the due time). */
+  private async existingMission(record: ScheduleRecord, dueAt: string): Promise<{ dueAt: string; missionId: string } | null> {
+    const missionId = missionIdFor(scheduleScope(record.id), record.template, dueAt);
+    return (await this.store.load(missionId)) ? { dueAt, missionId } : null;
   }
 
   /** Runs an append decided on a version; false when another intake (or a delete) changed the schedule first. */
