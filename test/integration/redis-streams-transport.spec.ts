@@ -233,9 +233,10 @@ describe('Redis Streams transport (real Redis)', () => {
     await listen(dead);
     await client.emit('job', { n: 1 }).toPromise();
     await waitFor(async () => (await pending()) === 1 && dead.busy === 1, { timeoutMs: 5_000, what: 'dead consumer holds the message' });
-    // The "dead" instance stops touching its message, like a killed process would.
-    const liveness = dead as unknown as { running: boolean };
+    // The "dead" instance stops reading and touching its message, like a killed process would.
+    const liveness = dead as unknown as { running: boolean; reclaimTimer: NodeJS.Timeout };
     liveness.running = false;
+    clearInterval(liveness.reclaimTimer);
     const handled: number[] = [];
     const { seen, events } = recorder();
     const alive = server({ consumer: 'alive', events, consumerSweepMs: 100 });
@@ -322,6 +323,49 @@ describe('Redis Streams transport (real Redis)', () => {
     release();
     await closed;
     servers.splice(servers.indexOf(s), 1);
+    expect(await pending()).toBe(0);
+  });
+
+  it('given a handler in flight longer than claimIdleMs when the server closes, then its message stays touched, and no other instance takes it up', async () => {
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const s = server({ consumer: 'draining' });
+    s.addHandler(
+      'judge',
+      () => {
+        calls += 1;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      true,
+    );
+    const other = server({ consumer: 'other' });
+    other.addHandler('judge', async () => void (calls += 1), true);
+    await listen(s);
+    await listen(other);
+    await client.emit('judge', {}).toPromise();
+    await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'handler running' });
+    const closed = s.close();
+
+    // Its idle time falls back three times while the drain lasts, each time with the message still its own.
+    let lastIdle = 0;
+    let touches = 0;
+    await waitFor(
+      async () => {
+        const [row] = (await admin.xpending(stream, 'workers', '-', '+', 1)) as [string, string, number, number][];
+        if (!row) throw new Error('the message was acked during the drain: another instance took it up');
+        const [, owner, idle] = row;
+        // It stopped touching it at close: after claimIdleMs the other instance took it up and judged it again.
+        if (owner !== 'draining') throw new Error(`the message went to ${owner} during the drain`);
+        if (idle < lastIdle) touches += 1;
+        lastIdle = idle;
+        return touches >= 3;
+      },
+      { timeoutMs: 5_000, intervalMs: 20, what: 'the draining message touched three times' },
+    );
+    release();
+    await closed;
+    servers.splice(servers.indexOf(s), 1);
+    expect(calls).toBe(1);
     expect(await pending()).toBe(0);
   });
 });

@@ -128,7 +128,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       for (const lane of this.lanes) lane.readLoop = this.readForever(lane);
       const every = Math.max(50, Math.min(5_000, Math.floor(this.options.claimIdleMs / 2)));
       this.reclaimTimer = setInterval(() => {
-        this.reclaiming = this.reclaiming.then(() => this.reclaimAll());
+        // Once it stops reading it reclaims nothing more, but keeps touching what it still handles.
+        this.reclaiming = this.reclaiming.then(() => (this.running && this.reading ? this.reclaimAll() : this.touchAll()));
       }, every);
       callback();
     } catch (error) {
@@ -147,14 +148,18 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     await Promise.all(this.lanes.map((lane) => lane.readLoop));
   }
 
-  /** Stops reading, lets in-flight handlers finish, acks what they finished, then disconnects. */
+  /**
+   * Stops reading, lets in-flight handlers finish, acks what they finished, then disconnects. The
+   * messages still being handled are touched meanwhile: a drain longer than claimIdleMs (a judge's
+   * LLM call) let another instance reclaim them and handle them a second time.
+   */
   async close(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    clearInterval(this.reclaimTimer);
     await Promise.all(this.lanes.map((lane) => lane.readLoop));
-    await this.reclaiming;
     while (this.inFlight > 0) await this.waitForSlot();
+    clearInterval(this.reclaimTimer);
+    await this.reclaiming;
     await Promise.all(this.lanes.map((lane) => this.flush(lane)));
     // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim.
     await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer)));
@@ -223,6 +228,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         this.logger.error(`reading ${lane.stream} failed: ${describeError(error)}`);
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5_000)));
       }
+    }
+  }
+
+  private async touchAll(): Promise<void> {
+    for (const lane of this.lanes) {
+      await this.touchInFlight(lane).catch((error: unknown) => this.logger.warn(`touching messages on ${lane.stream} failed: ${describeError(error)}`));
     }
   }
 
