@@ -34,7 +34,7 @@ export function scheduleTimingProblem(
   if (!isTimeZone(timeZone)) return { field: 'timeZone', problem: `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Europe/Berlin, UTC)` };
   const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
-  const hashed = hashedDayProblem(fields[2]) ?? hashedMonthProblem(fields[2], fields[3]);
+  const hashed = hashedDayProblem(fields[2]) ?? hashedMonthProblem(fields[2], fields[3], fields[4]);
   if (hashed) return { field: 'cron', problem: hashed };
   let next: Date | null;
   try {
@@ -48,16 +48,25 @@ export function scheduleTimingProblem(
 }
 
 /**
- * Why an `H` of the month field could take a month without a day the day-of-month field names (the
- * 30th or 31st: `0 0 31 H *`), or null. cron-parser refuses such an expression for the months that
- * lack the day, so the same request succeeded or failed by the schedule id it happened to get; it
- * is refused for every id alike. The 29th is left to cron-parser, which places it in leap years.
+ * Why an `H` of the month field could take a month in which no day of the day-of-month field comes
+ * (`0 0 31 H *`), or null: every day it names is the 29th or later and no day of the week is named
+ * (which cron-parser ORs with the days of the month). cron-parser refuses such an expression for
+ * the months without that day, so the same request succeeded or failed by the schedule id it
+ * happened to get, or (the 29th in February) fired once in four years; it is refused for every id
+ * alike, as an `H` day of the month beyond the 28th is (hashedDayProblem).
  */
-function hashedMonthProblem(dayOfMonth: string, month: string): string | null {
-  if (!month.includes('H')) return null;
-  const lateDays = (dayOfMonth.match(/\d+/g) ?? []).map(Number).filter((day) => day > 29);
-  if (lateDays.length === 0) return null;
-  return `cron month ${JSON.stringify(month)} may take a month without day ${Math.min(...lateDays)}: name the months, or days within 1-29`;
+function hashedMonthProblem(dayOfMonth: string, month: string, dayOfWeek: string): string | null {
+  if (!month.includes('H') || !['*', '?'].includes(dayOfWeek)) return null;
+  const firstDays = dayOfMonth.split(',').map(firstDayOf);
+  if (firstDays.some((day) => day <= LAST_DAY_OF_EVERY_MONTH)) return null;
+  return `cron month ${JSON.stringify(month)} may take a month without day ${Math.min(...firstDays)}: name the months, or a day within 1-28`;
+}
+
+/** The first day a term of the day-of-month field takes (`*` and `?` the 1st, `L` the last, which every month has). */
+function firstDayOf(term: string): number {
+  if (term.startsWith('*') || term.startsWith('?') || term.startsWith('L')) return 1;
+  const first = /^\d+/.exec(term);
+  return first ? Number(first[0]) : 1;
 }
 
 /**
