@@ -43,6 +43,24 @@ describe('PeriodicTask', () => {
     expect(work).not.toHaveBeenCalled();
   });
 
+  it('given a work that throws at once instead of rejecting, then the error is reported and the next run comes', async () => {
+    const errors: unknown[] = [];
+    let calls = 0;
+    const task = new PeriodicTask(
+      () => {
+        calls += 1;
+        if (calls === 1) throw new Error('thrown at once');
+        return Promise.resolve();
+      },
+      (error) => errors.push(error),
+    );
+    task.start(1_000);
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(errors).toEqual([new Error('thrown at once')]);
+    expect(calls).toBe(2);
+    await task.stop();
+  });
+
   it('given a failing run, then the error is reported and the next run comes as planned', async () => {
     const errors: unknown[] = [];
     let calls = 0;

@@ -23,7 +23,9 @@ export class PeriodicTask {
   start(everyMs: number, firstAfterMs = everyMs): void {
     const tick = () => {
       if (this.running) return;
-      this.running = this.work()
+      // From a promise: a work that throws at once is reported like one that rejects.
+      this.running = Promise.resolve()
+        .then(() => this.work())
         .then(() => undefined, this.onError)
         .finally(() => (this.running = undefined));
     };
