@@ -102,6 +102,14 @@ describe('export and import (real Redis)', () => {
       expect(await refused('appended', `${text}${text.split('\n')[0]}\n`)).toMatch(new RegExp(`line ${KNOWN_EVENT_COUNT + 2} follows the export's end line`));
     });
 
+    it('given an end line whose counts are no numbers, then import refuses it and writes nothing', async () => {
+      const lines = (await exportText(redis, source)).trimEnd().split('\n').slice(0, -1);
+      // It threw a plain error after every event was written, and left them there.
+      expect(await refused('bad-end', `${[...lines, '{"kind":"export-end","events":"all","subjectKeys":0,"partitions":1}'].join('\n')}\n`)).toMatch(
+        /is an export's end without events, subjectKeys \(whole numbers\) and partitions/,
+      );
+    });
+
     it('given an export of one partition, when imported with two, then import refuses it naming LOG_PARTITIONS', async () => {
       expect(await refused('partitions', await exportText(redis, source), 2)).toMatch(/read from 1 log partitions and this import writes 2 .*LOG_PARTITIONS=1/);
     });

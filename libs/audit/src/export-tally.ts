@@ -14,6 +14,8 @@ export class ExportTally {
   events = 0;
   subjectKeys = 0;
   private end: { line: ExportEndLine; lineNumber: number } | undefined;
+  /** Why a line that says it is the end is none: refused at check, like any file that is not whole. */
+  private malformedEnd: string | undefined;
   private firstAfterEnd: number | undefined;
   private lastLineNumber = 0;
 
@@ -24,8 +26,13 @@ export class ExportTally {
       this.firstAfterEnd ??= lineNumber;
       return;
     }
-    if (isExportEndLine(stored)) this.end = { line: parseExportEndLine(stored, lineNumber), lineNumber };
-    else if (isSubjectKeyLine(stored)) this.subjectKeys++;
+    if (isExportEndLine(stored)) {
+      try {
+        this.end = { line: parseExportEndLine(stored, lineNumber), lineNumber };
+      } catch (error) {
+        this.malformedEnd ??= error instanceof Error ? error.message : String(error);
+      }
+    } else if (isSubjectKeyLine(stored)) this.subjectKeys++;
     else this.events++;
   }
 
@@ -36,6 +43,7 @@ export class ExportTally {
    */
   check(partitions: number, { acceptMissingEnd = false }: { acceptMissingEnd?: boolean } = {}): void {
     const { end } = this;
+    if (this.malformedEnd) throw new ImportRefusedError(this.malformedEnd);
     if (!end) {
       if (acceptMissingEnd) return;
       throw new ImportRefusedError(
