@@ -377,7 +377,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(receiver.received).toHaveLength(0);
   });
 
-  it('given a subscription whose secrets are gone when a delivery is sent (deleted between the reads), then nothing is sent', async () => {
+  it('given a subscription whose secrets are gone when a delivery is sent, then nothing is sent and each delivery is dead with why', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();
     await redis.hdel(webhookKeys.secrets, subscription.id);
@@ -386,8 +386,12 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
 
     await waitFor(async () => outcomes.length === FINISHED, { timeoutMs: 10_000, what: 'every delivery to be attempted' });
     // Each went out with an empty webhook-signature.
-    expect(outcomes).toEqual(Array.from({ length: FINISHED }, () => 'drop'));
+    expect(outcomes).toEqual(Array.from({ length: FINISHED }, () => 'dead'));
     expect(receiver.received).toHaveLength(0);
+    const dead = await outbox.list(subscription.id, { status: 'dead', limit: 10 });
+    expect(dead.items.map((delivery) => delivery.lastError)).toEqual(
+      Array.from({ length: FINISHED }, () => 'not sent: the subscription has no signing secret in force'),
+    );
   });
 
   it('given a stored body that can never open (altered), then its delivery is dead, and the next of its mission is sent', async () => {

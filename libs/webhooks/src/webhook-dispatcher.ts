@@ -188,8 +188,12 @@ export class WebhookDispatcher {
       return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
     }
     const secrets = await this.subscriptions.secretsInForce(subscription.id);
-    // Deleted between the two reads: nothing to sign with, and nobody to send to.
-    if (secrets.length === 0) return { outcome: 'drop' };
+    if (secrets.length === 0) {
+      // Deleted between the two reads: nobody to send to. Still there (its secrets lost, say by a
+      // partial restore): dead with why, listed, rather than sent unsigned.
+      if (!(await this.subscriptions.get(subscription.id))) return { outcome: 'drop' };
+      return { outcome: 'dead', responseCode: 0, error: 'not sent: the subscription has no signing secret in force', endpointFailed: false };
+    }
     let body = delivery.body;
     try {
       if (this.options.openBody) body = await this.options.openBody(delivery.body);
