@@ -298,8 +298,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await page.getByRole('button', { name: 'More recent' }).click();
       await first.waitFor({ state: 'detached' });
       // The next page renders after its read: counted at once, it was sometimes still empty.
-      await page.getByRole('article', { name: 'Towels for room 120' }).waitFor();
-      expect(await page.getByRole('article').count()).toBe(2);
+      await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox' });
       expect(await page.getByRole('button', { name: 'More recent' }).isDisabled()).toBe(true);
       await page.getByRole('button', { name: 'Longer waiting' }).click();
       await first.waitFor();
