@@ -117,7 +117,11 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     ] as const) {
       const posts = odoo.messagesOf(model, record.id);
       expect(posts).toHaveLength(1);
-      expect(posts[0]).toMatchObject({ message_type: 'comment', subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('brain-mission:') });
+      expect(posts[0]).toMatchObject({
+        message_type: 'comment',
+        subtype_xmlid: 'mail.mt_note',
+        body: expect.stringMatching(/^<p><b>BRAIN: mission succeeded<\/b>.*brain-mission:/),
+      });
     }
     expect(repair.stage_id).toBe(REPAIRED);
     // The ticket without a visible title is set aside with the reason, and told so in its chatter; the others were not held up.

@@ -1,5 +1,8 @@
 import { OdooClient } from './odoo-client';
 
+/** The first Odoo release whose message_post takes `body_is_html`. */
+const BODY_IS_HTML_SINCE = 17;
+
 /** How the connector posts to a record's chatter: an internal note, or a comment that notifies the followers. */
 export type ChatterPostAs = 'note' | 'comment';
 
@@ -30,6 +33,9 @@ export async function postToChatterOnce(
   if (earlier) return { messageId: earlier.id, posted: false };
   const messageId = await odoo.executeKw<number>(target.model, 'message_post', [[target.recordId]], {
     body: await body(),
+    // From Odoo 17 a body sent as text (RPC cannot send Markup) is escaped unless marked as HTML:
+    // staff saw the tags. Odoo 16 takes it as HTML and knows no such argument.
+    ...((await odoo.serverMajorVersion()) >= BODY_IS_HTML_SINCE ? { body_is_html: true } : {}),
     message_type: 'comment',
     subtype_xmlid: postAs === 'note' ? 'mail.mt_note' : 'mail.mt_comment',
   });

@@ -41,6 +41,7 @@ interface JsonRpcReply {
 export class OdooClient {
   private uid: number | undefined;
   private requestId = 0;
+  private majorVersion: Promise<number> | undefined;
   /** `<url>/jsonrpc`, below a path the URL has (an Odoo behind a proxy at `/odoo`); `new URL('/jsonrpc', url)` dropped it. */
   private readonly endpoint: URL;
 
@@ -57,6 +58,24 @@ export class OdooClient {
       throw new OdooRpcError(`Odoo refused the login ${login} on database ${db} (wrong login or API key)`, 'AccessDenied');
     this.uid = uid;
     return uid;
+  }
+
+  /**
+   * The major version of this Odoo (`common.version`), read once; 0 when it names none (a SaaS build
+   * such as `saas~16`): treated as older than any numbered release.
+   */
+  serverMajorVersion(): Promise<number> {
+    this.majorVersion ??= this.call('common', 'version', []).then(
+      (info) => {
+        const [major] = ((info as { server_version_info?: unknown[] } | null)?.server_version_info ?? []) as unknown[];
+        return typeof major === 'number' ? major : 0;
+      },
+      (error: unknown) => {
+        this.majorVersion = undefined;
+        throw error;
+      },
+    );
+    return this.majorVersion;
   }
 
   async executeKw<T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<T> {

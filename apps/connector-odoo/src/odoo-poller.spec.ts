@@ -112,7 +112,11 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.xlen(logKeys.partitions[0].stream('intake'))).toBe(sent);
   });
 
-  it('given the shipped mapping and a ticket without a helpdesk team, then it is taken in as guest support', async () => {
+  it('given the shipped mapping on a standard Odoo, then every rule runs, and a ticket without a helpdesk team is taken in as guest support', async () => {
+    // The fields a standard Odoo has: the maintenance rule asked for x_room, a custom field, and
+    // failed every poll on an Odoo without it.
+    odoo.declareFields('helpdesk.ticket', ['name', 'description', 'priority', 'partner_id', 'partner_email', 'team_id', 'stage_id', 'write_date']);
+    odoo.declareFields('maintenance.request', ['name', 'description', 'priority', 'equipment_id', 'owner_user_id', 'stage_id', 'write_date']);
     // As in Odoo, `team_id.name != 'Revenue Management'` left out every ticket without a team: never taken in.
     const untriaged = odoo.create('helpdesk.ticket', { name: 'Extra pillow for 207', description: 'Two more, please.' });
     const pricing = odoo.create('helpdesk.ticket', { name: 'Group rate for May', description: '12 rooms.', team_id: [2, 'Revenue Management'] });

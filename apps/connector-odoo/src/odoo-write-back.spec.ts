@@ -84,4 +84,16 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('helpdesk.ticket', second.id)).toHaveLength(1);
     expect((await redis.hkeys(keys.posted)).sort()).toEqual(['m-1', 'm-2']);
   });
+
+  it.each([16, 17])('given Odoo %i, then the result reaches the chatter as HTML, not as escaped tags', async (majorVersion) => {
+    odoo.majorVersion = majorVersion;
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 103' });
+    await dueWriteBack('m-1', ticket.id);
+
+    await expect(instance().runOnce()).resolves.toBe(1);
+
+    // Odoo 17 escaped the body sent as text: staff read "<p><b>BRAIN: mission succeeded</b>…" as it stands.
+    const [post] = odoo.messagesOf('helpdesk.ticket', ticket.id);
+    expect(post.body).toMatch(/^<p><b>BRAIN: mission succeeded<\/b>/);
+  });
 });

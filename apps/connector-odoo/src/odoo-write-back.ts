@@ -60,12 +60,12 @@ const MAX_BACKOFF_MS = 300_000;
 const RUN_LIMIT = 10;
 
 /**
- * Calls to Odoo one write-back makes at most: a login again after an error, the chatter search, the
- * post and the stage change. Its claim lasts one more call than that, so another instance cannot
+ * Calls to Odoo one write-back makes at most: a login again after an error, the version (once per
+ * client), the chatter search, the post and the stage change. Its claim lasts one more call than that, so another instance cannot
  * take it up while it is made (it used to claim ten at once for two calls' time: another instance
  * took up the ones still waiting, or the one in hand, and posted them at the same moment).
  */
-const WRITE_BACK_CALLS = 4;
+const WRITE_BACK_CALLS = 5;
 
 /** What the chatter shows: a line naming the mission (and the marker that finds the post again), the result's summary, the output. */
 export function chatterBody(mission: Mission): string {

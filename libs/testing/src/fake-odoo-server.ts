@@ -37,10 +37,22 @@ export class FakeOdooServer {
   readonly messages: PostedMessage[] = [];
   /** Models whose calls answer an AccessError. */
   readonly denied = new Set<string>();
+  /**
+   * The Odoo version it plays (`common.version`'s server_version_info[0]). From 17 on, message_post
+   * escapes a body given as plain text unless `body_is_html` is true, as Odoo does since it wants
+   * Markup (which RPC cannot send); before 17 the body is taken as HTML and `body_is_html` is an
+   * unexpected keyword argument.
+   */
+  majorVersion = 17;
   /** 'down': every request is answered 503; 'hang': never answered. */
   outage: 'down' | 'hang' | null = null;
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
+  /**
+   * The fields of a model, where a test declares them: a search_read naming another is refused as
+   * Odoo refuses it (ValueError "Invalid field"). Undeclared models take any field.
+   */
+  private readonly declaredFields = new Map<string, ReadonlySet<string>>();
   /** `<model>:<id>` of the records deleted (unlink). */
   private readonly unlinked = new Set<string>();
   private readonly server: Server;
@@ -91,6 +103,11 @@ export class FakeOdooServer {
   /** What the connector's OdooClient needs to reach this Odoo, calls taking at most `timeoutMs`. */
   clientConnection(timeoutMs: number): { url: string; db: string; login: string; apiKey: string; timeoutMs: number } {
     return { url: this.url, db: this.db, login: this.login, apiKey: this.apiKey, timeoutMs };
+  }
+
+  /** Declares the fields `model` has (beside `id`), as a standard Odoo's: see declaredFields. */
+  declareFields(model: string, fields: readonly string[]): void {
+    this.declaredFields.set(model, new Set(['id', ...fields]));
   }
 
   /** Creates a record as a user in Odoo would; its write_date is a second after the last one. */
@@ -156,6 +173,10 @@ export class FakeOdooServer {
   }
 
   private dispatch(service: string, method: string, args: unknown[]): unknown {
+    if (service === 'common' && method === 'version') {
+      this.calls.push('common.version');
+      return { server_version: `${this.majorVersion}.0`, server_version_info: [this.majorVersion, 0, 0, 'final', 0, ''], protocol_version: 1 };
+    }
     if (service === 'common' && method === 'authenticate') {
       this.calls.push('common.authenticate');
       const [db, login, key] = args;
@@ -173,6 +194,10 @@ export class FakeOdooServer {
     const table = this.records.get(model);
     if (!table) throw Object.assign(new Error(`Object ${model} doesn't exist`), { name: 'builtins.KeyError' });
     const live = table.filter((record) => !this.unlinked.has(`${model}:${record.id}`));
+    const declared = this.declaredFields.get(model);
+    const unknown =
+      call === 'search_read' && declared && Array.isArray(kwargs.fields) ? kwargs.fields.find((field) => !declared.has(String(field))) : undefined;
+    if (unknown !== undefined) throw Object.assign(new Error(`Invalid field '${String(unknown)}' on model '${model}'`), { name: 'builtins.ValueError' });
     if (call === 'search_read') return this.search(live, callArgs[0] as Domain, kwargs);
     const [ids] = callArgs as [number[]];
     const missing = (ids ?? []).filter((id) => !live.some((record) => record.id === id));
@@ -188,11 +213,15 @@ export class FakeOdooServer {
     }
     if (call === 'message_post') {
       const [[resId]] = callArgs as [number[]];
+      if (this.majorVersion < 17 && 'body_is_html' in kwargs) {
+        throw Object.assign(new Error("MailThread.message_post() got an unexpected keyword argument 'body_is_html'"), { name: 'builtins.TypeError' });
+      }
+      const body = String(kwargs.body ?? '');
       const message = {
         id: this.messages.length + 1,
         model,
         res_id: resId,
-        body: String(kwargs.body ?? ''),
+        body: this.majorVersion >= 17 && kwargs.body_is_html !== true ? escapeHtml(body) : body,
         message_type: String(kwargs.message_type ?? 'notification'),
         subtype_xmlid: String(kwargs.subtype_xmlid ?? ''),
       };
@@ -266,4 +295,9 @@ export class FakeOdooServer {
     while (position < domain.length) results.push(term());
     return results.every(Boolean);
   }
+}
+
+/** How Odoo's markupsafe.escape turns a plain-text body into HTML text. */
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&#34;').replace(/'/g, '&#39;');
 }
