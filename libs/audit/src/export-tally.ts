@@ -11,8 +11,8 @@ import { isSubjectKeyLine, parseSubjectKeyLine, SUBJECT_KEY_LINE, SubjectKeyLine
  * partitions the import writes to.
  */
 export class ExportTally {
-  events = 0;
-  subjectKeys = 0;
+  private events = 0;
+  private subjectKeys = 0;
   private end: { line: ExportEndLine; lineNumber: number } | undefined;
   /** Why a line that says it is the end is none: refused at check, like any file that is not whole. */
   private malformedEnd: string | undefined;
