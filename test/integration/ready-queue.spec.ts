@@ -218,6 +218,43 @@ describe('ReadyQueue (real Redis)', () => {
     });
   });
 
+  describe("given service hosts whose clocks are an hour off Redis's", () => {
+    const HOUR_MS = 3_600_000;
+    const redisNow = async () => {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+    };
+    afterEach(() => jest.restoreAllMocks());
+
+    it('when an orchestrator an hour behind leases, then the deadline is LEASE_MS from now by Redis, and an intake an hour ahead does not expire it', async () => {
+      const { keys, queue, enqueue } = setup();
+      await enqueue('a', 'normal', Date.now());
+      const before = await redisNow();
+      jest.spyOn(Date, 'now').mockReturnValue(before - HOUR_MS);
+      await queue.lease(0, 1, 10_000, 'behind');
+      const after = await redisNow();
+
+      const deadline = Number(await redis.zscore(keys.partitions[0].leased, 'a'));
+      expect(deadline).toBeGreaterThanOrEqual(before + 10_000);
+      expect(deadline).toBeLessThanOrEqual(after + 10_000);
+      jest.spyOn(Date, 'now').mockReturnValue(after + HOUR_MS);
+      expect(await queue.expireLeases()).toBe(0);
+      expect(await redis.zscore(keys.partitions[0].leased, 'a')).not.toBeNull();
+    });
+
+    it("when a lease has run out by Redis's clock, then an intake an hour behind expires it", async () => {
+      const { keys, queue, enqueue } = setup();
+      await enqueue('a', 'normal', Date.now());
+      await queue.lease(0, 1, 1, 'short');
+      const deadline = Number(await redis.zscore(keys.partitions[0].leased, 'a'));
+      while ((await redisNow()) <= deadline) await redis.ping();
+      jest.spyOn(Date, 'now').mockReturnValue(deadline - HOUR_MS);
+
+      expect(await queue.expireLeases()).toBe(1);
+      expect(await queue.readyIds()).toEqual(['a']);
+    });
+  });
+
   it('given a mission leased again since, when a stale lease hands it back, then it stays with the newer lease', async () => {
     const { keys, queue, lease, enqueue } = setup();
     const t = 1_700_000_000_000;

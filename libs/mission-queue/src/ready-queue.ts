@@ -44,7 +44,6 @@ export interface QueueStats {
   overdueRecorded: number;
 }
 
-/** An agent with room, as a lease request names it: its free slots and its skills. */
 /** Missions enqueued and dequeued in one minute (`minute`: its start). */
 export interface MinuteThroughput {
   minute: string;
@@ -52,6 +51,7 @@ export interface MinuteThroughput {
   dequeued: number;
 }
 
+/** An agent with room, as a lease request names it: its free slots and its skills. */
 export interface FreeAgent {
   free: number;
   skills: readonly string[];
@@ -64,6 +64,7 @@ export interface LeasedMission {
 }
 
 export interface LeaseOptions {
+  /** A test's clock (ms) in place of Redis's, which sets every lease deadline otherwise. */
   now?: number;
   freeAgents?: readonly FreeAgent[];
 }
@@ -108,15 +109,17 @@ export class ReadyQueue {
 
   /**
    * Leases up to `max` missions of one log partition to the lease `leaseId` until `leaseMs` from
-   * now, and returns their states with their ready scores, best first. With `freeAgents`, only missions one of them can
-   * take are leased, at most one per free slot (see lease-ready-missions-8.lua).
+   * now by Redis's clock (the one the assignment's lease check and the expiry read, so the hosts'
+   * clocks need not agree), and returns their states with their ready scores, best first. With
+   * `freeAgents`, only missions one of them can take are leased, at most one per free slot (see
+   * lease-ready-missions-8.lua).
    */
   async lease(partition: number, max: number, leaseMs: number, leaseId: string, options: LeaseOptions = {}): Promise<LeasedMission[]> {
-    const now = options.now ?? Date.now();
     const k = this.keys.partitions[partition];
     const keys = [k.ready, k.leased, k.counters, k.readySince, k.readyByLevel, k.perMinute, k.readyBySkills, k.leaseOwners];
     const agents = options.freeAgents ?? [];
-    const args: (string | number)[] = [max, now + leaseMs, k.missionPrefix, leaseId, `d:${minuteOf(now)}`, agents.length, k.readyWithSkillsPrefix];
+    const perMinute = `d:${minuteOf(options.now ?? Date.now())}`;
+    const args: (string | number)[] = [max, leaseMs, k.missionPrefix, leaseId, perMinute, agents.length, k.readyWithSkillsPrefix, options.now ?? ''];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
     const reply = (await leaseScript.run(this.redis, keys, args)) as string[];
     const leased: LeasedMission[] = [];
@@ -124,10 +127,10 @@ export class ReadyQueue {
     return leased;
   }
 
-  /** Returns missions whose lease ran out to the ready queue, in every partition. */
-  async expireLeases(now = Date.now(), limit = 1_000): Promise<number> {
+  /** Returns missions whose lease ran out by Redis's clock (`now`: a test's clock instead) to the ready queue, in every partition. */
+  async expireLeases(now?: number, limit = 1_000): Promise<number> {
     const returned = await Promise.all(
-      this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now, k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN])),
+      this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now ?? '', k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN])),
     );
     return returned.reduce((sum, n) => sum + n, 0);
   }
@@ -139,7 +142,7 @@ export class ReadyQueue {
    * takes them, instead of a message that would send it straight back to the same missions.
    */
   async release(missionIds: readonly string[], leaseId = '', options: { now?: number; announce?: boolean } = {}): Promise<number> {
-    const now = options.now ?? Date.now();
+    const now = options.now ?? '';
     const pattern = options.announce === false ? '' : READY_PATTERN;
     const returned = await Promise.all(
       [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {

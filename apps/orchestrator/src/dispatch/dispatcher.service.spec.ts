@@ -33,7 +33,7 @@ const plumber = (id: string, capacity: number) => ({
 /** A queue whose next lease answers with the given (stale) states, as a paused orchestrator's would. */
 class StaleLeaseQueue extends ReadyQueue {
   next: LeasedMission[] | null = null;
-  /** How far the orchestrator's clock is behind Redis's: its lease deadlines are that much earlier. */
+  /** How long before the lease its deadline's clock starts: a lease that runs out before its assignment, as after a pause longer than LEASE_MS. */
   clockBehindMs = 0;
 
   override async lease(partition: number, max: number, leaseMs: number, leaseId: string, options?: LeaseOptions): Promise<LeasedMission[]> {
@@ -193,7 +193,7 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(await load('agent-pia')).toBe(0);
   });
 
-  it('given leases that run out before their assignment (a clock behind Redis), when it looks, then the missions are handed back at once and the look stops', async () => {
+  it('given leases that run out before their assignment (a pause longer than LEASE_MS), when it looks, then the missions are handed back at once and the look stops', async () => {
     const { keys, queue, registry, dispatcher, create, load } = setup();
     await registry.register(plumber('agent-pia', 2), 'test');
     await create('m-1');

@@ -210,7 +210,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * is live; only when the log has no such assignment is the slot given back, and only as this
    * claim wrote it, so a claim made since by another orchestrator keeps it, and the mission is
    * 'not-assigned' (handed back with the rest of the lease, if still leased to it: a lease that ran
-   * out, say on a clock behind Redis's, must not keep the mission leased and the look going).
+   * out, say during a pause longer than LEASE_MS, must not keep the mission leased and the look going).
    */
   private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string, leaseId: string): Promise<Outcome> {
     const outcome = await this.pipeline.transition(mission, (current) => decideAssign(current, hold.agentId, hold.attempt), { actor: 'orchestrator', leaseId });

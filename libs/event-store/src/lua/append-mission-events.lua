@@ -72,6 +72,7 @@
     IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
 --- @include "includes/ready-membership"
+--- @include "includes/redis-clock"
 
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])
@@ -117,8 +118,7 @@ local checks = {
   ['require-lease'] = function(a)
     local deadline = redis.call('ZSCORE', key(a), missionId)
     if not deadline or redis.call('HGET', key(a + 1), missionId) ~= ARGV[a + 2] then return { CODE.LeaseLost, '' } end
-    local time = redis.call('TIME')
-    if tonumber(deadline) < tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) then return { CODE.LeaseLost, '' } end
+    if tonumber(deadline) < redisNowMs() then return { CODE.LeaseLost, '' } end
   end,
 }
 

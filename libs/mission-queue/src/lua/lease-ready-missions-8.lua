@@ -1,6 +1,8 @@
 --[[
   Hands the best ready missions to an orchestrator: moves up to ARGV[1] missions from the ready
   queue to the leased set (score = lease deadline, owner = the lease id) and returns their states.
+  The deadline is taken from Redis's clock (ARGV[8] only stands in for it in tests), the clock the
+  append's lease check and the expiry read too, so no service's host clock has to agree with it.
   The orchestrator runs this itself, so a lease is one round trip; a lease whose caller dies before
   it assigns runs out and the missions return to the ready queue (return-leased-missions-8.lua).
 
@@ -21,18 +23,20 @@
   KEYS[8] lease owners hash (mission id -> lease id: only that lease may assign the mission)
 
   ARGV[1] how many missions at most
-  ARGV[2] lease deadline (ms)
+  ARGV[2] lease duration (ms): the deadline is now + this
   ARGV[3] mission hash key prefix (missions share the queue's hash tag)
   ARGV[4] lease id
   ARGV[5] per-minute field for the dequeued count (d:<minute>)
   ARGV[6] number of free agents a (0: take the best ARGV[1] missions, whatever their skills)
   ARGV[7] key prefix of the ready queues per skill set (the set's skills, comma-separated, follow it)
-  ARGV[8..] per free agent: its free slots, its number of skills k, then its k skills
+  ARGV[8] now (ms); '' = Redis's clock (TIME)
+  ARGV[9..] per free agent: its free slots, its number of skills k, then its k skills
 
   Result: per leased mission, best first, its state JSON and its ready score (the orchestrator
   merges the leases of several partitions by that score)
 ]]
 --- @include "@event-store/includes/ready-membership"
+--- @include "@event-store/includes/redis-clock"
 
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
@@ -47,7 +51,7 @@ if agentCount == 0 then
 else
   local agents = {}
   local free = 0
-  local at = 8
+  local at = 9
   for a = 1, agentCount do
     local slots = tonumber(ARGV[at])
     local k = tonumber(ARGV[at + 1])
@@ -100,10 +104,12 @@ else
 end
 local queue = { ready = KEYS[1], since = KEYS[4], byLevel = KEYS[5], bySkills = KEYS[7], skillSetPrefix = ARGV[7] }
 local leased = {}
+local deadline = 0
+if #ids > 0 then deadline = (ARGV[8] ~= '' and tonumber(ARGV[8]) or redisNowMs()) + tonumber(ARGV[2]) end
 for i, id in ipairs(ids) do
   local missionKey = ARGV[3] .. id
   removeFromReady(queue, missionKey, id)
-  redis.call('ZADD', KEYS[2], ARGV[2], id)
+  redis.call('ZADD', KEYS[2], deadline, id)
   redis.call('HSET', KEYS[8], id, ARGV[4])
   leased[2 * i - 1] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
   leased[2 * i] = scores[i]

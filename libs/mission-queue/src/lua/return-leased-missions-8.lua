@@ -15,7 +15,8 @@
   KEYS[8] lease owners hash
 
   ARGV[1] 'expired' | 'released'
-  ARGV[2] now (ms), for 'expired'
+  ARGV[2] now (ms): which leases ran out, and the time a mission without a recorded one is queued
+          at; '' = Redis's clock (TIME), the clock lease deadlines are set by
   ARGV[3] mission hash key prefix
   ARGV[4] at most this many missions, for 'expired'
   ARGV[5] key prefix of the ready queues per skill set
@@ -27,11 +28,13 @@
   Result: number of missions returned to ready
 ]]
 --- @include "@event-store/includes/ready-membership"
+--- @include "@event-store/includes/redis-clock"
 
 local queue = { ready = KEYS[1], since = KEYS[5], byLevel = KEYS[6], bySkills = KEYS[7], skillSetPrefix = ARGV[5] }
+local now = ARGV[2] ~= '' and tonumber(ARGV[2]) or redisNowMs()
 local ids
 if ARGV[1] == 'expired' then
-  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[4]))
+  ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
 else
   ids = {}
   for i = 8, #ARGV do
@@ -42,7 +45,7 @@ local returned = 0
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
     redis.call('HDEL', KEYS[8], id)
-    returnToReady(queue, ARGV[3] .. id, id, ARGV[2])
+    returnToReady(queue, ARGV[3] .. id, id, now)
     returned = returned + 1
   end
 end
