@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
 import {
   checkSubjectKeyLines,
+  DEFAULT_LOG_BATCH,
   Finding,
   exportLog,
   ExportFilter,
@@ -21,6 +22,7 @@ import {
   Progress,
   ProgressListener,
   rebuildReadModels,
+  REBUILD_LOG_BATCH,
   stateAt,
   scanExport,
   verifyLog,
@@ -182,7 +184,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       'Rebuild every read model from the log without downtime: replay, compare with the live read model, write the ' +
         'missions that differ to scratch keys, then switch each only if it did not move on meanwhile, and recount the status counters.',
     )
-    .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, 10_000)
+    .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, REBUILD_LOG_BATCH)
     .action(async (options: { batchSize: number }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
@@ -215,7 +217,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'the read model against a replay. Exit 0 when all holds, 1 with a report naming each culprit, 3 when there is no log ' +
         'under the prefix (nothing was verified).',
     )
-    .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, 5_000)
+    .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, DEFAULT_LOG_BATCH)
     .action(async (options: { batchSize: number }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
+import { DEFAULT_LOG_BATCH, REBUILD_LOG_BATCH } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
 import {
@@ -161,6 +162,12 @@ describe('replay CLI (command functions, real Redis)', () => {
       expect(own.code).toBe(EXIT_OK);
       expect(own.stdout).toContain(`Usage: replay ${command}`);
     }
+  });
+
+  // The CLI passed 10,000 entries a batch to rebuild, undoing the library's small batches (docs/performance.md § 3.5).
+  it('given no --batch-size, then rebuild and verify read the log in the batches their library chose', async () => {
+    expect((await replay('rebuild', '--help')).stdout).toContain(`(default: ${REBUILD_LOG_BATCH})`);
+    expect((await replay('verify', '--help')).stdout).toContain(`(default: ${DEFAULT_LOG_BATCH})`);
   });
 
   it('verify exits 0 on the clean log, 1 with a report naming the drifted mission', async () => {

@@ -63,7 +63,7 @@ export const SWITCH_PHASE = 'switch';
  * at 1,000, ~315 MB at 500 and ~215 MB at 250. The next batch is fetched while this one is folded
  * (~3 ms of work at 500), which hides the round trip; smaller batches would start to expose it.
  */
-const REBUILD_LOG_BATCH = 500;
+export const REBUILD_LOG_BATCH = 500;
 
 /** Comparison scripts in flight at once: Redis runs one while this process prepares the next. */
 const COMPARE_IN_FLIGHT = 4;
