@@ -255,6 +255,40 @@ describe('Redis Streams transport (real Redis)', () => {
     releaseDead();
   });
 
+  it('given reclaimed messages around more of its own pending ones than one XPENDING lists, then each keeps its delivery count and a failed one is retried, not poisoned', async () => {
+    const step = async (n: number) => (await admin.xadd(stream, '*', 'pattern', 'step', 'data', JSON.stringify({ n }))) as string;
+    await admin.xgroup('CREATE', stream, 'workers', '0', 'MKSTREAM');
+    const first = await step(0);
+    const between: string[] = [];
+    for (let n = 1; n <= 10; n++) between.push(await step(n));
+    const last = await step(11);
+    await admin.xreadgroup('GROUP', 'workers', 'dead', 'STREAMS', stream, '>');
+    // A dead consumer holds the first and the last, idle long enough to be reclaimed at the first round.
+    await admin.xclaim(stream, 'workers', 'dead', 0, first, last, 'IDLE', 60_000, 'JUSTID');
+    // The reclaiming consumer holds the ten between (handed back, say): more than the 2 * 4 rows its XPENDING over [first, last] lists.
+    await admin.xclaim(stream, 'workers', 'reclaimer', 0, ...between, 'JUSTID');
+    const deliveries = new Map<number, number[]>();
+    const { seen, events } = recorder();
+    const s = server({ consumer: 'reclaimer', batchSize: 2, claimIdleMs: 2_000, events });
+    s.addHandler(
+      'step',
+      async (data: { n: number }, ctx: RedisStreamsContext) => {
+        const mine = [...(deliveries.get(data.n) ?? []), ctx.getDeliveries()];
+        deliveries.set(data.n, mine);
+        if (data.n === 11 && mine.length === 1) throw new Error('transient');
+      },
+      true,
+    );
+    await listen(s);
+    await waitFor(async () => deliveries.get(11)?.length === 2 || seen.poisoned > 0, { timeoutMs: 15_000, what: 'the last message retried or poisoned' });
+    // It used to be left out of that reply and taken for its last delivery: its one failure poisoned it.
+    expect(deliveries.get(11)).toEqual([2, 3]);
+    expect(seen.poisoned).toBe(0);
+    await waitFor(async () => (await pending()) === 0, { timeoutMs: 15_000, what: 'all twelve handled and acked' });
+    expect(deliveries.get(0)).toEqual([2]);
+    expect(await poisonEntries()).toEqual([]);
+  });
+
   it('given an instance that closes holding nothing, then its consumer leaves the group; poison moves are reported', async () => {
     const { seen, events } = recorder();
     const s = server({ consumer: 'leaving', events });

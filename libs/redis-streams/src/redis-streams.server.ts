@@ -69,6 +69,9 @@ interface Delivery {
 
 type RawEntry = [id: string, fields: string[] | null];
 
+/** One row of XPENDING's extended form. */
+type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: number];
+
 /** The state of one consumed stream. */
 interface Lane extends ConsumedStream {
   partition: number;
@@ -279,7 +282,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         if (deleted?.length) await this.writer.xack(lane.stream, this.options.group, ...deleted);
         const live = entries.filter((entry): entry is [string, string[]] => entry[1] !== null);
         if (live.length === 0) continue;
-        const counts = await this.deliveryCounts(lane, live[0][0], live[live.length - 1][0]);
+        const ids = live.map(([id]) => id);
+        const counts = await this.deliveryCounts(lane, ids);
         let reclaimed = 0;
         for (const [id, fields] of live) {
           if (lane.inFlightIds.has(id)) continue;
@@ -303,14 +307,25 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     await this.writer.xclaim(lane.stream, this.options.group, this.options.consumer, 0, ...lane.inFlightIds, 'JUSTID');
   }
 
-  private async deliveryCounts(lane: Lane, from: string, to: string): Promise<Map<string, number>> {
-    const rows = (await this.writer.xpending(lane.stream, this.options.group, from, to, this.options.batchSize * 4, this.options.consumer)) as [
-      string,
-      string,
-      number,
-      number,
-    ][];
-    return new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
+  /**
+   * The delivery count of each reclaimed message (XAUTOCLAIM does not say), from one XPENDING over
+   * their range. That range also lists this consumer's other messages in it (in flight, handed back,
+   * finished but not yet acked), which count against its row cap: a reclaimed message left out was
+   * taken for its last delivery and poisoned at its first failure. Those left out are read by id.
+   */
+  private async deliveryCounts(lane: Lane, ids: string[]): Promise<Map<string, number>> {
+    const { group, consumer, batchSize } = this.options;
+    const rows = (await this.writer.xpending(lane.stream, group, ids[0], ids[ids.length - 1], batchSize * 4, consumer)) as PendingRow[];
+    const counts = new Map(rows.map(([id, , , deliveries]) => [id, deliveries]));
+    const missing = ids.filter((id) => !counts.has(id));
+    if (missing.length === 0) return counts;
+    const pipeline = this.writer.pipeline();
+    for (const id of missing) pipeline.xpending(lane.stream, group, id, id, 1);
+    for (const [error, exact] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      for (const [id, , , deliveries] of exact as PendingRow[]) counts.set(id, deliveries);
+    }
+    return counts;
   }
 
   private start(lane: Lane, delivery: Delivery): void {
