@@ -193,6 +193,27 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(await load('agent-pia')).toBe(0);
   });
 
+  it('given a mission whose assignment the log refuses and one whose agent filled up since the snapshot, when it looks, then the second is placed on the slot the first gave back, in the same look', async () => {
+    const { store, queue, registry, dispatcher, create, load, idIn } = setup(2);
+    await registry.register(plumber('agent-ada', 1), 'test');
+    await registry.register(plumber('agent-bo', 5), 'test');
+    // Another orchestrator filled agent-bo; this one's snapshot shows him empty.
+    await redis.hset(store.keys.agentLoad, 'agent-bo', 5);
+    registry.lagging = { 'agent-bo': 0 };
+    const refused = await create(idIn(0, 'refused'));
+    const waiting = await create(idIn(1, 'waiting'));
+    // Partition 0's lease answers with a mission it did not lease: its assignment is refused (lease lost) after agent-ada's slot was claimed for it.
+    queue.next = [{ mission: refused, readyScore: 0 }];
+
+    await dispatcher.lookForWork();
+
+    // The slot used to be given back in Redis but not in the look, where agent-ada stayed full to the next claim round: the second was handed back.
+    expect(await store.load(waiting.id)).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-ada' });
+    expect(await store.load(refused.id)).toMatchObject({ status: 'queued' });
+    expect(await load('agent-ada')).toBe(1);
+    expect(await load('agent-bo')).toBe(5);
+  });
+
   it('given leases that run out before their assignment (a pause longer than LEASE_MS), when it looks, then the missions are handed back at once and the look stops', async () => {
     const { keys, queue, registry, dispatcher, create, load } = setup();
     await registry.register(plumber('agent-pia', 2), 'test');

@@ -143,7 +143,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * again on the next best one. 'no-agent': no free agent has the skills; 'lost-race': qualified
    * agents filled up meanwhile; 'refused': the slot store knows the attempt as ended on the agents
    * tried (a stale view of the mission, e.g. from a paused orchestrator): counted, logged, planned on
-   * the next agent, and else handed back - fenced by the lease id, so a newer lease keeps it.
+   * the next agent, and else handed back - fenced by the lease id, so a newer lease keeps it;
+   * 'not-assigned': the log took no assignment and the slot was given back (appendAssignment).
    */
   private async assignAll(
     missions: readonly Mission[],
@@ -188,7 +189,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
             return;
           }
           const assign = () => this.appendAssignment(missions[index], hold, claims[i].raw, leaseId);
-          outcomes[index] = traces
+          const outcome = traces
             ? await this.tracer.inSpan(
                 'assign mission',
                 { traceparent: traces[index] ?? undefined },
@@ -197,6 +198,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
                 assign,
               )
             : await assign();
+          // Its slot was given back: a later round of this look may plan another mission on it.
+          if (outcome === 'not-assigned') agent.load -= 1;
+          outcomes[index] = outcome;
         }),
       );
     }
