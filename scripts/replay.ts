@@ -198,6 +198,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['unchanged (read model already right)', result.unchanged],
             ['switched', result.switched],
             ['restored (had no read model)', result.restored],
+            ['put back in the mission index', result.reindexed],
+            ['event list written again from the log', result.relisted],
             ['left alone, moved on meanwhile', result.skippedMovedOn],
             ['left alone, read model behind its log', result.skippedBehind],
             ['left alone, cannot be folded', result.unreplayable.length],

@@ -4,7 +4,7 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, fold, Mission } from '@app/mission';
 import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
 
-const { ok, dead, wait } = KNOWN_MISSIONS;
+const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
 describe('rebuild (real Redis)', () => {
   const redis = new Redis(redisUrl());
@@ -85,6 +85,32 @@ describe('rebuild (real Redis)', () => {
     expect(movedOn).toMatchObject({ version: 3, status: 'assigned', assignedAgentId: 'agent-zoe' });
     expect(await store.load(wait)).toEqual(movedOn);
     expect(await redis.hgetall(keys.partitions[0].statusCounts)).toEqual({ succeeded: '2', dead_lettered: '1', cancelled: '1', assigned: '1' });
+    expect(await scratchKeys(keys)).toEqual([]);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  // verify reported these, and rebuild, which compared only v, st and s, left them as they were.
+  it('given a mission missing from the index and event lists cut short, lost or ending elsewhere, then rebuild writes them again from the log and verify passes', async () => {
+    const { keys, store } = await knownLog('index-and-lists');
+    const partition = keys.partitions[0];
+    const historyOf = async (id: string) => (await store.history(id)).map((event) => event.type);
+    const before = { retry: await historyOf(retry), cancel: await historyOf(cancel), wait: await historyOf(wait) };
+    // Counters at 0 count as absent: a recount drops them.
+    const nonZero = (counts: Record<string, string>) => Object.fromEntries(Object.entries(counts).filter(([, n]) => n !== '0'));
+    const counters = nonZero(await redis.hgetall(partition.statusCounts));
+    const okCreatedAt = await redis.zscore(partition.missionIndex, ok);
+    await redis.zrem(partition.missionIndex, ok);
+    await redis.lpop(keys.missionEvents(retry));
+    await redis.del(keys.missionEvents(cancel));
+    await redis.rpush(keys.missionEvents(wait), (await redis.lindex(keys.missionEvents(ok), 0)) ?? '');
+    expect((await verifyLog(redis, keys)).findings.map((finding) => finding.missionId).sort()).toEqual([cancel, ok, retry, wait].sort());
+
+    const result = await rebuildReadModels(redis, keys, { batchSize: 4 });
+
+    expect(result).toMatchObject({ unchanged: 1, switched: 4, restored: 0, reindexed: 1, relisted: 3, skippedMovedOn: 0, countersRecounted: true });
+    expect(await redis.zscore(partition.missionIndex, ok)).toBe(okCreatedAt);
+    expect({ retry: await historyOf(retry), cancel: await historyOf(cancel), wait: await historyOf(wait) }).toEqual(before);
+    expect(nonZero(await redis.hgetall(partition.statusCounts))).toEqual(counters);
     expect(await scratchKeys(keys)).toEqual([]);
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });

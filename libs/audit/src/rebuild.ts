@@ -31,6 +31,10 @@ export interface RebuildResult {
   switched: number;
   /** Missions without a live mission hash, written whole from the rebuild (counted in `switched` too). */
   restored: number;
+  /** Of the switched, missions put back in the mission index (which lists, counts and the recount read). */
+  reindexed: number;
+  /** Of the switched, missions whose event list (which history and state read) was written again from the log. */
+  relisted: number;
   /** Missions that moved on (a newer live `v`) while the rebuild ran: left alone. */
   skippedMovedOn: number;
   /** Missions whose live `v` is older than their log: left alone (verify reports them). */
@@ -71,7 +75,7 @@ const COMPARE_IN_FLIGHT = 4;
 /** Scratch copies outlive a crashed rebuild by at most a day. */
 const SCRATCH_TTL_MS = 24 * 60 * 60 * 1000;
 
-/** Result codes of switch-read-model-3.lua. */
+/** Result codes of switch-read-model-5.lua. */
 enum SwitchCode {
   MovedOn = 0,
   Switched = 1,
@@ -80,20 +84,43 @@ enum SwitchCode {
   NoScratch = 4,
 }
 
-const switchScript = new LuaScript(join(__dirname, 'lua'), 'switch-read-model-3', missionLuaOptions({ CODE: luaEnum(SwitchCode) }));
-const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', missionLuaOptions());
+/** What find-drifted-read-models.lua found different, as bits. */
+enum Drift {
+  State = 1,
+  Unindexed = 2,
+  EventList = 4,
+}
+
+/** What switch-read-model-5.lua repaired beside the hash, as bits. */
+enum Repaired {
+  Indexed = 1,
+  Listed = 2,
+}
+
+/** The scratch hash's fields beside the mission hash's: the index score, and the event list to write. */
+const SCRATCH_FIELDS = { createdAt: 'ca', eventList: 'ev' } as const;
+
+const switchScript = new LuaScript(
+  join(__dirname, 'lua'),
+  'switch-read-model-5',
+  missionLuaOptions({ CODE: luaEnum(SwitchCode), REPAIRED: luaEnum(Repaired), SCRATCH_FIELDS }),
+);
+const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-read-models', missionLuaOptions({ DRIFT: luaEnum(Drift) }));
 
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
  * 1. replay the whole log in XRANGE batches (the next one fetched while this one is folded), folding
  *    every mission in memory (in place, keeping no event text; no hashing, which is verify's job);
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
- *    by version, status and SHA-1 of `s`), so that a read model that is right is not written again;
+ *    by version, status and SHA-1 of `s`, the mission index's entry, and the event list's length and
+ *    last entry), so that a read model that is right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving,
- *    with the hash of its last event read back from the log for its `h`;
- * 4. switch each drifted mission with switch-read-model-3.lua, which copies `s`/`st` only if the live
- *    `v` is still the rebuilt version (a mission that moved on meanwhile keeps its newer state),
- *    keeps the status counters in step, and deletes the scratch hash;
+ *    with the hash of its last event read back from the log for its `h`, its creation time for the
+ *    index, and, for an event list that differs, its log ids (one more walk of the log, only then);
+ * 4. switch each drifted mission with switch-read-model-5.lua, which copies `s`/`st`, puts the
+ *    mission back in the index and writes its event list only if the live `v` is still the rebuilt
+ *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
+ *    step, and deletes the scratch hash;
  * 5. recount the status counters from the live `st` of every mission (when appends let it), unless
  *    nothing was switched and they already count the replayed statuses.
  */
@@ -113,6 +140,8 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     restored: total((r) => r.restored),
     skippedMovedOn: total((r) => r.skippedMovedOn),
     skippedBehind: total((r) => r.skippedBehind),
+    reindexed: total((r) => r.reindexed),
+    relisted: total((r) => r.relisted),
     unreplayable: results.flatMap((r) => r.unreplayable),
     countersRecounted: results.every((r) => r.countersRecounted),
     eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
@@ -151,9 +180,15 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
   }
 
   const drifted = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
+  const eventLists = await logIdsOf(
+    redis,
+    keys,
+    drifted.filter((entry) => entry.drift & Drift.EventList),
+    options.batchSize ?? REBUILD_LOG_BATCH,
+  );
   const compared = performance.now();
 
-  const result = { switched: 0, restored: 0, skippedMovedOn: 0, skippedBehind: 0 };
+  const result = { switched: 0, restored: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
   const written: DriftedMission[] = [];
   let writtenAt = compared;
   try {
@@ -170,11 +205,14 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
           return;
         }
         const key = keys.rebuildScratch(runId, mission.missionId);
+        const eventList = eventLists.get(mission.missionId);
         pipeline.hset(key, {
           [MISSION_HASH_FIELDS.version]: String(state.version),
           [MISSION_HASH_FIELDS.status]: state.status,
           [MISSION_HASH_FIELDS.state]: JSON.stringify(state),
           [MISSION_HASH_FIELDS.lastEventHash]: lastEventHash,
+          [SCRATCH_FIELDS.createdAt]: String(Date.parse(state.createdAt) || 0),
+          ...(eventList ? { [SCRATCH_FIELDS.eventList]: eventList.join(',') } : {}),
         });
         pipeline.pexpire(key, SCRATCH_TTL_MS);
         written.push(entry);
@@ -187,11 +225,19 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
     await options.beforeSwitch?.();
 
     const switchOne = async ({ mission }: DriftedMission): Promise<void> => {
-      const [code] = (await switchScript.run(
+      const [code, , repaired] = (await switchScript.run(
         redis,
-        [keys.mission(mission.missionId), keys.rebuildScratch(runId, mission.missionId), keys.statusCounts],
-        [],
-      )) as [number, string];
+        [
+          keys.mission(mission.missionId),
+          keys.rebuildScratch(runId, mission.missionId),
+          keys.statusCounts,
+          keys.missionIndex,
+          keys.missionEvents(mission.missionId),
+        ],
+        [mission.missionId],
+      )) as [number, string, number];
+      if (repaired & Repaired.Indexed) result.reindexed++;
+      if (repaired & Repaired.Listed) result.relisted++;
       if (code === SwitchCode.Switched) result.switched++;
       else if (code === SwitchCode.Restored) {
         result.switched++;
@@ -242,6 +288,8 @@ interface DriftedMission {
   mission: MissionFold;
   /** The replayed state (the mission folded without failure). */
   state: Mission;
+  /** What differs (Drift bits). */
+  drift: number;
 }
 
 /**
@@ -263,14 +311,17 @@ async function findDrifted(
   const compareBatch = async (offset: number): Promise<void> => {
     const batch = rebuilt.slice(offset, offset + batchSize);
     const states = batch.map((mission) => mission.state as Mission);
+    const missionKeys = [keys.missionIndex];
     const args: string[] = [];
-    for (const state of states) args.push(String(state.version), state.status, sha1Hex(JSON.stringify(state)));
-    const positions = (await findDriftedScript.run(
-      redis,
-      batch.map((mission) => keys.mission(mission.missionId)),
-      args,
-    )) as number[];
-    drifted[offset / batchSize] = positions.map((position) => ({ mission: batch[position - 1], state: states[position - 1] }));
+    batch.forEach((mission, i) => {
+      const state = states[i];
+      missionKeys.push(keys.mission(mission.missionId), keys.missionEvents(mission.missionId));
+      args.push(mission.missionId, String(state.version), state.status, sha1Hex(JSON.stringify(state)), mission.lastLogId, String(mission.events));
+    });
+    const found = (await findDriftedScript.run(redis, missionKeys, args)) as number[];
+    const batchDrifted: DriftedMission[] = [];
+    for (let i = 0; i < found.length; i += 2) batchDrifted.push({ mission: batch[found[i] - 1], state: states[found[i] - 1], drift: found[i + 1] });
+    drifted[offset / batchSize] = batchDrifted;
     done += batch.length;
     onProgress({ phase: FIND_DRIFT_PHASE, done, total: rebuilt.length });
   };
@@ -286,6 +337,29 @@ async function findDrifted(
   };
   await Promise.all(Array.from({ length: COMPARE_IN_FLIGHT }, lane));
   return drifted.flat();
+}
+
+/**
+ * The log ids of each mission's events up to its last replayed one, from one more walk of the log:
+ * what its event list must hold. The replay keeps no ids (verify's `keepLogIds` would hold one per
+ * event), so only a rebuild that found an event list to write pays for this walk.
+ */
+async function logIdsOf(redis: RedisConnection, keys: PartitionKeys, missions: DriftedMission[], batchSize: number): Promise<Map<string, string[]>> {
+  const ids = new Map(missions.map(({ mission }) => [mission.missionId, [] as string[]]));
+  if (ids.size === 0) return ids;
+  const cursor = new LogCursor(redis, keys.log, batchSize);
+  for await (const batch of cursor.batches()) {
+    for (const entry of batch) ids.get(entry.missionId)?.push(entry.logId);
+  }
+  // Events appended since the replay belong to a mission that moved on, which the switch leaves alone.
+  // A mission whose last replayed event left the log meanwhile gets none: it is not written (lastEventHashes).
+  for (const { mission } of missions) {
+    const listed = ids.get(mission.missionId) ?? [];
+    const last = listed.indexOf(mission.lastLogId);
+    if (last < 0) ids.delete(mission.missionId);
+    else ids.set(mission.missionId, listed.slice(0, last + 1));
+  }
+  return ids;
 }
 
 /**

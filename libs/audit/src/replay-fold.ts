@@ -16,6 +16,8 @@ export interface MissionFold {
   lastLogId: string;
   /** Version of the mission's last stored event (0 when it has none readable). */
   lastVersion: number;
+  /** How many log entries the mission has: what its event list must hold. */
+  events: number;
   /** Set when an event could not be folded; later events of the mission are then ignored. */
   failure?: { logId: string; version?: number; error: string };
   /** The log ids of the mission's events in log order; kept only by a fold made with `keepLogIds`. */
@@ -64,12 +66,13 @@ export class ReplayFold {
   add(entry: StoredEntry, stored: StoredObject | null): void {
     let fold = this.folds.get(entry.missionId);
     if (!fold) {
-      fold = { missionId: entry.missionId, state: null, lastLogId: '', lastVersion: 0 };
+      fold = { missionId: entry.missionId, state: null, lastLogId: '', lastVersion: 0, events: 0 };
       this.folds.set(entry.missionId, fold);
     }
     if (this.keepLastEvent) fold.lastJson = entry.json;
     if (this.keepLogIds) (fold.logIds ??= []).push(entry.logId);
     fold.lastLogId = entry.logId;
+    fold.events += 1;
     const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : undefined;
     if (version !== undefined) fold.lastVersion = version;
     if (fold.failure) return;
