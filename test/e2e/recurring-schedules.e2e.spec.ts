@@ -1,8 +1,9 @@
 import request from 'supertest';
-import { MissionCreateDto } from '@app/mission';
+import { MissionCreateDto, missionIdFor } from '@app/mission';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { MissionIntakeService } from '../../apps/intake/src/missions/mission-intake.service';
 import { ScheduleFiringService, scheduleScope } from '../../apps/intake/src/schedules/schedule-firing.service';
+import { ScheduleRegistry } from '../../apps/intake/src/schedules/schedule-registry';
 import { nextDueAfter } from '../../apps/intake/src/schedules/schedule-timing';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
@@ -119,6 +120,60 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       ['ScheduleFired', 'intake:schedule'],
       ['ScheduleDeleted', 'operator'],
     ]);
+  });
+
+  it('given a DELETE answered after a firing read the schedule and before it created the mission, then no mission is created', async () => {
+    const template = { ...inspection, title: 'Weekly extinguisher check' };
+    const created = (await create({ cron: '0 8 * * 1', timeZone: 'Europe/Berlin', template }).expect(201)).body;
+    const due = nextDueAfter('0 8 * * 1', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
+    const intake = system.intake.get(MissionIntakeService);
+    const createMission = intake.create.bind(intake);
+    // The racing order: the firing has read the schedule and decided on the due time; the DELETE
+    // runs to its answer; only then does the firing create the due time's mission.
+    const racing = jest.spyOn(intake, 'create').mockImplementationOnce(async (...args) => {
+      await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+      return createMission(...args);
+    });
+    try {
+      expect(await firing.sweep(new Date(due.getTime() + MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    } finally {
+      racing.mockRestore();
+    }
+
+    // It used to be created, and was in no schedule's events: its ScheduleFired came after ScheduleDeleted and was refused.
+    await system.api.get(`/api/missions/${missionIdFor(scheduleScope(created.id), template, due.toISOString())}`).expect(404);
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events.map((event) => event.type)).toEqual(['ScheduleCreated', 'ScheduleDeleted']);
+  });
+
+  it("given a DELETE answered after a firing created the mission and before its ScheduleFired, then the mission is in the schedule's events", async () => {
+    const template = { ...inspection, title: 'Weekly emergency light check' };
+    const created = (await create({ cron: '0 9 * * 2', timeZone: 'Europe/Berlin', template }).expect(201)).body;
+    const due = nextDueAfter('0 9 * * 2', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
+    const missionId = missionIdFor(scheduleScope(created.id), template, due.toISOString());
+    const registry = system.intake.get(ScheduleRegistry);
+    const recordFired = registry.fired.bind(registry);
+    let deleted: Record<string, unknown> = {};
+    // The racing order: the firing has created the mission; the DELETE runs to its answer before the firing's ScheduleFired.
+    const racing = jest.spyOn(registry, 'fired').mockImplementationOnce(async (...args) => {
+      deleted = (await system.api.delete(`/api/schedules/${created.id}`).expect(200)).body;
+      return recordFired(...args);
+    });
+    try {
+      // The firing's own ScheduleFired comes too late: the DELETE recorded it.
+      expect(await firing.sweep(new Date(due.getTime() + MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    } finally {
+      racing.mockRestore();
+    }
+
+    expect(deleted).toMatchObject({ fired: 1, lastDueAt: due.toISOString(), lastMissionId: missionId, deletedAt: expect.any(String), nextDueAt: null });
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events.map((event) => [event.type, event.actor, event.data])).toEqual([
+      ['ScheduleCreated', 'operator', expect.anything()],
+      ['ScheduleFired', 'operator', { dueAt: due.toISOString(), missionId }],
+      ['ScheduleDeleted', 'operator', {}],
+    ]);
+    await system.waitForStatus(missionId, ['succeeded']);
   });
 
   it('given two intake instances sweeping the same due time, and a firing whose mission was created before a crash, then one mission per due time', async () => {

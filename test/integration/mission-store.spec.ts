@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog } from '@app/event-store';
+import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog, WithdrawCode } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
@@ -129,6 +129,29 @@ describe('MissionStore (real Redis)', () => {
     const again = await store.append('idem-t1', null, decideCreate(input), { actor: 'test' }, [idem]);
     expect(again).toEqual({ code: AppendCode.IdempotencyExpired, missionId: 'idem-t1' });
     expect(await store.load('idem-t1')).toEqual(first.mission);
+  });
+
+  it('given a withdrawn idempotency key, then every create with it is refused, for good; a key a create used first stays its own', async () => {
+    const idem = { kind: 'idempotency' as const, key: 'k-withdrawn', fingerprint: 'dd44', ttlMs: 60_000 };
+    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn')).toBe(WithdrawCode.Withdrawn);
+    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn')).toBe(WithdrawCode.Withdrawn);
+    expect(await redis.pttl(keys.partitions[0].idempotency('k-withdrawn'))).toBe(-1);
+    const logBefore = await redis.xlen(keys.partitions[0].log);
+    expect(await store.append('idem-w1', null, decideCreate(input), { actor: 'test' }, [idem])).toEqual({
+      code: AppendCode.IdempotencyMismatch,
+      missionId: 'idem-w1',
+    });
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
+    expect(await store.load('idem-w1')).toBeNull();
+
+    const used = { ...idem, key: 'k-used' };
+    await store.append('idem-w2', null, decideCreate(input), { actor: 'test' }, [used]);
+    expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used')).toBe(WithdrawCode.Created);
+    expect(await store.append('idem-w3', null, decideCreate(input), { actor: 'test' }, [used])).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-w2' });
+    // Its record expired: the mission still tells that a create used the key.
+    await redis.del(keys.partitions[0].idempotency('k-used'));
+    expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used')).toBe(WithdrawCode.Created);
+    expect(await redis.exists(keys.partitions[0].idempotency('k-used'))).toBe(0);
   });
 
   it('given a lease that is missing, held by another lease request or past its deadline, then the append is refused and nothing changes', async () => {

@@ -44,6 +44,20 @@ const TAIL_CHUNK = 4;
 
 const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-events', missionLuaOptions({ CODE: luaEnum(AppendCode) }));
 
+/** Result codes of withdraw-idempotency-key-2.lua. */
+export enum WithdrawCode {
+  Withdrawn = 0,
+  Created = 1,
+}
+
+/**
+ * The fingerprint in the record of a withdrawn idempotency key: a body's fingerprint is a SHA-256
+ * (64 hex digits), never this, so every create with the key is refused as one with another body.
+ */
+const WITHDRAWN_FINGERPRINT = '0';
+
+const withdrawScript = new LuaScript(join(__dirname, 'lua'), 'withdraw-idempotency-key-2', { constants: { CODE: luaEnum(WithdrawCode) } });
+
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
  * and read the projected state and the history.
@@ -177,6 +191,17 @@ export class MissionStore {
         return { code: AppendCode.IdempotencyExpired, missionId: detail };
     }
     throw new Error(`append-mission-events returned unknown code ${code}`);
+  }
+
+  /**
+   * Withdraws the idempotency key `key` (which names mission `missionId`) for good: no create with
+   * it makes a mission from now on, not even one already under way elsewhere. Unless a create used
+   * it first: Created, its mission exists.
+   */
+  async withdrawIdempotencyKey(missionId: string, key: string): Promise<WithdrawCode> {
+    const partition = this.keys.of(missionId);
+    const keys = [partition.idempotency(key), partition.mission(missionId)];
+    return (await withdrawScript.run(this.redis, keys, [missionId, WITHDRAWN_FINGERPRINT])) as WithdrawCode;
   }
 
   /**

@@ -36,12 +36,17 @@ export const SUBMISSION_STREAM_SCOPE: SubmitterScope = 'stream';
  * (`"odoo:x","y"` is not `"odoo","x:y"`).
  */
 export function deduplicationKey(scope: SubmitterScope, input: Pick<MissionCreateDto, 'source'>, idempotencyKey: string | undefined): string | undefined {
-  const parts = idempotencyKey
-    ? ['key', scope, idempotencyKey]
-    : input.source
-      ? ['source', scope, input.source.system, input.source.model, input.source.recordId]
-      : undefined;
-  return parts ? createHash('sha256').update(JSON.stringify(parts)).digest('hex') : undefined;
+  if (idempotencyKey) return idempotencyDeduplicationKey(scope, idempotencyKey);
+  return input.source ? hashOfParts(['source', scope, input.source.system, input.source.model, input.source.recordId]) : undefined;
+}
+
+/** The deduplication key of a create with an idempotency key, for a caller that gives one (deduplicationKey). */
+export function idempotencyDeduplicationKey(scope: SubmitterScope, idempotencyKey: string): string {
+  return hashOfParts(['key', scope, idempotencyKey]);
+}
+
+function hashOfParts(parts: readonly (string | number)[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }
 
 /**

@@ -4,7 +4,8 @@ import { checkMissionCreate, fieldPath, MissionCreateDto, missionTextProblem, na
 import { ENVIRONMENT } from '@app/runtime';
 import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
 import { CreateScheduleBody } from './create-schedule.body';
-import { ScheduleEvent, ScheduleNotFoundError, ScheduleRecord } from './schedule-events';
+import { ScheduleEvent, ScheduleRecord } from './schedule-events';
+import { ScheduleFiringService } from './schedule-firing.service';
 import { ScheduleRegistry, ScheduleVersionConflictError } from './schedule-registry';
 import { nextDueOf, scheduleTimingProblem } from './schedule-timing';
 
@@ -35,6 +36,7 @@ function guestDataIn(template: MissionCreateDto): string[] {
 export class ScheduleCommandsService {
   constructor(
     private readonly schedules: ScheduleRegistry,
+    private readonly firing: ScheduleFiringService,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
@@ -67,11 +69,18 @@ export class ScheduleCommandsService {
     return this.view(record);
   }
 
+  /**
+   * Once this has answered, the schedule creates no mission any more; a mission that a firing
+   * created while the delete ran is recorded (ScheduleFired) before ScheduleDeleted.
+   */
   async delete(scheduleId: string, actor: string): Promise<ScheduleView> {
+    const record = await this.schedules.record(scheduleId);
+    if (!record) throw new NotFoundException(`schedule ${scheduleId} not found`);
+    // Before ScheduleDeleted lands: a firing that read this version may be about to create its mission.
+    const createdFirst = await this.firing.withdrawNextFiring(record);
     try {
-      return this.view(await this.schedules.delete(scheduleId, actor));
+      return this.view(await this.schedules.delete(record, createdFirst, actor));
     } catch (error) {
-      if (error instanceof ScheduleNotFoundError) throw new NotFoundException(error.message);
       // A firing was recorded between the read and the delete.
       if (error instanceof ScheduleVersionConflictError) throw new ConflictException(error.message);
       throw error;

@@ -29,9 +29,15 @@ export interface ScheduleRecord extends ScheduleDefinition {
   deletedAt?: string;
 }
 
+/** A due time and the mission its firing created: what ScheduleFired records. */
+export interface FiredMission {
+  dueAt: string;
+  missionId: string;
+}
+
 export type ScheduleEvent =
   | { type: 'ScheduleCreated'; scheduleId: string; at: string; actor: string; data: ScheduleDefinition }
-  | { type: 'ScheduleFired'; scheduleId: string; at: string; actor: string; data: { dueAt: string; missionId: string } }
+  | { type: 'ScheduleFired'; scheduleId: string; at: string; actor: string; data: FiredMission }
   /** Due times from `from` to `to` (`count` of them) that created no mission, and why. */
   | { type: 'ScheduleSkipped'; scheduleId: string; at: string; actor: string; data: { count: number; from: string; to: string; reason: string } }
   | { type: 'ScheduleDeleted'; scheduleId: string; at: string; actor: string; data: Record<string, never> };

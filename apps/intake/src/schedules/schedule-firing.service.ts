@@ -1,15 +1,15 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { MissionStore } from '@app/event-store';
-import { missionIdFor, SubmitterScope } from '@app/mission';
+import { MissionStore, WithdrawCode } from '@app/event-store';
+import { idempotencyDeduplicationKey, missionIdFor, missionIdForKey, SubmitterScope } from '@app/mission';
 import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
 import { MissionIntakeService } from '../missions/mission-intake.service';
-import { ScheduleRecord } from './schedule-events';
+import { FiredMission, ScheduleRecord } from './schedule-events';
 import { ScheduleMetrics } from './schedule-metrics';
 import { ScheduleRegistry, ScheduleVersionConflictError } from './schedule-registry';
-import { nextFiringStep } from './schedule-timing';
+import { nextDueOf, nextFiringStep } from './schedule-timing';
 
 /** Schedules looked at per sweep, and steps (a firing or a skip) per schedule; the rest wait for the next sweep. */
 const SWEEP_BATCH = 100;
@@ -33,7 +33,8 @@ export interface SweepCounts {
  * window are appended as ScheduleSkipped instead. The mission is created through the idempotency
  * mechanism of POST /api/missions, keyed by schedule and due time, so two intakes firing the same
  * due time, or an intake that crashed between the create and ScheduleFired and fires it again,
- * name one mission; the version check then lets one ScheduleFired land.
+ * name one mission; the version check then lets one ScheduleFired land. A delete withdraws the
+ * mission a firing may still create first (withdrawNextFiring).
  */
 @Injectable()
 export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -80,6 +81,23 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       this.logger.info(counts, 'schedules fired');
     }
     return counts;
+  }
+
+  /**
+   * Makes sure no firing that read `record` creates a mission any more, for a delete at its version.
+   * Such a firing creates at most the mission of the schedule's next due time (a firing step fires
+   * the first due time after the last one dealt with, and each step reads the schedule anew), so
+   * that due time's idempotency key is withdrawn; a create with it is then refused. A firing that
+   * created the mission first but had not recorded it (it would be refused at the deleted
+   * version, or it crashed) gets it back, to be recorded with the delete; null otherwise.
+   */
+  async withdrawNextFiring(record: ScheduleRecord): Promise<FiredMission | null> {
+    const next = nextDueOf(record);
+    if (!next) return null;
+    const dueAt = next.toISOString();
+    const key = idempotencyDeduplicationKey(scheduleScope(record.id), dueAt);
+    const missionId = missionIdForKey(key);
+    return (await this.store.withdrawIdempotencyKey(missionId, key)) === WithdrawCode.Created ? { dueAt, missionId } : null;
   }
 
   /** One firing or skip of the schedule; false when nothing is due. */
@@ -132,7 +150,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   }
 
   /** The mission a firing of `dueAt` created, if there is one (its id follows from the schedule, the template and the due time). */
-  private async existingMission(record: ScheduleRecord, dueAt: string): Promise<{ dueAt: string; missionId: string } | null> {
+  private async existingMission(record: ScheduleRecord, dueAt: string): Promise<FiredMission | null> {
     const missionId = missionIdFor(scheduleScope(record.id), record.template, dueAt);
     return (await this.store.load(missionId)) ? { dueAt, missionId } : null;
   }

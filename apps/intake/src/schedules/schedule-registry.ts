@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { KeyLayout } from '@app/event-store';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { evolveSchedule, ScheduleDefinition, ScheduleEvent, ScheduleNotFoundError, ScheduleRecord } from './schedule-events';
+import { evolveSchedule, FiredMission, ScheduleDefinition, ScheduleEvent, ScheduleRecord } from './schedule-events';
 import { nextDueOf } from './schedule-timing';
 
 /** Result codes of append-schedule-events-4.lua. */
@@ -37,23 +37,28 @@ export class ScheduleRegistry {
   }
 
   create(scheduleId: string, definition: ScheduleDefinition, actor: string, now = new Date()): Promise<ScheduleRecord> {
-    return this.append(null, { type: 'ScheduleCreated', scheduleId, at: now.toISOString(), actor, data: definition });
+    return this.append(null, [{ type: 'ScheduleCreated', scheduleId, at: now.toISOString(), actor, data: definition }]);
   }
 
-  async delete(scheduleId: string, actor: string): Promise<ScheduleRecord> {
-    const record = await this.record(scheduleId);
-    if (!record) throw new ScheduleNotFoundError(scheduleId);
-    return this.append(record, { type: 'ScheduleDeleted', scheduleId, at: new Date().toISOString(), actor, data: {} });
+  /**
+   * ScheduleDeleted at the version of `record`, after ScheduleFired when `createdFirst` names the
+   * mission a firing of that version created and did not record yet: the same append, so no
+   * mission of the schedule is left out of its events.
+   */
+  delete(record: ScheduleRecord, createdFirst: FiredMission | null, actor: string, now = new Date()): Promise<ScheduleRecord> {
+    const at = now.toISOString();
+    const fired: ScheduleEvent[] = createdFirst ? [{ type: 'ScheduleFired', scheduleId: record.id, at, actor, data: createdFirst }] : [];
+    return this.append(record, [...fired, { type: 'ScheduleDeleted', scheduleId: record.id, at, actor, data: {} }]);
   }
 
   /** ScheduleFired at the version of `record`, the one the firing was decided on. */
-  fired(record: ScheduleRecord, data: { dueAt: string; missionId: string }, actor: string, now: Date): Promise<ScheduleRecord> {
-    return this.append(record, { type: 'ScheduleFired', scheduleId: record.id, at: now.toISOString(), actor, data });
+  fired(record: ScheduleRecord, data: FiredMission, actor: string, now: Date): Promise<ScheduleRecord> {
+    return this.append(record, [{ type: 'ScheduleFired', scheduleId: record.id, at: now.toISOString(), actor, data }]);
   }
 
   /** ScheduleSkipped at the version of `record`, the one the skip was decided on. */
   skipped(record: ScheduleRecord, data: { count: number; from: string; to: string; reason: string }, actor: string, now: Date): Promise<ScheduleRecord> {
-    return this.append(record, { type: 'ScheduleSkipped', scheduleId: record.id, at: now.toISOString(), actor, data });
+    return this.append(record, [{ type: 'ScheduleSkipped', scheduleId: record.id, at: now.toISOString(), actor, data }]);
   }
 
   async record(scheduleId: string): Promise<ScheduleRecord | null> {
@@ -92,11 +97,19 @@ export class ScheduleRegistry {
     return entries.map(([, fields]) => JSON.parse(fields[1]) as ScheduleEvent);
   }
 
-  private async append(record: ScheduleRecord | null, event: ScheduleEvent): Promise<ScheduleRecord> {
-    const next = evolveSchedule(record, event);
+  /** Appends `events` (at least one) at the version of `record` (null to create). */
+  private async append(record: ScheduleRecord | null, events: readonly ScheduleEvent[]): Promise<ScheduleRecord> {
+    const next = events.reduce<ScheduleRecord | null>(evolveSchedule, record);
+    if (!next) throw new Error('a schedule append needs at least one event');
     const nextDue = nextDueOf(next);
     const keys = [this.keys.schedules, this.keys.scheduleVersions, this.keys.scheduleLog(next.id), this.keys.schedulesDue];
-    const args = [next.id, record?.version ?? 0, next.deletedAt ? '' : JSON.stringify(next), nextDue ? nextDue.getTime() : '', JSON.stringify(event)];
+    const args = [
+      next.id,
+      record?.version ?? 0,
+      next.deletedAt ? '' : JSON.stringify(next),
+      nextDue ? nextDue.getTime() : '',
+      ...events.map((event) => JSON.stringify(event)),
+    ];
     const [code] = (await appendScript.run(this.redis, keys, args)) as [ScheduleAppendCode, string];
     if (code !== ScheduleAppendCode.Ok) throw new ScheduleVersionConflictError(next.id);
     return next;

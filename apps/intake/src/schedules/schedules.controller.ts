@@ -77,7 +77,9 @@ export class SchedulesController {
   @ApiIdParam('schedule')
   @ApiOperation({
     summary: 'Delete a schedule',
-    description: 'Needs role **operator**. Appends ScheduleDeleted: the schedule fires no more; the missions it created stay.',
+    description:
+      'Needs role **operator**. Appends ScheduleDeleted: once this has answered, the schedule creates no mission any more; the missions it created stay. ' +
+      'A mission a firing created while the delete ran is recorded as ScheduleFired just before ScheduleDeleted (so in `fired` and `lastMissionId`).',
   })
   @ApiOkResponse({ type: ScheduleViewSchema, description: 'The schedule as it was deleted (with `deletedAt`).', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({

@@ -1,0 +1,23 @@
+--[[
+  Withdraws an idempotency key that no create has used, for good: its record then names the
+  mission id with a fingerprint that no create body has, so append-mission-events.lua refuses
+  every create with the key from then on, as one with another body (IdempotencyMismatch). The
+  record does not expire, so a create that was held up for any length of time still meets it. A
+  key that a create used first is left as it is.
+
+  KEYS[1] the key's idempotency record
+  KEYS[2] the hash of the mission that the key names (same partition)
+
+  ARGV[1] the mission id that the key names
+  ARGV[2] the fingerprint of a withdrawn key (WITHDRAWN_FINGERPRINT in mission-store.ts)
+
+  Result: a code from CODE (WithdrawCode in mission-store.ts)
+    Withdrawn  no create can use the key any more (withdrawn now, or before)
+    Created    a create used the key first: its record, or its mission, exists
+]]
+local withdrawn = ARGV[1] .. ' ' .. ARGV[2]
+local record = redis.call('GET', KEYS[1])
+if record == withdrawn then return CODE.Withdrawn end
+if record or redis.call('EXISTS', KEYS[2]) == 1 then return CODE.Created end
+redis.call('SET', KEYS[1], withdrawn)
+return CODE.Withdrawn
