@@ -58,14 +58,25 @@ import { repoFile } from '@app/runtime';
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
  *   rewrap-keys                           every data subject's key under the current master key (rotation)
  *
- * Exit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable, 3 verify found no
- * log to verify (a wrong prefix or partition count).
+ * Exit codes: EXIT_CODES_HELP below.
  */
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_NO_LOG = 3;
+export const EXIT_REDIS = 4;
+export const EXIT_REFUSED = 5;
+
+/** Each code one cause, so that a script can tell "try again later" (4) from "fix the input" (2, 5) and "alert" (1). */
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  done
+  1  verify found problems (the report names them)
+  2  bad arguments or input (unknown command, option, mission or projection; a bad value; purge without --yes)
+  3  verify found no log under the prefix (a wrong --prefix or --partitions)
+  4  Redis cannot be reached, or failed during the command (try again)
+  5  import refused the file, the target or the master key; nothing was written`;
 
 /** Where the CLI writes, so tests can run it in-process. */
 export interface CliIo {
@@ -84,8 +95,15 @@ interface GlobalOptions {
   json: boolean;
 }
 
-/** A clear, expected error: printed without a stack, exit code 2. */
-export class CliError extends Error {}
+/** A clear, expected error: printed without a stack, with its exit code (bad input unless said otherwise). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_USAGE,
+  ) {
+    super(message);
+  }
+}
 
 const CONNECT_TIMEOUT_MS = 3_000;
 
@@ -131,7 +149,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       writeErr: (text) => io.stderr.write(text),
     })
     .showHelpAfterError()
-    .addHelpText('after', '\nExit codes: 0 fine, 1 verify found problems, 2 bad input or Redis unreachable.');
+    .addHelpText('after', EXIT_CODES_HELP);
 
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
 
@@ -301,7 +319,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           const acceptMissingEnd = !options.endLine;
           // Checked ahead, so a refused import writes nothing (an export lists its keys and its end after the events).
           const scan = await scanExport(createReadStream(options.in)).catch((error: unknown) => {
-            if (error instanceof Error && /^line \d+/.test(error.message)) throw new CliError(`${options.in}: ${error.message}; nothing was written`);
+            if (error instanceof Error && /^line \d+/.test(error.message))
+              throw new CliError(`${options.in}: ${error.message}; nothing was written`, EXIT_REFUSED);
             throw error;
           });
           if (scan.subjectKeys.length > 0) checkSubjectKeyLines(scan.subjectKeys, masterKeys());
@@ -315,10 +334,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           );
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
-          if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message);
+          if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message, EXIT_REFUSED);
           if (error instanceof ImportRefusedError)
             throw new CliError(
               `${options.in}: ${error.message}${options.endLine ? ' (an export made before exports wrote an end line imports with --no-end-line)' : ''}`,
+              EXIT_REFUSED,
             );
           if (error instanceof Error && /^line \d+/.test(error.message))
             throw new CliError(
@@ -462,8 +482,17 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
     }
     err(error instanceof Error ? error.message : String(error));
-    return EXIT_USAGE;
+    if (error instanceof CliError) return error.exitCode;
+    return isConnectionError(error) ? EXIT_REDIS : EXIT_USAGE;
   }
+}
+
+/** Redis went away while a command ran (the client does not reconnect: retryStrategy null). */
+function isConnectionError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    /Connection is closed|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|MaxRetriesPerRequest|ClusterAllFailed/.test(`${error.name} ${error.message}`)
+  );
 }
 
 /**
@@ -539,7 +568,7 @@ export async function connect(url: string): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     const reason = socketError?.message ?? (error instanceof Error ? error.message : String(error));
-    throw new CliError(`cannot reach Redis at ${where}: ${reason}`);
+    throw new CliError(`cannot reach Redis at ${where}: ${reason}`, EXIT_REDIS);
   }
   return redis;
 }
@@ -560,7 +589,7 @@ async function connectCluster(nodes: string): Promise<RedisConnection> {
     await Promise.race([masterNodes(cluster), timeout]);
   } catch (error) {
     cluster.disconnect();
-    throw new CliError(`cannot reach the Redis Cluster at ${nodes}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CliError(`cannot reach the Redis Cluster at ${nodes}: ${error instanceof Error ? error.message : String(error)}`, EXIT_REDIS);
   }
   return cluster;
 }

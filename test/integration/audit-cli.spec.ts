@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
@@ -17,7 +18,7 @@ import {
   KNOWN_MISSIONS,
   knownStepTime,
 } from '@app/testing';
-import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, runReplay } from '../../scripts/replay';
 
 const { ok, retry } = KNOWN_MISSIONS;
 
@@ -145,12 +146,55 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(await replay('frobnicate')).toMatchObject({ code: EXIT_USAGE });
   });
 
-  it('fails fast with exit 2 naming the host when Redis is unreachable', async () => {
+  it('fails fast with exit 4 naming the host when Redis is unreachable (2 for a bad URL)', async () => {
     const started = Date.now();
     const run = await replay('--redis-url', 'redis://127.0.0.1:1', 'verify');
-    expect(run).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('cannot reach Redis at 127.0.0.1:1') });
+    expect(run).toMatchObject({ code: EXIT_REDIS, stderr: expect.stringContaining('cannot reach Redis at 127.0.0.1:1') });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await replay('--redis-url', 'not a url', 'verify')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('is not a URL') });
+  });
+
+  // Exit 2 ("bad input") used to cover this too, so a script could not tell "try again" from "fix the command".
+  it('given a Redis that goes away after the handshake, when a command runs, then it exits 4', async () => {
+    const INFO = 'redis_version:7.0.0\r\nloading:0';
+    const server = net.createServer((socket) => {
+      let pending = '';
+      socket.on('data', (chunk) => {
+        pending += chunk.toString('latin1');
+        for (let command = takeRespCommand(); command; command = takeRespCommand()) {
+          const name = command[0].toUpperCase();
+          if (name === 'PING') socket.write('+PONG\r\n');
+          else if (name === 'INFO') socket.write(`$${INFO.length}\r\n${INFO}\r\n`);
+          else if (name === 'CLIENT' || name === 'SELECT') socket.write('+OK\r\n');
+          else return void socket.destroy();
+        }
+      });
+      /** The next whole command (a RESP array of bulk strings) from `pending`, or null. */
+      function takeRespCommand(): string[] | null {
+        const match = /^\*(\d+)\r\n/.exec(pending);
+        if (!match) return null;
+        let at = match[0].length;
+        const parts: string[] = [];
+        for (let i = 0; i < Number(match[1]); i++) {
+          const bulk = /^\$(\d+)\r\n/.exec(pending.slice(at));
+          if (!bulk || pending.length < at + bulk[0].length + Number(bulk[1]) + 2) return null;
+          at += bulk[0].length;
+          parts.push(pending.slice(at, at + Number(bulk[1])));
+          at += Number(bulk[1]) + 2;
+        }
+        pending = pending.slice(at);
+        return parts;
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const run = await replay('--redis-url', `redis://127.0.0.1:${port}`, 'history', ok);
+      expect(run.code).toBe(EXIT_REDIS);
+      expect((await replay('--help')).stdout).toContain('4  Redis cannot be reached, or failed during the command');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('--help works on the program and on every command', async () => {
@@ -209,7 +253,7 @@ describe('replay CLI (command functions, real Redis)', () => {
     }
 
     const again = await replay('--prefix', restorePrefix, 'import', '--in', file);
-    expect(again).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('refusing to import') });
+    expect(again).toMatchObject({ code: EXIT_REFUSED, stderr: expect.stringContaining('refusing to import') });
     expect(await replay('import', '--in', path.join(dir, 'missing.jsonl'))).toMatchObject({
       code: EXIT_USAGE,
       stderr: expect.stringContaining('no such file'),
@@ -222,7 +266,7 @@ describe('replay CLI (command functions, real Redis)', () => {
     await writeFile(cut, `${exportedLines.slice(0, 20).join('\n')}\n`);
     const cutPrefix = `${restorePrefix}cut:`; // deleted with restorePrefix
     const refused = await replay('--prefix', cutPrefix, 'import', '--in', cut);
-    expect(refused).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('without its end line: the file was cut short') });
+    expect(refused).toMatchObject({ code: EXIT_REFUSED, stderr: expect.stringContaining('without its end line: the file was cut short') });
     expect(refused.stderr).toContain('--no-end-line');
     expect(await redis.exists(new KeyLayout(cutPrefix).partitions[0].log)).toBe(0);
     expect(await replay('--prefix', cutPrefix, 'import', '--no-end-line', '--in', cut)).toMatchObject({

@@ -11,7 +11,7 @@ import { ERASED_MARKER, GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKe
 import { decideCreate } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
 import { aCreate, deleteKeysByPrefix, knownStepTime, redisUrl, testKeyPrefix } from '@app/testing';
-import { CliIo, EXIT_OK, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { CliIo, EXIT_OK, EXIT_REFUSED, runReplay } from '../../scripts/replay';
 
 const GUEST = 'guest:4711';
 const MISSION = 'm-guest';
@@ -258,7 +258,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
 
       const target = freshKeys('cli-other');
       const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: aSecret() }, ['import', '--in', file]);
-      expect(refused.code).toBe(EXIT_USAGE);
+      expect(refused.code).toBe(EXIT_REFUSED);
       expect(refused.stderr).toMatch(
         /^replay: refusing to import: 2 of the export's 2 data keys are wrapped under master key mk-[0-9a-f]{16}, which is not configured here/,
       );
@@ -278,7 +278,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
       const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: aSecret() }, ['import', '--in', file]);
       // The keys used to be read only after the events: the import stopped at line 2 with the
       // first event written, and a partial prefix left behind for a file it could never import.
-      expect(refused.code).toBe(EXIT_USAGE);
+      expect(refused.code).toBe(EXIT_REFUSED);
       expect(refused.stderr).toMatch(/^replay: refusing to import: .* not configured here/);
       expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
     });
