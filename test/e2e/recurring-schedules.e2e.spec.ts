@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { MissionCreateDto, missionIdFor } from '@app/mission';
+import { idempotencyDeduplicationKey, MissionCreateDto, missionIdFor } from '@app/mission';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { MissionIntakeService } from '../../apps/intake/src/missions/mission-intake.service';
 import { ScheduleFiringService, scheduleScope } from '../../apps/intake/src/schedules/schedule-firing.service';
@@ -14,7 +14,8 @@ const inspection: MissionCreateDto = {
   priority: 'normal',
   payload: { asset: 'elevator-1', room: 'lobby' },
 };
-const DAY = 24 * 3_600_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const MINUTE = 60_000;
 
 type ScheduleEventBody = { type: string; actor: string; data: Record<string, unknown> };
@@ -174,6 +175,79 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       ['ScheduleDeleted', 'operator', {}],
     ]);
     await system.waitForStatus(missionId, ['succeeded']);
+  });
+
+  it.each([
+    ['', false],
+    [' and the schedule deleted', true],
+  ])('given a due time skipped%s after a firing decided on it and before it created the mission, then no mission is created', async (_, deleted) => {
+    const template = { ...inspection, title: 'Daily fire door check' };
+    const created = (await create({ cron: '0 7 * * *', timeZone: 'UTC', catchUpMs: HOUR, template }).expect(201)).body;
+    const due = nextDueAfter('0 7 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    const intake = system.intake.get(MissionIntakeService);
+    const createMission = intake.create.bind(intake);
+    // The racing order: the firing has read the schedule and decided on the due time; a sweep whose
+    // clock is past the catch-up window (another intake's, or this one's next) skips it, and a
+    // DELETE may follow; only then does the firing create the due time's mission.
+    const racing = jest.spyOn(intake, 'create').mockImplementationOnce(async (...args) => {
+      expect(await firing.sweep(new Date(due.getTime() + 2 * HOUR))).toEqual({ fired: 0, skipped: 1 });
+      if (deleted) await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+      return createMission(...args);
+    });
+    try {
+      expect(await firing.sweep(new Date(due.getTime() + MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    } finally {
+      racing.mockRestore();
+    }
+
+    if (!deleted) await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events.map((event) => [event.type, event.data.from])).toEqual([
+      ['ScheduleCreated', undefined],
+      ['ScheduleSkipped', due.toISOString()],
+      ['ScheduleDeleted', undefined],
+    ]);
+    // It used to be created, and no schedule event named it: its ScheduleFired came after ScheduleSkipped and was refused.
+    await system.api.get(`/api/missions/${missionIdFor(scheduleScope(created.id), template, due.toISOString())}`).expect(404);
+  });
+
+  it('given a due time skipped after a firing created its mission and before its ScheduleFired, then the skip records it as fired', async () => {
+    const template = { ...inspection, title: 'Daily smoke detector check' };
+    const created = (await create({ cron: '0 8 * * *', timeZone: 'UTC', catchUpMs: HOUR, template }).expect(201)).body;
+    const due = nextDueAfter('0 8 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    const missionId = missionIdFor(scheduleScope(created.id), template, due.toISOString());
+    const registry = system.intake.get(ScheduleRegistry);
+    const recordFired = registry.fired.bind(registry);
+    // The racing order: the firing has created the mission; a sweep past the catch-up window deals with the due time before the firing's ScheduleFired.
+    const racing = jest.spyOn(registry, 'fired').mockImplementationOnce(async (...args) => {
+      expect(await firing.sweep(new Date(due.getTime() + 2 * HOUR))).toEqual({ fired: 1, skipped: 0 });
+      return recordFired(...args);
+    });
+    try {
+      expect(await firing.sweep(new Date(due.getTime() + MINUTE))).toEqual({ fired: 0, skipped: 0 });
+    } finally {
+      racing.mockRestore();
+    }
+
+    expect(await missionsOf(created.id)).toEqual([missionId]);
+    await system.waitForStatus(missionId, ['succeeded']);
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
+  it('given a firing whose mission was created and whose idempotency record expired before its ScheduleFired, then the next firing records it as fired', async () => {
+    const template = { ...inspection, title: 'Daily terrace heater check' };
+    const created = (await create({ cron: '0 10 * * *', timeZone: 'UTC', template }).expect(201)).body;
+    const due = nextDueAfter('0 10 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    const scope = scheduleScope(created.id);
+    const crashed = await system.intake.get(MissionIntakeService).create(template, { actor: 'operator', scope, idempotencyKey: due.toISOString() });
+    await system.redis.del(system.keys.of(crashed.mission.id).idempotency(idempotencyDeduplicationKey(scope, due.toISOString())));
+
+    // Its create is refused (the key's record expired), and the mission it names exists: recorded as fired, not skipped.
+    expect(await firing.sweep(new Date(due.getTime() + MINUTE))).toEqual({ fired: 1, skipped: 0 });
+
+    expect(await missionsOf(created.id)).toEqual([crashed.mission.id]);
+    await system.waitForStatus(crashed.mission.id, ['succeeded']);
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
   it('given two intake instances sweeping the same due time, and a firing whose mission was created before a crash, then one mission per due time', async () => {

@@ -35,11 +35,18 @@ export interface FiredMission {
   missionId: string;
 }
 
+/** Due times from `from` to `to` (`count` of them) that created no mission, and why: what ScheduleSkipped records. */
+export interface SkippedDueTimes {
+  count: number;
+  from: string;
+  to: string;
+  reason: string;
+}
+
 export type ScheduleEvent =
   | { type: 'ScheduleCreated'; scheduleId: string; at: string; actor: string; data: ScheduleDefinition }
   | { type: 'ScheduleFired'; scheduleId: string; at: string; actor: string; data: FiredMission }
-  /** Due times from `from` to `to` (`count` of them) that created no mission, and why. */
-  | { type: 'ScheduleSkipped'; scheduleId: string; at: string; actor: string; data: { count: number; from: string; to: string; reason: string } }
+  | { type: 'ScheduleSkipped'; scheduleId: string; at: string; actor: string; data: SkippedDueTimes }
   | { type: 'ScheduleDeleted'; scheduleId: string; at: string; actor: string; data: Record<string, never> };
 
 export class ScheduleNotFoundError extends Error {

@@ -2,11 +2,11 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { MissionStore, WithdrawCode } from '@app/event-store';
-import { idempotencyDeduplicationKey, missionIdFor, missionIdForKey, SubmitterScope } from '@app/mission';
+import { idempotencyDeduplicationKey, missionIdForKey, SubmitterScope } from '@app/mission';
 import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
 import { MissionIntakeService } from '../missions/mission-intake.service';
-import { FiredMission, ScheduleRecord } from './schedule-events';
+import { FiredMission, ScheduleRecord, SkippedDueTimes } from './schedule-events';
 import { ScheduleMetrics } from './schedule-metrics';
 import { ScheduleRegistry, ScheduleVersionConflictError } from './schedule-registry';
 import { nextDueOf, nextFiringStep } from './schedule-timing';
@@ -33,8 +33,9 @@ export interface SweepCounts {
  * window are appended as ScheduleSkipped instead. The mission is created through the idempotency
  * mechanism of POST /api/missions, keyed by schedule and due time, so two intakes firing the same
  * due time, or an intake that crashed between the create and ScheduleFired and fires it again,
- * name one mission; the version check then lets one ScheduleFired land. A delete withdraws the
- * mission a firing may still create first (withdrawNextFiring).
+ * name one mission; the version check then lets one ScheduleFired land. A skip, and a delete,
+ * first withdraw the mission that a firing may still create (withdrawFiring), so every mission a
+ * schedule creates is named by one of its ScheduleFired events.
  */
 @Injectable()
 export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -87,17 +88,12 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
    * Makes sure no firing that read `record` creates a mission any more, for a delete at its version.
    * Such a firing creates at most the mission of the schedule's next due time (a firing step fires
    * the first due time after the last one dealt with, and each step reads the schedule anew), so
-   * that due time's idempotency key is withdrawn; a create with it is then refused. A firing that
-   * created the mission first but had not recorded it (it would be refused at the deleted
-   * version, or it crashed) gets it back, to be recorded with the delete; null otherwise.
+   * that due time's key is withdrawn (withdrawFiring): null, or the mission a create made first, to
+   * be recorded with the delete.
    */
   async withdrawNextFiring(record: ScheduleRecord): Promise<FiredMission | null> {
     const next = nextDueOf(record);
-    if (!next) return null;
-    const dueAt = next.toISOString();
-    const key = idempotencyDeduplicationKey(scheduleScope(record.id), dueAt);
-    const missionId = missionIdForKey(key);
-    return (await this.store.withdrawIdempotencyKey(missionId, key)) === WithdrawCode.Created ? { dueAt, missionId } : null;
+    return next ? this.withdrawFiring(record.id, next.toISOString()) : null;
   }
 
   /** One firing or skip of the schedule; false when nothing is due. */
@@ -109,34 +105,51 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, lateness, record.id);
     if (next.kind === 'wait') return false;
     if (next.kind === 'skip') {
-      // The oldest of them may have its mission: an intake created it and crashed before its
-      // ScheduleFired, and no intake swept again within the window. It was recorded as skipped.
-      const made = await this.existingMission(record, next.from.toISOString());
-      if (made) {
-        if (await this.settled(() => this.schedules.fired(record, { dueAt: made.dueAt, missionId: made.missionId }, ACTOR, now))) counts.fired += 1;
-        return true;
-      }
-      const skip = {
-        count: next.count,
-        from: next.from.toISOString(),
-        to: next.to.toISOString(),
-        reason: `missed by more than the catch-up window of ${catchUpMs} ms`,
-      };
-      if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, now))) counts.skipped += next.count;
+      const reason = `missed by more than the catch-up window of ${catchUpMs} ms`;
+      await this.skip(record, { count: next.count, from: next.from.toISOString(), to: next.to.toISOString(), reason }, now, counts);
       return true;
     }
     const dueAt = next.dueAt.toISOString();
     const created = await this.createMission(record, dueAt);
     if ('refused' in created) {
-      const skip = { count: 1, from: dueAt, to: dueAt, reason: `mission refused: ${created.refused}` };
-      if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, now))) counts.skipped += 1;
+      await this.skip(record, { count: 1, from: dueAt, to: dueAt, reason: `mission refused: ${created.refused}` }, now, counts);
       return true;
     }
     if (await this.settled(() => this.schedules.fired(record, { dueAt, missionId: created.missionId }, ACTOR, now))) counts.fired += 1;
     return true;
   }
 
-  /** The mission of this due time: created now, or found created by an earlier firing of it. */
+  /**
+   * Appends ScheduleSkipped at the version of `record`, or ScheduleFired instead when the mission
+   * of `skip.from` exists. `skip.from` is the first due time after the last one dealt with, the
+   * only one whose mission a firing decided on this version can still be creating (in another
+   * intake, or held up in this one): without its withdrawal such a create landed after the skip,
+   * and its ScheduleFired was refused, so no schedule event named the mission. A mission created
+   * first (by such a firing, or by one that crashed before its ScheduleFired, or whose create was
+   * refused as its idempotency record had expired) is recorded as fired; the rest of the due times
+   * are skipped by the next step.
+   */
+  private async skip(record: ScheduleRecord, skip: SkippedDueTimes, now: Date, counts: SweepCounts): Promise<void> {
+    const createdFirst = await this.withdrawFiring(record.id, skip.from);
+    if (createdFirst) {
+      if (await this.settled(() => this.schedules.fired(record, createdFirst, ACTOR, now))) counts.fired += 1;
+    } else if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, now))) {
+      counts.skipped += skip.count;
+    }
+  }
+
+  /**
+   * Withdraws the idempotency key of the schedule's due time `dueAt`, for good: a create with it
+   * is refused from now on, however late it comes. Null then; or the mission a create made with
+   * the key first (its firing may not have recorded it: refused at a moved version, or crashed).
+   */
+  private async withdrawFiring(scheduleId: string, dueAt: string): Promise<FiredMission | null> {
+    const key = idempotencyDeduplicationKey(scheduleScope(scheduleId), dueAt);
+    const missionId = missionIdForKey(key);
+    return (await this.store.withdrawIdempotencyKey(missionId, key)) === WithdrawCode.Created ? { dueAt, missionId } : null;
+  }
+
+  /** The mission of this due time: created now, or found created by an earlier firing of it; else why it was refused. */
   private async createMission(record: ScheduleRecord, dueAt: string): Promise<{ missionId: string } | { refused: string }> {
     const scope = scheduleScope(record.id);
     try {
@@ -144,15 +157,9 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       return { missionId: mission.id };
     } catch (error) {
       if (!(error instanceof MissionCreateRefusedError)) throw error;
-      // A key whose idempotency record expired still names the mission it created.
-      return (await this.existingMission(record, dueAt)) ?? { refused: error.message };
+      // Refused too when the key's record expired though its mission exists: skip() finds that mission.
+      return { refused: error.message };
     }
-  }
-
-  /** The mission a firing of `dueAt` created, if there is one (its id follows from the schedule, the template and the due time). */
-  private async existingMission(record: ScheduleRecord, dueAt: string): Promise<FiredMission | null> {
-    const missionId = missionIdFor(scheduleScope(record.id), record.template, dueAt);
-    return (await this.store.load(missionId)) ? { dueAt, missionId } : null;
   }
 
   /** Runs an append decided on a version; false when another intake (or a delete) changed the schedule first. */

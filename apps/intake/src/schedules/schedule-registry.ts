@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { KeyLayout } from '@app/event-store';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { evolveSchedule, FiredMission, ScheduleDefinition, ScheduleEvent, ScheduleRecord } from './schedule-events';
+import { evolveSchedule, FiredMission, ScheduleDefinition, ScheduleEvent, ScheduleRecord, SkippedDueTimes } from './schedule-events';
 import { nextDueOf } from './schedule-timing';
 
 /** Result codes of append-schedule-events-4.lua. */
@@ -57,7 +57,7 @@ export class ScheduleRegistry {
   }
 
   /** ScheduleSkipped at the version of `record`, the one the skip was decided on. */
-  skipped(record: ScheduleRecord, data: { count: number; from: string; to: string; reason: string }, actor: string, now: Date): Promise<ScheduleRecord> {
+  skipped(record: ScheduleRecord, data: SkippedDueTimes, actor: string, now: Date): Promise<ScheduleRecord> {
     return this.append(record, [{ type: 'ScheduleSkipped', scheduleId: record.id, at: now.toISOString(), actor, data }]);
   }
 
