@@ -115,6 +115,48 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
+  // Its longer event list was taken for drift: every rebuild on a live system walked the log a second time.
+  it('given a mission that moves on after the replay, then rebuild walks the log once and leaves it alone', async () => {
+    const { keys } = await knownLog('moved-on-once');
+    const reads = jest.spyOn(redis, 'xrangeBuffer');
+    try {
+      await rebuildReadModels(redis, keys, { batchSize: 5 });
+      const cleanReads = reads.mock.calls.length;
+      reads.mockClear();
+      let movedOn = false;
+      const result = await rebuildReadModels(redis, keys, {
+        batchSize: 5,
+        onProgress: (p) => {
+          if (p.phase !== 'read log' || p.done !== p.total || movedOn) return;
+          movedOn = true;
+          // An append's traces, sent on the rebuild's own connection so they land before the comparison.
+          void redis.multi().hincrby(keys.mission(wait), 'v', 1).rpush(keys.missionEvents(wait), '9999999999999-0').exec();
+        },
+      });
+
+      expect(movedOn).toBe(true);
+      expect(result).toMatchObject({ switched: 0, relisted: 0, reindexed: 0, skippedMovedOn: 1 });
+      expect(reads.mock.calls.length).toBe(cleanReads);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('given a mission whose events belong to another partition, then rebuild leaves it alone instead of writing it into this one', async () => {
+    const { keys } = await knownLog('misplaced');
+    // Read as two partitions, the missions of partition 1 have their events in partition 0's log.
+    const two = new KeyLayout(keys.prefix, 2);
+    const elsewhere = Object.values(KNOWN_MISSIONS).find((id) => two.partitionOf(id) === 1);
+    if (!elsewhere) throw new Error('every known mission is in partition 0 of two');
+    await redis.del(keys.mission(elsewhere));
+
+    const result = await rebuildReadModels(redis, two);
+
+    expect(result.unreplayable).toContain(elsewhere);
+    expect(await redis.exists(keys.mission(elsewhere))).toBe(0);
+    expect(result).toMatchObject({ restored: 0 });
+  });
+
   it('given a clean log, then rebuild finds every mission unchanged and writes nothing', async () => {
     const { keys } = await knownLog('clean');
     const ids = Object.values(KNOWN_MISSIONS);

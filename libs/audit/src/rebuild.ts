@@ -27,7 +27,7 @@ export interface RebuildResult {
   missions: number;
   /** Missions whose live read model already held the rebuilt state: not written. */
   unchanged: number;
-  /** Missions whose live `s`/`st` differed and now hold the rebuilt state. */
+  /** Missions whose live read model (`s`/`st`, index entry or event list) differed and now holds the rebuilt one. */
   switched: number;
   /** Missions without a live mission hash, written whole from the rebuild (counted in `switched` too). */
   restored: number;
@@ -40,8 +40,9 @@ export interface RebuildResult {
   /** Missions whose live `v` is older than their log: left alone (verify reports them). */
   skippedBehind: number;
   /**
-   * Missions whose events cannot be folded, or whose last replayed event left the log before the
-   * rebuild wrote them: left alone (verify reports them).
+   * Missions whose events cannot be folded, whose last replayed event left the log before the
+   * rebuild wrote them, or whose events are in another partition's log: left alone (verify
+   * reports them).
    */
   unreplayable: string[];
   /**
@@ -128,7 +129,9 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
   const started = performance.now();
   const runId = options.runId ?? randomBytes(6).toString('hex');
   const results: RebuildResult[] = [];
-  for (const partition of keys.partitions) results.push(await rebuildPartition(redis, partition, { ...options, runId }));
+  for (const partition of keys.partitions) {
+    results.push(await rebuildPartition(redis, partition, { ...options, runId }, (missionId) => keys.partitionOf(missionId) === partition.index));
+  }
   const total = (pick: (r: RebuildResult) => number) => results.reduce((sum, r) => sum + pick(r), 0);
   const ms = performance.now() - started;
   return {
@@ -156,8 +159,17 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
   };
 }
 
-/** Rebuilds one log partition's read models (see rebuildReadModels). */
-export async function rebuildPartition(redis: RedisConnection, keys: PartitionKeys, options: RebuildOptions = {}): Promise<RebuildResult> {
+/**
+ * Rebuilds one log partition's read models (see rebuildReadModels). `belongsHere` says whether a
+ * mission's events belong in this partition (the layout's partitionOf); a mission whose events are
+ * in the wrong one is left alone, not written into this partition's keys.
+ */
+export async function rebuildPartition(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  options: RebuildOptions = {},
+  belongsHere: (missionId: string) => boolean = () => true,
+): Promise<RebuildResult> {
   const started = performance.now();
   const onProgress = options.onProgress ?? noProgress;
   const runId = options.runId ?? randomBytes(6).toString('hex');
@@ -175,7 +187,7 @@ export async function rebuildPartition(redis: RedisConnection, keys: PartitionKe
   const rebuilt: MissionFold[] = [];
   const unreplayable: string[] = [];
   for (const mission of fold.values()) {
-    if (mission.state && !mission.failure) rebuilt.push(mission);
+    if (mission.state && !mission.failure && belongsHere(mission.missionId)) rebuilt.push(mission);
     else unreplayable.push(mission.missionId);
   }
 

@@ -15,7 +15,9 @@
   Result: per drifted mission, two values: its position i (1-based, ascending) and what differs,
           the sum of DRIFT.State (v, st or s differ from the replay, or there is no s),
           DRIFT.Unindexed (not in the mission index) and DRIFT.EventList (its event list does not
-          end with its last replayed event, or has another length than its events in the log)
+          end with its last replayed event, or has another length than its events in the log).
+          The last two only where the live v is the replayed one (or there is no live hash): a
+          mission that moved on since the replay has a longer list, and the switch leaves it alone.
 ]]
 local n = (#KEYS - 1) / 2
 local drifted = {}
@@ -27,9 +29,11 @@ for i = 1, n do
   if live[1] ~= ARGV[at + 1] or live[2] ~= ARGV[at + 2] or not live[3] or redis.sha1hex(live[3]) ~= ARGV[at + 3] then
     what = what + DRIFT.State
   end
-  if not redis.call('ZSCORE', KEYS[1], ARGV[at]) then what = what + DRIFT.Unindexed end
-  if redis.call('LLEN', list) ~= tonumber(ARGV[at + 5]) or redis.call('LINDEX', list, -1) ~= ARGV[at + 4] then
-    what = what + DRIFT.EventList
+  if not live[1] or live[1] == ARGV[at + 1] then
+    if not redis.call('ZSCORE', KEYS[1], ARGV[at]) then what = what + DRIFT.Unindexed end
+    if redis.call('LLEN', list) ~= tonumber(ARGV[at + 5]) or redis.call('LINDEX', list, -1) ~= ARGV[at + 4] then
+      what = what + DRIFT.EventList
+    end
   end
   if what ~= 0 then
     drifted[#drifted + 1] = i
