@@ -73,9 +73,11 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  done
   1  verify found problems (the report names them)
-  2  bad arguments or input (unknown command, option, mission or projection; a bad value; purge without --yes)
+  2  bad arguments or input (unknown command, option, mission or projection; a bad value; purge
+     without --yes; credentials Redis refuses)
   3  verify found no log under the prefix (a wrong --prefix or --partitions)
-  4  Redis cannot be reached, or failed during the command (try again)
+  4  Redis cannot be reached, or failed during the command (try again; after an import, purge
+     what it wrote first)
   5  import refused the file, the target or the master key; nothing was written`;
 
 /** Where the CLI writes, so tests can run it in-process. */
@@ -483,15 +485,28 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     }
     err(error instanceof Error ? error.message : String(error));
     if (error instanceof CliError) return error.exitCode;
-    return isConnectionError(error) ? EXIT_REDIS : EXIT_USAGE;
+    return redisTrouble(error) ? EXIT_REDIS : EXIT_USAGE;
   }
 }
 
-/** Redis went away while a command ran (the client does not reconnect: retryStrategy null). */
-function isConnectionError(error: unknown): boolean {
+/** Redis refused the credentials or the command for this user: a fix, not a later try, helps. */
+function refusedAccess(text: string): boolean {
+  return /WRONGPASS|NOAUTH|NOPERM/.test(text);
+}
+
+/**
+ * Whether trying again later may help: Redis went away while a command ran (the client does not
+ * reconnect: retryStrategy null), or answered with an error of a passing state (a failover, a busy
+ * script, loading, memory full).
+ */
+function redisTrouble(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const text = `${error.name} ${error.message}`;
   return (
-    error instanceof Error &&
-    /Connection is closed|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|MaxRetriesPerRequest|ClusterAllFailed/.test(`${error.name} ${error.message}`)
+    !refusedAccess(text) &&
+    /Connection is closed|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|MaxRetriesPerRequest|ClusterAllFailed|READONLY|BUSY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM/.test(
+      text,
+    )
   );
 }
 
@@ -568,7 +583,7 @@ export async function connect(url: string): Promise<Redis> {
   } catch (error) {
     redis.disconnect();
     const reason = socketError?.message ?? (error instanceof Error ? error.message : String(error));
-    throw new CliError(`cannot reach Redis at ${where}: ${reason}`, EXIT_REDIS);
+    throw new CliError(`cannot reach Redis at ${where}: ${reason}`, refusedAccess(reason) ? EXIT_USAGE : EXIT_REDIS);
   }
   return redis;
 }
@@ -589,7 +604,8 @@ async function connectCluster(nodes: string): Promise<RedisConnection> {
     await Promise.race([masterNodes(cluster), timeout]);
   } catch (error) {
     cluster.disconnect();
-    throw new CliError(`cannot reach the Redis Cluster at ${nodes}: ${error instanceof Error ? error.message : String(error)}`, EXIT_REDIS);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`cannot reach the Redis Cluster at ${nodes}: ${reason}`, refusedAccess(reason) ? EXIT_USAGE : EXIT_REDIS);
   }
   return cluster;
 }

@@ -152,10 +152,20 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(run).toMatchObject({ code: EXIT_REDIS, stderr: expect.stringContaining('cannot reach Redis at 127.0.0.1:1') });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await replay('--redis-url', 'not a url', 'verify')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('is not a URL') });
+    // Credentials Redis refuses need a fix, not another try.
+    expect(await replay('--redis-url', redisUrl().replace('redis://', 'redis://nobody:wrong@'), 'verify')).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: expect.stringContaining('WRONGPASS'),
+    });
   });
 
-  // Exit 2 ("bad input") used to cover this too, so a script could not tell "try again" from "fix the command".
-  it('given a Redis that goes away after the handshake, when a command runs, then it exits 4', async () => {
+  // Exit 2 ("bad input") used to cover these too, so a script could not tell "try again" from "fix the command".
+  it.each([
+    ['goes away after the handshake', EXIT_REDIS, null],
+    ['answers READONLY (a failover)', EXIT_REDIS, '-READONLY You cannot write against a read only replica.'],
+    ['answers BUSY (a long script)', EXIT_REDIS, '-BUSY Redis is busy running a script.'],
+    ['refuses the command for this user', EXIT_USAGE, '-NOPERM this user has no permissions to run the command'],
+  ])('given a Redis that %s, when a command runs, then it exits %s', async (_, code, answer) => {
     const INFO = 'redis_version:7.0.0\r\nloading:0';
     const server = net.createServer((socket) => {
       let pending = '';
@@ -166,6 +176,7 @@ describe('replay CLI (command functions, real Redis)', () => {
           if (name === 'PING') socket.write('+PONG\r\n');
           else if (name === 'INFO') socket.write(`$${INFO.length}\r\n${INFO}\r\n`);
           else if (name === 'CLIENT' || name === 'SELECT') socket.write('+OK\r\n');
+          else if (answer) socket.write(`${answer}\r\n`);
           else return void socket.destroy();
         }
       });
@@ -190,8 +201,8 @@ describe('replay CLI (command functions, real Redis)', () => {
     try {
       const { port } = server.address() as net.AddressInfo;
       const run = await replay('--redis-url', `redis://127.0.0.1:${port}`, 'history', ok);
-      expect(run.code).toBe(EXIT_REDIS);
-      expect((await replay('--help')).stdout).toContain('4  Redis cannot be reached, or failed during the command');
+      expect(run.code).toBe(code);
+      expect((await replay('--help')).stdout).toContain(`${code}  ${code === EXIT_REDIS ? 'Redis cannot be reached' : 'bad arguments or input'}`);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
