@@ -61,6 +61,27 @@ describe('OrphanHoldReaper (real Redis)', () => {
     expect(await held()).toEqual([mission.id]);
   });
 
+  // Each stamped and aged its holds by its own host clock: a reaper an hour ahead of the claimer gave
+  // back every fresh claim before its assignment landed, and the agent ran more missions than slots.
+  it("given orchestrators an hour apart, when one claims and the other reaps, then a fresh claim is kept, and an old one freed, by Redis's clock", async () => {
+    const HOUR_MS = 3_600_000;
+    const fresh = await created();
+    const realNow = Date.now();
+    const clock = jest.spyOn(Date, 'now');
+    try {
+      clock.mockReturnValue(realNow - HOUR_MS);
+      await slots.claim([{ agentId: 'agent-a', missionId: fresh.id, attempt: 1 }]);
+      clock.mockReturnValue(realNow + HOUR_MS);
+
+      expect(await reaper.reap()).toBe(0);
+      expect(await held()).toEqual([fresh.id]);
+      const [hold] = await slots.holds();
+      expect(await reaper.reap(hold.at + 2 * LEASE_MS + 1)).toBe(1);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('given old holds of a running assignment and of a failed attempt whose release is still on its way, when reaped, then both are kept', async () => {
     const running = await act(await created(), (m) => decideAssign(m, 'agent-a'));
     let failed = await act(await created(), (m) => decideAssign(m, 'agent-a'));

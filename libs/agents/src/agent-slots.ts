@@ -35,7 +35,7 @@ export enum ClaimCode {
 
 export interface Claim {
   code: ClaimCode;
-  /** The hold as this claim wrote it: `giveBack` removes it only while it is still this. */
+  /** The hold as this claim wrote it ('' when it wrote none): `giveBack` removes it only while it is still this. */
   raw: string;
 }
 
@@ -80,15 +80,24 @@ export class AgentSlots {
     private readonly keys: KeyLayout,
   ) {}
 
-  /** Claims all `holds` in one round trip; one claim per hold, in order. */
-  async claim(holds: readonly SlotHold[], now = Date.now()): Promise<Claim[]> {
+  /**
+   * Claims all `holds` in one round trip; one claim per hold, in order. Each hold is stamped with
+   * Redis's clock (`now`: a test's clock instead), so that the reaper of any orchestrator ages it
+   * by the same clock as the one that claimed it.
+   */
+  async claim(holds: readonly SlotHold[], now?: number): Promise<Claim[]> {
     if (holds.length === 0) return [];
     const k = this.keys;
-    const raws = holds.map((hold) => JSON.stringify({ ...hold, at: now, claimId: randomUUID() }));
-    const args: (string | number)[] = [now, k.agentHoldEndedPrefix];
-    holds.forEach((hold, i) => args.push(holdId(hold), raws[i]));
-    const codes = (await claimScript.run(this.redis, [k.agentLoad, k.agentCapacity, k.agentHolds, k.agentLastAssigned], args)) as ClaimCode[];
-    return codes.map((code, i) => ({ code, raw: raws[i] }));
+    const args: (string | number)[] = [now ?? '', k.agentHoldEndedPrefix];
+    for (const hold of holds) args.push(holdId(hold), hold.agentId, hold.missionId, hold.attempt, randomUUID());
+    const reply = (await claimScript.run(this.redis, [k.agentLoad, k.agentCapacity, k.agentHolds, k.agentLastAssigned], args)) as (ClaimCode | string)[];
+    return holds.map((_, i) => ({ code: reply[2 * i] as ClaimCode, raw: reply[2 * i + 1] as string }));
+  }
+
+  /** Redis's clock (ms): the one hold times are stamped with. */
+  async now(): Promise<number> {
+    const [seconds, micros] = await this.redis.time();
+    return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
   }
 
   /**

@@ -9,8 +9,10 @@ export type LuaConstants = Readonly<Record<string, Readonly<Record<string, strin
 export interface LuaScriptOptions {
   /**
    * Named include roots: `--- @include "@<root>/<path>"` resolves `<path>` under the directory
-   * given here. A library exports its Lua directory (e.g. `EVENT_STORE_LUA_ROOT`) so that another
-   * library's script can include its shared files without a path into that library's sources.
+   * given here. A library exports its Lua directory (e.g. through `missionLuaOptions` of
+   * `@app/event-store`) so that another library's script can include its shared files without a
+   * path into that library's sources. `@redis` (this library's own, e.g.
+   * `@redis/includes/redis-clock`) is always there.
    */
   includeRoots?: Readonly<Record<string, string>>;
   /**
@@ -29,6 +31,9 @@ export interface LuaScriptOptions {
 export function luaEnum(codes: Readonly<Record<string, string | number>>): Record<string, number> {
   return Object.fromEntries(Object.entries(codes).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
 }
+
+/** This library's Lua includes, the include root `@redis` of every script. */
+const REDIS_LUA_ROOT = join(__dirname, 'lua');
 
 /** `--- @include "<path>"` on a line of its own; the path is relative to the including file, or `@<root>/...`. */
 const INCLUDE_LINE = /^[ \t]*---[ \t]*@include[ \t]+"([^"]+)"[ \t]*$/gm;
@@ -56,7 +61,7 @@ export class LuaScript {
   ) {
     const suffix = /-(\d+)$/.exec(name);
     this.numberOfKeys = suffix ? Number(suffix[1]) : null;
-    const body = expandIncludes(join(dir, `${name}.lua`), options.includeRoots ?? {});
+    const body = expandIncludes(join(dir, `${name}.lua`), { redis: REDIS_LUA_ROOT, ...options.includeRoots });
     this.source = renderConstants(options.constants ?? {}) + body;
     this.sha = createHash('sha1').update(this.source).digest('hex');
   }

@@ -39,8 +39,9 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
     await this.task.stop();
   }
 
-  /** Frees every orphan hold and every long-ended one; returns how many. */
-  async reap(now = Date.now()): Promise<number> {
+  /** Frees every orphan hold and every long-ended one, aged by Redis's clock (`now`: a test's); returns how many. */
+  async reap(at?: number): Promise<number> {
+    const now = at ?? (await this.slots.now());
     let freed = 0;
     for (const hold of await this.slots.holds()) {
       const age = now - hold.at;

@@ -8,39 +8,47 @@
 
   KEYS[1] load hash (agent id -> slots held)
   KEYS[2] capacity hash (agent id -> slots)
-  KEYS[3] holds hash (hold id -> hold JSON {agentId, missionId, attempt, at, claimId})
+  KEYS[3] holds hash (hold id -> hold JSON {agentId, missionId, attempt, at, claimId}, written here)
   KEYS[4] last-assigned hash (agent id -> ms), read by the ranking
 
-  ARGV[1] now (ms)
+  ARGV[1] now (ms); '' = Redis's clock (TIME): a hold's time is then the same clock for every
+          orchestrator, whichever claimed it and whichever reaper ages it
   ARGV[2] key prefix of the ended markers (<prefix><hold id>, same hash tag)
-  ARGV[3..] pairs: hold id, hold JSON
+  ARGV[3..] per hold, five values: hold id, agent id, mission id, attempt, claim id
 
-  Result: one code per pair, from CODE (ClaimCode in agent-slots.ts)
+  Result: per hold, two values: a code from CODE (ClaimCode in agent-slots.ts), and the hold JSON
+  this claim wrote ('' when it wrote none)
     Claimed      a slot was taken
     AlreadyHeld  the hold existed; it now carries this claim (its time refreshed, so it is not taken for an orphan)
     AgentFull    the agent has no room; nothing changed
     Ended        the attempt already ended on this agent; nothing changed
 ]]
+--- @include "@redis/includes/redis-clock"
+
+local now = ARGV[1] ~= '' and tonumber(ARGV[1]) or redisNowMs()
 local results = {}
-for i = 3, #ARGV, 2 do
-  local holdId = ARGV[i]
-  local agentId = cjson.decode(ARGV[i + 1])['agentId']
+for i = 3, #ARGV, 5 do
+  local holdId, agentId = ARGV[i], ARGV[i + 1]
+  local hold = cjson.encode({ agentId = agentId, missionId = ARGV[i + 2], attempt = tonumber(ARGV[i + 3]), at = now, claimId = ARGV[i + 4] })
+  local code, written = nil, ''
   if redis.call('EXISTS', ARGV[2] .. holdId) == 1 then
-    results[#results + 1] = CODE.Ended
+    code = CODE.Ended
   elseif redis.call('HEXISTS', KEYS[3], holdId) == 1 then
-    redis.call('HSET', KEYS[3], holdId, ARGV[i + 1])
-    results[#results + 1] = CODE.AlreadyHeld
+    redis.call('HSET', KEYS[3], holdId, hold)
+    code, written = CODE.AlreadyHeld, hold
   else
     local load = tonumber(redis.call('HGET', KEYS[1], agentId) or '0')
     local capacity = tonumber(redis.call('HGET', KEYS[2], agentId) or '0')
     if load >= capacity then
-      results[#results + 1] = CODE.AgentFull
+      code = CODE.AgentFull
     else
       redis.call('HINCRBY', KEYS[1], agentId, 1)
-      redis.call('HSET', KEYS[3], holdId, ARGV[i + 1])
-      redis.call('HSET', KEYS[4], agentId, ARGV[1])
-      results[#results + 1] = CODE.Claimed
+      redis.call('HSET', KEYS[3], holdId, hold)
+      redis.call('HSET', KEYS[4], agentId, now)
+      code, written = CODE.Claimed, hold
     end
   end
+  results[#results + 1] = code
+  results[#results + 1] = written
 end
 return results

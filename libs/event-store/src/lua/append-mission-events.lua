@@ -72,7 +72,7 @@
     IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
 --- @include "includes/ready-membership"
---- @include "includes/redis-clock"
+--- @include "@redis/includes/redis-clock"
 
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])

@@ -36,7 +36,7 @@
   merges the leases of several partitions by that score)
 ]]
 --- @include "@event-store/includes/ready-membership"
---- @include "@event-store/includes/redis-clock"
+--- @include "@redis/includes/redis-clock"
 
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])

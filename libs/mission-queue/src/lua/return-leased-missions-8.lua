@@ -28,7 +28,7 @@
   Result: number of missions returned to ready
 ]]
 --- @include "@event-store/includes/ready-membership"
---- @include "@event-store/includes/redis-clock"
+--- @include "@redis/includes/redis-clock"
 
 local queue = { ready = KEYS[1], since = KEYS[5], byLevel = KEYS[6], bySkills = KEYS[7], skillSetPrefix = ARGV[5] }
 local now = ARGV[2] ~= '' and tonumber(ARGV[2]) or redisNowMs()
