@@ -1,4 +1,4 @@
-import { Mission } from '@app/mission';
+import { Mission, unusableRate } from '@app/mission';
 import { CheckResult, CriterionChecks, met, missed, numberOf, partly, textOf } from './check-result';
 
 const DEFAULT_MAX_CHANGE_PERCENT = 50;
@@ -19,11 +19,8 @@ export function checkPricing(mission: Mission, output: Record<string, unknown>):
 }
 
 function validRate(mission: Mission, rate: number | undefined, currency: string): CheckResult {
-  if (rate === undefined || rate <= 0) return missed('recommendedRate must be a finite positive number');
-  if (!/^[A-Z]{3}$/.test(currency)) return missed(`currency "${currency}" is not an ISO 4217 code such as EUR`);
-  const expected = textOf(mission.payload.currency).toUpperCase();
-  if (expected && currency !== expected) return missed(`currency is ${currency}, but this rate is priced in ${expected}`);
-  return met();
+  const unusable = unusableRate(mission, rate, currency);
+  return unusable ? missed(unusable) : met();
 }
 
 /** Why no rate can ever satisfy the mission's limits, or null when some can. */

@@ -27,4 +27,5 @@ export * from './redacted-create-body';
 export * from './retention';
 export * from './guest-language';
 export * from './output-schemas';
+export * from './usable-rate';
 export * from './live-stream-protocol';

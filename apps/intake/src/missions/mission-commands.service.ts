@@ -63,7 +63,7 @@ export class MissionCommandsService {
     const decision = decideApprove(mission, approval);
     if (decision.kind === 'skip') throw notDone(missionId, 'approve', decision.reason);
     const plain = await this.personal.openMission(mission);
-    if (plain.result) assertEditedOutput(mission.type, plain.result.output, output);
+    if (plain.result) assertEditedOutput(plain, plain.result.output, output);
     // Checked against this attempt's output, so it replaces only this attempt's: a newer one under
     // review by the time it is recorded (another reviewer rejected this one) is a 409.
     return { ...approval, output: await this.personal.sealOutput(mission, output), attempt: mission.attempts };

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { MissionType, MULTI_LINE, textProblem, validateOutput } from '@app/mission';
+import { Mission, MULTI_LINE, textProblem, unusableRate, validateOutput } from '@app/mission';
 
 /** The kinds of value a result's fields hold (the output schemas of libs/llm use only these). */
 function kindOf(value: unknown): string {
@@ -13,9 +13,10 @@ function kindOf(value: unknown): string {
  * Refuses a reviewer's edit that is not shaped like the agent's output it replaces (the same
  * fields, each of the same kind, with text that keeps the text rule) or that its mission type's
  * output schema refuses, as it refused the agent's: an empty reply, a language, currency or
- * urgency it does not know would reach the guest or the ERP.
+ * urgency it does not know would reach the guest or the ERP. A pricing edit must keep a usable
+ * rate (unusableRate), which the judge never sees again.
  */
-export function assertEditedOutput(type: MissionType, original: Record<string, unknown>, output: Record<string, unknown>): void {
+export function assertEditedOutput(mission: Mission, original: Record<string, unknown>, output: Record<string, unknown>): void {
   const problems: string[] = [];
   for (const key of Object.keys(original)) if (!Object.hasOwn(output, key)) problems.push(`${key} is required`);
   for (const [key, value] of Object.entries(output)) {
@@ -30,7 +31,9 @@ export function assertEditedOutput(type: MissionType, original: Record<string, u
       if (problem) problems.push(`${key} ${problem}`);
     }
   }
-  problems.push(...validateOutput(type, output));
+  problems.push(...validateOutput(mission.type, output));
+  const rate = mission.type === 'pricing' && problems.length === 0 ? unusableRate(mission, output.recommendedRate, output.currency) : null;
+  if (rate) problems.push(rate);
   if (problems.length > 0) {
     throw new BadRequestException({
       message: "output is not shaped like the agent's result",

@@ -61,7 +61,8 @@ export class ReviewsController {
   @ApiOkResponse({ type: MissionView, description: 'The mission, succeeded.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reviewer',
-    badRequest: "The body fails validation, or `output` does not have the agent's output's fields, each of the same kind.",
+    badRequest:
+      "The body fails validation, or `output` does not have the agent's output's fields, each of the same kind, fails the type's output schema, or (pricing) has no positive rate in the mission's currency.",
     invalidField: { field: 'output', problem: 'reply is required' },
     notFound: 'No mission with this id.',
     id: 'mission',
