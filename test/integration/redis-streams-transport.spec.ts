@@ -289,6 +289,39 @@ describe('Redis Streams transport (real Redis)', () => {
     expect(await poisonEntries()).toEqual([]);
   });
 
+  // It was taken for a message on its last delivery and handled a second time.
+  it('given a reclaimed message its slow previous owner acks right after the claim, then it is not handled again', async () => {
+    const step = async (n: number) => (await admin.xadd(stream, '*', 'pattern', 'step', 'data', JSON.stringify({ n }))) as string;
+    await admin.xgroup('CREATE', stream, 'workers', '0', 'MKSTREAM');
+    const done = await step(0);
+    const open = await step(1);
+    await admin.xreadgroup('GROUP', 'workers', 'slow', 'STREAMS', stream, '>');
+    await admin.xclaim(stream, 'workers', 'slow', 0, done, open, 'IDLE', 60_000, 'JUSTID');
+    const handled: number[] = [];
+    const s = server({
+      consumer: 'reclaimer',
+      connect: (purpose) => {
+        const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+        if (purpose !== 'writer') return connection;
+        const xautoclaim = connection.xautoclaim.bind(connection) as (...args: unknown[]) => Promise<unknown>;
+        // The slow owner finishes the first message between this claim and the delivery counts.
+        Object.assign(connection, {
+          xautoclaim: async (...args: unknown[]) => {
+            const claimed = await xautoclaim(...args);
+            await admin.xack(stream, 'workers', done);
+            return claimed;
+          },
+        });
+        return connection;
+      },
+    });
+    s.addHandler('step', async (data: { n: number }) => void handled.push(data.n), true);
+    await listen(s);
+
+    await waitFor(async () => handled.includes(1), { timeoutMs: 10_000, what: 'the other reclaimed message handled' });
+    expect(handled).toEqual([1]);
+  });
+
   it('given an instance that closes holding nothing, then its consumer leaves the group; poison moves are reported', async () => {
     const { seen, events } = recorder();
     const s = server({ consumer: 'leaving', events });

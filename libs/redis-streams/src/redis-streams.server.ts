@@ -286,8 +286,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         const counts = await this.deliveryCounts(lane, ids);
         let reclaimed = 0;
         for (const [id, fields] of live) {
-          if (lane.inFlightIds.has(id)) continue;
-          this.start(lane, { id, fields, deliveries: counts.get(id) ?? this.options.maxDeliveries });
+          const deliveries = counts.get(id);
+          // No longer pending: its previous owner, slower than its touches, acked it after the claim. Done, not ours.
+          if (lane.inFlightIds.has(id) || deliveries === undefined) continue;
+          this.start(lane, { id, fields, deliveries });
           reclaimed += 1;
         }
         if (reclaimed > 0) this.options.events?.reclaimed(lane.stream, reclaimed);
