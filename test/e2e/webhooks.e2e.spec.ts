@@ -48,6 +48,14 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
     await request(system.intake.getHttpServer()).post('/api/webhooks').set('Authorization', `Bearer ${TEST_KEYS.submitter}`).send(body).expect(403);
     await api().get('/api/webhooks/wh_000000000000000000000000').expect(404);
     await api().get('/api/webhooks/nope').expect(400);
+    // Checked and called as URL parsing reads it (host 127.0.0.1), it used to be listed as sent: an operator read evil.example.
+    const { port } = new URL(receiver.url);
+    const spelled = await api()
+      .post('/api/webhooks')
+      .send({ ...body, url: `http://127.0.0.1:${port}\\@evil.example/hooks` })
+      .expect(201);
+    expect(spelled.body.url).toBe(`http://127.0.0.1:${port}/@evil.example/hooks`);
+    await api().delete(`/api/webhooks/${spelled.body.id}`).expect(200);
     expect((await api().get('/api/webhooks').expect(200)).body).toEqual([]);
   });
 

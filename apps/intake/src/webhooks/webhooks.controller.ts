@@ -83,7 +83,8 @@ export class WebhooksController {
     const target = await this.policy.check(body.url);
     if (!target.ok) throw new UnprocessableEntityException(target.problem);
     const { subscription, secret } = await this.subscriptions.create(
-      { url: body.url, eventTypes: body.eventTypes, description: body.description ?? '' },
+      // As URL parsing reads it, the way it was checked and will be called: `http://a\@b/` is host a.
+      { url: target.url.href, eventTypes: body.eventTypes, description: body.description ?? '' },
       caller,
     );
     return { ...subscription, secret };
