@@ -73,6 +73,16 @@ const CORPUS: BadRequestCase[] = [
   // It used to name no subject: the address stayed in plain in the log, and no erasure reached it.
   { name: 'payload guest id an e-mail address', status: 400, body: { ...valid, payload: { guest: { id: 'anna.schmidt@example.com', name: 'Anna' } } } },
   { name: 'payload guest id an object', status: 400, body: { ...valid, payload: { guest: { id: { email: 'a@b.c' } } } } },
+  // It read 98765432109876540000, as …211 does: two guests were one data subject.
+  {
+    name: 'payload guest id above 2^53 (not exact)',
+    status: 400,
+    body: `{"type":"maintenance","title":"t","description":"","priority":"low","payload":{"guest":{"id":98765432109876543210}}}`,
+  },
+  { name: 'payload guest id negative', status: 400, body: { ...valid, payload: { guest: { id: -4711 } } } },
+  // Valid only after the "guest:" prefix, where the pattern used to be tested.
+  { name: 'payload guest id "-"', status: 400, body: { ...valid, payload: { guest: { id: '-' } } } },
+  { name: 'payload guest id "_x"', status: 400, body: { ...valid, payload: { guest: { id: '_x' } } } },
 
   { name: 'payload with 600 keys', status: 400, body: { ...valid, payload: wide(600) } },
   { name: 'deadline not a date', status: 400, body: { ...valid, deadline: 'tomorrow' } },

@@ -110,6 +110,31 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     for (const needle of NEEDLES) expect({ needle, found: kept.includes(needle) }).toEqual({ needle, found: false });
   });
 
+  it('given two guests whose numeric ids differ only past 2^53, then each create is a 400 asking for a string id, and as strings they are two subjects', async () => {
+    // JSON.parse reads both as 98765432109876540000: they were one subject, whose access request and erasure took in both guests.
+    const ids = ['98765432109876543210', '98765432109876543211'];
+    for (const id of ids) {
+      const raw = JSON.stringify({ ...repair, payload: { room: '204', guest: { name: `guest ${id}` } } }).replace('"guest":{', `"guest":{"id":${id},`);
+      const refused = await system.api.post('/api/missions').set('Content-Type', 'application/json').send(raw).expect(400);
+      expect(refused.body.details).toEqual([
+        { field: 'payload', problems: [expect.stringMatching(/^payload\.guest\.id, when a number,.*send larger ids as strings$/)] },
+      ]);
+    }
+    const created = [];
+    for (const id of ids)
+      created.push(
+        (
+          await system.api
+            .post('/api/missions')
+            .send({ ...repair, payload: { room: '204', guest: { id, name: `guest ${id}` } } })
+            .expect(201)
+        ).body as Mission,
+      );
+    expect(created.map((mission) => mission.subjects)).toEqual(ids.map((id) => [`guest:${id}`]));
+    const access = (await system.api.get(`/api/subjects/guest:${ids[0]}`).expect(200)).body;
+    expect(access.missions.map((entry: { mission: Mission }) => entry.mission.id)).toEqual([created[0].id]);
+  });
+
   describe('given a guest who asks for their data and then for erasure', () => {
     const BOB = { id: 'g-erase', name: 'Bob Example', email: 'bob@example.org', phone: '+49 30 1234567' };
     const subject = 'guest:g-erase';

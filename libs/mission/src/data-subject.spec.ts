@@ -1,5 +1,5 @@
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
-import { resolveSubjects } from './data-subject';
+import { guestIdProblem, guestSubjectOf, resolveSubjects } from './data-subject';
 import { decideAssign, decideComplete, decideCreate, decideEraseSubject, decideEvaluate, decideStart } from './decide';
 import { evolveInPlace } from './evolve-in-place';
 import { MissionEvent } from './mission-events';
@@ -26,6 +26,31 @@ describe('data subjects', () => {
   it('given payload.guest.id and no subjects, then the guest is the subject', () => {
     expect(resolveSubjects(aCreateInput({ payload: { guest: { id: 4711, name: 'Anna' } } }), 'm-1')).toEqual(['guest:4711']);
     expect(resolveSubjects(aCreateInput({ subjects: [], payload: { guest: { id: 'A-17' } } }), 'm-1')).toEqual(['guest:A-17']);
+  });
+
+  it('given numeric guest ids above 2^53 that JSON.parse rounds to one number, then neither names a subject: they would be one guest', () => {
+    const [first, second] = [JSON.parse('{"guest":{"id":98765432109876543210}}'), JSON.parse('{"guest":{"id":98765432109876543211}}')];
+    // What the boundary saw: two guests, one number.
+    expect(first.guest.id).toBe(second.guest.id);
+    for (const payload of [first, second, { guest: { id: Number.MAX_SAFE_INTEGER + 1 } }, { guest: { id: -1 } }, { guest: { id: 1.5 } }]) {
+      expect(guestSubjectOf(payload)).toBeNull();
+      expect(guestIdProblem(payload)).toMatch(/^payload\.guest\.id, when a number, .*send larger ids as strings$/);
+    }
+    expect(guestSubjectOf({ guest: { id: '98765432109876543210' } })).toBe('guest:98765432109876543210');
+    expect(guestSubjectOf({ guest: { id: '98765432109876543211' } })).toBe('guest:98765432109876543211');
+    expect(guestSubjectOf({ guest: { id: Number.MAX_SAFE_INTEGER } })).toBe(`guest:${Number.MAX_SAFE_INTEGER}`);
+    expect(guestSubjectOf({ guest: { id: 0 } })).toBe('guest:0');
+  });
+
+  it('given a string guest id, then the id itself must start with a letter or digit, and guest:<id> stay within 128 characters', () => {
+    // They passed as guest:-, guest:_x and guest::x: the pattern was tested on the whole subject.
+    for (const id of ['-', '_x', ':x', '.x', 'x'.repeat(123), '']) {
+      expect({ id, subject: guestSubjectOf({ guest: { id } }) }).toEqual({ id, subject: null });
+      expect(guestIdProblem({ guest: { id } })).toMatch(/^payload\.guest\.id must be an opaque id/);
+    }
+    expect(guestSubjectOf({ guest: { id: 'x'.repeat(122) } })).toBe(`guest:${'x'.repeat(122)}`);
+    expect(guestIdProblem({ guest: { id: 'A-17' } })).toBeNull();
+    expect(guestIdProblem({ guest: { name: 'Anna' } })).toBeNull();
   });
 
   it('given no guest id, then the mission is its own subject when a personal field holds anything, else there is none', () => {

@@ -17,18 +17,36 @@ export function isSubjectId(value: unknown): value is string {
 
 /**
  * The data subject `payload.guest.id` names, `guest:<id>`; null without one, or when it is no
- * opaque id (every boundary refuses such a payload: payloadProblem).
+ * opaque id (every boundary refuses such a payload: guestIdProblem). A number counts only as a
+ * safe integer of at least 0: JSON.parse rounds a larger one, so 98765432109876543210 and
+ * 98765432109876543211 both read 98765432109876540000 and two guests would share one subject,
+ * one access request and one erasure. A string is checked itself, not `guest:<id>` (which passed
+ * "-" and "_x"), and must leave `guest:<id>` a subject id (at most 128 characters).
  */
 export function guestSubjectOf(payload: unknown): string | null {
-  const guest = isPlainObject(payload) ? payload.guest : undefined;
-  const id = isPlainObject(guest) ? guest.id : undefined;
-  return (typeof id === 'string' || typeof id === 'number') && isSubjectId(`guest:${id}`) ? `guest:${id}` : null;
+  const id = guestIdOf(payload);
+  if (typeof id === 'number') return Number.isSafeInteger(id) && id >= 0 ? `guest:${id}` : null;
+  return typeof id === 'string' && isSubjectId(id) && isSubjectId(`guest:${id}`) ? `guest:${id}` : null;
+}
+
+/** Why `payload.guest.id` names no data subject although it is given, or null when it names one or is not given. */
+export function guestIdProblem(payload: unknown): string | null {
+  if (!namesGuestId(payload) || guestSubjectOf(payload) !== null) return null;
+  if (typeof guestIdOf(payload) === 'number') {
+    return `payload.guest.id, when a number, must be a whole number from 0 to ${Number.MAX_SAFE_INTEGER} (2^53 - 1): a larger JSON number is not exact and would name another guest; send larger ids as strings`;
+  }
+  return "payload.guest.id must be an opaque id (a letter or digit, then letters, digits and . _ : -, at most 122 characters), not an e-mail address or a name: it names the guest's data subject and is stored in plain";
 }
 
 /** Whether the payload gives a `guest.id` at all, whatever it holds. */
 export function namesGuestId(payload: unknown): boolean {
   const guest = isPlainObject(payload) ? payload.guest : undefined;
   return isPlainObject(guest) && Object.hasOwn(guest, 'id');
+}
+
+function guestIdOf(payload: unknown): unknown {
+  const guest = isPlainObject(payload) ? payload.guest : undefined;
+  return isPlainObject(guest) ? guest.id : undefined;
 }
 
 /**

@@ -72,6 +72,11 @@ const strangeValue = fc.oneof(
   fc.constant(['Anna Schmidt']),
   fc.constant({ guest: { id: 'anna.schmidt@example.com', name: 'Anna' } }),
   fc.constant({ guest: { id: 4711 } }),
+  // Rounded by JSON.parse: 98765432109876543210 and …211 read alike. Then ids valid only after "guest:".
+  fc.constant({ guest: { id: JSON.parse('98765432109876543210') as number } }),
+  fc.constant({ guest: { id: -7 } }),
+  fc.constant({ guest: { id: '-' } }),
+  fc.constant({ guest: { id: '_x' } }),
   fc.constant({ guest: { id: true } }),
   fc.constant(Array.from({ length: 11 }, (_, i) => `guest:${i}`)),
   fc.constantFrom('guest_support', 'pricing', 'low', 'critical', 'german', 'odoo'),

@@ -1,5 +1,5 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
-import { guestSubjectOf, namesGuestId } from './data-subject';
+import { guestIdProblem } from './data-subject';
 
 /** Keys that, copied into an object, can reach its prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -31,16 +31,12 @@ export interface PayloadLimits {
 
 /**
  * Why a payload is refused, or null when it is fine. Pure, so the HTTP and stream boundaries agree.
- * A `guest.id` must be an opaque id (it names the guest's data subject, `guest:<id>`, and is
- * stored in plain): an e-mail address there was kept in plain and never erased.
+ * A `guest.id` must be an opaque id or a safe integer (it names the guest's data subject,
+ * `guest:<id>`, and is stored in plain): an e-mail address there was kept in plain and never
+ * erased, and a rounded number merged two guests into one subject.
  */
 export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
   return shapeProblem(value, limits) ?? guestIdProblem(value);
-}
-
-function guestIdProblem(payload: unknown): string | null {
-  if (!namesGuestId(payload) || guestSubjectOf(payload) !== null) return null;
-  return "payload.guest.id must be an opaque id (a letter or digit, then letters, digits and . _ : -), not an e-mail address or a name: it names the guest's data subject and is stored in plain";
 }
 
 function shapeProblem(value: unknown, limits: PayloadLimits): string | null {
