@@ -304,6 +304,17 @@ describe('intake API (four services, real Redis)', () => {
       expect(same.body.id).toBe(first.body.id);
     });
 
+    it('when a key is repeated with optional fields sent as null that the first create left out, or the other way round, then it is the first mission (200)', async () => {
+      // Null stands for a field left out; the retry was refused as "used ... with another body".
+      const nulls = { requiredSkills: null, deadline: null, notBefore: null, subjects: null, source: null };
+      const first = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-nulls').send(mission()).expect(201);
+      const retry = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-nulls').send(mission(nulls)).expect(200);
+      expect(retry.body.id).toBe(first.body.id);
+      const withNulls = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-nulls-2').send(mission(nulls)).expect(201);
+      const without = await as(TEST_KEYS.submitter).post('/api/missions').set('Idempotency-Key', 'ticket-nulls-2').send(mission()).expect(200);
+      expect(without.body.id).toBe(withNulls.body.id);
+    });
+
     it('when another API key uses the same idempotency key, then it gets a mission of its own (no squatting)', async () => {
       const squatter = await as(TEST_KEYS.operator)
         .post('/api/missions')

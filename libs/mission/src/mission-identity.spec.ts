@@ -35,4 +35,25 @@ describe('mission identity', () => {
     expect(bodyFingerprint(reordered)).toBe(bodyFingerprint(body));
     expect(bodyFingerprint({ ...body, title: 'AC broken in room 205' })).not.toBe(bodyFingerprint(body));
   });
+
+  it('given bodies as stored with idempotency records before, then their fingerprints are what they were: a record must still match its repeat', () => {
+    const full = {
+      ...body,
+      requiredSkills: ['facility_maintenance'],
+      deadline: '2026-05-01T18:00:00Z',
+      notBefore: '2026-05-01T07:00:00Z',
+      subjects: ['guest:4711'],
+      source: { system: 'odoo', model: 'maintenance.request', recordId: 4711 },
+      payload: { room: '204', note: null, guest: { id: 4711, vip: true } },
+    } as MissionCreateDto;
+    expect(bodyFingerprint(body)).toBe('8c864b84e7d7802df5ff5e6b73b5e785f8ccbe4e65ad0d6ed9659fa3aacd18de');
+    expect(bodyFingerprint(full)).toBe('e30d4a19bbeaab377733a9c0637f007a7f1cebaba5f097cde7d3384bbb3e207c');
+  });
+
+  it('given an optional field sent as null, then it fingerprints as left out: null stands for a field left out', () => {
+    const nulls = { ...body, requiredSkills: null, deadline: null, notBefore: null, subjects: null, source: null } as unknown as MissionCreateDto;
+    expect(bodyFingerprint(nulls)).toBe(bodyFingerprint(body));
+    // Within the payload a null is a value the agent reads, not a field left out.
+    expect(bodyFingerprint({ ...body, payload: { ...body.payload, note: null } })).not.toBe(bodyFingerprint(body));
+  });
 });

@@ -88,8 +88,12 @@ export function missionIdForStreamEntry(stream: string, entryId: string): string
 /**
  * SHA-256 of the create body as canonical JSON (keys sorted): stored with the idempotency record,
  * so a repeat with the same key but another body is refused instead of answered with the first
- * mission.
+ * mission. A top-level field sent as null is left out, as canonicalJson leaves out undefined: in a
+ * create, null stands for a field left out, so a retry that sends `"deadline": null` is the same
+ * body (it was a 422). Only optional fields can be null here (validation refuses a null required
+ * field), and a body without nulls hashes as it always did, so stored records still match.
  */
 export function bodyFingerprint(input: MissionCreateDto): string {
-  return createHash('sha256').update(canonicalJson(input)).digest('hex');
+  const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null));
+  return createHash('sha256').update(canonicalJson(given)).digest('hex');
 }
