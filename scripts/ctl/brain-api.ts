@@ -26,8 +26,12 @@ export class CtlError extends Error {
   }
 }
 
-/** Nest's answer to a route it does not have: the route, not the resource, is missing. */
-const NO_ROUTE = /^Cannot (GET|POST|PATCH|PUT|DELETE) /;
+/**
+ * The intake's answer to a route it does not have: the route, not the resource, is missing. An
+ * older intake passes on Nest's "Cannot GET /api/…"; a newer one says "no such route: GET", as
+ * Nest's text quoted the path and query.
+ */
+const NO_ROUTE = /^(Cannot|no such route:) (GET|POST|PATCH|PUT|DELETE)\b/;
 
 /**
  * An id as one segment of a path. `.` and `..` are refused: URL resolution drops such a segment, so

@@ -384,6 +384,27 @@ describe('bad input (four services, real Redis)', () => {
     expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'a path parameter is not valid percent-encoding', details: [] });
   });
 
+  it('given a path no route matches, then the 404 quotes neither its path nor its query', async () => {
+    const token = (await system.api.post('/api/stream/tokens').expect(201)).body.token as string;
+    // It used to say "Cannot GET <path and query>": a guest's address, a stream token, in an error body.
+    for (const [method, path] of [
+      ['get', '/api/subjects/anna%40example.com/extra?email=anna@example.com'],
+      ['get', `/api//stream?token=${token}`],
+      ['delete', '/api/subject/anna.schmidt@example.com'],
+    ] as const) {
+      const response = await system.api[method](path).expect(404);
+      expect(response.body).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        message: `no such route: ${method.toUpperCase()}; the routes are listed at /docs`,
+        details: [],
+      });
+    }
+    // A route that is there keeps its own 404.
+    const unknown = await system.api.get('/api/subjects/guest:nobody').expect(404);
+    expect(unknown.body.message).not.toMatch(/^no such route/);
+  });
+
   it('given a throttled key, then 429 carries Retry-After', async () => {
     const limited = await startInProcessSystem('e2e-rate', { RATE_LIMIT_PER_MINUTE: '3' });
     try {

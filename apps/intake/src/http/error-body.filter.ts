@@ -50,7 +50,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
     const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
     const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : exception.message;
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: withoutQuotedParam(message), details };
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: withoutQuotedRequest(status, message), details };
   }
   if (exception instanceof IllegalTransitionError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
@@ -87,13 +87,22 @@ const BODY_PARSER_MESSAGES: Readonly<Record<string, string>> = {
   'parameters.too.many': 'too many parameters',
 };
 
+/** Nest's 404 for a request no route matches: "Cannot <method> <the raw URL, query included>". */
+const NEST_NO_ROUTE = /^Cannot ([A-Z]+) /;
+
 /**
- * Express's router fails on a path parameter that is not valid percent-encoding (a lone `%`) with
- * "Failed to decode param '<the raw parameter>'", and Nest passes that on as a 400: the parameter
- * may be a guest's e-mail address (`/api/subjects/:subjectId`), so it is not quoted back.
+ * Express's and Nest's own messages that quote the request, reworded, as an error body ends up in
+ * clients' logs. Express's router fails on a path parameter that is not valid percent-encoding (a
+ * lone `%`) with "Failed to decode param '<the raw parameter>'", which Nest passes on as a 400:
+ * the parameter may be a guest's e-mail address (`/api/subjects/:subjectId`). Nest's route-not-found
+ * 404 quotes the whole URL: path values (that address again, under a misspelt route) and the query
+ * string (`/api//stream?token=<a stream token>`). Which segments of a path no route matches are
+ * values cannot be told, so only the method is kept.
  */
-function withoutQuotedParam(message: string): string {
-  return message.startsWith('Failed to decode param ') ? 'a path parameter is not valid percent-encoding' : message;
+function withoutQuotedRequest(status: number, message: string): string {
+  if (message.startsWith('Failed to decode param ')) return 'a path parameter is not valid percent-encoding';
+  const noRoute = status === 404 ? NEST_NO_ROUTE.exec(message) : null;
+  return noRoute ? `no such route: ${noRoute[1]}; the routes are listed at /docs` : message;
 }
 
 /** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large). */
