@@ -384,6 +384,18 @@ describe('bad input (four services, real Redis)', () => {
     expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'a path parameter is not valid percent-encoding', details: [] });
   });
 
+  it('given a JSON body with a prototype-reaching key, then the 400 names the key, on the create and on every other body', async () => {
+    // It said "the request body is not valid JSON", which it is.
+    for (const [path, key, body] of [
+      ['/api/missions', '__proto__', '{"type":"pricing","title":"t","description":"","priority":"low","payload":{"__proto__":{"isAdmin":true}}}'],
+      ['/api/dlq/requeue', 'constructor', '{"reason":"ok","constructor":{"polluted":true}}'],
+      ['/api/agents', 'prototype', '{"id":"agent-x","prototype":1}'],
+    ]) {
+      const response = await system.api.post(path).set('Content-Type', 'application/json').send(body).expect(400);
+      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: `key "${key}" is not allowed in JSON bodies`, details: [] });
+    }
+  });
+
   it('given a path no route matches, then the 404 quotes neither its path nor its query', async () => {
     const token = (await system.api.post('/api/stream/tokens').expect(201)).body.token as string;
     // It used to say "Cannot GET <path and query>": a guest's address, a stream token, in an error body.

@@ -1,5 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { guestIdProblem } from './data-subject';
+import { ForbiddenJsonKeyError } from './forbidden-json-key-error';
 
 /** Keys that, copied into an object, can reach its prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -9,7 +10,7 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
  * after parsing is too late: class-transformer silently drops such keys, so a request would pass.
  */
 export function rejectForbiddenKeys(key: string, value: unknown): unknown {
-  if (FORBIDDEN_KEYS.has(key)) throw new SyntaxError(`key "${key}" is not allowed in JSON bodies`);
+  if (FORBIDDEN_KEYS.has(key)) throw new ForbiddenJsonKeyError(key);
   return value;
 }
 

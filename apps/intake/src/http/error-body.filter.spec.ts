@@ -1,6 +1,7 @@
 import { AddressInfo } from 'node:net';
 import express from 'express';
 import { VersionConflictError } from '@app/event-store';
+import { rejectForbiddenKeys } from '@app/mission';
 import { writeErrorBody } from './error-body.filter';
 
 describe('error bodies (a real HTTP server on loopback)', () => {
@@ -44,6 +45,28 @@ describe('error bodies (a real HTTP server on loopback)', () => {
       const text = await response.text();
       expect(text).not.toMatch(/Ada|Lovelace|example/);
       expect(JSON.parse(text)).toEqual({ statusCode: 400, error: 'Bad Request', message: 'the request body is not valid JSON', details: [] });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('given a JSON body with a prototype-reaching key, when the parser refuses it, then the 400 names the key, not "not valid JSON"', async () => {
+    const app = express();
+    app.post('/api/missions', express.json({ reviver: rejectForbiddenKeys }), (_request, response) => response.status(201).end());
+    app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => writeErrorBody(response, error));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      for (const key of ['__proto__', 'constructor', 'prototype']) {
+        const response = await fetch(`http://127.0.0.1:${port}/api/missions`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: `{"payload":{"guest":"Ada Lovelace","${key}":{"isAdmin":true}}}`,
+        });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: `key "${key}" is not allowed in JSON bodies`, details: [] });
+      }
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
-import { IllegalTransitionError } from '@app/mission';
+import { ForbiddenJsonKeyError, IllegalTransitionError } from '@app/mission';
 import { bodyStillArriving } from './request-body';
 
 /** The one shape of every error the API returns. */
@@ -15,7 +15,8 @@ export interface ErrorBody {
 
 /**
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
- * transition is a 409, body-parser failures (malformed JSON, too large) keep theirs, and anything
+ * transition is a 409, body-parser failures (malformed JSON, too large, a prototype-reaching key)
+ * keep theirs, and anything
  * else is a 500 whose cause goes to the log, not to the client.
  */
 @Catch()
@@ -58,6 +59,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   // Others kept changing the mission through every retry: the client may try again.
   if (exception instanceof VersionConflictError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: `${exception.message}; it is changing, try again`, details: [] };
+  }
+  // A parse failure too (entity.parse.failed), but valid JSON: its message names the key, not the body.
+  if (exception instanceof ForbiddenJsonKeyError) {
+    return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: exception.message, details: [] };
   }
   const failure = bodyParserFailure(exception);
   if (failure) {
