@@ -66,4 +66,17 @@ describe('AgentRegistry changes (real Redis)', () => {
     expect(again.version).toBe(2);
     expect(await eventTypes()).toEqual(['AgentRegistered', 'AgentStatusChanged']);
   });
+
+  // Saving the console's form unchanged (or a PATCH repeating the name) recorded an AgentUpdated that changed nothing.
+  it('given an agent, when fields are set to the values they have, then only the ones that differ are recorded, and none at all adds no event', async () => {
+    const same = await registry.change(lena.id, { fields: { name: lena.name, skills: [...lena.skills], capacity: lena.capacity } }, 'operator-key');
+    expect(same.version).toBe(1);
+
+    await registry.change(lena.id, { fields: { name: lena.name, capacity: 4 } }, 'operator-key');
+    const events = await redis.xrange(keys.agentLog(lena.id), '-', '+');
+    expect(events.map(([, fields]) => JSON.parse(fields[1]))).toEqual([
+      expect.objectContaining({ type: 'AgentRegistered' }),
+      expect.objectContaining({ type: 'AgentUpdated', data: { capacity: 4 } }),
+    ]);
+  });
 });

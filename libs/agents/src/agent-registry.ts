@@ -70,13 +70,17 @@ export class AgentRegistry {
   /**
    * Changes an agent's profile fields and/or status: an AgentUpdated and an AgentStatusChanged
    * event, appended together at the version read, so a conflict leaves neither behind. A status
-   * the agent already has adds no event; nothing to change returns the record as it is.
+   * the agent already has, or a field set to the value it has, adds nothing to an event (a form
+   * saved unchanged records no change); nothing to change returns the record as it is.
    */
   async change(agentId: string, change: { fields?: AgentChanges; status?: { status: AgentStatus; reason: string } }, actor: string): Promise<AgentRecord> {
     const record = await this.requireRecord(agentId);
     const at = new Date().toISOString();
     const events: AgentEvent[] = [];
-    if (change.fields && Object.keys(change.fields).length > 0) events.push({ type: 'AgentUpdated', agentId, at, actor, data: change.fields });
+    const fields = Object.fromEntries(
+      Object.entries(change.fields ?? {}).filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(record[field as keyof AgentChanges])),
+    ) as AgentChanges;
+    if (Object.keys(fields).length > 0) events.push({ type: 'AgentUpdated', agentId, at, actor, data: fields });
     if (change.status && change.status.status !== record.status) events.push({ type: 'AgentStatusChanged', agentId, at, actor, data: change.status });
     return events.length === 0 ? record : this.append(record, events);
   }
