@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { idempotencyDeduplicationKey, MissionCreateDto, missionIdFor } from '@app/mission';
+import { idempotencyDeduplicationKey, MissionCreateDto, missionIdFor, missionIdForKey } from '@app/mission';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { MissionIntakeService } from '../../apps/intake/src/missions/mission-intake.service';
 import { ScheduleFiringService, scheduleScope } from '../../apps/intake/src/schedules/schedule-firing.service';
@@ -343,6 +343,11 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     expect(await firing.sweep(new Date(due.getTime() + 200))).toEqual({ fired: 1, skipped: 0 });
     const next = nextDueAfter('0 6 * * *', 'UTC', due, created.id) as Date;
     expect(await firing.sweep(new Date(next.getTime() + MINUTE + 1))).toEqual({ fired: 0, skipped: 1 });
+    // The skip withdrew the due time's key for the life of an idempotency record; it used to stay for good.
+    const withdrawn = idempotencyDeduplicationKey(scheduleScope(created.id), next.toISOString());
+    const ttl = await system.redis.pttl(system.keys.of(missionIdForKey(withdrawn)).idempotency(withdrawn));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(system.environment.IDEMPOTENCY_TTL_SECONDS * 1000);
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 

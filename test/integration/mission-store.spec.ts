@@ -131,11 +131,14 @@ describe('MissionStore (real Redis)', () => {
     expect(await store.load('idem-t1')).toEqual(first.mission);
   });
 
-  it('given a withdrawn idempotency key, then every create with it is refused, for good; a key a create used first stays its own', async () => {
+  it('given a withdrawn idempotency key, then every create with it is refused for the life of an idempotency record; a key a create used first stays its own', async () => {
     const idem = { kind: 'idempotency' as const, key: 'k-withdrawn', fingerprint: 'dd44', ttlMs: 60_000 };
-    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn')).toBe(WithdrawCode.Withdrawn);
-    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn')).toBe(WithdrawCode.Withdrawn);
-    expect(await redis.pttl(keys.partitions[0].idempotency('k-withdrawn'))).toBe(-1);
+    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
+    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
+    // It never expired: a schedule skipped every minute left 1 440 such keys a day for good.
+    const ttl = await redis.pttl(keys.partitions[0].idempotency('k-withdrawn'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(idem.ttlMs);
     const logBefore = await redis.xlen(keys.partitions[0].log);
     expect(await store.append('idem-w1', null, decideCreate(input), { actor: 'test' }, [idem])).toEqual({
       code: AppendCode.IdempotencyMismatch,
@@ -146,11 +149,11 @@ describe('MissionStore (real Redis)', () => {
 
     const used = { ...idem, key: 'k-used' };
     await store.append('idem-w2', null, decideCreate(input), { actor: 'test' }, [used]);
-    expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used')).toBe(WithdrawCode.Created);
+    expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used', idem.ttlMs)).toBe(WithdrawCode.Created);
     expect(await store.append('idem-w3', null, decideCreate(input), { actor: 'test' }, [used])).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-w2' });
     // Its record expired: the mission still tells that a create used the key.
     await redis.del(keys.partitions[0].idempotency('k-used'));
-    expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used')).toBe(WithdrawCode.Created);
+    expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used', idem.ttlMs)).toBe(WithdrawCode.Created);
     expect(await redis.exists(keys.partitions[0].idempotency('k-used'))).toBe(0);
   });
 

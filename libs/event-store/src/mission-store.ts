@@ -194,14 +194,14 @@ export class MissionStore {
   }
 
   /**
-   * Withdraws the idempotency key `key` (which names mission `missionId`) for good: no create with
-   * it makes a mission from now on, not even one already under way elsewhere. Unless a create used
-   * it first: Created, its mission exists.
+   * Withdraws the idempotency key `key` (which names mission `missionId`) for `ttlMs`, the life of
+   * every idempotency record: no create with it makes a mission within that time, not even one
+   * already under way elsewhere. Unless a create used it first: Created, its mission exists.
    */
-  async withdrawIdempotencyKey(missionId: string, key: string): Promise<WithdrawCode> {
+  async withdrawIdempotencyKey(missionId: string, key: string, ttlMs: number): Promise<WithdrawCode> {
     const partition = this.keys.of(missionId);
     const keys = [partition.idempotency(key), partition.mission(missionId)];
-    return (await withdrawScript.run(this.redis, keys, [missionId, WITHDRAWN_FINGERPRINT])) as WithdrawCode;
+    return (await withdrawScript.run(this.redis, keys, [missionId, WITHDRAWN_FINGERPRINT, ttlMs])) as WithdrawCode;
   }
 
   /**

@@ -139,14 +139,16 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * Withdraws the idempotency key of the schedule's due time `dueAt`, for good: a create with it
-   * is refused from now on, however late it comes. Null then; or the mission a create made with
-   * the key first (its firing may not have recorded it: refused at a moved version, or crashed).
+   * Withdraws the idempotency key of the schedule's due time `dueAt`: a create with it is refused
+   * from now on, however late it comes within IDEMPOTENCY_TTL_SECONDS (as long as any idempotency
+   * holds). Null then; or the mission a create made with the key first (its firing may not have
+   * recorded it: refused at a moved version, or crashed).
    */
   private async withdrawFiring(scheduleId: string, dueAt: string): Promise<FiredMission | null> {
     const key = idempotencyDeduplicationKey(scheduleScope(scheduleId), dueAt);
     const missionId = missionIdForKey(key);
-    return (await this.store.withdrawIdempotencyKey(missionId, key)) === WithdrawCode.Created ? { dueAt, missionId } : null;
+    const withdrawn = await this.store.withdrawIdempotencyKey(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
+    return withdrawn === WithdrawCode.Created ? { dueAt, missionId } : null;
   }
 
   /** The mission of this due time: created now, or found created by an earlier firing of it; else why it was refused. */
