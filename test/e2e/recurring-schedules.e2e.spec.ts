@@ -1,6 +1,8 @@
 import request from 'supertest';
+import { RejectionCode } from '@app/messages';
 import { idempotencyDeduplicationKey, MissionCreateDto, missionIdFor, missionIdForKey } from '@app/mission';
 import { intakeService } from '../../apps/intake/src/intake.definition';
+import { MissionCreateRefusedError } from '../../apps/intake/src/missions/mission-create-refused.error';
 import { MissionIntakeService } from '../../apps/intake/src/missions/mission-intake.service';
 import { ScheduleFiringService, scheduleScope } from '../../apps/intake/src/schedules/schedule-firing.service';
 import { ScheduleRegistry } from '../../apps/intake/src/schedules/schedule-registry';
@@ -123,16 +125,35 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     ]);
   });
 
-  it('given a DELETE answered after a firing read the schedule and before it created the mission, then no mission is created', async () => {
+  it.each([
+    ['', false],
+    [', and another DELETE that withdrew the key first got a 409', true],
+  ])('given a DELETE answered after a firing read the schedule and before it created the mission%s, then no mission is created', async (_, twice) => {
     const template = { ...inspection, title: 'Weekly extinguisher check' };
     const created = (await create({ cron: '0 8 * * 1', timeZone: 'Europe/Berlin', template }).expect(201)).body;
     const due = nextDueAfter('0 8 * * 1', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
     const intake = system.intake.get(MissionIntakeService);
     const createMission = intake.create.bind(intake);
+    const registry = system.intake.get(ScheduleRegistry);
+    const deleteSchedule = registry.delete.bind(registry);
     // The racing order: the firing has read the schedule and decided on the due time; the DELETE
-    // runs to its answer; only then does the firing create the due time's mission.
+    // runs to its answer; only then does the firing create the due time's mission. Twice: a first
+    // DELETE (a client's retry, say) withdraws the key, the answered one withdraws it too and
+    // appends first, and the first one's append is the 409.
     const racing = jest.spyOn(intake, 'create').mockImplementationOnce(async (...args) => {
-      await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+      if (twice) {
+        const answered = jest.spyOn(registry, 'delete').mockImplementationOnce(async (...deleteArgs) => {
+          await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+          return deleteSchedule(...deleteArgs);
+        });
+        try {
+          await system.api.delete(`/api/schedules/${created.id}`).expect(409);
+        } finally {
+          answered.mockRestore();
+        }
+      } else {
+        await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+      }
       return createMission(...args);
     });
     try {
@@ -142,6 +163,7 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     }
 
     // It used to be created, and was in no schedule's events: its ScheduleFired came after ScheduleDeleted and was refused.
+    // Twice, a 409 that took its withdrawal back would free the key that the answered DELETE relies on.
     await system.api.get(`/api/missions/${missionIdFor(scheduleScope(created.id), template, due.toISOString())}`).expect(404);
     const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
     expect(events.map((event) => event.type)).toEqual(['ScheduleCreated', 'ScheduleDeleted']);
@@ -175,6 +197,27 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       ['ScheduleDeleted', 'operator', {}],
     ]);
     await system.waitForStatus(missionId, ['succeeded']);
+  });
+
+  it('given a DELETE whose append fails, then the due time it withdrew still fires its mission', async () => {
+    const template = { ...inspection, title: 'Weekly defibrillator check' };
+    const created = (await create({ cron: '0 8 * * 3', timeZone: 'Europe/Berlin', template }).expect(201)).body;
+    const due = nextDueAfter('0 8 * * 3', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
+    const registry = system.intake.get(ScheduleRegistry);
+    // After the withdrawal, the append of ScheduleDeleted fails (Redis went away): the schedule stays live.
+    const failing = jest.spyOn(registry, 'delete').mockRejectedValueOnce(new Error('Connection is closed.'));
+    try {
+      await system.api.delete(`/api/schedules/${created.id}`).expect(500);
+    } finally {
+      failing.mockRestore();
+    }
+
+    // Its key stayed withdrawn: the create was refused and the due time skipped, "used for mission … with another body".
+    expect(await firing.sweep(new Date(due.getTime() + MINUTE))).toEqual({ fired: 1, skipped: 0 });
+    const missionId = missionIdFor(scheduleScope(created.id), template, due.toISOString());
+    expect(await missionsOf(created.id)).toEqual([missionId]);
+    await system.waitForStatus(missionId, ['succeeded']);
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
   it.each([
@@ -229,6 +272,31 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       racing.mockRestore();
     }
 
+    expect(await missionsOf(created.id)).toEqual([missionId]);
+    await system.waitForStatus(missionId, ['succeeded']);
+    await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+  });
+
+  it('given a skip whose append fails, then the due time can still fire at the next sweep', async () => {
+    const template = { ...inspection, title: 'Daily sauna heater check' };
+    const created = (await create({ cron: '0 9 * * *', timeZone: 'UTC', template }).expect(201)).body;
+    const due = nextDueAfter('0 9 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    const refusal = 'no registered agent has the skill sauna_repair: nobody could take this mission';
+    // The create is refused (no agent with the skill yet), and the skip's append fails (Redis went away).
+    const refused = jest
+      .spyOn(system.intake.get(MissionIntakeService), 'create')
+      .mockRejectedValueOnce(new MissionCreateRefusedError(refusal, RejectionCode.NoAgentHasSkills));
+    const failing = jest.spyOn(system.intake.get(ScheduleRegistry), 'skipped').mockRejectedValueOnce(new Error('Connection is closed.'));
+    try {
+      await expect(firing.sweep(new Date(due.getTime() + MINUTE))).rejects.toThrow('Connection is closed.');
+    } finally {
+      refused.mockRestore();
+      failing.mockRestore();
+    }
+
+    // An agent has the skill by the next sweep. The key used to stay withdrawn: that create was refused "with another body", and the due time skipped.
+    expect(await firing.sweep(new Date(due.getTime() + 2 * MINUTE))).toEqual({ fired: 1, skipped: 0 });
+    const missionId = missionIdFor(scheduleScope(created.id), template, due.toISOString());
     expect(await missionsOf(created.id)).toEqual([missionId]);
     await system.waitForStatus(missionId, ['succeeded']);
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);

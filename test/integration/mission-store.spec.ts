@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, replayLog, WithdrawCode } from '@app/event-store';
+import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, ReleaseCode, replayLog, WithdrawCode } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
@@ -134,7 +134,7 @@ describe('MissionStore (real Redis)', () => {
   it('given a withdrawn idempotency key, then every create with it is refused for the life of an idempotency record; a key a create used first stays its own', async () => {
     const idem = { kind: 'idempotency' as const, key: 'k-withdrawn', fingerprint: 'dd44', ttlMs: 60_000 };
     expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
-    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
+    expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.WithdrawnBefore);
     // It never expired: a schedule skipped every minute left 1 440 such keys a day for good.
     const ttl = await redis.pttl(keys.partitions[0].idempotency('k-withdrawn'));
     expect(ttl).toBeGreaterThan(0);
@@ -155,6 +155,32 @@ describe('MissionStore (real Redis)', () => {
     await redis.del(keys.partitions[0].idempotency('k-used'));
     expect(await store.withdrawIdempotencyKey('idem-w2', 'k-used', idem.ttlMs)).toBe(WithdrawCode.Created);
     expect(await redis.exists(keys.partitions[0].idempotency('k-used'))).toBe(0);
+  });
+
+  it('given a withdrawal whose append failed, then it is taken back, unless another withdrawal met it or a create holds the key', async () => {
+    const idem = { kind: 'idempotency' as const, key: 'k-released', fingerprint: 'ee55', ttlMs: 60_000 };
+    const record = keys.partitions[0].idempotency('k-released');
+    expect(await store.withdrawIdempotencyKey('idem-r1', 'k-released', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
+    expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(ReleaseCode.Released);
+    expect(await redis.exists(record)).toBe(0);
+    expect(await store.append('idem-r1', null, decideCreate(input), { actor: 'test' }, [idem])).toMatchObject({ code: AppendCode.Ok });
+    // A create holds the key (as after a withdrawal expired): never released.
+    expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(ReleaseCode.Kept);
+    expect(await store.append('idem-r2', null, decideCreate(input), { actor: 'test' }, [idem])).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-r1' });
+
+    // Met by a second withdrawal, whose append may rely on it: kept for its life, and still refusing every create.
+    const met = { ...idem, key: 'k-met' };
+    expect(await store.withdrawIdempotencyKey('idem-r3', 'k-met', met.ttlMs)).toBe(WithdrawCode.Withdrawn);
+    expect(await store.withdrawIdempotencyKey('idem-r3', 'k-met', met.ttlMs)).toBe(WithdrawCode.WithdrawnBefore);
+    expect(await store.releaseWithdrawnIdempotencyKey('idem-r3', 'k-met')).toBe(ReleaseCode.Kept);
+    expect(await store.withdrawIdempotencyKey('idem-r3', 'k-met', met.ttlMs)).toBe(WithdrawCode.WithdrawnBefore);
+    const ttl = await redis.pttl(keys.partitions[0].idempotency('k-met'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(met.ttlMs);
+    expect(await store.append('idem-r3', null, decideCreate(input), { actor: 'test' }, [met])).toEqual({
+      code: AppendCode.IdempotencyMismatch,
+      missionId: 'idem-r3',
+    });
   });
 
   it('given a lease that is missing, held by another lease request or past its deadline, then the append is refused and nothing changes', async () => {

@@ -46,8 +46,17 @@ const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-mission-event
 
 /** Result codes of withdraw-idempotency-key-2.lua. */
 export enum WithdrawCode {
+  /** By this call: the caller may take it back if the append it was made for fails (releaseWithdrawnIdempotencyKey). */
   Withdrawn = 0,
   Created = 1,
+  /** By another call, which may rely on it: it is kept whatever becomes of this caller's append. */
+  WithdrawnBefore = 2,
+}
+
+/** Result codes of release-withdrawn-idempotency-key-1.lua. */
+export enum ReleaseCode {
+  Released = 0,
+  Kept = 1,
 }
 
 /**
@@ -55,8 +64,11 @@ export enum WithdrawCode {
  * (64 hex digits), never this, so every create with the key is refused as one with another body.
  */
 const WITHDRAWN_FINGERPRINT = '0';
+/** The same once a second withdrawal met the record: then two appends may rely on it, and it is never taken back. */
+const WITHDRAWN_AGAIN_FINGERPRINT = '00';
 
 const withdrawScript = new LuaScript(join(__dirname, 'lua'), 'withdraw-idempotency-key-2', { constants: { CODE: luaEnum(WithdrawCode) } });
+const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-withdrawn-idempotency-key-1', { constants: { CODE: luaEnum(ReleaseCode) } });
 
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
@@ -201,7 +213,15 @@ export class MissionStore {
   async withdrawIdempotencyKey(missionId: string, key: string, ttlMs: number): Promise<WithdrawCode> {
     const partition = this.keys.of(missionId);
     const keys = [partition.idempotency(key), partition.mission(missionId)];
-    return (await withdrawScript.run(this.redis, keys, [missionId, WITHDRAWN_FINGERPRINT, ttlMs])) as WithdrawCode;
+    return (await withdrawScript.run(this.redis, keys, [missionId, WITHDRAWN_FINGERPRINT, ttlMs, WITHDRAWN_AGAIN_FINGERPRINT])) as WithdrawCode;
+  }
+
+  /**
+   * Takes back a withdrawal of `key` that this caller made (WithdrawCode.Withdrawn) for an append
+   * that failed: Released, unless another withdrawal met it since or a create holds the key (Kept).
+   */
+  async releaseWithdrawnIdempotencyKey(missionId: string, key: string): Promise<ReleaseCode> {
+    return (await releaseScript.run(this.redis, [this.keys.of(missionId).idempotency(key)], [missionId, WITHDRAWN_FINGERPRINT])) as ReleaseCode;
   }
 
   /**

@@ -76,10 +76,9 @@ export class ScheduleCommandsService {
   async delete(scheduleId: string, actor: string): Promise<ScheduleView> {
     const record = await this.schedules.record(scheduleId);
     if (!record) throw new NotFoundException(`schedule ${scheduleId} not found`);
-    // Before ScheduleDeleted lands: a firing that read this version may be about to create its mission.
-    const createdFirst = await this.firing.withdrawNextFiring(record);
     try {
-      return this.view(await this.schedules.delete(record, createdFirst, actor));
+      // ScheduleDeleted lands after the withdrawal: a firing that read this version may be about to create its mission.
+      return this.view(await this.firing.withNextFiringWithdrawn(record, (createdFirst) => this.schedules.delete(record, createdFirst, actor)));
     } catch (error) {
       // A firing was recorded between the read and the delete.
       if (error instanceof ScheduleVersionConflictError) throw new ConflictException(error.message);

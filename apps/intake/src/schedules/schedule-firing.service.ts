@@ -34,8 +34,8 @@ export interface SweepCounts {
  * mechanism of POST /api/missions, keyed by schedule and due time, so two intakes firing the same
  * due time, or an intake that crashed between the create and ScheduleFired and fires it again,
  * name one mission; the version check then lets one ScheduleFired land. A skip, and a delete,
- * first withdraw the mission that a firing may still create (withdrawFiring), so every mission a
- * schedule creates is named by one of its ScheduleFired events.
+ * first withdraw the mission that a firing may still create (withFiringWithdrawn), so every
+ * mission a schedule creates is named by one of its ScheduleFired events.
  */
 @Injectable()
 export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -85,15 +85,15 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * Makes sure no firing that read `record` creates a mission any more, for a delete at its version.
-   * Such a firing creates at most the mission of the schedule's next due time (a firing step fires
-   * the first due time after the last one dealt with, and each step reads the schedule anew), so
-   * that due time's key is withdrawn (withdrawFiring): null, or the mission a create made first, to
-   * be recorded with the delete.
+   * Runs `append`, a delete at the version of `record`, once no firing that read `record` creates
+   * a mission any more. Such a firing creates at most the mission of the schedule's next due time
+   * (a firing step fires the first due time after the last one dealt with, and each step reads the
+   * schedule anew), so that due time's key is withdrawn first (withFiringWithdrawn); `append` gets
+   * null, or the mission a create made first, to be recorded with the delete.
    */
-  async withdrawNextFiring(record: ScheduleRecord): Promise<FiredMission | null> {
+  withNextFiringWithdrawn<T>(record: ScheduleRecord, append: (createdFirst: FiredMission | null) => Promise<T>): Promise<T> {
     const next = nextDueOf(record);
-    return next ? this.withdrawFiring(record.id, next.toISOString()) : null;
+    return next ? this.withFiringWithdrawn(record, next.toISOString(), append) : append(null);
   }
 
   /** One firing or skip of the schedule; false when nothing is due. */
@@ -130,25 +130,47 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
    * are skipped by the next step.
    */
   private async skip(record: ScheduleRecord, skip: SkippedDueTimes, now: Date, counts: SweepCounts): Promise<void> {
-    const createdFirst = await this.withdrawFiring(record.id, skip.from);
-    if (createdFirst) {
-      if (await this.settled(() => this.schedules.fired(record, createdFirst, ACTOR, now))) counts.fired += 1;
-    } else if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, now))) {
-      counts.skipped += skip.count;
-    }
+    await this.withFiringWithdrawn(record, skip.from, async (createdFirst) => {
+      if (createdFirst) {
+        if (await this.settled(() => this.schedules.fired(record, createdFirst, ACTOR, now))) counts.fired += 1;
+      } else if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, now))) {
+        counts.skipped += skip.count;
+      }
+    });
   }
 
   /**
    * Withdraws the idempotency key of the schedule's due time `dueAt`: a create with it is refused
    * from now on, however late it comes within IDEMPOTENCY_TTL_SECONDS (as long as any idempotency
-   * holds). Null then; or the mission a create made with the key first (its firing may not have
-   * recorded it: refused at a moved version, or crashed).
+   * holds). Then runs `append`, decided on `record`, with null, or with the mission a create made
+   * with the key first (its firing may not have recorded it: refused at a moved version, or
+   * crashed). When `append` fails, the withdrawal is taken back if nothing relies on it: this call
+   * made it, no other withdrawal met it (releaseWithdrawnIdempotencyKey), and the schedule is still
+   * live at the version of `record`, so no append dealt with the due time, not even this one (an
+   * error can come after the append landed). Left withdrawn, a due time still to fire could never
+   * fire: its create refused as one "with another body", and the due time skipped.
    */
-  private async withdrawFiring(scheduleId: string, dueAt: string): Promise<FiredMission | null> {
-    const key = idempotencyDeduplicationKey(scheduleScope(scheduleId), dueAt);
+  private async withFiringWithdrawn<T>(record: ScheduleRecord, dueAt: string, append: (createdFirst: FiredMission | null) => Promise<T>): Promise<T> {
+    const key = idempotencyDeduplicationKey(scheduleScope(record.id), dueAt);
     const missionId = missionIdForKey(key);
     const withdrawn = await this.store.withdrawIdempotencyKey(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
-    return withdrawn === WithdrawCode.Created ? { dueAt, missionId } : null;
+    try {
+      return await append(withdrawn === WithdrawCode.Created ? { dueAt, missionId } : null);
+    } catch (error) {
+      if (withdrawn === WithdrawCode.Withdrawn) await this.releaseWithdrawal(record, missionId, key);
+      throw error;
+    }
+  }
+
+  /** Takes back this call's withdrawal of `key` if the schedule is still live at the version of `record` (withFiringWithdrawn). */
+  private async releaseWithdrawal(record: ScheduleRecord, missionId: string, key: string): Promise<void> {
+    try {
+      if ((await this.schedules.record(record.id))?.version !== record.version) return;
+      await this.store.releaseWithdrawnIdempotencyKey(missionId, key);
+    } catch (error) {
+      // The append's own error is the one to report; the withdrawal stays, as it did before.
+      this.logger.warn({ err: error, scheduleId: record.id }, 'could not take back the withdrawal of a due time whose append failed');
+    }
   }
 
   /** The mission of this due time: created now, or found created by an earlier firing of it; else why it was refused. */
