@@ -81,6 +81,17 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     expect((await system.api.get('/api/schedules').expect(200)).body).toEqual([]);
   });
 
+  it('given a template whose skills no agent has, then the create is the 422 of POST /api/missions and stores nothing', async () => {
+    const template = { ...inspection, title: 'Ice rink resurfacing', requiredSkills: ['ice_rink'] };
+    const refusal = 'no registered agent has the skill ice_rink: nobody could take this mission';
+    expect((await system.api.post('/api/missions').send(template).expect(422)).body.message).toBe(refusal);
+
+    // It used to be a 201, and every firing was then refused and skipped.
+    const refused = await create({ cron: '0 6 * * *', timeZone: 'UTC', template }).expect(422);
+    expect(refused.body).toMatchObject({ statusCode: 422, message: refusal });
+    expect((await system.api.get('/api/schedules').expect(200)).body).toEqual([]);
+  });
+
   it('when an operator creates a schedule, then each due time creates exactly one mission, and a delete stops it', async () => {
     const created = (await create({ cron: '0 6 1 * *', timeZone: 'Europe/Berlin', template: inspection }).expect(201)).body;
     const firstDue = nextDueAfter('0 6 1 * *', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
@@ -389,8 +400,19 @@ describe('recurring missions: schedules with cron and time zone (four services, 
 
   it('given a template no agent can serve any more, then its due time is skipped with the refusal, not retried forever', async () => {
     const template = { ...inspection, title: 'Sauna heater service', requiredSkills: ['sauna_repair'] };
+    const spa = { id: 'agent-sven', name: 'Sven – Spa', capacity: 1, credits: 100, model: 'mock-hotel-1', systemPrompt: 'You are Sven, spa technician.' };
+    await system.api
+      .post('/api/agents')
+      .send({ ...spa, skills: ['sauna_repair'] })
+      .expect(201);
     const created = (await create({ cron: '0 6 * * *', timeZone: 'UTC', template }).expect(201)).body;
     const due = nextDueAfter('0 6 * * *', 'UTC', new Date(created.createdAt), created.id) as Date;
+    await system.api
+      .patch(`/api/agents/${spa.id}`)
+      .send({ skills: ['pool_cleaning'] })
+      .expect(200);
+    // "Servable" may come from a view up to a second old; a refusal reads the agents as they are now, and so does every check after it.
+    await create({ cron: '0 6 * * *', timeZone: 'UTC', template: { ...template, requiredSkills: ['ice_rink'] } }).expect(422);
 
     expect(await firing.sweep(due)).toEqual({ fired: 0, skipped: 1 });
 

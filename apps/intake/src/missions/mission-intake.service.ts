@@ -14,7 +14,6 @@ import {
   missionIdForKey,
   namedIdKey,
   missionTextProblem,
-  requiredSkillsOf,
   resolveSubjects,
   SubmitterScope,
 } from '@app/mission';
@@ -76,7 +75,7 @@ export class MissionIntakeService {
       );
     }
     const missionId = options.missionId ?? derivedId;
-    const refusal = await this.servable.refusal(requiredSkillsOf(input));
+    const refusal = await this.servable.refusal(input);
     const subjects = resolveSubjects(input, missionId);
     // Only an id derived from a key or a source record, or named by the sender, can exist already;
     // it is looked up only where that matters: a refused create, or one that would make keys.

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AgentRegistry, skillsServable } from '@app/agents';
+import { MissionCreateDto, requiredSkillsOf } from '@app/mission';
 
 /** How long a view of the agents' skills answers "servable" before it is read again. */
 const VIEW_TTL_MS = 1_000;
@@ -19,8 +20,13 @@ export class ServableSkills {
 
   constructor(private readonly registry: AgentRegistry) {}
 
-  /** Why no agent can serve a mission needing `required`, or null when one can. */
-  async refusal(required: readonly string[], now = Date.now()): Promise<string | null> {
+  /**
+   * Why no agent can serve `mission` (its requiredSkills, else its type's defaults), or null when
+   * one can: the one rule for a create and for a schedule's template, whose every firing would be
+   * refused.
+   */
+  async refusal(mission: Pick<MissionCreateDto, 'type' | 'requiredSkills'>, now = Date.now()): Promise<string | null> {
+    const required = requiredSkillsOf(mission);
     if (this.view && now - this.view.readAt < VIEW_TTL_MS && skillsServable(this.view.skillSets, required)) return null;
     const skillSets = await this.read(now);
     if (skillsServable(skillSets, required)) return null;

@@ -1,8 +1,11 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
+import { RejectionCode } from '@app/messages';
 import { checkMissionCreate, fieldPath, MissionCreateDto, missionTextProblem, namesGuestId, personalValues } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
 import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
+import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
+import { ServableSkills } from '../missions/servable-skills';
 import { CreateScheduleBody } from './create-schedule.body';
 import { ScheduleEvent, ScheduleRecord } from './schedule-events';
 import { ScheduleFiringService } from './schedule-firing.service';
@@ -37,6 +40,7 @@ export class ScheduleCommandsService {
   constructor(
     private readonly schedules: ScheduleRegistry,
     private readonly firing: ScheduleFiringService,
+    private readonly servable: ServableSkills,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
 
@@ -61,6 +65,9 @@ export class ScheduleCommandsService {
     const timing = scheduleTimingProblem(body.cron, body.timeZone, scheduleId);
     if (timing) details.push({ field: timing.field, problems: [timing.problem] });
     if (!checked.ok || details.length > 0) throw invalid(details);
+    // As POST /api/missions refuses the template's mission: every firing would be refused and skipped.
+    const unservable = await this.servable.refusal(checked.value);
+    if (unservable) throw new MissionCreateRefusedError(unservable, RejectionCode.NoAgentHasSkills);
     const record = await this.schedules.create(
       scheduleId,
       { cron: body.cron, timeZone: body.timeZone, template: checked.value, catchUpMs: body.catchUpMs ?? null },

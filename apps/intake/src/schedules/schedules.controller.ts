@@ -58,13 +58,18 @@ export class SchedulesController {
     description:
       'Needs role **operator**. Appends ScheduleCreated. At every due time of `cron` in `timeZone` the intake creates one mission from `template` ' +
       '(ScheduleFired); due times missed by more than the catch-up window are skipped and counted (ScheduleSkipped). ' +
-      'A bad cron, an unknown time zone or a template that POST /api/missions would refuse is a 400 and stores nothing.',
+      'A bad cron, an unknown time zone or a template that POST /api/missions would refuse is a 400 and stores nothing; ' +
+      'a template whose skills no registered agent has is a 422, as it is for POST /api/missions.',
   })
   @ApiCreatedResponse({ type: ScheduleViewSchema, description: 'The new schedule.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'operator',
     badRequest: 'The body fails validation: a bad cron expression, an unknown time zone, or a template that is not a valid mission create body.',
     invalidField: { field: 'timeZone', problem: 'timeZone "Europe/Berlim" is not an IANA time zone (e.g. Europe/Berlin, UTC)' },
+    unprocessable:
+      "No registered agent has every skill the template's missions need (`requiredSkills`, or the type's defaults): every firing would be refused. " +
+      'Register or update an agent first.',
+    unprocessableExample: 'no registered agent has the skill sauna_repair: nobody could take this mission',
     jsonBody: true,
   })
   create(@Body() body: CreateScheduleBody, @ApiCaller() caller: string): Promise<ScheduleView> {
