@@ -48,6 +48,11 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
     await request(system.intake.getHttpServer()).post('/api/webhooks').set('Authorization', `Bearer ${TEST_KEYS.submitter}`).send(body).expect(403);
     await api().get('/api/webhooks/wh_000000000000000000000000').expect(404);
     await api().get('/api/webhooks/nope').expect(400);
+    // Cursors the API never issues (a padded or inexact score) were taken as positions.
+    for (const cursor of ['00151.msg_0123456789abcdef0123456789abcdef', '9007199254740993', '1.5']) {
+      await api().get(`/api/webhooks/wh_000000000000000000000000/deliveries?cursor=${cursor}`).expect(400);
+    }
+    await api().get('/api/webhooks/wh_000000000000000000000000/deliveries?cursor=1796424261368').expect(404);
     // Checked and called as URL parsing reads it (host 127.0.0.1), it used to be listed as sent: an operator read evil.example.
     const { port } = new URL(receiver.url);
     const spelled = await api()

@@ -32,8 +32,11 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** `msg_` and 32 hex digits: the delivery's id and its `webhook-id` header. */
 export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
 
-/** A page's nextCursor: the last entry's score, and its id after a dot (a score alone from an older intake). */
-export const DELIVERY_CURSOR_PATTERN = '^[0-9]{1,16}(\\.msg_[0-9a-f]{32})?$';
+/**
+ * A page's nextCursor: the last entry's score (a time in ms, written as a number is: no leading
+ * zero, exact in a double), and its id after a dot; a score alone is an older intake's cursor.
+ */
+export const DELIVERY_CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})(\\.msg_[0-9a-f]{32})?$';
 
 interface DeliveryCursor {
   score: string;
