@@ -26,6 +26,7 @@ const agentOutput = {
 };
 const editedOutput = { ...agentOutput, steps: [...agentOutput.steps, 'Tell the front office when the room is safe again'] };
 const REVIEW_TIMEOUT_MS = 1_500;
+const replyWithAgentOutput = () => ({ status: 200 as const, content: JSON.stringify(agentOutput) });
 
 describe('human review of held results (four services, real Redis, hotel review policy)', () => {
   const llm = new FakeChatCompletionsServer();
@@ -33,7 +34,7 @@ describe('human review of held results (four services, real Redis, hotel review 
 
   beforeAll(async () => {
     const baseUrl = await llm.start();
-    llm.fallback = () => ({ status: 200, content: JSON.stringify(agentOutput) });
+    llm.fallback = replyWithAgentOutput;
     system = await startInProcessSystem(
       'e2e-reviews',
       { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', MAX_REVIEW_ROUNDS: '2', REVIEW_TIMEOUT_MS: String(REVIEW_TIMEOUT_MS) },
@@ -43,6 +44,10 @@ describe('human review of held results (four services, real Redis, hotel review 
   afterAll(async () => {
     await system.close();
     await llm.stop();
+  });
+  // A test that makes the model answer otherwise is followed by the others' usual answer.
+  afterEach(() => {
+    llm.fallback = replyWithAgentOutput;
   });
 
   const as = (key: string) => ({
@@ -135,30 +140,55 @@ describe('human review of held results (four services, real Redis, hotel review 
       reason: 'Christmas market opening: the city is almost full and competitors ask 169 EUR.',
     };
     llm.fallback = (received) => ({ status: 200, content: JSON.stringify(JSON.stringify(received.body).includes('recommendedRate') ? rate : agentOutput) });
-    try {
-      const mission = await awaitingReview({
-        type: 'pricing',
-        title: 'Christkindlesmarkt opening Saturday',
-        description: 'Set the Saturday rate for Double Superior.',
-        priority: 'high',
-        payload: { roomType: 'Double Superior', currency: 'EUR', currentRate: 139, minRate: 119, maxRate: 189, occupancy: 0.91 },
-      });
-      for (const edit of [{ recommendedRate: -5 }, { recommendedRate: 0 }, { recommendedRate: -1e308 }, { currency: 'USD' }]) {
-        const refused = await reviewer
-          .post(`/api/missions/${mission.id}/approve`)
-          .send({ output: { ...rate, ...edit } })
-          .expect(400);
-        expect(JSON.stringify(refused.body)).toMatch(/recommendedRate must be a finite positive number|priced in EUR/);
-      }
-      expect((await system.store.load(mission.id))?.status).toBe('awaiting_review');
-      const approved = await reviewer
+    const mission = await awaitingReview({
+      type: 'pricing',
+      title: 'Christkindlesmarkt opening Saturday',
+      description: 'Set the Saturday rate for Double Superior.',
+      priority: 'high',
+      payload: { roomType: 'Double Superior', currency: 'EUR', currentRate: 139, minRate: 119, maxRate: 189, occupancy: 0.91 },
+    });
+    for (const edit of [{ recommendedRate: -5 }, { recommendedRate: 0 }, { recommendedRate: -1e308 }, { currency: 'USD' }]) {
+      const refused = await reviewer
         .post(`/api/missions/${mission.id}/approve`)
-        .send({ output: { ...rate, recommendedRate: 199 } })
-        .expect(200);
-      expect(approved.body).toMatchObject({ status: 'succeeded', result: { output: { recommendedRate: 199 } } });
-    } finally {
-      llm.fallback = () => ({ status: 200, content: JSON.stringify(agentOutput) });
+        .send({ output: { ...rate, ...edit } })
+        .expect(400);
+      expect(JSON.stringify(refused.body)).toMatch(/recommendedRate must be a finite positive number|priced in EUR/);
     }
+    expect((await system.store.load(mission.id))?.status).toBe('awaiting_review');
+    const approved = await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .send({ output: { ...rate, recommendedRate: 199 } })
+      .expect(200);
+    expect(approved.body).toMatchObject({ status: 'succeeded', result: { output: { recommendedRate: 199 } } });
+  });
+
+  // The access answer read only what the mission holds now: a reply sent back was left out, though
+  // the log keeps it and the guest's key still opens it.
+  it("given a guest's reply sent back and drafted again, when the guest asks for their data, then both drafts are in the answer", async () => {
+    const drafts = ['Dear Anna Schmidt, thank you for your message. We will bring two more towels to your room. Kind regards, Front Office'];
+    drafts.push(drafts[0].replace('two more towels', 'two more bath towels'));
+    let calls = 0;
+    llm.fallback = () => ({
+      status: 200,
+      content: JSON.stringify({ language: 'en', reply: drafts[Math.min(calls++, 1)], actions: ['Bring two towels to room 310'] }),
+    });
+    const mission = await awaitingReview({
+      type: 'guest_support',
+      title: 'Towels for room 310',
+      description: 'Guest asks for two more towels.',
+      priority: 'normal',
+      payload: { language: 'en', room: '310', guest: { id: 'g-drafts', name: 'Anna Schmidt' }, message: 'Could I have two more towels?' },
+    });
+    await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Say bath towels.' }).expect(200);
+    await waitForReview(mission.id, 2);
+
+    const access = (await system.api.get('/api/subjects/guest:g-drafts').expect(200)).body;
+    expect(access.missions[0].personalData).toEqual(
+      expect.arrayContaining([
+        { field: 'attempts.1.output.reply', value: drafts[0] },
+        { field: 'result.output.reply', value: drafts[1] },
+      ]),
+    );
   });
 
   it('given a result awaiting review, when rejected with feedback, then the next attempt runs with the feedback in its prompt as data, and can then be approved', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
-import { decideEraseSubject, Mission, PathValue, personalValues } from '@app/mission';
+import { decideEraseSubject, Mission, MissionType, PathValue, personalValues } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
@@ -105,20 +105,34 @@ export class SubjectsService {
     return { subjectId, keyDestroyed, missions };
   }
 
-  /** Every mission about the subject and every personal field in it, opened: the answer to an access request. */
+  /**
+   * Every mission about the subject and every personal field in it, opened: the answer to an
+   * access request. Besides what each mission holds now, the outputs of its earlier attempts (a
+   * reply the judge failed or a reviewer sent back): a later result replaces them in the mission,
+   * but the log keeps them, readable with the subject's key.
+   */
   async access(subjectId: string): Promise<SubjectAccess> {
     const ids = await this.missionIds(subjectId);
     const hasKey = await this.personal.cipher.store.has(subjectId);
     if (ids.length === 0 && !hasKey) throw new NotFoundException(`subject ${subjectId} not found`);
     const loaded = (await Promise.all(ids.map((id) => this.store.load(id)))).filter((mission): mission is Mission => mission !== null);
     loaded.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const opened = await Promise.all(loaded.map((mission) => this.personal.openMission(mission)));
-    return {
-      subjectId,
-      generatedAt: new Date().toISOString(),
-      erased: !hasKey,
-      missions: opened.map((mission) => ({ mission, personalData: personalFieldsOf(mission).map(({ path, value }) => ({ field: path, value })) })),
-    };
+    const missions = await Promise.all(
+      loaded.map(async (stored) => {
+        const [mission, earlier] = await Promise.all([this.personal.openMission(stored), this.earlierOutputs(stored)]);
+        return { mission, personalData: [...personalFieldsOf(mission), ...earlier].map(({ path, value }) => ({ field: path, value })) };
+      }),
+    );
+    return { subjectId, generatedAt: new Date().toISOString(), erased: !hasKey, missions };
+  }
+
+  /** The personal fields of every attempt's output but the last (which the mission holds), as `attempts.<n>.output.<field>`. */
+  private async earlierOutputs(mission: Mission): Promise<PathValue[]> {
+    const completed = (await this.store.history(mission.id)).filter((event) => event.type === 'MissionCompleted');
+    const opened = await this.personal.openEvents(completed.slice(0, -1));
+    return opened.flatMap((event) =>
+      event.type === 'MissionCompleted' ? outputFields(mission.type, event.data.result.output, `attempts.${event.data.attempt}.output.`) : [],
+    );
   }
 
   /** The ids in the subject's index, over every partition (one set per partition, written with each create). */
@@ -130,11 +144,14 @@ export class SubjectsService {
 
 /** The personal fields a mission holds: of its create, its result, and the agent's output a reviewer replaced. */
 function personalFieldsOf(mission: Mission): PathValue[] {
-  const output = (prefix: string, value: Record<string, unknown> | undefined) =>
-    value ? personalValues(mission.type, 'output', value).map(({ path, value: field }) => ({ path: prefix + path, value: field })) : [];
   return [
     ...personalValues(mission.type, 'input', mission),
-    ...output('result.output.', mission.result?.output),
-    ...output('review.originalOutput.', mission.review?.originalOutput),
+    ...outputFields(mission.type, mission.result?.output, 'result.output.'),
+    ...outputFields(mission.type, mission.review?.originalOutput, 'review.originalOutput.'),
   ];
+}
+
+/** The personal fields of an output of a mission of `type`, their paths under `prefix`. */
+function outputFields(type: MissionType, output: Record<string, unknown> | undefined, prefix: string): PathValue[] {
+  return output ? personalValues(type, 'output', output).map(({ path, value }) => ({ path: prefix + path, value })) : [];
 }
