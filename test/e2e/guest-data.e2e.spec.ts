@@ -195,6 +195,11 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       expect(after.description).toBe('[erased]');
       expect(after.result?.output).toMatchObject({ reply: '[erased]', actions: '[erased]' });
       expect(after.erasedSubjects).toEqual([subject]);
+      // An erasure reaches back: the mission as it was before it names the subject erased too, so it
+      // reads [erased] from a process that still holds the key in its cache (it named none).
+      const before = (await system.api.get(`/api/missions/${done.id}?at=${encodeURIComponent(done.updatedAt)}`).expect(200)).body as Mission;
+      expect(before.erasedSubjects).toEqual([subject]);
+      expect(before.payload).toMatchObject({ guest: { name: '[erased]' }, message: '[erased]' });
       const events = (await system.api.get(`/api/missions/${done.id}/events`).expect(200)).body as MissionEvent[];
       expect(events[0]).toMatchObject({ data: { payload: { guest: { name: '[erased]' } } } });
       expect(events.at(-1)).toMatchObject({ type: 'SubjectErased', actor: 'operator', data: { subjectId: subject, reason: 'erasure request 17' } });

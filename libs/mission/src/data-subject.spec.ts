@@ -1,5 +1,5 @@
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
-import { guestIdProblem, guestSubjectOf, resolveSubjects } from './data-subject';
+import { guestIdProblem, guestSubjectOf, resolveSubjects, withErasuresOf } from './data-subject';
 import { decideAssign, decideComplete, decideCreate, decideEraseSubject, decideEvaluate, decideStart } from './decide';
 import { evolveInPlace } from './evolve-in-place';
 import { MissionEvent } from './mission-events';
@@ -140,5 +140,20 @@ describe('decideEraseSubject', () => {
 
   it('given a mission not about the subject, then it is skipped', () => {
     expect(decideEraseSubject(aboutAnna().mission, 'guest:bob', 'request').kind).toBe('skip');
+  });
+});
+
+describe('withErasuresOf', () => {
+  const past = { id: 'm-1', erasedSubjects: ['guest:1'] } as unknown as Mission;
+
+  it('given subjects erased since, then the past names them too, after those it named', () => {
+    const now = { ...past, erasedSubjects: ['guest:1', 'guest:2'] } as Mission;
+    expect(withErasuresOf(past, now).erasedSubjects).toEqual(['guest:1', 'guest:2']);
+  });
+
+  it('given none erased since, then the past is returned as it is', () => {
+    expect(withErasuresOf(past, past)).toBe(past);
+    const never = { id: 'm-2' } as unknown as Mission;
+    expect(withErasuresOf(never, never)).toBe(never);
   });
 });

@@ -1,5 +1,6 @@
 import { isPlainObject } from './field-problems';
 import { MissionCreateDto } from './mission-create.dto';
+import { Mission } from './mission-state';
 import { PERSONAL_FIELDS, personalValues } from './personal-fields';
 
 /**
@@ -65,4 +66,14 @@ export function resolveSubjects(input: Pick<MissionCreateDto, 'type' | 'descript
   if (named.size > 0) return [...named];
   const personal = PERSONAL_FIELDS[input.type].output.length > 0 || personalValues(input.type, 'input', input).length > 0;
   return personal ? [`mission:${missionId}`] : [];
+}
+
+/**
+ * `past` (the mission as it was at some time) naming also the subjects erased since, as `now`
+ * records them: an erasure reaches back, so an earlier view of a mission shows the fields of an
+ * erased subject as erased, not only those of the views after it.
+ */
+export function withErasuresOf(past: Mission, now: Mission): Mission {
+  const since = (now.erasedSubjects ?? []).filter((subject) => !past.erasedSubjects?.includes(subject));
+  return since.length === 0 ? past : { ...past, erasedSubjects: [...(past.erasedSubjects ?? []), ...since] };
 }

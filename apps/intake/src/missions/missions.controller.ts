@@ -2,7 +2,7 @@ import { BadRequestException, NotFoundException, Body, Controller, Get, Headers,
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { stateAt } from '@app/audit';
-import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent } from '@app/mission';
+import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, withErasuresOf } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
@@ -165,7 +165,9 @@ export class MissionsController {
     if (!query.at) return this.missions.get(id);
     const state = stateAt(await this.missions.history(id), { at: new Date(query.at) });
     if (!state) throw new NotFoundException(`mission ${id} did not exist at ${query.at}`);
-    return state;
+    // An erasure reaches back: the mission as it was names the subjects erased since, so its fields
+    // read [erased] even where another process's cache still holds a destroyed key.
+    return withErasuresOf(state, await this.missions.get(id));
   }
 
   @Get(':id/events')
