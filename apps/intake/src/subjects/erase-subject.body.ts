@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import { IsCleanText, SINGLE_LINE } from '@app/mission';
 
 export class EraseSubjectBody {
@@ -8,12 +8,14 @@ export class EraseSubjectBody {
     maxLength: 500,
     description:
       'Why the subject is erased (e.g. "erasure request 2026-117, Art. 17 GDPR"); recorded in each SubjectErased event, in plain, so it must not name the guest. ' +
-      'One line of text (no control characters or bidi overrides).',
+      'One line of text (no control characters or bidi overrides), without an `@`: an e-mail address there would outlive the erasure in the log.',
     example: 'erasure request 2026-117 (Art. 17 GDPR)',
   })
   @IsString()
   @IsNotEmpty()
   @MaxLength(500)
   @IsCleanText(SINGLE_LINE)
+  // Kept in plain for good: the guest's address there would be the one thing their erasure leaves behind.
+  @Matches(/^[^@]*$/, { message: 'reason must not hold an e-mail address (it is kept in plain): name the request, not the guest' })
   reason: string;
 }
