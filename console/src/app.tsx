@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiFailure, Caller, forgetKey, KEY_REJECTED, storedKey, storeKey } from './api';
 import { AgentsPage } from './pages/agents-page';
 import { DeadLettersPage } from './pages/dead-letters-page';
@@ -106,9 +106,15 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (ca
 
 function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void }) {
   const [page = 'queue', id] = useRoute();
+  const main = useRef<HTMLElement>(null);
+  // The hash is the route: followed, `#main` would open "No such page." instead of the content.
+  const skipToContent = (event: Event) => {
+    event.preventDefault();
+    main.current?.focus();
+  };
   return (
     <>
-      <a class="skip" href="#main">
+      <a class="skip" href="#main" onClick={skipToContent}>
         Skip to content
       </a>
       <header class="top">
@@ -131,7 +137,7 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
           </button>
         </span>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" ref={main} tabIndex={-1}>
         {page === 'queue' && <QueuePage />}
         {page === 'missions' && !id && <MissionsPage />}
         {page === 'missions' && id && <MissionPage key={id} id={id} caller={caller} />}

@@ -360,6 +360,25 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
   });
 
+  it('given the skip link, when it is followed with the keyboard, then the focus is in the content and the page stays', async () => {
+    await inTabOnFakeClock(
+      'missions',
+      async () => undefined,
+      async (tab) => {
+        await tab.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
+        await tab.keyboard.press('Tab');
+        expect(await tab.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
+        await tab.keyboard.press('Enter');
+        // It went to #main, which the console reads as a page: "No such page.", and the Missions page gone.
+        expect(await tab.evaluate('location.hash')).toBe('#/missions');
+        expect(await tab.evaluate('document.activeElement?.id')).toBe('main');
+        await tab.keyboard.press('Tab');
+        expect(await tab.evaluate("document.activeElement?.closest('main')?.id")).toBe('main');
+        expect(await tab.getByText('No such page.').count()).toBe(0);
+      },
+    );
+  });
+
   it('given a tablet width, then the pages fit without sideways scrolling', async () => {
     await page.setViewportSize(TABLET);
     for (const [link, name] of [
