@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { STREAM_CONNECTED_EVENT } from '../../libs/mission/src/live-stream-protocol';
+import { STREAM_CONNECTED_EVENT, STREAM_HEARTBEAT_MS, STREAM_PING_EVENT, STREAM_SILENT_INTERVALS } from '../../libs/mission/src/live-stream-protocol';
 import { api, ApiFailure } from './api';
 
 /** Wait before opening the stream again after it dropped; doubled after each attempt that fails, up to MAX_RECONNECT_MS. */
@@ -25,8 +25,10 @@ export function reconnectDelay(failures: number): number {
  * EventSource cannot send the API key, so each connection first gets a 60-second stream token;
  * when the connection drops (or the token has expired), it gets a new one and resumes after the
  * last event seen (`lastEventId`), so no event is missed. Attempts that fail in a row wait longer
- * each time (reconnectDelay), until a stream starts. `filter` is the stream's query (type, status,
- * missionId).
+ * each time (reconnectDelay), until a stream starts. A connection that shows nothing, not even the
+ * server's ping, for STREAM_SILENT_INTERVALS heartbeats is taken for dead (a stalled proxy, a
+ * sleeping laptop's socket: EventSource itself would wait for ever) and reconnected the same way.
+ * `filter` is the stream's query (type, status, missionId).
  */
 export function useLiveEvents(filter: Record<string, string | undefined>, onChange: () => void): LiveState {
   const [state, setState] = useState<LiveState>({ phase: 'connecting' });
@@ -40,6 +42,17 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
     let stopped = false;
     let timer: number | undefined;
     let failures = 0;
+    let heartbeatMs = STREAM_HEARTBEAT_MS;
+    let silence: number | undefined;
+
+    /** Something came: the connection is alive for another STREAM_SILENT_INTERVALS heartbeats. */
+    const heard = () => {
+      window.clearTimeout(silence);
+      silence = window.setTimeout(() => {
+        source?.close();
+        retry();
+      }, heartbeatMs * STREAM_SILENT_INTERVALS);
+    };
 
     const connect = async () => {
       try {
@@ -49,17 +62,30 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
         for (const [name, value] of Object.entries(filter)) if (value) params.set(name, value);
         if (lastId) params.set('lastEventId', lastId);
         source = new EventSource(`/api/stream?${params.toString()}`);
-        source.onopen = () => setState({ phase: 'live' });
+        // From now: a connection that never opens is as dead as one that stops talking.
+        heard();
+        source.onopen = () => {
+          heard();
+          setState({ phase: 'live' });
+        };
         source.onmessage = (message) => {
+          heard();
           lastId = message.lastEventId || lastId;
           handler.current();
         };
         const resuming = lastId !== undefined;
         // Where this connection starts: a drop before its first event resumes from there, not from a later "now".
         source.addEventListener(STREAM_CONNECTED_EVENT, (message) => {
+          heard();
           failures = 0;
           lastId = (message as MessageEvent).lastEventId || lastId;
           if (!resuming) handler.current();
+        });
+        source.addEventListener(STREAM_PING_EVENT, (message) => {
+          // The server's SSE_HEARTBEAT_MS: another interval than the default must not read as silence.
+          const announced = Number((message as MessageEvent).data);
+          if (Number.isFinite(announced) && announced > 0) heartbeatMs = announced;
+          heard();
         });
         source.onerror = () => {
           // The browser would retry with the same (soon expired) token: reconnect with a new one instead.
@@ -73,6 +99,7 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
       }
     };
     const retry = () => {
+      window.clearTimeout(silence);
       if (stopped) return;
       const retryInMs = reconnectDelay(++failures);
       setState({ phase: 'reconnecting', retryInMs });
@@ -82,6 +109,7 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
     return () => {
       stopped = true;
       window.clearTimeout(timer);
+      window.clearTimeout(silence);
       source?.close();
     };
     // The filter's JSON stands for the filter: a new object with the same fields keeps the stream.

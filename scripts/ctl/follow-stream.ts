@@ -41,7 +41,8 @@ export async function followStream(
   const parser = createParser({
     onEvent: (event: EventSourceMessage) => {
       if (event.event === STREAM_CONNECTED_EVENT) onConnected(event.data);
-      else onMessage({ id: event.id, data: event.data });
+      // Mission events are the unnamed ones; pings (STREAM_PING_EVENT) only show the connection alive.
+      else if (event.event === undefined) onMessage({ id: event.id, data: event.data });
     },
   });
   const decoder = new TextDecoder();

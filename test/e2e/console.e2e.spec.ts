@@ -509,4 +509,21 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       },
     );
   });
+
+  it('given a live stream that stops sending, then after three heartbeat intervals the badge leaves "Live" and the console reconnects', async () => {
+    await inTabOnFakeClock(
+      'queue',
+      async () => undefined,
+      async (tab) => {
+        const badge = tab.getByRole('status').filter({ hasText: /^Reconnecting|^Live$|^Connecting/ });
+        await badge.filter({ hasText: /^Live$/ }).waitFor();
+        // The server's next ping is 15 s of real time away: on the fake clock, 45 s pass in silence.
+        await tab.clock.runFor(3 * 15_000);
+        // It said "Live" for ever: EventSource hid the heartbeat, so nothing told a stalled stream from a quiet log.
+        await badge.filter({ hasText: 'Reconnecting in 1 s…' }).waitFor({ timeout: 5_000 });
+        await tab.clock.runFor(1_000);
+        await badge.filter({ hasText: /^Live$/ }).waitFor();
+      },
+    );
+  });
 });

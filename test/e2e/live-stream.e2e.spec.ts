@@ -201,16 +201,18 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     await request(server).post('/api/stream/tokens').expect(401);
   });
 
-  it('given a quiet log, then heartbeats keep coming', async () => {
+  it('given a quiet log, then pings keep coming, as events an EventSource shows, each with the interval', async () => {
     const response = await fetch(`${base}/api/stream?missionId=00000000-0000-4000-8000-000000000000`, {
       headers: { Authorization: `Bearer ${TEST_KEYS.reader}` },
     });
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     let text = '';
-    while ((text.match(/: heartbeat/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+    // One with the connected message, two after an interval each.
+    while ((text.match(/\n\n/g) ?? []).length < 4) text += new TextDecoder().decode((await reader.read()).value);
     await reader.cancel();
-    expect(text).toMatch(/^retry: \d+\n/);
+    // They were comment lines (`: heartbeat`), which EventSource hides: a stalled stream looked like a quiet log.
+    expect(text).toMatch(/^retry: \d+\nevent: connected\nid: [^\n]+\ndata: [^\n]+\n\n(event: ping\ndata: 300\n\n){3}$/);
   });
 
   it(`given ${MAX_CLIENTS} open streams, then one more is a 429 with Retry-After`, async () => {

@@ -309,7 +309,7 @@ export class Environment {
   @Max(10_485_760)
   MAX_MISSION_TEXT_BYTES = 32_768;
 
-  /** How often the live event stream (`GET /api/stream`) sends a heartbeat comment, so proxies and clients see it alive. */
+  /** How often the live event stream (`GET /api/stream`) sends a `ping` event, so proxies and clients see it alive (STREAM_HEARTBEAT_MS is this default). */
   @Expose()
   @Type(() => Number)
   @IsInt()

@@ -4,3 +4,16 @@
  * from there. Mission events are unnamed messages (EventSource's `onmessage`).
  */
 export const STREAM_CONNECTED_EVENT = 'connected';
+
+/**
+ * The SSE event type of the heartbeat: right after `connected`, then every SSE_HEARTBEAT_MS. Its
+ * `data` is that interval in milliseconds. A named event, not a comment line, since EventSource
+ * hides comments: a client can only tell a quiet log from a dead connection by what it is shown.
+ */
+export const STREAM_PING_EVENT = 'ping';
+
+/** The heartbeat interval a client assumes until the first ping says the server's (SSE_HEARTBEAT_MS's default). */
+export const STREAM_HEARTBEAT_MS = 15_000;
+
+/** Heartbeat intervals without any message after which a client takes the connection for dead and reconnects. */
+export const STREAM_SILENT_INTERVALS = 3;

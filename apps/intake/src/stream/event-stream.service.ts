@@ -3,7 +3,7 @@ import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, parseLogEntry } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
-import { MissionEvent, STREAM_CONNECTED_EVENT } from '@app/mission';
+import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { redactedEvent } from '../http/redacted-personal-data';
@@ -100,13 +100,15 @@ export class EventStreamService implements OnModuleDestroy {
     response.socket?.setNoDelay(true);
     // The position it starts from, as a message of its own: a client that drops before any event
     // comes resumes from there (EventSource keeps the id; `onmessage` does not see a named event).
+    // A ping follows at once, so the client knows the interval before it waits for the next.
     const start = formatPosition(client.position);
-    response.write(`retry: ${RETRY_MS}\nevent: ${STREAM_CONNECTED_EVENT}\nid: ${start}\ndata: ${start}\n\n`);
+    const ping = `event: ${STREAM_PING_EVENT}\ndata: ${this.env.SSE_HEARTBEAT_MS}\n\n`;
+    response.write(`retry: ${RETRY_MS}\nevent: ${STREAM_CONNECTED_EVENT}\nid: ${start}\ndata: ${start}\n\n${ping}`);
 
     const unlisten = this.wakeup.listen(() => this.pump(client));
     // The heartbeat also reads: a wake-up lost while the tail started costs at most one interval.
     const heartbeat = setInterval(() => {
-      if (!response.writableNeedDrain) response.write(': heartbeat\n\n');
+      if (!response.writableNeedDrain) response.write(ping);
       this.pump(client);
     }, this.env.SSE_HEARTBEAT_MS);
     const close = () => {

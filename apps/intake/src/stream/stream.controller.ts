@@ -29,7 +29,7 @@ export class StreamController {
       'guest data in plain for a submitter, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'The first message (SSE event type `connected`) has the starting position as `id` and `data`, so a client that drops before any event resumes from there. ' +
-      'Events of one mission come in their order; events of different log partitions are merged by time. A comment line (`: heartbeat`) comes every SSE_HEARTBEAT_MS. ' +
+      'Events of one mission come in their order; events of different log partitions are merged by time. A `ping` event follows `connected` at once, then comes every SSE_HEARTBEAT_MS, with that interval in milliseconds as `data`: a client that gets no message for three intervals can take the connection for dead. ' +
       'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake, or SSE_MAX_CLIENTS_PER_KEY of one API key, the answer is a 429.',
   })
   @ApiHeader({
@@ -44,7 +44,7 @@ export class StreamController {
     content: {
       'text/event-stream': {
         schema: { type: 'string' },
-        example: 'id: 1764745200000-0\ndata: {"eventId":"…","type":"MissionCreated","missionId":"…","version":1,…}\n\n: heartbeat\n\n',
+        example: 'id: 1764745200000-0\ndata: {"eventId":"…","type":"MissionCreated","missionId":"…","version":1,…}\n\nevent: ping\ndata: 15000\n\n',
       },
     },
   })
