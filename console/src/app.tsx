@@ -6,6 +6,7 @@ import { MissionPage } from './pages/mission-page';
 import { MissionsPage } from './pages/missions-page';
 import { QueuePage } from './pages/queue-page';
 import { ReviewPage } from './pages/review-page';
+import { useDocumentTitle } from './parts';
 
 const PAGES = [
   { path: 'queue', name: 'Queue' },
@@ -70,6 +71,7 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (ca
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  useDocumentTitle('Sign in');
   const submit = async (event: Event) => {
     event.preventDefault();
     setBusy(true);
@@ -107,6 +109,18 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (ca
 function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void }) {
   const [page = 'queue', id] = useRoute();
   const main = useRef<HTMLElement>(null);
+  const known = PAGES.find((entry) => entry.path === page);
+  useDocumentTitle(!known ? 'No such page' : page === 'missions' && id ? 'Mission' : known.name);
+  const opened = useRef(false);
+  // Another page opened: the focus goes to its heading, so a screen reader says where it is and
+  // the next Tab starts there. Not on the first page, where the focus starts at the top.
+  useEffect(() => {
+    if (!opened.current) {
+      opened.current = true;
+      return;
+    }
+    (main.current?.querySelector('h1') ?? main.current)?.focus();
+  }, [page, id]);
   // The hash is the route: followed, `#main` would open "No such page." instead of the content.
   const skipToContent = (event: Event) => {
     event.preventDefault();
@@ -144,7 +158,7 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
         {page === 'review' && <ReviewPage caller={caller} />}
         {page === 'dead-letters' && <DeadLettersPage caller={caller} />}
         {page === 'agents' && <AgentsPage caller={caller} />}
-        {!PAGES.some((entry) => entry.path === page) && <p>No such page.</p>}
+        {!known && <p>No such page.</p>}
       </main>
     </>
   );

@@ -22,16 +22,26 @@ export function ErrorNote({ error }: { error: unknown }) {
   );
 }
 
-/** `headingRef`: for a page that moves the focus to its heading (tabIndex -1: focusable from code only). */
+/**
+ * `headingRef`: for a page that moves the focus to its heading itself. The heading is focusable
+ * from code only (tabIndex -1): the console moves the focus there when another page opens.
+ */
 export function PageTitle({ children, live, headingRef }: { children: ComponentChildren; live?: LiveState; headingRef?: Ref<HTMLHeadingElement> }) {
   return (
     <div class="page-title">
-      <h1 ref={headingRef} tabIndex={headingRef ? -1 : undefined}>
+      <h1 ref={headingRef} tabIndex={-1}>
         {children}
       </h1>
       {live && <LiveBadge state={live} />}
     </div>
   );
+}
+
+/** Names the browser tab after what it shows: the tab strip, history and screen readers tell pages apart by it. */
+export function useDocumentTitle(name: string): void {
+  useEffect(() => {
+    document.title = `${name} — BRAIN console`;
+  }, [name]);
 }
 
 /**

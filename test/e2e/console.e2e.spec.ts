@@ -379,6 +379,30 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it('given another page opened, then the tab says which page it is and the focus is on its heading, but not on the first page', async () => {
+    await inTabOnFakeClock(
+      'queue',
+      async () => undefined,
+      async (tab) => {
+        // Both change after the page has painted its heading: waited for, not read at once.
+        const settled = (what: string, probe: string, expected: string) =>
+          waitFor(async () => (await tab.evaluate<string>(probe)) === expected, { timeoutMs: 5_000, what });
+        await tab.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
+        await settled('the Queue page in the title', 'document.title', 'Queue — BRAIN console');
+        expect(await tab.evaluate('document.activeElement === document.body')).toBe(true);
+        await tab.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Dead letters', exact: true }).click();
+        await tab.getByRole('heading', { level: 1, name: 'Dead letters' }).waitFor();
+        // The tab said "BRAIN console" on every page, and the focus stayed on the link just followed.
+        await settled('the Dead letters page in the title', 'document.title', 'Dead letters — BRAIN console');
+        await settled(
+          'the focus on the Dead letters heading',
+          "document.activeElement?.tagName + ' ' + document.activeElement?.textContent",
+          'H1 Dead letters',
+        );
+      },
+    );
+  });
+
   it('given a tablet width, then the pages fit without sideways scrolling', async () => {
     await page.setViewportSize(TABLET);
     for (const [link, name] of [
