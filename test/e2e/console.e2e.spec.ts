@@ -403,6 +403,21 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it('given a mission titled with one long word, then its page fits the laptop width without sideways scrolling', async () => {
+    const title = `Room${'1'.repeat(156)}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+    await inTabOnFakeClock(
+      `missions/${created.body.id}`,
+      async () => undefined,
+      async (tab) => {
+        await tab.getByRole('heading', { level: 1, name: title }).waitFor();
+        await tab.getByText(/Hash chain verified/).waitFor();
+        // The heading and the title's field did not wrap: the page was twice the window's width, and more.
+        expect(await tab.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
+      },
+    );
+  });
+
   it('given a tablet width, then the pages fit without sideways scrolling', async () => {
     await page.setViewportSize(TABLET);
     for (const [link, name] of [

@@ -107,7 +107,7 @@ function DeadLetters() {
           <tbody>
             {shown.map((letter) => (
               <tr key={letter.missionId}>
-                <td>
+                <td class="free-text">
                   <a href={`#/missions/${letter.missionId}`}>{letter.title}</a>
                 </td>
                 <td>{letter.type}</td>

@@ -110,7 +110,7 @@ export function MissionsPage() {
           <tbody>
             {items.map((mission) => (
               <tr key={mission.id}>
-                <td>
+                <td class="free-text">
                   <a href={`#/missions/${mission.id}`}>{mission.title}</a>
                 </td>
                 <td>
