@@ -1,4 +1,4 @@
-import { ComponentChildren, Ref } from 'preact';
+import { ComponentChildren, Ref, RefObject } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api';
 import { LiveState } from './live';
@@ -90,14 +90,18 @@ export function Outcome({ text }: { text: string | null }) {
 /**
  * A page's actions, one at a time: `busy` while one runs (its buttons are disabled with it, and a
  * second click meanwhile does nothing, so a double click sends one request), then what it said or
- * why it failed, and the page reloaded.
+ * why it failed, and the page reloaded. Then the focus goes to the page's heading (`heading`, for
+ * PageTitle's headingRef), above the outcome: the pressed button was disabled meanwhile, and may
+ * be gone or another now (a row requeued, Pause become Resume), which left the focus on the body.
  */
 export function useAction(reload: () => void): {
   busy: boolean;
   outcome: string | null;
   failure: unknown;
   run: (what: () => Promise<string>) => Promise<void>;
+  heading: RefObject<HTMLHeadingElement | null>;
 } {
+  const heading = useRef<HTMLHeadingElement>(null);
   const running = useRef(false);
   const [busy, setBusy] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
@@ -115,7 +119,8 @@ export function useAction(reload: () => void): {
       running.current = false;
       setBusy(false);
       reload();
+      heading.current?.focus();
     }
   };
-  return { busy, outcome, failure, run };
+  return { busy, outcome, failure, run, heading };
 }

@@ -68,6 +68,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await tab.close();
     }
   };
+  /** The focus on the page's heading, where the console moves it after the page has painted. */
+  const focusOnHeading = (tab: Page, name: string) =>
+    waitFor(async () => (await tab.evaluate<string>("document.activeElement?.tagName + ' ' + document.activeElement?.textContent")) === `H1 ${name}`, {
+      timeoutMs: 5_000,
+      what: `the focus on the ${name} heading`,
+    });
   const open = async (link: string, heading: string) => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -222,16 +228,32 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await open('Dead letters', 'Dead letters');
     await page.getByRole('button', { name: 'Requeue Spa price list' }).click();
     await page.getByRole('status').filter({ hasText: 'Requeued “Spa price list”.' }).waitFor();
+    // Its row left with the button, and the focus with them, to the body.
+    await focusOnHeading(page, 'Dead letters');
     const history = await system.store.history(created.body.id);
     expect(history.find((event) => event.type === 'MissionRequeued')).toMatchObject({ actor: 'operator' });
     expect(await seriousViolations()).toEqual([]);
     await screenshot('dead-letters');
   });
 
+  it('given a mission cancelled on its page, then the outcome is said and the focus is on its heading', async () => {
+    const title = `Pool towels ${Date.now()}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Towels.', priority: 'low', payload: {} }).expect(201);
+    await page.goto(`${base}/console/#/missions/${created.body.id}`);
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    await page.getByRole('button', { name: 'Cancel mission' }).click();
+    await page.getByRole('status').filter({ hasText: 'The mission was cancelled.' }).waitFor();
+    // The button left with the mission cancelled, and the focus with it, to the body.
+    await focusOnHeading(page, title);
+    expect((await system.store.load(created.body.id))?.status).toBe('cancelled');
+  });
+
   it('given the Agents page, then Pause and Resume change the agent', async () => {
     await open('Agents', 'Agents');
     await page.getByRole('button', { name: 'Pause Lena – Front Office (DE/EN)' }).click();
     await page.getByRole('button', { name: 'Resume Lena – Front Office (DE/EN)' }).waitFor();
+    // The button was off while its request ran, which dropped the focus to the body.
+    await focusOnHeading(page, 'Agents');
     expect((await system.api.get('/api/agents/agent-lena').expect(200)).body.status).toBe('paused');
     expect(await seriousViolations()).toEqual([]);
     await screenshot('agents');
@@ -384,21 +406,16 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       'queue',
       async () => undefined,
       async (tab) => {
-        // Both change after the page has painted its heading: waited for, not read at once.
-        const settled = (what: string, probe: string, expected: string) =>
-          waitFor(async () => (await tab.evaluate<string>(probe)) === expected, { timeoutMs: 5_000, what });
+        // The title changes after the page has painted its heading: waited for, not read at once.
+        const titled = (expected: string) => waitFor(async () => (await tab.title()) === expected, { timeoutMs: 5_000, what: `the title ${expected}` });
         await tab.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
-        await settled('the Queue page in the title', 'document.title', 'Queue — BRAIN console');
+        await titled('Queue — BRAIN console');
         expect(await tab.evaluate('document.activeElement === document.body')).toBe(true);
         await tab.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Dead letters', exact: true }).click();
         await tab.getByRole('heading', { level: 1, name: 'Dead letters' }).waitFor();
         // The tab said "BRAIN console" on every page, and the focus stayed on the link just followed.
-        await settled('the Dead letters page in the title', 'document.title', 'Dead letters — BRAIN console');
-        await settled(
-          'the focus on the Dead letters heading',
-          "document.activeElement?.tagName + ' ' + document.activeElement?.textContent",
-          'H1 Dead letters',
-        );
+        await titled('Dead letters — BRAIN console');
+        await focusOnHeading(tab, 'Dead letters');
       },
     );
   });

@@ -27,7 +27,7 @@ export function AgentsPage({ caller }: { caller: Caller }) {
     const timer = window.setInterval(reload, AGENTS_REFRESH_MS);
     return () => window.clearInterval(timer);
   }, [reload]);
-  const { busy, outcome, failure, run } = useAction(reload);
+  const { busy, outcome, failure, run, heading } = useAction(reload);
   const operator = allows(caller.role, 'operator');
 
   const changeStatus = (agent: Agent) => {
@@ -40,7 +40,7 @@ export function AgentsPage({ caller }: { caller: Caller }) {
 
   return (
     <section aria-labelledby="agents-title">
-      <PageTitle live={live}>
+      <PageTitle live={live} headingRef={heading}>
         <span id="agents-title">Agents</span>
       </PageTitle>
       <Outcome text={outcome} />

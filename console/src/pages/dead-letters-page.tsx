@@ -31,7 +31,7 @@ function DeadLetters() {
   const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
   const [type, setType] = useState('');
   const [errorContains, setErrorContains] = useState('');
-  const { busy, outcome, failure, run } = useAction(reload);
+  const { busy, outcome, failure, run, heading } = useAction(reload);
   const shown = (letters ?? []).filter((letter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains)));
 
   const requeueOne = (letter: DeadLetter) =>
@@ -60,7 +60,7 @@ function DeadLetters() {
 
   return (
     <section aria-labelledby="dlq-title">
-      <PageTitle live={live}>
+      <PageTitle live={live} headingRef={heading}>
         <span id="dlq-title">Dead letters</span>
       </PageTitle>
       <form class="filters" aria-label="Filter dead letters" onSubmit={(event) => event.preventDefault()}>

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { allows, api, Caller, Mission, MissionEvent } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
 
 interface ChainCheck {
   verified: boolean;
@@ -23,24 +23,19 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   }, 300);
   const live = useLiveEvents({ missionId: id }, reload);
   const [version, setVersion] = useState('');
-  const [outcome, setOutcome] = useState<string | null>(null);
-  const [failure, setFailure] = useState<unknown>(null);
+  const { busy, outcome, failure, run, heading } = useAction(reload);
   const atVersion = events.value?.find((event) => String(event.version) === version);
   const past = useLoaded(
     () => (atVersion ? api<Mission>('GET', `/api/missions/${id}?at=${encodeURIComponent(atVersion.at)}`) : Promise.resolve(undefined)),
     [id, atVersion?.at],
   );
 
-  const cancel = async () => {
+  const cancel = () => {
     if (!window.confirm('Cancel this mission? Its agent stops working on it.')) return;
-    try {
+    void run(async () => {
       await api('POST', `/api/missions/${id}/cancel`, { reason: 'cancelled in the console' });
-      setOutcome('The mission was cancelled.');
-      setFailure(null);
-      reload();
-    } catch (error) {
-      setFailure(error);
-    }
+      return 'The mission was cancelled.';
+    });
   };
   const current = mission.value;
 
@@ -49,7 +44,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
       <p>
         <a href="#/missions">← Missions</a>
       </p>
-      <PageTitle live={live}>
+      <PageTitle live={live} headingRef={heading}>
         <span id="mission-title">{current?.title ?? 'Mission'}</span>
       </PageTitle>
       <ErrorNote error={mission.error ?? failure} />
@@ -62,7 +57,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
               </span>
             )}
             {allows(caller.role, 'submitter') && !FINISHED.includes(current.status) && (
-              <button type="button" class="danger" onClick={cancel}>
+              <button type="button" class="danger" disabled={busy} onClick={cancel}>
                 Cancel mission
               </button>
             )}
