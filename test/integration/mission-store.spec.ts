@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, ReleaseCode, replayLog, WithdrawCode } from '@app/event-store';
+import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, WithdrawalReleaseCode, replayLog, WithdrawCode } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
@@ -161,18 +161,18 @@ describe('MissionStore (real Redis)', () => {
     const idem = { kind: 'idempotency' as const, key: 'k-released', fingerprint: 'ee55', ttlMs: 60_000 };
     const record = keys.partitions[0].idempotency('k-released');
     expect(await store.withdrawIdempotencyKey('idem-r1', 'k-released', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
-    expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(ReleaseCode.Released);
+    expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(WithdrawalReleaseCode.Released);
     expect(await redis.exists(record)).toBe(0);
     expect(await store.append('idem-r1', null, decideCreate(input), { actor: 'test' }, [idem])).toMatchObject({ code: AppendCode.Ok });
     // A create holds the key (as after a withdrawal expired): never released.
-    expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(ReleaseCode.Kept);
+    expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(WithdrawalReleaseCode.Kept);
     expect(await store.append('idem-r2', null, decideCreate(input), { actor: 'test' }, [idem])).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-r1' });
 
     // Met by a second withdrawal, whose append may rely on it: kept for its life, and still refusing every create.
     const met = { ...idem, key: 'k-met' };
     expect(await store.withdrawIdempotencyKey('idem-r3', 'k-met', met.ttlMs)).toBe(WithdrawCode.Withdrawn);
     expect(await store.withdrawIdempotencyKey('idem-r3', 'k-met', met.ttlMs)).toBe(WithdrawCode.WithdrawnBefore);
-    expect(await store.releaseWithdrawnIdempotencyKey('idem-r3', 'k-met')).toBe(ReleaseCode.Kept);
+    expect(await store.releaseWithdrawnIdempotencyKey('idem-r3', 'k-met')).toBe(WithdrawalReleaseCode.Kept);
     expect(await store.withdrawIdempotencyKey('idem-r3', 'k-met', met.ttlMs)).toBe(WithdrawCode.WithdrawnBefore);
     const ttl = await redis.pttl(keys.partitions[0].idempotency('k-met'));
     expect(ttl).toBeGreaterThan(0);

@@ -54,7 +54,7 @@ export enum WithdrawCode {
 }
 
 /** Result codes of release-withdrawn-idempotency-key-1.lua. */
-export enum ReleaseCode {
+export enum WithdrawalReleaseCode {
   Released = 0,
   Kept = 1,
 }
@@ -68,7 +68,7 @@ const WITHDRAWN_FINGERPRINT = '0';
 const WITHDRAWN_AGAIN_FINGERPRINT = '00';
 
 const withdrawScript = new LuaScript(join(__dirname, 'lua'), 'withdraw-idempotency-key-2', { constants: { CODE: luaEnum(WithdrawCode) } });
-const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-withdrawn-idempotency-key-1', { constants: { CODE: luaEnum(ReleaseCode) } });
+const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-withdrawn-idempotency-key-1', { constants: { CODE: luaEnum(WithdrawalReleaseCode) } });
 
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
@@ -220,8 +220,8 @@ export class MissionStore {
    * Takes back a withdrawal of `key` that this caller made (WithdrawCode.Withdrawn) for an append
    * that failed: Released, unless another withdrawal met it since or a create holds the key (Kept).
    */
-  async releaseWithdrawnIdempotencyKey(missionId: string, key: string): Promise<ReleaseCode> {
-    return (await releaseScript.run(this.redis, [this.keys.of(missionId).idempotency(key)], [missionId, WITHDRAWN_FINGERPRINT])) as ReleaseCode;
+  async releaseWithdrawnIdempotencyKey(missionId: string, key: string): Promise<WithdrawalReleaseCode> {
+    return (await releaseScript.run(this.redis, [this.keys.of(missionId).idempotency(key)], [missionId, WITHDRAWN_FINGERPRINT])) as WithdrawalReleaseCode;
   }
 
   /**

@@ -9,7 +9,7 @@
   ARGV[1] the mission id that the key names
   ARGV[2] the fingerprint of a withdrawn key (WITHDRAWN_FINGERPRINT in mission-store.ts)
 
-  Result: a code from CODE (ReleaseCode in mission-store.ts)
+  Result: a code from CODE (WithdrawalReleaseCode in mission-store.ts)
     Released  the record is gone: a create can use the key again
     Kept      the record holds something else, left as it is
 ]]
