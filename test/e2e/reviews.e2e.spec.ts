@@ -162,6 +162,19 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(approved.body).toMatchObject({ status: 'succeeded', result: { output: { recommendedRate: 199 } } });
   });
 
+  /** A guest's request for towels whose first reply a reviewer sends back. */
+  async function sentBack(guestId: string, room: string): Promise<Mission> {
+    const mission = await awaitingReview({
+      type: 'guest_support',
+      title: `Towels for room ${room}`,
+      description: 'Guest asks for two more towels.',
+      priority: 'normal',
+      payload: { language: 'en', room, guest: { id: guestId, name: 'Anna Schmidt' }, message: 'Could I have two more towels?' },
+    });
+    await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Say bath towels.' }).expect(200);
+    return mission;
+  }
+
   // The access answer read only what the mission holds now: a reply sent back was left out, though
   // the log keeps it and the guest's key still opens it.
   it("given a guest's reply sent back and drafted again, when the guest asks for their data, then both drafts are in the answer", async () => {
@@ -172,22 +185,33 @@ describe('human review of held results (four services, real Redis, hotel review 
       status: 200,
       content: JSON.stringify({ language: 'en', reply: drafts[Math.min(calls++, 1)], actions: ['Bring two towels to room 310'] }),
     });
-    const mission = await awaitingReview({
-      type: 'guest_support',
-      title: 'Towels for room 310',
-      description: 'Guest asks for two more towels.',
-      priority: 'normal',
-      payload: { language: 'en', room: '310', guest: { id: 'g-drafts', name: 'Anna Schmidt' }, message: 'Could I have two more towels?' },
-    });
-    await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Say bath towels.' }).expect(200);
+    const mission = await sentBack('g-drafts', '310');
     await waitForReview(mission.id, 2);
 
     const access = (await system.api.get('/api/subjects/guest:g-drafts').expect(200)).body;
     expect(access.missions[0].personalData).toEqual(
       expect.arrayContaining([
-        { field: 'attempts.1.output.reply', value: drafts[0] },
+        { field: expect.stringMatching(/^events\.\d+\.result\.output\.reply$/), value: drafts[0] },
         { field: 'result.output.reply', value: drafts[1] },
       ]),
+    );
+  });
+
+  // The next attempt clears the mission's result: the reply sent back was then in neither place.
+  it("given a guest's reply sent back and a next attempt without a result yet, when the guest asks for their data, then the reply sent back is in the answer", async () => {
+    const draft = 'Dear Anna Schmidt, thank you for your message. We will bring two more towels to your room. Kind regards, Front Office';
+    let calls = 0;
+    llm.fallback = () =>
+      calls++ === 0
+        ? { status: 200, content: JSON.stringify({ language: 'en', reply: draft, actions: ['Bring two towels to room 311'] }) }
+        : { status: 500, message: 'the model is down' };
+    const mission = await sentBack('g-no-result', '311');
+    await waitFor(async () => ((await system.store.load(mission.id))?.attempts === 2 ? true : null), { timeoutMs: 20_000, what: 'the next attempt assigned' });
+    expect((await system.store.load(mission.id))?.result).toBeNull();
+
+    const access = (await system.api.get('/api/subjects/guest:g-no-result').expect(200)).body;
+    expect(access.missions[0].personalData).toEqual(
+      expect.arrayContaining([{ field: expect.stringMatching(/^events\.\d+\.result\.output\.reply$/), value: draft }]),
     );
   });
 

@@ -126,12 +126,17 @@ export class SubjectsService {
     return { subjectId, generatedAt: new Date().toISOString(), erased: !hasKey, missions };
   }
 
-  /** The personal fields of every attempt's output but the last (which the mission holds), as `attempts.<n>.output.<field>`. */
+  /**
+   * The personal fields of every agent output the mission no longer holds, as
+   * `events.<version>.result.output.<field>` (its MissionCompleted's version: attempt numbers start
+   * again after a requeue). The mission holds the last one while it has a result (as its result, or
+   * as the original a reviewer replaced); a next attempt, or a requeue, clears the result.
+   */
   private async earlierOutputs(mission: Mission): Promise<PathValue[]> {
     const completed = (await this.store.history(mission.id)).filter((event) => event.type === 'MissionCompleted');
-    const opened = await this.personal.openEvents(completed.slice(0, -1));
+    const opened = await this.personal.openEvents(mission.result ? completed.slice(0, -1) : completed);
     return opened.flatMap((event) =>
-      event.type === 'MissionCompleted' ? outputFields(mission.type, event.data.result.output, `attempts.${event.data.attempt}.output.`) : [],
+      event.type === 'MissionCompleted' ? outputFields(mission.type, event.data.result.output, `events.${event.version}.result.output.`) : [],
     );
   }
 
