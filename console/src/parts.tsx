@@ -109,6 +109,7 @@ export function useAction(reload: () => void): {
   const run = async (what: () => Promise<string>) => {
     if (running.current) return;
     running.current = true;
+    const pressed = document.activeElement;
     setBusy(true);
     try {
       setOutcome(await what());
@@ -119,7 +120,9 @@ export function useAction(reload: () => void): {
       running.current = false;
       setBusy(false);
       reload();
-      heading.current?.focus();
+      // Only the focus the action took away: one the user moved on to (typing a filter) stays.
+      const now = document.activeElement;
+      if (!now || now === document.body || now === pressed || !now.isConnected) heading.current?.focus();
     }
   };
   return { busy, outcome, failure, run, heading };

@@ -236,6 +236,35 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await screenshot('dead-letters');
   });
 
+  // The end of an action took the focus to the heading wherever it was: the next keys typed into a filter went nowhere.
+  it('given a requeue still running, when the user moves on to a filter, then its end leaves the focus there', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: 'Sauna price list', description: 'Compare the sauna prices.', priority: 'normal', payload: {} })
+      .expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    await open('Queue', 'Queue');
+    await open('Dead letters', 'Dead letters');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(`**/api/dlq/${created.body.id}/requeue`, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.getByRole('button', { name: 'Requeue Sauna price list' }).click();
+      const filter = page.getByRole('textbox', { name: 'Last error contains' });
+      await filter.focus();
+      release();
+      await page.getByRole('status').filter({ hasText: 'Requeued “Sauna price list”.' }).waitFor();
+      await page.keyboard.type('timeout');
+      expect(await filter.inputValue()).toBe('timeout');
+      await filter.fill('');
+    } finally {
+      await page.unroute(`**/api/dlq/${created.body.id}/requeue`);
+    }
+  });
+
   it('given a mission cancelled on its page, then the outcome is said and the focus is on its heading', async () => {
     const title = `Pool towels ${Date.now()}`;
     const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Towels.', priority: 'low', payload: {} }).expect(201);
