@@ -361,6 +361,17 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await towel.waitFor({ state: 'detached' });
       expect((await reviewing.store.load(towels[0]))?.status).toBe('dead_lettered');
 
+      // Feedback typed into a card that another reviewer decides meanwhile: the card used to vanish, and the text with it.
+      const typedIn = page.getByRole('article', { name: 'Towels for room 102' });
+      await typedIn.getByLabel('Feedback (for Reject)').fill('Offer bath towels too.');
+      await reviewing.api.post(`/api/missions/${towels[1]}/approve`).send({}).expect(200);
+      await typedIn.getByRole('note').filter({ hasText: 'This result has left the inbox' }).waitFor();
+      expect(await typedIn.getByLabel('Feedback (for Reject)').inputValue()).toBe('Offer bath towels too.');
+      expect(await typedIn.getByRole('button', { name: 'Reject' }).count()).toBe(0);
+      await typedIn.getByRole('button', { name: 'Dismiss' }).click();
+      await typedIn.waitFor({ state: 'detached' });
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Review');
+
       // An edit not approved as such holds Approve back: it approved the agent's result and dropped the edit without a word.
       const approve = first.getByRole('button', { name: 'Approve', exact: true });
       const output = first.getByLabel('Output');

@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
@@ -14,7 +14,19 @@ export function ReviewPage({ caller }: { caller: Caller }) {
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
   const [notice, setNotice] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
-  const decided = (text: string) => {
+  // Cards the user typed into (feedback, an edit), by card key: one that leaves the inbox by
+  // another's hand (decided, cancelled) stays, so what was typed is not lost without a word.
+  const [typedIn, setTypedIn] = useState<ReadonlyMap<string, Mission>>(new Map());
+  const keep = (key: string, mission: Mission) => setTypedIn((current) => (current.has(key) ? current : new Map(current).set(key, mission)));
+  const forget = (key: string) =>
+    setTypedIn((current) => {
+      if (!current.has(key)) return current;
+      const next = new Map(current);
+      next.delete(key);
+      return next;
+    });
+  const decided = (key: string, text: string) => {
+    forget(key);
     setNotice(text);
     heading.current?.focus();
     inbox.reload();
@@ -22,6 +34,8 @@ export function ReviewPage({ caller }: { caller: Caller }) {
   // Into the inbox (awaiting_review) and out of it (approved; rejected and queued again, or dead-lettered by the last round; cancelled).
   const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,dead_lettered,cancelled' }, useThrottled(inbox.reload, 500));
   const items = inbox.value?.items ?? [];
+  const inInbox = new Set(items.map(cardKey));
+  const gone = [...typedIn].filter(([key]) => !inInbox.has(key)).map(([, mission]) => mission);
   return (
     <section aria-labelledby="review-title">
       <PageTitle live={live} headingRef={heading}>
@@ -30,10 +44,24 @@ export function ReviewPage({ caller }: { caller: Caller }) {
       <Outcome text={notice} />
       <ErrorNote error={inbox.error} />
       {items.length === 0 && inbox.value && cursors.length === 0 && <p>Nothing waits for review.</p>}
-      {items.map((mission) => (
+      {[...items, ...gone].map((mission) => {
         // A newer attempt under review is another card: nothing typed about the one before carries over to it.
-        <ReviewItem key={`${mission.id}:${mission.attempts}`} mission={mission} mayReview={allows(caller.role, 'reviewer')} onDone={decided} />
-      ))}
+        const key = cardKey(mission);
+        return (
+          <ReviewItem
+            key={key}
+            mission={mission}
+            mayReview={allows(caller.role, 'reviewer')}
+            left={!inInbox.has(key)}
+            onTyped={(dirty) => (dirty ? keep(key, mission) : forget(key))}
+            onDismiss={() => {
+              forget(key);
+              heading.current?.focus();
+            }}
+            onDone={(text) => decided(key, text)}
+          />
+        );
+      })}
       {(cursors.length > 0 || inbox.value?.nextCursor) && (
         <div class="pager">
           <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
@@ -48,13 +76,27 @@ export function ReviewPage({ caller }: { caller: Caller }) {
   );
 }
 
-function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayReview: boolean; onDone: (text: string) => void }) {
+const cardKey = (mission: Mission) => `${mission.id}:${mission.attempts}`;
+
+interface ReviewItemProps {
+  mission: Mission;
+  mayReview: boolean;
+  /** The result left the inbox by another's hand while the user had typed in its card. */
+  left: boolean;
+  onTyped: (dirty: boolean) => void;
+  onDismiss: () => void;
+  onDone: (text: string) => void;
+}
+
+function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: ReviewItemProps) {
   const original = JSON.stringify(mission.result?.output ?? {}, null, 2);
   const [edited, setEdited] = useState(original);
   const [feedback, setFeedback] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
   const editing = edited !== original;
+  const dirty = editing || feedback.trim() !== '';
+  useEffect(() => onTyped(dirty), [dirty]);
   // `attempt`: the decision is taken on the result shown here only; a newer one under review meanwhile is a 409.
   const act = async (path: string, body: object, done: string) => {
     setBusy(true);
@@ -88,12 +130,25 @@ function ReviewItem({ mission, mayReview, onDone }: { mission: Mission; mayRevie
       <p class="muted">
         {mission.type} · {mission.priority} · attempt {mission.attempts} · score {mission.evaluation?.score ?? '—'} · {localTime(mission.updatedAt)}
       </p>
+      {left && (
+        <p class="error" role="note">
+          This result has left the inbox: another reviewer decided it, or it was cancelled. Nothing can be decided here any more; what you typed stays below to
+          copy.{' '}
+          <button type="button" class="link" onClick={onDismiss}>
+            Dismiss
+          </button>
+        </p>
+      )}
       <label for={ids.output}>Output</label>
       <textarea id={ids.output} rows={8} readOnly={!mayReview} value={edited} onInput={(event) => setEdited(event.currentTarget.value)} />
       {mayReview && (
         <>
           <label for={ids.feedback}>Feedback (for Reject)</label>
           <textarea id={ids.feedback} rows={2} value={feedback} onInput={(event) => setFeedback(event.currentTarget.value)} />
+        </>
+      )}
+      {mayReview && !left && (
+        <>
           {editing && (
             <p id={ids.unsaved} class="muted">
               The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.{' '}
