@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
+import { redisNowMs } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
 
 const HEAD_START_MS_PER_POINT = 1_000;
@@ -220,10 +221,7 @@ describe('ReadyQueue (real Redis)', () => {
 
   describe("given service hosts whose clocks are an hour off Redis's", () => {
     const HOUR_MS = 3_600_000;
-    const redisNow = async () => {
-      const [seconds, micros] = await redis.time();
-      return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
-    };
+    const redisNow = () => redisNowMs(redis);
     afterEach(() => jest.restoreAllMocks());
 
     it('when an orchestrator an hour behind leases, then the deadline is LEASE_MS from now by Redis, and an intake an hour ahead does not expire it', async () => {

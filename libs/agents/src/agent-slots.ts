@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection, redisNowMs } from '@app/redis';
 import { AgentEvent } from './agent-events';
 
 /**
@@ -95,9 +95,8 @@ export class AgentSlots {
   }
 
   /** Redis's clock (ms): the one hold times are stamped with. */
-  async now(): Promise<number> {
-    const [seconds, micros] = await this.redis.time();
-    return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+  now(): Promise<number> {
+    return redisNowMs(this.redis);
   }
 
   /**

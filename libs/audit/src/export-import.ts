@@ -6,7 +6,7 @@ import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
 import { isSubjectId, isTerminal } from '@app/mission';
-import { RedisConnection } from '@app/redis';
+import { RedisConnection, redisNowMs } from '@app/redis';
 import { formatExportEndLine, isExportEndLine } from './export-end-line';
 import { ExportTally } from './export-tally';
 import { ImportRefusedError } from './import-refused-error';
@@ -227,8 +227,7 @@ export async function importLog(
   }
   const guestKeys = new GuestDataKeys(keys.prefix);
   for (const hash of guestKeys.subjectKeyHashes) if ((await redis.exists(hash)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);
-  const [seconds, micros] = await redis.time();
-  const baseMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  const baseMs = await redisNowMs(redis);
 
   // The read model it writes includes each mission's `h`, the hash of its last event.
   const fold = new ReplayFold({ keepLastEvent: true });

@@ -1,5 +1,6 @@
 export * from './redis-connection';
 export * from './key-scan';
 export * from './lua-script';
+export * from './redis-clock';
 export * from './embedded-redis';
 export * from './free-port';
