@@ -1,3 +1,4 @@
+import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { canonicalJson } from '@app/mission';
 import { RedisConnection } from '@app/redis';
@@ -12,7 +13,8 @@ const COMPARE_BATCH = 2_000;
 
 /**
  * Compares the live read model with a replay of the log: each mission's `s` must be exactly
- * JSON.stringify of its folded state and `st` its status, each mission must be in the index, and
+ * JSON.stringify of its folded state and `st` its status, each mission must be in the index and in
+ * the set of each data subject its create names (what access requests and erasures read), and
  * the status counters must count the replayed statuses. Reads are made at the replay's head
  * (catching up with appends), in pipelined batches. One finding per drifted mission.
  */
@@ -27,17 +29,15 @@ export async function compareReadModel(
   const ids = [...fold.values()].map((m) => m.missionId);
   for (let offset = 0; offset < ids.length; offset += COMPARE_BATCH) {
     const batch = ids.slice(offset, offset + COMPARE_BATCH);
+    // Taken once: the catch-ups between rounds must not change how many replies a mission has.
+    const subjects = batch.map((id) => subjectsOf(fold, id));
     const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-      for (const id of batch) {
-        multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
-        multi.zscore(keys.missionIndex, id);
-        multi.lrange(keys.missionEvents(id), 0, -1);
-      }
+      batch.forEach((id, i) => queueLiveReads(multi, keys, id, subjects[i]));
     });
+    let at = 0;
     batch.forEach((missionId, i) => {
-      const [s, st] = replies[3 * i] as [string | null, string | null];
-      const indexed = replies[3 * i + 1] as string | null;
-      const drift = describeDrift(fold, missionId, { s, st, indexed: indexed !== null, listed: replies[3 * i + 2] as string[] });
+      const drift = describeDrift(fold, missionId, liveMission(replies.slice(at, at + LIVE_READS + subjects[i].length), subjects[i]));
+      at += LIVE_READS + subjects[i].length;
       if (drift) findings.push(drift);
     });
     onProgress({ phase: COMPARE_PHASE, done: Math.min(offset + COMPARE_BATCH, ids.length), total: ids.length });
@@ -45,9 +45,14 @@ export async function compareReadModel(
   // Missions the catch-ups added while comparing.
   const seen = new Set(ids);
   for (const extra of [...fold.values()].filter((m) => !seen.has(m.missionId))) {
-    const [s, st] = await redis.hmget(keys.mission(extra.missionId), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
-    const indexed = (await redis.zscore(keys.missionIndex, extra.missionId)) !== null;
-    const drift = describeDrift(fold, extra.missionId, { s, st, indexed, listed: await redis.lrange(keys.missionEvents(extra.missionId), 0, -1) });
+    const subjects = subjectsOf(fold, extra.missionId);
+    const multi = redis.multi();
+    queueLiveReads(multi, keys, extra.missionId, subjects);
+    const replies = ((await multi.exec()) ?? []).map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
+    const drift = describeDrift(fold, extra.missionId, liveMission(replies, subjects));
     if (drift) findings.push(drift);
   }
 
@@ -67,15 +72,44 @@ export async function compareReadModel(
   return findings;
 }
 
-/** What the read model holds of one mission: its hash's `s` and `st`, whether the index has it, and its event list. */
+/** What the read model holds of one mission: its hash's `s` and `st`, whether the index has it, its event list, and the subject sets it is missing from. */
 interface LiveMission {
   s: string | null;
   st: string | null;
   indexed: boolean;
   listed: readonly string[];
+  /** The mission's subjects whose set (what an access request or an erasure reads) does not name it. */
+  unindexedSubjects: readonly string[];
 }
 
-function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, listed }: LiveMission): Finding | undefined {
+/** Replies queueLiveReads asks for beside one per subject. */
+const LIVE_READS = 3;
+
+/** The reads of one mission's read model, in the order liveMission takes their replies. */
+function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionId: string, subjects: readonly string[]): void {
+  multi.hmget(keys.mission(missionId), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status);
+  multi.zscore(keys.missionIndex, missionId);
+  multi.lrange(keys.missionEvents(missionId), 0, -1);
+  for (const subject of subjects) multi.sismember(keys.subjectMissions(subject), missionId);
+}
+
+function liveMission(replies: readonly unknown[], subjects: readonly string[]): LiveMission {
+  const [s, st] = replies[0] as [string | null, string | null];
+  return {
+    s,
+    st,
+    indexed: replies[1] !== null,
+    listed: replies[2] as string[],
+    unindexedSubjects: subjects.filter((_, i) => replies[LIVE_READS + i] === 0),
+  };
+}
+
+/** The data subjects the replayed mission names (its create's), whose sets must name it. */
+function subjectsOf(fold: ReplayFold, missionId: string): readonly string[] {
+  return fold.get(missionId)?.state?.subjects ?? [];
+}
+
+function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, listed, unindexedSubjects }: LiveMission): Finding | undefined {
   const mission = fold.get(missionId);
   if (!mission) return undefined;
   const listProblem = mission.logIds ? eventListProblem(listed, mission.logIds) : undefined;
@@ -105,6 +139,7 @@ function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, li
   if (st !== state.status) problems.push(`st is ${st ?? '(missing)'}, the replay says ${state.status}`);
   if (!indexed) problems.push('the mission is not in the mission index');
   if (listProblem) problems.push(listProblem);
+  for (const subject of unindexedSubjects) problems.push(`the subject index of ${subject} (read by access requests and erasures) does not name the mission`);
   if (problems.length === 0) return undefined;
   return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
 }

@@ -35,6 +35,11 @@ export interface RebuildResult {
   reindexed: number;
   /** Of the switched, missions whose event list (which history and state read) was written again from the log. */
   relisted: number;
+  /**
+   * Missions put back in the set of a data subject their create names (what an access request and
+   * an erasure read), one count per subject and mission.
+   */
+  subjectsReindexed: number;
   /** Missions that moved on (a newer live `v`) while the rebuild ran: left alone. */
   skippedMovedOn: number;
   /** Missions whose live `v` is older than their log: left alone (verify reports them). */
@@ -53,13 +58,14 @@ export interface RebuildResult {
   countersRecounted: boolean;
   eventsPerSecond: number;
   ms: number;
-  timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; recountMs: number };
+  timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; subjectIndexMs: number; recountMs: number };
 }
 
 export const REPLAY_PHASE = 'read log';
 export const FIND_DRIFT_PHASE = 'find drifted missions';
 export const WRITE_PHASE = 'write scratch';
 export const SWITCH_PHASE = 'switch';
+export const SUBJECT_INDEX_PHASE = 'index subjects';
 
 /**
  * Log entries per XRANGE of the replay. Small on purpose: whatever is alive when V8 scavenges its
@@ -122,7 +128,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    mission back in the index and writes its event list only if the live `v` is still the rebuilt
  *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
  *    step, and deletes the scratch hash;
- * 5. recount the status counters from the live `st` of every mission (when appends let it), unless
+ * 5. put each mission back in the set of every data subject its create names, where it is missing
+ *    (what access requests and erasures read);
+ * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
  *    nothing was switched and they already count the replayed statuses.
  */
 export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
@@ -145,6 +153,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     skippedBehind: total((r) => r.skippedBehind),
     reindexed: total((r) => r.reindexed),
     relisted: total((r) => r.relisted),
+    subjectsReindexed: total((r) => r.subjectsReindexed),
     unreplayable: results.flatMap((r) => r.unreplayable),
     countersRecounted: results.every((r) => r.countersRecounted),
     eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
@@ -154,6 +163,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
       compareMs: total((r) => r.timings.compareMs),
       writeMs: total((r) => r.timings.writeMs),
       switchMs: total((r) => r.timings.switchMs),
+      subjectIndexMs: total((r) => r.timings.subjectIndexMs),
       recountMs: total((r) => r.timings.recountMs),
     },
   };
@@ -271,6 +281,8 @@ export async function rebuildPartition(
     throw error;
   }
   const switchedAt = performance.now();
+  const subjectsReindexed = await indexSubjects(redis, keys, rebuilt, writeBatch, onProgress);
+  const subjectsIndexedAt = performance.now();
 
   const countersHold = drifted.length === 0 && sameCounts(await redis.hgetall(keys.statusCounts), fold.statusCounts());
   const recounted = countersHold || (await recountStatuses(redis, keys)).recounted;
@@ -282,6 +294,7 @@ export async function rebuildPartition(
     missions: fold.missions,
     unchanged: rebuilt.length - drifted.length,
     ...result,
+    subjectsReindexed,
     unreplayable,
     countersRecounted: recounted,
     eventsPerSecond: ms > 0 ? Math.round((cursor.count / ms) * 1000) : 0,
@@ -291,7 +304,8 @@ export async function rebuildPartition(
       compareMs: Math.round(compared - replayed),
       writeMs: Math.round(writtenAt - compared),
       switchMs: Math.round(switchedAt - writtenAt),
-      recountMs: Math.round(finished - switchedAt),
+      subjectIndexMs: Math.round(subjectsIndexedAt - switchedAt),
+      recountMs: Math.round(finished - subjectsIndexedAt),
     },
   };
 }
@@ -349,6 +363,35 @@ async function findDrifted(
   };
   await Promise.all(Array.from({ length: COMPARE_IN_FLIGHT }, lane));
   return drifted.flat();
+}
+
+/**
+ * Puts each rebuilt mission in the set of every data subject its create names, where it is
+ * missing: SADD, pipelined, `batchSize` missions a round trip. Always safe on a live system, as a
+ * set only ever gains a mission (the create's append adds it, nothing removes it), so there is no
+ * version to compare. Returns how many memberships were missing.
+ */
+async function indexSubjects(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  rebuilt: MissionFold[],
+  batchSize: number,
+  onProgress: ProgressListener,
+): Promise<number> {
+  const named = rebuilt.filter((mission) => mission.state?.subjects?.length);
+  let added = 0;
+  for (let offset = 0; offset < named.length; offset += batchSize) {
+    const pipeline = redis.pipeline();
+    for (const mission of named.slice(offset, offset + batchSize)) {
+      for (const subject of mission.state?.subjects ?? []) pipeline.sadd(keys.subjectMissions(subject), mission.missionId);
+    }
+    for (const [error, reply] of (await pipeline.exec()) ?? []) {
+      if (error) throw error;
+      added += reply as number;
+    }
+    onProgress({ phase: SUBJECT_INDEX_PHASE, done: Math.min(offset + batchSize, named.length), total: named.length });
+  }
+  return added;
 }
 
 /**

@@ -1,0 +1,54 @@
+import { rebuildReadModels, verifyLog } from '@app/audit';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCreate } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { aCreateInput, deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testRedisConnection } from '@app/testing';
+
+/** A data subject's set (what an access request and an erasure read) held to the log by verify and rebuild. */
+describe('the subject index in verify and rebuild (real Redis)', () => {
+  const redis = testRedisConnection('audit-subject-index-spec');
+  const keys = new KeyLayout(testKeyPrefix('audit-subject-index'), 2);
+
+  const missionsOf = async (subject: string) =>
+    (await Promise.all(keys.partitions.map((partition) => redis.smembers(partition.subjectMissions(subject))))).flat().sort();
+  const setOf = (missionId: string, subject: string) => keys.partitions[keys.partitionOf(missionId)].subjectMissions(subject);
+
+  beforeAll(async () => {
+    const pipeline = new MissionPipeline(new MissionStore(redis, keys), new ReadyQueue(redis, keys, TEST_QUEUE_ORDER));
+    const subjectsOf: Record<string, string[]> = { 'm-a': ['guest:anna', 'guest:bob'], 'm-b': ['guest:anna'], 'm-c': ['guest:carl'], 'm-d': [] };
+    for (const [id, subjects] of Object.entries(subjectsOf)) {
+      expect((await pipeline.append(id, null, decideCreate(aCreateInput({ subjects })), { actor: 'test' })).code).toBe(AppendCode.Ok);
+    }
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  it('given the sets as the creates wrote them, then verify passes and rebuild adds nothing', async () => {
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    expect((await rebuildReadModels(redis, keys)).subjectsReindexed).toBe(0);
+  });
+
+  it('given a mission taken out of one set and another set lost, then verify names each mission and subject, and rebuild puts them back', async () => {
+    await redis.srem(setOf('m-a', 'guest:bob'), 'm-a');
+    await redis.del(setOf('m-c', 'guest:carl'));
+
+    const found = (await verifyLog(redis, keys)).findings;
+    expect(found.map(({ kind, missionId, detail }) => ({ kind, missionId, detail })).sort((a, b) => a.missionId.localeCompare(b.missionId))).toEqual([
+      { kind: 'read-model-drift', missionId: 'm-a', detail: expect.stringContaining('the subject index of guest:bob') },
+      { kind: 'read-model-drift', missionId: 'm-c', detail: expect.stringContaining('the subject index of guest:carl') },
+    ]);
+    expect(found.find((finding) => finding.missionId === 'm-a')?.detail).not.toContain('guest:anna');
+
+    const rebuilt = await rebuildReadModels(redis, keys);
+
+    expect(rebuilt).toMatchObject({ subjectsReindexed: 2, switched: 0, unchanged: 4 });
+    expect(await missionsOf('guest:anna')).toEqual(['m-a', 'm-b']);
+    expect(await missionsOf('guest:bob')).toEqual(['m-a']);
+    expect(await missionsOf('guest:carl')).toEqual(['m-c']);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+});
