@@ -3,7 +3,7 @@ import { readLog } from '@app/event-store';
 import { MissionCreateDto, MissionEvent } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { RedisConnection } from '@app/redis';
-import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply, redisUrl, waitFor } from '@app/testing';
+import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply, waitFor, testRedis } from '@app/testing';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
@@ -168,7 +168,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     beforeAll(async () => {
       system = await startInProcessSystem('e2e-capacity', { MOCK_LLM_LATENCY_MS: '20' });
       await system.addInstance(orchestratorService);
-      sender = new Redis(redisUrl());
+      sender = testRedis();
     });
     afterAll(async () => {
       await sender.quit();

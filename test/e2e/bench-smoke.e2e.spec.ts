@@ -2,11 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import Redis from 'ioredis';
 import * as ts from 'typescript';
 import { SERVICE_NAMES } from '@app/messages';
 import { escapeGlob, scanKeys } from '@app/redis';
-import { redisUrl } from '@app/testing';
+import { redisUrl, testRedis } from '@app/testing';
 import { BenchOptions, DEFAULT_OPTIONS } from '../../scripts/bench/options';
 import { formatReport } from '../../scripts/bench/report';
 import { BenchReport, guestDataPrefix, peerPrefix, runBench } from '../../scripts/bench/run-bench';
@@ -73,7 +72,7 @@ describe('bench smoke (in-process services, real Redis)', () => {
   let report: BenchReport;
   let peerDir: string;
   // The bench measures one Redis server (MEMORY USAGE, INFO cpu): a plain client, as `npm run bench` uses.
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const nodePath = process.env.NODE_PATH;
 
   beforeAll(async () => {

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { apiScope, deduplicationKey, Mission, missionIdFor, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { RedisStreamsContext } from '@app/redis-streams';
-import { redisUrl, waitFor } from '@app/testing';
+import { waitFor, testRedis } from '@app/testing';
 import { MissionCommandsService } from '../../apps/intake/src/missions/mission-commands.service';
 import { SubmissionConsumer } from '../../apps/intake/src/missions/submission.consumer';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -162,7 +162,7 @@ describe('intake API (four services, real Redis)', () => {
     let sender: Redis;
     beforeAll(async () => {
       system = await startInProcessSystem('e2e-submit');
-      sender = new Redis(redisUrl());
+      sender = testRedis();
     });
     afterAll(async () => {
       await sender.quit();
@@ -281,7 +281,7 @@ describe('intake API (four services, real Redis)', () => {
     });
     beforeAll(async () => {
       system = await startInProcessSystem('e2e-idempotency', { MOCK_LLM_LATENCY_MS: '60000', IDEMPOTENCY_TTL_SECONDS: '3600' });
-      sender = new Redis(redisUrl());
+      sender = testRedis();
     });
     afterAll(async () => {
       await sender.quit();

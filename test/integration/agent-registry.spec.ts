@@ -1,7 +1,6 @@
-import Redis from 'ioredis';
 import { AgentRegistry, AgentVersionConflictError } from '@app/agents';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 
 const lena = {
   id: 'agent-lena',
@@ -16,7 +15,7 @@ const lena = {
 describe('AgentRegistry changes (real Redis)', () => {
   const prefix = testKeyPrefix('agent-registry');
   const keys = new KeyLayout(prefix);
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const registry = new AgentRegistry(redis, keys);
   const eventTypes = async () => (await redis.xrange(keys.agentLog(lena.id), '-', '+')).map(([, fields]) => JSON.parse(fields[1]).type as string);
 

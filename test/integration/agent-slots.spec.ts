@@ -1,12 +1,11 @@
-import Redis from 'ioredis';
 import { AgentSlots, ClaimCode, ReleaseCode, SlotHold } from '@app/agents';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 
 describe('AgentSlots (real Redis)', () => {
   const prefix = testKeyPrefix('agent-slots');
   const keys = new KeyLayout(prefix);
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const slots = new AgentSlots(redis, keys);
   const hold = (missionId: string, agentId = 'agent-a', attempt = 1): SlotHold => ({ agentId, missionId, attempt });
   const load = async (agentId = 'agent-a') => Number((await redis.hget(keys.agentLoad, agentId)) ?? 0);

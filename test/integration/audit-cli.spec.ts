@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import Redis from 'ioredis';
 import { DEFAULT_LOG_BATCH, REBUILD_LOG_BATCH } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
@@ -17,6 +16,7 @@ import {
   KNOWN_EVENT_COUNT,
   KNOWN_MISSIONS,
   knownStepTime,
+  testRedis,
 } from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, runReplay } from '../../scripts/replay';
 
@@ -42,7 +42,7 @@ async function runReplayIn(env: CliIo['env'], args: string[]): Promise<Run> {
 }
 
 describe('replay CLI (command functions, real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefix = testKeyPrefix('audit-cli');
   const restorePrefix = testKeyPrefix('audit-cli-restore');
   const keys = new KeyLayout(prefix);
@@ -316,7 +316,7 @@ describe('replay CLI (command functions, real Redis)', () => {
 });
 
 describe('replay CLI on a partitioned log (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefix = testKeyPrefix('audit-cli-partitioned');
   const keys = new KeyLayout(prefix, 3);
 
@@ -352,7 +352,7 @@ describe('replay CLI on a partitioned log (real Redis)', () => {
 });
 
 describe('replay CLI on stored text with control characters (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefix = testKeyPrefix('audit-cli-escape');
   const keys = new KeyLayout(prefix);
   const replay = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix }, args);

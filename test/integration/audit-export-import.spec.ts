@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { exportLog, ExportFilter, importLog, ImportRefusedError, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { countKeysByPrefix } from '@app/redis';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime, testRedis } from '@app/testing';
 import { withEndLineCounted } from '../support/export-lines';
 
 /** A sink that keeps what it is given. */
@@ -25,7 +25,7 @@ async function exportText(redis: Redis, keys: KeyLayout, filter: ExportFilter = 
 }
 
 describe('export and import (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
   const freshKeys = (name: string, partitions = 1): KeyLayout => {
     const prefix = testKeyPrefix(`audit-io-${name}`);

@@ -10,7 +10,7 @@ import { AppendCode, KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/e
 import { ERASED_MARKER, GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { decideCreate } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
-import { aCreate, deleteKeysByPrefix, knownStepTime, redisUrl, testKeyPrefix } from '@app/testing';
+import { aCreate, deleteKeysByPrefix, knownStepTime, redisUrl, testKeyPrefix, testRedis } from '@app/testing';
 import { CliIo, EXIT_OK, EXIT_REFUSED, runReplay } from '../../scripts/replay';
 
 const GUEST = 'guest:4711';
@@ -52,7 +52,7 @@ async function personalFields(redis: Redis, keys: KeyLayout, cipher: GuestDataCi
 }
 
 describe('export and import of guest data: ciphertext and wrapped subject keys (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const secret = aSecret();
   const prefixes: string[] = [];
   const freshKeys = (name: string): KeyLayout => {

@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
 import {
@@ -18,12 +17,12 @@ import {
   aResult,
   anEvaluation,
   deleteKeysByPrefix,
-  redisUrl,
   testKeyPrefix,
   buildKnownLog,
   KNOWN_MISSIONS,
   knownStepTime,
   MissionHistory,
+  testRedis,
 } from '@app/testing';
 
 const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
@@ -31,7 +30,7 @@ const { ok, retry, dead, cancel } = KNOWN_MISSIONS;
 describe('history and time travel (real Redis)', () => {
   const prefix = testKeyPrefix('audit-history');
   const keys = new KeyLayout(prefix);
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const store = new MissionStore(redis, keys);
 
   beforeAll(async () => {

@@ -1,13 +1,12 @@
-import Redis from 'ioredis';
 import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, fold, Mission } from '@app/mission';
-import { deleteKeysByPrefix, escapeGlob, redisUrl, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
+import { deleteKeysByPrefix, escapeGlob, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
 describe('rebuild (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
   async function knownLog(name: string): Promise<{ keys: KeyLayout; store: MissionStore }> {
     const prefix = testKeyPrefix(`audit-rebuild-${name}`);

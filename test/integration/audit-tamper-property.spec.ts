@@ -1,9 +1,8 @@
 import { Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
-import Redis from 'ioredis';
 import { exportLog, importLog, verifyChains } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, buildKnownLog } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, buildKnownLog, testRedis } from '@app/testing';
 import { withEndLineCounted } from '../support/export-lines';
 
 /**
@@ -26,7 +25,7 @@ const keyOf = (line: string): EventKey => {
 const label = (k: EventKey) => `${k.missionId} v${k.version}`;
 
 describe('tamper evidence, property-based (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefix = testKeyPrefix('audit-tamper');
   let lines: string[];
   let run = 0;

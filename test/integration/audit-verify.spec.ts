@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { exportLog, importLog, Finding, verifyChains, Progress, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
 import { withEndLineCounted } from '../support/export-lines';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
@@ -33,7 +33,7 @@ const lineOf = (lines: string[], missionId: string, version: number): number =>
   });
 
 describe('verify (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
   let source: KeyLayout;
   let lines: string[];

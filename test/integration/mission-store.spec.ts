@@ -1,8 +1,7 @@
-import Redis from 'ioredis';
 import { AppendCode, findReadModelDrift, KeyLayout, MissionStore, WithdrawalReleaseCode, replayLog, WithdrawCode } from '@app/event-store';
 import { decideCreate, IllegalTransitionError, Mission, MissionCreateDto } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, TEST_QUEUE_ORDER } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, waitFor, TEST_QUEUE_ORDER, testRedis } from '@app/testing';
 
 const input: MissionCreateDto = {
   type: 'maintenance',
@@ -15,7 +14,7 @@ const input: MissionCreateDto = {
 describe('MissionStore (real Redis)', () => {
   const prefix = testKeyPrefix('store');
   const keys = new KeyLayout(prefix);
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const store = new MissionStore(redis, keys);
   let sequence = 0;
 

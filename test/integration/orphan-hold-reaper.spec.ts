@@ -1,10 +1,9 @@
-import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AgentSlots, SlotHold } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, decideFail, decideRetry, Mission } from '@app/mission';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, aCreateInput } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, aCreateInput, testRedis } from '@app/testing';
 import { OrphanHoldReaper } from '../../apps/orchestrator/src/agents/orphan-hold-reaper.service';
 
 const leakingTap = aCreateInput({ type: 'maintenance', title: 'Leaking tap in room 118', payload: { room: '118' } });
@@ -15,7 +14,7 @@ const NOW = 10 * LEASE_MS;
 describe('OrphanHoldReaper (real Redis)', () => {
   const prefix = testKeyPrefix('reaper');
   const keys = new KeyLayout(prefix);
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const store = new MissionStore(redis, keys);
   const slots = new AgentSlots(redis, keys);
   const reaper = new OrphanHoldReaper(slots, store, loadEnvironment({ LEASE_MS: String(LEASE_MS) }), new PinoLogger({ pinoHttp: { level: 'silent' } }));

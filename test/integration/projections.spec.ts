@@ -12,7 +12,7 @@ import {
   ProjectionRunner,
   rebuildProjection,
 } from '@app/projections';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, waitFor, aCreate, buildKnownLog, KNOWN_EVENT_COUNT } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, waitFor, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, testRedis } from '@app/testing';
 
 const DAY = '2025-06-01';
 
@@ -102,7 +102,7 @@ describe('projections over the event log (real Redis)', () => {
   const reportOfTheDay = async () => (await reader.read(DAY, DAY)).rows;
 
   beforeAll(() => {
-    redis = new Redis(redisUrl());
+    redis = testRedis();
   });
   beforeEach(async () => {
     prefix = testKeyPrefix('projections');

@@ -1,15 +1,14 @@
 import fc from 'fast-check';
-import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { redisNowMs } from '@app/redis';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, TEST_QUEUE_ORDER, testRedis } from '@app/testing';
 
 const HEAD_START_MS_PER_POINT = 1_000;
 
 describe('ReadyQueue (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
 
   function setup() {

@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import {
   HandBackError,
   RedisStreamsClient,
@@ -8,19 +7,19 @@ import {
   settleOnLastDelivery,
   StreamEvents,
 } from '@app/redis-streams';
-import { deleteKeysByPrefix, redisUrl, streamFields, testKeyPrefix, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, streamFields, testKeyPrefix, waitFor, testRedis } from '@app/testing';
 
 describe('Redis Streams transport (real Redis)', () => {
   const prefix = testKeyPrefix('transport');
   const stream = `${prefix}{t}:stream`;
   const poison = `${prefix}{t}:poison`;
-  const admin = new Redis(redisUrl());
+  const admin = testRedis();
   const servers: RedisStreamsServer[] = [];
   let client: RedisStreamsClient;
 
   function server(overrides: Partial<RedisStreamsServerOptions> = {}): RedisStreamsServer {
     const instance = new RedisStreamsServer({
-      connect: () => new Redis(redisUrl(), { maxRetriesPerRequest: null }),
+      connect: () => testRedis({ maxRetriesPerRequest: null }),
       streams: [{ stream, poisonStream: poison }],
       group: 'workers',
       consumer: `consumer-${servers.length + 1}`,
@@ -61,7 +60,7 @@ describe('Redis Streams transport (real Redis)', () => {
   };
 
   beforeEach(async () => {
-    client = new RedisStreamsClient({ connect: () => new Redis(redisUrl()), stream });
+    client = new RedisStreamsClient({ connect: () => testRedis(), stream });
   });
 
   afterEach(async () => {
@@ -301,7 +300,7 @@ describe('Redis Streams transport (real Redis)', () => {
     const s = server({
       consumer: 'reclaimer',
       connect: (purpose) => {
-        const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+        const connection = testRedis({ maxRetriesPerRequest: null });
         if (purpose !== 'writer') return connection;
         const xautoclaim = connection.xautoclaim.bind(connection) as (...args: unknown[]) => Promise<unknown>;
         // The slow owner finishes the first message between this claim and the delivery counts.

@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AgentRegistry } from '@app/agents';
 import { loadEnvironment } from '@app/config';
@@ -8,7 +7,7 @@ import { decideAssign, decideCreate, decideFail, Mission } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor, testRedis } from '@app/testing';
 import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
 import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 
@@ -31,7 +30,7 @@ class HeldLlm implements LlmClient {
 describe('a late result (real Redis)', () => {
   const prefix = testKeyPrefix('stale');
   const keys = new KeyLayout(prefix);
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const store = new MissionStore(redis, keys);
 
   afterAll(async () => {

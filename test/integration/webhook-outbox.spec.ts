@@ -13,10 +13,10 @@ import {
   KNOWN_START,
   KnownLog,
   knownStepTime,
-  redisUrl,
   testKeyPrefix,
   waitFor,
   WebhookReceiver,
+  testRedis,
 } from '@app/testing';
 import {
   MISSION_FINISHED,
@@ -71,7 +71,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
   };
 
   beforeAll(() => {
-    redis = new Redis(redisUrl());
+    redis = testRedis();
   });
   beforeEach(async () => {
     prefix = testKeyPrefix('webhooks');

@@ -20,6 +20,8 @@ export interface RedisConnectionOptions {
    * sent on, and a Cluster client has a single connection per node, shared by all its commands.
    */
   blocking?: boolean;
+  /** Connects at the first command instead of at once (see testRedisConnection). */
+  lazyConnect?: boolean;
 }
 
 export function createRedis(url: string, options: RedisConnectionOptions): Redis {
@@ -33,6 +35,7 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     redisOptions: nodeOptions(options),
     // Replicas may lag behind their master; the services read what they just wrote (projections, leases).
     scaleReads: 'master',
+    lazyConnect: options.lazyConnect ?? false,
     enableAutoPipelining: !options.blocking,
     // Auto-pipelining routes by a command's first key; these container commands have none it
     // knows of, so it would route them by their subcommand (CREATE, GROUPS) to a wrong node.
@@ -67,6 +70,8 @@ export function isCluster(connection: RedisConnection): connection is Cluster {
 export async function masterNodes(connection: RedisConnection): Promise<Redis[]> {
   if (!isCluster(connection)) return [connection];
   if (connection.status === 'end') throw new Error('the Redis Cluster connection has ended');
+  // A lazy client has sent nothing yet, so nothing would make it connect.
+  if (connection.status === 'wait') await connection.connect();
   if (connection.status !== 'ready') await untilReady(connection);
   return connection.nodes('master');
 }
@@ -91,6 +96,7 @@ function nodeOptions(options: RedisConnectionOptions): RedisOptions {
     connectionName: options.name,
     maxRetriesPerRequest: options.blocking ? null : 20,
     enableAutoPipelining: !options.blocking,
+    lazyConnect: options.lazyConnect ?? false,
   };
 }
 

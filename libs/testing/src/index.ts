@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import Redis, { RedisOptions } from 'ioredis';
 import { QueueOrderOptions } from '@app/mission-queue';
 import { createRedisConnection, RedisConnection, RedisTarget } from '@app/redis';
 
@@ -21,9 +22,19 @@ export function redisTarget(): RedisTarget {
   return clusterNodes ? { REDIS_URL: redisUrl(), REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL: redisUrl() };
 }
 
-/** A client for this run's Redis: a Cluster client under `npm run test:cluster`, else one for redisUrl(). */
+/**
+ * A client for this run's Redis: a Cluster client under `npm run test:cluster`, else one for
+ * redisUrl(). It connects at its first command: a describe block that Jest skips whole (`-t`
+ * matching none of its tests) runs neither its hooks nor its tests, so a client that connected
+ * at once would never be quit, and its socket would keep Jest from exiting.
+ */
 export function testRedisConnection(name = 'test'): RedisConnection {
-  return createRedisConnection(redisTarget(), { name });
+  return createRedisConnection(redisTarget(), { name, lazyConnect: true });
+}
+
+/** A plain client for the test Redis at REDIS_URL, connecting at its first command (see testRedisConnection). */
+export function testRedis(options: RedisOptions = {}): Redis {
+  return new Redis(redisUrl(), { lazyConnect: true, ...options });
 }
 
 // Cleanup helpers live with the Redis client code, which the CLIs share; tests import them from here as before.

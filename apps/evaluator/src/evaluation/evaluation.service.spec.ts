@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { loadEnvironment, readReviewPolicy } from '@app/config';
 import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
@@ -9,7 +8,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData } from '@app/testing';
+import { deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedis } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
 import { EvaluationConsumer } from './evaluation.consumer';
 import { EvaluationService } from './evaluation.service';
@@ -45,7 +44,7 @@ class BrokenJudge extends RuleBasedJudge {
 }
 
 describe('EvaluationService (real Redis, no services, rule-based judge)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
   const draftingModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });
   /** Every first draft misses a rubric point: a failing verdict another attempt can fix. */

@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AgentRegistry } from '@app/agents';
 import { loadEnvironment } from '@app/config';
@@ -10,7 +9,7 @@ import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor, testRedis } from '@app/testing';
 import { ExecutionMetrics } from './execution-metrics';
 import { ExecutionConsumer } from './execution.consumer';
 import { ExecutionService } from './execution.service';
@@ -104,7 +103,7 @@ class WatchedStore extends MissionStore {
 }
 
 describe('ExecutionService (real Redis, no services)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
 
   function setup(llm: ControlledLlm, env: Record<string, string> = {}) {

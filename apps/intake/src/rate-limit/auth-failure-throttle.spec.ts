@@ -1,10 +1,9 @@
-import Redis from 'ioredis';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 import { AuthFailureThrottle } from './auth-failure-throttle';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 
 describe('AuthFailureThrottle (real Redis, fake clock for its memory)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefix = testKeyPrefix('auth-failures');
   let now = 1_000_000;
   const throttle = new AuthFailureThrottle(new RedisThrottlerStorage(redis, prefix), 2, () => now);

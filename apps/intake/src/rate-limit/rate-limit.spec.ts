@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { ThrottlerModule } from '@nestjs/throttler';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 import { ApiKey } from '../auth/api-key';
 import { ApiKeyStore } from '../auth/api-key-store';
 import { ApiKeyGuard } from '../auth/api-key.guard';
@@ -41,14 +41,14 @@ class OpenController {
 }
 
 describe('API rate limiting (real Redis)', () => {
-  const admin = new Redis(redisUrl());
+  const admin = testRedis();
   const prefixes: string[] = [];
   const apps: INestApplication[] = [];
   const connections: Redis[] = [];
 
   /** One gateway instance: its own Nest app and Redis connection, like a separate process. */
   async function gateway(prefix: string): Promise<INestApplication> {
-    const redis = new Redis(redisUrl());
+    const redis = testRedis();
     connections.push(redis);
     const moduleRef = await Test.createTestingModule({
       imports: [ThrottlerModule.forRootAsync({ useFactory: () => throttlerOptions(LIMIT, new RedisThrottlerStorage(redis, prefix)) })],

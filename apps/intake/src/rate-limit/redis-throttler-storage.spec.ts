@@ -1,11 +1,10 @@
-import Redis from 'ioredis';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('RedisThrottlerStorage (real Redis)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefix = testKeyPrefix('throttler-storage');
   const storage = new RedisThrottlerStorage(redis, prefix);
 
@@ -51,7 +50,7 @@ describe('RedisThrottlerStorage (real Redis)', () => {
   });
 
   it('given a second storage on another connection with the same prefix, then it sees the same count', async () => {
-    const other = new Redis(redisUrl());
+    const other = testRedis();
     try {
       await storage.increment('shared', 60_000, 5, 0, 'default');
       expect(await new RedisThrottlerStorage(other, prefix).increment('shared', 60_000, 5, 0, 'default')).toMatchObject({ totalHits: 2 });

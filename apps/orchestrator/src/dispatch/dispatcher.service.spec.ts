@@ -1,4 +1,3 @@
-import Redis from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AgentRegistry, AgentSlots, AgentSnapshot } from '@app/agents';
 import { loadEnvironment } from '@app/config';
@@ -7,7 +6,7 @@ import { decideCreate, decideOverdue, Mission, MissionCreateDto } from '@app/mis
 import { LeasedMission, LeaseOptions, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, TEST_QUEUE_ORDER } from '@app/testing';
+import { deleteKeysByPrefix, testKeyPrefix, TEST_QUEUE_ORDER, testRedis } from '@app/testing';
 import { ServiceTracer } from '@app/tracing';
 import { DispatchMetrics } from './dispatch-metrics';
 import { Dispatcher } from './dispatcher.service';
@@ -55,7 +54,7 @@ class LaggingRegistry extends AgentRegistry {
 }
 
 describe('Dispatcher (real Redis, no services)', () => {
-  const redis = new Redis(redisUrl());
+  const redis = testRedis();
   const prefixes: string[] = [];
 
   function setup(partitions = 1) {
