@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { verifyLog } from '@app/audit';
 import { GuestDataKeys, MissionPersonalData } from '@app/guest-data';
-import { decideEraseSubject, Mission, MissionEvent } from '@app/mission';
+import { apiScope, canonicalJson, decideEraseSubject, deduplicationKey, Mission, MissionEvent } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
 import { waitFor, WebhookReceiver } from '@app/testing';
@@ -84,6 +85,19 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     expect(dump).toContain(guestRequest.title);
     for (const needle of NEEDLES) expect({ needle, found: dump.includes(needle) }).toEqual({ needle, found: false });
     expect(dump).not.toContain(fetched.result?.output.reply as string);
+  });
+
+  it('given a create with an idempotency key, then its record holds a fingerprint keyed by the master key, and no key of the prefix the plain SHA-256 of the body', async () => {
+    // Bodies are templated: a plain hash in a dump would confirm a guess of a guest's whole request, and outlive their erasure.
+    const body = { ...guestRequest, title: 'Heating complaint, room 204, again' };
+    const created = (await system.api.post('/api/missions').set('Idempotency-Key', 'heating-204').send(body).expect(201)).body as Mission;
+    const plain = createHash('sha256').update(canonicalJson(body)).digest('hex');
+    const record = await system.redis.get(system.keys.of(created.id).idempotency(deduplicationKey(apiScope('operator'), {}, 'heating-204') ?? ''));
+    expect(record).toMatch(new RegExp(`^${created.id} [0-9a-f]{64}$`));
+    expect(record).not.toContain(plain);
+    expect(await dumpPrefix(system.redis, system.prefix)).not.toContain(plain);
+    // Still the same body to its retry.
+    expect((await system.api.post('/api/missions').set('Idempotency-Key', 'heating-204').send(body).expect(200)).body.id).toBe(created.id);
   });
 
   it('given submissions over the stream that the intake refuses, whatever their shape, then the rejections it keeps hold no guest data', async () => {

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { apiScope, deduplicationKey, Mission, missionIdFor, missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { createFingerprints, MasterKeyRing } from '@app/guest-data';
+import {
+  apiScope,
+  deduplicationKey,
+  Mission,
+  MissionCreateDto,
+  missionIdFor,
+  missionIdForStreamEntry,
+  plainBodyFingerprint,
+  SUBMISSION_STREAM_SCOPE,
+} from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { RedisStreamsContext } from '@app/redis-streams';
-import { waitFor, testRedis } from '@app/testing';
+import { TEST_DATA_KEY_SECRET, waitFor, testRedis } from '@app/testing';
 import { MissionCommandsService } from '../../apps/intake/src/missions/mission-commands.service';
 import { SubmissionConsumer } from '../../apps/intake/src/missions/submission.consumer';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -415,5 +425,51 @@ describe('intake API (four services, real Redis)', () => {
       );
       expect(missionIdFor(SUBMISSION_STREAM_SCOPE, {}, 'ticket-1')).toBe(id);
     });
+  });
+
+  describe('given idempotency records made before fingerprints were keyed, and under a master key that is a previous one now', () => {
+    const PREVIOUS_SECRET = 'previous-master-key-for-idempotency-0123456789';
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-idempotency-rotated', { MOCK_LLM_LATENCY_MS: '60000', DATA_KEY_PREVIOUS_SECRETS: PREVIOUS_SECRET });
+    });
+    afterAll(async () => system.close());
+
+    const guestBody = (key: string) =>
+      mission({
+        payload: { room: '204', guest: { id: `g-${key}`, name: 'Anna Schmidt', email: 'anna.schmidt@example.com' }, message: 'the AC blows warm air' },
+      });
+
+    it.each([
+      { made: 'before fingerprints were keyed (their plain SHA-256)', key: 'ticket-plain', fingerprintOf: plainBodyFingerprint },
+      {
+        made: 'under the previous master key',
+        key: 'ticket-previous',
+        fingerprintOf: (body: MissionCreateDto) => createFingerprints(MasterKeyRing.fromSecrets(PREVIOUS_SECRET), body).fingerprint,
+      },
+    ])(
+      'when a create whose record was made $made is retried, then the same body is its mission (200) and another body a 422',
+      async ({ key, fingerprintOf }) => {
+        const body = guestBody(key);
+        const created = await system.api.post('/api/missions').set('Idempotency-Key', key).send(body).expect(201);
+        const record = system.keys.of(created.body.id).idempotency(deduplicationKey(apiScope('operator'), {}, key) ?? '');
+        const current = createFingerprints(MasterKeyRing.fromSecrets(TEST_DATA_KEY_SECRET), body as MissionCreateDto).fingerprint;
+        expect(await system.redis.get(record)).toBe(`${created.body.id} ${current}`);
+        // The record as a create of that time left it, its life unchanged.
+        const former = `${created.body.id} ${fingerprintOf(body as MissionCreateDto)}`;
+        await system.redis.set(record, former, 'KEEPTTL');
+
+        const retry = await system.api.post('/api/missions').set('Idempotency-Key', key).send(body).expect(200);
+        expect(retry.body.id).toBe(created.body.id);
+        const other = await system.api
+          .post('/api/missions')
+          .set('Idempotency-Key', key)
+          .send({ ...body, title: 'AC broken in room 205' })
+          .expect(422);
+        expect(other.body.message).toContain(created.body.id);
+        // A repeat writes nothing: the record keeps what it held.
+        expect(await system.redis.get(record)).toBe(former);
+      },
+    );
   });
 });

@@ -96,7 +96,7 @@ describe('MissionStore (real Redis)', () => {
   });
 
   it('given an idempotency key used before, then the second create returns the first id and writes nothing', async () => {
-    const idem = { kind: 'idempotency' as const, key: 'k1', fingerprint: 'f1', ttlMs: 60_000 };
+    const idem = { kind: 'idempotency' as const, key: 'k1', fingerprint: 'f1', formerFingerprints: [], ttlMs: 60_000 };
     const first = await store.append('idem-1', null, decideCreate(input), { actor: 'test' }, [idem]);
     const logBefore = await redis.xlen(keys.partitions[0].log);
     const second = await store.append('idem-2', null, decideCreate(input), { actor: 'test' }, [idem]);
@@ -107,7 +107,7 @@ describe('MissionStore (real Redis)', () => {
   });
 
   it('given an idempotency key used before with another body fingerprint, then the create is refused as a mismatch and writes nothing', async () => {
-    const idem = { kind: 'idempotency' as const, key: 'k-mismatch', fingerprint: 'aa11', ttlMs: 60_000 };
+    const idem = { kind: 'idempotency' as const, key: 'k-mismatch', fingerprint: 'aa11', formerFingerprints: [], ttlMs: 60_000 };
     await store.append('idem-m1', null, decideCreate(input), { actor: 'test' }, [idem]);
     const logBefore = await redis.xlen(keys.partitions[0].log);
     const other = await store.append('idem-m2', null, decideCreate(input), { actor: 'test' }, [{ ...idem, fingerprint: 'bb22' }]);
@@ -116,8 +116,29 @@ describe('MissionStore (real Redis)', () => {
     expect(await store.load('idem-m2')).toBeNull();
   });
 
+  it("given an idempotency record holding one of a body's former fingerprints, then a create with them is the repeat; the record stores only the fingerprint, and another body is refused", async () => {
+    const idem = { kind: 'idempotency' as const, key: 'k-former', fingerprint: 'ab12', formerFingerprints: ['cd34', 'ef56'], ttlMs: 60_000 };
+    const record = keys.partitions[0].idempotency('k-former');
+    expect(await store.append('idem-f1', null, decideCreate(input), { actor: 'test' }, [idem])).toMatchObject({ code: AppendCode.Ok });
+    expect(await redis.get(record)).toBe('idem-f1 ab12');
+    // As a create made under a previous master key (or before fingerprints were keyed) left it.
+    for (const former of idem.formerFingerprints) {
+      await redis.set(record, `idem-f1 ${former}`, 'KEEPTTL');
+      expect(await store.append('idem-f2', null, decideCreate(input), { actor: 'test' }, [idem])).toEqual({ code: AppendCode.Duplicate, missionId: 'idem-f1' });
+      expect(await redis.get(record)).toBe(`idem-f1 ${former}`);
+    }
+    const logBefore = await redis.xlen(keys.partitions[0].log);
+    const other = { ...idem, fingerprint: 'ab99', formerFingerprints: ['cd99', 'ef5'] };
+    expect(await store.append('idem-f2', null, decideCreate(input), { actor: 'test' }, [other])).toEqual({
+      code: AppendCode.IdempotencyMismatch,
+      missionId: 'idem-f1',
+    });
+    expect(await redis.xlen(keys.partitions[0].log)).toBe(logBefore);
+    expect(await store.load('idem-f2')).toBeNull();
+  });
+
   it('given an idempotency record, then it lives the given ttl, and once gone a create at the same mission id is refused as expired', async () => {
-    const idem = { kind: 'idempotency' as const, key: 'k-ttl', fingerprint: 'cc33', ttlMs: 90_000 };
+    const idem = { kind: 'idempotency' as const, key: 'k-ttl', fingerprint: 'cc33', formerFingerprints: [], ttlMs: 90_000 };
     const first = await store.append('idem-t1', null, decideCreate(input), { actor: 'test' }, [idem]);
     if (first.code !== AppendCode.Ok) throw new Error('create failed');
     const ttl = await redis.pttl(keys.partitions[0].idempotency('k-ttl'));
@@ -131,7 +152,7 @@ describe('MissionStore (real Redis)', () => {
   });
 
   it('given a withdrawn idempotency key, then every create with it is refused for the life of an idempotency record; a key a create used first stays its own', async () => {
-    const idem = { kind: 'idempotency' as const, key: 'k-withdrawn', fingerprint: 'dd44', ttlMs: 60_000 };
+    const idem = { kind: 'idempotency' as const, key: 'k-withdrawn', fingerprint: 'dd44', formerFingerprints: [], ttlMs: 60_000 };
     expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
     expect(await store.withdrawIdempotencyKey('idem-w1', 'k-withdrawn', idem.ttlMs)).toBe(WithdrawCode.WithdrawnBefore);
     // It never expired: a schedule skipped every minute left 1 440 such keys a day for good.
@@ -139,7 +160,7 @@ describe('MissionStore (real Redis)', () => {
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(idem.ttlMs);
     const logBefore = await redis.xlen(keys.partitions[0].log);
-    expect(await store.append('idem-w1', null, decideCreate(input), { actor: 'test' }, [idem])).toEqual({
+    expect(await store.append('idem-w1', null, decideCreate(input), { actor: 'test' }, [{ ...idem, formerFingerprints: ['dd45', 'dd46'] }])).toEqual({
       code: AppendCode.IdempotencyMismatch,
       missionId: 'idem-w1',
     });
@@ -157,7 +178,7 @@ describe('MissionStore (real Redis)', () => {
   });
 
   it('given a withdrawal whose append failed, then it is taken back, unless another withdrawal met it or a create holds the key', async () => {
-    const idem = { kind: 'idempotency' as const, key: 'k-released', fingerprint: 'ee55', ttlMs: 60_000 };
+    const idem = { kind: 'idempotency' as const, key: 'k-released', fingerprint: 'ee55', formerFingerprints: [], ttlMs: 60_000 };
     const record = keys.partitions[0].idempotency('k-released');
     expect(await store.withdrawIdempotencyKey('idem-r1', 'k-released', idem.ttlMs)).toBe(WithdrawCode.Withdrawn);
     expect(await store.releaseWithdrawnIdempotencyKey('idem-r1', 'k-released')).toBe(WithdrawalReleaseCode.Released);

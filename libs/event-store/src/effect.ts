@@ -1,5 +1,18 @@
 import { MissionMessagePattern, OutgoingMessage } from '@app/messages';
 
+/** The idempotency record a create claims (the `idempotency` effect). */
+export interface IdempotencyClaim {
+  key: string;
+  /** The create body's fingerprint, stored with the record. */
+  fingerprint: string;
+  /**
+   * The same body's fingerprints as a record written earlier may hold them (under a previous master
+   * key, or from before fingerprints were keyed): they match as `fingerprint` does, and are never stored.
+   */
+  formerFingerprints: readonly string[];
+  ttlMs: number;
+}
+
 /**
  * Something that must change in the same atomic step as a mission's events. Agent slots and
  * credits are not among them: they live in another hash slot, and change through AgentSlots.
@@ -9,7 +22,7 @@ export type Effect =
    * Claims the idempotency key for `ttlMs`, with the create body's fingerprint: a second create
    * with it returns the first mission instead when its body is the same, and is refused when not.
    */
-  | { kind: 'idempotency'; key: string; fingerprint: string; ttlMs: number }
+  | ({ kind: 'idempotency' } & IdempotencyClaim)
   /**
    * The mission must still be leased, by the lease request `leaseId`, and its lease deadline not
    * passed; the lease ends. A stalled orchestrator cannot assign on a lease that ran out or that

@@ -60,8 +60,9 @@ export enum WithdrawalReleaseCode {
 }
 
 /**
- * The fingerprint in the record of a withdrawn idempotency key: a body's fingerprint is a SHA-256
- * (64 hex digits), never this, so every create with the key is refused as one with another body.
+ * The fingerprint in the record of a withdrawn idempotency key: a body's fingerprint, stored or
+ * former, is an HMAC-SHA256 or a SHA-256 (64 hex digits), never this, so every create with the key
+ * is refused as one with another body.
  */
 const WITHDRAWN_FINGERPRINT = '0';
 /** The same once a second withdrawal met the record: then two appends may rely on it, and it is never taken back. */
@@ -262,7 +263,7 @@ export class MissionStore {
 function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission, nudgeWindowMs: number): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
-      return luaEffect('idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs);
+      return luaEffect('idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs, effect.formerFingerprints.join(','));
     case 'require-lease':
       return luaEffect('require-lease', keyIndex(k.leased), keyIndex(k.leaseOwners), effect.leaseId);
     case 'enqueue':

@@ -8,4 +8,5 @@ export * from './subject-key-cache';
 export * from './subject-key-store';
 export * from './guest-data-cipher';
 export * from './create-guest-data-cipher';
+export * from './create-fingerprints';
 export * from './mission-personal-data';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { guestDataRandom } from './random-pool';
 
@@ -39,12 +39,15 @@ export function masterKeyFromSecret(secret: string): MasterKey {
  */
 export class MasterKeyRing {
   private readonly byId = new Map<string, MasterKey>();
+  /** The fingerprint key of each master key, in the order of `ids`: derived once, used for every create. */
+  private readonly fingerprintKeys: Buffer[];
 
   constructor(
     readonly current: MasterKey,
     readonly previous: readonly MasterKey[] = [],
   ) {
     for (const key of [current, ...previous]) if (!this.byId.has(key.id)) this.byId.set(key.id, key);
+    this.fingerprintKeys = [...this.byId.values()].map(fingerprintKeyOf);
   }
 
   static fromSecrets(current: string, previous: readonly string[] = []): MasterKeyRing {
@@ -54,6 +57,15 @@ export class MasterKeyRing {
   /** The ids of every master key this ring can unwrap with, the current first. */
   get ids(): string[] {
     return [...this.byId.keys()];
+  }
+
+  /**
+   * HMAC-SHA256 of `text` (hex) under each master key's fingerprint key, the current one's first: a
+   * digest that only a holder of the master key can compute, so a Redis dump alone cannot confirm
+   * a guess of the text. The previous keys' let a digest stored before a rotation still be matched.
+   */
+  fingerprints(text: string): string[] {
+    return this.fingerprintKeys.map((key) => createHmac('sha256', key).update(text, 'utf8').digest('hex'));
   }
 
   has(id: string): boolean {
@@ -96,6 +108,14 @@ export class MasterKeyRing {
       );
     }
   }
+}
+
+/**
+ * The key a master key fingerprints with: HKDF under a label of its own, so a fingerprint reveals
+ * nothing about the key that wraps the data keys, and neither key can stand in for the other.
+ */
+function fingerprintKeyOf(master: MasterKey): Buffer {
+  return Buffer.from(hkdfSync('sha256', master.key, '', 'brain idempotency fingerprint v1', 32));
 }
 
 /** Binds a wrapped key to its subject and key id, so it cannot be copied to another subject. */

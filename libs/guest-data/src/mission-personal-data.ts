@@ -1,4 +1,5 @@
 import { Mission, MissionCreateDto, MissionEvent, MissionType, PathValue, PERSONAL_FIELDS, personalValues, valueAt, withValues } from '@app/mission';
+import { CreateFingerprints, createFingerprints } from './create-fingerprints';
 import { FieldKeys, isToken } from './field-envelope';
 import { ERASED_MARKER, GuestDataCipher, StoredField } from './guest-data-cipher';
 
@@ -47,6 +48,15 @@ export class MissionPersonalData {
     const fields = personalValues(input.type, 'input', { ...input, subjects });
     const tokens = await this.cipher.seal(missionId, subjects, fields);
     return fields.length === 0 ? input : withValues(input, replaced(fields, tokens));
+  }
+
+  /**
+   * The create body's idempotency fingerprints under the master keys of this deployment
+   * (createFingerprints): what the intake's idempotency record holds of a create instead of a plain
+   * hash, which would outlive the guest's erasure.
+   */
+  fingerprintsOfCreate(input: MissionCreateDto): CreateFingerprints {
+    return createFingerprints(this.cipher.store.ring, input);
   }
 
   /**

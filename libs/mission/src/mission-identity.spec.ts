@@ -1,5 +1,5 @@
 import { MissionCreateDto } from './mission-create.dto';
-import { apiScope, bodyFingerprint, deduplicationKey, missionIdFor, SUBMISSION_STREAM_SCOPE } from './mission-identity';
+import { apiScope, canonicalCreateBody, deduplicationKey, missionIdFor, plainBodyFingerprint, SUBMISSION_STREAM_SCOPE } from './mission-identity';
 
 const body: MissionCreateDto = {
   type: 'maintenance',
@@ -24,7 +24,7 @@ describe('mission identity', () => {
     expect(deduplicationKey('api:a', body, 'b')).not.toBe(deduplicationKey('api', body, 'a:b'));
   });
 
-  it('given the same body with its keys in another order, then the fingerprint is the same; another body, another fingerprint', () => {
+  it('given the same body with its keys in another order, then its canonical form is the same; another body, another form', () => {
     const reordered = {
       payload: { guest: { name: 'Maier', vip: true }, room: '204' },
       priority: 'high',
@@ -32,11 +32,11 @@ describe('mission identity', () => {
       title: body.title,
       type: 'maintenance',
     } as MissionCreateDto;
-    expect(bodyFingerprint(reordered)).toBe(bodyFingerprint(body));
-    expect(bodyFingerprint({ ...body, title: 'AC broken in room 205' })).not.toBe(bodyFingerprint(body));
+    expect(canonicalCreateBody(reordered)).toBe(canonicalCreateBody(body));
+    expect(canonicalCreateBody({ ...body, title: 'AC broken in room 205' })).not.toBe(canonicalCreateBody(body));
   });
 
-  it('given bodies as stored with idempotency records before, then their fingerprints are what they were: a record must still match its repeat', () => {
+  it('given bodies as stored with idempotency records before fingerprints were keyed, then their plain fingerprints are what they were: such a record must still match its repeat', () => {
     const full = {
       ...body,
       requiredSkills: ['facility_maintenance'],
@@ -46,14 +46,14 @@ describe('mission identity', () => {
       source: { system: 'odoo', model: 'maintenance.request', recordId: 4711 },
       payload: { room: '204', note: null, guest: { id: 4711, vip: true } },
     } as MissionCreateDto;
-    expect(bodyFingerprint(body)).toBe('8c864b84e7d7802df5ff5e6b73b5e785f8ccbe4e65ad0d6ed9659fa3aacd18de');
-    expect(bodyFingerprint(full)).toBe('e30d4a19bbeaab377733a9c0637f007a7f1cebaba5f097cde7d3384bbb3e207c');
+    expect(plainBodyFingerprint(body)).toBe('8c864b84e7d7802df5ff5e6b73b5e785f8ccbe4e65ad0d6ed9659fa3aacd18de');
+    expect(plainBodyFingerprint(full)).toBe('e30d4a19bbeaab377733a9c0637f007a7f1cebaba5f097cde7d3384bbb3e207c');
   });
 
-  it('given an optional field sent as null, then it fingerprints as left out: null stands for a field left out', () => {
+  it('given an optional field sent as null, then it reads as left out: null stands for a field left out', () => {
     const nulls = { ...body, requiredSkills: null, deadline: null, notBefore: null, subjects: null, source: null } as unknown as MissionCreateDto;
-    expect(bodyFingerprint(nulls)).toBe(bodyFingerprint(body));
+    expect(canonicalCreateBody(nulls)).toBe(canonicalCreateBody(body));
     // Within the payload a null is a value the agent reads, not a field left out.
-    expect(bodyFingerprint({ ...body, payload: { ...body.payload, note: null } })).not.toBe(bodyFingerprint(body));
+    expect(canonicalCreateBody({ ...body, payload: { ...body.payload, note: null } })).not.toBe(canonicalCreateBody(body));
   });
 });

@@ -86,14 +86,22 @@ export function missionIdForStreamEntry(stream: string, entryId: string): string
 }
 
 /**
- * SHA-256 of the create body as canonical JSON (keys sorted): stored with the idempotency record,
- * so a repeat with the same key but another body is refused instead of answered with the first
- * mission. A top-level field sent as null is left out, as canonicalJson leaves out undefined: in a
- * create, null stands for a field left out, so a retry that sends `"deadline": null` is the same
- * body (it was a 422). Only optional fields can be null here (validation refuses a null required
- * field), and a body without nulls hashes as it always did, so stored records still match.
+ * The create body as its idempotency fingerprints hash it: canonical JSON (keys sorted). A
+ * top-level field sent as null is left out, as canonicalJson leaves out undefined: in a create,
+ * null stands for a field left out, so a retry that sends `"deadline": null` is the same body (it
+ * was a 422). Only optional fields can be null here (validation refuses a null required field), and
+ * a body without nulls reads as it always did, so stored records still match.
  */
-export function bodyFingerprint(input: MissionCreateDto): string {
+export function canonicalCreateBody(input: MissionCreateDto): string {
   const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null));
-  return createHash('sha256').update(canonicalJson(given)).digest('hex');
+  return canonicalJson(given);
+}
+
+/**
+ * SHA-256 of canonicalCreateBody: the fingerprint idempotency records held before it was keyed by
+ * the master key (`@app/guest-data` createFingerprints). Still accepted from a stored record, never
+ * stored again: unsalted, it lets whoever holds a Redis dump confirm a guess of the whole body.
+ */
+export function plainBodyFingerprint(input: MissionCreateDto): string {
+  return createHash('sha256').update(canonicalCreateBody(input)).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { Effect } from '@app/event-store';
+import { Effect, IdempotencyClaim } from '@app/event-store';
 import {
   Decision,
   decideApprove,
@@ -28,7 +28,7 @@ const queueScore = (mission: Mission, enqueuedAt: number) => enqueuedAt - missio
 function effectsOfStep(
   history: MissionHistory,
   decision: Decision | ReturnType<typeof decideCreate>,
-  extra: { leaseId?: string; idempotency?: { key: string; fingerprint: string; ttlMs: number } } = {},
+  extra: { leaseId?: string; idempotency?: IdempotencyClaim } = {},
 ): Effect[] {
   const previous: Mission | null = history.state;
   const seen = history.events.length;
@@ -58,7 +58,7 @@ function running(agentId = 'agent-1'): MissionHistory {
 describe('what each mission event causes (MISSION_EFFECTS)', () => {
   test('given a new mission with an idempotency key, when it is created, then the record is claimed and the mission queued, counted and announced', () => {
     const history = new MissionHistory({ stepMs: 0 });
-    const idempotency = { key: 'api:ops:k-1', fingerprint: 'f', ttlMs: 1_000 };
+    const idempotency = { key: 'api:ops:k-1', fingerprint: 'f', formerFingerprints: ['e'], ttlMs: 1_000 };
     const effects = effectsOfStep(history, decideCreate(aCreateInput()), { idempotency });
     expect(effects).toEqual([{ kind: 'idempotency', ...idempotency }, ...enqueued(history.mission)]);
   });

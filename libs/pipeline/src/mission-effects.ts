@@ -1,5 +1,5 @@
 import { verdictCreditDelta } from '@app/agents';
-import { Effect } from '@app/event-store';
+import { Effect, IdempotencyClaim } from '@app/event-store';
 import { AgentReleased } from '@app/messages';
 import { heldAgent, isTerminal, Mission, MissionEvent, MissionEventType, NOT_JUDGED } from '@app/mission';
 
@@ -13,7 +13,7 @@ export interface EffectContext {
   /** The mission's key in the ready queue when queued at `enqueuedAt` (ReadyQueue.score). */
   queueScore(mission: Mission, enqueuedAt: number): number;
   /** A create that may repeat: the idempotency record it claims. */
-  idempotency?: { key: string; fingerprint: string; ttlMs: number };
+  idempotency?: IdempotencyClaim;
   /** An assignment: the lease it is made on, which must still be held. */
   leaseId?: string;
 }

@@ -5,7 +5,6 @@ import { AppendCode, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { RejectionCode } from '@app/messages';
 import {
-  bodyFingerprint,
   decideCreate,
   deduplicationKey,
   Mission,
@@ -92,7 +91,7 @@ export class MissionIntakeService {
       actor: options.actor,
       correlationId: options.correlationId,
       now,
-      ...(recordKey ? { idempotency: { key: recordKey, fingerprint: bodyFingerprint(input), ttlMs: this.env.IDEMPOTENCY_TTL_SECONDS * 1000 } } : {}),
+      ...(recordKey ? { idempotency: { key: recordKey, ...this.personal.fingerprintsOfCreate(input), ttlMs: this.env.IDEMPOTENCY_TTL_SECONDS * 1000 } } : {}),
     });
     if (result.code === AppendCode.Ok) {
       this.metrics.created.inc({ type: input.type, priority: input.priority });

@@ -31,14 +31,19 @@
                                               later effect writes carries the W3C trace context
                                               (fields traceparent, and tracestate unless empty),
                                               and the mission hash keeps the traceparent
-    idempotency   <key> <fingerprint> <ttl ms>
+    idempotency   <key> <fingerprint> <ttl ms> <former fingerprints>
                                               claims the idempotency record (value "<mission id>
-                                              <body fingerprint>", living <ttl ms>). Held by an
+                                              <fingerprint>", living <ttl ms>). Held by an
                                               earlier create: result Duplicate with the first id
-                                              when the fingerprints match (or the record has
-                                              none), IdempotencyMismatch when they differ. No
-                                              record but the mission (whose id derives from the
-                                              key) exists: the record expired, IdempotencyExpired
+                                              when the record's fingerprint is <fingerprint> or
+                                              one of <former fingerprints> (comma-separated,
+                                              none or more: the same body as a record written
+                                              under a previous master key or before fingerprints
+                                              were keyed holds it; never stored), or the record
+                                              has none; IdempotencyMismatch when it is none of
+                                              them. No record but the mission (whose id derives
+                                              from the key) exists: the record expired,
+                                              IdempotencyExpired
     require-lease <leases> <owners> <lease id>
                                               the mission must still be leased, to this lease
                                               (ARGV lease id = the lease request's id) and not
@@ -101,6 +106,17 @@ local function readyQueueAt(at)
   return { ready = key(at), since = key(at + 1), byLevel = key(at + 2), bySkills = key(at + 3), skillSetPrefix = ARGV[at + 4] }
 end
 
+-- Whether a stored record's fingerprint is this body's: the idempotency effect's own (ARGV[a + 1])
+-- or one of its former ones (ARGV[a + 3]). Compared whole, so a withdrawn key's marker (0, 00)
+-- never matches a fingerprint's 64 hex digits.
+local function sameBody(stored, a)
+  if stored == ARGV[a + 1] then return true end
+  for former in string.gmatch(ARGV[a + 3], '[^,]+') do
+    if stored == former then return true end
+  end
+  return false
+end
+
 -- Each effect's checks (only some have any), given the position of its first argument in ARGV.
 -- They run for every effect before anything is written; a result stops the append.
 local checks = {
@@ -110,7 +126,7 @@ local checks = {
       local firstId, fingerprint = string.match(existing, '^(%S+) (%x+)$')
       -- A record written before fingerprints were stored is the bare mission id.
       if not firstId then return { CODE.Duplicate, existing } end
-      if fingerprint ~= ARGV[a + 1] then return { CODE.IdempotencyMismatch, firstId } end
+      if not sameBody(fingerprint, a) then return { CODE.IdempotencyMismatch, firstId } end
       return { CODE.Duplicate, firstId }
     end
     if current ~= 0 then return { CODE.IdempotencyExpired, missionId } end
