@@ -25,7 +25,7 @@ export interface RebuildResult {
   runId: string;
   events: number;
   missions: number;
-  /** Missions whose live read model already held the rebuilt state: not written. */
+  /** Missions whose live read model (their subjects' sets included) already held the rebuilt state: not written. */
   unchanged: number;
   /** Missions whose live read model (`s`/`st`, index entry or event list) differed and now holds the rebuilt one. */
   switched: number;
@@ -96,6 +96,8 @@ enum Drift {
   State = 1,
   Unindexed = 2,
   EventList = 4,
+  /** Missing from the set of a data subject its create names: put back with SADD, no switch. */
+  SubjectUnindexed = 8,
 }
 
 /** What switch-read-model-5.lua repaired beside the hash, as bits. */
@@ -119,8 +121,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  * 1. replay the whole log in XRANGE batches (the next one fetched while this one is folded), folding
  *    every mission in memory (in place, keeping no event text; no hashing, which is verify's job);
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
- *    by version, status and SHA-1 of `s`, the mission index's entry, and the event list's length and
- *    last entry), so that a read model that is right is not written again;
+ *    by version, status and SHA-1 of `s`, the mission index's entry, the event list's length and
+ *    last entry, and the sets of the data subjects its create names), so that a read model that is
+ *    right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving,
  *    with the hash of its last event read back from the log for its `h`, its creation time for the
  *    index, and, for an event list that differs, its log ids (one more walk of the log, only then);
@@ -128,8 +131,8 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    mission back in the index and writes its event list only if the live `v` is still the rebuilt
  *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
  *    step, and deletes the scratch hash;
- * 5. put each mission back in the set of every data subject its create names, where it is missing
- *    (what access requests and erasures read);
+ * 5. put each mission missing from a data subject's set back in it (what access requests and
+ *    erasures read);
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
  *    nothing was switched and they already count the replayed statuses.
  */
@@ -201,7 +204,9 @@ export async function rebuildPartition(
     else unreplayable.push(mission.missionId);
   }
 
-  const drifted = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
+  const found = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
+  // A subject's set needs no scratch copy or switch: it only ever gains missions.
+  const drifted = found.filter((entry) => entry.drift & ~Drift.SubjectUnindexed);
   const eventLists = await logIdsOf(
     redis,
     keys,
@@ -281,7 +286,13 @@ export async function rebuildPartition(
     throw error;
   }
   const switchedAt = performance.now();
-  const subjectsReindexed = await indexSubjects(redis, keys, rebuilt, writeBatch, onProgress);
+  const subjectsReindexed = await indexSubjects(
+    redis,
+    keys,
+    found.filter((entry) => entry.drift & Drift.SubjectUnindexed),
+    writeBatch,
+    onProgress,
+  );
   const subjectsIndexedAt = performance.now();
 
   const countersHold = drifted.length === 0 && sameCounts(await redis.hgetall(keys.statusCounts), fold.statusCounts());
@@ -292,7 +303,7 @@ export async function rebuildPartition(
     runId,
     events: cursor.count,
     missions: fold.missions,
-    unchanged: rebuilt.length - drifted.length,
+    unchanged: rebuilt.length - found.length,
     ...result,
     subjectsReindexed,
     unreplayable,
@@ -341,8 +352,17 @@ async function findDrifted(
     const args: string[] = [];
     batch.forEach((mission, i) => {
       const state = states[i];
-      missionKeys.push(keys.mission(mission.missionId), keys.missionEvents(mission.missionId));
-      args.push(mission.missionId, String(state.version), state.status, sha1Hex(JSON.stringify(state)), mission.lastLogId, String(mission.events));
+      const subjects = state.subjects ?? [];
+      missionKeys.push(keys.mission(mission.missionId), keys.missionEvents(mission.missionId), ...subjects.map((subject) => keys.subjectMissions(subject)));
+      args.push(
+        mission.missionId,
+        String(state.version),
+        state.status,
+        sha1Hex(JSON.stringify(state)),
+        mission.lastLogId,
+        String(mission.events),
+        String(subjects.length),
+      );
     });
     const found = (await findDriftedScript.run(redis, missionKeys, args)) as number[];
     const batchDrifted: DriftedMission[] = [];
@@ -366,30 +386,29 @@ async function findDrifted(
 }
 
 /**
- * Puts each rebuilt mission in the set of every data subject its create names, where it is
- * missing: SADD, pipelined, `batchSize` missions a round trip. Always safe on a live system, as a
- * set only ever gains a mission (the create's append adds it, nothing removes it), so there is no
+ * Puts each mission found missing from a data subject's set back in the sets of every subject its
+ * create names: SADD, pipelined, `batchSize` missions a round trip. Safe on a live system, as a set
+ * only ever gains a mission (the create's append adds it, nothing removes it), so there is no
  * version to compare. Returns how many memberships were missing.
  */
 async function indexSubjects(
   redis: RedisConnection,
   keys: PartitionKeys,
-  rebuilt: MissionFold[],
+  missing: DriftedMission[],
   batchSize: number,
   onProgress: ProgressListener,
 ): Promise<number> {
-  const named = rebuilt.filter((mission) => mission.state?.subjects?.length);
   let added = 0;
-  for (let offset = 0; offset < named.length; offset += batchSize) {
+  for (let offset = 0; offset < missing.length; offset += batchSize) {
     const pipeline = redis.pipeline();
-    for (const mission of named.slice(offset, offset + batchSize)) {
-      for (const subject of mission.state?.subjects ?? []) pipeline.sadd(keys.subjectMissions(subject), mission.missionId);
+    for (const { mission, state } of missing.slice(offset, offset + batchSize)) {
+      for (const subject of state.subjects ?? []) pipeline.sadd(keys.subjectMissions(subject), mission.missionId);
     }
     for (const [error, reply] of (await pipeline.exec()) ?? []) {
       if (error) throw error;
       added += reply as number;
     }
-    onProgress({ phase: SUBJECT_INDEX_PHASE, done: Math.min(offset + batchSize, named.length), total: named.length });
+    onProgress({ phase: SUBJECT_INDEX_PHASE, done: Math.min(offset + batchSize, missing.length), total: missing.length });
   }
   return added;
 }
