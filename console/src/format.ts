@@ -1,8 +1,12 @@
-/** A time in the browser's time zone, as the operator's locale writes it. */
+/**
+ * A time in the browser's time zone, as the operator's locale writes it, with the zone's name
+ * (`UTC`, `CET`, `GMT+5:30`): staff in another zone, or reading a screenshot, know what it means.
+ * timeStyle 'long' is 'medium' with the zone; timeZoneName cannot go with dateStyle.
+ */
 export function localTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'long' });
 }
 
 export function age(ms: number): string {

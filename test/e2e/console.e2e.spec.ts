@@ -475,6 +475,31 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it("given a browser in another time zone, then a mission's times are that zone's and name it", async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: `Lobby rates ${Date.now()}`, description: 'Rates.', priority: 'low', payload: {} })
+      .expect(201);
+    const tab = await context.newPage();
+    try {
+      // As for staff in India: the time read "6:04:56 PM", an hour nobody reading it elsewhere could place.
+      await (await context.newCDPSession(tab)).send('Emulation.setTimezoneOverride', { timezoneId: 'Asia/Kolkata' });
+      await tab.goto(`${base}/console/`);
+      await tab.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
+      await tab.goto(`${base}/console/#/missions/${created.body.id}`);
+      await tab.reload();
+      const shown = tab.locator('dt', { hasText: /^Created$/ }).locator('xpath=following-sibling::dd');
+      await shown.waitFor();
+      // Minutes and seconds as in Kolkata (half an hour off UTC), then the zone's name.
+      const inKolkata = new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Kolkata', minute: '2-digit', second: '2-digit' }).format(
+        new Date(created.body.createdAt),
+      );
+      expect(await shown.textContent()).toMatch(new RegExp(`:${inKolkata}\\b.*GMT\\+5:30$`));
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('given a tablet width, then the pages fit without sideways scrolling', async () => {
     await page.setViewportSize(TABLET);
     for (const [link, name] of [
