@@ -323,9 +323,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     try {
       await reviewing.intake.listen(0, '127.0.0.1');
       const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
-      const reply = (title: string) => ({ type: 'guest_support', title, description: 'Guest asks for a late check-out.', priority: 'normal', payload: {} });
-      const create = async (title: string) => (await reviewing.api.post('/api/missions').send(reply(title)).expect(201)).body.id as string;
-      const approved = await create('Late check-out for room 12');
+      const reply = (title: string, description: string) => ({ type: 'guest_support', title, description, priority: 'normal', payload: {} });
+      const create = async (title: string, description = 'Guest asks for a late check-out.') =>
+        (await reviewing.api.post('/api/missions').send(reply(title, description)).expect(201)).body.id as string;
+      // A guest's own words: in lines, with a link of one long word.
+      const request = `Could we stay until 14:00 on Sunday?\nOur flight leaves late.\n\nBooking: https://booking.example/${'r'.repeat(150)}`;
+      const approved = await create('Late check-out for room 12', request);
       const rejected = await create('Parking for room 14');
       for (const id of [approved, rejected]) await reviewing.waitForStatus(id, ['awaiting_review']);
       // Waiting less long than those two: 20 more make 22, a page (20) and two.
@@ -342,6 +345,14 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await first.waitFor();
       await second.waitFor();
       expect(await page.getByRole('article').count()).toBe(20);
+      // The card showed the title and the output alone: nothing of what the guest asked, nor why the judge passed it.
+      expect(await first.getByRole('definition').filter({ hasText: 'Could we stay' }).innerText()).toBe(request);
+      const evaluation = (await reviewing.store.load(approved))?.evaluation;
+      await first
+        .getByRole('definition')
+        .filter({ hasText: `score ${evaluation?.score}: ${evaluation?.reason}` })
+        .waitFor();
+      expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
       expect(await seriousViolations()).toEqual([]);
       await screenshot('review-inbox');
 

@@ -128,8 +128,23 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
         <a href={`#/missions/${mission.id}`}>{mission.title}</a>
       </h2>
       <p class="muted">
-        {mission.type} · {mission.priority} · attempt {mission.attempts} · score {mission.evaluation?.score ?? '—'} · {localTime(mission.updatedAt)}
+        {mission.type} · {mission.priority} · attempt {mission.attempts} · {localTime(mission.updatedAt)}
       </p>
+      {/* What to judge the result by: the request as it was sent (a guest's own words, in their lines) and why the judge passed it. */}
+      <dl class="fields review-basis">
+        <div>
+          <dt>Request</dt>
+          <dd class="as-written">{mission.description || '—'}</dd>
+        </div>
+        {mission.evaluation && (
+          <div>
+            <dt>Judge's verdict</dt>
+            <dd class="as-written">
+              score {mission.evaluation.score}: {mission.evaluation.reason}
+            </dd>
+          </div>
+        )}
+      </dl>
       {left && (
         <p class="error" role="note">
           This result has left the inbox: another reviewer decided it, or it was cancelled. Nothing can be decided here any more; what you typed stays below to
