@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
+import request from 'supertest';
 import { waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -51,17 +52,23 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   };
   const screenshot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
   /**
-   * A tab of its own on a fake clock (its timers run only when the test moves the clock on), signed
-   * in as the operator; `prepare` runs before the console loads. Closed after `work`.
+   * A tab of its own on a fake clock (the test moves it on at will), signed in with `key` (the
+   * operator's) to the intake at `origin` (the system's); `prepare` runs before the console loads.
+   * Closed after `work`.
    */
-  const inTabOnFakeClock = async (page: string, prepare: (tab: Page) => Promise<void>, work: (tab: Page) => Promise<void>) => {
+  const inTabOnFakeClock = async (
+    page: string,
+    prepare: (tab: Page) => Promise<void>,
+    work: (tab: Page) => Promise<void>,
+    { origin = base, key = TEST_KEYS.operator }: { origin?: string; key?: string } = {},
+  ) => {
     const tab = await context.newPage();
     try {
       await tab.clock.install();
-      await tab.goto(`${base}/console/`);
-      await tab.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
+      await tab.goto(`${origin}/console/`);
+      await tab.evaluate(`sessionStorage.setItem('brain.apiKey', '${key}')`);
       await prepare(tab);
-      await tab.goto(`${base}/console/#/${page}`);
+      await tab.goto(`${origin}/console/#/${page}`);
       await tab.reload();
       await work(tab);
     } finally {
@@ -657,5 +664,61 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         await badge.filter({ hasText: /^Live$/ }).waitFor();
       },
     );
+  });
+
+  describe('against an intake that takes few requests a minute from each key', () => {
+    /** RATE_LIMIT_PER_MINUTE: a page's first load takes a few. */
+    const LIMIT = 30;
+    let limited: InProcessSystem;
+    let origin: string;
+    beforeAll(async () => {
+      limited = await startInProcessSystem('e2e-console-limited', { RATE_LIMIT_PER_MINUTE: String(LIMIT) });
+      await limited.intake.listen(0, '127.0.0.1');
+      origin = `http://127.0.0.1:${(limited.intake.getHttpServer().address() as AddressInfo).port}`;
+    }, 60_000);
+    afterAll(async () => {
+      await limited?.close();
+    });
+    /**
+     * Spends what is left of the key's minute: the API refuses it with 429 until that minute ends, one
+     * that began with the key's first request (each test signs in with a key of its own, so just now).
+     */
+    const spendBudget = async (key: string) => {
+      for (let sent = 0; sent <= LIMIT; sent += 1) {
+        const response = await request(limited.intake.getHttpServer()).get('/api/me').set('Authorization', `Bearer ${key}`);
+        if (response.status === 429) return;
+      }
+      throw new Error(`no 429 after ${LIMIT + 1} requests`);
+    };
+
+    it('given pages whose first load is refused, then each shows the error alone, and no empty table that says there is nothing', async () => {
+      const created = await request(limited.intake.getHttpServer())
+        .post('/api/missions')
+        .set('Authorization', `Bearer ${TEST_KEYS.submitter}`)
+        .send({ type: 'pricing', title: 'Garage rates', description: 'Rates.', priority: 'low', payload: {} })
+        .expect(201);
+      await inTabOnFakeClock(
+        'queue',
+        async () => undefined,
+        async (tab) => {
+          await tab.getByText('Dead-lettered').waitFor();
+          await spendBudget(TEST_KEYS.operator);
+          for (const name of ['Missions', 'Agents', 'Dead letters']) {
+            await tab.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click();
+            await tab.getByRole('heading', { level: 1, name }).waitFor();
+            await tab.getByRole('alert').waitFor();
+            // The 429 stood beside "0 missions on this page", an empty table of agents, "0 dead-lettered missions".
+            expect({ page: name, tables: await tab.getByRole('table').count() }).toEqual({ page: name, tables: 0 });
+          }
+          expect(await tab.getByRole('button', { name: /^Requeue all filtered/ }).count()).toBe(0);
+          await tab.goto(`${origin}/console/#/missions/${created.body.id}`);
+          // The mission's read and its events' read, each refused.
+          await tab.getByRole('alert').nth(1).waitFor();
+          expect(await tab.getByRole('table', { name: /Every event of the mission/ }).count()).toBe(0);
+          expect(await tab.getByLabel('Version').count()).toBe(0);
+        },
+        { origin },
+      );
+    });
   });
 });

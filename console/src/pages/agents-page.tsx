@@ -45,56 +45,59 @@ export function AgentsPage({ caller }: { caller: Caller }) {
       </PageTitle>
       <Outcome text={outcome} />
       <ErrorNote error={error ?? failure} />
-      <div class="table-wrap">
-        <table>
-          <caption>Agents, their load against capacity, credits and quality</caption>
-          <thead>
-            <tr>
-              <th scope="col">Agent</th>
-              <th scope="col">Status</th>
-              <th scope="col">Load</th>
-              <th scope="col">Credits</th>
-              <th scope="col">Quality</th>
-              <th scope="col">Skills</th>
-              {operator && (
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              )}
-            </tr>
-          </thead>
-          <tbody>
-            {(agents ?? []).map((agent) => (
-              <tr key={agent.id}>
-                <td>
-                  {agent.name} <span class="muted">{agent.id}</span>
-                </td>
-                <td>
-                  <span class={`status status-${agent.status}`}>{agent.status}</span>
-                </td>
-                <td>
-                  <meter min={0} max={agent.capacity} value={agent.load} aria-label={`${agent.name} load`} /> {agent.load}/{agent.capacity}
-                </td>
-                <td>{agent.credits}</td>
-                <td>{agent.quality === null ? '—' : agent.quality.toFixed(2)}</td>
-                <td>{agent.skills.join(', ')}</td>
+      {/* Nothing loaded yet, or refused: no table, which would say there are no agents. */}
+      {agents && (
+        <div class="table-wrap">
+          <table>
+            <caption>Agents, their load against capacity, credits and quality</caption>
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Status</th>
+                <th scope="col">Load</th>
+                <th scope="col">Credits</th>
+                <th scope="col">Quality</th>
+                <th scope="col">Skills</th>
                 {operator && (
-                  <td>
-                    <button
-                      type="button"
-                      aria-label={`${STATUS_ACTIONS[agent.status].verb} ${agent.name}`}
-                      disabled={busy}
-                      onClick={() => void changeStatus(agent)}
-                    >
-                      {STATUS_ACTIONS[agent.status].verb}
-                    </button>
-                  </td>
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
                 )}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {agents.map((agent) => (
+                <tr key={agent.id}>
+                  <td>
+                    {agent.name} <span class="muted">{agent.id}</span>
+                  </td>
+                  <td>
+                    <span class={`status status-${agent.status}`}>{agent.status}</span>
+                  </td>
+                  <td>
+                    <meter min={0} max={agent.capacity} value={agent.load} aria-label={`${agent.name} load`} /> {agent.load}/{agent.capacity}
+                  </td>
+                  <td>{agent.credits}</td>
+                  <td>{agent.quality === null ? '—' : agent.quality.toFixed(2)}</td>
+                  <td>{agent.skills.join(', ')}</td>
+                  {operator && (
+                    <td>
+                      <button
+                        type="button"
+                        aria-label={`${STATUS_ACTIONS[agent.status].verb} ${agent.name}`}
+                        disabled={busy}
+                        onClick={() => void changeStatus(agent)}
+                      >
+                        {STATUS_ACTIONS[agent.status].verb}
+                      </button>
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }

@@ -77,54 +77,60 @@ function DeadLetters() {
           Last error contains
           <input type="text" value={errorContains} onInput={(event) => setErrorContains(event.currentTarget.value)} />
         </label>
-        <button type="button" disabled={busy || shown.length === 0} onClick={requeueAll}>
-          Requeue all filtered ({shown.length})
-        </button>
+        {/* Nor "(0)", before the dead letters are loaded. */}
+        {letters && (
+          <button type="button" disabled={busy || shown.length === 0} onClick={requeueAll}>
+            Requeue all filtered ({shown.length})
+          </button>
+        )}
       </form>
       <Outcome text={outcome} />
       <ErrorNote error={error ?? failure} />
-      <div class="table-wrap">
-        <table>
-          <caption>
-            {shown.length} dead-lettered missions, oldest first
-            {(letters?.length ?? 0) >= LOADED && (stats.value?.deadLettered ?? 0) > LOADED
-              ? ` (the ${LOADED} oldest of ${stats.value?.deadLettered} are loaded: requeue or cancel these to see the newer ones)`
-              : ''}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Mission</th>
-              <th scope="col">Type</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last error</th>
-              <th scope="col">Dead-lettered</th>
-              <th scope="col">
-                <span class="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((letter) => (
-              <tr key={letter.missionId}>
-                <td class="free-text">
-                  <a href={`#/missions/${letter.missionId}`}>{letter.title}</a>
-                </td>
-                <td>{letter.type}</td>
-                <td>{letter.reason}</td>
-                <td>{letter.attempts}</td>
-                <td>{letter.lastError ?? '—'}</td>
-                <td>{localTime(letter.deadLetteredAt)}</td>
-                <td>
-                  <button type="button" aria-label={`Requeue ${letter.title}`} disabled={busy} onClick={() => void requeueOne(letter)}>
-                    Requeue
-                  </button>
-                </td>
+      {/* Nothing loaded yet, or refused: no table, whose "0 dead-lettered missions" would say there are none. */}
+      {letters && (
+        <div class="table-wrap">
+          <table>
+            <caption>
+              {shown.length} dead-lettered missions, oldest first
+              {letters.length >= LOADED && (stats.value?.deadLettered ?? 0) > LOADED
+                ? ` (the ${LOADED} oldest of ${stats.value?.deadLettered} are loaded: requeue or cancel these to see the newer ones)`
+                : ''}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Mission</th>
+                <th scope="col">Type</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Last error</th>
+                <th scope="col">Dead-lettered</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {shown.map((letter) => (
+                <tr key={letter.missionId}>
+                  <td class="free-text">
+                    <a href={`#/missions/${letter.missionId}`}>{letter.title}</a>
+                  </td>
+                  <td>{letter.type}</td>
+                  <td>{letter.reason}</td>
+                  <td>{letter.attempts}</td>
+                  <td>{letter.lastError ?? '—'}</td>
+                  <td>{localTime(letter.deadLetteredAt)}</td>
+                  <td>
+                    <button type="button" aria-label={`Requeue ${letter.title}`} disabled={busy} onClick={() => void requeueOne(letter)}>
+                      Requeue
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
     </section>
   );
 }

@@ -68,48 +68,53 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
       )}
       <h2>Timeline</h2>
       <ErrorNote error={events.error} />
-      <div class="table-wrap">
-        <table>
-          <caption>Every event of the mission, oldest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Time</th>
-              <th scope="col">Event</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Data</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(events.value ?? []).map((event) => (
-              <tr key={event.eventId}>
-                <td>{event.version}</td>
-                <td>{localTime(event.at)}</td>
-                <td>{event.type}</td>
-                <td>{event.actor}</td>
-                <td>
-                  <pre>{JSON.stringify(event.data, null, 1)}</pre>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-      <h2>State at an earlier version</h2>
-      <p class="hint">The mission as it was when that event was recorded (events written in the same instant show together).</p>
-      <label>
-        Version
-        <select value={version} onChange={(event) => setVersion(event.currentTarget.value)}>
-          <option value="">choose…</option>
-          {(events.value ?? []).map((event) => (
-            <option key={event.version} value={String(event.version)}>
-              {event.version} · {event.type}
-            </option>
-          ))}
-        </select>
-      </label>
-      <ErrorNote error={past.error} />
-      {past.value && <MissionFields mission={past.value} />}
+      {/* Nothing loaded yet, or refused: no empty timeline, nor versions to choose from. */}
+      {events.value && (
+        <>
+          <div class="table-wrap">
+            <table>
+              <caption>Every event of the mission, oldest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Version</th>
+                  <th scope="col">Time</th>
+                  <th scope="col">Event</th>
+                  <th scope="col">Actor</th>
+                  <th scope="col">Data</th>
+                </tr>
+              </thead>
+              <tbody>
+                {events.value.map((event) => (
+                  <tr key={event.eventId}>
+                    <td>{event.version}</td>
+                    <td>{localTime(event.at)}</td>
+                    <td>{event.type}</td>
+                    <td>{event.actor}</td>
+                    <td>
+                      <pre>{JSON.stringify(event.data, null, 1)}</pre>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <h2>State at an earlier version</h2>
+          <p class="hint">The mission as it was when that event was recorded (events written in the same instant show together).</p>
+          <label>
+            Version
+            <select value={version} onChange={(event) => setVersion(event.currentTarget.value)}>
+              <option value="">choose…</option>
+              {events.value.map((event) => (
+                <option key={event.version} value={String(event.version)}>
+                  {event.version} · {event.type}
+                </option>
+              ))}
+            </select>
+          </label>
+          <ErrorNote error={past.error} />
+          {past.value && <MissionFields mission={past.value} />}
+        </>
+      )}
     </section>
   );
 }

@@ -39,7 +39,6 @@ export function MissionsPage() {
     setFilters({ ...filters, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value });
     setCursors([]);
   };
-  const items = page?.items ?? [];
 
   return (
     <section aria-labelledby="missions-title">
@@ -93,39 +92,42 @@ export function MissionsPage() {
         </label>
       </form>
       <ErrorNote error={error} />
-      <div class="table-wrap">
-        <table>
-          <caption>{items.length} missions on this page, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Title</th>
-              <th scope="col">Status</th>
-              <th scope="col">Type</th>
-              <th scope="col">Priority</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((mission) => (
-              <tr key={mission.id}>
-                <td class="free-text">
-                  <a href={`#/missions/${mission.id}`}>{mission.title}</a>
-                </td>
-                <td>
-                  <span class={`status status-${mission.status}`}>{mission.status}</span>
-                </td>
-                <td>{mission.type}</td>
-                <td>{mission.priority}</td>
-                <td>{mission.assignedAgentId ?? '—'}</td>
-                <td>{mission.attempts}</td>
-                <td>{localTime(mission.createdAt)}</td>
+      {/* Nothing loaded yet, or refused: no table, whose "0 missions" would say there are none. */}
+      {page && (
+        <div class="table-wrap">
+          <table>
+            <caption>{page.items.length} missions on this page, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Status</th>
+                <th scope="col">Type</th>
+                <th scope="col">Priority</th>
+                <th scope="col">Agent</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Created</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {page.items.map((mission) => (
+                <tr key={mission.id}>
+                  <td class="free-text">
+                    <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+                  </td>
+                  <td>
+                    <span class={`status status-${mission.status}`}>{mission.status}</span>
+                  </td>
+                  <td>{mission.type}</td>
+                  <td>{mission.priority}</td>
+                  <td>{mission.assignedAgentId ?? '—'}</td>
+                  <td>{mission.attempts}</td>
+                  <td>{localTime(mission.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
       <div class="pager">
         <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
           Newer
