@@ -77,6 +77,8 @@ export class ApiFailure extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** A 429's Retry-After: how long the API asks to be left alone. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -129,7 +131,10 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
       forgetKey();
       window.dispatchEvent(new Event(KEY_REJECTED));
     }
-    throw new ApiFailure(response.status, message);
+    // The key's RATE_LIMIT_PER_MINUTE spent, or the address's AUTH_FAILURES_PER_MINUTE: when to try again.
+    const retryAfterMs = response.status === 429 ? waitAsked(response.headers.get('Retry-After')) : undefined;
+    if (retryAfterMs !== undefined) message = `Too many requests: try again in ${Math.ceil(retryAfterMs / 1000)} s (${message})`;
+    throw new ApiFailure(response.status, message, retryAfterMs);
   }
   return (text ? JSON.parse(text) : undefined) as T;
 }
@@ -139,6 +144,13 @@ export function query(params: Record<string, string | undefined>): string {
   for (const [name, value] of Object.entries(params)) if (value) search.set(name, value);
   const text = search.toString();
   return text ? `?${text}` : '';
+}
+
+/** A Retry-After header in ms: seconds (as the intake sends it) or an HTTP date (as a proxy may); undefined without one. */
+function waitAsked(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  const ms = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
 }
 
 /**

@@ -95,13 +95,14 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
       } catch (failure) {
         // A refused key sends the console back to sign-in (KEY_REJECTED): asking again would only count failures.
         if (failure instanceof ApiFailure && failure.status === 401) return;
-        retry();
+        // A 429 says how long the token requests would be refused: not asked before then.
+        retry(failure instanceof ApiFailure ? failure.retryAfterMs : undefined);
       }
     };
-    const retry = () => {
+    const retry = (atLeastMs = 0) => {
       window.clearTimeout(silence);
       if (stopped) return;
-      const retryInMs = reconnectDelay(++failures);
+      const retryInMs = Math.max(reconnectDelay(++failures), atLeastMs);
       setState({ phase: 'reconnecting', retryInMs });
       timer = window.setTimeout(() => void connect(), retryInMs);
     };

@@ -48,29 +48,44 @@ export function useDocumentTitle(name: string): void {
  * Loads with `load` now, whenever `deps` change and whenever `reload` is called. A reload keeps the
  * last good value while it runs (and when it fails); a change of `deps` drops it at once, so the
  * page never shows one thing's data under another's name (another mission, another filter).
+ * After a 429, loads wait until its Retry-After has passed, and all asked for meanwhile (polls, live
+ * events) make one then: each would be refused again, and keep the key's budget spent for all who use it.
  */
 export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
   const loadedFor = useRef<unknown[] | null>(null);
+  /** Date.now() before which the API asked not to be asked again. */
+  const heldUntil = useRef(0);
   useEffect(() => {
     let current = true;
+    const held = heldUntil.current - Date.now();
     if (loadedFor.current && (loadedFor.current.length !== deps.length || deps.some((dep, i) => !Object.is(dep, loadedFor.current?.[i])))) {
       setValue(undefined);
-      setError(null);
+      // The 429 still holds for this load too: it stays said.
+      if (held <= 0) setError(null);
     }
     loadedFor.current = deps;
-    load().then(
-      (loaded) => {
-        if (!current) return;
-        setValue(loaded);
-        setError(null);
-      },
-      (failure: unknown) => current && setError(failure),
-    );
+    const start = () =>
+      load().then(
+        (loaded) => {
+          if (!current) return;
+          setValue(loaded);
+          setError(null);
+        },
+        (failure: unknown) => {
+          // Also from a load a newer one replaced: the wait is the API's, whichever load it answered.
+          if (failure instanceof ApiFailure && failure.retryAfterMs !== undefined) heldUntil.current = Date.now() + failure.retryAfterMs;
+          if (current) setError(failure);
+        },
+      );
+    let timer: number | undefined;
+    if (held > 0) timer = window.setTimeout(start, held);
+    else void start();
     return () => {
       current = false;
+      window.clearTimeout(timer);
     };
     // `load` is a new function on every render; `deps` says when it loads something else.
   }, [...deps, tick]);

@@ -720,5 +720,49 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         { origin },
       );
     });
+
+    it('given a 429, then the page says when to try again, keeps what it showed, and asks nothing more until then', async () => {
+      const stats: string[] = [];
+      await inTabOnFakeClock(
+        'queue',
+        async (tab) => {
+          tab.on('request', (sent) => {
+            if (new URL(sent.url()).pathname === '/api/missions/queue/stats') stats.push(sent.url());
+          });
+        },
+        async (tab) => {
+          let syncs = 0;
+          /** The stats requests the page has sent so far: those sent before a request sent now. */
+          const statsSent = async () => {
+            const marker = `/console/?sync=${(syncs += 1)}`;
+            await Promise.all([tab.waitForRequest((sent) => sent.url().endsWith(marker)), tab.evaluate(`void fetch('${marker}')`)]);
+            return stats.length;
+          };
+          await tab.getByText('Dead-lettered').waitFor();
+          await spendBudget(TEST_KEYS.reader);
+          // The next poll is refused. It said the API's words alone, and polled on every 5 s, each poll refused again.
+          await tab.clock.runFor(5_000);
+          const refused = tab.getByRole('alert').filter({ hasText: /^Too many requests: try again in \d+ s/ });
+          // The queue's read and the chart's, each refused.
+          await refused.nth(1).waitFor();
+          await tab.getByText('Dead-lettered').waitFor();
+          const asked = await statsSent();
+          await tab.clock.runFor(20_000);
+          expect(await statsSent()).toBe(asked);
+          const wait = Number(/in (\d+) s/.exec(await refused.first().innerText())?.[1]);
+          await tab.clock.runFor(wait * 1_000);
+          await waitFor(async () => stats.length > asked, { timeoutMs: 5_000, what: 'the page to read the queue again after the wait' });
+          // A live stream started now waits as long before asking for its token again.
+          await tab.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Agents', exact: true }).click();
+          await tab.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+          const reconnecting = tab.getByRole('status').filter({ hasText: /^Reconnecting in \d+ s…$/ });
+          await reconnecting.waitFor();
+          const asks = Number(/in (\d+) s/.exec(await refused.first().innerText())?.[1]);
+          const retries = Number(/in (\d+) s/.exec(await reconnecting.innerText())?.[1]);
+          expect(Math.abs(retries - asks)).toBeLessThanOrEqual(1);
+        },
+        { origin, key: TEST_KEYS.reader },
+      );
+    });
   });
 });
