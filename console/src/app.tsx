@@ -7,6 +7,7 @@ import { MissionsPage } from './pages/missions-page';
 import { QueuePage } from './pages/queue-page';
 import { ReviewPage } from './pages/review-page';
 import { useDocumentTitle } from './parts';
+import { useRoute } from './route';
 
 const PAGES = [
   { path: 'queue', name: 'Queue' },
@@ -15,18 +16,6 @@ const PAGES = [
   { path: 'dead-letters', name: 'Dead letters' },
   { path: 'agents', name: 'Agents' },
 ] as const;
-
-/** The page in the address's hash (`#/missions/<id>`), so every page has a link and Back works. */
-function useRoute(): string[] {
-  const read = () => window.location.hash.replace(/^#\/?/, '').split('/').filter(Boolean);
-  const [route, setRoute] = useState(read);
-  useEffect(() => {
-    const changed = () => setRoute(read());
-    window.addEventListener('hashchange', changed);
-    return () => window.removeEventListener('hashchange', changed);
-  }, []);
-  return route;
-}
 
 export function App() {
   const [caller, setCaller] = useState<Caller | null>(null);
@@ -107,7 +96,8 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (ca
 }
 
 function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void }) {
-  const [page = 'queue', id] = useRoute();
+  const route = useRoute();
+  const [page = 'queue', id] = route.path;
   const main = useRef<HTMLElement>(null);
   const known = PAGES.find((entry) => entry.path === page);
   useDocumentTitle(!known ? 'No such page' : page === 'missions' && id ? 'Mission' : known.name);
@@ -153,7 +143,7 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
       </header>
       <main id="main" ref={main} tabIndex={-1}>
         {page === 'queue' && <QueuePage />}
-        {page === 'missions' && !id && <MissionsPage />}
+        {page === 'missions' && !id && <MissionsPage address={route.query} />}
         {page === 'missions' && id && <MissionPage key={id} id={id} caller={caller} />}
         {page === 'review' && <ReviewPage caller={caller} />}
         {page === 'dead-letters' && <DeadLettersPage caller={caller} />}

@@ -617,6 +617,43 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(requests).toEqual(['POST']);
   }, 120_000);
 
+  it('given filters and an older page on the Missions page, when a mission is opened and Back pressed, then both are back, as after a reload', async () => {
+    await open('Missions', 'Missions');
+    // The boiler checks, 205 of them: five pages.
+    const filtered = page.waitForResponse((response) => response.url().endsWith('/api/missions?type=maintenance&priority=low&limit=50'));
+    await page.getByLabel('Type').selectOption('maintenance');
+    await page.getByLabel('Priority').selectOption('low');
+    await filtered;
+    const newest = page.getByRole('link', { name: `Boiler check ${DEAD_LETTERS_LOADED + 4}`, exact: true });
+    await newest.waitFor();
+    await page.getByRole('button', { name: 'Older' }).click();
+    await newest.waitFor({ state: 'detached' });
+    const first = page
+      .getByRole('table', { name: /missions on this page/ })
+      .getByRole('link')
+      .first();
+    const title = await first.innerText();
+    await first.click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    const shown = async () => {
+      await page.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
+      expect(await page.getByLabel('Type').inputValue()).toBe('maintenance');
+      expect(await page.getByLabel('Priority').inputValue()).toBe('low');
+      expect(await page.getByRole('button', { name: 'Newer' }).isEnabled()).toBe(true);
+      await page.getByRole('link', { name: title, exact: true }).waitFor();
+      expect(await first.innerText()).toBe(title);
+    };
+    // It came back unfiltered, at the newest missions.
+    await page.goBack();
+    await shown();
+    // The address alone holds them, as a shared link does.
+    expect(page.url()).toMatch(/#\/missions\?type=maintenance&priority=low&cursor=[\w-]+$/);
+    await page.reload();
+    await shown();
+    await page.goForward();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+  });
+
   it('given a live stream the intake refuses, then the console asks again less and less often, says when, and goes live once it is let through', async () => {
     // On a fake clock, the waits between attempts pass at once, and in order.
     const tokens: string[] = [];

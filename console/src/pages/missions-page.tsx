@@ -1,10 +1,10 @@
-import { useState } from 'preact/hooks';
 import { MISSION_STATUSES } from '../../../libs/mission/src/mission-status';
 import { MISSION_TYPES, PRIORITY_LEVELS } from '../../../libs/mission/src/mission-type';
 import { api, Mission, Page, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, PageTitle, useLoaded } from '../parts';
+import { replaceRoute } from '../route';
 
 interface Filters {
   title: string;
@@ -16,10 +16,37 @@ interface Filters {
   createdTo: string;
 }
 const NO_FILTERS: Filters = { title: '', status: '', type: '', priority: '', agentId: '', createdFrom: '', createdTo: '' };
+const FILTER_FIELDS = Object.keys(NO_FILTERS) as (keyof Filters)[];
 
-export function MissionsPage() {
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const [cursors, setCursors] = useState<string[]>([]);
+/** What the page shows: the filters, and the pages turned (each older page's cursor, in order). */
+interface View {
+  filters: Filters;
+  cursors: string[];
+}
+
+/**
+ * The view kept in the address's query (`#/missions?status=failed&type=pricing&cursor=…`): Back
+ * from a mission, Forward, a reload and a shared link show the same filters and page.
+ */
+function viewOf(query: string): View {
+  const params = new URLSearchParams(query);
+  const filters = { ...NO_FILTERS };
+  for (const field of FILTER_FIELDS) filters[field] = params.get(field) ?? '';
+  return { filters, cursors: params.getAll('cursor') };
+}
+
+/** Shows `view`: the address, in place of the one before, says it, and the page follows. */
+function show({ filters, cursors }: View): void {
+  const params = new URLSearchParams();
+  for (const field of FILTER_FIELDS) if (filters[field]) params.set(field, filters[field]);
+  for (const cursor of cursors) params.append('cursor', cursor);
+  const text = params.toString();
+  replaceRoute(text ? `#/missions?${text}` : '#/missions');
+}
+
+/** `address`: the address's query, which holds the view. */
+export function MissionsPage({ address }: { address: string }) {
+  const { filters, cursors } = viewOf(address);
   const cursor = cursors.at(-1);
   const path = `/api/missions${query({
     title: filters.title.trim(),
@@ -35,10 +62,9 @@ export function MissionsPage() {
   const { value: page, error, reload } = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
   // Any event may add a mission or change one on this page; a burst costs one reload.
   const live = useLiveEvents({}, useThrottled(reload, 500));
-  const set = (field: keyof Filters) => (event: Event) => {
-    setFilters({ ...filters, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value });
-    setCursors([]);
-  };
+  // Other filters show other missions: from the newest again.
+  const set = (field: keyof Filters) => (event: Event) =>
+    show({ filters: { ...filters, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value }, cursors: [] });
 
   return (
     <section aria-labelledby="missions-title">
@@ -129,10 +155,10 @@ export function MissionsPage() {
         </div>
       )}
       <div class="pager">
-        <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+        <button type="button" disabled={cursors.length === 0} onClick={() => show({ filters, cursors: cursors.slice(0, -1) })}>
           Newer
         </button>
-        <button type="button" disabled={!page?.nextCursor} onClick={() => page?.nextCursor && setCursors([...cursors, page.nextCursor])}>
+        <button type="button" disabled={!page?.nextCursor} onClick={() => page?.nextCursor && show({ filters, cursors: [...cursors, page.nextCursor] })}>
           Older
         </button>
       </div>
