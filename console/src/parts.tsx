@@ -142,3 +142,23 @@ export function useAction(reload: () => void): {
   };
   return { busy, outcome, failure, run, heading };
 }
+
+/**
+ * A search field whose value counts once committed (Enter, or leaving the field), not on every key.
+ * What is typed until then is the field's own: were the field given the committed value on every
+ * render, the page's next render (a live reload) would put it back over the typing. A new
+ * committed value (Back, a link) replaces what was typed.
+ */
+export function CommittedInput({ value, onCommit, placeholder }: { value: string; onCommit: (value: string) => void; placeholder?: string }) {
+  const [typed, setTyped] = useState(value);
+  useEffect(() => setTyped(value), [value]);
+  return (
+    <input
+      type="search"
+      placeholder={placeholder}
+      value={typed}
+      onInput={(event) => setTyped(event.currentTarget.value)}
+      onChange={(event) => onCommit(event.currentTarget.value)}
+    />
+  );
+}

@@ -654,6 +654,30 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
   });
 
+  it('given a filter typed but not yet committed, when live events reload the Missions page, then the typing stays', async () => {
+    await open('Missions', 'Missions');
+    await page.getByText('Live', { exact: true }).waitFor();
+    // Each field in turn: leaving one commits it.
+    for (const [label, typed] of [
+      ['Search by title', 'Minibar'],
+      ['Agent', 'agent-'],
+    ]) {
+      const field = page.getByLabel(label);
+      await field.pressSequentially(typed);
+      // A mission created now reaches the page through its live stream: the page renders again.
+      const title = `Typed over ${Date.now()}`;
+      await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+      await page.getByRole('link', { name: title }).waitFor();
+      expect(await field.inputValue()).toBe(typed);
+      // Committed, the typing is the filter.
+      await field.press('Enter');
+      await page.getByRole('link', { name: title }).waitFor({ state: 'detached' });
+      await field.fill('');
+      await field.press('Enter');
+      await page.getByRole('link', { name: title }).waitFor();
+    }
+  });
+
   it('given a live stream the intake refuses, then the console asks again less and less often, says when, and goes live once it is let through', async () => {
     // On a fake clock, the waits between attempts pass at once, and in order.
     const tokens: string[] = [];

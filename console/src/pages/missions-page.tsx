@@ -3,7 +3,7 @@ import { MISSION_TYPES, PRIORITY_LEVELS } from '../../../libs/mission/src/missio
 import { api, Mission, Page, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, PageTitle, useLoaded } from '../parts';
+import { CommittedInput, ErrorNote, PageTitle, useLoaded } from '../parts';
 import { replaceRoute } from '../route';
 
 interface Filters {
@@ -63,8 +63,8 @@ export function MissionsPage({ address }: { address: string }) {
   // Any event may add a mission or change one on this page; a burst costs one reload.
   const live = useLiveEvents({}, useThrottled(reload, 500));
   // Other filters show other missions: from the newest again.
-  const set = (field: keyof Filters) => (event: Event) =>
-    show({ filters: { ...filters, [field]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value }, cursors: [] });
+  const commit = (field: keyof Filters, value: string) => show({ filters: { ...filters, [field]: value }, cursors: [] });
+  const set = (field: keyof Filters) => (event: Event) => commit(field, (event.currentTarget as HTMLInputElement | HTMLSelectElement).value);
 
   return (
     <section aria-labelledby="missions-title">
@@ -75,7 +75,7 @@ export function MissionsPage({ address }: { address: string }) {
         <label>
           Search by title
           {/* Searched when the field is committed (Enter or leaving it), not on every key. */}
-          <input type="search" value={filters.title} onChange={set('title')} />
+          <CommittedInput value={filters.title} onCommit={(value) => commit('title', value)} />
         </label>
         <label>
           Status
@@ -106,7 +106,7 @@ export function MissionsPage({ address }: { address: string }) {
         </label>
         <label>
           Agent
-          <input type="text" value={filters.agentId} onChange={set('agentId')} placeholder="agent-lena" />
+          <CommittedInput value={filters.agentId} onCommit={(value) => commit('agentId', value)} placeholder="agent-lena" />
         </label>
         <label>
           Created from
