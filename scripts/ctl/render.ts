@@ -16,14 +16,31 @@ export function fields(rows: [string, Cell][]): string {
   return rows.map(([name, value]) => `${name.padEnd(width)}  ${forTerminal(value === null || value === undefined ? '—' : String(value))}`).join('\n');
 }
 
-/** A time in the local time zone, to the second: what an operator reads at a glance. */
-export function localTime(iso: string | null | undefined): string {
+/**
+ * A time in the local time zone (or `timeZone`), to the second, with its offset from UTC: what an
+ * operator reads at a glance, and still one instant when pasted into a ticket read in another zone.
+ */
+export function localTime(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return '—';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+  const parts = new Intl.DateTimeFormat('en-CA', { ...WRITTEN, timeZone }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  // `GMT+05:30`, or a bare `GMT` at UTC.
+  const offset = part('timeZoneName').replace(/^GMT/, '') || '+00:00';
+  return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}:${part('second')} ${offset}`;
 }
+
+const WRITTEN: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+  timeZoneName: 'longOffset',
+};
 
 /** Milliseconds as a short age: 850ms, 12s, 4m 05s, 2h 10m. */
 export function age(ms: number): string {
