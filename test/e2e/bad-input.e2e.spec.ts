@@ -378,6 +378,34 @@ describe('bad input (four services, real Redis)', () => {
     expect(dotted.body.details).toEqual([{ field: 'a.b', problems: ['property a.b should not exist'] }]);
   });
 
+  it('given a body that is JSON but no object, then the 400 says it must be an object, on the create and on every other body', async () => {
+    // `null` and `"hi"` were "not valid JSON"; an array to another route, "property 0 should not exist", "cron is required", …
+    for (const path of ['/api/missions', '/api/schedules', '/api/dlq/requeue']) {
+      for (const body of ['null', '"hi"', '42', '[]', '[{"cron":"* * * * *"}]']) {
+        const response = await system.api.post(path).set('Content-Type', 'application/json').send(body).expect(400);
+        // An array gets past the JSON parser (which takes only objects and arrays) and is refused with the body's other rules.
+        const expected = body.startsWith('[')
+          ? { message: 'request validation failed', details: [{ field: 'body', problems: ['the body must be a JSON object'] }] }
+          : { message: 'the body must be a JSON object', details: [] };
+        expect({ path, body, message: response.body.message, details: response.body.details }).toEqual({ path, body, ...expected });
+      }
+    }
+  });
+
+  it('given a value of the wrong type, then its problem is the type alone, said once', async () => {
+    // `null` also broke the length rule, and the string rule twice; `abc` the integer rule and both bounds.
+    const note = await system.api.post(`/api/missions/${terminalMissionId}/approve`).send({ note: null }).expect(400);
+    expect(note.body.details).toEqual([{ field: 'note', problems: ['note must be a string'] }]);
+    const limit = await system.api.get('/api/missions?limit=abc').expect(400);
+    expect(limit.body.details).toEqual([{ field: 'limit', problems: [expect.stringMatching(/^limit must be an integer number$/)] }]);
+    // A value of the right type keeps every rule it breaks.
+    const long = await system.api
+      .post(`/api/missions/${terminalMissionId}/approve`)
+      .send({ note: 'x'.repeat(501) })
+      .expect(400);
+    expect(long.body.details).toEqual([{ field: 'note', problems: ['note must be shorter than or equal to 500 characters'] }]);
+  });
+
   // The reason is kept in plain in every SubjectErased: the guest's address there outlived the erasure.
   it('given an erasure whose reason holds an e-mail address, then it is a 400 before anything is looked up', async () => {
     const named = await system.api.delete('/api/subjects/guest:4711').send({ reason: 'Art. 17 request from anna@example.com' }).expect(400);

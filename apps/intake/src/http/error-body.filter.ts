@@ -4,6 +4,7 @@ import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { ForbiddenJsonKeyError, IllegalTransitionError } from '@app/mission';
 import { bodyStillArriving } from './request-body';
+import { NOT_AN_OBJECT } from './request-validation.pipe';
 
 /** The one shape of every error the API returns. */
 export interface ErrorBody {
@@ -69,7 +70,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     return {
       statusCode: failure.status,
       error: STATUS_CODES[failure.status] ?? 'Error',
-      message: BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body',
+      message: scalarBody(failure) ? NOT_AN_OBJECT : (BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body'),
       details: [],
     };
   }
@@ -110,9 +111,24 @@ function withoutQuotedRequest(status: number, message: string): string {
   return noRoute ? `no such route: ${noRoute[1]}; the routes are listed at /docs` : message;
 }
 
-/** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large). */
-function bodyParserFailure(exception: unknown): { status: number; type: string } | undefined {
+/** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large), and the body it failed to parse. */
+function bodyParserFailure(exception: unknown): { status: number; type: string; body: unknown } | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, type } = exception as { status?: unknown; type?: unknown };
-  return typeof status === 'number' && typeof type === 'string' && status >= 400 && status < 500 ? { status, type } : undefined;
+  const { status, type, body } = exception as { status?: unknown; type?: unknown; body?: unknown };
+  return typeof status === 'number' && typeof type === 'string' && status >= 400 && status < 500 ? { status, type, body } : undefined;
+}
+
+/**
+ * Whether body-parser refused valid JSON that is no object or array (`null`, `"hi"`, `42`): its
+ * strict mode takes only those, and calls the rest a parse failure, which "not valid JSON" would
+ * misname.
+ */
+function scalarBody(failure: { type: string; body: unknown }): boolean {
+  if (failure.type !== 'entity.parse.failed' || typeof failure.body !== 'string') return false;
+  try {
+    JSON.parse(failure.body);
+    return true;
+  } catch {
+    return false;
+  }
 }

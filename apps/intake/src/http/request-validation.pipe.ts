@@ -6,21 +6,32 @@ export interface FieldErrorBody {
   problems: string[];
 }
 
+/** What the API says of a body that is no JSON object (`[]`, `null`, `"hi"`): every body it takes is one. */
+export const NOT_AN_OBJECT = 'the body must be a JSON object';
+
 /** One entry per bad field, with the path into the body, e.g. {field: "source.recordId", problems: [...]}. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrorBody[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [requiredWhenAbsent({ field, problems: Object.values(error.constraints) }, error.value === undefined)] : [];
+    const own = error.constraints ? [tidied({ field, problems: Object.values(error.constraints) }, error.value === undefined)] : [];
     return [...own, ...fieldErrors(error.children ?? [], field)];
   });
 }
 
+/** class-validator's messages for a value of the wrong type (IsString, IsInt, IsNumber, IsBoolean, IsArray, IsObject). */
+const WRONG_TYPE = /\bmust be an? (string|integer number|number|boolean value|array|object)\b/;
+
 /**
- * A field the request does not have at all gets one problem, that it is required, instead of every
- * rule its absence breaks ("reason must be a string", "reason should not be empty", …).
+ * A field's problems as a client can act on them. A field the request does not have at all gets
+ * one, that it is required, instead of every rule its absence breaks ("reason must be a string",
+ * "reason should not be empty", …). A value of the wrong type gets only that: the rules on its
+ * length or range say nothing of `null` or `"abc"` ("limit must not be less than 1"). A problem two
+ * rules report (two string checks) is said once.
  */
-function requiredWhenAbsent(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
-  return absent ? { field: detail.field, problems: [`${detail.field} is required`] } : detail;
+function tidied(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
+  if (absent) return { field: detail.field, problems: [`${detail.field} is required`] };
+  const wrongType = detail.problems.filter((problem) => WRONG_TYPE.test(problem));
+  return { field: detail.field, problems: [...new Set(wrongType.length > 0 ? wrongType : detail.problems)] };
 }
 
 /**
@@ -59,14 +70,20 @@ export class RequestValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type !== 'body' || metadata.metatype !== MissionCreateDto) return super.transform(value, metadata);
-    if (!isPlainObject(value)) throw invalid([{ field: 'body', problems: ['the body must be a JSON object'] }]);
+    if (metadata.type !== 'body') return super.transform(value, metadata);
+    // Not left to the DTO's rules, which read an array's indexes as properties ("property 0 should not exist").
+    const notAnObject = () => invalid([{ field: 'body', problems: [NOT_AN_OBJECT] }]);
+    if (metadata.metatype !== MissionCreateDto) {
+      if (value !== undefined && !isPlainObject(value)) throw notAnObject();
+      return super.transform(value, metadata);
+    }
+    if (!isPlainObject(value)) throw notAnObject();
     const checked = checkMissionCreate(value);
     if (!checked.ok) {
       throw invalid(
         checked.problems.map((problem) => {
           const field = fieldPath(problem);
-          return requiredWhenAbsent({ field, problems: problem.problems }, !hasProperty(value, problem));
+          return tidied({ field, problems: problem.problems }, !hasProperty(value, problem));
         }),
       );
     }
