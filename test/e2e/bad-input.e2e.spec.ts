@@ -406,6 +406,16 @@ describe('bad input (four services, real Redis)', () => {
     expect(long.body.details).toEqual([{ field: 'note', problems: ['note must be shorter than or equal to 500 characters'] }]);
   });
 
+  it("given a reviewer's output that is no finite JSON, then the problem names the output's own path", async () => {
+    // It said "payload.recommendedRate is not a finite number" under the field `output`.
+    const response = await system.api
+      .post(`/api/missions/${terminalMissionId}/approve`)
+      .set('Content-Type', 'application/json')
+      .send('{"output":{"recommendedRate":1e400}}')
+      .expect(400);
+    expect(response.body.details).toEqual([{ field: 'output', problems: ['output.recommendedRate is not a finite number'] }]);
+  });
+
   // The reason is kept in plain in every SubjectErased: the guest's address there outlived the erasure.
   it('given an erasure whose reason holds an e-mail address, then it is a 400 before anything is looked up', async () => {
     const named = await system.api.delete('/api/subjects/guest:4711').send({ reason: 'Art. 17 request from anna@example.com' }).expect(400);

@@ -37,25 +37,26 @@ export interface PayloadLimits {
  * erased, and a rounded number merged two guests into one subject.
  */
 export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
-  return shapeProblem(value, limits) ?? guestIdProblem(value);
+  return shapeProblem(value, limits, 'payload') ?? guestIdProblem(value);
 }
 
-function shapeProblem(value: unknown, limits: PayloadLimits): string | null {
+/** Why a free JSON value (a payload, a reviewer's output) is refused, its paths under `root`, or null. */
+function shapeProblem(value: unknown, limits: PayloadLimits, root: string): string | null {
   let keys = 0;
   const visit = (node: unknown, depth: number, path: string): string | null => {
     if (typeof node === 'number' && !Number.isFinite(node)) return `${path} is not a finite number`;
     if (typeof node !== 'object' || node === null) return null;
-    if (depth > limits.maxDepth) return `payload nests deeper than ${limits.maxDepth} levels`;
+    if (depth > limits.maxDepth) return `${root} nests deeper than ${limits.maxDepth} levels`;
     for (const [key, child] of Object.entries(node)) {
-      if (FORBIDDEN_KEYS.has(key)) return `payload key "${key}" is not allowed`;
+      if (FORBIDDEN_KEYS.has(key)) return `${root} key "${key}" is not allowed`;
       keys += 1;
-      if (keys > limits.maxKeys) return `payload has more than ${limits.maxKeys} keys`;
+      if (keys > limits.maxKeys) return `${root} has more than ${limits.maxKeys} keys`;
       const problem = visit(child, depth + 1, `${path}.${key}`);
       if (problem) return problem;
     }
     return null;
   };
-  return visit(value, 1, 'payload');
+  return visit(value, 1, root);
 }
 
 export function IsSafePayload(limits: PayloadLimits, options?: ValidationOptions): PropertyDecorator {
@@ -68,11 +69,13 @@ export function IsSafePayload(limits: PayloadLimits, options?: ValidationOptions
       options,
       validator: {
         validate(value: unknown) {
-          lastProblem = payloadProblem(value, limits) ?? '';
+          // The guest's id is the create payload's; elsewhere (a reviewer's edited output) only the shape counts, named after its field.
+          const name = String(propertyName);
+          lastProblem = (name === 'payload' ? payloadProblem(value, limits) : shapeProblem(value, limits, name)) ?? '';
           return lastProblem === '';
         },
         defaultMessage(_args: ValidationArguments) {
-          return lastProblem || 'payload is not allowed';
+          return lastProblem || `${String(propertyName)} is not allowed`;
         },
       },
     });
