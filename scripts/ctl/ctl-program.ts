@@ -239,26 +239,33 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .command('list')
     .description('Dead-lettered missions, oldest first: reason, attempts, last error.')
     .option('--limit <n>', 'how many, 1..200', '50')
-    .option('--offset <n>', 'how many to skip', '0')
+    .option('--offset <n>', 'how many to skip: the offset the previous page printed', '0')
     .action(async (options: { limit: string; offset: string }, command: Command) => {
-      const letters = await api.get<DeadLetter[]>('/api/dlq', { limit: options.limit, offset: options.offset });
-      show(
-        command,
-        letters,
-        () =>
-          `${table(
-            ['mission', 'type', 'attempts', 'dead-lettered', 'reason', 'last error', 'title'],
-            letters.map((letter) => [
-              letter.missionId,
-              letter.type,
-              letter.attempts,
-              localTime(letter.deadLetteredAt),
-              letter.reason,
-              letter.lastError,
-              letter.title,
-            ]),
-          )}\n${letters.length} dead letter(s)`,
-      );
+      // The list answers no total and no next page: queue stats' count of the dead-lettered is the
+      // total the footer shows, and says whether there is more (--json prints the API's list as is).
+      const [letters, stats] = await Promise.all([
+        api.get<DeadLetter[]>('/api/dlq', { limit: options.limit, offset: options.offset }),
+        api.get<QueueStats>('/api/missions/queue/stats'),
+      ]);
+      show(command, letters, () => {
+        // The API took the offset (a whole number; negative counts as 0), so it reads as one here.
+        const from = Math.max(Number(options.offset), 0);
+        const total = stats.deadLettered;
+        const shown = letters.length > 0 ? `${from + 1}–${from + letters.length}` : '0';
+        const next = from + letters.length < total ? `\nmore: --offset ${from + letters.length}` : '';
+        return `${table(
+          ['mission', 'type', 'attempts', 'dead-lettered', 'reason', 'last error', 'title'],
+          letters.map((letter) => [
+            letter.missionId,
+            letter.type,
+            letter.attempts,
+            localTime(letter.deadLetteredAt),
+            letter.reason,
+            letter.lastError,
+            letter.title,
+          ]),
+        )}\n${shown} of ${total} dead letter(s)${next}`;
+      });
     });
   dlq
     .command('requeue')
@@ -361,9 +368,23 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .description('The review inbox, oldest first.')
     .addOption(new Option('--type <type>', 'only this type').choices(MISSION_TYPES))
     .addOption(new Option('--priority <level>', 'only this priority level').choices(PRIORITY_LEVELS))
-    .action(async (options: { type?: string; priority?: string }, command: Command) => {
-      const page = await api.get<MissionPage<Mission>>('/api/reviews', { type: options.type, priority: options.priority });
-      show(command, page, () => `${table(MISSION_HEAD, page.items.map(missionRow))}\n${page.items.length} waiting for review`);
+    .option('--limit <n>', 'page size, 1..200', '50')
+    .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
+    .action(async (options: { type?: string; priority?: string; limit: string; cursor?: string }, command: Command) => {
+      const page = await api.get<MissionPage<Mission>>('/api/reviews', {
+        type: options.type,
+        priority: options.priority,
+        limit: options.limit,
+        cursor: options.cursor,
+      });
+      show(command, page, () => {
+        // The inbox answers no total: the count is all that wait (for these filters) only when
+        // this page is the whole inbox.
+        const whole = !options.cursor && !page.nextCursor;
+        const count = whole ? `${page.items.length} waiting for review` : `${page.items.length} on this page`;
+        const next = page.nextCursor ? `\nmore: --cursor ${page.nextCursor}` : '';
+        return `${table(MISSION_HEAD, page.items.map(missionRow))}\n${count}${next}`;
+      });
     });
   reviews
     .command('approve')

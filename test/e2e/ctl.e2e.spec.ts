@@ -140,6 +140,54 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect((await ctl(['reviews', 'reject', created.body.id])).code).toBe(EXIT.usage);
   });
 
+  it('given more dead letters than --limit, then dlq list shows which of how many and the --offset of the rest', async () => {
+    for (const title of ['Paged letter 1', 'Paged letter 2']) {
+      const created = await system.api
+        .post('/api/missions')
+        .send({ ...broken, title })
+        .expect(201);
+      await system.waitForStatus(created.body.id, ['dead_lettered']);
+    }
+    const total = (await json<{ deadLettered: number }>(['queue', 'stats'])).deadLettered;
+    // It printed "1 dead letter(s)", which read as all there were.
+    expect(await ctl(['dlq', 'list', '--limit', '1'])).toMatchObject({
+      code: EXIT.ok,
+      stdout: expect.stringMatching(new RegExp(`\n1–1 of ${total} dead letter\\(s\\)\nmore: --offset 1\n$`)),
+    });
+    const last = await ctl(['dlq', 'list', '--limit', '1', '--offset', String(total - 1)]);
+    expect(last.stdout).toMatch(new RegExp(`\n${total}–${total} of ${total} dead letter\\(s\\)\n$`));
+    expect((await json<unknown[]>(['dlq', 'list', '--limit', '1'])).length).toBe(1);
+  });
+
+  describe('against an intake that holds guest replies for review', () => {
+    let reviewing: InProcessSystem;
+    let reviewingUrl: string;
+    beforeAll(async () => {
+      reviewing = await startInProcessSystem('e2e-ctl-review', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+      await reviewing.intake.listen(0, '127.0.0.1');
+      reviewingUrl = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+    }, 60_000);
+    afterAll(async () => reviewing?.close());
+
+    it('given more waiting than --limit, then reviews list says it is a page and prints the cursor of the next', async () => {
+      for (const room of [11, 12, 13]) {
+        const created = await reviewing.api
+          .post('/api/missions')
+          .send({ type: 'guest_support', title: `Towels for room ${room}`, description: 'Guest asks for towels.', priority: 'normal', payload: {} })
+          .expect(201);
+        await reviewing.waitForStatus(created.body.id, ['awaiting_review']);
+      }
+      const env = { BRAIN_URL: reviewingUrl };
+      expect((await ctl(['reviews', 'list'], env)).stdout).toMatch(/\n3 waiting for review\n$/);
+      // It printed "2 waiting for review", which read as all there were, and had no --limit nor --cursor.
+      const first = await ctl(['reviews', 'list', '--limit', '2'], env);
+      expect(first).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/\n2 on this page\nmore: --cursor \S+\n$/) });
+      const cursor = /--cursor (\S+)/.exec(first.stdout)?.[1] ?? '';
+      const rest = await ctl(['reviews', 'list', '--limit', '2', '--cursor', cursor], env);
+      expect(rest).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/Towels for room 13[^]*\n1 on this page\n$/) });
+    });
+  });
+
   it('given a server without a route (review not enabled there), then exit 5', async () => {
     const error = apiError(404, JSON.stringify({ statusCode: 404, error: 'Not Found', message: 'Cannot GET /api/reviews', details: [] }), 'GET /api/reviews');
     expect(error).toMatchObject({ exitCode: EXIT.unavailable, message: expect.stringMatching(/does not offer it/) });
