@@ -1,3 +1,6 @@
+import { parseRetryAfterMs } from '@app/llm';
+import { localTime } from './render';
+
 /** Exit codes of `npm run ctl`, one per kind of outcome, so scripts can tell them apart. */
 export const EXIT = {
   ok: 0,
@@ -11,6 +14,11 @@ export const EXIT = {
   unreachable: 4,
   /** The server does not offer this (a route an older intake does not have). */
   unavailable: 5,
+  /**
+   * Too many requests (429): the key's RATE_LIMIT_PER_MINUTE is spent, or the address's
+   * AUTH_FAILURES_PER_MINUTE. Nothing is wrong with the request: the same one succeeds later.
+   */
+  retryLater: 6,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -94,7 +102,7 @@ export class BrainApi {
     }
     const text = await response.text();
     if (response.ok) return (text === '' ? undefined : parseAnswer(text, this.baseUrl)) as T;
-    throw apiError(response.status, text, `${method} ${new URL(url).pathname}`);
+    throw apiError(response.status, text, `${method} ${new URL(url).pathname}`, parseRetryAfterMs(response.headers));
   }
 }
 
@@ -110,8 +118,11 @@ function parseAnswer(text: string, baseUrl: string): unknown {
   }
 }
 
-/** The CtlError for an error answer of the API (its ErrorBodyView, or whatever it sent). */
-export function apiError(status: number, text: string, what: string): CtlError {
+/**
+ * The CtlError for an error answer of the API (its ErrorBodyView, or whatever it sent); for a 429,
+ * `retryAfterMs` is its Retry-After, which says when to try again.
+ */
+export function apiError(status: number, text: string, what: string, retryAfterMs?: number): CtlError {
   let message = text.slice(0, 500);
   let details = '';
   try {
@@ -125,6 +136,11 @@ export function apiError(status: number, text: string, what: string): CtlError {
   }
   const said = `${what}: ${status} ${message}${details}`;
   if (status === 404 && NO_ROUTE.test(message)) return new CtlError(`${what}: this server does not offer it (${message})`, EXIT.unavailable);
+  if (status === 429) {
+    const when =
+      retryAfterMs === undefined ? 'later' : `in ${Math.ceil(retryAfterMs / 1000)} s (at ${localTime(new Date(Date.now() + retryAfterMs).toISOString())})`;
+    return new CtlError(`${said}; try again ${when}`, EXIT.retryLater);
+  }
   if (status === 401 || status === 403) return new CtlError(said, EXIT.auth);
   if (status >= 500) return new CtlError(said, EXIT.unreachable);
   return new CtlError(said, EXIT.refused);

@@ -40,7 +40,9 @@ Exit codes:
   2  bad arguments
   3  BRAIN_API_KEY missing or wrong (401), or its role may not do this (403)
   4  the API cannot be reached, or failed (5xx)
-  5  the server does not offer it (a route an older intake does not have)`;
+  5  the server does not offer it (a route an older intake does not have)
+  6  too many requests (429): try again when it says (the key's requests a minute are spent,
+     or this address failed to authenticate too often)`;
 
 function missionRow(mission: Mission): (string | number | null)[] {
   return [mission.id, mission.status, mission.type, mission.priority, mission.attempts, mission.assignedAgentId, localTime(mission.createdAt), mission.title];

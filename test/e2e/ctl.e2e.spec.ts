@@ -58,7 +58,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     const result = await ctl([...command, '--help']);
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout).toMatch(/^Usage: brain-ctl/);
-    if (command.length < 2) expect(result.stdout).toMatch(/Exit codes:\n {2}0 {2}done/);
+    if (command.length < 2) expect(result.stdout).toMatch(/Exit codes:\n {2}0 {2}done[^]*\n {2}6 {2}too many requests/);
   });
 
   it('given bad arguments, no key, a wrong key or no server, then the documented exit codes', async () => {
@@ -185,6 +185,44 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       const cursor = /--cursor (\S+)/.exec(first.stdout)?.[1] ?? '';
       const rest = await ctl(['reviews', 'list', '--limit', '2', '--cursor', cursor], env);
       expect(rest).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/Towels for room 13[^]*\n1 on this page\n$/) });
+    });
+  });
+
+  describe('against an intake that takes few requests a minute', () => {
+    /** RATE_LIMIT_PER_MINUTE of each key, and AUTH_FAILURES_PER_MINUTE of each address. */
+    const LIMIT = 5;
+    let limited: InProcessSystem;
+    let limitedUrl: string;
+    beforeAll(async () => {
+      limited = await startInProcessSystem('e2e-ctl-limited', { RATE_LIMIT_PER_MINUTE: String(LIMIT), AUTH_FAILURES_PER_MINUTE: String(LIMIT) });
+      await limited.intake.listen(0, '127.0.0.1');
+      limitedUrl = `http://127.0.0.1:${(limited.intake.getHttpServer().address() as AddressInfo).port}`;
+    }, 60_000);
+    afterAll(async () => limited?.close());
+
+    /** Runs `queue stats` with this key until it is not `whileCode` (a minute may end on the way: at most two minutes' worth). */
+    const untilRefused = async (key: string, whileCode: number) => {
+      for (let sent = 0; sent <= 2 * LIMIT + 1; sent += 1) {
+        const result = await ctl(['queue', 'stats'], { BRAIN_URL: limitedUrl, BRAIN_API_KEY: key });
+        if (result.code !== whileCode) return result;
+      }
+      throw new Error(`still exit ${whileCode} after ${2 * LIMIT + 2} runs`);
+    };
+    const retryLater = {
+      code: EXIT.retryLater,
+      stdout: '',
+      stderr: expect.stringMatching(/: 429 .*; try again in \d+ s \(at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d\)\n$/),
+    };
+
+    // It exited 1, "the API refused it", and did not say when the key could ask again.
+    it("given the key's minute spent, then exit 6 and when to try again, from Retry-After", async () => {
+      expect(await untilRefused(TEST_KEYS.reader, EXIT.ok)).toEqual(retryLater);
+    });
+
+    // Last: from then on this address is refused whatever key it sends.
+    it('given too many failed authentications from the address, then exit 6 and when to try again', async () => {
+      expect(await untilRefused('not-a-key-0000000000', EXIT.auth)).toEqual(retryLater);
+      expect(await ctl(['queue', 'stats'], { BRAIN_URL: limitedUrl, BRAIN_API_KEY: TEST_KEYS.operator })).toEqual(retryLater);
     });
   });
 
