@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
@@ -8,7 +9,7 @@ import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
 import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
-import { BrainApi, CtlError, EXIT, ExitCode, pathSegment } from './brain-api';
+import { apiError, BrainApi, CtlError, EXIT, ExitCode, pathSegment } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
 
@@ -165,7 +166,11 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--status <statuses>', 'only events that put a mission into these statuses, comma-separated')
     .option('--from-start', 'replay the whole log first', false)
     .option('--count <n>', 'stop after this many events')
-    .addHelpText('after', '\nReconnects after a dropped connection and resumes where it stopped (Last-Event-ID): no event is lost.')
+    .addHelpText(
+      'after',
+      '\nReconnects after a dropped connection and resumes where it stopped (Last-Event-ID): no event is lost.\n' +
+        'Refused with 429 (too many live streams, or the key spent its minute), it waits as long as Retry-After asks.',
+    )
     .action(async (missionId: string | undefined, options: { type?: string; status?: string; fromStart: boolean; count?: string }, command: Command) => {
       const json = globals(command).json;
       const limit = wholeNumberOption('--count', options.count) ?? Infinity;
@@ -177,6 +182,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       // Read once, before the loop: without a key it is exit 3, not a drop to reconnect after.
       const authHeaders = api.authHeaders;
       while (!stop.signal.aborted) {
+        let wait = RECONNECT_MS;
         // After a drop, resume after the last event seen, whatever --from-start said.
         const url = api.url('/api/stream', { ...filters, from: options.fromStart && lastId === undefined ? 'start' : undefined });
         try {
@@ -196,14 +202,19 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             (position) => (lastId = position),
           );
         } catch (error) {
-          if (error instanceof StreamRefusedError && error.status !== 429) throw apiErrorOf(error);
-          const why =
-            error instanceof StreamRefusedError
-              ? 'the intake has too many open live streams (429)'
-              : `the stream dropped (${error instanceof Error ? error.message : String(error)})`;
-          io.stderr.write(`watch: ${why}; reconnecting\n`);
+          if (!(error instanceof StreamRefusedError)) {
+            io.stderr.write(`watch: the stream dropped (${error instanceof Error ? error.message : String(error)}); reconnecting\n`);
+          } else {
+            const refusal = apiError(error.status, error.body, 'GET /api/stream', error.retryAfterMs);
+            if (refusal.exitCode !== EXIT.retryLater) throw refusal;
+            // Too many live streams, or the key's minute spent: reconnecting sooner than Retry-After
+            // is refused again, and spends the budget of everyone using the key.
+            io.stderr.write(`watch: ${refusal.message}; reconnecting then\n`);
+            wait = Math.max(RECONNECT_MS, error.retryAfterMs ?? 0);
+          }
         }
-        if (!stop.signal.aborted) await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
+        // Ctrl-C (or --count) ends the wait too: it may be a minute.
+        await delay(wait, undefined, { signal: stop.signal }).catch(() => undefined);
       }
     });
 
@@ -454,10 +465,6 @@ function wholeNumberOption(name: string, text: string | undefined): number | und
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
   if (!Number.isSafeInteger(value) || value < 1) throw new CtlError(`${name} must be a whole number of at least 1, got ${text}`, EXIT.usage);
   return value;
-}
-
-function apiErrorOf(error: StreamRefusedError): CtlError {
-  return new CtlError(error.message, error.status === 401 || error.status === 403 ? EXIT.auth : error.status >= 500 ? EXIT.unreachable : EXIT.refused);
 }
 
 function readJsonFile(file: string): unknown {

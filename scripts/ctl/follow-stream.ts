@@ -1,4 +1,5 @@
 import { createParser, EventSourceMessage } from 'eventsource-parser';
+import { parseRetryAfterMs } from '@app/llm';
 import { STREAM_CONNECTED_EVENT } from '@app/mission';
 
 export interface StreamMessage {
@@ -11,6 +12,8 @@ export class StreamRefusedError extends Error {
   constructor(
     readonly status: number,
     readonly body: string,
+    /** A 429's Retry-After: how long the intake asks to be left alone. */
+    readonly retryAfterMs?: number,
   ) {
     super(`the stream was refused: HTTP ${status} ${body}`);
     this.name = 'StreamRefusedError';
@@ -37,7 +40,9 @@ export async function followStream(
     if (signal.aborted) return;
     throw error;
   }
-  if (response.status !== 200 || !response.body) throw new StreamRefusedError(response.status, await response.text());
+  if (response.status !== 200 || !response.body) {
+    throw new StreamRefusedError(response.status, await response.text(), response.status === 429 ? parseRetryAfterMs(response.headers) : undefined);
+  }
   const parser = createParser({
     onEvent: (event: EventSourceMessage) => {
       if (event.event === STREAM_CONNECTED_EVENT) onConnected(event.data);

@@ -219,6 +219,27 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       expect(await untilRefused(TEST_KEYS.reader, EXIT.ok)).toEqual(retryLater);
     });
 
+    it("given the key's minute spent, then missions watch says when it reconnects, waits that long, and Ctrl-C ends the wait", async () => {
+      await untilRefused(TEST_KEYS.reader, EXIT.ok);
+      const stop = new AbortController();
+      let stderr = '';
+      const started = Date.now();
+      const code = await runCtl(['missions', 'watch'], {
+        stdout: { write: () => true },
+        // Ctrl-C as soon as it says it waits.
+        stderr: { write: (text: string) => ((stderr += text), stop.abort()) },
+        env: { BRAIN_URL: limitedUrl, BRAIN_API_KEY: TEST_KEYS.reader },
+        signal: stop.signal,
+      });
+      // It said "too many open live streams" and asked again every second, each time refused.
+      expect({ code, stderr }).toEqual({
+        code: EXIT.ok,
+        stderr: expect.stringMatching(/^watch: GET \/api\/stream: 429 rate limit exceeded.*; try again in \d+ s \(at .*\); reconnecting then\n$/),
+      });
+      // Not the rest of the minute: the wait ended with Ctrl-C.
+      expect(Date.now() - started).toBeLessThan(20_000);
+    });
+
     // Last: from then on this address is refused whatever key it sends.
     it('given too many failed authentications from the address, then exit 6 and when to try again', async () => {
       expect(await untilRefused('not-a-key-0000000000', EXIT.auth)).toEqual(retryLater);
