@@ -654,6 +654,25 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
   });
 
+  it('given a filtered Missions page, when a mission is opened and its "← Missions" link followed, then the list is filtered as it was', async () => {
+    await open('Missions', 'Missions');
+    const filtered = page.waitForResponse((response) => response.url().endsWith('/api/missions?type=maintenance&limit=50'));
+    await page.getByLabel('Type').selectOption('maintenance');
+    await filtered;
+    const first = page
+      .getByRole('table', { name: /missions on this page/ })
+      .getByRole('link')
+      .first();
+    const title = await first.innerText();
+    await first.click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    // It went to the whole list, newest first.
+    await page.getByRole('link', { name: '← Missions' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
+    expect(await page.getByLabel('Type').inputValue()).toBe('maintenance');
+    expect(page.url()).toMatch(/#\/missions\?type=maintenance$/);
+  });
+
   it('given a filter typed but not yet committed, when live events reload the Missions page, then the typing stays', async () => {
     await open('Missions', 'Missions');
     await page.getByText('Live', { exact: true }).waitFor();

@@ -3,6 +3,7 @@ import { allows, api, Caller, Mission, MissionEvent } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+import { missionsListAddress } from './missions-page';
 
 interface ChainCheck {
   verified: boolean;
@@ -42,7 +43,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   return (
     <section aria-labelledby="mission-title">
       <p>
-        <a href="#/missions">← Missions</a>
+        <a href={missionsListAddress()}>← Missions</a>
       </p>
       <PageTitle live={live} headingRef={heading}>
         <span id="mission-title">{current?.title ?? 'Mission'}</span>

@@ -44,8 +44,17 @@ function show({ filters, cursors }: View): void {
   replaceRoute(text ? `#/missions?${text}` : '#/missions');
 }
 
+/** The list as the Missions page last showed it, for a mission's link back to it. */
+let lastShown = '#/missions';
+
+/** Where "← Missions" goes: the list with the filters and page it was last shown with. */
+export function missionsListAddress(): string {
+  return lastShown;
+}
+
 /** `address`: the address's query, which holds the view. */
 export function MissionsPage({ address }: { address: string }) {
+  lastShown = address ? `#/missions?${address}` : '#/missions';
   const { filters, cursors } = viewOf(address);
   const cursor = cursors.at(-1);
   const path = `/api/missions${query({
