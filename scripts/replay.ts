@@ -27,6 +27,7 @@ import {
   scanExport,
   verifyLog,
 } from '@app/audit';
+import { KEY_PREFIX_PATTERN } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import {
   DataKeySettings,
@@ -142,7 +143,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       'seed nodes of a Redis Cluster, used instead of --redis-url (env REDIS_CLUSTER_NODES)',
       io.env.REDIS_CLUSTER_NODES || undefined,
     )
-    .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX || 'brain:')
+    // An empty KEY_PREFIX is no prefix, not the default: `brain:` may be another deployment's keys (see purge).
+    .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX ?? 'brain:')
     .option('--partitions <n>', 'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS)', parsePositiveInt, partitionsDefault)
     .option('--json', 'machine-readable output on stdout', false)
     .exitOverride()
@@ -432,6 +434,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     )
     .action(async (options: { yes: boolean }, command: Command) => {
       const g = globals(command);
+      // A prefix without its closing `:` is the start of other deployments' prefixes too (`walk` of `walk-other:`),
+      // and an empty one of every key.
+      if (!KEY_PREFIX_PATTERN.test(g.prefix)) {
+        throw new CliError(`purge refuses prefix "${g.prefix}": a key prefix ends with ":" and holds only letters, digits and : _ . - (e.g. "brain:")`);
+      }
       await withRedis(g, async (redis, keys) => {
         if (!options.yes) {
           const count = await countKeysByPrefix(redis, keys.prefix);

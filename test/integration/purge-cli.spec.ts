@@ -44,6 +44,25 @@ describe('replay purge (real Redis, a private prefix)', () => {
     expect(await redis.exists(lookalike)).toBe(1);
   });
 
+  it('given a prefix without its closing ":", then it refuses: it is the start of other deployments\' prefixes too', async () => {
+    // `…purge-cli:<hex>` would also take `…purge-cli:<hex>X:…`, the lookalike's, were purge to run.
+    const result = await replay(['purge', '--prefix', prefix.slice(0, -1), '--yes']);
+
+    expect(result).toEqual({
+      code: EXIT_USAGE,
+      stdout: '',
+      stderr: expect.stringMatching(/^replay: purge refuses prefix "test:purge-cli:[0-9a-f]+": a key prefix ends with ":"/),
+    });
+    expect(await countKeysByPrefix(redis, prefix)).toBe(1_500);
+    expect(await redis.exists(lookalike)).toBe(1);
+  });
+
+  it('given an empty KEY_PREFIX, then it refuses instead of purging the default prefix', async () => {
+    const result = await runReplayCli(['purge', '--yes'], { KEY_PREFIX: '' });
+
+    expect(result).toMatchObject({ code: EXIT_USAGE, stdout: '', stderr: expect.stringContaining('purge refuses prefix ""') });
+  });
+
   it('given --json, then the count comes as JSON', async () => {
     const result = await replay(['--json', '--prefix', prefix, 'purge', '--yes']);
     expect(result.code).toBe(EXIT_OK);

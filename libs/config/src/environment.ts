@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { IsClusterNodeList } from './cluster-nodes';
 import { httpUrlParser } from './http-url';
 import { IsParsedBy } from './parsed-by';
@@ -14,6 +14,12 @@ import { IsRetentionDays } from './retention-days';
  */
 export const MAX_TOKENS_PARAMETERS = ['max_completion_tokens', 'max_tokens'] as const;
 export type MaxTokensParameter = (typeof MAX_TOKENS_PARAMETERS)[number];
+
+/**
+ * A key prefix: letters, digits and `: _ . -`, ending with `:` (see Environment.KEY_PREFIX). The
+ * replay CLI's purge holds its `--prefix` to it too.
+ */
+export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]*:$/;
 
 /**
  * Every environment variable the services read, with its default. The README's configuration
@@ -34,8 +40,9 @@ export class Environment {
 
   @Expose()
   @IsString()
-  @MinLength(1)
-  @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'KEY_PREFIX may hold only letters, digits and : _ . -' })
+  // The trailing `:` keeps one prefix from being the start of another (`walk` would take the keys
+  // of `walk-other:`), so a SCAN or purge of a prefix reaches its own deployment's keys only.
+  @Matches(KEY_PREFIX_PATTERN, { message: 'KEY_PREFIX must end with ":" and hold only letters, digits and : _ . - (e.g. "brain:")' })
   KEY_PREFIX = 'brain:';
 
   @Expose()

@@ -66,7 +66,20 @@ describe('loadEnvironment', () => {
   });
 
   it('given empty strings, then they count as unset', () => {
-    expect(loadEnvironment({ KEY_PREFIX: '', PORT: '' }).KEY_PREFIX).toBe('brain:');
+    expect(loadEnvironment({ LOG_LEVEL: '', PORT: '' })).toMatchObject({ LOG_LEVEL: 'info', PORT: undefined });
+  });
+
+  it("given an empty KEY_PREFIX, then it is refused instead of taking the default, another deployment's keys", () => {
+    expect(() => loadEnvironment({ KEY_PREFIX: '', PORT: 'x' })).toThrow(
+      new ConfigError(['KEY_PREFIX="": set but empty; unset it for the default or give a value', 'PORT="x": PORT must be an integer number']),
+    );
+  });
+
+  it('given a KEY_PREFIX without its closing ":", then it is refused: it would be the start of other prefixes', () => {
+    expect(() => loadEnvironment({ KEY_PREFIX: 'walk' })).toThrow(/KEY_PREFIX="walk": KEY_PREFIX must end with ":"/);
+    expect(() => loadEnvironment({ KEY_PREFIX: 'walk:{x}:' })).toThrow(/KEY_PREFIX="walk:\{x\}:"/);
+    expect(loadEnvironment({ KEY_PREFIX: 'walk-other:' }).KEY_PREFIX).toBe('walk-other:');
+    expect(loadEnvironment({}).KEY_PREFIX).toBe('brain:');
   });
 });
 

@@ -18,13 +18,20 @@ export function environmentVariableNames(): string[] {
   return [...new Set(rules.map((rule) => rule.propertyName))];
 }
 
-/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset. */
+/**
+ * Set but empty, these are refused rather than taken as unset: an empty KEY_PREFIX would give the
+ * default `brain:`, which may be another deployment's keys in the same Redis.
+ */
+const NOT_EMPTY = ['KEY_PREFIX'];
+
+/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset (but see NOT_EMPTY). */
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = environmentVariableNames();
   const present = Object.fromEntries(Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''));
   const env = plainToInstance(Environment, present, { excludeExtraneousValues: true, exposeDefaultValues: true });
+  const empty = NOT_EMPTY.filter((name) => source[name] === '').map((name) => `${name}="": set but empty; unset it for the default or give a value`);
   const errors = validateSync(env, { forbidUnknownValues: true });
-  if (errors.length > 0) throw new ConfigError(errors.map((error) => describe(error, present[error.property])));
+  if (empty.length + errors.length > 0) throw new ConfigError([...empty, ...errors.map((error) => describe(error, present[error.property]))]);
   const conflicts = [...combinationProblems(env), ...dataKeyProblems(env, source.NODE_ENV)];
   if (conflicts.length > 0) throw new ConfigError(conflicts);
   return env;
