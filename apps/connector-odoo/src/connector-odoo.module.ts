@@ -7,7 +7,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
-import { ENVIRONMENT, keyLayoutOf, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
+import { ENVIRONMENT, keyLayoutOf, logRedisError, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
 import { ServiceTracer } from '@app/tracing';
 import { ConnectorHealthController } from './connector-health.controller';
 import { ConnectorHost } from './connector-host';
@@ -37,7 +37,7 @@ export class ConnectorOdooModule {
       controllers: [ConnectorHealthController, MetricsController],
       providers: [
         { provide: ENVIRONMENT, useValue: env },
-        { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${CONNECTOR}-commands` }) },
+        { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${CONNECTOR}-commands`, log: logRedisError }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MetricsRegistry, useValue: new MetricsRegistry(CONNECTOR) },
         { provide: ServiceTracer, useValue: ServiceTracer.of(CONNECTOR, env) },

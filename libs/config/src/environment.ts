@@ -38,6 +38,17 @@ export class Environment {
   @IsClusterNodeList()
   REDIS_CLUSTER_NODES?: string;
 
+  /**
+   * How long a service waits at start for Redis to answer before it exits (69): long enough for a
+   * Redis started beside it, short enough that a wrong address is reported, not waited on.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  REDIS_STARTUP_TIMEOUT_MS = 30_000;
+
   @Expose()
   @IsString()
   // The trailing `:` keeps one prefix from being the start of another (`walk` would take the keys

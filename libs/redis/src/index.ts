@@ -4,3 +4,4 @@ export * from './lua-script';
 export * from './redis-clock';
 export * from './embedded-redis';
 export * from './free-port';
+export * from './redis-startup';

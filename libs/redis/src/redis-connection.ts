@@ -22,10 +22,15 @@ export interface RedisConnectionOptions {
   blocking?: boolean;
   /** Connects at the first command instead of at once (see testRedisConnection). */
   lazyConnect?: boolean;
+  /**
+   * Where the connection's errors go: the first of each outage, and its end. Default: a line on
+   * stderr. A duplicate reports where its original does unless given its own.
+   */
+  log?: (message: string) => void;
 }
 
 export function createRedis(url: string, options: RedisConnectionOptions): Redis {
-  return new Redis(url, { ...nodeOptions(options), retryStrategy: reconnectDelay });
+  return reportingErrors(new Redis(url, { ...nodeOptions(options), retryStrategy: reconnectDelay }), options);
 }
 
 /** A Cluster client when `REDIS_CLUSTER_NODES` is set, else a client for `REDIS_URL`, with the same options either way. */
@@ -45,17 +50,65 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     // topology, and a master that restarts without a failover sends none.
     clusterNodeRetryStrategy: reconnectDelay,
   };
-  return new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings);
+  return reportingErrors(new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings), options);
 }
 
 /** A new client to the same server or cluster, with its own options (a blocking reader, say). */
 export function duplicateConnection(connection: RedisConnection, options: RedisConnectionOptions): RedisConnection {
-  if (!isCluster(connection)) return connection.duplicate({ ...nodeOptions(options), retryStrategy: reconnectDelay });
-  return connection.duplicate(undefined, {
+  const reporting = { ...options, log: options.log ?? errorLogs.get(connection) };
+  if (!isCluster(connection)) return reportingErrors(connection.duplicate({ ...nodeOptions(options), retryStrategy: reconnectDelay }), reporting);
+  const duplicate = connection.duplicate(undefined, {
     ...connection.options,
     redisOptions: { ...connection.options.redisOptions, ...nodeOptions(options) },
     enableAutoPipelining: !options.blocking,
   });
+  return reportingErrors(duplicate, reporting);
+}
+
+/** Where each connection made here reports its errors, for its duplicates. */
+const errorLogs = new WeakMap<RedisConnection, (message: string) => void>();
+
+/**
+ * Without an `error` listener ioredis prints every failed reconnect with a stack (20 in 35 s while
+ * Redis is down); this one reports an outage once, with its first error, and once more when the
+ * connection is back. Commands meanwhile wait or fail on their own, as before.
+ */
+function reportingErrors<C extends RedisConnection>(connection: C, options: RedisConnectionOptions): C {
+  const log = options.log ?? ((message: string) => process.stderr.write(`[redis] ${message}\n`));
+  errorLogs.set(connection, log);
+  let failing = false;
+  connection.on('error', (error: Error) => {
+    if (failing) return;
+    failing = true;
+    log(`Redis connection ${options.name} failed: ${error.message}; reconnecting (further errors are not logged until it is back)`);
+  });
+  connection.on('ready', () => {
+    if (failing) log(`Redis connection ${options.name} is back`);
+    failing = false;
+  });
+  warnOnceOfUnneededPassword();
+  return connection;
+}
+
+/**
+ * ioredis warns through console.warn at every connect of every client (a start makes 20 and more)
+ * when REDIS_URL holds a password that the server does not ask for; the first warning says it all.
+ */
+const UNNEEDED_PASSWORD_WARNING = /^\[WARN\] (Redis server|This Redis server's `default` user) does not require a password/;
+let passwordWarningFiltered = false;
+
+function warnOnceOfUnneededPassword(): void {
+  if (passwordWarningFiltered) return;
+  passwordWarningFiltered = true;
+  const warn = console.warn;
+  let warned = false;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && UNNEEDED_PASSWORD_WARNING.test(args[0])) {
+      if (warned) return;
+      warned = true;
+    }
+    warn(...args);
+  };
 }
 
 export function isCluster(connection: RedisConnection): connection is Cluster {

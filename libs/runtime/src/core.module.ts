@@ -18,6 +18,11 @@ import { personalDataOf } from './personal-data-of';
 import { StreamMetrics } from './stream-metrics';
 import { ENVIRONMENT, REDIS, SERVICE_NAME } from './tokens';
 
+/** A Redis connection's outage and its end, in the service's log (see createRedisConnection). */
+export function logRedisError(message: string): void {
+  new Logger('Redis').warn(message);
+}
+
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
@@ -32,7 +37,7 @@ export class CoreModule implements OnApplicationShutdown {
       providers: [
         { provide: ENVIRONMENT, useValue: env },
         { provide: SERVICE_NAME, useValue: service },
-        { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${service}-commands` }) },
+        { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${service}-commands`, log: logRedisError }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
         {

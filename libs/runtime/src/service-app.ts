@@ -6,10 +6,11 @@ import { Logger } from 'nestjs-pino';
 import { ConfigError, Environment, loadEnvironment } from '@app/config';
 import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
-import { createRedisConnection } from '@app/redis';
+import { createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisUnavailableError, waitForRedis } from '@app/redis';
 import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
+import { logRedisError } from './core.module';
 import { limitHeapGrowth } from './heap-growth';
 import { keyLayoutOf } from './key-layout-of';
 import { describeListenFailure } from './listen-failure';
@@ -41,7 +42,7 @@ export function streamsServer(
 ): RedisStreamsServer {
   const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
-    connect: (purpose) => createRedisConnection(env, { name: `${service}-${purpose}`, blocking: purpose === 'reader' }),
+    connect: (purpose) => createRedisConnection(env, { name: `${service}-${purpose}`, blocking: purpose === 'reader', log: logRedisError }),
     streams: keys.partitions.map((partition) => ({ stream: partition.stream(service), poisonStream: partition.poison(service) })),
     group: service,
     consumer: `${service}-${hostname()}-${process.pid}-${Date.now().toString(36)}`,
@@ -104,6 +105,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
 /** The `main.ts` of every service: validate the environment first, then start, then listen. */
 export async function runService(definition: ServiceDefinition): Promise<void> {
   const env = environmentOrExit(definition.name, process.env);
+  await redisOrExit(definition.name, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env).catch(exitOnConfigError(definition.name));
@@ -126,6 +128,8 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   }
   labelProcessLogs('one-process');
   const envs = definitions.map((definition) => environmentOrExit(definition.name, { ...process.env, PORT: String(ports[definition.name]) }));
+  // The services read the same Redis variables, so one wait covers all.
+  await redisOrExit('one-process', envs[0]);
   // One heap for all: the services read the same variable, so any one's value is the process'.
   limitHeapGrowth(envs[0].HEAP_GROWING_PERCENT);
   const apps: INestApplication[] = [];
@@ -193,11 +197,25 @@ function environmentOrExit(service: ServiceName, source: NodeJS.ProcessEnv): Env
 }
 
 /**
+ * Waits for Redis (REDIS_STARTUP_TIMEOUT_MS) before any module uses it, so that an unreachable Redis
+ * is one line and exit 69 instead of the clients' reconnect errors and then a crash.
+ */
+export async function redisOrExit(who: string, env: Environment): Promise<void> {
+  try {
+    await waitForRedis(env, { timeoutMs: env.REDIS_STARTUP_TIMEOUT_MS, log: (line) => process.stderr.write(`${who}: ${line}\n`) });
+  } catch (error) {
+    if (!(error instanceof RedisUnavailableError)) return exitOnConfigError(who)(error);
+    process.stderr.write(`${who}: ${error.message}\n`);
+    process.exit(EXIT_REDIS_UNAVAILABLE);
+  }
+}
+
+/**
  * A ConfigError, whether from the environment or found while the service is built (API_KEYS) or
  * started (LOG_PARTITIONS against the one recorded): its message and exit 78, no stack; any other
  * error is thrown on.
  */
-function exitOnConfigError(service: ServiceName): (error: unknown) => never {
+function exitOnConfigError(service: string): (error: unknown) => never {
   return (error) => {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${service}: ${error.message}\n`);

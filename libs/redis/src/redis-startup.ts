@@ -1,0 +1,59 @@
+import { ReplyError } from 'ioredis';
+import { ConfigError } from '@app/config';
+import { redactUrl } from './embedded-redis';
+import { createRedisConnection, RedisTarget } from './redis-connection';
+
+/**
+ * Redis did not answer within the start-up wait: no configuration error (78) but a service that is
+ * not there, maybe not yet; the services exit with EXIT_REDIS_UNAVAILABLE on it.
+ */
+export class RedisUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/** EX_UNAVAILABLE of sysexits.h: a service the process needs is not available. */
+export const EXIT_REDIS_UNAVAILABLE = 69;
+
+export interface WaitForRedisOptions {
+  timeoutMs: number;
+  /** Told once, at the first failed attempt, that the wait has begun and why. */
+  log: (line: string) => void;
+}
+
+/**
+ * Waits until Redis answers a PING, reconnecting as the services' clients do. Throws
+ * RedisUnavailableError past `timeoutMs`, naming the variable to check, and a ConfigError when the
+ * server answers but refuses the credentials, which waiting does not fix.
+ */
+export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<void> {
+  const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
+  const variable = cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
+  const where = cluster ? `the Redis Cluster at ${target.REDIS_CLUSTER_NODES}` : `Redis at ${redactUrl(target.REDIS_URL)}`;
+  const seconds = Math.round(options.timeoutMs / 1_000);
+  let reason: string | undefined;
+  // Blocking: its PING waits through the reconnects instead of failing after a few.
+  const connection = createRedisConnection(target, { name: 'startup-check', blocking: true, lazyConnect: true, log: () => undefined });
+  connection.on('error', (error: Error & { lastNodeError?: Error }) => {
+    // A cluster's own error only says that no node answered; the last node's says why.
+    const why = error.lastNodeError?.message ?? error.message;
+    if (reason === undefined) options.log(`waiting for ${where} (${why}), up to ${seconds} s`);
+    reason = why;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), options.timeoutMs)));
+  try {
+    const outcome = await Promise.race([connection.ping().then(() => 'ready' as const), deadline]);
+    if (outcome === 'timeout') throw new RedisUnavailableError(`cannot reach ${where} within ${seconds} s (${reason ?? 'no answer'}); check ${variable}`);
+  } catch (error) {
+    if (error instanceof RedisUnavailableError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ReplyError) throw new ConfigError([`${variable}: ${where} refused the connection: ${message}`]);
+    throw new RedisUnavailableError(`cannot reach ${where} (${message}); check ${variable}`);
+  } finally {
+    clearTimeout(timer);
+    connection.disconnect();
+  }
+}
