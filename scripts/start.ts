@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { ConfigError } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
 import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
@@ -79,5 +80,6 @@ function finish(code: number): void {
 
 main(process.argv).catch((error: unknown) => {
   process.stderr.write(`start: ${error instanceof Error ? error.message : String(error)}\n`);
-  finish(1);
+  // A bad variable (the ports) ends as the services end on one: 78, so scripts tell it from a crash.
+  finish(error instanceof ConfigError ? 78 : 1);
 });

@@ -1,3 +1,4 @@
+import { ConfigError } from '@app/config';
 import { servicePorts } from '@app/runtime';
 import { childLogFormat, readyMessage } from '../../scripts/launcher';
 
@@ -27,6 +28,11 @@ describe('servicePorts (npm start, the demo)', () => {
     expect(() => servicePorts({ PORT: 'http' })).toThrow(/PORT="http" is not a port from 1 to 65535/);
     expect(() => servicePorts({ EXECUTOR_PORT: '0' })).toThrow(/EXECUTOR_PORT="0"/);
     expect(() => servicePorts({ PORT: '65535' })).toThrow(/orchestrator would get port 65536 \(PORT\+1\); set ORCHESTRATOR_PORT/);
+  });
+
+  it('given a bad PORT, then it is a configuration error naming PORT once', () => {
+    expect(() => servicePorts({ PORT: 'abc' })).toThrow(ConfigError);
+    expect(() => servicePorts({ PORT: 'abc' })).toThrow(new ConfigError(['PORT="abc" is not a port from 1 to 65535']));
   });
 
   it('given two services on one port, then it refuses, naming both', () => {

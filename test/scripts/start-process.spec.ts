@@ -148,6 +148,14 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given PORT=abc, then npm start says so once and exits 78, as for any bad variable', async () => {
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: 'abc' });
+    running.push(start.child);
+
+    expect(await start.exited).toBe(78);
+    expect(start.stderr).toEqual(['start: invalid configuration:', '  - PORT="abc" is not a port from 1 to 65535']);
+  });
+
   it('given PORT and --split, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
     const port = await freePortRun();
     const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });

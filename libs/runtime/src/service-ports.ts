@@ -1,3 +1,4 @@
+import { ConfigError } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 
 /** Each service's own port variable; `PORT` is the intake's (the API's) when the services run together. */
@@ -13,7 +14,7 @@ const DEFAULT_INTAKE_PORT = 3000;
  * The ports of the four services on one machine (the launcher's children, or one process): the
  * intake gets PORT (default 3000), each other service its own variable, else the next port after
  * the intake's in the order of SERVICE_NAMES (3001, 3002, 3003 by default). One PORT for all would
- * have them all bind the same port.
+ * have them all bind the same port. A bad value is a ConfigError (exit 78, as any bad variable).
  */
 export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number> {
   const problems: string[] = [];
@@ -28,7 +29,8 @@ export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number
   const intake = read(PORT_VARIABLES.intake) ?? DEFAULT_INTAKE_PORT;
   const ports = {} as Record<ServiceName, number>;
   SERVICE_NAMES.forEach((name, offset) => {
-    ports[name] = read(PORT_VARIABLES[name]) ?? intake + offset;
+    // The intake's is read above; reading PORT again would report a bad PORT twice.
+    ports[name] = offset === 0 ? intake : (read(PORT_VARIABLES[name]) ?? intake + offset);
     if (ports[name] > 65535) problems.push(`${name} would get port ${ports[name]} (PORT+${offset}); set ${PORT_VARIABLES[name]}`);
   });
   for (const name of SERVICE_NAMES) {
@@ -37,6 +39,6 @@ export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number
       problems.push(`${name} and ${clash} would both get port ${ports[name]} (${PORT_VARIABLES[name]}, ${PORT_VARIABLES[clash]})`);
     }
   }
-  if (problems.length > 0) throw new Error(`invalid ports: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new ConfigError(problems);
   return ports;
 }
