@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import Redis from 'ioredis';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
-import { resolveRedis, ResolvedRedis, deleteKeysByPrefix } from '@app/redis';
+import { resolveRedis, ResolvedRedis, deleteKeysByPrefix, redactUrl } from '@app/redis';
 import { BenchOptions, DEFAULT_OPTIONS, SMOKE_OPTIONS } from './bench/options';
 import { formatReport } from './bench/report';
 import { pidsFromLauncherLine } from './bench/rss';
@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
       intake: { API_KEYS: `bench-submit-${Date.now()}:${apiKey}:submitter,bench-operator-${Date.now()}:${operatorKey}:operator` },
     };
     ui.log(
-      `bench: KEY_PREFIX=${keyPrefix}; Redis ${redisServer.url}; ports ${SERVICE_NAMES.map((n) => `${n} ${ports[n]}`).join(', ')}; ` +
+      `bench: KEY_PREFIX=${keyPrefix}; Redis ${redactUrl(redisServer.url)}; ports ${SERVICE_NAMES.map((n) => `${n} ${ports[n]}`).join(', ')}; ` +
         `mode ${askedMode}; guest data ${guestData}; mock LLM latency ${options.llmLatencyMs} ms${options.smoke ? '; smoke run' : ''}`,
     );
     const launch: LaunchOptions = {

@@ -156,6 +156,26 @@ describe('the services and npm start as processes', () => {
     expect(start.stderr).toEqual(['start: invalid configuration:', '  - PORT="abc" is not a port from 1 to 65535']);
   });
 
+  it('given a REDIS_URL with a password, then npm start never prints it, and says which KEY_PREFIX it runs with', async () => {
+    const withPassword = new URL(redisUrl());
+    withPassword.password = 'start-process-redis-password';
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), REDIS_URL: withPassword.toString(), PORT: String(await freePortRun()), LOG_FORMAT: 'json' });
+    running.push(start.child);
+
+    await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the ready line of npm start',
+    });
+    withPassword.password = '***';
+    expect(start.stdout).toContainEqual(
+      `launcher     | Redis at ${withPassword.toString()}, KEY_PREFIX=${prefix}; running intake, orchestrator, executor, evaluator in one process. Press Ctrl-C to stop.`,
+    );
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+    expect([...start.stdout, ...start.stderr].join('\n')).not.toContain('start-process-redis-password');
+  });
+
   it('given PORT and --split, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
     const port = await freePortRun();
     const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });
