@@ -154,7 +154,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     : services.map((name) => ({
         name,
         entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'),
-        env: { ...options.serviceEnv?.[name], PORT: String(ports[name]) },
+        env: { ...options.serviceEnv?.[name], PORT: String(ports[name]), PORT_VARIABLE: PORT_VARIABLES[name] },
       }));
   // With the whole system; by default on the port after the last service's (3004 by default).
   if (options.env.ODOO_URL?.trim() && services.length === SERVICE_NAMES.length) {

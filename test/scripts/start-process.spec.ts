@@ -101,9 +101,26 @@ describe('the services and npm start as processes', () => {
 
       expect(await all.exited).toBe(1);
       expect(all.stderr).toEqual([
-        `evaluator: cannot listen on port ${taken}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`,
+        `evaluator: cannot listen on port ${taken}: it is already in use (EADDRINUSE); stop what holds it or set EVALUATOR_PORT to a free port`,
       ]);
       expect([...all.stdout, ...all.stderr].join('\n')).not.toMatch(/^\s+at /m);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it("given --split and the orchestrator's port (PORT+1) taken, then its line names ORCHESTRATOR_PORT, not the PORT it was handed", async () => {
+    const port = await freePortRun();
+    // The launcher's readiness checks connect to it too; closing them at once lets holder.close() end.
+    const holder: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => holder.listen(port + 1, resolve));
+    try {
+      const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+      running.push(start.child);
+      expect(await start.exited).toBe(1);
+      expect(start.stdout).toContainEqual(
+        `orchestrator | orchestrator: cannot listen on port ${port + 1}: it is already in use (EADDRINUSE); stop what holds it or set ORCHESTRATOR_PORT to a free port`,
+      );
     } finally {
       await new Promise((resolve) => holder.close(resolve));
     }

@@ -19,6 +19,11 @@ describe('describeListenFailure', () => {
     expect(line).not.toMatch(/\n/);
   });
 
+  it('given the variable that set the port, then the hint names it', () => {
+    const error = Object.assign(new Error('listen EADDRINUSE: address already in use :::3001'), { code: 'EADDRINUSE' });
+    expect(describeListenFailure(3001, error, 'ORCHESTRATOR_PORT')).toMatch(/set ORCHESTRATOR_PORT to a free port$/);
+  });
+
   it('given a permission error, then it names it', () => {
     const error = Object.assign(new Error('listen EACCES: permission denied 0.0.0.0:80'), { code: 'EACCES' });
     expect(describeListenFailure(80, error)).toBe('cannot listen on port 80: permission denied (EACCES); ports below 1024 need privileges');

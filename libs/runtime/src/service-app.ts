@@ -16,7 +16,7 @@ import { keyLayoutOf } from './key-layout-of';
 import { describeListenFailure } from './listen-failure';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
-import { servicePorts } from './service-ports';
+import { PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
 
 /** How long a service that could not listen gets to close its consumer before it exits anyway. */
@@ -109,7 +109,8 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env).catch(exitOnConfigError(definition.name));
-  await listenOrExit(definition, app, port);
+  // The launcher hands each service PORT, but a person set ORCHESTRATOR_PORT (or PORT+1): PORT_VARIABLE names that one.
+  await listenOrExit(definition, app, port, process.env.PORT_VARIABLE?.trim() || 'PORT');
 }
 
 /**
@@ -153,7 +154,7 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
     });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
-    await listenOrExit(definition, app, ports[definition.name], () => closeAll(apps));
+    await listenOrExit(definition, app, ports[definition.name], PORT_VARIABLES[definition.name], () => closeAll(apps));
   }
 }
 
@@ -227,12 +228,13 @@ async function listenOrExit(
   definition: ServiceDefinition,
   app: INestApplication,
   port: number,
+  portVariable: string,
   close: () => Promise<unknown> = () => app.close(),
 ): Promise<void> {
   try {
     await app.listen(port);
   } catch (error) {
-    process.stderr.write(`${definition.name}: ${describeListenFailure(port, error)}\n`);
+    process.stderr.write(`${definition.name}: ${describeListenFailure(port, error, portVariable)}\n`);
     // The stream consumers already run; close them (bounded) so they leave nothing half-handled.
     setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
     await close().catch(() => undefined);
