@@ -154,7 +154,7 @@ async function main(argv: string[]): Promise<number> {
       failure ??= new Error(`a service exited unexpectedly (code ${code})`);
       abort.abort();
     });
-    await waitUntilReady(ports, { timeoutMs: READY_TIMEOUT_MS, signal: abort.signal }).catch((error: unknown) => {
+    await waitUntilReady(ports, { listening: system.listening, timeoutMs: READY_TIMEOUT_MS, signal: abort.signal }).catch((error: unknown) => {
       throw abort.signal.aborted ? new BenchAborted() : error;
     });
     const mode: Mode = new Set(Object.values(pids)).size === 1 ? 'one-process' : 'split';

@@ -261,7 +261,7 @@ async function main(argv: string[]): Promise<number> {
     let tracked: Tracked[] = [];
     try {
       if (interrupted) throw new Aborted();
-      await waitReady(ports, abort.signal, term);
+      await waitReady(ports, running.listening, abort.signal, term);
       tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture), approved: 0, rejected: 0 }));
       const deadline = Date.now() + options.timeout * 1000;
       const bars = term.startBars();
@@ -475,12 +475,12 @@ async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) 
   await Promise.all(workers);
 }
 
-async function waitReady(ports: Record<ServiceName, number>, signal: AbortSignal, term: Terminal): Promise<void> {
+async function waitReady(ports: Record<ServiceName, number>, listening: ReadonlySet<ServiceName>, signal: AbortSignal, term: Terminal): Promise<void> {
   term.line('Waiting for the services to be ready…');
   // All four, not just the intake: a mission submitted before the orchestrator consumes would only sit in the queue,
   // but a service that never gets ready is better reported here than as a timeout later.
   try {
-    await waitUntilReady(ports, { timeoutMs: READY_TIMEOUT_MS, signal });
+    await waitUntilReady(ports, { listening, timeoutMs: READY_TIMEOUT_MS, signal });
   } catch (error) {
     if (signal.aborted) throw new Aborted();
     throw error;

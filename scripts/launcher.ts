@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { resolveRedis, ResolvedRedis } from '@app/redis';
-import { PORT_VARIABLES, servicePorts } from '@app/runtime';
+import { isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
@@ -29,12 +29,13 @@ export function readyMessage(ports: Record<ServiceName, number>, services: reado
 }
 
 /**
- * Resolves once every service answers 200 on /health/ready; rejects after `timeoutMs` (naming the
- * services still not ready and the last problem) or when `signal` aborts.
+ * Resolves once every service has said it listens (`listening`, from its own child: another process
+ * on the port would answer the health check too) and answers 200 on /health/ready; rejects after
+ * `timeoutMs` (naming the services still not ready and the last problem) or when `signal` aborts.
  */
 export async function waitUntilReady(
   ports: Partial<Record<ServiceName, number>>,
-  options: { timeoutMs: number; signal: AbortSignal; intervalMs?: number },
+  options: { listening: ReadonlySet<ServiceName>; timeoutMs: number; signal: AbortSignal; intervalMs?: number },
 ): Promise<void> {
   const until = Date.now() + options.timeoutMs;
   const pending = new Set(Object.keys(ports) as ServiceName[]);
@@ -42,6 +43,10 @@ export async function waitUntilReady(
   for (;;) {
     for (const name of [...pending]) {
       options.signal.throwIfAborted();
+      if (!options.listening.has(name)) {
+        lastProblem = `${name}: not listening yet`;
+        continue;
+      }
       try {
         const response = await fetch(`http://127.0.0.1:${ports[name]}/health/ready`, {
           signal: AbortSignal.any([options.signal, AbortSignal.timeout(5_000)]),
@@ -101,6 +106,8 @@ export interface LaunchOptions {
 export interface RunningSystem {
   redisUrl: string;
   ports: Record<ServiceName, number>;
+  /** The services whose own child said it listens on its port (waitUntilReady). */
+  listening: ReadonlySet<ServiceName>;
   /** Idempotent: services first (SIGTERM, then SIGKILL after the timeout), then a private Redis. */
   stop(): Promise<void>;
   /** 0 after stop(); non-zero when a service died on its own (the rest are stopped by then). */
@@ -179,6 +186,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
   let resolveExited: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (resolveExited = resolve));
   const running: Service[] = [];
+  const listening = new Set<ServiceName>();
 
   // Services sit in their own process groups (below), so if the launcher dies without stop() they would linger.
   const killOnExit = () => {
@@ -220,7 +228,11 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         ...ownEnv,
         REDIS_URL: redis.url,
       };
-      const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The IPC channel carries each service's word that it listens.
+      const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      child.on('message', (message) => {
+        if (isListeningMessage(message)) listening.add(message.service);
+      });
       const prefix = linePrefix(name, color, isServiceName(name) ? COLORS[name] : undefined);
       for (const stream of [child.stdout, child.stderr]) {
         if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
@@ -250,7 +262,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     throw error;
   }
 
-  return { redisUrl: redis.url, ports, stop: () => shutdown(0), exited };
+  return { redisUrl: redis.url, ports, listening, stop: () => shutdown(0), exited };
 }
 
 function isAlive(child: ChildProcess): boolean {

@@ -66,7 +66,11 @@ async function main(argv: string[]): Promise<void> {
 
   const ports = system.ports;
   const keyFile = path.relative(process.cwd(), path.join(dataDir, LOCAL_KEY_FILE)) || LOCAL_KEY_FILE;
-  waitUntilReady(Object.fromEntries(services.map((name) => [name, ports[name]])), { timeoutMs: READY_TIMEOUT_MS, signal: waiting.signal }).then(
+  waitUntilReady(Object.fromEntries(services.map((name) => [name, ports[name]])), {
+    listening: system.listening,
+    timeoutMs: READY_TIMEOUT_MS,
+    signal: waiting.signal,
+  }).then(
     () => log(readyMessage(ports, services, process.env, keyFile)),
     (error: unknown) => {
       if (!waiting.signal.aborted) log(`Still waiting: ${error instanceof Error ? error.message : String(error)}`);

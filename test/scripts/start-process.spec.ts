@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -123,6 +124,24 @@ describe('the services and npm start as processes', () => {
       );
     } finally {
       await new Promise((resolve) => holder.close(resolve));
+    }
+  });
+
+  it('given another system already answering on its ports, then npm start never says Ready: its own service could not listen', async () => {
+    const port = await freePortRun();
+    // As a second `npm start` finds the first: every port answers its health check with 200.
+    const others = [0, 1, 2, 3].map(() => createHttpServer((_request, response) => response.writeHead(200).end('{"status":"ok"}')));
+    await Promise.all(others.map((server, offset) => new Promise<void>((resolve) => server.listen(port + offset, resolve))));
+    try {
+      const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+      running.push(start.child);
+
+      expect(await start.exited).toBe(1);
+      expect(start.stdout.join('\n')).toMatch(/intake: cannot listen on port \d+: it is already in use/);
+      expect(start.stdout.filter((line) => line.includes('Ready:'))).toEqual([]);
+    } finally {
+      for (const server of others) server.closeAllConnections();
+      await Promise.all(others.map((server) => new Promise((resolve) => server.close(resolve))));
     }
   });
 

@@ -14,3 +14,4 @@ export * from './stream-metrics';
 export * from './retry-schedule';
 export * from './periodic-task';
 export * from './personal-data-of';
+export * from './launcher-channel';

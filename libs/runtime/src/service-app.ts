@@ -13,6 +13,7 @@ import { ConsumerHealth } from './consumer-health';
 import { logRedisError } from './core.module';
 import { limitHeapGrowth } from './heap-growth';
 import { keyLayoutOf } from './key-layout-of';
+import { reportListening } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
@@ -242,4 +243,5 @@ async function listenOrExit(
   }
   // The one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the port is bound.
   app.get(Logger).log(`${definition.name} listening on port ${port}`);
+  reportListening(definition.name);
 }
