@@ -273,6 +273,36 @@ describe('the services and npm start as processes', () => {
     expect(start.stderr.join('\n')).not.toMatch(/^\s+at /m);
   });
 
+  it('given the launcher is killed outright (kill -9), then its services stop too instead of serving on as orphans', async () => {
+    const port = await freePortRun();
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+    running.push(start.child);
+    await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the ready line of npm start',
+    });
+    const pid = Number(/Started one-process \(pid (\d+)\)/.exec(start.stdout.join('\n'))?.[1]);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      expect(alive()).toBe(true);
+      start.child.kill('SIGKILL');
+      await start.exited;
+
+      await waitFor(async () => !alive(), { timeoutMs: 15_000, intervalMs: 100, what: 'the one process to stop after its launcher died' });
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+    }
+  });
+
   it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'demo-keep-running-'));
     const fixtures = path.join(dir, 'one-mission.json');

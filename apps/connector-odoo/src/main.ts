@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadEnvironment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { limitHeapGrowth, redisOrExit } from '@app/runtime';
+import { limitHeapGrowth, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
 import { ConnectorOdooModule } from './connector-odoo.module';
 
 /** The connector's own port when PORT is not set (the four services use 3000–3003). */
@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     process.stderr.write('connector-odoo: ODOO_URL is not set; there is no Odoo to connect to\n');
     process.exit(78);
   }
+  // Before the wait for Redis, which may be long: a launcher gone meanwhile is not seen afterwards.
+  stopWhenLauncherGoes();
   await redisOrExit('connector-odoo', env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const app = await NestFactory.create(ConnectorOdooModule.register(env), { bufferLogs: true, bodyParser: false });

@@ -13,7 +13,7 @@ import { ConsumerHealth } from './consumer-health';
 import { logRedisError } from './core.module';
 import { limitHeapGrowth } from './heap-growth';
 import { keyLayoutOf } from './key-layout-of';
-import { reportListening } from './launcher-channel';
+import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
@@ -106,6 +106,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
 /** The `main.ts` of every service: validate the environment first, then start, then listen. */
 export async function runService(definition: ServiceDefinition): Promise<void> {
   const env = environmentOrExit(definition.name, process.env);
+  stopWhenLauncherGoes();
   await redisOrExit(definition.name, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   const port = env.PORT ?? definition.defaultPort;
@@ -130,6 +131,8 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
   }
   labelProcessLogs('one-process');
   const envs = definitions.map((definition) => environmentOrExit(definition.name, { ...process.env, PORT: String(ports[definition.name]) }));
+  // Before the wait for Redis, which may be long: a launcher gone meanwhile is not seen afterwards.
+  stopWhenLauncherGoes();
   // The services read the same Redis variables, so one wait covers all.
   await redisOrExit('one-process', envs[0]);
   // One heap for all: the services read the same variable, so any one's value is the process'.
