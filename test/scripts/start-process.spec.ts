@@ -35,6 +35,15 @@ function run(args: string[], env: NodeJS.ProcessEnv): Run {
   return { child, stdout, stderr, exited };
 }
 
+/** The ready line of `npm start`, or 'exited' when it ended first. */
+function readyLine(start: Run): Promise<string> {
+  return waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 100,
+    what: 'the ready line of npm start',
+  });
+}
+
 /** A free port with the three after it free too, for PORT and PORT+1..3 (below the ephemeral range, as findFreePort). */
 async function freePortRun(): Promise<number> {
   for (;;) {
@@ -198,11 +207,7 @@ describe('the services and npm start as processes', () => {
     const start = run(['dist/scripts/start.js'], { ...baseEnv(), REDIS_URL: withPassword.toString(), PORT: String(await freePortRun()), LOG_FORMAT: 'json' });
     running.push(start.child);
 
-    await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: 'the ready line of npm start',
-    });
+    await readyLine(start);
     withPassword.password = '***';
     expect(start.stdout).toContainEqual(
       `launcher     | Redis at ${withPassword.toString()}, KEY_PREFIX=${prefix}; running intake, orchestrator, executor, evaluator in one process. Press Ctrl-C to stop.`,
@@ -217,11 +222,7 @@ describe('the services and npm start as processes', () => {
     const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });
     running.push(start.child);
 
-    const ready = await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: 'the ready line of npm start',
-    });
+    const ready = await readyLine(start);
     expect(ready).toMatch(
       new RegExp(
         `^launcher +\\| Ready: API http://localhost:${port}/api, docs http://localhost:${port}/docs, console http://localhost:${port}/console; send Authorization: Bearer <key> with one of API_KEYS$`,
@@ -246,11 +247,7 @@ describe('the services and npm start as processes', () => {
     const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
     running.push(start.child);
 
-    await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: 'the ready line of npm start',
-    });
+    await readyLine(start);
     const started = start.stdout.filter((line) => /Started \S+ \(pid \d+\)/.test(line));
     expect(started).toEqual([expect.stringMatching(/Started one-process \(pid \d+\)/)]);
     for (const offset of [0, 1, 2, 3]) expect((await fetch(`http://127.0.0.1:${port + offset}/health/ready`)).status).toBe(200);
@@ -277,11 +274,7 @@ describe('the services and npm start as processes', () => {
     const port = await freePortRun();
     const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
     running.push(start.child);
-    await waitFor(async () => start.stdout.find((line) => line.includes('Ready:')) ?? (start.child.exitCode !== null ? 'exited' : undefined), {
-      timeoutMs: 60_000,
-      intervalMs: 100,
-      what: 'the ready line of npm start',
-    });
+    await readyLine(start);
     const pid = Number(/Started one-process \(pid (\d+)\)/.exec(start.stdout.join('\n'))?.[1]);
     const alive = () => {
       try {
