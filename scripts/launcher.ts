@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
@@ -20,10 +21,20 @@ export function childLogFormat(env: NodeJS.ProcessEnv, outputIsTerminal: boolean
   return outputIsTerminal ? 'pretty' : 'json';
 }
 
+/**
+ * How this machine reaches the services in a URL: LISTEN_HOST when it names one address (an IPv6
+ * one in brackets), else `fallback` (the services listen on every interface).
+ */
+export function localHostFor(listenHost: string | undefined, fallback: string): string {
+  const host = listenHost?.trim();
+  if (!host || host === '0.0.0.0' || host === '::') return fallback;
+  return isIPv6(host) ? `[${host}]` : host;
+}
+
 /** The line printed once every service is ready: the API, its docs and the console, and which key to send (API_KEYS, or the local operator key's file). */
 export function readyMessage(ports: Record<ServiceName, number>, services: readonly ServiceName[], env: NodeJS.ProcessEnv, keyFile: string): string {
   if (!services.includes('intake')) return `Ready: ${services.map((name) => `${name} on port ${ports[name]}`).join(', ')}`;
-  const base = `http://localhost:${ports.intake}`;
+  const base = `http://${localHostFor(env.LISTEN_HOST, 'localhost')}:${ports.intake}`;
   const key = env.API_KEYS?.trim() ? 'one of API_KEYS' : `the operator key in ${keyFile}`;
   return `Ready: API ${base}/api, docs ${base}/docs, console ${base}/console; send Authorization: Bearer <key> with ${key}`;
 }
@@ -35,7 +46,7 @@ export function readyMessage(ports: Record<ServiceName, number>, services: reado
  */
 export async function waitUntilReady(
   ports: Partial<Record<ServiceName, number>>,
-  options: { listening: ReadonlySet<ServiceName>; timeoutMs: number; signal: AbortSignal; intervalMs?: number },
+  options: { listening: ReadonlySet<ServiceName>; timeoutMs: number; signal: AbortSignal; intervalMs?: number; listenHost?: string },
 ): Promise<void> {
   const until = Date.now() + options.timeoutMs;
   const pending = new Set(Object.keys(ports) as ServiceName[]);
@@ -48,7 +59,7 @@ export async function waitUntilReady(
         continue;
       }
       try {
-        const response = await fetch(`http://127.0.0.1:${ports[name]}/health/ready`, {
+        const response = await fetch(`http://${localHostFor(options.listenHost, '127.0.0.1')}:${ports[name]}/health/ready`, {
           signal: AbortSignal.any([options.signal, AbortSignal.timeout(5_000)]),
         });
         await response.arrayBuffer();

@@ -70,6 +70,7 @@ async function main(argv: string[]): Promise<void> {
     listening: system.listening,
     timeoutMs: READY_TIMEOUT_MS,
     signal: waiting.signal,
+    listenHost: process.env.LISTEN_HOST,
   }).then(
     () => log(readyMessage(ports, services, process.env, keyFile)),
     (error: unknown) => {

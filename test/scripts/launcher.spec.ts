@@ -1,6 +1,6 @@
 import { ConfigError } from '@app/config';
 import { servicePorts } from '@app/runtime';
-import { childLogFormat, readyMessage } from '../../scripts/launcher';
+import { childLogFormat, localHostFor, readyMessage } from '../../scripts/launcher';
 
 describe('servicePorts (npm start, the demo)', () => {
   it('given nothing, then 3000-3003', () => {
@@ -72,5 +72,16 @@ describe('readyMessage', () => {
 
   it('given no intake, then it names the services and their ports', () => {
     expect(readyMessage(ports, ['executor'], {}, '.data/api-key')).toBe('Ready: executor on port 8082');
+  });
+
+  it('given LISTEN_HOST, then URLs on this machine name that address; unset or every interface, localhost', () => {
+    expect(localHostFor(undefined, 'localhost')).toBe('localhost');
+    expect(localHostFor('0.0.0.0', '127.0.0.1')).toBe('127.0.0.1');
+    expect(localHostFor('::', 'localhost')).toBe('localhost');
+    expect(localHostFor('127.0.0.2', 'localhost')).toBe('127.0.0.2');
+    expect(localHostFor('::1', 'localhost')).toBe('[::1]');
+    expect(readyMessage({ intake: 8080, orchestrator: 8081, executor: 8082, evaluator: 8083 }, ['intake'], { LISTEN_HOST: '::1' }, '.data/api-key')).toContain(
+      'API http://[::1]:8080/api',
+    );
   });
 });

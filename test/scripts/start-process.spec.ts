@@ -242,6 +242,21 @@ describe('the services and npm start as processes', () => {
     expect(start.stderr.join('\n')).not.toMatch(/EADDRINUSE|^\s+at /m);
   });
 
+  it('given LISTEN_HOST, then every service listens on that address alone, and the ready line names it', async () => {
+    // A loopback address of its own: the services are not reached on 127.0.0.1 (nor on any other interface).
+    const port = await freePortRun();
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LISTEN_HOST: '127.0.0.2' });
+    running.push(start.child);
+
+    expect(await readyLine(start)).toContain(`API http://127.0.0.2:${port}/api`);
+    for (const offset of [0, 1, 2, 3]) {
+      expect((await fetch(`http://127.0.0.2:${port + offset}/health/ready`)).status).toBe(200);
+      await expect(fetch(`http://127.0.0.1:${port + offset}/health/ready`)).rejects.toThrow();
+    }
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+  });
+
   it('given no --split, then npm start runs the four services in one process, each on its port, runs a mission, and stops cleanly', async () => {
     const port = await freePortRun();
     const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, loadEnvironment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { limitHeapGrowth, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
+import { limitHeapGrowth, listenOn, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
 import { ConnectorOdooModule } from './connector-odoo.module';
 
 /** The connector's own port when PORT is not set (the four services use 3000–3003). */
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(ConnectorOdooModule.register(env), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   app.enableShutdownHooks([], { useProcessExit: true });
-  await app.listen(env.PORT ?? DEFAULT_PORT);
+  await listenOn(app, env.PORT ?? DEFAULT_PORT, env.LISTEN_HOST);
 }
 
 void main();

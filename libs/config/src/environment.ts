@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsIP, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsClusterNodeList } from './cluster-nodes';
 import { httpUrlParser } from './http-url';
 import { IsParsedBy } from './parsed-by';
@@ -63,6 +63,16 @@ export class Environment {
   @Min(0)
   @Max(65535)
   PORT?: number;
+
+  /**
+   * The address the HTTP server binds to; unset, every interface. `127.0.0.1` keeps what needs no
+   * key (/health, /metrics, /docs) off the network, behind a proxy on the same host.
+   */
+  @Expose()
+  @IsOptional()
+  @ValidateIf((env: { LISTEN_HOST?: string }) => env.LISTEN_HOST !== 'localhost')
+  @IsIP(undefined, { message: 'LISTEN_HOST must be an IPv4 or IPv6 address or "localhost" (e.g. 127.0.0.1, ::1, 0.0.0.0)' })
+  LISTEN_HOST?: string;
 
   @Expose()
   @Type(() => Number)

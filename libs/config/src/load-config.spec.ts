@@ -75,6 +75,14 @@ describe('loadEnvironment', () => {
     );
   });
 
+  it('given LISTEN_HOST, then an IP address or localhost is taken and anything else refused; unset, every interface', () => {
+    expect(loadEnvironment({}).LISTEN_HOST).toBeUndefined();
+    for (const host of ['127.0.0.1', '::1', '0.0.0.0', 'localhost']) expect(loadEnvironment({ LISTEN_HOST: host }).LISTEN_HOST).toBe(host);
+    for (const bad of ['example.com', '127.0.0.1:3000', '999.1.1.1']) {
+      expect(() => loadEnvironment({ LISTEN_HOST: bad })).toThrow(new RegExp(`LISTEN_HOST="${bad}": LISTEN_HOST must be an IPv4 or IPv6 address`));
+    }
+  });
+
   it('given a KEY_PREFIX without its closing ":", then it is refused: it would be the start of other prefixes', () => {
     expect(() => loadEnvironment({ KEY_PREFIX: 'walk' })).toThrow(/KEY_PREFIX="walk": KEY_PREFIX must end with ":"/);
     expect(() => loadEnvironment({ KEY_PREFIX: 'walk:{x}:' })).toThrow(/KEY_PREFIX="walk:\{x\}:"/);

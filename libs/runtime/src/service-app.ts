@@ -112,7 +112,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env).catch(exitOnConfigError(definition.name));
   // The launcher hands each service PORT, but a person set ORCHESTRATOR_PORT (or PORT+1): PORT_VARIABLE names that one.
-  await listenOrExit(definition, app, port, process.env.PORT_VARIABLE?.trim() || 'PORT');
+  await listenOrExit(definition, app, port, process.env.PORT_VARIABLE?.trim() || 'PORT', env.LISTEN_HOST);
 }
 
 /**
@@ -158,7 +158,7 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
     });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
-    await listenOrExit(definition, app, ports[definition.name], PORT_VARIABLES[definition.name], () => closeAll(apps));
+    await listenOrExit(definition, app, ports[definition.name], PORT_VARIABLES[definition.name], envs[i].LISTEN_HOST, () => closeAll(apps));
   }
 }
 
@@ -228,15 +228,21 @@ function exitOnConfigError(service: string): (error: unknown) => never {
   };
 }
 
+/** Listens on LISTEN_HOST when it is set, else on Node's default: every interface. */
+export async function listenOn(app: INestApplication, port: number, host: string | undefined): Promise<void> {
+  await (host === undefined ? app.listen(port) : app.listen(port, host));
+}
+
 async function listenOrExit(
   definition: ServiceDefinition,
   app: INestApplication,
   port: number,
   portVariable: string,
+  host: string | undefined,
   close: () => Promise<unknown> = () => app.close(),
 ): Promise<void> {
   try {
-    await app.listen(port);
+    await listenOn(app, port, host);
   } catch (error) {
     process.stderr.write(`${definition.name}: ${describeListenFailure(port, error, portVariable)}\n`);
     // The stream consumers already run; close them (bounded) so they leave nothing half-handled.
