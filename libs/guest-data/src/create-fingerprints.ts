@@ -1,4 +1,4 @@
-import { canonicalCreateBody, MissionCreateDto, plainBodyFingerprint } from '@app/mission';
+import { canonicalCreateBody, MissionCreateDto, plainFingerprintOf } from '@app/mission';
 import { MasterKeyRing } from './master-key-ring';
 
 /** A create body's idempotency fingerprints: the one its record stores, and those a stored record may hold for the same body. */
@@ -19,6 +19,7 @@ export interface CreateFingerprints {
  * record outlives their erasure: a plain hash would let a Redis dump confirm a guess of it.
  */
 export function createFingerprints(ring: MasterKeyRing, input: MissionCreateDto): CreateFingerprints {
-  const [fingerprint, ...underPrevious] = ring.fingerprints(canonicalCreateBody(input));
-  return { fingerprint, formerFingerprints: [...underPrevious, plainBodyFingerprint(input)] };
+  const canonical = canonicalCreateBody(input);
+  const [fingerprint, ...underPrevious] = ring.fingerprints(canonical);
+  return { fingerprint, formerFingerprints: [...underPrevious, plainFingerprintOf(canonical)] };
 }

@@ -103,5 +103,10 @@ export function canonicalCreateBody(input: MissionCreateDto): string {
  * stored again: unsalted, it lets whoever holds a Redis dump confirm a guess of the whole body.
  */
 export function plainBodyFingerprint(input: MissionCreateDto): string {
-  return createHash('sha256').update(canonicalCreateBody(input)).digest('hex');
+  return plainFingerprintOf(canonicalCreateBody(input));
+}
+
+/** plainBodyFingerprint of a body already in its canonical form (canonicalCreateBody), which a create makes once. */
+export function plainFingerprintOf(canonicalBody: string): string {
+  return createHash('sha256').update(canonicalBody).digest('hex');
 }
