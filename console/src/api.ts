@@ -20,6 +20,8 @@ export interface Mission {
   assignedAgentId: string | null;
   result: { output: Record<string, unknown>; model: string } | null;
   evaluation: { score: number; passed: boolean; reason: string } | null;
+  /** Present once a review was asked for: which policy rule held the result, when, and when it was found overdue. */
+  review?: { rule: string; requestedAt: string; overdueAt?: string };
   lastError: string | null;
   version: number;
   createdAt: string;

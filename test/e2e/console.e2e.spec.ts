@@ -359,6 +359,11 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         .getByRole('definition')
         .filter({ hasText: `score ${evaluation?.score}: ${evaluation?.reason}` })
         .waitFor();
+      // Nor which rule of the review policy held it.
+      await first
+        .getByRole('definition')
+        .filter({ hasText: /^guest-replies$/ })
+        .waitFor();
       expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(0);
       expect(await seriousViolations()).toEqual([]);
       await screenshot('review-inbox');

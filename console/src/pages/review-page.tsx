@@ -130,12 +130,21 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
       <p class="muted">
         {mission.type} · {mission.priority} · attempt {mission.attempts} · {localTime(mission.updatedAt)}
       </p>
-      {/* What to judge the result by: the request as it was sent (a guest's own words, in their lines) and why the judge passed it. */}
+      {/* What to judge the result by: the request as it was sent (a guest's own words, in their lines), which review rule held the result, and why the judge passed it. */}
       <dl class="fields review-basis">
         <div>
           <dt>Request</dt>
           <dd class="as-written">{mission.description || '—'}</dd>
         </div>
+        {mission.review && (
+          <div>
+            <dt>Held by rule</dt>
+            <dd>
+              {mission.review.rule}
+              {mission.review.overdueAt ? ` · overdue since ${localTime(mission.review.overdueAt)}` : ''}
+            </dd>
+          </div>
+        )}
         {mission.evaluation && (
           <div>
             <dt>Judge's verdict</dt>
