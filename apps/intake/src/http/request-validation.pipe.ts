@@ -49,6 +49,11 @@ function hasProperty(body: unknown, problem: Pick<FieldProblem, 'parent' | 'prop
   return typeof current !== 'object' || current === null || Object.hasOwn(current, problem.property);
 }
 
+/** The 400 for a body that is no JSON object, made only when one is refused (the create is the hot path). */
+function notAnObject(): BadRequestException {
+  return invalid([{ field: 'body', problems: [NOT_AN_OBJECT] }]);
+}
+
 export function invalid(details: FieldErrorBody[]): BadRequestException {
   return new BadRequestException({ message: 'request validation failed', details });
 }
@@ -72,7 +77,6 @@ export class RequestValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'body') return super.transform(value, metadata);
     // Not left to the DTO's rules, which read an array's indexes as properties ("property 0 should not exist").
-    const notAnObject = () => invalid([{ field: 'body', problems: [NOT_AN_OBJECT] }]);
     if (metadata.metatype !== MissionCreateDto) {
       if (value !== undefined && !isPlainObject(value)) throw notAnObject();
       return super.transform(value, metadata);
