@@ -39,7 +39,39 @@ export function useRoute(): Route {
  * leaves the page rather than undoing a filter. The page shows it at once, before the next key or
  * click could act on what it showed before (a hashchange would come a task later).
  */
-export function replaceRoute(hash: string): void {
+function replaceRoute(hash: string): void {
   history.replaceState(history.state, '', hash);
   window.dispatchEvent(new Event(REPLACED));
+}
+
+/**
+ * What a list page shows, kept in its address's query (`#/missions?status=failed&cursor=…`): Back
+ * from a page it links to, Forward, a reload and a shared link show the same filters and page.
+ */
+export interface ListView<Field extends string> {
+  /** By field; '' is unset, and left out of the address. */
+  filters: Record<Field, string>;
+  /** The pages turned: each older page's cursor, in order (a repeated `cursor`). */
+  cursors: string[];
+}
+
+/** The view `query` (the address's, after the `?`) holds of a list filtered by `fields`. */
+export function listViewOf<Field extends string>(query: string, fields: readonly Field[]): ListView<Field> {
+  const params = new URLSearchParams(query);
+  const filters = Object.fromEntries(fields.map((field) => [field, params.get(field) ?? ''])) as Record<Field, string>;
+  return { filters, cursors: params.getAll('cursor') };
+}
+
+/** The address of list page `path` (`missions`) showing `view`. */
+export function listAddress<Field extends string>(path: string, { filters, cursors }: ListView<Field>): string {
+  const params = new URLSearchParams();
+  for (const [field, value] of Object.entries<string>(filters)) if (value) params.set(field, value);
+  for (const cursor of cursors) params.append('cursor', cursor);
+  const text = params.toString();
+  return text ? `#/${path}?${text}` : `#/${path}`;
+}
+
+/** Shows `view` on list page `path`: the address, in place of the one before, says it, and the page follows. */
+export function showListView<Field extends string>(path: string, view: ListView<Field>): void {
+  replaceRoute(listAddress(path, view));
 }

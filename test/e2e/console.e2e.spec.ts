@@ -260,7 +260,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     });
     try {
       await page.getByRole('button', { name: 'Requeue Sauna price list' }).click();
-      const filter = page.getByRole('textbox', { name: 'Last error contains' });
+      const filter = page.getByRole('searchbox', { name: 'Last error contains' });
       await filter.focus();
       release();
       await page.getByRole('status').filter({ hasText: 'Requeued “Sauna price list”.' }).waitFor();
@@ -270,6 +270,50 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     } finally {
       await page.unroute(`**/api/dlq/${created.body.id}/requeue`);
     }
+  });
+
+  it('given filters on the Dead letters page, when a mission is opened and Back pressed, or the page reloaded, then they are kept, and typing in one survives a live reload', async () => {
+    const deadLetter = async (type: string, title: string) => {
+      const created = await system.api.post('/api/missions').send({ type, title, description: 'Check it.', priority: 'normal', payload: {} }).expect(201);
+      await system.waitForStatus(created.body.id, ['dead_lettered']);
+      return created.body.id as string;
+    };
+    const pillows = await deadLetter('guest_support', 'Pillow menu for room 7');
+    await deadLetter('pricing', 'Minibar prices');
+    const letters = (await system.api.get('/api/dlq?limit=200').expect(200)).body as { missionId: string; lastError: string | null }[];
+    const lastError = letters.find((letter) => letter.missionId === pillows)?.lastError ?? '';
+    expect(lastError).not.toBe('');
+    await open('Dead letters', 'Dead letters');
+    await page.getByText('Live', { exact: true }).waitFor();
+    const kept = page.getByRole('link', { name: 'Pillow menu for room 7', exact: true });
+    const filteredOut = page.getByRole('link', { name: 'Minibar prices', exact: true });
+    await page.getByLabel('Type').selectOption('guest_support');
+    await filteredOut.waitFor({ state: 'detached' });
+    await kept.waitFor();
+
+    // A dead letter arriving while the error filter is typed reloads the page: the typing stays.
+    const errorFilter = page.getByLabel('Last error contains');
+    await errorFilter.pressSequentially(lastError);
+    await deadLetter('guest_support', 'Pillow menu for room 8');
+    await page.getByRole('link', { name: 'Pillow menu for room 8', exact: true }).waitFor();
+    expect(await errorFilter.inputValue()).toBe(lastError);
+    await errorFilter.press('Enter');
+
+    // They were the page's state alone: Back from a mission and a reload showed every dead letter again.
+    const shown = async () => {
+      await kept.waitFor();
+      expect(await page.getByLabel('Type').inputValue()).toBe('guest_support');
+      expect(await errorFilter.inputValue()).toBe(lastError);
+      expect(await filteredOut.count()).toBe(0);
+    };
+    await kept.click();
+    await page.getByRole('heading', { level: 1, name: 'Pillow menu for room 7' }).waitFor();
+    await page.goBack();
+    await shown();
+    await page.reload();
+    await shown();
+    // The address alone holds them, as a shared link does.
+    expect(new URL(page.url()).hash).toBe(`#/dead-letters?${new URLSearchParams({ type: 'guest_support', errorContains: lastError })}`);
   });
 
   it('given a mission cancelled on its page, then the outcome is said and the focus is on its heading', async () => {

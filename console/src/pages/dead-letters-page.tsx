@@ -1,11 +1,12 @@
-import { useState } from 'preact/hooks';
 import { MISSION_TYPES } from '../../../libs/mission/src/mission-type';
 import { allows, api, Caller, DeadLetter, QueueStats } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+import { CommittedInput, ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+import { listViewOf, showListView } from '../route';
 
-export function DeadLettersPage({ caller }: { caller: Caller }) {
+/** `address`: the address's query, which holds the filters. */
+export function DeadLettersPage({ caller, address }: { caller: Caller; address: string }) {
   if (!allows(caller.role, 'operator')) {
     return (
       <section>
@@ -14,13 +15,16 @@ export function DeadLettersPage({ caller }: { caller: Caller }) {
       </section>
     );
   }
-  return <DeadLetters />;
+  return <DeadLetters address={address} />;
 }
 
 /** Dead letters the page loads: the oldest this many (the API's page limit). */
 const LOADED = 200;
 
-function DeadLetters() {
+const FILTER_FIELDS = ['type', 'errorContains'] as const;
+type FilterField = (typeof FILTER_FIELDS)[number];
+
+function DeadLetters({ address }: { address: string }) {
   const { value: letters, error, reload: reloadLetters } = useLoaded(() => api<DeadLetter[]>('GET', `/api/dlq?limit=${LOADED}`), []);
   // How many there are in all: more than the page loads are not shown, and the caption says so.
   const stats = useLoaded(() => api<QueueStats>('GET', '/api/missions/queue/stats'), []);
@@ -29,8 +33,11 @@ function DeadLetters() {
     stats.reload();
   };
   const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
-  const [type, setType] = useState('');
-  const [errorContains, setErrorContains] = useState('');
+  // In the address (`#/dead-letters?type=pricing&errorContains=timeout`): Back from a mission, a reload and a shared link keep them.
+  const { filters } = listViewOf(address, FILTER_FIELDS);
+  const { type, errorContains } = filters;
+  // One page, filtered here: no pages turned to keep.
+  const commit = (field: FilterField, value: string) => showListView('dead-letters', { filters: { ...filters, [field]: value }, cursors: [] });
   const { busy, outcome, failure, run, heading } = useAction(reload);
   const shown = (letters ?? []).filter((letter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains)));
 
@@ -66,7 +73,7 @@ function DeadLetters() {
       <form class="filters" aria-label="Filter dead letters" onSubmit={(event) => event.preventDefault()}>
         <label>
           Type
-          <select value={type} onChange={(event) => setType(event.currentTarget.value)}>
+          <select value={type} onChange={(event) => commit('type', event.currentTarget.value)}>
             <option value="">any</option>
             {MISSION_TYPES.map((name) => (
               <option key={name}>{name}</option>
@@ -75,7 +82,8 @@ function DeadLetters() {
         </label>
         <label>
           Last error contains
-          <input type="text" value={errorContains} onInput={(event) => setErrorContains(event.currentTarget.value)} />
+          {/* Filtered, and the address written, when the field is committed (Enter or leaving it), not on every key. */}
+          <CommittedInput value={errorContains} onCommit={(value) => commit('errorContains', value)} />
         </label>
         {/* Nor "(0)", before the dead letters are loaded. */}
         {letters && (

@@ -4,45 +4,12 @@ import { api, Mission, Page, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { CommittedInput, ErrorNote, PageTitle, useLoaded } from '../parts';
-import { replaceRoute } from '../route';
+import { listAddress, ListView, listViewOf, showListView } from '../route';
 
-interface Filters {
-  title: string;
-  status: string;
-  type: string;
-  priority: string;
-  agentId: string;
-  createdFrom: string;
-  createdTo: string;
-}
-const NO_FILTERS: Filters = { title: '', status: '', type: '', priority: '', agentId: '', createdFrom: '', createdTo: '' };
-const FILTER_FIELDS = Object.keys(NO_FILTERS) as (keyof Filters)[];
+const FILTER_FIELDS = ['title', 'status', 'type', 'priority', 'agentId', 'createdFrom', 'createdTo'] as const;
+type FilterField = (typeof FILTER_FIELDS)[number];
 
-/** What the page shows: the filters, and the pages turned (each older page's cursor, in order). */
-interface View {
-  filters: Filters;
-  cursors: string[];
-}
-
-/**
- * The view kept in the address's query (`#/missions?status=failed&type=pricing&cursor=…`): Back
- * from a mission, Forward, a reload and a shared link show the same filters and page.
- */
-function viewOf(query: string): View {
-  const params = new URLSearchParams(query);
-  const filters = { ...NO_FILTERS };
-  for (const field of FILTER_FIELDS) filters[field] = params.get(field) ?? '';
-  return { filters, cursors: params.getAll('cursor') };
-}
-
-/** Shows `view`: the address, in place of the one before, says it, and the page follows. */
-function show({ filters, cursors }: View): void {
-  const params = new URLSearchParams();
-  for (const field of FILTER_FIELDS) if (filters[field]) params.set(field, filters[field]);
-  for (const cursor of cursors) params.append('cursor', cursor);
-  const text = params.toString();
-  replaceRoute(text ? `#/missions?${text}` : '#/missions');
-}
+const show = (view: ListView<FilterField>) => showListView('missions', view);
 
 /** The list as the Missions page last showed it, for a mission's link back to it. */
 let lastShown = '#/missions';
@@ -54,8 +21,9 @@ export function missionsListAddress(): string {
 
 /** `address`: the address's query, which holds the view. */
 export function MissionsPage({ address }: { address: string }) {
-  lastShown = address ? `#/missions?${address}` : '#/missions';
-  const { filters, cursors } = viewOf(address);
+  const view = listViewOf(address, FILTER_FIELDS);
+  lastShown = listAddress('missions', view);
+  const { filters, cursors } = view;
   const cursor = cursors.at(-1);
   const path = `/api/missions${query({
     title: filters.title.trim(),
@@ -72,8 +40,8 @@ export function MissionsPage({ address }: { address: string }) {
   // Any event may add a mission or change one on this page; a burst costs one reload.
   const live = useLiveEvents({}, useThrottled(reload, 500));
   // Other filters show other missions: from the newest again.
-  const commit = (field: keyof Filters, value: string) => show({ filters: { ...filters, [field]: value }, cursors: [] });
-  const set = (field: keyof Filters) => (event: Event) => commit(field, (event.currentTarget as HTMLInputElement | HTMLSelectElement).value);
+  const commit = (field: FilterField, value: string) => show({ filters: { ...filters, [field]: value }, cursors: [] });
+  const set = (field: FilterField) => (event: Event) => commit(field, (event.currentTarget as HTMLInputElement | HTMLSelectElement).value);
 
   return (
     <section aria-labelledby="missions-title">
