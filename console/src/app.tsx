@@ -145,7 +145,7 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
         {page === 'queue' && <QueuePage />}
         {page === 'missions' && !id && <MissionsPage address={route.query} />}
         {page === 'missions' && id && <MissionPage key={id} id={id} caller={caller} />}
-        {page === 'review' && <ReviewPage caller={caller} />}
+        {page === 'review' && <ReviewPage caller={caller} address={route.query} />}
         {page === 'dead-letters' && <DeadLettersPage caller={caller} address={route.query} />}
         {page === 'agents' && <AgentsPage caller={caller} />}
         {!known && <p>No such page.</p>}

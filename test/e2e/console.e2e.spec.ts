@@ -418,8 +418,25 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       // The next page renders after its read: counted at once, it was sometimes still empty.
       await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox' });
       expect(await page.getByRole('button', { name: 'More recent' }).isDisabled()).toBe(true);
+      // The page turned was the page's state alone: a reload, or Back from a result's mission, showed the first page again.
+      const onNextPage = async () => {
+        await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox again' });
+        expect(await page.getByRole('button', { name: 'Longer waiting' }).isEnabled()).toBe(true);
+      };
+      await page.reload();
+      await onNextPage();
+      const recent = page.getByRole('article').first().getByRole('heading').getByRole('link');
+      const recentTitle = await recent.innerText();
+      await recent.click();
+      await page.getByRole('heading', { level: 1, name: recentTitle }).waitFor();
+      await page.goBack();
+      await page.getByRole('heading', { level: 1, name: 'Review' }).waitFor();
+      await onNextPage();
+      // The address alone holds it, as a shared link does.
+      expect(page.url()).toMatch(/#\/review\?cursor=[^&]+$/);
       await page.getByRole('button', { name: 'Longer waiting' }).click();
       await first.waitFor();
+      expect(page.url()).toMatch(/#\/review$/);
 
       // Another reviewer's last rejection dead-letters a result: it leaves this inbox without a reload.
       const towel = page.getByRole('article', { name: 'Towels for room 101' });

@@ -3,12 +3,16 @@ import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+import { listViewOf, showListView } from '../route';
 
 /** Results per page: each comes with its output to read and edit. */
 const REVIEWS_PER_PAGE = 20;
 
-export function ReviewPage({ caller }: { caller: Caller }) {
-  const [cursors, setCursors] = useState<string[]>([]);
+/** `address`: the address's query, which holds the pages turned (`#/review?cursor=…`). */
+export function ReviewPage({ caller, address }: { caller: Caller; address: string }) {
+  // No filters: the inbox is one list, the longest waiting first.
+  const { filters, cursors } = listViewOf(address, []);
+  const showPage = (pageCursors: string[]) => showListView('review', { filters, cursors: pageCursors });
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
   const inbox = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
@@ -64,10 +68,10 @@ export function ReviewPage({ caller }: { caller: Caller }) {
       })}
       {(cursors.length > 0 || inbox.value?.nextCursor) && (
         <div class="pager">
-          <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+          <button type="button" disabled={cursors.length === 0} onClick={() => showPage(cursors.slice(0, -1))}>
             Longer waiting
           </button>
-          <button type="button" disabled={!inbox.value?.nextCursor} onClick={() => inbox.value?.nextCursor && setCursors([...cursors, inbox.value.nextCursor])}>
+          <button type="button" disabled={!inbox.value?.nextCursor} onClick={() => inbox.value?.nextCursor && showPage([...cursors, inbox.value.nextCursor])}>
             More recent
           </button>
         </div>
