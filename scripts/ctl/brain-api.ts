@@ -43,7 +43,7 @@ const NO_ROUTE = /^(Cannot|no such route:) (GET|POST|PATCH|PUT|DELETE)\b/;
 
 /**
  * An id as one segment of a path. `.` and `..` are refused: URL resolution drops such a segment, so
- * `dlq requeue .` would reach the bulk route (`/api/dlq/requeue`) and requeue up to 100 missions.
+ * `dlq requeue .` would reach the bulk route (`/api/dlq/requeue`), not a mission's.
  */
 export function pathSegment(id: string): string {
   if (id === '' || id === '.' || id === '..') throw new CtlError(`${JSON.stringify(id)} is no id`, EXIT.usage);

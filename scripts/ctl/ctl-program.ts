@@ -298,6 +298,8 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         return;
       }
       const filter = {
+        // The API refuses a bulk requeue that does not say what it takes; --all is that word.
+        all: true,
         type: options.type,
         errorContains: options.errorContains,
         deadLetteredBefore: options.before,

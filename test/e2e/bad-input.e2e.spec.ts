@@ -250,6 +250,9 @@ const CORPUS: BadRequestCase[] = [
   { name: 'list unknown filter', status: 400, method: 'get', path: '/api/missions?owner=me' },
   { name: 'bulk requeue limit true', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: true } },
   { name: 'bulk requeue limit a numeric string', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: '1' } },
+  // A bulk requeue says what it takes: a condition or "all": true. These requeued the oldest dead letters.
+  { name: 'bulk requeue with an empty body', status: 400, method: 'post', path: '/api/dlq/requeue', body: {} },
+  { name: 'bulk requeue with a limit alone', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: 5 } },
   { name: 'retention run with a dry-run body', status: 400, method: 'post', path: '/api/retention/run', body: { dryRun: true } },
   { name: 'stream token with a body', status: 400, method: 'post', path: '/api/stream/tokens', body: { ttlSeconds: 3600 } },
   { name: 'requeue one with a body', status: 400, method: 'post', path: `/api/dlq/${UNKNOWN_ID}/requeue`, body: { reason: 'again' } },

@@ -106,6 +106,9 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect(await system.store.load(id)).toMatchObject({ status: 'dead_lettered' });
     expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed', '--limit', '5'])).toEqual({ requeued: [id], skipped: [] });
     expect((await ctl(['dlq', 'requeue'])).code).toBe(EXIT.usage);
+    await system.waitForStatus(id, ['dead_lettered']);
+    // Without a condition it says "all": true, which the API asks of a bulk requeue that has none.
+    expect(await json(['dlq', 'requeue', '--all', '--limit', '1'])).toEqual({ requeued: [id], skipped: [] });
 
     await system.waitForStatus(id, ['dead_lettered']);
     const cancelled = await ctl(['missions', 'cancel', id, '--reason', 'guest left']);

@@ -1,3 +1,4 @@
+import { UNFILTERED_REQUEUE_PROBLEM } from '../../apps/intake/src/dead-letters/requeue-filter.body';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 /** Only agent-katrin (fixtures/agents.json) has this skill, so every attempt goes to her. */
@@ -43,7 +44,7 @@ describe('requeued missions (four services, real Redis)', () => {
 
       // These used to be taken for 1 and requeue the oldest dead letter.
       for (const limit of [true, '1', '0x1', 1.5]) {
-        const refused = await system.api.post('/api/dlq/requeue').send({ limit }).expect(400);
+        const refused = await system.api.post('/api/dlq/requeue').send({ all: true, limit }).expect(400);
         expect(refused.body.details).toEqual([{ field: 'limit', problems: expect.arrayContaining(['limit must be an integer number']) }]);
       }
       // It used to requeue and ignore the body.
@@ -55,6 +56,44 @@ describe('requeued missions (four services, real Redis)', () => {
       expect(await system.store.load(created.body.id)).toMatchObject({ status: 'dead_lettered' });
       const listed = await system.api.get('/api/dlq').expect(200);
       expect(listed.body.map((entry: { missionId: string }) => entry.missionId)).toContain(created.body.id);
+    });
+
+    // Last: `"all": true` requeues every dead letter of this system.
+    it('when a bulk requeue gives no condition, then it is a 400 that says to send "all": true, and only with it are the dead letters requeued', async () => {
+      const created = await system.api.post('/api/missions').send(elevatorMission).expect(201);
+      await system.waitForStatus(created.body.id, ['dead_lettered']);
+      const deadLetters = async () => ((await system.api.get('/api/dlq').expect(200)).body as { missionId: string }[]).map((entry) => entry.missionId);
+      const before = await deadLetters();
+      expect(before).toContain(created.body.id);
+
+      // Each of these used to requeue the oldest dead letters (up to 100, or the limit): a forgotten filter restarted them all.
+      const unfiltered = [
+        { body: undefined, name: 'no body' },
+        { body: {}, name: 'an empty body' },
+        { body: { limit: 5 }, name: 'a limit alone' },
+        { body: { reason: 'provider back' }, name: 'a reason alone' },
+        { body: { all: false }, name: 'all false' },
+      ];
+      for (const { body, name } of unfiltered) {
+        const post = system.api.post('/api/dlq/requeue');
+        const refused = await (body === undefined ? post : post.send(body)).expect(400);
+        expect({ name, body: refused.body }).toEqual({
+          name,
+          body: {
+            statusCode: 400,
+            error: 'Bad Request',
+            message: 'request validation failed',
+            details: [{ field: 'all', problems: [UNFILTERED_REQUEUE_PROBLEM] }],
+          },
+        });
+      }
+      expect(await deadLetters()).toEqual(before);
+      expect(await system.store.load(created.body.id)).toMatchObject({ status: 'dead_lettered' });
+
+      const all = await system.api.post('/api/dlq/requeue').send({ all: true, reason: 'provider back' }).expect(200);
+      expect(all.body).toEqual({ requeued: before, skipped: [] });
+      const requeued = (await system.store.history(created.body.id)).filter((event) => event.type === 'MissionRequeued');
+      expect(requeued.map((event) => event.data)).toEqual([expect.objectContaining({ reason: 'provider back' })]);
     });
   });
 });

@@ -9,7 +9,7 @@ import { DeadLetterView, MissionView, RequeuedView, SkippedRequeueView } from '.
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { DeadLetterListQuery } from './dead-letter-list.query';
-import { RequeueFilterBody } from './requeue-filter.body';
+import { RequeueFilterBody, UNFILTERED_REQUEUE_PROBLEM } from './requeue-filter.body';
 
 @ApiTags('dead letters')
 @ApiBearerAuth()
@@ -36,7 +36,7 @@ export class DeadLettersController {
     return this.queries.deadLetters(Math.min(Math.max(limit, 1), 200), Math.max(offset, 0));
   }
 
-  /** Requeues every dead-lettered mission that matches the filter (oldest first, up to `limit`). */
+  /** Requeues every dead-lettered mission that matches the filter (oldest first, up to `limit`); a filter without a condition names `all`. */
   @Post('requeue')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
@@ -44,9 +44,11 @@ export class DeadLettersController {
     description:
       'Needs role **operator**. Requeues every dead-lettered mission that matches all given conditions, oldest first, up to `limit` ' +
       '(among the 1,000 oldest dead letters); each gets a MissionRequeued event and starts over from attempt 0. ' +
-      'An empty or absent body requeues up to 100.',
+      'The body says what it takes: at least one condition (`type`, `deadLetteredBefore`, `errorContains`), or `"all": true` ' +
+      'for the oldest dead letters without one (`limit` alone is no condition). Any other body, an empty or absent one included, ' +
+      'is a 400 and requeues nothing.',
   })
-  @ApiBody({ type: RequeueFilterBody, required: false })
+  @ApiBody({ type: RequeueFilterBody })
   @ApiOkResponse({
     type: RequeuedView,
     description:
@@ -56,8 +58,8 @@ export class DeadLettersController {
   })
   @ApiErrorResponses({
     role: 'operator',
-    badRequest: 'The filter fails validation (`details` lists each bad field).',
-    invalidField: { field: 'limit', problem: 'limit must not be greater than 1000' },
+    badRequest: 'The filter fails validation (`details` lists each bad field), or gives no condition and no `"all": true`.',
+    invalidField: { field: 'all', problem: UNFILTERED_REQUEUE_PROBLEM },
     jsonBody: true,
   })
   async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<RequeuedView> {

@@ -1,8 +1,27 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE } from '@app/mission';
+import { SAYS_WHEN_REQUIRED } from '../http/request-validation.pipe';
 
-/** Which dead-lettered missions a bulk requeue takes; every given condition must hold. */
+/**
+ * The fields that narrow a bulk requeue. `limit` is none: "the 5 oldest" is still a blind pick, so
+ * a body with a limit alone needs `all` as much as an empty one.
+ */
+const CONDITIONS = ['type', 'deadLetteredBefore', 'errorContains'] as const;
+
+/** The 400's problem for a bulk requeue without a condition, saying how to ask for every dead letter. */
+export const UNFILTERED_REQUEUE_PROBLEM =
+  'all must be true when no type, deadLetteredBefore or errorContains is given: send "all": true to requeue the oldest dead letters, up to limit (default 100)';
+
+function hasCondition(body: Pick<RequeueFilterBody, (typeof CONDITIONS)[number]>): boolean {
+  return CONDITIONS.some((condition) => body[condition] !== undefined);
+}
+
+/**
+ * Which dead-lettered missions a bulk requeue takes; every given condition must hold. It says what
+ * it takes: a body without a condition and without `"all": true` (an empty or absent one, a client
+ * that forgot its filter) is a 400, not a requeue of the 100 oldest, each of which calls the LLM again.
+ */
 export class RequeueFilterBody {
   @ApiPropertyOptional({ enum: [...MISSION_TYPES], enumName: 'MissionType', description: 'Only missions of this type.', example: 'pricing' })
   @Omittable()
@@ -37,6 +56,29 @@ export class RequeueFilterBody {
   @Min(1)
   @Max(1000)
   limit?: number;
+
+  @ApiPropertyOptional({
+    type: 'boolean',
+    description:
+      'true to requeue without a condition: the oldest dead letters, up to `limit`. Required when the body gives no `type`, ' +
+      '`deadLetteredBefore` or `errorContains` (`limit` alone is no condition: `{"all": true, "limit": 5}` takes the 5 oldest, ' +
+      '`{"limit": 5}` is a 400). With conditions it may be left out, and changes nothing.',
+    example: true,
+  })
+  // Checked whenever sent (null and "true" are refused), and whenever the body gives no condition.
+  @ValidateIf((body: RequeueFilterBody) => body.all !== undefined || !hasCondition(body))
+  @IsBoolean()
+  @ValidateBy(
+    {
+      name: 'allOrCondition',
+      validator: {
+        validate: (value: unknown, args) => value === true || (args !== undefined && hasCondition(args.object)),
+        defaultMessage: () => UNFILTERED_REQUEUE_PROBLEM,
+      },
+    },
+    { context: SAYS_WHEN_REQUIRED },
+  )
+  all?: boolean;
 
   @ApiPropertyOptional({
     maxLength: 500,

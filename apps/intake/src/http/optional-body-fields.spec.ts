@@ -14,7 +14,7 @@ const BODIES = [
   { body: ApproveMissionBody, valid: {}, optional: ['note', 'output', 'attempt'] },
   { body: RejectMissionBody, valid: { feedback: 'Mention the parking fee.' }, optional: ['attempt'] },
   { body: CancelMissionBody, valid: {}, optional: ['reason'] },
-  { body: RequeueFilterBody, valid: {}, optional: ['type', 'deadLetteredBefore', 'errorContains', 'limit', 'reason'] },
+  { body: RequeueFilterBody, valid: { all: true }, optional: ['type', 'deadLetteredBefore', 'errorContains', 'limit', 'reason', 'all'] },
   { body: CreateWebhookBody, valid: { url: 'https://erp.example.com/hooks', eventTypes: ['mission.finished'] }, optional: ['description'] },
   {
     body: CreateScheduleBody,

@@ -9,13 +9,30 @@ export interface FieldErrorBody {
 /** What the API says of a body that is no JSON object (`[]`, `null`, `"hi"`): every body it takes is one. */
 export const NOT_AN_OBJECT = 'the body must be a JSON object';
 
+/**
+ * The validation `context` of a rule on a field that only some bodies need, whose message says
+ * which: when the field is left out, that message stands, where "<field> is required" would be
+ * wrong for the bodies that may leave it out and would not say what else to send.
+ */
+export const SAYS_WHEN_REQUIRED = { saysWhenRequired: true };
+
 /** One entry per bad field, with the path into the body, e.g. {field: "source.recordId", problems: [...]}. */
 export function fieldErrors(errors: ValidationError[], parent = ''): FieldErrorBody[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [tidied({ field, problems: Object.values(error.constraints) }, error.value === undefined)] : [];
-    return [...own, ...fieldErrors(error.children ?? [], field)];
+    return [...ownErrors(error, field), ...fieldErrors(error.children ?? [], field)];
   });
+}
+
+function ownErrors({ constraints, contexts, value }: ValidationError, field: string): FieldErrorBody[] {
+  if (!constraints) return [];
+  if (value === undefined) {
+    const saidWhenRequired = Object.entries(constraints)
+      .filter(([rule]) => (contexts?.[rule] as Partial<typeof SAYS_WHEN_REQUIRED> | undefined)?.saysWhenRequired === true)
+      .map(([, problem]) => problem);
+    if (saidWhenRequired.length > 0) return [{ field, problems: saidWhenRequired }];
+  }
+  return [tidied({ field, problems: Object.values(constraints) }, value === undefined)];
 }
 
 /** class-validator's messages for a value of the wrong type (IsString, IsInt, IsNumber, IsBoolean, IsArray, IsObject). */
