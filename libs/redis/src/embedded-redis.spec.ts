@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { waitFor } from '@app/testing';
 import { findOnPath, pingRedis, redactUrl, resolveRedis, ResolvedRedis, ResolveRedisOptions } from './embedded-redis';
 
 /** Checked synchronously so the local-Redis test can be skipped (not failed) on machines without one. */
@@ -14,6 +15,20 @@ function localRedisAnswers(): boolean {
     s.on('data', (d) => process.exit(String(d).startsWith('+PONG') ? 0 : 1));
     s.on('error', () => process.exit(1));`;
   return spawnSync(process.execPath, ['-e', probe], { timeout: 2_000 }).status === 0;
+}
+
+/** The pids of the watchdogs (node -e, with the server's pid, port and grace as arguments) of the server on `port`. */
+async function watchdogsOf(port: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = await readFile(`/proc/${entry}/cmdline`, 'utf8').then(
+      (text) => text.split('\0'),
+      () => [],
+    );
+    if (args[1] === '-e' && args[2]?.includes('redis-watchdog') && args[4] === port) pids.push(Number(entry));
+  }
+  return pids;
 }
 
 const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
@@ -79,6 +94,16 @@ describe('resolveRedis', () => {
     await redis.stop();
     await expect(pingRedis(hostname, Number(port), 500)).resolves.toBe(false);
     await expect(redis.stop()).resolves.toBeUndefined();
+  });
+
+  (hasRedisServer ? it : it.skip)('watches a private server while it runs, and its watchdog ends with it', async () => {
+    const redis = await resolveRedis({ ...base(), preferLocal: false });
+    started.push(redis);
+    const port = new URL(redis.url).port;
+
+    expect(await watchdogsOf(port)).toHaveLength(1);
+    await redis.stop();
+    await waitFor(async () => (await watchdogsOf(port)).length === 0, { timeoutMs: 5_000, what: 'the watchdog to end with its server' });
   });
 
   it('fails with a clear message when no binary exists and installing is not allowed', async () => {

@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { findFreePort } from './free-port';
+import { watchOverRedis } from './redis-watchdog';
 
 /** Where the Redis URL came from; only `private` owns a process that stop() ends. */
 export type RedisOrigin = 'env' | 'local' | 'private';
@@ -229,8 +230,13 @@ async function spawnRedisServer(binary: string, dir: string, port: number, logFi
       child.once('spawn', resolve);
       child.once('error', reject);
     });
-    // Must not keep a test runner or CLI alive on its own; the exit hook in privateHandle covers forgotten stops.
+    // Must not keep a test runner or CLI alive on its own; the watchdog covers forgotten stops.
     child.unref();
+    // Before the wait for PING, which loading a large AOF makes long: an owner killed meanwhile leaves no server behind.
+    await watchOverRedis(child, port, handle.fd).catch(async (error: unknown) => {
+      await killAndWait(child);
+      throw error;
+    });
     return child;
   } finally {
     await handle.close();
@@ -253,16 +259,9 @@ async function waitUntilReady(
 }
 
 function privateHandle(child: ChildProcess, port: number, log: (line: string) => void): ResolvedRedis {
-  // Last resort when the owner exits without calling stop(): an orphaned server would hold the data dir.
-  const killOnExit = () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killOnExit);
-
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      process.removeListener('exit', killOnExit);
       if (child.exitCode !== null || child.signalCode !== null) return;
       log(`Stopping the private redis-server on port ${port}`);
       const exited = waitForExit(child);
