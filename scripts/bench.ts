@@ -13,7 +13,7 @@ import { BenchReport, GuestDataSwitch, Mode, runBench, summarize } from './bench
 import { BenchAborted } from './bench/stats';
 import { benchServiceEnv, freePorts, withoutGuestDataNodeOptions } from './bench/system';
 import { TerminalUi } from './bench/ui';
-import { LaunchOptions, launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
+import { LaunchOptions, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -154,9 +154,11 @@ async function main(argv: string[]): Promise<number> {
       failure ??= new Error(`a service exited unexpectedly (code ${code})`);
       abort.abort();
     });
-    await waitUntilReady(ports, { listening: system.listening, timeoutMs: READY_TIMEOUT_MS, signal: abort.signal }).catch((error: unknown) => {
-      throw abort.signal.aborted ? new BenchAborted() : error;
-    });
+    await waitUntilReady(ports, { listening: system.listening, timeoutMs: READY_TIMEOUT_MS, signal: abort.signal, listenHost: process.env.LISTEN_HOST }).catch(
+      (error: unknown) => {
+        throw abort.signal.aborted ? new BenchAborted() : error;
+      },
+    );
     const mode: Mode = new Set(Object.values(pids)).size === 1 ? 'one-process' : 'split';
     if (mode !== askedMode)
       ui.log(`bench: asked for mode ${askedMode}, but the launcher started ${mode === 'split' ? 'four processes' : 'one process'}: reporting ${mode}`);
@@ -166,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
         redis,
         redisUrl: redisServer.url,
         keyPrefix,
-        http: { baseUrl: `http://127.0.0.1:${ports.intake}`, apiKey, operatorKey },
+        http: { baseUrl: serviceUrl(process.env.LISTEN_HOST, ports.intake), apiKey, operatorKey },
         pids: () => pids,
         mode,
         guestData,

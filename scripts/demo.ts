@@ -10,7 +10,7 @@ import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
 import { resolveRedis, ResolvedRedis, findFreePort, portIsFree, deleteKeysByPrefix, redactUrl } from '@app/redis';
 import { servicePorts } from '@app/runtime';
-import { launchSystem, linePrefix, RunningSystem, waitUntilReady } from './launcher';
+import { launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -247,7 +247,7 @@ async function main(argv: string[]): Promise<number> {
       abort.abort();
     });
 
-    const base = `http://127.0.0.1:${ports.intake}`;
+    const base = serviceUrl(process.env.LISTEN_HOST, ports.intake);
     // replay finds REDIS_URL or the local server itself; a private server's port it must be told.
     const purge = `npm run replay -- purge --prefix ${keyPrefix}${redis.origin === 'private' ? ` --redis-url ${redis.url}` : ''} --yes`;
     const intake = new IntakeClient(base, apiKey, abort.signal);
@@ -480,7 +480,7 @@ async function waitReady(ports: Record<ServiceName, number>, listening: Readonly
   // All four, not just the intake: a mission submitted before the orchestrator consumes would only sit in the queue,
   // but a service that never gets ready is better reported here than as a timeout later.
   try {
-    await waitUntilReady(ports, { listening, timeoutMs: READY_TIMEOUT_MS, signal });
+    await waitUntilReady(ports, { listening, timeoutMs: READY_TIMEOUT_MS, signal, listenHost: process.env.LISTEN_HOST });
   } catch (error) {
     if (signal.aborted) throw new Aborted();
     throw error;

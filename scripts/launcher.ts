@@ -31,6 +31,15 @@ export function localHostFor(listenHost: string | undefined, fallback: string): 
   return isIPv6(host) ? `[${host}]` : host;
 }
 
+/**
+ * The base URL the launcher and the scripts that launch (the demo, the bench) reach a service on
+ * `port` at: the address LISTEN_HOST names, else 127.0.0.1, which listening on every interface
+ * includes. A service bound to one address (::1, 127.0.0.2) answers there alone.
+ */
+export function serviceUrl(listenHost: string | undefined, port: number): string {
+  return `http://${localHostFor(listenHost, '127.0.0.1')}:${port}`;
+}
+
 /** The line printed once every service is ready: the API, its docs and the console, and which key to send (API_KEYS, or the local operator key's file). */
 export function readyMessage(ports: Record<ServiceName, number>, services: readonly ServiceName[], env: NodeJS.ProcessEnv, keyFile: string): string {
   if (!services.includes('intake')) return `Ready: ${services.map((name) => `${name} on port ${ports[name]}`).join(', ')}`;
@@ -49,17 +58,17 @@ export async function waitUntilReady(
   options: { listening: ReadonlySet<ServiceName>; timeoutMs: number; signal: AbortSignal; intervalMs?: number; listenHost?: string },
 ): Promise<void> {
   const until = Date.now() + options.timeoutMs;
-  const pending = new Set(Object.keys(ports) as ServiceName[]);
+  const pending = new Map(Object.entries(ports).map(([name, port]) => [name as ServiceName, `${serviceUrl(options.listenHost, port)}/health/ready`]));
   let lastProblem = '';
   for (;;) {
-    for (const name of [...pending]) {
+    for (const [name, healthUrl] of [...pending]) {
       options.signal.throwIfAborted();
       if (!options.listening.has(name)) {
         lastProblem = `${name}: not listening yet`;
         continue;
       }
       try {
-        const response = await fetch(`http://${localHostFor(options.listenHost, '127.0.0.1')}:${ports[name]}/health/ready`, {
+        const response = await fetch(healthUrl, {
           signal: AbortSignal.any([options.signal, AbortSignal.timeout(5_000)]),
         });
         await response.arrayBuffer();
@@ -71,7 +80,7 @@ export async function waitUntilReady(
       }
     }
     if (pending.size === 0) return;
-    if (Date.now() > until) throw new Error(`not ready after ${options.timeoutMs / 1000} s: ${[...pending].join(', ')} (last: ${lastProblem})`);
+    if (Date.now() > until) throw new Error(`not ready after ${options.timeoutMs / 1000} s: ${[...pending.keys()].join(', ')} (last: ${lastProblem})`);
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, options.intervalMs ?? 250);
       function done() {

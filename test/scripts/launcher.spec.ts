@@ -1,6 +1,6 @@
 import { ConfigError } from '@app/config';
 import { servicePorts } from '@app/runtime';
-import { childLogFormat, localHostFor, readyMessage } from '../../scripts/launcher';
+import { childLogFormat, localHostFor, readyMessage, serviceUrl } from '../../scripts/launcher';
 
 describe('servicePorts (npm start, the demo)', () => {
   it('given nothing, then 3000-3003', () => {
@@ -83,5 +83,20 @@ describe('readyMessage', () => {
     expect(readyMessage({ intake: 8080, orchestrator: 8081, executor: 8082, evaluator: 8083 }, ['intake'], { LISTEN_HOST: '::1' }, '.data/api-key')).toContain(
       'API http://[::1]:8080/api',
     );
+  });
+});
+
+describe('serviceUrl (the launcher, the demo and the bench reaching their services)', () => {
+  it('given LISTEN_HOST unset or every interface, then 127.0.0.1', () => {
+    expect(serviceUrl(undefined, 3000)).toBe('http://127.0.0.1:3000');
+    expect(serviceUrl('', 3000)).toBe('http://127.0.0.1:3000');
+    expect(serviceUrl('0.0.0.0', 3000)).toBe('http://127.0.0.1:3000');
+    expect(serviceUrl('::', 3000)).toBe('http://127.0.0.1:3000');
+  });
+
+  it('given LISTEN_HOST one address, then that address, an IPv6 one in brackets', () => {
+    expect(serviceUrl('::1', 3000)).toBe('http://[::1]:3000');
+    expect(serviceUrl(' 127.0.0.2 ', 3001)).toBe('http://127.0.0.2:3001');
+    expect(serviceUrl('localhost', 3002)).toBe('http://localhost:3002');
   });
 });

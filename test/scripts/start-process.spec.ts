@@ -44,6 +44,15 @@ function readyLine(start: Run): Promise<string> {
   });
 }
 
+/** A fixtures file, in a fresh temp dir the test removes, with the first fixture mission alone: a demo run that stays short. */
+function oneMissionFixtures(dirPrefix: string): { dir: string; fixtures: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), dirPrefix));
+  const fixtures = path.join(dir, 'one-mission.json');
+  const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
+  writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+  return { dir, fixtures };
+}
+
 /** A free port with the three after it free too, for PORT and PORT+1..3 (below the ephemeral range, as findFreePort). */
 async function freePortRun(): Promise<number> {
   for (;;) {
@@ -312,10 +321,7 @@ describe('the services and npm start as processes', () => {
   });
 
   it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'demo-keep-running-'));
-    const fixtures = path.join(dir, 'one-mission.json');
-    const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
-    writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+    const { dir, fixtures } = oneMissionFixtures('demo-keep-running-');
     const port = await freePortRun();
     const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
     running.push(demo.child);
@@ -343,11 +349,24 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given LISTEN_HOST, then the demo reaches its services at that address alone and runs its missions there', async () => {
+    const { dir, fixtures } = oneMissionFixtures('demo-listen-host-');
+    const port = await freePortRun();
+    // A loopback address of its own, as in the npm start test above: nothing answers on 127.0.0.1.
+    const demo = run(['dist/scripts/demo.js', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(port), LISTEN_HOST: '127.0.0.2' });
+    running.push(demo.child);
+    try {
+      // It used to wait on 127.0.0.1 until its 60 s for readiness ran out, then exit 1.
+      expect(await demo.exited).toBe(0);
+      expect(demo.stdout.join('\n')).toContain(`intake http://127.0.0.2:${port}`);
+      expect(demo.stdout.join('\n')).toMatch(/Expected vs actual: 1\/1 as expected/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('given KEY_PREFIX, then the demo keeps the keys under it and says how to purge them', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'demo-own-prefix-'));
-    const fixtures = path.join(dir, 'one-mission.json');
-    const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
-    writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+    const { dir, fixtures } = oneMissionFixtures('demo-own-prefix-');
     const demo = run(['dist/scripts/demo.js', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(await freePortRun()) });
     running.push(demo.child);
     try {
