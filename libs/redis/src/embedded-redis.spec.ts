@@ -1,10 +1,12 @@
-import { spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from '@app/testing';
-import { findOnPath, pingRedis, redactUrl, resolveRedis, ResolvedRedis, ResolveRedisOptions } from './embedded-redis';
+import { findOnPath, pingRedis, redactUrl, resolveRedis, ResolvedRedis, ResolveRedisOptions, sendCommand } from './embedded-redis';
+import { findFreePort } from './free-port';
 
 /** Checked synchronously so the local-Redis test can be skipped (not failed) on machines without one. */
 function localRedisAnswers(): boolean {
@@ -104,6 +106,85 @@ describe('resolveRedis', () => {
     expect(await watchdogsOf(port)).toHaveLength(1);
     await redis.stop();
     await waitFor(async () => (await watchdogsOf(port)).length === 0, { timeoutMs: 5_000, what: 'the watchdog to end with its server' });
+  });
+
+  describe('given a redis-server an earlier start left running over the same data dir', () => {
+    let leftover: ChildProcess | undefined;
+    let leftoverPort: number;
+    /** Stopped after each test, however far it got, so no server of its own outlives it. */
+    let resolving: Promise<ResolvedRedis> | undefined;
+
+    beforeEach(async () => {
+      leftoverPort = await findFreePort('127.0.0.1');
+      const dir = path.join(dataDir, 'redis');
+      await mkdir(dir, { recursive: true });
+      const args = [
+        '--dir',
+        dir,
+        '--appendonly',
+        'yes',
+        '--save',
+        '',
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(leftoverPort),
+        '--pidfile',
+        path.join(dir, 'redis-server.pid'),
+      ];
+      leftover = spawn('redis-server', args, { stdio: 'ignore' });
+      await waitFor(() => pingRedis('127.0.0.1', leftoverPort, 250), { timeoutMs: 10_000, what: 'the leftover server to answer' });
+    });
+
+    afterEach(async () => {
+      if (leftover?.exitCode === null && leftover.signalCode === null) leftover.kill('SIGKILL');
+      await resolving?.then(
+        (redis) => redis.stop(),
+        () => undefined,
+      );
+      resolving = undefined;
+    });
+
+    (hasRedisServer ? it : it.skip)('then it starts its own only once that one has stopped, never two over the same files', async () => {
+      const leftoverExited = once(leftover as ChildProcess, 'exit');
+      let leftoverGone = false;
+      void leftoverExited.then(() => (leftoverGone = true));
+      resolving = resolveRedis({ ...base(), preferLocal: false });
+
+      await waitFor(async () => lines.some((line) => line.includes(`127.0.0.1:${leftoverPort}) still uses`)), {
+        timeoutMs: 5_000,
+        what: 'the wait to be announced',
+      });
+      expect(lines.filter((line) => line.startsWith('Starting a private redis-server'))).toEqual([]);
+      // As its watchdog would, once its owner died and its clients left.
+      await sendCommand(leftoverPort, 'SHUTDOWN', 1_000);
+      const redis = await resolving;
+
+      expect(leftoverGone).toBe(true);
+      expect(redis.origin).toBe('private');
+      await expect(pingRedis('127.0.0.1', Number(new URL(redis.url).port), 500)).resolves.toBe(true);
+    });
+
+    (hasRedisServer ? it : it.skip)('then, when that one does not stop, it gives up naming it, and starts nothing', async () => {
+      resolving = resolveRedis({ ...base(), preferLocal: false, previousServerTimeoutMs: 300 });
+
+      await expect(resolving).rejects.toThrow(
+        new RegExp(
+          `redis-server with pid ${leftover?.pid} \\(127\\.0\\.0\\.1:${leftoverPort}\\) still uses .*REDIS_URL=redis://127\\.0\\.0\\.1:${leftoverPort}`,
+        ),
+      );
+      expect(lines.filter((line) => line.startsWith('Starting a private redis-server'))).toEqual([]);
+    });
+  });
+
+  (hasRedisServer ? it : it.skip)('starts at once when the pid file names a process that is not a redis-server', async () => {
+    await mkdir(path.join(dataDir, 'redis'), { recursive: true });
+    await writeFile(path.join(dataDir, 'redis', 'redis-server.pid'), `${process.pid}\n`);
+    const redis = await resolveRedis({ ...base(), preferLocal: false, previousServerTimeoutMs: 60_000 });
+    started.push(redis);
+
+    expect(lines.filter((line) => line.includes('still uses'))).toEqual([]);
+    expect(redis.origin).toBe('private');
   });
 
   it('fails with a clear message when no binary exists and installing is not allowed', async () => {

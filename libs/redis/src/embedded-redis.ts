@@ -5,7 +5,8 @@ import { createConnection } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { findFreePort } from './free-port';
-import { watchOverRedis } from './redis-watchdog';
+import { PID_FILE, waitForPreviousRedisServer } from './previous-redis-server';
+import { WATCHDOG_CLIENTS_GRACE_MS, watchOverRedis } from './redis-watchdog';
 
 /** Where the Redis URL came from; only `private` owns a process that stop() ends. */
 export type RedisOrigin = 'env' | 'local' | 'private';
@@ -29,6 +30,11 @@ export interface ResolveRedisOptions {
   preferLocal?: boolean;
   /** How long a private server may take to answer PING (loading a large AOF counts). Default 15 s. */
   startupTimeoutMs?: number;
+  /**
+   * How long a server an earlier start left running over the same data dir gets to stop before this
+   * start gives up, naming it. Default: the watchdog's grace for clients, plus 5 s.
+   */
+  previousServerTimeoutMs?: number;
   /** Seams for tests: each defaults to the real thing. */
   which?: (binary: string) => Promise<string | undefined>;
   ping?: (host: string, port: number, timeoutMs: number) => Promise<boolean>;
@@ -72,7 +78,10 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
     if (!binary) throw new Error('apt-get finished but redis-server is still not on PATH. ' + NO_REDIS_HINT);
   }
 
-  return startPrivateRedis(binary, options.dataDir, log, ping, options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS);
+  return startPrivateRedis(binary, options.dataDir, log, ping, {
+    startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
+    previousServerTimeoutMs: options.previousServerTimeoutMs ?? WATCHDOG_CLIENTS_GRACE_MS + 5_000,
+  });
 }
 
 const NO_REDIS_HINT =
@@ -176,11 +185,12 @@ async function startPrivateRedis(
   dataDir: string,
   log: (line: string) => void,
   ping: (host: string, port: number, timeoutMs: number) => Promise<boolean>,
-  startupTimeoutMs: number,
+  { startupTimeoutMs, previousServerTimeoutMs }: { startupTimeoutMs: number; previousServerTimeoutMs: number },
 ): Promise<ResolvedRedis> {
   const dir = path.resolve(dataDir, 'redis');
   await mkdir(dir, { recursive: true });
   const logFile = path.join(dir, 'redis-server.log');
+  await waitForPreviousRedisServer(dir, log, previousServerTimeoutMs);
 
   for (let attempt = 1; ; attempt++) {
     // The tiny window before redis-server binds is covered by retrying.
@@ -222,6 +232,9 @@ async function spawnRedisServer(binary: string, dir: string, port: number, logFi
       String(port),
       '--daemonize',
       'no',
+      // So that the next start sees a server still running over these files (previous-redis-server.ts).
+      '--pidfile',
+      path.join(dir, PID_FILE),
     ];
     // Its own process group, so a terminal Ctrl-C reaches only our launcher, which stops the
     // services first and Redis last instead of pulling Redis away from services still shutting down.
