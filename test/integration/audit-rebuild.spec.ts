@@ -114,6 +114,24 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
+  // Only the length and the last entry were compared: verify found the list wrong, and rebuild left it so.
+  it('given an event list wrong only in the middle, then rebuild writes it again from the log and verify passes', async () => {
+    const { keys, store } = await knownLog('middle-of-list');
+    const historyOf = async (id: string) => (await store.history(id)).map((event) => event.version);
+    const listed = await redis.lrange(keys.missionEvents(dead), 0, -1);
+    expect(listed.length).toBeGreaterThan(3);
+    await redis.lset(keys.missionEvents(dead), 1, listed[2]);
+    await redis.lset(keys.missionEvents(dead), 2, listed[1]);
+    expect((await verifyLog(redis, keys)).findings.map((finding) => finding.missionId)).toEqual([dead]);
+
+    const result = await rebuildReadModels(redis, keys);
+
+    expect(result).toMatchObject({ unchanged: 4, switched: 1, restored: 0, reindexed: 0, relisted: 1 });
+    expect(await redis.lrange(keys.missionEvents(dead), 0, -1)).toEqual(listed);
+    expect(await historyOf(dead)).toEqual(listed.map((_, i) => i + 1));
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
   // Its longer event list was taken for drift: every rebuild on a live system walked the log a second time.
   it('given a mission that moves on after the replay, then rebuild walks the log once and leaves it alone', async () => {
     const { keys } = await knownLog('moved-on-once');

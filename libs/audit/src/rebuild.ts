@@ -119,14 +119,15 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
  * 1. replay the whole log in XRANGE batches (the next one fetched while this one is folded), folding
- *    every mission in memory (in place, keeping no event text; no hashing, which is verify's job);
+ *    every mission in memory (in place, keeping its events' log ids but no event text; no hashing
+ *    of events, which is verify's job);
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
- *    by version, status and SHA-1 of `s`, the mission index's entry, the event list's length and
- *    last entry, and the sets of the data subjects its create names), so that a read model that is
+ *    by version, status and SHA-1 of `s`, the mission index's entry, the whole event list by SHA-1
+ *    of its ids, and the sets of the data subjects its create names), so that a read model that is
  *    right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving,
  *    with the hash of its last event read back from the log for its `h`, its creation time for the
- *    index, and, for an event list that differs, its log ids (one more walk of the log, only then);
+ *    index, and, for an event list that differs, its log ids;
  * 4. switch each drifted mission with switch-read-model-5.lua, which copies `s`/`st`, puts the
  *    mission back in the index and writes its event list only if the live `v` is still the rebuilt
  *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
@@ -188,7 +189,8 @@ export async function rebuildPartition(
   const runId = options.runId ?? randomBytes(6).toString('hex');
   const writeBatch = options.writeBatchSize ?? 1_000;
 
-  const fold = new ReplayFold();
+  // The log ids of each mission's events, to compare its whole event list (not only its length and last entry).
+  const fold = new ReplayFold({ keepLogIds: true });
   const cursor = new LogCursor(redis, keys.log, options.batchSize ?? REBUILD_LOG_BATCH);
   const total = await redis.xlen(keys.log);
   for await (const batch of cursor.batches()) {
@@ -207,12 +209,6 @@ export async function rebuildPartition(
   const found = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
   // A subject's set needs no scratch copy or switch: it only ever gains missions.
   const drifted = found.filter((entry) => entry.drift & ~Drift.SubjectUnindexed);
-  const eventLists = await logIdsOf(
-    redis,
-    keys,
-    drifted.filter((entry) => entry.drift & Drift.EventList),
-    options.batchSize ?? REBUILD_LOG_BATCH,
-  );
   const compared = performance.now();
 
   const result = { switched: 0, restored: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
@@ -232,7 +228,7 @@ export async function rebuildPartition(
           return;
         }
         const key = keys.rebuildScratch(runId, mission.missionId);
-        const eventList = eventLists.get(mission.missionId);
+        const eventList = entry.drift & Drift.EventList ? mission.logIds : undefined;
         pipeline.hset(key, {
           [MISSION_HASH_FIELDS.version]: String(state.version),
           [MISSION_HASH_FIELDS.status]: state.status,
@@ -359,8 +355,7 @@ async function findDrifted(
         String(state.version),
         state.status,
         sha1Hex(JSON.stringify(state)),
-        mission.lastLogId,
-        String(mission.events),
+        sha1Hex((mission.logIds ?? []).join(',')),
         String(subjects.length),
       );
     });
@@ -411,29 +406,6 @@ async function indexSubjects(
     onProgress({ phase: SUBJECT_INDEX_PHASE, done: Math.min(offset + batchSize, missing.length), total: missing.length });
   }
   return added;
-}
-
-/**
- * The log ids of each mission's events up to its last replayed one, from one more walk of the log:
- * what its event list must hold. The replay keeps no ids (verify's `keepLogIds` would hold one per
- * event), so only a rebuild that found an event list to write pays for this walk.
- */
-async function logIdsOf(redis: RedisConnection, keys: PartitionKeys, missions: DriftedMission[], batchSize: number): Promise<Map<string, string[]>> {
-  const ids = new Map(missions.map(({ mission }) => [mission.missionId, [] as string[]]));
-  if (ids.size === 0) return ids;
-  const cursor = new LogCursor(redis, keys.log, batchSize);
-  for await (const batch of cursor.batches()) {
-    for (const entry of batch) ids.get(entry.missionId)?.push(entry.logId);
-  }
-  // Events appended since the replay belong to a mission that moved on, which the switch leaves alone.
-  // A mission whose last replayed event left the log meanwhile gets none: it is not written (lastEventHashes).
-  for (const { mission } of missions) {
-    const listed = ids.get(mission.missionId) ?? [];
-    const last = listed.indexOf(mission.lastLogId);
-    if (last < 0) ids.delete(mission.missionId);
-    else ids.set(mission.missionId, listed.slice(0, last + 1));
-  }
-  return ids;
 }
 
 /**

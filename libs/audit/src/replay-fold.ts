@@ -31,7 +31,7 @@ export interface ReplayFoldOptions {
    * and promotes them (~70 MB on the bench's 500,000-event log); verify and rebuild do without.
    */
   keepLastEvent?: boolean;
-  /** Keep the log ids of each mission's events (`MissionFold.logIds`): verify holds them to the missions' event lists. */
+  /** Keep the log ids of each mission's events (`MissionFold.logIds`): verify and rebuild hold them to the missions' event lists. */
   keepLogIds?: boolean;
 }
 

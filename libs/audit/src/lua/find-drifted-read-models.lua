@@ -9,14 +9,15 @@
              (ids of the subject's missions; as many as ARGV says)
              All share the {m} hash tag (one Redis Cluster slot). n is the batch size, so the
              name has no -<numKeys> suffix.
-  ARGV       for each mission i in turn, seven values: its id, the replayed version, the replayed
-             status, the SHA-1 of the replayed state JSON, the log id of its last replayed event,
-             the number of its events in the log, and the number of its subject sets in KEYS
+  ARGV       for each mission i in turn, six values: its id, the replayed version, the replayed
+             status, the SHA-1 of the replayed state JSON, the SHA-1 of the log ids of its events
+             in log order joined by commas (what its event list must hold), and the number of its
+             subject sets in KEYS
 
   Result: per drifted mission, two values: its position i (1-based, ascending) and what differs,
           the sum of DRIFT.State (v, st or s differ from the replay, or there is no s),
-          DRIFT.Unindexed (not in the mission index), DRIFT.EventList (its event list does not
-          end with its last replayed event, or has another length than its events in the log)
+          DRIFT.Unindexed (not in the mission index), DRIFT.EventList (its event list is not the
+          log ids of its events, anywhere in it: compared by SHA-1 of the ids joined by commas)
           and DRIFT.SubjectUnindexed (a subject's set does not name it). Unindexed and EventList
           only where the live v is the replayed one (or there is no live hash): a mission that
           moved on since the replay has a longer list, and the switch leaves it alone. A subject's
@@ -27,7 +28,7 @@ local k, a, i = 2, 1, 0
 while a <= #ARGV do
   i = i + 1
   local hash, list = KEYS[k], KEYS[k + 1]
-  local subjects = tonumber(ARGV[a + 6])
+  local subjects = tonumber(ARGV[a + 5])
   local what = 0
   local live = redis.call('HMGET', hash, MISSION_FIELDS.version, MISSION_FIELDS.status, MISSION_FIELDS.state)
   if live[1] ~= ARGV[a + 1] or live[2] ~= ARGV[a + 2] or not live[3] or redis.sha1hex(live[3]) ~= ARGV[a + 3] then
@@ -35,7 +36,7 @@ while a <= #ARGV do
   end
   if not live[1] or live[1] == ARGV[a + 1] then
     if not redis.call('ZSCORE', KEYS[1], ARGV[a]) then what = what + DRIFT.Unindexed end
-    if redis.call('LLEN', list) ~= tonumber(ARGV[a + 5]) or redis.call('LINDEX', list, -1) ~= ARGV[a + 4] then
+    if redis.sha1hex(table.concat(redis.call('LRANGE', list, 0, -1), ',')) ~= ARGV[a + 4] then
       what = what + DRIFT.EventList
     end
   end
@@ -50,6 +51,6 @@ while a <= #ARGV do
     drifted[#drifted + 1] = what
   end
   k = k + 2 + subjects
-  a = a + 7
+  a = a + 6
 end
 return drifted
