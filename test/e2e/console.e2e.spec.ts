@@ -491,7 +491,9 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     } finally {
       await reviewing.close();
     }
-  });
+    // A second system of its own, 22 missions through its pipeline and three page loads: ~10 s here,
+    // and more than the default minute once in a Redis Cluster run on a loaded machine.
+  }, 120_000);
 
   it('given the keyboard alone, then the skip link and the navigation reach every page', async () => {
     await page.goto(`${base}/console/#/queue`);
