@@ -89,7 +89,20 @@ function beginBuild(root = ROOT) {
 }
 
 function endBuild(root = ROOT) {
+  markBinsExecutable(root);
   fs.renameSync(path.join(root, PENDING), path.join(root, STAMP));
+}
+
+/**
+ * tsc writes every file 644: package.json's bins (brain-replay, brain-ctl) could not be run as
+ * `./dist/scripts/replay.js`, nor by `npm link`'s links to them, which run the file itself.
+ */
+function markBinsExecutable(root) {
+  const { bin = {} } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+  for (const file of Object.values(bin)) {
+    const target = path.join(root, file);
+    fs.chmodSync(target, fs.statSync(target).mode | 0o111);
+  }
 }
 
 /**
