@@ -192,6 +192,11 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
         .expect(400);
       await system.api.delete('/api/subjects/guest:nobody').send({ reason: 'request' }).expect(404);
       await system.api.get('/api/subjects/guest:nobody').expect(404);
+      // The bare guest id was a 404 that did not say a guest's subject is guest:<id>.
+      const bareId = subject.slice('guest:'.length);
+      expect((await system.api.get(`/api/subjects/${bareId}`).expect(404)).body.message).toBe(
+        `subject ${bareId} not found (a guest named in a mission's payload.guest.id is the subject ${subject})`,
+      );
       await system.api.delete(`/api/subjects/${subject}`).set('Authorization', `Bearer ${TEST_KEYS.reader}`).send({ reason: 'request' }).expect(403);
 
       const erased = (await system.api.delete(`/api/subjects/${subject}`).send({ reason: 'erasure request 17' }).expect(200)).body;

@@ -31,6 +31,15 @@ export interface SubjectAccess {
  * destroyed, then SubjectErased on each mission) and access (everything held, in plain, as one
  * document).
  */
+/**
+ * A 404 for a subject nobody knows. A guest's subject is `guest:<id>`, not the bare id the guest
+ * has in the hotel's systems: a request for `4711` says so.
+ */
+function subjectNotFound(subjectId: string): NotFoundException {
+  const hint = subjectId.includes(':') ? '' : ` (a guest named in a mission's payload.guest.id is the subject guest:${subjectId})`;
+  return new NotFoundException(`subject ${subjectId} not found${hint}`);
+}
+
 @Injectable()
 export class SubjectsService {
   constructor(
@@ -53,7 +62,7 @@ export class SubjectsService {
   async erase(subjectId: string, reason: string, actor: string): Promise<SubjectErasure> {
     const ids = await this.missionIds(subjectId);
     if (ids.length === 0 && !(await this.personal.cipher.store.has(subjectId)) && !(await this.pending.read(subjectId))) {
-      throw new NotFoundException(`subject ${subjectId} not found`);
+      throw subjectNotFound(subjectId);
     }
     return this.complete(await this.pending.mark(subjectId, actor, reason));
   }
@@ -114,7 +123,7 @@ export class SubjectsService {
   async access(subjectId: string): Promise<SubjectAccess> {
     const ids = await this.missionIds(subjectId);
     const hasKey = await this.personal.cipher.store.has(subjectId);
-    if (ids.length === 0 && !hasKey) throw new NotFoundException(`subject ${subjectId} not found`);
+    if (ids.length === 0 && !hasKey) throw subjectNotFound(subjectId);
     const loaded = (await Promise.all(ids.map((id) => this.store.load(id)))).filter((mission): mission is Mission => mission !== null);
     loaded.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const missions = await Promise.all(
