@@ -28,6 +28,8 @@ export class CtlError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    /** The API's HTTP status, when the API answered with an error. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'CtlError';
@@ -135,13 +137,13 @@ export function apiError(status: number, text: string, what: string, retryAfterM
     // Not an error body (a proxy's page): the text itself says what happened.
   }
   const said = `${what}: ${status} ${message}${details}`;
-  if (status === 404 && NO_ROUTE.test(message)) return new CtlError(`${what}: this server does not offer it (${message})`, EXIT.unavailable);
+  if (status === 404 && NO_ROUTE.test(message)) return new CtlError(`${what}: this server does not offer it (${message})`, EXIT.unavailable, status);
   if (status === 429) {
     const when =
       retryAfterMs === undefined ? 'later' : `in ${Math.ceil(retryAfterMs / 1000)} s (at ${localTime(new Date(Date.now() + retryAfterMs).toISOString())})`;
-    return new CtlError(`${said}; try again ${when}`, EXIT.retryLater);
+    return new CtlError(`${said}; try again ${when}`, EXIT.retryLater, status);
   }
-  if (status === 401 || status === 403) return new CtlError(said, EXIT.auth);
-  if (status >= 500) return new CtlError(said, EXIT.unreachable);
-  return new CtlError(said, EXIT.refused);
+  if (status === 401 || status === 403) return new CtlError(said, EXIT.auth, status);
+  if (status >= 500) return new CtlError(said, EXIT.unreachable, status);
+  return new CtlError(said, EXIT.refused, status);
 }

@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
 import { MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
-import type { Mission, MissionEvent } from '@app/mission';
+import type { Mission, MissionEvent, MissionReview } from '@app/mission';
 import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
 import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
@@ -24,6 +24,12 @@ export interface CtlIo {
 
 interface Globals {
   json: boolean;
+}
+
+/** A review decision's answer, and the attempt whose result it decided. */
+interface ReviewDecision {
+  mission: Mission;
+  attempt: number;
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
@@ -150,11 +156,14 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
           ['agent', mission.assignedAgentId],
           ['last error', mission.lastError],
           ['score', mission.evaluation ? `${mission.evaluation.score} (${mission.evaluation.passed ? 'passed' : 'failed'})` : null],
+          ['review', mission.review ? reviewText(mission.review) : null],
           ['version', mission.version],
           ['created', localTime(mission.createdAt)],
           ['updated', localTime(mission.updatedAt)],
         ]);
-        return events ? `${state}\n\n${events.map(eventLine).join('\n')}` : state;
+        // The output as JSON on lines of its own: a reviewer reads the whole reply before deciding.
+        const output = mission.result ? `\n\noutput of attempt ${mission.attempts}:\n${JSON.stringify(mission.result.output, null, 2)}` : '';
+        return `${state}${output}${events ? `\n\n${events.map(eventLine).join('\n')}` : ''}`;
       });
     });
 
@@ -401,28 +410,60 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         return `${table(MISSION_HEAD, page.items.map(missionRow))}\n${count}${next}`;
       });
     });
+  /** The attempt whose result is under review now; a mission not waiting for review is refused as the API would (409, exit 1). */
+  const attemptUnderReview = async (path: string): Promise<number> => {
+    const mission = await api.get<Mission>(path);
+    if (mission.status !== 'awaiting_review')
+      throw new CtlError(`mission ${mission.id} is ${mission.status}, not awaiting_review: nothing to decide`, EXIT.refused);
+    return mission.attempts;
+  };
+  /**
+   * Approves or rejects the result of one attempt: `--attempt` names the one the operator looked at;
+   * without it, the one under review now, read first and printed, so the operator learns which
+   * result was decided. Either way the intake refuses (409) once a newer result is under review.
+   */
+  const decideReview = async (missionId: string, verb: 'approve' | 'reject', attemptOption: string | undefined, body: object): Promise<ReviewDecision> => {
+    const path = `/api/missions/${pathSegment(missionId)}`;
+    const attempt = wholeNumberOption('--attempt', attemptOption) ?? (await attemptUnderReview(path));
+    try {
+      return { mission: await api.post<Mission>(`${path}/${verb}`, { ...body, attempt }), attempt };
+    } catch (error) {
+      if (!(error instanceof CtlError) || error.status !== 409) throw error;
+      // A 409 also answers a mission no longer waiting; only a newer attempt under review asks for a fresh look.
+      const now = await api.get<Mission>(path);
+      if (now.status !== 'awaiting_review' || now.attempts === attempt) throw error;
+      throw new CtlError(
+        `${error.message}\na newer result is waiting: attempt ${now.attempts}, not ${attempt}; nothing was decided. ` +
+          `Read it (missions show ${now.id}), then decide with --attempt ${now.attempts}`,
+        EXIT.refused,
+      );
+    }
+  };
+  const attemptHelp = 'the attempt whose result you decide (the attempts `missions show` printed); without it, the one under review now';
   reviews
     .command('approve')
     .description("Approve a mission's output; with --output-file, approve an edited output instead.")
     .argument('<missionId>', 'the mission')
+    .option('--attempt <n>', attemptHelp)
     .option('--note <text>', 'a note kept with the approval')
     .option('--output-file <file>', 'a JSON file with the edited output')
-    .action(async (missionId: string, options: { note?: string; outputFile?: string }, command: Command) => {
+    .action(async (missionId: string, options: { attempt?: string; note?: string; outputFile?: string }, command: Command) => {
       const output = options.outputFile ? readJsonFile(options.outputFile) : undefined;
-      const mission = await api.post<Mission>(`/api/missions/${pathSegment(missionId)}/approve`, {
+      const { mission, attempt } = await decideReview(missionId, 'approve', options.attempt, {
         ...(output !== undefined ? { output } : {}),
         ...(options.note ? { note: options.note } : {}),
       });
-      show(command, mission, () => `approved ${mission.id} (${mission.status})`);
+      show(command, mission, () => `approved attempt ${attempt} of ${mission.id} (${mission.status})`);
     });
   reviews
     .command('reject')
     .description('Reject a mission with feedback: it is queued again and the next attempt gets the feedback.')
     .argument('<missionId>', 'the mission')
     .requiredOption('--feedback <text>', 'what the next attempt must do better')
-    .action(async (missionId: string, options: { feedback: string }, command: Command) => {
-      const mission = await api.post<Mission>(`/api/missions/${pathSegment(missionId)}/reject`, { feedback: options.feedback });
-      show(command, mission, () => `rejected ${mission.id} (${mission.status})`);
+    .option('--attempt <n>', attemptHelp)
+    .action(async (missionId: string, options: { feedback: string; attempt?: string }, command: Command) => {
+      const { mission, attempt } = await decideReview(missionId, 'reject', options.attempt, { feedback: options.feedback });
+      show(command, mission, () => `rejected attempt ${attempt} of ${mission.id} (${mission.status})`);
     });
 
   try {
@@ -433,6 +474,13 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     if (error instanceof CtlError) return report(error);
     throw error;
   }
+}
+
+/** A review on one line: whose result, the rule that held it, and the decision once there is one. */
+function reviewText(review: MissionReview): string {
+  const decided = review.decision ? `${review.decision} by ${review.reviewedBy ?? '?'} at ${localTime(review.reviewedAt)}` : 'waiting';
+  const overdue = review.overdueAt ? `, overdue since ${localTime(review.overdueAt)}` : '';
+  return `attempt ${review.attempt}, rule ${review.rule}, asked ${localTime(review.requestedAt)}${overdue}: ${decided}`;
 }
 
 /** A retention plan or run for a person: the subjects erased (or that would be), then those kept and why. */

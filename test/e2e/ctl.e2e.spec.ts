@@ -189,6 +189,47 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       const rest = await ctl(['reviews', 'list', '--limit', '2', '--cursor', cursor], env);
       expect(rest).toMatchObject({ code: EXIT.ok, stdout: expect.stringMatching(/Towels for room 13[^]*\n1 on this page\n$/) });
     });
+
+    it('given a result rejected and the next one under review, then approve with the stale --attempt is a 409 and decides nothing; without --attempt it decides the attempt it prints', async () => {
+      const env = { BRAIN_URL: reviewingUrl };
+      const created = await reviewing.api
+        .post('/api/missions')
+        .send({ type: 'guest_support', title: 'Late check-out for room 21', description: 'Guest asks to leave at 14:00.', priority: 'normal', payload: {} })
+        .expect(201);
+      const id: string = created.body.id;
+      await reviewing.waitForStatus(id, ['awaiting_review']);
+      // It showed no result: the operator could not read what they were approving.
+      const shown = await ctl(['missions', 'show', id], env);
+      expect(shown.stdout).toMatch(/review\s+attempt 1, rule guest-replies, asked .*: waiting/);
+      expect(shown.stdout).toMatch(/\noutput of attempt 1:\n\{\n/);
+      expect(await ctl(['reviews', 'reject', id, '--attempt', '1', '--feedback', 'Offer 13:00 instead.'], env)).toMatchObject({
+        code: EXIT.ok,
+        stdout: `rejected attempt 1 of ${id} (queued)\n`,
+      });
+      await waitFor(
+        async () => {
+          const mission = await reviewing.store.load(id);
+          return mission?.status === 'awaiting_review' && mission.attempts === 2;
+        },
+        { timeoutMs: 20_000, what: 'the second attempt under review' },
+      );
+
+      // Approving what the operator saw (attempt 1) approved attempt 2's result, which nobody read.
+      const stale = await ctl(['reviews', 'approve', id, '--attempt', '1'], env);
+      expect(stale).toMatchObject({
+        code: EXIT.refused,
+        stdout: '',
+        stderr: expect.stringMatching(/: 409 [^]*a newer result is waiting: attempt 2, not 1; nothing was decided/),
+      });
+      expect(await reviewing.store.load(id)).toMatchObject({ status: 'awaiting_review', attempts: 2 });
+      expect((await reviewing.store.history(id)).filter((event) => event.type === 'MissionApproved')).toEqual([]);
+
+      expect(await ctl(['reviews', 'approve', id, '--note', 'fine'], env)).toMatchObject({
+        code: EXIT.ok,
+        stdout: `approved attempt 2 of ${id} (succeeded)\n`,
+      });
+      expect((await reviewing.store.history(id)).filter((event) => event.type === 'MissionApproved')).toMatchObject([{ data: { attempt: 2 } }]);
+    });
   });
 
   describe('against an intake that takes few requests a minute', () => {
