@@ -92,6 +92,11 @@ export class BrainApi {
     return this.call<T>('PATCH', this.url(path), body);
   }
 
+  /** The CtlError for a request that got no answer (`error` is what fetch threw). */
+  unreachable(error: unknown): CtlError {
+    return new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${failureCause(error)}`, EXIT.unreachable);
+  }
+
   private async call<T>(method: string, url: string, body?: object): Promise<T> {
     const headers: Record<string, string> = { ...this.authHeaders, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -99,13 +104,24 @@ export class BrainApi {
     try {
       response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch (error) {
-      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
-      throw new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${cause}`, EXIT.unreachable);
+      throw this.unreachable(error);
     }
     const text = await response.text();
     if (response.ok) return (text === '' ? undefined : parseAnswer(text, this.baseUrl)) as T;
     throw apiError(response.status, text, `${method} ${new URL(url).pathname}`, parseRetryAfterMs(response.headers));
   }
+}
+
+/**
+ * Why a request failed, as a person reads it: fetch's own message is only "fetch failed", its cause
+ * says why (`connect ECONNREFUSED …`). Read by shape, not `instanceof Error`: fetch's errors come
+ * from Node's own realm, which is not the caller's under a VM such as Jest's.
+ */
+export function failureCause(error: unknown): string {
+  const messageOf = (value: unknown) =>
+    typeof value === 'object' && value !== null && 'message' in value && typeof value.message === 'string' ? value.message : undefined;
+  const cause = typeof error === 'object' && error !== null && 'cause' in error ? messageOf(error.cause) : undefined;
+  return cause ?? messageOf(error) ?? String(error);
 }
 
 /** A 2xx answer's JSON; a page instead (a sign-on proxy's) is no answer of the API. */

@@ -9,7 +9,7 @@ import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
 import type { DeadLetterEntry as DeadLetter } from '../../apps/intake/src/missions/mission-query.service';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
-import { apiError, BrainApi, CtlError, EXIT, ExitCode, pathSegment } from './brain-api';
+import { apiError, BrainApi, CtlError, EXIT, ExitCode, failureCause, pathSegment } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
 
@@ -33,8 +33,10 @@ interface ReviewDecision {
 }
 
 const DEFAULT_URL = 'http://localhost:3000';
-/** Wait before `watch` reconnects after the stream dropped. */
+/** Wait before `watch` reconnects after the stream dropped; it doubles with each failed reconnect… */
 const RECONNECT_MS = 1_000;
+/** …up to this, so an intake back after a long outage is found within half a minute. */
+const MAX_RECONNECT_MS = 30_000;
 
 export const EXIT_CODES_HELP = `
 Environment:
@@ -177,7 +179,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--count <n>', 'stop after this many events')
     .addHelpText(
       'after',
-      '\nReconnects after a dropped connection and resumes where it stopped (Last-Event-ID): no event is lost.\n' +
+      '\nExits 4 when the API cannot be reached, and 1 for an unknown mission id.\n' +
+        'Reconnects after a dropped connection, less often while the intake stays away (up to every 30 s), and resumes\n' +
+        'where it stopped (Last-Event-ID): no event is lost.\n' +
         'Refused with 429 (too many live streams, or the key spent its minute), it waits as long as Retry-After asks.',
     )
     .action(async (missionId: string | undefined, options: { type?: string; status?: string; fromStart: boolean; count?: string }, command: Command) => {
@@ -186,8 +190,18 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       const stop = new AbortController();
       io.signal?.addEventListener('abort', () => stop.abort(), { once: true });
       const filters = { missionId, type: options.type, status: options.status };
+      // The stream filters by id without knowing it: an unknown id would be watched in silence for ever.
+      if (missionId) await api.get<Mission>(`/api/missions/${pathSegment(missionId)}`);
       let lastId: string | undefined;
       let seen = 0;
+      let everConnected = false;
+      /** Reconnects failed in a row: the outage is reported once, when it starts, and the wait grows with it. */
+      let failures = 0;
+      const connected = () => {
+        everConnected = true;
+        if (failures > 0) io.stderr.write('watch: reconnected\n');
+        failures = 0;
+      };
       // Read once, before the loop: without a key it is exit 3, not a drop to reconnect after.
       const authHeaders = api.authHeaders;
       while (!stop.signal.aborted) {
@@ -200,6 +214,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             { ...authHeaders, ...(lastId ? { 'Last-Event-ID': lastId } : {}) },
             (message) => {
               if (stop.signal.aborted) return;
+              connected();
               lastId = message.id ?? lastId;
               const event = JSON.parse(message.data) as MissionEvent;
               out(json ? forTerminal(JSON.stringify(event)) : eventLine(event));
@@ -208,11 +223,18 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             },
             stop.signal,
             // Where this connection starts: a drop before its first event resumes from there, not from a later "now".
-            (position) => (lastId = position),
+            (position) => {
+              connected();
+              lastId = position;
+            },
           );
         } catch (error) {
           if (!(error instanceof StreamRefusedError)) {
-            io.stderr.write(`watch: the stream dropped (${error instanceof Error ? error.message : String(error)}); reconnecting\n`);
+            // Never connected: a wrong BRAIN_URL or an intake that is down, which no waiting mends.
+            if (!everConnected) throw api.unreachable(error);
+            failures += 1;
+            if (failures === 1) io.stderr.write(`watch: the stream dropped (${failureCause(error)}); reconnecting, less often the longer it stays down\n`);
+            wait = Math.min(RECONNECT_MS * 2 ** (failures - 1), MAX_RECONNECT_MS);
           } else {
             const refusal = apiError(error.status, error.body, 'GET /api/stream', error.retryAfterMs);
             if (refusal.exitCode !== EXIT.retryLater) throw refusal;

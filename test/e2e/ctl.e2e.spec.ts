@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
@@ -373,6 +373,53 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       expect(JSON.parse(asJson.stdout)).toEqual(mission);
     } finally {
       await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A loopback port that nothing listens on: one a server had a moment ago. */
+  const closedPort = async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  };
+
+  it('given missions watch and no API at BRAIN_URL, or an unknown mission id, then exit 4 or 1 at once instead of waiting for ever', async () => {
+    // Both used to wait until Ctrl-C: the first saying "reconnecting" every second, the second silent.
+    const give_up = AbortSignal.timeout(8_000);
+    const down = await ctl(['missions', 'watch', '--count', '1'], { BRAIN_URL: `http://127.0.0.1:${await closedPort()}` }, give_up);
+    expect(down).toMatchObject({ code: EXIT.unreachable, stdout: '', stderr: expect.stringMatching(/^ctl: cannot reach the API at .*: connect ECONNREFUSED/) });
+    const unknown = await ctl(['missions', 'watch', '01900000-0000-7000-8000-000000000000', '--count', '1'], {}, give_up);
+    expect(unknown).toMatchObject({ code: EXIT.refused, stdout: '', stderr: expect.stringMatching(/404 .*not found/) });
+    expect(give_up.aborted).toBe(false);
+  });
+
+  it('given missions watch connected and then the intake gone for a while, then it says so once, reconnects less and less often, and says when it is back', async () => {
+    const port = await closedPort();
+    const listen = (intake: ReturnType<typeof createServer>) => new Promise<void>((resolve) => intake.listen(port, '127.0.0.1', resolve));
+    const opened = (response: ServerResponse) => response.writeHead(200, { 'content-type': 'text/event-stream' }).write('event: connected\ndata: 1-0\n\n');
+    // An intake that opens the stream, drops it, and is gone: reconnects are refused…
+    const first = createServer((_request, response) => {
+      opened(response);
+      setTimeout(() => {
+        response.destroy();
+        first.close();
+      }, 50);
+    });
+    // …until it is back, two seconds later: between the reconnect after 1 s and the one 2 s after that.
+    const second = createServer((_request, response) => opened(response));
+    await listen(first);
+    const backAgain = setTimeout(() => void listen(second), 2_000);
+    try {
+      const result = await ctl(['missions', 'watch'], { BRAIN_URL: `http://127.0.0.1:${port}` }, AbortSignal.timeout(4_500));
+      // It printed "the stream dropped (fetch failed); reconnecting" every second.
+      expect(result).toMatchObject({ code: EXIT.ok, stdout: '' });
+      expect(result.stderr).toMatch(/^watch: the stream dropped \(.+\); reconnecting, less often the longer it stays down\nwatch: reconnected\n$/);
+    } finally {
+      clearTimeout(backAgain);
+      second.closeAllConnections();
+      await new Promise((resolve) => second.close(resolve));
     }
   });
 
