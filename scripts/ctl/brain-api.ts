@@ -6,7 +6,7 @@ export const EXIT = {
   ok: 0,
   /** The API refused the request: unknown id, a conflict (already finished, not dead-lettered), bad input. */
   refused: 1,
-  /** Bad arguments: unknown command or option, a missing argument. */
+  /** Bad arguments: unknown command or option, a missing argument, a number or time out of what the API takes. */
   usage: 2,
   /** BRAIN_API_KEY is missing, wrong (401) or its role may not do this (403). */
   auth: 3,

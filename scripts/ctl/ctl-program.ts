@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
-import { MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
+import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
 import type { Mission, MissionEvent, MissionReview } from '@app/mission';
 import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
@@ -37,6 +37,10 @@ const DEFAULT_URL = 'http://localhost:3000';
 const RECONNECT_MS = 1_000;
 /** …up to this, so an intake back after a long outage is found within half a minute. */
 const MAX_RECONNECT_MS = 30_000;
+/** The most a list's page holds: the intake's PageSize. */
+const MAX_PAGE_SIZE = 200;
+/** The most missions one bulk requeue takes: the intake's RequeueFilterBody limit. */
+const MAX_REQUEUE_LIMIT = 1_000;
 
 export const EXIT_CODES_HELP = `
 Environment:
@@ -46,7 +50,7 @@ Environment:
 Exit codes:
   0  done
   1  the API refused it (unknown id, a conflict such as an already finished mission, bad input)
-  2  bad arguments
+  2  bad arguments (also a --limit out of range, a negative --offset, a time that is not ISO 8601)
   3  BRAIN_API_KEY missing or wrong (401), or its role may not do this (403)
   4  the API cannot be reached, or failed (5xx)
   5  the server does not offer it (a route an older intake does not have)
@@ -125,9 +129,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         type: options.type,
         priority: options.priority,
         agentId: options.agent,
-        createdFrom: options.from,
-        createdTo: options.to,
-        limit: options.limit,
+        createdFrom: timeOption('--from', options.from),
+        createdTo: timeOption('--to', options.to),
+        limit: pageSizeOption(options.limit),
         cursor: options.cursor,
         title: options.title,
       });
@@ -145,7 +149,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--events', 'also print its events, oldest first', false)
     .option('--at <time>', 'the mission as it was at this time (ISO 8601)')
     .action(async (missionId: string, options: { events: boolean; at?: string }, command: Command) => {
-      const mission = await api.get<Mission>(`/api/missions/${pathSegment(missionId)}`, { at: options.at });
+      const mission = await api.get<Mission>(`/api/missions/${pathSegment(missionId)}`, { at: timeOption('--at', options.at) });
       const events = options.events ? await api.get<MissionEvent[]>(`/api/missions/${pathSegment(missionId)}/events`) : undefined;
       show(command, events ? { mission, events } : mission, () => {
         const state = fields([
@@ -285,15 +289,17 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .option('--limit <n>', 'how many, 1..200', '50')
     .option('--offset <n>', 'how many to skip: the offset the previous page printed', '0')
     .action(async (options: { limit: string; offset: string }, command: Command) => {
+      // The API clamps a limit out of 1..200 and takes a negative offset for 0: refused here instead,
+      // so that the page shown is the page asked for.
+      const limit = pageSizeOption(options.limit);
+      const from = wholeNumberOption('--offset', options.offset, { min: 0 }) ?? 0;
       // The list answers no total and no next page: queue stats' count of the dead-lettered is the
       // total the footer shows, and says whether there is more (--json prints the API's list as is).
       const [letters, stats] = await Promise.all([
-        api.get<DeadLetter[]>('/api/dlq', { limit: options.limit, offset: options.offset }),
+        api.get<DeadLetter[]>('/api/dlq', { limit, offset: from }),
         api.get<QueueStats>('/api/missions/queue/stats'),
       ]);
       show(command, letters, () => {
-        // The API took the offset (a whole number; negative counts as 0), so it reads as one here.
-        const from = Math.max(Number(options.offset), 0);
         const total = stats.deadLettered;
         const shown = letters.length > 0 ? `${from + 1}–${from + letters.length}` : '0';
         const next = from + letters.length < total ? `\nmore: --offset ${from + letters.length}` : '';
@@ -333,10 +339,10 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         all: true,
         type: options.type,
         errorContains: options.errorContains,
-        deadLetteredBefore: options.before,
+        deadLetteredBefore: timeOption('--before', typeof options.before === 'string' ? options.before : undefined),
         reason: options.reason,
         // Checked here: NaN would go out as JSON null, which the API refuses with a less helpful message.
-        limit: wholeNumberOption('--limit', typeof options.limit === 'string' ? options.limit : undefined),
+        limit: wholeNumberOption('--limit', typeof options.limit === 'string' ? options.limit : undefined, { max: MAX_REQUEUE_LIMIT }),
       };
       const result = await api.post<{ requeued: string[]; skipped?: { missionId: string; reason: string }[] }>(
         '/api/dlq/requeue',
@@ -404,7 +410,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     )
     .action(async (options: { dryRun: boolean; at?: string }, command: Command) => {
       if (options.at && !options.dryRun) throw new CtlError('--at plans a dry run; a round erases only what is due now', EXIT.usage);
-      const result = options.dryRun ? await api.get<RetentionPlan>('/api/retention', { at: options.at }) : await api.post<RetentionRun>('/api/retention/run');
+      const result = options.dryRun
+        ? await api.get<RetentionPlan>('/api/retention', { at: timeOption('--at', options.at) })
+        : await api.post<RetentionRun>('/api/retention/run');
       show(command, result, () => retentionText(result, options.dryRun));
     });
 
@@ -420,7 +428,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       const page = await api.get<MissionPage<Mission>>('/api/reviews', {
         type: options.type,
         priority: options.priority,
-        limit: options.limit,
+        limit: pageSizeOption(options.limit),
         cursor: options.cursor,
       });
       show(command, page, () => {
@@ -530,13 +538,31 @@ function retentionText(result: RetentionPlan | RetentionRun, dryRun: boolean): s
   return lines.join('\n');
 }
 
-/** A whole-number option of at least 1, or undefined when not given; a usage error otherwise. */
-function wholeNumberOption(name: string, text: string | undefined): number | undefined {
+/**
+ * A whole-number option in `min..max` (at least 1 unless said), or undefined when not given; a usage
+ * error otherwise. Checked here rather than left to the API, whose 400 would be exit 1 ("refused"),
+ * not 2 (bad arguments), and which clamps some values instead of refusing them.
+ */
+function wholeNumberOption(name: string, text: string | undefined, { min = 1, max }: { min?: number; max?: number } = {}): number | undefined {
   if (text === undefined) return undefined;
   // Digits only: Number() would also take 0x10, 1e2 and blanks, which the API refuses as JSON.
   const value = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(value) || value < 1) throw new CtlError(`${name} must be a whole number of at least 1, got ${text}`, EXIT.usage);
+  if (!Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+    const range = max === undefined ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new CtlError(`${name} must be a whole number ${range}, got ${text}`, EXIT.usage);
+  }
   return value;
+}
+
+/** `--limit` of a paged list (the intake's page size). */
+function pageSizeOption(text: string | undefined): number | undefined {
+  return wholeNumberOption('--limit', text, { max: MAX_PAGE_SIZE });
+}
+
+/** A time option as the API reads it (strict ISO 8601), or undefined when not given; a usage error otherwise. */
+function timeOption(name: string, text: string | undefined): string | undefined {
+  if (text === undefined || isIsoTime(text)) return text;
+  throw new CtlError(`${name} must be an ISO 8601 time such as 2026-05-01T00:00:00Z, got ${text}`, EXIT.usage);
 }
 
 function readJsonFile(file: string): unknown {

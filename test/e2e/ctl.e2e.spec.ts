@@ -74,6 +74,28 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect(bad).toMatchObject({ code: EXIT.refused, stderr: expect.stringMatching(/400/) });
   });
 
+  it.each([
+    [['reviews', 'list', '--limit', 'abc'], /--limit must be a whole number from 1 to 200, got abc/],
+    [['reviews', 'list', '--limit', '201'], /--limit must be a whole number from 1 to 200/],
+    [['missions', 'list', '--limit', '0'], /--limit must be a whole number from 1 to 200/],
+    [['missions', 'list', '--from', 'yesterday'], /--from must be an ISO 8601 time/],
+    [['missions', 'show', '01900000-0000-7000-8000-000000000000', '--at', 'noon'], /--at must be an ISO 8601 time/],
+    [['retention', '--dry-run', '--at', 'tomorrow'], /--at must be an ISO 8601 time such as 2026-05-01T00:00:00Z, got tomorrow/],
+    [['dlq', 'list', '--offset', '-1'], /--offset must be a whole number of at least 0, got -1/],
+    [['dlq', 'list', '--limit', '500'], /--limit must be a whole number from 1 to 200/],
+    [['dlq', 'requeue', '--all', '--before', 'soon'], /--before must be an ISO 8601 time/],
+    [['dlq', 'requeue', '--all', '--limit', '1001'], /--limit must be a whole number from 1 to 1000/],
+  ])('given %j, a value only the intake used to check, then exit 2 (bad arguments), not 1', async (args, message) => {
+    // The intake's 400 made them exit 1, "the API refused it"; a negative --offset was taken for 0, a --limit over 200 for 200.
+    expect(await ctl(args)).toEqual({ code: EXIT.usage, stdout: '', stderr: expect.stringMatching(message) });
+  });
+
+  it('given well-formed times and limits, then the commands that check them locally still run', async () => {
+    expect((await ctl(['retention', '--dry-run', '--at', '2027-01-01T00:00:00Z'])).code).toBe(EXIT.ok);
+    expect((await ctl(['missions', 'list', '--from', '2026-01-01', '--to', '2030-01-01T00:00:00+02:00', '--limit', '200'])).code).toBe(EXIT.ok);
+    expect((await ctl(['dlq', 'list', '--offset', '0', '--limit', '1'])).code).toBe(EXIT.ok);
+  });
+
   it('given a dead-lettered mission, then list, show, dlq list, requeue and cancel work as tables and as JSON', async () => {
     const created = await system.api.post('/api/missions').send(broken).expect(201);
     const id: string = created.body.id;
