@@ -21,3 +21,28 @@ export class GuestDataError extends Error {
     this.name = 'GuestDataError';
   }
 }
+
+/** What fixes a master key that is needed and not configured: every message about one ends with it. */
+export const MASTER_KEY_REMEDY = 'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES';
+
+/**
+ * A stored data key wrapped under a master key this process is not configured with: the process is
+ * misconfigured, so the ids are kept apart from the message for whoever answers a client (the
+ * message names the subject, which the answer does not need).
+ */
+export class WrongMasterKeyError extends GuestDataError {
+  constructor(
+    subject: string,
+    /** The id of the master key the stored data key is wrapped under. */
+    readonly required: string,
+    /** The ids of the master keys this process has, the current first. */
+    readonly configured: readonly string[],
+  ) {
+    super(
+      GuestDataErrorCode.WrongMasterKey,
+      `the data key of subject ${subject} is wrapped under master key ${required}, which is not configured ` +
+        `(configured: ${configured.join(', ')}); ${MASTER_KEY_REMEDY}`,
+    );
+    this.name = 'WrongMasterKeyError';
+  }
+}

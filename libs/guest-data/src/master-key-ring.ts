@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
-import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { GuestDataError, GuestDataErrorCode, WrongMasterKeyError } from './guest-data-error';
 import { guestDataRandom } from './random-pool';
 
 /** Shortest accepted master secret: 32 characters (a base64url of 24 random bytes or more). */
@@ -82,13 +82,7 @@ export class MasterKeyRing {
 
   unwrap(subject: string, kid: string, stored: WrappedDataKey): Buffer {
     const master = this.byId.get(stored.mk);
-    if (!master) {
-      throw new GuestDataError(
-        GuestDataErrorCode.WrongMasterKey,
-        `the data key of subject ${subject} is wrapped under master key ${stored.mk}, which is not configured ` +
-          `(configured: ${this.ids.join(', ')}); set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES`,
-      );
-    }
+    if (!master) throw new WrongMasterKeyError(subject, stored.mk, this.ids);
     const raw = Buffer.from(stored.wrapped, 'base64url');
     if (raw.length !== IV_BYTES + 32 + TAG_BYTES) {
       throw new GuestDataError(

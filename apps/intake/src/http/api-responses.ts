@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { applyDecorators, UseGuards } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
+import { MASTER_KEY_REMEDY } from '@app/guest-data';
 import { Role } from '../auth/api-key';
 import { badIdDescription, idProblem, IdKind } from './id.pipe';
 import { NoBodyGuard } from './no-body.guard';
@@ -59,7 +60,7 @@ function errorResponse(status: number, description: string, message: string, ext
 
 /**
  * The error responses of an /api route, each with the ErrorBodyView body that ErrorBodyFilter
- * writes: 401 and 429 and 500 always (every /api route needs a key and is rate limited), the
+ * writes: 401, 429, 500 and 503 always (every /api route needs a key and is rate limited, and may open guest data), the
  * others as the options say.
  */
 export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
@@ -125,6 +126,12 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
       { headers: { 'Retry-After': { description: 'Seconds until requests are accepted again.', schema: { type: 'integer', example: 17 } } } },
     ),
     errorResponse(500, 'An unexpected failure (e.g. Redis unreachable); the cause goes to the log, not to the client.', 'internal error'),
+    errorResponse(
+      503,
+      "The guest data the request needs is wrapped under a master key this service is not configured with (the server's configuration, not the request, is wrong). The message names the master key id needed and the ids configured; it is logged once per process.",
+      'guest data cannot be read: it is wrapped under master key mk-18cc0d2f4a9b3e71, which this service is not configured with (configured: mk-24450b6c1d7e9f30); ' +
+        `an operator must ${MASTER_KEY_REMEDY}`,
+    ),
   );
   if (options.noBody) decorators.push(UseGuards(NoBodyGuard));
   return applyDecorators(...decorators);

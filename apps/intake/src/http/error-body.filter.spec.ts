@@ -1,6 +1,8 @@
 import { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
 import express from 'express';
 import { VersionConflictError } from '@app/event-store';
+import { WrongMasterKeyError } from '@app/guest-data';
 import { rejectForbiddenKeys } from '@app/mission';
 import { writeErrorBody } from './error-body.filter';
 
@@ -68,6 +70,33 @@ describe('error bodies (a real HTTP server on loopback)', () => {
         expect(await response.json()).toEqual({ statusCode: 400, error: 'Bad Request', message: `key "${key}" is not allowed in JSON bodies`, details: [] });
       }
     } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('given requests that need a master key the service lacks, then each is a 503 naming the key ids, and the log has one line for them, no stack', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const app = express();
+    app.get('/api/subjects/:subjectId', (request) => {
+      throw new WrongMasterKeyError(String(request.params.subjectId), 'mk-18cc0d2f4a9b3e71', ['mk-24450b6c1d7e9f30']);
+    });
+    app.use((error: unknown, _request: express.Request, response: express.Response, _next: express.NextFunction) => writeErrorBody(response, error));
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      for (const subject of ['guest:4711', 'guest:4712']) {
+        const response = await fetch(`http://127.0.0.1:${port}/api/subjects/${subject}`);
+        expect(response.status).toBe(503);
+        const body = (await response.json()) as { message: string };
+        expect(body.message).toMatch(/master key mk-18cc0d2f4a9b3e71, which this service is not configured with \(configured: mk-24450b6c1d7e9f30\)/);
+        expect(body.message).not.toContain(subject);
+      }
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(logged.mock.calls[0][0]).toMatch(/^guest data cannot be read: .*mk-18cc0d2f4a9b3e71.* \(logged once; /);
+      expect(logged.mock.calls[0][0]).not.toMatch(/\n\s+at /);
+    } finally {
+      logged.mockRestore();
       await new Promise((resolve) => server.close(resolve));
     }
   });

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
+import { MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError } from '@app/mission';
 import { bodyStillArriving } from './request-body';
 import { NOT_AN_OBJECT } from './request-validation.pipe';
@@ -17,8 +18,8 @@ export interface ErrorBody {
 /**
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
  * transition is a 409, body-parser failures (malformed JSON, too large, a prototype-reaching key)
- * keep theirs, and anything
- * else is a 500 whose cause goes to the log, not to the client.
+ * keep theirs, guest data wrapped under a master key this process lacks is a 503 naming the key
+ * ids, and anything else is a 500 whose cause goes to the log, not to the client.
  */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
@@ -36,7 +37,8 @@ const logger = new Logger('http');
  */
 export function writeErrorBody(response: Response, exception: unknown): void {
   const body = toErrorBody(exception);
-  if (body.statusCode >= 500) {
+  if (exception instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
+  else if (body.statusCode >= 500) {
     // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
     const { method, originalUrl } = response.req;
     logger.error(`${method} ${originalUrl}: ${exception instanceof Error ? exception.stack : String(exception)}`);
@@ -65,6 +67,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof ForbiddenJsonKeyError) {
     return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: exception.message, details: [] };
   }
+  // The server is misconfigured, not the request wrong: every request that needs this master key fails alike until an operator fixes it.
+  if (exception instanceof WrongMasterKeyError) {
+    return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: masterKeyMismatchMessage(exception), details: [] };
+  }
   const failure = bodyParserFailure(exception);
   if (failure) {
     return {
@@ -75,6 +81,28 @@ export function toErrorBody(exception: unknown): ErrorBody {
     };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
+}
+
+/**
+ * The ids of the master key needed and of those configured (hashes of the keys, which reveal
+ * nothing of them), and the remedy. Not the subject whose key it is: the client needs no subject
+ * to report a misconfiguration, and without one the message is the same for every request that
+ * meets it, so it is logged once.
+ */
+function masterKeyMismatchMessage(error: WrongMasterKeyError): string {
+  return (
+    `guest data cannot be read: it is wrapped under master key ${error.required}, which this service is not configured with ` +
+    `(configured: ${error.configured.join(', ')}); an operator must ${MASTER_KEY_REMEDY}`
+  );
+}
+
+/** The master key mismatches logged by this process, by their message: one line each, not a stack per request. */
+const loggedMasterKeyMismatches = new Set<string>();
+
+function logMasterKeyMismatchOnce(message: string): void {
+  if (loggedMasterKeyMismatches.has(message)) return;
+  loggedMasterKeyMismatches.add(message);
+  logger.error(`${message} (logged once; every request that needs that master key answers 503 until it is configured)`);
 }
 
 /**
