@@ -6,6 +6,7 @@ import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { findFreePort, portIsFree } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
@@ -199,6 +200,29 @@ describe('the services and npm start as processes', () => {
       expect(stderr).not.toMatch(/cannot listen|^\s+at /m);
     } finally {
       await deleteKeysByPrefix(redis, partitioned);
+    }
+  });
+
+  it('given data keys wrapped under a master key it is not configured with, then the intake exits 78 naming both key ids and the variables, without a stack', async () => {
+    const rotatedPrefix = testKeyPrefix('start-process-master-key');
+    const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
+    try {
+      const store = new SubjectKeyStore(redis, new GuestDataKeys(rotatedPrefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
+      await store.keysFor(['guest:4711']);
+      const intake = run(['dist/apps/intake/src/main.js'], { ...baseEnv(), KEY_PREFIX: rotatedPrefix, PORT: '0', DATA_KEY_SECRET: otherSecret });
+      running.push(intake.child);
+
+      expect(await intake.exited).toBe(78);
+      const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
+      const stderr = intake.stderr.join('\n');
+      expect(stderr).toMatch(/^intake: invalid configuration:$/m);
+      expect(stderr).toContain(
+        `  - the data keys under KEY_PREFIX=${rotatedPrefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
+          'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES',
+      );
+      expect(stderr).not.toMatch(/cannot listen|^\s+at /m);
+    } finally {
+      await deleteKeysByPrefix(redis, rotatedPrefix);
     }
   });
 

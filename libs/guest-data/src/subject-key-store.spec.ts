@@ -120,12 +120,24 @@ describe('subject keys in Redis and the guest data cipher', () => {
     const error = await new GuestDataCipher(storeOf(stranger)).open('m-1', field).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GuestDataError);
     expect((error as GuestDataError).code).toBe(GuestDataErrorCode.WrongMasterKey);
+    expect(error).toMatchObject({ required: ring.current.id, configured: stranger.ids });
 
     const rotated = MasterKeyRing.fromSecrets(secret(), [oldSecret]);
     expect(await storeOf(rotated).rewrap()).toEqual({ rewrapped: 1, current: 0, changed: 0 });
     expect(await storeOf(rotated).rewrap()).toEqual({ rewrapped: 0, current: 1, changed: 0 });
     const onlyNew = new MasterKeyRing(rotated.current);
     expect(await new GuestDataCipher(storeOf(onlyNew)).open('m-1', field)).toEqual(['anna@example.com']);
+  });
+
+  it('given key records under a master key a ring lacks, then a sample names it, and only it; a record that is none is passed over', async () => {
+    const old = MasterKeyRing.fromSecrets(secret());
+    await storeOf(old).keysFor(['guest:anna', 'guest:bob']);
+    await storeOf().keysFor(['guest:carla']);
+    await redis.hset(keys.subjectKeys('guest:dora'), 'guest:dora', 'not a key record');
+
+    expect(await storeOf().masterKeysNotConfigured()).toEqual([old.current.id]);
+    expect(await storeOf(new MasterKeyRing(ring.current, [old.current])).masterKeysNotConfigured()).toEqual([]);
+    expect(await storeOf(old).masterKeysNotConfigured()).toEqual([ring.current.id]);
   });
 
   it('given an exported record, when put into a store with the same master key, then it is stored once; another master key is refused', async () => {

@@ -20,6 +20,9 @@ export interface SubjectKeyRecord {
   createdAt: string;
 }
 
+/** Key records masterKeysNotConfigured reads per subject-key hash: 16 × 8 at most, the same cost on any deployment. */
+const MASTER_KEY_SAMPLE_PER_HASH = 8;
+
 /** Subjects of one mission only (resolveSubjects): made by that mission's create. */
 const MISSION_SUBJECT_PREFIX = 'mission:';
 
@@ -122,6 +125,28 @@ export class SubjectKeyStore {
     return (await this.redis.hsetnx(this.keys.subjectKeys(subject), subject, JSON.stringify(record))) === 1;
   }
 
+  /**
+   * The ids of the master keys that a sample of the stored key records is wrapped under and this
+   * ring lacks: up to MASTER_KEY_SAMPLE_PER_HASH random records of each hash (HRANDFIELD, one
+   * command per hash, in parallel), not a scan, so a start-up stays cheap on a big deployment. A
+   * process whose master key is not the deployment's (every record under another) is caught at
+   * once; one lacking a key that only a few records still need may pass, and its requests for those
+   * fail with WrongMasterKeyError. A record that is not one is left to whoever reads it.
+   */
+  async masterKeysNotConfigured(): Promise<string[]> {
+    const samples = await Promise.all(this.keys.subjectKeyHashes.map((hash) => this.redis.hrandfield(hash, MASTER_KEY_SAMPLE_PER_HASH, 'WITHVALUES')));
+    const missing = new Set<string>();
+    for (const sample of samples) {
+      // Field, value, field, value…: the subject and its record.
+      const fieldsAndValues = (sample ?? []) as string[];
+      for (let index = 0; index + 1 < fieldsAndValues.length; index += 2) {
+        const record = recordOrUndefined(fieldsAndValues[index], fieldsAndValues[index + 1]);
+        if (record && !this.ring.has(record.mk)) missing.add(record.mk);
+      }
+    }
+    return [...missing];
+  }
+
   /** Wraps every data key under the current master key, so the previous ones can be retired. */
   async rewrap(): Promise<RewrapResult> {
     const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0 };
@@ -196,6 +221,15 @@ export class SubjectKeyStore {
     const readAt = this.cache.mark();
     const json = await this.redis.hget(this.keys.subjectKeys(subject), subject);
     return json === null ? undefined : this.unwrapped(subject, parseRecord(subject, json), readAt);
+  }
+}
+
+function recordOrUndefined(subject: string, json: string): SubjectKeyRecord | undefined {
+  try {
+    return parseRecord(subject, json);
+  } catch (error) {
+    if (error instanceof GuestDataError && error.code === GuestDataErrorCode.UnknownFormat) return undefined;
+    throw error;
   }
 }
 

@@ -13,6 +13,7 @@ import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
 import { keyLayoutOf } from './key-layout-of';
 import { LogPartitionsGuard } from './log-partitions-guard';
+import { MasterKeyGuard } from './master-key-guard';
 import { MetricsController, MetricsRegistry } from './metrics';
 import { personalDataOf } from './personal-data-of';
 import { StreamMetrics } from './stream-metrics';
@@ -60,6 +61,7 @@ export class CoreModule implements OnApplicationShutdown {
         },
         ConsumerHealth,
         LogPartitionsGuard,
+        MasterKeyGuard,
         { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
         { provide: ServiceTracer, useValue: ServiceTracer.of(service, env) },
         {

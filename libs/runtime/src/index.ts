@@ -8,6 +8,7 @@ export * from './repo-file';
 export * from './metrics';
 export * from './key-layout-of';
 export * from './log-partitions-guard';
+export * from './master-key-guard';
 export * from './listen-failure';
 export * from './service-ports';
 export * from './stream-metrics';

@@ -16,6 +16,7 @@ import { keyLayoutOf } from './key-layout-of';
 import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
 import { LogPartitionsGuard } from './log-partitions-guard';
+import { MasterKeyGuard } from './master-key-guard';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
@@ -90,6 +91,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   definition.configureHttp?.(app, env);
   try {
     await app.get(LogPartitionsGuard).check();
+    await app.get(MasterKeyGuard).check();
   } catch (error) {
     await app.close();
     throw error;
@@ -217,7 +219,8 @@ export async function redisOrExit(who: string, env: Environment): Promise<void> 
 
 /**
  * A ConfigError, whether from the environment or found while the service is built (API_KEYS) or
- * started (LOG_PARTITIONS against the one recorded): its message and exit 78, no stack; any other
+ * started (LOG_PARTITIONS against the one recorded, master keys against the stored data keys'):
+ * its message and exit 78, no stack; any other
  * error is thrown on.
  */
 function exitOnConfigError(service: string): (error: unknown) => never {
