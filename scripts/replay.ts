@@ -43,7 +43,7 @@ import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
-import { repoFile } from '@app/runtime';
+import { logPartitionsKey, repoFile } from '@app/runtime';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -74,8 +74,8 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  done
   1  verify found problems (the report names them)
-  2  bad arguments or input (unknown command, option, mission or projection; a bad value; purge
-     without --yes; credentials Redis refuses)
+  2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
+     partition count other than the prefix records; purge without --yes; credentials Redis refuses)
   3  verify found no log under the prefix (a wrong --prefix or --partitions)
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
      what it wrote first)
@@ -94,7 +94,8 @@ interface GlobalOptions {
   redisUrl: string;
   clusterNodes?: string;
   prefix: string;
-  partitions: number;
+  /** Given by --partitions or LOG_PARTITIONS; else the count the prefix records (see deploymentPartitions). */
+  partitions?: number;
   json: boolean;
 }
 
@@ -126,9 +127,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   const out = (text = '') => io.stdout.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
   const err = (text: string) => io.stderr.write(`replay: ${forTerminal(text, { keepLineFeeds: true })}\n`);
   // Read before the options are declared (it is --partitions' default), and said like a bad option.
-  let partitionsDefault: number;
+  let partitionsFromEnv: number | undefined;
   try {
-    partitionsDefault = environmentDefault(io.env, 'LOG_PARTITIONS', '1', parsePositiveInt);
+    partitionsFromEnv = environmentValue(io.env, 'LOG_PARTITIONS', parsePositiveInt);
   } catch (error) {
     err(error instanceof Error ? error.message : String(error));
     return EXIT_USAGE;
@@ -145,7 +146,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     )
     // An empty KEY_PREFIX is no prefix, not the default: `brain:` may be another deployment's keys (see purge).
     .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX ?? 'brain:')
-    .option('--partitions <n>', 'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS)', parsePositiveInt, partitionsDefault)
+    .option(
+      '--partitions <n>',
+      'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS; unset: the count the prefix records, else 1); refused when the prefix records another',
+      parsePositiveInt,
+      partitionsFromEnv,
+    )
     .option('--json', 'machine-readable output on stdout', false)
     .exitOverride()
     .configureOutput({
@@ -332,6 +338,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           scan.tally.check(keys.partitions.length, { acceptMissingEnd });
           progress.setTotal(IMPORT_PHASE, scan.lines);
           const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd });
+          // As the first service of a deployment would: its guard then refuses a service started with another count.
+          await redis.set(logPartitionsKey(keys.prefix), String(keys.partitions.length), 'NX');
           if (g.json) return void out(JSON.stringify(result, null, 2));
           out(
             `Imported ${result.events} events of ${result.missions} missions${result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : ''} into prefix ${keys.prefix} ` +
@@ -557,10 +565,35 @@ function unknownMission(missionId: string, keys: KeyLayout): CliError {
 async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, keys: KeyLayout) => Promise<void>): Promise<void> {
   const redis = options.clusterNodes ? await connectCluster(options.clusterNodes) : await connect(options.redisUrl);
   try {
-    await work(redis, new KeyLayout(options.prefix, options.partitions));
+    await work(redis, new KeyLayout(options.prefix, await deploymentPartitions(redis, options.prefix, options.partitions)));
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/**
+ * The log partitions to read and write under `prefix`: the count its deployment recorded (as the
+ * services do, LogPartitionsGuard), which is what its log was written with. Another count would
+ * read the log wrongly (verify reports every mission of a moved partition as misplaced, history
+ * misses missions, an export's end line names the wrong count), so a given count that differs is
+ * refused, as a service with it would be.
+ */
+async function deploymentPartitions(redis: RedisConnection, prefix: string, given: number | undefined): Promise<number> {
+  const recorded = await redis.get(logPartitionsKey(prefix));
+  if (recorded === null) return given ?? 1;
+  let count: number;
+  try {
+    count = parsePositiveInt(recorded);
+  } catch {
+    throw new CliError(`prefix "${prefix}" records LOG_PARTITIONS "${recorded}" (${logPartitionsKey(prefix)}), which is not a count`);
+  }
+  if (given !== undefined && given !== count) {
+    throw new CliError(
+      `--partitions (or LOG_PARTITIONS) is ${given}, but prefix "${prefix}" records LOG_PARTITIONS=${count}, the count its log was written with; ` +
+        'leave it out, or give that count',
+    );
+  }
+  return count;
 }
 
 /** Fails fast, naming the host, instead of ioredis' endless reconnecting. */
@@ -626,9 +659,10 @@ function parseIsoDate(value: string): Date {
   return date;
 }
 
-/** An option's default from the environment, read as the option is: a value that does not read names its variable. */
-function environmentDefault<T>(env: CliIo['env'], name: string, fallback: string, parse: (value: string) => T): T {
-  const value = env[name] || fallback;
+/** An option's default from the environment (undefined when unset), read as the option is: a value that does not read names its variable. */
+function environmentValue<T>(env: CliIo['env'], name: string, parse: (value: string) => T): T | undefined {
+  const value = env[name];
+  if (!value) return undefined;
   try {
     return parse(value);
   } catch (error) {

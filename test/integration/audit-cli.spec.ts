@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { DEFAULT_LOG_BATCH, REBUILD_LOG_BATCH } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
+import { logPartitionsKey } from '@app/runtime';
 import {
   aCreateInput,
   aResult,
@@ -348,6 +349,72 @@ describe('replay CLI on a partitioned log (real Redis)', () => {
 
     expect(history.code).toBe(EXIT_OK);
     expect((JSON.parse(history.stdout) as { missionId: string }).missionId).toBe(elsewhere);
+  });
+
+  // Without LOG_PARTITIONS the CLI read one partition of the three: most missions were "unknown".
+  it('given the prefix records 3 partitions and no count is given, when history and verify run, then they read all 3', async () => {
+    await redis.set(logPartitionsKey(prefix), '3');
+    const run = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix }, args);
+    const elsewhere = Object.values(KNOWN_MISSIONS).find((id) => keys.partitionOf(id) !== 0) ?? '';
+
+    expect(await run('--json', 'history', elsewhere)).toMatchObject({ code: EXIT_OK });
+    expect(JSON.parse((await run('--json', 'verify')).stdout)).toMatchObject({ ok: true, events: KNOWN_EVENT_COUNT });
+  });
+});
+
+describe('replay CLI on a prefix that records its LOG_PARTITIONS, as the services do (real Redis)', () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('audit-cli-recorded');
+  const restorePrefix = testKeyPrefix('audit-cli-recorded-restore');
+  let dir: string;
+
+  const replayWith = (env: CliIo['env'], ...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix, ...env }, args);
+  const replay = (...args: string[]) => replayWith({}, ...args);
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'replay-cli-recorded-'));
+    await buildKnownLog(redis, new KeyLayout(prefix));
+    await redis.set(logPartitionsKey(prefix), '1');
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await deleteKeysByPrefix(redis, restorePrefix);
+    await rm(dir, { recursive: true, force: true });
+    await redis.quit();
+  });
+
+  const mismatch = (given: number, recorded: number, on = prefix) =>
+    expect.stringContaining(`--partitions (or LOG_PARTITIONS) is ${given}, but prefix "${on}" records LOG_PARTITIONS=${recorded}`);
+
+  // verify --partitions 4 reported every event of the 1-partition log as misplaced, as if it had been tampered with.
+  it('given another count, when verify runs, then it refuses naming both counts instead of reporting the log as misplaced', async () => {
+    expect(await replay('--partitions', '4', 'verify')).toEqual({ code: EXIT_USAGE, stdout: '', stderr: mismatch(4, 1) });
+    expect(await replay('--json', 'verify')).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('"ok": true') });
+    expect(await replay('--partitions', '1', 'verify')).toMatchObject({ code: EXIT_OK });
+  });
+
+  // history with LOG_PARTITIONS=4 looked in the wrong partition and said "unknown mission".
+  it('given LOG_PARTITIONS of another count, when history runs, then it refuses naming both counts', async () => {
+    expect(await replayWith({ LOG_PARTITIONS: '4' }, 'history', ok)).toEqual({ code: EXIT_USAGE, stdout: '', stderr: mismatch(4, 1) });
+  });
+
+  // export --partitions 2 wrote an end line claiming 2 partitions, which import --partitions 2 then took.
+  it('given another count, when export runs, then it refuses and writes no file', async () => {
+    const file = path.join(dir, 'two.jsonl');
+    expect(await replay('--partitions', '2', 'export', '--out', file)).toEqual({ code: EXIT_USAGE, stdout: '', stderr: mismatch(2, 1) });
+    await expect(readFile(file)).rejects.toThrow('ENOENT');
+  });
+
+  // import left config:log-partitions unwritten, so a service started on the imported prefix with another count was not stopped.
+  it('given an export, when it is imported, then the prefix records the count it was imported with, which the CLI then holds to', async () => {
+    const file = path.join(dir, 'backup.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+    expect(await replay('--prefix', restorePrefix, 'import', '--in', file)).toMatchObject({ code: EXIT_OK });
+
+    expect(await redis.get(logPartitionsKey(restorePrefix))).toBe('1');
+    expect(await replay('--prefix', restorePrefix, 'verify')).toMatchObject({ code: EXIT_OK });
+    expect(await replay('--prefix', restorePrefix, '--partitions', '2', 'verify')).toMatchObject({ code: EXIT_USAGE, stderr: mismatch(2, 1, restorePrefix) });
   });
 });
 

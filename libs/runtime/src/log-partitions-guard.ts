@@ -14,6 +14,11 @@ export class LogPartitionsMismatchError extends ConfigError {
   }
 }
 
+/** Where a deployment records its LOG_PARTITIONS (read by the replay CLI too, and written by its import). */
+export function logPartitionsKey(keyPrefix: string): string {
+  return `${keyPrefix}config:log-partitions`;
+}
+
 /**
  * The first process of a deployment records its LOG_PARTITIONS under the key prefix; a process
  * started with another value refuses to start, instead of reading and writing the wrong
@@ -28,7 +33,7 @@ export class LogPartitionsGuard {
   ) {}
 
   async check(): Promise<void> {
-    const key = `${this.env.KEY_PREFIX}config:log-partitions`;
+    const key = logPartitionsKey(this.env.KEY_PREFIX);
     const recorded = await this.redis.set(key, String(this.env.LOG_PARTITIONS), 'NX', 'GET');
     if (recorded !== null && recorded !== String(this.env.LOG_PARTITIONS)) throw new LogPartitionsMismatchError(this.env.LOG_PARTITIONS, recorded);
   }
