@@ -163,6 +163,18 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
 
   const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
 
+  // Every command, as the services hold KEY_PREFIX: a prefix without its closing `:` is the start of other
+  // deployments' prefixes too (`walk` of `walk-other:`), and an empty one of every key; an import into one
+  // wrote keys that purge then refused to delete.
+  program.hook('preAction', (_program, command) => {
+    const { prefix } = globals(command);
+    if (!KEY_PREFIX_PATTERN.test(prefix)) {
+      throw new CliError(
+        `${commandPath(command)} refuses prefix "${prefix}": a key prefix ends with ":" and holds only letters, digits and : _ . - (e.g. "brain:")`,
+      );
+    }
+  });
+
   program
     .command('history')
     .description("Print a mission's events, one line each: version, time, type, actor and what happened.")
@@ -442,11 +454,6 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     )
     .action(async (options: { yes: boolean }, command: Command) => {
       const g = globals(command);
-      // A prefix without its closing `:` is the start of other deployments' prefixes too (`walk` of `walk-other:`),
-      // and an empty one of every key.
-      if (!KEY_PREFIX_PATTERN.test(g.prefix)) {
-        throw new CliError(`purge refuses prefix "${g.prefix}": a key prefix ends with ":" and holds only letters, digits and : _ . - (e.g. "brain:")`);
-      }
       await withRedis(g, async (redis, keys) => {
         if (!options.yes) {
           const count = await countKeysByPrefix(redis, keys.prefix);
@@ -556,6 +563,11 @@ function dataKeySettings(env: NodeJS.ProcessEnv): DataKeySettings {
 /** Where a local run keeps its generated master key (`.data/data-key` of the checkout). */
 function localDataDir(): string {
   return join(dirname(repoFile('package.json')), '.data');
+}
+
+/** A command as typed after `replay`, e.g. `projections status`. */
+function commandPath(command: Command): string {
+  return command.parent?.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { DEFAULT_LOG_BATCH, REBUILD_LOG_BATCH } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
+import { countKeysByPrefix } from '@app/redis';
 import { logPartitionsKey } from '@app/runtime';
 import {
   aCreateInput,
@@ -145,6 +146,38 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(await replay('state', ok, '--version', '7')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no version 7') });
     expect(await replay('export', '--out', path.join(dir, 'x.jsonl'), '--type', 'MissionExploded')).toMatchObject({ code: EXIT_USAGE });
     expect(await replay('frobnicate')).toMatchObject({ code: EXIT_USAGE });
+  });
+
+  // Only purge held the prefix to KEY_PREFIX's rule: `import --prefix nocolon` wrote keys that purge then refused to delete.
+  it('given a prefix without its closing ":" (by flag or env) or an empty one, then every command refuses it with exit 2 and writes nothing', async () => {
+    const file = path.join(dir, 'for-bad-prefix.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+    const noColon = `${prefix}nocolon`; // its keys, if any were written, are deleted with prefix
+    const commands = [
+      ['history', ok],
+      ['state', ok],
+      ['verify'],
+      ['rebuild'],
+      ['export', '--out', path.join(dir, 'bad-prefix-out.jsonl')],
+      ['import', '--in', file],
+      ['projections', 'status'],
+      ['rewrap-keys'],
+    ];
+    for (const command of commands) {
+      const name = command[0] === 'projections' ? command.slice(0, 2).join(' ') : command[0];
+      const refusal = {
+        code: EXIT_USAGE,
+        stdout: '',
+        stderr: expect.stringMatching(new RegExp(`^replay: ${name} refuses prefix "${noColon}": a key prefix ends with ":"`)),
+      };
+      expect(await replay('--prefix', noColon, ...command)).toEqual(refusal);
+      expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: noColon }, command)).toEqual(refusal);
+      expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: '' }, command)).toMatchObject({
+        code: EXIT_USAGE,
+        stderr: expect.stringContaining(`${name} refuses prefix ""`),
+      });
+    }
+    expect(await countKeysByPrefix(redis, noColon)).toBe(0);
   });
 
   it('fails fast with exit 4 naming the host when Redis is unreachable (2 for a bad URL)', async () => {
