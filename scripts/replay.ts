@@ -72,7 +72,7 @@ export const EXIT_REFUSED = 5;
 /** Each code one cause, so that a script can tell "try again later" (4) from "fix the input" (2, 5) and "alert" (1). */
 const EXIT_CODES_HELP = `
 Exit codes:
-  0  done
+  0  done (or the reader of the output stopped early, e.g. | head)
   1  verify found problems (the report names them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses)
@@ -297,6 +297,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
       await withRedis(g, async (redis, keys) => {
         const file = createWriteStream(options.out);
+        // The file's own failure, told apart from Redis' (an EPIPE of either reads the same).
+        let writeFailure: NodeJS.ErrnoException | undefined;
+        file.on('error', (error: NodeJS.ErrnoException) => (writeFailure ??= error));
         const opened = once(file, 'open');
         await opened.catch((error: Error) => {
           throw new CliError(`cannot write ${options.out}: ${error.message}`);
@@ -310,6 +313,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
           const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
           out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}.`);
+        } catch (error) {
+          // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.
+          if (writeFailure?.code === 'EPIPE') return;
+          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${writeFailure.message}`);
+          throw error;
         } finally {
           progress.stop();
           if (!file.writableFinished) file.destroy();
@@ -816,6 +824,12 @@ class ProgressView {
 }
 
 if (require.main === module) {
+  // A reader that stopped early (`replay history <id> | head`) closed the pipe: it has what it wanted, so the
+  // command ends quietly and exits 0 ("done"), instead of with an unhandled 'error' event's stack and exit 1.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(EXIT_OK);
+  });
   runReplay(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

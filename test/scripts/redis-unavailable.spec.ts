@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import * as path from 'node:path';
 import { findFreePort } from '@app/redis';
 import { testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
+import { runUntilExit } from '../support/run-until-exit';
 
 /**
  * A service, and the four in one process, started while nothing answers at REDIS_URL: from dist/
@@ -12,19 +11,6 @@ import { ensureBuilt } from '../../scripts/build-stamp';
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Well above the 1 s wait the runs are given; before the fix they crashed only after ~35 s. */
 const DEADLINE_MS = 15_000;
-
-async function runUntilExit(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string[] }> {
-  const child = spawn(process.execPath, [script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
-  const deadline = setTimeout(() => child.kill('SIGKILL'), DEADLINE_MS);
-  try {
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code, output };
-  } finally {
-    clearTimeout(deadline);
-  }
-}
 
 describe('a service started while Redis cannot be reached', () => {
   let port: number;
@@ -49,7 +35,7 @@ describe('a service started while Redis cannot be reached', () => {
     ['intake', 'dist/apps/intake/src/main.js'],
     ['one-process', 'dist/scripts/one-process.js'],
   ])('given %s, then it says once that it waits, then exits 69 with one line naming REDIS_URL, the password masked', async (who, script) => {
-    const run = await runUntilExit(script, { ...env(), PORT: String(await findFreePort()) });
+    const run = await runUntilExit(process.execPath, [script], { cwd: ROOT, env: { ...env(), PORT: String(await findFreePort()) }, deadlineMs: DEADLINE_MS });
 
     const where = `Redis at redis://:***@127.0.0.1:${port}`;
     expect(run).toEqual({

@@ -1,0 +1,59 @@
+import * as path from 'node:path';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideCreate } from '@app/mission';
+import { aCreateInput, buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, redisUrl, testKeyPrefix, testRedis } from '@app/testing';
+import { ensureBuilt } from '../../scripts/build-stamp';
+import { EXIT_OK } from '../../scripts/replay';
+import { ProcessExit, runUntilExit } from '../support/run-until-exit';
+
+/**
+ * The replay CLI writing into a pipe whose reader went away (`replay history <id> | head`): from
+ * dist/ (built here when stale), since the process' own stdout, its exit code and what it prints
+ * on stderr are the point.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+const DEADLINE_MS = 15_000;
+/** Well above a pipe's 64 KiB buffer, so the export is still writing when its reader goes. */
+const EXTRA_MISSIONS = 300;
+
+/**
+ * Runs `replay <args> | <reader>` in bash (a real pipe: a child's piped stdio in node is a socket,
+ * which /dev/stdout cannot be opened on), exiting with replay's own code; what replay writes to
+ * stdout goes to the reader, so the output is its stderr (and the reader's).
+ */
+async function runPipedInto(reader: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProcessExit> {
+  const script = `"$REPLAY_NODE" dist/scripts/replay.js "$@" | ${reader}; exit "\${PIPESTATUS[0]}"`;
+  return runUntilExit('bash', ['-c', script, 'replay', ...args], { cwd: ROOT, env: { ...env, REPLAY_NODE: process.execPath }, deadlineMs: DEADLINE_MS });
+}
+
+describe('replay with a stdout whose reader closed early (dist, real Redis)', () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('replay-closed-stdout');
+  const env = (): NodeJS.ProcessEnv => ({ ...process.env, REDIS_URL: redisUrl(), REDIS_CLUSTER_NODES: '', KEY_PREFIX: prefix, LOG_PARTITIONS: '' });
+
+  beforeAll(async () => {
+    expect(ensureBuilt(ROOT)).toBe(0);
+    const keys = new KeyLayout(prefix);
+    await buildKnownLog(redis, keys);
+    const store = new MissionStore(redis, keys);
+    for (let index = 0; index < EXTRA_MISSIONS; index++) {
+      const created = await store.append(`m-bulk-${index}`, null, decideCreate(aCreateInput({ description: 'd'.repeat(1_000) })), { actor: 'intake' });
+      expect(created.code).toBe(AppendCode.Ok);
+    }
+  }, 180_000);
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  // It crashed with an unhandled 'error' event's stack trace and exit 1, the code for "verify found problems".
+  it('given history piped into a reader that exits without reading, then it ends quietly with exit 0', async () => {
+    expect(await runPipedInto('true', ['history', KNOWN_MISSIONS.ok], env())).toEqual({ code: EXIT_OK, output: [] });
+  });
+
+  // It exited 4, "Redis cannot be reached", since the file's EPIPE was taken for the Redis connection's.
+  it('given export --out /dev/stdout piped into head -c 1, then it ends quietly with exit 0', async () => {
+    expect(await runPipedInto('head -c 1 >/dev/null', ['export', '--out', '/dev/stdout'], env())).toEqual({ code: EXIT_OK, output: [] });
+  });
+});
