@@ -76,7 +76,8 @@ Exit codes:
   1  verify found problems (the report names them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses)
-  3  verify found no log under the prefix (a wrong --prefix or --partitions)
+  3  verify found no log under the prefix (a wrong --prefix or --partitions), or rewrap-keys no
+     data subject's key records
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
      what it wrote first)
   5  import refused the file, the target or the master key; nothing was written`;
@@ -495,7 +496,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         const { ring } = loadMasterKeys(settings, localDataDir());
         const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
+        // Rotation drops the old key once a run finds every key already under the new one: vacuously so under a wrong prefix.
+        const noKeys = result.rewrapped + result.current + result.changed === 0;
+        if (noKeys) exitCode = EXIT_NO_LOG;
         if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result }, null, 2));
+        if (noKeys) return void err(`nothing to rewrap: no data subject's key records under prefix "${keys.prefix}"; check --prefix`);
         out(
           keyValueTable([
             ['current master key', ring.current.id],

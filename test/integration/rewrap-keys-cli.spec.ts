@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
+import { EXIT_NO_LOG, EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
 import { runReplayCli } from '../support/replay-cli';
 
 /** `replay rewrap-keys` in-process against the test Redis, with the given master key variables. */
@@ -39,6 +39,20 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
     expect(again.code).toBe(EXIT_OK);
     expect(again.stdout).toMatch(/rewrapped\s+0\n/);
     expect(again.stdout).toMatch(/already under it\s+2\n/);
+  });
+
+  // It reported "rewrapped 0, already under it 0" and exit 0, which rotation's last step reads as "drop the old key".
+  it('given a prefix with no key records (a mistyped one), when rewrap-keys runs, then it says none were found and exits 3', async () => {
+    const empty = testKeyPrefix('rewrap-keys-cli-none');
+    const run = await replay({ KEY_PREFIX: empty, DATA_KEY_SECRET: newSecret }, ['rewrap-keys']);
+    expect(run).toEqual({
+      code: EXIT_NO_LOG,
+      stdout: '',
+      stderr: `replay: nothing to rewrap: no data subject's key records under prefix "${empty}"; check --prefix\n`,
+    });
+    const json = await replay({ KEY_PREFIX: empty, DATA_KEY_SECRET: newSecret }, ['--json', 'rewrap-keys']);
+    expect(json.code).toBe(EXIT_NO_LOG);
+    expect(JSON.parse(json.stdout)).toMatchObject({ rewrapped: 0, current: 0, changed: 0 });
   });
 
   it('given no DATA_KEY_SECRET or DATA_KEY_FILE, when rewrap-keys runs, then it refuses and names them, and the keys stay as they were', async () => {
