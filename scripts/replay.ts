@@ -371,7 +371,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message, EXIT_REFUSED);
           if (error instanceof ImportRefusedError)
             throw new CliError(
-              `${options.in}: ${error.message}${options.endLine ? ' (an export made before exports wrote an end line imports with --no-end-line)' : ''}`,
+              `${options.in}: ${error.message}${error.endLineMissing ? ' (an export made before exports wrote an end line imports with --no-end-line)' : ''}`,
               EXIT_REFUSED,
             );
           if (error instanceof Error && /^line \d+/.test(error.message))

@@ -332,6 +332,32 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(JSON.parse(byType.stdout)).toMatchObject({ exported: 2, scanned: KNOWN_EVENT_COUNT });
   });
 
+  // The partition refusal ended with the --no-end-line hint, which cannot help it; a file of one line `not json` was
+  // "an export that ends (line 1) without its end line".
+  it('given an import refused for its partitions or a file that is no JSON, then the answer names the cause, the --no-end-line hint only where it applies', async () => {
+    const file = path.join(dir, 'for-refusals.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+    const target = `${restorePrefix}refusals:`; // deleted with restorePrefix
+
+    const partitions = await replay('--prefix', target, '--partitions', '2', 'import', '--in', file);
+    expect(partitions).toMatchObject({ code: EXIT_REFUSED, stderr: expect.stringContaining('import with LOG_PARTITIONS=1; nothing was written\n') });
+    expect(partitions.stderr).not.toContain('--no-end-line');
+
+    const notJson = path.join(dir, 'not-json.jsonl');
+    await writeFile(notJson, 'not json\n');
+    for (const args of [
+      ['import', '--in', notJson],
+      ['import', '--no-end-line', '--in', notJson],
+    ]) {
+      expect(await replay('--prefix', target, ...args)).toEqual({
+        code: EXIT_REFUSED,
+        stdout: '',
+        stderr: `replay: ${notJson}: line 1 is not a JSON object; nothing was written\n`,
+      });
+    }
+    expect(await countKeysByPrefix(redis, target)).toBe(0);
+  });
+
   it('given the known log, when projections rebuild daily-report runs, then the projection has no lag and status says so; an unknown name is exit 2', async () => {
     const rebuilt = await replay('--json', 'projections', 'rebuild', 'daily-report');
     expect(rebuilt.code).toBe(EXIT_OK);

@@ -48,6 +48,7 @@ export class ExportTally {
       if (acceptMissingEnd) return;
       throw new ImportRefusedError(
         `the export ends (line ${this.lastLineNumber}) without its end line: the file was cut short, or written before exports had one`,
+        true,
       );
     }
     if (this.firstAfterEnd !== undefined) {
@@ -84,12 +85,17 @@ export interface ExportScan {
  */
 export async function scanExport(input: Readable): Promise<ExportScan> {
   const scan: ExportScan = { lines: 0, subjectKeys: [], tally: new ExportTally() };
+  let last: { line: string; lineNumber: number } | undefined;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     const lineNumber = ++scan.lines;
     if (line.trim() === '') continue;
+    last = { line, lineNumber };
     const stored = (line.includes(`"${SUBJECT_KEY_LINE}"`) || line.includes(`"${EXPORT_END_LINE}"`) ? parseStored(line) : null) ?? {};
     if (isSubjectKeyLine(stored)) scan.subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
     scan.tally.add(stored, lineNumber);
   }
+  // The last line is where a file that is no export at all (or one broken at its end) shows: said as
+  // what it is, not as an export without its end line, and before the import writes anything.
+  if (last && !parseStored(last.line)) throw new Error(`line ${last.lineNumber} is not a JSON object`);
   return scan;
 }
