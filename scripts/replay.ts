@@ -297,6 +297,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
       await withRedis(g, async (redis, keys) => {
+        // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.
+        if (options.mission && (await new MissionStore(redis, keys).history(options.mission)).length === 0) throw unknownMission(options.mission, keys);
         const file = createWriteStream(options.out);
         // The file's own failure, told apart from Redis' (an EPIPE of either reads the same).
         let writeFailure: NodeJS.ErrnoException | undefined;

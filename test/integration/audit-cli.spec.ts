@@ -136,6 +136,14 @@ describe('replay CLI (command functions, real Redis)', () => {
     });
     expect(await replay('history', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
     expect(await replay('state', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
+    // export said "Exported 0 of N events" and exited 0.
+    const unknownExport = path.join(dir, 'unknown-mission.jsonl');
+    expect(await replay('export', '--mission', 'm-nope', '--out', unknownExport)).toEqual({
+      code: EXIT_USAGE,
+      stdout: '',
+      stderr: `replay: unknown mission m-nope (no events under prefix "${prefix}")\n`,
+    });
+    await expect(readFile(unknownExport)).rejects.toThrow('ENOENT');
     expect(await replay('state', ok, '--at', 'yesterday')).toMatchObject({
       code: EXIT_USAGE,
       stderr: expect.stringContaining('"yesterday" is not an ISO date'),
