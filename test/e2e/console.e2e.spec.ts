@@ -81,6 +81,20 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       timeoutMs: 5_000,
       what: `the focus on the ${name} heading`,
     });
+  /** The link of the first mission in the Missions page's table. */
+  const firstListedMission = () =>
+    page
+      .getByRole('table', { name: /missions on this page/ })
+      .getByRole('link')
+      .first();
+  /** Opens the first mission of the Missions page's table; resolves with its title once its page shows. */
+  const openFirstListedMission = async (): Promise<string> => {
+    const first = firstListedMission();
+    const title = await first.innerText();
+    await first.click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    return title;
+  };
   const open = async (link: string, heading: string) => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -696,20 +710,14 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await newest.waitFor();
     await page.getByRole('button', { name: 'Older' }).click();
     await newest.waitFor({ state: 'detached' });
-    const first = page
-      .getByRole('table', { name: /missions on this page/ })
-      .getByRole('link')
-      .first();
-    const title = await first.innerText();
-    await first.click();
-    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    const title = await openFirstListedMission();
     const shown = async () => {
       await page.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
       expect(await page.getByLabel('Type').inputValue()).toBe('maintenance');
       expect(await page.getByLabel('Priority').inputValue()).toBe('low');
       expect(await page.getByRole('button', { name: 'Newer' }).isEnabled()).toBe(true);
       await page.getByRole('link', { name: title, exact: true }).waitFor();
-      expect(await first.innerText()).toBe(title);
+      expect(await firstListedMission().innerText()).toBe(title);
     };
     // It came back unfiltered, at the newest missions.
     await page.goBack();
@@ -727,13 +735,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     const filtered = page.waitForResponse((response) => response.url().endsWith('/api/missions?type=maintenance&limit=50'));
     await page.getByLabel('Type').selectOption('maintenance');
     await filtered;
-    const first = page
-      .getByRole('table', { name: /missions on this page/ })
-      .getByRole('link')
-      .first();
-    const title = await first.innerText();
-    await first.click();
-    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    await openFirstListedMission();
     // It went to the whole list, newest first.
     await page.getByRole('link', { name: '← Missions' }).click();
     await page.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
