@@ -60,6 +60,22 @@ describe('master keys', () => {
     expect(() => masterKeyFromSecret('short')).toThrow(/at least 32 characters/);
   });
 
+  // The ring's refusal named no variable: which of four to mend was left to guess.
+  it('given a too short secret in any of the variables, then the refusal names the variable (and the file)', () => {
+    writeFileSync(join(dir, 'short'), 'short', { mode: 0o600 });
+    const file = join(dir, 'short');
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: 'short' }, dir)).toThrow(
+      /^DATA_KEY_SECRET holds a master key secret of fewer than 32 characters$/,
+    );
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: file }, dir)).toThrow(`${file} (DATA_KEY_FILE) holds`);
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_SECRETS: `${secret()},short` }, dir)).toThrow(
+      /^DATA_KEY_PREVIOUS_SECRETS holds/,
+    );
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_FILES: file }, dir)).toThrow(
+      `${file} (DATA_KEY_PREVIOUS_FILES) holds`,
+    );
+  });
+
   it('given DATA_KEY_FILE and previous files, then the ring is read from them', () => {
     const current = secret();
     const previous = secret();

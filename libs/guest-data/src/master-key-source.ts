@@ -28,9 +28,14 @@ export interface LoadedMasterKeys {
  * processes starting at once, which must all end up with the same key.
  */
 export function loadMasterKeys(settings: DataKeySettings, dataDir: string): LoadedMasterKeys {
-  const previous = [...list(settings.DATA_KEY_PREVIOUS_SECRETS), ...list(settings.DATA_KEY_PREVIOUS_FILES).map((file) => secretFromFile(file))];
-  if (settings.DATA_KEY_SECRET) return { ring: MasterKeyRing.fromSecrets(settings.DATA_KEY_SECRET, previous) };
-  if (settings.DATA_KEY_FILE) return { ring: MasterKeyRing.fromSecrets(secretFromFile(settings.DATA_KEY_FILE), previous) };
+  const previous = [
+    ...list(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
+    ...list(settings.DATA_KEY_PREVIOUS_FILES).map((file) => longEnough(secretFromFile(file), `${file} (DATA_KEY_PREVIOUS_FILES)`)),
+  ];
+  if (settings.DATA_KEY_SECRET) return { ring: MasterKeyRing.fromSecrets(longEnough(settings.DATA_KEY_SECRET, 'DATA_KEY_SECRET'), previous) };
+  if (settings.DATA_KEY_FILE) {
+    return { ring: MasterKeyRing.fromSecrets(longEnough(secretFromFile(settings.DATA_KEY_FILE), `${settings.DATA_KEY_FILE} (DATA_KEY_FILE)`), previous) };
+  }
   const file = join(dataDir, LOCAL_DATA_KEY_FILE);
   const { secret, created } = createSecretFileOnce(file, randomBytes(32).toString('base64url'), (existing) => {
     if (existing.length < MIN_MASTER_SECRET_LENGTH) {
@@ -45,6 +50,18 @@ function list(text: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+/**
+ * The secret, refused by where it came from when too short: the ring's own refusal ("a master key
+ * secret needs at least 32 characters") cannot say which of up to four variables to mend. The
+ * command-line tools read these variables without the services' configuration check.
+ */
+function longEnough(secret: string, source: string): string {
+  if (secret.length < MIN_MASTER_SECRET_LENGTH) {
+    throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `${source} holds a master key secret of fewer than ${MIN_MASTER_SECRET_LENGTH} characters`);
+  }
+  return secret;
 }
 
 function secretFromFile(file: string): string {
