@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, sendCommand, findFreePort } from '@app/redis';
+import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, redisServerAddress, sendCommand, findFreePort } from '@app/redis';
 
 /**
  * redis-cluster: a throw-away Redis Cluster of N masters (no replicas) on free loopback ports,
@@ -240,12 +240,7 @@ function summary(info: Map<string, string>): string {
  */
 async function isNodeProcess(node: LocalClusterNode): Promise<boolean> {
   if (!existsSync('/proc')) return pingRedis(LOCAL_REDIS_HOST, node.port, 250);
-  try {
-    const commandLine = (await readFile(`/proc/${node.pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
-    return commandLine.includes('redis-server') && commandLine.includes(`:${node.port}`);
-  } catch {
-    return false;
-  }
+  return (await redisServerAddress(node.pid))?.endsWith(`:${node.port}`) ?? false;
 }
 
 async function exitsWithin(node: LocalClusterNode, ms: number): Promise<boolean> {

@@ -17,12 +17,26 @@ export interface PreviousRedisServer {
  * is redis-server's (`redis-server 127.0.0.1:<port>`) counts. Without /proc nothing is found.
  */
 export async function previousRedisServer(dir: string): Promise<PreviousRedisServer | undefined> {
+  let pid: number;
   try {
-    const pid = Number((await readFile(path.join(dir, PID_FILE), 'utf8')).trim());
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    pid = Number((await readFile(path.join(dir, PID_FILE), 'utf8')).trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const address = await redisServerAddress(pid);
+  return address ? { pid, address } : undefined;
+}
+
+/**
+ * The host:port a redis-server process with this pid serves, from its process title
+ * (`redis-server 127.0.0.1:<port>`); undefined when the pid is not a redis-server's (gone, or
+ * reused since it was recorded) or there is no /proc to read it from.
+ */
+export async function redisServerAddress(pid: number): Promise<string | undefined> {
+  try {
     const title = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
-    const address = /^\S*redis-server (\S+:\d+)/.exec(title)?.[1];
-    return address ? { pid, address } : undefined;
+    return /^\S*redis-server (\S+:\d+)/.exec(title)?.[1];
   } catch {
     return undefined;
   }
