@@ -346,6 +346,13 @@ describe('human review of held results (four services, real Redis, hotel review 
     await reviewer.get('/api/reviews?type=spa').expect(400);
     await reviewer.get('/api/reviews?cursor=forged').expect(400);
     await reviewer.post(`/api/missions/${mission.id}/approve`).send({ attempt: 0 }).expect(400);
+    // 2^53 + 1 arrives as 2^53: refused, not rounded and answered as a 409 about another attempt.
+    const inexact = await reviewer
+      .post(`/api/missions/${mission.id}/approve`)
+      .set('Content-Type', 'application/json')
+      .send('{"attempt":9007199254740993}')
+      .expect(400);
+    expect(inexact.body.details).toEqual([{ field: 'attempt', problems: [`attempt must not be greater than ${Number.MAX_SAFE_INTEGER}`] }]);
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Shorter.', attempt: '1' }).expect(400);
     // A reviewer who looked at another attempt's result than the one under review: 409.
     const stale = await reviewer
