@@ -52,7 +52,7 @@ import { logPartitionsKey, repoFile } from '@app/runtime';
  *   state <missionId> [--at] [--version]  the mission as it was at a point in time or version
  *   rebuild                               rebuild every read model from the log, without downtime
  *   verify                                hash chains, versions, heads and read model (exit 1 on findings)
- *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored, after the wrapped subject keys
+ *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored, then the wrapped keys of its subjects
  *   import --in <file.jsonl>              a JSON lines export into an empty prefix (its keys must unwrap here)
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
@@ -286,11 +286,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
-    .option('--mission <id>', 'events of this mission (and the data keys of its subjects only)')
+    .option('--mission <id>', 'events of this mission')
     .option('--no-keys', "leave out the subjects' wrapped data keys: the personal fields of this export can then be read nowhere")
     .addHelpText(
       'after',
-      '\nPersonal fields stay ciphertext; the data keys that open them follow the events, wrapped under the master key as stored.' +
+      '\nPersonal fields stay ciphertext; the data keys that open them follow the events, wrapped under the master key as stored: ' +
+        "those of the subjects the exported events' missions name, whatever the filter, and no other guest's." +
         '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
     )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {

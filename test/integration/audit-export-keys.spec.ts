@@ -86,7 +86,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     // A subject erased before the export: its key is gone, so the export carries none for it.
     await cipher.seal('m-other', ['guest:erased'], [{ path: 'description', value: 'gone' }]);
     await cipher.erase('guest:erased');
-    // Another guest's key, which an export of MISSION alone leaves out.
+    // Another guest's key, sealed for a create never appended: no event of the log names it, so no export carries it.
     await cipher.seal('m-other', [OTHER], [{ path: 'description', value: 'someone else' }]);
     exported = await exportText(redis, source);
   });
@@ -102,8 +102,8 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     expect(JSON.parse(lines[0])).toMatchObject({ type: 'MissionCreated', missionId: MISSION });
     const stored = JSON.parse((await redis.hget(new GuestDataKeys(source.prefix).subjectKeys(GUEST), GUEST)) ?? '{}') as Record<string, unknown>;
     expect(JSON.parse(lines[3])).toEqual({ kind: SUBJECT_KEY_LINE, subject: GUEST, ...stored });
-    expect(JSON.parse(lines[4])).toMatchObject({ kind: SUBJECT_KEY_LINE, subject: OTHER });
-    expect(lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`))).toHaveLength(2);
+    expect(lines.filter((line) => line.includes(`"kind":"${SUBJECT_KEY_LINE}"`))).toHaveLength(1);
+    expect(exported).not.toContain(OTHER);
     expect(exported).not.toContain('Anna');
     expect(exported).not.toContain('late checkout');
     const dataKey = (await cipherFor(redis, source.prefix, secret).store.existingKeys([GUEST])).get(GUEST)?.key;
@@ -114,7 +114,7 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
   it('given an import into a new prefix with the same master key, then the fields decrypt there and verify passes', async () => {
     const copy = freshKeys('same-key');
     const result = await importLog(redis, copy, Readable.from([exported]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
-    expect(result).toMatchObject({ events: 3, missions: 1, keys: 2, unreplayable: [] });
+    expect(result).toMatchObject({ events: 3, missions: 1, keys: 1, unreplayable: [] });
     expect(await personalFields(redis, copy, cipherFor(redis, copy.prefix, secret))).toEqual([NAME, MESSAGE]);
     // The indexes an erasure and retention read are there as in the source.
     const [from, to] = [source.partitions[0], copy.partitions[0]];
@@ -130,6 +130,43 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     const lines = (await exportText(redis, source, { mission: MISSION })).trimEnd().split('\n');
     const named = lines.map((line) => JSON.parse(line) as { subject?: string; kind?: string });
     expect(named.map((line) => line.subject ?? line.kind ?? 'event')).toEqual(['event', 'event', 'event', GUEST, 'export-end']);
+  });
+
+  // --from, --to and --type wrote every guest's key into the file: a time-range extract carried guests it holds nothing of.
+  it('given an export filtered by time or type, then only the keys of the subjects its events are about follow them, as with --mission', async () => {
+    const prefix = freshKeys('filtered');
+    const cipher = cipherFor(redis, prefix.prefix, secret);
+    const store = new MissionStore(redis, prefix);
+    const createFor = async (missionId: string, subject: string, step: number) => {
+      const [description] = await cipher.seal(missionId, [subject], [{ path: 'description', value: `message of ${subject}` }]);
+      const now = knownStepTime(step);
+      const created = await store.append(missionId, null, decideCreate(aCreate({ description, subjects: [subject] }), now), { actor: 'intake', now });
+      if (created.code !== AppendCode.Ok) throw new Error(`create ${missionId}: code ${created.code}`);
+      return created.mission;
+    };
+    const early = await createFor('m-early', GUEST, 1);
+    const cancelledAt = knownStepTime(2);
+    expect(
+      (await store.append('m-early', early, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], { actor: 'intake', now: cancelledAt })).code,
+    ).toBe(AppendCode.Ok);
+    await createFor('m-late', OTHER, 5);
+    // A key no event of the log names (sealed for a create that was never appended).
+    await cipher.seal('m-never', ['guest:unlogged'], [{ path: 'description', value: 'never stored' }]);
+    const subjectsOf = async (filter: ExportFilter): Promise<string[]> =>
+      (await exportText(redis, prefix, filter))
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { kind?: string; subject?: string })
+        .filter((line) => line.kind === SUBJECT_KEY_LINE)
+        .map((line) => line.subject ?? '');
+
+    expect(await subjectsOf({ from: knownStepTime(5) })).toEqual([OTHER]);
+    expect(await subjectsOf({ to: knownStepTime(5) })).toEqual([GUEST]);
+    // The cancellation alone: its mission's create is not in the file, and its subject still is.
+    expect(await subjectsOf({ type: 'MissionCancelled' })).toEqual([GUEST]);
+    expect(await subjectsOf({ type: 'MissionCancelled', from: knownStepTime(3) })).toEqual([]);
+    expect(await subjectsOf({ mission: 'm-late' })).toEqual([OTHER]);
+    expect(await subjectsOf({})).toEqual([GUEST, OTHER]);
   });
 
   it('given a subject erased while the export reads the log, then the export carries no key for it, so no import can read its data', async () => {
@@ -222,11 +259,11 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     const options = { masterKeys: () => MasterKeyRing.fromSecrets(secret), acceptMissingEnd: true };
     expect(await importLog(redis, copy, Readable.from([keysFirst]), undefined, options)).toMatchObject({
       events: 3,
-      keys: 2,
+      keys: 1,
     });
     expect(await personalFields(redis, copy, cipherFor(redis, copy.prefix, secret))).toEqual([NAME, MESSAGE]);
 
-    const both = `${[keyLines[0], ...events, keyLines[1]].join('\n')}\n`;
+    const both = `${[keyLines[0], ...events, keyLines[0]].join('\n')}\n`;
     await expect(importLog(redis, freshKeys('keys-both'), Readable.from([both]), undefined, options)).rejects.toThrow(
       /line 5 is a subject key after the events, and keys came before them too/,
     );
@@ -254,18 +291,18 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     it('given another DATA_KEY_SECRET, then import exits 2 with a message naming the master keys, and writes nothing', async () => {
       const file = path.join(dir, 'backup.jsonl');
       const out = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--out', file]);
-      expect(out).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 of 3 events and 2 wrapped subject keys') });
+      expect(out).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 of 3 events and 1 wrapped subject keys') });
 
       const target = freshKeys('cli-other');
       const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: aSecret() }, ['import', '--in', file]);
       expect(refused.code).toBe(EXIT_REFUSED);
       expect(refused.stderr).toMatch(
-        /^replay: refusing to import: 2 of the export's 2 data keys are wrapped under master key mk-[0-9a-f]{16}, which is not configured here/,
+        /^replay: refusing to import: 1 of the export's 1 data keys are wrapped under master key mk-[0-9a-f]{16}, which is not configured here/,
       );
       expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
 
       const accepted = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: secret }, ['import', '--in', file]);
-      expect(accepted).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 events of 1 missions and 2 wrapped subject keys') });
+      expect(accepted).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 events of 1 missions and 1 wrapped subject keys') });
       expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([NAME, MESSAGE]);
     });
 

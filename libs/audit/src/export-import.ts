@@ -34,9 +34,10 @@ export interface ExportFilter {
   /** Events of this mission only. */
   mission?: string;
   /**
-   * Whether the subjects' wrapped data keys follow the events (default true): all of them, or with
-   * `mission` those of its subjects. false: ciphertext only, readable nowhere (an extract for
-   * someone who must not see guest data even with the master key).
+   * Whether the subjects' wrapped data keys follow the events (default true): those of the subjects
+   * the exported events' missions name, whatever the filter (no other guest's key). false:
+   * ciphertext only, readable nowhere (an extract for someone who must not see guest data even
+   * with the master key).
    */
   keys?: boolean;
 }
@@ -48,6 +49,12 @@ export interface ExportResult {
   keys: number;
   /** Log entries read. */
   scanned: number;
+}
+
+/** One partition's share of an export: its events, and whose keys they need. */
+export interface PartitionExport extends Omit<ExportResult, 'keys'> {
+  /** The data subjects the missions of the exported events name (their creates'). */
+  subjects: ReadonlySet<string>;
 }
 
 export interface ImportResult {
@@ -67,6 +74,9 @@ export const IMPORT_READ_MODEL_PHASE = 'write read model';
 
 /** Lines appended per pipeline while importing; mission hashes written per pipeline after. */
 const IMPORT_BATCH = 5_000;
+/** Mission states read per pipeline for the subjects of an export by events. */
+const STATE_READ_BATCH = 500;
+const CREATE_TYPE = 'MissionCreated';
 
 export interface ImportOptions {
   /**
@@ -92,8 +102,9 @@ export class ImportTargetNotEmptyError extends Error {
  * partition, each in log order, each
  * line the stored event JSON exactly as stored (hash links included, so a full export can be
  * verified after import). Constant memory: one XRANGE batch at a time, waiting for `drain` when
- * `out` is full. `out` is not ended. After the events come the subjects' data keys, wrapped as
- * stored (SUBJECT_KEY_LINE lines); personal fields are in the events as stored, ciphertext. The
+ * `out` is full. `out` is not ended. After the events come the data keys of the subjects their
+ * missions name (ExportedSubjects: no other guest's, whatever the filter), wrapped as stored
+ * (SUBJECT_KEY_LINE lines); personal fields are in the events as stored, ciphertext. The
  * keys are read after the log because an erasure destroys the key before it records SubjectErased:
  * a log that shows an erasure (or that missed one) is then never paired with the erased key, so an
  * erased subject stays erased in every export. The last line (EXPORT_END_LINE) counts what was
@@ -107,13 +118,14 @@ export async function exportLog(
   onProgress: ProgressListener = noProgress,
 ): Promise<ExportResult> {
   const total = { exported: 0, keys: 0, scanned: 0 };
+  const subjects = new Set<string>();
   for (const partition of keys.partitions) {
     const result = await exportPartition(redis, partition, out, filter, onProgress);
     total.exported += result.exported;
     total.scanned += result.scanned;
+    for (const subject of result.subjects) subjects.add(subject);
   }
   if (filter.keys !== false) {
-    const subjects = filter.mission === undefined ? undefined : await subjectsOf(redis, keys, filter.mission);
     const lines = await readSubjectKeyLines(redis, new GuestDataKeys(keys.prefix), subjects);
     await writeAll(out, lines.map(formatSubjectKeyLine));
     total.keys = lines.length;
@@ -122,11 +134,47 @@ export async function exportLog(
   return total;
 }
 
-/** The subjects a mission's state names (none for a mission without personal data, or unknown). */
-async function subjectsOf(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<string[]> {
-  const state = parseStored((await redis.hget(keys.mission(missionId), F.state)) ?? '');
-  const subjects = state?.subjects;
-  return Array.isArray(subjects) ? subjects.filter((subject): subject is string => typeof subject === 'string') : [];
+/**
+ * The data subjects an export's events are about, whose wrapped keys follow them: those each
+ * exported event's mission names in its create, and no other guest's, whatever the filter. A
+ * filter of whole missions (none, or `mission`) exports each mission's create with the rest of its
+ * events, so the create lines say it all and nothing is held per mission. A filter of events
+ * (`from`, `to`, `type`) may leave a mission's create out: such a mission's subjects are read from
+ * its state (folded from that create) once its partition is exported, holding its id until then.
+ */
+class ExportedSubjects {
+  readonly subjects = new Set<string>();
+  /** With a filter of events: missions whose create was exported, and those exported without it. */
+  private readonly created = new Set<string>();
+  private readonly withoutCreate = new Set<string>();
+
+  constructor(private readonly wholeMissions: boolean) {}
+
+  add(entry: StoredEntry): void {
+    // Only a create names subjects: the other lines need no parse of their own.
+    const stored = entry.json.includes(`"${CREATE_TYPE}"`) ? parseStored(entry.json) : null;
+    if (stored?.type === CREATE_TYPE) {
+      for (const subject of createdSubjects(stored)) this.subjects.add(subject);
+      if (!this.wholeMissions) this.created.add(entry.missionId);
+    } else if (!this.wholeMissions && !this.created.has(entry.missionId)) {
+      this.withoutCreate.add(entry.missionId);
+    }
+  }
+
+  /** The subjects of the missions exported without their create, from their state in `keys`' partition. */
+  async readStates(redis: RedisConnection, keys: PartitionKeys): Promise<void> {
+    const missions = [...this.withoutCreate].filter((missionId) => !this.created.has(missionId));
+    for (let offset = 0; offset < missions.length; offset += STATE_READ_BATCH) {
+      const pipeline = redis.pipeline();
+      for (const missionId of missions.slice(offset, offset + STATE_READ_BATCH)) pipeline.hget(keys.mission(missionId), F.state);
+      for (const [error, json] of (await pipeline.exec()) ?? []) {
+        if (error) throw error;
+        for (const subject of subjectIds(parseStored(typeof json === 'string' ? json : '')?.subjects)) this.subjects.add(subject);
+      }
+    }
+    this.created.clear();
+    this.withoutCreate.clear();
+  }
 }
 
 /** Writes lines in chunks, waiting for `drain`, and fails with the stream's own error. */
@@ -137,16 +185,17 @@ async function writeAll(out: Writable, lines: readonly string[]): Promise<void> 
   }
 }
 
-/** One log partition's part of `exportLog` (events only). */
+/** One log partition's part of `exportLog`: its events, and the subjects whose keys they need. */
 export async function exportPartition(
   redis: RedisConnection,
   keys: PartitionKeys,
   out: Writable,
   filter: ExportFilter = {},
   onProgress: ProgressListener = noProgress,
-): Promise<Omit<ExportResult, 'keys'>> {
+): Promise<PartitionExport> {
   const total = await redis.xlen(keys.log);
   const matches = exportMatcher(filter);
+  const subjects = new ExportedSubjects(filter.from === undefined && filter.to === undefined && filter.type === undefined);
   let failure: Error | undefined;
   const onError = (error: Error) => (failure = error);
   out.on('error', onError);
@@ -154,14 +203,17 @@ export async function exportPartition(
     const cursor = new LogCursor(redis, keys.log, DEFAULT_LOG_BATCH);
     let exported = 0;
     for await (const batch of cursor.batches()) {
-      const lines = batch.filter(matches).map((entry) => `${entry.json}\n`);
+      const matched = batch.filter(matches);
+      for (const entry of matched) subjects.add(entry);
+      const lines = matched.map((entry) => `${entry.json}\n`);
       exported += lines.length;
       if (failure) throw failure;
       if (lines.length > 0 && !out.write(lines.join(''))) await once(out, 'drain');
       if (failure) throw failure;
       onProgress({ phase: EXPORT_PHASE, done: cursor.count, total: Math.max(total, cursor.count) });
     }
-    return { exported, scanned: cursor.count };
+    await subjects.readStates(redis, keys);
+    return { exported, scanned: cursor.count, subjects: subjects.subjects };
   } finally {
     out.off('error', onError);
   }
@@ -380,7 +432,11 @@ async function execAll(pipeline: ChainableCommander): Promise<void> {
 
 /** The data subjects a stored MissionCreated names (schema 5 on), none for any other line. */
 function createdSubjects(stored: Record<string, unknown>): string[] {
-  if (stored.type !== 'MissionCreated' || typeof stored.data !== 'object' || stored.data === null) return [];
-  const subjects = (stored.data as { subjects?: unknown }).subjects;
+  if (stored.type !== CREATE_TYPE || typeof stored.data !== 'object' || stored.data === null) return [];
+  return subjectIds((stored.data as { subjects?: unknown }).subjects);
+}
+
+/** The subject ids of a stored `subjects` list (none when it is no list). */
+function subjectIds(subjects: unknown): string[] {
   return Array.isArray(subjects) ? subjects.filter(isSubjectId) : [];
 }

@@ -52,18 +52,23 @@ export function parseSubjectKeyLine(stored: StoredObject, lineNumber: number): S
   return { kind: SUBJECT_KEY_LINE, subject, kid, wrapped, mk, createdAt };
 }
 
+/** Subjects asked for per HMGET while reading their keys. */
+const KEY_READ_BATCH = 500;
+
 /**
- * The wrapped data keys of `subjects` (every stored one when undefined), read from the key store's
- * hashes as stored: an export needs no master key. One HGETALL per hash (or HMGET for a subset).
+ * The wrapped data keys of `subjects` (those that have one: an erased subject has none), read from
+ * the key store's hashes as stored: an export needs no master key. One HMGET per hash and batch,
+ * each on one cluster slot.
  */
-export async function readSubjectKeyLines(redis: RedisConnection, keys: GuestDataKeys, subjects?: readonly string[]): Promise<SubjectKeyLine[]> {
+export async function readSubjectKeyLines(redis: RedisConnection, keys: GuestDataKeys, subjects: Iterable<string>): Promise<SubjectKeyLine[]> {
   const stored: [string, string][] = [];
-  if (subjects === undefined) {
-    for (const hash of keys.subjectKeyHashes) stored.push(...Object.entries(await redis.hgetall(hash)));
-  } else {
-    for (const subject of subjects) {
-      const json = await redis.hget(keys.subjectKeys(subject), subject);
-      if (json !== null) stored.push([subject, json]);
+  for (const [hash, named] of byKeyHash(keys, subjects, (subject) => subject)) {
+    for (let offset = 0; offset < named.length; offset += KEY_READ_BATCH) {
+      const batch = named.slice(offset, offset + KEY_READ_BATCH);
+      const values = await redis.hmget(hash, ...batch);
+      values.forEach((json, i) => {
+        if (json !== null) stored.push([batch[i], json]);
+      });
     }
   }
   const lines: SubjectKeyLine[] = [];
@@ -126,17 +131,24 @@ export function checkSubjectKeyLines(lines: readonly SubjectKeyLine[], ring: Mas
 
 /** Writes checked keys into an empty key store, one HSET per hash and batch (one cluster slot each). */
 export async function writeSubjectKeyLines(redis: RedisConnection, keys: GuestDataKeys, lines: readonly SubjectKeyLine[], batch: number): Promise<void> {
-  const byHash = new Map<string, Record<string, string>>();
-  for (const { subject, kid, wrapped, mk, createdAt } of lines) {
-    const hash = keys.subjectKeys(subject);
-    const fields = byHash.get(hash) ?? {};
-    fields[subject] = JSON.stringify({ kid, wrapped, mk, createdAt });
-    byHash.set(hash, fields);
-  }
-  for (const [hash, fields] of byHash) {
-    const entries = Object.entries(fields);
-    for (let offset = 0; offset < entries.length; offset += batch) {
-      await redis.hset(hash, Object.fromEntries(entries.slice(offset, offset + batch)));
+  for (const [hash, held] of byKeyHash(keys, lines, (line) => line.subject)) {
+    for (let offset = 0; offset < held.length; offset += batch) {
+      const fields = held
+        .slice(offset, offset + batch)
+        .map(({ subject, kid, wrapped, mk, createdAt }) => [subject, JSON.stringify({ kid, wrapped, mk, createdAt })]);
+      await redis.hset(hash, Object.fromEntries(fields));
     }
   }
+}
+
+/** Items grouped by the key-store hash of their subject: a command per group stays on one cluster slot. */
+function byKeyHash<T>(keys: GuestDataKeys, items: Iterable<T>, subjectOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const hash = keys.subjectKeys(subjectOf(item));
+    const group = groups.get(hash);
+    if (group) group.push(item);
+    else groups.set(hash, [item]);
+  }
+  return groups;
 }
