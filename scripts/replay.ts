@@ -338,7 +338,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'ones; else the local .data/data-key): otherwise the import is refused before it writes anything (the file is read ' +
         'for its keys first). The file must end with the end line its export wrote, which counts its lines and names its ' +
         'log partitions (LOG_PARTITIONS must match): a file cut short or appended to is refused, also before anything is ' +
-        'written. An import stopped half way leaves a partial prefix: ' +
+        'written, and so is one whose hash chains break (a line edited, duplicated, removed or moved, as verify would find ' +
+        'them; a filtered export holds only part of the chains). An import stopped half way leaves a partial prefix: ' +
         'purge it (replay purge --prefix <prefix> --yes) and import again.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')
@@ -352,14 +353,16 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         try {
           const masterKeys = () => configuredMasterKeys(io.env);
           const acceptMissingEnd = !options.endLine;
-          // Checked ahead, so a refused import writes nothing (an export lists its keys and its end after the events).
-          const scan = await scanExport(createReadStream(options.in)).catch((error: unknown) => {
+          // Checked ahead, so a refused import writes nothing (an export lists its keys and its end after the events,
+          // and a chain may break on its last line).
+          const scan = await scanExport(createReadStream(options.in), keys).catch((error: unknown) => {
             if (error instanceof Error && /^line \d+/.test(error.message))
               throw new CliError(`${options.in}: ${error.message}; nothing was written`, EXIT_REFUSED);
             throw error;
           });
           if (scan.subjectKeys.length > 0) checkSubjectKeyLines(scan.subjectKeys, masterKeys());
           scan.tally.check(keys.partitions.length, { acceptMissingEnd });
+          scan.chains.check();
           progress.setTotal(IMPORT_PHASE, scan.lines);
           const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd });
           // As the first service of a deployment would: its guard then refuses a service started with another count.

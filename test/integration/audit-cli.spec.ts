@@ -21,6 +21,7 @@ import {
   testRedis,
 } from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { withEndLineCounted } from '../support/export-lines';
 
 const { ok, retry } = KNOWN_MISSIONS;
 
@@ -327,18 +328,48 @@ describe('replay CLI (command functions, real Redis)', () => {
       stdout: expect.stringContaining('Imported 20 events'),
     });
 
-    // A file with a bad line in the middle: what came before it is written, and the answer says how to delete it.
+    // A file with a bad line in the middle breaks the chains there: refused before anything is written.
     const broken = path.join(dir, 'broken.jsonl');
     await writeFile(broken, exportedLines.map((line, index) => (index === 3 ? 'not json' : line)).join('\n'));
     const halfPrefix = `${restorePrefix}half:`; // deleted with restorePrefix
     const half = await replay('--prefix', halfPrefix, 'import', '--in', broken);
-    expect(half).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining(`line 4 is not a JSON object`) });
-    expect(half.stderr).toContain(`replay purge --prefix '${halfPrefix}' --yes`);
+    expect(half).toMatchObject({ code: EXIT_REFUSED, stderr: expect.stringContaining(`line 4 breaks the export's hash chains: it is not a JSON object`) });
+    expect(await countKeysByPrefix(redis, halfPrefix)).toBe(0);
 
     const filtered = path.join(dir, 'evals.jsonl');
     const byType = await replay('--json', 'export', '--type', 'MissionEvaluated', '--mission', retry, '--out', filtered);
     expect(JSON.parse(byType.stdout)).toMatchObject({ exported: 2, scanned: KNOWN_EVENT_COUNT });
   });
+
+  // A duplicated line imported with exit 0 and "1 missions cannot be folded; run verify.", the copy written.
+  it.each([
+    ['a duplicated event line', (lines: string[]) => [...lines.slice(0, 4), lines[3], ...lines.slice(4)], 5, 'its logPrevHash'],
+    ['an edited event line', (lines: string[]) => lines.map((line, i) => (i === 3 ? line.replace('"actor":"', '"actor":"x-') : line)), 5, 'its logPrevHash'],
+    ['a removed event line', (lines: string[]) => lines.filter((_, i) => i !== 3), 4, 'its logPrevHash'],
+    ['two lines swapped', (lines: string[]) => [...lines.slice(0, 3), lines[4], lines[3], ...lines.slice(5)], 4, 'its logPrevHash'],
+  ])(
+    'given an export with %s (its end line counted anew), when it is imported, then it is refused with exit 5 naming the line and its mission, and nothing is written',
+    async (name, change, badLine, detail) => {
+      const file = path.join(dir, 'for-chains.jsonl');
+      expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+      const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+      const changed = withEndLineCounted(change(lines));
+      const bad = JSON.parse(changed[badLine - 1]) as { missionId: string; version: number };
+      const slug = name.replace(/\W+/g, '-');
+      const tampered = path.join(dir, `${slug}.jsonl`);
+      await writeFile(tampered, `${changed.join('\n')}\n`);
+      const target = `${restorePrefix}${slug}:`; // deleted with restorePrefix
+
+      const refused = await replay('--prefix', target, 'import', '--in', tampered);
+
+      expect(refused).toMatchObject({ code: EXIT_REFUSED, stdout: '' });
+      expect(refused.stderr).toContain(
+        `replay: ${tampered}: refusing to import: line ${badLine} (mission ${bad.missionId} v${bad.version}) breaks the export's hash chains: ${detail}`,
+      );
+      expect(refused.stderr).toMatch(/; nothing was written\n$/);
+      expect(await countKeysByPrefix(redis, target)).toBe(0);
+    },
+  );
 
   // The partition refusal ended with the --no-end-line hint, which cannot help it; a file of one line `not json` was
   // "an export that ends (line 1) without its end line".
@@ -386,17 +417,32 @@ describe('replay CLI (command functions, real Redis)', () => {
 describe('replay CLI on a partitioned log (real Redis)', () => {
   const redis = testRedis();
   const prefix = testKeyPrefix('audit-cli-partitioned');
+  const restorePrefix = testKeyPrefix('audit-cli-partitioned-restore');
   const keys = new KeyLayout(prefix, 3);
+  let dir: string;
 
   const replay = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: prefix, LOG_PARTITIONS: '3' }, args);
 
   beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'replay-cli-partitioned-'));
     await buildKnownLog(redis, keys);
   });
 
   afterAll(async () => {
     await deleteKeysByPrefix(redis, prefix);
+    await deleteKeysByPrefix(redis, restorePrefix);
+    await rm(dir, { recursive: true, force: true });
     await redis.quit();
+  });
+
+  it('given an export of the 3 partitions, when it is imported with LOG_PARTITIONS=3, then each partition chain of the file holds and the copy verifies', async () => {
+    const file = path.join(dir, 'backup.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+
+    const imported = await replay('--prefix', restorePrefix, 'import', '--in', file);
+
+    expect(imported).toMatchObject({ code: EXIT_OK, stderr: '' });
+    expect(JSON.parse((await replay('--prefix', restorePrefix, '--json', 'verify')).stdout)).toMatchObject({ ok: true, events: KNOWN_EVENT_COUNT });
   });
 
   it('given the known log spread over 3 partitions, when verified with LOG_PARTITIONS=3, then every event of every partition is checked and the log holds', async () => {

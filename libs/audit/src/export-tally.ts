@@ -1,9 +1,11 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { EXPORT_END_LINE, ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
+import { KeyLayout } from '@app/event-store';
+import { ExportChains } from './export-chains';
+import { ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
 import { ImportRefusedError } from './import-refused-error';
 import { parseStored, StoredObject } from './stored-log';
-import { isSubjectKeyLine, parseSubjectKeyLine, SUBJECT_KEY_LINE, SubjectKeyLine } from './subject-key-lines';
+import { isSubjectKeyLine, parseSubjectKeyLine, SubjectKeyLine } from './subject-key-lines';
 
 /**
  * What an import has read of an export, held against the export's end line: whether the file is
@@ -75,23 +77,29 @@ export interface ExportScan {
   lines: number;
   subjectKeys: SubjectKeyLine[];
   tally: ExportTally;
+  /** The file's hash chains under the layout the import writes: its `check()` refuses a broken one. */
+  chains: ExportChains;
 }
 
 /**
- * Reads an export ahead of an import, so that what the import would refuse (keys it cannot unwrap,
- * a file that is not whole) is refused before it writes anything: an export lists its keys and
- * its end after the events. Only lines that mention a kind are parsed; the others count as events,
- * and are the import's to judge.
+ * Reads an export ahead of its import into `keys`' layout, so that what the import would refuse
+ * (keys it cannot unwrap, a file that is not whole, broken hash chains) is refused before it writes
+ * anything: an export lists its keys and its end after the events, and a chain may break on its
+ * last line. One pass, each line parsed and each event line hashed once; the caller checks keys,
+ * then the tally, then the chains (a file read from another partition count breaks the chains of
+ * this layout, which the tally names as the cause).
  */
-export async function scanExport(input: Readable): Promise<ExportScan> {
-  const scan: ExportScan = { lines: 0, subjectKeys: [], tally: new ExportTally() };
+export async function scanExport(input: Readable, keys: KeyLayout): Promise<ExportScan> {
+  const scan: ExportScan = { lines: 0, subjectKeys: [], tally: new ExportTally(), chains: new ExportChains(keys) };
   let last: { line: string; lineNumber: number } | undefined;
   for await (const line of createInterface({ input, crlfDelay: Infinity })) {
     const lineNumber = ++scan.lines;
     if (line.trim() === '') continue;
     last = { line, lineNumber };
-    const stored = (line.includes(`"${SUBJECT_KEY_LINE}"`) || line.includes(`"${EXPORT_END_LINE}"`) ? parseStored(line) : null) ?? {};
+    const parsed = parseStored(line);
+    const stored = parsed ?? {};
     if (isSubjectKeyLine(stored)) scan.subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
+    else if (!isExportEndLine(stored)) scan.chains.add(line, lineNumber, parsed);
     scan.tally.add(stored, lineNumber);
   }
   // The last line is where a file that is no export at all (or one broken at its end) shows: said as

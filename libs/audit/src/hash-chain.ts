@@ -64,6 +64,18 @@ interface PendingDeletion {
   detail: string;
 }
 
+/**
+ * The first event of a walk whose shape, links or version do not hold, said at once, before the
+ * breaks are explained (which takes a second walk): enough to refuse a file that is not the log
+ * as written.
+ */
+export interface ChainBreak {
+  missionId: string;
+  logId: string;
+  version: number;
+  detail: string;
+}
+
 export interface ChainFindingOptions {
   batchSize?: number;
   onProgress?: ProgressListener;
@@ -103,6 +115,7 @@ export class ChainChecker {
   private headBreak: LogBreak | null = null;
   private anomalies = 0;
   private truncated = false;
+  private first: ChainBreak | undefined;
 
   /** Hash of the last event seen. */
   get headHash(): string {
@@ -117,6 +130,11 @@ export class ChainChecker {
     return this.lastOfMission.size;
   }
 
+  /** The first event fed whose shape, links or version do not hold; undefined while all do. */
+  get firstBreak(): ChainBreak | undefined {
+    return this.first;
+  }
+
   /** Feeds the next log entry, in log order. */
   add(entry: StoredEntry, hash: string, stored: StoredObject | null): void {
     const index = this.count++;
@@ -128,16 +146,28 @@ export class ChainChecker {
 
     const problem = malformation(entry, stored);
     if (problem || !stored) {
-      this.direct.push({ order: index, finding: { kind: 'edited', missionId, logId: entry.logId, version, detail: problem ?? 'not valid JSON' } });
+      const detail = problem ?? 'not valid JSON';
+      this.noteFirst(ref, detail);
+      this.direct.push({ order: index, finding: { kind: 'edited', missionId, logId: entry.logId, version, detail } });
     } else if (!this.belongsHere(missionId)) {
       const detail = 'the event is in a log partition its mission does not belong to: the services and history read it nowhere';
+      this.noteFirst(ref, detail);
       this.direct.push({ order: index, finding: { kind: 'misplaced', missionId, logId: entry.logId, version, detail } });
     } else {
       const logPrev = stored.logPrevHash as string;
       const missionPrev = stored.prevHash as string;
-      if (logPrev !== this.headHash) this.note(() => this.logBreaks.set(index, { index, at: ref, prev: this.lastRef, link: logPrev }));
-      if (missionPrev !== (previous?.hash ?? '')) this.note(() => this.missionBreaks.push({ missionId, at: ref, prev: previous, link: missionPrev }));
-      else if (version !== expectedVersion) this.note(() => this.versionJumps.push({ at: ref, prev: previous }));
+      const before = (prev: EventRef | null): string => (prev ? `${describe(prev)}, ${short(prev.hash)}` : 'none: it is the first');
+      if (logPrev !== this.headHash) {
+        this.noteFirst(ref, `its logPrevHash ${short(logPrev)} does not name the event before it in its log (${before(this.lastRef)})`);
+        this.note(() => this.logBreaks.set(index, { index, at: ref, prev: this.lastRef, link: logPrev }));
+      }
+      if (missionPrev !== (previous?.hash ?? '')) {
+        this.noteFirst(ref, `its prevHash ${short(missionPrev)} does not name its mission's event before it (${before(previous)})`);
+        this.note(() => this.missionBreaks.push({ missionId, at: ref, prev: previous, link: missionPrev }));
+      } else if (version !== expectedVersion) {
+        this.noteFirst(ref, `version ${version} follows version ${previous?.version ?? 0} of its mission`);
+        this.note(() => this.versionJumps.push({ at: ref, prev: previous }));
+      }
     }
     if (!previous) this.missionOrder.push(missionId);
     this.lastOfMission.set(missionId, ref);
@@ -456,6 +486,10 @@ export class ChainChecker {
     // Only links in stored events count: the log head and a mission's h are rewritten by every
     // append (and by an import), so they vouch for nothing about how an event got into the log.
     return { located, referenced };
+  }
+
+  private noteFirst({ missionId, logId, version }: EventRef, detail: string): void {
+    this.first ??= { missionId, logId, version, detail };
   }
 
   private note(record: () => void): void {

@@ -16,4 +16,5 @@ export * from './terminal-text';
 export * from './subject-key-lines';
 export * from './export-end-line';
 export * from './export-tally';
+export * from './export-chains';
 export * from './import-refused-error';
