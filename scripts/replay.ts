@@ -12,6 +12,7 @@ import {
   exportLog,
   ExportFilter,
   importLog,
+  readExportEndLine,
   ImportKeysRefusedError,
   ImportRefusedError,
   ImportTargetNotEmptyError,
@@ -149,7 +150,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--prefix <prefix>', 'key prefix of the deployment (env KEY_PREFIX)', io.env.KEY_PREFIX ?? 'brain:')
     .option(
       '--partitions <n>',
-      'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS; unset: the count the prefix records, else 1); refused when the prefix records another',
+      'LOG_PARTITIONS of the deployment (env LOG_PARTITIONS; unset: the count the prefix records, else for import the count the end line of its file names, else 1); refused when the prefix records another',
       parsePositiveInt,
       partitionsFromEnv,
     )
@@ -337,7 +338,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'subject keys must unwrap with the master key configured here (DATA_KEY_SECRET or DATA_KEY_FILE, and the previous ' +
         'ones; else the local .data/data-key): otherwise the import is refused before it writes anything (the file is read ' +
         'for its keys first). The file must end with the end line its export wrote, which counts its lines and names its ' +
-        'log partitions (LOG_PARTITIONS must match): a file cut short or appended to is refused, also before anything is ' +
+        'log partitions (a count given with --partitions or LOG_PARTITIONS, or recorded by the prefix, must match; with ' +
+        "none, the import takes the export's): a file cut short or appended to is refused, also before anything is " +
         'written, and so is one whose hash chains break (a line edited, duplicated, removed or moved, as verify would find ' +
         'them; a filtered export holds only part of the chains). An import stopped half way leaves a partial prefix: ' +
         'purge it (replay purge --prefix <prefix> --yes) and import again.',
@@ -348,7 +350,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (options: { in: string; endLine: boolean }, command: Command) => {
       const g = globals(command);
       if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
-      await withRedis(g, async (redis, keys) => {
+      const importInto = async (redis: RedisConnection, keys: KeyLayout) => {
         const progress = new ProgressView(g.json ? undefined : io.progress);
         try {
           const masterKeys = () => configuredMasterKeys(io.env);
@@ -389,7 +391,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         } finally {
           progress.stop();
         }
-      });
+      };
+      // Into a prefix that records no count, with none given, the layout is the export's own: the count its end line names.
+      await withRedis(g, importInto, (await readExportEndLine(options.in))?.partitions);
     });
 
   const projections = program
@@ -593,10 +597,11 @@ function unknownMission(missionId: string, keys: KeyLayout): CliError {
   return new CliError(`unknown mission ${missionId} (no events under prefix "${keys.prefix}")`);
 }
 
-async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, keys: KeyLayout) => Promise<void>): Promise<void> {
+/** `unrecorded`: the partition count when none is given and the prefix records none (else 1). */
+async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, keys: KeyLayout) => Promise<void>, unrecorded?: number): Promise<void> {
   const redis = options.clusterNodes ? await connectCluster(options.clusterNodes) : await connect(options.redisUrl);
   try {
-    await work(redis, new KeyLayout(options.prefix, await deploymentPartitions(redis, options.prefix, options.partitions)));
+    await work(redis, new KeyLayout(options.prefix, await deploymentPartitions(redis, options.prefix, options.partitions, unrecorded)));
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
@@ -609,9 +614,9 @@ async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, 
  * misses missions, an export's end line names the wrong count), so a given count that differs is
  * refused, as a service with it would be.
  */
-async function deploymentPartitions(redis: RedisConnection, prefix: string, given: number | undefined): Promise<number> {
+async function deploymentPartitions(redis: RedisConnection, prefix: string, given: number | undefined, unrecorded: number | undefined): Promise<number> {
   const recorded = await redis.get(logPartitionsKey(prefix));
-  if (recorded === null) return given ?? 1;
+  if (recorded === null) return given ?? unrecorded ?? 1;
   let count: number;
   try {
     count = parsePositiveInt(recorded);

@@ -445,6 +445,31 @@ describe('replay CLI on a partitioned log (real Redis)', () => {
     expect(JSON.parse((await replay('--prefix', restorePrefix, '--json', 'verify')).stdout)).toMatchObject({ ok: true, events: KNOWN_EVENT_COUNT });
   });
 
+  // Without a count the import wrote 1 partition and refused the file: "import with LOG_PARTITIONS=3".
+  it("given an export of 3 partitions and a fresh prefix, when it is imported with no count given, then it takes the end line's 3 and the prefix records them", async () => {
+    const file = path.join(dir, 'backup-uncounted.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+    const target = `${restorePrefix}uncounted:`; // deleted with restorePrefix
+    const run = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: target }, args);
+
+    const imported = await run('import', '--in', file);
+
+    expect(imported).toMatchObject({ code: EXIT_OK, stderr: '' });
+    expect(await redis.get(logPartitionsKey(target))).toBe('3');
+    expect(JSON.parse((await run('--json', 'verify')).stdout)).toMatchObject({ ok: true, events: KNOWN_EVENT_COUNT });
+  });
+
+  it('given an export of 3 partitions, when it is imported with another count given (--partitions or LOG_PARTITIONS), then it is refused naming the count to use', async () => {
+    const file = path.join(dir, 'backup-miscounted.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+    const target = `${restorePrefix}miscounted:`; // deleted with restorePrefix
+    const refusal = { code: EXIT_REFUSED, stdout: '', stderr: expect.stringContaining('import with LOG_PARTITIONS=3; nothing was written') };
+
+    expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: target }, ['--partitions', '2', 'import', '--in', file])).toMatchObject(refusal);
+    expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: target, LOG_PARTITIONS: '1' }, ['import', '--in', file])).toMatchObject(refusal);
+    expect(await countKeysByPrefix(redis, target)).toBe(0);
+  });
+
   it('given the known log spread over 3 partitions, when verified with LOG_PARTITIONS=3, then every event of every partition is checked and the log holds', async () => {
     const used = new Set(Object.values(KNOWN_MISSIONS).map((id) => keys.partitionOf(id)));
     expect(used.size).toBeGreaterThan(1);
