@@ -2,12 +2,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { loadEnvironment } from '@app/config';
 import { FakeOdooServer, redisTarget, waitFor } from '@app/testing';
+import { createConnectorApp } from '../../apps/connector-odoo/src/connector-app';
 import { ConnectorKeys } from '../../apps/connector-odoo/src/connector-keys';
-import { ConnectorOdooModule } from '../../apps/connector-odoo/src/connector-odoo.module';
 import { DEFAULT_MAPPING_FILE } from '../../apps/connector-odoo/src/odoo-mapping';
 import { OdooPoller } from '../../apps/connector-odoo/src/odoo-poller';
 import { executorService } from '../../apps/executor/src/executor.definition';
@@ -44,7 +43,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
   const connectorEnv = (overrides: Record<string, string> = {}) => connectorEnvironment(system, odoo, { ODOO_MAPPING_FILE: mappingFile, ...overrides });
   const startConnector = async (overrides: Record<string, string> = {}) => {
     const env = connectorEnv(overrides);
-    connector = await NestFactory.create(ConnectorOdooModule.register(env), { logger: false, bodyParser: false });
+    connector = await createConnectorApp(env);
     await connector.init();
     return connector;
   };
@@ -139,7 +138,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     await stopConnector();
     const late = odoo.create('helpdesk.ticket', { name: 'Late check-out 118', description: 'Until 14:00?', priority: '0', team_id: [1, 'Front Desk'] });
     await startConnector();
-    const second = await NestFactory.create(ConnectorOdooModule.register(connectorEnv()), { logger: false, bodyParser: false });
+    const second = await createConnectorApp(connectorEnv());
     await second.init();
     try {
       await waitFor(async () => (await system.redis.xlen(keys.events)) === 4, { timeoutMs: 30_000, what: 'the late ticket to be answered' });
@@ -355,7 +354,7 @@ describe('Odoo connector: refusals told to Odoo (four services, the connector, a
         .send({ skills: skills.length > 0 ? skills : ['guest_communication'] })
         .expect(200);
     }
-    connector = await NestFactory.create(ConnectorOdooModule.register(connectorEnvironment(system, odoo)), { logger: false, bodyParser: false });
+    connector = await createConnectorApp(connectorEnvironment(system, odoo));
     await connector.init();
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { findFreePort, portIsFree } from '@app/redis';
-import { deleteKeysByPrefix, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, FakeOdooServer, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem } from '../../scripts/launcher';
 
@@ -222,6 +222,49 @@ describe('the services and npm start as processes', () => {
       );
       expect(stderr).not.toMatch(/cannot listen|^\s+at /m);
     } finally {
+      await deleteKeysByPrefix(redis, rotatedPrefix);
+    }
+  });
+
+  it('given data keys wrapped under a master key it is not configured with, then the Odoo connector exits 78 naming both key ids, and never listens', async () => {
+    const rotatedPrefix = testKeyPrefix('start-process-connector-master-key');
+    const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
+    const odoo = await FakeOdooServer.start();
+    try {
+      const store = new SubjectKeyStore(redis, new GuestDataKeys(rotatedPrefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
+      await store.keysFor(['guest:4711']);
+      const port = await findFreePort();
+      const env = { ...baseEnv(), ...odoo.connection, KEY_PREFIX: rotatedPrefix, PORT: String(port), DATA_KEY_SECRET: otherSecret };
+      const connector = run(['dist/apps/connector-odoo/src/main.js'], env);
+      running.push(connector.child);
+
+      // Whichever comes first: its exit, or an answer on /health from a connector that started anyway (then the test fails at once).
+      const outcome = await waitFor(
+        async () => {
+          if (connector.child.exitCode !== null) return 'exited';
+          return (
+            (await fetch(`http://127.0.0.1:${port}/health`).then(
+              (response) => response.ok,
+              () => false,
+            )) && 'listening'
+          );
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: 'the connector to exit or to answer /health' },
+      );
+      expect(outcome).toBe('exited');
+      expect(await connector.exited).toBe(78);
+      const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
+      const stderr = connector.stderr.join('\n');
+      expect(stderr).toMatch(/^connector-odoo: invalid configuration:$/m);
+      expect(stderr).toContain(
+        `  - the data keys under KEY_PREFIX=${rotatedPrefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
+          'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES',
+      );
+      expect(stderr).not.toMatch(/^\s+at /m);
+      // Refused before anything ran: no poll reached Odoo.
+      expect(odoo.calls).toHaveLength(0);
+    } finally {
+      await odoo.close();
       await deleteKeysByPrefix(redis, rotatedPrefix);
     }
   });

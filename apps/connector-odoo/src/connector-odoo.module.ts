@@ -7,7 +7,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
-import { ENVIRONMENT, keyLayoutOf, logRedisError, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
+import { ENVIRONMENT, keyLayoutOf, logRedisError, MasterKeyGuard, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
 import { ServiceTracer } from '@app/tracing';
 import { ConnectorHealthController } from './connector-health.controller';
 import { ConnectorHost } from './connector-host';
@@ -44,7 +44,9 @@ export class ConnectorOdooModule {
         { provide: MAPPING, useFactory: () => loadOdooMapping(env.ODOO_MAPPING_FILE || undefined) },
         { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
+        // The connector opens results to post them to Odoo (OdooWriteBack): its master keys must unwrap the deployment's data keys.
         { provide: MissionPersonalData, inject: [REDIS], useFactory: (redis: RedisConnection) => personalDataOf(redis, env) },
+        MasterKeyGuard,
         {
           provide: OdooClient,
           useFactory: () =>

@@ -223,7 +223,7 @@ export async function redisOrExit(who: string, env: Environment): Promise<void> 
  * its message and exit 78, no stack; any other
  * error is thrown on.
  */
-function exitOnConfigError(service: string): (error: unknown) => never {
+export function exitOnConfigError(service: string): (error: unknown) => never {
   return (error) => {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${service}: ${error.message}\n`);
