@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
-import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission';
+import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS, UNAVAILABLE_MARKER } from '@app/mission';
 import type { Mission, MissionEvent, MissionReview } from '@app/mission';
 import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
@@ -231,6 +231,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
               connected();
               lastId = position;
             },
+            // The events after it show guest data as [unavailable]: the operator learns why (the 503's body), once per connection.
+            (errorBody) =>
+              io.stderr.write(`watch: ${forTerminal(apiError(503, errorBody, 'GET /api/stream').message)}; its fields show as ${UNAVAILABLE_MARKER}\n`),
           );
         } catch (error) {
           if (!(error instanceof StreamRefusedError)) {

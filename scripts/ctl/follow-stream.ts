@@ -1,6 +1,6 @@
 import { createParser, EventSourceMessage } from 'eventsource-parser';
 import { parseRetryAfterMs } from '@app/llm';
-import { STREAM_CONNECTED_EVENT } from '@app/mission';
+import { STREAM_CONNECTED_EVENT, STREAM_UNAVAILABLE_EVENT } from '@app/mission';
 
 export interface StreamMessage {
   /** The log position after this event; send it back as Last-Event-ID to resume. */
@@ -22,8 +22,9 @@ export class StreamRefusedError extends Error {
 
 /**
  * Reads a Server-Sent Events response (`GET /api/stream`) and hands each mission event's message to
- * `onMessage`, and the position the stream starts from to `onConnected`, until the server ends it
- * or `signal` aborts it (then it resolves quietly). A refusal (any status but 200) is a
+ * `onMessage`, the position the stream starts from to `onConnected`, and the error body of each
+ * STREAM_UNAVAILABLE_EVENT (guest data the intake cannot open) to `onUnavailable`, until the server
+ * ends it or `signal` aborts it (then it resolves quietly). A refusal (any status but 200) is a
  * StreamRefusedError carrying the error body.
  */
 export async function followStream(
@@ -32,6 +33,7 @@ export async function followStream(
   onMessage: (message: StreamMessage) => void,
   signal: AbortSignal,
   onConnected: (position: string) => void = () => undefined,
+  onUnavailable: (errorBody: string) => void = () => undefined,
 ): Promise<void> {
   let response: Response;
   try {
@@ -46,6 +48,7 @@ export async function followStream(
   const parser = createParser({
     onEvent: (event: EventSourceMessage) => {
       if (event.event === STREAM_CONNECTED_EVENT) onConnected(event.data);
+      else if (event.event === STREAM_UNAVAILABLE_EVENT) onUnavailable(event.data);
       // Mission events are the unnamed ones; pings (STREAM_PING_EVENT) only show the connection alive.
       else if (event.event === undefined) onMessage({ id: event.id, data: event.data });
     },

@@ -1,7 +1,12 @@
+import { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
-import { Mission } from '@app/mission';
-import { TEST_DATA_KEY_SECRET } from '@app/testing';
-import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { Mission, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
+import { TEST_DATA_KEY_SECRET, waitFor } from '@app/testing';
+import { EXIT } from '../../scripts/ctl/brain-api';
+import { runCtl } from '../../scripts/ctl/ctl-program';
+import { followStream, StreamMessage } from '../../scripts/ctl/follow-stream';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const GUEST = { id: 'g-rotated', name: 'Clara Rotation', email: 'clara.rotation@example.com', phone: '+49 89 5550199' };
 const SUBJECT = `guest:${GUEST.id}`;
@@ -19,6 +24,9 @@ const guestRequest = {
 describe('guest data wrapped under a master key this system is not configured with (four services, real Redis)', () => {
   let system: InProcessSystem;
   let mission: Mission;
+  let base: string;
+  /** Every error line Nest's loggers write in this process: the mismatch must be among them once, however often it is met. */
+  const errorLines = jest.spyOn(Logger.prototype, 'error');
   const configured = MasterKeyRing.fromSecrets(TEST_DATA_KEY_SECRET).current.id;
   const rotated = MasterKeyRing.fromSecrets(ROTATED_SECRET).current.id;
 
@@ -35,8 +43,13 @@ describe('guest data wrapped under a master key this system is not configured wi
       new SubjectKeyCache(0, 1),
     );
     expect(await rewrapping.rewrap()).toMatchObject({ rewrapped: 1 });
+    await system.intake.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
   });
-  afterAll(async () => system.close());
+  afterAll(async () => {
+    errorLines.mockRestore();
+    await system.close();
+  });
 
   const requests: [string, () => ReturnType<InProcessSystem['api']['get']>][] = [
     ['GET /api/subjects/:id', () => system.api.get(`/api/subjects/${SUBJECT}`)],
@@ -62,4 +75,79 @@ describe('guest data wrapped under a master key this system is not configured wi
       for (const secret of [ROTATED_SECRET, TEST_DATA_KEY_SECRET, SUBJECT, GUEST.name, GUEST.email, GUEST.phone]) expect(response.text).not.toContain(secret);
     },
   );
+
+  it('given the live stream from the start, then that mission comes with its personal fields unavailable, after one unavailable event with the 503 body, and later events still come', async () => {
+    const abort = new AbortController();
+    const messages: StreamMessage[] = [];
+    const notices: string[] = [];
+    const following = followStream(
+      `${base}/api/stream?from=start`,
+      { Authorization: `Bearer ${TEST_KEYS.operator}` },
+      (message) => messages.push(message),
+      abort.signal,
+      undefined,
+      (errorBody) => notices.push(errorBody),
+    ).catch((error: unknown) => error);
+    try {
+      // A mission with no guest, appended after the one that cannot be opened: the stream must get past it.
+      const later = (
+        await system.api.post('/api/missions').send({ type: 'pricing', title: 'Fair weekend rates', description: 'Compare.', priority: 'low', payload: {} })
+      ).body as Mission;
+      const events = await waitFor(
+        async () => {
+          const seen = messages.map((message) => JSON.parse(message.data) as MissionEvent);
+          return seen.some((event) => event.missionId === later.id) && seen;
+        },
+        { timeoutMs: 20_000, what: 'the later mission on the stream' },
+      );
+
+      const guestEvents = events.filter((event) => event.missionId === mission.id);
+      expect(guestEvents.map((event) => event.version)).toEqual(Array.from({ length: mission.version }, (_, i) => i + 1));
+      const unavailable = { name: UNAVAILABLE_MARKER, email: UNAVAILABLE_MARKER, phone: UNAVAILABLE_MARKER };
+      expect(guestEvents.find((event) => event.type === 'MissionCreated')).toMatchObject({
+        data: { description: UNAVAILABLE_MARKER, payload: { room: '118', guest: { id: GUEST.id, ...unavailable }, message: UNAVAILABLE_MARKER } },
+      });
+      expect(guestEvents.find((event) => event.type === 'MissionCompleted')).toMatchObject({ data: { result: { output: { reply: UNAVAILABLE_MARKER } } } });
+      // Once for the stream, however many of its events need that key; the same body as the API's 503.
+      const answered = await system.api.get(`/api/missions/${mission.id}`).expect(503);
+      expect(notices.map((notice) => JSON.parse(notice) as unknown)).toEqual([answered.body]);
+      const raw = [...notices, ...messages.map((message) => message.data)].join('\n');
+      for (const secret of [ROTATED_SECRET, TEST_DATA_KEY_SECRET, GUEST.name, GUEST.email, GUEST.phone]) expect(raw).not.toContain(secret);
+    } finally {
+      abort.abort();
+      await following;
+    }
+  });
+
+  it('given ctl missions watch from the start, then it says once why the fields show as unavailable, and prints the events', async () => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCtl(['--json', 'missions', 'watch', '--from-start', '--count', String(mission.version)], {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { BRAIN_URL: base, BRAIN_API_KEY: TEST_KEYS.operator },
+      signal: AbortSignal.timeout(20_000),
+    });
+
+    expect(code).toBe(EXIT.ok);
+    expect(stderr).toBe(
+      `watch: GET /api/stream: 503 guest data cannot be read: it is wrapped under master key ${rotated}, which this service is not configured with ` +
+        `(configured: ${configured}); an operator must set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES; ` +
+        `its fields show as ${UNAVAILABLE_MARKER}\n`,
+    );
+    const printed = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as MissionEvent);
+    expect(printed.map((event) => [event.missionId, event.version])).toEqual(Array.from({ length: mission.version }, (_, i) => [mission.id, i + 1]));
+    expect(stdout).not.toContain(GUEST.name);
+  });
+
+  it('then the process logged the mismatch once, with no stack, for every request and stream event that met it', () => {
+    const lines = errorLines.mock.calls.map(([message]) => String(message));
+    const mismatches = lines.filter((line) => line.includes(`wrapped under master key ${rotated}`));
+    expect(mismatches).toHaveLength(1);
+    expect(mismatches[0]).toContain(`(configured: ${configured})`);
+    expect(lines.filter((line) => /^\s+at /m.test(line))).toEqual([]);
+  });
 });

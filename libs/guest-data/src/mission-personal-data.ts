@@ -143,15 +143,29 @@ export class MissionPersonalData {
 
   /** Each event opened (see openEvent), each mission's erased subjects read once for all its events. */
   async openEvents(events: readonly MissionEvent[]): Promise<MissionEvent[]> {
+    const erasedOf = this.erasedSubjectsOnce();
+    return Promise.all(events.map((event) => this.openEvent(event, erasedOf)));
+  }
+
+  /**
+   * Each event opened, or why it could not be (as openEvents, without one failure failing all): for
+   * the live stream, which sends on the events it can open and says what kept the others closed.
+   */
+  async openEachEvent(events: readonly MissionEvent[]): Promise<PromiseSettledResult<MissionEvent>[]> {
+    const erasedOf = this.erasedSubjectsOnce();
+    return Promise.allSettled(events.map((event) => this.openEvent(event, erasedOf)));
+  }
+
+  /** erasedSubjectsOf, each mission read once however many of its events are opened. */
+  private erasedSubjectsOnce(): ErasedSubjectsOf {
     const read = new Map<string, Promise<readonly string[]>>();
-    const erasedOf: ErasedSubjectsOf = (missionId) => {
+    return (missionId) => {
       const known = read.get(missionId);
       if (known) return known;
       const reading = this.erasedSubjectsOf(missionId);
       read.set(missionId, reading);
       return reading;
     };
-    return Promise.all(events.map((event) => this.openEvent(event, erasedOf)));
   }
 
   private async openEventOutput(

@@ -12,6 +12,16 @@ export const STREAM_CONNECTED_EVENT = 'connected';
  */
 export const STREAM_PING_EVENT = 'ping';
 
+/**
+ * The SSE event type that tells a client reading guest data that the events following it hold
+ * personal fields this intake cannot open (UNAVAILABLE_MARKER in their place): a subject's key is
+ * wrapped under a master key it is not configured with. Its `data` is the 503 error body the API
+ * answers for the same cause (JSON: statusCode, error, message naming the master key ids, details).
+ * Sent once per stream and master key, before the first such event; it has no `id`, so resuming
+ * is unchanged.
+ */
+export const STREAM_UNAVAILABLE_EVENT = 'unavailable';
+
 /** The heartbeat interval a client assumes until the first ping says the server's (SSE_HEARTBEAT_MS's default). */
 export const STREAM_HEARTBEAT_MS = 15_000;
 

@@ -3,7 +3,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
-import { ForbiddenJsonKeyError, IllegalTransitionError } from '@app/mission';
+import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import { bodyStillArriving } from './request-body';
 import { NOT_AN_OBJECT } from './request-validation.pipe';
 
@@ -99,10 +99,13 @@ function masterKeyMismatchMessage(error: WrongMasterKeyError): string {
 /** The master key mismatches logged by this process, by their message: one line each, not a stack per request. */
 const loggedMasterKeyMismatches = new Set<string>();
 
-function logMasterKeyMismatchOnce(message: string): void {
+/** Logs a master key mismatch (its ErrorBody message) the first time this process meets it: API responses and the live stream alike. */
+export function logMasterKeyMismatchOnce(message: string): void {
   if (loggedMasterKeyMismatches.has(message)) return;
   loggedMasterKeyMismatches.add(message);
-  logger.error(`${message} (logged once; every request that needs that master key answers 503 until it is configured)`);
+  logger.error(
+    `${message} (logged once; every request that needs that master key answers 503, and the live stream shows its fields as ${UNAVAILABLE_MARKER}, until it is configured)`,
+  );
 }
 
 /**

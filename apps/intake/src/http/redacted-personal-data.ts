@@ -8,43 +8,48 @@ type Output = Record<string, unknown>;
  * plain (a mission from before schema 5) or `[erased]`.
  */
 export function redactedMission(mission: Mission): Mission {
-  const redacted = redactedInput(mission);
-  const result = redacted.result ? { ...redacted.result, output: redactedOutput(redacted.result.output) } : redacted.result;
+  const redacted = markedInput(mission);
+  const result = redacted.result ? { ...redacted.result, output: markedOutput(redacted.result.output) } : redacted.result;
   const originalOutput = redacted.review?.originalOutput;
   return {
     ...redacted,
     result,
-    ...(redacted.review && originalOutput ? { review: { ...redacted.review, originalOutput: redactedOutput(originalOutput) } } : {}),
+    ...(redacted.review && originalOutput ? { review: { ...redacted.review, originalOutput: markedOutput(originalOutput) } } : {}),
   };
 }
 
 /** The event as a role that may not read guest data sees it (see redactedMission): a create, a result, a reviewer's edit. */
 export function redactedEvent(event: MissionEvent): MissionEvent {
+  return eventWithPersonalFieldsAs(event, REDACTED_MARKER);
+}
+
+/** The event with each personal field that holds something reading `marker` (REDACTED_MARKER, UNAVAILABLE_MARKER). */
+export function eventWithPersonalFieldsAs(event: MissionEvent, marker: string): MissionEvent {
   switch (event.type) {
     case 'MissionCreated':
-      return { ...event, data: redactedInput(event.data) };
+      return { ...event, data: markedInput(event.data, marker) };
     case 'MissionCompleted':
-      return { ...event, data: { ...event.data, result: { ...event.data.result, output: redactedOutput(event.data.result.output) } } };
+      return { ...event, data: { ...event.data, result: { ...event.data.result, output: markedOutput(event.data.result.output, marker) } } };
     case 'MissionApproved':
-      return event.data.output ? { ...event, data: { ...event.data, output: redactedOutput(event.data.output) } } : event;
+      return event.data.output ? { ...event, data: { ...event.data, output: markedOutput(event.data.output, marker) } } : event;
     default:
       return event;
   }
 }
 
-function redactedInput<T extends { type: MissionType; description: string; subjects?: string[] }>(source: T): T {
+function markedInput<T extends { type: MissionType; description: string; subjects?: string[] }>(source: T, marker = REDACTED_MARKER): T {
   // personalValues counts the description of any type once the mission names subjects.
   return withValues(
     source,
-    personalValues(source.type, 'input', source).map(({ path }) => ({ path, value: REDACTED_MARKER })),
+    personalValues(source.type, 'input', source).map(({ path }) => ({ path, value: marker })),
   );
 }
 
 /** Every output field any type declares personal: an event names no mission type, and missions and events show alike. */
-function redactedOutput(output: Output): Output {
+function markedOutput(output: Output, marker = REDACTED_MARKER): Output {
   const present = new Set(MISSION_TYPES.flatMap((type) => personalValues(type, 'output', output).map(({ path }) => path)));
   return withValues(
     output,
-    [...present].map((path) => ({ path, value: REDACTED_MARKER })),
+    [...present].map((path) => ({ path, value: marker })),
   );
 }

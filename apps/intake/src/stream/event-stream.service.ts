@@ -2,11 +2,12 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, parseLogEntry } from '@app/event-store';
-import { MissionPersonalData } from '@app/guest-data';
-import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT } from '@app/mission';
+import { MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
+import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
-import { redactedEvent } from '../http/redacted-personal-data';
+import { logMasterKeyMismatchOnce, toErrorBody } from '../http/error-body.filter';
+import { eventWithPersonalFieldsAs, redactedEvent } from '../http/redacted-personal-data';
 import { compareEntryIds, formatPosition, LogPosition } from './log-position';
 import { lastEntryIds, LogWakeup } from './log-wakeup';
 import { matchesFilter, StreamFilter } from './stream-filter';
@@ -28,6 +29,14 @@ interface Client {
   pumping: boolean;
   again: boolean;
   closed: boolean;
+  /** The STREAM_UNAVAILABLE_EVENT messages this client was sent: each once per stream. */
+  told: Set<string>;
+}
+
+/** An event as a client is shown it, and the STREAM_UNAVAILABLE_EVENT message to send before it, if any. */
+interface Shown {
+  event: MissionEvent;
+  notice?: string;
 }
 
 /**
@@ -87,7 +96,17 @@ export class EventStreamService implements OnModuleDestroy {
     // A client gone while its position was read: its 'close' came before any listener here could
     // hear it, so a stream opened now would hold a slot, a timer and reads for ever.
     if (response.destroyed) return;
-    const client: Client = { response, keyName, position: [...position], filter, readsPersonalData, pumping: false, again: false, closed: false };
+    const client: Client = {
+      response,
+      keyName,
+      position: [...position],
+      filter,
+      readsPersonalData,
+      pumping: false,
+      again: false,
+      closed: false,
+      told: new Set(),
+    };
     this.clients.add(client);
     this.clientsPerKey.set(keyName, (this.clientsPerKey.get(keyName) ?? 0) + 1);
     response.status(200);
@@ -159,15 +178,39 @@ export class EventStreamService implements OnModuleDestroy {
       // Opened or redacted before they go out, as every API response is (PersonalDataInterceptor does the others).
       const matching = entries.map((entry) => matchesFilter(entry.event, client.filter));
       const events = entries.filter((_entry, i) => matching[i]).map((entry) => entry.event);
-      const shown = client.readsPersonalData ? await this.personal.openEvents(events) : events.map(redactedEvent);
+      const shown: Shown[] = client.readsPersonalData ? await this.opened(client, events) : events.map((event) => ({ event: redactedEvent(event) }));
       let chunk = '';
       let next = 0;
       entries.forEach((entry, i) => {
         client.position[entry.partition] = entry.id;
-        if (matching[i]) chunk += `id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(shown[next++])}\n\n`;
+        if (!matching[i]) return;
+        const { event, notice } = shown[next++];
+        chunk += `${notice ?? ''}id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(event)}\n\n`;
       });
       if (chunk !== '' && !client.response.write(chunk)) await this.drained(client);
     }
+  }
+
+  /**
+   * The events with their personal fields in plain, for a client whose role reads them. One whose
+   * subject's key is wrapped under a master key this process lacks (WrongMasterKeyError) goes out
+   * all the same, its personal fields UNAVAILABLE_MARKER, after a STREAM_UNAVAILABLE_EVENT with the
+   * 503's body, once per stream and key ids; the process logs it once, as for the API. Failing the
+   * round instead would drop the connection, and the client, resuming at that event, would meet it
+   * again on every reconnect and never get past it. Any other failure still fails the round.
+   */
+  private async opened(client: Client, events: readonly MissionEvent[]): Promise<Shown[]> {
+    const results = await this.personal.openEachEvent(events);
+    return results.map((result, i) => {
+      if (result.status === 'fulfilled') return { event: result.value };
+      if (!(result.reason instanceof WrongMasterKeyError)) throw result.reason;
+      const body = toErrorBody(result.reason);
+      logMasterKeyMismatchOnce(body.message);
+      const event = eventWithPersonalFieldsAs(events[i], UNAVAILABLE_MARKER);
+      if (client.told.has(body.message)) return { event };
+      client.told.add(body.message);
+      return { event, notice: `event: ${STREAM_UNAVAILABLE_EVENT}\ndata: ${JSON.stringify(body)}\n\n` };
+    });
   }
 
   /** The next entries after the client's position, over the partitions it reads, oldest first. */

@@ -30,6 +30,7 @@ export class StreamController {
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'The first message (SSE event type `connected`) has the starting position as `id` and `data`, so a client that drops before any event resumes from there. ' +
       'Events of one mission come in their order; events of different log partitions are merged by time. A `ping` event follows `connected` at once, then comes every SSE_HEARTBEAT_MS, with that interval in milliseconds as `data`: a client that gets no message for three intervals can take the connection for dead. ' +
+      'An `unavailable` event (no `id`) comes before events whose guest data this intake cannot open (a subject key wrapped under a master key it is not configured with): its `data` is the 503 error body the API answers for that, naming the master key ids, once per stream and key; those events follow with each personal field as `[unavailable]`. ' +
       'A client that leaves events unread for SSE_SLOW_CLIENT_MS is disconnected; beyond SSE_MAX_CLIENTS open streams per intake, or SSE_MAX_CLIENTS_PER_KEY of one API key, the answer is a 429.',
   })
   @ApiHeader({
