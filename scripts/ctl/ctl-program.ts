@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
-import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS, UNAVAILABLE_MARKER } from '@app/mission';
+import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, parsePageCursor, PRIORITY_LEVELS, UNAVAILABLE_MARKER } from '@app/mission';
 import type { Mission, MissionEvent, MissionReview } from '@app/mission';
 import type { QueueStats } from '@app/mission-queue';
 import type { MissionPage } from '../../apps/intake/src/missions/list-missions.query';
@@ -41,6 +41,8 @@ const MAX_RECONNECT_MS = 30_000;
 const MAX_PAGE_SIZE = 200;
 /** The most missions one bulk requeue takes: the intake's RequeueFilterBody limit. */
 const MAX_REQUEUE_LIMIT = 1_000;
+/** How much of a refused `--cursor` its message repeats: a cursor can be 15,362 characters. */
+const CURSOR_SHOWN = 40;
 
 export const EXIT_CODES_HELP = `
 Environment:
@@ -50,7 +52,8 @@ Environment:
 Exit codes:
   0  done
   1  the API refused it (unknown id, a conflict such as an already finished mission, bad input)
-  2  bad arguments (also a --limit out of range, a negative --offset, a time that is not ISO 8601)
+  2  bad arguments (also a --limit out of range, a negative --offset, a time that is not ISO 8601,
+     a --cursor that is no page's)
   3  BRAIN_API_KEY missing or wrong (401), or its role may not do this (403)
   4  the API cannot be reached, or failed (5xx)
   5  the server does not offer it (a route an older intake does not have)
@@ -132,7 +135,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         createdFrom: timeOption('--from', options.from),
         createdTo: timeOption('--to', options.to),
         limit: pageSizeOption(options.limit),
-        cursor: options.cursor,
+        cursor: cursorOption(options.cursor),
         title: options.title,
       });
       const items = page.items;
@@ -432,7 +435,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
         type: options.type,
         priority: options.priority,
         limit: pageSizeOption(options.limit),
-        cursor: options.cursor,
+        cursor: cursorOption(options.cursor),
       });
       show(command, page, () => {
         // The inbox answers no total: the count is all that wait (for these filters) only when
@@ -566,6 +569,18 @@ function pageSizeOption(text: string | undefined): number | undefined {
 function timeOption(name: string, text: string | undefined): string | undefined {
   if (text === undefined || isIsoTime(text)) return text;
   throw new CtlError(`${name} must be an ISO 8601 time such as 2026-05-01T00:00:00Z, got ${text}`, EXIT.usage);
+}
+
+/**
+ * `--cursor` as the API reads it (parsePageCursor: what a previous page printed after `more:`), or
+ * undefined when not given; a usage error otherwise, before any request, as for the other options.
+ * Whether it names this deployment's number of log partitions only the API knows: a well-formed
+ * cursor of another deployment is still its 400 (exit 1), as an unknown id is.
+ */
+function cursorOption(text: string | undefined): string | undefined {
+  if (text === undefined || parsePageCursor(text) !== null) return text;
+  const shown = text.length > CURSOR_SHOWN ? `${text.slice(0, CURSOR_SHOWN)}…` : text;
+  throw new CtlError(`--cursor must be the cursor a previous page printed (more: --cursor …), got ${shown}`, EXIT.usage);
 }
 
 function readJsonFile(file: string): unknown {

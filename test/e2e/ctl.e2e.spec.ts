@@ -7,6 +7,8 @@ import { runCtl } from '../../scripts/ctl/ctl-program';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const broken = { type: 'pricing', title: 'Night rate check', description: 'Compare the night rates.', priority: 'high', payload: {} };
+/** A `--cursor` of this JSON, base64url as the API writes its cursors. */
+const cursorOf = (json: string) => Buffer.from(json).toString('base64url');
 
 describe('npm run ctl (the operations CLI, against the in-process system)', () => {
   let system: InProcessSystem;
@@ -85,9 +87,27 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     [['dlq', 'list', '--limit', '500'], /--limit must be a whole number from 1 to 200/],
     [['dlq', 'requeue', '--all', '--before', 'soon'], /--before must be an ISO 8601 time/],
     [['dlq', 'requeue', '--all', '--limit', '1001'], /--limit must be a whole number from 1 to 1000/],
+    [['missions', 'list', '--cursor', 'abc'], /--cursor must be the cursor a previous page printed \(more: --cursor …\), got abc$/m],
+    [['reviews', 'list', '--cursor', 'not a cursor'], /--cursor must be the cursor a previous page printed/],
+    // Base64url JSON, but not as the API writes it: a count Redis would refuse, a score that is no whole millisecond, spaces.
+    [['missions', 'list', '--cursor', cursorOf('[{"s":null,"k":1e21}]')], /--cursor must be the cursor a previous page printed/],
+    [['reviews', 'list', '--cursor', cursorOf('[{"s":1.5,"k":0}]')], /--cursor must be the cursor a previous page printed/],
+    [['missions', 'list', '--cursor', cursorOf('[{"s": 5, "k": 1}]')], /--cursor must be the cursor a previous page printed/],
   ])('given %j, a value only the intake used to check, then exit 2 (bad arguments), not 1', async (args, message) => {
     // The intake's 400 made them exit 1, "the API refused it"; a negative --offset was taken for 0, a --limit over 200 for 200.
     expect(await ctl(args)).toEqual({ code: EXIT.usage, stdout: '', stderr: expect.stringMatching(message) });
+  });
+
+  it('given a bad --cursor, then it is refused before any request: exit 2 with no API to ask, where a request would be exit 4', async () => {
+    const noApi = { BRAIN_URL: 'http://127.0.0.1:1' };
+    expect(await ctl(['missions', 'list', '--cursor', 'abc'], noApi)).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(await ctl(['reviews', 'list', '--cursor', cursorOf('[]')], noApi)).toMatchObject({ code: EXIT.usage, stdout: '' });
+    // The cursor's partition count is the deployment's, which only the API knows: one of another deployment is its 400.
+    const otherDeployment = cursorOf(JSON.stringify(Array.from({ length: system.keys.partitions.length + 1 }, () => ({ s: null, k: 0 }))));
+    expect(await ctl(['missions', 'list', '--cursor', otherDeployment])).toMatchObject({
+      code: EXIT.refused,
+      stderr: expect.stringMatching(/400 cursor is not a cursor this API issued/),
+    });
   });
 
   it('given well-formed times and limits, then the commands that check them locally still run', async () => {

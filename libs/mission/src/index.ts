@@ -30,3 +30,4 @@ export * from './guest-language';
 export * from './output-schemas';
 export * from './usable-rate';
 export * from './live-stream-protocol';
+export * from './page-cursor-format';

@@ -1,15 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsIsoTime, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
+import { IsIsoTime, MAX_PAGE_CURSOR_LENGTH, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { PageSize } from '../http/page-size.decorator';
 
-/**
- * A page cursor is base64url JSON with one `{"s":<score>,"k":<passed>}` per log partition: at most
- * 256 partitions (LOG_PARTITIONS) of 44 characters each (both numbers at their widest, safe
- * integers), commas and brackets, 11,521 bytes, so 15,362 characters. decodeCursor checks the rest.
- */
-const MAX_CURSOR_LENGTH = 15_362;
-const CURSOR_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_CURSOR_LENGTH}}$`);
+/** The characters and length of a page cursor (MAX_PAGE_CURSOR_LENGTH); decodeCursor checks the rest. */
+const CURSOR_PATTERN = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_PAGE_CURSOR_LENGTH}}$`);
 
 export class ListMissionsQuery {
   @ApiPropertyOptional({ enum: [...MISSION_STATUSES], enumName: 'MissionStatus', description: 'Only missions in this status.', example: 'queued' })

@@ -1,4 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
+import { formatPageCursor, parsePageCursor } from '@app/mission';
 import { MissionPage } from './list-missions.query';
 
 /** Where a page walk stopped in one log partition's sorted set. */
@@ -13,33 +14,19 @@ export function scoreArg(score: number): string {
   return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
 }
 
-/** One cursor per log partition. */
+/** One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as null). */
 export function encodeCursor(cursors: PageCursor[]): string {
-  return Buffer.from(JSON.stringify(cursors)).toString('base64url');
+  return formatPageCursor(cursors);
 }
 
 /**
- * Only a cursor this API issued: the exact bytes encodeCursor writes for one entry per partition,
- * each a whole millisecond score (null for a partition not read yet: JSON has no Infinity, so it
- * stands for `unread`, the walk's start: +Infinity newest first, -Infinity oldest first) and a
- * count of entries passed. Anything else, such as a forged `k` of 1e21 that Redis would refuse as
- * a LIMIT offset, is a 400.
+ * Only a cursor this API issued: the exact bytes encodeCursor writes (parsePageCursor) for one entry
+ * per partition, null standing for `unread`, the walk's start (+Infinity newest first, -Infinity
+ * oldest first). Anything else is a 400.
  */
 export function decodeCursor(raw: string, partitions: number, unread: number): PageCursor[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  const valid = (cursor: unknown): cursor is { s: number | null; k: number } => {
-    if (typeof cursor !== 'object' || cursor === null || Object.keys(cursor).join() !== 's,k') return false;
-    const { s, k } = cursor as Record<string, unknown>;
-    return (s === null || Number.isSafeInteger(s)) && Number.isSafeInteger(k) && (k as number) >= 0;
-  };
-  if (Array.isArray(parsed) && parsed.length === partitions && parsed.every(valid) && encodeCursor(parsed as PageCursor[]) === raw) {
-    return parsed.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
-  }
+  const parsed = parsePageCursor(raw);
+  if (parsed?.length === partitions) return parsed.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
   throw new BadRequestException('cursor is not a cursor this API issued');
 }
 
