@@ -468,9 +468,12 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
       // A 409 also answers a mission no longer waiting; only a newer attempt under review asks for a fresh look.
       const now = await api.get<Mission>(path);
       if (now.status !== 'awaiting_review' || now.attempts === attempt) throw error;
+      // A number above the one under review is a typo, not a result the operator missed.
+      const which =
+        now.attempts > attempt ? `a newer result is waiting: attempt ${now.attempts}, not ${attempt}` : `attempt ${attempt} has no result under review`;
       throw new CtlError(
-        `${error.message}\na newer result is waiting: attempt ${now.attempts}, not ${attempt}; nothing was decided. ` +
-          `Read it (missions show ${now.id}), then decide with --attempt ${now.attempts}`,
+        `${error.message}\n${which}; nothing was decided. Read attempt ${now.attempts}'s (missions show ${now.id}), ` +
+          `then decide with --attempt ${now.attempts}`,
         EXIT.refused,
       );
     }

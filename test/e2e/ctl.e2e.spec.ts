@@ -265,6 +265,13 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       });
       expect(await reviewing.store.load(id)).toMatchObject({ status: 'awaiting_review', attempts: 2 });
       expect((await reviewing.store.history(id)).filter((event) => event.type === 'MissionApproved')).toEqual([]);
+      // A mistyped number above the one under review is no newer result.
+      expect(await ctl(['reviews', 'approve', id, '--attempt', '3'], env)).toMatchObject({
+        code: EXIT.refused,
+        stdout: '',
+        stderr: expect.stringMatching(/: 409 [^]*attempt 3 has no result under review; nothing was decided[^]*--attempt 2\n$/),
+      });
+      expect((await reviewing.store.history(id)).filter((event) => event.type === 'MissionApproved')).toEqual([]);
 
       expect(await ctl(['reviews', 'approve', id, '--note', 'fine'], env)).toMatchObject({
         code: EXIT.ok,
