@@ -45,6 +45,24 @@ function readyLine(start: Run): Promise<string> {
   });
 }
 
+/**
+ * Whichever comes first of a service process: its exit, or an answer on /health from one that
+ * started anyway (then a test expecting a refusal fails at once, not at its timeout).
+ */
+function exitedOrListening(child: ChildProcess, port: number): Promise<'exited' | 'listening'> {
+  return waitFor(
+    async () => {
+      if (child.exitCode !== null) return 'exited';
+      const healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      return healthy ? 'listening' : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: 'the process to exit or to answer /health' },
+  );
+}
+
 /** A fixtures file, in a fresh temp dir the test removes, with the first fixture mission alone: a demo run that stays short. */
 function oneMissionFixtures(dirPrefix: string): { dir: string; fixtures: string } {
   const dir = mkdtempSync(path.join(tmpdir(), dirPrefix));
@@ -238,20 +256,7 @@ describe('the services and npm start as processes', () => {
       const connector = run(['dist/apps/connector-odoo/src/main.js'], env);
       running.push(connector.child);
 
-      // Whichever comes first: its exit, or an answer on /health from a connector that started anyway (then the test fails at once).
-      const outcome = await waitFor(
-        async () => {
-          if (connector.child.exitCode !== null) return 'exited';
-          return (
-            (await fetch(`http://127.0.0.1:${port}/health`).then(
-              (response) => response.ok,
-              () => false,
-            )) && 'listening'
-          );
-        },
-        { timeoutMs: 60_000, intervalMs: 100, what: 'the connector to exit or to answer /health' },
-      );
-      expect(outcome).toBe('exited');
+      expect(await exitedOrListening(connector.child, port)).toBe('exited');
       expect(await connector.exited).toBe(78);
       const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
       const stderr = connector.stderr.join('\n');
@@ -266,6 +271,33 @@ describe('the services and npm start as processes', () => {
     } finally {
       await odoo.close();
       await deleteKeysByPrefix(redis, rotatedPrefix);
+    }
+  });
+
+  it('given LOG_PARTITIONS other than the one the key prefix was set up with, then the Odoo connector exits 78 naming both, and never polls Odoo', async () => {
+    const partitioned = testKeyPrefix('start-process-connector-partitions');
+    const odoo = await FakeOdooServer.start();
+    try {
+      await redis.set(`${partitioned}config:log-partitions`, '2');
+      const port = await findFreePort();
+      const connector = run(['dist/apps/connector-odoo/src/main.js'], {
+        ...baseEnv(),
+        ...odoo.connection,
+        KEY_PREFIX: partitioned,
+        PORT: String(port),
+        LOG_PARTITIONS: '1',
+      });
+      running.push(connector.child);
+
+      expect(await exitedOrListening(connector.child, port)).toBe('exited');
+      expect(await connector.exited).toBe(78);
+      const stderr = connector.stderr.join('\n');
+      expect(stderr).toMatch(/^connector-odoo: invalid configuration:\n {2}- LOG_PARTITIONS=1, but this KEY_PREFIX was set up with LOG_PARTITIONS=2/m);
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(odoo.calls).toHaveLength(0);
+    } finally {
+      await odoo.close();
+      await deleteKeysByPrefix(redis, partitioned);
     }
   });
 

@@ -3,23 +3,20 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { MasterKeyGuard } from '@app/runtime';
+import { checkDeploymentGuards } from '@app/runtime';
 import { ConnectorOdooModule } from './connector-odoo.module';
 
 /**
- * Builds the connector, not yet started: main.ts listens, tests init. It opens every result it
- * posts to Odoo, so like the four services (createServiceApp) it refuses to be built when the
- * stored data keys need a master key it lacks (MasterKeyGuard, a ConfigError): checked before
- * init, so no poll or write-back runs, rather than failing every write-back one by one.
+ * Builds the connector, not yet started: main.ts listens, tests init. Like the four services
+ * (createServiceApp) it refuses to be built under another LOG_PARTITIONS than its key prefix's (it
+ * follows the log's partitions and submits missions hashed by their count) or when the stored data
+ * keys need a master key it lacks (it opens every result it posts to Odoo): checked before init,
+ * so no poll or write-back runs, rather than reading the wrong partitions or failing every
+ * write-back one by one.
  */
 export async function createConnectorApp(env: Environment): Promise<INestApplication> {
   const app = await NestFactory.create(ConnectorOdooModule.register(env), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
-  try {
-    await app.get(MasterKeyGuard).check();
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
+  await checkDeploymentGuards(app);
   return app;
 }

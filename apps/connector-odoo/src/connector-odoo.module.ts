@@ -7,7 +7,17 @@ import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
-import { ENVIRONMENT, keyLayoutOf, logRedisError, MasterKeyGuard, MetricsController, MetricsRegistry, personalDataOf, REDIS } from '@app/runtime';
+import {
+  ENVIRONMENT,
+  keyLayoutOf,
+  LogPartitionsGuard,
+  logRedisError,
+  MasterKeyGuard,
+  MetricsController,
+  MetricsRegistry,
+  personalDataOf,
+  REDIS,
+} from '@app/runtime';
 import { ServiceTracer } from '@app/tracing';
 import { ConnectorHealthController } from './connector-health.controller';
 import { ConnectorHost } from './connector-host';
@@ -47,6 +57,7 @@ export class ConnectorOdooModule {
         // The connector opens results to post them to Odoo (OdooWriteBack): its master keys must unwrap the deployment's data keys.
         { provide: MissionPersonalData, inject: [REDIS], useFactory: (redis: RedisConnection) => personalDataOf(redis, env) },
         MasterKeyGuard,
+        LogPartitionsGuard,
         {
           provide: OdooClient,
           useFactory: () =>

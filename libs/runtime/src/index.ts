@@ -7,6 +7,7 @@ export * from './heap-growth';
 export * from './repo-file';
 export * from './metrics';
 export * from './key-layout-of';
+export * from './deployment-guards';
 export * from './log-partitions-guard';
 export * from './master-key-guard';
 export * from './listen-failure';

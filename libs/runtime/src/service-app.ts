@@ -11,12 +11,11 @@ import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { logRedisError } from './core.module';
+import { checkDeploymentGuards } from './deployment-guards';
 import { limitHeapGrowth } from './heap-growth';
 import { keyLayoutOf } from './key-layout-of';
 import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
-import { LogPartitionsGuard } from './log-partitions-guard';
-import { MasterKeyGuard } from './master-key-guard';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
@@ -89,13 +88,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // First, so that it also times requests that a later middleware refuses (no key, too many failures).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
-  try {
-    await app.get(LogPartitionsGuard).check();
-    await app.get(MasterKeyGuard).check();
-  } catch (error) {
-    await app.close();
-    throw error;
-  }
+  await checkDeploymentGuards(app);
   const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics), poisonFields: definition.poisonFields });
   app.get(ConsumerHealth).track(server);
   // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
