@@ -15,6 +15,8 @@ export interface Mission {
   description: string;
   priority: string;
   priorityScore: number;
+  /** The request's free-form input as submitted; personal fields read `[redacted]` to a reader key. */
+  payload: Record<string, unknown>;
   status: string;
   attempts: number;
   assignedAgentId: string | null;

@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import { BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import request from 'supertest';
 import { waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
+import { GUEST_MESSAGE, LATE_CHECK_OUT } from '../support/guest-request';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -508,6 +509,79 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     // A second system of its own, 22 missions through its pipeline and three page loads: ~10 s here,
     // and more than the default minute once in a Redis Cluster run on a loaded machine.
   }, 120_000);
+
+  it("given results under review, then each card shows what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {
+    // Reviews overdue after a second: MissionReviewOverdue moves updatedAt on, and the card's time must not move with it.
+    const reviewing = await startInProcessSystem('e2e-console-review-basis', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', REVIEW_TIMEOUT_MS: '1000' });
+    try {
+      await reviewing.intake.listen(0, '127.0.0.1');
+      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+      const guest = await reviewing.api.post('/api/missions').send(LATE_CHECK_OUT).expect(201);
+      // Occupancy lifts the rate past the ceiling, where the draft stops: held by pricing-at-rate-bound.
+      const pricing = await reviewing.api
+        .post('/api/missions')
+        .send({
+          type: 'pricing',
+          title: 'Rate for the fair night',
+          description: 'Set the double room rate.',
+          priority: 'normal',
+          payload: { currency: 'EUR', currentRate: 100, minRate: 80, maxRate: 108, occupancy: 0.95 },
+        })
+        .expect(201);
+      const guestId = guest.body.id as string;
+      for (const id of [guestId, pricing.body.id as string]) await reviewing.waitForStatus(id, ['awaiting_review']);
+      const held = await waitFor(
+        async () => {
+          const mission = await reviewing.store.load(guestId);
+          return mission?.review?.overdueAt ? mission : null;
+        },
+        { timeoutMs: 10_000, what: 'the guest reply review found overdue' },
+      );
+
+      await page.goto(`${origin}/console/#/review`);
+      await page.getByLabel('API key').fill(TEST_KEYS.reviewer);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      const reply = page.getByRole('article', { name: LATE_CHECK_OUT.title });
+      const rate = page.getByRole('article', { name: 'Rate for the fair night' });
+      await reply.waitFor();
+      await rate.waitFor();
+      // The card showed the staff's summary alone: not what the guest wrote, nor in which language the reply must be.
+      const shown = async (card: Locator, term: string) =>
+        (await card.getByRole('term').filter({ hasText: term }).locator('xpath=following-sibling::dd').innerText()).trim();
+      expect(await shown(reply, "Guest's message")).toBe(GUEST_MESSAGE);
+      expect(await shown(reply, "Guest's language")).toBe('de');
+      // Nor the rates the pricing rules held it for.
+      expect(await shown(rate, 'currentRate')).toBe('100');
+      expect(await shown(rate, 'minRate')).toBe('80');
+      expect(await shown(rate, 'maxRate')).toBe('108');
+      await rate
+        .getByRole('definition')
+        .filter({ hasText: /^pricing-(at-rate-bound|large-change)/ })
+        .waitFor();
+      // Its time was updatedAt, unlabelled, which the review's going overdue moved on; now it is when the review was asked for.
+      const asked = await page.evaluate<string, string>(
+        (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'long' }),
+        held.review?.requestedAt ?? '',
+      );
+      const line = `${LATE_CHECK_OUT.type} · ${LATE_CHECK_OUT.priority} · attempt ${held.attempts} · `;
+      expect(await reply.getByText(line).innerText()).toBe(`${line}review asked for ${asked}`);
+      expect(await seriousViolations()).toEqual([]);
+      await screenshot('review-basis');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+
+      // A reader reads the inbox without the guest's data: the API redacts it, and the card shows that as it is.
+      await page.getByLabel('API key').fill(TEST_KEYS.reader);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await reply.waitFor();
+      expect(await shown(reply, "Guest's message")).toBe('[redacted]');
+      expect(await shown(reply, "Guest's language")).toBe('de');
+      expect(await reply.innerText()).not.toContain('Zug');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor();
+    } finally {
+      await reviewing.close();
+    }
+  }, 60_000);
 
   it('given the keyboard alone, then the skip link and the navigation reach every page', async () => {
     await page.goto(`${base}/console/#/queue`);

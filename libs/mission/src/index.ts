@@ -28,6 +28,7 @@ export * from './redacted-create-body';
 export * from './retention';
 export * from './guest-language';
 export * from './output-schemas';
+export * from './review-basis';
 export * from './usable-rate';
 export * from './live-stream-protocol';
 export * from './page-cursor-format';
