@@ -4,6 +4,7 @@ import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 import { apiError, EXIT } from '../../scripts/ctl/brain-api';
 import { runCtl } from '../../scripts/ctl/ctl-program';
+import { GUEST_MESSAGE, LATE_CHECK_OUT } from '../support/guest-request';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const broken = { type: 'pricing', title: 'Night rate check', description: 'Compare the night rates.', priority: 'high', payload: {} };
@@ -158,6 +159,29 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     const again = await ctl(['missions', 'cancel', id]);
     expect(again).toMatchObject({ code: EXIT.refused, stderr: expect.stringMatching(/409 .*already cancelled/) });
     expect((await system.store.history(id)).at(-1)).toMatchObject({ type: 'MissionCancelled', actor: 'operator', data: { reason: 'guest left' } });
+  });
+
+  it("given a guest's request, then missions show prints its payload: the guest's words to an operator key, [redacted] to a reader key", async () => {
+    const created = await system.api.post('/api/missions').send(LATE_CHECK_OUT).expect(201);
+    const id: string = created.body.id;
+    await system.waitForStatus(id, ['dead_lettered']);
+
+    // It printed the state alone: neither what the guest wrote nor their language, which a reply is judged by.
+    const shown = await ctl(['missions', 'show', id]);
+    expect(shown).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(shown.stdout).toMatch(/\n\npayload:\n\{\n/);
+    expect(shown.stdout).toContain(`"message": ${JSON.stringify(GUEST_MESSAGE)}`);
+    expect(shown.stdout).toContain('"language": "de"');
+    expect(shown.stdout).toContain('"roomNumber": 701');
+
+    // A reader gets the payload as the API gives it to a reader: the guest's words and name redacted.
+    const read = await ctl(['missions', 'show', id], { BRAIN_API_KEY: TEST_KEYS.reader });
+    expect(read).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(read.stdout).toContain('"message": "[redacted]"');
+    expect(read.stdout).toContain('"name": "[redacted]"');
+    expect(read.stdout).toContain('"language": "de"');
+    expect(read.stdout).not.toContain('Anna Schmidt');
+    expect(read.stdout).not.toContain('14 Uhr');
   });
 
   it('given queue stats and agents, then tables show them; pause and resume change the agent', async () => {
