@@ -42,11 +42,11 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   let profile: string;
   const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
-  /** Serious and critical accessibility violations on the page as it is now (axe-core, WCAG 2 A and AA). */
-  const seriousViolations = async (): Promise<string[]> => {
+  /** Serious and critical accessibility violations on the page (or another tab) as it is now (axe-core, WCAG 2 A and AA). */
+  const seriousViolations = async (on: Page = page): Promise<string[]> => {
     // Evaluated through the DevTools protocol, so the page's Content-Security-Policy stays as served.
-    await page.evaluate(axeSource);
-    const result = await page.evaluate<AxeResult>("axe.run({ runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] })");
+    await on.evaluate(axeSource);
+    const result = await on.evaluate<AxeResult>("axe.run({ runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] })");
     return result.violations
       .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
       .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
@@ -510,7 +510,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     // and more than the default minute once in a Redis Cluster run on a loaded machine.
   }, 120_000);
 
-  it("given results under review, then each card shows what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {
+  it("given results under review, then each card and the mission's page show what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {
     // Reviews overdue after a second: MissionReviewOverdue moves updatedAt on, and the card's time must not move with it.
     const reviewing = await startInProcessSystem('e2e-console-review-basis', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', REVIEW_TIMEOUT_MS: '1000' });
     try {
@@ -567,21 +567,41 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       expect(await reply.getByText(line).innerText()).toBe(`${line}review asked for ${asked}`);
       expect(await seriousViolations()).toEqual([]);
       await screenshot('review-basis');
+
+      // The mission's own page showed neither what was asked nor the result, but in the timeline's raw event data.
+      const body = page.locator('body');
+      await reply.getByRole('link', { name: LATE_CHECK_OUT.title }).click();
+      await page.getByRole('heading', { level: 2, name: 'Request' }).waitFor();
+      expect(await shown(body, "Guest's message")).toBe(GUEST_MESSAGE);
+      expect(await shown(body, "Guest's language")).toBe('de');
+      const payload = page.locator('details', { hasText: 'Whole payload' });
+      await payload.getByText('Whole payload').click();
+      await payload.getByText('"roomNumber": 701').waitFor();
+      const evaluation = held.evaluation;
+      expect(await shown(body, "Judge's verdict")).toBe(`score ${evaluation?.score} (passed): ${evaluation?.reason}`);
+      const { output } = (await reviewing.api.get(`/api/missions/${guestId}`).expect(200)).body.result;
+      expect(JSON.parse(await page.getByLabel(`Output of attempt ${held.attempts}`).innerText())).toEqual(output);
+      expect(await seriousViolations()).toEqual([]);
       await page.getByRole('button', { name: 'Sign out' }).click();
 
       // A reader reads the inbox without the guest's data: the API redacts it, and the card shows that as it is.
+      await page.goto(`${origin}/console/#/review`);
       await page.getByLabel('API key').fill(TEST_KEYS.reader);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await reply.waitFor();
       expect(await shown(reply, "Guest's message")).toBe('[redacted]');
       expect(await shown(reply, "Guest's language")).toBe('de');
       expect(await reply.innerText()).not.toContain('Zug');
+      await reply.getByRole('link', { name: LATE_CHECK_OUT.title }).click();
+      await page.getByRole('heading', { level: 2, name: 'Request' }).waitFor();
+      expect(await shown(body, "Guest's message")).toBe('[redacted]');
+      expect(await body.innerText()).not.toContain('Zug');
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByLabel('API key').waitFor();
     } finally {
       await reviewing.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('given the keyboard alone, then the skip link and the navigation reach every page', async () => {
     await page.goto(`${base}/console/#/queue`);

@@ -3,6 +3,7 @@ import { allows, api, Caller, Mission, MissionEvent } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+import { RequestRows, WholePayload } from '../request-view';
 import { missionsListAddress } from './missions-page';
 
 interface ChainCheck {
@@ -65,6 +66,13 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
           </div>
           <Outcome text={outcome} />
           <MissionFields mission={current} />
+          {/* What was asked and what came of it: before, only the timeline's raw event data showed either. */}
+          <h2>Request</h2>
+          <dl class="fields review-basis">
+            <RequestRows mission={current} />
+          </dl>
+          <WholePayload mission={current} />
+          <MissionResult mission={current} />
         </>
       )}
       <h2>Timeline</h2>
@@ -117,6 +125,36 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The latest attempt's output and the judge's verdict on it, or that there is none yet. */
+function MissionResult({ mission }: { mission: Mission }) {
+  return (
+    <>
+      <h2>Result</h2>
+      {mission.result ? (
+        <>
+          <dl class="fields review-basis">
+            <div>
+              <dt>Model</dt>
+              <dd>{mission.result.model}</dd>
+            </div>
+            <div>
+              <dt>Judge's verdict</dt>
+              <dd class="as-written">
+                {mission.evaluation
+                  ? `score ${mission.evaluation.score} (${mission.evaluation.passed ? 'passed' : 'failed'}): ${mission.evaluation.reason}`
+                  : 'not judged yet'}
+              </dd>
+            </div>
+          </dl>
+          <pre aria-label={`Output of attempt ${mission.attempts}`}>{JSON.stringify(mission.result.output, null, 2)}</pre>
+        </>
+      ) : (
+        <p class="hint">No result yet.</p>
+      )}
+    </>
   );
 }
 

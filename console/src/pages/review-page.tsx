@@ -1,10 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { isMissionType } from '../../../libs/mission/src/mission-type';
-import { REVIEW_BASIS } from '../../../libs/mission/src/review-basis';
 import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+import { RequestRows, WholePayload } from '../request-view';
 import { listViewOf, showListView } from '../route';
 
 /** Results per page: each comes with its output to read and edit. */
@@ -84,10 +83,6 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
 
 const cardKey = (mission: Mission) => `${mission.id}:${mission.attempts}`;
 
-/** A payload field as the card shows it: text as written (`[redacted]` to a reader key), other values as JSON, `—` when there is none. */
-const payloadText = (value: unknown): string =>
-  value === undefined || value === null || value === '' ? '—' : typeof value === 'string' ? value : JSON.stringify(value);
-
 interface ReviewItemProps {
   mission: Mission;
   mayReview: boolean;
@@ -130,7 +125,6 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
     }
     void act('approve', { output }, 'approved with edits.');
   };
-  const basis = isMissionType(mission.type) ? REVIEW_BASIS[mission.type] : [];
   const ids = { output: `output-${mission.id}`, feedback: `feedback-${mission.id}`, unsaved: `unsaved-${mission.id}` };
 
   return (
@@ -145,16 +139,7 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
       </p>
       {/* What to judge the result by: the request as it was sent (the staff's summary, then the payload fields the rubric and the review policy turn on: a guest's own words in their lines, their language, a pricing's rates), which review rule held the result, and why the judge passed it. */}
       <dl class="fields review-basis">
-        <div>
-          <dt>Request</dt>
-          <dd class="as-written">{mission.description || '—'}</dd>
-        </div>
-        {basis.map(({ key, label }) => (
-          <div key={key}>
-            <dt>{label}</dt>
-            <dd class="as-written">{payloadText(mission.payload[key])}</dd>
-          </div>
-        ))}
+        <RequestRows mission={mission} />
         {mission.review && (
           <div>
             <dt>Held by rule</dt>
@@ -173,11 +158,7 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
           </div>
         )}
       </dl>
-      {/* The rest of the request (a room number, a booking): the judge's no_invented_facts holds the reply to all of it. */}
-      <details>
-        <summary>Whole payload</summary>
-        <pre>{JSON.stringify(mission.payload, null, 2)}</pre>
-      </details>
+      <WholePayload mission={mission} />
       {left && (
         <p class="error" role="note">
           This result has left the inbox: another reviewer decided it, or it was cancelled. Nothing can be decided here any more; what you typed stays below to
