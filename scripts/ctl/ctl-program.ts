@@ -170,12 +170,13 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
           ['created', localTime(mission.createdAt)],
           ['updated', localTime(mission.updatedAt)],
         ]);
-        // The request's input, as the API gives it (personal fields `[redacted]` to a reader key): the guest's
-        // words, their language, a pricing's rates, which a result is judged by.
+        // The request as the API gives it (personal fields `[redacted]` to a reader key): the staff's summary in
+        // its lines, then the input, with the guest's words, their language, a pricing's rates, which a result is judged by.
+        const request = mission.description ? `\n\nrequest:\n${mission.description}` : '';
         const payload = `\n\npayload:\n${JSON.stringify(mission.payload, null, 2)}`;
         // The output as JSON on lines of its own: a reviewer reads the whole reply before deciding.
         const output = mission.result ? `\n\noutput of attempt ${mission.attempts}:\n${JSON.stringify(mission.result.output, null, 2)}` : '';
-        return `${state}${payload}${output}${events ? `\n\n${events.map(eventLine).join('\n')}` : ''}`;
+        return `${state}${request}${payload}${output}${events ? `\n\n${events.map(eventLine).join('\n')}` : ''}`;
       });
     });
 

@@ -161,7 +161,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect((await system.store.history(id)).at(-1)).toMatchObject({ type: 'MissionCancelled', actor: 'operator', data: { reason: 'guest left' } });
   });
 
-  it("given a guest's request, then missions show prints its payload: the guest's words to an operator key, [redacted] to a reader key", async () => {
+  it("given a guest's request, then missions show prints its summary and payload: the guest's words to an operator key, [redacted] to a reader key", async () => {
     const created = await system.api.post('/api/missions').send(LATE_CHECK_OUT).expect(201);
     const id: string = created.body.id;
     await system.waitForStatus(id, ['dead_lettered']);
@@ -169,7 +169,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     // It printed the state alone: neither what the guest wrote nor their language, which a reply is judged by.
     const shown = await ctl(['missions', 'show', id]);
     expect(shown).toMatchObject({ code: EXIT.ok, stderr: '' });
-    expect(shown.stdout).toMatch(/\n\npayload:\n\{\n/);
+    expect(shown.stdout).toContain(`\n\nrequest:\n${LATE_CHECK_OUT.description}\n\npayload:\n{\n`);
     expect(shown.stdout).toContain(`"message": ${JSON.stringify(GUEST_MESSAGE)}`);
     expect(shown.stdout).toContain('"language": "de"');
     expect(shown.stdout).toContain('"roomNumber": 701');
@@ -177,6 +177,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     // A reader gets the payload as the API gives it to a reader: the guest's words and name redacted.
     const read = await ctl(['missions', 'show', id], { BRAIN_API_KEY: TEST_KEYS.reader });
     expect(read).toMatchObject({ code: EXIT.ok, stderr: '' });
+    expect(read.stdout).toContain('\n\nrequest:\n[redacted]\n\npayload:\n');
     expect(read.stdout).toContain('"message": "[redacted]"');
     expect(read.stdout).toContain('"name": "[redacted]"');
     expect(read.stdout).toContain('"language": "de"');
