@@ -2,7 +2,7 @@ import { EventEmitter, once } from 'node:events';
 import { AddressInfo } from 'node:net';
 import express, { Response } from 'express';
 import request from 'supertest';
-import { MissionEvent } from '@app/mission';
+import { MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
 import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 import { followStream, StreamMessage, StreamRefusedError } from '../../scripts/ctl/follow-stream';
@@ -17,6 +17,8 @@ const pricing = (title: string) => ({ type: 'pricing', title, description: 'Comp
 
 interface Follower {
   messages: StreamMessage[];
+  /** The `unavailable` events' data: why the events after each show personal fields they could not open. */
+  notices: string[];
   events: () => MissionEvent[];
   stop: () => void;
   done: Promise<void>;
@@ -30,9 +32,18 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
   const follow = (query = '', headers: Record<string, string> = { Authorization: `Bearer ${TEST_KEYS.reader}` }): Follower => {
     const abort = new AbortController();
     const messages: StreamMessage[] = [];
-    const done = followStream(`${base}/api/stream${query}`, headers, (message) => messages.push(message), abort.signal);
+    const notices: string[] = [];
+    const done = followStream(
+      `${base}/api/stream${query}`,
+      headers,
+      (message) => messages.push(message),
+      abort.signal,
+      undefined,
+      (body) => notices.push(body),
+    );
     const follower = {
       messages,
+      notices,
       events: () => messages.map((message) => JSON.parse(message.data) as MissionEvent),
       stop: () => abort.abort(),
       done,
@@ -135,6 +146,42 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     const total = await system.statusCount('succeeded');
     await until('every creation in the log', () => replay.messages.length >= total);
     expect(new Set(replay.events().map((event) => event.type))).toEqual(new Set(['MissionCreated']));
+  });
+
+  it('given an event whose guest data was altered in the log, then it comes with its personal fields unavailable after one unavailable event naming its mission, and the stream goes on', async () => {
+    const guest = (
+      await system.api
+        .post('/api/missions')
+        .send({
+          type: 'guest_support',
+          title: 'Towels for room 9',
+          description: 'The guest asks for towels.',
+          priority: 'low',
+          payload: { language: 'en', guest: { id: 'g-altered', name: 'Tom Altered' }, message: 'Two more towels, please.' },
+        })
+        .expect(201)
+    ).body as { id: string };
+    // As someone with write access to Redis could: the create once more, a character of its ciphertext changed.
+    const log = system.keys.of(guest.id).log;
+    const created = (await system.redis.xrange(log, '-', '+')).map(([, fields]) => fields).find((fields) => fields.includes(guest.id));
+    const json = created?.[created.indexOf('e') + 1] ?? '';
+    const token = (JSON.parse(json) as { data: { description: string } }).data.description;
+    const altered = token.slice(0, -10) + (token.at(-10) === 'A' ? 'B' : 'A') + token.slice(-9);
+    await system.redis.xadd(log, '*', 'm', guest.id, 'e', json.replace(token, altered));
+    const stream = await opened('?from=start', { Authorization: `Bearer ${TEST_KEYS.operator}` });
+
+    // It used to drop the connection at that event, silently, and again on every reconnect: nothing after it came.
+    const later = (await system.api.post('/api/missions').send(pricing('Rates after the altered one')).expect(201)).body as { id: string };
+    await until('the mission after the altered event', () => eventsOf(stream, later.id).length > 0);
+    const shown = eventsOf(stream, guest.id).filter((event) => event.type === 'MissionCreated');
+    expect(shown).toHaveLength(2);
+    expect(shown[0]).toMatchObject({ data: { description: 'The guest asks for towels.' } });
+    expect(shown[1]).toMatchObject({
+      data: { description: UNAVAILABLE_MARKER, payload: { message: UNAVAILABLE_MARKER, guest: { name: UNAVAILABLE_MARKER } } },
+    });
+    expect(stream.notices.map((notice) => JSON.parse(notice) as unknown)).toEqual([
+      { statusCode: 500, error: 'Internal Server Error', message: expect.stringMatching(new RegExp(`altered.*\\(mission ${guest.id}\\)$`)), details: [] },
+    ]);
   });
 
   it('given filters by type, status and mission, then only matching events come', async () => {

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
-import { MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
+import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import { bodyStillArriving } from './request-body';
 import { NOT_AN_OBJECT } from './request-validation.pipe';
@@ -19,7 +19,8 @@ export interface ErrorBody {
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
  * transition is a 409, body-parser failures (malformed JSON, too large, a prototype-reaching key)
  * keep theirs, guest data wrapped under a master key this process lacks is a 503 naming the key
- * ids, and anything else is a 500 whose cause goes to the log, not to the client.
+ * ids, stored guest data altered is a 500 saying so, and anything else is a 500 whose cause goes
+ * to the log, not to the client.
  */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
@@ -71,6 +72,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof WrongMasterKeyError) {
     return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: masterKeyMismatchMessage(exception), details: [] };
   }
+  // Stored guest data that fails its check was changed where it is stored: no request fixes it, and the audit finds where.
+  if (exception instanceof GuestDataError && exception.code === GuestDataErrorCode.Tampered) {
+    return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: ALTERED_GUEST_DATA, details: [] };
+  }
   const failure = bodyParserFailure(exception);
   if (failure) {
     return {
@@ -82,6 +87,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
 }
+
+/** Names neither the subject nor the field: the client needs neither to report it, and the log has the stack. */
+const ALTERED_GUEST_DATA =
+  'stored guest data fails its authentication check: it was altered, or moved to another mission or field where it is stored; `replay verify` finds where';
 
 /**
  * The ids of the master key needed and of those configured (hashes of the keys, which reveal

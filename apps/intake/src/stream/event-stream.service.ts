@@ -1,8 +1,8 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, parseLogEntry } from '@app/event-store';
-import { MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
+import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
 import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
@@ -50,6 +50,9 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly clients = new Set<Client>();
   /** Open streams per API key name; a key with none is not listed. */
   private readonly clientsPerKey = new Map<string, number>();
+  /** Missions whose guest data this process met unopenable on the stream: logged once each. */
+  private readonly unreadable = new Set<string>();
+  private readonly logger = new Logger(EventStreamService.name);
   private readonly wakeup: LogWakeup;
 
   constructor(
@@ -159,7 +162,11 @@ export class EventStreamService implements OnModuleDestroy {
     }
     client.pumping = true;
     void this.readOn(client)
-      .catch(() => client.response.destroy())
+      .catch((error: unknown) => {
+        // The client reconnects at its last position and meets the cause again if it lasts: said here, or nowhere.
+        this.logger.warn(`live stream of ${client.keyName} dropped: ${error instanceof Error ? error.message : String(error)}`);
+        client.response.destroy();
+      })
       .finally(() => {
         client.pumping = false;
       });
@@ -193,24 +200,41 @@ export class EventStreamService implements OnModuleDestroy {
 
   /**
    * The events with their personal fields in plain, for a client whose role reads them. One whose
-   * subject's key is wrapped under a master key this process lacks (WrongMasterKeyError) goes out
-   * all the same, its personal fields UNAVAILABLE_MARKER, after a STREAM_UNAVAILABLE_EVENT with the
-   * 503's body, once per stream and key ids; the process logs it once, as for the API. Failing the
-   * round instead would drop the connection, and the client, resuming at that event, would meet it
-   * again on every reconnect and never get past it. Any other failure still fails the round.
+   * guest data cannot be opened (GuestDataError: its subject's key wrapped under a master key this
+   * process lacks, or a field altered where it is stored) goes out all the same, its personal
+   * fields UNAVAILABLE_MARKER, after a STREAM_UNAVAILABLE_EVENT with the body the API answers for
+   * it: once per stream and key ids (the 503), or per mission (the 500 of altered data); the
+   * process logs each once. Failing the round instead would drop the connection, and the client,
+   * resuming at that event, would meet it again on every reconnect and never get past it. Any
+   * other failure still fails the round.
    */
   private async opened(client: Client, events: readonly MissionEvent[]): Promise<Shown[]> {
     const results = await this.personal.openEachEvent(events);
     return results.map((result, i) => {
       if (result.status === 'fulfilled') return { event: result.value };
-      if (!(result.reason instanceof WrongMasterKeyError)) throw result.reason;
-      const body = toErrorBody(result.reason);
-      logMasterKeyMismatchOnce(body.message);
+      const failure: unknown = result.reason;
+      if (!(failure instanceof GuestDataError)) throw failure;
+      const { missionId } = events[i];
+      const body = toErrorBody(failure);
+      if (failure instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
+      else {
+        body.message = `${body.message} (mission ${missionId})`;
+        this.logUnreadableOnce(missionId, failure);
+      }
       const event = eventWithPersonalFieldsAs(events[i], UNAVAILABLE_MARKER);
       if (client.told.has(body.message)) return { event };
       client.told.add(body.message);
       return { event, notice: `event: ${STREAM_UNAVAILABLE_EVENT}\ndata: ${JSON.stringify(body)}\n\n` };
     });
+  }
+
+  /** One line per mission whose guest data cannot be opened, however many streams and events meet it. */
+  private logUnreadableOnce(missionId: string, failure: GuestDataError): void {
+    if (this.unreadable.has(missionId)) return;
+    this.unreadable.add(missionId);
+    this.logger.error(
+      `live stream: the guest data of mission ${missionId} cannot be opened (${failure.code}): ${failure.message}; its events go out as ${UNAVAILABLE_MARKER}`,
+    );
   }
 
   /** The next entries after the client's position, over the partitions it reads, oldest first. */
