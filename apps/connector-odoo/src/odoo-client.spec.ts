@@ -1,5 +1,5 @@
 import { FakeOdooServer } from '@app/testing';
-import { OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
+import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
 
 describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', () => {
   let odoo: FakeOdooServer;
@@ -56,5 +56,17 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     const started = Date.now();
     await expect(client().authenticate()).rejects.toBeInstanceOf(OdooUnavailableError);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("given Odoo Online's version names, then saas~NN and saas~NN.M read as major NN", async () => {
+    odoo.majorVersion = 18;
+    odoo.saasMinor = 1;
+    await expect(client().serverMajorVersion()).resolves.toBe(18);
+    expect(majorVersionOf({ server_version: 'saas~17.4+e', server_version_info: ['saas~17.4', 0, 0, 'final', 0, ''] })).toBe(17);
+    expect(majorVersionOf({ server_version: 'saas~16.3+e', server_version_info: [] })).toBe(16);
+    expect(majorVersionOf({ server_version_info: [16, 0, 0, 'final', 0, ''] })).toBe(16);
+    // Nothing that names a version: older than any numbered release.
+    expect(majorVersionOf({ server_version: 'master', server_version_info: ['master'] })).toBe(0);
+    expect(majorVersionOf(null)).toBe(0);
   });
 });

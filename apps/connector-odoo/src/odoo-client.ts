@@ -61,15 +61,13 @@ export class OdooClient {
   }
 
   /**
-   * The major version of this Odoo (`common.version`), read once; 0 when it names none (a SaaS build
-   * such as `saas~16`): treated as older than any numbered release.
+   * The major version of this Odoo (`common.version`), read once. Odoo Online (SaaS) names its
+   * builds `saas~NN.M` (server_version_info[0] `saas~18`): major NN, which decides what message_post
+   * takes as surely as a numbered release's. 0 when it names none: older than any numbered release.
    */
   serverMajorVersion(): Promise<number> {
     this.majorVersion ??= this.call('common', 'version', []).then(
-      (info) => {
-        const [major] = ((info as { server_version_info?: unknown[] } | null)?.server_version_info ?? []) as unknown[];
-        return typeof major === 'number' ? major : 0;
-      },
+      (info) => majorVersionOf(info),
       (error: unknown) => {
         this.majorVersion = undefined;
         throw error;
@@ -119,4 +117,13 @@ export class OdooClient {
 /** Odoo's answer for a record that no longer exists (deleted, or merged into another): no retry can post to it. */
 export function isMissingRecord(error: unknown): error is OdooRpcError {
   return error instanceof OdooRpcError && error.exception === 'odoo.exceptions.MissingError';
+}
+
+/** `server_version_info[0]`, a number (`18`) or Odoo Online's `saas~18` / `saas~18.1`, else `server_version` (`saas~18.1+e`). */
+export function majorVersionOf(info: unknown): number {
+  const { server_version_info: parts, server_version: version } = (info ?? {}) as { server_version_info?: unknown; server_version?: unknown };
+  const first: unknown = Array.isArray(parts) ? parts[0] : undefined;
+  if (typeof first === 'number') return first;
+  const named = [first, version].find((value): value is string => typeof value === 'string' && /^(saas~)?\d+/.test(value.trim()));
+  return named ? Number(/\d+/.exec(named)?.[0]) : 0;
 }

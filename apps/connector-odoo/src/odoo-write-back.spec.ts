@@ -85,8 +85,15 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect((await redis.hkeys(keys.posted)).sort()).toEqual(['m-1', 'm-2']);
   });
 
-  it.each([16, 17])('given Odoo %i, then the result reaches the chatter as HTML, not as escaped tags', async (majorVersion) => {
+  it.each([
+    ['16', 16, null],
+    ['17', 17, null],
+    // Odoo Online: server_version_info ["saas~18", 1, …] was read as version 0, and every post showed its tags.
+    ['Online saas~18.1', 18, 1],
+    ['Online saas~17.2', 17, 2],
+  ])('given Odoo %s, then the result reaches the chatter as HTML, not as escaped tags', async (_name, majorVersion, saasMinor) => {
     odoo.majorVersion = majorVersion;
+    odoo.saasMinor = saasMinor;
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 103' });
     await dueWriteBack('m-1', ticket.id);
 

@@ -44,6 +44,12 @@ export class FakeOdooServer {
    * unexpected keyword argument.
    */
   majorVersion = 17;
+  /**
+   * The minor release of an Odoo Online (SaaS) build it plays, or null for a numbered release. Odoo
+   * Online reports `saas~<major>` as server_version_info[0] (`["saas~18", 1, 0, "final", 0, ""]`,
+   * server_version `saas~18.1+e`), not a number.
+   */
+  saasMinor: number | null = null;
   /** 'down': every request is answered 503; 'hang': never answered. */
   outage: 'down' | 'hang' | null = null;
   /** Every call, as `service.method` or `model.method`. */
@@ -175,6 +181,10 @@ export class FakeOdooServer {
   private dispatch(service: string, method: string, args: unknown[]): unknown {
     if (service === 'common' && method === 'version') {
       this.calls.push('common.version');
+      if (this.saasMinor !== null) {
+        const saas = `saas~${this.majorVersion}`;
+        return { server_version: `${saas}.${this.saasMinor}+e`, server_version_info: [saas, this.saasMinor, 0, 'final', 0, ''], protocol_version: 1 };
+      }
       return { server_version: `${this.majorVersion}.0`, server_version_info: [this.majorVersion, 0, 0, 'final', 0, ''], protocol_version: 1 };
     }
     if (service === 'common' && method === 'authenticate') {
