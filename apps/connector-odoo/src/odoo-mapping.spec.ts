@@ -103,4 +103,20 @@ describe('the Odoo mapping file and what records become', () => {
   it('reads html as text', () => {
     expect(htmlToText('<div>a<br/>b</div><ul><li>c</li></ul>&lt;x&gt;')).toBe('a\nb\nc\n<x>');
   });
+
+  it("given the entities of Odoo's escaping and of mails, then each is decoded: named, decimal and hex", () => {
+    // Odoo writes `"` as &#34;; mails bring typographic and accented letters, currencies and emoji.
+    expect(htmlToText('<p>&#34;Room&#34; 12&nbsp;&amp;&nbsp;14</p>')).toBe('"Room" 12 & 14');
+    expect(htmlToText('<p>I&rsquo;d like a caf&eacute; &ndash; &#8364;5 &#x1F600; &hellip;</p>')).toBe(
+      'I\u2019d like a caf\u00e9 \u2013 \u20ac5 \u{1f600} \u2026',
+    );
+    // Decoded once: an escaped entity stays one, and a decoded tag stays text.
+    expect(htmlToText('&amp;lt;b&amp;gt; &lt;b&gt;bold&lt;/b&gt;')).toBe('&lt;b&gt; <b>bold</b>');
+  });
+
+  it('given numeric entities that name no character, then they become U+FFFD instead of failing', () => {
+    expect(htmlToText('a&#xD800;b&#x110000;c&#0;d&#99999999999;e')).toBe('a\ufffdb\ufffdc\ufffdd\ufffde');
+    const mission = missionOf(mapping, rule('maintenance-requests'), { id: 9, name: 'Leak', description: '<p>&#x110000;Leak in 12</p>', priority: '1' });
+    expect(validateSubmitMission({ mission }).ok).toBe(true);
+  });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeHTML } from 'entities';
 import { cleanText, MISSION_TYPES, MissionCreateDto, MissionType, MULTI_LINE, PRIORITY_LEVELS, PriorityLevel, SINGLE_LINE, textProblem } from '@app/mission';
 
 /** One rule of the mapping file: which records of a model become which missions. */
@@ -77,17 +78,16 @@ function partnerId(value: unknown): { id: string } | Record<string, never> {
   return Array.isArray(value) && Number.isSafeInteger(value[0]) && (value[0] as number) > 0 ? { id: `odoo-partner-${value[0] as number}` } : {};
 }
 
-/** Odoo's html fields as text: tags out, entities in, whitespace kept to lines. */
+/**
+ * Odoo's html fields as text: tags out, entities in, whitespace kept to lines. Every entity HTML
+ * knows is decoded as a browser would (entities' decodeHTML), in one pass so `&amp;lt;` stays
+ * `&lt;`: Odoo escapes `"` as `&#34;`, and tickets from mails carry `&rsquo;`, `&eacute;`, `&#8364;`,
+ * `&#x1F600;`. A code point that is none (`&#xD800;`, `&#x110000;`) becomes U+FFFD.
+ */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<(br|\/p|\/div|\/li)\s*\/?>/gi, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&nbsp;/g, ' ')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
+  const withoutTags = html.replace(/<(br|\/p|\/div|\/li)\s*\/?>/gi, '\n').replace(/<[^>]*>/g, '');
+  // After the tags are out, so a decoded `&lt;b&gt;` stays text. &nbsp; becomes U+00A0, a space below.
+  return decodeHTML(withoutTags)
     .replace(/\r/g, '')
     .replace(/[^\S\n]+/g, ' ')
     .replace(/\n{3,}/g, '\n\n')
