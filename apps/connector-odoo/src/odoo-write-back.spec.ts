@@ -4,7 +4,7 @@ import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testPersonalData, te
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
-import { OdooWriteBack } from './odoo-write-back';
+import { chatterBody, OdooWriteBack, textAsHtml } from './odoo-write-back';
 
 const TIMEOUT_MS = 1_000;
 
@@ -102,5 +102,19 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     // Odoo 17 escaped the body sent as text: staff read "<p><b>BRAIN: mission succeeded</b>…" as it stands.
     const [post] = odoo.messagesOf('helpdesk.ticket', ticket.id);
     expect(post.body).toMatch(/^<p><b>BRAIN: mission succeeded<\/b>/);
+  });
+
+  it('given a guest reply of several lines and paragraphs, then the chatter shows its breaks, still escaped, where HTML ran them together', async () => {
+    await dueWriteBack('m-1', odoo.create('helpdesk.ticket', { name: 'Late check-out' }).id);
+    const stored = await store.load('m-1');
+    if (!stored) throw new Error('m-1 was not stored');
+    const reply = 'Dear Ms <Doe>,\r\n\r\nyour late check-out is booked:\nroom 12 until 14:00 & breakfast.\n \n\nKind regards,\nFront desk\n';
+    const mission = { ...stored, result: { output: { reply }, model: 'mock', latencyMs: 1, usage: { promptTokens: 1, completionTokens: 1 } } };
+
+    expect(chatterBody(mission)).toContain(
+      '<p>Dear Ms &lt;Doe&gt;,</p><p>your late check-out is booked:<br>room 12 until 14:00 &amp; breakfast.</p><p>Kind regards,<br>Front desk</p><pre>',
+    );
+    expect(textAsHtml('One line')).toBe('<p>One line</p>');
+    expect(textAsHtml(' \n\n ')).toBe('');
   });
 });

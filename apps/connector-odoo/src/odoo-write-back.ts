@@ -67,13 +67,28 @@ const RUN_LIMIT = 10;
  */
 const WRITE_BACK_CALLS = 5;
 
+/**
+ * Text as escaped HTML paragraphs: HTML collapses a raw line break into a space, and the guest
+ * reply's lines and paragraphs ran together in the chatter. A blank line (or one of only spaces)
+ * starts a paragraph, a single line break is a `<br>`; '' when there is no text.
+ */
+export function textAsHtml(text: string): string {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[^\S\n]*\n\s*/)
+    .map((paragraph) => paragraph.replace(/^\n+|\s+$/g, ''))
+    .filter((paragraph) => paragraph.trim() !== '')
+    .map((paragraph) => `<p>${paragraph.split('\n').map(escapeHtml).join('<br>')}</p>`)
+    .join('');
+}
+
 /** What the chatter shows: a line naming the mission (and the marker that finds the post again), the result's summary, the output. */
 export function chatterBody(mission: Mission): string {
   const output = mission.result?.output ?? {};
   const summary = typeof output.summary === 'string' ? output.summary : typeof output.reply === 'string' ? output.reply : '';
   return [
     `<p><b>BRAIN: mission succeeded</b> — ${escapeHtml(mission.title)} <small>(brain-mission:${mission.id})</small></p>`,
-    summary ? `<p>${escapeHtml(summary)}</p>` : '',
+    textAsHtml(summary),
     `<pre>${escapeHtml(JSON.stringify(output, null, 2))}</pre>`,
     mission.evaluation ? `<p>Score ${mission.evaluation.score.toFixed(2)} (${escapeHtml(mission.evaluation.judge)})</p>` : '',
   ].join('');
