@@ -301,6 +301,34 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given an ODOO_MAPPING_FILE that is missing or holds a rule without its fields, then the Odoo connector exits 78 naming it, without a stack', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'start-process-mapping-'));
+    const odoo = await FakeOdooServer.start();
+    try {
+      const [missing, bare] = [path.join(dir, 'missing.json'), path.join(dir, 'bare.json')];
+      writeFileSync(bare, '{"rules":[{"name":"x"}]}');
+      const connectors = [missing, bare].map((file) =>
+        run(['dist/apps/connector-odoo/src/main.js'], { ...baseEnv(), ...odoo.connection, PORT: '0', ODOO_MAPPING_FILE: file }),
+      );
+      running.push(...connectors.map(({ child }) => child));
+
+      // It used to be Nest's stack trace of the provider that read the file, and exit 1.
+      expect(await Promise.all(connectors.map(({ exited }) => exited))).toEqual([78, 78]);
+      const [missingLines, bareLines] = connectors.map(({ stderr }) => stderr);
+      expect(missingLines).toEqual([
+        'connector-odoo: invalid configuration:',
+        `  - ODOO_MAPPING_FILE=${JSON.stringify(missing)}: cannot be read: there is no such file`,
+      ]);
+      expect(bareLines[0]).toBe('connector-odoo: invalid configuration:');
+      expect(bareLines).toContain(`  - ODOO_MAPPING_FILE=${JSON.stringify(bare)}: rule x: model, title and domain are needed`);
+      expect(bareLines.join('\n')).not.toMatch(/^\s+at /m);
+      expect(odoo.calls).toHaveLength(0);
+    } finally {
+      await odoo.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('given PORT=abc, then npm start says so once and exits 78, as for any bad variable', async () => {
     const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: 'abc' });
     running.push(start.child);

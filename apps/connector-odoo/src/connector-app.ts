@@ -5,6 +5,7 @@ import { Environment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
 import { checkDeploymentGuards } from '@app/runtime';
 import { ConnectorOdooModule } from './connector-odoo.module';
+import { OdooMapping } from './odoo-mapping';
 
 /**
  * Builds the connector, not yet started: main.ts listens, tests init. Like the four services
@@ -12,10 +13,10 @@ import { ConnectorOdooModule } from './connector-odoo.module';
  * follows the log's partitions and submits missions hashed by their count) or when the stored data
  * keys need a master key it lacks (it opens every result it posts to Odoo): checked before init,
  * so no poll or write-back runs, rather than reading the wrong partitions or failing every
- * write-back one by one.
+ * write-back one by one. `mapping`: the rules main.ts checked already; by default ODOO_MAPPING_FILE's.
  */
-export async function createConnectorApp(env: Environment): Promise<INestApplication> {
-  const app = await NestFactory.create(ConnectorOdooModule.register(env), { bufferLogs: true, bodyParser: false });
+export async function createConnectorApp(env: Environment, mapping?: OdooMapping): Promise<INestApplication> {
+  const app = await NestFactory.create(ConnectorOdooModule.register(env, mapping), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   await checkDeploymentGuards(app);
   return app;

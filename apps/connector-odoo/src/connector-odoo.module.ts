@@ -40,7 +40,7 @@ const refusalLogger = new Logger('OdooRefusals');
  */
 @Module({})
 export class ConnectorOdooModule {
-  static register(env: Environment): DynamicModule {
+  static register(env: Environment, mapping: OdooMapping = loadOdooMapping(env.ODOO_MAPPING_FILE || undefined)): DynamicModule {
     return {
       module: ConnectorOdooModule,
       imports: [LoggingModule.forRoot(env, CONNECTOR), TerminusModule.forRoot({ logger: false })],
@@ -51,7 +51,7 @@ export class ConnectorOdooModule {
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
         { provide: MetricsRegistry, useValue: new MetricsRegistry(CONNECTOR) },
         { provide: ServiceTracer, useValue: ServiceTracer.of(CONNECTOR, env) },
-        { provide: MAPPING, useFactory: () => loadOdooMapping(env.ODOO_MAPPING_FILE || undefined) },
+        { provide: MAPPING, useValue: mapping },
         { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },
         { provide: MissionStore, inject: [REDIS, KeyLayout], useFactory: (redis: RedisConnection, keys: KeyLayout) => new MissionStore(redis, keys) },
         // The connector opens results to post them to Odoo (OdooWriteBack): its master keys must unwrap the deployment's data keys.

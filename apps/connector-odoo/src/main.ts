@@ -4,6 +4,7 @@ import { ConfigError, loadEnvironment } from '@app/config';
 import { exitOnConfigError, limitHeapGrowth, listenOn, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
 import { createConnectorApp } from './connector-app';
 import { CONNECTOR } from './connector-keys';
+import { loadOdooMapping, OdooMapping } from './odoo-mapping';
 
 /** The connector's own port when PORT is not set (the four services use 3000–3003). */
 const DEFAULT_PORT = 3004;
@@ -20,14 +21,26 @@ async function main(): Promise<void> {
     process.stderr.write(`${CONNECTOR}: ODOO_URL is not set; there is no Odoo to connect to\n`);
     process.exit(78);
   }
+  // Before Nest builds the app, whose provider errors it prints with a stack and exit 1; and before
+  // the wait for Redis, so a bad file is reported at once.
+  const mapping = mappingOrExit(env.ODOO_MAPPING_FILE || undefined);
   // Before the wait for Redis, which may be long: a launcher gone meanwhile is not seen afterwards.
   stopWhenLauncherGoes();
   await redisOrExit(CONNECTOR, env);
   limitHeapGrowth(env.HEAP_GROWING_PERCENT);
   // Stored data keys under a master key it lacks (MasterKeyGuard): one line and exit 78, as for a bad variable.
-  const app = await createConnectorApp(env).catch(exitOnConfigError(CONNECTOR));
+  const app = await createConnectorApp(env, mapping).catch(exitOnConfigError(CONNECTOR));
   app.enableShutdownHooks([], { useProcessExit: true });
   await listenOn(app, env.PORT ?? DEFAULT_PORT, env.LISTEN_HOST);
+}
+
+/** The mapping rules, or one message (ConfigError) and exit 78 for a file that is missing or wrong. */
+function mappingOrExit(file: string | undefined): OdooMapping {
+  try {
+    return loadOdooMapping(file);
+  } catch (error) {
+    return exitOnConfigError(CONNECTOR)(error);
+  }
 }
 
 void main();

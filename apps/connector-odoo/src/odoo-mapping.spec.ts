@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { ConfigError } from '@app/config';
 import { validateSubmitMission } from '@app/messages';
 import { personalValues, resolveSubjects } from '@app/mission';
 import { htmlToText, loadOdooMapping, missionOf } from './odoo-mapping';
@@ -98,6 +99,47 @@ describe('the Odoo mapping file and what records become', () => {
     const odd = missionOf(mapping, rule('maintenance-requests'), { id: 8, name: 'AC\u0007 broken\u202e', description: 'x'.repeat(20_000), priority: '0' });
     expect(odd.title).toBe('AC  broken');
     expect(validateSubmitMission({ mission: odd }).ok).toBe(true);
+  });
+
+  it('given a mapping file that is missing, no JSON, or not shaped as a mapping, then it is a ConfigError naming ODOO_MAPPING_FILE, the file and the problem', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'odoo-mapping-'));
+    const refusal = (file: string) => {
+      try {
+        loadOdooMapping(file);
+      } catch (error) {
+        return error;
+      }
+      throw new Error(`${file} was taken`);
+    };
+    const written = (name: string, text: string) => {
+      writeFileSync(path.join(dir, name), text);
+      return path.join(dir, name);
+    };
+    try {
+      const missing = path.join(dir, 'missing.json');
+      expect(refusal(missing)).toBeInstanceOf(ConfigError);
+      expect(refusal(missing)).toMatchObject({ problems: [`ODOO_MAPPING_FILE=${JSON.stringify(missing)}: cannot be read: there is no such file`] });
+      expect(refusal(written('broken.json', '{"rules": ['))).toMatchObject({ problems: [expect.stringContaining('broken.json": is no JSON: ')] });
+      // A rule without its fields used to pass or throw a plain Error (a Nest stack and exit 1), or fail at the first poll.
+      const bare = written('bare.json', '{"rules":[{"name":"x"}]}');
+      expect(refusal(bare)).toBeInstanceOf(ConfigError);
+      expect((refusal(bare) as ConfigError).problems).toEqual([
+        `ODOO_MAPPING_FILE=${JSON.stringify(bare)}: priorities: an object from Odoo's priority ('0'–'3') to a priority level is needed`,
+        `ODOO_MAPPING_FILE=${JSON.stringify(bare)}: rule x: undefined is no mission type`,
+        `ODOO_MAPPING_FILE=${JSON.stringify(bare)}: rule x: model, title and domain are needed`,
+        `ODOO_MAPPING_FILE=${JSON.stringify(bare)}: rule x: description (the field that gives it) is needed`,
+        `ODOO_MAPPING_FILE=${JSON.stringify(bare)}: rule x: payload must be an object from payload key to Odoo field ({} for none)`,
+      ]);
+      for (const text of ['null', '[]', '{"priorities": {}, "rules": {}}', '{"priorities": {}, "rules": [null]}']) {
+        expect(refusal(written('odd.json', text))).toBeInstanceOf(ConfigError);
+      }
+      const stage = { ...rule('maintenance-requests'), stageOnSuccess: { field: 'stage_id' } };
+      expect(refusal(written('stage.json', JSON.stringify({ ...mapping, rules: [stage] })))).toMatchObject({
+        problems: [expect.stringContaining('rule maintenance-requests: stageOnSuccess must be null or')],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads html as text', () => {

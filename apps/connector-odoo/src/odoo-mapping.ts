@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeHTML } from 'entities';
+import { ConfigError } from '@app/config';
 import { cleanText, MISSION_TYPES, MissionCreateDto, MissionType, MULTI_LINE, PRIORITY_LEVELS, PriorityLevel, SINGLE_LINE, textProblem } from '@app/mission';
 
 /** One rule of the mapping file: which records of a model become which missions. */
@@ -38,23 +39,67 @@ export interface OdooMapping {
 /** The mapping shipped with the connector; ODOO_MAPPING_FILE names another. */
 export const DEFAULT_MAPPING_FILE = join(__dirname, 'odoo-mapping.json');
 
-/** Reads and checks a mapping file; a wrong one stops the connector at start with the reasons. */
-export function loadOdooMapping(file: string = DEFAULT_MAPPING_FILE): OdooMapping {
-  const mapping = JSON.parse(readFileSync(file, 'utf8')) as OdooMapping;
-  const problems: string[] = [];
-  for (const [key, level] of Object.entries(mapping.priorities ?? {}))
-    if (!PRIORITY_LEVELS.includes(level)) problems.push(`priorities.${key}: ${level} is no priority level`);
-  const names = new Set<string>();
-  for (const rule of mapping.rules ?? []) {
-    if (!/^[a-z0-9-]+$/.test(rule.name ?? '') || names.has(rule.name)) problems.push(`rule ${JSON.stringify(rule.name)}: a unique kebab-case name is needed`);
-    names.add(rule.name);
-    if (!MISSION_TYPES.includes(rule.missionType)) problems.push(`rule ${rule.name}: ${rule.missionType} is no mission type`);
-    if (!rule.model || !rule.title || !Array.isArray(rule.domain)) problems.push(`rule ${rule.name}: model, title and domain are needed`);
-    if (rule.personalTitle !== undefined && typeof rule.personalTitle !== 'boolean') problems.push(`rule ${rule.name}: personalTitle must be true or false`);
+/**
+ * Reads and checks a mapping file (`file`, from ODOO_MAPPING_FILE; the shipped one when undefined).
+ * A file that is missing, no JSON, or not shaped as a mapping is a ConfigError naming the variable,
+ * the file and each problem, so the connector stops at start with one message and exit 78 rather
+ * than a stack trace, or a rule that fails at its first poll.
+ */
+export function loadOdooMapping(file?: string): OdooMapping {
+  const where = file === undefined ? `the shipped mapping ${DEFAULT_MAPPING_FILE}` : `ODOO_MAPPING_FILE=${JSON.stringify(file)}`;
+  let text: string;
+  try {
+    text = readFileSync(file ?? DEFAULT_MAPPING_FILE, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError([`${where}: cannot be read: ${code === 'ENOENT' ? 'there is no such file' : (code ?? String(error))}`]);
   }
-  if (!mapping.rules?.length) problems.push('no rules');
-  if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
-  return mapping;
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`${where}: is no JSON: ${error instanceof Error ? error.message : String(error)}`]);
+  }
+  const problems = mappingProblems(document);
+  if (problems.length > 0) throw new ConfigError(problems.map((problem) => `${where}: ${problem}`));
+  return document as OdooMapping;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isName = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/** What is wrong with a parsed mapping file: each field the connector reads, checked for its kind. */
+function mappingProblems(document: unknown): string[] {
+  if (!isObject(document)) return ['must be a JSON object with "priorities" and "rules"'];
+  const problems: string[] = [];
+  if (!isObject(document.priorities)) problems.push("priorities: an object from Odoo's priority ('0'–'3') to a priority level is needed");
+  else
+    for (const [key, level] of Object.entries(document.priorities))
+      if (!PRIORITY_LEVELS.includes(level as PriorityLevel)) problems.push(`priorities.${key}: ${JSON.stringify(level)} is no priority level`);
+  if (!Array.isArray(document.rules) || document.rules.length === 0) return [...problems, 'rules: a list of at least one rule is needed'];
+  const names = new Set<unknown>();
+  for (const [index, rule] of document.rules.entries()) {
+    if (!isObject(rule)) {
+      problems.push(`rules[${index}]: must be an object`);
+      continue;
+    }
+    const { name } = rule;
+    const label = `rule ${typeof name === 'string' ? name : `#${index + 1}`}`;
+    if (typeof name !== 'string' || !/^[a-z0-9-]+$/.test(name) || names.has(name))
+      problems.push(`rule ${JSON.stringify(name)}: a unique kebab-case name is needed`);
+    names.add(name);
+    if (!MISSION_TYPES.includes(rule.missionType as MissionType)) problems.push(`${label}: ${JSON.stringify(rule.missionType)} is no mission type`);
+    if (!isName(rule.model) || !isName(rule.title) || !Array.isArray(rule.domain)) problems.push(`${label}: model, title and domain are needed`);
+    if (!isName(rule.description)) problems.push(`${label}: description (the field that gives it) is needed`);
+    if (rule.partner !== undefined && !isName(rule.partner)) problems.push(`${label}: partner must name a field`);
+    if (rule.personalTitle !== undefined && typeof rule.personalTitle !== 'boolean') problems.push(`${label}: personalTitle must be true or false`);
+    if (!isObject(rule.payload) || !Object.values(rule.payload).every(isName))
+      problems.push(`${label}: payload must be an object from payload key to Odoo field ({} for none)`);
+    const stage = rule.stageOnSuccess;
+    if (stage !== undefined && stage !== null && !(isObject(stage) && isName(stage.field) && ['number', 'string'].includes(typeof stage.value)))
+      problems.push(`${label}: stageOnSuccess must be null or {"field": <field>, "value": <number or string>}`);
+  }
+  return problems;
 }
 
 /** The fields a rule reads with search_read. */
