@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { resolveRedis, ResolvedRedis } from '@app/redis';
-import { isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
+import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export function isServiceName(name: string): name is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(name);
@@ -110,7 +110,7 @@ export interface LaunchOptions {
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Each service's PORT. Default: servicePorts(env). */
   ports?: Record<ServiceName, number>;
-  /** The Odoo connector's PORT, when ODOO_URL starts it. Default: the port after the last service's. */
+  /** The Odoo connector's PORT, when ODOO_URL starts it. Default: connectorPort(env, ports): CONNECTOR_PORT, else the port after the last service's. */
   connectorPort?: number;
   /** Pretty (human) logs from the services. Default: when output is a TTY; LOG_FORMAT in env wins either way. */
   pretty?: boolean;
@@ -183,12 +183,12 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         entry: path.join(rootDir, 'dist', 'apps', name, 'src', 'main.js'),
         env: { ...options.serviceEnv?.[name], PORT: String(ports[name]), PORT_VARIABLE: PORT_VARIABLES[name] },
       }));
-  // With the whole system; by default on the port after the last service's (3004 by default).
+  // With the whole system; on CONNECTOR_PORT, by default the port after the last service's (3004 by default).
   if (options.env.ODOO_URL?.trim() && services.length === SERVICE_NAMES.length) {
     entries.push({
       name: CONNECTOR_ODOO,
       entry: path.join(rootDir, 'dist', 'apps', CONNECTOR_ODOO, 'src', 'main.js'),
-      env: { PORT: String(options.connectorPort ?? Math.max(...Object.values(ports)) + 1) },
+      env: { PORT: String(options.connectorPort ?? connectorPort(options.env, ports)), PORT_VARIABLE: CONNECTOR_PORT_VARIABLE },
     });
   }
   // Checked before Redis is resolved, so a missing build costs no server start.

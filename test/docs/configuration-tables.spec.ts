@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { environmentVariableNames } from '@app/config';
-import { PORT_VARIABLES } from '@app/runtime';
+import { CONNECTOR_PORT_VARIABLE, PORT_VARIABLES } from '@app/runtime';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -25,7 +25,7 @@ function tableNames(file: string, heading: string): string[] {
 }
 
 /** Read by the launcher (npm start, the demo), not by the services. */
-const LAUNCHER_ONLY = Object.values(PORT_VARIABLES).filter((name) => name !== 'PORT');
+const LAUNCHER_ONLY = [...Object.values(PORT_VARIABLES).filter((name) => name !== 'PORT'), CONNECTOR_PORT_VARIABLE];
 
 describe('the configuration tables in the docs', () => {
   const configured = environmentVariableNames().sort();

@@ -1,5 +1,5 @@
 import { ConfigError } from '@app/config';
-import { servicePorts } from '@app/runtime';
+import { connectorPort, servicePorts } from '@app/runtime';
 import { childLogFormat, localHostFor, readyMessage, serviceUrl } from '../../scripts/launcher';
 
 describe('servicePorts (npm start, the demo)', () => {
@@ -38,6 +38,25 @@ describe('servicePorts (npm start, the demo)', () => {
   it('given two services on one port, then it refuses, naming both', () => {
     expect(() => servicePorts({ PORT: '8080', EVALUATOR_PORT: '8081' })).toThrow(
       /orchestrator and evaluator would both get port 8081 \(ORCHESTRATOR_PORT, EVALUATOR_PORT\)/,
+    );
+  });
+});
+
+describe('connectorPort (npm start with ODOO_URL)', () => {
+  const ports = servicePorts({});
+
+  it('given nothing, then the port after the highest service port; given CONNECTOR_PORT, then that one', () => {
+    expect(connectorPort({}, ports)).toBe(3004);
+    expect(connectorPort({}, servicePorts({ PORT: '8080', EXECUTOR_PORT: '9100' }))).toBe(9101);
+    expect(connectorPort({ CONNECTOR_PORT: ' 9300 ' }, ports)).toBe(9300);
+    expect(connectorPort({ CONNECTOR_PORT: '' }, ports)).toBe(3004);
+  });
+
+  it("given no port, one past 65535, or a service's port, then a configuration error naming CONNECTOR_PORT", () => {
+    expect(() => connectorPort({ CONNECTOR_PORT: 'abc' }, ports)).toThrow(new ConfigError(['CONNECTOR_PORT="abc" is not a port from 1 to 65535']));
+    expect(() => connectorPort({}, servicePorts({ PORT: '65532' }))).toThrow(/connector-odoo would get port 65536 .*; set CONNECTOR_PORT/);
+    expect(() => connectorPort({ CONNECTOR_PORT: '3002' }, ports)).toThrow(
+      /executor and connector-odoo would both get port 3002 \(EXECUTOR_PORT, CONNECTOR_PORT\)/,
     );
   });
 });

@@ -164,6 +164,58 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given its port is taken, then the Odoo connector says so in one line naming PORT and exits 1 without a stack; on a free port it says it listens', async () => {
+    const odoo = await FakeOdooServer.start();
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, resolve));
+    const taken = (holder.address() as { port: number }).port;
+    try {
+      const refused = run(['dist/apps/connector-odoo/src/main.js'], { ...baseEnv(), ...odoo.connection, PORT: String(taken), LOG_FORMAT: 'json' });
+      running.push(refused.child);
+
+      // It used to be an unhandled rejection's stack, and no line ever said it listened.
+      expect(await refused.exited).toBe(1);
+      expect(refused.stderr).toEqual([
+        `connector-odoo: cannot listen on port ${taken}: it is already in use (EADDRINUSE); stop what holds it or set PORT to a free port`,
+      ]);
+      expect([...refused.stdout, ...refused.stderr].join('\n')).not.toMatch(/^\s+at |listening on port/m);
+
+      const port = await findFreePort();
+      const connector = run(['dist/apps/connector-odoo/src/main.js'], { ...baseEnv(), ...odoo.connection, PORT: String(port), LOG_FORMAT: 'json' });
+      running.push(connector.child);
+      await waitFor(async () => connector.stdout.find((line) => line.includes(`connector-odoo listening on port ${port}`)), {
+        timeoutMs: 60_000,
+        intervalMs: 100,
+        what: 'the connector to say it listens',
+      });
+      connector.child.kill('SIGTERM');
+      expect(await connector.exited).toBe(0);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      await odoo.close();
+    }
+  });
+
+  it("given ODOO_URL and the connector's port (the highest service port + 1) taken, then npm start's connector line names CONNECTOR_PORT and it stops", async () => {
+    const port = await freePortRun();
+    const odoo = await FakeOdooServer.start();
+    const holder: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => holder.listen(port + 4, resolve));
+    try {
+      const start = run(['dist/scripts/start.js'], { ...baseEnv(), ...odoo.connection, PORT: String(port), LOG_FORMAT: 'json' });
+      running.push(start.child);
+
+      expect(await start.exited).toBe(1);
+      expect(start.stdout).toContainEqual(
+        `connector-odoo | connector-odoo: cannot listen on port ${port + 4}: it is already in use (EADDRINUSE); stop what holds it or set CONNECTOR_PORT to a free port`,
+      );
+      expect(start.stdout.join('\n')).not.toMatch(/^connector-odoo \|\s+at /m);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      await odoo.close();
+    }
+  });
+
   it('given another system already answering on its ports, then npm start never says Ready: its own service could not listen', async () => {
     const port = await freePortRun();
     // As a second `npm start` finds the first: every port answers its health check with 200.

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import './instrumentation';
 import { ConfigError, loadEnvironment } from '@app/config';
-import { exitOnConfigError, limitHeapGrowth, listenOn, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
+import { exitOnConfigError, handedPortVariable, limitHeapGrowth, listenOrExit, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
 import { createConnectorApp } from './connector-app';
 import { CONNECTOR } from './connector-keys';
 import { loadOdooMapping, OdooMapping } from './odoo-mapping';
@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   // Stored data keys under a master key it lacks (MasterKeyGuard): one line and exit 78, as for a bad variable.
   const app = await createConnectorApp(env, mapping).catch(exitOnConfigError(CONNECTOR));
   app.enableShutdownHooks([], { useProcessExit: true });
-  await listenOn(app, env.PORT ?? DEFAULT_PORT, env.LISTEN_HOST);
+  // As the services: a taken port is one line naming the variable to set (PORT, or CONNECTOR_PORT
+  // under the launcher, which names it in PORT_VARIABLE) and exit 1, not an unhandled rejection.
+  await listenOrExit(CONNECTOR, app, env.PORT ?? DEFAULT_PORT, handedPortVariable(process.env), env.LISTEN_HOST);
 }
 
 /** The mapping rules, or one message (ConfigError) and exit 78 for a file that is missing or wrong. */

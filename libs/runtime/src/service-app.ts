@@ -17,10 +17,10 @@ import { keyLayoutOf } from './key-layout-of';
 import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
-import { PORT_VARIABLES, servicePorts } from './service-ports';
+import { handedPortVariable, PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
 
-/** How long a service that could not listen gets to close its consumer before it exits anyway. */
+/** How long a service (or the connector) that could not listen gets to close what runs before it exits anyway. */
 const LISTEN_FAILURE_CLOSE_MS = 3_000;
 /** How long the services of one process get to close on a signal: under the launcher's 10 s before it kills. */
 const ONE_PROCESS_CLOSE_MS = 9_000;
@@ -107,7 +107,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
   const port = env.PORT ?? definition.defaultPort;
   const app = await createServiceApp(definition, env).catch(exitOnConfigError(definition.name));
   // The launcher hands each service PORT, but a person set ORCHESTRATOR_PORT (or PORT+1): PORT_VARIABLE names that one.
-  await listenOrExit(definition, app, port, process.env.PORT_VARIABLE?.trim() || 'PORT', env.LISTEN_HOST);
+  await listenOrExit(definition.name, app, port, handedPortVariable(process.env), env.LISTEN_HOST, { listening: () => reportListening(definition.name) });
 }
 
 /**
@@ -153,7 +153,10 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
     });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
-    await listenOrExit(definition, app, ports[definition.name], PORT_VARIABLES[definition.name], envs[i].LISTEN_HOST, () => closeAll(apps));
+    await listenOrExit(definition.name, app, ports[definition.name], PORT_VARIABLES[definition.name], envs[i].LISTEN_HOST, {
+      close: () => closeAll(apps),
+      listening: () => reportListening(definition.name),
+    });
   }
 }
 
@@ -229,24 +232,30 @@ export async function listenOn(app: INestApplication, port: number, host: string
   await (host === undefined ? app.listen(port) : app.listen(port, host));
 }
 
-async function listenOrExit(
-  definition: ServiceDefinition,
+/**
+ * Listens (listenOn), or, when the port cannot be had (taken, no permission), writes one line
+ * naming `portVariable`, the one to change, closes what already runs (`close`, by default the app:
+ * stream consumers, pollers), bounded, and exits 1, instead of an unhandled rejection's stack. Then
+ * the one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the
+ * port is bound, and `listening` (the word to the launcher).
+ */
+export async function listenOrExit(
+  who: string,
   app: INestApplication,
   port: number,
   portVariable: string,
   host: string | undefined,
-  close: () => Promise<unknown> = () => app.close(),
+  options: { close?: () => Promise<unknown>; listening?: () => void } = {},
 ): Promise<void> {
   try {
     await listenOn(app, port, host);
   } catch (error) {
-    process.stderr.write(`${definition.name}: ${describeListenFailure(port, error, portVariable)}\n`);
-    // The stream consumers already run; close them (bounded) so they leave nothing half-handled.
+    process.stderr.write(`${who}: ${describeListenFailure(port, error, portVariable)}\n`);
+    // The stream consumers (the connector's pollers) already run; close them, bounded, so they leave nothing half-handled.
     setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
-    await close().catch(() => undefined);
+    await (options.close ?? (() => app.close()))().catch(() => undefined);
     process.exit(1);
   }
-  // The one start-up line at info (Nest's own are at debug, see QuietNestLogger), written once the port is bound.
-  app.get(Logger).log(`${definition.name} listening on port ${port}`);
-  reportListening(definition.name);
+  app.get(Logger).log(`${who} listening on port ${port}`);
+  options.listening?.();
 }

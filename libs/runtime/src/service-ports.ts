@@ -9,6 +9,29 @@ export const PORT_VARIABLES: Record<ServiceName, string> = {
   evaluator: 'EVALUATOR_PORT',
 };
 const DEFAULT_INTAKE_PORT = 3000;
+/**
+ * The Odoo connector's port variable under the launcher, which runs it beside the four services
+ * when ODOO_URL is set: it hands the connector PORT, and this names what a person sets.
+ */
+export const CONNECTOR_PORT_VARIABLE = 'CONNECTOR_PORT';
+
+/** A port variable's value; unset or empty: undefined; anything but 1–65535 adds a problem. */
+function readPort(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const port = Number(raw);
+  if (/^\d+$/.test(raw) && port >= 1 && port <= 65535) return port;
+  problems.push(`${name}=${JSON.stringify(raw)} is not a port from 1 to 65535`);
+  return undefined;
+}
+
+/**
+ * The variable that set a process' port, for its "cannot listen" line: the launcher hands each
+ * child PORT and names in PORT_VARIABLE the one a person sets (ORCHESTRATOR_PORT, CONNECTOR_PORT…).
+ */
+export function handedPortVariable(env: NodeJS.ProcessEnv): string {
+  return env.PORT_VARIABLE?.trim() || 'PORT';
+}
 
 /**
  * The ports of the four services on one machine (the launcher's children, or one process): the
@@ -18,14 +41,7 @@ const DEFAULT_INTAKE_PORT = 3000;
  */
 export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number> {
   const problems: string[] = [];
-  const read = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (!raw) return undefined;
-    const port = Number(raw);
-    if (/^\d+$/.test(raw) && port >= 1 && port <= 65535) return port;
-    problems.push(`${name}=${JSON.stringify(raw)} is not a port from 1 to 65535`);
-    return undefined;
-  };
+  const read = (name: string) => readPort(env, name, problems);
   const intake = read(PORT_VARIABLES.intake) ?? DEFAULT_INTAKE_PORT;
   const ports = {} as Record<ServiceName, number>;
   SERVICE_NAMES.forEach((name, offset) => {
@@ -41,4 +57,19 @@ export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return ports;
+}
+
+/**
+ * The Odoo connector's port beside the services (`ports`): CONNECTOR_PORT, else the port after the
+ * highest service port (3004 by default). A bad value, or one a service has, is a ConfigError.
+ */
+export function connectorPort(env: NodeJS.ProcessEnv, ports: Record<ServiceName, number>): number {
+  const problems: string[] = [];
+  const highest = Math.max(...Object.values(ports));
+  const port = readPort(env, CONNECTOR_PORT_VARIABLE, problems) ?? highest + 1;
+  if (port > 65535) problems.push(`connector-odoo would get port ${port} (the highest service port + 1); set ${CONNECTOR_PORT_VARIABLE}`);
+  const clash = SERVICE_NAMES.find((name) => ports[name] === port);
+  if (clash) problems.push(`${clash} and connector-odoo would both get port ${port} (${PORT_VARIABLES[clash]}, ${CONNECTOR_PORT_VARIABLE})`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return port;
 }
