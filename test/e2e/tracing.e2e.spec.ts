@@ -246,6 +246,36 @@ describe('tracing: one mission is one trace across the four services', () => {
     expect((await fetch(`${traced.api}/api/webhooks/${id}`, { method: 'DELETE', headers: { authorization: headers.authorization } })).status).toBe(200);
   });
 
+  it("given requests whose path and query hold a guest's e-mail address, then no span holds it: request spans name the route and the query's names alone", async () => {
+    const address = 'zorblax.q@example.org';
+    // A subject id mistyped as an address (a 400), a path no route has (a 404), a search by title (a 200).
+    const asked = [
+      `/api/subjects/${address}`,
+      `/api/guests/${address}?email=${encodeURIComponent(address)}`,
+      `/api/missions?title=${encodeURIComponent(address)}`,
+    ];
+    for (const path of asked) await fetch(`${traced.api}${path}`, { headers: { authorization: headers.authorization } });
+
+    const requestSpans = () => receiver.spans.filter((span) => span.service === 'intake' && span.kind === OTLP_KIND.server);
+    const [subject, unmatched, search] = await waitFor(
+      async () => {
+        const spans = requestSpans();
+        const found = [
+          spans.find((span) => span.attributes['http.route'] === '/api/subjects/:subjectId'),
+          spans.find((span) => span.attributes['url.path'] === '(no route)' && span.attributes['url.query'] === 'email=REDACTED'),
+          spans.find((span) => span.attributes['http.route'] === '/api/missions' && span.attributes['url.query'] === 'title=REDACTED'),
+        ];
+        return found.every(Boolean) && found;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'the spans of the three requests' },
+    );
+    // url.path and url.query held the address as sent, though the API never quotes it back nor logs it.
+    expect(JSON.stringify(requestSpans().map((span) => [span.name, span.attributes]))).not.toContain('example.org');
+    expect(subject).toMatchObject({ name: 'GET /api/subjects/:subjectId', attributes: { 'url.path': '/api/subjects/:subjectId' } });
+    expect(unmatched?.attributes['http.route']).toBeUndefined();
+    expect(search?.attributes['url.path']).toBe('/api/missions');
+  });
+
   it("given a mission taken in from Odoo and a webhook subscription, then its one trace runs from the connector's poll through the four services to the webhook delivery and the result posted back, every parent in it", async () => {
     // A token in the query, as receivers often take one: the span must not carry it.
     const subscribed = await fetch(`${traced.api}/api/webhooks`, {

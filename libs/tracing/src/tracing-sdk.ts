@@ -1,4 +1,5 @@
-import { context, propagation } from '@opentelemetry/api';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Attributes, context, propagation, Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -24,20 +25,39 @@ import type { TracingEnvironment } from './process-tracing';
 /** HTTP requests that are no one's work: probes and scrapes would each start a trace. */
 const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
-/**
- * Query values an incoming request's span shows as REDACTED: the instrumentation's own list (signed
- * URLs of cloud storage) and the live stream's `token`, which authenticates as an API key for 60 s.
+/** An incoming request as Express leaves it: the route it matched, if any, under the router's mount path. */
+interface RoutedRequest extends IncomingMessage {
+  route?: { path?: unknown };
+  baseUrl?: string;
+}
+
+/** What an incoming request's span shows as its path until a route matched, and for good when none did. */
+const UNMATCHED_PATH = '(no route)';
+
+/*
+ * An incoming request's span names its route, not its path, and its query's names, not their
+ * values: a path's segments and a query's values may be a guest's e-mail address or name (a subject
+ * id mistyped as one, a title searched for), a stream token too, which the API itself never quotes
+ * back nor logs. The instrumentation records both as sent (`url.path`, `url.query`): the span
+ * starts with these instead (they win over its own), and takes the route once the response ends,
+ * as `http.route` and in its name, as the semantic conventions do where the route is known.
  */
-const REDACTED_QUERY_PARAMS = [
-  'token',
-  'sig',
-  'Signature',
-  'AWSAccessKeyId',
-  'X-Goog-Signature',
-  'X-Amz-Signature',
-  'X-Amz-Credential',
-  'X-Amz-Security-Token',
-];
+
+/** The span's start attributes that replace the path and the query's values. */
+function requestAttributesWithoutValues(request: IncomingMessage): Attributes {
+  const query = (request.url ?? '').split('?')[1];
+  if (!query) return { 'url.path': UNMATCHED_PATH };
+  const names = [...new URLSearchParams(query).keys()].map((name) => `${encodeURIComponent(name)}=REDACTED`);
+  return { 'url.path': UNMATCHED_PATH, 'url.query': names.join('&') };
+}
+
+/** Names the route the request matched on its span, once the response ends. */
+function nameMatchedRoute(span: Span, request: IncomingMessage): void {
+  const { route, baseUrl = '' } = request as RoutedRequest;
+  if (typeof route?.path !== 'string') return;
+  const template = `${baseUrl}${route.path}`;
+  span.setAttributes({ 'http.route': template, 'url.path': template }).updateName(`${request.method ?? 'GET'} ${template}`);
+}
 
 /** Registers the global context manager and W3C propagator that the API and the instrumentations read. */
 export function registerGlobals(): void {
@@ -80,7 +100,10 @@ export function instrument(provider: TracerProvider): () => void {
         // dispatcher with the query values of its URL redacted; this one would carry the URL as is.
         ignoreOutgoingRequestHook: ({ headers }) => headers !== undefined && !Array.isArray(headers) && 'webhook-id' in headers,
         requireParentforOutgoingSpans: true,
-        redactedQueryParamsServer: REDACTED_QUERY_PARAMS,
+        startIncomingSpanHook: requestAttributesWithoutValues,
+        applyCustomAttributesOnSpan: (span, request, response) => {
+          if (request instanceof IncomingMessage && response instanceof ServerResponse) nameMatchedRoute(span, request);
+        },
       }),
       // The command's name only: its default text holds a script's arguments whole, which carry
       // webhook secrets, subscription URLs and event JSON.
