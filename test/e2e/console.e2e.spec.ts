@@ -786,10 +786,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     page.on('dialog', (dialog) => void dialog.accept());
     await button.dblclick();
     // It sent limit 1000: the button said 200, and every dead letter was requeued.
+    // The intake requeues them one by one while the pipeline dead-letters them again: on a loaded
+    // machine that took longer than Playwright's 30 s once, so the wait has most of the test's budget.
     await page
       .getByRole('status')
       .filter({ hasText: `Requeued ${DEAD_LETTERS_LOADED} missions.` })
-      .waitFor();
+      .waitFor({ timeout: 90_000 });
     expect(requests).toEqual(['POST']);
   }, 120_000);
 
