@@ -243,6 +243,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['put back in the mission index', result.reindexed],
             ['event list written again from the log', result.relisted],
             ["put back in a data subject's set", result.subjectsReindexed],
+            ["taken out of a data subject's set (not about the subject)", result.subjectsUnindexed],
             ['left alone, moved on meanwhile', result.skippedMovedOn],
             ['left alone, read model behind its log', result.skippedBehind],
             ['left alone, cannot be folded', result.unreplayable.length],

@@ -14,8 +14,9 @@ describe('the subject index in verify and rebuild (real Redis)', () => {
     (await Promise.all(keys.partitions.map((partition) => redis.smembers(partition.subjectMissions(subject))))).flat().sort();
   const setOf = (missionId: string, subject: string) => keys.partitions[keys.partitionOf(missionId)].subjectMissions(subject);
 
+  const pipeline = new MissionPipeline(new MissionStore(redis, keys), new ReadyQueue(redis, keys, TEST_QUEUE_ORDER));
+
   beforeAll(async () => {
-    const pipeline = new MissionPipeline(new MissionStore(redis, keys), new ReadyQueue(redis, keys, TEST_QUEUE_ORDER));
     const subjectsOf: Record<string, string[]> = { 'm-a': ['guest:anna', 'guest:bob'], 'm-b': ['guest:anna'], 'm-c': ['guest:carl'], 'm-d': [] };
     for (const [id, subjects] of Object.entries(subjectsOf)) {
       expect((await pipeline.append(id, null, decideCreate(aCreateInput({ subjects })), { actor: 'test' })).code).toBe(AppendCode.Ok);
@@ -29,7 +30,7 @@ describe('the subject index in verify and rebuild (real Redis)', () => {
 
   it('given the sets as the creates wrote them, then verify passes and rebuild adds nothing', async () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
-    expect((await rebuildReadModels(redis, keys)).subjectsReindexed).toBe(0);
+    expect(await rebuildReadModels(redis, keys)).toMatchObject({ subjectsReindexed: 0, subjectsUnindexed: 0 });
   });
 
   it('given a mission taken out of one set and another set lost, then verify names each mission and subject, and rebuild puts them back', async () => {
@@ -48,6 +49,42 @@ describe('the subject index in verify and rebuild (real Redis)', () => {
     expect(rebuilt).toMatchObject({ subjectsReindexed: 2, switched: 0, unchanged: 2 });
     expect(await missionsOf('guest:anna')).toEqual(['m-a', 'm-b']);
     expect(await missionsOf('guest:bob')).toEqual(['m-a']);
+    expect(await missionsOf('guest:carl')).toEqual(['m-c']);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  it('given a set that names a mission its create does not name, and one the log does not have, then verify names them and rebuild takes them out', async () => {
+    // m-c is Carl's, in Anna's set of m-c's partition; m-ghost is no mission at all.
+    await redis.sadd(setOf('m-c', 'guest:anna'), 'm-c');
+    await redis.sadd(setOf('m-b', 'guest:anna'), 'm-ghost');
+
+    const found = (await verifyLog(redis, keys)).findings;
+
+    expect(found.map(({ kind, missionId, detail }) => ({ kind, missionId, detail })).sort((a, b) => a.missionId.localeCompare(b.missionId))).toEqual([
+      {
+        kind: 'read-model-drift',
+        missionId: 'm-c',
+        detail: expect.stringContaining(
+          'the subject index of guest:anna (read by access requests and erasures) names the mission, whose create does not name guest:anna',
+        ),
+      },
+      { kind: 'read-model-drift', missionId: 'm-ghost', detail: expect.stringContaining("names m-ghost, a mission this partition's log does not have") },
+    ]);
+
+    // A mission about Anna created while the rebuild runs, after its replay: not in the replay, yet no stray.
+    // In partition 0, whose replay is over by its first beforeSwitch (which runs once per partition).
+    const late = ['m-e', 'm-f', 'm-g', 'm-h'].find((id) => keys.partitionOf(id) === 0) as string;
+    let created = false;
+    const rebuilt = await rebuildReadModels(redis, keys, {
+      beforeSwitch: async () => {
+        if (created) return;
+        created = true;
+        expect((await pipeline.append(late, null, decideCreate(aCreateInput({ subjects: ['guest:anna'] })), { actor: 'test' })).code).toBe(AppendCode.Ok);
+      },
+    });
+
+    expect(rebuilt).toMatchObject({ subjectsUnindexed: 2, subjectsReindexed: 0, switched: 0 });
+    expect(await missionsOf('guest:anna')).toEqual(['m-a', 'm-b', late].sort());
     expect(await missionsOf('guest:carl')).toEqual(['m-c']);
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });

@@ -14,8 +14,8 @@ const COMPARE_BATCH = 2_000;
 /**
  * Compares the live read model with a replay of the log: each mission's `s` must be exactly
  * JSON.stringify of its folded state and `st` its status, each mission must be in the index and in
- * the set of each data subject its create names (what access requests and erasures read), and
- * the status counters must count the replayed statuses. Reads are made at the replay's head
+ * the set of each data subject its create names (what access requests and erasures read), no
+ * subject's set may name a mission whose create does not name the subject, and the status counters must count the replayed statuses. Reads are made at the replay's head
  * (catching up with appends), in pipelined batches. One finding per drifted mission.
  */
 export async function compareReadModel(
@@ -56,6 +56,21 @@ export async function compareReadModel(
     if (drift) findings.push(drift);
   }
 
+  for (const [missionId, subjects] of await strayMembers(redis, keys, fold, follower, onProgress)) {
+    const mission = fold.get(missionId);
+    const problems = subjects.map((subject) =>
+      mission
+        ? `the subject index of ${subject} (read by access requests and erasures) names the mission, whose create does not name ${subject}`
+        : `the subject index of ${subject} (read by access requests and erasures) names ${missionId}, a mission this partition's log does not have`,
+    );
+    const drifted = findings.find((finding) => finding.kind === 'read-model-drift' && finding.missionId === missionId);
+    if (drifted) drifted.detail += `; ${problems.join('; ')}`;
+    else {
+      const version = mission?.state?.version;
+      findings.push({ kind: 'read-model-drift', missionId, logId: mission?.lastLogId ?? '', ...(version ? { version } : {}), detail: problems.join('; ') });
+    }
+  }
+
   const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
     multi.hgetall(keys.statusCounts);
   });
@@ -70,6 +85,47 @@ export async function compareReadModel(
     if (wrong.length > 0) findings.push({ kind: 'read-model-drift', missionId: '', logId: '', detail: `status counters: ${wrong.join('; ')}` });
   }
   return findings;
+}
+
+export const SUBJECT_SETS_PHASE = 'compare subject sets';
+/** Subject sets read per MULTI. */
+const SUBJECT_BATCH = 1_000;
+
+/**
+ * The members of the partition's subject sets whose create does not name the subject (or that the
+ * partition's log does not have), by mission: an access request would hand them to the subject.
+ * The reverse of the SISMEMBER per mission and subject: the set of every subject a mission of the
+ * partition names is read whole (SMEMBERS, at the walk's head, SUBJECT_BATCH sets a MULTI), so the
+ * cost is one read per subject and one reply per member, about that of the SISMEMBERs. A set of a
+ * subject that no mission of the partition names is not read: finding it would take a SCAN of the
+ * whole keyspace. Missions that cannot be folded are left out: verify reports them as unreplayable.
+ */
+async function strayMembers(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  fold: ReplayFold,
+  follower: LogFollower,
+  onProgress: ProgressListener,
+): Promise<Map<string, string[]>> {
+  const named = new Set<string>();
+  for (const mission of fold.values()) for (const subject of mission.state?.subjects ?? []) named.add(subject);
+  const subjects = [...named];
+  const stray = new Map<string, string[]>();
+  for (let offset = 0; offset < subjects.length; offset += SUBJECT_BATCH) {
+    const batch = subjects.slice(offset, offset + SUBJECT_BATCH);
+    const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+      for (const subject of batch) multi.smembers(keys.subjectMissions(subject));
+    });
+    batch.forEach((subject, i) => {
+      for (const missionId of (replies[i] as string[]).sort()) {
+        const mission = fold.get(missionId);
+        if (mission?.failure || mission?.state?.subjects?.includes(subject)) continue;
+        stray.set(missionId, [...(stray.get(missionId) ?? []), subject]);
+      }
+    });
+    onProgress({ phase: SUBJECT_SETS_PHASE, done: Math.min(offset + SUBJECT_BATCH, subjects.length), total: subjects.length });
+  }
+  return stray;
 }
 
 /** What the read model holds of one mission: its hash's `s` and `st`, whether the index has it, its event list, and the subject sets it is missing from. */

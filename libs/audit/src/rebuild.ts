@@ -40,6 +40,12 @@ export interface RebuildResult {
    * an erasure read), one count per subject and mission.
    */
   subjectsReindexed: number;
+  /**
+   * Missions taken out of the set of a data subject their create does not name (or of a subject of
+   * the partition when the partition's log does not have them), one count per subject and mission:
+   * an access request would have handed them to that subject.
+   */
+  subjectsUnindexed: number;
   /** Missions that moved on (a newer live `v`) while the rebuild ran: left alone. */
   skippedMovedOn: number;
   /** Missions whose live `v` is older than their log: left alone (verify reports them). */
@@ -133,7 +139,7 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
  *    step, and deletes the scratch hash;
  * 5. put each mission missing from a data subject's set back in it (what access requests and
- *    erasures read);
+ *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
  *    nothing was switched and they already count the replayed statuses.
  */
@@ -158,6 +164,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     reindexed: total((r) => r.reindexed),
     relisted: total((r) => r.relisted),
     subjectsReindexed: total((r) => r.subjectsReindexed),
+    subjectsUnindexed: total((r) => r.subjectsUnindexed),
     unreplayable: results.flatMap((r) => r.unreplayable),
     countersRecounted: results.every((r) => r.countersRecounted),
     eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
@@ -207,7 +214,7 @@ export async function rebuildPartition(
   }
 
   const found = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
-  // A subject's set needs no scratch copy or switch: it only ever gains missions.
+  // A subject's set needs no scratch copy or switch: a create only ever adds to it.
   const drifted = found.filter((entry) => entry.drift & ~Drift.SubjectUnindexed);
   const compared = performance.now();
 
@@ -289,6 +296,7 @@ export async function rebuildPartition(
     writeBatch,
     onProgress,
   );
+  const subjectsUnindexed = await unindexStrays(redis, keys, fold, writeBatch, onProgress);
   const subjectsIndexedAt = performance.now();
 
   const countersHold = drifted.length === 0 && sameCounts(await redis.hgetall(keys.statusCounts), fold.statusCounts());
@@ -302,6 +310,7 @@ export async function rebuildPartition(
     unchanged: rebuilt.length - found.length,
     ...result,
     subjectsReindexed,
+    subjectsUnindexed,
     unreplayable,
     countersRecounted: recounted,
     eventsPerSecond: ms > 0 ? Math.round((cursor.count / ms) * 1000) : 0,
@@ -408,6 +417,66 @@ async function indexSubjects(
   return added;
 }
 
+export const SUBJECT_STRAYS_PHASE = 'unindex strays';
+
+/**
+ * Takes out of each set of a data subject a mission of the partition names every member whose create
+ * does not name the subject: the set as the replay would write it, plus the missions created since
+ * (a subject's set is read by access requests, so a stray member hands another guest's data out).
+ * SMEMBERS and SREM pipelined, `batchSize` subjects a round trip. A member the replay knows is
+ * judged by its replayed subjects, which never change after the create; one it does not know (a
+ * mission created since, or none of this partition) by its live `s`, read before the SREM and again
+ * after it: a create that landed in between is put back (the create writes `s` and the set in one
+ * script, so it is never lost). Members the replay could not fold are left alone (verify reports
+ * them). Returns how many memberships were removed.
+ */
+async function unindexStrays(redis: RedisConnection, keys: PartitionKeys, fold: ReplayFold, batchSize: number, onProgress: ProgressListener): Promise<number> {
+  const named = new Set<string>();
+  for (const mission of fold.values()) for (const subject of mission.state?.subjects ?? []) named.add(subject);
+  const subjects = [...named];
+  const namesSubject = (json: string | null, subject: string): boolean => {
+    try {
+      return json !== null && (JSON.parse(json) as Partial<Mission>).subjects?.includes(subject) === true;
+    } catch {
+      return false;
+    }
+  };
+  let removed = 0;
+  for (let offset = 0; offset < subjects.length; offset += batchSize) {
+    const batch = subjects.slice(offset, offset + batchSize);
+    const read = redis.pipeline();
+    for (const subject of batch) read.smembers(keys.subjectMissions(subject));
+    const members = (await execAll(read)) as string[][];
+    const strays: { subject: string; missionId: string }[] = [];
+    const unknown: { subject: string; missionId: string }[] = [];
+    batch.forEach((subject, i) => {
+      for (const missionId of members[i]) {
+        const mission = fold.get(missionId);
+        if (!mission) unknown.push({ subject, missionId });
+        else if (mission.state && !mission.failure && !mission.state.subjects?.includes(subject)) strays.push({ subject, missionId });
+      }
+    });
+    const liveStates = async (entries: { missionId: string }[]): Promise<(string | null)[]> => {
+      const pipeline = redis.pipeline();
+      for (const { missionId } of entries) pipeline.hget(keys.mission(missionId), MISSION_HASH_FIELDS.state);
+      return (await execAll(pipeline)) as (string | null)[];
+    };
+    const before = await liveStates(unknown);
+    const unknownStrays = unknown.filter(({ subject }, i) => !namesSubject(before[i], subject));
+    const remove = redis.pipeline();
+    for (const { subject, missionId } of [...strays, ...unknownStrays]) remove.srem(keys.subjectMissions(subject), missionId);
+    removed += ((await execAll(remove)) as number[]).reduce((sum, n) => sum + n, 0);
+    const after = await liveStates(unknownStrays);
+    const putBack = redis.pipeline();
+    unknownStrays.forEach(({ subject, missionId }, i) => {
+      if (namesSubject(after[i], subject)) putBack.sadd(keys.subjectMissions(subject), missionId);
+    });
+    removed -= ((await execAll(putBack)) as number[]).reduce((sum, n) => sum + n, 0);
+    onProgress({ phase: SUBJECT_STRAYS_PHASE, done: Math.min(offset + batchSize, subjects.length), total: subjects.length });
+  }
+  return removed;
+}
+
 /**
  * SHA-1 of each mission's last replayed event (the `h` its scratch copy carries), read back from the
  * log by id, one pipeline for all: the replay keeps no event text (see ReplayFoldOptions).
@@ -435,6 +504,10 @@ async function deleteScratch(redis: RedisConnection, keys: PartitionKeys, runId:
   }
 }
 
-async function execAll(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<void> {
-  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+/** The replies of a pipeline, in order; throws the first error. */
+async function execAll(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<unknown[]> {
+  return ((await pipeline.exec()) ?? []).map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
 }

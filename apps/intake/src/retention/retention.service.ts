@@ -202,18 +202,17 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   /** Every mission that still holds data about the subject (those it was erased from left out), with when it finished. */
   private async missionsAbout(subjectId: string): Promise<RetainedMission[]> {
     const missions: RetainedMission[] = [];
-    for (const partition of this.keys.partitions) {
-      for (const missionId of (await this.redis.smembers(partition.subjectMissions(subjectId))).sort()) {
-        const mission = await this.store.load(missionId);
-        if (!mission || mission.erasedSubjects?.includes(subjectId)) continue;
-        let finishedAt: number | undefined;
-        if (isTerminal(mission.status)) {
-          const score = await this.redis.zscore(partition.retention(mission.type), missionId);
-          // Finished before it was indexed (an import): its last change is when it finished, or later.
-          finishedAt = score === null ? Date.parse(mission.updatedAt) : Number(score);
-        }
-        missions.push({ missionId, type: mission.type, status: mission.status, finishedAt });
+    // As an access request reads them: a mission in the subject's set that is not about the subject
+    // (a damaged index) must neither keep nor decide the subject's erasure.
+    for (const mission of await this.subjects.missionsAbout(subjectId)) {
+      if (mission.erasedSubjects?.includes(subjectId)) continue;
+      let finishedAt: number | undefined;
+      if (isTerminal(mission.status)) {
+        const score = await this.redis.zscore(this.keys.of(mission.id).retention(mission.type), mission.id);
+        // Finished before it was indexed (an import): its last change is when it finished, or later.
+        finishedAt = score === null ? Date.parse(mission.updatedAt) : Number(score);
       }
+      missions.push({ missionId: mission.id, type: mission.type, status: mission.status, finishedAt });
     }
     return missions;
   }

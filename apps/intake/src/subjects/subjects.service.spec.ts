@@ -1,7 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Environment, loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideAssign, decideCreate, decideFailure, decideStart, MissionEvent } from '@app/mission';
+import { decideAssign, decideCreate, decideFailure, decideStart, MissionEvent, resolveSubjects } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { aCreateInput, deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
@@ -20,14 +21,20 @@ class RecordingLogger {
   }
 }
 
-describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
-  const redis = testRedisConnection('subjects-service-spec');
-  const keys = new KeyLayout(testKeyPrefix('subjects-service'), 2);
+/** A SubjectsService on real Redis under its own prefix, with what it is made of. */
+function subjectsServiceUnder(name: string) {
+  const redis = testRedisConnection(`${name}-spec`);
+  const keys = new KeyLayout(testKeyPrefix(name), 2);
   const store = new MissionStore(redis, keys);
   const pipeline = new MissionPipeline(store, new ReadyQueue(redis, keys, TEST_QUEUE_ORDER));
   const personal = testPersonalData(redis, keys.prefix);
   const pending = new PendingErasures(redis, keys);
   const subjects = new SubjectsService(redis, keys, store, pipeline, personal, pending);
+  return { redis, keys, store, pipeline, personal, pending, subjects };
+}
+
+describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
+  const { redis, keys, store, pipeline, personal, pending, subjects } = subjectsServiceUnder('subjects-service');
   const env: Environment = loadEnvironment({ ERASURE_SWEEP_MS: '1000' });
   const logger = new RecordingLogger();
   const sweeper = new ErasureSweepService(subjects, env, logger as unknown as PinoLogger);
@@ -151,5 +158,45 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
     expect(await pending.read('guest:later')).toEqual(second);
     await pending.clear(second);
     expect(await pending.read('guest:later')).toBeNull();
+  });
+});
+
+describe("SubjectsService given a subject index that names another guest's mission (real Redis)", () => {
+  const { redis, keys, store, pipeline, personal, subjects } = subjectsServiceUnder('subjects-service-foreign');
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  /** A guest_support mission about `guest`, sealed and appended as the intake's create does it. */
+  async function aGuestRequest(missionId: string, guest: { id: string; name: string; phone: string }, message: string): Promise<void> {
+    const input = aCreateInput({ payload: { room: '204', guest, message } });
+    const subjectIds = resolveSubjects(input, missionId);
+    const sealed = await personal.sealCreate(missionId, subjectIds, { ...input, subjects: subjectIds });
+    expect((await pipeline.append(missionId, null, decideCreate(sealed), { actor: 'test' })).code).toBe(AppendCode.Ok);
+  }
+
+  it("when the access request and the erasure of the first guest read the damaged set, then they leave the other guest's mission out", async () => {
+    await aGuestRequest('m-bea', { id: 'zq-2002', name: 'Bea Brandt', phone: '+49 30 2002' }, 'Towels for room 204, please.');
+    await aGuestRequest('m-cem', { id: 'zq-3003', name: 'Cem Celik', phone: '+49 30 3003' }, 'My passport number is C0FFEE.');
+    // The damage: C's id in B's set (of B's partition: the set access reads first).
+    await redis.sadd(keys.of('m-bea').subjectMissions('guest:zq-2002'), 'm-cem');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+    const access = await subjects.access('guest:zq-2002');
+
+    expect(access.missions.map(({ mission }) => mission.id)).toEqual(['m-bea']);
+    const text = JSON.stringify(access);
+    for (const theirs of ['Cem Celik', '+49 30 3003', 'C0FFEE', 'zq-3003']) expect(text).not.toContain(theirs);
+    expect(text).toContain('Bea Brandt');
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('the subject index of guest:zq-2002 names mission m-cem'));
+
+    const erasure = await subjects.erase('guest:zq-2002', 'erasure request 2026-121', 'operator:gina');
+
+    expect(erasure.missions).toEqual([{ missionId: 'm-bea', recorded: true, status: 'cancelled' }]);
+    expect((await store.history('m-cem')).map((event) => event.type)).not.toContain('SubjectErased');
+    expect(await personal.cipher.store.has('guest:zq-3003')).toBe(true);
+    warn.mockRestore();
   });
 });

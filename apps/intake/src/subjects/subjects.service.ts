@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { decideEraseSubject, Mission, MissionType, PathValue, personalValues } from '@app/mission';
@@ -42,6 +42,8 @@ function subjectNotFound(subjectId: string): NotFoundException {
 
 @Injectable()
 export class SubjectsService {
+  private readonly logger = new Logger(SubjectsService.name);
+
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
@@ -60,8 +62,8 @@ export class SubjectsService {
    * else changes. An unknown subject (no key, no mission) is a 404.
    */
   async erase(subjectId: string, reason: string, actor: string): Promise<SubjectErasure> {
-    const ids = await this.missionIds(subjectId);
-    if (ids.length === 0 && !(await this.personal.cipher.store.has(subjectId)) && !(await this.pending.read(subjectId))) {
+    const about = await this.missionsAbout(subjectId);
+    if (about.length === 0 && !(await this.personal.cipher.store.has(subjectId)) && !(await this.pending.read(subjectId))) {
       throw subjectNotFound(subjectId);
     }
     return this.complete(await this.pending.mark(subjectId, actor, reason));
@@ -100,7 +102,12 @@ export class SubjectsService {
     for (;;) {
       keyDestroyed = (await this.personal.cipher.erase(subjectId)) || keyDestroyed;
       // Read after the key is gone: a mission created until then is erased with the others.
-      const fresh = (await this.missionIds(subjectId)).filter((missionId) => !seen.has(missionId)).sort();
+      // Only missions about the subject: another guest's mission in its set is not theirs to erase,
+      // nor to list in the answer.
+      const fresh = (await this.missionsAbout(subjectId))
+        .map((mission) => mission.id)
+        .filter((missionId) => !seen.has(missionId))
+        .sort();
       if (fresh.length === 0) break;
       // One after the other: each is one atomic append; the number of a guest's missions is small.
       for (const missionId of fresh) {
@@ -121,10 +128,9 @@ export class SubjectsService {
    * but the log keeps them, readable with the subject's key.
    */
   async access(subjectId: string): Promise<SubjectAccess> {
-    const ids = await this.missionIds(subjectId);
+    const loaded = await this.missionsAbout(subjectId);
     const hasKey = await this.personal.cipher.store.has(subjectId);
-    if (ids.length === 0 && !hasKey) throw subjectNotFound(subjectId);
-    const loaded = (await Promise.all(ids.map((id) => this.store.load(id)))).filter((mission): mission is Mission => mission !== null);
+    if (loaded.length === 0 && !hasKey) throw subjectNotFound(subjectId);
     loaded.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const missions = await Promise.all(
       loaded.map(async (stored) => {
@@ -149,10 +155,28 @@ export class SubjectsService {
     );
   }
 
-  /** The ids in the subject's index, over every partition (one set per partition, written with each create). */
-  private async missionIds(subjectId: string): Promise<string[]> {
+  /**
+   * The missions about the subject: those of its index (one set per partition, written with each
+   * create; partition by partition, each by id) whose own `subjects`, folded from their create, name
+   * it. The index is a read model and can be damaged (a stray SADD, a bad import); answering from it
+   * alone would hand one guest another guest's data. A mission it names that is not about the
+   * subject is left out and logged, as damage `replay verify` reports and `replay rebuild` repairs.
+   */
+  async missionsAbout(subjectId: string): Promise<Mission[]> {
     const sets = await Promise.all(this.keys.partitions.map((partition) => this.redis.smembers(partition.subjectMissions(subjectId))));
-    return [...new Set(sets.flat())];
+    const ids = [...new Set(sets.flatMap((set) => set.sort()))];
+    const loaded = await Promise.all(ids.map((id) => this.store.load(id)));
+    const about: Mission[] = [];
+    loaded.forEach((mission, i) => {
+      if (!mission) return;
+      if (mission.subjects?.includes(subjectId)) about.push(mission);
+      else {
+        this.logger.warn(
+          `the subject index of ${subjectId} names mission ${ids[i]}, which is not about ${subjectId}: left out (read-model damage; run replay verify, then replay rebuild)`,
+        );
+      }
+    });
+    return about;
   }
 }
 
