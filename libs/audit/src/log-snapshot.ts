@@ -12,19 +12,31 @@ export interface LogFollower {
 /** On a log that never stands still, give up waiting for a quiet moment after this many catch-ups. */
 const MAX_CATCH_UPS = 50;
 
+export interface HeadRead {
+  /** The log head read with the replies. */
+  head: string;
+  replies: unknown[];
+  /**
+   * True when the log was still moving after MAX_CATCH_UPS catch-ups: the replies are of a read
+   * model newer than the walk, by the events appended since its last catch-up, so whatever those
+   * events changed must not be compared with the walk (it would be a false alarm).
+   */
+  moving: boolean;
+}
+
 /**
  * Reads the read model as of the events the walk has seen: the queued commands run in one MULTI
  * with GET of the log head, and when the head shows that events were appended since the walk, the
  * walk catches up and the read is repeated. Appends are atomic (events, mission hash and head in
  * one script), so a read at the walk's head sees exactly the state those events produced.
- * A head that names no event the walk can reach (a tampered log) is returned as it is.
+ * A head that names no event the walk can reach (a tampered log) is returned as it is, not moving.
  */
 export async function readAtHead(
   redis: RedisConnection,
   logHeadKey: string,
   follower: LogFollower,
   queue: (multi: ChainableCommander) => void,
-): Promise<{ head: string; replies: unknown[] }> {
+): Promise<HeadRead> {
   for (let round = 0; ; round++) {
     const multi = redis.multi();
     multi.get(logHeadKey);
@@ -34,7 +46,8 @@ export async function readAtHead(
     for (const [error] of results) if (error) throw error;
     const head = (results[0][1] as string | null) ?? '';
     const replies = results.slice(1).map(([, value]) => value);
-    if (head === follower.headHash || round >= MAX_CATCH_UPS) return { head, replies };
-    if ((await follower.catchUp()) === 0) return { head, replies };
+    if (head === follower.headHash) return { head, replies, moving: false };
+    if (round >= MAX_CATCH_UPS) return { head, replies, moving: true };
+    if ((await follower.catchUp()) === 0) return { head, replies, moving: false };
   }
 }
