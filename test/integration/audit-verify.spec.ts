@@ -232,6 +232,23 @@ describe('verify (real Redis)', () => {
     expect(culprits(await verifyChains(redis, keys.partitions[0]))).toEqual([`head-mismatch ${ok} v6`]);
   });
 
+  // It was named only as the mission's h being wrong, whose remedy (delete the hash, rebuild) writes h from the forged event.
+  it("given the log's last event edited in place, then it is named as edited: the log head and the mission's h both vouch against it", async () => {
+    const keys = freshKeys('edit-last');
+    await buildKnownLog(redis, keys);
+    const last = await logIdOf(keys, retry, 15);
+    const [[lastInLog]] = await redis.xrevrange(keys.partitions[0].log, '+', '-', 'COUNT', 1);
+    expect(lastInLog).toBe(last);
+    await rewriteLog(keys, (id, fields) =>
+      id === last ? [fields[0], fields[1], fields[2], Buffer.from(fields[3].toString('utf8').replace(/"actor":"[^"]*"/, '"actor":"forged"'))] : fields,
+    );
+
+    const chain = await verifyChains(redis, keys.partitions[0]);
+    expect(chain).toEqual([
+      expect.objectContaining({ kind: 'edited', missionId: retry, version: 15, logId: last, detail: expect.stringContaining('the log head and the mission') }),
+    ]);
+  });
+
   /** Writes the partition's log again, entry by entry with its own id, through `rewrite` (which may change one entry's fields). */
   async function rewriteLog(keys: KeyLayout, rewrite: (id: string, fields: Buffer[]) => Buffer[]): Promise<void> {
     const log = keys.partitions[0].log;

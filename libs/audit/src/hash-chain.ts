@@ -370,6 +370,8 @@ export class ChainChecker {
       const tail = g.missionBreaks.find((mb) => !mb.at && mb.prev);
       const firstOwn = g.missionBreaks.find((mb) => mb.at && !mb.prev);
       const logBreak = g.logBreaks.find((br) => br.at);
+      // The log head is a log link too: with the mission's h naming the same lost hash, the log's last event changed.
+      const headBreak = g.logBreaks.find((br) => !br.at);
       if (successor?.at && successor.prev) {
         name(successor.prev, 'edited', `its stored JSON changed: ${describe(successor.at)} links to it by a hash (${short(link)}) that no stored event has`);
       } else if (logBreak?.at && logBreak.prev && tail?.prev && logBreak.prev.index === tail.prev.index) {
@@ -377,6 +379,12 @@ export class ChainChecker {
           tail.prev,
           'edited',
           `its stored JSON changed: the next event ${describe(logBreak.at)} and the mission's h name ${short(link)}, which no stored event has`,
+        );
+      } else if (headBreak?.prev && tail?.prev && headBreak.prev.index === tail.prev.index) {
+        name(
+          tail.prev,
+          'edited',
+          `its stored JSON changed: it is the log's last event, and the log head and the mission's h name ${short(link)}, which no stored event has`,
         );
       } else if (tail?.prev && !logBreak) {
         name(tail.prev, 'head-mismatch', `the mission's h names ${short(link)}, which no stored event has: h was changed, or this, its last event`);
