@@ -74,7 +74,8 @@ export const EXIT_REFUSED = 5;
 const EXIT_CODES_HELP = `
 Exit codes:
   0  done (or the reader of the output stopped early, e.g. | head)
-  1  verify found problems (the report names them)
+  1  verify found problems (the report names them), or rebuild left missions whose log hash chain
+     breaks as they were (it names them; the log was changed: see verify)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses)
   3  verify found no log under the prefix (a wrong --prefix or --partitions), or rewrap-keys no
@@ -224,7 +225,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .command('rebuild')
     .description(
       'Rebuild every read model from the log without downtime: replay, compare with the live read model, write the ' +
-        'missions that differ to scratch keys, then switch each only if it did not move on meanwhile, and recount the status counters.',
+        'missions that differ to scratch keys, then switch each only if it did not move on meanwhile, and recount the status counters. ' +
+        'A mission whose log hash chain breaks (the log was changed) keeps its read model and is named: exit 1.',
     )
     .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, REBUILD_LOG_BATCH)
     .action(async (options: { batchSize: number }, command: Command) => {
@@ -232,6 +234,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         const progress = new ProgressView(g.json ? undefined : io.progress);
         const result = await rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener }).finally(() => progress.stop());
+        // Not done: the read model of those missions is what the log said before it was changed, or a copy of the change.
+        if (result.brokenChain.length > 0) exitCode = EXIT_FINDINGS;
         if (g.json) return void out(JSON.stringify(result, null, 2));
         out(
           keyValueTable([
@@ -247,12 +251,19 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['left alone, moved on meanwhile', result.skippedMovedOn],
             ['left alone, read model behind its log', result.skippedBehind],
             ['left alone, cannot be folded', result.unreplayable.length],
+            ['left alone, log hash chain broken', result.brokenChain.length],
             ['status counters recounted', result.countersRecounted ? 'yes' : 'no (appends kept changing them)'],
             ['time', `${result.ms} ms`],
             ['rate', `${result.eventsPerSecond} events/s`],
           ]),
         );
         if (result.unreplayable.length > 0) out(`Missions that cannot be folded (run verify): ${result.unreplayable.slice(0, 20).join(', ')}`);
+        if (result.brokenChain.length > 0) {
+          const more = result.brokenChain.length > 20 ? ` and ${result.brokenChain.length - 20} more` : '';
+          out(
+            `Missions whose log hash chain breaks, their read model left as it was (the log was changed: run verify, and see "When replay verify fails"): ${result.brokenChain.slice(0, 20).join(', ')}${more}`,
+          );
+        }
       });
     });
 

@@ -22,6 +22,7 @@ import {
 } from '@app/testing';
 import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, runReplay } from '../../scripts/replay';
 import { withEndLineCounted } from '../support/export-lines';
+import { editEventInPlace } from '../support/log-rewrite';
 
 const { ok, retry } = KNOWN_MISSIONS;
 
@@ -288,6 +289,32 @@ describe('replay CLI (command functions, real Redis)', () => {
       expect((await replay('verify')).code).toBe(EXIT_OK);
     } finally {
       await redis.hset(keys.mission(ok), 's', state ?? '');
+    }
+  });
+
+  // rebuild exited 0, "switched 1", with the forgery in the read model: the remedy the docs gave for the drift verify reported.
+  it('given an event edited in the log, then rebuild leaves its mission as it was, names it and exits 1', async () => {
+    const editedPrefix = testKeyPrefix('audit-cli-edited');
+    const edited = new KeyLayout(editedPrefix);
+    try {
+      await buildKnownLog(redis, edited);
+      const target = await redis.lindex(edited.missionEvents(KNOWN_MISSIONS.cancel), 2);
+      await editEventInPlace(redis, edited, target ?? '', (json) => json.replace('"agentId":"agent-omar"', '"agentId":"agent-mallory"'));
+      const truthful = await redis.hget(edited.mission(KNOWN_MISSIONS.cancel), 's');
+
+      const verified = await replay('--prefix', editedPrefix, 'verify');
+      expect(verified.stdout).toMatch(new RegExp(`read-model-drift\\s+${KNOWN_MISSIONS.cancel}\\s+4\\s+\\S+\\s+follows the change of its log events`));
+      const rebuilt = await replay('--prefix', editedPrefix, 'rebuild');
+      expect(rebuilt.code).toBe(EXIT_FINDINGS);
+      expect(rebuilt.stdout).toMatch(/left alone, log hash chain broken\s+1/);
+      expect(rebuilt.stdout).toContain(`Missions whose log hash chain breaks, their read model left as it was`);
+      expect(rebuilt.stdout).toMatch(new RegExp(`as it was .*: ${KNOWN_MISSIONS.cancel}$`, 'm'));
+      expect(await redis.hget(edited.mission(KNOWN_MISSIONS.cancel), 's')).toBe(truthful);
+      const json = await replay('--prefix', editedPrefix, '--json', 'rebuild');
+      expect(json.code).toBe(EXIT_FINDINGS);
+      expect((JSON.parse(json.stdout) as { brokenChain: string[] }).brokenChain).toEqual([KNOWN_MISSIONS.cancel]);
+    } finally {
+      await deleteKeysByPrefix(redis, editedPrefix);
     }
   });
 

@@ -2,6 +2,7 @@ import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, fold, Mission } from '@app/mission';
 import { deleteKeysByPrefix, escapeGlob, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
+import { editEventInPlace } from '../support/log-rewrite';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
@@ -74,7 +75,10 @@ describe('rebuild (real Redis)', () => {
       countersRecounted: true,
     });
     expect(result.eventsPerSecond).toBeGreaterThan(0);
-    expect(new Set(progress.map((p) => p.phase))).toEqual(new Set(['read log', 'find drifted missions', 'write scratch', 'switch']));
+    // The hash gone is a break of the chains' heads, which the rebuild locates as verify does.
+    expect(new Set(progress.map((p) => p.phase))).toEqual(
+      new Set(['read log', 'check heads', 'locate breaks', 'find drifted missions', 'write scratch', 'switch']),
+    );
 
     expect(await redis.hget(keys.mission(ok), 's')).toBe(good);
     expect(await redis.hget(keys.mission(ok), 'st')).toBe('succeeded');
@@ -208,6 +212,24 @@ describe('rebuild (real Redis)', () => {
     expect(deleted).toBe(true);
     expect(result).toMatchObject({ unchanged: 4, switched: 0, restored: 0, unreplayable: [ok] });
     expect(await redis.hget(keys.mission(ok), 's')).toBe(tampered);
+    expect(await scratchKeys(keys)).toEqual([]);
+  });
+
+  // It replayed the changed log and switched the mission: the read model, the last record of what the log said, held the forgery.
+  it("given an event edited in the log, then rebuild leaves its mission's read model as it was and names it, and repairs the others", async () => {
+    const { keys, store } = await knownLog('edited-log');
+    const target = await redis.lindex(keys.missionEvents(cancel), 2);
+    await editEventInPlace(redis, keys, target ?? '', (json) => json.replace('"agentId":"agent-omar"', '"agentId":"agent-mallory"'));
+    const truthful = await redis.hgetall(keys.mission(cancel));
+    const good = JSON.stringify(fold(await store.history(ok)));
+    await redis.hset(keys.mission(ok), 's', JSON.stringify({ ...JSON.parse(good), title: 'tampered' }));
+
+    const result = await rebuildReadModels(redis, keys);
+
+    // The events after the edited one, in the log and in its mission, are not blamed.
+    expect(result).toMatchObject({ brokenChain: [cancel], unreplayable: [], switched: 1, unchanged: 3 });
+    expect(await redis.hgetall(keys.mission(cancel))).toEqual(truthful);
+    expect(await redis.hget(keys.mission(ok), 's')).toBe(good);
     expect(await scratchKeys(keys)).toEqual([]);
   });
 

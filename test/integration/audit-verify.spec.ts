@@ -5,6 +5,7 @@ import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
 import { withEndLineCounted } from '../support/export-lines';
+import { editEventInPlace, rewriteLog } from '../support/log-rewrite';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
 
@@ -239,9 +240,7 @@ describe('verify (real Redis)', () => {
     const last = await logIdOf(keys, retry, 15);
     const [[lastInLog]] = await redis.xrevrange(keys.partitions[0].log, '+', '-', 'COUNT', 1);
     expect(lastInLog).toBe(last);
-    await rewriteLog(keys, (id, fields) =>
-      id === last ? [fields[0], fields[1], fields[2], Buffer.from(fields[3].toString('utf8').replace(/"actor":"[^"]*"/, '"actor":"forged"'))] : fields,
-    );
+    await editEventInPlace(redis, keys, last ?? '', (json) => json.replace(/"actor":"[^"]*"/, '"actor":"forged"'));
 
     const chain = await verifyChains(redis, keys.partitions[0]);
     expect(chain).toEqual([
@@ -249,19 +248,23 @@ describe('verify (real Redis)', () => {
     ]);
   });
 
-  /** Writes the partition's log again, entry by entry with its own id, through `rewrite` (which may change one entry's fields). */
-  async function rewriteLog(keys: KeyLayout, rewrite: (id: string, fields: Buffer[]) => Buffer[]): Promise<void> {
-    const log = keys.partitions[0].log;
-    const entries = (await redis.xrangeBuffer(log, '-', '+')) as [Buffer, Buffer[]][];
-    await redis.del(log);
-    for (const [id, fields] of entries) await redis.xadd(log, id.toString(), ...rewrite(id.toString(), fields));
-  }
+  // The drift was reported as plain read-model drift, whose remedy (rebuild) wrote the forgery over the read model.
+  it('given an event edited in place, then the drift of its mission is said to follow the log change, not drift to rebuild', async () => {
+    const keys = freshKeys('edit-in-place');
+    await buildKnownLog(redis, keys);
+    const target = await logIdOf(keys, cancel, 3);
+    await editEventInPlace(redis, keys, target ?? '', (json) => json.replace('"agentId":"agent-omar"', '"agentId":"agent-mallory"'));
+
+    const result = await verifyLog(redis, keys);
+    expect(culprits(result.findings)).toEqual([`edited ${cancel} v3`, `read-model-drift ${cancel} v4`]);
+    expect(result.findings[1].detail).toMatch(/^follows the change of its log events named above, not drift to rebuild .*: s differs/);
+  });
 
   describe('given log entries of another shape than the append script writes', () => {
     it('given an entry with a forged event before the stored one (readers take the first e), then verify names it instead of passing', async () => {
       const keys = await tamperedImport('two-e', (all) => all);
       const target = await logIdOf(keys, ok, 2);
-      await rewriteLog(keys, (id, fields) => {
+      await rewriteLog(redis, keys, (id, fields) => {
         if (id !== target) return fields;
         const forged = fields[3].toString('utf8').replace(/"agentId":"[^"]*"/, '"agentId":"agent-evil"');
         return [Buffer.from('m'), fields[1], Buffer.from('e'), Buffer.from(forged), ...fields];
@@ -281,7 +284,7 @@ describe('verify (real Redis)', () => {
       await store.append('m-replacement', null, decideCreate(aCreate({ title: 'Zimmer \uFFFD 12' }), at), { actor: 'intake', now: at });
       const target = await logIdOf(keys, 'm-replacement', 1);
       // U+FFFD is EF BF BD in UTF-8; a lone 0xFF decodes to it again, so the decoded text hashed the same.
-      await rewriteLog(keys, (id, fields) => {
+      await rewriteLog(redis, keys, (id, fields) => {
         if (id !== target) return fields;
         const bytes = fields[3];
         const at = bytes.indexOf(Buffer.from([0xef, 0xbf, 0xbd]));

@@ -1,7 +1,9 @@
 import { PartitionKeys } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
+import type { ChainChecker } from './hash-chain';
 import { LogFollower } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
+import type { ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, StoredObject } from './stored-log';
 
 /** Called for every log entry, in log order, with the SHA-1 of its stored JSON and the parsed JSON (null if it does not parse). */
@@ -64,4 +66,32 @@ export class LogWalk implements LogFollower {
       this.onProgress({ phase: READ_LOG_PHASE, done: this.cursor.count, total: Math.max(this.total ?? 0, this.cursor.count) });
     }
   }
+}
+
+/**
+ * Reads the whole log once into both `checker` and `fold`, then checks the heads at the walk's head
+ * (catching up, so the fold follows): verify and rebuild both need the replay and the chains of the
+ * same events. Resolves with the walk, whose position bounds the checker's second walk.
+ */
+export async function walkChainsAndFold(
+  redis: RedisConnection,
+  keys: PartitionKeys,
+  checker: ChainChecker,
+  fold: ReplayFold,
+  onProgress: ProgressListener,
+  batchSize: number,
+): Promise<LogWalk> {
+  const walk = new LogWalk(
+    redis,
+    keys,
+    (entry, hash, stored) => {
+      checker.add(entry, hash, stored);
+      fold.add(entry, stored);
+    },
+    onProgress,
+    batchSize,
+  );
+  await walk.readAll();
+  await checker.checkHeads(redis, keys, walk, onProgress);
+  return walk;
 }

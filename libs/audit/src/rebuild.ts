@@ -4,10 +4,13 @@ import { performance } from 'node:perf_hooks';
 import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { Finding } from './finding';
+import { ChainChecker } from './hash-chain';
+import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
 import { MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
-import { LogCursor, parseStored, sha1Hex, toStoredEntry } from './stored-log';
+import { sha1Hex, toStoredEntry } from './stored-log';
 
 export interface RebuildOptions {
   /** Log entries per XRANGE. Default 500 (REBUILD_LOG_BATCH). */
@@ -56,6 +59,12 @@ export interface RebuildResult {
    * reports them).
    */
   unreplayable: string[];
+  /**
+   * Missions whose log hash chain breaks (an event of theirs edited, deleted, inserted or moved, as
+   * verify names it): their read model is left as it is, since it may be the only record of what
+   * the log said before, and a replay of the changed log would write the change over it.
+   */
+  brokenChain: string[];
   /**
    * True when the status counters hold the statuses of the read model: they already matched the
    * replay and nothing was switched, or they were recounted. False when appends kept changing them
@@ -125,8 +134,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
 /**
  * Rebuilds every mission's read model from the log without stopping anything:
  * 1. replay the whole log in XRANGE batches (the next one fetched while this one is folded), folding
- *    every mission in memory (in place, keeping its events' log ids but no event text; no hashing
- *    of events, which is verify's job);
+ *    every mission in memory (in place, keeping its events' log ids but no event text), and check
+ *    its hash chains as verify does: a mission whose chain breaks is left alone and named
+ *    (`brokenChain`);
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
  *    by version, status and SHA-1 of `s`, the mission index's entry, the whole event list by SHA-1
  *    of its ids, and the sets of the data subjects its create names), so that a read model that is
@@ -166,6 +176,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     subjectsReindexed: total((r) => r.subjectsReindexed),
     subjectsUnindexed: total((r) => r.subjectsUnindexed),
     unreplayable: results.flatMap((r) => r.unreplayable),
+    brokenChain: results.flatMap((r) => r.brokenChain),
     countersRecounted: results.every((r) => r.countersRecounted),
     eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
     ms: Math.round(ms),
@@ -198,18 +209,20 @@ export async function rebuildPartition(
 
   // The log ids of each mission's events, to compare its whole event list (not only its length and last entry).
   const fold = new ReplayFold({ keepLogIds: true });
-  const cursor = new LogCursor(redis, keys.log, options.batchSize ?? REBUILD_LOG_BATCH);
-  const total = await redis.xlen(keys.log);
-  for await (const batch of cursor.batches()) {
-    for (const entry of batch) fold.add(entry, parseStored(entry.json));
-    onProgress({ phase: REPLAY_PHASE, done: cursor.count, total: Math.max(total, cursor.count) });
-  }
+  // The walk hashes each event as verify's does: a replay of a log that was changed would write the
+  // change over a read model that may still hold what the log said before.
+  const checker = new ChainChecker();
+  const batchSize = options.batchSize ?? REBUILD_LOG_BATCH;
+  const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
+  const broken = brokenChains(await checker.findings(redis, keys, walk.position, { batchSize, onProgress }));
   const replayed = performance.now();
 
   const rebuilt: MissionFold[] = [];
   const unreplayable: string[] = [];
+  const brokenChain: string[] = [];
   for (const mission of fold.values()) {
-    if (mission.state && !mission.failure && belongsHere(mission.missionId)) rebuilt.push(mission);
+    if (broken === 'all' || broken.has(mission.missionId)) brokenChain.push(mission.missionId);
+    else if (mission.state && !mission.failure && belongsHere(mission.missionId)) rebuilt.push(mission);
     else unreplayable.push(mission.missionId);
   }
 
@@ -305,15 +318,16 @@ export async function rebuildPartition(
   const ms = finished - started;
   return {
     runId,
-    events: cursor.count,
+    events: walk.events,
     missions: fold.missions,
     unchanged: rebuilt.length - found.length,
     ...result,
     subjectsReindexed,
     subjectsUnindexed,
     unreplayable,
+    brokenChain,
     countersRecounted: recounted,
-    eventsPerSecond: ms > 0 ? Math.round((cursor.count / ms) * 1000) : 0,
+    eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
     ms: Math.round(ms),
     timings: {
       replayMs: Math.round(replayed - started),
@@ -324,6 +338,17 @@ export async function rebuildPartition(
       recountMs: Math.round(finished - subjectsIndexedAt),
     },
   };
+}
+
+/**
+ * The missions whose log events the chain findings name; 'all' when one names no mission (an entry
+ * without one, or too many breaks to explain). Not a drifted read model, which is rebuild's to repair,
+ * nor a head that names no last event: a mission's `h` (rebuild never writes one it has, and writes
+ * the whole hash of a mission whose hash is gone, the documented remedy) or the log head.
+ */
+function brokenChains(findings: Finding[]): Set<string> | 'all' {
+  const named = findings.filter((finding) => finding.kind !== 'read-model-drift' && finding.kind !== 'head-mismatch').map((finding) => finding.missionId);
+  return named.includes('') ? 'all' : new Set(named);
 }
 
 interface DriftedMission {

@@ -3,7 +3,7 @@ import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { Finding } from './finding';
 import { ChainChecker } from './hash-chain';
-import { LogWalk } from './log-walk';
+import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
 import { compareReadModel, NotChecked } from './read-model-drift';
 import { ReplayFold } from './replay-fold';
@@ -90,21 +90,10 @@ export async function verifyPartition(
   const checker = new ChainChecker(belongsHere);
   // history and state read a mission's events through its event list: verify holds the lists to the log.
   const fold = new ReplayFold({ keepLogIds: true });
-  const walk = new LogWalk(
-    redis,
-    keys,
-    (entry, hash, stored) => {
-      checker.add(entry, hash, stored);
-      fold.add(entry, stored);
-    },
-    onProgress,
-    batchSize,
-  );
-  await walk.readAll();
-  await checker.checkHeads(redis, keys, walk, onProgress);
+  const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
   const { findings: drift, notChecked } = await compareReadModel(redis, keys, fold, walk, onProgress);
   const chain = await checker.findings(redis, keys, walk.position, { batchSize, onProgress });
-  const findings = [...chain, ...drift];
+  const findings = [...chain, ...drift.map((finding) => followingLogChange(finding, chain))];
   const ms = performance.now() - started;
   return {
     ok: findings.length === 0,
@@ -114,5 +103,18 @@ export async function verifyPartition(
     missions: fold.missions,
     eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
     ms: Math.round(ms),
+  };
+}
+
+/**
+ * A mission's drift from a replay of a log changed under it is the change's consequence, not drift to
+ * repair: its read model may still hold what the log said before, and `rebuild` leaves it alone. Said
+ * so, for the operator's remedy to be the log's.
+ */
+function followingLogChange(finding: Finding, chain: Finding[]): Finding {
+  if (!finding.missionId || !chain.some((c) => c.missionId === finding.missionId && c.kind !== 'read-model-drift')) return finding;
+  return {
+    ...finding,
+    detail: `follows the change of its log events named above, not drift to rebuild (the read model may still hold what the log said before): ${finding.detail}`,
   };
 }

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliIo, EXIT_FINDINGS, EXIT_OK, runReplay } from '../../scripts/replay';
+
+const ROOT = join(__dirname, '../..');
+/** A file's text with its line breaks made spaces, so a sentence reads the same wherever it wraps. */
+const flat = (file: string): string => readFileSync(join(ROOT, file), 'utf8').replace(/\s+/g, ' ');
+
+/** `replay --help`, run in-process (no Redis needed), its output with line breaks made spaces. */
+async function help(): Promise<string> {
+  let stdout = '';
+  const io: CliIo = { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true }, env: {} };
+  expect(await runReplay(['--help'], io)).toBe(EXIT_OK);
+  return stdout.replace(/\s+/g, ' ');
+}
+
+describe("the replay CLI's exit codes in the docs", () => {
+  // rebuild exited 0 over a changed log, and the docs said it reported the missions as unchanged.
+  it('given a mission whose log hash chain breaks, then the README, the --help and the operations table give the exit code rebuild ends with', async () => {
+    expect(flat('README.md')).toContain(`${EXIT_FINDINGS} \`verify\` found problems, or \`rebuild\` left missions whose log hash chain breaks as they were`);
+    expect(await help()).toContain(
+      `${EXIT_FINDINGS} verify found problems (the report names them), or rebuild left missions whose log hash chain breaks as they were`,
+    );
+    expect(flat('docs/operations.md')).toContain(
+      `leaves the read model of each mission whose hash chain breaks as it is (it may be the only record of what the log said), names those missions and exits ${EXIT_FINDINGS}`,
+    );
+  });
+});
