@@ -26,6 +26,9 @@ import {
   REBUILD_LOG_BATCH,
   stateAt,
   scanExport,
+  describeGap,
+  gapsFoldedAcross,
+  missingVersions,
   verifyLog,
 } from '@app/audit';
 import { KEY_PREFIX_PATTERN } from '@app/config';
@@ -75,7 +78,8 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  done (or the reader of the output stopped early, e.g. | head)
   1  verify found problems (the report names them), or rebuild left missions whose log hash chain
-     breaks as they were (it names them; the log was changed: see verify)
+     breaks as they were (it names them; the log was changed: see verify), or history or state met
+     versions of the mission missing from the log (history names them; state folds nothing across them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses)
   3  verify found no log under the prefix (a wrong --prefix or --partitions), or rewrap-keys no
@@ -190,9 +194,14 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const events = await new MissionStore(redis, keys).history(missionId);
         if (events.length === 0) throw unknownMission(missionId, keys);
         const rows = timeline(events);
-        if (g.json) return void out(JSON.stringify({ missionId, events: rows }, null, 2));
+        // An event deleted from the log leaves its neighbours side by side: an audit must not read that as the whole story.
+        const missing = missingVersions(events);
+        if (missing.length > 0) exitCode = EXIT_FINDINGS;
+        if (g.json) return void out(JSON.stringify({ missionId, events: rows, missing }, null, 2));
         out(`Mission ${missionId}: ${rows.length} events, correlation ${rows[0].correlationId}`);
         out(historyTable(rows, options.wide));
+        for (const gap of missing) out(describeGap(gap));
+        if (missing.length > 0) err(`mission ${missionId}: versions are missing from the log (run verify)`);
       });
     });
 
@@ -211,6 +220,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const latest = events[events.length - 1].version;
         if (options.version !== undefined && options.version > latest) {
           throw new CliError(`mission ${missionId} has ${latest} versions; there is no version ${options.version}`);
+        }
+        // A fold across a deleted event is a state the mission never had.
+        const crossed = gapsFoldedAcross(events, { at: options.at, version: options.version });
+        if (crossed.length > 0) {
+          throw new CliError(`mission ${missionId}: ${crossed.map(describeGap).join(', ')}; no state is folded across it (run verify)`, EXIT_FINDINGS);
         }
         const state = stateAt(events, { at: options.at, version: options.version });
         if (!state) throw new CliError(`mission ${missionId} did not exist yet at ${options.at?.toISOString()} (created ${events[0].at})`);

@@ -25,4 +25,13 @@ describe("the replay CLI's exit codes in the docs", () => {
       `leaves the read model of each mission whose hash chain breaks as it is (it may be the only record of what the log said), names those missions and exits ${EXIT_FINDINGS}`,
     );
   });
+
+  // history and state passed over a deleted event with exit 0.
+  it('given versions missing from the log, then the README and the --help give the exit code history and state end with', async () => {
+    const readme = flat('README.md');
+    expect(readme).toContain(`or \`history\` or \`state\` met versions of the mission missing from the log`);
+    expect(readme).toContain(`missing from the log\`; \`missing\` in \`--json\`), with exit ${EXIT_FINDINGS} |`);
+    expect(readme).toContain(`a fold that would pass over a version missing from the log is refused with exit ${EXIT_FINDINGS}, naming it`);
+    expect(await help()).toContain('or history or state met versions of the mission missing from the log');
+  });
 });

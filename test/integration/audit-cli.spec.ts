@@ -318,6 +318,38 @@ describe('replay CLI (command functions, real Redis)', () => {
     }
   });
 
+  // history printed 14 events jumping v7 to v9, and state --version 9 folded across the gap, both with exit 0.
+  it('given an event deleted from the log, then history names the missing version and exits 1, and state refuses to fold across it', async () => {
+    const gapPrefix = testKeyPrefix('audit-cli-gap');
+    const gapped = new KeyLayout(gapPrefix);
+    try {
+      await buildKnownLog(redis, gapped);
+      const victim = await redis.lindex(gapped.missionEvents(retry), 7);
+      expect(await redis.xdel(gapped.partitions[0].log, victim ?? '')).toBe(1);
+
+      const history = await replay('--prefix', gapPrefix, 'history', retry);
+      expect(history.code).toBe(EXIT_FINDINGS);
+      expect(history.stdout).toContain(`Mission ${retry}: 14 events`);
+      expect(history.stdout).toMatch(/^v8 missing from the log$/m);
+      expect(history.stderr).toContain(`mission ${retry}: versions are missing from the log (run verify)`);
+      const json = await replay('--prefix', gapPrefix, '--json', 'history', retry);
+      expect(json.code).toBe(EXIT_FINDINGS);
+      expect((JSON.parse(json.stdout) as { missing: unknown }).missing).toEqual([{ from: 8, to: 8 }]);
+
+      for (const point of [['--version', '9'], []]) {
+        const across = await replay('--prefix', gapPrefix, 'state', retry, ...point);
+        expect(across.code).toBe(EXIT_FINDINGS);
+        expect(across.stdout).toBe('');
+        expect(across.stderr).toContain(`mission ${retry}: v8 missing from the log; no state is folded across it (run verify)`);
+      }
+      const before = await replay('--prefix', gapPrefix, 'state', retry, '--version', '7');
+      expect(before.code).toBe(EXIT_OK);
+      expect(before.stdout).toContain('version 7 of 15');
+    } finally {
+      await deleteKeysByPrefix(redis, gapPrefix);
+    }
+  });
+
   it('export then import into an empty prefix reproduces the log; import refuses a prefix with a log', async () => {
     const file = path.join(dir, 'backup.jsonl');
     const exported = await replay('export', '--out', file);

@@ -1,4 +1,4 @@
-import { summarize, timeline, stateAt, verifyLog } from '@app/audit';
+import { gapsFoldedAcross, missingVersions, summarize, timeline, stateAt, verifyLog } from '@app/audit';
 import { KeyLayout, MissionStore, parseLogEntry, readLog } from '@app/event-store';
 import {
   CURRENT_SCHEMA_VERSION,
@@ -123,6 +123,20 @@ describe('history and time travel (real Redis)', () => {
     expect(stateAt(events, { at: knownStepTime(4) })?.version).toBe(3);
     expect(stateAt(events, { at: new Date(knownStepTime(4).getTime() - 1) })?.version).toBe(2);
     expect(stateAt(events, { at: knownStepTime(0) })).toBeNull();
+  });
+
+  it('given an event missing from a history, then the gap is named, and only a fold that passes it crosses it', async () => {
+    const events = (await store.history(ok)).filter((event) => event.version !== 3);
+    expect(missingVersions(events)).toEqual([{ from: 3, to: 3 }]);
+    expect(missingVersions((await store.history(ok)).filter((event) => event.version < 2 || event.version > 4))).toEqual([{ from: 2, to: 4 }]);
+    expect(gapsFoldedAcross(events, { version: 2 })).toEqual([]);
+    expect(gapsFoldedAcross(events, { version: 3 })).toEqual([]);
+    expect(gapsFoldedAcross(events, { version: 4 })).toEqual([{ from: 3, to: 3 }]);
+    // v4 (started) happened at step 6.
+    expect(gapsFoldedAcross(events, { at: knownStepTime(5) })).toEqual([]);
+    expect(gapsFoldedAcross(events, { at: knownStepTime(6) })).toEqual([{ from: 3, to: 3 }]);
+    expect(gapsFoldedAcross(events)).toEqual([{ from: 3, to: 3 }]);
+    expect(gapsFoldedAcross(await store.history(ok))).toEqual([]);
   });
 
   it('given a version, then stateAt folds events up to it; without a point it is the read model', async () => {

@@ -96,3 +96,29 @@ export function timeline(events: readonly MissionEvent[]): TimelineRow[] {
       causationId: event.causationId,
     }));
 }
+
+/** Versions `from` to `to` (inclusive) of a mission, none of which its events hold. */
+export interface VersionGap {
+  from: number;
+  to: number;
+}
+
+/**
+ * The versions below the last of `events` (one mission's, any order) that none of them has: an event
+ * deleted from the log, whose neighbours history would otherwise show side by side. Ranges, not
+ * lists: a forged version can be as large as a number goes.
+ */
+export function missingVersions(events: readonly MissionEvent[]): VersionGap[] {
+  const gaps: VersionGap[] = [];
+  let expected = 1;
+  for (const version of events.map((event) => event.version).sort((a, b) => a - b)) {
+    if (version > expected) gaps.push({ from: expected, to: version - 1 });
+    expected = Math.max(expected, version + 1);
+  }
+  return gaps;
+}
+
+/** A gap as history prints it, e.g. "v14 missing from the log" or "v14–v20 missing from the log (7 versions)". */
+export function describeGap({ from, to }: VersionGap): string {
+  return from === to ? `v${from} missing from the log` : `v${from}–v${to} missing from the log (${to - from + 1} versions)`;
+}
