@@ -191,11 +191,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (missionId: string, options: { wide: boolean }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
+        // Read before the events: an append in between then makes the list shorter than them, never a false gap.
+        const listed = await redis.llen(keys.missionEvents(missionId));
         const events = await new MissionStore(redis, keys).history(missionId);
         if (events.length === 0) throw unknownMission(missionId, keys);
         const rows = timeline(events);
         // An event deleted from the log leaves its neighbours side by side: an audit must not read that as the whole story.
-        const missing = missingVersions(events);
+        const missing = missingVersions(events, listed);
         if (missing.length > 0) exitCode = EXIT_FINDINGS;
         if (g.json) return void out(JSON.stringify({ missionId, events: rows, missing }, null, 2));
         out(`Mission ${missionId}: ${rows.length} events, correlation ${rows[0].correlationId}`);
@@ -215,16 +217,19 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (missionId: string, options: { at?: Date; version?: number }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
+        // Read before the events, as for history.
+        const listed = await redis.llen(keys.missionEvents(missionId));
         const events = await new MissionStore(redis, keys).history(missionId);
         if (events.length === 0) throw unknownMission(missionId, keys);
         const latest = events[events.length - 1].version;
-        if (options.version !== undefined && options.version > latest) {
-          throw new CliError(`mission ${missionId} has ${latest} versions; there is no version ${options.version}`);
-        }
-        // A fold across a deleted event is a state the mission never had.
-        const crossed = gapsFoldedAcross(events, { at: options.at, version: options.version });
+        // A fold across a deleted event is a state the mission never had (checked first: a version
+        // lost at the end is missing, not one the mission never reached).
+        const crossed = gapsFoldedAcross(events, { at: options.at, version: options.version }, listed);
         if (crossed.length > 0) {
           throw new CliError(`mission ${missionId}: ${crossed.map(describeGap).join(', ')}; no state is folded across it (run verify)`, EXIT_FINDINGS);
+        }
+        if (options.version !== undefined && options.version > latest) {
+          throw new CliError(`mission ${missionId} has ${latest} versions; there is no version ${options.version}`);
         }
         const state = stateAt(events, { at: options.at, version: options.version });
         if (!state) throw new CliError(`mission ${missionId} did not exist yet at ${options.at?.toISOString()} (created ${events[0].at})`);

@@ -345,6 +345,20 @@ describe('replay CLI (command functions, real Redis)', () => {
       const before = await replay('--prefix', gapPrefix, 'state', retry, '--version', '7');
       expect(before.code).toBe(EXIT_OK);
       expect(before.stdout).toContain('version 7 of 15');
+
+      // A mission's last event deleted leaves no neighbour after it: its event list still names it.
+      const lastOfOk = await redis.lindex(gapped.missionEvents(ok), 5);
+      expect(await redis.xdel(gapped.partitions[0].log, lastOfOk ?? '')).toBe(1);
+      const tail = await replay('--prefix', gapPrefix, 'history', ok);
+      expect(tail.code).toBe(EXIT_FINDINGS);
+      expect(tail.stdout).toMatch(/^v6 missing from the log$/m);
+      for (const point of [['--version', '6'], []]) {
+        const across = await replay('--prefix', gapPrefix, 'state', ok, ...point);
+        expect(across.code).toBe(EXIT_FINDINGS);
+        expect(across.stderr).toContain(`mission ${ok}: v6 missing from the log; no state is folded across it`);
+      }
+      expect((await replay('--prefix', gapPrefix, 'state', ok, '--version', '5')).code).toBe(EXIT_OK);
+      expect((await replay('--prefix', gapPrefix, 'history', KNOWN_MISSIONS.dead)).code).toBe(EXIT_OK);
     } finally {
       await deleteKeysByPrefix(redis, gapPrefix);
     }

@@ -105,16 +105,19 @@ export interface VersionGap {
 
 /**
  * The versions below the last of `events` (one mission's, any order) that none of them has: an event
- * deleted from the log, whose neighbours history would otherwise show side by side. Ranges, not
- * lists: a forged version can be as large as a number goes.
+ * deleted from the log, whose neighbours history would otherwise show side by side. `listed`, the
+ * length of the mission's event list, also names the versions after the last event that the list
+ * has and the log lost (a deleted last event leaves no neighbour after it). Ranges, not lists: a
+ * forged version can be as large as a number goes.
  */
-export function missingVersions(events: readonly MissionEvent[]): VersionGap[] {
+export function missingVersions(events: readonly MissionEvent[], listed = 0): VersionGap[] {
   const gaps: VersionGap[] = [];
   let expected = 1;
   for (const version of events.map((event) => event.version).sort((a, b) => a - b)) {
     if (version > expected) gaps.push({ from: expected, to: version - 1 });
     expected = Math.max(expected, version + 1);
   }
+  if (listed >= expected) gaps.push({ from: expected, to: listed });
   return gaps;
 }
 

@@ -34,10 +34,14 @@ export function stateAt(events: readonly MissionEvent[], point: PointInTime = {}
 
 /**
  * The versions missing from `events` that a fold up to `point` would pass over (those below the last
- * version it takes): a state folded across them is one the mission never had.
+ * version it takes): a state folded across them is one the mission never had. `listed` (the length
+ * of the mission's event list) names versions lost after the last event too: their times are
+ * unknown, so a fold that takes the last event and is not bounded by its version passes over them.
  */
-export function gapsFoldedAcross(events: readonly MissionEvent[], point: PointInTime = {}): VersionGap[] {
+export function gapsFoldedAcross(events: readonly MissionEvent[], point: PointInTime = {}, listed = 0): VersionGap[] {
   const taken = eventsUpTo(events, point);
   const last = taken.length > 0 ? taken[taken.length - 1].version : 0;
-  return missingVersions(taken).filter((gap) => gap.from < last);
+  const within = missingVersions(taken).filter((gap) => gap.from < last);
+  const reachesEnd = taken.length > 0 && taken.length === events.length && (point.version === undefined || point.version > last);
+  return reachesEnd ? [...within, ...missingVersions(events, listed).filter((gap) => gap.from > last)] : within;
 }
