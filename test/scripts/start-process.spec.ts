@@ -296,59 +296,54 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  /**
+   * Starts the Odoo connector with `env` against a fake Odoo and expects it refused at start: exit 78
+   * before it listens, no stack, no call reaching Odoo (refused before anything ran). Its stderr.
+   */
+  const refusedConnector = async (env: NodeJS.ProcessEnv): Promise<string> => {
+    const odoo = await FakeOdooServer.start();
+    try {
+      const port = await findFreePort();
+      const connector = run(['dist/apps/connector-odoo/src/main.js'], { ...baseEnv(), ...odoo.connection, PORT: String(port), ...env });
+      running.push(connector.child);
+      expect(await exitedOrListening(connector.child, port)).toBe('exited');
+      expect(await connector.exited).toBe(78);
+      const stderr = connector.stderr.join('\n');
+      expect(stderr).not.toMatch(/^\s+at /m);
+      expect(odoo.calls).toHaveLength(0);
+      return stderr;
+    } finally {
+      await odoo.close();
+    }
+  };
+
   it('given data keys wrapped under a master key it is not configured with, then the Odoo connector exits 78 naming both key ids, and never listens', async () => {
     const rotatedPrefix = testKeyPrefix('start-process-connector-master-key');
     const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
-    const odoo = await FakeOdooServer.start();
     try {
       const store = new SubjectKeyStore(redis, new GuestDataKeys(rotatedPrefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
       await store.keysFor(['guest:4711']);
-      const port = await findFreePort();
-      const env = { ...baseEnv(), ...odoo.connection, KEY_PREFIX: rotatedPrefix, PORT: String(port), DATA_KEY_SECRET: otherSecret };
-      const connector = run(['dist/apps/connector-odoo/src/main.js'], env);
-      running.push(connector.child);
 
-      expect(await exitedOrListening(connector.child, port)).toBe('exited');
-      expect(await connector.exited).toBe(78);
+      const stderr = await refusedConnector({ KEY_PREFIX: rotatedPrefix, DATA_KEY_SECRET: otherSecret });
       const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
-      const stderr = connector.stderr.join('\n');
       expect(stderr).toMatch(/^connector-odoo: invalid configuration:$/m);
       expect(stderr).toContain(
         `  - the data keys under KEY_PREFIX=${rotatedPrefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
           'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES',
       );
-      expect(stderr).not.toMatch(/^\s+at /m);
-      // Refused before anything ran: no poll reached Odoo.
-      expect(odoo.calls).toHaveLength(0);
     } finally {
-      await odoo.close();
       await deleteKeysByPrefix(redis, rotatedPrefix);
     }
   });
 
   it('given LOG_PARTITIONS other than the one the key prefix was set up with, then the Odoo connector exits 78 naming both, and never polls Odoo', async () => {
     const partitioned = testKeyPrefix('start-process-connector-partitions');
-    const odoo = await FakeOdooServer.start();
     try {
       await redis.set(`${partitioned}config:log-partitions`, '2');
-      const port = await findFreePort();
-      const connector = run(['dist/apps/connector-odoo/src/main.js'], {
-        ...baseEnv(),
-        ...odoo.connection,
-        KEY_PREFIX: partitioned,
-        PORT: String(port),
-        LOG_PARTITIONS: '1',
-      });
-      running.push(connector.child);
 
-      expect(await exitedOrListening(connector.child, port)).toBe('exited');
-      expect(await connector.exited).toBe(78);
-      const stderr = connector.stderr.join('\n');
+      const stderr = await refusedConnector({ KEY_PREFIX: partitioned, LOG_PARTITIONS: '1' });
       expect(stderr).toMatch(/^connector-odoo: invalid configuration:\n {2}- LOG_PARTITIONS=1, but this KEY_PREFIX was set up with LOG_PARTITIONS=2/m);
-      expect(stderr).not.toMatch(/^\s+at /m);
-      expect(odoo.calls).toHaveLength(0);
     } finally {
-      await odoo.close();
       await deleteKeysByPrefix(redis, partitioned);
     }
   });
