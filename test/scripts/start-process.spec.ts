@@ -273,23 +273,32 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  /**
+   * A subject's data key under `prefix`, wrapped under one master key (as after a rotation), and the
+   * secret of another: a process configured with that one only must refuse to start with `refusal`.
+   */
+  const keyUnderAnotherMasterKey = async (prefix: string): Promise<{ otherSecret: string; refusal: string }> => {
+    const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
+    const store = new SubjectKeyStore(redis, new GuestDataKeys(prefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
+    await store.keysFor(['guest:4711']);
+    const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
+    const refusal =
+      `  - the data keys under KEY_PREFIX=${prefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
+      'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES';
+    return { otherSecret, refusal };
+  };
+
   it('given data keys wrapped under a master key it is not configured with, then the intake exits 78 naming both key ids and the variables, without a stack', async () => {
     const rotatedPrefix = testKeyPrefix('start-process-master-key');
-    const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
     try {
-      const store = new SubjectKeyStore(redis, new GuestDataKeys(rotatedPrefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
-      await store.keysFor(['guest:4711']);
+      const { otherSecret, refusal } = await keyUnderAnotherMasterKey(rotatedPrefix);
       const intake = run(['dist/apps/intake/src/main.js'], { ...baseEnv(), KEY_PREFIX: rotatedPrefix, PORT: '0', DATA_KEY_SECRET: otherSecret });
       running.push(intake.child);
 
       expect(await intake.exited).toBe(78);
-      const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
       const stderr = intake.stderr.join('\n');
       expect(stderr).toMatch(/^intake: invalid configuration:$/m);
-      expect(stderr).toContain(
-        `  - the data keys under KEY_PREFIX=${rotatedPrefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
-          'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES',
-      );
+      expect(stderr).toContain(refusal);
       expect(stderr).not.toMatch(/cannot listen|^\s+at /m);
     } finally {
       await deleteKeysByPrefix(redis, rotatedPrefix);
@@ -319,18 +328,12 @@ describe('the services and npm start as processes', () => {
 
   it('given data keys wrapped under a master key it is not configured with, then the Odoo connector exits 78 naming both key ids, and never listens', async () => {
     const rotatedPrefix = testKeyPrefix('start-process-connector-master-key');
-    const [rotatedSecret, otherSecret] = ['rotated-master-key-for-guest-data-9876543210', 'stale-master-key-for-guest-data-0123456789'];
     try {
-      const store = new SubjectKeyStore(redis, new GuestDataKeys(rotatedPrefix), MasterKeyRing.fromSecrets(rotatedSecret), new SubjectKeyCache(0, 1));
-      await store.keysFor(['guest:4711']);
+      const { otherSecret, refusal } = await keyUnderAnotherMasterKey(rotatedPrefix);
 
       const stderr = await refusedConnector({ KEY_PREFIX: rotatedPrefix, DATA_KEY_SECRET: otherSecret });
-      const [rotated, configured] = [rotatedSecret, otherSecret].map((secret) => MasterKeyRing.fromSecrets(secret).current.id);
       expect(stderr).toMatch(/^connector-odoo: invalid configuration:$/m);
-      expect(stderr).toContain(
-        `  - the data keys under KEY_PREFIX=${rotatedPrefix} are wrapped under master key ${rotated}, which is not configured (configured: ${configured}): ` +
-          'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or list it in DATA_KEY_PREVIOUS_SECRETS/DATA_KEY_PREVIOUS_FILES',
-      );
+      expect(stderr).toContain(refusal);
     } finally {
       await deleteKeysByPrefix(redis, rotatedPrefix);
     }
