@@ -1,6 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { STREAM_CONNECTED_EVENT, STREAM_HEARTBEAT_MS, STREAM_PING_EVENT, STREAM_SILENT_INTERVALS } from '../../libs/mission/src/live-stream-protocol';
+import {
+  STREAM_CONNECTED_EVENT,
+  STREAM_HEARTBEAT_MS,
+  STREAM_PING_EVENT,
+  STREAM_SILENT_INTERVALS,
+  STREAM_UNAVAILABLE_EVENT,
+} from '../../libs/mission/src/live-stream-protocol';
 import { api, ApiFailure } from './api';
+import { noteUnavailable } from './unavailable';
 
 /** Wait before opening the stream again after it dropped; doubled after each attempt that fails, up to MAX_RECONNECT_MS. */
 const RECONNECT_MS = 1_000;
@@ -28,7 +35,8 @@ export function reconnectDelay(failures: number): number {
  * each time (reconnectDelay), until a stream starts. A connection that shows nothing, not even the
  * server's ping, for STREAM_SILENT_INTERVALS heartbeats is taken for dead (a stalled proxy, a
  * sleeping laptop's socket: EventSource itself would wait for ever) and reconnected the same way.
- * `filter` is the stream's query (type, status, missionId).
+ * `filter` is the stream's query (type, status, missionId). An `unavailable` event (a mission's
+ * guest data the intake cannot open) is kept for every page that shows that mission (noteUnavailable).
  */
 export function useLiveEvents(filter: Record<string, string | undefined>, onChange: () => void): LiveState {
   const [state, setState] = useState<LiveState>({ phase: 'connecting' });
@@ -86,6 +94,11 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
           const announced = Number((message as MessageEvent).data);
           if (Number.isFinite(announced) && announced > 0) heartbeatMs = announced;
           heard();
+        });
+        // Before the mission's events, whose personal fields then read [unavailable]: said where staff look at that mission.
+        source.addEventListener(STREAM_UNAVAILABLE_EVENT, (message) => {
+          heard();
+          noteUnavailable(String((message as MessageEvent).data));
         });
         source.onerror = () => {
           // The browser would retry with the same (soon expired) token: reconnect with a new one instead.

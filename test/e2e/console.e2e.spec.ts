@@ -241,6 +241,50 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     }
   });
 
+  it('given a mission whose guest data was altered in the log, then its row and its page say its guest data cannot be shown and to call an operator, with its id, also after a reload', async () => {
+    await open('Missions', 'Missions');
+    await page.getByText('Live', { exact: true }).waitFor();
+    const title = `Towels for room 12 ${Date.now()}`;
+    const { id } = (
+      await system.api
+        .post('/api/missions')
+        .send({
+          type: 'guest_support',
+          title,
+          description: 'The guest asks for towels.',
+          priority: 'low',
+          payload: { language: 'en', guest: { id: 'g-console-altered', name: 'Tom Altered' }, message: 'Two more towels, please.' },
+        })
+        .expect(201)
+    ).body as { id: string };
+    await page.getByRole('link', { name: title }).waitFor();
+    // As someone with write access to Redis could: the create once more, a character of its ciphertext changed.
+    const log = system.keys.of(id).log;
+    const created = (await system.redis.xrange(log, '-', '+')).map(([, fields]) => fields).find((fields) => fields.includes(id));
+    const json = created?.[created.indexOf('e') + 1] ?? '';
+    const token = (JSON.parse(json) as { data: { description: string } }).data.description;
+    const altered = token.slice(0, -10) + (token.at(-10) === 'A' ? 'B' : 'A') + token.slice(-9);
+    await system.redis.xadd(log, '*', 'm', id, 'e', json.replace(token, altered));
+
+    // The intake's `unavailable` event naming the mission used to go unread: nothing said its data was damaged.
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: title }) });
+    await row.getByText('Guest data damaged: cannot be shown. Call an operator').waitFor({ timeout: 5_000 });
+    expect(await row.innerText()).toContain(id);
+    expect(await seriousViolations()).toEqual([]);
+
+    await page.getByRole('link', { name: title }).click();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    const alert = page.getByRole('alert').filter({ hasText: "This mission's guest data cannot be shown" });
+    await alert.waitFor();
+    expect(await alert.innerText()).toMatch(new RegExp(`integrity check.*call an operator and give them the mission id ${id}`, 's'));
+    expect(await seriousViolations()).toEqual([]);
+    await screenshot('mission-guest-data-damaged');
+    // The stream says it once; the tab keeps it, so a reload of the page still shows it.
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    await alert.waitFor();
+  });
+
   it('given a dead letter, then Requeue on the Dead letters page requeues it as the operator', async () => {
     const created = await system.api
       .post('/api/missions')

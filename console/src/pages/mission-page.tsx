@@ -4,6 +4,7 @@ import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
 import { RequestRows, WholePayload } from '../request-view';
+import { UnavailableGuestDataNote } from '../unavailable';
 import { missionsListAddress } from './missions-page';
 
 interface ChainCheck {
@@ -49,6 +50,8 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
       <PageTitle live={live} headingRef={heading}>
         <span id="mission-title">{current?.title ?? 'Mission'}</span>
       </PageTitle>
+      {/* Above all else on the page: what it shows of the guest cannot be trusted, and it needs an operator. */}
+      <UnavailableGuestDataNote missionId={id} />
       <ErrorNote error={mission.error ?? failure} />
       {current && (
         <>

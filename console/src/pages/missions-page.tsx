@@ -5,6 +5,7 @@ import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { CommittedInput, ErrorNote, PageTitle, useLoaded } from '../parts';
 import { listAddress, ListView, listViewOf, showListView } from '../route';
+import { UnavailableGuestDataNote } from '../unavailable';
 
 const FILTER_FIELDS = ['title', 'status', 'type', 'priority', 'agentId', 'createdFrom', 'createdTo'] as const;
 type FilterField = (typeof FILTER_FIELDS)[number];
@@ -116,6 +117,7 @@ export function MissionsPage({ address }: { address: string }) {
                 <tr key={mission.id}>
                   <td class="free-text">
                     <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+                    <UnavailableGuestDataNote missionId={mission.id} compact />
                   </td>
                   <td>
                     <span class={`status status-${mission.status}`}>{mission.status}</span>

@@ -5,6 +5,7 @@ import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
 import { RequestRows, WholePayload } from '../request-view';
 import { listViewOf, showListView } from '../route';
+import { UnavailableGuestDataNote } from '../unavailable';
 
 /** Results per page: each comes with its output to read and edit. */
 const REVIEWS_PER_PAGE = 20;
@@ -132,6 +133,7 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
       <h2 id={`title-${mission.id}`}>
         <a href={`#/missions/${mission.id}`}>{mission.title}</a>
       </h2>
+      <UnavailableGuestDataNote missionId={mission.id} compact />
       <p class="muted">
         {/* When the result came in for review: updatedAt moves on with MissionReviewOverdue, which is no news of the result. */}
         {mission.type} · {mission.priority} · attempt {mission.attempts} ·{' '}

@@ -22,6 +22,20 @@ export const STREAM_PING_EVENT = 'ping';
  */
 export const STREAM_UNAVAILABLE_EVENT = 'unavailable';
 
+/**
+ * The message of a STREAM_UNAVAILABLE_EVENT about one mission's guest data (altered where it is
+ * stored, the 500's message): `message` with the mission named at its end, where
+ * missionOfUnavailableNotice finds it. A master key mismatch names no mission: it is every one's.
+ */
+export function unavailableNoticeMessage(message: string, missionId: string): string {
+  return `${message} (mission ${missionId})`;
+}
+
+/** The mission a STREAM_UNAVAILABLE_EVENT's message names (unavailableNoticeMessage), or undefined when it names none. */
+export function missionOfUnavailableNotice(message: string): string | undefined {
+  return /\(mission ([^\s()]+)\)$/.exec(message)?.[1];
+}
+
 /** The heartbeat interval a client assumes until the first ping says the server's (SSE_HEARTBEAT_MS's default). */
 export const STREAM_HEARTBEAT_MS = 15_000;
 

@@ -3,7 +3,7 @@ import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, parseLogEntry } from '@app/event-store';
 import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
-import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER } from '@app/mission';
+import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER, unavailableNoticeMessage } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { logMasterKeyMismatchOnce, toErrorBody } from '../http/error-body.filter';
@@ -218,7 +218,7 @@ export class EventStreamService implements OnModuleDestroy {
       const body = toErrorBody(failure);
       if (failure instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
       else {
-        body.message = `${body.message} (mission ${missionId})`;
+        body.message = unavailableNoticeMessage(body.message, missionId);
         this.logUnreadableOnce(missionId, failure);
       }
       const event = eventWithPersonalFieldsAs(events[i], UNAVAILABLE_MARKER);
