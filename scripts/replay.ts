@@ -330,7 +330,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .addHelpText(
       'after',
       '\nPersonal fields stay ciphertext; the data keys that open them follow the events, wrapped under the master key as stored: ' +
-        "those of the subjects the exported events' missions name, whatever the filter, and no other guest's." +
+        "those of the subjects the exported events' missions name, whatever the filter, and no other guest's. " +
+        'The end line names the filters (--from, --to, --type, --mission) a filtered export was made with: such a file is an extract, which import refuses.' +
         '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
     )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
@@ -378,8 +379,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'for its keys first). The file must end with the end line its export wrote, which counts its lines and names its ' +
         'log partitions (a count given with --partitions or LOG_PARTITIONS, or recorded by the prefix, must match; with ' +
         "none, the import takes the export's): a file cut short or appended to is refused, also before anything is " +
-        'written, and so is one whose hash chains break (a line edited, duplicated, removed or moved, as verify would find ' +
-        'them; a filtered export holds only part of the chains). An import stopped half way leaves a partial prefix: ' +
+        'written, and so is a filtered export (its end line names the filters: it holds only part of the chains), and one whose ' +
+        'hash chains break (a line edited, duplicated, removed or moved, as verify would find them). An import stopped half way leaves a partial prefix: ' +
         'purge it (replay purge --prefix <prefix> --yes) and import again.',
     )
     .requiredOption('--in <file.jsonl>', 'file written by export')

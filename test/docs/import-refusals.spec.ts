@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExportChains, ImportRefusedError, sha1Hex } from '@app/audit';
+import { ExportChains, ExportTally, ImportRefusedError, sha1Hex } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { EXIT_REFUSED } from '../../scripts/replay';
 
@@ -52,5 +52,23 @@ describe('docs/operations.md, "Guest data in exports and imports"', () => {
     const duplicated = chainRefusal([first, second, second]);
     expect(duplicated.message).toContain('line 3 (mission m-7 v2) breaks the export');
     expect(text).toMatch(wordingOf(`replay: backup.jsonl: ${duplicated.message}`, 'm-7'));
+  });
+
+  it('given a filtered export, then the table has its row, and the example quotes the refusal as the code words it', () => {
+    expect(text).toContain(
+      `| an end line that names filters (an export made with \`--from\`, \`--to\`, \`--type\` or \`--mission\`) | exit ${EXIT_REFUSED}, naming the filters |`,
+    );
+    const tally = new ExportTally();
+    tally.add({ kind: 'export-end', events: 0, subjectKeys: 0, partitions: 1, filter: { type: 'MissionEvaluated' } }, 1);
+    const refusal = (() => {
+      try {
+        tally.check(1);
+      } catch (error) {
+        return error;
+      }
+      throw new Error('the tally held');
+    })();
+    expect(refusal).toBeInstanceOf(ImportRefusedError);
+    expect(text).toContain(`replay: evals.jsonl: ${(refusal as Error).message}`);
   });
 });

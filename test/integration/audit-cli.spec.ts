@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_LOG_BATCH, REBUILD_LOG_BATCH } from '@app/audit';
+import { DEFAULT_LOG_BATCH, readExportEndLine, REBUILD_LOG_BATCH } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
@@ -443,6 +443,22 @@ describe('replay CLI (command functions, real Redis)', () => {
       expect(await countKeysByPrefix(redis, target)).toBe(0);
     },
   );
+
+  // A filtered export was refused only by its broken hash chains, a message that did not say the file was an extract.
+  it('given a filtered export, then import refuses it with exit 5 saying it is filtered and by what, and writes nothing', async () => {
+    const file = path.join(dir, 'evals.jsonl');
+    expect((await replay('export', '--type', 'MissionEvaluated', '--out', file)).code).toBe(EXIT_OK);
+    expect(await readExportEndLine(file)).toMatchObject({ events: 4, filter: { type: 'MissionEvaluated' } });
+    const target = `${restorePrefix}filtered:`; // deleted with restorePrefix
+    expect(await replay('--prefix', target, 'import', '--in', file)).toEqual({
+      code: EXIT_REFUSED,
+      stdout: '',
+      stderr:
+        `replay: ${file}: refusing to import: the export is filtered (--type MissionEvaluated): it holds only the events that matched, so only part of ` +
+        'the hash chains, an extract to read and not a backup to restore; import a whole export (replay export without --from, --to, --type or --mission); nothing was written\n',
+    });
+    expect(await countKeysByPrefix(redis, target)).toBe(0);
+  });
 
   // The partition refusal ended with the --no-end-line hint, which cannot help it; a file of one line `not json` was
   // "an export that ends (line 1) without its end line".

@@ -1,6 +1,6 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, ExportFilter, importLog, ImportRefusedError, ImportTargetNotEmptyError, verifyLog } from '@app/audit';
+import { exportLog, ExportFilter, importLog, ImportRefusedError, ImportTargetNotEmptyError, parseExportEndLine, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { countKeysByPrefix } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime, testRedis } from '@app/testing';
@@ -112,6 +112,42 @@ describe('export and import (real Redis)', () => {
 
     it('given an export of one partition, when imported with two, then import refuses it naming LOG_PARTITIONS', async () => {
       expect(await refused('partitions', await exportText(redis, source), 2)).toMatch(/read from 1 log partitions and this import writes 2 .*LOG_PARTITIONS=1/);
+    });
+
+    // The end line of a filtered export read as a whole one's: only the chain check, refusing it without saying why, told them apart.
+    it('given a filtered export, then its end line names the filters it was made with, and a whole export names none', async () => {
+      const endOf = async (filter: ExportFilter) => JSON.parse((await exportText(redis, source, filter)).trimEnd().split('\n').pop() ?? '') as unknown;
+      expect(await endOf({ type: 'MissionEvaluated' })).toEqual({
+        kind: 'export-end',
+        events: 4,
+        subjectKeys: 0,
+        partitions: 1,
+        filter: { type: 'MissionEvaluated' },
+      });
+      expect(await endOf({ from: knownStepTime(4), to: knownStepTime(6) })).toMatchObject({
+        events: 3,
+        filter: { from: knownStepTime(4).toISOString(), to: knownStepTime(6).toISOString() },
+      });
+      expect(await endOf({ mission: KNOWN_MISSIONS.ok, type: 'MissionEvaluated' })).toMatchObject({
+        filter: { type: 'MissionEvaluated', mission: KNOWN_MISSIONS.ok },
+      });
+      expect(await endOf({ keys: false })).not.toHaveProperty('filter');
+    });
+
+    it('given a filtered export, then import refuses it saying it is filtered and by what, before its broken chains, and writes nothing', async () => {
+      expect(await refused('filtered', await exportText(redis, source, { type: 'MissionEvaluated' }))).toBe(
+        'refusing to import: the export is filtered (--type MissionEvaluated): it holds only the events that matched, so only part of the hash chains, ' +
+          'an extract to read and not a backup to restore; import a whole export (replay export without --from, --to, --type or --mission); nothing was written',
+      );
+      const window = await refused('filtered-window', await exportText(redis, source, { from: knownStepTime(4), to: knownStepTime(6) }));
+      expect(window).toContain(`the export is filtered (--from ${knownStepTime(4).toISOString()} --to ${knownStepTime(6).toISOString()})`);
+    });
+
+    it('given an end line without a filter (an export made before end lines named one), then it reads as a whole export; a filter that is none is refused', async () => {
+      const old = { kind: 'export-end', events: 3, subjectKeys: 0, partitions: 1 };
+      expect(parseExportEndLine(old, 9)).toEqual(old);
+      for (const filter of [{}, { type: 7 }, { colour: 'red' }, ['type'], 'MissionEvaluated'])
+        expect(() => parseExportEndLine({ ...old, filter }, 9)).toThrow(/line 9 is an export's end whose filter is not one or more of from, to, type, mission/);
     });
 
     it('given a file without an end line (an export made before they had one) and acceptMissingEnd, then it imports as it is', async () => {

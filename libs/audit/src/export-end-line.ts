@@ -8,6 +8,21 @@ import { parseStored, StoredObject } from './stored-log';
  */
 export const EXPORT_END_LINE = 'export-end';
 
+/**
+ * The filters an export was made with (`replay export --from/--to/--type/--mission`), as its end
+ * line records them: instants as ISO strings. Such an export holds only the events that matched,
+ * so only part of the log's hash chains: an extract to read, not a backup to import.
+ */
+export interface ExportEndFilter {
+  from?: string;
+  to?: string;
+  type?: string;
+  mission?: string;
+}
+
+/** The filters an end line may record, in the order it writes them. */
+const FILTER_FIELDS = ['from', 'to', 'type', 'mission'] as const;
+
 /** An export's last line. */
 export interface ExportEndLine {
   kind: typeof EXPORT_END_LINE;
@@ -17,6 +32,18 @@ export interface ExportEndLine {
   subjectKeys: number;
   /** LOG_PARTITIONS of the log it was read from: each partition has its own hash chain. */
   partitions: number;
+  /**
+   * The filters the export was made with; absent for a whole export, and in the end lines of
+   * exports made before they recorded it (those cannot be told from a whole one but by their chains).
+   */
+  filter?: ExportEndFilter;
+}
+
+/** The filters as the command line names them (`--type MissionEvaluated --from 2026-12-01T00:00:00.000Z`). */
+export function describeExportFilter(filter: ExportEndFilter): string {
+  return FILTER_FIELDS.filter((field) => filter[field] !== undefined)
+    .map((field) => `--${field} ${filter[field]}`)
+    .join(' ');
 }
 
 /** Whether a parsed export line is the end line. */
@@ -26,12 +53,24 @@ export function isExportEndLine(stored: StoredObject): boolean {
 
 /** The line's record, or an error naming the line when a count is not a whole number. */
 export function parseExportEndLine(stored: StoredObject, lineNumber: number): ExportEndLine {
-  const { events, subjectKeys, partitions } = stored;
+  const { events, subjectKeys, partitions, filter } = stored;
   const count = (value: unknown, min: number): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
   if (!count(events, 0) || !count(subjectKeys, 0) || !count(partitions, 1)) {
     throw new Error(`line ${lineNumber} is an export's end without events, subjectKeys (whole numbers) and partitions (1 or more)`);
   }
-  return { kind: EXPORT_END_LINE, events, subjectKeys, partitions };
+  if (filter === undefined) return { kind: EXPORT_END_LINE, events, subjectKeys, partitions };
+  if (!isEndFilter(filter)) {
+    throw new Error(`line ${lineNumber} is an export's end whose filter is not one or more of ${FILTER_FIELDS.join(', ')}, each a non-empty string`);
+  }
+  return { kind: EXPORT_END_LINE, events, subjectKeys, partitions, filter };
+}
+
+function isEndFilter(value: unknown): value is ExportEndFilter {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const entries = Object.entries(value);
+  return (
+    entries.length > 0 && entries.every(([field, text]) => (FILTER_FIELDS as readonly string[]).includes(field) && typeof text === 'string' && text !== '')
+  );
 }
 
 /** Bytes read from a file's end to find its end line: an end line is short, so a last line longer than this is none. */
@@ -63,7 +102,9 @@ export async function readExportEndLine(path: string): Promise<ExportEndLine | u
   }
 }
 
-/** The end line as an export writes it. */
-export function formatExportEndLine({ events, subjectKeys, partitions }: Omit<ExportEndLine, 'kind'>): string {
-  return `${JSON.stringify({ kind: EXPORT_END_LINE, events, subjectKeys, partitions })}\n`;
+/** The end line as an export writes it: `filter` only for a filtered export, with the filters it was made with. */
+export function formatExportEndLine({ events, subjectKeys, partitions, filter }: Omit<ExportEndLine, 'kind'>): string {
+  const recorded = filter ? Object.fromEntries(FILTER_FIELDS.filter((field) => filter[field] !== undefined).map((field) => [field, filter[field]])) : {};
+  const filtered = Object.keys(recorded).length > 0 ? { filter: recorded } : {};
+  return `${JSON.stringify({ kind: EXPORT_END_LINE, events, subjectKeys, partitions, ...filtered })}\n`;
 }

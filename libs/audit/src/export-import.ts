@@ -108,7 +108,8 @@ export class ImportTargetNotEmptyError extends Error {
  * keys are read after the log because an erasure destroys the key before it records SubjectErased:
  * a log that shows an erasure (or that missed one) is then never paired with the erased key, so an
  * erased subject stays erased in every export. The last line (EXPORT_END_LINE) counts what was
- * written, so that an import can tell a whole file from one cut short.
+ * written, so that an import can tell a whole file from one cut short, and names the filters a
+ * filtered export was made with (`filter`), so that one can tell it from a whole one.
  */
 export async function exportLog(
   redis: RedisConnection,
@@ -130,7 +131,8 @@ export async function exportLog(
     await writeAll(out, lines.map(formatSubjectKeyLine));
     total.keys = lines.length;
   }
-  await writeAll(out, [formatExportEndLine({ events: total.exported, subjectKeys: total.keys, partitions: keys.partitions.length })]);
+  const endFilter = { from: filter.from?.toISOString(), to: filter.to?.toISOString(), type: filter.type, mission: filter.mission };
+  await writeAll(out, [formatExportEndLine({ events: total.exported, subjectKeys: total.keys, partitions: keys.partitions.length, filter: endFilter })]);
   return total;
 }
 

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
 import { ExportChains } from './export-chains';
-import { ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
+import { describeExportFilter, ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
 import { ImportRefusedError } from './import-refused-error';
 import { parseStored, StoredObject } from './stored-log';
 import { isSubjectKeyLine, parseSubjectKeyLine, SubjectKeyLine } from './subject-key-lines';
@@ -39,8 +39,9 @@ export class ExportTally {
   }
 
   /**
-   * Throws ImportRefusedError unless the file ended with an end line whose counts match and whose
-   * partitions are `partitions`. `acceptMissingEnd`: a file without an end line (an export made
+   * Throws ImportRefusedError unless the file ended with an end line whose counts match, that
+   * records no filter (a filtered export holds only part of the hash chains, which would break
+   * after it, with a message that names no filter) and whose partitions are `partitions`. `acceptMissingEnd`: a file without an end line (an export made
    * before exports wrote one) is taken as it is.
    */
   check(partitions: number, { acceptMissingEnd = false }: { acceptMissingEnd?: boolean } = {}): void {
@@ -60,6 +61,12 @@ export class ExportTally {
       throw new ImportRefusedError(
         `the export's end line counts ${end.line.events} events and ${end.line.subjectKeys} subject keys, the file holds ` +
           `${this.events} and ${this.subjectKeys}: lines were lost or added`,
+      );
+    }
+    if (end.line.filter) {
+      throw new ImportRefusedError(
+        `the export is filtered (${describeExportFilter(end.line.filter)}): it holds only the events that matched, so only part of ` +
+          'the hash chains, an extract to read and not a backup to restore; import a whole export (replay export without --from, --to, --type or --mission)',
       );
     }
     if (end.line.partitions !== partitions) {
