@@ -290,6 +290,15 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(check(401, { ...error, statusCode: 401 })).toBeUndefined();
   });
 
+  it('describes the Idempotency-Key header as it behaves: scoped to the API key, 200 for the same body, 422 for another or once expired', () => {
+    const create = document.paths['/api/missions'].post as { parameters?: { name: string; in: string; description?: string }[] };
+    const header = create.parameters?.find((parameter) => parameter.in === 'header' && parameter.name === 'Idempotency-Key');
+    expect(header?.description).toMatch(/API key/);
+    expect(header?.description).toMatch(/same body[^.;]*\(200\)/);
+    expect(header?.description).toMatch(/another body[^.]*422/);
+    expect(header?.description).toMatch(/expired/);
+  });
+
   it('documents systemPrompt of an agent as optional, for operators only', () => {
     const agent = document.components?.schemas?.AgentViewSchema as { required?: string[]; properties?: Record<string, { description?: string }> };
     expect(agent.properties?.systemPrompt.description).toMatch(/operator/);

@@ -64,7 +64,9 @@ export class MissionsController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Makes retries safe: every create with this key returns the mission the first one created (200). 1 to 200 visible ASCII characters, else 400.',
+    description:
+      'Makes retries safe. Scoped to the sending API key: a create that repeats this key with the same body returns the mission the first one created (200); ' +
+      'with another body, or once the key has expired (IDEMPOTENCY_TTL_SECONDS), it is refused with 422. 1 to 200 visible ASCII characters, else 400.',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711-v1' },
   })
   @ApiHeader({
