@@ -1,4 +1,16 @@
-import { compareReadModel, COMPARE_PHASE, LogCursor, LogFollower, parseStored, Progress, READ_LOG_PHASE, ReplayFold, verifyLog } from '@app/audit';
+import {
+  ChainChecker,
+  compareReadModel,
+  COMPARE_PHASE,
+  LogCursor,
+  LogFollower,
+  parseStored,
+  Progress,
+  READ_LOG_PHASE,
+  ReplayFold,
+  sha1Hex,
+  verifyLog,
+} from '@app/audit';
 import { AppendCode, AppendResult, KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, Decision, Mission, NewMissionEvent } from '@app/mission';
 import { aCreateInput, deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
@@ -27,10 +39,12 @@ describe('verify on a live log (real Redis)', () => {
   const store = new MissionStore(redis, keys);
 
   const still = new KeyLayout(testKeyPrefix('audit-verify-live-moving'), 1);
+  const heads = new KeyLayout(testKeyPrefix('audit-verify-live-heads'), 1);
 
   afterAll(async () => {
     await deleteKeysByPrefix(redis, keys.prefix);
     await deleteKeysByPrefix(redis, still.prefix);
+    await deleteKeysByPrefix(redis, heads.prefix);
     await redis.quit();
   });
 
@@ -108,6 +122,38 @@ describe('verify on a live log (real Redis)', () => {
     expect(notChecked).toEqual([
       { missionId: 'm-ahead', detail: expect.stringContaining('changing while verify ran') },
       { missionId: '', detail: expect.stringContaining('status counters: changing while verify ran') },
+    ]);
+  });
+
+  it('given a log that never stands still, then heads read ahead of the walk are not checked, not findings, and a changed h is still reported', async () => {
+    const partition = heads.partitions[0];
+    const headStore = new MissionStore(redis, heads);
+    const created = await Promise.all(['m-ahead', 'm-damaged'].map((id) => headStore.append(id, null, decideCreate(aCreateInput()), { actor: 'test' })));
+    const checker = new ChainChecker();
+    let end: string | null = null;
+    for await (const batch of new LogCursor(redis, partition.log).batches()) {
+      for (const entry of batch) {
+        checker.add(entry, sha1Hex(entry.json), parseStored(entry.json));
+        end = entry.logId;
+      }
+    }
+    // After the walk: one mission moves on (and the log head with it), one is created, the other's h is changed.
+    const ahead = created[0].code === AppendCode.Ok ? created[0].mission : null;
+    if (!ahead) throw new Error('create failed');
+    expect((await headStore.append(ahead.id, ahead, eventsOf(decideAssign(ahead, 'agent-1')), { actor: 'live' })).code).toBe(AppendCode.Ok);
+    expect((await headStore.append('m-new', null, decideCreate(aCreateInput()), { actor: 'live' })).code).toBe(AppendCode.Ok);
+    await redis.hset(partition.mission('m-damaged'), MISSION_HASH_FIELDS.lastEventHash, 'f'.repeat(40));
+    // Every catch-up finds more, and the head is never the walk's: each read gives up as moving.
+    const neverStill: LogFollower = { headHash: 'never the head', catchUp: async () => 1 };
+
+    await checker.checkHeads(redis, partition, neverStill);
+    const findings = await checker.findings(redis, partition, end);
+
+    expect(findings.map(({ kind, missionId }) => ({ kind, missionId }))).toEqual([{ kind: 'head-mismatch', missionId: 'm-damaged' }]);
+    expect(checker.notChecked).toEqual([
+      { missionId: 'm-ahead', detail: expect.stringContaining('changing while verify ran') },
+      { missionId: 'm-new', detail: expect.stringContaining('created while verify ran') },
+      { missionId: '', detail: expect.stringContaining('log head: changing while verify ran') },
     ]);
   });
 });

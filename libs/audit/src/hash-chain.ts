@@ -4,6 +4,7 @@ import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { LogWalk } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
+import type { NotChecked } from './read-model-drift';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, StoredObject } from './stored-log';
 
 /**
@@ -91,6 +92,9 @@ const LINKS_AT_END = /"prevHash":"([0-9a-f]*)","logPrevHash":"([0-9a-f]*)"}$/;
 
 export const LOCATE_PHASE = 'locate breaks';
 export const CHECK_HEADS_PHASE = 'check heads';
+/** checkHeads' notChecked details: a head read ahead of the walk on a log that kept moving. */
+export const HEADS_CHANGING = 'changing while verify ran: its head could not be read in step with the log';
+export const HEADS_CREATED = 'in the mission index, created while verify ran: its events were not walked';
 
 const short = (hash: string): string => (hash ? `${hash.slice(0, 12)}…` : "''");
 const describe = (ref: EventRef): string => `${ref.logId} (mission ${ref.missionId} v${ref.version})`;
@@ -113,6 +117,7 @@ export class ChainChecker {
   private readonly direct: { order: number; finding: Finding }[] = [];
   private readonly absentMissions: { missionId: string; liveVersion: number }[] = [];
   private headBreak: LogBreak | null = null;
+  private readonly unchecked: NotChecked[] = [];
   private anomalies = 0;
   private truncated = false;
   private first: ChainBreak | undefined;
@@ -128,6 +133,14 @@ export class ChainChecker {
 
   get missions(): number {
     return this.lastOfMission.size;
+  }
+
+  /**
+   * What checkHeads could not read in step with the walk on a log that kept moving through every
+   * catch-up (readAtHead's `moving`): not a finding, as for compareReadModel.
+   */
+  get notChecked(): readonly NotChecked[] {
+    return this.unchecked;
   }
 
   /** The first event fed whose shape, links or version do not hold; undefined while all do. */
@@ -178,17 +191,34 @@ export class ChainChecker {
    * After the walk: the log head must be the last event's hash, each mission's `h` its last event's
    * hash (and `v` its version), and every mission in the index must have events in the log. Reads
    * are made at the walk's head (catching up with appends), so a live log gives no false alarms.
+   * On a log that keeps moving through every catch-up (readAtHead's `moving`) a read is newer than
+   * the walk: a mission whose live `v` is past its walked version, a mission in the index the walk
+   * has not met, and the log head are read again in later rounds, and what still moved is listed in
+   * `notChecked` (HEADS_CHANGING, HEADS_CREATED) instead of reported as a head-mismatch or deletion.
    */
   async checkHeads(redis: RedisConnection, keys: PartitionKeys, follower: LogFollower, onProgress: ProgressListener = noProgress): Promise<void> {
+    /** Missions whose hash was read ahead of the walk: checked again in the last rounds. */
+    const ahead = new Set<string>();
+    const checkTails = async (ids: readonly string[]): Promise<void> => {
+      const { replies, moving } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+        for (const id of ids) multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.lastEventHash);
+      });
+      ids.forEach((id, i) => {
+        const reply = replies[i] as [string | null, string | null];
+        // An append writes a mission's events, v and h at once: at the walked version h is in step even when the log moved on.
+        if (moving && Number(reply[0] ?? 0) > (this.lastOfMission.get(id)?.version ?? 0)) ahead.add(id);
+        else {
+          ahead.delete(id);
+          this.checkMissionTail(id, reply);
+        }
+      });
+    };
     // Missions the walk meets while catching up are checked too: loop until none is left.
     let checked = 0;
     const checkMissions = async (): Promise<void> => {
       while (checked < this.missionOrder.length) {
         const ids = this.missionOrder.slice(checked, checked + MISSION_BATCH);
-        const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-          for (const id of ids) multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.lastEventHash);
-        });
-        ids.forEach((id, i) => this.checkMissionTail(id, replies[i] as [string | null, string | null]));
+        await checkTails(ids);
         checked += ids.length;
         onProgress({ phase: CHECK_HEADS_PHASE, done: checked, total: this.missionOrder.length });
       }
@@ -196,12 +226,18 @@ export class ChainChecker {
     await checkMissions();
 
     const absent: string[] = [];
+    /** In an index read ahead of the walk, not (yet) met by it: perhaps created since. */
+    const unmet = new Set<string>();
     for (let start = 0; ; start += MISSION_BATCH) {
-      const { replies } = await readAtHead(redis, keys.logHead, follower, (multi) => {
+      const { replies, moving } = await readAtHead(redis, keys.logHead, follower, (multi) => {
         multi.zrange(keys.missionIndex, start, start + MISSION_BATCH - 1);
       });
       const ids = replies[0] as string[];
-      for (const id of ids) if (!this.lastOfMission.has(id)) absent.push(id);
+      for (const id of ids) {
+        if (this.lastOfMission.has(id)) continue;
+        if (moving) unmet.add(id);
+        else absent.push(id);
+      }
       if (ids.length < MISSION_BATCH) break;
     }
     if (absent.length > 0) {
@@ -212,12 +248,19 @@ export class ChainChecker {
     }
 
     let head = '';
+    let moving = false;
     for (let round = 0; round < 5; round++) {
       await checkMissions();
-      ({ head } = await readAtHead(redis, keys.logHead, follower, () => undefined));
-      if (checked === this.missionOrder.length) break;
+      const again = [...ahead];
+      for (let start = 0; start < again.length; start += MISSION_BATCH) await checkTails(again.slice(start, start + MISSION_BATCH));
+      ({ head, moving } = await readAtHead(redis, keys.logHead, follower, () => undefined));
+      if (checked === this.missionOrder.length && ahead.size === 0) break;
     }
-    this.headBreak = head === this.headHash ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
+    for (const missionId of ahead) this.unchecked.push({ missionId, detail: HEADS_CHANGING });
+    // A mission of an index read ahead of the walk that the catch-ups since met is checked with the others.
+    for (const missionId of unmet) if (!this.lastOfMission.has(missionId)) this.unchecked.push({ missionId, detail: HEADS_CREATED });
+    if (moving) this.unchecked.push({ missionId: '', detail: `log head: ${HEADS_CHANGING}` });
+    this.headBreak = head === this.headHash || moving ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
   }
 
   private checkMissionTail(missionId: string, [v, h]: [string | null, string | null]): void {
