@@ -233,6 +233,36 @@ describe('rebuild (real Redis)', () => {
     expect(await scratchKeys(keys)).toEqual([]);
   });
 
+  // With the mission hash gone, nothing but the log vouched for the mission's last event: rebuild restored the hash from the forged event.
+  it.each([
+    ['the log head', retry],
+    ["the next event's logPrevHash", cancel],
+  ])("given a mission's hash deleted and its last event edited, which only %s vouches against, then rebuild leaves it alone", async (_anchor, id) => {
+    const { keys } = await knownLog(`edited-unhashed-${id}`);
+    const last = await redis.lindex(keys.missionEvents(id), -1);
+    const [[lastInLog]] = await redis.xrevrange(keys.partitions[0].log, '+', '-', 'COUNT', 1);
+    expect(last === lastInLog).toBe(id === retry);
+    await redis.del(keys.mission(id));
+    await editEventInPlace(redis, keys, last ?? '', (json) => json.replace(/"actor":"[^"]*"/, '"actor":"forged"'));
+
+    const result = await rebuildReadModels(redis, keys);
+
+    expect(result).toMatchObject({ brokenChain: [id], switched: 0, restored: 0, unchanged: 4 });
+    expect(await redis.exists(keys.mission(id))).toBe(0);
+    expect(await scratchKeys(keys)).toEqual([]);
+  });
+
+  it("given a mission's hash deleted and the log head and the log intact, then rebuild writes it whole from the log", async () => {
+    const { keys } = await knownLog('unhashed-intact');
+    const truthful = await redis.hgetall(keys.mission(retry));
+    await redis.del(keys.mission(retry));
+
+    const result = await rebuildReadModels(redis, keys);
+
+    expect(result).toMatchObject({ brokenChain: [], switched: 1, restored: 1 });
+    expect(await redis.hgetall(keys.mission(retry))).toEqual(truthful);
+  });
+
   it('given an empty prefix, then rebuild has nothing to do', async () => {
     const prefix = testKeyPrefix('audit-rebuild-empty');
     prefixes.push(prefix);

@@ -118,6 +118,8 @@ export class ChainChecker {
   private readonly absentMissions: { missionId: string; liveVersion: number }[] = [];
   private headBreak: LogBreak | null = null;
   private readonly unchecked: NotChecked[] = [];
+  private headUnchecked = false;
+  private unanchored: string | null = null;
   private anomalies = 0;
   private truncated = false;
   private first: ChainBreak | undefined;
@@ -141,6 +143,17 @@ export class ChainChecker {
    */
   get notChecked(): readonly NotChecked[] {
     return this.unchecked;
+  }
+
+  /**
+   * Set by findings(): the mission whose last event is the last event walked when neither the log
+   * head (missing, naming another hash, or not read in step with a moving log) nor the mission's
+   * `h` names it. No stored event links to the log's last event, so those two are all that vouch
+   * for it: with both gone or wrong, an edit of it cannot be told from a change of them, and
+   * rebuild must not write the mission from it. Null when each last event has an anchor.
+   */
+  get unanchoredMission(): string | null {
+    return this.unanchored;
   }
 
   /** The first event fed whose shape, links or version do not hold; undefined while all do. */
@@ -259,6 +272,7 @@ export class ChainChecker {
     for (const missionId of ahead) this.unchecked.push({ missionId, detail: HEADS_CHANGING });
     // A mission of an index read ahead of the walk that the catch-ups since met is checked with the others.
     for (const missionId of unmet) if (!this.lastOfMission.has(missionId)) this.unchecked.push({ missionId, detail: HEADS_CREATED });
+    this.headUnchecked = moving;
     if (moving) this.unchecked.push({ missionId: '', detail: `log head: ${HEADS_CHANGING}` });
     this.headBreak = head === this.headHash || moving ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
   }
@@ -300,6 +314,8 @@ export class ChainChecker {
     const pending: PendingDeletion[] = [];
     /** Log links to an unknown hash with no mission link to explain them: `after` was edited, unless a deleted event sat between. */
     const suspects: { after: EventRef; before: EventRef; link: string }[] = [];
+    /** Last events of missions without an h: named after the log's links had their say (an edit of one is not the missing h). */
+    const withoutH: MissionBreak[] = [];
     const name = (ref: EventRef, kind: FindingKind, detail: string): void => {
       if (named.has(ref.index)) return;
       named.add(ref.index);
@@ -369,7 +385,7 @@ export class ChainChecker {
       const target = located.get(mb.link);
       if (mb.link === '' && mb.prev) {
         if (mb.at) name(mb.at, offChain(mb.at), `claims to be the first event of mission ${mb.missionId}, which already has ${describe(mb.prev)}`);
-        else name(mb.prev, 'head-mismatch', `mission ${mb.missionId} has no h (hash of its last event)`);
+        else withoutH.push(mb);
       } else if (target && mb.prev && !referenced.has(mb.prev.hash)) {
         name(mb.prev, 'inserted', `nothing links to it: the mission's next link skips it to ${describe(target)}`);
       } else if (target && mb.at) {
@@ -447,10 +463,12 @@ export class ChainChecker {
           },
         });
       } else if (g.logBreaks[0]?.prev) {
+        const prev = g.logBreaks[0].prev;
+        const unvouched = withoutH.some((mb) => mb.prev?.index === prev.index) ? `; its mission has no h either, so nothing vouches for it` : '';
         name(
-          g.logBreaks[0].prev,
+          prev,
           'head-mismatch',
-          `the log head names ${short(link)}, which no stored event has: the last event changed or events after it were removed`,
+          `the log head names ${short(link)}, which no stored event has: the last event changed or events after it were removed${unvouched}`,
         );
       }
     }
@@ -494,6 +512,12 @@ export class ChainChecker {
         );
       }
     }
+    for (const mb of withoutH) if (mb.prev) name(mb.prev, 'head-mismatch', `mission ${mb.missionId} has no h (hash of its last event)`);
+    const last = this.lastRef;
+    this.unanchored =
+      (this.headBreak !== null || this.headUnchecked) && last !== null && this.missionBreaks.some((mb) => !mb.at && mb.prev?.index === last.index)
+        ? last.missionId
+        : null;
     if (this.truncated) {
       out.push({
         order: this.count + 1,

@@ -61,8 +61,11 @@ export interface RebuildResult {
   unreplayable: string[];
   /**
    * Missions whose log hash chain breaks (an event of theirs edited, deleted, inserted or moved, as
-   * verify names it): their read model is left as it is, since it may be the only record of what
-   * the log said before, and a replay of the changed log would write the change over it.
+   * verify names it), and the mission whose last event is the partition log's last when neither
+   * the log head nor its `h` names that event (ChainChecker.unanchoredMission: nothing vouches for
+   * it, e.g. its hash deleted and that event edited): their read model is left as it is, since it
+   * may be the only record of what the log said before, and a replay of the changed log would
+   * write the change over it.
    */
   brokenChain: string[];
   /**
@@ -214,7 +217,7 @@ export async function rebuildPartition(
   const checker = new ChainChecker();
   const batchSize = options.batchSize ?? REBUILD_LOG_BATCH;
   const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
-  const broken = brokenChains(await checker.findings(redis, keys, walk.position, { batchSize, onProgress }));
+  const broken = brokenChains(await checker.findings(redis, keys, walk.position, { batchSize, onProgress }), checker.unanchoredMission);
   const replayed = performance.now();
 
   const rebuilt: MissionFold[] = [];
@@ -344,10 +347,17 @@ export async function rebuildPartition(
  * The missions whose log events the chain findings name; 'all' when one names no mission (an entry
  * without one, or too many breaks to explain). Not a drifted read model, which is rebuild's to repair,
  * nor a head that names no last event: a mission's `h` (rebuild never writes one it has, and writes
- * the whole hash of a mission whose hash is gone, the documented remedy) or the log head.
+ * the whole hash of a mission whose hash is gone, the documented remedy) or the log head, unless
+ * neither names the log's last event (`unanchored`): then nothing vouches for that event.
+ * What this vouches for: each event but the log's last is held to the next event's logPrevHash
+ * (and its mission's next event's prevHash), which the walk checks; the log's last event only to
+ * the log head and its mission's `h`, which are read-model keys. Someone who rewrites an event and
+ * every hash after it, the log head included, is not caught (README: the log heads are the anchors).
  */
-function brokenChains(findings: Finding[]): Set<string> | 'all' {
+function brokenChains(findings: Finding[], unanchored: string | null): Set<string> | 'all' {
   const named = findings.filter((finding) => finding.kind !== 'read-model-drift' && finding.kind !== 'head-mismatch').map((finding) => finding.missionId);
+  // A head-mismatch that leaves the log's last event with neither the log head nor its h naming it: nothing vouches for that event.
+  if (unanchored !== null) named.push(unanchored);
   return named.includes('') ? 'all' : new Set(named);
 }
 
