@@ -88,6 +88,45 @@ describe('intake API (four services, real Redis)', () => {
       await http().get('/api/missions').query({ status: 'sleeping' }).expect(400);
       await http().get('/api/missions').query({ cursor: 'bm90LWEtY3Vyc29y' }).expect(400);
     });
+
+    // It folded the events left on either side of a deleted one and answered 200 with a state the mission never had.
+    it('when events of a mission are deleted from the log, then its state at a time past them is a 409 naming the missing versions', async () => {
+      const { api } = system;
+      const created = await api.post('/api/missions').send(mission({ title: 'gap in the log' }));
+      expect(created.status).toBe(201);
+      const running = await system.waitForStatus(created.body.id, ['running']);
+      await api.post(`/api/missions/${running.id}/cancel`).send({ reason: 'tamper test' }).expect(200);
+      await waitFor(async () => (await system.redis.hget(system.keys.mission(running.id), 'st')) === 'cancelled', { timeoutMs: 5_000, what: 'cancelled' });
+      const events = await system.store.history(running.id);
+      const last = events[events.length - 1].version;
+      expect(last).toBeGreaterThan(2);
+      const partition = system.keys.of(running.id);
+      const logIds = await system.redis.lrange(partition.missionEvents(running.id), 0, -1);
+      const now = encodeURIComponent(new Date().toISOString());
+
+      // Without its start the rest still folds (assigned, then cancelled): a state the mission never had, in which it never ran.
+      const started = events.find((event) => event.type === 'MissionStarted')?.version ?? 0;
+      expect(started).toBeGreaterThan(1);
+      expect(started).toBeLessThan(last);
+      expect(await system.redis.xdel(partition.log, logIds[started - 1])).toBe(1);
+      const gap = await api.get(`/api/missions/${running.id}?at=${now}`);
+      expect(gap.body).toEqual({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `mission ${running.id} at ${decodeURIComponent(now)}: v${started} missing from the log; no state is folded across it (\`replay verify\` finds what changed)`,
+        details: [],
+      });
+
+      // A deleted last event, whose time is unknown, is missing for any time after the events left.
+      expect(await system.redis.xdel(partition.log, logIds[last - 1])).toBe(1);
+      const both = await api.get(`/api/missions/${running.id}?at=${now}`).expect(409);
+      const missing =
+        started === last - 1 ? `v${started}–v${last} missing from the log (2 versions)` : `v${started} missing from the log, v${last} missing from the log`;
+      expect(both.body.message).toContain(`: ${missing}; no state is folded across it`);
+      // Before the mission existed, nothing is folded: 404 as before; without `at`, the read model.
+      await api.get(`/api/missions/${running.id}?at=2000-01-01T00:00:00Z`).expect(404);
+      expect((await api.get(`/api/missions/${running.id}`).expect(200)).body).toMatchObject({ id: running.id, status: 'cancelled', version: last });
+    });
   });
 
   describe('given an LLM that always fails', () => {

@@ -98,6 +98,15 @@ export class MissionStore {
   }
 
   /**
+   * How many events the mission's event list names: one per version appended, a version whose log
+   * entry was deleted too (history leaves such an entry out). Read it before history: an append in
+   * between then makes it shorter than the events, never longer.
+   */
+  async listedEvents(missionId: string): Promise<number> {
+    return this.redis.llen(this.keys.of(missionId).missionEvents(missionId));
+  }
+
+  /**
    * The mission's last event of `type`, or null: read from the end of its history a few events at a
    * time, as the one wanted is nearly always among the last.
    */

@@ -130,6 +130,15 @@ export class MissionIntakeService {
     return events;
   }
 
+  /**
+   * The mission's events, and how many its event list names (read first: see MissionStore.listedEvents),
+   * which tells a deleted last event.
+   */
+  async historyAndListed(missionId: string): Promise<{ events: MissionEvent[]; listed: number }> {
+    const listed = await this.store.listedEvents(missionId);
+    return { events: await this.history(missionId), listed };
+  }
+
   stats(): Promise<QueueStats> {
     return this.queue.stats();
   }

@@ -1,7 +1,21 @@
-import { BadRequestException, NotFoundException, Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  NotFoundException,
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { stateAt } from '@app/audit';
+import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
 import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, withErasuresOf } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { RequiresRole } from '../auth';
@@ -153,7 +167,13 @@ export class MissionsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a mission', description: 'Needs role **reader** (any API key). The mission as projected from its events.' })
+  @ApiOperation({
+    summary: 'Get a mission',
+    description:
+      'Needs role **reader** (any API key). The mission as projected from its events; with `at`, as it was then, folded from its events. ' +
+      '**409** when that fold would pass over versions missing from the event log (a log changed where it is stored): ' +
+      'the message names them, and no state is given, as it would be one the mission never had.',
+  })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: MissionView, description: 'The mission.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
@@ -162,10 +182,24 @@ export class MissionsController {
     id: 'mission',
     badRequest: '`at` is not an ISO 8601 time.',
     invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
+    conflict:
+      'With `at`: versions of the mission up to that time are missing from the event log (an event deleted where it is stored; a deleted last event ' +
+      'counts for any time after the last one left, as its time is unknown). No state is folded across them; `replay verify` finds what changed.',
+    conflictExample:
+      'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e at 2026-11-26T10:00:00Z: v3 missing from the log; no state is folded across it (`replay verify` finds what changed)',
   })
   async get(@Param('id', missionId) id: string, @Query() query: MissionAtQuery): Promise<Mission> {
     if (!query.at) return this.missions.get(id);
-    const state = stateAt(await this.missions.history(id), { at: new Date(query.at) });
+    const at = new Date(query.at);
+    const { events, listed } = await this.missions.historyAndListed(id);
+    // A fold across a deleted event is a state the mission never had: said, not answered (as `replay state` does).
+    const crossed = gapsFoldedAcross(events, { at }, listed);
+    if (crossed.length > 0) {
+      throw new ConflictException(
+        `mission ${id} at ${query.at}: ${crossed.map(describeGap).join(', ')}; no state is folded across it (\`replay verify\` finds what changed)`,
+      );
+    }
+    const state = stateAt(events, { at });
     if (!state) throw new NotFoundException(`mission ${id} did not exist at ${query.at}`);
     // An erasure reaches back: the mission as it was names the subjects erased since, so its fields
     // read [erased] even where another process's cache still holds a destroyed key.
