@@ -15,7 +15,7 @@ import { SchedulesController } from '../../apps/intake/src/schedules/schedules.c
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
 import { SubjectsController } from '../../apps/intake/src/subjects/subjects.controller';
 import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
-import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
 const METHODS: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
@@ -277,6 +277,47 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(created.body).toMatchObject({ result: null, evaluation: null });
     expect(system.contract.check('POST', '/api/missions', 201, 'application/json', JSON.stringify(created.body))).toBeUndefined();
   });
+
+  it('given a body sent to every /api operation, then each answer is one its operation documents: 413 too large, 415 not JSON, 400 on a route that takes none', async () => {
+    const server = system.intake.getHttpServer();
+    // Ids of the right form, so that only the body can be refused; none is looked up, as the body is refused first.
+    const path = (template: string) =>
+      template
+        .replace('{subjectId}', 'guest-4f1c')
+        .replace('{deliveryId}', '1733400000000-0')
+        .replace('{id}', template.startsWith('/api/agents') ? 'agent-nobody' : '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e');
+    const send = (method: Method, url: string, contentType: string, body: string) =>
+      request(server)[method as 'get'](url).set('Authorization', `Bearer ${TEST_KEYS.operator}`).set('Content-Type', contentType).timeout(5_000).send(body);
+    const large = JSON.stringify({ filler: 'x'.repeat(system.environment.BODY_LIMIT_BYTES + 1024) });
+    const answers: string[] = [];
+    const violations: string[] = [];
+    for (const { method, path: template, operation: op } of apiOperations()) {
+      if (method === 'head' || method === 'options') continue;
+      const url = path(template);
+      const takesBody = (op as { requestBody?: unknown }).requestBody !== undefined;
+      const cases: [string, string, number][] = [
+        ['application/json', large, 413],
+        ['text/plain', 'hello', 415],
+        ...(takesBody ? [] : ([['application/json', '{"dryRun":true}', 400]] as [string, string, number][])),
+      ];
+      for (const [contentType, body, expected] of cases) {
+        const response = await send(method, url, contentType, body).catch((error: Error) => ({
+          status: 0,
+          text: error.message,
+          headers: {} as Record<string, string>,
+        }));
+        answers.push(`${method.toUpperCase()} ${template} ${contentType} ${body.length}: ${response.status}`);
+        if (response.status !== expected) violations.push(`${method.toUpperCase()} ${template} ${contentType}: ${response.status}, expected ${expected}`);
+        const drift = system.contract.check(method.toUpperCase(), url, response.status, response.headers['content-type'], response.text);
+        if (drift) violations.push(drift);
+        if (expected === 400 && response.status === 400 && !response.text.includes('"field":"body"')) {
+          violations.push(`${method.toUpperCase()} ${template}: the 400 does not name the body: ${response.text}`);
+        }
+      }
+    }
+    expect(answers.length).toBeGreaterThan(90);
+    expect(violations).toEqual([]);
+  }, 60_000);
 
   it('has a response contract that flags drift: a wrong type, a field the document does not name, a status it does not list', () => {
     const stats = { ready: 0 };

@@ -4,7 +4,7 @@ import { ApiResponse, HeadersObject } from '@nestjs/swagger';
 import { MASTER_KEY_REMEDY } from '@app/guest-data';
 import { Role } from '../auth/api-key';
 import { badIdDescription, idProblem, IdKind } from './id.pipe';
-import { NoBodyGuard } from './no-body.guard';
+import { NO_BODY_PROBLEM, NoBodyGuard } from './no-body.guard';
 import { ErrorBodyView } from './openapi-schemas';
 
 /** Headers ApiKeyThrottlerGuard sets on every /api response it lets through. */
@@ -33,20 +33,22 @@ export interface ErrorResponsesOptions {
   unprocessable?: string;
   /** Example message of the 422. */
   unprocessableExample?: string;
-  /** The route reads a JSON body: documents 413 and 415, and malformed JSON as a 400. */
-  jsonBody?: boolean;
   /**
-   * The route takes no body: NoBodyGuard refuses one (anything but none or `{}`) with a 400, which
-   * is documented with the others. The one place a route says so, so the behaviour and its
-   * documentation cannot part.
+   * The route reads a JSON body: malformed JSON is documented as a 400. Without it the route takes
+   * no body: NoBodyGuard refuses one (anything but none or `{}`) with a 400, which is documented
+   * with the others. The one place a route says so, so the behaviour and its documentation cannot
+   * part. 413 and 415 are documented either way: JsonBodyGuard, global, reads any request's body.
    */
-  noBody?: boolean;
+  jsonBody?: boolean;
+  /** Kept for the routes that say it: a route without `jsonBody` takes no body anyway. */
+  noBody?: true;
   /** The route takes an `:id` of this kind, checked by IdPipe: one that is not is a 400. */
   id?: IdKind;
 }
 
 const MALFORMED_JSON = 'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`.';
-const BODY_GIVEN = 'A body other than none or `{}` is a 400: the route takes none.';
+const BODY_GIVEN =
+  'A body other than none or `{}` is a 400: the route takes none (`details`: field `body`); so is one that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key (empty `details`).';
 
 function errorResponse(status: number, description: string, message: string, extra: { headers?: HeadersObject; details?: object[] } = {}) {
   return ApiResponse({
@@ -66,23 +68,15 @@ function errorResponse(status: number, description: string, message: string, ext
 export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
   const decorators: (MethodDecorator & ClassDecorator)[] = [];
 
+  const noBody = !options.jsonBody;
   const badId = options.id ? badIdDescription(options.id) : undefined;
-  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : undefined, options.noBody ? BODY_GIVEN : undefined]
-    .filter(Boolean)
-    .join(' ');
-  if (badRequest) {
-    decorators.push(
-      options.invalidField
-        ? errorResponse(400, badRequest, 'request validation failed', {
-            details: [{ field: options.invalidField.field, problems: [options.invalidField.problem] }],
-          })
-        : errorResponse(
-            400,
-            badRequest,
-            options.badRequestMessage ?? (options.id && !options.jsonBody ? idProblem(options.id) : "Expected property name or '}' in JSON at position 1"),
-          ),
-    );
-  }
+  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : BODY_GIVEN].filter(Boolean).join(' ');
+  const invalidField = options.invalidField ?? (noBody && !options.badRequestMessage && !options.id ? { field: 'body', problem: NO_BODY_PROBLEM } : undefined);
+  decorators.push(
+    invalidField
+      ? errorResponse(400, badRequest, 'request validation failed', { details: [{ field: invalidField.field, problems: [invalidField.problem] }] })
+      : errorResponse(400, badRequest, options.badRequestMessage ?? (options.id && noBody ? idProblem(options.id) : 'the request body is not valid JSON')),
+  );
 
   decorators.push(
     errorResponse(
@@ -105,16 +99,16 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   if (options.notFound) decorators.push(errorResponse(404, options.notFound, 'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e not found'));
   if (options.conflict) decorators.push(errorResponse(409, options.conflict, options.conflictExample ?? 'conflict'));
   if (options.unprocessable) decorators.push(errorResponse(422, options.unprocessable, options.unprocessableExample ?? 'unprocessable'));
-  if (options.jsonBody) {
-    decorators.push(
-      errorResponse(413, 'The JSON body is larger than BODY_LIMIT_BYTES (256 KiB by default).', 'request entity too large'),
-      errorResponse(
-        415,
-        'A request body whose Content-Type is not application/json, or that has a Content-Encoding other than identity (compressed bodies are not accepted).',
-        'request bodies must be application/json',
-      ),
-    );
-  }
+  // Every route: the body is read (JsonBodyGuard) before the route's own checks, a route that takes none included.
+  const anyBody = noBody ? ' The route takes no body, but one sent is read first, as on every route.' : '';
+  decorators.push(
+    errorResponse(413, `The request body is larger than BODY_LIMIT_BYTES (256 KiB by default).${anyBody}`, 'request entity too large'),
+    errorResponse(
+      415,
+      `A request body whose Content-Type is not application/json, or that has a Content-Encoding other than identity (compressed bodies are not accepted).${anyBody}`,
+      'request bodies must be application/json',
+    ),
+  );
 
   decorators.push(
     errorResponse(
@@ -133,6 +127,6 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
         `an operator must ${MASTER_KEY_REMEDY}`,
     ),
   );
-  if (options.noBody) decorators.push(UseGuards(NoBodyGuard));
+  if (noBody) decorators.push(UseGuards(NoBodyGuard));
   return applyDecorators(...decorators);
 }
