@@ -381,6 +381,23 @@ describe('bad input (four services, real Redis)', () => {
     expect(dotted.body.details).toEqual([{ field: 'a.b', problems: ['property a.b should not exist'] }]);
   });
 
+  it('given a body nested deeper than 32 levels, at any depth, then the 400 says so, on the create and on every other body', async () => {
+    // Past ~2,000 levels, parsing with the reviver overflowed the stack: "the body must be a JSON object".
+    const arrays = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const bodies: [string, string][] = [];
+    for (const levels of [33, 1_000, 3_000, 100_000]) {
+      bodies.push(['/api/missions', `{"type":"pricing","title":"t","description":"d","priority":"low","payload":{"a":${arrays(levels)}}}`]);
+      bodies.push(['/api/agents', `{"id":"agent-x","junk":${arrays(levels)}}`]);
+      bodies.push(['/api/dlq/requeue', arrays(levels)]);
+    }
+    const answers = [];
+    for (const [path, body] of bodies) {
+      const response = await system.api.post(path).set('Content-Type', 'application/json').send(body);
+      answers.push({ path, length: body.length, status: response.status, message: response.body.message });
+    }
+    expect(answers).toEqual(bodies.map(([path, body]) => ({ path, length: body.length, status: 400, message: 'the JSON body nests deeper than 32 levels' })));
+  });
+
   it('given a body that is JSON but no object, then the 400 says it must be an object, on the create and on every other body', async () => {
     // `null` and `"hi"` were "not valid JSON"; an array to another route, "property 0 should not exist", "cron is required", …
     for (const path of ['/api/missions', '/api/schedules', '/api/dlq/requeue']) {

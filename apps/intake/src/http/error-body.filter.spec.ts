@@ -27,4 +27,14 @@ describe('toErrorBody', () => {
       details: [],
     });
   });
+
+  it('given an object or array the parser failed on, then it is not valid JSON, even when JSON.parse alone reads it', () => {
+    // The reviver overflowing the stack on deep nesting was read as a scalar body: "the body must be a JSON object".
+    const failure = Object.assign(new RangeError('Maximum call stack size exceeded'), {
+      status: 400,
+      type: 'entity.parse.failed',
+      body: ' {"payload":[[[]]]}',
+    });
+    expect(toErrorBody(failure)).toMatchObject({ statusCode: 400, message: 'the request body is not valid JSON' });
+  });
 });

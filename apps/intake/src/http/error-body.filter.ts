@@ -165,6 +165,8 @@ function bodyParserFailure(exception: unknown): { status: number; type: string; 
  */
 function scalarBody(failure: { type: string; body: unknown }): boolean {
   if (failure.type !== 'entity.parse.failed' || typeof failure.body !== 'string') return false;
+  // An object or array the parser failed on (its reviver, say) is no scalar, whatever JSON.parse alone makes of it.
+  if (/^\s*[[{]/.test(failure.body)) return false;
   try {
     JSON.parse(failure.body);
     return true;

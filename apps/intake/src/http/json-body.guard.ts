@@ -11,7 +11,29 @@ import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
-import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
+import { hasBody, jsonTextNestsDeeperThan, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
+
+const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
+
+/** Thrown by the parser's verify step, before parsing: body-parser passes it on as the same object. */
+class BodyTooDeepError extends Error {}
+
+/**
+ * The body's depth, told from its text before JSON.parse: parsing one nested thousands deep with
+ * the reviver overflows the stack, which body-parser reports as malformed JSON. A body in another
+ * charset (`utf-16le`) is decoded for it when Node can; else the parsed body is checked after.
+ */
+function refuseDeepText(_request: unknown, _response: unknown, buffer: Buffer, encoding: string): void {
+  let text: string | Uint8Array = buffer;
+  if (encoding.toLowerCase() !== 'utf-8') {
+    try {
+      text = new TextDecoder(encoding).decode(buffer);
+    } catch {
+      return;
+    }
+  }
+  if (jsonTextNestsDeeperThan(text, MAX_BODY_DEPTH)) throw new BodyTooDeepError(TOO_DEEP);
+}
 
 /**
  * Reads and parses the request body, after the API key, its role and the rate limit are checked
@@ -20,8 +42,8 @@ import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
  * or nothing: any other content type, or any Content-Encoding but identity, is a 415 before
  * parsing. Compressed bodies are refused rather than inflated: bodies are small, and inflating
  * would let a few KB expand to BODY_LIMIT_BYTES of work. Parser failures (malformed JSON, too
- * large) are thrown, and the error filter words them; so is a body nested deeper than
- * MAX_BODY_DEPTH.
+ * large) are thrown, and the error filter words them; a body nested deeper than MAX_BODY_DEPTH is
+ * a 400 saying so, told from its text before it is parsed.
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
@@ -30,7 +52,14 @@ export class JsonBodyGuard implements CanActivate {
 
   constructor(@Inject(ENVIRONMENT) env: Environment) {
     this.limitBytes = env.BODY_LIMIT_BYTES;
-    const parser = json({ limit: env.BODY_LIMIT_BYTES, strict: true, type: 'application/json', inflate: false, reviver: rejectForbiddenKeys });
+    const parser = json({
+      limit: env.BODY_LIMIT_BYTES,
+      strict: true,
+      type: 'application/json',
+      inflate: false,
+      reviver: rejectForbiddenKeys,
+      verify: refuseDeepText,
+    });
     this.parse = (request, response) => new Promise((resolve, reject) => parser(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
   }
 
@@ -47,8 +76,12 @@ export class JsonBodyGuard implements CanActivate {
     }
     // Refused before reading: body-parser would read off the whole announced body before its own 413.
     if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw new PayloadTooLargeException('request entity too large');
-    await this.parse(request, http.getResponse<Response>());
-    if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new BadRequestException(`the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`);
+    try {
+      await this.parse(request, http.getResponse<Response>());
+    } catch (error) {
+      throw error instanceof BodyTooDeepError ? new BadRequestException(TOO_DEEP) : error;
+    }
+    if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new BadRequestException(TOO_DEEP);
     return true;
   }
 }
