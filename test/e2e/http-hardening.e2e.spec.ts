@@ -139,6 +139,18 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     expect(Number(await system.redis.get(`${system.prefix}ratelimit:auth:ip:${from}`))).toBeGreaterThan(3);
   });
 
+  it('given two different keys, one in each header, then 401 saying so, counted as a failed authentication; the same key in both passes', async () => {
+    const from = '127.0.0.5';
+    const twoKeys = { 'X-API-Key': TEST_KEYS.reader, Authorization: `Bearer ${TEST_KEYS.operator}` };
+    const refused = await send({ from, method: 'POST', path: '/api/retention/run', headers: twoKeys });
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body)).toMatchObject({ statusCode: 401, message: expect.stringMatching(/^two different API keys/) });
+    const same = { 'X-API-Key': TEST_KEYS.reader, Authorization: `Bearer ${TEST_KEYS.reader}` };
+    expect((await send({ from, headers: same })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await send({ from, headers: twoKeys })).status).toBe(401);
+    expect((await send({ from, headers: twoKeys })).status).toBe(429);
+  });
+
   it('given connections that never finish their headers, filling the cap, then new ones are refused until the headers timeout frees them', async () => {
     const slow = Array.from({ length: Number(LIMITS.HTTP_MAX_CONNECTIONS) }, () => open('GET /api/missions HTTP/1.1\r\nHost: intake\r\n'));
     await waitFor(async () => (await connections()) === slow.length, { timeoutMs: CLOSE_WITHIN_MS, what: 'the slow connections to be accepted' });

@@ -93,6 +93,21 @@ describe('ApiKeyGuard (HTTP)', () => {
     expect(JSON.stringify(viaHeader.body)).not.toContain(SUBMITTER.secret);
   });
 
+  it('given two different valid keys, one in each header, then 401 saying so, whichever is stronger; the same key in both passes', async () => {
+    for (const [bearerKey, headerKey] of [
+      [OPERATOR, READER],
+      [READER, OPERATOR],
+    ]) {
+      const res = await request(app.getHttpServer()).delete('/api/things/t-1').set(bearer(bearerKey)).set('X-API-Key', headerKey.secret).expect(401);
+      expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/^two different API keys/), details: [] });
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
+    }
+    const same = await request(app.getHttpServer()).get('/api/things').set(bearer(SUBMITTER)).set('X-API-Key', ` ${SUBMITTER.secret} `).expect(200);
+    expect(same.body).toEqual({ caller: { name: 'ci', role: 'submitter' } });
+    // Another scheme in Authorization presents no key: X-API-Key is the one, as before.
+    await request(app.getHttpServer()).get('/api/things').set('Authorization', 'Basic b3BzOng=').set('X-API-Key', READER.secret).expect(200);
+  });
+
   it('given a reader, then it may GET but a POST is 403 in the error shape', async () => {
     await request(app.getHttpServer()).head('/api/things').set(bearer(READER)).expect(200);
     const res = await request(app.getHttpServer()).post('/api/things').set(bearer(READER)).expect(403);

@@ -51,6 +51,7 @@ export class ApiKeyGuard implements CanActivate {
 
 export const MISSING_KEY = 'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>';
 export const INVALID_KEY = 'invalid API key';
+export const TWO_KEYS = 'two different API keys: send one, in Authorization: Bearer <key> or X-API-Key: <key>, not both';
 
 export type Authentication = { client: ApiClient } | { failure: string };
 
@@ -58,12 +59,18 @@ export type Authentication = { client: ApiClient } | { failure: string };
  * Who presents a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`, nothing else. An
  * Authorization header in another scheme, or a bare secret without one, is never looked up, so
  * it can neither pass nor serve to guess keys; it is an "invalid" key rather than a "missing" one,
- * since the client did try. A header that is present but blank counts as missing.
+ * since the client did try. A header that is present but blank counts as missing. Two different
+ * keys, one in each header, are refused without looking either up: which one the client meant
+ * cannot be told, and taking one would act with a role the client may not have meant to use. The
+ * same key in both passes.
  */
 export function authenticate(store: ApiKeyStore, headers: IncomingHttpHeaders): Authentication {
   const authorization = headers.authorization?.trim();
   const header = headers['x-api-key'];
-  const presented = (authorization ? BEARER.exec(authorization)?.[1] : undefined) ?? (Array.isArray(header) ? header.join(',') : header)?.trim();
+  const bearer = authorization ? BEARER.exec(authorization)?.[1] : undefined;
+  const apiKey = (Array.isArray(header) ? header.join(',') : header)?.trim();
+  if (bearer && apiKey && bearer !== apiKey) return { failure: TWO_KEYS };
+  const presented = bearer ?? apiKey;
   if (presented) {
     const client = store.find(presented);
     return client ? { client } : { failure: INVALID_KEY };

@@ -81,7 +81,7 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   decorators.push(
     errorResponse(
       401,
-      'No API key, or one the service does not know. Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
+      'No API key, or one the service does not know, or two different keys (one in each header). Send `Authorization: Bearer <key>` or `X-API-Key: <key>` (the same key in both passes).',
       'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>',
       { headers: { 'WWW-Authenticate': { description: 'The scheme to authenticate with.', schema: { type: 'string', example: 'Bearer realm="brain"' } } } },
     ),
