@@ -46,7 +46,8 @@ export interface ErrorResponsesOptions {
   id?: IdKind;
 }
 
-const MALFORMED_JSON = 'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`.';
+const MALFORMED_JSON =
+  'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`; one that is JSON but no object (`[]`, `null`), a 400 whose `details` name field `body`.';
 const BODY_GIVEN =
   'A body other than none or `{}` is a 400: the route takes none (`details`: field `body`); so is one that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key (empty `details`).';
 

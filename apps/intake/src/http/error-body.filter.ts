@@ -5,7 +5,7 @@ import { VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import { bodyStillArriving } from './request-body';
-import { NOT_AN_OBJECT } from './request-validation.pipe';
+import { NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
 
 /** The one shape of every error the API returns. */
 export interface ErrorBody {
@@ -77,11 +77,15 @@ export function toErrorBody(exception: unknown): ErrorBody {
     return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: ALTERED_GUEST_DATA, details: [] };
   }
   const failure = bodyParserFailure(exception);
+  // As the pipe says it of an array: the parser refuses the other JSON that is no object.
+  if (failure && scalarBody(failure)) {
+    return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'request validation failed', details: [NOT_AN_OBJECT_DETAIL] };
+  }
   if (failure) {
     return {
       statusCode: failure.status,
       error: STATUS_CODES[failure.status] ?? 'Error',
-      message: scalarBody(failure) ? NOT_AN_OBJECT : (BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body'),
+      message: BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body',
       details: [],
     };
   }

@@ -52,23 +52,31 @@ function tidied(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
 }
 
 /**
- * Whether the body has the problem's property (null included) in the object at its parent path:
- * the property itself is taken as a whole, so an unknown key `a.b` is not read as a path. True
- * where that cannot be told.
+ * Whether the create gives the problem's property a value in the object at its parent path: `null`
+ * is no value, as the create reads `null` as left out, so a required field sent as `null` reads
+ * `<field> is required`. The property itself is taken as a whole, so an unknown key `a.b` is not
+ * read as a path. True where that cannot be told.
  */
-function hasProperty(body: unknown, problem: Pick<FieldProblem, 'parent' | 'property'>): boolean {
+function givesValue(body: unknown, problem: Pick<FieldProblem, 'parent' | 'property'>): boolean {
   let current = body;
   for (const step of problem.parent ? problem.parent.split('.') : []) {
     if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return true;
     current = (current as Record<string, unknown>)[step];
   }
   // Where the parent is not an object, nothing tells a left-out field: its own problems stand.
-  return typeof current !== 'object' || current === null || Object.hasOwn(current, problem.property);
+  return (
+    typeof current !== 'object' ||
+    current === null ||
+    (Object.hasOwn(current, problem.property) && (current as Record<string, unknown>)[problem.property] !== null)
+  );
 }
+
+/** The one detail of a body that is no JSON object, whether the parser (`null`, `"hi"`) or the pipe (`[]`) refuses it. */
+export const NOT_AN_OBJECT_DETAIL: FieldErrorBody = { field: 'body', problems: [NOT_AN_OBJECT] };
 
 /** The 400 for a body that is no JSON object, made only when one is refused (the create is the hot path). */
 function notAnObject(): BadRequestException {
-  return invalid([{ field: 'body', problems: [NOT_AN_OBJECT] }]);
+  return invalid([NOT_AN_OBJECT_DETAIL]);
 }
 
 export function invalid(details: FieldErrorBody[]): BadRequestException {
@@ -104,7 +112,7 @@ export class RequestValidationPipe extends ValidationPipe {
       throw invalid(
         checked.problems.map((problem) => {
           const field = fieldPath(problem);
-          return tidied({ field, problems: problem.problems }, !hasProperty(value, problem));
+          return tidied({ field, problems: problem.problems }, !givesValue(value, problem));
         }),
       );
     }
