@@ -225,6 +225,39 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     expect(otherLayout.body.message).toMatch(/LOG_PARTITIONS=3/);
   });
 
+  it('given a position past the end of the log in any partition, then a 400 before the stream opens; the head itself resumes', async () => {
+    const server = system.intake.getHttpServer();
+    const reader = { Authorization: `Bearer ${TEST_KEYS.reader}` };
+    const head = await system.intake.get(EventStreamService).now();
+    const future = '99999999999999-0';
+    for (const position of [Array(PARTITIONS).fill(future), head.map((id, i) => (i === PARTITIONS - 1 ? future : id))]) {
+      const response = await request(server)
+        .get('/api/stream')
+        .set({ ...reader, 'Last-Event-ID': position.join('.') })
+        .expect(400);
+      expect(response.body.message).toMatch(/^Last-Event-ID is past the end of the log \(partition \d+ ends at \d+-\d+\)/);
+      await request(server)
+        .get(`/api/stream?lastEventId=${position.join('.')}`)
+        .set(reader)
+        .expect(400);
+    }
+    expect(system.intake.get(EventStreamService).clientCount).toBe(0);
+
+    let connected: string | undefined;
+    const abort = new AbortController();
+    const done = followStream(
+      `${base}/api/stream`,
+      { ...reader, 'Last-Event-ID': head.join('.') },
+      () => undefined,
+      abort.signal,
+      (at) => (connected = at),
+    );
+    await until('the stream at the head to open', () => connected !== undefined);
+    expect(connected).toBe(head.join('.'));
+    abort.abort();
+    await done;
+  });
+
   it('given a stream token, then EventSource-style ?token= opens the stream; expired, forged or misused tokens are 401', async () => {
     const issued = await request(system.intake.getHttpServer()).post('/api/stream/tokens').set('X-API-Key', TEST_KEYS.reader).expect(201);
     expect(issued.body).toEqual({ token: expect.stringMatching(/^v1\./), expiresAt: expect.any(String) });

@@ -1,5 +1,5 @@
 import * as fc from 'fast-check';
-import { compareEntryIds, formatPosition, parsePosition } from './log-position';
+import { beyondHead, compareEntryIds, formatPosition, parsePosition } from './log-position';
 
 const MAX_PART = 2n ** 64n - 1n;
 const entryId = fc.tuple(fc.bigInt({ min: 0n, max: MAX_PART }), fc.bigInt({ min: 0n, max: MAX_PART })).map(([ms, seq]) => `${ms}-${seq}`);
@@ -42,5 +42,39 @@ describe('log positions (the live stream event id)', () => {
 
   it('given the largest time with a sequence below the largest, then it is a position', () => {
     expect(parsePosition(`${MAX_PART}-0`, 1)).toEqual([`${MAX_PART}-0`]);
+  });
+
+  it('given a position at or below the head in every partition, then it can be resumed from; past it in any partition, then not', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(resumableId, resumableId), { minLength: 1, maxLength: 16 }), (pairs) => {
+        const position = pairs.map(([id]) => id);
+        const head = pairs.map(([, id]) => id);
+        const past = pairs.findIndex(([id, last]) => compareEntryIds(id, last) > 0);
+        if (past < 0) expect(beyondHead(position, head)).toBeNull();
+        else expect(beyondHead(position, head)).toMatch(new RegExp(`past the end of the log \\(partition ${past} ends at ${head[past]}\\)`));
+      }),
+    );
+  });
+
+  it.each([
+    [['99999999999999-0'], ['1764745200000-3']],
+    [['1764745200000-4'], ['1764745200000-3']],
+    [['1-0'], ['0-0']],
+    [
+      ['1764745200000-0', '1764745200001-0'],
+      ['1764745200005-0', '1764745200000-9'],
+    ],
+  ])('given %j on a log whose head is %j, then it is past the end', (position, head) => {
+    expect(beyondHead(position, head)).toEqual(expect.stringMatching(/^Last-Event-ID is past the end of the log/));
+  });
+
+  it.each([
+    [['1764745200000-3'], ['1764745200000-3']],
+    [
+      ['0-0', '5-0'],
+      ['0-0', '6-0'],
+    ],
+  ])('given %j on a log whose head is %j, then it is at or below it', (position, head) => {
+    expect(beyondHead(position, head)).toBeNull();
   });
 });

@@ -37,6 +37,19 @@ function isResumableEntryId(id: string): boolean {
   return ms <= MAX_PART && seq <= MAX_PART && !(ms === MAX_PART && seq === MAX_PART);
 }
 
+/**
+ * Why a client cannot resume from `position` on a log whose partitions end at `head` (their last
+ * entries, read as the stream opens), or null: an id past its partition's last entry is one this
+ * log never issued (another deployment's position, or a damaged one), and a stream from there would
+ * stay silent until the clock passed it, losing every event meanwhile. At or below the head is
+ * fine; entries appended since only move the head on.
+ */
+export function beyondHead(position: LogPosition, head: LogPosition): string | null {
+  const partition = position.findIndex((id, index) => compareEntryIds(id, head[index] ?? '0-0') > 0);
+  if (partition < 0) return null;
+  return `Last-Event-ID is past the end of the log (partition ${partition} ends at ${head[partition] ?? '0-0'}): not a position of this deployment's log`;
+}
+
 /** Orders two entry ids as Redis does (by time, then sequence). */
 export function compareEntryIds(a: string, b: string): number {
   const [aMs, aSeq] = a.split('-').map(BigInt);

@@ -5,7 +5,7 @@ import { apiClientOf, readsPersonalData, RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { EventStreamService } from './event-stream.service';
-import { parsePosition } from './log-position';
+import { beyondHead, parsePosition } from './log-position';
 import { StreamTokenView } from './stream-token.view';
 import { StreamToken, StreamTokens } from './stream-tokens';
 import { MAX_POSITION_LENGTH, StreamQuery } from './stream.query';
@@ -36,7 +36,8 @@ export class StreamController {
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
-    description: 'Resume after this position: the `id` of the last event received. A position of another LOG_PARTITIONS is a 400.',
+    description:
+      "Resume after this position: the `id` of the last event received. A position of another LOG_PARTITIONS, or one past the end of the log in any partition (another deployment's, or damaged), is a 400.",
     schema: { type: 'string', maxLength: MAX_POSITION_LENGTH, example: '1764745200000-0' },
   })
   @ApiOkResponse({
@@ -51,7 +52,8 @@ export class StreamController {
   })
   @ApiErrorResponses({
     role: 'reader',
-    badRequest: 'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment.',
+    badRequest:
+      'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment (another LOG_PARTITIONS, or past the end of the log).',
     invalidField: { field: 'type', problem: 'each value in type must be one of the following values: MissionCreated, …' },
   })
   async open(@Query() query: StreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() response: Response): Promise<void> {
@@ -61,6 +63,8 @@ export class StreamController {
       if (resumeFrom.length > MAX_POSITION_LENGTH) throw new BadRequestException('Last-Event-ID is too long to be a stream position');
       const parsed = parsePosition(resumeFrom, this.stream.partitions);
       if ('problem' in parsed) throw new BadRequestException(parsed.problem);
+      const beyond = beyondHead(parsed, await this.stream.now());
+      if (beyond !== null) throw new BadRequestException(beyond);
       position = parsed;
     }
     // Express answers HEAD with the GET handler: the headers, and no stream that would never end.
