@@ -248,6 +248,11 @@ const CORPUS: BadRequestCase[] = [
   { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },
   { name: 'list createdFrom not a date', status: 400, method: 'get', path: '/api/missions?createdFrom=yesterday' },
   { name: 'list unknown filter', status: 400, method: 'get', path: '/api/missions?owner=me' },
+  // The agent-id rule of /api/agents/:id: these answered 200 with no missions.
+  { name: 'list agentId in capitals', status: 400, method: 'get', path: '/api/missions?agentId=A' },
+  { name: 'list agentId of one character', status: 400, method: 'get', path: '/api/missions?agentId=x' },
+  { name: 'list agentId of 65 characters', status: 400, method: 'get', path: `/api/missions?agentId=${'a'.repeat(65)}` },
+  { name: 'list agentId with a key separator', status: 400, method: 'get', path: '/api/missions?agentId=agent%3Aone' },
   { name: 'bulk requeue limit true', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: true } },
   { name: 'bulk requeue limit a numeric string', status: 400, method: 'post', path: '/api/dlq/requeue', body: { limit: '1' } },
   // A bulk requeue says what it takes: a condition or "all": true. These requeued the oldest dead letters.
@@ -417,6 +422,12 @@ describe('bad input (four services, real Redis)', () => {
         expect({ path, body, message: response.body.message, details: response.body.details }).toEqual({ path, body, ...expected });
       }
     }
+  });
+
+  it('given a mission list filtered by a malformed agent id, then the 400 says what an agent id is; a well-formed unknown one is an empty page', async () => {
+    const refused = await system.api.get('/api/missions?agentId=A').expect(400);
+    expect(refused.body.details).toEqual([{ field: 'agentId', problems: ['agentId must be an agent id: 2 to 64 lowercase letters, digits or dashes'] }]);
+    expect((await system.api.get('/api/missions?agentId=agent-nobody').expect(200)).body).toEqual({ items: [] });
   });
 
   it('given a value of the wrong type, then its problem is the type alone, said once', async () => {

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { AGENT_ID_PATTERN } from '@app/agents';
 import { IsIsoTime, MAX_PAGE_CURSOR_LENGTH, MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { PageSize } from '../http/page-size.decorator';
 
@@ -22,10 +23,15 @@ export class ListMissionsQuery {
   @IsIn(PRIORITY_LEVELS)
   priority?: PriorityLevel;
 
-  @ApiPropertyOptional({ maxLength: 128, description: 'Only missions this agent holds or held in an earlier attempt.', example: 'agent-maintenance-1' })
+  /** The agent-id rule of `/api/agents/:id` (AGENT_ID_PATTERN): a malformed id is a 400 before anything is looked up. */
+  @ApiPropertyOptional({
+    pattern: AGENT_ID_PATTERN,
+    description: 'Only missions this agent holds or held in an earlier attempt: 2 to 64 lowercase letters, digits or dashes; anything else is a 400.',
+    example: 'agent-maintenance-1',
+  })
   @IsOptional()
   @IsString()
-  @MaxLength(128)
+  @Matches(new RegExp(AGENT_ID_PATTERN), { message: 'agentId must be an agent id: 2 to 64 lowercase letters, digits or dashes' })
   agentId?: string;
 
   @ApiPropertyOptional({ maxLength: 200, description: 'Only missions whose title contains this text (case-insensitive).', example: 'minibar' })
