@@ -64,7 +64,7 @@ describe('intake API (four services, real Redis)', () => {
         const type = i % 2 === 0 ? 'pricing' : 'guest_support';
         const created = await http()
           .post('/api/missions')
-          .send(mission({ type, title: `m${i}`, priority: 'low', payload: {} }))
+          .send(mission({ type, title: `paged m${i}`, priority: 'low', payload: {} }))
           .expect(201);
         ids.push(created.body.id);
       }
@@ -80,6 +80,24 @@ describe('intake API (four services, real Redis)', () => {
       } while (cursor);
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen).toEqual(expect.arrayContaining(ids));
+
+      // A page has a nextCursor only when more follows: full pages, then the rest, never an empty page after a cursor.
+      for (const limit of [1, 2, 3, 7, 8]) {
+        const sizes: number[] = [];
+        let next: string | undefined;
+        do {
+          const page = await http()
+            .get('/api/missions')
+            .query({ title: 'paged m', limit, ...(next ? { cursor: next } : {}) })
+            .expect(200);
+          sizes.push(page.body.items.length);
+          next = page.body.nextCursor;
+        } while (next && sizes.length <= ids.length);
+        expect({ limit, sizes }).toEqual({
+          limit,
+          sizes: Array.from({ length: Math.ceil(ids.length / limit) }, (_, i) => Math.min(limit, ids.length - i * limit)),
+        });
+      }
 
       const pricing = await http().get('/api/missions').query({ type: 'pricing', limit: 200 }).expect(200);
       expect((pricing.body.items as Mission[]).every((m) => m.type === 'pricing')).toBe(true);

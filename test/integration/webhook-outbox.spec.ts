@@ -204,6 +204,55 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(seen).toEqual([ids[3], ids[2], ids[1], ids[0], ids[4]]);
   });
 
+  it('given any deliveries, some dying in the same millisecond, and any page size, then the pages give each once, newest first, and no empty page follows a nextCursor', async () => {
+    const STATUSES = ['pending', 'delivered', 'dead'] as const;
+    const deliveries = fc.array(fc.record({ at: fc.integer({ min: 0, max: 8 }), status: fc.constantFrom(...STATUSES) }), { maxLength: 30 });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(deliveries, fc.integer({ min: 1, max: 12 }), fc.constantFrom(undefined, ...STATUSES), async (written, limit, status) => {
+        run += 1;
+        const subscriptionId = `wh_paged${run}`;
+        const listed = written.map((delivery, i) => ({ ...delivery, id: `msg_${run.toString(16).padStart(8, '0')}${i.toString(16).padStart(24, '0')}` }));
+        const pipeline = redis.pipeline();
+        for (const [i, delivery] of listed.entries()) {
+          pipeline.hset(webhookKeys.delivery(delivery.id), {
+            subscription: subscriptionId,
+            mission: `m-${i}`,
+            type: MISSION_FINISHED,
+            status: delivery.status,
+            attempts: '1',
+            createdAt: String(KNOWN_START.getTime() + delivery.at),
+            ...(delivery.status === 'dead' ? { deadAt: String(KNOWN_START.getTime() + delivery.at) } : {}),
+          });
+          pipeline.zadd(webhookKeys.deliveries(subscriptionId), KNOWN_START.getTime() + delivery.at, delivery.id);
+          // The dead ones are listed from their own list, by when they died.
+          if (delivery.status === 'dead') pipeline.zadd(webhookKeys.dead(subscriptionId), KNOWN_START.getTime() + delivery.at, delivery.id);
+        }
+        await pipeline.exec();
+
+        // Newest first; equal times by id, descending (as Redis orders them).
+        const expected = listed
+          .filter((delivery) => !status || delivery.status === status)
+          .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1))
+          .map((delivery) => delivery.id);
+        const seen: string[] = [];
+        const sizes: number[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await outbox.list(subscriptionId, { limit, ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+          seen.push(...page.items.map((delivery) => delivery.id));
+          sizes.push(page.items.length);
+          cursor = page.nextCursor;
+        } while (cursor !== null && sizes.length <= expected.length);
+        expect(seen).toEqual(expected);
+        expect(sizes).toEqual(
+          expected.length === 0 ? [0] : Array.from({ length: Math.ceil(expected.length / limit) }, (_, i) => Math.min(limit, expected.length - i * limit)),
+        );
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('given a long list with few of a status, then a page reads at most 5,000 entries and says where it stopped, and the next page goes on from there', async () => {
     const subscriptionId = 'wh_long';
     const pipeline = redis.pipeline();

@@ -214,28 +214,37 @@ export class WebhookOutbox {
    * id (`<score>.<id>`), since dead ones that settled in the same millisecond share a score; a
    * score alone (an older intake's cursor) goes on below it. A page reads at most
    * MAX_SCANNED_PER_PAGE entries of the list: one with a status that few have may come back short,
-   * even empty, with a nextCursor where it stopped. Entries whose delivery expired are passed over
+   * even empty, with a nextCursor where it stopped. A full page has a nextCursor only when another
+   * delivery follows it (the last page has none, so no empty page follows it). Entries whose delivery expired are passed over
    * (the list sweep and the dead deliveries' pruning remove them, not a read).
    */
   async list(subscriptionId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<DeliveryPage> {
     const listKey = options.status === 'dead' ? this.keys.dead(subscriptionId) : this.keys.deliveries(subscriptionId);
     const items: WebhookDelivery[] = [];
     let last = options.cursor ? parseDeliveryCursor(options.cursor) : null;
+    /** The page's last delivery, once the page is full: the next page starts after it, if there is one. */
+    let pageEnd: DeliveryCursor | null = null;
     for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE;) {
-      // At least SCAN_BATCH a round trip: a small page of a status few have would take one per `limit` entries.
-      const batch = await this.entriesAfter(listKey, last, Math.min(Math.max(options.limit, SCAN_BATCH), MAX_SCANNED_PER_PAGE - scanned));
-      if (batch.length === 0) return { items, nextCursor: null };
+      // At least SCAN_BATCH a round trip (one past `limit`, to tell whether a next page exists): a small page of a status few have would take one per `limit` entries.
+      const wanted = Math.min(Math.max(options.limit + 1, SCAN_BATCH), MAX_SCANNED_PER_PAGE - scanned);
+      const batch = await this.entriesAfter(listKey, last, wanted);
       // One round trip for the batch (the connection pipelines what is sent in the same tick).
       const deliveries = await Promise.all(batch.map(([id]) => this.get(id)));
       for (const [i, [id, score]] of batch.entries()) {
         scanned += 1;
         last = { score, id };
         const delivery = deliveries[i];
-        if (delivery && (!options.status || delivery.status === options.status)) items.push(delivery);
-        if (items.length === options.limit) return { items, nextCursor: `${score}.${id}` };
+        if (!delivery || (options.status && delivery.status !== options.status)) continue;
+        // One delivery past a full page: there is a next page, and it starts with this one.
+        if (pageEnd) return { items, nextCursor: `${pageEnd.score}.${pageEnd.id}` };
+        items.push(delivery);
+        if (items.length === options.limit) pageEnd = last;
       }
+      // A short batch is the list's end: no next page to point to.
+      if (batch.length < wanted) return { items, nextCursor: null };
     }
-    return { items, nextCursor: last ? `${last.score}.${last.id}` : null };
+    const stop = pageEnd ?? last;
+    return { items, nextCursor: stop ? `${stop.score}.${stop.id}` : null };
   }
 
   /**

@@ -1,8 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
+import fc from 'fast-check';
 import { RequestValidationPipe } from '../http/request-validation.pipe';
 import { ReviewInboxQuery } from '../reviews/review-inbox.query';
 import { ListMissionsQuery } from './list-missions.query';
-import { decodeCursor, encodeCursor, PageCursor } from './page-cursor';
+import { decodeCursor, encodeCursor, PageCursor, PartitionWalk, walkPartitions } from './page-cursor';
 
 const pipe = new RequestValidationPipe();
 const asQuery = (metatype: typeof ListMissionsQuery | typeof ReviewInboxQuery, query: Record<string, string>) =>
@@ -26,5 +27,88 @@ describe('page cursors through the query validation', () => {
     const tooLong = encodeCursor(Array.from({ length: 257 }, () => ({ s: -Number.MAX_SAFE_INTEGER, k: Number.MAX_SAFE_INTEGER })));
     await expect(asQuery(ListMissionsQuery, { cursor: tooLong })).rejects.toBeInstanceOf(BadRequestException);
     await expect(asQuery(ListMissionsQuery, { cursor: 'not a cursor' })).rejects.toBeInstanceOf(BadRequestException);
+  });
+});
+
+interface Member {
+  id: string;
+  score: number;
+  /** Matches the page's filter. */
+  wanted: boolean;
+  /** Still in the set but its item is gone (load gives null). */
+  gone: boolean;
+}
+
+/** Sorted sets as Redis keeps them: by score, then by member, read from a cursor as ZRANGE BYSCORE [REV] LIMIT does. */
+function setsWalk(sets: Member[][], order: 'asc' | 'desc', limit: number): PartitionWalk<Member> {
+  const byId = new Map(sets.flat().map((member) => [member.id, member]));
+  const sign = order === 'asc' ? 1 : -1;
+  return {
+    order,
+    limit,
+    read: (index, cursor, count) =>
+      Promise.resolve(
+        sets[index]
+          .filter((member) => (order === 'asc' ? member.score >= cursor.s : member.score <= cursor.s))
+          .sort((a, b) => sign * (a.score - b.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+          .slice(cursor.k, cursor.k + count)
+          .flatMap((member) => [member.id, String(member.score)]),
+      ),
+    load: (ids) => Promise.resolve(ids.map((id) => (byId.get(id)?.gone ? null : (byId.get(id) ?? null)))),
+    matches: (member) => member.wanted,
+  };
+}
+
+describe('paging a merge of partitions (walkPartitions)', () => {
+  const member = fc.record({ score: fc.integer({ min: 0, max: 30 }), wanted: fc.boolean(), gone: fc.boolean() }, { requiredKeys: ['score', 'wanted', 'gone'] });
+  const sets = fc
+    .array(fc.array(member, { maxLength: 250, size: 'max' }), { minLength: 1, maxLength: 4 })
+    .map((partitions) => partitions.map((members, index) => members.map((entry, i) => ({ ...entry, id: `p${index}-${String(i).padStart(3, '0')}` }))));
+
+  it('given any members in any partitions and any page size, then the pages give every matching item once, in order, and no empty page follows a nextCursor', async () => {
+    await fc.assert(
+      fc.asyncProperty(sets, fc.integer({ min: 1, max: 60 }), fc.constantFrom<'asc' | 'desc'>('asc', 'desc'), async (partitions, limit, order) => {
+        const unread = order === 'asc' ? -Infinity : Infinity;
+        const expected = partitions.flat().filter((entry) => entry.wanted && !entry.gone);
+        const seen: Member[] = [];
+        const sizes: number[] = [];
+        let cursors: PageCursor[] = partitions.map(() => ({ s: unread, k: 0 }));
+        for (;;) {
+          const page = await walkPartitions(cursors, setsWalk(partitions, order, limit));
+          seen.push(...page.items);
+          sizes.push(page.items.length);
+          if (page.nextCursor === undefined) break;
+          expect(sizes.length).toBeLessThanOrEqual(expected.length);
+          cursors = decodeCursor(page.nextCursor, partitions.length, unread);
+        }
+        expect(seen.map((entry) => entry.id).sort()).toEqual(expected.map((entry) => entry.id).sort());
+        const scores = seen.map((entry) => entry.score);
+        expect(scores).toEqual([...scores].sort((a, b) => (order === 'asc' ? a - b : b - a)));
+        // Full pages, then the rest: a page of `limit` is the last one only when nothing follows it.
+        expect(sizes).toEqual(
+          expected.length === 0 ? [0] : Array.from({ length: Math.ceil(expected.length / limit) }, (_, i) => Math.min(limit, expected.length - i * limit)),
+        );
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('given 8 missions, then pages of 1 are 8 and pages of 2 are 4, the last without a nextCursor', async () => {
+    const missions = [Array.from({ length: 8 }, (_, i) => ({ id: `m${i}`, score: 1_000 + i, wanted: true, gone: false }))];
+    for (const [limit, pages] of [
+      [1, 8],
+      [2, 4],
+      [8, 1],
+    ]) {
+      const sizes: number[] = [];
+      let cursors: PageCursor[] = [{ s: Infinity, k: 0 }];
+      for (;;) {
+        const page = await walkPartitions(cursors, setsWalk(missions, 'desc', limit));
+        sizes.push(page.items.length);
+        if (page.nextCursor === undefined) break;
+        cursors = decodeCursor(page.nextCursor, 1, Infinity);
+      }
+      expect({ limit, sizes }).toEqual({ limit, sizes: Array.from({ length: pages }, () => limit) });
+    }
   });
 });

@@ -57,13 +57,18 @@ interface Lane<T> {
  * One page of a merge of the partitions' sorted sets, each read in batches from its own cursor
  * (`cursors`, one per partition) with the items loaded per batch and filtered; the next cursor
  * marks where the walk stopped in each partition, so pages are stable while new members arrive.
+ * A full page has a next cursor only when the walk finds one more matching item after it (or stops
+ * at MAX_SCANNED_PER_PAGE before it can tell): the last page comes without one, never followed by
+ * an empty page.
  */
 export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWalk<T>): Promise<MissionPage<T>> {
   const lanes: Lane<T>[] = cursors.map((cursor, index) => ({ index, cursor, buffer: [], exhausted: false }));
   const first = (a: number, b: number) => (walk.order === 'desc' ? a > b : a < b);
   const items: T[] = [];
+  /** Where each partition's walk stood right after the page's last item, once the page is full. */
+  let pageEnd: PageCursor[] | undefined;
   let scanned = 0;
-  while (items.length < walk.limit && scanned < MAX_SCANNED_PER_PAGE) {
+  while (scanned < MAX_SCANNED_PER_PAGE) {
     await Promise.all(lanes.filter((lane) => lane.buffer.length === 0 && !lane.exhausted).map((lane) => refill(lane, walk)));
     const lane = lanes.reduce<Lane<T> | null>(
       (best, candidate) => (candidate.buffer.length > 0 && (!best || first(candidate.buffer[0].score, best.buffer[0].score)) ? candidate : best),
@@ -73,9 +78,14 @@ export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWa
     const entry = lane.buffer.shift() as Lane<T>['buffer'][number];
     scanned += 1;
     lane.cursor = entry.score === lane.cursor.s ? { s: lane.cursor.s, k: lane.cursor.k + 1 } : { s: entry.score, k: 1 };
-    if (entry.item !== null && walk.matches(entry.item)) items.push(entry.item);
+    if (entry.item === null || !walk.matches(entry.item)) continue;
+    // One matching item past a full page: there is a next page, and it starts with this item.
+    if (pageEnd) return { items, nextCursor: encodeCursor(pageEnd) };
+    items.push(entry.item);
+    if (items.length === walk.limit) pageEnd = lanes.map((candidate) => candidate.cursor);
   }
-  return { items, nextCursor: encodeCursor(lanes.map((lane) => lane.cursor)) };
+  const more = lanes.some((lane) => lane.buffer.length > 0 || !lane.exhausted);
+  return more ? { items, nextCursor: encodeCursor(pageEnd ?? lanes.map((lane) => lane.cursor)) } : { items };
 }
 
 /** The next batch of one partition's set after its cursor, with the items. */
