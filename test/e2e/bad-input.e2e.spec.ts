@@ -248,6 +248,13 @@ const CORPUS: BadRequestCase[] = [
   { name: 'list limit given twice', status: 400, method: 'get', path: '/api/missions?limit=1&limit=2' },
   { name: 'list createdFrom not a date', status: 400, method: 'get', path: '/api/missions?createdFrom=yesterday' },
   { name: 'list unknown filter', status: 400, method: 'get', path: '/api/missions?owner=me' },
+  // A query parameter on a route that takes none: these answered as if it were not there (every agent, every subscription).
+  { name: 'agents with a status filter', status: 400, method: 'get', path: '/api/agents?status=paused' },
+  { name: 'webhooks with a status filter', status: 400, method: 'get', path: '/api/webhooks?status=disabled' },
+  { name: 'the caller with a parameter', status: 400, method: 'get', path: '/api/me?x=1' },
+  { name: 'queue stats with a parameter', status: 400, method: 'get', path: '/api/missions/queue/stats?x=1' },
+  { name: 'schedules with a parameter', status: 400, method: 'get', path: '/api/schedules?x=1' },
+  { name: 'retention run with a dry-run parameter', status: 400, method: 'post', path: '/api/retention/run?dryRun=true', body: {} },
   // The agent-id rule of /api/agents/:id: these answered 200 with no missions.
   { name: 'list agentId in capitals', status: 400, method: 'get', path: '/api/missions?agentId=A' },
   { name: 'list agentId of one character', status: 400, method: 'get', path: '/api/missions?agentId=x' },

@@ -245,6 +245,32 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     ]);
   });
 
+  it('given any documented /api operation with a query parameter it does not name, then a 400 names it, documented, before the route acts', async () => {
+    const refused: string[] = [];
+    for (const { method, path, operation: documented } of apiOperations()) {
+      const url = path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+        const parameter = (documented.parameters ?? []).find((p) => p.in === 'path' && p.name === name) as
+          (ParameterLike & { schema?: { example?: string } }) | undefined;
+        expect({ path, name, example: parameter?.schema?.example }).toEqual({ path, name, example: expect.any(String) });
+        return encodeURIComponent(parameter?.schema?.example ?? '');
+      });
+      // `{}` for routes that take a body: the unknown parameter is refused before the body is checked.
+      const call = system.api[method as 'get' | 'post' | 'patch' | 'delete'](`${url}?unknownParam=1`);
+      const response = await (method === 'get' ? call : call.send({}));
+      const expected = { status: 400, details: [{ field: 'unknownParam', problems: ['property unknownParam should not exist'] }] };
+      if (response.status !== 400 || JSON.stringify(response.body.details) !== JSON.stringify(expected.details)) {
+        refused.push(`${method.toUpperCase()} ${path}: ${response.status} ${JSON.stringify(response.body).slice(0, 120)}`);
+      }
+      expect(Object.keys(documented.responses ?? {})).toContain('400');
+      expect(documented.responses?.['400']?.description).toMatch(/A query parameter the route does not name is a 400/);
+    }
+    expect(refused).toEqual([]);
+    // Probes and scrapers stay as they are, whatever they append.
+    const others = operationsOf(document).filter(({ path }) => !path.startsWith('/api'));
+    expect(others.map(({ method, path }) => `${method} ${path}`)).toEqual(['get /health', 'get /health/ready']);
+    await request(system.intake.getHttpServer()).get('/health?probe=1').expect(200);
+  });
+
   it('has the request and response schemas, the error body among them', () => {
     const schemas = document.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(

@@ -17,6 +17,7 @@ import { ThroughputController } from './console/throughput.controller';
 import { DeadLettersController } from './dead-letters/dead-letters.controller';
 import { JsonBodyGuard } from './http/json-body.guard';
 import { PersonalDataInterceptor } from './http/personal-data.interceptor';
+import { UnknownQueryInterceptor } from './http/unknown-query.interceptor';
 import { MissionCommandsService } from './missions/mission-commands.service';
 import { MissionIntakeService } from './missions/mission-intake.service';
 import { MissionQueryService } from './missions/mission-query.service';
@@ -101,6 +102,8 @@ export class IntakeModule {
           inject: [REDIS],
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
+        // A query parameter on a route that takes none is a 400, as one a query DTO does not name is.
+        { provide: APP_INTERCEPTOR, useClass: UnknownQueryInterceptor },
         { provide: APP_INTERCEPTOR, useClass: PersonalDataInterceptor },
         IntakeMetrics,
         TimeWatchService,

@@ -50,6 +50,8 @@ const MALFORMED_JSON =
   'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`; one that is JSON but no object (`[]`, `null`), a 400 whose `details` name field `body`.';
 const BODY_GIVEN =
   'A body other than none or `{}` is a 400: the route takes none (`details`: field `body`); so is one that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key (empty `details`).';
+/** Every /api route: its query DTO's whitelist, or UnknownQueryInterceptor where it takes none. */
+const UNKNOWN_QUERY = 'A query parameter the route does not name is a 400 (`property <name> should not exist`).';
 
 function errorResponse(status: number, description: string, message: string, extra: { headers?: HeadersObject; details?: object[] } = {}) {
   return ApiResponse({
@@ -63,15 +65,15 @@ function errorResponse(status: number, description: string, message: string, ext
 
 /**
  * The error responses of an /api route, each with the ErrorBodyView body that ErrorBodyFilter
- * writes: 401, 429, 500 and 503 always (every /api route needs a key and is rate limited, and may open guest data), the
- * others as the options say.
+ * writes: 400 (a query parameter the route does not name), 401, 429, 500 and 503 always (every /api route needs a key, is
+ * rate limited, and may open guest data), the others as the options say.
  */
 export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorator & ClassDecorator {
   const decorators: (MethodDecorator & ClassDecorator)[] = [];
 
   const noBody = !options.jsonBody;
   const badId = options.id ? badIdDescription(options.id) : undefined;
-  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : BODY_GIVEN].filter(Boolean).join(' ');
+  const badRequest = [options.badRequest, badId, options.jsonBody ? MALFORMED_JSON : BODY_GIVEN, UNKNOWN_QUERY].filter(Boolean).join(' ');
   const invalidField = options.invalidField ?? (noBody && !options.badRequestMessage && !options.id ? { field: 'body', problem: NO_BODY_PROBLEM } : undefined);
   decorators.push(
     invalidField
