@@ -37,6 +37,8 @@ describe('Redis Streams transport (real Redis)', () => {
     new Promise<void>((resolve, reject) => instance.listen((error?: unknown) => (error ? reject(error) : resolve())));
   const pending = async () => ((await admin.xpending(stream, 'workers')) as [number])[0];
   const consumers = async () => ((await admin.xinfo('CONSUMERS', stream, 'workers')) as string[][]).map((flat) => flat[1]).sort();
+  /** The group's heartbeats (consumerHeartbeatsKey), spelled out as an operator would look for it. */
+  const heartbeats = `${stream}:heartbeats:workers`;
   const recorder = () => {
     const seen: Record<string, number> = { poisoned: 0, reclaimed: 0, consumersRemoved: 0 };
     const events: StreamEvents = {
@@ -254,6 +256,51 @@ describe('Redis Streams transport (real Redis)', () => {
     releaseDead();
   });
 
+  it("given a live consumer that receives nothing for longer than a stopped one's time, then the sweeps keep it by its heartbeat and remove the stopped ones", async () => {
+    // A consumer counts as stopped after max(2 × claimIdleMs, 10 × blockMs) = 200 ms; sweeps (and heartbeats) every 50 ms.
+    const stoppedAfterMs = 200;
+    const { seen, events } = recorder();
+    const live = server({ consumer: 'live', events, claimIdleMs: 100, blockMs: 20, consumerSweepMs: 50 });
+    live.addHandler('job', async () => undefined, true);
+    await listen(live);
+    await client.emit('job', {}).toPromise();
+    await waitFor(async () => (await consumers()).includes('live') && (await pending()) === 0, { timeoutMs: 5_000, what: 'the live consumer done' });
+    // An instance that never gets a message is in the group too.
+    await listen(server({ consumer: 'quiet', events, claimIdleMs: 100, blockMs: 20, consumerSweepMs: 50 }));
+    // Created after the live one, so idle no longer than it: one of an older build (no heartbeat),
+    // and one of a stopped instance of this build (its last heartbeat long ago).
+    await admin.xgroup('CREATECONSUMER', stream, 'workers', 'old-build');
+    await admin.xgroup('CREATECONSUMER', stream, 'workers', 'killed');
+    await admin.hset(heartbeats, 'killed', 1);
+
+    // The one of the older build goes once its idle time passes the stopped time; the live one's, older, passed it before.
+    await waitFor(async () => !/old-build|killed/.test((await consumers()).join()) && seen.consumersRemoved >= 2, {
+      timeoutMs: 10_000,
+      what: 'the stopped consumers removed',
+    });
+    // Then the sweeps go on for twice the stopped time, which the live consumer's heartbeat tells (or until it is gone).
+    const [seconds, micros] = (await admin.time()).map(Number);
+    const from = seconds * 1000 + Math.floor(micros / 1000);
+    await waitFor(async () => Number(await admin.hget(heartbeats, 'live')) >= from + 2 * stoppedAfterMs || !(await consumers()).includes('live'), {
+      timeoutMs: 10_000,
+      what: 'heartbeats of the live consumer past twice the stopped time',
+    });
+
+    expect(seen.consumersRemoved).toBe(2);
+    expect(await consumers()).toEqual(['live', 'quiet']);
+    // Before Redis 7.2 (docker-compose.yml pins 7.0) its blocking reads that got nothing left XINFO's idle growing all along.
+    const version = /redis_version:(\d+)\.(\d+)/.exec(await admin.info('server'));
+    if (version && Number(version[1]) * 100 + Number(version[2]) < 702) {
+      const rows = (await admin.xinfo('CONSUMERS', stream, 'workers')) as (string | number)[][];
+      const row = rows.find((flat) => flat[1] === 'live') ?? [];
+      expect(Number(row[row.indexOf('idle') + 1])).toBeGreaterThanOrEqual(2 * stoppedAfterMs);
+    }
+    expect((await admin.hkeys(heartbeats)).sort()).toEqual(['live', 'quiet']);
+    // What brain_stream_consumers reads: one per running instance.
+    const [group] = (await admin.xinfo('GROUPS', stream)) as unknown[][];
+    expect(group[group.indexOf('consumers') + 1]).toBe(2);
+  });
+
   it('given reclaimed messages around more of its own pending ones than one XPENDING lists, then each keeps its delivery count and a failed one is retried, not poisoned', async () => {
     const step = async (n: number) => (await admin.xadd(stream, '*', 'pattern', 'step', 'data', JSON.stringify({ n }))) as string;
     await admin.xgroup('CREATE', stream, 'workers', '0', 'MKSTREAM');
@@ -333,6 +380,7 @@ describe('Redis Streams transport (real Redis)', () => {
 
     await s.close();
     expect(await consumers()).toEqual([]);
+    expect(await admin.exists(heartbeats)).toBe(0);
   });
 
   it('given a slow handler on a live consumer, then its message is not reclaimed while it runs', async () => {

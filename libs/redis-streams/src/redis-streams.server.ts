@@ -10,10 +10,20 @@ import { RedisStreamsContext } from './redis-streams.context';
 import { StreamEvents } from './stream-events';
 import { decodeMessage, StreamMessage } from './stream-message';
 
-const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-1');
+const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-2');
 
-/** How often each stream's group is swept for the consumers of stopped instances, by default. */
+/** How often, at most, each instance records its heartbeat and sweeps each stream's group for consumers of stopped instances. */
 const CONSUMER_SWEEP_MS = 60_000;
+
+/**
+ * The hash of the heartbeats of `group`'s consumers on `stream` (consumer -> ms), in the stream's
+ * hash slot, as one script reads both: `<stream>:heartbeats:<group>` when the stream's key has a
+ * hash tag (the service streams' `{m<i>}`), else the stream's whole key (without braces) as the tag.
+ */
+export function consumerHeartbeatsKey(stream: string, group: string): string {
+  const tag = /^[^{]*\{([^}]*)\}/.exec(stream);
+  return tag && tag[1] !== '' ? `${stream}:heartbeats:${group}` : `{${stream}}:heartbeats:${group}`;
+}
 
 /** One stream this service consumes (one per log partition), and where its poison goes. */
 export interface ConsumedStream {
@@ -48,7 +58,11 @@ export interface RedisStreamsServerOptions {
   tracer?: ServiceTracer;
   /** Told of poison moves, reclaims and removed consumers (the service's metrics). */
   events?: StreamEvents;
-  /** How often the group is swept for consumers of stopped instances; default a minute. */
+  /**
+   * How often, at most, this instance records its heartbeat and sweeps the group for consumers of
+   * stopped instances; default a minute. It does so at least every quarter of the time after which
+   * a consumer counts as stopped (2 × claimIdleMs, at least 10 × blockMs), so a live one never does.
+   */
   consumerSweepMs?: number;
   /**
    * What the poison stream keeps of a failed message's fields; default all of them, as sent. A
@@ -75,6 +89,8 @@ type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: num
 /** The state of one consumed stream. */
 interface Lane extends ConsumedStream {
   partition: number;
+  /** The heartbeats of the group's consumers on this stream (consumerHeartbeatsKey). */
+  heartbeats: string;
   reader: RedisConnection;
   readLoop: Promise<void>;
   inFlightIds: Set<string>;
@@ -119,6 +135,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       this.lanes = this.options.streams.map((consumed, partition) => ({
         ...consumed,
         partition,
+        heartbeats: consumerHeartbeatsKey(consumed.stream, this.options.group),
         reader: this.options.connect('reader'),
         readLoop: Promise.resolve(),
         inFlightIds: new Set<string>(),
@@ -128,11 +145,15 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       }));
       await Promise.all(this.lanes.map((lane) => this.ensureGroup(lane)));
       this.running = true;
+      await this.sweepConsumers();
       for (const lane of this.lanes) lane.readLoop = this.readForever(lane);
       const every = Math.max(50, Math.min(5_000, Math.floor(this.options.claimIdleMs / 2)));
       this.reclaimTimer = setInterval(() => {
-        // Once it stops reading it reclaims nothing more, but keeps touching what it still handles.
-        this.reclaiming = this.reclaiming.then(() => (this.running && this.reading ? this.reclaimAll() : this.touchAll()));
+        // Once it stops reading it reclaims nothing more, but keeps touching what it still handles,
+        // and its heartbeat goes on until close() has drained it.
+        this.reclaiming = this.reclaiming
+          .then(() => (this.running && this.reading ? this.reclaimAll() : this.touchAll()))
+          .then(() => (Date.now() - this.lastConsumerSweep >= this.consumerSweepMs ? this.sweepConsumers() : undefined));
       }, every);
       callback();
     } catch (error) {
@@ -164,8 +185,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     clearInterval(this.reclaimTimer);
     await this.reclaiming;
     await Promise.all(this.lanes.map((lane) => this.flush(lane)));
-    // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim.
-    await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer)));
+    // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim; its heartbeat goes.
+    await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer, '')));
     await Promise.allSettled([...this.lanes.map((lane) => lane.reader.quit()), this.writer.quit()]);
   }
 
@@ -242,18 +263,35 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   private async reclaimAll(): Promise<void> {
     for (const lane of this.lanes) await this.reclaim(lane);
-    if (this.running && Date.now() - this.lastConsumerSweep >= (this.options.consumerSweepMs ?? CONSUMER_SWEEP_MS)) {
-      this.lastConsumerSweep = Date.now();
-      // Idle well past the time after which their messages are reclaimed: a live consumer reads every blockMs.
-      const idle = Math.max(2 * this.options.claimIdleMs, 10 * this.options.blockMs);
-      for (const lane of this.lanes) await this.removeConsumers(lane, idle, '');
-    }
   }
 
-  /** Removes the group's consumers that hold nothing and were idle `idleMs` (remove-idle-consumers-1.lua); `only` names one. */
-  private async removeConsumers(lane: Lane, idleMs: number, only: string): Promise<void> {
+  /**
+   * A consumer whose heartbeat is this old counts as stopped: well past the time after which its
+   * messages are reclaimed, and at least twice the longest gap between two heartbeats of a live
+   * one (consumerSweepMs, at most a quarter of this, plus one reclaim round, at most claimIdleMs / 2).
+   */
+  private get stoppedAfterMs(): number {
+    return Math.max(2 * this.options.claimIdleMs, 10 * this.options.blockMs);
+  }
+
+  private get consumerSweepMs(): number {
+    return Math.min(this.options.consumerSweepMs ?? CONSUMER_SWEEP_MS, Math.floor(this.stoppedAfterMs / 4));
+  }
+
+  /** Records this instance's heartbeat on every stream, and removes the consumers of stopped instances there. */
+  private async sweepConsumers(): Promise<void> {
+    this.lastConsumerSweep = Date.now();
+    for (const lane of this.lanes) await this.removeConsumers(lane, this.stoppedAfterMs, '', this.options.consumer);
+  }
+
+  /**
+   * Sets `beat`'s heartbeat (unless ''), then removes the group's consumers that hold nothing and
+   * whose heartbeat (idle time, without one) is `stoppedAfterMs` old (remove-idle-consumers-2.lua);
+   * `only` names one, and drops its heartbeat.
+   */
+  private async removeConsumers(lane: Lane, stoppedAfterMs: number, only: string, beat: string): Promise<void> {
     try {
-      const removed = (await removeIdleConsumers.run(this.writer, [lane.stream], [this.options.group, idleMs, only])) as number;
+      const removed = (await removeIdleConsumers.run(this.writer, [lane.stream, lane.heartbeats], [this.options.group, stoppedAfterMs, only, beat])) as number;
       if (removed > 0) this.options.events?.consumersRemoved(lane.stream, removed);
     } catch (error) {
       this.logger.warn(`removing idle consumers of ${lane.stream} failed: ${describeError(error)}`);
