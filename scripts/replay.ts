@@ -48,6 +48,7 @@ import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
+import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
 
 /**
  * replay: audit and repair of the mission event log.
@@ -87,6 +88,12 @@ Exit codes:
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
      what it wrote first)
   5  import refused the file, the target or the master key; nothing was written`;
+
+/**
+ * The commands that take a legacy prefix (isLegacyKeyPrefix), to move a deployment's keys off it:
+ * export reads only keys it names, and purge deletes only the key shapes of that deployment.
+ */
+const LEGACY_PREFIX_COMMANDS = ['export', 'purge'];
 
 /** Where the CLI writes, so tests can run it in-process. */
 export interface CliIo {
@@ -172,14 +179,22 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
 
   // Every command, as the services hold KEY_PREFIX: a prefix without its closing `:` is the start of other
   // deployments' prefixes too (`walk` of `walk-other:`), and an empty one of every key; an import into one
-  // wrote keys that purge then refused to delete.
+  // wrote keys that purge then refused to delete. But a deployment may still have its keys under such a
+  // prefix, one the services took before they required the `:`: export reads them (its keys only, by
+  // name) and purge deletes them (by their exact shapes, legacyPrefixKeys), so they can be moved.
   program.hook('preAction', (_program, command) => {
     const { prefix } = globals(command);
-    if (!KEY_PREFIX_PATTERN.test(prefix)) {
-      throw new CliError(
-        `${commandPath(command)} refuses prefix "${prefix}": a key prefix ends with ":" and holds only letters, digits and : _ . - (e.g. "brain:")`,
+    if (KEY_PREFIX_PATTERN.test(prefix)) return;
+    const path = commandPath(command);
+    if (isLegacyKeyPrefix(prefix) && LEGACY_PREFIX_COMMANDS.includes(path)) {
+      err(
+        `"${prefix}" is a legacy key prefix (no closing ":"), which the services no longer start with: move its keys to one ` +
+          `that ends with ":" (export, import under e.g. "${prefix}:", verify there, then purge "${prefix}"; docs/operations.md, "Upgrading from commit 73b24b2")`,
       );
+      return;
     }
+    const legacy = isLegacyKeyPrefix(prefix) ? `; the keys of a legacy prefix like this one are moved with export and purge (docs/operations.md)` : '';
+    throw new CliError(`${path} refuses prefix "${prefix}": a key prefix ends with ":" and holds only letters, digits and : _ . - (e.g. "brain:")${legacy}`);
   });
 
   program
@@ -320,7 +335,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
 
   program
     .command('export')
-    .description('Write the log (or the events matching the filters) as JSON lines, in log order, each exactly as stored.')
+    .description(
+      'Write the log (or the events matching the filters) as JSON lines, in log order, each exactly as stored. It also reads a ' +
+        'legacy prefix without its closing ":" (which services took up to commit 73b24b2, e.g. hotel), with a warning, to move it.',
+    )
     .requiredOption('--out <file.jsonl>', 'file to write (replaced)')
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
@@ -503,7 +521,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .description(
       'Delete every key that starts with the prefix (--prefix, env KEY_PREFIX): the log, read models, queues and streams of ' +
         'that deployment or run, e.g. one a demo left with --keep-running. SCAN follows its cursor over every master of a ' +
-        'cluster and only keys of the prefix are unlinked. Without --yes it only counts them and exits 2. Stop the services first.',
+        'cluster and only keys of the prefix are unlinked. Without --yes it only counts them and exits 2. Stop the services first. ' +
+        'A legacy prefix without its closing ":" (which services took up to commit 73b24b2, e.g. hotel) is the start of other ' +
+        'prefixes (hotel-other:, hotel:): of it only the keys its deployment wrote go (<prefix>{…}, <prefix>retention:turn, ' +
+        '<prefix>config:log-partitions), with a warning; its rate-limit counters expire by themselves within a minute.',
     )
     .option('--yes', 'really delete the keys', false)
     .addHelpText(
@@ -512,12 +533,14 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     )
     .action(async (options: { yes: boolean }, command: Command) => {
       const g = globals(command);
+      // A legacy prefix (no closing `:`) is the start of other prefixes: only the key shapes its deployment wrote go.
+      const legacy = isLegacyKeyPrefix(g.prefix);
       await withRedis(g, async (redis, keys) => {
         if (!options.yes) {
-          const count = await countKeysByPrefix(redis, keys.prefix);
+          const count = legacy ? await countLegacyPrefixKeys(redis, keys.prefix) : await countKeysByPrefix(redis, keys.prefix);
           throw new CliError(`would delete ${count} key${count === 1 ? '' : 's'} under prefix "${keys.prefix}"; add --yes to delete them`);
         }
-        const deleted = await deleteKeysByPrefix(redis, keys.prefix);
+        const deleted = legacy ? await deleteLegacyPrefixKeys(redis, keys.prefix) : await deleteKeysByPrefix(redis, keys.prefix);
         if (g.json) return void out(JSON.stringify({ prefix: keys.prefix, deleted }, null, 2));
         out(`Deleted ${deleted} key${deleted === 1 ? '' : 's'} under prefix "${keys.prefix}".`);
       });

@@ -159,20 +159,12 @@ describe('replay CLI (command functions, real Redis)', () => {
   });
 
   // Only purge held the prefix to KEY_PREFIX's rule: `import --prefix nocolon` wrote keys that purge then refused to delete.
-  it('given a prefix without its closing ":" (by flag or env) or an empty one, then every command refuses it with exit 2 and writes nothing', async () => {
+  // Export (and purge, purge-cli.spec) still take such a legacy prefix, to move a deployment off it (replay-legacy-prefix.spec).
+  it('given a prefix without its closing ":" (by flag or env) or an empty one, then every command but export and purge refuses it with exit 2 and writes nothing', async () => {
     const file = path.join(dir, 'for-bad-prefix.jsonl');
     expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
     const noColon = `${prefix}nocolon`; // its keys, if any were written, are deleted with prefix
-    const commands = [
-      ['history', ok],
-      ['state', ok],
-      ['verify'],
-      ['rebuild'],
-      ['export', '--out', path.join(dir, 'bad-prefix-out.jsonl')],
-      ['import', '--in', file],
-      ['projections', 'status'],
-      ['rewrap-keys'],
-    ];
+    const commands = [['history', ok], ['state', ok], ['verify'], ['rebuild'], ['import', '--in', file], ['projections', 'status'], ['rewrap-keys']];
     for (const command of commands) {
       const name = command[0] === 'projections' ? command.slice(0, 2).join(' ') : command[0];
       const refusal = {
@@ -187,6 +179,15 @@ describe('replay CLI (command functions, real Redis)', () => {
         stderr: expect.stringContaining(`${name} refuses prefix ""`),
       });
     }
+    const exportArgs = ['export', '--out', path.join(dir, 'bad-prefix-out.jsonl')];
+    expect(await replay('--prefix', noColon, ...exportArgs)).toMatchObject({
+      code: EXIT_OK,
+      stderr: expect.stringContaining(`"${noColon}" is a legacy key prefix`),
+    });
+    expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: '' }, exportArgs)).toMatchObject({
+      code: EXIT_USAGE,
+      stderr: expect.stringContaining('export refuses prefix ""'),
+    });
     expect(await countKeysByPrefix(redis, noColon)).toBe(0);
   });
 

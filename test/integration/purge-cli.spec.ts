@@ -22,7 +22,7 @@ describe('replay purge (real Redis, a private prefix)', () => {
 
   afterEach(async () => {
     await deleteKeysByPrefix(redis, prefix);
-    await redis.unlink(lookalike);
+    await redis.unlink(lookalike, `${prefix.slice(0, -1)}{m0}:log`, `${prefix.slice(0, -1)}config:log-partitions`);
   });
 
   afterAll(async () => {
@@ -44,15 +44,21 @@ describe('replay purge (real Redis, a private prefix)', () => {
     expect(await redis.exists(lookalike)).toBe(1);
   });
 
-  it('given a prefix without its closing ":", then it refuses: it is the start of other deployments\' prefixes too', async () => {
-    // `…purge-cli:<hex>` would also take `…purge-cli:<hex>X:…`, the lookalike's, were purge to run.
-    const result = await replay(['purge', '--prefix', prefix.slice(0, -1), '--yes']);
+  it('given a prefix without its closing ":", then only the keys a deployment under that legacy prefix wrote go, not those of prefixes it starts', async () => {
+    // `…purge-cli:<hex>` is the start of `…purge-cli:<hex>:` and of the lookalike's `…purge-cli:<hex>X:`: a SCAN of
+    // `…purge-cli:<hex>*` would take both; its own keys are `…purge-cli:<hex>{…}` (and two fixed names).
+    const legacy = prefix.slice(0, -1);
+    await redis.set(`${legacy}{m0}:log`, '1');
+    await redis.set(`${legacy}config:log-partitions`, '1');
+
+    const result = await replay(['purge', '--prefix', legacy, '--yes']);
 
     expect(result).toEqual({
-      code: EXIT_USAGE,
-      stdout: '',
-      stderr: expect.stringMatching(/^replay: purge refuses prefix "test:purge-cli:[0-9a-f]+": a key prefix ends with ":"/),
+      code: EXIT_OK,
+      stdout: `Deleted 2 keys under prefix "${legacy}".\n`,
+      stderr: expect.stringMatching(/^replay: "test:purge-cli:[0-9a-f]+" is a legacy key prefix \(no closing ":"\)/),
     });
+    expect(await redis.exists(`${legacy}{m0}:log`, `${legacy}config:log-partitions`)).toBe(0);
     expect(await countKeysByPrefix(redis, prefix)).toBe(1_500);
     expect(await redis.exists(lookalike)).toBe(1);
   });
