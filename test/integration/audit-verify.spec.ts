@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, importLog, Finding, verifyChains, Progress, verifyLog } from '@app/audit';
+import { exportLog, importLog, Finding, rebuildReadModels, verifyChains, Progress, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
@@ -258,6 +258,35 @@ describe('verify (real Redis)', () => {
     const result = await verifyLog(redis, keys);
     expect(culprits(result.findings)).toEqual([`edited ${cancel} v3`, `read-model-drift ${cancel} v4`]);
     expect(result.findings[1].detail).toMatch(/^follows the change of its log events named above, not drift to rebuild .*: s differs/);
+  });
+
+  // Its drift was said to follow a change of the log, which was intact: the only other finding was the missing h, the hash's own.
+  it("given a mission's hash deleted and the log intact, then its drift is drift to rebuild, not a log change", async () => {
+    const keys = freshKeys('unhashed-intact');
+    await buildKnownLog(redis, keys);
+    await redis.del(keys.mission(retry));
+
+    const result = await verifyLog(redis, keys);
+    expect(culprits(result.findings)).toEqual([`head-mismatch ${retry} v15`, `read-model-drift ${retry} v15`]);
+    expect(result.findings[0].detail).toBe(`mission ${retry} has no h (hash of its last event)`);
+    expect(result.findings[1].detail).not.toContain('follows the change');
+    // As rebuild then does: it writes the mission whole from the log.
+    await rebuildReadModels(redis, keys);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  // As rebuild, which leaves such a mission alone (ChainChecker.unanchoredMission): nothing but the log vouches for its last event.
+  it("given the log's last event edited and its mission's hash deleted, then its drift is said to follow the log change", async () => {
+    const keys = freshKeys('edited-unhashed');
+    await buildKnownLog(redis, keys);
+    const last = await logIdOf(keys, retry, 15);
+    await redis.del(keys.mission(retry));
+    await editEventInPlace(redis, keys, last ?? '', (json) => json.replace(/"actor":"[^"]*"/, '"actor":"forged"'));
+
+    const result = await verifyLog(redis, keys);
+    const drift = result.findings.filter((f) => f.kind === 'read-model-drift');
+    expect(drift).toEqual([expect.objectContaining({ missionId: retry, detail: expect.stringMatching(/^follows the change of its log events named above/) })]);
+    expect((await rebuildReadModels(redis, keys)).brokenChain).toEqual([retry]);
   });
 
   describe('given log entries of another shape than the append script writes', () => {

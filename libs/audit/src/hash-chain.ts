@@ -605,6 +605,26 @@ function malformation(entry: StoredEntry, stored: StoredObject | null): string |
   return undefined;
 }
 
+/**
+ * The missions whose log events the chain findings name as changed (edited, deleted, inserted,
+ * reordered, a version gap, unreplayable, misplaced): '' for a finding about no single mission.
+ * Not a drifted read model, which rebuild repairs, nor a head that names no last event: a
+ * mission's `h` (rebuild never writes one it has, and writes the whole hash of a mission whose
+ * hash is gone, the documented remedy) or the log head, unless neither names the log's last event
+ * (`unanchored`, ChainChecker.unanchoredMission): then nothing vouches for that event. rebuild
+ * leaves the read model of these missions alone, and verify says their drift follows the change.
+ * What this vouches for: each event but the log's last is held to the next event's logPrevHash
+ * (and its mission's next event's prevHash), which the walk checks; the log's last event only to
+ * the log head and its mission's `h`, which are read-model keys. Someone who rewrites an event and
+ * every hash after it, the log head included, is not caught (README: the log heads are the anchors).
+ */
+export function logChangedMissions(findings: readonly Finding[], unanchored: string | null): string[] {
+  const named = findings.filter((finding) => finding.kind !== 'read-model-drift' && finding.kind !== 'head-mismatch').map((finding) => finding.missionId);
+  // A head-mismatch that leaves the log's last event with neither the log head nor its h naming it: nothing vouches for that event.
+  if (unanchored !== null) named.push(unanchored);
+  return named;
+}
+
 /** Orders stream entry ids (<ms>-<seq>) as Redis does. */
 export function compareLogIds(a: string, b: string): number {
   const [aMs, aSeq = '0'] = a.split('-');

@@ -5,7 +5,7 @@ import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, PartitionKeys } from
 import { Mission } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { Finding } from './finding';
-import { ChainChecker } from './hash-chain';
+import { ChainChecker, logChangedMissions } from './hash-chain';
 import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
 import { MissionFold, ReplayFold } from './replay-fold';
@@ -344,20 +344,11 @@ export async function rebuildPartition(
 }
 
 /**
- * The missions whose log events the chain findings name; 'all' when one names no mission (an entry
- * without one, or too many breaks to explain). Not a drifted read model, which is rebuild's to repair,
- * nor a head that names no last event: a mission's `h` (rebuild never writes one it has, and writes
- * the whole hash of a mission whose hash is gone, the documented remedy) or the log head, unless
- * neither names the log's last event (`unanchored`): then nothing vouches for that event.
- * What this vouches for: each event but the log's last is held to the next event's logPrevHash
- * (and its mission's next event's prevHash), which the walk checks; the log's last event only to
- * the log head and its mission's `h`, which are read-model keys. Someone who rewrites an event and
- * every hash after it, the log head included, is not caught (README: the log heads are the anchors).
+ * The missions whose log events the chain findings name (logChangedMissions); 'all' when one names
+ * no mission (an entry without one, or too many breaks to explain).
  */
 function brokenChains(findings: Finding[], unanchored: string | null): Set<string> | 'all' {
-  const named = findings.filter((finding) => finding.kind !== 'read-model-drift' && finding.kind !== 'head-mismatch').map((finding) => finding.missionId);
-  // A head-mismatch that leaves the log's last event with neither the log head nor its h naming it: nothing vouches for that event.
-  if (unanchored !== null) named.push(unanchored);
+  const named = logChangedMissions(findings, unanchored);
   return named.includes('') ? 'all' : new Set(named);
 }
 

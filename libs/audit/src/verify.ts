@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { Finding } from './finding';
-import { ChainChecker } from './hash-chain';
+import { ChainChecker, logChangedMissions } from './hash-chain';
 import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
 import { compareReadModel, NotChecked } from './read-model-drift';
@@ -95,7 +95,8 @@ export async function verifyPartition(
   // Both could not read some of the read model in step with a log that kept moving: not findings.
   const notChecked = [...checker.notChecked, ...driftNotChecked];
   const chain = await checker.findings(redis, keys, walk.position, { batchSize, onProgress });
-  const findings = [...chain, ...drift.map((finding) => followingLogChange(finding, chain))];
+  const changed = new Set(logChangedMissions(chain, checker.unanchoredMission));
+  const findings = [...chain, ...drift.map((finding) => followingLogChange(finding, changed))];
   const ms = performance.now() - started;
   return {
     ok: findings.length === 0,
@@ -111,10 +112,12 @@ export async function verifyPartition(
 /**
  * A mission's drift from a replay of a log changed under it is the change's consequence, not drift to
  * repair: its read model may still hold what the log said before, and `rebuild` leaves it alone. Said
- * so, for the operator's remedy to be the log's.
+ * so, for the operator's remedy to be the log's. Only for the missions whose log events were changed
+ * (`changed`, logChangedMissions, as rebuild decides): not for a mission whose hash is gone with its
+ * log intact, whose head-mismatch (no h) is the hash's own, and which rebuild writes whole again.
  */
-function followingLogChange(finding: Finding, chain: Finding[]): Finding {
-  if (!finding.missionId || !chain.some((c) => c.missionId === finding.missionId && c.kind !== 'read-model-drift')) return finding;
+function followingLogChange(finding: Finding, changed: ReadonlySet<string>): Finding {
+  if (!finding.missionId || !changed.has(finding.missionId)) return finding;
   return {
     ...finding,
     detail: `follows the change of its log events named above, not drift to rebuild (the read model may still hold what the log said before): ${finding.detail}`,
