@@ -29,6 +29,7 @@ import {
   describeGap,
   gapsFoldedAcross,
   missingVersions,
+  LogAnchor,
   verifyLog,
 } from '@app/audit';
 import { KEY_PREFIX_PATTERN } from '@app/config';
@@ -309,11 +310,26 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'under the prefix (nothing was verified).',
     )
     .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, DEFAULT_LOG_BATCH)
-    .action(async (options: { batchSize: number }, command: Command) => {
+    .option(
+      '--anchor <partition:hash>',
+      'a log head an earlier verify printed (repeatable): the log must still hold that event, else anchor-missing',
+      collectAnchor,
+      [] as LogAnchor[],
+    )
+    .addHelpText('after', '\nExample:\n  replay --prefix brain: verify --anchor 0:3f786850e387550fdab836ed7e6dc881de23001b')
+    .action(async (options: { batchSize: number; anchor: LogAnchor[] }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
+        const beyond = options.anchor.find((anchor) => anchor.partition >= keys.partitions.length);
+        if (beyond) {
+          throw new CliError(
+            `verify: --anchor names partition ${beyond.partition}, but the log has ${keys.partitions.length} (0 to ${keys.partitions.length - 1})`,
+          );
+        }
         const progress = new ProgressView(g.json ? undefined : io.progress);
-        const result = await verifyLog(redis, keys, progress.listener, { batchSize: options.batchSize }).finally(() => progress.stop());
+        const result = await verifyLog(redis, keys, progress.listener, { batchSize: options.batchSize, anchors: options.anchor }).finally(() =>
+          progress.stop(),
+        );
         // An empty log holds trivially: an OK for it would pass an audit run against the wrong prefix.
         const noLog = result.ok && result.events === 0;
         exitCode = noLog ? EXIT_NO_LOG : result.ok ? EXIT_OK : EXIT_FINDINGS;
@@ -327,9 +343,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               .map(({ missionId, detail }) => (missionId ? `${missionId} (${detail})` : detail))
               .join('; ')}${result.notChecked.length > 20 ? '; …' : ''}.`
           : '';
-        if (result.ok) return void out(`OK: hash chains, versions, heads and read model hold for ${scope}.${notChecked}`);
+        // The chains hold only against whoever does not recompute them: a head kept elsewhere holds against that too.
+        const heads = `Log heads (keep a copy elsewhere; verify --anchor <partition>:<hash> later finds a log rewritten up to them): ${result.heads
+          .map((head, partition) => `${partition}:${head}`)
+          .join(' ')}`;
+        if (result.ok) return void out(`OK: hash chains, versions, heads and read model hold for ${scope}.${notChecked}\n${heads}`);
         out(findingsTable(result.findings));
-        out(`FAILED: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${scope}.${notChecked}`);
+        out(`FAILED: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${scope}.${notChecked}\n${heads}`);
       });
     });
 
@@ -766,6 +786,14 @@ function environmentValue<T>(env: CliIo['env'], name: string, parse: (value: str
   } catch (error) {
     throw new InvalidArgumentError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** One `--anchor <partition>:<hash>` (a log head as verify prints it), added to those before it. */
+function collectAnchor(value: string, previous: LogAnchor[]): LogAnchor[] {
+  const match = /^(\d{1,4}):([0-9a-f]{40})$/.exec(value);
+  if (!match)
+    throw new InvalidArgumentError(`"${value}" is not <partition>:<hash>, a log head as verify prints it (e.g. 0:3f786850e387550fdab836ed7e6dc881de23001b)`);
+  return [...previous, { partition: Number(match[1]), hash: match[2] }];
 }
 
 function parsePositiveInt(value: string): number {

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_LOG_BATCH, readExportEndLine, REBUILD_LOG_BATCH } from '@app/audit';
+import { DEFAULT_LOG_BATCH, readExportEndLine, REBUILD_LOG_BATCH, sha1Hex } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
@@ -156,6 +156,72 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(await replay('state', ok, '--version', '7')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no version 7') });
     expect(await replay('export', '--out', path.join(dir, 'x.jsonl'), '--type', 'MissionExploded')).toMatchObject({ code: EXIT_USAGE });
     expect(await replay('frobnicate')).toMatchObject({ code: EXIT_USAGE });
+  });
+
+  describe('log heads as anchors: a log rewritten with its hashes recomputed', () => {
+    const forgedPrefix = testKeyPrefix('audit-cli-forged');
+    afterAll(async () => deleteKeysByPrefix(redis, forgedPrefix));
+
+    /**
+     * The export's event lines with the first one's title changed and every hash after it computed
+     * again, as someone who can write the file (or Redis) can: the chains hold, verify alone says OK.
+     */
+    const rewritten = (lines: readonly string[]): string[] => {
+      const links = /,"prevHash":"[0-9a-f]*","logPrevHash":"[0-9a-f]*"\}$/;
+      const lastOfMission = new Map<string, string>();
+      let logHead = '';
+      let edited = false;
+      return lines.map((line) => {
+        const stored = JSON.parse(line) as { missionId?: unknown; kind?: unknown };
+        if (typeof stored.missionId !== 'string' || !links.test(line)) return line;
+        let body = line.replace(links, '');
+        if (!edited && body.includes('"title":"')) {
+          body = body.replace(/"title":"[^"]*"/, '"title":"FORGED: refund approved"');
+          edited = true;
+        }
+        const relinked = `${body},"prevHash":"${lastOfMission.get(stored.missionId) ?? ''}","logPrevHash":"${logHead}"}`;
+        logHead = sha1Hex(relinked);
+        lastOfMission.set(stored.missionId, logHead);
+        return relinked;
+      });
+    };
+
+    it('given the heads verify printed, when the log is replaced by one rewritten from its start, then verify --anchor names the head missing and exits 1, where verify alone says OK', async () => {
+      const first = await replay('verify');
+      expect(first.code).toBe(EXIT_OK);
+      const head = /Log heads \(keep a copy elsewhere[^)]*\): 0:([0-9a-f]{40})$/m.exec(first.stdout)?.[1];
+      expect(head).toMatch(/^[0-9a-f]{40}$/);
+      expect(JSON.parse((await replay('--json', 'verify')).stdout).heads).toEqual([head]);
+      expect(await replay('verify', '--anchor', `0:${head}`)).toMatchObject({ code: EXIT_OK, stdout: expect.stringMatching(/^OK: /) });
+
+      const file = path.join(dir, 'anchored.jsonl');
+      expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+      const forged = path.join(dir, 'forged.jsonl');
+      const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+      await writeFile(forged, `${withEndLineCounted(rewritten(lines)).join('\n')}\n`);
+      expect((await replay('--prefix', forgedPrefix, 'import', '--in', forged)).code).toBe(EXIT_OK);
+
+      // The limit of the chains: recomputed, they hold.
+      expect(await replay('--prefix', forgedPrefix, 'verify')).toMatchObject({ code: EXIT_OK });
+      const anchored = await replay('--prefix', forgedPrefix, 'verify', '--anchor', `0:${head}`);
+      expect(anchored.code).toBe(EXIT_FINDINGS);
+      expect(anchored.stdout).toContain('anchor-missing');
+      expect(anchored.stdout).toContain(`the log head ${head}, recorded earlier, names no event of the log`);
+      expect(JSON.parse((await replay('--prefix', forgedPrefix, '--json', 'verify', '--anchor', `0:${head}`)).stdout).findings).toEqual([
+        expect.objectContaining({ kind: 'anchor-missing', missionId: '' }),
+      ]);
+    });
+
+    it('given an anchor that is no partition:hash, or names a partition the log does not have, then verify exits 2 before reading the log', async () => {
+      const hash = 'a'.repeat(40);
+      for (const anchor of ['nonsense', hash, `0:${hash.slice(1)}`, `0:${hash.toUpperCase()}`]) {
+        expect(await replay('verify', '--anchor', anchor)).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('is not <partition>:<hash>') });
+      }
+      expect(await replay('verify', '--anchor', `1:${hash}`)).toMatchObject({
+        code: EXIT_USAGE,
+        stderr: expect.stringContaining('--anchor names partition 1, but the log has 1 (0 to 0)'),
+      });
+    });
   });
 
   // Only purge held the prefix to KEY_PREFIX's rule: `import --prefix nocolon` wrote keys that purge then refused to delete.

@@ -23,7 +23,12 @@ export type FindingKind =
    * An event in a log partition its mission does not belong to, or a partition beyond the count
    * verified: the services and `history` would not read it there (LOG_PARTITIONS).
    */
-  | 'misplaced';
+  | 'misplaced'
+  /**
+   * A log head recorded earlier (`verify --anchor`) names no event of the log: the log up to it was
+   * rewritten, its hashes recomputed, or cut.
+   */
+  | 'anchor-missing';
 
 export interface Finding {
   kind: FindingKind;

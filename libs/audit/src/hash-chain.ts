@@ -123,6 +123,8 @@ export class ChainChecker {
   private anomalies = 0;
   private truncated = false;
   private first: ChainBreak | undefined;
+  /** Log heads recorded earlier that no event walked has had yet (watchFor). */
+  private readonly unseenAnchors = new Set<string>();
 
   /** Hash of the last event seen. */
   get headHash(): string {
@@ -156,6 +158,21 @@ export class ChainChecker {
     return this.unanchored;
   }
 
+  /**
+   * Hashes of events this log must still hold: log heads recorded by an earlier verify, kept
+   * elsewhere. The chains alone hold only against whoever does not recompute every later hash; an
+   * event recorded before a rewrite has another hash after it (its own links change), so a log
+   * rewritten up to an anchor no longer has it.
+   */
+  watchFor(hashes: Iterable<string>): void {
+    for (const hash of hashes) this.unseenAnchors.add(hash);
+  }
+
+  /** The hashes given to watchFor that no event fed had. */
+  get missingAnchors(): string[] {
+    return [...this.unseenAnchors];
+  }
+
   /** The first event fed whose shape, links or version do not hold; undefined while all do. */
   get firstBreak(): ChainBreak | undefined {
     return this.first;
@@ -164,6 +181,7 @@ export class ChainChecker {
   /** Feeds the next log entry, in log order. */
   add(entry: StoredEntry, hash: string, stored: StoredObject | null): void {
     const index = this.count++;
+    if (this.unseenAnchors.size > 0) this.unseenAnchors.delete(hash);
     const missionId = entry.missionId || (typeof stored?.missionId === 'string' ? stored.missionId : '');
     const previous = this.lastOfMission.get(missionId) ?? null;
     const expectedVersion = (previous?.version ?? 0) + 1;

@@ -22,10 +22,23 @@ export interface VerifyResult {
   missions: number;
   eventsPerSecond: number;
   ms: number;
+  /**
+   * The log head each partition's walk ended at (the hash of its last event; '' for an empty
+   * log), by partition: kept elsewhere, they are the anchors a later verify checks (`anchors`).
+   */
+  heads: string[];
+}
+
+/** A log head recorded earlier: the hash of an event the partition's log must still hold. */
+export interface LogAnchor {
+  partition: number;
+  hash: string;
 }
 
 export interface VerifyOptions {
   batchSize?: number;
+  /** Log heads recorded by an earlier verify: each must name an event of its partition's log, else `anchor-missing`. */
+  anchors?: readonly LogAnchor[];
 }
 
 /**
@@ -69,6 +82,7 @@ export async function verifyLog(
     missions: results.reduce((sum, r) => sum + r.missions, 0),
     eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0,
     ms: Math.round(ms),
+    heads: results.flatMap((r) => r.heads),
   };
 }
 
@@ -88,6 +102,7 @@ export async function verifyPartition(
   const started = performance.now();
   const batchSize = options.batchSize ?? DEFAULT_LOG_BATCH;
   const checker = new ChainChecker(belongsHere);
+  checker.watchFor((options.anchors ?? []).filter((anchor) => anchor.partition === keys.index).map((anchor) => anchor.hash));
   // history and state read a mission's events through its event list: verify holds the lists to the log.
   const fold = new ReplayFold({ keepLogIds: true });
   const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
@@ -96,7 +111,13 @@ export async function verifyPartition(
   const notChecked = [...checker.notChecked, ...driftNotChecked];
   const chain = await checker.findings(redis, keys, walk.position, { batchSize, onProgress });
   const changed = new Set(logChangedMissions(chain, checker.unanchoredMission));
-  const findings = [...chain, ...drift.map((finding) => followingLogChange(finding, changed))];
+  const anchors = checker.missingAnchors.map((hash): Finding => ({
+    kind: 'anchor-missing',
+    missionId: '',
+    logId: '',
+    detail: `the log head ${hash}, recorded earlier, names no event of the log: the log up to it was rewritten (its hashes recomputed) or cut`,
+  }));
+  const findings = [...anchors, ...chain, ...drift.map((finding) => followingLogChange(finding, changed))];
   const ms = performance.now() - started;
   return {
     ok: findings.length === 0,
@@ -106,6 +127,7 @@ export async function verifyPartition(
     missions: fold.missions,
     eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
     ms: Math.round(ms),
+    heads: [checker.headHash],
   };
 }
 
