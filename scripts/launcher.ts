@@ -121,6 +121,35 @@ export interface LaunchOptions {
   oneProcess?: boolean;
   /** A Redis the caller resolved and stops itself (the demo): used as it is, neither resolved again nor stopped here. */
   redis?: ResolvedRedis;
+  /**
+   * Separate processes only (not `oneProcess`): a service that exits on its own once it has
+   * listened is started again after a backoff, until it fails `failures` times within `windowMs`
+   * (see RestartPolicy). Unset: any service exiting on its own stops the rest (the demo, the bench).
+   */
+  restart?: RestartPolicy;
+}
+
+/**
+ * When the launcher starts a service again that exited on its own (`npm start -- --split`). A
+ * service that exits before it has ever said it listens (a bad variable, a port in use at start)
+ * is never restarted: the start fails as a whole. Once it has listened, each exit the launcher did
+ * not ask for (a crash, `kill -9`, even a SIGTERM from someone else) is a failure: the n-th failure
+ * within `windowMs` waits `min(firstDelayMs × 2^(n−1), maxDelayMs)` before the restart, and the
+ * `failures`-th gives up: the rest are stopped and the launcher exits with the service's code.
+ */
+export interface RestartPolicy {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  failures: number;
+  windowMs: number;
+}
+
+/** `npm start -- --split`: restarts after 1, 2, 4, 8 s; the fifth failure within a minute gives up (a crash loop). */
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { firstDelayMs: 1_000, maxDelayMs: 15_000, failures: 5, windowMs: 60_000 };
+
+/** The wait before restarting a service after the `failure`-th failure (1-based) within the window. */
+export function restartDelayMs(policy: RestartPolicy, failure: number): number {
+  return Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.max(0, failure - 1));
 }
 
 export interface RunningSystem {
@@ -130,7 +159,7 @@ export interface RunningSystem {
   listening: ReadonlySet<ServiceName>;
   /** Idempotent: services first (SIGTERM, then SIGKILL after the timeout), then a private Redis. */
   stop(): Promise<void>;
-  /** 0 after stop(); non-zero when a service died on its own (the rest are stopped by then). */
+  /** 0 after stop(); non-zero when a service died on its own and is not restarted (the rest are stopped by then): its exit code, 1 for a signal. */
   exited: Promise<number>;
 }
 
@@ -205,8 +234,11 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
   let stopping: Promise<void> | undefined;
   let resolveExited: (code: number) => void = () => undefined;
   const exited = new Promise<number>((resolve) => (resolveExited = resolve));
+  // Each entry's current process; a restart replaces it.
   const running: Service[] = [];
   const listening = new Set<ServiceName>();
+  const restartTimers = new Set<NodeJS.Timeout>();
+  const restartPolicy = options.oneProcess ? undefined : options.restart;
 
   // Services sit in their own process groups (below), so if the launcher dies without stop() they would linger.
   const killOnExit = () => {
@@ -216,6 +248,8 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
 
   const shutdown = (code: number): Promise<void> => {
     stopping ??= (async () => {
+      for (const timer of restartTimers) clearTimeout(timer);
+      restartTimers.clear();
       const alive = running.filter(({ child }) => isAlive(child));
       if (alive.length > 0) log(`Stopping ${alive.map(({ name }) => name).join(', ')}`);
       for (const { child } of alive) child.kill('SIGTERM');
@@ -236,47 +270,84 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     return stopping;
   };
 
-  try {
-    for (const { name, entry, env: ownEnv } of entries) {
-      // Detached: Ctrl-C in a terminal reaches only the launcher, which then stops services in order
-      // and keeps Redis up until they are done, instead of everything dying at once.
-      const childEnv: NodeJS.ProcessEnv = {
-        ...env,
-        LOG_FORMAT: logFormat,
-        // pino-pretty colours only on a terminal, which the child's pipe is not.
-        ...(logFormat === 'pretty' && color ? { FORCE_COLOR: '1' } : {}),
-        ...ownEnv,
-        REDIS_URL: redis.url,
-      };
-      // The IPC channel carries each service's word that it listens.
-      const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-      child.on('message', (message) => {
-        if (isListeningMessage(message)) listening.add(message.service);
-      });
-      const prefix = linePrefix(name, color, isServiceName(name) ? COLORS[name] : undefined);
-      for (const stream of [child.stdout, child.stderr]) {
-        if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
-      }
-      const exit = new Promise<void>((resolve) => {
-        // 'close' comes after the last output line; the bound covers a grandchild still holding the pipes.
-        child.once('close', () => resolve());
-        child.once('exit', (code, signal) => {
-          if (!stopping) {
-            log(`${name} exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); stopping the rest`);
-            void shutdown(code || 1);
-          }
-          setTimeout(resolve, 500).unref();
-        });
-        // 'exit' may never follow a failed spawn, so this settles the service too.
-        child.once('error', (error) => {
-          log(`${name} failed: ${error.message}`);
-          if (!stopping) void shutdown(1);
-          resolve();
-        });
-      });
-      running.push({ name, child, exit });
-      log(`Started ${name} (pid ${child.pid})`);
+  /** Starts entry `index` (again, for a restart), as running[index]; `failures`: the times it exited on its own, for the restart policy. */
+  const start = (index: number, failures: number[]): void => {
+    const { name, entry, env: ownEnv } = entries[index];
+    // Detached: Ctrl-C in a terminal reaches only the launcher, which then stops services in order
+    // and keeps Redis up until they are done, instead of everything dying at once.
+    const childEnv: NodeJS.ProcessEnv = {
+      ...env,
+      LOG_FORMAT: logFormat,
+      // pino-pretty colours only on a terminal, which the child's pipe is not.
+      ...(logFormat === 'pretty' && color ? { FORCE_COLOR: '1' } : {}),
+      ...ownEnv,
+      REDIS_URL: redis.url,
+    };
+    const restarted = failures.length > 0;
+    let listened = false;
+    // The IPC channel carries each service's word that it listens.
+    const child = spawn(process.execPath, [entry], { cwd: rootDir, env: childEnv, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    child.on('message', (message) => {
+      if (!isListeningMessage(message)) return;
+      listening.add(message.service);
+      if (!listened && restarted) log(`${name} is back (pid ${child.pid})`);
+      listened = true;
+    });
+    const prefix = linePrefix(name, color, isServiceName(name) ? COLORS[name] : undefined);
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => output.write(`${prefix}${line}\n`));
     }
+    const exit = new Promise<void>((resolve) => {
+      // 'close' comes after the last output line; the bound covers a grandchild still holding the pipes.
+      child.once('close', () => resolve());
+      child.once('exit', (code, signal) => {
+        setTimeout(resolve, 500).unref();
+        if (stopping) return;
+        if (isServiceName(name)) listening.delete(name);
+        const how = signal ? `signal ${signal}` : `code ${code}`;
+        // Never restarted: one in one process, or that never listened the first time (a bad variable, a port in use).
+        if (!restartPolicy || (!listened && !restarted)) {
+          log(`${name} exited unexpectedly (${how}); stopping the rest`);
+          void shutdown(code || 1);
+          return;
+        }
+        const now = Date.now();
+        const recent = [...failures.filter((at) => at > now - restartPolicy.windowMs), now];
+        const windowS = restartPolicy.windowMs / 1000;
+        if (recent.length >= restartPolicy.failures) {
+          log(`${name} exited unexpectedly (${how}), failure ${recent.length} within ${windowS} s: a crash loop; giving up, stopping the rest`);
+          void shutdown(code || 1);
+          return;
+        }
+        const delayMs = restartDelayMs(restartPolicy, recent.length);
+        log(
+          `${name} exited unexpectedly (${how}); restarting it in ${delayMs / 1000} s (failure ${recent.length} of ${restartPolicy.failures} within ${windowS} s gives up)`,
+        );
+        const timer = setTimeout(() => {
+          restartTimers.delete(timer);
+          if (stopping) return;
+          try {
+            start(index, recent);
+          } catch (error) {
+            log(`${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+            void shutdown(1);
+          }
+        }, delayMs);
+        restartTimers.add(timer);
+      });
+      // 'exit' may never follow a failed spawn, so this settles the service too.
+      child.once('error', (error) => {
+        log(`${name} failed: ${error.message}`);
+        if (!stopping) void shutdown(1);
+        resolve();
+      });
+    });
+    running[index] = { name, child, exit };
+    log(`Started ${name} (pid ${child.pid})`);
+  };
+
+  try {
+    for (const index of entries.keys()) start(index, []);
   } catch (error) {
     await shutdown(1);
     throw error;

@@ -4,7 +4,7 @@ import { ConfigError, Environment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { redactUrl } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
-import { isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
+import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const dataDir = path.join(rootDir, '.data');
-  system = await launchSystem({ services, env: process.env, dataDir, log, oneProcess });
+  system = await launchSystem({ services, env: process.env, dataDir, log, oneProcess, restart: oneProcess ? undefined : DEFAULT_RESTART_POLICY });
   // The password stays out of the output; the prefix is shown, as a mistyped one would start on an empty set of keys.
   const keyPrefix = process.env.KEY_PREFIX || new Environment().KEY_PREFIX;
   log(

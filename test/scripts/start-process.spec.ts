@@ -81,6 +81,35 @@ async function freePortRun(): Promise<number> {
   }
 }
 
+const API_HEADERS = { authorization: `Bearer ${API_KEYS.split(':')[1]}`, 'content-type': 'application/json' };
+
+/** Each process the launcher started, by the pid of its first `Started <name> (pid N)` line. */
+function startedPids(lines: string[]): Record<string, number> {
+  const pids: Record<string, number> = {};
+  for (const line of lines) {
+    const match = /Started (\S+) \(pid (\d+)\)/.exec(line);
+    if (match && !(match[1] in pids)) pids[match[1]] = Number(match[2]);
+  }
+  return pids;
+}
+
+/** 'exited' once the launcher has ended, else undefined (for a waitFor that must not outwait it). */
+function exitedEarly(start: Run): 'exited' | undefined {
+  return start.child.exitCode !== null || start.child.signalCode !== null ? 'exited' : undefined;
+}
+
+/** A maintenance mission through the API on `port`; its id. */
+async function submitMission(port: number, title: string): Promise<string> {
+  const mission = { type: 'maintenance', title, description: 'Reported by a guest.', priority: 'normal', payload: { room: '112' } };
+  const response = await fetch(`http://127.0.0.1:${port}/api/missions`, { method: 'POST', headers: API_HEADERS, body: JSON.stringify(mission) });
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function missionStatus(port: number, id: string): Promise<string> {
+  return ((await (await fetch(`http://127.0.0.1:${port}/api/missions/${id}`, { headers: API_HEADERS })).json()) as { status: string }).status;
+}
+
 describe('the services and npm start as processes', () => {
   const redis = testRedisConnection('start-process-spec');
   const prefix = testKeyPrefix('start-process');
@@ -496,6 +525,80 @@ describe('the services and npm start as processes', () => {
       if (alive()) process.kill(pid, 'SIGKILL');
     }
   });
+
+  it('given --split and a service killed outright (kill -9), then the launcher restarts it alone, and missions before and after succeed once', async () => {
+    const port = await freePortRun();
+    // A message the killed executor held goes to its successor after 2 s instead of 30.
+    const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json', STREAM_CLAIM_IDLE_MS: '2000' });
+    running.push(start.child);
+    await readyLine(start);
+    const pids = startedPids(start.stdout);
+    expect(Object.keys(pids).sort()).toEqual(['evaluator', 'executor', 'intake', 'orchestrator']);
+
+    const before = await submitMission(port, 'Leaking tap in 112');
+    process.kill(pids.executor, 'SIGKILL');
+    const back = await waitFor(async () => start.stdout.find((line) => /executor is back \(pid \d+\)/.test(line)) ?? exitedEarly(start), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the executor to be back',
+    });
+    expect(back).not.toBe('exited');
+    expect(start.stdout).toContainEqual(
+      'launcher     | executor exited unexpectedly (signal SIGKILL); restarting it in 1 s (failure 1 of 5 within 60 s gives up)',
+    );
+    const restartedPid = Number(/pid (\d+)/.exec(back)?.[1]);
+    expect(restartedPid).not.toBe(pids.executor);
+    expect((await fetch(`http://127.0.0.1:${port + 2}/health/ready`)).status).toBe(200);
+
+    const after = await submitMission(port, 'Broken lamp in 113');
+    for (const id of [before, after]) {
+      await waitFor(async () => (await missionStatus(port, id)) === 'succeeded', { timeoutMs: 60_000, what: `mission ${id} to succeed` });
+      const events = (await (await fetch(`http://127.0.0.1:${port}/api/missions/${id}/events`, { headers: API_HEADERS })).json()) as { type: string }[];
+      expect(events.filter(({ type }) => type === 'MissionCompleted')).toHaveLength(1);
+    }
+    // The others ran on untouched, each still the process it was.
+    for (const name of ['intake', 'orchestrator', 'evaluator'] as const) expect(() => process.kill(pids[name], 0)).not.toThrow();
+    expect(start.stdout.filter((line) => /Started (intake|orchestrator|evaluator) /.test(line))).toHaveLength(3);
+
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+  }, 120_000);
+
+  it('given --split and a service that keeps failing right after its restart (its port taken), then the launcher gives up on the fifth failure in a minute and exits 1', async () => {
+    const port = await freePortRun();
+    const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+    running.push(start.child);
+    await readyLine(start);
+    const pids = startedPids(start.stdout);
+
+    // Once the orchestrator is gone, something else takes its port, so each restart fails to listen.
+    process.kill(pids.orchestrator, 'SIGKILL');
+    const holder: Server = createServer((socket) => socket.destroy());
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          holder.once('error', () => resolve(false));
+          holder.listen(port + 1, '0.0.0.0', () => resolve(true));
+        }),
+      { timeoutMs: 10_000, intervalMs: 50, what: "the orchestrator's port to be free" },
+    );
+    try {
+      expect(await start.exited).toBe(1);
+      const launcher = start.stdout.filter((line) => /^launcher +\| orchestrator /.test(line));
+      expect(launcher).toEqual([
+        'launcher     | orchestrator exited unexpectedly (signal SIGKILL); restarting it in 1 s (failure 1 of 5 within 60 s gives up)',
+        'launcher     | orchestrator exited unexpectedly (code 1); restarting it in 2 s (failure 2 of 5 within 60 s gives up)',
+        'launcher     | orchestrator exited unexpectedly (code 1); restarting it in 4 s (failure 3 of 5 within 60 s gives up)',
+        'launcher     | orchestrator exited unexpectedly (code 1); restarting it in 8 s (failure 4 of 5 within 60 s gives up)',
+        'launcher     | orchestrator exited unexpectedly (code 1), failure 5 within 60 s: a crash loop; giving up, stopping the rest',
+      ]);
+      expect(start.stdout.filter((line) => /cannot listen on port/.test(line))).toHaveLength(4);
+      // The others were never restarted, and are stopped now.
+      for (const name of ['intake', 'executor', 'evaluator'] as const) expect(() => process.kill(pids[name], 0)).toThrow();
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 120_000);
 
   it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {
     const { dir, fixtures } = oneMissionFixtures('demo-keep-running-');
