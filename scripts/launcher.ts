@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { resolveRedis, ResolvedRedis } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
@@ -13,12 +14,13 @@ export function isServiceName(name: string): name is ServiceName {
 
 /**
  * The children's output goes through a pipe, so each would pick JSON logs; the launcher knows
- * whether a person watches and passes that on, unless LOG_FORMAT says otherwise.
+ * whether a person watches and passes that on, unless LOG_FORMAT says otherwise. A LOG_FORMAT the
+ * services would refuse is a ConfigError here too (the config lib's rule and message: exit 78),
+ * not quietly replaced.
  */
 export function childLogFormat(env: NodeJS.ProcessEnv, outputIsTerminal: boolean): 'json' | 'pretty' {
-  const chosen = env.LOG_FORMAT?.trim();
-  if (chosen === 'json' || chosen === 'pretty') return chosen;
-  return outputIsTerminal ? 'pretty' : 'json';
+  const chosen = loadEnvironment({ LOG_FORMAT: env.LOG_FORMAT?.trim() }).LOG_FORMAT;
+  return chosen ?? (outputIsTerminal ? 'pretty' : 'json');
 }
 
 /**

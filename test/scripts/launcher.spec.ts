@@ -71,6 +71,13 @@ describe('childLogFormat', () => {
     expect(childLogFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
     expect(childLogFormat({ LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
   });
+
+  it('given a LOG_FORMAT the services refuse, then a configuration error naming it, as theirs, instead of json', () => {
+    expect(() => childLogFormat({ LOG_FORMAT: 'xml' }, false)).toThrow(
+      new ConfigError(['LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: json, pretty']),
+    );
+    expect(childLogFormat({ LOG_FORMAT: '' }, true)).toBe('pretty');
+  });
 });
 
 describe('readyMessage', () => {

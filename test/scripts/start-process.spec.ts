@@ -416,6 +416,19 @@ describe('the services and npm start as processes', () => {
     expect(start.stderr).toEqual(['start: invalid configuration:', '  - PORT="abc" is not a port from 1 to 65535']);
   });
 
+  it('given a LOG_FORMAT the services refuse, then npm start refuses it as a service does, with exit 78, before starting anything', async () => {
+    const start = run(['dist/scripts/start.js', 'orchestrator'], { ...baseEnv(), LOG_FORMAT: 'xml', PORT: String(await freePortRun()) });
+    const alone = run(['dist/apps/orchestrator/src/main.js'], { ...baseEnv(), LOG_FORMAT: 'xml' });
+    running.push(start.child, alone.child);
+
+    expect(await alone.exited).toBe(78);
+    expect(await start.exited).toBe(78);
+    const problem = '  - LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: json, pretty';
+    expect(alone.stderr).toEqual(['orchestrator: invalid configuration:', problem]);
+    expect(start.stderr).toEqual(['start: invalid configuration:', problem]);
+    expect(start.stdout.filter((line) => /Started /.test(line))).toEqual([]);
+  });
+
   it('given a REDIS_URL with a password, then npm start never prints it, and says which KEY_PREFIX it runs with', async () => {
     const withPassword = new URL(redisUrl());
     withPassword.password = 'start-process-redis-password';
