@@ -38,4 +38,16 @@ describe('the configuration tables in the docs', () => {
     expect([...new Set(documented)].length).toBe(documented.length);
     expect(documented.filter((name) => !LAUNCHER_ONLY.includes(name)).sort()).toEqual(configured);
   });
+
+  it.each(['README.md', 'docs/operations.md'])(
+    "given %s, then its PORT row says each service's port variable under the launcher, npm run start:<service> included",
+    (file) => {
+      const row = readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .find((line) => line.startsWith('| `PORT` |'));
+      expect(row).toContain('npm run start:<service>');
+      expect(row).toMatch(/PORT=\d+ npm run start:orchestrator` listens on \d+/);
+      if (file === 'docs/operations.md') for (const name of Object.values(PORT_VARIABLES)) expect(row).toContain(`\`${name}\``);
+    },
+  );
 });

@@ -470,6 +470,17 @@ describe('the services and npm start as processes', () => {
     expect(start.stderr.join('\n')).not.toMatch(/EADDRINUSE|^\s+at /m);
   });
 
+  it("given PORT and one service alone (npm run start:orchestrator), then it listens on PORT+1, as docs/operations.md says: PORT stays the intake's", async () => {
+    const port = await freePortRun();
+    const start = run(['dist/scripts/start.js', 'orchestrator'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: 'json' });
+    running.push(start.child);
+
+    expect(await readyLine(start)).toMatch(new RegExp(`Ready: orchestrator on port ${port + 1}$`));
+    expect((await fetch(`http://127.0.0.1:${port + 1}/health/ready`)).status).toBe(200);
+    start.child.kill('SIGINT');
+    expect(await start.exited).toBe(0);
+  });
+
   it('given LISTEN_HOST, then every service listens on that address alone, and the ready line names it', async () => {
     // A loopback address of its own: the services are not reached on 127.0.0.1 (nor on any other interface).
     const port = await freePortRun();
