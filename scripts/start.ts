@@ -8,6 +8,14 @@ import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyM
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
+/** Bad usage (an unknown option or service, modes that exclude each other), as the CLIs (ctl, replay) use it. */
+const EXIT_USAGE = 2;
+const EXIT_CODES_HELP = `
+Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service,
+--split with --one-process); 78 a bad variable (PORT, the other ports, LOG_FORMAT); otherwise the
+code of the service that ended the run (1 could not listen or crashed, or a signal killed it; 69
+Redis unreachable; 78 its configuration), once it has stopped the rest; 1 too when the launcher
+itself fails (not built, no Redis to be had).`;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
@@ -22,7 +30,10 @@ async function main(argv: string[]): Promise<void> {
     .argument('[service...]', `services to run (${SERVICE_NAMES.join(', ')}); default: all`)
     .option('--split', 'all four services as four processes (as in a deployment) instead of one')
     .option('--one-process', 'all four services in one Node process, still over Redis Streams (the default when all four run)')
-    .showHelpAfterError();
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError()
+    // Commander ends with 1 for bad usage, which is also a crashed service's code.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
   program.parse(argv);
   const modes = program.opts<{ split?: boolean; oneProcess?: boolean }>();
   if (modes.split && modes.oneProcess) program.error('error: --split and --one-process exclude each other');

@@ -416,6 +416,19 @@ describe('the services and npm start as processes', () => {
     expect(start.stderr).toEqual(['start: invalid configuration:', '  - PORT="abc" is not a port from 1 to 65535']);
   });
 
+  it.each([
+    [['--bogus'], "error: unknown option '--bogus'"],
+    [['bogus'], 'error: unknown service(s): bogus'],
+    [['--split', '--one-process'], 'error: --split and --one-process exclude each other'],
+  ])('given bad usage (%j), then npm start says so and exits 2, as the CLIs do, not 1 as a crashed service', async (args, message) => {
+    const start = run(['dist/scripts/start.js', ...args], baseEnv());
+    running.push(start.child);
+
+    expect(await start.exited).toBe(2);
+    expect(start.stderr[0]).toContain(message);
+    expect(start.stdout.filter((line) => /Started /.test(line))).toEqual([]);
+  });
+
   it('given a LOG_FORMAT the services refuse, then npm start refuses it as a service does, with exit 78, before starting anything', async () => {
     const start = run(['dist/scripts/start.js', 'orchestrator'], { ...baseEnv(), LOG_FORMAT: 'xml', PORT: String(await freePortRun()) });
     const alone = run(['dist/apps/orchestrator/src/main.js'], { ...baseEnv(), LOG_FORMAT: 'xml' });
