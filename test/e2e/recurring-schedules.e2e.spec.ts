@@ -218,7 +218,7 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     // After the withdrawal, the append of ScheduleDeleted fails (Redis went away): the schedule stays live.
     const failing = jest.spyOn(registry, 'delete').mockRejectedValueOnce(new Error('Connection is closed.'));
     try {
-      await system.api.delete(`/api/schedules/${created.id}`).expect(500);
+      await system.api.delete(`/api/schedules/${created.id}`).expect(503);
     } finally {
       failing.mockRestore();
     }

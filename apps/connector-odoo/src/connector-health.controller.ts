@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { RedisConnection } from '@app/redis';
-import { REDIS, redisHealthCheck } from '@app/runtime';
+import { RedisConnection, withinDeadline } from '@app/redis';
+import { REDIS, REDIS_CHECK_TIMEOUT_MS, REDIS_DOWN_MESSAGE, redisHealthCheck } from '@app/runtime';
 import { readOdooStatus } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { OdooRefusals, RefusedRecordView } from './odoo-refusals';
@@ -33,7 +33,10 @@ export class ConnectorHealthController {
       redisHealthCheck(this.indicators, this.redis),
       async () => {
         const indicator = this.indicators.check('odoo');
-        const { reachable, lastError, checkedAt } = await readOdooStatus(this.redis, this.keys);
+        // The status is kept in Redis: while Redis does not answer, neither is it known.
+        const read = await withinDeadline(readOdooStatus(this.redis, this.keys), REDIS_CHECK_TIMEOUT_MS);
+        if (!read) return indicator.down({ message: `unknown: ${REDIS_DOWN_MESSAGE}` });
+        const { reachable, lastError, checkedAt } = read.value;
         return reachable ? indicator.up({ checkedAt }) : indicator.down({ message: lastError ?? 'not polled yet', checkedAt });
       },
     ]);

@@ -49,7 +49,7 @@ export class ConnectorOdooModule {
         { provide: ENVIRONMENT, useValue: env },
         { provide: REDIS, useFactory: () => createRedisConnection(env, { name: `${CONNECTOR}-commands`, log: logRedisError }) },
         { provide: KeyLayout, useValue: keyLayoutOf(env) },
-        { provide: MetricsRegistry, useValue: new MetricsRegistry(CONNECTOR) },
+        { provide: MetricsRegistry, inject: [REDIS], useFactory: (redis: RedisConnection) => new MetricsRegistry(CONNECTOR, redis) },
         { provide: ServiceTracer, useValue: ServiceTracer.of(CONNECTOR, env) },
         { provide: MAPPING, useValue: mapping },
         { provide: ConnectorKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new ConnectorKeys(keys) },

@@ -1,4 +1,5 @@
 export * from './redis-connection';
+export * from './redis-reachability';
 export * from './key-scan';
 export * from './lua-script';
 export * from './redis-clock';

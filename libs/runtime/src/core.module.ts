@@ -62,7 +62,7 @@ export class CoreModule implements OnApplicationShutdown {
         ConsumerHealth,
         LogPartitionsGuard,
         MasterKeyGuard,
-        { provide: MetricsRegistry, useValue: new MetricsRegistry(service) },
+        { provide: MetricsRegistry, inject: [REDIS], useFactory: (redis: RedisConnection) => new MetricsRegistry(service, redis) },
         { provide: ServiceTracer, useValue: ServiceTracer.of(service, env) },
         {
           provide: StreamMetrics,

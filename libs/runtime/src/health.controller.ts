@@ -1,20 +1,30 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { RedisConnection } from '@app/redis';
+import { RedisConnection, redisReachable, withinDeadline } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { REDIS } from './tokens';
 
-/** The readiness check that Redis answers (every service's, and the Odoo connector's). */
+/**
+ * How long a readiness check waits for Redis: load balancers give a probe about a second, and a
+ * command sent while Redis is down would wait out every reconnect (about 30 s) before it failed.
+ */
+export const REDIS_CHECK_TIMEOUT_MS = 1_000;
+
+/** What readiness says of Redis when it is down or does not answer in time: no internal error text. */
+export const REDIS_DOWN_MESSAGE = 'redis unreachable';
+
+/**
+ * The readiness check that Redis answers (every service's, and the Odoo connector's): down at once
+ * while the connection is reconnecting (no PING is queued behind the outage), else a PING that must
+ * answer within REDIS_CHECK_TIMEOUT_MS.
+ */
 export function redisHealthCheck(indicators: HealthIndicatorService, redis: RedisConnection): () => Promise<HealthIndicatorResult> {
   return async () => {
     const indicator = indicators.check('redis');
-    try {
-      await redis.ping();
-      return indicator.up();
-    } catch (error) {
-      return indicator.down({ message: String(error) });
-    }
+    if (!redisReachable(redis)) return indicator.down({ message: REDIS_DOWN_MESSAGE });
+    const answered = await withinDeadline(redis.ping(), REDIS_CHECK_TIMEOUT_MS);
+    return answered ? indicator.up() : indicator.down({ message: REDIS_DOWN_MESSAGE });
   };
 }
 

@@ -1,17 +1,36 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { RedisConnection, redisReachable, withinDeadline } from '@app/redis';
+
+/**
+ * How long a scrape waits for a metric's figures. Most gauges are read from Redis at scrape time;
+ * while Redis is down their commands would wait out every reconnect (about 30 s), and a scrape
+ * waits for all of them.
+ */
+export const METRIC_COLLECT_TIMEOUT_MS = 1_000;
 
 /**
  * One registry per service instance (not prom-client's global one), so several services can
- * live in one process, as in the end-to-end tests.
+ * live in one process, as in the end-to-end tests. Given the service's Redis connection, it has
+ * `brain_redis_up`.
  */
 export class MetricsRegistry extends Registry {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
 
-  constructor(service: string) {
+  constructor(service: string, redis?: RedisConnection) {
     super();
+    if (redis) {
+      new Gauge({
+        name: 'brain_redis_up',
+        help: "1 while this instance's Redis connection is up, 0 while it is reconnecting (gauges read from Redis are then left out of /metrics)",
+        registers: [this],
+        collect() {
+          this.set(redisReachable(redis) ? 1 : 0);
+        },
+      });
+    }
     this.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this });
     this.httpDuration = new Histogram({
@@ -21,6 +40,18 @@ export class MetricsRegistry extends Registry {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [this],
     });
+  }
+
+  /**
+   * Every metric whose figures are ready within METRIC_COLLECT_TIMEOUT_MS; the others (gauges read
+   * from a Redis that does not answer, a collect that failed) are left out of this scrape instead
+   * of holding it up or failing it whole.
+   */
+  override async metrics(): Promise<string> {
+    const texts = await Promise.all(
+      this.getMetricsAsArray().map(async (metric) => (await withinDeadline(this.getSingleMetricAsString(metric.name), METRIC_COLLECT_TIMEOUT_MS))?.value),
+    );
+    return `${texts.filter((text): text is string => text !== undefined).join('\n\n')}\n`;
   }
 }
 

@@ -1,3 +1,4 @@
+import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
 import { toErrorBody } from './error-body.filter';
 
@@ -24,6 +25,21 @@ describe('toErrorBody', () => {
       statusCode: 500,
       error: 'Internal Server Error',
       message: 'internal error',
+      details: [],
+    });
+  });
+
+  it.each([
+    ['ioredis gave up its retries while reconnecting', new MaxRetriesPerRequestError(20)],
+    ['the connection was closed', new Error('Connection is closed.')],
+    ['the socket was refused', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6379'), { code: 'ECONNREFUSED' })],
+    ['a wrapped outage', new Error('the mission could not be loaded', { cause: new MaxRetriesPerRequestError(20) })],
+  ])('given Redis unreachable (%s), then a 503 that says to retry, without the internal error', (_, outage) => {
+    // It was a 500 "internal error", after ~30 s of ioredis's retries.
+    expect(toErrorBody(outage)).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'the store (Redis) is unreachable; retry later',
       details: [],
     });
   });

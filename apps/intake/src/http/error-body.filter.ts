@@ -4,6 +4,7 @@ import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
+import { isRedisUnreachable, REDIS_UNREACHABLE_MESSAGE, REDIS_UNREACHABLE_RETRY_AFTER_SECONDS } from '@app/redis';
 import { bodyStillArriving } from './request-body';
 import { NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
 
@@ -19,8 +20,8 @@ export interface ErrorBody {
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
  * transition is a 409, body-parser failures (malformed JSON, too large, a prototype-reaching key)
  * keep theirs, guest data wrapped under a master key this process lacks is a 503 naming the key
- * ids, stored guest data altered is a 500 saying so, and anything else is a 500 whose cause goes
- * to the log, not to the client.
+ * ids, stored guest data altered is a 500 saying so, Redis unreachable is a 503 with Retry-After,
+ * and anything else is a 500 whose cause goes to the log, not to the client.
  */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
@@ -39,6 +40,8 @@ const logger = new Logger('http');
 export function writeErrorBody(response: Response, exception: unknown): void {
   const body = toErrorBody(exception);
   if (exception instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
+  // The outage is in the log already, once (the connection's own report): not a stack per request.
+  else if (body.message === REDIS_UNREACHABLE_MESSAGE) response.setHeader('Retry-After', String(REDIS_UNREACHABLE_RETRY_AFTER_SECONDS));
   else if (body.statusCode >= 500) {
     // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
     const { method, originalUrl } = response.req;
@@ -54,7 +57,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const response = exception.getResponse();
     const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
     const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
-    const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : exception.message;
+    const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : (notReady(raw) ?? exception.message);
     return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: withoutQuotedRequest(status, message), details };
   }
   if (exception instanceof IllegalTransitionError) {
@@ -76,6 +79,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof GuestDataError && exception.code === GuestDataErrorCode.Tampered) {
     return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: ALTERED_GUEST_DATA, details: [] };
   }
+  // Not this request's fault nor the server's for good: Redis is down or restarting, and the client may retry.
+  if (isRedisUnreachable(exception)) {
+    return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: REDIS_UNREACHABLE_MESSAGE, details: [] };
+  }
   const failure = bodyParserFailure(exception);
   // As the pipe says it of an array: the parser refuses the other JSON that is no object.
   if (failure && scalarBody(failure)) {
@@ -90,6 +97,18 @@ export function toErrorBody(exception: unknown): ErrorBody {
     };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
+}
+
+/**
+ * What a failed readiness check (Terminus: `{ status: 'error', error: { <check>: { status: 'down', message } } }`)
+ * says, e.g. "not ready: redis unreachable"; undefined for any other response.
+ */
+function notReady(raw: Record<string, unknown>): string | undefined {
+  if (raw.status !== 'error' || typeof raw.error !== 'object' || raw.error === null) return undefined;
+  const reasons = Object.entries(raw.error as Record<string, { message?: unknown }>).map(([check, result]) =>
+    typeof result?.message === 'string' ? result.message : `${check} down`,
+  );
+  return reasons.length ? `not ready: ${reasons.join('; ')}` : undefined;
 }
 
 /** Names neither the subject nor the field: the client needs neither to report it, and the log has the stack. */

@@ -122,7 +122,7 @@ export class WebhooksController {
   @ApiErrorResponses({ ...CHANGE_ERRORS, noBody: true })
   async delete(@Param('id', webhookId) id: string, @ApiCaller() caller: string): Promise<WebhookSubscription> {
     const deleted = await this.guard(() => this.subscriptions.delete(id, caller)).catch(async (error: unknown) => {
-      // Gone already: the cleanup after its delete may have been cut short (a 500), and repeating
+      // Gone already: the cleanup after its delete may have been cut short (a 500, or a 503 when Redis was lost), and repeating
       // the request finishes it. Deleting what an id never had changes nothing.
       if (error instanceof NotFoundException) await this.outbox.forget(id);
       throw error;

@@ -1,0 +1,70 @@
+import { RedisConnection } from './redis-connection';
+
+/**
+ * What an HTTP client is told while Redis is unreachable: no internal error text (ioredis's
+ * "Reached the max retries per request limit…" says nothing an API client can act on).
+ */
+export const REDIS_UNREACHABLE_MESSAGE = 'the store (Redis) is unreachable; retry later';
+
+/** Seconds a client is asked to wait (Retry-After) before it tries again while Redis is unreachable. */
+export const REDIS_UNREACHABLE_RETRY_AFTER_SECONDS = 5;
+
+/** Refused at once because the connection to Redis is down: nothing was sent, nothing was written. */
+export class RedisUnreachableError extends Error {
+  constructor() {
+    super(REDIS_UNREACHABLE_MESSAGE);
+    this.name = 'RedisUnreachableError';
+  }
+}
+
+/**
+ * Whether the connection is up, as the client knows it now, without a round trip. A connection that
+ * lost Redis is `reconnecting` (or `connecting` again) until Redis is back; its commands meanwhile
+ * wait in the offline queue and fail only after maxRetriesPerRequest reconnects (about 30 s). A lazy
+ * connection that sent nothing yet (`wait`) counts as up: its first command connects it.
+ */
+export function redisReachable(connection: RedisConnection): boolean {
+  return connection.status === 'ready' || connection.status === 'wait';
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const CONNECTION_ERROR_NAMES = new Set(['RedisUnreachableError', 'MaxRetriesPerRequestError', 'ClusterAllFailedError']);
+const CONNECTION_ERROR_MESSAGES = new Set(['Connection is closed.', 'None of startup nodes is available', 'Failed to refresh slots cache.']);
+
+/**
+ * Whether an error (or one it was caused by) says Redis could not be reached, as opposed to a
+ * command Redis answered with an error: ioredis's retries exhausted while reconnecting, a closed
+ * connection, a refused or reset socket, a cluster with no node answering.
+ */
+export function isRedisUnreachable(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (CONNECTION_ERROR_NAMES.has(cause.name) || CONNECTION_ERROR_MESSAGES.has(cause.message)) return true;
+    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
+  }
+  return false;
+}
+
+/**
+ * The promise's value, or undefined once `timeoutMs` passed without one (a rejection too is
+ * undefined). For reads that must answer promptly whatever Redis does (readiness, /metrics): the
+ * command itself is not cancelled, its late outcome is dropped.
+ */
+export async function withinDeadline<T>(promise: Promise<T>, timeoutMs: number): Promise<{ value: T } | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        (value) => ({ value }),
+        () => undefined,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
