@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Expose, Type } from 'class-transformer';
 import { IsIn, IsInt, IsIP, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsAllowedHostList } from './allowed-hosts';
 import { IsClusterNodeList } from './cluster-nodes';
 import { httpUrlParser } from './http-url';
 import { IsParsedBy } from './parsed-by';
@@ -377,10 +378,12 @@ export class Environment {
 
   /**
    * Webhook targets that may be private or loopback addresses (comma-separated host names as in the
-   * URL, IP addresses or CIDR ranges); any other target must resolve to public addresses only.
+   * URL, IP addresses or CIDR ranges); any other target must resolve to public addresses only. An
+   * entry that is none of these is refused at start (parseAllowedHosts).
    */
   @Expose()
   @IsString()
+  @IsAllowedHostList()
   WEBHOOK_ALLOWED_HOSTS = '';
 
   /**

@@ -7,3 +7,4 @@ export * from './retention-days';
 export * from './price-table';
 export * from './http-url';
 export * from './resource-attributes';
+export * from './allowed-hosts';

@@ -6,6 +6,17 @@ import { ConfigError, loadEnvironment } from './load-config';
 import { parseResourceAttributes } from './resource-attributes';
 import { readReviewPolicy } from './review-policy-file';
 
+/** What loadEnvironment refuses in `source` (none when it loads). */
+function problemsOf(source: NodeJS.ProcessEnv): string[] {
+  try {
+    loadEnvironment(source);
+    return [];
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return error.problems;
+  }
+}
+
 describe('loadEnvironment', () => {
   it('given an empty environment, then every default applies', () => {
     const env = loadEnvironment({});
@@ -127,16 +138,6 @@ describe('IDEMPOTENCY_TTL_SECONDS and MAX_MISSION_TEXT_BYTES', () => {
 });
 
 describe('variables that only work together', () => {
-  const problemsOf = (source: NodeJS.ProcessEnv): string[] => {
-    try {
-      loadEnvironment(source);
-      return [];
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      return error.problems;
-    }
-  };
-
   it('given LLM_BASE_URL with user:password@, then it is refused without echoing it', () => {
     // fetch refuses such a URL and names it whole in its error, which went into every failed attempt's error in the log.
     const problems = problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://user:s3cret@gw.example/v1' });
@@ -236,6 +237,29 @@ describe('variables that only work together', () => {
     expect(problemsOf({ WEBHOOK_TIMEOUT_MS: '10', WEBHOOK_ONLY_ALLOWED_HOSTS: 'yes' })).toEqual([
       expect.stringMatching(/^WEBHOOK_ONLY_ALLOWED_HOSTS="yes"/),
       expect.stringMatching(/^WEBHOOK_TIMEOUT_MS="10"/),
+    ]);
+  });
+});
+
+describe('WEBHOOK_ALLOWED_HOSTS', () => {
+  it('given host names, addresses and CIDR ranges, then the list is taken as written', () => {
+    const list = 'hooks.internal, 127.0.0.1,10.0.0.0/8,[::1],fd00::/8,0.0.0.0/0,::/0,receiver.test,';
+    expect(loadEnvironment({ WEBHOOK_ALLOWED_HOSTS: list }).WEBHOOK_ALLOWED_HOSTS).toBe(list);
+  });
+
+  it.each([
+    ['10.0.0.0/33', 'entry 1 ("10.0.0.0/33") is not a CIDR range: the prefix length of an IPv4 range is 0-32, not "33"'],
+    ['::::', 'entry 1 ("::::") is neither an IP address, a CIDR range nor a host name'],
+    ['127.0.0.1,fd00::/129', 'entry 2 ("fd00::/129") is not a CIDR range: the prefix length of an IPv6 range is 0-128, not "129"'],
+    ['10.0.0.0/', 'entry 1 ("10.0.0.0/") is not a CIDR range: the prefix length of an IPv4 range is 0-32, not ""'],
+    ['10/8', 'entry 1 ("10/8") is not a CIDR range: "10" is not an IP address'],
+    ['hooks.internal:8080', 'entry 1 ("hooks.internal:8080") is not a host name as a URL has it (a URL with it has host "hooks.internal")'],
+    ['10', 'entry 1 ("10") is not a host name as a URL has it (a URL with it has host "0.0.0.10")'],
+    ['bücher.example', 'entry 1 ("bücher.example") is not a host name as a URL has it (a URL with it has host "xn--bcher-kva.example")'],
+  ])('given the malformed entry in %j, then the start is refused, naming the entry', (list, problem) => {
+    // Each was taken silently and then matched no webhook URL: the operator found out from refused subscriptions.
+    expect(problemsOf({ WEBHOOK_ALLOWED_HOSTS: list })).toEqual([
+      expect.stringContaining(`WEBHOOK_ALLOWED_HOSTS=${JSON.stringify(list)}: WEBHOOK_ALLOWED_HOSTS ${problem}`),
     ]);
   });
 });

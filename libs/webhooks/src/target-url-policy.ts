@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import ipaddr from 'ipaddr.js';
+import { AddressRange, parseAllowedHosts } from '@app/config';
 
 /** Resolves a host name to every address it has (as `dns.lookup` with `all: true` does). */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
@@ -41,26 +42,17 @@ export type TargetCheck = { ok: true; url: URL; addresses: string[] } | { ok: fa
  * WEBHOOK_ONLY_ALLOWED_HOSTS, public addresses need listing too (a closed deployment, the tests).
  */
 export class TargetUrlPolicy {
-  private readonly names = new Set<string>();
-  private readonly ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+  private readonly names: Set<string>;
+  private readonly ranges: AddressRange[];
 
   constructor(
+    /** WEBHOOK_ALLOWED_HOSTS, as parseAllowedHosts reads it (and the start validated it). */
     allowedHosts: string,
     /** WEBHOOK_ONLY_ALLOWED_HOSTS: nothing but the listed hosts, public or not (names not listed are not even resolved). */
     private readonly onlyAllowed = false,
     private readonly resolve: ResolveHost = lookupAll,
   ) {
-    for (const entry of allowedHosts
-      .split(',')
-      .map((item) => item.trim().toLowerCase())
-      .filter(Boolean)) {
-      const bare = entry.replace(/^\[(.*)\]$/, '$1');
-      if (ipaddr.isValidCIDR(bare)) this.ranges.push(ipaddr.parseCIDR(bare));
-      else if (ipaddr.isValid(bare)) {
-        const address = ipaddr.process(bare);
-        this.ranges.push([address, address.kind() === 'ipv4' ? 32 : 128]);
-      } else this.names.add(entry);
-    }
+    ({ names: this.names, ranges: this.ranges } = parseAllowedHosts(allowedHosts));
   }
 
   /**
