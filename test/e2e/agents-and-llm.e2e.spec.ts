@@ -1,11 +1,13 @@
 import Redis from 'ioredis';
+import request from 'supertest';
 import { readLog } from '@app/event-store';
 import { MissionCreateDto, MissionEvent } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
+import { DailyReport } from '@app/projections';
 import { RedisConnection } from '@app/redis';
 import { FakeChatCompletionsServer, ReceivedRequest, ScriptedReply, waitFor, testRedis } from '@app/testing';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
-import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
+import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const maintenance: MissionCreateDto = {
   type: 'maintenance',
@@ -48,22 +50,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     const llm = new FakeChatCompletionsServer();
     let system: InProcessSystem;
     beforeAll(async () => {
-      const baseUrl = await llm.start();
-      system = await startInProcessSystem(
-        'e2e-openai',
-        { MAX_ATTEMPTS: '3' },
-        {
-          executor: {
-            LLM_PROVIDER: 'openai',
-            LLM_BASE_URL: baseUrl,
-            LLM_MODEL: 'gpt-4o-mini',
-            LLM_API_KEY: 'sk-test',
-            EXECUTION_TIMEOUT_MS: '1000',
-            LLM_MAX_RETRIES: '2',
-            LLM_MAX_OUTPUT_TOKENS: '2000',
-          },
-        },
-      );
+      system = await startWithOpenAi('e2e-openai', llm, { MAX_ATTEMPTS: '3' }, { EXECUTION_TIMEOUT_MS: '1000', LLM_MAX_RETRIES: '2' });
     });
     afterAll(async () => {
       await system.close();
@@ -147,6 +134,54 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     });
   });
 
+  describe('given a provider that bills replies it cuts off at the token limit', () => {
+    const llm = new FakeChatCompletionsServer();
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startWithOpenAi('e2e-openai-billed', llm, { MAX_ATTEMPTS: '2', RETRY_BASE_MS: '0' });
+    });
+    afterAll(async () => {
+      await system.close();
+      await llm.stop();
+    });
+
+    it('then every rejected 200 counts its tokens and cost in the metrics, on its MissionFailed and in the daily report', async () => {
+      const usage = { promptTokens: 1000, completionTokens: 2000 };
+      const cost = (1000 * 0.15 + 2000 * 0.6) / 1e6;
+      llm.fallback = () => ({ status: 200, content: goodMaintenanceReply.slice(0, 60), usage, finishReason: 'length' });
+      const created = await system.api.post('/api/missions').send(maintenance).expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done).toMatchObject({ status: 'dead_lettered', attempts: 2 });
+
+      const failures = (await system.store.history(done.id)).filter((e) => e.type === 'MissionFailed');
+      expect(failures.map((e) => e.data)).toEqual([1, 2].map(() => expect.objectContaining({ usage, costUsd: expect.closeTo(cost, 12) as number })));
+
+      const metrics = (await request(system.apps[2].getHttpServer()).get('/metrics').expect(200)).text;
+      // Summed over the series that match: each attempt ran on another agent.
+      const sample = (pattern: RegExp) => [...metrics.matchAll(pattern)].reduce((sum, match) => sum + Number(match[1]), 0);
+      expect(sample(/^brain_llm_request_tokens_total\{[^}]*model="gpt-4o-mini"[^}]*kind="completion"[^}]*\} (\S+)$/gm)).toBe(4000);
+      expect(sample(/^brain_llm_request_tokens_total\{[^}]*model="gpt-4o-mini"[^}]*kind="prompt"[^}]*\} (\S+)$/gm)).toBe(2000);
+      expect(sample(/^brain_llm_cost_usd_total\{[^}]*model="gpt-4o-mini"[^}]*\} (\S+)$/gm)).toBeCloseTo(2 * cost, 12);
+      expect(sample(/^brain_llm_tokens_total\{[^}]*kind="completion"[^}]*\} (\S+)$/gm)).toBe(4000);
+
+      const report = await waitFor(
+        async () => {
+          const body = (
+            await request(system.intake.getHttpServer())
+              .get('/api/reports/daily')
+              .query({ type: 'maintenance' })
+              .set('Authorization', `Bearer ${TEST_KEYS.reader}`)
+              .expect(200)
+          ).body as DailyReport;
+          return body.lagEvents === 0 && body.rows.at(-1)?.deadLettered === 1 ? body : null;
+        },
+        { timeoutMs: 10_000, what: 'the daily report to count the dead-lettered mission' },
+      );
+      expect(report.rows.at(-1)).toMatchObject({ failedAttempts: 2, promptTokens: 2000, completionTokens: 4000 });
+      expect(report.rows.at(-1)?.costUsd).toBeCloseTo(2 * cost, 12);
+    });
+  });
+
   describe('given JUDGE=llm with the mock provider (allowed explicitly)', () => {
     let system: InProcessSystem;
     beforeAll(async () => {
@@ -216,6 +251,25 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     });
   });
 });
+
+/** The four services, the executor on the openai provider (gpt-4o-mini, replies of at most 2000 tokens) against `llm`. */
+async function startWithOpenAi(
+  name: string,
+  llm: FakeChatCompletionsServer,
+  env: Record<string, string>,
+  executorEnv: Record<string, string> = {},
+): Promise<InProcessSystem> {
+  const baseUrl = await llm.start();
+  const executor = {
+    LLM_PROVIDER: 'openai',
+    LLM_BASE_URL: baseUrl,
+    LLM_MODEL: 'gpt-4o-mini',
+    LLM_API_KEY: 'sk-test',
+    LLM_MAX_OUTPUT_TOKENS: '2000',
+    ...executorEnv,
+  };
+  return startInProcessSystem(name, env, { executor });
+}
 
 async function allEvents(redis: RedisConnection, log: string): Promise<MissionEvent[]> {
   const events: MissionEvent[] = [];

@@ -16,13 +16,13 @@ export class LlmMetrics {
     });
     this.tokens = new Counter({
       name: 'brain_llm_request_tokens_total',
-      help: 'Tokens of completed LLM calls by provider, model and kind (prompt/completion)',
+      help: 'Tokens the provider billed by provider, model and kind (prompt/completion): completed calls and rejected replies',
       labelNames: ['provider', 'model', 'kind'],
       registers: [registry],
     });
     this.cost = new Counter({
       name: 'brain_llm_cost_usd_total',
-      help: "Cost of completed LLM calls in USD by provider and model, from the client's price table",
+      help: "Cost the provider billed in USD by provider and model (completed calls and rejected replies), from the client's price table",
       labelNames: ['provider', 'model'],
       registers: [registry],
     });

@@ -16,9 +16,20 @@ const request: LlmRequest = {
 class ScriptedClient implements LlmClient {
   readonly provider = 'openai';
   fail = false;
+  rejectBilled = false;
 
   async complete(): Promise<LlmResponse> {
     if (this.fail) throw new LlmError(LlmErrorCode.ProviderError, 'upstream 503', true);
+    if (this.rejectBilled) {
+      const billed = { usage: { promptTokens: 100, completionTokens: 2000 }, model: 'gpt-x-2026', costUsd: 0.01 };
+      throw new LlmError(
+        LlmErrorCode.MalformedOutput,
+        'output is not valid JSON (the reply hit the token limit, finish_reason length)',
+        true,
+        undefined,
+        billed,
+      );
+    }
     return { output: {}, rawText: '{}', usage: { promptTokens: 120, completionTokens: 30 }, model: 'gpt-x-2026', latencyMs: 5, costUsd: 0.002 };
   }
 }
@@ -49,5 +60,19 @@ describe('ObservedLlmClient', () => {
     expect(await value(registry, 'brain_llm_request_tokens_total', { model: 'gpt-x-2026', kind: 'prompt' })).toBe(240);
     expect(await value(registry, 'brain_llm_request_tokens_total', { model: 'gpt-x-2026', kind: 'completion' })).toBe(60);
     expect(await value(registry, 'brain_llm_cost_usd_total', { provider: 'openai', model: 'gpt-x-2026' })).toBeCloseTo(0.004);
+  });
+
+  it('given a reply the provider billed and the client rejected, then its tokens and cost are counted', async () => {
+    const registry = new Registry();
+    const inner = new ScriptedClient();
+    const client = new ObservedLlmClient(inner, 'gpt-x', registry, new ServiceTracer(null));
+    inner.rejectBilled = true;
+
+    await expect(client.complete(request)).rejects.toThrow('finish_reason length');
+    await expect(client.complete(request)).rejects.toThrow('finish_reason length');
+
+    expect(await value(registry, 'brain_llm_request_tokens_total', { model: 'gpt-x-2026', kind: 'prompt' })).toBe(200);
+    expect(await value(registry, 'brain_llm_request_tokens_total', { model: 'gpt-x-2026', kind: 'completion' })).toBe(4000);
+    expect(await value(registry, 'brain_llm_cost_usd_total', { provider: 'openai', model: 'gpt-x-2026' })).toBeCloseTo(0.02);
   });
 });

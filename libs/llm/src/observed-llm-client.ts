@@ -2,6 +2,7 @@ import { SpanKind, trace } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import { ServiceTracer } from '@app/tracing';
 import { LlmClient, LlmRequest, LlmResponse } from './llm-client';
+import { LlmBilledUsage, LlmError } from './llm-error';
 import { LlmMetrics } from './llm-metrics';
 
 /**
@@ -60,13 +61,19 @@ export class ObservedLlmClient implements LlmClient {
       response = await this.inner.complete(request);
     } catch (error) {
       this.metrics.duration.observe({ provider, model: this.model, outcome: 'failed' }, (performance.now() - started) / 1000);
+      // A reply the provider billed and the client rejected (cut off, filtered, not the schema) cost as much as a good one.
+      if (error instanceof LlmError && error.billed) this.count(error.billed);
       throw error;
     }
-    const model = response.model;
-    this.metrics.duration.observe({ provider, model, outcome: 'completed' }, (performance.now() - started) / 1000);
-    this.metrics.tokens.inc({ provider, model, kind: 'prompt' }, response.usage.promptTokens);
-    this.metrics.tokens.inc({ provider, model, kind: 'completion' }, response.usage.completionTokens);
-    if (response.costUsd !== undefined) this.metrics.cost.inc({ provider, model }, response.costUsd);
+    this.metrics.duration.observe({ provider, model: response.model, outcome: 'completed' }, (performance.now() - started) / 1000);
+    this.count(response);
     return response;
+  }
+
+  private count({ usage, model, costUsd }: LlmBilledUsage): void {
+    const provider = this.inner.provider;
+    this.metrics.tokens.inc({ provider, model, kind: 'prompt' }, usage.promptTokens);
+    this.metrics.tokens.inc({ provider, model, kind: 'completion' }, usage.completionTokens);
+    if (costUsd !== undefined) this.metrics.cost.inc({ provider, model }, costUsd);
   }
 }

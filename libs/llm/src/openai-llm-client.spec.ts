@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { parsePriceTable } from '@app/config';
 import { Mission, OUTPUT_SCHEMAS } from '@app/mission';
-import { FakeChatCompletionsServer } from '@app/testing';
+import { FakeChatCompletionsServer, ScriptedReply } from '@app/testing';
 import { createLlmClient } from './create-llm-client';
 import { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
@@ -181,6 +181,40 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
       expect(error.message).toContain('the reply hit the token limit');
+    });
+  });
+
+  describe('rejected replies the provider billed', () => {
+    const usage = { promptTokens: 1000, completionTokens: 2000 };
+    const price = (1000 * 0.15 + 2000 * 0.6) / 1_000_000;
+    const noContent = (finishReason: string): ScriptedReply => ({
+      body: {
+        id: 'chatcmpl-1',
+        object: 'chat.completion',
+        created: 0,
+        model: 'gpt-4o-mini',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: null }, finish_reason: finishReason }],
+        usage: { prompt_tokens: 1000, completion_tokens: 2000, total_tokens: 3000 },
+      },
+    });
+    it.each<[string, ScriptedReply]>([
+      ['cut off at the token limit (finish_reason length)', { status: 200, content: GUEST_REPLY.slice(0, 40), usage, finishReason: 'length' }],
+      ['stopped by the content filter', { status: 200, content: '', usage, finishReason: 'content_filter' }],
+      ['stopped by the content filter, without content', noContent('content_filter')],
+      ['empty', { status: 200, content: '', usage }],
+      ['prose instead of JSON', { status: 200, content: 'Sure! Here is your answer: a late checkout is fine.', usage }],
+      ['JSON off the schema', { status: 200, content: JSON.stringify({ language: 'pt', reply: 'Bom dia', actions: [] }), usage }],
+    ])('given a 200 with usage whose reply is %s, then the MalformedOutput carries the billed usage and cost', async (_, reply) => {
+      server.enqueue(reply);
+      const error = await rejection(client().complete(request()));
+      expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
+      expect(error.billed).toEqual({ usage, model: 'gpt-4o-mini', costUsd: expect.closeTo(price, 12) as number });
+    });
+
+    it('given a rejected 200 without usage, then it carries no billed usage (nothing to count)', async () => {
+      server.enqueue({ body: { error: { message: 'model is loading' } } });
+      const error = await rejection(client().complete(request()));
+      expect(error.billed).toBeUndefined();
     });
   });
 

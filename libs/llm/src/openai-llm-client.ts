@@ -3,7 +3,7 @@ import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { MaxTokensParameter, PriceTable } from '@app/config';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
-import { LlmError, LlmErrorCode } from './llm-error';
+import { LlmBilledUsage, LlmError, LlmErrorCode } from './llm-error';
 import { parseReplyFor } from './parse-output';
 import { costOf, DEFAULT_PRICE_TABLE } from './price-table';
 
@@ -158,6 +158,13 @@ export class OpenAiLlmClient implements LlmClient {
   }
 
   private toResponse(request: LlmRequest, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
+    // Counts that are no token counts (strings, negatives) read 0: the metrics would throw on them after a good reply.
+    const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
+    const model = typeof completion.model === 'string' && completion.model ? completion.model : this.model;
+    // Servers that omit usage would otherwise be reported as costing nothing.
+    const costUsd = completion.usage ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
+    // A 200 with usage was billed, whether or not its reply can be used: a rejected one carries it on.
+    const billed: LlmBilledUsage | undefined = completion.usage ? { usage, model, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
     // A server may answer a 200 of another shape (an error object, text): no choice, not a TypeError.
     const choice = Array.isArray(completion.choices) ? completion.choices[0] : undefined;
     const content = choice?.message.content;
@@ -166,23 +173,17 @@ export class OpenAiLlmClient implements LlmClient {
       const why = choice?.message.refusal
         ? 'the model refused to answer'
         : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
-      throw new LlmError(LlmErrorCode.MalformedOutput, why, true);
+      throw new LlmError(LlmErrorCode.MalformedOutput, why, true, undefined, billed);
     }
     let output: Record<string, unknown>;
     try {
       output = parseReplyFor(request, content);
     } catch (error) {
+      if (!(error instanceof LlmError)) throw error;
       // A reply cut off at max tokens looks like broken JSON; saying so saves a confused investigation.
-      if (error instanceof LlmError && choice?.finish_reason === 'length') {
-        throw new LlmError(error.code, `${error.message} (the reply hit the token limit, finish_reason length)`, error.retryable);
-      }
-      throw error;
+      const message = choice?.finish_reason === 'length' ? `${error.message} (the reply hit the token limit, finish_reason length)` : error.message;
+      throw new LlmError(error.code, message, error.retryable, error.retryAfterMs, billed);
     }
-    // Counts that are no token counts (strings, negatives) read 0: the metrics would throw on them after a good reply.
-    const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
-    const model = typeof completion.model === 'string' && completion.model ? completion.model : this.model;
-    // Servers that omit usage would otherwise be reported as costing nothing.
-    const costUsd = completion.usage ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
     return {
       output,
       rawText: content,

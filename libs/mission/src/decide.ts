@@ -2,7 +2,7 @@ import { evolve } from './evolve';
 import { hashString } from './hash-string';
 import { isTerminal } from './lifecycle';
 import { MissionCreateDto } from './mission-create.dto';
-import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent } from './mission-events';
+import { CURRENT_SCHEMA_VERSION, Evaluation, MissionEvent, MissionResult, NewMissionEvent, TokenUsage } from './mission-events';
 import { Mission } from './mission-state';
 import { DEFAULT_SKILLS } from './mission-type';
 import { priorityScore } from './priority-score';
@@ -83,12 +83,21 @@ export function decideComplete(mission: Mission, attempt: number, result: Missio
   return append({ type: 'MissionCompleted', data: { agentId: mission.assignedAgentId ?? '', attempt, result } });
 }
 
-export function decideFail(mission: Mission, attempt: number, error: string): Decision {
+/** What the provider billed for the failed attempt's rejected reply, recorded on its MissionFailed. */
+export interface BilledAttempt {
+  usage: TokenUsage;
+  costUsd?: number;
+}
+
+export function decideFail(mission: Mission, attempt: number, error: string, billed?: BilledAttempt): Decision {
   if (mission.attempts !== attempt || (mission.status !== 'running' && mission.status !== 'assigned')) {
     return skip(`failure of attempt ${attempt} is stale (mission ${mission.status}, attempt ${mission.attempts})`);
   }
   if (mission.lastError !== null) return skip(`failure of attempt ${attempt} already recorded`);
-  return append({ type: 'MissionFailed', data: { agentId: mission.assignedAgentId ?? '', attempt, error } });
+  const data = { agentId: mission.assignedAgentId ?? '', attempt, error };
+  if (!billed) return append({ type: 'MissionFailed', data });
+  const { usage, costUsd } = billed;
+  return append({ type: 'MissionFailed', data: { ...data, usage, ...(costUsd === undefined ? {} : { costUsd }) } });
 }
 
 export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decision {
@@ -197,8 +206,14 @@ export function attemptsSinceRequeue(mission: Mission): number {
  * A failed attempt and what follows it, in one step: the next attempt queued, or the mission
  * dead-lettered once `maxAttempts` are used - so no message has to carry the failure elsewhere.
  */
-export function decideFailure(mission: Mission, attempt: number, error: string, maxAttempts: number, options: RetryOptions = {}): Decision {
-  return thenRetry(mission, decideFail(mission, attempt, error), attempt, maxAttempts, options);
+export function decideFailure(
+  mission: Mission,
+  attempt: number,
+  error: string,
+  maxAttempts: number,
+  options: RetryOptions & { billed?: BilledAttempt } = {},
+): Decision {
+  return thenRetry(mission, decideFail(mission, attempt, error, options.billed), attempt, maxAttempts, options);
 }
 
 /**

@@ -72,7 +72,12 @@ export interface MissionEventData {
   /** `runId` is absent on events written before executor runs were named. */
   MissionStarted: { agentId: string; attempt: number; runId?: string };
   MissionCompleted: { agentId: string; attempt: number; result: MissionResult };
-  MissionFailed: { agentId: string; attempt: number; error: string };
+  /**
+   * `usage` and `costUsd`: what the provider billed for a reply the attempt could not use (cut off
+   * at the token limit, filtered, not JSON, not the schema), so the daily report counts it. Absent
+   * when no billed reply came (a timeout, an HTTP error) and on events written before they existed.
+   */
+  MissionFailed: { agentId: string; attempt: number; error: string; usage?: TokenUsage; costUsd?: number };
   /**
    * `heldForReview`: the result passed, and the review policy asks a human to look at it before it
    * counts, so the MissionReviewRequested that follows in the same step moves the mission on

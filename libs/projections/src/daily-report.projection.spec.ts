@@ -21,6 +21,21 @@ describe('dailyReportMetrics', () => {
     ]);
   });
 
+  it('given a failed attempt whose reply the provider billed, then it adds its tokens and cost to the failure; an old failure without usage, none', () => {
+    const usage = { promptTokens: 1000, completionTokens: 2000 };
+    expect(metricsOf({ type: 'MissionFailed', data: { agentId: 'a', attempt: 1, error: 'cut off', usage, costUsd: 0.00135 } })).toEqual([
+      ['failedAttempts', 1],
+      ['promptTokens', 1000],
+      ['completionTokens', 2000],
+      ['costUsd', 0.00135],
+    ]);
+    expect(metricsOf({ type: 'MissionFailed', data: { agentId: 'a', attempt: 1, error: 'cut off', usage } })).toEqual([
+      ['failedAttempts', 1],
+      ['promptTokens', 1000],
+      ['completionTokens', 2000],
+    ]);
+  });
+
   it('given an evaluation, then it counts it with its score, and a success only when it passed', () => {
     expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([
       ['evaluations', 1],

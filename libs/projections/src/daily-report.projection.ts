@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
-import { MissionEvent } from '@app/mission';
+import { MissionEvent, TokenUsage } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
 import { projectionCheckpointKey } from './projection-checkpoints';
@@ -44,16 +44,13 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
       return [['created', 1]];
     case 'MissionStarted':
       return [['attempts', 1]];
-    case 'MissionFailed':
-      return [['failedAttempts', 1]];
-    case 'MissionCompleted': {
-      const { usage, costUsd } = event.data.result;
-      const counts: [DailyReportMetric, number][] = [
-        ['promptTokens', usage.promptTokens],
-        ['completionTokens', usage.completionTokens],
-      ];
-      return costUsd ? [...counts, ['costUsd', costUsd]] : counts;
+    case 'MissionFailed': {
+      // A reply the provider billed and the executor rejected (cut off, not the schema) was paid for all the same.
+      const { usage, costUsd } = event.data;
+      return [['failedAttempts', 1], ...(usage ? billedMetrics(usage, costUsd) : [])];
     }
+    case 'MissionCompleted':
+      return billedMetrics(event.data.result.usage, event.data.result.costUsd);
     case 'MissionEvaluated': {
       // A pass held for a reviewer succeeds when it is approved.
       const succeeded = event.data.passed && !event.data.heldForReview;
@@ -80,6 +77,14 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
     case 'SubjectErased':
       return [];
   }
+}
+
+function billedMetrics(usage: TokenUsage, costUsd: number | undefined): [DailyReportMetric, number][] {
+  const counts: [DailyReportMetric, number][] = [
+    ['promptTokens', usage.promptTokens],
+    ['completionTokens', usage.completionTokens],
+  ];
+  return costUsd ? [...counts, ['costUsd', costUsd]] : counts;
 }
 
 /**

@@ -9,7 +9,8 @@ interface Delayed {
 
 /**
  * What the server answers to one request.
- * - `{ status: 200, content }`: a chat completion whose assistant message is `content` (a JSON string, usually).
+ * - `{ status: 200, content }`: a chat completion whose assistant message is `content` (a JSON string, usually);
+ *   `finishReason` overrides the one the server would give (`length`, `content_filter`: a reply the provider stopped).
  * - `{ status: 429, retryAfterSeconds?, retryAfterMs? }`: rate limited, with `Retry-After` / `retry-after-ms`.
  * - `{ status: 500 | 502 | 503 | 504 }`: a server error, optionally with Retry-After.
  * - `{ status: 4xx, message }`: an OpenAI-style `{ error: { message } }` body.
@@ -19,7 +20,7 @@ interface Delayed {
  */
 export type ScriptedReply = Delayed &
   (
-    | { status: 200; content: string; model?: string; usage?: { promptTokens: number; completionTokens: number } }
+    | { status: 200; content: string; model?: string; usage?: { promptTokens: number; completionTokens: number }; finishReason?: string }
     | { status: 429; retryAfterSeconds?: number; retryAfterMs?: number; message?: string }
     | { status: 500 | 502 | 503 | 504; retryAfterSeconds?: number; message?: string }
     | { status: 400 | 401 | 403 | 404 | 408 | 422; message: string }
@@ -175,7 +176,7 @@ function respond(res: ServerResponse, reply: ScriptedReply, request: ReceivedReq
   }
   switch (reply.status) {
     case 200:
-      sendJson(res, 200, {}, completionBody(reply.content, reply.model ?? requestedModel(request), reply.usage, request));
+      sendJson(res, 200, {}, completionBody(reply.content, reply.model ?? requestedModel(request), reply.usage, request, reply.finishReason));
       return;
     case 429: {
       const headers: Record<string, string> = {};
@@ -208,6 +209,7 @@ function completionBody(
   model: string,
   usage: { promptTokens: number; completionTokens: number } | undefined,
   request: ReceivedRequest,
+  finishReason?: string,
 ): Record<string, unknown> {
   // As a provider does: a reply longer than the request's token limit is cut there (finish_reason length).
   const limit = outputLimitOf(request);
@@ -221,7 +223,9 @@ function completionBody(
     object: 'chat.completion',
     created: Math.floor(request.receivedAt / 1000),
     model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: cut ? 'length' : 'stop', logprobs: null }],
+    choices: [
+      { index: 0, message: { role: 'assistant', content: text, refusal: null }, finish_reason: finishReason ?? (cut ? 'length' : 'stop'), logprobs: null },
+    ],
     usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   };
 }

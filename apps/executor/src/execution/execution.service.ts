@@ -6,7 +6,7 @@ import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
-import { decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
+import { BilledAttempt, decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { HandBackError } from '@app/redis-streams';
@@ -156,7 +156,18 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       // A request the provider refused as such (a 4xx) fails the same way every time.
       const permanent = cause instanceof LlmError && !cause.retryable ? cause.message : undefined;
       const waitAtLeastMs = cause instanceof LlmError ? cause.retryAfterMs : undefined;
-      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), { permanent, waitAtLeastMs });
+      // The client's error, not the abort's: a reply billed and rejected just before a cancel was still paid for.
+      const billed = error instanceof LlmError ? error.billed : undefined;
+      if (billed) {
+        const agent = mission.assignedAgentId ?? '';
+        this.metrics.tokens.inc({ agent, kind: 'prompt' }, billed.usage.promptTokens);
+        this.metrics.tokens.inc({ agent, kind: 'completion' }, billed.usage.completionTokens);
+      }
+      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), {
+        permanent,
+        waitAtLeastMs,
+        ...(billed ? { billed: { usage: billed.usage, ...(billed.costUsd === undefined ? {} : { costUsd: billed.costUsd }) } } : {}),
+      });
       return;
     } finally {
       this.running.delete(mission.id);
@@ -190,10 +201,15 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   /**
    * Records the failure with what follows it (the next attempt after its backoff, at least
    * `waitAtLeastMs`, or the dead-letter, at once when the failure is `permanent`) and the agent's
-   * release, atomically.
+   * release, atomically; `billed`, the usage of a reply the provider billed and the client rejected.
    */
-  private async fail(mission: Mission, attempt: number, error: string, why: { permanent?: string; waitAtLeastMs?: number } = {}): Promise<void> {
-    const { permanent, waitAtLeastMs } = why;
+  private async fail(
+    mission: Mission,
+    attempt: number,
+    error: string,
+    why: { permanent?: string; waitAtLeastMs?: number; billed?: BilledAttempt } = {},
+  ): Promise<void> {
+    const { permanent, waitAtLeastMs, billed } = why;
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn(
       { missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error, permanent: permanent !== undefined },
@@ -206,6 +222,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
           backoff: retryBackoff(this.env),
           ...(permanent ? { permanent } : {}),
           ...(waitAtLeastMs ? { waitAtLeastMs } : {}),
+          ...(billed ? { billed } : {}),
         }),
       { actor: ACTOR },
     );
