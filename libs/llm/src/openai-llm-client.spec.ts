@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { createServer as createHttpServer, Server, ServerResponse } from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { parsePriceTable } from '@app/config';
 import { Mission, OUTPUT_SCHEMAS } from '@app/mission';
@@ -337,6 +338,63 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     });
   });
 
+  describe('replies that break off', () => {
+    // A provider (or a proxy before it) that sends its 200's status and headers, then fails the body.
+    const broken = new Map<string, (res: ServerResponse) => void>([
+      [
+        'reset mid-body',
+        (res) => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
+          res.write('{"id":"chatcmpl-1","object":"chat.completion","choices":[');
+          setTimeout(() => res.socket?.destroy(), 20);
+        },
+      ],
+      [
+        'a whole body that is truncated JSON',
+        (res) => {
+          const text = '{"id":"chatcmpl-1","object":"chat.completion","choices":[';
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+          res.end(text);
+        },
+      ],
+    ]);
+    let raw: Server;
+    let rawUrl: string;
+    let answer: (res: ServerResponse) => void = () => undefined;
+    let answered = 0;
+    beforeAll(async () => {
+      raw = createHttpServer((req, res) => {
+        answered += 1;
+        req.resume();
+        req.on('end', () => answer(res));
+      });
+      await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+      rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/v1`;
+    });
+    afterAll(async () => {
+      raw.closeAllConnections();
+      await new Promise((resolve) => raw.close(resolve));
+    });
+    beforeEach(() => {
+      answered = 0;
+    });
+
+    it.each([
+      ['reset mid-body', /^127\.0\.0\.1:\d+ answered after 3 attempts, but its reply was cut off before its end \(TypeError\)$/],
+      [
+        'a whole body that is truncated JSON',
+        /^127\.0\.0\.1:\d+ answered after 3 attempts, but its reply is not valid JSON \(\d+ characters, cut off or garbled\)$/,
+      ],
+    ])('given a 200 %s every time, then it is retried and ends as a retryable ProviderError saying the provider answered', async (kind, message) => {
+      answer = broken.get(kind) ?? answer;
+      const error = await rejection(client({ baseUrl: rawUrl, maxRetries: 2 }).complete(request()));
+      expect(error).toMatchObject({ code: LlmErrorCode.ProviderError, retryable: true });
+      expect(error.message).toMatch(message);
+      expect(error.message).not.toMatch(/cannot reach|could not be read/);
+      expect(answered).toBe(3);
+    });
+  });
+
   describe('timeouts and aborts', () => {
     it('given a reply slower than timeoutMs, when completed, then it is a retryable Timeout and the server saw the request', async () => {
       server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 2000 });
@@ -412,6 +470,14 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       // It used to be completion.choices[0] of undefined: a TypeError, outside the client's contract.
       expect(error).toBeInstanceOf(LlmError);
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: 'the reply has no message content (finish_reason none)' });
+    });
+
+    it('given a 200 whose choice has no message, then it is a retryable MalformedOutput saying so, not a TypeError', async () => {
+      server.enqueue({
+        body: { id: 'chatcmpl-1', object: 'chat.completion', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop' }] },
+      });
+      const error = await rejection(client().complete(request()));
+      expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: 'the reply has no message content (finish_reason stop)' });
     });
 
     it('given usage counts that are no token counts, then the reply is taken with 0 tokens', async () => {

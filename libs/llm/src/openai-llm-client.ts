@@ -43,6 +43,8 @@ type AttemptFailure =
   | { kind: 'aborted' }
   | { kind: 'timeout' }
   | { kind: 'connection'; message: string }
+  // The provider answered (status and headers arrived), but its body broke off or is no JSON.
+  | { kind: 'broken_reply'; why: string }
   // An HTTP failure keeps only its status: the provider's message may quote the prompt (the guest's
   // data), and what this client throws ends up in plain in MissionFailed and the logs.
   | { kind: 'rate_limited'; status: number; retryAfterMs?: number }
@@ -143,12 +145,16 @@ export class OpenAiLlmClient implements LlmClient {
     const forwardAbort = (): void => controller.abort();
     request.signal?.addEventListener('abort', forwardAbort, { once: true });
     try {
-      const completion = await this.#sdk.chat.completions.create(body, {
-        signal: controller.signal,
-        ...(request.timeoutMs > 0 ? { timeout: request.timeoutMs } : {}),
-        maxRetries: 0,
-      });
-      return { ok: true, completion };
+      // The raw 2xx response (the SDK still turns any other status into its APIError), read here so
+      // that a body that breaks off or is no JSON is told apart from a provider that cannot be reached.
+      const response = await this.#sdk.chat.completions
+        .create(body, {
+          signal: controller.signal,
+          ...(request.timeoutMs > 0 ? { timeout: request.timeoutMs } : {}),
+          maxRetries: 0,
+        })
+        .asResponse();
+      return { ok: true, completion: await readCompletion(response) };
     } catch (error) {
       return { ok: false, failure: classify(error, request.signal?.aborted === true, timedOut) };
     } finally {
@@ -167,12 +173,12 @@ export class OpenAiLlmClient implements LlmClient {
     const billed: LlmBilledUsage | undefined = completion.usage ? { usage, model, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
     // A server may answer a 200 of another shape (an error object, text): no choice, not a TypeError.
     const choice = Array.isArray(completion.choices) ? completion.choices[0] : undefined;
-    const content = choice?.message.content;
+    // A choice without a message (`{"index":0,"finish_reason":"stop"}`) is no content either, not a TypeError.
+    const message = isPlainObject(choice) && isPlainObject(choice.message) ? (choice.message as Partial<ChatCompletion.Choice['message']>) : undefined;
+    const content = message?.content;
     if (typeof content !== 'string') {
       // Never the refusal's text: it may quote the guest, and the error is stored in plain (MissionFailed).
-      const why = choice?.message.refusal
-        ? 'the model refused to answer'
-        : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
+      const why = message?.refusal ? 'the model refused to answer' : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
       throw new LlmError(LlmErrorCode.MalformedOutput, why, true, undefined, billed);
     }
     let output: Record<string, unknown>;
@@ -208,6 +214,8 @@ export class OpenAiLlmClient implements LlmClient {
         return new LlmError(LlmErrorCode.ProviderError, `${this.#host} failed${after} (HTTP ${failure.status})`, true, failure.retryAfterMs);
       case 'connection':
         return new LlmError(LlmErrorCode.ProviderError, `cannot reach ${this.#host}${after}: ${failure.message}`, true);
+      case 'broken_reply':
+        return new LlmError(LlmErrorCode.ProviderError, `${this.#host} answered${after}, but its reply ${failure.why}`, true);
       case 'rejected':
         return new LlmError(LlmErrorCode.ProviderError, `${this.#host} rejected the request (HTTP ${failure.status})`, false);
     }
@@ -267,11 +275,41 @@ function openAiSdk(): typeof import('openai') {
   return require('openai') as typeof import('openai'); // eslint-disable-line @typescript-eslint/no-require-imports
 }
 
+/** A 2xx whose body could not be read whole, or is not the JSON its content type says. */
+class BrokenReply extends Error {
+  constructor(readonly why: string) {
+    super(why);
+    this.name = 'BrokenReply';
+  }
+}
+
+/**
+ * The body of a 2xx, as the SDK would parse it (JSON when the content type says so, else the text,
+ * which toResponse finds no choice in), except that a failure says what broke. Only the error's
+ * name: a parser's message may quote the body, i.e. the model's reply about the guest.
+ */
+async function readCompletion(response: Response): Promise<ChatCompletion> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    throw new BrokenReply(`was cut off before its end (${errorName(error)})`);
+  }
+  const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
+  if (!mediaType.includes('application/json') && !mediaType.endsWith('+json')) return text as unknown as ChatCompletion;
+  try {
+    return JSON.parse(text) as ChatCompletion;
+  } catch {
+    throw new BrokenReply(`is not valid JSON (${text.length === 0 ? 'an empty body' : `${text.length} characters, cut off or garbled`})`);
+  }
+}
+
 function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): AttemptFailure {
   // Checked before the error type: an abort surfaces as several different SDK and undici errors.
   if (abortedByCaller) return { kind: 'aborted' };
   const { APIConnectionError, APIConnectionTimeoutError, APIError } = openAiSdk();
   if (timedOut || error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (error instanceof BrokenReply) return { kind: 'broken_reply', why: error.why };
   if (error instanceof APIConnectionError) return { kind: 'connection', message: describeConnectionError(error) };
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
@@ -280,9 +318,15 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
     if (status >= 500 || status === 408) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
     return { kind: 'rejected', status };
   }
-  // Anything else (a reset while reading the body, an unparsable 200) is a transport hiccup worth another try.
+  // Anything else (before the response came: a reply that broke off is a BrokenReply) is a transport hiccup worth another try.
   // Only the error's name: a parser's message may quote the body, i.e. the model's reply about the guest.
-  return { kind: 'connection', message: `the response could not be read (${error instanceof Error ? error.name : typeof error})` };
+  return { kind: 'connection', message: `the response could not be read (${errorName(error)})` };
+}
+
+/** The error's name, also for errors of another realm (undici's, seen from a test's VM context), which fail instanceof Error. */
+function errorName(error: unknown): string {
+  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name ? name : typeof error;
 }
 
 function describeConnectionError(error: APIConnectionError): string {
