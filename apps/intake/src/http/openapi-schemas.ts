@@ -337,7 +337,7 @@ const EVENT_DATA_DESCRIPTION = [
   '- MissionAssigned: {agentId, attempt}',
   '- MissionStarted: {agentId, attempt, runId}',
   '- MissionCompleted: {agentId, attempt, result} (result as in MissionResultView)',
-  '- MissionFailed: {agentId, attempt, error}',
+  '- MissionFailed: {agentId, attempt, error, usage?, costUsd?} (usage and costUsd: what the provider billed for a reply the attempt refused)',
   '- MissionEvaluated: an EvaluationView, with heldForReview: true when a review follows',
   '- MissionDeadLettered: {reason, attempts, lastError}',
   '- MissionCancelled: {reason}',
