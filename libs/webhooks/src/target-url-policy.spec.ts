@@ -36,6 +36,36 @@ describe('TargetUrlPolicy (which webhook URLs may be called)', () => {
     }
   });
 
+  it.each([
+    ['IPv4-compatible IPv6 of loopback', 'http://[::127.0.0.1]:24151/', false],
+    ['IPv4-compatible IPv6 of a public address', 'http://[::93.184.216.34]/', false],
+    ['NAT64 well-known prefix of loopback', 'http://[64:ff9b::127.0.0.1]/', false],
+    ['NAT64 well-known prefix of a private address', 'http://[64:ff9b::a00:5]/', false],
+    ['NAT64 well-known prefix of a metadata address', 'http://[64:ff9b::169.254.169.254]/', false],
+    ['NAT64 well-known prefix of a public address', 'http://[64:ff9b::93.184.216.34]/', true],
+    ['NAT64 local-use prefix', 'http://[64:ff9b:1::7f00:1]/', false],
+    ['6to4 of loopback', 'http://[2002:7f00:1::1]/', false],
+    ['6to4 of a public address', 'http://[2002:5db8:d822::1]/', false],
+    ['Teredo', 'http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', false],
+    ['SIIT IPv4-translated', 'http://[::ffff:0:7f00:1]/', false],
+    ['Azure WireServer', 'http://168.63.129.16/machine', false],
+    ['Alibaba Cloud metadata', 'http://100.100.100.200/latest/meta-data', false],
+    ['Oracle Cloud metadata', 'http://192.0.0.192/', false],
+    ['AWS metadata over IPv6', 'http://[fd00:ec2::254]/', false],
+    ['a public IPv6 address', 'http://[2606:2800:220:1::1]/', true],
+  ])('given no allowed hosts, then %s (%s) passes: %s', async (_what, url, passes) => {
+    const check = await new TargetUrlPolicy('', false, resolve).check(url);
+    if (passes) expect(check).toMatchObject({ ok: true });
+    else expect(check).toMatchObject({ ok: false, problem: expect.stringContaining('WEBHOOK_ALLOWED_HOSTS does not list') });
+  });
+
+  it('given a metadata or IPv4-compatible address that WEBHOOK_ALLOWED_HOSTS lists, then it passes', async () => {
+    const policy = new TargetUrlPolicy('168.63.129.16, ::/96', false, resolve);
+    expect(await policy.check('http://168.63.129.16/')).toMatchObject({ ok: true });
+    expect(await policy.check('http://[::127.0.0.1]/')).toMatchObject({ ok: true });
+    expect(await policy.check('http://100.100.100.200/')).toMatchObject({ ok: false });
+  });
+
   it('given allowed hosts by address, range and name, then those pass whatever they resolve to', async () => {
     const policy = new TargetUrlPolicy(' 127.0.0.1 , 10.0.0.0/8, receiver.test ', false, resolve);
     expect(await policy.check('http://127.0.0.1:4000/hook')).toMatchObject({ ok: true, addresses: ['127.0.0.1'] });

@@ -26,6 +26,39 @@ async function resolveWithin(resolve: ResolveHost, hostname: string, timeoutMs: 
   }
 }
 
+/** The NAT64 well-known prefix (RFC 6052): its last 32 bits are the IPv4 address it reaches. */
+const NAT64_WELL_KNOWN = ipaddr.parseCIDR('64:ff9b::/96');
+
+/**
+ * An address of the NAT64 well-known prefix as the IPv4 address it embeds, so it is judged by the
+ * same rule (`64:ff9b::7f00:1` is 127.0.0.1); any other address as it is. The other forms that
+ * embed an IPv4 address are refused as ipaddr.js ranges them (not `unicast`): the local-use NAT64
+ * prefix 64:ff9b:1::/48 (`rfc6052`), 6to4 2002::/16 (`6to4`), Teredo 2001::/32 (`teredo`), SIIT
+ * ::ffff:0:0:0/96 (`rfc6145`); ::ffff:0:0/96 is already the IPv4 address (`ipaddr.process`).
+ */
+function embeddedIPv4(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (address.kind() !== 'ipv6' || !address.match(NAT64_WELL_KNOWN)) return address;
+  return new ipaddr.IPv4((address as ipaddr.IPv6).toByteArray().slice(12));
+}
+
+/**
+ * Addresses ipaddr.js ranges as `unicast` that must not be called all the same, unless
+ * WEBHOOK_ALLOWED_HOSTS lists them: IPv4-compatible IPv6 (::/96, deprecated by RFC 4291, which
+ * some stacks route to the embedded IPv4 address: `[::127.0.0.1]` is loopback), and cloud
+ * metadata or platform services on public-looking addresses.
+ */
+const DENIED_RANGES: [string, [ipaddr.IPv4 | ipaddr.IPv6, number]][] = [
+  ['ipv4Compatible', ipaddr.parseCIDR('::/96')],
+  ['cloudMetadata', ipaddr.parseCIDR('168.63.129.16/32')], // Azure WireServer
+  ['cloudMetadata', ipaddr.parseCIDR('100.100.100.200/32')], // Alibaba Cloud metadata (also carrier-grade NAT)
+  ['cloudMetadata', ipaddr.parseCIDR('192.0.0.192/32')], // Oracle Cloud metadata (also reserved)
+  ['cloudMetadata', ipaddr.parseCIDR('fd00:ec2::254/128')], // AWS metadata over IPv6 (also unique local)
+];
+
+function deniedRange(address: ipaddr.IPv4 | ipaddr.IPv6): string | undefined {
+  return DENIED_RANGES.find(([, [network, bits]]) => network.kind() === address.kind() && address.match(network, bits))?.[0];
+}
+
 /**
  * `unresolved`: the host did not resolve now (no answer, a resolver failure, no address): no
  * refusal by the policy, and perhaps not so a minute later.
@@ -35,7 +68,8 @@ export type TargetCheck = { ok: true; url: URL; addresses: string[] } | { ok: fa
 /**
  * Which webhook URLs may be called, so that a subscription cannot be used to reach internal
  * services (SSRF). A URL is http(s) without credentials; its host, resolved to every address it
- * has, must be public unicast, unless WEBHOOK_ALLOWED_HOSTS lists it: by host name (exactly as in
+ * has, must be public unicast (not IPv4-compatible IPv6, not a cloud metadata address; an IPv6
+ * address that embeds an IPv4 one is judged by that or refused), unless WEBHOOK_ALLOWED_HOSTS lists it: by host name (exactly as in
  * the URL), or by address or CIDR range (matched against what the name resolves to). Checked when a
  * subscription is made and again on every delivery, which then connects to the addresses just
  * checked, so a name that resolves elsewhere later (DNS rebinding) cannot slip past. With
@@ -91,8 +125,8 @@ export class TargetUrlPolicy {
 
   private addressProblem(text: string): string | null {
     if (!ipaddr.isValid(text)) return `resolves to ${text}, not an IP address`;
-    const address = ipaddr.process(text);
-    const range = address.range();
+    const address = embeddedIPv4(ipaddr.process(text));
+    const range = deniedRange(address) ?? address.range();
     if (range === 'unicast' && !this.onlyAllowed) return null;
     if (this.ranges.some(([network, bits]) => network.kind() === address.kind() && address.match(network, bits))) return null;
     return `resolves to ${text} (${this.onlyAllowed ? 'not listed' : range})`;
