@@ -49,6 +49,7 @@ import { MISSION_EVENT_TYPES } from '@app/mission';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
+import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
 
 /**
@@ -63,7 +64,7 @@ import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from
  *   projections status                    each projection's checkpoint and lag
  *   projections rebuild <name>            a projection's read model again from the first event
  *   purge [--yes]                         delete every key under the prefix (without --yes: count only)
- *   rewrap-keys                           every data subject's key under the current master key (rotation)
+ *   rewrap-keys                           every data subject's key and webhook signing secret under the current master key (rotation)
  *
  * Exit codes: EXIT_CODES_HELP below.
  */
@@ -85,7 +86,7 @@ Exit codes:
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses)
   3  verify found no log under the prefix (a wrong --prefix or --partitions), or rewrap-keys no
-     data subject's key records
+     data subject's key records and no webhook signing secrets
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
      what it wrote first)
   5  import refused the file, the target or the master key; nothing was written`;
@@ -569,9 +570,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   program
     .command('rewrap-keys')
     .description(
-      "Wrap every data subject's key under the current master key (DATA_KEY_SECRET or DATA_KEY_FILE), unwrapping with it or a " +
+      "Wrap every data subject's key and every webhook signing secret under the current master key (DATA_KEY_SECRET or DATA_KEY_FILE), unwrapping with it or a " +
         'previous one (DATA_KEY_PREVIOUS_SECRETS, DATA_KEY_PREVIOUS_FILES): the last step of a master key rotation, after which the ' +
         'previous keys can be dropped. Each key is replaced only if unchanged meanwhile, so an erasure stays erased; safe to run again. ' +
+        'Webhook secrets stored in plain (written before secrets were sealed) are sealed. ' +
         'The log is not touched. Refuses to run without DATA_KEY_SECRET or DATA_KEY_FILE: it never makes a master key.',
     )
     .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=<new> DATA_KEY_PREVIOUS_SECRETS=<old> replay rewrap-keys')
@@ -588,10 +590,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         const { ring } = loadMasterKeys(settings, localDataDir());
         const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
+        const webhookSecrets = await new WebhookSubscriptions(redis, new WebhookKeys(keys), ring).rewrapSecrets();
         // Rotation drops the old key once a run finds every key already under the new one: vacuously so under a wrong prefix.
-        const noKeys = result.rewrapped + result.current + result.changed === 0;
+        const count = (counts: typeof result) => counts.rewrapped + counts.current + counts.changed;
+        const noKeys = count(result) + count(webhookSecrets) === 0;
         if (noKeys) exitCode = EXIT_NO_LOG;
-        if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result }, null, 2));
+        if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result, webhookSecrets }, null, 2));
         if (noKeys) return void err(`nothing to rewrap: no data subject's key records under prefix "${keys.prefix}"; check --prefix`);
         out(
           keyValueTable([
@@ -599,6 +603,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['rewrapped', result.rewrapped],
             ['already under it', result.current],
             ['erased or replaced meanwhile (left alone)', result.changed],
+            ['webhook secrets rewrapped', webhookSecrets.rewrapped],
+            ['webhook secrets already under it', webhookSecrets.current],
+            ['webhook secrets rotated or deleted meanwhile (left alone)', webhookSecrets.changed],
           ]),
         );
       });

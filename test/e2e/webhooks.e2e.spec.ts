@@ -71,6 +71,10 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
       .expect(201);
     expect(created.body).toMatchObject({ id: expect.stringMatching(/^wh_/), status: 'active', version: 1, secret: expect.stringMatching(/^whsec_/) });
     receiver.secrets = [created.body.secret];
+    // Sealed under the master key in Redis: a dump does not let anyone sign deliveries.
+    const stored = await system.redis.hget(new WebhookKeys(system.keys).secrets, created.body.id);
+    expect(JSON.parse(stored ?? '[]')).toEqual([{ sealed: expect.any(String), mk: expect.stringMatching(/^mk-/), until: null }]);
+    expect(stored).not.toContain('whsec_');
     const listed = await api().get('/api/webhooks').expect(200);
     expect(listed.body).toEqual([expect.not.objectContaining({ secret: expect.anything() })]);
 
@@ -127,6 +131,7 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
     const rotated = await api().post(`/api/webhooks/${subscription.id}/rotate-secret`).expect(200);
     expect(rotated.body).toMatchObject({ version: 2, secret: expect.stringMatching(/^whsec_/), previousSecretUntil: expect.any(String) });
     receiver.secrets = [rotated.body.secret, ...receiver.secrets];
+    expect(await system.redis.hget(new WebhookKeys(system.keys).secrets, subscription.id)).not.toContain('whsec_');
 
     const [delivery] = (await api().get(`/api/webhooks/${subscription.id}/deliveries?limit=1`).expect(200)).body.items;
     const before = receiver.received.length;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { KeyLayout } from '@app/event-store';
 import { GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { EXIT_NO_LOG, EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
 import { runReplayCli } from '../support/replay-cli';
 
@@ -32,13 +34,41 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
     const run = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret, DATA_KEY_PREVIOUS_SECRETS: oldSecret }, ['--json', 'rewrap-keys']);
     expect(run.code).toBe(EXIT_OK);
     const newRing = MasterKeyRing.fromSecrets(newSecret);
-    expect(JSON.parse(run.stdout)).toEqual({ masterKey: newRing.current.id, rewrapped: 2, current: 0, changed: 0 });
+    expect(JSON.parse(run.stdout)).toEqual({
+      masterKey: newRing.current.id,
+      rewrapped: 2,
+      current: 0,
+      changed: 0,
+      webhookSecrets: { rewrapped: 0, current: 0, changed: 0 },
+    });
     expect(await cipherWith(newRing).open('m-1', field)).toEqual(['hello']);
 
     const again = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret }, ['rewrap-keys']);
     expect(again.code).toBe(EXIT_OK);
     expect(again.stdout).toMatch(/rewrapped\s+0\n/);
     expect(again.stdout).toMatch(/already under it\s+2\n/);
+  });
+
+  it('given webhook signing secrets sealed under the old master key or stored in plain, when rewrapped, then the new key alone opens them', async () => {
+    const webhookPrefix = testKeyPrefix('rewrap-keys-cli-webhooks');
+    const webhookKeys = new WebhookKeys(new KeyLayout(webhookPrefix));
+    const subscriptionsWith = (ring: MasterKeyRing) => new WebhookSubscriptions(redis, webhookKeys, ring);
+    try {
+      const input = { url: 'https://hooks.example.com/', eventTypes: ['mission.finished'], description: '' };
+      const sealed = await subscriptionsWith(MasterKeyRing.fromSecrets(oldSecret)).create(input, 'test');
+      const plain = await subscriptionsWith(MasterKeyRing.fromSecrets(oldSecret)).create(input, 'test');
+      await redis.hset(webhookKeys.secrets, plain.subscription.id, JSON.stringify([{ secret: plain.secret, until: null }]));
+
+      const run = await replay({ KEY_PREFIX: webhookPrefix, DATA_KEY_SECRET: newSecret, DATA_KEY_PREVIOUS_SECRETS: oldSecret }, ['rewrap-keys']);
+      expect(run.code).toBe(EXIT_OK);
+      expect(run.stdout).toMatch(/webhook secrets rewrapped\s+2\n/);
+      const newOnly = subscriptionsWith(MasterKeyRing.fromSecrets(newSecret));
+      expect(await newOnly.secretsInForce(sealed.subscription.id)).toEqual([sealed.secret]);
+      expect(await newOnly.secretsInForce(plain.subscription.id)).toEqual([plain.secret]);
+      expect(JSON.stringify(await redis.hgetall(webhookKeys.secrets))).not.toContain('whsec_');
+    } finally {
+      await deleteKeysByPrefix(redis, webhookPrefix);
+    }
   });
 
   // It reported "rewrapped 0, already under it 0" and exit 0, which rotation's last step reads as "drop the old key".

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
-import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
+import { GuestDataError, GuestDataErrorCode, MasterKeyRing, WrongMasterKeyError } from '@app/guest-data';
 import { decideCreate, MISSION_EVENT_TYPES } from '@app/mission';
 import { ProjectionRunner } from '@app/projections';
 import {
@@ -17,6 +17,7 @@ import {
   waitFor,
   WebhookReceiver,
   testRedis,
+  TEST_DATA_KEY_SECRET,
 } from '@app/testing';
 import {
   MISSION_FINISHED,
@@ -34,6 +35,8 @@ import {
 const FINISHED = 4;
 const ALL_TYPES = [...MISSION_EVENT_TYPES, MISSION_FINISHED];
 const RETENTION = { deliveredSeconds: 3_600, deadSeconds: 7_200 };
+const RING = MasterKeyRing.fromSecrets(TEST_DATA_KEY_SECRET);
+const SUBSCRIBED_AT = () => KNOWN_START.getTime() - 3_600_000;
 
 describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', () => {
   let redis: Redis;
@@ -51,9 +54,9 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     running.push(created);
     return created;
   };
-  const dispatcher = (options: Partial<WebhookDispatcherOptions> = {}) => {
+  const dispatcher = (options: Partial<WebhookDispatcherOptions> = {}, signing = subscriptions) => {
     const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), 2_000);
-    const created = new WebhookDispatcher(outbox, subscriptions, sender, {
+    const created = new WebhookDispatcher(outbox, signing, sender, {
       retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
       disableAfterMs: 60_000,
       timeoutMs: 2_000,
@@ -77,7 +80,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     prefix = testKeyPrefix('webhooks');
     keys = new KeyLayout(prefix);
     webhookKeys = new WebhookKeys(keys);
-    subscriptions = new WebhookSubscriptions(redis, webhookKeys, () => KNOWN_START.getTime() - 3_600_000);
+    subscriptions = new WebhookSubscriptions(redis, webhookKeys, RING, SUBSCRIBED_AT);
     outbox = new WebhookOutbox(redis, webhookKeys, RETENTION);
     receiver = await WebhookReceiver.start();
     known = await buildKnownLog(redis, keys);
@@ -426,6 +429,90 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(receiver.received).toHaveLength(0);
   });
 
+  it('given a subscription, then Redis holds its secret only sealed under the master key, and deliveries verify with the secret returned', async () => {
+    const { subscription, secret } = await subscribe([MISSION_FINISHED]);
+    const stored = (await redis.hget(webhookKeys.secrets, subscription.id)) ?? '';
+    expect(JSON.parse(stored)).toEqual([{ sealed: expect.any(String), mk: RING.current.id, until: null }]);
+    expect(JSON.stringify(await redis.hgetall(webhookKeys.secrets))).not.toContain('whsec_');
+    expect(stored).not.toContain(secret.slice('whsec_'.length));
+    // Bound to its subscription: copied to another one, it does not open.
+    await redis.hset(webhookKeys.secrets, 'wh_000000000000000000000000', stored);
+    await expect(subscriptions.secretsInForce('wh_000000000000000000000000')).rejects.toMatchObject({ code: GuestDataErrorCode.Tampered });
+    await redis.hdel(webhookKeys.secrets, 'wh_000000000000000000000000');
+
+    await runner().catchUp();
+    dispatcher().start();
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 10_000, what: 'every delivery to arrive' });
+    expect(receiver.received.every((webhook) => webhook.verifiedBy.length === 1)).toBe(true);
+  });
+
+  it('given a secret stored in plain (written before secrets were sealed), then deliveries are still signed with it, and a rotation seals it', async () => {
+    const { subscription, secret } = await subscribe([MISSION_FINISHED]);
+    await redis.hset(webhookKeys.secrets, subscription.id, JSON.stringify([{ secret, until: null }]));
+    expect(await subscriptions.secretsInForce(subscription.id)).toEqual([secret]);
+    await runner().catchUp();
+    dispatcher().start();
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 10_000, what: 'every delivery to arrive' });
+    expect(receiver.received.every((webhook) => webhook.verifiedBy.length === 1)).toBe(true);
+
+    const rotated = await subscriptions.rotateSecret(subscription.id, 60_000, 'test-operator');
+    expect(await redis.hget(webhookKeys.secrets, subscription.id)).not.toContain('whsec_');
+    expect(await subscriptions.secretsInForce(subscription.id)).toEqual([rotated.secret, secret]);
+  });
+
+  it('given secrets sealed under a master key this process lacks, then an attempt fails with a clear error, sends nothing, and is attempted again', async () => {
+    await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const otherRing = MasterKeyRing.fromSecrets('another-master-key-of-forty-characters-00');
+    const errors: unknown[] = [];
+    dispatcher({ onError: (error) => errors.push(error) }, new WebhookSubscriptions(redis, webhookKeys, otherRing, SUBSCRIBED_AT)).start();
+
+    await waitFor(async () => errors.length > 0, { timeoutMs: 10_000, what: 'an attempt to fail' });
+    expect(errors[0]).toBeInstanceOf(WrongMasterKeyError);
+    expect(String((errors[0] as Error).message)).toMatch(
+      new RegExp(
+        `^the webhook signing secret of wh_[0-9a-f]{24} is wrapped under master key ${RING.current.id}, which is not configured .*DATA_KEY_PREVIOUS_SECRETS`,
+      ),
+    );
+    expect(receiver.received).toHaveLength(0);
+    // Not dead: once the key is configured, the claim lapses and the delivery goes out.
+    const [subscription] = await subscriptions.list();
+    expect((await outbox.list(subscription.id, { status: 'dead', limit: 10 })).items).toHaveLength(0);
+  });
+
+  it('given a sealed secret that was altered, then its deliveries are dead with why, not retried for ever', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    const [stored] = JSON.parse((await redis.hget(webhookKeys.secrets, subscription.id)) ?? '[]') as { sealed: string }[];
+    const altered = Buffer.from(stored.sealed, 'base64url');
+    altered[altered.length - 1] ^= 1;
+    await redis.hset(webhookKeys.secrets, subscription.id, JSON.stringify([{ ...stored, sealed: altered.toString('base64url') }]));
+    await runner().catchUp();
+    const outcomes: string[] = [];
+    dispatcher({ onAttempt: (outcome) => outcomes.push(outcome) }).start();
+
+    await waitFor(async () => outcomes.length === FINISHED, { timeoutMs: 10_000, what: 'every delivery to be attempted' });
+    expect(receiver.received).toHaveLength(0);
+    const dead = await outbox.list(subscription.id, { status: 'dead', limit: 10 });
+    expect(dead.items.map((delivery) => delivery.lastError)).toEqual(
+      Array.from({ length: FINISHED }, () => 'not sent: the signing secret does not open (tampered)'),
+    );
+  });
+
+  it('given a master key rotation, then rewrapSecrets seals every secret (plain ones too) under the new key, and the old key can go', async () => {
+    const sealed = await subscribe([MISSION_FINISHED]);
+    const plain = await subscribe([MISSION_FINISHED]);
+    await redis.hset(webhookKeys.secrets, plain.subscription.id, JSON.stringify([{ secret: plain.secret, until: null }]));
+    const newKey = 'the-new-master-key-of-forty-characters-000';
+    const rotated = new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets(newKey, [TEST_DATA_KEY_SECRET]), SUBSCRIBED_AT);
+
+    expect(await rotated.rewrapSecrets()).toEqual({ rewrapped: 2, current: 0, changed: 0 });
+    expect(await rotated.rewrapSecrets()).toEqual({ rewrapped: 0, current: 2, changed: 0 });
+    const onlyNew = new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets(newKey), SUBSCRIBED_AT);
+    expect(await onlyNew.secretsInForce(sealed.subscription.id)).toEqual([sealed.secret]);
+    expect(await onlyNew.secretsInForce(plain.subscription.id)).toEqual([plain.secret]);
+    expect(JSON.stringify(await redis.hgetall(webhookKeys.secrets))).not.toContain('whsec_');
+  });
+
   it('given a subscription whose secrets are gone when a delivery is sent, then nothing is sent and each delivery is dead with why', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await runner().catchUp();
@@ -505,7 +592,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
         // A fresh log and subscription per run; the run's keys go with it.
         const runKeys = new KeyLayout(testKeyPrefix('webhooks-order'));
         const runWebhookKeys = new WebhookKeys(runKeys);
-        const runSubscriptions = new WebhookSubscriptions(redis, runWebhookKeys, () => KNOWN_START.getTime() - 3_600_000);
+        const runSubscriptions = new WebhookSubscriptions(redis, runWebhookKeys, RING, SUBSCRIBED_AT);
         const runOutbox = new WebhookOutbox(redis, runWebhookKeys, RETENTION);
         try {
           await buildKnownLog(redis, runKeys);

@@ -223,7 +223,8 @@ export class Environment {
 
   /**
    * Former master keys (comma-separated, each 32+ characters), accepted only to unwrap data keys
-   * during a rotation, until `npm run replay -- rewrap-keys` has moved every key to the current one.
+   * (and open webhook signing secrets) during a rotation, until `npm run replay -- rewrap-keys` has
+   * moved every key and secret to the current one.
    */
   @Expose()
   @IsString()

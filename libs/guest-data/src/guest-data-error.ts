@@ -37,11 +37,12 @@ export class WrongMasterKeyError extends GuestDataError {
     readonly required: string,
     /** The ids of the master keys this process has, the current first. */
     readonly configured: readonly string[],
+    /** What is wrapped, when not a subject's data key (a webhook signing secret). */
+    what = `the data key of subject ${subject}`,
   ) {
     super(
       GuestDataErrorCode.WrongMasterKey,
-      `the data key of subject ${subject} is wrapped under master key ${required}, which is not configured ` +
-        `(configured: ${configured.join(', ')}); ${MASTER_KEY_REMEDY}`,
+      `${what} is wrapped under master key ${required}, which is not configured ` + `(configured: ${configured.join(', ')}); ${MASTER_KEY_REMEDY}`,
     );
     this.name = 'WrongMasterKeyError';
   }

@@ -96,6 +96,33 @@ describe('master keys', () => {
     expect(statSync(file).mode & 0o077).toBe(0);
   });
 
+  it('given a secret sealed for an owner, then it opens under that ring (or one holding its key as previous), for that owner only, and never as a data key', () => {
+    const oldSecret = secret();
+    const ring = MasterKeyRing.fromSecrets(oldSecret);
+    const plain = Buffer.from('whsec_c2VjcmV0', 'utf8');
+    const sealed = ring.seal('webhook signing secret', 'wh_1', plain);
+    expect(sealed.mk).toBe(ring.current.id);
+    expect(Buffer.from(sealed.sealed, 'base64url').includes(plain)).toBe(false);
+    expect(ring.open('webhook signing secret', 'wh_1', sealed).equals(plain)).toBe(true);
+    expect(MasterKeyRing.fromSecrets(secret(), [oldSecret]).open('webhook signing secret', 'wh_1', sealed).equals(plain)).toBe(true);
+    expect(() => ring.open('webhook signing secret', 'wh_2', sealed)).toThrow(expect.objectContaining({ code: GuestDataErrorCode.Tampered }));
+    expect(() => ring.open('other purpose', 'wh_1', sealed)).toThrow(expect.objectContaining({ code: GuestDataErrorCode.Tampered }));
+    const other = MasterKeyRing.fromSecrets(secret());
+    expect(() => other.open('webhook signing secret', 'wh_1', sealed)).toThrow(
+      `the webhook signing secret of wh_1 is wrapped under master key ${ring.current.id}, which is not configured (configured: ${other.current.id})`,
+    );
+    // A 32-byte secret sealed cannot be passed off as a wrapped data key, nor the other way round.
+    const key = randomBytes(32);
+    const asSecret = ring.seal('kid', 'guest:1', key);
+    expect(() => ring.unwrap('guest:1', 'kid', { wrapped: asSecret.sealed, mk: asSecret.mk })).toThrow(
+      expect.objectContaining({ code: GuestDataErrorCode.Tampered }),
+    );
+    const wrapped = ring.wrap('guest:1', 'kid', key);
+    expect(() => ring.open('guest:1', 'kid', { sealed: wrapped.wrapped, mk: wrapped.mk })).toThrow(
+      expect.objectContaining({ code: GuestDataErrorCode.Tampered }),
+    );
+  });
+
   it('given a local key file that holds too short a key, then it is refused rather than replaced', () => {
     writeFileSync(join(dir, LOCAL_DATA_KEY_FILE), 'short', { mode: 0o600 });
     expect(() => loadMasterKeys(settings, dir)).toThrow(/does not hold a master key/);

@@ -22,6 +22,14 @@ export interface WrappedDataKey {
   readonly mk: string;
 }
 
+/** A secret sealed under a master key (MasterKeyRing.seal), which it names. */
+export interface SealedSecret {
+  /** base64url of iv | ciphertext | tag. */
+  readonly sealed: string;
+  /** The id of the master key it is sealed under. */
+  readonly mk: string;
+}
+
 export function masterKeyFromSecret(secret: string): MasterKey {
   if (secret.length < MIN_MASTER_SECRET_LENGTH) {
     throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `a master key secret needs at least ${MIN_MASTER_SECRET_LENGTH} characters`);
@@ -73,11 +81,7 @@ export class MasterKeyRing {
   }
 
   wrap(subject: string, kid: string, dataKey: Buffer): WrappedDataKey {
-    const iv = guestDataRandom.take(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-    cipher.setAAD(wrapAad(subject, kid));
-    const body = Buffer.concat([cipher.update(dataKey), cipher.final()]);
-    return { wrapped: Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url'), mk: this.current.id };
+    return { wrapped: this.encrypt(wrapAad(subject, kid), dataKey), mk: this.current.id };
   }
 
   unwrap(subject: string, kid: string, stored: WrappedDataKey): Buffer {
@@ -90,17 +94,51 @@ export class MasterKeyRing {
         `the wrapped data key of subject ${subject} has ${raw.length} bytes, not ${IV_BYTES + 32 + TAG_BYTES}`,
       );
     }
-    const decipher = createDecipheriv('aes-256-gcm', master.key, raw.subarray(0, IV_BYTES));
-    decipher.setAAD(wrapAad(subject, kid));
-    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-    try {
-      return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
-    } catch {
-      throw new GuestDataError(
-        GuestDataErrorCode.Tampered,
-        `the wrapped data key of subject ${subject} (master key ${stored.mk}) fails authentication: it was altered`,
-      );
-    }
+    return decrypt(master.key, wrapAad(subject, kid), raw, `the wrapped data key of subject ${subject} (master key ${stored.mk})`);
+  }
+
+  /**
+   * A secret other than a data key (a webhook signing secret) sealed under the current master key
+   * as a data key is wrapped, bound to `purpose` and `owner` (what it is, and whose), so it cannot
+   * be moved to another owner nor pass for a wrapped data key.
+   */
+  seal(purpose: string, owner: string, secret: Buffer): SealedSecret {
+    return { sealed: this.encrypt(sealAad(purpose, owner), secret), mk: this.current.id };
+  }
+
+  /**
+   * The secret `seal` sealed, under whichever master key of the ring it names. Throws a
+   * WrongMasterKeyError when that key is not configured, a GuestDataError `tampered` when the
+   * ciphertext was altered or moved to another owner.
+   */
+  open(purpose: string, owner: string, stored: SealedSecret): Buffer {
+    const what = `the ${purpose} of ${owner}`;
+    const master = this.byId.get(stored.mk);
+    if (!master) throw new WrongMasterKeyError(owner, stored.mk, this.ids, what);
+    const raw = Buffer.from(stored.sealed, 'base64url');
+    if (raw.length <= IV_BYTES + TAG_BYTES) throw new GuestDataError(GuestDataErrorCode.UnknownFormat, `${what} has ${raw.length} bytes, too few to be sealed`);
+    return decrypt(master.key, sealAad(purpose, owner), raw, `${what} (master key ${stored.mk})`);
+  }
+
+  /** base64url of iv | AES-256-GCM ciphertext | tag, under the current master key. */
+  private encrypt(aad: Buffer, plain: Buffer): string {
+    const iv = guestDataRandom.take(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    cipher.setAAD(aad);
+    const body = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url');
+  }
+}
+
+/** The plain text of `raw` (iv | ciphertext | tag), or a GuestDataError `tampered` naming `what`. */
+function decrypt(key: Buffer, aad: Buffer, raw: Buffer, what: string): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
+  decipher.setAAD(aad);
+  decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    throw new GuestDataError(GuestDataErrorCode.Tampered, `${what} fails authentication: it was altered`);
   }
 }
 
@@ -115,4 +153,9 @@ function fingerprintKeyOf(master: MasterKey): Buffer {
 /** Binds a wrapped key to its subject and key id, so it cannot be copied to another subject. */
 function wrapAad(subject: string, kid: string): Buffer {
   return Buffer.from(`brain:data-key:v1\0${subject}\0${kid}`, 'utf8');
+}
+
+/** Binds a sealed secret to what it is and whose; a prefix of its own, so it never equals a data key's. */
+function sealAad(purpose: string, owner: string): Buffer {
+  return Buffer.from(`brain:sealed-secret:v1\0${purpose}\0${owner}`, 'utf8');
 }

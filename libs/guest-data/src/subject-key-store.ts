@@ -33,6 +33,14 @@ enum ReplaceCode {
 
 const replaceScript = new LuaScript(join(__dirname, 'lua'), 'replace-subject-key-1', { constants: { CODE: luaEnum(ReplaceCode) } });
 
+/**
+ * Sets `field` of `hash` to `next` only if it still holds `read`, as a rewrap does, so a value
+ * deleted or replaced meanwhile stays as it is. Whether it was replaced.
+ */
+export async function replaceIfUnchanged(redis: RedisConnection, hash: string, field: string, read: string, next: string): Promise<boolean> {
+  return ((await replaceScript.run(redis, [hash], [field, read, next])) as ReplaceCode) === ReplaceCode.Replaced;
+}
+
 export interface RewrapResult {
   /** Keys moved to the current master key. */
   rewrapped: number;
@@ -160,8 +168,7 @@ export class SubjectKeyStore {
         }
         const dataKey = this.ring.unwrap(subject, record.kid, record);
         const next: SubjectKeyRecord = { ...record, ...this.ring.wrap(subject, record.kid, dataKey) };
-        const code = (await replaceScript.run(this.redis, [hash], [subject, json, JSON.stringify(next)])) as ReplaceCode;
-        if (code === ReplaceCode.Replaced) result.rewrapped += 1;
+        if (await replaceIfUnchanged(this.redis, hash, subject, json, JSON.stringify(next))) result.rewrapped += 1;
         else result.changed += 1;
       }
     }

@@ -25,11 +25,12 @@ export type WebhookEvent =
   | { type: 'WebhookEnabled'; subscriptionId: string; at: string; actor: string; data: Record<string, never> }
   | { type: 'WebhookDeleted'; subscriptionId: string; at: string; actor: string; data: Record<string, never> };
 
-/** A signing secret in force; `until` (ms) only for the previous secret during a rotation. */
-export interface StoredSecret {
-  secret: string;
-  until: number | null;
-}
+/**
+ * A signing secret in force as stored: sealed under the master key (`sealed`, `mk`), or in plain
+ * (`secret`) when written before secrets were sealed; `until` (ms) only for the previous secret
+ * during a rotation.
+ */
+export type StoredSecret = ({ sealed: string; mk: string } | { secret: string }) & { until: number | null };
 
 /** Folds one event into the subscription; null once deleted. */
 export function evolveWebhook(record: WebhookSubscription | null, event: WebhookEvent): WebhookSubscription | null {

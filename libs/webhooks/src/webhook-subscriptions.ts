@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { MasterKeyRing, replaceIfUnchanged, RewrapResult } from '@app/guest-data';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
 import { newWebhookSecret } from './webhook-signature';
@@ -33,6 +34,9 @@ export class WebhookVersionConflictError extends Error {
   }
 }
 
+/** What a signing secret is sealed as (with the subscription id as its owner): its ciphertext names neither. */
+const SECRET_PURPOSE = 'webhook signing secret';
+
 /** `wh_` and 24 hex digits. */
 export const WEBHOOK_ID_PATTERN = '^wh_[0-9a-f]{24}$';
 
@@ -45,6 +49,8 @@ export class WebhookSubscriptions {
   constructor(
     private readonly redis: RedisConnection,
     private readonly keys: WebhookKeys,
+    /** The master keys that seal the signing secrets (those of guest data). */
+    private readonly ring: MasterKeyRing,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -52,7 +58,7 @@ export class WebhookSubscriptions {
     const secret = newWebhookSecret();
     const id = `wh_${randomBytes(12).toString('hex')}`;
     const event: WebhookEvent = { type: 'WebhookSubscribed', subscriptionId: id, at: this.now(), actor, data: input };
-    const subscription = await this.append(null, event, [{ secret, until: null }]);
+    const subscription = await this.append(null, event, [{ ...this.seal(id, secret), until: null }]);
     return { subscription, secret };
   }
 
@@ -62,7 +68,8 @@ export class WebhookSubscriptions {
    */
   async rotateSecret(id: string, overlapMs: number, actor: string): Promise<CreatedWebhook> {
     const record = await this.require(id);
-    const [current] = await this.secretsInForce(id);
+    // Kept as stored (not opened: a rotation works whatever master keys this process has), sealed if in plain.
+    const [current] = this.inForce(await this.storedSecrets(id));
     const until = this.clock() + overlapMs;
     const secret = newWebhookSecret();
     const event: WebhookEvent = {
@@ -72,7 +79,8 @@ export class WebhookSubscriptions {
       actor,
       data: { previousSecretUntil: new Date(until).toISOString() },
     };
-    const secrets: StoredSecret[] = [{ secret, until: null }, ...(current && overlapMs > 0 ? [{ secret: current, until }] : [])];
+    const previous = current && 'secret' in current ? this.seal(id, current.secret) : current;
+    const secrets: StoredSecret[] = [{ ...this.seal(id, secret), until: null }, ...(previous && overlapMs > 0 ? [{ ...previous, until }] : [])];
     return { subscription: await this.append(record, event, secrets), secret };
   }
 
@@ -107,17 +115,61 @@ export class WebhookSubscriptions {
     return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
-  /** The secrets that sign now, the current one first; a previous one only until its overlap ends. */
+  /**
+   * The secrets that sign now, the current one first; a previous one only until its overlap ends.
+   * Opened with the master keys (one written before secrets were sealed is read as it is): a
+   * WrongMasterKeyError when one is sealed under a master key not configured, a GuestDataError
+   * `tampered` when one was altered.
+   */
   async secretsInForce(id: string): Promise<string[]> {
-    const json = await this.redis.hget(this.keys.secrets, id);
-    const now = this.clock();
-    return json ? (JSON.parse(json) as StoredSecret[]).filter(({ until }) => until === null || until > now).map(({ secret }) => secret) : [];
+    return this.inForce(await this.storedSecrets(id)).map((stored) =>
+      'secret' in stored ? stored.secret : this.ring.open(SECRET_PURPOSE, id, stored).toString('utf8'),
+    );
+  }
+
+  /**
+   * Seals every signing secret under the current master key (a plain one written before secrets
+   * were sealed too), so the previous master keys can be retired: `replay rewrap-keys`. A
+   * subscription's secrets replaced (rotated) or deleted meanwhile are left as they are.
+   */
+  async rewrapSecrets(): Promise<RewrapResult> {
+    const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0 };
+    for (const [id, json] of Object.entries(await this.redis.hgetall(this.keys.secrets))) {
+      const stored = JSON.parse(json) as StoredSecret[];
+      if (stored.every((secret) => 'mk' in secret && secret.mk === this.ring.current.id)) {
+        result.current += 1;
+        continue;
+      }
+      const next = stored.map((secret): StoredSecret => {
+        if ('mk' in secret && secret.mk === this.ring.current.id) return secret;
+        const plain = 'secret' in secret ? secret.secret : this.ring.open(SECRET_PURPOSE, id, secret).toString('utf8');
+        return { ...this.seal(id, plain), until: secret.until };
+      });
+      if (await replaceIfUnchanged(this.redis, this.keys.secrets, id, json, JSON.stringify(next))) result.rewrapped += 1;
+      else result.changed += 1;
+    }
+    return result;
   }
 
   async require(id: string): Promise<WebhookSubscription> {
     const record = await this.get(id);
     if (!record) throw new WebhookNotFoundError(id);
     return record;
+  }
+
+  private async storedSecrets(id: string): Promise<StoredSecret[]> {
+    const json = await this.redis.hget(this.keys.secrets, id);
+    return json ? (JSON.parse(json) as StoredSecret[]) : [];
+  }
+
+  private inForce(stored: StoredSecret[]): StoredSecret[] {
+    const now = this.clock();
+    return stored.filter(({ until }) => until === null || until > now);
+  }
+
+  /** `secret` sealed under the current master key, bound to the subscription. */
+  private seal(id: string, secret: string): { sealed: string; mk: string } {
+    return this.ring.seal(SECRET_PURPOSE, id, Buffer.from(secret, 'utf8'));
   }
 
   private now(): string {

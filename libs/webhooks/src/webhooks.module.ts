@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
+import { MissionPersonalData } from '@app/guest-data';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, MetricsRegistry, REDIS } from '@app/runtime';
 import { TargetUrlPolicy } from './target-url-policy';
@@ -19,8 +20,10 @@ import { WEBHOOK_SETTINGS } from './webhook-tokens';
     { provide: WebhookKeys, inject: [KeyLayout], useFactory: (keys: KeyLayout) => new WebhookKeys(keys) },
     {
       provide: WebhookSubscriptions,
-      inject: [REDIS, WebhookKeys],
-      useFactory: (redis: RedisConnection, keys: WebhookKeys) => new WebhookSubscriptions(redis, keys),
+      // The signing secrets are sealed under the master keys of guest data (CoreModule's).
+      inject: [REDIS, WebhookKeys, MissionPersonalData],
+      useFactory: (redis: RedisConnection, keys: WebhookKeys, personal: MissionPersonalData) =>
+        new WebhookSubscriptions(redis, keys, personal.cipher.store.ring),
     },
     {
       provide: WebhookOutbox,
