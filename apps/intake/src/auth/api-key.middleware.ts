@@ -33,6 +33,7 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 /**
  * Authenticates /api requests before anything reads their bodies, so a request without a valid
  * key costs a hash and a Redis counter, not the parsing of up to BODY_LIMIT_BYTES of JSON.
+ * A request with a valid key passes also from an address blocked for its failed authentications.
  * The caller it finds is attached for ApiKeyGuard (which checks the role) and the rate limiter;
  * the body is read after both (JsonBodyGuard). A refusal is written by writeErrorBody, which
  * closes the connection of a body not yet read.
@@ -42,15 +43,19 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
-    const address = failureAddress(request);
-    const blocked = throttle.retryAfter(address);
-    if (blocked > 0) return next(tooManyFailures(response, blocked));
     const byKey = authenticate(store, request.headers);
     const authentication = 'failure' in byKey && byKey.failure === MISSING_KEY ? (otherwise?.(request) ?? byKey) : byKey;
+    // A valid key passes even from a blocked address: otherwise anyone sharing the address (a NAT,
+    // a proxy) could lock every key out with a few keyless requests. A right guess showing by its
+    // answer is no risk: a secret of MIN_SECRET_LENGTH or more characters cannot be guessed within
+    // AUTH_FAILURES_PER_MINUTE tries a minute; the block bounds the work and log noise of failures.
     if ('client' in authentication) {
       request.apiClient = authentication.client;
       return next();
     }
+    const address = failureAddress(request);
+    const blocked = throttle.retryAfter(address);
+    if (blocked > 0) return next(tooManyFailures(response, blocked));
     throttle.fail(address).then(
       (retryAfter) => next(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
       // The failure could not be counted (Redis unreachable): the request is still unauthenticated, a 401, not a 500.

@@ -7,8 +7,9 @@ const MAX_REMEMBERED = 10_000;
 /**
  * Counts failed and absent authentications per client address in the shared throttler storage
  * (so every intake instance sees one budget), and blocks an address that used up its budget
- * until the window ends. A blocked address is refused before its key is even looked up: were a
- * valid key let through, a guesser would learn of a right guess by the answer changing from 429.
+ * until the window ends. A blocked address's requests without a valid key are refused; one with a
+ * valid key passes, so that a shared address cannot lock every key out. That a right guess shows
+ * by its answer is safe: a secret of MIN_SECRET_LENGTH characters is not guessed at this rate.
  * Valid requests must not pay a Redis round trip for this, so the blocks this instance has seen
  * are also kept in memory; another instance learns of a block with its first failure in it.
  */
