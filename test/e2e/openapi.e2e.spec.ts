@@ -271,6 +271,43 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     await request(system.intake.getHttpServer()).get('/health?probe=1').expect(200);
   });
 
+  it('given every /api route, then its answers carry Cache-Control: no-store, documented on each response; the live stream keeps its own', async () => {
+    const server = system.intake.getHttpServer();
+    const stored: string[] = [];
+    const check = (what: string, response: { status: number; headers: Record<string, string> }, expected = 'no-store') => {
+      if (response.headers['cache-control'] !== expected) stored.push(`${what}: ${response.status} Cache-Control ${response.headers['cache-control']}`);
+    };
+    for (const [method, template] of API_ROUTES) {
+      const documented = operation(method, template);
+      const url = template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+        const parameter = (documented.parameters ?? []).find((p) => p.in === 'path' && p.name === name) as
+          (ParameterLike & { schema?: { example?: string } }) | undefined;
+        return encodeURIComponent(parameter?.schema?.example ?? '');
+      });
+      const where = `${method.toUpperCase()} ${template}`;
+      // Without a key: the refusal of the middleware.
+      check(`${where} without a key`, await request(server)[method as 'get'](url));
+      // With a key: a GET's own answer (200 or 404 for an example id); any other method refused
+      // by an unknown query parameter before it acts.
+      if (method === 'get' && template !== '/api/stream') check(where, await system.api.get(url));
+      else if (method !== 'get') check(`${where}?unknownParam=1`, await system.api[method as 'post'](`${url}?unknownParam=1`).send({}));
+      for (const [status, response] of Object.entries(documented.responses ?? {})) {
+        const header = response.headers?.['Cache-Control'] as { schema?: { example?: string } } | undefined;
+        const expected = template === '/api/stream' && status === '200' ? 'no-cache, no-transform' : 'no-store';
+        if (header?.schema?.example !== expected) stored.push(`${where} ${status}: documented Cache-Control ${header?.schema?.example}`);
+      }
+    }
+    check('GET /api/stream?lastEventId=x', await system.api.get('/api/stream?lastEventId=x'));
+    check('GET /api/nothing-here', await system.api.get('/api/nothing-here'));
+    check(
+      'POST /api/missions 201',
+      await system.api.post('/api/missions').send({ type: 'pricing', title: 'Rate check', description: 'Compare.', priority: 'low', payload: {} }),
+    );
+    expect(stored).toEqual([]);
+    // Outside /api, each keeps what it had.
+    expect((await request(server).get('/health')).headers['cache-control']).not.toBe('no-store');
+  });
+
   it('has the request and response schemas, the error body among them', () => {
     const schemas = document.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(

@@ -10,13 +10,14 @@ import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
 import { RequestValidationPipe } from './request-validation.pipe';
-import { securityHeaders } from './security-headers';
+import { noStoreApiResponses, securityHeaders } from './security-headers';
 
 export function configureHttp(app: INestApplication): void {
   const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void; set(setting: string, value: unknown): void };
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
   app.use(securityHeaders());
+  app.use(noStoreApiResponses());
   // Before anything reads a body: a request without a valid key must cost as little as possible.
   app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle), streamTokenAuthentication(app.get(StreamTokens))));
   app.use(refuseWhileRedisIsDown(app.get<RedisConnection>(REDIS)));

@@ -1,6 +1,8 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ResponseObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { NextFunction, Request, Response } from 'express';
+import { API_CACHE_CONTROL } from './security-headers';
 
 /** Other spellings of the Swagger UI page; they redirect to DOCS_PATH. */
 const DOCS_ALIASES = new Set(['/docs/', '/docs/index.html']);
@@ -15,6 +17,30 @@ function redirectDocsAliases(request: Request, response: Response, next: NextFun
   if (!DOCS_ALIASES.has(request.path.toLowerCase())) return next();
   const query = request.originalUrl.indexOf('?');
   response.redirect(301, `${DOCS_PATH}${query >= 0 ? request.originalUrl.slice(query) : ''}`);
+}
+
+const EVENT_STREAM_CACHE_CONTROL = 'no-cache, no-transform';
+
+/** The `Cache-Control` every /api response carries (noStoreApiResponses), on each of them in the document. */
+function documentCacheControl(document: OpenAPIObject): void {
+  for (const [path, item] of Object.entries(document.paths)) {
+    if (!path.startsWith('/api')) continue;
+    for (const operation of Object.values(item as Record<string, { responses?: Record<string, ResponseObject> }>)) {
+      for (const response of Object.values(operation?.responses ?? {})) {
+        const stream = response.content?.['text/event-stream'] !== undefined;
+        const value = stream ? EVENT_STREAM_CACHE_CONTROL : API_CACHE_CONTROL;
+        response.headers = {
+          ...response.headers,
+          'Cache-Control': {
+            description: stream
+              ? 'The live stream is not to be cached or transformed by proxies.'
+              : 'API responses carry guest data and are not to be stored by any cache.',
+            schema: { type: 'string', example: value },
+          },
+        };
+      }
+    }
+  }
 }
 
 /**
@@ -55,6 +81,7 @@ export function setUpOpenApi(app: INestApplication): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'The API key in its own header.' }, 'api-key')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  documentCacheControl(document);
   // Before the UI's own routes, which would answer these spellings first.
   app.use(redirectDocsAliases);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });

@@ -2,6 +2,7 @@ import { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import { Socket } from 'node:net';
 import { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
+import { isApiRequest } from '../auth/api-path';
 
 /**
  * helmet's defaults but one: no `upgrade-insecure-requests` in the Content-Security-Policy. The
@@ -28,6 +29,21 @@ export function securityHeaders(): (request: Request, response: Response, next: 
   const headers = Object.entries(helmetHeaders()).flatMap(([name, value]) => (value === undefined ? [] : [[name, value] as const]));
   return (_request, response, next) => {
     for (const [name, value] of headers) response.setHeader(name, value);
+    next();
+  };
+}
+
+/** What every /api response says to caches (the live stream's 200 sets its own, `no-cache, no-transform`). */
+export const API_CACHE_CONTROL = 'no-store';
+
+/**
+ * `Cache-Control: no-store` on every /api response, errors and refusals included: they carry guest
+ * data and other things no browser, proxy or CDN should keep. A route may set its own after this
+ * (the live stream does); /health, /docs and the console keep theirs.
+ */
+export function noStoreApiResponses(): (request: Request, response: Response, next: NextFunction) => void {
+  return (request, response, next) => {
+    if (isApiRequest(request)) response.setHeader('Cache-Control', API_CACHE_CONTROL);
     next();
   };
 }
