@@ -85,6 +85,16 @@ const CORPUS: BadRequestCase[] = [
   { name: 'payload guest id "_x"', status: 400, body: { ...valid, payload: { guest: { id: '_x' } } } },
 
   { name: 'payload with 600 keys', status: 400, body: { ...valid, payload: wide(600) } },
+  { name: 'payload value with a terminal escape and a carriage return', status: 400, body: { ...valid, payload: { room: '1\u001b[31mRED\rFAKE' } } },
+  { name: 'payload key with a terminal escape', status: 400, body: { ...valid, payload: { 'note\u001b[1mkey': 'x' } } },
+  { name: 'payload nested value with a right-to-left override', status: 400, body: { ...valid, payload: { guest: { name: 'Anna \u202eFAKE' } } } },
+  { name: 'payload array item with a NUL character', status: 400, body: { ...valid, payload: { notes: ['ok', 'bad\u0000'] } } },
+  { name: 'payload key with a line feed', status: 400, body: { ...valid, payload: { 'a\nb': 1 } } },
+  {
+    name: 'payload value with a lone surrogate',
+    status: 400,
+    body: `{"type":"pricing","title":"t","description":"","priority":"low","payload":{"x":"bad \\ud800"}}`,
+  },
   { name: 'deadline not a date', status: 400, body: { ...valid, deadline: 'tomorrow' } },
   { name: 'deadline impossible date', status: 400, body: { ...valid, deadline: '2026-13-45T00:00:00Z' } },
   { name: 'deadline a number', status: 400, body: { ...valid, deadline: 1767225600000 } },
@@ -364,6 +374,31 @@ describe('bad input (four services, real Redis)', () => {
     }
     expect(outcomes).toEqual([]);
     expect(await snapshot()).toEqual(before);
+  });
+
+  it("given control characters, escapes or bidi overrides in a payload's values or keys, then a 400 names the path; tab and line feed in a value pass", async () => {
+    const problemOf = async (payload: unknown) =>
+      (
+        await system.api
+          .post('/api/missions')
+          .send({ ...valid, payload })
+          .expect(400)
+      ).body.details;
+    expect(await problemOf({ room: '1\u001b[31mRED\rFAKE' })).toEqual([
+      { field: 'payload', problems: ['payload.room must not contain control characters other than tab and line feed'] },
+    ]);
+    expect(await problemOf({ guest: { notes: ['ok', 'x\u202e'] } })).toEqual([
+      { field: 'payload', problems: ['payload.guest.notes.1 must not contain bidirectional override or isolate characters'] },
+    ]);
+    // The key is named with what the rule refuses escaped, never echoed raw.
+    expect(await problemOf({ guest: { 'note\u001b[1mkey': 'x' } })).toEqual([
+      { field: 'payload', problems: ['payload key "note\\u001b[1mkey" in payload.guest must not contain control characters or line breaks'] },
+    ]);
+    const fine = await system.api
+      .post('/api/missions')
+      .send({ ...valid, source: undefined, payload: { message: 'Guten Morgen,\n\tbis später 🙂', '': '', 'Zimmer Nr.': 204 } })
+      .expect(201);
+    expect(fine.body.payload).toMatchObject({ message: 'Guten Morgen,\n\tbis später 🙂' });
   });
 
   it('given a required field left out, then its one problem says it is required, on the create and on every other body', async () => {

@@ -43,6 +43,16 @@ export function textProblem(value: unknown, rule: CleanTextRule): string | null 
   return null;
 }
 
+/** A key of a free JSON object (a mission's payload): one line, may be empty. */
+export const OBJECT_KEY: CleanTextRule = { multiline: false, requireVisible: false };
+
+const UNCLEAN = new RegExp(`${CONTROL_CHARACTERS.source}|${BIDI_CONTROLS.source}|\\p{Surrogate}`, 'gu');
+
+/** The text with every character the rule refuses written as a `\uXXXX` escape, to be named in a message. */
+export function escapeUnclean(value: string): string {
+  return value.replace(UNCLEAN, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /**
  * Text from another system (an ERP record) made to pass the rule: lone surrogates, the control
  * characters and the bidirectional controls the rule refuses become spaces.

@@ -1,4 +1,5 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
+import { escapeUnclean, MULTI_LINE, OBJECT_KEY, textProblem } from './clean-text.validator';
 import { guestIdProblem } from './data-subject';
 import { ForbiddenJsonKeyError } from './forbidden-json-key-error';
 
@@ -35,20 +36,31 @@ export interface PayloadLimits {
  * A `guest.id` must be an opaque id or a safe integer (it names the guest's data subject,
  * `guest:<id>`, and is stored in plain): an e-mail address there was kept in plain and never
  * erased, and a rounded number merged two guests into one subject.
+ * Its strings and keys follow the clean-text rule (the description's for values, tab and line feed
+ * allowed; one line for keys): webhook receivers, the ERP and agents' tools get them as they are.
  */
 export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
-  return shapeProblem(value, limits, 'payload') ?? guestIdProblem(value);
+  return shapeProblem(value, limits, 'payload', true) ?? guestIdProblem(value);
 }
 
-/** Why a free JSON value (a payload, a reviewer's output) is refused, its paths under `root`, or null. */
-function shapeProblem(value: unknown, limits: PayloadLimits, root: string): string | null {
+/**
+ * Why a free JSON value (a payload, a reviewer's output) is refused, its paths under `root`, or
+ * null; with `cleanText`, a string or key the clean-text rule refuses too, named by its path.
+ */
+function shapeProblem(value: unknown, limits: PayloadLimits, root: string, cleanText = false): string | null {
   let keys = 0;
   const visit = (node: unknown, depth: number, path: string): string | null => {
     if (typeof node === 'number' && !Number.isFinite(node)) return `${path} is not a finite number`;
+    if (cleanText && typeof node === 'string') {
+      const problem = textProblem(node, MULTI_LINE);
+      if (problem) return `${path} ${problem}`;
+    }
     if (typeof node !== 'object' || node === null) return null;
     if (depth > limits.maxDepth) return `${root} nests deeper than ${limits.maxDepth} levels`;
     for (const [key, child] of Object.entries(node)) {
       if (FORBIDDEN_KEYS.has(key)) return `${root} key "${key}" is not allowed`;
+      const keyProblem = cleanText ? textProblem(key, OBJECT_KEY) : null;
+      if (keyProblem) return `${root} key "${escapeUnclean(key)}" in ${path} ${keyProblem}`;
       keys += 1;
       if (keys > limits.maxKeys) return `${root} has more than ${limits.maxKeys} keys`;
       const problem = visit(child, depth + 1, `${path}.${key}`);
