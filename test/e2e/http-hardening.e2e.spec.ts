@@ -1,6 +1,7 @@
 import { request as httpRequest, IncomingHttpHeaders, Server } from 'node:http';
 import { connect } from 'node:net';
 import { waitFor } from '@app/testing';
+import { MissionQueryService } from '../../apps/intake/src/missions/mission-query.service';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 /** Small limits, so that real sockets on loopback hit them within a test. */
@@ -151,6 +152,48 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     expect(wrong.status).toBe(429);
     expect(JSON.parse(wrong.body)).toMatchObject({ statusCode: 429, message: expect.stringMatching(/^too many failed authentications/) });
     expect((await send({ from })).status).toBe(429);
+  });
+
+  it('given LIST_SCANS_PER_KEY (2) list scans of one key in flight, then another list request of that key is a 429 with Retry-After: 1 at once; other keys and routes are served, and the key again once one answers', async () => {
+    // A rare filter makes each page read up to 5,000 records: the two pages are held inside the route, so they stay in flight.
+    const queries = system.intake.get(MissionQueryService);
+    const list = queries.list.bind(queries);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let bothIn!: () => void;
+    const inFlight = new Promise<void>((resolve) => (bothIn = resolve));
+    let entered = 0;
+    const hold = jest.spyOn(queries, 'list').mockImplementation(async (query) => {
+      entered += 1;
+      if (entered <= 2) {
+        if (entered === 2) bothIn();
+        await gate;
+      }
+      return list(query);
+    });
+    const reader = { Authorization: `Bearer ${TEST_KEYS.reader}` };
+    const scan = '/api/missions?limit=1&title=zzzznomatch';
+    try {
+      const held = [send({ path: scan, headers: reader }), send({ path: scan, headers: reader })];
+      await inFlight;
+      const refused = await send({ path: scan, headers: reader });
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(JSON.parse(refused.body)).toMatchObject({ statusCode: 429, message: expect.stringMatching(/^too many list requests of this API key at once/) });
+      // The review inbox walks the partitions too: the same slots.
+      expect((await send({ path: '/api/reviews', headers: reader })).status).toBe(429);
+      expect(entered).toBe(2);
+      // Within the bound: another key's scan, and the same key's other routes.
+      expect((await send({ path: scan, headers: { Authorization: `Bearer ${TEST_KEYS.operator}` } })).status).toBe(200);
+      expect((await send({ path: '/api/me', headers: reader })).status).toBe(200);
+      release();
+      for (const answer of await Promise.all(held)) expect(answer.status).toBe(200);
+      expect((await send({ path: scan, headers: reader })).status).toBe(200);
+      expect((await send({ path: '/api/reviews', headers: reader })).status).toBe(200);
+    } finally {
+      release();
+      hold.mockRestore();
+    }
   });
 
   it('given two different keys, one in each header, then 401 saying so, counted as a failed authentication; the same key in both passes', async () => {

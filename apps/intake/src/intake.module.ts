@@ -27,7 +27,7 @@ import { SubmissionConsumer } from './missions/submission.consumer';
 import { IntakeMetrics } from './queue/intake-metrics';
 import { LeaseExpiryService } from './queue/lease-expiry.service';
 import { TimeWatchService } from './queue/time-watch.service';
-import { ApiKeyThrottlerGuard, AuthFailureThrottle, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
+import { ApiKeyThrottlerGuard, AuthFailureThrottle, ListScanInterceptor, ListScanSlots, RedisThrottlerStorage, throttlerOptions } from './rate-limit';
 import { ReportsController } from './reports/reports.controller';
 import { RetentionMetrics } from './retention/retention-metrics';
 import { RetentionController } from './retention/retention.controller';
@@ -102,6 +102,8 @@ export class IntakeModule {
           inject: [REDIS],
           useFactory: (redis: RedisConnection) => new AuthFailureThrottle(new RedisThrottlerStorage(redis, env.KEY_PREFIX), env.AUTH_FAILURES_PER_MINUTE),
         },
+        { provide: ListScanSlots, useFactory: () => new ListScanSlots(env.LIST_SCANS_PER_KEY) },
+        ListScanInterceptor,
         // A query parameter on a route that takes none is a 400, as one a query DTO does not name is.
         { provide: APP_INTERCEPTOR, useClass: UnknownQueryInterceptor },
         { provide: APP_INTERCEPTOR, useClass: PersonalDataInterceptor },

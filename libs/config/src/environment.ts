@@ -265,8 +265,20 @@ export class Environment {
   RATE_LIMIT_PER_MINUTE = 6_000;
 
   /**
+   * Requests of one API key to the list routes that walk the log partitions (GET /api/missions,
+   * GET /api/reviews) in flight at once on one intake instance; past it a 429 with Retry-After: 1.
+   * A page with a rare filter reads up to 5,000 records, which the request rate limit does not see.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  LIST_SCANS_PER_KEY = 2;
+
+  /**
    * Failed or absent authentications per client address per minute on /api; beyond it that
-   * address gets 429 on /api, valid key or not, until the minute is over. Shared by every intake.
+   * address gets 429 on /api without a valid key until the minute is over. Shared by every intake.
    */
   @Expose()
   @Type(() => Number)

@@ -44,7 +44,13 @@ export interface ErrorResponsesOptions {
   noBody?: true;
   /** The route takes an `:id` of this kind, checked by IdPipe: one that is not is a 400. */
   id?: IdKind;
+  /** Why else the route answers 429, when it can. */
+  tooManyRequests?: string;
 }
+
+/** The 429 of the list routes that walk the log partitions (ListScanInterceptor). */
+export const LIST_SCAN_REFUSAL =
+  'Or more than LIST_SCANS_PER_KEY (default 2) requests of this API key to `GET /api/missions` and `GET /api/reviews` in flight at once on this intake instance, with `Retry-After: 1`: a page can read up to 5,000 records.';
 
 const MALFORMED_JSON =
   'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`; one that is JSON but no object (`[]`, `null`), a 400 whose `details` name field `body`.';
@@ -118,7 +124,8 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
       429,
       'Rate limit exceeded: at most RATE_LIMIT_PER_MINUTE requests per API key per fixed minute, over the whole API; ' +
         'or more than AUTH_FAILURES_PER_MINUTE failed authentications from this client address, which blocks the address for the rest of the minute. ' +
-        'The Retry-After header says how many seconds until the minute is over.',
+        'The Retry-After header says how many seconds until the minute is over.' +
+        (options.tooManyRequests ? ` ${options.tooManyRequests}` : ''),
       'rate limit exceeded: at most 6000 requests per minute per API key',
       { headers: { 'Retry-After': { description: 'Seconds until requests are accepted again.', schema: { type: 'integer', example: 17 } } } },
     ),

@@ -12,6 +12,7 @@ import {
   Post,
   Query,
   Res,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
@@ -20,9 +21,10 @@ import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEv
 import { QueueStats } from '@app/mission-queue';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
-import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
+import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
 import { CancelMissionBody } from './cancel-mission.body';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
@@ -58,7 +60,9 @@ export class MissionsController {
     badRequest:
       'A query parameter is invalid (unknown status/type/priority, an agentId that is no agent id, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued.',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
+    tooManyRequests: LIST_SCAN_REFUSAL,
   })
+  @UseInterceptors(ListScanInterceptor)
   list(@Query() query: ListMissionsQuery): Promise<MissionPage<Mission>> {
     return this.queries.list(query);
   }

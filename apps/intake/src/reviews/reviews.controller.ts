@@ -1,13 +1,14 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
-import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionView, ReviewPageView } from '../http/openapi-schemas';
 import { MissionPage } from '../missions/list-missions.query';
 import { MissionCommandsService } from '../missions/mission-commands.service';
+import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
 import { ApproveMissionBody } from './approve-mission.body';
 import { RejectMissionBody } from './reject-mission.body';
 import { ReviewInboxQuery } from './review-inbox.query';
@@ -41,7 +42,9 @@ export class ReviewsController {
     role: 'reader',
     badRequest: 'A query parameter is invalid (unknown type/priority, limit outside 1..200) or the cursor is not one this API issued.',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
+    tooManyRequests: LIST_SCAN_REFUSAL,
   })
+  @UseInterceptors(ListScanInterceptor)
   list(@Query() query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
     return this.inbox.page(query);
   }
