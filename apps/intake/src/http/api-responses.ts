@@ -123,7 +123,7 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
     errorResponse(
       429,
       'Rate limit exceeded: at most RATE_LIMIT_PER_MINUTE requests per API key per fixed minute, over the whole API; ' +
-        'or more than AUTH_FAILURES_PER_MINUTE failed authentications from this client address, which blocks the address for the rest of the minute. ' +
+        'or more than AUTH_FAILURES_PER_MINUTE failed authentications from this client address, which blocks its requests without a valid key for the rest of the minute. ' +
         'The Retry-After header says how many seconds until the minute is over.' +
         (options.tooManyRequests ? ` ${options.tooManyRequests}` : ''),
       'rate limit exceeded: at most 6000 requests per minute per API key',

@@ -61,7 +61,7 @@ export function setUpOpenApi(app: INestApplication): void {
           'including the dead-letter queue. A key whose role is too low gets a 403.',
         '',
         'No other scheme is accepted, nor a bare secret in `Authorization`. The key is checked before the body is read. ' +
-          'An address with more than AUTH_FAILURES_PER_MINUTE failed authentications gets 429 on every /api route for the rest of the minute.',
+          'An address with more than AUTH_FAILURES_PER_MINUTE failed authentications gets 429 on every /api route for the rest of the minute, except for requests with a valid key.',
         '',
         'Requests are rate limited per API key over the whole API (RATE_LIMIT_PER_MINUTE per fixed minute); beyond it a 429 with Retry-After.',
         '',
