@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -379,7 +380,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.
         if (options.mission && (await new MissionStore(redis, keys).history(options.mission)).length === 0) throw unknownMission(options.mission, keys);
-        const file = createWriteStream(options.out);
+        // Readable by its owner only: it holds the log's plain fields and the wrapped data keys.
+        const file = createWriteStream(options.out, { mode: 0o600 });
         // The file's own failure, told apart from Redis' (an EPIPE of either reads the same).
         let writeFailure: NodeJS.ErrnoException | undefined;
         file.on('error', (error: NodeJS.ErrnoException) => (writeFailure ??= error));
@@ -387,6 +389,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         await opened.catch((error: Error) => {
           throw new CliError(`cannot write ${options.out}: ${error.message}`);
         });
+        // A file replaced keeps its mode: made owner-only too (not a pipe or /dev/stdout, which are not the export's).
+        if (statSync(options.out).isFile()) await chmod(options.out, 0o600);
         const progress = new ProgressView(g.json ? undefined : io.progress);
         try {
           const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };

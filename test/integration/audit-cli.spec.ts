@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_LOG_BATCH, readExportEndLine, REBUILD_LOG_BATCH, sha1Hex } from '@app/audit';
+import { Readable } from 'node:stream';
+import { DEFAULT_LOG_BATCH, exportFileLines, MAX_EXPORT_LINE_BYTES, readExportEndLine, REBUILD_LOG_BATCH, sha1Hex } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
@@ -222,6 +223,48 @@ describe('replay CLI (command functions, real Redis)', () => {
         stderr: expect.stringContaining('--anchor names partition 1, but the log has 1 (0 to 0)'),
       });
     });
+  });
+
+  // An export was written with the process's default mode (0644 under the usual umask), readable by every local user.
+  it('given an export, then its file is readable by its owner only, also when it replaces a file that was not', async () => {
+    const fresh = path.join(dir, 'owner-only.jsonl');
+    expect((await replay('export', '--out', fresh)).code).toBe(EXIT_OK);
+    expect((await stat(fresh)).mode & 0o777).toBe(0o600);
+    const replaced = path.join(dir, 'was-shared.jsonl');
+    await writeFile(replaced, 'old\n', { mode: 0o644 });
+    await chmod(replaced, 0o644);
+    expect((await replay('export', '--out', replaced)).code).toBe(EXIT_OK);
+    expect((await stat(replaced)).mode & 0o777).toBe(0o600);
+  });
+
+  // readline holds a line whole until its end: a file of one endless line was read into memory until the process failed.
+  it('given an import file with a line longer than any export line, then import refuses it with exit 5 at that line, nothing written', async () => {
+    const file = path.join(dir, 'endless-line.jsonl');
+    const exported = path.join(dir, 'before-endless.jsonl');
+    expect((await replay('export', '--out', exported)).code).toBe(EXIT_OK);
+    const [firstLine] = (await readFile(exported, 'utf8')).split('\n');
+    await writeFile(file, `${firstLine}\n{"pad":"${'x'.repeat(MAX_EXPORT_LINE_BYTES)}"}\n`);
+    const target = testKeyPrefix('audit-cli-endless');
+    try {
+      expect(await replay('--prefix', target, 'import', '--in', file)).toMatchObject({
+        code: EXIT_REFUSED,
+        stderr: expect.stringContaining(`line 2 is longer than ${MAX_EXPORT_LINE_BYTES} bytes, which no export line is; nothing was written`),
+      });
+      expect(await countKeysByPrefix(redis, target)).toBe(0);
+    } finally {
+      await deleteKeysByPrefix(redis, target);
+    }
+  });
+
+  it('given lines split across chunks, then the export line reader gives each whole, and names the first line over the limit', async () => {
+    const read = async (chunks: string[], max: number) => {
+      const lines: string[] = [];
+      for await (const line of exportFileLines(Readable.from(chunks.map((chunk) => Buffer.from(chunk))), max)) lines.push(line);
+      return lines;
+    };
+    expect(await read(['{"a"', ':1}\n{"b":2}\n', '{"c":', '3}'], 8)).toEqual(['{"a":1}', '{"b":2}', '{"c":3}']);
+    await expect(read(['{"a":1}\n{"b":', '"too long"}\n'], 8)).rejects.toThrow('line 2 is longer than 8 bytes, which no export line is');
+    await expect(read(['{"a":1}\n{"b":"too long, no newline'], 8)).rejects.toThrow('line 2 is longer than 8 bytes');
   });
 
   // Only purge held the prefix to KEY_PREFIX's rule: `import --prefix nocolon` wrote keys that purge then refused to delete.

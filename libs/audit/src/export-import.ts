@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
@@ -8,6 +7,7 @@ import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
 import { isSubjectId, isTerminal } from '@app/mission';
 import { RedisConnection, redisNowMs } from '@app/redis';
 import { formatExportEndLine, isExportEndLine } from './export-end-line';
+import { exportFileLines } from './export-file-lines';
 import { ExportTally } from './export-tally';
 import { ImportRefusedError } from './import-refused-error';
 import { noProgress, ProgressListener } from './progress';
@@ -321,7 +321,7 @@ export async function importLog(
   const subjectsSeen = new Set<string>();
   const tally = new ExportTally();
   let lineNumber = 0;
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const lines = exportFileLines(input);
   for await (const line of lines) {
     lineNumber++;
     if (line.trim() === '') continue;

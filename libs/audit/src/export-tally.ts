@@ -1,8 +1,8 @@
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
 import { ExportChains } from './export-chains';
 import { describeExportFilter, ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
+import { exportFileLines } from './export-file-lines';
 import { ImportRefusedError } from './import-refused-error';
 import { parseStored, StoredObject } from './stored-log';
 import { isSubjectKeyLine, parseSubjectKeyLine, SubjectKeyLine } from './subject-key-lines';
@@ -99,7 +99,7 @@ export interface ExportScan {
 export async function scanExport(input: Readable, keys: KeyLayout): Promise<ExportScan> {
   const scan: ExportScan = { lines: 0, subjectKeys: [], tally: new ExportTally(), chains: new ExportChains(keys) };
   let last: { line: string; lineNumber: number } | undefined;
-  for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+  for await (const line of exportFileLines(input)) {
     const lineNumber = ++scan.lines;
     if (line.trim() === '') continue;
     last = { line, lineNumber };

@@ -15,6 +15,7 @@ export * from './export-import';
 export * from './terminal-text';
 export * from './subject-key-lines';
 export * from './export-end-line';
+export * from './export-file-lines';
 export * from './export-tally';
 export * from './export-chains';
 export * from './import-refused-error';
