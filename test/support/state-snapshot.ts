@@ -6,8 +6,9 @@ import { InProcessSystem } from './in-process-system';
 /**
  * The keys under a system's prefix that hold its state, sorted. Rate-limit counters count every
  * request, refused ones too, the orchestrator's nudge markers expire on their own shortly after a
- * create, and an intake takes the retention round's turn marker on its own schedule, whatever
- * the requests: none is state a refused request could have changed.
+ * create, an intake takes the retention round's turn marker on its own schedule, and every
+ * instance stamps its consumers' heartbeats (`<stream>:heartbeats:<group>`) on its sweep's timer,
+ * whatever the requests: none is state a refused request could have changed.
  */
 export async function stateKeys(system: Pick<InProcessSystem, 'redis' | 'prefix'>): Promise<string[]> {
   const perNode = await Promise.all((await masterNodes(system.redis)).map((node) => nodeStateKeys(node, system.prefix)));
@@ -29,7 +30,11 @@ async function nodeStateKeys(node: Redis, prefix: string): Promise<string[]> {
   do {
     const [next, batch] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
     cursor = next;
-    keys.push(...batch.filter((key) => !key.includes('ratelimit') && !key.includes(':nudge:') && key !== new KeyLayout(prefix).retentionTurn));
+    keys.push(
+      ...batch.filter(
+        (key) => !key.includes('ratelimit') && !key.includes(':nudge:') && !key.includes(':heartbeats:') && key !== new KeyLayout(prefix).retentionTurn,
+      ),
+    );
   } while (cursor !== '0');
   return keys;
 }
