@@ -18,12 +18,16 @@ const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
 /** Thrown by the parser's verify step, before parsing: body-parser passes it on as the same object. */
 class BodyTooDeepError extends Error {}
 
+/** The requests whose body text refuseDeepText measured: only the others need their parsed body walked. */
+const depthToldFromText = new WeakSet<object>();
+
 /**
  * The body's depth, told from its text before JSON.parse: parsing one nested thousands deep with
  * the reviver overflows the stack, which body-parser reports as malformed JSON. A body in another
- * charset (`utf-16le`) is decoded for it when Node can; else the parsed body is checked after.
+ * charset (`utf-16le`) is decoded for it when Node can; else (`utf-32le`) the parsed body is
+ * checked after.
  */
-function refuseDeepText(_request: unknown, _response: unknown, buffer: Buffer, encoding: string): void {
+function refuseDeepText(request: object, _response: unknown, buffer: Buffer, encoding: string): void {
   let text: string | Uint8Array = buffer;
   if (encoding.toLowerCase() !== 'utf-8') {
     try {
@@ -33,6 +37,7 @@ function refuseDeepText(_request: unknown, _response: unknown, buffer: Buffer, e
     }
   }
   if (jsonTextNestsDeeperThan(text, MAX_BODY_DEPTH)) throw new BodyTooDeepError(TOO_DEEP);
+  depthToldFromText.add(request);
 }
 
 /**
@@ -81,7 +86,8 @@ export class JsonBodyGuard implements CanActivate {
     } catch (error) {
       throw error instanceof BodyTooDeepError ? new BadRequestException(TOO_DEEP) : error;
     }
-    if (nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new BadRequestException(TOO_DEEP);
+    // One walk of the parsed body only where its text could not be measured: not on every create.
+    if (!depthToldFromText.has(request) && nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new BadRequestException(TOO_DEEP);
     return true;
   }
 }
