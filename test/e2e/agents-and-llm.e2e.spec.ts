@@ -164,19 +164,7 @@ describe('LLM providers and agents (four services, real Redis)', () => {
       expect(sample(/^brain_llm_cost_usd_total\{[^}]*model="gpt-4o-mini"[^}]*\} (\S+)$/gm)).toBeCloseTo(2 * cost, 12);
       expect(sample(/^brain_llm_tokens_total\{[^}]*kind="completion"[^}]*\} (\S+)$/gm)).toBe(4000);
 
-      const report = await waitFor(
-        async () => {
-          const body = (
-            await request(system.intake.getHttpServer())
-              .get('/api/reports/daily')
-              .query({ type: 'maintenance' })
-              .set('Authorization', `Bearer ${TEST_KEYS.reader}`)
-              .expect(200)
-          ).body as DailyReport;
-          return body.lagEvents === 0 && body.rows.at(-1)?.deadLettered === 1 ? body : null;
-        },
-        { timeoutMs: 10_000, what: 'the daily report to count the dead-lettered mission' },
-      );
+      const report = await maintenanceReport(system, (today) => today?.deadLettered === 1, 'the dead-lettered mission');
       expect(report.rows.at(-1)).toMatchObject({ failedAttempts: 2, promptTokens: 2000, completionTokens: 4000 });
       expect(report.rows.at(-1)?.costUsd).toBeCloseTo(2 * cost, 12);
     });
@@ -194,6 +182,16 @@ describe('LLM providers and agents (four services, real Redis)', () => {
       const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
       expect(done.status).toBe('succeeded');
       expect(done.evaluation).toMatchObject({ judge: 'llm:mock-hotel-1', rubricVersion: 'maintenance@1', passed: true });
+
+      // The judge's call is billed as the agent's is: the daily report counts both.
+      const judged = done.evaluation?.usage;
+      const drafted = done.result?.usage;
+      expect(judged?.promptTokens).toBeGreaterThan(0);
+      const report = await maintenanceReport(system, (today) => today?.succeeded === 1, 'the judged mission');
+      expect(report.rows.at(-1)).toMatchObject({
+        promptTokens: (drafted?.promptTokens ?? 0) + (judged?.promptTokens ?? 0),
+        completionTokens: (drafted?.completionTokens ?? 0) + (judged?.completionTokens ?? 0),
+      });
     });
   });
 
@@ -251,6 +249,27 @@ describe('LLM providers and agents (four services, real Redis)', () => {
     });
   });
 });
+
+/** The daily report on maintenance missions once it has caught up with the log and `counted` holds for its last day. */
+async function maintenanceReport(
+  system: InProcessSystem,
+  counted: (today: DailyReport['rows'][number] | undefined) => boolean,
+  what: string,
+): Promise<DailyReport> {
+  return waitFor(
+    async () => {
+      const body = (
+        await request(system.intake.getHttpServer())
+          .get('/api/reports/daily')
+          .query({ type: 'maintenance' })
+          .set('Authorization', `Bearer ${TEST_KEYS.reader}`)
+          .expect(200)
+      ).body as DailyReport;
+      return body.lagEvents === 0 && counted(body.rows.at(-1)) ? body : null;
+    },
+    { timeoutMs: 10_000, what: `the daily report to count ${what}` },
+  );
+}
 
 /** The four services, the executor on the openai provider (gpt-4o-mini, replies of at most 2000 tokens) against `llm`. */
 async function startWithOpenAi(

@@ -30,7 +30,10 @@ const output = { recommendedRate: 140, currency: 'EUR', changePercent: 16.7, rea
 class ScriptedLlm implements LlmClient {
   readonly provider = 'scripted';
   readonly requests: LlmRequest[] = [];
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    private readonly costUsd?: number,
+  ) {}
   async complete(request: LlmRequest): Promise<LlmResponse> {
     this.requests.push(request);
     return {
@@ -39,6 +42,7 @@ class ScriptedLlm implements LlmClient {
       usage: { promptTokens: 1, completionTokens: 1 },
       model: 'judge-model',
       latencyMs: 1,
+      ...(this.costUsd === undefined ? {} : { costUsd: this.costUsd }),
     };
   }
 }
@@ -75,6 +79,18 @@ describe('LlmJudge', () => {
     expect(request.messages[0].content).toContain('`within_bounds` (weight 0.3, critical)');
     // The reason is stored in plain (README, Guest data): the judge is told not to quote the guest.
     expect(request.messages[0].content).toMatch(/Describe, do not quote: never repeat the guest's name, e-mail address, phone\s+number or words/);
+  });
+
+  it("given a model's answer, then the verdict carries what the call was billed: its tokens, and its cost when the model has a price", async () => {
+    const answer = JSON.stringify({
+      criteria: ['valid_rate', 'within_bounds', 'reason_quality', 'change_reasonable'].map((criterion) => ({ criterion, score: 1 })),
+      reason: 'ok',
+    });
+    const priced = await new LlmJudge(new ScriptedLlm(answer, 0.00004), 1000).judge(mission, output);
+    expect(priced).toMatchObject({ usage: { promptTokens: 1, completionTokens: 1 }, costUsd: 0.00004 });
+    const unpriced = await new LlmJudge(new ScriptedLlm(answer), 1000).judge(mission, output);
+    expect(unpriced.usage).toEqual({ promptTokens: 1, completionTokens: 1 });
+    expect(unpriced).not.toHaveProperty('costUsd');
   });
 
   it('given a verdict that misses a criterion, then it is malformed output', async () => {

@@ -63,6 +63,8 @@ export class LlmJudge {
       reason: answer.reason,
       rubricVersion: rubric.version,
       judge: `llm:${response.model}`,
+      usage: response.usage,
+      ...(response.costUsd === undefined ? {} : { costUsd: response.costUsd }),
     };
   }
 }

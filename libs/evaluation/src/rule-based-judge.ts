@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CriterionScore, Mission, MissionType } from '@app/mission';
+import { CriterionScore, Mission, MissionType, TokenUsage } from '@app/mission';
 import { CriterionChecks } from './check-result';
 import { checkGuestSupport } from './guest-support-checks';
 import { checkMaintenance } from './maintenance-checks';
@@ -15,6 +15,9 @@ export interface Verdict {
   rubricVersion: string;
   /** 'rules', or 'llm:<model>' for the LLM judge. */
   judge: string;
+  /** What the LLM judge's call was billed; absent when no model was asked, or it billed nothing. */
+  usage?: TokenUsage;
+  costUsd?: number;
 }
 
 type Checks = (mission: Mission, output: Record<string, unknown>) => CriterionChecks;

@@ -41,6 +41,13 @@ export interface Evaluation {
   reason: string;
   rubricVersion: string;
   judge: string;
+  /**
+   * What the LLM judge's call was billed (JUDGE=llm), also when its reply could not be used and the
+   * rules judged instead; absent for the rules alone and on events before it was recorded.
+   */
+  usage?: TokenUsage;
+  /** USD for `usage`, from the client's price table; absent when the model has no price. */
+  costUsd?: number;
 }
 
 export interface MissionEventData {

@@ -48,6 +48,24 @@ describe('dailyReportMetrics', () => {
     ]);
   });
 
+  it("given an LLM judge's evaluation, then it adds the judge call's tokens and cost, a pass held for review included", () => {
+    const usage = { promptTokens: 700, completionTokens: 90 };
+    expect(metricsOf({ type: 'MissionEvaluated', data: { ...anEvaluation(1, true), usage, costUsd: 0.0004 } })).toEqual([
+      ['evaluations', 1],
+      ['scoreSum', 0.9],
+      ['succeeded', 1],
+      ['promptTokens', 700],
+      ['completionTokens', 90],
+      ['costUsd', 0.0004],
+    ]);
+    expect(metricsOf({ type: 'MissionEvaluated', data: { ...anEvaluation(1, true), heldForReview: true, usage } })).toEqual([
+      ['evaluations', 1],
+      ['scoreSum', 0.9],
+      ['promptTokens', 700],
+      ['completionTokens', 90],
+    ]);
+  });
+
   it('given queue moves and assignments, then the report counts nothing for them', () => {
     expect(metricsOf({ type: 'MissionQueued', data: { priorityScore: 30, reason: 'created' } })).toEqual([]);
     expect(metricsOf({ type: 'MissionAssigned', data: { agentId: 'a', attempt: 1 } })).toEqual([]);

@@ -52,9 +52,15 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
     case 'MissionCompleted':
       return billedMetrics(event.data.result.usage, event.data.result.costUsd);
     case 'MissionEvaluated': {
-      // A pass held for a reviewer succeeds when it is approved.
-      const succeeded = event.data.passed && !event.data.heldForReview;
-      return [['evaluations', 1], ['scoreSum', event.data.score], ...(succeeded ? [['succeeded', 1] as [DailyReportMetric, number]] : [])];
+      // A pass held for a reviewer succeeds when it is approved. An LLM judge's call is billed too.
+      const { passed, heldForReview, score, usage, costUsd } = event.data;
+      const succeeded = passed && !heldForReview;
+      return [
+        ['evaluations', 1],
+        ['scoreSum', score],
+        ...(succeeded ? [['succeeded', 1] as [DailyReportMetric, number]] : []),
+        ...(usage ? billedMetrics(usage, costUsd) : []),
+      ];
     }
     case 'MissionReviewRequested':
       return [['reviewsRequested', 1]];

@@ -1,8 +1,8 @@
 import { PinoLogger } from 'nestjs-pino';
 import { loadEnvironment, readReviewPolicy } from '@app/config';
-import { RUBRICS, RuleBasedJudge } from '@app/evaluation';
+import { LlmJudge, RUBRICS, RuleBasedJudge } from '@app/evaluation';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { buildLlmRequest, MockLlmClient } from '@app/llm';
+import { buildLlmRequest, LlmClient, LlmError, LlmErrorCode, MockLlmClient } from '@app/llm';
 import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto, NO_REVIEW_POLICY, ReviewPolicy } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
@@ -50,7 +50,12 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   /** Every first draft misses a rubric point: a failing verdict another attempt can fix. */
   const flawedModel = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0, flawRate: 1 });
 
-  function setup(env: Record<string, string> = {}, reviewPolicy: ReviewPolicy = NO_REVIEW_POLICY, judge = new RuleBasedJudge()) {
+  function setup(
+    env: Record<string, string> = {},
+    reviewPolicy: ReviewPolicy = NO_REVIEW_POLICY,
+    judge = new RuleBasedJudge(),
+    llmJudge: LlmJudge | null = null,
+  ) {
     const prefix = testKeyPrefix('evaluator');
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
@@ -62,7 +67,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
       pipeline,
       loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0', ...env }),
       judge,
-      null,
+      llmJudge,
       new PinoLogger({ pinoHttp: { level: 'silent' } }),
       metrics,
       reviewPolicy,
@@ -127,6 +132,35 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     ]);
     expect(await queue.readyIds()).toEqual([]);
     expect(await verdictsCounted()).toBe(1);
+  });
+
+  it("given the LLM judge, when it judges an attempt, then its verdict records the judge call's tokens", async () => {
+    const { evaluator, complete, eventsAfter } = setup({}, NO_REVIEW_POLICY, new RuleBasedJudge(), new LlmJudge(new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 }), 1_000));
+    const completed = await complete('m-judged', lateCheckout);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated] = await eventsAfter(completed);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { judge: 'llm:mock-hotel-1', usage: { promptTokens: expect.any(Number) } } });
+    expect(evaluated.type === 'MissionEvaluated' && evaluated.data.usage?.promptTokens).toBeGreaterThan(0);
+  });
+
+  it('given an LLM judge whose billed reply cannot be used, when the rules judge instead, then the verdict still records what the provider billed', async () => {
+    const billed = { usage: { promptTokens: 900, completionTokens: 512 }, model: 'judge-model', costUsd: 0.0006 };
+    const cutOff: LlmClient = {
+      provider: 'openai',
+      complete: () => Promise.reject(new LlmError(LlmErrorCode.MalformedOutput, 'the reply hit the token limit', true, undefined, billed)),
+    };
+    const { evaluator, complete, eventsAfter } = setup({}, NO_REVIEW_POLICY, new RuleBasedJudge(), new LlmJudge(cutOff, 1_000));
+    const completed = await complete('m-cut-off', lateCheckout);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated] = await eventsAfter(completed);
+    expect(evaluated).toMatchObject({
+      type: 'MissionEvaluated',
+      data: { judge: 'rules (LLM judge failed)', usage: { promptTokens: 900, completionTokens: 512 }, costUsd: 0.0006 },
+    });
   });
 
   it('given the hotel review policy and a guest reply that meets the rubric, when it is evaluated, then it awaits a reviewer in the inbox and the agent is released with its credit', async () => {

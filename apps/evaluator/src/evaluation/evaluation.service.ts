@@ -3,6 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { GuestDataError, MissionPersonalData } from '@app/guest-data';
+import { LlmError } from '@app/llm';
 import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, staleEvaluation } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
@@ -40,7 +41,10 @@ export class EvaluationService {
       const why = error instanceof Error ? error.message : String(error);
       this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, error: why }, 'LLM judge failed; judging by the rules');
       const verdict = this.rules.judge(mission, output);
-      return { ...verdict, judge: 'rules (LLM judge failed)' };
+      // A reply the provider billed but the judge could not use was paid for all the same.
+      const billed = error instanceof LlmError ? error.billed : undefined;
+      const paid = billed ? { usage: billed.usage, ...(billed.costUsd === undefined ? {} : { costUsd: billed.costUsd }) } : {};
+      return { ...verdict, judge: 'rules (LLM judge failed)', ...paid };
     }
   }
 

@@ -127,6 +127,19 @@ export class EvaluationView implements Evaluation {
 
   @ApiProperty({ description: 'Who judged: a model name or a rule-based judge.', example: 'rules' })
   judge: string;
+
+  @ApiPropertyOptional({
+    type: () => TokenUsageView,
+    description: "What the LLM judge's call was billed (JUDGE=llm), also when its reply could not be used and the rules judged instead; absent otherwise.",
+  })
+  usage?: TokenUsageView;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    description: "Cost of the LLM judge's call from the configured price table; absent when the model has no price.",
+    example: 0.00004,
+  })
+  costUsd?: number;
 }
 
 /**
