@@ -65,6 +65,8 @@ export interface Agent {
   id: string;
   name: string;
   status: AgentStatus;
+  statusChange: { reason: string; by: string; at: string } | null;
+  updatedBy: string | null;
   load: number;
   capacity: number;
   credits: number;

@@ -49,7 +49,7 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
 
   it('when an operator registers, pauses and resumes an agent, then each change is an event, and a paused agent gets no missions', async () => {
     const created = await system.api.post('/api/agents').send(mila).expect(201);
-    expect(created.body).toMatchObject({ id: 'agent-mila', status: 'online', credits: 50, capacity: 2, version: 1 });
+    expect(created.body).toMatchObject({ id: 'agent-mila', status: 'online', credits: 50, capacity: 2, version: 1, statusChange: null, updatedBy: 'operator' });
     // It said "changed concurrently; reload and retry", which sends a client round a retry that meets the same agent.
     expect((await system.api.post('/api/agents').send(mila).expect(409)).body.message).toBe(
       `agent ${mila.id} exists already; register it under another id, or change it with PATCH`,
@@ -65,7 +65,13 @@ describe('agents as event-sourced records (four services, real Redis)', () => {
       .expect(400);
 
     const paused = await system.api.patch('/api/agents/agent-mila').send({ status: 'paused', reason: 'training' }).expect(200);
-    expect(paused.body).toMatchObject({ status: 'paused', version: 2 });
+    // Staff see why an agent is paused and who paused it, not only that it is.
+    expect(paused.body).toMatchObject({
+      status: 'paused',
+      version: 2,
+      statusChange: { reason: 'training', by: 'operator', at: expect.any(String) },
+      updatedBy: 'operator',
+    });
     const mission = await system.api.post('/api/missions').send(nightMission).expect(201);
     // Only Mila has night_audit: the mission waits while she is paused, without blocking others.
     const other = await system.api

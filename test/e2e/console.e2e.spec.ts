@@ -412,6 +412,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         // No mission event tells of it: the page kept showing Lena online.
         await system.api.patch('/api/agents/agent-lena').send({ status: 'offline', reason: 'night shift ends' }).expect(200);
         await tab.clock.runFor(10_000);
+        // Why it is offline and who took it offline, where the status alone left staff asking.
+        await tab.getByText('night shift ends (operator)').waitFor();
         // It offered "Pause" for an offline agent, and nothing to bring it back.
         await tab.getByRole('button', { name: `Bring online ${lena}` }).click();
         await tab.getByRole('button', { name: `Pause ${lena}` }).waitFor();

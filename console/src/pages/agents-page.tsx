@@ -73,6 +73,12 @@ export function AgentsPage({ caller }: { caller: Caller }) {
                   </td>
                   <td>
                     <span class={`status status-${agent.status}`}>{agent.status}</span>
+                    {agent.statusChange && (
+                      <span class="muted">
+                        {' '}
+                        {agent.statusChange.reason} ({agent.statusChange.by})
+                      </span>
+                    )}
                   </td>
                   <td>
                     <meter min={0} max={agent.capacity} value={agent.load} aria-label={`${agent.name} load`} /> {agent.load}/{agent.capacity}

@@ -87,7 +87,8 @@ export class AgentRegistry {
 
   async record(agentId: string): Promise<AgentRecord | null> {
     const json = await this.redis.hget(this.keys.agents, agentId);
-    return json ? (JSON.parse(json) as AgentRecord) : null;
+    // Records stored before statusChange and updatedBy were kept read as not known.
+    return json ? ({ statusChange: null, updatedBy: null, ...(JSON.parse(json) as Partial<AgentRecord>) } as AgentRecord) : null;
   }
 
   async view(agentId: string): Promise<AgentView | null> {

@@ -1,6 +1,6 @@
 import { Type } from '@nestjs/common';
 import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
-import { AGENT_STATUSES, AgentStatus, AgentView } from '@app/agents';
+import { AGENT_STATUSES, AgentStatus, AgentStatusChange, AgentView } from '@app/agents';
 import {
   CriterionScore,
   Evaluation,
@@ -688,7 +688,14 @@ export class AgentVerdictView {
   @ApiProperty({ format: 'date-time' }) at: string;
 }
 
+export class AgentStatusChangeView implements AgentStatusChange {
+  @ApiProperty({ description: 'The reason given with the change.', example: 'paused in the console' }) reason: string;
+  @ApiProperty({ description: "Who changed it: the API key's name.", example: 'ops-lena' }) by: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+}
+
 /** Mirrors AgentView in libs/agents/src/agent-registry.ts; the system prompt is optional (operators only). */
+@ApiExtraModels(AgentStatusChangeView)
 export class AgentViewSchema implements Omit<AgentView, 'systemPrompt'> {
   @ApiProperty({ example: 'agent-lena' }) id: string;
   @ApiProperty({ example: 'Lena – Front Office (DE/EN)' }) name: string;
@@ -698,6 +705,21 @@ export class AgentViewSchema implements Omit<AgentView, 'systemPrompt'> {
   @ApiPropertyOptional({ description: 'The instructions the agent works by. Only in answers to an operator key; omitted for reader and submitter keys.' })
   systemPrompt?: string;
   @ApiProperty({ enum: AGENT_STATUSES }) status: AgentStatus;
+  @ApiProperty(
+    nullableObject(
+      AgentStatusChangeView,
+      'The last status change: why, by whom and when; null since registration (and for a record unchanged since before it was kept).',
+    ),
+  )
+  statusChange: AgentStatusChangeView | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      "Who made the last change to the profile or the status: the API key's name (`seed` for the profiles file); null for a record unchanged since before it was kept.",
+    example: 'ops-lena',
+  })
+  updatedBy: string | null;
   @ApiProperty({ example: 100 }) initialCredits: number;
   @ApiProperty({ description: 'Version of the agent record (profile and status events)' }) version: number;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
