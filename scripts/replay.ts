@@ -346,9 +346,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               .join('; ')}${result.notChecked.length > 20 ? '; …' : ''}.`
           : '';
         // The chains hold only against whoever does not recompute them: a head kept elsewhere holds against that too.
-        const heads = `Log heads (keep a copy elsewhere; verify --anchor <partition>:<hash> later finds a log rewritten up to them): ${result.heads
-          .map((head, partition) => `${partition}:${head}`)
-          .join(' ')}`;
+        const heads = logHeadsLine(result.heads);
         if (result.ok) return void out(`OK: hash chains, versions, heads and read model hold for ${scope}.${notChecked}\n${heads}`);
         out(findingsTable(result.findings));
         out(`FAILED: ${result.findings.length} finding${result.findings.length === 1 ? '' : 's'} in ${scope}.${notChecked}\n${heads}`);
@@ -797,6 +795,17 @@ function environmentValue<T>(env: CliIo['env'], name: string, parse: (value: str
   } catch (error) {
     throw new InvalidArgumentError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The log heads to keep, each as `--anchor` takes it. A partition with no event yet has no head
+ * to anchor: it is named apart, not printed as `<partition>:` with nothing after it.
+ */
+function logHeadsLine(heads: readonly string[]): string {
+  const kept = heads.flatMap((head, partition) => (head ? [`${partition}:${head}`] : []));
+  const empty = heads.flatMap((head, partition) => (head ? [] : [String(partition)]));
+  const none = empty.length ? ` (no events yet, so no head: partition${empty.length === 1 ? '' : 's'} ${empty.join(', ')})` : '';
+  return `Log heads (keep a copy elsewhere; verify --anchor <partition>:<hash> later finds a log rewritten up to them): ${kept.join(' ') || 'none'}${none}`;
 }
 
 /** One `--anchor <partition>:<hash>` (a log head as verify prints it), added to those before it. */

@@ -644,6 +644,26 @@ describe('replay CLI on a partitioned log (real Redis)', () => {
     expect(JSON.parse((await replay('--prefix', restorePrefix, '--json', 'verify')).stdout)).toMatchObject({ ok: true, events: KNOWN_EVENT_COUNT });
   });
 
+  // It printed `0: 1: 2:<hash> …`, and `--anchor 0:` was then refused as no <partition>:<hash>.
+  it('given partitions with no event yet, when verify prints the log heads, then each head it prints is one --anchor takes, and the empty ones are named apart', async () => {
+    const sparse = `${restorePrefix}sparse:`; // deleted with restorePrefix
+    const sparseKeys = new KeyLayout(sparse, 8); // 5 missions in 8 partitions: 3 at least stay empty
+    await buildKnownLog(redis, sparseKeys);
+    const run = (...args: string[]) => runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: sparse, LOG_PARTITIONS: '8' }, args);
+    const { heads } = JSON.parse((await run('--json', 'verify')).stdout) as { heads: string[] };
+    const empty = heads.flatMap((head, partition) => (head ? [] : [partition]));
+
+    const verified = await run('verify');
+
+    expect(verified.code).toBe(EXIT_OK);
+    const line = /^Log heads \(keep a copy elsewhere[^)]*\): (.*)$/m.exec(verified.stdout)?.[1] ?? '';
+    const printed = line.split(' (no events yet')[0].split(' ');
+    expect(printed).toEqual(heads.flatMap((head, partition) => (head ? [`${partition}:${head}`] : [])));
+    expect(line).toContain(`(no events yet, so no head: partitions ${empty.join(', ')})`);
+    const anchors = printed.flatMap((head) => ['--anchor', head]);
+    expect(await run('verify', ...anchors)).toMatchObject({ code: EXIT_OK, stdout: expect.stringMatching(/^OK: /) });
+  });
+
   // Without a count the import wrote 1 partition and refused the file: "import with LOG_PARTITIONS=3".
   it("given an export of 3 partitions and a fresh prefix, when it is imported with no count given, then it takes the end line's 3 and the prefix records them", async () => {
     const file = path.join(dir, 'backup-uncounted.jsonl');
