@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { createFingerprints, MasterKeyRing } from '@app/guest-data';
+import { RejectionCode } from '@app/messages';
 import {
   apiScope,
   deduplicationKey,
@@ -13,8 +14,8 @@ import {
   SUBMISSION_STREAM_SCOPE,
 } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
-import { RedisStreamsContext } from '@app/redis-streams';
-import { TEST_DATA_KEY_SECRET, waitFor, testRedis } from '@app/testing';
+import { MAX_MESSAGE_DEPTH, RedisStreamsContext } from '@app/redis-streams';
+import { streamFields, TEST_DATA_KEY_SECRET, waitFor, testRedis } from '@app/testing';
 import { MissionCommandsService } from '../../apps/intake/src/missions/mission-commands.service';
 import { SubmissionConsumer } from '../../apps/intake/src/missions/submission.consumer';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -274,6 +275,26 @@ describe('intake API (four services, real Redis)', () => {
       expect(reasons[2]).toBe('key "__proto__" is not allowed');
       expect(reasons[3]).toBe('message data must be a JSON object');
 
+      const id = await new MissionClient(sender, system.prefix).create(mission() as never);
+      await system.waitForStatus(id, ['succeeded']);
+    });
+
+    it('when a raw command nests thousands of levels deep, then it lands in the rejection stream as invalid and the intake goes on', async () => {
+      const stream = system.keys.partitions[0].stream('intake');
+      const levels = 5_000;
+      const payload = '{"x":'.repeat(levels) + '{}' + '}'.repeat(levels);
+      const data = `{"mission":{"type":"maintenance","title":"t","description":"d","priority":"normal","payload":${payload}}}`;
+      const entryId = await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', data);
+      const rejection = await waitFor(
+        async () => {
+          const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
+          return entries.map(([, fields]) => streamFields(fields)).find((fields) => fields.messageId === entryId) ?? null;
+        },
+        { timeoutMs: 10_000, what: 'the rejection' },
+      );
+      // It used to throw a RangeError, be retried, and throw again while poisoned: the intake process stopped, at every restart.
+      expect(rejection).toMatchObject({ reason: `data nests deeper than ${MAX_MESSAGE_DEPTH} levels`, code: RejectionCode.Invalid, data: '"[redacted]"' });
+      expect(await sender.xlen(system.keys.partitions[0].poison('intake'))).toBe(0);
       const id = await new MissionClient(sender, system.prefix).create(mission() as never);
       await system.waitForStatus(id, ['succeeded']);
     });

@@ -1,11 +1,14 @@
 import {
   HandBackError,
+  MAX_MESSAGE_DEPTH,
   RedisStreamsClient,
   RedisStreamsContext,
   RedisStreamsServer,
   RedisStreamsServerOptions,
+  RefusedData,
   settleOnLastDelivery,
   StreamEvents,
+  TAKES_REFUSED_DATA,
 } from '@app/redis-streams';
 import { deleteKeysByPrefix, streamFields, testKeyPrefix, waitFor, testRedis } from '@app/testing';
 
@@ -215,6 +218,54 @@ describe('Redis Streams transport (real Redis)', () => {
     ]);
     expect(entries.every((e) => e.deliveries === '1')).toBe(true);
     expect(seen).toEqual(['after']);
+  });
+
+  it('given data nested deeper than MAX_MESSAGE_DEPTH, then its handler never runs: it is poisoned at once, or a handler that takes refused data is told why', async () => {
+    const deep = (levels: number) => '{"x":'.repeat(levels) + '{}' + '}'.repeat(levels);
+    const handled: unknown[] = [];
+    const refusals: string[] = [];
+    const s = server();
+    // As a handler that measures its data does (the intake's submissions): 5,000 levels overflowed JSON.stringify.
+    s.addHandler('deep', async (data: unknown) => void handled.push(JSON.stringify(data).length), true);
+    s.addHandler('deep.refusable', async (data: unknown) => void refusals.push(data instanceof RefusedData ? data.reason : 'parsed'), true, TAKES_REFUSED_DATA);
+    await listen(s);
+    await admin.xadd(stream, '*', 'pattern', 'deep', 'data', deep(5_000));
+    await admin.xadd(stream, '*', 'pattern', 'deep.refusable', 'data', deep(5_000));
+    await admin.xadd(stream, '*', 'pattern', 'deep', 'data', deep(MAX_MESSAGE_DEPTH - 1));
+    const entry = await onePoisoned();
+    // It used to be parsed and handed on: the RangeError was retried up to maxDeliveries, and then poisoned, or worse.
+    expect(entry.reason).toBe(`DataTooDeepError: data nests deeper than ${MAX_MESSAGE_DEPTH} levels`);
+    expect(entry.deliveries).toBe('1');
+    expect(entry.pattern).toBe('deep');
+    await waitFor(async () => refusals.length + handled.length === 2, { timeoutMs: 10_000, what: 'the other two handled' });
+    expect(refusals).toEqual([`data nests deeper than ${MAX_MESSAGE_DEPTH} levels`]);
+    expect(handled).toHaveLength(1);
+  });
+
+  it('given poisonFields that throws, when a message is poisoned, then it is poisoned with its pattern and why, acked, and the consumer keeps working', async () => {
+    const seen: string[] = [];
+    const s = server({
+      poisonFields: () => {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    });
+    s.addHandler('ok', async (data: { v: string }) => void seen.push(data.v), true);
+    await listen(s);
+    await admin.xadd(stream, '*', 'pattern', 'nobody.listens', 'data', '{"guest":"Anna"}');
+    const entry = await onePoisoned();
+    // poisonFields threw inside process()'s catch: an unhandled rejection that stopped the process, and the message stayed pending.
+    expect(entry).toEqual({
+      source: stream,
+      messageId: expect.any(String),
+      reason:
+        'PermanentMessageError: no handler for pattern "nobody.listens"; its other fields are not kept, as keeping them failed: RangeError: Maximum call stack size exceeded',
+      deliveries: '1',
+      failedAt: expect.any(String),
+      pattern: 'nobody.listens',
+    });
+    expect(await admin.xlen(stream)).toBe(0);
+    await client.emit('ok', { v: 'after' }).toPromise();
+    await waitFor(async () => seen.length === 1, { timeoutMs: 10_000, what: 'the next message handled' });
   });
 
   it('given poisonMaxLen, when more messages are poisoned than it keeps, then the poison stream holds the newest that many', async () => {

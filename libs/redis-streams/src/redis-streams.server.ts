@@ -4,9 +4,11 @@ import { lastValueFrom } from 'rxjs';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
+import { DataTooDeepError } from './data-too-deep-error';
 import { HandBackError } from './hand-back-error';
 import { describeError, isPermanent, PermanentMessageError } from './permanent-error';
 import { RedisStreamsContext } from './redis-streams.context';
+import { RefusedData, TAKES_REFUSED_DATA } from './refused-data';
 import { StreamEvents } from './stream-events';
 import { decodeMessage, StreamMessage } from './stream-message';
 
@@ -401,13 +403,23 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     try {
       message = decodeMessage(delivery.id, delivery.fields);
     } catch (error) {
-      this.failed(lane, delivery, error);
-      return;
+      const refused = error instanceof DataTooDeepError ? this.refusedFor(error) : null;
+      if (!refused) {
+        this.failed(lane, delivery, error);
+        return;
+      }
+      message = refused;
     }
     // Tested here, not inside the tracer, so that an untraced message costs no closure.
     if (this.tracer)
       await this.tracer.processMessage(message, lane.stream, this.options.group, delivery.deliveries, () => this.process(lane, delivery, message));
     else await this.process(lane, delivery, message);
+  }
+
+  /** The message to give a handler that takes refused data (TAKES_REFUSED_DATA) in place of data it cannot be given; null for any other. */
+  private refusedFor(error: DataTooDeepError): StreamMessage | null {
+    const extras: Record<string, unknown> | undefined = this.handlerFor(error.envelope.pattern)?.extras;
+    return extras?.takesRefusedData === TAKES_REFUSED_DATA.takesRefusedData ? { ...error.envelope, data: new RefusedData(error.message) } : null;
   }
 
   /** Runs the message's handler; acks it when it succeeded. Never rejects: a failure is retried or poisoned. */
@@ -425,7 +437,12 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
-  /** A failed delivery: moved to the poison stream when retrying cannot help or the deliveries are used up, else left pending for a retry. */
+  /**
+   * A failed delivery: moved to the poison stream when retrying cannot help or the deliveries are
+   * used up, else left pending for a retry. Never throws: it runs in the catch of process() and
+   * handle(), whose promises nothing awaits, so a throw here was an unhandled rejection that
+   * stopped the process, and again after every restart, as the message stayed pending.
+   */
   private failed(lane: Lane, delivery: Delivery, error: unknown): void {
     const reason = describeError(error);
     if (error instanceof HandBackError) {
@@ -435,10 +452,28 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     markSpanFailed(error);
     if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
       this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
-      lane.pendingPoison.push({ ...delivery, fields: this.options.poisonFields ? this.options.poisonFields(delivery.fields) : delivery.fields, reason });
+      lane.pendingPoison.push({ ...delivery, ...this.poisonEntry(delivery.fields, reason) });
       this.scheduleFlush(lane);
     } else {
       this.logger.warn(`message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}), will retry: ${reason}`);
+    }
+  }
+
+  /**
+   * The fields and reason the poison stream keeps of a failed message. When poisonFields throws (the
+   * intake's redaction re-serialises the data), the entry keeps its pattern alone and says why: a
+   * message that cannot be poisoned as usual is still poisoned and acked, not left pending forever.
+   */
+  private poisonEntry(fields: string[], reason: string): { fields: string[]; reason: string } {
+    if (!this.options.poisonFields) return { fields, reason };
+    try {
+      return { fields: this.options.poisonFields(fields), reason };
+    } catch (error) {
+      const pattern = fields.findIndex((value, i) => i % 2 === 0 && value === 'pattern');
+      return {
+        fields: pattern >= 0 && pattern + 1 < fields.length ? ['pattern', fields[pattern + 1]] : [],
+        reason: `${reason}; its other fields are not kept, as keeping them failed: ${describeError(error)}`,
+      };
     }
   }
 

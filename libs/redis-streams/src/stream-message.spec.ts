@@ -1,4 +1,6 @@
-import { decodeMessage, encodeMessage } from './stream-message';
+import { DataTooDeepError } from './data-too-deep-error';
+import { isPermanent } from './permanent-error';
+import { decodeMessage, encodeMessage, MAX_MESSAGE_DEPTH } from './stream-message';
 
 describe('the stream message wire format', () => {
   const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -14,5 +16,19 @@ describe('the stream message wire format', () => {
     expect(fields).toEqual(['pattern', 'mission.assigned', 'data', '{"a":1}', 'traceparent', traceparent, 'tracestate', 'vendor=1']);
     expect(decodeMessage('1-0', fields)).toEqual({ id: '1-0', pattern: 'mission.assigned', data: { a: 1 }, traceparent, tracestate: 'vendor=1' });
     expect(decodeMessage('1-0', ['pattern', 'p', 'data', '{}'])).toEqual({ id: '1-0', pattern: 'p', data: {} });
+  });
+
+  it('given data nested deeper than MAX_MESSAGE_DEPTH, then it is refused unparsed as a permanent failure that keeps the rest of the message', () => {
+    const deep = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
+    expect(decodeMessage('1-0', ['pattern', 'p', 'data', deep(MAX_MESSAGE_DEPTH)]).data).toBeDefined();
+    let refusal: unknown;
+    try {
+      decodeMessage('1-0', ['pattern', 'p', 'data', deep(100_000), 'traceparent', traceparent]);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(DataTooDeepError);
+    expect(isPermanent(refusal)).toBe(true);
+    expect(refusal).toMatchObject({ message: `data nests deeper than ${MAX_MESSAGE_DEPTH} levels`, envelope: { id: '1-0', pattern: 'p', traceparent } });
   });
 });

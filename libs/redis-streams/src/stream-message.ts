@@ -1,4 +1,16 @@
 import { TraceCarrier } from '@app/tracing';
+import { DataTooDeepError } from './data-too-deep-error';
+import { jsonTextNestsDeeperThan } from './json-depth';
+import { MalformedMessageError } from './malformed-message-error';
+
+/**
+ * Levels of arrays and objects a message's data may nest: far more than any message holds (a
+ * mission's payload nests at most 8 levels, under 2 of the message), far less than the few
+ * thousand at which JSON.stringify or a recursive check overflows the stack. A message nested
+ * deeper is refused before it is parsed: a RangeError from its handler was taken for a passing
+ * failure, retried, and thrown again while it was being poisoned, which stopped the process.
+ */
+export const MAX_MESSAGE_DEPTH = 256;
 
 /**
  * The wire format of a message on a service stream: two fields, `pattern` (the handler to run)
@@ -11,13 +23,6 @@ export interface StreamMessage extends TraceCarrier {
   id: string;
   pattern: string;
   data: unknown;
-}
-
-export class MalformedMessageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedMessageError';
-  }
 }
 
 export function encodeMessage(pattern: string, data: unknown, trace?: TraceCarrier): string[] {
@@ -34,11 +39,14 @@ export function decodeMessage(id: string, fields: string[]): StreamMessage {
   if (!pattern) throw new MalformedMessageError('message has no pattern field');
   const raw = values.get('data');
   if (raw === undefined) throw new MalformedMessageError('message has no data field');
+  const traceparent = values.get('traceparent');
+  const tracestate = values.get('tracestate');
+  if (jsonTextNestsDeeperThan(raw, MAX_MESSAGE_DEPTH)) throw new DataTooDeepError({ id, pattern, traceparent, tracestate }, MAX_MESSAGE_DEPTH);
   let data: unknown;
   try {
     data = JSON.parse(raw) as unknown;
   } catch {
     throw new MalformedMessageError(`data is not JSON (${raw.length} bytes)`);
   }
-  return { id, pattern, data, traceparent: values.get('traceparent'), tracestate: values.get('tracestate') };
+  return { id, pattern, data, traceparent, tracestate };
 }

@@ -10,8 +10,9 @@ import {
 import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
+import { jsonTextNestsDeeperThan } from '@app/redis-streams';
 import { ENVIRONMENT } from '@app/runtime';
-import { hasBody, jsonTextNestsDeeperThan, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
+import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
 
 const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
 

@@ -7,7 +7,7 @@ import { KeyLayout } from '@app/event-store';
 import { Patterns, redactedSubmission, RejectionCode, validateSubmitMission } from '@app/messages';
 import { missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { capStream, RedisStreamsContext, StreamConsumer } from '@app/redis-streams';
+import { capStream, RedisStreamsContext, RefusedData, StreamConsumer, TAKES_REFUSED_DATA } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
@@ -16,8 +16,9 @@ import { MissionIntakeService } from './mission-intake.service';
 const STREAM_ACTOR = `stream:${Patterns.intake.submitMission}`;
 
 /**
- * Internal submission over the intake stream. An invalid command (or one the intake refuses: an
- * idempotency key reused with another body, mission text over MAX_MISSION_TEXT_BYTES) is not
+ * Internal submission over the intake stream. An invalid command (data nested deeper than the
+ * transport parses included), or one the intake refuses (an idempotency key reused with another
+ * body, mission text over MAX_MISSION_TEXT_BYTES), is not
  * retried and does not stop the consumer: it goes to the rejection stream with its reason, for
  * its sender to see.
  */
@@ -33,8 +34,10 @@ export class SubmissionConsumer {
     private readonly streams: StreamMetrics,
   ) {}
 
-  @EventPattern(Patterns.intake.submitMission)
+  // Data the transport would not parse (nested too deep) is refused here too, so its sender sees why.
+  @EventPattern(Patterns.intake.submitMission, TAKES_REFUSED_DATA)
   async submit(@Payload() data: unknown, @Ctx() context: RedisStreamsContext): Promise<void> {
+    if (data instanceof RefusedData) return this.reject(null, data.reason, RejectionCode.Invalid, context);
     const size = Buffer.byteLength(JSON.stringify(data) ?? '');
     const command =
       size > this.env.BODY_LIMIT_BYTES
