@@ -3,7 +3,7 @@ import { BadRequestException, ValidationPipe } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import fc from 'fast-check';
-import { isPlainObject } from '@app/mission';
+import { isPlainObject, tidiedProblems } from '@app/mission';
 import { MESSAGE_CHECKS, messageProblems } from './message-checks';
 import { messageValidation } from './message-validation.pipe';
 import { AgentReleased, MissionMessage } from './messages';
@@ -23,13 +23,13 @@ async function referenceProblems(type: new () => object, data: unknown): Promise
   }
 }
 
-/** What validateMessage used to say: class-transformer + class-validator, unknown fields refused. */
+/** What the decorators say (class-transformer + class-validator, unknown fields refused), each field's problems tidied as the API tidies them. */
 function referenceSubmitProblems(data: Record<string, unknown>): string[] {
   const errors = validateSync(plainToInstance(SubmitMissionCommand, data), { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
   const flatten = (list: ValidationError[], parent: string): string[] =>
     list.flatMap((error) => {
       const path = parent ? `${parent}.${error.property}` : error.property;
-      return [...Object.values(error.constraints ?? {}).map((text) => `${path}: ${text}`), ...flatten(error.children ?? [], path)];
+      return [...tidiedProblems(Object.values(error.constraints ?? {})).map((text) => `${path}: ${text}`), ...flatten(error.children ?? [], path)];
     });
   return flatten(errors, '').sort();
 }
@@ -124,7 +124,20 @@ describe('message checks', () => {
     expect(messageProblems(MESSAGE_CHECKS.get(AgentReleased) ?? (() => undefined), null)).toEqual(['message data must be a JSON object']);
   });
 
-  it('given submit commands with fields broken or added, then validateSubmitMission says what class-validator said', () => {
+  it('given a submit command whose mission fields have the wrong types, then each field is told its type once, as the API tells it', () => {
+    const checked = validateSubmitMission({ mission: { ...create, title: 123, description: ['x'] }, idempotencyKey: 7 });
+    // It listed every rule a number breaks, the type twice: "mission.title: title must be a string; mission.title: title must be shorter than …; mission.title: title must be a string; …".
+    expect(checked).toEqual({
+      ok: false,
+      problems: [
+        'idempotencyKey: idempotencyKey must be a string',
+        'mission.title: title must be a string',
+        'mission.description: description must be a string',
+      ],
+    });
+  });
+
+  it('given submit commands with fields broken or added, then validateSubmitMission says what class-validator said, tidied as the API says it', () => {
     const valid = { mission: create, missionId: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e', idempotencyKey: 'odoo-1', correlationId: 'c-1' };
     fc.assert(
       fc.property(fc.dictionary(fc.constantFrom('mission', 'missionId', 'idempotencyKey', 'correlationId', 'extra'), odd, { maxKeys: 3 }), (changes) => {

@@ -9,6 +9,7 @@ import {
   MISSION_ID_PATTERN,
   MISSION_STATUSES,
   MISSION_TYPES,
+  tidiedProblems,
   unknownProperties,
 } from '@app/mission';
 import { AgentReleased, MissionMessage } from './messages';
@@ -131,8 +132,16 @@ export function messageProblems(check: Check, data: unknown): string[] {
 /** The properties a `mission.submit` command may have (SubmitMissionCommand's). */
 export const SUBMIT_FIELDS: ReadonlySet<string> = new Set(['missionId', 'idempotencyKey', 'correlationId', 'mission']);
 
-/** SubmitMissionCommand, strictly (unknown fields are errors), as the HTTP API checks a create. */
+/**
+ * SubmitMissionCommand, strictly (unknown fields are errors), as the HTTP API checks a create: a
+ * field's problems tidied as the API tidies them (tidiedProblems), so `{"title":123}` is told that
+ * the title must be a string once, not again with every rule a number cannot meet.
+ */
 export function submitMissionProblems(value: Record<string, unknown>): FieldProblem[] {
+  return commandProblems(value).map((problem) => ({ ...problem, problems: tidiedProblems(problem.problems) }));
+}
+
+function commandProblems(value: Record<string, unknown>): FieldProblem[] {
   const out: FieldProblem[] = [];
   unknownProperties(value, SUBMIT_FIELDS, '', out);
   const { missionId, mission } = value;

@@ -10,6 +10,20 @@ export interface FieldProblem {
   problems: string[];
 }
 
+/** class-validator's messages for a value of the wrong type (IsString, IsInt, IsNumber, IsBoolean, IsArray, IsObject). */
+const WRONG_TYPE = /\bmust be an? (string|integer number|number|boolean value|array|object)\b/;
+
+/**
+ * A given field's problems as a client can act on them, the same over HTTP and the stream: a value
+ * of the wrong type gets only that, as the rules on its length or range say nothing of `null` or
+ * `"abc"` ("limit must not be less than 1"); a problem two rules report (two string checks) is
+ * said once.
+ */
+export function tidiedProblems(problems: readonly string[]): string[] {
+  const wrongType = problems.filter((problem) => WRONG_TYPE.test(problem));
+  return [...new Set(wrongType.length > 0 ? wrongType : problems)];
+}
+
 export function fieldPath(problem: Pick<FieldProblem, 'parent' | 'property'>): string {
   return problem.parent ? `${problem.parent}.${problem.property}` : problem.property;
 }

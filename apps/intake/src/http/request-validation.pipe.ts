@@ -1,5 +1,5 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
-import { checkMissionCreate, FieldProblem, fieldPath, isPlainObject, MissionCreateDto } from '@app/mission';
+import { checkMissionCreate, FieldProblem, fieldPath, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
 
 export interface FieldErrorBody {
   field: string;
@@ -35,20 +35,14 @@ function ownErrors({ constraints, contexts, value }: ValidationError, field: str
   return [tidied({ field, problems: Object.values(constraints) }, value === undefined)];
 }
 
-/** class-validator's messages for a value of the wrong type (IsString, IsInt, IsNumber, IsBoolean, IsArray, IsObject). */
-const WRONG_TYPE = /\bmust be an? (string|integer number|number|boolean value|array|object)\b/;
-
 /**
  * A field's problems as a client can act on them. A field the request does not have at all gets
  * one, that it is required, instead of every rule its absence breaks ("reason must be a string",
- * "reason should not be empty", …). A value of the wrong type gets only that: the rules on its
- * length or range say nothing of `null` or `"abc"` ("limit must not be less than 1"). A problem two
- * rules report (two string checks) is said once.
+ * "reason should not be empty", …); a given one's as tidiedProblems says them.
  */
 function tidied(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
   if (absent) return { field: detail.field, problems: [`${detail.field} is required`] };
-  const wrongType = detail.problems.filter((problem) => WRONG_TYPE.test(problem));
-  return { field: detail.field, problems: [...new Set(wrongType.length > 0 ? wrongType : detail.problems)] };
+  return { field: detail.field, problems: tidiedProblems(detail.problems) };
 }
 
 /**
