@@ -73,6 +73,9 @@ const CORPUS: BadRequestCase[] = [
   // It used to name no subject: the address stayed in plain in the log, and no erasure reached it.
   { name: 'payload guest id an e-mail address', status: 400, body: { ...valid, payload: { guest: { id: 'anna.schmidt@example.com', name: 'Anna' } } } },
   { name: 'payload guest id an object', status: 400, body: { ...valid, payload: { guest: { id: { email: 'a@b.c' } } } } },
+  // Neither is the object PERSONAL_FIELDS reads: the name and address were kept in plain, shown to readers and never erased.
+  { name: 'payload guest a string', status: 400, body: { ...valid, payload: { guest: 'Nina Koalova', message: 'm' } } },
+  { name: 'payload guest a list', status: 400, body: { ...valid, type: 'pricing', payload: { guest: [{ name: 'Olga', email: 'olga@x.org' }] } } },
   // It read 98765432109876540000, as …211 does: two guests were one data subject.
   {
     name: 'payload guest id above 2^53 (not exact)',
@@ -399,6 +402,16 @@ describe('bad input (four services, real Redis)', () => {
       .send({ ...valid, source: undefined, payload: { message: 'Guten Morgen,\n\tbis später 🙂', '': '', 'Zimmer Nr.': 204 } })
       .expect(201);
     expect(fine.body.payload).toMatchObject({ message: 'Guten Morgen,\n\tbis später 🙂' });
+  });
+
+  it('given a payload guest that is a string or a list, then the 400 says payload.guest must be an object', async () => {
+    for (const guest of ['Nina Koalova', [{ name: 'Olga', email: 'olga@x.org' }]]) {
+      const response = await system.api
+        .post('/api/missions')
+        .send({ ...valid, source: undefined, payload: { guest } })
+        .expect(400);
+      expect(response.body.details).toEqual([{ field: 'payload', problems: [expect.stringMatching(/^payload\.guest must be an object/)] }]);
+    }
   });
 
   it('given a required field left out, then its one problem says it is required, on the create and on every other body', async () => {

@@ -107,6 +107,9 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       { mission: { ...guestRequest, type: 'spa' } },
       // These kept the guest's data in plain: an id that is an e-mail address, a misspelt property, data that is no object.
       { mission: { ...guestRequest, payload: { ...guestRequest.payload, guest: { ...ANNA, id: ANNA.email } } } },
+      // A guest that is no object was taken, its name and address in plain in the mission, under no key.
+      { mission: { ...guestRequest, payload: { ...guestRequest.payload, guest: ANNA.name } } },
+      { mission: { ...repair, type: 'pricing', payload: { guest: [{ name: ANNA.name, email: ANNA.email }] } } },
       { misson: guestRequest },
       [guestRequest],
     ];

@@ -64,6 +64,8 @@ describe('recurring missions: schedules with cron and time zone (four services, 
         /may not hold guest data: payload\.guest\.id, payload\.guest\.name$/,
       ],
       [{ ...valid, template: { ...inspection, subjects: ['guest:4711'] } }, 'template', /may not hold guest data: subjects, description$/],
+      // A guest that is no object was no personal field, so the template held the name in plain.
+      [{ ...valid, template: { ...inspection, payload: { ...inspection.payload, guest: 'Rita' } } }, 'template.payload', /^payload\.guest must be an object/],
       [
         { ...valid, template: { ...inspection, type: 'guest_support', description: 'Ask Ms. Martin about her stay.' } },
         'template',

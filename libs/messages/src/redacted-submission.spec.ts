@@ -42,6 +42,8 @@ describe('redactedSubmission (what a refused or poisoned submission keeps in pla
     ['subjects that are no opaque ids', { missionId, mission: { ...mission, subjects: [EMAIL, NAME] } }],
     ['a misspelt command property', { missionId, misson: mission }],
     ['a misspelt mission property', { missionId, mission: { ...mission, descripton: MESSAGE } }],
+    ['a guest that is a string', { missionId, mission: { ...mission, payload: { room: '204', guest: NAME } } }],
+    ['a guest that is a list', { missionId, mission: { ...mission, type: 'pricing', payload: { guest: [{ name: NAME, email: EMAIL }] } } }],
     ['a payload that is no object', { missionId, mission: { ...mission, payload: `${NAME}, ${PHONE}` } }],
     ['a source that is no object', { missionId, mission: { ...mission, source: EMAIL } }],
     ['a mission that is no object', { missionId, mission: MESSAGE }],

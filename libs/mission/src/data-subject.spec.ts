@@ -1,5 +1,5 @@
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
-import { guestIdProblem, guestSubjectOf, resolveSubjects, withErasuresOf } from './data-subject';
+import { guestIdProblem, guestProblem, guestSubjectOf, resolveSubjects, withErasuresOf } from './data-subject';
 import { decideAssign, decideComplete, decideCreate, decideEraseSubject, decideEvaluate, decideStart } from './decide';
 import { evolveInPlace } from './evolve-in-place';
 import { MissionEvent } from './mission-events';
@@ -51,6 +51,14 @@ describe('data subjects', () => {
     expect(guestSubjectOf({ guest: { id: 'x'.repeat(122) } })).toBe(`guest:${'x'.repeat(122)}`);
     expect(guestIdProblem({ guest: { id: 'A-17' } })).toBeNull();
     expect(guestIdProblem({ guest: { name: 'Anna' } })).toBeNull();
+  });
+
+  it('given a guest that is no object, then guestProblem refuses it: its name or e-mail would be no personal field, kept in plain', () => {
+    for (const guest of ['Nina Koalova', [{ name: 'Olga', email: 'olga@x.org' }], 7]) {
+      expect(guestProblem({ guest })).toMatch(/^payload\.guest must be an object/);
+    }
+    expect(guestProblem({ guest: { id: 'anna@example.com' } })).toMatch(/^payload\.guest\.id must be an opaque id/);
+    for (const payload of [{}, { guest: null }, { guest: { name: 'Anna' } }, 'no object']) expect(guestProblem(payload)).toBeNull();
   });
 
   it('given no guest id, then the mission is its own subject when a personal field holds anything, else there is none', () => {

@@ -30,6 +30,25 @@ export function guestSubjectOf(payload: unknown): string | null {
   return typeof id === 'string' && isSubjectId(id) && isSubjectId(`guest:${id}`) ? `guest:${id}` : null;
 }
 
+/**
+ * Why the payload's `guest` is refused, or null: when given (not null) it must be an object, the
+ * shape PERSONAL_FIELDS names (`payload.guest.name`, `.email`, `.phone`), and its `id` an opaque
+ * id (guestIdProblem). A string or a list there is no personal field: it was stored in plain, shown
+ * to reader keys and never erased. THE rule of every boundary that takes a create (payloadProblem).
+ */
+export function guestProblem(payload: unknown): string | null {
+  if (guestIsNoObject(payload)) {
+    return 'payload.guest must be an object (its name, email, phone and id as fields): a string or a list there would be kept in plain and could not be erased';
+  }
+  return guestIdProblem(payload);
+}
+
+/** Whether the payload gives a `guest` (not null) that is no object: guestProblem refuses it. */
+export function guestIsNoObject(payload: unknown): boolean {
+  const guest = isPlainObject(payload) ? payload.guest : undefined;
+  return guest !== undefined && guest !== null && !isPlainObject(guest);
+}
+
 /** Why `payload.guest.id` names no data subject although it is given, or null when it names one or is not given. */
 export function guestIdProblem(payload: unknown): string | null {
   if (!namesGuestId(payload) || guestSubjectOf(payload) !== null) return null;

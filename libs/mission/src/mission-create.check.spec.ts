@@ -78,6 +78,9 @@ const strangeValue = fc.oneof(
   fc.constant({ guest: { id: '-' } }),
   fc.constant({ guest: { id: '_x' } }),
   fc.constant({ guest: { id: true } }),
+  fc.constant({ guest: 'Nina Koalova', message: 'm' }),
+  fc.constant({ guest: [{ name: 'Olga', email: 'olga@x.org' }] }),
+  fc.constant({ guest: null }),
   fc.constant(Array.from({ length: 11 }, (_, i) => `guest:${i}`)),
   fc.constantFrom('guest_support', 'pricing', 'low', 'critical', 'german', 'odoo'),
   fc.string({ maxLength: 8 }),
@@ -146,6 +149,16 @@ describe('checkMissionCreate', () => {
       expect(compiledVerdict(body).payload).toEqual([expect.stringMatching(/payload\.guest\.id must be an opaque id.*not an e-mail address/)]);
     }
     for (const id of [4711, 'odoo-partner-9']) expect(compiledVerdict({ ...valid, payload: { guest: { id } } })).toEqual({});
+  });
+
+  it('given a guest that is a string, a list or another value that is no object, then the payload is refused as class-validator refuses it, naming payload.guest', () => {
+    // They were kept in plain: PERSONAL_FIELDS names payload.guest.name, .email and .phone, which only an object has.
+    for (const guest of ['Nina Koalova', [{ name: 'Olga', email: 'olga@x.org' }], 4711, true]) {
+      const body = { ...valid, payload: { room: '204', guest } };
+      expect(compiledVerdict(body)).toEqual(classValidatorVerdict(body));
+      expect(compiledVerdict(body).payload).toEqual([expect.stringMatching(/^payload\.guest must be an object/)]);
+    }
+    for (const guest of [null, {}, { name: 'Nina' }]) expect(compiledVerdict({ ...valid, payload: { guest } })).toEqual({});
   });
 
   it('given a deadline before notBefore, then it is refused as class-validator refuses it; at or after it, taken', () => {

@@ -109,7 +109,7 @@ export class MissionCreateDto {
     description:
       `Free-form input for the agent: a JSON object, at most ${PAYLOAD_LIMITS.maxDepth} levels deep and ${PAYLOAD_LIMITS.maxKeys} keys in all, ` +
       'no __proto__/constructor/prototype keys. Its strings follow the rule of description (tab and line feed allowed), its keys that of title ' +
-      '(one line, may be empty). Scoring reads vip (or guest.vip), revenueAtStake (EUR) and safetyIssue.',
+      '(one line, may be empty). guest, when given, is an object (name, email, phone, id). Scoring reads vip (or guest.vip), revenueAtStake (EUR) and safetyIssue.',
     example: { room: '204', guest: { vip: true } },
   })
   @IsObject()

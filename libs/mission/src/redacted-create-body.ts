@@ -1,4 +1,4 @@
-import { guestSubjectOf, isSubjectId, namesGuestId } from './data-subject';
+import { guestIsNoObject, guestSubjectOf, isSubjectId, namesGuestId } from './data-subject';
 import { isPlainObject } from './field-problems';
 import { MISSION_CREATE_FIELDS } from './mission-create.check';
 import { PathValue, PERSONAL_FIELDS, REDACTED_MARKER, valueAt, withValues } from './personal-fields';
@@ -11,7 +11,7 @@ const ANY_PERSONAL_INPUT = [...new Set(Object.values(PERSONAL_FIELDS).flatMap((f
  * plain (a refused or poisoned submission, which never got a subject's key): every field any type
  * declares personal reads REDACTED_MARKER, and so does whatever the body holds where a valid one
  * holds no personal data: a property it does not declare (a misspelt `descripton`), a payload or
- * source that is no object, a subject or guest id that is no opaque id (an e-mail address is refused
+ * source that is no object, a payload `guest` that is no object (a name, a list of guests), a subject or guest id that is no opaque id (an e-mail address is refused
  * as one, and would stay). What is kept is what a stored mission keeps in plain: type, title,
  * routing fields, ids and the payload's other fields.
  */
@@ -34,5 +34,6 @@ export function redactedCreateBody(body: unknown): unknown {
     return value !== undefined && value !== null && value !== '';
   }).map((path) => ({ path, value: REDACTED_MARKER }));
   if (namesGuestId(kept.payload) && guestSubjectOf(kept.payload) === null) redacted.push({ path: 'payload.guest.id', value: REDACTED_MARKER });
+  if (guestIsNoObject(kept.payload)) redacted.push({ path: 'payload.guest', value: REDACTED_MARKER });
   return withValues(kept, redacted);
 }

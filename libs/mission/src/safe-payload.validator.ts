@@ -1,6 +1,6 @@
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 import { escapeUnclean, MULTI_LINE, OBJECT_KEY, textProblem } from './clean-text.validator';
-import { guestIdProblem } from './data-subject';
+import { guestProblem } from './data-subject';
 import { ForbiddenJsonKeyError } from './forbidden-json-key-error';
 
 /** Keys that, copied into an object, can reach its prototype. */
@@ -33,14 +33,14 @@ export interface PayloadLimits {
 
 /**
  * Why a payload is refused, or null when it is fine. Pure, so the HTTP and stream boundaries agree.
- * A `guest.id` must be an opaque id or a safe integer (it names the guest's data subject,
+ * A `guest` must be an object (guestProblem), and its `id` must be an opaque id or a safe integer (it names the guest's data subject,
  * `guest:<id>`, and is stored in plain): an e-mail address there was kept in plain and never
  * erased, and a rounded number merged two guests into one subject.
  * Its strings and keys follow the clean-text rule (the description's for values, tab and line feed
  * allowed; one line for keys): webhook receivers, the ERP and agents' tools get them as they are.
  */
 export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
-  return shapeProblem(value, limits, 'payload', true) ?? guestIdProblem(value);
+  return shapeProblem(value, limits, 'payload', true) ?? guestProblem(value);
 }
 
 /**
