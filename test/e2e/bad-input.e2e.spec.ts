@@ -515,6 +515,28 @@ describe('bad input (four services, real Redis)', () => {
     expect(named.body.details).toEqual([{ field: 'reason', problems: [expect.stringContaining('must not hold an e-mail address')] }]);
   });
 
+  // Each is kept in plain in its event, as the erasure's reason is: an address there was never erased.
+  it('given a cancel or requeue reason, a review note or feedback, or an agent status reason holding an e-mail address, then it is a 400 naming the field', async () => {
+    const address = 'guest anna@example.com asked';
+    const refused = [
+      ['post', `/api/missions/${terminalMissionId}/cancel`, { reason: address }, 'reason'],
+      ['post', '/api/dlq/requeue', { all: true, reason: address }, 'reason'],
+      ['post', `/api/missions/${terminalMissionId}/approve`, { note: address }, 'note'],
+      ['post', `/api/missions/${terminalMissionId}/reject`, { feedback: address }, 'feedback'],
+      ['patch', '/api/agents/agent-lena', { status: 'paused', reason: address }, 'reason'],
+    ] as const;
+    for (const [method, path, body, field] of refused) {
+      const response = await system.api[method](path).send(body);
+      expect({ path, status: response.status, details: response.body.details }).toEqual({
+        path,
+        status: 400,
+        details: [
+          { field, problems: [`${field} must not hold an e-mail address (it is kept in plain, also after an erasure): say why, not who the guest is`] },
+        ],
+      });
+    }
+  });
+
   it('given a path parameter that is not valid percent-encoding, then the 400 quotes nothing of it', async () => {
     const response = await system.api.delete('/api/subjects/anna.schmidt%40example.com%').send({ reason: 'Art. 17 request' }).expect(400);
     // It used to say "Failed to decode param 'anna.schmidt%40example.com%'": a guest's address in an error body.

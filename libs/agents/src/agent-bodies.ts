@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsCleanText, MULTI_LINE, Omittable, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsKeptInPlain, MULTI_LINE, Omittable, SINGLE_LINE } from '@app/mission';
 import { AGENT_STATUSES, AgentStatus } from './agent';
 
 /** What an agent's id may be: in POST /api/agents, in a path, and in fixtures/agents.json. */
@@ -89,10 +89,13 @@ export class UpdateAgentBody {
   @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 
-  @ApiPropertyOptional({ description: 'Why the status changes (kept in the AgentStatusChanged event); only with `status`, else a 400' })
+  @ApiPropertyOptional({
+    description: 'Why the status changes (kept in plain in the AgentStatusChanged event, so without an `@`); only with `status`, else a 400',
+  })
   @Omittable()
   @IsString()
   @MaxLength(500)
   @IsCleanText(SINGLE_LINE)
+  @IsKeptInPlain()
   reason?: string;
 }

@@ -1,4 +1,4 @@
-import { ValidateBy, ValidationOptions } from 'class-validator';
+import { Matches, ValidateBy, ValidationOptions } from 'class-validator';
 
 /**
  * The one rule for free text a client sends (titles, descriptions, reasons, names, prompts, ERP
@@ -73,4 +73,16 @@ export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationO
     },
     validationOptions,
   );
+}
+
+/**
+ * No `@`, for free text staff write that is kept in plain for good (a reason in an event, a
+ * reviewer's note or feedback): outside every subject's key, a guest's e-mail address there would
+ * outlive their erasure and be shown to every key. Names cannot be told from other words, so the
+ * docs (README, "Guest data") ask staff to keep those out too.
+ */
+export function IsKeptInPlain(): PropertyDecorator {
+  return Matches(/^[^@]*$/, {
+    message: ({ property }) => `${property} must not hold an e-mail address (it is kept in plain, also after an erasure): say why, not who the guest is`,
+  });
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsIsoTime, IsKeptInPlain, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE } from '@app/mission';
 import { SAYS_WHEN_REQUIRED } from '../http/request-validation.pipe';
 
 /**
@@ -82,12 +82,15 @@ export class RequeueFilterBody {
 
   @ApiPropertyOptional({
     maxLength: 500,
-    description: 'Why; recorded in each MissionRequeued event. One line of text (no control characters or bidi overrides). Defaults to "bulk requeue".',
+    description:
+      'Why; recorded in each MissionRequeued event, in plain, so it must not name the guest. One line of text (no control characters or bidi overrides), ' +
+      'without an `@`. Defaults to "bulk requeue".',
     example: 'LLM provider outage is over',
   })
   @Omittable()
   @IsString()
   @MaxLength(500)
   @IsCleanText(SINGLE_LINE)
+  @IsKeptInPlain()
   reason?: string;
 }

@@ -1,18 +1,20 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsObject, IsString, MaxLength } from 'class-validator';
-import { IsCleanText, IsSafePayload, Omittable, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsKeptInPlain, IsSafePayload, Omittable, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
 import { ReviewedAttempt } from './reviewed-attempt.decorator';
 
 export class ApproveMissionBody {
   @ApiPropertyOptional({
     maxLength: 500,
-    description: "The reviewer's note, recorded in the MissionApproved event. One line of text (no control characters or bidi overrides).",
+    description:
+      "The reviewer's note, recorded in the MissionApproved event, in plain, so it must not name the guest. One line of text (no control characters or bidi overrides), without an `@`.",
     example: 'Offered 13:00 instead of 14:00: the room is booked from 15:00.',
   })
   @Omittable()
   @IsString()
   @MaxLength(500)
   @IsCleanText(SINGLE_LINE)
+  @IsKeptInPlain()
   note?: string;
 
   @ApiPropertyOptional({
