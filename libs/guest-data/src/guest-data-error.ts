@@ -27,18 +27,19 @@ export const MASTER_KEY_REMEDY = 'set DATA_KEY_SECRET/DATA_KEY_FILE to it, or li
 
 /**
  * A stored data key wrapped under a master key this process is not configured with: the process is
- * misconfigured, so the ids are kept apart from the message for whoever answers a client (the
- * message names the subject, which the answer does not need).
+ * misconfigured, so the ids are kept apart from the message for whoever answers a client. The
+ * message names the key ids and the variable to set, never the subject: a service stores it as a
+ * failed attempt's error (`lastError`), which the dead-letter list, the mission and the
+ * `mission.finished` webhook bodies carry outside.
  */
 export class WrongMasterKeyError extends GuestDataError {
   constructor(
-    subject: string,
     /** The id of the master key the stored data key is wrapped under. */
     readonly required: string,
     /** The ids of the master keys this process has, the current first. */
     readonly configured: readonly string[],
-    /** What is wrapped, when not a subject's data key (a webhook signing secret). */
-    what = `the data key of subject ${subject}`,
+    /** What is wrapped, when not a subject's data key (a webhook signing secret, named by its webhook). */
+    what = "a data subject's data key",
   ) {
     super(
       GuestDataErrorCode.WrongMasterKey,

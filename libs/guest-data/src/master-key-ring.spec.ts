@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY } from './guest-data-error';
 import { masterKeyFromSecret, MasterKeyRing } from './master-key-ring';
 import { LOCAL_DATA_KEY_FILE, loadMasterKeys } from './master-key-source';
 
@@ -24,17 +24,19 @@ describe('master keys', () => {
     expect(ring.unwrap('guest:anna', 'k1', wrapped).equals(dataKey)).toBe(true);
   });
 
-  it('given a key wrapped under another master key, when unwrapped, then a clear wrong-master-key error naming both ids', () => {
-    const wrapped = MasterKeyRing.fromSecrets(secret()).wrap('guest:anna', 'k1', randomBytes(32));
+  it('given a key wrapped under another master key, when unwrapped, then a clear wrong-master-key error naming both ids and the variable, never the subject', () => {
+    const wrapped = MasterKeyRing.fromSecrets(secret()).wrap('guest:tara-16', 'k1', randomBytes(32));
     const other = MasterKeyRing.fromSecrets(secret());
     try {
-      other.unwrap('guest:anna', 'k1', wrapped);
+      other.unwrap('guest:tara-16', 'k1', wrapped);
       throw new Error('expected an error');
     } catch (error) {
       expect(error).toBeInstanceOf(GuestDataError);
       expect((error as GuestDataError).code).toBe(GuestDataErrorCode.WrongMasterKey);
-      expect((error as GuestDataError).message).toContain(wrapped.mk);
-      expect((error as GuestDataError).message).toContain(other.current.id);
+      // The executor stores it as the attempt's error, which the DLQ, the mission and webhook bodies carry outside.
+      expect((error as GuestDataError).message).toBe(
+        `a data subject's data key is wrapped under master key ${wrapped.mk}, which is not configured (configured: ${other.current.id}); ${MASTER_KEY_REMEDY}`,
+      );
     }
   });
 

@@ -86,7 +86,7 @@ export class MasterKeyRing {
 
   unwrap(subject: string, kid: string, stored: WrappedDataKey): Buffer {
     const master = this.byId.get(stored.mk);
-    if (!master) throw new WrongMasterKeyError(subject, stored.mk, this.ids);
+    if (!master) throw new WrongMasterKeyError(stored.mk, this.ids);
     const raw = Buffer.from(stored.wrapped, 'base64url');
     if (raw.length !== IV_BYTES + 32 + TAG_BYTES) {
       throw new GuestDataError(
@@ -114,7 +114,7 @@ export class MasterKeyRing {
   open(purpose: string, owner: string, stored: SealedSecret): Buffer {
     const what = `the ${purpose} of ${owner}`;
     const master = this.byId.get(stored.mk);
-    if (!master) throw new WrongMasterKeyError(owner, stored.mk, this.ids, what);
+    if (!master) throw new WrongMasterKeyError(stored.mk, this.ids, what);
     const raw = Buffer.from(stored.sealed, 'base64url');
     if (raw.length <= IV_BYTES + TAG_BYTES) throw new GuestDataError(GuestDataErrorCode.UnknownFormat, `${what} has ${raw.length} bytes, too few to be sealed`);
     return decrypt(master.key, sealAad(purpose, owner), raw, `${what} (master key ${stored.mk})`);
