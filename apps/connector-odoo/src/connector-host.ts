@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
@@ -104,10 +105,9 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         this.logger.warn({ err: error, failures }, 'polling Odoo failed; backing off');
       }
       const wait = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        this.pause.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      // timers/promises drops its abort listener when the wait ends: one added per wait and left on the
+      // signal piled up a listener per poll (MaxListenersExceededWarning after ten).
+      await sleep(wait, undefined, { signal: this.pause.signal }).catch(() => undefined);
     }
   }
 }
