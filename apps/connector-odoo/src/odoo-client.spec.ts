@@ -58,6 +58,37 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('given a server at ODOO_URL that answers JSON but not JSON-RPC, then each call fails as unavailable naming the status and ODOO_URL, not the credentials', async () => {
+    for (const body of ['null', '"hello"', '42', '[]', '{"jsonrpc":"2.0"}']) {
+      odoo.foreignReply = { status: 200, body };
+      const error = await client()
+        .executeKw('helpdesk.ticket', 'search_read', [[]])
+        .catch((e: unknown) => e);
+      // `null` threw a TypeError; the others read as a refused login, sending the operator to the API key.
+      expect(error).toBeInstanceOf(OdooUnavailableError);
+      expect((error as Error).message).toMatch(/^Odoo answered common\.authenticate with HTTP 200 and .*not a JSON-RPC reply.*check ODOO_URL/);
+    }
+  });
+
+  it('given a result that is neither a uid nor false from authenticate, then the login fails as unavailable, and false alone as a refused login', async () => {
+    odoo.foreignReply = { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":null}' };
+    const error = await client()
+      .authenticate()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OdooUnavailableError);
+    expect((error as Error).message).toBe('Odoo answered common.authenticate with JSON null, neither a user id nor false (a refused login): check ODOO_URL');
+    odoo.foreignReply = { status: 200, body: '{"jsonrpc":"2.0","id":1,"result":false}' };
+    await expect(client().authenticate()).rejects.toMatchObject({ name: 'OdooRpcError', exception: 'AccessDenied' });
+  });
+
+  it('given a 5xx whose body is a JSON-RPC result, then the call fails as unavailable naming the status', async () => {
+    odoo.foreignReply = { status: 502, body: '{"jsonrpc":"2.0","id":1,"result":7}' };
+    // The status was never read: a proxy's 502 with a JSON body passed for Odoo's answer.
+    await expect(client().authenticate()).rejects.toThrow(
+      new OdooUnavailableError("Odoo answered common.authenticate with HTTP 502, not Odoo's 200: check ODOO_URL, and that Odoo is up"),
+    );
+  });
+
   it("given Odoo Online's version names, then saas~NN and saas~NN.M read as major NN", async () => {
     odoo.majorVersion = 18;
     odoo.saasMinor = 1;

@@ -54,8 +54,11 @@ export class OdooClient {
     if (this.uid !== undefined) return this.uid;
     const { db, login, apiKey } = this.connection;
     const uid = await this.call('common', 'authenticate', [db, login, apiKey, {}]);
-    if (typeof uid !== 'number' || uid <= 0)
-      throw new OdooRpcError(`Odoo refused the login ${login} on database ${db} (wrong login or API key)`, 'AccessDenied');
+    // Odoo answers a refused login with `false`; anything else that is no uid came from something
+    // else at ODOO_URL, and sending the operator to check the key would hide the wrong URL.
+    if (uid === false) throw new OdooRpcError(`Odoo refused the login ${login} on database ${db} (wrong login or API key)`, 'AccessDenied');
+    if (typeof uid !== 'number' || !Number.isSafeInteger(uid) || uid <= 0)
+      throw new OdooUnavailableError(`Odoo answered common.authenticate with ${kindOf(uid)}, neither a user id nor false (a refused login): check ODOO_URL`);
     this.uid = uid;
     return uid;
   }
@@ -100,18 +103,32 @@ export class OdooClient {
       throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${error instanceof Error ? error.message : String(error)}`);
     }
     const text = await response.text().catch(() => '');
-    let reply: JsonRpcReply;
+    const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
+    // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.
+    if (!response.ok) throw new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL, and that Odoo is up`);
+    let parsed: unknown;
     try {
-      reply = JSON.parse(text) as JsonRpcReply;
+      parsed = JSON.parse(text);
     } catch {
-      throw new OdooUnavailableError(`Odoo answered ${service}.${method} with HTTP ${response.status} and no JSON-RPC body`);
+      throw new OdooUnavailableError(`${answered} and no JSON-RPC body: check ODOO_URL`);
     }
+    if (typeof parsed !== 'object' || parsed === null || !('result' in parsed || 'error' in parsed))
+      throw new OdooUnavailableError(`${answered} and ${kindOf(parsed)}, not a JSON-RPC reply (no result or error): check ODOO_URL`);
+    const reply = parsed as JsonRpcReply;
     if (reply.error) {
       const exception = reply.error.data?.name ?? 'unknown';
       throw new OdooRpcError(`Odoo ${service}.${method} failed: ${reply.error.data?.message ?? reply.error.message ?? 'error'} (${exception})`, exception);
     }
     return reply.result;
   }
+}
+
+/** What kind of JSON value came back, for an error that names it without repeating what a foreign server sent. */
+function kindOf(value: unknown): string {
+  if (value === null) return 'JSON null';
+  if (Array.isArray(value)) return 'a JSON array';
+  if (typeof value === 'object') return 'a JSON object';
+  return `a JSON ${typeof value}`;
 }
 
 /** Odoo's answer for a record that no longer exists (deleted, or merged into another): no retry can post to it. */

@@ -52,6 +52,8 @@ export class FakeOdooServer {
   saasMinor: number | null = null;
   /** 'down': every request is answered 503; 'hang': never answered. */
   outage: 'down' | 'hang' | null = null;
+  /** Answers every request with this status and body instead of Odoo's, as a server that is no Odoo would (a wrong ODOO_URL). */
+  foreignReply: { status: number; body: string } | null = null;
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
   /**
@@ -74,6 +76,7 @@ export class FakeOdooServer {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         if (this.outage === 'hang') return;
+        if (this.foreignReply) return void response.writeHead(this.foreignReply.status, { 'content-type': 'application/json' }).end(this.foreignReply.body);
         if (this.outage === 'down' || request.url !== `${this.basePath}/jsonrpc`) return void response.writeHead(this.outage ? 503 : 404).end('unavailable');
         const { id, params } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
           id: number;
