@@ -73,6 +73,39 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(await second.poll()).toBeNull();
   });
 
+  it('given an Odoo that answers search_read outside the domain, when a round reads the rules, then the rule fails with an error naming its model, and the round ends', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Late check-out for 118', team_id: [3, 'Front Desk'] });
+    odoo.create('maintenance.request', { name: 'AC broken in 204', description: 'Warm air.' });
+    odoo.ignoresDomains = true;
+
+    const error = await pollerOf()
+      .poll()
+      .catch((thrown: unknown) => thrown);
+
+    // The cursor went back and forth between `<second>|0` and `<second>|<id>` without end: the round never ended.
+    expect(String(error)).toMatch(/^Error: Odoo's search_read on helpdesk\.ticket answered records outside the domain/);
+    expect(odoo.calls.filter((call) => call.endsWith('.search_read')).length).toBeLessThan(20);
+    // The cursor stays at the record taken in: the next round does not go back before it.
+    expect(await redis.hget(keys.cursors, 'guest-tickets')).toMatch(new RegExp(`\\|${ticket.id}$`));
+  }, 10_000);
+
+  it('given an Odoo that answers search_read outside the domain with a full page, when a round reads again before the cursor, then that too ends with the error', async () => {
+    for (let i = 0; i < 100; i++) odoo.create('helpdesk.ticket', { name: `Towels for ${100 + i}`, team_id: [3, 'Front Desk'] });
+    odoo.ignoresDomains = true;
+    const poller = pollerOf();
+    await poller.poll().catch(() => undefined);
+    await redis.del(keys.pollLock);
+    const before = odoo.calls.length;
+
+    // The look-back read the same page after the same id without end.
+    const error = await poller.poll().catch((thrown: unknown) => thrown);
+
+    expect(String(error)).toMatch(
+      /^Error: Odoo's search_read on helpdesk\.ticket answered records outside the domain asked for: the rule's reading would go from id 100 to id 100,/,
+    );
+    expect(odoo.calls.length - before).toBeLessThan(20);
+  }, 10_000);
+
   it('given a round whose lock another instance holds meanwhile, then it stops at its next step', async () => {
     const poller = pollerOf();
     odoo.create('maintenance.request', { name: 'AC broken in 204', description: 'Warm air.', priority: '1' });

@@ -182,22 +182,35 @@ export class OdooPoller {
       if (!cursor) {
         const next = await this.firstSecond(rule, []);
         if (next === null) return submitted;
-        await this.redis.hset(this.keys.cursors, rule.name, `${next}|0`);
+        await this.moveCursor(rule, cursor, `${next}|0`);
         continue;
       }
       const second = cursorSecond(cursor);
-      const lastId = Number(cursor.slice(cursor.lastIndexOf('|') + 1));
+      const lastId = cursorId(cursor);
       const following = shiftedSecond(second, 1_000);
       const records = await this.read(rule, ['&', '&', ['write_date', '>=', second], ['write_date', '<', following], ['id', '>', lastId]], 'id asc');
+      let reached = cursor;
       if (records.length > 0) {
         submitted += await this.takeIn(rule, records);
-        await this.redis.hset(this.keys.cursors, rule.name, `${second}|${records[records.length - 1].id}`);
+        reached = `${second}|${records[records.length - 1].id}`;
+        await this.moveCursor(rule, cursor, reached);
         if (records.length === PAGE) continue;
       }
       const next = await this.firstSecond(rule, [['write_date', '>=', following]]);
       if (next === null) return submitted;
-      await this.redis.hset(this.keys.cursors, rule.name, `${next}|0`);
+      await this.moveCursor(rule, reached, `${next}|0`);
     }
+  }
+
+  /**
+   * Stores the rule's cursor, which must move strictly forward: only that ends a round. An Odoo (or a
+   * proxy) that answers outside the domain sent it back and forth between two places, ~200 calls a
+   * second without a log line; the rule fails instead, named in the status, readiness and log like any
+   * rule that fails, and the cursor stays where it was.
+   */
+  private async moveCursor(rule: OdooMappingRule, current: string, next: string): Promise<void> {
+    if (current && !cursorAfter(next, current)) throw outsideTheDomain(rule, current, next);
+    await this.redis.hset(this.keys.cursors, rule.name, next);
   }
 
   /**
@@ -224,7 +237,10 @@ export class OdooPoller {
       const candidates = records.filter((_, i) => setAside[i] === null);
       if (candidates.length > 0) submitted += await this.takeIn(rule, candidates);
       if (records.length < PAGE) return submitted;
-      afterId = records[records.length - 1].id;
+      // As the cursor (moveCursor): a page that does not end past the last one would be read again without end.
+      const lastId = records[records.length - 1].id;
+      if (lastId <= afterId) throw outsideTheDomain(rule, `id ${afterId}`, `id ${lastId}`);
+      afterId = lastId;
     }
   }
 
@@ -279,6 +295,17 @@ function cursorSecond(cursor: string): string {
   return cursor.slice(0, cursor.lastIndexOf('|'));
 }
 
+/** Whether cursor `a` is after cursor `b`: a later second, or the same second and a higher id. Seconds in one format compare as text. */
+function cursorAfter(a: string, b: string): boolean {
+  const [secondA, secondB] = [cursorSecond(a), cursorSecond(b)];
+  return secondA > secondB || (secondA === secondB && cursorId(a) > cursorId(b));
+}
+
+/** The last id taken in that a cursor (`<second>|<last id>`) names. */
+function cursorId(cursor: string): number {
+  return Number(cursor.slice(cursor.lastIndexOf('|') + 1));
+}
+
 /** `second` (Odoo's UTC datetime text) moved by `ms`, in the same format. */
 function shiftedSecond(second: string, ms: number): string {
   return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + ms).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
@@ -294,6 +321,13 @@ class PollLockLostError extends Error {
     super('the poll lock passed to another instance during the round');
     this.name = 'PollLockLostError';
   }
+}
+
+/** A rule's reading that would not move forward: Odoo (or a proxy before it) answered outside the domain. */
+function outsideTheDomain(rule: OdooMappingRule, from: string, to: string): Error {
+  return new Error(
+    `Odoo's search_read on ${rule.model} answered records outside the domain asked for: the rule's reading would go from ${from} to ${to}, not forward; this rule stops for this round`,
+  );
 }
 
 function describe(error: unknown): string {

@@ -54,6 +54,8 @@ export class FakeOdooServer {
   outage: 'down' | 'hang' | null = null;
   /** Answers every request with this status and body instead of Odoo's, as a server that is no Odoo would (a wrong ODOO_URL). */
   foreignReply: { status: number; body: string } | null = null;
+  /** Answers search_read with the model's records whatever the domain, as a server that drops it would. */
+  ignoresDomains = false;
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
   /**
@@ -245,7 +247,7 @@ export class FakeOdooServer {
   }
 
   private search(table: OdooRecord[], domain: Domain, kwargs: Record<string, unknown>): Record<string, unknown>[] {
-    let found = table.filter((record) => this.matches(record, domain ?? []));
+    let found = table.filter((record) => this.ignoresDomains || this.matches(record, domain ?? []));
     const order = typeof kwargs.order === 'string' ? kwargs.order : 'id';
     const keys = order.split(',').map((part) => part.trim().split(/\s+/) as [string, string?]);
     found = [...found].sort((a, b) => {
