@@ -93,9 +93,21 @@ describe('the Odoo mapping file and what records become', () => {
     expect(resolveSubjects(mission, 'm-9')).toEqual([]);
   });
 
-  it('given empty or odd fields, then the mission is still one the intake accepts', () => {
-    const mission = missionOf(mapping, rule('maintenance-requests'), { id: 7, name: false, description: false, priority: false, equipment_id: false });
-    expect(mission).toMatchObject({ title: 'maintenance.request #7', description: 'maintenance.request #7', priority: 'normal' });
+  it('given a record with no visible title, then its mission has none either, and is refused for it, whatever the description', () => {
+    const refusal = (record: Record<string, unknown>, name = 'guest-tickets') => {
+      const checked = validateSubmitMission({ mission: missionOf(mapping, rule(name), { id: 4, priority: '1', ...record }) });
+      return checked.ok ? null : checked.problems.join('; ');
+    };
+    // It was taken in as `helpdesk.ticket #4`, with that as its description too: a mission with nothing to act on.
+    expect(refusal({ name: '   ', description: '', partner_id: [9, 'Anna Schmidt'] })).toMatch(/title/);
+    expect(refusal({ name: false, description: false }, 'maintenance-requests')).toMatch(/title/);
+    expect(refusal({ name: ' \u200b ', description: '<p>More towels</p>' })).toMatch(/title/);
+    expect(refusal({ name: 'Towels', description: '' })).toBeNull();
+  });
+
+  it('given odd fields, then the mission is still one the intake accepts', () => {
+    const mission = missionOf(mapping, rule('maintenance-requests'), { id: 7, name: 'Lamp', description: false, priority: false, equipment_id: false });
+    expect(mission).toMatchObject({ title: 'Lamp', description: 'Lamp', priority: 'normal' });
     const odd = missionOf(mapping, rule('maintenance-requests'), { id: 8, name: 'AC\u0007 broken\u202e', description: 'x'.repeat(20_000), priority: '0' });
     expect(odd.title).toBe('AC  broken');
     expect(validateSubmitMission({ mission: odd }).ok).toBe(true);

@@ -151,9 +151,11 @@ export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: R
   const named = `${rule.model} #${record.id}`;
   const recordTitle = cut(clean(String(plain(record[rule.title]) ?? '').trim(), false).trim(), 200);
   const body = clean(htmlToText(String(plain(record[rule.description]) ?? '')), true);
-  // A title with nothing visible holds no guest data: it stays, for the intake's rule to refuse as before.
+  // A title with nothing visible (empty, spaces, invisible characters) holds no guest data: it stays,
+  // for the intake's rule to refuse, as the README promises. Falling back to `<model> #<id>` for an
+  // empty one took in a record with nothing to act on (blank title, empty description) as a mission.
   const titleIsMoved = (rule.personalTitle ?? Boolean(rule.partner)) && textProblem(recordTitle, SINGLE_LINE) === null;
-  const title = titleIsMoved ? named : recordTitle || named;
+  const title = titleIsMoved ? named : recordTitle;
   const description = cut(titleIsMoved ? [recordTitle, body].filter(Boolean).join('\n\n') : body, 10_000) || title;
   const payload: Record<string, unknown> = { odoo: { model: rule.model, recordId: record.id, rule: rule.name } };
   const partnerField = rule.partner ? record[rule.partner] : null;
