@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
@@ -83,6 +84,23 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('helpdesk.ticket', first.id)).toHaveLength(1);
     expect(odoo.messagesOf('helpdesk.ticket', second.id)).toHaveLength(1);
     expect((await redis.hkeys(keys.posted)).sort()).toEqual(['m-1', 'm-2']);
+  });
+
+  it('given Odoo refusing a post, when the write-back fails, then a warning names the mission, the record and the error, not the body', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 104' });
+    await dueWriteBack('m-1', ticket.id);
+    odoo.denied.add('helpdesk.ticket');
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+
+    await expect(instance().runOnce()).resolves.toBe(0);
+
+    // Only counted before: the operator saw failures grow with no line saying which, or why.
+    const lines = warn.mock.calls.map(([message]) => String(message));
+    warn.mockRestore();
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^write-back of mission m-1 to helpdesk\\.ticket ${ticket.id} failed \\(attempt 1\\).*AccessError`)),
+    ]);
+    expect(lines[0]).not.toContain('BRAIN: mission succeeded');
   });
 
   it.each([

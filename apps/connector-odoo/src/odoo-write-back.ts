@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
@@ -55,6 +56,8 @@ export interface WriteBackOptions {
 }
 
 const MAX_BACKOFF_MS = 300_000;
+
+const logger = new Logger('OdooWriteBack');
 
 /** Write-backs one runOnce makes at most, one claimed after the other. */
 const RUN_LIMIT = 10;
@@ -178,6 +181,7 @@ export class OdooWriteBack {
         if ((await this.runOnce()) === 0) await sleep(this.options.pollMs ?? 500, undefined, { signal: this.pause.signal }).catch(() => undefined);
       } catch (error) {
         this.options.onFailure?.('', error);
+        logger.warn(`reading the write-backs due failed, trying again in a second: ${error instanceof Error ? error.message : String(error)}`);
         await sleep(1_000, undefined, { signal: this.pause.signal }).catch(() => undefined);
       }
     }
@@ -240,7 +244,7 @@ export class OdooWriteBack {
       }
       annotateSpan('brain.odoo.outcome', 'failed');
       markSpanFailed(error);
-      await this.recordFailure(missionId, error);
+      await this.recordFailure(missionId, error, target);
       return false;
     }
   }
@@ -257,7 +261,7 @@ export class OdooWriteBack {
     );
   }
 
-  private async recordFailure(missionId: string, error: unknown): Promise<void> {
+  private async recordFailure(missionId: string, error: unknown, target: { model: string; recordId: number } | undefined): Promise<void> {
     this.options.onFailure?.(missionId, error);
     const now = this.clock();
     const before = JSON.parse((await this.redis.hget(this.keys.failures, missionId)) ?? 'null') as { attempts: number; failingSince: number } | null;
@@ -266,6 +270,11 @@ export class OdooWriteBack {
     const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, missionId);
     const at = step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS;
     const lastError = error instanceof Error ? error.message : String(error);
+    // Only ever counted before, so an operator saw the failures grow with nothing in the log to say
+    // why. Odoo's error, as listed at /connector/write-backs: never the body, which holds guest data.
+    logger.warn(
+      `write-back of mission ${missionId} to ${target ? `${target.model} ${target.recordId}` : 'its Odoo record'} failed (attempt ${attempts}), tried again at ${new Date(at).toISOString()}: ${lastError}`,
+    );
     await this.redis
       .multi()
       .hset(this.keys.failures, missionId, JSON.stringify({ attempts, lastError, failingSince: before?.failingSince ?? now }))
