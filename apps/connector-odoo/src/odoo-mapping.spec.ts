@@ -69,6 +69,19 @@ describe('the Odoo mapping file and what records become', () => {
     }
   });
 
+  it('given payload keys the connector sets itself, then the mapping file is refused naming each', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'odoo-mapping-')), 'mapping.json');
+    try {
+      // `odoo` overwrote the record's source, so the write-back found no rule and stageOnSuccess stopped; `guest` took a raw e-mail.
+      writeFileSync(file, JSON.stringify({ ...mapping, rules: [{ ...rule('guest-tickets'), payload: { odoo: 'name', guest: 'partner_email' } }] }));
+      expect(() => loadOdooMapping(file)).toThrow(ConfigError);
+      expect(() => loadOdooMapping(file)).toThrow(/rule guest-tickets: payload key "odoo" is reserved: .*write-back/);
+      expect(() => loadOdooMapping(file)).toThrow(/rule guest-tickets: payload key "guest" is reserved: .*"partner"/);
+    } finally {
+      rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
   it('given two tickets of one partner, then both name the same guest, so one erasure covers them; a partner without an id names none', () => {
     const ticket = (id: number, partner: unknown) =>
       missionOf(mapping, rule('guest-tickets'), { id, name: 'Towels', description: 'More towels', priority: '1', partner_id: partner });

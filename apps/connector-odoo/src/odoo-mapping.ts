@@ -68,6 +68,16 @@ export function loadOdooMapping(file?: string): OdooMapping {
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isName = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
+/**
+ * Payload keys missionOf sets itself. Mapped, a field overwrote them: `odoo` is how the write-back
+ * finds the record's rule (its stageOnSuccess silently stopped), and `guest` would carry a raw field
+ * (an e-mail) where the guest's name and data-subject id belong.
+ */
+const RESERVED_PAYLOAD_KEYS: Readonly<Record<string, string>> = {
+  odoo: 'the connector sets it to the record and rule a mission came from, which the write-back reads',
+  guest: 'the connector sets it from the rule\'s "partner" (the guest\'s name and id); name the partner field there',
+};
+
 /** What is wrong with a parsed mapping file: each field the connector reads, checked for its kind. */
 function mappingProblems(document: unknown): string[] {
   if (!isObject(document)) return ['must be a JSON object with "priorities" and "rules"'];
@@ -95,6 +105,9 @@ function mappingProblems(document: unknown): string[] {
     if (rule.personalTitle !== undefined && typeof rule.personalTitle !== 'boolean') problems.push(`${label}: personalTitle must be true or false`);
     if (!isObject(rule.payload) || !Object.values(rule.payload).every(isName))
       problems.push(`${label}: payload must be an object from payload key to Odoo field ({} for none)`);
+    else
+      for (const [key, why] of Object.entries(RESERVED_PAYLOAD_KEYS))
+        if (Object.hasOwn(rule.payload, key)) problems.push(`${label}: payload key "${key}" is reserved: ${why}`);
     const stage = rule.stageOnSuccess;
     if (stage !== undefined && stage !== null && !(isObject(stage) && isName(stage.field) && ['number', 'string'].includes(typeof stage.value)))
       problems.push(`${label}: stageOnSuccess must be null or {"field": <field>, "value": <number or string>}`);
