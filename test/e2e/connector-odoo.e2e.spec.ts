@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadEnvironment } from '@app/config';
+import { MissionClient } from '@app/mission-client';
 import { FakeOdooServer, redisTarget, waitFor } from '@app/testing';
 import { createConnectorApp } from '../../apps/connector-odoo/src/connector-app';
 import { ConnectorKeys } from '../../apps/connector-odoo/src/connector-keys';
@@ -270,6 +271,38 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
 
     expect(odoo.messagesOf('maintenance.request', target.id).filter((post) => post.body.includes(`brain-mission:${foreign.body.id}`))).toEqual([]);
     expect(await system.redis.hget(keys.sources, foreign.body.id)).toBeNull();
+  });
+
+  it("given an internal service naming Odoo records as sources over the stream, then nothing is posted there, and a record it named still gets the connector's own mission", async () => {
+    await stopConnector();
+    const partner = odoo.create('res.partner', { name: 'Anna Schmidt' });
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Crib for 311', description: 'For tonight.', priority: '0', team_id: [1, 'Front Desk'] });
+    // The stream says nothing of its sender: any service may name any record, as the connector names its own.
+    const internal = new MissionClient(system.redis, system.prefix, system.environment.LOG_PARTITIONS);
+    const job = {
+      type: 'maintenance' as const,
+      title: 'Internal job',
+      description: 'From another service.',
+      priority: 'normal' as const,
+      payload: { room: '311' },
+    };
+    const foreign = await Promise.all([
+      internal.create({ ...job, source: { system: 'odoo', model: 'res.partner', recordId: partner.id } }),
+      internal.create({ ...job, source: { system: 'odoo', model: 'helpdesk.ticket', recordId: ticket.id } }),
+    ]);
+    for (const id of foreign) await system.waitForStatus(id, ['succeeded'], 30_000);
+    await startConnector();
+
+    const own = await waitFor(async () => (await system.redis.hget(keys.submitted, `helpdesk.ticket:${ticket.id}`)) ?? null, {
+      timeoutMs: 20_000,
+      what: "the ticket's mission",
+    });
+    expect(foreign).not.toContain(own);
+    await system.waitForStatus(own, ['succeeded'], 30_000);
+    await waitFor(async () => odoo.messagesOf('helpdesk.ticket', ticket.id).length === 1, { timeoutMs: 30_000, what: "the ticket's own write-back" });
+    expect(odoo.messagesOf('helpdesk.ticket', ticket.id)[0].body).toContain(`brain-mission:${own}`);
+    expect(odoo.messagesOf('res.partner', partner.id)).toEqual([]);
+    expect(await system.redis.hmget(keys.sources, ...foreign)).toEqual([null, null]);
   });
 
   it('given a rule whose model this Odoo lacks, then the rules after it still take their records in, and the status names the failing rule', async () => {

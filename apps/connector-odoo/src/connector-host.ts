@@ -9,6 +9,7 @@ import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { flushTracingAtShutdown } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
+import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
 import { OdooWriteBack } from './odoo-write-back';
@@ -54,9 +55,10 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     private readonly poller: OdooPoller,
     private readonly writeBack: OdooWriteBack,
     private readonly metrics: ConnectorMetrics,
+    identity: OdooMissionIdentity,
     @InjectPinoLogger(ConnectorHost.name) private readonly logger: PinoLogger,
   ) {
-    this.runner = new ProjectionRunner(redis, keys, new OdooWriteBackProjection(connectorKeys), {
+    this.runner = new ProjectionRunner(redis, keys, new OdooWriteBackProjection(connectorKeys, identity), {
       onError: (error) => logger.warn({ err: error }, 'Odoo write-back outbox failed to read or apply a batch; retrying'),
     });
   }

@@ -25,6 +25,7 @@ import { CONNECTOR, ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping, OdooMapping } from './odoo-mapping';
+import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPoller } from './odoo-poller';
 import { OdooRefusals } from './odoo-refusals';
 import { OdooWriteBack } from './odoo-write-back';
@@ -63,6 +64,7 @@ export class ConnectorOdooModule {
           useFactory: () =>
             new OdooClient({ url: env.ODOO_URL, db: env.ODOO_DB, login: env.ODOO_LOGIN, apiKey: env.ODOO_API_KEY, timeoutMs: env.ODOO_TIMEOUT_MS }),
         },
+        { provide: OdooMissionIdentity, useValue: new OdooMissionIdentity(env.ODOO_API_KEY) },
         {
           provide: ConnectorMetrics,
           inject: [MetricsRegistry, REDIS, ConnectorKeys],
@@ -76,7 +78,7 @@ export class ConnectorOdooModule {
         },
         {
           provide: OdooPoller,
-          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, OdooRefusals, ConnectorMetrics, ServiceTracer],
+          inject: [OdooClient, REDIS, ConnectorKeys, MAPPING, OdooRefusals, ConnectorMetrics, OdooMissionIdentity, ServiceTracer],
           useFactory: (
             odoo: OdooClient,
             redis: RedisConnection,
@@ -84,6 +86,7 @@ export class ConnectorOdooModule {
             mapping: OdooMapping,
             refusals: OdooRefusals,
             metrics: ConnectorMetrics,
+            identity: OdooMissionIdentity,
             tracer: ServiceTracer,
           ) =>
             new OdooPoller(
@@ -105,6 +108,7 @@ export class ConnectorOdooModule {
                   );
                 },
               },
+              identity,
               tracer,
             ),
         },

@@ -5,6 +5,7 @@ import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testRedisConnection,
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
+import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
 import { OdooRefusals, recordField } from './odoo-refusals';
@@ -25,15 +26,24 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   const clientOf = () => new OdooClient(odoo.clientConnection(TIMEOUT_MS));
   /** The refusals of an Odoo connector whose agents have `skillSets`. */
   const refusalsOf = (skillSets: string[][] = []) =>
-    new OdooRefusals(clientOf(), redis, keys, logKeys, { exists: async () => false }, { skillSets: async () => skillSets }, 'note');
+    new OdooRefusals(clientOf(), redis, keys, logKeys, { load: async () => null }, { skillSets: async () => skillSets }, 'note');
   const pollerOf = (refusals = refusalsOf(), missions = new MissionClient(redis, logKeys.prefix, 1)) => {
-    return new OdooPoller(clientOf(), missions, redis, keys, loadOdooMapping(), refusals, {
-      pollMs: POLL_MS,
-      timeoutMs: TIMEOUT_MS,
-      maxMissionTextBytes: 32_768,
-      lookbackMs: LOOKBACK_MS,
-      onNoteFailure: () => undefined,
-    });
+    return new OdooPoller(
+      clientOf(),
+      missions,
+      redis,
+      keys,
+      loadOdooMapping(),
+      refusals,
+      {
+        pollMs: POLL_MS,
+        timeoutMs: TIMEOUT_MS,
+        maxMissionTextBytes: 32_768,
+        lookbackMs: LOOKBACK_MS,
+        onNoteFailure: () => undefined,
+      },
+      new OdooMissionIdentity(odoo.apiKey),
+    );
   };
 
   beforeEach(async () => {

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
 import { validateSubmitMission } from '@app/messages';
-import { missionIdFor, missionTextProblem, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { missionTextProblem } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { fieldsOf, missionOf, OdooMapping, OdooMappingRule } from './odoo-mapping';
+import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooRefusals, RefusedRecord, recordField } from './odoo-refusals';
 
@@ -41,8 +42,8 @@ export interface OdooPollerOptions {
  * In: reads each rule's records changed after its cursor (`write_date`, then `id`, so records
  * written in the same second are neither skipped nor read twice), and again those of the last
  * ODOO_LOOKBACK_MS before it (a record committed after later ones, see lookBack), turns each new one into a
- * mission and submits it over the intake stream with its Odoo `source`, which the intake
- * de-duplicates. Records taken in before are skipped (a later edit does not make a second mission).
+ * mission and submits it over the intake stream with its Odoo `source` and the connector's own
+ * idempotency key (OdooMissionIdentity), by which the intake de-duplicates. Records taken in before are skipped (a later edit does not make a second mission).
  * Then it reads what the intake refused since, takes in again what an agent can now take, and
  * tells Odoo of refusals (OdooRefusals).
  * Instances take turns: a round holds a Redis lock from its start, renewed at every step so that
@@ -63,6 +64,7 @@ export class OdooPoller {
     private readonly mapping: OdooMapping,
     private readonly refusals: OdooRefusals,
     private readonly options: OdooPollerOptions,
+    private readonly identity: OdooMissionIdentity,
     private readonly tracer: ServiceTracer = new ServiceTracer(null),
   ) {}
 
@@ -272,15 +274,19 @@ export class OdooPoller {
     });
     const valid = fresh.filter((_, i) => refused[i] === null);
     await this.refusals.setAside(
-      fresh.flatMap(({ record, mission }, i) => {
+      fresh.flatMap(({ record }, i) => {
         const reason = refused[i];
         return reason === null
           ? []
-          : [{ model: rule.model, recordId: record.id, missionId: missionIdFor(SUBMISSION_STREAM_SCOPE, mission, undefined), reason }];
+          : [{ model: rule.model, recordId: record.id, missionId: this.identity.missionIdFor({ model: rule.model, recordId: record.id }), reason }];
       }),
     );
     if (valid.length === 0) return 0;
-    const ids = await this.missions.createMany(valid.map(({ mission }) => mission));
+    // Keyed by the connector's mark: only its own missions are written back (OdooMissionIdentity).
+    const ids = await this.missions.createMany(
+      valid.map(({ mission }) => mission),
+      valid.map(({ record }) => ({ idempotencyKey: this.identity.idempotencyKeyFor({ model: rule.model, recordId: record.id }) })),
+    );
     const sent = new Map(valid.map(({ record }, i) => [recordField({ model: rule.model, recordId: record.id }), ids[i]]));
     if (!(await this.refusals.recordTakenIn(sent, this.lockToken))) throw new PollLockLostError();
     return valid.length;

@@ -1,6 +1,7 @@
 import { KeyLayout } from '@app/event-store';
 import { RejectionCode } from '@app/messages';
-import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { decideCreate, Mission } from '@app/mission';
+import { aCreateInput, deleteKeysByPrefix, FakeOdooServer, MissionHistory, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { OdooRefusals, RefusedRecord } from './odoo-refusals';
@@ -17,11 +18,20 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
   let keys: ConnectorKeys;
   let now: number;
   /** Missions that exist in the store, by id. */
-  let existing: Set<string>;
+  let existing: Map<string, Mission>;
   /** The agents' skill sets, as the registry holds them. */
   let skillSets: string[][];
   const refusalsOf = () =>
-    new OdooRefusals(client, redis, keys, logKeys, { exists: async (id: string) => existing.has(id) }, { skillSets: async () => skillSets }, 'note', () => now);
+    new OdooRefusals(
+      client,
+      redis,
+      keys,
+      logKeys,
+      { load: async (id: string) => existing.get(id) ?? null },
+      { skillSets: async () => skillSets },
+      'note',
+      () => now,
+    );
 
   /** What the intake writes to its rejected stream when it refuses a connector's command for `record`. */
   const rejected = (record: { id: number }, missionId: string, reason = SKILLS, code = RejectionCode.NoAgentHasSkills) =>
@@ -43,6 +53,12 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
       }),
     );
 
+  /** A mission as the store holds it: sent for `record`, or, without one, by a sender naming no Odoo record. */
+  const missionFor = (missionId: string, record?: { id: number }) =>
+    new MissionHistory({ missionId }).append(
+      decideCreate(aCreateInput(record ? { source: { system: 'odoo', model: 'maintenance.request', recordId: record.id } } : {})),
+    );
+
   beforeAll(async () => {
     odoo = await FakeOdooServer.start();
     client = new OdooClient(odoo.clientConnection(2_000));
@@ -52,7 +68,7 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     keys = new ConnectorKeys(logKeys);
     await redis.set(keys.pollLock, LOCK);
     now = Date.parse('2026-12-04T10:00:00Z');
-    existing = new Set();
+    existing = new Map();
     skillSets = [['guest_communication']];
   });
   afterEach(async () => {
@@ -126,12 +142,26 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
   it('given a refusal of a mission that exists (the record sent again with another body), then the record is not set aside', async () => {
     const record = odoo.create('maintenance.request', { name: 'Leaking tap' });
     await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-2');
-    existing.add('mission-2');
+    existing.set('mission-2', missionFor('mission-2', record));
     await rejected(record, 'mission-2', 'this idempotency key (or source record) was used for mission mission-2 with another body');
 
     expect(await refusalsOf().readRejected(LOCK)).toBe(0);
     expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBe('mission-2');
     expect(await refusalsOf().list()).toEqual([]);
+  });
+
+  it("given a refusal because another sender's mission holds the id (it named the id first), then the record is set aside with a note, not taken for its own", async () => {
+    const record = odoo.create('maintenance.request', { name: 'Broken blind' });
+    await redis.hset(keys.submitted, `maintenance.request:${record.id}`, 'mission-13');
+    existing.set('mission-13', missionFor('mission-13'));
+    const reason = 'this idempotency key (or source record) named mission mission-13, and its record expired';
+    await rejected(record, 'mission-13', reason, RejectionCode.Refused);
+
+    expect(await refusalsOf().readRejected(LOCK)).toBe(1);
+    expect(await redis.hget(keys.submitted, `maintenance.request:${record.id}`)).toBeNull();
+    expect(await refusalsOf().list()).toEqual([{ model: 'maintenance.request', recordId: record.id, reason, notePending: true }]);
+    await refusalsOf().postNotes(() => undefined);
+    expect(odoo.messagesOf('maintenance.request', record.id)).toEqual([expect.objectContaining({ body: expect.stringContaining('not taken in') })]);
   });
 
   it('given a note that fails, then it stays pending with the error, holds up no other note, and is posted once when it is due again', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AgentRegistry, skillsServable } from '@app/agents';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { RejectionCode } from '@app/messages';
-import { isMissionType, isPlainObject, requiredSkillsOf } from '@app/mission';
+import { isMissionType, isPlainObject, Mission, requiredSkillsOf } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
@@ -93,7 +93,7 @@ export class OdooRefusals {
     private readonly redis: RedisConnection,
     private readonly keys: ConnectorKeys,
     private readonly logKeys: KeyLayout,
-    private readonly store: Pick<MissionStore, 'exists'>,
+    private readonly store: Pick<MissionStore, 'load'>,
     private readonly agents: Pick<AgentRegistry, 'skillSets'>,
     private readonly postAs: ChatterPostAs,
     private readonly clock: () => number = Date.now,
@@ -136,9 +136,12 @@ export class OdooRefusals {
 
   /**
    * Reads every partition's rejected-submission stream after the connector's cursor, and sets
-   * aside the records of the refused missions it sent. A refusal of a mission that exists (a
-   * record edited between a send and its record of it, sent again: an idempotency conflict) is
-   * no refusal of the record: its mission runs. A record refused for skills no agent has (the
+   * aside the records of the refused missions it sent. A refusal of a mission that exists for the
+   * record (a record edited between a send and its record of it, sent again: an idempotency
+   * conflict) is no refusal of the record: its mission runs. A mission under that id that is not
+   * the record's (another sender named the id first) is not taken for it: the record is set aside,
+   * with the reason, for staff to see, as the connector would otherwise wait on a result that never
+   * comes. A record refused for skills no agent has (the
    * entry's `code`) is marked to be taken in again once one has them (dueForRetake). Each batch is
    * written only while `lockToken` holds the poll lock; once it does not, the rest is left to the
    * holder. How many it set aside.
@@ -151,8 +154,8 @@ export class OdooRefusals {
         const entries = (await this.redis.xrange(partitionKeys.rejectedSubmissions, after ? `(${after}` : '-', '+', 'COUNT', BATCH)) as [string, string[]][];
         if (entries.length === 0) break;
         const candidates = entries.flatMap(([, fields]) => refusalOf(fields) ?? []);
-        const exists = await Promise.all(candidates.map((refusal) => this.store.exists(refusal.missionId)));
-        const refused = candidates.filter((_, i) => !exists[i]);
+        const missions = await Promise.all(candidates.map((refusal) => this.store.load(refusal.missionId)));
+        const refused = candidates.filter((refusal, i) => !isMissionOf(missions[i], refusal));
         const args = refused.flatMap((refusal) => [
           recordField(refusal),
           refusal.missionId,
@@ -235,6 +238,12 @@ export class OdooRefusals {
       };
     });
   }
+}
+
+/** Whether `mission` is the one sent for the record: an existing mission of the same id that names another source, or none, is another sender's. */
+function isMissionOf(mission: Mission | null, record: Pick<RefusedRecord, 'model' | 'recordId'>): boolean {
+  const source = mission?.source;
+  return source?.system === 'odoo' && source.model === record.model && source.recordId === record.recordId;
 }
 
 function pendingNote({ model, recordId, missionId, reason }: RefusedRecord): PendingNote {

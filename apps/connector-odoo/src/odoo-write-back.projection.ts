@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { EventEnvelope, finishedStatus, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
+import { finishedStatus } from '@app/mission';
 import { ApplyOutcome, Projection, ProjectionBatch } from '@app/projections';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
+import { OdooMissionIdentity } from './odoo-mission-identity';
 
 /** Result codes of enqueue-odoo-write-backs-3.lua. */
 enum EnqueueCode {
@@ -13,20 +14,12 @@ enum EnqueueCode {
 const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-odoo-write-backs-3', { constants: { CODE: luaEnum(EnqueueCode) } });
 
 /**
- * Whether the mission came in over the intake stream, as the connector submits (its id is the one
- * the stream's scope derives from the source). A REST client may name any Odoo record as its
- * mission's source (a key to de-duplicate by); posting its result there, as the connector's user,
- * would let any submitter write to any record, and retry a made-up one without end.
- */
-function takenInOverTheStream(created: EventEnvelope<'MissionCreated'>): boolean {
-  return created.missionId === missionIdFor(SUBMISSION_STREAM_SCOPE, created.data, undefined);
-}
-
-/**
  * Out, first half: a consumer of the mission log with its own checkpoint that queues a write-back
- * for every mission taken in from Odoo (takenInOverTheStream) that succeeds. Derived from the log, so no success is missed by a
- * connector that was down; "succeeded" is what the webhooks call it (`finishedStatus`), one rule
- * for both.
+ * for every mission the connector itself submitted for an Odoo record (OdooMissionIdentity) that
+ * succeeds. No other mission's result is posted, whatever record it names as its source: a REST
+ * client or another service on the intake stream could otherwise have the connector's user write
+ * to any record. Derived from the log, so no success is missed by a connector that was down;
+ * "succeeded" is what the webhooks call it (`finishedStatus`), one rule for both.
  */
 export class OdooWriteBackProjection implements Projection {
   readonly name = CONNECTOR;
@@ -35,14 +28,16 @@ export class OdooWriteBackProjection implements Projection {
 
   constructor(
     private readonly keys: ConnectorKeys,
+    private readonly identity: OdooMissionIdentity,
     private readonly clock: () => number = Date.now,
   ) {}
 
   async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
     const args: (string | number)[] = [batch.stream, batch.after, batch.lastId, batch.entries, this.clock()];
     for (const event of batch.events) {
-      if (event.type === 'MissionCreated' && event.data.source?.system === 'odoo' && takenInOverTheStream(event)) {
-        args.push('source', event.missionId, `${event.data.source.model}|${event.data.source.recordId}`);
+      const record = event.type === 'MissionCreated' ? this.identity.recordOf(event) : null;
+      if (record) {
+        args.push('source', event.missionId, `${record.model}|${record.recordId}`);
       } else if (finishedStatus(event) === 'succeeded') {
         args.push('succeeded', event.missionId, '');
       }
