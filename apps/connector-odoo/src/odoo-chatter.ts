@@ -9,7 +9,9 @@ export type ChatterPostAs = 'note' | 'comment';
 /**
  * Posts `body` to the record's chatter unless a post holding `marker` is there already (a crash
  * after a post and before it was recorded must not post twice); the message id either way, and
- * whether this call posted it.
+ * whether this call posted it. Only the connector's own posts count (authored by its user's
+ * partner): a guest's mail lands in the same chatter, and mission ids are predictable, so a mail
+ * quoting the marker would otherwise stop the post and be recorded as it.
  */
 export async function postToChatterOnce(
   odoo: OdooClient,
@@ -26,6 +28,7 @@ export async function postToChatterOnce(
         ['model', '=', target.model],
         ['res_id', '=', target.recordId],
         ['body', 'ilike', marker],
+        ['author_id', '=', await odoo.ownPartnerId()],
       ],
     ],
     { fields: ['id'], limit: 1 },

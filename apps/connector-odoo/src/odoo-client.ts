@@ -42,6 +42,7 @@ export class OdooClient {
   private uid: number | undefined;
   private requestId = 0;
   private majorVersion: Promise<number> | undefined;
+  private partnerId: Promise<number> | undefined;
   /** `<url>/jsonrpc`, below a path the URL has (an Odoo behind a proxy at `/odoo`); `new URL('/jsonrpc', url)` dropped it. */
   private readonly endpoint: URL;
 
@@ -77,6 +78,21 @@ export class OdooClient {
       },
     );
     return this.majorVersion;
+  }
+
+  /** The partner of the login's user (`res.users` `partner_id`), read once: the author of every message the connector posts. */
+  ownPartnerId(): Promise<number> {
+    this.partnerId ??= this.authenticate()
+      .then((uid) => this.executeKw<{ partner_id: [number, string] | false }[]>('res.users', 'read', [[uid]], { fields: ['partner_id'] }))
+      .then(([user]) => {
+        if (!user?.partner_id) throw new OdooRpcError(`Odoo gave no partner for the login ${this.connection.login}`, 'MissingPartner');
+        return user.partner_id[0];
+      })
+      .catch((error: unknown) => {
+        this.partnerId = undefined;
+        throw error;
+      });
+    return this.partnerId;
   }
 
   async executeKw<T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<T> {

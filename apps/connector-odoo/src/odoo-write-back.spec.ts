@@ -103,6 +103,18 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(lines[0]).not.toContain('BRAIN: mission succeeded');
   });
 
+  it("given a guest's mail in the chatter quoting the mission's marker, when the result is written back, then it is posted, and the connector's post is recorded", async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 104' });
+    await dueWriteBack('m-1', ticket.id);
+    const mail = odoo.receiveMail('helpdesk.ticket', ticket.id, '<p>Re: brain-mission:m-1, any news?</p>', 55);
+
+    await expect(instance().runOnce()).resolves.toBe(1);
+
+    const posts = odoo.messagesOf('helpdesk.ticket', ticket.id).filter((message) => message.id !== mail.id);
+    expect(posts).toEqual([expect.objectContaining({ author_id: [odoo.partnerId, 'BRAIN'], body: expect.stringMatching(/^<p><b>BRAIN: mission succeeded/) })]);
+    expect(await redis.hget(keys.posted, 'm-1')).toBe(String(posts[0].id));
+  });
+
   it.each([
     ['16', 16, null],
     ['17', 17, null],

@@ -8,7 +8,7 @@ import { AddressInfo } from 'node:net';
  */
 export type OdooRecord = Record<string, unknown> & { id: number; write_date: string };
 
-/** A chatter post (`message_post`) as the fake stored it. */
+/** A chatter message as the fake stored it: a post (`message_post`) or a mail received (receiveMail). */
 export interface PostedMessage {
   id: number;
   model: string;
@@ -16,6 +16,8 @@ export interface PostedMessage {
   body: string;
   message_type: string;
   subtype_xmlid: string;
+  /** The author's partner as Odoo returns a many2one: `[id, name]`. */
+  author_id: [number, string];
 }
 
 type Domain = unknown[];
@@ -24,7 +26,7 @@ type Domain = unknown[];
  * A fake Odoo speaking the documented JSON-RPC external API (`POST /jsonrpc`, `common.authenticate`,
  * `object.execute_kw`) over a small in-memory database: `search_read` with domains (`&`, `|`, `!`,
  * the usual operators, `field.name` on many2one pairs), `order`, `limit`; `write`; `message_post`;
- * `search_read` on `mail.message`. Errors take Odoo's shape: wrong credentials make
+ * `search_read` on `mail.message`; `read` of the login's own `res.users` (its `partner_id`). Errors take Odoo's shape: wrong credentials make
  * `authenticate` answer `false`, an unknown model or a denied one an `AccessError`, and `outage`
  * makes it answer 503 (or never, with `hang`).
  */
@@ -33,6 +35,8 @@ export class FakeOdooServer {
   readonly login = 'brain@hotel.example';
   readonly apiKey = 'odoo-api-key-0001';
   readonly uid = 7;
+  /** The partner of the login's user (`res.users` `partner_id`): the author of its posts. */
+  readonly partnerId = 31;
   readonly records = new Map<string, OdooRecord[]>();
   readonly messages: PostedMessage[] = [];
   /** Models whose calls answer an AccessError. */
@@ -154,6 +158,21 @@ export class FakeOdooServer {
     this.unlinked.add(`${model}:${id}`);
   }
 
+  /** A mail the gateway delivered to the record's chatter, as a guest's reply lands there: authored by their partner. */
+  receiveMail(model: string, id: number, body: string, authorId: number): PostedMessage {
+    const message: PostedMessage = {
+      id: this.messages.length + 1,
+      model,
+      res_id: id,
+      body,
+      message_type: 'email',
+      subtype_xmlid: 'mail.mt_comment',
+      author_id: [authorId, 'Guest'],
+    };
+    this.messages.push(message);
+    return message;
+  }
+
   messagesOf(model: string, id: number): PostedMessage[] {
     return this.messages.filter((message) => message.model === model && message.res_id === id);
   }
@@ -206,6 +225,10 @@ export class FakeOdooServer {
       throw Object.assign(new Error(`You are not allowed to access '${model}' records.`), { name: 'odoo.exceptions.AccessError' });
     }
     if (model === 'mail.message' && call === 'search_read') return this.search(this.messages as unknown as OdooRecord[], callArgs[0] as Domain, kwargs);
+    if (model === 'res.users' && call === 'read') {
+      const [ids] = callArgs as [number[]];
+      return ids.filter((id) => id === this.uid).map((id) => ({ id, partner_id: [this.partnerId, 'BRAIN'] }));
+    }
     const table = this.records.get(model);
     if (!table) throw Object.assign(new Error(`Object ${model} doesn't exist`), { name: 'builtins.KeyError' });
     const live = table.filter((record) => !this.unlinked.has(`${model}:${record.id}`));
@@ -232,13 +255,14 @@ export class FakeOdooServer {
         throw Object.assign(new Error("MailThread.message_post() got an unexpected keyword argument 'body_is_html'"), { name: 'builtins.TypeError' });
       }
       const body = String(kwargs.body ?? '');
-      const message = {
+      const message: PostedMessage = {
         id: this.messages.length + 1,
         model,
         res_id: resId,
         body: this.majorVersion >= 17 && kwargs.body_is_html !== true ? escapeHtml(body) : body,
         message_type: String(kwargs.message_type ?? 'notification'),
         subtype_xmlid: String(kwargs.subtype_xmlid ?? ''),
+        author_id: [this.partnerId, 'BRAIN'],
       };
       this.messages.push(message);
       return message.id;
