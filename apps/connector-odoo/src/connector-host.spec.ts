@@ -6,6 +6,7 @@ import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/tes
 import { ConnectorHost } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
+import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPoller } from './odoo-poller';
 import { OdooWriteBack } from './odoo-write-back';
 
@@ -41,6 +42,7 @@ describe('ConnectorHost (real Redis)', () => {
       poller as unknown as OdooPoller,
       writeBack as unknown as OdooWriteBack,
       {} as ConnectorMetrics,
+      new OdooMissionIdentity('test-odoo-api-key'),
       logger,
     );
     host.onApplicationBootstrap();
