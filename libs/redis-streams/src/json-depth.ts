@@ -6,23 +6,51 @@ const CODE = { quote: 0x22, backslash: 0x5c, openBracket: 0x5b, openBrace: 0x7b,
  * levels, read before it is parsed: one pass over the text, brackets inside strings not counted.
  * Parsing a body nested thousands deep with a reviver overflows the stack, and so does
  * JSON.stringify or any recursive walk of what JSON.parse made of it, so its depth is told first
- * (the intake's HTTP bodies, every stream message's data). Text that is not well-formed JSON is
- * left to the parser; this only counts.
+ * (the intake's HTTP bodies and stream submissions). Text that is not well-formed JSON is left to
+ * the parser; this only counts.
  */
 export function jsonTextNestsDeeperThan(text: string | Uint8Array, maxDepth: number): boolean {
-  const codeAt = typeof text === 'string' ? (i: number) => text.charCodeAt(i) : (i: number) => text[i];
+  return typeof text === 'string'
+    ? nestsDeeper(
+        text,
+        maxDepth,
+        (i) => text.charCodeAt(i),
+        (from) => text.indexOf('"', from),
+      )
+    : nestsDeeper(
+        text,
+        maxDepth,
+        (i) => text[i],
+        (from) => text.indexOf(CODE.quote, from),
+      );
+}
+
+/**
+ * The scan, over character codes. A string is jumped over with `indexOf` to its closing quote (one
+ * after an even run of backslashes), not read code by code: most of a message or a body is text
+ * in strings, and the native search is several times faster than a loop over it.
+ */
+function nestsDeeper(text: { length: number }, maxDepth: number, codeAt: (i: number) => number | undefined, nextQuote: (from: number) => number): boolean {
   let depth = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i += 1) {
     const code = codeAt(i);
-    if (inString) {
-      if (code === CODE.backslash) i += 1;
-      else if (code === CODE.quote) inString = false;
-    } else if (code === CODE.quote) inString = true;
-    else if (code === CODE.openBracket || code === CODE.openBrace) {
+    if (code === CODE.quote) {
+      i = closingQuote(i, codeAt, nextQuote);
+      if (i < 0) return false;
+    } else if (code === CODE.openBracket || code === CODE.openBrace) {
       depth += 1;
       if (depth > maxDepth) return true;
     } else if (code === CODE.closeBracket || code === CODE.closeBrace) depth -= 1;
   }
   return false;
+}
+
+/** The index of the quote that closes the string opened at `open`; -1 when none does. */
+function closingQuote(open: number, codeAt: (i: number) => number | undefined, nextQuote: (from: number) => number): number {
+  for (let at = nextQuote(open + 1); at >= 0; at = nextQuote(at + 1)) {
+    let backslashes = 0;
+    while (codeAt(at - 1 - backslashes) === CODE.backslash) backslashes += 1;
+    if (backslashes % 2 === 0) return at;
+  }
+  return -1;
 }

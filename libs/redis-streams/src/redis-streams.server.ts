@@ -401,7 +401,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private async handle(lane: Lane, delivery: Delivery): Promise<void> {
     let message: StreamMessage;
     try {
-      message = decodeMessage(delivery.id, delivery.fields);
+      message = decodeMessage(delivery.id, delivery.fields, (pattern) => this.takesRefusedData(pattern));
     } catch (error) {
       const refused = error instanceof DataTooDeepError ? this.refusedFor(error) : null;
       if (!refused) {
@@ -416,10 +416,20 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     else await this.process(lane, delivery, message);
   }
 
-  /** The message to give a handler that takes refused data (TAKES_REFUSED_DATA) in place of data it cannot be given; null for any other. */
+  /**
+   * Whether the pattern's handler takes refused data (TAKES_REFUSED_DATA): it reads what senders
+   * outside the services write (the intake's submissions), so its messages' depth is measured
+   * before they are parsed. Another handler's message nested too deep fails in its handler, is
+   * retried and poisoned as any failure is (failed() cannot throw).
+   */
+  private takesRefusedData(pattern: string): boolean {
+    const extras: Record<string, unknown> | undefined = this.handlerFor(pattern)?.extras;
+    return extras?.takesRefusedData === TAKES_REFUSED_DATA.takesRefusedData;
+  }
+
+  /** The message to give a handler that takes refused data in place of data it cannot be given; null for any other. */
   private refusedFor(error: DataTooDeepError): StreamMessage | null {
-    const extras: Record<string, unknown> | undefined = this.handlerFor(error.envelope.pattern)?.extras;
-    return extras?.takesRefusedData === TAKES_REFUSED_DATA.takesRefusedData ? { ...error.envelope, data: new RefusedData(error.message) } : null;
+    return this.takesRefusedData(error.envelope.pattern) ? { ...error.envelope, data: new RefusedData(error.message) } : null;
   }
 
   /** Runs the message's handler; acks it when it succeeded. Never rejects: a failure is retried or poisoned. */
