@@ -76,6 +76,7 @@ export const EXIT_USAGE = 2;
 export const EXIT_NO_LOG = 3;
 export const EXIT_REDIS = 4;
 export const EXIT_REFUSED = 5;
+export const EXIT_NOT_REWRAPPED = 6;
 
 /** Each code one cause, so that a script can tell "try again later" (4) from "fix the input" (2, 5) and "alert" (1). */
 const EXIT_CODES_HELP = `
@@ -90,7 +91,10 @@ Exit codes:
      data subject's key records and no webhook signing secrets
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
      what it wrote first)
-  5  import refused the file, the target or the master key; nothing was written`;
+  5  import refused the file, the target or the master key; nothing was written
+  6  rewrap-keys left keys wrapped under a master key that is not configured (it names each key
+     and that master key; every other key was rewrapped): configure it as a previous key and run
+     it again before dropping any master key`;
 
 /**
  * The commands that take a legacy prefix (isLegacyKeyPrefix), to move a deployment's keys off it:
@@ -594,9 +598,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
         const webhookSecrets = await new WebhookSubscriptions(redis, new WebhookKeys(keys), ring).rewrapSecrets();
         // Rotation drops the old key once a run finds every key already under the new one: vacuously so under a wrong prefix.
-        const count = (counts: typeof result) => counts.rewrapped + counts.current + counts.changed;
+        const count = (counts: typeof result) => counts.rewrapped + counts.current + counts.changed + counts.notConfigured.length;
         const noKeys = count(result) + count(webhookSecrets) === 0;
-        if (noKeys) exitCode = EXIT_NO_LOG;
+        const notRewrapped = result.notConfigured.length + webhookSecrets.notConfigured.length;
+        // Not a bad argument (2): the rest were rewrapped, and a run with that master key configured takes these.
+        exitCode = noKeys ? EXIT_NO_LOG : notRewrapped > 0 ? EXIT_NOT_REWRAPPED : EXIT_OK;
         if (g.json) return void out(JSON.stringify({ masterKey: ring.current.id, ...result, webhookSecrets }, null, 2));
         if (noKeys) return void err(`nothing to rewrap: no data subject's key records under prefix "${keys.prefix}"; check --prefix`);
         out(
@@ -605,11 +611,24 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['rewrapped', result.rewrapped],
             ['already under it', result.current],
             ['erased or replaced meanwhile (left alone)', result.changed],
+            ['under a master key not configured (left alone)', result.notConfigured.length],
             ['webhook secrets rewrapped', webhookSecrets.rewrapped],
             ['webhook secrets already under it', webhookSecrets.current],
             ['webhook secrets rotated or deleted meanwhile (left alone)', webhookSecrets.changed],
+            ['webhook secrets under a master key not configured (left alone)', webhookSecrets.notConfigured.length],
           ]),
         );
+        for (const { owner, kid, mk } of result.notConfigured)
+          err(`not rewrapped: the data key ${kid} of subject ${owner} is wrapped under master key ${mk}, which is not configured`);
+        for (const { owner, mk } of webhookSecrets.notConfigured) {
+          err(`not rewrapped: the signing secret of webhook subscription ${owner} is wrapped under master key ${mk}, which is not configured`);
+        }
+        if (notRewrapped > 0) {
+          err(
+            `${notRewrapped} key${notRewrapped === 1 ? '' : 's'} not rewrapped: list the master key${notRewrapped === 1 ? '' : 's'} named above in ` +
+              'DATA_KEY_PREVIOUS_SECRETS or DATA_KEY_PREVIOUS_FILES and run rewrap-keys again; drop no master key before a run reports none',
+          );
+        }
       });
     });
 

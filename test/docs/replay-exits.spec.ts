@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CliIo, EXIT_FINDINGS, EXIT_OK, runReplay } from '../../scripts/replay';
+import { CliIo, EXIT_FINDINGS, EXIT_NOT_REWRAPPED, EXIT_OK, runReplay } from '../../scripts/replay';
 
 const ROOT = join(__dirname, '../..');
 /** A file's text with its line breaks made spaces, so a sentence reads the same wherever it wraps. */
@@ -33,5 +33,11 @@ describe("the replay CLI's exit codes in the docs", () => {
     expect(readme).toContain(`missing from the log\`; \`missing\` in \`--json\`), with exit ${EXIT_FINDINGS} |`);
     expect(readme).toContain(`a fold that would pass over a version missing from the log is refused with exit ${EXIT_FINDINGS}, naming it`);
     expect(await help()).toContain('or history or state met versions of the mission missing from the log');
+  });
+
+  // rewrap-keys stopped at such a key with exit 2, which the docs give for bad arguments.
+  it('given keys under a master key not configured, then the README and the --help give the exit code rewrap-keys ends with', async () => {
+    expect(flat('README.md')).toContain(`${EXIT_NOT_REWRAPPED} \`rewrap-keys\` left keys wrapped under a master key that is not configured`);
+    expect(await help()).toContain(`${EXIT_NOT_REWRAPPED} rewrap-keys left keys wrapped under a master key that is not configured`);
   });
 });

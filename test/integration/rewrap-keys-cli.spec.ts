@@ -3,7 +3,7 @@ import { KeyLayout } from '@app/event-store';
 import { GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
-import { EXIT_NO_LOG, EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
+import { EXIT_NO_LOG, EXIT_NOT_REWRAPPED, EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
 import { runReplayCli } from '../support/replay-cli';
 
 /** `replay rewrap-keys` in-process against the test Redis, with the given master key variables. */
@@ -28,7 +28,7 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
     const field = [{ path: 'payload.message', value: sealed[0] }];
 
     const withoutOld = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret }, ['rewrap-keys']);
-    expect(withoutOld.code).toBe(EXIT_USAGE);
+    expect(withoutOld.code).toBe(EXIT_NOT_REWRAPPED);
     expect(withoutOld.stderr).toMatch(/wrapped under master key mk-[0-9a-f]{16}, which is not configured/);
 
     const run = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret, DATA_KEY_PREVIOUS_SECRETS: oldSecret }, ['--json', 'rewrap-keys']);
@@ -39,7 +39,8 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
       rewrapped: 2,
       current: 0,
       changed: 0,
-      webhookSecrets: { rewrapped: 0, current: 0, changed: 0 },
+      notConfigured: [],
+      webhookSecrets: { rewrapped: 0, current: 0, changed: 0, notConfigured: [] },
     });
     expect(await cipherWith(newRing).open('m-1', field)).toEqual(['hello']);
 
@@ -68,6 +69,59 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
       expect(JSON.stringify(await redis.hgetall(webhookKeys.secrets))).not.toContain('whsec_');
     } finally {
       await deleteKeysByPrefix(redis, webhookPrefix);
+    }
+  });
+
+  // It stopped at the first key it could not unwrap, with exit 2 and one line: keys after it, and every webhook secret, were never reached.
+  it('given keys under master keys A and B and one under C, when rewrapped with D current and only B previous, then every key under B is rewrapped, those under A and C are named with their master key, and it exits 6', async () => {
+    const mixed = testKeyPrefix('rewrap-keys-cli-mixed');
+    const [a, b, c, d] = [1, 2, 3, 4].map(() => randomBytes(32).toString('base64url'));
+    const [ringA, ringB, ringC] = [a, b, c].map((secret) => MasterKeyRing.fromSecrets(secret));
+    const storeWith = (ring: MasterKeyRing) => new SubjectKeyStore(redis, new GuestDataKeys(mixed), ring, new SubjectKeyCache(0, 1));
+    const subscriptionsWith = (ring: MasterKeyRing) => new WebhookSubscriptions(redis, new WebhookKeys(new KeyLayout(mixed)), ring);
+    try {
+      await storeWith(ringA).keysFor(['guest:a']);
+      await storeWith(ringB).keysFor(['guest:b1', 'guest:b2', 'guest:b3']);
+      const [underC] = await storeWith(ringC).keysFor(['guest:c']);
+      const [underA] = [...(await storeWith(ringA).existingKeys(['guest:a'])).values()];
+      const input = { url: 'https://hooks.example.com/', eventTypes: ['mission.finished'], description: '' };
+      const hookB = await subscriptionsWith(ringB).create(input, 'test');
+      const hookC = await subscriptionsWith(ringC).create(input, 'test');
+
+      const run = await replay({ KEY_PREFIX: mixed, DATA_KEY_SECRET: d, DATA_KEY_PREVIOUS_SECRETS: b }, ['rewrap-keys']);
+
+      expect(run.code).toBe(EXIT_NOT_REWRAPPED);
+      expect(run.stdout).toMatch(/\brewrapped\s+3\n/);
+      expect(run.stdout).toMatch(/^ {2}under a master key not configured \(left alone\)\s+2$/m);
+      expect(run.stdout).toMatch(/webhook secrets rewrapped\s+1\n/);
+      expect(run.stdout).toMatch(/webhook secrets under a master key not configured \(left alone\)\s+1\n/);
+      const stderr = run.stderr.split('\n').filter(Boolean).sort();
+      expect(stderr).toEqual(
+        [
+          `replay: not rewrapped: the data key ${underA.kid} of subject guest:a is wrapped under master key ${ringA.current.id}, which is not configured`,
+          `replay: not rewrapped: the data key ${underC.kid} of subject guest:c is wrapped under master key ${ringC.current.id}, which is not configured`,
+          `replay: not rewrapped: the signing secret of webhook subscription ${hookC.subscription.id} is wrapped under master key ${ringC.current.id}, which is not configured`,
+          expect.stringMatching(/^replay: 3 keys not rewrapped: list the master keys named above in DATA_KEY_PREVIOUS_SECRETS/),
+        ].sort(),
+      );
+      const onlyD = new MasterKeyRing(MasterKeyRing.fromSecrets(d).current);
+      expect((await storeWith(onlyD).existingKeys(['guest:b1', 'guest:b2', 'guest:b3'])).size).toBe(3);
+      expect(await subscriptionsWith(onlyD).secretsInForce(hookB.subscription.id)).toEqual([hookB.secret]);
+      expect((await storeWith(ringA).existingKeys(['guest:a'])).get('guest:a')?.key).toEqual(underA.key);
+      expect(await subscriptionsWith(ringC).secretsInForce(hookC.subscription.id)).toEqual([hookC.secret]);
+
+      const json = await replay({ KEY_PREFIX: mixed, DATA_KEY_SECRET: d, DATA_KEY_PREVIOUS_SECRETS: b }, ['--json', 'rewrap-keys']);
+      expect(json.code).toBe(EXIT_NOT_REWRAPPED);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        current: 3,
+        notConfigured: expect.arrayContaining([
+          { owner: 'guest:a', kid: underA.kid, mk: ringA.current.id },
+          { owner: 'guest:c', kid: underC.kid, mk: ringC.current.id },
+        ]),
+        webhookSecrets: { current: 1, notConfigured: [{ owner: hookC.subscription.id, mk: ringC.current.id }] },
+      });
+    } finally {
+      await deleteKeysByPrefix(redis, mixed);
     }
   });
 

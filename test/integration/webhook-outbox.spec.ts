@@ -505,8 +505,8 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     const newKey = 'the-new-master-key-of-forty-characters-000';
     const rotated = new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets(newKey, [TEST_DATA_KEY_SECRET]), SUBSCRIBED_AT);
 
-    expect(await rotated.rewrapSecrets()).toEqual({ rewrapped: 2, current: 0, changed: 0 });
-    expect(await rotated.rewrapSecrets()).toEqual({ rewrapped: 0, current: 2, changed: 0 });
+    expect(await rotated.rewrapSecrets()).toEqual({ rewrapped: 2, current: 0, changed: 0, notConfigured: [] });
+    expect(await rotated.rewrapSecrets()).toEqual({ rewrapped: 0, current: 2, changed: 0, notConfigured: [] });
     const onlyNew = new WebhookSubscriptions(redis, webhookKeys, MasterKeyRing.fromSecrets(newKey), SUBSCRIBED_AT);
     expect(await onlyNew.secretsInForce(sealed.subscription.id)).toEqual([sealed.secret]);
     expect(await onlyNew.secretsInForce(plain.subscription.id)).toEqual([plain.secret]);

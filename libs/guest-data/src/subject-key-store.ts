@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { SubjectDataKey } from './field-envelope';
-import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
+import { GuestDataError, GuestDataErrorCode, WrongMasterKeyError } from './guest-data-error';
 import { GuestDataKeys } from './guest-data-keys';
 import { MasterKeyRing } from './master-key-ring';
 import { guestDataRandom } from './random-pool';
@@ -48,6 +48,36 @@ export interface RewrapResult {
   current: number;
   /** Keys destroyed or replaced while the rewrap ran (left as they are). */
   changed: number;
+  /**
+   * Keys wrapped under a master key the ring lacks, left as they are: a rotation's step 1 skipped
+   * somewhere, or an old key dropped too soon. Named so the operator can configure that master key
+   * and run again; ids only (pseudonymous), never the key material.
+   */
+  notConfigured: NotRewrapped[];
+}
+
+/** A key a rewrap could not unwrap, because the master key it is wrapped under is not configured. */
+export interface NotRewrapped {
+  /** The data subject, or the webhook subscription, the key belongs to. */
+  owner: string;
+  /** The data key's id (absent for a webhook signing secret). */
+  kid?: string;
+  /** Id of the master key it is wrapped under. */
+  mk: string;
+}
+
+/**
+ * `unwrap()`, or undefined when it needs a master key the ring lacks (recorded in `result`): one
+ * key of an unknown master key must not stop a rewrap halfway, before the keys after it.
+ */
+export function unwrappedOrSkipped<T>(result: RewrapResult, skipped: Omit<NotRewrapped, 'mk'>, unwrap: () => T): T | undefined {
+  try {
+    return unwrap();
+  } catch (error) {
+    if (!(error instanceof WrongMasterKeyError)) throw error;
+    result.notConfigured.push({ ...skipped, mk: error.required });
+    return undefined;
+  }
 }
 
 /**
@@ -155,9 +185,12 @@ export class SubjectKeyStore {
     return [...missing];
   }
 
-  /** Wraps every data key under the current master key, so the previous ones can be retired. */
+  /**
+   * Wraps every data key under the current master key, so the previous ones can be retired. A key
+   * under a master key the ring lacks is skipped and named (notConfigured), the rest still rewrapped.
+   */
   async rewrap(): Promise<RewrapResult> {
-    const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0 };
+    const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0, notConfigured: [] };
     for (const hash of this.keys.subjectKeyHashes) {
       const raw = await this.redis.hgetall(hash);
       for (const [subject, json] of Object.entries(raw)) {
@@ -166,7 +199,8 @@ export class SubjectKeyStore {
           result.current += 1;
           continue;
         }
-        const dataKey = this.ring.unwrap(subject, record.kid, record);
+        const dataKey = unwrappedOrSkipped(result, { owner: subject, kid: record.kid }, () => this.ring.unwrap(subject, record.kid, record));
+        if (!dataKey) continue;
         const next: SubjectKeyRecord = { ...record, ...this.ring.wrap(subject, record.kid, dataKey) };
         if (await replaceIfUnchanged(this.redis, hash, subject, json, JSON.stringify(next))) result.rewrapped += 1;
         else result.changed += 1;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { MasterKeyRing, replaceIfUnchanged, RewrapResult } from '@app/guest-data';
+import { MasterKeyRing, replaceIfUnchanged, RewrapResult, unwrappedOrSkipped } from '@app/guest-data';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
 import { newWebhookSecret } from './webhook-signature';
@@ -130,21 +130,26 @@ export class WebhookSubscriptions {
   /**
    * Seals every signing secret under the current master key (a plain one written before secrets
    * were sealed too), so the previous master keys can be retired: `replay rewrap-keys`. A
-   * subscription's secrets replaced (rotated) or deleted meanwhile are left as they are.
+   * subscription's secrets replaced (rotated) or deleted meanwhile are left as they are, and so are
+   * those under a master key the ring lacks (named in notConfigured).
    */
   async rewrapSecrets(): Promise<RewrapResult> {
-    const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0 };
+    const result: RewrapResult = { rewrapped: 0, current: 0, changed: 0, notConfigured: [] };
     for (const [id, json] of Object.entries(await this.redis.hgetall(this.keys.secrets))) {
       const stored = JSON.parse(json) as StoredSecret[];
       if (stored.every((secret) => 'mk' in secret && secret.mk === this.ring.current.id)) {
         result.current += 1;
         continue;
       }
-      const next = stored.map((secret): StoredSecret => {
-        if ('mk' in secret && secret.mk === this.ring.current.id) return secret;
-        const plain = 'secret' in secret ? secret.secret : this.ring.open(SECRET_PURPOSE, id, secret).toString('utf8');
-        return { ...this.seal(id, plain), until: secret.until };
-      });
+      // The subscription's secrets are replaced together, so one under a master key the ring lacks leaves them all.
+      const next = unwrappedOrSkipped(result, { owner: id }, () =>
+        stored.map((secret): StoredSecret => {
+          if ('mk' in secret && secret.mk === this.ring.current.id) return secret;
+          const plain = 'secret' in secret ? secret.secret : this.ring.open(SECRET_PURPOSE, id, secret).toString('utf8');
+          return { ...this.seal(id, plain), until: secret.until };
+        }),
+      );
+      if (!next) continue;
       if (await replaceIfUnchanged(this.redis, this.keys.secrets, id, json, JSON.stringify(next))) result.rewrapped += 1;
       else result.changed += 1;
     }
