@@ -86,7 +86,8 @@ Exit codes:
      breaks as they were (it names them; the log was changed: see verify), or history or state met
      versions of the mission missing from the log (history names them; state folds nothing across them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
-     partition count other than the prefix records; purge without --yes; credentials Redis refuses)
+     partition count other than the prefix records; purge without --yes; credentials Redis refuses;
+     DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE)
   3  verify found no log under the prefix (a wrong --prefix or --partitions), or rewrap-keys no
      data subject's key records and no webhook signing secrets
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
@@ -593,8 +594,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           'rewrap-keys needs the new master key: set DATA_KEY_SECRET or DATA_KEY_FILE (and the old one as DATA_KEY_PREVIOUS_SECRETS or DATA_KEY_PREVIOUS_FILES)',
         );
       }
+      const ring = masterKeysOf(settings, localDataDir());
       await withRedis(g, async (redis, keys) => {
-        const { ring } = loadMasterKeys(settings, localDataDir());
         const result = await new SubjectKeyStore(redis, new GuestDataKeys(keys.prefix), ring, new SubjectKeyCache(0, 1)).rewrap();
         const webhookSecrets = await new WebhookSubscriptions(redis, new WebhookKeys(keys), ring).rewrapSecrets();
         // Rotation drops the old key once a run finds every key already under the new one: vacuously so under a wrong prefix.
@@ -675,6 +676,11 @@ function configuredMasterKeys(env: NodeJS.ProcessEnv): MasterKeyRing | undefined
   const settings = dataKeySettings(env);
   const dataDir = localDataDir();
   if (!settings.DATA_KEY_SECRET && !settings.DATA_KEY_FILE && !existsSync(join(dataDir, LOCAL_DATA_KEY_FILE))) return undefined;
+  return masterKeysOf(settings, dataDir);
+}
+
+/** The ring loadMasterKeys makes of `settings`; a configuration it refuses (as the services would) is bad input, exit 2. */
+function masterKeysOf(settings: DataKeySettings, dataDir: string): MasterKeyRing {
   try {
     return loadMasterKeys(settings, dataDir).ring;
   } catch (error) {

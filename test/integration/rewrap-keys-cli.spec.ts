@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
@@ -149,5 +152,20 @@ describe('replay rewrap-keys (master key rotation, real Redis)', () => {
       expect(run.stderr).toMatch(/set DATA_KEY_SECRET or DATA_KEY_FILE/);
     }
     expect(await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).open('m-3', [{ path: 'payload.message', value: sealed[0] }])).toEqual(['hey']);
+  });
+
+  // The CLI took DATA_KEY_SECRET and ignored the file, a pair every service refuses to start with.
+  it('given both DATA_KEY_SECRET and DATA_KEY_FILE, when rewrap-keys runs, then it refuses them as the services do, with exit 2, and the keys stay as they were', async () => {
+    const sealed = await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).seal('m-4', ['guest:4'], [{ path: 'payload.message', value: 'hello' }]);
+    const dir = mkdtempSync(join(tmpdir(), 'brain-rewrap-both-'));
+    try {
+      const file = join(dir, 'data-key');
+      writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600 });
+      const run = await replay({ KEY_PREFIX: prefix, DATA_KEY_SECRET: newSecret, DATA_KEY_FILE: file, DATA_KEY_PREVIOUS_SECRETS: oldSecret }, ['rewrap-keys']);
+      expect(run).toEqual({ code: EXIT_USAGE, stdout: '', stderr: 'replay: the master key: set DATA_KEY_SECRET or DATA_KEY_FILE, not both\n' });
+      expect(await cipherWith(MasterKeyRing.fromSecrets(oldSecret)).open('m-4', [{ path: 'payload.message', value: sealed[0] }])).toEqual(['hello']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

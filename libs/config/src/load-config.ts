@@ -74,7 +74,8 @@ export function combinationProblems(env: Environment): string[] {
  */
 export function dataKeyProblems(env: Environment, nodeEnv: string | undefined): string[] {
   const problems: string[] = [];
-  if (env.DATA_KEY_SECRET && env.DATA_KEY_FILE) problems.push('set DATA_KEY_SECRET or DATA_KEY_FILE, not both');
+  const source = dataKeySourceProblem(env);
+  if (source) problems.push(source);
   if (!env.DATA_KEY_SECRET && !env.DATA_KEY_FILE && nodeEnv === 'production') {
     problems.push(
       'NODE_ENV=production needs a master key for guest data: set DATA_KEY_SECRET (32+ random characters, e.g. `openssl rand -base64 32`) or DATA_KEY_FILE; ' +
@@ -94,6 +95,15 @@ export function dataKeyProblems(env: Environment, nodeEnv: string | undefined): 
     else if (secret.length < 32) problems.push(`the master key file ${file} holds fewer than 32 characters`);
   }
   return problems;
+}
+
+/**
+ * Where the current master key comes from, one place at most: given both, whichever a reader
+ * preferred would win silently, and a service and a command-line tool might each take another.
+ * Shared by the services' configuration check and loadMasterKeys (the command-line tools).
+ */
+export function dataKeySourceProblem(env: Pick<Environment, 'DATA_KEY_SECRET' | 'DATA_KEY_FILE'>): string | undefined {
+  return env.DATA_KEY_SECRET && env.DATA_KEY_FILE ? 'set DATA_KEY_SECRET or DATA_KEY_FILE, not both' : undefined;
 }
 
 /** A bad review policy stops every service at start, each problem naming its rule. */

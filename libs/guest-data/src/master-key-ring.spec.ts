@@ -78,6 +78,15 @@ describe('master keys', () => {
     );
   });
 
+  // DATA_KEY_SECRET won silently, while every service refuses the pair: a tool could rewrap under a key the services do not use.
+  it('given both DATA_KEY_SECRET and DATA_KEY_FILE, when the master keys are loaded, then they are refused as the services refuse them', () => {
+    const file = join(dir, 'current');
+    writeFileSync(file, secret(), { mode: 0o600 });
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_FILE: file }, dir)).toThrow(
+      'set DATA_KEY_SECRET or DATA_KEY_FILE, not both',
+    );
+  });
+
   it('given DATA_KEY_FILE and previous files, then the ring is read from them', () => {
     const current = secret();
     const previous = secret();

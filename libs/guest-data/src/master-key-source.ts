@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createSecretFileOnce, readSecretFile } from '@app/config';
+import { createSecretFileOnce, dataKeySourceProblem, readSecretFile } from '@app/config';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { MasterKeyRing, MIN_MASTER_SECRET_LENGTH } from './master-key-ring';
 
@@ -22,12 +22,15 @@ export interface LoadedMasterKeys {
 }
 
 /**
- * The master key ring of the configuration: DATA_KEY_SECRET or DATA_KEY_FILE as the current key,
- * the previous ones beside it. With neither (a local run; production is refused by the config
+ * The master key ring of the configuration: DATA_KEY_SECRET or DATA_KEY_FILE as the current key
+ * (refused when both are set, as the services' configuration check refuses it), the previous ones
+ * beside it. With neither (a local run; production is refused by the config
  * check) the key in `<dataDir>/data-key`, generated on first start: race-safe for several
  * processes starting at once, which must all end up with the same key.
  */
 export function loadMasterKeys(settings: DataKeySettings, dataDir: string): LoadedMasterKeys {
+  const sourceProblem = dataKeySourceProblem(settings);
+  if (sourceProblem) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, sourceProblem);
   const previous = [
     ...list(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
     ...list(settings.DATA_KEY_PREVIOUS_FILES).map((file) => longEnough(secretFromFile(file), `${file} (DATA_KEY_PREVIOUS_FILES)`)),
