@@ -126,6 +126,36 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     expect(await exportText(redis, copy)).toBe(exported);
   });
 
+  // The import scored retention by the mission's last event: an erasure of a co-subject after the finish restarted its clock.
+  it('given a co-subject erased after the mission finished, when exported and imported, then retention still counts from the finish', async () => {
+    const origin = freshKeys('erased-after-finish');
+    const cipher = cipherFor(redis, origin.prefix, secret);
+    const [description] = await cipher.seal('m-shared', [GUEST, OTHER], [{ path: 'description', value: 'Anna and Ben share room 12' }]);
+    const [createdAt, finishedAt, erasedAt] = [knownStepTime(1), knownStepTime(2), knownStepTime(9)];
+    const store = new MissionStore(redis, origin);
+    const created = await store.append('m-shared', null, decideCreate(aCreate({ description, subjects: [GUEST, OTHER] }), createdAt), {
+      actor: 'intake',
+      now: createdAt,
+    });
+    if (created.code !== AppendCode.Ok) throw new Error(`create: code ${created.code}`);
+    const cancelled = await store.append('m-shared', created.mission, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], {
+      actor: 'intake',
+      now: finishedAt,
+    });
+    if (cancelled.code !== AppendCode.Ok) throw new Error(`cancel: code ${cancelled.code}`);
+    await cipher.erase(OTHER);
+    const erased = await store.append('m-shared', cancelled.mission, [{ type: 'SubjectErased', data: { subjectId: OTHER, reason: 'guest asked' } }], {
+      actor: 'operator',
+      now: erasedAt,
+    });
+    expect(erased.code).toBe(AppendCode.Ok);
+
+    const copy = freshKeys('erased-after-finish-copy');
+    await importLog(redis, copy, Readable.from([await exportText(redis, origin)]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
+
+    expect(await redis.zrange(copy.partitions[0].retention('guest_support'), 0, -1, 'WITHSCORES')).toEqual(['m-shared', String(finishedAt.getTime())]);
+  });
+
   it('given --mission, then only the keys of its subjects follow the events', async () => {
     const lines = (await exportText(redis, source, { mission: MISSION })).trimEnd().split('\n');
     const named = lines.map((line) => JSON.parse(line) as { subject?: string; kind?: string });

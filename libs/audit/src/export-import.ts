@@ -4,7 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
-import { isSubjectId, isTerminal } from '@app/mission';
+import { isSubjectId } from '@app/mission';
 import { RedisConnection, redisNowMs } from '@app/redis';
 import { formatExportEndLine, isExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
@@ -259,7 +259,7 @@ interface ImportLane {
  * for a mission's first event, to the mission index (score: the event's `at`); then the read
  * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
  * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
- * type for retention, counted from their last event). Hashes are of the lines as given, so a tampered file imports as a log that
+ * type for retention, counted from when each finished, as live). Hashes are of the lines as given, so a tampered file imports as a log that
  * `verify` rejects. The subject-key lines (after the events; before them in exports made before
  * that order) are checked against `options.masterKeys` (ImportKeysRefusedError when one does not
  * unwrap: its guest data could never be read here) before any key or read model is written; when
@@ -388,9 +388,9 @@ export async function importLog(
           [F.lastEventHash]: lastHashOf(mission),
         });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
-        // Retention's set, which the final status wrote with its effects (the subject index comes from the create line).
-        if (state.subjects?.length && isTerminal(state.status))
-          lane.pipeline.zadd(lane.keys.retention(state.type), Date.parse(state.updatedAt), mission.missionId);
+        // Retention's set, which the final status wrote with its effects, scored by when it finished (the subject index comes from the create line).
+        if (state.subjects?.length && mission.finishedAt !== undefined)
+          lane.pipeline.zadd(lane.keys.retention(state.type), mission.finishedAt, mission.missionId);
       } else {
         unreplayable.push(mission.missionId);
         lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(mission.lastVersion), [F.lastEventHash]: lastHashOf(mission) });

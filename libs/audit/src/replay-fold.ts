@@ -1,5 +1,5 @@
 import { upcast } from '@app/event-store';
-import { evolveInPlace, Mission } from '@app/mission';
+import { evolveInPlace, finishes, Mission } from '@app/mission';
 import { sha1Hex, StoredEntry, StoredObject } from './stored-log';
 
 /** One mission as folded from the log. */
@@ -18,6 +18,12 @@ export interface MissionFold {
   lastVersion: number;
   /** How many log entries the mission has: what its event list must hold. */
   events: number;
+  /**
+   * When the mission reached its final status (ms): the `at` of the event that put it there, as the
+   * live `retain` effect scores it; absent while unfinished. Not its last event's time: an erasure
+   * after the finish must not restart its retention.
+   */
+  finishedAt?: number;
   /** Set when an event could not be folded; later events of the mission are then ignored. */
   failure?: { logId: string; version?: number; error: string };
   /** The log ids of the mission's events in log order; kept only by a fold made with `keepLogIds`. */
@@ -83,7 +89,10 @@ export class ReplayFold {
     }
     try {
       // The fold owns every state it holds, so it may change them in place.
-      fold.state = evolveInPlace(fold.state, upcast(stored));
+      const before = fold.state?.status;
+      const event = upcast(stored);
+      fold.state = evolveInPlace(fold.state, event);
+      if (finishes(before, fold.state.status)) fold.finishedAt = Date.parse(event.at);
     } catch (error) {
       fold.failure = { logId: entry.logId, version, error: error instanceof Error ? error.message : String(error) };
       fold.state = null;

@@ -38,3 +38,12 @@ export function assertTransition(from: MissionStatus, to: MissionStatus): void {
 export function isTerminal(status: MissionStatus): boolean {
   return NEXT[status].length === 0;
 }
+
+/**
+ * Whether going from `previous` (undefined: no mission yet) to `next` finishes the mission: the
+ * moment retention counts its days from. The live `retain` effect and an import's retention index
+ * both take it from here, so an import keeps the finish time the deployment it came from had.
+ */
+export function finishes(previous: MissionStatus | undefined, next: MissionStatus): boolean {
+  return isTerminal(next) && (previous === undefined || !isTerminal(previous));
+}

@@ -1,7 +1,7 @@
 import { verdictCreditDelta } from '@app/agents';
 import { Effect, IdempotencyClaim } from '@app/event-store';
 import { AgentReleased } from '@app/messages';
-import { heldAgent, isTerminal, Mission, MissionEvent, MissionEventType, NOT_JUDGED } from '@app/mission';
+import { finishes, heldAgent, Mission, MissionEvent, MissionEventType, NOT_JUDGED } from '@app/mission';
 
 /** What the effects of one append may depend on besides its events. */
 export interface EffectContext {
@@ -80,7 +80,7 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
 export function effectsOf(events: readonly MissionEvent[], context: EffectContext): Effect[] {
   const effects = events.flatMap((event) => (MISSION_EFFECTS[event.type] as EffectRule<MissionEventType>)(event, context));
   const { previous, next, now } = context;
-  if (!isTerminal(next.status) || (previous && isTerminal(previous.status))) return effects;
+  if (!finishes(previous?.status, next.status)) return effects;
   return [
     ...effects,
     ...(next.deadline !== undefined ? [{ kind: 'leave-deadlines' } as const] : []),
