@@ -8,7 +8,7 @@ import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { toErrorBody } from '../http/error-body.filter';
 import { SubjectsService } from '../subjects/subjects.service';
-import { RetentionMetrics } from './retention-metrics';
+import { RetentionMetrics, RetentionTrigger } from './retention-metrics';
 
 /** The actor of the SubjectErased (and MissionCancelled) events the timer's retention rounds cause. */
 export const RETENTION_ACTOR = 'retention';
@@ -115,12 +115,46 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     return (await this.survey(now)).plan;
   }
 
+  /** A manual round at `now` (POST /api/retention/run, `ctl retention`), by `actor`: see erase. */
+  async run(now = new Date(), actor = RETENTION_ACTOR): Promise<RetentionRun> {
+    return this.counted('manual', () => this.erase(now, actor));
+  }
+
+  /**
+   * The timer's round: run only by the intake that takes the turn (held for 90 % of the period, so
+   * that intakes whose timers are offset do not each run one per period); null for the others.
+   */
+  async round(now = new Date()): Promise<RetentionRun | null> {
+    const turnMs = Math.floor(this.env.RETENTION_CHECK_MS * 0.9);
+    if ((await this.redis.set(this.keys.retentionTurn, this.instance, 'PX', turnMs, 'NX')) !== 'OK') {
+      this.metrics.rounds.inc({ trigger: 'timer', outcome: 'skipped' });
+      return null;
+    }
+    const result = await this.counted('timer', () => this.erase(now, RETENTION_ACTOR));
+    if (result.erased.length > 0 || result.failed.length > 0) {
+      this.logger.info({ erased: result.erased.length, failed: result.failed.length, kept: result.kept.length }, 'retention round done');
+    }
+    return result;
+  }
+
+  /** A round, counted by what started it: a manual run erases as much as a timer's, so /metrics must show it too. */
+  private async counted(trigger: RetentionTrigger, round: () => Promise<RetentionRun>): Promise<RetentionRun> {
+    try {
+      const result = await round();
+      this.metrics.rounds.inc({ trigger, outcome: 'done' });
+      return result;
+    } catch (error) {
+      this.metrics.rounds.inc({ trigger, outcome: 'failed' });
+      throw error;
+    }
+  }
+
   /**
    * A round at `now`: erases every subject of the plan, each checked again just before. `actor`
    * is who ran it: `retention` for the timer's rounds, the operator for a manual run, so the log
    * says who decided it; the reason still names the policy.
    */
-  async run(now = new Date(), actor = RETENTION_ACTOR): Promise<RetentionRun> {
+  private async erase(now: Date, actor: string): Promise<RetentionRun> {
     const { plan, spent } = await this.survey(now);
     const erased: string[] = [];
     const failed: RetentionRun['failed'] = [];
@@ -146,29 +180,6 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     }
     for (const { key, missionId } of spent) await this.redis.zrem(key, missionId);
     return { ...plan, erase: plan.erase.filter((candidate) => erased.includes(candidate.subjectId)), erased, failed };
-  }
-
-  /**
-   * The timer's round: run only by the intake that takes the turn (held for 90 % of the period, so
-   * that intakes whose timers are offset do not each run one per period); null for the others.
-   */
-  async round(now = new Date()): Promise<RetentionRun | null> {
-    const turnMs = Math.floor(this.env.RETENTION_CHECK_MS * 0.9);
-    if ((await this.redis.set(this.keys.retentionTurn, this.instance, 'PX', turnMs, 'NX')) !== 'OK') {
-      this.metrics.rounds.inc({ outcome: 'skipped' });
-      return null;
-    }
-    try {
-      const result = await this.run(now);
-      this.metrics.rounds.inc({ outcome: 'done' });
-      if (result.erased.length > 0 || result.failed.length > 0) {
-        this.logger.info({ erased: result.erased.length, failed: result.failed.length, kept: result.kept.length }, 'retention round done');
-      }
-      return result;
-    } catch (error) {
-      this.metrics.rounds.inc({ outcome: 'failed' });
-      throw error;
-    }
   }
 
   private async survey(now: Date): Promise<Survey> {
