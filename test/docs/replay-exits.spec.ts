@@ -1,10 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CliIo, EXIT_FINDINGS, EXIT_NOT_REWRAPPED, EXIT_OK, runReplay } from '../../scripts/replay';
-
-const ROOT = join(__dirname, '../..');
-/** A file's text with its line breaks made spaces, so a sentence reads the same wherever it wraps. */
-const flat = (file: string): string => readFileSync(join(ROOT, file), 'utf8').replace(/\s+/g, ' ');
+import { flatDoc as flat } from '../support/docs-text';
 
 /** `replay --help`, run in-process (no Redis needed), its output with line breaks made spaces. */
 async function help(): Promise<string> {
