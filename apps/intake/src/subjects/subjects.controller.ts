@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
@@ -18,20 +19,28 @@ const subjectId = new IdPipe('subject');
 @RequiresRole('operator')
 @Controller('api/subjects')
 export class SubjectsController {
-  constructor(private readonly subjects: SubjectsService) {}
+  constructor(
+    private readonly subjects: SubjectsService,
+    @InjectPinoLogger(SubjectsController.name) private readonly logger: PinoLogger,
+  ) {}
 
   @Get(':subjectId')
   @ApiOperation({
     summary: 'Everything held about a data subject (access request)',
     description:
       'Needs role **operator**. Every mission about the subject, with each personal field in plain, as one JSON document; ' +
-      'fields of an erased subject read "[erased]".',
+      'fields of an erased subject read "[erased]". Each answer is logged (`guest data accessed`: the caller, the subject id and ' +
+      'how many missions were returned; no personal data).',
   })
   @ApiIdParam('subject')
   @ApiOkResponse({ type: SubjectAccessView, description: 'The subject and their missions.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'operator', notFound: SUBJECT_NOT_FOUND, id: 'subject' })
-  access(@Param('subjectId', subjectId) id: string): Promise<SubjectAccess> {
-    return this.subjects.access(id);
+  async access(@Param('subjectId', subjectId) id: string, @ApiCaller() caller: string): Promise<SubjectAccess> {
+    const access = await this.subjects.access(id);
+    // An operator reading a guest's data in plain must leave a trace, as an erasure does with its
+    // events: who, whom (the pseudonymous id) and how much; the data itself never goes to the log.
+    this.logger.info({ actor: caller, subjectId: id, missions: access.missions.length }, 'guest data accessed');
+    return access;
   }
 
   @Delete(':subjectId')

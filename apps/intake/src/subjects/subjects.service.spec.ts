@@ -8,6 +8,7 @@ import { MissionPipeline } from '@app/pipeline';
 import { aCreateInput, deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
 import { ErasureSweepService } from './erasure-sweep.service';
 import { PendingErasures } from './pending-erasures';
+import { SubjectsController } from './subjects.controller';
 import { SubjectsService } from './subjects.service';
 
 /** The sweep's log lines, kept to look at instead of written. */
@@ -19,6 +20,25 @@ class RecordingLogger {
   error(fields: Record<string, unknown>, message: string): void {
     this.lines.push({ level: 'error', message, fields });
   }
+}
+
+interface Guest {
+  id: string;
+  name: string;
+  phone: string;
+}
+
+/** A guest_support mission about `guest`, sealed and appended as the intake's create does it. */
+async function aGuestRequestUnder(
+  { personal, pipeline }: Pick<ReturnType<typeof subjectsServiceUnder>, 'personal' | 'pipeline'>,
+  missionId: string,
+  guest: Guest,
+  message: string,
+): Promise<void> {
+  const input = aCreateInput({ payload: { room: '204', guest, message } });
+  const subjectIds = resolveSubjects(input, missionId);
+  const sealed = await personal.sealCreate(missionId, subjectIds, { ...input, subjects: subjectIds });
+  expect((await pipeline.append(missionId, null, decideCreate(sealed), { actor: 'test' })).code).toBe(AppendCode.Ok);
 }
 
 /** A SubjectsService on real Redis under its own prefix, with what it is made of. */
@@ -169,13 +189,7 @@ describe("SubjectsService given a subject index that names another guest's missi
     await redis.quit();
   });
 
-  /** A guest_support mission about `guest`, sealed and appended as the intake's create does it. */
-  async function aGuestRequest(missionId: string, guest: { id: string; name: string; phone: string }, message: string): Promise<void> {
-    const input = aCreateInput({ payload: { room: '204', guest, message } });
-    const subjectIds = resolveSubjects(input, missionId);
-    const sealed = await personal.sealCreate(missionId, subjectIds, { ...input, subjects: subjectIds });
-    expect((await pipeline.append(missionId, null, decideCreate(sealed), { actor: 'test' })).code).toBe(AppendCode.Ok);
-  }
+  const aGuestRequest = (missionId: string, guest: Guest, message: string) => aGuestRequestUnder({ personal, pipeline }, missionId, guest, message);
 
   it("when the access request and the erasure of the first guest read the damaged set, then they leave the other guest's mission out", async () => {
     await aGuestRequest('m-bea', { id: 'zq-2002', name: 'Bea Brandt', phone: '+49 30 2002' }, 'Towels for room 204, please.');
@@ -198,5 +212,30 @@ describe("SubjectsService given a subject index that names another guest's missi
     expect((await store.history('m-cem')).map((event) => event.type)).not.toContain('SubjectErased');
     expect(await personal.cipher.store.has('guest:zq-3003')).toBe(true);
     warn.mockRestore();
+  });
+});
+
+describe('SubjectsController access request (real Redis)', () => {
+  const parts = subjectsServiceUnder('subjects-access-log');
+  const logger = new RecordingLogger();
+  const controller = new SubjectsController(parts.subjects, logger as unknown as PinoLogger);
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(parts.redis, parts.keys.prefix);
+    await parts.redis.quit();
+  });
+
+  // An operator could read a guest's data in plain without a trace, while every erasure is an event with its actor.
+  it("given a guest with two missions, when an operator pulls the guest's data, then one info line names the caller, the subject and the mission count, and no personal data", async () => {
+    const guest = { id: 'zq-4004', name: 'Anna Schmidt', phone: '+49 30 1234567' };
+    await aGuestRequestUnder(parts, 'm-access-1', guest, 'Anna asks for a late checkout');
+    await aGuestRequestUnder(parts, 'm-access-2', guest, 'Anna asks for towels');
+
+    const access = await controller.access('guest:zq-4004', 'front-desk-key');
+
+    expect(access.missions).toHaveLength(2);
+    expect(logger.lines).toEqual([
+      { level: 'info', message: 'guest data accessed', fields: { actor: 'front-desk-key', subjectId: 'guest:zq-4004', missions: 2 } },
+    ]);
   });
 });
