@@ -135,7 +135,12 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
   });
 
   it("given the LLM judge, when it judges an attempt, then its verdict records the judge call's tokens", async () => {
-    const { evaluator, complete, eventsAfter } = setup({}, NO_REVIEW_POLICY, new RuleBasedJudge(), new LlmJudge(new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 }), 1_000));
+    const { evaluator, complete, eventsAfter } = setup(
+      {},
+      NO_REVIEW_POLICY,
+      new RuleBasedJudge(),
+      new LlmJudge(new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 }), 1_000),
+    );
     const completed = await complete('m-judged', lateCheckout);
 
     await evaluator.evaluate(completed);
