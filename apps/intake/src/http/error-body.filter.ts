@@ -6,7 +6,7 @@ import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyEr
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import { isRedisUnreachable, REDIS_UNREACHABLE_MESSAGE, REDIS_UNREACHABLE_RETRY_AFTER_SECONDS } from '@app/redis';
 import { bodyStillArriving } from './request-body';
-import { NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
+import { bodyProblemDetails, NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
 
 /** The one shape of every error the API returns. */
 export interface ErrorBody {
@@ -69,7 +69,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   // A parse failure too (entity.parse.failed), but valid JSON: its message names the key, not the body.
   if (exception instanceof ForbiddenJsonKeyError) {
-    return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: exception.message, details: [] };
+    return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: exception.message, details: bodyProblemDetails(exception.message) };
   }
   // The server is misconfigured, not the request wrong: every request that needs this master key fails alike until an operator fixes it.
   if (exception instanceof WrongMasterKeyError) {

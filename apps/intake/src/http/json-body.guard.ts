@@ -13,8 +13,13 @@ import { rejectForbiddenKeys } from '@app/mission';
 import { jsonTextNestsDeeperThan } from '@app/redis-streams';
 import { ENVIRONMENT } from '@app/runtime';
 import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
+import { bodyProblemDetails } from './request-validation.pipe';
 
 const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
+
+function tooDeep(): BadRequestException {
+  return new BadRequestException({ message: TOO_DEEP, details: bodyProblemDetails(TOO_DEEP) });
+}
 
 /** Thrown by the parser's verify step, before parsing: body-parser passes it on as the same object. */
 class BodyTooDeepError extends Error {}
@@ -85,10 +90,10 @@ export class JsonBodyGuard implements CanActivate {
     try {
       await this.parse(request, http.getResponse<Response>());
     } catch (error) {
-      throw error instanceof BodyTooDeepError ? new BadRequestException(TOO_DEEP) : error;
+      throw error instanceof BodyTooDeepError ? tooDeep() : error;
     }
     // One walk of the parsed body only where its text could not be measured: not on every create.
-    if (!depthToldFromText.has(request) && nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw new BadRequestException(TOO_DEEP);
+    if (!depthToldFromText.has(request) && nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw tooDeep();
     return true;
   }
 }

@@ -73,6 +73,15 @@ function notAnObject(): BadRequestException {
   return invalid([NOT_AN_OBJECT_DETAIL]);
 }
 
+/**
+ * The detail of a problem with the body as a whole (nested too deep, a key that reaches a
+ * prototype): one entry, field `body`, as a body that is no object gets, so a client reads every
+ * body refusal from `details` alike; the message says the same.
+ */
+export function bodyProblemDetails(problem: string): FieldErrorBody[] {
+  return [{ field: 'body', problems: [problem] }];
+}
+
 export function invalid(details: FieldErrorBody[]): BadRequestException {
   return new BadRequestException({ message: 'request validation failed', details });
 }
