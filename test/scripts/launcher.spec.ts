@@ -35,9 +35,12 @@ describe('servicePorts (npm start, the demo)', () => {
     expect(() => servicePorts({ PORT: 'abc' })).toThrow(new ConfigError(['PORT="abc" is not a port from 1 to 65535']));
   });
 
-  it('given two services on one port, then it refuses, naming both', () => {
+  it('given two services on one port, then it refuses, naming what set each: a variable given, else PORT+n', () => {
     expect(() => servicePorts({ PORT: '8080', EVALUATOR_PORT: '8081' })).toThrow(
-      /orchestrator and evaluator would both get port 8081 \(ORCHESTRATOR_PORT, EVALUATOR_PORT\)/,
+      new ConfigError(['orchestrator and evaluator would both get port 8081 (PORT+1, EVALUATOR_PORT)']),
+    );
+    expect(() => servicePorts({ PORT: '8080', ORCHESTRATOR_PORT: '9000', EVALUATOR_PORT: '9000' })).toThrow(
+      new ConfigError(['orchestrator and evaluator would both get port 9000 (ORCHESTRATOR_PORT, EVALUATOR_PORT)']),
     );
   });
 });
@@ -55,8 +58,12 @@ describe('connectorPort (npm start with ODOO_URL)', () => {
   it("given no port, one past 65535, or a service's port, then a configuration error naming CONNECTOR_PORT", () => {
     expect(() => connectorPort({ CONNECTOR_PORT: 'abc' }, ports)).toThrow(new ConfigError(['CONNECTOR_PORT="abc" is not a port from 1 to 65535']));
     expect(() => connectorPort({}, servicePorts({ PORT: '65532' }))).toThrow(/connector-odoo would get port 65536 .*; set CONNECTOR_PORT/);
+    // The executor's port came from PORT+2: EXECUTOR_PORT, which the clash used to name, was never set.
     expect(() => connectorPort({ CONNECTOR_PORT: '3002' }, ports)).toThrow(
-      /executor and connector-odoo would both get port 3002 \(EXECUTOR_PORT, CONNECTOR_PORT\)/,
+      new ConfigError(['executor and connector-odoo would both get port 3002 (PORT+2, CONNECTOR_PORT)']),
+    );
+    expect(() => connectorPort({ EXECUTOR_PORT: '3002', CONNECTOR_PORT: '3002' }, ports)).toThrow(
+      new ConfigError(['executor and connector-odoo would both get port 3002 (EXECUTOR_PORT, CONNECTOR_PORT)']),
     );
   });
 });

@@ -26,6 +26,15 @@ function readPort(env: NodeJS.ProcessEnv, name: string, problems: string[]): num
 }
 
 /**
+ * What set a service's port, for a message about it: its own variable when set (PORT for the
+ * intake, set or default), else PORT+n, so the message names only what the person set.
+ */
+function portSource(env: NodeJS.ProcessEnv, name: ServiceName): string {
+  const offset = SERVICE_NAMES.indexOf(name);
+  return offset === 0 || env[PORT_VARIABLES[name]]?.trim() ? PORT_VARIABLES[name] : `PORT+${offset}`;
+}
+
+/**
  * The variable that set a process' port, for its "cannot listen" line: the launcher hands each
  * child PORT and names in PORT_VARIABLE the one a person sets (ORCHESTRATOR_PORT, CONNECTOR_PORT…).
  */
@@ -52,7 +61,7 @@ export function servicePorts(env: NodeJS.ProcessEnv): Record<ServiceName, number
   for (const name of SERVICE_NAMES) {
     const clash = SERVICE_NAMES.find((other) => other !== name && ports[other] === ports[name]);
     if (clash && SERVICE_NAMES.indexOf(clash) > SERVICE_NAMES.indexOf(name)) {
-      problems.push(`${name} and ${clash} would both get port ${ports[name]} (${PORT_VARIABLES[name]}, ${PORT_VARIABLES[clash]})`);
+      problems.push(`${name} and ${clash} would both get port ${ports[name]} (${portSource(env, name)}, ${portSource(env, clash)})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -69,7 +78,7 @@ export function connectorPort(env: NodeJS.ProcessEnv, ports: Record<ServiceName,
   const port = readPort(env, CONNECTOR_PORT_VARIABLE, problems) ?? highest + 1;
   if (port > 65535) problems.push(`connector-odoo would get port ${port} (the highest service port + 1); set ${CONNECTOR_PORT_VARIABLE}`);
   const clash = SERVICE_NAMES.find((name) => ports[name] === port);
-  if (clash) problems.push(`${clash} and connector-odoo would both get port ${port} (${PORT_VARIABLES[clash]}, ${CONNECTOR_PORT_VARIABLE})`);
+  if (clash) problems.push(`${clash} and connector-odoo would both get port ${port} (${portSource(env, clash)}, ${CONNECTOR_PORT_VARIABLE})`);
   if (problems.length > 0) throw new ConfigError(problems);
   return port;
 }
