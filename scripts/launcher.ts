@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
-import { resolveRedis, ResolvedRedis } from '@app/redis';
+import { redisTargetOf, RedisTarget, resolveRedis, ResolvedRedis } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
 
 export function isServiceName(name: string): name is ServiceName {
@@ -155,7 +155,8 @@ export function restartDelayMs(policy: RestartPolicy, failure: number): number {
 }
 
 export interface RunningSystem {
-  redisUrl: string;
+  /** The Redis the services use: a cluster's seeds when REDIS_CLUSTER_NODES is set. */
+  redis: RedisTarget;
   ports: Record<ServiceName, number>;
   /** The services whose own child said it listens on its port (waitUntilReady). */
   listening: ReadonlySet<ServiceName>;
@@ -355,7 +356,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     throw error;
   }
 
-  return { redisUrl: redis.url, ports, listening, stop: () => shutdown(0), exited };
+  return { redis: redisTargetOf(redis), ports, listening, stop: () => shutdown(0), exited };
 }
 
 function isAlive(child: ChildProcess): boolean {

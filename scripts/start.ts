@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { ConfigError, Environment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
-import { redactUrl } from '@app/redis';
+import { describeRedis } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
 import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
 
@@ -68,11 +68,9 @@ async function main(argv: string[]): Promise<void> {
 
   const dataDir = path.join(rootDir, '.data');
   system = await launchSystem({ services, env: process.env, dataDir, log, oneProcess, restart: oneProcess ? undefined : DEFAULT_RESTART_POLICY });
-  // The password stays out of the output; the prefix is shown, as a mistyped one would start on an empty set of keys.
+  // The password stays out of the output, and a cluster is named by its seeds; the prefix is shown, as a mistyped one would start on an empty set of keys.
   const keyPrefix = process.env.KEY_PREFIX || new Environment().KEY_PREFIX;
-  log(
-    `Redis at ${redactUrl(system.redisUrl)}, KEY_PREFIX=${keyPrefix}; running ${services.join(', ')}${oneProcess ? ' in one process' : ''}. Press Ctrl-C to stop.`,
-  );
+  log(`${describeRedis(system.redis)}, KEY_PREFIX=${keyPrefix}; running ${services.join(', ')}${oneProcess ? ' in one process' : ''}. Press Ctrl-C to stop.`);
   if (stopRequested) void system.stop();
   void system.exited.then(() => waiting.abort());
 

@@ -5,7 +5,17 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { waitFor } from '@app/testing';
-import { findOnPath, pingRedis, redactUrl, resolveRedis, ResolvedRedis, ResolveRedisOptions, sendCommand } from './embedded-redis';
+import {
+  describeRedis,
+  findOnPath,
+  pingRedis,
+  redactUrl,
+  redisTargetOf,
+  resolveRedis,
+  ResolvedRedis,
+  ResolveRedisOptions,
+  sendCommand,
+} from './embedded-redis';
 import { findFreePort } from './free-port';
 
 /** Checked synchronously so the local-Redis test can be skipped (not failed) on machines without one. */
@@ -62,6 +72,23 @@ describe('resolveRedis', () => {
     expect(which).not.toHaveBeenCalled();
     expect(lines.join('\n')).not.toContain('secret');
     await expect(redis.stop()).resolves.toBeUndefined();
+  });
+
+  it('given REDIS_CLUSTER_NODES, then it names the cluster the services use, probing and starting nothing', async () => {
+    const ping = jest.fn(async () => true);
+    const which = jest.fn(async () => '/usr/bin/redis-server');
+    const redis = await resolveRedis({ ...base(), env: { REDIS_CLUSTER_NODES: ' 127.0.0.1:23500,127.0.0.1:23501 ' }, ping, which });
+
+    // It used to say it used the Redis on 127.0.0.1:6379, which the services never touched.
+    expect(lines).toEqual(['Using the Redis Cluster from REDIS_CLUSTER_NODES (127.0.0.1:23500,127.0.0.1:23501)']);
+    expect(redis).toMatchObject({ origin: 'cluster', clusterNodes: '127.0.0.1:23500,127.0.0.1:23501' });
+    expect(describeRedis(redisTargetOf(redis))).toBe('Redis Cluster at 127.0.0.1:23500,127.0.0.1:23501');
+    expect(ping).not.toHaveBeenCalled();
+    expect(which).not.toHaveBeenCalled();
+  });
+
+  it('given a single server, then its description masks the password', () => {
+    expect(describeRedis({ REDIS_URL: 'redis://:secret@127.0.0.1:6390/2' })).toBe('Redis at redis://:***@127.0.0.1:6390/2');
   });
 
   (localRedisAnswers() ? it : it.skip)('finds the Redis running on 127.0.0.1:6379', async () => {

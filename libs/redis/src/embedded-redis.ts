@@ -6,13 +6,19 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { findFreePort } from './free-port';
 import { PID_FILE, waitForPreviousRedisServer } from './previous-redis-server';
+import { RedisTarget } from './redis-connection';
 import { WATCHDOG_CLIENTS_GRACE_MS, watchOverRedis } from './redis-watchdog';
 
 /** Where the Redis URL came from; only `private` owns a process that stop() ends. */
-export type RedisOrigin = 'env' | 'local' | 'private';
+export type RedisOrigin = 'cluster' | 'env' | 'local' | 'private';
 
 export interface ResolvedRedis {
   url: string;
+  /**
+   * REDIS_CLUSTER_NODES, when set (origin `cluster`): the seeds every service connects to, which
+   * then ignore `url` (REDIS_URL as given, or the default, handed on only to pass their checks).
+   */
+  clusterNodes?: string;
   origin: RedisOrigin;
   /** Idempotent. A no-op unless this call started the server. */
   stop(): Promise<void>;
@@ -57,6 +63,12 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
   const which = options.which ?? ((binary: string) => findOnPath(binary, env.PATH));
 
   const fromEnv = env.REDIS_URL?.trim();
+  // The services use the cluster whatever REDIS_URL says, so neither it nor a local server is theirs.
+  const clusterNodes = env.REDIS_CLUSTER_NODES?.trim();
+  if (clusterNodes) {
+    log(`Using the Redis Cluster from REDIS_CLUSTER_NODES (${clusterNodes})`);
+    return { url: fromEnv || `redis://${LOCAL_REDIS_HOST}:${LOCAL_REDIS_PORT}`, clusterNodes, origin: 'cluster', stop: async () => undefined };
+  }
   if (fromEnv) {
     log(`Using Redis from REDIS_URL (${redactUrl(fromEnv)})`);
     return { url: fromEnv, origin: 'env', stop: async () => undefined };
@@ -91,6 +103,17 @@ const NO_REDIS_HINT =
 function noRedisError(installDisallowed: boolean): Error {
   const why = installDisallowed ? 'automatic installation is disabled' : 'automatic installation needs root on Debian';
   return new Error(`No Redis available: REDIS_URL is not set, nothing answers on 127.0.0.1:6379, redis-server is not on PATH and ${why}. ${NO_REDIS_HINT}`);
+}
+
+/** The Redis the services connect to: the cluster when there is one, else the URL. */
+export function redisTargetOf(redis: ResolvedRedis): RedisTarget {
+  return { REDIS_URL: redis.url, REDIS_CLUSTER_NODES: redis.clusterNodes };
+}
+
+/** How the launcher's lines name the Redis the services use: the cluster's seeds, or the URL without its password. */
+export function describeRedis(target: RedisTarget): string {
+  const nodes = target.REDIS_CLUSTER_NODES?.trim();
+  return nodes ? `Redis Cluster at ${nodes}` : `Redis at ${redactUrl(target.REDIS_URL)}`;
 }
 
 /** Logs must not leak a password embedded in REDIS_URL. */
