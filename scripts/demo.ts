@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
+import { ConfigError } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
@@ -30,8 +31,17 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 const EXIT_OK = 0;
 const EXIT_MISMATCH = 1;
-const EXIT_TIMEOUT = 2;
+/** Bad usage (an unknown option, an option value that does not read), as npm start and the CLIs use it. */
+const EXIT_USAGE = 2;
+const EXIT_TIMEOUT = 3;
+/** A bad variable (PORT, LOG_FORMAT, KEY_PREFIX), as the services and npm start end on one. */
+const EXIT_CONFIG = 78;
 const EXIT_INTERRUPTED = 130;
+const EXIT_CODES_HELP = `
+Exit codes: 0 every mission ended as expected; 1 one did not (or a service stopped on its own, or the
+demo itself failed); 2 bad usage (an unknown option, an option value that does not read); 3 the
+missions did not finish within --timeout; 78 a bad variable (PORT, LOG_FORMAT, KEY_PREFIX), named;
+130 stopped by Ctrl-C, SIGTERM or SIGHUP.`;
 
 interface DemoOptions {
   fixtures: string;
@@ -39,7 +49,8 @@ interface DemoOptions {
   timeout: number;
   keepRunning: boolean;
   split: boolean;
-  port: number;
+  /** Unset: PORT, else 3000 (read as npm start reads it, so a bad PORT is named). */
+  port?: number;
 }
 
 interface Fixture {
@@ -149,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
     .description(
       'Start the BRAIN Mission System, submit every fixture mission through the REST API, wait until all are finished ' +
         '(deciding the results the review policy holds as a reviewer would: every third sent back once, the rest approved) ' +
-        'and print a summary. Exit 0 when every mission ended as expected, 1 otherwise, 2 on timeout.',
+        'and print a summary.',
     )
     .option('--fixtures <file>', 'missions to submit (relative to the repository root)', 'fixtures/odoo_missions_mock.json')
     .option(
@@ -160,15 +171,15 @@ async function main(argv: string[]): Promise<number> {
     .option('--timeout <s>', 'seconds the missions get to finish, counted from the first submission', parsePositive, 120)
     .option('--keep-running', 'leave the system (and the demo keys) up after the summary until Ctrl-C', false)
     .option('--split', 'the four services as four processes instead of one', false)
-    .option(
-      '--port <n>',
-      "intake HTTP port (env PORT, else 3000); a free one is picked if it's taken",
-      parsePort,
-      process.env.PORT ? parsePort(process.env.PORT) : 3000,
-    )
-    .showHelpAfterError();
+    .option('--port <n>', "intake HTTP port (env PORT, else 3000); a free one is picked if it's taken", parsePort)
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError()
+    // Commander ends with 1 for bad usage, which is also the demo's code for a mission that went wrong.
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
   program.parse(argv);
   const options = program.opts<DemoOptions>();
+  // A bad PORT is a bad variable (78, naming it), as for npm start, not an option that does not read.
+  const intakePort = options.port ?? servicePorts(process.env).intake;
 
   const term = new Terminal();
   const launcherLog = (line: string) => term.line(`${linePrefix('launcher', term.color)}${line}`);
@@ -179,8 +190,8 @@ async function main(argv: string[]): Promise<number> {
   // A fresh prefix per run keeps earlier runs' missions (and idempotency keys) out of this one.
   const ownPrefix = !process.env.KEY_PREFIX;
   const keyPrefix = process.env.KEY_PREFIX || `demo:${Date.now()}:`;
-  const ports = await choosePorts(options.port);
-  if (ports.intake !== options.port) term.line(`Port ${options.port} is taken; the intake listens on ${ports.intake} instead.`);
+  const ports = await choosePorts(intakePort);
+  if (ports.intake !== intakePort) term.line(`Port ${intakePort} is taken; the intake listens on ${ports.intake} instead.`);
 
   const abort = new AbortController();
   let interrupted = false;
@@ -789,5 +800,5 @@ function finish(code: number): void {
 
 main(process.argv).then(finish, (error: unknown) => {
   process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
-  finish(EXIT_MISMATCH);
+  finish(error instanceof ConfigError ? EXIT_CONFIG : EXIT_MISMATCH);
 });

@@ -1,0 +1,74 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as path from 'node:path';
+import { ensureBuilt } from '../../scripts/build-stamp';
+
+/**
+ * How the demo and npm start end on bad usage and bad variables, before they start anything: as
+ * processes from dist/ (built here when stale), since the exit code is what a script sees.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface Ended {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+async function runToEnd(script: string, args: string[], env: NodeJS.ProcessEnv): Promise<Ended> {
+  const child: ChildProcess = spawn(process.execPath, [path.join('dist', 'scripts', script), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code] = (await once(child, 'close')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+describe('the demo on bad usage and bad variables', () => {
+  // No Redis is reached: each of these ends before the demo resolves one.
+  const env = (): NodeJS.ProcessEnv => {
+    const { KEY_PREFIX: _unset, ...rest } = process.env;
+    return { ...rest, REDIS_URL: 'redis://127.0.0.1:1', PORT: '', LOG_FORMAT: '' };
+  };
+
+  beforeAll(() => {
+    expect(ensureBuilt(ROOT)).toBe(0);
+  }, 180_000);
+
+  it.each([
+    [['--bogus'], "error: unknown option '--bogus'"],
+    [['--timeout', 'abc'], "error: option '--timeout <s>' argument 'abc' is invalid. must be a positive number of seconds"],
+    [['--port', '99999'], "error: option '--port <n>' argument '99999' is invalid. must be a port from 1 to 65535"],
+  ])('given bad usage (%j), then it says so and exits 2, as npm start and the CLIs do, not 1 as a mission gone wrong', async (args, message) => {
+    const ended = await runToEnd('demo.js', args, env());
+
+    expect(ended.code).toBe(2);
+    expect(ended.stderr).toContain(message);
+  });
+
+  it('given PORT=abc, then it names PORT and exits 78, as npm start does', async () => {
+    const ended = await runToEnd('demo.js', [], { ...env(), PORT: 'abc' });
+
+    expect(ended.code).toBe(78);
+    expect(ended.stderr).toBe('demo: invalid configuration:\n  - PORT="abc" is not a port from 1 to 65535\n');
+  });
+
+  it('given LOG_FORMAT=xml, then it names LOG_FORMAT and exits 78, before starting a service', async () => {
+    const ended = await runToEnd('demo.js', [], { ...env(), LOG_FORMAT: 'xml' });
+
+    expect(ended.code).toBe(78);
+    expect(ended.stderr).toBe('demo: invalid configuration:\n  - LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: json, pretty\n');
+    expect(ended.stdout).not.toContain('Started ');
+  });
+
+  it('given --help, then it lists the exit codes', async () => {
+    const ended = await runToEnd('demo.js', ['--help'], env());
+
+    expect(ended.code).toBe(0);
+    expect(ended.stdout).toContain('2 bad usage');
+    expect(ended.stdout).toContain('78 a bad variable');
+  });
+});
