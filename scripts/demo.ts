@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import Redis from 'ioredis';
-import { ConfigError } from '@app/config';
+import { ConfigError, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
@@ -180,6 +180,10 @@ async function main(argv: string[]): Promise<number> {
   const options = program.opts<DemoOptions>();
   // A bad PORT is a bad variable (78, naming it), as for npm start, not an option that does not read.
   const intakePort = options.port ?? servicePorts(process.env).intake;
+  // A fresh prefix per run keeps earlier runs' missions (and idempotency keys) out of this one. One
+  // given is checked as the services check it: set but empty is refused (78), not taken as unset.
+  const ownPrefix = process.env.KEY_PREFIX === undefined;
+  const keyPrefix = ownPrefix ? `demo:${Date.now()}:` : loadEnvironment({ KEY_PREFIX: process.env.KEY_PREFIX }).KEY_PREFIX;
 
   const term = new Terminal();
   const launcherLog = (line: string) => term.line(`${linePrefix('launcher', term.color)}${line}`);
@@ -187,9 +191,6 @@ async function main(argv: string[]): Promise<number> {
   const fixtures = await loadFixtures(fixturesPath);
   const schedules = options.schedules ? await loadSchedules(path.resolve(rootDir, options.schedules)) : [];
 
-  // A fresh prefix per run keeps earlier runs' missions (and idempotency keys) out of this one.
-  const ownPrefix = !process.env.KEY_PREFIX;
-  const keyPrefix = process.env.KEY_PREFIX || `demo:${Date.now()}:`;
   const ports = await choosePorts(intakePort);
   if (ports.intake !== intakePort) term.line(`Port ${intakePort} is taken; the intake listens on ${ports.intake} instead.`);
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, Environment } from '@app/config';
+import { ConfigError, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { describeRedis } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
@@ -44,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
   const services: ServiceName[] = requested.length > 0 ? requested.filter(isServiceName) : [...SERVICE_NAMES];
   const oneProcess = services.length === SERVICE_NAMES.length && !modes.split;
   if (modes.oneProcess && !oneProcess) program.error('error: --one-process runs all four services; name none');
+  // Checked as the services check it, before anything starts: set but empty is refused (78), not the default.
+  const keyPrefix = loadEnvironment({ KEY_PREFIX: process.env.KEY_PREFIX }).KEY_PREFIX;
 
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const prefix = linePrefix('launcher', color);
@@ -69,7 +71,6 @@ async function main(argv: string[]): Promise<void> {
   const dataDir = path.join(rootDir, '.data');
   system = await launchSystem({ services, env: process.env, dataDir, log, oneProcess, restart: oneProcess ? undefined : DEFAULT_RESTART_POLICY });
   // The password stays out of the output, and a cluster is named by its seeds; the prefix is shown, as a mistyped one would start on an empty set of keys.
-  const keyPrefix = process.env.KEY_PREFIX || new Environment().KEY_PREFIX;
   log(`${describeRedis(system.redis)}, KEY_PREFIX=${keyPrefix}; running ${services.join(', ')}${oneProcess ? ' in one process' : ''}. Press Ctrl-C to stop.`);
   if (stopRequested) void system.stop();
   void system.exited.then(() => waiting.abort());

@@ -27,7 +27,7 @@ async function runToEnd(script: string, args: string[], env: NodeJS.ProcessEnv):
   return { code, stdout, stderr };
 }
 
-describe('the demo on bad usage and bad variables', () => {
+describe('the demo (and npm start) on bad usage and bad variables', () => {
   // No Redis is reached: each of these ends before the demo resolves one.
   const env = (): NodeJS.ProcessEnv => {
     const { KEY_PREFIX: _unset, ...rest } = process.env;
@@ -63,6 +63,20 @@ describe('the demo on bad usage and bad variables', () => {
     expect(ended.stderr).toBe('demo: invalid configuration:\n  - LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: json, pretty\n');
     expect(ended.stdout).not.toContain('Started ');
   });
+
+  it.each([['demo.js'], ['start.js']])(
+    'given KEY_PREFIX set but empty, then %s refuses it as the services do, exit 78, before starting anything',
+    async (script) => {
+      const ended = await runToEnd(script, [], { ...env(), KEY_PREFIX: '' });
+
+      // npm start used to print KEY_PREFIX=brain: and start services that refused it; the demo ran under demo:<time>:.
+      expect(ended.code).toBe(78);
+      expect(ended.stderr).toBe(
+        `${script.replace('.js', '')}: invalid configuration:\n  - KEY_PREFIX="": set but empty; unset it for the default or give a value\n`,
+      );
+      expect(ended.stdout).not.toContain('Started ');
+    },
+  );
 
   it('given --help, then it lists the exit codes', async () => {
     const ended = await runToEnd('demo.js', ['--help'], env());
