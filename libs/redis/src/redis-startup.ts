@@ -1,7 +1,7 @@
 import { ReplyError } from 'ioredis';
 import { ConfigError } from '@app/config';
 import { redactUrl } from './embedded-redis';
-import { createRedisConnection, RedisTarget } from './redis-connection';
+import { createRedisConnection, RedisConnection, RedisTarget } from './redis-connection';
 
 /**
  * Redis did not answer within the start-up wait: no configuration error (78) but a service that is
@@ -28,6 +28,12 @@ export interface WaitForRedisOptions {
  * RedisUnavailableError past `timeoutMs`, naming the variable to check, and a ConfigError when the
  * server answers but refuses the credentials, which waiting does not fix.
  */
+/** INFO says so; a server that refuses INFO (a renamed command) is taken for a single one. */
+async function isClusterNode(connection: RedisConnection): Promise<boolean> {
+  const info = await connection.info('cluster').catch(() => '');
+  return /^cluster_enabled:1\b/m.test(info);
+}
+
 export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<void> {
   const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
   const variable = cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
@@ -47,8 +53,13 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
   try {
     const outcome = await Promise.race([connection.ping().then(() => 'ready' as const), deadline]);
     if (outcome === 'timeout') throw new RedisUnavailableError(`cannot reach ${where} within ${seconds} s (${reason ?? 'no answer'}); check ${variable}`);
+    // A client for one server gets MOVED for most keys from a cluster node, and the first keyed
+    // command of the start would crash on it: a variable to fix (78), which waiting would not.
+    if (!cluster && (await isClusterNode(connection))) {
+      throw new ConfigError([`${variable}: ${where} is a Redis Cluster node; set REDIS_CLUSTER_NODES to the cluster's nodes (host:port,…) instead`]);
+    }
   } catch (error) {
-    if (error instanceof RedisUnavailableError) throw error;
+    if (error instanceof RedisUnavailableError || error instanceof ConfigError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof ReplyError) throw new ConfigError([`${variable}: ${where} refused the connection: ${message}`]);
     throw new RedisUnavailableError(`cannot reach ${where} (${message}); check ${variable}`);
