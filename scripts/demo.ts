@@ -4,12 +4,11 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import Redis from 'ioredis';
 import { ConfigError, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { MISSION_TYPES } from '@app/mission';
-import { resolveRedis, ResolvedRedis, findFreePort, portIsFree, deleteKeysByPrefix, redactUrl } from '@app/redis';
+import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 
@@ -266,7 +265,7 @@ async function main(argv: string[]): Promise<number> {
     const reviewer = new IntakeClient(base, reviewerKey, abort.signal);
     term.line(
       `Demo: ${fixtures.length} missions from ${path.relative(rootDir, fixturesPath)}; KEY_PREFIX=${keyPrefix}; ` +
-        `intake ${base}; Redis ${redactUrl(redis.url)}`,
+        `intake ${base}; ${describeRedis(redisTargetOf(redis))}`,
     );
 
     let code: number;
@@ -327,7 +326,7 @@ async function main(argv: string[]): Promise<number> {
     if (systemCode !== 0 && code !== EXIT_INTERRUPTED) code = EXIT_MISMATCH;
     // Kept only with --keep-running, so the missions can still be looked at afterwards, and under a
     // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted.
-    if (ownPrefix && !options.keepRunning) await deleteKeys(redis.url, keyPrefix, term);
+    if (ownPrefix && !options.keepRunning) await deleteKeys(redis, keyPrefix, term);
     else if (!options.keepRunning) term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; ${purge} deletes them.`);
     return code;
   } finally {
@@ -778,12 +777,14 @@ function formatTable(header: string[], rows: string[][]): string {
   return [line(header), rule, ...rows.slice(0, -1).map(line), rule, line(rows[rows.length - 1])].join('\n');
 }
 
-/** SCAN+UNLINK under the demo's own prefix only: the Redis may be shared, so nothing else is touched. */
-async function deleteKeys(url: string, prefix: string, term: Terminal): Promise<void> {
-  const client = new Redis(url, { maxRetriesPerRequest: 3, lazyConnect: true });
-  client.on('error', () => undefined);
+/**
+ * SCAN+UNLINK under the demo's own prefix only (the Redis may be shared, so nothing else is
+ * touched), on the Redis the services used: every master of a cluster, as `replay purge` does.
+ */
+async function deleteKeys(redis: ResolvedRedis, prefix: string, term: Terminal): Promise<void> {
+  // Its errors end up in the line below; the connection's own reports would only repeat them.
+  const client = createRedisConnection(redisTargetOf(redis), { name: 'demo-cleanup', lazyConnect: true, log: () => undefined });
   try {
-    await client.connect();
     const deleted = await deleteKeysByPrefix(client, prefix);
     term.line(`Deleted ${deleted} demo key(s) under ${prefix}`);
   } catch (error) {

@@ -1,8 +1,10 @@
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
-import { createRedis, findFreePort } from '@app/redis';
+import { countKeysByPrefix, createRedis, createRedisConnection, findFreePort } from '@app/redis';
 import { testKeyPrefix } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { LocalCluster, startLocalCluster } from '../../scripts/redis-cluster';
+import { oneMissionFixtures } from '../support/demo-fixtures';
 import { runUntilExit } from '../support/run-until-exit';
 
 /**
@@ -56,4 +58,28 @@ describe('the services and the demo on a Redis Cluster', () => {
       ],
     });
   }, 60_000);
+
+  it('given REDIS_CLUSTER_NODES, then the demo names the cluster and deletes its keys there', async () => {
+    const { dir, fixtures } = oneMissionFixtures('demo-cluster-');
+    const { REDIS_URL: _unused, KEY_PREFIX: _own, ...rest } = process.env;
+    const env = { ...rest, REDIS_CLUSTER_NODES: cluster.seeds, PORT: String(await findFreePort()), LOG_FORMAT: '' };
+    const connection = createRedisConnection({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds }, { name: 'cluster-launch-spec' });
+    try {
+      const run = await runUntilExit(process.execPath, ['dist/scripts/demo.js', '--fixtures', fixtures, '--schedules', ''], {
+        cwd: ROOT,
+        env,
+        deadlineMs: 120_000,
+      });
+
+      expect(run.code).toBe(0);
+      // It used to name the Redis on 127.0.0.1:6379, which it never used, and delete nothing there.
+      expect(run.output.join('\n')).toContain(`Redis Cluster at ${cluster.seeds}`);
+      const deleted = run.output.map((line) => /Deleted (\d+) demo key\(s\) under (demo:\d+:)$/.exec(line)).find(Boolean);
+      expect(Number(deleted?.[1])).toBeGreaterThan(0);
+      expect(await countKeysByPrefix(connection, deleted?.[2] ?? 'demo:')).toBe(0);
+    } finally {
+      connection.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });

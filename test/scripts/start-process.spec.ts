@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { findFreePort, portIsFree } from '@app/redis';
 import { deleteKeysByPrefix, FakeOdooServer, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem } from '../../scripts/launcher';
+import { oneMissionFixtures } from '../support/demo-fixtures';
 
 /**
  * The services and `npm start` as processes, from dist/ (built here when stale): what a person sees
@@ -61,15 +62,6 @@ function exitedOrListening(child: ChildProcess, port: number): Promise<'exited' 
     },
     { timeoutMs: 60_000, intervalMs: 100, what: 'the process to exit or to answer /health' },
   );
-}
-
-/** A fixtures file, in a fresh temp dir the test removes, with the first fixture mission alone: a demo run that stays short. */
-function oneMissionFixtures(dirPrefix: string): { dir: string; fixtures: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), dirPrefix));
-  const fixtures = path.join(dir, 'one-mission.json');
-  const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
-  writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
-  return { dir, fixtures };
 }
 
 /** A free port with the three after it free too, for PORT and PORT+1..3 (below the ephemeral range, as findFreePort). */
