@@ -11,6 +11,7 @@ import { MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
+import { progressTime } from './progress-time';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -121,6 +122,7 @@ class Terminal {
     this.bars = new MultiBar({
       stream: process.stdout,
       format: '{label} [{bar}] {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted}',
+      formatTime: progressTime,
       barCompleteChar: '#',
       barIncompleteChar: '.',
       hideCursor: tty,

@@ -121,6 +121,15 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await system?.close();
   });
 
+  it('given the console page, then it names its icon, inline and allowed by its CSP, so the browser fetches no /favicon.ico (a 404)', async () => {
+    const response = await fetch(`${base}/console/`);
+    const html = await response.text();
+
+    expect(html).toContain('<link rel="icon" href="data:," />');
+    // Helmet's img-src: an icon it refused would be a console error of its own.
+    expect(response.headers.get('content-security-policy')).toMatch(/img-src 'self' data:/);
+  });
+
   it('given a wrong key, then sign-in refuses it; given an operator key, then every page is in the navigation and the key is only in session storage', async () => {
     await page.goto(`${base}/console/`);
     await page.getByLabel('API key').fill('not-a-key-000000000000');
