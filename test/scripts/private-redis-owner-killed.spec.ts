@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { findFreePort, resolveRedis, ResolvedRedis } from '@app/redis';
 import { testKeyPrefix, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
+import { isAlive } from '../support/process-alive';
 
 /**
  * A launcher as `npm start` and the demo are one, as a process of its own from dist/ (built here
@@ -36,15 +37,6 @@ const log = (line) => process.stdout.write('launcher | ' + line + '\\n');
   log('Redis at ' + redis.url);
 })();
 `;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('a private redis-server whose launcher is killed outright', () => {
   let dataDir: string;

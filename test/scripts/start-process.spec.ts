@@ -12,6 +12,7 @@ import { deleteKeysByPrefix, FakeOdooServer, redisUrl, testKeyPrefix, testRedisC
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem } from '../../scripts/launcher';
 import { oneMissionFixtures } from '../support/demo-fixtures';
+import { isAlive } from '../support/process-alive';
 
 /**
  * The services and `npm start` as processes, from dist/ (built here when stale): what a person sees
@@ -535,23 +536,15 @@ describe('the services and npm start as processes', () => {
     running.push(start.child);
     await readyLine(start);
     const pid = Number(/Started one-process \(pid (\d+)\)/.exec(start.stdout.join('\n'))?.[1]);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
     try {
-      expect(alive()).toBe(true);
+      expect(isAlive(pid)).toBe(true);
       start.child.kill('SIGKILL');
       await start.exited;
 
-      await waitFor(async () => !alive(), { timeoutMs: 15_000, intervalMs: 100, what: 'the one process to stop after its launcher died' });
+      await waitFor(async () => !isAlive(pid), { timeoutMs: 15_000, intervalMs: 100, what: 'the one process to stop after its launcher died' });
       await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
     } finally {
-      if (alive()) process.kill(pid, 'SIGKILL');
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
 
