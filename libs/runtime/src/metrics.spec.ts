@@ -1,6 +1,26 @@
+import { Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NextFunction, Request, Response } from 'express';
 import { Gauge } from 'prom-client';
+import request from 'supertest';
 import { RedisConnection } from '@app/redis';
-import { METRIC_COLLECT_TIMEOUT_MS, MetricsRegistry } from './metrics';
+import { httpMetricsMiddleware, METRIC_COLLECT_TIMEOUT_MS, MetricsRegistry } from './metrics';
+
+@Controller('missions')
+class MissionsController {
+  @Get(':id')
+  one(): string {
+    return 'a mission';
+  }
+
+  @Post()
+  create(): string {
+    return 'created';
+  }
+}
+
+@Module({ controllers: [MissionsController] })
+class MissionsModule {}
 
 describe('MetricsRegistry', () => {
   it('given a gauge whose reading never finishes (Redis down), then a scrape answers without it, and brain_redis_up is 0', async () => {
@@ -25,5 +45,50 @@ describe('MetricsRegistry', () => {
     const text = await registry.metrics();
     expect(text).not.toContain('brain_failing');
     expect(text).toMatch(/^brain_redis_up\{service="intake"\} 1$/m);
+  });
+});
+
+describe('httpMetricsMiddleware', () => {
+  const registry = new MetricsRegistry('intake');
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    app = await NestFactory.create(MissionsModule, { logger: false, bodyParser: false });
+    app.setGlobalPrefix('api');
+    app.use(httpMetricsMiddleware(registry));
+    // As the intake's auth middleware: it answers before any route runs.
+    app.use((incoming: Request, response: Response, next: NextFunction) =>
+      incoming.headers.authorization === 'Bearer right' ? next() : response.status(401).end(),
+    );
+    await app.init();
+  });
+
+  afterAll(() => app.close());
+
+  /** `method route status` of every request timed so far. */
+  async function timed(): Promise<string[]> {
+    const { values } = await registry.httpDuration.get();
+    return values.filter((value) => value.metricName?.endsWith('_count')).map(({ labels }) => `${labels.method} ${labels.route} ${labels.status}`);
+  }
+
+  it('given requests refused before routing, then they are timed under the route that would have taken them, and paths no route takes under unmatched', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/api/missions/m-1').set('authorization', 'Bearer wrong').expect(401);
+    await request(server).head('/api/missions/m-2').expect(401);
+    await request(server).post('/api/missions').expect(401);
+    await request(server).get('/api/missions/m-1').set('authorization', 'Bearer right').expect(200);
+    await request(server).get('/api/nowhere').expect(401);
+    await request(server).delete('/api/missions/m-1').set('authorization', 'Bearer right').expect(404);
+
+    expect((await timed()).sort()).toEqual(
+      [
+        'GET /api/missions/:id 401',
+        'HEAD /api/missions/:id 401',
+        'POST /api/missions 401',
+        'GET /api/missions/:id 200',
+        'GET unmatched 401',
+        'DELETE unmatched 404',
+      ].sort(),
+    );
   });
 });
