@@ -1,6 +1,8 @@
+import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Response } from 'express';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
-import { toErrorBody } from './error-body.filter';
+import { toErrorBody, writeErrorBody } from './error-body.filter';
 
 describe('toErrorBody', () => {
   it('given stored guest data that fails its authentication check, then a 500 that says it was altered, naming neither subject nor field', () => {
@@ -52,5 +54,48 @@ describe('toErrorBody', () => {
       body: ' {"payload":[[[]]]}',
     });
     expect(toErrorBody(failure)).toMatchObject({ statusCode: 400, message: 'the request body is not valid JSON' });
+  });
+});
+
+describe('writeErrorBody', () => {
+  /** A response to `GET /health/ready` whose request has been read whole, recording what is sent. */
+  function readinessResponse(): { response: Response; json: jest.Mock } {
+    const json = jest.fn();
+    const response = {
+      req: { method: 'GET', originalUrl: '/health/ready', headers: {}, complete: true },
+      setHeader: jest.fn(),
+      status: jest.fn().mockReturnThis(),
+      json,
+    };
+    return { response: response as unknown as Response, json };
+  }
+
+  let logged: jest.SpyInstance;
+  beforeEach(() => {
+    logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => logged.mockRestore());
+
+  it.each([
+    ['redis', { status: 'down', message: 'redis unreachable' }, 'not ready: redis unreachable'],
+    ['consumer', { status: 'down', message: 'stream consumer not running' }, 'not ready: stream consumer not running'],
+  ])('given a failed readiness probe (%s down), when it is answered, then a 503 that says why and no error line', (check, result, message) => {
+    // As Terminus throws it for a check that is down.
+    const failed = new ServiceUnavailableException({ status: 'error', info: {}, error: { [check]: result }, details: { [check]: result } });
+    const { response, json } = readinessResponse();
+
+    writeErrorBody(response, failed);
+
+    expect(json).toHaveBeenCalledWith({ statusCode: 503, error: 'Service Unavailable', message, details: [] });
+    // It logged "GET /health/ready: ServiceUnavailableException…" with a stack on every probe while Redis was down.
+    expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('given any other 503, when it is answered, then its stack is logged', () => {
+    const { response } = readinessResponse();
+
+    writeErrorBody(response, new ServiceUnavailableException('the judge is not configured'));
+
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^GET \/health\/ready: ServiceUnavailableException: the judge is not configured\n/));
   });
 });

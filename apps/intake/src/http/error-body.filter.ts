@@ -42,7 +42,9 @@ export function writeErrorBody(response: Response, exception: unknown): void {
   if (exception instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
   // The outage is in the log already, once (the connection's own report): not a stack per request.
   else if (body.message === REDIS_UNREACHABLE_MESSAGE) response.setHeader('Retry-After', String(REDIS_UNREACHABLE_RETRY_AFTER_SECONDS));
-  else if (body.statusCode >= 500) {
+  // A failed readiness probe says why in its 503, and probes come every few seconds: a stack each
+  // time would fill the log for as long as the cause (Redis down, the consumer stopped) lasts.
+  else if (body.statusCode >= 500 && !failedReadinessProbe(exception)) {
     // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
     const { method, originalUrl } = response.req;
     logger.error(`${method} ${originalUrl}: ${exception instanceof Error ? exception.stack : String(exception)}`);
@@ -54,8 +56,7 @@ export function writeErrorBody(response: Response, exception: unknown): void {
 export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
-    const response = exception.getResponse();
-    const raw = typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
+    const raw = responseFields(exception);
     const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
     const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : (notReady(raw) ?? exception.message);
     return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: withoutQuotedRequest(status, message), details };
@@ -97,6 +98,16 @@ export function toErrorBody(exception: unknown): ErrorBody {
     };
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
+}
+
+/** An HTTP exception's response as fields: a string response is its message. */
+function responseFields(exception: HttpException): Record<string, unknown> {
+  const response = exception.getResponse();
+  return typeof response === 'object' && response !== null ? (response as Record<string, unknown>) : { message: response };
+}
+
+function failedReadinessProbe(exception: unknown): boolean {
+  return exception instanceof HttpException && notReady(responseFields(exception)) !== undefined;
 }
 
 /**
