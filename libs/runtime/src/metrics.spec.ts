@@ -39,6 +39,17 @@ describe('MetricsRegistry', () => {
     }
   });
 
+  it('given several services in one process, when each creates its registry, then only the first exports the process metrics', async () => {
+    // A module of its own: its registries are the process' first, whatever the other tests created.
+    await jest.isolateModulesAsync(async () => {
+      const { MetricsRegistry: Fresh } = await import('./metrics');
+      const texts = await Promise.all(['intake', 'orchestrator', 'executor', 'evaluator'].map((service) => new Fresh(service).metrics()));
+      // Each of the four had process_resident_memory_bytes and process_cpu_seconds_total, the CPU figures each from its own baseline.
+      expect(texts.map((text) => /^process_cpu_seconds_total\{service="(\w+)"\}/m.exec(text)?.[1])).toEqual(['intake', undefined, undefined, undefined]);
+      expect(texts.map((text) => /^nodejs_eventloop_lag_seconds/m.test(text))).toEqual([true, false, false, false]);
+    });
+  });
+
   it('given a gauge whose reading fails, then the scrape answers with the others instead of failing whole', async () => {
     const registry = new MetricsRegistry('intake', { status: 'ready' } as unknown as RedisConnection);
     new Gauge({ name: 'brain_failing', help: 'fails', registers: [registry], collect: () => Promise.reject(new Error('Connection is closed.')) });

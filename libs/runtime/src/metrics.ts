@@ -12,9 +12,17 @@ import { RedisConnection, redisReachable, withinDeadline } from '@app/redis';
 export const METRIC_COLLECT_TIMEOUT_MS = 1_000;
 
 /**
+ * Whether a registry of this process has the default metrics (`process_*`, `nodejs_*`) already.
+ * They describe the process, not a service: with one copy per registry, the services of one
+ * process exported the same RSS four times, and CPU counters each with its own baseline.
+ */
+let processMetricsCollected = false;
+
+/**
  * One registry per service instance (not prom-client's global one), so several services can
  * live in one process, as in the end-to-end tests. Given the service's Redis connection, it has
- * `brain_redis_up`.
+ * `brain_redis_up`. The first registry created in the process also has the process' default
+ * metrics (in one process, the intake's: it is started first).
  */
 export class MetricsRegistry extends Registry {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
@@ -32,7 +40,10 @@ export class MetricsRegistry extends Registry {
       });
     }
     this.setDefaultLabels({ service });
-    collectDefaultMetrics({ register: this });
+    if (!processMetricsCollected) {
+      collectDefaultMetrics({ register: this });
+      processMetricsCollected = true;
+    }
     this.httpDuration = new Histogram({
       name: 'brain_http_request_duration_seconds',
       help: 'HTTP request latency by route and status',
