@@ -43,7 +43,7 @@ describe('deadlines: overdue missions (four services, real Redis)', () => {
     expect(mission).toMatchObject({ status: 'queued', overdueAt: after.toISOString() });
     expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ overdue: 1, overdueRecorded: 1 });
     const metrics = (await request(system.intake.getHttpServer()).get('/metrics').expect(200)).text;
-    expect(metrics).toMatch(/^brain_missions_overdue{[^}]*} 1$/m);
+    expect(metrics).toMatch(/^brain_missions_overdue{[^}]*state="active"[^}]*} 1$/m);
     expect(metrics).toMatch(/^brain_missions_overdue_total{[^}]*} 1$/m);
 
     await system.api.patch('/api/agents/agent-katrin').send({ status: 'online' }).expect(200);
@@ -58,5 +58,27 @@ describe('deadlines: overdue missions (four services, real Redis)', () => {
     expect(await system.intake.get(TimeWatchService).sweepOverdue(new Date(deadline.getTime() + 1_000))).toBe(0);
     const history = (await system.api.get(`/api/missions/${created.body.id}/events`).expect(200)).body as { type: string }[];
     expect(history.map((event) => event.type)).not.toContain('MissionOverdue');
+  });
+
+  describe('given an LLM that always fails and MAX_ATTEMPTS 1', () => {
+    let failing: InProcessSystem;
+    beforeAll(async () => {
+      failing = await startInProcessSystem('e2e-deadlines-dead', { DEADLINE_CHECK_MS: '3600000', MOCK_LLM_FAILURE_RATE: '1', MAX_ATTEMPTS: '1' });
+    });
+    afterAll(async () => failing.close());
+
+    it('when a dead-lettered mission passes its deadline, then /metrics counts it overdue as dead_lettered, not active', async () => {
+      const deadline = new Date(Date.now() + 3_600_000);
+      const created = await failing.api.post('/api/missions').send(inspection(deadline.toISOString())).expect(201);
+      await failing.waitForStatus(created.body.id, ['dead_lettered']);
+
+      expect(await failing.intake.get(TimeWatchService).sweepOverdue(new Date(deadline.getTime() + 1_000))).toBe(1);
+
+      expect((await failing.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ overdue: 1, overdueDeadLettered: 1 });
+      const metrics = (await request(failing.intake.getHttpServer()).get('/metrics').expect(200)).text;
+      // One series, counting it until a requeue: BrainMissionsOverdue fired for as long as the dead letter stayed.
+      expect(metrics).toMatch(/^brain_missions_overdue{[^}]*state="active"[^}]*} 0$/m);
+      expect(metrics).toMatch(/^brain_missions_overdue{[^}]*state="dead_lettered"[^}]*} 1$/m);
+    });
   });
 });

@@ -40,6 +40,8 @@ export interface QueueStats {
   oldestReviewAgeMs: number;
   /** Unfinished missions past their deadline now (MissionOverdue recorded, not finished since). */
   overdue: number;
+  /** Of those, the dead-lettered ones: they wait for an operator's requeue, not for an agent. */
+  overdueDeadLettered: number;
   /** Missions recorded as overdue since the start of the deployment. */
   overdueRecorded: number;
 }
@@ -76,6 +78,7 @@ interface PartitionStats {
   scheduled: number;
   backoff: number;
   overdue: number;
+  overdueDeadLettered: number;
   byStatus: Record<string, string>;
   counters: Record<string, string>;
   oldestAt: number | null;
@@ -197,6 +200,7 @@ export class ReadyQueue {
       reviewsOverdue: sum((part) => part.awaitingReview - part.reviewDeadlines),
       oldestReviewAgeMs: oldestReview.length === 0 ? 0 : Math.max(0, now - Math.min(...oldestReview)),
       overdue: sum((part) => part.overdue),
+      overdueDeadLettered: sum((part) => part.overdueDeadLettered),
       overdueRecorded: counter('overdue'),
     };
   }
@@ -226,6 +230,7 @@ export class ReadyQueue {
       [, scheduled],
       [, backoff],
       [, overdue],
+      [, overdueDeadLettered],
       [, byStatus],
       [, counters],
       [, oldest],
@@ -242,6 +247,7 @@ export class ReadyQueue {
       .zcard(k.scheduled('delayed'))
       .zcard(k.scheduled('retry'))
       .zcard(k.overdue)
+      .zintercard(2, k.overdue, k.deadLetters)
       .hgetall(k.statusCounts)
       .hgetall(k.counters)
       .zrange(k.readySince, 0, 0, 'WITHSCORES')
@@ -261,6 +267,7 @@ export class ReadyQueue {
       scheduled: Number(scheduled),
       backoff: Number(backoff),
       overdue: Number(overdue),
+      overdueDeadLettered: Number(overdueDeadLettered),
       byStatus: byStatus as Record<string, string>,
       counters: counters as Record<string, string>,
       oldestAt: oldestAt === undefined ? null : Number(oldestAt),

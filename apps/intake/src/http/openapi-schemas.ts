@@ -499,6 +499,14 @@ export class QueueStatsView implements QueueStats {
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Unfinished missions past their deadline now (recorded by MissionOverdue).', example: 0 })
   overdue: number;
 
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    description: 'Of those, the dead-lettered ones: they wait for a requeue (GET /api/dlq), not for an agent.',
+    example: 0,
+  })
+  overdueDeadLettered: number;
+
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Total missions recorded as overdue since the start of the deployment.', example: 0 })
   overdueRecorded: number;
 }

@@ -57,10 +57,14 @@ export class IntakeMetrics {
     });
     new Gauge({
       name: 'brain_missions_overdue',
-      help: 'Unfinished missions past their deadline (shared across intake instances)',
+      help: 'Unfinished missions past their deadline, by state: dead_lettered, or active (shared across intake instances)',
+      labelNames: ['state'],
       registers: [registry],
       async collect() {
-        this.set((await queue.stats()).overdue);
+        // Apart, because a dead letter stays overdue until an operator requeues or cancels it: an alert on every overdue mission never resolved.
+        const { overdue, overdueDeadLettered } = await queue.stats();
+        this.set({ state: 'active' }, overdue - overdueDeadLettered);
+        this.set({ state: 'dead_lettered' }, overdueDeadLettered);
       },
     });
     new Counter({
