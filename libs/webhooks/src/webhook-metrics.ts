@@ -18,6 +18,8 @@ export class WebhookMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     });
+    // From 0, so that the first dead delivery of an instance is an increase (BrainWebhookDeliveriesDead); a series born at 1 shows none.
+    this.attempts.inc({ outcome: 'dead' }, 0);
     this.disabled = new Counter({
       name: 'brain_webhook_endpoints_disabled_total',
       help: 'Webhook subscriptions this instance disabled because their endpoint kept failing',
