@@ -51,6 +51,31 @@ describe('deadlines: overdue missions (four services, real Redis)', () => {
     expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ overdue: 0, overdueRecorded: 1 });
   });
 
+  it('given missions that finish after their deadline but before any check, then each finish records its one MissionOverdue in the same step', async () => {
+    const watch = system.intake.get(TimeWatchService);
+    const recordedBefore = (await system.api.get('/api/missions/queue/stats').expect(200)).body.overdueRecorded as number;
+    // Past already when created; the watch's own timer (an hour) never looks in between.
+    const deadline = new Date(Date.now() - 1_000).toISOString();
+    const succeeded = await system.api.post('/api/missions').send(inspection(deadline)).expect(201);
+    await system.waitForStatus(succeeded.body.id, ['succeeded']);
+    await system.api.patch('/api/agents/agent-katrin').send({ status: 'paused' }).expect(200);
+    const cancelled = await system.api.post('/api/missions').send(inspection(deadline)).expect(201);
+    await system.api.post(`/api/missions/${cancelled.body.id}/cancel`).send({ reason: 'no longer needed' }).expect(200);
+    await system.api.patch('/api/agents/agent-katrin').send({ status: 'online' }).expect(200);
+
+    for (const [id, final] of [
+      [succeeded.body.id as string, 'MissionEvaluated'],
+      [cancelled.body.id as string, 'MissionCancelled'],
+    ]) {
+      const types = ((await system.api.get(`/api/missions/${id}/events`).expect(200)).body as { type: string }[]).map((event) => event.type);
+      expect(types.filter((type) => type === 'MissionOverdue')).toHaveLength(1);
+      expect(types.slice(-2)).toEqual(['MissionOverdue', final]);
+      expect((await system.api.get(`/api/missions/${id}`).expect(200)).body).toMatchObject({ overdueAt: expect.any(String) });
+    }
+    expect(await watch.sweepOverdue(new Date())).toBe(0);
+    expect((await system.api.get('/api/missions/queue/stats').expect(200)).body).toMatchObject({ overdue: 0, overdueRecorded: recordedBefore + 2 });
+  });
+
   it('given a mission that finished before its deadline, then no sweep ever records it overdue', async () => {
     const deadline = new Date(Date.now() + 3_600_000);
     const created = await system.api.post('/api/missions').send(inspection(deadline.toISOString())).expect(201);

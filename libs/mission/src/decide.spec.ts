@@ -21,6 +21,7 @@ import {
   MAX_REQUESTED_WAIT_MS,
   RetryOptions,
   retryDelayMs,
+  withLateness,
 } from './decide';
 import { NewMissionEvent } from './mission-events';
 import { Mission } from './mission-state';
@@ -749,6 +750,43 @@ describe('decide', () => {
     test('given a mission before its deadline, or with none, when checked, then it is skipped', () => {
       expectSkip(decideOverdue(withDeadline('queued').mission, new Date(Date.parse(DEADLINE) - 1)));
       expectSkip(decideOverdue(created().mission, after));
+    });
+
+    describe('withLateness', () => {
+      const OVERDUE: NewMissionEvent = { type: 'MissionOverdue', data: { deadline: DEADLINE } };
+
+      test('given an evaluating mission past its deadline that no check recorded, when a passing verdict finishes it, then MissionOverdue comes first in the same step', () => {
+        const history = withDeadline('evaluating');
+        const verdict = decideEvaluate(history.mission, anEvaluation(1, true));
+        const decision = withLateness(history.mission, verdict, after);
+        expect(eventsOf(decision)).toEqual([OVERDUE, ...eventsOf(verdict)]);
+        expect(history.apply(decision)).toMatchObject({ status: 'succeeded', overdueAt: expect.any(String) });
+      });
+
+      test('given a queued mission past its deadline, when it is cancelled, then MissionOverdue comes first in the same step', () => {
+        const history = withDeadline('queued');
+        expect(eventsOf(withLateness(history.mission, decideCancel(history.mission, 'not needed'), after))).toEqual([
+          OVERDUE,
+          { type: 'MissionCancelled', data: { reason: 'not needed' } },
+        ]);
+      });
+
+      test('given a mission already recorded overdue, or finished before its deadline, or not finished by the step, then the decision is unchanged', () => {
+        const recorded = withDeadline('evaluating');
+        recorded.apply(decideOverdue(recorded.mission, after));
+        const verdict = decideEvaluate(recorded.mission, anEvaluation(1, true));
+        expect(withLateness(recorded.mission, verdict, after)).toEqual(verdict);
+
+        const early = withDeadline('evaluating');
+        const onTime = decideEvaluate(early.mission, anEvaluation(1, true));
+        expect(withLateness(early.mission, onTime, new Date(Date.parse(DEADLINE) - 1))).toEqual(onTime);
+
+        const running = withDeadline('running');
+        const completed = decideComplete(running.mission, 1, aResult());
+        expect(withLateness(running.mission, completed, after)).toEqual(completed);
+        const cancelled = withDeadline('cancelled').mission;
+        expectSkip(withLateness(cancelled, decideCancel(cancelled, 'again'), after));
+      });
     });
   });
 

@@ -357,3 +357,16 @@ export function decideOverdue(mission: Mission, now: Date): Decision {
   if (deadline > now.getTime()) return skip(`deadline ${mission.deadline} has not passed`);
   return append({ type: 'MissionOverdue', data: { deadline: mission.deadline ?? '' } });
 }
+
+/**
+ * `decision`, preceded by the mission's MissionOverdue when it finishes the mission at `now`, past a
+ * deadline no check has recorded yet. The mission was unfinished when its deadline passed, so it is
+ * owed the one MissionOverdue; recorded by the step that finishes it, it needs no event after the
+ * final one, and no time watch can miss it between two of its checks (the finish takes the mission
+ * off the watch).
+ */
+export function withLateness(mission: Mission, decision: Decision, now: Date): Decision {
+  if (decision.kind === 'skip' || !isTerminal(foldDecided(mission, decision.events).status)) return decision;
+  const overdue = decideOverdue(mission, now);
+  return overdue.kind === 'append' ? append(...overdue.events, ...decision.events) : decision;
+}

@@ -1,5 +1,5 @@
 import { AppendContext, AppendResult, MissionStore, TransitionOutcome } from '@app/event-store';
-import { Decision, Mission, NewMissionEvent } from '@app/mission';
+import { Decision, Mission, NewMissionEvent, withLateness } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { EffectContext, effectsOf } from './mission-effects';
 
@@ -32,9 +32,14 @@ export class MissionPipeline {
     return this.store.load(missionId);
   }
 
-  /** Decides on the mission and appends; on a version conflict reloads and decides again. */
+  /**
+   * Decides on the mission and appends; on a version conflict reloads and decides again. Whatever
+   * finishes a mission past its deadline records the MissionOverdue no deadline check has yet
+   * (withLateness), at the time of the append: the time watch no longer sees a finished mission.
+   */
   transition(start: Mission | string, decide: (mission: Mission) => Decision, context: PipelineContext): Promise<TransitionOutcome> {
-    return this.store.transition(start, decide, context, this.effects(context));
+    const now = context.now ?? new Date();
+    return this.store.transition(start, (mission) => withLateness(mission, decide(mission), now), { ...context, now }, this.effects(context));
   }
 
   private effects({ idempotency, leaseId }: PipelineContext) {
