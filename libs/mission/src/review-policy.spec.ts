@@ -116,5 +116,22 @@ describe('review policy', () => {
         'rule 4 ("odd"): "atRateBound" must be true (leave it out otherwise)',
       ]);
     });
+
+    test('given a pricing condition in a rule not of type pricing alone, when parsed, then it is refused naming the rule', () => {
+      expect(
+        problemsOf({
+          rules: [
+            { name: 'big-moves', rateChangeAbovePercent: 10 },
+            { name: 'bounds', type: ['pricing', 'guest_support'], atRateBound: true },
+            { name: 'both', type: 'maintenance', rateChangeAbovePercent: 5, atRateBound: true },
+            { name: 'fine', type: ['pricing'], rateChangeAbovePercent: 10, atRateBound: true },
+          ],
+        }),
+      ).toEqual([
+        'rule 1 ("big-moves"): "type" must be pricing alone with "rateChangeAbovePercent": a pricing condition reads the recommendedRate',
+        'rule 2 ("bounds"): "type" must be pricing alone with "atRateBound": a pricing condition reads the recommendedRate',
+        'rule 3 ("both"): "type" must be pricing alone with "rateChangeAbovePercent" and "atRateBound": a pricing condition reads the recommendedRate',
+      ]);
+    });
   });
 });

@@ -22,6 +22,7 @@ export interface ReviewRule {
   /**
    * Pricing: only results whose `recommendedRate` moves more than this many percent from the
    * payload's `currentRate`, or whose move cannot be computed (no current rate), as money is at stake.
+   * Only in a rule of type pricing alone (parseReviewPolicy), as atRateBound.
    */
   rateChangeAbovePercent?: number;
   /** Pricing: only results whose `recommendedRate` is at or beyond the payload's `minRate` or `maxRate`. */
@@ -147,6 +148,13 @@ function parseRule(raw: unknown, index: number, names: Set<string>): { rule: Rev
   if (fields.atRateBound !== undefined) {
     if (fields.atRateBound === true) rule.atRateBound = true;
     else problem('"atRateBound" must be true (leave it out otherwise)');
+  }
+  // They read a pricing result's rate: on any other result the rate is missing, which counts as a
+  // move that cannot be computed, so such a rule without the type held every reply and report.
+  const pricingConditions = (['rateChangeAbovePercent', 'atRateBound'] as const).filter((key) => rule[key] !== undefined);
+  const onlyPricing = rule.types?.length === 1 && rule.types[0] === 'pricing';
+  if (pricingConditions.length > 0 && !onlyPricing && (fields.type === undefined || rule.types)) {
+    problem(`"type" must be pricing alone with ${pricingConditions.map((key) => `"${key}"`).join(' and ')}: a pricing condition reads the recommendedRate`);
   }
   return { rule, problems };
 }
