@@ -93,8 +93,12 @@ export function missionIdForStreamEntry(stream: string, entryId: string): string
  * a body without nulls reads as it always did, so stored records still match.
  */
 export function canonicalCreateBody(input: MissionCreateDto): string {
-  const given = Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null));
-  return canonicalJson(given);
+  return canonicalJson(givenFields(input));
+}
+
+/** The create without its top-level fields sent as null: null stands for a field left out. */
+export function givenFields(input: MissionCreateDto): MissionCreateDto {
+  return Object.fromEntries(Object.entries(input).filter(([, value]) => value !== null)) as MissionCreateDto;
 }
 
 /**

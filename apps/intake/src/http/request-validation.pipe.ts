@@ -65,6 +65,15 @@ function givesValue(body: unknown, problem: Pick<FieldProblem, 'parent' | 'prope
   );
 }
 
+/**
+ * checkMissionCreate's problems with a create in `body` (the body itself, or a schedule's template
+ * in it) as the details of a 400: a field left out or null is required, said once; the others'
+ * problems tidied as every body's are.
+ */
+export function missionCreateDetails(body: unknown, problems: readonly FieldProblem[]): FieldErrorBody[] {
+  return problems.map((problem) => tidied({ field: fieldPath(problem), problems: problem.problems }, !givesValue(body, problem)));
+}
+
 /** The one detail of a body that is no JSON object, whether the parser (`null`, `"hi"`) or the pipe (`[]`) refuses it. */
 export const NOT_AN_OBJECT_DETAIL: FieldErrorBody = { field: 'body', problems: [NOT_AN_OBJECT] };
 
@@ -111,14 +120,7 @@ export class RequestValidationPipe extends ValidationPipe {
     }
     if (!isPlainObject(value)) throw notAnObject();
     const checked = checkMissionCreate(value);
-    if (!checked.ok) {
-      throw invalid(
-        checked.problems.map((problem) => {
-          const field = fieldPath(problem);
-          return tidied({ field, problems: problem.problems }, !givesValue(value, problem));
-        }),
-      );
-    }
+    if (!checked.ok) throw invalid(missionCreateDetails(value, checked.problems));
     return checked.value;
   }
 }

@@ -1,9 +1,9 @@
 import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Environment } from '@app/config';
 import { RejectionCode } from '@app/messages';
-import { checkMissionCreate, fieldPath, MissionCreateDto, missionTextProblem, namesGuestId, personalValues } from '@app/mission';
+import { checkMissionCreate, givenFields, MissionCreateDto, missionTextProblem, namesGuestId, personalValues } from '@app/mission';
 import { ENVIRONMENT } from '@app/runtime';
-import { FieldErrorBody, invalid } from '../http/request-validation.pipe';
+import { FieldErrorBody, invalid, missionCreateDetails } from '../http/request-validation.pipe';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
 import { ServableSkills } from '../missions/servable-skills';
 import { CreateScheduleBody } from './create-schedule.body';
@@ -47,9 +47,10 @@ export class ScheduleCommandsService {
   async create(body: CreateScheduleBody, actor: string): Promise<ScheduleView> {
     const details: FieldErrorBody[] = [];
     const checked = checkMissionCreate(body.template, 'template');
-    if (!checked.ok) details.push(...checked.problems.map((problem) => ({ field: fieldPath(problem), problems: problem.problems })));
+    if (!checked.ok) details.push(...missionCreateDetails(body, checked.problems));
+    // As in a create, null is a field left out.
     for (const field of ABSOLUTE_TIMES) {
-      if (body.template[field] !== undefined)
+      if (body.template[field] !== undefined && body.template[field] !== null)
         details.push({ field: `template.${field}`, problems: [`a schedule's template may not have ${field}: it is an absolute time`] });
     }
     const guestData = checked.ok ? guestDataIn(checked.value) : [];
@@ -70,7 +71,7 @@ export class ScheduleCommandsService {
     if (unservable) throw new MissionCreateRefusedError(unservable, RejectionCode.NoAgentHasSkills);
     const record = await this.schedules.create(
       scheduleId,
-      { cron: body.cron, timeZone: body.timeZone, template: checked.value, catchUpMs: body.catchUpMs ?? null },
+      { cron: body.cron, timeZone: body.timeZone, template: givenFields(checked.value), catchUpMs: body.catchUpMs ?? null },
       actor,
     );
     return this.view(record);
