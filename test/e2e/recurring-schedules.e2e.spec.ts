@@ -52,6 +52,8 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       [{ ...valid, cron: '* * * * * *' }, 'cron', /five fields/],
       // Refused whatever id the schedule would get (it used to hang on the id: the 29th or the 30th).
       [{ ...valid, cron: '0 0 H 2 *' }, 'cron', /29th to the 31st.*H\(1-28\)/],
+      // An H range beyond the field was clamped by cron-parser: 201.
+      [{ ...valid, cron: '0 H(0-30) * * *' }, 'cron', /not a valid expression: hour H\(0-30\) reaches beyond 0-23/],
       [{ ...valid, timeZone: 'Europe/Berlim' }, 'timeZone', /not an IANA time zone/],
       [{ ...valid, template: { ...inspection, priority: 'urgent' } }, 'template.priority', /priority must be one of/],
       [{ ...valid, template: { ...inspection, extra: 1 } }, 'template.extra', /should not exist/],

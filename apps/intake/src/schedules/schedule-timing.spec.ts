@@ -84,6 +84,23 @@ describe('an H (hashed) field', () => {
     }
   });
 
+  it('given an H(a-b) range beyond the values of its field, then it is refused as the literal range is, for every schedule id', () => {
+    // cron-parser clamped them: the three first ones were 201s whose due times only the id could tell.
+    for (const [cron, where] of [
+      ['0 H(0-30) * * *', 'hour H(0-30) reaches beyond 0-23'],
+      ['H(50-70) * * * *', 'minute H(50-70) reaches beyond 0-59'],
+      ['H H(1-31) * * *', 'hour H(1-31) reaches beyond 0-23'],
+      ['0 0 H(0-5) * *', 'day-of-month H(0-5) reaches beyond 1-31'],
+      ['0 0 1 1,H(0-13) *', 'month H(0-13) reaches beyond 1-12'],
+      ['0 0 * * H(1-8)/2', 'day-of-week H(1-8)/2 reaches beyond 0-7'],
+    ]) {
+      for (const id of ['schedule-3', 'schedule-4']) {
+        expect(scheduleTimingProblem(cron, 'UTC', id)).toEqual({ field: 'cron', problem: `cron ${JSON.stringify(cron)} is not a valid expression: ${where}` });
+      }
+    }
+    for (const cron of ['H(0-59) H(0-23) * * *', '0 0 * * H(0-7)', '0 0 1 H(1-12) *']) expect(scheduleTimingProblem(cron, 'UTC', 'schedule-3')).toBeNull();
+  });
+
   it('given other seeds, then schedules of the same expression spread over the hour', () => {
     const since = at('2026-12-03T10:00:00Z');
     const minutes = new Set(Array.from({ length: 20 }, (_, i) => nextDueAfter('H * * * *', 'UTC', since, `schedule-${i}`)?.getUTCMinutes()));

@@ -17,8 +17,17 @@ export type FiringStep = { kind: 'wait' } | { kind: 'skip'; count: number; from:
 /** The last day every month has: a hashed day of the month stays within it (hashedDayProblem). */
 const LAST_DAY_OF_EVERY_MONTH = 28;
 
-/** An `H` term of the day-of-month field: `H`, `H/<step>`, `H(<from>-<to>)` or `H(<from>-<to>)/<step>`. */
+/** An `H` term of a field: `H`, `H/<step>`, `H(<from>-<to>)` or `H(<from>-<to>)/<step>`. */
 const HASHED_TERM = /^H(?:\((\d+)-(\d+)\))?(?:\/(\d+))?$/;
+
+/** The five fields in order, with the values each takes (cron-parser's: a day of the week of 7 is Sunday). */
+const CRON_FIELDS = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day-of-month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12 },
+  { name: 'day-of-week', min: 0, max: 7 },
+] as const;
 
 /**
  * Why `cron` in `timeZone` cannot be a schedule, or null. Five fields only: a seconds field would
@@ -34,7 +43,7 @@ export function scheduleTimingProblem(
   if (!isTimeZone(timeZone)) return { field: 'timeZone', problem: `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Europe/Berlin, UTC)` };
   const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
-  const hashed = hashedDayProblem(fields[2]) ?? hashedMonthProblem(fields[2], fields[3], fields[4]);
+  const hashed = hashedRangeProblem(cron, fields) ?? hashedDayProblem(fields[2]) ?? hashedMonthProblem(fields[2], fields[3], fields[4]);
   if (hashed) return { field: 'cron', problem: hashed };
   let next: Date | null;
   try {
@@ -45,6 +54,24 @@ export function scheduleTimingProblem(
     return { field: 'cron', problem: `cron ${JSON.stringify(cron)} is not a valid expression: ${error instanceof Error ? error.message : String(error)}` };
   }
   return next ? null : { field: 'cron', problem: `cron ${JSON.stringify(cron)} is never due` };
+}
+
+/**
+ * Why an `H(a-b)` range of some field reaches beyond the values the field takes, or null.
+ * cron-parser refuses such a literal range (`0-30` as the hour) but clamps a hashed one, so
+ * `0 H(0-30) * * *` was a schedule whose hour only some ids could tell; refused as the literal is.
+ */
+function hashedRangeProblem(cron: string, fields: readonly string[]): string | null {
+  for (const [index, { name, min, max }] of CRON_FIELDS.entries()) {
+    for (const term of fields[index].split(',')) {
+      const [, from, to] = HASHED_TERM.exec(term) ?? [];
+      if (from === undefined || to === undefined) continue;
+      if (Number(from) < min || Number(to) > max) {
+        return `cron ${JSON.stringify(cron)} is not a valid expression: ${name} ${term} reaches beyond ${min}-${max}`;
+      }
+    }
+  }
+  return null;
 }
 
 /**
