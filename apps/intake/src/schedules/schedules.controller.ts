@@ -31,7 +31,11 @@ export class SchedulesController {
   @Get(':id')
   @RequiresRole('operator')
   @ApiIdParam('schedule')
-  @ApiOperation({ summary: 'Get a schedule', description: 'Needs role **operator**. The schedule, what it fired and skipped so far, and when it fires next.' })
+  @ApiOperation({
+    summary: 'Get a schedule',
+    description:
+      'Needs role **operator**. The schedule, what it fired and skipped so far, and when it fires next. A deleted schedule is a 404; its events stay.',
+  })
   @ApiOkResponse({ type: ScheduleViewSchema, description: 'The schedule.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'operator', notFound: NOT_FOUND, id: 'schedule' })
   get(@Param('id', scheduleId) id: string): Promise<ScheduleView> {
@@ -84,7 +88,8 @@ export class SchedulesController {
     summary: 'Delete a schedule',
     description:
       'Needs role **operator**. Appends ScheduleDeleted: once this has answered, the schedule creates no mission any more; the missions it created stay. ' +
-      'A mission a firing created while the delete ran is recorded as ScheduleFired just before ScheduleDeleted (so in `fired` and `lastMissionId`).',
+      'A mission a firing created while the delete ran is recorded as ScheduleFired just before ScheduleDeleted (so in `fired` and `lastMissionId`). ' +
+      'A deleted schedule is a 404 here and at GET /api/schedules/{id}, as an unknown id; its events stay at GET /api/schedules/{id}/events.',
   })
   @ApiOkResponse({ type: ScheduleViewSchema, description: 'The schedule as it was deleted (with `deletedAt`).', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
