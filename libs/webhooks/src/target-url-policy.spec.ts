@@ -59,6 +59,19 @@ describe('TargetUrlPolicy (which webhook URLs may be called)', () => {
     else expect(check).toMatchObject({ ok: false, problem: expect.stringContaining('WEBHOOK_ALLOWED_HOSTS does not list') });
   });
 
+  it('given IPv6 loopback or unspecified, then the refusal names them so, not IPv4-compatible', async () => {
+    const policy = new TargetUrlPolicy('', false, resolve);
+    expect(await policy.check('http://[::1]:4000/x')).toMatchObject({
+      problem: 'url host ::1 resolves to ::1 (loopback), which WEBHOOK_ALLOWED_HOSTS does not list',
+    });
+    expect(await policy.check('http://[::]/x')).toMatchObject({
+      problem: 'url host :: resolves to :: (unspecified), which WEBHOOK_ALLOWED_HOSTS does not list',
+    });
+    expect(await policy.check('http://[::a00:1]/x')).toMatchObject({
+      problem: 'url host ::a00:1 resolves to ::a00:1 (ipv4Compatible), which WEBHOOK_ALLOWED_HOSTS does not list',
+    });
+  });
+
   it('given a metadata or IPv4-compatible address that WEBHOOK_ALLOWED_HOSTS lists, then it passes', async () => {
     const policy = new TargetUrlPolicy('168.63.129.16, ::/96', false, resolve);
     expect(await policy.check('http://168.63.129.16/')).toMatchObject({ ok: true });

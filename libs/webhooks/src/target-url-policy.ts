@@ -48,6 +48,10 @@ function embeddedIPv4(address: ipaddr.IPv4 | ipaddr.IPv6): ipaddr.IPv4 | ipaddr.
  * metadata or platform services on public-looking addresses.
  */
 const DENIED_RANGES: [string, [ipaddr.IPv4 | ipaddr.IPv6, number]][] = [
+  // The first range that holds names the address. :: and ::1 lie in ::/96 but are no IPv4-compatible
+  // addresses (RFC 4291 2.5.5.1): named as ipaddr.js names them, a refusal of [::1] says loopback.
+  ['unspecified', ipaddr.parseCIDR('::/128')],
+  ['loopback', ipaddr.parseCIDR('::1/128')],
   ['ipv4Compatible', ipaddr.parseCIDR('::/96')],
   ['cloudMetadata', ipaddr.parseCIDR('168.63.129.16/32')], // Azure WireServer
   ['cloudMetadata', ipaddr.parseCIDR('100.100.100.200/32')], // Alibaba Cloud metadata (also carrier-grade NAT)
