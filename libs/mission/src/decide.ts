@@ -366,7 +366,9 @@ export function decideOverdue(mission: Mission, now: Date): Decision {
  * off the watch).
  */
 export function withLateness(mission: Mission, decision: Decision, now: Date): Decision {
-  if (decision.kind === 'skip' || !isTerminal(foldDecided(mission, decision.events).status)) return decision;
+  if (decision.kind === 'skip') return decision;
+  // Asked first, as it is cheap: most missions have no deadline, and this runs on every transition.
   const overdue = decideOverdue(mission, now);
-  return overdue.kind === 'append' ? append(...overdue.events, ...decision.events) : decision;
+  if (overdue.kind === 'skip' || !isTerminal(foldDecided(mission, decision.events).status)) return decision;
+  return append(...overdue.events, ...decision.events);
 }
