@@ -42,6 +42,22 @@ describe('StreamMetrics (real Redis)', () => {
     expect(await value(registry, 'brain_stream_reclaimed_total', label)).toBe(1);
   });
 
+  it('given a service that poisoned and rejected nothing yet, then its counters read 0 for each of its streams, so increase() sees the first', async () => {
+    const registry = new Registry();
+    new StreamMetrics(registry, redis, keys, 'intake');
+
+    for (const label of ['{m0}:stream:intake', '{m1}:stream:intake']) {
+      for (const name of [
+        'brain_stream_poisoned_total',
+        'brain_stream_rejected_total',
+        'brain_stream_reclaimed_total',
+        'brain_stream_consumers_removed_total',
+      ]) {
+        expect({ name, label, value: await value(registry, name, label) }).toEqual({ name, label, value: 0 });
+      }
+    }
+  });
+
   it('given acked messages deleted (the default), then the lag is what is on the stream and not pending', async () => {
     const stream = keys.partitions[1].stream('evaluator');
     await redis.xgroup('CREATE', stream, 'evaluator', '0', 'MKSTREAM');

@@ -50,6 +50,13 @@ export class StreamMetrics implements StreamEvents {
       'brain_stream_rejected_total',
       'Submissions this instance moved to the rejected stream (intake: invalid or refused mission.submit)',
     );
+    // Every series from 0: a labelled counter that first appears at 1 is invisible to increase(), so
+    // an alert on it (BrainPoisonMessages, BrainRejectedSubmissions) missed each instance's first event.
+    for (const partition of keys.partitions) {
+      const stream = { stream: this.label(partition.stream(group)) };
+      for (const counted of [this.poisonedTotal, this.reclaimedTotal, this.consumersRemovedTotal]) counted.inc(stream, 0);
+      if (group === 'intake') this.rejectedTotal.inc(stream, 0);
+    }
     const gauge = (name: string, help: string, figure: (health: StreamHealth) => number) => {
       const read = () => this.health();
       new Gauge({
