@@ -4,14 +4,15 @@ import { ApplyOutcome, Projection, ProjectionBatch } from '@app/projections';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
 import { OdooMissionIdentity } from './odoo-mission-identity';
+import { recordField } from './odoo-refusals';
 
-/** Result codes of enqueue-odoo-write-backs-3.lua. */
+/** Result codes of enqueue-odoo-write-backs-4.lua. */
 enum EnqueueCode {
   Applied = 0,
   Stale = 1,
 }
 
-const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-odoo-write-backs-3', { constants: { CODE: luaEnum(EnqueueCode) } });
+const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-odoo-write-backs-4', { constants: { CODE: luaEnum(EnqueueCode) } });
 
 /**
  * Out, first half: a consumer of the mission log with its own checkpoint that queues a write-back
@@ -35,14 +36,19 @@ export class OdooWriteBackProjection implements Projection {
   async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
     const args: (string | number)[] = [batch.stream, batch.after, batch.lastId, batch.entries, this.clock()];
     for (const event of batch.events) {
-      const record = event.type === 'MissionCreated' ? this.identity.recordOf(event) : null;
-      if (record) {
-        args.push('source', event.missionId, `${record.model}|${record.recordId}`);
+      const source = event.type === 'MissionCreated' && event.data.source?.system === 'odoo' ? event.data.source : null;
+      if (event.type === 'MissionCreated' && source) {
+        // Without the mark under today's ODOO_API_KEY (a mission from before the key changed, or from
+        // before the mark, met again after a lag or a rebuild), what the connector recorded when it
+        // submitted decides: another sender's mission is never in it.
+        const kind = this.identity.recordOf(event) ? 'source' : 'source-if-taken-in';
+        args.push(kind, event.missionId, `${source.model}|${source.recordId}`, recordField(source));
       } else if (finishedStatus(event) === 'succeeded') {
-        args.push('succeeded', event.missionId, '');
+        args.push('succeeded', event.missionId, '', '');
       }
     }
-    const [code, detail] = (await enqueueScript.run(redis, [this.keys.checkpoint, this.keys.sources, this.keys.due], args)) as [number, number | string];
+    const keys = [this.keys.checkpoint, this.keys.sources, this.keys.due, this.keys.submitted];
+    const [code, detail] = (await enqueueScript.run(redis, keys, args)) as [number, number | string];
     if (code === EnqueueCode.Stale) return { kind: 'stale', checkpoint: String(detail) };
     return { kind: 'applied', applied: Number(detail), ignored: 0 };
   }

@@ -7,6 +7,7 @@
           field <log stream key>|entries = log entries consumed from it
   KEYS[2] sources hash (mission id -> '<model>|<record id>')
   KEYS[3] due ZSET (mission id -> when its write-back is due, ms)
+  KEYS[4] submitted hash ('<model>:<record id>' -> mission id the connector submitted for it)
   All share the {p} hash tag.
 
   ARGV[1] log stream key
@@ -14,7 +15,12 @@
   ARGV[3] id of the batch's last log entry: the new checkpoint
   ARGV[4] log entries in the batch
   ARGV[5] now (ms)
-  ARGV[6..] items in log order, each: kind ('source' or 'succeeded'), mission id, source ('' for succeeded)
+  ARGV[6..] items in log order, each: kind, mission id, source ('<model>|<record id>', '' for
+            succeeded), submitted field ('<model>:<record id>', '' for succeeded); kind is
+            'source' (the connector's own mission by its mark under the current key),
+            'source-if-taken-in' (an Odoo source without that mark: the connector's only if it
+            recorded this mission id for the record when it submitted it, under an earlier key or
+            before the mark) or 'succeeded'
 
   Result: code from CODE (EnqueueCode in odoo-write-back.projection.ts)
     { Applied, queued }     queued = write-backs queued
@@ -25,9 +31,11 @@ local current = redis.call('HGET', KEYS[1], stream) or ''
 if current ~= ARGV[2] then return { CODE.Stale, current } end
 
 local queued = 0
-for i = 6, #ARGV, 3 do
+for i = 6, #ARGV, 4 do
   if ARGV[i] == 'source' then
     redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+  elseif ARGV[i] == 'source-if-taken-in' then
+    if redis.call('HGET', KEYS[4], ARGV[i + 3]) == ARGV[i + 1] then redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2]) end
   elseif redis.call('HEXISTS', KEYS[2], ARGV[i + 1]) == 1 then
     queued = queued + redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[i + 1])
   end
