@@ -237,20 +237,24 @@ export class MissionStore {
   /**
    * Runs a command against a mission: decide on the given state, append at its version; on a
    * version conflict reload and decide again. A message usually carries the state it was sent
-   * with, so the common case is one round trip.
+   * with, so the common case is one round trip. `decide` is given the attempt's time, which the
+   * events appended then carry (context.now when the caller fixes one).
    */
   async transition(
     start: Mission | string,
-    decide: (mission: Mission) => Decision,
+    decide: (mission: Mission, now: Date) => Decision,
     context: AppendContext,
     effects: EffectsOf = [],
   ): Promise<TransitionOutcome> {
     let mission = typeof start === 'string' ? await this.load(start) : start;
     for (let attempt = 0; ; attempt++) {
       if (!mission) return { kind: 'not_found' };
-      const decision = decide(mission);
+      // Each attempt decides and stamps at its own time: a retry after another writer's append must
+      // not carry events dated before that append, or the log's times would go backwards.
+      const now = context.now ?? new Date();
+      const decision = decide(mission, now);
       if (decision.kind === 'skip') return { kind: 'skipped', reason: decision.reason, mission };
-      const result = await this.append(mission.id, mission, decision.events, context, effects);
+      const result = await this.append(mission.id, mission, decision.events, { ...context, now }, effects);
       switch (result.code) {
         case AppendCode.Ok:
           return { kind: 'appended', mission: result.mission, events: result.events };

@@ -38,8 +38,7 @@ export class MissionPipeline {
    * (withLateness), at the time of the append: the time watch no longer sees a finished mission.
    */
   transition(start: Mission | string, decide: (mission: Mission) => Decision, context: PipelineContext): Promise<TransitionOutcome> {
-    const now = context.now ?? new Date();
-    return this.store.transition(start, (mission) => withLateness(mission, decide(mission), now), { ...context, now }, this.effects(context));
+    return this.store.transition(start, (mission, now) => withLateness(mission, decide(mission), now), context, this.effects(context));
   }
 
   private effects({ idempotency, leaseId }: PipelineContext) {
