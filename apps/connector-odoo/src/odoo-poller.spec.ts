@@ -107,13 +107,31 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     await redis.del(keys.pollLock);
     const before = odoo.calls.length;
 
-    // The look-back read the same page after the same id without end.
+    // The look-back read the same page after the same id without end; its records are older than the window, so the first page is refused.
     const error = await poller.poll().catch((thrown: unknown) => thrown);
 
     expect(String(error)).toMatch(
-      /^Error: Odoo's search_read on helpdesk\.ticket answered records outside the domain asked for: the rule's reading would go from id 100 to id 100,/,
+      /^Error: Odoo's search_read on helpdesk\.ticket answered records outside the domain asked for: the rule's reading would go from id 0 to id 100,/,
     );
     expect(odoo.calls.length - before).toBeLessThan(20);
+  }, 10_000);
+
+  it('given an Odoo that answers records outside the window a read asked for, then none of them is taken in: the rule fails first', async () => {
+    odoo.create('helpdesk.ticket', { name: 'Late check-out for 118', team_id: [3, 'Front Desk'] });
+    odoo.create('maintenance.request', { name: 'AC broken in 204', description: 'Warm air.' });
+    const poller = pollerOf();
+    await poller.poll();
+    await redis.del(keys.pollLock);
+    const taken = await redis.hlen(keys.submitted);
+    // A ticket of another team, and one written long after: the rule's reading must not take them in.
+    odoo.create('helpdesk.ticket', { name: 'Invoice question', team_id: [9, 'Accounting'] });
+    odoo.ignoresDomains = true;
+
+    const error = await poller.poll().catch((thrown: unknown) => thrown);
+
+    expect(String(error)).toMatch(/answered records outside the domain asked for/);
+    // They were sent as missions before the rule failed.
+    expect(await redis.hlen(keys.submitted)).toBe(taken);
   }, 10_000);
 
   it('given a round whose lock another instance holds meanwhile, then it stops at its next step', async () => {

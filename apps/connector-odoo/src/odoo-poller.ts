@@ -193,6 +193,8 @@ export class OdooPoller {
       const records = await this.read(rule, ['&', '&', ['write_date', '>=', second], ['write_date', '<', following], ['id', '>', lastId]], 'id asc');
       let reached = cursor;
       if (records.length > 0) {
+        // Checked before any is taken in: a record outside the window asked for is no reading forward.
+        if (outsideWindow(records, second, following, lastId)) throw outsideTheDomain(rule, cursor, `${second}|${records[records.length - 1].id}`);
         submitted += await this.takeIn(rule, records);
         reached = `${second}|${records[records.length - 1].id}`;
         await this.moveCursor(rule, cursor, reached);
@@ -226,11 +228,15 @@ export class OdooPoller {
     const cursor = this.options.lookbackMs > 0 ? await this.redis.hget(this.keys.cursors, rule.name) : null;
     if (!cursor) return 0;
     const second = cursorSecond(cursor);
-    const window = ['&', '&', ['write_date', '>=', shiftedSecond(second, -this.options.lookbackMs)], ['write_date', '<', shiftedSecond(second, 1_000)]];
+    const from = shiftedSecond(second, -this.options.lookbackMs);
+    const before = shiftedSecond(second, 1_000);
+    const window = ['&', '&', ['write_date', '>=', from], ['write_date', '<', before]];
     let submitted = 0;
     for (let afterId = 0; ;) {
       if (!(await this.stillMine())) return submitted;
       const records = await this.read(rule, [...window, ['id', '>', afterId]], 'id asc');
+      // As the cursor's reading: nothing outside the window asked for is taken in.
+      if (outsideWindow(records, from, before, afterId)) throw outsideTheDomain(rule, `id ${afterId}`, `id ${records[records.length - 1].id}`);
       // Set aside before: its note is posted; only an edit (a later write_date) takes it in again.
       const setAside =
         records.length > 0
@@ -239,10 +245,8 @@ export class OdooPoller {
       const candidates = records.filter((_, i) => setAside[i] === null);
       if (candidates.length > 0) submitted += await this.takeIn(rule, candidates);
       if (records.length < PAGE) return submitted;
-      // As the cursor (moveCursor): a page that does not end past the last one would be read again without end.
-      const lastId = records[records.length - 1].id;
-      if (lastId <= afterId) throw outsideTheDomain(rule, `id ${afterId}`, `id ${lastId}`);
-      afterId = lastId;
+      // Every id is past afterId (outsideWindow): the next page starts after this one.
+      afterId = records[records.length - 1].id;
     }
   }
 
@@ -330,6 +334,19 @@ class PollLockLostError extends Error {
 }
 
 /** A rule's reading that would not move forward: Odoo (or a proxy before it) answered outside the domain. */
+/**
+ * Whether a page holds a record outside the window its read asked for (written in the seconds from
+ * `from` up to `before`, with an id after `afterId`): an Odoo, or a proxy, that ignores the domain.
+ * Such a page is refused whole before any of it is taken in; the rule's own domain cannot be checked
+ * here, the window can.
+ */
+function outsideWindow(records: readonly { id: number; write_date: string }[], from: string, before: string, afterId: number): boolean {
+  return records.some(({ id, write_date: written }) => {
+    const second = String(written).slice(0, SECOND_LENGTH);
+    return id <= afterId || second < from || second >= before;
+  });
+}
+
 function outsideTheDomain(rule: OdooMappingRule, from: string, to: string): Error {
   return new Error(
     `Odoo's search_read on ${rule.model} answered records outside the domain asked for: the rule's reading would go from ${from} to ${to}, not forward; this rule stops for this round`,
