@@ -333,7 +333,6 @@ class PollLockLostError extends Error {
   }
 }
 
-/** A rule's reading that would not move forward: Odoo (or a proxy before it) answered outside the domain. */
 /**
  * Whether a page holds a record outside the window its read asked for (written in the seconds from
  * `from` up to `before`, with an id after `afterId`): an Odoo, or a proxy, that ignores the domain.
@@ -347,6 +346,7 @@ function outsideWindow(records: readonly { id: number; write_date: string }[], f
   });
 }
 
+/** A rule's reading that would not move forward: Odoo (or a proxy before it) answered outside the domain. */
 function outsideTheDomain(rule: OdooMappingRule, from: string, to: string): Error {
   return new Error(
     `Odoo's search_read on ${rule.model} answered records outside the domain asked for: the rule's reading would go from ${from} to ${to}, not forward; this rule stops for this round`,

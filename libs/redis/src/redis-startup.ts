@@ -23,17 +23,18 @@ export interface WaitForRedisOptions {
   log: (line: string) => void;
 }
 
-/**
- * Waits until Redis answers a PING, reconnecting as the services' clients do. Throws
- * RedisUnavailableError past `timeoutMs`, naming the variable to check, and a ConfigError when the
- * server answers but refuses the credentials, which waiting does not fix.
- */
 /** INFO says so; a server that refuses INFO (a renamed command) is taken for a single one. */
 async function isClusterNode(connection: RedisConnection): Promise<boolean> {
   const info = await connection.info('cluster').catch(() => '');
   return /^cluster_enabled:1\b/m.test(info);
 }
 
+/**
+ * Waits until Redis answers a PING, reconnecting as the services' clients do. Throws
+ * RedisUnavailableError past `timeoutMs`, naming the variable to check, and a ConfigError when the
+ * server answers but refuses the credentials, which waiting does not fix, or
+ * when REDIS_URL names a Redis Cluster node.
+ */
 export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<void> {
   const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
   const variable = cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
