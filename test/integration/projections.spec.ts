@@ -8,6 +8,7 @@ import {
   DailyReportRow,
   loadCheckpoints,
   LogTail,
+  ProjectionBatch,
   ProjectionMetrics,
   ProjectionRunner,
   rebuildProjection,
@@ -239,5 +240,41 @@ describe('projections over the event log (real Redis)', () => {
     });
     await waitFor(async () => (await gauge('brain_projection_lag_events')) === 0, { timeoutMs: 10_000, what: 'lag 0 again' });
     expect(await gauge('brain_projection_events_applied_total')).toBe((applied ?? 0) + 1);
+  });
+
+  it('given a following projection with no use for events, then its checkpoint passes over new entries unread; once it wants them, it reads those after', async () => {
+    /** The daily report that says when it has a use for events, and counts the events it was given. */
+    class ReportWhenAsked extends DailyReportProjection {
+      wanted = false;
+      given = 0;
+      async wantsEvents(): Promise<boolean> {
+        return this.wanted;
+      }
+      async apply(connection: Parameters<DailyReportProjection['apply']>[0], batch: ProjectionBatch) {
+        this.given += batch.events.length;
+        return super.apply(connection, batch);
+      }
+    }
+    const asked = new ReportWhenAsked(keys);
+    const following = new ProjectionRunner(redis, keys, asked, { blockMs: 50 });
+    runners.push(following);
+    following.start();
+    const lag = async () => (await reader.read(DAY, DAY)).lagEvents;
+    await waitFor(async () => (await lag()) === 0, { timeoutMs: 10_000, what: 'the known log passed over' });
+    const store = new MissionStore(redis, keys);
+    const now = new Date(`${DAY}T20:00:00Z`);
+    await store.append('m-passed', null, decideCreate(aCreate({ type: 'pricing' })), { actor: 'intake', now });
+    await waitFor(async () => (await lag()) === 0, { timeoutMs: 10_000, what: 'the new entries passed over' });
+    expect(asked.given).toBe(0);
+    expect((await reportOfTheDay()).every((row) => row.created === 0 && row.attempts === 0)).toBe(true);
+
+    asked.wanted = true;
+    await store.append('m-read', null, decideCreate(aCreate({ type: 'pricing' })), { actor: 'intake', now });
+    await waitFor(async () => (await reportOfTheDay()).find((r) => r.type === 'pricing')?.created === 1, {
+      timeoutMs: 10_000,
+      what: 'the mission created after in the report',
+    });
+    // MissionCreated and MissionQueued of m-read; nothing of m-passed or of the known log.
+    expect(asked.given).toBe(2);
   });
 });

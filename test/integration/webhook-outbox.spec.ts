@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MasterKeyRing, WrongMasterKeyError } from '@app/guest-data';
 import { decideCreate, MISSION_EVENT_TYPES } from '@app/mission';
-import { ProjectionRunner } from '@app/projections';
+import { ProjectionRunner, projectionLag } from '@app/projections';
 import {
   aCreate,
   buildKnownLog,
@@ -29,6 +29,7 @@ import {
   WebhookOutboxProjection,
   WebhookSender,
   WebhookSubscriptions,
+  WEBHOOK_OUTBOX,
 } from '@app/webhooks';
 
 /** The known log: 34 events, and four missions that end (m-ok and m-retry succeed, m-dead is dead-lettered, m-cancel cancelled). */
@@ -148,6 +149,30 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await projection.apply(redis, batch)).toEqual({ kind: 'applied', applied: 0, ignored: 0 });
     expect(await redis.hget(webhookKeys.checkpoint, stream)).toBe(lastId);
     expect(await redis.zcard(webhookKeys.due)).toBe(0);
+  });
+
+  it('given no subscription, when the outbox catches up, then it passes over the whole log without reading an entry, and a subscription made after gets only what comes after', async () => {
+    // Any read of the log's entries fails the catch-up: without a subscription nothing may read them.
+    const noEntryReads = new Proxy(redis, {
+      get(target, property) {
+        if (property === 'xread' || property === 'xrange') throw new Error(`the log was read (${String(property)})`);
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const passing = new ProjectionRunner(noEntryReads, keys, new WebhookOutboxProjection(webhookKeys, subscriptions));
+    expect(await passing.catchUp()).toBe(KNOWN_EVENT_COUNT);
+    expect(await projectionLag(redis, keys, WEBHOOK_OUTBOX)).toEqual({ events: 0, seconds: 0 });
+    expect(await redis.zcard(webhookKeys.due)).toBe(0);
+
+    const { subscription } = await subscribe();
+    const at = new Date();
+    await known.store.append('m-after', null, decideCreate(aCreate(), at), { actor: 'intake', now: at });
+    // MissionCreated and MissionQueued, nothing of the log before the subscription.
+    expect(await runner().catchUp()).toBe(2);
+    const pending = (await outbox.list(subscription.id, { limit: 200 })).items;
+    expect(pending.length).toBeGreaterThan(0);
+    expect(new Set(pending.map((delivery) => delivery.missionId))).toEqual(new Set(['m-after']));
   });
 
   it('given a receiver that answers 500 and then 429 before it recovers, then each delivery is retried with the same webhook-id until it is acknowledged', async () => {

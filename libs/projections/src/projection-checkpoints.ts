@@ -22,10 +22,24 @@ export interface ProjectionLag {
   seconds: number;
 }
 
+/** Where a projection stands in one log stream. */
+export interface StreamProgress {
+  /** Id of the last entry applied ('' when nothing was applied from the stream). */
+  readonly position: string;
+  /** Entries consumed from the stream up to `position`. */
+  readonly consumed: number;
+}
+
+/** Each log stream's progress, from one read of the checkpoint hash. */
+export async function loadProgress(redis: RedisConnection, keys: KeyLayout, projectionName: string): Promise<Map<string, StreamProgress>> {
+  const stored = await redis.hgetall(projectionCheckpointKey(keys, projectionName));
+  return new Map(keys.logStreams.map((stream) => [stream, { position: stored[stream] ?? '', consumed: Number(stored[entriesField(stream)] ?? 0) }]));
+}
+
 /** Each log stream's checkpoint ('' when nothing was applied from it). */
 export async function loadCheckpoints(redis: RedisConnection, keys: KeyLayout, projectionName: string): Promise<Map<string, string>> {
-  const stored = await redis.hgetall(projectionCheckpointKey(keys, projectionName));
-  return new Map(keys.logStreams.map((stream) => [stream, stored[stream] ?? '']));
+  const progress = await loadProgress(redis, keys, projectionName);
+  return new Map([...progress].map(([stream, { position }]) => [stream, position]));
 }
 
 /** Deletes the read model and the checkpoint in one MULTI, so the projection starts over from the first event. */

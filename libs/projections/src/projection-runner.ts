@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyLayout } from '@app/event-store';
 import { duplicateConnection, RedisConnection } from '@app/redis';
-import { LogTail } from './log-tail';
+import { batchesPassingOver, LogTail } from './log-tail';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
-import { loadCheckpoints } from './projection-checkpoints';
+import { loadProgress, StreamProgress } from './projection-checkpoints';
 
 export interface ProjectionRunnerOptions {
   /** Log entries per XREAD and per script call. Default 1,000. */
@@ -84,16 +84,16 @@ export class ProjectionRunner {
    * the log entries consumed. For rebuilds and tests.
    */
   async catchUp(onBatch?: (consumed: number) => void): Promise<number> {
-    let positions = await loadCheckpoints(this.redis, this.keys, this.projection.name);
+    let progress = await loadProgress(this.redis, this.keys, this.projection.name);
     let consumed = 0;
     for (;;) {
-      const batches = await this.tail.read(this.redis, positions, 0);
+      const { batches } = await this.nextBatches(this.redis, progress, 0);
       if (batches.length === 0) return consumed;
       for (const batch of batches) {
         const outcome = await this.applyBatch(batch);
-        if (outcome.kind === 'stale') positions = await loadCheckpoints(this.redis, this.keys, this.projection.name);
+        if (outcome.kind === 'stale') progress = await loadProgress(this.redis, this.keys, this.projection.name);
         else {
-          positions.set(batch.stream, batch.lastId);
+          progress.set(batch.stream, advancedBy(progress, batch));
           consumed += batch.entries;
           onBatch?.(consumed);
         }
@@ -102,27 +102,48 @@ export class ProjectionRunner {
   }
 
   private async follow(reader: RedisConnection): Promise<void> {
-    let positions: Map<string, string> | undefined;
+    let progress: Map<string, StreamProgress> | undefined;
     while (!this.stopping) {
       try {
-        positions ??= await loadCheckpoints(this.redis, this.keys, this.projection.name);
-        for (const batch of await this.tail.read(reader, positions, this.blockMs)) {
+        progress ??= await loadProgress(this.redis, this.keys, this.projection.name);
+        const { batches, passingOver } = await this.nextBatches(reader, progress, this.blockMs);
+        for (const batch of batches) {
           if (this.stopping) return;
           const outcome = await this.applyBatch(batch);
           if (outcome.kind === 'stale') {
-            positions = undefined;
+            progress = undefined;
             break;
           }
-          positions.set(batch.stream, batch.lastId);
+          progress.set(batch.stream, advancedBy(progress, batch));
           if (this.options.maxBatches !== undefined && this.batches >= this.options.maxBatches) return;
         }
+        // Passing over the log blocks on nothing: wait as long as a read would have blocked.
+        if (passingOver) await sleep(this.blockMs, undefined, { signal: this.pause.signal }).catch(() => undefined);
       } catch (error) {
         if (this.stopping) return;
         this.options.onError?.(error);
-        positions = undefined;
+        progress = undefined;
         await sleep(RETRY_MS, undefined, { signal: this.pause.signal }).catch(() => undefined);
       }
     }
+  }
+
+  /**
+   * The next batches after `progress`: read from the log (blocking up to `blockMs`), or, when the
+   * projection has no use for the log's events now (Projection.wantsEvents), batches that pass over
+   * every entry appended before it was asked, none of them read.
+   */
+  private async nextBatches(
+    connection: RedisConnection,
+    progress: ReadonlyMap<string, StreamProgress>,
+    blockMs: number,
+  ): Promise<{ batches: ProjectionBatch[]; passingOver: boolean }> {
+    if (this.projection.wantsEvents) {
+      const heads = await this.tail.heads(connection);
+      if (!(await this.projection.wantsEvents(this.redis))) return { batches: batchesPassingOver(progress, heads), passingOver: true };
+    }
+    const positions = new Map([...progress].map(([stream, { position }]) => [stream, position]));
+    return { batches: await this.tail.read(connection, positions, blockMs), passingOver: false };
   }
 
   /** Once per reader: a second disconnect of a closed socket leaves a timer behind. */
@@ -138,4 +159,9 @@ export class ProjectionRunner {
     this.options.onBatch?.(batch, outcome);
     return outcome;
   }
+}
+
+/** A stream's progress once `batch` is applied. */
+function advancedBy(progress: ReadonlyMap<string, StreamProgress>, batch: ProjectionBatch): StreamProgress {
+  return { position: batch.lastId, consumed: (progress.get(batch.stream)?.consumed ?? 0) + batch.entries };
 }

@@ -32,4 +32,11 @@ export interface Projection {
   /** The read model's keys (not the checkpoint): what a rebuild from scratch deletes. */
   readonly readModelKeys: readonly string[];
   apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome>;
+  /**
+   * Whether the log's events are of any use to it now. When not (a webhook outbox without
+   * subscriptions), the runner moves the checkpoint over the log's entries without reading them:
+   * applied as a batch with no events. The runner reads how far the log goes before it asks, so an
+   * answer of no covers only entries appended before it was given. Absent: always of use.
+   */
+  wantsEvents?(redis: RedisConnection): Promise<boolean>;
 }

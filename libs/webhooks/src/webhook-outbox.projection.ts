@@ -42,6 +42,14 @@ export class WebhookOutboxProjection implements Projection {
     private readonly clock: () => number = Date.now,
   ) {}
 
+  /**
+   * Only while there are subscriptions: without any, the runner moves the checkpoint over the log
+   * without reading it (the events a subscription made later would be given are all newer than it).
+   */
+  async wantsEvents(): Promise<boolean> {
+    return this.subscriptions.any();
+  }
+
   async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
     const subscriptions = await this.subscriptions.list();
     const args: (string | number)[] = [

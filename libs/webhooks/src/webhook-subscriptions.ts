@@ -110,6 +110,11 @@ export class WebhookSubscriptions {
     return json ? (JSON.parse(json) as WebhookSubscription) : null;
   }
 
+  /** Whether there is any subscription: one HLEN, nothing parsed. */
+  async any(): Promise<boolean> {
+    return (await this.redis.hlen(this.keys.subscriptions)) > 0;
+  }
+
   async list(): Promise<WebhookSubscription[]> {
     const all = Object.values(await this.redis.hgetall(this.keys.subscriptions)).map((json) => JSON.parse(json) as WebhookSubscription);
     return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
