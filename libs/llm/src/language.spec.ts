@@ -1,4 +1,17 @@
-import { detectLanguage, guestLanguage, normalizeLanguage } from './language';
+import fc from 'fast-check';
+import { GUEST_LANGUAGES, GuestLanguage } from '@app/mission';
+import { detectLanguage, guestLanguage, LANGUAGE_LETTERS, LANGUAGE_WORDS, normalizeLanguage } from './language';
+
+/** The heuristic as its comment states it, language by language: what detectLanguage must equal however it looks words up. */
+function languageByWordCount(text: string): GuestLanguage {
+  const words = text
+    .toLowerCase()
+    .split(/[^\p{L}-]+/u)
+    .flatMap((word) => [word, ...(word.includes('-') ? word.split('-') : [])])
+    .filter(Boolean);
+  const score = (language: GuestLanguage) => words.filter((word) => LANGUAGE_WORDS[language].has(word) || LANGUAGE_LETTERS[language]?.test(word)).length;
+  return GUEST_LANGUAGES.reduce<GuestLanguage>((best, language) => (score(language) > score(best) ? language : best), 'en');
+}
 
 describe('language detection', () => {
   it.each([
@@ -18,6 +31,29 @@ describe('language detection', () => {
     ['', 'en'],
   ])('given "%s", when detected, then it is %s', (text, expected) => {
     expect(detectLanguage(text)).toBe(expected);
+  });
+
+  it("property: for any text of the languages' words, letters and other words, the language is the one with the most counted words, ties to English", () => {
+    const vocabulary = [
+      ...GUEST_LANGUAGES.flatMap((language) => [...LANGUAGE_WORDS[language]]),
+      'hotel',
+      'straße',
+      'ça',
+      'mañana',
+      'bij',
+      'x-ray',
+      '-',
+      'été-hiver',
+    ];
+    const word = fc.oneof(fc.constantFrom(...vocabulary), fc.string({ maxLength: 8 }));
+    const separator = fc.constantFrom(' ', ', ', '. ', '-', '\n', '!? ', '');
+    const text = fc.array(fc.tuple(word, separator), { maxLength: 40 }).map((parts) => parts.map(([w, s]) => w + s).join(''));
+    fc.assert(
+      fc.property(text, (sample) => {
+        expect(detectLanguage(sample)).toBe(languageByWordCount(sample));
+      }),
+      { numRuns: 2_000 },
+    );
   });
 
   it('given Odoo locales, when normalised, then they map to a guest language or null', () => {

@@ -14,7 +14,7 @@ const words = (list: string) => new Set(list.split(' '));
  * Words frequent in one language and rare in the others: function words and the hotel's
  * vocabulary. Words two languages share (in, was, so, an, will, de, la, a, per, met) are left out.
  */
-const WORDS: Readonly<Record<GuestLanguage, ReadonlySet<string>>> = {
+export const LANGUAGE_WORDS: Readonly<Record<GuestLanguage, ReadonlySet<string>>> = {
   de: words(
     'ich du sie wir ihr ihre ihren ihnen uns mein meine meinen nicht bitte danke dank vielen zimmer frühstück und oder ' +
       'der die das den dem des ein eine einen einem ist sind war wäre haben hatte habe hat mit für auf aus bei von zu zur ' +
@@ -61,30 +61,57 @@ const WORDS: Readonly<Record<GuestLanguage, ReadonlySet<string>>> = {
 };
 
 /** Letters one language has and the others do not. */
-const LETTERS: Readonly<Partial<Record<GuestLanguage, RegExp>>> = {
+export const LANGUAGE_LETTERS: Readonly<Partial<Record<GuestLanguage, RegExp>>> = {
   de: /[äöüß]/,
   fr: /[çœâêîôûëï]/,
   es: /[ñ¿¡]/,
   nl: /ij/,
 };
 
+/** Each word of LANGUAGE_WORDS with the languages it scores for, one bit per language in GUEST_LANGUAGES order. */
+const WORD_LANGUAGES: ReadonlyMap<string, number> = (() => {
+  const bits = new Map<string, number>();
+  GUEST_LANGUAGES.forEach((language, index) => {
+    for (const word of LANGUAGE_WORDS[language]) bits.set(word, (bits.get(word) ?? 0) | (1 << index));
+  });
+  return bits;
+})();
+
+/** The letter tests with their language's bit; and one test that a word has any of those letters, so most words need none. */
+const LETTER_BITS: readonly (readonly [RegExp, number])[] = GUEST_LANGUAGES.flatMap((language, index) => {
+  const letters = LANGUAGE_LETTERS[language];
+  return letters ? [[letters, 1 << index] as const] : [];
+});
+const ANY_LANGUAGE_LETTER = new RegExp(LETTER_BITS.map(([letters]) => letters.source).join('|'));
+
+/** The languages `word` scores for, as bits (see WORD_LANGUAGES). */
+function languageBits(word: string): number {
+  let bits = WORD_LANGUAGES.get(word) ?? 0;
+  if (ANY_LANGUAGE_LETTER.test(word)) for (const [letters, bit] of LETTER_BITS) if (letters.test(word)) bits |= bit;
+  return bits;
+}
+
 /**
  * Word-count heuristic; good enough for short guest messages: each language scores a point for
  * each of its words and for each word with a letter only it has. The highest score wins; ties
- * (and text in none of them) go to English.
+ * (and text in none of them) go to English. A hyphenated word counts whole and as its parts.
+ * One map look-up per word, not one per language: the evaluator runs it on every reply.
  */
 export function detectLanguage(text: string): GuestLanguage {
-  const lower = text.toLowerCase();
-  const scores = new Map<GuestLanguage, number>(GUEST_LANGUAGES.map((language) => [language, 0]));
-  for (const word of lower.split(/[^\p{L}-]+/u).flatMap((w) => [w, ...(w.includes('-') ? w.split('-') : [])])) {
-    if (!word) continue;
-    for (const language of GUEST_LANGUAGES) {
-      if (WORDS[language].has(word) || LETTERS[language]?.test(word)) scores.set(language, (scores.get(language) ?? 0) + 1);
-    }
+  const scores = new Array<number>(GUEST_LANGUAGES.length).fill(0);
+  const score = (word: string) => {
+    if (!word) return;
+    const bits = languageBits(word);
+    if (bits === 0) return;
+    for (let index = 0; index < scores.length; index++) if (bits & (1 << index)) scores[index]++;
+  };
+  for (const word of text.toLowerCase().split(/[^\p{L}-]+/u)) {
+    score(word);
+    if (word.includes('-')) for (const part of word.split('-')) score(part);
   }
-  let best: GuestLanguage = 'en';
-  for (const language of GUEST_LANGUAGES) if ((scores.get(language) ?? 0) > (scores.get(best) ?? 0)) best = language;
-  return best;
+  let best = GUEST_LANGUAGES.indexOf('en');
+  for (let index = 0; index < scores.length; index++) if (scores[index] > scores[best]) best = index;
+  return GUEST_LANGUAGES[best];
 }
 
 /** Accepts "de", "FR", "de_DE", "en-GB", "nl_BE" (Odoo stores partner languages as locales). */
