@@ -392,6 +392,31 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets, webhookKeys.listSweep)).toBe(0);
   });
 
+  it('given a disabled endpoint with its failure clock, when it is enabled or deleted by a process that dies right after, then the clock went with the event', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await subscriptions.disable(subscription.id, 'failing', 'test-operator');
+    const failingSince = async () => redis.hget(webhookKeys.failingSince, subscription.id);
+    await redis.hset(webhookKeys.failingSince, subscription.id, String(Date.now() - 86_400_000));
+    // The process dies right after the event's append: a write it would make after that never happens.
+    const dying = new Proxy(redis, {
+      get(target, property) {
+        if (property === 'hdel') return () => Promise.reject(new Error('killed'));
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const dyingSubscriptions = new WebhookSubscriptions(dying, webhookKeys, RING, SUBSCRIBED_AT);
+
+    await dyingSubscriptions.enable(subscription.id, 'test-operator').catch(() => undefined);
+    expect((await subscriptions.get(subscription.id))?.status).toBe('active');
+    expect(await failingSince()).toBeNull();
+
+    await redis.hset(webhookKeys.failingSince, subscription.id, String(Date.now() - 86_400_000));
+    await dyingSubscriptions.delete(subscription.id, 'test-operator').catch(() => undefined);
+    expect(await subscriptions.get(subscription.id)).toBeNull();
+    expect(await failingSince()).toBeNull();
+  });
+
   it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {
     await subscribe();
     const first = runner({ batchSize: 5, maxBatches: 1 });

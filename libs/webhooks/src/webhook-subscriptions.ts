@@ -6,13 +6,13 @@ import { WebhookKeys } from './webhook-keys';
 import { newWebhookSecret } from './webhook-signature';
 import { evolveWebhook, StoredSecret, WebhookEvent, WebhookSubscription } from './webhook-subscription';
 
-/** Result codes of append-webhook-event-4.lua. */
+/** Result codes of append-webhook-event-5.lua. */
 enum WebhookAppendCode {
   Ok = 0,
   VersionConflict = 1,
 }
 
-const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-webhook-event-4', { constants: { CODE: luaEnum(WebhookAppendCode) } });
+const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-webhook-event-5', { constants: { CODE: luaEnum(WebhookAppendCode) } });
 
 /** What POST /api/webhooks answers once: the subscription and its secret. */
 export interface CreatedWebhook {
@@ -93,10 +93,7 @@ export class WebhookSubscriptions {
   async enable(id: string, actor: string): Promise<WebhookSubscription> {
     const record = await this.require(id);
     if (record.status === 'active') return record;
-    const enabled = await this.append(record, { type: 'WebhookEnabled', subscriptionId: id, at: this.now(), actor, data: {} });
-    // Failures before it was disabled must not count towards disabling it again.
-    await this.redis.hdel(this.keys.failingSince, id);
-    return enabled;
+    return this.append(record, { type: 'WebhookEnabled', subscriptionId: id, at: this.now(), actor, data: {} });
   }
 
   /** Resolves with the subscription as it was before. */
@@ -188,10 +185,19 @@ export class WebhookSubscriptions {
 
   private async append(record: WebhookSubscription | null, event: WebhookEvent, secrets?: StoredSecret[]): Promise<WebhookSubscription> {
     const next = evolveWebhook(record, event);
+    // Failures before an endpoint was enabled again (or deleted) must not count towards disabling it.
+    const restartsFailureClock = event.type === 'WebhookEnabled' || next === null;
     const [code] = (await appendScript.run(
       this.redis,
-      [this.keys.subscriptions, this.keys.versions, this.keys.log, this.keys.secrets],
-      [event.subscriptionId, record?.version ?? 0, next ? JSON.stringify(next) : '', secrets ? JSON.stringify(secrets) : '', JSON.stringify(event)],
+      [this.keys.subscriptions, this.keys.versions, this.keys.log, this.keys.secrets, this.keys.failingSince],
+      [
+        event.subscriptionId,
+        record?.version ?? 0,
+        next ? JSON.stringify(next) : '',
+        secrets ? JSON.stringify(secrets) : '',
+        JSON.stringify(event),
+        restartsFailureClock ? '1' : '',
+      ],
     )) as [number, string];
     if (code === WebhookAppendCode.VersionConflict) throw new WebhookVersionConflictError(event.subscriptionId);
     return next ?? (record as WebhookSubscription);

@@ -6,6 +6,7 @@
   KEYS[2] subscription versions hash (id -> version)
   KEYS[3] the subscriptions' event stream
   KEYS[4] secrets hash (id -> JSON list of the secrets in force)
+  KEYS[5] failing-since hash (id -> since when, ms, its endpoint has failed without a success)
   All share the {p} hash tag (one Redis Cluster slot).
 
   ARGV[1] subscription id
@@ -13,6 +14,9 @@
   ARGV[3] record JSON after the event ('' = the subscription is deleted)
   ARGV[4] secrets JSON after the event ('' = unchanged)
   ARGV[5] event JSON
+  ARGV[6] '1' when the event restarts the endpoint's failure clock (enabled again, deleted): its
+          failing-since goes with the event, so a crash cannot leave a clock that disables the
+          endpoint again at its next failure
 
   Result: { code, detail }, code from CODE (WebhookAppendCode in webhook-subscriptions.ts)
     Ok               detail = new version
@@ -29,4 +33,5 @@ else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
   if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[4]) end
 end
+if ARGV[6] == '1' then redis.call('HDEL', KEYS[5], ARGV[1]) end
 return { CODE.Ok, tostring(current + 1) }
