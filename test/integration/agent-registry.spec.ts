@@ -78,4 +78,36 @@ describe('AgentRegistry changes (real Redis)', () => {
       expect.objectContaining({ type: 'AgentUpdated', data: { capacity: 4 } }),
     ]);
   });
+
+  describe('seeding', () => {
+    const seed = [
+      lena,
+      { ...lena, id: 'agent-max', name: 'Max', systemPrompt: 'You are Max.' },
+      { ...lena, id: 'agent-mia', name: 'Mia', systemPrompt: 'You are Mia.' },
+    ];
+    const agentIds = async () => (await redis.hkeys(keys.agents)).sort();
+
+    it('given a seeding cut short after its first agent, when it runs again, then the agents it lacks are registered and the first is left as it is', async () => {
+      await registry.change(lena.id, { fields: { capacity: 4 } }, 'operator-key');
+
+      expect(await registry.seedMissing(seed)).toBe(2);
+
+      expect(await agentIds()).toEqual(['agent-lena', 'agent-max', 'agent-mia']);
+      expect(await registry.record(lena.id)).toMatchObject({ capacity: 4, version: 2 });
+      expect(await registry.seedMissing(seed)).toBe(0);
+    });
+
+    it('given a registry with an agent the seed does not name, when seeding runs, then nothing is added', async () => {
+      await registry.register({ ...lena, id: 'agent-own', name: 'Own', systemPrompt: 'Our own.' }, 'operator-key');
+
+      expect(await registry.seedMissing(seed)).toBe(0);
+      expect(await agentIds()).toEqual(['agent-lena', 'agent-own']);
+    });
+
+    it('given Redis failing while an agent is registered, when seeding runs, then the failure is thrown, not passed over', async () => {
+      jest.spyOn(registry, 'register').mockRejectedValueOnce(new Error('Connection is closed.'));
+
+      await expect(registry.seedMissing(seed)).rejects.toThrow('Connection is closed.');
+    });
+  });
 });

@@ -47,18 +47,26 @@ export class AgentRegistry {
     private readonly keys: KeyLayout,
   ) {}
 
-  /** Registers the given agents when the registry is empty; returns how many were added. */
-  async seedIfEmpty(profiles: readonly AgentProfile[], actor = 'seed'): Promise<number> {
-    if ((await this.redis.hlen(this.keys.agents)) > 0) return 0;
+  /**
+   * Registers the seed agents the registry lacks, unless it holds an agent the seed does not name
+   * (then its agents are someone's own choice, and none is added). So a seeding cut short (a
+   * crash, Redis gone between two agents) is finished at the next start instead of leaving the
+   * system with part of its capacity and skills for good. An agent registered meanwhile by another
+   * instance counts as there; any other failure is thrown, not passed over. Returns how many were added.
+   */
+  async seedMissing(profiles: readonly AgentProfile[], actor = 'seed'): Promise<number> {
+    const registered = new Set(await this.redis.hkeys(this.keys.agents));
+    const seeded = new Set(profiles.map((profile) => profile.id));
+    if ([...registered].some((agentId) => !seeded.has(agentId))) return 0;
     let added = 0;
     for (const profile of profiles) {
-      if (
-        await this.register(profile, actor).then(
-          () => true,
-          () => false,
-        )
-      )
+      if (registered.has(profile.id)) continue;
+      try {
+        await this.register(profile, actor);
         added += 1;
+      } catch (error) {
+        if (!(error instanceof AgentVersionConflictError)) throw error;
+      }
     }
     return added;
   }

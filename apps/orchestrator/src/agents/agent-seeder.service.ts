@@ -14,7 +14,7 @@ export function seedProfiles(): AgentProfile[] {
   return readAgentProfiles(repoFile(SEED_FILE));
 }
 
-/** Fills an empty agent registry from fixtures/agents.json, so a fresh system has agents to assign. */
+/** Fills the agent registry from fixtures/agents.json (AgentRegistry.seedMissing), so a fresh system has agents to assign. */
 @Injectable()
 export class AgentSeeder implements OnApplicationBootstrap {
   constructor(
@@ -24,7 +24,7 @@ export class AgentSeeder implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const added = await this.registry.seedIfEmpty(this.profiles);
+    const added = await this.registry.seedMissing(this.profiles);
     if (added > 0) this.logger.info({ added, file: SEED_FILE }, 'agent registry seeded');
   }
 }
