@@ -246,6 +246,30 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
+  it('given DELETEs that died between their withdrawal and their append, then a due time withdrawn a minute ago fires, and one withdrawn just now is skipped', async () => {
+    const ttlMs = system.environment.IDEMPOTENCY_TTL_SECONDS * 1000;
+    /** A schedule whose DELETE withdrew its next due time `ageMs` ago and was killed before its ScheduleDeleted. */
+    const halfDeleted = async (title: string, ageMs: number) => {
+      const created = (await create({ cron: '0 9 * * 4', timeZone: 'Europe/Berlin', template: { ...inspection, title } }).expect(201)).body;
+      const due = nextDueAfter('0 9 * * 4', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
+      const key = idempotencyDeduplicationKey(scheduleScope(created.id), due.toISOString());
+      const missionId = missionIdForKey(key);
+      await system.store.withdrawIdempotencyKey(missionId, key, ttlMs);
+      await system.redis.pexpire(system.keys.of(missionId).idempotency(key), ttlMs - ageMs);
+      return { id: created.id as string, due, missionId };
+    };
+    const old = await halfDeleted('Weekly sprinkler check', 61_000);
+    // Within the minute a DELETE may still be between its two steps: its due time stays withdrawn.
+    const recent = await halfDeleted('Weekly smoke detector check', 30_000);
+
+    expect(await firing.sweep(new Date(Math.max(old.due.getTime(), recent.due.getTime()) + MINUTE))).toEqual({ fired: 1, skipped: 1 });
+    expect(await missionsOf(old.id)).toEqual([old.missionId]);
+    expect(await missionsOf(recent.id)).toEqual([]);
+    await system.waitForStatus(old.missionId, ['succeeded']);
+    await system.api.delete(`/api/schedules/${old.id}`).expect(200);
+    await system.api.delete(`/api/schedules/${recent.id}`).expect(200);
+  });
+
   it.each([
     ['', false],
     [' and the schedule deleted', true],

@@ -227,6 +227,18 @@ export class MissionStore {
   }
 
   /**
+   * How long ago `key` was withdrawn for `ttlMs` (withdrawIdempotencyKey), read from its record's
+   * remaining life; null unless its record is one withdrawal that no other met.
+   */
+  async withdrawalAgeMs(missionId: string, key: string, ttlMs: number): Promise<number | null> {
+    const record = this.keys.of(missionId).idempotency(key);
+    const replies = (await this.redis.multi().get(record).pttl(record).exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+    const [[, value], [, remainingMs]] = replies as [[null, string | null], [null, number]];
+    return value === `${missionId} ${WITHDRAWN_FINGERPRINT}` && remainingMs >= 0 ? ttlMs - remainingMs : null;
+  }
+
+  /**
    * Takes back a withdrawal of `key` that this caller made (WithdrawCode.Withdrawn) for an append
    * that failed: Released, unless another withdrawal met it since or a create holds the key (Kept).
    */

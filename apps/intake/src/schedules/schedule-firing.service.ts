@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { MissionStore, WithdrawCode } from '@app/event-store';
+import { MissionStore, WithdrawalReleaseCode, WithdrawCode } from '@app/event-store';
 import { idempotencyDeduplicationKey, missionIdForKey, SubmitterScope } from '@app/mission';
 import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
@@ -15,10 +15,21 @@ import { nextDueOf, nextFiringStep } from './schedule-timing';
 const SWEEP_BATCH = 100;
 const STEPS_PER_SCHEDULE = 100;
 const ACTOR = 'intake:schedule';
+/**
+ * A withdrawal of a due time this old with the schedule still live was left by an intake that died
+ * before the append it was made for: those two steps take milliseconds.
+ */
+const LEFT_OVER_WITHDRAWAL_MS = 60_000;
 
 /** Whose idempotency keys a schedule's missions use: the due time names the mission within it. */
 export function scheduleScope(scheduleId: string): SubmitterScope {
   return `schedule:${scheduleId}`;
+}
+
+/** The idempotency key of a schedule's due time, and the id of the mission it names. */
+function firingKey(record: ScheduleRecord, dueAt: string): { key: string; missionId: string } {
+  const key = idempotencyDeduplicationKey(scheduleScope(record.id), dueAt);
+  return { key, missionId: missionIdForKey(key) };
 }
 
 export interface SweepCounts {
@@ -110,7 +121,8 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       return true;
     }
     const dueAt = next.dueAt.toISOString();
-    const created = await this.createMission(record, dueAt);
+    let created = await this.createMission(record, dueAt);
+    if ('refused' in created && (await this.releasedLeftOverWithdrawal(record, dueAt))) created = await this.createMission(record, dueAt);
     if ('refused' in created) {
       await this.skip(record, { count: 1, from: dueAt, to: dueAt, reason: `mission refused: ${created.refused}` }, now, counts);
       return true;
@@ -151,8 +163,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
    * fire: its create refused as one "with another body", and the due time skipped.
    */
   private async withFiringWithdrawn<T>(record: ScheduleRecord, dueAt: string, append: (createdFirst: FiredMission | null) => Promise<T>): Promise<T> {
-    const key = idempotencyDeduplicationKey(scheduleScope(record.id), dueAt);
-    const missionId = missionIdForKey(key);
+    const { key, missionId } = firingKey(record, dueAt);
     const withdrawn = await this.store.withdrawIdempotencyKey(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
     try {
       return await append(withdrawn === WithdrawCode.Created ? { dueAt, missionId } : null);
@@ -160,6 +171,21 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       if (withdrawn === WithdrawCode.Withdrawn) await this.releaseWithdrawal(record, missionId, key);
       throw error;
     }
+  }
+
+  /**
+   * Takes back a withdrawal of the due time's key that no append has followed for
+   * LEFT_OVER_WITHDRAWAL_MS: an intake that died between the two steps of withFiringWithdrawn (a
+   * DELETE's, or a skip's) left the schedule live with the due time withdrawn, and its create would
+   * be refused "with another body" and the due time skipped, though nobody deleted the schedule.
+   * Only a withdrawal that no other met (a second one may have an append relying on it). Whether
+   * it was taken back.
+   */
+  private async releasedLeftOverWithdrawal(record: ScheduleRecord, dueAt: string): Promise<boolean> {
+    const { key, missionId } = firingKey(record, dueAt);
+    const ageMs = await this.store.withdrawalAgeMs(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
+    if (ageMs === null || ageMs < LEFT_OVER_WITHDRAWAL_MS) return false;
+    return (await this.store.releaseWithdrawnIdempotencyKey(missionId, key)) === WithdrawalReleaseCode.Released;
   }
 
   /** Takes back this call's withdrawal of `key` if the schedule is still live at the version of `record` (withFiringWithdrawn). */
