@@ -13,6 +13,7 @@ import {
   exportLog,
   ExportFilter,
   importLog,
+  DEFAULT_IMPORT_QUEUE_ORDER,
   readExportEndLine,
   ImportKeysRefusedError,
   ImportRefusedError,
@@ -451,7 +452,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           scan.tally.check(keys.partitions.length, { acceptMissingEnd });
           scan.chains.check();
           progress.setTotal(IMPORT_PHASE, scan.lines);
-          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd });
+          // Queued missions are scored as the deployment's services would score them (its queue order).
+          const queueOrder = {
+            headStartMsPerPoint:
+              environmentValue(io.env, 'PRIORITY_HEADSTART_MS_PER_POINT', parseWholeNumber) ?? DEFAULT_IMPORT_QUEUE_ORDER.headStartMsPerPoint,
+            deadlineLeadMs: environmentValue(io.env, 'DEADLINE_LEAD_MS', parseWholeNumber) ?? DEFAULT_IMPORT_QUEUE_ORDER.deadlineLeadMs,
+          };
+          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd, queueOrder });
           // As the first service of a deployment would: its guard then refuses a service started with another count.
           await redis.set(logPartitionsKey(keys.prefix), String(keys.partitions.length), 'NX');
           if (g.json) return void out(JSON.stringify(result, null, 2));
@@ -459,6 +466,14 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             `Imported ${result.events} events of ${result.missions} missions${result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : ''} into prefix ${keys.prefix} ` +
               `in ${result.ms} ms (${result.eventsPerSecond} events/s).`,
           );
+          const { restored } = result;
+          if (restored.restored > 0)
+            out(
+              `Put ${restored.restored} unfinished missions back in their queues and sets; ${restored.messages} in flight got the message that drives them on` +
+                (restored.lostAttempts > 0
+                  ? ` (${restored.lostAttempts} running: an executor reclaims each after STREAM_CLAIM_IDLE_MS and fails the lost attempt).`
+                  : '.'),
+            );
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
           if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message, EXIT_REFUSED);
@@ -844,6 +859,12 @@ function collectAnchor(value: string, previous: LogAnchor[]): LogAnchor[] {
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
+  return n;
+}
+
+function parseWholeNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
   return n;
 }
 

@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
-import { KeyLayout, MISSION_HASH_FIELDS as F, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
-import { isSubjectId } from '@app/mission';
+import { isSubjectId, TERMINAL_STATUSES } from '@app/mission';
+import { queueKey, QueueOrderOptions } from '@app/mission-queue';
+import { restoreMissionEffects, RestoreResult } from '@app/pipeline';
 import { RedisConnection, redisNowMs } from '@app/redis';
 import { formatExportEndLine, isExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
@@ -64,6 +66,11 @@ export interface ImportResult {
   keys: number;
   /** Missions whose events cannot be folded: their hash gets v and h but no state; verify names them. */
   unreplayable: string[];
+  /**
+   * The unfinished missions put back into the indexes their events put them in (ready queue,
+   * schedule, deadlines, reviews, dead letters), and those in flight given their driving message.
+   */
+  restored: RestoreResult;
   eventsPerSecond: number;
   ms: number;
 }
@@ -71,6 +78,10 @@ export interface ImportResult {
 export const EXPORT_PHASE = 'export';
 export const IMPORT_PHASE = 'import';
 export const IMPORT_READ_MODEL_PHASE = 'write read model';
+export const IMPORT_RESTORE_PHASE = 'restore queues and messages';
+
+/** The ready queue's order when an import is given none: the defaults of PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS. */
+export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = { headStartMsPerPoint: 3_000, deadlineLeadMs: 3_600_000 };
 
 /** Lines appended per pipeline while importing; mission hashes written per pipeline after. */
 const IMPORT_BATCH = 5_000;
@@ -86,6 +97,12 @@ export interface ImportOptions {
   masterKeys?: () => MasterKeyRing | undefined;
   /** Take a file without an end line (an export made before exports wrote one) as it is: a file cut short then imports as a shorter log. */
   acceptMissingEnd?: boolean;
+  /**
+   * The ready queue's order of the deployment imported into (PRIORITY_HEADSTART_MS_PER_POINT,
+   * DEADLINE_LEAD_MS), by which queued missions are scored as their enqueues scored them.
+   * Default DEFAULT_IMPORT_QUEUE_ORDER.
+   */
+  queueOrder?: QueueOrderOptions;
 }
 
 /** Thrown when an import would mix with a log (or subject keys) that are already there. */
@@ -259,7 +276,10 @@ interface ImportLane {
  * for a mission's first event, to the mission index (score: the event's `at`); then the read
  * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
  * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
- * type for retention, counted from when each finished, as live). Hashes are of the lines as given, so a tampered file imports as a log that
+ * type for retention, counted from when each finished, as live). Last, each unfinished mission is
+ * put back into the queues and sets its events put it in, and a mission in flight gets the message
+ * that drives it on (restoreMissionEffects in @app/pipeline: the append's own effects, replayed from
+ * its events; no event is appended). Hashes are of the lines as given, so a tampered file imports as a log that
  * `verify` rejects. The subject-key lines (after the events; before them in exports made before
  * that order) are checked against `options.masterKeys` (ImportKeysRefusedError when one does not
  * unwrap: its guest data could never be read here) before any key or read model is written; when
@@ -405,12 +425,22 @@ export async function importLog(
   }
   await flush();
 
+  // The indexes the append's effects keep, and the messages of missions in flight, which no line carries.
+  const order = options.queueOrder ?? DEFAULT_IMPORT_QUEUE_ORDER;
+  const unfinished = missions.filter((m) => m.state && !m.failure && !TERMINAL_STATUSES.includes(m.state.status)).map((m) => m.missionId);
+  const restored = await restoreMissionEffects(redis, new MissionStore(redis, keys), unfinished, {
+    queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
+    messages: true,
+  });
+  onProgress({ phase: IMPORT_RESTORE_PHASE, done: unfinished.length, total: unfinished.length });
+
   const ms = performance.now() - started;
   return {
     events,
     missions: missions.length,
     keys: subjectKeys.length,
     unreplayable,
+    restored,
     eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0,
     ms: Math.round(ms),
   };

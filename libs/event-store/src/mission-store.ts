@@ -71,6 +71,21 @@ const WITHDRAWN_AGAIN_FINGERPRINT = '00';
 const withdrawScript = new LuaScript(join(__dirname, 'lua'), 'withdraw-idempotency-key-2', { constants: { CODE: luaEnum(WithdrawCode) } });
 const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-withdrawn-idempotency-key-1', { constants: { CODE: luaEnum(WithdrawalReleaseCode) } });
 
+/** Result codes of restore-mission-effects-17.lua. */
+export enum RestoreCode {
+  Restored = 0,
+  /** The mission hash is at another version than the one the effects were replayed to: nothing applied. */
+  MovedOn = 1,
+}
+
+const restoreScript = new LuaScript(join(__dirname, 'lua'), 'restore-mission-effects-17', missionLuaOptions({ CODE: luaEnum(RestoreCode) }));
+
+/** An effect to apply again, with the mission's state after the event that caused it. */
+export interface RestoredEffect {
+  effect: Effect;
+  mission: Mission;
+}
+
 /**
  * The event store for missions: append at an expected version (with side effects, atomically)
  * and read the projected state and the history.
@@ -247,6 +262,44 @@ export class MissionStore {
   }
 
   /**
+   * Applies again, without appending, effects that the mission's events caused (replayed from its
+   * history, see restoringEffects in @app/pipeline) to a mission whose events and read model were
+   * written without them: an import, a rebuilt read model. Only effects on the mission's index
+   * memberships and its service messages may be given (restore-mission-effects-17.lua names their
+   * keys); an enqueue is not counted per minute again. MovedOn, with nothing applied, when the
+   * mission is no longer at `version`.
+   */
+  async restoreEffects(missionId: string, version: number, effects: readonly RestoredEffect[]): Promise<RestoreCode> {
+    const k = this.keys.of(missionId);
+    const keys = [
+      k.mission(missionId),
+      k.ready,
+      k.readySince,
+      k.readyByLevel,
+      k.readyBySkills,
+      k.perMinute,
+      k.leased,
+      k.leaseOwners,
+      k.deadLetters,
+      k.awaitingReview,
+      k.reviewDeadlines,
+      k.scheduled('delayed'),
+      k.scheduled('retry'),
+      k.deadlines,
+      k.overdue,
+      k.stream(MESSAGE_ROUTES['mission.assigned']),
+      k.stream(MESSAGE_ROUTES['mission.completed']),
+    ];
+    const keyIndex = (key: string): number => {
+      const found = keys.indexOf(key);
+      if (found < 0) throw new Error(`an effect to restore names ${key}, which restore-mission-effects-17.lua does not take`);
+      return found + 1;
+    };
+    const args = effects.flatMap(({ effect, mission }) => encodeEffect(k, effect, keyIndex, mission, this.nudgeWindowMs, { restoring: true }));
+    return (await restoreScript.run(this.redis, keys, [missionId, version, ...args])) as RestoreCode;
+  }
+
+  /**
    * Runs a command against a mission: decide on the given state, append at its version; on a
    * version conflict reload and decide again. A message usually carries the state it was sent
    * with, so the common case is one round trip. `decide` is given the attempt's time, which the
@@ -285,7 +338,14 @@ export class MissionStore {
 }
 
 /** An effect as arguments of append-mission-events.lua; its keys are all in the mission's partition. */
-function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) => number, next: Mission, nudgeWindowMs: number): (string | number)[] {
+function encodeEffect(
+  k: PartitionKeys,
+  effect: Effect,
+  keyIndex: (key: string) => number,
+  next: Mission,
+  nudgeWindowMs: number,
+  { restoring = false }: { restoring?: boolean } = {},
+): (string | number)[] {
   switch (effect.kind) {
     case 'idempotency':
       return luaEffect('idempotency', keyIndex(k.idempotency(effect.key)), effect.fingerprint, effect.ttlMs, effect.formerFingerprints.join(','));
@@ -300,7 +360,8 @@ function encodeEffect(k: PartitionKeys, effect: Effect, keyIndex: (key: string) 
         effect.level,
         next.requiredSkills.join(','),
         keyIndex(k.perMinute),
-        `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
+        // A restore puts the mission back where its enqueue did; that enqueue was counted when it happened.
+        restoring ? '' : `e:${Math.floor(effect.enqueuedAt / 60_000)}`,
       );
     case 'leave-queue':
       return [...luaEffect('dequeue', ...readyQueueArgs(k, keyIndex)), ...luaEffect('zrem', keyIndex(k.leased)), ...luaEffect('hdel', keyIndex(k.leaseOwners))];

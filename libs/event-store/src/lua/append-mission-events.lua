@@ -10,7 +10,8 @@
   KEYS[4] status counters hash
   KEYS[5] mission index zset (member id, score = created at, ms)
   KEYS[6] log head: hash of the last event in the log
-  KEYS[7..] keys named by the effects below, by index into KEYS
+  KEYS[7..] keys named by the effects below, by index into KEYS (the effects are
+          includes/mission-effects.lua, shared with restore-mission-effects-17.lua)
   The KEYS count varies (6, then the effects' keys), so the name has no -<numKeys> suffix.
   The per-skill-set ready queue an enqueue or dequeue touches is named from a prefix in ARGV, not
   passed in KEYS; the prefix carries the partition's hash tag, so all stays in one slot.
@@ -52,7 +53,8 @@
                                               into the ready queue (addToReady in
                                               includes/ready-membership.lua) with the score, the
                                               time, the level and the required skills
-                                              (comma-separated); counted per minute when new
+                                              (comma-separated); counted per minute when new,
+                                              unless <field> is empty (a restore)
     dequeue       <ready queue>               out of the ready queue (removeFromReady), if it
                                               was there
     where <ready queue> = <ready> <since> <by-level> <by-skills> <skill-set prefix> (see
@@ -77,6 +79,7 @@
     IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
 --- @include "includes/ready-membership"
+--- @include "includes/mission-effects"
 --- @include "@redis/includes/redis-clock"
 
 local missionId = ARGV[1]
@@ -87,24 +90,6 @@ local current = tonumber(held[1] or '0')
 
 local n = tonumber(ARGV[6])
 local first = 7 + n
-
--- The key named by ARGV[at] (an index into KEYS).
-local function key(at)
-  return KEYS[tonumber(ARGV[at])]
-end
-
--- The trace fields of every message written from here on; the trace effect sets them.
-local traceFields = {}
-
--- A service message's fields (see stream-message.ts), for the end of an XADD call.
-local function message(pattern, data)
-  return 'pattern', pattern, 'data', data, unpack(traceFields)
-end
-
--- The ready-queue keys that lead an enqueue or dequeue effect's arguments, from ARGV[at].
-local function readyQueueAt(at)
-  return { ready = key(at), since = key(at + 1), byLevel = key(at + 2), bySkills = key(at + 3), skillSetPrefix = ARGV[at + 4] }
-end
 
 -- Whether a stored record's fingerprint is this body's: the idempotency effect's own (ARGV[a + 1])
 -- or one of its former ones (ARGV[a + 3]). Compared whole, so a withdrawn key's marker (0, 00)
@@ -138,72 +123,11 @@ local checks = {
   end,
 }
 
--- Each effect, applied after the events are appended, given the position of its first argument.
-local effects = {
-  trace = function(a)
-    traceFields = { 'traceparent', ARGV[a] }
-    if ARGV[a + 1] ~= '' then
-      traceFields[3] = 'tracestate'
-      traceFields[4] = ARGV[a + 1]
-    end
-    redis.call('HSET', KEYS[1], MISSION_FIELDS.traceParent, ARGV[a])
-  end,
-  idempotency = function(a)
-    redis.call('SET', key(a), missionId .. ' ' .. ARGV[a + 1], 'PX', ARGV[a + 2])
-  end,
-  ['require-lease'] = function(a)
-    redis.call('ZREM', key(a), missionId)
-    redis.call('HDEL', key(a + 1), missionId)
-  end,
-  enqueue = function(a)
-    if addToReady(readyQueueAt(a), KEYS[1], missionId, ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]) then
-      redis.call('HINCRBY', key(a + 9), ARGV[a + 10], 1)
-    end
-  end,
-  dequeue = function(a)
-    removeFromReady(readyQueueAt(a), KEYS[1], missionId)
-  end,
-  zadd = function(a)
-    redis.call('ZADD', key(a), ARGV[a + 1], missionId)
-  end,
-  zrem = function(a)
-    redis.call('ZREM', key(a), missionId)
-  end,
-  sadd = function(a)
-    redis.call('SADD', key(a), missionId)
-  end,
-  hdel = function(a)
-    redis.call('HDEL', key(a), missionId)
-  end,
-  hincrby = function(a)
-    redis.call('HINCRBY', key(a), ARGV[a + 1], ARGV[a + 2])
-  end,
-  xadd = function(a)
-    redis.call('XADD', key(a), '*', message(ARGV[a + 1], ARGV[a + 2]))
-  end,
-  ['xadd-mission'] = function(a)
-    redis.call('XADD', key(a), '*', message(ARGV[a + 1], '{"mission":' .. ARGV[4] .. '}'))
-  end,
-  nudge = function(a)
-    if redis.call('SET', key(a + 1), '1', 'NX', 'PX', ARGV[a + 2]) then
-      redis.call('XADD', key(a), '*', message(ARGV[a + 3], '{}'))
-    end
-  end,
-}
-
--- Calls visit(name, position of its first argument) for each effect in order, skipping each by
--- its own argument count; returns the first result visit gives.
-local function eachEffect(visit)
-  local i = first
-  while i <= #ARGV do
-    local result = visit(ARGV[i], i + 2)
-    if result then return result end
-    i = i + 2 + tonumber(ARGV[i + 1])
-  end
-end
+-- Each effect, applied after the events are appended (includes/mission-effects.lua).
+local effects = missionEffects(missionId, KEYS[1], ARGV[4])
 
 -- Pass 1: every check, before anything is written.
-local stop = eachEffect(function(name, a)
+local stop = eachEffect(first, function(name, a)
   if not effects[name] then return redis.error_reply('unknown effect ' .. tostring(name)) end
   if checks[name] then return checks[name](a) end
 end)
@@ -230,5 +154,5 @@ end
 redis.call('HINCRBY', KEYS[4], ARGV[3], 1)
 redis.call('HSET', KEYS[1], MISSION_FIELDS.version, expected + n, MISSION_FIELDS.status, ARGV[3], MISSION_FIELDS.state, ARGV[4], MISSION_FIELDS.lastEventHash, missionHash)
 
-eachEffect(function(name, a) effects[name](a) end)
+eachEffect(first, function(name, a) effects[name](a) end)
 return { CODE.Ok, tostring(expected + n) }

@@ -1,0 +1,41 @@
+--[[
+  Applies again the effects that keep a mission's index memberships (ready queue, schedule,
+  deadlines, reviews, dead letters) and, for a mission in flight, its driving message: for a
+  mission whose events and hash were written without them (an import, a rebuilt read model). The
+  effects are those of append-mission-events.lua (includes/mission-effects.lua), replayed from the
+  mission's events by MissionStore.restoreEffects; no event is appended and the mission hash's
+  version, status, state and chain hash are left as they are. Every key is in the mission's hash
+  slot.
+
+  KEYS[1]  mission hash
+  KEYS[2]  ready zset            KEYS[3]  ready-since zset      KEYS[4]  ready by level
+  KEYS[5]  ready by skill set    KEYS[6]  per-minute counts     KEYS[7]  leased zset
+  KEYS[8]  lease owners          KEYS[9]  dead letters          KEYS[10] awaiting review
+  KEYS[11] review deadlines      KEYS[12] scheduled (delayed)   KEYS[13] scheduled (retry)
+  KEYS[14] deadlines             KEYS[15] overdue               KEYS[16] executor stream
+  KEYS[17] evaluator stream
+  (an effect names its keys by index into KEYS, as in the append script; these are all it may name)
+
+  ARGV[1] mission id
+  ARGV[2] the mission's version the effects were replayed to
+  ARGV[3..] effects, each its name, its argument count c and its c arguments; mission messages
+          (xadd-mission) carry the state in the mission hash
+
+  Result: code from CODE (RestoreCode in mission-store.ts)
+    Restored  the effects were applied
+    MovedOn   the mission hash is at another version (or gone): nothing was applied
+]]
+--- @include "includes/ready-membership"
+--- @include "includes/mission-effects"
+
+local missionId = ARGV[1]
+local held = redis.call('HMGET', KEYS[1], MISSION_FIELDS.version, MISSION_FIELDS.state)
+if held[1] ~= ARGV[2] or not held[2] then return CODE.MovedOn end
+
+local effects = missionEffects(missionId, KEYS[1], held[2])
+local unknown = eachEffect(3, function(name)
+  if not effects[name] then return redis.error_reply('unknown effect ' .. tostring(name)) end
+end)
+if unknown then return unknown end
+eachEffect(3, function(name, a) effects[name](a) end)
+return CODE.Restored
