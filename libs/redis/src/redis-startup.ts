@@ -23,6 +23,22 @@ export interface WaitForRedisOptions {
   log: (line: string) => void;
 }
 
+/** The oldest Redis the services run on: ZINTERCARD (queue stats, the overdue dead letters' metric) came with 7.0. */
+export const MINIMUM_REDIS_VERSION = '7.0.0';
+
+/** The server's version as INFO gives it; undefined when it refuses INFO (a renamed command) or gives none. */
+async function serverVersion(connection: RedisConnection): Promise<string | undefined> {
+  const info = await connection.info('server').catch(() => '');
+  return /^redis_version:(\d+\.\d+\.\d+)/m.exec(info)?.[1];
+}
+
+/** Whether dotted version `a` is older than `b` (major, minor and patch compared as numbers). */
+function isOlderVersion(a: string, b: string): boolean {
+  const [x, y] = [a, b].map((version) => version.split('.').map(Number));
+  for (let index = 0; index < 3; index++) if (x[index] !== y[index]) return x[index] < y[index];
+  return false;
+}
+
 /** INFO says so; a server that refuses INFO (a renamed command) is taken for a single one. */
 async function isClusterNode(connection: RedisConnection): Promise<boolean> {
   const info = await connection.info('cluster').catch(() => '');
@@ -32,8 +48,9 @@ async function isClusterNode(connection: RedisConnection): Promise<boolean> {
 /**
  * Waits until Redis answers a PING, reconnecting as the services' clients do. Throws
  * RedisUnavailableError past `timeoutMs`, naming the variable to check, and a ConfigError when the
- * server answers but refuses the credentials, which waiting does not fix, or
- * when REDIS_URL names a Redis Cluster node.
+ * server answers but refuses the credentials, which waiting does not fix, when REDIS_URL names a
+ * Redis Cluster node, or when the server is older than MINIMUM_REDIS_VERSION (its first command
+ * of a newer Redis would fail while the service runs, a 500 or a silent metric, not at its start).
  */
 export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<void> {
   const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
@@ -58,6 +75,10 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
     // command of the start would crash on it: a variable to fix (78), which waiting would not.
     if (!cluster && (await isClusterNode(connection))) {
       throw new ConfigError([`${variable}: ${where} is a Redis Cluster node; set REDIS_CLUSTER_NODES to the cluster's nodes (host:port,…) instead`]);
+    }
+    const version = await serverVersion(connection);
+    if (version && isOlderVersion(version, MINIMUM_REDIS_VERSION)) {
+      throw new ConfigError([`${variable}: ${where} is Redis ${version}; the services need Redis ${MINIMUM_REDIS_VERSION} or newer`]);
     }
   } catch (error) {
     if (error instanceof RedisUnavailableError || error instanceof ConfigError) throw error;
