@@ -1,3 +1,4 @@
+import { getMaxListeners } from 'node:events';
 import fc from 'fast-check';
 import Redis from 'ioredis';
 import { KeyLayout } from '@app/event-store';
@@ -415,6 +416,44 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await dyingSubscriptions.delete(subscription.id, 'test-operator').catch(() => undefined);
     expect(await subscriptions.get(subscription.id)).toBeNull();
     expect(await failingSince()).toBeNull();
+  });
+
+  it('given more than ten attempts in flight at once, then the signal they all listen on allows that many listeners (no leak warning)', async () => {
+    // Three subscriptions to every type: the heads of 3 × 5 missions' queues are due at once.
+    for (let count = 0; count < 3; count++) await subscribe();
+    await runner().catchUp();
+    /** The sender, recording the signal each attempt listens on. */
+    class RecordingSender extends WebhookSender {
+      readonly signals = new Set<AbortSignal>();
+      async send(webhook: Parameters<WebhookSender['send']>[0], signal?: AbortSignal) {
+        if (signal) this.signals.add(signal);
+        return super.send(webhook, signal);
+      }
+    }
+    const sender = new RecordingSender(new TargetUrlPolicy('127.0.0.1', true), 2_000);
+    let open!: () => void;
+    const eleven = new Promise<void>((resolve) => (open = resolve));
+    let arrived = 0;
+    receiver.respond = async () => {
+      if (++arrived === 11) open();
+      await eleven;
+      return 200;
+    };
+    const sending = new WebhookDispatcher(outbox, subscriptions, sender, {
+      retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
+      disableAfterMs: 60_000,
+      timeoutMs: 2_000,
+      pollMs: 20,
+      concurrency: 16,
+    });
+    running.push(sending);
+    sending.start();
+
+    await eleven;
+    expect(sender.signals.size).toBe(1);
+    // Node warns of a leak (MaxListenersExceededWarning) past a signal's limit, 10 unless raised.
+    expect(getMaxListeners([...sender.signals][0])).toBeGreaterThanOrEqual(16);
+    await waitFor(async () => (await outbox.backlog()) === 0, { timeoutMs: 20_000, what: 'every delivery to be settled' });
   });
 
   it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {

@@ -1,3 +1,4 @@
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
 import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
@@ -86,6 +87,8 @@ export class WebhookDispatcher {
     this.stopping = false;
     this.pause = new AbortController();
     this.abort = new AbortController();
+    // Every attempt in flight listens on this one signal: up to `concurrency` listeners, none leaked.
+    setMaxListeners(Math.max(defaultMaxListeners, this.options.concurrency ?? 16), this.abort.signal);
     this.loop = this.follow();
   }
 
