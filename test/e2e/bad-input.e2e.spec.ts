@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { DAILY_REPORT, projectionLag } from '@app/projections';
 import { waitFor } from '@app/testing';
+import { WEBHOOK_OUTBOX } from '@app/webhooks';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { stateKeys } from '../support/state-snapshot';
 
@@ -333,11 +334,14 @@ describe('bad input (four services, real Redis)', () => {
     const created = await system.api.post('/api/missions').send(valid).expect(201);
     terminalMissionId = created.body.id;
     await system.waitForStatus(terminalMissionId, ['succeeded']);
-    // The daily report follows the log on its own; once it has caught up, only a new event would move it.
-    await waitFor(async () => (await projectionLag(system.redis, system.keys, DAILY_REPORT)).events === 0, {
-      timeoutMs: 10_000,
-      what: 'the daily report to catch up with the log',
-    });
+    // The daily report and the webhook outbox (which passes over the log once a second while there is
+    // no subscription) follow the log on their own; once both have caught up, only a new event would move them.
+    await waitFor(
+      async () =>
+        (await projectionLag(system.redis, system.keys, DAILY_REPORT)).events === 0 &&
+        (await projectionLag(system.redis, system.keys, WEBHOOK_OUTBOX)).events === 0,
+      { timeoutMs: 10_000, what: 'the daily report and the webhook outbox to catch up with the log' },
+    );
   });
   afterAll(async () => system.close());
 
