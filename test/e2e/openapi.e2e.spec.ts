@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Type } from '@nestjs/common';
 import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
@@ -306,6 +308,35 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(stored).toEqual([]);
     // Outside /api, each keeps what it had.
     expect((await request(server).get('/health')).headers['cache-control']).not.toBe('no-store');
+  });
+
+  it('given a GET of the API with If-None-Match, then it is a full 200 without an ETag, never an undocumented 304', async () => {
+    const revalidated: string[] = [];
+    for (const path of ['/api/missions', '/api/agents', '/api/reviews', '/api/missions/queue/stats', '/api/me']) {
+      const first = await system.api.get(path).expect(200);
+      if (first.headers.etag !== undefined) revalidated.push(`${path}: ETag ${first.headers.etag}`);
+      const again = await system.api.get(path).set('If-None-Match', first.headers.etag ?? 'W/"0-0"');
+      if (again.status !== 200) revalidated.push(`${path}: ${again.status} to If-None-Match`);
+    }
+    expect(revalidated).toEqual([]);
+  });
+
+  it("given README's API table, then the row of every /api GET names each query parameter the document gives it", () => {
+    const rows = readFileSync(join(__dirname, '../../README.md'), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) => line.split(' | '));
+    const unnamed: string[] = [];
+    for (const { method, path, operation } of apiOperations().filter((entry) => entry.method === 'get')) {
+      const route = `GET ${path.replace(/\{([^}]+)\}/g, ':$1')}`;
+      const row = rows.find(([cell]) => cell.split(/`/).some((part) => part.trim() === route));
+      // The live stream's row points to its own section, which names its parameters.
+      if (!row || path === '/api/stream') continue;
+      for (const parameter of (operation.parameters ?? []).filter((p) => p.in === 'query')) {
+        if (!row.join(' | ').includes(`\`${parameter.name}\``)) unnamed.push(`${method.toUpperCase()} ${path}: ${parameter.name}`);
+      }
+    }
+    expect(unnamed).toEqual([]);
   });
 
   it('has the request and response schemas, the error body among them', () => {

@@ -15,6 +15,10 @@ import { noStoreApiResponses, securityHeaders } from './security-headers';
 export function configureHttp(app: INestApplication): void {
   const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void; set(setting: string, value: unknown): void };
   express.disable('x-powered-by');
+  // No ETag on what the app sends itself (/api, /health, /docs-json): API answers are no-store and
+  // the document lists no 304, yet If-None-Match with Express's weak ETag got an empty 304. The
+  // console's static files keep theirs (serve-static sets its own ETag and Last-Modified).
+  express.disable('etag');
   express.set('query parser', 'simple');
   app.use(securityHeaders());
   app.use(noStoreApiResponses());
