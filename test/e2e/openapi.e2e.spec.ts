@@ -339,6 +339,26 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(unnamed).toEqual([]);
   });
 
+  it('states in the request schemas the limits the server enforces: agent bodies, the reviewed attempt, the event types of a webhook', () => {
+    const schemas = (document.components?.schemas ?? {}) as Record<string, { properties?: Record<string, Record<string, unknown>> }>;
+    const property = (schema: string, name: string) => schemas[schema]?.properties?.[name];
+    for (const body of ['RegisterAgentBody', 'UpdateAgentBody']) {
+      expect(property(body, 'capacity')).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+      expect(property(body, 'name')).toMatchObject({ type: 'string', minLength: 1, maxLength: 120 });
+      expect(property(body, 'skills')).toMatchObject({
+        type: 'array',
+        minItems: 1,
+        maxItems: 30,
+        items: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
+      });
+    }
+    expect(property('RegisterAgentBody', 'id')).toMatchObject({ type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,63}$' });
+    expect(property('RegisterAgentBody', 'credits')).toMatchObject({ minimum: 0, maximum: 1_000_000 });
+    expect(property('ApproveMissionBody', 'attempt')).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(property('RejectMissionBody', 'attempt')).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(property('CreateWebhookBody', 'eventTypes')).toMatchObject({ type: 'array', minItems: 1, uniqueItems: true });
+  });
+
   it('has the request and response schemas, the error body among them', () => {
     const schemas = document.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(

@@ -1,54 +1,77 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsCleanText, IsKeptInPlain, MULTI_LINE, Omittable, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsKeptInPlain, KEPT_IN_PLAIN_PATTERN, MULTI_LINE, Omittable, SINGLE_LINE } from '@app/mission';
 import { AGENT_STATUSES, AgentStatus } from './agent';
 
 /** What an agent's id may be: in POST /api/agents, in a path, and in fixtures/agents.json. */
 export const AGENT_ID_PATTERN = '^[a-z0-9][a-z0-9-]{1,63}$';
 
 const SKILL = /^[a-z][a-z0-9_]{0,63}$/;
+/** The limits of a profile, for the validators and the OpenAPI schemas alike. */
+const LIMITS = { skills: 30, nameLength: 120, promptLength: 10_000, capacity: { min: 1, max: 1000 }, credits: 1_000_000 } as const;
 const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
 /** A system prompt is multi-line text (tab and line feed allowed) that must say something. */
 const PROMPT_TEXT = { ...MULTI_LINE, requireVisible: true };
 
 /** The rules of each profile field, the same whether an agent is registered or changed. */
-const NameRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(120), IsCleanText(SINGLE_LINE));
+const NameRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(LIMITS.nameLength), IsCleanText(SINGLE_LINE));
 const SkillsRules = () =>
-  applyDecorators(IsArray(), ArrayMinSize(1), ArrayMaxSize(30), IsString({ each: true }), Matches(SKILL, { each: true, message: SKILL_MESSAGE }));
-const CapacityRules = () => applyDecorators(IsInt(), Min(1), Max(1000));
-const SystemPromptRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(10_000), IsCleanText(PROMPT_TEXT));
+  applyDecorators(IsArray(), ArrayMinSize(1), ArrayMaxSize(LIMITS.skills), IsString({ each: true }), Matches(SKILL, { each: true, message: SKILL_MESSAGE }));
+const CapacityRules = () => applyDecorators(IsInt(), Min(LIMITS.capacity.min), Max(LIMITS.capacity.max));
+const SystemPromptRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(LIMITS.promptLength), IsCleanText(PROMPT_TEXT));
+
+/**
+ * The same rules as the OpenAPI document states them, so a client that checks a body against the
+ * document is not refused for a limit it could not see (request-schema-limits.spec.ts).
+ */
+const NAME_SCHEMA = { type: 'string', minLength: 1, maxLength: LIMITS.nameLength } as const;
+const SKILLS_SCHEMA = {
+  type: 'array',
+  items: { type: 'string', pattern: SKILL.source },
+  minItems: 1,
+  maxItems: LIMITS.skills,
+  description: `1 to ${LIMITS.skills} skills, each snake_case (a-z, 0-9, _, starting with a letter), at most 64 characters`,
+} as const;
+const CAPACITY_SCHEMA = { type: 'integer', minimum: LIMITS.capacity.min, maximum: LIMITS.capacity.max, description: 'Missions it may hold at once' } as const;
+const PROMPT_SCHEMA = { type: 'string', minLength: 1, maxLength: LIMITS.promptLength } as const;
 
 /** An agent as POST /api/agents registers it, and as fixtures/agents.json lists it (readAgentProfiles). */
 export class RegisterAgentBody {
-  @ApiProperty({ example: 'agent-mila', description: 'Stable id: lowercase letters, digits and dashes' })
+  @ApiProperty({
+    example: 'agent-mila',
+    pattern: AGENT_ID_PATTERN,
+    minLength: 2,
+    maxLength: 64,
+    description: 'Stable id: 2 to 64 lowercase letters, digits and dashes, not starting with a dash',
+  })
   @IsString()
   @Matches(new RegExp(AGENT_ID_PATTERN), { message: 'id must be 2 to 64 lowercase letters, digits or dashes' })
   id: string;
 
-  @ApiProperty({ example: 'Mila – Night Desk' })
+  @ApiProperty({ ...NAME_SCHEMA, example: 'Mila – Night Desk' })
   @NameRules()
   name: string;
 
-  @ApiProperty({ type: [String], example: ['guest_communication', 'german'] })
+  @ApiProperty({ ...SKILLS_SCHEMA, example: ['guest_communication', 'german'] })
   @SkillsRules()
   skills: string[];
 
-  @ApiProperty({ example: 4, description: 'Missions it may hold at once' })
+  @ApiProperty({ ...CAPACITY_SCHEMA, example: 4 })
   @CapacityRules()
   capacity: number;
 
-  @ApiProperty({ example: 100 })
+  @ApiProperty({ type: 'number', minimum: 0, maximum: LIMITS.credits, example: 100 })
   @IsNumber()
   @Min(0)
-  @Max(1_000_000)
+  @Max(LIMITS.credits)
   credits: number;
 
-  @ApiProperty({ example: 'gpt-4o-mini' })
+  @ApiProperty({ ...NAME_SCHEMA, example: 'gpt-4o-mini' })
   @NameRules()
   model: string;
 
-  @ApiProperty({ example: 'You are Mila, night desk agent of Hotel Seeblick. Answer only with the JSON object asked for.' })
+  @ApiProperty({ ...PROMPT_SCHEMA, example: 'You are Mila, night desk agent of Hotel Seeblick. Answer only with the JSON object asked for.' })
   @SystemPromptRules()
   systemPrompt: string;
 
@@ -59,27 +82,27 @@ export class RegisterAgentBody {
 }
 
 export class UpdateAgentBody {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional(NAME_SCHEMA)
   @Omittable()
   @NameRules()
   name?: string;
 
-  @ApiPropertyOptional({ type: [String] })
+  @ApiPropertyOptional(SKILLS_SCHEMA)
   @Omittable()
   @SkillsRules()
   skills?: string[];
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional(CAPACITY_SCHEMA)
   @Omittable()
   @CapacityRules()
   capacity?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional(NAME_SCHEMA)
   @Omittable()
   @NameRules()
   model?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional(PROMPT_SCHEMA)
   @Omittable()
   @SystemPromptRules()
   systemPrompt?: string;
@@ -90,6 +113,8 @@ export class UpdateAgentBody {
   status?: AgentStatus;
 
   @ApiPropertyOptional({
+    maxLength: 500,
+    pattern: KEPT_IN_PLAIN_PATTERN,
     description: 'Why the status changes (kept in plain in the AgentStatusChanged event, so without an `@`); only with `status`, else a 400',
   })
   @Omittable()

@@ -75,6 +75,9 @@ export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationO
   );
 }
 
+/** The rule of IsKeptInPlain as the OpenAPI document states it (`pattern`). */
+export const KEPT_IN_PLAIN_PATTERN = '^[^@]*$';
+
 /**
  * No `@`, for free text staff write that is kept in plain for good (a reason in an event, a
  * reviewer's note or feedback): outside every subject's key, a guest's e-mail address there would
@@ -82,7 +85,7 @@ export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationO
  * docs (README, "Guest data") ask staff to keep those out too.
  */
 export function IsKeptInPlain(): PropertyDecorator {
-  return Matches(/^[^@]*$/, {
+  return Matches(new RegExp(KEPT_IN_PLAIN_PATTERN), {
     message: ({ property }) => `${property} must not hold an e-mail address (it is kept in plain, also after an erasure): say why, not who the guest is`,
   });
 }

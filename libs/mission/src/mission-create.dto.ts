@@ -15,14 +15,14 @@ export const MAX_SKILLS = 20;
 
 /** Where a mission came from in the ERP, e.g. {system: "odoo", model: "helpdesk.ticket", recordId: 4711}. */
 export class MissionSourceDto {
-  @ApiProperty({ description: 'The ERP system; one line of text (see title).', maxLength: 64, example: 'odoo' })
+  @ApiProperty({ description: 'The ERP system; one line of text (see title).', minLength: 1, maxLength: 64, example: 'odoo' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(64)
   @IsCleanText(SINGLE_LINE)
   system: string;
 
-  @ApiProperty({ description: 'The ERP model (record type); one line of text (see title).', maxLength: 128, example: 'helpdesk.ticket' })
+  @ApiProperty({ description: 'The ERP model (record type); one line of text (see title).', minLength: 1, maxLength: 128, example: 'helpdesk.ticket' })
   @IsString()
   @IsNotEmpty()
   @MaxLength(128)

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { IsCleanText, IsIsoTime, IsKeptInPlain, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsIsoTime, IsKeptInPlain, KEPT_IN_PLAIN_PATTERN, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE } from '@app/mission';
 import { SAYS_WHEN_REQUIRED } from '../http/request-validation.pipe';
 
 /**
@@ -82,6 +82,7 @@ export class RequeueFilterBody {
 
   @ApiPropertyOptional({
     maxLength: 500,
+    pattern: KEPT_IN_PLAIN_PATTERN,
     description:
       'Why; recorded in each MissionRequeued event, in plain, so it must not name the guest. One line of text (no control characters or bidi overrides), ' +
       'without an `@`. Defaults to "bulk requeue".',

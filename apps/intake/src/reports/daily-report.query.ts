@@ -6,13 +6,23 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MESSAGE = (field: string) => `${field} must be a UTC day as YYYY-MM-DD, e.g. 2026-05-01`;
 
 export class DailyReportQuery {
-  @ApiPropertyOptional({ format: 'date', description: 'First UTC day of the report (YYYY-MM-DD). Default: six days before `to`.', example: '2026-05-01' })
+  @ApiPropertyOptional({
+    format: 'date',
+    pattern: DAY.source,
+    description: 'First UTC day of the report (YYYY-MM-DD). Default: six days before `to`.',
+    example: '2026-05-01',
+  })
   @IsOptional()
   @Matches(DAY, { message: DAY_MESSAGE('from') })
   @IsIsoTime({ message: 'from is not a calendar day' })
   from?: string;
 
-  @ApiPropertyOptional({ format: 'date', description: 'Last UTC day of the report (YYYY-MM-DD), included. Default: today (UTC).', example: '2026-05-07' })
+  @ApiPropertyOptional({
+    format: 'date',
+    pattern: DAY.source,
+    description: 'Last UTC day of the report (YYYY-MM-DD), included. Default: today (UTC).',
+    example: '2026-05-07',
+  })
   @IsOptional()
   @Matches(DAY, { message: DAY_MESSAGE('to') })
   @IsIsoTime({ message: 'to is not a calendar day' })

@@ -7,6 +7,7 @@ import { Omittable } from '@app/mission';
 export function ReviewedAttempt(): PropertyDecorator {
   return applyDecorators(
     ApiPropertyOptional({
+      type: 'integer',
       minimum: 1,
       // A larger JSON number is not exact: it would be read as another attempt than the one sent.
       maximum: Number.MAX_SAFE_INTEGER,

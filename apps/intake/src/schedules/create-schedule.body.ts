@@ -36,6 +36,7 @@ export class CreateScheduleBody {
   template: Record<string, unknown>;
 
   @ApiPropertyOptional({
+    type: 'integer',
     minimum: 0,
     maximum: MAX_CATCH_UP_MS,
     example: 3_600_000,

@@ -61,6 +61,7 @@ export class StreamQuery {
   from?: 'now' | 'start';
 
   @ApiPropertyOptional({
+    maxLength: 1_000,
     description: 'A stream token from `POST /api/stream/tokens`, for clients that cannot send headers (EventSource). Valid for 60 s, for this route only.',
     example: 'v1.eyJuIjoib3BzIiwiZSI6MTc2NDc0NTI2MDAwMH0.3q2-7w',
   })

@@ -1,11 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { IsCleanText, IsKeptInPlain, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsKeptInPlain, KEPT_IN_PLAIN_PATTERN, SINGLE_LINE } from '@app/mission';
 
 export class EraseSubjectBody {
   @ApiProperty({
     minLength: 1,
     maxLength: 500,
+    pattern: KEPT_IN_PLAIN_PATTERN,
     description:
       'Why the subject is erased (e.g. "erasure request 2026-117, Art. 17 GDPR"); recorded in each SubjectErased event, in plain, so it must not name the guest. ' +
       'One line of text (no control characters or bidi overrides), without an `@`: an e-mail address there would outlive the erasure in the log.',

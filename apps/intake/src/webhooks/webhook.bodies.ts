@@ -19,6 +19,9 @@ export class CreateWebhookBody {
   @ApiProperty({
     type: [String],
     enum: WEBHOOK_EVENT_TYPES,
+    minItems: 1,
+    maxItems: WEBHOOK_EVENT_TYPES.length,
+    uniqueItems: true,
     example: ['mission.finished', 'MissionDeadLettered'],
     description: 'Mission events by name, and `mission.finished` for a mission that succeeded, was cancelled or dead-lettered.',
   })
