@@ -29,8 +29,8 @@ interface BadRequestCase {
 }
 
 const UNKNOWN_ID = '00000000-0000-7000-8000-000000000000';
-/** A list cursor as the API encodes one, with whatever entries a forger likes. */
-const cursorOf = (entries: object[]) => Buffer.from(JSON.stringify(entries)).toString('base64url');
+/** A list cursor as the API encodes one (a binding and the positions), with whatever entries a forger likes. */
+const cursorOf = (entries: object[]) => Buffer.from(JSON.stringify({ f: 'AAAAAAAAAAAA', p: entries })).toString('base64url');
 
 const auth = { Authorization: `Bearer ${TEST_KEYS.operator}` };
 const json = { ...auth, 'Content-Type': 'application/json' };
@@ -211,7 +211,7 @@ const CORPUS: BadRequestCase[] = [
     name: 'cursor re-encoded with spaces',
     status: 400,
     method: 'get',
-    path: `/api/missions?cursor=${Buffer.from('[{"s":null, "k":0}]').toString('base64url')}`,
+    path: `/api/missions?cursor=${Buffer.from('{"f":"AAAAAAAAAAAA","p":[{"s":null, "k":0}]}').toString('base64url')}`,
   },
   { name: 'gzip body', status: 415, body: gzipSync(JSON.stringify(valid)), headers: { ...json, 'Content-Encoding': 'gzip' } },
   { name: 'broken gzip body', status: 415, body: 'not gzip at all', headers: { ...json, 'Content-Encoding': 'gzip' } },

@@ -8,8 +8,8 @@ import { GUEST_MESSAGE, LATE_CHECK_OUT } from '../support/guest-request';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const broken = { type: 'pricing', title: 'Night rate check', description: 'Compare the night rates.', priority: 'high', payload: {} };
-/** A `--cursor` of this JSON, base64url as the API writes its cursors. */
-const cursorOf = (json: string) => Buffer.from(json).toString('base64url');
+/** A `--cursor` of these positions (JSON), base64url with a binding as the API writes its cursors. */
+const cursorOf = (positions: string) => Buffer.from(`{"f":"AAAAAAAAAAAA","p":${positions}}`).toString('base64url');
 
 describe('npm run ctl (the operations CLI, against the in-process system)', () => {
   let system: InProcessSystem;

@@ -108,6 +108,31 @@ describe('intake API (four services, real Redis)', () => {
       await http().get('/api/missions').query({ cursor: 'bm90LWEtY3Vyc29y' }).expect(400);
     });
 
+    // A cursor of `?limit=1` went on with `&type=pricing` (a page of pricing missions), and /api/reviews took it too.
+    it('given the nextCursor of a mission list, then it pages only that list with the same filters: elsewhere a 400 says to start again without a cursor', async () => {
+      const http = () => system.api;
+      for (let i = 0; i < 2; i++)
+        await http()
+          .post('/api/missions')
+          .send(mission({ type: 'pricing', title: `bound m${i}`, priority: 'low', payload: {} }))
+          .expect(201);
+      const first = await http().get('/api/missions').query({ title: 'bound m', limit: 1 }).expect(200);
+      const cursor = first.body.nextCursor as string;
+      expect(cursor).toEqual(expect.any(String));
+      // Same filters, another page size: the next page.
+      const next = await http().get('/api/missions').query({ title: 'BOUND M', limit: 5, cursor }).expect(200);
+      expect((next.body.items as Mission[]).map((m) => m.id)).not.toContain((first.body.items as Mission[])[0].id);
+      for (const elsewhere of [
+        { path: '/api/missions', query: { title: 'bound m', type: 'pricing', cursor } },
+        { path: '/api/missions', query: { cursor } },
+        { path: '/api/reviews', query: { cursor } },
+        { path: '/api/reviews', query: { type: 'maintenance', cursor } },
+      ]) {
+        const refused = await http().get(elsewhere.path).query(elsewhere.query).expect(400);
+        expect({ ...elsewhere, message: refused.body.message }).toEqual({ ...elsewhere, message: expect.stringMatching(/start again without a cursor/) });
+      }
+    });
+
     // It folded the events left on either side of a deleted one and answered 200 with a state the mission never had.
     it('when events of a mission are deleted from the log, then its state at a time past them is a 409 naming the missing versions', async () => {
       const { api } = system;

@@ -100,6 +100,13 @@ describe('human review of held results (four services, real Redis, hotel review 
       cursor = page.body.nextCursor;
     } while (cursor);
     expect(seen.filter((id) => ids.includes(id))).toEqual(ids);
+    // The inbox's cursor is bound to its filters and to the inbox: the mission list took it.
+    const issued = (await reviewer.get('/api/reviews?type=maintenance&priority=critical&limit=1').expect(200)).body.nextCursor as string;
+    expect(issued).toEqual(expect.any(String));
+    for (const elsewhere of ['/api/reviews?type=maintenance', '/api/reviews', '/api/missions?type=maintenance&priority=critical']) {
+      const refused = await reviewer.get(`${elsewhere}${elsewhere.includes('?') ? '&' : '?'}cursor=${issued}`).expect(400);
+      expect(refused.body.message).toMatch(/start again without a cursor/);
+    }
     const requestedAt = await Promise.all(ids.map(async (id) => (await system.store.load(id))?.review?.requestedAt ?? ''));
     expect([...requestedAt].sort()).toEqual(requestedAt);
     const otherType = await reviewer.get('/api/reviews?type=pricing').expect(200);

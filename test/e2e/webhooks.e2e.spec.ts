@@ -49,10 +49,18 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
     await api().get('/api/webhooks/wh_000000000000000000000000').expect(404);
     await api().get('/api/webhooks/nope').expect(400);
     // Cursors the API never issues (a padded or inexact score) were taken as positions.
-    for (const cursor of ['00151.msg_0123456789abcdef0123456789abcdef', '9007199254740993', '1.5']) {
-      await api().get(`/api/webhooks/wh_000000000000000000000000/deliveries?cursor=${cursor}`).expect(400);
+    // Nor the forms of older intakes (a score alone, a score and an id), taken by any subscription and status.
+    for (const cursor of [
+      '00151.msg_0123456789abcdef0123456789abcdef.AAAAAAAAAAAA',
+      '9007199254740993',
+      '1.5',
+      '1796424261368',
+      '1796424261368.msg_0123456789abcdef0123456789abcdef',
+    ]) {
+      const refused = await api().get(`/api/webhooks/wh_000000000000000000000000/deliveries?cursor=${cursor}`).expect(400);
+      expect(JSON.stringify(refused.body.details)).toMatch(/start again without a cursor/);
     }
-    await api().get('/api/webhooks/wh_000000000000000000000000/deliveries?cursor=1796424261368').expect(404);
+    await api().get('/api/webhooks/wh_000000000000000000000000/deliveries?cursor=1796424261368.msg_0123456789abcdef0123456789abcdef.AAAAAAAAAAAA').expect(404);
     // Checked and called as URL parsing reads it (host 127.0.0.1), it used to be listed as sent: an operator read evil.example.
     const { port } = new URL(receiver.url);
     const spelled = await api()

@@ -21,6 +21,8 @@ import {
   TEST_DATA_KEY_SECRET,
 } from '@app/testing';
 import {
+  DeliveryCursorMismatchError,
+  deliveryCursorBinding,
   MISSION_FINISHED,
   TargetUrlPolicy,
   WebhookDispatcher,
@@ -231,6 +233,17 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
 
     // Newest first; equal times by id, descending (as Redis orders them).
     expect(seen).toEqual([ids[3], ids[2], ids[1], ids[0], ids[4]]);
+
+    // A cursor of the dead ones (by when they died) went on in the list of all (by creation), and in another subscription's.
+    const dead = await outbox.list(subscriptionId, { status: 'dead', limit: 2 });
+    expect(dead.nextCursor).toEqual(expect.any(String));
+    for (const [other, status] of [
+      [subscriptionId, undefined],
+      [subscriptionId, 'delivered'],
+      ['wh_ffffffffffffffffffffffff', 'dead'],
+    ] as const) {
+      await expect(outbox.list(other, { status, limit: 2, cursor: dead.nextCursor as string })).rejects.toBeInstanceOf(DeliveryCursorMismatchError);
+    }
   });
 
   it('given any deliveries, some dying in the same millisecond, and any page size, then the pages give each once, newest first, and no empty page follows a nextCursor', async () => {
@@ -303,7 +316,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     // It read the whole list, one delivery at a time, for a page of a status few have.
     const first = await outbox.list(subscriptionId, { status: 'pending', limit: 10 });
     expect(first.items).toEqual([]);
-    expect(first.nextCursor).toBe(`101.msg_${(101).toString(16).padStart(32, '0')}`);
+    expect(first.nextCursor).toBe(`101.msg_${(101).toString(16).padStart(32, '0')}.${deliveryCursorBinding(subscriptionId, 'pending')}`);
     const second = await outbox.list(subscriptionId, { status: 'pending', limit: 10, cursor: first.nextCursor ?? '' });
     expect(second.items.map((delivery) => delivery.missionId)).toEqual(['m-2', 'm-1']);
     expect(second.nextCursor).toBeNull();

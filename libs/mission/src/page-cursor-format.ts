@@ -1,10 +1,16 @@
 /**
  * A page cursor of the mission list and the review inbox (their `nextCursor`, ctl's `--cursor`):
- * base64url JSON with one `{"s":<score>,"k":<passed>}` per log partition. At most 256 partitions
- * (LOG_PARTITIONS) of 44 characters each (both numbers at their widest, safe integers), commas and
- * brackets make 11,521 bytes, so 15,362 characters.
+ * base64url JSON `{"f":<binding>,"p":[…]}`, the binding (PAGE_CURSOR_BINDING_LENGTH base64url
+ * characters: which list and filters it pages, see the intake's cursorBinding) and one
+ * `{"s":<score>,"k":<passed>}` per log partition. At most 256 partitions (LOG_PARTITIONS) of 44
+ * characters each (both numbers at their widest, safe integers), commas and brackets make 11,521
+ * bytes, and the object around them with its binding 25 more: 11,546 bytes, so 15,395 characters.
  */
-export const MAX_PAGE_CURSOR_LENGTH = 15_362;
+export const MAX_PAGE_CURSOR_LENGTH = 15_395;
+
+/** The length of a cursor's binding: 72 bits of a hash, in base64url. */
+export const PAGE_CURSOR_BINDING_LENGTH = 12;
+const BINDING = new RegExp(`^[A-Za-z0-9_-]{${PAGE_CURSOR_BINDING_LENGTH}}$`);
 
 /** Where a page walk stopped in one log partition, as a cursor carries it: `s` is null for a partition not read yet (JSON has no Infinity). */
 export interface PageCursorPosition {
@@ -12,18 +18,25 @@ export interface PageCursorPosition {
   k: number;
 }
 
-export function formatPageCursor(positions: readonly PageCursorPosition[]): string {
-  return Buffer.from(JSON.stringify(positions)).toString('base64url');
+/** What a cursor carries: the list and filters it was issued for (`binding`), and where each partition's walk stopped. */
+export interface PageCursorContent {
+  binding: string;
+  positions: PageCursorPosition[];
+}
+
+export function formatPageCursor(binding: string, positions: readonly PageCursorPosition[]): string {
+  return Buffer.from(JSON.stringify({ f: binding, p: positions })).toString('base64url');
 }
 
 /**
- * The positions of `raw` when it is exactly what formatPageCursor writes: each score a whole
- * millisecond or null, each count of entries passed a safe integer from 0 (a forged `k` of 1e21
- * would reach Redis as a LIMIT offset it refuses); null for anything else. Whether it names as many
- * partitions as the deployment has is for the intake to check: the ctl, which checks the rest before
- * it asks, does not know.
+ * The binding and positions of `raw` when it is exactly what formatPageCursor writes: a binding of
+ * PAGE_CURSOR_BINDING_LENGTH base64url characters, each score a whole millisecond or null, each
+ * count of entries passed a safe integer from 0 (a forged `k` of 1e21 would reach Redis as a LIMIT
+ * offset it refuses); null for anything else, a cursor of an intake before bindings among them.
+ * Whether it names as many partitions as the deployment has, and the list and filters it is sent
+ * with, is for the intake to check: the ctl, which checks the rest before it asks, does not know.
  */
-export function parsePageCursor(raw: string): PageCursorPosition[] | null {
+export function parsePageCursor(raw: string): PageCursorContent | null {
   if (raw.length === 0 || raw.length > MAX_PAGE_CURSOR_LENGTH) return null;
   let parsed: unknown;
   try {
@@ -36,5 +49,9 @@ export function parsePageCursor(raw: string): PageCursorPosition[] | null {
     const { s, k } = position as Record<string, unknown>;
     return (s === null || Number.isSafeInteger(s)) && Number.isSafeInteger(k) && (k as number) >= 0;
   };
-  return Array.isArray(parsed) && parsed.length > 0 && parsed.every(valid) && formatPageCursor(parsed) === raw ? parsed : null;
+  if (typeof parsed !== 'object' || parsed === null || Object.keys(parsed).join() !== 'f,p') return null;
+  const { f: binding, p: positions } = parsed as Record<string, unknown>;
+  if (typeof binding !== 'string' || !BINDING.test(binding)) return null;
+  if (!Array.isArray(positions) || positions.length === 0 || !positions.every(valid)) return null;
+  return formatPageCursor(binding, positions) === raw ? { binding, positions } : null;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
@@ -34,18 +34,49 @@ export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
 
 /**
  * A page's nextCursor: the last entry's score (a time in ms, written as a number is: no leading
- * zero, exact in a double), and its id after a dot; a score alone is an older intake's cursor.
+ * zero, exact in a double), its id after a dot, and after another the list it pages
+ * (deliveryCursorBinding). The forms of older intakes (a score alone, a score and an id) are
+ * refused: they were taken by any subscription's list and any status.
  */
-export const DELIVERY_CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})(\\.msg_[0-9a-f]{32})?$';
+export const DELIVERY_CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.msg_[0-9a-f]{32}\\.[A-Za-z0-9_-]{12}$';
+
+/** The 400 of a cursor the API did not issue (DELIVERY_CURSOR_PATTERN). */
+export const DELIVERY_CURSOR_NOT_ISSUED = 'cursor is not a cursor this API issued: start again without a cursor';
 
 interface DeliveryCursor {
   score: string;
   id: string | null;
 }
 
-function parseDeliveryCursor(cursor: string): DeliveryCursor {
-  const dot = cursor.indexOf('.');
-  return dot < 0 ? { score: cursor, id: null } : { score: cursor.slice(0, dot), id: cursor.slice(dot + 1) };
+/**
+ * What a deliveries cursor is bound to: a hash of the subscription and the status filter it pages,
+ * so that one sent for another subscription or another status (whose list is another, or another
+ * order: dead ones by when they died) is refused instead of going on from a position it does not name.
+ */
+export function deliveryCursorBinding(subscriptionId: string, status: DeliveryStatus | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify(['GET /api/webhooks/{id}/deliveries', subscriptionId, status ?? null]))
+    .digest('base64url')
+    .slice(0, 12);
+}
+
+function formatDeliveryCursor(cursor: DeliveryCursor, binding: string): string {
+  return `${cursor.score}.${cursor.id}.${binding}`;
+}
+
+/** Where a cursor of DELIVERY_CURSOR_PATTERN goes on from, once its binding is this list's (else DeliveryCursorMismatchError). */
+function parseDeliveryCursor(cursor: string, binding: string): DeliveryCursor {
+  const [score, id, bound] = cursor.split('.');
+  if (bound !== binding) throw new DeliveryCursorMismatchError();
+  return { score, id };
+}
+
+/** A cursor of another subscription's deliveries, or of another `status`: a 400. */
+export class DeliveryCursorMismatchError extends Error {
+  constructor() {
+    super('cursor is the nextCursor of another list or of another status: start again without a cursor, or send the status it was issued with');
+    this.name = 'DeliveryCursorMismatchError';
+  }
 }
 
 /** A delivery as the API lists it. */
@@ -211,8 +242,9 @@ export class WebhookOutbox {
   /**
    * A subscription's deliveries, newest first; with `status`, only those (dead ones from their own
    * list, by when they died). `cursor` is the previous page's nextCursor: the last entry's score and
-   * id (`<score>.<id>`), since dead ones that settled in the same millisecond share a score; a
-   * score alone (an older intake's cursor) goes on below it. A page reads at most
+   * id (`<score>.<id>.<binding>`), since dead ones that settled in the same millisecond share a
+   * score, bound to this subscription and status (deliveryCursorBinding: another's is a
+   * DeliveryCursorMismatchError, before anything is read). A page reads at most
    * MAX_SCANNED_PER_PAGE entries of the list: one with a status that few have may come back short,
    * even empty, with a nextCursor where it stopped. A full page has a nextCursor only when another
    * delivery follows it (the last page has none, so no empty page follows it). Entries whose delivery expired are passed over
@@ -221,7 +253,8 @@ export class WebhookOutbox {
   async list(subscriptionId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<DeliveryPage> {
     const listKey = options.status === 'dead' ? this.keys.dead(subscriptionId) : this.keys.deliveries(subscriptionId);
     const items: WebhookDelivery[] = [];
-    let last = options.cursor ? parseDeliveryCursor(options.cursor) : null;
+    const binding = deliveryCursorBinding(subscriptionId, options.status);
+    let last = options.cursor ? parseDeliveryCursor(options.cursor, binding) : null;
     /** The page's last delivery, once the page is full: the next page starts after it, if there is one. */
     let pageEnd: DeliveryCursor | null = null;
     for (let scanned = 0; scanned < MAX_SCANNED_PER_PAGE;) {
@@ -236,7 +269,7 @@ export class WebhookOutbox {
         const delivery = deliveries[i];
         if (!delivery || (options.status && delivery.status !== options.status)) continue;
         // One delivery past a full page: there is a next page, and it starts with this one.
-        if (pageEnd) return { items, nextCursor: `${pageEnd.score}.${pageEnd.id}` };
+        if (pageEnd) return { items, nextCursor: formatDeliveryCursor(pageEnd, binding) };
         items.push(delivery);
         if (items.length === options.limit) pageEnd = last;
       }
@@ -244,7 +277,7 @@ export class WebhookOutbox {
       if (batch.length < wanted) return { items, nextCursor: null };
     }
     const stop = pageEnd ?? last;
-    return { items, nextCursor: stop ? `${stop.score}.${stop.id}` : null };
+    return { items, nextCursor: stop ? formatDeliveryCursor(stop, binding) : null };
   }
 
   /**

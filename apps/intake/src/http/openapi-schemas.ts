@@ -418,7 +418,10 @@ export class MissionPageView implements MissionPage<Mission> {
   @ApiProperty({ type: () => [MissionView], description: 'Missions, newest first.' })
   items: MissionView[];
 
-  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page; absent on the last page.', example: 'eyJzIjoxNzQ2MDkxODAwMDAwLCJrIjoxfQ' })
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` to get the next page; absent on the last page.',
+    example: 'eyJmIjoib1czRHpYZzFrUTJhIiwicCI6W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1dfQ',
+  })
   nextCursor?: string;
 }
 

@@ -55,12 +55,14 @@ export class ListMissionsQuery {
   /** Opaque; the `nextCursor` of the previous page. */
   @ApiPropertyOptional({
     pattern: CURSOR_PATTERN.source,
-    description: 'Opaque: the `nextCursor` of the previous page, with the same filters. Anything else is a 400.',
-    example: 'eyJzIjoxNzQ2MDkxODAwMDAwLCJrIjoxfQ',
+    description:
+      'Opaque: the `nextCursor` of the previous page of this list, with the same filters (the page size may change). ' +
+      'Anything else is a 400, a cursor of another list or of other filters too: start again without a cursor then.',
+    example: 'eyJmIjoib1czRHpYZzFrUTJhIiwicCI6W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1dfQ',
   })
   @IsOptional()
   @IsString()
-  @Matches(CURSOR_PATTERN, { message: 'cursor is not a cursor this API issued' })
+  @Matches(CURSOR_PATTERN, { message: 'cursor is not a cursor this API issued: start again without a cursor' })
   cursor?: string;
 
   @PageSize()

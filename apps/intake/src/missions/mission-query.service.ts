@@ -4,7 +4,7 @@ import { Mission } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
-import { decodeCursor, PageCursor, scoreArg, walkPartitions } from './page-cursor';
+import { cursorBinding, decodeCursor, PageCursor, scoreArg, walkPartitions } from './page-cursor';
 
 export interface DeadLetterEntry {
   missionId: string;
@@ -33,9 +33,11 @@ export class MissionQueryService {
   async list(query: ListMissionsQuery): Promise<MissionPage<Mission>> {
     const from = scoreArg(query.createdFrom ? Date.parse(query.createdFrom) : -Infinity);
     const start: PageCursor = { s: query.createdTo ? Date.parse(query.createdTo) - 1 : Infinity, k: 0 };
-    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity) : this.keys.partitions.map(() => ({ ...start }));
+    const binding = missionListBinding(query);
+    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity, binding) : this.keys.partitions.map(() => ({ ...start }));
     return walkPartitions(cursors, {
       order: 'desc',
+      binding,
       read: (index, cursor, count) =>
         this.redis.zrange(this.keys.partitions[index].missionIndex, scoreArg(cursor.s), from, 'BYSCORE', 'REV', 'LIMIT', cursor.k, count, 'WITHSCORES'),
       load: (ids) => this.loadMany(ids),
@@ -95,6 +97,19 @@ export class MissionQueryService {
     const states = await readMissionFields(this.redis, this.keys, ids, MISSION_HASH_FIELDS.state);
     return states.map((json) => (json === null ? null : (JSON.parse(json) as Mission)));
   }
+}
+
+/** The filters of a mission list as matches() and the walk's bounds read them: a page's cursor is bound to them. */
+function missionListBinding(query: ListMissionsQuery): string {
+  return cursorBinding('GET /api/missions', {
+    status: query.status,
+    type: query.type,
+    priority: query.priority,
+    agentId: query.agentId,
+    title: query.title?.toLowerCase(),
+    createdFrom: query.createdFrom ? Date.parse(query.createdFrom) : undefined,
+    createdTo: query.createdTo ? Date.parse(query.createdTo) : undefined,
+  });
 }
 
 function matches(mission: Mission, query: ListMissionsQuery): boolean {

@@ -58,7 +58,7 @@ export class MissionsController {
   @ApiErrorResponses({
     role: 'reader',
     badRequest:
-      'A query parameter is invalid (unknown status/type/priority, an agentId that is no agent id, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued.',
+      'A query parameter is invalid (unknown status/type/priority, an agentId that is no agent id, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued for this list with these filters (start again without a cursor then).',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
     tooManyRequests: LIST_SCAN_REFUSAL,
   })

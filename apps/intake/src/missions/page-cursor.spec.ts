@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { RequestValidationPipe } from '../http/request-validation.pipe';
 import { ReviewInboxQuery } from '../reviews/review-inbox.query';
 import { ListMissionsQuery } from './list-missions.query';
-import { decodeCursor, encodeCursor, PageCursor, PartitionWalk, walkPartitions } from './page-cursor';
+import { cursorBinding, decodeCursor, encodeCursor, NOT_ISSUED, OTHER_LIST, PageCursor, PartitionWalk, walkPartitions } from './page-cursor';
+
+const BINDING = cursorBinding('GET /api/test', {});
 
 const pipe = new RequestValidationPipe();
 const asQuery = (metatype: typeof ListMissionsQuery | typeof ReviewInboxQuery, query: Record<string, string>) =>
@@ -14,17 +16,22 @@ describe('page cursors through the query validation', () => {
     'given the widest cursor the API issues for %i log partitions, when it comes back as ?cursor=, then both lists take it and it decodes',
     async (partitions) => {
       const widest: PageCursor[] = Array.from({ length: partitions }, () => ({ s: -Number.MAX_SAFE_INTEGER, k: Number.MAX_SAFE_INTEGER }));
-      const cursor = encodeCursor(widest);
+      const cursor = encodeCursor(widest, cursorBinding('GET /api/missions', { status: 'dead_lettered', title: 'x'.repeat(200) }));
 
       // It was refused past 200 characters: with 6 partitions or more, no list had a second page.
       await expect(asQuery(ListMissionsQuery, { cursor })).resolves.toMatchObject({ cursor });
       await expect(asQuery(ReviewInboxQuery, { cursor })).resolves.toMatchObject({ cursor });
-      expect(decodeCursor(cursor, partitions, Infinity)).toEqual(widest);
+      expect(decodeCursor(cursor, partitions, Infinity, cursorBinding('GET /api/missions', { title: 'x'.repeat(200), status: 'dead_lettered' }))).toEqual(
+        widest,
+      );
     },
   );
 
   it('given a cursor longer than any the API issues, or not base64url, then it is a 400', async () => {
-    const tooLong = encodeCursor(Array.from({ length: 257 }, () => ({ s: -Number.MAX_SAFE_INTEGER, k: Number.MAX_SAFE_INTEGER })));
+    const tooLong = encodeCursor(
+      Array.from({ length: 257 }, () => ({ s: -Number.MAX_SAFE_INTEGER, k: Number.MAX_SAFE_INTEGER })),
+      BINDING,
+    );
     await expect(asQuery(ListMissionsQuery, { cursor: tooLong })).rejects.toBeInstanceOf(BadRequestException);
     await expect(asQuery(ListMissionsQuery, { cursor: 'not a cursor' })).rejects.toBeInstanceOf(BadRequestException);
   });
@@ -56,8 +63,36 @@ function setsWalk(sets: Member[][], order: 'asc' | 'desc', limit: number): Parti
       ),
     load: (ids) => Promise.resolve(ids.map((id) => (byId.get(id)?.gone ? null : (byId.get(id) ?? null)))),
     matches: (member) => member.wanted,
+    binding: BINDING,
   };
 }
+
+describe('cursors bound to their list and filters (cursorBinding)', () => {
+  const missions = cursorBinding('GET /api/missions', { type: undefined, status: undefined });
+  const cursor = encodeCursor([{ s: 1_746_091_800_000, k: 1 }], missions);
+
+  it('given the nextCursor of a list, then the same list with the same filters takes it, whatever their order or the left-out ones', () => {
+    expect(decodeCursor(cursor, 1, Infinity, cursorBinding('GET /api/missions', {}))).toEqual([{ s: 1_746_091_800_000, k: 1 }]);
+    expect(cursorBinding('GET /api/missions', { type: 'pricing', status: 'queued' })).toBe(
+      cursorBinding('GET /api/missions', { status: 'queued', type: 'pricing' }),
+    );
+  });
+
+  // A cursor of an unfiltered list went on with `type=pricing`, and one of /api/reviews was taken by /api/missions.
+  it.each([
+    ['another filter', cursorBinding('GET /api/missions', { type: 'pricing' })],
+    ['another list', cursorBinding('GET /api/reviews', {})],
+    ['another list with a filter', cursorBinding('GET /api/reviews', { type: 'maintenance' })],
+  ])('given the nextCursor of an unfiltered mission list sent with %s, then it is a 400 saying to start again without a cursor', (_what, binding) => {
+    expect(() => decodeCursor(cursor, 1, Infinity, binding)).toThrow(new BadRequestException(OTHER_LIST));
+    expect(OTHER_LIST).toMatch(/start again without a cursor/);
+  });
+
+  it('given a cursor of an intake before bindings (a bare array of positions), then it is a 400 saying to start again without a cursor', () => {
+    const unbound = Buffer.from(JSON.stringify([{ s: 1_746_091_800_000, k: 1 }])).toString('base64url');
+    expect(() => decodeCursor(unbound, 1, Infinity, missions)).toThrow(new BadRequestException(NOT_ISSUED));
+  });
+});
 
 describe('paging a merge of partitions (walkPartitions)', () => {
   const member = fc.record({ score: fc.integer({ min: 0, max: 30 }), wanted: fc.boolean(), gone: fc.boolean() }, { requiredKeys: ['score', 'wanted', 'gone'] });
@@ -79,7 +114,7 @@ describe('paging a merge of partitions (walkPartitions)', () => {
           sizes.push(page.items.length);
           if (page.nextCursor === undefined) break;
           expect(sizes.length).toBeLessThanOrEqual(expected.length);
-          cursors = decodeCursor(page.nextCursor, partitions.length, unread);
+          cursors = decodeCursor(page.nextCursor, partitions.length, unread, BINDING);
         }
         expect(seen.map((entry) => entry.id).sort()).toEqual(expected.map((entry) => entry.id).sort());
         const scores = seen.map((entry) => entry.score);
@@ -106,7 +141,7 @@ describe('paging a merge of partitions (walkPartitions)', () => {
         const page = await walkPartitions(cursors, setsWalk(missions, 'desc', limit));
         sizes.push(page.items.length);
         if (page.nextCursor === undefined) break;
-        cursors = decodeCursor(page.nextCursor, 1, Infinity);
+        cursors = decodeCursor(page.nextCursor, 1, Infinity, BINDING);
       }
       expect({ limit, sizes }).toEqual({ limit, sizes: Array.from({ length: pages }, () => limit) });
     }

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
-import { formatPageCursor, parsePageCursor } from '@app/mission';
+import { formatPageCursor, PAGE_CURSOR_BINDING_LENGTH, parsePageCursor } from '@app/mission';
 import { MissionPage } from './list-missions.query';
 
 /** Where a page walk stopped in one log partition's sorted set. */
@@ -14,20 +15,42 @@ export function scoreArg(score: number): string {
   return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
 }
 
-/** One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as null). */
-export function encodeCursor(cursors: PageCursor[]): string {
-  return formatPageCursor(cursors);
+/**
+ * What a cursor is bound to: a hash of the list it pages (`route`, e.g. `GET /api/missions`) and
+ * its filters as the walk reads them (`filters`, normalized: left-out ones dropped, times as
+ * milliseconds, text as it is compared), so that a cursor sent to another list or with other
+ * filters is refused instead of going on with a walk it was not made for. The page size is no
+ * filter: it may change from page to page.
+ */
+export function cursorBinding(route: string, filters: Record<string, string | number | undefined>): string {
+  const kept = Object.entries(filters)
+    .filter(([, value]) => value !== undefined && value !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify([route, kept]))
+    .digest('base64url')
+    .slice(0, PAGE_CURSOR_BINDING_LENGTH);
 }
 
+/** One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as null), bound to its list and filters. */
+export function encodeCursor(cursors: PageCursor[], binding: string): string {
+  return formatPageCursor(binding, cursors);
+}
+
+export const NOT_ISSUED = 'cursor is not a cursor this API issued: start again without a cursor';
+export const OTHER_LIST = 'cursor is the nextCursor of another list or of other filters: start again without a cursor, or send the filters it was issued with';
+
 /**
- * Only a cursor this API issued: the exact bytes encodeCursor writes (parsePageCursor) for one entry
- * per partition, null standing for `unread`, the walk's start (+Infinity newest first, -Infinity
- * oldest first). Anything else is a 400.
+ * Only a cursor this API issued for this list and these filters (`binding`, cursorBinding): the
+ * exact bytes encodeCursor writes (parsePageCursor) for one entry per partition, null standing for
+ * `unread`, the walk's start (+Infinity newest first, -Infinity oldest first). Anything else is a
+ * 400, which says to start again without a cursor.
  */
-export function decodeCursor(raw: string, partitions: number, unread: number): PageCursor[] {
+export function decodeCursor(raw: string, partitions: number, unread: number, binding: string): PageCursor[] {
   const parsed = parsePageCursor(raw);
-  if (parsed?.length === partitions) return parsed.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
-  throw new BadRequestException('cursor is not a cursor this API issued');
+  if (parsed?.positions.length !== partitions) throw new BadRequestException(NOT_ISSUED);
+  if (parsed.binding !== binding) throw new BadRequestException(OTHER_LIST);
+  return parsed.positions.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
 }
 
 /** How many index entries one page request reads at most, so a rare filter can't scan the world. */
@@ -44,6 +67,8 @@ export interface PartitionWalk<T> {
   load(ids: string[]): Promise<(T | null)[]>;
   matches(item: T): boolean;
   limit: number;
+  /** What the cursors it issues are bound to (cursorBinding). */
+  binding: string;
 }
 
 interface Lane<T> {
@@ -80,12 +105,12 @@ export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWa
     lane.cursor = entry.score === lane.cursor.s ? { s: lane.cursor.s, k: lane.cursor.k + 1 } : { s: entry.score, k: 1 };
     if (entry.item === null || !walk.matches(entry.item)) continue;
     // One matching item past a full page: there is a next page, and it starts with this item.
-    if (pageEnd) return { items, nextCursor: encodeCursor(pageEnd) };
+    if (pageEnd) return { items, nextCursor: encodeCursor(pageEnd, walk.binding) };
     items.push(entry.item);
     if (items.length === walk.limit) pageEnd = lanes.map((candidate) => candidate.cursor);
   }
   const more = lanes.some((lane) => lane.buffer.length > 0 || !lane.exhausted);
-  return more ? { items, nextCursor: encodeCursor(pageEnd ?? lanes.map((lane) => lane.cursor)) } : { items };
+  return more ? { items, nextCursor: encodeCursor(pageEnd ?? lanes.map((lane) => lane.cursor), walk.binding) } : { items };
 }
 
 /** The next batch of one partition's set after its cursor, with the items. */

@@ -5,7 +5,7 @@ import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { MissionPage } from '../missions/list-missions.query';
 import { MissionQueryService } from '../missions/mission-query.service';
-import { decodeCursor, PageCursor, scoreArg, walkPartitions } from '../missions/page-cursor';
+import { cursorBinding, decodeCursor, PageCursor, scoreArg, walkPartitions } from '../missions/page-cursor';
 import { ReviewInboxQuery } from './review-inbox.query';
 
 /**
@@ -22,9 +22,11 @@ export class ReviewInboxService {
 
   page(query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
     const start: PageCursor = { s: -Infinity, k: 0 };
-    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, -Infinity) : this.keys.partitions.map(() => ({ ...start }));
+    const binding = cursorBinding('GET /api/reviews', { type: query.type, priority: query.priority });
+    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, -Infinity, binding) : this.keys.partitions.map(() => ({ ...start }));
     return walkPartitions(cursors, {
       order: 'asc',
+      binding,
       read: (index, cursor, count) =>
         this.redis.zrange(this.keys.partitions[index].awaitingReview, scoreArg(cursor.s), '+inf', 'BYSCORE', 'LIMIT', cursor.k, count, 'WITHSCORES'),
       load: (ids) => this.missions.loadMany(ids),

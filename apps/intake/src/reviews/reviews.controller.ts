@@ -40,7 +40,8 @@ export class ReviewsController {
   @ApiOkResponse({ type: ReviewPageView, description: 'A page of missions awaiting review.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reader',
-    badRequest: 'A query parameter is invalid (unknown type/priority, limit outside 1..200) or the cursor is not one this API issued.',
+    badRequest:
+      'A query parameter is invalid (unknown type/priority, limit outside 1..200) or the cursor is not one this API issued for this list with these filters (start again without a cursor then).',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
     tooManyRequests: LIST_SCAN_REFUSAL,
   })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
 import { IsCleanText, Omittable, SINGLE_LINE } from '@app/mission';
-import { DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
+import { DELIVERY_CURSOR_NOT_ISSUED, DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
 import { PageSize } from '../http/page-size.decorator';
 
 export class CreateWebhookBody {
@@ -48,12 +48,14 @@ export class ListDeliveriesQuery {
 
   @ApiPropertyOptional({
     pattern: DELIVERY_CURSOR_PATTERN,
-    description: 'The `nextCursor` of the previous page, with the same filter. Anything else is a 400.',
-    example: '1765.msg_0f8e1c2d3b4a59687766554433221100',
+    description:
+      "The `nextCursor` of the previous page of this subscription's deliveries, with the same `status` (the page size may change). " +
+      'Anything else is a 400, a cursor of another subscription or status too: start again without a cursor then.',
+    example: '1765.msg_0f8e1c2d3b4a59687766554433221100.oW3DzXg1kQ2a',
   })
   @IsOptional()
   @IsString()
-  @Matches(new RegExp(DELIVERY_CURSOR_PATTERN), { message: 'cursor is not a cursor this API issued' })
+  @Matches(new RegExp(DELIVERY_CURSOR_PATTERN), { message: DELIVERY_CURSOR_NOT_ISSUED })
   cursor?: string;
 
   @PageSize()

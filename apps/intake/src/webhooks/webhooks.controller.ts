@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   Body,
   ConflictException,
   Controller,
@@ -15,6 +16,7 @@ import {
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import {
+  DeliveryCursorMismatchError,
   DeliveryNotFoundError,
   DeliveryPage,
   DeliveryPendingError,
@@ -176,12 +178,12 @@ export class WebhooksController {
     role: 'operator',
     notFound: NOT_FOUND,
     id: 'webhook',
-    badRequest: 'A query parameter fails validation.',
+    badRequest: 'A query parameter fails validation, or `cursor` is one of another subscription or status (start again without a cursor).',
     invalidField: { field: 'status', problem: 'status must be one of the following values: pending, delivered, dead' },
   })
   async deliveries(@Param('id', webhookId) id: string, @Query() query: ListDeliveriesQuery): Promise<DeliveryPage> {
     await this.guard(() => this.subscriptions.require(id));
-    return this.outbox.list(id, { status: query.status, limit: query.limit ?? 50, cursor: query.cursor });
+    return this.guard(() => this.outbox.list(id, { status: query.status, limit: query.limit ?? 50, cursor: query.cursor }));
   }
 
   @Post(':id/deliveries/:deliveryId/redeliver')
@@ -220,6 +222,7 @@ export class WebhooksController {
     } catch (error) {
       if (error instanceof WebhookNotFoundError || error instanceof DeliveryNotFoundError) throw new NotFoundException(error.message);
       if (error instanceof WebhookVersionConflictError || error instanceof DeliveryPendingError) throw new ConflictException(error.message);
+      if (error instanceof DeliveryCursorMismatchError) throw new BadRequestException(error.message);
       throw error;
     }
   }
