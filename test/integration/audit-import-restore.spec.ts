@@ -40,6 +40,8 @@ describe('import restores the indexes and messages of unfinished missions (real 
   const copyPrefix = testKeyPrefix('audit-restore-copy');
   const source = new KeyLayout(sourcePrefix);
   const copy = new KeyLayout(copyPrefix);
+  /** The export of the source, as a file would hold it. */
+  let exported = '';
   const queue = new ReadyQueue(redis, source, TEST_QUEUE_ORDER);
   const pipeline = new MissionPipeline(new MissionStore(redis, source), queue);
 
@@ -100,7 +102,8 @@ describe('import restores the indexes and messages of unfinished missions (real 
       },
     });
     await exportLog(redis, source, sink);
-    await importLog(redis, copy, Readable.from([Buffer.concat(chunks).toString('utf8')]), undefined, { queueOrder: TEST_QUEUE_ORDER });
+    exported = Buffer.concat(chunks).toString('utf8');
+    await importLog(redis, copy, Readable.from([exported]), undefined, { queueOrder: TEST_QUEUE_ORDER });
   });
 
   afterAll(async () => {
@@ -206,5 +209,20 @@ describe('import restores the indexes and messages of unfinished missions (real 
   it('given the import, then verify passes on the copy and its status counters are those of the source', async () => {
     expect(await verifyLog(redis, copy)).toMatchObject({ ok: true, findings: [] });
     expect(await redis.hgetall(copy.partitions[0].statusCounts)).toEqual(await redis.hgetall(source.partitions[0].statusCounts));
+  });
+
+  it('given a prefix its services have run on, then an import into it is refused before anything is written', async () => {
+    const usedPrefix = testKeyPrefix('import-restore-used');
+    const used = new KeyLayout(usedPrefix);
+    // What an executor's start leaves: its stream and group.
+    await redis.xgroup('CREATE', used.partitions[0].stream(MESSAGE_ROUTES['mission.assigned']), MESSAGE_ROUTES['mission.assigned'], '0', 'MKSTREAM');
+    try {
+      await expect(importLog(redis, used, Readable.from([exported]), undefined, { queueOrder: TEST_QUEUE_ORDER })).rejects.toThrow(
+        /its services have run on it .*stream:executor exists\); stop them and purge the prefix/,
+      );
+      expect(await redis.exists(used.partitions[0].log, used.partitions[0].missionIndex)).toBe(0);
+    } finally {
+      await deleteKeysByPrefix(redis, usedPrefix);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
 import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
+import { MESSAGE_ROUTES } from '@app/messages';
 import { isSubjectId, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
 import { restoreMissionEffects, RestoreResult } from '@app/pipeline';
@@ -83,6 +84,9 @@ export const IMPORT_RESTORE_PHASE = 'restore queues and messages';
 /** The ready queue's order when an import is given none: the defaults of PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS. */
 export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = { headStartMsPerPoint: 3_000, deadlineLeadMs: 3_600_000 };
 
+/** The services that the messages of missions in flight go to (restoreMissionEffects): the executor and the evaluator. */
+const IN_FLIGHT_ROUTES = [MESSAGE_ROUTES['mission.assigned'], MESSAGE_ROUTES['mission.completed']];
+
 /** Lines appended per pipeline while importing; mission hashes written per pipeline after. */
 const IMPORT_BATCH = 5_000;
 /** Mission states read per pipeline for the subjects of an export by events. */
@@ -108,8 +112,11 @@ export interface ImportOptions {
 /** Thrown when an import would mix with a log (or subject keys) that are already there. */
 export class ImportTargetNotEmptyError extends Error {
   readonly code = 'IMPORT_TARGET_NOT_EMPTY';
-  constructor(readonly prefix: string) {
-    super(`refusing to import into prefix "${prefix}": it already has an event log (or mission index, or subject keys); import needs an empty prefix`);
+  constructor(
+    readonly prefix: string,
+    why = 'it already has an event log (or mission index, or subject keys)',
+  ) {
+    super(`refusing to import into prefix "${prefix}": ${why}; import needs an empty prefix`);
     this.name = 'ImportTargetNotEmptyError';
   }
 }
@@ -301,6 +308,16 @@ export async function importLog(
   }
   const guestKeys = new GuestDataKeys(keys.prefix);
   for (const hash of guestKeys.subjectKeyHashes) if ((await redis.exists(hash)) > 0) throw new ImportTargetNotEmptyError(keys.prefix);
+  // The messages written for missions in flight must reach services started after the import: a
+  // running executor would take a running mission's as new, leave the attempt alone, and ack it.
+  for (const stream of keys.partitions.flatMap((partition) => IN_FLIGHT_ROUTES.map((route) => partition.stream(route)))) {
+    if ((await redis.exists(stream)) > 0) {
+      throw new ImportTargetNotEmptyError(
+        keys.prefix,
+        `its services have run on it (${stream} exists); stop them and purge the prefix (replay purge --prefix ${keys.prefix} --yes) first`,
+      );
+    }
+  }
   const baseMs = await redisNowMs(redis);
 
   // The read model it writes includes each mission's `h`, the hash of its last event.

@@ -264,7 +264,7 @@ export class MissionStore {
   /**
    * Applies again, without appending, effects that the mission's events caused (replayed from its
    * history, see restoringEffects in @app/pipeline) to a mission whose events and read model were
-   * written without them: an import, a rebuilt read model. Only effects on the mission's index
+   * written without them by an import. Only effects on the mission's index
    * memberships and its service messages may be given (restore-mission-effects-17.lua names their
    * keys); an enqueue is not counted per minute again. MovedOn, with nothing applied, when the
    * mission is no longer at `version`.

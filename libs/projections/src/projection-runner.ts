@@ -138,7 +138,9 @@ export class ProjectionRunner {
     progress: ReadonlyMap<string, StreamProgress>,
     blockMs: number,
   ): Promise<{ batches: ProjectionBatch[]; passingOver: boolean }> {
-    if (this.projection.wantsEvents) {
+    // Asked twice when it says no: the first answer spares a projection that reads the log the look
+    // at its heads; the second, given after the heads were read, is the one that covers them.
+    if (this.projection.wantsEvents && !(await this.projection.wantsEvents(this.redis))) {
       const heads = await this.tail.heads(connection);
       if (!(await this.projection.wantsEvents(this.redis))) return { batches: batchesPassingOver(progress, heads), passingOver: true };
     }

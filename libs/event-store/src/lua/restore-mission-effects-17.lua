@@ -1,7 +1,7 @@
 --[[
   Applies again the effects that keep a mission's index memberships (ready queue, schedule,
   deadlines, reviews, dead letters) and, for a mission in flight, its driving message: for a
-  mission whose events and hash were written without them (an import, a rebuilt read model). The
+  mission whose events and hash were written without them (an import). The
   effects are those of append-mission-events.lua (includes/mission-effects.lua), replayed from the
   mission's events by MissionStore.restoreEffects; no event is appended and the mission hash's
   version, status, state and chain hash are left as they are. Every key is in the mission's hash
