@@ -13,7 +13,6 @@ import {
   exportLog,
   ExportFilter,
   importLog,
-  DEFAULT_IMPORT_QUEUE_ORDER,
   readExportEndLine,
   ImportKeysRefusedError,
   ImportRefusedError,
@@ -34,7 +33,7 @@ import {
   LogAnchor,
   verifyLog,
 } from '@app/audit';
-import { KEY_PREFIX_PATTERN } from '@app/config';
+import { ConfigError, Environment, KEY_PREFIX_PATTERN, loadEnvironment } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import {
   DataKeySettings,
@@ -48,6 +47,7 @@ import {
 } from '@app/guest-data';
 import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
+import { queueOrderOf } from '@app/mission-queue';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
@@ -453,11 +453,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           scan.chains.check();
           progress.setTotal(IMPORT_PHASE, scan.lines);
           // Queued missions are scored as the deployment's services would score them (its queue order).
-          const queueOrder = {
-            headStartMsPerPoint:
-              environmentValue(io.env, 'PRIORITY_HEADSTART_MS_PER_POINT', parseWholeNumber) ?? DEFAULT_IMPORT_QUEUE_ORDER.headStartMsPerPoint,
-            deadlineLeadMs: environmentValue(io.env, 'DEADLINE_LEAD_MS', parseWholeNumber) ?? DEFAULT_IMPORT_QUEUE_ORDER.deadlineLeadMs,
-          };
+          const queueOrder = queueOrderOf(queueSettings(io.env));
           const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd, queueOrder });
           // As the first service of a deployment would: its guard then refuses a service started with another count.
           await redis.set(logPartitionsKey(keys.prefix), String(keys.partitions.length), 'NX');
@@ -827,6 +823,19 @@ function parseIsoDate(value: string): Date {
 }
 
 /** An option's default from the environment (undefined when unset), read as the option is: a value that does not read names its variable. */
+/**
+ * PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS checked as a service checks them (the same
+ * rules and defaults), so an import never scores the queue with a value the services would refuse.
+ */
+function queueSettings(env: CliIo['env']): Environment {
+  try {
+    return loadEnvironment({ PRIORITY_HEADSTART_MS_PER_POINT: env.PRIORITY_HEADSTART_MS_PER_POINT, DEADLINE_LEAD_MS: env.DEADLINE_LEAD_MS });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.problems.join('; '));
+    throw error;
+  }
+}
+
 function environmentValue<T>(env: CliIo['env'], name: string, parse: (value: string) => T): T | undefined {
   const value = env[name];
   if (!value) return undefined;
@@ -859,12 +868,6 @@ function collectAnchor(value: string, previous: LogAnchor[]): LogAnchor[] {
 function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a positive whole number`);
-  return n;
-}
-
-function parseWholeNumber(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`"${value}" is not a whole number`);
   return n;
 }
 

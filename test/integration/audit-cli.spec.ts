@@ -256,6 +256,19 @@ describe('replay CLI (command functions, real Redis)', () => {
     }
   });
 
+  it('given a queue setting the services would refuse, then import refuses it as they do, nothing written', async () => {
+    const exported = path.join(dir, 'before-queue-setting.jsonl');
+    expect((await replay('export', '--out', exported)).code).toBe(EXIT_OK);
+    const target = testKeyPrefix('audit-cli-queue-setting');
+    try {
+      const run = await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: target, PRIORITY_HEADSTART_MS_PER_POINT: '99999999' }, ['import', '--in', exported]);
+      expect(run).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('PRIORITY_HEADSTART_MS_PER_POINT must not be greater than 3600000') });
+      expect(await countKeysByPrefix(redis, target)).toBe(0);
+    } finally {
+      await deleteKeysByPrefix(redis, target);
+    }
+  });
+
   it('given lines split across chunks, then the export line reader gives each whole, and names the first line over the limit', async () => {
     const read = async (chunks: string[], max: number) => {
       const lines: string[] = [];

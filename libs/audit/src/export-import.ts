@@ -2,11 +2,12 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
+import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { isSubjectId, TERMINAL_STATUSES } from '@app/mission';
-import { queueKey, QueueOrderOptions } from '@app/mission-queue';
+import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
 import { restoreMissionEffects, RestoreResult } from '@app/pipeline';
 import { RedisConnection, redisNowMs } from '@app/redis';
 import { formatExportEndLine, isExportEndLine } from './export-end-line';
@@ -82,7 +83,7 @@ export const IMPORT_READ_MODEL_PHASE = 'write read model';
 export const IMPORT_RESTORE_PHASE = 'restore queues and messages';
 
 /** The ready queue's order when an import is given none: the defaults of PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS. */
-export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = { headStartMsPerPoint: 3_000, deadlineLeadMs: 3_600_000 };
+export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = queueOrderOf(new Environment());
 
 /** The services that the messages of missions in flight go to (restoreMissionEffects): the executor and the evaluator. */
 const IN_FLIGHT_ROUTES = [MESSAGE_ROUTES['mission.assigned'], MESSAGE_ROUTES['mission.completed']];
@@ -448,8 +449,8 @@ export async function importLog(
   const restored = await restoreMissionEffects(redis, new MissionStore(redis, keys), unfinished, {
     queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
     messages: true,
+    onProgress: (done) => onProgress({ phase: IMPORT_RESTORE_PHASE, done, total: unfinished.length }),
   });
-  onProgress({ phase: IMPORT_RESTORE_PHASE, done: unfinished.length, total: unfinished.length });
 
   const ms = performance.now() - started;
   return {

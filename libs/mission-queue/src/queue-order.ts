@@ -10,6 +10,11 @@ export interface QueueOrderOptions {
   deadlineLeadMs: number;
 }
 
+/** The queue order a deployment's settings give (the Environment's two variables). */
+export function queueOrderOf(settings: { PRIORITY_HEADSTART_MS_PER_POINT: number; DEADLINE_LEAD_MS: number }): QueueOrderOptions {
+  return { headStartMsPerPoint: settings.PRIORITY_HEADSTART_MS_PER_POINT, deadlineLeadMs: settings.DEADLINE_LEAD_MS };
+}
+
 /**
  * How far ahead of every other mission a safety issue is placed: about 317 years, more than any
  * head start or deadline lead, and small enough that keys stay exact integers in a double.

@@ -89,6 +89,8 @@ export interface RestoreOptions {
    * mission's message is handed to RESTORED_ATTEMPT_CONSUMER by reading the stream's new messages.
    */
   messages?: boolean;
+  /** Told how many missions were looked at, as it goes (a progress bar). */
+  onProgress?: (done: number) => void;
 }
 
 /**
@@ -119,7 +121,10 @@ export async function restoreMissionEffects(
     if (inFlight) result.messages++;
     return true;
   };
+  let done = 0;
   for (const missionId of missionIds) {
+    // The missions held for later (all but the running ones) count when they are looked at.
+    options.onProgress?.(++done);
     const { mission, effects } = restoringEffects(await store.history(missionId), options.queueScore, { messages: options.messages });
     if (!mission || TERMINAL_STATUSES.includes(mission.status)) continue;
     const inFlight = effects.some(({ effect }) => effect.kind === 'emit-mission');

@@ -5,7 +5,7 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
 import { ServiceName } from '@app/messages';
-import { ReadyQueue } from '@app/mission-queue';
+import { queueOrderOf, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { createRedisConnection, RedisConnection } from '@app/redis';
 import { flushTracingAtShutdown, ServiceTracer } from '@app/tracing';
@@ -44,8 +44,7 @@ export class CoreModule implements OnApplicationShutdown {
         {
           provide: ReadyQueue,
           inject: [REDIS, KeyLayout],
-          useFactory: (redis: RedisConnection, keys: KeyLayout) =>
-            new ReadyQueue(redis, keys, { headStartMsPerPoint: env.PRIORITY_HEADSTART_MS_PER_POINT, deadlineLeadMs: env.DEADLINE_LEAD_MS }),
+          useFactory: (redis: RedisConnection, keys: KeyLayout) => new ReadyQueue(redis, keys, queueOrderOf(env)),
         },
         {
           provide: MissionPipeline,
