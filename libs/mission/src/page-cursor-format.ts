@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * A page cursor of the mission list and the review inbox (their `nextCursor`, ctl's `--cursor`):
  * base64url JSON `{"f":<binding>,"p":[…]}`, the binding (PAGE_CURSOR_BINDING_LENGTH base64url
@@ -11,6 +13,26 @@ export const MAX_PAGE_CURSOR_LENGTH = 15_395;
 /** The length of a cursor's binding: 72 bits of a hash, in base64url. */
 export const PAGE_CURSOR_BINDING_LENGTH = 12;
 const BINDING = new RegExp(`^[A-Za-z0-9_-]{${PAGE_CURSOR_BINDING_LENGTH}}$`);
+
+/** The 400 of a cursor the API did not issue. */
+export const PAGE_CURSOR_NOT_ISSUED = 'cursor is not a cursor this API issued: start again without a cursor';
+
+/**
+ * What a cursor is bound to: a hash of the list it pages (`route`, e.g. `GET /api/missions`) and
+ * its filters as the walk reads them (`filters`, normalized: left-out ones dropped, times as
+ * milliseconds, text as it is compared), so that a cursor sent to another list or with other
+ * filters is refused instead of going on with a walk it was not made for. The page size is no
+ * filter: it may change from page to page.
+ */
+export function cursorBinding(route: string, filters: Record<string, string | number | undefined>): string {
+  const kept = Object.entries(filters)
+    .filter(([, value]) => value !== undefined && value !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256')
+    .update(JSON.stringify([route, kept]))
+    .digest('base64url')
+    .slice(0, PAGE_CURSOR_BINDING_LENGTH);
+}
 
 /** Where a page walk stopped in one log partition, as a cursor carries it: `s` is null for a partition not read yet (JSON has no Infinity). */
 export interface PageCursorPosition {

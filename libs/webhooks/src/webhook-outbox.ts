@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { cursorBinding, PAGE_CURSOR_NOT_ISSUED } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
 
@@ -41,7 +42,7 @@ export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
 export const DELIVERY_CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.msg_[0-9a-f]{32}\\.[A-Za-z0-9_-]{12}$';
 
 /** The 400 of a cursor the API did not issue (DELIVERY_CURSOR_PATTERN). */
-export const DELIVERY_CURSOR_NOT_ISSUED = 'cursor is not a cursor this API issued: start again without a cursor';
+export const DELIVERY_CURSOR_NOT_ISSUED = PAGE_CURSOR_NOT_ISSUED;
 
 interface DeliveryCursor {
   score: string;
@@ -54,10 +55,7 @@ interface DeliveryCursor {
  * order: dead ones by when they died) is refused instead of going on from a position it does not name.
  */
 export function deliveryCursorBinding(subscriptionId: string, status: DeliveryStatus | undefined): string {
-  return createHash('sha256')
-    .update(JSON.stringify(['GET /api/webhooks/{id}/deliveries', subscriptionId, status ?? null]))
-    .digest('base64url')
-    .slice(0, 12);
+  return cursorBinding('GET /api/webhooks/{id}/deliveries', { subscription: subscriptionId, status });
 }
 
 function formatDeliveryCursor(cursor: DeliveryCursor, binding: string): string {

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
-import { Mission } from '@app/mission';
+import { cursorBinding, Mission } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
-import { cursorBinding, decodeCursor, PageCursor, scoreArg, walkPartitions } from './page-cursor';
+import { decodeCursor, PageCursor, scoreArg, walkPartitions } from './page-cursor';
 
 export interface DeadLetterEntry {
   missionId: string;

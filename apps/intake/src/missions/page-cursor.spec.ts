@@ -1,9 +1,10 @@
 import { BadRequestException } from '@nestjs/common';
 import fc from 'fast-check';
+import { cursorBinding, PAGE_CURSOR_NOT_ISSUED } from '@app/mission';
 import { RequestValidationPipe } from '../http/request-validation.pipe';
 import { ReviewInboxQuery } from '../reviews/review-inbox.query';
 import { ListMissionsQuery } from './list-missions.query';
-import { cursorBinding, decodeCursor, encodeCursor, NOT_ISSUED, OTHER_LIST, PageCursor, PartitionWalk, walkPartitions } from './page-cursor';
+import { decodeCursor, encodeCursor, OTHER_LIST, PageCursor, PartitionWalk, walkPartitions } from './page-cursor';
 
 const BINDING = cursorBinding('GET /api/test', {});
 
@@ -90,7 +91,7 @@ describe('cursors bound to their list and filters (cursorBinding)', () => {
 
   it('given a cursor of an intake before bindings (a bare array of positions), then it is a 400 saying to start again without a cursor', () => {
     const unbound = Buffer.from(JSON.stringify([{ s: 1_746_091_800_000, k: 1 }])).toString('base64url');
-    expect(() => decodeCursor(unbound, 1, Infinity, missions)).toThrow(new BadRequestException(NOT_ISSUED));
+    expect(() => decodeCursor(unbound, 1, Infinity, missions)).toThrow(new BadRequestException(PAGE_CURSOR_NOT_ISSUED));
   });
 });
 

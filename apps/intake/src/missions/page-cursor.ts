@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { BadRequestException } from '@nestjs/common';
-import { formatPageCursor, PAGE_CURSOR_BINDING_LENGTH, parsePageCursor } from '@app/mission';
+import { formatPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor } from '@app/mission';
 import { MissionPage } from './list-missions.query';
 
 /** Where a page walk stopped in one log partition's sorted set. */
@@ -15,29 +14,11 @@ export function scoreArg(score: number): string {
   return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
 }
 
-/**
- * What a cursor is bound to: a hash of the list it pages (`route`, e.g. `GET /api/missions`) and
- * its filters as the walk reads them (`filters`, normalized: left-out ones dropped, times as
- * milliseconds, text as it is compared), so that a cursor sent to another list or with other
- * filters is refused instead of going on with a walk it was not made for. The page size is no
- * filter: it may change from page to page.
- */
-export function cursorBinding(route: string, filters: Record<string, string | number | undefined>): string {
-  const kept = Object.entries(filters)
-    .filter(([, value]) => value !== undefined && value !== '')
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return createHash('sha256')
-    .update(JSON.stringify([route, kept]))
-    .digest('base64url')
-    .slice(0, PAGE_CURSOR_BINDING_LENGTH);
-}
-
 /** One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as null), bound to its list and filters. */
 export function encodeCursor(cursors: PageCursor[], binding: string): string {
   return formatPageCursor(binding, cursors);
 }
 
-export const NOT_ISSUED = 'cursor is not a cursor this API issued: start again without a cursor';
 export const OTHER_LIST = 'cursor is the nextCursor of another list or of other filters: start again without a cursor, or send the filters it was issued with';
 
 /**
@@ -48,7 +29,7 @@ export const OTHER_LIST = 'cursor is the nextCursor of another list or of other 
  */
 export function decodeCursor(raw: string, partitions: number, unread: number, binding: string): PageCursor[] {
   const parsed = parsePageCursor(raw);
-  if (parsed?.positions.length !== partitions) throw new BadRequestException(NOT_ISSUED);
+  if (parsed?.positions.length !== partitions) throw new BadRequestException(PAGE_CURSOR_NOT_ISSUED);
   if (parsed.binding !== binding) throw new BadRequestException(OTHER_LIST);
   return parsed.positions.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
 }

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout } from '@app/event-store';
-import { Mission } from '@app/mission';
+import { cursorBinding, Mission } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { MissionPage } from '../missions/list-missions.query';
 import { MissionQueryService } from '../missions/mission-query.service';
-import { cursorBinding, decodeCursor, PageCursor, scoreArg, walkPartitions } from '../missions/page-cursor';
+import { decodeCursor, PageCursor, scoreArg, walkPartitions } from '../missions/page-cursor';
 import { ReviewInboxQuery } from './review-inbox.query';
 
 /**
