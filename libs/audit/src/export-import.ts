@@ -5,10 +5,9 @@ import { ChainableCommander } from 'ioredis';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
-import { MESSAGE_ROUTES } from '@app/messages';
 import { isSubjectId, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
-import { restoreMissionEffects, RestoreResult } from '@app/pipeline';
+import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult } from '@app/pipeline';
 import { RedisConnection, redisNowMs } from '@app/redis';
 import { formatExportEndLine, isExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
@@ -84,9 +83,6 @@ export const IMPORT_RESTORE_PHASE = 'restore queues and messages';
 
 /** The ready queue's order when an import is given none: the defaults of PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS. */
 export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = queueOrderOf(new Environment());
-
-/** The services that the messages of missions in flight go to (restoreMissionEffects): the executor and the evaluator. */
-const IN_FLIGHT_ROUTES = [MESSAGE_ROUTES['mission.assigned'], MESSAGE_ROUTES['mission.completed']];
 
 /** Lines appended per pipeline while importing; mission hashes written per pipeline after. */
 const IMPORT_BATCH = 5_000;

@@ -31,6 +31,9 @@ const MEMBERSHIP_EFFECTS: ReadonlySet<Effect['kind']> = new Set<Effect['kind']>(
  */
 export const IN_FLIGHT_STATUSES: readonly MissionStatus[] = ['assigned', 'running', 'evaluating'];
 
+/** The services the messages of missions in flight go to: the executor and the evaluator. */
+export const IN_FLIGHT_ROUTES = [MESSAGE_ROUTES['mission.assigned'], MESSAGE_ROUTES['mission.completed']] as const;
+
 /**
  * The consumer of the executor's group that holds, unacknowledged, the mission.assigned of each
  * mission an import finds running: it never reads again, so an executor reclaims the message after
@@ -43,8 +46,8 @@ export const RESTORED_ATTEMPT_CONSUMER = 'restored-import';
 /**
  * Replays a mission's history through MISSION_EFFECTS, event by event (each with the state before
  * and after it, at its own time, as its append had them), and keeps the effects on its index
- * memberships, in order, with the lease's removal from the ready queue before each assignment: applied to empty indexes they leave the mission where its appends left it,
- * with the same scores. With `messages`, a mission in flight (IN_FLIGHT_STATUSES) gets the last
+ * memberships, in order, with the lease's removal from the ready queue before each assignment:
+ * applied to empty indexes they leave the mission where its appends left it, with the same scores. With `messages`, a mission in flight (IN_FLIGHT_STATUSES) gets the last
  * mission message its events caused (mission.assigned or mission.completed), carrying its state now.
  */
 export function restoringEffects(

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { cursorBinding, PAGE_CURSOR_NOT_ISSUED } from '@app/mission';
+import { cursorBinding } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
 
@@ -40,9 +40,6 @@ export const DELIVERY_ID_PATTERN = '^msg_[0-9a-f]{32}$';
  * refused: they were taken by any subscription's list and any status.
  */
 export const DELIVERY_CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.msg_[0-9a-f]{32}\\.[A-Za-z0-9_-]{12}$';
-
-/** The 400 of a cursor the API did not issue (DELIVERY_CURSOR_PATTERN). */
-export const DELIVERY_CURSOR_NOT_ISSUED = PAGE_CURSOR_NOT_ISSUED;
 
 interface DeliveryCursor {
   score: string;

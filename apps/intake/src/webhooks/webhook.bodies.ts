@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
-import { IsCleanText, Omittable, SINGLE_LINE } from '@app/mission';
-import { DELIVERY_CURSOR_NOT_ISSUED, DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
+import { IsCleanText, Omittable, PAGE_CURSOR_NOT_ISSUED, SINGLE_LINE } from '@app/mission';
+import { DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
 import { PageSize } from '../http/page-size.decorator';
 
 export class CreateWebhookBody {
@@ -55,7 +55,7 @@ export class ListDeliveriesQuery {
   })
   @IsOptional()
   @IsString()
-  @Matches(new RegExp(DELIVERY_CURSOR_PATTERN), { message: DELIVERY_CURSOR_NOT_ISSUED })
+  @Matches(new RegExp(DELIVERY_CURSOR_PATTERN), { message: PAGE_CURSOR_NOT_ISSUED })
   cursor?: string;
 
   @PageSize()
