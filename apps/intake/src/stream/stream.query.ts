@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, ApiPropertyOptions, BaseParameterObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
@@ -6,14 +6,30 @@ import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEvent
 /** `a,b,c` as a list; anything that is not a string stays as it is and fails validation. */
 const commaList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value);
 
+/**
+ * A comma list in the OpenAPI document: an array of these values sent as one parameter,
+ * `type=a,b` (`style: form` without `explode`), which generated clients serialize as the route reads it.
+ */
+function commaListParameter(values: readonly string[]): ApiPropertyOptions {
+  // @nestjs/swagger copies a query property's style and explode onto its parameter; its type for the options does not list them.
+  const options: ApiPropertyOptions & Pick<BaseParameterObject, 'style' | 'explode'> = {
+    type: 'array',
+    items: { type: 'string', enum: [...values] },
+    maxItems: values.length,
+    style: 'form',
+    explode: false,
+  };
+  return options;
+}
+
 /** 256 partitions (the most LOG_PARTITIONS allows) of `<20 digits>-<20 digits>` and their separators. */
 export const MAX_POSITION_LENGTH = 256 * 42;
 
 export class StreamQuery {
   @ApiPropertyOptional({
-    type: 'string',
-    description: `Only events of these types, comma-separated: ${MISSION_EVENT_TYPES.join(', ')}.`,
-    example: 'MissionCreated,MissionDeadLettered',
+    ...commaListParameter(MISSION_EVENT_TYPES),
+    description: 'Only events of these types, comma-separated.',
+    example: ['MissionCreated', 'MissionDeadLettered'],
   })
   @IsOptional()
   @Transform(commaList)
@@ -22,10 +38,10 @@ export class StreamQuery {
   type?: MissionEventType[];
 
   @ApiPropertyOptional({
-    type: 'string',
+    ...commaListParameter(MISSION_STATUSES),
     description:
       'Only events that put their mission into one of these statuses, comma-separated (a failed attempt or a failed evaluation changes no status and never matches).',
-    example: 'dead_lettered,succeeded',
+    example: ['dead_lettered', 'succeeded'],
   })
   @IsOptional()
   @Transform(commaList)
