@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { AppendCode, KeyLayout, MissionStore, PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
 import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { redisNowMs } from '@app/redis';
@@ -216,6 +216,36 @@ describe('ReadyQueue (real Redis)', () => {
       enqueuedPerMinute: 2,
       dequeuedPerMinute: 2,
     });
+  });
+
+  it('given per-minute counts of long ago, when missions are queued and leased in new minutes, then the counts keep the last hour, a bounded sample of the old fields dropped at a time', async () => {
+    const { keys, enqueue, lease } = setup();
+    const perMinute = keys.partitions[0].perMinute;
+    const t = 1_700_000_000_000;
+    const minute = Math.floor(t / 60_000);
+    const counts = (at: number) => ({ [`e:${at}`]: '3', [`d:${at}`]: '2' });
+    // Left by a build that trimmed only when stats were read, and nothing read them for a year.
+    const past = Array.from({ length: 3_000 }, (_, i) => minute - PER_MINUTE_KEPT_MINUTES - 1 - i * 175);
+    for (const at of past) await redis.hset(perMinute, counts(at));
+    const kept: Record<string, string> = counts(minute - 1);
+    await redis.hset(perMinute, kept);
+
+    // The first count of each minute drops old fields; of a hash that large, at most a sample.
+    await enqueue('first', 'normal', t);
+    kept[`e:${minute}`] = '1';
+    expect(await redis.hlen(perMinute)).toBeGreaterThanOrEqual(2 * past.length - 1_000);
+    expect(await redis.hgetall(perMinute)).toMatchObject(kept);
+    for (let i = 1; i < 30 && (await redis.hlen(perMinute)) > Object.keys(kept).length; i++) {
+      await enqueue(`next-${i}`, 'normal', t + i * 60_000);
+      kept[`e:${minute + i}`] = '1';
+    }
+    expect(await redis.hgetall(perMinute)).toEqual(kept);
+
+    // A lease's first count of a minute drops them as well.
+    await redis.hset(perMinute, counts(minute - 100));
+    const next = Math.max(...Object.keys(kept).map((field) => Number(field.slice(2)))) + 1;
+    await lease(0, 1, 1_000, 'r', { now: next * 60_000 });
+    expect(await redis.hgetall(perMinute)).toEqual({ ...kept, [`d:${next}`]: '1' });
   });
 
   describe("given service hosts whose clocks are an hour off Redis's", () => {

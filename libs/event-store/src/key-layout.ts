@@ -1,6 +1,9 @@
 import { ServiceName } from '@app/messages';
 import { hashString } from '@app/mission';
 
+/** How many minutes the per-minute counts keep a minute after it: the throughput chart's longest span. */
+export const PER_MINUTE_KEPT_MINUTES = 60;
+
 /**
  * The keys of one log partition. Everything a mission transition touches lives here under one
  * hash tag, `{m<index>}`: the missions of the partition, its part of the event log, its ready
@@ -70,7 +73,10 @@ export class PartitionKeys {
   get readyWithSkillsPrefix(): string {
     return `${this.base}queue:ready-sk:`;
   }
-  /** Missions enqueued (e:<minute>) and dequeued (d:<minute>) per minute since the epoch. */
+  /**
+   * Missions enqueued (e:<minute>) and dequeued (d:<minute>) per minute since the epoch, each
+   * minute kept for PER_MINUTE_KEPT_MINUTES (includes/per-minute-counts.lua).
+   */
   get perMinute(): string {
     return `${this.base}stats:per-minute`;
   }

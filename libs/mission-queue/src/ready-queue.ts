@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { KeyLayout, missionLuaOptions, PartitionKeys } from '@app/event-store';
+import { KeyLayout, missionLuaOptions, PartitionKeys, PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
 import { MessagePattern } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -166,7 +166,6 @@ export class ReadyQueue {
   async stats(now = Date.now()): Promise<QueueStats> {
     const lastMinute = minuteOf(now) - 1;
     const parts = await Promise.all(this.keys.partitions.map((k) => this.partitionStats(k, lastMinute)));
-    await Promise.all(this.keys.partitions.map((k) => this.forgetOldMinutes(k, lastMinute)));
     const sum = (pick: (part: PartitionStats) => number) => parts.reduce((total, part) => total + pick(part), 0);
     const statuses: Record<string, number> = {};
     for (const part of parts) {
@@ -211,7 +210,7 @@ export class ReadyQueue {
    */
   async throughput(minutes: number, now = Date.now()): Promise<MinuteThroughput[]> {
     const last = minuteOf(now) - 1;
-    const span = Array.from({ length: Math.min(Math.max(minutes, 1), 60) }, (_, i) => last - i).reverse();
+    const span = Array.from({ length: Math.min(Math.max(minutes, 1), PER_MINUTE_KEPT_MINUTES) }, (_, i) => last - i).reverse();
     const fields = span.flatMap((minute) => [`e:${minute}`, `d:${minute}`]);
     const parts = await Promise.all(this.keys.partitions.map((k) => this.redis.hmget(k.perMinute, ...fields)));
     return span.map((minute, i) => ({
@@ -278,13 +277,6 @@ export class ReadyQueue {
       reviewDeadlines: Number(deadlines),
       oldestReviewAt: oldestReviewAt === undefined ? null : Number(oldestReviewAt),
     };
-  }
-
-  /** The per-minute hash keeps the last hour; older fields are dropped when stats are read. */
-  private async forgetOldMinutes(k: PartitionKeys, lastMinute: number): Promise<void> {
-    const fields = await this.redis.hkeys(k.perMinute);
-    const old = fields.filter((field) => Number(field.slice(2)) < lastMinute - 60);
-    if (old.length > 0) await this.redis.hdel(k.perMinute, ...old);
   }
 
   private async returnLeased(k: PartitionKeys, args: (string | number)[]): Promise<number> {

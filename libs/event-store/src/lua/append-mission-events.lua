@@ -79,6 +79,7 @@
     IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
 --- @include "includes/ready-membership"
+--- @include "includes/per-minute-counts"
 --- @include "includes/mission-effects"
 --- @include "@redis/includes/redis-clock"
 

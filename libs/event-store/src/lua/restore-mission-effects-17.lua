@@ -26,6 +26,7 @@
     MovedOn   the mission hash is at another version (or gone): nothing was applied
 ]]
 --- @include "includes/ready-membership"
+--- @include "includes/per-minute-counts"
 --- @include "includes/mission-effects"
 
 local missionId = ARGV[1]

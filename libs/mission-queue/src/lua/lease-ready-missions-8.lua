@@ -36,6 +36,7 @@
   merges the leases of several partitions by that score)
 ]]
 --- @include "@event-store/includes/ready-membership"
+--- @include "@event-store/includes/per-minute-counts"
 --- @include "@redis/includes/redis-clock"
 
 local max = tonumber(ARGV[1])
@@ -116,6 +117,6 @@ for i, id in ipairs(ids) do
 end
 if #ids > 0 then
   redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
-  redis.call('HINCRBY', KEYS[6], ARGV[5], #ids)
+  countPerMinute(KEYS[6], ARGV[5], #ids)
 end
 return leased

@@ -8,7 +8,8 @@
   missionEffects(missionId, missionKey, stateJson) gives the table of effect functions for the
   mission (its hash at missionKey; stateJson is the state a mission message carries), each given
   the position in ARGV of its first argument. eachEffect(first, visit) walks the effects from
-  ARGV[first] on. Needs includes/ready-membership (addToReady, removeFromReady).
+  ARGV[first] on. Needs includes/ready-membership (addToReady, removeFromReady) and
+  includes/per-minute-counts (countPerMinute).
 ]]
 
 -- The key named by ARGV[at] (an index into KEYS).
@@ -49,7 +50,7 @@ local function missionEffects(missionId, missionKey, stateJson)
     -- Counted per minute when new, unless the field is '' (a restore: the enqueue was counted where it happened).
     enqueue = function(a)
       if addToReady(readyQueueAt(a), missionKey, missionId, ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]) and ARGV[a + 10] ~= '' then
-        redis.call('HINCRBY', key(a + 9), ARGV[a + 10], 1)
+        countPerMinute(key(a + 9), ARGV[a + 10], 1)
       end
     end,
     dequeue = function(a)
