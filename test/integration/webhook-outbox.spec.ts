@@ -366,6 +366,65 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(exists.every((count) => count === 1)).toBe(true);
   });
 
+  it("given a peak of deliveries that then expired, when none are written any more, then each sweep tick checks the next 100 entries of the subscription's list, and the list comes down to the deliveries that exist", async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    const list = webhookKeys.deliveries(subscription.id);
+    const ids = Array.from({ length: 250 }, (_, i) => `msg_${(i + 1).toString(16).padStart(32, '0')}`);
+    const pipeline = redis.pipeline();
+    for (const [i, id] of ids.entries()) {
+      pipeline.hset(webhookKeys.delivery(id), { subscription: subscription.id, mission: `m-${i}`, type: MISSION_FINISHED, status: 'delivered' });
+      pipeline.zadd(list, i + 1, id);
+    }
+    await pipeline.exec();
+    // As Redis expires delivered ones after their retention: every 20th is still there.
+    const existing = ids.filter((_, i) => (i + 1) % 20 === 0);
+    await redis.del(...ids.filter((id) => !existing.includes(id)).map((id) => webhookKeys.delivery(id)));
+    const sweeping = dispatcher();
+
+    const lengths: number[] = [];
+    for (let tick = 0; tick < 3; tick += 1) {
+      await sweeping.sweep();
+      lengths.push(await redis.zcard(list));
+    }
+
+    // 100 entries a tick, from where the last stopped: 95 dropped, then 95, then the last 48.
+    expect(lengths).toEqual([155, 60, existing.length]);
+    expect(await redis.zrange(list, 0, -1)).toEqual(existing);
+    // Round again from the start.
+    expect(await redis.hget(webhookKeys.listSweep, subscription.id)).toBe('0');
+  });
+
+  it('given a started dispatcher and no traffic, then it sweeps on its own, every sweepEveryMs', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    const list = webhookKeys.deliveries(subscription.id);
+    // Ids whose deliveries expired.
+    await redis.zadd(list, 1, `msg_${'1'.repeat(32)}`, 2, `msg_${'2'.repeat(32)}`);
+    dispatcher({ sweepEveryMs: 20 }).start();
+
+    await waitFor(async () => (await redis.exists(list)) === 0, { timeoutMs: 5_000, what: 'the list to be swept' });
+  });
+
+  it('given a subscription whose deliveries all died, when none dies any more, then a sweep tick past the dead retention deletes them from both lists, not before', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    const diedAt = Date.now();
+    const claimed = await outbox.claim(diedAt, diedAt + 60_000, 10);
+    expect(claimed).toHaveLength(FINISHED);
+    for (const delivery of claimed) await outbox.settle(delivery, { outcome: 'dead', responseCode: 503, error: 'answered 503', endpointFailed: true }, diedAt);
+    let now = diedAt + RETENTION.deadSeconds * 1000 - 1_000;
+    const sweeping = dispatcher({ clock: () => now });
+
+    await sweeping.sweep();
+    expect(await redis.zcard(webhookKeys.dead(subscription.id))).toBe(FINISHED);
+    expect(await redis.zcard(webhookKeys.deliveries(subscription.id))).toBe(FINISHED);
+
+    now = diedAt + RETENTION.deadSeconds * 1000 + 1;
+    await sweeping.sweep();
+    expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id))).toBe(0);
+    expect(await redis.exists(...claimed.map((delivery) => webhookKeys.delivery(delivery.id)))).toBe(0);
+    expect((await outbox.list(subscription.id, { limit: 10 })).items).toEqual([]);
+  });
+
   it('given a receiver that keeps failing, then deliveries die after the retry period, are listed, the endpoint is disabled, and a redelivery after enabling it arrives with the same id', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     receiver.respond = () => 503;

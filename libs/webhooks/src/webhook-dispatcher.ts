@@ -42,6 +42,8 @@ export interface WebhookDispatcherOptions {
   concurrency?: number;
   /** Wait before looking for due deliveries again when there were none. Default 200 ms. */
   pollMs?: number;
+  /** Time between two sweeps of every subscription's delivery lists (see sweep). Default 10 s. */
+  sweepEveryMs?: number;
   clock?: () => number;
   /**
    * The body as sent, from the body as stored: the outbox holds events with their personal fields
@@ -51,6 +53,8 @@ export interface WebhookDispatcherOptions {
   onAttempt?: (outcome: AttemptOutcome) => void;
   onDisabled?: (subscriptionId: string, reason: string) => void;
   onError?: (error: unknown) => void;
+  /** A sweep tick that failed; the next one makes up for it. */
+  onSweepError?: (error: unknown) => void;
   /** With tracing on, each attempt is a client span in its mission's trace; absent or off, nothing is read for it. */
   tracing?: KeptTraceContext;
 }
@@ -69,6 +73,7 @@ export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly clock: () => number;
   private loop: Promise<void> | undefined;
+  private sweeping: Promise<void> | undefined;
   private stopping = false;
   private pause = new AbortController();
   private abort = new AbortController();
@@ -90,6 +95,7 @@ export class WebhookDispatcher {
     // Every attempt in flight listens on this one signal: up to `concurrency` listeners, none leaked.
     setMaxListeners(Math.max(defaultMaxListeners, this.options.concurrency ?? 16), this.abort.signal);
     this.loop = this.follow();
+    this.sweeping = this.sweepEvery();
   }
 
   /**
@@ -101,8 +107,9 @@ export class WebhookDispatcher {
     this.stopping = true;
     this.pause.abort();
     this.abort.abort();
-    await this.loop;
+    await Promise.all([this.loop, this.sweeping]);
     this.loop = undefined;
+    this.sweeping = undefined;
   }
 
   /** One round: claims what is due now (up to the free slots) and attempts it; resolves when those attempts are settled. */
@@ -110,6 +117,29 @@ export class WebhookDispatcher {
     const claimed = await this.claim();
     await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
     return claimed.length;
+  }
+
+  /**
+   * The sweep tick: tidies every subscription's delivery lists (WebhookOutbox.sweep), a bounded
+   * batch each. The outbox sweeps as it writes and a death prunes the long-dead, but after a peak,
+   * or once a failing endpoint recovers, nothing is written and nothing dies, and the lists would
+   * keep the ids of deliveries that expired. Every dispatcher runs it; a second one at the same
+   * time finds less to do.
+   */
+  async sweep(): Promise<void> {
+    const now = this.clock();
+    const subscriptions = await this.subscriptions.list();
+    // One script call per subscription (its keys share one slot), sent in one round trip.
+    await Promise.all(subscriptions.map((subscription) => this.outbox.sweep(subscription.id, now)));
+  }
+
+  private async sweepEvery(): Promise<void> {
+    while (!this.stopping) {
+      await sleep(this.options.sweepEveryMs ?? 10_000, undefined, { signal: this.pause.signal }).catch(() => undefined);
+      if (this.stopping) break;
+      // What a failed sweep left is still there for the next one to find.
+      await this.sweep().catch((error: unknown) => this.options.onSweepError?.(error));
+    }
   }
 
   private async claim(): Promise<TracedDelivery[]> {

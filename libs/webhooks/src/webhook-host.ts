@@ -55,6 +55,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
         logger.warn({ subscriptionId, reason }, 'webhook endpoint disabled');
       },
       onError: (error) => logger.warn({ err: error }, 'webhook dispatcher failed; the delivery is attempted again when its claim lapses'),
+      onSweepError: (error) => logger.warn({ err: error }, 'webhook delivery list sweep failed; the next sweep goes on with it'),
       tracing: { tracer, traceParents: (missionIds) => readMissionFields(redis, keys, missionIds, MISSION_HASH_FIELDS.traceParent) },
     });
   }

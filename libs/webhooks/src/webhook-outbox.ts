@@ -22,10 +22,13 @@ const MAX_SCANNED_PER_PAGE = 5_000;
 /** Entries read per round trip of a page, at least. */
 const SCAN_BATCH = 100;
 
-/** Long-dead deliveries a death deletes at most (the script's time stays bounded however many there are). */
+/** Long-dead deliveries a death, or a sweep, deletes at most (the script's time stays bounded however many there are). */
 const PRUNE_BATCH = 100;
 const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-5', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
 const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-3', { constants: { CODE: luaEnum(RedeliverCode) } });
+/** Entries of a subscription's delivery list one sweep checks for a delivery that is gone. */
+const SWEEP_ENTRIES = 100;
+const sweepScript = new LuaScript(LUA_DIR, 'sweep-webhook-deliveries-3', { constants: { SWEEP: { entries: SWEEP_ENTRIES, dead: PRUNE_BATCH } } });
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'dead'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -243,7 +246,7 @@ export class WebhookOutbox {
    * MAX_SCANNED_PER_PAGE entries of the list: one with a status that few have may come back short,
    * even empty, with a nextCursor where it stopped. A full page has a nextCursor only when another
    * delivery follows it (the last page has none, so no empty page follows it). Entries whose delivery expired are passed over
-   * (the list sweep and the dead deliveries' pruning remove them, not a read).
+   * (the list sweep and the dead deliveries' pruning remove them, not a read: see sweep).
    */
   async list(subscriptionId: string, options: { status?: DeliveryStatus; limit: number; cursor?: string }): Promise<DeliveryPage> {
     const listKey = options.status === 'dead' ? this.keys.dead(subscriptionId) : this.keys.deliveries(subscriptionId);
@@ -296,6 +299,19 @@ export class WebhookOutbox {
     for (let i = 0; i < dead.length; i += 500) await this.redis.del(...dead.slice(i, i + 500).map((id) => this.keys.delivery(id)));
     await this.redis.del(this.keys.dead(subscriptionId), this.keys.deliveries(subscriptionId));
     await this.redis.hdel(this.keys.listSweep, subscriptionId);
+  }
+
+  /**
+   * Tidies a subscription's lists without a delivery written or dying (sweep-webhook-deliveries-3.lua):
+   * deletes up to PRUNE_BATCH deliveries dead for longer than their retention at `now` (ms), and
+   * checks the next SWEEP_ENTRIES entries of its delivery list, dropping those whose delivery is gone.
+   */
+  async sweep(subscriptionId: string, now: number): Promise<void> {
+    await sweepScript.run(
+      this.redis,
+      [this.keys.deliveries(subscriptionId), this.keys.dead(subscriptionId), this.keys.listSweep],
+      [subscriptionId, now, this.retention.deadSeconds, this.keys.deliveryPrefix],
+    );
   }
 
   /** Deliveries waiting to be attempted (due now or later, claimed ones included): the backlog. */

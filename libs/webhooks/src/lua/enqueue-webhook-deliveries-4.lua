@@ -24,15 +24,19 @@
   it become due as it is settled (settle-webhook-delivery-5.lua), which keeps log order per mission.
 
   Delivered and dead deliveries expire (their retention times), but a subscription's delivery list
-  would keep their ids for ever: each delivery written sweeps SWEEP.perWrite more entries of its
-  subscription's list, from where the last sweep stopped and round again from the start, and drops
-  those whose delivery is gone. The list so holds at most about SWEEP.perWrite / (SWEEP.perWrite - 1)
-  times the deliveries that exist.
+  would keep their ids: each delivery written sweeps SWEEP.perWrite more entries of its
+  subscription's list (sweepDeliveryList, includes/delivery-lists.lua), from where the last sweep
+  stopped and round again from the start, and drops those whose delivery is gone. While deliveries
+  are written the list so holds at most about SWEEP.perWrite / (SWEEP.perWrite - 1) times the
+  deliveries that exist; once none are, the dispatcher's sweep tick (sweep-webhook-deliveries-3.lua)
+  goes on with it.
 
   Result: code from CODE (EnqueueCode in webhook-outbox.ts)
     { Applied, written }    written = deliveries written (a delivery already there is not written again)
     { Stale, checkpoint }   the checkpoint is not ARGV[2] (another runner moved it); nothing written
 ]]
+--- @include "includes/delivery-lists"
+
 local stream = ARGV[1]
 local current = redis.call('HGET', KEYS[1], stream) or ''
 if current ~= ARGV[2] then return { CODE.Stale, current } end
@@ -57,15 +61,7 @@ for i = 9, #ARGV, 5 do
 end
 
 for _, subscription in ipairs(subscriptions) do
-  local list = ARGV[8] .. subscription
-  local limit = SWEEP.perWrite * writtenFor[subscription]
-  local from = redis.call('HGET', KEYS[4], subscription) or '0'
-  local rows = redis.call('ZRANGEBYSCORE', list, '(' .. from, '+inf', 'WITHSCORES', 'LIMIT', 0, limit)
-  for r = 1, #rows, 2 do
-    if redis.call('EXISTS', ARGV[6] .. rows[r]) == 0 then redis.call('ZREM', list, rows[r]) end
-  end
-  -- Reached the end of the list: the next sweep starts again from its beginning.
-  redis.call('HSET', KEYS[4], subscription, #rows < 2 * limit and '0' or rows[#rows])
+  sweepDeliveryList(ARGV[8] .. subscription, KEYS[4], subscription, SWEEP.perWrite * writtenFor[subscription], ARGV[6])
 end
 redis.call('HSET', KEYS[1], stream, ARGV[3])
 redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])

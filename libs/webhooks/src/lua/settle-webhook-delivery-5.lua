@@ -26,14 +26,17 @@
   ARGV[12] prefix of delivery hashes (same {p} hash tag)
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
-  the subscription that died longer ago than that (with their hashes: one that died before dead
-  deliveries expired has no expiry of its own), so a subscription that keeps failing, or a disabled
-  one still given deliveries, holds a bounded number.
+  the subscription that died longer ago than that (pruneDeadList, includes/delivery-lists.lua, with
+  their hashes: one that died before dead deliveries expired has no expiry of its own), so a
+  subscription that keeps failing, or a disabled one still given deliveries, holds a bounded
+  number. Once none dies, the dispatcher's sweep tick (sweep-webhook-deliveries-3.lua) prunes them.
 
   Result: code from CODE (SettleCode in webhook-outbox.ts)
     { Settled, failingSince }  failingSince = ms since the endpoint fails, 0 when it does not
     { Stale }                  the claim lapsed and another dispatcher holds the delivery; nothing written
 ]]
+--- @include "includes/delivery-lists"
+
 local id = ARGV[1]
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return { CODE.Stale } end
 local outcome, now = ARGV[3], ARGV[4]
@@ -74,11 +77,7 @@ else
   redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[4], now, id)
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[11]))
-  local expired = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(now) - 1000 * tonumber(ARGV[11]), 'LIMIT', 0, PRUNE.batch)
-  for _, old in ipairs(expired) do
-    redis.call('DEL', ARGV[12] .. old)
-    redis.call('ZREM', KEYS[4], old)
-  end
+  pruneDeadList(KEYS[4], now, ARGV[11], PRUNE.batch, ARGV[12])
   leaveQueue()
 end
 return { CODE.Settled, tonumber(redis.call('HGET', KEYS[5], ARGV[8]) or '0') }
