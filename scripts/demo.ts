@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
+import { forTerminal } from '@app/audit';
 import { ConfigError, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
@@ -92,6 +93,9 @@ interface Tracked {
 
 /** Thrown when Ctrl-C or a crashed service ends the run early; not a demo failure of its own. */
 class Aborted extends Error {}
+
+/** An option's file that does not read (missing, a directory, not JSON, not what it must hold): bad usage, exit 2, as the help says. */
+class UsageError extends Error {}
 
 /**
  * Routes everything printed while progress bars are drawn through the bars' log buffer, so the
@@ -189,8 +193,8 @@ async function main(argv: string[]): Promise<number> {
   const term = new Terminal();
   const launcherLog = (line: string) => term.line(`${linePrefix('launcher', term.color)}${line}`);
   const fixturesPath = path.resolve(rootDir, options.fixtures);
-  const fixtures = await loadFixtures(fixturesPath);
-  const schedules = options.schedules ? await loadSchedules(path.resolve(rootDir, options.schedules)) : [];
+  const fixtures = await loadFixtures(options.fixtures);
+  const schedules = options.schedules ? await loadSchedules(options.schedules) : [];
 
   const ports = await choosePorts(intakePort);
   if (ports.intake !== intakePort) term.line(`Port ${intakePort} is taken; the intake listens on ${ports.intake} instead.`);
@@ -350,23 +354,45 @@ function parsePort(value: string): number {
   return number;
 }
 
-async function loadFixtures(file: string): Promise<Fixture[]> {
-  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-  if (!Array.isArray(parsed)) throw new Error(`${file}: expected a JSON array of missions`);
+/**
+ * The JSON of the file an option names (relative to the repository root), and how to name that
+ * file in an error: a UsageError on one line (the parser's excerpt of the text escaped) when it
+ * cannot be read or is not JSON.
+ */
+async function readJsonOption(option: string, given: string): Promise<{ parsed: unknown; named: string }> {
+  // Quoted, so an empty value (the repository root) shows, and with anything unsafe for a terminal escaped.
+  const named = `${option} ${forTerminal(JSON.stringify(given))}`;
+  let text: string;
+  try {
+    text = await readFile(path.resolve(rootDir, given), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new UsageError(`${named}: is a directory`);
+    throw new UsageError(`${named}: cannot read: ${forTerminal(error instanceof Error ? error.message : String(error))}`);
+  }
+  try {
+    return { parsed: JSON.parse(text), named };
+  } catch (error) {
+    throw new UsageError(`${named}: not JSON: ${forTerminal(error instanceof Error ? error.message : String(error))}`);
+  }
+}
+
+async function loadFixtures(given: string): Promise<Fixture[]> {
+  const { parsed, named } = await readJsonOption('--fixtures', given);
+  if (!Array.isArray(parsed)) throw new UsageError(`${named}: expected a JSON array of missions`);
   return parsed.map((entry: unknown, index) => {
     if (!isRecord(entry) || typeof entry.type !== 'string' || typeof entry.title !== 'string' || !isRecord(entry.payload)) {
-      throw new Error(`${file}: entry ${index} needs a string type, a string title and an object payload`);
+      throw new UsageError(`${named}: entry ${index} needs a string type, a string title and an object payload`);
     }
     return { ...entry, type: entry.type, title: entry.title, payload: entry.payload };
   });
 }
 
-async function loadSchedules(file: string): Promise<DemoSchedule[]> {
-  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-  if (!Array.isArray(parsed)) throw new Error(`${file}: expected a JSON array of schedules`);
+async function loadSchedules(given: string): Promise<DemoSchedule[]> {
+  const { parsed, named } = await readJsonOption('--schedules', given);
+  if (!Array.isArray(parsed)) throw new UsageError(`${named}: expected a JSON array of schedules`);
   return parsed.map((entry: unknown, index) => {
     if (!isRecord(entry) || typeof entry.cron !== 'string' || typeof entry.timeZone !== 'string' || !isRecord(entry.template)) {
-      throw new Error(`${file}: entry ${index} needs a string cron, a string timeZone and an object template`);
+      throw new UsageError(`${named}: entry ${index} needs a string cron, a string timeZone and an object template`);
     }
     return { body: entry as DemoSchedule['body'], fired: 0 };
   });
@@ -804,5 +830,6 @@ function finish(code: number): void {
 
 main(process.argv).then(finish, (error: unknown) => {
   process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
-  finish(error instanceof ConfigError ? EXIT_CONFIG : EXIT_MISMATCH);
+  if (error instanceof ConfigError) finish(EXIT_CONFIG);
+  else finish(error instanceof UsageError ? EXIT_USAGE : EXIT_MISMATCH);
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
 import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, parsePageCursor, PRIORITY_LEVELS, UNAVAILABLE_MARKER } from '@app/mission';
@@ -184,8 +184,16 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .command('watch')
     .description('Follow mission events live (the /api/stream Server-Sent Events), one line each, until Ctrl-C.')
     .argument('[missionId]', 'only this mission')
-    .option('--type <types>', `only these event types, comma-separated (${MISSION_EVENT_TYPES.join(', ')})`)
-    .option('--status <statuses>', 'only events that put a mission into these statuses, comma-separated')
+    .addOption(
+      new Option('--type <types>', `only these event types, comma-separated (${MISSION_EVENT_TYPES.join(', ')})`).argParser(
+        commaListOf('event type', MISSION_EVENT_TYPES),
+      ),
+    )
+    .addOption(
+      new Option('--status <statuses>', `only events that put a mission into these statuses, comma-separated (${MISSION_STATUSES.join(', ')})`).argParser(
+        commaListOf('status', MISSION_STATUSES),
+      ),
+    )
     .option('--from-start', 'replay the whole log first', false)
     .option('--count <n>', 'stop after this many events')
     .addHelpText(
@@ -340,6 +348,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
     .action(async (missionId: string | undefined, options: Record<string, string | boolean | undefined>, command: Command) => {
       if (Boolean(missionId) === Boolean(options.all)) throw new CtlError('give a mission id or --all, not both and not neither', EXIT.usage);
       if (missionId) {
+        // The single requeue takes no body (POST /api/dlq/:id/requeue refuses one): a filter or reason given with an id would be ignored.
+        const bulkOnly = command.options.filter((option) => option.long !== '--all' && options[option.attributeName()] !== undefined);
+        if (bulkOnly.length > 0) throw new CtlError(`${bulkOnly.map((option) => option.long).join(', ')}: only with --all, not with a mission id`, EXIT.usage);
         const mission = await api.post<Mission>(`/api/dlq/${pathSegment(missionId)}/requeue`);
         show(command, mission, () => `requeued ${mission.id} (${mission.title})`);
         return;
@@ -567,6 +578,21 @@ function wholeNumberOption(name: string, text: string | undefined, { min = 1, ma
   return value;
 }
 
+/**
+ * A comma-list option's parser: each item (trimmed, as the intake reads it) one of `values`, else a
+ * usage error before anything is asked; duplicates dropped, so the list stays within the intake's
+ * maximum of one entry per value.
+ */
+function commaListOf(what: string, values: readonly string[]): (text: string) => string {
+  return (text) => {
+    const items = text.split(',').map((item) => item.trim());
+    const unknown = items.filter((item) => !values.includes(item));
+    if (unknown.length > 0)
+      throw new InvalidArgumentError(`unknown ${what}: ${unknown.map((item) => JSON.stringify(item)).join(', ')} (one of ${values.join(', ')})`);
+    return [...new Set(items)].join(',');
+  };
+}
+
 /** `--limit` of a paged list (the intake's page size). */
 function pageSizeOption(text: string | undefined): number | undefined {
   return wholeNumberOption('--limit', text, { max: MAX_PAGE_SIZE });
@@ -594,6 +620,7 @@ function readJsonFile(file: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new CtlError(`cannot read ${file} as JSON: ${error instanceof Error ? error.message : String(error)}`, EXIT.usage);
+    // On one line: the parser's message quotes the text, line feeds and all, which the report would keep.
+    throw new CtlError(forTerminal(`cannot read ${file} as JSON: ${error instanceof Error ? error.message : String(error)}`), EXIT.usage);
   }
 }

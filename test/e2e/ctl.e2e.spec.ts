@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 import { apiError, EXIT } from '../../scripts/ctl/brain-api';
@@ -111,6 +114,35 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     });
   });
 
+  it.each([
+    [['--type', 'Bogus'], /option '--type <types>' argument 'Bogus' is invalid\. unknown event type: "Bogus" \(one of MissionCreated, /],
+    [['--type', 'MissionCreated,missioncreated'], /unknown event type: "missioncreated"/],
+    [['--status', 'bogus,lost'], /unknown status: "bogus", "lost" \(one of created, scheduled, queued, /],
+    [['--status', ''], /unknown status: ""/],
+  ])('given missions watch %j, then exit 2 before it connects, as missions list --status bogus', async (args, message) => {
+    // It connected and the intake's 400 made it exit 1, "the API refused it"; with no API at BRAIN_URL it was exit 4.
+    const noApi = { BRAIN_URL: 'http://127.0.0.1:1' };
+    expect(await ctl(['missions', 'watch', ...args], noApi)).toMatchObject({ code: EXIT.usage, stdout: '', stderr: expect.stringMatching(message) });
+  });
+
+  it('given a file for --output-file that is not JSON, then exit 2 and the reason on one line, the text it quotes escaped', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'ctl-output-'));
+    try {
+      const file = path.join(dir, 'edited.json');
+      writeFileSync(file, 'not json at all\n');
+      const result = await ctl(['reviews', 'approve', '01900000-0000-7000-8000-000000000000', '--output-file', file], { BRAIN_URL: 'http://127.0.0.1:1' });
+      // The parser's message quoted the text with its raw line feed: the error went over two lines.
+      expect(result).toEqual({
+        code: EXIT.usage,
+        stdout: '',
+        stderr: expect.stringMatching(new RegExp(`^ctl: cannot read ${file} as JSON: .*not json at all\\\\n.*\n$`)),
+      });
+      expect(result.stderr.split('\n')).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('given well-formed times and limits, then the commands that check them locally still run', async () => {
     expect((await ctl(['retention', '--dry-run', '--at', '2027-01-01T00:00:00Z'])).code).toBe(EXIT.ok);
     expect((await ctl(['missions', 'list', '--from', '2026-01-01', '--to', '2030-01-01T00:00:00+02:00', '--limit', '200'])).code).toBe(EXIT.ok);
@@ -150,6 +182,24 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect(await json(['dlq', 'requeue', '--all', '--type', 'pricing', '--reason', 'prompt fixed', '--limit', '5'])).toEqual({ requeued: [id], skipped: [] });
     expect((await ctl(['dlq', 'requeue'])).code).toBe(EXIT.usage);
     await system.waitForStatus(id, ['dead_lettered']);
+    const eventsBefore = (await system.store.history(id)).length;
+    // With an id they were ignored (the single requeue takes no body), and the mission requeued, exit 0.
+    for (const [args, named] of [
+      [['--type', 'pricing'], '--type'],
+      [['--reason', 'prompt fixed'], '--reason'],
+      [['--error-contains', 'timeout'], '--error-contains'],
+      [['--before', '2030-01-01T00:00:00Z'], '--before'],
+      [['--limit', '5', '--type', 'pricing'], '--type, --limit'],
+    ] as const) {
+      expect(await ctl(['dlq', 'requeue', id, ...args])).toEqual({
+        code: EXIT.usage,
+        stdout: '',
+        stderr: `ctl: ${named}: only with --all, not with a mission id\n`,
+      });
+    }
+    expect(await system.store.history(id)).toHaveLength(eventsBefore);
+    // Refused before any request: exit 2 with no API to ask, where a request would be exit 4.
+    expect(await ctl(['dlq', 'requeue', id, '--reason', 'x'], { BRAIN_URL: 'http://127.0.0.1:1' })).toMatchObject({ code: EXIT.usage });
     // Without a condition it says "all": true, which the API asks of a bulk requeue that has none.
     expect(await json(['dlq', 'requeue', '--all', '--limit', '1'])).toEqual({ requeued: [id], skipped: [] });
 

@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ensureBuilt } from '../../scripts/build-stamp';
 
@@ -47,6 +49,34 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
 
     expect(ended.code).toBe(2);
     expect(ended.stderr).toContain(message);
+  });
+
+  describe('given a --fixtures or --schedules file that does not read', () => {
+    let dir: string;
+    const file = (name: string) => path.join(dir, name);
+    const notFound = (name: string) => `cannot read: ENOENT: no such file or directory, open '${file(name)}'`;
+
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'demo-files-'));
+      writeFileSync(file('prose.json'), 'not json at all\n');
+      writeFileSync(file('object.json'), '{}');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    // They named no file, a missing one ended 1 with a raw ENOENT, and the parser's excerpt of the text broke the line.
+    it.each([
+      ['--fixtures', 'not JSON', () => file('prose.json'), () => `not JSON: Unexpected token 'o', "not json at all\\n" is not valid JSON`],
+      ['--fixtures', "''", () => '', () => 'is a directory'],
+      ['--fixtures', 'a directory', () => dir, () => 'is a directory'],
+      ['--fixtures', 'a missing file', () => file('missing.json'), () => notFound('missing.json')],
+      ['--fixtures', 'not an array', () => file('object.json'), () => 'expected a JSON array of missions'],
+      ['--schedules', 'not JSON', () => file('prose.json'), () => `not JSON: Unexpected token 'o', "not json at all\\n" is not valid JSON`],
+      ['--schedules', 'a missing file', () => file('missing.json'), () => notFound('missing.json')],
+    ])('given %s %s, then it names the option and the file on one line and exits 2, before starting anything', async (option, _what, given, reason) => {
+      const ended = await runToEnd('demo.js', [option, given()], env());
+
+      expect(ended).toEqual({ code: 2, stdout: '', stderr: `demo: ${option} ${JSON.stringify(given())}: ${reason()}\n` });
+    });
   });
 
   it('given PORT=abc, then it names PORT and exits 78, as npm start does', async () => {
