@@ -310,13 +310,17 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect((await request(server).get('/health')).headers['cache-control']).not.toBe('no-store');
   });
 
-  it('given a GET of the API with If-None-Match, then it is a full 200 without an ETag, never an undocumented 304', async () => {
+  it('given a GET of the API, health or document with If-None-Match (an ETag or *) or If-Modified-Since, then it is a full 200 without an ETag, never an undocumented 304', async () => {
     const revalidated: string[] = [];
-    for (const path of ['/api/missions', '/api/agents', '/api/reviews', '/api/missions/queue/stats', '/api/me']) {
+    for (const path of ['/api/missions', '/api/agents', '/api/reviews', '/api/missions/queue/stats', '/api/me', '/health', '/docs-json']) {
       const first = await system.api.get(path).expect(200);
       if (first.headers.etag !== undefined) revalidated.push(`${path}: ETag ${first.headers.etag}`);
-      const again = await system.api.get(path).set('If-None-Match', first.headers.etag ?? 'W/"0-0"');
-      if (again.status !== 200) revalidated.push(`${path}: ${again.status} to If-None-Match`);
+      for (const tag of [first.headers.etag ?? 'W/"0-0"', '*']) {
+        const again = await system.api.get(path).set('If-None-Match', tag);
+        if (again.status !== 200) revalidated.push(`${path}: ${again.status} to If-None-Match ${tag}`);
+      }
+      const since = await system.api.get(path).set('If-Modified-Since', new Date(Date.now() + 60_000).toUTCString());
+      if (since.status !== 200) revalidated.push(`${path}: ${since.status} to If-Modified-Since`);
     }
     expect(revalidated).toEqual([]);
   });

@@ -108,6 +108,25 @@ describe('ApiKeyGuard (HTTP)', () => {
     await request(app.getHttpServer()).get('/api/things').set('Authorization', 'Basic b3BzOng=').set('X-API-Key', READER.secret).expect(200);
   });
 
+  it('given a header sent twice with two different keys, then 401 saying so, whichever comes first; the same key twice passes', async () => {
+    for (const [first, second] of [
+      [OPERATOR, READER],
+      [READER, OPERATOR],
+    ]) {
+      for (const twice of [{ Authorization: [`Bearer ${first.secret}`, `Bearer ${second.secret}`] }, { 'X-API-Key': [first.secret, second.secret] }]) {
+        const res = await request(app.getHttpServer()).delete('/api/things/t-1').set(twice).expect(401);
+        expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: expect.stringMatching(/^two different API keys/), details: [] });
+      }
+    }
+    for (const twice of [
+      { Authorization: [`Bearer ${SUBMITTER.secret}`, `bearer  ${SUBMITTER.secret}`] },
+      { 'X-API-Key': [SUBMITTER.secret, SUBMITTER.secret] },
+    ]) {
+      const same = await request(app.getHttpServer()).get('/api/things').set(twice).expect(200);
+      expect(same.body).toEqual({ caller: { name: 'ci', role: 'submitter' } });
+    }
+  });
+
   it('given a reader, then it may GET but a POST is 403 in the error shape', async () => {
     await request(app.getHttpServer()).head('/api/things').set(bearer(READER)).expect(200);
     const res = await request(app.getHttpServer()).post('/api/things').set(bearer(READER)).expect(403);

@@ -1,4 +1,4 @@
-import { IncomingHttpHeaders } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Response } from 'express';
@@ -35,7 +35,7 @@ export class ApiKeyGuard implements CanActivate {
     const request = http.getRequest<AuthenticatedRequest>();
     if (!isApiRequest(request)) return true;
 
-    const authentication = request.apiClient ? { client: request.apiClient } : authenticate(this.store, request.headers);
+    const authentication = request.apiClient ? { client: request.apiClient } : authenticate(this.store, request);
     if ('failure' in authentication) throw unauthorized(http.getResponse<Response>(), authentication.failure);
     const client = authentication.client;
     request.apiClient = client;
@@ -51,7 +51,7 @@ export class ApiKeyGuard implements CanActivate {
 
 export const MISSING_KEY = 'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>';
 export const INVALID_KEY = 'invalid API key';
-export const TWO_KEYS = 'two different API keys: send one, in Authorization: Bearer <key> or X-API-Key: <key>, not both';
+export const TWO_KEYS = 'two different API keys: send one, in a single Authorization: Bearer <key> or X-API-Key: <key> header';
 
 export type Authentication = { client: ApiClient } | { failure: string };
 
@@ -60,22 +60,24 @@ export type Authentication = { client: ApiClient } | { failure: string };
  * Authorization header in another scheme, or a bare secret without one, is never looked up, so
  * it can neither pass nor serve to guess keys; it is an "invalid" key rather than a "missing" one,
  * since the client did try. A header that is present but blank counts as missing. Two different
- * keys, one in each header, are refused without looking either up: which one the client meant
- * cannot be told, and taking one would act with a role the client may not have meant to use. The
- * same key in both passes.
+ * keys (one in each header, or a header sent twice) are refused without looking either up: which
+ * one the client meant cannot be told, and taking one would act with a role the client may not
+ * have meant to use. Every header line counts (`headersDistinct`): Node keeps only the first of two
+ * Authorization lines in `headers`, and a proxy that keeps the last would authenticate another key
+ * than this. The same key more than once passes.
  */
-export function authenticate(store: ApiKeyStore, headers: IncomingHttpHeaders): Authentication {
-  const authorization = headers.authorization?.trim();
-  const header = headers['x-api-key'];
-  const bearer = authorization ? BEARER.exec(authorization)?.[1] : undefined;
-  const apiKey = (Array.isArray(header) ? header.join(',') : header)?.trim();
-  if (bearer && apiKey && bearer !== apiKey) return { failure: TWO_KEYS };
-  const presented = bearer ?? apiKey;
-  if (presented) {
-    const client = store.find(presented);
+export function authenticate(store: ApiKeyStore, request: Pick<IncomingMessage, 'headersDistinct'>): Authentication {
+  const authorizations = (request.headersDistinct.authorization ?? []).map((value) => value.trim()).filter((value) => value !== '');
+  const bearers = authorizations.map((value) => BEARER.exec(value)?.[1]).filter((key) => key !== undefined);
+  const apiKeys = (request.headersDistinct['x-api-key'] ?? []).map((value) => value.trim()).filter((value) => value !== '');
+  const presented = new Set([...bearers, ...apiKeys]);
+  if (presented.size > 1) return { failure: TWO_KEYS };
+  const [key] = presented;
+  if (key) {
+    const client = store.find(key);
     return client ? { client } : { failure: INVALID_KEY };
   }
-  return { failure: authorization ? INVALID_KEY : MISSING_KEY };
+  return { failure: authorizations.length > 0 ? INVALID_KEY : MISSING_KEY };
 }
 
 export function unauthorized(response: Response, message: string): UnauthorizedException {

@@ -43,7 +43,7 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
-    const byKey = authenticate(store, request.headers);
+    const byKey = authenticate(store, request);
     const authentication = 'failure' in byKey && byKey.failure === MISSING_KEY ? (otherwise?.(request) ?? byKey) : byKey;
     // A valid key passes even from a blocked address: otherwise anyone sharing the address (a NAT,
     // a proxy) could lock every key out with a few keyless requests. A right guess showing by its

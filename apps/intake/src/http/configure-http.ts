@@ -4,7 +4,7 @@ import { NextFunction, Request, Response } from 'express';
 import { RedisConnection, redisReachable, RedisUnreachableError } from '@app/redis';
 import { REDIS, repoFile } from '@app/runtime';
 import { ApiKeyStore, authenticateBeforeBody, isApiRequest } from '../auth';
-import { serveConsole } from '../console/serve-console';
+import { CONSOLE_PATH, serveConsole } from '../console/serve-console';
 import { AuthFailureThrottle } from '../rate-limit';
 import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
@@ -20,6 +20,7 @@ export function configureHttp(app: INestApplication): void {
   // console's static files keep theirs (serve-static sets its own ETag and Last-Modified).
   express.disable('etag');
   express.set('query parser', 'simple');
+  app.use(unconditionalAnswers());
   app.use(securityHeaders());
   app.use(noStoreApiResponses());
   // Before anything reads a body: a request without a valid key must cost as little as possible.
@@ -46,4 +47,20 @@ export function configureHttp(app: INestApplication): void {
  */
 function refuseWhileRedisIsDown(redis: RedisConnection): (request: Request, response: Response, next: NextFunction) => void {
   return (request, _response, next) => (isApiRequest(request) && !redisReachable(redis) ? next(new RedisUnreachableError()) : next());
+}
+
+/**
+ * Drops If-None-Match and If-Modified-Since from every request but the console's: without an
+ * ETag Express still answered `If-None-Match: *` (which matches any representation) with an
+ * empty 304, which the document lists for no operation and which leaves a client without the
+ * body it asked for. The console's static files keep their revalidation.
+ */
+function unconditionalAnswers() {
+  return (request: Request, _response: Response, next: NextFunction): void => {
+    if (!(request.path === CONSOLE_PATH || request.path.startsWith(`${CONSOLE_PATH}/`))) {
+      delete request.headers['if-none-match'];
+      delete request.headers['if-modified-since'];
+    }
+    next();
+  };
 }
