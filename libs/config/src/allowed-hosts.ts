@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ValidationOptions } from 'class-validator';
 import ipaddr from 'ipaddr.js';
+import { isHostName } from './host-name';
 import { IsParsedBy } from './parsed-by';
 
 /** An address range: a network address and its prefix length (a single address is a /32 or /128). */
@@ -59,6 +60,7 @@ function parseHostName(entry: string, where: string): string {
   } catch {
     throw new Error(`${where} is neither an IP address, a CIDR range nor a host name, ${EXAMPLE}`);
   }
+  if (!isHostName(host)) throw new Error(`${where} is not a host name (letters, digits, - and _ between dots; no wildcards), ${EXAMPLE}`);
   if (host !== entry) {
     throw new Error(`${where} is not a host name as a URL has it (a URL with it has host ${JSON.stringify(host)}): list the host alone, ${EXAMPLE}`);
   }

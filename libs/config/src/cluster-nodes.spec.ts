@@ -21,11 +21,18 @@ describe('parseClusterNodes', () => {
     [' , ', /lists no node/],
     ['127.0.0.1', /entry 1 \("127\.0\.0\.1"\) is not host:port/],
     ['127.0.0.1:7000,redis://127.0.0.1:7001', /entry 2 \("redis:\/\/127\.0\.0\.1:7001"\) is not host:port/],
-    ['127.0.0.1:7000,:7001', /entry 2 .* is not host:port/],
+    ['127.0.0.1:7000,:7001', /entry 2 .* names no host/],
     ['127.0.0.1:0', /entry 1 .* has port 0, outside 1-65535/],
     ['127.0.0.1:70000', /has port 70000, outside 1-65535/],
     ['::1:7000', /is not host:port/],
     ['127.0.0.1:7000,127.0.0.1:7000', /entry 2 .* repeats an earlier entry/],
+    ['redis-1:7000,REDIS-1:7000', /entry 2 .* repeats an earlier entry/],
+    ['[::1]:7000,[0:0::1]:7000', /entry 2 .* repeats an earlier entry/],
+    ['[::::]:1', /entry 1 .* names no host: an IPv6 address goes before the port/],
+    ['-:1', /entry 1 .* names no host: an IPv4 address or a host name/],
+    ['...:1', /names no host/],
+    ['redis-.internal:7000', /names no host/],
+    ['*.internal:7000', /names no host/],
   ])('given %j, then it fails naming the problem', (text, message) => {
     expect(() => parseClusterNodes(text)).toThrow(message);
   });

@@ -212,6 +212,12 @@ describe('variables that only work together', () => {
     expect(problemsOf({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector:4318' })).toEqual([
       'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="collector:4318": OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be an http(s) URL',
     ]);
+    expect(problemsOf({ OTEL_RESOURCE_ATTRIBUTES: 'team=ops,team=front-office' })).toEqual([
+      'OTEL_RESOURCE_ATTRIBUTES="team=ops,team=front-office": OTEL_RESOURCE_ATTRIBUTES names team twice',
+    ]);
+    expect(problemsOf({ OTEL_RESOURCE_ATTRIBUTES: 'front office=ops' })).toEqual([
+      'OTEL_RESOURCE_ATTRIBUTES="front office=ops": OTEL_RESOURCE_ATTRIBUTES: the key "front office" has a character a key cannot have (a space, a quote, …)',
+    ]);
     expect(problemsOf({ OTEL_RESOURCE_ATTRIBUTES: 'team=ops,prod' })).toEqual([
       'OTEL_RESOURCE_ATTRIBUTES="team=ops,prod": OTEL_RESOURCE_ATTRIBUTES must be key=value pairs separated by commas; "prod" is not one',
     ]);
@@ -256,6 +262,8 @@ describe('WEBHOOK_ALLOWED_HOSTS', () => {
     ['hooks.internal:8080', 'entry 1 ("hooks.internal:8080") is not a host name as a URL has it (a URL with it has host "hooks.internal")'],
     ['10', 'entry 1 ("10") is not a host name as a URL has it (a URL with it has host "0.0.0.10")'],
     ['bücher.example', 'entry 1 ("bücher.example") is not a host name as a URL has it (a URL with it has host "xn--bcher-kva.example")'],
+    ['*.example.com', 'entry 1 ("*.example.com") is not a host name (letters, digits, - and _ between dots; no wildcards)'],
+    ['hooks.internal,-hooks', 'entry 2 ("-hooks") is not a host name (letters, digits, - and _ between dots; no wildcards)'],
   ])('given the malformed entry in %j, then the start is refused, naming the entry', (list, problem) => {
     // Each was taken silently and then matched no webhook URL: the operator found out from refused subscriptions.
     expect(problemsOf({ WEBHOOK_ALLOWED_HOSTS: list })).toEqual([
