@@ -33,7 +33,7 @@ import {
   LogAnchor,
   verifyLog,
 } from '@app/audit';
-import { ConfigError, Environment, KEY_PREFIX_PATTERN, loadEnvironment } from '@app/config';
+import { ConfigError, Environment, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import {
   DataKeySettings,
@@ -49,7 +49,7 @@ import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { queueOrderOf } from '@app/mission-queue';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
-import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, masterNodes, RedisConnection } from '@app/redis';
+import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, isSelectRefusal, masterNodes, RedisConnection, wrongDatabase } from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
@@ -770,6 +770,12 @@ export async function connect(url: string): Promise<Redis> {
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new CliError(`--redis-url must start with redis:// or rediss://, not ${parsed.protocol}//`);
   }
+  let database: number;
+  try {
+    database = redisUrlDatabase(url, '--redis-url');
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error));
+  }
   const where = `${parsed.hostname}:${parsed.port || '6379'}`;
   const redis = new Redis(url, {
     lazyConnect: true,
@@ -788,6 +794,14 @@ export async function connect(url: string): Promise<Redis> {
     redis.disconnect();
     const reason = socketError?.message ?? (error instanceof Error ? error.message : String(error));
     throw new CliError(`cannot reach Redis at ${where}: ${reason}`, refusedAccess(reason) ? EXIT_USAGE : EXIT_REDIS);
+  }
+  // A database the server does not have: ioredis only reports the refused SELECT and carries on in
+  // database 0, where a verify would read, and a purge delete, another deployment's keys. Refused
+  // before any key is touched; a fix of the URL, not another try, helps (2, as for credentials).
+  const problem = await wrongDatabase(redis, database, socketError && isSelectRefusal(socketError) ? socketError.message : undefined);
+  if (problem) {
+    redis.disconnect();
+    throw new CliError(`--redis-url: Redis at ${where} ${problem}`);
   }
   return redis;
 }

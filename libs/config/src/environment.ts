@@ -6,6 +6,7 @@ import { IsClusterNodeList } from './cluster-nodes';
 import { httpUrlParser } from './http-url';
 import { IsParsedBy } from './parsed-by';
 import { parsePriceTable } from './price-table';
+import { IsRedisUrl } from './redis-url';
 import { parseResourceAttributes } from './resource-attributes';
 import { IsRetentionDays } from './retention-days';
 
@@ -27,9 +28,10 @@ export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]*:$/;
  * table mirrors this class.
  */
 export class Environment {
+  /** `redis://host:port`, with a database number as its path when not 0 (redisUrlDatabase); the server must have it (waitForRedis). */
   @Expose()
   @IsString()
-  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must look like redis://host:port' })
+  @IsRedisUrl()
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   /** Seed nodes of a Redis Cluster (`host:port`, comma-separated); when set, REDIS_URL is not used. */

@@ -1,6 +1,7 @@
 export * from './environment';
 export * from './load-config';
 export * from './cluster-nodes';
+export * from './redis-url';
 export * from './review-policy-file';
 export * from './secret-file';
 export * from './retention-days';

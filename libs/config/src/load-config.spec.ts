@@ -351,3 +351,22 @@ describe('DATA_KEY_*', () => {
     expect(refused).not.toThrow(/short-secret-value/);
   });
 });
+
+describe('REDIS_URL in the environment', () => {
+  it('given a database that is no whole number, then the service stops on it (78), the URL hidden', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://:s3cret@127.0.0.1:6379/abc' })).toEqual([
+      'REDIS_URL=(hidden): REDIS_URL names a database that is not a whole number; give its number as the path, e.g. redis://host:6379/2, or none for database 0',
+    ]);
+  });
+
+  it('given a database number, then it loads; whether the server has it is checked at start (waitForRedis)', () => {
+    expect(loadEnvironment({ REDIS_URL: 'redis://127.0.0.1:6379/16' }).REDIS_URL).toBe('redis://127.0.0.1:6379/16');
+  });
+
+  it('given REDIS_CLUSTER_NODES and a REDIS_URL naming a database other than 0, then it is refused: a cluster has database 0 only', () => {
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/2', REDIS_CLUSTER_NODES: '127.0.0.1:7000' })).toEqual([
+      'REDIS_URL names database 2, but REDIS_CLUSTER_NODES is set and a Redis Cluster has database 0 only; drop the database from REDIS_URL',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/0', REDIS_CLUSTER_NODES: '127.0.0.1:7000' })).toEqual([]);
+  });
+});

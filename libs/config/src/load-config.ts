@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { ReviewPolicyError } from '@app/mission';
 import { Environment } from './environment';
+import { redisUrlDatabase } from './redis-url';
 import { readReviewPolicy } from './review-policy-file';
 import { readSecretFile } from './secret-file';
 
@@ -61,6 +62,13 @@ export function combinationProblems(env: Environment): string[] {
     );
   }
   problems.push(...reviewPolicyProblems(env.REVIEW_POLICY_FILE));
+  const database = redisUrlDatabase(env.REDIS_URL, 'REDIS_URL');
+  if (env.REDIS_CLUSTER_NODES?.trim() && database !== 0) {
+    // The Cluster client ignores REDIS_URL, so the deployment would run in database 0 unsaid.
+    problems.push(
+      `REDIS_URL names database ${database}, but REDIS_CLUSTER_NODES is set and a Redis Cluster has database 0 only; drop the database from REDIS_URL`,
+    );
+  }
   if (env.ODOO_URL) {
     const missing = (['ODOO_DB', 'ODOO_LOGIN', 'ODOO_API_KEY'] as const).filter((name) => !env[name]);
     if (missing.length > 0) problems.push(`ODOO_URL is set, so the Odoo connector needs ${missing.join(', ')} too`);

@@ -7,3 +7,4 @@ export * from './embedded-redis';
 export { redisServerAddress } from './previous-redis-server';
 export * from './free-port';
 export * from './redis-startup';
+export * from './redis-database';

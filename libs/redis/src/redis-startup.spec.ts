@@ -1,22 +1,31 @@
 import { once } from 'node:events';
 import { AddressInfo, createServer, Server, Socket } from 'node:net';
 import { ConfigError } from '@app/config';
-import { redisTarget } from '@app/testing';
+import { redisTarget, testRedis } from '@app/testing';
+import { redactUrl } from './embedded-redis';
 import { findFreePort } from './free-port';
 import { createRedisConnection } from './redis-connection';
 import { MINIMUM_REDIS_VERSION, RedisUnavailableError, waitForRedis } from './redis-startup';
 
+/** A RESP bulk string. */
+function bulk(text: string): string {
+  return `$${Buffer.byteLength(text)}\r\n${text}\r\n`;
+}
+
 /**
  * A server on loopback that speaks enough RESP to be taken for a Redis of `version`: PING, INFO
- * (the version, no cluster) and +OK to the rest (CLIENT SETNAME).
+ * (the version, no cluster), CLIENT INFO when `database` is given (the connection on it, whatever
+ * was selected, as a proxy that drops SELECT would have it) and +OK to the rest (CLIENT SETNAME, SELECT).
  */
-async function redisOfVersion(version: string): Promise<{ url: string; server: Server }> {
+async function redisOfVersion(version: string, database?: number): Promise<{ url: string; server: Server }> {
   const answer = (command: string[]): string => {
     const name = command[0]?.toUpperCase();
     if (name === 'PING') return '+PONG\r\n';
+    if (name === 'CLIENT' && command[1]?.toUpperCase() === 'INFO' && database !== undefined) {
+      return bulk(`id=7 addr=127.0.0.1:50000 laddr=127.0.0.1:6379 fd=8 name=startup-check age=0 idle=0 flags=N db=${database} sub=0 psub=0 resp=2\n`);
+    }
     if (name !== 'INFO') return '+OK\r\n';
-    const info = `# Server\r\nredis_version:${version}\r\nredis_mode:standalone\r\n# Cluster\r\ncluster_enabled:0\r\n`;
-    return `$${Buffer.byteLength(info)}\r\n${info}\r\n`;
+    return bulk(`# Server\r\nredis_version:${version}\r\nredis_mode:standalone\r\n# Cluster\r\ncluster_enabled:0\r\n`);
   };
   const server = createServer((socket: Socket) => {
     let pending = '';
@@ -83,6 +92,47 @@ describe('waitForRedis', () => {
     const { url, server } = await redisOfVersion('7.0.0');
     try {
       await waitForRedis({ REDIS_URL: url }, { timeoutMs: 5_000, log: () => undefined });
+    } finally {
+      server.close();
+    }
+  });
+
+  // ioredis reported the refused SELECT as an error event and went on in database 0: the service
+  // logged "waiting for Redis … (ERR DB index is out of range)", then started on database 0's keys.
+  it('given a REDIS_URL naming a database the server does not have, then it fails at once as a configuration error naming the database and the answer', async () => {
+    const admin = testRedis();
+    const [, databases] = (await admin.config('GET', 'databases')) as [string, string];
+    await admin.quit();
+    const url = new URL(redisTarget().REDIS_URL);
+    url.pathname = `/${databases}`;
+    const lines: string[] = [];
+
+    await expect(waitForRedis({ REDIS_URL: url.toString() }, { timeoutMs: 10_000, log: (line) => lines.push(line) })).rejects.toThrow(
+      new ConfigError([
+        `REDIS_URL: Redis at ${redactUrl(url.toString())} has no database ${databases} (SELECT ${databases}: ERR DB index is out of range), ` +
+          'and the connection would use database 0 instead; name a database the server has (redis.conf "databases", 16 by default: 0-15), or none for database 0',
+      ]),
+    );
+    // The server answered: there is nothing to wait for.
+    expect(lines).toEqual([]);
+  });
+
+  it('given a REDIS_URL naming a database the server has, then it resolves', async () => {
+    const url = new URL(redisTarget().REDIS_URL);
+    url.pathname = '/1';
+    await waitForRedis({ REDIS_URL: url.toString() }, { timeoutMs: 5_000, log: () => undefined });
+  });
+
+  it('given a server that takes the SELECT but stays on another database, then CLIENT INFO tells, and it fails as a configuration error', async () => {
+    const { url, server } = await redisOfVersion('7.2.4', 0);
+    try {
+      await expect(waitForRedis({ REDIS_URL: `${url}/3` }, { timeoutMs: 5_000, log: () => undefined })).rejects.toThrow(
+        new ConfigError([
+          `REDIS_URL: Redis at ${url}/3 has no database 3 (CLIENT INFO: db=0), and the connection would use database 0 instead; ` +
+            'name a database the server has (redis.conf "databases", 16 by default: 0-15), or none for database 0',
+        ]),
+      );
+      await waitForRedis({ REDIS_URL: `${url}/0` }, { timeoutMs: 5_000, log: () => undefined });
     } finally {
       server.close();
     }

@@ -1,7 +1,8 @@
 import { ReplyError } from 'ioredis';
-import { ConfigError } from '@app/config';
+import { ConfigError, redisUrlDatabase } from '@app/config';
 import { redactUrl } from './embedded-redis';
 import { createRedisConnection, RedisConnection, RedisTarget } from './redis-connection';
+import { isSelectRefusal, wrongDatabase } from './redis-database';
 
 /**
  * Redis did not answer within the start-up wait: no configuration error (78) but a service that is
@@ -49,18 +50,29 @@ async function isClusterNode(connection: RedisConnection): Promise<boolean> {
  * Waits until Redis answers a PING, reconnecting as the services' clients do. Throws
  * RedisUnavailableError past `timeoutMs`, naming the variable to check, and a ConfigError when the
  * server answers but refuses the credentials, which waiting does not fix, when REDIS_URL names a
- * Redis Cluster node, or when the server is older than MINIMUM_REDIS_VERSION (its first command
- * of a newer Redis would fail while the service runs, a 500 or a silent metric, not at its start).
+ * Redis Cluster node, when the server is older than MINIMUM_REDIS_VERSION (its first command
+ * of a newer Redis would fail while the service runs, a 500 or a silent metric, not at its start),
+ * or when the connection is not on the database REDIS_URL names: ioredis reports a refused SELECT
+ * (a database the server does not have) as an error event and carries on in database 0, where
+ * the service would read and write another deployment's keys. Nothing here reads or writes a key.
  */
 export async function waitForRedis(target: RedisTarget, options: WaitForRedisOptions): Promise<void> {
   const cluster = Boolean(target.REDIS_CLUSTER_NODES?.trim());
   const variable = cluster ? 'REDIS_CLUSTER_NODES' : 'REDIS_URL';
   const where = cluster ? `the Redis Cluster at ${target.REDIS_CLUSTER_NODES}` : `Redis at ${redactUrl(target.REDIS_URL)}`;
   const seconds = Math.round(options.timeoutMs / 1_000);
+  // A Cluster client selects no database, and the configuration refuses REDIS_URL naming one beside REDIS_CLUSTER_NODES.
+  const database = cluster ? 0 : redisUrlDatabase(target.REDIS_URL, variable);
   let reason: string | undefined;
+  let selectRefusal: string | undefined;
   // Blocking: its PING waits through the reconnects instead of failing after a few.
   const connection = createRedisConnection(target, { name: 'startup-check', blocking: true, lazyConnect: true, log: () => undefined });
   connection.on('error', (error: Error & { lastNodeError?: Error }) => {
+    // The server answered; the database check below reports it, and no wait is begun.
+    if (isSelectRefusal(error)) {
+      selectRefusal = error.message;
+      return;
+    }
     // A cluster's own error only says that no node answered; the last node's says why.
     const why = error.lastNodeError?.message ?? error.message;
     if (reason === undefined) options.log(`waiting for ${where} (${why}), up to ${seconds} s`);
@@ -80,6 +92,8 @@ export async function waitForRedis(target: RedisTarget, options: WaitForRedisOpt
     if (version && isOlderVersion(version, MINIMUM_REDIS_VERSION)) {
       throw new ConfigError([`${variable}: ${where} is Redis ${version}; the services need Redis ${MINIMUM_REDIS_VERSION} or newer`]);
     }
+    const problem = cluster ? undefined : await wrongDatabase(connection, database, selectRefusal);
+    if (problem) throw new ConfigError([`${variable}: ${where} ${problem}`]);
   } catch (error) {
     if (error instanceof RedisUnavailableError || error instanceof ConfigError) throw error;
     const message = error instanceof Error ? error.message : String(error);
