@@ -507,6 +507,50 @@ describe('bad input (four services, real Redis)', () => {
     expect(long.body.details).toEqual([{ field: 'note', problems: ['note must be shorter than or equal to 500 characters'] }]);
   });
 
+  it('given a query parameter or body field named after a member of Object.prototype, then it is one that should not exist', async () => {
+    const unknown = (name: string) => [{ field: name, problems: [`property ${name} should not exist`] }];
+    // They were answered as if not sent (200): the query DTOs' whitelist never saw them.
+    for (const path of ['/api/missions', '/api/dlq', '/api/reviews']) {
+      for (const name of ['hasOwnProperty', 'toString', 'valueOf', 'constructor', '__proto__']) {
+        const response = await system.api.get(`${path}?${name}=1`);
+        expect({ path, name, status: response.status, details: response.body.details }).toEqual({ path, name, status: 400, details: unknown(name) });
+      }
+    }
+    const before = (await system.api.get('/api/agents/agent-lena').expect(200)).body;
+    for (const [name, value] of [
+      ['toString', 'x'],
+      ['valueOf', { a: 1 }],
+    ] as const) {
+      const response = await system.api.patch('/api/agents/agent-lena').send({ [name]: value });
+      expect({ name, status: response.status, details: response.body.details }).toEqual({ name, status: 400, details: unknown(name) });
+    }
+    expect((await system.api.get('/api/agents/agent-lena').expect(200)).body).toEqual(before);
+  });
+
+  it('given a scalar query parameter more than once, then one detail per parameter says it may be given only once', async () => {
+    // They read "type must be one of the following values: …", "limit must be an integer number", "title must be a string".
+    const response = await system.api.get('/api/missions?type=pricing&type=pricing&limit=1&limit=2&title=a&title=b').expect(400);
+    expect(response.body.details).toEqual(['type', 'limit', 'title'].map((name) => ({ field: name, problems: [`${name} may be given only once`] })));
+    const dlq = await system.api.get('/api/dlq?offset=1&offset=2').expect(400);
+    expect(dlq.body.details).toEqual([{ field: 'offset', problems: ['offset may be given only once'] }]);
+  });
+
+  it('given a whole-number query parameter in another notation than digits, or empty, then it is a 400 on every route', async () => {
+    // Number() took `0x2`, `0b11`, `1e1` and ` 2`; an empty limit was a page of one on /api/dlq and a 400 on /api/missions.
+    const refused: string[] = [];
+    for (const path of ['/api/missions', '/api/reviews', '/api/dlq']) {
+      for (const value of ['0x2', '0b11', '1e1', '%202', '']) {
+        const response = await system.api.get(`${path}?limit=${value}`);
+        const expected = [{ field: 'limit', problems: ['limit must be an integer number'] }];
+        if (response.status !== 400 || JSON.stringify(response.body.details) !== JSON.stringify(expected)) {
+          refused.push(`${path}?limit=${value}: ${response.status} ${JSON.stringify(response.body.details)}`);
+        }
+      }
+    }
+    expect(refused).toEqual([]);
+    await system.api.get('/api/dlq?limit=2&offset=-1').expect(200);
+  });
+
   it("given a reviewer's output that is no finite JSON, then the problem names the output's own path", async () => {
     // It said "payload.recommendedRate is not a finite number" under the field `output`.
     const response = await system.api

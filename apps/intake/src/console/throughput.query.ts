@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsOptional, Max, Min } from 'class-validator';
 import { PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
+import { WholeNumber } from '../http/whole-number.decorator';
 
 export class ThroughputQuery {
   @ApiPropertyOptional({
@@ -13,8 +13,7 @@ export class ThroughputQuery {
     example: 15,
   })
   @IsOptional()
-  @Type(() => Number)
-  @IsInt()
+  @WholeNumber()
   @Min(1)
   @Max(PER_MINUTE_KEPT_MINUTES)
   minutes?: number;

@@ -56,8 +56,9 @@ const MALFORMED_JSON =
   'A body that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key, is a 400 with empty `details`; one that is JSON but no object (`[]`, `null`), a 400 whose `details` name field `body`.';
 const BODY_GIVEN =
   'A body other than none or `{}` is a 400: the route takes none (`details`: field `body`); so is one that is not well-formed JSON, or holds a `__proto__`, `constructor` or `prototype` key (empty `details`).';
-/** Every /api route: its query DTO's whitelist, or UnknownQueryInterceptor where it takes none. */
-const UNKNOWN_QUERY = 'A query parameter the route does not name is a 400 (`property <name> should not exist`).';
+/** Every /api route: its query DTO's whitelist and RequestValidationPipe, or UnknownQueryInterceptor where it takes none. */
+const UNKNOWN_QUERY =
+  'A query parameter the route does not name is a 400 (`property <name> should not exist`); so is one it names given more than once where it takes one value (`<name> may be given only once`).';
 
 function errorResponse(status: number, description: string, message: string, extra: { headers?: HeadersObject; details?: object[] } = {}) {
   return ApiResponse({

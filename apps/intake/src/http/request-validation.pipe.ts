@@ -1,4 +1,5 @@
-import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
 import { checkMissionCreate, FieldProblem, fieldPath, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
 
 export interface FieldErrorBody {
@@ -95,6 +96,47 @@ export function invalid(details: FieldErrorBody[]): BadRequestException {
   return new BadRequestException({ message: 'request validation failed', details });
 }
 
+/** Per DTO class: each property its rules name, and whether it takes a list (a rule checks each of its items). */
+const declaredProperties = new WeakMap<Type, ReadonlyMap<string, boolean>>();
+
+function declaredOf(metatype: Type): ReadonlyMap<string, boolean> {
+  let declared = declaredProperties.get(metatype);
+  if (!declared) {
+    const takesList = new Map<string, boolean>();
+    for (const rule of getMetadataStorage().getTargetValidationMetadatas(metatype, '', false, false)) {
+      takesList.set(rule.propertyName, takesList.get(rule.propertyName) === true || rule.each);
+    }
+    declared = takesList;
+    declaredProperties.set(metatype, declared);
+  }
+  return declared;
+}
+
+/**
+ * The problems of the keys of a query or body that the DTO's own rules misjudge, one detail per key:
+ * - a key the DTO does not declare, whatever its name: the whitelist only sees the keys
+ *   class-transformer copies onto the instance, and that skips a key whose value on a new instance
+ *   is a function, so `toString`, `valueOf` or `hasOwnProperty` passed as if not sent;
+ * - a query parameter given more than once where the DTO takes one value: the query parser makes
+ *   it an array, which the value's rules misread (`limit=1&limit=2`: "limit must be an integer number").
+ */
+function keyProblems(value: Record<string, unknown>, metatype: Type, query: boolean): FieldErrorBody[] {
+  const declared = declaredOf(metatype);
+  return Object.keys(value).flatMap((key) => {
+    const takesList = declared.get(key);
+    if (takesList === undefined) return [{ field: key, problems: [`property ${key} should not exist`] }];
+    if (query && !takesList && Array.isArray(value[key])) return [{ field: key, problems: [`${key} may be given only once`] }];
+    return [];
+  });
+}
+
+/** The details of a 400 that invalid() made; anything else is thrown on. */
+function detailsOf(error: unknown): FieldErrorBody[] {
+  const body = error instanceof BadRequestException ? error.getResponse() : undefined;
+  if (isPlainObject(body) && Array.isArray(body.details)) return body.details as FieldErrorBody[];
+  throw error;
+}
+
 /**
  * The API's ValidationPipe, except for the body of `POST /api/missions`, the hot path: that one is
  * checked by the hand-written `checkMissionCreate` (same rules, same messages, about a tenth of the
@@ -112,15 +154,26 @@ export class RequestValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type !== 'body') return super.transform(value, metadata);
+    if (metadata.type !== 'body') return this.validated(value, metadata);
     // Not left to the DTO's rules, which read an array's indexes as properties ("property 0 should not exist").
     if (metadata.metatype !== MissionCreateDto) {
       if (value !== undefined && !isPlainObject(value)) throw notAnObject();
-      return super.transform(value, metadata);
+      return this.validated(value, metadata);
     }
     if (!isPlainObject(value)) throw notAnObject();
     const checked = checkMissionCreate(value);
     if (!checked.ok) throw invalid(missionCreateDetails(value, checked.problems));
     return checked.value;
+  }
+
+  /** The DTO's rules over the keys keyProblems finds none in; a 400 has those keys' details first, as the whitelist's came first. */
+  private async validated(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const { metatype } = metadata;
+    const problems = metatype && this.toValidate(metadata) && isPlainObject(value) ? keyProblems(value, metatype, metadata.type === 'query') : [];
+    if (problems.length === 0) return super.transform(value, metadata);
+    const refused = new Set(problems.map((problem) => problem.field));
+    const rest = Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([key]) => !refused.has(key)));
+    const others = await super.transform(rest, metadata).then(() => [], detailsOf);
+    throw invalid([...problems, ...others]);
   }
 }

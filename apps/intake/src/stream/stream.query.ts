@@ -3,8 +3,11 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
 
-/** `a,b,c` as a list; anything that is not a string stays as it is and fails validation. */
-const commaList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.split(',').map((item) => item.trim()) : value);
+/** `a,b,c` as a list, and a parameter given more than once (`type=a,b&type=c`) as one list of them all; anything else stays as it is and fails validation. */
+const commaList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' || Array.isArray(value)
+    ? [value].flat().flatMap((item: unknown) => (typeof item === 'string' ? item.split(',').map((part) => part.trim()) : [item]))
+    : value;
 
 /**
  * A comma list in the OpenAPI document: an array of these values sent as one parameter,

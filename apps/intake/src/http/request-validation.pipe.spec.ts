@@ -1,0 +1,97 @@
+import { parse } from 'node:querystring';
+import { ArgumentMetadata, BadRequestException, Type } from '@nestjs/common';
+import { UpdateAgentBody } from '@app/agents';
+import { ThroughputQuery } from '../console/throughput.query';
+import { DeadLetterListQuery } from '../dead-letters/dead-letter-list.query';
+import { ListMissionsQuery } from '../missions/list-missions.query';
+import { ReviewInboxQuery } from '../reviews/review-inbox.query';
+import { StreamQuery } from '../stream/stream.query';
+import { ListDeliveriesQuery } from '../webhooks/webhook.bodies';
+import { FieldErrorBody, RequestValidationPipe } from './request-validation.pipe';
+
+const pipe = new RequestValidationPipe();
+
+/** A query string as the intake's query parser ('simple': node:querystring) hands it to the pipe. */
+const query = (metatype: Type, search: string): Promise<unknown> => pipe.transform(parse(search), { type: 'query', metatype } as ArgumentMetadata);
+
+async function detailsOf(answer: Promise<unknown>): Promise<FieldErrorBody[]> {
+  const error: unknown = await answer.then(
+    () => undefined,
+    (refused: unknown) => refused,
+  );
+  expect(error).toBeInstanceOf(BadRequestException);
+  return ((error as BadRequestException).getResponse() as { details: FieldErrorBody[] }).details;
+}
+
+const unknown = (name: string): FieldErrorBody => ({ field: name, problems: [`property ${name} should not exist`] });
+
+describe('RequestValidationPipe', () => {
+  describe('keys named after members of Object.prototype', () => {
+    it.each([ListMissionsQuery, DeadLetterListQuery, ReviewInboxQuery])(
+      'given one in the query of %p, then each is a property that should not exist',
+      async (metatype) => {
+        // class-transformer skipped them (their value on a new instance is a function), so the whitelist never saw them: a 200.
+        const names = ['hasOwnProperty', 'toString', 'valueOf', 'constructor', '__proto__'];
+        for (const name of names) expect(await detailsOf(query(metatype, `${name}=1`))).toEqual([unknown(name)]);
+      },
+    );
+
+    it('given one in a body, then it is a property that should not exist, beside the problems of the declared fields', async () => {
+      const body = (value: object) => pipe.transform(value, { type: 'body', metatype: UpdateAgentBody });
+      expect(await detailsOf(body({ toString: 'x' }))).toEqual([unknown('toString')]);
+      expect(await detailsOf(body({ valueOf: { a: 1 } }))).toEqual([unknown('valueOf')]);
+      expect(await detailsOf(body({ isPrototypeOf: 1, bogus: 1 }))).toEqual([unknown('isPrototypeOf'), unknown('bogus')]);
+      const both = await detailsOf(body({ toString: 'x', capacity: 'many' }));
+      expect(both.map((detail) => detail.field)).toEqual(['toString', 'capacity']);
+    });
+  });
+
+  describe('a query parameter given more than once', () => {
+    it('given a scalar parameter twice, then one detail says it may be given only once, whatever its rules', async () => {
+      // They read "type must be one of the following values: …", "limit must be an integer number", "title must be a string".
+      const details = await detailsOf(query(ListMissionsQuery, 'type=pricing&type=pricing&limit=1&limit=2&title=a&title=b&priority=urgent'));
+      expect(details).toEqual([
+        { field: 'type', problems: ['type may be given only once'] },
+        { field: 'limit', problems: ['limit may be given only once'] },
+        { field: 'title', problems: ['title may be given only once'] },
+        { field: 'priority', problems: [expect.stringMatching(/^priority must be one of the following values: /)] },
+      ]);
+      expect(await detailsOf(query(DeadLetterListQuery, 'offset=1&offset=1'))).toEqual([{ field: 'offset', problems: ['offset may be given only once'] }]);
+      expect(await detailsOf(query(ListDeliveriesQuery, 'status=dead&status=dead'))).toEqual([
+        { field: 'status', problems: ['status may be given only once'] },
+      ]);
+      expect(await detailsOf(query(StreamQuery, 'from=now&from=start'))).toEqual([{ field: 'from', problems: ['from may be given only once'] }]);
+    });
+
+    it("given the live stream's list parameters repeated or comma-separated, then they are one list", async () => {
+      await expect(query(StreamQuery, 'type=MissionCreated&type=MissionDeadLettered,MissionCancelled&status=queued')).resolves.toMatchObject({
+        type: ['MissionCreated', 'MissionDeadLettered', 'MissionCancelled'],
+        status: ['queued'],
+      });
+    });
+  });
+
+  describe('whole-number query parameters', () => {
+    it.each([
+      [ListMissionsQuery, 'limit'],
+      [ReviewInboxQuery, 'limit'],
+      [ListDeliveriesQuery, 'limit'],
+      [DeadLetterListQuery, 'limit'],
+      [DeadLetterListQuery, 'offset'],
+      [ThroughputQuery, 'minutes'],
+    ])('given %p.%s in another notation than digits, or empty, then it is not an integer', async (metatype, name) => {
+      // Number() read `0x2`, `0b11`, `1e1` and ` 2` as 2, 3, 10 and 2, and an empty value as 0.
+      for (const value of ['0x2', '0b11', '1e1', '%202', '2%20', '+2', '', '1.0']) {
+        expect({ value, details: await detailsOf(query(metatype, `${name}=${value}`)) }).toEqual({
+          value,
+          details: [{ field: name, problems: [`${name} must be an integer number`] }],
+        });
+      }
+    });
+
+    it('given digits, with a minus sign for a negative one, then they are the number', async () => {
+      await expect(query(DeadLetterListQuery, 'limit=007&offset=-3')).resolves.toEqual(Object.assign(new DeadLetterListQuery(), { limit: 7, offset: -3 }));
+      await expect(query(ListMissionsQuery, 'limit=200')).resolves.toMatchObject({ limit: 200 });
+    });
+  });
+});
