@@ -1,4 +1,4 @@
-import { request as httpRequest, IncomingHttpHeaders, Server } from 'node:http';
+import { request as httpRequest, IncomingHttpHeaders, Server, STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
 import { waitFor } from '@app/testing';
 import { MissionQueryService } from '../../apps/intake/src/missions/mission-query.service';
@@ -19,6 +19,22 @@ interface Reply {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
+}
+
+/** Text in the refused requests below that no answer may quote: an error body ends up in clients' logs. */
+const MARKER = 'guest-marker@example.com';
+
+/**
+ * A raw answer: its status line, headers (names in lowercase) and body, which must be the JSON error
+ * body of the README; and whether it closes the connection.
+ */
+function errorAnswer(text: string): { status: number; headers: Record<string, string>; body: unknown } {
+  const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n') + 4)];
+  const [statusLine, ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+  expect(headers['content-type']).toMatch(/^application\/json/);
+  expect(Buffer.byteLength(body)).toBe(Number(headers['content-length']));
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) };
 }
 
 /** A raw connection: what it received, and whether the server has closed it. */
@@ -212,7 +228,10 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     const slow = Array.from({ length: Number(LIMITS.HTTP_MAX_CONNECTIONS) }, () => open('GET /api/missions HTTP/1.1\r\nHost: intake\r\n'));
     await waitFor(async () => (await connections()) === slow.length, { timeoutMs: CLOSE_WITHIN_MS, what: 'the slow connections to be accepted' });
     await expect(send({ headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } })).rejects.toThrow();
-    for (const connection of slow) expect(await closedByServer(connection, 'a slow connection to be timed out')).toMatch(/^HTTP\/1\.1 408 /);
+    for (const connection of slow) {
+      const answer = errorAnswer(await closedByServer(connection, 'a slow connection to be timed out'));
+      expect(answer).toMatchObject({ status: 408, headers: { connection: 'close' }, body: { statusCode: 408, error: 'Request Timeout', details: [] } });
+    }
     expect((await send({ headers: { Authorization: `Bearer ${TEST_KEYS.reader}` } })).status).toBe(200);
   });
 
@@ -220,7 +239,89 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     const connection = open(
       `POST /api/missions HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"type":`,
     );
-    expect(await closedByServer(connection, 'the request timeout')).toMatch(/^HTTP\/1\.1 408 /);
+    const answer = errorAnswer(await closedByServer(connection, 'the request timeout'));
+    expect(answer).toMatchObject({ status: 408, headers: { connection: 'close' }, body: { statusCode: 408, error: 'Request Timeout', details: [] } });
+    expect((answer.body as { message: string }).message).toMatch(/^the request did not arrive in time: its headers within 300 ms, all of it within 600 ms$/);
+  });
+
+  const sixteenKiB = 16 * 1024;
+  it.each([
+    ['a URL over 16 KiB', 431, `GET /api/missions?q=${MARKER}${'a'.repeat(sixteenKiB)} HTTP/1.1\r\nHost: intake\r\n\r\n`],
+    ['a 17 KiB header', 431, `GET /health HTTP/1.1\r\nHost: intake\r\nX-Big: ${MARKER}${'a'.repeat(17 * 1024)}\r\n\r\n`],
+    ['3,000 headers', 431, `GET /health HTTP/1.1\r\nHost: intake\r\n${Array.from({ length: 3000 }, (_, i) => `X-H${i}: ${MARKER}\r\n`).join('')}\r\n`],
+    // To a route that answers only once the body is read: /health would answer (a 404 to a POST) before the parser reaches the chunk.
+    [
+      'a bad chunk size',
+      400,
+      `POST /api/missions HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz${MARKER}\r\n{}\r\n0\r\n\r\n`,
+    ],
+    [
+      'Transfer-Encoding with Content-Length',
+      400,
+      `POST /health HTTP/1.1\r\nHost: intake\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
+    ],
+    ['two different Content-Length headers', 400, `POST /health HTTP/1.1\r\nHost: intake\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`],
+    ['Content-Length: -1', 400, `POST /health HTTP/1.1\r\nHost: intake\r\nContent-Length: -1\r\n\r\n`],
+    ['an obs-fold header', 400, `GET /health HTTP/1.1\r\nHost: intake\r\nX-Folded: a\r\n ${MARKER}\r\n\r\n`],
+    ['LF-only line endings', 400, `GET /health HTTP/1.1\nHost: intake\nX-A: ${MARKER}\n\n`],
+    ['a control character in a header', 400, `GET /health HTTP/1.1\r\nHost: intake\r\nX-A: ${MARKER}\u0001\r\n\r\n`],
+    ['an unknown method', 400, `FOO /health?q=${MARKER} HTTP/1.1\r\nHost: intake\r\n\r\n`],
+  ])(
+    "given %s, then Node's parser refusal is a %i with the JSON error body, quoting none of the request, and the connection is closed",
+    async (_what, status, request) => {
+      const text = await closedByServer(open(request), 'the server to answer and close');
+      const answer = errorAnswer(text);
+      expect(answer).toMatchObject({ status, headers: { connection: 'close' }, body: { statusCode: status, error: STATUS_CODES[status], details: [] } });
+      expect((answer.body as { message: unknown }).message).toEqual(expect.any(String));
+      expect(text).not.toContain(MARKER);
+    },
+  );
+
+  it('given a CONNECT, then it is a 405 with the JSON error body, and the connection is closed', async () => {
+    const answer = errorAnswer(
+      await closedByServer(open('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), 'the server to answer and close'),
+    );
+    expect(answer).toMatchObject({
+      status: 405,
+      headers: { connection: 'close', allow: expect.stringContaining('GET') },
+      body: { statusCode: 405, error: 'Method Not Allowed', details: [] },
+    });
+  });
+
+  it.each([
+    ['no key', 401, '127.0.0.7', 'Content-Type: application/json\r\nContent-Length: 20'],
+    [
+      'a Content-Length over BODY_LIMIT_BYTES',
+      413,
+      '127.0.0.1',
+      `Authorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: application/json\r\nContent-Length: 999999`,
+    ],
+    ['a body that is not JSON', 415, '127.0.0.1', `Authorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: text/plain\r\nContent-Length: 20`],
+  ])('given Expect: 100-continue with %s, then the %i comes without 100 Continue, and the connection is closed', async (_what, status, from, headers) => {
+    const connection = open(`POST /api/missions HTTP/1.1\r\nHost: intake\r\nExpect: 100-continue\r\n${headers}\r\n\r\n`, from);
+    const answer = errorAnswer(await closedByServer(connection, 'the server to answer and close'));
+    expect(answer).toMatchObject({ status, headers: { connection: 'close' }, body: { statusCode: status } });
+  });
+
+  it('given Expect: 100-continue with a key that may send the body, then 100 Continue comes, and the body sent after it is read', async () => {
+    const connection = open(
+      `POST /api/stream/tokens HTTP/1.1\r\nHost: intake\r\nExpect: 100-continue\r\nAuthorization: Bearer ${TEST_KEYS.reader}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n`,
+    );
+    await waitFor(async () => connection.received() === 'HTTP/1.1 100 Continue\r\n\r\n', { timeoutMs: CLOSE_WITHIN_MS, what: '100 Continue' });
+    connection.write('{}');
+    await waitFor(async () => connection.received().includes('"token"'), { timeoutMs: CLOSE_WITHIN_MS, what: 'the token' });
+    expect(connection.received()).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
+  });
+
+  it('given a chunked body that passes BODY_LIMIT_BYTES and goes on, then 413 comes at once, and the connection is closed', async () => {
+    // 5 × 64 KiB over the 256 KiB limit, and no terminating chunk: the rest could go on until the request timeout, or forever.
+    const chunk = `10000\r\n${'x'.repeat(0x10000)}\r\n`;
+    const connection = open(
+      `POST /api/missions HTTP/1.1\r\nHost: intake\r\nAuthorization: Bearer ${TEST_KEYS.submitter}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+        chunk.repeat(5),
+    );
+    const answer = errorAnswer(await closedByServer(connection, 'the server to answer and close'));
+    expect(answer).toMatchObject({ status: 413, headers: { connection: 'close' }, body: { statusCode: 413, message: 'request entity too large' } });
   });
 
   it('given an idle keep-alive connection, then the server closes it after the keep-alive timeout', async () => {

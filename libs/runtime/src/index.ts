@@ -17,3 +17,5 @@ export * from './retry-schedule';
 export * from './periodic-task';
 export * from './personal-data-of';
 export * from './launcher-channel';
+export * from './error-body';
+export * from './expect-continue';

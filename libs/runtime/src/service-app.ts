@@ -12,7 +12,9 @@ import { ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { logRedisError } from './core.module';
 import { checkDeploymentGuards } from './deployment-guards';
+import { deferContinue } from './expect-continue';
 import { limitHeapGrowth } from './heap-growth';
+import { answerClientErrors } from './http-client-errors';
 import { keyLayoutOf } from './key-layout-of';
 import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
@@ -84,7 +86,10 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal. Several
   // services in one process stop together instead (runServicesInOneProcess).
   if (options.shutdownHooks !== false) app.enableShutdownHooks([], { useProcessExit: true });
-  limitConnections(app.getHttpServer() as Server, env);
+  const httpServer = app.getHttpServer() as Server;
+  limitConnections(httpServer, env);
+  answerClientErrors(httpServer, env);
+  deferContinue(httpServer);
   // First, so that it also times requests that a later middleware refuses (no key, too many failures).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);

@@ -1,20 +1,12 @@
-import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import { isRedisUnreachable, REDIS_UNREACHABLE_MESSAGE, REDIS_UNREACHABLE_RETRY_AFTER_SECONDS } from '@app/redis';
+import { ErrorBody, errorBody } from '@app/runtime';
 import { bodyStillArriving } from './request-body';
 import { bodyProblemDetails, NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
-
-/** The one shape of every error the API returns. */
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string;
-  details: unknown[];
-}
 
 /**
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
@@ -59,7 +51,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const raw = responseFields(exception);
     const details = Array.isArray(raw.details) ? raw.details : Array.isArray(raw.message) ? raw.message : [];
     const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : (notReady(raw) ?? exception.message);
-    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: withoutQuotedRequest(status, message), details };
+    return errorBody(status, withoutQuotedRequest(status, message), details);
   }
   if (exception instanceof IllegalTransitionError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
@@ -90,12 +82,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'request validation failed', details: [NOT_AN_OBJECT_DETAIL] };
   }
   if (failure) {
-    return {
-      statusCode: failure.status,
-      error: STATUS_CODES[failure.status] ?? 'Error',
-      message: BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body',
-      details: [],
-    };
+    return errorBody(failure.status, BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body');
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
 }

@@ -11,7 +11,7 @@ import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
 import { rejectForbiddenKeys } from '@app/mission';
 import { jsonTextNestsDeeperThan } from '@app/redis-streams';
-import { ENVIRONMENT } from '@app/runtime';
+import { continueBody, ENVIRONMENT } from '@app/runtime';
 import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
 import { bodyProblemDetails } from './request-validation.pipe';
 
@@ -19,6 +19,30 @@ const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
 
 function tooDeep(): BadRequestException {
   return new BadRequestException({ message: TOO_DEEP, details: bodyProblemDetails(TOO_DEEP) });
+}
+
+function tooLarge(): PayloadTooLargeException {
+  return new PayloadTooLargeException('request entity too large');
+}
+
+/**
+ * Rejects as soon as more than `limitBytes` of the request's body have arrived. body-parser
+ * refuses such a body (a chunked one, which has no Content-Length to refuse it by) at that point
+ * too, but answers only once it has read off the rest, which a client may keep sending until
+ * HTTP_REQUEST_TIMEOUT_MS, or never end. This 413 goes at once, with `Connection: close` as the
+ * body is still arriving, and Node closes the connection once it is sent.
+ */
+function refusalPastLimit(request: Request, limitBytes: number): { refused: Promise<never>; stop: () => void } {
+  let received = 0;
+  let count: (chunk: Buffer) => void = () => undefined;
+  const refused = new Promise<never>((_resolve, reject) => {
+    count = (chunk) => {
+      received += chunk.length;
+      if (received > limitBytes) reject(tooLarge());
+    };
+  });
+  request.on('data', count);
+  return { refused, stop: () => request.off('data', count) };
 }
 
 /** Thrown by the parser's verify step, before parsing: body-parser passes it on as the same object. */
@@ -86,11 +110,18 @@ export class JsonBodyGuard implements CanActivate {
       throw new UnsupportedMediaTypeException('request bodies must not be compressed: Content-Encoding must be identity or absent');
     }
     // Refused before reading: body-parser would read off the whole announced body before its own 413.
-    if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw new PayloadTooLargeException('request entity too large');
+    if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw tooLarge();
+    const response = http.getResponse<Response>();
+    // Only now, after every check that needs no body, is a client that waits for it told to send the body.
+    continueBody(request, response);
+    const parsing = this.parse(request, response);
+    const pastLimit = refusalPastLimit(request, this.limitBytes);
     try {
-      await this.parse(request, http.getResponse<Response>());
+      await Promise.race([parsing, pastLimit.refused]);
     } catch (error) {
       throw error instanceof BodyTooDeepError ? tooDeep() : error;
+    } finally {
+      pastLimit.stop();
     }
     // One walk of the parsed body only where its text could not be measured: not on every create.
     if (!depthToldFromText.has(request) && nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw tooDeep();

@@ -22,9 +22,9 @@ import {
 } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { DailyReport, DailyReportRow } from '@app/projections';
+import { ErrorBody } from '@app/runtime';
 import { MissionPage } from '../missions/list-missions.query';
 import { DeadLetterEntry } from '../missions/mission-query.service';
-import { ErrorBody } from './error-body.filter';
 
 /*
  * Documentation-only classes: the API returns plain objects typed by TypeScript interfaces, which
