@@ -218,6 +218,22 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given PORT=0 without the launcher, then the service logs the port it was given, and answers there', async () => {
+    const evaluator = run(['dist/apps/evaluator/src/main.js'], { ...baseEnv(), PORT: '0', LOG_FORMAT: 'json' });
+    running.push(evaluator.child);
+    // It used to log "listening on port 0", the one place an operator could have found the port.
+    const line = await waitFor(async () => evaluator.stdout.find((candidate) => candidate.includes('evaluator listening on port')), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      what: 'the evaluator to say it listens',
+    });
+    const port = Number(/evaluator listening on port (\d+)/.exec(line)?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    evaluator.child.kill('SIGTERM');
+    expect(await evaluator.exited).toBe(0);
+  });
+
   it("given ODOO_URL and the connector's port (the highest service port + 1) taken, then npm start's connector line names CONNECTOR_PORT and it stops", async () => {
     const port = await freePortRun();
     const odoo = await FakeOdooServer.start();

@@ -29,6 +29,14 @@ describe('describeListenFailure', () => {
     expect(describeListenFailure(80, error)).toBe('cannot listen on port 80: permission denied (EACCES); ports below 1024 need privileges');
   });
 
+  it('given a LISTEN_HOST the machine does not have, then the line names it and says to change it', async () => {
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): no machine has an address in it.
+    const error = await new Promise<Error>((resolve) => createServer().once('error', resolve).listen(3999, '192.0.2.7'));
+    expect(describeListenFailure(3999, error, 'PORT', '192.0.2.7')).toBe(
+      'cannot listen on port 3999: LISTEN_HOST "192.0.2.7" is not an address of this machine (EADDRNOTAVAIL); set LISTEN_HOST to one of its addresses, or unset it for every interface',
+    );
+  });
+
   it('given anything else, then its message, still on one line', () => {
     expect(describeListenFailure(3000, new Error('boom'))).toBe('cannot listen on port 3000: boom');
   });

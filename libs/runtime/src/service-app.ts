@@ -255,12 +255,14 @@ export async function listenOrExit(
   try {
     await listenOn(app, port, host);
   } catch (error) {
-    process.stderr.write(`${who}: ${describeListenFailure(port, error, portVariable)}\n`);
+    process.stderr.write(`${who}: ${describeListenFailure(port, error, portVariable, host)}\n`);
     // The stream consumers (the connector's pollers) already run; close them, bounded, so they leave nothing half-handled.
     setTimeout(() => process.exit(1), LISTEN_FAILURE_CLOSE_MS).unref();
     await (options.close ?? (() => app.close()))().catch(() => undefined);
     process.exit(1);
   }
-  app.get(Logger).log(`${who} listening on port ${port}`);
+  // The port bound, not the one asked for: PORT=0 takes any free port, and the log is where it shows.
+  const bound = (app.getHttpServer() as Server).address();
+  app.get(Logger).log(`${who} listening on port ${typeof bound === 'object' && bound !== null ? bound.port : port}`);
   options.listening?.();
 }
