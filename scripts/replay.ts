@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
@@ -52,6 +50,7 @@ import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } 
 import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, isSelectRefusal, masterNodes, RedisConnection, wrongDatabase } from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
+import { ExportFile } from './export-file';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
 
 /**
@@ -365,7 +364,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       'Write the log (or the events matching the filters) as JSON lines, in log order, each exactly as stored. It also reads a ' +
         'legacy prefix without its closing ":" (which services took up to commit 73b24b2, e.g. hotel), with a warning, to move it.',
     )
-    .requiredOption('--out <file.jsonl>', 'file to write (replaced)')
+    .requiredOption(
+      '--out <file.jsonl>',
+      'file to write; one it replaces stays as it was until the export is whole (written beside it as <file>.partial-<pid> until then)',
+    )
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
@@ -384,34 +386,37 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.
         if (options.mission && (await new MissionStore(redis, keys).history(options.mission)).length === 0) throw unknownMission(options.mission, keys);
-        // Readable by its owner only: it holds the log's plain fields and the wrapped data keys.
-        const file = createWriteStream(options.out, { mode: 0o600 });
-        // The file's own failure, told apart from Redis' (an EPIPE of either reads the same).
-        let writeFailure: NodeJS.ErrnoException | undefined;
-        file.on('error', (error: NodeJS.ErrnoException) => (writeFailure ??= error));
-        const opened = once(file, 'open');
-        await opened.catch((error: Error) => {
+        const file = await ExportFile.open(options.out).catch((error: Error) => {
           throw new CliError(`cannot write ${options.out}: ${error.message}`);
         });
-        // A file replaced keeps its mode: made owner-only too (not a pipe or /dev/stdout, which are not the export's).
-        if (statSync(options.out).isFile()) await chmod(options.out, 0o600);
+        // The file's own failure, told apart from Redis' (an EPIPE of either reads the same).
+        let writeFailure: NodeJS.ErrnoException | undefined;
+        file.stream.on('error', (error: NodeJS.ErrnoException) => (writeFailure ??= error));
         const progress = new ProgressView(g.json ? undefined : io.progress);
+        const interrupted = () => {
+          progress.stop();
+          file.discard();
+          err(`export interrupted; ${file.leftBehind}`);
+        };
         try {
-          const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
-          const result = await exportLog(redis, keys, file, filter, progress.listener);
-          file.end();
-          await once(file, 'finish');
-          if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
-          const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
-          out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}.`);
+          await interruptible(interrupted, async () => {
+            const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
+            const result = await exportLog(redis, keys, file.stream, filter, progress.listener);
+            await file.commit();
+            if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
+            const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
+            out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}.`);
+          });
         } catch (error) {
           // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.
           if (writeFailure?.code === 'EPIPE') return;
-          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${writeFailure.message}`);
-          throw error;
+          file.discard();
+          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${writeFailure.message}; ${file.leftBehind}`);
+          const reason = error instanceof Error ? error.message : String(error);
+          if (redisTrouble(error)) throw new CliError(`export stopped, Redis failed during it (${reason}); ${file.leftBehind}`, EXIT_REDIS);
+          throw new CliError(`${reason}; ${file.leftBehind}`, error instanceof CliError ? error.exitCode : EXIT_USAGE);
         } finally {
           progress.stop();
-          if (!file.writableFinished) file.destroy();
         }
       });
     });
@@ -722,6 +727,27 @@ function commandPath(command: Command): string {
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {
   return new CliError(`unknown mission ${missionId} (no events under prefix "${keys.prefix}")`);
+}
+
+/**
+ * Runs `work` with SIGINT and SIGTERM taken over: on one, `interrupted` cleans up and says on stderr
+ * what the command leaves behind (synchronously: the process ends right after), then the signal is
+ * raised again, so the process still ends as interrupted (exit 130 for Ctrl-C) and not as done.
+ */
+async function interruptible<T>(interrupted: () => void, work: () => Promise<T>): Promise<T> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const release = () => signals.forEach((signal) => process.off(signal, onSignal));
+  const onSignal = (signal: NodeJS.Signals) => {
+    release();
+    interrupted();
+    process.kill(process.pid, signal);
+  };
+  signals.forEach((signal) => process.on(signal, onSignal));
+  try {
+    return await work();
+  } finally {
+    release();
+  }
 }
 
 /** `unrecorded`: the partition count when none is given and the prefix records none (else 1). */

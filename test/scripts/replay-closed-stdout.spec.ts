@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideCreate } from '@app/mission';
-import { aCreateInput, buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, redisUrl, testKeyPrefix, testRedis } from '@app/testing';
+import { KeyLayout, MissionStore } from '@app/event-store';
+import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, redisUrl, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { EXIT_OK } from '../../scripts/replay';
+import { appendBulkMissions } from '../support/bulk-missions';
 import { ProcessExit, runUntilExit } from '../support/run-until-exit';
 
 /**
@@ -35,11 +35,7 @@ describe('replay with a stdout whose reader closed early (dist, real Redis)', ()
     expect(ensureBuilt(ROOT)).toBe(0);
     const keys = new KeyLayout(prefix);
     await buildKnownLog(redis, keys);
-    const store = new MissionStore(redis, keys);
-    for (let index = 0; index < EXTRA_MISSIONS; index++) {
-      const created = await store.append(`m-bulk-${index}`, null, decideCreate(aCreateInput({ description: 'd'.repeat(1_000) })), { actor: 'intake' });
-      expect(created.code).toBe(AppendCode.Ok);
-    }
+    await appendBulkMissions(new MissionStore(redis, keys), EXTRA_MISSIONS);
   }, 180_000);
 
   afterAll(async () => {

@@ -75,7 +75,8 @@ export class ReplyDroppingProxy {
       if (earlier.length > 0 && Date.now() - earlier[earlier.length - 1].at < this.cooldownMs) return;
       this.trips.push({ label, at: Date.now() });
       withholding = true;
-      setTimeout(end, this.holdMs);
+      // Unref: a long hold (a command left waiting while a test signals its process) keeps no test run alive.
+      setTimeout(end, this.holdMs).unref();
     });
     upstream.on('data', (chunk: Buffer) => {
       if (!withholding) client.write(chunk);

@@ -1,0 +1,71 @@
+import { once } from 'node:events';
+import { createWriteStream, realpathSync, rmSync, statSync, WriteStream } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/**
+ * Where `replay export --out` writes. A regular file (or a new one) is written beside itself, as
+ * `<file>.partial-<pid>`, and renamed over it only once whole and on disk: the file it replaces is
+ * most often the last backup, which an export that fails or is interrupted half way must not
+ * have destroyed. A pipe or a device (`/dev/stdout`) is written to directly: it keeps nothing.
+ */
+export class ExportFile {
+  private constructor(
+    /** As given with --out. */
+    readonly out: string,
+    readonly stream: WriteStream,
+    /** The file renamed over (the one a symlink names, so the link stays); undefined when written directly. */
+    private readonly target: string | undefined,
+    readonly partial: string | undefined,
+    /** Whether a file was there to replace. */
+    private readonly replacing: boolean,
+  ) {}
+
+  /** Opened for writing, readable by its owner only (it holds the log's plain fields and the wrapped data keys); rejects when it cannot be. */
+  static async open(out: string): Promise<ExportFile> {
+    const existing = statSync(out, { throwIfNoEntry: false });
+    let file: ExportFile;
+    if (existing && !existing.isFile()) {
+      file = new ExportFile(out, createWriteStream(out, { mode: 0o600 }), undefined, undefined, false);
+    } else {
+      const target = existing ? realpathSync(out) : out;
+      const partial = `${target}.partial-${process.pid}`;
+      // `wx`: never through a link or over a file someone else left under that name.
+      file = new ExportFile(out, createWriteStream(partial, { flags: 'wx', mode: 0o600 }), target, partial, existing !== undefined);
+    }
+    await once(file.stream, 'open');
+    return file;
+  }
+
+  /** What a failed or interrupted export leaves at --out, for the message that says it failed. */
+  get leftBehind(): string {
+    if (this.target === undefined) return `what ${this.out} got has no end line (an export cut short)`;
+    return this.replacing ? `the previous ${this.out} was left as it was` : `no ${this.out} was written`;
+  }
+
+  /** Ends the file, flushes it to disk, and puts it in place of --out: the export is whole. */
+  async commit(): Promise<void> {
+    this.stream.end();
+    await once(this.stream, 'finish');
+    if (this.target === undefined || this.partial === undefined) return;
+    await syncToDisk(this.partial, 'r+');
+    await rename(this.partial, this.target);
+    // The rename itself is on disk only once its directory is.
+    await syncToDisk(dirname(this.target), 'r');
+  }
+
+  /** Drops what was written (synchronous: it also runs from a signal handler, right before the process ends). */
+  discard(): void {
+    this.stream.destroy();
+    if (this.partial !== undefined) rmSync(this.partial, { force: true });
+  }
+}
+
+async function syncToDisk(path: string, flags: string): Promise<void> {
+  const handle = await open(path, flags);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
