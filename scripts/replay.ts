@@ -440,15 +440,32 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .addHelpText('after', '\nExample:\n  DATA_KEY_SECRET=… replay --prefix restore: import --in backup.jsonl && replay --prefix restore: verify')
     .action(async (options: { in: string; endLine: boolean }, command: Command) => {
       const g = globals(command);
-      if (!existsSync(options.in) || !statSync(options.in).isFile()) throw new CliError(`no such file: ${options.in}`);
+      const input = statSync(options.in, { throwIfNoEntry: false });
+      if (!input) throw new CliError(`no such file: ${options.in}`);
+      if (input.isDirectory()) throw new CliError(`${options.in} is a directory, not an export file`);
+      if (!input.isFile()) throw new CliError(`${options.in} is not a regular file (an import reads it twice)`);
       const importInto = async (redis: RedisConnection, keys: KeyLayout) => {
         const progress = new ProgressView(g.json ? undefined : io.progress);
+        // Set once importLog has checked the target and starts writing to it.
+        let writing = false;
+        const onProgress: ProgressListener = (step) => {
+          writing ||= step.phase === IMPORT_PHASE;
+          progress.listener(step);
+        };
+        const interrupted = () => {
+          progress.stop();
+          err(
+            writing
+              ? `import interrupted: prefix "${keys.prefix}" is partial; delete it (${purgeCommand(keys)}) and import again`
+              : 'import interrupted before it wrote anything',
+          );
+        };
         try {
           const masterKeys = () => configuredMasterKeys(io.env);
           const acceptMissingEnd = !options.endLine;
           // Checked ahead, so a refused import writes nothing (an export lists its keys and its end after the events,
           // and a chain may break on its last line).
-          const scan = await scanExport(createReadStream(options.in), keys).catch((error: unknown) => {
+          const scan = await interruptible(interrupted, () => scanExport(createReadStream(options.in), keys)).catch((error: unknown) => {
             if (error instanceof Error && /^line \d+/.test(error.message))
               throw new CliError(`${options.in}: ${error.message}; nothing was written`, EXIT_REFUSED);
             throw error;
@@ -459,7 +476,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           progress.setTotal(IMPORT_PHASE, scan.lines);
           // Queued missions are scored as the deployment's services would score them (its queue order).
           const queueOrder = queueOrderOf(queueSettings(io.env));
-          const result = await importLog(redis, keys, createReadStream(options.in), progress.listener, { masterKeys, acceptMissingEnd, queueOrder });
+          const result = await interruptible(interrupted, () =>
+            importLog(redis, keys, createReadStream(options.in), onProgress, { masterKeys, acceptMissingEnd, queueOrder }),
+          );
           // As the first service of a deployment would: its guard then refuses a service started with another count.
           await redis.set(logPartitionsKey(keys.prefix), String(keys.partitions.length), 'NX');
           if (g.json) return void out(JSON.stringify(result, null, 2));
@@ -486,7 +505,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           if (error instanceof Error && /^line \d+/.test(error.message))
             throw new CliError(
               `${options.in}: ${error.message} (the import stopped there, with what came before it written; ` +
-                `delete that before retrying: replay purge --prefix '${keys.prefix}' --yes)`,
+                `delete that before retrying: ${purgeCommand(keys)})`,
             );
           throw error;
         } finally {
@@ -723,6 +742,11 @@ function localDataDir(): string {
 /** A command as typed after `replay`, e.g. `projections status`. */
 function commandPath(command: Command): string {
   return command.parent?.parent ? `${commandPath(command.parent)} ${command.name()}` : command.name();
+}
+
+/** The command that deletes what an import stopped half way wrote, so that it can run again. */
+function purgeCommand(keys: KeyLayout): string {
+  return `replay purge --prefix '${keys.prefix}' --yes`;
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {

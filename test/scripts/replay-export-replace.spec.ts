@@ -7,8 +7,8 @@ import { buildKnownLog, deleteKeysByPrefix, KNOWN_EVENT_COUNT, redisUrl, testKey
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { EXIT_OK, EXIT_REDIS } from '../../scripts/replay';
 import { appendBulkMissions } from '../support/bulk-missions';
+import { proxyTrippingOn } from '../support/proxy-tripping-on';
 import { startReplay } from '../support/replay-process';
-import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 
 /**
  * `replay export --out` over the backup it replaces, failing half way (Redis lost, Ctrl-C): from
@@ -23,33 +23,11 @@ const STALL_MS = 30_000;
 describe('replay export replacing a backup (dist, real Redis)', () => {
   const redis = testRedis();
   const prefix = testKeyPrefix('replay-export-replace');
-  const target = new URL(redisUrl());
   let dir: string;
   let backup: string;
   let previous: Buffer;
 
   const env = (url: string): NodeJS.ProcessEnv => ({ ...process.env, REDIS_URL: url, REDIS_CLUSTER_NODES: '', KEY_PREFIX: prefix, LOG_PARTITIONS: '' });
-  /**
-   * A proxy that lets the export's first read of the log reach Redis and withholds the reply, then
-   * cuts the connection after `holdMs`: `reading` resolves when that read went out (the file open).
-   */
-  const throughProxy = async (holdMs: number) => {
-    let read!: () => void;
-    const reading = new Promise<void>((resolve) => (read = resolve));
-    const proxy = new ReplyDroppingProxy(
-      { host: target.hostname, port: Number(target.port || 6379) },
-      (sent) => {
-        if (!/xrange/i.test(sent)) return null;
-        read();
-        return 'xrange';
-      },
-      1,
-      holdMs,
-    );
-    await proxy.start();
-    return { proxy, reading };
-  };
-
   beforeAll(async () => {
     expect(ensureBuilt(ROOT)).toBe(0);
     const keys = new KeyLayout(prefix);
@@ -73,7 +51,8 @@ describe('replay export replacing a backup (dist, real Redis)', () => {
 
   // The target was truncated when the export started: Ctrl-C left it 0 bytes, a lost Redis a fragment without the end line.
   it('given Redis lost half way, then it exits 4 naming Redis, and the previous backup is as it was with nothing left beside it', async () => {
-    const { proxy } = await throughProxy(150);
+    // The export's first read of the log reaches Redis; the connection is cut before its reply.
+    const { proxy } = await proxyTrippingOn('xrange', 150);
     try {
       const run = await startReplay(['export', '--out', backup], env(proxy.url)).exited;
       expect(run).toMatchObject({
@@ -89,7 +68,7 @@ describe('replay export replacing a backup (dist, real Redis)', () => {
   });
 
   it('given Ctrl-C half way, then it ends interrupted, saying so, and the previous backup is as it was with nothing left beside it', async () => {
-    const { proxy, reading } = await throughProxy(STALL_MS);
+    const { proxy, sent: reading } = await proxyTrippingOn('xrange', STALL_MS);
     try {
       const replay = startReplay(['export', '--out', backup], env(proxy.url));
       await reading;

@@ -316,6 +316,8 @@ export async function importLog(
     }
   }
   const baseMs = await redisNowMs(redis);
+  // The target is checked: from here on it is written (a caller stopped after this leaves it partial).
+  onProgress({ phase: IMPORT_PHASE, done: 0 });
 
   // The read model it writes includes each mission's `h`, the hash of its last event.
   const fold = new ReplayFold({ keepLastEvent: true });
