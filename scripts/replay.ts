@@ -57,7 +57,7 @@ import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from
  * replay: audit and repair of the mission event log.
  *
  *   history <missionId>                   the mission's events, one line each
- *   state <missionId> [--at] [--version]  the mission as it was at a point in time or version
+ *   state <missionId> [--at | --version]  the mission as it was at a point in time or version
  *   rebuild                               rebuild every read model from the log, without downtime
  *   verify                                hash chains, versions, heads and read model (exit 1 on findings)
  *   export --out <file.jsonl> [filters]   the log as JSON lines, exactly as stored, then the wrapped keys of its subjects
@@ -232,13 +232,15 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
 
   program
     .command('state')
-    .description('Print a mission as it was at a point in time (--at) or after a version (--version); now by default.')
+    .description('Print a mission as it was at a point in time (--at) or after a version (--version), one or the other; now by default.')
     .argument('<missionId>', 'the mission')
     .option('--at <ISO>', 'fold the events that happened at or before this instant, e.g. 2025-06-01T08:30:00Z', parseIsoDate)
     .option('--version <n>', 'fold the events up to this version', parsePositiveInt)
     .addHelpText('after', '\nExamples:\n  replay state <id> --version 3\n  replay --json state <id> --at 2025-06-01T08:30:00Z')
     .action(async (missionId: string, options: { at?: Date; version?: number }, command: Command) => {
       const g = globals(command);
+      // One point or the other: both would fold to whichever comes first, silently ignoring the other.
+      if (options.at && options.version !== undefined) throw new CliError('state takes --at or --version, not both');
       await withRedis(g, async (redis, keys) => {
         // Read before the events, as for history.
         const listed = await redis.llen(keys.missionEvents(missionId));

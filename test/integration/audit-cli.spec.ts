@@ -154,6 +154,12 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(await replay('state', ok, '--at', '2025-13-45')).toMatchObject({ code: EXIT_USAGE });
     expect(await replay('state', ok, '--at', '2020-01-01T00:00:00Z')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('did not exist yet') });
     expect(await replay('state', ok, '--version', '0')).toMatchObject({ code: EXIT_USAGE });
+    // Both were taken and applied, to whichever point came first.
+    expect(await replay('state', ok, '--at', knownStepTime(5).toISOString(), '--version', '6')).toEqual({
+      code: EXIT_USAGE,
+      stdout: '',
+      stderr: 'replay: state takes --at or --version, not both\n',
+    });
     expect(await replay('state', ok, '--version', '7')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no version 7') });
     expect(await replay('export', '--out', path.join(dir, 'x.jsonl'), '--type', 'MissionExploded')).toMatchObject({ code: EXIT_USAGE });
     expect(await replay('frobnicate')).toMatchObject({ code: EXIT_USAGE });
