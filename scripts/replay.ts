@@ -88,8 +88,9 @@ Exit codes:
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
      DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE)
-  3  verify found no log under the prefix (a wrong --prefix or --partitions), or rewrap-keys no
-     data subject's key records and no webhook signing secrets
+  3  verify, export, rebuild or projections status found no log under the prefix (a wrong
+     --prefix or --partitions; nothing was done), or rewrap-keys no data subject's key records and
+     no webhook signing secrets
   4  Redis cannot be reached, or failed during the command (try again; after an import, purge
      what it wrote first)
   5  import refused the file, the target or the master key; nothing was written
@@ -276,6 +277,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (options: { batchSize: number }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
+        await requireLog(redis, keys, 'rebuild');
         const progress = new ProgressView(g.json ? undefined : io.progress);
         const result = await rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener }).finally(() => progress.stop());
         // Not done: the read model of those missions is what the log said before it was changed, or a copy of the change.
@@ -343,7 +345,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const noLog = result.ok && result.events === 0;
         exitCode = noLog ? EXIT_NO_LOG : result.ok ? EXIT_OK : EXIT_FINDINGS;
         if (g.json) return void out(JSON.stringify(result, null, 2));
-        if (noLog) return void err(`nothing to verify: no event log under prefix "${keys.prefix}" (${keys.partitions.length} partition(s)); check --prefix`);
+        if (noLog) return void err(noLogUnder(keys, 'verify').message);
         const scope = `${result.events} events of ${result.missions} missions in ${result.ms} ms (${result.eventsPerSecond} events/s)`;
         // Not findings: what kept changing under a busy log is left for a quieter run, without exit 1.
         const notChecked = result.notChecked.length
@@ -386,6 +388,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
       await withRedis(g, async (redis, keys) => {
+        await requireLog(redis, keys, 'export');
         // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.
         if (options.mission && (await new MissionStore(redis, keys).history(options.mission)).length === 0) throw unknownMission(options.mission, keys);
         const file = await ExportFile.open(options.out).catch((error: Error) => {
@@ -529,6 +532,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (_options: object, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
+        await requireLog(redis, keys, 'project');
         const rows = await Promise.all(
           projectionCatalog(keys).map(async (projection) => ({
             projection: projection.name,
@@ -749,6 +753,23 @@ function commandPath(command: Command): string {
 /** The command that deletes what an import stopped half way wrote, so that it can run again. */
 function purgeCommand(keys: KeyLayout): string {
   return `replay purge --prefix '${keys.prefix}' --yes`;
+}
+
+/**
+ * Exit 3: no event log under the prefix, as a rule a mistyped --prefix (or --partitions), which a
+ * success would hide: verify's "OK", an export that is a valid backup of nothing, an empty rebuild.
+ */
+function noLogUnder(keys: KeyLayout, nothingTo: string): CliError {
+  return new CliError(
+    `nothing to ${nothingTo}: no event log under prefix "${keys.prefix}" (${keys.partitions.length} partition(s)); check --prefix`,
+    EXIT_NO_LOG,
+  );
+}
+
+/** Refuses a command with noLogUnder before it does anything when the prefix holds no event. */
+async function requireLog(redis: RedisConnection, keys: KeyLayout, nothingTo: string): Promise<void> {
+  const lengths = await Promise.all(keys.logStreams.map((stream) => redis.xlen(stream)));
+  if (lengths.every((length) => length === 0)) throw noLogUnder(keys, nothingTo);
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {

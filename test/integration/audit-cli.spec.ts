@@ -137,6 +137,20 @@ describe('replay CLI (command functions, real Redis)', () => {
       stdout: '',
       stderr: expect.stringContaining(`nothing to verify: no event log under prefix "${prefix}typo:"`),
     });
+    // export wrote a valid backup of nothing, rebuild and projections status reported nothing done: each with exit 0.
+    const typoExport = path.join(dir, 'typo.jsonl');
+    for (const [args, nothingTo] of [
+      [['export', '--out', typoExport], 'export'],
+      [['rebuild'], 'rebuild'],
+      [['projections', 'status'], 'project'],
+    ] as const) {
+      expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: `${prefix}typo:` }, [...args])).toEqual({
+        code: EXIT_NO_LOG,
+        stdout: '',
+        stderr: `replay: nothing to ${nothingTo}: no event log under prefix "${prefix}typo:" (1 partition(s)); check --prefix\n`,
+      });
+    }
+    await expect(readFile(typoExport)).rejects.toThrow('ENOENT');
     expect(await replay('history', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
     expect(await replay('state', 'm-nope')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('unknown mission m-nope') });
     // export said "Exported 0 of N events" and exited 0.
@@ -308,8 +322,9 @@ describe('replay CLI (command functions, real Redis)', () => {
       });
     }
     const exportArgs = ['export', '--out', path.join(dir, 'bad-prefix-out.jsonl')];
+    // Taken, with the warning (it holds no log here: exit 3).
     expect(await replay('--prefix', noColon, ...exportArgs)).toMatchObject({
-      code: EXIT_OK,
+      code: EXIT_NO_LOG,
       stderr: expect.stringContaining(`"${noColon}" is a legacy key prefix`),
     });
     expect(await runReplayIn({ REDIS_URL: redisUrl(), KEY_PREFIX: '' }, exportArgs)).toMatchObject({
