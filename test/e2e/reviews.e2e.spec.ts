@@ -69,6 +69,13 @@ describe('human review of held results (four services, real Redis, hotel review 
       },
       { timeoutMs: 20_000, what: `mission ${id} to await review of attempt ${attempt}` },
     );
+  /** Missions of `type` in the intake's brain_mission_time_to_success_seconds, over every priority. */
+  async function successesInIntakeMetrics(type: string): Promise<number> {
+    const metrics = await request(system.intake.getHttpServer()).get('/metrics').expect(200);
+    return [...metrics.text.matchAll(/^brain_mission_time_to_success_seconds_count\{([^}]*)\} (\d+)$/gm)]
+      .filter(([, labels]) => labels.includes(`type="${type}"`))
+      .reduce((sum, [, , count]) => sum + Number(count), 0);
+  }
   const eventsOf = async (id: string) => system.store.history(id);
   const typesOf = async (id: string) => (await eventsOf(id)).map((event) => event.type);
 
@@ -113,8 +120,9 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(otherType.body.items.map((item: Mission) => item.id)).not.toContain(ids[0]);
   });
 
-  it('given a result awaiting review, when a reviewer approves it with a note, then it succeeds with the reviewer as actor and leaves the inbox', async () => {
+  it('given a result awaiting review, when a reviewer approves it with a note, then it succeeds with the reviewer as actor, leaves the inbox and counts in time to success', async () => {
     const mission = await awaitingReview(socket('Socket to approve'));
+    const successesBefore = await successesInIntakeMetrics('maintenance');
     const approved = await reviewer.post(`/api/missions/${mission.id}/approve`).send({ note: 'Breaker lock-out confirmed.' }).expect(200);
     expect(approved.body).toMatchObject({ status: 'succeeded', review: { decision: 'approved', reviewedBy: 'reviewer', note: 'Breaker lock-out confirmed.' } });
     expect(approved.body.result.output).toEqual(agentOutput);
@@ -122,6 +130,8 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(last).toMatchObject({ type: 'MissionApproved', actor: 'reviewer', data: { attempt: 1, note: 'Breaker lock-out confirmed.' } });
     const inbox = await reviewer.get('/api/reviews?limit=200').expect(200);
     expect(inbox.body.items.map((item: Mission) => item.id)).not.toContain(mission.id);
+    // The evaluator's pass left it awaiting review, so only the approval can observe its success.
+    expect(await successesInIntakeMetrics('maintenance')).toBe(successesBefore + 1);
   });
 
   it("given a result awaiting review, when approved with an edited output, then the edit is the result and the agent's original is kept", async () => {

@@ -100,9 +100,8 @@ export class EvaluationService {
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : judged ? 'fail' : 'not_judged' });
       if (judged) this.metrics.scores.observe({ agent: agentId }, evaluation.score);
-      const done = outcome.mission;
-      if (done.status === 'succeeded')
-        this.metrics.timeToSuccess.observe({ type: done.type, priority: done.priority }, (Date.parse(done.updatedAt) - Date.parse(done.createdAt)) / 1000);
+      // A pass the review policy holds succeeds later, by the intake's approval: observed there.
+      this.metrics.timeToSuccess.observe(outcome.mission);
     }
     if (outcome.kind === 'appended' && !evaluation.passed) {
       const { id: missionId, correlationId } = outcome.mission;

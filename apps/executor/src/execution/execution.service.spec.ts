@@ -4,7 +4,17 @@ import { loadEnvironment } from '@app/config';
 import { AppendCode, AppendContext, AppendResult, EffectsOf, KeyLayout, MissionStore } from '@app/event-store';
 import { LlmClient, LlmError, LlmErrorCode, LlmRequest, LlmResponse } from '@app/llm';
 import { MessagePattern } from '@app/messages';
-import { decideAssign, decideCreate, decideOverdue, decideStart, Mission, MissionCreateDto, MissionEventType, NewMissionEvent } from '@app/mission';
+import {
+  decideAssign,
+  decideCancel,
+  decideCreate,
+  decideOverdue,
+  decideStart,
+  Mission,
+  MissionCreateDto,
+  MissionEventType,
+  NewMissionEvent,
+} from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
@@ -200,6 +210,28 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(await redis.zscore(partition.deadLetters, 'm-1')).not.toBeNull();
       expect(await queue.readyIds()).toEqual([]);
       expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
+    });
+  });
+
+  describe('a cancelled attempt', () => {
+    it('given an LLM call in progress, when the mission is cancelled and the cancel check aborts the call, then the attempt counts as a stale result and nothing follows the cancel', async () => {
+      const llm = new ControlledLlm({ kind: 'hold' });
+      const { store, pipeline, metrics, executor, assign, released } = setup(llm, { MAX_ATTEMPTS: '3' });
+      const execution = executor.execute(await assign('m-1'));
+      await waitFor(async () => llm.calls.length === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });
+      await pipeline.transition('m-1', (m) => decideCancel(m, 'the guest checked out'), { actor: 'operator' });
+
+      executor.onApplicationBootstrap();
+      await execution;
+      await executor.onModuleDestroy();
+
+      expect(llm.calls[0].request.signal?.aborted).toBe(true);
+      // Its skipped failure went uncounted before: a cancelled attempt was stale only when its reply beat the cancel check.
+      expect((await metrics.staleResults.get()).values[0]?.value).toBe(1);
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionCancelled']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'cancelled', attempts: 1 });
+      // The cancel released the agent; the executor released nothing more.
+      expect(await released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'intake' }]);
     });
   });
 

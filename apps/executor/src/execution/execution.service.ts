@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry } from '@app/agents';
 import { Environment } from '@app/config';
-import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields, TransitionOutcome } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
 import { BilledAttempt, decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
@@ -163,22 +163,30 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
         this.metrics.tokens.inc({ agent, kind: 'prompt' }, billed.usage.promptTokens);
         this.metrics.tokens.inc({ agent, kind: 'completion' }, billed.usage.completionTokens);
       }
-      await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), {
+      const failed = await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), {
         permanent,
         waitAtLeastMs,
         ...(billed ? { billed: { usage: billed.usage, ...(billed.costUsd === undefined ? {} : { costUsd: billed.costUsd }) } } : {}),
       });
+      // A call the cancel aborted ends here, its attempt over: a late result as much as a reply that came after it.
+      if (failed.kind === 'skipped') this.staleResult(failed, attempt);
       return;
     } finally {
       this.running.delete(mission.id);
     }
     const completed = await this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR });
-    if (completed.kind === 'skipped') {
-      // A late result (the attempt was cancelled, timed out or superseded): recorded, and it changes nothing.
-      this.metrics.staleResults.inc();
-      const { id: missionId, correlationId } = completed.mission;
-      this.logger.info({ missionId, correlationId, attempt, reason: completed.reason }, 'stale result ignored');
-    }
+    if (completed.kind === 'skipped') this.staleResult(completed, attempt);
+  }
+
+  /**
+   * A late result (its attempt was cancelled, timed out or superseded), a reply or a failure alike:
+   * counted and logged, and it changes nothing. Counted whichever way it ended, so a cancelled
+   * attempt counts the same whether its reply came before the cancel check aborted the call or not.
+   */
+  private staleResult(skipped: Extract<TransitionOutcome, { kind: 'skipped' }>, attempt: number): void {
+    this.metrics.staleResults.inc();
+    const { id: missionId, correlationId } = skipped.mission;
+    this.logger.info({ missionId, correlationId, attempt, reason: skipped.reason }, 'stale result ignored');
   }
 
   /**
@@ -202,13 +210,14 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * Records the failure with what follows it (the next attempt after its backoff, at least
    * `waitAtLeastMs`, or the dead-letter, at once when the failure is `permanent`) and the agent's
    * release, atomically; `billed`, the usage of a reply the provider billed and the client rejected.
+   * Skipped when the attempt is over already.
    */
   private async fail(
     mission: Mission,
     attempt: number,
     error: string,
     why: { permanent?: string; waitAtLeastMs?: number; billed?: BilledAttempt } = {},
-  ): Promise<void> {
+  ): Promise<TransitionOutcome> {
     const { permanent, waitAtLeastMs, billed } = why;
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn(
@@ -227,6 +236,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       { actor: ACTOR },
     );
     if (outcome.kind === 'appended' && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
+    return outcome;
   }
 
   private async abortCancelled(): Promise<void> {

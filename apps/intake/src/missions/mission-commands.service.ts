@@ -6,6 +6,7 @@ import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mis
 import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { assertEditedOutput } from '../reviews/edited-output';
+import { ReviewMetrics } from '../reviews/review-metrics';
 
 /** Commands on existing missions: cancel, requeue from the dead-letter queue, approve or reject a result under review. */
 @Injectable()
@@ -15,6 +16,7 @@ export class MissionCommandsService {
     private readonly store: MissionStore,
     private readonly personal: MissionPersonalData,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    private readonly reviewMetrics: ReviewMetrics,
   ) {}
 
   /**
@@ -39,6 +41,8 @@ export class MissionCommandsService {
   async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
     const recorded = approval.output ? await this.sealedEdit(missionId, approval, approval.output) : approval;
     const outcome = await this.pipeline.transition(missionId, (mission) => decideApprove(mission, recorded), { actor });
+    // The pass the evaluator recorded was held for review: this append is the success.
+    if (outcome.kind === 'appended') this.reviewMetrics.timeToSuccess.observe(outcome.mission);
     return this.expectAppended(missionId, outcome, 'approve');
   }
 

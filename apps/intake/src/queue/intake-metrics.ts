@@ -69,7 +69,7 @@ export class IntakeMetrics {
     });
     new Counter({
       name: 'brain_missions_overdue_total',
-      help: 'Missions recorded as overdue (MissionOverdue) since the start of the deployment',
+      help: 'Missions recorded as overdue (MissionOverdue) since the start of the deployment (shared across intake instances: aggregate with max, not sum)',
       registers: [registry],
       async collect() {
         // The count lives in Redis, shared by every intake: shown as read, not counted here.

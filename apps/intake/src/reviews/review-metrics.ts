@@ -1,14 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { ReadyQueue } from '@app/mission-queue';
+import { TimeToSuccessMetric } from '@app/pipeline';
 import { MetricsRegistry } from '@app/runtime';
 
-/** The review inbox in /metrics: gauges read from Redis at scrape time, shared by every intake. */
+/**
+ * Reviews in /metrics: the inbox's gauges, read from Redis at scrape time and shared by every
+ * intake, and what this instance's reviewers decided.
+ */
 @Injectable()
 export class ReviewMetrics {
   readonly overdue: Counter<'type'>;
+  /** Missions a reviewer's approval made succeed; the evaluator observes the others. */
+  readonly timeToSuccess: TimeToSuccessMetric;
 
   constructor(registry: MetricsRegistry, queue: ReadyQueue) {
+    this.timeToSuccess = new TimeToSuccessMetric(registry);
     this.overdue = new Counter({
       name: 'brain_reviews_overdue_total',
       help: 'Reviews this intake instance found overdue (MissionReviewOverdue), by mission type',
