@@ -24,6 +24,11 @@ describe('servicePorts (npm start, the demo)', () => {
     expect(servicePorts({ PORT: '', ORCHESTRATOR_PORT: '' }).orchestrator).toBe(3001);
   });
 
+  it('given blanks only, then they are refused as a service refuses them, not taken as unset', () => {
+    expect(() => servicePorts({ PORT: ' ' })).toThrow(new ConfigError(['PORT=" ": set but blank; unset it for the default or give a value']));
+    expect(() => connectorPort({ CONNECTOR_PORT: '\t' }, servicePorts({}))).toThrow(/CONNECTOR_PORT="\\t": set but blank/);
+  });
+
   it('given a bad value, then it names the variable', () => {
     expect(() => servicePorts({ PORT: 'http' })).toThrow(/PORT="http" is not a port from 1 to 65535/);
     expect(() => servicePorts({ EXECUTOR_PORT: '0' })).toThrow(/EXECUTOR_PORT="0"/);

@@ -3,6 +3,7 @@ import { Expose, Type } from 'class-transformer';
 import { IsIn, IsInt, IsIP, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsAllowedHostList } from './allowed-hosts';
 import { IsClusterNodeList } from './cluster-nodes';
+import { commaList } from './comma-list';
 import { httpUrlParser } from './http-url';
 import { IsParsedBy } from './parsed-by';
 import { parsePriceTable } from './price-table';
@@ -215,7 +216,8 @@ export class Environment {
    */
   @Expose()
   @IsString()
-  @Matches(/^$|^.{32,}$/, { message: 'DATA_KEY_SECRET needs at least 32 characters' })
+  // Used as written (loadMasterKeys trims nothing), so 32 blanks would be a key: refused.
+  @Matches(/^$|^(?=.*\S).{32,}$/, { message: 'DATA_KEY_SECRET needs at least 32 characters, not only blanks' })
   DATA_KEY_SECRET = '';
 
   /** A file holding the master key (its trimmed text, 32+ characters), instead of DATA_KEY_SECRET. */
@@ -230,7 +232,11 @@ export class Environment {
    */
   @Expose()
   @IsString()
-  @Matches(/^$|^[^,]{32,}(,[^,]{32,})*$/, { message: 'DATA_KEY_PREVIOUS_SECRETS must be comma-separated secrets of 32+ characters each' })
+  // Checked on the entries loadMasterKeys uses (trimmed, empty ones dropped): padding let a short one pass.
+  @IsParsedBy('isSecretList', 'DATA_KEY_PREVIOUS_SECRETS', (text) => {
+    if (commaList(text).some((secret) => secret.length < 32))
+      throw new Error('DATA_KEY_PREVIOUS_SECRETS must be comma-separated secrets of 32+ characters each');
+  })
   DATA_KEY_PREVIOUS_SECRETS = '';
 
   /** Files holding former master keys (comma-separated paths), like DATA_KEY_PREVIOUS_SECRETS. */
@@ -476,7 +482,8 @@ export class Environment {
   /** Odoo's base URL for the connector (apps/connector-odoo); empty: no connector runs. */
   @Expose()
   @IsString()
-  @IsParsedBy('isHttpUrl', 'ODOO_URL', httpUrlParser('ODOO_URL', { emptyAllowed: true }))
+  // No user-info, as LLM_BASE_URL: fetch would name the URL whole, password and all, in every poll's error.
+  @IsParsedBy('isHttpUrl', 'ODOO_URL', httpUrlParser('ODOO_URL', { emptyAllowed: true, credentialsGoIn: 'ODOO_API_KEY' }))
   ODOO_URL = '';
 
   /** The Odoo database the connector logs in to. */

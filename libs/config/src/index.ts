@@ -9,3 +9,4 @@ export * from './price-table';
 export * from './http-url';
 export * from './resource-attributes';
 export * from './allowed-hosts';
+export * from './comma-list';

@@ -72,8 +72,41 @@ describe('loadEnvironment', () => {
 
   it('given a number variable that is no number, then it says so, without its bounds', () => {
     // It used to add "must not be greater than 256; must not be less than 1" to a value that is no number at all.
-    expect(() => loadEnvironment({ LOG_PARTITIONS: 'abc' })).toThrow(new ConfigError(['LOG_PARTITIONS="abc": LOG_PARTITIONS must be an integer number']));
+    expect(() => loadEnvironment({ LOG_PARTITIONS: 'abc' })).toThrow(
+      new ConfigError(['LOG_PARTITIONS="abc": LOG_PARTITIONS must be an integer number in decimal digits']),
+    );
     expect(() => loadEnvironment({ LOG_PARTITIONS: '300' })).toThrow(new ConfigError(['LOG_PARTITIONS="300": LOG_PARTITIONS must not be greater than 256']));
+  });
+
+  it('given a number variable of blanks only, then it is refused as blank, not read as 0 (which Number() makes of it)', () => {
+    expect(
+      problemsOf({ RETRY_BASE_MS: ' ', FAILED_STREAM_MAX_LEN: '  ', MOCK_LLM_FAILURE_RATE: ' ', OTEL_TRACES_SAMPLER_ARG: '\t', MAX_ATTEMPTS: ' ', PORT: ' ' }),
+    ).toEqual(
+      ['PORT', 'MAX_ATTEMPTS', 'MOCK_LLM_FAILURE_RATE', 'RETRY_BASE_MS', 'FAILED_STREAM_MAX_LEN', 'OTEL_TRACES_SAMPLER_ARG'].map((name) =>
+        expect.stringMatching(new RegExp(`^${name}="(\\s|\\\\t)+": set but blank; unset it for the default or give a value$`)),
+      ),
+    );
+    for (const name of ['LLM_MAX_RETRIES', 'SHUTDOWN_GRACE_MS', 'DATA_KEY_CACHE_TTL_MS', 'SCHEDULE_CATCH_UP_MS', 'HEAP_GROWING_PERCENT']) {
+      expect(problemsOf({ [name]: ' ' })).toEqual([`${name}=" ": set but blank; unset it for the default or give a value`]);
+    }
+  });
+
+  it('given a number written other than in decimal digits, then it is refused; spaces around it are dropped, as the launcher drops them', () => {
+    for (const bad of ['0x3', '0b11', '1e1', '+3', '3.0', '3 3']) {
+      expect(problemsOf({ MAX_ATTEMPTS: bad })).toEqual([`MAX_ATTEMPTS=${JSON.stringify(bad)}: MAX_ATTEMPTS must be an integer number in decimal digits`]);
+    }
+    for (const bad of ['.5', '5.', '1e-1', '0x1', 'Infinity']) {
+      expect(problemsOf({ MOCK_LLM_FAILURE_RATE: bad })).toEqual([
+        `MOCK_LLM_FAILURE_RATE=${JSON.stringify(bad)}: MOCK_LLM_FAILURE_RATE must be a number in decimal digits`,
+      ]);
+    }
+    expect(loadEnvironment({ MAX_ATTEMPTS: ' 3 ', MOCK_LLM_FAILURE_RATE: '\t0.25 ', PORT: ' 8080' })).toMatchObject({
+      MAX_ATTEMPTS: 3,
+      MOCK_LLM_FAILURE_RATE: 0.25,
+      PORT: 8080,
+    });
+    // A negative one is a number out of range: its bound says why.
+    expect(problemsOf({ RETRY_BASE_MS: '-1' })).toEqual(['RETRY_BASE_MS="-1": RETRY_BASE_MS must not be less than 0']);
   });
 
   it('given empty strings, then they count as unset', () => {
@@ -82,7 +115,7 @@ describe('loadEnvironment', () => {
 
   it("given an empty KEY_PREFIX, then it is refused instead of taking the default, another deployment's keys", () => {
     expect(() => loadEnvironment({ KEY_PREFIX: '', PORT: 'x' })).toThrow(
-      new ConfigError(['KEY_PREFIX="": set but empty; unset it for the default or give a value', 'PORT="x": PORT must be an integer number']),
+      new ConfigError(['KEY_PREFIX="": set but empty; unset it for the default or give a value', 'PORT="x": PORT must be an integer number in decimal digits']),
     );
   });
 
@@ -230,6 +263,34 @@ describe('variables that only work together', () => {
     expect(problemsOf({ OTEL_BSP_EXPORT_TIMEOUT: '0' })).toHaveLength(1);
   });
 
+  it('given ODOO_URL with user:password@, then it is refused without echoing it: the key goes in ODOO_API_KEY', () => {
+    // The connector's fetch refused such a URL on every poll and logged it whole, password and all.
+    const login = { ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' };
+    expect(problemsOf({ ODOO_URL: 'http://admin:pw123@127.0.0.1:1', ...login })).toEqual([
+      'ODOO_URL=(hidden): ODOO_URL must be an http(s) URL without user:password@ (the key goes in ODOO_API_KEY)',
+    ]);
+    expect(problemsOf({ ODOO_URL: 'http://admin:pw123@odoo:99999' })).toEqual(['ODOO_URL=(hidden): ODOO_URL must be an http(s) URL']);
+  });
+
+  it('given blanks for a name or key that LLM_PROVIDER=openai or ODOO_URL needs, then it counts as missing, as the clients read it', () => {
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MODEL: ' ' })).toEqual([
+      expect.stringMatching(/needs LLM_MODEL /),
+    ]);
+    expect(problemsOf({ ODOO_URL: 'https://hotel.odoo.com', ODOO_DB: ' ', ODOO_LOGIN: '\t', ODOO_API_KEY: '  ' })).toEqual([
+      'ODOO_URL is set, so the Odoo connector needs ODOO_DB, ODOO_LOGIN, ODOO_API_KEY too',
+    ]);
+  });
+
+  it('given MAX_MISSION_TEXT_BYTES not below BODY_LIMIT_BYTES, then it is refused: the text comes in a body of at most that size', () => {
+    expect(problemsOf({ MAX_MISSION_TEXT_BYTES: '1048576' })).toEqual([
+      'MAX_MISSION_TEXT_BYTES (1048576) must be less than BODY_LIMIT_BYTES (262144): the mission text comes in a JSON body, which a longer text would take past its limit',
+    ]);
+    expect(problemsOf({ MAX_MISSION_TEXT_BYTES: '262144' })).toEqual([
+      expect.stringMatching(/^MAX_MISSION_TEXT_BYTES \(262144\) must be less than BODY_LIMIT_BYTES/),
+    ]);
+    expect(problemsOf({ MAX_MISSION_TEXT_BYTES: '1048576', BODY_LIMIT_BYTES: '2097152' })).toEqual([]);
+  });
+
   it('given ODOO_URL without the rest of the Odoo login, then the missing ones are named and the key is not echoed', () => {
     const problems = problemsOf({ ODOO_URL: 'https://hotel.odoo.com', ODOO_API_KEY: 'odoo-secret-key' });
     expect(problems).toEqual([expect.stringMatching(/^ODOO_URL is set, so the Odoo connector needs ODOO_DB, ODOO_LOGIN too$/)]);
@@ -349,6 +410,17 @@ describe('DATA_KEY_*', () => {
     const refused = () => loadEnvironment({ DATA_KEY_SECRET: 'short-secret-value' });
     expect(refused).toThrow(/DATA_KEY_SECRET=\(hidden\): DATA_KEY_SECRET needs at least 32 characters/);
     expect(refused).not.toThrow(/short-secret-value/);
+  });
+
+  it('given a master key of blanks, or a previous one short once trimmed as it is used, then it is refused at start, not later', () => {
+    expect(problemsOf({ NODE_ENV: 'production', DATA_KEY_SECRET: ' '.repeat(33) })).toEqual([
+      'DATA_KEY_SECRET=(hidden): DATA_KEY_SECRET needs at least 32 characters, not only blanks',
+    ]);
+    const padded = ` ${'p'.repeat(31)} `;
+    expect(problemsOf({ DATA_KEY_PREVIOUS_SECRETS: `${'x'.repeat(32)},${padded}` })).toEqual([
+      'DATA_KEY_PREVIOUS_SECRETS=(hidden): DATA_KEY_PREVIOUS_SECRETS must be comma-separated secrets of 32+ characters each',
+    ]);
+    expect(loadEnvironment({ DATA_KEY_PREVIOUS_SECRETS: ` ${'x'.repeat(32)} , ${'y'.repeat(32)}` }).DATA_KEY_PREVIOUS_SECRETS).toContain('y');
   });
 });
 

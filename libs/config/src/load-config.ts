@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { ReviewPolicyError } from '@app/mission';
+import { commaList } from './comma-list';
 import { Environment } from './environment';
 import { redisUrlDatabase } from './redis-url';
 import { readReviewPolicy } from './review-policy-file';
@@ -25,17 +26,77 @@ export function environmentVariableNames(): string[] {
  */
 const NOT_EMPTY = ['KEY_PREFIX'];
 
-/** Reads and validates the environment; unknown variables are ignored, empty ones count as unset (but see NOT_EMPTY). */
+/**
+ * Reads and validates the environment; unknown variables are ignored, empty ones count as unset (but
+ * see NOT_EMPTY). A number variable is read from its text (numberTextProblem) before it is converted.
+ */
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   const known = environmentVariableNames();
   const present = Object.fromEntries(Object.entries(source).filter(([key, value]) => known.includes(key) && value !== undefined && value !== ''));
-  const env = plainToInstance(Environment, present, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const empty = NOT_EMPTY.filter((name) => source[name] === '').map((name) => `${name}="": set but empty; unset it for the default or give a value`);
+  const numberProblems: string[] = [];
+  for (const [name, text] of numberVariables()) {
+    const raw = present[name];
+    if (raw === undefined) continue;
+    const problem = numberTextProblem(name, raw, text);
+    // Dropped, it takes its default, which is valid: the one problem named is the text's.
+    if (problem) {
+      numberProblems.push(problem);
+      delete present[name];
+    } else present[name] = raw.trim();
+  }
+  const env = plainToInstance(Environment, present, { excludeExtraneousValues: true, exposeDefaultValues: true });
   const errors = validateSync(env, { forbidUnknownValues: true });
-  if (empty.length + errors.length > 0) throw new ConfigError([...empty, ...errors.map((error) => describe(error, present[error.property]))]);
+  if (empty.length + numberProblems.length + errors.length > 0) {
+    throw new ConfigError([...empty, ...numberProblems, ...errors.map((error) => describe(error, present[error.property]))]);
+  }
   const conflicts = [...combinationProblems(env), ...dataKeyProblems(env, source.NODE_ENV)];
   if (conflicts.length > 0) throw new ConfigError(conflicts);
   return env;
+}
+
+/**
+ * How a number variable is written, by its rule: decimal digits (with a sign, so that a negative
+ * value is refused by its bounds, which say why), and for a rate a decimal point. Number(), which
+ * the conversion uses, also takes `0x3`, `0b11`, `1e1`, `+3` and, worst, blanks, which it reads as 0.
+ */
+const NUMBER_TEXT = new Map<string, NumberText>([
+  ['isInt', { pattern: /^-?\d+$/, kind: 'an integer number' }],
+  ['isNumber', { pattern: /^-?\d+(\.\d+)?$/, kind: 'a number' }],
+]);
+
+interface NumberText {
+  pattern: RegExp;
+  /** What the value must be, for the message. */
+  kind: string;
+}
+
+/** Each number variable of the Environment class with how its text must be written. */
+function numberVariables(): Map<string, NumberText> {
+  const rules = getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false);
+  return new Map(
+    rules.flatMap((rule) => {
+      const text = rule.name === undefined ? undefined : NUMBER_TEXT.get(rule.name);
+      return text ? [[rule.propertyName, text] as const] : [];
+    }),
+  );
+}
+
+/**
+ * Why a number variable's text is refused, or undefined. Spaces around the number are dropped, as
+ * the launcher reads its port variables; a value of blanks only is refused like an empty KEY_PREFIX
+ * rather than read as 0 or taken as unset.
+ */
+function numberTextProblem(name: string, raw: string, { pattern, kind }: NumberText): string | undefined {
+  const text = raw.trim();
+  if (text === '') return setButBlank(name, raw);
+  if (!pattern.test(text)) return `${name}=${shown(name, raw)}: ${name} must be ${kind} in decimal digits`;
+  return undefined;
+}
+
+/** The refusal of a number variable (or launcher port) of blanks only, which would otherwise be read as 0 or as unset. */
+export function setButBlank(name: string, raw: string): string {
+  return `${name}=${JSON.stringify(raw)}: set but blank; unset it for the default or give a value`;
 }
 
 /**
@@ -45,7 +106,8 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
 export function combinationProblems(env: Environment): string[] {
   const problems: string[] = [];
   if (env.LLM_PROVIDER === 'openai') {
-    const missing = (['LLM_BASE_URL', 'LLM_MODEL'] as const).filter((name) => !env[name]);
+    // Blank counts as missing, as createLlmClient reads them.
+    const missing = (['LLM_BASE_URL', 'LLM_MODEL'] as const).filter((name) => !env[name].trim());
     if (missing.length > 0) {
       problems.push(`LLM_PROVIDER="openai" needs ${missing.join(' and ')} (the server, e.g. https://api.openai.com/v1, and the model name)`);
     }
@@ -61,6 +123,14 @@ export function combinationProblems(env: Environment): string[] {
       `OTEL_BSP_MAX_EXPORT_BATCH_SIZE (${env.OTEL_BSP_MAX_EXPORT_BATCH_SIZE}) must not be more than OTEL_BSP_MAX_QUEUE_SIZE (${env.OTEL_BSP_MAX_QUEUE_SIZE})`,
     );
   }
+  if (env.MAX_MISSION_TEXT_BYTES >= env.BODY_LIMIT_BYTES) {
+    // The text comes in a JSON body (REST or stream), with field names and quoting on top: a text of
+    // the allowed size would be refused as too large (413) before its own limit is looked at.
+    problems.push(
+      `MAX_MISSION_TEXT_BYTES (${env.MAX_MISSION_TEXT_BYTES}) must be less than BODY_LIMIT_BYTES (${env.BODY_LIMIT_BYTES}): ` +
+        'the mission text comes in a JSON body, which a longer text would take past its limit',
+    );
+  }
   problems.push(...reviewPolicyProblems(env.REVIEW_POLICY_FILE));
   const database = redisUrlDatabase(env.REDIS_URL, 'REDIS_URL');
   if (env.REDIS_CLUSTER_NODES?.trim() && database !== 0) {
@@ -70,7 +140,8 @@ export function combinationProblems(env: Environment): string[] {
     );
   }
   if (env.ODOO_URL) {
-    const missing = (['ODOO_DB', 'ODOO_LOGIN', 'ODOO_API_KEY'] as const).filter((name) => !env[name]);
+    // Blank counts as missing: Odoo knows no database, login or key of blanks.
+    const missing = (['ODOO_DB', 'ODOO_LOGIN', 'ODOO_API_KEY'] as const).filter((name) => !env[name].trim());
     if (missing.length > 0) problems.push(`ODOO_URL is set, so the Odoo connector needs ${missing.join(', ')} too`);
   }
   return problems;
@@ -90,7 +161,7 @@ export function dataKeyProblems(env: Environment, nodeEnv: string | undefined): 
         'every process of the deployment must use the same one',
     );
   }
-  const files = [env.DATA_KEY_FILE, ...env.DATA_KEY_PREVIOUS_FILES.split(',')].map((file) => file.trim()).filter(Boolean);
+  const files = [env.DATA_KEY_FILE.trim(), ...commaList(env.DATA_KEY_PREVIOUS_FILES)].filter(Boolean);
   for (const file of files) {
     let secret: string | undefined;
     try {
@@ -126,17 +197,24 @@ function reviewPolicyProblems(file: string): string[] {
 }
 
 /** Never echoed in an error message: they hold secrets. */
-const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'LLM_BASE_URL', 'REDIS_URL', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
+const SECRET_VARIABLES = new Set([
+  'API_KEYS',
+  'LLM_API_KEY',
+  'LLM_BASE_URL',
+  'REDIS_URL',
+  // It may hold user:password@, which is refused, but not echoed.
+  'ODOO_URL',
+  'ODOO_API_KEY',
+  'DATA_KEY_SECRET',
+  'DATA_KEY_PREVIOUS_SECRETS',
+]);
 
-/** The rules that say a variable is a number: when one fails, its bounds have nothing to add. */
-const NUMBER_RULES = ['isInt', 'isNumber'];
-
-/** Names the value as it was written in the environment, not as converted (a NaN would read "null"). */
+/** Names the value as it was written in the environment, not as converted. */
 function describe(error: ValidationError, raw: string | undefined): string {
-  const failed = Object.entries(error.constraints ?? {});
-  const kind = failed.filter(([rule]) => NUMBER_RULES.includes(rule));
-  // "LOG_PARTITIONS must be an integer number", not also "must not be less than 1; must not be greater than 256".
-  const reasons = (kind.length > 0 ? kind : failed).map(([, message]) => message).join('; ');
-  const shown = SECRET_VARIABLES.has(error.property) ? '(hidden)' : JSON.stringify(raw);
-  return `${error.property}=${shown}: ${reasons}`;
+  const reasons = Object.values(error.constraints ?? {}).join('; ');
+  return `${error.property}=${shown(error.property, raw)}: ${reasons}`;
+}
+
+function shown(name: string, raw: string | undefined): string {
+  return SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw);
 }

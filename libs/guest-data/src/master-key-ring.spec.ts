@@ -78,6 +78,11 @@ describe('master keys', () => {
     );
   });
 
+  // The command-line tools read DATA_KEY_SECRET without the services' check: 33 blanks were a master key.
+  it('given a DATA_KEY_SECRET of blanks only, when the master keys are loaded, then it is refused', () => {
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: ' '.repeat(33) }, dir)).toThrow(/^DATA_KEY_SECRET holds a master key secret of blanks only$/);
+  });
+
   // DATA_KEY_SECRET won silently, while every service refuses the pair: a tool could rewrap under a key the services do not use.
   it('given both DATA_KEY_SECRET and DATA_KEY_FILE, when the master keys are loaded, then they are refused as the services refuse them', () => {
     const file = join(dir, 'current');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createSecretFileOnce, dataKeySourceProblem, readSecretFile } from '@app/config';
+import { commaList, createSecretFileOnce, dataKeySourceProblem, readSecretFile } from '@app/config';
 import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { MasterKeyRing, MIN_MASTER_SECRET_LENGTH } from './master-key-ring';
 
@@ -32,8 +32,8 @@ export function loadMasterKeys(settings: DataKeySettings, dataDir: string): Load
   const sourceProblem = dataKeySourceProblem(settings);
   if (sourceProblem) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, sourceProblem);
   const previous = [
-    ...list(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
-    ...list(settings.DATA_KEY_PREVIOUS_FILES).map((file) => longEnough(secretFromFile(file), `${file} (DATA_KEY_PREVIOUS_FILES)`)),
+    ...commaList(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
+    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file) => longEnough(secretFromFile(file), `${file} (DATA_KEY_PREVIOUS_FILES)`)),
   ];
   if (settings.DATA_KEY_SECRET) return { ring: MasterKeyRing.fromSecrets(longEnough(settings.DATA_KEY_SECRET, 'DATA_KEY_SECRET'), previous) };
   if (settings.DATA_KEY_FILE) {
@@ -48,13 +48,6 @@ export function loadMasterKeys(settings: DataKeySettings, dataDir: string): Load
   return { ring: MasterKeyRing.fromSecrets(secret, previous), generatedFile: created ? file : undefined };
 }
 
-function list(text: string): string[] {
-  return text
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
-
 /**
  * The secret, refused by where it came from when too short: the ring's own refusal ("a master key
  * secret needs at least 32 characters") cannot say which of up to four variables to mend. The
@@ -64,6 +57,8 @@ function longEnough(secret: string, source: string): string {
   if (secret.length < MIN_MASTER_SECRET_LENGTH) {
     throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `${source} holds a master key secret of fewer than ${MIN_MASTER_SECRET_LENGTH} characters`);
   }
+  // DATA_KEY_SECRET is used as written: blanks would pass on their length alone.
+  if (!secret.trim()) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `${source} holds a master key secret of blanks only`);
   return secret;
 }
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '@app/config';
+import { ConfigError, setButBlank } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 
 /** Each service's own port variable; `PORT` is the intake's (the API's) when the services run together. */
@@ -15,10 +15,18 @@ const DEFAULT_INTAKE_PORT = 3000;
  */
 export const CONNECTOR_PORT_VARIABLE = 'CONNECTOR_PORT';
 
-/** A port variable's value; unset or empty: undefined; anything but 1–65535 adds a problem. */
+/**
+ * A port variable's value, spaces around it dropped; unset or empty: undefined; anything but
+ * 1–65535 adds a problem, blanks only too, as loadEnvironment refuses a number variable of blanks.
+ */
 function readPort(env: NodeJS.ProcessEnv, name: string, problems: string[]): number | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
+  const value = env[name];
+  if (!value) return undefined;
+  const raw = value.trim();
+  if (!raw) {
+    problems.push(setButBlank(name, value));
+    return undefined;
+  }
   const port = Number(raw);
   if (/^\d+$/.test(raw) && port >= 1 && port <= 65535) return port;
   problems.push(`${name}=${JSON.stringify(raw)} is not a port from 1 to 65535`);
