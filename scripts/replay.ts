@@ -87,6 +87,7 @@ Exit codes:
      versions of the mission missing from the log (history names them; state folds nothing across them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
+     a --redis-url naming a database that is no whole number or that the server does not have;
      DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE)
   3  verify, export, rebuild or projections status found no log under the prefix (a wrong
      --prefix or --partitions; nothing was done), or rewrap-keys no data subject's key records and
@@ -376,12 +377,15 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .option('--to <ISO>', 'events before this instant', parseIsoDate)
     .option('--type <eventType>', `events of this type (${MISSION_EVENT_TYPES.join(', ')})`, parseEventType)
     .option('--mission <id>', 'events of this mission')
-    .option('--no-keys', "leave out the subjects' wrapped data keys: the personal fields of this export can then be read nowhere")
+    .option(
+      '--no-keys',
+      "leave out the subjects' wrapped data keys: the personal fields of this export can then be read nowhere (an extract, which import refuses)",
+    )
     .addHelpText(
       'after',
       '\nPersonal fields stay ciphertext; the data keys that open them follow the events, wrapped under the master key as stored: ' +
         "those of the subjects the exported events' missions name, whatever the filter, and no other guest's. " +
-        'The end line names the filters (--from, --to, --type, --mission) a filtered export was made with: such a file is an extract, which import refuses.' +
+        'The end line names the filters (--from, --to, --type, --mission, --no-keys) an export was made with: such a file is an extract, which import refuses.' +
         '\n\nExamples:\n  replay export --out backup.jsonl\n  replay export --mission <id> --type MissionEvaluated --out evals.jsonl',
     )
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
@@ -410,7 +414,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             await file.commit();
             if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
             const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
-            out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}.`);
+            // Said where it is made: such a file is no backup, and would be found out only when restoring from it.
+            const noKeys = options.keys === false ? " without the guests' data keys (--no-keys): an extract, which import refuses" : '';
+            out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}${noKeys}.`);
           });
         } catch (error) {
           // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.
@@ -436,7 +442,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         'for its keys first). The file must end with the end line its export wrote, which counts its lines and names its ' +
         'log partitions (a count given with --partitions or LOG_PARTITIONS, or recorded by the prefix, must match; with ' +
         "none, the import takes the export's): a file cut short or appended to is refused, also before anything is " +
-        'written, and so is a filtered export (its end line names the filters: it holds only part of the chains), and one whose ' +
+        'written, and so is a filtered export (its end line names the filters: it holds only part of the chains), one made with ' +
+        "--no-keys (it holds none of the guests' keys: their data could be read nowhere; so is an older one without keys of guests " +
+        'it names that were never erased), and one whose ' +
         'hash chains break (a line edited, duplicated, removed or moved, as verify would find them). An import stopped half way leaves a partial prefix: ' +
         'purge it (replay purge --prefix <prefix> --yes) and import again.',
     )

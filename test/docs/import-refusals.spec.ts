@@ -60,15 +60,27 @@ describe('docs/operations.md, "Guest data in exports and imports"', () => {
     );
     const tally = new ExportTally();
     tally.add({ kind: 'export-end', events: 0, subjectKeys: 0, partitions: 1, filter: { type: 'MissionEvaluated' } }, 1);
-    const refusal = (() => {
-      try {
-        tally.check(1);
-      } catch (error) {
-        return error;
-      }
-      throw new Error('the tally held');
-    })();
-    expect(refusal).toBeInstanceOf(ImportRefusedError);
-    expect(text).toContain(`replay: evals.jsonl: ${(refusal as Error).message}`);
+    expect(text).toContain(`replay: evals.jsonl: ${tallyRefusal(tally).message}`);
+  });
+
+  it('given an export made with --no-keys, then the table has its row, and the example quotes the refusal as the code words it', () => {
+    expect(text).toContain(
+      '| an end line that records `--no-keys` (`"keys":false`), or, without it, no subject key line although the file names guests that no ' +
+        `\`SubjectErased\` erased | exit ${EXIT_REFUSED}, saying it is an extract without the guests' keys |`,
+    );
+    const tally = new ExportTally();
+    tally.add({ kind: 'export-end', events: 0, subjectKeys: 0, partitions: 1, filter: { keys: false } }, 1);
+    expect(text).toContain(`replay: nokeys.jsonl: ${tallyRefusal(tally).message}`);
   });
 });
+
+/** What `check()` throws for what `tally` was given. */
+function tallyRefusal(tally: ExportTally): ImportRefusedError {
+  try {
+    tally.check(1);
+  } catch (error) {
+    if (error instanceof ImportRefusedError) return error;
+    throw error;
+  }
+  throw new Error('the tally held');
+}

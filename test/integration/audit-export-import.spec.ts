@@ -131,7 +131,11 @@ describe('export and import (real Redis)', () => {
       expect(await endOf({ mission: KNOWN_MISSIONS.ok, type: 'MissionEvaluated' })).toMatchObject({
         filter: { type: 'MissionEvaluated', mission: KNOWN_MISSIONS.ok },
       });
-      expect(await endOf({ keys: false })).not.toHaveProperty('filter');
+      expect(await endOf({})).not.toHaveProperty('filter');
+      // --no-keys marks the file as the filters do: it read as a whole export, a backup no one could read the guests' data from.
+      expect(await endOf({ keys: false })).toMatchObject({ filter: { keys: false } });
+      expect(await endOf({ keys: true })).not.toHaveProperty('filter');
+      expect(await endOf({ type: 'MissionEvaluated', keys: false })).toMatchObject({ filter: { type: 'MissionEvaluated', keys: false } });
     });
 
     it('given a filtered export, then import refuses it saying it is filtered and by what, before its broken chains, and writes nothing', async () => {
@@ -141,13 +145,26 @@ describe('export and import (real Redis)', () => {
       );
       const window = await refused('filtered-window', await exportText(redis, source, { from: knownStepTime(4), to: knownStepTime(6) }));
       expect(window).toContain(`the export is filtered (--from ${knownStepTime(4).toISOString()} --to ${knownStepTime(6).toISOString()})`);
+      expect(await refused('filtered-no-keys', await exportText(redis, source, { type: 'MissionEvaluated', keys: false }))).toContain(
+        'the export is filtered (--type MissionEvaluated --no-keys): it holds only the events that matched, so only part of the hash chains, ' +
+          'an extract to read and not a backup to restore; import a whole export (replay export without --from, --to, --type, --mission or --no-keys)',
+      );
+    });
+
+    it("given an export made with --no-keys, then import refuses it as an extract without the guests' keys, even of a log that names no guest", async () => {
+      expect(await refused('no-keys', await exportText(redis, source, { keys: false }))).toMatch(
+        /^refusing to import: the export was made with --no-keys: it holds none of the guests' data keys, .*make a backup with replay export without --no-keys; nothing was written$/,
+      );
     });
 
     it('given an end line without a filter (an export made before end lines named one), then it reads as a whole export; a filter that is none is refused', async () => {
       const old = { kind: 'export-end', events: 3, subjectKeys: 0, partitions: 1 };
       expect(parseExportEndLine(old, 9)).toEqual(old);
-      for (const filter of [{}, { type: 7 }, { colour: 'red' }, ['type'], 'MissionEvaluated'])
-        expect(() => parseExportEndLine({ ...old, filter }, 9)).toThrow(/line 9 is an export's end whose filter is not one or more of from, to, type, mission/);
+      expect(parseExportEndLine({ ...old, filter: { keys: false } }, 9)).toEqual({ ...old, filter: { keys: false } });
+      for (const filter of [{}, { type: 7 }, { colour: 'red' }, ['type'], 'MissionEvaluated', { keys: true }, { keys: 'false' }])
+        expect(() => parseExportEndLine({ ...old, filter }, 9)).toThrow(
+          /line 9 is an export's end whose filter is not one or more of from, to, type, mission \(each a non-empty string\) or keys \(false\)/,
+        );
     });
 
     it('given a file without an end line (an export made before they had one) and acceptMissingEnd, then it imports as it is', async () => {

@@ -5,7 +5,17 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, ExportFilter, ImportKeysProblem, ImportKeysRefusedError, importLog, SUBJECT_KEY_LINE, verifyLog } from '@app/audit';
+import {
+  exportLog,
+  ExportFilter,
+  ImportKeysProblem,
+  ImportKeysRefusedError,
+  importLog,
+  ImportRefusedError,
+  readExportEndLine,
+  SUBJECT_KEY_LINE,
+  verifyLog,
+} from '@app/audit';
 import { AppendCode, KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/event-store';
 import { ERASED_MARKER, GuestDataCipher, GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { decideCreate } from '@app/mission';
@@ -250,16 +260,79 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
     expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
   });
 
-  it('given no master key, then an export with keys is refused, and one without keys imports', async () => {
+  it('given no master key, then an export with keys is refused, and nothing is written', async () => {
     const target = freshKeys('no-key');
     await expect(importLog(redis, target, Readable.from([exported]))).rejects.toMatchObject({ problem: ImportKeysProblem.NoMasterKey });
     expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+  });
 
+  // An export made with --no-keys imported as a backup: every personal field read [erased], though no one erased the guest,
+  // and its unfinished missions were queued to run on that.
+  it('given an export made without keys, then its end line says so, and the import refuses it as an extract and writes nothing', async () => {
     const ciphertextOnly = await exportText(redis, source, { keys: false });
     expect(ciphertextOnly).not.toContain(SUBJECT_KEY_LINE);
-    expect(await importLog(redis, target, Readable.from([ciphertextOnly]))).toMatchObject({ events: 3, keys: 0 });
-    // Without its key the field can be read by no one, there as after an erasure.
-    expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([ERASED_MARKER, ERASED_MARKER]);
+    expect(JSON.parse(ciphertextOnly.trimEnd().split('\n').pop() ?? '')).toEqual({
+      kind: 'export-end',
+      events: 3,
+      subjectKeys: 0,
+      partitions: 1,
+      filter: { keys: false },
+    });
+    const target = freshKeys('without-keys');
+
+    const refusal = importLog(redis, target, Readable.from([ciphertextOnly]), undefined, { masterKeys: () => MasterKeyRing.fromSecrets(secret) });
+
+    await expect(refusal).rejects.toBeInstanceOf(ImportRefusedError);
+    await expect(refusal).rejects.toThrow(
+      "refusing to import: the export was made with --no-keys: it holds none of the guests' data keys, so no one can read their data from it " +
+        "(every personal field would read [erased], and unfinished missions would run on that): an extract without the guests' keys and not a " +
+        'backup to restore; make a backup with replay export without --no-keys; nothing was written',
+    );
+    expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+  });
+
+  it('given an export made without keys before end lines recorded it, then the import refuses it for its guests never erased, and writes nothing', async () => {
+    const lines = (await exportText(redis, source, { keys: false })).trimEnd().split('\n');
+    const { filter: _recorded, ...oldEnd } = JSON.parse(lines.pop() ?? '') as Record<string, unknown>;
+    const target = freshKeys('without-keys-old');
+    const options = { masterKeys: () => MasterKeyRing.fromSecrets(secret) };
+
+    for (const file of [[...lines, JSON.stringify(oldEnd)], lines]) {
+      const refusal = importLog(redis, target, Readable.from([`${file.join('\n')}\n`]), undefined, { ...options, acceptMissingEnd: true });
+      await expect(refusal).rejects.toThrow(
+        /^refusing to import: the export names 1 data subject that no SubjectErased erased and holds no subject key line \(an export made with --no-keys before end lines recorded that\): .*make a backup with replay export without --no-keys; nothing was written$/,
+      );
+      expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+    }
+  });
+
+  it('given a whole export whose every guest was erased, then it holds no key and imports, the fields erased there as in the source', async () => {
+    const origin = freshKeys('all-erased');
+    const cipher = cipherFor(redis, origin.prefix, secret);
+    const [description] = await cipher.seal('m-gone', [GUEST], [{ path: 'description', value: MESSAGE }]);
+    const now = knownStepTime(1);
+    const store = new MissionStore(redis, origin);
+    const created = await store.append('m-gone', null, decideCreate(aCreate({ description, subjects: [GUEST] }), now), { actor: 'intake', now });
+    if (created.code !== AppendCode.Ok) throw new Error(`create: code ${created.code}`);
+    await cipher.erase(GUEST);
+    const erased = await store.append(
+      'm-gone',
+      created.mission,
+      [
+        { type: 'SubjectErased', data: { subjectId: GUEST, reason: 'guest asked' } },
+        { type: 'MissionCancelled', data: { reason: 'guest erased' } },
+      ],
+      { actor: 'operator', now },
+    );
+    expect(erased.code).toBe(AppendCode.Ok);
+    const whole = await exportText(redis, origin);
+    expect(whole).not.toContain(SUBJECT_KEY_LINE);
+    const copy = freshKeys('all-erased-copy');
+
+    expect(await importLog(redis, copy, Readable.from([whole]))).toMatchObject({ events: 4, keys: 0 });
+
+    const state = JSON.parse((await redis.hget(copy.mission('m-gone'), MISSION_HASH_FIELDS.state)) ?? '{}') as { description: string };
+    expect(await cipherFor(redis, copy.prefix, secret).open('m-gone', [{ path: 'description', value: state.description }])).toEqual([ERASED_MARKER]);
   });
 
   it('given a wrapped key altered under the right master key id, then the import is refused before writing', async () => {
@@ -350,10 +423,34 @@ describe('export and import of guest data: ciphertext and wrapped subject keys (
       expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
     });
 
-    it('given --no-keys, then the file holds no key line', async () => {
+    // Such a file imported with exit 0: every personal field read [erased] and its unfinished missions were queued to run on that.
+    it('given --no-keys, then the file holds no key line, says so, and import refuses it with exit 5 writing nothing; a whole export imports', async () => {
       const file = path.join(dir, 'no-keys.jsonl');
       const out = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--no-keys', '--out', file]);
-      expect(out).toMatchObject({ code: EXIT_OK, stdout: `Exported 3 of 3 events to ${file}.\n` });
+      expect(out).toMatchObject({
+        code: EXIT_OK,
+        stdout: `Exported 3 of 3 events to ${file} without the guests' data keys (--no-keys): an extract, which import refuses.\n`,
+      });
+      expect(await readExportEndLine(file)).toEqual({ kind: 'export-end', events: 3, subjectKeys: 0, partitions: 1, filter: { keys: false } });
+      const target = freshKeys('cli-no-keys');
+
+      const refused = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: secret }, ['import', '--in', file]);
+
+      expect(refused).toEqual({
+        code: EXIT_REFUSED,
+        stdout: '',
+        stderr:
+          `replay: ${file}: refusing to import: the export was made with --no-keys: it holds none of the guests' data keys, so no one can read ` +
+          "their data from it (every personal field would read [erased], and unfinished missions would run on that): an extract without the guests' " +
+          'keys and not a backup to restore; make a backup with replay export without --no-keys; nothing was written\n',
+      });
+      expect(await countKeysByPrefix(redis, target.prefix)).toBe(0);
+
+      const backup = path.join(dir, 'whole.jsonl');
+      expect((await run({ REDIS_URL: redisUrl(), KEY_PREFIX: source.prefix }, ['export', '--out', backup])).code).toBe(EXIT_OK);
+      const restored = await run({ REDIS_URL: redisUrl(), KEY_PREFIX: target.prefix, DATA_KEY_SECRET: secret }, ['import', '--in', backup]);
+      expect(restored).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('3 events of 1 missions and 1 wrapped subject keys') });
+      expect(await personalFields(redis, target, cipherFor(redis, target.prefix, secret))).toEqual([NAME, MESSAGE]);
     });
   });
 });

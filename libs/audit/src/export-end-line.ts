@@ -9,19 +9,26 @@ import { parseStored, StoredObject } from './stored-log';
 export const EXPORT_END_LINE = 'export-end';
 
 /**
- * The filters an export was made with (`replay export --from/--to/--type/--mission`), as its end
- * line records them: instants as ISO strings. Such an export holds only the events that matched,
- * so only part of the log's hash chains: an extract to read, not a backup to import.
+ * The filters an export was made with (`replay export --from/--to/--type/--mission/--no-keys`), as
+ * its end line records them: instants as ISO strings, `keys: false` for `--no-keys`. Such an
+ * export holds only the events that matched, so only part of the log's hash chains, or none of the
+ * guests' data keys, so no one can read their data from it: an extract to read, not a backup to
+ * import.
  */
 export interface ExportEndFilter {
   from?: string;
   to?: string;
   type?: string;
   mission?: string;
+  /**
+   * false: the subjects' wrapped data keys were left out (`--no-keys`). Recorded among the filters
+   * so that an import older than this mark refuses the file too (a filter it does not know).
+   */
+  keys?: false;
 }
 
-/** The filters an end line may record, in the order it writes them. */
-const FILTER_FIELDS = ['from', 'to', 'type', 'mission'] as const;
+/** The filters of events an end line may record, in the order it writes them (`keys` after them). */
+const EVENT_FILTER_FIELDS = ['from', 'to', 'type', 'mission'] as const;
 
 /** An export's last line. */
 export interface ExportEndLine {
@@ -39,11 +46,17 @@ export interface ExportEndLine {
   filter?: ExportEndFilter;
 }
 
-/** The filters as the command line names them (`--type MissionEvaluated --from 2026-12-01T00:00:00.000Z`). */
+/** The filters as the command line names them (`--type MissionEvaluated --from 2026-12-01T00:00:00.000Z --no-keys`). */
 export function describeExportFilter(filter: ExportEndFilter): string {
-  return FILTER_FIELDS.filter((field) => filter[field] !== undefined)
-    .map((field) => `--${field} ${filter[field]}`)
-    .join(' ');
+  return [
+    ...EVENT_FILTER_FIELDS.filter((field) => filter[field] !== undefined).map((field) => `--${field} ${filter[field]}`),
+    ...(filter.keys === false ? ['--no-keys'] : []),
+  ].join(' ');
+}
+
+/** Whether the filters leave events out (any but `keys`): the file then holds only part of the hash chains. */
+export function filtersEvents(filter: ExportEndFilter): boolean {
+  return EVENT_FILTER_FIELDS.some((field) => filter[field] !== undefined);
 }
 
 /** Whether a parsed export line is the end line. */
@@ -60,7 +73,9 @@ export function parseExportEndLine(stored: StoredObject, lineNumber: number): Ex
   }
   if (filter === undefined) return { kind: EXPORT_END_LINE, events, subjectKeys, partitions };
   if (!isEndFilter(filter)) {
-    throw new Error(`line ${lineNumber} is an export's end whose filter is not one or more of ${FILTER_FIELDS.join(', ')}, each a non-empty string`);
+    throw new Error(
+      `line ${lineNumber} is an export's end whose filter is not one or more of ${EVENT_FILTER_FIELDS.join(', ')} (each a non-empty string) or keys (false)`,
+    );
   }
   return { kind: EXPORT_END_LINE, events, subjectKeys, partitions, filter };
 }
@@ -68,9 +83,9 @@ export function parseExportEndLine(stored: StoredObject, lineNumber: number): Ex
 function isEndFilter(value: unknown): value is ExportEndFilter {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const entries = Object.entries(value);
-  return (
-    entries.length > 0 && entries.every(([field, text]) => (FILTER_FIELDS as readonly string[]).includes(field) && typeof text === 'string' && text !== '')
-  );
+  const valid = ([field, recorded]: [string, unknown]) =>
+    field === 'keys' ? recorded === false : (EVENT_FILTER_FIELDS as readonly string[]).includes(field) && typeof recorded === 'string' && recorded !== '';
+  return entries.length > 0 && entries.every(valid);
 }
 
 /** Bytes read from a file's end to find its end line: an end line is short, so a last line longer than this is none. */
@@ -102,9 +117,12 @@ export async function readExportEndLine(path: string): Promise<ExportEndLine | u
   }
 }
 
-/** The end line as an export writes it: `filter` only for a filtered export, with the filters it was made with. */
+/** The end line as an export writes it: `filter` only for a filtered export (or one made with --no-keys), with the filters it was made with. */
 export function formatExportEndLine({ events, subjectKeys, partitions, filter }: Omit<ExportEndLine, 'kind'>): string {
-  const recorded = filter ? Object.fromEntries(FILTER_FIELDS.filter((field) => filter[field] !== undefined).map((field) => [field, filter[field]])) : {};
+  const recorded: ExportEndFilter = filter
+    ? Object.fromEntries(EVENT_FILTER_FIELDS.filter((field) => filter[field] !== undefined).map((field) => [field, filter[field]]))
+    : {};
+  if (filter?.keys === false) recorded.keys = false;
   const filtered = Object.keys(recorded).length > 0 ? { filter: recorded } : {};
   return `${JSON.stringify({ kind: EXPORT_END_LINE, events, subjectKeys, partitions, ...filtered })}\n`;
 }

@@ -5,11 +5,12 @@ import { ChainableCommander } from 'ioredis';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
-import { isSubjectId, TERMINAL_STATUSES } from '@app/mission';
+import { TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
 import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult } from '@app/pipeline';
 import { RedisConnection, redisNowMs } from '@app/redis';
-import { formatExportEndLine, isExportEndLine } from './export-end-line';
+import { CREATE_TYPE, createdSubjects, subjectIds } from './event-subjects';
+import { ExportEndFilter, formatExportEndLine, isExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
 import { ExportTally } from './export-tally';
 import { ImportRefusedError } from './import-refused-error';
@@ -40,7 +41,7 @@ export interface ExportFilter {
    * Whether the subjects' wrapped data keys follow the events (default true): those of the subjects
    * the exported events' missions name, whatever the filter (no other guest's key). false:
    * ciphertext only, readable nowhere (an extract for someone who must not see guest data even
-   * with the master key).
+   * with the master key): the end line records it (`filter.keys`), and an import refuses the file.
    */
   keys?: boolean;
 }
@@ -88,7 +89,6 @@ export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = queueOrderOf(new En
 const IMPORT_BATCH = 5_000;
 /** Mission states read per pipeline for the subjects of an export by events. */
 const STATE_READ_BATCH = 500;
-const CREATE_TYPE = 'MissionCreated';
 
 export interface ImportOptions {
   /**
@@ -130,7 +130,7 @@ export class ImportTargetNotEmptyError extends Error {
  * a log that shows an erasure (or that missed one) is then never paired with the erased key, so an
  * erased subject stays erased in every export. The last line (EXPORT_END_LINE) counts what was
  * written, so that an import can tell a whole file from one cut short, and names the filters a
- * filtered export was made with (`filter`), so that one can tell it from a whole one.
+ * filtered export was made with (`filter`, `--no-keys` among them), so that one can tell it from a whole one.
  */
 export async function exportLog(
   redis: RedisConnection,
@@ -152,7 +152,13 @@ export async function exportLog(
     await writeAll(out, lines.map(formatSubjectKeyLine));
     total.keys = lines.length;
   }
-  const endFilter = { from: filter.from?.toISOString(), to: filter.to?.toISOString(), type: filter.type, mission: filter.mission };
+  const endFilter: ExportEndFilter = {
+    from: filter.from?.toISOString(),
+    to: filter.to?.toISOString(),
+    type: filter.type,
+    mission: filter.mission,
+    keys: filter.keys === false ? false : undefined,
+  };
   await writeAll(out, [formatExportEndLine({ events: total.exported, subjectKeys: total.keys, partitions: keys.partitions.length, filter: endFilter })]);
   return total;
 }
@@ -289,8 +295,9 @@ interface ImportLane {
  * unwrap: its guest data could never be read here) before any key or read model is written; when
  * they follow the events, the events written so far are removed again before it is thrown. Then
  * they are stored as they are, still wrapped. Before that too, the file is held to its end line
- * (ImportRefusedError, with what was written removed, when it is cut short, appended to, or made
- * with other partitions; see ExportTally).
+ * (ImportRefusedError, with what was written removed, when it is cut short, appended to, made
+ * with other partitions, filtered, or without the keys of guests it names that were not erased;
+ * see ExportTally).
  */
 export async function importLog(
   redis: RedisConnection,
@@ -476,15 +483,4 @@ async function removeImported(redis: RedisConnection, keys: KeyLayout, fold: Rep
 
 async function execAll(pipeline: ChainableCommander): Promise<void> {
   for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
-}
-
-/** The data subjects a stored MissionCreated names (schema 5 on), none for any other line. */
-function createdSubjects(stored: Record<string, unknown>): string[] {
-  if (stored.type !== CREATE_TYPE || typeof stored.data !== 'object' || stored.data === null) return [];
-  return subjectIds((stored.data as { subjects?: unknown }).subjects);
-}
-
-/** The subject ids of a stored `subjects` list (none when it is no list). */
-function subjectIds(subjects: unknown): string[] {
-  return Array.isArray(subjects) ? subjects.filter(isSubjectId) : [];
 }

@@ -1,16 +1,24 @@
 import { Readable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
+import { createdSubjects, erasedSubject } from './event-subjects';
 import { ExportChains } from './export-chains';
-import { describeExportFilter, ExportEndLine, isExportEndLine, parseExportEndLine } from './export-end-line';
+import { describeExportFilter, ExportEndLine, filtersEvents, isExportEndLine, parseExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
 import { ImportRefusedError } from './import-refused-error';
 import { parseStored, StoredObject } from './stored-log';
 import { isSubjectKeyLine, parseSubjectKeyLine, SubjectKeyLine } from './subject-key-lines';
 
+/** Why an export without the guests' keys is refused, and what to import instead. */
+const WITHOUT_KEYS =
+  "it holds none of the guests' data keys, so no one can read their data from it (every personal field would read [erased], " +
+  "and unfinished missions would run on that): an extract without the guests' keys and not a backup to restore; " +
+  'make a backup with replay export without --no-keys';
+
 /**
  * What an import has read of an export, held against the export's end line: whether the file is
- * whole (not cut short at a line boundary, nothing appended after the end) and made with the
- * partitions the import writes to.
+ * whole (not cut short at a line boundary, nothing appended after the end), made with the
+ * partitions the import writes to, and a backup rather than an extract (no filter, the guests'
+ * keys there).
  */
 export class ExportTally {
   private events = 0;
@@ -20,6 +28,13 @@ export class ExportTally {
   private malformedEnd: string | undefined;
   private firstAfterEnd: number | undefined;
   private lastLineNumber = 0;
+  /**
+   * The subjects the missions' creates name, and those a SubjectErased names: an export with no key
+   * line although some subject was never erased was made with --no-keys, which its end line did
+   * not record before end lines did.
+   */
+  private readonly namedSubjects = new Set<string>();
+  private readonly erasedSubjects = new Set<string>();
 
   /** Counts one parsed, non-empty line (a line that names no kind is an event). */
   add(stored: StoredObject, lineNumber: number): void {
@@ -35,46 +50,72 @@ export class ExportTally {
         this.malformedEnd ??= error instanceof Error ? error.message : String(error);
       }
     } else if (isSubjectKeyLine(stored)) this.subjectKeys++;
-    else this.events++;
+    else {
+      this.events++;
+      for (const subject of createdSubjects(stored)) this.namedSubjects.add(subject);
+      const erased = erasedSubject(stored);
+      if (erased !== undefined) this.erasedSubjects.add(erased);
+    }
   }
 
   /**
    * Throws ImportRefusedError unless the file ended with an end line whose counts match, that
    * records no filter (a filtered export holds only part of the hash chains, which would break
-   * after it, with a message that names no filter) and whose partitions are `partitions`. `acceptMissingEnd`: a file without an end line (an export made
-   * before exports wrote one) is taken as it is.
+   * after it, with a message that names no filter; one made with --no-keys holds none of the
+   * guests' keys) and whose partitions are `partitions`, and unless it holds the keys of the
+   * subjects it names that were not erased, if any (an export made with --no-keys before end
+   * lines recorded that). `acceptMissingEnd`: a file without an end line (an export made before
+   * exports wrote one) is taken as it is, but for those keys.
    */
   check(partitions: number, { acceptMissingEnd = false }: { acceptMissingEnd?: boolean } = {}): void {
     const { end } = this;
     if (this.malformedEnd) throw new ImportRefusedError(this.malformedEnd);
-    if (!end) {
-      if (acceptMissingEnd) return;
+    if (end) this.checkEnd(end.line, end.lineNumber, partitions);
+    else if (!acceptMissingEnd) {
       throw new ImportRefusedError(
         `the export ends (line ${this.lastLineNumber}) without its end line: the file was cut short, or written before exports had one`,
         true,
       );
     }
+    this.checkGuestKeys();
+  }
+
+  private checkEnd(end: ExportEndLine, endLineNumber: number, partitions: number): void {
     if (this.firstAfterEnd !== undefined) {
-      throw new ImportRefusedError(`line ${this.firstAfterEnd} follows the export's end line (line ${end.lineNumber}): something was appended to the file`);
+      throw new ImportRefusedError(`line ${this.firstAfterEnd} follows the export's end line (line ${endLineNumber}): something was appended to the file`);
     }
-    if (end.line.events !== this.events || end.line.subjectKeys !== this.subjectKeys) {
+    if (end.events !== this.events || end.subjectKeys !== this.subjectKeys) {
       throw new ImportRefusedError(
-        `the export's end line counts ${end.line.events} events and ${end.line.subjectKeys} subject keys, the file holds ` +
+        `the export's end line counts ${end.events} events and ${end.subjectKeys} subject keys, the file holds ` +
           `${this.events} and ${this.subjectKeys}: lines were lost or added`,
       );
     }
-    if (end.line.filter) {
+    const { filter } = end;
+    if (filter && filtersEvents(filter)) {
+      const options = ['--from', '--to', '--type', '--mission', ...(filter.keys === false ? ['--no-keys'] : [])];
       throw new ImportRefusedError(
-        `the export is filtered (${describeExportFilter(end.line.filter)}): it holds only the events that matched, so only part of ` +
-          'the hash chains, an extract to read and not a backup to restore; import a whole export (replay export without --from, --to, --type or --mission)',
+        `the export is filtered (${describeExportFilter(filter)}): it holds only the events that matched, so only part of ` +
+          `the hash chains, an extract to read and not a backup to restore; import a whole export (replay export without ${options.slice(0, -1).join(', ')} or ${options[options.length - 1]})`,
       );
     }
-    if (end.line.partitions !== partitions) {
+    if (filter?.keys === false) throw new ImportRefusedError(`the export was made with --no-keys: ${WITHOUT_KEYS}`);
+    if (end.partitions !== partitions) {
       throw new ImportRefusedError(
-        `the export was read from ${end.line.partitions} log partitions and this import writes ${partitions} ` +
-          `(each partition has its own hash chain); import with LOG_PARTITIONS=${end.line.partitions}`,
+        `the export was read from ${end.partitions} log partitions and this import writes ${partitions} ` +
+          `(each partition has its own hash chain); import with LOG_PARTITIONS=${end.partitions}`,
       );
     }
+  }
+
+  /** An export that names subjects not erased holds some of their keys: with none, it was made with --no-keys (before end lines said so). */
+  private checkGuestKeys(): void {
+    if (this.subjectKeys > 0) return;
+    const notErased = [...this.namedSubjects].filter((subject) => !this.erasedSubjects.has(subject)).length;
+    if (notErased === 0) return;
+    throw new ImportRefusedError(
+      `the export names ${notErased} data subject${notErased === 1 ? '' : 's'} that no SubjectErased erased and holds no subject key line ` +
+        `(an export made with --no-keys before end lines recorded that): ${WITHOUT_KEYS}`,
+    );
   }
 }
 
