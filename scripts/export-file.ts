@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, realpathSync, rmSync, statSync, WriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
@@ -5,7 +6,7 @@ import { dirname } from 'node:path';
 
 /**
  * Where `replay export --out` writes. A regular file (or a new one) is written beside itself, as
- * `<file>.partial-<pid>`, and renamed over it only once whole and on disk: the file it replaces is
+ * `<file>.partial-<pid>-<random>`, and renamed over it only once whole and on disk: the file it replaces is
  * most often the last backup, which an export that fails or is interrupted half way must not
  * have destroyed. A pipe or a device (`/dev/stdout`) is written to directly: it keeps nothing.
  */
@@ -21,6 +22,9 @@ export class ExportFile {
     private readonly replacing: boolean,
   ) {}
 
+  /** Whether the whole export is already in place of --out (renamed), whatever failed after. */
+  private renamed = false;
+
   /** Opened for writing, readable by its owner only (it holds the log's plain fields and the wrapped data keys); rejects when it cannot be. */
   static async open(out: string): Promise<ExportFile> {
     const existing = statSync(out, { throwIfNoEntry: false });
@@ -29,7 +33,9 @@ export class ExportFile {
       file = new ExportFile(out, createWriteStream(out, { mode: 0o600 }), undefined, undefined, false);
     } else {
       const target = existing ? realpathSync(out) : out;
-      const partial = `${target}.partial-${process.pid}`;
+      // The random part: in a container every run may have the same pid, and a partial file left by
+      // a run killed outright (SIGKILL, OOM) must not make every later export fail on `wx`.
+      const partial = `${target}.partial-${process.pid}-${randomBytes(4).toString('hex')}`;
       // `wx`: never through a link or over a file someone else left under that name.
       file = new ExportFile(out, createWriteStream(partial, { flags: 'wx', mode: 0o600 }), target, partial, existing !== undefined);
     }
@@ -40,6 +46,7 @@ export class ExportFile {
   /** What a failed or interrupted export leaves at --out, for the message that says it failed. */
   get leftBehind(): string {
     if (this.target === undefined) return `what ${this.out} got has no end line (an export cut short)`;
+    if (this.renamed) return `${this.out} had been replaced by the whole export already (check it holds its end line)`;
     return this.replacing ? `the previous ${this.out} was left as it was` : `no ${this.out} was written`;
   }
 
@@ -50,6 +57,7 @@ export class ExportFile {
     if (this.target === undefined || this.partial === undefined) return;
     await syncToDisk(this.partial, 'r+');
     await rename(this.partial, this.target);
+    this.renamed = true;
     // The rename itself is on disk only once its directory is.
     await syncToDisk(dirname(this.target), 'r');
   }

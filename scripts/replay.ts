@@ -411,7 +411,11 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           await interruptible(interrupted, async () => {
             const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
             const result = await exportLog(redis, keys, file.stream, filter, progress.listener);
-            await file.commit();
+            // Putting the file in place is writing it: a failure there is the file's, not the export's.
+            await file.commit().catch((error: NodeJS.ErrnoException) => {
+              writeFailure ??= error;
+              throw error;
+            });
             if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
             const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
             // Said where it is made: such a file is no backup, and would be found out only when restoring from it.

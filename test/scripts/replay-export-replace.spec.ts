@@ -73,7 +73,10 @@ describe('replay export replacing a backup (dist, real Redis)', () => {
       const replay = startReplay(['export', '--out', backup], env(proxy.url));
       await reading;
       // The export is waiting for the log's replies, its file open.
-      expect((await readdir(dir)).sort()).toEqual(['backup.jsonl', `backup.jsonl.partial-${replay.child.pid}`]);
+      expect((await readdir(dir)).sort()).toEqual([
+        'backup.jsonl',
+        expect.stringMatching(new RegExp(`^backup\\.jsonl\\.partial-${replay.child.pid}-[0-9a-f]{8}$`)),
+      ]);
       replay.child.kill('SIGINT');
       expect(await replay.exited).toMatchObject({
         signal: 'SIGINT',
