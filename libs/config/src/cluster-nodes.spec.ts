@@ -9,6 +9,11 @@ describe('parseClusterNodes', () => {
     ]);
   });
 
+  it("given a fully qualified name with the root's trailing dot, then it is a node, and the same name without it a repeat", () => {
+    expect(parseClusterNodes('redis-0.redis.svc.cluster.local.:7000')).toEqual([{ host: 'redis-0.redis.svc.cluster.local.', port: 7000 }]);
+    expect(() => parseClusterNodes('redis-0.internal.:7000,redis-0.internal:7000')).toThrow(/entry 2 .* repeats an earlier entry/);
+  });
+
   it('given spaces and a trailing comma, then they are ignored', () => {
     expect(parseClusterNodes(' 127.0.0.1:7000 , 127.0.0.1:7001 ,')).toEqual([
       { host: '127.0.0.1', port: 7000 },

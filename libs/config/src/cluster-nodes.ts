@@ -38,8 +38,8 @@ export function parseClusterNodes(text: string): ClusterNodeAddress[] {
         `${where} names no host: ${match[1] !== undefined ? 'an IPv6 address' : 'an IPv4 address or a host name'} goes before the port, ${EXAMPLE}`,
       );
     }
-    // The same node spelled two ways (`A` and `a`, `::1` and `0:0::1`) is still a repeat.
-    const key = `${match[1] !== undefined ? ipaddr.parse(host).toNormalizedString() : host.toLowerCase()}:${port}`;
+    // The same node spelled two ways (`A` and `a`, `a.` and `a`, `::1` and `0:0::1`) is still a repeat.
+    const key = `${match[1] !== undefined ? ipaddr.parse(host).toNormalizedString() : host.toLowerCase().replace(/\.$/, '')}:${port}`;
     if (seen.has(key)) throw new Error(`${where} repeats an earlier entry`);
     seen.add(key);
     return { host, port };

@@ -310,7 +310,7 @@ describe('variables that only work together', () => {
 
 describe('WEBHOOK_ALLOWED_HOSTS', () => {
   it('given host names, addresses and CIDR ranges, then the list is taken as written', () => {
-    const list = 'hooks.internal, 127.0.0.1,10.0.0.0/8,[::1],fd00::/8,0.0.0.0/0,::/0,receiver.test,';
+    const list = 'hooks.internal, 127.0.0.1,10.0.0.0/8,[::1],fd00::/8,0.0.0.0/0,::/0,receiver.test,hooks.svc.cluster.local.,';
     expect(loadEnvironment({ WEBHOOK_ALLOWED_HOSTS: list }).WEBHOOK_ALLOWED_HOSTS).toBe(list);
   });
 
