@@ -194,7 +194,8 @@ describe('ReadyQueue (real Redis)', () => {
 
   it('given leased missions, when their lease runs out or they are released, then they return with their old score', async () => {
     const { keys, queue, lease, enqueue } = setup();
-    const t = 1_700_000_000_000;
+    // Now by Redis's clock: the per-minute counts the stats read keep the last hour by it.
+    const t = await redisNowMs(redis);
     await enqueue('a', 'high', t);
     await enqueue('b', 'low', t);
     await lease(0, 2, 1_000, 'r', { now: t });
@@ -221,11 +222,12 @@ describe('ReadyQueue (real Redis)', () => {
   it('given per-minute counts of long ago, when missions are queued and leased in new minutes, then the counts keep the last hour, a bounded sample of the old fields dropped at a time', async () => {
     const { keys, enqueue, lease } = setup();
     const perMinute = keys.partitions[0].perMinute;
-    const t = 1_700_000_000_000;
+    // The hour kept is Redis's: the minutes are counted back from its clock.
+    const t = await redisNowMs(redis);
     const minute = Math.floor(t / 60_000);
     const counts = (at: number) => ({ [`e:${at}`]: '3', [`d:${at}`]: '2' });
     // Left by a build that trimmed only when stats were read, and nothing read them for a year.
-    const past = Array.from({ length: 3_000 }, (_, i) => minute - PER_MINUTE_KEPT_MINUTES - 1 - i * 175);
+    const past = Array.from({ length: 3_000 }, (_, i) => minute - PER_MINUTE_KEPT_MINUTES - 2 - i * 175);
     for (const at of past) await redis.hset(perMinute, counts(at));
     const kept: Record<string, string> = counts(minute - 1);
     await redis.hset(perMinute, kept);
@@ -246,6 +248,18 @@ describe('ReadyQueue (real Redis)', () => {
     const next = Math.max(...Object.keys(kept).map((field) => Number(field.slice(2)))) + 1;
     await lease(0, 1, 1_000, 'r', { now: next * 60_000 });
     expect(await redis.hgetall(perMinute)).toEqual({ ...kept, [`d:${next}`]: '1' });
+  });
+
+  it("given a writer whose host clock runs two hours ahead, when it counts a new minute, then the last hour's counts by Redis's clock stay", async () => {
+    const { keys, enqueue } = setup();
+    const perMinute = keys.partitions[0].perMinute;
+    const t = await redisNowMs(redis);
+    const minute = Math.floor(t / 60_000);
+    const lastHour = { [`e:${minute - 1}`]: '4', [`d:${minute - 1}`]: '4', [`e:${minute - 30}`]: '2' };
+    await redis.hset(perMinute, lastHour);
+
+    await enqueue('ahead', 'normal', t + 2 * 3_600_000);
+    expect(await redis.hgetall(perMinute)).toEqual({ ...lastHour, [`e:${minute + 120}`]: '1' });
   });
 
   describe("given service hosts whose clocks are an hour off Redis's", () => {

@@ -78,10 +78,10 @@
     IdempotencyMismatch  detail = id of the first mission (its body differs from this one)
     IdempotencyExpired   detail = id of the mission the key named before its record expired
 ]]
+--- @include "@redis/includes/redis-clock"
 --- @include "includes/ready-membership"
 --- @include "includes/per-minute-counts"
 --- @include "includes/mission-effects"
---- @include "@redis/includes/redis-clock"
 
 local missionId = ARGV[1]
 local expected = tonumber(ARGV[2])

@@ -25,6 +25,7 @@
     Restored  the effects were applied
     MovedOn   the mission hash is at another version (or gone): nothing was applied
 ]]
+--- @include "@redis/includes/redis-clock"
 --- @include "includes/ready-membership"
 --- @include "includes/per-minute-counts"
 --- @include "includes/mission-effects"

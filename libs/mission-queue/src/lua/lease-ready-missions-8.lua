@@ -35,9 +35,9 @@
   Result: per leased mission, best first, its state JSON and its ready score (the orchestrator
   merges the leases of several partitions by that score)
 ]]
+--- @include "@redis/includes/redis-clock"
 --- @include "@event-store/includes/ready-membership"
 --- @include "@event-store/includes/per-minute-counts"
---- @include "@redis/includes/redis-clock"
 
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])

@@ -7,7 +7,8 @@
   and the throughput chart read. The first count of a minute drops the fields older than that, so
   the hash stays bounded by the writes themselves, whether or not anything reads the stats (they
   used to be dropped only by a stats read, and a deployment nothing scraped kept every minute).
-  Needs the constant PER_MINUTE (keptMinutes: PER_MINUTE_KEPT_MINUTES in key-layout.ts).
+  Needs the constant PER_MINUTE (keptMinutes: PER_MINUTE_KEPT_MINUTES in key-layout.ts) and
+  @redis/includes/redis-clock (redisNowMs), included before it.
 ]]
 
 -- The most fields one count looks at: a hash left with a year of minutes by a build that trimmed
@@ -18,7 +19,9 @@ local PER_MINUTE_SAMPLE = 1000
 -- Adds n to field (e:<minute> or d:<minute>) of the per-minute hash.
 local function countPerMinute(hash, field, n)
   if redis.call('HINCRBY', hash, field, n) ~= tonumber(n) then return end
-  local oldest = tonumber(string.sub(field, 3)) - PER_MINUTE.keptMinutes
+  -- The hour kept is Redis's: a writer whose host clock runs ahead (its field's minute) must not
+  -- drop what the others counted in the last hour.
+  local oldest = math.floor(redisNowMs() / 60000) - PER_MINUTE.keptMinutes
   local fields
   if redis.call('HLEN', hash) > PER_MINUTE_SAMPLE then
     fields = redis.call('HRANDFIELD', hash, PER_MINUTE_SAMPLE)
