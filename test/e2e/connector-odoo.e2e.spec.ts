@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
@@ -133,6 +134,24 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     });
     expect(odoo.messages).toHaveLength(4);
     expect((await ready()).status).toBe(200);
+  });
+
+  it("given a request Node's HTTP parser refuses, then the connector answers it with the JSON error body, as the four services do", async () => {
+    const app = await startConnector();
+    try {
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1');
+      socket.end('CONNECT odoo.internal:443 HTTP/1.1\r\nHost: odoo.internal\r\n\r\n');
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      // It used to close the connection without an answer.
+      const [head, body] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 405 /);
+      expect(JSON.parse(body)).toMatchObject({ statusCode: 405, details: [] });
+    } finally {
+      await stopConnector();
+    }
   });
 
   it('given a connector restart and a second instance, then no record becomes a second mission and no result is posted twice', async () => {

@@ -1,9 +1,10 @@
+import { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { checkDeploymentGuards } from '@app/runtime';
+import { checkDeploymentGuards, guardHttpServer } from '@app/runtime';
 import { ConnectorOdooModule } from './connector-odoo.module';
 import { OdooMapping } from './odoo-mapping';
 
@@ -18,6 +19,7 @@ import { OdooMapping } from './odoo-mapping';
 export async function createConnectorApp(env: Environment, mapping?: OdooMapping): Promise<INestApplication> {
   const app = await NestFactory.create(ConnectorOdooModule.register(env, mapping), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
+  guardHttpServer(app.getHttpServer() as Server, env);
   await checkDeploymentGuards(app);
   return app;
 }

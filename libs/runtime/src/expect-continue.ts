@@ -8,7 +8,8 @@ const awaitingContinue = new WeakSet<IncomingMessage>();
  * without a valid key, or with a body over BODY_LIMIT_BYTES or not JSON, was told to send the body
  * it would then be refused (401, 413, 415) for. With this, such a request goes through the
  * pipeline like any other, and `100 Continue` is sent only when its body is about to be read
- * (continueBody); a request refused before that gets its answer alone, with `Connection: close`,
+ * (continueBody: whatever reads a request body must call it first, as JsonBodyGuard does, or a
+ * client that waits for the 100 waits out the request timeout); a request refused before that gets its answer alone, with `Connection: close`,
  * as the body has not arrived.
  */
 export function deferContinue(server: Server): void {

@@ -76,6 +76,17 @@ function limitConnections(server: Server, env: Environment): void {
 }
 
 /**
+ * What every HTTP server of the system (the four services' and the Odoo connector's) does before
+ * it serves: bounded connections and timeouts, the JSON error body for what Node's parser refuses,
+ * and no `100 Continue` before a body is about to be read.
+ */
+export function guardHttpServer(server: Server, env: Environment): void {
+  limitConnections(server, env);
+  answerClientErrors(server, env);
+  deferContinue(server);
+}
+
+/**
  * Builds a service: an HTTP app (health, metrics, the intake's API) with the stream consumer
  * attached. Tests call this directly; `runService` adds the process concerns.
  */
@@ -86,10 +97,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal. Several
   // services in one process stop together instead (runServicesInOneProcess).
   if (options.shutdownHooks !== false) app.enableShutdownHooks([], { useProcessExit: true });
-  const httpServer = app.getHttpServer() as Server;
-  limitConnections(httpServer, env);
-  answerClientErrors(httpServer, env);
-  deferContinue(httpServer);
+  guardHttpServer(app.getHttpServer() as Server, env);
   // First, so that it also times requests that a later middleware refuses (no key, too many failures).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
