@@ -303,9 +303,12 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
   const dlq = group('dlq', 'The dead-letter queue (needs an operator key).');
   dlq
     .command('list')
-    .description('Dead-lettered missions, oldest first: reason, attempts, last error.')
+    .description(
+      'Dead-lettered missions, oldest first: reason, attempts, last error. Paged by offset: a dead letter requeued or cancelled ' +
+        'between two pages moves the later ones up by one, and the next page misses one; after a requeue, list again from --offset 0.',
+    )
     .option('--limit <n>', 'how many, 1..200', '50')
-    .option('--offset <n>', 'how many to skip: the offset the previous page printed', '0')
+    .option('--offset <n>', 'how many to skip: the offset the previous page printed (shifted by dead letters requeued since)', '0')
     .action(async (options: { limit: string; offset: string }, command: Command) => {
       // The API clamps a limit out of 1..200 and takes a negative offset for 0: refused here instead,
       // so that the page shown is the page asked for.

@@ -7,12 +7,11 @@ import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 import { apiError, EXIT } from '../../scripts/ctl/brain-api';
 import { runCtl } from '../../scripts/ctl/ctl-program';
+import { FORGED_CURSORS, unreadCursor } from '../support/forged-cursors';
 import { GUEST_MESSAGE, LATE_CHECK_OUT } from '../support/guest-request';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 
 const broken = { type: 'pricing', title: 'Night rate check', description: 'Compare the night rates.', priority: 'high', payload: {} };
-/** A `--cursor` of these positions (JSON), base64url with a binding as the API writes its cursors. */
-const cursorOf = (positions: string) => Buffer.from(`{"f":"AAAAAAAAAAAA","p":${positions}}`).toString('base64url');
 
 describe('npm run ctl (the operations CLI, against the in-process system)', () => {
   let system: InProcessSystem;
@@ -93,10 +92,10 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     [['dlq', 'requeue', '--all', '--limit', '1001'], /--limit must be a whole number from 1 to 1000/],
     [['missions', 'list', '--cursor', 'abc'], /--cursor must be the cursor a previous page printed \(more: --cursor …\), got abc$/m],
     [['reviews', 'list', '--cursor', 'not a cursor'], /--cursor must be the cursor a previous page printed/],
-    // Base64url JSON, but not as the API writes it: a count Redis would refuse, a score that is no whole millisecond, spaces.
-    [['missions', 'list', '--cursor', cursorOf('[{"s":null,"k":1e21}]')], /--cursor must be the cursor a previous page printed/],
-    [['reviews', 'list', '--cursor', cursorOf('[{"s":1.5,"k":0}]')], /--cursor must be the cursor a previous page printed/],
-    [['missions', 'list', '--cursor', cursorOf('[{"s": 5, "k": 1}]')], /--cursor must be the cursor a previous page printed/],
+    // Base64url, but not as the API writes it: a score past a safe integer, a position cut short, an older intake's counting JSON.
+    [['missions', 'list', '--cursor', FORGED_CURSORS['a score past a safe integer']], /--cursor must be the cursor a previous page printed/],
+    [['reviews', 'list', '--cursor', FORGED_CURSORS['a position cut short']], /--cursor must be the cursor a previous page printed/],
+    [['missions', 'list', '--cursor', FORGED_CURSORS['a counting cursor of an older intake']], /--cursor must be the cursor a previous page printed/],
   ])('given %j, a value only the intake used to check, then exit 2 (bad arguments), not 1', async (args, message) => {
     // The intake's 400 made them exit 1, "the API refused it"; a negative --offset was taken for 0, a --limit over 200 for 200.
     expect(await ctl(args)).toEqual({ code: EXIT.usage, stdout: '', stderr: expect.stringMatching(message) });
@@ -105,9 +104,9 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
   it('given a bad --cursor, then it is refused before any request: exit 2 with no API to ask, where a request would be exit 4', async () => {
     const noApi = { BRAIN_URL: 'http://127.0.0.1:1' };
     expect(await ctl(['missions', 'list', '--cursor', 'abc'], noApi)).toMatchObject({ code: EXIT.usage, stdout: '' });
-    expect(await ctl(['reviews', 'list', '--cursor', cursorOf('[]')], noApi)).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(await ctl(['reviews', 'list', '--cursor', FORGED_CURSORS['no position']], noApi)).toMatchObject({ code: EXIT.usage, stdout: '' });
     // The cursor's partition count is the deployment's, which only the API knows: one of another deployment is its 400.
-    const otherDeployment = cursorOf(JSON.stringify(Array.from({ length: system.keys.partitions.length + 1 }, () => ({ s: null, k: 0 }))));
+    const otherDeployment = unreadCursor(system.keys.partitions.length + 1);
     expect(await ctl(['missions', 'list', '--cursor', otherDeployment])).toMatchObject({
       code: EXIT.refused,
       stderr: expect.stringMatching(/400 cursor is not a cursor this API issued/),

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { DAILY_REPORT, projectionLag } from '@app/projections';
 import { waitFor } from '@app/testing';
 import { WEBHOOK_OUTBOX } from '@app/webhooks';
+import { FORGED_CURSORS } from '../support/forged-cursors';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { stateSnapshot } from '../support/state-snapshot';
 
@@ -31,7 +32,6 @@ const BAD_TIMES = ['2009-W53-7', '2026-05-01T10:00:00,5Z', '2026-100', '2026-02-
 const JUNK = ['1e21', '-1', 'NaN', '1.5', '%00', '../x', 'null', '[]', '{}', ' '];
 const TIME_PARAMS = new Set(['createdFrom', 'createdTo', 'at', 'from', 'to', 'deadLetteredBefore', 'deadline']);
 
-const cursorOf = (entries: object[]) => Buffer.from(JSON.stringify({ f: 'AAAAAAAAAAAA', p: entries })).toString('base64url');
 /** `value` once in `times` draws, else undefined. */
 const rarely = <T>(value: fc.Arbitrary<T>, times: number) =>
   fc.oneof({ weight: times - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: value });
@@ -90,13 +90,7 @@ describe('requests generated from the OpenAPI document (property, in-process sys
         { weight: 1, arbitrary: fc.constant(issuedCursor) },
         {
           weight: 3,
-          arbitrary: fc.constantFrom(
-            cursorOf([{ s: null, k: 1e21 }]),
-            cursorOf([{ s: 1e300, k: 0 }]),
-            cursorOf([{ s: 1.5, k: 0 }]),
-            cursorOf([{ s: null, k: -1 }]),
-            cursorOf([]),
-          ),
+          arbitrary: fc.constantFrom(...Object.values(FORGED_CURSORS)),
         },
         { weight: 1, arbitrary: fc.base64String({ maxLength: 40 }) },
       );

@@ -1,4 +1,4 @@
-import { isIsoInstant, isIsoTime } from './iso-time.validator';
+import { isIsoInstant, isIsoTime, timeBoundMs } from './iso-time.validator';
 
 describe('isIsoTime', () => {
   it.each(['2026-05-01T12:00:00Z', '2026-05-01T12:00:00.123+02:00', '2026-05-01', '2026-05-01T12:00Z'])('given %s, then it is a time', (value) => {
@@ -40,4 +40,25 @@ describe('isIsoInstant', () => {
   ])('given %s, then it is not', (_case, value) => {
     expect(isIsoInstant(value)).toBe(false);
   });
+});
+
+describe('timeBoundMs', () => {
+  const at = (time: string) => Date.parse(time);
+
+  // Date.parse dropped the digits past the millisecond: a mission created at …31.015 was "at or after" …31.0151.
+  it.each([
+    ['2026-05-01T10:00:31.0151Z', at('2026-05-01T10:00:31.016Z')],
+    ['2026-05-01T10:00:31.0159999Z', at('2026-05-01T10:00:31.016Z')],
+    ['2026-05-01T12:00:31.9991+02:00', at('2026-05-01T10:00:32.000Z')],
+    ['1960-05-01T10:00:31.0151Z', at('1960-05-01T10:00:31.016Z')],
+  ])('given %s, with digits past the millisecond, then it is the next whole millisecond', (time, expected) => {
+    expect(timeBoundMs(time)).toBe(expected);
+  });
+
+  it.each(['2026-05-01T10:00:31.015Z', '2026-05-01T10:00:31.0150000Z', '2026-05-01T10:00:31.5Z', '2026-05-01T10:00:31Z', '2026-05-01'])(
+    'given %s, a whole millisecond, then it is that millisecond',
+    (time) => {
+      expect(timeBoundMs(time)).toBe(at(time));
+    },
+  );
 });

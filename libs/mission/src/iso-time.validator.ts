@@ -9,6 +9,18 @@ export function isIsoTime(value: unknown): value is string {
   return typeof value === 'string' && isISO8601(value, { strict: true }) && Number.isFinite(Date.parse(value));
 }
 
+/**
+ * An isIsoTime as a bound in milliseconds, the first whole millisecond at or after it: Date.parse
+ * drops the digits past the millisecond, so `createdFrom=…31.0151Z` ("at or after") took in a
+ * mission created at …31.015 and `createdTo=…31.0151Z` ("before") left it out. The system's times
+ * are whole milliseconds, so one at or after the time is one at or after this bound, and one
+ * before the time is one before it.
+ */
+export function timeBoundMs(time: string): number {
+  const pastMillisecond = /\.\d{3}(\d+)/.exec(time)?.[1] ?? '';
+  return Date.parse(time) + (/[1-9]/.test(pastMillisecond) ? 1 : 0);
+}
+
 export function isoTimeMessage(property: string): string {
   return `${property} must be a valid ISO 8601 date string`;
 }

@@ -1,6 +1,7 @@
 export * from './redis-connection';
 export * from './redis-reachability';
 export * from './key-scan';
+export * from './members-after';
 export * from './lua-script';
 export * from './redis-clock';
 export * from './embedded-redis';

@@ -1,6 +1,6 @@
 import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Mission } from '@app/mission';
+import { Mission, timeBoundMs } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
@@ -63,7 +63,7 @@ export class DeadLettersController {
     jsonBody: true,
   })
   async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<RequeuedView> {
-    const before = filter.deadLetteredBefore ? Date.parse(filter.deadLetteredBefore) : Infinity;
+    const before = filter.deadLetteredBefore ? timeBoundMs(filter.deadLetteredBefore) : Infinity;
     // The filter needs no reasons: the entries alone, without a read of each mission's log.
     const candidates = (await this.queries.deadLetterEntries(1_000)).filter(
       (entry) =>

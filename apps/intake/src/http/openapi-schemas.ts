@@ -420,7 +420,7 @@ export class MissionPageView implements MissionPage<Mission> {
 
   @ApiPropertyOptional({
     description: 'Pass as `cursor` to get the next page; absent on the last page.',
-    example: 'eyJmIjoib1czRHpYZzFrUTJhIiwicCI6W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1dfQ',
+    example: 'AvX4BfegwSCkzwIAAAGWiy51wAGWobI8TX5fipsMHS4_Sls',
   })
   nextCursor?: string;
 }
@@ -429,7 +429,10 @@ export class ReviewPageView implements MissionPage<Mission> {
   @ApiProperty({ type: () => [MissionView], description: 'Missions awaiting review, the longest-waiting first.' })
   items: MissionView[];
 
-  @ApiPropertyOptional({ description: 'Pass as `cursor` to get the next page; absent on the last page.', example: 'W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1d' })
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` to get the next page; absent on the last page.',
+    example: 'AlIk1tevQrJ4_wIAAAGWiy51wAGWobI8TX5fipsMHS4_Sls',
+  })
   nextCursor?: string;
 }
 

@@ -58,7 +58,7 @@ export class ListMissionsQuery {
     description:
       'Opaque: the `nextCursor` of the previous page of this list, with the same filters (the page size may change). ' +
       'Anything else is a 400, a cursor of another list or of other filters too: start again without a cursor then.',
-    example: 'eyJmIjoib1czRHpYZzFrUTJhIiwicCI6W3sicyI6MTc0NjA5MTgwMDAwMCwiayI6MX1dfQ',
+    example: 'AvX4BfegwSCkzwIAAAGWiy51wAGWobI8TX5fipsMHS4_Sls',
   })
   @IsOptional()
   @IsString()

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
-import { cursorBinding, Mission } from '@app/mission';
-import { RedisConnection } from '@app/redis';
+import { cursorBinding, Mission, timeBoundMs } from '@app/mission';
+import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
-import { decodeCursor, PageCursor, scoreArg, walkPartitions } from './page-cursor';
+import { decodeCursor, PageCursor, walkPartitions } from './page-cursor';
 
 export interface DeadLetterEntry {
   missionId: string;
@@ -31,15 +31,14 @@ export class MissionQueryService {
 
   /** Newest first over every log partition: a merge of the partitions' creation indexes (walkPartitions). */
   async list(query: ListMissionsQuery): Promise<MissionPage<Mission>> {
-    const from = scoreArg(query.createdFrom ? Date.parse(query.createdFrom) : -Infinity);
-    const start: PageCursor = { s: query.createdTo ? Date.parse(query.createdTo) - 1 : Infinity, k: 0 };
+    const end = scoreBound(query.createdFrom ? timeBoundMs(query.createdFrom) : -Infinity);
+    const start: PageCursor = { score: query.createdTo ? timeBoundMs(query.createdTo) - 1 : Infinity, member: null };
     const binding = missionListBinding(query);
     const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity, binding) : this.keys.partitions.map(() => ({ ...start }));
     return walkPartitions(cursors, {
       order: 'desc',
       binding,
-      read: (index, cursor, count) =>
-        this.redis.zrange(this.keys.partitions[index].missionIndex, scoreArg(cursor.s), from, 'BYSCORE', 'REV', 'LIMIT', cursor.k, count, 'WITHSCORES'),
+      read: (index, cursor, count) => membersAfter(this.redis, this.keys.partitions[index].missionIndex, cursor, { order: 'desc', end, limit: count }),
       load: (ids) => this.loadMany(ids),
       matches: (mission) => matches(mission, query),
       limit: query.limit ?? 50,
@@ -107,8 +106,8 @@ function missionListBinding(query: ListMissionsQuery): string {
     priority: query.priority,
     agentId: query.agentId,
     title: query.title?.toLowerCase(),
-    createdFrom: query.createdFrom ? Date.parse(query.createdFrom) : undefined,
-    createdTo: query.createdTo ? Date.parse(query.createdTo) : undefined,
+    createdFrom: query.createdFrom ? timeBoundMs(query.createdFrom) : undefined,
+    createdTo: query.createdTo ? timeBoundMs(query.createdTo) : undefined,
   });
 }
 

@@ -17,7 +17,7 @@ import {
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
-import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, withErasuresOf } from '@app/mission';
+import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, timeBoundMs, withErasuresOf } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
@@ -226,8 +226,8 @@ export class MissionsController {
   })
   async events(@Param('id', missionId) id: string, @Query() range: EventRangeQuery): Promise<MissionEvent[]> {
     const events = await this.missions.history(id);
-    const from = range.from ? Date.parse(range.from) : -Infinity;
-    const to = range.to ? Date.parse(range.to) : Infinity;
+    const from = range.from ? timeBoundMs(range.from) : -Infinity;
+    const to = range.to ? timeBoundMs(range.to) : Infinity;
     return events.filter((event) => Date.parse(event.at) >= from && Date.parse(event.at) < to);
   }
 }

@@ -1,37 +1,32 @@
 import { BadRequestException } from '@nestjs/common';
 import { formatPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor } from '@app/mission';
+import { SortedSetPlace } from '@app/redis';
 import { MissionPage } from './list-missions.query';
 
-/** Where a page walk stopped in one log partition's sorted set. */
-export interface PageCursor {
-  /** score of the last entry returned */
-  s: number;
-  /** how many entries with that score were already passed */
-  k: number;
-}
-
-export function scoreArg(score: number): string {
-  return score === Infinity ? '+inf' : score === -Infinity ? '-inf' : String(score);
-}
+/** Where a page walk stopped in one log partition's sorted set: the last mission passed (membersAfter). */
+export type PageCursor = SortedSetPlace;
 
 /** One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as null), bound to its list and filters. */
 export function encodeCursor(cursors: PageCursor[], binding: string): string {
-  return formatPageCursor(binding, cursors);
+  return formatPageCursor(
+    binding,
+    cursors.map(({ score, member }) => ({ s: Number.isFinite(score) ? score : null, m: member })),
+  );
 }
 
 export const OTHER_LIST = 'cursor is the nextCursor of another list or of other filters: start again without a cursor, or send the filters it was issued with';
 
 /**
  * Only a cursor this API issued for this list and these filters (`binding`, cursorBinding): the
- * exact bytes encodeCursor writes (parsePageCursor) for one entry per partition, null standing for
- * `unread`, the walk's start (+Infinity newest first, -Infinity oldest first). Anything else is a
- * 400, which says to start again without a cursor.
+ * exact bytes encodeCursor writes (parsePageCursor) for one position per partition, null standing
+ * for `unread`, the walk's start (+Infinity newest first, -Infinity oldest first). Anything else is
+ * a 400, which says to start again without a cursor.
  */
 export function decodeCursor(raw: string, partitions: number, unread: number, binding: string): PageCursor[] {
   const parsed = parsePageCursor(raw);
   if (parsed?.positions.length !== partitions) throw new BadRequestException(PAGE_CURSOR_NOT_ISSUED);
   if (parsed.binding !== binding) throw new BadRequestException(OTHER_LIST);
-  return parsed.positions.map((cursor) => ({ s: cursor.s ?? unread, k: cursor.k }));
+  return parsed.positions.map((position) => ({ score: position.s ?? unread, member: position.m }));
 }
 
 /** How many index entries one page request reads at most, so a rare filter can't scan the world. */
@@ -42,7 +37,7 @@ const SCAN_BATCH = 200;
 export interface PartitionWalk<T> {
   /** `desc`: highest score first; `asc`: lowest first. */
   order: 'asc' | 'desc';
-  /** Up to `count` members of partition `index`'s set after `cursor`, in walk order, flat: id, score, id, score, … */
+  /** Up to `count` members of partition `index`'s set after `cursor`, in walk order, flat: id, score, id, score, … (membersAfter) */
   read(index: number, cursor: PageCursor, count: number): Promise<string[]>;
   /** The items of these ids (null for one that is gone). */
   load(ids: string[]): Promise<(T | null)[]>;
@@ -55,7 +50,7 @@ export interface PartitionWalk<T> {
 interface Lane<T> {
   index: number;
   cursor: PageCursor;
-  buffer: { score: number; item: T | null }[];
+  buffer: { place: PageCursor; item: T | null }[];
   exhausted: boolean;
 }
 
@@ -77,13 +72,13 @@ export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWa
   while (scanned < MAX_SCANNED_PER_PAGE) {
     await Promise.all(lanes.filter((lane) => lane.buffer.length === 0 && !lane.exhausted).map((lane) => refill(lane, walk)));
     const lane = lanes.reduce<Lane<T> | null>(
-      (best, candidate) => (candidate.buffer.length > 0 && (!best || first(candidate.buffer[0].score, best.buffer[0].score)) ? candidate : best),
+      (best, candidate) => (candidate.buffer.length > 0 && (!best || first(candidate.buffer[0].place.score, best.buffer[0].place.score)) ? candidate : best),
       null,
     );
     if (!lane) return { items };
     const entry = lane.buffer.shift() as Lane<T>['buffer'][number];
     scanned += 1;
-    lane.cursor = entry.score === lane.cursor.s ? { s: lane.cursor.s, k: lane.cursor.k + 1 } : { s: entry.score, k: 1 };
+    lane.cursor = entry.place;
     if (entry.item === null || !walk.matches(entry.item)) continue;
     // One matching item past a full page: there is a next page, and it starts with this item.
     if (pageEnd) return { items, nextCursor: encodeCursor(pageEnd, walk.binding) };
@@ -99,6 +94,6 @@ async function refill<T>(lane: Lane<T>, walk: PartitionWalk<T>): Promise<void> {
   const entries = await walk.read(lane.index, lane.cursor, SCAN_BATCH);
   const ids = entries.filter((_, i) => i % 2 === 0);
   const loaded = await walk.load(ids);
-  lane.buffer = ids.map((_, i) => ({ score: Number(entries[i * 2 + 1]), item: loaded[i] }));
+  lane.buffer = ids.map((member, i) => ({ place: { score: Number(entries[i * 2 + 1]), member }, item: loaded[i] }));
   lane.exhausted = ids.length < SCAN_BATCH;
 }

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout } from '@app/event-store';
 import { cursorBinding, Mission } from '@app/mission';
-import { RedisConnection } from '@app/redis';
+import { membersAfter, RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { MissionPage } from '../missions/list-missions.query';
 import { MissionQueryService } from '../missions/mission-query.service';
-import { decodeCursor, PageCursor, scoreArg, walkPartitions } from '../missions/page-cursor';
+import { decodeCursor, PageCursor, walkPartitions } from '../missions/page-cursor';
 import { ReviewInboxQuery } from './review-inbox.query';
 
 /**
@@ -21,14 +21,13 @@ export class ReviewInboxService {
   ) {}
 
   page(query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
-    const start: PageCursor = { s: -Infinity, k: 0 };
+    const start: PageCursor = { score: -Infinity, member: null };
     const binding = cursorBinding('GET /api/reviews', { type: query.type, priority: query.priority });
     const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, -Infinity, binding) : this.keys.partitions.map(() => ({ ...start }));
     return walkPartitions(cursors, {
       order: 'asc',
       binding,
-      read: (index, cursor, count) =>
-        this.redis.zrange(this.keys.partitions[index].awaitingReview, scoreArg(cursor.s), '+inf', 'BYSCORE', 'LIMIT', cursor.k, count, 'WITHSCORES'),
+      read: (index, cursor, count) => membersAfter(this.redis, this.keys.partitions[index].awaitingReview, cursor, { order: 'asc', end: '+inf', limit: count }),
       load: (ids) => this.missions.loadMany(ids),
       // A mission decided between the read of the set and the load of its state is not shown.
       matches: (mission) =>
