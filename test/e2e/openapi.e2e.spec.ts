@@ -363,6 +363,22 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(property('CreateWebhookBody', 'eventTypes')).toMatchObject({ type: 'array', minItems: 1, uniqueItems: true });
   });
 
+  it("gives each paged list's nextCursor an example its cursor parameter takes, and each cursor parameter an example of its own pattern", () => {
+    const schemas = (document.components?.schemas ?? {}) as Record<string, { properties?: Record<string, { example?: unknown }> }>;
+    const paged = apiOperations().flatMap(({ path, operation: found }) => {
+      const cursor = (found.parameters ?? []).find((parameter) => parameter.in === 'query' && parameter.name === 'cursor') as
+        (ParameterLike & { schema?: { pattern?: string; example?: string } }) | undefined;
+      return cursor?.schema?.pattern ? [{ path, found, pattern: new RegExp(cursor.schema.pattern), example: cursor.schema.example }] : [];
+    });
+    expect(paged.map(({ path }) => path)).toContain('/api/webhooks/{id}/deliveries');
+    for (const { path, found, pattern, example } of paged) {
+      const content = found.responses?.['200']?.content as Record<string, { schema?: { $ref?: string } }> | undefined;
+      const page = schemas[(content?.['application/json']?.schema?.$ref ?? '').replace('#/components/schemas/', '')];
+      expect({ path, example: pattern.test(String(example)) }).toEqual({ path, example: true });
+      expect({ path, nextCursor: pattern.test(String(page?.properties?.nextCursor?.example)) }).toEqual({ path, nextCursor: true });
+    }
+  });
+
   it('has the request and response schemas, the error body among them', () => {
     const schemas = document.components?.schemas ?? {};
     expect(Object.keys(schemas)).toEqual(

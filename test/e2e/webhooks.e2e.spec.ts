@@ -69,6 +69,21 @@ describe('webhooks from the event log (four services, real Redis, a receiver on 
       .expect(201);
     expect(spelled.body.url).toBe(`http://127.0.0.1:${port}/@evil.example/hooks`);
     await api().delete(`/api/webhooks/${spelled.body.id}`).expect(200);
+    // URL parsing reads 127.1 as 127.0.0.1, as it read 0x7f000001: both were a 400 "not an http or https URL" while 0x7f000001 was taken.
+    for (const host of ['127.1', '0x7f000001']) {
+      const shorthand = await api()
+        .post('/api/webhooks')
+        .send({ ...body, url: `http://${host}:${port}/x` })
+        .expect(201);
+      expect(shorthand.body.url).toBe(`http://127.0.0.1:${port}/x`);
+      await api().delete(`/api/webhooks/${shorthand.body.id}`).expect(200);
+    }
+    // A name with its root dot is one: the policy judges where it resolves, and says so.
+    const rooted = await api()
+      .post('/api/webhooks')
+      .send({ ...body, url: `http://localhost.:${port}/x` })
+      .expect(422);
+    expect(rooted.body.message).toContain('url host localhost.');
     expect((await api().get('/api/webhooks').expect(200)).body).toEqual([]);
   });
 

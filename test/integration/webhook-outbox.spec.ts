@@ -203,6 +203,103 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(page.items.map((delivery) => [delivery.attempts, delivery.lastResponseCode])).toEqual(Array(FINISHED).fill([3, 200]));
   });
 
+  it('given an endpoint answering 500, then the backlog counts every delivery waiting, and only the head of each mission has a nextAttemptAt; a deletion brings it to 0', async () => {
+    const { subscription } = await subscribe();
+    receiver.respond = () => 500;
+    const missions = Object.values(KNOWN_MISSIONS).length;
+    await runner().catchUp();
+    // It was the number of (subscription, mission) queue heads: 5 here, not the 38 deliveries waiting.
+    expect(await outbox.backlog()).toBe(KNOWN_EVENT_COUNT + FINISHED);
+
+    const outcomes: string[] = [];
+    const failing = dispatcher({ retry: { backoffMs: 60_000, backoffMaxMs: 60_000, retryPeriodMs: 600_000 }, onAttempt: (outcome) => outcomes.push(outcome) });
+    failing.start();
+    await waitFor(async () => outcomes.length === missions, { timeoutMs: 10_000, what: 'a first attempt of each mission' });
+    await failing.stop();
+
+    expect(await outbox.backlog()).toBe(KNOWN_EVENT_COUNT + FINISHED);
+    const pending = (await outbox.list(subscription.id, { status: 'pending', limit: 200 })).items;
+    expect(pending).toHaveLength(KNOWN_EVENT_COUNT + FINISHED);
+    const heads = pending.filter((delivery) => delivery.attempts === 1);
+    expect(heads).toHaveLength(missions);
+    for (const head of heads) expect(Date.parse(head.nextAttemptAt ?? '')).toBeGreaterThan(Date.parse(head.lastAttemptAt ?? ''));
+    // Behind their mission's head they showed their createdAt, in the past, while they wait for it.
+    expect(pending.filter((delivery) => delivery.attempts === 0).map((delivery) => delivery.nextAttemptAt)).toEqual(
+      Array(KNOWN_EVENT_COUNT + FINISHED - missions).fill(null),
+    );
+
+    // Deleted with deliveries pending: each is dropped in its turn, and the backlog does not keep them.
+    await subscriptions.delete(subscription.id, 'test-operator');
+    await outbox.forget(subscription.id);
+    dispatcher({ clock: () => Date.now() + 120_000 }).start();
+    await waitFor(async () => (await outbox.backlog()) === 0, { timeoutMs: 10_000, what: 'the backlog to drain' });
+    expect(await redis.exists(webhookKeys.pending)).toBe(0);
+  });
+
+  it('given a delivery written before the backlog was kept, when it is claimed, then the backlog counts it until it is done', async () => {
+    await subscribe([MISSION_FINISHED]);
+    receiver.respond = () => 500;
+    await runner().catchUp();
+    await redis.del(webhookKeys.pending);
+    const outcomes: string[] = [];
+    const failing = dispatcher({ retry: { backoffMs: 60_000, backoffMaxMs: 60_000, retryPeriodMs: 600_000 }, onAttempt: (outcome) => outcomes.push(outcome) });
+    failing.start();
+    await waitFor(async () => outcomes.length === FINISHED, { timeoutMs: 10_000, what: 'a first attempt of each delivery' });
+    await failing.stop();
+    expect(await outbox.backlog()).toBe(FINISHED);
+
+    receiver.respond = () => 200;
+    dispatcher({ clock: () => Date.now() + 120_000 }).start();
+    await waitFor(async () => (await outbox.backlog()) === 0, { timeoutMs: 10_000, what: 'the backlog to drain' });
+  });
+
+  it('given an endpoint disabled after a request answered 500, then its deliveries die with why and no attempt is counted for what was not sent', async () => {
+    const { subscription } = await subscribe();
+    receiver.respond = () => 500;
+    const missions = Object.values(KNOWN_MISSIONS).length;
+    await runner().catchUp();
+    const outcomes: string[] = [];
+    const failing = dispatcher({ retry: { backoffMs: 60_000, backoffMaxMs: 60_000, retryPeriodMs: 600_000 }, onAttempt: (outcome) => outcomes.push(outcome) });
+    failing.start();
+    await waitFor(async () => outcomes.length === missions, { timeoutMs: 10_000, what: 'a first attempt of each mission' });
+    await failing.stop();
+    const attempted = new Map((await outbox.list(subscription.id, { status: 'pending', limit: 200 })).items.map((delivery) => [delivery.id, delivery]));
+
+    await subscriptions.disable(subscription.id, 'failing', 'test-operator');
+    dispatcher({ clock: () => Date.now() + 120_000 }).start();
+    const dead = await waitFor(
+      async () => {
+        const page = await outbox.list(subscription.id, { status: 'dead', limit: 200 });
+        return page.items.length === KNOWN_EVENT_COUNT + FINISHED && page.items;
+      },
+      { timeoutMs: 20_000, what: 'every delivery to die' },
+    );
+
+    expect(receiver.received).toHaveLength(missions);
+    // The head of each mission kept its one real attempt (it read attempts 2, lastResponseCode null).
+    const heads = dead.filter((delivery) => attempted.get(delivery.id)?.attempts === 1);
+    expect(heads).toHaveLength(missions);
+    for (const head of heads) {
+      expect(head).toMatchObject({
+        attempts: 1,
+        lastResponseCode: 500,
+        lastError: 'endpoint disabled: failing',
+        lastAttemptAt: attempted.get(head.id)?.lastAttemptAt,
+      });
+    }
+    // The others were never sent (they read attempts 1).
+    const others = dead.filter((delivery) => !heads.includes(delivery));
+    expect(others.map(({ attempts, lastResponseCode, lastAttemptAt, lastError }) => ({ attempts, lastResponseCode, lastAttemptAt, lastError }))).toEqual(
+      Array(KNOWN_EVENT_COUNT + FINISHED - missions).fill({
+        attempts: 0,
+        lastResponseCode: null,
+        lastAttemptAt: null,
+        lastError: 'endpoint disabled: failing',
+      }),
+    );
+    expect(await outbox.backlog()).toBe(0);
+  });
+
   it('given dead deliveries that settled in the same millisecond, when the dead list is paged, then each comes once and none is skipped', async () => {
     const subscriptionId = 'wh_tied';
     const deadAt = 1_765_000_000_000;
@@ -706,7 +803,8 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       timeoutMs: 10_000,
       what: 'the delivery that does not open to be dead',
     });
-    expect(dead).toMatchObject({ attempts: 1, lastError: 'not sent: the stored event does not open (tampered)' });
+    // Nothing was sent: no attempt counted (it read 1).
+    expect(dead).toMatchObject({ attempts: 0, lastAttemptAt: null, lastError: 'not sent: the stored event does not open (tampered)' });
     await waitFor(async () => receiver.unique().length === FINISHED - 1, { timeoutMs: 20_000, what: 'the other deliveries' });
   });
 

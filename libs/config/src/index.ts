@@ -7,6 +7,7 @@ export * from './secret-file';
 export * from './retention-days';
 export * from './price-table';
 export * from './http-url';
+export * from './parsed-by';
 export * from './resource-attributes';
 export * from './allowed-hosts';
 export * from './comma-list';

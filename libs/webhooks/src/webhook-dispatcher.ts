@@ -218,7 +218,7 @@ export class WebhookDispatcher {
     const subscription = await this.subscriptions.get(delivery.subscriptionId);
     if (!subscription) return { outcome: 'drop' };
     if (subscription.status === 'disabled') {
-      return { outcome: 'dead', responseCode: 0, error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), endpointFailed: false };
+      return { outcome: 'dead', error: `endpoint disabled: ${subscription.disabledReason ?? ''}`.trim(), notSent: true };
     }
     let secrets: string[];
     try {
@@ -227,13 +227,13 @@ export class WebhookDispatcher {
       // Altered where it is stored: it never opens, so dead with why, as an unopenable body. A
       // master key not configured (yet) throws on: the claim lapses and the attempt comes again.
       if (!(error instanceof GuestDataError && UNOPENABLE.includes(error.code))) throw error;
-      return { outcome: 'dead', responseCode: 0, error: `not sent: the signing secret does not open (${error.code})`, endpointFailed: false };
+      return { outcome: 'dead', error: `not sent: the signing secret does not open (${error.code})`, notSent: true };
     }
     if (secrets.length === 0) {
       // Deleted between the two reads: nobody to send to. Still there (its secrets lost, say by a
       // partial restore): dead with why, listed, rather than sent unsigned.
       if (!(await this.subscriptions.get(subscription.id))) return { outcome: 'drop' };
-      return { outcome: 'dead', responseCode: 0, error: 'not sent: the subscription has no signing secret in force', endpointFailed: false };
+      return { outcome: 'dead', error: 'not sent: the subscription has no signing secret in force', notSent: true };
     }
     let body = delivery.body;
     try {
@@ -243,7 +243,7 @@ export class WebhookDispatcher {
       // claimed again every lapse for ever, holding up its mission's queue and never going dead.
       // Any other failure (Redis, a master key not configured yet) may pass: the claim lapses.
       if (!(error instanceof GuestDataError && UNOPENABLE.includes(error.code))) throw error;
-      return { outcome: 'dead', responseCode: 0, error: `not sent: the stored event does not open (${error.code})`, endpointFailed: false };
+      return { outcome: 'dead', error: `not sent: the stored event does not open (${error.code})`, notSent: true };
     }
     annotateSpan('url.full', redactedUrl(subscription.url));
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);

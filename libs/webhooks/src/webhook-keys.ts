@@ -36,6 +36,13 @@ export class WebhookKeys {
   get due(): string {
     return this.key('due');
   }
+  /**
+   * Ids of the deliveries not yet delivered or dead, wherever they wait (due, claimed, or behind an
+   * earlier one of their mission): the backlog, its size read at scrape time.
+   */
+  get pending(): string {
+    return this.key('pending');
+  }
   /** Counter that orders the deliveries of a subscription as the outbox wrote them. */
   get sequence(): string {
     return this.key('sequence');

@@ -27,7 +27,7 @@ export class WebhookMetrics {
     });
     new Gauge({
       name: 'brain_webhook_backlog',
-      help: 'Webhook deliveries waiting to be attempted (due now or later)',
+      help: 'Webhook deliveries waiting, due now or later (retries and those behind an earlier delivery of their mission included)',
       registers: [registry],
       async collect() {
         this.set(await outbox.backlog());

@@ -16,7 +16,7 @@ enum RedeliverCode {
 }
 
 const LUA_DIR = join(__dirname, 'lua');
-const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-1');
+const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-2');
 /** Entries of a subscription's list one page reads at most, whatever it finds among them. */
 const MAX_SCANNED_PER_PAGE = 5_000;
 /** Entries read per round trip of a page, at least. */
@@ -24,8 +24,8 @@ const SCAN_BATCH = 100;
 
 /** Long-dead deliveries a death, or a sweep, deletes at most (the script's time stays bounded however many there are). */
 const PRUNE_BATCH = 100;
-const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-5', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
-const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-3', { constants: { CODE: luaEnum(RedeliverCode) } });
+const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-6', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
+const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-4', { constants: { CODE: luaEnum(RedeliverCode) } });
 /** Entries of a subscription's delivery list one sweep checks for a delivery that is gone. */
 const SWEEP_ENTRIES = 100;
 const sweepScript = new LuaScript(LUA_DIR, 'sweep-webhook-deliveries-3', { constants: { SWEEP: { entries: SWEEP_ENTRIES, dead: PRUNE_BATCH } } });
@@ -91,7 +91,7 @@ export interface WebhookDelivery {
   lastError: string | null;
   createdAt: string;
   lastAttemptAt: string | null;
-  /** When it is attempted next (pending ones). */
+  /** When it is attempted next (pending ones); null for one that waits for an earlier delivery of the same mission. */
   nextAttemptAt: string | null;
   deliveredAt: string | null;
   deadAt: string | null;
@@ -116,6 +116,8 @@ export type Settlement =
   | { outcome: 'retry'; at: number; responseCode: number; error: string; endpointFailed: boolean }
   | { outcome: 'delivered'; responseCode: number }
   | { outcome: 'dead'; responseCode: number; error: string; endpointFailed: boolean }
+  /** Nothing was sent (the endpoint disabled, a secret or body that does not open): no attempt is counted, only why. */
+  | { outcome: 'dead'; error: string; notSent: true }
   | { outcome: 'drop' };
 
 /**
@@ -172,7 +174,9 @@ export class WebhookOutbox {
   /** Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller. */
   async claim(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
     const claim = randomUUID();
-    const flat = (await claimScript.run(this.redis, [this.keys.due], [now, claimUntil, limit, this.keys.deliveryPrefix, claim])) as (string | number)[];
+    const flat = (await claimScript.run(this.redis, [this.keys.due, this.keys.pending], [now, claimUntil, limit, this.keys.deliveryPrefix, claim])) as (
+      string | number
+    )[];
     const claimed: ClaimedDelivery[] = [];
     for (let i = 0; i + 5 < flat.length; i += 6) {
       claimed.push({
@@ -203,6 +207,7 @@ export class WebhookOutbox {
       this.retention.deliveredSeconds,
       this.retention.deadSeconds,
       this.keys.deliveryPrefix,
+      'notSent' in settlement ? '1' : '',
     ];
     const keys = [
       this.keys.delivery(delivery.id),
@@ -210,6 +215,7 @@ export class WebhookOutbox {
       this.keys.missionQueue(delivery.subscriptionId, delivery.missionId),
       this.keys.dead(delivery.subscriptionId),
       this.keys.failingSince,
+      this.keys.pending,
     ];
     const [code, failingSince] = (await settleScript.run(this.redis, keys, args)) as [number, number?];
     return code === SettleCode.Stale ? null : Number(failingSince ?? 0);
@@ -221,7 +227,7 @@ export class WebhookOutbox {
     if (owner !== subscriptionId) throw new DeliveryNotFoundError(deliveryId);
     const [code, snapshot = []] = (await redeliverScript.run(
       this.redis,
-      [this.keys.delivery(deliveryId), this.keys.due, this.keys.dead(subscriptionId)],
+      [this.keys.delivery(deliveryId), this.keys.due, this.keys.dead(subscriptionId), this.keys.pending],
       [deliveryId, now, actor],
     )) as [number, string[]?];
     if (code === RedeliverCode.NotFound) throw new DeliveryNotFoundError(deliveryId);
@@ -314,9 +320,13 @@ export class WebhookOutbox {
     );
   }
 
-  /** Deliveries waiting to be attempted (due now or later, claimed ones included): the backlog. */
+  /**
+   * Deliveries waiting to be attempted (due now or later, claimed ones, retries and those behind an
+   * earlier delivery of their mission included): the backlog. The size of a set the scripts add
+   * each pending delivery to and remove it from as it is done, so one read whatever the backlog.
+   */
   async backlog(): Promise<number> {
-    return this.redis.zcard(this.keys.due);
+    return this.redis.scard(this.keys.pending);
   }
 }
 

@@ -60,7 +60,14 @@ export class WebhookDeliveryView implements WebhookDelivery {
   lastError: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) lastAttemptAt: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When a pending delivery is attempted next.' }) nextAttemptAt: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description:
+      'When a pending delivery is attempted next; null for one that waits for an earlier delivery of the same mission (deliveries of a mission go in log order), and for delivered and dead ones.',
+  })
+  nextAttemptAt: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deliveredAt: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time' }) deadAt: string | null;
   @ApiProperty({ type: String, nullable: true, example: null, description: 'Name of the API key that last asked for it again (redeliver), or null.' })
@@ -75,7 +82,7 @@ export class DeliveryPageView implements DeliveryPage {
     type: String,
     nullable: true,
     description: 'Pass as `cursor` for the next page (there may be one after a short page: a page reads at most 5,000 entries); null on the last.',
-    example: '1765.msg_0f8e1c2d3b4a59687766554433221100',
+    example: '1765.msg_0f8e1c2d3b4a59687766554433221100.oW3DzXg1kQ2a',
   })
   nextCursor: string | null;
 }

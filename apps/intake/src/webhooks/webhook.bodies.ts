@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { httpUrlParser, IsParsedBy } from '@app/config';
 import { IsCleanText, Omittable, PAGE_CURSOR_NOT_ISSUED, SINGLE_LINE } from '@app/mission';
 import { DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
 import { PageSize } from '../http/page-size.decorator';
@@ -9,11 +10,14 @@ export class CreateWebhookBody {
     example: 'https://erp.hotel-seeblick.example/brain/webhooks',
     maxLength: 2048,
     description:
-      'Where deliveries are POSTed: http(s), no credentials; it must resolve to public addresses unless WEBHOOK_ALLOWED_HOSTS lists it (else a 422).',
+      'Where deliveries are POSTed: an http(s) URL, kept as URL parsing (WHATWG) reads it (`http://127.1/x` is `http://127.0.0.1/x`), no credentials; ' +
+      'it must resolve to public addresses unless WEBHOOK_ALLOWED_HOSTS lists it (else a 422).',
   })
   @IsString()
   @MaxLength(2048)
-  @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true }, { message: 'url must be an http or https URL' })
+  // What URL parsing (WHATWG) takes, as the policy parses and the dispatcher calls it: `http://127.1/`
+  // too. The policy then says what else is wrong (credentials, a host that is not public).
+  @IsParsedBy('isHttpUrl', 'url', httpUrlParser('url', { emptyAllowed: false }))
   url: string;
 
   @ApiProperty({

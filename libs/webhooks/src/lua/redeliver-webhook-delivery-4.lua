@@ -6,6 +6,7 @@
   KEYS[1] the delivery hash
   KEYS[2] due ZSET
   KEYS[3] the subscription's dead ZSET
+  KEYS[4] pending SET (the backlog)
   All share the {p} hash tag.
 
   ARGV[1] delivery id
@@ -25,4 +26,5 @@ redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2], 'redelivered
 redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'deliveredAt', 'deadAt')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[1])
 return { CODE.Queued, redis.call('HGETALL', KEYS[1]) }

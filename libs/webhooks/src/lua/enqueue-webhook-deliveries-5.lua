@@ -8,6 +8,7 @@
   KEYS[2] due ZSET (delivery id -> when it may be attempted, ms)
   KEYS[3] sequence counter (orders a subscription's deliveries)
   KEYS[4] list sweep hash: subscription id -> sequence number its delivery list was swept up to
+  KEYS[5] pending SET (ids of the deliveries not yet delivered or dead: the backlog)
   All keys, those derived from the prefixes too, share the {p} hash tag (one Redis Cluster slot).
 
   ARGV[1] log stream key
@@ -21,7 +22,9 @@
   ARGV[9..] deliveries, in log order, each: delivery id, subscription id, mission id, type, body
 
   A delivery is due at once only when it heads its (subscription, mission) queue; the ones behind
-  it become due as it is settled (settle-webhook-delivery-5.lua), which keeps log order per mission.
+  it become due as it is settled (settle-webhook-delivery-6.lua), which keeps log order per mission.
+  Only a head gets a nextAt: the others wait for an earlier delivery of the same mission, and
+  settle-webhook-delivery-6.lua sets theirs when it is their turn.
 
   Delivered and dead deliveries expire (their retention times), but a subscription's delivery list
   would keep their ids: each delivery written sweeps SWEEP.perWrite more entries of its
@@ -50,10 +53,14 @@ for i = 9, #ARGV, 5 do
   if redis.call('EXISTS', key) == 0 then
     local sequence = redis.call('INCR', KEYS[3])
     redis.call('HSET', key, 'subscription', subscription, 'mission', mission, 'type', ARGV[i + 3], 'body', ARGV[i + 4],
-      'status', 'pending', 'attempts', 0, 'createdAt', ARGV[5], 'nextAt', ARGV[5])
+      'status', 'pending', 'attempts', 0, 'createdAt', ARGV[5])
     redis.call('ZADD', ARGV[8] .. subscription, sequence, id)
+    redis.call('SADD', KEYS[5], id)
     local queue = ARGV[7] .. subscription .. ':' .. mission
-    if redis.call('RPUSH', queue, id) == 1 then redis.call('ZADD', KEYS[2], ARGV[5], id) end
+    if redis.call('RPUSH', queue, id) == 1 then
+      redis.call('ZADD', KEYS[2], ARGV[5], id)
+      redis.call('HSET', key, 'nextAt', ARGV[5])
+    end
     written = written + 1
     if not writtenFor[subscription] then subscriptions[#subscriptions + 1] = subscription end
     writtenFor[subscription] = (writtenFor[subscription] or 0) + 1

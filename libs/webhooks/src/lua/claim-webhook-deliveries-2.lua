@@ -4,6 +4,8 @@
   attempt and remembers its claim token, which its settling must present.
 
   KEYS[1] due ZSET (delivery id -> when it may be attempted, ms)
+  KEYS[2] pending SET (the backlog): a claimed delivery is added (it is pending, and one written
+          before the set was kept is counted from its first claim on); one whose hash is gone leaves it
 
   ARGV[1] now (ms)
   ARGV[2] when the claim lapses (ms)
@@ -13,6 +15,8 @@
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
   first attempt (ms). A due id without a delivery hash (expired) is dropped from the ZSET.
+  The attempt is counted here, before it is made; settle-webhook-delivery-6.lua takes it back when
+  nothing was sent.
 ]]
 local claimed = {}
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
@@ -20,8 +24,10 @@ for _, id in ipairs(ids) do
   local key = ARGV[4] .. id
   if redis.call('EXISTS', key) == 0 then
     redis.call('ZREM', KEYS[1], id)
+    redis.call('SREM', KEYS[2], id)
   else
     redis.call('ZADD', KEYS[1], ARGV[2], id)
+    redis.call('SADD', KEYS[2], id)
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
     redis.call('HSET', key, 'claim', ARGV[5])

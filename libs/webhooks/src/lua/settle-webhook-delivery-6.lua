@@ -8,6 +8,7 @@
   KEYS[3] the delivery's (subscription, mission) queue
   KEYS[4] the subscription's dead ZSET
   KEYS[5] failing-since hash (subscription id -> ms of the first failure since the last success)
+  KEYS[6] pending SET (the backlog): a delivery that is done leaves it
   All share the {p} hash tag.
 
   ARGV[1] delivery id
@@ -24,6 +25,9 @@
   ARGV[10] seconds a delivered delivery is kept
   ARGV[11] seconds a dead delivery is kept (listed and redeliverable)
   ARGV[12] prefix of delivery hashes (same {p} hash tag)
+  ARGV[13] '1' when nothing was sent (the endpoint disabled, a secret or body that does not open):
+           the attempt the claim counted is taken back and the last attempt's status and time stay
+           those of the last request made; only lastError says why
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
   the subscription that died longer ago than that (pruneDeadList, includes/delivery-lists.lua, with
@@ -42,9 +46,15 @@ if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return { CODE.Stale } en
 local outcome, now = ARGV[3], ARGV[4]
 
 local function leaveQueue()
+  redis.call('SREM', KEYS[6], id)
   if redis.call('LINDEX', KEYS[3], 0) == id then redis.call('LPOP', KEYS[3]) end
   local nextId = redis.call('LINDEX', KEYS[3], 0)
-  if nextId then redis.call('ZADD', KEYS[2], 'NX', now, nextId) end
+  if not nextId then return end
+  -- Due from now: its nextAt says so (it had none while it waited); one due already keeps its own.
+  local nextKey = ARGV[12] .. nextId
+  if redis.call('ZADD', KEYS[2], 'NX', now, nextId) == 1 and redis.call('EXISTS', nextKey) == 1 then
+    redis.call('HSET', nextKey, 'nextAt', now)
+  end
 end
 
 if outcome == 'drop' then
@@ -55,7 +65,12 @@ if outcome == 'drop' then
 end
 
 redis.call('HDEL', KEYS[1], 'claim')
-redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
+if ARGV[13] == '1' then
+  redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+  redis.call('HSET', KEYS[1], 'lastError', ARGV[7])
+else
+  redis.call('HSET', KEYS[1], 'lastStatus', ARGV[6], 'lastError', ARGV[7], 'lastAttemptAt', now)
+end
 if ARGV[9] == '1' then
   redis.call('HSETNX', KEYS[5], ARGV[8], now)
 elseif ARGV[9] == '0' then
