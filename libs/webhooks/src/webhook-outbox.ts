@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { cursorBinding } from '@app/mission';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, membersAfter, RedisConnection } from '@app/redis';
 import { WebhookKeys } from './webhook-keys';
 
 /** Result codes of claim/settle/redeliver scripts. */
@@ -46,7 +46,7 @@ export const DELIVERY_CURSOR_PATTERN = '^(0|[1-9][0-9]{0,14})\\.msg_[0-9a-f]{32}
 
 interface DeliveryCursor {
   score: string;
-  id: string | null;
+  id: string;
 }
 
 /**
@@ -284,15 +284,12 @@ export class WebhookOutbox {
     return { items, nextCursor: stop ? formatDeliveryCursor(stop, binding) : null };
   }
 
-  /**
-   * The list's entries after `last` in its order (score descending, then id descending, as Redis
-   * orders equal scores): those tied with it first, then up to `limit` below its score.
-   */
+  /** The list's entries after `last` in its order (score descending, then id descending, as Redis orders equal scores). */
   private async entriesAfter(listKey: string, last: DeliveryCursor | null, limit: number): Promise<[id: string, score: string][]> {
-    const tied = last?.id ? (await this.redis.zrevrangebyscore(listKey, last.score, last.score)).filter((id) => id < (last.id as string)) : [];
-    const below = (await this.redis.zrevrangebyscore(listKey, last ? `(${last.score}` : '+inf', '-inf', 'WITHSCORES', 'LIMIT', 0, limit)) as string[];
-    const entries: [string, string][] = tied.map((id) => [id, (last as DeliveryCursor).score]);
-    for (let i = 0; i < below.length; i += 2) entries.push([below[i], below[i + 1]]);
+    const place = last ? { score: Number(last.score), member: last.id } : { score: Infinity, member: null };
+    const flat = await membersAfter(this.redis, listKey, place, { order: 'desc', end: '-inf', limit });
+    const entries: [string, string][] = [];
+    for (let i = 0; i < flat.length; i += 2) entries.push([flat[i], flat[i + 1]]);
     return entries;
   }
 
