@@ -11,3 +11,4 @@ export * from './parsed-by';
 export * from './resource-attributes';
 export * from './allowed-hosts';
 export * from './comma-list';
+export * from './decimal-integer';

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, validateSync, ValidationError } from 'class-validator';
 import { ReviewPolicyError } from '@app/mission';
 import { commaList } from './comma-list';
+import { DECIMAL_INTEGER } from './decimal-integer';
 import { Environment } from './environment';
 import { redisUrlDatabase } from './redis-url';
 import { readReviewPolicy } from './review-policy-file';
@@ -61,7 +62,7 @@ export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Enviro
  * the conversion uses, also takes `0x3`, `0b11`, `1e1`, `+3` and, worst, blanks, which it reads as 0.
  */
 const NUMBER_TEXT = new Map<string, NumberText>([
-  ['isInt', { pattern: /^-?\d+$/, kind: 'an integer number' }],
+  ['isInt', { pattern: DECIMAL_INTEGER, kind: 'an integer number' }],
   ['isNumber', { pattern: /^-?\d+(\.\d+)?$/, kind: 'a number' }],
 ]);
 

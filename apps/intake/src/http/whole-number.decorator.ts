@@ -1,9 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsInt } from 'class-validator';
-
-/** A whole number as a query parameter writes one: digits, with a `-` before them for a negative one. */
-const WHOLE_NUMBER = /^-?\d+$/;
+import { DECIMAL_INTEGER } from '@app/config';
 
 /**
  * A query parameter that is a whole number: `^-?\d+$` becomes its number, anything else stays a
@@ -13,7 +11,7 @@ const WHOLE_NUMBER = /^-?\d+$/;
  */
 export function WholeNumber(): PropertyDecorator {
   return applyDecorators(
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && WHOLE_NUMBER.test(value) ? Number(value) : value)),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && DECIMAL_INTEGER.test(value) ? Number(value) : value)),
     IsInt(),
   );
 }
