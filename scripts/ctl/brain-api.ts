@@ -153,7 +153,10 @@ export function apiError(status: number, text: string, what: string, retryAfterM
     // Not an error body (a proxy's page): the text itself says what happened.
   }
   const said = `${what}: ${status} ${message}${details}`;
-  if (status === 404 && NO_ROUTE.test(message)) return new CtlError(`${what}: this server does not offer it (${message})`, EXIT.unavailable, status);
+  // A 405: the route is there, but not under this method (a server older or newer than this ctl).
+  if ((status === 404 && NO_ROUTE.test(message)) || status === 405) {
+    return new CtlError(`${what}: this server does not offer it (${message})`, EXIT.unavailable, status);
+  }
   if (status === 429) {
     const when =
       retryAfterMs === undefined ? 'later' : `in ${Math.ceil(retryAfterMs / 1000)} s (at ${localTime(new Date(Date.now() + retryAfterMs).toISOString())})`;

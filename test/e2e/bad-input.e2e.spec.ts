@@ -625,6 +625,27 @@ describe('bad input (four services, real Redis)', () => {
     expect(unknown.body.message).not.toMatch(/^no such route/);
   });
 
+  it('given a route asked for under a method it does not take, then 405 names the methods it takes, quoting no path', async () => {
+    // It used to be the 404 "no such route", as if the route were not there.
+    for (const [method, path, allow] of [
+      ['put', '/api/missions', 'GET, HEAD, POST'],
+      ['delete', '/api/missions/', 'GET, HEAD, POST'],
+      ['patch', '/API/Missions/anna.schmidt@example.com', 'GET, HEAD'],
+      ['put', '/api/webhooks/wh-1', 'GET, HEAD, DELETE'],
+      ['get', '/api/missions/m-1/cancel', 'POST'],
+      ['post', '/health', 'GET, HEAD'],
+    ] as const) {
+      const response = await system.api[method](path).expect(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.body).toEqual({
+        statusCode: 405,
+        error: 'Method Not Allowed',
+        message: `${method.toUpperCase()} is not a method of this route; it takes ${allow}`,
+        details: [],
+      });
+    }
+  });
+
   it('given a throttled key, then 429 carries Retry-After', async () => {
     const limited = await startInProcessSystem('e2e-rate', { RATE_LIMIT_PER_MINUTE: '3' });
     try {

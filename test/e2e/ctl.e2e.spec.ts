@@ -424,6 +424,12 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     // What this intake answers for a route it does not have, which no longer quotes the path.
     const missing = await system.api.post('/api/missions/queue/compact').expect(404);
     expect(apiError(404, JSON.stringify(missing.body), 'POST /api/missions/queue/compact').exitCode).toBe(EXIT.unavailable);
+    // A route it has under other methods only: a 405, no route either.
+    const otherMethod = await system.api.put('/api/missions').expect(405);
+    expect(apiError(405, JSON.stringify(otherMethod.body), 'PUT /api/missions')).toMatchObject({
+      exitCode: EXIT.unavailable,
+      message: 'PUT /api/missions: this server does not offer it (PUT is not a method of this route; it takes GET, HEAD, POST)',
+    });
     expect(apiError(404, JSON.stringify({ message: 'mission x not found' }), 'GET /api/missions/x').exitCode).toBe(EXIT.refused);
   });
 

@@ -265,7 +265,12 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     ['an obs-fold header', 400, `GET /health HTTP/1.1\r\nHost: intake\r\nX-Folded: a\r\n ${MARKER}\r\n\r\n`],
     ['LF-only line endings', 400, `GET /health HTTP/1.1\nHost: intake\nX-A: ${MARKER}\n\n`],
     ['a control character in a header', 400, `GET /health HTTP/1.1\r\nHost: intake\r\nX-A: ${MARKER}\u0001\r\n\r\n`],
-    ['an unknown method', 400, `FOO /health?q=${MARKER} HTTP/1.1\r\nHost: intake\r\n\r\n`],
+    // No method token: another protocol's bytes (a TLS hello to the plain port).
+    ['bytes of another protocol', 400, `\u0016\u0003\u0001\u0000\u00a5\u0001${MARKER}`],
+    // Used to be 400s, which told the client its request was malformed rather than what to change.
+    ['an unknown method', 501, `FOO /health?q=${MARKER} HTTP/1.1\r\nHost: intake\r\n\r\n`],
+    ['HTTP/1.2', 505, `GET /health?q=${MARKER} HTTP/1.2\r\nHost: intake\r\n\r\n`],
+    ['HTTP/3.0', 505, `GET /health?q=${MARKER} HTTP/3.0\r\nHost: intake\r\n\r\n`],
   ])(
     "given %s, then Node's parser refusal is a %i with the JSON error body, quoting none of the request, and the connection is closed",
     async (_what, status, request) => {
@@ -276,6 +281,22 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
       expect(text).not.toContain(MARKER);
     },
   );
+
+  it('given an unknown method, then the 501 lists the methods the server takes', async () => {
+    const answer = errorAnswer(await closedByServer(open('BREW /api/missions HTTP/1.1\r\nHost: intake\r\n\r\n'), 'the server to answer and close'));
+    expect(answer).toMatchObject({
+      status: 501,
+      headers: { allow: 'GET, HEAD, POST, PATCH, DELETE' },
+      body: { message: 'the request method is not one this server implements' },
+    });
+  });
+
+  it("given an HTTP/2 client with prior knowledge, then it gets HTTP/2's SETTINGS and GOAWAY with HTTP_1_1_REQUIRED, and the connection is closed", async () => {
+    // It used to get an HTTP/1.1 400, which an HTTP/2 client cannot read: now it knows to retry over HTTP/1.1.
+    const received = await closedByServer(open('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), 'the server to answer and close');
+    const bytes = [...received].map((character) => character.charCodeAt(0));
+    expect(bytes).toEqual([0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xd]);
+  });
 
   it('given a CONNECT, then it is a 405 with the JSON error body, and the connection is closed', async () => {
     const answer = errorAnswer(

@@ -10,6 +10,7 @@ import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
 import { RequestValidationPipe } from './request-validation.pipe';
+import { RouteMethods } from './route-methods';
 import { noStoreApiResponses, securityHeaders } from './security-headers';
 
 export function configureHttp(app: INestApplication): void {
@@ -33,8 +34,7 @@ export function configureHttp(app: INestApplication): void {
     writeErrorBody(response, error);
   });
   app.useGlobalPipes(new RequestValidationPipe());
-  app.useGlobalFilters(new ErrorBodyFilter());
-  setUpOpenApi(app);
+  app.useGlobalFilters(new ErrorBodyFilter(new RouteMethods(setUpOpenApi(app))));
   serveConsole(app, join(dirname(repoFile('package.json')), 'dist', 'console'));
 }
 

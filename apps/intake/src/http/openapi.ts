@@ -49,7 +49,7 @@ function documentCacheControl(document: OpenAPIObject): void {
  * TypeScript interfaces are mirrored by the classes in ./openapi-schemas, the error responses come
  * from ./api-responses.
  */
-export function setUpOpenApi(app: INestApplication): void {
+export function setUpOpenApi(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('BRAIN Mission System — intake API')
     .setDescription(
@@ -85,4 +85,5 @@ export function setUpOpenApi(app: INestApplication): void {
   // Before the UI's own routes, which would answer these spellings first.
   app.use(redirectDocsAliases);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return document;
 }
