@@ -808,6 +808,24 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await waitFor(async () => receiver.unique().length === FINISHED - 1, { timeoutMs: 20_000, what: 'the other deliveries' });
   });
 
+  it("given a mission's head delivery whose hash is gone (deleted, evicted), then the next of its mission still becomes due and arrives", async () => {
+    const { subscription } = await subscribe();
+    await runner().catchUp();
+    const queue = webhookKeys.missionQueue(subscription.id, KNOWN_MISSIONS.ok);
+    const [head, ...behind] = await redis.lrange(queue, 0, -1);
+    await redis.del(webhookKeys.delivery(head));
+    dispatcher().start();
+
+    // The claim dropped the head from the due ZSET but left it heading its queue: the rest never came.
+    await waitFor(async () => (await redis.exists(queue)) === 0, { timeoutMs: 10_000, what: "the mission's queue to drain" });
+    const arrived = new Set(receiver.unique().map((webhook) => webhook.id));
+    expect(behind.length).toBeGreaterThan(0);
+    expect(behind.filter((id) => !arrived.has(id))).toEqual([]);
+    expect(arrived.has(head)).toBe(false);
+    await waitFor(async () => (await outbox.backlog()) === 0, { timeoutMs: 20_000, what: 'the backlog to drain' });
+    expect(await redis.hlen(webhookKeys.queueHeads)).toBe(0);
+  });
+
   it("given an endpoint failing for a while, when a dispatcher stops during an attempt, then the endpoint's disable-after clock goes on", async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     let answered = 0;

@@ -69,6 +69,13 @@ export class WebhookKeys {
   missionQueue(subscriptionId: string, missionId: string): string {
     return `${this.missionQueuePrefix}${subscriptionId}:${missionId}`;
   }
+  /**
+   * Delivery id of each queue head -> its queue's name (`<subscription id>:<mission id>`), so a head
+   * whose delivery hash is gone can still leave its queue (includes/mission-queues.lua).
+   */
+  get queueHeads(): string {
+    return this.key('queue-heads');
+  }
   /** Prefix of each subscription's deliveries, scored by their sequence number. */
   get deliveriesPrefix(): string {
     return this.key('deliveries:');

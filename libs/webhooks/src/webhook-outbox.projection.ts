@@ -6,7 +6,7 @@ import { WEBHOOK_OUTBOX, WebhookKeys } from './webhook-keys';
 import { webhookMessagesOf } from './webhook-messages';
 import { WebhookSubscriptions } from './webhook-subscriptions';
 
-/** Result codes of enqueue-webhook-deliveries-5.lua. */
+/** Result codes of enqueue-webhook-deliveries-6.lua. */
 enum EnqueueCode {
   Applied = 0,
   Stale = 1,
@@ -15,7 +15,7 @@ enum EnqueueCode {
 /** Entries of a subscription's delivery list checked for a delivery that expired, per delivery written. */
 const SWEEP_PER_WRITE = 4;
 
-const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-webhook-deliveries-5', {
+const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-webhook-deliveries-6', {
   constants: { CODE: luaEnum(EnqueueCode), SWEEP: { perWrite: SWEEP_PER_WRITE } },
 });
 
@@ -27,7 +27,7 @@ export function deliveryIdOf(subscriptionId: string, eventId: string, type: stri
 /**
  * The webhook outbox as a consumer of the mission log with its own checkpoint: for each batch of
  * events, the deliveries they give to the subscriptions that want them are written together with
- * the checkpoint (enqueue-webhook-deliveries-5.lua). Nothing that appends mission events knows of
+ * the checkpoint (enqueue-webhook-deliveries-6.lua). Nothing that appends mission events knows of
  * webhooks; deliveries are derived from the log, so none is lost to a crash between an event and
  * its delivery. A subscription gets the events from its creation on.
  */
@@ -73,7 +73,7 @@ export class WebhookOutboxProjection implements Projection {
     }
     const [code, detail] = (await enqueueScript.run(
       redis,
-      [this.keys.checkpoint, this.keys.due, this.keys.sequence, this.keys.listSweep, this.keys.pending],
+      [this.keys.checkpoint, this.keys.due, this.keys.sequence, this.keys.listSweep, this.keys.pending, this.keys.queueHeads],
       args,
     )) as [number, number | string];
     if (code === EnqueueCode.Stale) return { kind: 'stale', checkpoint: String(detail) };

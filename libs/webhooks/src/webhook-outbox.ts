@@ -16,7 +16,7 @@ enum RedeliverCode {
 }
 
 const LUA_DIR = join(__dirname, 'lua');
-const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-2');
+const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-3');
 /** Entries of a subscription's list one page reads at most, whatever it finds among them. */
 const MAX_SCANNED_PER_PAGE = 5_000;
 /** Entries read per round trip of a page, at least. */
@@ -24,7 +24,7 @@ const SCAN_BATCH = 100;
 
 /** Long-dead deliveries a death, or a sweep, deletes at most (the script's time stays bounded however many there are). */
 const PRUNE_BATCH = 100;
-const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-6', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
+const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-7', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
 const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-4', { constants: { CODE: luaEnum(RedeliverCode) } });
 /** Entries of a subscription's delivery list one sweep checks for a delivery that is gone. */
 const SWEEP_ENTRIES = 100;
@@ -174,9 +174,11 @@ export class WebhookOutbox {
   /** Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller. */
   async claim(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
     const claim = randomUUID();
-    const flat = (await claimScript.run(this.redis, [this.keys.due, this.keys.pending], [now, claimUntil, limit, this.keys.deliveryPrefix, claim])) as (
-      string | number
-    )[];
+    const flat = (await claimScript.run(
+      this.redis,
+      [this.keys.due, this.keys.pending, this.keys.queueHeads],
+      [now, claimUntil, limit, this.keys.deliveryPrefix, claim, this.keys.missionQueuePrefix],
+    )) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
     for (let i = 0; i + 5 < flat.length; i += 6) {
       claimed.push({
@@ -208,6 +210,7 @@ export class WebhookOutbox {
       this.retention.deadSeconds,
       this.keys.deliveryPrefix,
       'notSent' in settlement ? '1' : '',
+      delivery.missionId,
     ];
     const keys = [
       this.keys.delivery(delivery.id),
@@ -216,6 +219,7 @@ export class WebhookOutbox {
       this.keys.dead(delivery.subscriptionId),
       this.keys.failingSince,
       this.keys.pending,
+      this.keys.queueHeads,
     ];
     const [code, failingSince] = (await settleScript.run(this.redis, keys, args)) as [number, number?];
     return code === SettleCode.Stale ? null : Number(failingSince ?? 0);

@@ -9,6 +9,8 @@
   KEYS[3] sequence counter (orders a subscription's deliveries)
   KEYS[4] list sweep hash: subscription id -> sequence number its delivery list was swept up to
   KEYS[5] pending SET (ids of the deliveries not yet delivered or dead: the backlog)
+  KEYS[6] heads hash (delivery id of each queue head -> '<subscription id>:<mission id>',
+          includes/mission-queues.lua)
   All keys, those derived from the prefixes too, share the {p} hash tag (one Redis Cluster slot).
 
   ARGV[1] log stream key
@@ -22,9 +24,9 @@
   ARGV[9..] deliveries, in log order, each: delivery id, subscription id, mission id, type, body
 
   A delivery is due at once only when it heads its (subscription, mission) queue; the ones behind
-  it become due as it is settled (settle-webhook-delivery-6.lua), which keeps log order per mission.
-  Only a head gets a nextAt: the others wait for an earlier delivery of the same mission, and
-  settle-webhook-delivery-6.lua sets theirs when it is their turn.
+  it become due as it is settled (settle-webhook-delivery-7.lua), which keeps log order per mission.
+  Only a head gets a nextAt and an entry in the heads hash: the others wait for an earlier delivery
+  of the same mission, and settle-webhook-delivery-7.lua sets theirs when it is their turn.
 
   Delivered and dead deliveries expire (their retention times), but a subscription's delivery list
   would keep their ids: each delivery written sweeps SWEEP.perWrite more entries of its
@@ -56,10 +58,11 @@ for i = 9, #ARGV, 5 do
       'status', 'pending', 'attempts', 0, 'createdAt', ARGV[5])
     redis.call('ZADD', ARGV[8] .. subscription, sequence, id)
     redis.call('SADD', KEYS[5], id)
-    local queue = ARGV[7] .. subscription .. ':' .. mission
-    if redis.call('RPUSH', queue, id) == 1 then
+    local queueName = subscription .. ':' .. mission
+    if redis.call('RPUSH', ARGV[7] .. queueName, id) == 1 then
       redis.call('ZADD', KEYS[2], ARGV[5], id)
       redis.call('HSET', key, 'nextAt', ARGV[5])
+      redis.call('HSET', KEYS[6], id, queueName)
     end
     written = written + 1
     if not writtenFor[subscription] then subscriptions[#subscriptions + 1] = subscription end

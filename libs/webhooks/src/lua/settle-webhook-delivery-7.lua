@@ -1,7 +1,8 @@
 --[[
   Records how an attempt of a claimed delivery ended: retry later, delivered, dead, or dropped (its
   subscription is gone). A delivery that is done (delivered, dead, dropped) leaves its
-  (subscription, mission) queue, and the next one there becomes due.
+  (subscription, mission) queue, and the next one there becomes due (leaveMissionQueue,
+  includes/mission-queues.lua).
 
   KEYS[1] the delivery hash
   KEYS[2] due ZSET
@@ -9,6 +10,7 @@
   KEYS[4] the subscription's dead ZSET
   KEYS[5] failing-since hash (subscription id -> ms of the first failure since the last success)
   KEYS[6] pending SET (the backlog): a delivery that is done leaves it
+  KEYS[7] heads hash (delivery id of each queue head -> '<subscription id>:<mission id>')
   All share the {p} hash tag.
 
   ARGV[1] delivery id
@@ -28,6 +30,7 @@
   ARGV[13] '1' when nothing was sent (the endpoint disabled, a secret or body that does not open):
            the attempt the claim counted is taken back and the last attempt's status and time stay
            those of the last request made; only lastError says why
+  ARGV[14] mission id (with ARGV[8], the queue's name in the heads hash)
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
   the subscription that died longer ago than that (pruneDeadList, includes/delivery-lists.lua, with
@@ -40,26 +43,18 @@
     { Stale }                  the claim lapsed and another dispatcher holds the delivery; nothing written
 ]]
 --- @include "includes/delivery-lists"
+--- @include "includes/mission-queues"
 
 local id = ARGV[1]
 if redis.call('HGET', KEYS[1], 'claim') ~= ARGV[2] then return { CODE.Stale } end
 local outcome, now = ARGV[3], ARGV[4]
 
 local function leaveQueue()
-  redis.call('SREM', KEYS[6], id)
-  if redis.call('LINDEX', KEYS[3], 0) == id then redis.call('LPOP', KEYS[3]) end
-  local nextId = redis.call('LINDEX', KEYS[3], 0)
-  if not nextId then return end
-  -- Due from now: its nextAt says so (it had none while it waited); one due already keeps its own.
-  local nextKey = ARGV[12] .. nextId
-  if redis.call('ZADD', KEYS[2], 'NX', now, nextId) == 1 and redis.call('EXISTS', nextKey) == 1 then
-    redis.call('HSET', nextKey, 'nextAt', now)
-  end
+  leaveMissionQueue(id, KEYS[3], ARGV[8] .. ':' .. ARGV[14], KEYS[2], KEYS[6], KEYS[7], now, ARGV[12])
 end
 
 if outcome == 'drop' then
   redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], id)
   leaveQueue()
   return { CODE.Settled, 0 }
 end
@@ -83,13 +78,11 @@ if outcome == 'retry' then
 elseif outcome == 'delivered' then
   redis.call('HSET', KEYS[1], 'status', 'delivered', 'deliveredAt', now)
   redis.call('HDEL', KEYS[1], 'nextAt')
-  redis.call('ZREM', KEYS[2], id)
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[10]))
   leaveQueue()
 else
   redis.call('HSET', KEYS[1], 'status', 'dead', 'deadAt', now)
   redis.call('HDEL', KEYS[1], 'nextAt')
-  redis.call('ZREM', KEYS[2], id)
   redis.call('ZADD', KEYS[4], now, id)
   redis.call('EXPIRE', KEYS[1], tonumber(ARGV[11]))
   pruneDeadList(KEYS[4], now, ARGV[11], PRUNE.batch, ARGV[12])

@@ -1,0 +1,63 @@
+--[[
+  Claims the deliveries that are due: each is pushed back in the due ZSET to when the claim lapses
+  (so a dispatcher that dies mid-attempt leaves it to the next one: at least once), counts one more
+  attempt and remembers its claim token, which its settling must present.
+
+  KEYS[1] due ZSET (delivery id -> when it may be attempted, ms)
+  KEYS[2] pending SET (the backlog): a claimed delivery is added (it is pending, and one written
+          before the set was kept is counted from its first claim on); one whose hash is gone leaves it
+  KEYS[3] heads hash (delivery id of each queue head -> '<subscription id>:<mission id>',
+          includes/mission-queues.lua)
+  All share the {p} hash tag, and so do the keys derived from ARGV[4] and ARGV[6].
+
+  ARGV[1] now (ms)
+  ARGV[2] when the claim lapses (ms)
+  ARGV[3] most deliveries to claim
+  ARGV[4] prefix of delivery hashes
+  ARGV[5] claim token
+  ARGV[6] prefix of the per-(subscription, mission) queues
+
+  Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
+  first attempt (ms). The attempt is counted here, before it is made; settle-webhook-delivery-7.lua
+  takes it back when nothing was sent.
+
+  A due id without a delivery hash (deleted by an operator, evicted) is dropped from the ZSET and
+  the backlog, and leaves its (subscription, mission) queue as a settled delivery does, so the next
+  one of its mission becomes due: only a head is due, and one that never left would hold up its
+  mission's webhooks for ever. The hash that named its queue is gone, so the queue is found in the
+  heads hash, which the outbox and the settling keep for every head (includes/mission-queues.lua).
+  A head of before that hash was kept is recorded as it is claimed; one never claimed since, and
+  a redelivered delivery (due outside any queue), is only dropped.
+]]
+--- @include "includes/mission-queues"
+
+local claimed = {}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do
+  local key = ARGV[4] .. id
+  if redis.call('EXISTS', key) == 0 then
+    local queueName = redis.call('HGET', KEYS[3], id)
+    if queueName then
+      leaveMissionQueue(id, ARGV[6] .. queueName, queueName, KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[4])
+    else
+      redis.call('ZREM', KEYS[1], id)
+      redis.call('SREM', KEYS[2], id)
+    end
+  else
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    redis.call('SADD', KEYS[2], id)
+    local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+    redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
+    redis.call('HSET', key, 'claim', ARGV[5])
+    local fields = redis.call('HMGET', key, 'subscription', 'mission', 'body', 'firstAttemptAt')
+    local queueName = fields[1] .. ':' .. fields[2]
+    if redis.call('LINDEX', ARGV[6] .. queueName, 0) == id then redis.call('HSET', KEYS[3], id, queueName) end
+    table.insert(claimed, id)
+    table.insert(claimed, fields[1])
+    table.insert(claimed, fields[2])
+    table.insert(claimed, fields[3])
+    table.insert(claimed, attempts)
+    table.insert(claimed, fields[4])
+  end
+end
+return claimed
