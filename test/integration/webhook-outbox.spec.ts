@@ -668,7 +668,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(rotated.subscription.previousSecretUntil).toEqual(expect.any(String));
   });
 
-  it('given a URL the policy does not allow at send time, then the delivery is dead with the reason and nothing is sent', async () => {
+  it('given a URL the policy does not allow at send time, then the delivery is dead with the reason, nothing is sent and no attempt is counted', async () => {
     const { subscription } = await subscriptions.create(
       { url: receiver.url.replace('127.0.0.1', '127.0.0.2'), eventTypes: [MISSION_FINISHED], description: '' },
       'test-operator',
@@ -684,6 +684,11 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       { timeoutMs: 10_000, what: 'the refused deliveries' },
     );
     expect(dead.items[0].lastError).toContain('WEBHOOK_ALLOWED_HOSTS does not list');
+    // No request was made: it counted one, and set a last attempt, as if one had been.
+    expect(dead.items.map(({ attempts, lastResponseCode, lastAttemptAt }) => ({ attempts, lastResponseCode, lastAttemptAt }))).toEqual(
+      Array(FINISHED).fill({ attempts: 0, lastResponseCode: null, lastAttemptAt: null }),
+    );
+    expect(await redis.hexists(webhookKeys.failingSince, subscription.id)).toBe(0);
     expect(receiver.received).toHaveLength(0);
   });
 

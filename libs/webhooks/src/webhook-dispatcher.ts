@@ -249,13 +249,20 @@ export class WebhookDispatcher {
     const result = await this.sender.send({ id: delivery.id, url: subscription.url, body, secrets, trace: currentTraceCarrier() }, this.abort.signal);
     if (this.abort.signal.aborted)
       return { outcome: 'retry', at: this.clock(), responseCode: 0, error: 'attempt aborted: the dispatcher stopped', endpointFailed: false };
+    if ('notSent' in result) {
+      // Refused by the target policy before any request: dead with why, as an endpoint disabled is,
+      // but no attempt counted and nothing said of the endpoint's failure clock.
+      annotateSpan('error.type', 'refused');
+      markSpanError(result.error);
+      return { outcome: 'dead', error: result.error, notSent: true };
+    }
     const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
     const responseCode = 'status' in result ? result.status : 0;
     const error = 'error' in result ? result.error : `answered ${responseCode}`;
     if (responseCode > 0) annotateSpan('http.response.status_code', responseCode);
     if (step.kind !== 'delivered') {
       // Low cardinality, as the conventions ask: the status, or why there was none.
-      annotateSpan('error.type', responseCode > 0 ? String(responseCode) : error.startsWith('refused') ? 'refused' : '_OTHER');
+      annotateSpan('error.type', responseCode > 0 ? String(responseCode) : '_OTHER');
       markSpanError(error);
     }
     if (step.kind === 'delivered') return { outcome: 'delivered', responseCode };

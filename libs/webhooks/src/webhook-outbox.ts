@@ -116,7 +116,7 @@ export type Settlement =
   | { outcome: 'retry'; at: number; responseCode: number; error: string; endpointFailed: boolean }
   | { outcome: 'delivered'; responseCode: number }
   | { outcome: 'dead'; responseCode: number; error: string; endpointFailed: boolean }
-  /** Nothing was sent (the endpoint disabled, a secret or body that does not open): no attempt is counted, only why. */
+  /** Nothing was sent (the endpoint disabled, the target policy's refusal, a secret or body that does not open): no attempt is counted, only why. */
   | { outcome: 'dead'; error: string; notSent: true }
   | { outcome: 'drop' };
 

@@ -18,11 +18,12 @@ describe('WebhookSender before it connects', () => {
     });
   });
 
-  it('given a host that resolves to a private address, then the attempt is refused for good', async () => {
+  it('given a host that resolves to a private address, then the attempt is refused for good, and said not sent', async () => {
     const sender = new WebhookSender(new TargetUrlPolicy('', false, async () => ['10.1.2.3']), 1_000);
     expect(await sender.send(webhook)).toMatchObject({
       error: expect.stringMatching(/^refused: url host hooks.example.com resolves to 10.1.2.3/),
       retryable: false,
+      notSent: true,
     });
   });
 

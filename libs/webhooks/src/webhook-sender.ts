@@ -18,6 +18,12 @@ export interface OutgoingWebhook {
   trace?: TraceCarrier;
 }
 
+/**
+ * How an attempt ended: the receiver's status, or why there was none. `notSent`: the target policy
+ * refused the URL, so no request was made (and none was counted as an attempt).
+ */
+export type SendResult = AttemptResult | { error: string; retryable: false; notSent: true };
+
 /** What a receiver's answer body may be at most; the rest is not read (it carries no meaning). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -45,12 +51,13 @@ export class WebhookSender {
   ) {}
 
   /** `signal` aborts the attempt (shutdown): it then ends at once with a retryable error. */
-  async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<AttemptResult> {
+  async send(webhook: OutgoingWebhook, signal?: AbortSignal): Promise<SendResult> {
     const startedAt = performance.now();
     const target = await this.policy.check(webhook.url, this.timeoutMs);
     // A host that does not resolve now is retried like a connection failure (a resolver's hiccup
     // would otherwise kill every delivery due meanwhile); only the policy's refusal is final.
-    if (!target.ok) return target.unresolved ? { error: target.problem, retryable: true } : { error: `refused: ${target.problem}`, retryable: false };
+    if (!target.ok)
+      return target.unresolved ? { error: target.problem, retryable: true } : { error: `refused: ${target.problem}`, retryable: false, notSent: true };
     const leftMs = Math.floor(this.timeoutMs - (performance.now() - startedAt));
     if (leftMs <= 0) return { error: `no answer within ${this.timeoutMs} ms (resolving the host took it all)`, retryable: true };
     const timestamp = Math.floor(this.clock() / 1000);

@@ -23,13 +23,14 @@
   ARGV[8] subscription id
   ARGV[9] what the attempt says of the endpoint: '1' it failed (counts towards disabling it), '0'
           it answered (delivered: the clock restarts), '' nothing (aborted at shutdown, or not
-          made: a disabled subscription), so a deploy never restarts a failing endpoint's clock
+          made: a disabled subscription, a URL the target policy refused), so a deploy never
+          restarts a failing endpoint's clock
   ARGV[10] seconds a delivered delivery is kept
   ARGV[11] seconds a dead delivery is kept (listed and redeliverable)
   ARGV[12] prefix of delivery hashes (same {p} hash tag)
-  ARGV[13] '1' when nothing was sent (the endpoint disabled, a secret or body that does not open):
-           the attempt the claim counted is taken back and the last attempt's status and time stay
-           those of the last request made; only lastError says why
+  ARGV[13] '1' when nothing was sent (the endpoint disabled, the target policy refused the URL, a
+           secret or body that does not open): the attempt the claim counted is taken back and the
+           last attempt's status and time stay those of the last request made; only lastError says why
   ARGV[14] mission id (with ARGV[8], the queue's name in the heads hash)
 
   A dead delivery expires after ARGV[11] s, and each death deletes up to PRUNE.batch deliveries of
