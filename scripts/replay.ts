@@ -280,7 +280,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'rebuild');
         const progress = new ProgressView(g.json ? undefined : io.progress);
-        const result = await rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener }).finally(() => progress.stop());
+        const queueOrder = queueOrderOf(queueSettings(io.env));
+        const result = await rebuildReadModels(redis, keys, { batchSize: options.batchSize, onProgress: progress.listener, queueOrder }).finally(() =>
+          progress.stop(),
+        );
         // Not done: the read model of those missions is what the log said before it was changed, or a copy of the change.
         if (result.brokenChain.length > 0) exitCode = EXIT_FINDINGS;
         if (g.json) return void out(JSON.stringify(result, null, 2));
@@ -291,6 +294,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['unchanged (read model already right)', result.unchanged],
             ['switched', result.switched],
             ['restored (had no read model)', result.restored],
+            ['of those, put back in the ready queue, schedule, deadlines, reviews or dead letters', result.effectsRestored],
             ['put back in the mission index', result.reindexed],
             ['event list written again from the log', result.relisted],
             ["put back in a data subject's set", result.subjectsReindexed],

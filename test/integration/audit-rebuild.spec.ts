@@ -1,7 +1,18 @@
 import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
-import { KeyLayout, MissionStore } from '@app/event-store';
-import { decideAssign, fold, Mission } from '@app/mission';
-import { deleteKeysByPrefix, escapeGlob, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideAssign, decideCreate, fold, Mission } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import {
+  aCreate,
+  deleteKeysByPrefix,
+  escapeGlob,
+  testKeyPrefix,
+  buildKnownLog,
+  KNOWN_EVENT_COUNT,
+  KNOWN_MISSIONS,
+  TEST_QUEUE_ORDER,
+  testRedis,
+} from '@app/testing';
 import { editEventInPlace } from '../support/log-rewrite';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
@@ -261,6 +272,50 @@ describe('rebuild (real Redis)', () => {
 
     expect(result).toMatchObject({ brokenChain: [], switched: 1, restored: 1 });
     expect(await redis.hgetall(keys.mission(retry))).toEqual(truthful);
+  });
+
+  // The hash came back without rs/ea/pl/sk: a lease left the mission in its skill set's queue and
+  // counted, so every later lease handed it out again, and a returned lease queued it at the back.
+  it("given a queued and an assigned mission's hashes deleted, then rebuild writes their queue fields again and the queued one is leased once, as before", async () => {
+    const prefix = testKeyPrefix('audit-rebuild-queued');
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const store = new MissionStore(redis, keys);
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const enqueue = async (id: string, at: number): Promise<Mission> => {
+      const now = new Date(at);
+      const input = aCreate({ priority: 'high', requiredSkills: ['plumbing'] });
+      const result = await store.append(id, null, decideCreate(input, now), { actor: 'intake', now }, (m) => [
+        { kind: 'enqueue', score: queue.score(m, at), enqueuedAt: at, level: m.priority },
+      ]);
+      if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
+      return result.mission;
+    };
+    const waiting = await enqueue('m-waiting', t);
+    const taken = await enqueue('m-taken', t - 60_000);
+    const [leased] = await queue.lease(0, 1, 60_000, 'lease-1');
+    expect(leased.mission.id).toBe(taken.id);
+    const assign = decideAssign(taken, 'agent-omar');
+    if (assign.kind !== 'append') throw new Error(assign.reason);
+    const assigned = await store.append(taken.id, taken, assign.events, { actor: 'orchestrator' }, [{ kind: 'require-lease', leaseId: 'lease-1' }]);
+    expect(assigned.code).toBe(AppendCode.Ok);
+    const truthful = { waiting: await redis.hgetall(keys.mission(waiting.id)), taken: await redis.hgetall(keys.mission(taken.id)) };
+    expect(truthful.waiting).toMatchObject({ rs: String(queue.score(waiting, t)), ea: String(t), pl: 'high', sk: 'plumbing' });
+    await redis.del(keys.mission(waiting.id), keys.mission(taken.id));
+
+    const result = await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER });
+
+    expect(result).toMatchObject({ switched: 2, restored: 2, effectsRestored: 2 });
+    expect({ waiting: await redis.hgetall(keys.mission(waiting.id)), taken: await redis.hgetall(keys.mission(taken.id)) }).toEqual(truthful);
+    const plumber = { freeAgents: [{ free: 2, skills: ['plumbing'] }] };
+    expect((await queue.lease(0, 10, 60_000, 'lease-2', plumber)).map(({ mission }) => mission.id)).toEqual([waiting.id]);
+    expect(await queue.lease(0, 10, 60_000, 'lease-3', plumber)).toEqual([]);
+    expect(await queue.stats()).toMatchObject({ ready: 0, readyByPriority: { high: 0 }, leased: 1 });
+    // Its lease runs out: it goes back where it was, not to the back of the queue.
+    expect(await queue.expireLeases(Date.now() + 120_000)).toBe(1);
+    expect(await redis.zscore(keys.partitions[0].ready, waiting.id)).toBe(String(queue.score(waiting, t)));
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
   it('given an empty prefix, then rebuild has nothing to do', async () => {

@@ -82,7 +82,7 @@ export const IMPORT_PHASE = 'import';
 export const IMPORT_READ_MODEL_PHASE = 'write read model';
 export const IMPORT_RESTORE_PHASE = 'restore queues and messages';
 
-/** The ready queue's order when an import is given none: the defaults of PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS. */
+/** The ready queue's order when an import or a rebuild is given none: the defaults of PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS. */
 export const DEFAULT_IMPORT_QUEUE_ORDER: QueueOrderOptions = queueOrderOf(new Environment());
 
 /** Lines appended per pipeline while importing; mission hashes written per pipeline after. */

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, PartitionKeys } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys } from '@app/event-store';
 import { Mission } from '@app/mission';
+import { queueKey, QueueOrderOptions } from '@app/mission-queue';
+import { restoreMissionEffects } from '@app/pipeline';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { DEFAULT_IMPORT_QUEUE_ORDER } from './export-import';
 import { Finding } from './finding';
 import { ChainChecker, logChangedMissions } from './hash-chain';
 import { walkChainsAndFold } from './log-walk';
@@ -22,6 +25,12 @@ export interface RebuildOptions {
   beforeSwitch?: () => Promise<void>;
   /** Names the scratch keys; random by default. */
   runId?: string;
+  /**
+   * The ready queue's order of the deployment (PRIORITY_HEADSTART_MS_PER_POINT, DEADLINE_LEAD_MS),
+   * by which a restored queued mission is scored as its enqueue scored it. Default
+   * DEFAULT_IMPORT_QUEUE_ORDER.
+   */
+  queueOrder?: QueueOrderOptions;
 }
 
 export interface RebuildResult {
@@ -34,6 +43,12 @@ export interface RebuildResult {
   switched: number;
   /** Missions without a live mission hash, written whole from the rebuild (counted in `switched` too). */
   restored: number;
+  /**
+   * Of the restored, the unfinished missions whose places in the ready queue, schedule, deadlines,
+   * reviews and dead letters were written again from their events (with the queue fields their
+   * hash keeps for the lease and return scripts), as an import writes them.
+   */
+  effectsRestored: number;
   /** Of the switched, missions put back in the mission index (which lists, counts and the recount read). */
   reindexed: number;
   /** Of the switched, missions whose event list (which history and state read) was written again from the log. */
@@ -151,6 +166,8 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    mission back in the index and writes its event list only if the live `v` is still the rebuilt
  *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
  *    step, and deletes the scratch hash;
+ *    a mission that had no hash at all is then put back where its events put it (ready queue with its
+ *    hash's queue fields, schedule, deadlines, reviews, dead letters), as an import does;
  * 5. put each mission missing from a data subject's set back in it (what access requests and
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
@@ -161,7 +178,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
   const runId = options.runId ?? randomBytes(6).toString('hex');
   const results: RebuildResult[] = [];
   for (const partition of keys.partitions) {
-    results.push(await rebuildPartition(redis, partition, { ...options, runId }, (missionId) => keys.partitionOf(missionId) === partition.index));
+    results.push(await rebuildPartition(redis, keys, partition.index, { ...options, runId }));
   }
   const total = (pick: (r: RebuildResult) => number) => results.reduce((sum, r) => sum + pick(r), 0);
   const ms = performance.now() - started;
@@ -172,6 +189,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     unchanged: total((r) => r.unchanged),
     switched: total((r) => r.switched),
     restored: total((r) => r.restored),
+    effectsRestored: total((r) => r.effectsRestored),
     skippedMovedOn: total((r) => r.skippedMovedOn),
     skippedBehind: total((r) => r.skippedBehind),
     reindexed: total((r) => r.reindexed),
@@ -195,16 +213,13 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
 }
 
 /**
- * Rebuilds one log partition's read models (see rebuildReadModels). `belongsHere` says whether a
- * mission's events belong in this partition (the layout's partitionOf); a mission whose events are
- * in the wrong one is left alone, not written into this partition's keys.
+ * Rebuilds the read models of `layout`'s partition `index` (see rebuildReadModels). A mission whose
+ * events are in the wrong partition (not the layout's partitionOf) is left alone, not written into
+ * this partition's keys.
  */
-export async function rebuildPartition(
-  redis: RedisConnection,
-  keys: PartitionKeys,
-  options: RebuildOptions = {},
-  belongsHere: (missionId: string) => boolean = () => true,
-): Promise<RebuildResult> {
+export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout, index: number, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const keys = layout.partitions[index];
+  const belongsHere = (missionId: string): boolean => layout.partitionOf(missionId) === index;
   const started = performance.now();
   const onProgress = options.onProgress ?? noProgress;
   const runId = options.runId ?? randomBytes(6).toString('hex');
@@ -234,8 +249,9 @@ export async function rebuildPartition(
   const drifted = found.filter((entry) => entry.drift & ~Drift.SubjectUnindexed);
   const compared = performance.now();
 
-  const result = { switched: 0, restored: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
+  const result = { switched: 0, restored: 0, effectsRestored: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
   const written: DriftedMission[] = [];
+  const restoredIds: string[] = [];
   let writtenAt = compared;
   try {
     for (let offset = 0; offset < drifted.length; offset += writeBatch) {
@@ -288,6 +304,7 @@ export async function rebuildPartition(
       else if (code === SwitchCode.Restored) {
         result.switched++;
         result.restored++;
+        restoredIds.push(mission.missionId);
       } else if (code === SwitchCode.MovedOn) result.skippedMovedOn++;
       else if (code === SwitchCode.Behind) result.skippedBehind++;
     };
@@ -303,6 +320,18 @@ export async function rebuildPartition(
   } catch (error) {
     await deleteScratch(redis, keys, runId, written).catch(() => undefined);
     throw error;
+  }
+  // A lost hash took with it the queue fields (rs, ea, pl, sk) the lease and return scripts move a
+  // queued mission by: without them a lease leaves it in its skill set's queue and counted (leased
+  // again and again), and a returned lease queues it at the back. They come back as an import writes
+  // them: the append's own effects, replayed from the events (idempotent on the memberships that
+  // survived), at the version just switched in.
+  if (restoredIds.length > 0) {
+    const order = options.queueOrder ?? DEFAULT_IMPORT_QUEUE_ORDER;
+    const restored = await restoreMissionEffects(redis, new MissionStore(redis, layout), restoredIds, {
+      queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
+    });
+    result.effectsRestored = restored.restored;
   }
   const switchedAt = performance.now();
   const subjectsReindexed = await indexSubjects(
