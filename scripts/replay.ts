@@ -515,6 +515,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
                   ? ` (${restored.lostAttempts} running: an executor reclaims each after STREAM_CLAIM_IDLE_MS and fails the lost attempt).`
                   : '.'),
             );
+          if (result.agentSlots > 0) out(`Held ${result.agentSlots} agent slots again for the attempts in flight; each attempt's end frees its slot.`);
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
         } catch (error) {
           if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message, EXIT_REFUSED);

@@ -92,4 +92,17 @@ describe('AgentSlots (real Redis)', () => {
     expect(await slots.giveBack(hold('m-1'), seen.raw)).toBe(ReleaseCode.NotHeld);
     expect(await load()).toBe(1);
   });
+  it('given attempts in flight restored beside a full agent, then each holds a slot whatever the room, a second restore changes nothing, and each end frees one', async () => {
+    await slots.claim([hold('m-1'), hold('m-2')], 1_000);
+
+    expect(await slots.restore([hold('m-3'), hold('m-4', 'agent-c')], 2_000)).toBe(2);
+    expect(await slots.restore([hold('m-3'), hold('m-1')], 3_000)).toBe(0);
+
+    expect({ a: await load(), c: await load('agent-c') }).toEqual({ a: 3, c: 1 });
+    expect((await slots.holds()).find((h) => h.missionId === 'm-3')).toMatchObject({ agentId: 'agent-a', attempt: 1, at: 2_000 });
+    expect((await slots.claim([hold('m-5')])).map((claim) => claim.code)).toEqual([ClaimCode.AgentFull]);
+    expect(await slots.endAttempt(hold('m-3'))).toBe(ReleaseCode.Released);
+    expect(await slots.endAttempt(hold('m-4', 'agent-c'))).toBe(ReleaseCode.Released);
+    expect({ a: await load(), c: await load('agent-c') }).toEqual({ a: 2, c: 0 });
+  });
 });

@@ -1,5 +1,6 @@
 import { Readable, Writable } from 'node:stream';
-import { exportLog, importLog, verifyLog } from '@app/audit';
+import { AgentRegistry, AgentSlots, ClaimCode, ReleaseCode } from '@app/agents';
+import { exportLog, ImportResult, importLog, verifyLog } from '@app/audit';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, PartitionKeys } from '@app/event-store';
 import { MESSAGE_ROUTES } from '@app/messages';
 import {
@@ -42,6 +43,7 @@ describe('import restores the indexes and messages of unfinished missions (real 
   const copy = new KeyLayout(copyPrefix);
   /** The export of the source, as a file would hold it. */
   let exported = '';
+  let imported: ImportResult;
   const queue = new ReadyQueue(redis, source, TEST_QUEUE_ORDER);
   const pipeline = new MissionPipeline(new MissionStore(redis, source), queue);
 
@@ -103,7 +105,7 @@ describe('import restores the indexes and messages of unfinished missions (real 
     });
     await exportLog(redis, source, sink);
     exported = Buffer.concat(chunks).toString('utf8');
-    await importLog(redis, copy, Readable.from([exported]), undefined, { queueOrder: TEST_QUEUE_ORDER });
+    imported = await importLog(redis, copy, Readable.from([exported]), undefined, { queueOrder: TEST_QUEUE_ORDER });
   });
 
   afterAll(async () => {
@@ -207,6 +209,26 @@ describe('import restores the indexes and messages of unfinished missions (real 
     expect(evaluator.map(({ pattern, mission }) => [pattern, mission.id, mission.status])).toEqual([['mission.completed', M.evaluating, 'evaluating']]);
     // Nothing else: no agent release, nudge or message of a past attempt is written again.
     expect(await redis.xlen(k.stream('orchestrator'))).toBe(0);
+  });
+
+  // The attempts in flight held no slot in the copy: the orchestrator filled their agent up to its
+  // capacity beside them.
+  it('given attempts in flight at export, then the copy holds their agent slots, claims beyond the capacity are refused, and an attempt end frees its slot', async () => {
+    const slots = new AgentSlots(redis, copy);
+    const inFlight = [M.assigned, M.running, M.evaluating].map((missionId) => ({ agentId: 'agent-1', missionId, attempt: 1 }));
+    expect(imported.agentSlots).toBe(3);
+    expect((await slots.holds()).map(({ agentId, missionId, attempt }) => ({ agentId, missionId, attempt }))).toEqual(expect.arrayContaining(inFlight));
+    expect(await slots.holds()).toHaveLength(3);
+    // The agent registered after the import (as a seed at the services' start) keeps the load.
+    await new AgentRegistry(redis, copy).register(
+      { id: 'agent-1', name: 'Agent 1', skills: ['plumbing'], capacity: 3, credits: 10, model: 'mock', systemPrompt: '' },
+      'test',
+    );
+    expect(await redis.hget(copy.agentLoad, 'agent-1')).toBe('3');
+    const next = { agentId: 'agent-1', missionId: M.queued, attempt: 1 };
+    expect((await slots.claim([next])).map(({ code }) => code)).toEqual([ClaimCode.AgentFull]);
+    expect(await slots.endAttempt(inFlight[0])).toBe(ReleaseCode.Released);
+    expect((await slots.claim([next])).map(({ code }) => code)).toEqual([ClaimCode.Claimed]);
   });
 
   it('given the import, then verify passes on the copy and its status counters are those of the source', async () => {

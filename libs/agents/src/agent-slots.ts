@@ -47,6 +47,7 @@ export enum ReleaseCode {
 
 const claimScript = new LuaScript(join(__dirname, 'lua'), 'claim-agent-slots-4', { constants: { CODE: luaEnum(ClaimCode) } });
 const releaseScript = new LuaScript(join(__dirname, 'lua'), 'release-agent-slot-5', { constants: { CODE: luaEnum(ReleaseCode) } });
+const restoreScript = new LuaScript(join(__dirname, 'lua'), 'restore-agent-holds-2');
 
 /** What an evaluation verdict does to the agent that did the attempt. */
 export interface AgentCredit {
@@ -65,6 +66,11 @@ const ENDED_MARKER_TTL_S = 600;
 
 export function holdId(hold: SlotHold): string {
   return `${hold.missionId}:${hold.attempt}:${hold.agentId}`;
+}
+
+/** A hold as the claim and restore scripts take it: its id, agent, mission, attempt and a new claim id. */
+function holdArgs(hold: SlotHold): (string | number)[] {
+  return [holdId(hold), hold.agentId, hold.missionId, hold.attempt, randomUUID()];
 }
 
 /**
@@ -89,9 +95,21 @@ export class AgentSlots {
     if (holds.length === 0) return [];
     const k = this.keys;
     const args: (string | number)[] = [now ?? '', k.agentHoldEndedPrefix];
-    for (const hold of holds) args.push(holdId(hold), hold.agentId, hold.missionId, hold.attempt, randomUUID());
+    for (const hold of holds) args.push(...holdArgs(hold));
     const reply = (await claimScript.run(this.redis, [k.agentLoad, k.agentCapacity, k.agentHolds, k.agentLastAssigned], args)) as (ClaimCode | string)[];
     return holds.map((_, i) => ({ code: reply[2 * i] as ClaimCode, raw: reply[2 * i + 1] as string }));
+  }
+
+  /**
+   * Records the holds of attempts in flight that hold no slot here (an import), whatever their
+   * agents' room, each stamped like a claim (restore-agent-holds-2.lua); returns how many it wrote.
+   * Their attempts' ends free them as they free a claimed slot.
+   */
+  async restore(holds: readonly SlotHold[], now?: number): Promise<number> {
+    if (holds.length === 0) return 0;
+    const args: (string | number)[] = [now ?? ''];
+    for (const hold of holds) args.push(...holdArgs(hold));
+    return Number(await restoreScript.run(this.redis, [this.keys.agentLoad, this.keys.agentHolds], args));
   }
 
   /** Redis's clock (ms): the one hold times are stamped with. */

@@ -2,10 +2,11 @@ import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { ChainableCommander } from 'ioredis';
+import { AgentSlots, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from '@app/event-store';
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
-import { TERMINAL_STATUSES } from '@app/mission';
+import { heldAgent, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
 import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult } from '@app/pipeline';
 import { RedisConnection, redisNowMs } from '@app/redis';
@@ -73,6 +74,12 @@ export interface ImportResult {
    * schedule, deadlines, reviews, dead letters), and those in flight given their driving message.
    */
   restored: RestoreResult;
+  /**
+   * Agent slots held again for the attempts in flight (assigned, running, or evaluating before the
+   * verdict), one per attempt, whatever the agent's room: the orchestrator counts them as its own
+   * claims, and each attempt's end frees its slot.
+   */
+  agentSlots: number;
   eventsPerSecond: number;
   ms: number;
 }
@@ -286,8 +293,9 @@ interface ImportLane {
  * for a mission's first event, to the mission index (score: the event's `at`); then the read
  * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
  * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
- * type for retention, counted from when each finished, as live). Last, each unfinished mission is
- * put back into the queues and sets its events put it in, and a mission in flight gets the message
+ * type for retention, counted from when each finished, as live). Each attempt in flight holds its
+ * agent's slot again (AgentSlots.restore), as its assignment's claim held it. Last, each unfinished
+ * mission is put back into the queues and sets its events put it in, and a mission in flight gets the message
  * that drives it on (restoreMissionEffects in @app/pipeline: the append's own effects, replayed from
  * its events; no event is appended). Hashes are of the lines as given, so a tampered file imports as a log that
  * `verify` rejects. The subject-key lines (after the events; before them in exports made before
@@ -419,6 +427,7 @@ export async function importLog(
 
   const missions = [...fold.values()];
   const unreplayable: string[] = [];
+  const holds: SlotHold[] = [];
   for (let offset = 0; offset < missions.length; offset += IMPORT_BATCH) {
     for (const mission of missions.slice(offset, offset + IMPORT_BATCH)) {
       const lane = lanes[keys.partitionOf(mission.missionId)];
@@ -431,6 +440,8 @@ export async function importLog(
           [F.lastEventHash]: lastHashOf(mission),
         });
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
+        const agentId = heldAgent(state);
+        if (agentId) holds.push({ agentId, missionId: mission.missionId, attempt: state.attempts });
         // Retention's set, which the final status wrote with its effects, scored by when it finished (the subject index comes from the create line).
         if (state.subjects?.length && mission.finishedAt !== undefined)
           lane.pipeline.zadd(lane.keys.retention(state.type), mission.finishedAt, mission.missionId);
@@ -448,6 +459,10 @@ export async function importLog(
   }
   await flush();
 
+  // The slots the attempts in flight hold (the agents' keys are not exported): without them the
+  // orchestrator would fill those agents up to their capacity beside the imported attempts.
+  const agentSlots = await new AgentSlots(redis, keys).restore(holds);
+
   // The indexes the append's effects keep, and the messages of missions in flight, which no line carries.
   const order = options.queueOrder ?? DEFAULT_IMPORT_QUEUE_ORDER;
   const unfinished = missions.filter((m) => m.state && !m.failure && !TERMINAL_STATUSES.includes(m.state.status)).map((m) => m.missionId);
@@ -464,6 +479,7 @@ export async function importLog(
     keys: subjectKeys.length,
     unreplayable,
     restored,
+    agentSlots,
     eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0,
     ms: Math.round(ms),
   };
