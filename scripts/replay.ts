@@ -87,7 +87,8 @@ Exit codes:
      versions of the mission missing from the log (history names them; state folds nothing across them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
-     a --redis-url naming a database that is no whole number or that the server does not have;
+     a --redis-url naming a database that is no whole number or that the server does not have,
+     or other than 0 beside --cluster-nodes;
      DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE)
   3  verify, export, rebuild or projections status found no log under the prefix (a wrong
      --prefix or --partitions; nothing was done), or rewrap-keys no data subject's key records and
@@ -816,7 +817,7 @@ async function interruptible<T>(interrupted: () => void, work: () => Promise<T>)
 
 /** `unrecorded`: the partition count when none is given and the prefix records none (else 1). */
 async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, keys: KeyLayout) => Promise<void>, unrecorded?: number): Promise<void> {
-  const redis = options.clusterNodes ? await connectCluster(options.clusterNodes) : await connect(options.redisUrl);
+  const redis = options.clusterNodes ? await connectCluster(options.clusterNodes, options.redisUrl) : await connect(options.redisUrl);
   try {
     await work(redis, new KeyLayout(options.prefix, await deploymentPartitions(redis, options.prefix, options.partitions, unrecorded)));
   } finally {
@@ -896,8 +897,25 @@ export async function connect(url: string): Promise<Redis> {
   return redis;
 }
 
-/** A Cluster client that has its slot map, or a clear error naming the seeds. */
-async function connectCluster(nodes: string): Promise<RedisConnection> {
+/**
+ * A Cluster client that has its slot map, or a clear error naming the seeds. `url` (--redis-url or
+ * REDIS_URL) is not used, but may name no database other than 0, as the services' configuration
+ * demands beside REDIS_CLUSTER_NODES: a Redis Cluster has database 0 only, so a command meant for
+ * another database would read, or a purge delete, database 0's keys. Refused before connecting.
+ */
+async function connectCluster(nodes: string, url: string): Promise<RedisConnection> {
+  let database: number;
+  try {
+    database = redisUrlDatabase(url, '--redis-url (or REDIS_URL)');
+  } catch (error) {
+    throw new CliError(`${error instanceof Error ? error.message : String(error)}; with --cluster-nodes it names no database, or database 0`);
+  }
+  if (database !== 0) {
+    throw new CliError(
+      `--redis-url (or REDIS_URL) names database ${database}, but --cluster-nodes (or REDIS_CLUSTER_NODES) is given and a Redis Cluster ` +
+        'has database 0 only; drop the database from the URL',
+    );
+  }
   let cluster: RedisConnection;
   try {
     cluster = createRedisConnection({ REDIS_URL: '', REDIS_CLUSTER_NODES: nodes }, { name: 'replay-cli' });

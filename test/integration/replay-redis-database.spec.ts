@@ -77,4 +77,22 @@ describe('replay --redis-url naming a database', () => {
     expect(await database1.exists(`${prefix}in-1`)).toBe(0);
     expect(await database0.exists(`${prefix}in-0`)).toBe(1);
   });
+  // The Cluster client ignores the URL: a command meant for database 3 ran on the cluster's database 0.
+  it('given --cluster-nodes and a URL naming a database other than 0, then the command refuses with exit 2 before it connects', async () => {
+    const refusal =
+      'replay: --redis-url (or REDIS_URL) names database 3, but --cluster-nodes (or REDIS_CLUSTER_NODES) is given and a Redis Cluster has database 0 only; ' +
+      'drop the database from the URL\n';
+    // No cluster listens there: the refusal comes before any connection.
+    const seeds = ['--cluster-nodes', '127.0.0.1:1'];
+    expect(await replayAt(withDatabase('/3'), prefix, ...seeds, 'purge', '--yes')).toEqual({ code: EXIT_USAGE, stdout: '', stderr: refusal });
+    let stderr = '';
+    const io: CliIo = {
+      stdout: { write: () => undefined },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: { KEY_PREFIX: prefix, REDIS_URL: withDatabase('/3') },
+    };
+    expect(await runReplay([...seeds, 'verify'], io)).toBe(EXIT_USAGE);
+    expect(stderr).toBe(refusal);
+    expect(await database0.exists(`${prefix}in-0`)).toBe(1);
+  });
 });
