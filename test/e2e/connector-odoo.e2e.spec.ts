@@ -352,6 +352,51 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     await stopConnector();
   });
 
+  it('given a ticket longer than the intake takes, then it is set aside with a note, not cut; a long subject goes whole into the description', async () => {
+    await stopConnector();
+    // About 33 KB: it became a mission of its first 10,000 characters, the rest of the guest's words dropped, and no one told.
+    const words = '中'.repeat(11_000);
+    const long = odoo.create('helpdesk.ticket', {
+      name: 'Noise at night',
+      description: `<p>${words}</p>`,
+      priority: '1',
+      partner_id: [3, 'Anna Schmidt'],
+      team_id: [1, 'Front Desk'],
+    });
+    const subject = `Room 204: ${'the air conditioning rattles and blows warm air '.repeat(6)}end`;
+    const subjectTicket = odoo.create('helpdesk.ticket', {
+      name: subject,
+      description: '<p>Since Monday.</p>',
+      priority: '1',
+      partner_id: [3, 'Anna Schmidt'],
+      team_id: [1, 'Front Desk'],
+    });
+    await startConnector();
+    const server = (connector as INestApplication).getHttpServer();
+
+    const field = `helpdesk.ticket:${long.id}`;
+    const reason = await waitFor(async () => system.redis.hget(keys.refused, field), { timeoutMs: 20_000, what: 'the long ticket to be set aside' });
+    expect(reason).toMatch(/description must be shorter than or equal to 10000 characters/);
+    expect(reason).toMatch(/over MAX_MISSION_TEXT_BYTES 32768/);
+    expect(await system.redis.hget(keys.submitted, field)).toBeNull();
+    await waitFor(async () => odoo.messagesOf('helpdesk.ticket', long.id).length === 1, { timeoutMs: 10_000, what: 'the refusal note' });
+    expect(odoo.messagesOf('helpdesk.ticket', long.id)[0]).toMatchObject({
+      subtype_xmlid: 'mail.mt_note',
+      body: expect.stringMatching(/not taken in.*MAX_MISSION_TEXT_BYTES/),
+    });
+    const listed = (await request(server).get('/connector/refused').expect(200)).body as { recordId: number; reason: string }[];
+    expect(listed).toContainEqual(expect.objectContaining({ model: 'helpdesk.ticket', recordId: long.id, reason }));
+
+    // The subject was cut to 200 characters before it opened the description, which had room for all of it.
+    const missionId = await waitFor(async () => system.redis.hget(keys.submitted, `helpdesk.ticket:${subjectTicket.id}`), {
+      timeoutMs: 20_000,
+      what: 'the ticket with the long subject to be taken in',
+    });
+    const mission = (await system.api.get(`/api/missions/${missionId}`).expect(200)).body as { title: string; description: string };
+    expect(mission).toMatchObject({ title: `helpdesk.ticket #${subjectTicket.id}`, description: `${subject}\n\nSince Monday.` });
+    await stopConnector();
+  });
+
   it('given wrong credentials, then the connector is not ready and says why', async () => {
     await stopConnector();
     await startConnector({ ODOO_API_KEY: 'not-the-key' });

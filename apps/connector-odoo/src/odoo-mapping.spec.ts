@@ -121,9 +121,49 @@ describe('the Odoo mapping file and what records become', () => {
   it('given odd fields, then the mission is still one the intake accepts', () => {
     const mission = missionOf(mapping, rule('maintenance-requests'), { id: 7, name: 'Lamp', description: false, priority: false, equipment_id: false });
     expect(mission).toMatchObject({ title: 'Lamp', description: 'Lamp', priority: 'normal' });
-    const odd = missionOf(mapping, rule('maintenance-requests'), { id: 8, name: 'AC\u0007 broken\u202e', description: 'x'.repeat(20_000), priority: '0' });
-    expect(odd.title).toBe('AC  broken');
+    const odd = missionOf(mapping, rule('maintenance-requests'), { id: 8, name: 'AC\u0007 broken\u202e', description: 'Drips\u0007', priority: '0' });
+    expect(odd).toMatchObject({ title: 'AC  broken', description: 'Drips ' });
     expect(validateSubmitMission({ mission: odd }).ok).toBe(true);
+  });
+
+  it('given a description longer than the intake takes, then it is carried whole, for the intake to refuse, never cut', () => {
+    // 11,000 × 中 (about 33 KB): it became a mission of the first 10,000 characters, the rest of the guest's words dropped unsaid.
+    const words = '中'.repeat(11_000);
+    const mission = missionOf(mapping, rule('guest-tickets'), { id: 11, name: 'Complaint', description: `<p>${words}</p>`, priority: '1' });
+    expect(mission.description).toBe(`Complaint\n\n${words}`);
+    const checked = validateSubmitMission({ mission });
+    expect(checked.ok ? null : checked.problems.join('; ')).toMatch(/description must be shorter than or equal to 10000 characters/);
+    const ascii = missionOf(mapping, rule('maintenance-requests'), { id: 12, name: 'Report', description: 'x'.repeat(10_001), priority: '1' });
+    expect(ascii.description).toHaveLength(10_001);
+    expect(validateSubmitMission({ mission: ascii }).ok).toBe(false);
+  });
+
+  it("given a long guest name or payload field, then each is carried whole, counted in the mission text's bytes", () => {
+    const name = 'Anna '.repeat(60).trim();
+    const email = `${'a'.repeat(600)}@example.com`;
+    // The name was cut to 200 characters and each payload field to 500.
+    const mission = missionOf(mapping, rule('guest-tickets'), {
+      id: 16,
+      name: 'Towels',
+      description: 'More',
+      priority: '1',
+      partner_id: [9, name],
+      partner_email: email,
+    });
+    expect(mission.payload).toMatchObject({ guest: { name }, contactEmail: email });
+  });
+
+  it('given a subject longer than the title field, then it opens the description whole, whether or not the title is personal', () => {
+    const subject = `Room 204: ${'the air conditioning rattles and blows warm air '.repeat(6)}end`;
+    // It was cut to 200 characters, and for a personal title moved cut into a description with room for it all.
+    const personal = missionOf(mapping, rule('guest-tickets'), { id: 13, name: subject, description: '<p>Since Monday.</p>', priority: '1' });
+    expect(personal).toMatchObject({ title: 'helpdesk.ticket #13', description: `${subject}\n\nSince Monday.` });
+    expect(validateSubmitMission({ mission: personal }).ok).toBe(true);
+    // A title kept in plain (a maintenance request's) that does not fit is moved as well, rather than refused or cut.
+    const plainTitle = missionOf(mapping, rule('maintenance-requests'), { id: 14, name: subject, description: 'Since Monday.', priority: '1' });
+    expect(plainTitle).toMatchObject({ title: 'maintenance.request #14', description: `${subject}\n\nSince Monday.` });
+    expect(validateSubmitMission({ mission: plainTitle }).ok).toBe(true);
+    expect(missionOf(mapping, rule('maintenance-requests'), { id: 15, name: 'x'.repeat(200), description: 'y', priority: '1' }).title).toBe('x'.repeat(200));
   });
 
   it('given a mapping file that is missing, no JSON, or not shaped as a mapping, then it is a ConfigError naming ODOO_MAPPING_FILE, the file and the problem', () => {

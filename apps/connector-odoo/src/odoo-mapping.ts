@@ -1,8 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { maxLength } from 'class-validator';
 import { decodeHTML } from 'entities';
 import { ConfigError } from '@app/config';
-import { cleanText, MISSION_TYPES, MissionCreateDto, MissionType, MULTI_LINE, PRIORITY_LEVELS, PriorityLevel, SINGLE_LINE, textProblem } from '@app/mission';
+import {
+  cleanText,
+  MAX_TITLE_LENGTH,
+  MISSION_TYPES,
+  MissionCreateDto,
+  MissionType,
+  MULTI_LINE,
+  PRIORITY_LEVELS,
+  PriorityLevel,
+  SINGLE_LINE,
+  textProblem,
+} from '@app/mission';
 
 /** One rule of the mapping file: which records of a model become which missions. */
 export interface OdooMappingRule {
@@ -152,31 +164,34 @@ export function htmlToText(html: string): string {
     .trim();
 }
 
-/** Cuts text to `max` characters without splitting a surrogate pair. */
-function cut(text: string, max: number): string {
-  return Array.from(text).slice(0, max).join('');
-}
-
-/** The mission a record becomes under a rule: type, title, description, priority, guest, payload and the Odoo source. */
+/**
+ * The mission a record becomes under a rule: type, title, description, priority, guest, payload and
+ * the Odoo source. Nothing is cut: a record whose text does not fit the intake's limits (a
+ * description too long, text over MAX_MISSION_TEXT_BYTES) makes a mission the intake refuses, and
+ * the poller sets the record aside with a note saying why, rather than sending part of what the
+ * guest wrote as if it were all.
+ */
 export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: Record<string, unknown> & { id: number }): MissionCreateDto {
   // The intake refuses control characters; Odoo text may hold them (pasted mails).
   const clean = (text: string, multiLine: boolean) => cleanText(text, multiLine ? MULTI_LINE : SINGLE_LINE);
   const named = `${rule.model} #${record.id}`;
-  const recordTitle = cut(clean(String(plain(record[rule.title]) ?? '').trim(), false).trim(), 200);
+  const recordTitle = clean(String(plain(record[rule.title]) ?? '').trim(), false).trim();
   const body = clean(htmlToText(String(plain(record[rule.description]) ?? '')), true);
   // A title with nothing visible (empty, spaces, invisible characters) holds no guest data: it stays,
   // for the intake's rule to refuse, as the README promises. Falling back to `<model> #<id>` for an
   // empty one took in a record with nothing to act on (blank title, empty description) as a mission.
-  const titleIsMoved = (rule.personalTitle ?? Boolean(rule.partner)) && textProblem(recordTitle, SINGLE_LINE) === null;
+  // One too long for the title field opens the description whole, as a personal one does.
+  const titleIsMoved =
+    ((rule.personalTitle ?? Boolean(rule.partner)) || !maxLength(recordTitle, MAX_TITLE_LENGTH)) && textProblem(recordTitle, SINGLE_LINE) === null;
   const title = titleIsMoved ? named : recordTitle;
-  const description = cut(titleIsMoved ? [recordTitle, body].filter(Boolean).join('\n\n') : body, 10_000) || title;
+  const description = (titleIsMoved ? [recordTitle, body].filter(Boolean).join('\n\n') : body) || title;
   const payload: Record<string, unknown> = { odoo: { model: rule.model, recordId: record.id, rule: rule.name } };
   const partnerField = rule.partner ? record[rule.partner] : null;
   const partner = plain(partnerField);
-  if (typeof partner === 'string') payload.guest = { ...partnerId(partnerField), name: cut(clean(partner, false), 200) };
+  if (typeof partner === 'string') payload.guest = { ...partnerId(partnerField), name: clean(partner, false) };
   for (const [key, field] of Object.entries(rule.payload)) {
     const value = plain(record[field]);
-    if (value !== null) payload[key] = typeof value === 'string' ? cut(clean(value, false), 500) : value;
+    if (value !== null) payload[key] = typeof value === 'string' ? clean(value, false) : value;
   }
   return {
     type: rule.missionType,

@@ -268,13 +268,16 @@ export class OdooPoller {
   private async takeIn(rule: OdooMappingRule, records: readonly (Record<string, unknown> & { id: number })[]): Promise<number> {
     const seen = await this.redis.hmget(this.keys.submitted, ...records.map((record) => recordField({ model: rule.model, recordId: record.id })));
     const fresh = records.filter((_, i) => seen[i] === null).map((record) => ({ record, mission: missionOf(this.mapping, rule, record) }));
-    // A record the intake would refuse (no visible title, text over MAX_MISSION_TEXT_BYTES) must not
-    // hold up the rest: it is set aside with the reason, and taken in again once an edit makes it
-    // valid. Checked here rather than left to the intake, whose refusals come back a round later.
+    // A record the intake would refuse (no visible title, a description too long, text over
+    // MAX_MISSION_TEXT_BYTES) must not hold up the rest: it is set aside with the reason, and taken in
+    // again once an edit makes it valid. Checked here rather than left to the intake, whose refusals
+    // come back a round later. Every reason is named, so the one edit the note asks for is enough.
     const refused = fresh.map(({ mission }) => {
       const checked = validateSubmitMission({ mission });
-      if (!checked.ok) return checked.problems.join('; ');
-      return missionTextProblem(mission, this.options.maxMissionTextBytes);
+      const problems = [...(checked.ok ? [] : checked.problems), missionTextProblem(mission, this.options.maxMissionTextBytes)].filter(
+        (problem) => problem !== null,
+      );
+      return problems.length > 0 ? problems.join('; ') : null;
     });
     const valid = fresh.filter((_, i) => refused[i] === null);
     await this.refusals.setAside(

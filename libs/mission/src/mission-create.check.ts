@@ -3,7 +3,16 @@ import { CleanTextRule, MULTI_LINE, SINGLE_LINE, textProblem } from './clean-tex
 import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
 import { childPath, FieldProblem, isInteger, isPlainObject, unknownProperties } from './field-problems';
 import { deadlineProblem, isIsoInstant, isoInstantMessage } from './iso-time.validator';
-import { MAX_SKILLS, MissionCreateDto, MissionSourceDto, PAYLOAD_LIMITS, SKILL_MESSAGE, SKILL_PATTERN } from './mission-create.dto';
+import {
+  MAX_DESCRIPTION_LENGTH,
+  MAX_SKILLS,
+  MAX_TITLE_LENGTH,
+  MissionCreateDto,
+  MissionSourceDto,
+  PAYLOAD_LIMITS,
+  SKILL_MESSAGE,
+  SKILL_PATTERN,
+} from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
 
@@ -49,8 +58,8 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   const { type, title, description, priority, requiredSkills, payload, deadline, notBefore, source, subjects } = value;
 
   field('type', TYPES.includes(type) ? [] : [`type must be one of the following values: ${MISSION_TYPES.join(', ')}`]);
-  field('title', textProblems('title', title, 200, true, SINGLE_LINE));
-  field('description', textProblems('description', description, 10_000, false, MULTI_LINE));
+  field('title', textProblems('title', title, MAX_TITLE_LENGTH, true, SINGLE_LINE));
+  field('description', textProblems('description', description, MAX_DESCRIPTION_LENGTH, false, MULTI_LINE));
   field('priority', PRIORITIES.includes(priority) ? [] : [`priority must be one of the following values: ${PRIORITY_LEVELS.join(', ')}`]);
   if (requiredSkills !== undefined && requiredSkills !== null) field('requiredSkills', skillProblems(requiredSkills));
   if (subjects !== undefined && subjects !== null) field('subjects', listProblems('subjects', subjects, MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE));

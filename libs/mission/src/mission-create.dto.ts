@@ -9,6 +9,13 @@ import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
 export const PAYLOAD_LIMITS = { maxDepth: 8, maxKeys: 500 };
+/**
+ * The most characters a title and a description may have (as class-validator's MaxLength counts
+ * them). Named, so a sender that must not send what the intake refuses (the Odoo connector) reads
+ * the same bounds.
+ */
+export const MAX_TITLE_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 10_000;
 export const SKILL_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 export const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
 export const MAX_SKILLS = 20;
@@ -58,12 +65,12 @@ export class MissionCreateDto {
       'Short summary, one line: well-formed Unicode, no control characters (no tab or line break either), no bidirectional ' +
       'override or isolate characters (U+202A–U+202E, U+2066–U+2069), at least one visible character.',
     minLength: 1,
-    maxLength: 200,
+    maxLength: MAX_TITLE_LENGTH,
     example: 'AC broken in room 204',
   })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(200)
+  @MaxLength(MAX_TITLE_LENGTH)
   @IsCleanText(SINGLE_LINE)
   title: string;
 
@@ -71,11 +78,11 @@ export class MissionCreateDto {
     description:
       'What is to be done, for the agent; may be empty. Well-formed Unicode, no control characters other than tab and line feed ' +
       '(\\n; no carriage return), no bidirectional override or isolate characters.',
-    maxLength: 10_000,
+    maxLength: MAX_DESCRIPTION_LENGTH,
     example: 'The AC blows warm air; guest is uncomfortable.',
   })
   @IsString()
-  @MaxLength(10_000)
+  @MaxLength(MAX_DESCRIPTION_LENGTH)
   @IsCleanText(MULTI_LINE)
   description: string;
 
