@@ -110,6 +110,31 @@ describe('a mission end to end (four services, real Redis)', () => {
       const malformed = await system.api.get('/api/missions/does-not-exist').expect(400);
       expect(malformed.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'id must be a mission id: a lowercase UUID', details: [] });
     });
+
+    it('when a German guest writes in decomposed form (NFD), then the first reply is German, about the late check-out, and succeeds', async () => {
+      const message = 'Könnten wir bitte später auschecken? Vielen Dank'.normalize('NFD');
+      const body = { ...lateCheckout, source: undefined, title: 'Anfrage', description: 'Gast schreibt', payload: { message } };
+      const created = await system.api.post('/api/missions').send(body).expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+      const fetched = await system.api.get(`/api/missions/${done.id}`).expect(200);
+      expect(fetched.body.result.output).toMatchObject({ language: 'de', reply: expect.stringMatching(/späten Check-out/) });
+    });
+
+    it("when the guest's locale is none of the supported languages, then the first failed verdict dead-letters it for a person to answer", async () => {
+      const payload = { language: 'tr_TR', message: 'Merhaba, odadan daha geç çıkabilir miyiz? Teşekkürler.' };
+      const created = await system.api
+        .post('/api/missions')
+        .send({ ...lateCheckout, source: undefined, payload })
+        .expect(201);
+      const done = await system.waitForStatus(created.body.id, ['succeeded', 'dead_lettered']);
+      expect(done).toMatchObject({ status: 'dead_lettered', attempts: 1, evaluation: { passed: false } });
+      expect(done.evaluation?.reason).toMatch(/right_language \(critical\): the guest's language \(the locale "tr_TR"\)/);
+      const deadLettered = (await system.store.history(done.id)).find((e) => e.type === 'MissionDeadLettered');
+      expect(deadLettered?.data).toMatchObject({
+        reason: expect.stringMatching(/^permanent failure: the guest's language \(the locale "tr_TR"\) is none of the supported languages/),
+      });
+    });
   });
 
   describe('given an LLM that always fails', () => {

@@ -1,5 +1,5 @@
-import { detectLanguage, guestLanguage, guestText, LANGUAGE_NAMES, normalizeLanguage } from '@app/llm';
-import { Mission } from '@app/mission';
+import { comparableText, detectLanguage, guestLanguage, guestText, LANGUAGE_NAMES, normalizeLanguage, unsupportedLanguage } from '@app/llm';
+import { GUEST_LANGUAGES, Mission } from '@app/mission';
 import { CheckResult, CriterionChecks, met, missed, partly, textOf, textsOf } from './check-result';
 
 interface RequestTopic {
@@ -89,8 +89,8 @@ export function checkGuestSupport(mission: Mission, output: Record<string, unkno
 
 function addressesRequest(mission: Mission, reply: string): CheckResult {
   if (!reply) return missed('the reply is empty');
-  const request = `${mission.title} ${mission.description} ${guestText(mission)}`.toLowerCase();
-  const answer = reply.toLowerCase();
+  const request = comparableText(`${mission.title} ${mission.description} ${guestText(mission)}`);
+  const answer = comparableText(reply);
   const tag = mission.payload.requestType;
   const topics = TOPICS.filter((t) => t.tag === tag || t.request.test(request));
   if (topics.length > 0) {
@@ -102,12 +102,25 @@ function addressesRequest(mission: Mission, reply: string): CheckResult {
   return missed('the reply does not refer to anything the guest wrote about');
 }
 
+/**
+ * Why no agent can answer this guest in their language: it is none of GUEST_LANGUAGES, the only
+ * ones a guest_support output may name, so every reply fails right_language (permanentFailure).
+ */
+export function unanswerableGuestLanguage(mission: Mission): string | null {
+  const unsupported = unsupportedLanguage(mission);
+  if (unsupported === null) return null;
+  return `the guest's language (${unsupported}) is none of the supported languages (${GUEST_LANGUAGES.join(', ')}); a person must answer this guest`;
+}
+
 function rightLanguage(mission: Mission, reply: string, declared: unknown): CheckResult {
+  const unanswerable = unanswerableGuestLanguage(mission);
+  if (unanswerable !== null) return missed(unanswerable);
   const expected = guestLanguage(mission);
   if (!reply) return missed('the reply is empty');
   const written = detectLanguage(reply);
   if (written !== expected) {
-    return missed(`the reply is written in ${LANGUAGE_NAMES[written]}, but the guest needs ${LANGUAGE_NAMES[expected]}`);
+    const language = written === null ? 'none of the supported languages' : LANGUAGE_NAMES[written];
+    return missed(`the reply is written in ${language}, but the guest needs ${LANGUAGE_NAMES[expected]}`);
   }
   const field = normalizeLanguage(declared);
   if (field !== expected) return partly(0.5, `the language field says "${String(declared)}", but the guest's language is "${expected}"`);
@@ -115,7 +128,7 @@ function rightLanguage(mission: Mission, reply: string, declared: unknown): Chec
 }
 
 function polite(reply: string): CheckResult {
-  const text = reply.toLowerCase();
+  const text = comparableText(reply);
   const missing = [
     GREETING.test(text) ? null : 'a greeting',
     THANKS.test(text) ? null : 'thanks or an apology',

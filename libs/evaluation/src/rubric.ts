@@ -22,7 +22,12 @@ export const GUEST_SUPPORT_RUBRIC: Rubric = {
   passThreshold: 0.75,
   criteria: [
     { name: 'addresses_request', weight: 0.3, description: "the reply speaks to the guest's actual request" },
-    { name: 'right_language', weight: 0.25, critical: true, description: "language field and reply match the guest's language" },
+    {
+      name: 'right_language',
+      weight: 0.25,
+      critical: true,
+      description: "language field and reply match the guest's language; 0 for a guest whose language is none of de, en, fr, it, es, nl",
+    },
     { name: 'polite', weight: 0.15, description: 'greeting, thanks or apology, and a closing' },
     { name: 'no_invented_facts', weight: 0.2, critical: true, description: 'no price, time or room number that the mission does not contain' },
     { name: 'actions_present', weight: 0.1, description: 'at least one follow-up action for the staff' },

@@ -1,5 +1,6 @@
 import { buildLlmRequest, MockLlmClient, MockLlmOptions } from '@app/llm';
 import { Mission, MissionType } from '@app/mission';
+import { permanentFailure } from './permanent-failure';
 import { RUBRICS } from './rubric';
 import { ALL_CRITERIA_MET, RuleBasedJudge, Verdict } from './rule-based-judge';
 
@@ -104,6 +105,58 @@ describe('RuleBasedJudge', () => {
         const verdict = judge.judge(guest, { ...(await draft(guest)), language: 'en', reply });
         expect(verdict.passed).toBe(false);
         expect(verdict.reason).toContain(`right_language (critical): the reply is written in English, but the guest needs ${name}`);
+      });
+    });
+
+    describe('given text in decomposed form (NFD)', () => {
+      it('when a German guest asks for a late check-out, then the mock drafts a German reply about it that meets every criterion', async () => {
+        const message = 'Könnten wir bitte später auschecken? Vielen Dank'.normalize('NFD');
+        const guest = mission('guest_support', 'Anfrage', '', { message });
+        const output = await draft(guest);
+        expect(output.language).toBe('de');
+        expect(judge.judge(guest, output)).toMatchObject({ passed: true, reason: ALL_CRITERIA_MET });
+      });
+
+      it('when an English reply answers a French guest, then right_language fails the verdict', async () => {
+        const message = 'Très tard, désolé — séjour à l’hôtel'.normalize('NFD');
+        const guest = mission('guest_support', 'Late arrival', '', { message });
+        const reply = 'Dear guest,\n\nthank you for your message. Our team is taking care of your request now.\n\nKind regards,\nYour front office team';
+        const verdict = judge.judge(guest, { ...(await draft(guest)), language: 'en', reply });
+        expect(verdict.passed).toBe(false);
+        expect(verdict.reason).toContain('right_language (critical): the reply is written in English, but the guest needs French');
+      });
+
+      it('when the reply itself is decomposed, then it is read as the composed one', () => {
+        const verdict = judge.judge(lateCheckout, { ...good, reply: good.reply.normalize('NFD') });
+        expect(verdict).toMatchObject({ passed: true, reason: ALL_CRITERIA_MET });
+      });
+    });
+
+    describe('given a guest whose language is none of the supported ones', () => {
+      it.each([
+        ['a Turkish locale', { language: 'tr_TR', message: 'Merhaba, odadan daha geç çıkabilir miyiz? Teşekkürler.' }, /the locale "tr_TR"/],
+        ['a Chinese locale', { language: 'zh_CN', message: '我们能晚一点退房吗？谢谢' }, /the locale "zh_CN"/],
+        ['Chinese text and no locale', { message: '我们能晚一点退房吗？谢谢' }, /text in Chinese characters \(Han\)/],
+        ['Arabic text and no locale', { message: 'هل يمكننا تسجيل المغادرة متأخرا؟ شكرا' }, /text in Arabic script/],
+        ['Russian text and no locale', { message: 'Можно ли выехать из номера позже? Спасибо' }, /text in Cyrillic script/],
+      ])('when the mock drafts a reply for %s, then right_language fails and the failure is permanent', async (_case, payload, named) => {
+        const guest = mission('guest_support', 'Late checkout', 'Guest asks for a late checkout.', payload);
+        const verdict = judge.judge(guest, await draft(guest));
+        expect(verdict.passed).toBe(false);
+        expect(unmet(verdict)).toEqual(['right_language']);
+        expect(verdict.reason).toMatch(
+          /right_language \(critical\): the guest's language \(.*\) is none of the supported languages \(de, en, fr, it, es, nl\); a person must answer this guest/,
+        );
+        expect(verdict.reason).toMatch(named);
+        expect(permanentFailure(guest)).toMatch(named);
+      });
+
+      it('when a supported guest gets a reply in another script, then right_language fails', () => {
+        const english = mission('guest_support', 'Late checkout', 'Guest asks for a late checkout.', { language: 'en', message: 'Could we check out later?' });
+        const verdict = judge.judge(english, { language: 'en', reply: 'Уважаемый гость, спасибо! Поздний выезд возможен. С уважением', actions: ['Confirm'] });
+        expect(verdict.passed).toBe(false);
+        expect(verdict.reason).toContain('right_language (critical): the reply is written in none of the supported languages, but the guest needs English');
+        expect(permanentFailure(english)).toBeNull();
       });
     });
 

@@ -1,12 +1,13 @@
 import fc from 'fast-check';
 import { GUEST_LANGUAGES, GuestLanguage } from '@app/mission';
-import { detectLanguage, guestLanguage, LANGUAGE_LETTERS, LANGUAGE_WORDS, normalizeLanguage } from './language';
+import { detectLanguage, guestLanguage, LANGUAGE_LETTERS, LANGUAGE_WORDS, normalizeLanguage, unsupportedLanguage } from './language';
 
 /** The heuristic as its comment states it, language by language: what detectLanguage must equal however it looks words up. */
 function languageByWordCount(text: string): GuestLanguage {
   const words = text
+    .normalize('NFC')
     .toLowerCase()
-    .split(/[^\p{L}-]+/u)
+    .split(/[^\p{L}\p{M}-]+/u)
     .flatMap((word) => [word, ...(word.includes('-') ? word.split('-') : [])])
     .filter(Boolean);
   const score = (language: GuestLanguage) => words.filter((word) => LANGUAGE_WORDS[language].has(word) || LANGUAGE_LETTERS[language]?.test(word)).length;
@@ -31,6 +32,34 @@ describe('language detection', () => {
     ['', 'en'],
   ])('given "%s", when detected, then it is %s', (text, expected) => {
     expect(detectLanguage(text)).toBe(expected);
+  });
+
+  it.each([
+    ['Très tard, désolé — séjour à l’hôtel', 'fr'],
+    ['¿Podría dejar la habitación más tarde? Muchas gracias por todo, señora.', 'es'],
+    ['Könnten wir bitte später auschecken? Vielen Dank', 'de'],
+  ])('given "%s" in decomposed form (NFD), when detected, then it is %s, as in composed form', (text, expected) => {
+    const decomposed = text.normalize('NFD');
+    expect(decomposed).not.toBe(text);
+    expect(detectLanguage(decomposed)).toBe(expected);
+    expect(detectLanguage(text)).toBe(expected);
+  });
+
+  it.each([
+    ['Chinese', '我们能晚一点退房吗？谢谢'],
+    ['Japanese', 'チェックアウトを遅らせてもいいですか？よろしくお願いします'],
+    ['Korean', '체크아웃을 늦게 할 수 있을까요? 감사합니다'],
+    ['Arabic', 'هل يمكننا تسجيل المغادرة متأخرا؟ شكرا'],
+    ['Hebrew', 'האם אפשר לעשות צ׳ק אאוט מאוחר? תודה'],
+    ['Russian', 'Можно ли выехать из номера позже? Спасибо, Anna'],
+    ['Thai', 'ขอเช็คเอาท์ช้าได้ไหมคะ ขอบคุณค่ะ'],
+    ['Hindi', 'क्या हम देर से चेक आउट कर सकते हैं? धन्यवाद'],
+  ])('given %s text, when detected, then it is none of the supported languages', (_language, text) => {
+    expect(detectLanguage(text)).toBeNull();
+  });
+
+  it('given a Latin text with a few words in another script, when detected, then the Latin text decides', () => {
+    expect(detectLanguage('Dear team, could we please check out later? Thanks, Иван')).toBe('en');
   });
 
   it("property: for any text of the languages' words, letters and other words, the language is the one with the most counted words, ties to English", () => {
@@ -78,5 +107,29 @@ describe('language detection', () => {
 
   it('given payload.language, when the text says otherwise, then payload.language wins', () => {
     expect(guestLanguage({ title: 'Hello', description: 'Thanks a lot', payload: { language: 'de' } })).toBe('de');
+  });
+
+  describe('a guest whose language is none of the supported ones', () => {
+    const turkish = { title: 'Geç çıkış', description: '', payload: { language: 'tr_TR', message: 'Merhaba, odadan daha geç çıkabilir miyiz? Teşekkürler.' } };
+    const chinese = { title: 'Late checkout', description: 'Guest asks for a late checkout', payload: { language: 'zh_CN', message: '我们能晚一点退房吗？' } };
+    const russian = { title: 'Late checkout', description: '', payload: { message: 'Можно ли выехать из номера позже? Спасибо' } };
+
+    it.each([
+      ['a stated Turkish locale', turkish, 'the locale "tr_TR"'],
+      ['a stated Chinese locale', chinese, 'the locale "zh_CN"'],
+      ['Cyrillic text and no locale', russian, 'text in Cyrillic script'],
+      ['Han text and no locale', { ...chinese, payload: { message: chinese.payload.message } }, 'text in Chinese characters (Han)'],
+    ])('given %s, when the language is derived, then it is named as unsupported and the reply falls back to English', (_case, input, named) => {
+      expect(unsupportedLanguage(input)).toBe(named);
+      expect(guestLanguage(input)).toBe('en');
+    });
+
+    it.each([
+      ['a supported locale', { title: 'x', description: '', payload: { language: 'fr_FR', message: 'Можно ли выехать позже?' } }],
+      ['Latin text and no locale', { title: 'Late checkout', description: '', payload: { message: 'Könnten wir später auschecken?' } }],
+      ['a language field that is no locale', { title: 'Late checkout', description: '', payload: { language: 'German', message: 'Bitte später auschecken' } }],
+    ])('given %s, when checked, then the language is not called unsupported', (_case, input) => {
+      expect(unsupportedLanguage(input)).toBeNull();
+    });
   });
 });

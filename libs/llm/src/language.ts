@@ -92,12 +92,54 @@ function languageBits(word: string): number {
 }
 
 /**
+ * The form guest text is compared in: NFC, so a letter sent as base letter and combining mark
+ * (`e` + U+0301, as some phones and mail clients send it) is the precomposed letter the word
+ * lists, letter tests and topic patterns hold; and lower case.
+ */
+export function comparableText(text: string): string {
+  return text.normalize('NFC').toLowerCase();
+}
+
+/** Scripts guests write in that none of GUEST_LANGUAGES is written in (they all are Latin), named for a person to read. */
+const OTHER_SCRIPTS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['Chinese characters (Han)', /\p{Script=Han}/u],
+  ['Japanese kana', /[\p{Script=Hiragana}\p{Script=Katakana}]/u],
+  ['Korean (Hangul)', /\p{Script=Hangul}/u],
+  ['Arabic script', /\p{Script=Arabic}/u],
+  ['Hebrew script', /\p{Script=Hebrew}/u],
+  ['Cyrillic script', /\p{Script=Cyrillic}/u],
+  ['Greek script', /\p{Script=Greek}/u],
+  ['Thai script', /\p{Script=Thai}/u],
+  ['Devanagari script', /\p{Script=Devanagari}/u],
+];
+const LATIN_LETTER = /\p{Script=Latin}/gu;
+const OTHER_LETTER = /(?!\p{Script=Latin})\p{L}/gu;
+
+/**
+ * The script most of the text's letters are in when it is not Latin, so the text is in none of
+ * GUEST_LANGUAGES whatever its words; null when most letters are Latin, or there are none.
+ */
+export function foreignScript(text: string): string | null {
+  const others = text.match(OTHER_LETTER) ?? [];
+  if (others.length === 0 || others.length <= (text.match(LATIN_LETTER)?.length ?? 0)) return null;
+  const counts = new Map<string, number>();
+  for (const letter of others) {
+    const name = OTHER_SCRIPTS.find(([, letters]) => letters.test(letter))?.[0] ?? 'a script other than Latin';
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].reduce((most, entry) => (entry[1] > most[1] ? entry : most))[0];
+}
+
+/**
  * Word-count heuristic; good enough for short guest messages: each language scores a point for
  * each of its words and for each word with a letter only it has. The highest score wins; ties
- * (and text in none of them) go to English. A hyphenated word counts whole and as its parts.
+ * (and Latin text in none of them) go to English. A hyphenated word counts whole and as its parts.
+ * Null for text mostly in another script (foreignScript): it is none of the languages.
  * One map look-up per word, not one per language: the evaluator runs it on every reply.
  */
-export function detectLanguage(text: string): GuestLanguage {
+export function detectLanguage(text: string): GuestLanguage | null {
+  const comparable = comparableText(text);
+  if (foreignScript(comparable) !== null) return null;
   const scores = new Array<number>(GUEST_LANGUAGES.length).fill(0);
   const score = (word: string) => {
     if (!word) return;
@@ -105,7 +147,8 @@ export function detectLanguage(text: string): GuestLanguage {
     if (bits === 0) return;
     for (let index = 0; index < scores.length; index++) if (bits & (1 << index)) scores[index]++;
   };
-  for (const word of text.toLowerCase().split(/[^\p{L}-]+/u)) {
+  // Marks stay in the word: a letter and mark with no precomposed form must not split it.
+  for (const word of comparable.split(/[^\p{L}\p{M}-]+/u)) {
     score(word);
     if (word.includes('-')) for (const part of word.split('-')) score(part);
   }
@@ -133,6 +176,29 @@ export function guestText(input: GuestRequestText): string {
   return typeof message === 'string' && message.trim() ? message : `${input.title} ${input.description}`;
 }
 
+/** A stated locale: a two-letter language code with its region, script or variant, as Odoo stores them ("tr_TR", "zh-Hans-CN", "sr@latin"). */
+const LOCALE = /^[a-z]{2}(?:[_@-][a-z0-9]+)*$/i;
+
+/**
+ * How the guest's language is known to be none of GUEST_LANGUAGES, for a person to read: the
+ * locale stated in payload.language, or the script the guest writes in; null when it is one of
+ * them or not known to be another (Latin text in another language reads as the nearest of them).
+ */
+export function unsupportedLanguage(input: GuestRequestText): string | null {
+  const stated = input.payload.language;
+  if (typeof stated === 'string' && LOCALE.test(stated.trim())) return normalizeLanguage(stated) ? null : `the locale "${stated.trim()}"`;
+  const script = foreignScript(guestText(input));
+  return script === null ? null : `text in ${script}`;
+}
+
+/**
+ * The language to reply in: payload.language, else the one the guest writes in. English, the
+ * language most staff and guests share, when the guest's is none of GUEST_LANGUAGES
+ * (unsupportedLanguage): such a draft is for a person to start from, never to send as it is.
+ */
 export function guestLanguage(input: GuestRequestText): GuestLanguage {
-  return normalizeLanguage(input.payload.language) ?? detectLanguage(guestText(input));
+  const stated = normalizeLanguage(input.payload.language);
+  if (stated) return stated;
+  if (unsupportedLanguage(input) !== null) return 'en';
+  return detectLanguage(guestText(input)) ?? 'en';
 }

@@ -112,6 +112,18 @@ describe('MockLlmClient', () => {
       expect(output.reply).toMatch(/^Dear guest,/);
     });
 
+    it('given a German late check-out in decomposed form (NFD), when completed, then the reply is German and about the late check-out', async () => {
+      const message = 'Könnten wir bitte später auschecken? Vielen Dank'.normalize('NFD');
+      const { output } = await complete(mission({ title: 'Anfrage', description: '', payload: { message } }));
+      expect(output.language).toBe('de');
+      expect(output.reply).toMatch(/späten Check-out/);
+    });
+
+    it('given a Turkish guest (tr_TR), when completed, then the draft is English, not the nearest supported language', async () => {
+      const { output } = await complete(mission({ payload: { language: 'tr_TR', message: 'Merhaba, odadan daha geç çıkabilir miyiz? Teşekkürler.' } }));
+      expect(output.language).toBe('en');
+    });
+
     it('given payload.language, when the text looks English, then payload.language wins', async () => {
       const { output } = await complete(mission({ payload: { language: 'de', message: 'Can I check out late please?' } }));
       expect(output.language).toBe('de');

@@ -1,3 +1,5 @@
+import { comparableText } from '../language';
+
 export type GuestTopic = 'late_checkout' | 'early_checkin' | 'noise' | 'housekeeping' | 'breakfast' | 'parking' | 'booking_change' | 'general';
 
 /** Checked in this order: the first match wins, so specific requests beat the generic word "booking". */
@@ -102,6 +104,6 @@ const REQUEST_TYPES: Readonly<Record<string, GuestTopic>> = {
 export function detectGuestTopic(payload: Record<string, unknown>, text: string): GuestTopic {
   const tag = payload.requestType;
   if (typeof tag === 'string' && Object.hasOwn(REQUEST_TYPES, tag)) return REQUEST_TYPES[tag];
-  const lower = text.toLowerCase();
-  return TOPIC_KEYWORDS.find(([, words]) => words.some((word) => lower.includes(word)))?.[0] ?? 'general';
+  const comparable = comparableText(text);
+  return TOPIC_KEYWORDS.find(([, words]) => words.some((word) => comparable.includes(word)))?.[0] ?? 'general';
 }
