@@ -32,4 +32,9 @@ describe('what the intake keeps of a poisoned submission', () => {
   it('given data that is not JSON, then only the marker is kept', () => {
     expect(poisonFields?.(['pattern', 'mission.submit', 'data', '{"guest": "Anna Schmidt"'])).toEqual(['pattern', 'mission.submit', 'data', '"[redacted]"']);
   });
+
+  it('given a submission with its data under another field than data, then that field keeps the marker alone', () => {
+    const sent = ['pattern', 'mission.submit', 'payload', JSON.stringify(submission), 'traceparent', '00-abc-01', 'guest', 'Anna Schmidt'];
+    expect(poisonFields?.(sent)).toEqual(['pattern', 'mission.submit', 'payload', '[redacted]', 'traceparent', '00-abc-01', 'guest', '[redacted]']);
+  });
 });
