@@ -575,4 +575,37 @@ describe('intake API (four services, real Redis)', () => {
       },
     );
   });
+
+  describe('given one API key name with two secrets, as during a rotation', () => {
+    const OLD_SECRET = 'odoo-2025-secret-0123456789';
+    const NEW_SECRET = 'odoo-2026-secret-0123456789';
+    let system: InProcessSystem;
+    beforeAll(async () => {
+      system = await startInProcessSystem('e2e-key-rotation', {
+        MOCK_LLM_LATENCY_MS: '60000',
+        API_KEYS: `operator:${TEST_KEYS.operator}:operator,odoo:${OLD_SECRET}:submitter,odoo:${NEW_SECRET}:submitter`,
+      });
+    });
+    afterAll(async () => system.close());
+    const as = (secret: string) => ({
+      get: (path: string) => request(system.intake.getHttpServer()).get(path).set('Authorization', `Bearer ${secret}`),
+      post: (path: string) => request(system.intake.getHttpServer()).post(path).set('Authorization', `Bearer ${secret}`),
+    });
+
+    it('when a create is retried under the other secret with the same Idempotency-Key or Odoo source, then it is the first mission (200)', async () => {
+      const first = await as(OLD_SECRET).post('/api/missions').set('Idempotency-Key', 'rotated-1').send(mission()).expect(201);
+      const retried = await as(NEW_SECRET).post('/api/missions').set('Idempotency-Key', 'rotated-1').send(mission()).expect(200);
+      expect(retried.body.id).toBe(first.body.id);
+
+      const sourced = mission({ title: 'from Odoo', source: { system: 'odoo', model: 'helpdesk.ticket', recordId: 7 } });
+      const fromOld = await as(OLD_SECRET).post('/api/missions').send(sourced).expect(201);
+      const fromNew = await as(NEW_SECRET).post('/api/missions').send(sourced).expect(200);
+      expect(fromNew.body.id).toBe(fromOld.body.id);
+      expect((await system.store.history(first.body.id))[0]).toMatchObject({ type: 'MissionCreated', actor: 'odoo' });
+    });
+
+    it('when either secret asks who it is, then both are the one key', async () => {
+      for (const secret of [OLD_SECRET, NEW_SECRET]) expect((await as(secret).get('/api/me').expect(200)).body).toEqual({ name: 'odoo', role: 'submitter' });
+    });
+  });
 });

@@ -28,13 +28,16 @@ export class ApiKeyStore {
   }
 
   /**
-   * The named key's caller and a signing key derived from its secret for `purpose`, to sign what
-   * is handed to that key's holder (stream tokens): every instance with the same API_KEYS derives
-   * the same one, and replacing the key's secret voids what was signed with it.
+   * The named key's caller and the signing keys derived from its secrets for `purpose`, to sign
+   * what is handed to that key's holder (stream tokens): the first secret in API_KEYS signs, and
+   * what any of them signed is accepted, so a rotation (a second secret for the name, then the
+   * first removed) voids nothing signed under the secret that stays. Every instance with the same
+   * API_KEYS derives the same ones, and removing a secret voids what was signed with it.
    */
-  signingKey(name: string, purpose: string): { client: ApiClient; key: Buffer } | undefined {
-    const found = this.keys.find((key) => key.client.name === name);
-    return found ? { client: { ...found.client }, key: createHmac('sha256', found.digest).update(purpose).digest() } : undefined;
+  signingKeys(name: string, purpose: string): { client: ApiClient; keys: Buffer[] } | undefined {
+    const named = this.keys.filter((key) => key.client.name === name);
+    if (named.length === 0) return undefined;
+    return { client: { ...named[0].client }, keys: named.map((key) => createHmac('sha256', key.digest).update(purpose).digest()) };
   }
 
   /** The caller behind a presented secret; undefined for an empty or unknown one. */

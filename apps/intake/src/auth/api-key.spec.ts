@@ -17,6 +17,13 @@ describe('parseApiKeys', () => {
     expect(parseApiKeys('  ,  ')).toEqual([]);
   });
 
+  it('given one name twice with one role, as during a rotation, then both secrets are that key', () => {
+    expect(parseApiKeys(`odoo:${SECRET_A}:submitter,odoo:${SECRET_B}:submitter`)).toEqual([
+      { name: 'odoo', secret: SECRET_A, role: 'submitter' },
+      { name: 'odoo', secret: SECRET_B, role: 'submitter' },
+    ]);
+  });
+
   it('given a secret holding a colon, then the part between name and role is the secret', () => {
     expect(parseApiKeys('ops:abc:def:0123456789abcdef:operator')).toEqual([{ name: 'ops', secret: 'abc:def:0123456789abcdef', role: 'operator' }]);
   });
@@ -28,7 +35,12 @@ describe('parseApiKeys', () => {
     ['a short secret', 'ops:short-secret:operator', /entry 1 \("ops"\): the secret is shorter than 16 characters/],
     ['a secret with a space', 'ops:0123456789 abcdef:operator', /visible ASCII/],
     ['an unknown role', `ops:${SECRET_A}:admin`, /unknown role "admin"; expected one of reader, submitter, reviewer, operator/],
-    ['a duplicate name', `ops:${SECRET_A}:operator,ops:${SECRET_B}:reader`, /entry 2 \("ops"\): the name is used by an earlier entry/],
+    [
+      'a name used again with another role',
+      `ops:${SECRET_A}:operator,ops:${SECRET_B}:reader`,
+      /entry 2 \("ops"\): the name is used by an earlier entry with role operator; one name takes a second secret \(a rotation\) only with the same role/,
+    ],
+    ['a name used again with its secret', `ops:${SECRET_A}:operator,ops:${SECRET_A}:operator`, /entry 2 \("ops"\): the secret is used by an earlier entry/],
     ['a duplicate secret', `ops:${SECRET_A}:operator,ci:${SECRET_A}:reader`, /entry 2 \("ci"\): the secret is used by an earlier entry/],
   ])('given %s, then it fails with a clear message', (_case, spec, message) => {
     expect(() => parseApiKeys(spec)).toThrow(message);

@@ -51,10 +51,15 @@ export function roleAllows(held: Role, required: Role): boolean {
  * Parses `API_KEYS`: `name:secret:role` entries, comma-separated; blank entries are skipped so the
  * list may end in a comma. Error messages name the entry by position and name but never quote a
  * secret, because they end up on stderr and in logs.
+ *
+ * One name may be given more than one secret, with one role: that is a rotation, the old and the
+ * new secret both in force while the client moves over. Everything that keys on the name (the
+ * actor, the idempotency and `source` scope, the rate-limit bucket, /api/me) then stays the same
+ * whichever secret is presented, so a create retried under the new secret is the same create.
  */
 export function parseApiKeys(spec: string): ApiKey[] {
   const keys: ApiKey[] = [];
-  const names = new Set<string>();
+  const roles = new Map<string, Role>();
   const secrets = new Set<string>();
   spec.split(',').forEach((raw, index) => {
     const entry = raw.trim();
@@ -72,9 +77,13 @@ export function parseApiKeys(spec: string): ApiKey[] {
     if (secret.length < MIN_SECRET_LENGTH) throw new Error(`${named}: the secret is shorter than ${MIN_SECRET_LENGTH} characters`);
     if (!SECRET.test(secret)) throw new Error(`${named}: the secret may hold only visible ASCII characters other than a comma`);
     if (!isRole(role)) throw new Error(`${named}: unknown role "${role}"; expected one of ${ROLES.join(', ')}`);
-    if (names.has(name)) throw new Error(`${named}: the name is used by an earlier entry`);
+    const earlierRole = roles.get(name);
+    if (earlierRole !== undefined && earlierRole !== role)
+      throw new Error(
+        `${named}: the name is used by an earlier entry with role ${earlierRole}; one name takes a second secret (a rotation) only with the same role`,
+      );
     if (secrets.has(secret)) throw new Error(`${named}: the secret is used by an earlier entry`);
-    names.add(name);
+    roles.set(name, role);
     secrets.add(secret);
     keys.push({ name, secret, role });
   });

@@ -30,6 +30,16 @@ describe('StreamTokens', () => {
     expect(new StreamTokens(new ApiKeyStore([DESK]), clock).verify(issued.token)).toBeUndefined();
   });
 
+  it('given a key being rotated, then tokens signed before and after are accepted during it, and one the old secret signed is void once it is removed', () => {
+    const NEW_OPS: ApiKey = { ...OPS, secret: 'stream-token-spec-secret-4' };
+    const before = new StreamTokens(new ApiKeyStore([OPS]), clock).issue('ops');
+    const during = new StreamTokens(new ApiKeyStore([OPS, NEW_OPS]), clock);
+    const after = new StreamTokens(new ApiKeyStore([NEW_OPS]), clock);
+    expect(during.verify(before.token)).toEqual({ name: 'ops', role: 'operator' });
+    expect(during.verify(after.issue('ops').token)).toEqual({ name: 'ops', role: 'operator' });
+    expect(after.verify(during.issue('ops').token)).toBeUndefined();
+  });
+
   it("given the key's role changed, then the token carries the role it has now", () => {
     const issued = new StreamTokens(new ApiKeyStore([OPS]), clock).issue('ops');
     expect(new StreamTokens(new ApiKeyStore([{ ...OPS, role: 'reader' }]), clock).verify(issued.token)).toEqual({ name: 'ops', role: 'reader' });

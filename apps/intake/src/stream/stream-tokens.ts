@@ -16,8 +16,9 @@ export interface StreamToken {
 /**
  * Short-lived tokens for `GET /api/stream`, for EventSource, which cannot send an API key in a
  * header: `v1.<payload>.<mac>`, the payload naming the key and the expiry, the MAC made with a
- * key derived from that API key's secret. Nothing is stored, so any intake instance with the same
- * API_KEYS accepts it; the role is the key's role at the time of use.
+ * key derived from that API key's first secret (a key being rotated has two; a MAC by either is
+ * accepted). Nothing is stored, so any intake instance with the same API_KEYS accepts it; the
+ * role is the key's role at the time of use.
  */
 export class StreamTokens {
   constructor(
@@ -26,12 +27,12 @@ export class StreamTokens {
   ) {}
 
   issue(caller: string): StreamToken {
-    const signing = this.store.signingKey(caller, PURPOSE);
+    const signing = this.store.signingKeys(caller, PURPOSE);
     // The guard attached the caller from this very store.
     if (!signing) throw new Error(`no API key named ${caller}`);
     const expires = this.now() + STREAM_TOKEN_TTL_MS;
     const payload = Buffer.from(JSON.stringify({ n: caller, e: expires })).toString('base64url');
-    return { token: `${VERSION}.${payload}.${this.mac(signing.key, payload)}`, expiresAt: new Date(expires).toISOString() };
+    return { token: `${VERSION}.${payload}.${this.mac(signing.keys[0], payload)}`, expiresAt: new Date(expires).toISOString() };
   }
 
   /** The caller a token stands for, or undefined when it is malformed, forged, expired, or its key is gone. */
@@ -47,11 +48,14 @@ export class StreamTokens {
     if (typeof claims !== 'object' || claims === null) return undefined;
     const { n: name, e: expires } = claims as Record<string, unknown>;
     if (typeof name !== 'string' || typeof expires !== 'number' || expires <= this.now()) return undefined;
-    const signing = this.store.signingKey(name, PURPOSE);
+    const signing = this.store.signingKeys(name, PURPOSE);
     if (!signing) return undefined;
-    const expected = Buffer.from(this.mac(signing.key, payload));
     const presented = Buffer.from(mac);
-    return presented.length === expected.length && timingSafeEqual(presented, expected) ? signing.client : undefined;
+    const matches = signing.keys.filter((key) => {
+      const expected = Buffer.from(this.mac(key, payload));
+      return presented.length === expected.length && timingSafeEqual(presented, expected);
+    });
+    return matches.length > 0 ? signing.client : undefined;
   }
 
   private mac(key: Buffer, payload: string): string {
