@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
-import { Mission } from '@app/mission';
+import { Mission, SERVICE_ACTORS } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
@@ -226,7 +226,15 @@ export class OdooWriteBack {
       );
       const rule = this.mapping.rules.find((candidate) => candidate.name === (mission.payload.odoo as { rule?: string } | undefined)?.rule);
       if (rule?.stageOnSuccess) await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [rule.stageOnSuccess.field]: rule.stageOnSuccess.value }]);
-      const event = { type: 'OdooResultPosted', missionId, model, recordId, messageId, at: new Date(this.clock()).toISOString(), actor: 'connector-odoo' };
+      const event = {
+        type: 'OdooResultPosted',
+        missionId,
+        model,
+        recordId,
+        messageId,
+        at: new Date(this.clock()).toISOString(),
+        actor: SERVICE_ACTORS.connectorOdoo,
+      };
       const [code] = (await recordScript.run(
         this.redis,
         [this.keys.posted, this.keys.due, this.keys.events, this.keys.failures],
@@ -253,7 +261,7 @@ export class OdooWriteBack {
   private async abandon(missionId: string, target: { model: string; recordId: number }, reason: string): Promise<void> {
     const abandonedAt = new Date(this.clock()).toISOString();
     const record = { ...target, reason, abandonedAt };
-    const event = { type: 'OdooWriteBackAbandoned', missionId, ...target, reason, at: abandonedAt, actor: 'connector-odoo' };
+    const event = { type: 'OdooWriteBackAbandoned', missionId, ...target, reason, at: abandonedAt, actor: SERVICE_ACTORS.connectorOdoo };
     await recordScript.run(
       this.redis,
       [this.keys.abandoned, this.keys.due, this.keys.events, this.keys.failures],

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
+import { SERVICE_ACTORS } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
@@ -54,7 +55,7 @@ export class AgentRegistry {
    * system with part of its capacity and skills for good. An agent registered meanwhile by another
    * instance counts as there; any other failure is thrown, not passed over. Returns how many were added.
    */
-  async seedMissing(profiles: readonly AgentProfile[], actor = 'seed'): Promise<number> {
+  async seedMissing(profiles: readonly AgentProfile[], actor: string = SERVICE_ACTORS.seed): Promise<number> {
     const registered = new Set(await this.redis.hkeys(this.keys.agents));
     const seeded = new Set(profiles.map((profile) => profile.id));
     if ([...registered].some((agentId) => !seeded.has(agentId))) return 0;

@@ -32,3 +32,4 @@ export * from './review-basis';
 export * from './usable-rate';
 export * from './live-stream-protocol';
 export * from './page-cursor-format';
+export * from './service-actors';

@@ -1,7 +1,7 @@
 import { verdictCreditDelta } from '@app/agents';
 import { Effect, IdempotencyClaim } from '@app/event-store';
 import { AgentReleased } from '@app/messages';
-import { finishes, heldAgent, Mission, MissionEvent, MissionEventType, NOT_JUDGED } from '@app/mission';
+import { finishes, heldAgent, Mission, MissionEvent, MissionEventType, NOT_JUDGED, SERVICE_ACTORS } from '@app/mission';
 
 /** What the effects of one append may depend on besides its events. */
 export interface EffectContext {
@@ -43,12 +43,12 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
   ],
   MissionStarted: () => [],
   MissionCompleted: () => [{ kind: 'emit-mission', pattern: 'mission.completed' }],
-  MissionFailed: (event) => [released({ agentId: event.data.agentId, missionId: event.missionId, attempt: event.data.attempt, by: 'executor' })],
+  MissionFailed: (event) => [released({ agentId: event.data.agentId, missionId: event.missionId, attempt: event.data.attempt, by: SERVICE_ACTORS.executor })],
   MissionEvaluated: (event, { previous }) => {
     const { attempt, score, passed, judge } = event.data;
     // An attempt no judge saw (NOT_JUDGED) frees the slot and moves neither credits nor quality.
     const credit = judge === NOT_JUDGED ? {} : { credit: { delta: verdictCreditDelta(score, passed), score, passed } };
-    return [released({ agentId: previous?.assignedAgentId ?? '', missionId: event.missionId, attempt, ...credit, by: 'evaluator' })];
+    return [released({ agentId: previous?.assignedAgentId ?? '', missionId: event.missionId, attempt, ...credit, by: SERVICE_ACTORS.evaluator })];
   },
   MissionDeadLettered: (_event, { now }) => [{ kind: 'dead-letter', at: now }],
   MissionCancelled: (event, { previous }) => [
@@ -56,7 +56,7 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
     { kind: 'leave-dead-letters' },
     ...leftSchedule(previous),
     ...(previous?.status === 'awaiting_review' ? [{ kind: 'leave-reviews' } as const] : []),
-    ...heldSlot(previous).map((agentId) => released({ agentId, missionId: event.missionId, attempt: previous?.attempts ?? 0, by: 'intake' })),
+    ...heldSlot(previous).map((agentId) => released({ agentId, missionId: event.missionId, attempt: previous?.attempts ?? 0, by: SERVICE_ACTORS.intake })),
   ],
   MissionRequeued: (_event, context) => [{ kind: 'leave-dead-letters' }, ...enqueue(context)],
   // The agent's slot went back with the verdict (MissionEvaluated), so a review holds no agent.

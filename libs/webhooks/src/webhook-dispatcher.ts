@@ -2,6 +2,7 @@ import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
 import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
+import { SERVICE_ACTORS } from '@app/mission';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
 import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
@@ -60,7 +61,7 @@ export interface WebhookDispatcherOptions {
 }
 
 /** The actor of the events the dispatcher appends (an endpoint disabled for failing). */
-export const DISPATCHER_ACTOR = 'webhook-dispatcher';
+export const DISPATCHER_ACTOR = SERVICE_ACTORS.webhookDispatcher;
 
 /**
  * Sends due deliveries of the outbox: claims them (a claim lapses, so a dispatcher that dies

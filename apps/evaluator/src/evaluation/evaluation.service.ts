@@ -4,7 +4,7 @@ import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
 import { GuestDataError, MissionPersonalData } from '@app/guest-data';
 import { LlmError } from '@app/llm';
-import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, staleEvaluation } from '@app/mission';
+import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, SERVICE_ACTORS, staleEvaluation } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -94,7 +94,7 @@ export class EvaluationService {
     const outcome = await this.pipeline.transition(
       completed,
       (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options }),
-      { actor: 'evaluator' },
+      { actor: SERVICE_ACTORS.evaluator },
     );
     const judged = evaluation.judge !== NOT_JUDGED;
     if (outcome.kind === 'appended') {

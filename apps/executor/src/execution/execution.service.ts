@@ -6,7 +6,7 @@ import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields, TransitionOutcome } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
-import { BilledAttempt, decideComplete, decideFailure, decideStart, Mission, MissionType } from '@app/mission';
+import { BilledAttempt, decideComplete, decideFailure, decideStart, Mission, MissionType, SERVICE_ACTORS } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { HandBackError } from '@app/redis-streams';
@@ -14,7 +14,7 @@ import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { AgentPromptCache } from './agent-prompt-cache';
 import { ExecutionMetrics } from './execution-metrics';
 
-const ACTOR = 'executor';
+const ACTOR = SERVICE_ACTORS.executor;
 /** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
 const CANCEL_CHECK_MS = 500;
 const SHUT_DOWN = new Error('executor shut down during the attempt');

@@ -41,9 +41,20 @@ describe('parseApiKeys', () => {
       /entry 2 \("ops"\): the name is used by an earlier entry with role operator; one name takes a second secret \(a rotation\) only with the same role/,
     ],
     ['a name used again with its secret', `ops:${SECRET_A}:operator,ops:${SECRET_A}:operator`, /entry 2 \("ops"\): the secret is used by an earlier entry/],
+    [
+      'a name a service writes as its actor',
+      `ops:${SECRET_A}:operator,retention:${SECRET_B}:operator`,
+      /entry 2 \("retention"\): the name is a service's own actor/,
+    ],
+    ['a service actor in another case', `Webhook-Dispatcher:${SECRET_A}:reader`, /entry 1 \("Webhook-Dispatcher"\): the name is a service's own actor/],
     ['a duplicate secret', `ops:${SECRET_A}:operator,ci:${SECRET_A}:reader`, /entry 2 \("ci"\): the secret is used by an earlier entry/],
   ])('given %s, then it fails with a clear message', (_case, spec, message) => {
     expect(() => parseApiKeys(spec)).toThrow(message);
+  });
+
+  it('given a key named as any actor the services write, then it is refused', () => {
+    for (const name of ['intake', 'orchestrator', 'executor', 'evaluator', 'connector-odoo', 'retention', 'seed', 'webhook-dispatcher'])
+      expect(() => parseApiKeys(`${name}:${SECRET_A}:submitter`)).toThrow(`API_KEYS entry 1 ("${name}"): the name is a service's own actor`);
   });
 
   it('given a bad entry, then the message never quotes a secret', () => {

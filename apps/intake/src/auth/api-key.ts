@@ -1,3 +1,5 @@
+import { isServiceActor } from '@app/mission';
+
 export const ROLES = ['reader', 'submitter', 'reviewer', 'operator'] as const;
 
 export type Role = (typeof ROLES)[number];
@@ -74,6 +76,8 @@ export function parseApiKeys(spec: string): ApiKey[] {
     if (name === '') throw new Error(`${where}: the name is empty`);
     if (!NAME.test(name)) throw new Error(`${where} ("${name}"): the name may hold only letters, digits and _ . - (at most 64)`);
     const named = `${where} ("${name}")`;
+    if (isServiceActor(name))
+      throw new Error(`${named}: the name is a service's own actor in the audit trail (SERVICE_ACTORS); name the key after whoever holds it`);
     if (secret.length < MIN_SECRET_LENGTH) throw new Error(`${named}: the secret is shorter than ${MIN_SECRET_LENGTH} characters`);
     if (!SECRET.test(secret)) throw new Error(`${named}: the secret may hold only visible ASCII characters other than a comma`);
     if (!isRole(role)) throw new Error(`${named}: unknown role "${role}"; expected one of ${ROLES.join(', ')}`);

@@ -3,7 +3,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout, PartitionKeys } from '@app/event-store';
-import { decideDue, decideOverdue, Decision, Mission } from '@app/mission';
+import { decideDue, decideOverdue, Decision, Mission, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
@@ -69,12 +69,12 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Queues every scheduled mission due at `now`; returns how many this call queued. */
   sweepDue(now = new Date()): Promise<number> {
-    return this.sweep(DUE, now, 'intake:schedule');
+    return this.sweep(DUE, now, SERVICE_ACTORS.schedule);
   }
 
   /** Records every unfinished mission past its deadline at `now`; returns how many this call recorded. */
   async sweepOverdue(now = new Date()): Promise<number> {
-    const recorded = await this.sweep(OVERDUE, now, 'intake:deadline-watch');
+    const recorded = await this.sweep(OVERDUE, now, SERVICE_ACTORS.deadlineWatch);
     if (recorded > 0) this.logger.info({ recorded }, 'missions past their deadline recorded as overdue');
     return recorded;
   }

@@ -3,7 +3,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment, parseRetentionDays, RetentionDays } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { DAY_MS, isTerminal, Mission, MISSION_TYPES, MissionStatus, MissionType, RetainedMission, retentionVerdict } from '@app/mission';
+import { DAY_MS, isTerminal, Mission, MISSION_TYPES, MissionStatus, MissionType, RetainedMission, retentionVerdict, SERVICE_ACTORS } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { toErrorBody } from '../http/error-body.filter';
@@ -11,7 +11,7 @@ import { SubjectsService } from '../subjects/subjects.service';
 import { RetentionMetrics, RetentionTrigger } from './retention-metrics';
 
 /** The actor of the SubjectErased (and MissionCancelled) events the timer's retention rounds cause. */
-export const RETENTION_ACTOR = 'retention';
+export const RETENTION_ACTOR = SERVICE_ACTORS.retention;
 
 /** When an intake's first round comes after its start (at most one period). */
 const FIRST_ROUND_AFTER_MS = 60_000;
@@ -116,7 +116,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /** A manual round at `now` (POST /api/retention/run, `ctl retention`), by `actor`: see erase. */
-  async run(now = new Date(), actor = RETENTION_ACTOR): Promise<RetentionRun> {
+  async run(now = new Date(), actor: string = RETENTION_ACTOR): Promise<RetentionRun> {
     return this.counted('manual', () => this.erase(now, actor));
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
-import { decideReviewOverdue } from '@app/mission';
+import { decideReviewOverdue, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
@@ -52,7 +52,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     );
     let marked = 0;
     for (const missionId of perPartition.flat()) {
-      const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: 'intake:review-deadline', now });
+      const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: SERVICE_ACTORS.reviewDeadline, now });
       if (outcome.kind !== 'appended') continue;
       marked += 1;
       this.metrics.overdue.inc({ type: outcome.mission.type });

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { MissionStore, WithdrawalReleaseCode, WithdrawCode } from '@app/event-store';
-import { idempotencyDeduplicationKey, missionIdForKey, SubmitterScope } from '@app/mission';
+import { idempotencyDeduplicationKey, missionIdForKey, SERVICE_ACTORS, SubmitterScope } from '@app/mission';
 import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
 import { MissionIntakeService } from '../missions/mission-intake.service';
@@ -14,7 +14,7 @@ import { nextDueOf, nextFiringStep } from './schedule-timing';
 /** Schedules looked at per sweep, and steps (a firing or a skip) per schedule; the rest wait for the next sweep. */
 const SWEEP_BATCH = 100;
 const STEPS_PER_SCHEDULE = 100;
-const ACTOR = 'intake:schedule';
+const ACTOR = SERVICE_ACTORS.schedule;
 /**
  * A withdrawal of a due time this old with the schedule still live was left by an intake that died
  * before the append it was made for: those two steps take milliseconds.

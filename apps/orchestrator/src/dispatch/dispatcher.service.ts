@@ -5,7 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
-import { decideAssign, Mission } from '@app/mission';
+import { decideAssign, Mission, SERVICE_ACTORS } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
@@ -217,7 +217,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
    * out, say during a pause longer than LEASE_MS, must not keep the mission leased and the look going).
    */
   private async appendAssignment(mission: Mission, hold: SlotHold, claimed: string, leaseId: string): Promise<Outcome> {
-    const outcome = await this.pipeline.transition(mission, (current) => decideAssign(current, hold.agentId, hold.attempt), { actor: 'orchestrator', leaseId });
+    const outcome = await this.pipeline.transition(mission, (current) => decideAssign(current, hold.agentId, hold.attempt), {
+      actor: SERVICE_ACTORS.orchestrator,
+      leaseId,
+    });
     // The mission's state at the lease was last changed by its MissionQueued.
     if (outcome.kind === 'appended')
       this.metrics.queueWait.observe({ type: mission.type, priority: mission.priority }, (Date.now() - Date.parse(mission.updatedAt)) / 1000);
