@@ -424,6 +424,34 @@ describe('tracing: the services in one process, exporting OTLP/HTTP protobuf', (
   });
 });
 
+/** A request refused before routing (the API key check's 401) had no route on its span, while its metric had one. */
+describe.each(['info'])('tracing: request spans and metrics name the same route at LOG_LEVEL=%s', (level) => {
+  const traced = tracedSystem(`tracing-${level}`, () => ({ LOG_LEVEL: level, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), { oneProcess: true });
+  const { receiver } = traced;
+
+  it('given a 404 for a path no route has and a 401 for a wrong key, then the 404 is (no route) and unmatched, the 401 is named and timed by the route that would have taken it', async () => {
+    expect((await fetch(`${traced.api}/api/nothing/x?x=y`, { headers: { authorization: headers.authorization } })).status).toBe(404);
+    expect((await fetch(`${traced.api}/api/missions`, { headers: { authorization: 'Bearer not-the-key-0123456789' } })).status).toBe(401);
+
+    const spanOf = (status: number) => receiver.spans.find((span) => span.kind === OTLP_KIND.server && span.attributes['http.response.status_code'] === status);
+    const [notFound, refused] = await waitFor(async () => (spanOf(404) && spanOf(401) ? [spanOf(404), spanOf(401)] : null), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'the spans of the 404 and the 401',
+    });
+    expect(notFound).toMatchObject({ name: 'GET', attributes: { 'url.path': '(no route)', 'url.query': 'x=REDACTED' } });
+    expect(notFound?.attributes['http.route']).toBeUndefined();
+    expect(refused).toMatchObject({ name: 'GET /api/missions', attributes: { 'http.route': '/api/missions', 'url.path': '/api/missions' } });
+
+    const metrics = await (await fetch(`${traced.api}/metrics`)).text();
+    const timed = [...metrics.matchAll(/^brain_http_request_duration_seconds_count\{(.*)\} \d+$/gm)].map(([, labels]) => labels);
+    expect(timed).toEqual(
+      expect.arrayContaining([expect.stringMatching(/route="unmatched",status="404"/), expect.stringMatching(/route="\/api\/missions",status="401"/)]),
+    );
+    expect(timed.filter((labels) => labels.includes('{*path}'))).toEqual([]);
+  });
+});
+
 describe('tracing off: without an endpoint the services load nothing of OpenTelemetry but its API', () => {
   const probe = loadedModulesProbe('tracing-off');
   const traced = tracedSystem('tracing-off', () => ({ LOG_LEVEL: 'warn', OTEL_EXPORTER_OTLP_ENDPOINT: '', ...probe.env }), { oneProcess: true });

@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { RedisConnection, redisReachable, withinDeadline } from '@app/redis';
+import { requestRoute } from '@app/tracing';
 
 /**
  * How long a scrape waits for a metric's figures. Most gauges are read from Redis at scrape time;
@@ -78,44 +79,8 @@ export class MetricsController {
   }
 }
 
-/** The route label of a request no route pattern matches (a 404 for an unknown path or method). */
+/** The route label of a request no route pattern matches (a 404 or 405). */
 const UNMATCHED = 'unmatched';
-/**
- * How many refused requests' method and path keep their looked-up label: the paths come from
- * clients, so the cache is emptied when full instead of growing with them.
- */
-const ROUTE_LOOKUP_CACHE_SIZE = 1_000;
-
-/**
- * What the lookup reads of a layer of express 5's router (the `router` package, 2.x): the route it
- * holds, and the matchers the router itself runs on a path, which have no side effects (its
- * `match()` would overwrite the layer's params and path in the middle of other requests).
- */
-interface RouterLayer {
-  route?: { path: string; methods: Record<string, boolean | undefined> };
-  matchers: ((path: string) => unknown)[];
-}
-
-/** As the router's Route#_handlesMethod: `all()` takes any method, and HEAD is served by GET without a HEAD route. */
-function handlesMethod(methods: Record<string, boolean | undefined>, method: string): boolean {
-  const name = method.toLowerCase();
-  return Boolean(methods._all || methods[name] || (name === 'head' && !methods.head && methods.get));
-}
-
-function pathMatches(match: (path: string) => unknown, path: string): boolean {
-  try {
-    return match(path) !== false;
-  } catch {
-    // Only decoding a parameter throws (a malformed %-escape), after the pattern matched: the router answers that route's 400.
-    return true;
-  }
-}
-
-/** The pattern of the first route that would take this request, in the router's order; UNMATCHED when none would. */
-function routePatternOf(layers: readonly RouterLayer[], method: string, path: string): string {
-  const layer = layers.find(({ route, matchers }) => route && handlesMethod(route.methods, method) && matchers.some((match) => pathMatches(match, path)));
-  return layer?.route?.path ?? UNMATCHED;
-}
 
 /**
  * Times every HTTP request by its route pattern (not its URL, which would explode the label set),
@@ -124,27 +89,10 @@ function routePatternOf(layers: readonly RouterLayer[], method: string, path: st
  * intake ~6 % of its CPU per create.
  */
 export function httpMetricsMiddleware(registry: MetricsRegistry): (request: Request, response: Response, next: NextFunction) => void {
-  const lookedUp = new Map<string, string>();
-  /**
-   * A request refused before routing (the auth middleware's 401, a body's 413 or 415) has no
-   * `request.route`; it gets the pattern of the route that would have taken it, so refusals can be
-   * told per route and from a 404, still never a raw path.
-   */
-  const refusedRoute = (request: Request): string => {
-    const key = `${request.method} ${request.path}`;
-    let route = lookedUp.get(key);
-    if (route === undefined) {
-      route = routePatternOf(request.app.router.stack as unknown as RouterLayer[], request.method, request.path);
-      if (lookedUp.size >= ROUTE_LOOKUP_CACHE_SIZE) lookedUp.clear();
-      lookedUp.set(key, route);
-    }
-    return route;
-  };
   return (request, response, next) => {
     const started = process.hrtime.bigint();
     response.once('finish', () => {
-      // Express sets `route` once a route matched.
-      const route = (request.route as { path?: string } | undefined)?.path ?? refusedRoute(request);
+      const route = requestRoute(request) ?? UNMATCHED;
       registry.httpDuration.observe({ method: request.method, route, status: String(response.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     next();

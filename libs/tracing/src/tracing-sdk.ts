@@ -14,6 +14,7 @@ import { parseResourceAttributes } from '@app/config';
 import { ContextKeepingIORedisInstrumentation } from './context-keeping-ioredis-instrumentation';
 import { createSampler } from './create-sampler';
 import type { TracingEnvironment } from './process-tracing';
+import { requestRoute } from './request-route';
 
 /*
  * Everything of OpenTelemetry beyond its API: the SDK, the exporters and the instrumentations.
@@ -25,13 +26,7 @@ import type { TracingEnvironment } from './process-tracing';
 /** HTTP requests that are no one's work: probes and scrapes would each start a trace. */
 const UNTRACED_PATHS = /^\/(health|metrics)(\/|\?|$)/;
 
-/** An incoming request as Express leaves it: the route it matched, if any, under the router's mount path. */
-interface RoutedRequest extends IncomingMessage {
-  route?: { path?: unknown };
-  baseUrl?: string;
-}
-
-/** What an incoming request's span shows as its path until a route matched, and for good when none did. */
+/** What an incoming request's span shows as its path until its route is known, and for good when no route takes it. */
 const UNMATCHED_PATH = '(no route)';
 
 /*
@@ -40,7 +35,9 @@ const UNMATCHED_PATH = '(no route)';
  * id mistyped as one, a title searched for), a stream token too, which the API itself never quotes
  * back nor logs. The instrumentation records both as sent (`url.path`, `url.query`): the span
  * starts with these instead (they win over its own), and takes the route once the response ends,
- * as `http.route` and in its name, as the semantic conventions do where the route is known.
+ * as `http.route` and in its name, as the semantic conventions do where the route is known: the
+ * route it matched, or the one that would have taken a request refused before routing (a 401),
+ * the same route its metric is labelled with.
  */
 
 /** The span's start attributes that replace the path and the query's values. */
@@ -51,11 +48,10 @@ function requestAttributesWithoutValues(request: IncomingMessage): Attributes {
   return { 'url.path': UNMATCHED_PATH, 'url.query': names.join('&') };
 }
 
-/** Names the route the request matched on its span, once the response ends. */
-function nameMatchedRoute(span: Span, request: IncomingMessage): void {
-  const { route, baseUrl = '' } = request as RoutedRequest;
-  if (typeof route?.path !== 'string') return;
-  const template = `${baseUrl}${route.path}`;
+/** Names the request's route on its span, once the response ends. */
+function nameRoute(span: Span, request: IncomingMessage): void {
+  const template = requestRoute(request);
+  if (template === undefined) return;
   span.setAttributes({ 'http.route': template, 'url.path': template }).updateName(`${request.method ?? 'GET'} ${template}`);
 }
 
@@ -102,7 +98,7 @@ export function instrument(provider: TracerProvider): () => void {
         requireParentforOutgoingSpans: true,
         startIncomingSpanHook: requestAttributesWithoutValues,
         applyCustomAttributesOnSpan: (span, request, response) => {
-          if (request instanceof IncomingMessage && response instanceof ServerResponse) nameMatchedRoute(span, request);
+          if (request instanceof IncomingMessage && response instanceof ServerResponse) nameRoute(span, request);
         },
       }),
       // The command's name only: its default text holds a script's arguments whole, which carry

@@ -1,0 +1,87 @@
+import { IncomingMessage } from 'node:http';
+
+/*
+ * The route of an HTTP request, as its span and its metric name it: one lookup for both, so a
+ * request's span and its `brain_http_request_duration_seconds` label agree. Read from what Express
+ * leaves on the request, without importing Express (the tracing SDK loads before it).
+ */
+
+/**
+ * What the lookup reads of a route: its pattern, and the methods it takes (`_all` for `route.all()`).
+ */
+interface ExpressRoute {
+  path: string;
+  methods: Record<string, boolean | undefined>;
+}
+
+/**
+ * What the lookup reads of a layer of express 5's router (the `router` package, 2.x): the route it
+ * holds, and the matchers the router itself runs on a path, which have no side effects (its
+ * `match()` would overwrite the layer's params and path in the middle of other requests).
+ */
+interface RouterLayer {
+  route?: ExpressRoute;
+  matchers: ((path: string) => unknown)[];
+}
+
+/** An incoming request as Express leaves it: its app's router, the route it entered last, if any, under the router's mount path. */
+interface ExpressRequest extends IncomingMessage {
+  app?: { router?: { stack: RouterLayer[] } };
+  route?: ExpressRoute;
+  baseUrl?: string;
+  path?: string;
+}
+
+/**
+ * How many refused requests' method and path keep their looked-up route, per app: the paths come
+ * from clients, so the cache is emptied when full instead of growing with them.
+ */
+const ROUTE_LOOKUP_CACHE_SIZE = 1_000;
+
+/** Per router stack (one per app; several apps share a process in the one-process runner): `method path` → route, null for none. */
+const lookedUp = new WeakMap<readonly RouterLayer[], Map<string, string | null>>();
+
+/** As the router's Route#_handlesMethod: `all()` takes any method, and HEAD is served by GET without a HEAD route. */
+function handlesMethod(methods: Record<string, boolean | undefined>, method: string): boolean {
+  const name = method.toLowerCase();
+  return Boolean(methods._all || methods[name] || (name === 'head' && !methods.head && methods.get));
+}
+
+function pathMatches(match: (path: string) => unknown, path: string): boolean {
+  try {
+    return match(path) !== false;
+  } catch {
+    // Only decoding a parameter throws (a malformed %-escape), after the pattern matched: the router answers that route's 400.
+    return true;
+  }
+}
+
+/** The pattern of the first route that would take this request, in the router's order; null when none would. */
+function routePatternOf(layers: readonly RouterLayer[], method: string, path: string): string | null {
+  const layer = layers.find(({ route, matchers }) => route && handlesMethod(route.methods, method) && matchers.some((match) => pathMatches(match, path)));
+  return layer?.route?.path ?? null;
+}
+
+/**
+ * The route pattern of the request (`/api/missions/:id`, never its path): the route it matched,
+ * else, for a request refused before routing (the auth middleware's 401, a body's 413 or 415), the
+ * one that would have taken it, so refusals can be told per route and from a 404. Undefined when
+ * no route takes its path and method (a 404 or 405), or Express never saw it.
+ */
+export function requestRoute(incoming: IncomingMessage): string | undefined {
+  const request = incoming as ExpressRequest;
+  const { route, baseUrl = '' } = request;
+  if (route) return `${baseUrl}${route.path}`;
+  const stack = request.app?.router?.stack;
+  if (!stack || request.method === undefined || request.path === undefined) return undefined;
+  let routes = lookedUp.get(stack);
+  if (!routes) lookedUp.set(stack, (routes = new Map()));
+  const key = `${request.method} ${request.path}`;
+  let pattern = routes.get(key);
+  if (pattern === undefined) {
+    pattern = routePatternOf(stack, request.method, request.path);
+    if (routes.size >= ROUTE_LOOKUP_CACHE_SIZE) routes.clear();
+    routes.set(key, pattern);
+  }
+  return pattern ?? undefined;
+}
