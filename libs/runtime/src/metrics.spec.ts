@@ -1,8 +1,10 @@
-import { Controller, Get, INestApplication, Module, Post } from '@nestjs/common';
+import { Controller, DynamicModule, Get, INestApplication, Module, Post } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NextFunction, Request, Response } from 'express';
 import { Gauge } from 'prom-client';
 import request from 'supertest';
+import { loadEnvironment } from '@app/config';
+import { LoggingModule } from '@app/logging';
 import { RedisConnection } from '@app/redis';
 import { httpMetricsMiddleware, METRIC_COLLECT_TIMEOUT_MS, MetricsRegistry } from './metrics';
 
@@ -20,7 +22,12 @@ class MissionsController {
 }
 
 @Module({ controllers: [MissionsController] })
-class MissionsModule {}
+class MissionsModule {
+  /** With the log level's request logging: at debug and trace, nestjs-pino's middleware runs for every path. */
+  static logging(level: string): DynamicModule {
+    return { module: MissionsModule, imports: [LoggingModule.forRoot(loadEnvironment({ LOG_LEVEL: level, LOG_FORMAT: 'json' }), 'intake')] };
+  }
+}
 
 describe('MetricsRegistry', () => {
   it('given a gauge whose reading never finishes (Redis down), then a scrape answers without it, and brain_redis_up is 0', async () => {
@@ -61,12 +68,12 @@ describe('MetricsRegistry', () => {
   });
 });
 
-describe('httpMetricsMiddleware', () => {
+describe.each(['info', 'debug'])('httpMetricsMiddleware at LOG_LEVEL=%s', (level) => {
   const registry = new MetricsRegistry('intake');
   let app: INestApplication;
 
   beforeAll(async () => {
-    app = await NestFactory.create(MissionsModule, { logger: false, bodyParser: false });
+    app = await NestFactory.create(MissionsModule.logging(level), { logger: false, bodyParser: false });
     app.setGlobalPrefix('api');
     app.use(httpMetricsMiddleware(registry));
     // As the intake's auth middleware: it answers before any route runs.
@@ -84,6 +91,7 @@ describe('httpMetricsMiddleware', () => {
     return values.filter((value) => value.metricName?.endsWith('_count')).map(({ labels }) => `${labels.method} ${labels.route} ${labels.status}`);
   }
 
+  // At debug, nestjs-pino's middleware is a route for every path (`/api/{*path}`), which labelled the 401s and the 404s.
   it('given requests refused before routing, then they are timed under the route that would have taken them, and paths no route takes under unmatched', async () => {
     const server = app.getHttpServer();
     await request(server).get('/api/missions/m-1').set('authorization', 'Bearer wrong').expect(401);
@@ -92,6 +100,7 @@ describe('httpMetricsMiddleware', () => {
     await request(server).get('/api/missions/m-1').set('authorization', 'Bearer right').expect(200);
     await request(server).get('/api/nowhere').expect(401);
     await request(server).delete('/api/missions/m-1').set('authorization', 'Bearer right').expect(404);
+    await request(server).get('/api/nothing/x?x=y').set('authorization', 'Bearer right').expect(404);
 
     expect((await timed()).sort()).toEqual(
       [
@@ -101,6 +110,7 @@ describe('httpMetricsMiddleware', () => {
         'GET /api/missions/:id 200',
         'GET unmatched 401',
         'DELETE unmatched 404',
+        'GET unmatched 404',
       ].sort(),
     );
   });

@@ -1,4 +1,4 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, METHODS } from 'node:http';
 
 /*
  * The route of an HTTP request, as its span and its metric name it: one lookup for both, so a
@@ -7,7 +7,8 @@ import { IncomingMessage } from 'node:http';
  */
 
 /**
- * What the lookup reads of a route: its pattern, and the methods it takes (`_all` for `route.all()`).
+ * What the lookup reads of a route: its pattern, and the methods it takes (`_all` for `route.all()`;
+ * Express's `app.all()` adds each method instead).
  */
 interface ExpressRoute {
   path: string;
@@ -41,10 +42,20 @@ const ROUTE_LOOKUP_CACHE_SIZE = 1_000;
 /** Per router stack (one per app; several apps share a process in the one-process runner): `method path` → route, null for none. */
 const lookedUp = new WeakMap<readonly RouterLayer[], Map<string, string | null>>();
 
-/** As the router's Route#_handlesMethod: `all()` takes any method, and HEAD is served by GET without a HEAD route. */
+/**
+ * Whether the route is an API route rather than a middleware's: Nest mounts a module's middleware
+ * (nestjs-pino's, at LOG_LEVEL debug and trace) as a route for every method, `/{*path}`, ahead of
+ * the API's routes, and `request.route` stays that route when no API route follows (a 404). The
+ * API's routes each take their own methods (a 405's Allow lists them), none takes all.
+ */
+function isApiRoute({ methods }: ExpressRoute): boolean {
+  return !methods._all && !METHODS.every((method) => methods[method.toLowerCase()]);
+}
+
+/** As the router's Route#_handlesMethod: HEAD is served by GET without a HEAD route. */
 function handlesMethod(methods: Record<string, boolean | undefined>, method: string): boolean {
   const name = method.toLowerCase();
-  return Boolean(methods._all || methods[name] || (name === 'head' && !methods.head && methods.get));
+  return Boolean(methods[name] || (name === 'head' && !methods.head && methods.get));
 }
 
 function pathMatches(match: (path: string) => unknown, path: string): boolean {
@@ -56,22 +67,24 @@ function pathMatches(match: (path: string) => unknown, path: string): boolean {
   }
 }
 
-/** The pattern of the first route that would take this request, in the router's order; null when none would. */
+/** The pattern of the first API route that would take this request, in the router's order; null when none would. */
 function routePatternOf(layers: readonly RouterLayer[], method: string, path: string): string | null {
-  const layer = layers.find(({ route, matchers }) => route && handlesMethod(route.methods, method) && matchers.some((match) => pathMatches(match, path)));
+  const layer = layers.find(
+    ({ route, matchers }) => route && isApiRoute(route) && handlesMethod(route.methods, method) && matchers.some((match) => pathMatches(match, path)),
+  );
   return layer?.route?.path ?? null;
 }
 
 /**
- * The route pattern of the request (`/api/missions/:id`, never its path): the route it matched,
+ * The route pattern of the request (`/api/missions/:id`, never its path): the API route it matched,
  * else, for a request refused before routing (the auth middleware's 401, a body's 413 or 415), the
  * one that would have taken it, so refusals can be told per route and from a 404. Undefined when
- * no route takes its path and method (a 404 or 405), or Express never saw it.
+ * no API route takes its path and method (a 404 or 405), or Express never saw it.
  */
 export function requestRoute(incoming: IncomingMessage): string | undefined {
   const request = incoming as ExpressRequest;
   const { route, baseUrl = '' } = request;
-  if (route) return `${baseUrl}${route.path}`;
+  if (route && isApiRoute(route)) return `${baseUrl}${route.path}`;
   const stack = request.app?.router?.stack;
   if (!stack || request.method === undefined || request.path === undefined) return undefined;
   let routes = lookedUp.get(stack);
