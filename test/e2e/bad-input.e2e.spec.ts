@@ -41,6 +41,11 @@ const CORPUS: BadRequestCase[] = [
   { name: 'title empty', status: 400, body: { ...valid, title: '' } },
   { name: 'title 10,000 characters', status: 400, body: { ...valid, title: 'x'.repeat(10_000) } },
   { name: 'title only zero-width spaces', status: 400, body: { ...valid, title: '\u200b\u200b\u200b' } },
+  // Each of these, drawn as nothing, was a 201 (without a source record, whose other body would be a 422).
+  { name: 'title only a Hangul filler', status: 400, body: { ...valid, source: undefined, title: '\u3164' } },
+  { name: 'title only blank Braille', status: 400, body: { ...valid, source: undefined, title: '\u2800\u2800' } },
+  { name: 'title only a soft hyphen, a variation selector and a tag', status: 400, body: { ...valid, source: undefined, title: '\u00ad\ufe0f\u{e0020}' } },
+  { name: 'title only a combining accent', status: 400, body: { ...valid, source: undefined, title: '\u0301' } },
   { name: 'title with a NUL character', status: 400, body: { ...valid, title: 'Room\u0000 204' } },
   {
     name: 'title with a lone surrogate',

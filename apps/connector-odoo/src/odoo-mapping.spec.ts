@@ -115,6 +115,8 @@ describe('the Odoo mapping file and what records become', () => {
     expect(refusal({ name: '   ', description: '', partner_id: [9, 'Anna Schmidt'] })).toMatch(/title/);
     expect(refusal({ name: false, description: false }, 'maintenance-requests')).toMatch(/title/);
     expect(refusal({ name: ' \u200b ', description: '<p>More towels</p>' })).toMatch(/title/);
+    // Drawn as nothing, these were taken in as titles: Hangul fillers, blank Braille, a lone combining accent.
+    expect(refusal({ name: '\u3164\u115f\u1160 \u2800\u0301', description: '<p>More towels</p>' })).toMatch(/title/);
     expect(refusal({ name: 'Towels', description: '' })).toBeNull();
   });
 

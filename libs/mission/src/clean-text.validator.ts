@@ -9,7 +9,7 @@ import { Matches, ValidateBy, ValidationOptions } from 'class-validator';
  *   a terminal line) or the Unicode line and paragraph separators;
  * - no bidirectional embeddings, overrides or isolates (U+202A–U+202E, U+2066–U+2069), which make
  *   text read differently from what it is ("Trojan Source");
- * - where required, at least one visible character (not only spaces or zero-width characters).
+ * - where required, at least one visible character (see VISIBLE).
  */
 export interface CleanTextRule {
   multiline: boolean;
@@ -28,8 +28,15 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point of this pattern.
 const CONTROL_CHARACTERS_BUT_TAB_AND_LF = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/;
 const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
-/** Something a person can see: not only spaces, zero-width characters or joiners. */
-const VISIBLE = /[^\s\u200b-\u200f\u2060\ufeff]/;
+/**
+ * A character a person can see: none of White_Space, Default_Ignorable_Code_Point (zero-width
+ * characters and joiners, the soft hyphen, variation selectors, tags, the Hangul fillers U+115F,
+ * U+1160, U+3164, U+FFA0), a combining mark (\p{M}: it shows only on what it follows), a control
+ * or format character (\p{Cc}, \p{Cf}), nor the blank Braille pattern U+2800, which is drawn as
+ * nothing though Unicode counts it a symbol. Private-use and unassigned characters count: a font
+ * draws them, if only as a box.
+ */
+const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\p{Cc}\p{Cf}\u2800]/u;
 
 /** Why a text is refused under the rule, or null. */
 export function textProblem(value: unknown, rule: CleanTextRule): string | null {
