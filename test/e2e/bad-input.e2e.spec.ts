@@ -569,24 +569,33 @@ describe('bad input (four services, real Redis)', () => {
   });
 
   // Each is kept in plain in its event, as the erasure's reason is: an address there was never erased.
-  it('given a cancel or requeue reason, a review note or feedback, or an agent status reason holding an e-mail address, then it is a 400 naming the field', async () => {
-    const address = 'guest anna@example.com asked';
-    const refused = [
-      ['post', `/api/missions/${terminalMissionId}/cancel`, { reason: address }, 'reason'],
-      ['post', '/api/dlq/requeue', { all: true, reason: address }, 'reason'],
-      ['post', `/api/missions/${terminalMissionId}/approve`, { note: address }, 'note'],
-      ['post', `/api/missions/${terminalMissionId}/reject`, { feedback: address }, 'feedback'],
-      ['patch', '/api/agents/agent-lena', { status: 'paused', reason: address }, 'reason'],
-    ] as const;
-    for (const [method, path, body, field] of refused) {
-      const response = await system.api[method](path).send(body);
-      expect({ path, status: response.status, details: response.body.details }).toEqual({
-        path,
-        status: 400,
-        details: [
-          { field, problems: [`${field} must not hold an e-mail address (it is kept in plain, also after an erasure): say why, not who the guest is`] },
-        ],
-      });
+  // The full-width and small at signs read as `@`: an address written with them passed.
+  it('given a cancel or requeue reason, a review note or feedback, or an agent status reason holding an e-mail address, with any at sign, then it is a 400 naming the field', async () => {
+    for (const address of ['guest anna@example.com asked', 'guest anna\uff20example.com asked', 'guest anna\ufe6bexample.com asked']) {
+      const refused = [
+        ['post', `/api/missions/${terminalMissionId}/cancel`, { reason: address }, 'reason'],
+        ['post', '/api/dlq/requeue', { all: true, reason: address }, 'reason'],
+        ['post', `/api/missions/${terminalMissionId}/approve`, { note: address }, 'note'],
+        ['post', `/api/missions/${terminalMissionId}/reject`, { feedback: address }, 'feedback'],
+        ['patch', '/api/agents/agent-lena', { status: 'paused', reason: address }, 'reason'],
+        ['delete', '/api/subjects/guest:4711', { reason: address }, 'reason'],
+      ] as const;
+      for (const [method, path, body, field] of refused) {
+        const response = await system.api[method](path).send(body);
+        expect({ address, path, status: response.status, details: response.body.details }).toEqual({
+          address,
+          path,
+          status: 400,
+          details: [
+            {
+              field,
+              problems: [
+                `${field} must not hold an e-mail address, or an at sign in any form (@, \uff20, \ufe6b): it is kept in plain, also after an erasure; say why, not who the guest is`,
+              ],
+            },
+          ],
+        });
+      }
     }
   });
 

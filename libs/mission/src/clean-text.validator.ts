@@ -82,17 +82,21 @@ export function IsCleanText(rule: CleanTextRule, validationOptions?: ValidationO
   );
 }
 
-/** The rule of IsKeptInPlain as the OpenAPI document states it (`pattern`). */
-export const KEPT_IN_PLAIN_PATTERN = '^[^@]*$';
+/**
+ * The rule of IsKeptInPlain, also as the OpenAPI document states it (`pattern`): no `@`, nor a
+ * character whose NFKC form is one, the full-width U+FF20 and the small U+FE6B (both read as `@`).
+ */
+export const KEPT_IN_PLAIN_PATTERN = '^[^@\\uFE6B\\uFF20]*$';
 
 /**
- * No `@`, for free text staff write that is kept in plain for good (a reason in an event, a
- * reviewer's note or feedback): outside every subject's key, a guest's e-mail address there would
- * outlive their erasure and be shown to every key. Names cannot be told from other words, so the
- * docs (README, "Guest data") ask staff to keep those out too.
+ * No `@` in any form, for free text staff write that is kept in plain for good (a reason in an
+ * event, a reviewer's note or feedback): outside every subject's key, a guest's e-mail address
+ * there would outlive their erasure and be shown to every key. Names cannot be told from other
+ * words, so the docs (README, "Guest data") ask staff to keep those out too.
  */
 export function IsKeptInPlain(): PropertyDecorator {
   return Matches(new RegExp(KEPT_IN_PLAIN_PATTERN), {
-    message: ({ property }) => `${property} must not hold an e-mail address (it is kept in plain, also after an erasure): say why, not who the guest is`,
+    message: ({ property }) =>
+      `${property} must not hold an e-mail address, or an at sign in any form (@, \uFF20, \uFE6B): it is kept in plain, also after an erasure; say why, not who the guest is`,
   });
 }
