@@ -19,6 +19,13 @@ const without = (field: string) => Object.fromEntries(Object.entries(valid).filt
 const deep = (levels: number): Record<string, unknown> => (levels === 0 ? { leaf: true } : { next: deep(levels - 1) });
 const wide = (keys: number) => Object.fromEntries(Array.from({ length: keys }, (_, i) => [`k${i}`, i]));
 
+/** A create whose title holds these bytes (hex) between "x" and "y". */
+const notUtf8Title = (hex: string) =>
+  Buffer.concat([Buffer.from('{"type":"pricing","title":"x'), Buffer.from(hex, 'hex'), Buffer.from('y","description":"","priority":"low","payload":{}}')]);
+
+/** A serializer that has superagent send a Buffer's bytes as they are (its type says a string, but it writes either). */
+const asSent = (bytes: Buffer) => bytes as unknown as string;
+
 interface BadRequestCase {
   name: string;
   status: number;
@@ -52,6 +59,11 @@ const CORPUS: BadRequestCase[] = [
     status: 400,
     body: `{"type":"guest_support","title":"bad \\ud800 text","description":"","priority":"low","payload":{}}`,
   },
+  // Decoded with U+FFFD and stored as "x\uFFFD\uFFFDy": a 201 for text the client never sent.
+  { name: 'title as bytes that are not UTF-8', status: 400, body: notUtf8Title('fffe') },
+  { name: 'title with an overlong UTF-8 sequence', status: 400, body: notUtf8Title('c0af') },
+  { name: 'title with a surrogate encoded as UTF-8', status: 400, body: notUtf8Title('eda080') },
+  { name: 'list title filter not UTF-8', status: 400, method: 'get', path: '/api/missions?title=%FF' },
   { name: 'title with CR LF (a forged second line)', status: 400, body: { ...valid, title: 'Booking change\r\nPriority: critical' } },
   { name: 'title with a right-to-left override', status: 400, body: { ...valid, title: 'Invoice \u202Efdp.exe' } },
   { name: 'title with a terminal escape', status: 400, body: { ...valid, title: '\u001b[2J\u001b[31mRoom 204' } },
@@ -372,6 +384,8 @@ describe('bad input (four services, real Redis)', () => {
       let call = request(system.intake.getHttpServer())[method](bad.path ?? '/api/missions');
       for (const [name, value] of Object.entries(bad.headers ?? json)) call = call.set(name, value);
       const raw = typeof bad.body === 'string' || Buffer.isBuffer(bad.body);
+      // superagent would send a Buffer under a JSON content type as the JSON of the Buffer object.
+      if (Buffer.isBuffer(bad.body)) call = call.serialize(asSent);
       const response = await (bad.body === undefined ? call : call.send(raw ? (bad.body as string | Buffer) : JSON.stringify(bad.body)));
       const shapeOk =
         response.body?.statusCode === bad.status &&
@@ -597,6 +611,18 @@ describe('bad input (four services, real Redis)', () => {
         });
       }
     }
+  });
+
+  it('given a body or a query parameter whose bytes are not UTF-8, then the 400 says which', async () => {
+    const body = await system.api.post('/api/missions').set('Content-Type', 'application/json').serialize(asSent).send(notUtf8Title('fffe')).expect(400);
+    expect(body.body).toMatchObject({
+      message: 'the request body is not valid UTF-8',
+      details: [{ field: 'body', problems: ['the request body is not valid UTF-8'] }],
+    });
+    const query = await system.api.get('/api/missions?title=%FF&type=pricing').expect(400);
+    expect(query.body.details).toEqual([{ field: 'title', problems: ['title is not valid UTF-8 (once its percent-escapes are decoded)'] }]);
+    // U+FFFD sent as UTF-8 is a character like any other.
+    await system.api.get('/api/missions?title=%EF%BF%BD').expect(200);
   });
 
   it('given a path parameter that is not valid percent-encoding, then the 400 quotes nothing of it', async () => {

@@ -14,7 +14,7 @@ import {
   SUBMISSION_STREAM_SCOPE,
 } from '@app/mission';
 import { MissionClient } from '@app/mission-client';
-import { MAX_MESSAGE_DEPTH, RedisStreamsContext } from '@app/redis-streams';
+import { DATA_NOT_UTF8, MAX_MESSAGE_DEPTH, RedisStreamsContext } from '@app/redis-streams';
 import { streamFields, TEST_DATA_KEY_SECRET, waitFor, testRedis } from '@app/testing';
 import { MissionCommandsService } from '../../apps/intake/src/missions/mission-commands.service';
 import { SubmissionConsumer } from '../../apps/intake/src/missions/submission.consumer';
@@ -322,6 +322,29 @@ describe('intake API (four services, real Redis)', () => {
       expect(await sender.xlen(system.keys.partitions[0].poison('intake'))).toBe(0);
       const id = await new MissionClient(sender, system.prefix).create(mission() as never);
       await system.waitForStatus(id, ['succeeded']);
+    });
+
+    it('when a raw command is written as bytes that are not UTF-8, then it lands in the rejection stream as invalid; U+FFFD written as UTF-8 is a title like any other', async () => {
+      const stream = system.keys.partitions[0].stream('intake');
+      // It created the mission "bad\uFFFD\uFFFDutf8": ioredis had decoded the bytes with replacement.
+      const command = (title: Buffer) =>
+        Buffer.concat([
+          Buffer.from('{"mission":{"type":"maintenance","title":"'),
+          title,
+          Buffer.from('","description":"d","priority":"normal","payload":{}}}'),
+        ]);
+      const entryId = await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', command(Buffer.from('626164fffe75746638', 'hex')));
+      const rejection = await waitFor(
+        async () => {
+          const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
+          return entries.map(([, fields]) => streamFields(fields)).find((fields) => fields.messageId === entryId) ?? null;
+        },
+        { timeoutMs: 10_000, what: 'the rejection' },
+      );
+      expect(rejection).toMatchObject({ reason: DATA_NOT_UTF8, code: RejectionCode.Invalid });
+      expect(await sender.xlen(system.keys.partitions[0].poison('intake'))).toBe(0);
+      const id = await new MissionClient(sender, system.prefix).create(mission({ title: 'Sign reads \uFFFD' }) as never);
+      expect((await system.waitForStatus(id, ['succeeded'])).title).toBe('Sign reads \uFFFD');
     });
 
     it('when a raw command without id, key or source is handled twice (the intake died before its ack), then it is one mission, named after the stream entry', async () => {

@@ -1,4 +1,5 @@
 import {
+  DATA_NOT_UTF8,
   HandBackError,
   MAX_MESSAGE_DEPTH,
   RedisStreamsClient,
@@ -240,6 +241,26 @@ describe('Redis Streams transport (real Redis)', () => {
     await waitFor(async () => refusals.length === 2, { timeoutMs: 10_000, what: 'both refusable messages handled' });
     expect(refusals).toEqual([`data nests deeper than ${MAX_MESSAGE_DEPTH} levels`, 'parsed']);
     expect(handled).toEqual([]);
+  });
+
+  it('given data written as bytes that are not UTF-8, then a handler that takes refused data is told so; U+FFFD written as UTF-8 is data like any other', async () => {
+    const told: string[] = [];
+    const s = server();
+    s.addHandler(
+      'refusable',
+      async (data: unknown) => void told.push(data instanceof RefusedData ? data.reason : JSON.stringify(data)),
+      true,
+      TAKES_REFUSED_DATA,
+    );
+    await listen(s);
+    // Invalid bytes, an overlong "/", a surrogate encoded as UTF-8: each was handed on as U+FFFD, as if the sender wrote it.
+    for (const bytes of ['ff fe', 'c0 af', 'ed a0 80']) {
+      const data = Buffer.concat([Buffer.from('{"t":"bad'), Buffer.from(bytes.replace(/ /g, ''), 'hex'), Buffer.from('utf8"}')]);
+      await admin.xadd(stream, '*', 'pattern', 'refusable', 'data', data);
+    }
+    await admin.xadd(stream, '*', 'pattern', 'refusable', 'data', JSON.stringify({ t: 'sent as \uFFFD' }));
+    await waitFor(async () => told.length === 4, { timeoutMs: 10_000, what: 'four messages handled' });
+    expect(told.sort()).toEqual([DATA_NOT_UTF8, DATA_NOT_UTF8, DATA_NOT_UTF8, JSON.stringify({ t: 'sent as \uFFFD' })].sort());
   });
 
   it('given poisonFields that throws, when a message is poisoned, then it is poisoned with its pattern and why, acked, and the consumer keeps working', async () => {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
@@ -10,7 +11,7 @@ import { describeError, isPermanent, PermanentMessageError } from './permanent-e
 import { RedisStreamsContext } from './redis-streams.context';
 import { RefusedData, TAKES_REFUSED_DATA } from './refused-data';
 import { StreamEvents } from './stream-events';
-import { decodeMessage, StreamMessage } from './stream-message';
+import { DATA_NOT_UTF8, decodeMessage, fieldValue, StreamMessage } from './stream-message';
 
 const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-2');
 
@@ -402,6 +403,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     let message: StreamMessage;
     try {
       message = decodeMessage(delivery.id, delivery.fields, (pattern) => this.takesRefusedData(pattern));
+      // ioredis decodes bytes that are not UTF-8 with U+FFFD for each invalid sequence, which a handler
+      // would take for text the sender wrote (a title "bad\uFFFD\uFFFDutf8"). Only the data of a message
+      // from outside the services is checked, and only data holding U+FFFD is read again as bytes.
+      if (this.takesRefusedData(message.pattern) && fieldValue(delivery.fields, 'data')?.includes('\uFFFD') && !(await this.writtenAsUtf8(lane, delivery.id)))
+        message = { ...message, data: new RefusedData(DATA_NOT_UTF8) };
     } catch (error) {
       const refused = error instanceof DataTooDeepError ? this.refusedFor(error) : null;
       if (!refused) {
@@ -425,6 +431,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private takesRefusedData(pattern: string): boolean {
     const extras: Record<string, unknown> | undefined = this.handlerFor(pattern)?.extras;
     return extras?.takesRefusedData === TAKES_REFUSED_DATA.takesRefusedData;
+  }
+
+  /** Whether the entry's data, as bytes, is UTF-8; an entry deleted meanwhile cannot be checked, and counts as not. */
+  private async writtenAsUtf8(lane: Lane, id: string): Promise<boolean> {
+    const [entry] = await this.writer.xrangeBuffer(lane.stream, id, id);
+    const bytes = entry ? fieldValue(entry[1], 'data') : undefined;
+    return bytes !== undefined && isUtf8(bytes);
   }
 
   /** The message to give a handler that takes refused data in place of data it cannot be given; null for any other. */

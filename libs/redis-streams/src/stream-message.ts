@@ -34,6 +34,15 @@ export function encodeMessage(pattern: string, data: unknown, trace?: TraceCarri
   return fields;
 }
 
+/** The reason a handler that takes refused data (TAKES_REFUSED_DATA) is given for data whose bytes are not UTF-8. */
+export const DATA_NOT_UTF8 = 'data is not valid UTF-8';
+
+/** The value of the field `name` in a stream entry's fields (name, value, name, value, …), as strings or as bytes. */
+export function fieldValue<T extends string | Buffer>(fields: readonly T[], name: string): T | undefined {
+  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i].toString() === name) return fields[i + 1];
+  return undefined;
+}
+
 /**
  * The message in `fields`. Its data's depth is measured before it is parsed only where
  * `measuresDepth` says so for its pattern: the scan costs about half a parse, and the messages

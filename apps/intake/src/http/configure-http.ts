@@ -9,6 +9,7 @@ import { AuthFailureThrottle } from '../rate-limit';
 import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
+import { parseQuery } from './query-parser';
 import { RequestValidationPipe } from './request-validation.pipe';
 import { RouteMethods } from './route-methods';
 import { noStoreApiResponses, securityHeaders } from './security-headers';
@@ -20,7 +21,7 @@ export function configureHttp(app: INestApplication): void {
   // the document lists no 304, yet If-None-Match with Express's weak ETag got an empty 304. The
   // console's static files keep theirs (serve-static sets its own ETag and Last-Modified).
   express.disable('etag');
-  express.set('query parser', 'simple');
+  express.set('query parser', parseQuery);
   app.use(unconditionalAnswers());
   app.use(securityHeaders());
   app.use(noStoreApiResponses());

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import {
   BadRequestException,
   CanActivate,
@@ -17,8 +18,8 @@ import { bodyProblemDetails } from './request-validation.pipe';
 
 const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
 
-function tooDeep(): BadRequestException {
-  return new BadRequestException({ message: TOO_DEEP, details: bodyProblemDetails(TOO_DEEP) });
+function badBody(message: string): BadRequestException {
+  return new BadRequestException({ message, details: bodyProblemDetails(message) });
 }
 
 function tooLarge(): PayloadTooLargeException {
@@ -45,28 +46,45 @@ function refusalPastLimit(request: Request, limitBytes: number): { refused: Prom
   return { refused, stop: () => request.off('data', count) };
 }
 
-/** Thrown by the parser's verify step, before parsing: body-parser passes it on as the same object. */
-class BodyTooDeepError extends Error {}
+/** Thrown by the parser's verify step, before parsing, with the 400's message: body-parser passes it on as the same object. */
+class BodyTextRefusedError extends Error {}
 
-/** The requests whose body text refuseDeepText measured: only the others need their parsed body walked. */
+/** The requests whose body text checkBodyText measured: only the others need their parsed body walked. */
 const depthToldFromText = new WeakSet<object>();
 
+/** A decoder for the charset that throws on bytes not valid in it; null when Node has none (`utf-32le`). */
+function fatalDecoder(encoding: string): InstanceType<typeof TextDecoder> | null {
+  try {
+    return new TextDecoder(encoding, { fatal: true });
+  } catch {
+    return null;
+  }
+}
+
 /**
- * The body's depth, told from its text before JSON.parse: parsing one nested thousands deep with
- * the reviver overflows the stack, which body-parser reports as malformed JSON. A body in another
- * charset (`utf-16le`) is decoded for it when Node can; else (`utf-32le`) the parsed body is
- * checked after.
+ * Checks the body's bytes before they are decoded and parsed:
+ * - they must be text in the body's charset: body-parser decodes with U+FFFD for every invalid
+ *   sequence, so a title sent as the bytes `x\xff\xfey` was stored as "x\uFFFD\uFFFDy", as if the
+ *   client had written that;
+ * - the body's depth, told from its text before JSON.parse: parsing one nested thousands deep with
+ *   the reviver overflows the stack, which body-parser reports as malformed JSON. A body in another
+ *   charset (`utf-16le`) is decoded for it when Node can; else (`utf-32le`) the parsed body is
+ *   checked after, and its text is left to body-parser.
  */
-function refuseDeepText(request: object, _response: unknown, buffer: Buffer, encoding: string): void {
+function checkBodyText(request: object, _response: unknown, buffer: Buffer, encoding: string): void {
   let text: string | Uint8Array = buffer;
-  if (encoding.toLowerCase() !== 'utf-8') {
+  if (encoding.toLowerCase() === 'utf-8') {
+    if (!isUtf8(buffer)) throw new BodyTextRefusedError('the request body is not valid UTF-8');
+  } else {
+    const decoder = fatalDecoder(encoding);
+    if (!decoder) return;
     try {
-      text = new TextDecoder(encoding).decode(buffer);
+      text = decoder.decode(buffer);
     } catch {
-      return;
+      throw new BodyTextRefusedError(`the request body is not valid ${encoding}`);
     }
   }
-  if (jsonTextNestsDeeperThan(text, MAX_BODY_DEPTH)) throw new BodyTooDeepError(TOO_DEEP);
+  if (jsonTextNestsDeeperThan(text, MAX_BODY_DEPTH)) throw new BodyTextRefusedError(TOO_DEEP);
   depthToldFromText.add(request);
 }
 
@@ -77,8 +95,9 @@ function refuseDeepText(request: object, _response: unknown, buffer: Buffer, enc
  * or nothing: any other content type, or any Content-Encoding but identity, is a 415 before
  * parsing. Compressed bodies are refused rather than inflated: bodies are small, and inflating
  * would let a few KB expand to BODY_LIMIT_BYTES of work. Parser failures (malformed JSON, too
- * large) are thrown, and the error filter words them; a body nested deeper than MAX_BODY_DEPTH is
- * a 400 saying so, told from its text before it is parsed.
+ * large) are thrown, and the error filter words them; a body that is not valid UTF-8 (or not valid
+ * in the charset it names), or nested deeper than MAX_BODY_DEPTH, is a 400 saying so, told from
+ * its bytes before it is parsed.
  */
 @Injectable()
 export class JsonBodyGuard implements CanActivate {
@@ -93,7 +112,7 @@ export class JsonBodyGuard implements CanActivate {
       type: 'application/json',
       inflate: false,
       reviver: rejectForbiddenKeys,
-      verify: refuseDeepText,
+      verify: checkBodyText,
     });
     this.parse = (request, response) => new Promise((resolve, reject) => parser(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
   }
@@ -119,12 +138,12 @@ export class JsonBodyGuard implements CanActivate {
     try {
       await Promise.race([parsing, pastLimit.refused]);
     } catch (error) {
-      throw error instanceof BodyTooDeepError ? tooDeep() : error;
+      throw error instanceof BodyTextRefusedError ? badBody(error.message) : error;
     } finally {
       pastLimit.stop();
     }
     // One walk of the parsed body only where its text could not be measured: not on every create.
-    if (!depthToldFromText.has(request) && nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw tooDeep();
+    if (!depthToldFromText.has(request) && nestsDeeperThan(request.body, MAX_BODY_DEPTH)) throw badBody(TOO_DEEP);
     return true;
   }
 }

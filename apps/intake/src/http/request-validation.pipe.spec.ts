@@ -1,4 +1,3 @@
-import { parse } from 'node:querystring';
 import { ArgumentMetadata, BadRequestException, Type } from '@nestjs/common';
 import { UpdateAgentBody } from '@app/agents';
 import { ThroughputQuery } from '../console/throughput.query';
@@ -7,12 +6,13 @@ import { ListMissionsQuery } from '../missions/list-missions.query';
 import { ReviewInboxQuery } from '../reviews/review-inbox.query';
 import { StreamQuery } from '../stream/stream.query';
 import { ListDeliveriesQuery } from '../webhooks/webhook.bodies';
+import { parseQuery } from './query-parser';
 import { FieldErrorBody, RequestValidationPipe } from './request-validation.pipe';
 
 const pipe = new RequestValidationPipe();
 
-/** A query string as the intake's query parser ('simple': node:querystring) hands it to the pipe. */
-const query = (metatype: Type, search: string): Promise<unknown> => pipe.transform(parse(search), { type: 'query', metatype } as ArgumentMetadata);
+/** A query string as the intake's query parser hands it to the pipe. */
+const query = (metatype: Type, search: string): Promise<unknown> => pipe.transform(parseQuery(search), { type: 'query', metatype } as ArgumentMetadata);
 
 async function detailsOf(answer: Promise<unknown>): Promise<FieldErrorBody[]> {
   const error: unknown = await answer.then(
@@ -43,6 +43,22 @@ describe('RequestValidationPipe', () => {
       expect(await detailsOf(body({ isPrototypeOf: 1, bogus: 1 }))).toEqual([unknown('isPrototypeOf'), unknown('bogus')]);
       const both = await detailsOf(body({ toString: 'x', capacity: 'many' }));
       expect(both.map((detail) => detail.field)).toEqual(['toString', 'capacity']);
+    });
+  });
+
+  describe('a query parameter whose bytes are not UTF-8', () => {
+    it('given one percent-escaped or raw, then one detail names each such parameter; the others are checked as usual', async () => {
+      // Read as U+FFFD, `title=%FF` filtered for a title the client never sent.
+      const notUtf8 = (name: string): FieldErrorBody => ({ field: name, problems: [`${name} is not valid UTF-8 (once its percent-escapes are decoded)`] });
+      expect(await detailsOf(query(ListMissionsQuery, 'title=%FF'))).toEqual([notUtf8('title')]);
+      // An overlong "/", a surrogate encoded as UTF-8, and the raw byte 0xFF as Node hands a URL's bytes on (Latin-1).
+      expect(await detailsOf(query(ListMissionsQuery, 'title=%C0%AF&agentId=%ED%A0%80&type=pricing&limit=x'))).toEqual([
+        notUtf8('title'),
+        notUtf8('agentId'),
+        { field: 'limit', problems: [expect.stringMatching(/^limit must be/)] },
+      ]);
+      expect(await detailsOf(query(ListMissionsQuery, 'title=a\u00ff'))).toEqual([notUtf8('title')]);
+      await expect(query(ListMissionsQuery, 'title=%C3%A9t%C3%A9%20%EF%BF%BD')).resolves.toMatchObject({ title: '\u00e9t\u00e9 \ufffd' });
     });
   });
 

@@ -1,6 +1,7 @@
 import { ArgumentMetadata, BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { checkMissionCreate, FieldProblem, fieldPath, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
+import { NOT_UTF8, ParsedQuery } from './query-parser';
 
 export interface FieldErrorBody {
   field: string;
@@ -118,11 +119,14 @@ function declaredOf(metatype: Type): ReadonlyMap<string, boolean> {
  *   class-transformer copies onto the instance, and that skips a key whose value on a new instance
  *   is a function, so `toString`, `valueOf` or `hasOwnProperty` passed as if not sent;
  * - a query parameter given more than once where the DTO takes one value: the query parser makes
- *   it an array, which the value's rules misread (`limit=1&limit=2`: "limit must be an integer number").
+ *   it an array, which the value's rules misread (`limit=1&limit=2`: "limit must be an integer number");
+ * - a query parameter whose bytes are not UTF-8 (`title=%FF`), which the parser read as U+FFFD.
  */
 function keyProblems(value: Record<string, unknown>, metatype: Type, query: boolean): FieldErrorBody[] {
   const declared = declaredOf(metatype);
+  const notUtf8 = query ? (value as ParsedQuery)[NOT_UTF8] : undefined;
   return Object.keys(value).flatMap((key) => {
+    if (notUtf8?.has(key)) return [{ field: key, problems: [`${key} is not valid UTF-8 (once its percent-escapes are decoded)`] }];
     const takesList = declared.get(key);
     if (takesList === undefined) return [{ field: key, problems: [`property ${key} should not exist`] }];
     if (query && !takesList && Array.isArray(value[key])) return [{ field: key, problems: [`${key} may be given only once`] }];
