@@ -327,7 +327,10 @@ describe('human review of held results (four services, real Redis, hotel review 
 
   it('given bad input, then each is a 4xx that changes nothing', async () => {
     const mission = await awaitingReview(socket('Socket bad input'));
-    const version = mission.version;
+    // The review deadline watch records its MissionReviewOverdue after REVIEW_TIMEOUT_MS whatever
+    // the requests do, and these take longer than that on a loaded machine: every other event counts.
+    const eventsBesidesTheWatch = async () => (await typesOf(mission.id)).filter((type) => type !== 'MissionReviewOverdue');
+    const before = await eventsBesidesTheWatch();
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({}).expect(400);
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: '' }).expect(400);
     await reviewer.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'bad \u001b[31m escape' }).expect(400);
@@ -381,7 +384,8 @@ describe('human review of held results (four services, real Redis, hotel review 
       .post(`/api/missions/${mission.id}/reject`)
       .send({ feedback: 'Shorter.', attempt: mission.attempts + 1 })
       .expect(409);
-    expect(await system.store.load(mission.id)).toMatchObject({ status: 'awaiting_review', version });
+    expect((await system.store.load(mission.id))?.status).toBe('awaiting_review');
+    expect(await eventsBesidesTheWatch()).toEqual(before);
     // Once decided, the mission is not awaiting review any more: 409, and nothing changes.
     const decided = await reviewer.post(`/api/missions/${mission.id}/approve`).send({ attempt: mission.attempts }).expect(200);
     expect(decided.body.status).toBe('succeeded');
