@@ -1,18 +1,12 @@
 import { join } from 'node:path';
 import { finishedStatus } from '@app/mission';
-import { ApplyOutcome, Projection, ProjectionBatch } from '@app/projections';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { ApplyOutcome, Projection, ProjectionBatch, ProjectionScript } from '@app/projections';
+import { RedisConnection } from '@app/redis';
 import { CONNECTOR, ConnectorKeys } from './connector-keys';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { recordField } from './odoo-refusals';
 
-/** Result codes of enqueue-odoo-write-backs-4.lua. */
-enum EnqueueCode {
-  Applied = 0,
-  Stale = 1,
-}
-
-const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-odoo-write-backs-4', { constants: { CODE: luaEnum(EnqueueCode) } });
+const enqueueScript = new ProjectionScript(join(__dirname, 'lua'), 'enqueue-odoo-write-backs-4');
 
 /**
  * Out, first half: a consumer of the mission log with its own checkpoint that queues a write-back
@@ -34,7 +28,7 @@ export class OdooWriteBackProjection implements Projection {
   ) {}
 
   async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
-    const args: (string | number)[] = [batch.stream, batch.after, batch.lastId, batch.entries, this.clock()];
+    const args: (string | number)[] = [this.clock()];
     for (const event of batch.events) {
       const source = event.type === 'MissionCreated' && event.data.source?.system === 'odoo' ? event.data.source : null;
       if (event.type === 'MissionCreated' && source) {
@@ -48,8 +42,6 @@ export class OdooWriteBackProjection implements Projection {
       }
     }
     const keys = [this.keys.checkpoint, this.keys.sources, this.keys.due, this.keys.submitted];
-    const [code, detail] = (await enqueueScript.run(redis, keys, args)) as [number, number | string];
-    if (code === EnqueueCode.Stale) return { kind: 'stale', checkpoint: String(detail) };
-    return { kind: 'applied', applied: Number(detail), ignored: 0 };
+    return enqueueScript.apply(redis, keys, batch, args);
   }
 }

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { MissionEvent, TokenUsage } from '@app/mission';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { RedisConnection } from '@app/redis';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
 import { projectionCheckpointKey } from './projection-checkpoints';
+import { ProjectionScript } from './projection-script';
 
 /** What the daily report counts per UTC day and mission type; each event adds to the day it happened (`at`). */
 export const DAILY_REPORT_METRICS = [
@@ -29,13 +30,7 @@ export type DailyReportMetric = (typeof DAILY_REPORT_METRICS)[number];
 
 export const DAILY_REPORT = 'daily-report';
 
-/** Result codes of apply-daily-report-3.lua. */
-enum ApplyCode {
-  Applied = 0,
-  Stale = 1,
-}
-
-const applyScript = new LuaScript(join(__dirname, 'lua'), 'apply-daily-report-3', { constants: { CODE: luaEnum(ApplyCode) } });
+const applyScript = new ProjectionScript(join(__dirname, 'lua'), 'apply-daily-report-3');
 
 /** The metrics an event adds to; empty for events the report does not count (queued, scheduled, assigned, overdue). */
 export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, number][] {
@@ -120,15 +115,13 @@ export class DailyReportProjection implements Projection {
   }
 
   async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
-    const args: (string | number)[] = [batch.stream, batch.after, batch.lastId, batch.entries];
+    const args: (string | number)[] = [];
     for (const event of batch.events) {
       const metrics = dailyReportMetrics(event);
       if (metrics.length === 0) continue;
       args.push(event.missionId, event.version, event.at.slice(0, 10), event.type === 'MissionCreated' ? event.data.type : '', metrics.length);
       for (const [metric, amount] of metrics) args.push(metric, amount);
     }
-    const [code, ...detail] = (await applyScript.run(redis, [this.checkpointKey, this.missionsKey, this.reportKey], args)) as [number, ...(number | string)[]];
-    if (code === ApplyCode.Stale) return { kind: 'stale', checkpoint: String(detail[0]) };
-    return { kind: 'applied', applied: Number(detail[0]), ignored: Number(detail[1]) };
+    return applyScript.apply(redis, [this.checkpointKey, this.missionsKey, this.reportKey], batch, args);
   }
 }

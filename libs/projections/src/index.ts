@@ -1,5 +1,6 @@
 export * from './projection';
 export * from './projection-checkpoints';
+export * from './projection-script';
 export * from './log-tail';
 export * from './projection-runner';
 export * from './projection-metrics';

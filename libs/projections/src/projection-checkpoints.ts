@@ -10,9 +10,12 @@ export function projectionCheckpointKey(keys: KeyLayout, projectionName: string)
   return keys.projection(projectionName, 'checkpoint');
 }
 
+/** What follows a stream's key in the field that counts its entries consumed; the checkpoint include of the Lua scripts gets it as CHECKPOINT.entriesSuffix. */
+export const ENTRIES_SUFFIX = '|entries';
+
 /** The field of the checkpoint hash that counts the entries consumed from `stream`. */
 export function entriesField(stream: string): string {
-  return `${stream}|entries`;
+  return `${stream}${ENTRIES_SUFFIX}`;
 }
 
 export interface ProjectionLag {

@@ -1,23 +1,15 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { ApplyOutcome, Projection, ProjectionBatch } from '@app/projections';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { ApplyOutcome, Projection, ProjectionBatch, ProjectionScript } from '@app/projections';
+import { RedisConnection } from '@app/redis';
 import { WEBHOOK_OUTBOX, WebhookKeys } from './webhook-keys';
 import { webhookMessagesOf } from './webhook-messages';
 import { WebhookSubscriptions } from './webhook-subscriptions';
 
-/** Result codes of enqueue-webhook-deliveries-6.lua. */
-enum EnqueueCode {
-  Applied = 0,
-  Stale = 1,
-}
-
 /** Entries of a subscription's delivery list checked for a delivery that expired, per delivery written. */
 const SWEEP_PER_WRITE = 4;
 
-const enqueueScript = new LuaScript(join(__dirname, 'lua'), 'enqueue-webhook-deliveries-6', {
-  constants: { CODE: luaEnum(EnqueueCode), SWEEP: { perWrite: SWEEP_PER_WRITE } },
-});
+const enqueueScript = new ProjectionScript(join(__dirname, 'lua'), 'enqueue-webhook-deliveries-6', { SWEEP: { perWrite: SWEEP_PER_WRITE } });
 
 /** The delivery (and `webhook-id`) of one message of one event to one subscription: the same whoever computes it. */
 export function deliveryIdOf(subscriptionId: string, eventId: string, type: string): string {
@@ -52,16 +44,7 @@ export class WebhookOutboxProjection implements Projection {
 
   async apply(redis: RedisConnection, batch: ProjectionBatch): Promise<ApplyOutcome> {
     const subscriptions = await this.subscriptions.list();
-    const args: (string | number)[] = [
-      batch.stream,
-      batch.after,
-      batch.lastId,
-      batch.entries,
-      this.clock(),
-      this.keys.deliveryPrefix,
-      this.keys.missionQueuePrefix,
-      this.keys.deliveriesPrefix,
-    ];
+    const args: (string | number)[] = [this.clock(), this.keys.deliveryPrefix, this.keys.missionQueuePrefix, this.keys.deliveriesPrefix];
     // Without subscriptions the batch only moves the checkpoint: its events are never parsed.
     for (const event of subscriptions.length > 0 ? batch.events : []) {
       for (const message of webhookMessagesOf(event)) {
@@ -71,12 +54,7 @@ export class WebhookOutboxProjection implements Projection {
         }
       }
     }
-    const [code, detail] = (await enqueueScript.run(
-      redis,
-      [this.keys.checkpoint, this.keys.due, this.keys.sequence, this.keys.listSweep, this.keys.pending, this.keys.queueHeads],
-      args,
-    )) as [number, number | string];
-    if (code === EnqueueCode.Stale) return { kind: 'stale', checkpoint: String(detail) };
-    return { kind: 'applied', applied: Number(detail), ignored: 0 };
+    const keys = [this.keys.checkpoint, this.keys.due, this.keys.sequence, this.keys.listSweep, this.keys.pending, this.keys.queueHeads];
+    return enqueueScript.apply(redis, keys, batch, args);
   }
 }

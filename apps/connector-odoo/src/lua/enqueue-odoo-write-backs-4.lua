@@ -22,13 +22,14 @@
             recorded this mission id for the record when it submitted it, under an earlier key or
             before the mark) or 'succeeded'
 
-  Result: code from CODE (EnqueueCode in odoo-write-back.projection.ts)
+  Result: code from CODE (ProjectionApplyCode in projection-script.ts, @app/projections)
     { Applied, queued }     queued = write-backs queued
     { Stale, checkpoint }   the checkpoint is not ARGV[2]; nothing written
 ]]
-local stream = ARGV[1]
-local current = redis.call('HGET', KEYS[1], stream) or ''
-if current ~= ARGV[2] then return { CODE.Stale, current } end
+--- @include "@projections/includes/projection-checkpoint"
+
+local stale = staleCheckpoint(KEYS[1])
+if stale then return { CODE.Stale, stale } end
 
 local queued = 0
 for i = 6, #ARGV, 4 do
@@ -40,6 +41,5 @@ for i = 6, #ARGV, 4 do
     queued = queued + redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[i + 1])
   end
 end
-redis.call('HSET', KEYS[1], stream, ARGV[3])
-redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
+moveCheckpoint(KEYS[1])
 return { CODE.Applied, queued }

@@ -16,15 +16,16 @@
   ARGV[5..] events, each: missionId, version, day (YYYY-MM-DD, UTC), mission type ('' except on
           MissionCreated), n, then n pairs of metric name and amount to add
 
-  Result: code from CODE (ApplyCode in daily-report.projection.ts)
+  Result: code from CODE (ProjectionApplyCode in projection-script.ts, @app/projections)
     { Applied, applied, ignored }  ignored = events whose version was not newer than the last
                                    one applied to their mission (already applied), left out
     { Stale, checkpoint }          the checkpoint is not ARGV[2] (another runner or a rebuild
                                    moved it); nothing written
 ]]
-local stream = ARGV[1]
-local current = redis.call('HGET', KEYS[1], stream) or ''
-if current ~= ARGV[2] then return { CODE.Stale, current } end
+--- @include "includes/projection-checkpoint"
+
+local stale = staleCheckpoint(KEYS[1])
+if stale then return { CODE.Stale, stale } end
 
 local applied, ignored = 0, 0
 local i = 5
@@ -54,6 +55,5 @@ while i <= #ARGV do
   end
   i = i + 5 + 2 * n
 end
-redis.call('HSET', KEYS[1], stream, ARGV[3])
-redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
+moveCheckpoint(KEYS[1])
 return { CODE.Applied, applied, ignored }

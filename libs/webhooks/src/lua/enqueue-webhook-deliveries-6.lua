@@ -36,15 +36,15 @@
   deliveries that exist; once none are, the dispatcher's sweep tick (sweep-webhook-deliveries-3.lua)
   goes on with it.
 
-  Result: code from CODE (EnqueueCode in webhook-outbox.ts)
+  Result: code from CODE (ProjectionApplyCode in projection-script.ts, @app/projections)
     { Applied, written }    written = deliveries written (a delivery already there is not written again)
     { Stale, checkpoint }   the checkpoint is not ARGV[2] (another runner moved it); nothing written
 ]]
+--- @include "@projections/includes/projection-checkpoint"
 --- @include "includes/delivery-lists"
 
-local stream = ARGV[1]
-local current = redis.call('HGET', KEYS[1], stream) or ''
-if current ~= ARGV[2] then return { CODE.Stale, current } end
+local stale = staleCheckpoint(KEYS[1])
+if stale then return { CODE.Stale, stale } end
 
 local written = 0
 local writtenFor = {}
@@ -73,6 +73,5 @@ end
 for _, subscription in ipairs(subscriptions) do
   sweepDeliveryList(ARGV[8] .. subscription, KEYS[4], subscription, SWEEP.perWrite * writtenFor[subscription], ARGV[6])
 end
-redis.call('HSET', KEYS[1], stream, ARGV[3])
-redis.call('HINCRBY', KEYS[1], stream .. '|entries', ARGV[4])
+moveCheckpoint(KEYS[1])
 return { CODE.Applied, written }
