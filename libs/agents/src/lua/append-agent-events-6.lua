@@ -21,14 +21,11 @@
     Ok               detail = new version
     VersionConflict  detail = current version
 ]]
-local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then return { CODE.VersionConflict, tostring(current) } end
-for e = 6, #ARGV do
-  redis.call('XADD', KEYS[3], '*', 'e', ARGV[e])
-end
-local version = current + #ARGV - 5
+--- @include "@redis/includes/versioned-append"
+
+local appended, version = appendAtVersion(KEYS[2], ARGV[1], ARGV[2], KEYS[3], 6, #ARGV)
+if not appended then return { CODE.VersionConflict, tostring(version) } end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HSET', KEYS[2], ARGV[1], version)
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[5], ARGV[1], ARGV[5]) end
 redis.call('HSETNX', KEYS[6], ARGV[1], 0)

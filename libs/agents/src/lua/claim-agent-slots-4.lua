@@ -24,12 +24,12 @@
     Ended        the attempt already ended on this agent; nothing changed
 ]]
 --- @include "@redis/includes/redis-clock"
+--- @include "includes/agent-hold"
 
 local now = ARGV[1] ~= '' and tonumber(ARGV[1]) or redisNowMs()
 local results = {}
 for i = 3, #ARGV, 5 do
-  local holdId, agentId = ARGV[i], ARGV[i + 1]
-  local hold = cjson.encode({ agentId = agentId, missionId = ARGV[i + 2], attempt = tonumber(ARGV[i + 3]), at = now, claimId = ARGV[i + 4] })
+  local holdId, agentId, hold = holdAt(i, now)
   local code, written = nil, ''
   if redis.call('EXISTS', ARGV[2] .. holdId) == 1 then
     code = CODE.Ended

@@ -14,12 +14,12 @@
   Result: how many holds were written
 ]]
 --- @include "@redis/includes/redis-clock"
+--- @include "includes/agent-hold"
 
 local now = ARGV[1] ~= '' and tonumber(ARGV[1]) or redisNowMs()
 local written = 0
 for i = 2, #ARGV, 5 do
-  local holdId, agentId = ARGV[i], ARGV[i + 1]
-  local hold = cjson.encode({ agentId = agentId, missionId = ARGV[i + 2], attempt = tonumber(ARGV[i + 3]), at = now, claimId = ARGV[i + 4] })
+  local holdId, agentId, hold = holdAt(i, now)
   if redis.call('HSETNX', KEYS[2], holdId, hold) == 1 then
     redis.call('HINCRBY', KEYS[1], agentId, 1)
     written = written + 1
