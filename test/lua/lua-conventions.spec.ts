@@ -33,6 +33,15 @@ function scripts(): { file: string; text: string }[] {
   return found;
 }
 
+/** The text of every Lua include: any file under an `includes` directory of a `lua` directory. */
+function includes(): string[] {
+  return ['apps', 'libs'].flatMap((top) =>
+    readdirSync(path.join(REPO_ROOT, top), { recursive: true, encoding: 'utf8' })
+      .filter((file) => /(^|\/)lua\/includes\/.*\.lua$/.test(file))
+      .map((file) => readFileSync(path.join(REPO_ROOT, top, file), 'utf8')),
+  );
+}
+
 /** The opening --[[ ... ]] comment. */
 const header = (text: string): string => /^--\[\[([\s\S]*?)\]\]/.exec(text)?.[1] ?? '';
 const code = (text: string): string => text.replace(/--\[\[[\s\S]*?\]\]/g, '').replace(/--.*$/gm, '');
@@ -70,6 +79,29 @@ describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
       expect(header(text)).toMatch(/no -<numKeys> suffix/);
     },
   );
+
+  it('shared Lua is included, never copied: no two scripts write the same two lines of substance', () => {
+    // Calling an include's function the same way is how sharing looks, not a copy.
+    const shared = includes().flatMap((text) => [...text.matchAll(/local function (\w+)/g)].map((match) => match[1]));
+    const callsShared = new RegExp(`\\b(${shared.join('|')})\\(`);
+    // A line shorter than this (`end`, `if ARGV[3] == '' then`) is too plain to tell a copy by.
+    const substance = (line: string): boolean => line.length >= 30 && !callsShared.test(line);
+    const places = new Map<string, Set<string>>();
+    for (const script of all) {
+      const lines = code(script.text)
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => line !== '');
+      for (let i = 0; i + 1 < lines.length; i++) {
+        if (!substance(lines[i]) || !substance(lines[i + 1])) continue;
+        const pair = `${lines[i]}\n${lines[i + 1]}`;
+        places.set(pair, (places.get(pair) ?? new Set()).add(script.file));
+      }
+    }
+    const copied = [...places].filter(([, files]) => files.size > 1).map(([pair, files]) => `${[...files].join(', ')}:\n${pair}`);
+
+    expect(copied).toEqual([]);
+  });
 
   it('no script returns a result code as a bare number: codes come from their TypeScript enum (CODE)', () => {
     const bare = all.filter((script) => /return\s*\{?\s*-?\d|results\[#results \+ 1\] = \d/.test(code(script.text))).map((script) => script.file);

@@ -22,10 +22,10 @@
     Ok               detail = new version
     VersionConflict  detail = current version
 ]]
-local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then return { CODE.VersionConflict, tostring(current) } end
-redis.call('XADD', KEYS[3], '*', 'e', ARGV[5])
-redis.call('HSET', KEYS[2], ARGV[1], current + 1)
+--- @include "@redis/includes/versioned-append"
+
+local appended, version = appendAtVersion(KEYS[2], ARGV[1], ARGV[2], KEYS[3], 5, 5)
+if not appended then return { CODE.VersionConflict, tostring(version) } end
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[4], ARGV[1])
@@ -34,4 +34,4 @@ else
   if ARGV[4] ~= '' then redis.call('HSET', KEYS[4], ARGV[1], ARGV[4]) end
 end
 if ARGV[6] == '1' then redis.call('HDEL', KEYS[5], ARGV[1]) end
-return { CODE.Ok, tostring(current + 1) }
+return { CODE.Ok, tostring(version) }

@@ -18,13 +18,10 @@
     Ok               detail = new version
     VersionConflict  detail = current version
 ]]
-local current = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
-if current ~= tonumber(ARGV[2]) then return { CODE.VersionConflict, tostring(current) } end
-for e = 5, #ARGV do
-  redis.call('XADD', KEYS[3], '*', 'e', ARGV[e])
-end
-local version = current + #ARGV - 4
-redis.call('HSET', KEYS[2], ARGV[1], version)
+--- @include "@redis/includes/versioned-append"
+
+local appended, version = appendAtVersion(KEYS[2], ARGV[1], ARGV[2], KEYS[3], 5, #ARGV)
+if not appended then return { CODE.VersionConflict, tostring(version) } end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], ARGV[3]) end
 if ARGV[4] == '' then redis.call('ZREM', KEYS[4], ARGV[1]) else redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1]) end
 return { CODE.Ok, tostring(version) }
