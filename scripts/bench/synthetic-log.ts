@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { sha1Hex } from '@app/audit';
 import type { KeyLayout } from '@app/event-store';
-import { MISSION_HASH_FIELDS as F } from '@app/event-store';
+import { envelopesOf, MISSION_HASH_FIELDS as F, storedEventLine } from '@app/event-store';
 import {
   Decision,
   decideAssign,
@@ -15,9 +15,7 @@ import {
   decideRetry,
   decideStart,
   evolve,
-  CURRENT_SCHEMA_VERSION,
   Evaluation,
-  MissionEvent,
   MissionResult,
   NewMissionEvent,
   MISSION_TYPES,
@@ -129,28 +127,15 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
   const append = (mission: Building, events: NewMissionEvent[], actor: string) => {
     const at = new Date(START + seq * 20).toISOString();
     const correlationId = mission.state?.correlationId ?? uuidv7();
-    for (const event of events) {
-      const version = (mission.state?.version ?? 0) + 1;
-      const envelope = {
-        eventId: uuidv7(),
-        type: event.type,
-        missionId: mission.id,
-        version,
-        at,
-        actor,
-        correlationId,
-        causationId: mission.lastEventId || correlationId,
-        schemaVersion: CURRENT_SCHEMA_VERSION,
-        data: event.data,
-      } as MissionEvent;
-      const json = JSON.stringify(envelope);
-      const stored = `${json.slice(0, -1)},"prevHash":"${mission.hash}","logPrevHash":"${logHash}"}`;
+    const causationId = mission.lastEventId || correlationId;
+    for (const envelope of envelopesOf(mission.id, mission.state?.version ?? 0, events, { at, actor, correlationId, causationId })) {
+      const stored = storedEventLine(envelope, mission.hash, logHash);
       const logId = `${baseMs}-${seq++}`;
       pipeline.xadd(keys.partitions[0].log, logId, 'm', mission.id, 'e', stored);
       const ids = listed.get(mission.id);
       if (ids) ids.push(logId);
       else listed.set(mission.id, [logId]);
-      if (version === 1) pipeline.zadd(keys.partitions[0].missionIndex, Date.parse(at), mission.id);
+      if (envelope.version === 1) pipeline.zadd(keys.partitions[0].missionIndex, Date.parse(at), mission.id);
       mission.state = evolve(mission.state, envelope);
       mission.hash = sha1Hex(stored);
       mission.lastEventId = envelope.eventId;

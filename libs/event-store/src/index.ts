@@ -4,6 +4,7 @@ export * from './mission-lua';
 export * from './effect';
 export * from './append-result';
 export * from './mission-store';
+export * from './event-envelopes';
 export * from './upcast';
 export * from './log-reader';
 export * from './replay';

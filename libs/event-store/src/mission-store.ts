@@ -1,11 +1,12 @@
 import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { MESSAGE_ROUTES } from '@app/messages';
-import { CURRENT_SCHEMA_VERSION, Decision, EventEnvelope, evolve, Mission, MissionEvent, MissionEventType, NewMissionEvent } from '@app/mission';
+import { Decision, EventEnvelope, evolve, Mission, MissionEvent, MissionEventType, NewMissionEvent } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, currentTraceCarrier } from '@app/tracing';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
+import { envelopesOf } from './event-envelopes';
 import { KeyLayout, PartitionKeys } from './key-layout';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { missionLuaOptions } from './mission-lua';
@@ -162,21 +163,12 @@ export class MissionStore {
     const now = context.now ?? new Date();
     const expectedVersion = mission?.version ?? 0;
     const correlationId = context.correlationId ?? mission?.correlationId ?? uuidv7();
-    const envelopes = events.map(
-      (event, index) =>
-        ({
-          eventId: uuidv7(),
-          type: event.type,
-          missionId,
-          version: expectedVersion + index + 1,
-          at: now.toISOString(),
-          actor: context.actor,
-          correlationId,
-          causationId: context.causationId ?? correlationId,
-          schemaVersion: CURRENT_SCHEMA_VERSION,
-          data: event.data,
-        }) as MissionEvent,
-    );
+    const envelopes = envelopesOf(missionId, expectedVersion, events, {
+      actor: context.actor,
+      at: now.toISOString(),
+      correlationId,
+      causationId: context.causationId ?? correlationId,
+    });
     const next = envelopes.reduce<Mission | null>(evolve, mission);
     if (!next) throw new Error('append needs at least one event');
     const resolved = typeof effects === 'function' ? effects(next, envelopes, mission) : effects;
