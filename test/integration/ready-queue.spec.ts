@@ -206,6 +206,12 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await queue.readyIds()).toEqual(['a', 'b']);
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
     expect(await queue.release(['a', 'unknown'])).toBe(0);
+    // Each return told the orchestrators, a message in the layout the transport reads, with no trace of its own.
+    const told = await redis.xrange(keys.partitions[0].stream('orchestrator'), '-', '+');
+    expect(told.map(([, fields]) => fields)).toEqual([
+      ['pattern', 'queue.ready', 'data', '{"returned":1}'],
+      ['pattern', 'queue.ready', 'data', '{"returned":1}'],
+    ]);
     const stats = await queue.stats(t + 61_000);
     expect(stats).toMatchObject({
       ready: 2,

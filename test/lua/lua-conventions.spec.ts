@@ -3,20 +3,15 @@ import * as path from 'node:path';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
-/** Every Lua script (not an include) of the libraries and apps: any `lua` directory under <project>/src, e.g. src/subjects/lua. */
-function scripts(): { file: string; text: string }[] {
-  const found: { file: string; text: string }[] = [];
+/** Every `lua` directory under <project>/src of the libraries and apps, e.g. src/subjects/lua. */
+function luaDirs(): string[] {
+  const found: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of readdirSync(path.join(REPO_ROOT, dir), { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       const sub = path.join(dir, entry.name);
-      if (entry.name !== 'lua') {
-        walk(sub);
-        continue;
-      }
-      for (const name of readdirSync(path.join(REPO_ROOT, sub)).filter((file) => file.endsWith('.lua'))) {
-        found.push({ file: path.join(sub, name), text: readFileSync(path.join(REPO_ROOT, sub, name), 'utf8') });
-      }
+      if (entry.name === 'lua') found.push(sub);
+      else walk(sub);
     }
   };
   for (const top of ['apps', 'libs']) {
@@ -33,13 +28,25 @@ function scripts(): { file: string; text: string }[] {
   return found;
 }
 
-/** The text of every Lua include: any file under an `includes` directory of a `lua` directory. */
-function includes(): string[] {
-  return ['apps', 'libs'].flatMap((top) =>
-    readdirSync(path.join(REPO_ROOT, top), { recursive: true, encoding: 'utf8' })
-      .filter((file) => /(^|\/)lua\/includes\/.*\.lua$/.test(file))
-      .map((file) => readFileSync(path.join(REPO_ROOT, top, file), 'utf8')),
-  );
+/** The Lua files directly in `dir` (relative to the repository). */
+function luaFilesIn(dir: string): { file: string; text: string }[] {
+  let names: string[];
+  try {
+    names = readdirSync(path.join(REPO_ROOT, dir)).filter((file) => file.endsWith('.lua'));
+  } catch {
+    return [];
+  }
+  return names.map((name) => ({ file: path.join(dir, name), text: readFileSync(path.join(REPO_ROOT, dir, name), 'utf8') }));
+}
+
+/** Every Lua script (not an include) of the libraries and apps. */
+function scripts(): { file: string; text: string }[] {
+  return luaDirs().flatMap((dir) => luaFilesIn(dir));
+}
+
+/** Every shared Lua include (a `lua/includes` directory's files). */
+function includes(): { file: string; text: string }[] {
+  return luaDirs().flatMap((dir) => luaFilesIn(path.join(dir, 'includes')));
 }
 
 /** The opening --[[ ... ]] comment. */
@@ -82,7 +89,7 @@ describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
 
   it('shared Lua is included, never copied: no two scripts write the same two lines of substance', () => {
     // Calling an include's function the same way is how sharing looks, not a copy.
-    const shared = includes().flatMap((text) => [...text.matchAll(/local function (\w+)/g)].map((match) => match[1]));
+    const shared = includes().flatMap(({ text }) => [...text.matchAll(/local function (\w+)/g)].map((match) => match[1]));
     const callsShared = new RegExp(`\\b(${shared.join('|')})\\(`);
     // A line shorter than this (`end`, `if ARGV[3] == '' then`) is too plain to tell a copy by.
     const substance = (line: string): boolean => line.length >= 30 && !callsShared.test(line);
@@ -101,6 +108,15 @@ describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
     const copied = [...places].filter(([, files]) => files.size > 1).map(([pair, files]) => `${[...files].join(', ')}:\n${pair}`);
 
     expect(copied).toEqual([]);
+  });
+
+  it('only includes/service-message.lua lays out a service message: every other script and include writes one through serviceMessage', () => {
+    const layout = path.join('libs', 'event-store', 'src', 'lua', 'includes', 'service-message.lua');
+    const files = [...all, ...includes()];
+    const writers = files.filter((script) => /'pattern'|"pattern"/.test(code(script.text))).map((script) => script.file);
+
+    expect(files.map((script) => script.file)).toContain(layout);
+    expect(writers).toEqual([layout]);
   });
 
   it('no script returns a result code as a bare number: codes come from their TypeScript enum (CODE)', () => {

@@ -1,26 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { projectSources } from '@app/testing';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
-
-const root = join(__dirname, '..', '..', '..');
 
 /** Every Lua file of the libraries and apps, with its comments removed. */
 function luaSources(): { file: string; code: string }[] {
-  const found: { file: string; code: string }[] = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.lua')) {
-        const code = readFileSync(path, 'utf8')
-          .replace(/--\[\[[\s\S]*?\]\]/g, '')
-          .replace(/--.*$/gm, '');
-        found.push({ file: relative(root, path), code });
-      }
-    }
-  };
-  for (const top of ['libs', 'apps']) walk(join(root, top));
-  return found;
+  return projectSources((name) => name.endsWith('.lua')).map(({ file, text }) => ({
+    file,
+    code: text.replace(/--\[\[[\s\S]*?\]\]/g, '').replace(/--.*$/gm, ''),
+  }));
 }
 
 describe('mission hash fields', () => {

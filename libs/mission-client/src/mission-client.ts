@@ -1,5 +1,5 @@
 import { KeyLayout } from '@app/event-store';
-import { Patterns, validateSubmitMission } from '@app/messages';
+import { MESSAGE_ROUTES, Patterns, validateSubmitMission } from '@app/messages';
 import { MissionCreateDto, missionIdFor, SUBMISSION_STREAM_SCOPE } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { encodeMessage } from '@app/redis-streams';
@@ -57,7 +57,7 @@ export class MissionClient {
     await Promise.all(
       [...this.keys.groupByPartition(ids)].map(async ([partition, positions]) => {
         const pipeline = this.redis.pipeline();
-        const stream = this.keys.partitions[partition].stream('intake');
+        const stream = this.keys.partitions[partition].stream(MESSAGE_ROUTES[Patterns.intake.submitMission]);
         for (const position of positions) pipeline.xadd(stream, '*', ...encodeMessage(Patterns.intake.submitMission, commands[position], trace));
         // exec() resolves with [error, reply] pairs: a failed XADD must not come back as a submitted id.
         const replies = await pipeline.exec().catch((error: Error) => positions.map(() => [error, null] as [Error, null]));

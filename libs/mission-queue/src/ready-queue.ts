@@ -1,14 +1,16 @@
 import { join } from 'node:path';
 import { KeyLayout, missionLuaOptions, PartitionKeys, PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
-import { MessagePattern } from '@app/messages';
+import { MESSAGE_ROUTES, MessagePayloads } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { QueuedMission, queueKey, QueueOrderOptions } from './queue-order';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 
-/** The message that tells the orchestrators missions are ready again. */
-const READY_PATTERN: MessagePattern = 'queue.ready';
+/** The message that tells the orchestrators missions are ready again, to the service its route names. */
+const READY_PATTERN = 'queue.ready' satisfies keyof MessagePayloads;
+/** The field of its payload that counts the missions returned (return-leased-missions-8.lua writes it). */
+const READY_RETURNED_FIELD = 'returned' satisfies keyof MessagePayloads[typeof READY_PATTERN];
 
 const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', missionLuaOptions());
 const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions-8', missionLuaOptions());
@@ -133,7 +135,9 @@ export class ReadyQueue {
   /** Returns missions whose lease ran out by Redis's clock (`now`: a test's clock instead) to the ready queue, in every partition. */
   async expireLeases(now?: number, limit = 1_000): Promise<number> {
     const returned = await Promise.all(
-      this.keys.partitions.map((k) => this.returnLeased(k, ['expired', now ?? '', k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN])),
+      this.keys.partitions.map((k) =>
+        this.returnLeased(k, ['expired', now ?? '', k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN, READY_RETURNED_FIELD]),
+      ),
     );
     return returned.reduce((sum, n) => sum + n, 0);
   }
@@ -151,7 +155,7 @@ export class ReadyQueue {
       [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {
         const k = this.keys.partitions[partition];
         const ids = positions.map((position) => missionIds[position]);
-        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, pattern, ...ids]);
+        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, pattern, READY_RETURNED_FIELD, ...ids]);
       }),
     );
     return returned.reduce((sum, n) => sum + n, 0);
@@ -280,7 +284,7 @@ export class ReadyQueue {
   }
 
   private async returnLeased(k: PartitionKeys, args: (string | number)[]): Promise<number> {
-    const keys = [k.ready, k.leased, k.stream('orchestrator'), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
+    const keys = [k.ready, k.leased, k.stream(MESSAGE_ROUTES[READY_PATTERN]), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
     return Number(await returnScript.run(this.redis, keys, args));
   }
 }

@@ -103,3 +103,4 @@ export * from './webhook-receiver';
 export * from './fake-odoo-server';
 export * from './guest-data';
 export * from './module-loads';
+export * from './project-sources';

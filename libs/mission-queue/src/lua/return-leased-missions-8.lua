@@ -1,13 +1,13 @@
 --[[
   Puts leased missions back into the ready queue with the score they had, either because their
   lease ran out (ARGV[1] = 'expired': every lease whose deadline is past) or because the
-  orchestrator hands them back (ARGV[1] = 'released': the ids in ARGV[8..]). Missions no longer
+  orchestrator hands them back (ARGV[1] = 'released': the ids in ARGV[9..]). Missions no longer
   leased (already assigned) are left alone. When any mission returns, a message (pattern
-  ARGV[7], data {"returned": n}) tells the orchestrators to pull again.
+  ARGV[7], data a QueueReady: {"<ARGV[8]>": n}) tells the orchestrators to pull again.
 
   KEYS[1] ready zset
   KEYS[2] leased zset
-  KEYS[3] orchestrator stream
+  KEYS[3] the ready-work message's stream (its pattern's route)
   KEYS[4] counters hash
   KEYS[5] ready-since zset
   KEYS[6] ready-by-level hash
@@ -23,12 +23,14 @@
   ARGV[6] for 'released': the lease request the missions were leased to ('' = whichever); a
           mission leased to another request since (a stale hand-back) stays with that one
   ARGV[7] the pattern of the ready-work message ('' = write none: the caller knows already)
-  ARGV[8..] mission ids, for 'released'
+  ARGV[8] the field of its payload that counts the returned missions
+  ARGV[9..] mission ids, for 'released'
 
   Result: number of missions returned to ready
 ]]
 --- @include "@event-store/includes/ready-membership"
 --- @include "@redis/includes/redis-clock"
+--- @include "@event-store/includes/service-message"
 
 local queue = { ready = KEYS[1], since = KEYS[5], byLevel = KEYS[6], bySkills = KEYS[7], skillSetPrefix = ARGV[5] }
 local now = ARGV[2] ~= '' and tonumber(ARGV[2]) or redisNowMs()
@@ -37,7 +39,7 @@ if ARGV[1] == 'expired' then
   ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[4]))
 else
   ids = {}
-  for i = 8, #ARGV do
+  for i = 9, #ARGV do
     if ARGV[6] == '' or redis.call('HGET', KEYS[8], ARGV[i]) == ARGV[6] then ids[#ids + 1] = ARGV[i] end
   end
 end
@@ -51,6 +53,7 @@ for _, id in ipairs(ids) do
 end
 if returned > 0 then
   if ARGV[1] == 'expired' then redis.call('HINCRBY', KEYS[4], 'leaseExpired', returned) end
-  if ARGV[7] ~= '' then redis.call('XADD', KEYS[3], '*', 'pattern', ARGV[7], 'data', '{"returned":' .. returned .. '}') end
+  -- Not part of a mission's step, so it continues no trace.
+  if ARGV[7] ~= '' then redis.call('XADD', KEYS[3], '*', serviceMessage(ARGV[7], cjson.encode({ [ARGV[8]] = returned }), {})) end
 end
 return returned

@@ -11,6 +11,7 @@
   ARGV[first] on. Needs includes/ready-membership (addToReady, removeFromReady) and
   includes/per-minute-counts (countPerMinute).
 ]]
+--- @include "service-message"
 
 -- The key named by ARGV[at] (an index into KEYS).
 local function key(at)
@@ -26,9 +27,9 @@ local function missionEffects(missionId, missionKey, stateJson)
   -- The trace fields of every message written from here on; the trace effect sets them.
   local traceFields = {}
 
-  -- A service message's fields (see stream-message.ts), for the end of an XADD call.
+  -- A service message's fields, with the step's trace fields, for the end of an XADD call.
   local function message(pattern, data)
-    return 'pattern', pattern, 'data', data, unpack(traceFields)
+    return serviceMessage(pattern, data, traceFields)
   end
 
   return {
