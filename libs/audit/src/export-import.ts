@@ -8,7 +8,7 @@ import { KeyLayout, MISSION_HASH_FIELDS as F, MissionStore, PartitionKeys } from
 import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
 import { heldAgent, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
-import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult } from '@app/pipeline';
+import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult, subjectIndexEffects, SubjectIndexEffect } from '@app/pipeline';
 import { RedisConnection, redisNowMs } from '@app/redis';
 import { CREATE_TYPE, createdSubjects, subjectIds } from './event-subjects';
 import { ExportEndFilter, formatExportEndLine, isExportEndLine } from './export-end-line';
@@ -290,10 +290,11 @@ interface ImportLane {
  * or mission index exists). Each line goes to its mission's partition (so import with the
  * LOG_PARTITIONS the export was made with, or the per-partition chains break): appended as-is to
  * that log (XADD m/e, ids counted up from the server's clock), to its mission's event list and,
- * for a mission's first event, to the mission index (score: the event's `at`); then the read
- * model folded from the same lines is written: mission hashes (v, st, s, h), status counters and
- * the log heads, and the indexes of data subjects (each subject's missions, the finished ones by
- * type for retention, counted from when each finished, as live). Each attempt in flight holds its
+ * for a mission's first event, to the mission index (score: the event's `at`), and, as each line
+ * folds, to the indexes of data subjects its effects write live (each subject's missions, the
+ * finished ones by type for retention, counted from when each finished: subjectIndexEffects in
+ * @app/pipeline); then the read model folded from the same lines is written: mission hashes (v,
+ * st, s, h), status counters and the log heads. Each attempt in flight holds its
  * agent's slot again (AgentSlots.restore), as its assignment's claim held it. Last, each unfinished
  * mission is put back into the queues and sets its events put it in, and a mission in flight gets the message
  * that drives it on (restoreMissionEffects in @app/pipeline: the append's own effects, replayed from
@@ -334,8 +335,6 @@ export async function importLog(
   // The target is checked: from here on it is written (a caller stopped after this leaves it partial).
   onProgress({ phase: IMPORT_PHASE, done: 0 });
 
-  // The read model it writes includes each mission's `h`, the hash of its last event.
-  const fold = new ReplayFold({ keepLastEvent: true });
   // A pipeline per partition: on a Redis Cluster one pipeline may only touch one node.
   const lanes: ImportLane[] = keys.partitions.map((partition) => ({
     keys: partition,
@@ -345,6 +344,18 @@ export async function importLog(
     events: 0,
     counts: {},
   }));
+  // The subject and retention sets, which the append wrote with each event's effects, written
+  // from the same rules (subjectIndexEffects) as each event folds; kept to be removed on a refusal.
+  const indexKeys = new Set<string>();
+  // The read model it writes includes each mission's `h`, the hash of its last event.
+  const fold = new ReplayFold({
+    keepLastEvent: true,
+    onFolded: (event, previous, next) => {
+      const lane = lanes[keys.partitionOf(event.missionId)];
+      for (const effect of subjectIndexEffects(event, previous, next))
+        indexKeys.add(writeSubjectIndexEffect(lane.pipeline, lane.keys, event.missionId, effect));
+    },
+  });
   let pending = 0;
   let events = 0;
   const flush = async () => {
@@ -369,7 +380,6 @@ export async function importLog(
     checkSubjectKeyLines(subjectKeys, options.masterKeys?.());
     await writeSubjectKeyLines(redis, guestKeys, subjectKeys, IMPORT_BATCH);
   };
-  const subjectsSeen = new Set<string>();
   const tally = new ExportTally();
   let lineNumber = 0;
   const lines = exportFileLines(input);
@@ -401,11 +411,6 @@ export async function importLog(
       const createdAt = typeof stored.at === 'string' ? Date.parse(stored.at) : Number.NaN;
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
-    // The subject index is written with the create by the append script; an import writes it from the create too.
-    for (const subject of createdSubjects(stored)) {
-      lane.pipeline.sadd(lane.keys.subjectMissions(subject), missionId);
-      subjectsSeen.add(subject);
-    }
     lane.lastLine = line;
     fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
@@ -420,7 +425,7 @@ export async function importLog(
     tally.check(keys.partitions.length, { acceptMissingEnd: options.acceptMissingEnd });
     if (!keysWritten || (!keysBefore && subjectKeys.length > 0)) await writeKeys();
   } catch (error) {
-    if (error instanceof ImportKeysRefusedError || error instanceof ImportRefusedError) await removeImported(redis, keys, fold, subjectsSeen);
+    if (error instanceof ImportKeysRefusedError || error instanceof ImportRefusedError) await removeImported(redis, keys, fold, indexKeys);
     throw error;
   }
   onProgress({ phase: IMPORT_PHASE, done: events });
@@ -442,9 +447,6 @@ export async function importLog(
         lane.counts[state.status] = (lane.counts[state.status] ?? 0) + 1;
         const agentId = heldAgent(state);
         if (agentId) holds.push({ agentId, missionId: mission.missionId, attempt: state.attempts });
-        // Retention's set, which the final status wrote with its effects, scored by when it finished (the subject index comes from the create line).
-        if (state.subjects?.length && mission.finishedAt !== undefined)
-          lane.pipeline.zadd(lane.keys.retention(state.type), mission.finishedAt, mission.missionId);
       } else {
         unreplayable.push(mission.missionId);
         lane.pipeline.hset(lane.keys.mission(mission.missionId), { [F.version]: String(mission.lastVersion), [F.lastEventHash]: lastHashOf(mission) });
@@ -487,14 +489,33 @@ export async function importLog(
 
 /**
  * Deletes what an import wrote before its read model (logs, mission index, event lists, subject
- * sets, subject keys) from a prefix that was empty when it began, so a refused import leaves
- * nothing behind.
+ * and retention sets, subject keys) from a prefix that was empty when it began, so a refused
+ * import leaves nothing behind.
  */
-async function removeImported(redis: RedisConnection, keys: KeyLayout, fold: ReplayFold, subjects: ReadonlySet<string>): Promise<void> {
+async function removeImported(redis: RedisConnection, keys: KeyLayout, fold: ReplayFold, indexKeys: ReadonlySet<string>): Promise<void> {
   for (const partition of keys.partitions) await redis.del(partition.log, partition.missionIndex);
   for (const hash of new GuestDataKeys(keys.prefix).subjectKeyHashes) await redis.del(hash);
   for (const mission of fold.values()) await redis.del(keys.missionEvents(mission.missionId));
-  for (const subject of subjects) for (const partition of keys.partitions) await redis.del(partition.subjectMissions(subject));
+  for (const key of indexKeys) await redis.del(key);
+}
+
+/**
+ * Writes a subject-index effect into an import's pipeline as the append script applies it (its
+ * sadd and zadd in mission-store.ts's encodeEffect); returns the key it writes.
+ */
+function writeSubjectIndexEffect(pipeline: ChainableCommander, k: PartitionKeys, missionId: string, effect: SubjectIndexEffect): string {
+  switch (effect.kind) {
+    case 'index-subject': {
+      const key = k.subjectMissions(effect.subject);
+      pipeline.sadd(key, missionId);
+      return key;
+    }
+    case 'retain': {
+      const key = k.retention(effect.missionType);
+      pipeline.zadd(key, effect.at, missionId);
+      return key;
+    }
+  }
 }
 
 async function execAll(pipeline: ChainableCommander): Promise<void> {

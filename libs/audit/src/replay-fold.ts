@@ -1,5 +1,5 @@
 import { upcast } from '@app/event-store';
-import { evolveInPlace, finishes, Mission } from '@app/mission';
+import { evolveInPlace, Mission, MissionEvent } from '@app/mission';
 import { sha1Hex, StoredEntry, StoredObject } from './stored-log';
 
 /** One mission as folded from the log. */
@@ -18,12 +18,6 @@ export interface MissionFold {
   lastVersion: number;
   /** How many log entries the mission has: what its event list must hold. */
   events: number;
-  /**
-   * When the mission reached its final status (ms): the `at` of the event that put it there, as the
-   * live `retain` effect scores it; absent while unfinished. Not its last event's time: an erasure
-   * after the finish must not restart its retention.
-   */
-  finishedAt?: number;
   /** Set when an event could not be folded; later events of the mission are then ignored. */
   failure?: { logId: string; version?: number; error: string };
   /** The log ids of the mission's events in log order; kept only by a fold made with `keepLogIds`. */
@@ -39,6 +33,11 @@ export interface ReplayFoldOptions {
   keepLastEvent?: boolean;
   /** Keep the log ids of each mission's events (`MissionFold.logIds`): verify and rebuild hold them to the missions' event lists. */
   keepLogIds?: boolean;
+  /**
+   * Told of each event that folds, with the mission's state before it (a copy: the fold changes
+   * its states in place) and after it: what an append's effects are computed from.
+   */
+  onFolded?: (event: MissionEvent, previous: Mission | null, next: Mission) => void;
 }
 
 /**
@@ -49,10 +48,12 @@ export class ReplayFold {
   private readonly folds = new Map<string, MissionFold>();
   private readonly keepLastEvent: boolean;
   private readonly keepLogIds: boolean;
+  private readonly onFolded: ReplayFoldOptions['onFolded'];
 
   constructor(options: ReplayFoldOptions = {}) {
     this.keepLastEvent = options.keepLastEvent ?? false;
     this.keepLogIds = options.keepLogIds ?? false;
+    this.onFolded = options.onFolded;
   }
 
   get missions(): number {
@@ -88,11 +89,13 @@ export class ReplayFold {
       return;
     }
     try {
-      // The fold owns every state it holds, so it may change them in place.
-      const before = fold.state?.status;
+      // The fold owns every state it holds, so it may change them in place; a listener gets the
+      // state before as a shallow copy: the effect rules read its own fields (status, agent,
+      // attempts), which an event sets anew, not the list of former agents it appends to.
+      const previous = this.onFolded && fold.state ? { ...fold.state } : fold.state;
       const event = upcast(stored);
       fold.state = evolveInPlace(fold.state, event);
-      if (finishes(before, fold.state.status)) fold.finishedAt = Date.parse(event.at);
+      this.onFolded?.(event, previous, fold.state);
     } catch (error) {
       fold.failure = { logId: entry.logId, version, error: error instanceof Error ? error.message : String(error) };
       fold.state = null;

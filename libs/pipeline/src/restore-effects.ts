@@ -7,8 +7,9 @@ import { EffectContext, effectsOf } from './mission-effects';
 /**
  * The effects that keep a mission's place in the indexes the services read: the ready queue, the
  * schedule, the deadline watch, the review inbox and the dead letters. A restore applies them
- * again; the others (counters, agent releases, nudges, idempotency records, leases, subject and
- * retention sets) happened where the events were appended, or are written by the import itself.
+ * again; the others (counters, agent releases, nudges, idempotency records, leases) happened where
+ * the events were appended, and the subject and retention sets are written by the import itself
+ * (subjectIndexEffects).
  */
 const MEMBERSHIP_EFFECTS: ReadonlySet<Effect['kind']> = new Set<Effect['kind']>([
   'enqueue',
@@ -24,6 +25,23 @@ const MEMBERSHIP_EFFECTS: ReadonlySet<Effect['kind']> = new Set<Effect['kind']>(
   'dead-letter',
   'leave-dead-letters',
 ]);
+
+/** The effects that record a mission in the indexes of data subjects: each subject's missions, and retention's set of its type. */
+export type SubjectIndexEffect = Extract<Effect, { kind: 'index-subject' | 'retain' }>;
+
+const isSubjectIndexEffect = (effect: Effect): effect is SubjectIndexEffect => effect.kind === 'index-subject' || effect.kind === 'retain';
+
+/**
+ * The subject-index effects (index-subject from the create, retain from reaching a final status)
+ * of one of a mission's events, `previous` and `next` its state before and after it, at the
+ * event's own time, as its append had them. An import, which appends no event, writes them as it
+ * reads each one, so a change of those rules in MISSION_EFFECTS reaches it. They hold no place in
+ * a queue, so a restore has none to put back. The queue effects, all that read queueScore, are
+ * left out.
+ */
+export function subjectIndexEffects(event: MissionEvent, previous: Mission | null, next: Mission): SubjectIndexEffect[] {
+  return effectsOf([event], { previous, next, now: Date.parse(event.at), queueScore: () => 0 }).filter(isSubjectIndexEffect);
+}
 
 /**
  * Statuses in which a service holds the mission and a message drives it on: assigned and running
