@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { flatDoc } from '../support/docs-text';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
@@ -117,6 +118,15 @@ describe('Lua script conventions (docs/operations.md, "Lua scripts")', () => {
 
     expect(files.map((script) => script.file)).toContain(layout);
     expect(writers).toEqual([layout]);
+  });
+
+  it("the README says where the ready membership the queue library's scripts include lives", () => {
+    const membership = path.join('libs', 'event-store', 'src', 'lua', 'includes', 'ready-membership.lua');
+    const includers = all.filter((script) => script.text.includes('--- @include "@event-store/includes/ready-membership"')).map((script) => script.file);
+
+    expect(includers).toContain(path.join('libs', 'mission-queue', 'src', 'lua', 'lease-ready-missions-8.lua'));
+    expect(includes().map((include) => include.file)).toContain(membership);
+    expect(flatDoc('README.md')).toContain('`libs/event-store/src/lua/includes/ready-membership.lua`');
   });
 
   it('no script returns a result code as a bare number: codes come from their TypeScript enum (CODE)', () => {
