@@ -7,5 +7,4 @@ export * from './mission-store';
 export * from './event-envelopes';
 export * from './upcast';
 export * from './log-reader';
-export * from './replay';
 export * from './read-states';

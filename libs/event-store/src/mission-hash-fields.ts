@@ -27,5 +27,3 @@ export const MISSION_HASH_FIELDS = {
    */
   traceParent: 'tp',
 } as const;
-
-export type MissionHashField = (typeof MISSION_HASH_FIELDS)[keyof typeof MISSION_HASH_FIELDS];
