@@ -1,8 +1,8 @@
 import {
   DATA_NOT_UTF8,
+  encodeMessage,
   HandBackError,
   MAX_MESSAGE_DEPTH,
-  RedisStreamsClient,
   RedisStreamsContext,
   RedisStreamsServer,
   RedisStreamsServerOptions,
@@ -19,7 +19,6 @@ describe('Redis Streams transport (real Redis)', () => {
   const poison = `${prefix}{t}:poison`;
   const admin = testRedis();
   const servers: RedisStreamsServer[] = [];
-  let client: RedisStreamsClient;
 
   function server(overrides: Partial<RedisStreamsServerOptions> = {}): RedisStreamsServer {
     const instance = new RedisStreamsServer({
@@ -65,13 +64,11 @@ describe('Redis Streams transport (real Redis)', () => {
     return entry;
   };
 
-  beforeEach(async () => {
-    client = new RedisStreamsClient({ connect: () => testRedis(), stream });
-  });
+  /** Sends as the services do (MissionClient, the append script's effects): an XADD in the wire format of stream-message.ts. */
+  const emit = (pattern: string, data: unknown) => admin.xadd(stream, '*', ...encodeMessage(pattern, data));
 
   afterEach(async () => {
     await Promise.all(servers.splice(0).map((s) => s.close()));
-    await client.close();
     await deleteKeysByPrefix(admin, prefix);
   });
 
@@ -84,7 +81,7 @@ describe('Redis Streams transport (real Redis)', () => {
     const s = server();
     s.addHandler('work.done', async (data: { n: number }) => void seen.push(data.n), true);
     await listen(s);
-    for (let n = 0; n < 100; n++) await client.emit('work.done', { n }).toPromise();
+    for (let n = 0; n < 100; n++) await emit('work.done', { n });
     await waitFor(async () => seen.length === 100 && (await pending()) === 0, { timeoutMs: 10_000, what: '100 handled and acked' });
     expect([...seen].sort((a, b) => a - b)).toEqual([...Array(100).keys()]);
   });
@@ -101,7 +98,7 @@ describe('Redis Streams transport (real Redis)', () => {
       true,
     );
     await listen(s);
-    await client.emit('flaky', { x: 1 }).toPromise();
+    await emit('flaky', { x: 1 });
     await waitFor(async () => deliveries.length === 3 && (await pending()) === 0, { timeoutMs: 10_000, what: 'third delivery acked' });
     expect(deliveries).toEqual([1, 2, 3]);
     expect(await poisonEntries()).toEqual([]);
@@ -119,7 +116,7 @@ describe('Redis Streams transport (real Redis)', () => {
       true,
     );
     await listen(s);
-    await client.emit('doomed', { id: 'x' }).toPromise();
+    await emit('doomed', { id: 'x' });
     const entry = await onePoisoned();
     expect(calls).toBe(3);
     expect(entry.reason).toBe('Error: database on fire');
@@ -140,7 +137,7 @@ describe('Redis Streams transport (real Redis)', () => {
       true,
     );
     await listen(s);
-    await client.emit('handed.back', {}).toPromise();
+    await emit('handed.back', {});
     await waitFor(async () => deliveries.length === 4 && (await pending()) === 0, { timeoutMs: 10_000, what: 'handled on the fourth delivery' });
     expect(deliveries).toEqual([1, 2, 3, 4]);
     expect(await poisonEntries()).toEqual([]);
@@ -164,7 +161,7 @@ describe('Redis Streams transport (real Redis)', () => {
       true,
     );
     await listen(s);
-    await client.emit('doomed', { id: 'x' }).toPromise();
+    await emit('doomed', { id: 'x' });
     await waitFor(async () => settled.length === 1 && (await pending()) === 0, { timeoutMs: 10_000, what: 'settled and acked' });
     expect(calls).toBe(3);
     expect(settled).toEqual([{ id: 'x', reason: 'gave up after 3 deliveries: Error: database on fire' }]);
@@ -190,7 +187,7 @@ describe('Redis Streams transport (real Redis)', () => {
       true,
     );
     await listen(s);
-    await client.emit('doomed', { id: 'x' }).toPromise();
+    await emit('doomed', { id: 'x' });
     const entry = await onePoisoned();
     expect(settles).toBe(1);
     expect(entry.reason).toBe('Error: database on fire');
@@ -204,7 +201,7 @@ describe('Redis Streams transport (real Redis)', () => {
     await admin.xadd(stream, '*', 'garbage', 'yes');
     await admin.xadd(stream, '*', 'pattern', 'ok', 'data', '{not json');
     await admin.xadd(stream, '*', 'pattern', 'nobody.listens', 'data', '{}');
-    await client.emit('ok', { v: 'after' }).toPromise();
+    await emit('ok', { v: 'after' });
     const entries = await waitFor(
       async () => {
         const found = await poisonEntries();
@@ -285,7 +282,7 @@ describe('Redis Streams transport (real Redis)', () => {
       pattern: 'nobody.listens',
     });
     expect(await admin.xlen(stream)).toBe(0);
-    await client.emit('ok', { v: 'after' }).toPromise();
+    await emit('ok', { v: 'after' });
     await waitFor(async () => seen.length === 1, { timeoutMs: 10_000, what: 'the next message handled' });
   });
 
@@ -304,7 +301,7 @@ describe('Redis Streams transport (real Redis)', () => {
     const dead = server({ consumer: 'dead' });
     dead.addHandler('job', () => new Promise<void>((resolve) => (releaseDead = resolve)), true);
     await listen(dead);
-    await client.emit('job', { n: 1 }).toPromise();
+    await emit('job', { n: 1 });
     await waitFor(async () => (await pending()) === 1 && dead.busy === 1, { timeoutMs: 5_000, what: 'dead consumer holds the message' });
     // The "dead" instance stops reading and touching its message, like a killed process would.
     const liveness = dead as unknown as { running: boolean; reclaimTimer: NodeJS.Timeout };
@@ -335,7 +332,7 @@ describe('Redis Streams transport (real Redis)', () => {
     const live = server({ consumer: 'live', events, claimIdleMs: 100, blockMs: 20, consumerSweepMs: 50 });
     live.addHandler('job', async () => undefined, true);
     await listen(live);
-    await client.emit('job', {}).toPromise();
+    await emit('job', {});
     await waitFor(async () => (await consumers()).includes('live') && (await pending()) === 0, { timeoutMs: 5_000, what: 'the live consumer done' });
     // An instance that never gets a message is in the group too.
     await listen(server({ consumer: 'quiet', events, claimIdleMs: 100, blockMs: 20, consumerSweepMs: 50 }));
@@ -445,8 +442,8 @@ describe('Redis Streams transport (real Redis)', () => {
     const s = server({ consumer: 'leaving', events });
     s.addHandler('ok', async () => undefined, true);
     await listen(s);
-    await client.emit('ok', {}).toPromise();
-    await client.emit('unknown.pattern', {}).toPromise();
+    await emit('ok', {});
+    await emit('unknown.pattern', {});
     await waitFor(async () => (await pending()) === 0 && seen.poisoned === 1, { timeoutMs: 5_000, what: 'both messages done' });
     expect(await consumers()).toEqual(['leaving']);
 
@@ -470,7 +467,7 @@ describe('Redis Streams transport (real Redis)', () => {
     const other = server({ consumer: 'other' });
     other.addHandler('slow', async () => void (calls += 1), true);
     await listen(s);
-    await client.emit('slow', {}).toPromise();
+    await emit('slow', {});
     await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'slow handler running' });
     await listen(other);
     // Several reclaim rounds (claimIdleMs 200) pass while the handler is still running.
@@ -494,7 +491,7 @@ describe('Redis Streams transport (real Redis)', () => {
     s.addHandler('after.restart', async (data: { n: number }) => void seen.push(data.n), true);
     await listen(s);
     await admin.xgroup('DESTROY', stream, 'workers');
-    await client.emit('after.restart', { n: 7 }).toPromise();
+    await emit('after.restart', { n: 7 });
     await waitFor(async () => seen.includes(7), { timeoutMs: 10_000, what: 'handled after NOGROUP' });
   });
 
@@ -503,7 +500,7 @@ describe('Redis Streams transport (real Redis)', () => {
     const s = server();
     s.addHandler('long', () => new Promise<void>((resolve) => (release = resolve)), true);
     await listen(s);
-    await client.emit('long', {}).toPromise();
+    await emit('long', {});
     await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'handler running' });
     const closed = s.close();
     release();
@@ -528,7 +525,7 @@ describe('Redis Streams transport (real Redis)', () => {
     other.addHandler('judge', async () => void (calls += 1), true);
     await listen(s);
     await listen(other);
-    await client.emit('judge', {}).toPromise();
+    await emit('judge', {});
     await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'handler running' });
     const closed = s.close();
 

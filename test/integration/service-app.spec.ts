@@ -3,7 +3,7 @@ import { EXCEPTION_FILTERS_METADATA } from '@nestjs/common/constants';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { Environment, loadEnvironment } from '@app/config';
-import { PassThroughRpcFilter, PermanentMessageError, RedisStreamsClient, StreamConsumer } from '@app/redis-streams';
+import { encodeMessage, PassThroughRpcFilter, PermanentMessageError, StreamConsumer } from '@app/redis-streams';
 import { CoreModule, createServiceApp, keyLayoutOf, ServiceDefinition } from '@app/runtime';
 import { deleteKeysByPrefix, redisTarget, streamFields, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
@@ -79,12 +79,7 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
 
   it("given a handler that throws a permanent error, then the transport sees that error: poisoned at the first delivery, with the handler's reason", async () => {
     const partition = keyLayoutOf(env).partitions[0];
-    const client = new RedisStreamsClient({ connect: () => testRedisConnection('service-app-client'), stream: partition.stream('evaluator') });
-    try {
-      await client.emit('probe.refuse', { why: 'no such room' }).toPromise();
-    } finally {
-      await client.close();
-    }
+    await redis.xadd(partition.stream('evaluator'), '*', ...encodeMessage('probe.refuse', { why: 'no such room' }));
     // Nest's own filter would have replaced the error with a retryable `{ status: 'error', message: 'Internal server error' }`.
     const [, fields] = await waitFor(async () => (await redis.xrange(partition.poison('evaluator'), '-', '+'))[0], {
       timeoutMs: 10_000,

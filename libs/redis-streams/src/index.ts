@@ -9,7 +9,6 @@ export * from './hand-back-error';
 export * from './settle-on-last-delivery';
 export * from './redis-streams.context';
 export * from './redis-streams.server';
-export * from './redis-streams.client';
 export * from './pass-through-rpc.filter';
 export * from './stream-consumer.decorator';
 export * from './cap-stream';
