@@ -1,9 +1,10 @@
 import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, importLog, Finding, rebuildReadModels, verifyChains, Progress, verifyLog } from '@app/audit';
+import { exportLog, importLog, Finding, rebuildReadModels, Progress, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
+import { chainFindings } from '../support/chain-findings';
 import { withEndLineCounted } from '../support/export-lines';
 import { editEventInPlace, rewriteLog } from '../support/log-rewrite';
 
@@ -73,7 +74,7 @@ describe('verify (real Redis)', () => {
     expect(result).toMatchObject({ ok: true, findings: [], events: KNOWN_EVENT_COUNT, missions: 5 });
     expect(result.eventsPerSecond).toBeGreaterThan(0);
     expect(progress).toContainEqual({ phase: 'read log', done: KNOWN_EVENT_COUNT, total: KNOWN_EVENT_COUNT });
-    expect(await verifyChains(redis, source.partitions[0])).toEqual([]);
+    expect(await chainFindings(redis, source.partitions[0])).toEqual([]);
   });
 
   it('given missions appended while verify runs, then it catches up and reports nothing', async () => {
@@ -127,7 +128,7 @@ describe('verify (real Redis)', () => {
     const v6 = await logIdOf(keys, retry, 6);
     await redis.xdel(keys.partitions[0].log, v5 ?? '', v6 ?? '');
 
-    const chain = await verifyChains(redis, keys.partitions[0]);
+    const chain = await chainFindings(redis, keys.partitions[0]);
     expect(chain).toEqual([
       expect.objectContaining({ kind: 'deleted', missionId: retry, version: 5, logId: v5 }),
       expect.objectContaining({ kind: 'deleted', missionId: retry, version: 6, logId: v6 }),
@@ -139,7 +140,7 @@ describe('verify (real Redis)', () => {
     const victim = await logIdOf(keys, retry, 15);
     await redis.xdel(keys.partitions[0].log, victim ?? '');
 
-    const findings = await verifyChains(redis, keys.partitions[0]);
+    const findings = await chainFindings(redis, keys.partitions[0]);
     expect(findings).toEqual([expect.objectContaining({ kind: 'deleted', missionId: retry, version: 15, logId: victim })]);
   });
 
@@ -162,7 +163,7 @@ describe('verify (real Redis)', () => {
       all[at] = all[at].replace('guest checked out early', 'guest never arrived');
       return all;
     });
-    expect(culprits(await verifyChains(redis, keys.partitions[0]))).toEqual([`edited ${cancel} v4`]);
+    expect(culprits(await chainFindings(redis, keys.partitions[0]))).toEqual([`edited ${cancel} v4`]);
   });
 
   it('given two events of different missions swapped, then verify fails and names both as reordered', async () => {
@@ -197,7 +198,7 @@ describe('verify (real Redis)', () => {
       all.splice(at - 3, 0, forged);
       return all;
     });
-    const chain = await verifyChains(redis, keys.partitions[0]);
+    const chain = await chainFindings(redis, keys.partitions[0]);
     expect(chain[0]).toMatchObject({ kind: 'inserted', missionId: wait, version: 2 });
     expect(chain.map((f) => f.kind)).not.toContain('edited');
   });
@@ -230,7 +231,7 @@ describe('verify (real Redis)', () => {
   it("given a mission's h changed by hand, then its last event is named at the head", async () => {
     const keys = await tamperedImport('h', (all) => all);
     await redis.hset(keys.mission(ok), 'h', 'f'.repeat(40));
-    expect(culprits(await verifyChains(redis, keys.partitions[0]))).toEqual([`head-mismatch ${ok} v6`]);
+    expect(culprits(await chainFindings(redis, keys.partitions[0]))).toEqual([`head-mismatch ${ok} v6`]);
   });
 
   // It was named only as the mission's h being wrong, whose remedy (delete the hash, rebuild) writes h from the forged event.
@@ -242,7 +243,7 @@ describe('verify (real Redis)', () => {
     expect(lastInLog).toBe(last);
     await editEventInPlace(redis, keys, last ?? '', (json) => json.replace(/"actor":"[^"]*"/, '"actor":"forged"'));
 
-    const chain = await verifyChains(redis, keys.partitions[0]);
+    const chain = await chainFindings(redis, keys.partitions[0]);
     expect(chain).toEqual([
       expect.objectContaining({ kind: 'edited', missionId: retry, version: 15, logId: last, detail: expect.stringContaining('the log head and the mission') }),
     ]);

@@ -2,7 +2,6 @@ import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
-import { LogWalk } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
 import type { NotChecked } from './read-model-drift';
 import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, StoredObject } from './stored-log';
@@ -593,23 +592,6 @@ export class ChainChecker {
     this.anomalies++;
     record();
   }
-}
-
-/**
- * Walks the whole log and checks its hash chains, the missions' versions and the heads (see
- * ChainChecker). An empty list means the log is as it was written.
- */
-export async function verifyChains(
-  redis: RedisConnection,
-  keys: PartitionKeys,
-  onProgress: ProgressListener = noProgress,
-  batchSize = DEFAULT_LOG_BATCH,
-): Promise<Finding[]> {
-  const checker = new ChainChecker();
-  const walk = new LogWalk(redis, keys, (entry, hash, stored) => checker.add(entry, hash, stored), onProgress, batchSize);
-  await walk.readAll();
-  await checker.checkHeads(redis, keys, walk, onProgress);
-  return checker.findings(redis, keys, walk.position, { batchSize, onProgress });
 }
 
 function malformation(entry: StoredEntry, stored: StoredObject | null): string | undefined {

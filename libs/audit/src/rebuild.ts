@@ -94,7 +94,6 @@ export interface RebuildResult {
   timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; subjectIndexMs: number; recountMs: number };
 }
 
-export const REPLAY_PHASE = 'read log';
 export const FIND_DRIFT_PHASE = 'find drifted missions';
 export const WRITE_PHASE = 'write scratch';
 export const SWITCH_PHASE = 'switch';
