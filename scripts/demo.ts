@@ -8,7 +8,7 @@ import { forTerminal } from '@app/audit';
 import { ConfigError, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
-import { MISSION_TYPES } from '@app/mission';
+import { isPlainObject, MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
@@ -380,7 +380,7 @@ async function loadFixtures(given: string): Promise<Fixture[]> {
   const { parsed, named } = await readJsonOption('--fixtures', given);
   if (!Array.isArray(parsed)) throw new UsageError(`${named}: expected a JSON array of missions`);
   return parsed.map((entry: unknown, index) => {
-    if (!isRecord(entry) || typeof entry.type !== 'string' || typeof entry.title !== 'string' || !isRecord(entry.payload)) {
+    if (!isPlainObject(entry) || typeof entry.type !== 'string' || typeof entry.title !== 'string' || !isPlainObject(entry.payload)) {
       throw new UsageError(`${named}: entry ${index} needs a string type, a string title and an object payload`);
     }
     return { ...entry, type: entry.type, title: entry.title, payload: entry.payload };
@@ -391,7 +391,7 @@ async function loadSchedules(given: string): Promise<DemoSchedule[]> {
   const { parsed, named } = await readJsonOption('--schedules', given);
   if (!Array.isArray(parsed)) throw new UsageError(`${named}: expected a JSON array of schedules`);
   return parsed.map((entry: unknown, index) => {
-    if (!isRecord(entry) || typeof entry.cron !== 'string' || typeof entry.timeZone !== 'string' || !isRecord(entry.template)) {
+    if (!isPlainObject(entry) || typeof entry.cron !== 'string' || typeof entry.timeZone !== 'string' || !isPlainObject(entry.template)) {
       throw new UsageError(`${named}: entry ${index} needs a string cron, a string timeZone and an object template`);
     }
     return { body: entry as DemoSchedule['body'], fired: 0 };
@@ -402,13 +402,9 @@ function expectedOf(fixture: Fixture): Expected {
   return fixture.payload.expectedOutcome === 'dead_lettered' ? 'dead_lettered' : 'succeeded';
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isMission(value: unknown): value is Mission {
   return (
-    isRecord(value) &&
+    isPlainObject(value) &&
     typeof value.id === 'string' &&
     typeof value.status === 'string' &&
     typeof value.attempts === 'number' &&
@@ -565,7 +561,7 @@ async function setMaintenanceAgents(intake: IntakeClient, status: 'paused' | 'on
   let targets = ids;
   if (status === 'paused') {
     const { status: code, body } = await intake.get('/api/agents');
-    const agents = code === 200 && Array.isArray(body) ? body.filter(isRecord) : [];
+    const agents = code === 200 && Array.isArray(body) ? body.filter(isPlainObject) : [];
     targets = agents
       .filter((agent) => agent.status === 'online' && Array.isArray(agent.skills) && agent.skills.includes('facility_maintenance'))
       .map((agent) => String(agent.id));
@@ -581,7 +577,7 @@ async function setMaintenanceAgents(intake: IntakeClient, status: 'paused' | 'on
 async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[]): Promise<void> {
   for (const schedule of schedules) {
     const { status, body } = await intake.post('/api/schedules', schedule.body, {});
-    if (status === 201 && isRecord(body) && typeof body.id === 'string') schedule.id = body.id;
+    if (status === 201 && isPlainObject(body) && typeof body.id === 'string') schedule.id = body.id;
     else schedule.error = `POST /api/schedules answered ${status}: ${JSON.stringify(body).slice(0, 300)}`;
   }
 }
@@ -596,7 +592,7 @@ async function pollSchedules(intake: IntakeClient, schedules: DemoSchedule[], tr
   for (const schedule of schedules) {
     if (!schedule.id || schedule.fired > 0) continue;
     const { status, body } = await intake.get(`/api/schedules/${schedule.id}`);
-    if (status !== 200 || !isRecord(body) || typeof body.fired !== 'number' || body.fired === 0 || typeof body.lastMissionId !== 'string') continue;
+    if (status !== 200 || !isPlainObject(body) || typeof body.fired !== 'number' || body.fired === 0 || typeof body.lastMissionId !== 'string') continue;
     schedule.fired = body.fired;
     tracked.push({
       index: tracked.length,
@@ -616,9 +612,9 @@ async function readTimes(intake: IntakeClient, tracked: Tracked[]): Promise<void
     if (!item.id) return;
     const { status, body } = await intake.get(`/api/missions/${encodeURIComponent(item.id)}/events`);
     if (status !== 200 || !Array.isArray(body)) return;
-    const events = body.filter(isRecord);
+    const events = body.filter(isPlainObject);
     const assigned = events.find((event) => event.type === 'MissionAssigned');
-    const due = events.find((event) => event.type === 'MissionQueued' && isRecord(event.data) && event.data.reason === 'due');
+    const due = events.find((event) => event.type === 'MissionQueued' && isPlainObject(event.data) && event.data.reason === 'due');
     if (typeof assigned?.at === 'string') item.assignedAt = Date.parse(assigned.at);
     if (typeof due?.at === 'string') item.queuedDueAt = Date.parse(due.at);
   });

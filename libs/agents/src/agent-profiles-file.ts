@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { plainToInstance } from 'class-transformer';
 import { ValidationError, validateSync } from 'class-validator';
 import { ConfigError } from '@app/config';
+import { isPlainObject } from '@app/mission';
 import { AgentProfile } from './agent';
 import { RegisterAgentBody } from './agent-bodies';
 
@@ -29,8 +30,8 @@ export function readAgentProfiles(file: string): AgentProfile[] {
   const problems: string[] = [];
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
-    const what = `entry ${index + 1}${isRecord(entry) && typeof entry.id === 'string' ? ` (${entry.id})` : ''}`;
-    if (!isRecord(entry)) return problems.push(`${what}: must be an object`);
+    const what = `entry ${index + 1}${isPlainObject(entry) && typeof entry.id === 'string' ? ` (${entry.id})` : ''}`;
+    if (!isPlainObject(entry)) return problems.push(`${what}: must be an object`);
     const errors = validateSync(plainToInstance(RegisterAgentBody, entry), { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true });
     problems.push(...constraintsOf(errors).map((problem) => `${what}: ${problem}`));
     if (typeof entry.id === 'string' && seen.has(entry.id)) problems.push(`${what}: id ${entry.id} is listed before`);
@@ -43,10 +44,6 @@ export function readAgentProfiles(file: string): AgentProfile[] {
 /** An error's message; fs errors are not always `instanceof Error` (another realm, e.g. under Jest). */
 function messageOf(error: unknown): string {
   return typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Every broken rule of every field, as class-validator words them; a field left out is one problem, that it is required (as the API says). */

@@ -1,4 +1,4 @@
-import { isRecord } from '@app/mission';
+import { isPlainObject } from '@app/mission';
 
 export interface ModelPrice {
   /** USD per 1M prompt tokens. */
@@ -22,13 +22,13 @@ export function parsePriceTable(json: string): PriceTable {
     const detail = error instanceof Error ? error.message : String(error);
     throw new Error(`price table is not valid JSON: ${detail}`);
   }
-  if (!isRecord(parsed)) {
+  if (!isPlainObject(parsed)) {
     throw new Error('price table must be a JSON object of model name → { inputPerMillion, outputPerMillion }');
   }
   const table: PriceTable = {};
   for (const [model, price] of Object.entries(parsed)) {
     if (!model.trim()) throw new Error('price table has an empty model name');
-    if (!isRecord(price)) throw new Error(`price table entry "${model}" must be an object with inputPerMillion and outputPerMillion`);
+    if (!isPlainObject(price)) throw new Error(`price table entry "${model}" must be an object with inputPerMillion and outputPerMillion`);
     const unknown = Object.keys(price).filter((key) => key !== 'inputPerMillion' && key !== 'outputPerMillion');
     if (unknown.length > 0) throw new Error(`price table entry "${model}" has unknown field(s): ${unknown.join(', ')}`);
     table[model] = { inputPerMillion: priceField(model, price, 'inputPerMillion'), outputPerMillion: priceField(model, price, 'outputPerMillion') };

@@ -1,4 +1,4 @@
-import { isRecord } from '@app/mission';
+import { isPlainObject } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { jsonParseFailure } from './parse-output';
 
@@ -30,13 +30,13 @@ export function judgeOutputSchema(criteria: readonly string[]): Record<string, u
 
 /** Problems with a judge's answer: every criterion scored once, in 0..1, and a reason. */
 export function validateJudgeOutput(output: unknown, criteria: readonly string[]): string[] {
-  if (!isRecord(output)) return ['the verdict must be a JSON object'];
+  if (!isPlainObject(output)) return ['the verdict must be a JSON object'];
   const problems: string[] = [];
   if (typeof output.reason !== 'string') problems.push('reason must be a string');
   if (!Array.isArray(output.criteria)) return [...problems, 'criteria must be an array'];
   const seen = new Set<string>();
   for (const entry of output.criteria as unknown[]) {
-    if (!isRecord(entry) || typeof entry.criterion !== 'string' || typeof entry.score !== 'number') {
+    if (!isPlainObject(entry) || typeof entry.criterion !== 'string' || typeof entry.score !== 'number') {
       problems.push('each criteria entry needs criterion (string) and score (number)');
       continue;
     }

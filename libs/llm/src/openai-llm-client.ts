@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { MaxTokensParameter, PriceTable } from '@app/config';
+import { isPlainObject } from '@app/mission';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmBilledUsage, LlmError, LlmErrorCode } from './llm-error';
 import { parseReplyFor } from './parse-output';
@@ -238,10 +239,6 @@ function stripKeys(value: Record<string, unknown>, keys: ReadonlySet<string>): R
     result[key] = isPlainObject(child) ? stripKeys(child, keys) : child;
   }
   return result;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { MissionType, isRecord, validateOutput } from '@app/mission';
+import { MissionType, isPlainObject, validateOutput } from '@app/mission';
 import { parseJudgeOutput } from './judge-output';
 import type { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
@@ -21,7 +21,7 @@ export function parseLlmOutput(type: MissionType, rawText: string): Record<strin
     throw new LlmError(LlmErrorCode.MalformedOutput, `output is not valid JSON: ${jsonParseFailure(error)}`, true);
   }
   const problems = validateOutput(type, parsed);
-  if (problems.length > 0 || !isRecord(parsed)) {
+  if (problems.length > 0 || !isPlainObject(parsed)) {
     throw new LlmError(LlmErrorCode.MalformedOutput, `output does not match the ${type} schema: ${problems.join('; ')}`, true);
   }
   return parsed;

@@ -1,3 +1,4 @@
+import { isPlainObject } from './field-problems';
 import { GUEST_LANGUAGES, GuestLanguage } from './guest-language';
 import { MissionType } from './mission-type';
 
@@ -78,14 +79,10 @@ export const OUTPUT_SCHEMAS: Readonly<Record<MissionType, OutputSchema>> = {
   maintenance: MAINTENANCE_OUTPUT_SCHEMA,
 };
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Problems with `output` against the schema of `type`, one sentence each; empty when valid. */
 export function validateOutput(type: MissionType, output: unknown): string[] {
   const schema = OUTPUT_SCHEMAS[type];
-  if (!isRecord(output)) return ['output must be a JSON object'];
+  if (!isPlainObject(output)) return ['output must be a JSON object'];
   const problems = schema.required.filter((key) => !Object.hasOwn(output, key)).map((key) => `${key} is required`);
   let unknown = 0;
   for (const [key, value] of Object.entries(output)) {

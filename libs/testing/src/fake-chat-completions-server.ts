@@ -1,6 +1,6 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { isRecord } from '@app/mission';
+import { isPlainObject } from '@app/mission';
 
 /** Every scripted reply may wait first; `delayMs` longer than the client's timeout simulates a hung server. */
 interface Delayed {
@@ -257,7 +257,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 function parseObject(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
-    return isRecord(parsed) ? parsed : {};
+    return isPlainObject(parsed) ? parsed : {};
   } catch {
     return {};
   }

@@ -1,4 +1,4 @@
-import { isRecord } from '@app/mission';
+import { isPlainObject } from '@app/mission';
 
 /** Payloads come from an ERP and are untyped; these read a field only if it has the expected shape. */
 export function textField(payload: Record<string, unknown>, key: string): string | undefined {
@@ -15,7 +15,7 @@ export function numberField(payload: Record<string, unknown>, key: string): numb
 
 export function recordField(payload: Record<string, unknown>, key: string): Record<string, unknown> {
   const value = payload[key];
-  return isRecord(value) ? value : {};
+  return isPlainObject(value) ? value : {};
 }
 
 /** Review feedback can be long; a draft quotes only its start. */
