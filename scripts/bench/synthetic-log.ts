@@ -22,6 +22,7 @@ import {
   PRIORITY_LEVELS,
 } from '@app/mission';
 import type { Mission } from '@app/mission';
+import { execAll } from '@app/redis';
 
 /**
  * The synthetic event log, one writer for the bench's rebuild phase and `npm run audit:bench`
@@ -118,7 +119,7 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
   const counts = new Map<string, number>();
   const flush = async () => {
     for (const [missionId, ids] of listed) pipeline.rpush(keys.missionEvents(missionId), ...ids);
-    for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
+    await execAll(pipeline);
     pipeline = redis.pipeline();
     listed = new Map();
     pending = 0;

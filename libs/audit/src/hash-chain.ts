@@ -1,5 +1,5 @@
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
-import { RedisConnection } from '@app/redis';
+import { execAll, RedisConnection } from '@app/redis';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
@@ -675,13 +675,5 @@ async function resolveDeletedIds(redis: RedisConnection, keys: PartitionKeys, pe
         detail: gone ? p.detail : `${p.detail} (its log entry id is unknown)`,
       },
     };
-  });
-}
-
-async function execAll(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<unknown[]> {
-  const results = (await pipeline.exec()) ?? [];
-  return results.map(([error, value]) => {
-    if (error) throw error;
-    return value;
   });
 }

@@ -5,7 +5,7 @@ import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, Partit
 import { Mission } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
 import { restoreMissionEffects } from '@app/pipeline';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { DEFAULT_IMPORT_QUEUE_ORDER } from './export-import';
 import { Finding } from './finding';
 import { ChainChecker, logChangedMissions } from './hash-chain';
@@ -462,10 +462,7 @@ async function indexSubjects(
     for (const { mission, state } of missing.slice(offset, offset + batchSize)) {
       for (const subject of state.subjects ?? []) pipeline.sadd(keys.subjectMissions(subject), mission.missionId);
     }
-    for (const [error, reply] of (await pipeline.exec()) ?? []) {
-      if (error) throw error;
-      added += reply as number;
-    }
+    for (const reply of await execAll(pipeline)) added += reply as number;
     onProgress({ phase: SUBJECT_INDEX_PHASE, done: Math.min(offset + batchSize, missing.length), total: missing.length });
   }
   return added;
@@ -539,8 +536,7 @@ async function unindexStrays(redis: RedisConnection, keys: PartitionKeys, fold: 
 async function lastEventHashes(redis: RedisConnection, keys: PartitionKeys, missions: DriftedMission[]): Promise<(string | undefined)[]> {
   const pipeline = redis.pipeline();
   for (const { mission } of missions) pipeline.xrange(keys.log, mission.lastLogId, mission.lastLogId);
-  return ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-    if (error) throw error;
+  return (await execAll(pipeline)).map((reply) => {
     const [found] = reply as [string, string[]][];
     return found ? sha1Hex(toStoredEntry(found[0], found[1]).json) : undefined;
   });
@@ -556,12 +552,4 @@ async function deleteScratch(redis: RedisConnection, keys: PartitionKeys, runId:
   for (let offset = 0; offset < missions.length; offset += 1_000) {
     await redis.unlink(...missions.slice(offset, offset + 1_000).map(({ mission }) => keys.rebuildScratch(runId, mission.missionId)));
   }
-}
-
-/** The replies of a pipeline, in order; throws the first error. */
-async function execAll(pipeline: ReturnType<RedisConnection['pipeline']>): Promise<unknown[]> {
-  return ((await pipeline.exec()) ?? []).map(([error, reply]) => {
-    if (error) throw error;
-    return reply;
-  });
 }

@@ -3,6 +3,7 @@ export * from './redis-reachability';
 export * from './key-scan';
 export * from './members-after';
 export * from './lua-script';
+export * from './exec-all';
 export * from './redis-clock';
 export * from './embedded-redis';
 export { redisServerAddress } from './previous-redis-server';
