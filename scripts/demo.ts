@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { forTerminal } from '@app/audit';
@@ -437,21 +438,6 @@ function lineWriter(write: (text: string) => void): Writable {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Aborted());
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new Aborted());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 async function request(url: string, signal: AbortSignal, init: RequestInit = {}): Promise<{ status: number; body: unknown; retryAfter: string | null }> {
   try {
     const response = await fetch(url, { ...init, signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) });
@@ -496,7 +482,9 @@ class IntakeClient {
       if (response.status !== 429 || waits >= MAX_RATE_LIMIT_WAITS) return response;
       // Polling a slow run can outpace the per-key limit; waiting is cheaper than failing the mission.
       const retryAfter = Number(response.retryAfter);
-      await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 60) * 1000 : 1000, this.signal);
+      await sleep(Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter, 60) * 1000 : 1000, undefined, { signal: this.signal }).catch(() => {
+        throw new Aborted();
+      });
     }
   }
 }
@@ -666,7 +654,9 @@ async function waitFinished(
     bar.setTotal(tracked.length + waitingSchedules());
     term.progress(bar, finished, perSecond(finished, started));
     if (waitingSchedules() === 0 && pollable.every((item) => item.mission && FINISHED.has(item.mission.status))) return true;
-    await sleep(POLL_INTERVAL_MS, signal);
+    await sleep(POLL_INTERVAL_MS, undefined, { signal }).catch(() => {
+      throw new Aborted();
+    });
   }
 }
 

@@ -1,3 +1,5 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 export interface Distribution {
   count: number;
   min: number;
@@ -51,18 +53,10 @@ export function throwIfAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new BenchAborted();
 }
 
+/** Resolves after `ms`; rejects with BenchAborted as soon as the bench is aborted. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new BenchAborted());
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new BenchAborted());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
+  return delay(ms, undefined, { signal }).catch(() => {
+    throw new BenchAborted();
   });
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type OpenAI from 'openai';
 import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
@@ -108,7 +109,10 @@ export class OpenAiLlmClient implements LlmClient {
       const { failure } = outcome;
       if (!isRetryable(failure) || attempt >= maxAttempts) throw this.finalError(failure, attempt, request.timeoutMs);
       const retryAfterMs = failure.kind === 'rate_limited' || failure.kind === 'server' ? failure.retryAfterMs : undefined;
-      await sleep(backoffDelayMs(attempt, this.#policy, retryAfterMs, this.#random), request.signal);
+      // A cancel never waits out a backoff: it rejects at once, as Aborted.
+      await sleep(backoffDelayMs(attempt, this.#policy, retryAfterMs, this.#random), undefined, { signal: request.signal }).catch(() => {
+        throw abortedError();
+      });
     }
   }
 
@@ -353,23 +357,6 @@ function toChatMessage(message: LlmMessage): ChatCompletionMessageParam {
 
 function abortedError(): LlmError {
   return new LlmError(LlmErrorCode.Aborted, 'request was aborted', false);
-}
-
-/** Resolves after `ms`, or rejects with Aborted as soon as the signal fires, so a cancel never waits out a backoff. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.reject(abortedError());
-  if (ms <= 0) return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortedError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** Error messages name the host only: a base URL may carry credentials in its user-info part. */

@@ -4,10 +4,12 @@ import { access, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { findFreePort } from './free-port';
 import { PID_FILE, waitForPreviousRedisServer } from './previous-redis-server';
 import { RedisTarget } from './redis-connection';
 import { WATCHDOG_CLIENTS_GRACE_MS, watchOverRedis } from './redis-watchdog';
+import { settlesWithin } from './settles-within';
 
 /** Where the Redis URL came from; only `private` owns a process that stop() ends. */
 export type RedisOrigin = 'cluster' | 'env' | 'local' | 'private';
@@ -338,16 +340,6 @@ async function killAndWait(child: ChildProcess): Promise<void> {
   }
 }
 
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function fileSize(file: string): Promise<number> {
   try {
     return (await stat(file)).size;
@@ -364,8 +356,4 @@ export async function logTail(file: string, fromByte: number, lines = 20): Promi
   } catch {
     return '';
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

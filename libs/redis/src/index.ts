@@ -4,6 +4,7 @@ export * from './key-scan';
 export * from './members-after';
 export * from './lua-script';
 export * from './exec-all';
+export * from './settles-within';
 export * from './redis-clock';
 export * from './embedded-redis';
 export { redisServerAddress } from './previous-redis-server';
