@@ -1,5 +1,5 @@
 import { evolve } from './evolve';
-import { assertTransition, IllegalTransitionError } from './lifecycle';
+import { assertTransition, requireStatus } from './lifecycle';
 import { MissionEvent } from './mission-events';
 import { Mission } from './mission-state';
 import { MissionStatus } from './mission-status';
@@ -47,11 +47,11 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
       state.result = event.data.result;
       return moved(state, event, 'evaluating');
     case 'MissionFailed':
-      requireStatus(state, ['assigned', 'running'], 'queued');
+      requireStatus(state.status, ['assigned', 'running'], 'queued');
       state.lastError = event.data.error;
       return moved(state, event, state.status);
     case 'MissionEvaluated': {
-      requireStatus(state, ['evaluating'], 'succeeded');
+      requireStatus(state.status, ['evaluating'], 'succeeded');
       const { heldForReview, ...evaluation } = event.data;
       state.evaluation = evaluation;
       if (!evaluation.passed) {
@@ -107,10 +107,6 @@ function moved(state: Mission, event: MissionEvent, to: MissionStatus): Mission 
   state.updatedAt = event.at;
   state.status = to;
   return state;
-}
-
-function requireStatus(state: Mission, allowed: readonly MissionStatus[], attempted: MissionStatus): void {
-  if (!allowed.includes(state.status)) throw new IllegalTransitionError(state.status, attempted);
 }
 
 /** The array is the state's own (evolve creates it with the mission), so it may grow in place. */

@@ -1,4 +1,4 @@
-import { assertTransition, IllegalTransitionError } from './lifecycle';
+import { assertTransition, IllegalTransitionError, requireStatus } from './lifecycle';
 import { MissionEvent } from './mission-events';
 import { Mission, MissionReview } from './mission-state';
 import { MissionStatus } from './mission-status';
@@ -58,10 +58,10 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
     case 'MissionCompleted':
       return moveTo(next, 'evaluating', { result: event.data.result });
     case 'MissionFailed':
-      requireStatus(state, ['assigned', 'running'], 'queued');
+      requireStatus(state.status, ['assigned', 'running'], 'queued');
       return { ...next, lastError: event.data.error };
     case 'MissionEvaluated': {
-      requireStatus(state, ['evaluating'], 'succeeded');
+      requireStatus(state.status, ['evaluating'], 'succeeded');
       const { heldForReview, ...evaluation } = event.data;
       if (evaluation.passed && !heldForReview) return moveTo(next, 'succeeded', { evaluation, feedback: null });
       if (evaluation.passed) return { ...next, evaluation };
@@ -81,7 +81,7 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
         lastError: null,
       });
     case 'MissionReviewRequested':
-      requireStatus(state, ['evaluating'], 'awaiting_review');
+      requireStatus(state.status, ['evaluating'], 'awaiting_review');
       if (!state.evaluation?.passed) throw new IllegalTransitionError(state.status, 'awaiting_review');
       return moveTo(next, 'awaiting_review', { review: { attempt: event.data.attempt, rule: event.data.rule, requestedAt: event.at } });
     case 'MissionApproved': {
@@ -148,10 +148,6 @@ export function fold(events: readonly MissionEvent[]): Mission | null {
 function moveTo(state: Mission, to: MissionStatus, changes: Partial<Mission>): Mission {
   assertTransition(state.status, to);
   return { ...state, ...changes, status: to };
-}
-
-function requireStatus(state: Mission, allowed: readonly MissionStatus[], attempted: MissionStatus): void {
-  if (!allowed.includes(state.status)) throw new IllegalTransitionError(state.status, attempted);
 }
 
 /** Waiting for an agent (now or later): its score, the feedback for the next attempt, no agent. */

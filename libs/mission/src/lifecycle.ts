@@ -35,6 +35,11 @@ export function assertTransition(from: MissionStatus, to: MissionStatus): void {
   if (!canTransition(from, to)) throw new IllegalTransitionError(from, to);
 }
 
+/** For an event that may only follow some statuses, beyond what the transition table allows (a retry only from assigned or running). */
+export function requireStatus(from: MissionStatus, allowed: readonly MissionStatus[], attempted: MissionStatus): void {
+  if (!allowed.includes(from)) throw new IllegalTransitionError(from, attempted);
+}
+
 export function isTerminal(status: MissionStatus): boolean {
   return NEXT[status].length === 0;
 }
