@@ -1,24 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { CriterionScore, Mission, MissionType, TokenUsage } from '@app/mission';
+import { Evaluation, Mission, MissionType } from '@app/mission';
 import { CriterionChecks } from './check-result';
 import { checkGuestSupport } from './guest-support-checks';
 import { checkMaintenance } from './maintenance-checks';
 import { checkPricing } from './pricing-checks';
 import { Rubric, RubricCriterion, RUBRICS } from './rubric';
 
-export interface Verdict {
-  score: number;
-  passed: boolean;
-  criteria: CriterionScore[];
-  /** Names every criterion not fully met and how to fix it; becomes the next attempt's feedback. */
-  reason: string;
-  rubricVersion: string;
-  /** 'rules', or 'llm:<model>' for the LLM judge. */
-  judge: string;
-  /** What the LLM judge's call was billed; absent when no model was asked, or it billed nothing. */
-  usage?: TokenUsage;
-  costUsd?: number;
-}
+/** A judge's verdict on an attempt: the evaluation it becomes, before the evaluator names the attempt. */
+export type Verdict = Omit<Evaluation, 'attempt'>;
 
 type Checks = (mission: Mission, output: Record<string, unknown>) => CriterionChecks;
 

@@ -38,8 +38,10 @@ export interface Evaluation {
   score: number;
   passed: boolean;
   criteria: CriterionScore[];
+  /** Names every criterion not fully met and how to fix it; becomes the next attempt's feedback. */
   reason: string;
   rubricVersion: string;
+  /** 'rules', or 'llm:<model>' for the LLM judge; NOT_JUDGED when no judge could judge the attempt. */
   judge: string;
   /**
    * What the LLM judge's call was billed (JUDGE=llm), also when its reply could not be used and the
