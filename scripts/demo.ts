@@ -12,6 +12,7 @@ import type { Mission } from '@app/mission';
 import { isPlainObject, MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
+import { formatTable } from './format-table';
 import { launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 import { progressTime } from './progress-time';
 
@@ -690,9 +691,10 @@ function report(tracked: Tracked[], schedules: DemoSchedule[], timedOut: boolean
       tracked.filter((item) => item.fixture.type === type),
     ),
   );
-  rows.push(summaryRow('all', tracked));
   term.line('');
-  term.line(formatTable(header, rows));
+  // Text left, numbers right, as a reader scans them; the total under a rule of its own.
+  const align = header.map((_, column) => (column === 0 ? 'left' : 'right'));
+  term.line(formatTable(header, rows, { align, footer: summaryRow('all', tracked) }));
 
   const mismatches = tracked.filter((item) => item.mission?.status !== item.expected);
   const expectedDead = tracked.filter((item) => item.expected === 'dead_lettered').length;
@@ -780,15 +782,6 @@ function summaryRow(type: string, items: Tracked[]): string[] {
     Number.isNaN(meanAttempts) ? '-' : meanAttempts.toFixed(2),
     Number.isNaN(p50) ? '-' : String(p50),
   ];
-}
-
-function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
-  // Text left, numbers right, as a reader scans them.
-  const cell = (value: string, column: number) => (column === 0 ? value.padEnd(widths[column]) : value.padStart(widths[column]));
-  const line = (row: string[]) => row.map(cell).join('  ');
-  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
-  return [line(header), rule, ...rows.slice(0, -1).map(line), rule, line(rows[rows.length - 1])].join('\n');
 }
 
 /**

@@ -51,6 +51,7 @@ import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, isSelectR
 import { logPartitionsKey, repoFile } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { ExportFile } from './export-file';
+import { formatTable } from './format-table';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
 
 /**
@@ -570,7 +571,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
                 .map(([stream, id]) => `${stream} @ ${id || '(start)'}`)
                 .join(', '),
             ]),
-            ['left', 'right', 'right'],
+            { align: ['left', 'right', 'right'] },
           ),
         );
       });
@@ -1002,27 +1003,10 @@ function parseEventType(value: string): string {
 
 // ---- Output for people ----
 
-type Align = 'left' | 'right';
-
-/** Columns padded by hand; the last column is not padded (it holds free text). A cell cannot break its row. */
-export function formatTable(header: string[], cells: string[][], align: Align[] = []): string {
-  const rows = cells.map((row) => row.map((cell) => forTerminal(cell)));
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: string[]) =>
-    row
-      .map((value, column) => {
-        if (column === row.length - 1) return value;
-        return align[column] === 'right' ? value.padStart(widths[column]) : value.padEnd(widths[column]);
-      })
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
-}
-
 function historyTable(rows: TimelineRow[], wide: boolean): string {
   const header = ['VER', 'AT', 'TYPE', 'ACTOR', ...(wide ? ['CORRELATION', 'CAUSATION'] : []), 'SUMMARY'];
   const body = rows.map((r) => [String(r.version), r.at, r.type, r.actor, ...(wide ? [r.correlationId, r.causationId] : []), r.summary]);
-  return formatTable(header, body, ['right']);
+  return formatTable(header, body, { align: ['right'] });
 }
 
 function stateTable(state: Mission): string {
@@ -1069,7 +1053,7 @@ function findingsTable(findings: Finding[]): string {
   return formatTable(
     ['KIND', 'MISSION', 'VER', 'LOG ID', 'DETAIL'],
     findings.map((f) => [f.kind, f.missionId || '-', f.version === undefined ? '-' : String(f.version), f.logId || '-', f.detail]),
-    ['left', 'left', 'right'],
+    { align: ['left', 'left', 'right'] },
   );
 }
 

@@ -1,4 +1,5 @@
 import { SERVICE_NAMES } from '@app/messages';
+import { formatTable } from '../format-table';
 import type { BenchReport } from './run-bench';
 import type { Distribution } from './stats';
 
@@ -14,17 +15,9 @@ export const TARGETS = {
 
 type Row = string[];
 
-/** Columns right-aligned but the first (and with `textLast` the last). */
-export function formatTable(header: Row, rows: Row[], textLast = false): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (row: Row) =>
-    row
-      .map((value, column) =>
-        column === 0 || (textLast && column === header.length - 1) ? (value ?? '').padEnd(widths[column]) : (value ?? '').padStart(widths[column]),
-      )
-      .join('  ')
-      .trimEnd();
-  return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
+/** Figures right-aligned; the first column (and with `textLast` the last) is text, left-aligned. */
+function figureTable(header: Row, rows: Row[], textLast = false): string {
+  return formatTable(header, rows, { align: header.map((_, column) => (column === 0 || (textLast && column === header.length - 1) ? 'left' : 'right')) });
 }
 
 const int = (value: number | null | undefined) =>
@@ -165,7 +158,7 @@ export function formatReport(report: BenchReport): string {
       `Agents: ${a.agents} with ${a.slots} slots${a.scaledFrom !== undefined ? ` (capacities × ${a.scale} from ${a.scaledFrom}, --agent-capacity-scale)` : ' (as seeded)'}`,
     );
   }
-  out.push('', formatTable(['figure', 'system', 'peer', 'ratio', 'target', '', 'how'], headlineRows(report), true));
+  out.push('', figureTable(['figure', 'system', 'peer', 'ratio', 'target', '', 'how'], headlineRows(report), true));
 
   const t = report.throughput;
   if (t) {
@@ -184,7 +177,7 @@ export function formatReport(report: BenchReport): string {
   if (t) rows.push(distributionRow(`created → passed, flood of ${int(t.missions)}`, t.createdToPassed));
   if (report.peers.bullmqThroughput)
     rows.push(distributionRow(`BullMQ submit → done, flood of ${int(options.missions)}`, report.peers.bullmqThroughput.latency));
-  if (rows.length > 0) out.push('', formatTable(['latency ms', 'missions', 'min', 'p50', 'p95', 'p99', 'max', 'mean'], rows));
+  if (rows.length > 0) out.push('', figureTable(['latency ms', 'missions', 'min', 'p50', 'p95', 'p99', 'max', 'mean'], rows));
   if (report.latency) {
     const l = report.latency;
     out.push(
@@ -206,7 +199,7 @@ export function formatReport(report: BenchReport): string {
   if (f) {
     out.push(
       '',
-      formatTable(
+      figureTable(
         ['Redis bytes per finished mission', 'bytes'],
         [
           ['mission hash', int(f.missionHashBytes)],
@@ -224,7 +217,7 @@ export function formatReport(report: BenchReport): string {
     const rss = report.rss;
     out.push(
       '',
-      formatTable(
+      figureTable(
         ['service', 'pid', 'RSS idle MB', 'peak RSS MB (VmHWM)'],
         SERVICE_NAMES.map((s) => [s, String(rss.pids[s] ?? '-'), dec(rss.idleMb[s]), dec(rss.peakMb[s])]),
       ),
@@ -239,7 +232,7 @@ export function formatReport(report: BenchReport): string {
   if (replays.length > 0) {
     out.push(
       '',
-      formatTable(
+      figureTable(
         ['replay', 'events', 'missions', 'rebuild ms', 'rebuild ev/s', 'verify ms', 'verify ev/s', 'verify'],
         replays.map(([label, r]) => [
           label,
