@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { forTerminal } from '@app/audit';
-import { ConfigError, loadEnvironment } from '@app/config';
+import { ConfigError, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { isPlainObject, MISSION_TYPES } from '@app/mission';
@@ -34,11 +34,7 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 
 const EXIT_OK = 0;
 const EXIT_MISMATCH = 1;
-/** Bad usage (an unknown option, an option value that does not read), as npm start and the CLIs use it. */
-const EXIT_USAGE = 2;
 const EXIT_TIMEOUT = 3;
-/** A bad variable (PORT, LOG_FORMAT, KEY_PREFIX), as the services and npm start end on one. */
-const EXIT_CONFIG = 78;
 const EXIT_INTERRUPTED = 130;
 const EXIT_CODES_HELP = `
 Exit codes: 0 every mission ended as expected; 1 one did not (or a service stopped on its own, or the

@@ -31,7 +31,7 @@ import {
   LogAnchor,
   verifyLog,
 } from '@app/audit';
-import { ConfigError, Environment, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
+import { ConfigError, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import {
   DataKeySettings,
@@ -73,7 +73,8 @@ import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
-export const EXIT_USAGE = 2;
+/** Shared with the other programs; exported here beside the codes replay alone gives. */
+export { EXIT_USAGE };
 export const EXIT_NO_LOG = 3;
 export const EXIT_REDIS = 4;
 export const EXIT_REFUSED = 5;

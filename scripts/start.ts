@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, loadEnvironment } from '@app/config';
+import { ConfigError, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { describeRedis } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
@@ -8,8 +8,6 @@ import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyM
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
-/** Bad usage (an unknown option or service, modes that exclude each other), as the CLIs (ctl, replay) use it. */
-const EXIT_USAGE = 2;
 const EXIT_CODES_HELP = `
 Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service,
 --split with --one-process); 78 a bad variable (PORT, the other ports, LOG_FORMAT); otherwise the
@@ -102,5 +100,5 @@ function finish(code: number): void {
 main(process.argv).catch((error: unknown) => {
   process.stderr.write(`start: ${error instanceof Error ? error.message : String(error)}\n`);
   // A bad variable (the ports) ends as the services end on one: 78, so scripts tell it from a crash.
-  finish(error instanceof ConfigError ? 78 : 1);
+  finish(error instanceof ConfigError ? EXIT_CONFIG : 1);
 });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import './instrumentation';
-import { ConfigError, loadEnvironment } from '@app/config';
+import { ConfigError, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { exitOnConfigError, handedPortVariable, limitHeapGrowth, listenOrExit, redisOrExit, stopWhenLauncherGoes } from '@app/runtime';
 import { createConnectorApp } from './connector-app';
 import { CONNECTOR } from './connector-keys';
@@ -15,11 +15,11 @@ async function main(): Promise<void> {
     env = loadEnvironment();
   } catch (error) {
     process.stderr.write(`${CONNECTOR}: ${error instanceof ConfigError ? error.message : String(error)}\n`);
-    process.exit(78);
+    process.exit(EXIT_CONFIG);
   }
   if (!env.ODOO_URL) {
     process.stderr.write(`${CONNECTOR}: ODOO_URL is not set; there is no Odoo to connect to\n`);
-    process.exit(78);
+    process.exit(EXIT_CONFIG);
   }
   // Before Nest builds the app, whose provider errors it prints with a stack and exit 1; and before
   // the wait for Redis, so a bad file is reported at once.

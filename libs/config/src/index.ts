@@ -12,3 +12,4 @@ export * from './resource-attributes';
 export * from './allowed-hosts';
 export * from './comma-list';
 export * from './decimal-integer';
+export * from './exit-codes';

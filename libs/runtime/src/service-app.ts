@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
-import { ConfigError, Environment, loadEnvironment } from '@app/config';
+import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisUnavailableError, waitForRedis } from '@app/redis';
@@ -135,7 +135,7 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
     ports = servicePorts(process.env);
   } catch (error) {
     process.stderr.write(`one-process: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(78);
+    process.exit(EXIT_CONFIG);
   }
   labelProcessLogs('one-process');
   const envs = definitions.map((definition) => environmentOrExit(definition.name, { ...process.env, PORT: String(ports[definition.name]) }));
@@ -229,14 +229,14 @@ export async function redisOrExit(who: string, env: Environment): Promise<void> 
 /**
  * A ConfigError, whether from the environment or found while the service is built (API_KEYS) or
  * started (LOG_PARTITIONS against the one recorded, master keys against the stored data keys'):
- * its message and exit 78, no stack; any other
+ * its message and exit EXIT_CONFIG (78), no stack; any other
  * error is thrown on.
  */
 export function exitOnConfigError(service: string): (error: unknown) => never {
   return (error) => {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${service}: ${error.message}\n`);
-    process.exit(78);
+    process.exit(EXIT_CONFIG);
   };
 }
 
