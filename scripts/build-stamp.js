@@ -17,6 +17,8 @@ const SOURCE_DIRS = ['apps', 'libs', 'scripts', 'console'];
 const ROOT_FILE = /^(tsconfig.*\.json|package(-lock)?\.json)$/;
 /** What the commands run; any of them missing means there is no usable build. */
 const ENTRIES = [
+  // SERVICE_NAMES (libs/messages/src/services.ts), which plain JavaScript cannot read before a build;
+  // test/scripts/build-stamp.spec.ts holds the two equal.
   ...['intake', 'orchestrator', 'executor', 'evaluator'].map((service) => `dist/apps/${service}/src/main.js`),
   ...['start', 'demo', 'replay', 'ctl'].map((script) => `dist/scripts/${script}.js`),
   // The operator console the intake serves (console/, bundled by Vite).

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { SERVICE_NAMES } from '@app/messages';
 import { beginBuild, buildState, endBuild, ENTRIES, STAMP } from '../../scripts/build-stamp';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -46,6 +47,11 @@ describe('the build staleness decision (scripts/build-stamp.js)', () => {
 
   afterEach(() => {
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the service entries it checks are those of SERVICE_NAMES, the one list of the services', () => {
+    const services = ENTRIES.flatMap((entry) => /^dist\/apps\/([^/]+)\/src\/main\.js$/.exec(entry)?.slice(1) ?? []);
+    expect(services).toEqual([...SERVICE_NAMES]);
   });
 
   it('given no dist/, then it is stale', () => {
