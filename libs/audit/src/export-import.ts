@@ -9,7 +9,7 @@ import { GuestDataKeys, MasterKeyRing } from '@app/guest-data';
 import { heldAgent, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
 import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult, subjectIndexEffects, SubjectIndexEffect } from '@app/pipeline';
-import { RedisConnection, redisNowMs } from '@app/redis';
+import { execAll, RedisConnection, redisNowMs } from '@app/redis';
 import { CREATE_TYPE, createdSubjects, subjectIds } from './event-subjects';
 import { ExportEndFilter, formatExportEndLine, isExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
@@ -516,8 +516,4 @@ function writeSubjectIndexEffect(pipeline: ChainableCommander, k: PartitionKeys,
       return key;
     }
   }
-}
-
-async function execAll(pipeline: ChainableCommander): Promise<void> {
-  for (const [error] of (await pipeline.exec()) ?? []) if (error) throw error;
 }
