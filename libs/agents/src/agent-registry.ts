@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { KeyLayout } from '@app/event-store';
 import { SERVICE_ACTORS } from '@app/mission';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
 
@@ -136,19 +136,17 @@ export class AgentRegistry {
   }
 
   async snapshot(): Promise<AgentSnapshot[]> {
-    const replies = (await this.redis
-      .multi()
-      .hgetall(this.keys.agents)
-      .hgetall(this.keys.agentCapacity)
-      .hgetall(this.keys.agentLoad)
-      .hgetall(this.keys.agentCredits)
-      .hgetall(this.keys.agentLastAssigned)
-      .hgetall(this.keys.agentQuality)
-      .exec()) as [Error | null, Record<string, string>][];
-    const [records, capacity, load, credits, lastAssigned, quality] = replies.map(([error, value]) => {
-      if (error) throw error;
-      return value;
-    });
+    const replies = (await execAll(
+      this.redis
+        .multi()
+        .hgetall(this.keys.agents)
+        .hgetall(this.keys.agentCapacity)
+        .hgetall(this.keys.agentLoad)
+        .hgetall(this.keys.agentCredits)
+        .hgetall(this.keys.agentLastAssigned)
+        .hgetall(this.keys.agentQuality),
+    )) as Record<string, string>[];
+    const [records, capacity, load, credits, lastAssigned, quality] = replies;
     return Object.entries(records).map(([id, json]) => {
       const record = JSON.parse(json) as AgentRecord;
       return {

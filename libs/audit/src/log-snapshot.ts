@@ -1,5 +1,5 @@
 import { ChainableCommander } from 'ioredis';
-import { RedisConnection } from '@app/redis';
+import { execAll, RedisConnection } from '@app/redis';
 
 /** A walk over the log that can catch up with events appended since it started. */
 export interface LogFollower {
@@ -41,11 +41,8 @@ export async function readAtHead(
     const multi = redis.multi();
     multi.get(logHeadKey);
     queue(multi);
-    const results = await multi.exec();
-    if (!results) throw new Error('read of the read model was aborted');
-    for (const [error] of results) if (error) throw error;
-    const head = (results[0][1] as string | null) ?? '';
-    const replies = results.slice(1).map(([, value]) => value);
+    const [headReply, ...replies] = await execAll(multi);
+    const head = (headReply as string | null) ?? '';
     if (head === follower.headHash) return { head, replies, moving: false };
     if (round >= MAX_CATCH_UPS) return { head, replies, moving: true };
     if ((await follower.catchUp()) === 0) return { head, replies, moving: false };

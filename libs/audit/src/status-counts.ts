@@ -1,5 +1,5 @@
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
-import { RedisConnection } from '@app/redis';
+import { execAll, RedisConnection } from '@app/redis';
 
 /** Mission ids (and their `st`) read per round trip. */
 const RECOUNT_BATCH = 5_000;
@@ -31,8 +31,7 @@ export async function recountStatuses(redis: RedisConnection, keys: PartitionKey
         if (ids.length > 0) {
           const pipeline = connection.pipeline();
           for (const id of ids) pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.status);
-          for (const [error, status] of (await pipeline.exec()) ?? []) {
-            if (error) throw error;
+          for (const status of await execAll(pipeline)) {
             if (typeof status === 'string' && status) counts[status] = (counts[status] ?? 0) + 1;
           }
         }

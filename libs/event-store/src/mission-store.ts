@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { Decision, EventEnvelope, evolve, Mission, MissionEvent, MissionEventType, NewMissionEvent } from '@app/mission';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, currentTraceCarrier } from '@app/tracing';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
@@ -142,11 +142,8 @@ export class MissionStore {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.xrange(partition.log, id, id);
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.flatMap(([error, entries]) => {
-      if (error) throw error;
-      return (entries as [string, string[]][]).map(([, fields]) => parseLogEntry(fields));
-    });
+    const replies = (await execAll(pipeline)) as [string, string[]][][];
+    return replies.flatMap((entries) => entries.map(([, fields]) => parseLogEntry(fields)));
   }
 
   /**
@@ -239,9 +236,7 @@ export class MissionStore {
    */
   async withdrawalAgeMs(missionId: string, key: string, ttlMs: number): Promise<number | null> {
     const record = this.keys.of(missionId).idempotency(key);
-    const replies = (await this.redis.multi().get(record).pttl(record).exec()) ?? [];
-    for (const [error] of replies) if (error) throw error;
-    const [[, value], [, remainingMs]] = replies as [[null, string | null], [null, number]];
+    const [value, remainingMs] = (await execAll(this.redis.multi().get(record).pttl(record))) as [string | null, number];
     return value === `${missionId} ${WITHDRAWN_FINGERPRINT}` && remainingMs >= 0 ? ttlMs - remainingMs : null;
   }
 

@@ -1,4 +1,4 @@
-import { RedisConnection } from '@app/redis';
+import { execAll, RedisConnection } from '@app/redis';
 import { KeyLayout } from './key-layout';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 
@@ -17,9 +17,7 @@ export async function readMissionFields(
     [...keys.groupByPartition(ids)].map(async ([partition, positions]) => {
       const pipeline = redis.pipeline();
       for (const i of positions) pipeline.hget(keys.partitions[partition].mission(ids[i]), field);
-      const replies = (await pipeline.exec()) ?? [];
-      replies.forEach(([error, value], k) => {
-        if (error) throw error;
+      (await execAll(pipeline)).forEach((value, k) => {
         values[positions[k]] = typeof value === 'string' ? value : null;
       });
     }),

@@ -1,5 +1,5 @@
 import { KeyLayout } from '@app/event-store';
-import { RedisConnection } from '@app/redis';
+import { execAll, RedisConnection } from '@app/redis';
 import { Projection } from './projection';
 
 /**
@@ -47,11 +47,7 @@ export async function loadCheckpoints(redis: RedisConnection, keys: KeyLayout, p
 
 /** Deletes the read model and the checkpoint in one MULTI, so the projection starts over from the first event. */
 export async function resetProjection(redis: RedisConnection, keys: KeyLayout, projection: Projection): Promise<void> {
-  const results = await redis
-    .multi()
-    .del(projectionCheckpointKey(keys, projection.name), ...projection.readModelKeys)
-    .exec();
-  for (const [error] of results ?? []) if (error) throw error;
+  await execAll(redis.multi().del(projectionCheckpointKey(keys, projection.name), ...projection.readModelKeys));
 }
 
 /**

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
-import { LuaScript, RedisConnection } from '@app/redis';
+import { execAll, LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
 import { DataTooDeepError } from './data-too-deep-error';
@@ -364,9 +364,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     if (missing.length === 0) return counts;
     const pipeline = this.writer.pipeline();
     for (const id of missing) pipeline.xpending(lane.stream, group, id, id, 1);
-    for (const [error, exact] of (await pipeline.exec()) ?? []) {
-      if (error) throw error;
-      for (const [id, , , deliveries] of exact as PendingRow[]) counts.set(id, deliveries);
+    for (const exact of (await execAll(pipeline)) as PendingRow[][]) {
+      for (const [id, , , deliveries] of exact) counts.set(id, deliveries);
     }
     return counts;
   }
