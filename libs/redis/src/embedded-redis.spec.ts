@@ -1,4 +1,4 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +8,8 @@ import { waitFor } from '@app/testing';
 import {
   describeRedis,
   findOnPath,
+  LOCAL_REDIS_HOST,
+  LOCAL_REDIS_PORT,
   pingRedis,
   redactUrl,
   redisTargetOf,
@@ -18,15 +20,28 @@ import {
 } from './embedded-redis';
 import { findFreePort } from './free-port';
 
-/** Checked synchronously so the local-Redis test can be skipped (not failed) on machines without one. */
-function localRedisAnswers(): boolean {
-  const probe = `
-    const s = require('node:net').createConnection({ host: '127.0.0.1', port: 6379 });
-    const t = setTimeout(() => process.exit(1), 500);
-    s.on('connect', () => s.write('PING\\r\\n'));
-    s.on('data', (d) => process.exit(String(d).startsWith('+PONG') ? 0 : 1));
-    s.on('error', () => process.exit(1));`;
-  return spawnSync(process.execPath, ['-e', probe], { timeout: 2_000 }).status === 0;
+/**
+ * These tests start real servers, and redis-server is a prerequisite wherever they run (README, .ci/run):
+ * without it they fail saying so rather than skip, so a missing binary never passes unnoticed.
+ */
+async function requireRedisServer(): Promise<string> {
+  const binary = await findOnPath('redis-server');
+  if (!binary) throw new Error("redis-server is not on PATH: install Debian's redis-server package (see the README's Quick start)");
+  return binary;
+}
+
+/** A Redis answering on 127.0.0.1:6379: the one already there, else one of this test's own, stopped by the returned function. */
+async function ensureLocalRedis(dir: string): Promise<() => Promise<void>> {
+  if (await pingRedis(LOCAL_REDIS_HOST, LOCAL_REDIS_PORT, 500)) return async () => undefined;
+  const binary = await requireRedisServer();
+  const args = ['--dir', dir, '--save', '', '--appendonly', 'no', '--bind', LOCAL_REDIS_HOST, '--port', String(LOCAL_REDIS_PORT)];
+  const server = spawn(binary, args, { stdio: 'ignore' });
+  const exited = once(server, 'exit');
+  await waitFor(() => pingRedis(LOCAL_REDIS_HOST, LOCAL_REDIS_PORT, 250), { timeoutMs: 10_000, what: 'a Redis of our own on 127.0.0.1:6379' });
+  return async () => {
+    server.kill('SIGTERM');
+    await exited;
+  };
 }
 
 /** The pids of the watchdogs (node -e, with the server's pid, port and grace as arguments) of the server on `port`. */
@@ -42,8 +57,6 @@ async function watchdogsOf(port: string): Promise<number[]> {
   }
   return pids;
 }
-
-const hasRedisServer = spawnSync('sh', ['-c', 'command -v redis-server'], { stdio: 'ignore' }).status === 0;
 
 describe('resolveRedis', () => {
   let dataDir: string;
@@ -91,14 +104,19 @@ describe('resolveRedis', () => {
     expect(describeRedis({ REDIS_URL: 'redis://:secret@127.0.0.1:6390/2' })).toBe('Redis at redis://:***@127.0.0.1:6390/2');
   });
 
-  (localRedisAnswers() ? it : it.skip)('finds the Redis running on 127.0.0.1:6379', async () => {
-    const which = jest.fn(async () => undefined);
-    const redis = await resolveRedis({ ...base(), which });
+  it('finds the Redis running on 127.0.0.1:6379', async () => {
+    const stopOurs = await ensureLocalRedis(dataDir);
+    try {
+      const which = jest.fn(async () => undefined);
+      const redis = await resolveRedis({ ...base(), which });
 
-    expect(redis).toMatchObject({ url: 'redis://127.0.0.1:6379', origin: 'local' });
-    expect(which).not.toHaveBeenCalled();
-    await redis.stop();
-    await expect(pingRedis('127.0.0.1', 6379, 500)).resolves.toBe(true);
+      expect(redis).toMatchObject({ url: 'redis://127.0.0.1:6379', origin: 'local' });
+      expect(which).not.toHaveBeenCalled();
+      await redis.stop();
+      await expect(pingRedis('127.0.0.1', 6379, 500)).resolves.toBe(true);
+    } finally {
+      await stopOurs();
+    }
   });
 
   it('prefers local 6379 over starting a server when it answers', async () => {
@@ -109,7 +127,8 @@ describe('resolveRedis', () => {
     expect(ping).toHaveBeenCalledWith('127.0.0.1', 6379, 500);
   });
 
-  (hasRedisServer ? it : it.skip)('starts a private redis-server when told to skip local, and stop() really stops it', async () => {
+  it('starts a private redis-server when told to skip local, and stop() really stops it', async () => {
+    await requireRedisServer();
     const redis = await resolveRedis({ ...base(), preferLocal: false });
     started.push(redis);
 
@@ -125,7 +144,8 @@ describe('resolveRedis', () => {
     await expect(redis.stop()).resolves.toBeUndefined();
   });
 
-  (hasRedisServer ? it : it.skip)('watches a private server while it runs, and its watchdog ends with it', async () => {
+  it('watches a private server while it runs, and its watchdog ends with it', async () => {
+    await requireRedisServer();
     const redis = await resolveRedis({ ...base(), preferLocal: false });
     started.push(redis);
     const port = new URL(redis.url).port;
@@ -142,6 +162,7 @@ describe('resolveRedis', () => {
     let resolving: Promise<ResolvedRedis> | undefined;
 
     beforeEach(async () => {
+      await requireRedisServer();
       leftoverPort = await findFreePort('127.0.0.1');
       const dir = path.join(dataDir, 'redis');
       await mkdir(dir, { recursive: true });
@@ -172,7 +193,7 @@ describe('resolveRedis', () => {
       resolving = undefined;
     });
 
-    (hasRedisServer ? it : it.skip)('then it starts its own only once that one has stopped, never two over the same files', async () => {
+    it('then it starts its own only once that one has stopped, never two over the same files', async () => {
       const leftoverExited = once(leftover as ChildProcess, 'exit');
       let leftoverGone = false;
       void leftoverExited.then(() => (leftoverGone = true));
@@ -192,7 +213,7 @@ describe('resolveRedis', () => {
       await expect(pingRedis('127.0.0.1', Number(new URL(redis.url).port), 500)).resolves.toBe(true);
     });
 
-    (hasRedisServer ? it : it.skip)('then, when that one does not stop, it gives up naming it, and starts nothing', async () => {
+    it('then, when that one does not stop, it gives up naming it, and starts nothing', async () => {
       resolving = resolveRedis({ ...base(), preferLocal: false, previousServerTimeoutMs: 300 });
 
       await expect(resolving).rejects.toThrow(
@@ -204,7 +225,8 @@ describe('resolveRedis', () => {
     });
   });
 
-  (hasRedisServer ? it : it.skip)('starts at once when the pid file names a process that is not a redis-server', async () => {
+  it('starts at once when the pid file names a process that is not a redis-server', async () => {
+    await requireRedisServer();
     await mkdir(path.join(dataDir, 'redis'), { recursive: true });
     await writeFile(path.join(dataDir, 'redis', 'redis-server.pid'), `${process.pid}\n`);
     const redis = await resolveRedis({ ...base(), preferLocal: false, previousServerTimeoutMs: 60_000 });
@@ -237,8 +259,8 @@ describe('resolveRedis', () => {
     expect(install).not.toHaveBeenCalled();
   });
 
-  (hasRedisServer ? it : it.skip)('installs redis-server when missing and allowed, then starts it', async () => {
-    const realBinary = await findOnPath('redis-server');
+  it('installs redis-server when missing and allowed, then starts it', async () => {
+    const realBinary = await requireRedisServer();
     let installed = false;
     const install = jest.fn(async () => {
       installed = true;
