@@ -51,6 +51,23 @@ describe('Redis Streams transport (real Redis)', () => {
     };
     return { seen, events };
   };
+  /** Connections for server(), whose writer calls `afterClaim` after each XAUTOCLAIM of a reclaim round, with when the round began. */
+  const observingClaims =
+    (afterClaim: (began: number) => Promise<void> | void): RedisStreamsServerOptions['connect'] =>
+    (purpose) => {
+      const connection = testRedis({ maxRetriesPerRequest: null });
+      if (purpose !== 'writer') return connection;
+      const xautoclaim = connection.xautoclaim.bind(connection) as (...args: unknown[]) => Promise<unknown>;
+      Object.assign(connection, {
+        xautoclaim: async (...args: unknown[]) => {
+          const began = Date.now();
+          const claimed = await xautoclaim(...args);
+          await afterClaim(began);
+          return claimed;
+        },
+      });
+      return connection;
+    };
   const poisonEntries = async () => (await admin.xrange(poison, '-', '+')).map(([, fields]) => streamFields(fields));
   /** The one message that was poisoned, once nothing is pending any more. */
   const onePoisoned = async () => {
@@ -415,20 +432,8 @@ describe('Redis Streams transport (real Redis)', () => {
     const handled: number[] = [];
     const s = server({
       consumer: 'reclaimer',
-      connect: (purpose) => {
-        const connection = testRedis({ maxRetriesPerRequest: null });
-        if (purpose !== 'writer') return connection;
-        const xautoclaim = connection.xautoclaim.bind(connection) as (...args: unknown[]) => Promise<unknown>;
-        // The slow owner finishes the first message between this claim and the delivery counts.
-        Object.assign(connection, {
-          xautoclaim: async (...args: unknown[]) => {
-            const claimed = await xautoclaim(...args);
-            await admin.xack(stream, 'workers', done);
-            return claimed;
-          },
-        });
-        return connection;
-      },
+      // The slow owner finishes the first message between this claim and the delivery counts.
+      connect: observingClaims(async () => void (await admin.xack(stream, 'workers', done))),
     });
     s.addHandler('step', async (data: { n: number }) => void handled.push(data.n), true);
     await listen(s);
@@ -464,21 +469,25 @@ describe('Redis Streams transport (real Redis)', () => {
       },
       true,
     );
-    const other = server({ consumer: 'other' });
+    // The rounds of the other consumer that began once the message could have been idle for claimIdleMs (200).
+    let idleEnoughFrom = Number.POSITIVE_INFINITY;
+    let roundsSinceIdleEnough = 0;
+    const other = server({
+      consumer: 'other',
+      connect: observingClaims((began) => {
+        if (began >= idleEnoughFrom) roundsSinceIdleEnough += 1;
+      }),
+    });
     other.addHandler('slow', async () => void (calls += 1), true);
     await listen(s);
     await emit('slow', {});
     await waitFor(async () => s.busy === 1, { timeoutMs: 5_000, what: 'slow handler running' });
+    idleEnoughFrom = Date.now() + 200;
     await listen(other);
-    // Several reclaim rounds (claimIdleMs 200) pass while the handler is still running.
-    await waitFor(
-      async () => {
-        const [row] = (await admin.xpending(stream, 'workers', '-', '+', 10)) as [string, string, number, number][];
-        return row && row[3] === 1 && Date.now() ? row : null;
-      },
-      { timeoutMs: 2_000, what: 'message pending once' },
-    );
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Each of these rounds would have taken the message, had its consumer not kept touching it.
+    await waitFor(async () => roundsSinceIdleEnough >= 3, { timeoutMs: 5_000, what: 'three reclaim rounds of the other consumer' });
+    const rows = (await admin.xpending(stream, 'workers', '-', '+', 10)) as [string, string, number, number][];
+    expect(rows.map(([, consumer, , deliveries]) => [consumer, deliveries])).toEqual([['slow', 1]]);
     expect(calls).toBe(1);
     release();
     await waitFor(async () => (await pending()) === 0, { timeoutMs: 5_000, what: 'acked' });

@@ -1,12 +1,13 @@
 import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 import { RedisThrottlerStorage } from './redis-throttler-storage';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('RedisThrottlerStorage (real Redis)', () => {
   const redis = testRedis();
   const prefix = testKeyPrefix('throttler-storage');
   const storage = new RedisThrottlerStorage(redis, prefix);
+
+  /** Ends the key's window or block now, as its TTL running out would: a non-positive PEXPIRE deletes the key. */
+  const expireNow = (key: string) => redis.pexpire(storage.key(key, 'default'), 0);
 
   afterAll(async () => {
     await deleteKeysByPrefix(redis, prefix);
@@ -21,25 +22,26 @@ describe('RedisThrottlerStorage (real Redis)', () => {
   });
 
   it('given no block duration, then a caller over the limit is blocked until the window ends and then counts afresh', async () => {
-    await storage.increment('window', 300, 1, 0, 'default');
-    const over = await storage.increment('window', 300, 1, 0, 'default');
-    expect(over).toMatchObject({ isBlocked: true, timeToBlockExpire: 1 });
+    await storage.increment('window', 60_000, 1, 0, 'default');
+    const over = await storage.increment('window', 60_000, 1, 0, 'default');
+    expect(over).toMatchObject({ isBlocked: true, timeToBlockExpire: 60 });
+    const windowLeft = await redis.pttl(storage.key('window', 'default'));
     // Blocked hits do not count, so hammering does not push the window out.
-    await storage.increment('window', 300, 1, 0, 'default');
+    await storage.increment('window', 60_000, 1, 0, 'default');
     expect(await redis.get(storage.key('window', 'default'))).toBe('2');
-    await sleep(350);
-    expect(await storage.increment('window', 300, 1, 0, 'default')).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await redis.pttl(storage.key('window', 'default'))).toBeLessThanOrEqual(windowLeft);
+    await expireNow('window');
+    expect(await storage.increment('window', 60_000, 1, 0, 'default')).toMatchObject({ totalHits: 1, isBlocked: false });
   });
 
   it('given a block duration, then the block lasts that long past the overshoot, and then a fresh window starts', async () => {
     await storage.increment('block', 200, 1, 0, 'default');
     const over = await storage.increment('block', 200, 1, 2_500, 'default');
     expect(over).toMatchObject({ totalHits: 2, isBlocked: true, timeToBlockExpire: 3 });
-    await sleep(300);
-    // Past the window but still inside the block.
-    expect(await storage.increment('block', 200, 1, 2_500, 'default')).toMatchObject({ isBlocked: true });
-    await redis.pexpire(storage.key('block', 'default'), 10);
-    await sleep(30);
+    // As 300 ms later: past the 200 ms window but still inside the block.
+    await redis.pexpire(storage.key('block', 'default'), 2_500 - 300);
+    expect(await storage.increment('block', 200, 1, 2_500, 'default')).toMatchObject({ isBlocked: true, timeToBlockExpire: 3 });
+    await expireNow('block');
     expect(await storage.increment('block', 200, 1, 2_500, 'default')).toMatchObject({ totalHits: 1, isBlocked: false });
   });
 
