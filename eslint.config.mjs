@@ -12,6 +12,22 @@ const DEV_FILES = ['test/**', '**/*.spec.ts', 'scripts/bench/**', 'libs/testing/
 /** A lib is used through its index (`@app/<lib>`), never through a path inside it: its files may move. */
 const DEEP_ALIAS = { regex: '^@app/[^/]+/', message: 'Import the lib through its index: @app/<lib>. Export the symbol there if it is missing.' };
 
+/** A framework's files outside its package index (its `dist/`, constants, enums) are not its API: they change without notice. */
+const FRAMEWORK_INTERNALS = {
+  regex: '^@nestjs/[^/]+/(dist|constants|enums|utils|interfaces|internal)(/|$)',
+  message: 'Import from the package index (@nestjs/<package>); what it does not export is private to Nest.',
+};
+
+/**
+ * The intake marks its routes that take a query DTO by `@QueryDto()` (UnknownQueryInterceptor reads that
+ * mark to refuse query parameters elsewhere); a bare `@Query()` would leave its route unmarked.
+ */
+const BARE_QUERY = {
+  name: '@nestjs/common',
+  importNames: ['Query'],
+  message: 'Use @QueryDto() (apps/intake/src/http/query-dto.decorator.ts), which marks the route as taking a query DTO.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**'] },
   js.configs.recommended,
@@ -43,7 +59,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       // A `let` declared early because a closure reads it before its one assignment stays a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
-      'no-restricted-imports': ['error', { patterns: [DEEP_ALIAS] }],
+      'no-restricted-imports': ['error', { patterns: [DEEP_ALIAS, FRAMEWORK_INTERNALS] }],
     },
   },
   {
@@ -54,7 +70,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [DEEP_ALIAS, { regex: '^(\\.\\./)+libs/', message: 'Import the lib through its index: @app/<lib>, not a path into libs/.' }] },
+        {
+          patterns: [
+            DEEP_ALIAS,
+            FRAMEWORK_INTERNALS,
+            { regex: '^(\\.\\./)+libs/', message: 'Import the lib through its index: @app/<lib>, not a path into libs/.' },
+          ],
+          paths: [BARE_QUERY],
+        },
       ],
     },
   },
@@ -67,6 +90,7 @@ export default tseslint.config(
         {
           patterns: [
             DEEP_ALIAS,
+            FRAMEWORK_INTERNALS,
             { regex: '^(\\.\\./)+(.+/)?src(/|$)', message: 'Import another lib through its index: @app/<lib>, not a path into its src/.' },
           ],
         },

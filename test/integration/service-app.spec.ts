@@ -1,6 +1,8 @@
 import { DynamicModule, INestApplication, Injectable, Module, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
+// eslint-disable-next-line no-restricted-imports -- Nest has no public accessor for a class's exception filters, which this spec checks.
 import { EXCEPTION_FILTERS_METADATA } from '@nestjs/common/constants';
 import { EventPattern, Payload } from '@nestjs/microservices';
+// eslint-disable-next-line no-restricted-imports -- nor for a handler's message pattern.
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import { Environment, loadEnvironment } from '@app/config';
 import { encodeMessage, PassThroughRpcFilter, PermanentMessageError, StreamConsumer } from '@app/redis-streams';

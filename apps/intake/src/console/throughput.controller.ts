@@ -1,7 +1,8 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { MinuteThroughput, ReadyQueue } from '@app/mission-queue';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { QueryDto } from '../http/query-dto.decorator';
 import { MinuteThroughputView } from './console-views';
 import { ThroughputQuery } from './throughput.query';
 
@@ -23,7 +24,7 @@ export class ThroughputController {
     badRequest: '`minutes` is not a whole number from 1 to 60.',
     invalidField: { field: 'minutes', problem: 'minutes must not be greater than 60' },
   })
-  throughput(@Query() query: ThroughputQuery): Promise<MinuteThroughput[]> {
+  throughput(@QueryDto() query: ThroughputQuery): Promise<MinuteThroughput[]> {
     return this.queue.throughput(query.minutes ?? 15);
   }
 }

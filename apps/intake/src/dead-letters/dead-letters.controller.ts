@@ -1,4 +1,4 @@
-import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission, timeBoundMs } from '@app/mission';
 import { RequiresRole } from '../auth';
@@ -6,6 +6,7 @@ import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { DeadLetterView, MissionView, RequeuedView, SkippedRequeueView } from '../http/openapi-schemas';
+import { QueryDto } from '../http/query-dto.decorator';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
 import { DeadLetterListQuery } from './dead-letter-list.query';
@@ -32,7 +33,7 @@ export class DeadLettersController {
     role: 'operator',
     badRequest: 'limit or offset is not a whole number (e.g. abc or 1.5), or the query has another parameter.',
   })
-  list(@Query() { limit = 50, offset = 0 }: DeadLetterListQuery): Promise<DeadLetterEntry[]> {
+  list(@QueryDto() { limit = 50, offset = 0 }: DeadLetterListQuery): Promise<DeadLetterEntry[]> {
     return this.queries.deadLetters(Math.min(Math.max(limit, 1), 200), Math.max(offset, 0));
   }
 

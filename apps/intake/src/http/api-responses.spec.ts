@@ -1,3 +1,4 @@
+// eslint-disable-next-line no-restricted-imports -- Nest has no public accessor for the guards a decorator sets, which this spec checks.
 import { GUARDS_METADATA } from '@nestjs/common/constants';
 import { ApiErrorResponses } from './api-responses';
 import { NoBodyGuard } from './no-body.guard';

@@ -1,6 +1,5 @@
-import { Controller, Get, INestApplication, Post, Query, Type } from '@nestjs/common';
-import { ApiBody, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ParameterObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { Controller, Get, INestApplication, Post, Type } from '@nestjs/common';
+import { ApiBody, DocumentBuilder, ParameterObject, SchemaObject, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
 import { getMetadataStorage } from 'class-validator';
 import { RegisterAgentBody, UpdateAgentBody } from '@app/agents';
@@ -20,6 +19,7 @@ import { CreateScheduleBody } from '../schedules/create-schedule.body';
 import { StreamQuery } from '../stream/stream.query';
 import { EraseSubjectBody } from '../subjects/erase-subject.body';
 import { CreateWebhookBody, ListDeliveriesQuery } from '../webhooks/webhook.bodies';
+import { QueryDto } from './query-dto.decorator';
 
 /** Every request body and query class of the intake, and the nested ones they validate. */
 const REQUEST_CLASSES: Type<unknown>[] = [
@@ -149,7 +149,7 @@ describe('request schemas of the OpenAPI document against the validation the int
     @Controller()
     class Stream {
       @Get('stream')
-      read(@Query() _query: StreamQuery): void {}
+      read(@QueryDto() _query: StreamQuery): void {}
     }
     const app: INestApplication = (await Test.createTestingModule({ controllers: [Stream] }).compile()).createNestApplication({ logger: false });
     try {

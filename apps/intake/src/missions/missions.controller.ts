@@ -10,7 +10,6 @@ import {
   HttpStatus,
   Param,
   Post,
-  Query,
   Res,
   UseInterceptors,
 } from '@nestjs/common';
@@ -24,6 +23,7 @@ import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
+import { QueryDto } from '../http/query-dto.decorator';
 import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
 import { CancelMissionBody } from './cancel-mission.body';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
@@ -63,7 +63,7 @@ export class MissionsController {
     tooManyRequests: LIST_SCAN_REFUSAL,
   })
   @UseInterceptors(ListScanInterceptor)
-  list(@Query() query: ListMissionsQuery): Promise<MissionPage<Mission>> {
+  list(@QueryDto() query: ListMissionsQuery): Promise<MissionPage<Mission>> {
     return this.queries.list(query);
   }
 
@@ -192,7 +192,7 @@ export class MissionsController {
     conflictExample:
       'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e at 2026-11-26T10:00:00Z: v3 missing from the log; no state is folded across it (`replay verify` finds what changed)',
   })
-  async get(@Param('id', missionId) id: string, @Query() query: MissionAtQuery): Promise<Mission> {
+  async get(@Param('id', missionId) id: string, @QueryDto() query: MissionAtQuery): Promise<Mission> {
     if (!query.at) return this.missions.get(id);
     const at = new Date(query.at);
     const { events, listed } = await this.missions.historyAndListed(id);
@@ -224,7 +224,7 @@ export class MissionsController {
     badRequest: '`from` or `to` is not an ISO 8601 time.',
     invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' },
   })
-  async events(@Param('id', missionId) id: string, @Query() range: EventRangeQuery): Promise<MissionEvent[]> {
+  async events(@Param('id', missionId) id: string, @QueryDto() range: EventRangeQuery): Promise<MissionEvent[]> {
     const events = await this.missions.history(id);
     const from = range.from ? timeBoundMs(range.from) : -Infinity;
     const to = range.to ? timeBoundMs(range.to) : Infinity;

@@ -1,9 +1,10 @@
-import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { MISSION_TYPES } from '@app/mission';
 import { DailyReport, DailyReportReader } from '@app/projections';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { DailyReportView } from '../http/openapi-schemas';
+import { QueryDto } from '../http/query-dto.decorator';
 import { DailyReportQuery } from './daily-report.query';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -32,7 +33,7 @@ export class ReportsController {
     badRequest: `from or to is not a YYYY-MM-DD day, type is not a mission type, from is after to, or the range is longer than ${MAX_DAYS} days.`,
     invalidField: { field: 'from', problem: 'from must be a UTC day as YYYY-MM-DD, e.g. 2026-05-01' },
   })
-  report(@Query() query: DailyReportQuery): Promise<DailyReport> {
+  report(@QueryDto() query: DailyReportQuery): Promise<DailyReport> {
     const to = query.to ?? new Date().toISOString().slice(0, 10);
     const from = query.from ?? new Date(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
     const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;

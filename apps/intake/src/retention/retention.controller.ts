@@ -1,8 +1,9 @@
-import { Controller, Get, HttpCode, HttpStatus, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { QueryDto } from '../http/query-dto.decorator';
 import { RetentionPlanQuery } from './retention-plan.query';
 import { RetentionPlanSchema, RetentionRunSchema } from './retention-plan.schema';
 import { RetentionPlan, RetentionRun, RetentionService } from './retention.service';
@@ -29,7 +30,7 @@ export class RetentionController {
     badRequest: '`at` is not an ISO 8601 time.',
     invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
   })
-  plan(@Query() query: RetentionPlanQuery): Promise<RetentionPlan> {
+  plan(@QueryDto() query: RetentionPlanQuery): Promise<RetentionPlan> {
     return this.retention.plan(query.at ? new Date(query.at) : new Date());
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, Query, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Mission } from '@app/mission';
 import { RequiresRole } from '../auth';
@@ -6,6 +6,7 @@ import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionView, ReviewPageView } from '../http/openapi-schemas';
+import { QueryDto } from '../http/query-dto.decorator';
 import { MissionPage } from '../missions/list-missions.query';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
@@ -46,7 +47,7 @@ export class ReviewsController {
     tooManyRequests: LIST_SCAN_REFUSAL,
   })
   @UseInterceptors(ListScanInterceptor)
-  list(@Query() query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
+  list(@QueryDto() query: ReviewInboxQuery): Promise<MissionPage<Mission>> {
     return this.inbox.page(query);
   }
 

@@ -1,9 +1,10 @@
-import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { apiClientOf, readsPersonalData, RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { QueryDto } from '../http/query-dto.decorator';
 import { EventStreamService } from './event-stream.service';
 import { beyondHead, parsePosition } from './log-position';
 import { StreamTokenView } from './stream-token.view';
@@ -56,7 +57,7 @@ export class StreamController {
       'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment (another LOG_PARTITIONS, or past the end of the log).',
     invalidField: { field: 'type', problem: 'each value in type must be one of the following values: MissionCreated, …' },
   })
-  async open(@Query() query: StreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() response: Response): Promise<void> {
+  async open(@QueryDto() query: StreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() response: Response): Promise<void> {
     const resumeFrom = lastEventId ?? query.lastEventId;
     let position = undefined;
     if (resumeFrom !== undefined && resumeFrom !== '') {

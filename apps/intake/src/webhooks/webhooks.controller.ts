@@ -11,7 +11,6 @@ import {
   NotFoundException,
   Param,
   Post,
-  Query,
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
@@ -34,6 +33,7 @@ import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, ErrorResponsesOptions, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, badIdDescription, IdPipe } from '../http/id.pipe';
+import { QueryDto } from '../http/query-dto.decorator';
 import { CreatedWebhookView, DeliveryPageView, WebhookDeliveryView, WebhookSubscriptionView } from './webhook-views';
 import { CreateWebhookBody, ListDeliveriesQuery } from './webhook.bodies';
 
@@ -181,7 +181,7 @@ export class WebhooksController {
     badRequest: 'A query parameter fails validation, or `cursor` is one of another subscription or status (start again without a cursor).',
     invalidField: { field: 'status', problem: 'status must be one of the following values: pending, delivered, dead' },
   })
-  async deliveries(@Param('id', webhookId) id: string, @Query() query: ListDeliveriesQuery): Promise<DeliveryPage> {
+  async deliveries(@Param('id', webhookId) id: string, @QueryDto() query: ListDeliveriesQuery): Promise<DeliveryPage> {
     await this.guard(() => this.subscriptions.require(id));
     return this.guard(() => this.outbox.list(id, { status: query.status, limit: query.limit ?? 50, cursor: query.cursor }));
   }
