@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsCleanText, IsKeptInPlain, KEPT_IN_PLAIN_PATTERN, MULTI_LINE, Omittable, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, MULTI_LINE, Omittable, SINGLE_LINE, KeptInPlainText } from '@app/mission';
 import { AGENT_STATUSES, AgentStatus } from './agent';
 
 /** What an agent's id may be: in POST /api/agents, in a path, and in fixtures/agents.json. */
@@ -112,15 +112,8 @@ export class UpdateAgentBody {
   @IsIn(AGENT_STATUSES)
   status?: AgentStatus;
 
-  @ApiPropertyOptional({
-    maxLength: 500,
-    pattern: KEPT_IN_PLAIN_PATTERN,
+  @KeptInPlainText({
     description: 'Why the status changes (kept in plain in the AgentStatusChanged event, so without an `@`); only with `status`, else a 400',
   })
-  @Omittable()
-  @IsString()
-  @MaxLength(500)
-  @IsCleanText(SINGLE_LINE)
-  @IsKeptInPlain()
   reason?: string;
 }

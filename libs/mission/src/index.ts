@@ -14,6 +14,7 @@ export * from './forbidden-json-key-error';
 export * from './clean-text.validator';
 export * from './iso-time.validator';
 export * from './omittable.validator';
+export * from './kept-in-plain-text.decorator';
 export * from './mission-identity';
 export * from './field-problems';
 export * from './mission-create.check';

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { IsCleanText, IsIsoTime, IsKeptInPlain, KEPT_IN_PLAIN_PATTERN, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE } from '@app/mission';
+import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE, KeptInPlainText } from '@app/mission';
 import { SAYS_WHEN_REQUIRED } from '../http/request-validation.pipe';
 
 /**
@@ -80,18 +80,11 @@ export class RequeueFilterBody {
   )
   all?: boolean;
 
-  @ApiPropertyOptional({
-    maxLength: 500,
-    pattern: KEPT_IN_PLAIN_PATTERN,
+  @KeptInPlainText({
     description:
       'Why; recorded in each MissionRequeued event, in plain, so it must not name the guest. One line of text (no control characters or bidi overrides), ' +
       'without an `@`. Defaults to "bulk requeue".',
     example: 'LLM provider outage is over',
   })
-  @Omittable()
-  @IsString()
-  @MaxLength(500)
-  @IsCleanText(SINGLE_LINE)
-  @IsKeptInPlain()
   reason?: string;
 }

@@ -1,21 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsObject, IsString, MaxLength } from 'class-validator';
-import { IsCleanText, IsKeptInPlain, KEPT_IN_PLAIN_PATTERN, IsSafePayload, Omittable, PAYLOAD_LIMITS, SINGLE_LINE } from '@app/mission';
+import { IsObject } from 'class-validator';
+import { IsSafePayload, Omittable, PAYLOAD_LIMITS, KeptInPlainText } from '@app/mission';
 import { ReviewedAttempt } from './reviewed-attempt.decorator';
 
 export class ApproveMissionBody {
-  @ApiPropertyOptional({
-    maxLength: 500,
-    pattern: KEPT_IN_PLAIN_PATTERN,
+  @KeptInPlainText({
     description:
       "The reviewer's note, recorded in the MissionApproved event, in plain, so it must not name the guest. One line of text (no control characters or bidi overrides), without an `@`.",
     example: 'Offered 13:00 instead of 14:00: the room is booked from 15:00.',
   })
-  @Omittable()
-  @IsString()
-  @MaxLength(500)
-  @IsCleanText(SINGLE_LINE)
-  @IsKeptInPlain()
   note?: string;
 
   @ApiPropertyOptional({
