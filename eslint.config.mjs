@@ -9,8 +9,14 @@ import tseslint from 'typescript-eslint';
 /** Files that may use devDependencies: tests, their support code and the benchmark (never part of a service). */
 const DEV_FILES = ['test/**', '**/*.spec.ts', 'scripts/bench/**', 'libs/testing/**', 'libs/*/src/testing/**', '*.config.{js,mjs}', 'console/**'];
 
-/** A lib is used through its index (`@app/<lib>`), never through a path inside it: its files may move. */
-const DEEP_ALIAS = { regex: '^@app/[^/]+/', message: 'Import the lib through its index: @app/<lib>. Export the symbol there if it is missing.' };
+/**
+ * A lib is used through its index (`@app/<lib>`), never through a path inside it: its files may move.
+ * The console, bundled for the browser, uses a lib's browser-safe entry, `@app/<lib>/browser`.
+ */
+const DEEP_ALIAS = {
+  regex: '^@app/[^/]+/(?!browser$)',
+  message: 'Import the lib through its index: @app/<lib> (@app/<lib>/browser in the console). Export the symbol there if it is missing.',
+};
 
 /** A framework's files outside its package index (its `dist/`, constants, enums) are not its API: they change without notice. */
 const FRAMEWORK_INTERNALS = {
@@ -63,10 +69,11 @@ export default tseslint.config(
     },
   },
   {
-    // Apps, scripts and tests reach a lib through `@app/<lib>` only. Tests follow the same rule as the
-    // code: they exercise what a lib exports, and test-only helpers live in `@app/testing`. Tests may
-    // still import an app's definitions and the support code under test/ by relative path.
-    files: ['apps/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts'],
+    // Apps, scripts, tests and the console reach a lib through `@app/<lib>` only (the console through
+    // `@app/<lib>/browser`). Tests follow the same rule as the code: they exercise what a lib exports,
+    // and test-only helpers live in `@app/testing`. Tests may still import an app's definitions and
+    // the support code under test/ by relative path.
+    files: ['apps/**/*.ts', 'scripts/**/*.ts', 'test/**/*.ts', 'console/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -74,7 +81,7 @@ export default tseslint.config(
           patterns: [
             DEEP_ALIAS,
             FRAMEWORK_INTERNALS,
-            { regex: '^(\\.\\./)+libs/', message: 'Import the lib through its index: @app/<lib>, not a path into libs/.' },
+            { regex: '^(\\.\\./)+libs/', message: 'Import the lib through its index: @app/<lib> (or @app/<lib>/browser), not a path into libs/.' },
           ],
           paths: [BARE_QUERY],
         },

@@ -7,6 +7,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/console/',
   plugins: [preact()],
+  // `@app/<lib>/browser`, as console/tsconfig.json maps it: the entry of a lib that is safe to bundle for the browser.
+  resolve: { alias: [{ find: /^@app\/([^/]+)\/browser$/, replacement: fileURLToPath(new URL('../libs/$1/src/browser.ts', import.meta.url)) }] },
   logLevel: 'warn',
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),

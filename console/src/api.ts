@@ -1,4 +1,4 @@
-import type { AgentStatus } from '../../libs/agents/src/agent';
+import type { AgentStatus } from '@app/agents/browser';
 
 /** The API shapes the console reads (see /docs-json for the whole document). */
 export type Role = 'reader' | 'submitter' | 'reviewer' | 'operator';

@@ -1,11 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import {
-  STREAM_CONNECTED_EVENT,
-  STREAM_HEARTBEAT_MS,
-  STREAM_PING_EVENT,
-  STREAM_SILENT_INTERVALS,
-  STREAM_UNAVAILABLE_EVENT,
-} from '../../libs/mission/src/live-stream-protocol';
+import { STREAM_CONNECTED_EVENT, STREAM_HEARTBEAT_MS, STREAM_PING_EVENT, STREAM_SILENT_INTERVALS, STREAM_UNAVAILABLE_EVENT } from '@app/mission/browser';
 import { api, ApiFailure } from './api';
 import { noteUnavailable } from './unavailable';
 

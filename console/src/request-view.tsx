@@ -1,5 +1,4 @@
-import { isMissionType } from '../../libs/mission/src/mission-type';
-import { REVIEW_BASIS } from '../../libs/mission/src/review-basis';
+import { isMissionType, REVIEW_BASIS } from '@app/mission/browser';
 import { Mission } from './api';
 
 /** A payload field as shown: text as written (`[redacted]` to a reader key), other values as JSON, `—` when there is none. */

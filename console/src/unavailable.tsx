@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { missionOfUnavailableNotice } from '../../libs/mission/src/live-stream-protocol';
+import { missionOfUnavailableNotice } from '@app/mission/browser';
 
 /** Where the missions the live stream named unreadable are kept: the tab's session, so a reload still shows them. */
 const STORAGE_KEY = 'brain.unavailableGuestData';

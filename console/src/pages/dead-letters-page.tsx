@@ -1,4 +1,4 @@
-import { MISSION_TYPES } from '../../../libs/mission/src/mission-type';
+import { MISSION_TYPES } from '@app/mission/browser';
 import { allows, api, Caller, DeadLetter, QueueStats } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';

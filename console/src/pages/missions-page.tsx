@@ -1,5 +1,4 @@
-import { MISSION_STATUSES } from '../../../libs/mission/src/mission-status';
-import { MISSION_TYPES, PRIORITY_LEVELS } from '../../../libs/mission/src/mission-type';
+import { MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission/browser';
 import { api, Mission, Page, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';

@@ -1,0 +1,8 @@
+/**
+ * What the operator console (bundled for the browser) uses of this lib: files that import nothing
+ * from Node or from the server-side packages the index pulls in (Nest, class-validator, node:crypto).
+ */
+export * from './mission-type';
+export * from './mission-status';
+export * from './review-basis';
+export * from './live-stream-protocol';
