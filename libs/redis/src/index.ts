@@ -1,5 +1,6 @@
 export * from './redis-connection';
 export * from './redis-reachability';
+export * from './redis-memory';
 export * from './key-scan';
 export * from './members-after';
 export * from './lua-script';

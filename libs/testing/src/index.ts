@@ -104,3 +104,4 @@ export * from './fake-odoo-server';
 export * from './guest-data';
 export * from './module-loads';
 export * from './project-sources';
+export * from './private-redis';

@@ -130,10 +130,11 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
       'rate limit exceeded: at most 6000 requests per minute per API key',
       { headers: { 'Retry-After': { description: 'Seconds until requests are accepted again.', schema: { type: 'integer', example: 17 } } } },
     ),
-    errorResponse(500, 'An unexpected failure (e.g. Redis unreachable); the cause goes to the log, not to the client.', 'internal error'),
+    errorResponse(500, 'An unexpected failure; the cause goes to the log, not to the client.', 'internal error'),
     errorResponse(
       503,
-      "The guest data the request needs is wrapped under a master key this service is not configured with (the server's configuration, not the request, is wrong). The message names the master key id needed and the ids configured; it is logged once per process.",
+      "The guest data the request needs is wrapped under a master key this service is not configured with (the server's configuration, not the request, is wrong). The message names the master key id needed and the ids configured; it is logged once per process. " +
+        'Also, with Retry-After, while Redis is unreachable (`the store (Redis) is unreachable; retry later`) or out of memory (`the store (Redis) is out of memory; retry later`).',
       'guest data cannot be read: it is wrapped under master key mk-18cc0d2f4a9b3e71, which this service is not configured with (configured: mk-24450b6c1d7e9f30); ' +
         `an operator must ${MASTER_KEY_REMEDY}`,
     ),

@@ -1,8 +1,9 @@
 import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Response } from 'express';
+import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
-import { toErrorBody, writeErrorBody } from './error-body.filter';
+import { REDIS_OUT_OF_MEMORY_QUIET_MS, toErrorBody, writeErrorBody } from './error-body.filter';
 
 describe('toErrorBody', () => {
   it('given stored guest data that fails its authentication check, then a 500 that says it was altered, naming neither subject nor field', () => {
@@ -89,6 +90,42 @@ describe('writeErrorBody', () => {
     expect(json).toHaveBeenCalledWith({ statusCode: 503, error: 'Service Unavailable', message, details: [] });
     // It logged "GET /health/ready: ServiceUnavailableException…" with a stack on every probe while Redis was down.
     expect(logged).not.toHaveBeenCalled();
+  });
+
+  it('given Redis out of memory, when every request meets it, then each is a 503 with Retry-After, and it is logged once per outage', () => {
+    jest.useFakeTimers({ now: Date.parse('2030-01-01T00:00:00Z') });
+    try {
+      // As ioredis rejects the rate limiter's script while Redis is above its maxmemory.
+      const refusal = () => new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: 872bc67, on @user_script:1.");
+      const answer = () => {
+        const { response, json } = readinessResponse();
+        writeErrorBody(response, refusal());
+        return { response, json };
+      };
+
+      const first = answer();
+      expect(first.json).toHaveBeenCalledWith({
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'the store (Redis) is out of memory; retry later',
+        details: [],
+      });
+      expect(first.response.setHeader).toHaveBeenCalledWith('Retry-After', '30');
+      for (let request = 0; request < 5; request++) {
+        jest.advanceTimersByTime(REDIS_OUT_OF_MEMORY_QUIET_MS);
+        answer();
+      }
+      // It was a 500 "internal error" with a stack per request.
+      expect(logged).toHaveBeenCalledTimes(1);
+      expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^Redis refuses writes: its used memory is above 'maxmemory'/));
+
+      // A refusal after a quiet spell is a new outage.
+      jest.advanceTimersByTime(REDIS_OUT_OF_MEMORY_QUIET_MS + 1);
+      answer();
+      expect(logged).toHaveBeenCalledTimes(2);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('given any other 503, when it is answered, then its stack is logged', () => {

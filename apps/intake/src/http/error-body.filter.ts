@@ -3,7 +3,14 @@ import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
-import { isRedisUnreachable, REDIS_UNREACHABLE_MESSAGE, REDIS_UNREACHABLE_RETRY_AFTER_SECONDS } from '@app/redis';
+import {
+  isRedisOutOfMemory,
+  isRedisUnreachable,
+  REDIS_OUT_OF_MEMORY_MESSAGE,
+  REDIS_OUT_OF_MEMORY_RETRY_AFTER_SECONDS,
+  REDIS_UNREACHABLE_MESSAGE,
+  REDIS_UNREACHABLE_RETRY_AFTER_SECONDS,
+} from '@app/redis';
 import { ErrorBody, errorBody } from '@app/runtime';
 import { bodyStillArriving } from './request-body';
 import { bodyProblemDetails, NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
@@ -13,8 +20,8 @@ import { RouteMethods } from './route-methods';
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
  * transition is a 409, body-parser failures (malformed JSON, too large, a prototype-reaching key)
  * keep theirs, guest data wrapped under a master key this process lacks is a 503 naming the key
- * ids, stored guest data altered is a 500 saying so, Redis unreachable is a 503 with Retry-After,
- * and anything else is a 500 whose cause goes to the log, not to the client.
+ * ids, stored guest data altered is a 500 saying so, Redis unreachable or out of memory is a 503
+ * with Retry-After, and anything else is a 500 whose cause goes to the log, not to the client.
  */
 @Catch()
 export class ErrorBodyFilter implements ExceptionFilter {
@@ -48,6 +55,10 @@ export function writeErrorBody(response: Response, exception: unknown): void {
   if (exception instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
   // The outage is in the log already, once (the connection's own report): not a stack per request.
   else if (body.message === REDIS_UNREACHABLE_MESSAGE) response.setHeader('Retry-After', String(REDIS_UNREACHABLE_RETRY_AFTER_SECONDS));
+  else if (body.message === REDIS_OUT_OF_MEMORY_MESSAGE) {
+    response.setHeader('Retry-After', String(REDIS_OUT_OF_MEMORY_RETRY_AFTER_SECONDS));
+    logRedisOutOfMemoryOnce(Date.now());
+  }
   // A failed readiness probe says why in its 503, and probes come every few seconds: a stack each
   // time would fill the log for as long as the cause (Redis down, the consumer stopped) lasts.
   else if (body.statusCode >= 500 && !failedReadinessProbe(exception)) {
@@ -89,6 +100,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   // Not this request's fault nor the server's for good: Redis is down or restarting, and the client may retry.
   if (isRedisUnreachable(exception)) {
     return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: REDIS_UNREACHABLE_MESSAGE, details: [] };
+  }
+  // Redis refuses writes until an operator makes room; the rate limiter writes first, so every API request meets it.
+  if (isRedisOutOfMemory(exception)) {
+    return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: REDIS_OUT_OF_MEMORY_MESSAGE, details: [] };
   }
   const failure = bodyParserFailure(exception);
   // As the pipe says it of an array: the parser refuses the other JSON that is no object.
@@ -149,6 +164,27 @@ export function logMasterKeyMismatchOnce(message: string): void {
   loggedMasterKeyMismatches.add(message);
   logger.error(
     `${message} (logged once; every request that needs that master key answers 503, and the live stream shows its fields as ${UNAVAILABLE_MARKER}, until it is configured)`,
+  );
+}
+
+/**
+ * How long after the last refusal for lack of memory a new one counts as a new outage, and is logged
+ * again: refusals come with every request while Redis is full, and a line each would flood the log.
+ */
+export const REDIS_OUT_OF_MEMORY_QUIET_MS = 60_000;
+
+/** When this process last answered a request with the out-of-memory 503 (ms since the epoch); 0 before. */
+let lastOutOfMemoryAt = 0;
+
+/** Logs the first refusal of an out-of-memory outage (none for REDIS_OUT_OF_MEMORY_QUIET_MS before it), not each request's. */
+export function logRedisOutOfMemoryOnce(now: number): void {
+  const newOutage = now - lastOutOfMemoryAt > REDIS_OUT_OF_MEMORY_QUIET_MS;
+  lastOutOfMemoryAt = now;
+  if (!newOutage) return;
+  logger.error(
+    "Redis refuses writes: its used memory is above 'maxmemory' (OOM). Every /api request answers 503 until it has room " +
+      '(raise maxmemory, or free memory); see docs/operations.md, "Recommended Redis settings". ' +
+      `Logged once per outage (again only after ${REDIS_OUT_OF_MEMORY_QUIET_MS / 1000} s without a refusal); brain_redis_memory_full says when it ends.`,
   );
 }
 

@@ -1,0 +1,56 @@
+import Redis from 'ioredis';
+import { PrivateRedis, startPrivateRedis } from '@app/testing';
+import { execAll } from './exec-all';
+import { isRedisOutOfMemory } from './redis-memory';
+import { RedisUnreachableError } from './redis-reachability';
+
+/** The error a promise rejects with; fails the test if it resolves. */
+async function refusal(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    (value) => {
+      throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
+    },
+    (error: unknown) => error,
+  );
+}
+
+describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is reached', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    // Its own server: a maxmemory on the shared one would refuse every other test's writes.
+    server = await startPrivateRedis();
+    redis = new Redis(server.url);
+    await redis.set('ballast', 'x'.repeat(2 * 1024 * 1024));
+    await redis.config('SET', 'maxmemory', '1mb');
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('given a write refused, a script write refused or a MULTI discarded for it (EXECABORT), then each is out of memory', async () => {
+    const errors = [
+      await refusal(redis.set('k', '1')),
+      await refusal(redis.eval("return redis.call('INCR', KEYS[1])", 1, 'k')),
+      await refusal(execAll(redis.multi().incr('k'))),
+      // A MULTI of reads as well: Redis refuses whatever is queued while it is full.
+      await refusal(execAll(redis.multi().get('k').hgetall('h'))),
+      new Error('the append failed', { cause: await refusal(redis.incr('k')) }),
+    ];
+    expect(errors.map(isRedisOutOfMemory)).toEqual([true, true, true, true, true]);
+  });
+
+  it('given other refusals and an unreachable Redis, then none is out of memory', async () => {
+    const errors = [
+      await refusal(redis.call('NOSUCHCOMMAND')),
+      // Nothing else queued: while Redis is full it refuses every command queued in a MULTI, reads too.
+      await refusal(execAll(redis.multi().call('NOSUCHCOMMAND'))),
+      new RedisUnreachableError(),
+      new Error('OOM in a message that is no reply of Redis'),
+    ];
+    expect(errors.map(isRedisOutOfMemory)).toEqual([false, false, false, false]);
+  });
+});
