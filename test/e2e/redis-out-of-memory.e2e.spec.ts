@@ -57,4 +57,21 @@ describe('the intake while Redis is out of memory (a private redis-server whose 
     await admin.config('SET', 'maxmemory', '0');
     await api().send(mission).expect(201);
   }, 60_000);
+
+  it('given maxmemory reached, then readiness is 503 and brain_redis_memory_full 1, where PING alone had them 200 and up; with room, 200 and 0', async () => {
+    const server = intake.getHttpServer();
+    await admin.set('ballast', 'x'.repeat(2 * 1024 * 1024));
+    await admin.config('SET', 'maxmemory', '1mb');
+
+    const ready = await request(server).get('/health/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'not ready: redis out of memory (writes refused)', details: [] });
+    const metrics = await request(server).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/^brain_redis_up\{service="intake"\} 1$/m);
+    expect(metrics.text).toMatch(/^brain_redis_memory_full\{service="intake"\} 1$/m);
+
+    await admin.config('SET', 'maxmemory', '0');
+    await request(server).get('/health/ready').expect(200);
+    expect((await request(server).get('/metrics').expect(200)).text).toMatch(/^brain_redis_memory_full\{service="intake"\} 0$/m);
+  }, 60_000);
 });

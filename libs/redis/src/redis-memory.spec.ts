@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { PrivateRedis, startPrivateRedis } from '@app/testing';
 import { execAll } from './exec-all';
-import { isRedisOutOfMemory } from './redis-memory';
+import { isRedisOutOfMemory, redisMemoryFull } from './redis-memory';
 import { RedisUnreachableError } from './redis-reachability';
 
 /** The error a promise rejects with; fails the test if it resolves. */
@@ -52,5 +52,17 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
       new Error('OOM in a message that is no reply of Redis'),
     ];
     expect(errors.map(isRedisOutOfMemory)).toEqual([false, false, false, false]);
+  });
+
+  it('given maxmemory reached, then INFO memory says full; given room again, then not', async () => {
+    await expect(redisMemoryFull(redis)).resolves.toBe(true);
+    await redis.config('SET', 'maxmemory', '0');
+    try {
+      await expect(redisMemoryFull(redis)).resolves.toBe(false);
+      await redis.config('SET', 'maxmemory', '1gb');
+      await expect(redisMemoryFull(redis)).resolves.toBe(false);
+    } finally {
+      await redis.config('SET', 'maxmemory', '1mb');
+    }
   });
 });

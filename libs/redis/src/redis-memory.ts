@@ -1,4 +1,5 @@
 import { ReplyError } from 'ioredis';
+import { masterNodes, RedisConnection } from './redis-connection';
 
 /**
  * What an HTTP client is told while Redis refuses writes for its `maxmemory`: no internal error text
@@ -27,4 +28,30 @@ export function isRedisOutOfMemory(error: unknown): boolean {
     if (EXEC_ABORT_REPLY.test(cause.message) && Array.isArray(previous) && previous.some(isRedisOutOfMemory)) return true;
   }
   return false;
+}
+
+/**
+ * Whether `INFO memory` says the server refuses writes now: Redis's own test, used memory less what
+ * it does not count for eviction (replication and AOF buffers) above a `maxmemory` that is set.
+ * Under an evicting policy that is so only while it finds nothing to evict.
+ */
+export function memoryFullIn(info: string): boolean {
+  const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  const maxmemory = field('maxmemory');
+  return maxmemory > 0 && field('used_memory') - field('mem_not_counted_for_evict') > maxmemory;
+}
+
+/**
+ * Whether Redis (any master of a cluster) refuses writes for its `maxmemory` now, read from
+ * `INFO memory` (a read, which Redis serves while full); undefined when the server refuses INFO
+ * (renamed or not allowed, on some managed Redis), which says nothing of its memory.
+ */
+export async function redisMemoryFull(connection: RedisConnection): Promise<boolean | undefined> {
+  try {
+    const infos = await Promise.all((await masterNodes(connection)).map((node) => node.info('memory')));
+    return infos.some(memoryFullIn);
+  } catch (error) {
+    if (error instanceof ReplyError) return undefined;
+    throw error;
+  }
 }

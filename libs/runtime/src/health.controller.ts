@@ -1,7 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { RedisConnection, redisReachable, withinDeadline } from '@app/redis';
+import { RedisConnection, redisMemoryFull, redisReachable, withinDeadline } from '@app/redis';
 import { ConsumerHealth } from './consumer-health';
 import { REDIS } from './tokens';
 
@@ -14,17 +14,23 @@ export const REDIS_CHECK_TIMEOUT_MS = 1_000;
 /** What readiness says of Redis when it is down or does not answer in time: no internal error text. */
 export const REDIS_DOWN_MESSAGE = 'redis unreachable';
 
+/** What readiness says of a Redis that refuses writes for its maxmemory. */
+export const REDIS_MEMORY_FULL_MESSAGE = 'redis out of memory (writes refused)';
+
 /**
  * The readiness check that Redis answers (every service's, and the Odoo connector's): down at once
- * while the connection is reconnecting (no PING is queued behind the outage), else a PING that must
- * answer within REDIS_CHECK_TIMEOUT_MS.
+ * while the connection is reconnecting (nothing is queued behind the outage), else `INFO memory`,
+ * which must answer within REDIS_CHECK_TIMEOUT_MS (as a PING would) and must not say Redis is full:
+ * a service whose every write is refused does no work, and its PING alone would have it ready.
+ * A server that refuses INFO answered all the same: it is up.
  */
 export function redisHealthCheck(indicators: HealthIndicatorService, redis: RedisConnection): () => Promise<HealthIndicatorResult> {
   return async () => {
     const indicator = indicators.check('redis');
     if (!redisReachable(redis)) return indicator.down({ message: REDIS_DOWN_MESSAGE });
-    const answered = await withinDeadline(redis.ping(), REDIS_CHECK_TIMEOUT_MS);
-    return answered ? indicator.up() : indicator.down({ message: REDIS_DOWN_MESSAGE });
+    const answered = await withinDeadline(redisMemoryFull(redis), REDIS_CHECK_TIMEOUT_MS);
+    if (!answered) return indicator.down({ message: REDIS_DOWN_MESSAGE });
+    return answered.value ? indicator.down({ message: REDIS_MEMORY_FULL_MESSAGE }) : indicator.up();
   };
 }
 
@@ -45,7 +51,7 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: Redis answers and the stream consumer runs; 503 otherwise. */
+  /** Readiness: Redis answers and has room for writes, and the stream consumer runs; 503 otherwise. */
   @Get('ready')
   @HealthCheck()
   ready() {

@@ -2,7 +2,7 @@ import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { RedisConnection, redisReachable, withinDeadline } from '@app/redis';
+import { RedisConnection, redisMemoryFull, redisReachable, withinDeadline } from '@app/redis';
 import { requestRoute } from '@app/tracing';
 
 /**
@@ -22,7 +22,7 @@ let processMetricsCollected = false;
 /**
  * One registry per service instance (not prom-client's global one), so several services can
  * live in one process, as in the end-to-end tests. Given the service's Redis connection, it has
- * `brain_redis_up`. The first registry created in the process also has the process' default
+ * `brain_redis_up` and `brain_redis_memory_full`. The first registry created in the process also has the process' default
  * metrics (in one process, the intake's: it is started first).
  */
 export class MetricsRegistry extends Registry {
@@ -37,6 +37,18 @@ export class MetricsRegistry extends Registry {
         registers: [this],
         collect() {
           this.set(redisReachable(redis) ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'brain_redis_memory_full',
+        help: '1 while Redis refuses writes for its maxmemory (INFO memory at scrape time), 0 otherwise; missing while Redis is down or refuses INFO',
+        registers: [this],
+        async collect() {
+          // Thrown, not 0: the registry then leaves the gauge out of the scrape, as it does every figure Redis did not give.
+          if (!redisReachable(redis)) throw new Error('Redis is unreachable');
+          const full = await redisMemoryFull(redis);
+          if (full === undefined) throw new Error('Redis refuses INFO');
+          this.set(full ? 1 : 0);
         },
       });
     }
