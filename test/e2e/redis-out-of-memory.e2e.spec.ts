@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { loadEnvironment } from '@app/config';
@@ -13,6 +13,7 @@ describe('the intake while Redis is out of memory (a private redis-server whose 
   let redis: PrivateRedis;
   let admin: Redis;
   let intake: INestApplication;
+  let startWarnings: string[] = [];
 
   beforeAll(async () => {
     // Its own server: a maxmemory on the shared one would refuse every other test's writes.
@@ -26,7 +27,16 @@ describe('the intake while Redis is out of memory (a private redis-server whose 
       API_KEYS: `operator:${OPERATOR_KEY}:operator`,
       DATA_KEY_SECRET: TEST_DATA_KEY_SECRET,
     });
-    intake = await createServiceApp(intakeService, environment);
+    // Started under an evicting policy, which its start warns of; the tests then run under noeviction.
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    const warned = jest.spyOn(Logger.prototype, 'warn');
+    try {
+      intake = await createServiceApp(intakeService, environment);
+      startWarnings = warned.mock.calls.map(([line]) => String(line));
+    } finally {
+      warned.mockRestore();
+    }
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
     await intake.init();
     await request(intake.getHttpServer()).get('/health/ready').expect(200);
   });
@@ -36,6 +46,10 @@ describe('the intake while Redis is out of memory (a private redis-server whose 
     await intake?.close();
     admin?.disconnect();
     await redis?.stop();
+  });
+
+  it('given a Redis whose maxmemory-policy evicts keys, then the start warns of it, naming the policy and the guide', () => {
+    expect(startWarnings).toEqual([expect.stringMatching(/^Redis's maxmemory-policy is allkeys-lru: .*"Recommended Redis settings"/)]);
   });
 
   it('given maxmemory reached, then a create answers 503 with Retry-After and says why; once Redis has room again, 201', async () => {

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { PrivateRedis, startPrivateRedis } from '@app/testing';
 import { execAll } from './exec-all';
-import { isRedisOutOfMemory, redisMemoryFull } from './redis-memory';
+import { checkEvictionPolicy, isRedisOutOfMemory, redisMemoryFull } from './redis-memory';
 import { RedisUnreachableError } from './redis-reachability';
 
 /** The error a promise rejects with; fails the test if it resolves. */
@@ -64,5 +64,50 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
     } finally {
       await redis.config('SET', 'maxmemory', '1mb');
     }
+  });
+});
+
+describe('checkEvictionPolicy, against a private redis-server', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  const lines: string[] = [];
+  const log = { warn: (line: string) => lines.push(`warn ${line}`), info: (line: string) => lines.push(`info ${line}`) };
+
+  beforeAll(async () => {
+    // Its own server: the policy of the shared one is not the test's to change.
+    server = await startPrivateRedis();
+    redis = new Redis(server.url);
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  beforeEach(() => (lines.length = 0));
+
+  it('given noeviction, then nothing is logged', async () => {
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+    await checkEvictionPolicy(redis, log);
+    expect(lines).toEqual([]);
+  });
+
+  it.each(['allkeys-lru', 'volatile-ttl'])('given %s, then a warning names it and the section of the guide', async (policy) => {
+    await redis.config('SET', 'maxmemory-policy', policy);
+    await checkEvictionPolicy(redis, log);
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^warn Redis's maxmemory-policy is ${policy}: .*lost without an error.*"Recommended Redis settings"`)),
+    ]);
+  });
+
+  it('given a user that may not run CONFIG (as on managed Redis), then a note at info, and the start goes on', async () => {
+    await redis.call('ACL', 'SETUSER', 'no-config', 'on', '>no-config-secret', '~*', '&*', '+@all', '-config');
+    const limited = new Redis(server.url, { username: 'no-config', password: 'no-config-secret' });
+    try {
+      await checkEvictionPolicy(limited, log);
+    } finally {
+      limited.disconnect();
+    }
+    expect(lines).toEqual([expect.stringMatching(/^info cannot read Redis's maxmemory-policy \(CONFIG GET refused: NOPERM.*make sure it is noeviction/)]);
   });
 });

@@ -55,3 +55,37 @@ export async function redisMemoryFull(connection: RedisConnection): Promise<bool
     throw error;
   }
 }
+
+/** Where the operations guide says why the services need `noeviction`. */
+const EVICTION_DOC = 'docs/operations.md, "Recommended Redis settings"';
+
+/** Lines for a start-up check: a warning, or a note at info. */
+export interface StartupLog {
+  warn(line: string): void;
+  info(line: string): void;
+}
+
+/**
+ * Warns when Redis (any master of a cluster) may evict keys at its maxmemory: under any policy but
+ * `noeviction` it deletes a stream, a mission or the log without an error, and accepted work is
+ * lost silently. One `CONFIG GET` per master at start. A Redis that refuses CONFIG (managed
+ * services often do) is noted at info, and the start goes on: the setting cannot be told.
+ */
+export async function checkEvictionPolicy(connection: RedisConnection, log: StartupLog): Promise<void> {
+  let policies: string[];
+  try {
+    const replies = await Promise.all((await masterNodes(connection)).map((node) => node.config('GET', 'maxmemory-policy')));
+    policies = replies.map((reply) => String((reply as string[])[1] ?? ''));
+  } catch (error) {
+    // Redis's refusal (a ReplyError) is the one outcome to go on from: an outage fails the start as any other would.
+    if (!(error instanceof ReplyError && error instanceof Error)) throw error;
+    log.info(`cannot read Redis's maxmemory-policy (CONFIG GET refused: ${error.message}); make sure it is noeviction (${EVICTION_DOC})`);
+    return;
+  }
+  const evicting = [...new Set(policies.filter((policy) => policy !== 'noeviction'))];
+  if (evicting.length === 0) return;
+  log.warn(
+    `Redis's maxmemory-policy is ${evicting.join(', ')}: at its maxmemory it deletes keys (streams, missions, the event log), ` +
+      `and accepted work is lost without an error; set maxmemory-policy noeviction (${EVICTION_DOC})`,
+  );
+}

@@ -1,12 +1,12 @@
 import { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { ConfigError, Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { labelProcessLogs, QuietNestLogger } from '@app/logging';
 import { ServiceName } from '@app/messages';
-import { createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisUnavailableError, waitForRedis } from '@app/redis';
+import { checkEvictionPolicy, createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisConnection, RedisUnavailableError, waitForRedis } from '@app/redis';
 import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
@@ -21,6 +21,7 @@ import { describeListenFailure } from './listen-failure';
 import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { handedPortVariable, PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
+import { REDIS } from './tokens';
 
 /** How long a service (or the connector) that could not listen gets to close what runs before it exits anyway. */
 const LISTEN_FAILURE_CLOSE_MS = 3_000;
@@ -102,6 +103,8 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   definition.configureHttp?.(app, env);
   await checkDeploymentGuards(app);
+  const redisLog = new NestLogger('redis');
+  await checkEvictionPolicy(app.get<RedisConnection>(REDIS), { warn: (line) => redisLog.warn(line), info: (line) => redisLog.log(line) });
   const server = streamsServer(env, definition.name, { tracer: app.get(ServiceTracer), events: app.get(StreamMetrics), poisonFields: definition.poisonFields });
   app.get(ConsumerHealth).track(server);
   // Not deferred: the microservice registers the stream handlers now and leaves the lifecycle hooks
