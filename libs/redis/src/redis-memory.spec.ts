@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { PrivateRedis, startPrivateRedis } from '@app/testing';
 import { execAll } from './exec-all';
 import { checkEvictionPolicy, isRedisOutOfMemory, redisMemoryFull } from './redis-memory';
-import { RedisUnreachableError } from './redis-reachability';
+import { isTransientRedisError, RedisUnreachableError } from './redis-reachability';
 
 /** The error a promise rejects with; fails the test if it resolves. */
 async function refusal(promise: Promise<unknown>): Promise<unknown> {
@@ -41,6 +41,8 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
       new Error('the append failed', { cause: await refusal(redis.incr('k')) }),
     ];
     expect(errors.map(isRedisOutOfMemory)).toEqual([true, true, true, true, true]);
+    // The same command may succeed once there is room: the executor retries an outcome refused so.
+    expect(errors.map(isTransientRedisError)).toEqual([true, true, true, true, true]);
   });
 
   it('given other refusals and an unreachable Redis, then none is out of memory', async () => {
@@ -52,6 +54,7 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
       new Error('OOM in a message that is no reply of Redis'),
     ];
     expect(errors.map(isRedisOutOfMemory)).toEqual([false, false, false, false]);
+    expect(errors.map(isTransientRedisError)).toEqual([false, false, true, false]);
   });
 
   it('given maxmemory reached, then INFO memory says full; given room again, then not', async () => {

@@ -1,4 +1,5 @@
 import { RedisConnection } from './redis-connection';
+import { isRedisOutOfMemory } from './redis-memory';
 
 /**
  * What an HTTP client is told while Redis is unreachable: no internal error text (ioredis's
@@ -43,6 +44,11 @@ export function isRedisUnreachable(error: unknown): boolean {
     if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
   }
   return false;
+}
+
+/** Whether the same command may well succeed later with nothing changed: Redis unreachable, or out of memory. */
+export function isTransientRedisError(error: unknown): boolean {
+  return isRedisUnreachable(error) || isRedisOutOfMemory(error);
 }
 
 /**

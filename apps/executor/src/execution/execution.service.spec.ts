@@ -1,3 +1,4 @@
+import { ReplyError } from 'ioredis';
 import { PinoLogger } from 'nestjs-pino';
 import { AgentRegistry } from '@app/agents';
 import { loadEnvironment } from '@app/config';
@@ -94,6 +95,8 @@ class WatchedStore extends MissionStore {
   beforeResend: (() => Promise<unknown>) | null = null;
   /** Appends starting with this event type fail, as they do while Redis is unreachable. */
   failAppendsOf: MissionEventType | null = null;
+  /** The next appends starting with this event type are refused as Redis refuses a write once maxmemory is reached. */
+  refuse: { type: MissionEventType; times: number } | null = null;
 
   override async append(
     missionId: string,
@@ -103,6 +106,8 @@ class WatchedStore extends MissionStore {
     effects?: EffectsOf,
   ): Promise<AppendResult> {
     if (events[0]?.type === this.failAppendsOf) throw new Error('Connection is closed.');
+    if (this.refuse && events[0]?.type === this.refuse.type && this.refuse.times-- > 0)
+      throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: append-mission-events");
     const result = await super.append(missionId, mission, events, context, effects);
     if (result.code === AppendCode.Ok) this.appends.push(result.events.map((event) => event.type));
     if (result.code !== AppendCode.Ok || events[0]?.type !== this.loseReplyTo) return result;
@@ -414,6 +419,49 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(await context.queue.readyIds()).toEqual(['m-1']);
     });
   });
+  describe('an outcome Redis refuses for a while', () => {
+    it('given Redis out of memory refusing the completion append twice, when memory frees, then the reply is recorded as the completion of the same attempt, no attempt used up', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, executor, assign, completedMessages, released } = setup(llm, { MAX_ATTEMPTS: '3' });
+      const assigned = await assign('m-1');
+      store.refuse = { type: 'MissionCompleted', times: 2 };
+
+      await executor.execute(assigned);
+
+      expect(store.refuse.times).toBeLessThan(0);
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionCompleted']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'evaluating', attempts: 1, lastError: null, result: { output: ANSWER } });
+      expect(await completedMessages()).toHaveLength(1);
+      expect(await released()).toEqual([]);
+      expect(llm.calls).toHaveLength(1);
+    });
+
+    it('given Redis out of memory refusing the failure append, when memory frees, then the failure is recorded once, with the LLM error, not as a lost executor', async () => {
+      const { store, executor, assign } = setup(new ControlledLlm({ kind: 'fail' }), { MAX_ATTEMPTS: '3' });
+      const assigned = await assign('m-1');
+      store.refuse = { type: 'MissionFailed', times: 1 };
+
+      await executor.execute(assigned);
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'provider returned 502' });
+    });
+
+    it('given Redis refusing the completion append until the shutdown grace is over, when the executor shuts down, then it stops retrying and the error goes back to the transport', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, executor, assign } = setup(llm, { SHUTDOWN_GRACE_MS: '200' });
+      const assigned = await assign('m-1');
+      store.refuse = { type: 'MissionCompleted', times: Number.MAX_SAFE_INTEGER };
+      const execution = executor.execute(assigned);
+      await waitFor(async () => store.refuse!.times < Number.MAX_SAFE_INTEGER, { timeoutMs: 5_000, what: 'the first refusal' });
+
+      await executor.onModuleDestroy();
+
+      await expect(execution).rejects.toThrow('OOM command not allowed');
+      expect(store.appends).toEqual([['MissionStarted']]);
+    });
+  });
+
   describe('a message it cannot handle', () => {
     const delivery = (deliveries: number) => new RedisStreamsContext(['stream', '1-0', deliveries, 0, 5]);
 

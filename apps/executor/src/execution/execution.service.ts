@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -8,7 +9,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
 import { BilledAttempt, decideComplete, decideFailure, decideStart, Mission, MissionType, SERVICE_ACTORS } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
-import { RedisConnection } from '@app/redis';
+import { isTransientRedisError, RedisConnection } from '@app/redis';
 import { HandBackError } from '@app/redis-streams';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { AgentPromptCache } from './agent-prompt-cache';
@@ -18,6 +19,9 @@ const ACTOR = SERVICE_ACTORS.executor;
 /** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
 const CANCEL_CHECK_MS = 500;
 const SHUT_DOWN = new Error('executor shut down during the attempt');
+/** First and longest wait between two tries to record an attempt's outcome while Redis refuses it (out of memory, unreachable). */
+const RECORD_RETRY_MIN_MS = 100;
+const RECORD_RETRY_MAX_MS = 2_000;
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()
@@ -31,7 +35,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   private executing = 0;
   /** Called when the last execution ends, while shutdown waits for it. */
   private whenIdle: (() => void) | null = null;
-  private graceOver = false;
+  /** Aborted once SHUTDOWN_GRACE_MS is over: calls still running are aborted, outcomes Redis refuses are no longer retried. */
+  private readonly graceOver = new AbortController();
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -73,7 +78,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     await this.executionsFinished(this.env.SHUTDOWN_GRACE_MS);
     clearInterval(this.cancelCheck);
     // From now on a call that starts (its message came with the last read) is aborted at once.
-    this.graceOver = true;
+    this.graceOver.abort(SHUT_DOWN);
     for (const abort of this.running.values()) abort.abort(SHUT_DOWN);
   }
 
@@ -124,7 +129,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
 
     const abort = new AbortController();
     this.running.set(mission.id, abort);
-    if (this.graceOver) abort.abort(SHUT_DOWN);
+    if (this.graceOver.signal.aborted) abort.abort(SHUT_DOWN);
     let result;
     try {
       // The prompt is the one place the executor needs the guest's words in plain; they stay in memory.
@@ -174,8 +179,36 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     } finally {
       this.running.delete(mission.id);
     }
-    const completed = await this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR });
+    const completed = await this.recordOutcome(mission, attempt, () =>
+      this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }),
+    );
     if (completed.kind === 'skipped') this.staleResult(completed, attempt);
+  }
+
+  /**
+   * Appends what the attempt came to (its reply or its failure), tried again while Redis refuses it
+   * for a while (out of memory, unreachable): only this run holds the reply, and a handler failing
+   * here had its message redelivered to a run that finds the attempt started by another and fails
+   * it as "executor lost", the reply paid for thrown away and an attempt used up. Retrying is safe:
+   * the append expects the version it read, so one that took effect before its reply was lost
+   * meets a conflict and decides again. It gives up when the shutdown grace is over (the message
+   * is then reclaimed by another executor, as when this one dies).
+   */
+  private async recordOutcome(mission: Mission, attempt: number, record: () => Promise<TransitionOutcome>): Promise<TransitionOutcome> {
+    const { id: missionId, correlationId } = mission;
+    for (let refusals = 0; ; refusals++) {
+      try {
+        const outcome = await record();
+        if (refusals > 0) this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded once Redis took it");
+        return outcome;
+      } catch (error) {
+        if (!isTransientRedisError(error) || this.graceOver.signal.aborted) throw error;
+        if (refusals === 0)
+          this.logger.warn({ missionId, correlationId, attempt, err: error }, "recording the attempt's outcome failed; retrying until Redis takes it");
+        const waitMs = Math.min(RECORD_RETRY_MIN_MS * 2 ** refusals, RECORD_RETRY_MAX_MS);
+        await sleep(waitMs, undefined, { signal: this.graceOver.signal }).catch(() => undefined);
+      }
+    }
   }
 
   /**
@@ -224,16 +257,18 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       { missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error, permanent: permanent !== undefined },
       'execution failed',
     );
-    const outcome = await this.pipeline.transition(
-      mission,
-      (m) =>
-        decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS, {
-          backoff: retryBackoff(this.env),
-          ...(permanent ? { permanent } : {}),
-          ...(waitAtLeastMs ? { waitAtLeastMs } : {}),
-          ...(billed ? { billed } : {}),
-        }),
-      { actor: ACTOR },
+    const outcome = await this.recordOutcome(mission, attempt, () =>
+      this.pipeline.transition(
+        mission,
+        (m) =>
+          decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS, {
+            backoff: retryBackoff(this.env),
+            ...(permanent ? { permanent } : {}),
+            ...(waitAtLeastMs ? { waitAtLeastMs } : {}),
+            ...(billed ? { billed } : {}),
+          }),
+        { actor: ACTOR },
+      ),
     );
     if (outcome.kind === 'appended' && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
     return outcome;
