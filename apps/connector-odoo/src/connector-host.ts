@@ -60,6 +60,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
   ) {
     this.runner = new ProjectionRunner(redis, keys, new OdooWriteBackProjection(connectorKeys, identity), {
       onError: (error) => logger.warn({ err: error }, 'Odoo write-back outbox failed to read or apply a batch; retrying'),
+      onRecovered: (failures, forMs) => logger.info({ failures, forMs }, 'Odoo write-back outbox reads and applies batches again'),
     });
   }
 

@@ -1,2 +1,3 @@
 export * from './logging.module';
 export * from './quiet-nest-logger';
+export * from './failure-streak';

@@ -25,6 +25,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnModuleDestroy {
         new ProjectionRunner(redis, keys, projection, {
           onBatch: (_batch, outcome) => metrics.record(projection.name, outcome),
           onError: (error) => logger.warn({ err: error, projection: projection.name }, 'projection failed to read or apply a batch; retrying'),
+          onRecovered: (failures, forMs) => logger.info({ projection: projection.name, failures, forMs }, 'projection reads and applies batches again'),
         }),
     );
   }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyLayout } from '@app/event-store';
+import { FailureStreak } from '@app/logging';
 import { duplicateConnection, RedisConnection } from '@app/redis';
 import { batchesPassingOver, LogTail } from './log-tail';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
@@ -14,7 +15,10 @@ export interface ProjectionRunnerOptions {
   maxBatches?: number;
   /** After every batch, applied or found stale. */
   onBatch?: (batch: ProjectionBatch, outcome: ApplyOutcome) => void;
+  /** A read or batch failed, the first time after a success or otherwise than the time before; the same failure again is silent. */
   onError?: (error: unknown) => void;
+  /** The first success after failures: how many there were, and for how long. */
+  onRecovered?: (failures: number, forMs: number) => void;
 }
 
 const DEFAULT_BATCH = 1_000;
@@ -36,6 +40,7 @@ export class ProjectionRunner {
   private stopping = false;
   private pause = new AbortController();
   private batches = 0;
+  private readonly failures: FailureStreak;
 
   constructor(
     private readonly redis: RedisConnection,
@@ -45,6 +50,10 @@ export class ProjectionRunner {
   ) {
     this.tail = new LogTail(keys.logStreams, options.batchSize ?? DEFAULT_BATCH);
     this.blockMs = options.blockMs ?? DEFAULT_BLOCK_MS;
+    this.failures = new FailureStreak({
+      failing: (error) => options.onError?.(error),
+      recovered: (failures, forMs) => options.onRecovered?.(failures, forMs),
+    });
   }
 
   /** Batches applied by this runner so far. */
@@ -107,9 +116,11 @@ export class ProjectionRunner {
       try {
         progress ??= await loadProgress(this.redis, this.keys, this.projection.name);
         const { batches, passingOver } = await this.nextBatches(reader, progress, this.blockMs);
+        if (batches.length === 0) this.failures.succeeded();
         for (const batch of batches) {
           if (this.stopping) return;
           const outcome = await this.applyBatch(batch);
+          this.failures.succeeded();
           if (outcome.kind === 'stale') {
             progress = undefined;
             break;
@@ -121,7 +132,7 @@ export class ProjectionRunner {
         if (passingOver) await sleep(this.blockMs, undefined, { signal: this.pause.signal }).catch(() => undefined);
       } catch (error) {
         if (this.stopping) return;
-        this.options.onError?.(error);
+        this.failures.failed(error);
         progress = undefined;
         await sleep(RETRY_MS, undefined, { signal: this.pause.signal }).catch(() => undefined);
       }

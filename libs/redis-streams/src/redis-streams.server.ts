@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
+import { FailureStreak } from '@app/logging';
 import { execAll, LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
@@ -100,6 +101,8 @@ interface Lane extends ConsumedStream {
   pendingAcks: string[];
   pendingPoison: { id: string; fields: string[]; reason: string; deliveries: number }[];
   flushing: Promise<void> | null;
+  /** The consumer sweeps' failures on this stream, logged once per outage. */
+  sweepFailures: FailureStreak;
 }
 
 /**
@@ -145,6 +148,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         pendingAcks: [],
         pendingPoison: [],
         flushing: null,
+        sweepFailures: new FailureStreak({
+          failing: (error) => this.logger.warn(`removing idle consumers of ${consumed.stream} failed: ${describeError(error)}`),
+          recovered: (failures, forMs) =>
+            this.logger.log(`removing idle consumers of ${consumed.stream} works again, after ${failures} failures in ${forMs} ms`),
+        }),
       }));
       await Promise.all(this.lanes.map((lane) => this.ensureGroup(lane)));
       this.running = true;
@@ -296,8 +304,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     try {
       const removed = (await removeIdleConsumers.run(this.writer, [lane.stream, lane.heartbeats], [this.options.group, stoppedAfterMs, only, beat])) as number;
       if (removed > 0) this.options.events?.consumersRemoved(lane.stream, removed);
+      lane.sweepFailures.succeeded();
     } catch (error) {
-      this.logger.warn(`removing idle consumers of ${lane.stream} failed: ${describeError(error)}`);
+      lane.sweepFailures.failed(error);
     }
   }
 

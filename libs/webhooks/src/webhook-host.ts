@@ -43,6 +43,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
     this.runner = new ProjectionRunner(redis, keys, new WebhookOutboxProjection(webhookKeys, subscriptions), {
       batchSize: OUTBOX_BATCH,
       onError: (error) => logger.warn({ err: error }, 'webhook outbox failed to read or apply a batch; retrying'),
+      onRecovered: (failures, forMs) => logger.info({ failures, forMs }, 'webhook outbox reads and applies batches again'),
     });
     this.dispatcher = new WebhookDispatcher(outbox, subscriptions, new WebhookSender(policy, settings.timeoutMs), {
       retry: settings.retry,

@@ -5,6 +5,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
+import { FailureStreak } from '@app/logging';
 import { decideAssign, Mission, SERVICE_ACTORS } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
@@ -36,6 +37,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private lookAgain = false;
   private timer: NodeJS.Timeout | undefined;
   private scheduledLook: Promise<void> | null = null;
+  /** A look runs every second while idle: an outage is logged when it begins and when it ends. */
+  private readonly lookFailures = new FailureStreak({
+    failing: (error) => this.logger.error({ err: error }, 'looking for work failed'),
+    recovered: (failures, forMs) => this.logger.info({ failures, forMs }, 'looking for work works again'),
+  });
 
   constructor(
     private readonly registry: AgentRegistry,
@@ -93,8 +99,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
       while (await this.leaseAndPlace()) {
         // Placed something: agents may have room for more.
       }
+      this.lookFailures.succeeded();
     } catch (error) {
-      this.logger.error({ err: error }, 'looking for work failed');
+      this.lookFailures.failed(error);
     }
   }
 
