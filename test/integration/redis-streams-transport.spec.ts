@@ -1,8 +1,15 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Logger } from '@nestjs/common';
+import Redis, { ReplyError } from 'ioredis';
+import { resolveRedis, ResolvedRedis } from '@app/redis';
 import {
   DATA_NOT_UTF8,
   encodeMessage,
   HandBackError,
   MAX_MESSAGE_DEPTH,
+  PermanentMessageError,
   RedisStreamsContext,
   RedisStreamsServer,
   RedisStreamsServerOptions,
@@ -157,6 +164,32 @@ describe('Redis Streams transport (real Redis)', () => {
     await emit('handed.back', {});
     await waitFor(async () => deliveries.length === 4 && (await pending()) === 0, { timeoutMs: 10_000, what: 'handled on the fourth delivery' });
     expect(deliveries).toEqual([1, 2, 3, 4]);
+    expect(await poisonEntries()).toEqual([]);
+  });
+
+  it('given a handler that fails while Redis refuses (out of memory) past maxDeliveries, then the message is neither settled nor poisoned, and is handled once memory frees', async () => {
+    const deliveries: number[] = [];
+    const settled: string[] = [];
+    const s = server();
+    s.addHandler(
+      'during.oom',
+      (_data: unknown, ctx: RedisStreamsContext) =>
+        settleOnLastDelivery(
+          ctx,
+          async () => {
+            deliveries.push(ctx.getDeliveries());
+            // The error ioredis gives when a script's write meets maxmemory (noeviction).
+            if (deliveries.length <= 4) throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: 152bbe2, on @user_script:361.");
+          },
+          async (reason) => void settled.push(reason),
+        ),
+      true,
+    );
+    await listen(s);
+    await emit('during.oom', {});
+    await waitFor(async () => deliveries.length === 5 && (await pending()) === 0, { timeoutMs: 10_000, what: 'handled on the fifth delivery' });
+    expect(deliveries).toEqual([1, 2, 3, 4, 5]);
+    expect(settled).toEqual([]);
     expect(await poisonEntries()).toEqual([]);
   });
 
@@ -559,5 +592,75 @@ describe('Redis Streams transport (real Redis)', () => {
     servers.splice(servers.indexOf(s), 1);
     expect(calls).toBe(1);
     expect(await pending()).toBe(0);
+  });
+});
+
+/** Out of memory is caused with CONFIG SET maxmemory, so on a private redis-server, never the shared one. */
+describe('Redis Streams transport (a private Redis out of memory)', () => {
+  const stream = 'oom{t}:stream';
+  const poison = 'oom{t}:poison';
+  let dataDir: string;
+  let redis: ResolvedRedis;
+  let admin: Redis;
+  let instance: RedisStreamsServer;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'transport-oom-spec-'));
+    redis = await resolveRedis({ dataDir, log: () => undefined, env: {}, preferLocal: false });
+    admin = new Redis(redis.url);
+  });
+
+  afterAll(async () => {
+    await instance?.close();
+    await admin.quit();
+    await redis.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('given a poison move Redis refuses, then "moved to" is not logged; it is once the move succeeds, after memory frees', async () => {
+    const warnings: string[] = [];
+    const errors: string[] = [];
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation((message: unknown) => void warnings.push(String(message)));
+    jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void errors.push(String(message)));
+    instance = new RedisStreamsServer({
+      connect: () => new Redis(redis.url, { maxRetriesPerRequest: null }),
+      streams: [{ stream, poisonStream: poison }],
+      group: 'workers',
+      consumer: 'consumer-1',
+      batchSize: 50,
+      blockMs: 100,
+      claimIdleMs: 200,
+      maxDeliveries: 3,
+    });
+    let entered = false;
+    let release = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    instance.addHandler(
+      'hopeless',
+      async () => {
+        entered = true;
+        await gate;
+        throw new PermanentMessageError('hopeless');
+      },
+      true,
+    );
+    await new Promise<void>((resolve, reject) => instance.listen((error?: unknown) => (error ? reject(error) : resolve())));
+    await admin.xadd(stream, '*', ...encodeMessage('hopeless', {}));
+    await waitFor(async () => entered, { timeoutMs: 5_000, what: 'the handler' });
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    release();
+
+    await waitFor(async () => errors.some((line) => line.includes('acking 1 messages')), {
+      timeoutMs: 10_000,
+      what: 'the refused move',
+    });
+    expect(warnings.filter((line) => line.includes('moved to'))).toEqual([]);
+
+    await admin.config('SET', 'maxmemory', '0');
+    await waitFor(async () => (await admin.xlen(poison)) === 1, { timeoutMs: 10_000, what: 'the move once memory freed' });
+    await waitFor(async () => warnings.some((line) => line.includes('moved to')), { timeoutMs: 5_000, what: 'its log line' });
+    expect(warnings.filter((line) => line.includes('moved to'))).toHaveLength(1);
+    jest.restoreAllMocks();
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { FailureStreak } from '@app/logging';
-import { execAll, LuaScript, RedisConnection } from '@app/redis';
+import { execAll, isTransientRedisError, LuaScript, RedisConnection } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
 import { DataTooDeepError } from './data-too-deep-error';
@@ -470,7 +470,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   /**
    * A failed delivery: moved to the poison stream when retrying cannot help or the deliveries are
-   * used up, else left pending for a retry. Never throws: it runs in the catch of process() and
+   * used up, else left pending for a retry. A handler that failed because Redis refused it (out of
+   * memory) or could not be reached says nothing about its message: that one is retried whatever
+   * its deliveries, or a good message would be poisoned by the outage, right before memory frees.
+   * Never throws: it runs in the catch of process() and
    * handle(), whose promises nothing awaits, so a throw here was an unhandled rejection that
    * stopped the process, and again after every restart, as the message stayed pending.
    */
@@ -481,8 +484,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       return;
     }
     markSpanFailed(error);
-    if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
-      this.logger.warn(`message ${delivery.id} on ${lane.stream} moved to ${lane.poisonStream}: ${reason}`);
+    if (isTransientRedisError(error)) {
+      this.logger.warn(
+        `message ${delivery.id} on ${lane.stream} failed (delivery ${delivery.deliveries}) as Redis refused or was unreachable, will retry: ${reason}`,
+      );
+    } else if (isPermanent(error) || delivery.deliveries >= this.options.maxDeliveries) {
       lane.pendingPoison.push({ ...delivery, ...this.poisonEntry(delivery.fields, reason) });
       this.scheduleFlush(lane);
     } else {
@@ -550,7 +556,9 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         // Each stream has one consumer group (its service): a message it acked is needed by no one.
         if (!this.options.keepAcked) multi.xdel(lane.stream, ...ids);
       }
-      await multi.exec();
+      await execAll(multi);
+      // Only now: a move that failed (Redis out of memory) moved nothing, and the message is delivered again.
+      for (const p of poison) this.logger.warn(`message ${p.id} on ${lane.stream} moved to ${lane.poisonStream}: ${p.reason}`);
       if (poison.length) this.options.events?.poisoned(lane.stream, poison.length);
     } catch (error) {
       // Unacked messages are redelivered later; handlers are idempotent, so nothing is lost or doubled.

@@ -93,7 +93,7 @@ class WatchedStore extends MissionStore {
   loseReplyTo: MissionEventType | null = null;
   /** Runs after the append whose reply is lost and before it is sent again: what others appended meanwhile. */
   beforeResend: (() => Promise<unknown>) | null = null;
-  /** Appends starting with this event type fail, as they do while Redis is unreachable. */
+  /** Appends starting with this event type fail, with an error retrying does not help (a broken script). */
   failAppendsOf: MissionEventType | null = null;
   /** The next appends starting with this event type are refused as Redis refuses a write once maxmemory is reached. */
   refuse: { type: MissionEventType; times: number } | null = null;
@@ -105,7 +105,7 @@ class WatchedStore extends MissionStore {
     context: AppendContext,
     effects?: EffectsOf,
   ): Promise<AppendResult> {
-    if (events[0]?.type === this.failAppendsOf) throw new Error('Connection is closed.');
+    if (events[0]?.type === this.failAppendsOf) throw new Error('ERR user_script:1: a broken script');
     if (this.refuse && events[0]?.type === this.refuse.type && this.refuse.times-- > 0)
       throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: append-mission-events");
     const result = await super.append(missionId, mission, events, context, effects);
@@ -470,7 +470,7 @@ describe('ExecutionService (real Redis, no services)', () => {
       const assigned = await context.assign('m-1');
       context.store.failAppendsOf = 'MissionStarted';
 
-      await expect(new ExecutionConsumer(context.executor).missionAssigned({ mission: assigned }, delivery(4))).rejects.toThrow('Connection is closed.');
+      await expect(new ExecutionConsumer(context.executor).missionAssigned({ mission: assigned }, delivery(4))).rejects.toThrow('a broken script');
 
       expect(await context.store.load('m-1')).toEqual(assigned);
       expect(await context.released()).toEqual([]);
@@ -487,7 +487,7 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(await context.store.load('m-1')).toMatchObject({
         status: 'queued',
         attempts: 1,
-        lastError: 'the executor gave up after 5 deliveries: Error: Connection is closed.',
+        lastError: 'the executor gave up after 5 deliveries: Error: ERR user_script:1: a broken script',
       });
       expect(await context.released()).toEqual([{ agentId: 'agent-pia', missionId: 'm-1', attempt: 1, by: 'executor' }]);
       expect(await context.queue.readyIds()).toEqual(['m-1']);
