@@ -79,6 +79,8 @@ export const EXIT_NO_LOG = 3;
 export const EXIT_REDIS = 4;
 export const EXIT_REFUSED = 5;
 export const EXIT_NOT_REWRAPPED = 6;
+/** export could not write its file (a full disk, an I/O error): not the command's fault, unlike EXIT_USAGE. */
+export const EXIT_WRITE = 7;
 
 /** Each code one cause, so that a script can tell "try again later" (4) from "fix the input" (2, 5) and "alert" (1). */
 const EXIT_CODES_HELP = `
@@ -100,7 +102,9 @@ Exit codes:
   5  import refused the file, the target or the master key; nothing was written
   6  rewrap-keys left keys wrapped under a master key that is not configured (it names each key
      and that master key; every other key was rewrapped): configure it as a previous key and run
-     it again before dropping any master key`;
+     it again before dropping any master key
+  7  export could not write its file once it had opened it (a full disk, an I/O error); the
+     file it would have replaced was left as it was`;
 
 /**
  * The commands that take a legacy prefix (isLegacyKeyPrefix), to move a deployment's keys off it:
@@ -433,7 +437,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.
           if (writeFailure?.code === 'EPIPE') return;
           file.discard();
-          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${writeFailure.message}; ${file.leftBehind}`);
+          if (writeFailure) throw new CliError(`cannot write ${options.out}: ${writeFailure.message}; ${file.leftBehind}`, EXIT_WRITE);
           const reason = error instanceof Error ? error.message : String(error);
           if (redisTrouble(error)) throw new CliError(`export stopped, Redis failed during it (${reason}); ${file.leftBehind}`, EXIT_REDIS);
           throw new CliError(`${reason}; ${file.leftBehind}`, error instanceof CliError ? error.exitCode : EXIT_USAGE);

@@ -1,4 +1,4 @@
-import { CliIo, EXIT_FINDINGS, EXIT_NOT_REWRAPPED, EXIT_OK, runReplay } from '../../scripts/replay';
+import { CliIo, EXIT_FINDINGS, EXIT_NOT_REWRAPPED, EXIT_OK, EXIT_WRITE, runReplay } from '../../scripts/replay';
 import { flatDoc as flat } from '../support/docs-text';
 
 /** `replay --help`, run in-process (no Redis needed), its output with line breaks made spaces. */
@@ -34,5 +34,11 @@ describe("the replay CLI's exit codes in the docs", () => {
   it('given keys under a master key not configured, then the README and the --help give the exit code rewrap-keys ends with', async () => {
     expect(flat('README.md')).toContain(`${EXIT_NOT_REWRAPPED} \`rewrap-keys\` left keys wrapped under a master key that is not configured`);
     expect(await help()).toContain(`${EXIT_NOT_REWRAPPED} rewrap-keys left keys wrapped under a master key that is not configured`);
+  });
+
+  // A full disk exited 2, which the docs give for bad arguments.
+  it('given an export that cannot write its file, then the README and the --help give the exit code it ends with', async () => {
+    expect(flat('README.md')).toContain(`${EXIT_WRITE} \`export\` could not write its file once it had opened it`);
+    expect(await help()).toContain(`${EXIT_WRITE} export could not write its file once it had opened it`);
   });
 });

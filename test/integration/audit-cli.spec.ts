@@ -21,7 +21,7 @@ import {
   knownStepTime,
   testRedis,
 } from '@app/testing';
-import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, runReplay } from '../../scripts/replay';
+import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, EXIT_WRITE, runReplay } from '../../scripts/replay';
 import { withEndLineCounted } from '../support/export-lines';
 import { editEventInPlace } from '../support/log-rewrite';
 
@@ -255,6 +255,14 @@ describe('replay CLI (command functions, real Redis)', () => {
     await chmod(replaced, 0o644);
     expect((await replay('export', '--out', replaced)).code).toBe(EXIT_OK);
     expect((await stat(replaced)).mode & 0o777).toBe(0o600);
+  });
+
+  // A full disk exited 2, which the docs give for bad arguments: a backup job would have been told to fix its command line.
+  it('given a file it cannot write (a full disk), then export exits 7 saying so', async () => {
+    expect(await replay('export', '--out', '/dev/full')).toMatchObject({
+      code: EXIT_WRITE,
+      stderr: expect.stringContaining('cannot write /dev/full: ENOSPC'),
+    });
   });
 
   // readline holds a line whole until its end: a file of one endless line was read into memory until the process failed.
