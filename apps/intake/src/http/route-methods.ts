@@ -12,7 +12,8 @@ function pathPattern(template: string): RegExp {
 /**
  * The methods each route of the OpenAPI document takes, so a request for a route under a method it
  * does not take is told so (405 with Allow) rather than that there is no such route (404). The
- * document is the list of routes: what it leaves out (health, metrics, the console) stays a 404.
+ * document is the list of routes: what it leaves out (metrics, the console) stays a 404. Only the
+ * intake has a document: on the other services a wrong method on `/health` stays a 404.
  */
 export class RouteMethods {
   private readonly routes: { pattern: RegExp; methods: Set<string> }[];
