@@ -52,9 +52,11 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
       await refusal(execAll(redis.multi().call('NOSUCHCOMMAND'))),
       new RedisUnreachableError(),
       new Error('OOM in a message that is no reply of Redis'),
+      // A handler's own call out (an HTTP server down): retried as if Redis were, it was never poisoned.
+      new Error('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }) }),
     ];
-    expect(errors.map(isRedisOutOfMemory)).toEqual([false, false, false, false]);
-    expect(errors.map(isTransientRedisError)).toEqual([false, false, true, false]);
+    expect(errors.map(isRedisOutOfMemory)).toEqual([false, false, false, false, false]);
+    expect(errors.map(isTransientRedisError)).toEqual([false, false, true, false, false]);
   });
 
   it('given maxmemory reached, then INFO memory says full; given room again, then not', async () => {

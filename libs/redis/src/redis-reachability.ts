@@ -38,17 +38,31 @@ const CONNECTION_ERROR_MESSAGES = new Set(['Connection is closed.', 'None of sta
  * connection, a refused or reset socket, a cluster with no node answering.
  */
 export function isRedisUnreachable(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) {
+  return someCause(error, (cause) => {
     const code = (cause as { code?: unknown }).code;
-    if (CONNECTION_ERROR_NAMES.has(cause.name) || CONNECTION_ERROR_MESSAGES.has(cause.message)) return true;
-    if (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) return true;
-  }
+    return isRedisClientFailure(cause) || (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code));
+  });
+}
+
+/** An error (or one it was caused by) that `test` holds for, down to five causes deep. */
+function someCause(error: unknown, test: (cause: Error) => boolean): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth++) if (test(cause)) return true;
   return false;
 }
 
-/** Whether the same command may well succeed later with nothing changed: Redis unreachable, or out of memory. */
+/** ioredis's own word that it lost Redis: only the Redis client says this, unlike a socket's error code. */
+function isRedisClientFailure(error: Error): boolean {
+  return CONNECTION_ERROR_NAMES.has(error.name) || CONNECTION_ERROR_MESSAGES.has(error.message);
+}
+
+/**
+ * Whether the same command may well succeed later with nothing changed: Redis out of memory, or
+ * ioredis's word that it lost Redis. Not a bare socket code (ECONNREFUSED, ENOTFOUND…): a handler's
+ * own HTTP or DNS failure has those too, and the transport retries a transient error whatever its
+ * deliveries, so such a message would never be poisoned.
+ */
 export function isTransientRedisError(error: unknown): boolean {
-  return isRedisUnreachable(error) || isRedisOutOfMemory(error);
+  return isRedisOutOfMemory(error) || someCause(error, isRedisClientFailure);
 }
 
 /**
