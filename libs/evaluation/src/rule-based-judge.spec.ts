@@ -139,6 +139,8 @@ describe('RuleBasedJudge', () => {
         ['Chinese text and no locale', { message: '我们能晚一点退房吗？谢谢' }, /text in Chinese characters \(Han\)/],
         ['Arabic text and no locale', { message: 'هل يمكننا تسجيل المغادرة متأخرا؟ شكرا' }, /text in Arabic script/],
         ['Russian text and no locale', { message: 'Можно ли выехать из номера позже? Спасибо' }, /text in Cyrillic script/],
+        ['Polish text and no locale', { message: 'Dzień dobry, czy możemy później opuścić pokój? Dziękuję bardzo.' }, /text in Polish/],
+        ['Portuguese text and no locale', { message: 'Olá, não conseguimos dormir, o quarto ao lado tem muito barulho. Obrigado!' }, /text in Portuguese/],
       ])('when the mock drafts a reply for %s, then right_language fails and the failure is permanent', async (_case, payload, named) => {
         const guest = mission('guest_support', 'Late checkout', 'Guest asks for a late checkout.', payload);
         const verdict = judge.judge(guest, await draft(guest));

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { GUEST_LANGUAGES, GuestLanguage } from '@app/mission';
-import { detectLanguage, guestLanguage, LANGUAGE_LETTERS, LANGUAGE_WORDS, normalizeLanguage, unsupportedLanguage } from './language';
+import {
+  detectLanguage,
+  guestLanguage,
+  LANGUAGE_LETTERS,
+  LANGUAGE_WORDS,
+  normalizeLanguage,
+  OTHER_LATIN_LANGUAGES,
+  otherLatinLanguage,
+  unsupportedLanguage,
+} from './language';
 
 /** The heuristic as its comment states it, language by language: what detectLanguage must equal however it looks words up. */
 function languageByWordCount(text: string): GuestLanguage {
@@ -14,23 +23,26 @@ function languageByWordCount(text: string): GuestLanguage {
   return GUEST_LANGUAGES.reduce<GuestLanguage>((best, language) => (score(language) > score(best) ? language : best), 'en');
 }
 
+/** A guest's words in each of GUEST_LANGUAGES, and the language each is in. */
+const GUEST_SENTENCES: readonly (readonly [string, GuestLanguage])[] = [
+  ['Hallo, ich möchte bitte mein Zimmer später verlassen. Danke!', 'de'],
+  ['Das Frühstück war nicht warm.', 'de'],
+  ['Können wir die Buchung um einen Tag verlängern?', 'de'],
+  ['Could we please check out a bit later? Thanks!', 'en'],
+  ['The room next to ours is very loud at night.', 'en'],
+  ['Bonjour, serait-il possible de quitter la chambre plus tard dimanche ? Merci beaucoup !', 'fr'],
+  ['Le petit-déjeuner était froid et la salle de bain pas propre.', 'fr'],
+  ["Buonasera, nella camera accanto c'è molto rumore e non riesco a dormire.", 'it'],
+  ['Vorrei un check-out posticipato, grazie mille.', 'it'],
+  ['Hola, ¿podrían preparar un desayuno sin gluten durante mi estancia? Muchas gracias.', 'es'],
+  ['La habitación está muy sucia y faltan toallas.', 'es'],
+  ['Goedemiddag, is er tijdens ons verblijf een parkeerplaats beschikbaar? Alvast bedankt.', 'nl'],
+  ['Wij willen graag later uitchecken, kan dat?', 'nl'],
+  ['', 'en'],
+];
+
 describe('language detection', () => {
-  it.each([
-    ['Hallo, ich möchte bitte mein Zimmer später verlassen. Danke!', 'de'],
-    ['Das Frühstück war nicht warm.', 'de'],
-    ['Können wir die Buchung um einen Tag verlängern?', 'de'],
-    ['Could we please check out a bit later? Thanks!', 'en'],
-    ['The room next to ours is very loud at night.', 'en'],
-    ['Bonjour, serait-il possible de quitter la chambre plus tard dimanche ? Merci beaucoup !', 'fr'],
-    ['Le petit-déjeuner était froid et la salle de bain pas propre.', 'fr'],
-    ["Buonasera, nella camera accanto c'è molto rumore e non riesco a dormire.", 'it'],
-    ['Vorrei un check-out posticipato, grazie mille.', 'it'],
-    ['Hola, ¿podrían preparar un desayuno sin gluten durante mi estancia? Muchas gracias.', 'es'],
-    ['La habitación está muy sucia y faltan toallas.', 'es'],
-    ['Goedemiddag, is er tijdens ons verblijf een parkeerplaats beschikbaar? Alvast bedankt.', 'nl'],
-    ['Wij willen graag later uitchecken, kan dat?', 'nl'],
-    ['', 'en'],
-  ])('given "%s", when detected, then it is %s', (text, expected) => {
+  it.each(GUEST_SENTENCES)('given "%s", when detected, then it is %s', (text, expected) => {
     expect(detectLanguage(text)).toBe(expected);
   });
 
@@ -130,6 +142,39 @@ describe('language detection', () => {
       ['a language field that is no locale', { title: 'Late checkout', description: '', payload: { language: 'German', message: 'Bitte später auschecken' } }],
     ])('given %s, when checked, then the language is not called unsupported', (_case, input) => {
       expect(unsupportedLanguage(input)).toBeNull();
+    });
+
+    it.each([
+      ['Portuguese', 'Olá, não conseguimos dormir, o quarto ao lado tem muito barulho. Obrigado!'],
+      ['Polish', 'Dzień dobry, czy możemy później opuścić pokój? Dziękuję bardzo.'],
+      ['Czech', 'Dobrý den, mohli bychom prosím odjet později? Děkuji.'],
+      ['Swedish', 'Hej, skulle vi kunna checka ut senare? Tack så mycket!'],
+      ['Danish or Norwegian', 'Hej, jeg vil gerne tjekke ud senere. Tak og venlig hilsen.'],
+      ['Turkish', 'Merhaba, odadan daha geç çıkabilir miyiz? Teşekkürler.'],
+      ['Hungarian', 'Jó napot, szeretnénk később távozni a szobából. Köszönöm!'],
+      ['Romanian', 'Bună ziua, am dori să plecăm mai târziu. Vă mulțumesc!'],
+    ])('given a message in %s and no locale, when checked, then it is named as unsupported and the reply falls back to English', (language, message) => {
+      const input = { title: 'Late checkout', description: '', payload: { message } };
+      expect(unsupportedLanguage(input)).toBe(`text in ${language}`);
+      expect(guestLanguage(input)).toBe('en');
+    });
+
+    it.each(GUEST_SENTENCES)('given "%s" (%s), when checked, then it is not read as another language', (message) => {
+      expect(otherLatinLanguage(message)).toBeNull();
+    });
+
+    it.each([
+      ['a name with letters of another language', 'Dear team, Mr Søren Ålund arrives late tonight; please keep his room.'],
+      ['a place named in another language', 'We land from São Paulo at 23:00, could we check in then?'],
+      ['one word of another language', 'Tak! The room was lovely.'],
+    ])('given %s in a supported language, when checked, then it is not called unsupported', (_case, message) => {
+      expect(unsupportedLanguage({ title: 'x', description: '', payload: { message } })).toBeNull();
+    });
+
+    it('given the word lists, then no word of another language is a word of a guest language', () => {
+      const guestWords = new Set(GUEST_LANGUAGES.flatMap((language) => [...LANGUAGE_WORDS[language]]));
+      const shared = OTHER_LATIN_LANGUAGES.flatMap(({ name, words }) => [...words].filter((word) => guestWords.has(word)).map((word) => `${name}: ${word}`));
+      expect(shared).toEqual([]);
     });
   });
 });

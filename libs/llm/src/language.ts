@@ -131,6 +131,139 @@ export function foreignScript(text: string): string | null {
 }
 
 /**
+ * Latin-script languages guests write in that are none of GUEST_LANGUAGES, named for a person to
+ * read: words frequent in each and in no list of LANGUAGE_WORDS (short words several languages
+ * share are left out), and letters none of GUEST_LANGUAGES writes. Without them a Polish or
+ * Portuguese message read as the nearest guest language, and the reply was judged by it.
+ */
+export const OTHER_LATIN_LANGUAGES: ReadonlyArray<{ readonly name: string; readonly words: ReadonlySet<string>; readonly letters?: RegExp }> = [
+  {
+    name: 'Portuguese',
+    words: words(
+      'não obrigado obrigada quarto você vocês nós eu meu minha estou muito bom boa noite toalhas limpeza banheiro ' +
+        'água poderia gostaria seria atenciosamente cumprimentos desculpe hoje amanhã sair estacionamento também ao às ' +
+        'pelo pela com uma tem estão pequeno-almoço café-da-manhã barulho chegada saída',
+    ),
+    letters: /[ãõ]/,
+  },
+  {
+    name: 'Polish',
+    words: words(
+      'nie się że jest są czy bardzo proszę dziękuję dzień dobry pokój pokoju śniadanie rezerwacja przyjazd wyjazd ' +
+        'później wcześniej hałas ręczniki łazienka możliwe mam mamy jestem też jak kiedy dlaczego pozdrawiam ' +
+        'przepraszam dzisiaj jutro wieczorem chciałbym chciałabym możemy',
+    ),
+    letters: /[ąęłńśźżć]/,
+  },
+  {
+    name: 'Czech',
+    words: words(
+      'prosím děkuji dobrý pokoj snídaně rezervace příjezd odjezd později dříve hluk ručníky koupelna možné jsou ' +
+        'bylo máme jsem velmi také kdy proč pozdravem omlouvám dnes zítra večer bych mohli',
+    ),
+    letters: /[řěů]/,
+  },
+  {
+    name: 'Swedish',
+    words: words(
+      'jag och inte tack hej rummet frukost bokning ankomst avresa senare tidigare handdukar badrum vatten möjligt ' +
+        'skulle vill mycket vänliga hälsningar ursäkta idag imorgon kväll natt är ett att som på från också',
+    ),
+  },
+  {
+    name: 'Danish or Norwegian',
+    words: words(
+      'jeg ikke tak værelse værelset rommet morgenmad frokost afrejse senere tidligere håndklæder badeværelse vand ' +
+        'mulig kunne meget venlig hilsen undskyld aften og på fra også hvor hvornår',
+    ),
+    letters: /[øæ]/,
+  },
+  {
+    name: 'Turkish',
+    words: words(
+      'ben sen biz siz değil lütfen teşekkür teşekkürler merhaba iyi günler oda odası odadan kahvaltı rezervasyon ' +
+        'varış çıkış daha geç erken gürültü havlu banyo mümkün mü miyiz musunuz misiniz istiyorum çok saygılarımla ' +
+        'özür bugün yarın akşam gece ve bir bu için ile ama',
+    ),
+    letters: /[ğış]/,
+  },
+  {
+    name: 'Hungarian',
+    words: words(
+      'nem kérem köszönöm jó napot szoba szobát reggeli foglalás érkezés távozás később korábban zaj törölköző ' +
+        'fürdőszoba víz lehetséges tudnák szeretném szeretnénk nagyon üdvözlettel elnézést holnap éjszaka és ' +
+        'egy az hogy vagy',
+    ),
+    letters: /[őű]/,
+  },
+  {
+    name: 'Romanian',
+    words: words(
+      'și mulțumesc vă rog bună ziua sosire plecare târziu devreme zgomot prosoape baie apă posibil aș dori foarte ' +
+        'stimă scuze îmi pare rău astăzi mâine noapte sunt pentru eu',
+    ),
+    letters: /[șțşţă]/,
+  },
+];
+
+/** Each word of OTHER_LATIN_LANGUAGES with the languages it scores for, one bit per language in their order. */
+const OTHER_WORD_LANGUAGES: ReadonlyMap<string, number> = (() => {
+  const bits = new Map<string, number>();
+  OTHER_LATIN_LANGUAGES.forEach(({ words: list }, index) => {
+    for (const word of list) bits.set(word, (bits.get(word) ?? 0) | (1 << index));
+  });
+  return bits;
+})();
+
+/** As LETTER_BITS and ANY_LANGUAGE_LETTER, for OTHER_LATIN_LANGUAGES. */
+const OTHER_LETTER_BITS: readonly (readonly [RegExp, number])[] = OTHER_LATIN_LANGUAGES.flatMap(({ letters }, index) =>
+  letters ? [[letters, 1 << index] as const] : [],
+);
+const ANY_OTHER_LETTER = new RegExp(OTHER_LETTER_BITS.map(([letters]) => letters.source).join('|'));
+
+/**
+ * How many words a text needs in another Latin-script language before it is read as that
+ * language: a guest's name or one borrowed word (Smörgåsbord, São Paulo) is no message.
+ */
+const OTHER_LANGUAGE_MIN_WORDS = 2;
+
+/**
+ * The Latin-script language, none of GUEST_LANGUAGES, the text is in (OTHER_LATIN_LANGUAGES): the
+ * one that scores more words than any guest language does, and at least OTHER_LANGUAGE_MIN_WORDS,
+ * as detectLanguage scores; null when a guest language scores as many.
+ */
+export function otherLatinLanguage(text: string): string | null {
+  const comparable = comparableText(text);
+  const guestScores = new Array<number>(GUEST_LANGUAGES.length).fill(0);
+  const otherScores = new Array<number>(OTHER_LATIN_LANGUAGES.length).fill(0);
+  forEachWord(comparable, (word) => {
+    const guestBits = languageBits(word);
+    for (let index = 0; index < guestScores.length; index++) if (guestBits & (1 << index)) guestScores[index]++;
+    let otherBits = OTHER_WORD_LANGUAGES.get(word) ?? 0;
+    if (ANY_OTHER_LETTER.test(word)) for (const [letters, bit] of OTHER_LETTER_BITS) if (letters.test(word)) otherBits |= bit;
+    for (let index = 0; index < otherScores.length; index++) if (otherBits & (1 << index)) otherScores[index]++;
+  });
+  const bestGuest = Math.max(...guestScores);
+  let best = -1;
+  otherScores.forEach((score, index) => {
+    if (score >= OTHER_LANGUAGE_MIN_WORDS && score > bestGuest && (best < 0 || score > otherScores[best])) best = index;
+  });
+  return best < 0 ? null : OTHER_LATIN_LANGUAGES[best].name;
+}
+
+/**
+ * Calls visit with each word of comparable text, and with each part of a hyphenated word too.
+ * Marks stay in the word: a letter and mark with no precomposed form must not split it.
+ */
+function forEachWord(comparable: string, visit: (word: string) => void): void {
+  for (const word of comparable.split(/[^\p{L}\p{M}-]+/u)) {
+    if (!word) continue;
+    visit(word);
+    if (word.includes('-')) for (const part of word.split('-')) if (part) visit(part);
+  }
+}
+
+/**
  * Word-count heuristic; good enough for short guest messages: each language scores a point for
  * each of its words and for each word with a letter only it has. The highest score wins; ties
  * (and Latin text in none of them) go to English. A hyphenated word counts whole and as its parts.
@@ -142,16 +275,11 @@ export function detectLanguage(text: string): GuestLanguage | null {
   if (foreignScript(comparable) !== null) return null;
   const scores = new Array<number>(GUEST_LANGUAGES.length).fill(0);
   const score = (word: string) => {
-    if (!word) return;
     const bits = languageBits(word);
     if (bits === 0) return;
     for (let index = 0; index < scores.length; index++) if (bits & (1 << index)) scores[index]++;
   };
-  // Marks stay in the word: a letter and mark with no precomposed form must not split it.
-  for (const word of comparable.split(/[^\p{L}\p{M}-]+/u)) {
-    score(word);
-    if (word.includes('-')) for (const part of word.split('-')) score(part);
-  }
+  forEachWord(comparable, score);
   let best = GUEST_LANGUAGES.indexOf('en');
   for (let index = 0; index < scores.length; index++) if (scores[index] > scores[best]) best = index;
   return GUEST_LANGUAGES[best];
@@ -181,14 +309,18 @@ const LOCALE = /^[a-z]{2}(?:[_@-][a-z0-9]+)*$/i;
 
 /**
  * How the guest's language is known to be none of GUEST_LANGUAGES, for a person to read: the
- * locale stated in payload.language, or the script the guest writes in; null when it is one of
- * them or not known to be another (Latin text in another language reads as the nearest of them).
+ * locale stated in payload.language, the script the guest writes in, or the other Latin-script
+ * language they write (otherLatinLanguage); null when it is one of them or not known to be another
+ * (Latin text in a language OTHER_LATIN_LANGUAGES does not know reads as the nearest of them).
  */
 export function unsupportedLanguage(input: GuestRequestText): string | null {
   const stated = input.payload.language;
   if (typeof stated === 'string' && LOCALE.test(stated.trim())) return normalizeLanguage(stated) ? null : `the locale "${stated.trim()}"`;
-  const script = foreignScript(guestText(input));
-  return script === null ? null : `text in ${script}`;
+  const text = guestText(input);
+  const script = foreignScript(text);
+  if (script !== null) return `text in ${script}`;
+  const language = otherLatinLanguage(text);
+  return language === null ? null : `text in ${language}`;
 }
 
 /**
