@@ -73,6 +73,9 @@ describe('MissionStore (real Redis)', () => {
     expect(await store.lastEventOfType(mission.id, 'MissionCreated')).toMatchObject({ version: 1 });
     expect(await store.lastEventOfType(mission.id, 'MissionDeadLettered')).toBeNull();
     expect(await store.lastEventOfType('no-such-mission', 'MissionCreated')).toBeNull();
+    // Matching: the last of those it holds for, read past later events of the type.
+    expect(await store.lastEventOfType(mission.id, 'SubjectErased', (event) => event.data.subjectId === 'guest:1')).toMatchObject({ version: 4 });
+    expect(await store.lastEventOfType(mission.id, 'SubjectErased', (event) => event.data.subjectId === 'guest:9')).toBeNull();
   });
 
   it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {

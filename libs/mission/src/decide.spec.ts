@@ -231,6 +231,13 @@ describe('decide', () => {
       ]);
     });
 
+    test('given an executor run id, when it completes, then MissionCompleted records it so the run can recognise its own result', () => {
+      const result = aResult();
+      expect(eventsOf(decideComplete(missionIn('running').mission, 1, result, 'run-7'))).toEqual([
+        { type: 'MissionCompleted', data: { agentId: 'agent-1', attempt: 1, result, runId: 'run-7' } },
+      ]);
+    });
+
     test('given attempt 2 is running, when a late result of attempt 1 arrives, then it is skipped', () => {
       const history = created();
       failEvaluation(history, 'agent-1');
@@ -256,6 +263,12 @@ describe('decide', () => {
     test.each(['running', 'assigned'] as const)('given a %s attempt, when it fails, then MissionFailed carries the agent, attempt and error', (status) => {
       expect(eventsOf(decideFail(missionIn(status).mission, 1, 'timeout'))).toEqual([
         { type: 'MissionFailed', data: { agentId: 'agent-1', attempt: 1, error: 'timeout' } },
+      ]);
+    });
+
+    test('given an executor run id, when it fails, then MissionFailed records it so the run can recognise its own failure', () => {
+      expect(eventsOf(decideFail(missionIn('running').mission, 1, 'timeout', undefined, 'run-7'))).toEqual([
+        { type: 'MissionFailed', data: { agentId: 'agent-1', attempt: 1, error: 'timeout', runId: 'run-7' } },
       ]);
     });
 

@@ -76,11 +76,13 @@ export function decideStart(mission: Mission, attempt: number, runId?: string): 
   return append({ type: 'MissionStarted', data: runId === undefined ? data : { ...data, runId } });
 }
 
-export function decideComplete(mission: Mission, attempt: number, result: MissionResult): Decision {
+/** `runId` names the executor run that records the result, as on decideStart, for the same reason. */
+export function decideComplete(mission: Mission, attempt: number, result: MissionResult, runId?: string): Decision {
   if (mission.attempts !== attempt || mission.status !== 'running' || mission.lastError !== null) {
     return skip(`result of attempt ${attempt} is stale (mission ${mission.status}, attempt ${mission.attempts})`);
   }
-  return append({ type: 'MissionCompleted', data: { agentId: mission.assignedAgentId ?? '', attempt, result } });
+  const data = { agentId: mission.assignedAgentId ?? '', attempt, result };
+  return append({ type: 'MissionCompleted', data: runId === undefined ? data : { ...data, runId } });
 }
 
 /** What the provider billed for the failed attempt's rejected reply, recorded on its MissionFailed. */
@@ -89,12 +91,13 @@ export interface BilledAttempt {
   costUsd?: number;
 }
 
-export function decideFail(mission: Mission, attempt: number, error: string, billed?: BilledAttempt): Decision {
+/** `runId` names the executor run that records the failure, as on decideComplete. */
+export function decideFail(mission: Mission, attempt: number, error: string, billed?: BilledAttempt, runId?: string): Decision {
   if (mission.attempts !== attempt || (mission.status !== 'running' && mission.status !== 'assigned')) {
     return skip(`failure of attempt ${attempt} is stale (mission ${mission.status}, attempt ${mission.attempts})`);
   }
   if (mission.lastError !== null) return skip(`failure of attempt ${attempt} already recorded`);
-  const data = { agentId: mission.assignedAgentId ?? '', attempt, error };
+  const data = { agentId: mission.assignedAgentId ?? '', attempt, error, ...(runId === undefined ? {} : { runId }) };
   if (!billed) return append({ type: 'MissionFailed', data });
   const { usage, costUsd } = billed;
   return append({ type: 'MissionFailed', data: { ...data, usage, ...(costUsd === undefined ? {} : { costUsd }) } });
@@ -211,9 +214,9 @@ export function decideFailure(
   attempt: number,
   error: string,
   maxAttempts: number,
-  options: RetryOptions & { billed?: BilledAttempt } = {},
+  options: RetryOptions & { billed?: BilledAttempt; runId?: string } = {},
 ): Decision {
-  return thenRetry(mission, decideFail(mission, attempt, error, options.billed), attempt, maxAttempts, options);
+  return thenRetry(mission, decideFail(mission, attempt, error, options.billed, options.runId), attempt, maxAttempts, options);
 }
 
 /**

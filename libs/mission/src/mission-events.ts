@@ -80,13 +80,18 @@ export interface MissionEventData {
   MissionAssigned: { agentId: string; attempt: number };
   /** `runId` is absent on events written before executor runs were named. */
   MissionStarted: { agentId: string; attempt: number; runId?: string };
-  MissionCompleted: { agentId: string; attempt: number; result: MissionResult };
+  /**
+   * `runId`: the executor run that recorded it, so a run whose append took effect but whose reply
+   * was lost knows the result it meets is its own, not a stale one. Absent on events written before.
+   */
+  MissionCompleted: { agentId: string; attempt: number; result: MissionResult; runId?: string };
   /**
    * `usage` and `costUsd`: what the provider billed for a reply the attempt could not use (cut off
    * at the token limit, filtered, not JSON, not the schema), so the daily report counts it. Absent
    * when no billed reply came (a timeout, an HTTP error) and on events written before they existed.
+   * `runId`: the executor run that recorded the failure, as on MissionCompleted.
    */
-  MissionFailed: { agentId: string; attempt: number; error: string; usage?: TokenUsage; costUsd?: number };
+  MissionFailed: { agentId: string; attempt: number; error: string; usage?: TokenUsage; costUsd?: number; runId?: string };
   /**
    * `heldForReview`: the result passed, and the review policy asks a human to look at it before it
    * counts, so the MissionReviewRequested that follows in the same step moves the mission on

@@ -9,6 +9,7 @@ import {
   decideAssign,
   decideCancel,
   decideCreate,
+  decideFailure,
   decideOverdue,
   decideStart,
   Mission,
@@ -97,6 +98,11 @@ class WatchedStore extends MissionStore {
   failAppendsOf: MissionEventType | null = null;
   /** The next appends starting with this event type are refused as Redis refuses a write once maxmemory is reached. */
   refuse: { type: MissionEventType; times: number } | null = null;
+  /**
+   * The next append starting with this event type takes effect, and then the connection drops
+   * before its reply: the caller gets ioredis's error and cannot know the append was made.
+   */
+  dropConnectionAfter: MissionEventType | null = null;
 
   override async append(
     missionId: string,
@@ -110,6 +116,10 @@ class WatchedStore extends MissionStore {
       throw new ReplyError("OOM command not allowed when used memory > 'maxmemory'. script: append-mission-events");
     const result = await super.append(missionId, mission, events, context, effects);
     if (result.code === AppendCode.Ok) this.appends.push(result.events.map((event) => event.type));
+    if (result.code === AppendCode.Ok && events[0]?.type === this.dropConnectionAfter) {
+      this.dropConnectionAfter = null;
+      throw new Error('Connection is closed.');
+    }
     if (result.code !== AppendCode.Ok || events[0]?.type !== this.loseReplyTo) return result;
     this.loseReplyTo = null;
     await this.beforeResend?.();
@@ -383,6 +393,20 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect(await released()).toEqual([]);
     });
 
+    it('given the completion append took effect but its reply was lost, when ioredis resends it, then the completion is recorded once and no stale result is counted', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, metrics, executor, assign, typesOf, completedMessages } = setup(llm);
+      const assigned = await assign('m-1');
+      store.loseReplyTo = 'MissionCompleted';
+
+      await executor.execute(assigned);
+
+      expect(store.loseReplyTo).toBeNull();
+      expect(await typesOf('m-1')).toEqual(['MissionCreated', 'MissionQueued', 'MissionAssigned', 'MissionStarted', 'MissionCompleted']);
+      expect(await completedMessages()).toHaveLength(1);
+      expect((await metrics.staleResults.get()).values[0]?.value ?? 0).toBe(0);
+    });
+
     /** The mission as another executor left it: running attempt 1, started by a run that is not this one. */
     async function startedElsewhere(id: string, context: ReturnType<typeof setup>): Promise<{ assigned: Mission; running: Mission }> {
       const assigned = await context.assign(id);
@@ -445,6 +469,51 @@ describe('ExecutionService (real Redis, no services)', () => {
 
       expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
       expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'provider returned 502' });
+    });
+
+    it('given the completion append took effect but the connection dropped before its reply, when it is retried, then the reply counts as recorded once, not as a stale result', async () => {
+      const llm = new ControlledLlm({ kind: 'answer' });
+      const { store, metrics, executor, assign, completedMessages } = setup(llm, { MAX_ATTEMPTS: '3' });
+      const assigned = await assign('m-1');
+      store.dropConnectionAfter = 'MissionCompleted';
+
+      await executor.execute(assigned);
+
+      expect(store.dropConnectionAfter).toBeNull();
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionCompleted']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'evaluating', attempts: 1, result: { output: ANSWER } });
+      expect(await completedMessages()).toHaveLength(1);
+      // Before, the retry that met this run's own completion counted and logged it as a stale result.
+      expect((await metrics.staleResults.get()).values[0]?.value ?? 0).toBe(0);
+    });
+
+    it('given the failure append took effect but the connection dropped before its reply, when it is retried, then the failure counts as recorded once, not as a stale result', async () => {
+      const { store, metrics, executor, assign } = setup(new ControlledLlm({ kind: 'fail' }), { MAX_ATTEMPTS: '3' });
+      const assigned = await assign('m-1');
+      store.dropConnectionAfter = 'MissionFailed';
+
+      await executor.execute(assigned);
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'provider returned 502' });
+      expect((await metrics.staleResults.get()).values[0]?.value ?? 0).toBe(0);
+    });
+
+    it("given another run recorded the attempt's failure while the call ran (it took the message over), when the reply comes, then it is still a stale result", async () => {
+      const llm = new ControlledLlm({ kind: 'hold' });
+      const { store, pipeline, metrics, executor, assign } = setup(llm, { MAX_ATTEMPTS: '3' });
+      const execution = executor.execute(await assign('m-1'));
+      await waitFor(async () => llm.calls.length === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });
+      await pipeline.transition('m-1', (m) => decideFailure(m, 1, 'executor lost during the attempt', 3, { runId: 'run-of-another-executor' }), {
+        actor: 'executor',
+      });
+
+      llm.calls[0].answer();
+      await execution;
+
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
+      expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'executor lost during the attempt' });
+      expect((await metrics.staleResults.get()).values[0]?.value).toBe(1);
     });
 
     it('given Redis refusing the completion append until the shutdown grace is over, when the executor shuts down, then it stops retrying and the error goes back to the transport', async () => {

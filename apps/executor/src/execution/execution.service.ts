@@ -23,6 +23,12 @@ const SHUT_DOWN = new Error('executor shut down during the attempt');
 const RECORD_RETRY_MIN_MS = 100;
 const RECORD_RETRY_MAX_MS = 2_000;
 
+/**
+ * What recording an attempt's outcome came to: the transition, or `recorded` when the append met
+ * the outcome this run recorded itself, by a try whose reply was lost.
+ */
+type RecordOutcome = TransitionOutcome | { kind: 'recorded'; mission: Mission };
+
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()
 export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -122,7 +128,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       if (!runningThisAttempt) return;
       // The append took effect but its reply was lost, so the resent append met our own start.
       if (!(await this.startedBy(runId, mission.id))) {
-        if (redelivered) await this.fail(mission, attempt, 'executor lost during the attempt');
+        if (redelivered) await this.fail(mission, attempt, runId, 'executor lost during the attempt');
         return;
       }
     }
@@ -168,7 +174,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
         this.metrics.tokens.inc({ agent, kind: 'prompt' }, billed.usage.promptTokens);
         this.metrics.tokens.inc({ agent, kind: 'completion' }, billed.usage.completionTokens);
       }
-      const failed = await this.fail(mission, attempt, cause instanceof Error ? cause.message : String(cause), {
+      const failed = await this.fail(mission, attempt, runId, cause instanceof Error ? cause.message : String(cause), {
         permanent,
         waitAtLeastMs,
         ...(billed ? { billed: { usage: billed.usage, ...(billed.costUsd === undefined ? {} : { costUsd: billed.costUsd }) } } : {}),
@@ -179,8 +185,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     } finally {
       this.running.delete(mission.id);
     }
-    const completed = await this.recordOutcome(mission, attempt, () =>
-      this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result), { actor: ACTOR }),
+    const completed = await this.recordOutcome(mission, attempt, { runId, type: 'MissionCompleted' }, () =>
+      this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result, runId), { actor: ACTOR }),
     );
     if (completed.kind === 'skipped') this.staleResult(completed, attempt);
   }
@@ -193,12 +199,26 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * the append expects the version it read, so one that took effect before its reply was lost
    * meets a conflict and decides again. It gives up when the shutdown grace is over (the message
    * is then reclaimed by another executor, as when this one dies).
+   *
+   * A skip may meet the outcome this run recorded itself: a try (or ioredis resending it after a
+   * reconnect) that took effect, its reply lost with the connection. The run's `runId` on the
+   * outcome's event tells it apart from another run's outcome or an attempt ended meanwhile, which
+   * stay stale; it is `recorded`, as it was, once.
    */
-  private async recordOutcome(mission: Mission, attempt: number, record: () => Promise<TransitionOutcome>): Promise<TransitionOutcome> {
+  private async recordOutcome(
+    mission: Mission,
+    attempt: number,
+    own: { runId: string; type: 'MissionCompleted' | 'MissionFailed' },
+    record: () => Promise<TransitionOutcome>,
+  ): Promise<RecordOutcome> {
     const { id: missionId, correlationId } = mission;
     for (let refusals = 0; ; refusals++) {
       try {
         const outcome = await record();
+        if (outcome.kind === 'skipped' && (await this.recordedBy(own.runId, missionId, own.type))) {
+          this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded by a try whose reply was lost");
+          return { kind: 'recorded', mission: outcome.mission };
+        }
         if (refusals > 0) this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded once Redis took it");
         return outcome;
       } catch (error) {
@@ -227,7 +247,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * handle its message at all (settleOnLastDelivery), and the message will not come again.
    */
   async abandon(assigned: Mission, reason: string): Promise<void> {
-    await this.fail(assigned, assigned.attempts, reason);
+    await this.fail(assigned, assigned.attempts, uuidv7(), reason);
   }
 
   /**
@@ -239,29 +259,36 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     return started?.data.runId === runId;
   }
 
+  /** Whether the mission holds an outcome of `type` that this run wrote, wherever later events put it. */
+  private async recordedBy(runId: string, missionId: string, type: 'MissionCompleted' | 'MissionFailed'): Promise<boolean> {
+    return (await this.store.lastEventOfType(missionId, type, (event) => event.data.runId === runId)) !== null;
+  }
+
   /**
    * Records the failure with what follows it (the next attempt after its backoff, at least
    * `waitAtLeastMs`, or the dead-letter, at once when the failure is `permanent`) and the agent's
    * release, atomically; `billed`, the usage of a reply the provider billed and the client rejected.
-   * Skipped when the attempt is over already.
+   * `runId` names the run that records it. Skipped when the attempt is over already.
    */
   private async fail(
     mission: Mission,
     attempt: number,
+    runId: string,
     error: string,
     why: { permanent?: string; waitAtLeastMs?: number; billed?: BilledAttempt } = {},
-  ): Promise<TransitionOutcome> {
+  ): Promise<RecordOutcome> {
     const { permanent, waitAtLeastMs, billed } = why;
     const agentId = mission.assignedAgentId ?? '';
     this.logger.warn(
       { missionId: mission.id, correlationId: mission.correlationId, attempt, agentId, error, permanent: permanent !== undefined },
       'execution failed',
     );
-    const outcome = await this.recordOutcome(mission, attempt, () =>
+    const outcome = await this.recordOutcome(mission, attempt, { runId, type: 'MissionFailed' }, () =>
       this.pipeline.transition(
         mission,
         (m) =>
           decideFailure(m, attempt, error, this.env.MAX_ATTEMPTS, {
+            runId,
             backoff: retryBackoff(this.env),
             ...(permanent ? { permanent } : {}),
             ...(waitAtLeastMs ? { waitAtLeastMs } : {}),
@@ -270,7 +297,9 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
         { actor: ACTOR },
       ),
     );
-    if (outcome.kind === 'appended' && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
+    // A dead-letter the lost try recorded is still this attempt's: the mission is dead-lettered at it unless requeued since.
+    const ours = outcome.kind === 'appended' || (outcome.kind === 'recorded' && outcome.mission.attempts === attempt);
+    if (ours && outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
     return outcome;
   }
 
