@@ -25,9 +25,10 @@ export function configureHttp(app: INestApplication): void {
   app.use(unconditionalAnswers());
   app.use(securityHeaders());
   app.use(noStoreApiResponses());
+  // Before authentication: a failed one is counted in Redis, which would hold its 401 for the whole outage.
+  app.use(refuseWhileRedisIsDown(app.get<RedisConnection>(REDIS)));
   // Before anything reads a body: a request without a valid key must cost as little as possible.
   app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle), streamTokenAuthentication(app.get(StreamTokens))));
-  app.use(refuseWhileRedisIsDown(app.get<RedisConnection>(REDIS)));
   // Bodies are read later, after the key's role and the rate limit (JsonBodyGuard).
   // Errors raised by the middleware above (no key, too many failures) never reach Nest's filters.
   app.use((error: unknown, _request: Request, response: Response, next: NextFunction) => {
@@ -40,11 +41,13 @@ export function configureHttp(app: INestApplication): void {
 }
 
 /**
- * Every API route reads or writes Redis (the rate limit counts there too). While the connection is
- * down its commands would wait out every reconnect (about 30 s) and then fail: an authenticated
- * request is refused at once instead, a 503 with Retry-After, before anything was sent or written.
- * A request under way when Redis goes down gets the same 503 from the error filter once its
- * command fails.
+ * Every API route reads or writes Redis (the rate limit counts there too), and so does a failed
+ * authentication (AuthFailureThrottle). While the connection is down their commands would wait out
+ * every reconnect (about 30 s) and then fail: every /api request is refused at once instead, with
+ * or without a valid key, a 503 with Retry-After, before anything was sent or written. A key is not
+ * checked meanwhile: an uncounted 401 would let guesses go unthrottled for the outage, and the same
+ * 503 for every key tells a guesser nothing. A request under way when Redis goes down gets the same
+ * 503 from the error filter once its command fails.
  */
 function refuseWhileRedisIsDown(redis: RedisConnection): (request: Request, response: Response, next: NextFunction) => void {
   return (request, _response, next) => (isApiRequest(request) && !redisReachable(redis) ? next(new RedisUnreachableError()) : next());
