@@ -304,26 +304,38 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
   dlq
     .command('list')
     .description(
-      'Dead-lettered missions, oldest first: reason, attempts, last error. Paged by offset: a dead letter requeued or cancelled ' +
-        'between two pages moves the later ones up by one, and the next page misses one; after a requeue, list again from --offset 0.',
+      'Dead-lettered missions, oldest first: reason, attempts, last error. Paged by cursor: a dead letter requeued or cancelled ' +
+        'between two pages makes the next page miss none. --offset pages by position, as before: then the next page misses one per dead letter removed since.',
     )
     .option('--limit <n>', 'how many, 1..200', '50')
-    .option('--offset <n>', 'how many to skip: the offset the previous page printed (shifted by dead letters requeued since)', '0')
-    .action(async (options: { limit: string; offset: string }, command: Command) => {
+    .option('--cursor <cursor>', 'the next page: the cursor the previous page printed')
+    .option('--offset <n>', 'page by position instead: how many to skip (shifted by dead letters requeued since; not with --cursor)')
+    .action(async (options: { limit: string; cursor?: string; offset?: string }, command: Command) => {
       // The API clamps a limit out of 1..200 and takes a negative offset for 0: refused here instead,
       // so that the page shown is the page asked for.
       const limit = pageSizeOption(options.limit);
-      const from = wholeNumberOption('--offset', options.offset, { min: 0 }) ?? 0;
-      // The list answers no total and no next page: queue stats' count of the dead-lettered is the
-      // total the footer shows, and says whether there is more (--json prints the API's list as is).
-      const [letters, stats] = await Promise.all([
-        api.get<DeadLetter[]>('/api/dlq', { limit, offset: from }),
+      const cursor = cursorOption(options.cursor);
+      const from = wholeNumberOption('--offset', options.offset, { min: 0 });
+      if (cursor !== undefined && from !== undefined) throw new CtlError('--cursor and --offset name two different pages: give one of them', EXIT.usage);
+      // The list answers no total: queue stats' count of the dead-lettered is the total the footer
+      // shows (--json prints the API's answer as is).
+      const [answer, stats] = await Promise.all([
+        from === undefined ? api.get<MissionPage<DeadLetter>>('/api/dlq', { limit, cursor }) : api.get<DeadLetter[]>('/api/dlq', { limit, offset: from }),
         api.get<QueueStats>('/api/missions/queue/stats'),
       ]);
-      show(command, letters, () => {
+      const letters = Array.isArray(answer) ? answer : answer.items;
+      show(command, answer, () => {
         const total = stats.deadLettered;
-        const shown = letters.length > 0 ? `${from + 1}–${from + letters.length}` : '0';
-        const next = from + letters.length < total ? `\nmore: --offset ${from + letters.length}` : '';
+        let footer: string;
+        if (Array.isArray(answer)) {
+          const start = from ?? 0;
+          const shown = letters.length > 0 ? `${start + 1}–${start + letters.length}` : '0';
+          footer = `${shown} of ${total} dead letter(s)${start + letters.length < total ? `\nmore: --offset ${start + letters.length}` : ''}`;
+        } else {
+          // A cursor's page has no position to show: entries before it may have left since.
+          const shown = cursor === undefined && letters.length > 0 ? `1–${letters.length}` : `${letters.length}`;
+          footer = `${shown} of ${total} dead letter(s)${answer.nextCursor ? `\nmore: --cursor ${answer.nextCursor}` : ''}`;
+        }
         return `${table(
           ['mission', 'type', 'attempts', 'dead-lettered', 'reason', 'last error', 'title'],
           letters.map((letter) => [
@@ -335,7 +347,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             letter.lastError,
             letter.title,
           ]),
-        )}\n${shown} of ${total} dead letter(s)${next}`;
+        )}\n${footer}`;
       });
     });
   dlq

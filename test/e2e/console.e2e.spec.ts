@@ -348,7 +348,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     };
     const pillows = await deadLetter('guest_support', 'Pillow menu for room 7');
     await deadLetter('pricing', 'Minibar prices');
-    const letters = (await system.api.get('/api/dlq?limit=200').expect(200)).body as { missionId: string; lastError: string | null }[];
+    const letters = (await system.api.get('/api/dlq?limit=200').expect(200)).body.items as { missionId: string; lastError: string | null }[];
     const lastError = letters.find((letter) => letter.missionId === pillows)?.lastError ?? '';
     expect(lastError).not.toBe('');
     await open('Dead letters', 'Dead letters');

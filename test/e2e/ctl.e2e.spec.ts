@@ -259,7 +259,7 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     expect((await ctl(['reviews', 'reject', created.body.id])).code).toBe(EXIT.usage);
   });
 
-  it('given more dead letters than --limit, then dlq list shows which of how many and the --offset of the rest', async () => {
+  it('given more dead letters than --limit, then dlq list shows which of how many and the --cursor of the rest (--offset as before)', async () => {
     for (const title of ['Paged letter 1', 'Paged letter 2']) {
       const created = await system.api
         .post('/api/missions')
@@ -269,13 +269,20 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     }
     const total = (await json<{ deadLettered: number }>(['queue', 'stats'])).deadLettered;
     // It printed "1 dead letter(s)", which read as all there were.
-    expect(await ctl(['dlq', 'list', '--limit', '1'])).toMatchObject({
+    const first = await ctl(['dlq', 'list', '--limit', '1']);
+    expect(first).toMatchObject({
       code: EXIT.ok,
-      stdout: expect.stringMatching(new RegExp(`\n1–1 of ${total} dead letter\\(s\\)\nmore: --offset 1\n$`)),
+      stdout: expect.stringMatching(new RegExp(`\n1–1 of ${total} dead letter\\(s\\)\nmore: --cursor [A-Za-z0-9_-]+\n$`)),
     });
+    const cursor = /more: --cursor (\S+)/.exec(first.stdout)?.[1] ?? '';
+    // Paged by cursor, the next page follows the last entry shown, not a position that a requeue shifts.
+    const page = await json<{ items: { missionId: string }[] }>(['dlq', 'list', '--limit', '1', '--cursor', cursor]);
+    const everything = await json<{ items: { missionId: string }[] }>(['dlq', 'list', '--limit', '2']);
+    expect(page.items.map((letter) => letter.missionId)).toEqual([everything.items[1].missionId]);
+    expect((await ctl(['dlq', 'list', '--cursor', cursor, '--offset', '1'])).code).toBe(EXIT.usage);
     const last = await ctl(['dlq', 'list', '--limit', '1', '--offset', String(total - 1)]);
     expect(last.stdout).toMatch(new RegExp(`\n${total}–${total} of ${total} dead letter\\(s\\)\n$`));
-    expect((await json<unknown[]>(['dlq', 'list', '--limit', '1'])).length).toBe(1);
+    expect((await json<unknown[]>(['dlq', 'list', '--limit', '1', '--offset', '0'])).length).toBe(1);
   });
 
   describe('against an intake that holds guest replies for review', () => {

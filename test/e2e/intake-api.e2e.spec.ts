@@ -194,10 +194,11 @@ describe('intake API (four services, real Redis)', () => {
       await system.waitForStatus(b.body.id, ['dead_lettered']);
 
       const dlq = await http().get('/api/dlq').expect(200);
-      expect(dlq.body).toHaveLength(2);
-      expect(dlq.body[0]).toMatchObject({ attempts: 1, lastError: 'mock provider failure' });
+      expect(dlq.body.items).toHaveLength(2);
+      expect(dlq.body.nextCursor).toBeUndefined();
+      expect(dlq.body.items[0]).toMatchObject({ attempts: 1, lastError: 'mock provider failure' });
       // The reason its MissionDeadLettered records (it used to be rebuilt from the state: "failed 1 attempts").
-      expect(dlq.body[0].reason).toBe('failed 1 of 1 attempts');
+      expect(dlq.body.items[0].reason).toBe('failed 1 of 1 attempts');
 
       const requeued = await http().post(`/api/dlq/${a.body.id}/requeue`).expect(200);
       expect(requeued.body).toMatchObject({ status: 'queued', attempts: 1, attemptsAtRequeue: 1 });

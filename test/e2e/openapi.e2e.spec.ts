@@ -242,6 +242,7 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     expect(listParams.sort()).toEqual(['agentId', 'createdFrom', 'createdTo', 'cursor', 'limit', 'priority', 'status', 'title', 'type']);
     const dlqParams = (operation('get', '/api/dlq').parameters ?? []).filter((p) => p.in === 'query');
     expect(dlqParams.map((p) => [p.name, p.required])).toEqual([
+      ['cursor', false],
       ['limit', false],
       ['offset', false],
     ]);
@@ -392,6 +393,7 @@ describe('OpenAPI document of the intake (in-process system)', () => {
         'MissionPageView',
         'QueueStatsView',
         'DeadLetterView',
+        'DeadLetterPageView',
         'RequeuedView',
         'ErrorBodyView',
       ]),

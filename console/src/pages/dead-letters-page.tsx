@@ -1,5 +1,5 @@
 import { MISSION_TYPES } from '@app/mission/browser';
-import { allows, api, Caller, DeadLetter, QueueStats } from '../api';
+import { allows, api, Caller, DeadLetter, Page, QueueStats } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { CommittedInput, ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
@@ -25,7 +25,9 @@ const FILTER_FIELDS = ['type', 'errorContains'] as const;
 type FilterField = (typeof FILTER_FIELDS)[number];
 
 function DeadLetters({ address }: { address: string }) {
-  const { value: letters, error, reload: reloadLetters } = useLoaded(() => api<DeadLetter[]>('GET', `/api/dlq?limit=${LOADED}`), []);
+  // The first page of the cursor paging: the oldest LOADED, which "Requeue all filtered" relies on (the server requeues oldest first).
+  const { value: firstPage, error, reload: reloadLetters } = useLoaded(() => api<Page<DeadLetter>>('GET', `/api/dlq?limit=${LOADED}`), []);
+  const letters = firstPage?.items;
   // How many there are in all: more than the page loads are not shown, and the caption says so.
   const stats = useLoaded(() => api<QueueStats>('GET', '/api/missions/queue/stats'), []);
   const reload = () => {

@@ -1,15 +1,16 @@
 import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Mission, timeBoundMs } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
-import { DeadLetterView, MissionView, RequeuedView, SkippedRequeueView } from '../http/openapi-schemas';
+import { DeadLetterPageView, DeadLetterView, MissionView, RequeuedView, SkippedRequeueView } from '../http/openapi-schemas';
 import { QueryDto } from '../http/query-dto.decorator';
+import { MissionPage } from '../missions/list-missions.query';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
-import { DeadLetterListQuery } from './dead-letter-list.query';
+import { CURSOR_WITH_OFFSET_PROBLEM, DeadLetterListQuery } from './dead-letter-list.query';
 import { RequeueFilterBody, UNFILTERED_REQUEUE_PROBLEM } from './requeue-filter.body';
 
 @ApiTags('dead letters')
@@ -26,15 +27,30 @@ export class DeadLettersController {
   @Get()
   @ApiOperation({
     summary: 'List the dead-letter queue',
-    description: 'Needs role **operator**. Missions that used up their attempts, oldest dead-lettered first.',
+    description:
+      'Needs role **operator**. Missions that used up their attempts, oldest dead-lettered first, in pages of `limit`; ' +
+      'pass `nextCursor` back as `cursor` for the next page. The cursor names the last dead letter shown, so one requeued, cancelled or ' +
+      'removed by retention between two pages skips no other. With `offset` (the older paging, by position) the answer is the bare array ' +
+      'of the page, without a cursor, and a dead letter removed between two pages makes the next one miss an entry.',
   })
-  @ApiOkResponse({ type: [DeadLetterView], description: 'The dead-lettered missions.', headers: RATE_LIMIT_HEADERS })
+  @ApiExtraModels(DeadLetterPageView, DeadLetterView)
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(DeadLetterPageView) }, { type: 'array', items: { $ref: getSchemaPath(DeadLetterView) } }] },
+    description: 'A page of dead letters (DeadLetterPageView); with `offset`, the array of the page alone.',
+    headers: RATE_LIMIT_HEADERS,
+  })
   @ApiErrorResponses({
     role: 'operator',
-    badRequest: 'limit or offset is not a whole number (e.g. abc or 1.5), or the query has another parameter.',
+    badRequest:
+      'limit or offset is not a whole number (e.g. abc or 1.5), the cursor is not one this API issued for this list (start again without a cursor then), ' +
+      'offset is given with cursor, or the query has another parameter.',
+    invalidField: { field: 'offset', problem: CURSOR_WITH_OFFSET_PROBLEM },
   })
-  list(@QueryDto() { limit = 50, offset = 0 }: DeadLetterListQuery): Promise<DeadLetterEntry[]> {
-    return this.queries.deadLetters(Math.min(Math.max(limit, 1), 200), Math.max(offset, 0));
+  list(@QueryDto() { limit = 50, offset, cursor }: DeadLetterListQuery): Promise<MissionPage<DeadLetterEntry> | DeadLetterEntry[]> {
+    const size = Math.min(Math.max(limit, 1), 200);
+    // An offset asks for the older answer, the bare array, which its clients read.
+    if (offset !== undefined) return this.queries.deadLetters(size, Math.max(offset, 0));
+    return this.queries.deadLetterPage(size, cursor);
   }
 
   /** Requeues every dead-lettered mission that matches the filter (oldest first, up to `limit`); a filter without a condition names `all`. */

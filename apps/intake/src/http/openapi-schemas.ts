@@ -45,6 +45,7 @@ import { DeadLetterEntry } from '../missions/mission-query.service';
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
  *   DailyReportRowView   DailyReportRow     libs/projections/src/daily-report.reader.ts
  *   DeadLetterView       DeadLetterEntry    apps/intake/src/missions/mission-query.service.ts
+ *   DeadLetterPageView   MissionPage        apps/intake/src/missions/list-missions.query.ts
  *   RequeuedView         { requeued }       apps/intake/src/dead-letters/dead-letters.controller.ts
  *   ErrorBodyView        ErrorBody          apps/intake/src/http/error-body.filter.ts
  *   FieldErrorView       fieldErrors()      apps/intake/src/http/request-validation.pipe.ts
@@ -540,6 +541,17 @@ export class DeadLetterView implements DeadLetterEntry {
   deadLetteredAt: string;
 }
 
+export class DeadLetterPageView implements MissionPage<DeadLetterEntry> {
+  @ApiProperty({ type: () => [DeadLetterView], description: 'Dead letters, the oldest dead-lettered first.' })
+  items: DeadLetterView[];
+
+  @ApiPropertyOptional({
+    description: 'Pass as `cursor` to get the next page; absent on the last page.',
+    example: 'AkJ1k3dYc0v1AgIAAAGWiy51wAGWobI8TX5fipsMHS4_Sls',
+  })
+  nextCursor?: string;
+}
+
 export class SkippedRequeueView {
   @ApiProperty({ example: EXAMPLE_MISSION_ID }) missionId: string;
   @ApiProperty({ example: `cannot requeue mission ${EXAMPLE_MISSION_ID}: mission is queued, not dead_lettered` }) reason: string;
@@ -689,6 +701,7 @@ export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<MissionPageView, MissionPage<Mission>>>,
   Assert<SameKeys<QueueStatsView, QueueStats>>,
   Assert<SameKeys<DeadLetterView, DeadLetterEntry>>,
+  Assert<SameKeys<DeadLetterPageView, MissionPage<DeadLetterEntry>>>,
   Assert<SameKeys<ErrorBodyView, ErrorBody>>,
   Assert<SameKeys<DailyReportView, DailyReport>>,
   Assert<SameKeys<DailyReportRowView, DailyReportRow>>,

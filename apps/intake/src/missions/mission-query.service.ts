@@ -45,11 +45,36 @@ export class MissionQueryService {
     });
   }
 
-  /** Oldest first over every partition's dead-letter queue, each with the reason its event records. */
+  /**
+   * Oldest first over every partition's dead-letter queue, each with the reason its event records;
+   * `offset` counts entries, so a dead letter removed before the next page shifts the later ones up
+   * and that page misses as many (deadLetterPage pages by cursor instead).
+   */
   async deadLetters(limit: number, offset = 0): Promise<DeadLetterEntry[]> {
-    const entries = await this.deadLetterEntries(limit, offset);
-    const reasons = await Promise.all(entries.map((entry) => this.deadLetteredReason(entry.missionId)));
-    return entries.map((entry, i) => ({ ...entry, reason: reasons[i] ?? 'dead-lettered' }));
+    return this.withReasons(await this.deadLetterEntries(limit, offset));
+  }
+
+  /**
+   * One page of the dead letters, oldest first, each with its reason. The cursor names the last
+   * entry passed in each partition (its score, the time it was dead-lettered, and its id), so an
+   * entry requeued, cancelled or removed by retention between two pages moves no other one past it.
+   */
+  async deadLetterPage(limit: number, cursor?: string): Promise<MissionPage<DeadLetterEntry>> {
+    const binding = cursorBinding('GET /api/dlq', {});
+    const cursors = cursor
+      ? decodeCursor(cursor, this.keys.partitions.length, -Infinity, binding)
+      : this.keys.partitions.map(() => ({ score: -Infinity, member: null }));
+    const page = await walkPartitions(cursors, {
+      order: 'asc',
+      binding,
+      read: (index, place, count) => membersAfter(this.redis, this.keys.partitions[index].deadLetters, place, { order: 'asc', end: '+inf', limit: count }),
+      // One that left the dead letters between the read of the set and the load of its state is not shown.
+      load: async (ids, scores) =>
+        (await this.loadMany(ids)).map((mission, i) => (mission?.status === 'dead_lettered' ? deadLetterEntryOf(mission, scores[i]) : null)),
+      matches: () => true,
+      limit,
+    });
+    return { ...page, items: await this.withReasons(page.items) };
   }
 
   /** Oldest first over every partition's dead-letter queue, from the read model only (no reasons: no log read). */
@@ -62,20 +87,12 @@ export class MissionQueryService {
       .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
       .slice(offset, offset + limit);
     const missions = await this.loadMany(entries.map((entry) => entry.id));
-    return missions.flatMap((mission, i) =>
-      mission
-        ? [
-            {
-              missionId: mission.id,
-              type: mission.type,
-              title: mission.title,
-              attempts: mission.attempts,
-              lastError: mission.lastError,
-              deadLetteredAt: new Date(entries[i].at).toISOString(),
-            },
-          ]
-        : [],
-    );
+    return missions.flatMap((mission, i) => (mission ? [deadLetterEntryOf(mission, entries[i].at)] : []));
+  }
+
+  private async withReasons(entries: Omit<DeadLetterEntry, 'reason'>[]): Promise<DeadLetterEntry[]> {
+    const reasons = await Promise.all(entries.map((entry) => this.deadLetteredReason(entry.missionId)));
+    return entries.map((entry, i) => ({ ...entry, reason: reasons[i] ?? 'dead-lettered' }));
   }
 
   /**
@@ -96,6 +113,18 @@ export class MissionQueryService {
     const states = await readMissionFields(this.redis, this.keys, ids, MISSION_HASH_FIELDS.state);
     return states.map((json) => (json === null ? null : (JSON.parse(json) as Mission)));
   }
+}
+
+/** A dead letter as the lists show it, `at` its score in the dead-letter queue (when it was dead-lettered). */
+function deadLetterEntryOf(mission: Mission, at: number): Omit<DeadLetterEntry, 'reason'> {
+  return {
+    missionId: mission.id,
+    type: mission.type,
+    title: mission.title,
+    attempts: mission.attempts,
+    lastError: mission.lastError,
+    deadLetteredAt: new Date(at).toISOString(),
+  };
 }
 
 /** The filters of a mission list as matches() and the walk's bounds read them: a page's cursor is bound to them. */

@@ -39,8 +39,8 @@ export interface PartitionWalk<T> {
   order: 'asc' | 'desc';
   /** Up to `count` members of partition `index`'s set after `cursor`, in walk order, flat: id, score, id, score, … (membersAfter) */
   read(index: number, cursor: PageCursor, count: number): Promise<string[]>;
-  /** The items of these ids (null for one that is gone). */
-  load(ids: string[]): Promise<(T | null)[]>;
+  /** The items of these ids, `scores[i]` the score of `ids[i]` in its set (null for one that is gone). */
+  load(ids: string[], scores: number[]): Promise<(T | null)[]>;
   matches(item: T): boolean;
   limit: number;
   /** What the cursors it issues are bound to (cursorBinding). */
@@ -93,7 +93,8 @@ export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWa
 async function refill<T>(lane: Lane<T>, walk: PartitionWalk<T>): Promise<void> {
   const entries = await walk.read(lane.index, lane.cursor, SCAN_BATCH);
   const ids = entries.filter((_, i) => i % 2 === 0);
-  const loaded = await walk.load(ids);
-  lane.buffer = ids.map((member, i) => ({ place: { score: Number(entries[i * 2 + 1]), member }, item: loaded[i] }));
+  const scores = ids.map((_, i) => Number(entries[i * 2 + 1]));
+  const loaded = await walk.load(ids, scores);
+  lane.buffer = ids.map((member, i) => ({ place: { score: scores[i], member }, item: loaded[i] }));
   lane.exhausted = ids.length < SCAN_BATCH;
 }
