@@ -265,13 +265,65 @@ describe('rebuild (real Redis)', () => {
 
   it("given a mission's hash deleted and the log head and the log intact, then rebuild writes it whole from the log", async () => {
     const { keys } = await knownLog('unhashed-intact');
-    const truthful = await redis.hgetall(keys.mission(retry));
+    // The queue fields its last lease left in the hash of a finished mission are read by nothing,
+    // and a finished mission is written without them.
+    const { rs, ea, pl, sk, ...truthful } = await redis.hgetall(keys.mission(retry));
+    expect({ rs, ea, pl, sk }).toEqual({ rs: expect.any(String), ea: expect.any(String), pl: 'high', sk: 'facility_maintenance' });
     await redis.del(keys.mission(retry));
 
     const result = await rebuildReadModels(redis, keys);
 
-    expect(result).toMatchObject({ brokenChain: [], switched: 1, restored: 1 });
+    expect(result).toMatchObject({ brokenChain: [], switched: 1, restored: 1, effectsRestored: 0 });
     expect(await redis.hgetall(keys.mission(retry))).toEqual(truthful);
+  });
+
+  // A rebuild interrupted after it wrote a lost mission's hash and before it restored its effects
+  // left a whole hash (v, st, s, h) without the queue fields: the next run found nothing to do, and
+  // the queued mission was never leased again (or, still in the ready queue, leased again and again).
+  it.each([
+    ['and its place in the ready queue lost with them', true],
+    ['but still in the ready queue', false],
+  ])("given a queued mission's hash whole but without its queue fields, %s, then rebuild mends it and it is leased once", async (_what, dequeued) => {
+    const { keys } = await knownLog(`unqueued-${dequeued ? 'out' : 'in'}`);
+    const k = keys.partitions[0];
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const truthful = await redis.hgetall(keys.mission(wait));
+    const statsBefore = await queue.stats();
+    expect(truthful).toMatchObject({ st: 'queued', pl: 'critical', sk: expect.any(String) });
+    expect(statsBefore).toMatchObject({ ready: 1, leased: 0 });
+    const { rs, ea, pl, sk } = truthful;
+    if (dequeued) {
+      await redis
+        .multi()
+        .zrem(k.ready, wait)
+        .zrem(k.readySince, wait)
+        .zrem(`${k.readyWithSkillsPrefix}${sk}`, wait)
+        .hincrby(k.readyByLevel, pl, -1)
+        .hincrby(k.readyBySkills, sk, -1)
+        .exec();
+    }
+    await redis.hdel(keys.mission(wait), 'rs', 'ea', 'pl', 'sk');
+    expect((await verifyLog(redis, keys)).ok).toBe(true);
+
+    const result = await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER });
+
+    expect(result).toMatchObject({ switched: 0, restored: 0, effectsMended: 1, brokenChain: [] });
+    expect(await redis.hgetall(keys.mission(wait))).toEqual(truthful);
+    expect(await redis.zscore(k.ready, wait)).toBe(rs);
+    expect(await redis.zscore(k.readySince, wait)).toBe(ea);
+    expect(await queue.stats()).toEqual({ ...statsBefore, oldestReadyAgeMs: expect.any(Number) });
+    const caller = { freeAgents: [{ free: 2, skills: sk.split(',') }] };
+    expect((await queue.lease(0, 10, 60_000, 'lease-mended-1', caller)).map(({ mission }) => mission.id)).toEqual([wait]);
+    expect(await queue.lease(0, 10, 60_000, 'lease-mended-2', caller)).toEqual([]);
+    // Leased now: a rerun leaves it alone rather than queue it a second time.
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ effectsMended: 0, switched: 0 });
+    expect(await redis.zscore(k.ready, wait)).toBeNull();
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  it('given the known log as the pipeline wrote it, then rebuild finds nothing to mend', async () => {
+    const { keys } = await knownLog('as-written');
+    expect(await rebuildReadModels(redis, keys)).toMatchObject({ unchanged: 5, switched: 0, effectsRestored: 0, effectsMended: 0 });
   });
 
   // The hash came back without rs/ea/pl/sk: a lease left the mission in its skill set's queue and

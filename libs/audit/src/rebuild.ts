@@ -49,6 +49,13 @@ export interface RebuildResult {
    * hash keeps for the lease and return scripts), as an import writes them.
    */
   effectsRestored: number;
+  /**
+   * Queued missions whose hash was whole but lacked the queue fields its enqueue writes, or that
+   * were in neither the ready queue nor a lease (a rebuild interrupted after it wrote their hashes
+   * and before it restored their effects): put back in the ready queue from their events, as the
+   * restored are. Not counted in `switched` or `unchanged`.
+   */
+  effectsMended: number;
   /** Of the switched, missions put back in the mission index (which lists, counts and the recount read). */
   reindexed: number;
   /** Of the switched, missions whose event list (which history and state read) was written again from the log. */
@@ -130,7 +137,12 @@ enum Drift {
   EventList = 4,
   /** Missing from the set of a data subject its create names: put back with SADD, no switch. */
   SubjectUnindexed = 8,
+  /** Queued, its hash whole, but not queued as its effects queue it: its effects restored, no switch. */
+  Unqueued = 16,
 }
+
+/** What the scratch copy and the switch repair; the rest is mended beside them. */
+const SWITCHED_DRIFT = Drift.State | Drift.Unindexed | Drift.EventList;
 
 /** What switch-read-model-5.lua repaired beside the hash, as bits. */
 enum Repaired {
@@ -156,8 +168,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    (`brokenChain`);
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
  *    by version, status and SHA-1 of `s`, the mission index's entry, the whole event list by SHA-1
- *    of its ids, and the sets of the data subjects its create names), so that a read model that is
- *    right is not written again;
+ *    of its ids, the sets of the data subjects its create names, and for a queued mission that is
+ *    not leased, its hash's queue fields and its place in the ready queue), so that a read model
+ *    that is right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving,
  *    with the hash of its last event read back from the log for its `h`, its creation time for the
  *    index, and, for an event list that differs, its log ids;
@@ -166,7 +179,8 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    version (a mission that moved on meanwhile keeps its newer state), keeps the status counters in
  *    step, and deletes the scratch hash;
  *    a mission that had no hash at all is then put back where its events put it (ready queue with its
- *    hash's queue fields, schedule, deadlines, reviews, dead letters), as an import does;
+ *    hash's queue fields, schedule, deadlines, reviews, dead letters), as an import does, and so is a
+ *    queued mission whose hash is whole but lacks them (a rebuild interrupted before this step);
  * 5. put each mission missing from a data subject's set back in it (what access requests and
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
@@ -189,6 +203,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     switched: total((r) => r.switched),
     restored: total((r) => r.restored),
     effectsRestored: total((r) => r.effectsRestored),
+    effectsMended: total((r) => r.effectsMended),
     skippedMovedOn: total((r) => r.skippedMovedOn),
     skippedBehind: total((r) => r.skippedBehind),
     reindexed: total((r) => r.reindexed),
@@ -244,11 +259,14 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   }
 
   const found = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
-  // A subject's set needs no scratch copy or switch: a create only ever adds to it.
-  const drifted = found.filter((entry) => entry.drift & ~Drift.SubjectUnindexed);
+  // A subject's set needs no scratch copy or switch (a create only ever adds to it), nor does a
+  // queued mission whose hash is whole but whose effects are missing (restoreMissionEffects checks
+  // its version itself).
+  const drifted = found.filter((entry) => entry.drift & SWITCHED_DRIFT);
+  const unqueued = found.filter((entry) => entry.drift & Drift.Unqueued).map(({ mission }) => mission.missionId);
   const compared = performance.now();
 
-  const result = { switched: 0, restored: 0, effectsRestored: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
+  const result = { switched: 0, restored: 0, effectsRestored: 0, effectsMended: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
   const written: DriftedMission[] = [];
   const restoredIds: string[] = [];
   let writtenAt = compared;
@@ -324,14 +342,19 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   // queued mission by: without them a lease leaves it in its skill set's queue and counted (leased
   // again and again), and a returned lease queues it at the back. They come back as an import writes
   // them: the append's own effects, replayed from the events (idempotent on the memberships that
-  // survived), at the version just switched in.
-  if (restoredIds.length > 0) {
-    const order = options.queueOrder ?? DEFAULT_IMPORT_QUEUE_ORDER;
-    const restored = await restoreMissionEffects(redis, new MissionStore(redis, layout), restoredIds, {
-      queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
-    });
-    result.effectsRestored = restored.restored;
-  }
+  // survived), at the version just switched in. A rebuild interrupted before this step leaves whole
+  // hashes without them, which the next run finds as Unqueued and mends the same way.
+  const order = options.queueOrder ?? DEFAULT_IMPORT_QUEUE_ORDER;
+  const restoreEffects = async (missionIds: string[]): Promise<number> =>
+    missionIds.length === 0
+      ? 0
+      : (
+          await restoreMissionEffects(redis, new MissionStore(redis, layout), missionIds, {
+            queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
+          })
+        ).restored;
+  result.effectsRestored = await restoreEffects(restoredIds);
+  result.effectsMended = await restoreEffects(unqueued);
   const switchedAt = performance.now();
   const subjectsReindexed = await indexSubjects(
     redis,
@@ -407,7 +430,7 @@ async function findDrifted(
   const compareBatch = async (offset: number): Promise<void> => {
     const batch = rebuilt.slice(offset, offset + batchSize);
     const states = batch.map((mission) => mission.state as Mission);
-    const missionKeys = [keys.missionIndex];
+    const missionKeys = [keys.missionIndex, keys.ready, keys.leased];
     const args: string[] = [];
     batch.forEach((mission, i) => {
       const state = states[i];

@@ -1,7 +1,10 @@
 /**
- * Test fixture for the audit specs: a small, realistic event log appended through MissionStore,
+ * Test fixture for the audit specs: a small, realistic event log appended through MissionPipeline,
  * with fixed clocks so times, versions and summaries are known exactly. Missions interleave in the
- * log as they would in production.
+ * log as they would in production, and each append has the effects the services' appends have
+ * (each assignment made on a lease of the ready queue, as the orchestrator makes it), so the read
+ * model beside the log (the queue fields of a queued mission's hash, its place in the ready queue,
+ * the dead letters) is the one a rebuild must leave alone.
  *
  *   m-ok      created, assigned to agent-lena, started, completed, evaluated 0.92 pass  → succeeded (v6)
  *   m-retry   attempt 1 fails, attempt 2 is evaluated fail, attempt 3 passes           → succeeded (v15)
@@ -11,6 +14,8 @@
  *
  * Only specs import this (through @app/testing, which the build leaves out).
  */
+import { randomBytes } from 'node:crypto';
+import { Environment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import {
   Decision,
@@ -27,7 +32,12 @@ import {
   MissionCreateDto,
   MissionResult,
 } from '@app/mission';
+import { queueOrderOf, ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
+
+/** Long enough for the assignment that follows a fixture's lease; Redis's clock sets it, as the append's lease check reads it. */
+const KNOWN_LEASE_MS = 60_000;
 
 export const KNOWN_START = new Date('2025-06-01T08:00:00.000Z');
 export const KNOWN_STEP_MS = 60_000;
@@ -88,15 +98,26 @@ export interface KnownLog {
 /** Appends the known log under `keys` (which must be empty). */
 export async function buildKnownLog(redis: RedisConnection, keys: KeyLayout): Promise<KnownLog> {
   const store = new MissionStore(redis, keys);
+  // The deployment's default queue order, as rebuild and import score a queued mission by it.
+  const queue = new ReadyQueue(redis, keys, queueOrderOf(new Environment()));
+  const pipeline = new MissionPipeline(store, queue);
   const missions = new Map<string, Mission>();
   let step = 0;
 
   const create = async (id: string, input: MissionCreateDto): Promise<void> => {
     const now = knownStepTime(++step);
-    // No effects: the audit reads only the log and the read model, not the queues.
-    const result = await store.append(id, null, decideCreate(input, now), { actor: 'intake', now, correlationId: `corr-${id}` });
+    const result = await pipeline.append(id, null, decideCreate(input, now), { actor: 'intake', now, correlationId: `corr-${id}` });
     if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
     missions.set(id, result.mission);
+  };
+  // An assignment is made on a lease, as the orchestrator makes it: the lease takes the mission out
+  // of the ready queue, which the MissionAssigned's own effects do not.
+  const leaseOf = async (mission: Mission): Promise<string> => {
+    const leaseId = `lease-${randomBytes(4).toString('hex')}`;
+    const partition = keys.partitionOf(mission.id);
+    const leased = await queue.lease(partition, 1, KNOWN_LEASE_MS, leaseId, { freeAgents: [{ free: 1, skills: mission.requiredSkills }] });
+    if (leased[0]?.mission.id !== mission.id) throw new Error(`lease of ${mission.id}: got ${leased.map((l) => l.mission.id).join(', ') || 'none'}`);
+    return leaseId;
   };
   const act = async (id: string, actor: string, decide: (mission: Mission) => Decision): Promise<void> => {
     const now = knownStepTime(++step);
@@ -104,7 +125,8 @@ export async function buildKnownLog(redis: RedisConnection, keys: KeyLayout): Pr
     if (!mission) throw new Error(`no mission ${id}`);
     const decision = decide(mission);
     if (decision.kind !== 'append') throw new Error(`${id}: ${decision.reason}`);
-    const result = await store.append(id, mission, decision.events, { actor, now });
+    const leaseId = decision.events.some((event) => event.type === 'MissionAssigned') ? await leaseOf(mission) : undefined;
+    const result = await pipeline.append(id, mission, decision.events, { actor, now, leaseId });
     if (result.code !== AppendCode.Ok) throw new Error(`${id}: code ${result.code}`);
     missions.set(id, result.mission);
   };

@@ -3,6 +3,7 @@
   that only those are written and switched (in the normal case, none). Reads only.
 
   KEYS[1]    the mission index zset (member id, score = created at, ms)
+  KEYS[2]    the ready zset          KEYS[3]    the leased zset
   then, for each mission i = 1..n in turn:
              its live hash (fields MISSION_FIELDS: version, status, state JSON), its event list
              (log ids, in version order), and the sets of the data subjects its create names
@@ -18,13 +19,19 @@
           the sum of DRIFT.State (v, st or s differ from the replay, or there is no s),
           DRIFT.Unindexed (not in the mission index), DRIFT.EventList (its event list is not the
           log ids of its events, anywhere in it: compared by SHA-1 of the ids joined by commas)
-          and DRIFT.SubjectUnindexed (a subject's set does not name it). Unindexed and EventList
-          only where the live v is the replayed one (or there is no live hash): a mission that
-          moved on since the replay has a longer list, and the switch leaves it alone. A subject's
-          set only ever gains missions, so it is checked whatever v is.
+          DRIFT.SubjectUnindexed (a subject's set does not name it) and DRIFT.Unqueued (replayed
+          and live `queued` at the replayed version, not leased, and its hash lacks the skill set
+          its enqueue records (MISSION_FIELDS.skillSet, written with the other queue fields) or
+          it is not in the ready zset: a hash written without its effects, by a rebuild
+          interrupted before it restored them, which no lease hands out, or every lease does).
+          Unindexed and EventList only where the live v is the replayed one (or there is no live
+          hash): a mission that moved on since the replay has a longer list, and the switch leaves
+          it alone. A subject's set only ever gains missions, so it is checked whatever v is. A
+          leased mission is left out of Unqueued: putting it back in the ready queue would hand
+          it out a second time while its lease is held.
 ]]
 local drifted = {}
-local k, a, i = 2, 1, 0
+local k, a, i = 4, 1, 0
 while a <= #ARGV do
   i = i + 1
   local hash, list = KEYS[k], KEYS[k + 1]
@@ -39,6 +46,10 @@ while a <= #ARGV do
     if redis.sha1hex(table.concat(redis.call('LRANGE', list, 0, -1), ',')) ~= ARGV[a + 4] then
       what = what + DRIFT.EventList
     end
+  end
+  if what == 0 and live[2] == 'queued' and redis.call('ZSCORE', KEYS[3], ARGV[a]) == false
+    and (redis.call('HEXISTS', hash, MISSION_FIELDS.skillSet) == 0 or redis.call('ZSCORE', KEYS[2], ARGV[a]) == false) then
+    what = what + DRIFT.Unqueued
   end
   for s = 1, subjects do
     if redis.call('SISMEMBER', KEYS[k + 1 + s], ARGV[a]) == 0 then
