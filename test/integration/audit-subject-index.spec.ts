@@ -88,4 +88,19 @@ describe('the subject index in verify and rebuild (real Redis)', () => {
     expect(await missionsOf('guest:carl')).toEqual(['m-c']);
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
+
+  // Rebuild puts a membership back by the rule the appends and an import write it by
+  // (subjectIndexEffects), not by a second reading of the state's subjects.
+  it("given every subject's set lost, then rebuild writes back exactly the sets the creates' effects wrote", async () => {
+    const subjects = ['guest:anna', 'guest:bob', 'guest:carl'];
+    const written = await Promise.all(subjects.map(missionsOf));
+    expect(written.flat()).toHaveLength(5);
+    for (const partition of keys.partitions) await redis.del(...subjects.map((subject) => partition.subjectMissions(subject)));
+
+    const rebuilt = await rebuildReadModels(redis, keys);
+
+    expect(rebuilt).toMatchObject({ subjectsReindexed: 5, subjectsUnindexed: 0, switched: 0 });
+    expect(await Promise.all(subjects.map(missionsOf))).toEqual(written);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
 });

@@ -500,10 +500,11 @@ async function removeImported(redis: RedisConnection, keys: KeyLayout, fold: Rep
 }
 
 /**
- * Writes a subject-index effect into an import's pipeline as the append script applies it (its
- * sadd and zadd in mission-store.ts's encodeEffect); returns the key it writes.
+ * Writes a subject-index effect into a pipeline as the append script applies it (its sadd and zadd
+ * in mission-store.ts's encodeEffect): an import's, and rebuild's putting a mission back in a
+ * subject's set; returns the key it writes.
  */
-function writeSubjectIndexEffect(pipeline: ChainableCommander, k: PartitionKeys, missionId: string, effect: SubjectIndexEffect): string {
+export function writeSubjectIndexEffect(pipeline: ChainableCommander, k: PartitionKeys, missionId: string, effect: SubjectIndexEffect): string {
   switch (effect.kind) {
     case 'index-subject': {
       const key = k.subjectMissions(effect.subject);

@@ -1,19 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys } from '@app/event-store';
-import { Mission } from '@app/mission';
+import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys, upcast } from '@app/event-store';
+import { evolve, Mission } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
-import { restoreMissionEffects } from '@app/pipeline';
+import { restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
 import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
-import { DEFAULT_IMPORT_QUEUE_ORDER } from './export-import';
+import { DEFAULT_IMPORT_QUEUE_ORDER, writeSubjectIndexEffect } from './export-import';
 import { Finding } from './finding';
 import { ChainChecker, logChangedMissions } from './hash-chain';
 import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
 import { MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
-import { sha1Hex, toStoredEntry } from './stored-log';
+import { parseStored, sha1Hex, toStoredEntry } from './stored-log';
 
 export interface RebuildOptions {
   /** Log entries per XRANGE. Default 500 (REBUILD_LOG_BATCH). */
@@ -467,10 +467,12 @@ async function findDrifted(
 }
 
 /**
- * Puts each mission found missing from a data subject's set back in the sets of every subject its
- * create names: SADD, pipelined, `batchSize` missions a round trip. Safe on a live system, as a set
- * only ever gains a mission (the create's append adds it, nothing removes it), so there is no
- * version to compare. Returns how many memberships were missing.
+ * Puts each mission found missing from a data subject's set back in the sets its events' effects
+ * write (index-subject, from subjectIndexEffects of @app/pipeline, the rule `replay import` writes
+ * them by, so the two cannot disagree), its events read back from the log by their ids: SADD,
+ * pipelined, `batchSize` missions a round trip. Safe on a live system, as a set only ever gains a
+ * mission (the create's append adds it, nothing removes it), so there is no version to compare.
+ * Returns how many memberships were missing.
  */
 async function indexSubjects(
   redis: RedisConnection,
@@ -481,11 +483,28 @@ async function indexSubjects(
 ): Promise<number> {
   let added = 0;
   for (let offset = 0; offset < missing.length; offset += batchSize) {
-    const pipeline = redis.pipeline();
-    for (const { mission, state } of missing.slice(offset, offset + batchSize)) {
-      for (const subject of state.subjects ?? []) pipeline.sadd(keys.subjectMissions(subject), mission.missionId);
+    const batch = missing.slice(offset, offset + batchSize);
+    const read = redis.pipeline();
+    for (const { mission } of batch) for (const logId of mission.logIds ?? []) read.xrange(keys.log, logId, logId);
+    const entries = (await execAll(read)) as [string, string[]][][];
+    const write = redis.pipeline();
+    let at = 0;
+    for (const { mission } of batch) {
+      let state: Mission | null = null;
+      for (const [found] of entries.slice(at, (at += mission.logIds?.length ?? 0))) {
+        // The replay folded these events; one that left the log since has nothing to add.
+        const stored = found ? parseStored(toStoredEntry(found[0], found[1]).json) : null;
+        if (!stored) continue;
+        const event = upcast(stored);
+        const next = evolve(state, event);
+        for (const effect of subjectIndexEffects(event, state, next)) {
+          // Retention's sets are not compared by the drift check; only the subjects' sets are mended here.
+          if (effect.kind === 'index-subject') writeSubjectIndexEffect(write, keys, mission.missionId, effect);
+        }
+        state = next;
+      }
     }
-    for (const reply of await execAll(pipeline)) added += reply as number;
+    for (const reply of await execAll(write)) added += reply as number;
     onProgress({ phase: SUBJECT_INDEX_PHASE, done: Math.min(offset + batchSize, missing.length), total: missing.length });
   }
   return added;
