@@ -18,7 +18,7 @@ import {
   StreamEvents,
   TAKES_REFUSED_DATA,
 } from '@app/redis-streams';
-import { deleteKeysByPrefix, streamFields, testKeyPrefix, waitFor, testRedis } from '@app/testing';
+import { deleteKeysByPrefix, PrivateRedis, startPrivateRedis, streamFields, testKeyPrefix, waitFor, testRedis } from '@app/testing';
 
 describe('Redis Streams transport (real Redis)', () => {
   const prefix = testKeyPrefix('transport');
@@ -662,5 +662,147 @@ describe('Redis Streams transport (a private Redis out of memory)', () => {
     await waitFor(async () => warnings.some((line) => line.includes('moved to')), { timeoutMs: 5_000, what: 'its log line' });
     expect(warnings.filter((line) => line.includes('moved to'))).toHaveLength(1);
     jest.restoreAllMocks();
+  });
+});
+
+/** Redis is stopped and started again, so on a private redis-server, never the shared one. */
+describe('Redis Streams transport (a private Redis stopped, then restarted)', () => {
+  let redis: PrivateRedis;
+  let instance: RedisStreamsServer | undefined;
+  /** What the transport logged, at any level. */
+  let lines: string[];
+  /** Commands refused while Redis is down, by name: how many times each loop retried. */
+  let refused: { xreadgroup: number; xautoclaim: number; xclaim: number };
+  /** Whether the test stopped Redis and has not started it again (a failed one leaves it so). */
+  let down: boolean;
+  /** Lets a gated handler finish, so that a failed test's close() does not wait for it. */
+  let release: () => void;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+  });
+
+  beforeEach(() => {
+    lines = [];
+    refused = { xreadgroup: 0, xautoclaim: 0, xclaim: 0 };
+    down = false;
+    release = () => undefined;
+    const capture = (message: unknown) => void lines.push(String(message));
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(capture);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(capture);
+    jest.spyOn(Logger.prototype, 'error').mockImplementation(capture);
+  });
+
+  afterEach(async () => {
+    release();
+    if (down) await upAgain();
+    await instance?.close();
+    instance = undefined;
+    jest.restoreAllMocks();
+  });
+
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  /** A listening server on `stream` of the private Redis, whose connections count the commands refused. */
+  async function listening(stream: string, handlers: Record<string, (data: unknown) => Promise<void>>): Promise<RedisStreamsServer> {
+    const server = new RedisStreamsServer({
+      connect: () => {
+        // Refused at the first reconnect that fails, not after 20 as the services' are: an outage of seconds shows many retries.
+        const connection = new Redis(redis.url, { maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+        connection.on('error', () => undefined);
+        for (const name of Object.keys(refused) as (keyof typeof refused)[]) {
+          const command = connection[name].bind(connection) as (...args: unknown[]) => Promise<unknown>;
+          Object.assign(connection, {
+            [name]: (...args: unknown[]) =>
+              command(...args).catch((error: unknown) => {
+                refused[name] += 1;
+                throw error;
+              }),
+          });
+        }
+        return connection;
+      },
+      streams: [{ stream, poisonStream: `${stream}:poison` }],
+      group: 'workers',
+      consumer: 'consumer-1',
+      batchSize: 10,
+      blockMs: 100,
+      claimIdleMs: 200,
+      maxDeliveries: 3,
+    });
+    for (const [pattern, handler] of Object.entries(handlers)) server.addHandler(pattern, handler, true);
+    instance = server;
+    await new Promise<void>((resolve, reject) => server.listen((error?: unknown) => (error ? reject(error) : resolve())));
+    return server;
+  }
+
+  const outage = async () => {
+    down = true;
+    await redis.halt();
+  };
+  const upAgain = async () => {
+    await redis.restart();
+    down = false;
+  };
+  const failing = (what: string) => lines.filter((line) => line.startsWith(`${what} failed: `));
+  const recovered = (what: string) => lines.filter((line) => line.startsWith(`${what} works again, after `));
+  const failures = (line: string) => Number(/^.* works again, after (\d+) failures in \d+ ms$/.exec(line)?.[1]);
+  const send = async (stream: string, pattern: string) => {
+    const admin = new Redis(redis.url);
+    await admin.xadd(stream, '*', ...encodeMessage(pattern, {}));
+    await admin.quit();
+  };
+
+  it('given Redis down for several retries of the read and reclaim loops, then each logs one line when it starts failing and one when it works again', async () => {
+    const stream = 'read{t}:stream';
+    let handled = 0;
+    await listening(stream, { 'after.outage': async () => void (handled += 1) });
+
+    await outage();
+    // The read loop backs off 200, 400, 800, 1,600 ms: five reads refused take about 3 s.
+    await waitFor(async () => refused.xreadgroup >= 5 && refused.xautoclaim >= 5, { timeoutMs: 15_000, what: 'five refused reads and reclaims' });
+    // The blocking read cut off and the reads refused after it may fail otherwise: two lines at most, not one a retry.
+    for (const what of [`reading ${stream}`, `reclaiming on ${stream}`]) {
+      expect(failing(what).length).toBeGreaterThanOrEqual(1);
+      expect(failing(what).length).toBeLessThanOrEqual(2);
+    }
+
+    await upAgain();
+    await waitFor(async () => recovered(`reading ${stream}`).length === 1 && recovered(`reclaiming on ${stream}`).length === 1, {
+      timeoutMs: 15_000,
+      what: 'the recovery lines',
+    });
+    expect(failures(recovered(`reading ${stream}`)[0])).toBeGreaterThanOrEqual(5);
+    expect(failures(recovered(`reclaiming on ${stream}`)[0])).toBeGreaterThanOrEqual(5);
+
+    // And the lane reads again.
+    await send(stream, 'after.outage');
+    await waitFor(async () => handled === 1, { timeoutMs: 10_000, what: 'the message sent after the outage' });
+  });
+
+  it('given Redis down while a draining server touches a message in flight, then the touches log one line when they start failing and one when they work again', async () => {
+    const stream = 'touch{t}:stream';
+    let entered = false;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const server = await listening(stream, {
+      slow: async () => {
+        entered = true;
+        await gate;
+      },
+    });
+    await send(stream, 'slow');
+    await waitFor(async () => entered, { timeoutMs: 10_000, what: 'the handler' });
+    await server.stopReading();
+
+    await outage();
+    await waitFor(async () => refused.xclaim >= 5, { timeoutMs: 15_000, what: 'five refused touches' });
+    expect(failing(`touching messages on ${stream}`).length).toBeGreaterThanOrEqual(1);
+    expect(failing(`touching messages on ${stream}`).length).toBeLessThanOrEqual(2);
+
+    await upAgain();
+    await waitFor(async () => recovered(`touching messages on ${stream}`).length === 1, { timeoutMs: 15_000, what: 'the recovery line' });
+    expect(failures(recovered(`touching messages on ${stream}`)[0])).toBeGreaterThanOrEqual(5);
   });
 });

@@ -101,7 +101,10 @@ interface Lane extends ConsumedStream {
   pendingAcks: string[];
   pendingPoison: { id: string; fields: string[]; reason: string; deliveries: number }[];
   flushing: Promise<void> | null;
-  /** The consumer sweeps' failures on this stream, logged once per outage. */
+  /** The failures of each loop on this stream (reads, reclaims, touches, consumer sweeps), each logged once per outage. */
+  readFailures: FailureStreak;
+  reclaimFailures: FailureStreak;
+  touchFailures: FailureStreak;
   sweepFailures: FailureStreak;
 }
 
@@ -148,11 +151,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         pendingAcks: [],
         pendingPoison: [],
         flushing: null,
-        sweepFailures: new FailureStreak({
-          failing: (error) => this.logger.warn(`removing idle consumers of ${consumed.stream} failed: ${describeError(error)}`),
-          recovered: (failures, forMs) =>
-            this.logger.log(`removing idle consumers of ${consumed.stream} works again, after ${failures} failures in ${forMs} ms`),
-        }),
+        readFailures: this.failureStreak(`reading ${consumed.stream}`, 'error'),
+        reclaimFailures: this.failureStreak(`reclaiming on ${consumed.stream}`, 'error'),
+        touchFailures: this.failureStreak(`touching messages on ${consumed.stream}`, 'warn'),
+        sweepFailures: this.failureStreak(`removing idle consumers of ${consumed.stream}`, 'warn'),
       }));
       await Promise.all(this.lanes.map((lane) => this.ensureGroup(lane)));
       this.running = true;
@@ -218,6 +220,18 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     return this.running;
   }
 
+  /**
+   * The failures of one of a lane's loops, which retry while Redis is out: a line for every retry
+   * was one per stream and loop every few seconds for as long as an outage lasted. The first
+   * failure is logged at `level`, another error too, and the recovery says how many failed.
+   */
+  private failureStreak(what: string, level: 'error' | 'warn'): FailureStreak {
+    return new FailureStreak({
+      failing: (error) => this.logger[level](`${what} failed: ${describeError(error)}`),
+      recovered: (failures, forMs) => this.logger.log(`${what} works again, after ${failures} failures in ${forMs} ms`),
+    });
+  }
+
   private async ensureGroup(lane: Lane): Promise<void> {
     try {
       await this.writer.xgroup('CREATE', lane.stream, this.options.group, '0', 'MKSTREAM');
@@ -248,6 +262,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           '>',
         )) as [string, RawEntry[]][] | null;
         failures = 0;
+        lane.readFailures.succeeded();
         if (!reply) continue;
         for (const [id, fields] of reply[0][1]) {
           if (fields) this.start(lane, { id, fields, deliveries: 1 });
@@ -260,7 +275,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           continue;
         }
         failures += 1;
-        this.logger.error(`reading ${lane.stream} failed: ${describeError(error)}`);
+        lane.readFailures.failed(error);
         await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5_000)));
       }
     }
@@ -268,7 +283,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
 
   private async touchAll(): Promise<void> {
     for (const lane of this.lanes) {
-      await this.touchInFlight(lane).catch((error: unknown) => this.logger.warn(`touching messages on ${lane.stream} failed: ${describeError(error)}`));
+      await this.touchInFlight(lane).then(
+        () => lane.touchFailures.succeeded(),
+        (error: unknown) => lane.touchFailures.failed(error),
+      );
     }
   }
 
@@ -318,7 +336,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       let cursor = '0-0';
       do {
         const room = this.maxInFlight - this.inFlight;
-        if (room <= 0) return;
+        if (room <= 0) break;
         const [next, entries, deleted] = (await this.writer.xautoclaim(
           lane.stream,
           this.options.group,
@@ -344,9 +362,10 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         }
         if (reclaimed > 0) this.options.events?.reclaimed(lane.stream, reclaimed);
       } while (cursor !== '0-0' && this.running);
+      lane.reclaimFailures.succeeded();
     } catch (error) {
       if (String(error).includes('NOGROUP')) await this.ensureGroup(lane).catch(() => undefined);
-      else if (this.running) this.logger.error(`reclaiming on ${lane.stream} failed: ${describeError(error)}`);
+      else if (this.running) lane.reclaimFailures.failed(error);
     }
   }
 

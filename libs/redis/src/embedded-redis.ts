@@ -38,6 +38,8 @@ export interface ResolveRedisOptions {
   preferLocal?: boolean;
   /** How long a private server may take to answer PING (loading a large AOF counts). Default 15 s. */
   startupTimeoutMs?: number;
+  /** A private server's port; default a free one. A test restarting a server passes its former port, where its clients reconnect. */
+  port?: number;
   /**
    * How long a server an earlier start left running over the same data dir gets to stop before this
    * start gives up, naming it. Default: the watchdog's grace for clients, plus 5 s.
@@ -95,6 +97,7 @@ export async function resolveRedis(options: ResolveRedisOptions): Promise<Resolv
   return startPrivateRedis(binary, options.dataDir, log, ping, {
     startupTimeoutMs: options.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS,
     previousServerTimeoutMs: options.previousServerTimeoutMs ?? WATCHDOG_CLIENTS_GRACE_MS + 5_000,
+    port: options.port,
   });
 }
 
@@ -210,7 +213,7 @@ async function startPrivateRedis(
   dataDir: string,
   log: (line: string) => void,
   ping: (host: string, port: number, timeoutMs: number) => Promise<boolean>,
-  { startupTimeoutMs, previousServerTimeoutMs }: { startupTimeoutMs: number; previousServerTimeoutMs: number },
+  { startupTimeoutMs, previousServerTimeoutMs, port: fixedPort }: { startupTimeoutMs: number; previousServerTimeoutMs: number; port?: number },
 ): Promise<ResolvedRedis> {
   const dir = path.resolve(dataDir, 'redis');
   await mkdir(dir, { recursive: true });
@@ -219,7 +222,7 @@ async function startPrivateRedis(
 
   for (let attempt = 1; ; attempt++) {
     // The tiny window before redis-server binds is covered by retrying.
-    const port = await findFreePort(LOCAL_REDIS_HOST);
+    const port = fixedPort ?? (await findFreePort(LOCAL_REDIS_HOST));
     const logStart = await fileSize(logFile);
     log(`Starting a private redis-server on ${LOCAL_REDIS_HOST}:${port} (data in ${dir}, log in ${logFile})`);
     const child = await spawnRedisServer(binary, dir, port, logFile);
@@ -228,7 +231,8 @@ async function startPrivateRedis(
 
     const tail = await logTail(logFile, logStart);
     await killAndWait(child);
-    if (outcome === 'exited' && /address already in use/i.test(tail) && attempt < PORT_CLASH_RETRIES) {
+    // A port asked for is that one or none: another would lose the clients that wait for it.
+    if (outcome === 'exited' && /address already in use/i.test(tail) && attempt < PORT_CLASH_RETRIES && fixedPort === undefined) {
       log(`Port ${port} was taken before redis-server could bind it; retrying on another port`);
       continue;
     }
