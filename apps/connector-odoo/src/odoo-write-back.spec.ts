@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, FakeOdooServer, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
+import { deleteKeysByPrefix, FakeOdooServer, startPrivateRedis, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
@@ -146,5 +147,57 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     );
     expect(textAsHtml('One line')).toBe('<p>One line</p>');
     expect(textAsHtml(' \n\n ')).toBe('');
+  });
+});
+
+describe('OdooWriteBack while its Redis is away (a private redis-server, stopped and started again)', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('given Redis stopped, when reading the write-backs due keeps failing, then it is logged once, and once more when Redis is back', async () => {
+    const server = await startPrivateRedis();
+    const redis = new Redis(server.url, { maxRetriesPerRequest: 0, retryStrategy: () => 50 });
+    const odoo = await FakeOdooServer.start();
+    const logKeys = new KeyLayout(testKeyPrefix('odoo-write-back-outage'));
+    const lines: string[] = [];
+    const capture = (message: unknown) => void lines.push(String(message));
+    jest.spyOn(Logger.prototype, 'log').mockImplementation(capture);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(capture);
+    let failures = 0;
+    let failed: () => void = () => undefined;
+    const failedThrice = new Promise<void>((resolve) => (failed = () => ++failures === 3 && resolve()));
+    const writeBack = new OdooWriteBack(
+      new OdooClient(odoo.clientConnection(TIMEOUT_MS)),
+      new MissionStore(redis, logKeys),
+      redis,
+      new ConnectorKeys(logKeys),
+      loadOdooMapping(),
+      testPersonalData(redis, logKeys.prefix),
+      { postAs: 'note', backoffMs: 1_000, timeoutMs: TIMEOUT_MS, pollMs: 50, onFailure: () => failed() },
+    );
+    try {
+      await server.halt();
+      writeBack.start();
+      await failedThrice;
+      const failing = lines.filter((line) => line.startsWith('reading the write-backs due failed'));
+      expect(failing).toHaveLength(1);
+
+      await server.restart();
+      await new Promise<void>((resolve) => {
+        const recovered = () => lines.some((line) => line.startsWith('reading the write-backs due works again')) && resolve();
+        jest.spyOn(Logger.prototype, 'log').mockImplementation((message: unknown) => {
+          capture(message);
+          recovered();
+        });
+        recovered();
+      });
+      const [, count] = /after (\d+) failures in \d+ ms$/.exec(lines.find((line) => line.startsWith('reading the write-backs due works again')) ?? '') ?? [];
+      expect(Number(count)).toBeGreaterThanOrEqual(3);
+      expect(lines.filter((line) => line.startsWith('reading the write-backs due failed'))).toHaveLength(1);
+    } finally {
+      await writeBack.stop();
+      await odoo.close();
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });

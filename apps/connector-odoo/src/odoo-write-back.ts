@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
+import { FailureStreak } from '@app/logging';
 import { Mission, SERVICE_ACTORS } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
@@ -176,12 +177,20 @@ export class OdooWriteBack {
   }
 
   private async follow(): Promise<void> {
+    // Once per outage, as the services' loops log theirs: a line a second while Redis is away drowns the rest.
+    const reads = new FailureStreak({
+      failing: (error) =>
+        logger.warn(`reading the write-backs due failed, trying again every second: ${error instanceof Error ? error.message : String(error)}`),
+      recovered: (failures, forMs) => logger.log(`reading the write-backs due works again, after ${failures} failures in ${forMs} ms`),
+    });
     while (!this.stopping) {
       try {
-        if ((await this.runOnce()) === 0) await sleep(this.options.pollMs ?? 500, undefined, { signal: this.pause.signal }).catch(() => undefined);
+        const posted = await this.runOnce();
+        reads.succeeded();
+        if (posted === 0) await sleep(this.options.pollMs ?? 500, undefined, { signal: this.pause.signal }).catch(() => undefined);
       } catch (error) {
         this.options.onFailure?.('', error);
-        logger.warn(`reading the write-backs due failed, trying again in a second: ${error instanceof Error ? error.message : String(error)}`);
+        reads.failed(error);
         await sleep(1_000, undefined, { signal: this.pause.signal }).catch(() => undefined);
       }
     }
