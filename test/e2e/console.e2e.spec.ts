@@ -808,21 +808,72 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(await page.getByRole('button', { name: /Requeue/ }).count()).toBe(0);
   });
 
-  it('given more dead letters than the page loads, then "Requeue all filtered (N)" requeues those N and no others', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < DEAD_LETTERS_LOADED + 5; i += 1) {
-      const created = await system.api
-        .post('/api/missions')
-        .send({ type: 'maintenance', title: `Boiler check ${i}`, description: 'Check the boiler.', priority: 'low', payload: {} })
-        .expect(201);
-      ids.push(created.body.id);
-    }
-    for (const id of ids) await system.waitForStatus(id, ['dead_lettered']);
-    // Signed in as the operator, whatever the tests before left.
+  /** More dead letters than one page of the Dead letters page: `Boiler check 0` … `204`, the newest dead letters; made once, for the tests that need them. */
+  let boilerChecks: Promise<void> | undefined;
+  const deadLetterBoilerChecks = () =>
+    (boilerChecks ??= (async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < DEAD_LETTERS_LOADED + 5; i += 1) {
+        const created = await system.api
+          .post('/api/missions')
+          .send({ type: 'maintenance', title: `Boiler check ${i}`, description: 'Check the boiler.', priority: 'low', payload: {} })
+          .expect(201);
+        ids.push(created.body.id);
+      }
+      for (const id of ids) await system.waitForStatus(id, ['dead_lettered']);
+    })());
+  /** The Dead letters page at its first page, signed in as the operator, whatever the tests before left. */
+  const openDeadLettersAsOperator = async () => {
     await page.goto(`${base}/console/`);
     await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
     await page.reload();
     await open('Dead letters', 'Dead letters');
+  };
+
+  // The page showed the 200 oldest and no more: a longer dead-letter queue could not be reviewed.
+  it('given more dead letters than one page, when Load more is pressed, then the next page shows below the first, and Back and a reload keep it', async () => {
+    await deadLetterBoilerChecks();
+    await openDeadLettersAsOperator();
+    const newest = page.getByRole('link', { name: `Boiler check ${DEAD_LETTERS_LOADED + 4}`, exact: true });
+    const oldest = page
+      .getByRole('table', { name: /dead-lettered missions/ })
+      .getByRole('link')
+      .first();
+    const oldestTitle = await oldest.innerText();
+    const total = (await system.api.get('/api/missions/queue/stats').expect(200)).body.deadLettered as number;
+    expect(total).toBeGreaterThan(DEAD_LETTERS_LOADED);
+    await page.getByText(`the ${DEAD_LETTERS_LOADED} oldest of ${total} are loaded`).waitFor();
+    expect(await newest.count()).toBe(0);
+    // The next page asked for by the first one's cursor, not by position.
+    const nextPage = page.waitForResponse((response) => /\/api\/dlq\?cursor=[\w-]+&limit=200$/.test(response.url()));
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await nextPage;
+    await newest.waitFor();
+    // Below the first page, which stays: still the oldest first.
+    expect(await oldest.innerText()).toBe(oldestTitle);
+    // Every dead letter shown, on either page: the bulk requeue takes them all, as its button says.
+    const rows = await page
+      .getByRole('table', { name: /dead-lettered missions/ })
+      .getByRole('link')
+      .count();
+    expect(rows).toBeGreaterThan(DEAD_LETTERS_LOADED);
+    expect(await page.getByRole('button', { name: /^Requeue all filtered/ }).innerText()).toBe(`Requeue all filtered (${rows})`);
+    const shown = async () => {
+      await newest.waitFor();
+      expect(await oldest.innerText()).toBe(oldestTitle);
+    };
+    await newest.click();
+    await page.getByRole('heading', { level: 1, name: `Boiler check ${DEAD_LETTERS_LOADED + 4}` }).waitFor();
+    await page.goBack();
+    await shown();
+    expect(page.url()).toMatch(/#\/dead-letters\?cursor=[\w-]+$/);
+    await page.reload();
+    await shown();
+  }, 120_000);
+
+  it('given more dead letters than the page loads, then "Requeue all filtered (N)" requeues those N and no others', async () => {
+    await deadLetterBoilerChecks();
+    await openDeadLettersAsOperator();
     const button = page.getByRole('button', { name: `Requeue all filtered (${DEAD_LETTERS_LOADED})` });
     await button.waitFor();
     // It said "200 dead-lettered missions": the newer ones, beyond what the page loads, were counted nowhere.

@@ -1,5 +1,6 @@
-import { MISSION_TYPES } from '@app/mission/browser';
-import { allows, api, Caller, DeadLetter, Page, QueueStats } from '../api';
+import { useEffect, useRef } from 'preact/hooks';
+import { BULK_REQUEUE_MAX, MISSION_TYPES } from '@app/mission/browser';
+import { allows, api, Caller, DeadLetter, Page, query, QueueStats } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { CommittedInput, ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
@@ -18,30 +19,63 @@ export function DeadLettersPage({ caller, address }: { caller: Caller; address: 
   return <DeadLetters address={address} />;
 }
 
-/** Dead letters the page loads: the oldest this many (the API's page limit). */
-const LOADED = 200;
+/** Dead letters a page of `GET /api/dlq` holds (the API's largest), and so what one Load more adds. */
+const PAGE_SIZE = 200;
 
 const FILTER_FIELDS = ['type', 'errorContains'] as const;
 type FilterField = (typeof FILTER_FIELDS)[number];
 
+/**
+ * The first page and one more per cursor, merged, oldest first: always the oldest dead letters, so a
+ * bulk requeue, which takes the oldest that match, takes those shown. A page read again from its
+ * cursor after a dead letter before it left overlaps the one before: each shows once.
+ */
+async function loadPages(cursors: string[]): Promise<Page<DeadLetter>> {
+  const pages = await Promise.all(
+    [undefined, ...cursors].map((cursor) => api<Page<DeadLetter>>('GET', `/api/dlq${query({ cursor, limit: String(PAGE_SIZE) })}`)),
+  );
+  const seen = new Set<string>();
+  const items = pages
+    .flatMap((page) => page.items)
+    .filter((letter) => {
+      if (seen.has(letter.missionId)) return false;
+      seen.add(letter.missionId);
+      return true;
+    });
+  return { items, nextCursor: pages[pages.length - 1].nextCursor };
+}
+
 function DeadLetters({ address }: { address: string }) {
-  // The first page of the cursor paging: the oldest LOADED, which "Requeue all filtered" relies on (the server requeues oldest first).
-  const { value: firstPage, error, reload: reloadLetters } = useLoaded(() => api<Page<DeadLetter>>('GET', `/api/dlq?limit=${LOADED}`), []);
-  const letters = firstPage?.items;
-  // How many there are in all: more than the page loads are not shown, and the caption says so.
+  // In the address (`#/dead-letters?type=pricing&errorContains=timeout&cursor=…`): Back from a mission, a reload and a shared link keep them.
+  const { filters, cursors } = listViewOf(address, FILTER_FIELDS);
+  const { type, errorContains } = filters;
+  const { value: loaded, error, reload: reloadLetters } = useLoaded(() => loadPages(cursors), []);
+  // Load more reads the pages again with one more, and those shown stay until it answers (new deps would drop them at once).
+  const pagesAsked = JSON.stringify(cursors);
+  const pagesLoaded = useRef(pagesAsked);
+  useEffect(() => {
+    if (pagesLoaded.current === pagesAsked) return;
+    pagesLoaded.current = pagesAsked;
+    reloadLetters();
+  }, [pagesAsked]);
+  const letters = loaded?.items;
+  const nextCursor = loaded?.nextCursor;
+  // How many there are in all, for the caption while more are not loaded.
   const stats = useLoaded(() => api<QueueStats>('GET', '/api/missions/queue/stats'), []);
   const reload = () => {
     reloadLetters();
     stats.reload();
   };
   const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
-  // In the address (`#/dead-letters?type=pricing&errorContains=timeout`): Back from a mission, a reload and a shared link keep them.
-  const { filters } = listViewOf(address, FILTER_FIELDS);
-  const { type, errorContains } = filters;
-  // One page, filtered here: no pages turned to keep.
-  const commit = (field: FilterField, value: string) => showListView('dead-letters', { filters: { ...filters, [field]: value }, cursors: [] });
+  // Filtered here, among those loaded: the pages loaded stay.
+  const commit = (field: FilterField, value: string) => showListView('dead-letters', { filters: { ...filters, [field]: value }, cursors });
+  const loadMore = () => nextCursor && !cursors.includes(nextCursor) && showListView('dead-letters', { filters, cursors: [...cursors, nextCursor] });
   const { busy, outcome, failure, run, heading } = useAction(reload);
-  const shown = (letters ?? []).filter((letter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains)));
+  const matching = (letter: DeadLetter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains));
+  const shown = (letters ?? []).filter(matching);
+  // A bulk requeue looks no further than the BULK_REQUEUE_MAX oldest: past them, the shown it takes are fewer, and its button says so.
+  const beyondBulk = (letters?.length ?? 0) > BULK_REQUEUE_MAX;
+  const requeuable = beyondBulk ? (letters ?? []).slice(0, BULK_REQUEUE_MAX).filter(matching) : shown;
 
   const requeueOne = (letter: DeadLetter) =>
     run(async () => {
@@ -49,15 +83,17 @@ function DeadLetters({ address }: { address: string }) {
       return `Requeued “${letter.title}”.`;
     });
   const requeueAll = () => {
-    if (!window.confirm(`Requeue ${shown.length} missions? Each starts over with MAX_ATTEMPTS more attempts.`)) return;
+    const which = beyondBulk ? `the ${requeuable.length} shown among the ${BULK_REQUEUE_MAX} oldest` : `the ${requeuable.length} shown`;
+    if (!window.confirm(`Requeue ${which}? Each starts over with MAX_ATTEMPTS more attempts.`)) return;
     void run(async () => {
-      // The dead letters shown and no others: the server filters the same oldest-first list, so the
-      // first `shown.length` it matches are these (more may be dead-lettered than the page loads).
+      // Those and no others: the server filters the same oldest-first list, and the pages loaded
+      // are its oldest, so the first `requeuable.length` it matches are these (more may be
+      // dead-lettered than the page loads).
       const body = {
         ...(type ? { type } : {}),
         ...(errorContains ? { errorContains } : {}),
-        limit: shown.length,
-        deadLetteredBefore: new Date(Date.parse(shown[shown.length - 1].deadLetteredAt) + 1).toISOString(),
+        limit: requeuable.length,
+        deadLetteredBefore: new Date(Date.parse(requeuable[requeuable.length - 1].deadLetteredAt) + 1).toISOString(),
         reason: 'requeued in the console',
       };
       const { requeued, skipped = [] } = await api<{ requeued: string[]; skipped?: { missionId: string }[] }>('POST', '/api/dlq/requeue', body);
@@ -89,8 +125,8 @@ function DeadLetters({ address }: { address: string }) {
         </label>
         {/* Nor "(0)", before the dead letters are loaded. */}
         {letters && (
-          <button type="button" disabled={busy || shown.length === 0} onClick={requeueAll}>
-            Requeue all filtered ({shown.length})
+          <button type="button" disabled={busy || requeuable.length === 0} onClick={requeueAll}>
+            {beyondBulk ? `Requeue filtered among the ${BULK_REQUEUE_MAX} oldest (${requeuable.length})` : `Requeue all filtered (${requeuable.length})`}
           </button>
         )}
       </form>
@@ -102,9 +138,11 @@ function DeadLetters({ address }: { address: string }) {
           <table>
             <caption>
               {shown.length} dead-lettered missions, oldest first
-              {letters.length >= LOADED && (stats.value?.deadLettered ?? 0) > LOADED
-                ? ` (the ${LOADED} oldest of ${stats.value?.deadLettered} are loaded: requeue or cancel these to see the newer ones)`
-                : ''}
+              {nextCursor
+                ? ` (the ${letters.length} oldest${(stats.value?.deadLettered ?? 0) > letters.length ? ` of ${stats.value?.deadLettered}` : ''} are loaded: Load more shows the next ${PAGE_SIZE})`
+                : cursors.length > 0
+                  ? ` (all ${letters.length} are loaded)`
+                  : ''}
             </caption>
             <thead>
               <tr>
@@ -139,6 +177,14 @@ function DeadLetters({ address }: { address: string }) {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      {nextCursor && (
+        <div class="pager">
+          {/* Off from the click until the page it asked for is loaded, so a double click adds one page. */}
+          <button type="button" disabled={cursors.includes(nextCursor)} onClick={loadMore}>
+            Load more
+          </button>
         </div>
       )}
     </section>

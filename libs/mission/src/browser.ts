@@ -6,3 +6,4 @@ export * from './mission-type';
 export * from './mission-status';
 export * from './review-basis';
 export * from './live-stream-protocol';
+export * from './bulk-requeue';

@@ -34,3 +34,4 @@ export * from './usable-rate';
 export * from './live-stream-protocol';
 export * from './page-cursor-format';
 export * from './service-actors';
+export * from './bulk-requeue';

@@ -1,6 +1,6 @@
 import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { Mission, timeBoundMs } from '@app/mission';
+import { BULK_REQUEUE_MAX, Mission, timeBoundMs } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
@@ -82,7 +82,7 @@ export class DeadLettersController {
   async requeueMatching(@Body() filter: RequeueFilterBody, @ApiCaller() caller: string): Promise<RequeuedView> {
     const before = filter.deadLetteredBefore ? timeBoundMs(filter.deadLetteredBefore) : Infinity;
     // The filter needs no reasons: the entries alone, without a read of each mission's log.
-    const candidates = (await this.queries.deadLetterEntries(1_000)).filter(
+    const candidates = (await this.queries.deadLetterEntries(BULK_REQUEUE_MAX)).filter(
       (entry) =>
         (!filter.type || entry.type === filter.type) &&
         Date.parse(entry.deadLetteredAt) < before &&

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsString, Max, MaxLength, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE, KeptInPlainText } from '@app/mission';
+import { BULK_REQUEUE_MAX, IsCleanText, IsIsoTime, MISSION_TYPES, MissionType, Omittable, SINGLE_LINE, KeptInPlainText } from '@app/mission';
 import { SAYS_WHEN_REQUIRED } from '../http/request-validation.pipe';
 
 /**
@@ -45,7 +45,7 @@ export class RequeueFilterBody {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
-    maximum: 1000,
+    maximum: BULK_REQUEUE_MAX,
     default: 100,
     description: 'At most this many missions, oldest dead-lettered first.',
     example: 100,
@@ -54,7 +54,7 @@ export class RequeueFilterBody {
   @Omittable()
   @IsInt()
   @Min(1)
-  @Max(1000)
+  @Max(BULK_REQUEUE_MAX)
   limit?: number;
 
   @ApiPropertyOptional({
