@@ -11,9 +11,14 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
   });
   afterAll(async () => system.close());
 
-  it.each(Object.entries(TEST_KEYS))('given the %s key, then /api/me names it and its role', async (role, secret) => {
+  it.each(Object.entries(TEST_KEYS).filter(([role]) => role !== 'client'))('given the %s key, then /api/me names it and its role', async (role, secret) => {
     const response = await request(system.intake.getHttpServer()).get('/api/me').set('X-API-Key', secret).expect(200);
     expect(response.body).toEqual({ name: role, role });
+  });
+
+  it('given a client key, then /api/me is a 403: a client calls only its own missions’ routes, and the console is not for it', async () => {
+    const response = await request(system.intake.getHttpServer()).get('/api/me').set('X-API-Key', TEST_KEYS.client).expect(403);
+    expect(response.body.message).toBe('API key "client" has role client; this needs reader');
   });
 
   it('given a mission, then its hash chain verifies; given one of its stored events edited, then it does not, naming the event', async () => {

@@ -179,13 +179,13 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
     let bothIn!: () => void;
     const inFlight = new Promise<void>((resolve) => (bothIn = resolve));
     let entered = 0;
-    const hold = jest.spyOn(queries, 'list').mockImplementation(async (query) => {
+    const hold = jest.spyOn(queries, 'list').mockImplementation(async (query, caller) => {
       entered += 1;
       if (entered <= 2) {
         if (entered === 2) bothIn();
         await gate;
       }
-      return list(query);
+      return list(query, caller);
     });
     const reader = { Authorization: `Bearer ${TEST_KEYS.reader}` };
     const scan = '/api/missions?limit=1&title=zzzznomatch';

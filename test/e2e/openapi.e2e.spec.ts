@@ -4,7 +4,7 @@ import { Type } from '@nestjs/common';
 import { OpenAPIObject } from '@nestjs/swagger';
 import request from 'supertest';
 import { AgentsController } from '../../apps/intake/src/agents/agents.controller';
-import { defaultRole, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
+import { defaultRole, OPEN_TO_CLIENTS, REQUIRED_ROLE, Role } from '../../apps/intake/src/auth';
 import { CallerController } from '../../apps/intake/src/console/caller.controller';
 import { MissionChainController } from '../../apps/intake/src/console/mission-chain.controller';
 import { ThroughputController } from '../../apps/intake/src/console/throughput.controller';
@@ -17,53 +17,8 @@ import { SchedulesController } from '../../apps/intake/src/schedules/schedules.c
 import { StreamController } from '../../apps/intake/src/stream/stream.controller';
 import { SubjectsController } from '../../apps/intake/src/subjects/subjects.controller';
 import { WebhooksController } from '../../apps/intake/src/webhooks/webhooks.controller';
+import { API_ROUTES, Method, METHODS } from '../support/api-routes';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
-
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete' | 'head' | 'options';
-const METHODS: readonly Method[] = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
-
-/** Every route of the intake's HTTP API. Adding a route without documenting it fails this test. */
-const API_ROUTES: readonly [Method, string][] = [
-  ['get', '/api/missions'],
-  ['post', '/api/missions'],
-  ['get', '/api/missions/queue/stats'],
-  ['get', '/api/missions/{id}'],
-  ['get', '/api/missions/{id}/events'],
-  ['post', '/api/missions/{id}/cancel'],
-  ['get', '/api/dlq'],
-  ['post', '/api/dlq/requeue'],
-  ['post', '/api/dlq/{id}/requeue'],
-  ['get', '/api/agents'],
-  ['post', '/api/agents'],
-  ['get', '/api/agents/{id}'],
-  ['patch', '/api/agents/{id}'],
-  ['get', '/api/reports/daily'],
-  ['get', '/api/reviews'],
-  ['post', '/api/missions/{id}/approve'],
-  ['post', '/api/missions/{id}/reject'],
-  ['get', '/api/stream'],
-  ['post', '/api/stream/tokens'],
-  ['get', '/api/me'],
-  ['get', '/api/missions/{id}/verify'],
-  ['get', '/api/missions/queue/throughput'],
-  ['post', '/api/webhooks'],
-  ['get', '/api/webhooks'],
-  ['get', '/api/webhooks/{id}'],
-  ['delete', '/api/webhooks/{id}'],
-  ['post', '/api/webhooks/{id}/rotate-secret'],
-  ['post', '/api/webhooks/{id}/enable'],
-  ['get', '/api/webhooks/{id}/deliveries'],
-  ['post', '/api/webhooks/{id}/deliveries/{deliveryId}/redeliver'],
-  ['get', '/api/schedules'],
-  ['post', '/api/schedules'],
-  ['get', '/api/schedules/{id}'],
-  ['get', '/api/schedules/{id}/events'],
-  ['delete', '/api/schedules/{id}'],
-  ['get', '/api/subjects/{subjectId}'],
-  ['delete', '/api/subjects/{subjectId}'],
-  ['get', '/api/retention'],
-  ['post', '/api/retention/run'],
-];
 
 const CONTROLLERS: Record<string, Type<unknown>> = {
   MissionsController,
@@ -139,8 +94,11 @@ function servedApiRoutes(system: InProcessSystem): string[] {
   });
 }
 
-/** The role ApiKeyGuard enforces for a handler: its @RequiresRole, its controller's, or the method default. */
-function enforcedRole(operationId: string, method: Method): Role {
+/**
+ * The role ApiKeyGuard enforces for a handler (its @RequiresRole, its controller's, or the method
+ * default), and whether a client key may call it (@OpenToClients).
+ */
+function enforcedRole(operationId: string, method: Method): { role: Role; openToClients: boolean } {
   const [controllerName, handlerName] = operationId.split('_');
   const controller = CONTROLLERS[controllerName];
   expect(controller).toBeDefined();
@@ -148,7 +106,10 @@ function enforcedRole(operationId: string, method: Method): Role {
   expect(typeof handler).toBe('function');
   const ownRole: unknown = Reflect.getMetadata(REQUIRED_ROLE, handler as object);
   const classRole: unknown = Reflect.getMetadata(REQUIRED_ROLE, controller);
-  return ((ownRole ?? classRole) as Role | undefined) ?? defaultRole(method);
+  return {
+    role: ((ownRole ?? classRole) as Role | undefined) ?? defaultRole(method),
+    openToClients: Reflect.getMetadata(OPEN_TO_CLIENTS, handler as object) === true,
+  };
 }
 
 describe('OpenAPI document of the intake (in-process system)', () => {
@@ -212,12 +173,14 @@ describe('OpenAPI document of the intake (in-process system)', () => {
     }
   });
 
-  it('states in each operation the role ApiKeyGuard enforces, and documents 403 exactly where a reader is not enough', () => {
+  it('states in each operation the role ApiKeyGuard enforces, and documents 403 exactly where a reader or a client key is not enough', () => {
     for (const { method, path, operation: op } of apiOperations()) {
       const where = `${method.toUpperCase()} ${path}`;
-      const role = enforcedRole(op.operationId ?? '', method);
-      expect({ where, mentionsRole: (op.description ?? '').includes(`**${role}**`) }).toEqual({ where, mentionsRole: true });
-      expect({ where, has403: '403' in (op.responses ?? {}) }).toEqual({ where, has403: role !== 'reader' });
+      const { role, openToClients } = enforcedRole(op.operationId ?? '', method);
+      const description = op.description ?? '';
+      expect({ where, mentionsRole: description.includes(`**${role}**`) }).toEqual({ where, mentionsRole: true });
+      expect({ where, mentionsClient: description.includes('**client**') }).toEqual({ where, mentionsClient: openToClients });
+      expect({ where, has403: '403' in (op.responses ?? {}) }).toEqual({ where, has403: role !== 'reader' || !openToClients });
     }
   });
 

@@ -189,6 +189,27 @@ describe('rebuild (real Redis)', () => {
     expect(result).toMatchObject({ restored: 0 });
   });
 
+  it("given missions stored before the state named its creator, then verify names the drift, and rebuild records the create's actor as createdBy, also in a hash written whole", async () => {
+    const { keys, store } = await knownLog('created-by');
+    const [create] = await store.history(ok);
+    const stored = (await store.load(ok)) as Mission;
+    expect(stored.createdBy).toBe(create.actor);
+    // A state as an older version stored it: no createdBy at all.
+    const { createdBy: _createdBy, ...older } = stored;
+    await redis.hset(keys.mission(ok), 's', JSON.stringify(older));
+    await redis.del(keys.mission(retry));
+    expect((await store.load(ok))?.createdBy).toBeUndefined();
+    const before = await verifyLog(redis, keys);
+    expect(before.findings.find((finding) => finding.missionId === ok)?.detail).toMatch(/s differs from the replayed state in createdBy/);
+
+    const result = await rebuildReadModels(redis, keys);
+
+    expect(result).toMatchObject({ switched: 2, restored: 1 });
+    expect((await store.load(ok))?.createdBy).toBe(create.actor);
+    expect((await store.load(retry))?.createdBy).toBe((await store.history(retry))[0].actor);
+    expect((await verifyLog(redis, keys)).ok).toBe(true);
+  });
+
   it('given a clean log, then rebuild finds every mission unchanged and writes nothing', async () => {
     const { keys } = await knownLog('clean');
     const ids = Object.values(KNOWN_MISSIONS);

@@ -3,6 +3,7 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { Mission } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { ApiClient } from '../../apps/intake/src/auth';
 import { ListMissionsQuery, MissionPage } from '../../apps/intake/src/missions/list-missions.query';
 import { MissionQueryService } from '../../apps/intake/src/missions/mission-query.service';
 import { ReviewInboxService } from '../../apps/intake/src/reviews/review-inbox.service';
@@ -15,11 +16,16 @@ import { ReviewInboxService } from '../../apps/intake/src/reviews/review-inbox.s
  */
 class LoadsWhatIsListed extends MissionQueryService {
   override loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
-    return Promise.resolve(ids.map((id) => ({ id, status: 'awaiting_review', type: 'guest_support', priority: 'normal' }) as Mission));
+    // An id ending in an odd digit was created by the client key partner-a, any other by partner-b.
+    return Promise.resolve(
+      ids.map((id) => ({ id, status: 'awaiting_review', type: 'guest_support', priority: 'normal', createdBy: creatorOf(id) }) as Mission),
+    );
   }
 }
 
 const T = 1_777_000_000_000;
+const OPERATOR: ApiClient = { name: 'ops', role: 'operator' };
+const creatorOf = (id: string): string => (Number(id.at(-1)) % 2 === 1 ? 'partner-a' : 'partner-b');
 
 describe('paging the mission list and the review inbox while missions come and go (real Redis)', () => {
   const redis: RedisConnection = testRedisConnection('list-paging');
@@ -88,7 +94,7 @@ describe('paging the mission list and the review inbox while missions come and g
     const joined = '00000000-0000-4000-8000-000000000000';
 
     const seen = await walk(
-      (cursor) => missions.list(Object.assign(new ListMissionsQuery(), { limit: 2, cursor })),
+      (cursor) => missions.list(Object.assign(new ListMissionsQuery(), { limit: 2, cursor }), OPERATOR),
       async (shown) => {
         const last = shown.at(-1) as string;
         await redis.zrem(indexKey(last), last);
@@ -100,12 +106,37 @@ describe('paging the mission list and the review inbox while missions come and g
     expect(seen).toEqual([...ids].reverse().concat(joined));
   });
 
+  it("given a client key, when it pages the list across partitions, then it sees each of its own missions once, newest first, and none of another's; another key's cursor is a 400", async () => {
+    const { missions, indexKey } = setup(3);
+    const ids = Array.from({ length: 24 }, (_, i) => `0000000${i % 10}-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    for (const [i, id] of ids.entries()) await redis.zadd(indexKey(id), T + Math.floor(i / 2), id);
+    const partnerA: ApiClient = { name: 'partner-a', role: 'client' };
+    const partnerB: ApiClient = { name: 'partner-b', role: 'client' };
+    const page = (caller: ApiClient, cursor?: string) => missions.list(Object.assign(new ListMissionsQuery(), { limit: 2, cursor }), caller);
+
+    const seen = await walk(
+      (cursor) => page(partnerA, cursor),
+      () => Promise.resolve(),
+    );
+
+    const own = ids.filter((id) => creatorOf(id) === 'partner-a');
+    expect([...seen].sort()).toEqual([...own].sort());
+    expect(seen.length).toBe(own.length);
+    // Newest first: created in pairs per millisecond, each pair holds one of partner-a's.
+    expect(seen).toEqual([...own].reverse());
+    const first = await page(partnerA);
+    expect(first.nextCursor).toBeDefined();
+    await expect(page(partnerB, first.nextCursor)).rejects.toMatchObject({ status: 400 });
+    // Any other role still sees all of them.
+    expect((await missions.list(Object.assign(new ListMissionsQuery(), { limit: 100 }), OPERATOR)).items).toHaveLength(ids.length);
+  });
+
   it('given a mission created at …31.015Z, then createdFrom …31.0151Z leaves it out and createdTo …31.0151Z takes it in', async () => {
     const { missions, indexKey } = setup(1);
     const id = '00000000-0000-4000-8000-000000000001';
     await redis.zadd(indexKey(id), Date.parse('2026-05-01T10:00:31.015Z'), id);
     const list = async (filters: Partial<ListMissionsQuery>) =>
-      (await missions.list(Object.assign(new ListMissionsQuery(), filters))).items.map((mission) => mission.id);
+      (await missions.list(Object.assign(new ListMissionsQuery(), filters), OPERATOR)).items.map((mission) => mission.id);
 
     expect(await list({ createdFrom: '2026-05-01T10:00:31.0151Z' })).toEqual([]);
     expect(await list({ createdTo: '2026-05-01T10:00:31.0151Z' })).toEqual([id]);

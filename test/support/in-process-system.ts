@@ -19,8 +19,10 @@ export const TEST_KEYS = {
   submitter: 'test-submitter-secret-001',
   reader: 'test-reader-secret-000001',
   reviewer: 'test-reviewer-secret-00001',
+  client: 'test-client-secret-0000001',
 };
-const API_KEYS = Object.entries(TEST_KEYS)
+/** TEST_KEYS as API_KEYS, each key named after its role; a test that needs more keys appends to it. */
+export const TEST_API_KEYS = Object.entries(TEST_KEYS)
   .map(([role, secret]) => `${role}:${secret}:${role}`)
   .join(',');
 
@@ -75,7 +77,7 @@ export async function startInProcessSystem(
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
     STREAM_BLOCK_MS: '200',
-    API_KEYS,
+    API_KEYS: TEST_API_KEYS,
     RATE_LIMIT_PER_MINUTE: '10000000',
     AUTH_FAILURES_PER_MINUTE: '10000000',
     // Webhooks go to receivers on loopback only, whatever a test (or the API fuzzer) subscribes.

@@ -94,10 +94,18 @@ describe('evolve / fold', () => {
         feedback: null,
         lastError: null,
         correlationId: TEST_CORRELATION_ID,
+        createdBy: 'test',
         version: 1,
         createdAt: atOfVersion(1),
         updatedAt: atOfVersion(1),
       });
+    });
+
+    test("when folded, then its creator is the create's actor, kept by every later event", () => {
+      const [create, ...rest] = toEnvelopes([created, queued, assigned(1)]);
+      const mission = fold([{ ...create, actor: 'partner-a' }, ...rest.map((event) => ({ ...event, actor: 'orchestrator' }))]);
+      expect(mission?.createdBy).toBe('partner-a');
+      expect(mission?.version).toBe(3);
     });
 
     test('when it has no deadline or source, then the mission carries neither key', () => {

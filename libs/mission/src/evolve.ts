@@ -32,6 +32,7 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
       feedback: null,
       lastError: null,
       correlationId: event.correlationId,
+      createdBy: event.actor,
       version: event.version,
       createdAt: event.at,
       updatedAt: event.at,

@@ -66,6 +66,12 @@ export interface Mission {
   attemptsAtRejection?: number;
   lastError: string | null;
   correlationId: string;
+  /**
+   * Who created it: the actor of its MissionCreated (an API key's name, or a service's own actor).
+   * A `client` key sees only the missions it created. Absent from a state stored before the field
+   * existed, until `replay rebuild` folds it again.
+   */
+  createdBy?: string;
   version: number;
   createdAt: string;
   updatedAt: string;

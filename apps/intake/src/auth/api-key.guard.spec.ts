@@ -7,11 +7,13 @@ import { ApiClient, AuthenticatedRequest } from './api-client';
 import { ApiKey } from './api-key';
 import { ApiKeyStore } from './api-key-store';
 import { ApiKeyGuard } from './api-key.guard';
+import { OpenToClients } from './open-to-clients.decorator';
 import { RequiresRole } from './requires-role.decorator';
 
 const READER: ApiKey = { name: 'dash', secret: 'reader-secret-0123456789', role: 'reader' };
 const SUBMITTER: ApiKey = { name: 'ci', secret: 'submitter-secret-0123456789', role: 'submitter' };
 const OPERATOR: ApiKey = { name: 'ops', secret: 'operator-secret-0123456789', role: 'operator' };
+const CLIENT: ApiKey = { name: 'partner', secret: 'client-secret-0123456789', role: 'client' };
 
 @Controller('api/things')
 class ThingsController {
@@ -26,9 +28,16 @@ class ThingsController {
     return { created: true };
   }
 
+  @Get('mine')
+  @OpenToClients()
+  mine(): { mine: true } {
+    return { mine: true };
+  }
+
   @Post(':id/cancel')
   @HttpCode(200)
   @RequiresRole('submitter')
+  @OpenToClients()
   cancel(@Param('id') id: string): { cancelled: string } {
     return { cancelled: id };
   }
@@ -54,7 +63,7 @@ describe('ApiKeyGuard (HTTP)', () => {
     const moduleRef = await Test.createTestingModule({
       controllers: [ThingsController, OpenController],
       providers: [
-        { provide: ApiKeyStore, useValue: new ApiKeyStore([READER, SUBMITTER, OPERATOR]) },
+        { provide: ApiKeyStore, useValue: new ApiKeyStore([READER, SUBMITTER, OPERATOR, CLIENT]) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
       ],
     }).compile();
@@ -147,6 +156,19 @@ describe('ApiKeyGuard (HTTP)', () => {
     await request(server).post('/api/things').set(bearer(OPERATOR)).expect(201);
     await request(server).post('/api/things/t-2/cancel').set('X-API-Key', OPERATOR.secret).expect(200);
     await request(server).delete('/api/things/t-2').set(bearer(OPERATOR)).expect(200, { deleted: 't-2' });
+  });
+
+  it('given a client, then it may call a route open to clients, of any role, and every other route is 403, a GET included', async () => {
+    const server = app.getHttpServer();
+    await request(server).get('/api/things/mine').set(bearer(CLIENT)).expect(200, { mine: true });
+    await request(server).post('/api/things/t-3/cancel').set(bearer(CLIENT)).expect(200, { cancelled: 't-3' });
+    const res = await request(server).get('/api/things').set(bearer(CLIENT)).expect(403);
+    expect(res.body.message).toBe('API key "partner" has role client; this needs reader');
+    await request(server).post('/api/things').set(bearer(CLIENT)).expect(403);
+    await request(server).delete('/api/things/t-3').set(bearer(CLIENT)).expect(403);
+    // The mark opens a route to clients and to no one else.
+    await request(server).post('/api/things/t-3/cancel').set(bearer(READER)).expect(403);
+    await request(server).get('/api/things/mine').set(bearer(READER)).expect(200);
   });
 
   it('given a route outside /api, then no key is needed', async () => {

@@ -6,6 +6,7 @@ import { ApiClient, AuthenticatedRequest } from './api-client';
 import { Role, roleAllows } from './api-key';
 import { ApiKeyStore } from './api-key-store';
 import { isApiRequest } from './api-path';
+import { OPEN_TO_CLIENTS } from './open-to-clients.decorator';
 import { REQUIRED_ROLE } from './requires-role.decorator';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -18,7 +19,8 @@ export function defaultRole(method: string): Role {
 
 /**
  * The global guard of the API: every `/api` route needs a key (`Authorization: Bearer <key>` or
- * `X-API-Key: <key>`) whose role is at least the route's `@RequiresRole`. Everything else
+ * `X-API-Key: <key>`) whose role is at least the route's `@RequiresRole`; a `client` key, a route
+ * marked `@OpenToClients`. Everything else
  * (health, metrics, docs, stream handlers) passes. Register it before ApiKeyThrottlerGuard,
  * which counts requests by the caller this guard attaches.
  */
@@ -42,7 +44,8 @@ export class ApiKeyGuard implements CanActivate {
 
     const required =
       this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? defaultRole(request.method);
-    if (!roleAllows(client.role, required)) {
+    const openToClients = this.reflector.get<boolean | undefined>(OPEN_TO_CLIENTS, context.getHandler()) === true;
+    if (!roleAllows(client.role, required, openToClients)) {
       throw new ForbiddenException(`API key "${client.name}" has role ${client.role}; this needs ${required}`);
     }
     return true;

@@ -1,4 +1,4 @@
-import { parseApiKeys, roleAllows } from './api-key';
+import { parseApiKeys, readsPersonalData, ROLES, roleAllows, seesMission } from './api-key';
 
 const SECRET_A = 'a'.repeat(16);
 const SECRET_B = 'b-secret-0123456789';
@@ -34,7 +34,7 @@ describe('parseApiKeys', () => {
     ['a name with odd characters', `o ps:${SECRET_A}:operator`, /the name may hold only/],
     ['a short secret', 'ops:short-secret:operator', /entry 1 \("ops"\): the secret is shorter than 16 characters/],
     ['a secret with a space', 'ops:0123456789 abcdef:operator', /visible ASCII/],
-    ['an unknown role', `ops:${SECRET_A}:admin`, /unknown role "admin"; expected one of reader, submitter, reviewer, operator/],
+    ['an unknown role', `ops:${SECRET_A}:admin`, /unknown role "admin"; expected one of reader, submitter, reviewer, operator, client/],
     [
       'a name used again with another role',
       `ops:${SECRET_A}:operator,ops:${SECRET_B}:reader`,
@@ -87,5 +87,33 @@ describe('roleAllows', () => {
     expect(roleAllows('submitter', 'reviewer')).toBe(false);
     expect(roleAllows('reader', 'reviewer')).toBe(false);
     expect(roleAllows('operator', 'reviewer')).toBe(true);
+  });
+
+  it('given a client, then it may call only a route open to clients, whatever role the route needs; the open mark changes nothing for the others', () => {
+    for (const required of ROLES) {
+      expect(roleAllows('client', required)).toBe(false);
+      expect(roleAllows('client', required, true)).toBe(true);
+    }
+    for (const held of ROLES.filter((role) => role !== 'client')) {
+      for (const required of ROLES) expect(roleAllows(held, required, true)).toBe(roleAllows(held, required));
+    }
+    expect(roleAllows('operator', 'client')).toBe(false);
+  });
+});
+
+describe('seesMission and readsPersonalData', () => {
+  it('given a client key, then it sees only the missions it created, and one stored without a creator is none of its own; other roles see every mission', () => {
+    const client = { name: 'partner-a', role: 'client' } as const;
+    expect(seesMission(client, { createdBy: 'partner-a' })).toBe(true);
+    expect(seesMission(client, { createdBy: 'partner-b' })).toBe(false);
+    expect(seesMission(client, {})).toBe(false);
+    for (const role of ROLES.filter((r) => r !== 'client')) {
+      expect(seesMission({ name: 'partner-a', role }, { createdBy: 'partner-b' })).toBe(true);
+      expect(seesMission({ name: 'ops', role }, {})).toBe(true);
+    }
+  });
+
+  it('given each role, then only a reader gets guest data redacted; a client reads its own in plain, as a submitter', () => {
+    expect(ROLES.filter((role) => !readsPersonalData(role))).toEqual(['reader']);
   });
 });

@@ -1,26 +1,31 @@
-import { isServiceActor } from '@app/mission';
+import { isServiceActor, Mission } from '@app/mission';
 
-export const ROLES = ['reader', 'submitter', 'reviewer', 'operator'] as const;
+export const ROLES = ['reader', 'submitter', 'reviewer', 'operator', 'client'] as const;
 
 export type Role = (typeof ROLES)[number];
 
 /**
  * What each role may do, as the roles whose routes it may call: a reader reads, a submitter also
- * creates and cancels, a reviewer reads and approves or rejects results, an operator does all.
+ * creates and cancels, a reviewer reads and approves or rejects results, an operator does all but
+ * what is a client's own. A client (an external system: a booking partner, another property)
+ * holds none of them: it calls only the routes marked @OpenToClients, on its own missions, so a
+ * route added later is closed to it until someone decides it is safe.
  */
 const GRANTS: Readonly<Record<Role, readonly Role[]>> = {
   reader: ['reader'],
   submitter: ['reader', 'submitter'],
   reviewer: ['reader', 'reviewer'],
-  operator: ROLES,
+  operator: ['reader', 'submitter', 'reviewer', 'operator'],
+  client: [],
 };
 
 /**
  * The roles that read guest data (PERSONAL_FIELDS) in plain: a submitter is the client waiting for
- * the agent's reply to the guest, a reviewer judges and edits it, an operator answers access
- * requests. A reader (dashboards, reporting) sees those fields as `[redacted]`.
+ * the agent's reply to the guest, and so is a client key for the missions it sees (its own), a
+ * reviewer judges and edits it, an operator answers access requests. A reader (dashboards,
+ * reporting) sees those fields as `[redacted]`.
  */
-const READS_PERSONAL_DATA: ReadonlySet<Role> = new Set<Role>(['submitter', 'reviewer', 'operator']);
+const READS_PERSONAL_DATA: ReadonlySet<Role> = new Set<Role>(['submitter', 'reviewer', 'operator', 'client']);
 
 /** Whether a key holding `role` sees guest data in plain in API responses and the live stream. */
 export function readsPersonalData(role: Role): boolean {
@@ -44,9 +49,22 @@ export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
 
-/** Whether a key holding `held` may do what needs `required`. */
-export function roleAllows(held: Role, required: Role): boolean {
-  return GRANTS[held].includes(required);
+/**
+ * Whether a key holding `held` may call a route that needs `required`; a client key only a route
+ * `openToClients` (@OpenToClients), whatever role it needs.
+ */
+export function roleAllows(held: Role, required: Role, openToClients = false): boolean {
+  return held === 'client' ? openToClients : GRANTS[held].includes(required);
+}
+
+/**
+ * Whether the caller may see a mission: a client key only the missions it created (`createdBy`,
+ * the actor of the create), where any other mission is as unknown to it as one that does not
+ * exist; every other role every mission. A state stored before `createdBy` existed is no client's
+ * until `replay rebuild` records its creator: refused rather than guessed.
+ */
+export function seesMission(caller: { name: string; role: Role }, mission: Pick<Mission, 'createdBy'>): boolean {
+  return caller.role !== 'client' || mission.createdBy === caller.name;
 }
 
 /**

@@ -5,5 +5,6 @@ export * from './api-key-store';
 export * from './api-key.guard';
 export * from './local-operator-key';
 export * from './requires-role.decorator';
+export * from './open-to-clients.decorator';
 export * from './resolve-api-keys';
 export * from './api-key.middleware';

@@ -12,7 +12,7 @@ export class CallerController {
   @Get()
   @ApiOperation({
     summary: 'Who this API key is',
-    description: "Needs role **reader** (any API key). The key's name and role, so a client (the console) offers only what the role may do.",
+    description: "Needs role **reader** (any API key but a `client` key). The key's name and role, so a client (the console) offers only what the role may do.",
   })
   @ApiOkResponse({ type: CallerView, description: 'The caller.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'reader' })

@@ -1,10 +1,11 @@
-import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { KeyLayout } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
+import { missionNotFound } from '../missions/mission-not-found';
 import { MissionChainView } from './console-views';
 import { checkMissionChain, MissionChainCheck } from './mission-chain';
 
@@ -22,7 +23,7 @@ export class MissionChainController {
   @ApiOperation({
     summary: "Check a mission's hash chain",
     description:
-      "Needs role **reader** (any API key). Whether each of the mission's stored events links to the one before it by SHA-1 and the mission's head names the last: " +
+      "Needs role **reader** (any API key but a `client` key). Whether each of the mission's stored events links to the one before it by SHA-1 and the mission's head names the last: " +
       'an edited, removed or inserted event breaks it. `replay verify` checks the whole log.',
   })
   @ApiIdParam('mission')
@@ -30,7 +31,7 @@ export class MissionChainController {
   @ApiErrorResponses({ role: 'reader', notFound: 'No mission with this id.', id: 'mission' })
   async verify(@Param('id', new IdPipe('mission')) id: string): Promise<MissionChainCheck> {
     const check = await checkMissionChain(this.redis, this.keys, id);
-    if (!check) throw new NotFoundException(`mission ${id} not found`);
+    if (!check) throw missionNotFound(id);
     return check;
   }
 }

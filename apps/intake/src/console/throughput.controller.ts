@@ -16,7 +16,8 @@ export class ThroughputController {
   @Get()
   @ApiOperation({
     summary: 'Queue throughput per minute',
-    description: 'Needs role **reader** (any API key). Missions enqueued and dequeued in each of the last full minutes (up to an hour), oldest first.',
+    description:
+      'Needs role **reader** (any API key but a `client` key). Missions enqueued and dequeued in each of the last full minutes (up to an hour), oldest first.',
   })
   @ApiOkResponse({ type: [MinuteThroughputView], description: 'One entry per minute.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({

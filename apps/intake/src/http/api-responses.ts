@@ -15,8 +15,13 @@ export const RATE_LIMIT_HEADERS: HeadersObject = {
 };
 
 export interface ErrorResponsesOptions {
-  /** The least role the route needs; above reader, a 403 is documented (every key is at least a reader). */
+  /** The least role the route needs; above reader, a 403 is documented (every key but a client's is at least a reader). */
   role: Role;
+  /**
+   * The route is @OpenToClients: a client key calls it too, on its own missions. A reader route
+   * that is not documents the 403 a client key gets.
+   */
+  clients?: true;
   /** Why the route answers 400 on its own input, when it can. */
   badRequest?: string;
   /** A bad field for the 400 example (when the 400 is a validation error). */
@@ -97,12 +102,21 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
     ),
   );
 
+  const clients = options.clients ? ' A `client` key may call it, on its own missions.' : ' A `client` key may not call it.';
   if (options.role !== 'reader') {
     decorators.push(
       errorResponse(
         403,
-        `The API key's role may not do this: it needs ${options.role}${options.role === 'operator' ? '' : ' or operator'} (reader < submitter < operator, and reader < reviewer < operator).`,
+        `The API key's role may not do this: it needs ${options.role}${options.role === 'operator' ? '' : ' or operator'} (reader < submitter < operator, and reader < reviewer < operator).${clients}`,
         `API key "dashboard" has role reader; this needs ${options.role}`,
+      ),
+    );
+  } else if (!options.clients) {
+    decorators.push(
+      errorResponse(
+        403,
+        'A `client` key may not call this route: it may call only the mission routes open to it (submit, list, read and cancel its own missions). Every other role may.',
+        'API key "partner" has role client; this needs reader',
       ),
     );
   }

@@ -333,6 +333,14 @@ export class MissionView implements Mission {
   })
   correlationId: string;
 
+  @ApiPropertyOptional({
+    description:
+      "Who created it: the `actor` of its MissionCreated (the API key's name; `stream:mission.submit` for the submission stream; a service's own actor for what a service creates). " +
+      'A `client` key sees only the missions it created. Absent on a mission stored before this field existed, until `replay rebuild`.',
+    example: 'odoo',
+  })
+  createdBy?: string;
+
   @ApiProperty({ type: 'integer', minimum: 1, description: 'Version of the mission: the version of its latest event (events count from 1).', example: 2 })
   version: number;
 

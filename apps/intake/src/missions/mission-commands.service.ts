@@ -1,4 +1,4 @@
-import { ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { Environment } from '@app/config';
 import { MissionStore, TransitionOutcome } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
@@ -7,6 +7,7 @@ import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { assertEditedOutput } from '../reviews/edited-output';
 import { ReviewMetrics } from '../reviews/review-metrics';
+import { missionNotFound } from './mission-not-found';
 
 /** Commands on existing missions: cancel, requeue from the dead-letter queue, approve or reject a result under review. */
 @Injectable()
@@ -61,7 +62,7 @@ export class MissionCommandsService {
    */
   private async sealedEdit(missionId: string, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
     const mission = await this.store.load(missionId);
-    if (!mission) throw new NotFoundException(`mission ${missionId} not found`);
+    if (!mission) throw missionNotFound(missionId);
     // A mission no longer under review is a 409 whatever the edit: checked against its output, it
     // would be a 400 about fields that may read [erased] by now.
     const decision = decideApprove(mission, approval);
@@ -75,7 +76,7 @@ export class MissionCommandsService {
 
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {
     if (outcome.kind === 'appended') return outcome.mission;
-    if (outcome.kind === 'not_found') throw new NotFoundException(`mission ${missionId} not found`);
+    if (outcome.kind === 'not_found') throw missionNotFound(missionId);
     if (outcome.kind === 'skipped') throw notDone(missionId, command, outcome.reason);
     throw new ConflictException(`cannot ${command} mission ${missionId} now`);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Environment } from '@app/config';
 import { AppendCode, MissionStore } from '@app/event-store';
@@ -21,6 +21,7 @@ import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { IntakeMetrics } from '../queue/intake-metrics';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
+import { missionNotFound } from './mission-not-found';
 import { ServableSkills } from './servable-skills';
 
 export interface CreateOptions {
@@ -120,13 +121,13 @@ export class MissionIntakeService {
 
   async get(missionId: string): Promise<Mission> {
     const mission = await this.store.load(missionId);
-    if (!mission) throw new NotFoundException(`mission ${missionId} not found`);
+    if (!mission) throw missionNotFound(missionId);
     return mission;
   }
 
   async history(missionId: string): Promise<MissionEvent[]> {
     const events = await this.store.history(missionId);
-    if (events.length === 0) throw new NotFoundException(`mission ${missionId} not found`);
+    if (events.length === 0) throw missionNotFound(missionId);
     return events;
   }
 

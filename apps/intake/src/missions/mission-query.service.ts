@@ -3,6 +3,7 @@ import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from 
 import { cursorBinding, Mission, timeBoundMs } from '@app/mission';
 import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
+import { ApiClient, seesMission } from '../auth';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { decodeCursor, PageCursor, walkPartitions } from './page-cursor';
 
@@ -29,18 +30,22 @@ export class MissionQueryService {
     private readonly store: MissionStore,
   ) {}
 
-  /** Newest first over every log partition: a merge of the partitions' creation indexes (walkPartitions). */
-  async list(query: ListMissionsQuery): Promise<MissionPage<Mission>> {
+  /**
+   * Newest first over every log partition: a merge of the partitions' creation indexes
+   * (walkPartitions). A client key's list holds only the missions it sees (seesMission), filtered
+   * in the walk like any other filter, so its pages and cursors hold as for any rare filter.
+   */
+  async list(query: ListMissionsQuery, caller: ApiClient): Promise<MissionPage<Mission>> {
     const end = scoreBound(query.createdFrom ? timeBoundMs(query.createdFrom) : -Infinity);
     const start: PageCursor = { score: query.createdTo ? timeBoundMs(query.createdTo) - 1 : Infinity, member: null };
-    const binding = missionListBinding(query);
+    const binding = missionListBinding(query, caller);
     const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity, binding) : this.keys.partitions.map(() => ({ ...start }));
     return walkPartitions(cursors, {
       order: 'desc',
       binding,
       read: (index, cursor, count) => membersAfter(this.redis, this.keys.partitions[index].missionIndex, cursor, { order: 'desc', end, limit: count }),
       load: (ids) => this.loadMany(ids),
-      matches: (mission) => matches(mission, query),
+      matches: (mission) => matches(mission, query) && seesMission(caller, mission),
       limit: query.limit ?? 50,
     });
   }
@@ -127,9 +132,14 @@ function deadLetterEntryOf(mission: Mission, at: number): Omit<DeadLetterEntry, 
   };
 }
 
-/** The filters of a mission list as matches() and the walk's bounds read them: a page's cursor is bound to them. */
-function missionListBinding(query: ListMissionsQuery): string {
+/**
+ * The filters of a mission list as matches() and the walk's bounds read them: a page's cursor is
+ * bound to them. A client key's cursor is bound to its name too (the missions it sees), so no
+ * other key's cursor passes as its own; any other key's binding is as it always was.
+ */
+function missionListBinding(query: ListMissionsQuery, caller: ApiClient): string {
   return cursorBinding('GET /api/missions', {
+    createdBy: caller.role === 'client' ? caller.name : undefined,
     status: query.status,
     type: query.type,
     priority: query.priority,

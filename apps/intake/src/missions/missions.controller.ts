@@ -18,8 +18,8 @@ import { Response } from 'express';
 import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
 import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, timeBoundMs, withErasuresOf } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
-import { RequiresRole } from '../auth';
-import { ApiCaller } from '../auth/api-caller.decorator';
+import { ApiClient, OpenToClients, RequiresRole, seesMission } from '../auth';
+import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
@@ -29,6 +29,7 @@ import { CancelMissionBody } from './cancel-mission.body';
 import { ListMissionsQuery, MissionPage } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
 import { MissionIntakeService } from './mission-intake.service';
+import { missionNotFound } from './mission-not-found';
 import { MissionQueryService } from './mission-query.service';
 import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 
@@ -48,32 +49,35 @@ export class MissionsController {
   ) {}
 
   @Get()
+  @OpenToClients()
   @ApiOperation({
     summary: 'List missions',
     description:
-      'Needs role **reader** (any API key). Newest first, filtered by every given query parameter (`title`: contains, ignoring case), in pages of `limit`; ' +
+      'Needs role **reader** (any API key; a **client** key lists only the missions it created). Newest first, filtered by every given query parameter (`title`: contains, ignoring case), in pages of `limit`; ' +
       'pass `nextCursor` back as `cursor` for the next page. Pages stay stable while new missions arrive.',
   })
   @ApiOkResponse({ type: MissionPageView, description: 'A page of missions.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reader',
+    clients: true,
     badRequest:
       'A query parameter is invalid (unknown status/type/priority, an agentId that is no agent id, a time that is not ISO 8601, limit outside 1..200) or the cursor is not one this API issued for this list with these filters (start again without a cursor then).',
     invalidField: { field: 'limit', problem: 'limit must not be greater than 200' },
     tooManyRequests: LIST_SCAN_REFUSAL,
   })
   @UseInterceptors(ListScanInterceptor)
-  list(@QueryDto() query: ListMissionsQuery): Promise<MissionPage<Mission>> {
-    return this.queries.list(query);
+  list(@QueryDto() query: ListMissionsQuery, @ApiCallerClient() caller: ApiClient): Promise<MissionPage<Mission>> {
+    return this.queries.list(query, caller);
   }
 
   /** 201 with the new mission; 200 with the first one when the create repeats an earlier one. */
   @Post()
   @RequiresRole('submitter')
+  @OpenToClients()
   @ApiOperation({
     summary: 'Create a mission',
     description:
-      'Needs role **submitter** (or operator). Records the mission, computes its priority score and queues it for an agent. ' +
+      'Needs role **submitter** (or operator, or **client**: a client key then reads, lists and cancels the missions it created, and no other). Records the mission, computes its priority score and queues it for an agent. ' +
       'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record, ' +
       'both scoped to the sending API key — with the same body creates nothing and answers **200** with the first mission; a new mission is **201**. ' +
       '**422** when the key or source repeats with another body, when its record has expired (IDEMPOTENCY_TTL_SECONDS), ' +
@@ -104,6 +108,7 @@ export class MissionsController {
   })
   @ApiErrorResponses({
     role: 'submitter',
+    clients: true,
     badRequest: 'The body fails validation (`details` lists each bad field), or the Idempotency-Key is not 1 to 200 visible ASCII characters.',
     invalidField: { field: 'priority', problem: 'priority must be one of the following values: low, normal, high, critical' },
     unprocessable:
@@ -135,7 +140,8 @@ export class MissionsController {
   @Get('queue/stats')
   @ApiOperation({
     summary: 'Queue statistics',
-    description: 'Needs role **reader** (any API key). Sizes of the ready queue, leases and dead-letter queue, missions per status, and lifetime counters.',
+    description:
+      'Needs role **reader** (any API key but a `client` key). Sizes of the ready queue, leases and dead-letter queue, missions per status, and lifetime counters.',
   })
   @ApiOkResponse({ type: QueueStatsView, description: 'Current queue statistics.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({ role: 'reader' })
@@ -146,11 +152,12 @@ export class MissionsController {
   /** 200 with the cancelled mission; 409 when it has already finished. */
   @Post(':id/cancel')
   @RequiresRole('submitter')
+  @OpenToClients()
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Cancel a mission',
     description:
-      'Needs role **submitter** (or operator). Cancels a mission that has not finished: it leaves the queue (or the dead-letter queue), ' +
+      'Needs role **submitter** (or operator, or **client** for a mission it created: another is a 404, as an unknown id). Cancels a mission that has not finished: it leaves the queue (or the dead-letter queue), ' +
       'its agent is freed and a running LLM call is aborted. The body is optional. 409 when the mission already succeeded or was cancelled.',
   })
   @MISSION_ID_PARAM
@@ -158,6 +165,7 @@ export class MissionsController {
   @ApiOkResponse({ type: MissionView, description: 'The cancelled mission.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'submitter',
+    clients: true,
     badRequest: 'The body fails validation (reason not a string, or longer than 500 characters).',
     invalidField: { field: 'reason', problem: 'reason must be shorter than or equal to 500 characters' },
     notFound: MISSION_NOT_FOUND,
@@ -166,15 +174,18 @@ export class MissionsController {
     conflictExample: 'cannot cancel mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is already succeeded',
     jsonBody: true,
   })
-  cancel(@Param('id', missionId) id: string, @Body() body: CancelMissionBody, @ApiCaller() caller: string): Promise<Mission> {
-    return this.commands.cancel(id, body.reason ?? 'cancelled by request', caller);
+  async cancel(@Param('id', missionId) id: string, @Body() body: CancelMissionBody, @ApiCallerClient() caller: ApiClient): Promise<Mission> {
+    // Who created a mission never changes, so checking before the cancel leaves no race.
+    await this.assertSees(id, caller);
+    return this.commands.cancel(id, body.reason ?? 'cancelled by request', caller.name);
   }
 
   @Get(':id')
+  @OpenToClients()
   @ApiOperation({
     summary: 'Get a mission',
     description:
-      'Needs role **reader** (any API key). The mission as projected from its events; with `at`, as it was then, folded from its events. ' +
+      'Needs role **reader** (any API key; a **client** key only a mission it created: another is a 404, as an unknown id). The mission as projected from its events; with `at`, as it was then, folded from its events. ' +
       '**409** when that fold would pass over versions missing from the event log (a log changed where it is stored): ' +
       'the message names them, and no state is given, as it would be one the mission never had.',
   })
@@ -182,6 +193,7 @@ export class MissionsController {
   @ApiOkResponse({ type: MissionView, description: 'The mission.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reader',
+    clients: true,
     notFound: MISSION_NOT_FOUND,
     id: 'mission',
     badRequest: '`at` is not an ISO 8601 time.',
@@ -192,7 +204,8 @@ export class MissionsController {
     conflictExample:
       'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e at 2026-11-26T10:00:00Z: v3 missing from the log; no state is folded across it (`replay verify` finds what changed)',
   })
-  async get(@Param('id', missionId) id: string, @QueryDto() query: MissionAtQuery): Promise<Mission> {
+  async get(@Param('id', missionId) id: string, @QueryDto() query: MissionAtQuery, @ApiCallerClient() caller: ApiClient): Promise<Mission> {
+    await this.assertSees(id, caller);
     if (!query.at) return this.missions.get(id);
     const at = new Date(query.at);
     const { events, listed } = await this.missions.historyAndListed(id);
@@ -211,23 +224,37 @@ export class MissionsController {
   }
 
   @Get(':id/events')
+  @OpenToClients()
   @ApiOperation({
     summary: "A mission's event history",
-    description: 'Needs role **reader** (any API key). Every event of the mission, oldest first (version 1, 2, …), each in its envelope.',
+    description:
+      'Needs role **reader** (any API key; a **client** key only a mission it created: another is a 404, as an unknown id). Every event of the mission, oldest first (version 1, 2, …), each in its envelope.',
   })
   @MISSION_ID_PARAM
   @ApiOkResponse({ type: [MissionEventView], description: 'The events, oldest first.', headers: RATE_LIMIT_HEADERS })
   @ApiErrorResponses({
     role: 'reader',
+    clients: true,
     notFound: MISSION_NOT_FOUND,
     id: 'mission',
     badRequest: '`from` or `to` is not an ISO 8601 time.',
     invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' },
   })
-  async events(@Param('id', missionId) id: string, @QueryDto() range: EventRangeQuery): Promise<MissionEvent[]> {
+  async events(@Param('id', missionId) id: string, @QueryDto() range: EventRangeQuery, @ApiCallerClient() caller: ApiClient): Promise<MissionEvent[]> {
+    await this.assertSees(id, caller);
     const events = await this.missions.history(id);
     const from = range.from ? timeBoundMs(range.from) : -Infinity;
     const to = range.to ? timeBoundMs(range.to) : Infinity;
     return events.filter((event) => Date.parse(event.at) >= from && Date.parse(event.at) < to);
+  }
+
+  /**
+   * A 404 unless the caller may see the mission (seesMission): another's is the 404 of an unknown
+   * id, word for word, so a client key cannot tell that it exists. Only a client key's call reads
+   * the mission for it, so every other role's calls stay exactly as they were.
+   */
+  private async assertSees(id: string, caller: ApiClient): Promise<void> {
+    if (caller.role !== 'client') return;
+    if (!seesMission(caller, await this.missions.get(id))) throw missionNotFound(id);
   }
 }

@@ -35,7 +35,7 @@ export class ReviewsController {
   @ApiOperation({
     summary: 'The review inbox',
     description:
-      'Needs role **reader** (any API key). Missions awaiting review, the longest-waiting first, filtered by type and priority, in pages of `limit`; ' +
+      'Needs role **reader** (any API key but a `client` key). Missions awaiting review, the longest-waiting first, filtered by type and priority, in pages of `limit`; ' +
       "pass `nextCursor` back as `cursor` for the next page. Each mission's `review` names the policy rule that asked for it and, once overdue, `overdueAt`.",
   })
   @ApiOkResponse({ type: ReviewPageView, description: 'A page of missions awaiting review.', headers: RATE_LIMIT_HEADERS })

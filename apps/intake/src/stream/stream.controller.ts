@@ -25,7 +25,7 @@ export class StreamController {
   @ApiOperation({
     summary: 'Live stream of mission events (Server-Sent Events)',
     description:
-      'Needs role **reader** (any API key), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
+      'Needs role **reader** (any API key but a `client` key), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
       'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events; ' +
       'guest data in plain for a submitter, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
@@ -101,7 +101,7 @@ export class StreamController {
   @ApiOperation({
     summary: 'A short-lived token for the live stream',
     description:
-      'Needs role **reader** (any API key). A token that authenticates GET /api/stream as this key for 60 s, as `?token=`, ' +
+      'Needs role **reader** (any API key but a `client` key). A token that authenticates GET /api/stream as this key for 60 s, as `?token=`, ' +
       'for EventSource in a browser, which cannot send headers. It opens nothing else. Takes no body.',
   })
   @ApiCreatedResponse({ type: StreamTokenView, description: 'The token.', headers: RATE_LIMIT_HEADERS })

@@ -1,0 +1,105 @@
+import request from 'supertest';
+import { Mission, MissionEvent } from '@app/mission';
+import { LATE_CHECK_OUT } from '../support/guest-request';
+import { InProcessSystem, startInProcessSystem, TEST_API_KEYS, TEST_KEYS } from '../support/in-process-system';
+
+const PARTNER_A = 'partner-a-secret-0000001';
+const PARTNER_B = 'partner-b-secret-0000001';
+const UNKNOWN_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
+
+/** A guest's request that waits an hour before it is queued, so it is still open to a cancel. */
+const later = (title: string) => ({ ...LATE_CHECK_OUT, title, notBefore: new Date(Date.now() + 3_600_000).toISOString() });
+
+describe('client keys: each reads, lists and cancels only the missions it created (four services, real Redis)', () => {
+  let system: InProcessSystem;
+  beforeAll(async () => {
+    system = await startInProcessSystem('e2e-client-keys', { API_KEYS: `${TEST_API_KEYS},partner-a:${PARTNER_A}:client,partner-b:${PARTNER_B}:client` });
+  });
+  afterAll(async () => system.close());
+
+  const as = (secret: string) => {
+    const server = () => system.intake.getHttpServer();
+    const auth = { Authorization: `Bearer ${secret}` };
+    return {
+      get: (path: string) => request(server()).get(path).set(auth),
+      post: (path: string, body: object = {}) => request(server()).post(path).set(auth).send(body),
+    };
+  };
+  const a = as(PARTNER_A);
+  const b = as(PARTNER_B);
+  const operator = as(TEST_KEYS.operator);
+  const listed = async (client: ReturnType<typeof as>) => ((await client.get('/api/missions?limit=200').expect(200)).body.items as Mission[]).map((m) => m.id);
+
+  it("given A's mission, then B gets for it, on every route, word for word the 404 of an unknown id; A and the operator see it, A its guest data in plain", async () => {
+    const created = await a.post('/api/missions', later('A: late check-out')).expect(201);
+    const mission = created.body as Mission;
+    expect(mission.createdBy).toBe('partner-a');
+    expect(mission.payload).toMatchObject({ guest: { name: 'Anna Schmidt' } });
+    const ofB = (await b.post('/api/missions', later('B: late check-out')).expect(201)).body as Mission;
+    const ofOperator = (await operator.post('/api/missions', later('operator: late check-out')).expect(201)).body as Mission;
+
+    // What an unknown id answers, with A's id in its place: nothing tells B that A's mission exists.
+    const asUnknown = async (path: (id: string) => string, send: (path: string) => request.Test) => {
+      const unknown = (await send(path(UNKNOWN_ID)).expect(404)).body as { message: string };
+      const hidden = (await send(path(mission.id)).expect(404)).body as { message: string };
+      expect(hidden).toEqual({ ...unknown, message: unknown.message.replace(UNKNOWN_ID, mission.id) });
+    };
+    await asUnknown((id) => `/api/missions/${id}`, b.get);
+    await asUnknown((id) => `/api/missions/${id}?at=${encodeURIComponent(new Date().toISOString())}`, b.get);
+    await asUnknown((id) => `/api/missions/${id}/events`, b.get);
+    await asUnknown(
+      (id) => `/api/missions/${id}/cancel`,
+      (path) => b.post(path, { reason: 'not mine' }),
+    );
+    // The operator's mission is as hidden from a client as A's.
+    await b.get(`/api/missions/${ofOperator.id}`).expect(404);
+
+    expect(await listed(b)).toEqual([ofB.id]);
+    expect(await listed(a)).toEqual([mission.id]);
+    expect(await listed(operator)).toEqual(expect.arrayContaining([mission.id, ofB.id, ofOperator.id]));
+    expect((await system.store.load(mission.id))?.status).toBe('scheduled');
+
+    const read = (await a.get(`/api/missions/${mission.id}`).expect(200)).body as Mission;
+    expect(read.payload).toMatchObject({ guest: { name: 'Anna Schmidt' } });
+    const events = (await a.get(`/api/missions/${mission.id}/events`).expect(200)).body as MissionEvent[];
+    expect(events[0]).toMatchObject({ type: 'MissionCreated', actor: 'partner-a' });
+    await a.get(`/api/missions/${mission.id}?at=${encodeURIComponent(new Date().toISOString())}`).expect(200);
+  });
+
+  it('given A cancels its own mission, then it is cancelled with A as actor; B could not, and the operator still can cancel B’s', async () => {
+    const mission = (await a.post('/api/missions', later('A: to cancel')).expect(201)).body as Mission;
+    await b.post(`/api/missions/${mission.id}/cancel`).expect(404);
+    expect((await system.store.load(mission.id))?.status).toBe('scheduled');
+
+    const cancelled = (await a.post(`/api/missions/${mission.id}/cancel`, { reason: 'guest changed plans' }).expect(200)).body as Mission;
+    expect(cancelled.status).toBe('cancelled');
+    const history = await system.store.history(mission.id);
+    expect(history.at(-1)).toMatchObject({ type: 'MissionCancelled', actor: 'partner-a' });
+
+    const ofB = (await b.post('/api/missions', later('B: operator cancels')).expect(201)).body as Mission;
+    expect(((await operator.post(`/api/missions/${ofB.id}/cancel`).expect(200)).body as Mission).status).toBe('cancelled');
+  });
+
+  it('given a client key, then the live stream and its tokens are a 403, so no other mission’s events reach it', async () => {
+    for (const client of [a, b]) {
+      expect((await client.get('/api/stream').expect(403)).body.message).toMatch(/has role client; this needs reader/);
+      await client.post('/api/stream/tokens').expect(403);
+    }
+  });
+
+  it('given a client key, then every route but its own missions’ is a 403, the body unread', async () => {
+    for (const path of [
+      '/api/missions/queue/stats',
+      '/api/agents',
+      '/api/reviews',
+      '/api/dlq',
+      '/api/reports/daily',
+      '/api/webhooks',
+      '/api/schedules',
+      '/api/me',
+    ]) {
+      await a.get(path).expect(403);
+    }
+    await a.post(`/api/missions/${UNKNOWN_ID}/approve`, { note: 'ok' }).expect(403);
+  });
+});
