@@ -1,5 +1,8 @@
+import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Mission, MissionEvent } from '@app/mission';
+import { waitFor } from '@app/testing';
+import { followStream, StreamMessage } from '../../scripts/ctl/follow-stream';
 import { LATE_CHECK_OUT } from '../support/guest-request';
 import { InProcessSystem, startInProcessSystem, TEST_API_KEYS, TEST_KEYS } from '../support/in-process-system';
 
@@ -10,10 +13,13 @@ const UNKNOWN_ID = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
 /** A guest's request that waits an hour before it is queued, so it is still open to a cancel. */
 const later = (title: string) => ({ ...LATE_CHECK_OUT, title, notBefore: new Date(Date.now() + 3_600_000).toISOString() });
 
-describe('client keys: each reads, lists and cancels only the missions it created (four services, real Redis)', () => {
+describe('client keys: each reads, lists, cancels and follows only the missions it created (four services, real Redis)', () => {
   let system: InProcessSystem;
+  let base: string;
   beforeAll(async () => {
     system = await startInProcessSystem('e2e-client-keys', { API_KEYS: `${TEST_API_KEYS},partner-a:${PARTNER_A}:client,partner-b:${PARTNER_B}:client` });
+    await system.intake.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(system.intake.getHttpServer().address() as AddressInfo).port}`;
   });
   afterAll(async () => system.close());
 
@@ -28,6 +34,25 @@ describe('client keys: each reads, lists and cancels only the missions it create
   const a = as(PARTNER_A);
   const b = as(PARTNER_B);
   const operator = as(TEST_KEYS.operator);
+  /** The stream from the start of the log until an event of mission `until` has come. */
+  async function streamed(headers: Record<string, string>, query: string, until: string): Promise<MissionEvent[]> {
+    const abort = new AbortController();
+    const messages: StreamMessage[] = [];
+    const done = followStream(`${base}/api/stream?from=start${query}`, headers, (message) => messages.push(message), abort.signal);
+    try {
+      return await waitFor(
+        async () => {
+          const events = messages.map((message) => JSON.parse(message.data) as MissionEvent);
+          return events.some((event) => event.missionId === until) ? events : null;
+        },
+        { timeoutMs: 10_000, what: 'the stream to catch up' },
+      );
+    } finally {
+      abort.abort();
+      await done;
+    }
+  }
+
   const listed = async (client: ReturnType<typeof as>) => ((await client.get('/api/missions?limit=200').expect(200)).body.items as Mission[]).map((m) => m.id);
 
   it("given A's mission, then B gets for it, on every route, word for word the 404 of an unknown id; A and the operator see it, A its guest data in plain", async () => {
@@ -80,10 +105,29 @@ describe('client keys: each reads, lists and cancels only the missions it create
     expect(((await operator.post(`/api/missions/${ofB.id}/cancel`).expect(200)).body as Mission).status).toBe('cancelled');
   });
 
-  it('given a client key, then the live stream and its tokens are a 403, so no other mission’s events reach it', async () => {
-    for (const client of [a, b]) {
-      expect((await client.get('/api/stream').expect(403)).body.message).toMatch(/has role client; this needs reader/);
-      await client.post('/api/stream/tokens').expect(403);
+  it("given missions of A, B and the operator, then A's live stream, by header or by its token, carries only A's missions' events, guest data in plain", async () => {
+    const ofA = (await a.post('/api/missions', later('A: on the stream')).expect(201)).body as Mission;
+    const ofB = (await b.post('/api/missions', later('B: on the stream')).expect(201)).body as Mission;
+    const ofOperator = (await operator.post('/api/missions', later('operator: on the stream')).expect(201)).body as Mission;
+    // Appended after the others: once A's stream has it, it has read past every event before it.
+    const lastOfA = (await a.post('/api/missions', later('A: last on the stream')).expect(201)).body as Mission;
+    const token = (await a.post('/api/stream/tokens').expect(201)).body.token as string;
+
+    for (const [headers, query] of [
+      [{ Authorization: `Bearer ${PARTNER_A}` }, ''],
+      [{}, `&token=${encodeURIComponent(token)}`],
+    ] as const) {
+      const events = await streamed(headers, query, lastOfA.id);
+      const missions = new Set(events.map((event) => event.missionId));
+      expect(missions.has(ofA.id)).toBe(true);
+      expect(missions.has(ofB.id)).toBe(false);
+      expect(missions.has(ofOperator.id)).toBe(false);
+      // Every mission on it, those of the tests before included, is one A created, as stored.
+      for (const missionId of missions)
+        expect({ missionId, createdBy: (await system.store.load(missionId))?.createdBy }).toEqual({ missionId, createdBy: 'partner-a' });
+      expect(events.find((event) => event.missionId === ofA.id && event.type === 'MissionCreated')).toMatchObject({
+        data: { payload: { guest: { name: 'Anna Schmidt' } } },
+      });
     }
   });
 

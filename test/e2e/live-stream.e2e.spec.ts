@@ -369,7 +369,7 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       destroy: () => fake.emit('close'),
     });
     const destroyed = new Promise((resolve) => fake.once('close', resolve));
-    stream.open(fake as unknown as Response, 'reader', Array(PARTITIONS).fill('0-0'), {}, false);
+    stream.open(fake as unknown as Response, { name: 'reader', role: 'reader' }, Array(PARTITIONS).fill('0-0'), {});
     expect(stream.clientCount).toBe(1);
     await destroyed;
     expect(stream.clientCount).toBe(0);
@@ -386,7 +386,7 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     const openedAfterClose = new Promise<void>((resolve) =>
       app.get('/', (req, res) => {
         res.once('close', () => {
-          stream.open(res, 'reader', stream.start, {}, false);
+          stream.open(res, { name: 'reader', role: 'reader' }, stream.start, {});
           resolve();
         });
         req.socket.destroy();

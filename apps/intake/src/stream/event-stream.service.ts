@@ -1,11 +1,20 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
-import { KeyLayout, parseLogEntry } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, parseLogEntry, readMissionFields } from '@app/event-store';
 import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
-import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER, unavailableNoticeMessage } from '@app/mission';
+import {
+  Mission,
+  MissionEvent,
+  STREAM_CONNECTED_EVENT,
+  STREAM_PING_EVENT,
+  STREAM_UNAVAILABLE_EVENT,
+  UNAVAILABLE_MARKER,
+  unavailableNoticeMessage,
+} from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
+import { ApiClient, readsPersonalData, seesMission } from '../auth';
 import { logMasterKeyMismatchOnce, toErrorBody } from '../http/error-body.filter';
 import { eventWithPersonalFieldsAs, redactedEvent } from '../http/redacted-personal-data';
 import { compareEntryIds, formatPosition, LogPosition } from './log-position';
@@ -17,14 +26,23 @@ const ENTRIES_PER_READ = 100;
 /** How soon an EventSource reconnects after the connection drops. */
 const RETRY_MS = 3_000;
 
+/**
+ * Missions a client key's stream remembers as its own or not: who created a mission never
+ * changes, so an answer holds for good; past this many the memory starts again, so a stream open
+ * for days holds no more than this.
+ */
+const OWNERSHIP_MEMORY = 10_000;
+
 interface Client {
   response: Response;
-  /** The API key's name the stream was opened with (by header or stream token). */
-  keyName: string;
+  /** The API key the stream was opened with (by header or stream token). */
+  caller: ApiClient;
   position: LogPosition;
   filter: StreamFilter;
   /** The client's role reads guest data in plain (readsPersonalData); else it gets `[redacted]`. */
   readsPersonalData: boolean;
+  /** For a client key: whether each mission met is one it sees (seesMission). */
+  sees: Map<string, boolean>;
   /** A round of reads is under way; `again` asks it to read once more when it ends. */
   pumping: boolean;
   again: boolean;
@@ -93,18 +111,21 @@ export class EventStreamService implements OnModuleDestroy {
 
   /**
    * Streams to `response` until the client goes away or the intake stops; personal fields in plain
-   * when `readsPersonalData` (the caller's role, as for every API response), else `[redacted]`.
+   * when the caller's role reads them (readsPersonalData, as for every API response), else
+   * `[redacted]`; for a client key, only the events of the missions it sees (seesMission).
    */
-  open(response: Response, keyName: string, position: LogPosition, filter: StreamFilter, readsPersonalData: boolean): void {
+  open(response: Response, caller: ApiClient, position: LogPosition, filter: StreamFilter): void {
+    const keyName = caller.name;
     // A client gone while its position was read: its 'close' came before any listener here could
     // hear it, so a stream opened now would hold a slot, a timer and reads for ever.
     if (response.destroyed) return;
     const client: Client = {
       response,
-      keyName,
+      caller,
       position: [...position],
       filter,
-      readsPersonalData,
+      readsPersonalData: readsPersonalData(caller.role),
+      sees: new Map(),
       pumping: false,
       again: false,
       closed: false,
@@ -164,7 +185,7 @@ export class EventStreamService implements OnModuleDestroy {
     void this.readOn(client)
       .catch((error: unknown) => {
         // The client reconnects at its last position and meets the cause again if it lasts: said here, or nowhere.
-        this.logger.warn(`live stream of ${client.keyName} dropped: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.warn(`live stream of ${client.caller.name} dropped: ${error instanceof Error ? error.message : String(error)}`);
         client.response.destroy();
       })
       .finally(() => {
@@ -183,7 +204,8 @@ export class EventStreamService implements OnModuleDestroy {
         continue;
       }
       // Opened or redacted before they go out, as every API response is (PersonalDataInterceptor does the others).
-      const matching = entries.map((entry) => matchesFilter(entry.event, client.filter));
+      const matching = await this.passing(client, entries);
+      if (client.closed) return;
       const events = entries.filter((_entry, i) => matching[i]).map((entry) => entry.event);
       const shown: Shown[] = client.readsPersonalData ? await this.opened(client, events) : events.map((event) => ({ event: redactedEvent(event) }));
       let chunk = '';
@@ -196,6 +218,27 @@ export class EventStreamService implements OnModuleDestroy {
       });
       if (chunk !== '' && !client.response.write(chunk)) await this.drained(client);
     }
+  }
+
+  /**
+   * Which entries the client is shown: those its filter lets through and, for a client key, only of
+   * the missions it sees (seesMission), read from their states, so another's mission is as silent
+   * on its stream as one that does not exist. Every other role sees every mission.
+   */
+  private async passing(client: Client, entries: readonly { event: MissionEvent }[]): Promise<boolean[]> {
+    const matching = entries.map((entry) => matchesFilter(entry.event, client.filter));
+    if (client.caller.role !== 'client') return matching;
+    const unknown = [...new Set(entries.filter((entry, i) => matching[i] && !client.sees.has(entry.event.missionId)).map((entry) => entry.event.missionId))];
+    if (unknown.length > 0) {
+      const states = await readMissionFields(this.redis, this.keys, unknown, MISSION_HASH_FIELDS.state);
+      if (client.sees.size + unknown.length > OWNERSHIP_MEMORY) client.sees.clear();
+      // The log entry and the mission's hash are written by one script: a logged mission has its state.
+      unknown.forEach((missionId, i) => {
+        const state = states[i];
+        client.sees.set(missionId, state !== null && seesMission(client.caller, JSON.parse(state) as Mission));
+      });
+    }
+    return entries.map((entry, i) => matching[i] && client.sees.get(entry.event.missionId) === true);
   }
 
   /**

@@ -1,8 +1,8 @@
 import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { apiClientOf, readsPersonalData, RequiresRole } from '../auth';
-import { ApiCaller } from '../auth/api-caller.decorator';
+import { ApiClient, OpenToClients, RequiresRole } from '../auth';
+import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { QueryDto } from '../http/query-dto.decorator';
 import { EventStreamService } from './event-stream.service';
@@ -22,12 +22,13 @@ export class StreamController {
   ) {}
 
   @Get()
+  @OpenToClients()
   @ApiOperation({
     summary: 'Live stream of mission events (Server-Sent Events)',
     description:
-      'Needs role **reader** (any API key but a `client` key), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
+      'Needs role **reader** (any API key; a **client** key gets only the events of the missions it created), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
       'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events; ' +
-      'guest data in plain for a submitter, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
+      'guest data in plain for a submitter, client, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'The first message (SSE event type `connected`) has the starting position as `id` and `data`, so a client that drops before any event resumes from there. ' +
       'Events of one mission come in their order; events of different log partitions are merged by time. A `ping` event follows `connected` at once, then comes every SSE_HEARTBEAT_MS, with that interval in milliseconds as `data`: a client that gets no message for three intervals can take the connection for dead. ' +
@@ -53,11 +54,17 @@ export class StreamController {
   })
   @ApiErrorResponses({
     role: 'reader',
+    clients: true,
     badRequest:
       'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment (another LOG_PARTITIONS, or past the end of the log).',
     invalidField: { field: 'type', problem: 'each value in type must be one of the following values: MissionCreated, …' },
   })
-  async open(@QueryDto() query: StreamQuery, @Headers('last-event-id') lastEventId: string | undefined, @Res() response: Response): Promise<void> {
+  async open(
+    @QueryDto() query: StreamQuery,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() response: Response,
+    @ApiCallerClient() caller: ApiClient,
+  ): Promise<void> {
     const resumeFrom = lastEventId ?? query.lastEventId;
     let position = undefined;
     if (resumeFrom !== undefined && resumeFrom !== '') {
@@ -76,36 +83,29 @@ export class StreamController {
     position ??= query.from === 'start' ? this.stream.start : await this.stream.now();
     // Checked after the last wait and right before the stream opens: requests that arrive together
     // cannot all pass the check first and then open beyond SSE_MAX_CLIENTS (or the key's share).
-    const client = apiClientOf(response.req);
-    const keyName = client?.name ?? '';
-    const refusal = this.stream.refusal(keyName);
+    const refusal = this.stream.refusal(caller.name);
     if (refusal !== null) {
       response.setHeader('Retry-After', '5');
       throw new HttpException(refusal, HttpStatus.TOO_MANY_REQUESTS);
     }
-    this.stream.open(
-      response,
-      keyName,
-      position,
-      {
-        ...(query.type ? { types: new Set(query.type) } : {}),
-        ...(query.status ? { statuses: new Set(query.status) } : {}),
-        ...(query.missionId ? { missionId: query.missionId } : {}),
-      },
-      client !== undefined && readsPersonalData(client.role),
-    );
+    this.stream.open(response, caller, position, {
+      ...(query.type ? { types: new Set(query.type) } : {}),
+      ...(query.status ? { statuses: new Set(query.status) } : {}),
+      ...(query.missionId ? { missionId: query.missionId } : {}),
+    });
   }
 
   @Post('tokens')
   @RequiresRole('reader')
+  @OpenToClients()
   @ApiOperation({
     summary: 'A short-lived token for the live stream',
     description:
-      'Needs role **reader** (any API key but a `client` key). A token that authenticates GET /api/stream as this key for 60 s, as `?token=`, ' +
+      'Needs role **reader** (any API key; a **client** key too, whose stream the token opens carries only its own missions). A token that authenticates GET /api/stream as this key for 60 s, as `?token=`, ' +
       'for EventSource in a browser, which cannot send headers. It opens nothing else. Takes no body.',
   })
   @ApiCreatedResponse({ type: StreamTokenView, description: 'The token.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', noBody: true, invalidField: { field: 'body', problem: 'this route takes no body: send none, or {}' } })
+  @ApiErrorResponses({ role: 'reader', clients: true, noBody: true, invalidField: { field: 'body', problem: 'this route takes no body: send none, or {}' } })
   issue(@ApiCaller() caller: string): StreamToken {
     return this.tokens.issue(caller);
   }
