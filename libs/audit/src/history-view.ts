@@ -74,6 +74,11 @@ export function summarize(event: MissionEvent): string {
       return `overdue: deadline ${event.data.deadline} passed unfinished`;
     case 'SubjectErased':
       return `subject ${event.data.subjectId} erased: ${oneLine(event.data.reason)}`;
+    case 'LateReplyBilled': {
+      const { agentId, attempt, usage, costUsd } = event.data;
+      const cost = costUsd !== undefined ? `, $${costUsd.toFixed(4)}` : '';
+      return `late reply billed on ${agentId} (attempt ${attempt} was over): ${usage.promptTokens}+${usage.completionTokens} tokens${cost}`;
+    }
     case 'MissionScheduled': {
       const d = event.data;
       const why = d.reason === 'retry' ? `retry after backoff${d.feedback ? `: ${oneLine(d.feedback)}` : ''}` : 'later start';

@@ -7,6 +7,7 @@ import { CURRENT_SCHEMA_VERSION, MissionEvent } from '@app/mission';
  * v4 → v5: no change (subjects and SubjectErased were added; older personal fields are plain).
  * v5 → v6: no change (new personal fields are enc:v2 tokens; the v5 events' enc:v1 tokens still open).
  * v6 → v7: no change (new personal fields are enc:v3 groups; the v6 events' enc:v2 tokens still open).
+ * v7 → v8: no change (LateReplyBilled was added).
  */
 export function upcast(stored: Record<string, unknown>): MissionEvent {
   const version = typeof stored.schemaVersion === 'number' ? stored.schemaVersion : 1;

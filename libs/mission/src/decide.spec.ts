@@ -11,6 +11,7 @@ import {
   decideDue,
   decideEvaluate,
   decideFail,
+  decideLateReply,
   decideReject,
   decideOverdue,
   decideRequeue,
@@ -256,6 +257,52 @@ describe('decide', () => {
 
     test.each(['succeeded', 'cancelled', 'dead_lettered'] as const)('given a %s mission, when a result arrives, then it is skipped', (status) => {
       expectSkip(decideComplete(missionIn(status).mission, 1, aResult()));
+    });
+  });
+
+  describe('decideLateReply', () => {
+    const billed = { usage: { promptTokens: 900, completionTokens: 150 }, costUsd: 0.0012 };
+    const lateReply = { attempt: 1, agentId: 'agent-1', billed, runId: 'run-7' };
+
+    test.each(['cancelled', 'succeeded', 'dead_lettered'] as const)(
+      'given a %s mission, when a billed reply of its attempt arrives, then LateReplyBilled records its tokens, cost, agent and run',
+      (status) => {
+        expect(eventsOf(decideLateReply(missionIn(status).mission, lateReply))).toEqual([
+          { type: 'LateReplyBilled', data: { attempt: 1, agentId: 'agent-1', usage: billed.usage, costUsd: 0.0012, runId: 'run-7' } },
+        ]);
+      },
+    );
+
+    test('given attempt 2 is running, when a billed reply of attempt 1 arrives, then it is recorded and attempt 2 runs on', () => {
+      const history = created();
+      failEvaluation(history, 'agent-1');
+      history.apply(decideRetry(history.mission, 1, MAX_ATTEMPTS));
+      runNextAttempt(history, 'agent-2');
+      history.apply(decideLateReply(history.mission, lateReply));
+      expect(history.mission).toMatchObject({ status: 'running', attempts: 2, assignedAgentId: 'agent-2', lateBilledRuns: ['run-7'] });
+    });
+
+    test('given a model without a price, when its late reply arrives, then the event has no cost', () => {
+      const { usage } = billed;
+      expect(eventsOf(decideLateReply(missionIn('cancelled').mission, { ...lateReply, billed: { usage } }))).toEqual([
+        { type: 'LateReplyBilled', data: { attempt: 1, agentId: 'agent-1', usage, runId: 'run-7' } },
+      ]);
+    });
+
+    test('given the run recorded its late reply, when the append is retried after its reply was lost, then it is skipped', () => {
+      const history = missionIn('cancelled');
+      history.apply(decideLateReply(history.mission, lateReply));
+      expectSkip(decideLateReply(history.mission, lateReply));
+      // Another run's late reply is another call, recorded too.
+      expect(eventsOf(decideLateReply(history.mission, { ...lateReply, runId: 'run-8' }))).toHaveLength(1);
+    });
+
+    test('given a reply with no billing information (no tokens, no cost), when it arrives late, then nothing is recorded', () => {
+      expectSkip(decideLateReply(missionIn('cancelled').mission, { ...lateReply, billed: { usage: { promptTokens: 0, completionTokens: 0 } } }));
+    });
+
+    test('given the attempt is still running, when its reply is offered as late, then it is skipped: the reply is its outcome', () => {
+      expectSkip(decideLateReply(missionIn('running').mission, lateReply));
     });
   });
 

@@ -76,9 +76,14 @@ export function decideStart(mission: Mission, attempt: number, runId?: string): 
   return append({ type: 'MissionStarted', data: runId === undefined ? data : { ...data, runId } });
 }
 
+/** Whether `attempt` is the mission's running attempt, its outcome not yet recorded: its reply is its result. */
+function awaitsResult(mission: Mission, attempt: number): boolean {
+  return mission.attempts === attempt && mission.status === 'running' && mission.lastError === null;
+}
+
 /** `runId` names the executor run that records the result, as on decideStart, for the same reason. */
 export function decideComplete(mission: Mission, attempt: number, result: MissionResult, runId?: string): Decision {
-  if (mission.attempts !== attempt || mission.status !== 'running' || mission.lastError !== null) {
+  if (!awaitsResult(mission, attempt)) {
     return skip(`result of attempt ${attempt} is stale (mission ${mission.status}, attempt ${mission.attempts})`);
   }
   const data = { agentId: mission.assignedAgentId ?? '', attempt, result };
@@ -101,6 +106,31 @@ export function decideFail(mission: Mission, attempt: number, error: string, bil
   if (!billed) return append({ type: 'MissionFailed', data });
   const { usage, costUsd } = billed;
   return append({ type: 'MissionFailed', data: { ...data, usage, ...(costUsd === undefined ? {} : { costUsd }) } });
+}
+
+/** A reply that came after its attempt was over, with what the provider billed for it. */
+export interface LateReply {
+  attempt: number;
+  agentId: string;
+  billed: BilledAttempt;
+  /** The executor run whose call the reply answered; a run makes one call. */
+  runId: string;
+}
+
+/**
+ * Records what a late reply was billed, so the log (and the daily report read from it) holds every
+ * paid call; the mission's status stays as it is, finished or in a later attempt. Skipped while the
+ * attempt still awaits its result (the reply is then its outcome), when nothing was billed (a
+ * server that sent no usage), and when the run's late reply is recorded already (an append retried
+ * after its reply was lost meets its own event).
+ */
+export function decideLateReply(mission: Mission, late: LateReply): Decision {
+  const { attempt, agentId, runId, billed } = late;
+  if (awaitsResult(mission, attempt)) return skip(`attempt ${attempt} is still running; its reply is its outcome`);
+  const { usage, costUsd } = billed;
+  if (usage.promptTokens + usage.completionTokens === 0 && !costUsd) return skip(`late reply of attempt ${attempt} was not billed`);
+  if (mission.lateBilledRuns?.includes(runId)) return skip(`late reply of run ${runId} is already recorded`);
+  return append({ type: 'LateReplyBilled', data: { attempt, agentId, usage, ...(costUsd === undefined ? {} : { costUsd }), runId } });
 }
 
 export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decision {

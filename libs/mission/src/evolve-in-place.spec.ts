@@ -42,6 +42,10 @@ const anyEvent: fc.Arbitrary<NewMissionEvent> = fc.oneof(
   fc.constant<NewMissionEvent>({ type: 'MissionCancelled', data: { reason: 'guest left' } }),
   fc.constant<NewMissionEvent>({ type: 'MissionRequeued', data: { reason: 'prompt fixed', priorityScore: 40 } }),
   fc.constant<NewMissionEvent>({ type: 'MissionOverdue', data: { deadline: '2025-06-02T10:00:00.000Z' } }),
+  fc.constantFrom('run-1', 'run-2').map((runId): NewMissionEvent => ({
+    type: 'LateReplyBilled',
+    data: { attempt: 1, agentId: 'agent-lena', usage: { promptTokens: 3, completionTokens: 2 }, runId },
+  })),
 );
 
 const CREATED: NewMissionEvent = { type: 'MissionCreated', data: { ...aCreateInput(), requiredSkills: [] } };

@@ -99,6 +99,9 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
     case 'SubjectErased':
       state.erasedSubjects = [...(state.erasedSubjects ?? []), event.data.subjectId];
       return moved(state, event, state.status);
+    case 'LateReplyBilled':
+      state.lateBilledRuns = [...(state.lateBilledRuns ?? []), event.data.runId];
+      return moved(state, event, state.status);
   }
 }
 

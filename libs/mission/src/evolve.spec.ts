@@ -211,6 +211,16 @@ describe('evolve / fold', () => {
       expect(mission.assignedAgentId).toBeNull();
       expect(mission.previousAgentIds).toEqual(['agent-1']);
     });
+
+    test('when it is cancelled and its billed reply comes late, then LateReplyBilled names the run and the mission stays cancelled', () => {
+      const lateReply: NewMissionEvent = {
+        type: 'LateReplyBilled',
+        data: { attempt: 1, agentId: 'agent-1', usage: { promptTokens: 10, completionTokens: 5 }, runId: 'run-1' },
+      };
+      const before = mustFold([...running, cancelled]);
+      const mission = mustFold([...running, cancelled, lateReply]);
+      expect(mission).toEqual({ ...before, version: 6, updatedAt: atOfVersion(6), lateBilledRuns: ['run-1'] });
+    });
   });
 
   describe('given an assigned attempt', () => {

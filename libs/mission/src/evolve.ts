@@ -119,6 +119,9 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
     case 'SubjectErased':
       // No status change: a mission in flight is cancelled by the MissionCancelled of the same step.
       return { ...next, erasedSubjects: [...(state.erasedSubjects ?? []), event.data.subjectId] };
+    case 'LateReplyBilled':
+      // No status change: the attempt it answered is over; it only records what the reply cost.
+      return { ...next, lateBilledRuns: [...(state.lateBilledRuns ?? []), event.data.runId] };
   }
 }
 

@@ -38,6 +38,7 @@ export function statusAfter(event: MissionEvent): MissionStatus | undefined {
     case 'MissionReviewOverdue':
     case 'MissionOverdue':
     case 'SubjectErased':
+    case 'LateReplyBilled':
       return undefined;
   }
 }

@@ -126,6 +126,14 @@ export interface MissionEventData {
    * personal data in it.
    */
   SubjectErased: { subjectId: string; reason: string };
+  /**
+   * A reply the provider billed (`usage`, and `costUsd` when the model has a price) that came after
+   * its attempt was over (cancelled, timed out, superseded), a reply the client rejected included:
+   * the attempt's outcome can no longer record it, so this does, for the daily report and the
+   * audit of what the mission cost. It changes no status. `runId`: the executor run whose call it
+   * answered (one call a run), so a retried append records it once.
+   */
+  LateReplyBilled: { attempt: number; agentId: string; usage: TokenUsage; costUsd?: number; runId: string };
 }
 
 export type MissionEventType = keyof MissionEventData;
@@ -147,6 +155,7 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
   'MissionOverdue',
   'MissionScheduled',
   'SubjectErased',
+  'LateReplyBilled',
 ];
 
 /**
@@ -159,10 +168,10 @@ export const MISSION_EVENT_TYPES: readonly MissionEventType[] = [
  * hold `enc:v2:…` tokens (shorter, see @app/guest-data); version-5 events and their `enc:v1`
  * tokens read unchanged. 7: the personal fields of one part (a create's input, an output) are one
  * `enc:v3:…` group, sealed as one message; version-6 events and their `enc:v2` tokens read
- * unchanged. A build reads events up to its own version: an older build refuses
+ * unchanged. 8: LateReplyBilled exists; version-7 events read unchanged. A build reads events up to its own version: an older build refuses
  * events of a newer schema version, which may hold event types or token versions it does not know.
  */
-export const CURRENT_SCHEMA_VERSION = 7;
+export const CURRENT_SCHEMA_VERSION = 8;
 
 /** The envelope every event in the log carries. */
 export interface EventEnvelope<T extends MissionEventType = MissionEventType> {

@@ -43,6 +43,11 @@ export interface Mission {
   subjects?: string[];
   /** The subjects erased since (SubjectErased), in order; absent before the first. */
   erasedSubjects?: string[];
+  /**
+   * The executor runs whose reply came after their attempt was over and is recorded as billed
+   * (LateReplyBilled), in order; absent before the first. A run's late reply is recorded once.
+   */
+  lateBilledRuns?: string[];
   status: MissionStatus;
   /**
    * Attempts made over the mission's whole life: a requeue does not reset it, so attempt N names

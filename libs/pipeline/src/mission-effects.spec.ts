@@ -9,6 +9,7 @@ import {
   decideDue,
   decideEraseSubject,
   decideFailure,
+  decideLateReply,
   decideReject,
   decideRequeue,
   decideReviewOverdue,
@@ -78,6 +79,14 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     history.apply(decideAssign(history.mission, 'agent-1'));
     expect(effectsOfStep(history, decideStart(history.mission, 1))).toEqual([]);
     expect(effectsOfStep(history, decideComplete(history.mission, 1, aResult()))).toEqual([{ kind: 'emit-mission', pattern: 'mission.completed' }]);
+  });
+
+  test('given a running attempt cancelled, when its billed reply is recorded late, then nothing else happens: its slot went back with the cancel', () => {
+    const history = running();
+    effectsOfStep(history, decideCancel(history.mission, 'guest left'));
+    const late = { attempt: 1, agentId: 'agent-1', billed: { usage: { promptTokens: 5, completionTokens: 2 } }, runId: 'run-1' };
+    expect(effectsOfStep(history, decideLateReply(history.mission, late))).toEqual([]);
+    expect(history.mission.status).toBe('cancelled');
   });
 
   test('given a running attempt with attempts left, when it fails, then the agent is released and the next attempt is queued in the same step', () => {

@@ -70,6 +70,8 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
     { kind: 'count', counter: 'overdue', by: 1 },
   ], // The key is destroyed before; the MissionCancelled of the same step (if any) has its own effects.
   SubjectErased: () => [],
+  // A record of what was paid, no more: the attempt it answered is over and its agent's slot went back with its end.
+  LateReplyBilled: () => [],
 };
 
 /**

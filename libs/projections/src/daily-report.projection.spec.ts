@@ -36,6 +36,15 @@ describe('dailyReportMetrics', () => {
     ]);
   });
 
+  it('given a reply billed after its attempt was over (LateReplyBilled), then it adds its tokens and cost and counts no attempt', () => {
+    const usage = { promptTokens: 640, completionTokens: 120 };
+    expect(metricsOf({ type: 'LateReplyBilled', data: { agentId: 'a', attempt: 1, usage, costUsd: 0.0009, runId: 'run-1' } })).toEqual([
+      ['promptTokens', 640],
+      ['completionTokens', 120],
+      ['costUsd', 0.0009],
+    ]);
+  });
+
   it('given an evaluation, then it counts it with its score, and a success only when it passed', () => {
     expect(metricsOf({ type: 'MissionEvaluated', data: anEvaluation(1, true) })).toEqual([
       ['evaluations', 1],

@@ -46,6 +46,9 @@ export function dailyReportMetrics(event: MissionEvent): [DailyReportMetric, num
     }
     case 'MissionCompleted':
       return billedMetrics(event.data.result.usage, event.data.result.costUsd);
+    case 'LateReplyBilled':
+      // Its attempt was over when it came (cancelled, timed out, superseded), but it was paid for.
+      return billedMetrics(event.data.usage, event.data.costUsd);
     case 'MissionEvaluated': {
       // A pass held for a reviewer succeeds when it is approved. An LLM judge's call is billed too.
       const { passed, heldForReview, score, usage, costUsd } = event.data;

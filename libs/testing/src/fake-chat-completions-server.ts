@@ -2,9 +2,14 @@ import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerRespo
 import { AddressInfo } from 'node:net';
 import { isPlainObject } from '@app/mission';
 
-/** Every scripted reply may wait first; `delayMs` longer than the client's timeout simulates a hung server. */
+/**
+ * Every scripted reply may wait first; `delayMs` longer than the client's timeout simulates a hung
+ * server. `until`: the reply waits (after any `delayMs`) for this promise, so a test answers at the
+ * moment it chooses, e.g. after it changed the mission while the call was in flight.
+ */
 interface Delayed {
   delayMs?: number;
+  until?: Promise<unknown>;
 }
 
 /**
@@ -133,6 +138,7 @@ export class FakeChatCompletionsServer {
       const closed = await this.wait(reply.delayMs, res);
       if (closed) return;
     }
+    if (reply.until && (await untilOrClosed(reply.until, res))) return;
     respond(res, reply, received);
   }
 
@@ -153,6 +159,19 @@ export class FakeChatCompletionsServer {
       res.once('close', onClose);
     });
   }
+}
+
+/** Resolves true if the client hung up before `until` settled, so nothing is written to a dead socket. */
+function untilOrClosed(until: Promise<unknown>, res: ServerResponse): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onClose = (): void => resolve(true);
+    res.once('close', onClose);
+    const settled = (): void => {
+      res.off('close', onClose);
+      resolve(false);
+    };
+    until.then(settled, settled);
+  });
 }
 
 function respond(res: ServerResponse, reply: ScriptedReply, request: ReceivedRequest): void {

@@ -499,7 +499,7 @@ describe('ExecutionService (real Redis, no services)', () => {
       expect((await metrics.staleResults.get()).values[0]?.value ?? 0).toBe(0);
     });
 
-    it("given another run recorded the attempt's failure while the call ran (it took the message over), when the reply comes, then it is still a stale result", async () => {
+    it("given another run recorded the attempt's failure while the call ran (it took the message over), when the reply comes, then it is still a stale result, its billed reply recorded late", async () => {
       const llm = new ControlledLlm({ kind: 'hold' });
       const { store, pipeline, metrics, executor, assign } = setup(llm, { MAX_ATTEMPTS: '3' });
       const execution = executor.execute(await assign('m-1'));
@@ -511,7 +511,7 @@ describe('ExecutionService (real Redis, no services)', () => {
       llm.calls[0].answer();
       await execution;
 
-      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued']]);
+      expect(store.appends).toEqual([['MissionStarted'], ['MissionFailed', 'MissionQueued'], ['LateReplyBilled']]);
       expect(await store.load('m-1')).toMatchObject({ status: 'queued', attempts: 1, lastError: 'executor lost during the attempt' });
       expect((await metrics.staleResults.get()).values[0]?.value).toBe(1);
     });

@@ -7,7 +7,18 @@ import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields, TransitionOutcome } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
-import { BilledAttempt, decideComplete, decideFailure, decideStart, Mission, MissionType, SERVICE_ACTORS } from '@app/mission';
+import {
+  BilledAttempt,
+  decideComplete,
+  decideFailure,
+  decideLateReply,
+  decideStart,
+  LateReply,
+  Mission,
+  MissionResult,
+  MissionType,
+  SERVICE_ACTORS,
+} from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { isTransientRedisError, RedisConnection } from '@app/redis';
 import { HandBackError } from '@app/redis-streams';
@@ -28,6 +39,11 @@ const RECORD_RETRY_MAX_MS = 2_000;
  * the outcome this run recorded itself, by a try whose reply was lost.
  */
 type RecordOutcome = TransitionOutcome | { kind: 'recorded'; mission: Mission };
+
+/** What a reply (used or rejected) was billed, as the events record it: its usage, and its cost when the model has a price. */
+function billedFor({ usage, costUsd }: BilledAttempt): BilledAttempt {
+  return { usage, ...(costUsd === undefined ? {} : { costUsd }) };
+}
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()
@@ -136,7 +152,7 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     const abort = new AbortController();
     this.running.set(mission.id, abort);
     if (this.graceOver.signal.aborted) abort.abort(SHUT_DOWN);
-    let result;
+    let result: MissionResult;
     try {
       // The prompt is the one place the executor needs the guest's words in plain; they stay in memory.
       // One read of the subjects' keys serves the prompt and the output's sealing.
@@ -168,19 +184,21 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
       const permanent = cause instanceof LlmError && !cause.retryable ? cause.message : undefined;
       const waitAtLeastMs = cause instanceof LlmError ? cause.retryAfterMs : undefined;
       // The client's error, not the abort's: a reply billed and rejected just before a cancel was still paid for.
-      const billed = error instanceof LlmError ? error.billed : undefined;
-      if (billed) {
+      const rejected = error instanceof LlmError ? error.billed : undefined;
+      if (rejected) {
         const agent = mission.assignedAgentId ?? '';
-        this.metrics.tokens.inc({ agent, kind: 'prompt' }, billed.usage.promptTokens);
-        this.metrics.tokens.inc({ agent, kind: 'completion' }, billed.usage.completionTokens);
+        this.metrics.tokens.inc({ agent, kind: 'prompt' }, rejected.usage.promptTokens);
+        this.metrics.tokens.inc({ agent, kind: 'completion' }, rejected.usage.completionTokens);
       }
+      const billed = rejected ? billedFor(rejected) : undefined;
       const failed = await this.fail(mission, attempt, runId, cause instanceof Error ? cause.message : String(cause), {
         permanent,
         waitAtLeastMs,
-        ...(billed ? { billed: { usage: billed.usage, ...(billed.costUsd === undefined ? {} : { costUsd: billed.costUsd }) } } : {}),
+        ...(billed ? { billed } : {}),
       });
       // A call the cancel aborted ends here, its attempt over: a late result as much as a reply that came after it.
-      if (failed.kind === 'skipped') this.staleResult(failed, attempt);
+      if (failed.kind === 'skipped')
+        await this.staleResult(failed, attempt, billed ? { attempt, agentId: mission.assignedAgentId ?? '', runId, billed } : undefined);
       return;
     } finally {
       this.running.delete(mission.id);
@@ -188,7 +206,8 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     const completed = await this.recordOutcome(mission, attempt, { runId, type: 'MissionCompleted' }, () =>
       this.pipeline.transition(mission, (m) => decideComplete(m, attempt, result, runId), { actor: ACTOR }),
     );
-    if (completed.kind === 'skipped') this.staleResult(completed, attempt);
+    if (completed.kind !== 'skipped') return;
+    await this.staleResult(completed, attempt, { attempt, agentId: mission.assignedAgentId ?? '', runId, billed: billedFor(result) });
   }
 
   /**
@@ -212,19 +231,28 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
     record: () => Promise<TransitionOutcome>,
   ): Promise<RecordOutcome> {
     const { id: missionId, correlationId } = mission;
+    const { value: outcome, refusals } = await this.untilRedisTakes(mission, attempt, "the attempt's outcome", record);
+    if (outcome.kind === 'skipped' && (await this.recordedBy(own.runId, missionId, own.type))) {
+      this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded by a try whose reply was lost");
+      return { kind: 'recorded', mission: outcome.mission };
+    }
+    if (refusals > 0) this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded once Redis took it");
+    return outcome;
+  }
+
+  /**
+   * Runs `append` until Redis takes it (see recordOutcome: only this run holds what it records),
+   * waiting 100 ms, then doubling up to 2 s, between refusals that pass by themselves; gives up once
+   * the shutdown grace is over. `what` names the record in the one warning.
+   */
+  private async untilRedisTakes<T>(mission: Mission, attempt: number, what: string, append: () => Promise<T>): Promise<{ value: T; refusals: number }> {
+    const { id: missionId, correlationId } = mission;
     for (let refusals = 0; ; refusals++) {
       try {
-        const outcome = await record();
-        if (outcome.kind === 'skipped' && (await this.recordedBy(own.runId, missionId, own.type))) {
-          this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded by a try whose reply was lost");
-          return { kind: 'recorded', mission: outcome.mission };
-        }
-        if (refusals > 0) this.logger.info({ missionId, correlationId, attempt, refusals }, "attempt's outcome recorded once Redis took it");
-        return outcome;
+        return { value: await append(), refusals };
       } catch (error) {
         if (!isTransientRedisError(error) || this.graceOver.signal.aborted) throw error;
-        if (refusals === 0)
-          this.logger.warn({ missionId, correlationId, attempt, err: error }, "recording the attempt's outcome failed; retrying until Redis takes it");
+        if (refusals === 0) this.logger.warn({ missionId, correlationId, attempt, err: error }, `recording ${what} failed; retrying until Redis takes it`);
         const waitMs = Math.min(RECORD_RETRY_MIN_MS * 2 ** refusals, RECORD_RETRY_MAX_MS);
         await sleep(waitMs, undefined, { signal: this.graceOver.signal }).catch(() => undefined);
       }
@@ -233,13 +261,21 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /**
    * A late result (its attempt was cancelled, timed out or superseded), a reply or a failure alike:
-   * counted and logged, and it changes nothing. Counted whichever way it ended, so a cancelled
+   * counted and logged, and it changes no status. Counted whichever way it ended, so a cancelled
    * attempt counts the same whether its reply came before the cancel check aborted the call or not.
+   * A `late` reply (one the provider billed, used or rejected) was paid for all the same: it is recorded
+   * as LateReplyBilled, so the log, and the daily report read from it, hold what the mission cost.
    */
-  private staleResult(skipped: Extract<TransitionOutcome, { kind: 'skipped' }>, attempt: number): void {
+  private async staleResult(skipped: Extract<TransitionOutcome, { kind: 'skipped' }>, attempt: number, late?: LateReply): Promise<void> {
     this.metrics.staleResults.inc();
     const { id: missionId, correlationId } = skipped.mission;
     this.logger.info({ missionId, correlationId, attempt, reason: skipped.reason }, 'stale result ignored');
+    if (!late) return;
+    // Only this run knows the reply, so it is retried as an outcome is; decideLateReply records a run's reply once.
+    const { value: recorded } = await this.untilRedisTakes(skipped.mission, attempt, "the late reply's billing", () =>
+      this.pipeline.transition(skipped.mission, (m) => decideLateReply(m, late), { actor: ACTOR }),
+    );
+    if (recorded.kind === 'appended') this.logger.info({ missionId, correlationId, attempt, runId: late.runId }, 'late reply billed recorded');
   }
 
   /**

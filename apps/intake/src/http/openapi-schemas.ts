@@ -257,6 +257,14 @@ export class MissionView implements Mission {
   })
   erasedSubjects?: string[];
 
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Executor runs whose reply came after their attempt was over and was billed (event LateReplyBilled, which holds its tokens and cost). Absent before the first.',
+    example: ['01964f3a-7c2f-7000-8000-0000000000aa'],
+  })
+  lateBilledRuns?: string[];
+
   @ApiProperty({ ...MISSION_STATUS_ENUM, example: 'queued' })
   status: MissionStatus;
 
@@ -370,6 +378,7 @@ const EVENT_DATA_DESCRIPTION = [
   '- MissionReviewOverdue: {attempt, requestedAt, timeoutMs}',
   '- MissionOverdue: {deadline}',
   '- SubjectErased: {subjectId, reason}',
+  '- LateReplyBilled: {attempt, agentId, usage, costUsd?, runId} (a reply the provider billed after its attempt was over; no status change)',
 ].join('\n');
 
 /** One event of a mission's history, in the envelope every event carries. */
