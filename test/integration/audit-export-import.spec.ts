@@ -1,7 +1,18 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, ExportFilter, importLog, ImportRefusedError, ImportTargetNotEmptyError, parseExportEndLine, verifyLog } from '@app/audit';
-import { KeyLayout } from '@app/event-store';
+import {
+  exportLog,
+  ExportFilter,
+  importLog,
+  ImportRefusedError,
+  ImportTargetNotEmptyError,
+  parseExportEndLine,
+  rebuildReadModels,
+  summarize,
+  verifyLog,
+} from '@app/audit';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { decideAssign, decideCancel, decideCreate, decideLateReply, decideStart, Mission } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime, testRedis } from '@app/testing';
 import { withEndLineCounted } from '../support/export-lines';
@@ -71,6 +82,43 @@ describe('export and import (real Redis)', () => {
     expect(await verifyLog(redis, copy)).toMatchObject({ ok: true, findings: [], events: KNOWN_EVENT_COUNT });
     // And a second export of the copy is byte for byte the first.
     expect(await exportText(redis, copy)).toBe(await exportText(redis, source));
+  });
+
+  it('given a cancelled mission with a late billed reply (LateReplyBilled), then verify passes, an import reproduces it and a rebuild changes nothing', async () => {
+    const keys = freshKeys('late-reply');
+    const store = new MissionStore(redis, keys);
+    const created = await store.append(
+      'm-late',
+      null,
+      decideCreate({ type: 'pricing', title: 'Rate for the fair', description: '', priority: 'low', payload: {} }),
+      {
+        actor: 'test',
+      },
+    );
+    if (created.code !== AppendCode.Ok) throw new Error('create failed');
+    let mission: Mission = created.mission;
+    const step = async (decide: (m: Mission) => ReturnType<typeof decideStart>) => {
+      const outcome = await store.transition(mission, decide, { actor: 'test' });
+      if (outcome.kind !== 'appended') throw new Error(`expected an append, got ${outcome.kind}`);
+      mission = outcome.mission;
+    };
+    await step((m) => decideAssign(m, 'agent-a'));
+    await step((m) => decideStart(m, 1, 'run-1'));
+    await step((m) => decideCancel(m, 'fair called off'));
+    await step((m) =>
+      decideLateReply(m, { attempt: 1, agentId: 'agent-a', billed: { usage: { promptTokens: 800, completionTokens: 200 }, costUsd: 0.0014 }, runId: 'run-1' }),
+    );
+    const [late] = (await store.history('m-late')).slice(-1);
+    expect(summarize(late)).toBe('late reply billed on agent-a (attempt 1 was over): 800+200 tokens, $0.0014');
+
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    const copy = freshKeys('late-reply-copy');
+    await importLog(redis, copy, Readable.from([await exportText(redis, keys)]));
+    const original = await redis.hmget(keys.mission('m-late'), 's', 'v', 'st', 'h');
+    expect(await redis.hmget(copy.mission('m-late'), 's', 'v', 'st', 'h')).toEqual(original);
+    expect(JSON.parse(original[0] ?? '{}')).toMatchObject({ status: 'cancelled', lateBilledRuns: ['run-1'] });
+    expect(await verifyLog(redis, copy)).toMatchObject({ ok: true, findings: [] });
+    expect(await rebuildReadModels(redis, copy)).toMatchObject({ unchanged: 1, switched: 0, restored: 0 });
   });
 
   it('given a prefix that already has a log, then import refuses and writes nothing', async () => {
