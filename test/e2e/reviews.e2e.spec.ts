@@ -273,7 +273,7 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(last.body).toMatchObject({ status: 'dead_lettered', reviewRounds: 2, lastError: 'Still no RCD test.' });
     expect((await eventsOf(mission.id)).at(-1)).toMatchObject({ type: 'MissionDeadLettered', data: { reason: 'rejected in 2 of 2 review rounds' } });
     const dlq = await system.api.get('/api/dlq').expect(200);
-    expect(dlq.body).toContainEqual(
+    expect(dlq.body.items).toContainEqual(
       expect.objectContaining({ missionId: mission.id, reason: 'rejected in 2 of 2 review rounds', lastError: 'Still no RCD test.' }),
     );
   });
