@@ -30,7 +30,7 @@ const MAY_CALL: Record<string, readonly Role[]> = {
   'post /api/missions/{id}/reject': ['reviewer', 'operator'],
   'get /api/stream': [...READERS, 'client'],
   'post /api/stream/tokens': [...READERS, 'client'],
-  'get /api/me': [...READERS, 'client'],
+  'get /api/me': READERS,
   'get /api/missions/{id}/verify': READERS,
   'get /api/missions/queue/throughput': READERS,
   'post /api/webhooks': OPERATOR,

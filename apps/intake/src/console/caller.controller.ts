@@ -1,6 +1,5 @@
 import { Controller, Get, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { OpenToClients } from '../auth';
 import { ApiClient, apiClientOf, AuthenticatedRequest } from '../auth/api-client';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { CallerView } from './console-views';
@@ -11,15 +10,12 @@ import { CallerView } from './console-views';
 @Controller('api/me')
 export class CallerController {
   @Get()
-  // A client key may ask who it is (an integration's first check of its key): it learns nothing of others.
-  @OpenToClients()
   @ApiOperation({
     summary: 'Who this API key is',
-    description:
-      "Needs role **reader** (any API key; a **client** key too). The key's name and role, so a client (the console) offers only what the role may do.",
+    description: "Needs role **reader** (any API key but a `client` key). The key's name and role, so a client (the console) offers only what the role may do.",
   })
   @ApiOkResponse({ type: CallerView, description: 'The caller.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', clients: true })
+  @ApiErrorResponses({ role: 'reader' })
   me(@Req() request: AuthenticatedRequest): ApiClient {
     const client = apiClientOf(request);
     // ApiKeyGuard runs before every /api handler and attaches the caller or refuses the request.

@@ -115,7 +115,7 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
     decorators.push(
       errorResponse(
         403,
-        'A `client` key may not call this route: it may call only the routes open to it (submit, list, read, follow and cancel its own missions; `GET /api/me`). Every other role may.',
+        'A `client` key may not call this route: it may call only the mission routes open to it (submit, list, read and cancel its own missions). Every other role may.',
         'API key "partner" has role client; this needs reader',
       ),
     );
