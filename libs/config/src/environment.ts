@@ -24,6 +24,9 @@ export type MaxTokensParameter = (typeof MAX_TOKENS_PARAMETERS)[number];
  */
 export const KEY_PREFIX_PATTERN = /^[A-Za-z0-9:_.-]*:$/;
 
+/** REDIS_LIVENESS_TIMEOUT_MS when unset, and for a connection made without an Environment. */
+export const DEFAULT_REDIS_LIVENESS_TIMEOUT_MS = 10_000;
+
 /**
  * Every environment variable the services read, with its default. The README's configuration
  * table mirrors this class.
@@ -52,6 +55,18 @@ export class Environment {
   @Min(1_000)
   @Max(3_600_000)
   REDIS_STARTUP_TIMEOUT_MS = 30_000;
+
+  /**
+   * How long a connection waits for any byte from Redis while a command awaits its reply before it
+   * takes Redis for lost and reconnects (a blocking read's connection adds its block time). A silent
+   * network loss closes no socket, and TCP alone notices only after minutes to hours.
+   */
+  @Expose()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  REDIS_LIVENESS_TIMEOUT_MS = DEFAULT_REDIS_LIVENESS_TIMEOUT_MS;
 
   @Expose()
   @IsString()

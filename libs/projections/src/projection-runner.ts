@@ -71,7 +71,7 @@ export class ProjectionRunner {
     if (this.loop) return;
     this.stopping = false;
     this.pause = new AbortController();
-    const reader = duplicateConnection(this.redis, { name: `projection-${this.projection.name}`, blocking: true });
+    const reader = duplicateConnection(this.redis, { name: `projection-${this.projection.name}`, blocking: true, blockMs: this.blockMs });
     reader.on('error', () => undefined);
     this.reader = reader;
     this.loop = this.follow(reader).finally(() => this.closeReader(reader));

@@ -1,5 +1,5 @@
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
-import { parseClusterNodes } from '@app/config';
+import { DEFAULT_REDIS_LIVENESS_TIMEOUT_MS, parseClusterNodes } from '@app/config';
 
 /** A client for one Redis server or for a Redis Cluster; both speak the same commands. */
 export type RedisConnection = Redis | Cluster;
@@ -9,6 +9,8 @@ export interface RedisTarget {
   REDIS_URL: string;
   /** Comma-separated `host:port` seeds; when set (non-blank) a Cluster client is built and REDIS_URL is ignored. */
   REDIS_CLUSTER_NODES?: string;
+  /** How long a connection waits for Redis to answer anything before it reconnects; unset, DEFAULT_REDIS_LIVENESS_TIMEOUT_MS. */
+  REDIS_LIVENESS_TIMEOUT_MS?: number;
 }
 
 export interface RedisConnectionOptions {
@@ -20,6 +22,11 @@ export interface RedisConnectionOptions {
    * sent on, and a Cluster client has a single connection per node, shared by all its commands.
    */
   blocking?: boolean;
+  /**
+   * The longest BLOCK of this connection's reads: Redis sends nothing while a read blocks, so the
+   * connection waits that much longer than the liveness bound before it takes Redis for lost.
+   */
+  blockMs?: number;
   /** Connects at the first command instead of at once (see testRedisConnection). */
   lazyConnect?: boolean;
   /**
@@ -29,15 +36,18 @@ export interface RedisConnectionOptions {
   log?: (message: string) => void;
 }
 
-export function createRedis(url: string, options: RedisConnectionOptions): Redis {
-  return reportingErrors(new Redis(url, { ...nodeOptions(options), retryStrategy: reconnectDelay }), options);
+/** `livenessMs`: see RedisTarget.REDIS_LIVENESS_TIMEOUT_MS. */
+export function createRedis(url: string, options: RedisConnectionOptions, livenessMs = DEFAULT_REDIS_LIVENESS_TIMEOUT_MS): Redis {
+  return reportingErrors(new Redis(url, { ...nodeOptions(options, livenessMs), retryStrategy: reconnectDelay }), options, livenessMs);
 }
 
 /** A Cluster client when `REDIS_CLUSTER_NODES` is set, else a client for `REDIS_URL`, with the same options either way. */
 export function createRedisConnection(target: RedisTarget, options: RedisConnectionOptions): RedisConnection {
-  if (!target.REDIS_CLUSTER_NODES?.trim()) return createRedis(target.REDIS_URL, options);
+  const livenessMs = target.REDIS_LIVENESS_TIMEOUT_MS ?? DEFAULT_REDIS_LIVENESS_TIMEOUT_MS;
+  if (!target.REDIS_CLUSTER_NODES?.trim()) return createRedis(target.REDIS_URL, options, livenessMs);
   const settings: ClusterOptions = {
-    redisOptions: nodeOptions(options),
+    // Each node's connection watches its own liveness (socketTimeout), as a single server's does.
+    redisOptions: nodeOptions(options, livenessMs),
     // Replicas may lag behind their master; the services read what they just wrote (projections, leases).
     scaleReads: 'master',
     lazyConnect: options.lazyConnect ?? false,
@@ -50,32 +60,37 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     // topology, and a master that restarts without a failover sends none.
     clusterNodeRetryStrategy: reconnectDelay,
   };
-  return reportingErrors(new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings), options);
+  return reportingErrors(new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings), options, livenessMs);
 }
 
 /** A new client to the same server or cluster, with its own options (a blocking reader, say). */
 export function duplicateConnection(connection: RedisConnection, options: RedisConnectionOptions): RedisConnection {
-  const reporting = { ...options, log: options.log ?? errorLogs.get(connection) };
-  if (!isCluster(connection)) return reportingErrors(connection.duplicate({ ...nodeOptions(options), retryStrategy: reconnectDelay }), reporting);
+  const origin = origins.get(connection);
+  const reporting = { ...options, log: options.log ?? origin?.log };
+  const livenessMs = origin?.livenessMs ?? DEFAULT_REDIS_LIVENESS_TIMEOUT_MS;
+  if (!isCluster(connection)) {
+    return reportingErrors(connection.duplicate({ ...nodeOptions(options, livenessMs), retryStrategy: reconnectDelay }), reporting, livenessMs);
+  }
   const duplicate = connection.duplicate(undefined, {
     ...connection.options,
-    redisOptions: { ...connection.options.redisOptions, ...nodeOptions(options) },
+    redisOptions: { ...connection.options.redisOptions, ...nodeOptions(options, livenessMs) },
     enableAutoPipelining: !options.blocking,
   });
-  return reportingErrors(duplicate, reporting);
+  return reportingErrors(duplicate, reporting, livenessMs);
 }
 
-/** Where each connection made here reports its errors, for its duplicates. */
-const errorLogs = new WeakMap<RedisConnection, (message: string) => void>();
+/** Where each connection made here reports its errors, and its liveness bound, for its duplicates. */
+const origins = new WeakMap<RedisConnection, { log: (message: string) => void; livenessMs: number }>();
 
 /**
  * Without an `error` listener ioredis prints every failed reconnect with a stack (20 in 35 s while
  * Redis is down); this one reports an outage once, with its first error, and once more when the
  * connection is back. Commands meanwhile wait or fail on their own, as before.
  */
-function reportingErrors<C extends RedisConnection>(connection: C, options: RedisConnectionOptions): C {
+function reportingErrors<C extends RedisConnection>(connection: C, options: RedisConnectionOptions, livenessMs: number): C {
   const log = options.log ?? ((message: string) => process.stderr.write(`[redis] ${message}\n`));
-  errorLogs.set(connection, log);
+  origins.set(connection, { log, livenessMs });
+  pingingWhileIdle(connection, livenessMs);
   let failing = false;
   connection.on('error', (error: Error) => {
     if (failing) return;
@@ -144,13 +159,40 @@ function untilReady(cluster: Cluster): Promise<void> {
   });
 }
 
-function nodeOptions(options: RedisConnectionOptions): RedisOptions {
+/**
+ * A silent network loss (packets dropped, a host frozen) closes no socket: without a bound, commands
+ * would wait for their replies for the ~15 minutes TCP retransmits. socketTimeout destroys the
+ * socket once Redis has sent nothing for `livenessMs` while a command awaits its reply; ioredis then
+ * reconnects and resends or fails the commands, as after a restart. Any byte counts, so a large
+ * reply does not trip it; a blocking read adds its block time, which Redis spends silent.
+ */
+function nodeOptions(options: RedisConnectionOptions, livenessMs: number): RedisOptions {
   return {
+    socketTimeout: livenessMs + (options.blockMs ?? 0),
     connectionName: options.name,
     maxRetriesPerRequest: options.blocking ? null : 20,
     enableAutoPipelining: !options.blocking,
     lazyConnect: options.lazyConnect ?? false,
   };
+}
+
+/**
+ * socketTimeout counts only while a command awaits its reply, so an idle connection would notice a
+ * lost network only at its next command, and say ready meanwhile: a PING every half bound, sent
+ * only when nothing else waits, keeps one reply awaited. Started at the first `ready`, so a lazy
+ * connection that never connects runs no timer.
+ */
+function pingingWhileIdle(connection: RedisConnection, livenessMs: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const ping = () => {
+    for (const node of isCluster(connection) ? connection.nodes() : [connection]) {
+      if (node.status === 'ready' && node.commandQueue.length === 0) node.ping().catch(() => undefined);
+    }
+  };
+  connection.on('ready', () => {
+    timer ??= setInterval(ping, livenessMs / 2).unref();
+  });
+  connection.once('end', () => clearInterval(timer));
 }
 
 function reconnectDelay(attempt: number): number {

@@ -46,7 +46,13 @@ export function streamsServer(
 ): RedisStreamsServer {
   const keys = keyLayoutOf(env);
   return new RedisStreamsServer({
-    connect: (purpose) => createRedisConnection(env, { name: `${service}-${purpose}`, blocking: purpose === 'reader', log: logRedisError }),
+    connect: (purpose) =>
+      createRedisConnection(env, {
+        name: `${service}-${purpose}`,
+        blocking: purpose === 'reader',
+        blockMs: purpose === 'reader' ? env.STREAM_BLOCK_MS : undefined,
+        log: logRedisError,
+      }),
     streams: keys.partitions.map((partition) => ({ stream: partition.stream(service), poisonStream: partition.poison(service) })),
     group: service,
     consumer: `${service}-${hostname()}-${process.pid}-${Date.now().toString(36)}`,

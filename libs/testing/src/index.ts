@@ -17,7 +17,7 @@ export function redisUrl(): string {
  * The Redis of this run as Environment variables: REDIS_CLUSTER_NODES is present only when
  * test/setup/cluster-global-setup.ts started a cluster. Spread it into a loadEnvironment() source.
  */
-export function redisTarget(): RedisTarget {
+export function redisTarget(): Pick<RedisTarget, 'REDIS_URL' | 'REDIS_CLUSTER_NODES'> {
   const clusterNodes = process.env.REDIS_CLUSTER_NODES?.trim();
   return clusterNodes ? { REDIS_URL: redisUrl(), REDIS_CLUSTER_NODES: clusterNodes } : { REDIS_URL: redisUrl() };
 }
@@ -105,3 +105,4 @@ export * from './guest-data';
 export * from './module-loads';
 export * from './project-sources';
 export * from './private-redis';
+export * from './freezable-proxy';

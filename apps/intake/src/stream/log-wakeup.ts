@@ -53,7 +53,7 @@ export class LogWakeup {
   }
 
   private start(): void {
-    const reader = duplicateConnection(this.redis, { name: 'intake-live-stream', blocking: true });
+    const reader = duplicateConnection(this.redis, { name: 'intake-live-stream', blocking: true, blockMs: BLOCK_MS });
     reader.on('error', () => undefined);
     this.reader = reader;
     this.loop = this.follow(reader);
