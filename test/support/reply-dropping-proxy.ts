@@ -1,4 +1,5 @@
-import { createConnection, createServer, Server, Socket } from 'node:net';
+import { createConnection, Socket } from 'node:net';
+import { LoopbackProxy } from '@app/testing';
 
 export interface Trip {
   /** What `matches` called the command that armed the trip. */
@@ -15,11 +16,8 @@ export interface Trip {
  * reconnects (through the proxy) and resends its unanswered commands. It trips `maxTrips` times
  * per label, never twice for one label within `cooldownMs`.
  */
-export class ReplyDroppingProxy {
+export class ReplyDroppingProxy extends LoopbackProxy {
   readonly trips: Trip[] = [];
-  port = 0;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
 
   constructor(
     private readonly target: { host: string; port: number },
@@ -30,41 +28,14 @@ export class ReplyDroppingProxy {
     private readonly holdMs = 150,
     /** No trip this soon after the last one of the same label, so that the client's resend of the command gets through. */
     private readonly cooldownMs = 1_500,
-  ) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+  ) {
+    super();
   }
 
-  async start(): Promise<void> {
-    const server = createServer((client) => this.pipe(client));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private pipe(client: Socket): void {
+  protected pipe(client: Socket): void {
     const upstream = createConnection(this.target);
-    this.sockets.add(client);
-    this.sockets.add(upstream);
+    const end = this.track(client, upstream);
     let withholding = false;
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      this.sockets.delete(client);
-      this.sockets.delete(upstream);
-    };
     client.on('data', (chunk: Buffer) => {
       if (withholding) return;
       upstream.write(chunk);

@@ -1,4 +1,5 @@
-import { createConnection, createServer, Server, Socket } from 'node:net';
+import { createConnection, Socket } from 'node:net';
+import { LoopbackProxy } from './loopback-proxy';
 
 /**
  * A TCP proxy on loopback in front of a Redis server that can go silent: `freeze()` stops
@@ -7,27 +8,11 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
  * delivered; connections opened meanwhile connect (the kernel accepts them) and go silent too.
  * `thaw()` forwards again, the held bytes first, as a network that comes back delivers them late.
  */
-export class FreezableProxy {
-  port = 0;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+export class FreezableProxy extends LoopbackProxy {
   private frozen = false;
 
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const server = createServer((client) => this.pipe(client));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    const address = server.address();
-    this.port = typeof address === 'object' && address ? address.port : 0;
-    this.server = server;
+  constructor(private readonly target: { host: string; port: number }) {
+    super();
   }
 
   freeze(): void {
@@ -40,25 +25,10 @@ export class FreezableProxy {
     for (const socket of this.sockets) socket.resume();
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    this.server = null;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private pipe(client: Socket): void {
+  protected pipe(client: Socket): void {
     const upstream = createConnection(this.target);
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      if (this.frozen) socket.pause();
-    }
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      this.sockets.delete(client);
-      this.sockets.delete(upstream);
-    };
+    const end = this.track(client, upstream);
+    if (this.frozen) [client, upstream].forEach((socket) => socket.pause());
     client.on('data', (chunk: Buffer) => upstream.write(chunk));
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
     for (const socket of [client, upstream]) {

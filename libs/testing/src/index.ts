@@ -105,4 +105,5 @@ export * from './guest-data';
 export * from './module-loads';
 export * from './project-sources';
 export * from './private-redis';
+export * from './loopback-proxy';
 export * from './freezable-proxy';
