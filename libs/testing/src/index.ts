@@ -107,3 +107,11 @@ export * from './project-sources';
 export * from './private-redis';
 export * from './loopback-proxy';
 export * from './freezable-proxy';
+
+/**
+ * The emitter's next `event`. Not events.once, which rejects at an `error` first: a Redis connection
+ * that loses its server emits `error` before the `reconnecting` a test waits for.
+ */
+export function nextEvent(emitter: NodeJS.EventEmitter, event: string): Promise<void> {
+  return new Promise((resolve) => emitter.once(event, () => resolve()));
+}
