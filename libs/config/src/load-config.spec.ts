@@ -135,6 +135,14 @@ describe('loadEnvironment', () => {
   });
 });
 
+describe('REDIS_LIVENESS_TIMEOUT_MS', () => {
+  it('given nothing, then 10 s; given a value, then that; given less than a second, then it is refused', () => {
+    expect(loadEnvironment({}).REDIS_LIVENESS_TIMEOUT_MS).toBe(10_000);
+    expect(loadEnvironment({ REDIS_LIVENESS_TIMEOUT_MS: '15000' }).REDIS_LIVENESS_TIMEOUT_MS).toBe(15_000);
+    expect(() => loadEnvironment({ REDIS_LIVENESS_TIMEOUT_MS: '999' })).toThrow(/REDIS_LIVENESS_TIMEOUT_MS="999"/);
+  });
+});
+
 describe('REDIS_CLUSTER_NODES', () => {
   it('given nothing, then it stays unset and REDIS_URL applies', () => {
     expect(loadEnvironment({}).REDIS_CLUSTER_NODES).toBeUndefined();

@@ -1,5 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
-import { createRedisConnection, isCluster, masterNodes, RedisConnection } from './redis-connection';
+import { DEFAULT_REDIS_LIVENESS_TIMEOUT_MS } from '@app/config';
+import { createRedisConnection, duplicateConnection, isCluster, masterNodes, RedisConnection } from './redis-connection';
 
 // Building a Cluster client starts connecting at once, and ioredis keeps the process alive for
 // about 2 s after an aborted connect; the Cluster side is checked against a real cluster in test/cluster.
@@ -33,6 +34,27 @@ describe('createRedisConnection', () => {
 
   it('given a blank REDIS_CLUSTER_NODES, then REDIS_URL still applies', () => {
     expect(open({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_CLUSTER_NODES: ' ' }, { name: 'x' })).toBeInstanceOf(Redis);
+  });
+
+  it('given REDIS_LIVENESS_TIMEOUT_MS or none, then a connection waits that long (the default) for Redis to answer, and a blocking reader its block time longer', () => {
+    const commands = open({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_LIVENESS_TIMEOUT_MS: 4_000 }, { name: 'x', lazyConnect: true });
+    const reader = duplicateConnection(commands, { name: 'y', blocking: true, blockMs: 1_000, lazyConnect: true });
+    opened.push(reader);
+
+    expect((commands as Redis).options.socketTimeout).toBe(4_000);
+    expect((reader as Redis).options.socketTimeout).toBe(5_000);
+    expect((open({ REDIS_URL: 'redis://127.0.0.1:1' }, { name: 'z', lazyConnect: true }) as Redis).options.socketTimeout).toBe(
+      DEFAULT_REDIS_LIVENESS_TIMEOUT_MS,
+    );
+  });
+
+  it('given REDIS_CLUSTER_NODES, then every node connection waits REDIS_LIVENESS_TIMEOUT_MS, and a blocking duplicate its block time longer', () => {
+    const commands = open({ REDIS_URL: '', REDIS_CLUSTER_NODES: '127.0.0.1:1', REDIS_LIVENESS_TIMEOUT_MS: 4_000 }, { name: 'x', lazyConnect: true }) as Cluster;
+    const reader = duplicateConnection(commands, { name: 'y', blocking: true, blockMs: 1_000, lazyConnect: true }) as Cluster;
+    opened.push(reader);
+
+    expect(commands.options.redisOptions?.socketTimeout).toBe(4_000);
+    expect(reader.options.redisOptions?.socketTimeout).toBe(5_000);
   });
 
   it('given a malformed REDIS_CLUSTER_NODES, then it throws naming the entry', () => {
