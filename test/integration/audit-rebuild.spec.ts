@@ -1,7 +1,8 @@
 import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, fold, Mission } from '@app/mission';
-import { ReadyQueue } from '@app/mission-queue';
+import { queueKey, ReadyQueue } from '@app/mission-queue';
+import { restoreMissionEffects } from '@app/pipeline';
 import {
   aCreate,
   deleteKeysByPrefix,
@@ -340,6 +341,27 @@ describe('rebuild (real Redis)', () => {
     expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ effectsMended: 0, switched: 0 });
     expect(await redis.zscore(k.ready, wait)).toBeNull();
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
+  // Rebuild finds a mission to mend, then restores its effects after its switch: a lease taken in
+  // between changes no version, so only the lease itself tells the restore to leave it alone.
+  it('given a queued mission found without its queue fields and leased before its effects are restored, then the restore leaves it out of the ready queue', async () => {
+    const { keys } = await knownLog('unqueued-leased');
+    const k = keys.partitions[0];
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const { sk } = await redis.hgetall(keys.mission(wait));
+    await redis.hdel(keys.mission(wait), 'rs', 'ea', 'pl', 'sk');
+    const caller = { freeAgents: [{ free: 2, skills: sk.split(',') }] };
+    expect((await queue.lease(0, 10, 60_000, 'lease-before-restore', caller)).map(({ mission }) => mission.id)).toEqual([wait]);
+    const leased = await redis.zscore(k.leased, wait);
+
+    const result = await restoreMissionEffects(redis, new MissionStore(redis, keys), [wait], {
+      queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, TEST_QUEUE_ORDER),
+    });
+
+    expect(result).toMatchObject({ restored: 0, movedOn: 1 });
+    expect(await redis.zscore(k.ready, wait)).toBeNull();
+    expect(await redis.zscore(k.leased, wait)).toBe(leased);
   });
 
   it('given the known log as the pipeline wrote it, then rebuild finds nothing to mend', async () => {

@@ -77,6 +77,8 @@ export enum RestoreCode {
   Restored = 0,
   /** The mission hash is at another version than the one the effects were replayed to: nothing applied. */
   MovedOn = 1,
+  /** A lease holds the mission (taken since its effects were replayed): nothing applied, or it would be handed out twice. */
+  Leased = 2,
 }
 
 const restoreScript = new LuaScript(join(__dirname, 'lua'), 'restore-mission-effects-17', missionLuaOptions({ CODE: luaEnum(RestoreCode) }));

@@ -94,7 +94,7 @@ export function restoringEffects(
 export interface RestoreResult {
   /** Missions whose memberships (and message, when in flight) were written. */
   restored: number;
-  /** Missions that moved on while they were restored: left alone. */
+  /** Missions that moved on while they were restored, or that a lease holds: left alone. */
   movedOn: number;
   /** Of the restored, missions in flight given their driving message. */
   messages: number;
@@ -134,7 +134,7 @@ export async function restoreMissionEffects(
   const runningByStream = new Map<string, number>();
   const apply = async (missionId: string, version: number, effects: RestoredEffect[], inFlight: boolean): Promise<boolean> => {
     const code = await store.restoreEffects(missionId, version, effects);
-    if (code === RestoreCode.MovedOn) {
+    if (code !== RestoreCode.Restored) {
       result.movedOn++;
       return false;
     }

@@ -24,6 +24,8 @@
   Result: code from CODE (RestoreCode in mission-store.ts)
     Restored  the effects were applied
     MovedOn   the mission hash is at another version (or gone): nothing was applied
+    Leased    a lease holds the mission (KEYS[7]): nothing was applied, since queuing it would
+              hand it out twice; a lease changes no version, so the version check cannot see it
 ]]
 --- @include "@redis/includes/redis-clock"
 --- @include "includes/ready-membership"
@@ -33,6 +35,7 @@
 local missionId = ARGV[1]
 local held = redis.call('HMGET', KEYS[1], MISSION_FIELDS.version, MISSION_FIELDS.state)
 if held[1] ~= ARGV[2] or not held[2] then return CODE.MovedOn end
+if redis.call('ZSCORE', KEYS[7], missionId) then return CODE.Leased end
 
 local effects = missionEffects(missionId, KEYS[1], held[2])
 local unknown = eachEffect(3, function(name)
