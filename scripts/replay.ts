@@ -128,6 +128,8 @@ interface GlobalOptions {
   /** Given by --partitions or LOG_PARTITIONS; else the count the prefix records (see deploymentPartitions). */
   partitions?: number;
   json: boolean;
+  /** REDIS_LIVENESS_TIMEOUT_MS, as the services read it: how long a command waits for Redis to answer anything. */
+  livenessMs: number;
 }
 
 /** A clear, expected error: printed without a stack, with its exit code (bad input unless said otherwise). */
@@ -159,8 +161,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   const err = (text: string) => io.stderr.write(`replay: ${forTerminal(text, { keepLineFeeds: true })}\n`);
   // Read before the options are declared (it is --partitions' default), and said like a bad option.
   let partitionsFromEnv: number | undefined;
+  let livenessMs: number;
   try {
     partitionsFromEnv = environmentValue(io.env, 'LOG_PARTITIONS', parsePositiveInt);
+    livenessMs = livenessSetting(io.env);
   } catch (error) {
     err(error instanceof Error ? error.message : String(error));
     return EXIT_USAGE;
@@ -192,7 +196,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .showHelpAfterError()
     .addHelpText('after', EXIT_CODES_HELP);
 
-  const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+  const globals = (command: Command): GlobalOptions => ({ ...command.optsWithGlobals<Omit<GlobalOptions, 'livenessMs'>>(), livenessMs });
 
   // Every command, as the services hold KEY_PREFIX: a prefix without its closing `:` is the start of other
   // deployments' prefixes too (`walk` of `walk-other:`), and an empty one of every key; an import into one
@@ -824,7 +828,9 @@ async function interruptible<T>(interrupted: () => void, work: () => Promise<T>)
 
 /** `unrecorded`: the partition count when none is given and the prefix records none (else 1). */
 async function withRedis(options: GlobalOptions, work: (redis: RedisConnection, keys: KeyLayout) => Promise<void>, unrecorded?: number): Promise<void> {
-  const redis = options.clusterNodes ? await connectCluster(options.clusterNodes, options.redisUrl) : await connect(options.redisUrl);
+  const redis = options.clusterNodes
+    ? await connectCluster(options.clusterNodes, options.redisUrl, options.livenessMs)
+    : await connect(options.redisUrl, options.livenessMs);
   try {
     await work(redis, new KeyLayout(options.prefix, await deploymentPartitions(redis, options.prefix, options.partitions, unrecorded)));
   } finally {
@@ -857,8 +863,12 @@ async function deploymentPartitions(redis: RedisConnection, prefix: string, give
   return count;
 }
 
-/** Fails fast, naming the host, instead of ioredis' endless reconnecting. */
-export async function connect(url: string): Promise<Redis> {
+/**
+ * Fails fast, naming the host, instead of ioredis' endless reconnecting; and fails a command whose
+ * reply has not begun within `livenessMs` (a silent network loss), where it would wait for the
+ * ~15 minutes TCP retransmits, as a service's connection reconnects then (createRedis).
+ */
+async function connect(url: string, livenessMs: number): Promise<Redis> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -881,6 +891,7 @@ export async function connect(url: string): Promise<Redis> {
     maxRetriesPerRequest: 1,
     retryStrategy: () => null,
     connectionName: 'replay-cli',
+    socketTimeout: livenessMs,
   });
   // The socket's own error (ECONNREFUSED, ETIMEDOUT, ENOTFOUND) says more than "Connection is closed".
   let socketError: Error | undefined;
@@ -910,7 +921,7 @@ export async function connect(url: string): Promise<Redis> {
  * demands beside REDIS_CLUSTER_NODES: a Redis Cluster has database 0 only, so a command meant for
  * another database would read, or a purge delete, database 0's keys. Refused before connecting.
  */
-async function connectCluster(nodes: string, url: string): Promise<RedisConnection> {
+async function connectCluster(nodes: string, url: string, livenessMs: number): Promise<RedisConnection> {
   let database: number;
   try {
     database = redisUrlDatabase(url, '--redis-url (or REDIS_URL)');
@@ -925,7 +936,7 @@ async function connectCluster(nodes: string, url: string): Promise<RedisConnecti
   }
   let cluster: RedisConnection;
   try {
-    cluster = createRedisConnection({ REDIS_URL: '', REDIS_CLUSTER_NODES: nodes }, { name: 'replay-cli' });
+    cluster = createRedisConnection({ REDIS_URL: '', REDIS_CLUSTER_NODES: nodes, REDIS_LIVENESS_TIMEOUT_MS: livenessMs }, { name: 'replay-cli' });
   } catch (error) {
     throw new CliError(`--cluster-nodes: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -952,17 +963,27 @@ function parseIsoDate(value: string): Date {
 }
 
 /** An option's default from the environment (undefined when unset), read as the option is: a value that does not read names its variable. */
-/**
- * PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS checked as a service checks them (the same
- * rules and defaults), so an import never scores the queue with a value the services would refuse.
- */
-function queueSettings(env: CliIo['env']): Environment {
+/** Some of the services' variables, checked as a service checks them (the same rules and defaults); the rest at their defaults. */
+function serviceSettings(values: Record<string, string | undefined>): Environment {
   try {
-    return loadEnvironment({ PRIORITY_HEADSTART_MS_PER_POINT: env.PRIORITY_HEADSTART_MS_PER_POINT, DEADLINE_LEAD_MS: env.DEADLINE_LEAD_MS });
+    return loadEnvironment(values);
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.problems.join('; '));
     throw error;
   }
+}
+
+/** REDIS_LIVENESS_TIMEOUT_MS as the services read it. */
+function livenessSetting(env: CliIo['env']): number {
+  return serviceSettings({ REDIS_LIVENESS_TIMEOUT_MS: env.REDIS_LIVENESS_TIMEOUT_MS }).REDIS_LIVENESS_TIMEOUT_MS;
+}
+
+/**
+ * PRIORITY_HEADSTART_MS_PER_POINT and DEADLINE_LEAD_MS as the services read them, so an import
+ * never scores the queue with a value the services would refuse.
+ */
+function queueSettings(env: CliIo['env']): Environment {
+  return serviceSettings({ PRIORITY_HEADSTART_MS_PER_POINT: env.PRIORITY_HEADSTART_MS_PER_POINT, DEADLINE_LEAD_MS: env.DEADLINE_LEAD_MS });
 }
 
 function environmentValue<T>(env: CliIo['env'], name: string, parse: (value: string) => T): T | undefined {
