@@ -1,5 +1,5 @@
 import { ComponentChildren, Ref, RefObject } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiFailure } from './api';
 import { LiveState } from './live';
 
@@ -161,4 +161,89 @@ export function CommittedInput({ value, onCommit, placeholder }: { value: string
       onChange={(event) => onCommit(event.currentTarget.value)}
     />
   );
+}
+
+/**
+ * Said by screen readers when it changes (a page's count after paging or filtering), not shown:
+ * a table's caption says it to the eye, but a caption is no live region, and the table is gone
+ * while the next page loads. Rendered from the first load on, so a change is news to the reader.
+ */
+export function Announced({ text }: { text: string | undefined }) {
+  return (
+    <p class="visually-hidden" role="status" aria-live="polite">
+      {text ?? ''}
+    </p>
+  );
+}
+
+/**
+ * A button that cannot act now (`held`: a page loading, nothing older, an edit pending) but stays
+ * focusable (aria-disabled, not disabled): a disabled button loses the focus to the body, so the
+ * next Tab starts at the top, and it cannot be reached to hear why it waits. Pressed while held,
+ * it does nothing but hand its `reason` to `onHeld` (to say it); the reason is its description.
+ */
+export function HeldButton({
+  held,
+  reason,
+  onHeld,
+  onClick,
+  class: className,
+  buttonRef,
+  describedBy,
+  children,
+}: {
+  held: boolean;
+  reason?: string;
+  onHeld?: (reason: string) => void;
+  onClick: () => void;
+  class?: string;
+  buttonRef?: Ref<HTMLButtonElement>;
+  /** An element on the page that already says why it is held, in place of `reason` as its description. */
+  describedBy?: string;
+  children: ComponentChildren;
+}) {
+  const reasonId = useId();
+  const description = held ? (describedBy ?? (reason ? reasonId : undefined)) : undefined;
+  return (
+    <>
+      <button
+        type="button"
+        ref={buttonRef}
+        class={className}
+        aria-disabled={held ? 'true' : undefined}
+        aria-describedby={description}
+        onClick={() => {
+          if (!held) onClick();
+          else if (reason) onHeld?.(reason);
+        }}
+      >
+        {children}
+      </button>
+      {held && reason && !describedBy && (
+        <span id={reasonId} hidden>
+          {reason}
+        </span>
+      )}
+    </>
+  );
+}
+
+/**
+ * Calls `arm()` when the user does something that may take away the focused element (Load more
+ * that goes once all is loaded, a pager that goes with a single page): at the next change of `deps`
+ * while `settled` (what was asked for has loaded), a focus that fell to the body moves to
+ * `target`, so the next Tab goes on from there rather than from the top. Unarmed, the focus is
+ * left alone (a page's first load starts at the top).
+ */
+export function useFocusRescue(target: RefObject<HTMLElement | null>, settled: boolean, deps: unknown[]): () => void {
+  const armed = useRef(false);
+  useEffect(() => {
+    if (!armed.current || !settled) return;
+    armed.current = false;
+    const now = document.activeElement;
+    if (!now || now === document.body || !now.isConnected) target.current?.focus();
+  }, [settled, ...deps]);
+  return useCallback(() => {
+    armed.current = true;
+  }, []);
 }

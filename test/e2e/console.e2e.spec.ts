@@ -76,12 +76,14 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await tab.close();
     }
   };
-  /** The focus on the page's heading, where the console moves it after the page has painted. */
-  const focusOnHeading = (tab: Page, name: string) =>
-    waitFor(async () => (await tab.evaluate<string>("document.activeElement?.tagName + ' ' + document.activeElement?.textContent")) === `H1 ${name}`, {
+  /** The focus on `element` (`BUTTON Older`: its tag name and text), where the console moves it after the page has painted. */
+  const focusOn = (tab: Page, element: string) =>
+    waitFor(async () => (await tab.evaluate<string>("document.activeElement?.tagName + ' ' + document.activeElement?.textContent")) === element, {
       timeoutMs: 5_000,
-      what: `the focus on the ${name} heading`,
+      what: `the focus on ${element}`,
     });
+  /** The focus on the page's heading, where the console moves it after the page has painted. */
+  const focusOnHeading = (tab: Page, name: string) => focusOn(tab, `H1 ${name}`);
   /** The link of the first mission in the Missions page's table. */
   const firstListedMission = () =>
     page
@@ -482,12 +484,16 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       expect(await seriousViolations()).toEqual([]);
       await screenshot('review-inbox');
 
-      // The two waiting least long are on the next page, and only there.
-      await page.getByRole('button', { name: 'More recent' }).click();
+      // The two waiting least long are on the next page, and only there; pressed from the keyboard,
+      // More recent keeps the focus (it was disabled while the page loaded, and the focus fell to the body), and the count is said.
+      await page.getByRole('button', { name: 'More recent' }).focus();
+      await page.keyboard.press('Enter');
       await first.waitFor({ state: 'detached' });
       // The next page renders after its read: counted at once, it was sometimes still empty.
       await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox' });
       expect(await page.getByRole('button', { name: 'More recent' }).isDisabled()).toBe(true);
+      await page.getByRole('status').filter({ hasText: '2 results on this page, the longest waiting first' }).waitFor();
+      await focusOn(page, 'BUTTON More recent');
       // The page turned was the page's state alone: a reload, or Back from a result's mission, showed the first page again.
       const onNextPage = async () => {
         await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox again' });
@@ -511,8 +517,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       // Another reviewer's last rejection dead-letters a result: it leaves this inbox without a reload.
       const towel = page.getByRole('article', { name: 'Towels for room 101' });
       await towel.waitFor();
+      await towel.getByRole('button', { name: 'Approve', exact: true }).focus();
       await reviewing.api.post(`/api/missions/${towels[0]}/reject`).send({ feedback: 'Ask housekeeping first.' }).expect(200);
       await towel.waitFor({ state: 'detached' });
+      // It went without a word, and the focus in it fell to the body.
+      await page.getByRole('status').filter({ hasText: 'Towels for room 101: left the inbox, decided by another reviewer or cancelled.' }).waitFor();
+      await focusOnHeading(page, 'Review');
       expect((await reviewing.store.load(towels[0]))?.status).toBe('dead_lettered');
 
       // Feedback typed into a card that another reviewer decides meanwhile: the card used to vanish, and the text with it.
@@ -520,11 +530,31 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await typedIn.getByLabel('Feedback (for Reject)').fill('Offer bath towels too.');
       await reviewing.api.post(`/api/missions/${towels[1]}/approve`).send({}).expect(200);
       await typedIn.getByRole('note').filter({ hasText: 'This result has left the inbox' }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Towels for room 102: left the inbox, decided by another reviewer or cancelled.' }).waitFor();
       expect(await typedIn.getByLabel('Feedback (for Reject)').inputValue()).toBe('Offer bath towels too.');
       expect(await typedIn.getByRole('button', { name: 'Reject' }).count()).toBe(0);
       await typedIn.getByRole('button', { name: 'Dismiss' }).click();
       await typedIn.waitFor({ state: 'detached' });
       expect(await page.evaluate('document.activeElement?.textContent')).toBe('Review');
+
+      // Every decision button is reached by Tab while it waits, and pressed says why and sends nothing:
+      // Edit and approve and Reject were disabled, skipped, until an edit or feedback.
+      const decisions: string[] = [];
+      const decision = (sent: { url: () => string; method: () => string }) => {
+        if (sent.method() === 'POST' && sent.url().includes(`/api/missions/${approved}/`)) decisions.push(sent.url());
+      };
+      page.on('request', decision);
+      await first.getByLabel('Feedback (for Reject)').focus();
+      await page.keyboard.press('Tab');
+      await focusOn(page, 'BUTTON Approve');
+      await page.keyboard.press('Tab');
+      await focusOn(page, 'BUTTON Edit and approve');
+      await page.keyboard.press('Enter');
+      await first.getByRole('status').filter({ hasText: 'Edit the output first' }).waitFor();
+      await page.keyboard.press('Tab');
+      await focusOn(page, 'BUTTON Reject');
+      await page.keyboard.press('Enter');
+      await first.getByRole('status').filter({ hasText: 'Write feedback first' }).waitFor();
 
       // An edit not approved as such holds Approve back: it approved the agent's result and dropped the edit without a word.
       const approve = first.getByRole('button', { name: 'Approve', exact: true });
@@ -532,8 +562,19 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       const asDelivered = await output.inputValue();
       await output.fill(asDelivered.replace('{', '{ '));
       expect(await approve.isDisabled()).toBe(true);
-      await first.getByRole('button', { name: 'Undo edits' }).click();
+      // Still reached, and its description, why it waits, read: disabled, it was skipped.
+      await approve.focus();
+      const describedBy = await approve.getAttribute('aria-describedby');
+      expect(await page.locator(`[id="${describedBy}"]`).innerText()).toMatch(/^The output is edited: Approve would approve/);
+      await page.keyboard.press('Enter');
+      await first.getByRole('status').filter({ hasText: 'The output is edited' }).waitFor();
+      // Undo edits goes with the edits: the focus goes to Approve, not the body.
+      await first.getByRole('button', { name: 'Undo edits' }).focus();
+      await page.keyboard.press('Enter');
       expect(await output.inputValue()).toBe(asDelivered);
+      await focusOn(page, 'BUTTON Approve');
+      page.off('request', decision);
+      expect(decisions).toEqual([]);
 
       // The decision names the attempt it was made on, and is said at the top, where the focus goes, as the card leaves.
       const sent = page.waitForRequest((request) => request.url().endsWith(`/api/missions/${approved}/approve`));
@@ -842,7 +883,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     const oldestTitle = await oldest.innerText();
     const total = (await system.api.get('/api/missions/queue/stats').expect(200)).body.deadLettered as number;
     expect(total).toBeGreaterThan(DEAD_LETTERS_LOADED);
-    await page.getByText(`the ${DEAD_LETTERS_LOADED} oldest of ${total} are loaded`).waitFor();
+    await page.getByRole('table', { name: `the ${DEAD_LETTERS_LOADED} oldest of ${total} are loaded` }).waitFor();
     expect(await newest.count()).toBe(0);
     // The next page asked for by the first one's cursor, not by position.
     const nextPage = page.waitForResponse((response) => /\/api\/dlq\?cursor=[\w-]+&limit=200$/.test(response.url()));
@@ -879,7 +920,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     // It said "200 dead-lettered missions": the newer ones, beyond what the page loads, were counted nowhere.
     const total = (await system.api.get('/api/missions/queue/stats').expect(200)).body.deadLettered as number;
     expect(total).toBeGreaterThan(DEAD_LETTERS_LOADED);
-    await page.getByText(`the ${DEAD_LETTERS_LOADED} oldest of ${total} are loaded`).waitFor();
+    await page.getByRole('table', { name: `the ${DEAD_LETTERS_LOADED} oldest of ${total} are loaded` }).waitFor();
     // It asks first; declined, nothing is sent.
     const requests: string[] = [];
     page.on('request', (request) => {
@@ -899,6 +940,46 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       .filter({ hasText: `Requeued ${DEAD_LETTERS_LOADED} missions.` })
       .waitFor({ timeout: 90_000 });
     expect(requests).toEqual(['POST']);
+  }, 120_000);
+
+  // Each button was disabled while the page it asked for loaded, or went away: the focus fell to the
+  // body and the next Tab started at the top; and the new count was only in a caption, never said.
+  it('given the keyboard on a paging button, when it is pressed, then the focus stays on it, or goes to the caption when it goes, and the new count is said', async () => {
+    await deadLetterBoilerChecks();
+    await page.goto(`${base}/console/`);
+    await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
+    await page.goto(`${base}/console/#/missions?type=maintenance`);
+    await page.reload();
+    const count = page.getByRole('status').filter({ hasText: /^50 missions on this page, newest first$/ });
+    await count.waitFor();
+    const older = page.getByRole('button', { name: 'Older' });
+    await older.focus();
+    const olderPage = page.waitForResponse((response) => /\/api\/missions\?type=maintenance&cursor=[\w-]+&limit=50$/.test(response.url()));
+    await page.keyboard.press('Enter');
+    await olderPage;
+    await page.getByRole('table', { name: /missions on this page/ }).waitFor();
+    await count.waitFor();
+    await focusOn(page, 'BUTTON Older');
+    await page.getByRole('button', { name: 'Newer' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/missions\?type=maintenance$/);
+    await page.getByRole('table', { name: /missions on this page/ }).waitFor();
+    // Held on the newest page, not disabled: still where the focus is.
+    expect(await page.getByRole('button', { name: 'Newer' }).isDisabled()).toBe(true);
+    await focusOn(page, 'BUTTON Newer');
+
+    await open('Dead letters', 'Dead letters');
+    await page
+      .getByRole('status')
+      .filter({ hasText: /are loaded: Load more/ })
+      .waitFor();
+    await page.getByRole('button', { name: 'Load more' }).focus();
+    await page.keyboard.press('Enter');
+    // All loaded: Load more is gone, and the focus is on what says so.
+    const allLoaded = page.getByRole('status').filter({ hasText: /\(all \d+ are loaded\)$/ });
+    await allLoaded.waitFor();
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
+    await focusOn(page, `CAPTION ${await allLoaded.textContent()}`);
   }, 120_000);
 
   it('given filters and an older page on the Missions page, when a mission is opened and Back pressed, then both are back, as after a reload', async () => {

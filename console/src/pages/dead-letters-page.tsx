@@ -3,7 +3,7 @@ import { BULK_REQUEUE_MAX, MISSION_TYPES } from '@app/mission/browser';
 import { allows, api, Caller, DeadLetter, Page, query, QueueStats } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { CommittedInput, ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+import { Announced, CommittedInput, ErrorNote, HeldButton, Outcome, PageTitle, useAction, useFocusRescue, useLoaded } from '../parts';
 import { listViewOf, showListView } from '../route';
 
 /** `address`: the address's query, which holds the filters. */
@@ -69,7 +69,14 @@ function DeadLetters({ address }: { address: string }) {
   const live = useLiveEvents({ type: 'MissionDeadLettered,MissionRequeued,MissionCancelled' }, useThrottled(reload, 300));
   // Filtered here, among those loaded: the pages loaded stay.
   const commit = (field: FilterField, value: string) => showListView('dead-letters', { filters: { ...filters, [field]: value }, cursors });
-  const loadMore = () => nextCursor && !cursors.includes(nextCursor) && showListView('dead-letters', { filters, cursors: [...cursors, nextCursor] });
+  // Once the last page is loaded, Load more goes, and the focus on it to the caption, which says how many are.
+  const caption = useRef<HTMLTableCaptionElement>(null);
+  const rescueFocus = useFocusRescue(caption, letters !== undefined, [letters]);
+  const loadMore = () => {
+    if (!nextCursor || cursors.includes(nextCursor)) return;
+    rescueFocus();
+    showListView('dead-letters', { filters, cursors: [...cursors, nextCursor] });
+  };
   const { busy, outcome, failure, run, heading } = useAction(reload);
   const matching = (letter: DeadLetter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains));
   const shown = (letters ?? []).filter(matching);
@@ -102,6 +109,16 @@ function DeadLetters({ address }: { address: string }) {
         : `Requeued ${requeued.length} missions.`;
     });
   };
+
+  const count =
+    letters &&
+    `${shown.length} dead-lettered missions, oldest first${
+      nextCursor
+        ? ` (the ${letters.length} oldest${(stats.value?.deadLettered ?? 0) > letters.length ? ` of ${stats.value?.deadLettered}` : ''} are loaded: Load more shows the next ${PAGE_SIZE})`
+        : cursors.length > 0
+          ? ` (all ${letters.length} are loaded)`
+          : ''
+    }`;
 
   return (
     <section aria-labelledby="dlq-title">
@@ -136,13 +153,8 @@ function DeadLetters({ address }: { address: string }) {
       {letters && (
         <div class="table-wrap">
           <table>
-            <caption>
-              {shown.length} dead-lettered missions, oldest first
-              {nextCursor
-                ? ` (the ${letters.length} oldest${(stats.value?.deadLettered ?? 0) > letters.length ? ` of ${stats.value?.deadLettered}` : ''} are loaded: Load more shows the next ${PAGE_SIZE})`
-                : cursors.length > 0
-                  ? ` (all ${letters.length} are loaded)`
-                  : ''}
+            <caption ref={caption} tabIndex={-1}>
+              {count}
             </caption>
             <thead>
               <tr>
@@ -179,12 +191,13 @@ function DeadLetters({ address }: { address: string }) {
           </table>
         </div>
       )}
+      <Announced text={count} />
       {nextCursor && (
         <div class="pager">
-          {/* Off from the click until the page it asked for is loaded, so a double click adds one page. */}
-          <button type="button" disabled={cursors.includes(nextCursor)} onClick={loadMore}>
+          {/* Held from the click until the page it asked for is loaded, so a double click adds one page; held, not disabled, so the focus stays on it. */}
+          <HeldButton held={cursors.includes(nextCursor)} onClick={loadMore}>
             Load more
-          </button>
+          </HeldButton>
         </div>
       )}
     </section>

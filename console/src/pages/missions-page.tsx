@@ -2,7 +2,7 @@ import { MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission/b
 import { api, Mission, Page, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { CommittedInput, ErrorNote, PageTitle, useLoaded } from '../parts';
+import { Announced, CommittedInput, ErrorNote, HeldButton, PageTitle, useLoaded } from '../parts';
 import { listAddress, ListView, listViewOf, showListView } from '../route';
 import { UnavailableGuestDataNote } from '../unavailable';
 
@@ -42,6 +42,8 @@ export function MissionsPage({ address }: { address: string }) {
   // Other filters show other missions: from the newest again.
   const commit = (field: FilterField, value: string) => show({ filters: { ...filters, [field]: value }, cursors: [] });
   const set = (field: FilterField) => (event: Event) => commit(field, (event.currentTarget as HTMLInputElement | HTMLSelectElement).value);
+
+  const count = page && `${page.items.length} missions on this page, newest first`;
 
   return (
     <section aria-labelledby="missions-title">
@@ -99,7 +101,7 @@ export function MissionsPage({ address }: { address: string }) {
       {page && (
         <div class="table-wrap">
           <table>
-            <caption>{page.items.length} missions on this page, newest first</caption>
+            <caption>{count}</caption>
             <thead>
               <tr>
                 <th scope="col">Title</th>
@@ -132,13 +134,15 @@ export function MissionsPage({ address }: { address: string }) {
           </table>
         </div>
       )}
+      <Announced text={count} />
+      {/* Held, not disabled, while the page they asked for loads: the focus stays on them. */}
       <div class="pager">
-        <button type="button" disabled={cursors.length === 0} onClick={() => show({ filters, cursors: cursors.slice(0, -1) })}>
+        <HeldButton held={cursors.length === 0} onClick={() => show({ filters, cursors: cursors.slice(0, -1) })}>
           Newer
-        </button>
-        <button type="button" disabled={!page?.nextCursor} onClick={() => page?.nextCursor && show({ filters, cursors: [...cursors, page.nextCursor] })}>
+        </HeldButton>
+        <HeldButton held={!page?.nextCursor} onClick={() => page?.nextCursor && show({ filters, cursors: [...cursors, page.nextCursor] })}>
           Older
-        </button>
+        </HeldButton>
       </div>
     </section>
   );

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, Outcome, PageTitle, useLoaded } from '../parts';
+import { Announced, ErrorNote, HeldButton, Outcome, PageTitle, useFocusRescue, useLoaded } from '../parts';
 import { RequestRows, WholePayload } from '../request-view';
 import { listViewOf, showListView } from '../route';
 import { UnavailableGuestDataNote } from '../unavailable';
@@ -14,12 +14,19 @@ const REVIEWS_PER_PAGE = 20;
 export function ReviewPage({ caller, address }: { caller: Caller; address: string }) {
   // No filters: the inbox is one list, the longest waiting first.
   const { filters, cursors } = listViewOf(address, []);
-  const showPage = (pageCursors: string[]) => showListView('review', { filters, cursors: pageCursors });
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
   const inbox = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
   const [notice, setNotice] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
+  // A page turned to a single page (back to the first, all on it) takes the pager away, and the focus on it to the heading.
+  const rescueFocus = useFocusRescue(heading, inbox.value !== undefined, [inbox.value]);
+  const [paged, setPaged] = useState(false);
+  const turn = (pageCursors: string[]) => {
+    setPaged(true);
+    rescueFocus();
+    showListView('review', { filters, cursors: pageCursors });
+  };
   // Cards the user typed into (feedback, an edit), by card key: one that leaves the inbox by
   // another's hand (decided, cancelled) stays, so what was typed is not lost without a word.
   const [typedIn, setTypedIn] = useState<ReadonlyMap<string, Mission>>(new Map());
@@ -31,12 +38,34 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
       next.delete(key);
       return next;
     });
+  /** Cards decided here: their leaving the inbox is said as the decision, not as another's. */
+  const decidedHere = useRef(new Set<string>());
   const decided = (key: string, text: string) => {
+    decidedHere.current.add(key);
     forget(key);
     setNotice(text);
     heading.current?.focus();
     inbox.reload();
   };
+  // A result decided by another reviewer, or cancelled, leaves the page: said, and a focus that was
+  // in its card goes to the heading, not the body, where the next Tab would start at the top.
+  const shownBefore = useRef<ReadonlyMap<string, Mission> | null>(null);
+  useEffect(() => {
+    // None while a page turned to loads: what it showed did not leave the inbox.
+    if (!inbox.value) {
+      shownBefore.current = null;
+      return;
+    }
+    const before = shownBefore.current;
+    const now = new Map(inbox.value.items.map((mission) => [cardKey(mission), mission]));
+    shownBefore.current = now;
+    if (!before) return;
+    const left = [...before].filter(([key]) => !now.has(key) && !decidedHere.current.delete(key)).map(([, mission]) => mission.title);
+    if (left.length === 0) return;
+    setNotice(`${left.join(', ')}: left the inbox, decided by another reviewer or cancelled.`);
+    const focused = document.activeElement;
+    if (!focused || focused === document.body || !focused.isConnected) heading.current?.focus();
+  }, [inbox.value]);
   // Into the inbox (awaiting_review) and out of it (approved; rejected and queued again, or dead-lettered by the last round; cancelled).
   const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,dead_lettered,cancelled' }, useThrottled(inbox.reload, 500));
   const items = inbox.value?.items ?? [];
@@ -68,14 +97,16 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
           />
         );
       })}
-      {(cursors.length > 0 || inbox.value?.nextCursor) && (
+      <Announced text={inbox.value && `${items.length} results on this page, the longest waiting first`} />
+      {/* Kept while the page asked for loads (the focus is on its button), held, not disabled, so the focus stays; gone with a single page, when the focus goes to the heading. */}
+      {(cursors.length > 0 || inbox.value?.nextCursor || (!inbox.value && paged)) && (
         <div class="pager">
-          <button type="button" disabled={cursors.length === 0} onClick={() => showPage(cursors.slice(0, -1))}>
+          <HeldButton held={cursors.length === 0} onClick={() => turn(cursors.slice(0, -1))}>
             Longer waiting
-          </button>
-          <button type="button" disabled={!inbox.value?.nextCursor} onClick={() => inbox.value?.nextCursor && showPage([...cursors, inbox.value.nextCursor])}>
+          </HeldButton>
+          <HeldButton held={!inbox.value?.nextCursor} onClick={() => inbox.value?.nextCursor && turn([...cursors, inbox.value.nextCursor])}>
             More recent
-          </button>
+          </HeldButton>
         </div>
       )}
     </section>
@@ -83,6 +114,11 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
 }
 
 const cardKey = (mission: Mission) => `${mission.id}:${mission.attempts}`;
+
+/** Why each decision button of a card waits, when it does. */
+const UNSAVED = "The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.";
+const NOT_EDITED = 'Edit the output first: Edit and approve approves the output as you edited it.';
+const NO_FEEDBACK = 'Write feedback first: a rejection tells the agent what to change.';
 
 interface ReviewItemProps {
   mission: Mission;
@@ -100,6 +136,9 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
   const [feedback, setFeedback] = useState('');
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<unknown>(null);
+  /** Why a button pressed could not act (an edit pending, no feedback yet), said below them. */
+  const [said, setSaid] = useState<string | null>(null);
+  const approveButton = useRef<HTMLButtonElement>(null);
   const editing = edited !== original;
   const dirty = editing || feedback.trim() !== '';
   useEffect(() => onTyped(dirty), [dirty]);
@@ -171,44 +210,75 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
         </p>
       )}
       <label for={ids.output}>Output</label>
-      <textarea id={ids.output} rows={8} readOnly={!mayReview} value={edited} onInput={(event) => setEdited(event.currentTarget.value)} />
+      <textarea
+        id={ids.output}
+        rows={8}
+        readOnly={!mayReview}
+        value={edited}
+        onInput={(event) => {
+          setEdited(event.currentTarget.value);
+          setSaid(null);
+        }}
+      />
       {mayReview && (
         <>
           <label for={ids.feedback}>Feedback (for Reject)</label>
-          <textarea id={ids.feedback} rows={2} value={feedback} onInput={(event) => setFeedback(event.currentTarget.value)} />
+          <textarea
+            id={ids.feedback}
+            rows={2}
+            value={feedback}
+            onInput={(event) => {
+              setFeedback(event.currentTarget.value);
+              setSaid(null);
+            }}
+          />
         </>
       )}
       {mayReview && !left && (
         <>
           {editing && (
             <p id={ids.unsaved} class="muted">
-              The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.{' '}
-              <button type="button" class="link" disabled={busy} onClick={() => setEdited(original)}>
+              {UNSAVED} {/* It goes with the edits: the focus goes to Approve, which it lets act again. */}
+              <button
+                type="button"
+                class="link"
+                disabled={busy}
+                onClick={() => {
+                  setEdited(original);
+                  setSaid(null);
+                  approveButton.current?.focus();
+                }}
+              >
                 Undo edits
               </button>
             </p>
           )}
+          {/* Held, not disabled, while they cannot act: reachable by Tab, with why as their description, said when pressed. */}
           <div class="actions">
-            <button
-              type="button"
-              disabled={busy || editing}
-              aria-describedby={editing ? ids.unsaved : undefined}
+            <HeldButton
+              held={busy || editing}
+              reason={editing ? UNSAVED : undefined}
+              describedBy={editing ? ids.unsaved : undefined}
+              onHeld={setSaid}
+              buttonRef={approveButton}
               onClick={() => void act('approve', {}, 'approved.')}
             >
               Approve
-            </button>
-            <button type="button" disabled={busy || !editing} onClick={editAndApprove}>
+            </HeldButton>
+            <HeldButton held={busy || !editing} reason={busy ? undefined : NOT_EDITED} onHeld={setSaid} onClick={editAndApprove}>
               Edit and approve
-            </button>
-            <button
-              type="button"
+            </HeldButton>
+            <HeldButton
               class="danger"
-              disabled={busy || feedback.trim() === ''}
+              held={busy || feedback.trim() === ''}
+              reason={busy ? undefined : NO_FEEDBACK}
+              onHeld={setSaid}
               onClick={() => void act('reject', { feedback: feedback.trim() }, 'rejected.')}
             >
               Reject
-            </button>
+            </HeldButton>
           </div>
+          <Outcome text={said} />
         </>
       )}
       <ErrorNote error={failure} />
