@@ -806,6 +806,32 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.setViewportSize(LAPTOP);
   });
 
+  // A 1024 px window at 200 % zoom: the visually hidden "Actions" header was placed against the
+  // page, outside its table's scroll area, and the whole page scrolled sideways.
+  it('given 200 % zoom (a 512 px wide viewport), then the Dead letters and Agents pages fit without sideways scrolling', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: `Zoomed ${Date.now()}`, description: 'Rates.', priority: 'low', payload: {} })
+      .expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    await inTabOnFakeClock(
+      'dead-letters',
+      (tab) => tab.setViewportSize({ width: 512, height: 400 }),
+      async (tab) => {
+        for (const [name, table] of [
+          ['Dead letters', /dead-lettered missions/],
+          ['Agents', /agents/i],
+        ] as const) {
+          if (name === 'Agents') await tab.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name, exact: true }).click();
+          await tab.getByRole('heading', { level: 1, name }).waitFor();
+          await tab.getByRole('table', { name: table }).getByRole('row').nth(1).waitFor();
+          const overflow = await tab.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+          expect({ page: name, overflow: overflow <= 0 }).toEqual({ page: name, overflow: true });
+        }
+      },
+    );
+  });
+
   it('given Sign out, then the key is gone from session storage and the sign-in form is back', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('API key').waitFor();
