@@ -7,7 +7,7 @@ import { MissionsPage } from './pages/missions-page';
 import { QueuePage } from './pages/queue-page';
 import { ReviewPage } from './pages/review-page';
 import { useDocumentTitle } from './parts';
-import { useRoute } from './route';
+import { clearRoute, useRoute } from './route';
 
 const PAGES = [
   { path: 'queue', name: 'Queue' },
@@ -22,6 +22,8 @@ export function App() {
   const [checking, setChecking] = useState(() => storedKey() !== null);
   /** Why the sign-in form is back: the key was refused, or could not be checked. */
   const [notice, setNotice] = useState<string | null>(null);
+  /** Signed out here: the sign-in form takes the focus, which was on Sign out, gone with the page. */
+  const [signedOut, setSignedOut] = useState(false);
 
   useEffect(() => {
     const rejected = () => {
@@ -44,20 +46,28 @@ export function App() {
   }, []);
 
   if (checking) return <p class="centered">Checking the key…</p>;
-  if (!caller) return <SignIn notice={notice} onSignedIn={setCaller} />;
+  if (!caller) return <SignIn notice={notice} focusKey={signedOut} onSignedIn={setCaller} />;
   return (
     <Shell
       caller={caller}
       onSignOut={() => {
         forgetKey();
+        // The address kept the page signed out of, which the next key would open unasked.
+        clearRoute();
+        setSignedOut(true);
         setCaller(null);
       }}
     />
   );
 }
 
-function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (caller: Caller) => void }) {
+function SignIn({ notice, focusKey, onSignedIn }: { notice: string | null; focusKey: boolean; onSignedIn: (caller: Caller) => void }) {
   const [key, setKey] = useState('');
+  const keyField = useRef<HTMLInputElement>(null);
+  // Focused after Sign out, not on a first load, where the focus starts at the top.
+  useEffect(() => {
+    if (focusKey) keyField.current?.focus();
+  }, []);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   useDocumentTitle('Sign in');
@@ -80,7 +90,16 @@ function SignIn({ notice, onSignedIn }: { notice: string | null; onSignedIn: (ca
       <h1>BRAIN console</h1>
       <form onSubmit={submit}>
         <label for="api-key">API key</label>
-        <input id="api-key" name="api-key" type="password" autocomplete="off" required value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+        <input
+          ref={keyField}
+          id="api-key"
+          name="api-key"
+          type="password"
+          autocomplete="off"
+          required
+          value={key}
+          onInput={(e) => setKey(e.currentTarget.value)}
+        />
         <p class="hint">Kept in this tab only (session storage) until you sign out or close it.</p>
         <button type="submit" disabled={busy}>
           Sign in

@@ -247,3 +247,55 @@ export function useFocusRescue(target: RefObject<HTMLElement | null>, settled: b
     armed.current = true;
   }, []);
 }
+
+/** How long a select's choice stepped to with the keyboard rests before it counts. */
+const SELECT_SETTLE_MS = 700;
+/** Keys that step a closed select's choice (and fire its change at once) in Chromium and Firefox. */
+const STEPPING_KEYS = new Set(['ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight', 'Home', 'End', 'PageUp', 'PageDown']);
+
+/**
+ * A select whose choice counts (`onCommit`) at once when picked from its list (a click, or Enter
+ * in the open list), but, stepped to with the arrow keys on the closed select, once it has rested
+ * SELECT_SETTLE_MS, or on Enter or leaving the field: each step fires a change, and each reloaded
+ * the list (and said its count) for every option passed on the way. What is chosen until then is
+ * the field's own, as in CommittedInput; a new committed value (Back, a link) replaces it.
+ */
+export function CommittedSelect({ value, onCommit, children }: { value: string; onCommit: (value: string) => void; children: ComponentChildren }) {
+  const [chosen, setChosen] = useState(value);
+  useEffect(() => setChosen(value), [value]);
+  // The latest: a choice that rests commits over the filters as they are then, not as when it was stepped to.
+  const commit = useRef(onCommit);
+  commit.current = onCommit;
+  const stepped = useRef(false);
+  const timer = useRef<number | undefined>(undefined);
+  const pending = useRef<string | null>(null);
+  const flush = () => {
+    window.clearTimeout(timer.current);
+    if (pending.current === null) return;
+    const next = pending.current;
+    pending.current = null;
+    commit.current(next);
+  };
+  useEffect(() => () => window.clearTimeout(timer.current), []);
+  return (
+    <select
+      value={chosen}
+      onKeyDown={(event) => {
+        stepped.current = STEPPING_KEYS.has(event.key);
+        if (event.key === 'Enter') flush();
+      }}
+      onChange={(event) => {
+        const next = event.currentTarget.value;
+        setChosen(next);
+        pending.current = next;
+        window.clearTimeout(timer.current);
+        if (stepped.current) timer.current = window.setTimeout(flush, SELECT_SETTLE_MS);
+        else flush();
+        stepped.current = false;
+      }}
+      onBlur={flush}
+    >
+      {children}
+    </select>
+  );
+}

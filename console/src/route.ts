@@ -44,6 +44,11 @@ function replaceRoute(hash: string): void {
   window.dispatchEvent(new Event(REPLACED));
 }
 
+/** Takes the page out of the address (the console's bare URL): signed out, no page is shown, and the next key starts at the first page. */
+export function clearRoute(): void {
+  replaceRoute(window.location.pathname + window.location.search);
+}
+
 /**
  * What a list page shows, kept in its address's query (`#/missions?status=failed&cursor=…`): Back
  * from a page it links to, Forward, a reload and a shared link show the same filters and page.

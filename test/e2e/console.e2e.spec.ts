@@ -31,6 +31,13 @@ interface AxeResult {
   violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[];
 }
 
+/** The focused element's tag name and text, or for a select, its label's first words (`SELECT Status`). */
+const FOCUSED = `(() => {
+  const at = document.activeElement;
+  const text = at?.tagName === 'SELECT' ? at.closest('label')?.firstChild?.textContent?.trim() : at?.textContent;
+  return at?.tagName + ' ' + text;
+})()`;
+
 /** What the Dead letters page loads (GET /api/dlq?limit=200). */
 const DEAD_LETTERS_LOADED = 200;
 
@@ -76,9 +83,9 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await tab.close();
     }
   };
-  /** The focus on `element` (`BUTTON Older`: its tag name and text), where the console moves it after the page has painted. */
+  /** The focus on `element` (`BUTTON Older`: its tag name and text; a select's, its label's), where the console moves it after the page has painted. */
   const focusOn = (tab: Page, element: string) =>
-    waitFor(async () => (await tab.evaluate<string>("document.activeElement?.tagName + ' ' + document.activeElement?.textContent")) === element, {
+    waitFor(async () => (await tab.evaluate<string>(FOCUSED)) === element, {
       timeoutMs: 5_000,
       what: `the focus on ${element}`,
     });
@@ -97,6 +104,13 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await first.click();
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
     return title;
+  };
+  /** The page loaded fresh at `route` (`missions?type=pricing`), signed in with `key`, whatever the tests before left. */
+  const signInAt = async (route: string, key = TEST_KEYS.operator) => {
+    await page.goto(`${base}/console/`);
+    await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${key}')`);
+    await page.goto(`${base}/console/#/${route}`);
+    await page.reload();
   };
   const open = async (link: string, heading: string) => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
@@ -832,10 +846,19 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
-  it('given Sign out, then the key is gone from session storage and the sign-in form is back', async () => {
-    await page.getByRole('button', { name: 'Sign out' }).click();
+  it('given Sign out, then the key is gone from session storage and the sign-in form is back, with the focus on its key field and no page in the address', async () => {
+    await signInAt('agents');
+    await page.getByRole('heading', { level: 1, name: 'Agents' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByLabel('API key').waitFor();
     expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBeNull();
+    // The focus fell to the body, and the address still named the Agents page, which the next key opened.
+    await waitFor(async () => (await page.evaluate<string | undefined>('document.activeElement?.id')) === 'api-key', {
+      timeoutMs: 5_000,
+      what: 'the focus on the API key field',
+    });
+    expect(new URL(page.url()).hash).toBe('');
   });
 
   it('given a key the API stops accepting while the console is open, then it goes back to sign-in and stops asking with that key', async () => {
@@ -891,9 +914,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     })());
   /** The Dead letters page at its first page, signed in as the operator, whatever the tests before left. */
   const openDeadLettersAsOperator = async () => {
-    await page.goto(`${base}/console/`);
-    await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
-    await page.reload();
+    await signInAt('');
     await open('Dead letters', 'Dead letters');
   };
 
@@ -972,10 +993,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   // body and the next Tab started at the top; and the new count was only in a caption, never said.
   it('given the keyboard on a paging button, when it is pressed, then the focus stays on it, or goes to the caption when it goes, and the new count is said', async () => {
     await deadLetterBoilerChecks();
-    await page.goto(`${base}/console/`);
-    await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.operator}')`);
-    await page.goto(`${base}/console/#/missions?type=maintenance`);
-    await page.reload();
+    await signInAt('missions?type=maintenance');
     const count = page.getByRole('status').filter({ hasText: /^50 missions on this page, newest first$/ });
     await count.waitFor();
     const older = page.getByRole('button', { name: 'Older' });
@@ -1007,6 +1025,33 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
     await focusOn(page, `CAPTION ${await allLoaded.textContent()}`);
   }, 120_000);
+
+  // On a closed select, each arrow key is a change: the list was read again for every option passed.
+  it('given the keyboard on a Missions filter, when its choice is stepped with the arrow keys, then the list is read once, for the choice it rests on, and its count is said', async () => {
+    await signInAt('missions');
+    await page.getByRole('table', { name: /missions on this page/ }).waitFor();
+    const asked: string[] = [];
+    const listed = (sent: { url: () => string }) => {
+      if (sent.url().includes('/api/missions?status=')) asked.push(sent.url());
+    };
+    page.on('request', listed);
+    const filtered = page.waitForResponse((response) => response.url().includes('/api/missions?status='));
+    const status = page.getByLabel('Status');
+    await status.focus();
+    for (let step = 0; step < 3; step += 1) await page.keyboard.press('ArrowDown');
+    const chosen = await status.inputValue();
+    const response = await filtered;
+    expect(response.url()).toBe(`${base}/api/missions?status=${chosen}&limit=50`);
+    const { items } = (await response.json()) as { items: unknown[] };
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${items.length} missions on this page, newest first` })
+      .waitFor();
+    page.off('request', listed);
+    expect(asked).toEqual([response.url()]);
+    // Still on the select, for the next step.
+    await focusOn(page, 'SELECT Status');
+  });
 
   it('given filters and an older page on the Missions page, when a mission is opened and Back pressed, then both are back, as after a reload', async () => {
     await open('Missions', 'Missions');

@@ -2,7 +2,7 @@ import { MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission/b
 import { api, Mission, Page, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { Announced, CommittedInput, ErrorNote, HeldButton, PageTitle, useLoaded } from '../parts';
+import { Announced, CommittedInput, CommittedSelect, ErrorNote, HeldButton, PageTitle, useLoaded } from '../parts';
 import { listAddress, ListView, listViewOf, showListView } from '../route';
 import { UnavailableGuestDataNote } from '../unavailable';
 
@@ -56,32 +56,33 @@ export function MissionsPage({ address }: { address: string }) {
           {/* Searched when the field is committed (Enter or leaving it), not on every key. */}
           <CommittedInput value={filters.title} onCommit={(value) => commit('title', value)} />
         </label>
+        {/* A choice stepped to with the arrow keys counts once it rests, not per option passed. */}
         <label>
           Status
-          <select value={filters.status} onChange={set('status')}>
+          <CommittedSelect value={filters.status} onCommit={(value) => commit('status', value)}>
             <option value="">any</option>
             {MISSION_STATUSES.filter((status) => status !== 'created').map((status) => (
               <option key={status}>{status}</option>
             ))}
-          </select>
+          </CommittedSelect>
         </label>
         <label>
           Type
-          <select value={filters.type} onChange={set('type')}>
+          <CommittedSelect value={filters.type} onCommit={(value) => commit('type', value)}>
             <option value="">any</option>
             {MISSION_TYPES.map((type) => (
               <option key={type}>{type}</option>
             ))}
-          </select>
+          </CommittedSelect>
         </label>
         <label>
           Priority
-          <select value={filters.priority} onChange={set('priority')}>
+          <CommittedSelect value={filters.priority} onCommit={(value) => commit('priority', value)}>
             <option value="">any</option>
             {PRIORITY_LEVELS.map((level) => (
               <option key={level}>{level}</option>
             ))}
-          </select>
+          </CommittedSelect>
         </label>
         <label>
           Agent
