@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiFailure, Caller, forgetKey, KEY_REJECTED, storedKey, storeKey } from './api';
+import { allows, api, ApiFailure, Caller, forgetKey, KEY_REJECTED, Role, storedKey, storeKey } from './api';
 import { AgentsPage } from './pages/agents-page';
 import { DeadLettersPage } from './pages/dead-letters-page';
 import { MissionPage } from './pages/mission-page';
@@ -9,13 +9,14 @@ import { ReviewPage } from './pages/review-page';
 import { useDocumentTitle } from './parts';
 import { clearRoute, useRoute } from './route';
 
-const PAGES = [
+const PAGES: readonly { path: string; name: string; role?: Role }[] = [
   { path: 'queue', name: 'Queue' },
   { path: 'missions', name: 'Missions' },
   { path: 'review', name: 'Review' },
-  { path: 'dead-letters', name: 'Dead letters' },
+  // GET /api/dlq is an operator's: another key's link would lead to a page saying it cannot be used.
+  { path: 'dead-letters', name: 'Dead letters', role: 'operator' },
   { path: 'agents', name: 'Agents' },
-] as const;
+];
 
 export function App() {
   const [caller, setCaller] = useState<Caller | null>(null);
@@ -119,7 +120,8 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
   const [page = 'queue', id] = route.path;
   const main = useRef<HTMLElement>(null);
   const known = PAGES.find((entry) => entry.path === page);
-  useDocumentTitle(!known ? 'No such page' : page === 'missions' && id ? 'Mission' : known.name);
+  // A mission's page names the tab after the mission itself: every one said "Mission".
+  useDocumentTitle(!known ? 'No such page' : page === 'missions' && id ? null : known.name);
   const opened = useRef(false);
   // Another page opened: the focus goes to its heading, so a screen reader says where it is and
   // the next Tab starts there. Not on the first page, where the focus starts at the top.
@@ -144,7 +146,7 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
         <span class="brand">BRAIN console</span>
         <nav aria-label="Pages">
           <ul>
-            {PAGES.map((entry) => (
+            {PAGES.filter((entry) => !entry.role || allows(caller.role, entry.role)).map((entry) => (
               <li key={entry.path}>
                 <a href={`#/${entry.path}`} aria-current={page === entry.path ? 'page' : undefined}>
                   {entry.name}

@@ -37,10 +37,13 @@ export function PageTitle({ children, live, headingRef }: { children: ComponentC
   );
 }
 
-/** Names the browser tab after what it shows: the tab strip, history and screen readers tell pages apart by it. */
-export function useDocumentTitle(name: string): void {
+/**
+ * Names the browser tab after what it shows: the tab strip, history and screen readers tell pages
+ * apart by it. `null`: left to the page shown, which names it itself (a mission, by its title).
+ */
+export function useDocumentTitle(name: string | null): void {
   useEffect(() => {
-    document.title = `${name} — BRAIN console`;
+    if (name !== null) document.title = `${name} — BRAIN console`;
   }, [name]);
 }
 

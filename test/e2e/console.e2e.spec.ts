@@ -764,6 +764,27 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it("given a mission's page, then the tab is named after the mission, and a broken hash chain's problems are there to read, not in a hover title", async () => {
+    const title = `Terrace rates ${Date.now()}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+    const problems = ['event 2: hash does not match its content', 'event 3: previous hash is not event 2'];
+    // As a chain altered where it is stored: the verify answer is made up, the page reads it as any.
+    await page.route(`**/api/missions/${created.body.id}/verify`, (route) =>
+      route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ verified: false, events: 3, problems }) }),
+    );
+    try {
+      await signInAt(`missions/${created.body.id}`);
+      await page.getByRole('heading', { level: 1, name: title }).waitFor();
+      // Every mission's tab said "Mission — BRAIN console".
+      await waitFor(async () => (await page.title()) === `${title} — Mission — BRAIN console`, { timeoutMs: 5_000, what: "the mission's title in the tab" });
+      await page.getByText('Hash chain broken: 2 problems').waitFor();
+      // They were only in the badge's title, shown on hover.
+      expect(await page.getByRole('list', { name: 'Hash chain problems' }).getByRole('listitem').allInnerTexts()).toEqual(problems);
+    } finally {
+      await page.unroute(`**/api/missions/${created.body.id}/verify`);
+    }
+  });
+
   it('given a mission titled with one long word, then its page fits the laptop width without sideways scrolling', async () => {
     const title = `Room${'1'.repeat(156)}`;
     const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
@@ -893,7 +914,9 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await open('Agents', 'Agents');
     await page.getByRole('cell', { name: /agent-lena/ }).waitFor();
     expect(await page.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
-    await open('Dead letters', 'Dead letters');
+    // Its link led to a page saying a reader cannot use it; the address alone still says so.
+    expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Dead letters' }).count()).toBe(0);
+    await page.goto(`${base}/console/#/dead-letters`);
     await page.getByText('The dead-letter queue needs an operator key').waitFor();
     expect(await page.getByRole('button', { name: /Requeue/ }).count()).toBe(0);
   });

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { allows, api, Caller, Mission, MissionEvent } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
-import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
+import { ErrorNote, Outcome, PageTitle, useAction, useDocumentTitle, useLoaded } from '../parts';
 import { RequestRows, WholePayload } from '../request-view';
 import { UnavailableGuestDataNote } from '../unavailable';
 import { missionsListAddress } from './missions-page';
@@ -27,6 +27,8 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   const live = useLiveEvents({ missionId: id }, reload);
   const [version, setVersion] = useState('');
   const { busy, outcome, failure, run, heading } = useAction(reload);
+  // The tab says which mission: every one's was "Mission".
+  useDocumentTitle(mission.value ? `${mission.value.title} — Mission` : 'Mission');
   const atVersion = events.value?.find((event) => String(event.version) === version);
   const past = useLoaded(
     () => (atVersion ? api<Mission>('GET', `/api/missions/${id}?at=${encodeURIComponent(atVersion.at)}`) : Promise.resolve(undefined)),
@@ -57,7 +59,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
         <>
           <div class="actions">
             {chain.value && (
-              <span class={`badge ${chain.value.verified ? 'verified' : 'broken'}`} title={chain.value.problems.join('\n')}>
+              <span class={`badge ${chain.value.verified ? 'verified' : 'broken'}`}>
                 {chain.value.verified ? `Hash chain verified (${chain.value.events} events)` : `Hash chain broken: ${chain.value.problems.length} problems`}
               </span>
             )}
@@ -67,6 +69,14 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
               </button>
             )}
           </div>
+          {/* As text, not a hover title: the keyboard and a screen reader never reached that. */}
+          {chain.value && !chain.value.verified && (
+            <ul class="error" aria-label="Hash chain problems">
+              {chain.value.problems.map((problem, at) => (
+                <li key={at}>{problem}</li>
+              ))}
+            </ul>
+          )}
           <Outcome text={outcome} />
           <MissionFields mission={current} />
           {/* What was asked and what came of it: before, only the timeline's raw event data showed either. */}
