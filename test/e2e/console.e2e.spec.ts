@@ -506,8 +506,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       // The next page renders after its read: counted at once, it was sometimes still empty.
       await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox' });
       expect(await page.getByRole('button', { name: 'More recent' }).isDisabled()).toBe(true);
-      await page.getByRole('status').filter({ hasText: '2 results on this page, the longest waiting first' }).waitFor();
       await focusOn(page, 'BUTTON More recent');
+      await page.getByRole('status').filter({ hasText: '2 results on this page, the longest waiting first' }).waitFor();
       // The page turned was the page's state alone: a reload, or Back from a result's mission, showed the first page again.
       const onNextPage = async () => {
         await waitFor(async () => (await page.getByRole('article').count()) === 2, { timeoutMs: 10_000, what: 'the next page of the inbox again' });
@@ -1025,8 +1025,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.keyboard.press('Enter');
     await olderPage;
     await page.getByRole('table', { name: /missions on this page/ }).waitFor();
-    await count.waitFor();
     await focusOn(page, 'BUTTON Older');
+    await count.waitFor();
     await page.getByRole('button', { name: 'Newer' }).focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/#\/missions\?type=maintenance$/);
