@@ -376,16 +376,19 @@ describe('Redis Streams transport (real Redis)', () => {
   });
 
   it("given a live consumer that receives nothing for longer than a stopped one's time, then the sweeps keep it by its heartbeat and remove the stopped ones", async () => {
-    // A consumer counts as stopped after max(2 × claimIdleMs, 10 × blockMs) = 200 ms; sweeps (and heartbeats) every 50 ms.
-    const stoppedAfterMs = 200;
+    // A consumer counts as stopped after max(2 × claimIdleMs, 10 × blockMs) = 800 ms; sweeps (and
+    // heartbeats) every 100 ms. A live instance's heartbeat must never be that late, even on a
+    // machine busy enough to hold its event loop for a few hundred ms (a 200 ms bound was not).
+    const stoppedAfterMs = 800;
     const { seen, events } = recorder();
-    const live = server({ consumer: 'live', events, claimIdleMs: 100, blockMs: 20, consumerSweepMs: 50 });
+    const timing = { claimIdleMs: 400, blockMs: 40, consumerSweepMs: 100 };
+    const live = server({ consumer: 'live', events, ...timing });
     live.addHandler('job', async () => undefined, true);
     await listen(live);
     await emit('job', {});
     await waitFor(async () => (await consumers()).includes('live') && (await pending()) === 0, { timeoutMs: 5_000, what: 'the live consumer done' });
     // An instance that never gets a message is in the group too.
-    await listen(server({ consumer: 'quiet', events, claimIdleMs: 100, blockMs: 20, consumerSweepMs: 50 }));
+    await listen(server({ consumer: 'quiet', events, ...timing }));
     // Created after the live one, so idle no longer than it: one of an older build (no heartbeat),
     // and one of a stopped instance of this build (its last heartbeat long ago).
     await admin.xgroup('CREATECONSUMER', stream, 'workers', 'old-build');
