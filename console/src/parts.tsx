@@ -233,21 +233,24 @@ export function HeldButton({
 
 /**
  * Calls `arm()` when the user does something that may take away the focused element (Load more
- * that goes once all is loaded, a pager that goes with a single page): at the next change of `deps`
- * while `settled` (what was asked for has loaded), a focus that fell to the body moves to
- * `target`, so the next Tab goes on from there rather than from the top. Unarmed, the focus is
- * left alone (a page's first load starts at the top).
+ * that goes once all is loaded, a pager that goes with a single page): at a change of `deps` while
+ * `settled` (what was asked for has loaded), a focus that fell to the body moves to `target`, so
+ * the next Tab goes on from there rather than from the top. It stays armed while the focus is still
+ * on the element it was armed on: another load (a live update) may settle first, before the one
+ * that takes the element away. Unarmed, or once the user has moved the focus, it is left alone (a
+ * page's first load starts at the top).
  */
 export function useFocusRescue(target: RefObject<HTMLElement | null>, settled: boolean, deps: unknown[]): () => void {
-  const armed = useRef(false);
+  const armedOn = useRef<Element | null | undefined>(undefined);
   useEffect(() => {
-    if (!armed.current || !settled) return;
-    armed.current = false;
+    if (armedOn.current === undefined || !settled) return;
     const now = document.activeElement;
     if (!now || now === document.body || !now.isConnected) target.current?.focus();
+    else if (now === armedOn.current) return;
+    armedOn.current = undefined;
   }, [settled, ...deps]);
   return useCallback(() => {
-    armed.current = true;
+    armedOn.current = document.activeElement;
   }, []);
 }
 

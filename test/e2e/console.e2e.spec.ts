@@ -84,11 +84,16 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     }
   };
   /** The focus on `element` (`BUTTON Older`: its tag name and text; a select's, its label's), where the console moves it after the page has painted. */
-  const focusOn = (tab: Page, element: string) =>
-    waitFor(async () => (await tab.evaluate<string>(FOCUSED)) === element, {
+  /** Waits for the focus on `element` (FOCUSED's description); a timeout says where the focus was instead. */
+  const focusOn = async (tab: Page, element: string) => {
+    let focused = '';
+    await waitFor(async () => (focused = await tab.evaluate<string>(FOCUSED)) === element, {
       timeoutMs: 5_000,
       what: `the focus on ${element}`,
+    }).catch((error: unknown) => {
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; the focus was on ${focused}`);
     });
+  };
   /** The focus on the page's heading, where the console moves it after the page has painted. */
   const focusOnHeading = (tab: Page, name: string) => focusOn(tab, `H1 ${name}`);
   /** The link of the first mission in the Missions page's table. */
