@@ -62,6 +62,18 @@ export function App() {
   );
 }
 
+/**
+ * Why a key could not sign in, for the person holding it: the API's own words, but a client key
+ * (an external system's, which may only use its own missions' routes, and gets /api/me's 403) is
+ * told that the console is for staff keys rather than what role a route needs.
+ */
+function signInRefusal(failure: unknown): string {
+  if (failure instanceof ApiFailure && failure.status === 401) return 'That key is not valid.';
+  if (failure instanceof ApiFailure && failure.status === 403)
+    return 'That key is a client key, for an external system: the console needs a staff key (reader, submitter, reviewer or operator).';
+  return `Cannot sign in: ${String((failure as Error).message)}`;
+}
+
 function SignIn({ notice, focusKey, onSignedIn }: { notice: string | null; focusKey: boolean; onSignedIn: (caller: Caller) => void }) {
   const [key, setKey] = useState('');
   const keyField = useRef<HTMLInputElement>(null);
@@ -81,7 +93,7 @@ function SignIn({ notice, focusKey, onSignedIn }: { notice: string | null; focus
       storeKey(key.trim());
       onSignedIn(caller);
     } catch (failure) {
-      setError(failure instanceof ApiFailure && failure.status === 401 ? 'That key is not valid.' : `Cannot sign in: ${String((failure as Error).message)}`);
+      setError(signInRefusal(failure));
     } finally {
       setBusy(false);
     }

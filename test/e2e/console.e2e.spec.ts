@@ -159,6 +159,12 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(await seriousViolations()).toEqual([]);
     await screenshot('sign-in');
 
+    // A client key is valid, but its /api/me is a 403: the console says what the key is for.
+    await page.getByLabel('API key').fill(TEST_KEYS.client);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'the console needs a staff key' }).waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('brain.apiKey')")).toBeNull();
+
     await page.getByLabel('API key').fill(TEST_KEYS.operator);
     await page.getByRole('button', { name: 'Sign in' }).click();
     const nav = page.getByRole('navigation', { name: 'Pages' });
