@@ -3,32 +3,26 @@ import { PinoLogger } from 'nestjs-pino';
 import { AgentRegistry } from '@app/agents';
 import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { LlmClient, LlmRequest, LlmResponse, OpenAiLlmClient } from '@app/llm';
+import { LlmClient, OpenAiLlmClient } from '@app/llm';
 import { decideAssign, decideCancel, decideCreate, decideFail, Mission } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { DailyReportProjection, DailyReportReader, ProjectionRunner } from '@app/projections';
 import { ConsumerHealth, MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, FakeChatCompletionsServer, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, waitFor, testRedis } from '@app/testing';
+import {
+  deleteKeysByPrefix,
+  FakeChatCompletionsServer,
+  HeldLlmClient,
+  redisUrl,
+  TEST_QUEUE_ORDER,
+  testKeyPrefix,
+  testPersonalData,
+  waitFor,
+  testRedis,
+} from '@app/testing';
 import { ExecutionMetrics } from '../../apps/executor/src/execution/execution-metrics';
 import { ExecutionService } from '../../apps/executor/src/execution/execution.service';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
-
-/** An LLM call that answers only when the test releases it. */
-class HeldLlm implements LlmClient {
-  readonly provider = 'held';
-  calls = 0;
-  private releaseCall: () => void = () => undefined;
-  release(): void {
-    this.releaseCall();
-  }
-  async complete(_request: LlmRequest): Promise<LlmResponse> {
-    this.calls += 1;
-    await new Promise<void>((resolve) => (this.releaseCall = resolve));
-    const output = { urgency: 'low', steps: ['Check the logbook', 'Book the inspector'], safetyNotes: [], parts: ['none'] };
-    return { output, rawText: JSON.stringify(output), usage: { promptTokens: 1, completionTokens: 1 }, model: 'held', latencyMs: 1 };
-  }
-}
 
 describe('a late result (real Redis)', () => {
   const prefix = testKeyPrefix('stale');
@@ -78,7 +72,14 @@ describe('a late result (real Redis)', () => {
   it('given an attempt failed (timed out) while its call ran, when the result arrives, then it is counted as stale, changes no status and records what it was billed', async () => {
     const assigned = { mission: await assignedMission('m-late') };
 
-    const llm = new HeldLlm();
+    const output = { urgency: 'low', steps: ['Check the logbook', 'Book the inspector'], safetyNotes: [], parts: ['none'] };
+    const llm = new HeldLlmClient(async () => ({
+      output,
+      rawText: JSON.stringify(output),
+      usage: { promptTokens: 1, completionTokens: 1 },
+      model: 'held',
+      latencyMs: 1,
+    }));
     const { executor, metrics } = executorOn(redis, llm);
     const execution = executor.execute(assigned.mission);
     await waitFor(async () => llm.calls === 1, { timeoutMs: 5_000, what: 'the LLM call to start' });

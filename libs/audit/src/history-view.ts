@@ -75,9 +75,11 @@ export function summarize(event: MissionEvent): string {
     case 'SubjectErased':
       return `subject ${event.data.subjectId} erased: ${oneLine(event.data.reason)}`;
     case 'LateReplyBilled': {
-      const { agentId, attempt, usage, costUsd } = event.data;
+      const { agentId, attempt, usage, costUsd, judge } = event.data;
       const cost = costUsd !== undefined ? `, $${costUsd.toFixed(4)}` : '';
-      return `late reply billed on ${agentId} (attempt ${attempt} was over): ${usage.promptTokens}+${usage.completionTokens} tokens${cost}`;
+      const billed = `${usage.promptTokens}+${usage.completionTokens} tokens${cost}`;
+      if (judge) return `judge's reply billed on ${agentId}'s attempt ${attempt} (its verdict could not be recorded): ${billed}`;
+      return `late reply billed on ${agentId} (attempt ${attempt} was over): ${billed}`;
     }
     case 'MissionScheduled': {
       const d = event.data;

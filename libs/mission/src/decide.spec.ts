@@ -304,6 +304,37 @@ describe('decide', () => {
     test('given the attempt is still running, when its reply is offered as late, then it is skipped: the reply is its outcome', () => {
       expectSkip(decideLateReply(missionIn('running').mission, lateReply));
     });
+
+    describe("the LLM judge's reply, whose verdict could not be recorded", () => {
+      const judgeReply = { ...lateReply, runId: 'judging-3', judge: true as const };
+
+      test.each(['cancelled', 'succeeded', 'dead_lettered'] as const)(
+        'given a %s mission, when the judge of its attempt was billed, then LateReplyBilled records it as the judge’s, once',
+        (status) => {
+          const history = missionIn(status);
+          history.apply(decideLateReply(history.mission, judgeReply));
+          expect(history.events.at(-1)).toMatchObject({
+            type: 'LateReplyBilled',
+            data: { attempt: 1, agentId: 'agent-1', usage: billed.usage, costUsd: 0.0012, runId: 'judging-3', judge: true },
+          });
+          expect(history.mission.status).toBe(status);
+          // A redelivery's or a retry's append meets it.
+          expectSkip(decideLateReply(history.mission, judgeReply));
+        },
+      );
+
+      test('given another judging recorded the verdict of the attempt, when this judge was billed too, then its call is recorded', () => {
+        const history = missionIn('evaluating');
+        history.apply(decideVerdict(history.mission, anEvaluation(1, false), MAX_ATTEMPTS));
+        expect(eventsOf(decideLateReply(history.mission, judgeReply))).toEqual([
+          { type: 'LateReplyBilled', data: { attempt: 1, agentId: 'agent-1', usage: billed.usage, costUsd: 0.0012, runId: 'judging-3', judge: true } },
+        ]);
+      });
+
+      test('given the attempt awaits its verdict, when the judge’s reply is offered as late, then it is skipped: the verdict records it', () => {
+        expectSkip(decideLateReply(missionIn('evaluating').mission, judgeReply));
+      });
+    });
   });
 
   describe('decideFail', () => {

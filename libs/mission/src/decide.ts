@@ -96,6 +96,11 @@ export interface BilledAttempt {
   costUsd?: number;
 }
 
+/** What a reply (used or rejected) was billed, as the events record it: its usage, and its cost when the model has a price. */
+export function billedFor({ usage, costUsd }: BilledAttempt): BilledAttempt {
+  return { usage, ...(costUsd === undefined ? {} : { costUsd }) };
+}
+
 /** `runId` names the executor run that records the failure, as on decideComplete. */
 export function decideFail(mission: Mission, attempt: number, error: string, billed?: BilledAttempt, runId?: string): Decision {
   if (mission.attempts !== attempt || (mission.status !== 'running' && mission.status !== 'assigned')) {
@@ -111,26 +116,33 @@ export function decideFail(mission: Mission, attempt: number, error: string, bil
 /** A reply that came after its attempt was over, with what the provider billed for it. */
 export interface LateReply {
   attempt: number;
+  /** The agent whose attempt it was: the one that made the call, or, for the judge's, the one judged. */
   agentId: string;
   billed: BilledAttempt;
-  /** The executor run whose call the reply answered; a run makes one call. */
+  /** The executor run whose call the reply answered, or the evaluator's judging (the judge's); a run makes one call. */
   runId: string;
+  /** The LLM judge's reply on the attempt's result, whose verdict could no longer be recorded. */
+  judge?: true;
 }
 
 /**
  * Records what a late reply was billed, so the log (and the daily report read from it) holds every
  * paid call; the mission's status stays as it is, finished or in a later attempt. Skipped while the
- * attempt still awaits its result (the reply is then its outcome), when nothing was billed (a
- * server that sent no usage), and when the run's late reply is recorded already (an append retried
- * after its reply was lost meets its own event).
+ * attempt still awaits its result, or, for the judge's, its verdict (the reply is then that), when
+ * nothing was billed (a server that sent no usage), and when the run's late reply is recorded
+ * already (an append retried after its reply was lost meets its own event).
  */
 export function decideLateReply(mission: Mission, late: LateReply): Decision {
-  const { attempt, agentId, runId, billed } = late;
-  if (awaitsResult(mission, attempt)) return skip(`attempt ${attempt} is still running; its reply is its outcome`);
+  const { attempt, agentId, runId, billed, judge } = late;
+  if (judge && staleEvaluation(mission, attempt) === null) return skip(`attempt ${attempt} awaits its verdict; the judge's reply is that`);
+  if (!judge && awaitsResult(mission, attempt)) return skip(`attempt ${attempt} is still running; its reply is its outcome`);
   const { usage, costUsd } = billed;
   if (usage.promptTokens + usage.completionTokens === 0 && !costUsd) return skip(`late reply of attempt ${attempt} was not billed`);
   if (mission.lateBilledRuns?.includes(runId)) return skip(`late reply of run ${runId} is already recorded`);
-  return append({ type: 'LateReplyBilled', data: { attempt, agentId, usage, ...(costUsd === undefined ? {} : { costUsd }), runId } });
+  return append({
+    type: 'LateReplyBilled',
+    data: { attempt, agentId, usage, ...(costUsd === undefined ? {} : { costUsd }), runId, ...(judge ? { judge } : {}) },
+  });
 }
 
 export function decideEvaluate(mission: Mission, evaluation: Evaluation): Decision {

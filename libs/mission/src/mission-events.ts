@@ -50,6 +50,12 @@ export interface Evaluation {
   usage?: TokenUsage;
   /** USD for `usage`, from the client's price table; absent when the model has no price. */
   costUsd?: number;
+  /**
+   * The evaluator's judging that made the billed call `usage` is (present with it), so an evaluator
+   * whose append took effect but whose reply was lost knows the verdict it meets is its own, its
+   * call recorded, and does not record the call again as LateReplyBilled. Absent on events before.
+   */
+  runId?: string;
 }
 
 export interface MissionEventData {
@@ -131,9 +137,12 @@ export interface MissionEventData {
    * its attempt was over (cancelled, timed out, superseded), a reply the client rejected included:
    * the attempt's outcome can no longer record it, so this does, for the daily report and the
    * audit of what the mission cost. It changes no status. `runId`: the executor run whose call it
-   * answered (one call a run), so a retried append records it once.
+   * answered (one call a run), so a retried append records it once. `judge`: the reply was the LLM
+   * judge's on the attempt's result (JUDGE=llm), whose verdict could no longer be recorded (the
+   * attempt over, or judged already); `runId` is then the evaluator's judging (Evaluation's
+   * `runId`) and `agentId` the agent judged. Absent: the agent's own call, by the executor.
    */
-  LateReplyBilled: { attempt: number; agentId: string; usage: TokenUsage; costUsd?: number; runId: string };
+  LateReplyBilled: { attempt: number; agentId: string; usage: TokenUsage; costUsd?: number; runId: string; judge?: true };
 }
 
 export type MissionEventType = keyof MissionEventData;

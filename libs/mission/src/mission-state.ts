@@ -44,8 +44,9 @@ export interface Mission {
   /** The subjects erased since (SubjectErased), in order; absent before the first. */
   erasedSubjects?: string[];
   /**
-   * The executor runs whose reply came after their attempt was over and is recorded as billed
-   * (LateReplyBilled), in order; absent before the first. A run's late reply is recorded once.
+   * The executor runs whose reply came after their attempt was over, and the evaluator's judgings
+   * whose verdict could not be recorded, each recorded as billed (LateReplyBilled), in order;
+   * absent before the first. A run's late reply is recorded once.
    */
   lateBilledRuns?: string[];
   status: MissionStatus;

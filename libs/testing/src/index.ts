@@ -98,6 +98,7 @@ function describe(value: unknown): string {
 export * from './mission-envelope';
 export * from './known-log';
 export * from './fake-chat-completions-server';
+export * from './held-llm-client';
 export * from './otlp-receiver';
 export * from './webhook-receiver';
 export * from './fake-odoo-server';

@@ -3,12 +3,23 @@ import { loadEnvironment, readReviewPolicy } from '@app/config';
 import { LlmJudge, RUBRICS, RuleBasedJudge } from '@app/evaluation';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { buildLlmRequest, LlmClient, LlmError, LlmErrorCode, MockLlmClient } from '@app/llm';
-import { decideAssign, decideComplete, decideCreate, decideStart, Evaluation, Mission, MissionCreateDto, NO_REVIEW_POLICY, ReviewPolicy } from '@app/mission';
+import {
+  decideAssign,
+  decideCancel,
+  decideComplete,
+  decideCreate,
+  decideStart,
+  Evaluation,
+  Mission,
+  MissionCreateDto,
+  NO_REVIEW_POLICY,
+  ReviewPolicy,
+} from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
-import { deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedis } from '@app/testing';
+import { deleteKeysByPrefix, HeldLlmClient, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedis, waitFor } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
 import { EvaluationConsumer } from './evaluation.consumer';
 import { EvaluationService } from './evaluation.service';
@@ -65,6 +76,7 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     const metrics = new EvaluationMetrics(new MetricsRegistry('evaluator'));
     const evaluator = new EvaluationService(
       pipeline,
+      store,
       loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0', ...env }),
       judge,
       llmJudge,
@@ -145,9 +157,52 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
 
     await evaluator.evaluate(completed);
 
-    const [evaluated] = await eventsAfter(completed);
-    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { judge: 'llm:mock-hotel-1', usage: { promptTokens: expect.any(Number) } } });
+    const [evaluated, ...rest] = await eventsAfter(completed);
+    expect(evaluated).toMatchObject({
+      type: 'MissionEvaluated',
+      data: { judge: 'llm:mock-hotel-1', usage: { promptTokens: expect.any(Number) }, runId: expect.any(String) },
+    });
     expect(evaluated.type === 'MissionEvaluated' && evaluated.data.usage?.promptTokens).toBeGreaterThan(0);
+    // The verdict carries the call: no LateReplyBilled besides, so the daily report counts it once.
+    expect(rest.map((event) => event.type)).not.toContain('LateReplyBilled');
+  });
+
+  it("given the LLM judge is thinking when the mission is cancelled, when its billed reply comes, then LateReplyBilled records the judge's call, once also when the message is redelivered", async () => {
+    // The mock model as the judge, at a price; its reply waits until the test releases it.
+    const mock = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });
+    const model = new HeldLlmClient(async (request) => ({ ...(await mock.complete(request)), costUsd: 0.0009 }), 'mock');
+    const { store, evaluator, complete, eventsAfter, released, verdictsCounted } = setup(
+      {},
+      NO_REVIEW_POLICY,
+      new RuleBasedJudge(),
+      new LlmJudge(model, 1_000),
+    );
+    const completed = await complete('m-cancelled-judged', lateCheckout);
+
+    const judging = evaluator.evaluate(completed);
+    await waitFor(async () => model.calls === 1, { timeoutMs: 5_000, what: 'the judge to be asked' });
+    expect((await store.transition(completed.id, (m) => decideCancel(m, 'guest checked out'), { actor: 'test' })).kind).toBe('appended');
+    model.release();
+    await judging;
+
+    const [cancelled, billed, ...rest] = await eventsAfter(completed);
+    expect(rest).toEqual([]);
+    expect(cancelled.type).toBe('MissionCancelled');
+    expect(billed).toMatchObject({
+      type: 'LateReplyBilled',
+      actor: 'evaluator',
+      data: { attempt: 1, agentId: 'agent-pia', usage: { promptTokens: expect.any(Number) }, costUsd: 0.0009, runId: expect.any(String), judge: true },
+    });
+    expect(billed.type === 'LateReplyBilled' && billed.data.usage.promptTokens).toBeGreaterThan(0);
+    expect(await store.load(completed.id)).toMatchObject({ status: 'cancelled', lateBilledRuns: [billed.type === 'LateReplyBilled' && billed.data.runId] });
+    // The moot verdict credits no one and counts as no verdict.
+    expect(await released()).toEqual([]);
+    expect(await verdictsCounted()).toBe(0);
+
+    // Its evaluator died before the ack: the redelivery neither asks the judge again nor records the call twice.
+    await evaluator.evaluate(completed, { redelivered: true });
+    expect(model.calls).toBe(1);
+    expect(await eventsAfter(completed)).toEqual([cancelled, billed]);
   });
 
   it('given an LLM judge whose billed reply cannot be used, when the rules judge instead, then the verdict still records what the provider billed', async () => {

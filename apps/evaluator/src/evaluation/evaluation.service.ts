@@ -1,10 +1,24 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { v7 as uuidv7 } from 'uuid';
 import { Environment } from '@app/config';
 import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evaluation';
+import { MissionStore, TransitionOutcome } from '@app/event-store';
 import { GuestDataError, MissionPersonalData } from '@app/guest-data';
 import { LlmError } from '@app/llm';
-import { decideVerdict, Evaluation, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, SERVICE_ACTORS, staleEvaluation } from '@app/mission';
+import {
+  billedFor,
+  decideLateReply,
+  decideVerdict,
+  Evaluation,
+  LateReply,
+  Mission,
+  NOT_JUDGED,
+  ReviewPolicy,
+  reviewRuleFor,
+  SERVICE_ACTORS,
+  staleEvaluation,
+} from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -22,6 +36,7 @@ export const REVIEW_POLICY = Symbol('REVIEW_POLICY');
 export class EvaluationService {
   constructor(
     private readonly pipeline: MissionPipeline,
+    private readonly store: MissionStore,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly rules: RuleBasedJudge,
     @Optional() @Inject(LlmJudge) private readonly llmJudge: LlmJudge | null,
@@ -43,8 +58,7 @@ export class EvaluationService {
       const verdict = this.rules.judge(mission, output);
       // A reply the provider billed but the judge could not use was paid for all the same.
       const billed = error instanceof LlmError ? error.billed : undefined;
-      const paid = billed ? { usage: billed.usage, ...(billed.costUsd === undefined ? {} : { costUsd: billed.costUsd }) } : {};
-      return { ...verdict, judge: 'rules (LLM judge failed)', ...paid };
+      return { ...verdict, judge: 'rules (LLM judge failed)', ...(billed ? billedFor(billed) : {}) };
     }
   }
 
@@ -71,7 +85,8 @@ export class EvaluationService {
       return this.record(completed, unjudgeable(attempt, error.message));
     }
     const verdict = await this.judge(plain);
-    const evaluation: Evaluation = { attempt, ...verdict };
+    // A billed judge call is named, so that it is recorded once: by its verdict, or else as billed late (staleVerdict).
+    const evaluation: Evaluation = { attempt, ...verdict, ...(verdict.usage ? { runId: uuidv7() } : {}) };
     const output = plain.result?.output ?? {};
     const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: plain, output, score: verdict.score }) : null;
     const permanent = verdict.passed ? null : permanentFailure(plain);
@@ -87,7 +102,10 @@ export class EvaluationService {
     await this.record(completed, unjudgeable(completed.attempts, reason));
   }
 
-  /** Appends the verdict with what follows it (success, review, the next attempt or the dead letters), and counts it. */
+  /**
+   * Appends the verdict with what follows it (success, review, the next attempt or the dead letters),
+   * and counts it; a verdict the mission's state made moot records only the judge's billed call.
+   */
   private async record(completed: Mission, evaluation: Evaluation, options: { reviewRule?: string | null; permanent?: string } = {}): Promise<void> {
     const { attempt } = evaluation;
     const agentId = completed.assignedAgentId ?? '';
@@ -96,6 +114,7 @@ export class EvaluationService {
       (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options }),
       { actor: SERVICE_ACTORS.evaluator },
     );
+    if (outcome.kind === 'skipped') await this.staleVerdict(outcome, agentId, evaluation);
     const judged = evaluation.judge !== NOT_JUDGED;
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : judged ? 'fail' : 'not_judged' });
@@ -108,6 +127,24 @@ export class EvaluationService {
       this.logger.info({ missionId, correlationId, attempt, agentId, score: evaluation.score, reason: evaluation.reason }, 'evaluation failed');
       if (outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
     }
+  }
+
+  /**
+   * A verdict that can no longer be recorded (the mission cancelled while the judge thought, by a
+   * client or a subject's erasure, or the attempt judged already by another delivery) changes
+   * nothing, but the LLM judge's call it holds was billed all the same: it is recorded as
+   * LateReplyBilled, so the log, and the daily report read from it, hold what the mission cost.
+   * Not when the verdict met is this judging's own (its append took effect, its reply lost with
+   * the connection): that verdict carries the call already.
+   */
+  private async staleVerdict(skipped: Extract<TransitionOutcome, { kind: 'skipped' }>, agentId: string, evaluation: Evaluation): Promise<void> {
+    const { attempt, usage, costUsd, runId } = evaluation;
+    if (!usage || runId === undefined) return;
+    const { id: missionId, correlationId } = skipped.mission;
+    if (await this.store.lastEventOfType(missionId, 'MissionEvaluated', (event) => event.data.runId === runId)) return;
+    const late: LateReply = { attempt, agentId, billed: billedFor({ usage, costUsd }), runId, judge: true };
+    const recorded = await this.pipeline.transition(skipped.mission, (m) => decideLateReply(m, late), { actor: SERVICE_ACTORS.evaluator });
+    if (recorded.kind === 'appended') this.logger.info({ missionId, correlationId, attempt, runId, reason: skipped.reason }, "judge's billed reply recorded");
   }
 }
 

@@ -9,6 +9,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { buildLlmRequest, LLM_CLIENT, LlmClient, LlmError } from '@app/llm';
 import {
   BilledAttempt,
+  billedFor,
   decideComplete,
   decideFailure,
   decideLateReply,
@@ -39,11 +40,6 @@ const RECORD_RETRY_MAX_MS = 2_000;
  * the outcome this run recorded itself, by a try whose reply was lost.
  */
 type RecordOutcome = TransitionOutcome | { kind: 'recorded'; mission: Mission };
-
-/** What a reply (used or rejected) was billed, as the events record it: its usage, and its cost when the model has a price. */
-function billedFor({ usage, costUsd }: BilledAttempt): BilledAttempt {
-  return { usage, ...(costUsd === undefined ? {} : { costUsd }) };
-}
 
 /** Runs an assigned mission as its agent through the LLM client and records the outcome. */
 @Injectable()

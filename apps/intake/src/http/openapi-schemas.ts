@@ -141,6 +141,13 @@ export class EvaluationView implements Evaluation {
     example: 0.00004,
   })
   costUsd?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "The evaluator's judging that made the LLM judge's call (present with usage), so the call is recorded once: with this verdict, or else as LateReplyBilled with judge: true.",
+    example: '01964f3a-7c2f-7000-8000-0000000000bb',
+  })
+  runId?: string;
 }
 
 /**
@@ -260,7 +267,7 @@ export class MissionView implements Mission {
   @ApiPropertyOptional({
     type: [String],
     description:
-      'Executor runs whose reply came after their attempt was over and was billed (event LateReplyBilled, which holds its tokens and cost). Absent before the first.',
+      "Executor runs whose reply came after their attempt was over and was billed, and evaluator judgings whose LLM judge's billed reply could no longer be recorded with a verdict (event LateReplyBilled, which holds its tokens and cost). Absent before the first.",
     example: ['01964f3a-7c2f-7000-8000-0000000000aa'],
   })
   lateBilledRuns?: string[];
@@ -378,7 +385,7 @@ const EVENT_DATA_DESCRIPTION = [
   '- MissionReviewOverdue: {attempt, requestedAt, timeoutMs}',
   '- MissionOverdue: {deadline}',
   '- SubjectErased: {subjectId, reason}',
-  '- LateReplyBilled: {attempt, agentId, usage, costUsd?, runId} (a reply the provider billed after its attempt was over; no status change)',
+  "- LateReplyBilled: {attempt, agentId, usage, costUsd?, runId, judge?} (a reply the provider billed after its attempt was over; no status change; judge: true for the LLM judge's reply whose verdict could no longer be recorded, runId then the verdict's judging)",
 ].join('\n');
 
 /** One event of a mission's history, in the envelope every event carries. */

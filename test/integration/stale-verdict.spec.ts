@@ -1,0 +1,168 @@
+import Redis from 'ioredis';
+import { PinoLogger } from 'nestjs-pino';
+import { summarize } from '@app/audit';
+import { loadEnvironment } from '@app/config';
+import { LlmJudge, RUBRICS, RuleBasedJudge } from '@app/evaluation';
+import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { OpenAiLlmClient } from '@app/llm';
+import { decideAssign, decideCancel, decideComplete, decideCreate, decideStart, Mission, NO_REVIEW_POLICY } from '@app/mission';
+import { ReadyQueue } from '@app/mission-queue';
+import { MissionPipeline } from '@app/pipeline';
+import { DailyReportProjection, DailyReportReader, DailyReportRow, ProjectionRunner } from '@app/projections';
+import { MetricsRegistry } from '@app/runtime';
+import { deleteKeysByPrefix, FakeChatCompletionsServer, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedis, waitFor } from '@app/testing';
+import { EvaluationMetrics } from '../../apps/evaluator/src/evaluation/evaluation-metrics';
+import { EvaluationService } from '../../apps/evaluator/src/evaluation/evaluation.service';
+import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
+
+/** The agent's attempt as the executor recorded it: what its own call was billed. */
+const AGENT_USAGE = { promptTokens: 100, completionTokens: 50 };
+const AGENT_COST = 0.0001;
+/** What the judge's call is billed: 1200 × $1 + 300 × $3 per million tokens. */
+const JUDGE_USAGE = { promptTokens: 1200, completionTokens: 300 };
+const JUDGE_COST = 0.0021;
+
+describe('a verdict the mission moved past while the LLM judge thought (real Redis, an OpenAI-compatible server on loopback)', () => {
+  const prefix = testKeyPrefix('stale-verdict');
+  const keys = new KeyLayout(prefix);
+  const redis = testRedis();
+  const store = new MissionStore(redis, keys);
+  const server = new FakeChatCompletionsServer();
+  const target = new URL(redisUrl());
+  // The verdict's first append takes effect, its reply is lost, and ioredis sends it again.
+  const proxy = new ReplyDroppingProxy({ host: target.hostname, port: Number(target.port || 6379) }, (sent) =>
+    sent.includes('"type":"MissionEvaluated"') ? 'MissionEvaluated' : null,
+  );
+  const connections: Redis[] = [];
+
+  /** An evaluator with JUDGE=llm on `connection`, its judge the loopback server's house model. */
+  const evaluatorOn = (connection: Redis) => {
+    const evaluatorStore = new MissionStore(connection, keys);
+    const judge = new OpenAiLlmClient({
+      baseUrl: server.baseUrl,
+      apiKey: 'test',
+      model: 'house-model',
+      maxRetries: 0,
+      prices: { 'house-model': { inputPerMillion: 1, outputPerMillion: 3 } },
+    });
+    return new EvaluationService(
+      new MissionPipeline(evaluatorStore, new ReadyQueue(connection, keys, TEST_QUEUE_ORDER)),
+      evaluatorStore,
+      loadEnvironment({ KEY_PREFIX: prefix, RETRY_BASE_MS: '0' }),
+      new RuleBasedJudge(),
+      new LlmJudge(judge, 5_000),
+      new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      new EvaluationMetrics(new MetricsRegistry('evaluator')),
+      NO_REVIEW_POLICY,
+      testPersonalData(connection, prefix),
+    );
+  };
+
+  /** A guest request whose first attempt agent-a completed, awaiting its verdict. */
+  const completedMission = async (missionId: string): Promise<Mission> => {
+    const created = await store.append(
+      missionId,
+      null,
+      decideCreate({ type: 'guest_support', title: 'Late check-out', description: 'Guest asks to leave at 14:00.', priority: 'normal', payload: {} }),
+      { actor: 'test' },
+    );
+    if (created.code !== AppendCode.Ok) throw new Error('create failed');
+    let mission = created.mission;
+    const result = { output: { reply: 'Gern bis 14 Uhr.' }, model: 'house-model', latencyMs: 5, usage: AGENT_USAGE, costUsd: AGENT_COST };
+    for (const decide of [
+      (m: Mission) => decideAssign(m, 'agent-a'),
+      (m: Mission) => decideStart(m, 1, 'run-1'),
+      (m: Mission) => decideComplete(m, 1, result, 'run-1'),
+    ]) {
+      const outcome = await store.transition(mission, decide, { actor: 'test' });
+      if (outcome.kind !== 'appended') throw new Error(`setup step skipped: ${outcome.kind}`);
+      mission = outcome.mission;
+    }
+    return mission;
+  };
+
+  /** The judge's answer: every criterion of the rubric fully met. */
+  const fullMarks = JSON.stringify({
+    criteria: RUBRICS.guest_support.criteria.map((c) => ({ criterion: c.name, score: 1 })),
+    reason: 'Answers the request politely and completely.',
+  });
+
+  /** The day's report row for guest requests; a test compares it before and after, as the prefix holds the other test's mission too. */
+  const projection = new DailyReportProjection(keys);
+  const reportRow = async (day: string) => {
+    await new ProjectionRunner(redis, keys, projection).catchUp();
+    return (await new DailyReportReader(redis, projection).read(day, day, ['guest_support'])).rows[0];
+  };
+
+  /** What a day's counts grew by from `before` to `after` (the row of the day the mission's events happened, maybe the next). */
+  const addedSince =
+    (before: DailyReportRow, after: DailyReportRow) =>
+    (metric: 'evaluations' | 'cancelled' | 'promptTokens' | 'completionTokens' | 'costUsd'): number =>
+      after[metric] - (after.day === before.day ? before[metric] : 0);
+
+  beforeAll(async () => {
+    await server.start();
+    await proxy.start();
+  });
+  afterAll(async () => {
+    await Promise.all(connections.map((connection) => connection.quit()));
+    await proxy.stop();
+    await server.stop();
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it("given the mission is cancelled while the judge's reply is held, when the reply comes, then the log holds its billed call as LateReplyBilled and the daily report counts its tokens and cost", async () => {
+    const before = await reportRow(new Date().toISOString().slice(0, 10));
+    let answer: () => void = () => undefined;
+    server.enqueue({ status: 200, content: fullMarks, usage: JUDGE_USAGE, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const evaluator = evaluatorOn(redis);
+    const completed = await completedMission('m-judged-late');
+
+    const judging = evaluator.evaluate(completed);
+    await waitFor(async () => server.requests.length === 1, { timeoutMs: 5_000, what: "the judge's call to reach the provider" });
+    expect((await store.transition(completed.id, (m) => decideCancel(m, 'guest checked out'), { actor: 'test' })).kind).toBe('appended');
+    answer();
+    await judging;
+
+    const history = await store.history(completed.id);
+    expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionCancelled', 'LateReplyBilled']);
+    const late = history[history.length - 1];
+    expect(late).toMatchObject({ actor: 'evaluator', data: { attempt: 1, agentId: 'agent-a', usage: JUDGE_USAGE, judge: true, runId: expect.any(String) } });
+    expect(late.type === 'LateReplyBilled' ? late.data.costUsd : undefined).toBeCloseTo(JUDGE_COST, 10);
+    expect(summarize(late)).toBe("judge's reply billed on agent-a's attempt 1 (its verdict could not be recorded): 1200+300 tokens, $0.0021");
+    expect(await store.load(completed.id)).toMatchObject({ status: 'cancelled', attempts: 1, evaluation: null });
+
+    const after = await reportRow(late.at.slice(0, 10));
+    const added = addedSince(before, after);
+    expect({ evaluations: added('evaluations'), cancelled: added('cancelled') }).toEqual({ evaluations: 0, cancelled: 1 });
+    // The agent's call, recorded with its result, and the judge's.
+    expect({ promptTokens: added('promptTokens'), completionTokens: added('completionTokens') }).toEqual({
+      promptTokens: AGENT_USAGE.promptTokens + JUDGE_USAGE.promptTokens,
+      completionTokens: AGENT_USAGE.completionTokens + JUDGE_USAGE.completionTokens,
+    });
+    expect(added('costUsd')).toBeCloseTo(AGENT_COST + JUDGE_COST, 10);
+  });
+
+  it("given the verdict's append took effect and its reply was lost, when the resent append meets it, then the judge's call is counted once, with the verdict", async () => {
+    const before = await reportRow(new Date().toISOString().slice(0, 10));
+    server.enqueue({ status: 200, content: fullMarks, usage: JUDGE_USAGE });
+    const connection = new Redis(proxy.url, { lazyConnect: true });
+    connections.push(connection);
+    const completed = await completedMission('m-judged-lost-reply');
+
+    await evaluatorOn(connection).evaluate(completed);
+
+    expect(proxy.trips.map((trip) => trip.label)).toEqual(['MissionEvaluated']);
+    const history = await store.history(completed.id);
+    expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionEvaluated']);
+    expect(history[history.length - 1]).toMatchObject({ data: { passed: true, usage: JUDGE_USAGE, runId: expect.any(String) } });
+
+    const after = await reportRow(history[history.length - 1].at.slice(0, 10));
+    const added = addedSince(before, after);
+    expect({ promptTokens: added('promptTokens'), completionTokens: added('completionTokens') }).toEqual({
+      promptTokens: AGENT_USAGE.promptTokens + JUDGE_USAGE.promptTokens,
+      completionTokens: AGENT_USAGE.completionTokens + JUDGE_USAGE.completionTokens,
+    });
+  });
+});
