@@ -205,6 +205,26 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(await eventsAfter(completed)).toEqual([cancelled, billed]);
   });
 
+  it('given the LLM judge, when the mission was cancelled before its completed attempt is evaluated, then the judge is not asked and nothing is recorded', async () => {
+    let judgeCalls = 0;
+    const judgeModel: LlmClient = {
+      provider: 'openai',
+      complete: () => {
+        judgeCalls += 1;
+        return Promise.reject(new LlmError(LlmErrorCode.ProviderError, 'the judge must not be asked about a cancelled mission', true));
+      },
+    };
+    const { store, evaluator, complete, eventsAfter, verdictsCounted } = setup({}, NO_REVIEW_POLICY, new RuleBasedJudge(), new LlmJudge(judgeModel, 1_000));
+    const completed = await complete('m-cancelled-before-judging', lateCheckout);
+    expect((await store.transition(completed.id, (m) => decideCancel(m, 'guest checked out'), { actor: 'test' })).kind).toBe('appended');
+
+    await evaluator.evaluate(completed);
+
+    expect(judgeCalls).toBe(0);
+    expect((await eventsAfter(completed)).map((event) => event.type)).toEqual(['MissionCancelled']);
+    expect(await verdictsCounted()).toBe(0);
+  });
+
   it('given an LLM judge whose billed reply cannot be used, when the rules judge instead, then the verdict still records what the provider billed', async () => {
     const billed = { usage: { promptTokens: 900, completionTokens: 512 }, model: 'judge-model', costUsd: 0.0006 };
     const cutOff: LlmClient = {

@@ -65,11 +65,13 @@ export class EvaluationService {
   /**
    * Judges the completed attempt and records the verdict. A `redelivered` message (its first
    * delivery's evaluator died before the ack) is checked against the stored mission first: when
-   * its verdict was recorded then, the judge (an LLM call with JUDGE=llm) is not asked again.
+   * its verdict was recorded then, the judge is not asked again. With the LLM judge every message
+   * is: a call the provider bills is not made for a mission cancelled (or its attempt judged)
+   * while the message waited, at the price of one read per mission; the rules cost less than it.
    */
   async evaluate(completed: Mission, { redelivered = false }: { redelivered?: boolean } = {}): Promise<void> {
     const attempt = completed.attempts;
-    if (redelivered) {
+    if (redelivered || this.llmJudge) {
       const current = await this.pipeline.load(completed.id);
       if (!current || staleEvaluation(current, attempt)) return;
     }
