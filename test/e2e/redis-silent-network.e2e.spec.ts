@@ -1,3 +1,4 @@
+import { Server } from 'node:http';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadEnvironment } from '@app/config';
@@ -8,14 +9,17 @@ import { intakeService } from '../../apps/intake/src/intake.definition';
 import { ANSWER_WITHIN_MS, promptly } from '../support/answered-promptly';
 
 const OPERATOR_KEY = 'test-operator-secret-0001';
+const MISSION = { type: 'maintenance', title: 'AC broken in room 204', description: 'The AC blows warm air.', priority: 'high', payload: { room: '204' } };
+const UNREACHABLE = { statusCode: 503, error: 'Service Unavailable', message: 'the store (Redis) is unreachable; retry later', details: [] };
 /** The lowest REDIS_LIVENESS_TIMEOUT_MS allowed, so that the test waits about a second. */
 const LIVENESS_MS = 1_000;
 
 // The network between the intake and Redis goes silent (a proxy that stops forwarding without
 // closing a socket): before REDIS_LIVENESS_TIMEOUT_MS the connection stayed ready, so the API
 // sent its commands into the void and hung; the awaited reconnect never came.
-describe('the intake while its network to Redis is silent (a frozen proxy before a private redis-server)', () => {
+describe('the intake while its network to Redis is silent or Redis goes away (a frozen proxy before a private redis-server)', () => {
   let redis: PrivateRedis;
+  let halted = false;
   let proxy: FreezableProxy;
   let intake: INestApplication;
 
@@ -41,6 +45,8 @@ describe('the intake while its network to Redis is silent (a frozen proxy before
 
   afterAll(async () => {
     proxy?.thaw();
+    // The app closes its connection with a QUIT, which would wait for a halted server.
+    if (halted) await redis.restart();
     await intake?.close();
     await proxy?.stop();
     // The private server goes with its keys.
@@ -71,5 +77,83 @@ describe('the intake while its network to Redis is silent (a frozen proxy before
       what: 'readiness 200 once the network is back',
     });
     await request(server).get('/api/missions/queue/stats').set('Authorization', `Bearer ${OPERATOR_KEY}`).expect(200);
+  }, 60_000);
+
+  const as = (call: request.Test) => call.set('Authorization', `Bearer ${OPERATOR_KEY}`);
+  const create = (server: Server, idempotencyKey: string) => as(request(server).post('/api/missions').set('Idempotency-Key', idempotencyKey)).send(MISSION);
+
+  /**
+   * Once Redis answers again: a create's retry with its Idempotency-Key is a 201, or a 200 when the
+   * first got through after all (its commands are resent after the reconnect); either way the key
+   * names one mission.
+   */
+  async function retriedOnce(server: Server, idempotencyKey: string): Promise<void> {
+    const retry = await create(server, idempotencyKey);
+    expect([200, 201]).toContain(retry.status);
+    const again = await create(server, idempotencyKey).expect(200);
+    expect(again.body.id).toBe(retry.body.id);
+  }
+
+  // Before, requests under way when Redis went waited for the whole outage while a proxy still took
+  // connections for it, and over a minute where none did: ioredis resends a command sent before the
+  // drop once Redis is back, and its retry limit fails only the commands queued since.
+  it('given Redis goes away while requests wait on it, then each is a 503 once the outage outlasts the bound; once it is back, a retried create is one mission', async () => {
+    const server = intake.getHttpServer();
+    const mission = await as(request(server).post('/api/missions')).send(MISSION).expect(201);
+    // Held by the frozen proxy, the requests' commands are under way when Redis goes.
+    proxy.freeze();
+    const arrived = new Promise<void>((resolve) => {
+      let count = 0;
+      server.on('request', function arriving() {
+        if (++count < 2) return;
+        server.off('request', arriving);
+        resolve();
+      });
+    });
+    const started = Date.now();
+    const answers = Promise.all([create(server, 'halted-create'), as(request(server).get(`/api/missions/${mission.body.id}`))].map((call) => promptly(call)));
+    await arrived;
+    await redis.halt();
+    halted = true;
+    proxy.thaw();
+
+    for (const refused of await answers) {
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(refused.body).toEqual(UNREACHABLE);
+    }
+    // The bound after the drop, not a 503 at once: a restart quicker than that goes unnoticed.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LIVENESS_MS);
+
+    await redis.restart();
+    halted = false;
+    await waitFor(async () => (await request(server).get('/health/ready')).status === 200, { timeoutMs: 30_000, what: 'readiness 200 once Redis is back' });
+    await as(request(server).get(`/api/missions/${mission.body.id}`)).expect(200);
+    await retriedOnce(server, 'halted-create');
+  }, 60_000);
+
+  // Before, a request sent into the silent network waited out every reconnect, each as long as
+  // ioredis's connect timeout: over five minutes, for no answer.
+  it('given requests sent while the network is silent, then each is a 503 within twice the bound, not a hang; once it is back, a retried create is one mission', async () => {
+    const server = intake.getHttpServer();
+    const mission = await as(request(server).post('/api/missions')).send(MISSION).expect(201);
+    proxy.freeze();
+
+    const [created, read] = await Promise.all([
+      promptly(create(server, 'silent-create')),
+      promptly(as(request(server).get(`/api/missions/${mission.body.id}`))),
+    ]);
+    for (const refused of [created, read]) {
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(refused.body).toEqual(UNREACHABLE);
+    }
+
+    proxy.thaw();
+    await waitFor(async () => (await request(server).get('/health/ready')).status === 200, {
+      timeoutMs: 30_000,
+      what: 'readiness 200 once the network is back',
+    });
+    await retriedOnce(server, 'silent-create');
   }, 60_000);
 });

@@ -10,7 +10,11 @@ export const REDIS_UNREACHABLE_MESSAGE = 'the store (Redis) is unreachable; retr
 /** Seconds a client is asked to wait (Retry-After) before it tries again while Redis is unreachable. */
 export const REDIS_UNREACHABLE_RETRY_AFTER_SECONDS = 5;
 
-/** Refused at once because the connection to Redis is down: nothing was sent, nothing was written. */
+/**
+ * Refused because the connection to Redis is down: at once, before anything was sent or written, or
+ * (the intake's requests under way) once the outage outlasted the request's wait, when what it had
+ * sent or queued may still run after the reconnect.
+ */
 export class RedisUnreachableError extends Error {
   constructor() {
     super(REDIS_UNREACHABLE_MESSAGE);
@@ -21,7 +25,8 @@ export class RedisUnreachableError extends Error {
 /**
  * Whether the connection is up, as the client knows it now, without a round trip. A connection that
  * lost Redis is `reconnecting` (or `connecting` again) until Redis is back; its commands meanwhile
- * wait in the offline queue and fail only after maxRetriesPerRequest reconnects (about 30 s). A lazy
+ * wait in the offline queue and fail only after maxRetriesPerRequest reconnects (about 30 s), and
+ * those sent before the drop wait to be resent however long Redis is away. A lazy
  * connection that sent nothing yet (`wait`) counts as up: its first command connects it.
  */
 export function redisReachable(connection: RedisConnection): boolean {

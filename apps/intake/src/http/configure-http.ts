@@ -1,15 +1,17 @@
 import { dirname, join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { NextFunction, Request, Response } from 'express';
-import { RedisConnection, redisReachable, RedisUnreachableError } from '@app/redis';
-import { REDIS, repoFile } from '@app/runtime';
-import { ApiKeyStore, authenticateBeforeBody, isApiRequest } from '../auth';
+import { Environment } from '@app/config';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, REDIS, repoFile } from '@app/runtime';
+import { ApiKeyStore, authenticateBeforeBody } from '../auth';
 import { CONSOLE_PATH, serveConsole } from '../console/serve-console';
 import { AuthFailureThrottle } from '../rate-limit';
 import { streamTokenAuthentication, StreamTokens } from '../stream/stream-tokens';
 import { ErrorBodyFilter, writeErrorBody } from './error-body.filter';
 import { setUpOpenApi } from './openapi';
 import { parseQuery } from './query-parser';
+import { RedisOutageGate } from './redis-outage-gate';
 import { RequestValidationPipe } from './request-validation.pipe';
 import { RouteMethods } from './route-methods';
 import { noStoreApiResponses, securityHeaders } from './security-headers';
@@ -26,31 +28,20 @@ export function configureHttp(app: INestApplication): void {
   app.use(securityHeaders());
   app.use(noStoreApiResponses());
   // Before authentication: a failed one is counted in Redis, which would hold its 401 for the whole outage.
-  app.use(refuseWhileRedisIsDown(app.get<RedisConnection>(REDIS)));
+  // A request under way waits for a lost connection as long as the connection waits for a silent Redis.
+  app.use(new RedisOutageGate(app.get<RedisConnection>(REDIS), app.get<Environment>(ENVIRONMENT).REDIS_LIVENESS_TIMEOUT_MS).middleware());
   // Before anything reads a body: a request without a valid key must cost as little as possible.
   app.use(authenticateBeforeBody(app.get(ApiKeyStore), app.get(AuthFailureThrottle), streamTokenAuthentication(app.get(StreamTokens))));
   // Bodies are read later, after the key's role and the rate limit (JsonBodyGuard).
   // Errors raised by the middleware above (no key, too many failures) never reach Nest's filters.
   app.use((error: unknown, _request: Request, response: Response, next: NextFunction) => {
-    if (response.headersSent) return next(error);
+    // A body under way cannot take an error body: Express ends the connection. One answered in full takes nothing more (writeErrorBody).
+    if (response.headersSent && !response.writableEnded) return next(error);
     writeErrorBody(response, error);
   });
   app.useGlobalPipes(new RequestValidationPipe());
   app.useGlobalFilters(new ErrorBodyFilter(new RouteMethods(setUpOpenApi(app))));
   serveConsole(app, join(dirname(repoFile('package.json')), 'dist', 'console'));
-}
-
-/**
- * Every API route reads or writes Redis (the rate limit counts there too), and so does a failed
- * authentication (AuthFailureThrottle). While the connection is down their commands would wait out
- * every reconnect (about 30 s) and then fail: every /api request is refused at once instead, with
- * or without a valid key, a 503 with Retry-After, before anything was sent or written. A key is not
- * checked meanwhile: an uncounted 401 would let guesses go unthrottled for the outage, and the same
- * 503 for every key tells a guesser nothing. A request under way when Redis goes down gets the same
- * 503 from the error filter once its command fails.
- */
-function refuseWhileRedisIsDown(redis: RedisConnection): (request: Request, response: Response, next: NextFunction) => void {
-  return (request, _response, next) => (isApiRequest(request) && !redisReachable(redis) ? next(new RedisUnreachableError()) : next());
 }
 
 /**

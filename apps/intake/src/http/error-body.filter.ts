@@ -46,11 +46,15 @@ export class ErrorBodyFilter implements ExceptionFilter {
 const logger = new Logger('http');
 
 /**
- * Writes the ErrorBody for any error; shared by the Nest filter and the Express error middleware.
+ * Writes the ErrorBody for any error, unless the response was answered already; shared by the Nest
+ * filter and the Express error middleware.
  * A refusal before the body was read (no key, a role that may not call the route) closes the
  * connection: Node then drops it after the answer instead of reading the rest of the body.
  */
 export function writeErrorBody(response: Response, exception: unknown): void {
+  // Answered already (RedisOutageGate's 503 to a request the outage outlasted): the request's late
+  // failure, or Nest's late attempt to send its result, has no one left to tell.
+  if (response.writableEnded) return;
   const body = toErrorBody(exception);
   if (exception instanceof WrongMasterKeyError) logMasterKeyMismatchOnce(body.message);
   // The outage is in the log already, once (the connection's own report): not a stack per request.

@@ -117,8 +117,9 @@ export class EventStreamService implements OnModuleDestroy {
   open(response: Response, caller: ApiClient, position: LogPosition, filter: StreamFilter): void {
     const keyName = caller.name;
     // A client gone while its position was read: its 'close' came before any listener here could
-    // hear it, so a stream opened now would hold a slot, a timer and reads for ever.
-    if (response.destroyed) return;
+    // hear it, so a stream opened now would hold a slot, a timer and reads for ever. Or one answered
+    // already: a Redis outage outlasted the read (RedisOutageGate), and the 503 was its answer.
+    if (response.destroyed || response.writableEnded) return;
     const client: Client = {
       response,
       caller,
