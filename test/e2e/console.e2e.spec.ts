@@ -83,17 +83,18 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await tab.close();
     }
   };
-  /** The focus on `element` (`BUTTON Older`: its tag name and text; a select's, its label's), where the console moves it after the page has painted. */
-  /** Waits for the focus on `element` (FOCUSED's description); a timeout says where the focus was instead. */
-  const focusOn = async (tab: Page, element: string) => {
+  /** Waits until `reached` holds (given FOCUSED's description of the focus); a timeout says where the focus was instead. */
+  const focusWhere = async (tab: Page, what: string, reached: (focused: string) => boolean | Promise<boolean>) => {
     let focused = '';
-    await waitFor(async () => (focused = await tab.evaluate<string>(FOCUSED)) === element, {
-      timeoutMs: 5_000,
-      what: `the focus on ${element}`,
-    }).catch((error: unknown) => {
+    await waitFor(async () => reached((focused = await tab.evaluate<string>(FOCUSED))), { timeoutMs: 5_000, what }).catch((error: unknown) => {
       throw new Error(`${error instanceof Error ? error.message : String(error)}; the focus was on ${focused}`);
     });
   };
+  /** The focus on `element` (`BUTTON Older`: its tag name and text; a select's, its label's), where the console moves it after the page has painted. */
+  const focusOn = (tab: Page, element: string) => focusWhere(tab, `the focus on ${element}`, (focused) => focused === element);
+  /** The focus on `card` (a review card's article) or in it. */
+  const focusInside = (card: Locator) =>
+    focusWhere(card.page(), 'the focus in the card', () => card.evaluate((element) => element.contains(element.ownerDocument.activeElement)));
   /** The focus on the page's heading, where the console moves it after the page has painted. */
   const focusOnHeading = (tab: Page, name: string) => focusOn(tab, `H1 ${name}`);
   /** The link of the first mission in the Missions page's table. */
@@ -607,7 +608,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       expect((await sent).postDataJSON()).toEqual({ attempt: 1 });
       await first.waitFor({ state: 'detached' });
       await page.getByRole('status').filter({ hasText: 'Late check-out for room 12: approved.' }).waitFor();
-      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Review');
+      await focusInside(second);
       expect((await reviewing.store.history(approved)).find((event) => event.type === 'MissionApproved')).toMatchObject({ actor: 'reviewer' });
       expect((await reviewing.store.load(approved))?.status).toBe('succeeded');
 
@@ -630,6 +631,53 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     // A second system of its own, 22 missions through its pipeline and three page loads: ~10 s here,
     // and more than the default minute once in a Redis Cluster run on a loaded machine.
   }, 120_000);
+
+  // A decision sent the focus to the page's heading: a keyboard reviewer found the next card again from the top, each time.
+  it('given the keyboard alone, when a card is approved, then the focus goes to the next card to decide, to the one before after the last, and to the heading once none is left', async () => {
+    const reviewing = await startInProcessSystem('e2e-console-review-keys', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    try {
+      await reviewing.intake.listen(0, '127.0.0.1');
+      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+      // One after the other, so the inbox (the longest waiting first) shows them in this order.
+      const titles = ['Extra pillows for room 21', 'Crib for room 22', 'Taxi for room 23'];
+      for (const title of titles) {
+        const created = await reviewing.api
+          .post('/api/missions')
+          .send({ type: 'guest_support', title, description: 'Guest asks.', priority: 'normal', payload: {} })
+          .expect(201);
+        await reviewing.waitForStatus(created.body.id, ['awaiting_review']);
+      }
+      await page.goto(`${origin}/console/`);
+      await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.reviewer}')`);
+      await page.goto(`${origin}/console/#/review`);
+      await page.reload();
+      const [pillows, crib, taxi] = titles.map((title) => page.getByRole('article', { name: title }));
+      for (const card of [pillows, crib, taxi]) await card.waitFor();
+      /** Tab, from where the focus is, on to `card`'s Approve, and press it. */
+      const approveWithKeys = async (card: Locator) => {
+        const onApprove = () => card.getByRole('button', { name: 'Approve', exact: true }).evaluate((button) => button === button.ownerDocument.activeElement);
+        for (let presses = 0; !(await onApprove()); presses++) {
+          if (presses === 60) throw new Error(`Tab never reached Approve in the card; the focus is on ${await page.evaluate<string>(FOCUSED)}`);
+          await page.keyboard.press('Tab');
+        }
+        await page.keyboard.press('Enter');
+        await card.waitFor({ state: 'detached' });
+      };
+
+      await approveWithKeys(pillows);
+      await focusInside(crib);
+      await page.getByRole('status').filter({ hasText: 'Extra pillows for room 21: approved.' }).waitFor();
+      // The last card decided: the one before it is still to decide.
+      await approveWithKeys(taxi);
+      await focusInside(crib);
+      // None left: the heading, above what the decision says.
+      await approveWithKeys(crib);
+      await page.getByText('Nothing waits for review.').waitFor();
+      await focusOnHeading(page, 'Review');
+    } finally {
+      await reviewing.close();
+    }
+  }, 60_000);
 
   it("given results under review, then each card and the mission's page show what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {
     // Reviews overdue after a second: MissionReviewOverdue moves updatedAt on, and the card's time must not move with it.

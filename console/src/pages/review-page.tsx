@@ -1,3 +1,4 @@
+import { RefCallback } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { allows, api, Caller, Mission, Page, query } from '../api';
 import { localTime } from '../format';
@@ -40,11 +41,21 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
     });
   /** Cards decided here: their leaving the inbox is said as the decision, not as another's. */
   const decidedHere = useRef(new Set<string>());
+  /** Each card's element by card key, to move the focus to. */
+  const cards = useRef(new Map<string, HTMLElement>());
+  /** The cards to decide as last rendered: a decision answers after renders its closure did not see. */
+  const toDecide = useRef<string[]>([]);
   const decided = (key: string, text: string) => {
     decidedHere.current.add(key);
     forget(key);
     setNotice(text);
-    heading.current?.focus();
+    // The decided card leaves, and the focus with it: it goes on to the next card to decide (the one
+    // before, after the last), so a keyboard reviewer works down the inbox without finding their
+    // place again from the top; to the heading once none is left.
+    const open = toDecide.current.filter((other) => other === key || !decidedHere.current.has(other));
+    const at = open.indexOf(key);
+    const next = open[at + 1] ?? open[at - 1];
+    (cards.current.get(next ?? '') ?? heading.current)?.focus();
     inbox.reload();
   };
   // A result decided by another reviewer, or cancelled, leaves the page: said, and a focus that was
@@ -71,6 +82,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   const items = inbox.value?.items ?? [];
   const inInbox = new Set(items.map(cardKey));
   const gone = [...typedIn].filter(([key]) => !inInbox.has(key)).map(([, mission]) => mission);
+  toDecide.current = items.map(cardKey);
   return (
     <section aria-labelledby="review-title">
       <PageTitle live={live} headingRef={heading}>
@@ -85,6 +97,10 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
         return (
           <ReviewItem
             key={key}
+            cardRef={(card) => {
+              if (card) cards.current.set(key, card);
+              else cards.current.delete(key);
+            }}
             mission={mission}
             mayReview={allows(caller.role, 'reviewer')}
             left={!inInbox.has(key)}
@@ -121,6 +137,8 @@ const NOT_EDITED = 'Edit the output first: Edit and approve approves the output 
 const NO_FEEDBACK = 'Write feedback first: a rejection tells the agent what to change.';
 
 interface ReviewItemProps {
+  /** The card's element, focusable from code: a decision on the card before moves the focus to it. */
+  cardRef: RefCallback<HTMLElement>;
   mission: Mission;
   mayReview: boolean;
   /** The result left the inbox by another's hand while the user had typed in its card. */
@@ -130,7 +148,7 @@ interface ReviewItemProps {
   onDone: (text: string) => void;
 }
 
-function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: ReviewItemProps) {
+function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onDone }: ReviewItemProps) {
   const original = JSON.stringify(mission.result?.output ?? {}, null, 2);
   const [edited, setEdited] = useState(original);
   const [feedback, setFeedback] = useState('');
@@ -168,7 +186,7 @@ function ReviewItem({ mission, mayReview, left, onTyped, onDismiss, onDone }: Re
   const ids = { output: `output-${mission.id}`, feedback: `feedback-${mission.id}`, unsaved: `unsaved-${mission.id}` };
 
   return (
-    <article class="review" aria-labelledby={`title-${mission.id}`}>
+    <article ref={cardRef} tabIndex={-1} class="review" aria-labelledby={`title-${mission.id}`}>
       <h2 id={`title-${mission.id}`}>
         <a href={`#/missions/${mission.id}`}>{mission.title}</a>
       </h2>
