@@ -1,6 +1,9 @@
 import type { AgentStatus } from '@app/agents/browser';
 
-/** The API shapes the console reads (see /docs-json for the whole document). */
+/**
+ * The API shapes the console reads (see /docs-json for the whole document). Those the libs define
+ * browser-safe (QueueStats, DeadLetterEntry, MissionPage) come from their `browser` entries instead.
+ */
 export type Role = 'reader' | 'submitter' | 'reviewer' | 'operator';
 
 export interface Caller {
@@ -40,27 +43,6 @@ export interface MissionEvent {
   data: Record<string, unknown>;
 }
 
-export interface QueueStats {
-  ready: number;
-  readyByPriority: Record<string, number>;
-  oldestReadyAgeMs: number;
-  enqueuedPerMinute: number;
-  dequeuedPerMinute: number;
-  leased: number;
-  inFlight: number;
-  deadLettered: number;
-}
-
-export interface DeadLetter {
-  missionId: string;
-  type: string;
-  title: string;
-  reason: string;
-  attempts: number;
-  lastError: string | null;
-  deadLetteredAt: string;
-}
-
 export interface Agent {
   id: string;
   name: string;
@@ -72,11 +54,6 @@ export interface Agent {
   credits: number;
   quality: number | null;
   skills: string[];
-}
-
-export interface Page<T> {
-  items: T[];
-  nextCursor?: string;
 }
 
 export class ApiFailure extends Error {

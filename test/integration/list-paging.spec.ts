@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { Mission } from '@app/mission';
+import { Mission, MissionPage } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { ApiClient } from '../../apps/intake/src/auth';
-import { ListMissionsQuery, MissionPage } from '../../apps/intake/src/missions/list-missions.query';
+import { ListMissionsQuery } from '../../apps/intake/src/missions/list-missions.query';
 import { MissionQueryService } from '../../apps/intake/src/missions/mission-query.service';
 import { ReviewInboxService } from '../../apps/intake/src/reviews/review-inbox.service';
 

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { BULK_REQUEUE_MAX, MISSION_TYPES } from '@app/mission/browser';
-import { allows, api, Caller, DeadLetter, Page, query, QueueStats } from '../api';
+import { BULK_REQUEUE_MAX, DeadLetterEntry, MISSION_TYPES, MissionPage } from '@app/mission/browser';
+import { QueueStats } from '@app/mission-queue/browser';
+import { allows, api, Caller, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, CommittedInput, ErrorNote, HeldButton, Outcome, PageTitle, useAction, useFocusRescue, useLoaded } from '../parts';
@@ -30,9 +31,9 @@ type FilterField = (typeof FILTER_FIELDS)[number];
  * bulk requeue, which takes the oldest that match, takes those shown. A page read again from its
  * cursor after a dead letter before it left overlaps the one before: each shows once.
  */
-async function loadPages(cursors: string[]): Promise<Page<DeadLetter>> {
+async function loadPages(cursors: string[]): Promise<MissionPage<DeadLetterEntry>> {
   const pages = await Promise.all(
-    [undefined, ...cursors].map((cursor) => api<Page<DeadLetter>>('GET', `/api/dlq${query({ cursor, limit: String(PAGE_SIZE) })}`)),
+    [undefined, ...cursors].map((cursor) => api<MissionPage<DeadLetterEntry>>('GET', `/api/dlq${query({ cursor, limit: String(PAGE_SIZE) })}`)),
   );
   const seen = new Set<string>();
   const items = pages
@@ -78,13 +79,13 @@ function DeadLetters({ address }: { address: string }) {
     showListView('dead-letters', { filters, cursors: [...cursors, nextCursor] });
   };
   const { busy, outcome, failure, run, heading } = useAction(reload);
-  const matching = (letter: DeadLetter) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains));
+  const matching = (letter: DeadLetterEntry) => (!type || letter.type === type) && (!errorContains || (letter.lastError ?? '').includes(errorContains));
   const shown = (letters ?? []).filter(matching);
   // A bulk requeue looks no further than the BULK_REQUEUE_MAX oldest: past them, the shown it takes are fewer, and its button says so.
   const beyondBulk = (letters?.length ?? 0) > BULK_REQUEUE_MAX;
   const requeuable = beyondBulk ? (letters ?? []).slice(0, BULK_REQUEUE_MAX).filter(matching) : shown;
 
-  const requeueOne = (letter: DeadLetter) =>
+  const requeueOne = (letter: DeadLetterEntry) =>
     run(async () => {
       await api('POST', `/api/dlq/${letter.missionId}/requeue`);
       return `Requeued “${letter.title}”.`;

@@ -1,5 +1,5 @@
-import { MISSION_STATUSES, MISSION_TYPES, PRIORITY_LEVELS } from '@app/mission/browser';
-import { api, Mission, Page, query } from '../api';
+import { MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
+import { api, Mission, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, CommittedInput, CommittedSelect, ErrorNote, HeldButton, PageTitle, useLoaded } from '../parts';
@@ -36,7 +36,7 @@ export function MissionsPage({ address }: { address: string }) {
     cursor,
     limit: '50',
   })}`;
-  const { value: page, error, reload } = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
+  const { value: page, error, reload } = useLoaded(() => api<MissionPage<Mission>>('GET', path), [path]);
   // Any event may add a mission or change one on this page; a burst costs one reload.
   const live = useLiveEvents({}, useThrottled(reload, 500));
   // Other filters show other missions: from the newest again.

@@ -1,5 +1,6 @@
 import { useEffect } from 'preact/hooks';
-import { api, QueueStats } from '../api';
+import { QueueStats } from '@app/mission-queue/browser';
+import { api } from '../api';
 import { age } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, PageTitle, useLoaded } from '../parts';

@@ -1,6 +1,7 @@
 import { RefCallback } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { allows, api, Caller, Mission, Page, query } from '../api';
+import { MissionPage } from '@app/mission/browser';
+import { allows, api, Caller, Mission, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, ErrorNote, HeldButton, Outcome, PageTitle, useFocusRescue, useLoaded } from '../parts';
@@ -16,7 +17,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   // No filters: the inbox is one list, the longest waiting first.
   const { filters, cursors } = listViewOf(address, []);
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
-  const inbox = useLoaded(() => api<Page<Mission>>('GET', path), [path]);
+  const inbox = useLoaded(() => api<MissionPage<Mission>>('GET', path), [path]);
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
   const [notice, setNotice] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);

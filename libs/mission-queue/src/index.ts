@@ -1,2 +1,3 @@
 export * from './queue-order';
+export * from './queue-stats';
 export * from './ready-queue';

@@ -7,3 +7,5 @@ export * from './mission-status';
 export * from './review-basis';
 export * from './live-stream-protocol';
 export * from './bulk-requeue';
+export * from './dead-letter-entry';
+export * from './mission-page';

@@ -35,3 +35,5 @@ export * from './live-stream-protocol';
 export * from './page-cursor-format';
 export * from './service-actors';
 export * from './bulk-requeue';
+export * from './dead-letter-entry';
+export * from './mission-page';

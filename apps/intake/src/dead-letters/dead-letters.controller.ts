@@ -1,15 +1,14 @@
 import { Body, ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import { BULK_REQUEUE_MAX, Mission, timeBoundMs } from '@app/mission';
+import { BULK_REQUEUE_MAX, DeadLetterEntry, Mission, MissionPage, timeBoundMs } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { DeadLetterPageView, DeadLetterView, MissionView, RequeuedView, SkippedRequeueView } from '../http/openapi-schemas';
 import { QueryDto } from '../http/query-dto.decorator';
-import { MissionPage } from '../missions/list-missions.query';
 import { MissionCommandsService } from '../missions/mission-commands.service';
-import { DeadLetterEntry, MissionQueryService } from '../missions/mission-query.service';
+import { MissionQueryService } from '../missions/mission-query.service';
 import { CURSOR_WITH_OFFSET_PROBLEM, DeadLetterListQuery } from './dead-letter-list.query';
 import { RequeueFilterBody, UNFILTERED_REQUEUE_PROBLEM } from './requeue-filter.body';
 

@@ -3,6 +3,7 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from 
 import { AGENT_STATUSES, AgentStatus, AgentStatusChange, AgentView } from '@app/agents';
 import {
   CriterionScore,
+  DeadLetterEntry,
   Evaluation,
   EventEnvelope,
   Mission,
@@ -10,6 +11,7 @@ import {
   MISSION_STATUSES,
   MISSION_TYPES,
   MissionEventType,
+  MissionPage,
   MissionResult,
   MissionReview,
   MissionSource,
@@ -23,8 +25,6 @@ import {
 import { QueueStats } from '@app/mission-queue';
 import { DailyReport, DailyReportRow } from '@app/projections';
 import { ErrorBody } from '@app/runtime';
-import { MissionPage } from '../missions/list-missions.query';
-import { DeadLetterEntry } from '../missions/mission-query.service';
 
 /*
  * Documentation-only classes: the API returns plain objects typed by TypeScript interfaces, which
@@ -39,13 +39,13 @@ import { DeadLetterEntry } from '../missions/mission-query.service';
  *   EvaluationView       Evaluation         libs/mission/src/mission-events.ts
  *   CriterionScoreView   CriterionScore     libs/mission/src/mission-events.ts
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
- *   MissionPageView      MissionPage        apps/intake/src/missions/list-missions.query.ts
- *   ReviewPageView       MissionPage        apps/intake/src/missions/list-missions.query.ts
- *   QueueStatsView       QueueStats         libs/mission-queue/src/ready-queue.ts
+ *   MissionPageView      MissionPage        libs/mission/src/mission-page.ts
+ *   ReviewPageView       MissionPage        libs/mission/src/mission-page.ts
+ *   QueueStatsView       QueueStats         libs/mission-queue/src/queue-stats.ts
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
  *   DailyReportRowView   DailyReportRow     libs/projections/src/daily-report.reader.ts
- *   DeadLetterView       DeadLetterEntry    apps/intake/src/missions/mission-query.service.ts
- *   DeadLetterPageView   MissionPage        apps/intake/src/missions/list-missions.query.ts
+ *   DeadLetterView       DeadLetterEntry    libs/mission/src/dead-letter-entry.ts
+ *   DeadLetterPageView   MissionPage        libs/mission/src/mission-page.ts
  *   RequeuedView         { requeued }       apps/intake/src/dead-letters/dead-letters.controller.ts
  *   ErrorBodyView        ErrorBody          apps/intake/src/http/error-body.filter.ts
  *   FieldErrorView       fieldErrors()      apps/intake/src/http/request-validation.pipe.ts

@@ -68,9 +68,3 @@ export class ListMissionsQuery {
   @PageSize()
   limit?: number;
 }
-
-export interface MissionPage<T> {
-  items: T[];
-  /** Absent on the last page. */
-  nextCursor?: string;
-}

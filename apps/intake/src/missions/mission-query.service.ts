@@ -1,21 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
-import { cursorBinding, Mission, timeBoundMs } from '@app/mission';
+import { cursorBinding, DeadLetterEntry, Mission, MissionPage, timeBoundMs } from '@app/mission';
 import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ApiClient, seesMission } from '../auth';
-import { ListMissionsQuery, MissionPage } from './list-missions.query';
+import { ListMissionsQuery } from './list-missions.query';
 import { decodeCursor, PageCursor, walkPartitions } from './page-cursor';
-
-export interface DeadLetterEntry {
-  missionId: string;
-  type: Mission['type'];
-  title: string;
-  reason: string;
-  attempts: number;
-  lastError: string | null;
-  deadLetteredAt: string;
-}
 
 /**
  * Reads for the API. Listing walks the creation indexes newest first and filters the states it

@@ -16,7 +16,7 @@ import {
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
-import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, timeBoundMs, withErasuresOf } from '@app/mission';
+import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, MissionPage, timeBoundMs, withErasuresOf } from '@app/mission';
 import { QueueStats } from '@app/mission-queue';
 import { ApiClient, OpenToClients, RequiresRole, seesMission } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
@@ -26,7 +26,7 @@ import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '
 import { QueryDto } from '../http/query-dto.decorator';
 import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
 import { CancelMissionBody } from './cancel-mission.body';
-import { ListMissionsQuery, MissionPage } from './list-missions.query';
+import { ListMissionsQuery } from './list-missions.query';
 import { MissionCommandsService } from './mission-commands.service';
 import { MissionIntakeService } from './mission-intake.service';
 import { missionNotFound } from './mission-not-found';

@@ -1,7 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import { formatPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor } from '@app/mission';
+import { formatPageCursor, MissionPage, PAGE_CURSOR_NOT_ISSUED, parsePageCursor } from '@app/mission';
 import { SortedSetPlace } from '@app/redis';
-import { MissionPage } from './list-missions.query';
 
 /** Where a page walk stopped in one log partition's sorted set: the last mission passed (membersAfter). */
 export type PageCursor = SortedSetPlace;

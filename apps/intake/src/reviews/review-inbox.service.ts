@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { KeyLayout } from '@app/event-store';
-import { cursorBinding, Mission } from '@app/mission';
+import { cursorBinding, Mission, MissionPage } from '@app/mission';
 import { membersAfter, RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
-import { MissionPage } from '../missions/list-missions.query';
 import { MissionQueryService } from '../missions/mission-query.service';
 import { decodeCursor, PageCursor, walkPartitions } from '../missions/page-cursor';
 import { ReviewInboxQuery } from './review-inbox.query';

@@ -1,13 +1,12 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { Mission } from '@app/mission';
+import { Mission, MissionPage } from '@app/mission';
 import { RequiresRole } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionView, ReviewPageView } from '../http/openapi-schemas';
 import { QueryDto } from '../http/query-dto.decorator';
-import { MissionPage } from '../missions/list-missions.query';
 import { MissionCommandsService } from '../missions/mission-commands.service';
 import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
 import { ApproveMissionBody } from './approve-mission.body';
