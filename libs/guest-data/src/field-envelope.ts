@@ -216,11 +216,10 @@ export function parseToken(token: string, missionId: string): ParsedToken {
 }
 
 function parseV3(token: string, missionId: string): ParsedToken {
-  const member = V3_MEMBER.exec(token);
+  // Only a member has a '#' (neither a header nor base64url does): the holder, with the long body, skips that pattern.
+  const member = token.includes('#') ? V3_MEMBER.exec(token) : null;
   if (member) return { kind: 'member', group: member[1], index: Number(member[2]) };
-  const match = V3_TOKEN.exec(token);
-  // The group id is the start of the body (its IV), as sealFields names it.
-  return { ...parseSealed('v3', match, missionId), group: match?.[2].slice(0, GROUP_ID_CHARS) };
+  return parseSealed('v3', V3_TOKEN.exec(token), missionId);
 }
 
 /** A v2 or v3 token that holds ciphertext: `<header>/<iv+ciphertext+tag>` after its prefix, as matched. */
@@ -233,6 +232,8 @@ function parseSealed(version: 'v2' | 'v3', match: RegExpExecArray | null, missio
   return {
     kind: 'sealed',
     version,
+    // The group id is the start of the body (its IV), as sealFields names it.
+    ...(version === 'v3' ? { group: encoded.slice(0, GROUP_ID_CHARS) } : {}),
     headerText,
     keys,
     iv: body.subarray(0, IV_BYTES),

@@ -100,7 +100,7 @@ export class MissionPersonalData {
     const keys = await this.cipher.currentKeys(subjects);
     // The opening and the sealing are under the same keys: one field key for both.
     const fieldKeys = new FieldKeys();
-    const opening = sealedParts(mission, missionParts(mission.type));
+    const opening = sealedParts(mission, MISSION_PARTS[mission.type]);
     return {
       mission: opening ? opening.putBack(this.cipher.openWith(keys, mission.id, opening.fields, mission.erasedSubjects, fieldKeys)) : mission,
       sealOutput: (output) => {
@@ -117,7 +117,7 @@ export class MissionPersonalData {
    */
   async openMission(mission: Mission): Promise<Mission> {
     if (!mission.subjects?.length) return mission;
-    return this.openParts(mission.id, mission, missionParts(mission.type), async () => mission.erasedSubjects ?? []);
+    return this.openParts(mission.id, mission, MISSION_PARTS[mission.type], async () => mission.erasedSubjects ?? []);
   }
 
   /**
@@ -199,64 +199,68 @@ export interface PersonalAttempt {
   sealOutput(output: Output): Output;
 }
 
-/** A mission's personal fields: its input, its result's output, and the output a reviewer's edit replaced. */
-function missionParts(type: MissionType): Part<Mission>[] {
+/**
+ * A mission's personal fields by type: its input, its result's output, and the output a reviewer's
+ * edit replaced. Made once: every executor attempt and every evaluation looks them up.
+ */
+const MISSION_PARTS: Readonly<Record<MissionType, readonly Part<Mission>[]>> = {
+  guest_support: partsOfMission('guest_support'),
+  pricing: partsOfMission('pricing'),
+  maintenance: partsOfMission('maintenance'),
+};
+
+function partsOfMission(type: MissionType): Part<Mission>[] {
   return [
     inputPart(type),
-    outputPart(
-      type,
-      (m) => m.result?.output,
-      (m, output) => ({ ...m, result: m.result ? { ...m.result, output } : m.result }),
-    ),
-    outputPart(
-      type,
-      (m) => m.review?.originalOutput,
-      (m, originalOutput) => ({ ...m, review: m.review ? { ...m.review, originalOutput } : m.review }),
-    ),
+    outputPart(type, 'result.output.', (m) => m.result?.output),
+    outputPart(type, 'review.originalOutput.', (m) => m.review?.originalOutput),
   ];
 }
 
 /**
  * The parts' fields as bound in their tokens, and how to put their opened values back (in the same
- * order); null when none holds a token, so there is nothing to open.
+ * order, all in one copy of `target`); null when none holds a token, so there is nothing to open.
  */
-function sealedParts<T>(target: T, parts: readonly Part<T>[]): { fields: StoredField[]; putBack(values: readonly unknown[]): T } | null {
-  const found = parts.map((part) => part.fields(target));
-  const fields = found.flatMap((partFields, i) => partFields.map(({ path, value }) => ({ path: parts[i].prefix + path, value, part: i })));
+function sealedParts<T extends object>(target: T, parts: readonly Part<T>[]): { fields: StoredField[]; putBack(values: readonly unknown[]): T } | null {
+  const fields: StoredField[] = [];
+  const places: string[] = [];
+  parts.forEach((part, i) => {
+    for (const { path, value } of part.fields(target)) {
+      fields.push({ path: part.prefix + path, value, part: i });
+      places.push(part.at + path);
+    }
+  });
   if (!fields.some((field) => isToken(field.value))) return null;
   return {
     fields,
-    putBack: (values) => {
-      let next = target;
-      let offset = 0;
-      found.forEach((partFields, i) => {
-        if (partFields.length > 0) next = parts[i].put(next, replaced(partFields, values.slice(offset, offset + partFields.length)));
-        offset += partFields.length;
-      });
-      return next;
-    },
+    putBack: (values) =>
+      withValues(
+        target,
+        places.map((path, i) => ({ path, value: values[i] })),
+      ),
   };
 }
 
-/** A group of personal fields of one object: how to find them, the prefix of their bound paths, how to put new values back. */
+/** A group of personal fields of one object: how to find them, the prefix of their bound paths, and where the object is in its target. */
 interface Part<T> {
   prefix: string;
+  /** The prefix of the fields' paths in the target (the object's own path and a dot; '' for the target itself). */
+  at: string;
   fields(target: T): PathValue[];
-  put(target: T, values: PathValue[]): T;
 }
 
 function inputPart<T extends object>(type: MissionType): Part<T> {
-  return { prefix: '', fields: (target) => personalValues(type, 'input', target), put: (target, values) => withValues(target, values) };
+  return { prefix: '', at: '', fields: (target) => personalValues(type, 'input', target) };
 }
 
-function outputPart<T extends object>(type: MissionType, get: (target: T) => Output | undefined, set: (target: T, output: Output) => T): Part<T> {
+function outputPart<T extends object>(type: MissionType, at: string, get: (target: T) => Output | undefined): Part<T> {
   return {
     prefix: OUTPUT,
+    at,
     fields: (target) => {
       const output = get(target);
       return output ? personalValues(type, 'output', output) : [];
     },
-    put: (target, values) => set(target, withValues(get(target) ?? {}, values)),
   };
 }
 

@@ -37,6 +37,17 @@ export interface PathValue {
  */
 const NAMED_INPUT = ['description'] as const;
 
+/** Each type's input paths with NAMED_INPUT, made once: personalValues runs at every hop that seals or opens. */
+const NAMED_INPUT_PATHS: Readonly<Record<MissionType, readonly string[]>> = {
+  guest_support: withNamedInput('guest_support'),
+  pricing: withNamedInput('pricing'),
+  maintenance: withNamedInput('maintenance'),
+};
+
+function withNamedInput(type: MissionType): string[] {
+  return [...new Set([...PERSONAL_FIELDS[type].input, ...NAMED_INPUT])];
+}
+
 /**
  * The personal fields of `type` at `place` that hold something in `source` (not absent, null or
  * ''): those of PERSONAL_FIELDS, and for input with `source.subjects` non-empty (a mission, a
@@ -45,8 +56,7 @@ const NAMED_INPUT = ['description'] as const;
 export function personalValues(type: MissionType, place: PersonalFieldPlace, source: object): PathValue[] {
   const found: PathValue[] = [];
   const named = place === 'input' && isPlainObject(source) && Array.isArray(source.subjects) && source.subjects.length > 0;
-  const paths = named ? [...new Set([...PERSONAL_FIELDS[type][place], ...NAMED_INPUT])] : PERSONAL_FIELDS[type][place];
-  for (const path of paths) {
+  for (const path of named ? NAMED_INPUT_PATHS[type] : PERSONAL_FIELDS[type][place]) {
     const value = valueAt(source, path);
     if (value !== undefined && value !== null && value !== '') found.push({ path, value });
   }
@@ -65,16 +75,23 @@ export function valueAt(source: object, path: string): unknown {
 
 /**
  * A copy of `source` with each path set to its new value: only the objects on those paths are
- * copied, the rest is shared. Every path must lead to a value that is there (personalValues found it).
+ * copied, each once however many of the paths go through it (a create's guest fields share
+ * `payload`), the rest is shared. Every path must lead to a value that is there (personalValues
+ * found it).
  */
 export function withValues<T extends object>(source: T, values: readonly PathValue[]): T {
   const copy = { ...source } as Record<string, unknown>;
+  const copies = new Set<object>([copy]);
   for (const { path, value } of values) {
     const steps = path.split('.');
     let target = copy;
-    for (const step of steps.slice(0, -1)) {
-      const next = { ...(target[step] as Record<string, unknown>) };
-      target[step] = next;
+    for (let i = 0; i < steps.length - 1; i += 1) {
+      let next = target[steps[i]] as Record<string, unknown>;
+      if (!copies.has(next)) {
+        next = { ...next };
+        copies.add(next);
+        target[steps[i]] = next;
+      }
       target = next;
     }
     target[steps[steps.length - 1]] = value;
