@@ -63,10 +63,17 @@ export function personalValues(type: MissionType, place: PersonalFieldPlace, sou
   return found;
 }
 
+/** The steps of each path PERSONAL_FIELDS names, split once: valueAt looks every one of them up at each hop that seals or opens. */
+const TABLE_STEPS = new Map(
+  Object.values(PERSONAL_FIELDS)
+    .flatMap((places) => [...places.input, ...places.output, ...NAMED_INPUT])
+    .map((path) => [path, path.split('.')]),
+);
+
 /** The value at a dotted path of plain objects; undefined when a step is missing. */
 export function valueAt(source: object, path: string): unknown {
   let current: unknown = source;
-  for (const step of path.split('.')) {
+  for (const step of TABLE_STEPS.get(path) ?? path.split('.')) {
     if (!isPlainObject(current) || !Object.hasOwn(current, step)) return undefined;
     current = current[step];
   }
