@@ -233,7 +233,7 @@ function parseSealed(version: 'v2' | 'v3', match: RegExpExecArray | null, missio
     kind: 'sealed',
     version,
     // The group id is the start of the body (its IV), as sealFields names it.
-    ...(version === 'v3' ? { group: encoded.slice(0, GROUP_ID_CHARS) } : {}),
+    group: version === 'v3' ? encoded.slice(0, GROUP_ID_CHARS) : undefined,
     headerText,
     keys,
     iv: body.subarray(0, IV_BYTES),
