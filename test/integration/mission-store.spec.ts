@@ -76,6 +76,10 @@ describe('MissionStore (real Redis)', () => {
     // Matching: the last of those it holds for, read past later events of the type.
     expect(await store.lastEventOfType(mission.id, 'SubjectErased', (event) => event.data.subjectId === 'guest:1')).toMatchObject({ version: 4 });
     expect(await store.lastEventOfType(mission.id, 'SubjectErased', (event) => event.data.subjectId === 'guest:9')).toBeNull();
+    // Newer than a version: what is not among the events after it is null, however far back it is.
+    expect(await store.lastEventOfType(mission.id, 'SubjectErased', (event) => event.data.subjectId === 'guest:1', 4)).toBeNull();
+    expect(await store.lastEventOfType(mission.id, 'SubjectErased', (event) => event.data.subjectId === 'guest:1', 3)).toMatchObject({ version: 4 });
+    expect(await store.lastEventOfType(mission.id, 'MissionCreated', () => true, 1)).toBeNull();
   });
 
   it('given 20 concurrent appends at the same expected version, then exactly one wins and the others write nothing', async () => {

@@ -127,18 +127,21 @@ export class MissionStore {
   /**
    * The mission's last event of `type` (of those `matching` holds for, when given), or null: read
    * from the end of its history a few events at a time, as the one wanted is nearly always among
-   * the last.
+   * the last. With `newerThan`, only the events after that version are looked at: a caller that
+   * knows the one it wants cannot be older does not read the whole history when it is not there.
    */
   async lastEventOfType<T extends MissionEventType>(
     missionId: string,
     type: T,
     matching: (event: EventEnvelope<T>) => boolean = () => true,
+    newerThan = 0,
   ): Promise<EventEnvelope<T> | null> {
     for (let stop = -1; ; stop -= TAIL_CHUNK) {
       const events = await this.eventsAt(missionId, stop - TAIL_CHUNK + 1, stop);
       for (let i = events.length - 1; i >= 0; i -= 1) {
         // The type test makes it that envelope; TypeScript cannot narrow a union by a generic type.
         const event = events[i] as EventEnvelope<T>;
+        if (event.version <= newerThan) return null;
         if (event.type === type && matching(event)) return event;
       }
       if (events.length < TAIL_CHUNK) return null;

@@ -116,7 +116,7 @@ export class EvaluationService {
       (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options }),
       { actor: SERVICE_ACTORS.evaluator },
     );
-    if (outcome.kind === 'skipped') await this.staleVerdict(outcome, agentId, evaluation);
+    if (outcome.kind === 'skipped') await this.staleVerdict(outcome, agentId, evaluation, completed.version);
     const judged = evaluation.judge !== NOT_JUDGED;
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : judged ? 'fail' : 'not_judged' });
@@ -137,13 +137,19 @@ export class EvaluationService {
    * nothing, but the LLM judge's call it holds was billed all the same: it is recorded as
    * LateReplyBilled, so the log, and the daily report read from it, hold what the mission cost.
    * Not when the verdict met is this judging's own (its append took effect, its reply lost with
-   * the connection): that verdict carries the call already.
+   * the connection): that verdict carries the call already, and comes after the completion judged
+   * (`completedVersion`), so only the events since are read.
    */
-  private async staleVerdict(skipped: Extract<TransitionOutcome, { kind: 'skipped' }>, agentId: string, evaluation: Evaluation): Promise<void> {
+  private async staleVerdict(
+    skipped: Extract<TransitionOutcome, { kind: 'skipped' }>,
+    agentId: string,
+    evaluation: Evaluation,
+    completedVersion: number,
+  ): Promise<void> {
     const { attempt, usage, costUsd, runId } = evaluation;
     if (!usage || runId === undefined) return;
     const { id: missionId, correlationId } = skipped.mission;
-    if (await this.store.lastEventOfType(missionId, 'MissionEvaluated', (event) => event.data.runId === runId)) return;
+    if (await this.store.lastEventOfType(missionId, 'MissionEvaluated', (event) => event.data.runId === runId, completedVersion)) return;
     const late: LateReply = { attempt, agentId, billed: billedFor({ usage, costUsd }), runId, judge: true };
     const recorded = await this.pipeline.transition(skipped.mission, (m) => decideLateReply(m, late), { actor: SERVICE_ACTORS.evaluator });
     if (recorded.kind === 'appended') this.logger.info({ missionId, correlationId, attempt, runId, reason: skipped.reason }, "judge's billed reply recorded");
