@@ -1,6 +1,7 @@
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate } from '@app/mission';
-import { aCreateInput, deleteKeysByPrefix, testKeyPrefix, testRedis, waitFor } from '@app/testing';
+import { createRedisConnection, disconnectNow, settlesWithin } from '@app/redis';
+import { aCreateInput, deleteKeysByPrefix, nextEvent, startPrivateRedis, testKeyPrefix, testRedis, waitFor } from '@app/testing';
 import { ApplyOutcome, Projection } from './projection';
 import { entriesField, projectionCheckpointKey } from './projection-checkpoints';
 import { ProjectionRunner } from './projection-runner';
@@ -44,4 +45,31 @@ describe('ProjectionRunner (real Redis)', () => {
     expect(String(errors[0])).toContain('OOM command not allowed');
     expect(recoveries).toEqual([{ failures: 2, forMs: expect.any(Number) }]);
   });
+});
+
+// Redis goes away while the runner follows the log: its blocking read waits for a reconnect. Before,
+// stop() disconnected the reader between two reconnect attempts, which failed nothing, and waited
+// for that read for good: a service sent SIGTERM during an outage hung until SIGKILL.
+describe('ProjectionRunner stopped while Redis is away (a private redis-server, halted)', () => {
+  it('given a read waiting for a reconnect, then stop() ends within a second', async () => {
+    const server = await startPrivateRedis();
+    const redis = createRedisConnection({ REDIS_URL: server.url, REDIS_LIVENESS_TIMEOUT_MS: 1_000 }, { name: 'projection-outage', log: () => undefined });
+    const projection: Projection = { name: 'idle', readModelKeys: [], apply: async () => ({ kind: 'applied', applied: 0, ignored: 0 }) };
+    const runner = new ProjectionRunner(redis, new KeyLayout(testKeyPrefix('projection-outage')), projection, { blockMs: 100 });
+    try {
+      await redis.ping();
+      runner.start();
+      const lost = nextEvent(redis, 'reconnecting');
+      await server.halt();
+      await lost;
+
+      const stopped = Date.now();
+      await expect(settlesWithin(runner.stop(), 5_000)).resolves.toBe(true);
+      expect(Date.now() - stopped).toBeLessThan(1_000);
+    } finally {
+      disconnectNow(redis);
+      await server.restart();
+      await server.stop();
+    }
+  }, 30_000);
 });

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KeyLayout } from '@app/event-store';
 import { FailureStreak } from '@app/logging';
-import { duplicateConnection, RedisConnection } from '@app/redis';
+import { disconnectNow, duplicateConnection, RedisConnection } from '@app/redis';
 import { batchesPassingOver, LogTail } from './log-tail';
 import { ApplyOutcome, Projection, ProjectionBatch } from './projection';
 import { loadProgress, StreamProgress } from './projection-checkpoints';
@@ -77,7 +77,11 @@ export class ProjectionRunner {
     this.loop = this.follow(reader).finally(() => this.closeReader(reader));
   }
 
-  /** Ends the loop: closing the reader aborts a blocking read; a batch being applied completes (it is atomic). */
+  /**
+   * Ends the loop: closing the reader aborts a blocking read, also one waiting for a reconnect; a
+   * command on the shared connection is no longer awaited (a batch being applied is atomic, and
+   * completes or not), as during an outage it waits for its retries to run out, a minute and more.
+   */
   async stop(): Promise<void> {
     const loop = this.loop;
     this.stopping = true;
@@ -114,12 +118,12 @@ export class ProjectionRunner {
     let progress: Map<string, StreamProgress> | undefined;
     while (!this.stopping) {
       try {
-        progress ??= await loadProgress(this.redis, this.keys, this.projection.name);
-        const { batches, passingOver } = await this.nextBatches(reader, progress, this.blockMs);
+        progress ??= await this.unlessStopped(loadProgress(this.redis, this.keys, this.projection.name));
+        const { batches, passingOver } = await this.unlessStopped(this.nextBatches(reader, progress, this.blockMs));
         if (batches.length === 0) this.failures.succeeded();
         for (const batch of batches) {
           if (this.stopping) return;
-          const outcome = await this.applyBatch(batch);
+          const outcome = await this.unlessStopped(this.applyBatch(batch));
           this.failures.succeeded();
           if (outcome.kind === 'stale') {
             progress = undefined;
@@ -163,7 +167,18 @@ export class ProjectionRunner {
   private closeReader(reader: RedisConnection): void {
     if (this.reader !== reader) return;
     this.reader = undefined;
-    reader.disconnect();
+    disconnectNow(reader);
+  }
+
+  /** `work`'s outcome, or a rejection once stop() is called, whichever comes first. */
+  private unlessStopped<T>(work: Promise<T>): Promise<T> {
+    const { signal } = this.pause;
+    return new Promise<T>((resolve, reject) => {
+      const stopped = () => reject(new Error('the projection runner stopped'));
+      if (signal.aborted) return stopped();
+      signal.addEventListener('abort', stopped, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stopped));
+    });
   }
 
   private async applyBatch(batch: ProjectionBatch): Promise<ApplyOutcome> {

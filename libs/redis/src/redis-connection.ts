@@ -126,6 +126,21 @@ function warnOnceOfUnneededPassword(): void {
   };
 }
 
+/**
+ * Ends a connection at once, whatever its state, failing every command that waits on it (a
+ * blocking read queued for the next reconnect included): a loop stopping during an outage then
+ * sees its read fail instead of waiting for Redis forever. ioredis's disconnect() between two
+ * reconnect attempts only cancels the next attempt; with no socket left to close, nothing fails
+ * the queued commands. Starting that attempt now and disconnecting it at once does: the attempt is
+ * abandoned before it opens a socket, and ioredis fails the queue as it ends the connection. A
+ * Cluster client is disconnected as it is.
+ */
+export function disconnectNow(connection: RedisConnection): void {
+  if (connection.status === 'end') return;
+  if (!isCluster(connection) && connection.status === 'reconnecting') connection.connect().catch(() => undefined);
+  connection.disconnect();
+}
+
 export function isCluster(connection: RedisConnection): connection is Cluster {
   return connection instanceof Cluster;
 }

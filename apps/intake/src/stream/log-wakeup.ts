@@ -1,5 +1,5 @@
 import { LogTail } from '@app/projections';
-import { duplicateConnection, RedisConnection } from '@app/redis';
+import { disconnectNow, duplicateConnection, RedisConnection } from '@app/redis';
 
 /** How long the tail's read blocks (one partition) or waits between polls (several) once caught up. */
 const BLOCK_MS = 1_000;
@@ -47,8 +47,8 @@ export class LogWakeup {
     const reader = this.reader;
     this.loop = undefined;
     this.reader = undefined;
-    // Closing the connection aborts a blocking read.
-    reader?.disconnect();
+    // Closing the connection aborts a blocking read, also one waiting for a reconnect.
+    if (reader) disconnectNow(reader);
     await loop;
   }
 
