@@ -56,10 +56,13 @@ export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailure
     const address = failureAddress(request);
     const blocked = throttle.retryAfter(address);
     if (blocked > 0) return next(tooManyFailures(response, blocked));
+    // The count waits on Redis: an outage that outlasts it has been answered its 503 meanwhile
+    // (RedisOutageGate), and a 401's header set on that finished response would throw, unhandled.
+    const refuse = (refusal: () => HttpException) => (response.headersSent ? undefined : next(refusal()));
     throttle.fail(address).then(
-      (retryAfter) => next(retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure)),
+      (retryAfter) => refuse(() => (retryAfter > 0 ? tooManyFailures(response, retryAfter) : unauthorized(response, authentication.failure))),
       // The failure could not be counted (Redis unreachable): the request is still unauthenticated, a 401, not a 500.
-      () => next(unauthorized(response, authentication.failure)),
+      () => refuse(() => unauthorized(response, authentication.failure)),
     );
   };
 }
