@@ -4,8 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
 import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, parsePageCursor, PRIORITY_LEVELS, UNAVAILABLE_MARKER } from '@app/mission';
-import type { DeadLetterEntry as DeadLetter, Mission, MissionEvent, MissionPage, MissionReview } from '@app/mission';
-import type { QueueStats } from '@app/mission-queue';
+import type { DeadLetterEntry as DeadLetter, Mission, MissionEvent, MissionPage, MissionReview, QueueStats } from '@app/mission';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
 import { apiError, BrainApi, CtlError, EXIT, ExitCode, failureCause, pathSegment } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';

@@ -1,6 +1,5 @@
 import { useEffect, useRef } from 'preact/hooks';
-import { BULK_REQUEUE_MAX, DeadLetterEntry, MISSION_TYPES, MissionPage } from '@app/mission/browser';
-import { QueueStats } from '@app/mission-queue/browser';
+import { BULK_REQUEUE_MAX, DeadLetterEntry, MISSION_TYPES, MissionPage, QueueStats } from '@app/mission/browser';
 import { allows, api, Caller, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';

@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks';
-import { QueueStats } from '@app/mission-queue/browser';
+import { QueueStats } from '@app/mission/browser';
 import { api } from '../api';
 import { age } from '../format';
 import { useLiveEvents, useThrottled } from '../live';

@@ -1,3 +1,2 @@
 export * from './queue-order';
-export * from './queue-stats';
 export * from './ready-queue';

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { KeyLayout, missionLuaOptions, PartitionKeys, PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
 import { MESSAGE_ROUTES, MessagePayloads } from '@app/messages';
-import { Mission, PRIORITY_LEVELS, PriorityLevel } from '@app/mission';
+import { Mission, PRIORITY_LEVELS, PriorityLevel, QueueStats } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
 import { QueuedMission, queueKey, QueueOrderOptions } from './queue-order';
-import { QueueStats } from './queue-stats';
 
 const minuteOf = (ms: number): number => Math.floor(ms / 60_000);
 

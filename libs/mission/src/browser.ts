@@ -9,3 +9,4 @@ export * from './live-stream-protocol';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
 export * from './mission-page';
+export * from './queue-stats';

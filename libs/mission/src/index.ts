@@ -37,3 +37,4 @@ export * from './service-actors';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
 export * from './mission-page';
+export * from './queue-stats';

@@ -20,9 +20,9 @@ import {
   MissionType,
   PRIORITY_LEVELS,
   PriorityLevel,
+  QueueStats,
   TokenUsage,
 } from '@app/mission';
-import { QueueStats } from '@app/mission-queue';
 import { DailyReport, DailyReportRow } from '@app/projections';
 import { ErrorBody } from '@app/runtime';
 
@@ -41,7 +41,7 @@ import { ErrorBody } from '@app/runtime';
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
  *   MissionPageView      MissionPage        libs/mission/src/mission-page.ts
  *   ReviewPageView       MissionPage        libs/mission/src/mission-page.ts
- *   QueueStatsView       QueueStats         libs/mission-queue/src/queue-stats.ts
+ *   QueueStatsView       QueueStats         libs/mission/src/queue-stats.ts
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
  *   DailyReportRowView   DailyReportRow     libs/projections/src/daily-report.reader.ts
  *   DeadLetterView       DeadLetterEntry    libs/mission/src/dead-letter-entry.ts

@@ -13,10 +13,11 @@ import {
   missionIdForKey,
   namedIdKey,
   missionTextProblem,
+  QueueStats,
   resolveSubjects,
   SubmitterScope,
 } from '@app/mission';
-import { QueueStats, ReadyQueue } from '@app/mission-queue';
+import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { IntakeMetrics } from '../queue/intake-metrics';

@@ -16,8 +16,7 @@ import {
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
-import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, MissionPage, timeBoundMs, withErasuresOf } from '@app/mission';
-import { QueueStats } from '@app/mission-queue';
+import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, MissionPage, QueueStats, timeBoundMs, withErasuresOf } from '@app/mission';
 import { ApiClient, OpenToClients, RequiresRole, seesMission } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';

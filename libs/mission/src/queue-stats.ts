@@ -1,4 +1,4 @@
-import type { PriorityLevel } from '@app/mission/browser';
+import type { PriorityLevel } from './mission-type';
 
 /** The queue's figures (`GET /api/missions/queue/stats`); the console reads them too, so this file imports nothing of the server. */
 export interface QueueStats {
