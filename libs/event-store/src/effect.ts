@@ -32,7 +32,8 @@ export type Effect =
   /** Puts the mission into the ready queue with this score (lower is served first). */
   | { kind: 'enqueue'; score: number; enqueuedAt: number; level: string }
   | { kind: 'leave-queue' }
-  | { kind: 'dead-letter'; at: number }
+  /** Into the dead-letter queue at `at` (ms), its MissionDeadLettered's reason kept with it. */
+  | { kind: 'dead-letter'; at: number; reason: string }
   | { kind: 'leave-dead-letters' }
   /**
    * Into the reviewers' inbox, by the time the review was asked for (oldest first), and among the

@@ -26,4 +26,10 @@ export const MISSION_HASH_FIELDS = {
    * the mission's trace from it.
    */
   traceParent: 'tp',
+  /**
+   * While dead-lettered, the reason its MissionDeadLettered gives (written and removed with the
+   * dead-letter queue entry), so the dead-letter list needs no read of the log. A mission
+   * dead-lettered before this field was written has none: the list reads its reason from the log.
+   */
+  deadLetterReason: 'dr',
 } as const;

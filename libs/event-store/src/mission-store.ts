@@ -366,9 +366,9 @@ function encodeEffect(
     case 'leave-queue':
       return [...luaEffect('dequeue', ...readyQueueArgs(k, keyIndex)), ...luaEffect('zrem', keyIndex(k.leased)), ...luaEffect('hdel', keyIndex(k.leaseOwners))];
     case 'dead-letter':
-      return luaEffect('zadd', keyIndex(k.deadLetters), effect.at);
+      return [...luaEffect('zadd', keyIndex(k.deadLetters), effect.at), ...luaEffect('hset-mission', MISSION_HASH_FIELDS.deadLetterReason, effect.reason)];
     case 'leave-dead-letters':
-      return luaEffect('zrem', keyIndex(k.deadLetters));
+      return [...luaEffect('zrem', keyIndex(k.deadLetters)), ...luaEffect('hdel-mission', MISSION_HASH_FIELDS.deadLetterReason)];
     case 'await-review':
       return [...luaEffect('zadd', keyIndex(k.awaitingReview), effect.at), ...luaEffect('zadd', keyIndex(k.reviewDeadlines), effect.at)];
     case 'leave-reviews':

@@ -105,7 +105,8 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     expect(history.mission.status).toBe('dead_lettered');
     expect(effects).toEqual([
       { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-1', missionId: history.mission.id, attempt: 1, by: 'executor' } } },
-      { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt) },
+      // The reason its MissionDeadLettered gives goes with its entry, so the dead-letter list reads no log.
+      { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt), reason: 'failed 1 of 1 attempts' },
     ]);
   });
 
@@ -232,7 +233,10 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
     test('given the last review round, when rejected, then it leaves the inbox for the dead letters', () => {
       const history = inReview();
       const effects = effectsOfStep(history, decideReject(history.mission, 'still wrong', 1));
-      expect(effects).toEqual([{ kind: 'leave-reviews' }, { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt) }]);
+      expect(effects).toEqual([
+        { kind: 'leave-reviews' },
+        { kind: 'dead-letter', at: Date.parse(history.mission.updatedAt), reason: 'rejected in 1 of 1 review rounds' },
+      ]);
     });
 
     test('given a mission awaiting review, when it is overdue, then it stays in the inbox and is no longer watched; when cancelled, then it leaves the inbox and frees no agent', () => {

@@ -50,7 +50,7 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
     const credit = judge === NOT_JUDGED ? {} : { credit: { delta: verdictCreditDelta(score, passed), score, passed } };
     return [released({ agentId: previous?.assignedAgentId ?? '', missionId: event.missionId, attempt, ...credit, by: SERVICE_ACTORS.evaluator })];
   },
-  MissionDeadLettered: (_event, { now }) => [{ kind: 'dead-letter', at: now }],
+  MissionDeadLettered: (event, { now }) => [{ kind: 'dead-letter', at: now, reason: event.data.reason }],
   MissionCancelled: (event, { previous }) => [
     { kind: 'leave-queue' },
     { kind: 'leave-dead-letters' },

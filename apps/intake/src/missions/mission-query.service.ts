@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields, readMissionFieldSets } from '@app/event-store';
 import { cursorBinding, DeadLetterEntry, Mission, MissionPage, timeBoundMs } from '@app/mission';
 import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
@@ -41,12 +41,18 @@ export class MissionQueryService {
   }
 
   /**
-   * Oldest first over every partition's dead-letter queue, each with the reason its event records;
-   * `offset` counts entries, so a dead letter removed before the next page shifts the later ones up
-   * and that page misses as many (deadLetterPage pages by cursor instead).
+   * Oldest first over every partition's dead-letter queue, each with its reason; `offset` counts
+   * entries, so a dead letter removed before the next page shifts the later ones up and that page
+   * misses as many (deadLetterPage pages by cursor instead).
    */
   async deadLetters(limit: number, offset = 0): Promise<DeadLetterEntry[]> {
-    return this.withReasons(await this.deadLetterEntries(limit, offset));
+    const oldest = await this.oldestDeadLetters(limit, offset);
+    const loaded = await this.loadDeadLetters(
+      oldest.map((entry) => entry.id),
+      oldest.map((entry) => entry.at),
+      () => true,
+    );
+    return this.withReasons(loaded.flatMap((entry) => (entry ? [entry] : [])));
   }
 
   /**
@@ -64,35 +70,58 @@ export class MissionQueryService {
       binding,
       read: (index, place, count) => membersAfter(this.redis, this.keys.partitions[index].deadLetters, place, { order: 'asc', end: '+inf', limit: count }),
       // One that left the dead letters between the read of the set and the load of its state is not shown.
-      load: async (ids, scores) =>
-        (await this.loadMany(ids)).map((mission, i) => (mission?.status === 'dead_lettered' ? deadLetterEntryOf(mission, scores[i]) : null)),
+      load: (ids, scores) => this.loadDeadLetters(ids, scores, (mission) => mission.status === 'dead_lettered'),
       matches: () => true,
       limit,
     });
     return { ...page, items: await this.withReasons(page.items) };
   }
 
-  /** Oldest first over every partition's dead-letter queue, from the read model only (no reasons: no log read). */
+  /** Oldest first over every partition's dead-letter queue, from the read model only (no reasons). */
   async deadLetterEntries(limit: number, offset = 0): Promise<Omit<DeadLetterEntry, 'reason'>[]> {
+    const oldest = await this.oldestDeadLetters(limit, offset);
+    const missions = await this.loadMany(oldest.map((entry) => entry.id));
+    return missions.flatMap((mission, i) => (mission ? [deadLetterEntryOf(mission, oldest[i].at)] : []));
+  }
+
+  /** The ids in the dead-letter queues, with when each was dead-lettered, oldest first over every partition. */
+  private async oldestDeadLetters(limit: number, offset: number): Promise<{ id: string; at: number }[]> {
     // Redis refuses an end past 64 bits, which a client's offset may be: no queue is that long anyway.
     const end = Math.min(offset + limit, Number.MAX_SAFE_INTEGER) - 1;
     const perPartition = await Promise.all(this.keys.partitions.map((partition) => this.redis.zrange(partition.deadLetters, 0, end, 'WITHSCORES')));
-    const entries = perPartition
+    return perPartition
       .flatMap((flat) => flat.filter((_, i) => i % 2 === 0).map((id, i) => ({ id, at: Number(flat[i * 2 + 1]) })))
       .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id))
       .slice(offset, offset + limit);
-    const missions = await this.loadMany(entries.map((entry) => entry.id));
-    return missions.flatMap((mission, i) => (mission ? [deadLetterEntryOf(mission, entries[i].at)] : []));
   }
 
-  private async withReasons(entries: Omit<DeadLetterEntry, 'reason'>[]): Promise<DeadLetterEntry[]> {
-    const reasons = await Promise.all(entries.map((entry) => this.deadLetteredReason(entry.missionId)));
+  /**
+   * The dead letters of `ids` (`scores` when each was dead-lettered) whose state `keep` takes, each
+   * with the reason its hash keeps (MISSION_HASH_FIELDS.deadLetterReason): state and reason in one
+   * read per mission, pipelined. Null for a mission gone or not kept.
+   */
+  private async loadDeadLetters(
+    ids: readonly string[],
+    scores: readonly number[],
+    keep: (mission: Mission) => boolean,
+  ): Promise<(DeadLetterWithKeptReason | null)[]> {
+    const fields = await readMissionFieldSets(this.redis, this.keys, ids, [MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.deadLetterReason]);
+    return fields.map(([json, reason], i) => {
+      const mission = json === null ? null : (JSON.parse(json) as Mission);
+      return mission && keep(mission) ? { ...deadLetterEntryOf(mission, scores[i]), reason } : null;
+    });
+  }
+
+  /** The reason each keeps, or, for one dead-lettered before reasons were kept, the one its log records. */
+  private async withReasons(entries: DeadLetterWithKeptReason[]): Promise<DeadLetterEntry[]> {
+    const reasons = await Promise.all(entries.map((entry) => entry.reason ?? this.deadLetteredReason(entry.missionId)));
     return entries.map((entry, i) => ({ ...entry, reason: reasons[i] ?? 'dead-lettered' }));
   }
 
   /**
    * The reason its last MissionDeadLettered records ("permanent failure: …", "failed 3 of 3
-   * attempts", "rejected in 2 of 2 review rounds"): the state keeps none, and rebuilding one from
+   * attempts", "rejected in 2 of 2 review rounds"), for a dead letter whose hash keeps none (one
+   * dead-lettered before the reason was kept there): the state keeps none, and rebuilding one from
    * the state said less, and sometimes something else. Null when it cannot be read: the list
    * still shows the dead letter (the log's own check, `replay verify`, names a broken event).
    */
@@ -109,6 +138,9 @@ export class MissionQueryService {
     return states.map((json) => (json === null ? null : (JSON.parse(json) as Mission)));
   }
 }
+
+/** A dead letter with the reason its mission hash keeps, null when it keeps none (dead-lettered before it did). */
+type DeadLetterWithKeptReason = Omit<DeadLetterEntry, 'reason'> & { reason: string | null };
 
 /** A dead letter as the lists show it, `at` its score in the dead-letter queue (when it was dead-lettered). */
 function deadLetterEntryOf(mission: Mission, at: number): Omit<DeadLetterEntry, 'reason'> {

@@ -63,6 +63,9 @@
     zrem          <zset>
     sadd          <set>                       the mission id into the set
     hdel          <hash>                      the mission's field of the hash
+    hset-mission  <field> <value>             a field of the mission hash (KEYS[1]), e.g.
+                                              MISSION_FIELDS.deadLetterReason with a dead letter
+    hdel-mission  <field>                     a field of the mission hash, removed
     hincrby       <hash> <field> <delta>
     xadd          <stream> <pattern> <data>   a message for another service
     xadd-mission  <stream> <pattern>          a message {"mission": <state after the events>}

@@ -4,8 +4,8 @@
   mission whose events and hash were written without them (an import). The
   effects are those of append-mission-events.lua (includes/mission-effects.lua), replayed from the
   mission's events by MissionStore.restoreEffects; no event is appended and the mission hash's
-  version, status, state and chain hash are left as they are. Every key is in the mission's hash
-  slot.
+  version, status, state and chain hash are left as they are (a dead letter's effect writes its
+  reason field again, as the append did). Every key is in the mission's hash slot.
 
   KEYS[1]  mission hash
   KEYS[2]  ready zset            KEYS[3]  ready-since zset      KEYS[4]  ready by level

@@ -69,6 +69,12 @@ local function missionEffects(missionId, missionKey, stateJson)
     hdel = function(a)
       redis.call('HDEL', key(a), missionId)
     end,
+    ['hset-mission'] = function(a)
+      redis.call('HSET', missionKey, ARGV[a], ARGV[a + 1])
+    end,
+    ['hdel-mission'] = function(a)
+      redis.call('HDEL', missionKey, ARGV[a])
+    end,
     hincrby = function(a)
       redis.call('HINCRBY', key(a), ARGV[a + 1], ARGV[a + 2])
     end,
