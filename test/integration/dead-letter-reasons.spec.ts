@@ -45,6 +45,19 @@ describe('the reasons of the dead-letter list (real Redis)', () => {
     expect(logReads).not.toHaveBeenCalled();
   });
 
+  it('given pages smaller than the list, then they hold every dead letter once, oldest first', async () => {
+    const shown: string[] = [];
+    let cursor: string | undefined;
+    do {
+      // Each partition is read a few at a time (about a page's share): the merge still takes the oldest.
+      const page = await queries.deadLetterPage(7, cursor);
+      shown.push(...page.items.map((entry) => entry.missionId));
+      cursor = page.nextCursor;
+    } while (cursor);
+
+    expect(shown).toEqual(ids);
+  });
+
   it('given a dead letter from before reasons were kept with it, when listed, then its reason is read from its log, and only its', async () => {
     const [old] = ids;
     await redis.hdel(keys.mission(old), MISSION_HASH_FIELDS.deadLetterReason);

@@ -73,6 +73,9 @@ export class MissionQueryService {
       load: (ids, scores) => this.loadDeadLetters(ids, scores, (mission) => mission.status === 'dead_lettered'),
       matches: () => true,
       limit,
+      // Every dead letter matches: a page and the one past it take about as many from each partition,
+      // so no partition's batch loads dead letters the page does not show.
+      batch: Math.ceil((limit + 1) / this.keys.partitions.length),
     });
     return { ...page, items: await this.withReasons(page.items) };
   }

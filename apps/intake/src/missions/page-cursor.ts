@@ -42,6 +42,11 @@ export interface PartitionWalk<T> {
   load(ids: string[], scores: number[]): Promise<(T | null)[]>;
   matches(item: T): boolean;
   limit: number;
+  /**
+   * How many members one read takes from a partition, SCAN_BATCH unless given. A walk whose every
+   * item matches needs about `limit` / partitions from each, and loads every member it reads.
+   */
+  batch?: number;
   /** What the cursors it issues are bound to (cursorBinding). */
   binding: string;
 }
@@ -90,10 +95,11 @@ export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWa
 
 /** The next batch of one partition's set after its cursor, with the items. */
 async function refill<T>(lane: Lane<T>, walk: PartitionWalk<T>): Promise<void> {
-  const entries = await walk.read(lane.index, lane.cursor, SCAN_BATCH);
+  const batch = walk.batch ?? SCAN_BATCH;
+  const entries = await walk.read(lane.index, lane.cursor, batch);
   const ids = entries.filter((_, i) => i % 2 === 0);
   const scores = ids.map((_, i) => Number(entries[i * 2 + 1]));
   const loaded = await walk.load(ids, scores);
   lane.buffer = ids.map((member, i) => ({ place: { score: scores[i], member }, item: loaded[i] }));
-  lane.exhausted = ids.length < SCAN_BATCH;
+  lane.exhausted = ids.length < batch;
 }
