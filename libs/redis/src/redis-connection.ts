@@ -91,6 +91,7 @@ function reportingErrors<C extends RedisConnection>(connection: C, options: Redi
   const log = options.log ?? ((message: string) => process.stderr.write(`[redis] ${message}\n`));
   origins.set(connection, { log, livenessMs });
   pingingWhileIdle(connection, livenessMs);
+  tidyingUpAtClose(connection);
   let failing = false;
   connection.on('error', (error: Error) => {
     if (failing) return;
@@ -132,13 +133,80 @@ function warnOnceOfUnneededPassword(): void {
  * sees its read fail instead of waiting for Redis forever. ioredis's disconnect() between two
  * reconnect attempts only cancels the next attempt; with no socket left to close, nothing fails
  * the queued commands. Starting that attempt now and disconnecting it at once does: the attempt is
- * abandoned before it opens a socket, and ioredis fails the queue as it ends the connection. A
- * Cluster client is disconnected as it is.
+ * abandoned before it opens a socket, and ioredis fails the queue as it ends the connection. The
+ * commands that were under way when the connection dropped wait apart, to be resent once it is
+ * ready again, and ending it fails none of them: they are failed here (see failCommandsToResend).
+ * A Cluster client's node connections reconnect by themselves (clusterNodeRetryStrategy) and hold
+ * the commands sent to them, so each is treated so; the client ends once every node has, and
+ * fails its own queue then.
  */
 export function disconnectNow(connection: RedisConnection): void {
   if (connection.status === 'end') return;
-  if (!isCluster(connection) && connection.status === 'reconnecting') connection.connect().catch(() => undefined);
+  const nodes = isCluster(connection) ? connection.nodes() : [connection];
+  for (const node of nodes) if (node.status === 'reconnecting') node.connect().catch(() => undefined);
   connection.disconnect();
+  for (const node of nodes) failCommandsToResend(node);
+}
+
+/** What ioredis keeps, not in its typings, of the commands under way when a connection dropped. */
+interface CommandsToResend {
+  prevCommandQueue?: { length: number; shift(): { command: { reject(error: Error): void } } | undefined } | null;
+}
+
+/**
+ * Fails the commands a dropped connection keeps to resend once it is ready again (a blocking read
+ * sent before a silent network was noticed): a connection disconnected for good is never ready
+ * again, and ioredis's end fails only the queues of the commands not sent yet or sent since, so
+ * these waited forever. With the error ioredis gives a closed connection's commands.
+ */
+function failCommandsToResend(node: Redis): void {
+  const queue = (node as unknown as CommandsToResend).prevCommandQueue;
+  for (let item = queue?.shift(); item; item = queue?.shift()) item.command.reject(new Error('Connection is closed.'));
+}
+
+/**
+ * Closes a connection for good: with a QUIT while Redis is reachable, so that what was sent before
+ * is answered first; else, or once Redis is lost while the QUIT waits, at once (disconnectNow). A
+ * QUIT sent during an outage waited for the reconnect, a stopping service with it.
+ */
+export async function closeConnection(connection: RedisConnection): Promise<void> {
+  if (connection.status === 'end') return;
+  if (connection.status === 'ready' && (await settlesWhileReachable(connection, connection.quit()))) return;
+  disconnectNow(connection);
+}
+
+/**
+ * Whether `work` settles (resolved or rejected) before `connection` loses Redis: false at once when
+ * it is not up now, or as soon as it loses Redis meanwhile, which a silent network comes to within
+ * the liveness bound (see nodeOptions). A shutdown waits on Redis so, and no longer: during an
+ * outage it leaves undone what a crash would (unacked messages stay pending and are reclaimed,
+ * each append expects its version) instead of waiting out the outage or its commands' retries.
+ * A Cluster client counts as up while it and every node connection are; a node connection that
+ * fails counts as the loss.
+ */
+export function settlesWhileReachable(connection: RedisConnection, work: Promise<unknown>): Promise<boolean> {
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  if (!isUp(connection)) return Promise.resolve(false);
+  const lossEvents = isCluster(connection) ? [...LOSS_EVENTS, 'node error', '-node'] : LOSS_EVENTS;
+  let lost: () => void = () => undefined;
+  const loss = new Promise<false>((resolve) => {
+    lost = () => resolve(false);
+    for (const event of lossEvents) connection.once(event, lost);
+  });
+  return Promise.race([settled, loss]).finally(() => {
+    for (const event of lossEvents) connection.off(event, lost);
+  });
+}
+
+/** What a connection emits as it loses Redis (its socket closed, a reconnect scheduled, the end). */
+const LOSS_EVENTS = ['close', 'reconnecting', 'end'];
+
+function isUp(connection: RedisConnection): boolean {
+  if (!isCluster(connection)) return connection.status === 'ready';
+  return connection.status === 'ready' && connection.nodes().every((node) => node.status === 'ready' || node.status === 'wait');
 }
 
 export function isCluster(connection: RedisConnection): connection is Cluster {
@@ -208,6 +276,34 @@ function pingingWhileIdle(connection: RedisConnection, livenessMs: number): void
     timer ??= setInterval(ping, livenessMs / 2).unref();
   });
   connection.once('end', () => clearInterval(timer));
+}
+
+/** What ioredis keeps of a connection's socket, not in its typings: its socketTimeout timer, and its connector's socket. */
+interface SocketState {
+  socketTimeoutTimer?: NodeJS.Timeout;
+  connector?: { stream?: { destroyed: boolean } };
+}
+
+/**
+ * Two timers of ioredis outlive a socket that closed. It arms its socketTimeout timer for the
+ * socket of the moment and clears it only when data comes on that socket: one that closes first
+ * (an outage, a disconnect) leaves it running for up to the liveness bound plus a read's block;
+ * meanwhile no command on the next socket arms a timer of its own, and once it fires it destroys
+ * that next socket, however fresh. And a disconnect (a failed ready check's, a shutdown's) ends the
+ * connector's last socket and destroys it on a 2 s timer unless it closes first, which a closed
+ * one never does. Either kept a stopped process (a test's Jest worker) alive. Both go as each
+ * socket closes: the timer cleared, the closed socket forgotten.
+ */
+function tidyingUpAtClose(connection: RedisConnection): void {
+  const tidyUp = (node: Redis) =>
+    node.on('close', () => {
+      const state = node as unknown as SocketState;
+      clearTimeout(state.socketTimeoutTimer);
+      state.socketTimeoutTimer = undefined;
+      if (state.connector?.stream?.destroyed) state.connector.stream = undefined;
+    });
+  if (isCluster(connection)) connection.on('+node', tidyUp);
+  else tidyUp(connection);
 }
 
 function reconnectDelay(attempt: number): number {
