@@ -1,9 +1,11 @@
 import { isUtf8 } from 'node:buffer';
+import { defaultMaxListeners, setMaxListeners } from 'node:events';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { FailureStreak } from '@app/logging';
-import { execAll, isTransientRedisError, LuaScript, RedisConnection } from '@app/redis';
+import { closeConnection, disconnectNow, execAll, isTransientRedisError, LuaScript, RedisConnection, settlesWhileReachable } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
 import { DataTooDeepError } from './data-too-deep-error';
@@ -119,6 +121,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   private running = false;
   /** False once stopReading() was called: the loops take no new messages, handlers in flight go on. */
   private reading = true;
+  /** Aborted with `reading`: a read loop's backoff after a failed read ends with it. */
+  private readonly readingStopped = new AbortController();
   private reclaimTimer: NodeJS.Timeout | undefined;
   private reclaiming: Promise<void> = Promise.resolve();
   private lastConsumerSweep = Date.now();
@@ -156,6 +160,8 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         touchFailures: this.failureStreak(`touching messages on ${consumed.stream}`, 'warn'),
         sweepFailures: this.failureStreak(`removing idle consumers of ${consumed.stream}`, 'warn'),
       }));
+      // Each lane's backoff listens on it: one listener per stream, none leaked.
+      setMaxListeners(Math.max(defaultMaxListeners, this.lanes.length), this.readingStopped.signal);
       await Promise.all(this.lanes.map((lane) => this.ensureGroup(lane)));
       this.running = true;
       await this.sweepConsumers();
@@ -177,30 +183,45 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
   /**
    * Takes no new messages from now on (a blocking read in progress still delivers what it gets);
    * the messages in hand are handled and acked as usual. Resolves when every read loop has ended.
+   * A read waiting for Redis (an outage) waits no longer: its reader is ended, which fails it.
    */
   async stopReading(): Promise<void> {
     this.reading = false;
+    this.readingStopped.abort();
     // Loops parked for a free slot would otherwise wait for a handler to finish.
     for (const wake of this.slotWaiters.splice(0)) wake();
-    await Promise.all(this.lanes.map((lane) => lane.readLoop));
+    await Promise.all(this.lanes.map((lane) => this.readLoopEnded(lane)));
   }
 
   /**
    * Stops reading, lets in-flight handlers finish, acks what they finished, then disconnects. The
    * messages still being handled are touched meanwhile: a drain longer than claimIdleMs (a judge's
-   * LLM call) let another instance reclaim them and handle them a second time.
+   * LLM call) let another instance reclaim them and handle them a second time. While Redis is lost
+   * (or once it is, during the drain) it waits no longer: the handlers could not record their work
+   * nor this instance ack it, so what is left stays pending and is reclaimed, as after a crash.
    */
   async close(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    await Promise.all(this.lanes.map((lane) => lane.readLoop));
-    while (this.inFlight > 0) await this.waitForSlot();
-    clearInterval(this.reclaimTimer);
-    await this.reclaiming;
-    await Promise.all(this.lanes.map((lane) => this.flush(lane)));
-    // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim; its heartbeat goes.
-    await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer, '')));
-    await Promise.allSettled([...this.lanes.map((lane) => lane.reader.quit()), this.writer.quit()]);
+    await this.stopReading();
+    let abandoned = false;
+    const drained = (async () => {
+      while (this.inFlight > 0) await this.waitForSlot();
+      clearInterval(this.reclaimTimer);
+      await this.reclaiming;
+      if (abandoned) return;
+      await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+      // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim; its heartbeat goes.
+      await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer, '')));
+    })();
+    if (!(await settlesWhileReachable(this.writer, drained))) {
+      abandoned = true;
+      clearInterval(this.reclaimTimer);
+      this.logger.warn(
+        `Redis is unreachable: closing without waiting for it; ${this.inFlight} messages in hand and those not acked stay pending, to be reclaimed`,
+      );
+    }
+    await Promise.all([...this.lanes.map((lane) => closeConnection(lane.reader)), closeConnection(this.writer)]);
   }
 
   on(): void {
@@ -240,6 +261,17 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
     }
   }
 
+  /**
+   * Waits for the lane's read loop to end; when Redis is lost (at once or meanwhile), ends its
+   * reader first: a read queued for the reconnect, or sent before the drop, waits as long as the outage.
+   */
+  private async readLoopEnded(lane: Lane): Promise<void> {
+    if (await settlesWhileReachable(lane.reader, lane.readLoop)) return;
+    // A read that Redis answered but whose reply is lost leaves its messages pending, for a reclaim.
+    disconnectNow(lane.reader);
+    await lane.readLoop;
+  }
+
   private async readForever(lane: Lane): Promise<void> {
     let failures = 0;
     while (this.running && this.reading) {
@@ -268,7 +300,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
           if (fields) this.start(lane, { id, fields, deliveries: 1 });
         }
       } catch (error) {
-        if (!this.running) break;
+        if (!this.running || !this.reading) break;
         if (String(error).includes('NOGROUP')) {
           this.logger.warn(`consumer group ${this.options.group} on ${lane.stream} is gone (Redis restarted?); recreating it`);
           await this.ensureGroup(lane).catch(() => undefined);
@@ -276,7 +308,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         }
         failures += 1;
         lane.readFailures.failed(error);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5_000)));
+        await sleep(Math.min(100 * 2 ** failures, 5_000), undefined, { signal: this.readingStopped.signal }).catch(() => undefined);
       }
     }
   }
