@@ -17,7 +17,7 @@ describe('OrphanHoldReaper (real Redis)', () => {
   const redis = testRedis();
   const store = new MissionStore(redis, keys);
   const slots = new AgentSlots(redis, keys);
-  const reaper = new OrphanHoldReaper(slots, store, loadEnvironment({ LEASE_MS: String(LEASE_MS) }), new PinoLogger({ pinoHttp: { level: 'silent' } }));
+  const reaper = new OrphanHoldReaper(slots, store, loadEnvironment({ LEASE_MS: String(LEASE_MS) }), redis, new PinoLogger({ pinoHttp: { level: 'silent' } }));
   let sequence = 0;
 
   const created = async (): Promise<Mission> => {

@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { ProjectionRunner } from '@app/projections';
-import { RedisConnection } from '@app/redis';
+import { closeConnection, RedisConnection, settlesWhileReachable } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { flushTracingAtShutdown } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
@@ -72,16 +72,21 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     this.writeBack.start();
   }
 
+  /**
+   * Waits for the poll in progress, unless Redis is lost (at once or meanwhile): it then waits out
+   * its commands' retries, and a later poll takes up what it left, as after a crash.
+   */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.pause.abort();
-    await Promise.all([this.polling, this.runner.stop(), this.writeBack.stop()]);
+    const polled = this.polling ? settlesWhileReachable(this.redis, this.polling) : undefined;
+    await Promise.all([polled, this.runner.stop(), this.writeBack.stop()]);
   }
 
   async onApplicationShutdown(): Promise<void> {
     // The last polls' and write-backs' spans go out before the process ends.
     await flushTracingAtShutdown((message) => this.logger.warn(message));
-    await this.redis.quit().catch(() => undefined);
+    await closeConnection(this.redis).catch(() => undefined);
   }
 
   private async pollLoop(): Promise<void> {

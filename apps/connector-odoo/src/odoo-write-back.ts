@@ -6,7 +6,7 @@ import { MissionStore } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { FailureStreak } from '@app/logging';
 import { Mission, SERVICE_ACTORS } from '@app/mission';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection, settlesWhileReachable } from '@app/redis';
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
@@ -132,10 +132,15 @@ export class OdooWriteBack {
     this.loop = this.follow();
   }
 
+  /**
+   * Ends the loop after the write-back in progress, unless Redis is lost (at once or meanwhile): that
+   * one then waits out its commands' retries, and is made again once its claim runs out (a post it
+   * made is found in the chatter first).
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.pause.abort();
-    await this.loop;
+    if (this.loop) await settlesWhileReachable(this.redis, this.loop);
     this.loop = undefined;
   }
 

@@ -7,7 +7,7 @@ import { LoggingModule } from '@app/logging';
 import { ServiceName } from '@app/messages';
 import { queueOrderOf, ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { createRedisConnection, RedisConnection } from '@app/redis';
+import { closeConnection, createRedisConnection, RedisConnection } from '@app/redis';
 import { flushTracingAtShutdown, ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
@@ -87,7 +87,7 @@ export class CoreModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    await closeConnection(this.redis).catch(() => undefined);
     // The spans of the last work would otherwise wait for the next export, which may never come.
     await flushTracingAtShutdown((message) => new Logger('Tracing').warn(message));
   }

@@ -1,9 +1,12 @@
+import { RedisConnection, settlesWhileReachable } from '@app/redis';
+
 /**
  * Runs `work` every `everyMs`, one run at a time: a tick that comes while a run is still going is
  * skipped, so a run that takes longer than the period delays the next instead of overlapping it
  * or queueing up behind it (a catch-up sweep after an outage must not leave dozens of runs waiting,
  * each to be awaited at shutdown). stop() waits for the run in progress, so a service stops it
- * before its Redis connection closes (in onModuleDestroy; shutdown hooks run after destroy hooks).
+ * before its Redis connection closes (in onModuleDestroy; shutdown hooks run after destroy hooks),
+ * but only while Redis is reachable.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
@@ -35,9 +38,17 @@ export class PeriodicTask {
     }, firstAfterMs);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * No run after this one; waits for the run in progress, unless `redis`, which the work waits on,
+   * is lost (at once or meanwhile): during an outage a run waits out its commands' retries, half a
+   * minute and more, and what it leaves undone the next run (this instance's or another's) does.
+   */
+  async stop(redis?: RedisConnection): Promise<void> {
     // clearTimeout clears an interval too (Node's timers share one kind of handle).
     clearTimeout(this.timer);
-    await this.running;
+    const running = this.running;
+    if (!running) return;
+    if (redis) await settlesWhileReachable(redis, running);
+    else await running;
   }
 }

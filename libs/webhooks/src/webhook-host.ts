@@ -3,7 +3,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { KeyLayout, MISSION_HASH_FIELDS, readMissionFields } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { ProjectionRunner } from '@app/projections';
-import { RedisConnection } from '@app/redis';
+import { RedisConnection, settlesWhileReachable } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ServiceTracer } from '@app/tracing';
 import { TargetUrlPolicy } from './target-url-policy';
@@ -28,7 +28,7 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
   readonly dispatcher: WebhookDispatcher;
 
   constructor(
-    @Inject(REDIS) redis: RedisConnection,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     keys: KeyLayout,
     webhookKeys: WebhookKeys,
     subscriptions: WebhookSubscriptions,
@@ -66,8 +66,13 @@ export class WebhookHost implements OnApplicationBootstrap, OnModuleDestroy {
     this.dispatcher.start();
   }
 
-  /** Before the shared Redis connection closes (shutdown hooks run after destroy hooks). */
+  /**
+   * Before the shared Redis connection closes (shutdown hooks run after destroy hooks). The
+   * dispatcher's claims and settlements in progress are waited for only while Redis is reachable:
+   * during an outage they wait out their commands' retries, and a claim not settled lapses and is
+   * attempted again, as after a crash.
+   */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([this.runner.stop(), this.dispatcher.stop()]);
+    await Promise.all([this.runner.stop(), settlesWhileReachable(this.redis, this.dispatcher.stop())]);
   }
 }

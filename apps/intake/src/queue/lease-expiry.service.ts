@@ -2,7 +2,8 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { ReadyQueue } from '@app/mission-queue';
-import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 
 /**
  * Returns missions whose lease ran out (the orchestrator died between leasing and assigning) to
@@ -18,6 +19,7 @@ export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestr
   constructor(
     private readonly queue: ReadyQueue,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     @InjectPinoLogger(LeaseExpiryService.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -26,7 +28,7 @@ export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop();
+    await this.task.stop(this.redis);
   }
 
   private async sweep(): Promise<void> {

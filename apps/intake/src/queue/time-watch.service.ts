@@ -64,7 +64,7 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([this.due.stop(), this.overdue.stop()]);
+    await Promise.all([this.due.stop(this.redis), this.overdue.stop(this.redis)]);
   }
 
   /** Queues every scheduled mission due at `now`; returns how many this call queued. */

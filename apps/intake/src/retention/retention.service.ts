@@ -107,7 +107,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop();
+    await this.task.stop(this.redis);
   }
 
   /** The dry run: what a round at `now` would erase, and what it keeps and why. Changes nothing. */

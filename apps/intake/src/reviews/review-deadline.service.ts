@@ -40,7 +40,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop();
+    await this.task.stop(this.redis);
   }
 
   /** Marks every review overdue at `now`; returns how many it marked. */

@@ -3,7 +3,8 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { MissionStore, WithdrawalReleaseCode, WithdrawCode } from '@app/event-store';
 import { idempotencyDeduplicationKey, missionIdForKey, SERVICE_ACTORS, SubmitterScope } from '@app/mission';
-import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { MissionCreateRefusedError } from '../missions/mission-create-refused.error';
 import { MissionIntakeService } from '../missions/mission-intake.service';
 import { FiredMission, ScheduleRecord, SkippedDueTimes } from './schedule-events';
@@ -61,6 +62,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     private readonly store: MissionStore,
     private readonly metrics: ScheduleMetrics,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     @InjectPinoLogger(ScheduleFiringService.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -69,7 +71,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop();
+    await this.task.stop(this.redis);
   }
 
   /** Fires and skips every due time that came by `now`; returns what this call recorded. */

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { SubjectErasure, SubjectsService } from './subjects.service';
 
 /**
@@ -22,6 +23,7 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
   constructor(
     private readonly subjects: SubjectsService,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     @InjectPinoLogger(ErasureSweepService.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -31,7 +33,7 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop();
+    await this.task.stop(this.redis);
   }
 
   /**

@@ -57,7 +57,7 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
   const { redis, keys, store, pipeline, personal, pending, subjects } = subjectsServiceUnder('subjects-service');
   const env: Environment = loadEnvironment({ ERASURE_SWEEP_MS: '1000' });
   const logger = new RecordingLogger();
-  const sweeper = new ErasureSweepService(subjects, env, logger as unknown as PinoLogger);
+  const sweeper = new ErasureSweepService(subjects, env, redis, logger as unknown as PinoLogger);
 
   afterAll(async () => {
     await deleteKeysByPrefix(redis, keys.prefix);

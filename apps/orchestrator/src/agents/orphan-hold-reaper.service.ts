@@ -3,7 +3,8 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AgentSlots, ReleaseCode } from '@app/agents';
 import { Environment } from '@app/config';
 import { MissionStore } from '@app/event-store';
-import { ENVIRONMENT, PeriodicTask } from '@app/runtime';
+import { RedisConnection } from '@app/redis';
+import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { holdState } from './hold-state';
 
 /** Leases after which an ended attempt's hold is freed by the reaper: its release should have come long before. */
@@ -28,6 +29,7 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
     private readonly slots: AgentSlots,
     private readonly store: MissionStore,
     @Inject(ENVIRONMENT) private readonly env: Environment,
+    @Inject(REDIS) private readonly redis: RedisConnection,
     @InjectPinoLogger(OrphanHoldReaper.name) private readonly logger: PinoLogger,
   ) {}
 
@@ -36,7 +38,7 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop();
+    await this.task.stop(this.redis);
   }
 
   /** Frees every orphan hold and every long-ended one, aged by Redis's clock (`now`: a test's); returns how many. */
