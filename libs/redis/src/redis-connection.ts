@@ -190,19 +190,31 @@ export function settlesWhileReachable(connection: RedisConnection, work: Promise
     () => true,
   );
   if (!isUp(connection)) return Promise.resolve(false);
-  const lossEvents = isCluster(connection) ? [...LOSS_EVENTS, 'node error', '-node'] : LOSS_EVENTS;
-  let lost: () => void = () => undefined;
-  const loss = new Promise<false>((resolve) => {
-    lost = () => resolve(false);
-    for (const event of lossEvents) connection.once(event, lost);
-  });
-  return Promise.race([settled, loss]).finally(() => {
-    for (const event of lossEvents) connection.off(event, lost);
-  });
+  return Promise.race([settled, nextLoss(connection)]);
 }
 
 /** What a connection emits as it loses Redis (its socket closed, a reconnect scheduled, the end). */
 const LOSS_EVENTS = ['close', 'reconnecting', 'end'];
+
+/** Each connection's next loss, shared by all who wait for it: a service's every sweep waits at once at shutdown. */
+const nextLosses = new WeakMap<RedisConnection, Promise<false>>();
+
+/** Resolves (to false) as the connection loses Redis; listens once whoever waits. */
+function nextLoss(connection: RedisConnection): Promise<false> {
+  const waited = nextLosses.get(connection);
+  if (waited) return waited;
+  const events = isCluster(connection) ? [...LOSS_EVENTS, 'node error'] : LOSS_EVENTS;
+  const loss = new Promise<false>((resolve) => {
+    const lost = () => {
+      for (const event of events) connection.off(event, lost);
+      nextLosses.delete(connection);
+      resolve(false);
+    };
+    for (const event of events) connection.on(event, lost);
+  });
+  nextLosses.set(connection, loss);
+  return loss;
+}
 
 function isUp(connection: RedisConnection): boolean {
   if (!isCluster(connection)) return connection.status === 'ready';
