@@ -21,7 +21,7 @@ import {
   SERVICE_ACTORS,
 } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
-import { isTransientRedisError, RedisConnection } from '@app/redis';
+import { isTransientRedisError, RedisConnection, settlesWhileReachable } from '@app/redis';
 import { HandBackError } from '@app/redis-streams';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { AgentPromptCache } from './agent-prompt-cache';
@@ -89,11 +89,15 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
    * Shutdown first stops taking missions, then gives the LLM calls in progress SHUTDOWN_GRACE_MS
    * to finish (their results are recorded as usual); calls still running then are aborted and
    * recorded as failed attempts, so the intake queues them again at once for another executor.
+   * While Redis is away no result could be recorded: the grace ends at once (or once Redis is
+   * lost), and the attempts' messages, left pending, are taken over by another executor, as from
+   * one that died during the call.
    */
   async onModuleDestroy(): Promise<void> {
     await this.consumer.stopReading();
     this.shuttingDown = true;
-    await this.executionsFinished(this.env.SHUTDOWN_GRACE_MS);
+    // Ending the wait early clears its timer too, which would keep a stopped process alive.
+    if (!(await settlesWhileReachable(this.redis, this.executionsFinished(this.env.SHUTDOWN_GRACE_MS)))) this.whenIdle?.();
     clearInterval(this.cancelCheck);
     // From now on a call that starts (its message came with the last read) is aborted at once.
     this.graceOver.abort(SHUT_DOWN);
