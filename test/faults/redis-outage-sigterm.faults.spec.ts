@@ -1,5 +1,15 @@
-import Redis from 'ioredis';
-import { BUILD_TIMEOUT_MS, buildOnce, ExitInfo, PrivateRedis, Scenario, Service, SERVICES, sleep, waitBusy, Workload } from './support';
+import {
+  BUILD_TIMEOUT_MS,
+  buildOnce,
+  ExitInfo,
+  ScenarioOnPrivateRedis,
+  Service,
+  SERVICES,
+  sleep,
+  startScenarioOnPrivateRedis,
+  waitBusy,
+  Workload,
+} from './support';
 
 /** Well under the launcher's 10 s after SIGTERM before it kills. */
 const SHUTDOWN_LIMIT_MS = 5_000;
@@ -12,28 +22,18 @@ const SHUTDOWN_LIMIT_MS = 5_000;
  * is reclaimed, as after a crash).
  */
 describe('fault: SIGTERM to every busy service while Redis is down, then restart', () => {
-  const redisServer = new PrivateRedis();
-  let scenario: Scenario;
-  let submitter: Redis;
+  let world: ScenarioOnPrivateRedis;
   const stops: { service: Service; exit: ExitInfo & { forced: boolean } }[] = [];
 
   beforeAll(async () => {
     buildOnce();
-    await redisServer.start();
-    scenario = new Scenario('outage-sigterm', { redisUrl: redisServer.url });
-    // An internal sender as a service would create it: ioredis defaults (20 retries per command).
-    submitter = new Redis(redisServer.url);
-    submitter.on('error', () => undefined);
-    await scenario.processes.start();
+    world = await startScenarioOnPrivateRedis('outage-sigterm');
   }, BUILD_TIMEOUT_MS);
 
-  afterAll(async () => {
-    submitter?.disconnect();
-    await scenario?.close();
-    await redisServer.destroy();
-  }, 60_000);
+  afterAll(() => world?.close(), 60_000);
 
   it('given missions running, when Redis goes down and every service gets SIGTERM, then each exits 0 within 5 s and after a restart nothing is lost', async () => {
+    const { redisServer, scenario, submitter } = world;
     scenario.sampleInvariants();
     const workload = new Workload(submitter, scenario.prefix, { total: 500, batchSize: 50, intervalMs: 600, tag: 'outage' }).start();
     await sleep(scenario.between(1_000, 2_000));

@@ -1,6 +1,20 @@
 import Redis from 'ioredis';
 import { MissionClient } from '@app/mission-client';
-import { BUILD_TIMEOUT_MS, buildOnce, freePort, missionFor, PrivateRedis, readStatuses, Scenario, SERVICES, sleep, waitBusy, Workload } from './support';
+import {
+  BUILD_TIMEOUT_MS,
+  buildOnce,
+  freePort,
+  missionFor,
+  PrivateRedis,
+  readStatuses,
+  Scenario,
+  ScenarioOnPrivateRedis,
+  SERVICES,
+  sleep,
+  startScenarioOnPrivateRedis,
+  waitBusy,
+  Workload,
+} from './support';
 
 /**
  * Scenario 3: the services run against a private redis-server (AOF, fsync on every write). Mid-run
@@ -10,26 +24,19 @@ import { BUILD_TIMEOUT_MS, buildOnce, freePort, missionFor, PrivateRedis, readSt
  * finish.
  */
 describe('fault: Redis restarted mid-run (SHUTDOWN, then SIGKILL)', () => {
-  const redisServer = new PrivateRedis();
+  let world: ScenarioOnPrivateRedis;
+  let redisServer: PrivateRedis;
   let scenario: Scenario;
   let submitter: Redis;
   const outages: { how: string; atMs: number; downMs: number; recoveredMs: number }[] = [];
 
   beforeAll(async () => {
     buildOnce();
-    await redisServer.start();
-    scenario = new Scenario('redis-restart', { redisUrl: redisServer.url });
-    // An internal sender as a service would create it: ioredis defaults (20 retries per command).
-    submitter = new Redis(redisServer.url);
-    submitter.on('error', () => undefined);
-    await scenario.processes.start();
+    world = await startScenarioOnPrivateRedis('redis-restart');
+    ({ redisServer, scenario, submitter } = world);
   }, BUILD_TIMEOUT_MS);
 
-  afterAll(async () => {
-    submitter?.disconnect();
-    await scenario?.close();
-    await redisServer.destroy();
-  }, 60_000);
+  afterAll(() => world?.close(), 60_000);
 
   /** Waits until every service answers /health/ready again; returns how long that took. */
   async function allReady(timeoutMs: number): Promise<number> {

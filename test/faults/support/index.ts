@@ -7,3 +7,4 @@ export * from './outcome';
 export * from './scenario';
 export * from './invariants';
 export * from '../../support/reply-dropping-proxy';
+export * from './scenario-on-private-redis';
