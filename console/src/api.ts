@@ -1,59 +1,14 @@
-import type { AgentStatus } from '@app/agents/browser';
-
 /**
  * The API shapes the console reads (see /docs-json for the whole document). Those the libs define
- * browser-safe (QueueStats, DeadLetterEntry, MissionPage) come from their `browser` entries instead.
+ * browser-safe (Mission, MissionEvent, AgentPublicView, QueueStats, DeadLetterEntry, MissionPage)
+ * come from their `browser` entries instead. Role and Caller stay here: the intake defines them
+ * (apps/intake/src/auth), with a `client` role no console key holds.
  */
 export type Role = 'reader' | 'submitter' | 'reviewer' | 'operator';
 
 export interface Caller {
   name: string;
   role: Role;
-}
-
-export interface Mission {
-  id: string;
-  type: string;
-  title: string;
-  description: string;
-  priority: string;
-  priorityScore: number;
-  /** The request's free-form input as submitted; personal fields read `[redacted]` to a reader key. */
-  payload: Record<string, unknown>;
-  status: string;
-  attempts: number;
-  assignedAgentId: string | null;
-  result: { output: Record<string, unknown>; model: string } | null;
-  evaluation: { score: number; passed: boolean; reason: string } | null;
-  /** Present once a review was asked for: which policy rule held the result, when, and when it was found overdue. */
-  review?: { rule: string; requestedAt: string; overdueAt?: string };
-  lastError: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface MissionEvent {
-  eventId: string;
-  type: string;
-  missionId: string;
-  version: number;
-  at: string;
-  actor: string;
-  data: Record<string, unknown>;
-}
-
-export interface Agent {
-  id: string;
-  name: string;
-  status: AgentStatus;
-  statusChange: { reason: string; by: string; at: string } | null;
-  updatedBy: string | null;
-  load: number;
-  capacity: number;
-  credits: number;
-  quality: number | null;
-  skills: string[];
 }
 
 export class ApiFailure extends Error {

@@ -1,5 +1,4 @@
-import { isMissionType, REVIEW_BASIS } from '@app/mission/browser';
-import { Mission } from './api';
+import { isMissionType, Mission, REVIEW_BASIS } from '@app/mission/browser';
 
 /** A payload field as shown: text as written (`[redacted]` to a reader key), other values as JSON, `—` when there is none. */
 const payloadText = (value: unknown): string =>

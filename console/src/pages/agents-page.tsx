@@ -1,5 +1,6 @@
 import { useEffect } from 'preact/hooks';
-import { Agent, allows, api, Caller } from '../api';
+import { AgentPublicView } from '@app/agents/browser';
+import { allows, api, Caller } from '../api';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useLoaded } from '../parts';
 
@@ -17,7 +18,7 @@ const STATUS_ACTIONS = {
 } as const;
 
 export function AgentsPage({ caller }: { caller: Caller }) {
-  const { value: agents, error, reload } = useLoaded(() => api<Agent[]>('GET', '/api/agents'), []);
+  const { value: agents, error, reload } = useLoaded(() => api<AgentPublicView[]>('GET', '/api/agents'), []);
   // Load changes with assignments and the ends of attempts.
   const live = useLiveEvents(
     { type: 'MissionAssigned,MissionCompleted,MissionFailed,MissionEvaluated,MissionCancelled,MissionDeadLettered' },
@@ -30,7 +31,7 @@ export function AgentsPage({ caller }: { caller: Caller }) {
   const { busy, outcome, failure, run, heading } = useAction(reload);
   const operator = allows(caller.role, 'operator');
 
-  const changeStatus = (agent: Agent) => {
+  const changeStatus = (agent: AgentPublicView) => {
     const { to, reason } = STATUS_ACTIONS[agent.status];
     return run(async () => {
       await api('PATCH', `/api/agents/${agent.id}`, { status: to, reason });

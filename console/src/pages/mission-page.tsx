@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
-import { allows, api, Caller, Mission, MissionEvent } from '../api';
+import { Mission, MissionEvent, MissionStatus } from '@app/mission/browser';
+import { allows, api, Caller } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { ErrorNote, Outcome, PageTitle, useAction, useDocumentTitle, useLoaded } from '../parts';
@@ -13,7 +14,7 @@ interface ChainCheck {
   problems: string[];
 }
 
-const FINISHED = ['succeeded', 'cancelled'];
+const FINISHED: readonly MissionStatus[] = ['succeeded', 'cancelled'];
 
 export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   const mission = useLoaded(() => api<Mission>('GET', `/api/missions/${id}`), [id]);

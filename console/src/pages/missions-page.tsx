@@ -1,5 +1,5 @@
-import { MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
-import { api, Mission, query } from '../api';
+import { Mission, MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
+import { api, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, CommittedInput, CommittedSelect, ErrorNote, HeldButton, PageTitle, useLoaded } from '../parts';

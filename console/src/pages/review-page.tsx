@@ -1,7 +1,7 @@
 import { RefCallback } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { MissionPage } from '@app/mission/browser';
-import { allows, api, Caller, Mission, query } from '../api';
+import { Mission, MissionPage } from '@app/mission/browser';
+import { allows, api, Caller, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, ErrorNote, HeldButton, Outcome, PageTitle, useFocusRescue, useLoaded } from '../parts';

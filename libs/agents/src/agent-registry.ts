@@ -4,6 +4,7 @@ import { SERVICE_ACTORS } from '@app/mission';
 import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { AgentProfile, AgentSnapshot, AgentStatus } from './agent';
 import { AgentChanges, AgentEvent, AgentNotFoundError, AgentRecord, evolveAgent } from './agent-events';
+import { AgentView } from './agent-view';
 
 /** Result codes of append-agent-events-6.lua. */
 enum AgentAppendCode {
@@ -12,15 +13,6 @@ enum AgentAppendCode {
 }
 
 const appendScript = new LuaScript(join(__dirname, 'lua'), 'append-agent-events-6', { constants: { CODE: luaEnum(AgentAppendCode) } });
-
-/** An agent as the API shows it: the record plus its live figures. */
-export interface AgentView extends AgentRecord {
-  load: number;
-  credits: number;
-  /** Rolling mean of recent verdict scores (0..1); null before the first verdict. */
-  quality: number | null;
-  recentMissions: { missionId: string; attempt: number; score: number; passed: boolean; at: string }[];
-}
 
 export class AgentVersionConflictError extends Error {
   /** `registered`: a registration met an agent of that id (a retry would meet it again). */

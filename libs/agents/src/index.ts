@@ -2,6 +2,7 @@ export * from './agent';
 export * from './rank-agents';
 export * from './agent-registry';
 export * from './agent-events';
+export * from './agent-view';
 export * from './agent-slots';
 export * from './verdict-credit';
 export * from './agent-bodies';

@@ -4,6 +4,8 @@
  */
 export * from './mission-type';
 export * from './mission-status';
+export * from './mission-state';
+export * from './mission-events';
 export * from './review-basis';
 export * from './live-stream-protocol';
 export * from './bulk-requeue';

@@ -1,15 +1,21 @@
 import { Body, ConflictException, Controller, Get, NotFoundException, Param, Patch, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { AgentNotFoundError, AgentRecord, AgentRegistry, AgentVersionConflictError, AgentView, RegisterAgentBody, UpdateAgentBody } from '@app/agents';
+import {
+  AgentNotFoundError,
+  AgentPublicView,
+  AgentRecord,
+  AgentRegistry,
+  AgentVersionConflictError,
+  AgentView,
+  RegisterAgentBody,
+  UpdateAgentBody,
+} from '@app/agents';
 import { apiClientOf, AuthenticatedRequest, RequiresRole, roleAllows } from '../auth';
 import { ApiCaller } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { AgentViewSchema } from '../http/openapi-schemas';
 import { invalid } from '../http/request-validation.pipe';
-
-/** An agent as a reader or submitter sees it: without the system prompt, which only operators manage. */
-export type AgentPublicView = Omit<AgentView, 'systemPrompt'> & Partial<Pick<AgentView, 'systemPrompt'>>;
 
 function forCaller(view: AgentView, request: AuthenticatedRequest): AgentPublicView {
   const client = apiClientOf(request);

@@ -745,7 +745,7 @@ export class AgentStatusChangeView implements AgentStatusChange {
   @ApiProperty({ format: 'date-time' }) at: string;
 }
 
-/** Mirrors AgentView in libs/agents/src/agent-registry.ts; the system prompt is optional (operators only). */
+/** Mirrors AgentView in libs/agents/src/agent-view.ts; the system prompt is optional (operators only). */
 @ApiExtraModels(AgentStatusChangeView)
 export class AgentViewSchema implements Omit<AgentView, 'systemPrompt'> {
   @ApiProperty({ example: 'agent-lena' }) id: string;
