@@ -785,6 +785,20 @@ describe('Redis Streams transport (a private Redis stopped, then restarted)', ()
     await waitFor(async () => handled === 1, { timeoutMs: 10_000, what: 'the message sent after the outage' });
   });
 
+  it('given Redis down and nothing in hand, when the server closes, then it says it closes without Redis and logs no failed ack or consumer removal', async () => {
+    const stream = `${testKeyPrefix('streams-close-down')}stream`;
+    const server = await listening(stream, {});
+    await outage();
+
+    await server.close();
+    // A write still under way when close() returns fails once its connection is ended: its log line comes a turn later.
+    await new Promise((resolve) => setImmediate(resolve));
+
+    expect(lines.filter((line) => line.startsWith('Redis is unreachable: closing without waiting for it'))).toHaveLength(1);
+    expect(failing(`removing idle consumers of ${stream}`)).toEqual([]);
+    expect(lines.filter((line) => /^ack/i.test(line))).toEqual([]);
+  });
+
   it('given Redis down while a draining server touches a message in flight, then the touches log one line when they start failing and one when they work again', async () => {
     const stream = 'touch{t}:stream';
     let entered = false;

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { lastValueFrom } from 'rxjs';
 import { FailureStreak } from '@app/logging';
-import { closeConnection, disconnectNow, execAll, isTransientRedisError, LuaScript, RedisConnection, settlesWhileReachable } from '@app/redis';
+import { closeConnection, disconnectNow, execAll, isReachable, isTransientRedisError, LuaScript, RedisConnection, settlesWhileReachable } from '@app/redis';
 import { markSpanFailed, ServiceTracer } from '@app/tracing';
 import { capStream } from './cap-stream';
 import { DataTooDeepError } from './data-too-deep-error';
@@ -209,8 +209,11 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
       while (this.inFlight > 0) await this.waitForSlot();
       clearInterval(this.reclaimTimer);
       await this.reclaiming;
-      if (abandoned) return;
+      // Checked here too, not only by the wait below: with Redis already lost that wait's answer can
+      // come after this point, and the writes would fail (and log) after close() returned.
+      if (abandoned || !isReachable(this.writer)) return;
       await Promise.all(this.lanes.map((lane) => this.flush(lane)));
+      if (abandoned) return;
       // This instance's consumer leaves its groups, unless it still holds messages for another instance to reclaim; its heartbeat goes.
       await Promise.all(this.lanes.map((lane) => this.removeConsumers(lane, 0, this.options.consumer, '')));
     })();

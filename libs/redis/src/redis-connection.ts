@@ -189,7 +189,7 @@ export function settlesWhileReachable(connection: RedisConnection, work: Promise
     () => true,
     () => true,
   );
-  if (!isUp(connection)) return Promise.resolve(false);
+  if (!isReachable(connection)) return Promise.resolve(false);
   return Promise.race([settled, nextLoss(connection)]);
 }
 
@@ -216,7 +216,11 @@ function nextLoss(connection: RedisConnection): Promise<false> {
   return loss;
 }
 
-function isUp(connection: RedisConnection): boolean {
+/**
+ * Whether the connection reaches Redis now, as settlesWhileReachable counts it: ready, and for a
+ * Cluster client every node connection too.
+ */
+export function isReachable(connection: RedisConnection): boolean {
   if (!isCluster(connection)) return connection.status === 'ready';
   return connection.status === 'ready' && connection.nodes().every((node) => node.status === 'ready' || node.status === 'wait');
 }
