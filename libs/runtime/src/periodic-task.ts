@@ -6,7 +6,7 @@ import { RedisConnection, settlesWhileReachable } from '@app/redis';
  * or queueing up behind it (a catch-up sweep after an outage must not leave dozens of runs waiting,
  * each to be awaited at shutdown). stop() waits for the run in progress, so a service stops it
  * before its Redis connection closes (in onModuleDestroy; shutdown hooks run after destroy hooks),
- * but only while Redis is reachable.
+ * but only while the Redis the work waits on is reachable.
  */
 export class PeriodicTask {
   private timer: NodeJS.Timeout | undefined;
@@ -16,6 +16,12 @@ export class PeriodicTask {
     private readonly work: () => Promise<unknown>,
     /** A failed run is reported here and the next one runs as planned. */
     private readonly onError: (error: unknown) => void,
+    /**
+     * The connection the work waits on, given with the work so that no stop() can forget it (a
+     * stop without it waited out a run's command retries during an outage). null: the work waits
+     * on no Redis, and stop() always waits for its run.
+     */
+    private readonly waitsOn: RedisConnection | null,
   ) {}
 
   /**
@@ -39,16 +45,16 @@ export class PeriodicTask {
   }
 
   /**
-   * No run after this one; waits for the run in progress, unless `redis`, which the work waits on,
+   * No run after this one; waits for the run in progress, unless the connection the work waits on
    * is lost (at once or meanwhile): during an outage a run waits out its commands' retries, half a
    * minute and more, and what it leaves undone the next run (this instance's or another's) does.
    */
-  async stop(redis?: RedisConnection): Promise<void> {
+  async stop(): Promise<void> {
     // clearTimeout clears an interval too (Node's timers share one kind of handle).
     clearTimeout(this.timer);
     const running = this.running;
     if (!running) return;
-    if (redis) await settlesWhileReachable(redis, running);
+    if (this.waitsOn) await settlesWhileReachable(this.waitsOn, running);
     else await running;
   }
 }

@@ -11,24 +11,28 @@ import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
  */
 @Injectable()
 export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly task = new PeriodicTask(
-    () => this.sweep(),
-    (error) => this.logger.error({ err: error }, 'lease expiry sweep failed'),
-  );
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly queue: ReadyQueue,
     @Inject(ENVIRONMENT) private readonly env: Environment,
-    @Inject(REDIS) private readonly redis: RedisConnection,
+    /** The connection the queue waits on: the sweep's task is given it for its stop. */
+    @Inject(REDIS) redis: RedisConnection,
     @InjectPinoLogger(LeaseExpiryService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      (error) => this.logger.error({ err: error }, 'lease expiry sweep failed'),
+      redis,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.task.start(Math.max(100, Math.floor(this.env.LEASE_MS / 4)));
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop(this.redis);
+    await this.task.stop();
   }
 
   private async sweep(): Promise<void> {

@@ -41,14 +41,8 @@ const OVERDUE: readonly TimedSet[] = [{ keyOf: (partition) => partition.deadline
  */
 @Injectable()
 export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly due = new PeriodicTask(
-    () => this.sweepDue(),
-    (error) => this.logger.error({ err: error }, 'scheduled missions sweep failed'),
-  );
-  private readonly overdue = new PeriodicTask(
-    () => this.sweepOverdue(),
-    (error) => this.logger.error({ err: error }, 'deadline sweep failed'),
-  );
+  private readonly due: PeriodicTask;
+  private readonly overdue: PeriodicTask;
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -56,7 +50,18 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(REDIS) private readonly redis: RedisConnection,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     @InjectPinoLogger(TimeWatchService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.due = new PeriodicTask(
+      () => this.sweepDue(),
+      (error) => this.logger.error({ err: error }, 'scheduled missions sweep failed'),
+      redis,
+    );
+    this.overdue = new PeriodicTask(
+      () => this.sweepOverdue(),
+      (error) => this.logger.error({ err: error }, 'deadline sweep failed'),
+      redis,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.due.start(this.env.SCHEDULE_CHECK_MS);
@@ -64,7 +69,7 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([this.due.stop(this.redis), this.overdue.stop(this.redis)]);
+    await Promise.all([this.due.stop(), this.overdue.stop()]);
   }
 
   /** Queues every scheduled mission due at `now`; returns how many this call queued. */

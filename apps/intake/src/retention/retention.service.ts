@@ -82,10 +82,7 @@ export const NOT_ERASED = 'not erased: an internal error, which the intake logge
 export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly days: RetentionDays;
   private readonly instance = randomUUID();
-  private readonly task = new PeriodicTask(
-    () => this.round(),
-    (error) => this.logger.error({ err: error }, 'retention round failed'),
-  );
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly store: MissionStore,
@@ -97,6 +94,11 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     @InjectPinoLogger(RetentionService.name) private readonly logger: PinoLogger,
   ) {
     this.days = parseRetentionDays(env.RETENTION_DAYS);
+    this.task = new PeriodicTask(
+      () => this.round(),
+      (error) => this.logger.error({ err: error }, 'retention round failed'),
+      redis,
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -107,7 +109,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop(this.redis);
+    await this.task.stop();
   }
 
   /** The dry run: what a round at `now` would erase, and what it keeps and why. Changes nothing. */

@@ -19,10 +19,7 @@ const SWEEP_BATCH = 200;
  */
 @Injectable()
 export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly task = new PeriodicTask(
-    () => this.sweep(),
-    (error) => this.logger.error({ err: error }, 'review deadline sweep failed'),
-  );
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -31,7 +28,13 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly metrics: ReviewMetrics,
     @InjectPinoLogger(ReviewDeadlineService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      (error) => this.logger.error({ err: error }, 'review deadline sweep failed'),
+      redis,
+    );
+  }
 
   onApplicationBootstrap(): void {
     // A quarter of the timeout keeps a review's overdue mark within 1.25 timeouts; a minute at most, as timeouts are hours.
@@ -40,7 +43,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop(this.redis);
+    await this.task.stop();
   }
 
   /** Marks every review overdue at `now`; returns how many it marked. */

@@ -51,10 +51,7 @@ export interface SweepCounts {
  */
 @Injectable()
 export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly task = new PeriodicTask(
-    () => this.sweep(),
-    (error) => this.logger.error({ err: error }, 'schedule sweep failed'),
-  );
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly schedules: ScheduleRegistry,
@@ -62,16 +59,23 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     private readonly store: MissionStore,
     private readonly metrics: ScheduleMetrics,
     @Inject(ENVIRONMENT) private readonly env: Environment,
-    @Inject(REDIS) private readonly redis: RedisConnection,
+    /** The connection the registry and the store wait on: the sweep's task is given it for its stop. */
+    @Inject(REDIS) redis: RedisConnection,
     @InjectPinoLogger(ScheduleFiringService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      (error) => this.logger.error({ err: error }, 'schedule sweep failed'),
+      redis,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.task.start(this.env.SCHEDULE_CHECK_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop(this.redis);
+    await this.task.stop();
   }
 
   /** Fires and skips every due time that came by `now`; returns what this call recorded. */

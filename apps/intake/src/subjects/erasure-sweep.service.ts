@@ -15,17 +15,21 @@ import { SubjectErasure, SubjectsService } from './subjects.service';
  */
 @Injectable()
 export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly task = new PeriodicTask(
-    () => this.sweep(),
-    (error) => this.logger.error({ err: error }, 'erasure sweep failed'),
-  );
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly subjects: SubjectsService,
     @Inject(ENVIRONMENT) private readonly env: Environment,
-    @Inject(REDIS) private readonly redis: RedisConnection,
+    /** The connection the subjects service waits on: the sweep's task is given it for its stop. */
+    @Inject(REDIS) redis: RedisConnection,
     @InjectPinoLogger(ErasureSweepService.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => this.sweep(),
+      (error) => this.logger.error({ err: error }, 'erasure sweep failed'),
+      redis,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.task.start(this.env.ERASURE_SWEEP_MS);
@@ -33,7 +37,7 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
 
   /** Before the Redis connection closes (shutdown hooks run after destroy hooks). */
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop(this.redis);
+    await this.task.stop();
   }
 
   /**

@@ -20,25 +20,29 @@ const ENDED_GRACE_LEASES = 10;
  */
 @Injectable()
 export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly task = new PeriodicTask(
-    () => this.reap(),
-    (error) => this.logger.warn({ err: error }, 'reaping orphan agent holds failed'),
-  );
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly slots: AgentSlots,
     private readonly store: MissionStore,
     @Inject(ENVIRONMENT) private readonly env: Environment,
-    @Inject(REDIS) private readonly redis: RedisConnection,
+    /** The connection the slots and the store wait on: the reaper's task is given it for its stop. */
+    @Inject(REDIS) redis: RedisConnection,
     @InjectPinoLogger(OrphanHoldReaper.name) private readonly logger: PinoLogger,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(
+      () => this.reap(),
+      (error) => this.logger.warn({ err: error }, 'reaping orphan agent holds failed'),
+      redis,
+    );
+  }
 
   onApplicationBootstrap(): void {
     this.task.start(this.env.LEASE_MS);
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.task.stop(this.redis);
+    await this.task.stop();
   }
 
   /** Frees every orphan hold and every long-ended one, aged by Redis's clock (`now`: a test's); returns how many. */
