@@ -33,7 +33,24 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
   const proxy = new ReplyDroppingProxy({ host: target.hostname, port: Number(target.port || 6379) }, (sent) =>
     sent.includes('"type":"MissionEvaluated"') ? 'MissionEvaluated' : null,
   );
+  // The evaluator's first append of mission events reaches Redis, and then the evaluator is as good as
+  // dead: no reply comes back, nothing more it sends gets through (until the test ends, minutes later).
+  const dying = new ReplyDroppingProxy(
+    { host: target.hostname, port: Number(target.port || 6379) },
+    (sent) => (/"type":"(MissionEvaluated|LateReplyBilled)"/.test(sent) ? 'first append' : null),
+    1,
+    600_000,
+  );
+  // The same, holding the lost reply until the test releases it, so that the mission moves on first.
+  const holding = new ReplyDroppingProxy(
+    { host: target.hostname, port: Number(target.port || 6379) },
+    (sent) => (sent.includes('"type":"MissionEvaluated"') ? 'MissionEvaluated' : null),
+    1,
+    600_000,
+  );
   const connections: Redis[] = [];
+  /** Connections of an evaluator that died: closed without a word, as their process cannot send one. */
+  const dead: Redis[] = [];
 
   /** An evaluator with JUDGE=llm on `connection`, its judge the loopback server's house model. */
   const evaluatorOn = (connection: Redis) => {
@@ -81,6 +98,12 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     return mission;
   };
 
+  /** The judge's answer: no criterion met, so the attempt fails and the next one is queued at once (RETRY_BASE_MS 0). */
+  const noMarks = JSON.stringify({
+    criteria: RUBRICS.guest_support.criteria.map((c) => ({ criterion: c.name, score: 0 })),
+    reason: 'Does not answer the request.',
+  });
+
   /** The judge's answer: every criterion of the rubric fully met. */
   const fullMarks = JSON.stringify({
     criteria: RUBRICS.guest_support.criteria.map((c) => ({ criterion: c.name, score: 1 })),
@@ -103,10 +126,16 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
   beforeAll(async () => {
     await server.start();
     await proxy.start();
+    await dying.start();
+    await holding.start();
   });
   afterAll(async () => {
     await Promise.all(connections.map((connection) => connection.quit()));
+    // One the test closed already is left alone: a second disconnect arms a timer nothing clears.
+    dead.filter((connection) => connection.status !== 'end').forEach((connection) => connection.disconnect());
     await proxy.stop();
+    await dying.stop();
+    await holding.stop();
     await server.stop();
     await deleteKeysByPrefix(redis, prefix);
     await redis.quit();
@@ -144,6 +173,33 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     expect(added('costUsd')).toBeCloseTo(AGENT_COST + JUDGE_COST, 10);
   });
 
+  it("given the mission is cancelled while the judge thinks, when the evaluator dies right after its first append and the message is redelivered, then the log holds the judge's billed call exactly once", async () => {
+    let answer: () => void = () => undefined;
+    server.enqueue({ status: 200, content: fullMarks, usage: JUDGE_USAGE, until: new Promise<void>((resolve) => (answer = resolve)) });
+    const doomed = new Redis(dying.url, { lazyConnect: true });
+    dead.push(doomed);
+    const completed = await completedMission('m-judged-evaluator-died');
+    const callsBefore = server.requests.length;
+
+    const judging = evaluatorOn(doomed).evaluate(completed);
+    await waitFor(async () => server.requests.length === callsBefore + 1, { timeoutMs: 5_000, what: "the judge's call to reach the provider" });
+    expect((await store.transition(completed.id, (m) => decideCancel(m, 'guest checked out'), { actor: 'test' })).kind).toBe('appended');
+    answer();
+    // Redis has run the first append the evaluator sent; the evaluator never hears of it, nor writes again.
+    await waitFor(async () => dying.withheldReplies > 0, { timeoutMs: 5_000, what: "the evaluator's first append to run" });
+    expect(dying.trips.map((trip) => trip.label)).toEqual(['first append']);
+
+    // Its message, never acked, goes to another evaluator, which finds the verdict moot and asks no judge.
+    await evaluatorOn(redis).evaluate(completed, { redelivered: true });
+    doomed.disconnect();
+    await judging.catch(() => undefined);
+
+    expect(server.requests).toHaveLength(callsBefore + 1);
+    const history = await store.history(completed.id);
+    expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionCancelled', 'LateReplyBilled']);
+    expect(history[history.length - 1]).toMatchObject({ actor: 'evaluator', data: { attempt: 1, agentId: 'agent-a', usage: JUDGE_USAGE, judge: true } });
+  });
+
   it("given the verdict's append took effect and its reply was lost, when the resent append meets it, then the judge's call is counted once, with the verdict", async () => {
     const before = await reportRow(new Date().toISOString().slice(0, 10));
     server.enqueue({ status: 200, content: fullMarks, usage: JUDGE_USAGE });
@@ -164,5 +220,25 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
       promptTokens: AGENT_USAGE.promptTokens + JUDGE_USAGE.promptTokens,
       completionTokens: AGENT_USAGE.completionTokens + JUDGE_USAGE.completionTokens,
     });
+  });
+
+  it("given a failing verdict's append took effect and its reply was lost, when the next attempt is assigned before the resend meets it, then the judge's call is counted once, with the verdict, not again as LateReplyBilled", async () => {
+    server.enqueue({ status: 200, content: noMarks, usage: JUDGE_USAGE });
+    const connection = new Redis(holding.url, { lazyConnect: true });
+    connections.push(connection);
+    const completed = await completedMission('m-judged-moved-past');
+
+    const judging = evaluatorOn(connection).evaluate(completed);
+    // The verdict ran (the attempt failed, the next one queued); the evaluator waits for its reply.
+    await waitFor(async () => holding.withheldReplies > 0, { timeoutMs: 5_000, what: "the verdict's append to run" });
+    const assigned = await store.transition(completed.id, (m) => decideAssign(m, 'agent-b'), { actor: 'test' });
+    // Its next attempt no longer shows the verdict in the mission's state: only the log does.
+    expect(assigned).toMatchObject({ kind: 'appended', mission: { status: 'assigned', attempts: 2, evaluation: null } });
+    holding.release();
+    await judging;
+
+    const history = await store.history(completed.id);
+    expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionEvaluated', 'MissionQueued', 'MissionAssigned']);
+    expect(history[completed.version]).toMatchObject({ data: { passed: false, usage: JUDGE_USAGE, runId: expect.any(String) } });
   });
 });

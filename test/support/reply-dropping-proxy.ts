@@ -18,6 +18,13 @@ export interface Trip {
  */
 export class ReplyDroppingProxy extends LoopbackProxy {
   readonly trips: Trip[] = [];
+  /**
+   * Reply chunks Redis sent while a trip withheld them: the first one means the command that armed
+   * the trip has run, for a test whose client never hears so (its process as good as dead).
+   */
+  withheldReplies = 0;
+  /** Cuts the connections a trip holds, for `release`. */
+  private readonly holding = new Set<() => void>();
 
   constructor(
     private readonly target: { host: string; port: number },
@@ -30,6 +37,12 @@ export class ReplyDroppingProxy extends LoopbackProxy {
     private readonly cooldownMs = 1_500,
   ) {
     super();
+  }
+
+  /** Ends every hold now, before its `holdMs`: for a test that acts while a command's reply is held, then lets the client resend it. */
+  release(): void {
+    for (const end of this.holding) end();
+    this.holding.clear();
   }
 
   protected pipe(client: Socket): void {
@@ -46,11 +59,13 @@ export class ReplyDroppingProxy extends LoopbackProxy {
       if (earlier.length > 0 && Date.now() - earlier[earlier.length - 1].at < this.cooldownMs) return;
       this.trips.push({ label, at: Date.now() });
       withholding = true;
+      this.holding.add(end);
       // Unref: a long hold (a command left waiting while a test signals its process) keeps no test run alive.
       setTimeout(end, this.holdMs).unref();
     });
     upstream.on('data', (chunk: Buffer) => {
-      if (!withholding) client.write(chunk);
+      if (withholding) this.withheldReplies += 1;
+      else client.write(chunk);
     });
     client.on('error', end);
     upstream.on('error', end);

@@ -24,6 +24,16 @@ export interface AppendContext {
 
 export type EffectsOf = Effect[] | ((next: Mission, appended: MissionEvent[], previous: Mission | null) => Effect[]);
 
+/** What a transition's caller may add to its retries besides deciding again. */
+export interface TransitionOptions {
+  /**
+   * Called with the mission reloaded after a version conflict, before deciding on it again: for a
+   * decision that needs more than the state, such as whether the caller's own earlier try, whose
+   * reply was lost, is in the log (a read; the one write stays the append that follows).
+   */
+  afterConflict?: (reloaded: Mission) => Promise<void>;
+}
+
 export type TransitionOutcome =
   | { kind: 'appended'; mission: Mission; events: MissionEvent[] }
   | { kind: 'skipped'; reason: string; mission: Mission }
@@ -310,6 +320,7 @@ export class MissionStore {
     decide: (mission: Mission, now: Date) => Decision,
     context: AppendContext,
     effects: EffectsOf = [],
+    { afterConflict }: TransitionOptions = {},
   ): Promise<TransitionOutcome> {
     let mission = typeof start === 'string' ? await this.load(start) : start;
     for (let attempt = 0; ; attempt++) {
@@ -332,6 +343,7 @@ export class MissionStore {
         case AppendCode.VersionConflict:
           if (attempt >= MAX_CONFLICT_RETRIES) throw new VersionConflictError(mission.id, mission.version, result.currentVersion);
           mission = await this.load(mission.id);
+          if (mission && afterConflict) await afterConflict(mission);
       }
     }
   }

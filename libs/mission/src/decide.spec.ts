@@ -11,6 +11,7 @@ import {
   decideDue,
   decideEvaluate,
   decideFail,
+  decideJudged,
   decideLateReply,
   decideReject,
   decideOverdue,
@@ -334,6 +335,55 @@ describe('decide', () => {
       test('given the attempt awaits its verdict, when the judge’s reply is offered as late, then it is skipped: the verdict records it', () => {
         expectSkip(decideLateReply(missionIn('evaluating').mission, judgeReply));
       });
+    });
+  });
+
+  describe('decideJudged', () => {
+    const billed = { usage: { promptTokens: 1200, completionTokens: 300 }, costUsd: 0.0021 };
+    const judgedBy = (runId: string, passed = true) => ({ evaluation: anEvaluation(1, passed, { ...billed, runId }), agentId: 'agent-1' });
+    const lateCall = { type: 'LateReplyBilled', data: { attempt: 1, agentId: 'agent-1', ...billed, runId: 'judging-3', judge: true } };
+
+    test('given the attempt awaits its verdict, when it is judged, then the verdict is the decision, as decideVerdict gives it', () => {
+      const history = missionIn('evaluating');
+      const judged = judgedBy('judging-3', false);
+      expect(decideJudged(history.mission, judged, MAX_ATTEMPTS)).toEqual(decideVerdict(history.mission, judged.evaluation, MAX_ATTEMPTS));
+    });
+
+    test.each(['cancelled', 'succeeded', 'dead_lettered'] as const)(
+      'given a %s mission, when the verdict holds a billed judge call, then the same decision records the call as LateReplyBilled instead',
+      (status) => {
+        expect(eventsOf(decideJudged(missionIn(status).mission, judgedBy('judging-3'), MAX_ATTEMPTS))).toEqual([lateCall]);
+      },
+    );
+
+    test('given the verdict is moot and holds no billed call (the rules judged), when decided, then nothing is recorded', () => {
+      expectSkip(decideJudged(missionIn('cancelled').mission, { evaluation: anEvaluation(1, true), agentId: 'agent-1' }, MAX_ATTEMPTS));
+    });
+
+    test('given its verdict was recorded by a try whose reply was lost, when the retry decides, then it is skipped, not billed again', () => {
+      const history = missionIn('evaluating');
+      history.apply(decideJudged(history.mission, judgedBy('judging-3'), MAX_ATTEMPTS));
+      expect(history.mission.status).toBe('succeeded');
+      expectSkip(decideJudged(history.mission, judgedBy('judging-3'), MAX_ATTEMPTS));
+      // Another judging of the attempt (a second delivery's) is a call of its own.
+      expect(eventsOf(decideJudged(history.mission, judgedBy('judging-4'), MAX_ATTEMPTS))).toEqual([
+        { ...lateCall, data: { ...lateCall.data, runId: 'judging-4' } },
+      ]);
+    });
+
+    test('given the mission moved past its verdict, when the log shows the verdict is this judging’s, then it is skipped', () => {
+      const history = missionIn('evaluating');
+      history.apply(decideJudged(history.mission, judgedBy('judging-3', false), MAX_ATTEMPTS));
+      runNextAttempt(history, 'agent-2');
+      expect(history.mission.evaluation).toBeNull();
+      expectSkip(decideJudged(history.mission, { ...judgedBy('judging-3', false), verdictRecorded: true }, MAX_ATTEMPTS));
+    });
+
+    test('given its billed call was recorded as LateReplyBilled, when the append is retried, then it is skipped', () => {
+      const history = missionIn('cancelled');
+      history.apply(decideJudged(history.mission, judgedBy('judging-3'), MAX_ATTEMPTS));
+      expect(history.mission.lateBilledRuns).toEqual(['judging-3']);
+      expectSkip(decideJudged(history.mission, judgedBy('judging-3'), MAX_ATTEMPTS));
     });
   });
 

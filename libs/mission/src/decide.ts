@@ -280,6 +280,44 @@ export function decideVerdict(
   );
 }
 
+/** A judging's outcome as decideJudged takes it: the verdict, the agent judged, and whether an earlier try recorded it. */
+export interface Judged {
+  evaluation: Evaluation;
+  /** The agent whose attempt was judged (the mission may no longer name it: a cancel releases it). */
+  agentId: string;
+  /**
+   * The log holds this judging's verdict (its `runId`), appended by a try whose reply was lost,
+   * though the mission has moved past it (its next attempt assigned, or requeued): the state no
+   * longer tells, so the caller reads it from the log after a version conflict.
+   */
+  verdictRecorded?: boolean;
+}
+
+/**
+ * What a judging comes to, in one append: its verdict (decideVerdict) while the mission awaits it;
+ * else, when the verdict is moot (the mission cancelled while the judge thought, or the attempt
+ * judged by another delivery) and holds the LLM judge's billed call, that call as LateReplyBilled.
+ * One decision, so that the evaluator writes either with the one append it makes: the version that
+ * append expects is the state the choice was made on, and no crash or refusal can come between a
+ * moot verdict and the record of what its judge was paid. Skipped when neither is left to record:
+ * the verdict is this judging's own (an append that took effect, its reply lost) or its call is
+ * recorded as billed already (decideLateReply), or it holds no billed call.
+ */
+export function decideJudged(
+  mission: Mission,
+  { evaluation, agentId, verdictRecorded = false }: Judged,
+  maxAttempts: number,
+  options: RetryOptions & { reviewRule?: string | null } = {},
+): Decision {
+  const verdict = decideVerdict(mission, evaluation, maxAttempts, options);
+  const { attempt, usage, costUsd, runId } = evaluation;
+  if (verdict.kind === 'append' || !usage || runId === undefined) return verdict;
+  if (verdictRecorded || mission.evaluation?.runId === runId) return skip(`verdict of judging ${runId} already recorded`);
+  const late = decideLateReply(mission, { attempt, agentId, billed: billedFor({ usage, costUsd }), runId, judge: true });
+  // The verdict's reason says why nothing is written, unless the call is what is already there.
+  return late.kind === 'append' || mission.lateBilledRuns?.includes(runId) ? late : verdict;
+}
+
 /** The decision's events followed by decideRetry's, decided on the state they lead to. */
 function thenRetry(mission: Mission, decision: Decision, attempt: number, maxAttempts: number, options: RetryOptions): Decision {
   if (decision.kind === 'skip') return decision;

@@ -1,4 +1,4 @@
-import { AppendContext, AppendResult, MissionStore, TransitionOutcome } from '@app/event-store';
+import { AppendContext, AppendResult, MissionStore, TransitionOptions, TransitionOutcome } from '@app/event-store';
 import { Decision, Mission, NewMissionEvent, withLateness } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { EffectContext, effectsOf } from './mission-effects';
@@ -37,8 +37,13 @@ export class MissionPipeline {
    * finishes a mission past its deadline records the MissionOverdue no deadline check has yet
    * (withLateness), at the time of the append: the time watch no longer sees a finished mission.
    */
-  transition(start: Mission | string, decide: (mission: Mission) => Decision, context: PipelineContext): Promise<TransitionOutcome> {
-    return this.store.transition(start, (mission, now) => withLateness(mission, decide(mission), now), context, this.effects(context));
+  transition(
+    start: Mission | string,
+    decide: (mission: Mission) => Decision,
+    context: PipelineContext,
+    options: TransitionOptions = {},
+  ): Promise<TransitionOutcome> {
+    return this.store.transition(start, (mission, now) => withLateness(mission, decide(mission), now), context, this.effects(context), options);
   }
 
   private effects({ idempotency, leaseId }: PipelineContext) {

@@ -6,19 +6,7 @@ import { LlmJudge, permanentFailure, RuleBasedJudge, Verdict } from '@app/evalua
 import { MissionStore, TransitionOutcome } from '@app/event-store';
 import { GuestDataError, MissionPersonalData } from '@app/guest-data';
 import { LlmError } from '@app/llm';
-import {
-  billedFor,
-  decideLateReply,
-  decideVerdict,
-  Evaluation,
-  LateReply,
-  Mission,
-  NOT_JUDGED,
-  ReviewPolicy,
-  reviewRuleFor,
-  SERVICE_ACTORS,
-  staleEvaluation,
-} from '@app/mission';
+import { billedFor, decideJudged, Evaluation, Judged, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, SERVICE_ACTORS, staleEvaluation } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -87,7 +75,7 @@ export class EvaluationService {
       return this.record(completed, unjudgeable(attempt, error.message));
     }
     const verdict = await this.judge(plain);
-    // A billed judge call is named, so that it is recorded once: by its verdict, or else as billed late (staleVerdict).
+    // A billed judge call is named, so that it is recorded once: by its verdict, or else as billed late (judgedAppend).
     const evaluation: Evaluation = { attempt, ...verdict, ...(verdict.usage ? { runId: uuidv7() } : {}) };
     const output = plain.result?.output ?? {};
     const reviewRule = verdict.passed ? reviewRuleFor(this.reviewPolicy, { mission: plain, output, score: verdict.score }) : null;
@@ -106,17 +94,19 @@ export class EvaluationService {
 
   /**
    * Appends the verdict with what follows it (success, review, the next attempt or the dead letters),
-   * and counts it; a verdict the mission's state made moot records only the judge's billed call.
+   * and counts it; a verdict the mission's state made moot records only the judge's billed call
+   * (decideJudged), with the one append the verdict would have made: see judgedAppend.
    */
   private async record(completed: Mission, evaluation: Evaluation, options: { reviewRule?: string | null; permanent?: string } = {}): Promise<void> {
-    const { attempt } = evaluation;
+    const { attempt, runId } = evaluation;
     const agentId = completed.assignedAgentId ?? '';
-    const outcome = await this.pipeline.transition(
-      completed,
-      (m) => decideVerdict(m, evaluation, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options }),
-      { actor: SERVICE_ACTORS.evaluator },
-    );
-    if (outcome.kind === 'skipped') await this.staleVerdict(outcome, agentId, evaluation, completed.version);
+    const outcome = await this.judgedAppend(completed, evaluation, agentId, options);
+    const { id: missionId, correlationId } = completed;
+    if (outcome.kind === 'appended' && outcome.events.some((event) => event.type === 'LateReplyBilled')) {
+      const reason = staleEvaluation(outcome.mission, attempt);
+      this.logger.info({ missionId, correlationId, attempt, runId, reason }, "judge's billed reply recorded");
+      return;
+    }
     const judged = evaluation.judge !== NOT_JUDGED;
     if (outcome.kind === 'appended') {
       this.metrics.verdicts.inc({ agent: agentId, type: completed.type, verdict: evaluation.passed ? 'pass' : judged ? 'fail' : 'not_judged' });
@@ -125,34 +115,51 @@ export class EvaluationService {
       this.metrics.timeToSuccess.observe(outcome.mission);
     }
     if (outcome.kind === 'appended' && !evaluation.passed) {
-      const { id: missionId, correlationId } = outcome.mission;
       this.logger.info({ missionId, correlationId, attempt, agentId, score: evaluation.score, reason: evaluation.reason }, 'evaluation failed');
       if (outcome.mission.status === 'dead_lettered') logDeadLetter(this.logger, outcome.mission);
     }
   }
 
   /**
-   * A verdict that can no longer be recorded (the mission cancelled while the judge thought, by a
-   * client or a subject's erasure, or the attempt judged already by another delivery) changes
-   * nothing, but the LLM judge's call it holds was billed all the same: it is recorded as
-   * LateReplyBilled, so the log, and the daily report read from it, hold what the mission cost.
-   * Not when the verdict met is this judging's own (its append took effect, its reply lost with
-   * the connection): that verdict carries the call already, and comes after the completion judged
-   * (`completedVersion`), so only the events since are read.
+   * The one append a judging makes: its verdict, or, when the mission's state made the verdict moot
+   * (cancelled while the judge thought, by a client or a subject's erasure, or the attempt judged
+   * by another delivery), the LLM judge's billed call as LateReplyBilled, so the log, and the daily
+   * report read from it, hold what the mission cost. They were two appends: the verdict's, then,
+   * once it was found moot, the call's; an evaluator that died (or a Redis that refused) between
+   * them lost the call for good, as the redelivered message finds the verdict moot and asks no
+   * judge. Now the choice is made on the state the append expects (decideJudged), and the expected
+   * version makes it atomic: a change that comes first fails the append, which decides again on it.
+   * The script itself does not choose: it would have to fold LateReplyBilled into a state only it
+   * has read, and the read model must be the very JSON evolve writes (the drift audit compares its
+   * SHA-1 with a replay's), which a Lua re-encoding would not give (key order, number precision).
+   * What stays open is what always was: an evaluator that dies, or a Redis that refuses, before
+   * this one append (the judge's reply lives only in the process) loses the call to the log.
+   *
+   * A billed call's verdict is therefore decided on the mission read after the judge answered, not
+   * on the message's state: a cancel while the judge thought is then met by the first append, not
+   * by a failed verdict and a second one (one read more per LLM verdict, next to a paid call). A
+   * retry after a conflict may meet this judging's own verdict, appended by a try whose reply was
+   * lost; once the mission has moved past it its state no longer says so, and the log after the
+   * completion judged (`completed.version`) is read instead, so the call is not recorded twice.
    */
-  private async staleVerdict(
-    skipped: Extract<TransitionOutcome, { kind: 'skipped' }>,
-    agentId: string,
+  private judgedAppend(
+    completed: Mission,
     evaluation: Evaluation,
-    completedVersion: number,
-  ): Promise<void> {
-    const { attempt, usage, costUsd, runId } = evaluation;
-    if (!usage || runId === undefined) return;
-    const { id: missionId, correlationId } = skipped.mission;
-    if (await this.store.lastEventOfType(missionId, 'MissionEvaluated', (event) => event.data.runId === runId, completedVersion)) return;
-    const late: LateReply = { attempt, agentId, billed: billedFor({ usage, costUsd }), runId, judge: true };
-    const recorded = await this.pipeline.transition(skipped.mission, (m) => decideLateReply(m, late), { actor: SERVICE_ACTORS.evaluator });
-    if (recorded.kind === 'appended') this.logger.info({ missionId, correlationId, attempt, runId, reason: skipped.reason }, "judge's billed reply recorded");
+    agentId: string,
+    options: { reviewRule?: string | null; permanent?: string },
+  ): Promise<TransitionOutcome> {
+    const { runId } = evaluation;
+    const billed = evaluation.usage !== undefined && runId !== undefined;
+    const judged: Judged = { evaluation, agentId };
+    const decide = (m: Mission) => decideJudged(m, judged, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options });
+    if (!billed) return this.pipeline.transition(completed, decide, { actor: SERVICE_ACTORS.evaluator });
+    const afterConflict = async (reloaded: Mission) => {
+      // Still open to a verdict, or showing this one: the state tells, and the log need not be read.
+      if (judged.verdictRecorded || staleEvaluation(reloaded, evaluation.attempt) === null || reloaded.evaluation?.runId === runId) return;
+      const own = await this.store.lastEventOfType(reloaded.id, 'MissionEvaluated', (event) => event.data.runId === runId, completed.version);
+      judged.verdictRecorded = own !== null;
+    };
+    return this.pipeline.transition(completed.id, decide, { actor: SERVICE_ACTORS.evaluator }, { afterConflict });
   }
 }
 
