@@ -104,6 +104,23 @@ const CORPUS: BadRequestCase[] = [
   { name: 'payload guest id "-"', status: 400, body: { ...valid, payload: { guest: { id: '-' } } } },
   { name: 'payload guest id "_x"', status: 400, body: { ...valid, payload: { guest: { id: '_x' } } } },
 
+  // A known payload key of the wrong kind (KNOWN_PAYLOAD_KEYS): each was a 201 whose value every reader then ignored. With a key, none is recorded either.
+  ...(
+    [
+      ['safetyIssue the string "true"', 'maintenance', { safetyIssue: 'true' }],
+      ['minRate the string "200"', 'pricing', { currentRate: 120, minRate: '200' }],
+      ['vip "yes"', 'guest_support', { vip: 'yes' }],
+      ['guest.vip 1', 'guest_support', { guest: { name: 'Anna', vip: 1 } }],
+      ['revenueAtStake "5000"', 'pricing', { revenueAtStake: '5000' }],
+      ['language a list', 'guest_support', { language: ['de'] }],
+    ] as const
+  ).map(([what, type, payload], i) => ({
+    name: `payload ${what}`,
+    status: 400,
+    body: { ...valid, source: undefined, type, payload },
+    headers: { ...json, 'Idempotency-Key': `payload-kind-${i}` },
+  })),
+
   { name: 'payload with 600 keys', status: 400, body: { ...valid, payload: wide(600) } },
   { name: 'payload value with a terminal escape and a carriage return', status: 400, body: { ...valid, payload: { room: '1\u001b[31mRED\rFAKE' } } },
   { name: 'payload key with a terminal escape', status: 400, body: { ...valid, payload: { 'note\u001b[1mkey': 'x' } } },
@@ -431,6 +448,41 @@ describe('bad input (four services, real Redis)', () => {
         .expect(400);
       expect(response.body.details).toEqual([{ field: 'payload', problems: [expect.stringMatching(/^payload\.guest must be an object/)] }]);
     }
+  });
+
+  it('given a known payload key of the wrong kind, then the 400 names its path, the kind it must be and the value; the right kinds are a 201 with the scores as before', async () => {
+    const problemsOf = async (type: string, payload: Record<string, unknown>) =>
+      (
+        await system.api
+          .post('/api/missions')
+          .send({ ...valid, source: undefined, type, priority: 'normal', payload })
+          .expect(400)
+      ).body.details;
+    expect(await problemsOf('maintenance', { safetyIssue: 'true' })).toEqual([
+      { field: 'payload', problems: [expect.stringMatching(/^payload\.safetyIssue must be a boolean \(true or false\), not the string "true": /)] },
+    ]);
+    // Every key of the wrong kind at once, so one fix is enough.
+    expect(await problemsOf('pricing', { currentRate: 120, minRate: '200', revenueAtStake: '5000', vip: 'yes' })).toEqual([
+      {
+        field: 'payload',
+        problems: [
+          expect.stringMatching(
+            /^payload\.vip must be a boolean \(true or false\), not the string "yes": .+; payload\.revenueAtStake must be a number, not the string "5000": .+; payload\.minRate must be a number, not the string "200": /,
+          ),
+        ],
+      },
+    ]);
+    // As the new user sent them, with the kinds the readers take: 51 with the safety issue (36 without), and the floor kept.
+    const safety = await system.api
+      .post('/api/missions')
+      .send({ ...valid, source: undefined, type: 'maintenance', priority: 'normal', payload: { safetyIssue: true } })
+      .expect(201);
+    expect(safety.body.priorityScore).toBe(51);
+    const vip = await system.api
+      .post('/api/missions')
+      .send({ ...valid, source: undefined, type: 'pricing', priority: 'normal', payload: { vip: true, revenueAtStake: 5000, currentRate: 120, minRate: 200 } })
+      .expect(201);
+    expect(vip.body.priorityScore).toBe(43);
   });
 
   it('given a required field left out, then its one problem says it is required, on the create and on every other body', async () => {

@@ -305,6 +305,60 @@ describe('intake API (four services, real Redis)', () => {
       await system.waitForStatus(id, ['succeeded']);
     });
 
+    it('when a raw command has a known payload key of the wrong kind, then it lands in the rejection stream naming the path and kind, and nothing is stored', async () => {
+      const stream = system.keys.partitions[0].stream('intake');
+      const namedId = randomUUID();
+      // Each was taken: the mission ran without its safety tier, with a floor the judge never saw, without its VIP points.
+      const commands = [
+        { mission: mission({ payload: { safetyIssue: 'true' } }), idempotencyKey: 'payload-kind-safety' },
+        { mission: mission({ type: 'pricing', payload: { currentRate: 120, minRate: '200' } }), idempotencyKey: 'payload-kind-floor' },
+        { mission: mission({ type: 'guest_support', payload: { vip: 'yes', revenueAtStake: '5000' } }), missionId: namedId },
+      ];
+      const entryIds: string[] = [];
+      for (const command of commands) entryIds.push((await sender.xadd(stream, '*', 'pattern', 'mission.submit', 'data', JSON.stringify(command))) ?? '');
+      const rejections = await waitFor(
+        async () => {
+          const entries = await sender.xrange(system.keys.partitions[0].rejectedSubmissions, '-', '+');
+          const mine = entries.map(([, fields]) => streamFields(fields)).filter((fields) => entryIds.includes(fields.messageId));
+          return mine.length === commands.length ? mine : null;
+        },
+        { timeoutMs: 10_000, what: 'three rejections' },
+      );
+      expect(rejections.map(({ messageId, reason, code }) => ({ messageId, reason, code }))).toEqual([
+        {
+          messageId: entryIds[0],
+          reason: expect.stringMatching(/^mission\.payload: payload\.safetyIssue must be a boolean \(true or false\), not the string "true": /),
+          code: RejectionCode.Invalid,
+        },
+        {
+          messageId: entryIds[1],
+          reason: expect.stringMatching(/^mission\.payload: payload\.minRate must be a number, not the string "200": /),
+          code: RejectionCode.Invalid,
+        },
+        {
+          messageId: entryIds[2],
+          reason: expect.stringMatching(
+            /^mission\.payload: payload\.vip must be a boolean .+; payload\.revenueAtStake must be a number, not the string "5000": /,
+          ),
+          code: RejectionCode.Invalid,
+        },
+      ]);
+      // Nothing stored: no mission under the named id, and each key is free for the corrected body (a recorded one would refuse another body).
+      await system.api.get(`/api/missions/${namedId}`).expect(404);
+      expect(await system.store.history(namedId)).toEqual([]);
+      const client = new MissionClient(sender, system.prefix);
+      const safety = await client.create(mission({ payload: { safetyIssue: true } }) as never, { idempotencyKey: 'payload-kind-safety' });
+      const floor = await client.create(mission({ type: 'pricing', payload: { currentRate: 120, minRate: 200 } }) as never, {
+        idempotencyKey: 'payload-kind-floor',
+      });
+      const [created] = await Promise.all(
+        [safety, floor].map((id) => waitFor(() => system.store.load(id), { timeoutMs: 10_000, what: `mission ${id} created` })),
+      );
+      // high 55 + maintenance 6 + safety 15.
+      expect(created.priorityScore).toBe(76);
+      for (const id of [safety, floor]) expect((await system.store.history(id)).filter((event) => event.type === 'MissionCreated')).toHaveLength(1);
+    });
+
     it('when a raw command nests thousands of levels deep, then it lands in the rejection stream as invalid and the intake goes on', async () => {
       const stream = system.keys.partitions[0].stream('intake');
       const levels = 5_000;

@@ -72,6 +72,12 @@ describe('recurring missions: schedules with cron and time zone (four services, 
       [{ ...valid, template: { ...inspection, subjects: ['guest:4711'] } }, 'template', /may not hold guest data: subjects, description$/],
       // A guest that is no object was no personal field, so the template held the name in plain.
       [{ ...valid, template: { ...inspection, payload: { ...inspection.payload, guest: 'Rita' } } }, 'template.payload', /^payload\.guest must be an object/],
+      // A known key of the wrong kind: every firing made a mission whose value was ignored (no safety tier).
+      [
+        { ...valid, template: { ...inspection, payload: { ...inspection.payload, safetyIssue: 'true' } } },
+        'template.payload',
+        /^payload\.safetyIssue must be a boolean \(true or false\), not the string "true": /,
+      ],
       [
         { ...valid, template: { ...inspection, type: 'guest_support', description: 'Ask Ms. Martin about her stay.' } },
         'template',

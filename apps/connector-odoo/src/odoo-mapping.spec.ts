@@ -128,6 +128,23 @@ describe('the Odoo mapping file and what records become', () => {
     expect(validateSubmitMission({ mission: odd }).ok).toBe(true);
   });
 
+  it('given a field mapped to a payload key the system reads, then its Odoo kind is carried as it is: a char field where a number is read is refused, naming the key', () => {
+    // Not converted: "200" might be read, but "1.234,50" or "200 EUR" would be a guess. The record is
+    // set aside with this reason (its chatter says why), so the mapping is fixed to name a float or monetary field.
+    const pricing = { ...rule('pricing-requests'), payload: { minRate: 'x_floor', currentRate: 'x_rate', safetyIssue: 'x_safety' } };
+    const record = (fields: Record<string, unknown>) => ({ id: 44, name: 'Fair weekend', description: 'Rates?', priority: '1', partner_id: false, ...fields });
+    const typed = missionOf(mapping, pricing, record({ x_floor: 200, x_rate: 120.5, x_safety: true }));
+    expect(typed.payload).toMatchObject({ minRate: 200, currentRate: 120.5, safetyIssue: true });
+    expect(validateSubmitMission({ mission: typed }).ok).toBe(true);
+    // An unticked boolean is Odoo's false, which means empty: the key is left out, as false would read.
+    expect(missionOf(mapping, pricing, record({ x_floor: 200, x_safety: false })).payload).not.toHaveProperty('safetyIssue');
+    const text = missionOf(mapping, pricing, record({ x_floor: '200', x_rate: 120 }));
+    expect(validateSubmitMission({ mission: text })).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(/^mission\.payload: payload\.minRate must be a number, not the string "200": /)],
+    });
+  });
+
   it('given a description longer than the intake takes, then it is carried whole, for the intake to refuse, never cut', () => {
     // 11,000 × 中 (about 33 KB): it became a mission of the first 10,000 characters, the rest of the guest's words dropped unsaid.
     const words = '中'.repeat(11_000);

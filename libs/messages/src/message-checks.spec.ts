@@ -73,6 +73,9 @@ const odd = fc.oneof(
   fc.constant({}),
   fc.constant({ ...snapshot, version: 0 }),
   fc.constant({ ...snapshot, type: 'spa', requiredSkills: 'x' }),
+  // A create whose known payload keys hold the wrong kind (KNOWN_PAYLOAD_KEYS), as `mission` of a submit command.
+  fc.constant({ ...create, payload: { safetyIssue: 'true', vip: 'yes' } }),
+  fc.constant({ ...create, type: 'pricing', payload: { currentRate: 120, minRate: '200' } }),
   fc.constant([snapshot, { ...snapshot, id: 7 }]),
   fc.constant([snapshot, 1, null]),
   fc.string({ maxLength: 4 }),
@@ -135,6 +138,19 @@ describe('message checks', () => {
         'mission.description: description must be a string',
       ],
     });
+  });
+
+  it('given a submit command whose mission has a known payload key of the wrong kind, then it is refused in the words of the API and of the decorators', () => {
+    // It was taken: the mission was created without its safety tier, or with a floor the judge never saw.
+    for (const [payload, type, message] of [
+      [{ safetyIssue: 'true' }, 'maintenance', /^mission\.payload: payload\.safetyIssue must be a boolean \(true or false\), not the string "true": /],
+      [{ currentRate: 120, minRate: '200' }, 'pricing', /^mission\.payload: payload\.minRate must be a number, not the string "200": /],
+    ] as const) {
+      const command = { mission: { ...create, type, payload } };
+      const checked = validateSubmitMission(command);
+      expect(checked).toEqual({ ok: false, problems: [expect.stringMatching(message)] });
+      expect(referenceSubmitProblems(command)).toEqual(checked.ok ? [] : checked.problems);
+    }
   });
 
   it('given submit commands with fields broken or added, then validateSubmitMission says what class-validator said, tidied as the API says it', () => {

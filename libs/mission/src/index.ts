@@ -10,6 +10,7 @@ export * from './evolve-in-place';
 export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';
+export * from './payload-keys';
 export * from './forbidden-json-key-error';
 export * from './clean-text.validator';
 export * from './iso-time.validator';

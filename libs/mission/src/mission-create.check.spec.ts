@@ -81,6 +81,13 @@ const strangeValue = fc.oneof(
   fc.constant({ guest: 'Nina Koalova', message: 'm' }),
   fc.constant({ guest: [{ name: 'Olga', email: 'olga@x.org' }] }),
   fc.constant({ guest: null }),
+  // Known keys of the wrong kind (KNOWN_PAYLOAD_KEYS), under the type that reads them or another: each was taken, then ignored.
+  fc.constant({ safetyIssue: 'true' }),
+  fc.constant({ currentRate: 120, minRate: '200', maxRate: 300 }),
+  fc.constant({ vip: 'yes', guest: { vip: 1 }, revenueAtStake: '5000' }),
+  fc.constant({ message: 4915112345678, language: ['de'], requestType: 3 }),
+  fc.constant({ equipment: { id: 4 }, asset: 'pump', safetyIssue: null }),
+  fc.constant({ event: { name: true, upliftPercent: '20' }, roomNumber: 204 }),
   fc.constant(Array.from({ length: 11 }, (_, i) => `guest:${i}`)),
   fc.constantFrom('guest_support', 'pricing', 'low', 'critical', 'german', 'odoo'),
   fc.string({ maxLength: 8 }),
@@ -159,6 +166,25 @@ describe('checkMissionCreate', () => {
       expect(compiledVerdict(body).payload).toEqual([expect.stringMatching(/^payload\.guest must be an object/)]);
     }
     for (const guest of [null, {}, { name: 'Nina' }]) expect(compiledVerdict({ ...valid, payload: { guest } })).toEqual({});
+  });
+
+  it('given a known payload key of the wrong kind, then the payload is refused as class-validator refuses it, naming the path and the kind', () => {
+    // Each was a 201 whose value was then ignored: "true" lost the safety tier, "200" let a rate below the floor pass.
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['maintenance', { safetyIssue: 'true' }, /^payload\.safetyIssue must be a boolean \(true or false\), not the string "true": /],
+      ['pricing', { currentRate: 120, minRate: '200' }, /^payload\.minRate must be a number, not the string "200": /],
+      ['guest_support', { vip: 'yes' }, /^payload\.vip must be a boolean \(true or false\), not the string "yes": /],
+      ['pricing', { revenueAtStake: '5000' }, /^payload\.revenueAtStake must be a number, not the string "5000": /],
+    ];
+    for (const [type, payload, message] of cases) {
+      const body = { ...valid, type, payload };
+      expect(compiledVerdict(body)).toEqual(classValidatorVerdict(body));
+      expect(compiledVerdict(body)).toEqual({ payload: [expect.stringMatching(message)] });
+    }
+    // A key only another type reads is free-form there, as every other key is.
+    const other = { ...valid, type: 'maintenance', payload: { minRate: '200' } };
+    expect(compiledVerdict(other)).toEqual({});
+    expect(classValidatorVerdict(other)).toEqual({});
   });
 
   it('given a deadline before notBefore, then it is refused as class-validator refuses it; at or after it, taken', () => {

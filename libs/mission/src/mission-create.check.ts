@@ -64,7 +64,7 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   if (requiredSkills !== undefined && requiredSkills !== null) field('requiredSkills', skillProblems(requiredSkills));
   if (subjects !== undefined && subjects !== null) field('subjects', listProblems('subjects', subjects, MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE));
   const payloadIssue = isPlainObject(payload) ? null : 'payload must be an object';
-  const unsafe = payloadProblem(payload, PAYLOAD_LIMITS);
+  const unsafe = payloadProblem(payload, PAYLOAD_LIMITS, type);
   field('payload', [...(payloadIssue ? [payloadIssue] : []), ...(unsafe ? [unsafe] : [])]);
   if (deadline !== undefined && deadline !== null) {
     const late = deadlineProblem(deadline, notBefore);

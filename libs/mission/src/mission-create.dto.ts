@@ -5,6 +5,7 @@ import { IsCleanText, MULTI_LINE, SINGLE_LINE } from './clean-text.validator';
 import { MAX_SUBJECTS, SUBJECT_ID_PATTERN, SUBJECT_MESSAGE } from './data-subject';
 import { IsIsoInstant, IsNotBeforeStart } from './iso-time.validator';
 import { MISSION_TYPES, MissionType, PRIORITY_LEVELS, PriorityLevel } from './mission-type';
+import { knownPayloadKeysText } from './payload-keys';
 import { IsSafePayload } from './safe-payload.validator';
 
 /** Enough for any ERP record; deeper or bigger payloads are almost always a mistake or an attack. */
@@ -116,7 +117,10 @@ export class MissionCreateDto {
     description:
       `Free-form input for the agent: a JSON object, at most ${PAYLOAD_LIMITS.maxDepth} levels deep and ${PAYLOAD_LIMITS.maxKeys} keys in all, ` +
       'no __proto__/constructor/prototype keys. Its strings follow the rule of description (tab and line feed allowed), its keys that of title ' +
-      '(one line, may be empty). guest, when given, is an object (name, email, phone, id). Scoring reads vip (or guest.vip), revenueAtStake (EUR) and safetyIssue.',
+      '(one line, may be empty). guest, when given, is an object (name, email, phone, id). Scoring reads vip (or guest.vip) and safetyIssue, booleans, and revenueAtStake (EUR), a number. ' +
+      'The keys the system reads must hold the kind it reads them as, for the mission types that read them (null counts as left out; any other key is free), ' +
+      'else 400 naming the key (payload.safetyIssue must be a boolean (true or false), not the string "true": …): ' +
+      `${knownPayloadKeysText()}.`,
     example: { room: '204', guest: { vip: true } },
   })
   @IsObject()

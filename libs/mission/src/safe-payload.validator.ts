@@ -2,6 +2,7 @@ import { registerDecorator, ValidationArguments, ValidationOptions } from 'class
 import { escapeUnclean, MULTI_LINE, OBJECT_KEY, textProblem } from './clean-text.validator';
 import { guestProblem } from './data-subject';
 import { ForbiddenJsonKeyError } from './forbidden-json-key-error';
+import { knownPayloadKeyProblems } from './payload-keys';
 
 /** Keys that, copied into an object, can reach its prototype. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
@@ -32,15 +33,18 @@ export interface PayloadLimits {
 }
 
 /**
- * Why a payload is refused, or null when it is fine. Pure, so the HTTP and stream boundaries agree.
- * A `guest` must be an object (guestProblem), and its `id` must be an opaque id or a safe integer (it names the guest's data subject,
- * `guest:<id>`, and is stored in plain): an e-mail address there was kept in plain and never
- * erased, and a rounded number merged two guests into one subject.
- * Its strings and keys follow the clean-text rule (the description's for values, tab and line feed
- * allowed; one line for keys): webhook receivers, the ERP and agents' tools get them as they are.
+ * Why the payload of a create of `type` is refused, or null when it is fine. Pure, so the HTTP and
+ * stream boundaries agree. A `guest` must be an object (guestProblem), and its `id` must be an
+ * opaque id or a safe integer (it names the guest's data subject, `guest:<id>`, and is stored in
+ * plain): an e-mail address there was kept in plain and never erased, and a rounded number merged
+ * two guests into one subject. The keys the system reads with a meaning hold the kind of value
+ * KNOWN_PAYLOAD_KEYS says, each one of the wrong kind named (`"safetyIssue": "true"` was taken and
+ * then ignored). Its strings and keys follow the clean-text rule (the description's for values,
+ * tab and line feed allowed; one line for keys): webhook receivers, the ERP and agents' tools get
+ * them as they are.
  */
-export function payloadProblem(value: unknown, limits: PayloadLimits): string | null {
-  return shapeProblem(value, limits, 'payload', true) ?? guestProblem(value);
+export function payloadProblem(value: unknown, limits: PayloadLimits, type: unknown): string | null {
+  return shapeProblem(value, limits, 'payload', true) ?? guestProblem(value) ?? (knownPayloadKeyProblems(value, type).join('; ') || null);
 }
 
 /**
@@ -80,10 +84,12 @@ export function IsSafePayload(limits: PayloadLimits, options?: ValidationOptions
       propertyName: String(propertyName),
       options,
       validator: {
-        validate(value: unknown) {
-          // The guest's id is the create payload's; elsewhere (a reviewer's edited output) only the shape counts, named after its field.
+        validate(value: unknown, args: ValidationArguments) {
+          // The guest's id and the known keys are the create payload's; elsewhere (a reviewer's edited output) only the shape counts, named after its field.
           const name = String(propertyName);
-          lastProblem = (name === 'payload' ? payloadProblem(value, limits) : shapeProblem(value, limits, name)) ?? '';
+          // Which keys are read depends on the create's type, a sibling of the payload.
+          const type = (args.object as { type?: unknown }).type;
+          lastProblem = (name === 'payload' ? payloadProblem(value, limits, type) : shapeProblem(value, limits, name)) ?? '';
           return lastProblem === '';
         },
         defaultMessage(_args: ValidationArguments) {
