@@ -1,5 +1,6 @@
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_LIVENESS_TIMEOUT_MS, parseClusterNodes } from '@app/config';
+import { ConnectionLoss } from './connection-loss';
 
 /** A client for one Redis server or for a Redis Cluster; both speak the same commands. */
 export type RedisConnection = Redis | Cluster;
@@ -92,6 +93,7 @@ function reportingErrors<C extends RedisConnection>(connection: C, options: Redi
   origins.set(connection, { log, livenessMs });
   pingingWhileIdle(connection, livenessMs);
   tidyingUpAtClose(connection);
+  checkingLosses(connection, livenessMs);
   let failing = false;
   connection.on('error', (error: Error) => {
     if (failing) return;
@@ -177,12 +179,15 @@ export async function closeConnection(connection: RedisConnection): Promise<void
 
 /**
  * Whether `work` settles (resolved or rejected) before `connection` loses Redis: false at once when
- * it is not up now, or as soon as it loses Redis meanwhile, which a silent network comes to within
- * the liveness bound (see nodeOptions). A shutdown waits on Redis so, and no longer: during an
- * outage it leaves undone what a crash would (unacked messages stay pending and are reclaimed,
- * each append expects its version) instead of waiting out the outage or its commands' retries.
- * A Cluster client counts as up while it and every node connection are; a node connection that
- * fails counts as the loss.
+ * it has lost it already, or as soon as it loses it meanwhile. A shutdown waits on Redis so, and no
+ * longer: during an outage it leaves undone what a crash would (unacked messages stay pending and
+ * are reclaimed, each append expects its version) instead of waiting out the outage or its
+ * commands' retries. Only a loss that lasts counts (see ConnectionLoss): a blip, a dropped socket
+ * whose first reconnect succeeds, is waited through, before the wait or during it. A refused
+ * connection counts as lost at its first failed reconnect (within the first retry delay, ~100 ms
+ * after the drop), a silent network once the liveness bound (see nodeOptions) drops it. A Cluster
+ * client counts as lost once it closes, or once one of its masters' connections does by that
+ * rule: a replica's does not count, the client reads and writes on masters only.
  */
 export function settlesWhileReachable(connection: RedisConnection, work: Promise<unknown>): Promise<boolean> {
   const settled = work.then(
@@ -193,36 +198,67 @@ export function settlesWhileReachable(connection: RedisConnection, work: Promise
   return Promise.race([settled, nextLoss(connection)]);
 }
 
-/** What a connection emits as it loses Redis (its socket closed, a reconnect scheduled, the end). */
-const LOSS_EVENTS = ['close', 'reconnecting', 'end'];
-
 /** Each connection's next loss, shared by all who wait for it: a service's every sweep waits at once at shutdown. */
 const nextLosses = new WeakMap<RedisConnection, Promise<false>>();
 
-/** Resolves (to false) as the connection loses Redis; listens once whoever waits. */
+/** Resolves (to false) as the connection comes to count as lost (see settlesWhileReachable); listens once whoever waits. */
 function nextLoss(connection: RedisConnection): Promise<false> {
   const waited = nextLosses.get(connection);
   if (waited) return waited;
-  const events = isCluster(connection) ? [...LOSS_EVENTS, 'node error'] : LOSS_EVENTS;
   const loss = new Promise<false>((resolve) => {
+    const stops: (() => void)[] = [];
     const lost = () => {
-      for (const event of events) connection.off(event, lost);
+      for (const stop of stops.splice(0)) stop();
       nextLosses.delete(connection);
       resolve(false);
     };
-    for (const event of events) connection.on(event, lost);
+    if (!isCluster(connection)) {
+      stops.push(lossOf(connection).onLoss(lost));
+      return;
+    }
+    // The client itself closes once it has dropped every node (its disconnect, or all ended).
+    for (const event of ['close', 'end']) {
+      connection.on(event, lost);
+      stops.push(() => connection.off(event, lost));
+    }
+    // Every node is watched, as a replica may become a master meanwhile (a failover); a node counts
+    // if it is a master as its loss comes. One that leaves the cluster's topology ends, and is no
+    // longer among them by then.
+    const watch = (node: Redis) => stops.push(lossOf(node).onLoss(() => connection.nodes('master').includes(node) && lost()));
+    connection.nodes().forEach(watch);
+    connection.on('+node', watch);
+    stops.push(() => connection.off('+node', watch));
   });
   nextLosses.set(connection, loss);
   return loss;
 }
 
 /**
- * Whether the connection reaches Redis now, as settlesWhileReachable counts it: ready, and for a
- * Cluster client every node connection too.
+ * Whether the connection has Redis now, as settlesWhileReachable counts it: up, or in a drop whose
+ * loss does not last so far; for a Cluster client, the client ready, and so each master's
+ * connection (or waiting to connect at its first command).
  */
 export function isReachable(connection: RedisConnection): boolean {
-  if (!isCluster(connection)) return connection.status === 'ready';
-  return connection.status === 'ready' && connection.nodes().every((node) => node.status === 'ready' || node.status === 'wait');
+  if (!isCluster(connection)) return ['up', 'dropped'].includes(lossOf(connection).state);
+  return connection.status === 'ready' && connection.nodes('master').every((node) => lossOf(node).state !== 'lost');
+}
+
+/** Each node connection's loss check; made as a connection is built here (checkingLosses), else at its first use. */
+const losses = new WeakMap<Redis, ConnectionLoss>();
+
+function lossOf(node: Redis, livenessMs = DEFAULT_REDIS_LIVENESS_TIMEOUT_MS): ConnectionLoss {
+  let loss = losses.get(node);
+  if (!loss) {
+    loss = new ConnectionLoss(node, livenessMs);
+    losses.set(node, loss);
+  }
+  return loss;
+}
+
+/** From the start, so that a drop just before a shutdown's wait is known to it as a drop, not taken for a loss. */
+function checkingLosses(connection: RedisConnection, livenessMs: number): void {
+  if (isCluster(connection)) connection.on('+node', (node: Redis) => lossOf(node, livenessMs));
+  else lossOf(connection, livenessMs);
 }
 
 export function isCluster(connection: RedisConnection): connection is Cluster {

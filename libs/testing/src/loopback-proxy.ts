@@ -32,6 +32,14 @@ export abstract class LoopbackProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /**
+   * Closes every connection open now, and no other: a blip (a router's restart, a load balancer's
+   * failover) while Redis stays up. Connections opened afterwards go through as before.
+   */
+  dropConnections(): void {
+    for (const socket of this.sockets) socket.destroy();
+  }
+
   /** Keeps the pair for `stop`; the function returned closes both sides, as a proxy must when one side goes. */
   protected track(client: Socket, upstream: Socket): () => void {
     this.sockets.add(client);
