@@ -11,7 +11,7 @@ import Redis from 'ioredis';
 import { findOnPath, LOCAL_REDIS_HOST, logTail, pingRedis, redisServerAddress, sendCommand, findFreePort } from '@app/redis';
 
 /**
- * redis-cluster: a throw-away Redis Cluster of N masters (no replicas) on free loopback ports,
+ * redis-cluster: a throw-away Redis Cluster of N masters (no replicas, unless a test asks) on free loopback ports,
  * with its files in a fresh temp dir, for tests and local runs against REDIS_CLUSTER_NODES.
  *
  *   start [--masters 3]            runs until Ctrl-C / SIGTERM, then stops the nodes and deletes the dir
@@ -44,6 +44,8 @@ export interface LocalCluster extends LocalClusterState {
 export interface StartLocalClusterOptions {
   /** Default 3, the fewest redis-cli --cluster create accepts. */
   masters?: number;
+  /** Replicas of each master, default 0: a test of what a replica's failure does to the clients. */
+  replicas?: number;
   log?: (line: string) => void;
   /** Whole start: nodes answering, cluster created, every node at cluster_state:ok. Default 30 s. */
   timeoutMs?: number;
@@ -65,6 +67,8 @@ export function seedsOf(nodes: readonly LocalClusterNode[]): string {
 export async function startLocalCluster(options: StartLocalClusterOptions = {}): Promise<LocalCluster> {
   const masters = options.masters ?? MIN_MASTERS;
   if (!Number.isInteger(masters) || masters < MIN_MASTERS) throw new Error(`a cluster needs at least ${MIN_MASTERS} masters, got ${masters}`);
+  const replicas = options.replicas ?? 0;
+  if (!Number.isInteger(replicas) || replicas < 0) throw new Error(`replicas per master must be a whole number, got ${replicas}`);
   const log = options.log ?? (() => undefined);
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const server = await requireBinary('redis-server');
@@ -76,10 +80,10 @@ export async function startLocalCluster(options: StartLocalClusterOptions = {}):
   const killOnExit = () => state.nodes.forEach((node) => signal(node.pid, 'SIGKILL'));
   if (!options.detached) process.once('exit', killOnExit);
   try {
-    for (let index = 0; index < masters; index++) state.nodes.push(await startNode(server, dir, Boolean(options.detached), deadline));
-    log(`Started ${masters} redis-server nodes on ${seedsOf(state.nodes)} (files in ${dir})`);
-    await createCluster(cli, state.nodes, deadline);
-    await waitUntilClusterOk(state.nodes, deadline);
+    for (let index = 0; index < masters * (1 + replicas); index++) state.nodes.push(await startNode(server, dir, Boolean(options.detached), deadline));
+    log(`Started ${state.nodes.length} redis-server nodes on ${seedsOf(state.nodes)} (files in ${dir})`);
+    await createCluster(cli, state.nodes, replicas, deadline);
+    await waitUntilClusterOk(state.nodes, masters * replicas, deadline);
     log('Cluster state ok on every node');
   } catch (error) {
     process.removeListener('exit', killOnExit);
@@ -143,6 +147,9 @@ async function startNode(binary: string, dir: string, detached: boolean, deadlin
       '',
       '--dir',
       dir,
+      // Every second instead of every 10: a replica of an empty master is in the slot map after the first.
+      '--repl-ping-replica-period',
+      '1',
       '--daemonize',
       'no',
       // A file, not a pipe: nobody drains a pipe of a detached node, and a full pipe would stall it.
@@ -179,9 +186,9 @@ async function startNode(binary: string, dir: string, detached: boolean, deadlin
   }
 }
 
-async function createCluster(cli: string, nodes: readonly LocalClusterNode[], deadline: number): Promise<void> {
+async function createCluster(cli: string, nodes: readonly LocalClusterNode[], replicas: number, deadline: number): Promise<void> {
   const addresses = nodes.map((node) => `${LOCAL_REDIS_HOST}:${node.port}`);
-  const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'];
+  const args = ['--cluster', 'create', ...addresses, '--cluster-replicas', String(replicas), '--cluster-yes'];
   try {
     await promisify(execFile)(cli, args, { timeout: Math.max(deadline - Date.now(), 1_000) });
   } catch (error) {
@@ -190,8 +197,8 @@ async function createCluster(cli: string, nodes: readonly LocalClusterNode[], de
   }
 }
 
-/** Every node must agree: a client may load the slot map from any of them. */
-async function waitUntilClusterOk(nodes: readonly LocalClusterNode[], deadline: number): Promise<void> {
+/** Every node must agree, on its replicas too: a client may load the slot map from any of them. */
+async function waitUntilClusterOk(nodes: readonly LocalClusterNode[], replicas: number, deadline: number): Promise<void> {
   const clients = nodes.map(
     (node) => new Redis({ host: LOCAL_REDIS_HOST, port: node.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null }),
   );
@@ -200,7 +207,7 @@ async function waitUntilClusterOk(nodes: readonly LocalClusterNode[], deadline: 
   try {
     while (Date.now() < deadline) {
       const infos = await Promise.all(clients.map((client) => clusterInfo(client)));
-      if (infos.every((info) => isSettled(info, nodes.length))) return;
+      if (infos.every((info) => isSettled(info, nodes.length, replicas))) return;
       last = infos.map((info, index) => `${nodes[index].port}: ${summary(info)}`).join('; ');
       await sleep(POLL_MS);
     }
@@ -214,25 +221,35 @@ async function clusterInfo(client: Redis): Promise<Map<string, string>> {
   try {
     if (client.status === 'wait' || client.status === 'end') await client.connect();
     const text = String(await client.call('CLUSTER', 'INFO'));
-    return new Map(
-      text
+    // The slot map a client loads lists a replica only once it has replicated something (a
+    // non-zero offset), which with an empty master takes the master's first replication PING.
+    const ranges = (await client.call('CLUSTER', 'SLOTS')) as unknown[][];
+    const replicas = ranges.reduce((count, range) => count + Math.max(range.length - 3, 0), 0);
+    return new Map([
+      ...text
         .split('\r\n')
         .filter(Boolean)
         .map((line) => line.split(':', 2) as [string, string]),
-    );
+      ['replicas_known', String(replicas)],
+    ]);
   } catch {
     client.disconnect();
     return new Map();
   }
 }
 
-function isSettled(info: Map<string, string>, nodeCount: number): boolean {
-  return info.get('cluster_state') === 'ok' && info.get('cluster_slots_ok') === String(ALL_SLOTS) && info.get('cluster_known_nodes') === String(nodeCount);
+function isSettled(info: Map<string, string>, nodeCount: number, replicas: number): boolean {
+  return (
+    info.get('cluster_state') === 'ok' &&
+    info.get('cluster_slots_ok') === String(ALL_SLOTS) &&
+    info.get('cluster_known_nodes') === String(nodeCount) &&
+    info.get('replicas_known') === String(replicas)
+  );
 }
 
 function summary(info: Map<string, string>): string {
   if (info.size === 0) return 'no answer';
-  return ['cluster_state', 'cluster_slots_ok', 'cluster_known_nodes'].map((key) => `${key}=${info.get(key)}`).join(' ');
+  return ['cluster_state', 'cluster_slots_ok', 'cluster_known_nodes', 'replicas_known'].map((key) => `${key}=${info.get(key)}`).join(' ');
 }
 
 /**

@@ -1,5 +1,15 @@
 import { Cluster } from 'ioredis';
-import { closeConnection, createRedisConnection, disconnectNow, isCluster, RedisConnection, settlesWhileReachable, settlesWithin } from '@app/redis';
+import {
+  closeConnection,
+  createRedisConnection,
+  disconnectNow,
+  findFreePort,
+  isCluster,
+  LOCAL_REDIS_HOST,
+  RedisConnection,
+  settlesWhileReachable,
+  settlesWithin,
+} from '@app/redis';
 import { nextEvent, testKeyPrefix } from '@app/testing';
 import { LocalCluster, startLocalCluster } from '../../scripts/redis-cluster';
 
@@ -92,4 +102,37 @@ describe('disconnectNow and closeConnection on a Cluster client while the cluste
     expect(await sentDuringOutcome).not.toBe('answered');
     expect([reader.status, commands.status]).toEqual(['end', 'end']);
   }, 30_000);
+
+  // A client none of whose seeds ever answered has no node between two attempts to connect: its
+  // disconnect() ended nothing, and the commands it held (its offline queue, or the auto-pipelined
+  // ones waiting for a slot map) waited for ever, a stopping service with them.
+  it.each([
+    ['blocking', true],
+    ['auto-pipelining', false],
+  ])(
+    'given a %s client that never connected (no node answers its seeds), then disconnectNow fails the commands it holds at once and the client ends',
+    async (_kind, blocking) => {
+      const port = await findFreePort(LOCAL_REDIS_HOST);
+      const client = asCluster(
+        createRedisConnection(
+          { REDIS_URL: '', REDIS_CLUSTER_NODES: `${LOCAL_REDIS_HOST}:${port}`, REDIS_LIVENESS_TIMEOUT_MS: LIVENESS_MS },
+          { name: 'cluster-never-connected', blocking, log: () => undefined },
+        ),
+      );
+      clients.push(client);
+      await nextEvent(client, 'reconnecting');
+      expect(client.nodes()).toEqual([]);
+      const held = client.get(`${testKeyPrefix('cluster-outage')}:never`).then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      const ended = nextEvent(client, 'end');
+
+      disconnectNow(client);
+
+      expect(await settlesWithin(Promise.all([held, ended]), PROMPTLY_MS)).toBe(true);
+      expect(await held).toBe('None of startup nodes is available');
+      expect(client.status).toBe('end');
+    },
+  );
 });

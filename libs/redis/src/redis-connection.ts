@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import { DEFAULT_REDIS_LIVENESS_TIMEOUT_MS, parseClusterNodes } from '@app/config';
 import { ConnectionLoss } from './connection-loss';
@@ -140,14 +141,55 @@ function warnOnceOfUnneededPassword(): void {
  * ready again, and ending it fails none of them: they are failed here (see failCommandsToResend).
  * A Cluster client's node connections reconnect by themselves (clusterNodeRetryStrategy) and hold
  * the commands sent to them, so each is treated so; the client ends once every node has, and
- * fails its own queue then.
+ * fails its own queue then. A Cluster client none of whose seeds ever answered has no node left
+ * between two attempts to connect, so no node's end would end it: it stayed `disconnecting`, its
+ * commands queued for ever; it is ended here as ioredis ends a client it will not reconnect.
  */
 export function disconnectNow(connection: RedisConnection): void {
   if (connection.status === 'end') return;
   const nodes = isCluster(connection) ? connection.nodes() : [connection];
   for (const node of nodes) if (node.status === 'reconnecting') node.connect().catch(() => undefined);
+  const nodeless = isCluster(connection) && nodes.length === 0 && connection.status !== 'wait';
+  if (isCluster(connection)) drainedOnce(connection);
   connection.disconnect();
   for (const node of nodes) failCommandsToResend(node);
+  if (nodeless) endNodeless(connection as unknown as ClusterClosing);
+}
+
+/**
+ * What ends a Cluster client, not in its typings. After disconnect() handleCloseEvent does not
+ * reconnect: it sets the status `end` and fails the offline queue (the commands of a client
+ * without auto-pipelining). An auto-pipelined command waits apart until the client has its slot
+ * map: ioredis fails those only when a connect under way ends.
+ */
+interface ClusterClosing {
+  handleCloseEvent(): void;
+  invokeReadyDelayedCallbacks(error: Error): void;
+}
+
+function endNodeless(cluster: ClusterClosing): void {
+  cluster.handleCloseEvent();
+  // ioredis's own words for a Cluster client that ends unconnected.
+  cluster.invokeReadyDelayedCallbacks(new Error('None of startup nodes is available'));
+}
+
+/**
+ * ioredis's pool tells its Cluster client it is drained at the end of each node once it holds none,
+ * and disconnect() empties it at once: the first tells the client it has closed, and the client
+ * ends; when the nodes end on different ticks (one refused mid-connect, another between two
+ * attempts), each later one set the ended client's status back to `close`, where a command waits
+ * for ever instead of failing. The client is done with, so only the first counts.
+ */
+function drainedOnce(cluster: Cluster): void {
+  const pool = (cluster as unknown as ClusterPool).connectionPool;
+  const listeners = pool.listeners('drain') as (() => void)[];
+  pool.removeAllListeners('drain');
+  pool.once('drain', () => listeners.forEach((listener) => listener()));
+}
+
+/** A Cluster client's pool of node connections, not in its typings. */
+interface ClusterPool {
+  connectionPool: EventEmitter;
 }
 
 /** What ioredis keeps, not in its typings, of the commands under way when a connection dropped. */
