@@ -13,7 +13,7 @@ import { isPlainObject, MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
-import { launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
+import { launchSystem, linePrefix, RunningSystem, serviceUrl, stopSignalListener, waitUntilReady } from './launcher';
 import { progressTime } from './progress-time';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -200,16 +200,15 @@ async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   let interrupted = false;
   let system: RunningSystem | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) {
-      term.line(`${signal} again: still stopping (services get up to 10 s)`);
-      return;
-    }
-    interrupted = true;
-    term.stopBars();
-    term.line(`${signal} received, stopping`);
-    abort.abort();
-  };
+  const onSignal = stopSignalListener({
+    first: (signal) => {
+      interrupted = true;
+      term.stopBars();
+      term.line(`${signal} received, stopping`);
+      abort.abort();
+    },
+    again: (signal) => term.line(`${signal} again: still stopping (services get up to 10 s)`),
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   // The demo owns the Redis resolution (instead of the launcher) so that it can delete its keys

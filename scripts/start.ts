@@ -4,7 +4,7 @@ import { ConfigError, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/conf
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { describeRedis } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
-import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
+import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, stopSignalListener, waitUntilReady } from './launcher';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -54,16 +54,15 @@ async function main(argv: string[]): Promise<void> {
   let stopRequested = false;
   // Ends the wait for readiness when the run ends first (Ctrl-C, or a service that died).
   const waiting = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopRequested) {
-      log(`${signal} again: still stopping (services get up to 10 s)`);
-      return;
-    }
-    stopRequested = true;
-    waiting.abort();
-    log(`${signal} received, stopping`);
-    void system?.stop();
-  };
+  const onSignal = stopSignalListener({
+    first: (signal) => {
+      stopRequested = true;
+      waiting.abort();
+      log(`${signal} received, stopping`);
+      void system?.stop();
+    },
+    again: (signal) => log(`${signal} again: still stopping (services get up to 10 s)`),
+  });
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
   const dataDir = path.join(rootDir, '.data');

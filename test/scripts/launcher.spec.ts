@@ -1,6 +1,6 @@
 import { ConfigError } from '@app/config';
 import { connectorPort, servicePorts } from '@app/runtime';
-import { childLogFormat, localHostFor, readyMessage, serviceUrl } from '../../scripts/launcher';
+import { childLogFormat, localHostFor, readyMessage, REPEATED_SIGNAL_WINDOW_MS, serviceUrl, stopSignalListener } from '../../scripts/launcher';
 
 describe('servicePorts (npm start, the demo)', () => {
   it('given nothing, then 3000-3003', () => {
@@ -136,5 +136,58 @@ describe('serviceUrl (the launcher, the demo and the bench reaching their servic
     expect(serviceUrl('::1', 3000)).toBe('http://[::1]:3000');
     expect(serviceUrl(' 127.0.0.2 ', 3001)).toBe('http://127.0.0.2:3001');
     expect(serviceUrl('localhost', 3002)).toBe('http://localhost:3002');
+  });
+});
+
+describe('stopSignalListener (Ctrl-C under npm start and npm run demo)', () => {
+  /** The listener on a clock the test moves, and what it answered. */
+  function listener() {
+    const clock = { now: 0 };
+    const answers: string[] = [];
+    const onSignal = stopSignalListener(
+      { first: (signal) => answers.push(`${signal} received`), again: (signal) => answers.push(`${signal} again`) },
+      { now: () => clock.now },
+    );
+    return { clock, answers, onSignal };
+  }
+
+  it("given one Ctrl-C delivered twice (the terminal's to the process group, then npm's forwarded copy), then it counts once", () => {
+    const { clock, answers, onSignal } = listener();
+    onSignal('SIGINT');
+    clock.now += 5;
+    onSignal('SIGINT');
+
+    expect(answers).toEqual(['SIGINT received']);
+  });
+
+  it("given npm's copy late on a loaded machine, still within the window, then it counts once too", () => {
+    const { clock, answers, onSignal } = listener();
+    onSignal('SIGTERM');
+    clock.now += REPEATED_SIGNAL_WINDOW_MS - 1;
+    onSignal('SIGTERM');
+
+    expect(answers).toEqual(['SIGTERM received']);
+  });
+
+  it('given a second Ctrl-C a person presses later, each delivered twice, then it is answered once', () => {
+    const { clock, answers, onSignal } = listener();
+    onSignal('SIGINT');
+    clock.now += 3;
+    onSignal('SIGINT');
+    clock.now += 2_000;
+    onSignal('SIGINT');
+    clock.now += 3;
+    onSignal('SIGINT');
+
+    expect(answers).toEqual(['SIGINT received', 'SIGINT again']);
+  });
+
+  it('given another signal right after the first (Ctrl-C, then a SIGTERM from elsewhere), then it is answered, not taken for a copy', () => {
+    const { clock, answers, onSignal } = listener();
+    onSignal('SIGINT');
+    clock.now += 5;
+    onSignal('SIGTERM');
+
+    expect(answers).toEqual(['SIGINT received', 'SIGTERM again']);
   });
 });

@@ -467,6 +467,31 @@ describe('the services and npm start as processes', () => {
     expect([...start.stdout, ...start.stderr].join('\n')).not.toContain('start-process-redis-password');
   });
 
+  it('given one Ctrl-C delivered twice (the terminal to the process group, then npm forwarding it), then npm start answers it once and exits 0', async () => {
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), PORT: String(await freePortRun()), LOG_FORMAT: 'json' });
+    running.push(start.child);
+
+    await waitFor(async () => start.stdout.find((line) => line.includes('Press Ctrl-C to stop.')) ?? exitedEarly(start), {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+      what: "npm start's running line",
+    });
+    // npm's copy comes after the launcher has taken the terminal's (two pending at once would merge
+    // into one): sent as soon as the launcher's answer to the first is read.
+    const copySent = new Promise<void>((resolve) => {
+      start.child.stdout?.on('data', (chunk: Buffer) => {
+        if (!chunk.toString('utf8').includes('SIGINT received')) return;
+        start.child.kill('SIGINT');
+        resolve();
+      });
+    });
+    start.child.kill('SIGINT');
+    await copySent;
+
+    expect(await start.exited).toBe(0);
+    expect(start.stdout.filter((line) => line.includes('SIGINT'))).toEqual(['launcher     | SIGINT received, stopping']);
+  });
+
   it('given PORT and --split, then npm start runs the intake on it and the others on PORT+1..3, and prints one ready line without route noise', async () => {
     const port = await freePortRun();
     const start = run(['dist/scripts/start.js', '--split'], { ...baseEnv(), PORT: String(port), LOG_FORMAT: '' });
