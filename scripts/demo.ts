@@ -13,7 +13,7 @@ import { isPlainObject, MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
-import { launchSystem, linePrefix, RunningSystem, serviceUrl, stopSignalListener, waitUntilReady } from './launcher';
+import { checkRedisVariables, launchSystem, linePrefix, RunningSystem, serviceUrl, stopSignalListener, waitUntilReady } from './launcher';
 import { progressTime } from './progress-time';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -39,7 +39,7 @@ const EXIT_INTERRUPTED = 130;
 const EXIT_CODES_HELP = `
 Exit codes: 0 every mission ended as expected; 1 one did not (or a service stopped on its own, or the
 demo itself failed); 2 bad usage (an unknown option, an option value that does not read); 3 the
-missions did not finish within --timeout; 78 a bad variable (PORT, LOG_FORMAT, KEY_PREFIX), named;
+missions did not finish within --timeout; 78 a bad variable (PORT, LOG_FORMAT, KEY_PREFIX, REDIS_URL), named;
 130 stopped by Ctrl-C, SIGTERM or SIGHUP.`;
 
 interface DemoOptions {
@@ -213,6 +213,7 @@ async function main(argv: string[]): Promise<number> {
 
   // The demo owns the Redis resolution (instead of the launcher) so that it can delete its keys
   // after the services stop but before a private server goes away.
+  checkRedisVariables(process.env);
   const redis: ResolvedRedis = await resolveRedis({ dataDir: path.join(rootDir, '.data'), log: launcherLog, env: process.env });
   let crashed: number | undefined;
   try {

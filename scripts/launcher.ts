@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { loadEnvironment } from '@app/config';
+import { EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { redisTargetOf, RedisTarget, resolveRedis, ResolvedRedis, settlesWithin } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
@@ -21,6 +21,28 @@ export function isServiceName(name: string): name is ServiceName {
 export function childLogFormat(env: NodeJS.ProcessEnv, outputIsTerminal: boolean): 'json' | 'pretty' {
   const chosen = loadEnvironment({ LOG_FORMAT: env.LOG_FORMAT?.trim() }).LOG_FORMAT;
   return chosen ?? (outputIsTerminal ? 'pretty' : 'json');
+}
+
+/**
+ * Refuses a REDIS_URL or REDIS_CLUSTER_NODES the services would refuse, by the config lib's rules
+ * and message (a ConfigError, exit 78), before a Redis is resolved: else the launcher would say it
+ * uses `<unparseable URL>` and start services that each stop on it. Trimmed and blank as unset, as
+ * resolveRedis reads them (it hands the services the trimmed value).
+ */
+export function checkRedisVariables(env: NodeJS.ProcessEnv): void {
+  loadEnvironment({ REDIS_URL: env.REDIS_URL?.trim(), REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES?.trim() });
+}
+
+/**
+ * The launcher's line for a process that ended on its own and is not restarted. A configuration
+ * error (exit 78) is no surprise: the process said why just above. "The rest" only when there is a rest.
+ */
+export function unplannedExitMessage(name: string, code: number | null, signal: NodeJS.Signals | null, others: boolean): string {
+  const what =
+    code === EXIT_CONFIG
+      ? `stopped: configuration error (exit ${EXIT_CONFIG}), see above`
+      : `exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`})`;
+  return others ? `${name} ${what}; stopping the rest` : `${name} ${what}`;
 }
 
 /**
@@ -261,6 +283,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
     throw new Error(`Not built: ${missing.map(({ entry }) => path.relative(rootDir, entry)).join(', ')}. Run \`npm run build\` first.`);
   }
 
+  if (!options.redis) checkRedisVariables(options.env);
   const redis: ResolvedRedis = options.redis
     ? { ...options.redis, stop: async () => undefined }
     : await resolveRedis({ dataDir: options.dataDir, log, allowInstall: true, env: options.env });
@@ -342,7 +365,7 @@ export async function launchSystem(options: LaunchOptions): Promise<RunningSyste
         const how = signal ? `signal ${signal}` : `code ${code}`;
         // Never restarted: one in one process, or that never listened the first time (a bad variable, a port in use).
         if (!restartPolicy || (!listened && !restarted)) {
-          log(`${name} exited unexpectedly (${how}); stopping the rest`);
+          log(unplannedExitMessage(name, code, signal, entries.length > 1));
           void shutdown(code || 1);
           return;
         }

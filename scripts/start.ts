@@ -10,7 +10,7 @@ const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
 const EXIT_CODES_HELP = `
 Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service,
---split with --one-process); 78 a bad variable (PORT, the other ports, LOG_FORMAT); otherwise the
+--split with --one-process); 78 a bad variable (PORT, the other ports, LOG_FORMAT, REDIS_URL); otherwise the
 code of the service that ended the run (1 could not listen or crashed, or a signal killed it; 69
 Redis unreachable; 78 its configuration), once it has stopped the rest; 1 too when the launcher
 itself fails (not built, no Redis to be had).`;

@@ -1,6 +1,15 @@
 import { ConfigError } from '@app/config';
 import { connectorPort, servicePorts } from '@app/runtime';
-import { childLogFormat, localHostFor, readyMessage, REPEATED_SIGNAL_WINDOW_MS, serviceUrl, stopSignalListener } from '../../scripts/launcher';
+import {
+  checkRedisVariables,
+  childLogFormat,
+  localHostFor,
+  readyMessage,
+  REPEATED_SIGNAL_WINDOW_MS,
+  serviceUrl,
+  stopSignalListener,
+  unplannedExitMessage,
+} from '../../scripts/launcher';
 
 describe('servicePorts (npm start, the demo)', () => {
   it('given nothing, then 3000-3003', () => {
@@ -189,5 +198,29 @@ describe('stopSignalListener (Ctrl-C under npm start and npm run demo)', () => {
     onSignal('SIGTERM');
 
     expect(answers).toEqual(['SIGINT received', 'SIGTERM again']);
+  });
+});
+
+describe('unplannedExitMessage (a process that ended on its own, not restarted)', () => {
+  it('given a configuration error (exit 78), then it says so and points above, not "unexpectedly"', () => {
+    expect(unplannedExitMessage('one-process', 78, null, false)).toBe('one-process stopped: configuration error (exit 78), see above');
+    expect(unplannedExitMessage('orchestrator', 78, null, true)).toBe('orchestrator stopped: configuration error (exit 78), see above; stopping the rest');
+  });
+
+  it('given a crash or a signal, then unexpectedly; "stopping the rest" only when other processes run', () => {
+    expect(unplannedExitMessage('one-process', 1, null, false)).toBe('one-process exited unexpectedly (code 1)');
+    expect(unplannedExitMessage('intake', null, 'SIGKILL', true)).toBe('intake exited unexpectedly (signal SIGKILL); stopping the rest');
+  });
+});
+
+describe('checkRedisVariables (npm start, the demo)', () => {
+  it("given a REDIS_URL that does not parse, then the services' configuration error, without the URL", () => {
+    expect(() => checkRedisVariables({ REDIS_URL: 'notaurl' })).toThrow(new ConfigError(['REDIS_URL=(hidden): REDIS_URL must look like redis://host:port']));
+  });
+
+  it('given a good, blank or unset REDIS_URL, then nothing to say', () => {
+    for (const REDIS_URL of ['redis://:pw@10.0.0.5:6379/2', ' redis://127.0.0.1:6379 ', '', ' ', undefined]) {
+      expect(() => checkRedisVariables({ REDIS_URL })).not.toThrow();
+    }
   });
 });

@@ -451,6 +451,26 @@ describe('the services and npm start as processes', () => {
     expect(start.stdout.filter((line) => /Started /.test(line))).toEqual([]);
   });
 
+  it('given a REDIS_URL that does not parse, then npm start refuses it as a service does, with exit 78, before resolving Redis or starting anything', async () => {
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), REDIS_URL: 'notaurl', PORT: String(await freePortRun()) });
+    running.push(start.child);
+
+    expect(await start.exited).toBe(78);
+    expect(start.stderr).toEqual(['start: invalid configuration:', '  - REDIS_URL=(hidden): REDIS_URL must look like redis://host:port']);
+    expect(start.stdout.filter((line) => /Using Redis|Started /.test(line))).toEqual([]);
+  });
+
+  it('given a bad variable only the services check (MAX_ATTEMPTS=abc), then npm start calls the one process stopped on its configuration, not a crash with a rest to stop', async () => {
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), MAX_ATTEMPTS: 'abc', PORT: String(await freePortRun()), LOG_FORMAT: 'json' });
+    running.push(start.child);
+
+    expect(await start.exited).toBe(78);
+    expect(start.stdout.filter((line) => line.includes('one-process') && !line.startsWith('one-process'))).toEqual([
+      expect.stringMatching(/^launcher {5}\| Started one-process \(pid \d+\)$/),
+      'launcher     | one-process stopped: configuration error (exit 78), see above',
+    ]);
+  });
+
   it('given a REDIS_URL with a password, then npm start never prints it, and says which KEY_PREFIX it runs with', async () => {
     const withPassword = new URL(redisUrl());
     withPassword.password = 'start-process-redis-password';
