@@ -14,6 +14,7 @@ import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort,
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
 import { checkRedisVariables, launchSystem, linePrefix, RunningSystem, serviceUrl, stopSignalListener, waitUntilReady } from './launcher';
+import { ProgressLines } from './progress-lines';
 import { progressTime } from './progress-time';
 
 const rootDir = path.resolve(__dirname, '..', '..');
@@ -99,10 +100,18 @@ class UsageError extends Error {}
  * Routes everything printed while progress bars are drawn through the bars' log buffer, so the
  * launcher's prefixed service lines appear above the bars instead of tearing them apart.
  */
+/** A counter of the demo's progress: a bar on a terminal, ProgressLines' lines elsewhere. */
+interface Counter {
+  setTotal(total: number): void;
+  update(value: number, rate: string): void;
+}
+
+interface Counters {
+  create(label: string, total: number, value: number): Counter;
+}
+
 class Terminal {
   private bars: MultiBar | undefined;
-  /** Something changed since the bars were last drawn. */
-  private dirty = false;
   readonly color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 
   line(text: string): void {
@@ -110,48 +119,47 @@ class Terminal {
   }
 
   raw(text: string): void {
-    if (this.bars) {
-      this.bars.log(text);
-      this.dirty = true;
-    } else {
-      process.stdout.write(text);
-    }
+    if (this.bars) this.bars.log(text);
+    else process.stdout.write(text);
   }
 
-  startBars(): MultiBar {
+  startBars(): Counters {
     this.stopBars();
-    const tty = Boolean(process.stdout.isTTY);
-    this.bars = new MultiBar({
+    // Off a terminal the bars would print their whole block every 2 s and with every log line.
+    if (!process.stdout.isTTY) {
+      const lines = new ProgressLines((line) => process.stdout.write(`${line}\n`));
+      return {
+        create: (label, total) => {
+          let current = total;
+          return { setTotal: (next) => (current = next), update: (value, rate) => lines.update(label, value, current, rate) };
+        },
+      };
+    }
+    const bars = new MultiBar({
       stream: process.stdout,
       format: '{label} [{bar}] {value}/{total} {percentage}% | {rate}/s | ETA {eta_formatted}',
       formatTime: progressTime,
       barCompleteChar: '#',
       barIncompleteChar: '.',
-      hideCursor: tty,
-      // Redirected output still gets a progress line now and then instead of nothing.
-      noTTYOutput: !tty,
-      notTTYSchedule: 2_000,
+      hideCursor: true,
       // Our own SIGINT handler stops the bars; cli-progress's would race it.
       gracefulExit: false,
       // A bar that stopped changing is otherwise not redrawn after log lines pushed it down, and vanishes.
       forceRedraw: true,
-      // Without a TTY stop() would print the bars once more right after the final update() below.
-      clearOnComplete: !tty,
     });
-    this.bars.on('redraw-post', () => (this.dirty = false));
-    return this.bars;
-  }
-
-  progress(bar: SingleBar, value: number, rate: string): void {
-    bar.update(value, { rate });
-    this.dirty = true;
+    this.bars = bars;
+    return {
+      create: (label, total, value) => {
+        const bar: SingleBar = bars.create(total, value, { label, rate: '0.0' });
+        return { setTotal: (next) => bar.setTotal(next), update: (next, rate) => bar.update(next, { rate }) };
+      },
+    };
   }
 
   stopBars(): void {
     if (!this.bars) return;
-    // stop() drops whatever log() buffered since the last redraw; update() flushes it and draws the final
-    // state. Skipped when nothing changed, since without a TTY each redraw prints the bars once more.
-    if (this.dirty || process.stdout.isTTY) this.bars.update();
+    // stop() drops whatever log() buffered since the last redraw; update() flushes it and draws the final state.
+    this.bars.update();
     this.bars.stop();
     this.bars = undefined;
   }
@@ -283,10 +291,10 @@ async function main(argv: string[]): Promise<number> {
       // The maintenance agents wait while the missions arrive, so a backlog builds and the order it
       // is served in shows: the safety issues, submitted late, go first.
       const paused = await setMaintenanceAgents(intake, 'paused', []);
-      await submitAll(intake, tracked, bars, term);
+      await submitAll(intake, tracked, bars);
       await setMaintenanceAgents(intake, 'online', paused);
       await createSchedules(intake, schedules);
-      const timedOut = !(await waitFinished(intake, reviewer, tracked, schedules, bars, term, deadline, abort.signal));
+      const timedOut = !(await waitFinished(intake, reviewer, tracked, schedules, bars, deadline, abort.signal));
       term.stopBars();
       if (!options.keepRunning) await deleteSchedules(intake, schedules);
       await readTimes(intake, tracked);
@@ -513,10 +521,10 @@ function perSecond(count: number, since: number): string {
   return seconds > 0 ? (count / seconds).toFixed(1) : '0.0';
 }
 
-async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBar, term: Terminal): Promise<void> {
+async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: Counters): Promise<void> {
   const started = Date.now();
   let done = 0;
-  const bar: SingleBar = bars.create(tracked.length, 0, { label: 'submitted', rate: '0.0' });
+  const bar = bars.create('submitted', tracked.length, 0);
   await inBatches(tracked, HTTP_CONCURRENCY, async (item) => {
     try {
       // The fixture's notBefore only marks it as one that starts later: a few seconds after it is sent.
@@ -534,7 +542,7 @@ async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: MultiBa
       item.error = `POST /api/missions failed: ${error instanceof Error ? error.message : String(error)}`;
     }
     done += 1;
-    term.progress(bar, done, perSecond(done, started));
+    bar.update(done, perSecond(done, started));
   });
 }
 
@@ -615,15 +623,14 @@ async function waitFinished(
   reviewer: IntakeClient,
   tracked: Tracked[],
   schedules: DemoSchedule[],
-  bars: MultiBar,
-  term: Terminal,
+  bars: Counters,
   deadline: number,
   signal: AbortSignal,
 ): Promise<boolean> {
   const started = Date.now();
   const countFinished = () => tracked.filter((item) => item.mission && FINISHED.has(item.mission.status)).length;
   const waitingSchedules = () => schedules.filter((schedule) => schedule.id && schedule.fired === 0).length;
-  const bar: SingleBar = bars.create(tracked.length + waitingSchedules(), countFinished(), { label: 'finished ', rate: '0.0' });
+  const bar = bars.create('finished ', tracked.length + waitingSchedules(), countFinished());
   for (;;) {
     await pollSchedules(intake, schedules, tracked);
     // Failed submissions have no id to poll; they are mismatches already.
@@ -649,7 +656,7 @@ async function waitFinished(
     });
     const finished = countFinished();
     bar.setTotal(tracked.length + waitingSchedules());
-    term.progress(bar, finished, perSecond(finished, started));
+    bar.update(finished, perSecond(finished, started));
     if (waitingSchedules() === 0 && pollable.every((item) => item.mission && FINISHED.has(item.mission.status))) return true;
     await sleep(POLL_INTERVAL_MS, undefined, { signal }).catch(() => {
       throw new Aborted();
