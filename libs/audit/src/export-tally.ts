@@ -139,19 +139,28 @@ export interface ExportScan {
  */
 export async function scanExport(input: Readable, keys: KeyLayout): Promise<ExportScan> {
   const scan: ExportScan = { lines: 0, subjectKeys: [], tally: new ExportTally(), chains: new ExportChains(keys) };
-  let last: { line: string; lineNumber: number } | undefined;
+  let last: { lineNumber: number; json: boolean } | undefined;
+  // A file that is no export at all (a README) fails on its first line: that one is named, not the last.
+  const notJson: { first?: number; count: number } = { count: 0 };
   for await (const line of exportFileLines(input)) {
     const lineNumber = ++scan.lines;
     if (line.trim() === '') continue;
-    last = { line, lineNumber };
     const parsed = parseStored(line);
+    last = { lineNumber, json: parsed !== null };
+    if (!parsed) {
+      notJson.first ??= lineNumber;
+      notJson.count++;
+    }
     const stored = parsed ?? {};
     if (isSubjectKeyLine(stored)) scan.subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
     else if (!isExportEndLine(stored)) scan.chains.add(line, lineNumber, parsed);
     scan.tally.add(stored, lineNumber);
   }
-  // The last line is where a file that is no export at all (or one broken at its end) shows: said as
-  // what it is, not as an export without its end line, and before the import writes anything.
-  if (last && !parseStored(last.line)) throw new Error(`line ${last.lineNumber} is not a JSON object`);
+  // A last line that is no JSON shows a file that is no export at all (or one broken at its end): said
+  // as what it is, not as an export without its end line, and before the import writes anything.
+  if (last && !last.json) {
+    const others = notJson.count > 1 ? ` (the first of ${notJson.count} such lines, the last being line ${last.lineNumber})` : '';
+    throw new Error(`line ${notJson.first ?? last.lineNumber} is not a JSON object${others}`);
+  }
   return scan;
 }

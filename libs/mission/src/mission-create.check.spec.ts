@@ -136,6 +136,14 @@ describe('checkMissionCreate', () => {
     });
   });
 
+  it('given a source that is not an object ("odoo", a number), then the message says what to send, not class-validator\'s "nested property"', () => {
+    const message = ['source must be an object (system, model, recordId)'];
+    expect(compiledVerdict({ ...valid, source: 'odoo' })).toEqual({ source: message });
+    expect(compiledVerdict({ ...valid, source: 4711 })).toEqual({ source: message });
+    // The declared rule says the same, so the verdicts stay alike.
+    expect(classValidatorVerdict({ ...valid, source: 4711 })).toEqual({ source: message });
+  });
+
   it('given a source recordId above 2^53 - 1, then it is refused: a JSON number there is not exact', () => {
     const body = JSON.parse('{"system":"odoo","model":"m","recordId":9007199254740993}') as Record<string, unknown>;
     expect(compiledVerdict({ ...valid, source: body })).toEqual({ 'source.recordId': ['recordId must not be greater than 9007199254740991'] });

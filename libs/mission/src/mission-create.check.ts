@@ -12,6 +12,7 @@ import {
   PAYLOAD_LIMITS,
   SKILL_MESSAGE,
   SKILL_PATTERN,
+  SOURCE_MESSAGE,
 } from './mission-create.dto';
 import { MISSION_TYPES, PRIORITY_LEVELS } from './mission-type';
 import { payloadProblem } from './safe-payload.validator';
@@ -75,7 +76,7 @@ function missionCreateProblems(value: Record<string, unknown>, parent: string): 
   }
   if (source !== undefined && source !== null) {
     if (isPlainObject(source)) out.push(...sourceProblems(source, childPath(parent, 'source')));
-    else field('source', ['nested property source must be either object or array']);
+    else field('source', [SOURCE_MESSAGE]);
   }
   return out;
 }

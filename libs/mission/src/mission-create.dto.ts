@@ -20,6 +20,8 @@ export const MAX_DESCRIPTION_LENGTH = 10_000;
 export const SKILL_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 export const SKILL_MESSAGE = 'each skill must be snake_case (a-z, 0-9, _), at most 64 characters';
 export const MAX_SKILLS = 20;
+/** ValidateNested's own complaint, "nested property source must be either object or array", names neither what to send nor its fields. */
+export const SOURCE_MESSAGE = 'source must be an object (system, model, recordId)';
 
 /** Where a mission came from in the ERP, e.g. {system: "odoo", model: "helpdesk.ticket", recordId: 4711}. */
 export class MissionSourceDto {
@@ -170,7 +172,7 @@ export class MissionCreateDto {
     description: 'The ERP record the mission comes from. Without an Idempotency-Key, a second create for the same record returns the first mission.',
   })
   @IsOptional()
-  @ValidateNested()
+  @ValidateNested({ message: SOURCE_MESSAGE })
   @Type(() => MissionSourceDto)
   source?: MissionSourceDto;
 }

@@ -85,14 +85,40 @@ describe('ApiKeyGuard (HTTP)', () => {
   it.each([
     ['Authorization: Bearer', { Authorization: 'Bearer wrong-secret-0123456789' }],
     ['X-API-Key', { 'X-API-Key': 'wrong-secret-0123456789' }],
-    ['Authorization in another scheme', { Authorization: `Basic ${Buffer.from('ops:x').toString('base64')}` }],
-    ['Authorization holding a valid secret without a scheme', { Authorization: OPERATOR.secret }],
-    ['Authorization holding a valid secret in another scheme', { Authorization: `Token ${OPERATOR.secret}` }],
   ])('given a wrong key in %s, then 401 "invalid API key" with WWW-Authenticate', async (_style, headers) => {
     const res = await request(app.getHttpServer()).get('/api/things').set(headers).expect(401);
     expect(res.body).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'invalid API key', details: [] });
     expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
   });
+
+  it.each([
+    ['another scheme', { Authorization: `Basic ${Buffer.from('ops:x').toString('base64')}` }],
+    ['a valid secret without a scheme', { Authorization: OPERATOR.secret }],
+    ['a wrong secret without a scheme', { Authorization: 'wrong-secret-0123456789' }],
+    ['a valid secret in another scheme', { Authorization: `Token ${OPERATOR.secret}` }],
+  ])('given Authorization holding %s, then 401 naming the forms that are read, the same whether the secret exists', async (_style, headers) => {
+    const res = await request(app.getHttpServer()).get('/api/things').set(headers).expect(401);
+    expect(res.body).toEqual({
+      statusCode: 401,
+      error: 'Unauthorized',
+      message: 'invalid API key: use Authorization: Bearer <key> or X-API-Key: <key>; other schemes are not read',
+      details: [],
+    });
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer\b/);
+  });
+
+  it.each([['Bearer'], ['Bearer '], ['bearer \t ']])(
+    'given Authorization %j with no key after it, then 401 "missing API key", not "invalid"',
+    async (value) => {
+      const res = await request(app.getHttpServer()).get('/api/things').set({ Authorization: value }).expect(401);
+      expect(res.body).toEqual({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: expect.stringMatching(/^missing API key: send Authorization: Bearer <key>/),
+        details: [],
+      });
+    },
+  );
 
   it('given a valid key in either header, then the request passes and the handler sees the caller but not the secret', async () => {
     const viaBearer = await request(app.getHttpServer()).get('/api/things').set(bearer(READER)).expect(200);

@@ -10,6 +10,8 @@ import { OPEN_TO_CLIENTS } from './open-to-clients.decorator';
 import { REQUIRED_ROLE } from './requires-role.decorator';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+/** `Bearer` with no key after it (trimmed): a client whose key variable was empty. */
+const EMPTY_BEARER = /^Bearer$/i;
 
 /** Reading is the only thing a reader may do, so only reads default to it; all else is an operator's. */
 export function defaultRole(method: string): Role {
@@ -54,6 +56,8 @@ export class ApiKeyGuard implements CanActivate {
 
 export const MISSING_KEY = 'missing API key: send Authorization: Bearer <key> or X-API-Key: <key>';
 export const INVALID_KEY = 'invalid API key';
+/** The same for every value, whatever the secret in it: another scheme is never looked up, so this says nothing about which keys exist. */
+export const WRONG_SCHEME = 'invalid API key: use Authorization: Bearer <key> or X-API-Key: <key>; other schemes are not read';
 export const TWO_KEYS = 'two different API keys: send one, in a single Authorization: Bearer <key> or X-API-Key: <key> header';
 
 export type Authentication = { client: ApiClient } | { failure: string };
@@ -62,7 +66,9 @@ export type Authentication = { client: ApiClient } | { failure: string };
  * Who presents a key: `Authorization: Bearer <key>` or `X-API-Key: <key>`, nothing else. An
  * Authorization header in another scheme, or a bare secret without one, is never looked up, so
  * it can neither pass nor serve to guess keys; it is an "invalid" key rather than a "missing" one,
- * since the client did try. A header that is present but blank counts as missing. Two different
+ * since the client did try, with a hint at the form that is read (a `Basic` header or a bare
+ * secret is a common first attempt). A header that is present but blank, or `Bearer` with no key
+ * after it (an unset variable in `Bearer $KEY`), counts as missing. Two different
  * keys (one in each header, or a header sent twice) are refused without looking either up: which
  * one the client meant cannot be told, and taking one would act with a role the client may not
  * have meant to use. Every header line counts (`headersDistinct`): Node keeps only the first of two
@@ -80,7 +86,8 @@ export function authenticate(store: ApiKeyStore, request: Pick<IncomingMessage, 
     const client = store.find(key);
     return client ? { client } : { failure: INVALID_KEY };
   }
-  return { failure: authorizations.length > 0 ? INVALID_KEY : MISSING_KEY };
+  const tried = authorizations.filter((value) => !EMPTY_BEARER.test(value));
+  return { failure: tried.length > 0 ? WRONG_SCHEME : MISSING_KEY };
 }
 
 export function unauthorized(response: Response, message: string): UnauthorizedException {

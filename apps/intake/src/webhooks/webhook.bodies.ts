@@ -30,9 +30,10 @@ export class CreateWebhookBody {
     description: 'Mission events by name, and `mission.finished` for a mission that succeeded, was cancelled or dead-lettered.',
   })
   @IsArray()
-  @ArrayMinSize(1)
+  // class-validator's own words read "must contain at least 1 elements" and "All eventTypes's elements must be unique".
+  @ArrayMinSize(1, { message: 'eventTypes must name at least one event type' })
   @ArrayMaxSize(WEBHOOK_EVENT_TYPES.length)
-  @ArrayUnique()
+  @ArrayUnique({ message: 'eventTypes must not name an event type twice' })
   @IsIn(WEBHOOK_EVENT_TYPES, { each: true })
   eventTypes: string[];
 
