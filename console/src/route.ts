@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 /**
  * Where the console is, in the address's hash: the page (`#/missions/<id>`) and what it shows of
- * it (`#/missions?status=failed`), so every page and view has a link and Back and Forward work.
+ * it (`#/missions?status=dead_lettered`), so every page and view has a link and Back and Forward work.
  */
 export interface Route {
   path: string[];
@@ -50,7 +50,7 @@ export function clearRoute(): void {
 }
 
 /**
- * What a list page shows, kept in its address's query (`#/missions?status=failed&cursor=…`): Back
+ * What a list page shows, kept in its address's query (`#/missions?status=dead_lettered&cursor=…`): Back
  * from a page it links to, Forward, a reload and a shared link show the same filters and page.
  */
 export interface ListView<Field extends string> {
