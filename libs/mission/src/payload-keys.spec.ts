@@ -37,6 +37,10 @@ describe('knownPayloadKeyProblems', () => {
     expect(knownPayloadKeyProblems({ equipment: { id: 4 } }, 'maintenance')).toHaveLength(1);
   });
 
+  it("given a client's own odoo key, then it is free: only the connector's missions have theirs read, by their source", () => {
+    for (const type of MISSION_TYPES) expect(knownPayloadKeyProblems({ odoo: 'SO-1187' }, type)).toEqual([]);
+  });
+
   it('given a type that is no mission type, then only the keys every type reads are checked', () => {
     expect(knownPayloadKeyProblems({ safetyIssue: 'true', minRate: '200' }, 'spa')).toEqual([expect.stringMatching(/^payload\.safetyIssue /)]);
   });

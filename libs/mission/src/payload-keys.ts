@@ -27,7 +27,9 @@ const EVERY_TYPE = MISSION_TYPES;
  * types that read it; null counts as not given, as everywhere in a create. "string or number":
  * the readers take a number as its text (a room 204). Only kinds are checked: a floor above the
  * ceiling is a mission the judge dead-letters as impossible (contradictoryRateLimits), by design.
- * The readers stay defensive, for missions stored before this rule. Add a key here when code
+ * The readers stay defensive, for missions stored before this rule. Not here: `odoo`, which the
+ * Odoo connector sets on the missions it makes and only their write-back reads (by their source),
+ * so a client's own `odoo` key on any other mission is free. Add a key here when code
  * starts to read one; the README's payload passages name them (test/docs/payload-keys-docs.spec.ts).
  */
 export const KNOWN_PAYLOAD_KEYS: readonly KnownPayloadKey[] = [
@@ -44,8 +46,6 @@ export const KNOWN_PAYLOAD_KEYS: readonly KnownPayloadKey[] = [
     readBy: EVERY_TYPE,
     why: "only true makes a safety issue, which the queue serves first, the priority score raises by 15 and the review policy's payload rules match",
   },
-  { path: 'odoo', kind: 'object', readBy: EVERY_TYPE, why: 'the Odoo connector sets it to the record and rule a mission came from' },
-  { path: 'odoo.rule', kind: 'string', readBy: EVERY_TYPE, why: "the Odoo write-back finds the rule's stageOnSuccess by it" },
   { path: 'message', kind: 'string', readBy: ['guest_support'], why: "the guest's own words, which the reply's language and topic are read from" },
   { path: 'language', kind: 'string', readBy: ['guest_support'], why: 'the locale to reply in, such as fr_FR' },
   { path: 'requestType', kind: 'string', readBy: ['guest_support'], why: 'the topic the reply must address, such as late_checkout' },
