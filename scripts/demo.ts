@@ -96,10 +96,6 @@ class Aborted extends Error {}
 /** An option's file that does not read (missing, a directory, not JSON, not what it must hold): bad usage, exit 2, as the help says. */
 class UsageError extends Error {}
 
-/**
- * Routes everything printed while progress bars are drawn through the bars' log buffer, so the
- * launcher's prefixed service lines appear above the bars instead of tearing them apart.
- */
 /** A counter of the demo's progress: a bar on a terminal, ProgressLines' lines elsewhere. */
 interface Counter {
   setTotal(total: number): void;
@@ -110,6 +106,10 @@ interface Counters {
   create(label: string, total: number, value: number): Counter;
 }
 
+/**
+ * Routes everything printed while progress bars are drawn through the bars' log buffer, so the
+ * launcher's prefixed service lines appear above the bars instead of tearing them apart.
+ */
 class Terminal {
   private bars: MultiBar | undefined;
   readonly color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
