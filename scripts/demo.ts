@@ -112,6 +112,8 @@ interface Counters {
  */
 class Terminal {
   private bars: MultiBar | undefined;
+  /** Off a terminal, the counters' lines; flushed when the counters stop. */
+  private lines: ProgressLines | undefined;
   readonly color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
 
   line(text: string): void {
@@ -128,6 +130,7 @@ class Terminal {
     // Off a terminal the bars would print their whole block every 2 s and with every log line.
     if (!process.stdout.isTTY) {
       const lines = new ProgressLines((line) => process.stdout.write(`${line}\n`));
+      this.lines = lines;
       return {
         create: (label, total) => {
           let current = total;
@@ -157,6 +160,9 @@ class Terminal {
   }
 
   stopBars(): void {
+    // Stopped before a counter completed (the timeout, Ctrl-C), its last value may not be printed yet.
+    this.lines?.flush();
+    this.lines = undefined;
     if (!this.bars) return;
     // stop() drops whatever log() buffered since the last redraw; update() flushes it and draws the final state.
     this.bars.update();

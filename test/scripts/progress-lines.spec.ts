@@ -62,4 +62,28 @@ describe("ProgressLines (the demo's progress written to a file or a pipe)", () =
 
     expect(lines).toEqual(['submitted 2/2 100% | 9.0/s', 'finished 1/2 50% | 0.1/s']);
   });
+
+  it('given counters stopped before they complete (the timeout, Ctrl-C), then flush prints the last value of each moved since its line', () => {
+    const { clock, lines, reporter } = progress();
+    reporter.update('submitted', 8, 8, '4.0');
+    // Every 5 s: printed at 10 s (5), then 6 comes within the interval of that line.
+    [0, 3, 5, 6].forEach((done, step) => {
+      clock.now = step * 5_000;
+      reporter.update('finished ', done, 8, `0.${done}`);
+    });
+    reporter.flush();
+    // Nothing moved since: a second flush (the demo stops its counters more than once) says nothing.
+    reporter.flush();
+
+    expect(lines).toEqual(['submitted 8/8 100% | 4.0/s', 'finished 5/8 62% | 0.5/s', 'finished 6/8 75% | 0.6/s']);
+  });
+
+  it('given a counter that never moved, then flush prints where it stood, once', () => {
+    const { lines, reporter } = progress();
+    reporter.update('finished ', 0, 8, '0.0');
+    reporter.flush();
+    reporter.flush();
+
+    expect(lines).toEqual(['finished 0/8 0% | 0.0/s']);
+  });
 });
