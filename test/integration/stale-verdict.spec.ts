@@ -13,6 +13,7 @@ import { MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, FakeChatCompletionsServer, redisUrl, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedis, waitFor } from '@app/testing';
 import { EvaluationMetrics } from '../../apps/evaluator/src/evaluation/evaluation-metrics';
 import { EvaluationService } from '../../apps/evaluator/src/evaluation/evaluation.service';
+import { RefusingProxy } from '../support/refusing-proxy';
 import { ReplyDroppingProxy } from '../support/reply-dropping-proxy';
 
 /** The agent's attempt as the executor recorded it: what its own call was billed. */
@@ -47,6 +48,18 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     (sent) => (sent.includes('"type":"MissionEvaluated"') ? 'MissionEvaluated' : null),
     1,
     600_000,
+  );
+  // The same, its connection then cut, for an evaluator whose ioredis gives up on the append (maxRetriesPerRequest 0).
+  const givingUp = new ReplyDroppingProxy(
+    { host: target.hostname, port: Number(target.port || 6379) },
+    (sent) => (sent.includes('"type":"MissionEvaluated"') ? 'MissionEvaluated' : null),
+    1,
+    600_000,
+  );
+  // Redis refusing the verdict's append (out of memory) until the test lets it through; the other, until the end.
+  const refusing = new RefusingProxy({ host: target.hostname, port: Number(target.port || 6379) }, (sent) => sent.includes('"type":"MissionEvaluated"'));
+  const refusingToTheEnd = new RefusingProxy({ host: target.hostname, port: Number(target.port || 6379) }, (sent) =>
+    sent.includes('"type":"MissionEvaluated"'),
   );
   const connections: Redis[] = [];
   /** Connections of an evaluator that died: closed without a word, as their process cannot send one. */
@@ -128,6 +141,9 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     await proxy.start();
     await dying.start();
     await holding.start();
+    await givingUp.start();
+    await refusing.start();
+    await refusingToTheEnd.start();
   });
   afterAll(async () => {
     await Promise.all(connections.map((connection) => connection.quit()));
@@ -136,6 +152,9 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     await proxy.stop();
     await dying.stop();
     await holding.stop();
+    await givingUp.stop();
+    await refusing.stop();
+    await refusingToTheEnd.stop();
     await server.stop();
     await deleteKeysByPrefix(redis, prefix);
     await redis.quit();
@@ -181,7 +200,8 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     const completed = await completedMission('m-judged-evaluator-died');
     const callsBefore = server.requests.length;
 
-    const judging = evaluatorOn(doomed).evaluate(completed);
+    const doomedEvaluator = evaluatorOn(doomed);
+    const judging = doomedEvaluator.evaluate(completed);
     await waitFor(async () => server.requests.length === callsBefore + 1, { timeoutMs: 5_000, what: "the judge's call to reach the provider" });
     expect((await store.transition(completed.id, (m) => decideCancel(m, 'guest checked out'), { actor: 'test' })).kind).toBe('appended');
     answer();
@@ -191,6 +211,8 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
 
     // Its message, never acked, goes to another evaluator, which finds the verdict moot and asks no judge.
     await evaluatorOn(redis).evaluate(completed, { redelivered: true });
+    // Its process is gone: it retries its append no more (it would, Redis refusing it, while it lived).
+    doomedEvaluator.onModuleDestroy();
     doomed.disconnect();
     await judging.catch(() => undefined);
 
@@ -240,5 +262,57 @@ describe('a verdict the mission moved past while the LLM judge thought (real Red
     const history = await store.history(completed.id);
     expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionEvaluated', 'MissionQueued', 'MissionAssigned']);
     expect(history[completed.version]).toMatchObject({ data: { passed: false, usage: JUDGE_USAGE, runId: expect.any(String) } });
+  });
+
+  it("given Redis refuses the verdict's append for a while (out of memory), when it takes it again, then the judge was asked once and its verdict, with the billed call, is recorded once", async () => {
+    server.enqueue({ status: 200, content: fullMarks, usage: JUDGE_USAGE });
+    const connection = new Redis(refusing.url, { lazyConnect: true });
+    connections.push(connection);
+    const completed = await completedMission('m-judged-refused');
+    const callsBefore = server.requests.length;
+
+    const judging = evaluatorOn(connection).evaluate(completed);
+    await waitFor(async () => refusing.refusals >= 2, { timeoutMs: 5_000, what: "Redis to refuse the verdict's append twice" });
+    refusing.refusing = false;
+    await judging;
+
+    expect(server.requests).toHaveLength(callsBefore + 1);
+    const history = await store.history(completed.id);
+    expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionEvaluated']);
+    expect(history[completed.version]).toMatchObject({ actor: 'evaluator', data: { passed: true, usage: JUDGE_USAGE, runId: expect.any(String) } });
+  });
+
+  it("given a failing verdict's append took effect and ioredis gave up on its reply, when the mission moved on before the retry, then the retry records nothing more: no LateReplyBilled beside the verdict", async () => {
+    server.enqueue({ status: 200, content: noMarks, usage: JUDGE_USAGE });
+    // No resend after the cut: the append fails as a transient error, and the evaluator's own retry comes instead.
+    const connection = new Redis(givingUp.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    connections.push(connection);
+    const completed = await completedMission('m-judged-gave-up');
+
+    const judging = evaluatorOn(connection).evaluate(completed);
+    await waitFor(async () => givingUp.withheldReplies > 0, { timeoutMs: 5_000, what: "the verdict's append to run" });
+    const assigned = await store.transition(completed.id, (m) => decideAssign(m, 'agent-b'), { actor: 'test' });
+    expect(assigned).toMatchObject({ kind: 'appended', mission: { status: 'assigned', attempts: 2, evaluation: null } });
+    givingUp.release();
+    await judging;
+
+    const history = await store.history(completed.id);
+    expect(history.slice(completed.version).map((e) => e.type)).toEqual(['MissionEvaluated', 'MissionQueued', 'MissionAssigned']);
+    expect(history[completed.version]).toMatchObject({ data: { passed: false, usage: JUDGE_USAGE, runId: expect.any(String) } });
+  });
+
+  it("given Redis refuses the verdict's append, when the evaluator shuts down, then it stops retrying and the error goes back to the transport, the message left pending", async () => {
+    server.enqueue({ status: 200, content: fullMarks, usage: JUDGE_USAGE });
+    const connection = new Redis(refusingToTheEnd.url, { lazyConnect: true });
+    connections.push(connection);
+    const completed = await completedMission('m-judged-refused-at-shutdown');
+    const evaluator = evaluatorOn(connection);
+
+    const judging = evaluator.evaluate(completed);
+    await waitFor(async () => refusingToTheEnd.refusals >= 1, { timeoutMs: 5_000, what: "Redis to refuse the verdict's append" });
+    evaluator.onModuleDestroy();
+
+    await expect(judging).rejects.toThrow('OOM command not allowed');
+    expect((await store.history(completed.id)).slice(completed.version)).toEqual([]);
   });
 });

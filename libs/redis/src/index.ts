@@ -12,3 +12,4 @@ export { redisServerAddress } from './previous-redis-server';
 export * from './free-port';
 export * from './redis-startup';
 export * from './redis-database';
+export * from './until-redis-takes';

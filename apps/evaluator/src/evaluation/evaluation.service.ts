@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { Environment } from '@app/config';
@@ -8,6 +8,7 @@ import { GuestDataError, MissionPersonalData } from '@app/guest-data';
 import { LlmError } from '@app/llm';
 import { billedFor, decideJudged, Evaluation, Judged, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, SERVICE_ACTORS, staleEvaluation } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
+import { untilRedisTakes } from '@app/redis';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
 
@@ -21,7 +22,10 @@ export const REVIEW_POLICY = Symbol('REVIEW_POLICY');
  * permanentFailure), in the same step as the verdict.
  */
 @Injectable()
-export class EvaluationService {
+export class EvaluationService implements OnModuleDestroy {
+  /** Aborted when shutdown begins: an append of a billed judge call that Redis refuses is no longer retried (judgedAppend). */
+  private readonly shutdown = new AbortController();
+
   constructor(
     private readonly pipeline: MissionPipeline,
     private readonly store: MissionStore,
@@ -33,6 +37,16 @@ export class EvaluationService {
     @Inject(REVIEW_POLICY) private readonly reviewPolicy: ReviewPolicy,
     private readonly personal: MissionPersonalData,
   ) {}
+
+  /**
+   * Runs before the stream consumer's close, which waits for the handlers in hand while Redis is
+   * reachable: one retrying an append Redis keeps refusing (out of memory) would hold it for as
+   * long. The evaluator has no shutdown grace of its own, so its retries end as shutdown begins;
+   * the message stays pending and is judged again where it is reclaimed, as before the retries.
+   */
+  onModuleDestroy(): void {
+    this.shutdown.abort();
+  }
 
   /** The LLM judge when configured; the rules when it is not, or when the LLM cannot answer. */
   private async judge(mission: Mission): Promise<Verdict> {
@@ -132,8 +146,15 @@ export class EvaluationService {
    * The script itself does not choose: it would have to fold LateReplyBilled into a state only it
    * has read, and the read model must be the very JSON evolve writes (the drift audit compares its
    * SHA-1 with a replay's), which a Lua re-encoding would not give (key order, number precision).
-   * What stays open is what always was: an evaluator that dies, or a Redis that refuses, before
-   * this one append (the judge's reply lives only in the process) loses the call to the log.
+   * While Redis refuses the append for a reason that passes by itself (out of memory, unreachable)
+   * it is tried again until Redis takes it, or shutdown begins (untilRedisTakes): the judge's reply
+   * lives only in this process, and the failed handler's redelivered message would ask the judge
+   * again, a second paid call, the first never recorded. A retry is safe as a conflict is: it
+   * expects a version, and one meeting its own earlier try (reply lost) is told apart as below.
+   * Only a billed call's append is retried: a verdict the rules gave (or no judge) costs nothing to
+   * give again, and the redelivered message does so, without holding this handler through an outage.
+   * What stays open: an evaluator that dies (or shuts down while Redis refuses) before this one
+   * append took effect loses the call to the log.
    *
    * A billed call's verdict is therefore decided on the mission read after the judge answered, not
    * on the message's state: a cancel while the judge thought is then met by the first append, not
@@ -142,7 +163,7 @@ export class EvaluationService {
    * lost; once the mission has moved past it its state no longer says so, and the log after the
    * completion judged (`completed.version`) is read instead, so the call is not recorded twice.
    */
-  private judgedAppend(
+  private async judgedAppend(
     completed: Mission,
     evaluation: Evaluation,
     agentId: string,
@@ -154,12 +175,37 @@ export class EvaluationService {
     const decide = (m: Mission) => decideJudged(m, judged, this.env.MAX_ATTEMPTS, { backoff: retryBackoff(this.env), ...options });
     if (!billed) return this.pipeline.transition(completed, decide, { actor: SERVICE_ACTORS.evaluator });
     const afterConflict = async (reloaded: Mission) => {
-      // Still open to a verdict, or showing this one: the state tells, and the log need not be read.
-      if (judged.verdictRecorded || staleEvaluation(reloaded, evaluation.attempt) === null || reloaded.evaluation?.runId === runId) return;
+      // Still open to a verdict, or showing this one or its billing: the state tells, and the log need not be read.
+      if (
+        judged.verdictRecorded ||
+        staleEvaluation(reloaded, evaluation.attempt) === null ||
+        reloaded.evaluation?.runId === runId ||
+        reloaded.lateBilledRuns?.includes(runId)
+      )
+        return;
       const own = await this.store.lastEventOfType(reloaded.id, 'MissionEvaluated', (event) => event.data.runId === runId, completed.version);
       judged.verdictRecorded = own !== null;
     };
-    return this.pipeline.transition(completed.id, decide, { actor: SERVICE_ACTORS.evaluator }, { afterConflict });
+    const { id: missionId, correlationId } = completed;
+    // A retry starts from the completion judged, not from a fresh read: a refused try may have taken
+    // effect (ioredis gave up on a command it had sent), and then the mission may have moved past
+    // its verdict; any change since, that one included, meets a conflict and afterConflict.
+    let tried = false;
+    const append = () => {
+      const start = tried ? completed : completed.id;
+      tried = true;
+      return this.pipeline.transition(start, decide, { actor: SERVICE_ACTORS.evaluator }, { afterConflict });
+    };
+    const { value: outcome, refusals } = await untilRedisTakes(append, {
+      signal: this.shutdown.signal,
+      firstRefusal: (error) =>
+        this.logger.warn(
+          { missionId, correlationId, attempt: evaluation.attempt, runId, err: error },
+          'recording the judging failed; retrying until Redis takes it',
+        ),
+    });
+    if (refusals > 0) this.logger.info({ missionId, correlationId, attempt: evaluation.attempt, runId, refusals }, 'judging recorded once Redis took it');
+    return outcome;
   }
 }
 

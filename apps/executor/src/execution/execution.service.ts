@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -21,7 +20,7 @@ import {
   SERVICE_ACTORS,
 } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
-import { isTransientRedisError, RedisConnection, settlesWhileReachable } from '@app/redis';
+import { RedisConnection, settlesWhileReachable, untilRedisTakes } from '@app/redis';
 import { HandBackError } from '@app/redis-streams';
 import { ConsumerHealth, ENVIRONMENT, REDIS } from '@app/runtime';
 import { AgentPromptCache } from './agent-prompt-cache';
@@ -31,9 +30,6 @@ const ACTOR = SERVICE_ACTORS.executor;
 /** How often running missions are checked for a cancellation; bounds how long a cancelled call runs on. */
 const CANCEL_CHECK_MS = 500;
 const SHUT_DOWN = new Error('executor shut down during the attempt');
-/** First and longest wait between two tries to record an attempt's outcome while Redis refuses it (out of memory, unreachable). */
-const RECORD_RETRY_MIN_MS = 100;
-const RECORD_RETRY_MAX_MS = 2_000;
 
 /**
  * What recording an attempt's outcome came to: the transition, or `recorded` when the append met
@@ -241,22 +237,16 @@ export class ExecutionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
-   * Runs `append` until Redis takes it (see recordOutcome: only this run holds what it records),
-   * waiting 100 ms, then doubling up to 2 s, between refusals that pass by themselves; gives up once
-   * the shutdown grace is over. `what` names the record in the one warning.
+   * Runs `append` until Redis takes it (see recordOutcome: only this run holds what it records;
+   * the loop is `untilRedisTakes` of `@app/redis`, which the evaluator's billed verdicts use too);
+   * gives up once the shutdown grace is over. `what` names the record in the one warning.
    */
-  private async untilRedisTakes<T>(mission: Mission, attempt: number, what: string, append: () => Promise<T>): Promise<{ value: T; refusals: number }> {
+  private untilRedisTakes<T>(mission: Mission, attempt: number, what: string, append: () => Promise<T>): Promise<{ value: T; refusals: number }> {
     const { id: missionId, correlationId } = mission;
-    for (let refusals = 0; ; refusals++) {
-      try {
-        return { value: await append(), refusals };
-      } catch (error) {
-        if (!isTransientRedisError(error) || this.graceOver.signal.aborted) throw error;
-        if (refusals === 0) this.logger.warn({ missionId, correlationId, attempt, err: error }, `recording ${what} failed; retrying until Redis takes it`);
-        const waitMs = Math.min(RECORD_RETRY_MIN_MS * 2 ** refusals, RECORD_RETRY_MAX_MS);
-        await sleep(waitMs, undefined, { signal: this.graceOver.signal }).catch(() => undefined);
-      }
-    }
+    return untilRedisTakes(append, {
+      signal: this.graceOver.signal,
+      firstRefusal: (error) => this.logger.warn({ missionId, correlationId, attempt, err: error }, `recording ${what} failed; retrying until Redis takes it`),
+    });
   }
 
   /**
