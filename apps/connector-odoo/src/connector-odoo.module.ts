@@ -9,6 +9,7 @@ import { MissionClient } from '@app/mission-client';
 import { createRedisConnection, RedisConnection } from '@app/redis';
 import {
   ENVIRONMENT,
+  HttpDrain,
   keyLayoutOf,
   LogPartitionsGuard,
   logRedisError,
@@ -59,6 +60,7 @@ export class ConnectorOdooModule {
         { provide: MissionPersonalData, inject: [REDIS], useFactory: (redis: RedisConnection) => personalDataOf(redis, env) },
         MasterKeyGuard,
         LogPartitionsGuard,
+        HttpDrain,
         {
           provide: OdooClient,
           useFactory: () =>

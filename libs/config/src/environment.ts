@@ -575,7 +575,8 @@ export class Environment {
 
   /**
    * On SIGTERM, how long the executor lets its LLM calls in progress finish before it aborts them
-   * (as failed attempts). Kept below 9 s, so that a service always exits within 10 s.
+   * (as failed attempts), and how long any service's HTTP responses in progress may take before
+   * their connections are cut (HttpDrain). Kept below 9 s, so that a service always exits within 10 s.
    */
   @Expose()
   @Type(() => Number)

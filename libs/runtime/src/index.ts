@@ -2,6 +2,7 @@ export * from './tokens';
 export * from './core.module';
 export * from './consumer-health';
 export * from './health.controller';
+export * from './http-drain';
 export * from './service-app';
 export * from './heap-growth';
 export * from './repo-file';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, parseLogEntry, readMissionFields } from '@app/event-store';
@@ -23,6 +23,8 @@ import { matchesFilter, StreamFilter } from './stream-filter';
 
 /** Log entries read per partition per round; with the socket's drain, what one client can hold in memory. */
 const ENTRIES_PER_READ = 100;
+/** Why a stream is refused while the intake shuts down: the client reconnects, to another instance or to this one restarted. */
+export const SHUTTING_DOWN = 'this intake is shutting down; reconnect in a few seconds';
 /** How soon an EventSource reconnects after the connection drops. */
 const RETRY_MS = 3_000;
 
@@ -72,6 +74,8 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly unreadable = new Set<string>();
   private readonly logger = new Logger(EventStreamService.name);
   private readonly wakeup: LogWakeup;
+  /** The intake is shutting down: its streams have ended, and no new one opens. */
+  private closing = false;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
@@ -86,11 +90,16 @@ export class EventStreamService implements OnModuleDestroy {
     return this.keys.partitions.length;
   }
 
-  /** Why no stream may open for `keyName` now (SSE_MAX_CLIENTS, SSE_MAX_CLIENTS_PER_KEY), or null. */
-  refusal(keyName: string): string | null {
-    if (this.clients.size >= this.env.SSE_MAX_CLIENTS) return 'too many open live streams on this intake; retry later';
+  /**
+   * Why no stream may open now: the intake is shutting down (a 503: a stream opened now would hold
+   * the shutdown until it is cut), or SSE_MAX_CLIENTS, SSE_MAX_CLIENTS_PER_KEY (a 429); or null.
+   */
+  refusal(keyName: string): { status: HttpStatus; message: string } | null {
+    if (this.closing) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: SHUTTING_DOWN };
+    if (this.clients.size >= this.env.SSE_MAX_CLIENTS)
+      return { status: HttpStatus.TOO_MANY_REQUESTS, message: 'too many open live streams on this intake; retry later' };
     if ((this.clientsPerKey.get(keyName) ?? 0) >= this.env.SSE_MAX_CLIENTS_PER_KEY) {
-      return 'too many open live streams of this API key on this intake; close one or retry later';
+      return { status: HttpStatus.TOO_MANY_REQUESTS, message: 'too many open live streams of this API key on this intake; close one or retry later' };
     }
     return null;
   }
@@ -171,6 +180,7 @@ export class EventStreamService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     // The HTTP server's close waits for open responses; a stream never ends by itself.
     for (const client of [...this.clients]) client.response.end();
     await this.wakeup.stop();

@@ -1,0 +1,134 @@
+import { Agent, get, IncomingMessage } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Controller, Get, INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { loadEnvironment } from '@app/config';
+import { waitFor } from '@app/testing';
+import { HttpDrain } from './http-drain';
+import { ENVIRONMENT } from './tokens';
+
+/** SHUTDOWN_GRACE_MS here: how long a response that never ends holds the close. */
+const GRACE_MS = 300;
+/** Far past the grace: on the code before HttpDrain the close was still waiting then. */
+const CLOSE_BOUND_MS = 10_000;
+
+/** Requests the probe holds: each is answered when the test says so, or never. */
+class Held {
+  arrived = 0;
+  private releases: (() => void)[] = [];
+
+  hold(): Promise<string> {
+    this.arrived += 1;
+    return new Promise((resolve) => this.releases.push(() => resolve('released')));
+  }
+
+  releaseAll(): void {
+    for (const release of this.releases.splice(0)) release();
+  }
+}
+
+const held = new Held();
+
+@Controller()
+class ProbeController {
+  @Get('ping')
+  ping(): string {
+    return 'pong';
+  }
+
+  /** Answered when the test releases it: a request in progress when the close begins. */
+  @Get('held')
+  held(): Promise<string> {
+    return held.hold();
+  }
+
+  /** A response that never ends (as a live stream nobody ended would be). */
+  @Get('forever')
+  forever(): Promise<never> {
+    held.arrived += 1;
+    return new Promise<never>(() => undefined);
+  }
+}
+
+@Module({
+  controllers: [ProbeController],
+  providers: [{ provide: ENVIRONMENT, useValue: loadEnvironment({ SHUTDOWN_GRACE_MS: String(GRACE_MS) }) }, HttpDrain],
+})
+class ProbeModule {}
+
+interface Answer {
+  status?: number;
+  connection?: string;
+  error?: string;
+}
+
+const ask = (base: string, path: string, agent: Agent): Promise<Answer> =>
+  new Promise((resolve) => {
+    get(`${base}${path}`, { agent }, (response: IncomingMessage) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode, connection: response.headers.connection }));
+      response.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+    }).on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+  });
+
+/** Resolves 'closed' when `closing` does, or 'still open' once CLOSE_BOUND_MS has passed. */
+const closedWithinBound = (closing: Promise<void>) =>
+  Promise.race([closing.then(() => 'closed' as const), delay(CLOSE_BOUND_MS, undefined, { ref: false }).then(() => 'still open' as const)]);
+
+describe('HttpDrain: an HTTP server at shutdown', () => {
+  let app: INestApplication;
+  let base: string;
+  let agent: Agent;
+
+  beforeEach(async () => {
+    app = await NestFactory.create(ProbeModule, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+    // One keep-alive connection, as a browser's or an HTTP client's pool reuses it.
+    agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    held.arrived = 0;
+  });
+
+  afterEach(async () => {
+    agent.destroy();
+    // A close that was cut short by a failing expectation ends here.
+    app.getHttpServer().closeAllConnections();
+    await app.close().catch(() => undefined);
+  });
+
+  it('given a client that polls over the keep-alive connection of a request in progress, when the app closes, then it closes while the client still polls', async () => {
+    // Busy when Nest's server.close() ran, so not among the idle connections it closes.
+    const inProgress = ask(base, '/held', agent);
+    await waitFor(async () => held.arrived === 1, { timeoutMs: 5_000, what: 'the held request to arrive' });
+    const closing = app.close();
+    await waitFor(async () => !app.getHttpServer().listening, { timeoutMs: 5_000, what: 'the server to stop listening' });
+    held.releaseAll();
+    expect(await inProgress).toMatchObject({ status: 200 });
+
+    const answers: Answer[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        answers.push(await ask(base, '/ping', agent));
+        await delay(20);
+      }
+    })();
+    // Before: each request came within HTTP_KEEP_ALIVE_TIMEOUT_MS of the last over the same connection, so it was never idle and the close never ended.
+    const outcome = await closedWithinBound(closing);
+    polling = false;
+    await poller;
+    expect(outcome).toBe('closed');
+    // Each answered while draining said Connection: close, and the connection then went.
+    expect(answers.filter((answer) => answer.status !== undefined)).toEqual(answers.filter((answer) => answer.status === 200 && answer.connection === 'close'));
+  });
+
+  it('given a response that never ends, when the app closes, then the connection is cut SHUTDOWN_GRACE_MS later and the close ends', async () => {
+    const hanging = ask(base, '/forever', agent);
+    await waitFor(async () => held.arrived === 1, { timeoutMs: 5_000, what: 'the request to arrive' });
+
+    const outcome = await closedWithinBound(app.close());
+    expect(outcome).toBe('closed');
+    expect(await hanging).toEqual({ error: 'ECONNRESET' });
+  });
+});

@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { Agent, get, IncomingMessage } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
+import { INestApplication } from '@nestjs/common';
+import { loadEnvironment } from '@app/config';
+import { createServiceApp } from '@app/runtime';
+import { deleteKeysByPrefix, redisTarget, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { intakeService } from '../../apps/intake/src/intake.definition';
+import { SHUTTING_DOWN } from '../../apps/intake/src/stream/event-stream.service';
+
+const READER_KEY = 'test-reader-secret-000001';
+/** Far past SHUTDOWN_GRACE_MS: on the code before, the close was still waiting then. */
+const CLOSE_BOUND_MS = 15_000;
+
+/** GET /api/stream over `agent`: resolves with the response once its headers are in, or with the error. */
+const openStream = (base: string, agent: Agent): Promise<IncomingMessage | NodeJS.ErrnoException> =>
+  new Promise((resolve) => {
+    get(`${base}/api/stream`, { agent, headers: { Authorization: `Bearer ${READER_KEY}` } }, resolve).on('error', resolve);
+  });
+
+const bodyOf = async (response: IncomingMessage): Promise<string> => {
+  let body = '';
+  response.setEncoding('utf8');
+  for await (const chunk of response) body += chunk;
+  return body;
+};
+
+describe('an intake shutting down with a live stream open (the intake alone, real Redis)', () => {
+  let intake: INestApplication;
+  let prefix: string;
+  let base: string;
+  const redis = testRedisConnection('intake-shutdown-stream');
+
+  beforeAll(async () => {
+    prefix = testKeyPrefix('intake-shutdown-stream');
+    intake = await createServiceApp(
+      intakeService,
+      loadEnvironment({
+        ...redisTarget(),
+        KEY_PREFIX: prefix,
+        LOG_LEVEL: 'fatal',
+        LOG_FORMAT: 'json',
+        STREAM_BLOCK_MS: '200',
+        API_KEYS: `reader:${READER_KEY}:reader`,
+        DATA_KEY_SECRET: TEST_DATA_KEY_SECRET,
+      }),
+    );
+    await intake.listen(0, '127.0.0.1');
+    base = `http://127.0.0.1:${(intake.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    intake.getHttpServer().closeAllConnections();
+    await intake.close().catch(() => undefined);
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a client that reconnects at once over the same keep-alive connection, when the intake closes, then its stream ends, the reconnect opens none, and the close ends', async () => {
+    // One connection, as a browser's pool reuses it for EventSource's reconnect.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await openStream(base, agent);
+      if (!(first instanceof IncomingMessage)) throw first;
+      expect(first.statusCode).toBe(200);
+      first.setEncoding('utf8');
+      await once(first, 'data');
+
+      const closing = intake.close().then(() => 'closed' as const);
+      await once(first, 'end');
+      // Before: the reconnect was a new stream on the old connection, which nothing ended, and the close waited on it for ever.
+      const reconnect = await openStream(base, agent);
+      const outcome = await Promise.race([closing, delay(CLOSE_BOUND_MS, undefined, { ref: false }).then(() => 'still open' as const)]);
+      if (reconnect instanceof IncomingMessage) {
+        // Refused while the intake drains (or no connection at all any more): never a stream.
+        const streamed = reconnect.statusCode === 200;
+        if (streamed) reconnect.destroy();
+        expect({
+          status: reconnect.statusCode,
+          retryAfter: reconnect.headers['retry-after'],
+          body: streamed ? 'a stream' : JSON.parse(await bodyOf(reconnect)),
+        }).toMatchObject({ status: 503, retryAfter: '5', body: { message: SHUTTING_DOWN } });
+      } else {
+        expect(['ECONNRESET', 'ECONNREFUSED']).toContain(reconnect.code);
+      }
+      expect(outcome).toBe('closed');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
