@@ -1,18 +1,8 @@
 import Redis from 'ioredis';
-import { PrivateRedis, startPrivateRedis } from '@app/testing';
+import { PrivateRedis, rejectionOf, startPrivateRedis } from '@app/testing';
 import { execAll } from './exec-all';
 import { checkEvictionPolicy, isRedisOutOfMemory, redisMemoryFull } from './redis-memory';
 import { isTransientRedisError, RedisUnreachableError } from './redis-reachability';
-
-/** The error a promise rejects with; fails the test if it resolves. */
-async function refusal(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    (value) => {
-      throw new Error(`expected a refusal, got ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-}
 
 describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is reached', () => {
   let server: PrivateRedis;
@@ -33,12 +23,12 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
 
   it('given a write refused, a script write refused or a MULTI discarded for it (EXECABORT), then each is out of memory', async () => {
     const errors = [
-      await refusal(redis.set('k', '1')),
-      await refusal(redis.eval("return redis.call('INCR', KEYS[1])", 1, 'k')),
-      await refusal(execAll(redis.multi().incr('k'))),
+      await rejectionOf(redis.set('k', '1')),
+      await rejectionOf(redis.eval("return redis.call('INCR', KEYS[1])", 1, 'k')),
+      await rejectionOf(execAll(redis.multi().incr('k'))),
       // A MULTI of reads as well: Redis refuses whatever is queued while it is full.
-      await refusal(execAll(redis.multi().get('k').hgetall('h'))),
-      new Error('the append failed', { cause: await refusal(redis.incr('k')) }),
+      await rejectionOf(execAll(redis.multi().get('k').hgetall('h'))),
+      new Error('the append failed', { cause: await rejectionOf(redis.incr('k')) }),
     ];
     expect(errors.map(isRedisOutOfMemory)).toEqual([true, true, true, true, true]);
     // The same command may succeed once there is room: the executor retries an outcome refused so.
@@ -47,9 +37,9 @@ describe('isRedisOutOfMemory, against a private redis-server whose maxmemory is 
 
   it('given other refusals and an unreachable Redis, then none is out of memory', async () => {
     const errors = [
-      await refusal(redis.call('NOSUCHCOMMAND')),
+      await rejectionOf(redis.call('NOSUCHCOMMAND')),
       // Nothing else queued: while Redis is full it refuses every command queued in a MULTI, reads too.
-      await refusal(execAll(redis.multi().call('NOSUCHCOMMAND'))),
+      await rejectionOf(execAll(redis.multi().call('NOSUCHCOMMAND'))),
       new RedisUnreachableError(),
       new Error('OOM in a message that is no reply of Redis'),
       // A handler's own call out (an HTTP server down): retried as if Redis were, it was never poisoned.

@@ -1,3 +1,4 @@
+import { ReplyError } from 'ioredis';
 import { RedisConnection } from './redis-connection';
 import { isRedisOutOfMemory } from './redis-memory';
 
@@ -61,13 +62,41 @@ function isRedisClientFailure(error: Error): boolean {
 }
 
 /**
- * Whether the same command may well succeed later with nothing changed: Redis out of memory, or
- * ioredis's word that it lost Redis. Not a bare socket code (ECONNREFUSED, ENOTFOUND…): a handler's
- * own HTTP or DNS failure has those too, and the transport retries a transient error whatever its
- * deliveries, so such a message would never be poisoned.
+ * Redis's refusals that pass by themselves, by the first word of the reply: a server still loading
+ * its data after a restart (LOADING); a replica, during a failover or a misdirected connection
+ * (READONLY), or one cut from its master (MASTERDOWN); a Cluster slot moving or a cluster down while
+ * a master fails over (TRYAGAIN, CLUSTERDOWN); a script running past its time limit (BUSY).
+ */
+const PASSING_REFUSALS = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'BUSY']);
+
+/** A reply refusing the command for a while (PASSING_REFUSALS), or a MULTI discarded because a command in it was refused so. */
+function isPassingRefusal(error: Error): boolean {
+  if (!(error instanceof ReplyError)) return false;
+  const word = error.message.split(' ', 1)[0];
+  if (PASSING_REFUSALS.has(word)) return true;
+  // ioredis keeps the refusals of the queued commands in `previousErrors`.
+  const previous = (error as { previousErrors?: unknown }).previousErrors;
+  return word === 'EXECABORT' && Array.isArray(previous) && previous.some((cause) => cause instanceof Error && isPassingRefusal(cause));
+}
+
+/**
+ * Whether Redis (or one error that caused this one) refused the command for a while: it is loading,
+ * failing over, or a replica (PASSING_REFUSALS). Redis answered, so this is no outage of the
+ * connection; but the same command may well succeed in a moment.
+ */
+export function isRedisPassingRefusal(error: unknown): boolean {
+  return someCause(error, isPassingRefusal);
+}
+
+/**
+ * Whether the same command may well succeed later with nothing changed: Redis out of memory or
+ * refusing for a while (isRedisPassingRefusal), or ioredis's word that it lost Redis. Not a bare
+ * socket code (ECONNREFUSED, ENOTFOUND…): a handler's own HTTP or DNS failure has those too, and the
+ * transport retries a transient error whatever its deliveries, so such a message would never be
+ * poisoned.
  */
 export function isTransientRedisError(error: unknown): boolean {
-  return isRedisOutOfMemory(error) || someCause(error, isRedisClientFailure);
+  return isRedisOutOfMemory(error) || isRedisPassingRefusal(error) || someCause(error, isRedisClientFailure);
 }
 
 /**

@@ -116,3 +116,4 @@ export * from './freezable-proxy';
 export function nextEvent(emitter: NodeJS.EventEmitter, event: string): Promise<void> {
   return new Promise((resolve) => emitter.once(event, () => resolve()));
 }
+export * from './rejection-of';

@@ -5,6 +5,7 @@ import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyEr
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import {
   isRedisOutOfMemory,
+  isRedisPassingRefusal,
   isRedisUnreachable,
   REDIS_OUT_OF_MEMORY_MESSAGE,
   REDIS_OUT_OF_MEMORY_RETRY_AFTER_SECONDS,
@@ -101,8 +102,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof GuestDataError && exception.code === GuestDataErrorCode.Tampered) {
     return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: ALTERED_GUEST_DATA, details: [] };
   }
-  // Not this request's fault nor the server's for good: Redis is down or restarting, and the client may retry.
-  if (isRedisUnreachable(exception)) {
+  // Not this request's fault nor the server's for good: Redis is down, restarting or failing over, and the client may retry.
+  if (isRedisUnreachable(exception) || isRedisPassingRefusal(exception)) {
     return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, error: 'Service Unavailable', message: REDIS_UNREACHABLE_MESSAGE, details: [] };
   }
   // Redis refuses writes until an operator makes room; the rate limiter writes first, so every API request meets it.
