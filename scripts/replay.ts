@@ -47,7 +47,17 @@ import type { Mission, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { queueOrderOf } from '@app/mission-queue';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
-import { countKeysByPrefix, deleteKeysByPrefix, createRedisConnection, isSelectRefusal, masterNodes, RedisConnection, wrongDatabase } from '@app/redis';
+import {
+  countKeysByPrefix,
+  deleteKeysByPrefix,
+  createRedisConnection,
+  isRedisUnreachable,
+  isSelectRefusal,
+  isTransientRedisError,
+  masterNodes,
+  RedisConnection,
+  wrongDatabase,
+} from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { ExportFile } from './export-file';
@@ -724,17 +734,10 @@ function refusedAccess(text: string): boolean {
 /**
  * Whether trying again later may help: Redis went away while a command ran (the client does not
  * reconnect: retryStrategy null), or answered with an error of a passing state (a failover, a busy
- * script, loading, memory full).
+ * script, loading, memory full), by the services' own rule (isTransientRedisError).
  */
 function redisTrouble(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const text = `${error.name} ${error.message}`;
-  return (
-    !refusedAccess(text) &&
-    /Connection is closed|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|MaxRetriesPerRequest|ClusterAllFailed|READONLY|BUSY|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|OOM/.test(
-      text,
-    )
-  );
+  return error instanceof Error && !refusedAccess(`${error.name} ${error.message}`) && (isRedisUnreachable(error) || isTransientRedisError(error));
 }
 
 /**
