@@ -1,7 +1,8 @@
-import { Agent, get, IncomingMessage } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { Agent, get, IncomingMessage, Server } from 'node:http';
+import { AddressInfo, connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Controller, Get, INestApplication, Module } from '@nestjs/common';
+import { Controller, DynamicModule, Get, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadEnvironment } from '@app/config';
 import { waitFor } from '@app/testing';
@@ -10,6 +11,8 @@ import { ENVIRONMENT } from './tokens';
 
 /** SHUTDOWN_GRACE_MS here: how long a response that never ends holds the close. */
 const GRACE_MS = 300;
+/** A grace longer than any close that does not wait for it. */
+const LONG_GRACE_MS = 8_000;
 /** Far past the grace: on the code before HttpDrain the close was still waiting then. */
 const CLOSE_BOUND_MS = 10_000;
 
@@ -51,11 +54,15 @@ class ProbeController {
   }
 }
 
-@Module({
-  controllers: [ProbeController],
-  providers: [{ provide: ENVIRONMENT, useValue: loadEnvironment({ SHUTDOWN_GRACE_MS: String(GRACE_MS) }) }, HttpDrain],
-})
-class ProbeModule {}
+@Module({ controllers: [ProbeController] })
+class ProbeModule {
+  static withGrace(graceMs: number): DynamicModule {
+    return {
+      module: ProbeModule,
+      providers: [{ provide: ENVIRONMENT, useValue: loadEnvironment({ SHUTDOWN_GRACE_MS: String(graceMs) }) }, HttpDrain],
+    };
+  }
+}
 
 interface Answer {
   status?: number;
@@ -72,6 +79,10 @@ const ask = (base: string, path: string, agent: Agent): Promise<Answer> =>
     }).on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
   });
 
+/** The connections the app's server holds. */
+const connectionCount = (app: INestApplication): Promise<number> =>
+  new Promise((resolve, reject) => (app.getHttpServer() as Server).getConnections((error, count) => (error ? reject(error) : resolve(count))));
+
 /** Resolves 'closed' when `closing` does, or 'still open' once CLOSE_BOUND_MS has passed. */
 const closedWithinBound = (closing: Promise<void>) =>
   Promise.race([closing.then(() => 'closed' as const), delay(CLOSE_BOUND_MS, undefined, { ref: false }).then(() => 'still open' as const)]);
@@ -81,14 +92,14 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
   let base: string;
   let agent: Agent;
 
-  beforeEach(async () => {
-    app = await NestFactory.create(ProbeModule, { logger: false });
+  const start = async (graceMs: number) => {
+    app = await NestFactory.create(ProbeModule.withGrace(graceMs), { logger: false });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
     // One keep-alive connection, as a browser's or an HTTP client's pool reuses it.
     agent = new Agent({ keepAlive: true, maxSockets: 1 });
     held.arrived = 0;
-  });
+  };
 
   afterEach(async () => {
     agent.destroy();
@@ -98,6 +109,7 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
   });
 
   it('given a client that polls over the keep-alive connection of a request in progress, when the app closes, then it closes while the client still polls', async () => {
+    await start(GRACE_MS);
     // Busy when Nest's server.close() ran, so not among the idle connections it closes.
     const inProgress = ask(base, '/held', agent);
     await waitFor(async () => held.arrived === 1, { timeoutMs: 5_000, what: 'the held request to arrive' });
@@ -124,11 +136,30 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
   });
 
   it('given a response that never ends, when the app closes, then the connection is cut SHUTDOWN_GRACE_MS later and the close ends', async () => {
+    await start(GRACE_MS);
     const hanging = ask(base, '/forever', agent);
     await waitFor(async () => held.arrived === 1, { timeoutMs: 5_000, what: 'the request to arrive' });
 
     const outcome = await closedWithinBound(app.close());
     expect(outcome).toBe('closed');
     expect(await hanging).toEqual({ error: 'ECONNRESET' });
+  });
+
+  it("given a connection that never sent a request (a browser's preconnect), when the app closes, then it is closed at once, not cut at the grace's end", async () => {
+    await start(LONG_GRACE_MS);
+    const preconnect = connect((app.getHttpServer().address() as AddressInfo).port, '127.0.0.1');
+    await once(preconnect, 'connect');
+    await waitFor(async () => (await connectionCount(app)) === 1, {
+      timeoutMs: 5_000,
+      what: 'the server to hold the connection',
+    });
+    const cut = jest.spyOn(app.getHttpServer(), 'closeAllConnections');
+
+    // Before: Node counts such a connection as a request under way, and close() stops the headers timeout that would end it.
+    const outcome = await closedWithinBound(app.close());
+    expect(outcome).toBe('closed');
+    expect(cut).not.toHaveBeenCalled();
+    // The server's side went: the client's ends too.
+    await once(preconnect.resume(), 'close');
   });
 });

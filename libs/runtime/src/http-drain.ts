@@ -1,4 +1,5 @@
 import { Server, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Inject, Injectable, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Environment } from '@app/config';
@@ -15,14 +16,20 @@ const IDLE_SWEEP_MS = 50;
  * seconds kept a stopping intake open, and a live stream opened again over such a connection
  * held it until it was killed.
  *
+ * A connection that never sent a byte (a browser's preconnect, opened in case the page asks
+ * something) is no idle one to Node: it counts as a request under way, which the headers timeout
+ * would end, but close() stops that check. A console's tab held a stopping intake so for minutes.
+ *
  * From the first destroy hook (SIGTERM, app.close()): every response says `Connection: close`, a
- * connection is closed once it is idle, and whatever is still open SHUTDOWN_GRACE_MS later (a
- * response that does not end) is cut.
+ * connection is closed once it is idle or if it never sent anything, and whatever is still open
+ * SHUTDOWN_GRACE_MS later (a response that does not end) is cut.
  */
 @Injectable()
 export class HttpDrain implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private draining = false;
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The server's open connections: Node lists them only privately. */
+  private readonly connections = new Set<Socket>();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -35,9 +42,14 @@ export class HttpDrain implements OnModuleInit, OnModuleDestroy, OnApplicationSh
   }
 
   onModuleInit(): void {
+    const server = this.server();
     // First among the listeners: the header is set before the app writes anything.
-    this.server()?.prependListener('request', (_request, response: ServerResponse) => {
+    server?.prependListener('request', (_request, response: ServerResponse) => {
       if (this.draining) response.setHeader('Connection', 'close');
+    });
+    server?.on('connection', (socket: Socket) => {
+      this.connections.add(socket);
+      socket.once('close', () => this.connections.delete(socket));
     });
   }
 
@@ -45,11 +57,12 @@ export class HttpDrain implements OnModuleInit, OnModuleDestroy, OnApplicationSh
     this.draining = true;
     const server = this.server();
     if (!server) return;
-    server.closeIdleConnections();
-    this.timers.push(
-      setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS).unref(),
-      setTimeout(() => server.closeAllConnections(), this.env.SHUTDOWN_GRACE_MS).unref(),
-    );
+    const closeUnused = () => {
+      server.closeIdleConnections();
+      for (const socket of this.connections) if (socket.bytesRead === 0) socket.destroy();
+    };
+    closeUnused();
+    this.timers.push(setInterval(closeUnused, IDLE_SWEEP_MS).unref(), setTimeout(() => server.closeAllConnections(), this.env.SHUTDOWN_GRACE_MS).unref());
   }
 
   onApplicationShutdown(): void {
