@@ -3,11 +3,12 @@ import { Agent, get, IncomingMessage } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
 import { loadEnvironment } from '@app/config';
 import { createServiceApp } from '@app/runtime';
 import { deleteKeysByPrefix, redisTarget, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection } from '@app/testing';
 import { intakeService } from '../../apps/intake/src/intake.definition';
-import { SHUTTING_DOWN } from '../../apps/intake/src/stream/event-stream.service';
+import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 
 const READER_KEY = 'test-reader-secret-000001';
 /** Far past SHUTDOWN_GRACE_MS: on the code before, the close was still waiting then. */
@@ -32,7 +33,7 @@ describe('an intake shutting down with a live stream open (the intake alone, rea
   let base: string;
   const redis = testRedisConnection('intake-shutdown-stream');
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     prefix = testKeyPrefix('intake-shutdown-stream');
     intake = await createServiceApp(
       intakeService,
@@ -50,14 +51,17 @@ describe('an intake shutting down with a live stream open (the intake alone, rea
     base = `http://127.0.0.1:${(intake.getHttpServer().address() as AddressInfo).port}`;
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     intake.getHttpServer().closeAllConnections();
     await intake.close().catch(() => undefined);
     await deleteKeysByPrefix(redis, prefix);
+  });
+
+  afterAll(async () => {
     await redis.quit();
   });
 
-  it('given a client that reconnects at once over the same keep-alive connection, when the intake closes, then its stream ends, the reconnect opens none, and the close ends', async () => {
+  it('given a client that reconnects at once over the same keep-alive connection, when the intake closes, then its stream ends, the reconnect ends at once with a retry delay, and the close ends', async () => {
     // One connection, as a browser's pool reuses it for EventSource's reconnect.
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -73,14 +77,14 @@ describe('an intake shutting down with a live stream open (the intake alone, rea
       const reconnect = await openStream(base, agent);
       const outcome = await Promise.race([closing, delay(CLOSE_BOUND_MS, undefined, { ref: false }).then(() => 'still open' as const)]);
       if (reconnect instanceof IncomingMessage) {
-        // Refused while the intake drains (or no connection at all any more): never a stream.
-        const streamed = reconnect.statusCode === 200;
-        if (streamed) reconnect.destroy();
-        expect({
-          status: reconnect.statusCode,
-          retryAfter: reconnect.headers['retry-after'],
-          body: streamed ? 'a stream' : JSON.parse(await bodyOf(reconnect)),
-        }).toMatchObject({ status: 503, retryAfter: '5', body: { message: SHUTTING_DOWN } });
+        // Ended at once, telling EventSource when to try again (or no connection at all any more): never a stream that stays.
+        const body = await Promise.race([bodyOf(reconnect), delay(CLOSE_BOUND_MS, undefined, { ref: false }).then(() => 'a stream that stayed open')]);
+        reconnect.destroy();
+        expect({ status: reconnect.statusCode, type: reconnect.headers['content-type'], body }).toEqual({
+          status: 200,
+          type: 'text/event-stream; charset=utf-8',
+          body: 'retry: 3000\n\n',
+        });
       } else {
         expect(['ECONNRESET', 'ECONNREFUSED']).toContain(reconnect.code);
       }
@@ -88,5 +92,15 @@ describe('an intake shutting down with a live stream open (the intake alone, rea
     } finally {
       agent.destroy();
     }
+  });
+
+  it('given its streams ended for the shutdown, when a stream is asked for, then it ends at once with a retry delay, as a 200: EventSource stops for good on any other status', async () => {
+    await intake.get(EventStreamService).onModuleDestroy();
+    const asked = await request(intake.getHttpServer()).get('/api/stream').set('Authorization', `Bearer ${READER_KEY}`);
+    expect({ status: asked.status, type: asked.headers['content-type'], body: asked.text }).toEqual({
+      status: 200,
+      type: 'text/event-stream; charset=utf-8',
+      body: 'retry: 3000\n\n',
+    });
   });
 });

@@ -1,6 +1,8 @@
-import { DynamicModule, INestApplication, Injectable, Module, OnApplicationBootstrap, OnModuleInit, Type } from '@nestjs/common';
+import { Server } from 'node:http';
+import { DynamicModule, INestApplication, Injectable, Module, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Type } from '@nestjs/common';
 // eslint-disable-next-line no-restricted-imports -- Nest has no public accessor for a class's exception filters, which this spec checks.
 import { EXCEPTION_FILTERS_METADATA } from '@nestjs/common/constants';
+import { HttpAdapterHost } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 // eslint-disable-next-line no-restricted-imports -- nor for a handler's message pattern.
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
@@ -90,6 +92,54 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
     expect(streamFields(fields)).toMatchObject({ pattern: 'probe.refuse', reason: 'PermanentMessageError: refused: no such room', deliveries: '1' });
     // What the service's poisonFields keeps of the message, not the message as sent.
     expect(streamFields(fields).data).toBe(JSON.stringify({ why: 'kept out' }));
+  });
+});
+
+/**
+ * A root provider that stops slowly, as the executor does while its LLM calls finish: it waits, up
+ * to a bound, for the HTTP server to stop taking connections, and says whether it did meanwhile.
+ */
+@Injectable()
+class SlowToStop implements OnModuleDestroy {
+  httpDrainedMeanwhile: boolean | undefined;
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  async onModuleDestroy(): Promise<void> {
+    const server = this.adapterHost.httpAdapter.getHttpServer() as Server;
+    this.httpDrainedMeanwhile = await waitFor(async () => !server.listening, { timeoutMs: 3_000, what: 'the HTTP server to stop listening' }).then(
+      () => true,
+      () => false,
+    );
+  }
+}
+
+@Module({})
+class SlowToStopModule {
+  static register(env: Environment): DynamicModule {
+    return { module: SlowToStopModule, imports: [CoreModule.forRoot(env, 'executor')], providers: [SlowToStop] };
+  }
+}
+
+describe('createServiceApp at shutdown (real Redis)', () => {
+  const prefix = testKeyPrefix('service-app-drain');
+  const redis = testRedisConnection('service-app-drain');
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given a root provider slow to stop, then the HTTP server drains while it stops, not after it', async () => {
+    const env = loadEnvironment({ ...redisTarget(), KEY_PREFIX: prefix, LOG_LEVEL: 'silent', STREAM_BLOCK_MS: '100' });
+    const app = await createServiceApp({ name: 'executor', defaultPort: 0, module: (environment) => SlowToStopModule.register(environment) }, env, {
+      shutdownHooks: false,
+    });
+    await app.listen(0, '127.0.0.1');
+    const slow = app.get(SlowToStop);
+    await app.close();
+    // Before: the drain was CoreModule's, a global module's, whose destroy hooks Nest runs after every other module's.
+    expect(slow.httpDrainedMeanwhile).toBe(true);
   });
 });
 

@@ -11,7 +11,6 @@ import { closeConnection, createRedisConnection, RedisConnection } from '@app/re
 import { flushTracingAtShutdown, ServiceTracer } from '@app/tracing';
 import { ConsumerHealth } from './consumer-health';
 import { HealthController } from './health.controller';
-import { HttpDrain } from './http-drain';
 import { keyLayoutOf } from './key-layout-of';
 import { LogPartitionsGuard } from './log-partitions-guard';
 import { MasterKeyGuard } from './master-key-guard';
@@ -60,7 +59,6 @@ export class CoreModule implements OnApplicationShutdown {
           useFactory: (redis: RedisConnection) => personalDataOf(redis, env),
         },
         ConsumerHealth,
-        HttpDrain,
         LogPartitionsGuard,
         MasterKeyGuard,
         { provide: MetricsRegistry, inject: [REDIS], useFactory: (redis: RedisConnection) => new MetricsRegistry(service, redis) },

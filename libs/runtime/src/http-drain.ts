@@ -1,45 +1,47 @@
 import { Server, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { Inject, Injectable, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Environment } from '@app/config';
 import { ENVIRONMENT } from './tokens';
 
-/** While draining, how often the connections that have since become idle are closed. */
-const IDLE_SWEEP_MS = 50;
+/** While draining, how often the connections that have since become idle, or stayed unused, are closed. */
+const SWEEP_MS = 50;
+/** A connection that has sent nothing for this long is a browser's preconnect, not a request on its way. */
+const UNUSED_CONNECTION_MS = 1_000;
 
 /**
  * Closes the HTTP server's connections at shutdown instead of waiting on them for ever. Node's
- * server.close() (Nest's, after the destroy hooks) closes only the connections idle at that moment
- * and waits for the rest; one busy then stays open as a keep-alive connection and takes request
- * after request until HTTP_KEEP_ALIVE_TIMEOUT_MS passes without one. A console polling every few
- * seconds kept a stopping intake open, and a live stream opened again over such a connection
- * held it until it was killed.
+ * server.close() closes only the connections idle at that moment and waits for the rest; one busy
+ * then stays open as a keep-alive connection and takes request after request until
+ * HTTP_KEEP_ALIVE_TIMEOUT_MS passes without one. A console polling every few seconds kept a
+ * stopping intake open, and a live stream opened again over such a connection held it until it
+ * was killed. A connection that never sent a byte (a browser's preconnect, opened in case the page
+ * asks something) is no idle one to Node either: it counts as a request under way, which the
+ * headers timeout would end, but close() stops that check.
  *
- * A connection that never sent a byte (a browser's preconnect, opened in case the page asks
- * something) is no idle one to Node: it counts as a request under way, which the headers timeout
- * would end, but close() stops that check. A console's tab held a stopping intake so for minutes.
+ * From the first destroy hook (SIGTERM, app.close()) the server takes no new connection, every
+ * response says `Connection: close`, a connection is closed once it is idle or when it has sent
+ * nothing for UNUSED_CONNECTION_MS, and whatever is still open SHUTDOWN_GRACE_MS later (a response
+ * that does not end) is cut. The shutdown hooks, which close Redis, wait until then.
  *
- * From the first destroy hook (SIGTERM, app.close()): every response says `Connection: close`, a
- * connection is closed once it is idle or if it never sent anything, and whatever is still open
- * SHUTDOWN_GRACE_MS later (a response that does not end) is cut.
+ * In the root module (createServiceApp adds it): Nest runs destroy hooks from the root module
+ * down, and a global module's last, so from CoreModule the drain began only after the executor's
+ * own grace for its LLM calls.
  */
 @Injectable()
-export class HttpDrain implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+export class HttpDrain implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
   private draining = false;
   private readonly timers: NodeJS.Timeout[] = [];
-  /** The server's open connections: Node lists them only privately. */
-  private readonly connections = new Set<Socket>();
+  /** When each open connection was accepted: Node lists its connections only privately. */
+  private readonly connections = new Map<Socket, number>();
+  /** Resolves once the server has closed: each connection ended or was cut. */
+  private closed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(ENVIRONMENT) private readonly env: Environment,
   ) {}
-
-  /** True from the start of the shutdown: what would open a response that never ends refuses instead. */
-  get isDraining(): boolean {
-    return this.draining;
-  }
 
   onModuleInit(): void {
     const server = this.server();
@@ -48,25 +50,32 @@ export class HttpDrain implements OnModuleInit, OnModuleDestroy, OnApplicationSh
       if (this.draining) response.setHeader('Connection', 'close');
     });
     server?.on('connection', (socket: Socket) => {
-      this.connections.add(socket);
+      this.connections.set(socket, Date.now());
       socket.once('close', () => this.connections.delete(socket));
     });
   }
 
   onModuleDestroy(): void {
-    this.draining = true;
     const server = this.server();
     if (!server) return;
-    const closeUnused = () => {
+    this.draining = true;
+    // A connection accepted from now on would be served by a service that is stopping.
+    if (server.listening) this.closed = new Promise((resolve) => server.close(() => resolve()));
+    const sweep = () => {
       server.closeIdleConnections();
-      for (const socket of this.connections) if (socket.bytesRead === 0) socket.destroy();
+      const unusedSince = Date.now() - UNUSED_CONNECTION_MS;
+      for (const [socket, acceptedAt] of this.connections) if (socket.bytesRead === 0 && acceptedAt <= unusedSince) socket.destroy();
     };
-    closeUnused();
-    this.timers.push(setInterval(closeUnused, IDLE_SWEEP_MS).unref(), setTimeout(() => server.closeAllConnections(), this.env.SHUTDOWN_GRACE_MS).unref());
+    sweep();
+    this.timers.push(setInterval(sweep, SWEEP_MS).unref(), setTimeout(() => server.closeAllConnections(), this.env.SHUTDOWN_GRACE_MS).unref());
+  }
+
+  /** The responses under way end (or are cut) before the shutdown hooks close the Redis connection they may need. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.closed;
   }
 
   onApplicationShutdown(): void {
-    // The server has closed by now (Nest closes it between the destroy and the shutdown hooks).
     for (const timer of this.timers) clearTimeout(timer);
   }
 

@@ -15,6 +15,7 @@ import { checkDeploymentGuards } from './deployment-guards';
 import { deferContinue } from './expect-continue';
 import { limitHeapGrowth } from './heap-growth';
 import { answerClientErrors } from './http-client-errors';
+import { HttpDrain } from './http-drain';
 import { keyLayoutOf } from './key-layout-of';
 import { reportListening, stopWhenLauncherGoes } from './launcher-channel';
 import { describeListenFailure } from './listen-failure';
@@ -98,8 +99,13 @@ export function guardHttpServer(server: Server, env: Environment): void {
  * attached. Tests call this directly; `runService` adds the process concerns.
  */
 export async function createServiceApp(definition: ServiceDefinition, env: Environment, options: { shutdownHooks?: boolean } = {}): Promise<INestApplication> {
-  // Body parsing is each service's own choice (the intake sets limits and content types).
-  const app = await NestFactory.create(definition.module(env), { bufferLogs: true, abortOnError: false, bodyParser: false });
+  const root = definition.module(env);
+  // HttpDrain in the root module, whose destroy hooks come first. Body parsing is each service's own
+  // choice (the intake sets limits and content types).
+  const app = await NestFactory.create(
+    { ...root, providers: [...(root.providers ?? []), HttpDrain] },
+    { bufferLogs: true, abortOnError: false, bodyParser: false },
+  );
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   // Exit 0 once the hooks have drained everything, instead of dying of the re-raised signal. Several
   // services in one process stop together instead (runServicesInOneProcess).

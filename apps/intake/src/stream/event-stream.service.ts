@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, parseLogEntry, readMissionFields } from '@app/event-store';
@@ -23,8 +23,6 @@ import { matchesFilter, StreamFilter } from './stream-filter';
 
 /** Log entries read per partition per round; with the socket's drain, what one client can hold in memory. */
 const ENTRIES_PER_READ = 100;
-/** Why a stream is refused while the intake shuts down: the client reconnects, to another instance or to this one restarted. */
-export const SHUTTING_DOWN = 'this intake is shutting down; reconnect in a few seconds';
 /** How soon an EventSource reconnects after the connection drops. */
 const RETRY_MS = 3_000;
 
@@ -74,7 +72,7 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly unreadable = new Set<string>();
   private readonly logger = new Logger(EventStreamService.name);
   private readonly wakeup: LogWakeup;
-  /** The intake is shutting down: its streams have ended, and no new one opens. */
+  /** The intake is shutting down: its streams have ended, and a new one ends at once. */
   private closing = false;
 
   constructor(
@@ -90,16 +88,11 @@ export class EventStreamService implements OnModuleDestroy {
     return this.keys.partitions.length;
   }
 
-  /**
-   * Why no stream may open now: the intake is shutting down (a 503: a stream opened now would hold
-   * the shutdown until it is cut), or SSE_MAX_CLIENTS, SSE_MAX_CLIENTS_PER_KEY (a 429); or null.
-   */
-  refusal(keyName: string): { status: HttpStatus; message: string } | null {
-    if (this.closing) return { status: HttpStatus.SERVICE_UNAVAILABLE, message: SHUTTING_DOWN };
-    if (this.clients.size >= this.env.SSE_MAX_CLIENTS)
-      return { status: HttpStatus.TOO_MANY_REQUESTS, message: 'too many open live streams on this intake; retry later' };
+  /** Why no stream may open for `keyName` now (SSE_MAX_CLIENTS, SSE_MAX_CLIENTS_PER_KEY), or null. */
+  refusal(keyName: string): string | null {
+    if (this.clients.size >= this.env.SSE_MAX_CLIENTS) return 'too many open live streams on this intake; retry later';
     if ((this.clientsPerKey.get(keyName) ?? 0) >= this.env.SSE_MAX_CLIENTS_PER_KEY) {
-      return { status: HttpStatus.TOO_MANY_REQUESTS, message: 'too many open live streams of this API key on this intake; close one or retry later' };
+      return 'too many open live streams of this API key on this intake; close one or retry later';
     }
     return null;
   }
@@ -129,6 +122,12 @@ export class EventStreamService implements OnModuleDestroy {
     // hear it, so a stream opened now would hold a slot, a timer and reads for ever. Or one answered
     // already: a Redis outage outlasted the read (RedisOutageGate), and the 503 was its answer.
     if (response.destroyed || response.writableEnded) return;
+    // A stream opened now would hold the shutdown until it is cut. It ends at once instead, telling
+    // EventSource when to reconnect: any status but 200 would stop it for good.
+    if (this.closing) {
+      response.status(200).type('text/event-stream').end(`retry: ${RETRY_MS}\n\n`);
+      return;
+    }
     const client: Client = {
       response,
       caller,

@@ -1,11 +1,11 @@
-import { BadRequestException, Controller, Get, Headers, HttpException, Post, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { ApiClient, OpenToClients, RequiresRole } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { QueryDto } from '../http/query-dto.decorator';
-import { EventStreamService, SHUTTING_DOWN } from './event-stream.service';
+import { EventStreamService } from './event-stream.service';
 import { beyondHead, parsePosition } from './log-position';
 import { StreamTokenView } from './stream-token.view';
 import { StreamToken, StreamTokens } from './stream-tokens';
@@ -43,7 +43,8 @@ export class StreamController {
     schema: { type: 'string', maxLength: MAX_POSITION_LENGTH, example: '1764745200000-0' },
   })
   @ApiOkResponse({
-    description: 'The stream; it stays open.',
+    description:
+      'The stream; it stays open. An intake that shuts down ends its streams, and one asked for then ends at once with only a `retry:` line: the client reconnects after it (to another instance or the restarted one) where it left off.',
     headers: RATE_LIMIT_HEADERS,
     content: {
       'text/event-stream': {
@@ -60,7 +61,6 @@ export class StreamController {
     invalidField: { field: 'type', problem: 'each value in type must be one of the following values: MissionCreated, …' },
     tooManyRequests:
       'Or, with `Retry-After: 5`, SSE_MAX_CLIENTS streams are open on this intake instance (`too many open live streams on this intake; retry later`), or SSE_MAX_CLIENTS_PER_KEY of this API key.',
-    serviceUnavailable: `Or, with \`Retry-After: 5\`, this intake instance is shutting down (\`${SHUTTING_DOWN}\`): its open streams end then too, and a client reconnects where it left off.`,
   })
   async open(
     @QueryDto() query: StreamQuery,
@@ -89,7 +89,7 @@ export class StreamController {
     const refusal = this.stream.refusal(caller.name);
     if (refusal !== null) {
       response.setHeader('Retry-After', '5');
-      throw new HttpException(refusal.message, refusal.status);
+      throw new HttpException(refusal, HttpStatus.TOO_MANY_REQUESTS);
     }
     this.stream.open(response, caller, position, {
       ...(query.type ? { types: new Set(query.type) } : {}),
