@@ -1,6 +1,6 @@
-import { ReplyError } from 'ioredis';
 import { RedisConnection } from './redis-connection';
 import { isRedisOutOfMemory } from './redis-memory';
+import { someReplyCause } from './redis-replies';
 
 /**
  * What an HTTP client is told while Redis is unreachable: no internal error text (ioredis's
@@ -69,23 +69,13 @@ function isRedisClientFailure(error: Error): boolean {
  */
 const PASSING_REFUSALS = new Set(['LOADING', 'READONLY', 'MASTERDOWN', 'TRYAGAIN', 'CLUSTERDOWN', 'BUSY']);
 
-/** A reply refusing the command for a while (PASSING_REFUSALS), or a MULTI discarded because a command in it was refused so. */
-function isPassingRefusal(error: Error): boolean {
-  if (!(error instanceof ReplyError)) return false;
-  const word = error.message.split(' ', 1)[0];
-  if (PASSING_REFUSALS.has(word)) return true;
-  // ioredis keeps the refusals of the queued commands in `previousErrors`.
-  const previous = (error as { previousErrors?: unknown }).previousErrors;
-  return word === 'EXECABORT' && Array.isArray(previous) && previous.some((cause) => cause instanceof Error && isPassingRefusal(cause));
-}
-
 /**
  * Whether Redis (or one error that caused this one) refused the command for a while: it is loading,
  * failing over, or a replica (PASSING_REFUSALS). Redis answered, so this is no outage of the
  * connection; but the same command may well succeed in a moment.
  */
 export function isRedisPassingRefusal(error: unknown): boolean {
-  return someCause(error, isPassingRefusal);
+  return someReplyCause(error, (reply) => PASSING_REFUSALS.has(reply.message.split(' ', 1)[0]));
 }
 
 /**
