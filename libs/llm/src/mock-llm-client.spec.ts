@@ -1,4 +1,5 @@
 import { Mission, validateOutput } from '@app/mission';
+import { rejectionOf } from '@app/testing';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { MockLlmClient, MockLlmOptions } from './mock-llm-client';
 import { buildLlmRequest } from './prompt-builder';
@@ -35,15 +36,6 @@ const quiet: MockLlmOptions = { latencyMs: 0, failureRate: 0, malformedRate: 0 }
 const request = (m: Mission, extra: { timeoutMs?: number; signal?: AbortSignal } = {}) =>
   buildLlmRequest(m, { systemPrompt: 'You work for Hotel Seeblick.', timeoutMs: extra.timeoutMs ?? 5000, signal: extra.signal });
 const complete = (m: Mission, options: MockLlmOptions = quiet) => new MockLlmClient(options).complete(request(m));
-
-async function rejection(promise: Promise<unknown>): Promise<LlmError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof LlmError)) throw new Error(`expected an LlmError, got ${String(error)}`);
-  return error;
-}
 
 const guestGerman = mission({
   title: 'Späterer Check-out',
@@ -185,7 +177,7 @@ describe('MockLlmClient', () => {
 
     it('given failureRate 1, when completed, then it always rejects with a retryable provider error', async () => {
       for (const m of missions) {
-        const error = await rejection(complete(m, { ...quiet, failureRate: 1 }));
+        const error = await rejectionOf(complete(m, { ...quiet, failureRate: 1 }), LlmError);
         expect(error.code).toBe(LlmErrorCode.ProviderError);
         expect(error.retryable).toBe(true);
       }
@@ -196,7 +188,7 @@ describe('MockLlmClient', () => {
     });
 
     it('given malformedRate 1, when completed, then it rejects with malformed output', async () => {
-      const error = await rejection(complete(pricing, { ...quiet, malformedRate: 1 }));
+      const error = await rejectionOf(complete(pricing, { ...quiet, malformedRate: 1 }), LlmError);
       expect(error.code).toBe(LlmErrorCode.MalformedOutput);
     });
   });
@@ -213,7 +205,7 @@ describe('MockLlmClient', () => {
     it('given an already aborted signal, when completed, then it rejects with Aborted', async () => {
       const controller = new AbortController();
       controller.abort();
-      const error = await rejection(new MockLlmClient(quiet).complete(request(pricing, { signal: controller.signal })));
+      const error = await rejectionOf(new MockLlmClient(quiet).complete(request(pricing, { signal: controller.signal })), LlmError);
       expect(error.code).toBe(LlmErrorCode.Aborted);
       expect(error.retryable).toBe(false);
     });
@@ -224,7 +216,7 @@ describe('MockLlmClient', () => {
       const pending = new MockLlmClient({ ...quiet, latencyMs: 1000 }).complete(request(pricing, { signal: controller.signal }));
       jest.advanceTimersByTime(100);
       controller.abort();
-      expect((await rejection(pending)).code).toBe(LlmErrorCode.Aborted);
+      expect((await rejectionOf(pending, LlmError)).code).toBe(LlmErrorCode.Aborted);
       expect(jest.getTimerCount()).toBe(0);
     });
 
@@ -232,7 +224,7 @@ describe('MockLlmClient', () => {
       jest.useFakeTimers();
       const pending = new MockLlmClient({ ...quiet, latencyMs: 1000 }).complete(request(pricing, { timeoutMs: 200 }));
       jest.advanceTimersByTime(200);
-      const error = await rejection(pending);
+      const error = await rejectionOf(pending, LlmError);
       expect(error.code).toBe(LlmErrorCode.Timeout);
       expect(error.retryable).toBe(true);
     });

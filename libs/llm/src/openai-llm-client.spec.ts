@@ -3,7 +3,7 @@ import { AddressInfo, createServer } from 'node:net';
 import { inspect } from 'node:util';
 import { parsePriceTable } from '@app/config';
 import { Mission, OUTPUT_SCHEMAS } from '@app/mission';
-import { FakeChatCompletionsServer, ScriptedReply } from '@app/testing';
+import { FakeChatCompletionsServer, rejectionOf, ScriptedReply } from '@app/testing';
 import { createLlmClient } from './create-llm-client';
 import { LlmRequest } from './llm-client';
 import { LlmError, LlmErrorCode } from './llm-error';
@@ -50,15 +50,6 @@ const GUEST_REPLY = JSON.stringify({
 
 const request = (extra: { timeoutMs?: number; signal?: AbortSignal; mission?: Mission } = {}): LlmRequest =>
   buildLlmRequest(extra.mission ?? mission(), { systemPrompt: SYSTEM_PROMPT, timeoutMs: extra.timeoutMs ?? 5000, signal: extra.signal });
-
-async function rejection(promise: Promise<unknown>): Promise<LlmError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof LlmError)) throw new Error(`expected an LlmError, got ${String(error)}`);
-  return error;
-}
 
 /** Polls the server's record instead of sleeping a guessed amount. */
 async function untilRequests(server: FakeChatCompletionsServer, count: number): Promise<void> {
@@ -178,7 +169,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     it('given a reply the limit cut off, then it is a retryable MalformedOutput that says it hit the token limit', async () => {
       server.enqueue({ status: 200, content: GUEST_REPLY });
 
-      const error = await rejection(client({ maxOutputTokens: 10 }).complete(request()));
+      const error = await rejectionOf(client({ maxOutputTokens: 10 }).complete(request()), LlmError);
 
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
       expect(error.message).toContain('the reply hit the token limit');
@@ -207,14 +198,14 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       ['JSON off the schema', { status: 200, content: JSON.stringify({ language: 'pt', reply: 'Bom dia', actions: [] }), usage }],
     ])('given a 200 with usage whose reply is %s, then the MalformedOutput carries the billed usage and cost', async (_, reply) => {
       server.enqueue(reply);
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
       expect(error.billed).toEqual({ usage, model: 'gpt-4o-mini', costUsd: expect.closeTo(price, 12) as number });
     });
 
     it('given a rejected 200 without usage, then it carries no billed usage (nothing to count)', async () => {
       server.enqueue({ body: { error: { message: 'model is loading' } } });
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       expect(error.billed).toBeUndefined();
     });
   });
@@ -280,14 +271,14 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       server.enqueue({ status: 408, message: 'Request timed out' }, { status: 200, content: GUEST_REPLY });
       expect((await client().complete(request())).attempts).toBe(2);
       server.enqueue({ status: 408, message: 'Request timed out' }, { status: 408, message: 'Request timed out' });
-      const error = await rejection(client({ maxRetries: 1 }).complete(request()));
+      const error = await rejectionOf(client({ maxRetries: 1 }).complete(request()), LlmError);
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/failed after 2 attempts \(HTTP 408\)$/);
     });
 
     it('given a 500 every time, when retries run out, then it is a retryable ProviderError after 1 + maxRetries requests', async () => {
       server.enqueue({ status: 500 }, { status: 502 }, { status: 500 });
-      const error = await rejection(client({ maxRetries: 2 }).complete(request()));
+      const error = await rejectionOf(client({ maxRetries: 2 }).complete(request()), LlmError);
       expect(error.code).toBe(LlmErrorCode.ProviderError);
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/after 3 attempts/);
@@ -296,13 +287,13 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
     it("given a 429 every time with Retry-After, when retries run out, then the error carries the provider's wait for the next attempt", async () => {
       server.enqueue({ status: 429, retryAfterSeconds: 300 }, { status: 429, retryAfterSeconds: 300 });
-      const error = await rejection(client({ maxRetries: 1 }).complete(request()));
+      const error = await rejectionOf(client({ maxRetries: 1 }).complete(request()), LlmError);
       expect(error).toMatchObject({ code: LlmErrorCode.RateLimited, retryAfterMs: 300_000 });
     });
 
     it('given a 429 every time, when retries run out, then it is RateLimited', async () => {
       server.enqueue({ status: 429 }, { status: 429 }, { status: 429 });
-      const error = await rejection(client({ maxRetries: 2 }).complete(request()));
+      const error = await rejectionOf(client({ maxRetries: 2 }).complete(request()), LlmError);
       expect(error.code).toBe(LlmErrorCode.RateLimited);
       expect(error.retryable).toBe(true);
       expect(server.requests).toHaveLength(3);
@@ -310,7 +301,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
     it.each([400, 401, 403, 404, 422] as const)('given a %s, when completed, then it is not retried and not retryable', async (status) => {
       server.enqueue({ status, message: `Invalid schema for response_format (${status})` }, { status: 200, content: GUEST_REPLY });
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       expect(error.code).toBe(LlmErrorCode.ProviderError);
       expect(error.retryable).toBe(false);
       expect(error.message).toMatch(new RegExp(`rejected the request \\(HTTP ${status}\\)$`));
@@ -324,14 +315,14 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       ['a refusal quoting the guest', { refusal: 'I cannot help with "Could I check out at 14:00, please?"' }],
     ] as const)("given %s, when it fails, then the error holds none of the provider's or model's text", async (_, reply) => {
       server.enqueue(reply);
-      const error = await rejection(client({ maxRetries: 0 }).complete(request()));
+      const error = await rejectionOf(client({ maxRetries: 0 }).complete(request()), LlmError);
       expect(error.message).not.toContain('check out');
       expect(error.message).toMatch(/rejected the request \(HTTP 400\)|failed \(HTTP 500\)|rate-limiting \(HTTP 429\)|the model refused to answer/);
     });
 
     it('given nothing listens on the port, when completed, then connection errors are retried and end as a retryable ProviderError', async () => {
       const port = await closedPort();
-      const error = await rejection(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }).complete(request()));
+      const error = await rejectionOf(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }).complete(request()), LlmError);
       expect(error.code).toBe(LlmErrorCode.ProviderError);
       expect(error.retryable).toBe(true);
       expect(error.message).toMatch(/cannot reach 127\.0\.0\.1:\d+ after 2 attempts/);
@@ -387,7 +378,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       ],
     ])('given a 200 %s every time, then it is retried and ends as a retryable ProviderError saying the provider answered', async (kind, message) => {
       answer = broken.get(kind) ?? answer;
-      const error = await rejection(client({ baseUrl: rawUrl, maxRetries: 2 }).complete(request()));
+      const error = await rejectionOf(client({ baseUrl: rawUrl, maxRetries: 2 }).complete(request()), LlmError);
       expect(error).toMatchObject({ code: LlmErrorCode.ProviderError, retryable: true });
       expect(error.message).toMatch(message);
       expect(error.message).not.toMatch(/cannot reach|could not be read/);
@@ -399,7 +390,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     it('given a reply slower than timeoutMs, when completed, then it is a retryable Timeout and the server saw the request', async () => {
       server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 2000 });
       const started = Date.now();
-      const error = await rejection(client({ maxRetries: 0 }).complete(request({ timeoutMs: 150 })));
+      const error = await rejectionOf(client({ maxRetries: 0 }).complete(request({ timeoutMs: 150 })), LlmError);
       expect(error.code).toBe(LlmErrorCode.Timeout);
       expect(error.retryable).toBe(true);
       expect(error.message).toContain('150 ms');
@@ -409,7 +400,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
     it('given every attempt times out, when completed, then each was retried before the Timeout', async () => {
       server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 1000 }, { status: 200, content: GUEST_REPLY, delayMs: 1000 });
-      const error = await rejection(client({ maxRetries: 1 }).complete(request({ timeoutMs: 100 })));
+      const error = await rejectionOf(client({ maxRetries: 1 }).complete(request({ timeoutMs: 100 })), LlmError);
       expect(error.code).toBe(LlmErrorCode.Timeout);
       expect(server.requests).toHaveLength(2);
     });
@@ -424,7 +415,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       server.enqueue({ status: 200, content: GUEST_REPLY, delayMs: 3000 });
       const controller = new AbortController();
       const started = Date.now();
-      const pending = rejection(client().complete(request({ signal: controller.signal })));
+      const pending = rejectionOf(client().complete(request({ signal: controller.signal })), LlmError);
       await untilRequests(server, 1);
       controller.abort();
       const error = await pending;
@@ -438,7 +429,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       server.enqueue({ status: 429, retryAfterSeconds: 10 }, { status: 200, content: GUEST_REPLY });
       const controller = new AbortController();
       const started = Date.now();
-      const pending = rejection(client({ retryMaxDelayMs: 20_000 }).complete(request({ signal: controller.signal })));
+      const pending = rejectionOf(client({ retryMaxDelayMs: 20_000 }).complete(request({ signal: controller.signal })), LlmError);
       await untilRequests(server, 1);
       await new Promise((resolve) => setTimeout(resolve, 50));
       controller.abort();
@@ -449,7 +440,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     });
 
     it('given an already aborted signal, when completed, then no request is sent', async () => {
-      const error = await rejection(client().complete(request({ signal: AbortSignal.abort() })));
+      const error = await rejectionOf(client().complete(request({ signal: AbortSignal.abort() })), LlmError);
       expect(error.code).toBe(LlmErrorCode.Aborted);
       expect(server.requests).toHaveLength(0);
     });
@@ -458,7 +449,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
   describe('malformed output', () => {
     it('given a reply that is not JSON, when completed, then it is a retryable MalformedOutput and not retried by the client', async () => {
       server.enqueue({ malformed: true }, { status: 200, content: GUEST_REPLY });
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       expect(error.code).toBe(LlmErrorCode.MalformedOutput);
       expect(error.retryable).toBe(true);
       expect(server.requests).toHaveLength(1);
@@ -466,7 +457,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
     it('given a 200 that is no chat completion, then it is a retryable LlmError, not a TypeError', async () => {
       server.enqueue({ body: { error: { message: 'model is loading' } } });
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       // It used to be completion.choices[0] of undefined: a TypeError, outside the client's contract.
       expect(error).toBeInstanceOf(LlmError);
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: 'the reply has no message content (finish_reason none)' });
@@ -476,7 +467,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       server.enqueue({
         body: { id: 'chatcmpl-1', object: 'chat.completion', created: 0, model: 'gpt-4o-mini', choices: [{ index: 0, finish_reason: 'stop' }] },
       });
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: 'the reply has no message content (finish_reason stop)' });
     });
 
@@ -498,7 +489,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
     it('given JSON that misses the schema, when completed, then it is MalformedOutput naming the problem', async () => {
       server.enqueue({ status: 200, content: JSON.stringify({ language: 'pt', reply: 'Bom dia', actions: [] }) });
-      const error = await rejection(client().complete(request()));
+      const error = await rejectionOf(client().complete(request()), LlmError);
       expect(error.code).toBe(LlmErrorCode.MalformedOutput);
       expect(error.message).toMatch(/language must be one of de, en, fr, it, es, nl/);
     });
@@ -511,7 +502,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
         const llm = client({ maxRetries: 1 });
         server.enqueue({ status: 500 }, { status: 200, content: GUEST_REPLY }, { status: 401, message: 'Incorrect API key provided.' });
         await llm.complete(request());
-        const error = await rejection(llm.complete(request()));
+        const error = await rejectionOf(llm.complete(request()), LlmError);
 
         expect(error.message).not.toContain(API_KEY);
         expect(inspect(llm, { depth: 10, showHidden: true })).not.toContain(API_KEY);
@@ -526,7 +517,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
 
   describe('the fake server', () => {
     it('given an unscripted request, when answered, then the fallback is a 500 (its text stays out of the error, as every provider text does)', async () => {
-      const error = await rejection(client({ maxRetries: 0 }).complete(request()));
+      const error = await rejectionOf(client({ maxRetries: 0 }).complete(request()), LlmError);
       expect(error.message).toMatch(/failed \(HTTP 500\)$/);
       expect(server.requests).toHaveLength(1);
       expect(server.pending).toBe(0);
