@@ -6,7 +6,7 @@ import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { loadEnvironment } from '@app/config';
 import { createServiceApp } from '@app/runtime';
-import { deleteKeysByPrefix, redisTarget, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { deleteKeysByPrefix, redisTarget, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { intakeService } from '../../apps/intake/src/intake.definition';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 
@@ -44,6 +44,8 @@ describe('an intake shutting down with a live stream open (the intake alone, rea
         LOG_FORMAT: 'json',
         STREAM_BLOCK_MS: '200',
         API_KEYS: `reader:${READER_KEY}:reader`,
+        // One stream per key: a reconnect while the key's ended stream still counts is at the limit.
+        SSE_MAX_CLIENTS_PER_KEY: '1',
         DATA_KEY_SECRET: TEST_DATA_KEY_SECRET,
       }),
     );
@@ -102,5 +104,24 @@ describe('an intake shutting down with a live stream open (the intake alone, rea
       type: 'text/event-stream; charset=utf-8',
       body: 'retry: 3000\n\n',
     });
+  });
+
+  it('given a key at its stream limit, when the intake starts shutting down, then a reconnect is not refused with a 429 while the ended stream still counts: EventSource would stop for good', async () => {
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const open = await openStream(base, agent);
+      if (!(open instanceof IncomingMessage)) throw open;
+      open.resume();
+      const service = intake.get(EventStreamService);
+      await waitFor(async () => service.clientCount === 1, { timeoutMs: 5_000, what: 'the stream to count' });
+      expect(service.refusal('reader')).toMatch(/too many open live streams of this API key/);
+
+      // Its stream has ended, but counts until its response closes, a moment later.
+      const destroying = service.onModuleDestroy();
+      expect({ counted: service.clientCount, refusal: service.refusal('reader') }).toEqual({ counted: 1, refusal: null });
+      await destroying;
+    } finally {
+      agent.destroy();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Agent, get, IncomingMessage, Server } from 'node:http';
 import { AddressInfo, connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Controller, DynamicModule, Get, INestApplication, Module } from '@nestjs/common';
+import { Controller, DynamicModule, Get, INestApplication, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { loadEnvironment } from '@app/config';
 import { waitFor } from '@app/testing';
@@ -19,6 +19,7 @@ const CLOSE_BOUND_MS = 10_000;
 /** Requests the probe holds: each is answered when the test says so, or never. */
 class Held {
   arrived = 0;
+  released = 0;
   private releases: (() => void)[] = [];
 
   hold(): Promise<string> {
@@ -27,7 +28,10 @@ class Held {
   }
 
   releaseAll(): void {
-    for (const release of this.releases.splice(0)) release();
+    for (const release of this.releases.splice(0)) {
+      this.released += 1;
+      release();
+    }
   }
 }
 
@@ -54,12 +58,22 @@ class ProbeController {
   }
 }
 
+/** Records how many held requests had been answered when the shutdown hooks (which close Redis in a service) ran. */
+@Injectable()
+class ShutdownProbe implements OnApplicationShutdown {
+  releasedBeforeShutdownHooks: number | undefined;
+
+  onApplicationShutdown(): void {
+    this.releasedBeforeShutdownHooks = held.released;
+  }
+}
+
 @Module({ controllers: [ProbeController] })
 class ProbeModule {
   static withGrace(graceMs: number): DynamicModule {
     return {
       module: ProbeModule,
-      providers: [{ provide: ENVIRONMENT, useValue: loadEnvironment({ SHUTDOWN_GRACE_MS: String(graceMs) }) }, HttpDrain],
+      providers: [{ provide: ENVIRONMENT, useValue: loadEnvironment({ SHUTDOWN_GRACE_MS: String(graceMs) }) }, HttpDrain, ShutdownProbe],
     };
   }
 }
@@ -99,9 +113,27 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
     // One keep-alive connection, as a browser's or an HTTP client's pool reuses it.
     agent = new Agent({ keepAlive: true, maxSockets: 1 });
     held.arrived = 0;
+    held.released = 0;
+  };
+
+  /**
+   * Starts the app, sends a request it holds, begins the close and, once the server no longer
+   * listens, answers the request: its keep-alive connection was busy when the server closed, so not
+   * among the idle connections closed then.
+   */
+  const closeDuringHeldRequest = async (graceMs: number): Promise<{ closing: Promise<void> }> => {
+    await start(graceMs);
+    const inProgress = ask(base, '/held', agent);
+    await waitFor(async () => held.arrived === 1, { timeoutMs: 5_000, what: 'the held request to arrive' });
+    const closing = app.close();
+    await waitFor(async () => !app.getHttpServer().listening, { timeoutMs: 5_000, what: 'the server to stop listening' });
+    held.releaseAll();
+    expect(await inProgress).toMatchObject({ status: 200 });
+    return { closing };
   };
 
   afterEach(async () => {
+    jest.useRealTimers();
     agent.destroy();
     // A close that was cut short by a failing expectation ends here.
     app.getHttpServer().closeAllConnections();
@@ -109,14 +141,7 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
   });
 
   it('given a client that polls over the keep-alive connection of a request in progress, when the app closes, then it closes while the client still polls', async () => {
-    await start(GRACE_MS);
-    // Busy when Nest's server.close() ran, so not among the idle connections it closes.
-    const inProgress = ask(base, '/held', agent);
-    await waitFor(async () => held.arrived === 1, { timeoutMs: 5_000, what: 'the held request to arrive' });
-    const closing = app.close();
-    await waitFor(async () => !app.getHttpServer().listening, { timeoutMs: 5_000, what: 'the server to stop listening' });
-    held.releaseAll();
-    expect(await inProgress).toMatchObject({ status: 200 });
+    const { closing } = await closeDuringHeldRequest(GRACE_MS);
 
     const answers: Answer[] = [];
     let polling = true;
@@ -145,7 +170,7 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
     expect(await hanging).toEqual({ error: 'ECONNRESET' });
   });
 
-  it("given a connection that never sent a request (a browser's preconnect), when the app closes, then it is closed at once, not cut at the grace's end", async () => {
+  it("given a connection that never sent a request (a browser's preconnect), when the app closes, then it is closed once it has sent nothing for a second, not cut at the grace's end", async () => {
     await start(LONG_GRACE_MS);
     const preconnect = connect((app.getHttpServer().address() as AddressInfo).port, '127.0.0.1');
     await once(preconnect, 'connect');
@@ -161,5 +186,46 @@ describe('HttpDrain: an HTTP server at shutdown', () => {
     expect(cut).not.toHaveBeenCalled();
     // The server's side went: the client's ends too.
     await once(preconnect.resume(), 'close');
+  });
+
+  it('given a request in progress, when the app closes, then the shutdown hooks run only once it was answered', async () => {
+    const { closing } = await closeDuringHeldRequest(LONG_GRACE_MS);
+    await closing;
+    // In a service those hooks close its Redis connection, which the response may still need.
+    expect(app.get(ShutdownProbe).releasedBeforeShutdownHooks).toBe(1);
+  });
+
+  it('given a connection opened before the close whose request comes just after it began, then the request is answered, with Connection: close', async () => {
+    await start(LONG_GRACE_MS);
+    // The clock stands still: the connection stays younger than the second after which an unused one is closed, however slow the machine.
+    jest.useFakeTimers({
+      doNotFake: [
+        'setTimeout',
+        'clearTimeout',
+        'setInterval',
+        'clearInterval',
+        'setImmediate',
+        'clearImmediate',
+        'nextTick',
+        'queueMicrotask',
+        'hrtime',
+        'performance',
+      ],
+    });
+    const socket = connect((app.getHttpServer().address() as AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    const ended = once(socket, 'close');
+    await waitFor(async () => (await connectionCount(app)) === 1, { timeoutMs: 5_000, what: 'the server to hold the connection' });
+    const closing = app.close();
+    await waitFor(async () => !app.getHttpServer().listening, { timeoutMs: 5_000, what: 'the server to stop listening' });
+
+    let reply = '';
+    socket.setEncoding('utf8').on('data', (chunk: string) => (reply += chunk));
+    socket.write('GET /ping HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    // Before: a connection that had read nothing when the drain began was destroyed at once, its request with it.
+    await ended;
+    expect(reply).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(reply).toMatch(/\r\nConnection: close\r\n/i);
+    await closing;
   });
 });

@@ -1,6 +1,6 @@
 import { Server, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { Environment } from '@app/config';
 import { ENVIRONMENT } from './tokens';
@@ -23,20 +23,20 @@ const UNUSED_CONNECTION_MS = 1_000;
  * From the first destroy hook (SIGTERM, app.close()) the server takes no new connection, every
  * response says `Connection: close`, a connection is closed once it is idle or when it has sent
  * nothing for UNUSED_CONNECTION_MS, and whatever is still open SHUTDOWN_GRACE_MS later (a response
- * that does not end) is cut. The shutdown hooks, which close Redis, wait until then.
+ * that does not end) is cut. The shutdown hooks, which close Redis, run only once the server has
+ * closed: Nest's own close of the server, between the destroy and the shutdown hooks, waits for its
+ * 'close' even when it is no longer listening.
  *
  * In the root module (createServiceApp adds it): Nest runs destroy hooks from the root module
  * down, and a global module's last, so from CoreModule the drain began only after the executor's
  * own grace for its LLM calls.
  */
 @Injectable()
-export class HttpDrain implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown, OnApplicationShutdown {
+export class HttpDrain implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private draining = false;
   private readonly timers: NodeJS.Timeout[] = [];
   /** When each open connection was accepted: Node lists its connections only privately. */
   private readonly connections = new Map<Socket, number>();
-  /** Resolves once the server has closed: each connection ended or was cut. */
-  private closed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -60,7 +60,7 @@ export class HttpDrain implements OnModuleInit, OnModuleDestroy, BeforeApplicati
     if (!server) return;
     this.draining = true;
     // A connection accepted from now on would be served by a service that is stopping.
-    if (server.listening) this.closed = new Promise((resolve) => server.close(() => resolve()));
+    if (server.listening) server.close();
     const sweep = () => {
       server.closeIdleConnections();
       const unusedSince = Date.now() - UNUSED_CONNECTION_MS;
@@ -68,11 +68,6 @@ export class HttpDrain implements OnModuleInit, OnModuleDestroy, BeforeApplicati
     };
     sweep();
     this.timers.push(setInterval(sweep, SWEEP_MS).unref(), setTimeout(() => server.closeAllConnections(), this.env.SHUTDOWN_GRACE_MS).unref());
-  }
-
-  /** The responses under way end (or are cut) before the shutdown hooks close the Redis connection they may need. */
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.closed;
   }
 
   onApplicationShutdown(): void {

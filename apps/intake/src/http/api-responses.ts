@@ -149,7 +149,6 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
       503,
       "The guest data the request needs is wrapped under a master key this service is not configured with (the server's configuration, not the request, is wrong). The message names the master key id needed and the ids configured; it is logged once per process. " +
         'Also, with Retry-After, while Redis is unreachable, loading its data or failing over (`the store (Redis) is unreachable; retry later`; a create under way when it went may have been recorded: retry it with the same Idempotency-Key) or out of memory (`the store (Redis) is out of memory; retry later`).',
-
       'guest data cannot be read: it is wrapped under master key mk-18cc0d2f4a9b3e71, which this service is not configured with (configured: mk-24450b6c1d7e9f30); ' +
         `an operator must ${MASTER_KEY_REMEDY}`,
     ),

@@ -90,6 +90,8 @@ export class EventStreamService implements OnModuleDestroy {
 
   /** Why no stream may open for `keyName` now (SSE_MAX_CLIENTS, SSE_MAX_CLIENTS_PER_KEY), or null. */
   refusal(keyName: string): string | null {
+    // Shutting down, open() ends the stream at once: a 429 would stop an EventSource for good.
+    if (this.closing) return null;
     if (this.clients.size >= this.env.SSE_MAX_CLIENTS) return 'too many open live streams on this intake; retry later';
     if ((this.clientsPerKey.get(keyName) ?? 0) >= this.env.SSE_MAX_CLIENTS_PER_KEY) {
       return 'too many open live streams of this API key on this intake; close one or retry later';
