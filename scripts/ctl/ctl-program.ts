@@ -247,6 +247,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             (errorBody) =>
               io.stderr.write(`watch: ${forTerminal(apiError(503, errorBody, 'GET /api/stream').message)}; its fields show as ${UNAVAILABLE_MARKER}\n`),
           );
+          // An intake that is shutting down answers 200 and ends the stream at once: BRAIN_URL is
+          // right, so a refused reconnect after it is that intake going away, which waiting mends.
+          everConnected = true;
         } catch (error) {
           if (!(error instanceof StreamRefusedError)) {
             // Never connected: a wrong BRAIN_URL or an intake that is down, which no waiting mends.

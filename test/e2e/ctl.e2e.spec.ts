@@ -563,6 +563,32 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     }
   });
 
+  it('given missions watch whose first connection lands on a stopping intake, then it waits for the intake to come back instead of exiting 4', async () => {
+    const port = await closedPort();
+    const listen = (intake: ReturnType<typeof createServer>) => new Promise<void>((resolve) => intake.listen(port, '127.0.0.1', resolve));
+    // A stopping intake answers a stream with only a retry line, ends it and the connection, then stops listening…
+    const stopping = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/event-stream', connection: 'close' }).end('retry: 3000\n\n');
+      stopping.close();
+    });
+    // …and the next one is up 1.5 s later: after the refused reconnect at 1 s, before the one at 2 s.
+    const next = createServer((_request, response) =>
+      response.writeHead(200, { 'content-type': 'text/event-stream' }).write('event: connected\ndata: 1-0\n\n'),
+    );
+    await listen(stopping);
+    const backAgain = setTimeout(() => void listen(next), 1_500);
+    try {
+      const result = await ctl(['missions', 'watch'], { BRAIN_URL: `http://127.0.0.1:${port}` }, AbortSignal.timeout(4_000));
+      // It exited 4 ("cannot reach the API") at the refused reconnect, as if BRAIN_URL were wrong.
+      expect(result).toMatchObject({ code: EXIT.ok, stdout: '' });
+      expect(result.stderr).toMatch(/^watch: the stream dropped \(.+\); reconnecting, less often the longer it stays down\nwatch: reconnected\n$/);
+    } finally {
+      clearTimeout(backAgain);
+      next.closeAllConnections();
+      await new Promise((resolve) => next.close(resolve));
+    }
+  });
+
   it('given missions watch without a key, then it exits 3 at once instead of reconnecting for ever', async () => {
     expect(await ctl(['missions', 'watch'], { BRAIN_API_KEY: undefined })).toMatchObject({
       code: EXIT.auth,
