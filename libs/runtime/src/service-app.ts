@@ -9,6 +9,7 @@ import { ServiceName } from '@app/messages';
 import { checkEvictionPolicy, createRedisConnection, EXIT_REDIS_UNAVAILABLE, RedisConnection, RedisUnavailableError, waitForRedis } from '@app/redis';
 import { RedisStreamsServer, StreamEvents } from '@app/redis-streams';
 import { ServiceTracer } from '@app/tracing';
+import { closeServiceApps } from './close-service-apps';
 import { ConsumerHealth } from './consumer-health';
 import { logRedisError } from './core.module';
 import { checkDeploymentGuards } from './deployment-guards';
@@ -26,8 +27,6 @@ import { REDIS } from './tokens';
 
 /** How long a service (or the connector) that could not listen gets to close what runs before it exits anyway. */
 const LISTEN_FAILURE_CLOSE_MS = 3_000;
-/** How long the services of one process get to close on a signal: under the launcher's 10 s before it kills. */
-const ONE_PROCESS_CLOSE_MS = 9_000;
 
 export interface ServiceDefinition {
   name: ServiceName;
@@ -142,7 +141,7 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
  * Several services in this one process, still talking over Redis Streams, each with its own app,
  * HTTP port (servicePorts: PORT for the intake, ORCHESTRATOR_PORT, … or the next ports) and
  * connections: the same semantics as separate processes, without three more Node runtimes. On
- * SIGTERM or SIGINT they stop in pipeline order, so the intake takes no new work first.
+ * SIGTERM or SIGINT they stop together (closeServiceApps).
  */
 export async function runServicesInOneProcess(definitions: readonly ServiceDefinition[]): Promise<void> {
   let ports: Record<ServiceName, number>;
@@ -169,53 +168,22 @@ export async function runServicesInOneProcess(definitions: readonly ServiceDefin
     }
     stopping = true;
     process.stderr.write(`one-process: ${signal} received, stopping ${definitions.map((d) => d.name).join(', ')}\n`);
-    process.exitCode = (await closeAll(apps)) ? 0 : 1;
+    process.exitCode = (await closeServiceApps(apps)) ? 0 : 1;
     process.exit();
   };
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, (received) => void stop(received));
   for (const [i, definition] of definitions.entries()) {
     const app = await createServiceApp(definition, envs[i], { shutdownHooks: false }).catch(async (error: unknown) => {
       // The services started before this one stop first, as when a port is taken.
-      if (error instanceof ConfigError) await closeAll(apps);
+      if (error instanceof ConfigError) await closeServiceApps(apps);
       return exitOnConfigError(definition.name)(error);
     });
     apps.push(app);
     // A service that cannot listen stops the ones already running too.
     await listenOrExit(definition.name, app, ports[definition.name], PORT_VARIABLES[definition.name], envs[i].LISTEN_HOST, {
-      close: () => closeAll(apps),
+      close: () => closeServiceApps(apps),
       listening: () => reportListening(definition.name),
     });
-  }
-}
-
-/**
- * Closes the services of one process: the intake first, so no new work comes in, then the rest
- * together, each draining its stream consumer (the executor lets LLM calls finish within
- * SHUTDOWN_GRACE_MS). Whether all closed cleanly; ONE_PROCESS_CLOSE_MS bounds it below the
- * launcher's 10 s before it kills.
- */
-async function closeAll(apps: readonly INestApplication[]): Promise<boolean> {
-  const closing = (async () => {
-    const [first, ...rest] = apps;
-    const results = [await settle(first?.close()), ...(await Promise.all(rest.map((app) => settle(app.close()))))];
-    return results.every(Boolean);
-  })();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ONE_PROCESS_CLOSE_MS)));
-  try {
-    return await Promise.race([closing, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function settle(closing: Promise<void> | undefined): Promise<boolean> {
-  try {
-    await closing;
-    return true;
-  } catch (error) {
-    process.stderr.write(`one-process: closing a service failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    return false;
   }
 }
 
