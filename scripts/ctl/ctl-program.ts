@@ -3,7 +3,16 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
-import { isIsoTime, MISSION_EVENT_TYPES, MISSION_STATUSES, MISSION_TYPES, parsePageCursor, PRIORITY_LEVELS, UNAVAILABLE_MARKER } from '@app/mission';
+import {
+  isIsoTime,
+  isSealedPageCursor,
+  MISSION_EVENT_TYPES,
+  MISSION_STATUSES,
+  MISSION_TYPES,
+  parsePageCursor,
+  PRIORITY_LEVELS,
+  UNAVAILABLE_MARKER,
+} from '@app/mission';
 import type { DeadLetterEntry as DeadLetter, Mission, MissionEvent, MissionPage, MissionReview, QueueStats } from '@app/mission';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
 import { apiError, BrainApi, CtlError, EXIT, ExitCode, failureCause, pathSegment } from './brain-api';
@@ -620,13 +629,14 @@ function timeOption(name: string, text: string | undefined): string | undefined 
 }
 
 /**
- * `--cursor` as the API reads it (parsePageCursor: what a previous page printed after `more:`), or
- * undefined when not given; a usage error otherwise, before any request, as for the other options.
- * Whether it names this deployment's number of log partitions only the API knows: a well-formed
- * cursor of another deployment is still its 400 (exit 1), as an unknown id is.
+ * `--cursor` as the API reads it (parsePageCursor: what a previous page printed after `more:`; a
+ * client key's is sealed, so only its shape shows), or undefined when not given; a usage error
+ * otherwise, before any request, as for the other options. Whether it names this deployment's
+ * number of log partitions only the API knows: a well-formed cursor of another deployment is
+ * still its 400 (exit 1), as an unknown id is.
  */
 function cursorOption(text: string | undefined): string | undefined {
-  if (text === undefined || parsePageCursor(text) !== null) return text;
+  if (text === undefined || parsePageCursor(text) !== null || isSealedPageCursor(text)) return text;
   const shown = text.length > CURSOR_SHOWN ? `${text.slice(0, CURSOR_SHOWN)}…` : text;
   throw new CtlError(`--cursor must be the cursor a previous page printed (more: --cursor …), got ${shown}`, EXIT.usage);
 }

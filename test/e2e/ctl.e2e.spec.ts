@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { sealPageCursor } from '@app/mission';
 import { waitFor } from '@app/testing';
 import { EventStreamService } from '../../apps/intake/src/stream/event-stream.service';
 import { apiError, EXIT } from '../../scripts/ctl/brain-api';
@@ -108,6 +110,12 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     // The cursor's partition count is the deployment's, which only the API knows: one of another deployment is its 400.
     const otherDeployment = unreadCursor(system.keys.partitions.length + 1);
     expect(await ctl(['missions', 'list', '--cursor', otherDeployment])).toMatchObject({
+      code: EXIT.refused,
+      stderr: expect.stringMatching(/400 cursor is not a cursor this API issued/),
+    });
+    // A client key's cursors are sealed: the ctl sees only their shape, and whose key sealed it only the API can tell.
+    const sealed = sealPageCursor(unreadCursor(system.keys.partitions.length), randomBytes(32));
+    expect(await ctl(['missions', 'list', '--cursor', sealed])).toMatchObject({
       code: EXIT.refused,
       stderr: expect.stringMatching(/400 cursor is not a cursor this API issued/),
     });

@@ -2,6 +2,7 @@ import { KeyLayout, MISSION_HASH_FIELDS, MissionStore } from '@app/event-store';
 import { decideRequeue, Mission, MissionEvent } from '@app/mission';
 import { effectsOf } from '@app/pipeline';
 import { aCreateInput, deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
+import { ApiKeyStore } from '../../apps/intake/src/auth';
 import { MissionQueryService } from '../../apps/intake/src/missions/mission-query.service';
 import { seedDeadLetters } from '../support/seed-dead-letters';
 
@@ -17,7 +18,7 @@ describe('the reasons of the dead-letter list (real Redis)', () => {
   // Two partitions: the reads go out one pipeline per partition.
   const keys = new KeyLayout(prefix, 2);
   const store = new MissionStore(redis, keys);
-  const queries = new MissionQueryService(redis, keys, store);
+  const queries = new MissionQueryService(redis, keys, store, new ApiKeyStore([]));
   const REASON = 'failed 1 of 1 attempts';
   let ids: string[];
 

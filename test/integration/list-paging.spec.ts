@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { Mission, MissionPage } from '@app/mission';
+import { isSealedPageCursor, Mission, MissionPage, parsePageCursor } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
-import { ApiClient } from '../../apps/intake/src/auth';
+import { ApiClient, ApiKeyStore } from '../../apps/intake/src/auth';
 import { ListMissionsQuery } from '../../apps/intake/src/missions/list-missions.query';
 import { MissionQueryService } from '../../apps/intake/src/missions/mission-query.service';
 import { ReviewInboxService } from '../../apps/intake/src/reviews/review-inbox.service';
@@ -26,6 +26,11 @@ class LoadsWhatIsListed extends MissionQueryService {
 const T = 1_777_000_000_000;
 const OPERATOR: ApiClient = { name: 'ops', role: 'operator' };
 const creatorOf = (id: string): string => (Number(id.at(-1)) % 2 === 1 ? 'partner-a' : 'partner-b');
+const API_KEYS = new ApiKeyStore([
+  { name: 'ops', secret: 'ops-secret-0123456789abcdef0123456789', role: 'operator' },
+  { name: 'partner-a', secret: 'partner-a-secret-0123456789abcdef0123', role: 'client' },
+  { name: 'partner-b', secret: 'partner-b-secret-0123456789abcdef0123', role: 'client' },
+]);
 
 describe('paging the mission list and the review inbox while missions come and go (real Redis)', () => {
   const redis: RedisConnection = testRedisConnection('list-paging');
@@ -35,7 +40,7 @@ describe('paging the mission list and the review inbox while missions come and g
     const prefix = testKeyPrefix('list-paging');
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix, partitions);
-    const missions = new LoadsWhatIsListed(redis, keys, new MissionStore(redis, keys));
+    const missions = new LoadsWhatIsListed(redis, keys, new MissionStore(redis, keys), API_KEYS);
     const inbox = new ReviewInboxService(redis, keys, missions);
     const inboxKey = (id: string) => keys.of(id).awaitingReview;
     const indexKey = (id: string) => keys.of(id).missionIndex;
@@ -127,6 +132,19 @@ describe('paging the mission list and the review inbox while missions come and g
     const first = await page(partnerA);
     expect(first.nextCursor).toBeDefined();
     await expect(page(partnerB, first.nextCursor)).rejects.toMatchObject({ status: 400 });
+    // Its walk stopped at missions of partner-b in the other partitions: the cursor names none of them, nor any other.
+    const cursor = first.nextCursor as string;
+    expect(isSealedPageCursor(cursor)).toBe(true);
+    expect(parsePageCursor(cursor)).toBeNull();
+    const bytes = Buffer.from(cursor, 'base64url').toString('hex');
+    for (const id of ids) expect(bytes).not.toContain(id.replace(/-/g, ''));
+    // A changed byte, or a cursor in plain of the same list, is not one the API issued.
+    const changed = Buffer.from(cursor, 'base64url');
+    changed[changed.length - 1] ^= 1;
+    await expect(page(partnerA, changed.toString('base64url'))).rejects.toMatchObject({ status: 400 });
+    const ofOperator = (await missions.list(Object.assign(new ListMissionsQuery(), { limit: 2 }), OPERATOR)).nextCursor as string;
+    expect(parsePageCursor(ofOperator)).not.toBeNull();
+    await expect(page(partnerA, ofOperator)).rejects.toMatchObject({ status: 400 });
     // Any other role still sees all of them.
     expect((await missions.list(Object.assign(new ListMissionsQuery(), { limit: 100 }), OPERATOR)).items).toHaveLength(ids.length);
   });

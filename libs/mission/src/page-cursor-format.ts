@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { MISSION_ID_PATTERN } from './mission-identity';
 
 /**
@@ -9,15 +9,24 @@ import { MISSION_ID_PATTERN } from './mission-identity';
  * as a signed 64-bit integer when it has one, then the last mission passed as its UUID's 16 bytes
  * when it names one. In bytes and not JSON since a position names a mission: at most 256
  * partitions (LOG_PARTITIONS) of 25 bytes and the 10 before them make 6,410 bytes, 8,547
- * characters, well within the 16 KiB a request line may have; as JSON they were past it.
+ * characters, well within the 16 KiB a request line may have; as JSON they were past it. A sealed
+ * cursor (sealPageCursor) adds 29 bytes: 6,439 bytes, 8,586 characters.
  */
-export const MAX_PAGE_CURSOR_LENGTH = 8_547;
+export const MAX_PAGE_CURSOR_LENGTH = 8_586;
 
 /**
  * The format byte. A cursor of an intake before it (JSON: `{` first, `{"s":…,"k":…}` positions
  * that counted the entries passed at a score) is no cursor of this format: refused, not misread.
  */
 const PAGE_CURSOR_FORMAT = 2;
+
+/**
+ * The format byte of a sealed cursor: a client key's, whose walk passes missions it may not see
+ * (sealPageCursor). Then the IV, the AES-256-GCM ciphertext of a cursor's bytes, and the tag.
+ */
+const SEALED_PAGE_CURSOR_FORMAT = 3;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 /** What a position holds after its tag byte. */
 enum Tag {
@@ -126,4 +135,50 @@ export function parsePageCursor(raw: string): PageCursorContent | null {
   }
   // Only the exact characters formatPageCursor writes: no other base64url spelling of the same bytes.
   return formatPageCursor(binding, positions) === raw ? { binding, positions } : null;
+}
+
+/**
+ * `cursor` (formatPageCursor's) encrypted under `key` (32 bytes): for a caller that may see only
+ * some missions (a client key), whose walk stops at missions of others. In plain, its positions
+ * would name them, their ids and, a UUIDv7's first bytes, when they were made; sealed, a cursor
+ * tells its holder nothing, and only the key that sealed it opens it.
+ */
+export function sealPageCursor(cursor: string, key: Buffer): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.of(SEALED_PAGE_CURSOR_FORMAT));
+  const sealed = Buffer.concat([cipher.update(Buffer.from(cursor, 'base64url')), cipher.final()]);
+  return Buffer.concat([Buffer.of(SEALED_PAGE_CURSOR_FORMAT), iv, sealed, cipher.getAuthTag()]).toString('base64url');
+}
+
+/**
+ * The cursor `raw` seals when one of `keys` sealed it (sealPageCursor), undefined for anything else:
+ * a cursor in plain, sealed under another key, changed, or no cursor at all.
+ */
+export function openPageCursor(raw: string, keys: readonly Buffer[]): string | undefined {
+  if (!isSealedPageCursor(raw)) return undefined;
+  const bytes = Buffer.from(raw, 'base64url');
+  const iv = bytes.subarray(1, 1 + IV_BYTES);
+  const sealed = bytes.subarray(1 + IV_BYTES, bytes.length - TAG_BYTES);
+  for (const key of keys) {
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, iv);
+      decipher.setAAD(Buffer.of(SEALED_PAGE_CURSOR_FORMAT));
+      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
+      return Buffer.concat([decipher.update(sealed), decipher.final()]).toString('base64url');
+    } catch {
+      // Not this key's: the next one may be (a key being rotated has two).
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether `raw` has a sealed cursor's shape (sealPageCursor): what someone without the key, the
+ * ctl, can check of it. In exactly the characters sealPageCursor writes.
+ */
+export function isSealedPageCursor(raw: string): boolean {
+  if (raw.length === 0 || raw.length > MAX_PAGE_CURSOR_LENGTH) return false;
+  const bytes = Buffer.from(raw, 'base64url');
+  return bytes.length > 1 + IV_BYTES + BINDING_BYTES + TAG_BYTES && bytes[0] === SEALED_PAGE_CURSOR_FORMAT && bytes.toString('base64url') === raw;
 }

@@ -3,9 +3,12 @@ import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields, readMi
 import { cursorBinding, DeadLetterEntry, Mission, MissionPage, timeBoundMs } from '@app/mission';
 import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
-import { ApiClient, seesMission } from '../auth';
+import { ApiClient, ApiKeyStore, seesMission } from '../auth';
 import { ListMissionsQuery } from './list-missions.query';
-import { decodeCursor, PageCursor, walkPartitions } from './page-cursor';
+import { CursorKeys, decodeCursor, PageCursor, walkPartitions } from './page-cursor';
+
+/** What the keys that seal a client's list cursors are derived for (ApiKeyStore.signingKeys). */
+const CURSOR_KEY_PURPOSE = 'brain page cursor v1';
 
 /**
  * Reads for the API. Listing walks the creation indexes newest first and filters the states it
@@ -18,26 +21,41 @@ export class MissionQueryService {
     @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
     private readonly store: MissionStore,
+    private readonly apiKeys: ApiKeyStore,
   ) {}
 
   /**
    * Newest first over every log partition: a merge of the partitions' creation indexes
    * (walkPartitions). A client key's list holds only the missions it sees (seesMission), filtered
-   * in the walk like any other filter, so its pages and cursors hold as for any rare filter.
+   * in the walk like any other filter, so its pages and cursors hold as for any rare filter. Its
+   * cursors are sealed: where its walk stopped is often a mission of another key.
    */
   async list(query: ListMissionsQuery, caller: ApiClient): Promise<MissionPage<Mission>> {
     const end = scoreBound(query.createdFrom ? timeBoundMs(query.createdFrom) : -Infinity);
     const start: PageCursor = { score: query.createdTo ? timeBoundMs(query.createdTo) - 1 : Infinity, member: null };
     const binding = missionListBinding(query, caller);
-    const cursors = query.cursor ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity, binding) : this.keys.partitions.map(() => ({ ...start }));
+    const cursorKeys = this.cursorKeysOf(caller);
+    const cursors = query.cursor
+      ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity, binding, cursorKeys)
+      : this.keys.partitions.map(() => ({ ...start }));
     return walkPartitions(cursors, {
       order: 'desc',
       binding,
+      cursorKeys,
       read: (index, cursor, count) => membersAfter(this.redis, this.keys.partitions[index].missionIndex, cursor, { order: 'desc', end, limit: count }),
       load: (ids) => this.loadMany(ids),
       matches: (mission) => matches(mission, query) && seesMission(caller, mission),
       limit: query.limit ?? 50,
     });
+  }
+
+  /** The keys that seal `caller`'s list cursors, derived from its API key: a client's only, the one role that sees some missions and not others. */
+  private cursorKeysOf(caller: ApiClient): CursorKeys | undefined {
+    if (caller.role !== 'client') return undefined;
+    const signing = this.apiKeys.signingKeys(caller.name, CURSOR_KEY_PURPOSE);
+    // The guard attached the caller from this very store.
+    if (!signing) throw new Error(`no API key named ${caller.name}`);
+    return signing.keys;
   }
 
   /**

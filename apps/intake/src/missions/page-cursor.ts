@@ -1,16 +1,26 @@
 import { BadRequestException } from '@nestjs/common';
-import { formatPageCursor, MissionPage, PAGE_CURSOR_NOT_ISSUED, parsePageCursor } from '@app/mission';
+import { formatPageCursor, MissionPage, openPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor, sealPageCursor } from '@app/mission';
 import { SortedSetPlace } from '@app/redis';
 
 /** Where a page walk stopped in one log partition's sorted set: the last mission passed (membersAfter). */
 export type PageCursor = SortedSetPlace;
 
-/** One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as null), bound to its list and filters. */
-export function encodeCursor(cursors: PageCursor[], binding: string): string {
-  return formatPageCursor(
+/**
+ * The keys that seal the cursors of a caller who sees only some of the missions a walk passes (a
+ * client key): the first seals, any opens (a key being rotated has two). See sealPageCursor.
+ */
+export type CursorKeys = readonly Buffer[];
+
+/**
+ * One cursor per log partition (formatPageCursor: an unread partition's infinite score goes out as
+ * null), bound to its list and filters; sealed under `keys[0]` when keys are given.
+ */
+export function encodeCursor(cursors: PageCursor[], binding: string, keys?: CursorKeys): string {
+  const cursor = formatPageCursor(
     binding,
     cursors.map(({ score, member }) => ({ s: Number.isFinite(score) ? score : null, m: member })),
   );
+  return keys ? sealPageCursor(cursor, keys[0]) : cursor;
 }
 
 export const OTHER_LIST = 'cursor is the nextCursor of another list or of other filters: start again without a cursor, or send the filters it was issued with';
@@ -18,11 +28,12 @@ export const OTHER_LIST = 'cursor is the nextCursor of another list or of other 
 /**
  * Only a cursor this API issued for this list and these filters (`binding`, cursorBinding): the
  * exact bytes encodeCursor writes (parsePageCursor) for one position per partition, null standing
- * for `unread`, the walk's start (+Infinity newest first, -Infinity oldest first). Anything else is
- * a 400, which says to start again without a cursor.
+ * for `unread`, the walk's start (+Infinity newest first, -Infinity oldest first), sealed under one
+ * of `keys` when they are given. Anything else is a 400, which says to start again without a cursor.
  */
-export function decodeCursor(raw: string, partitions: number, unread: number, binding: string): PageCursor[] {
-  const parsed = parsePageCursor(raw);
+export function decodeCursor(raw: string, partitions: number, unread: number, binding: string, keys?: CursorKeys): PageCursor[] {
+  const opened = keys ? openPageCursor(raw, keys) : raw;
+  const parsed = opened === undefined ? null : parsePageCursor(opened);
   if (parsed?.positions.length !== partitions) throw new BadRequestException(PAGE_CURSOR_NOT_ISSUED);
   if (parsed.binding !== binding) throw new BadRequestException(OTHER_LIST);
   return parsed.positions.map((position) => ({ score: position.s ?? unread, member: position.m }));
@@ -49,6 +60,8 @@ export interface PartitionWalk<T> {
   batch?: number;
   /** What the cursors it issues are bound to (cursorBinding). */
   binding: string;
+  /** The keys that seal the cursors it issues, for a caller who does not see every item it passes. */
+  cursorKeys?: CursorKeys;
 }
 
 interface Lane<T> {
@@ -85,12 +98,12 @@ export async function walkPartitions<T>(cursors: PageCursor[], walk: PartitionWa
     lane.cursor = entry.place;
     if (entry.item === null || !walk.matches(entry.item)) continue;
     // One matching item past a full page: there is a next page, and it starts with this item.
-    if (pageEnd) return { items, nextCursor: encodeCursor(pageEnd, walk.binding) };
+    if (pageEnd) return { items, nextCursor: encodeCursor(pageEnd, walk.binding, walk.cursorKeys) };
     items.push(entry.item);
     if (items.length === walk.limit) pageEnd = lanes.map((candidate) => candidate.cursor);
   }
   const more = lanes.some((lane) => lane.buffer.length > 0 || !lane.exhausted);
-  return more ? { items, nextCursor: encodeCursor(pageEnd ?? lanes.map((lane) => lane.cursor), walk.binding) } : { items };
+  return more ? { items, nextCursor: encodeCursor(pageEnd ?? lanes.map((lane) => lane.cursor), walk.binding, walk.cursorKeys) } : { items };
 }
 
 /** The next batch of one partition's set after its cursor, with the items. */
