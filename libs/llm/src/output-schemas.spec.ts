@@ -24,6 +24,13 @@ describe('output schemas', () => {
     expect(validateOutput('maintenance', ['not', 'an', 'object'])).toEqual(['output must be a JSON object']);
   });
 
+  it('given a required text of invisible characters only, then it is as empty: a reviewer’s edit or a model’s reply that shows nothing is refused', () => {
+    for (const nothing of ['\u200b', '\u00ad\u200d', ' \u2800 ', '\u3164', '\u0301'])
+      expect(validateOutput('pricing', { recommendedRate: 140, currency: 'EUR', changePercent: 40, reason: nothing })).toEqual(['reason must not be empty']);
+    expect(validateOutput('guest_support', { language: 'de', reply: '\ufeff', actions: [] })).toEqual(['reply must not be empty']);
+    expect(validateOutput('pricing', { recommendedRate: 140, currency: 'EUR', changePercent: 40, reason: '\u200bFair\u200b' })).toEqual([]);
+  });
+
   it("given fields the schema does not know, then the problem counts them and names none: their names are the model's text", () => {
     const problems = validateOutput('guest_support', { language: 'de', reply: 'Hallo', actions: [], 'Anna Schmidt, room 204': 1, 'anna@example.com': 2 });
     expect(problems).toEqual(['2 fields are not allowed (allowed: language, reply, actions)']);

@@ -38,6 +38,11 @@ const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
  */
 const VISIBLE = /[^\p{White_Space}\p{Default_Ignorable_Code_Point}\p{M}\p{Cc}\p{Cf}\u2800]/u;
 
+/** Whether `value` holds a character a person can see (VISIBLE): text with none reads as empty. */
+export function hasVisibleCharacter(value: string): boolean {
+  return VISIBLE.test(value);
+}
+
 /** Why a text is refused under the rule, or null. */
 export function textProblem(value: unknown, rule: CleanTextRule): string | null {
   if (typeof value !== 'string') return 'must be a string';
@@ -46,7 +51,7 @@ export function textProblem(value: unknown, rule: CleanTextRule): string | null 
     return rule.multiline ? 'must not contain control characters other than tab and line feed' : 'must not contain control characters or line breaks';
   }
   if (BIDI_CONTROLS.test(value)) return 'must not contain bidirectional override or isolate characters';
-  if (rule.requireVisible && !VISIBLE.test(value)) return 'must contain a visible character';
+  if (rule.requireVisible && !hasVisibleCharacter(value)) return 'must contain a visible character';
   return null;
 }
 

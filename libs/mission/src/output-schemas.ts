@@ -1,3 +1,4 @@
+import { hasVisibleCharacter } from './clean-text.validator';
 import { isPlainObject } from './field-problems';
 import { GUEST_LANGUAGES, GuestLanguage } from './guest-language';
 import { MissionType } from './mission-type';
@@ -106,7 +107,8 @@ function fieldProblems(key: string, field: OutputField, value: unknown): string[
       if (typeof value !== 'string') return [`${key} must be a string`];
       if (value.length > field.maxLength) return [`${key} must be at most ${field.maxLength} characters`];
       if (field.enum && !field.enum.includes(value)) return [`${key} must be one of ${field.enum.join(', ')}`];
-      if (field.minLength !== undefined && value.trim().length < field.minLength) return [`${key} must not be empty`];
+      // Spaces or invisible characters alone (a zero-width space) read as nothing, to a guest as to a reviewer.
+      if (field.minLength !== undefined && (value.trim().length < field.minLength || !hasVisibleCharacter(value))) return [`${key} must not be empty`];
       if (field.pattern && !new RegExp(field.pattern).test(value)) return [`${key} must match ${field.pattern}`];
       return [];
     }
