@@ -262,6 +262,15 @@ const CORPUS: BadRequestCase[] = [
     path: '/api/agents',
     body: { id: 'agent-x', name: 'Mila \u202e', skills: ['german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.' },
   },
+  // Stored and shown twice: webhook event types named twice were refused, agent skills were not.
+  {
+    name: 'agent registered with a skill named twice',
+    status: 400,
+    method: 'post',
+    path: '/api/agents',
+    body: { id: 'agent-x', name: 'Mila', skills: ['german', 'german'], capacity: 1, credits: 1, model: 'm', systemPrompt: 'You help.' },
+  },
+  { name: 'agent changed to a skill named twice', status: 400, method: 'patch', path: '/api/agents/agent-lena', body: { skills: ['german', 'german'] } },
   {
     name: 'agent model with a line feed',
     status: 400,

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsIn, IsInt, IsNumber, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { IsCleanText, MULTI_LINE, Omittable, SINGLE_LINE, KeptInPlainText } from '@app/mission';
 import { AGENT_STATUSES, AgentStatus } from './agent';
 
@@ -16,8 +16,16 @@ const PROMPT_TEXT = { ...MULTI_LINE, requireVisible: true };
 
 /** The rules of each profile field, the same whether an agent is registered or changed. */
 const NameRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(LIMITS.nameLength), IsCleanText(SINGLE_LINE));
+// A skill named twice would be stored and shown twice, while it counts once in assignment.
 const SkillsRules = () =>
-  applyDecorators(IsArray(), ArrayMinSize(1), ArrayMaxSize(LIMITS.skills), IsString({ each: true }), Matches(SKILL, { each: true, message: SKILL_MESSAGE }));
+  applyDecorators(
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(LIMITS.skills),
+    IsString({ each: true }),
+    Matches(SKILL, { each: true, message: SKILL_MESSAGE }),
+    ArrayUnique({ message: 'skills must not name a skill twice' }),
+  );
 const CapacityRules = () => applyDecorators(IsInt(), Min(LIMITS.capacity.min), Max(LIMITS.capacity.max));
 const SystemPromptRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(LIMITS.promptLength), IsCleanText(PROMPT_TEXT));
 
@@ -31,7 +39,8 @@ const SKILLS_SCHEMA = {
   items: { type: 'string', pattern: SKILL.source },
   minItems: 1,
   maxItems: LIMITS.skills,
-  description: `1 to ${LIMITS.skills} skills, each snake_case (a-z, 0-9, _, starting with a letter), at most 64 characters`,
+  uniqueItems: true,
+  description: `1 to ${LIMITS.skills} different skills, each snake_case (a-z, 0-9, _, starting with a letter), at most 64 characters`,
 } as const;
 const CAPACITY_SCHEMA = { type: 'integer', minimum: LIMITS.capacity.min, maximum: LIMITS.capacity.max, description: 'Missions it may hold at once' } as const;
 const PROMPT_SCHEMA = { type: 'string', minLength: 1, maxLength: LIMITS.promptLength } as const;
