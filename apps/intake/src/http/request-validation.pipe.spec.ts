@@ -85,6 +85,15 @@ describe('RequestValidationPipe', () => {
         status: ['queued'],
       });
     });
+
+    it('given a value of a list parameter repeated past the list’s size, then it counts once: one type asked for is no list too long', async () => {
+      // 19 × MissionCreated read "type must contain no more than 18 elements".
+      const repeated = Array.from({ length: 19 }, () => 'type=MissionCreated').join('&');
+      await expect(query(StreamQuery, `${repeated}&status=queued,queued`)).resolves.toMatchObject({ type: ['MissionCreated'], status: ['queued'] });
+      expect(await detailsOf(query(StreamQuery, 'type=MissionCreated,Bogus,Bogus'))).toEqual([
+        { field: 'type', problems: [expect.stringMatching(/^each value in type must be one of the following values/)] },
+      ]);
+    });
   });
 
   describe('whole-number query parameters', () => {

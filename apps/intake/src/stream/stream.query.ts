@@ -3,10 +3,14 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
 
-/** `a,b,c` as a list, and a parameter given more than once (`type=a,b&type=c`) as one list of them all; anything else stays as it is and fails validation. */
+/**
+ * `a,b,c` as a list, and a parameter given more than once (`type=a,b&type=c`) as one list of them
+ * all, each value once: the size limit counts different values, so `type=a&type=a` asks for one
+ * type. Anything else stays as it is and fails validation.
+ */
 const commaList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' || Array.isArray(value)
-    ? [value].flat().flatMap((item: unknown) => (typeof item === 'string' ? item.split(',').map((part) => part.trim()) : [item]))
+    ? [...new Set([value].flat().flatMap((item: unknown) => (typeof item === 'string' ? item.split(',').map((part) => part.trim()) : [item])))]
     : value;
 
 /**
