@@ -13,9 +13,10 @@ import { isPlainObject, MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
-import { checkRedisVariables, launchSystem, linePrefix, RunningSystem, serviceUrl, stopSignalListener, waitUntilReady } from './launcher';
+import { checkRedisVariables, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 import { ProgressLines } from './progress-lines';
 import { progressTime } from './progress-time';
+import { stopSignalListener } from './stop-signal-listener';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;

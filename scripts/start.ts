@@ -4,7 +4,8 @@ import { ConfigError, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/conf
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { describeRedis } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
-import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, stopSignalListener, waitUntilReady } from './launcher';
+import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
+import { stopSignalListener } from './stop-signal-listener';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;

@@ -1,15 +1,7 @@
 import { ConfigError } from '@app/config';
 import { connectorPort, servicePorts } from '@app/runtime';
-import {
-  checkRedisVariables,
-  childLogFormat,
-  localHostFor,
-  readyMessage,
-  REPEATED_SIGNAL_WINDOW_MS,
-  serviceUrl,
-  stopSignalListener,
-  unplannedExitMessage,
-} from '../../scripts/launcher';
+import { checkRedisVariables, childLogFormat, localHostFor, readyMessage, serviceUrl, unplannedExitMessage } from '../../scripts/launcher';
+import { REPEATED_SIGNAL_WINDOW_MS, stopSignalListener } from '../../scripts/stop-signal-listener';
 
 describe('servicePorts (npm start, the demo)', () => {
   it('given nothing, then 3000-3003', () => {

@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { waitFor } from '@app/testing';
+import { ensureBuilt } from '../../scripts/build-stamp';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+/** The ctl as a process, from dist/ (built here when stale): how a signal reaches it under `npm run ctl`. */
+describe('npm run ctl as a process', () => {
+  beforeAll(() => {
+    expect(ensureBuilt(ROOT)).toBe(0);
+  }, 180_000);
+
+  it('given missions watch, when one Ctrl-C arrives twice (the terminal’s and npm’s copy), then it ends as done (exit 0), not killed (130)', async () => {
+    let streams = 0;
+    let sendCopy: () => void = () => undefined;
+    const intake = createServer((request, response) => {
+      streams += 1;
+      response.writeHead(200, { 'content-type': 'text/event-stream' }).write('event: connected\ndata: 1-0\n\n');
+      // npm's copy comes once the first has been handled (the watch has let go of its stream): two
+      // signals sent at once would be one, as the kernel merges a signal already pending.
+      request.on('close', () => sendCopy());
+    });
+    await new Promise<void>((resolve) => intake.listen(0, '127.0.0.1', resolve));
+    try {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/ctl.js'), 'missions', 'watch'], {
+        cwd: ROOT,
+        env: { ...process.env, BRAIN_URL: `http://127.0.0.1:${(intake.address() as AddressInfo).port}`, BRAIN_API_KEY: 'test-key' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      await waitFor(async () => streams > 0, { timeoutMs: 15_000, what: 'watch to open the stream' });
+      sendCopy = () => child.kill('SIGINT');
+      child.kill('SIGINT');
+      // It was killed by the copy: 130 under npm, a SIGINT death here.
+      expect(await exited).toEqual([0, null]);
+      expect(stderr).toBe('');
+    } finally {
+      intake.closeAllConnections();
+      await new Promise((resolve) => intake.close(resolve));
+    }
+  }, 30_000);
+});
