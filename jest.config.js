@@ -10,7 +10,8 @@ module.exports = {
   // The fault-injection suite runs the services as processes and takes minutes: `npm run test:faults`.
   // test/cluster needs the Redis Cluster that `npm run test:cluster` starts.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/cluster/'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  // Each file on its own (transpiled, not type-checked: `npm run typecheck` does that once, for all).
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
   setupFiles: ['reflect-metadata'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
