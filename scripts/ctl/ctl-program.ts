@@ -293,7 +293,9 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
   const queue = group('queue', 'The ready queue and what is in flight.');
   queue
     .command('stats')
-    .description('Ready by priority level, leased, in flight, dead-lettered, oldest ready age, throughput.')
+    .description(
+      'Ready by priority level, leased, in flight, waiting to start or retry, awaiting review, overdue, dead-lettered, oldest ready age, throughput.',
+    )
     .action(async (_options: object, command: Command) => {
       const stats = await api.get<QueueStats>('/api/missions/queue/stats');
       show(command, stats, () =>
@@ -302,6 +304,14 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
           ['oldest ready', age(stats.oldestReadyAgeMs)],
           ['leased', stats.leased],
           ['in flight', stats.inFlight],
+          // Accepted missions outside the ready queue: shown nowhere else in this table.
+          ['scheduled', stats.scheduled],
+          ['retry backoff', stats.backoff],
+          [
+            'awaiting review',
+            stats.awaitingReview > 0 ? `${stats.awaitingReview} (${stats.reviewsOverdue} overdue, oldest ${age(stats.oldestReviewAgeMs)})` : 0,
+          ],
+          ['past deadline', stats.overdue > 0 ? `${stats.overdue} (${stats.overdueDeadLettered} dead-lettered)` : 0],
           ['dead-lettered', stats.deadLettered],
           ['enqueued / min', stats.enqueuedPerMinute],
           ['dequeued / min', stats.dequeuedPerMinute],

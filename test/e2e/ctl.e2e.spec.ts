@@ -243,7 +243,13 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
   });
 
   it('given queue stats and agents, then tables show them; pause and resume change the agent', async () => {
-    expect((await ctl(['queue', 'stats'])).stdout).toMatch(/ready\s+\d+ \(low \d+, normal \d+, high \d+, critical \d+\)/);
+    const table = (await ctl(['queue', 'stats'])).stdout;
+    expect(table).toMatch(/ready\s+\d+ \(low \d+, normal \d+, high \d+, critical \d+\)/);
+    // A mission waiting for its notBefore, a retry or a reviewer was in the JSON only.
+    expect(table).toMatch(/\nscheduled\s+\d+\n/);
+    expect(table).toMatch(/\nretry backoff\s+\d+\n/);
+    expect(table).toMatch(/\nawaiting review\s+(0|\d+ \(\d+ overdue, oldest [^)]+\))\n/);
+    expect(table).toMatch(/\npast deadline\s+(0|\d+ \(\d+ dead-lettered\))\n/);
     expect(await json(['queue', 'stats'])).toMatchObject({ ready: expect.any(Number), deadLettered: expect.any(Number) });
     expect((await ctl(['agents', 'list'])).stdout).toMatch(/agent-lena .*online/);
     expect(await json(['agents', 'pause', 'agent-lena', '--reason', 'night shift'])).toMatchObject({ id: 'agent-lena', status: 'paused' });
