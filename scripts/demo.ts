@@ -31,6 +31,8 @@ const DEMO_REVIEW_POLICY = path.join(rootDir, 'fixtures', 'review-policy.yaml');
 const DEMO_FEEDBACK = 'Please say who on our team follows up, and when the guest or the staff will hear from us.';
 /** A fixture with `notBefore` starts this long after the demo submits it (the fixture's own time is a placeholder). */
 const DELAY_MS = 5_000;
+/** How long undoing the run's schedules and paused agents may take at its end (undoRunChanges): well under the launcher's 10 s. */
+const UNDO_TIMEOUT_MS = 5_000;
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -289,6 +291,8 @@ async function main(argv: string[]): Promise<number> {
 
     let code: number;
     let tracked: Tracked[] = [];
+    /** The maintenance agents the run paused and has not resumed yet: undone before the system stops (undoRunChanges). */
+    let paused: string[] = [];
     try {
       if (interrupted) throw new Aborted();
       await waitReady(ports, running.listening, abort.signal, term);
@@ -297,13 +301,13 @@ async function main(argv: string[]): Promise<number> {
       const bars = term.startBars();
       // The maintenance agents wait while the missions arrive, so a backlog builds and the order it
       // is served in shows: the safety issues, submitted late, go first.
-      const paused = await setMaintenanceAgents(intake, 'paused', []);
+      paused = await setMaintenanceAgents(intake, 'paused', []);
       await submitAll(intake, tracked, bars);
       await setMaintenanceAgents(intake, 'online', paused);
+      paused = [];
       await createSchedules(intake, schedules);
       const timedOut = !(await waitFinished(intake, reviewer, tracked, schedules, bars, deadline, abort.signal));
       term.stopBars();
-      if (!options.keepRunning) await deleteSchedules(intake, schedules);
       await readTimes(intake, tracked);
       code = report(tracked, schedules, timedOut, options.timeout, term);
     } catch (error) {
@@ -334,6 +338,8 @@ async function main(argv: string[]): Promise<number> {
       );
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     }
+    // However the run ended (done, Ctrl-C, timed out), while the intake still answers.
+    if (crashed === undefined) await undoRunChanges(new IntakeClient(base, apiKey, AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused, term);
     stopping = true;
     await running.stop();
     // A crash that came while the summary was being printed (the launcher resolves `exited` only after
@@ -582,9 +588,41 @@ async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[]):
   }
 }
 
-/** Schedules stop firing with the demo (a run kept running keeps them firing). */
-async function deleteSchedules(intake: IntakeClient, schedules: DemoSchedule[]): Promise<void> {
-  for (const schedule of schedules) if (schedule.id) await intake.delete(`/api/schedules/${schedule.id}`);
+/**
+ * Undoes what the run changed that would outlive it: under a KEY_PREFIX the caller gave (or with
+ * --keep-running) the keys stay, and a schedule left there fires every minute at the next `npm
+ * start` with that prefix, agents left paused take no maintenance. The schedules are deleted, and
+ * the agents still paused resumed, however the run ended; what fails is named, with how to undo it.
+ */
+async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], paused: string[], term: Terminal): Promise<void> {
+  const failures: string[] = [];
+  const attempt = async (what: string, undo: () => Promise<{ status: number }>, ok: (status: number) => boolean) => {
+    let status = 0;
+    // A 409: the schedule fired while it was being deleted, and the intake asks to delete it again.
+    for (let tries = 0; tries < 3 && (tries === 0 || status === 409); tries++) {
+      status = await undo().then(
+        (response) => response.status,
+        () => 0,
+      );
+    }
+    if (!ok(status)) failures.push(`${what}${status ? ` (HTTP ${status})` : ''}`);
+  };
+  for (const schedule of schedules.filter((schedule) => schedule.id)) {
+    // 404: deleted already, by the user through the API or the console of a run kept running.
+    await attempt(
+      `delete schedule ${schedule.id}: DELETE /api/schedules/${schedule.id}`,
+      () => intake.delete(`/api/schedules/${schedule.id}`),
+      (status) => status === 200 || status === 404,
+    );
+  }
+  for (const id of paused) {
+    await attempt(
+      `resume agent ${id}: PATCH /api/agents/${id} {"status":"online"}`,
+      () => intake.send(`/api/agents/${encodeURIComponent(id)}`, 'PATCH', JSON_HEADERS, JSON.stringify({ status: 'online', reason: 'demo: ended' })),
+      (status) => status === 200,
+    );
+  }
+  if (failures.length > 0) term.line(`The demo could not undo, under its KEY_PREFIX:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
 }
 
 /** The first firing of each schedule joins the tracked missions, as the mission it created. */

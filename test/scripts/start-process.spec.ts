@@ -726,6 +726,30 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given --keep-running with a recurring schedule under a KEY_PREFIX, when Ctrl-C ends it, then the schedule is deleted before the system stops', async () => {
+    const { dir, fixtures } = oneMissionFixtures('demo-undo-');
+    const port = await freePortRun();
+    const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
+    running.push(demo.child);
+    try {
+      await waitFor(async () => demo.stdout.find((line) => line.includes('operator API key')) ?? (demo.child.exitCode !== null ? 'exited' : undefined), {
+        timeoutMs: 120_000,
+        intervalMs: 100,
+        what: "the demo's key line, after the schedule fired once",
+      });
+      const schedules = `${prefix}{s}:schedules`;
+      expect(await redis.hlen(schedules)).toBe(1);
+
+      demo.child.kill('SIGINT');
+      expect(await demo.exited).toBe(0);
+      // It stayed under the prefix, firing every minute at the next npm start with it.
+      expect(await redis.hlen(schedules)).toBe(0);
+      expect(demo.stdout.join('\n')).not.toContain('could not undo');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('given LISTEN_HOST, then the demo reaches its services at that address alone and runs its missions there', async () => {
     const { dir, fixtures } = oneMissionFixtures('demo-listen-host-');
     const port = await freePortRun();
