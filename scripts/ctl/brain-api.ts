@@ -1,4 +1,4 @@
-import { parseRetryAfterMs } from '@app/llm';
+import { fetchFailureCause, parseRetryAfterMs } from '@app/llm';
 import { localTime } from './render';
 
 /** Exit codes of `npm run ctl`, one per kind of outcome, so scripts can tell them apart. */
@@ -94,7 +94,7 @@ export class BrainApi {
 
   /** The CtlError for a request that got no answer (`error` is what fetch threw). */
   unreachable(error: unknown): CtlError {
-    return new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${failureCause(error)}`, EXIT.unreachable);
+    return new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${fetchFailureCause(error)}`, EXIT.unreachable);
   }
 
   private async call<T>(method: string, url: string, body?: object): Promise<T> {
@@ -110,18 +110,6 @@ export class BrainApi {
     if (response.ok) return (text === '' ? undefined : parseAnswer(text, this.baseUrl)) as T;
     throw apiError(response.status, text, `${method} ${new URL(url).pathname}`, parseRetryAfterMs(response.headers));
   }
-}
-
-/**
- * Why a request failed, as a person reads it: fetch's own message is only "fetch failed", its cause
- * says why (`connect ECONNREFUSED …`). Read by shape, not `instanceof Error`: fetch's errors come
- * from Node's own realm, which is not the caller's under a VM such as Jest's.
- */
-export function failureCause(error: unknown): string {
-  const messageOf = (value: unknown) =>
-    typeof value === 'object' && value !== null && 'message' in value && typeof value.message === 'string' ? value.message : undefined;
-  const cause = typeof error === 'object' && error !== null && 'cause' in error ? messageOf(error.cause) : undefined;
-  return cause ?? messageOf(error) ?? String(error);
 }
 
 /** A 2xx answer's JSON; a page instead (a sign-on proxy's) is no answer of the API. */

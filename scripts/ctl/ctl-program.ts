@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
+import { fetchFailureCause } from '@app/llm';
 import {
   isIsoTime,
   isSealedPageCursor,
@@ -15,7 +16,7 @@ import {
 } from '@app/mission';
 import type { DeadLetterEntry as DeadLetter, Mission, MissionEvent, MissionPage, MissionReview, QueueStats } from '@app/mission';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
-import { apiError, BrainApi, CtlError, EXIT, ExitCode, failureCause, pathSegment } from './brain-api';
+import { apiError, BrainApi, CtlError, EXIT, ExitCode, pathSegment } from './brain-api';
 import { followStream, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
 
@@ -264,7 +265,7 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             // Never connected: a wrong BRAIN_URL or an intake that is down, which no waiting mends.
             if (!everConnected) throw api.unreachable(error);
             failures += 1;
-            if (failures === 1) io.stderr.write(`watch: the stream dropped (${failureCause(error)}); reconnecting, less often the longer it stays down\n`);
+            if (failures === 1) io.stderr.write(`watch: the stream dropped (${fetchFailureCause(error)}); reconnecting, less often the longer it stays down\n`);
             wait = Math.min(RECONNECT_MS * 2 ** (failures - 1), MAX_RECONNECT_MS);
           } else {
             const refusal = apiError(error.status, error.body, 'GET /api/stream', error.retryAfterMs);

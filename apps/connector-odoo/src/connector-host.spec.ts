@@ -52,4 +52,55 @@ describe('ConnectorHost (real Redis)', () => {
     await host.onModuleDestroy();
     expect(listeners).toBeLessThanOrEqual(1);
   });
+
+  it('given Odoo failing the same way poll after poll, then it is logged once with its reason and no stack, again when it changes, and its end once', async () => {
+    const outcomes: (Error | number)[] = [
+      new Error('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069'),
+      new Error('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069'),
+      new Error('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069'),
+      new Error('Odoo answered common.authenticate with HTTP 502'),
+      2,
+    ];
+    let reached: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (reached = resolve));
+    const poller = {
+      poll: async () => {
+        const outcome = outcomes.shift();
+        if (outcomes.length === 0) reached();
+        if (outcome instanceof Error) throw outcome;
+        return outcome ?? null;
+      },
+    };
+    const lines: { level: string; fields: object; message: string }[] = [];
+    const at = (level: string) => (fields: object, message: string) => lines.push({ level, fields, message });
+    const logger = { warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as PinoLogger;
+    const host = new ConnectorHost(
+      redis,
+      { ODOO_POLL_MS: 1, ODOO_BACKOFF_MS: 1 } as Environment,
+      logKeys,
+      new ConnectorKeys(logKeys),
+      poller as unknown as OdooPoller,
+      { start: () => undefined, stop: async () => undefined } as unknown as OdooWriteBack,
+      { polled: () => undefined, pollFailed: () => undefined } as unknown as ConnectorMetrics,
+      new OdooMissionIdentity('test-odoo-api-key'),
+      logger,
+    );
+    host.onApplicationBootstrap();
+    await done;
+    await host.onModuleDestroy();
+    // Each failed poll was a warning with the error's 9-frame stack, and the reason was only "fetch failed".
+    expect(lines.filter((line) => line.level !== 'debug')).toEqual([
+      {
+        level: 'warn',
+        fields: { reason: 'Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069', failures: 1 },
+        message: expect.stringMatching(/^polling Odoo failed; backing off/),
+      },
+      {
+        level: 'warn',
+        fields: { reason: 'Odoo answered common.authenticate with HTTP 502', failures: 4 },
+        message: expect.stringMatching(/^polling Odoo failed/),
+      },
+      { level: 'info', fields: { failedPolls: 4 }, message: 'polling Odoo works again' },
+    ]);
+  });
 });

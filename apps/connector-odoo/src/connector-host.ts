@@ -46,6 +46,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
   private polling: Promise<void> | undefined;
   private stopping = false;
   private pause = new AbortController();
+  /** The failure the current outage of Odoo was logged with: the same one again is not logged until a poll succeeds. */
+  private loggedFailure: string | undefined;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
@@ -97,6 +99,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         if (submitted !== null) {
           this.metrics.polled(submitted);
           await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
+          if (this.loggedFailure !== undefined) this.logger.info({ failedPolls: failures }, 'polling Odoo works again');
+          this.loggedFailure = undefined;
           failures = 0;
         }
       } catch (error) {
@@ -110,7 +114,12 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         await this.redis
           .hset(this.connectorKeys.odooStatus, { reachable: '0', lastError: message, checkedAt: new Date().toISOString() })
           .catch(() => undefined);
-        this.logger.warn({ err: error, failures }, 'polling Odoo failed; backing off');
+        // Once per outage and cause, with the cause and no stack: a poll every backoff step of a long
+        // outage logged the same 9-frame trace each time, and fetch's message alone hid why.
+        if (message !== this.loggedFailure) {
+          this.logger.warn({ reason: message, failures }, 'polling Odoo failed; backing off (logged again when the reason changes, and once Odoo answers)');
+          this.loggedFailure = message;
+        } else this.logger.debug({ reason: message, failures }, 'polling Odoo failed again');
       }
       const wait = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
       // timers/promises drops its abort listener when the wait ends: one added per wait and left on the

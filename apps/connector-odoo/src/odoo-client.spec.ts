@@ -1,3 +1,4 @@
+import { findFreePort } from '@app/redis';
 import { FakeOdooServer } from '@app/testing';
 import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
 
@@ -56,6 +57,14 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     const started = Date.now();
     await expect(client().authenticate()).rejects.toBeInstanceOf(OdooUnavailableError);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('given nothing listening at ODOO_URL, then the error says why, not only that fetch failed', async () => {
+    const port = await findFreePort();
+    // It read "Odoo did not answer common.authenticate: fetch failed".
+    await expect(client({ url: `http://127.0.0.1:${port}` }).authenticate()).rejects.toThrow(
+      new OdooUnavailableError(`Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:${port}`),
+    );
   });
 
   it('given a server at ODOO_URL that answers JSON but not JSON-RPC, then each call fails as unavailable naming the status and ODOO_URL, not the credentials', async () => {

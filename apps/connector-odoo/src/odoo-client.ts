@@ -1,3 +1,5 @@
+import { fetchFailureCause } from '@app/llm';
+
 /** What Odoo's JSON-RPC answered with an error: `data.name` is the Python exception, e.g. `odoo.exceptions.AccessError`. */
 export class OdooRpcError extends Error {
   constructor(
@@ -116,7 +118,7 @@ export class OdooClient {
         signal: AbortSignal.timeout(this.connection.timeoutMs),
       });
     } catch (error) {
-      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`);
     }
     const text = await response.text().catch(() => '');
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;

@@ -1,5 +1,6 @@
 export * from './llm-client';
 export * from './llm-error';
+export * from './fetch-failure-cause';
 export * from './parse-output';
 export * from './language';
 export * from './prng';
