@@ -29,7 +29,10 @@ function referenceSubmitProblems(data: Record<string, unknown>): string[] {
   const flatten = (list: ValidationError[], parent: string): string[] =>
     list.flatMap((error) => {
       const path = parent ? `${parent}.${error.property}` : error.property;
-      return [...tidiedProblems(Object.values(error.constraints ?? {})).map((text) => `${path}: ${text}`), ...flatten(error.children ?? [], path)];
+      // A field left out, or null (a create's "left out"), is required, named by its path in the create, as the API says it.
+      const absent = error.value === undefined || error.value === null;
+      const problems = absent ? [`${path.replace(/^mission\./, '')} is required`] : tidiedProblems(Object.values(error.constraints ?? {}));
+      return [...(error.constraints ? problems.map((text) => `${path}: ${text}`) : []), ...flatten(error.children ?? [], path)];
     });
   return flatten(errors, '').sort();
 }
@@ -171,5 +174,21 @@ describe('message checks', () => {
     const upper = { ...valid, missionId: valid.missionId.toUpperCase() };
     expect(validateSubmitMission(upper)).toEqual({ ok: false, problems: ['missionId: missionId must be a lowercase UUID'] });
     expect(referenceSubmitProblems(upper)).toEqual(['missionId: missionId must be a lowercase UUID']);
+  });
+
+  it('given a submit command leaving out required fields, then each is required, as POST /api/missions says it, not every rule its absence breaks', () => {
+    // It read "mission.title: title must be a string", "… priority must be one of …", "payload must be an object".
+    expect(validateSubmitMission({ mission: { type: 'bogus', source: { system: 'odoo', model: 'helpdesk.ticket' } } })).toEqual({
+      ok: false,
+      problems: [
+        'mission.type: type must be one of the following values: guest_support, pricing, maintenance',
+        'mission.title: title is required',
+        'mission.description: description is required',
+        'mission.priority: priority is required',
+        'mission.payload: payload is required',
+        'mission.source.recordId: source.recordId is required',
+      ],
+    });
+    expect(validateSubmitMission({ missionId: null })).toEqual({ ok: false, problems: ['mission: mission is required'] });
   });
 });

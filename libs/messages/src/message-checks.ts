@@ -4,6 +4,7 @@ import {
   IDEMPOTENCY_KEY_PATTERN,
   FieldProblem,
   fieldPath,
+  givesValue,
   isInteger,
   isPlainObject,
   MISSION_ID_PATTERN,
@@ -138,7 +139,12 @@ export const SUBMIT_FIELDS: ReadonlySet<string> = new Set(['missionId', 'idempot
  * the title must be a string once, not again with every rule a number cannot meet.
  */
 export function submitMissionProblems(value: Record<string, unknown>): FieldProblem[] {
-  return commandProblems(value).map((problem) => ({ ...problem, problems: tidiedProblems(problem.problems) }));
+  // As the API words a create's: a field left out (or null) is required, said once, not every rule
+  // its absence breaks, and named by its path in the create (`source.recordId`), as over HTTP.
+  return commandProblems(value).map((problem) => ({
+    ...problem,
+    problems: givesValue(value, problem) ? tidiedProblems(problem.problems) : [`${fieldPath(problem).replace(/^mission\./, '')} is required`],
+  }));
 }
 
 function commandProblems(value: Record<string, unknown>): FieldProblem[] {

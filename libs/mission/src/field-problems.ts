@@ -24,6 +24,26 @@ export function tidiedProblems(problems: readonly string[]): string[] {
   return [...new Set(wrongType.length > 0 ? wrongType : problems)];
 }
 
+/**
+ * Whether the create gives the problem's property a value in the object at its parent path: `null`
+ * (and `undefined`, which no JSON holds) is no value, as the create reads `null` as left out, so a required field sent as `null` reads
+ * `<field> is required`. The property itself is taken as a whole, so an unknown key `a.b` is not
+ * read as a path. True where that cannot be told.
+ */
+export function givesValue(body: unknown, problem: Pick<FieldProblem, 'parent' | 'property'>): boolean {
+  let current = body;
+  for (const step of problem.parent ? problem.parent.split('.') : []) {
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return true;
+    current = (current as Record<string, unknown>)[step];
+  }
+  // Where the parent is not an object, nothing tells a left-out field: its own problems stand.
+  return (
+    typeof current !== 'object' ||
+    current === null ||
+    (Object.hasOwn(current, problem.property) && (current as Record<string, unknown>)[problem.property] != null)
+  );
+}
+
 export function fieldPath(problem: Pick<FieldProblem, 'parent' | 'property'>): string {
   return problem.parent ? `${problem.parent}.${problem.property}` : problem.property;
 }

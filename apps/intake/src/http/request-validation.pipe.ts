@@ -1,6 +1,6 @@
 import { ArgumentMetadata, BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
-import { checkMissionCreate, FieldProblem, fieldPath, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
+import { checkMissionCreate, FieldProblem, fieldPath, givesValue, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
 import { NOT_UTF8, ParsedQuery } from './query-parser';
 
 export interface FieldErrorBody {
@@ -45,26 +45,6 @@ function ownErrors({ constraints, contexts, value }: ValidationError, field: str
 function tidied(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
   if (absent) return { field: detail.field, problems: [`${detail.field} is required`] };
   return { field: detail.field, problems: tidiedProblems(detail.problems) };
-}
-
-/**
- * Whether the create gives the problem's property a value in the object at its parent path: `null`
- * is no value, as the create reads `null` as left out, so a required field sent as `null` reads
- * `<field> is required`. The property itself is taken as a whole, so an unknown key `a.b` is not
- * read as a path. True where that cannot be told.
- */
-function givesValue(body: unknown, problem: Pick<FieldProblem, 'parent' | 'property'>): boolean {
-  let current = body;
-  for (const step of problem.parent ? problem.parent.split('.') : []) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return true;
-    current = (current as Record<string, unknown>)[step];
-  }
-  // Where the parent is not an object, nothing tells a left-out field: its own problems stand.
-  return (
-    typeof current !== 'object' ||
-    current === null ||
-    (Object.hasOwn(current, problem.property) && (current as Record<string, unknown>)[problem.property] !== null)
-  );
 }
 
 /**
