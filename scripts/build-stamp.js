@@ -122,7 +122,12 @@ function ensureBuilt(root = ROOT) {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
     const result = spawnSync(npm, ['run', 'build', '--silent'], { cwd: root, stdio: ['ignore', process.stderr, process.stderr] });
     if (result.error) throw result.error;
-    return result.status ?? 1;
+    if (result.status === 0) return 0;
+    // tsc's own exit code for errors in the sources is 2, which the commands behind `ensure` keep for bad usage.
+    process.stderr.write(
+      `build: npm run build failed (${result.status === null ? `signal ${result.signal}` : `exit code ${result.status}`}); see its errors above\n`,
+    );
+    return 1;
   });
 }
 

@@ -147,6 +147,17 @@ fs.appendFileSync('builds.log', 'built\\n');`,
     expect(readFileSync(path.join(root, STAMP), 'utf8')).toMatch(/^[0-9a-f]{40}\n$/);
   });
 
+  it('given a build that fails with exit code 2 (tsc on an error in the sources), then `ensure` exits 1, which is no usage error', () => {
+    installFakeBuild();
+    writeFileSync(path.join(root, 'fake-build.js'), `process.stderr.write('src/main.ts(1,7): error TS2322\\n'); process.exit(2);`);
+    // It exited 2, which npm start, the demo, ctl and replay document as bad usage.
+    expect(ensure()).toMatchObject({
+      status: 1,
+      stdout: '',
+      stderr: expect.stringMatching(/error TS2322\nbuild: npm run build failed \(exit code 2\); see its errors above\n$/),
+    });
+  });
+
   it('given two `ensure` at once on a stale tree, then one builds, the other waits for it and does not build again', async () => {
     installFakeBuild(500);
     const results = await Promise.all([ensureAsync(), ensureAsync()]);
