@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, realpathSync, rmSync, statSync, WriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 /**
  * Where `replay export --out` writes. A regular file (or a new one) is written beside itself, as
@@ -39,7 +39,9 @@ export class ExportFile {
       // `wx`: never through a link or over a file someone else left under that name.
       file = new ExportFile(out, createWriteStream(partial, { flags: 'wx', mode: 0o600 }), target, partial, existing !== undefined);
     }
-    await once(file.stream, 'open');
+    await once(file.stream, 'open').catch((error: NodeJS.ErrnoException) => {
+      throw new Error(openFailure(out, error));
+    });
     return file;
   }
 
@@ -75,5 +77,23 @@ async function syncToDisk(path: string, flags: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Why --out could not be opened, naming --out: the file opened is a partial one beside it
+ * (`<out>.partial-<pid>-<random>`), whose name in the system's message only puzzles.
+ */
+function openFailure(out: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return `its directory ${dirname(resolve(out))} does not exist`;
+    case 'EACCES':
+    case 'EPERM':
+      return `no permission to create a file in ${dirname(resolve(out))}`;
+    case 'ENOTDIR':
+      return `a part of its path is not a directory`;
+    default:
+      return error.code ?? error.message;
   }
 }

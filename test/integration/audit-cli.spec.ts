@@ -265,6 +265,15 @@ describe('replay CLI (command functions, real Redis)', () => {
     });
   });
 
+  it('given --out in a directory that does not exist, then export says so of --out, not of the partial file it opens beside it', async () => {
+    const out = path.join(dir, 'no-such-dir', 'backup.jsonl');
+    const result = await replay('export', '--out', out);
+    // It read "ENOENT: no such file or directory, open '<out>.partial-17536-8ea1ec8f'".
+    expect(result.stderr).toContain(`cannot write ${out}: its directory ${path.join(dir, 'no-such-dir')} does not exist`);
+    expect(result.stderr).not.toContain('.partial-');
+    expect(result.code).not.toBe(EXIT_OK);
+  });
+
   // readline holds a line whole until its end: a file of one endless line was read into memory until the process failed.
   it('given an import file with a line longer than any export line, then import refuses it with exit 5 at that line, nothing written', async () => {
     const file = path.join(dir, 'endless-line.jsonl');
