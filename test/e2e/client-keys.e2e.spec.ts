@@ -131,6 +131,55 @@ describe('client keys: each reads, lists, cancels and follows only the missions 
     }
   });
 
+  it("given A's live stream, then its positions are sealed: none tells when the log moved, only A resumes from them, and it misses nothing", async () => {
+    const PLAIN = /^\d+-\d+(\.\d+-\d+)*$/;
+    /** Every message of a stream (from a position, when given) until one of mission `until`, and where it started. */
+    const follow = async (secret: string, until: string, lastEventId?: string) => {
+      const abort = new AbortController();
+      const messages: StreamMessage[] = [];
+      let start = '';
+      const headers = { Authorization: `Bearer ${secret}`, ...(lastEventId ? { 'Last-Event-ID': lastEventId } : {}) };
+      const done = followStream(
+        `${base}/api/stream${lastEventId ? '' : '?from=start'}`,
+        headers,
+        (message) => messages.push(message),
+        abort.signal,
+        (at) => (start = at),
+      );
+      try {
+        await waitFor(async () => messages.some((message) => (JSON.parse(message.data) as MissionEvent).missionId === until), {
+          timeoutMs: 10_000,
+          what: 'the stream to reach the mission',
+        });
+        return { start, messages };
+      } finally {
+        abort.abort();
+        await done;
+      }
+    };
+    const first = (await a.post('/api/missions', later('A: before the drop')).expect(201)).body as Mission;
+    const seen = await follow(PARTNER_A, first.id);
+    // Each id was the log position, other keys' events included: its times said when they came.
+    for (const id of [seen.start, ...seen.messages.map((message) => message.id ?? '')]) expect(id).not.toMatch(PLAIN);
+
+    // Resumed from its last id, A gets what came after it, and only that.
+    const ofB = (await b.post('/api/missions', later('B: meanwhile')).expect(201)).body as Mission;
+    const second = (await a.post('/api/missions', later('A: after the drop')).expect(201)).body as Mission;
+    const resumed = await follow(PARTNER_A, second.id, seen.messages.at(-1)?.id);
+    const missions = resumed.messages.map((message) => (JSON.parse(message.data) as MissionEvent).missionId);
+    expect(missions).toContain(second.id);
+    expect(missions).not.toContain(first.id);
+    expect(missions).not.toContain(ofB.id);
+
+    // Another key cannot use A's position, nor A a position in plain; an operator's stay in plain.
+    const lastOfA = seen.messages.at(-1)?.id as string;
+    const refused = await b.get('/api/stream').set('Last-Event-ID', lastOfA).expect(400);
+    expect(refused.body.message).toBe('Last-Event-ID is not a stream position this API key was sent: reconnect without it');
+    const plain = (await follow(TEST_KEYS.operator, second.id)).messages.at(-1)?.id as string;
+    expect(plain).toMatch(PLAIN);
+    await a.get('/api/stream').set('Last-Event-ID', plain).expect(400);
+  });
+
   it('given a client key, then every route but its own missions’ is a 403, the body unread', async () => {
     for (const path of [
       '/api/missions/queue/stats',

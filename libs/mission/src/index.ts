@@ -34,6 +34,7 @@ export * from './review-basis';
 export * from './usable-rate';
 export * from './live-stream-protocol';
 export * from './page-cursor-format';
+export * from './sealed-bytes';
 export * from './service-actors';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';

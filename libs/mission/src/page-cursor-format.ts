@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { MISSION_ID_PATTERN } from './mission-identity';
+import { hasSealedShape, openSealedBytes, sealBytes } from './sealed-bytes';
 
 /**
  * A page cursor of the mission list and the review inbox (their `nextCursor`, ctl's `--cursor`):
@@ -20,13 +21,8 @@ export const MAX_PAGE_CURSOR_LENGTH = 8_586;
  */
 const PAGE_CURSOR_FORMAT = 2;
 
-/**
- * The format byte of a sealed cursor: a client key's, whose walk passes missions it may not see
- * (sealPageCursor). Then the IV, the AES-256-GCM ciphertext of a cursor's bytes, and the tag.
- */
+/** The format byte of a sealed cursor: a client key's, whose walk passes missions it may not see (sealPageCursor). */
 const SEALED_PAGE_CURSOR_FORMAT = 3;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 
 /** What a position holds after its tag byte. */
 enum Tag {
@@ -144,11 +140,7 @@ export function parsePageCursor(raw: string): PageCursorContent | null {
  * tells its holder nothing, and only the key that sealed it opens it.
  */
 export function sealPageCursor(cursor: string, key: Buffer): string {
-  const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  cipher.setAAD(Buffer.of(SEALED_PAGE_CURSOR_FORMAT));
-  const sealed = Buffer.concat([cipher.update(Buffer.from(cursor, 'base64url')), cipher.final()]);
-  return Buffer.concat([Buffer.of(SEALED_PAGE_CURSOR_FORMAT), iv, sealed, cipher.getAuthTag()]).toString('base64url');
+  return sealBytes(SEALED_PAGE_CURSOR_FORMAT, Buffer.from(cursor, 'base64url'), key);
 }
 
 /**
@@ -156,29 +148,10 @@ export function sealPageCursor(cursor: string, key: Buffer): string {
  * a cursor in plain, sealed under another key, changed, or no cursor at all.
  */
 export function openPageCursor(raw: string, keys: readonly Buffer[]): string | undefined {
-  if (!isSealedPageCursor(raw)) return undefined;
-  const bytes = Buffer.from(raw, 'base64url');
-  const iv = bytes.subarray(1, 1 + IV_BYTES);
-  const sealed = bytes.subarray(1 + IV_BYTES, bytes.length - TAG_BYTES);
-  for (const key of keys) {
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
-      decipher.setAAD(Buffer.of(SEALED_PAGE_CURSOR_FORMAT));
-      decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-      return Buffer.concat([decipher.update(sealed), decipher.final()]).toString('base64url');
-    } catch {
-      // Not this key's: the next one may be (a key being rotated has two).
-    }
-  }
-  return undefined;
+  return isSealedPageCursor(raw) ? openSealedBytes(SEALED_PAGE_CURSOR_FORMAT, raw, keys)?.toString('base64url') : undefined;
 }
 
-/**
- * Whether `raw` has a sealed cursor's shape (sealPageCursor): what someone without the key, the
- * ctl, can check of it. In exactly the characters sealPageCursor writes.
- */
+/** Whether `raw` has a sealed cursor's shape (sealPageCursor): what someone without the key, the ctl, can check of it. */
 export function isSealedPageCursor(raw: string): boolean {
-  if (raw.length === 0 || raw.length > MAX_PAGE_CURSOR_LENGTH) return false;
-  const bytes = Buffer.from(raw, 'base64url');
-  return bytes.length > 1 + IV_BYTES + BINDING_BYTES + TAG_BYTES && bytes[0] === SEALED_PAGE_CURSOR_FORMAT && bytes.toString('base64url') === raw;
+  return hasSealedShape(SEALED_PAGE_CURSOR_FORMAT, raw, MAX_PAGE_CURSOR_LENGTH, 1 + BINDING_BYTES);
 }

@@ -17,7 +17,7 @@ import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { ApiClient, readsPersonalData, seesMission } from '../auth';
 import { logMasterKeyMismatchOnce, toErrorBody } from '../http/error-body.filter';
 import { eventWithPersonalFieldsAs, redactedEvent } from '../http/redacted-personal-data';
-import { compareEntryIds, formatPosition, LogPosition } from './log-position';
+import { compareEntryIds, formatPosition, LogPosition, sealPosition } from './log-position';
 import { lastEntryIds, LogWakeup } from './log-wakeup';
 import { matchesFilter, StreamFilter } from './stream-filter';
 
@@ -38,6 +38,8 @@ interface Client {
   /** The API key the stream was opened with (by header or stream token). */
   caller: ApiClient;
   position: LogPosition;
+  /** The `id` a position goes out as: sealed for a client key (sealPosition), else as it is. */
+  idOf: (position: LogPosition) => string;
   filter: StreamFilter;
   /** The client's role reads guest data in plain (readsPersonalData); else it gets `[redacted]`. */
   readsPersonalData: boolean;
@@ -118,7 +120,7 @@ export class EventStreamService implements OnModuleDestroy {
    * when the caller's role reads them (readsPersonalData, as for every API response), else
    * `[redacted]`; for a client key, only the events of the missions it sees (seesMission).
    */
-  open(response: Response, caller: ApiClient, position: LogPosition, filter: StreamFilter): void {
+  open(response: Response, caller: ApiClient, position: LogPosition, filter: StreamFilter, positionKey?: Buffer): void {
     const keyName = caller.name;
     // A client gone while its position was read: its 'close' came before any listener here could
     // hear it, so a stream opened now would hold a slot, a timer and reads for ever. Or one answered
@@ -134,6 +136,7 @@ export class EventStreamService implements OnModuleDestroy {
       response,
       caller,
       position: [...position],
+      idOf: positionKey ? (at) => sealPosition(at, positionKey) : formatPosition,
       filter,
       readsPersonalData: readsPersonalData(caller.role),
       sees: new Map(),
@@ -155,7 +158,7 @@ export class EventStreamService implements OnModuleDestroy {
     // The position it starts from, as a message of its own: a client that drops before any event
     // comes resumes from there (EventSource keeps the id; `onmessage` does not see a named event).
     // A ping follows at once, so the client knows the interval before it waits for the next.
-    const start = formatPosition(client.position);
+    const start = client.idOf(client.position);
     const ping = `event: ${STREAM_PING_EVENT}\ndata: ${this.env.SSE_HEARTBEAT_MS}\n\n`;
     response.write(`retry: ${RETRY_MS}\nevent: ${STREAM_CONNECTED_EVENT}\nid: ${start}\ndata: ${start}\n\n${ping}`);
 
@@ -226,7 +229,7 @@ export class EventStreamService implements OnModuleDestroy {
         client.position[entry.partition] = entry.id;
         if (!matching[i]) return;
         const { event, notice } = shown[next++];
-        chunk += `${notice ?? ''}id: ${formatPosition(client.position)}\ndata: ${JSON.stringify(event)}\n\n`;
+        chunk += `${notice ?? ''}id: ${client.idOf(client.position)}\ndata: ${JSON.stringify(event)}\n\n`;
       });
       if (chunk !== '' && !client.response.write(chunk)) await this.drained(client);
     }

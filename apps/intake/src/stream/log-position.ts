@@ -1,3 +1,5 @@
+import { hasSealedShape, openSealedBytes, sealBytes } from '@app/mission';
+
 /** A Redis stream entry id, `<ms>-<seq>`. */
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
 /** The largest part of an entry id Redis takes: each is an unsigned 64-bit integer. */
@@ -15,6 +17,23 @@ export type LogPosition = string[];
 
 export function formatPosition(position: LogPosition): string {
   return position.join(SEPARATOR);
+}
+
+/** The format byte of a sealed position (sealPosition). */
+const SEALED_POSITION_FORMAT = 4;
+
+/**
+ * `position` encrypted under `key`, for a client key's stream: the position covers every event of
+ * the log, so in plain each id it is sent would tell when other keys' missions changed; sealed it
+ * tells nothing, and only that key opens it to resume (openPosition).
+ */
+export function sealPosition(position: LogPosition, key: Buffer): string {
+  return sealBytes(SEALED_POSITION_FORMAT, Buffer.from(formatPosition(position)), key);
+}
+
+/** The position text `raw` seals when one of `keys` sealed it (sealPosition), undefined for anything else. */
+export function openPosition(raw: string, keys: readonly Buffer[], maxLength: number): string | undefined {
+  return hasSealedShape(SEALED_POSITION_FORMAT, raw, maxLength) ? openSealedBytes(SEALED_POSITION_FORMAT, raw, keys)?.toString() : undefined;
 }
 
 /** The position a client sent, or why it is not one of this deployment's (another LOG_PARTITIONS, or not a position at all). */

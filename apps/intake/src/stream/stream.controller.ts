@@ -1,15 +1,19 @@
 import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
-import { ApiClient, OpenToClients, RequiresRole } from '../auth';
+import { ApiClient, ApiKeyStore, OpenToClients, RequiresRole } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { QueryDto } from '../http/query-dto.decorator';
 import { EventStreamService } from './event-stream.service';
-import { beyondHead, parsePosition } from './log-position';
+import { beyondHead, openPosition, parsePosition } from './log-position';
 import { StreamTokenView } from './stream-token.view';
 import { StreamToken, StreamTokens } from './stream-tokens';
 import { MAX_POSITION_LENGTH, StreamQuery } from './stream.query';
+
+/** What the keys that seal a client key's stream positions are derived for (ApiKeyStore.signingKeys). */
+const POSITION_KEY_PURPOSE = 'brain stream position v1';
+export const NOT_SENT_TO_THIS_KEY = 'Last-Event-ID is not a stream position this API key was sent: reconnect without it';
 
 @ApiTags('stream')
 @ApiBearerAuth()
@@ -19,6 +23,7 @@ export class StreamController {
   constructor(
     private readonly stream: EventStreamService,
     private readonly tokens: StreamTokens,
+    private readonly apiKeys: ApiKeyStore,
   ) {}
 
   @Get()
@@ -27,7 +32,7 @@ export class StreamController {
     summary: 'Live stream of mission events (Server-Sent Events)',
     description:
       'Needs role **reader** (any API key; a **client** key gets only the events of the missions it created), sent as a header or, for EventSource, as `?token=` from POST /api/stream/tokens. ' +
-      'Each event of the log that passes the filters is one SSE message: `id` is the log position after it, `data` the event as JSON (as in GET /api/missions/{id}/events; ' +
+      'Each event of the log that passes the filters is one SSE message: `id` is the log position after it (sealed for a client key: opaque, and only that key resumes from it), `data` the event as JSON (as in GET /api/missions/{id}/events; ' +
       'guest data in plain for a submitter, client, reviewer or operator key, `[redacted]` for a reader key or its token). ' +
       'Without a position the stream starts with the events appended from now on (or, with `from=start`, at the first event of the log); with `Last-Event-ID` (or `lastEventId`) it resumes right after that position, so a reconnecting client misses nothing. ' +
       'The first message (SSE event type `connected`) has the starting position as `id` and `data`, so a client that drops before any event resumes from there. ' +
@@ -57,7 +62,7 @@ export class StreamController {
     role: 'reader',
     clients: true,
     badRequest:
-      'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment (another LOG_PARTITIONS, or past the end of the log).',
+      'A filter is not valid (an unknown event type or status, a malformed mission id) or the position is not one of this deployment (another LOG_PARTITIONS, or past the end of the log), or, for a client key, not one this key was sent.',
     invalidField: { field: 'type', problem: 'each value in type must be one of the following values: MissionCreated, …' },
     tooManyRequests:
       'Or, with `Retry-After: 5`, SSE_MAX_CLIENTS streams are open on this intake instance (`too many open live streams on this intake; retry later`), or SSE_MAX_CLIENTS_PER_KEY of this API key.',
@@ -69,10 +74,13 @@ export class StreamController {
     @ApiCallerClient() caller: ApiClient,
   ): Promise<void> {
     const resumeFrom = lastEventId ?? query.lastEventId;
+    const positionKeys = this.positionKeysOf(caller);
     let position = undefined;
     if (resumeFrom !== undefined && resumeFrom !== '') {
       if (resumeFrom.length > MAX_POSITION_LENGTH) throw new BadRequestException('Last-Event-ID is too long to be a stream position');
-      const parsed = parsePosition(resumeFrom, this.stream.partitions);
+      const opened = positionKeys ? openPosition(resumeFrom, positionKeys, MAX_POSITION_LENGTH) : resumeFrom;
+      if (opened === undefined) throw new BadRequestException(NOT_SENT_TO_THIS_KEY);
+      const parsed = parsePosition(opened, this.stream.partitions);
       if ('problem' in parsed) throw new BadRequestException(parsed.problem);
       const beyond = beyondHead(parsed, await this.stream.now());
       if (beyond !== null) throw new BadRequestException(beyond);
@@ -91,11 +99,29 @@ export class StreamController {
       response.setHeader('Retry-After', '5');
       throw new HttpException(refusal, HttpStatus.TOO_MANY_REQUESTS);
     }
-    this.stream.open(response, caller, position, {
-      ...(query.type ? { types: new Set(query.type) } : {}),
-      ...(query.status ? { statuses: new Set(query.status) } : {}),
-      ...(query.missionId ? { missionId: query.missionId } : {}),
-    });
+    this.stream.open(
+      response,
+      caller,
+      position,
+      {
+        ...(query.type ? { types: new Set(query.type) } : {}),
+        ...(query.status ? { statuses: new Set(query.status) } : {}),
+        ...(query.missionId ? { missionId: query.missionId } : {}),
+      },
+      positionKeys?.[0],
+    );
+  }
+
+  /**
+   * The keys that seal a client key's stream positions, derived from its API key: a client sees only
+   * its own missions, and a position in plain tells when the log, others' missions included, moved.
+   */
+  private positionKeysOf(caller: ApiClient): readonly Buffer[] | undefined {
+    if (caller.role !== 'client') return undefined;
+    const signing = this.apiKeys.signingKeys(caller.name, POSITION_KEY_PURPOSE);
+    // The guard (or the stream token) attached the caller from this very store.
+    if (!signing) throw new Error(`no API key named ${caller.name}`);
+    return signing.keys;
   }
 
   @Post('tokens')

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, ApiPropertyOptions, BaseParameterObject } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEventType, MissionStatus } from '@app/mission';
+import { MISSION_EVENT_TYPES, MISSION_ID_PATTERN, MISSION_STATUSES, MissionEventType, MissionStatus, SEALED_OVERHEAD_BYTES } from '@app/mission';
 
 /**
  * `a,b,c` as a list, and a parameter given more than once (`type=a,b&type=c`) as one list of them
@@ -30,7 +30,9 @@ function commaListParameter(values: readonly string[]): ApiPropertyOptions {
 }
 
 /** 256 partitions (the most LOG_PARTITIONS allows) of `<20 digits>-<20 digits>` and their separators. */
-export const MAX_POSITION_LENGTH = 256 * 42;
+const MAX_PLAIN_POSITION_LENGTH = 256 * 42;
+/** The longest position the stream sends: a client key's is sealed (sealPosition), in base64url. */
+export const MAX_POSITION_LENGTH = Math.ceil(((SEALED_OVERHEAD_BYTES + MAX_PLAIN_POSITION_LENGTH) * 4) / 3);
 
 export class StreamQuery {
   @ApiPropertyOptional({
