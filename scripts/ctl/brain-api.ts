@@ -1,4 +1,5 @@
-import { fetchFailureCause, parseRetryAfterMs } from '@app/llm';
+import { parseRetryAfterMs } from '@app/llm';
+import { fetchFailureCause } from '@app/mission';
 import { localTime } from './render';
 
 /** Exit codes of `npm run ctl`, one per kind of outcome, so scripts can tell them apart. */

@@ -3,8 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { AgentView } from '@app/agents';
 import { forTerminal } from '@app/audit';
-import { fetchFailureCause } from '@app/llm';
 import {
+  fetchFailureCause,
   isIsoTime,
   isSealedPageCursor,
   MISSION_EVENT_TYPES,

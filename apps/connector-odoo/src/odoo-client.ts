@@ -1,4 +1,4 @@
-import { fetchFailureCause } from '@app/llm';
+import { fetchFailureCause } from '@app/mission';
 
 /** What Odoo's JSON-RPC answered with an error: `data.name` is the Python exception, e.g. `odoo.exceptions.AccessError`. */
 export class OdooRpcError extends Error {

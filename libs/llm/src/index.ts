@@ -1,6 +1,5 @@
 export * from './llm-client';
 export * from './llm-error';
-export * from './fetch-failure-cause';
 export * from './parse-output';
 export * from './language';
 export * from './prng';

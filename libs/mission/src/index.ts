@@ -35,6 +35,7 @@ export * from './usable-rate';
 export * from './live-stream-protocol';
 export * from './page-cursor-format';
 export * from './sealed-bytes';
+export * from './fetch-failure-cause';
 export * from './service-actors';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
