@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { openPageCursor, sealPageCursor } from '@app/mission';
 import { ApiKey } from './api-key';
 import { ApiKeyStore } from './api-key-store';
 
@@ -47,5 +48,23 @@ describe('ApiKeyStore', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('given a client key rotated as the docs say (new secret listed after the old, then the old removed), then what it was handed during the overlap still opens', () => {
+    const old = key('partner', 'client');
+    const next = { ...key('partner', 'client') };
+    const cursor = 'AgAAAAAAAAAAAAAA';
+    const overlap = new ApiKeyStore([old, next]).clientSealingKeys({ name: 'partner', role: 'client' }, 'test purpose') ?? [];
+    const sealed = sealPageCursor(cursor, overlap[0]);
+    // It sealed with the first listed, the old one, which step 3 removes: every cursor and stream position broke then.
+    const after = new ApiKeyStore([next]).clientSealingKeys({ name: 'partner', role: 'client' }, 'test purpose') ?? [];
+    expect(openPageCursor(sealed, after)).toBe(cursor);
+    // What the old secret alone sealed, before the overlap, still opens during it.
+    const before = new ApiKeyStore([old]).clientSealingKeys({ name: 'partner', role: 'client' }, 'test purpose') ?? [];
+    expect(openPageCursor(sealPageCursor(cursor, before[0]), overlap)).toBe(cursor);
+  });
+
+  it('given any role but client, then there is nothing to seal: it sees every mission', () => {
+    expect(store.clientSealingKeys({ name: 'ops', role: 'operator' }, 'test purpose')).toBeUndefined();
   });
 });

@@ -40,6 +40,21 @@ export class ApiKeyStore {
     return { client: { ...named[0].client }, keys: named.map((key) => createHmac('sha256', key.digest).update(purpose).digest()) };
   }
 
+  /**
+   * The keys that seal what a client key is handed but must not read (its list cursors, its stream
+   * positions: both pass other keys' missions), derived for `purpose`; undefined for any other
+   * role, which sees every mission. The newest secret (the last listed for the name) seals, any
+   * opens: a rotation lists the new secret after the old one, then removes the old, so what was
+   * sealed from its first step on still opens after its last.
+   */
+  clientSealingKeys(caller: ApiClient, purpose: string): Buffer[] | undefined {
+    if (caller.role !== 'client') return undefined;
+    const signing = this.signingKeys(caller.name, purpose);
+    // The guard (or a stream token) attached the caller from this very store.
+    if (!signing) throw new Error(`no API key named ${caller.name}`);
+    return [...signing.keys].reverse();
+  }
+
   /** The caller behind a presented secret; undefined for an empty or unknown one. */
   find(presented: string): ApiClient | undefined {
     const digest = sha256(presented);

@@ -5,7 +5,7 @@ import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ApiClient, ApiKeyStore, seesMission } from '../auth';
 import { ListMissionsQuery } from './list-missions.query';
-import { CursorKeys, decodeCursor, PageCursor, walkPartitions } from './page-cursor';
+import { decodeCursor, PageCursor, walkPartitions } from './page-cursor';
 
 /** What the keys that seal a client's list cursors are derived for (ApiKeyStore.signingKeys). */
 const CURSOR_KEY_PURPOSE = 'brain page cursor v1';
@@ -34,7 +34,7 @@ export class MissionQueryService {
     const end = scoreBound(query.createdFrom ? timeBoundMs(query.createdFrom) : -Infinity);
     const start: PageCursor = { score: query.createdTo ? timeBoundMs(query.createdTo) - 1 : Infinity, member: null };
     const binding = missionListBinding(query, caller);
-    const cursorKeys = this.cursorKeysOf(caller);
+    const cursorKeys = this.apiKeys.clientSealingKeys(caller, CURSOR_KEY_PURPOSE);
     const cursors = query.cursor
       ? decodeCursor(query.cursor, this.keys.partitions.length, Infinity, binding, cursorKeys)
       : this.keys.partitions.map(() => ({ ...start }));
@@ -47,15 +47,6 @@ export class MissionQueryService {
       matches: (mission) => matches(mission, query) && seesMission(caller, mission),
       limit: query.limit ?? 50,
     });
-  }
-
-  /** The keys that seal `caller`'s list cursors, derived from its API key: a client's only, the one role that sees some missions and not others. */
-  private cursorKeysOf(caller: ApiClient): CursorKeys | undefined {
-    if (caller.role !== 'client') return undefined;
-    const signing = this.apiKeys.signingKeys(caller.name, CURSOR_KEY_PURPOSE);
-    // The guard attached the caller from this very store.
-    if (!signing) throw new Error(`no API key named ${caller.name}`);
-    return signing.keys;
   }
 
   /**

@@ -7,7 +7,7 @@ export type PageCursor = SortedSetPlace;
 
 /**
  * The keys that seal the cursors of a caller who sees only some of the missions a walk passes (a
- * client key): the first seals, any opens (a key being rotated has two). See sealPageCursor.
+ * client key; ApiKeyStore.clientSealingKeys): the first seals, any opens. See sealPageCursor.
  */
 export type CursorKeys = readonly Buffer[];
 

@@ -74,7 +74,7 @@ export class StreamController {
     @ApiCallerClient() caller: ApiClient,
   ): Promise<void> {
     const resumeFrom = lastEventId ?? query.lastEventId;
-    const positionKeys = this.positionKeysOf(caller);
+    const positionKeys = this.apiKeys.clientSealingKeys(caller, POSITION_KEY_PURPOSE);
     let position = undefined;
     if (resumeFrom !== undefined && resumeFrom !== '') {
       if (resumeFrom.length > MAX_POSITION_LENGTH) throw new BadRequestException('Last-Event-ID is too long to be a stream position');
@@ -110,18 +110,6 @@ export class StreamController {
       },
       positionKeys?.[0],
     );
-  }
-
-  /**
-   * The keys that seal a client key's stream positions, derived from its API key: a client sees only
-   * its own missions, and a position in plain tells when the log, others' missions included, moved.
-   */
-  private positionKeysOf(caller: ApiClient): readonly Buffer[] | undefined {
-    if (caller.role !== 'client') return undefined;
-    const signing = this.apiKeys.signingKeys(caller.name, POSITION_KEY_PURPOSE);
-    // The guard (or the stream token) attached the caller from this very store.
-    if (!signing) throw new Error(`no API key named ${caller.name}`);
-    return signing.keys;
   }
 
   @Post('tokens')
