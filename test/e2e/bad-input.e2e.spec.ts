@@ -528,6 +528,12 @@ describe('bad input (four services, real Redis)', () => {
       .send({ ...valid, 'a.b': 1 })
       .expect(400);
     expect(dotted.body.details).toEqual([{ field: 'a.b', problems: ['property a.b should not exist'] }]);
+    // An unknown key sent as null is still one the body may not have: it read "extra is required".
+    const unknownNull = await system.api
+      .post('/api/missions')
+      .send({ ...valid, extra: null })
+      .expect(400);
+    expect(unknownNull.body.details).toEqual([{ field: 'extra', problems: ['property extra should not exist'] }]);
   });
 
   it('given a body nested deeper than 32 levels, at any depth, then the 400 says so, on the create and on every other body', async () => {

@@ -29,8 +29,9 @@ function referenceSubmitProblems(data: Record<string, unknown>): string[] {
   const flatten = (list: ValidationError[], parent: string): string[] =>
     list.flatMap((error) => {
       const path = parent ? `${parent}.${error.property}` : error.property;
-      // A field left out, or null (a create's "left out"), is required, named by its path in the create, as the API says it.
-      const absent = error.value === undefined || error.value === null;
+      // A field left out, or null (a create's "left out"), is required, named by its path in the create, as the API says it;
+      // a property the object may not have stays one, null or not.
+      const absent = (error.value === undefined || error.value === null) && !('whitelistValidation' in (error.constraints ?? {}));
       const problems = absent ? [`${path.replace(/^mission\./, '')} is required`] : tidiedProblems(Object.values(error.constraints ?? {}));
       return [...(error.constraints ? problems.map((text) => `${path}: ${text}`) : []), ...flatten(error.children ?? [], path)];
     });
@@ -190,5 +191,10 @@ describe('message checks', () => {
       ],
     });
     expect(validateSubmitMission({ missionId: null })).toEqual({ ok: false, problems: ['mission: mission is required'] });
+    // Unknown, and null: still unknown.
+    expect(validateSubmitMission({ mission: { ...create, extra: null }, other: null })).toEqual({
+      ok: false,
+      problems: ['other: property other should not exist', 'mission.extra: property extra should not exist'],
+    });
   });
 });

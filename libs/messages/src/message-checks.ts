@@ -4,7 +4,7 @@ import {
   IDEMPOTENCY_KEY_PATTERN,
   FieldProblem,
   fieldPath,
-  givesValue,
+  isLeftOut,
   isInteger,
   isPlainObject,
   MISSION_ID_PATTERN,
@@ -143,7 +143,7 @@ export function submitMissionProblems(value: Record<string, unknown>): FieldProb
   // its absence breaks, and named by its path in the create (`source.recordId`), as over HTTP.
   return commandProblems(value).map((problem) => ({
     ...problem,
-    problems: givesValue(value, problem) ? tidiedProblems(problem.problems) : [`${fieldPath(problem).replace(/^mission\./, '')} is required`],
+    problems: isLeftOut(value, problem) ? [`${fieldPath(problem).replace(/^mission\./, '')} is required`] : tidiedProblems(problem.problems),
   }));
 }
 

@@ -25,22 +25,24 @@ export function tidiedProblems(problems: readonly string[]): string[] {
 }
 
 /**
- * Whether the create gives the problem's property a value in the object at its parent path: `null`
- * (and `undefined`, which no JSON holds) is no value, as the create reads `null` as left out, so a required field sent as `null` reads
- * `<field> is required`. The property itself is taken as a whole, so an unknown key `a.b` is not
- * read as a path. True where that cannot be told.
+ * Whether a create (`body`, or a command or schedule holding one) leaves the problem's field out:
+ * absent, or `null`, which a create reads as left out (`undefined` too, which no JSON holds), so
+ * the API says `<field> is required` instead of every rule its absence breaks. Never for a
+ * property the object may not have at all: that stays `property <name> should not exist`, null or
+ * not. The property is taken as a whole, so an unknown key `a.b` is not read as a path; false
+ * where its parent is no object, whose own problems stand.
  */
-export function givesValue(body: unknown, problem: Pick<FieldProblem, 'parent' | 'property'>): boolean {
+export function isLeftOut(body: unknown, problem: FieldProblem): boolean {
+  if (problem.problems.includes(unknownPropertyProblem(problem.property))) return false;
   let current = body;
   for (const step of problem.parent ? problem.parent.split('.') : []) {
-    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return true;
+    if (typeof current !== 'object' || current === null || !Object.hasOwn(current, step)) return false;
     current = (current as Record<string, unknown>)[step];
   }
-  // Where the parent is not an object, nothing tells a left-out field: its own problems stand.
   return (
-    typeof current !== 'object' ||
-    current === null ||
-    (Object.hasOwn(current, problem.property) && (current as Record<string, unknown>)[problem.property] != null)
+    typeof current === 'object' &&
+    current !== null &&
+    (!Object.hasOwn(current, problem.property) || (current as Record<string, unknown>)[problem.property] == null)
   );
 }
 
@@ -52,10 +54,15 @@ export function childPath(parent: string, property: string): string {
   return parent ? `${parent}.${property}` : property;
 }
 
+/** class-validator's whitelist error for a property the object may not have. */
+function unknownPropertyProblem(key: string): string {
+  return `property ${key} should not exist`;
+}
+
 /** The keys of `value` that `allowed` does not name, each as a problem (class-validator's whitelist error). */
 export function unknownProperties(value: object, allowed: ReadonlySet<string>, parent: string, out: FieldProblem[]): void {
   for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) out.push({ parent, property: key, problems: [`property ${key} should not exist`] });
+    if (!allowed.has(key)) out.push({ parent, property: key, problems: [unknownPropertyProblem(key)] });
   }
 }
 

@@ -1,6 +1,6 @@
 import { ArgumentMetadata, BadRequestException, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
-import { checkMissionCreate, FieldProblem, fieldPath, givesValue, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
+import { checkMissionCreate, FieldProblem, fieldPath, isLeftOut, isPlainObject, MissionCreateDto, tidiedProblems } from '@app/mission';
 import { NOT_UTF8, ParsedQuery } from './query-parser';
 
 export interface FieldErrorBody {
@@ -53,7 +53,7 @@ function tidied(detail: FieldErrorBody, absent: boolean): FieldErrorBody {
  * problems tidied as every body's are.
  */
 export function missionCreateDetails(body: unknown, problems: readonly FieldProblem[]): FieldErrorBody[] {
-  return problems.map((problem) => tidied({ field: fieldPath(problem), problems: problem.problems }, !givesValue(body, problem)));
+  return problems.map((problem) => tidied({ field: fieldPath(problem), problems: problem.problems }, isLeftOut(body, problem)));
 }
 
 /** The one detail of a body that is no JSON object, whether the parser (`null`, `"hi"`) or the pipe (`[]`) refuses it. */
