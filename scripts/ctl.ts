@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { getEventListeners } from 'node:events';
 import { runCtl } from './ctl/ctl-program';
 import { stopSignalListener } from './stop-signal-listener';
 
@@ -7,12 +8,17 @@ import { stopSignalListener } from './stop-signal-listener';
  * `npm run ctl -- --help` lists the commands; each has its own --help.
  */
 const interrupt = new AbortController();
-// Ctrl-C ends a command (`missions watch` with exit 0); its copy from npm is no second one, which
-// would kill the ctl with 130. A Ctrl-C pressed again later still ends it at once.
+// Ctrl-C ends a command: one that listens for it (`missions watch`) as done, exit 0; any other at
+// once, as interrupted (130). Its copy from npm is no second Ctrl-C, which would kill `watch` with
+// 130; one pressed again later still ends the ctl at once.
 process.on(
   'SIGINT',
   stopSignalListener({
-    first: () => interrupt.abort(),
+    first: () => {
+      const listened = getEventListeners(interrupt.signal, 'abort').length > 0;
+      interrupt.abort();
+      if (!listened) process.exit(130);
+    },
     again: () => process.exit(130),
   }),
 );

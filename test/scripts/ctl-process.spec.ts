@@ -45,4 +45,27 @@ describe('npm run ctl as a process', () => {
       await new Promise((resolve) => intake.close(resolve));
     }
   }, 30_000);
+
+  it('given a command that does not listen for Ctrl-C, waiting on an API that does not answer, then one Ctrl-C ends it at once as interrupted (130)', async () => {
+    let asked = 0;
+    const hung = createServer(() => {
+      asked += 1;
+    });
+    await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
+    try {
+      const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/ctl.js'), 'queue', 'stats'], {
+        cwd: ROOT,
+        env: { ...process.env, BRAIN_URL: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, BRAIN_API_KEY: 'test-key' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      await waitFor(async () => asked > 0, { timeoutMs: 15_000, what: 'the ctl to ask the API' });
+      child.kill('SIGINT');
+      // It waited for a second Ctrl-C: the first only aborted a signal no command of its kind reads.
+      expect(await exited).toEqual([130, null]);
+    } finally {
+      hung.closeAllConnections();
+      await new Promise((resolve) => hung.close(resolve));
+    }
+  }, 30_000);
 });
