@@ -301,9 +301,11 @@ async function main(argv: string[]): Promise<number> {
       const bars = term.startBars();
       // The maintenance agents wait while the missions arrive, so a backlog builds and the order it
       // is served in shows: the safety issues, submitted late, go first.
-      paused = await setMaintenanceAgents(intake, 'paused', []);
+      // Noted before they are paused: a Ctrl-C while the pauses are sent still has them all resumed.
+      paused = await onlineMaintenanceAgents(intake);
+      await setAgentsStatus(intake, paused, 'paused');
       await submitAll(intake, tracked, bars);
-      await setMaintenanceAgents(intake, 'online', paused);
+      await setAgentsStatus(intake, paused, 'online');
       paused = [];
       await createSchedules(intake, schedules);
       const timedOut = !(await waitFinished(intake, reviewer, tracked, schedules, bars, deadline, abort.signal));
@@ -338,8 +340,12 @@ async function main(argv: string[]): Promise<number> {
       );
       await new Promise<void>((resolve) => abort.signal.addEventListener('abort', () => resolve(), { once: true }));
     }
-    // However the run ended (done, Ctrl-C, timed out), while the intake still answers.
-    if (crashed === undefined) await undoRunChanges(new IntakeClient(base, apiKey, AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused, term);
+    // However the run ended (done, Ctrl-C, timed out, a service crashed), before the services stop.
+    // What it could not undo matters only where the keys stay.
+    const failures = await undoRunChanges(new IntakeClient(base, apiKey, AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused);
+    if (failures.length > 0 && (!ownPrefix || options.keepRunning)) {
+      term.line(`The demo could not undo, under KEY_PREFIX=${keyPrefix}:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
+    }
     stopping = true;
     await running.stop();
     // A crash that came while the summary was being printed (the launcher resolves `exited` only after
@@ -559,25 +565,19 @@ async function submitAll(intake: IntakeClient, tracked: Tracked[], bars: Counter
   });
 }
 
-/**
- * Sets the status of the agents that can do maintenance (or of `ids`, when given); returns the
- * ids it changed.
- */
-async function setMaintenanceAgents(intake: IntakeClient, status: 'paused' | 'online', ids: string[]): Promise<string[]> {
-  let targets = ids;
-  if (status === 'paused') {
-    const { status: code, body } = await intake.get('/api/agents');
-    const agents = code === 200 && Array.isArray(body) ? body.filter(isPlainObject) : [];
-    targets = agents
-      .filter((agent) => agent.status === 'online' && Array.isArray(agent.skills) && agent.skills.includes('facility_maintenance'))
-      .map((agent) => String(agent.id));
-  }
+/** The ids of the online agents that can do maintenance. */
+async function onlineMaintenanceAgents(intake: IntakeClient): Promise<string[]> {
+  const { status, body } = await intake.get('/api/agents');
+  const agents = status === 200 && Array.isArray(body) ? body.filter(isPlainObject) : [];
+  return agents
+    .filter((agent) => agent.status === 'online' && Array.isArray(agent.skills) && agent.skills.includes('facility_maintenance'))
+    .map((agent) => String(agent.id));
+}
+
+async function setAgentsStatus(intake: IntakeClient, ids: string[], status: 'paused' | 'online'): Promise<void> {
   await Promise.all(
-    targets.map((id) =>
-      intake.send(`/api/agents/${encodeURIComponent(id)}`, 'PATCH', JSON_HEADERS, JSON.stringify({ status, reason: 'demo: build a backlog' })),
-    ),
+    ids.map((id) => intake.send(`/api/agents/${encodeURIComponent(id)}`, 'PATCH', JSON_HEADERS, JSON.stringify({ status, reason: 'demo: build a backlog' }))),
   );
-  return targets;
 }
 
 async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[]): Promise<void> {
@@ -592,9 +592,9 @@ async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[]):
  * Undoes what the run changed that would outlive it: under a KEY_PREFIX the caller gave (or with
  * --keep-running) the keys stay, and a schedule left there fires every minute at the next `npm
  * start` with that prefix, agents left paused take no maintenance. The schedules are deleted, and
- * the agents still paused resumed, however the run ended; what fails is named, with how to undo it.
+ * the agents still paused resumed, however the run ended; returns what failed, with how to undo it.
  */
-async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], paused: string[], term: Terminal): Promise<void> {
+async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], paused: string[]): Promise<string[]> {
   const failures: string[] = [];
   const attempt = async (what: string, undo: () => Promise<{ status: number }>, ok: (status: number) => boolean) => {
     let status = 0;
@@ -622,7 +622,7 @@ async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], p
       (status) => status === 200,
     );
   }
-  if (failures.length > 0) term.line(`The demo could not undo, under its KEY_PREFIX:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
+  return failures;
 }
 
 /** The first firing of each schedule joins the tracked missions, as the mission it created. */
