@@ -7,6 +7,7 @@ import { ConnectorHost } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
 import { OdooMissionIdentity } from './odoo-mission-identity';
+import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
 import { OdooWriteBack } from './odoo-write-back';
 
@@ -60,6 +61,9 @@ describe('ConnectorHost (real Redis)', () => {
       new Error('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069'),
       new Error('Odoo answered common.authenticate with HTTP 502'),
       2,
+      new Error('Odoo answered common.authenticate with HTTP 502'),
+      new OdooPollError(['rule helpdesk failed'], 1),
+      1,
     ];
     let reached: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (reached = resolve));
@@ -101,6 +105,15 @@ describe('ConnectorHost (real Redis)', () => {
         message: expect.stringMatching(/^polling Odoo failed/),
       },
       { level: 'info', fields: { failedPolls: 4 }, message: 'polling Odoo works again' },
+      // The same reason after Odoo answered again is a new outage, said again.
+      {
+        level: 'warn',
+        fields: { reason: 'Odoo answered common.authenticate with HTTP 502', failures: 1 },
+        message: expect.stringMatching(/^polling Odoo failed/),
+      },
+      // Some rules failed: no backing off, and said so.
+      { level: 'warn', fields: { reason: 'rule helpdesk failed', failures: 2 }, message: expect.stringMatching(/^polling Odoo failed for some rules/) },
+      { level: 'info', fields: { failedPolls: 2 }, message: 'polling Odoo works again' },
     ]);
   });
 });

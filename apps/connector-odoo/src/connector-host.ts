@@ -93,22 +93,28 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
 
   private async pollLoop(): Promise<void> {
     let failures = 0;
+    /** Polls that failed, wholly or for some rules, since the last that did not: for the line that says it works again. */
+    let failedPolls = 0;
     while (!this.stopping) {
       try {
         const submitted = await this.poller.poll();
         if (submitted !== null) {
           this.metrics.polled(submitted);
           await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
-          if (this.loggedFailure !== undefined) this.logger.info({ failedPolls: failures }, 'polling Odoo works again');
-          this.loggedFailure = undefined;
+          if (this.loggedFailure !== undefined) this.logger.info({ failedPolls }, 'polling Odoo works again');
           failures = 0;
+          failedPolls = 0;
         }
+        // Polled or not (another instance's turn: its own polls report), a failure that comes next is news.
+        this.loggedFailure = undefined;
       } catch (error) {
         // Some rules failed, the others were polled: Odoo answers, so the period stays as it is.
-        if (error instanceof OdooPollError) {
+        const partial = error instanceof OdooPollError;
+        if (partial) {
           this.metrics.polled(error.submitted);
           failures = 0;
         } else failures++;
+        failedPolls++;
         this.metrics.pollFailed();
         const message = error instanceof Error ? error.message : String(error);
         await this.redis
@@ -117,9 +123,14 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         // Once per outage and cause, with the cause and no stack: a poll every backoff step of a long
         // outage logged the same 9-frame trace each time, and fetch's message alone hid why.
         if (message !== this.loggedFailure) {
-          this.logger.warn({ reason: message, failures }, 'polling Odoo failed; backing off (logged again when the reason changes, and once Odoo answers)');
+          this.logger.warn(
+            { reason: message, failures: failedPolls },
+            partial
+              ? 'polling Odoo failed for some rules; the others were polled (logged again when the reason changes, and once all are)'
+              : 'polling Odoo failed; backing off (logged again when the reason changes, and once Odoo answers)',
+          );
           this.loggedFailure = message;
-        } else this.logger.debug({ reason: message, failures }, 'polling Odoo failed again');
+        } else this.logger.debug({ reason: message, failures: failedPolls }, 'polling Odoo failed again');
       }
       const wait = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
       // timers/promises drops its abort listener when the wait ends: one added per wait and left on the
