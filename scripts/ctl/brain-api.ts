@@ -98,6 +98,11 @@ export class BrainApi {
     return new CtlError(`cannot reach the API at ${this.baseUrl} (BRAIN_URL): ${fetchFailureCause(error)}`, EXIT.unreachable);
   }
 
+  /** The CtlError for a 2xx no intake sends, such as a page where the live stream should be. */
+  notTheIntake(what: string): CtlError {
+    return notTheIntake(this.baseUrl, what);
+  }
+
   private async call<T>(method: string, url: string, body?: object): Promise<T> {
     const headers: Record<string, string> = { ...this.authHeaders, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -118,11 +123,13 @@ function parseAnswer(text: string, baseUrl: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    throw new CtlError(
-      `the server at ${baseUrl} (BRAIN_URL) answered with something that is not JSON: is it the intake, and not a proxy's page?`,
-      EXIT.unreachable,
-    );
+    throw notTheIntake(baseUrl, 'something that is not JSON');
   }
+}
+
+/** The CtlError for a 2xx no intake sends (`what` came instead): no waiting mends it. */
+function notTheIntake(baseUrl: string, what: string): CtlError {
+  return new CtlError(`the server at ${baseUrl} (BRAIN_URL) answered with ${what}: is it the intake, and not a proxy's page?`, EXIT.unreachable);
 }
 
 /**

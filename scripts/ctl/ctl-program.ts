@@ -17,7 +17,7 @@ import {
 import type { DeadLetterEntry as DeadLetter, Mission, MissionEvent, MissionPage, MissionReview, QueueStats } from '@app/mission';
 import type { RetentionPlan, RetentionRun } from '../../apps/intake/src/retention/retention.service';
 import { apiError, BrainApi, CtlError, EXIT, ExitCode, pathSegment } from './brain-api';
-import { followStream, StreamRefusedError } from './follow-stream';
+import { followStream, NotAnEventStreamError, StreamRefusedError } from './follow-stream';
 import { age, fields, localTime, table } from './render';
 
 /** Where the CLI writes and what it reads, so tests can run it in-process. */
@@ -257,10 +257,12 @@ export async function runCtl(argv: readonly string[], io: CtlIo): Promise<ExitCo
             (errorBody) =>
               io.stderr.write(`watch: ${forTerminal(apiError(503, errorBody, 'GET /api/stream').message)}; its fields show as ${UNAVAILABLE_MARKER}\n`),
           );
-          // An intake that is shutting down answers 200 and ends the stream at once: BRAIN_URL is
+          // An intake that is shutting down answers an event stream and ends it at once: BRAIN_URL is
           // right, so a refused reconnect after it is that intake going away, which waiting mends.
           everConnected = true;
         } catch (error) {
+          // Never the intake's answer, at the first connection or later: no waiting mends a wrong BRAIN_URL.
+          if (error instanceof NotAnEventStreamError) throw api.notTheIntake(`${error.contentType || 'no content type'} where the live stream should be`);
           if (!(error instanceof StreamRefusedError)) {
             // Never connected: a wrong BRAIN_URL or an intake that is down, which no waiting mends.
             if (!everConnected) throw api.unreachable(error);

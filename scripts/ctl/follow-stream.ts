@@ -20,12 +20,20 @@ export class StreamRefusedError extends Error {
   }
 }
 
+/** A 200 that is no event stream: a page of a proxy, or of another server at the URL. */
+export class NotAnEventStreamError extends Error {
+  constructor(readonly contentType: string) {
+    super(`the stream was answered with ${contentType || 'no content type'}, not an event stream`);
+    this.name = 'NotAnEventStreamError';
+  }
+}
+
 /**
  * Reads a Server-Sent Events response (`GET /api/stream`) and hands each mission event's message to
  * `onMessage`, the position the stream starts from to `onConnected`, and the error body of each
  * STREAM_UNAVAILABLE_EVENT (guest data the intake cannot open) to `onUnavailable`, until the server
  * ends it or `signal` aborts it (then it resolves quietly). A refusal (any status but 200) is a
- * StreamRefusedError carrying the error body.
+ * StreamRefusedError carrying the error body; a 200 of another content type a NotAnEventStreamError.
  */
 export async function followStream(
   url: string,
@@ -44,6 +52,11 @@ export async function followStream(
   }
   if (response.status !== 200 || !response.body) {
     throw new StreamRefusedError(response.status, await response.text(), response.status === 429 ? parseRetryAfterMs(response.headers) : undefined);
+  }
+  const contentType = response.headers.get('content-type') ?? '';
+  if (!contentType.startsWith('text/event-stream')) {
+    await response.body.cancel().catch(() => undefined);
+    throw new NotAnEventStreamError(contentType);
   }
   const parser = createParser({
     onEvent: (event: EventSourceMessage) => {

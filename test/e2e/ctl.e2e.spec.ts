@@ -585,14 +585,14 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       response.writeHead(200, { 'content-type': 'text/event-stream', connection: 'close' }).end('retry: 3000\n\n');
       stopping.close();
     });
-    // …and the next one is up 1.5 s later: after the refused reconnect at 1 s, before the one at 2 s.
+    // …and the next one is up 2.5 s later: after the refused reconnects at 1 s and 2 s, before the one at 4 s.
     const next = createServer((_request, response) =>
       response.writeHead(200, { 'content-type': 'text/event-stream' }).write('event: connected\ndata: 1-0\n\n'),
     );
     await listen(stopping);
-    const backAgain = setTimeout(() => void listen(next), 1_500);
+    const backAgain = setTimeout(() => void listen(next), 2_500);
     try {
-      const result = await ctl(['missions', 'watch'], { BRAIN_URL: `http://127.0.0.1:${port}` }, AbortSignal.timeout(4_000));
+      const result = await ctl(['missions', 'watch'], { BRAIN_URL: `http://127.0.0.1:${port}` }, AbortSignal.timeout(6_000));
       // It exited 4 ("cannot reach the API") at the refused reconnect, as if BRAIN_URL were wrong.
       expect(result).toMatchObject({ code: EXIT.ok, stdout: '' });
       expect(result.stderr).toMatch(/^watch: the stream dropped \(.+\); reconnecting, less often the longer it stays down\nwatch: reconnected\n$/);
@@ -600,6 +600,24 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       clearTimeout(backAgain);
       next.closeAllConnections();
       await new Promise((resolve) => next.close(resolve));
+    }
+  });
+
+  it('given missions watch at a URL that answers a page, not an event stream, then exit 4 at once: no reconnect mends it', async () => {
+    // A sign-on proxy, or a single-page app that answers every path: 200, HTML.
+    const page = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>'));
+    await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
+    try {
+      const give_up = AbortSignal.timeout(8_000);
+      const result = await ctl(['missions', 'watch'], { BRAIN_URL: `http://127.0.0.1:${(page.address() as AddressInfo).port}` }, give_up);
+      expect(result).toMatchObject({
+        code: EXIT.unreachable,
+        stdout: '',
+        stderr: expect.stringMatching(/answered with text\/html where the live stream should be: is it the intake/),
+      });
+      expect(give_up.aborted).toBe(false);
+    } finally {
+      await new Promise((resolve) => page.close(resolve));
     }
   });
 
