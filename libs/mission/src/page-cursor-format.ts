@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MISSION_ID_PATTERN } from './mission-identity';
-import { hasSealedShape, openSealedBytes, sealBytes } from './sealed-bytes';
+import { hasSealedShape, openSealedBytes, SEALED_OVERHEAD_BYTES, sealBytes } from './sealed-bytes';
 
 /**
  * A page cursor of the mission list and the review inbox (their `nextCursor`, ctl's `--cursor`):
@@ -13,7 +13,7 @@ import { hasSealedShape, openSealedBytes, sealBytes } from './sealed-bytes';
  * characters, well within the 16 KiB a request line may have; as JSON they were past it. A sealed
  * cursor (sealPageCursor) adds 29 bytes: 6,439 bytes, 8,586 characters.
  */
-export const MAX_PAGE_CURSOR_LENGTH = 8_586;
+export const MAX_PAGE_CURSOR_LENGTH = base64urlLength(SEALED_OVERHEAD_BYTES + 1 + 9 + 256 * (1 + 8 + 16));
 
 /**
  * The format byte. A cursor of an intake before it (JSON: `{` first, `{"s":…,"k":…}` positions
@@ -40,6 +40,10 @@ const BINDING_BYTES = (PAGE_CURSOR_BINDING_LENGTH * 3) / 4;
 const SCORE_BYTES = 8;
 const ID_BYTES = 16;
 const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
+
+function base64urlLength(bytes: number): number {
+  return Math.ceil((bytes * 4) / 3);
+}
 
 /** The 400 of a cursor the API did not issue. */
 export const PAGE_CURSOR_NOT_ISSUED = 'cursor is not a cursor this API issued: start again without a cursor';
