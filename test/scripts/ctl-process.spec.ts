@@ -1,12 +1,24 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 
 const ROOT = path.resolve(__dirname, '../..');
+
+/** `node dist/scripts/ctl.js <args>` against the API `server` serves: its exit code and signal, and what it wrote to stderr. */
+function runCtl(args: string[], server: Server) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/ctl.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, BRAIN_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, BRAIN_API_KEY: 'test-key' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>, stderr: () => stderr };
+}
 
 /** The ctl as a process, from dist/ (built here when stale): how a signal reaches it under `npm run ctl`. */
 describe('npm run ctl as a process', () => {
@@ -26,20 +38,13 @@ describe('npm run ctl as a process', () => {
     });
     await new Promise<void>((resolve) => intake.listen(0, '127.0.0.1', resolve));
     try {
-      const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/ctl.js'), 'missions', 'watch'], {
-        cwd: ROOT,
-        env: { ...process.env, BRAIN_URL: `http://127.0.0.1:${(intake.address() as AddressInfo).port}`, BRAIN_API_KEY: 'test-key' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      const { child, exited, stderr } = runCtl(['missions', 'watch'], intake);
       await waitFor(async () => streams > 0, { timeoutMs: 15_000, what: 'watch to open the stream' });
       sendCopy = () => child.kill('SIGINT');
       child.kill('SIGINT');
       // It was killed by the copy: 130 under npm, a SIGINT death here.
       expect(await exited).toEqual([0, null]);
-      expect(stderr).toBe('');
+      expect(stderr()).toBe('');
     } finally {
       intake.closeAllConnections();
       await new Promise((resolve) => intake.close(resolve));
@@ -53,12 +58,7 @@ describe('npm run ctl as a process', () => {
     });
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     try {
-      const child = spawn(process.execPath, [path.join(ROOT, 'dist/scripts/ctl.js'), 'queue', 'stats'], {
-        cwd: ROOT,
-        env: { ...process.env, BRAIN_URL: `http://127.0.0.1:${(hung.address() as AddressInfo).port}`, BRAIN_API_KEY: 'test-key' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      const { child, exited } = runCtl(['queue', 'stats'], hung);
       await waitFor(async () => asked > 0, { timeoutMs: 15_000, what: 'the ctl to ask the API' });
       child.kill('SIGINT');
       // It waited for a second Ctrl-C: the first only aborted a signal no command of its kind reads.

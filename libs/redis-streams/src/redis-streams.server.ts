@@ -304,7 +304,7 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         }
       } catch (error) {
         if (!this.running || !this.reading) break;
-        // UNBLOCKED: the stream was deleted under a blocked read (a purge, a FLUSHALL); the next read would say NOGROUP.
+        // UNBLOCKED: the stream was deleted under a blocked read (a purge, or the whole database emptied); the next read would say NOGROUP.
         if (/NOGROUP|UNBLOCKED/.test(String(error))) {
           this.logger.warn(`consumer group ${this.options.group} on ${lane.stream} is gone (Redis restarted?); recreating it`);
           await this.ensureGroup(lane).catch(() => undefined);
