@@ -410,7 +410,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     expect(refused.body.status).toBe('error');
   });
 
-  it("given a request Node's HTTP parser refuses, then the connector answers it with the JSON error body, as the four services do", async () => {
+  it("given a request Node's HTTP parser refuses, then the connector answers it with the JSON error body, as the four services do, and a path no route takes too", async () => {
     // As every test here: the connector the one before left running is stopped first, or it polls on unseen.
     await stopConnector();
     const app = await startConnector();
@@ -425,6 +425,14 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       const [head, body] = Buffer.concat(chunks).toString('utf8').split('\r\n\r\n');
       expect(head).toMatch(/^HTTP\/1\.1 405 /);
       expect(JSON.parse(body)).toMatchObject({ statusCode: 405, details: [] });
+      // A path no route takes: Nest's own 404 quoted it, query string and all, without details.
+      const unknown = await request(app.getHttpServer()).get('/connector/refused/anna%40example.com?email=anna@example.com').expect(404);
+      expect(unknown.body).toEqual({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'no such route: GET; the routes are listed in docs/operations.md, "Odoo connector"',
+        details: [],
+      });
     } finally {
       await stopConnector();
     }

@@ -6,6 +6,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { EventPattern, Payload } from '@nestjs/microservices';
 // eslint-disable-next-line no-restricted-imports -- nor for a handler's message pattern.
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
+import request from 'supertest';
 import { Environment, loadEnvironment } from '@app/config';
 import { encodeMessage, PassThroughRpcFilter, PermanentMessageError, StreamConsumer } from '@app/redis-streams';
 import { CoreModule, createServiceApp, keyLayoutOf, ServiceDefinition } from '@app/runtime';
@@ -79,6 +80,18 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
 
   it('given a started service, then each lifecycle hook of a provider ran exactly once', () => {
     expect(hookCalls).toEqual({ onModuleInit: 1, onApplicationBootstrap: 1 });
+  });
+
+  it("given a path no route takes, query and all, then the 404 is the API's error body, naming neither the path nor the query", async () => {
+    const response = await request(app.getHttpServer()).get('/api/subjects/anna%40example.com?email=anna@example.com').expect(404);
+    expect(response.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'no such route: GET; the routes are listed in docs/operations.md, "Health, readiness and metrics"',
+      details: [],
+    });
+    // What the filter leaves alone: the routes the service has, and a readiness answer in its own shape.
+    await request(app.getHttpServer()).get('/health').expect(200);
   });
 
   it("given a handler that throws a permanent error, then the transport sees that error: poisoned at the first delivery, with the handler's reason", async () => {

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { QuietNestLogger } from '@app/logging';
-import { checkDeploymentGuards, guardHttpServer } from '@app/runtime';
+import { checkDeploymentGuards, guardHttpServer, UnknownRouteFilter } from '@app/runtime';
 import { ConnectorOdooModule } from './connector-odoo.module';
 import { OdooMapping } from './odoo-mapping';
 
@@ -20,6 +20,7 @@ export async function createConnectorApp(env: Environment, mapping?: OdooMapping
   const app = await NestFactory.create(ConnectorOdooModule.register(env, mapping), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   guardHttpServer(app.getHttpServer() as Server, env);
+  app.useGlobalFilters(new UnknownRouteFilter('docs/operations.md, "Odoo connector"'));
   await checkDeploymentGuards(app);
   return app;
 }

@@ -20,3 +20,4 @@ export * from './personal-data-of';
 export * from './launcher-channel';
 export * from './error-body';
 export * from './expect-continue';
+export * from './unknown-route.filter';

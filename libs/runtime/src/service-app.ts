@@ -24,6 +24,7 @@ import { httpMetricsMiddleware, MetricsRegistry } from './metrics';
 import { handedPortVariable, PORT_VARIABLES, servicePorts } from './service-ports';
 import { StreamMetrics } from './stream-metrics';
 import { REDIS } from './tokens';
+import { UnknownRouteFilter } from './unknown-route.filter';
 
 /** How long a service (or the connector) that could not listen gets to close what runs before it exits anyway. */
 const LISTEN_FAILURE_CLOSE_MS = 3_000;
@@ -65,6 +66,9 @@ export function streamsServer(
     ...observers,
   });
 }
+
+/** Where the routes of a service without an API (health and metrics) are listed, for its 404. */
+const SERVICE_ROUTES_DOCUMENTED = 'docs/operations.md, "Health, readiness and metrics"';
 
 const CONNECTIONS_CHECKING_INTERVAL_MS = 1_000;
 
@@ -112,7 +116,9 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   guardHttpServer(app.getHttpServer() as Server, env);
   // First, so that it also times requests that a later middleware refuses (no key, too many failures).
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
-  definition.configureHttp?.(app, env);
+  // The intake's API has its own error handling; the others answer only health and metrics.
+  if (definition.configureHttp) definition.configureHttp(app, env);
+  else app.useGlobalFilters(new UnknownRouteFilter(SERVICE_ROUTES_DOCUMENTED));
   await checkDeploymentGuards(app);
   const redisLog = new NestLogger('redis');
   await checkEvictionPolicy(app.get<RedisConnection>(REDIS), { warn: (line) => redisLog.warn(line), info: (line) => redisLog.log(line) });

@@ -12,7 +12,7 @@ import {
   REDIS_UNREACHABLE_MESSAGE,
   REDIS_UNREACHABLE_RETRY_AFTER_SECONDS,
 } from '@app/redis';
-import { ErrorBody, errorBody } from '@app/runtime';
+import { ErrorBody, errorBody, NEST_NO_ROUTE } from '@app/runtime';
 import { bodyStillArriving } from './request-body';
 import { bodyProblemDetails, NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
 import { RouteMethods } from './route-methods';
@@ -208,9 +208,6 @@ const BODY_PARSER_MESSAGES: Readonly<Record<string, string>> = {
   'request.size.invalid': 'request size did not match content length',
   'parameters.too.many': 'too many parameters',
 };
-
-/** Nest's 404 for a request no route matches: "Cannot <method> <the raw URL, query included>". */
-const NEST_NO_ROUTE = /^Cannot ([A-Z]+) /;
 
 /**
  * Express's and Nest's own messages that quote the request, reworded, as an error body ends up in
