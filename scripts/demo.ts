@@ -297,6 +297,12 @@ async function main(argv: string[]): Promise<number> {
       if (interrupted) throw new Aborted();
       await waitReady(ports, running.listening, abort.signal, term);
       tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture), approved: 0, rejected: 0 }));
+      // The services log a dead letter as a warning, which would otherwise read as the demo failing.
+      const meantToFail = tracked.filter((item) => item.expected === 'dead_lettered').length;
+      if (meantToFail > 0)
+        term.line(
+          `${meantToFail} of them ${meantToFail === 1 ? 'is' : 'are'} meant to be dead-lettered (expectedOutcome in the fixtures): the services log each as a warning.`,
+        );
       const deadline = Date.now() + options.timeout * 1000;
       const bars = term.startBars();
       // The maintenance agents wait while the missions arrive, so a backlog builds and the order it

@@ -784,6 +784,23 @@ describe('the services and npm start as processes', () => {
     }
   });
 
+  it('given a fixture meant to be dead-lettered, then the demo says so before the warning the services log for it, and ends 0', async () => {
+    const { dir, fixtures } = oneMissionFixtures('demo-dead-letter-', (fixture) => fixture.payload?.expectedOutcome === 'dead_lettered');
+    const demo = run(['dist/scripts/demo.js', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(await freePortRun()) });
+    running.push(demo.child);
+    try {
+      expect(await demo.exited).toBe(0);
+      const out = demo.stdout.join('\n');
+      // It used to print the services' warning with nothing to say the failure was the point.
+      const notice = out.indexOf('1 of them is meant to be dead-lettered (expectedOutcome in the fixtures): the services log each as a warning.');
+      expect(notice).toBeGreaterThan(-1);
+      expect(out.indexOf('mission dead-lettered')).toBeGreaterThan(notice);
+      expect(out).toMatch(/Expected vs actual: 1\/1 as expected \(0 to succeed, 1 to be dead-lettered\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('given the launcher writes to a terminal, then the services log pretty lines, not JSON', async () => {
     const lines: string[] = [];
     const output = new Writable({

@@ -4,11 +4,17 @@ import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-/** A fixtures file, in a fresh temp dir the test removes, with the first fixture mission alone: a demo run that stays short. */
-export function oneMissionFixtures(dirPrefix: string): { dir: string; fixtures: string } {
+/**
+ * A fixtures file, in a fresh temp dir the test removes, with one fixture mission alone (the first, or
+ * the first `pick` takes): a demo run that stays short.
+ */
+export function oneMissionFixtures(
+  dirPrefix: string,
+  pick: (fixture: { payload?: { expectedOutcome?: string } }) => boolean = () => true,
+): { dir: string; fixtures: string } {
   const dir = mkdtempSync(path.join(tmpdir(), dirPrefix));
   const fixtures = path.join(dir, 'one-mission.json');
-  const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as unknown[];
-  writeFileSync(fixtures, JSON.stringify(all.slice(0, 1)));
+  const all = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'odoo_missions_mock.json'), 'utf8')) as { payload?: { expectedOutcome?: string } }[];
+  writeFileSync(fixtures, JSON.stringify([all.find(pick)]));
   return { dir, fixtures };
 }
