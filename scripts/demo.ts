@@ -31,7 +31,10 @@ const DEMO_REVIEW_POLICY = path.join(rootDir, 'fixtures', 'review-policy.yaml');
 const DEMO_FEEDBACK = 'Please say who on our team follows up, and when the guest or the staff will hear from us.';
 /** A fixture with `notBefore` starts this long after the demo submits it (the fixture's own time is a placeholder). */
 const DELAY_MS = 5_000;
-/** How long undoing the run's schedules and paused agents may take at its end (undoRunChanges): well under the launcher's 10 s. */
+/**
+ * How long undoing the run's schedules and paused agents may take at its end (undoRunChanges): well
+ * under the launcher's 10 s. Also how long a schedule's create may take, which a Ctrl-C does not cut.
+ */
 const UNDO_TIMEOUT_MS = 5_000;
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -313,7 +316,7 @@ async function main(argv: string[]): Promise<number> {
       await submitAll(intake, tracked, bars);
       await setAgentsStatus(intake, paused, 'online');
       paused = [];
-      await createSchedules(intake, schedules);
+      await createSchedules(intake, schedules, abort.signal);
       const timedOut = !(await waitFinished(intake, reviewer, tracked, schedules, bars, deadline, abort.signal));
       term.stopBars();
       await readTimes(intake, tracked);
@@ -348,7 +351,7 @@ async function main(argv: string[]): Promise<number> {
     }
     // However the run ended (done, Ctrl-C, timed out, a service crashed), before the services stop.
     // What it could not undo matters only where the keys stay.
-    const failures = await undoRunChanges(new IntakeClient(base, apiKey, AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused);
+    const failures = await undoRunChanges(intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused);
     if (failures.length > 0 && (!ownPrefix || options.keepRunning)) {
       term.line(`The demo could not undo, under KEY_PREFIX=${keyPrefix}:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
     }
@@ -493,6 +496,11 @@ class IntakeClient {
     private readonly signal: AbortSignal,
   ) {}
 
+  /** The same client, its requests ended by `signal` instead. */
+  withSignal(signal: AbortSignal): IntakeClient {
+    return new IntakeClient(this.base, this.apiKey, signal);
+  }
+
   get(path: string): Promise<{ status: number; body: unknown }> {
     return this.send(path, 'GET', {});
   }
@@ -586,9 +594,15 @@ async function setAgentsStatus(intake: IntakeClient, ids: string[], status: 'pau
   );
 }
 
-async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[]): Promise<void> {
+/**
+ * Creates the run's schedules, one at a time. A Ctrl-C stops the loop between two creates, not
+ * during one: a create cut off as it was sent was still made by the intake, with an id the run
+ * never learnt, so undoRunChanges could not delete it and it fired every minute under the prefix.
+ */
+async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[], abort: AbortSignal): Promise<void> {
   for (const schedule of schedules) {
-    const { status, body } = await intake.post('/api/schedules', schedule.body, {});
+    if (abort.aborted) throw new Aborted();
+    const { status, body } = await intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)).post('/api/schedules', schedule.body, {});
     if (status === 201 && isPlainObject(body) && typeof body.id === 'string') schedule.id = body.id;
     else schedule.error = `POST /api/schedules answered ${status}: ${JSON.stringify(body).slice(0, 300)}`;
   }
