@@ -1,6 +1,6 @@
 /**
  * A parser for IsParsedBy: `text` as an absolute http(s) URL that the WHATWG parser takes (a port
- * up to 65535, a host without spaces), as every HTTP client of the services needs it; empty text
+ * from 1 to 65535, a host without spaces), as every HTTP client of the services needs it; empty text
  * passes when the variable may be unset. A looser check let `http://collector:99999` through to an
  * exporter or client that threw at start, with a stack trace instead of exit 78.
  */
@@ -21,6 +21,8 @@ export function httpUrlParser(
       url = undefined;
     }
     if (url?.protocol !== 'http:' && url?.protocol !== 'https:') throw new Error(`${variable} must be an http(s) URL`);
+    // Node's HTTP clients take port 0 for "none given" and call 80 or 443: not the URL as written.
+    if (url.port === '0') throw new Error(`${variable} must not name port 0`);
     if (options.credentialsGoIn && (url.username || url.password)) {
       throw new Error(`${variable} must be an http(s) URL without user:password@ (the key goes in ${options.credentialsGoIn})`);
     }

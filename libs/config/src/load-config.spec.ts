@@ -216,12 +216,16 @@ describe('variables that only work together', () => {
     expect(loadEnvironment({ JUDGE: 'llm', LLM_PROVIDER: 'openai', LLM_BASE_URL: 'https://api.openai.com/v1', LLM_MODEL: 'gpt-4o-mini' }).JUDGE).toBe('llm');
   });
 
-  it('given URLs no HTTP client takes (a port over 65535, junk after it) or a price table that does not parse, then each is named at start', () => {
+  it('given URLs no HTTP client takes as written (a port over 65535 or 0, junk after it) or a price table that does not parse, then each is named at start', () => {
     // Each used to pass the start and throw from an exporter or client built later: a stack trace, not exit 78.
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:99999' })).toEqual([
       'OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:99999": OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
     ]);
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318x' })).toHaveLength(1);
+    // Node's clients took port 0 for "none given" and called port 80.
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:0' })).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:0": OTEL_EXPORTER_OTLP_ENDPOINT must not name port 0',
+    ]);
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_BASE_URL: 'http://llm:70000/v1' })).toEqual([
       expect.stringMatching(/^LLM_BASE_URL=\(hidden\): LLM_BASE_URL must be an http\(s\) URL$/),
     ]);

@@ -88,10 +88,12 @@ describe('TargetUrlPolicy (which webhook URLs may be called)', () => {
     expect(await policy.check('http://192.168.0.1/')).toMatchObject({ ok: false });
   });
 
-  it('given a URL of another scheme, with credentials, unparsable or that does not resolve, then it is refused with the reason', async () => {
+  it('given a URL of another scheme, with credentials or port 0, unparsable or that does not resolve, then it is refused with the reason', async () => {
     const policy = new TargetUrlPolicy('', false, resolve);
     expect(await policy.check('ftp://hooks.example.com/')).toEqual({ ok: false, problem: 'url must use http or https' });
     expect(await policy.check('https://user:pw@hooks.example.com/')).toEqual({ ok: false, problem: 'url must not hold credentials' });
+    // A subscription stored with port 0 before the API refused it: Node called port 80 instead.
+    expect(await policy.check('http://hooks.example.com:0/')).toEqual({ ok: false, problem: 'url must not name port 0' });
     expect(await policy.check('not a url')).toMatchObject({ ok: false });
     expect(await policy.check('https://nowhere.example.com/')).toMatchObject({ ok: false, problem: expect.stringContaining('does not resolve') });
   });

@@ -106,6 +106,8 @@ export class TargetUrlPolicy {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, problem: 'url must use http or https' };
     if (url.username || url.password) return { ok: false, problem: 'url must not hold credentials' };
+    // A subscription stored before port 0 was refused: Node would call 80 or 443, not the URL as stored.
+    if (url.port === '0') return { ok: false, problem: 'url must not name port 0' };
     const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
     const named = this.names.has(host);
     if (this.onlyAllowed && !named && !ipaddr.isValid(host)) {

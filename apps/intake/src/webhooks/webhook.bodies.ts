@@ -5,19 +5,39 @@ import { IsCleanText, Omittable, PAGE_CURSOR_NOT_ISSUED, SINGLE_LINE } from '@ap
 import { DELIVERY_CURSOR_PATTERN, DELIVERY_STATUSES, DeliveryStatus, WEBHOOK_EVENT_TYPES } from '@app/webhooks';
 import { PageSize } from '../http/page-size.decorator';
 
+/** The longest webhook URL, as sent and as URL parsing writes it (percent-encoded): how it is stored and called. */
+export const WEBHOOK_URL_MAX_LENGTH = 2048;
+
+const httpUrl = httpUrlParser('url', { emptyAllowed: false });
+
+/**
+ * An http(s) URL that, written as URL parsing writes it, still fits WEBHOOK_URL_MAX_LENGTH: a URL
+ * of 1,010 emoji passed as sent and was stored 12,143 characters long, past the request line a
+ * receiver takes.
+ */
+function webhookUrl(text: string): void {
+  httpUrl(text);
+  const written = new URL(text).href.length;
+  if (written > WEBHOOK_URL_MAX_LENGTH) {
+    throw new Error(
+      `url must be at most ${WEBHOOK_URL_MAX_LENGTH} characters as URL parsing writes it (percent-encoded), as it is stored and called; this one is ${written}`,
+    );
+  }
+}
+
 export class CreateWebhookBody {
   @ApiProperty({
     example: 'https://erp.hotel-seeblick.example/brain/webhooks',
-    maxLength: 2048,
+    maxLength: WEBHOOK_URL_MAX_LENGTH,
     description:
-      'Where deliveries are POSTed: an http(s) URL, kept as URL parsing (WHATWG) reads it (`http://127.1/x` is `http://127.0.0.1/x`), no credentials; ' +
+      'Where deliveries are POSTed: an http(s) URL, kept as URL parsing (WHATWG) reads it (`http://127.1/x` is `http://127.0.0.1/x`), at most 2048 characters so written (percent-encoded), no credentials, not port 0; ' +
       'it must resolve to public addresses unless WEBHOOK_ALLOWED_HOSTS lists it (else a 422).',
   })
   @IsString()
-  @MaxLength(2048)
+  @MaxLength(WEBHOOK_URL_MAX_LENGTH)
   // What URL parsing (WHATWG) takes, as the policy parses and the dispatcher calls it: `http://127.1/`
   // too. The policy then says what else is wrong (credentials, a host that is not public).
-  @IsParsedBy('isHttpUrl', 'url', httpUrlParser('url', { emptyAllowed: false }))
+  @IsParsedBy('isHttpUrl', 'url', webhookUrl)
   url: string;
 
   @ApiProperty({
