@@ -20,8 +20,9 @@ const NameRules = () => applyDecorators(IsString(), MinLength(1), MaxLength(LIMI
 const SkillsRules = () =>
   applyDecorators(
     IsArray(),
-    ArrayMinSize(1),
-    ArrayMaxSize(LIMITS.skills),
+    // class-validator's own words read "skills must contain at least 1 elements".
+    ArrayMinSize(1, { message: 'skills must name at least one skill' }),
+    ArrayMaxSize(LIMITS.skills, { message: `skills must name at most ${LIMITS.skills} skills` }),
     IsString({ each: true }),
     Matches(SKILL, { each: true, message: SKILL_MESSAGE }),
     ArrayUnique({ message: 'skills must not name a skill twice' }),
