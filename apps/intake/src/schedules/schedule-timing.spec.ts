@@ -59,6 +59,26 @@ describe('an H (hashed) field', () => {
     }
   });
 
+  it('given H as a bound of a range in another field, then it is refused for every schedule id alike', () => {
+    // cron-parser put the id's hashed value there: H-3 as the minute was backwards, a 400, for most ids and a 201 for the rest.
+    for (const [cron, term, field] of [
+      ['H-3 * * * *', 'H-3', 'minute'],
+      ['0 5-H * * *', '5-H', 'hour'],
+      ['0 0 1 H-6 *', 'H-6', 'month'],
+      ['0 0 * * 1,H-3', 'H-3', 'day-of-week'],
+    ]) {
+      for (let i = 0; i < 20; i += 1) {
+        expect(scheduleTimingProblem(cron, 'UTC', `schedule-${i}`)).toEqual({
+          field: 'cron',
+          problem: expect.stringContaining(`${JSON.stringify(term)} in ${field} bounds a range by H`),
+        });
+      }
+    }
+    // A day's name is no H, and H alone, stepped or within a range stays what it was.
+    for (const cron of ['0 0 * * THU', '0 0 * * MON-THU', 'H/15 H(8-17) * * *', 'H,30 * * * *'])
+      expect(scheduleTimingProblem(cron, 'UTC', 'schedule-1')).toBeNull();
+  });
+
   it('given an H day of the month within the 28th, then every schedule id gets a day every month has', () => {
     for (const cron of ['0 0 H(1-28) 2 *', '0 0 H(1-28)/7 * *', '0 0 H/14 * *', '0 0 1,H(10-20) * *', '0 0 H(1-31)/7 * *', '0 0 H(20-31)/9 * *']) {
       for (let i = 0; i < 20; i += 1) expect(scheduleTimingProblem(cron, 'UTC', `schedule-${i}`)).toBeNull();
