@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { getEventListeners } from 'node:events';
+import { exitQuietlyWhenStdoutCloses } from './closed-stdout';
+import { EXIT } from './ctl/brain-api';
 import { runCtl } from './ctl/ctl-program';
 import { stopSignalListener } from './stop-signal-listener';
 
@@ -22,6 +24,8 @@ process.on(
     again: () => process.exit(130),
   }),
 );
+// `ctl --json missions list | head -1`: done, exit 0, not 1 (the API refused it).
+exitQuietlyWhenStdoutCloses(EXIT.ok);
 runCtl(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: interrupt.signal }).then(
   (code) => {
     process.exitCode = code;

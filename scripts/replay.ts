@@ -60,6 +60,7 @@ import {
 } from '@app/redis';
 import { logPartitionsKey, repoFile } from '@app/runtime';
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
+import { exitQuietlyWhenStdoutCloses } from './closed-stdout';
 import { ExportFile } from './export-file';
 import { formatTable } from './format-table';
 import { countLegacyPrefixKeys, deleteLegacyPrefixKeys, isLegacyKeyPrefix } from './legacy-prefix';
@@ -1135,12 +1136,8 @@ class ProgressView {
 }
 
 if (require.main === module) {
-  // A reader that stopped early (`replay history <id> | head`) closed the pipe: it has what it wanted, so the
-  // command ends quietly and exits 0 ("done"), instead of with an unhandled 'error' event's stack and exit 1.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-    process.exit(EXIT_OK);
-  });
+  // `replay history <id> | head`: done, exit 0.
+  exitQuietlyWhenStdoutCloses(EXIT_OK);
   runReplay(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -20,6 +20,22 @@ function runCtl(args: string[], server: Server) {
   return { child, exited: once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>, stderr: () => stderr };
 }
 
+/**
+ * `node dist/scripts/ctl.js <args> | <reader>` in bash, a real pipe, exiting with the ctl's own code,
+ * against the API `server` serves; what the ctl writes to stdout goes to the reader.
+ */
+async function runCtlPipedInto(reader: string, args: string[], server: Server): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn('bash', ['-c', `"$CTL_NODE" dist/scripts/ctl.js "$@" | ${reader}; exit "\${PIPESTATUS[0]}"`, 'ctl', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CTL_NODE: process.execPath, BRAIN_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, BRAIN_API_KEY: 'test-key' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stderr };
+}
+
 /** The ctl as a process, from dist/ (built here when stale): how a signal reaches it under `npm run ctl`. */
 describe('npm run ctl as a process', () => {
   beforeAll(() => {
@@ -45,6 +61,24 @@ describe('npm run ctl as a process', () => {
       // It was killed by the copy: 130 under npm, a SIGINT death here.
       expect(await exited).toEqual([0, null]);
       expect(stderr()).toBe('');
+    } finally {
+      intake.closeAllConnections();
+      await new Promise((resolve) => intake.close(resolve));
+    }
+  }, 30_000);
+
+  it('given output larger than a pipe holds, piped into a reader that exits without reading, then it ends quietly with exit 0', async () => {
+    // A page of 200 missions with long titles: far above the 64 KiB a pipe buffers.
+    const mission = (i: number) => ({ id: `0196a1b2-3c4d-7e5f-8a9b-${String(i).padStart(12, '0')}`, title: 'x'.repeat(1_000), status: 'queued' });
+    const intake = createServer((_request, response) => {
+      response
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ items: Array.from({ length: 200 }, (_, i) => mission(i)), nextCursor: null }));
+    });
+    await new Promise<void>((resolve) => intake.listen(0, '127.0.0.1', resolve));
+    try {
+      // It crashed with an unhandled 'error' event's stack (write EPIPE) and exit 1, "the API refused it".
+      expect(await runCtlPipedInto('true', ['--json', 'missions', 'list', '--limit', '200'], intake)).toEqual({ code: 0, stderr: '' });
     } finally {
       intake.closeAllConnections();
       await new Promise((resolve) => intake.close(resolve));
