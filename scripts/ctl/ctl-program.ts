@@ -582,9 +582,20 @@ function retentionText(result: RetentionPlan | RetentionRun, dryRun: boolean): s
   const failed = 'failed' in result ? result.failed : [];
   const lines = [
     `retention at ${localTime(result.at)} (days kept: ${days})`,
+    // A row per mission, its subject and reason on the subject's first: what the erasure would
+    // touch, as the API's answer lists it.
     table(
-      ['subject', 'missions', 'reason'],
-      result.erase.map((candidate) => [candidate.subjectId, candidate.missions.length, candidate.reason]),
+      ['subject', 'mission', 'type', 'status', 'finished', 'reason'],
+      result.erase.flatMap((candidate) =>
+        candidate.missions.map((mission, index) => [
+          index === 0 ? candidate.subjectId : '',
+          mission.missionId,
+          mission.type,
+          mission.status,
+          localTime(mission.finishedAt),
+          index === 0 ? candidate.reason : '',
+        ]),
+      ),
     ),
     `${result.erase.length} subject(s) ${dryRun ? 'would be erased (dry run: nothing changed)' : 'erased'}`,
   ];
