@@ -443,11 +443,15 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               writeFailure ??= error;
               throw error;
             });
-            if (g.json) return void out(JSON.stringify({ ...result, file: options.out }, null, 2));
+            const leftOut = await notExported(redis, keys);
+            if (g.json) return void out(JSON.stringify({ ...result, file: options.out, leftOut }, null, 2));
             const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
             // Said where it is made: such a file is no backup, and would be found out only when restoring from it.
             const noKeys = options.keys === false ? " without the guests' data keys (--no-keys): an extract, which import refuses" : '';
             out(`Exported ${result.exported} of ${result.scanned} events${keyCount} to ${options.out}${noKeys}.`);
+            // Said while they can still be copied: a restore from this file alone would lose them.
+            const named = describeLeftOut(leftOut);
+            if (named) out(`Not in it: ${named} under ${keys.prefix}, which an import does not bring back; see docs/operations.md, "What an import restores".`);
           });
         } catch (error) {
           // A reader that stopped early (`--out /dev/stdout | head`) has what it wanted: the command is done.
@@ -540,6 +544,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             );
           if (result.agentSlots > 0) out(`Held ${result.agentSlots} agent slots again for the attempts in flight; each attempt's end frees its slot.`);
           if (result.unreplayable.length > 0) out(`${result.unreplayable.length} missions cannot be folded; run verify.`);
+          out(
+            'Not imported, as an export holds none: schedules, webhook subscriptions and the agent registry; ' +
+              'see docs/operations.md, "What an import restores", to carry them over.',
+          );
         } catch (error) {
           if (error instanceof ImportTargetNotEmptyError || error instanceof ImportKeysRefusedError) throw new CliError(error.message, EXIT_REFUSED);
           if (error instanceof ImportRefusedError)
@@ -1133,6 +1141,33 @@ class ProgressView {
     this.bar?.stop();
     this.bar = undefined;
   }
+}
+
+/** What a prefix holds that an export does not carry: live schedules, webhook subscriptions and registered agents. */
+interface NotExported {
+  schedules: number;
+  webhookSubscriptions: number;
+  agents: number;
+}
+
+async function notExported(redis: RedisConnection, keys: KeyLayout): Promise<NotExported> {
+  // Three hash tags ({s}, {a}, the webhooks'): three commands, not one MULTI, on Redis Cluster.
+  const [schedules, webhookSubscriptions, agents] = await Promise.all([
+    redis.hlen(keys.schedules),
+    redis.hlen(new WebhookKeys(keys).subscriptions),
+    redis.hlen(keys.agents),
+  ]);
+  return { schedules, webhookSubscriptions, agents };
+}
+
+/** `1 schedule, 2 webhook subscriptions and 43 agents`, naming only what there is; '' for nothing. */
+function describeLeftOut({ schedules, webhookSubscriptions, agents }: NotExported): string {
+  const named = [
+    [schedules, 'schedule'],
+    [webhookSubscriptions, 'webhook subscription'],
+    [agents, 'agent'],
+  ].flatMap(([count, what]) => (count ? [`${count} ${what}${count === 1 ? '' : 's'}`] : []));
+  return named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}` : (named[0] ?? '');
 }
 
 if (require.main === module) {

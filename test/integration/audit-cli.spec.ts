@@ -1,10 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { AgentRegistry, readAgentProfiles } from '@app/agents';
 import { DEFAULT_LOG_BATCH, exportFileLines, MAX_EXPORT_LINE_BYTES, readExportEndLine, REBUILD_LOG_BATCH, sha1Hex } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
+import { MasterKeyRing } from '@app/guest-data';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
 import { countKeysByPrefix } from '@app/redis';
 import { logPartitionsKey } from '@app/runtime';
@@ -21,11 +24,14 @@ import {
   knownStepTime,
   testRedis,
 } from '@app/testing';
+import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
+import { ScheduleRegistry } from '../../apps/intake/src/schedules/schedule-registry';
 import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, EXIT_WRITE, runReplay } from '../../scripts/replay';
 import { withEndLineCounted } from '../support/export-lines';
 import { editEventInPlace } from '../support/log-rewrite';
 
 const { ok, retry } = KNOWN_MISSIONS;
+const ROOT = path.resolve(__dirname, '..', '..');
 
 interface Run {
   code: number;
@@ -522,6 +528,43 @@ describe('replay CLI (command functions, real Redis)', () => {
       expect((await replay('--prefix', gapPrefix, 'history', KNOWN_MISSIONS.dead)).code).toBe(EXIT_OK);
     } finally {
       await deleteKeysByPrefix(redis, gapPrefix);
+    }
+  });
+
+  it('given schedules, webhook subscriptions and agents beside the log, then export and import each say that the file does not carry them', async () => {
+    const fullPrefix = testKeyPrefix('audit-cli-left-out');
+    const fullRestore = testKeyPrefix('audit-cli-left-out-restore');
+    const full = new KeyLayout(fullPrefix);
+    const file = path.join(dir, 'left-out.jsonl');
+    try {
+      await buildKnownLog(redis, full);
+      const agents = new AgentRegistry(redis, full);
+      for (const profile of readAgentProfiles(path.join(ROOT, 'fixtures', 'agents.json')).slice(0, 2)) await agents.register(profile, 'ops');
+      const schedules = new ScheduleRegistry(redis, full);
+      await schedules.create(schedules.newId(), { cron: '0 6 1 * *', timeZone: 'Europe/Berlin', template: aCreateInput(), catchUpMs: null }, 'ops');
+      const ring = MasterKeyRing.fromSecrets(randomBytes(32).toString('base64url'));
+      await new WebhookSubscriptions(redis, new WebhookKeys(full), ring).create(
+        { url: 'https://erp.example.com/hooks', eventTypes: ['mission.finished'], description: '' },
+        'ops',
+      );
+
+      // A restore from the file alone lost them, and neither command said so.
+      const exported = await replay('--prefix', fullPrefix, 'export', '--out', file);
+      expect(exported.code).toBe(EXIT_OK);
+      expect(exported.stdout).toContain(
+        `Not in it: 1 schedule, 1 webhook subscription and 2 agents under ${fullPrefix}, which an import does not bring back; see docs/operations.md, "What an import restores".`,
+      );
+      expect(JSON.parse((await replay('--prefix', fullPrefix, '--json', 'export', '--out', file)).stdout).leftOut).toEqual({
+        schedules: 1,
+        webhookSubscriptions: 1,
+        agents: 2,
+      });
+      const imported = await replay('--prefix', fullRestore, 'import', '--in', file);
+      expect(imported.code).toBe(EXIT_OK);
+      expect(imported.stdout).toContain('Not imported, as an export holds none: schedules, webhook subscriptions and the agent registry');
+    } finally {
+      await deleteKeysByPrefix(redis, fullPrefix);
+      await deleteKeysByPrefix(redis, fullRestore);
     }
   });
 
