@@ -352,6 +352,21 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
     await stopConnector();
   });
 
+  it('given a record whose description is a list that is no many2one, then it is set aside naming the field, not read as part of it', async () => {
+    await stopConnector();
+    const odd = odoo.create('maintenance.request', { name: 'Odd report', description: ['Ventilation', 'noise'], priority: '1', stage_id: 1 });
+    await startConnector();
+
+    // It was taken in with "noise" as the whole description.
+    const reason = await waitFor(async () => system.redis.hget(keys.refused, `maintenance.request:${odd.id}`), {
+      timeoutMs: 20_000,
+      what: 'the odd record to be set aside',
+    });
+    expect(reason).toContain('field description holds a list that is no many2one');
+    expect(await system.redis.hget(keys.submitted, `maintenance.request:${odd.id}`)).toBeNull();
+    await stopConnector();
+  });
+
   it('given a ticket longer than the intake takes, then it is set aside with a note, not cut; a long subject goes whole into the description', async () => {
     await stopConnector();
     // About 33 KB: it became a mission of its first 10,000 characters, the rest of the guest's words dropped, and no one told.

@@ -98,6 +98,24 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     );
   });
 
+  it('given a redirect from ODOO_URL, then it is not followed: the call fails as unavailable naming where it pointed, and nothing reaches there', async () => {
+    const elsewhere = await FakeOdooServer.start();
+    try {
+      for (const status of [301, 302, 307, 308]) {
+        odoo.foreignReply = { status, body: '', headers: { location: `${elsewhere.url}/jsonrpc` } };
+        // A 307 resent the login, the API key in its body, to the other server, and the connector read its answer as Odoo's.
+        await expect(client().authenticate()).rejects.toThrow(
+          new OdooUnavailableError(
+            `Odoo answered common.authenticate with HTTP ${status}, a redirect to ${elsewhere.url}/jsonrpc, which the connector does not follow (it would send the API key there): set ODOO_URL to where Odoo answers`,
+          ),
+        );
+      }
+      expect(elsewhere.calls).toEqual([]);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
   it("given Odoo Online's version names, then saas~NN and saas~NN.M read as major NN", async () => {
     odoo.majorVersion = 18;
     odoo.saasMinor = 1;

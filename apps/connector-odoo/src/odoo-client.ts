@@ -116,12 +116,20 @@ export class OdooClient {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId }),
         signal: AbortSignal.timeout(this.connection.timeoutMs),
+        // Never followed: a 307 or 308 resends the body, the API key in it, to wherever it points.
+        redirect: 'manual',
       });
     } catch (error) {
       throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`);
     }
     const text = await response.text().catch(() => '');
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      throw new OdooUnavailableError(
+        `${answered}, a redirect to ${location}, which the connector does not follow (it would send the API key there): set ODOO_URL to where Odoo answers`,
+      );
+    }
     // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.
     if (!response.ok) throw new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL, and that Odoo is up`);
     let parsed: unknown;

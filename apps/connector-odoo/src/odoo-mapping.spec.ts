@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ConfigError } from '@app/config';
 import { validateSubmitMission } from '@app/messages';
 import { personalValues, resolveSubjects } from '@app/mission';
-import { htmlToText, loadOdooMapping, missionOf } from './odoo-mapping';
+import { htmlToText, loadOdooMapping, missionOf, recordFieldProblems } from './odoo-mapping';
 
 describe('the Odoo mapping file and what records become', () => {
   const mapping = loadOdooMapping();
@@ -126,6 +126,41 @@ describe('the Odoo mapping file and what records become', () => {
     const odd = missionOf(mapping, rule('maintenance-requests'), { id: 8, name: 'AC\u0007 broken\u202e', description: 'Drips\u0007', priority: '0' });
     expect(odd).toMatchObject({ title: 'AC  broken', description: 'Drips ' });
     expect(validateSubmitMission({ mission: odd }).ok).toBe(true);
+  });
+
+  it("given a priority that names the object's own machinery (__proto__, constructor), then it is normal, as any priority the mapping does not name", () => {
+    // They read the lookup object's prototype and constructor: the intake refused the mission for its priority.
+    for (const priority of ['__proto__', 'constructor', 'toString', '7']) {
+      const mission = missionOf(mapping, rule('guest-tickets'), { id: 3, name: 'Towels', description: 'More towels', priority });
+      expect(mission.priority).toBe('normal');
+      expect(validateSubmitMission({ mission }).ok).toBe(true);
+    }
+  });
+
+  it('given a field holding a list that is no many2one, or an object, then the record has a problem naming the field; Odoo values have none', () => {
+    // They were read anyway: ["a","b"] as "b", an object as "[object Object]".
+    expect(recordFieldProblems(rule('guest-tickets'), { id: 3, name: 'Towels', description: ['a', 'b'], partner_email: { x: 1 }, priority: '1' })).toEqual([
+      'field description holds a list that is no many2one ([id, name]): the rule cannot read it as a value',
+      'field partner_email holds an object that is no many2one ([id, name]): the rule cannot read it as a value',
+    ]);
+    expect(
+      recordFieldProblems(rule('guest-tickets'), {
+        id: 3,
+        name: 'Towels',
+        description: false,
+        partner_id: [9, 'Anna Schmidt'],
+        partner_email: 'anna@example.com',
+      }),
+    ).toEqual([]);
+    expect(
+      recordFieldProblems(rule('maintenance-requests'), {
+        id: 4,
+        name: 'Lamp',
+        description: '<p>Broken</p>',
+        equipment_id: [3, 'Lamp 2'],
+        owner_user_id: false,
+      }),
+    ).toEqual([]);
   });
 
   it('given a field mapped to a payload key the system reads, then its Odoo kind is carried as it is: a char field where a number is read is refused, naming the key', () => {

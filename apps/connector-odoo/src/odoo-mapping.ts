@@ -132,6 +132,28 @@ export function fieldsOf(rule: OdooMappingRule): string[] {
   return [...new Set(['write_date', 'priority', rule.title, rule.description, ...(rule.partner ? [rule.partner] : []), ...Object.values(rule.payload)])];
 }
 
+/** A many2one as Odoo's external API gives it: [id, display name]. */
+function isMany2one(value: unknown): value is [number, string] {
+  return Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
+}
+
+/**
+ * Why the fields a rule reads from `record` are not what Odoo's fields give (text, a number, a
+ * yes/no, false for empty, a many2one), one line each; none when they are. Such a value was read
+ * anyway: any list as a many2one (`["a","b"]` as "b"), an object as "[object Object]", so part of
+ * what the record held, or nothing of it, went into the mission as if it were all.
+ */
+export function recordFieldProblems(rule: OdooMappingRule, record: Record<string, unknown>): string[] {
+  const fields = [rule.title, rule.description, ...(rule.partner ? [rule.partner] : []), ...Object.values(rule.payload)];
+  return [...new Set(fields)].flatMap((field) => {
+    const value = record[field];
+    const readable = value === undefined || value === null || ['string', 'number', 'boolean'].includes(typeof value) || isMany2one(value);
+    return readable
+      ? []
+      : [`field ${field} holds ${Array.isArray(value) ? 'a list' : 'an object'} that is no many2one ([id, name]): the rule cannot read it as a value`];
+  });
+}
+
 /** A many2one comes as [id, display name]; false means empty. */
 function plain(value: unknown): string | number | boolean | null {
   if (Array.isArray(value)) return typeof value[1] === 'string' ? value[1] : null;
@@ -197,8 +219,15 @@ export function missionOf(mapping: OdooMapping, rule: OdooMappingRule, record: R
     type: rule.missionType,
     title,
     description,
-    priority: mapping.priorities[String(record.priority ?? '1')] ?? 'normal',
+    // Own keys only: `__proto__` or `constructor` as a priority read the object's own machinery.
+    priority: priorityOf(mapping, record.priority),
     payload,
     source: { system: 'odoo', model: rule.model, recordId: record.id },
   };
+}
+
+/** The mission's priority level for a record's Odoo priority by the mapping; `normal` for one it does not name. */
+function priorityOf(mapping: OdooMapping, priority: unknown): PriorityLevel {
+  const key = String(priority ?? '1');
+  return Object.hasOwn(mapping.priorities, key) ? mapping.priorities[key] : 'normal';
 }

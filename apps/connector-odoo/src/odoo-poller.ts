@@ -8,7 +8,7 @@ import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, ServiceTracer } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { OdooClient } from './odoo-client';
-import { fieldsOf, missionOf, OdooMapping, OdooMappingRule } from './odoo-mapping';
+import { fieldsOf, missionOf, OdooMapping, OdooMappingRule, recordFieldProblems } from './odoo-mapping';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooRefusals, RefusedRecord, recordField } from './odoo-refusals';
@@ -272,11 +272,13 @@ export class OdooPoller {
     // MAX_MISSION_TEXT_BYTES) must not hold up the rest: it is set aside with the reason, and taken in
     // again once an edit makes it valid. Checked here rather than left to the intake, whose refusals
     // come back a round later. Every reason is named, so the one edit the note asks for is enough.
-    const refused = fresh.map(({ mission }) => {
+    const refused = fresh.map(({ record, mission }) => {
       const checked = validateSubmitMission({ mission });
-      const problems = [...(checked.ok ? [] : checked.problems), missionTextProblem(mission, this.options.maxMissionTextBytes)].filter(
-        (problem) => problem !== null,
-      );
+      const problems = [
+        ...recordFieldProblems(rule, record),
+        ...(checked.ok ? [] : checked.problems),
+        missionTextProblem(mission, this.options.maxMissionTextBytes),
+      ].filter((problem) => problem !== null);
       return problems.length > 0 ? problems.join('; ') : null;
     });
     const valid = fresh.filter((_, i) => refused[i] === null);

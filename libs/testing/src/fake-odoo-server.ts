@@ -57,7 +57,7 @@ export class FakeOdooServer {
   /** 'down': every request is answered 503; 'hang': never answered. */
   outage: 'down' | 'hang' | null = null;
   /** Answers every request with this status and body instead of Odoo's, as a server that is no Odoo would (a wrong ODOO_URL). */
-  foreignReply: { status: number; body: string } | null = null;
+  foreignReply: { status: number; body: string; headers?: Record<string, string> } | null = null;
   /** Answers search_read with the model's records whatever the domain, as a server that drops it would. */
   ignoresDomains = false;
   /** Every call, as `service.method` or `model.method`. */
@@ -82,7 +82,11 @@ export class FakeOdooServer {
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         if (this.outage === 'hang') return;
-        if (this.foreignReply) return void response.writeHead(this.foreignReply.status, { 'content-type': 'application/json' }).end(this.foreignReply.body);
+        if (this.foreignReply) {
+          return void response
+            .writeHead(this.foreignReply.status, { 'content-type': 'application/json', ...this.foreignReply.headers })
+            .end(this.foreignReply.body);
+        }
         if (this.outage === 'down' || request.url !== `${this.basePath}/jsonrpc`) return void response.writeHead(this.outage ? 503 : 404).end('unavailable');
         const { id, params } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
           id: number;
