@@ -99,6 +99,26 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.hget(keys.cursors, 'guest-tickets')).toMatch(new RegExp(`\\|${ticket.id}$`));
   }, 10_000);
 
+  it('given a record whose write_date is no date and time, then the rule fails naming it and keeps no cursor; once the record is fixed, it reads on', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Late check-out for 118', team_id: [3, 'Front Desk'] });
+    const written = ticket.write_date;
+    ticket.write_date = 'garbage';
+
+    const error = await pollerOf()
+      .poll()
+      .catch((thrown: unknown) => thrown);
+
+    expect(String(error)).toContain(`Odoo's search_read on helpdesk.ticket gave record ${ticket.id} the write_date "garbage", which is no date and time`);
+    // It was stored as the cursor (`garbage|0`): every later round failed on it, the record fixed or gone, until deleted by hand.
+    expect(await redis.hget(keys.cursors, 'guest-tickets')).toBeNull();
+    ticket.write_date = written;
+    // The next round, without waiting out the lock this one keeps for half a period.
+    await redis.del(keys.pollLock);
+    // This fake Odoo has no maintenance.request: that rule fails, the others read on.
+    await expect(pollerOf().poll()).rejects.toThrow(/^rule maintenance-requests: .*maintenance\.request doesn't exist/);
+    expect(await redis.hget(keys.cursors, 'guest-tickets')).toMatch(new RegExp(`\\|${ticket.id}$`));
+  }, 10_000);
+
   it('given an Odoo that answers search_read outside the domain with a full page, when a round reads again before the cursor, then that too ends with the error', async () => {
     for (let i = 0; i < 100; i++) odoo.create('helpdesk.ticket', { name: `Towels for ${100 + i}`, team_id: [3, 'Front Desk'] });
     odoo.ignoresDomains = true;

@@ -257,7 +257,15 @@ export class OdooPoller {
       order: 'write_date asc, id asc',
       limit: 1,
     });
-    return first ? first.write_date.slice(0, SECOND_LENGTH) : null;
+    if (!first) return null;
+    const second = String(first.write_date).slice(0, SECOND_LENGTH);
+    // Stored as the cursor, it would fail every round after, the record fixed or not, until deleted by hand.
+    if (!ODOO_SECOND.test(second) || Number.isNaN(Date.parse(`${second.replace(' ', 'T')}Z`))) {
+      throw new Error(
+        `Odoo's search_read on ${rule.model} gave record ${first.id} the write_date ${JSON.stringify(first.write_date)}, which is no date and time (YYYY-MM-DD HH:MM:SS): this rule stops for this round`,
+      );
+    }
+    return second;
   }
 
   private read(rule: OdooMappingRule, within: unknown[], order: string): Promise<(Record<string, unknown> & { id: number; write_date: string })[]> {
@@ -304,6 +312,8 @@ export class OdooPoller {
 
 /** 'YYYY-MM-DD HH:MM:SS': Odoo's datetime text, to the second. */
 const SECOND_LENGTH = 19;
+/** A write_date's second as Odoo gives it, UTC: `2026-12-06 09:00:04`. */
+const ODOO_SECOND = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /** The second a cursor (`<second>|<last id>`) names. */
 function cursorSecond(cursor: string): string {
