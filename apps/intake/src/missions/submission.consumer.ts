@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ApiExcludeController } from '@nestjs/swagger';
@@ -6,11 +7,19 @@ import { Environment } from '@app/config';
 import { KeyLayout } from '@app/event-store';
 import { Patterns, redactedSubmission, RejectionCode, validateSubmitMission } from '@app/messages';
 import { missionIdForStreamEntry, SUBMISSION_STREAM_SCOPE } from '@app/mission';
-import { RedisConnection } from '@app/redis';
-import { capStream, RedisStreamsContext, RefusedData, StreamConsumer, TAKES_REFUSED_DATA } from '@app/redis-streams';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { RedisStreamsContext, RefusedData, StreamConsumer, TAKES_REFUSED_DATA } from '@app/redis-streams';
 import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
+
+/** Result codes of record-rejection-2.lua. */
+enum RejectionRecordCode {
+  Written = 0,
+  RecordedAlready = 1,
+}
+
+const recordRejectionScript = new LuaScript(join(__dirname, 'lua'), 'record-rejection-2', { constants: { CODE: luaEnum(RejectionRecordCode) } });
 
 /** The actor of missions submitted over the stream: the stream's pattern, as a sender's own claim would be unchecked. */
 const STREAM_ACTOR = `stream:${Patterns.intake.submitMission}`;
@@ -55,24 +64,35 @@ export class SubmissionConsumer {
     }
   }
 
+  /**
+   * Records the refusal once per message: written with a marker of the message's id that lives as
+   * long as idempotency records do, so a delivery that comes again (the intake died between this and
+   * the acknowledgement) neither adds a second entry nor counts or logs it again.
+   */
   private async reject(data: unknown, reason: string, code: RejectionCode, context: RedisStreamsContext): Promise<void> {
-    await this.redis.xadd(
-      this.keys.partitions[context.getPartition()].rejectedSubmissions,
-      ...capStream(this.env.FAILED_STREAM_MAX_LEN),
-      '*',
-      'messageId',
-      context.getMessageId(),
-      'reason',
-      reason,
-      'code',
-      code,
-      'rejectedAt',
-      new Date().toISOString(),
-      'data',
-      // Kept in plain for the sender to see, so without the guest's data: it never got a subject's key.
-      JSON.stringify(redactedSubmission(data)),
+    const partition = this.keys.partitions[context.getPartition()];
+    const messageId = context.getMessageId();
+    const written = await recordRejectionScript.run(
+      this.redis,
+      [partition.rejectedSubmissions, partition.rejectedSubmission(messageId)],
+      [
+        this.env.IDEMPOTENCY_TTL_SECONDS * 1000,
+        this.env.FAILED_STREAM_MAX_LEN,
+        'messageId',
+        messageId,
+        'reason',
+        reason,
+        'code',
+        code,
+        'rejectedAt',
+        new Date().toISOString(),
+        'data',
+        // Kept in plain for the sender to see, so without the guest's data: it never got a subject's key.
+        JSON.stringify(redactedSubmission(data)),
+      ],
     );
+    if (written !== RejectionRecordCode.Written) return;
     this.streams.rejected(context.getStream());
-    this.logger.warn({ messageId: context.getMessageId(), reason }, 'mission submission rejected');
+    this.logger.warn({ messageId, reason }, 'mission submission rejected');
   }
 }
