@@ -373,6 +373,7 @@ async function main(argv: string[]): Promise<number> {
     // Covers a launch that failed before `system` existed; stop() is idempotent otherwise.
     await system?.stop();
     await redis.stop();
+    await onSignal.copiesPassed();
   }
 }
 

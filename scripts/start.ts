@@ -88,6 +88,7 @@ async function main(argv: string[]): Promise<void> {
   );
 
   const code = await system.exited;
+  await onSignal.copiesPassed();
   finish(stopRequested ? 0 : code);
 }
 

@@ -152,6 +152,29 @@ describe('stopSignalListener (Ctrl-C under npm start and npm run demo)', () => {
     return { clock, answers, onSignal };
   }
 
+  it('given the first signal, then its copies have passed only once its window has: before any signal, and after it, at once', async () => {
+    jest.useFakeTimers();
+    try {
+      const clock = { now: 0 };
+      const onSignal = stopSignalListener({ first: () => undefined, again: () => undefined }, { now: () => clock.now });
+      await onSignal.copiesPassed();
+      onSignal('SIGINT');
+      clock.now += 300;
+      let passed = false;
+      const waiting = onSignal.copiesPassed().then(() => (passed = true));
+      // A process that had stopped this quickly ended at once, and npm's copy killed it as it ended.
+      await jest.advanceTimersByTimeAsync(REPEATED_SIGNAL_WINDOW_MS - 300 - 1);
+      expect(passed).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await waiting;
+      expect(passed).toBe(true);
+      clock.now += REPEATED_SIGNAL_WINDOW_MS;
+      await onSignal.copiesPassed();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("given one Ctrl-C delivered twice (the terminal's to the process group, then npm's forwarded copy), then it counts once", () => {
     const { clock, answers, onSignal } = listener();
     onSignal('SIGINT');
