@@ -320,6 +320,29 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(error.message).toMatch(/rejected the request \(HTTP 400\)|failed \(HTTP 500\)|rate-limiting \(HTTP 429\)|the model refused to answer/);
     });
 
+    it('given a redirect from LLM_BASE_URL, when completed, then it is not followed: a ProviderError naming the host it pointed to, and nothing reaches there', async () => {
+      const target = new URL(baseUrl);
+      for (const status of [301, 307, 308]) {
+        const redirecting = createHttpServer((_request, response) => response.writeHead(status, { location: `${baseUrl}/chat/completions?token=t0k3n` }).end());
+        await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+        try {
+          server.enqueue({ status: 200, content: GUEST_REPLY });
+          const { port } = redirecting.address() as AddressInfo;
+          const error = await rejectionOf(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }).complete(request()), LlmError);
+          // A 307 or 308 resent the prompt, the guest's message in it, to the address it named.
+          expect(error.code).toBe(LlmErrorCode.ProviderError);
+          expect(error.retryable).toBe(false);
+          expect(error.message).toBe(
+            `127.0.0.1:${port} answered HTTP ${status}, a redirect to ${target.host}, which is not followed (it would send the prompt there): set LLM_BASE_URL to where the provider answers`,
+          );
+          expect(server.requests).toHaveLength(0);
+        } finally {
+          server.reset();
+          await new Promise((resolve) => redirecting.close(resolve));
+        }
+      }
+    });
+
     it('given nothing listens on the port, when completed, then connection errors are retried and end as a retryable ProviderError', async () => {
       const port = await closedPort();
       const error = await rejectionOf(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }).complete(request()), LlmError);

@@ -51,7 +51,9 @@ type AttemptFailure =
   // data), and what this client throws ends up in plain in MissionFailed and the logs.
   | { kind: 'rate_limited'; status: number; retryAfterMs?: number }
   | { kind: 'server'; status: number; retryAfterMs?: number }
-  | { kind: 'rejected'; status: number };
+  | { kind: 'rejected'; status: number }
+  // Never followed: a 307 or 308 resends the request, the prompt with the guest's data, to wherever it points.
+  | { kind: 'redirected'; status: number; to: string };
 
 type AttemptOutcome = { ok: true; completion: ChatCompletion } | { ok: false; failure: AttemptFailure };
 
@@ -93,6 +95,7 @@ export class OpenAiLlmClient implements LlmClient {
       maxRetries: 0,
       // Every outcome reaches the caller as an LlmError; SDK logging (OPENAI_LOG=debug) would only duplicate it.
       logLevel: 'off',
+      fetchOptions: { redirect: 'manual' },
     });
   }
 
@@ -223,6 +226,12 @@ export class OpenAiLlmClient implements LlmClient {
         return new LlmError(LlmErrorCode.ProviderError, `${this.#host} answered${after}, but its reply ${failure.why}`, true);
       case 'rejected':
         return new LlmError(LlmErrorCode.ProviderError, `${this.#host} rejected the request (HTTP ${failure.status})`, false);
+      case 'redirected':
+        return new LlmError(
+          LlmErrorCode.ProviderError,
+          `${this.#host} answered HTTP ${failure.status}, a redirect to ${failure.to}, which is not followed (it would send the prompt there): set LLM_BASE_URL to where the provider answers`,
+          false,
+        );
     }
   }
 }
@@ -317,11 +326,23 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
     if (status === 429) return { kind: 'rate_limited', status, retryAfterMs: parseRetryAfterMs(error.headers) };
     // 408: the server (or a gateway before it) gave up waiting, a timeout like any other.
     if (status >= 500 || status === 408) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
+    // Only the host it names: the rest of a Location may carry a token.
+    if (status >= 300 && status < 400) return { kind: 'redirected', status, to: redirectHost(error.headers?.get('location')) };
     return { kind: 'rejected', status };
   }
   // Anything else (before the response came: a reply that broke off is a BrokenReply) is a transport hiccup worth another try.
   // Only the error's name: a parser's message may quote the body, i.e. the model's reply about the guest.
   return { kind: 'connection', message: `the response could not be read (${errorName(error)})` };
+}
+
+/** The host a redirect's Location names (relative: the provider's own), or that it names none. */
+function redirectHost(location: string | null | undefined): string {
+  if (!location) return 'nowhere (no Location)';
+  try {
+    return new URL(location, 'relative:/').host || 'a path of the same host';
+  } catch {
+    return 'an address that does not parse';
+  }
 }
 
 /** The error's name, also for errors of another realm (undici's, seen from a test's VM context), which fail instanceof Error. */
