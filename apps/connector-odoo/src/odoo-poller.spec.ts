@@ -119,6 +119,27 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.hget(keys.cursors, 'guest-tickets')).toMatch(new RegExp(`\\|${ticket.id}$`));
   }, 10_000);
 
+  it('given a record whose write_date is years ahead, then the rule reads the records before it, names it, and still takes in those written after', async () => {
+    const before = odoo.create('helpdesk.ticket', { name: 'Towels for 118', team_id: [3, 'Front Desk'] });
+    const ahead = odoo.create('helpdesk.ticket', { name: 'Keycard for 204', team_id: [3, 'Front Desk'] });
+    ahead.write_date = '2099-01-01 00:00:00.000000';
+    const poll = async () => {
+      await redis.del(keys.pollLock);
+      return pollerOf()
+        .poll()
+        .catch((thrown: unknown) => String(thrown));
+    };
+
+    expect(await poll()).toContain(`gave record ${ahead.id} the write_date "2099-01-01 00:00:00", more than an hour ahead of this connector's clock`);
+    // The cursor moved to 2099: a ticket written after it, at today's time, was never read, and nothing said so.
+    const after = odoo.create('helpdesk.ticket', { name: 'Late check-out for 312', team_id: [3, 'Front Desk'] });
+    await poll();
+    const taken = await redis.hkeys(keys.submitted);
+    expect(taken).toEqual(expect.arrayContaining([before, after].map((record) => recordField({ model: 'helpdesk.ticket', recordId: record.id }))));
+    expect(taken).not.toContain(recordField({ model: 'helpdesk.ticket', recordId: ahead.id }));
+    expect(await redis.hget(keys.cursors, 'guest-tickets')).toMatch(new RegExp(`\\|${after.id}$`));
+  }, 10_000);
+
   it('given an Odoo that answers search_read outside the domain with a full page, when a round reads again before the cursor, then that too ends with the error', async () => {
     for (let i = 0; i < 100; i++) odoo.create('helpdesk.ticket', { name: `Towels for ${100 + i}`, team_id: [3, 'Front Desk'] });
     odoo.ignoresDomains = true;

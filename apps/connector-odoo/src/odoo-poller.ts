@@ -259,10 +259,16 @@ export class OdooPoller {
     });
     if (!first) return null;
     const second = String(first.write_date).slice(0, SECOND_LENGTH);
+    const at = Date.parse(`${second.replace(' ', 'T')}Z`);
+    const named = `Odoo's search_read on ${rule.model} gave record ${first.id} the write_date ${JSON.stringify(first.write_date)}`;
     // Stored as the cursor, it would fail every round after, the record fixed or not, until deleted by hand.
-    if (!ODOO_SECOND.test(second) || Number.isNaN(Date.parse(`${second.replace(' ', 'T')}Z`))) {
+    if (!ODOO_SECOND.test(second) || Number.isNaN(at)) {
+      throw new Error(`${named}, which is no date and time (YYYY-MM-DD HH:MM:SS): this rule stops for this round`);
+    }
+    // The cursor would pass every record written until then: each one Odoo stamps now would be older than it, never read.
+    if (at > Date.now() + FUTURE_WRITE_DATE_TOLERANCE_MS) {
       throw new Error(
-        `Odoo's search_read on ${rule.model} gave record ${first.id} the write_date ${JSON.stringify(first.write_date)}, which is no date and time (YYYY-MM-DD HH:MM:SS): this rule stops for this round`,
+        `${named}, more than an hour ahead of this connector's clock: the rule reads up to it and stops there until it is corrected (check that record, and Odoo's clock)`,
       );
     }
     return second;
@@ -312,6 +318,11 @@ export class OdooPoller {
 
 /** 'YYYY-MM-DD HH:MM:SS': Odoo's datetime text, to the second. */
 const SECOND_LENGTH = 19;
+/**
+ * How far ahead of this connector's clock a write_date may be before the cursor refuses to move to
+ * it: more than the two machines' clocks ever differ, less than what a mistyped year does.
+ */
+const FUTURE_WRITE_DATE_TOLERANCE_MS = 3_600_000;
 /** A write_date's second as Odoo gives it, UTC: `2026-12-06 09:00:04`. */
 const ODOO_SECOND = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 
