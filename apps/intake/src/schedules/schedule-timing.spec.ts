@@ -18,6 +18,10 @@ describe('scheduleTimingProblem', () => {
     ['0 0 31 2 *', 'UTC', 'cron', /is not a valid expression/],
     ['0 0 6 1 * *', 'UTC', 'cron', /five fields/],
     ['every monday', 'UTC', 'cron', /five fields/],
+    // cron-parser's own words were "got range NaN-3".
+    ['-3 * * * *', 'UTC', 'cron', /^cron "-3" in minute is a range without its first or last value: write both, as in 1-5$/],
+    ['0 3- * * *', 'UTC', 'cron', /^cron "3-" in hour is a range without its first or last value/],
+    ['0 0 * * 1-/2', 'UTC', 'cron', /^cron "1-\/2" in day-of-week is a range without its first or last value/],
   ])('given %s in %j, then the problem names the field and says what is wrong', (cron, timeZone, field, problem) => {
     expect(scheduleTimingProblem(cron, timeZone, 'schedule-1')).toEqual({ field, problem: expect.stringMatching(problem) });
   });

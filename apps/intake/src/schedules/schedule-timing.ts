@@ -46,9 +46,13 @@ export function scheduleTimingProblem(
   if (!isTimeZone(timeZone)) return { field: 'timeZone', problem: `timeZone ${JSON.stringify(timeZone)} is not an IANA time zone (e.g. Europe/Berlin, UTC)` };
   const fields = cron.trim().split(/\s+/);
   if (fields.length !== 5) return { field: 'cron', problem: 'cron must have five fields: minute hour day-of-month month day-of-week' };
-  const hashed =
-    hashedRangeProblem(cron, fields) ?? hashedDayProblem(fields[2]) ?? hashedBoundProblem(fields) ?? hashedMonthProblem(fields[2], fields[3], fields[4]);
-  if (hashed) return { field: 'cron', problem: hashed };
+  const termProblem =
+    openRangeProblem(fields) ??
+    hashedRangeProblem(cron, fields) ??
+    hashedDayProblem(fields[2]) ??
+    hashedBoundProblem(fields) ??
+    hashedMonthProblem(fields[2], fields[3], fields[4]);
+  if (termProblem) return { field: 'cron', problem: termProblem };
   let next: Date | null;
   try {
     // Searched as a schedule's due times are (nextDueAfter): cron-parser giving up next to a DST
@@ -73,6 +77,19 @@ function hashedRangeProblem(cron: string, fields: readonly string[]): string | n
       if (Number(from) < min || Number(to) > max) {
         return `cron ${JSON.stringify(cron)} is not a valid expression: ${name} ${term} reaches beyond ${min}-${max}`;
       }
+    }
+  }
+  return null;
+}
+
+/**
+ * Why a term is a range without its first or last value (`-3`, `3-`, `3-/5`), or null: cron-parser
+ * read the missing one as NaN and said `got range NaN-3`.
+ */
+function openRangeProblem(fields: readonly string[]): string | null {
+  for (const [index, { name }] of CRON_FIELDS.entries()) {
+    for (const term of fields[index].split(',')) {
+      if (/^-|-$|-\//.test(term)) return `cron ${JSON.stringify(term)} in ${name} is a range without its first or last value: write both, as in 1-5`;
     }
   }
   return null;
