@@ -37,6 +37,12 @@ export const forgetKey = (): void => sessionStorage.removeItem(KEY_STORAGE);
  */
 export const KEY_REJECTED = 'brain:key-rejected';
 
+/** The status of an ApiFailure whose request got no answer: the intake is stopped, or the network between is down. */
+export const UNREACHABLE = 0;
+const UNREACHABLE_READ = 'The intake cannot be reached (it is stopped, or the network is down). This page asks again by itself.';
+const UNREACHABLE_CHANGE =
+  'The intake cannot be reached (it is stopped, or the network is down), so whether this was done is not known: once it answers, see the page as it is now before you try again.';
+
 /** What each role may do; reviewers (when review is enabled) read and review, and nothing else. */
 const RIGHTS: Record<Role, readonly Role[]> = {
   reader: ['reader'],
@@ -54,9 +60,16 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (key) headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  // no-store: always the current state, never a cached copy or a 304 to revalidate one.
-  const response = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
+  let response: Response;
+  let text: string;
+  try {
+    // no-store: always the current state, never a cached copy or a 304 to revalidate one.
+    response = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
+    text = await response.text();
+  } catch {
+    // The browser's own words ("Failed to fetch") said neither what failed nor whether a decision was recorded.
+    throw new ApiFailure(UNREACHABLE, method === 'GET' ? UNREACHABLE_READ : UNREACHABLE_CHANGE);
+  }
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
     try {

@@ -1,15 +1,38 @@
 import { ComponentChildren, Ref, RefObject } from 'preact';
 import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
-import { ApiFailure } from './api';
+import { ApiFailure, UNREACHABLE } from './api';
 import { LiveState } from './live';
 
+/**
+ * The live stream's state. While it reconnects, the seconds to the next attempt count down (they
+ * stood still at the first wait); the count is hidden from screen readers, which would otherwise
+ * read the status out again every second.
+ */
 export function LiveBadge({ state }: { state: LiveState }) {
-  const text = state.phase === 'reconnecting' ? `Reconnecting in ${Math.round(state.retryInMs / 1000)} s…` : state.phase === 'live' ? 'Live' : 'Connecting…';
+  useEverySecond(state.phase === 'reconnecting');
   return (
     <span class={`badge live-${state.phase}`} role="status">
-      {text}
+      {state.phase === 'reconnecting' ? (
+        <>
+          Reconnecting<span aria-hidden="true"> in {Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000))} s…</span>
+        </>
+      ) : state.phase === 'live' ? (
+        'Live'
+      ) : (
+        'Connecting…'
+      )}
     </span>
   );
+}
+
+/** Renders the component again every second while `running`. */
+function useEverySecond(running: boolean): void {
+  const [, setTicks] = useState(0);
+  useEffect(() => {
+    if (!running) return;
+    const timer = window.setInterval(() => setTicks((n) => n + 1), 1_000);
+    return () => window.clearInterval(timer);
+  }, [running]);
 }
 
 export function ErrorNote({ error }: { error: unknown }) {
@@ -47,12 +70,22 @@ export function useDocumentTitle(name: string | null): void {
   }, [name]);
 }
 
+/** How long after a load that failed for a passing reason (passing) it is tried again. */
+const LOAD_RETRY_MS = 5_000;
+
+/** Whether a failed load may succeed if asked again: no answer, the server's failure (Redis down: 503), or a 429's wait. */
+function passing(failure: unknown): boolean {
+  return failure instanceof ApiFailure && (failure.status === UNREACHABLE || failure.status === 429 || failure.status >= 500);
+}
+
 /**
  * Loads with `load` now, whenever `deps` change and whenever `reload` is called. A reload keeps the
  * last good value while it runs (and when it fails); a change of `deps` drops it at once, so the
  * page never shows one thing's data under another's name (another mission, another filter).
  * After a 429, loads wait until its Retry-After has passed, and all asked for meanwhile (polls, live
  * events) make one then: each would be refused again, and keep the key's budget spent for all who use it.
+ * A load that failed for a passing reason is tried again by itself, every LOAD_RETRY_MS (or once the
+ * 429's wait is over), until one succeeds or the page loads something else.
  */
 export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
   const [value, setValue] = useState<T | undefined>(undefined);
@@ -80,15 +113,20 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: 
         (failure: unknown) => {
           // Also from a load a newer one replaced: the wait is the API's, whichever load it answered.
           if (failure instanceof ApiFailure && failure.retryAfterMs !== undefined) heldUntil.current = Date.now() + failure.retryAfterMs;
-          if (current) setError(failure);
+          if (!current) return;
+          setError(failure);
+          // A page with no live event to come (a quiet night) showed the error for good, the system back or not.
+          if (passing(failure)) retry = window.setTimeout(() => setTick((n) => n + 1), Math.max(LOAD_RETRY_MS, heldUntil.current - Date.now()));
         },
       );
     let timer: number | undefined;
+    let retry: number | undefined;
     if (held > 0) timer = window.setTimeout(start, held);
     else void start();
     return () => {
       current = false;
       window.clearTimeout(timer);
+      window.clearTimeout(retry);
     };
     // `load` is a new function on every render; `deps` says when it loads something else.
   }, [...deps, tick]);

@@ -681,6 +681,66 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     }
   }, 60_000);
 
+  it("given a card typed in whose result another reviewer rejects, when the next attempt comes back for review, then both cards keep labels of their own; a guest's words read in their own direction; a decision the intake never answered says it is not known", async () => {
+    const reviewing = await startInProcessSystem('e2e-console-review-again', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    try {
+      await reviewing.intake.listen(0, '127.0.0.1');
+      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+      const title = 'Late check-out for room 31';
+      const created = await reviewing.api
+        .post('/api/missions')
+        .send({ type: 'guest_support', title, description: 'Guest asks for a late check-out.', priority: 'normal', payload: {} })
+        .expect(201);
+      const id = created.body.id as string;
+      await reviewing.waitForStatus(id, ['awaiting_review']);
+      await page.goto(`${origin}/console/`);
+      await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.reviewer}')`);
+      await page.goto(`${origin}/console/#/review`);
+      await page.reload();
+      const cards = page.getByRole('article', { name: title });
+      await cards.waitFor();
+
+      // The guest's words in their own direction, paragraph by paragraph: all laid out left to right, a guest's Arabic had its emoji at the sentence's start.
+      const words = cards.getByRole('definition').filter({ hasText: 'Guest asks for a late check-out.' });
+      expect(await words.evaluate((element) => element.ownerDocument.defaultView?.getComputedStyle(element).unicodeBidi)).toBe('plaintext');
+      expect(await cards.getByRole('link', { name: title }).getAttribute('dir')).toBe('auto');
+
+      // A decision sent while the intake gives no answer: the browser's "Failed to fetch" said nothing of whether it was recorded.
+      await page.route(`**/api/missions/${id}/approve`, (route) => route.abort('connectionrefused'));
+      try {
+        await cards.getByRole('button', { name: 'Approve', exact: true }).click();
+        await cards
+          .getByRole('alert')
+          .filter({ hasText: /^The intake cannot be reached .*whether this was done is not known/ })
+          .waitFor();
+      } finally {
+        await page.unroute(`**/api/missions/${id}/approve`);
+      }
+
+      await cards.getByLabel('Feedback (for Reject)').fill('Mention the fee.');
+      await reviewing.api
+        .post(`/api/missions/${id}/reject`)
+        .set('Authorization', `Bearer ${TEST_KEYS.operator}`)
+        .send({ feedback: 'Say when.', attempt: 1 })
+        .expect(200);
+      await reviewing.waitForStatus(id, ['awaiting_review']);
+      await waitFor(async () => (await cards.count()) === 2, { timeoutMs: 20_000, what: 'the kept card and the next attempt’s card' });
+      // Each card's fields used the mission's id alone: both cards had the same ids, the kept card's fields had no name and its labels led into the other card.
+      const ids = await page.evaluate<string[]>('[...document.querySelectorAll("[id]")].map((element) => element.id)');
+      expect(ids.filter((candidate, at) => ids.indexOf(candidate) !== at)).toEqual([]);
+      const kept = cards.filter({ has: page.getByRole('note').filter({ hasText: 'This result has left the inbox' }) });
+      expect(await kept.getByLabel('Feedback (for Reject)').inputValue()).toBe('Mention the fee.');
+      expect(
+        await cards
+          .filter({ hasNot: page.getByRole('note') })
+          .getByLabel('Feedback (for Reject)')
+          .inputValue(),
+      ).toBe('');
+    } finally {
+      await reviewing.close();
+    }
+  }, 90_000);
+
   it("given results under review, then each card and the mission's page show what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {
     // Reviews overdue after a second: MissionReviewOverdue moves updatedAt on, and the card's time must not move with it.
     const reviewing = await startInProcessSystem('e2e-console-review-basis', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', REVIEW_TIMEOUT_MS: '1000' });
@@ -1356,6 +1416,39 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         expect(tokens).toHaveLength(6);
         await tab.unroute('**/api/stream?*');
         await tab.clock.runFor(30_000);
+        await badge.filter({ hasText: /^Live$/ }).waitFor();
+      },
+    );
+  });
+
+  it('given reads the intake never answers, then the page says the intake cannot be reached, and loads by itself once it answers, the live badge counting down meanwhile', async () => {
+    await inTabOnFakeClock(
+      'missions',
+      async (tab) => {
+        await tab.route('**/api/missions?*', (route) => route.abort('connectionrefused'));
+        await tab.route('**/api/stream/tokens', (route) => route.abort('connectionrefused'));
+      },
+      async (tab) => {
+        await tab.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
+        // It said "Failed to fetch", and kept saying it once the intake was back, a Live badge beside it, until a mission event came.
+        await tab
+          .getByRole('alert')
+          .filter({ hasText: 'The intake cannot be reached (it is stopped, or the network is down). This page asks again by itself.' })
+          .waitFor();
+        const badge = tab.getByRole('status').filter({ hasText: /^Reconnecting|^Live$|^Connecting/ });
+        for (const seconds of [1, 2, 4]) {
+          await badge.filter({ hasText: `Reconnecting in ${seconds} s…` }).waitFor();
+          await tab.clock.runFor(seconds * 1_000);
+        }
+        // The wait counts down: it stood at 8 s until the attempt.
+        await badge.filter({ hasText: 'Reconnecting in 8 s…' }).waitFor();
+        await tab.clock.runFor(3_000);
+        await badge.filter({ hasText: 'Reconnecting in 5 s…' }).waitFor();
+        await tab.unroute('**/api/missions?*');
+        await tab.unroute('**/api/stream/tokens');
+        await tab.clock.runFor(5_000);
+        await tab.getByRole('table', { name: /missions on this page/ }).waitFor();
+        expect(await tab.getByRole('alert').count()).toBe(0);
         await badge.filter({ hasText: /^Live$/ }).waitFor();
       },
     );

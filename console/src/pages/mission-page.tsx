@@ -51,7 +51,9 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
         <a href={missionsListAddress()}>← Missions</a>
       </p>
       <PageTitle live={live} headingRef={heading}>
-        <span id="mission-title">{current?.title ?? 'Mission'}</span>
+        <span id="mission-title" dir="auto">
+          {current?.title ?? 'Mission'}
+        </span>
       </PageTitle>
       {/* Above all else on the page: what it shows of the guest cannot be trusted, and it needs an operator. */}
       <UnavailableGuestDataNote missionId={id} />

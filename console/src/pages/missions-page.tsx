@@ -118,7 +118,9 @@ export function MissionsPage({ address }: { address: string }) {
               {page.items.map((mission) => (
                 <tr key={mission.id}>
                   <td class="free-text">
-                    <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+                    <a href={`#/missions/${mission.id}`} dir="auto">
+                      {mission.title}
+                    </a>
                     <UnavailableGuestDataNote missionId={mission.id} compact />
                   </td>
                   <td>

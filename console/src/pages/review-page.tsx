@@ -184,12 +184,16 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
     }
     void act('approve', { output }, 'approved with edits.');
   };
-  const ids = { output: `output-${mission.id}`, feedback: `feedback-${mission.id}`, unsaved: `unsaved-${mission.id}` };
+  // Per card, as the card's key: a card kept for what was typed in it stands beside the newer attempt's card of the same mission.
+  const card = `${mission.id}-${mission.attempts}`;
+  const ids = { title: `title-${card}`, output: `output-${card}`, feedback: `feedback-${card}`, unsaved: `unsaved-${card}` };
 
   return (
-    <article ref={cardRef} tabIndex={-1} class="review" aria-labelledby={`title-${mission.id}`}>
-      <h2 id={`title-${mission.id}`}>
-        <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+    <article ref={cardRef} tabIndex={-1} class="review" aria-labelledby={ids.title}>
+      <h2 id={ids.title}>
+        <a href={`#/missions/${mission.id}`} dir="auto">
+          {mission.title}
+        </a>
       </h2>
       <UnavailableGuestDataNote missionId={mission.id} compact />
       <p class="muted">
@@ -244,6 +248,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
           <label for={ids.feedback}>Feedback (for Reject)</label>
           <textarea
             id={ids.feedback}
+            dir="auto"
             rows={2}
             value={feedback}
             onInput={(event) => {
