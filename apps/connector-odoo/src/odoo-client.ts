@@ -1,4 +1,4 @@
-import { fetchFailureCause } from '@app/mission';
+import { fetchFailureCause, redirectTarget } from '@app/mission';
 
 /** What Odoo's JSON-RPC answered with an error: `data.name` is the Python exception, e.g. `odoo.exceptions.AccessError`. */
 export class OdooRpcError extends Error {
@@ -124,10 +124,9 @@ export class OdooClient {
     }
     const text = await response.text().catch(() => '');
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
+    if (response.status >= 300 && response.status < 400) {
       throw new OdooUnavailableError(
-        `${answered}, a redirect to ${location}, which the connector does not follow (it would send the API key there): set ODOO_URL to where Odoo answers`,
+        `${answered}, a redirect to ${redirectTarget(response.headers.get('location'))}, which the connector does not follow (it would send the API key there): set ODOO_URL to where Odoo answers`,
       );
     }
     // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.

@@ -323,12 +323,18 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     it('given a redirect from LLM_BASE_URL, when completed, then it is not followed: a ProviderError naming the host it pointed to, and nothing reaches there', async () => {
       const target = new URL(baseUrl);
       for (const status of [301, 307, 308]) {
-        const redirecting = createHttpServer((_request, response) => response.writeHead(status, { location: `${baseUrl}/chat/completions?token=t0k3n` }).end());
+        let asked = 0;
+        const redirecting = createHttpServer((_request, response) => {
+          asked += 1;
+          response.writeHead(status, { location: `${baseUrl}/chat/completions?token=t0k3n` }).end();
+        });
         await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
         try {
           server.enqueue({ status: 200, content: GUEST_REPLY });
           const { port } = redirecting.address() as AddressInfo;
-          const error = await rejectionOf(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 1 }).complete(request()), LlmError);
+          const error = await rejectionOf(client({ baseUrl: `http://127.0.0.1:${port}/v1`, maxRetries: 3 }).complete(request()), LlmError);
+          // Asked once: another attempt would be redirected the same way.
+          expect(asked).toBe(1);
           // A 307 or 308 resent the prompt, the guest's message in it, to the address it named.
           expect(error.code).toBe(LlmErrorCode.ProviderError);
           expect(error.retryable).toBe(false);

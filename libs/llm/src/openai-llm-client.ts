@@ -3,7 +3,7 @@ import type OpenAI from 'openai';
 import type { APIConnectionError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { MaxTokensParameter, PriceTable } from '@app/config';
-import { isPlainObject } from '@app/mission';
+import { isPlainObject, redirectTarget } from '@app/mission';
 import { LlmClient, LlmMessage, LlmRequest, LlmResponse } from './llm-client';
 import { LlmBilledUsage, LlmError, LlmErrorCode } from './llm-error';
 import { parseReplyFor } from './parse-output';
@@ -326,23 +326,12 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
     if (status === 429) return { kind: 'rate_limited', status, retryAfterMs: parseRetryAfterMs(error.headers) };
     // 408: the server (or a gateway before it) gave up waiting, a timeout like any other.
     if (status >= 500 || status === 408) return { kind: 'server', status, retryAfterMs: status === 503 ? parseRetryAfterMs(error.headers) : undefined };
-    // Only the host it names: the rest of a Location may carry a token.
-    if (status >= 300 && status < 400) return { kind: 'redirected', status, to: redirectHost(error.headers?.get('location')) };
+    if (status >= 300 && status < 400) return { kind: 'redirected', status, to: redirectTarget(error.headers?.get('location')) };
     return { kind: 'rejected', status };
   }
   // Anything else (before the response came: a reply that broke off is a BrokenReply) is a transport hiccup worth another try.
   // Only the error's name: a parser's message may quote the body, i.e. the model's reply about the guest.
   return { kind: 'connection', message: `the response could not be read (${errorName(error)})` };
-}
-
-/** The host a redirect's Location names (relative: the provider's own), or that it names none. */
-function redirectHost(location: string | null | undefined): string {
-  if (!location) return 'nowhere (no Location)';
-  try {
-    return new URL(location, 'relative:/').host || 'a path of the same host';
-  } catch {
-    return 'an address that does not parse';
-  }
 }
 
 /** The error's name, also for errors of another realm (undici's, seen from a test's VM context), which fail instanceof Error. */
@@ -362,7 +351,7 @@ function tokenCount(value: unknown): number {
 }
 
 function isRetryable(failure: AttemptFailure): boolean {
-  return failure.kind !== 'aborted' && failure.kind !== 'rejected';
+  return failure.kind !== 'aborted' && failure.kind !== 'rejected' && failure.kind !== 'redirected';
 }
 
 function toChatMessage(message: LlmMessage): ChatCompletionMessageParam {

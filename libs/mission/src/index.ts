@@ -36,6 +36,7 @@ export * from './live-stream-protocol';
 export * from './page-cursor-format';
 export * from './sealed-bytes';
 export * from './fetch-failure-cause';
+export * from './redirect-target';
 export * from './service-actors';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
