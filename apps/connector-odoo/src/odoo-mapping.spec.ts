@@ -161,6 +161,10 @@ describe('the Odoo mapping file and what records become', () => {
         owner_user_id: false,
       }),
     ).toEqual([]);
+    // A many2many's or one2many's ids, none or more, stay what they were: no value, left out of the mission.
+    expect(recordFieldProblems(rule('maintenance-requests'), { id: 5, name: 'Lamp', description: 'Broken', equipment_id: [], owner_user_id: [4, 7] })).toEqual(
+      [],
+    );
   });
 
   it('given a field mapped to a payload key the system reads, then its Odoo kind is carried as it is: a char field where a number is read is refused, naming the key', () => {

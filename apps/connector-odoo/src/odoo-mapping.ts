@@ -137,9 +137,14 @@ function isMany2one(value: unknown): value is [number, string] {
   return Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === 'string';
 }
 
+/** A one2many or many2many as Odoo gives it: its records' ids, none or more. Read as no value, as ever: a rule's field of that kind is left out, not refused. */
+function isX2many(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((id) => Number.isSafeInteger(id));
+}
+
 /**
  * Why the fields a rule reads from `record` are not what Odoo's fields give (text, a number, a
- * yes/no, false for empty, a many2one), one line each; none when they are. Such a value was read
+ * yes/no, false for empty, a many2one, a x2many's ids), one line each; none when they are. Such a value was read
  * anyway: any list as a many2one (`["a","b"]` as "b"), an object as "[object Object]", so part of
  * what the record held, or nothing of it, went into the mission as if it were all.
  */
@@ -147,7 +152,7 @@ export function recordFieldProblems(rule: OdooMappingRule, record: Record<string
   const fields = [rule.title, rule.description, ...(rule.partner ? [rule.partner] : []), ...Object.values(rule.payload)];
   return [...new Set(fields)].flatMap((field) => {
     const value = record[field];
-    const readable = value === undefined || value === null || ['string', 'number', 'boolean'].includes(typeof value) || isMany2one(value);
+    const readable = value === undefined || value === null || ['string', 'number', 'boolean'].includes(typeof value) || isMany2one(value) || isX2many(value);
     return readable
       ? []
       : [`field ${field} holds ${Array.isArray(value) ? 'a list' : 'an object'} that is no many2one ([id, name]): the rule cannot read it as a value`];
