@@ -129,10 +129,6 @@ export class PartitionKeys {
   get rejectedSubmissions(): string {
     return `${this.base}stream:intake:rejected`;
   }
-  /** Present while a `mission.submit` message of this partition is recorded as rejected: a redelivery adds no second entry. */
-  rejectedSubmission(messageId: string): string {
-    return `${this.base}stream:intake:rejected:${messageId}`;
-  }
   poison(service: ServiceName): string {
     return `${this.base}stream:${service}:poison`;
   }

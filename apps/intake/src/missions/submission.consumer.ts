@@ -13,13 +13,13 @@ import { ENVIRONMENT, REDIS, StreamMetrics } from '@app/runtime';
 import { MissionCreateRefusedError } from './mission-create-refused.error';
 import { MissionIntakeService } from './mission-intake.service';
 
-/** Result codes of record-rejection-2.lua. */
+/** Result codes of record-rejection-1.lua. */
 enum RejectionRecordCode {
   Written = 0,
   RecordedAlready = 1,
 }
 
-const recordRejectionScript = new LuaScript(join(__dirname, 'lua'), 'record-rejection-2', { constants: { CODE: luaEnum(RejectionRecordCode) } });
+const recordRejectionScript = new LuaScript(join(__dirname, 'lua'), 'record-rejection-1', { constants: { CODE: luaEnum(RejectionRecordCode) } });
 
 /** The actor of missions submitted over the stream: the stream's pattern, as a sender's own claim would be unchecked. */
 const STREAM_ACTOR = `stream:${Patterns.intake.submitMission}`;
@@ -65,18 +65,17 @@ export class SubmissionConsumer {
   }
 
   /**
-   * Records the refusal once per message: written with a marker of the message's id that lives as
-   * long as idempotency records do, so a delivery that comes again (the intake died between this and
-   * the acknowledgement) neither adds a second entry nor counts or logs it again.
+   * Records the refusal once per message: a delivery that comes again (the intake died between this
+   * and the acknowledgement) finds its entry and neither adds a second nor counts or logs it again.
    */
   private async reject(data: unknown, reason: string, code: RejectionCode, context: RedisStreamsContext): Promise<void> {
-    const partition = this.keys.partitions[context.getPartition()];
     const messageId = context.getMessageId();
     const written = await recordRejectionScript.run(
       this.redis,
-      [partition.rejectedSubmissions, partition.rejectedSubmission(messageId)],
+      [this.keys.partitions[context.getPartition()].rejectedSubmissions],
       [
-        this.env.IDEMPOTENCY_TTL_SECONDS * 1000,
+        messageId,
+        context.getDeliveries(),
         this.env.FAILED_STREAM_MAX_LEN,
         'messageId',
         messageId,
