@@ -30,8 +30,7 @@ runCtl(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, 
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`ctl: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}
-`);
+      process.stderr.write(`ctl: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       process.exitCode = 4;
     },
   )

@@ -603,7 +603,16 @@ async function setAgentsStatus(intake: IntakeClient, ids: string[], status: 'pau
 async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[], abort: AbortSignal): Promise<void> {
   for (const schedule of schedules) {
     if (abort.aborted) throw new Aborted();
-    const { status, body } = await intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)).post('/api/schedules', schedule.body, {});
+    let answer: { status: number; body: unknown };
+    try {
+      answer = await intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)).post('/api/schedules', schedule.body, {});
+    } catch (error) {
+      // Its own timeout, not a Ctrl-C: the run goes on, and says the schedule may have been made.
+      if (!(error instanceof Aborted) || abort.aborted) throw error;
+      schedule.error = `POST /api/schedules did not answer within ${UNDO_TIMEOUT_MS / 1000} s; it may have been made: GET /api/schedules lists it`;
+      continue;
+    }
+    const { status, body } = answer;
     if (status === 201 && isPlainObject(body) && typeof body.id === 'string') schedule.id = body.id;
     else schedule.error = `POST /api/schedules answered ${status}: ${JSON.stringify(body).slice(0, 300)}`;
   }

@@ -8,11 +8,11 @@
  */
 export const REPEATED_SIGNAL_WINDOW_MS = 1_000;
 
-/** A listener for process.on(signal), which also tells when a copy of its first signal can no longer come. */
+/** A listener for process.on(signal), which also tells when a copy of the last signal can no longer come. */
 export interface StopSignalListener {
   (signal: NodeJS.Signals): void;
   /**
-   * Resolves once the window of the first signal has passed (at once before any signal, or after
+   * Resolves once the window of the last signal has passed (at once before any signal, or after
    * it): a process that has stopped waits for it before it ends. Ending sooner, a copy that comes
    * while Node tears the process down, with the signal's default action back in place, killed it
    * by that signal: `npm start` stopped within milliseconds ended as interrupted (130 under npm),
@@ -33,18 +33,17 @@ export function stopSignalListener(
   const windowMs = options.windowMs ?? REPEATED_SIGNAL_WINDOW_MS;
   // Monotonic: a clock step must not turn a copy into a second request, or the reverse.
   const now = options.now ?? (() => performance.now());
-  let first: number | undefined;
   let last: { signal: NodeJS.Signals; at: number } | undefined;
   const listener = (signal: NodeJS.Signals) => {
     const at = now();
     const previous = last;
     last = { signal, at };
-    first ??= at;
     if (!previous) handlers.first(signal);
     else if (previous.signal !== signal || at - previous.at >= windowMs) handlers.again(signal);
   };
   const copiesPassed = async () => {
-    const left = first === undefined ? 0 : first + windowMs - now();
+    // From the last signal: a Ctrl-C pressed again later has its copy on the way too.
+    const left = last === undefined ? 0 : last.at + windowMs - now();
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
   };
   return Object.assign(listener, { copiesPassed });

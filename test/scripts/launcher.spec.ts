@@ -152,7 +152,7 @@ describe('stopSignalListener (Ctrl-C under npm start and npm run demo)', () => {
     return { clock, answers, onSignal };
   }
 
-  it('given the first signal, then its copies have passed only once its window has: before any signal, and after it, at once', async () => {
+  it("given a signal, then its copies have passed only once its window has: before any signal, and after it, at once; a later one's likewise", async () => {
     jest.useFakeTimers();
     try {
       const clock = { now: 0 };
@@ -170,6 +170,15 @@ describe('stopSignalListener (Ctrl-C under npm start and npm run demo)', () => {
       expect(passed).toBe(true);
       clock.now += REPEATED_SIGNAL_WINDOW_MS;
       await onSignal.copiesPassed();
+      // Pressed again later: its copy is on the way too, and is waited for as the first one's was.
+      onSignal('SIGINT');
+      clock.now += 500;
+      let again = false;
+      const waitingAgain = onSignal.copiesPassed().then(() => (again = true));
+      await jest.advanceTimersByTimeAsync(REPEATED_SIGNAL_WINDOW_MS - 500 - 1);
+      expect(again).toBe(false);
+      await jest.advanceTimersByTimeAsync(1);
+      await waitingAgain;
     } finally {
       jest.useRealTimers();
     }
