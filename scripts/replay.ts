@@ -436,6 +436,8 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         };
         try {
           await interruptible(interrupted, async () => {
+            // Counted before: once the file is in place, nothing may fail the export it is.
+            const leftOut = await notExported(redis, keys);
             const filter: ExportFilter = { from: options.from, to: options.to, type: options.type, mission: options.mission, keys: options.keys };
             const result = await exportLog(redis, keys, file.stream, filter, progress.listener);
             // Putting the file in place is writing it: a failure there is the file's, not the export's.
@@ -443,7 +445,6 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               writeFailure ??= error;
               throw error;
             });
-            const leftOut = await notExported(redis, keys);
             if (g.json) return void out(JSON.stringify({ ...result, file: options.out, leftOut }, null, 2));
             const keyCount = result.keys > 0 ? ` and ${result.keys} wrapped subject keys` : '';
             // Said where it is made: such a file is no backup, and would be found out only when restoring from it.

@@ -1,5 +1,17 @@
 import { Server } from 'node:http';
-import { DynamicModule, INestApplication, Injectable, Module, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit, Type } from '@nestjs/common';
+import {
+  Controller,
+  DynamicModule,
+  Get,
+  INestApplication,
+  Injectable,
+  Module,
+  NotFoundException,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  OnModuleInit,
+  Type,
+} from '@nestjs/common';
 // eslint-disable-next-line no-restricted-imports -- Nest has no public accessor for a class's exception filters, which this spec checks.
 import { EXCEPTION_FILTERS_METADATA } from '@nestjs/common/constants';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -38,10 +50,19 @@ class RefusingConsumer {
   }
 }
 
+/** A route of the service's own that answers 404 for a thing it lacks: its own words, not "no such route". */
+@Controller('probe')
+class ProbeController {
+  @Get('records/:id')
+  record(): never {
+    throw new NotFoundException('no such record');
+  }
+}
+
 @Module({})
 class ProbeModule {
   static register(env: Environment): DynamicModule {
-    return { module: ProbeModule, imports: [CoreModule.forRoot(env, 'evaluator')], controllers: [RefusingConsumer], providers: [HookProbe] };
+    return { module: ProbeModule, imports: [CoreModule.forRoot(env, 'evaluator')], controllers: [RefusingConsumer, ProbeController], providers: [HookProbe] };
   }
 }
 
@@ -90,8 +111,13 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
       message: 'no such route: GET; the routes are listed in docs/operations.md, "Health, readiness and metrics"',
       details: [],
     });
-    // What the filter leaves alone: the routes the service has, and a readiness answer in its own shape.
+    // What the filter leaves alone: the routes the service has, and their own 404s.
     await request(app.getHttpServer()).get('/health').expect(200);
+    expect((await request(app.getHttpServer()).get('/probe/records/7').expect(404)).body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      message: 'no such record',
+    });
   });
 
   it("given a handler that throws a permanent error, then the transport sees that error: poisoned at the first delivery, with the handler's reason", async () => {

@@ -20,7 +20,7 @@ export async function createConnectorApp(env: Environment, mapping?: OdooMapping
   const app = await NestFactory.create(ConnectorOdooModule.register(env, mapping), { bufferLogs: true, bodyParser: false });
   app.useLogger(new QuietNestLogger(app.get(Logger)));
   guardHttpServer(app.getHttpServer() as Server, env);
-  app.useGlobalFilters(new UnknownRouteFilter('docs/operations.md, "Odoo connector"'));
+  app.useGlobalFilters(new UnknownRouteFilter('docs/operations.md, "Odoo connector"', app.getHttpAdapter()));
   await checkDeploymentGuards(app);
   return app;
 }

@@ -118,7 +118,7 @@ export async function createServiceApp(definition: ServiceDefinition, env: Envir
   app.use(httpMetricsMiddleware(app.get(MetricsRegistry)));
   // The intake's API has its own error handling; the others answer only health and metrics.
   if (definition.configureHttp) definition.configureHttp(app, env);
-  else app.useGlobalFilters(new UnknownRouteFilter(SERVICE_ROUTES_DOCUMENTED));
+  else app.useGlobalFilters(new UnknownRouteFilter(SERVICE_ROUTES_DOCUMENTED, app.getHttpAdapter()));
   await checkDeploymentGuards(app);
   const redisLog = new NestLogger('redis');
   await checkEvictionPolicy(app.get<RedisConnection>(REDIS), { warn: (line) => redisLog.warn(line), info: (line) => redisLog.log(line) });
