@@ -79,8 +79,10 @@ describe('an H (hashed) field', () => {
       }
     }
     // A day's name is no H, and H alone, stepped or within a range stays what it was.
-    for (const cron of ['0 0 * * THU', '0 0 * * MON-THU', 'H/15 H(8-17) * * *', 'H,30 * * * *'])
+    // H#2 (an id's weekday, its second in the month) was refused by the first version of this rule.
+    for (const cron of ['0 0 * * THU', '0 0 * * MON-THU', '0 0 * * THU-FRI', 'H/15 H(8-17) * * *', 'H,30 * * * *', '0 0 * * H#2']) {
       expect(scheduleTimingProblem(cron, 'UTC', 'schedule-1')).toBeNull();
+    }
   });
 
   it('given an H day of the month within the 28th, then every schedule id gets a day every month has', () => {

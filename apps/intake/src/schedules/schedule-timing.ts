@@ -20,8 +20,8 @@ const LAST_DAY_OF_EVERY_MONTH = 28;
 /** An `H` term of a field: `H`, `H/<step>`, `H(<from>-<to>)` or `H(<from>-<to>)/<step>`. */
 const HASHED_TERM = /^H(?:\((\d+)-(\d+)\))?(?:\/(\d+))?$/;
 
-/** An `H` of a term, not a letter of a day's name (`THU`). */
-const HASH_MARK = /(?<![A-Za-z])H(?![A-Za-z])/;
+/** An `H` as a range's first or last value (`H-3`, `5-H`), not a letter of a day's name (`THU-FRI`). */
+const HASH_AS_BOUND = /(?<![A-Za-z])H-|-H(?![A-Za-z])/;
 
 /** The five fields in order, with the values each takes (cron-parser's: a day of the week of 7 is Sunday). */
 const CRON_FIELDS = [
@@ -104,7 +104,7 @@ function openRangeProblem(fields: readonly string[]): string | null {
 function hashedBoundProblem(fields: readonly string[]): string | null {
   for (const [index, { name }] of CRON_FIELDS.entries()) {
     for (const term of fields[index].split(',')) {
-      if (HASH_MARK.test(term) && !HASHED_TERM.test(term)) {
+      if (HASH_AS_BOUND.test(term)) {
         return `cron ${JSON.stringify(term)} in ${name} bounds a range by H, which the schedule's id decides: use H(a-b) for a hashed value within a-b`;
       }
     }
