@@ -1,9 +1,11 @@
 --[[
   Records a refused mission.submit once, however often its message is delivered: a message
   delivered again (the intake died between this step and the message's acknowledgement) whose
-  entry the rejected-submissions stream already holds writes nothing. Only such a delivery looks:
-  the entries written since the message arrived, at or after its id (both streams are in one hash
-  slot, so on one clock). An entry trimmed away by MAXLEN meanwhile is not found, and written again.
+  entry the rejected-submissions stream already holds writes nothing. Only such a delivery looks,
+  and only at the entries written from a minute before the message's id on (a clock stepped back
+  since gives its entry a lower id), at most SCAN_LIMIT of them, so a redelivery costs a bounded
+  read of Redis whatever the stream holds: an entry beyond them, or trimmed away by MAXLEN, is
+  not found and written again.
 
   KEYS[1] rejected-submissions stream of the message's partition
 
@@ -17,20 +19,18 @@
     RecordedAlready  an entry for this message was written before: nothing is
 ]]
 
-local PAGE = 500
+local SCAN_LIMIT = 1000
+local CLOCK_MARGIN_MS = 60000
 
 if tonumber(ARGV[2]) > 1 then
-  local from = ARGV[1]
-  repeat
-    local entries = redis.call('XRANGE', KEYS[1], from, '+', 'COUNT', PAGE)
-    for _, entry in ipairs(entries) do
-      local fields = entry[2]
-      for i = 1, #fields, 2 do
-        if fields[i] == 'messageId' and fields[i + 1] == ARGV[1] then return CODE.RecordedAlready end
-      end
+  local sentMs = tonumber(string.match(ARGV[1], '^(%d+)')) or 0
+  local entries = redis.call('XRANGE', KEYS[1], tostring(math.max(0, sentMs - CLOCK_MARGIN_MS)), '+', 'COUNT', SCAN_LIMIT)
+  for _, entry in ipairs(entries) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'messageId' and fields[i + 1] == ARGV[1] then return CODE.RecordedAlready end
     end
-    if #entries > 0 then from = '(' .. entries[#entries][1] end
-  until #entries < PAGE
+  end
 end
 
 local entry = {}
