@@ -39,7 +39,7 @@ export const KEY_REJECTED = 'brain:key-rejected';
 
 /** The status of an ApiFailure whose request got no answer: the intake is stopped, or the network between is down. */
 export const UNREACHABLE = 0;
-const UNREACHABLE_READ = 'The intake cannot be reached (it is stopped, or the network is down). This page asks again by itself.';
+const UNREACHABLE_READ = 'The intake cannot be reached (it is stopped, or the network is down).';
 const UNREACHABLE_CHANGE =
   'The intake cannot be reached (it is stopped, or the network is down), so whether this was done is not known: once it answers, see the page as it is now before you try again.';
 
@@ -82,9 +82,10 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
       forgetKey();
       window.dispatchEvent(new Event(KEY_REJECTED));
     }
-    // The key's RATE_LIMIT_PER_MINUTE spent, or the address's AUTH_FAILURES_PER_MINUTE: when to try again.
-    const retryAfterMs = response.status === 429 ? waitAsked(response.headers.get('Retry-After')) : undefined;
-    if (retryAfterMs !== undefined) message = `Too many requests: try again in ${Math.ceil(retryAfterMs / 1000)} s (${message})`;
+    // The key's RATE_LIMIT_PER_MINUTE spent, or the address's AUTH_FAILURES_PER_MINUTE; or Redis
+    // down or full (503): when to try again.
+    const retryAfterMs = response.status === 429 || response.status === 503 ? waitAsked(response.headers.get('Retry-After')) : undefined;
+    if (retryAfterMs !== undefined && response.status === 429) message = `Too many requests: try again in ${Math.ceil(retryAfterMs / 1000)} s (${message})`;
     throw new ApiFailure(response.status, message, retryAfterMs);
   }
   return (text ? JSON.parse(text) : undefined) as T;

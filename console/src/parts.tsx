@@ -5,22 +5,23 @@ import { LiveState } from './live';
 
 /**
  * The live stream's state. While it reconnects, the seconds to the next attempt count down (they
- * stood still at the first wait); the count is hidden from screen readers, which would otherwise
- * read the status out again every second.
+ * stood still at the first wait), and once it has come, the attempt is under way; the count is
+ * hidden from screen readers, which would otherwise read the status out again every second.
  */
 export function LiveBadge({ state }: { state: LiveState }) {
   useEverySecond(state.phase === 'reconnecting');
+  if (state.phase !== 'reconnecting') {
+    return (
+      <span class={`badge live-${state.phase}`} role="status">
+        {state.phase === 'live' ? 'Live' : 'Connecting…'}
+      </span>
+    );
+  }
+  const left = Math.ceil((state.retryAt - Date.now()) / 1000);
   return (
-    <span class={`badge live-${state.phase}`} role="status">
-      {state.phase === 'reconnecting' ? (
-        <>
-          Reconnecting<span aria-hidden="true"> in {Math.max(1, Math.ceil((state.retryAt - Date.now()) / 1000))} s…</span>
-        </>
-      ) : state.phase === 'live' ? (
-        'Live'
-      ) : (
-        'Connecting…'
-      )}
+    <span class="badge live-reconnecting" role="status">
+      Reconnecting
+      <span aria-hidden="true">{left > 0 ? ` in ${left} s…` : '…'}</span>
     </span>
   );
 }
@@ -70,12 +71,17 @@ export function useDocumentTitle(name: string | null): void {
   }, [name]);
 }
 
-/** How long after a load that failed for a passing reason (passing) it is tried again. */
+/** How long after a load that failed for a passing reason (passing) it is first tried again; doubled each time after, up to LOAD_RETRY_MAX_MS. */
 const LOAD_RETRY_MS = 5_000;
+const LOAD_RETRY_MAX_MS = 60_000;
 
-/** Whether a failed load may succeed if asked again: no answer, the server's failure (Redis down: 503), or a 429's wait. */
+/**
+ * Whether a failed load may succeed if asked again: no answer, a gateway's or Redis's passing
+ * failure (502, 503, 504), or a 429's wait. Not a 500: the intake's own failure (stored guest
+ * data altered, a bug) is not mended by asking again, and each would log a stack.
+ */
 function passing(failure: unknown): boolean {
-  return failure instanceof ApiFailure && (failure.status === UNREACHABLE || failure.status === 429 || failure.status >= 500);
+  return failure instanceof ApiFailure && [UNREACHABLE, 429, 502, 503, 504].includes(failure.status);
 }
 
 /**
@@ -84,8 +90,9 @@ function passing(failure: unknown): boolean {
  * page never shows one thing's data under another's name (another mission, another filter).
  * After a 429, loads wait until its Retry-After has passed, and all asked for meanwhile (polls, live
  * events) make one then: each would be refused again, and keep the key's budget spent for all who use it.
- * A load that failed for a passing reason is tried again by itself, every LOAD_RETRY_MS (or once the
- * 429's wait is over), until one succeeds or the page loads something else.
+ * A load that failed for a passing reason is tried again by itself, after LOAD_RETRY_MS, then twice
+ * as long each time up to LOAD_RETRY_MAX_MS (or once a Retry-After's wait is over), until one
+ * succeeds or the page loads something else.
  */
 export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
   const [value, setValue] = useState<T | undefined>(undefined);
@@ -94,6 +101,8 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: 
   const loadedFor = useRef<unknown[] | null>(null);
   /** Date.now() before which the API asked not to be asked again. */
   const heldUntil = useRef(0);
+  /** Loads in a row that failed for a passing reason: each waits longer before the next. */
+  const retries = useRef(0);
   useEffect(() => {
     let current = true;
     const held = heldUntil.current - Date.now();
@@ -107,6 +116,7 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: 
       load().then(
         (loaded) => {
           if (!current) return;
+          retries.current = 0;
           setValue(loaded);
           setError(null);
         },
@@ -116,7 +126,11 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: 
           if (!current) return;
           setError(failure);
           // A page with no live event to come (a quiet night) showed the error for good, the system back or not.
-          if (passing(failure)) retry = window.setTimeout(() => setTick((n) => n + 1), Math.max(LOAD_RETRY_MS, heldUntil.current - Date.now()));
+          if (passing(failure)) {
+            const backoff = Math.min(LOAD_RETRY_MS * 2 ** retries.current, LOAD_RETRY_MAX_MS);
+            retries.current += 1;
+            retry = window.setTimeout(() => setTick((n) => n + 1), Math.max(backoff, heldUntil.current - Date.now()));
+          }
         },
       );
     let timer: number | undefined;

@@ -1433,7 +1433,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         // It said "Failed to fetch", and kept saying it once the intake was back, a Live badge beside it, until a mission event came.
         await tab
           .getByRole('alert')
-          .filter({ hasText: 'The intake cannot be reached (it is stopped, or the network is down). This page asks again by itself.' })
+          .filter({ hasText: /^The intake cannot be reached \(it is stopped, or the network is down\)\.$/ })
           .waitFor();
         const badge = tab.getByRole('status').filter({ hasText: /^Reconnecting|^Live$|^Connecting/ });
         for (const seconds of [1, 2, 4]) {
@@ -1444,12 +1444,41 @@ describe('the console at /console (Chromium, against the in-process system)', ()
         await badge.filter({ hasText: 'Reconnecting in 8 s…' }).waitFor();
         await tab.clock.runFor(3_000);
         await badge.filter({ hasText: 'Reconnecting in 5 s…' }).waitFor();
+        // The reads answer again, the live stream not yet: the page reads again by itself (5 s after its first failure, 10 after its second).
         await tab.unroute('**/api/missions?*');
-        await tab.unroute('**/api/stream/tokens');
         await tab.clock.runFor(5_000);
         await tab.getByRole('table', { name: /missions on this page/ }).waitFor();
         expect(await tab.getByRole('alert').count()).toBe(0);
+        await tab.unroute('**/api/stream/tokens');
+        await tab.clock.runFor(16_000);
         await badge.filter({ hasText: /^Live$/ }).waitFor();
+      },
+    );
+  });
+
+  it('given a read the intake fails with a 500 (its own failure, say stored guest data altered), then it is not asked again by itself: asking would not mend it, and each would log a stack', async () => {
+    let asked = 0;
+    await inTabOnFakeClock(
+      'missions',
+      async (tab) => {
+        await tab.route('**/api/missions?*', (route) => {
+          asked += 1;
+          return route.fulfill({
+            status: 500,
+            contentType: 'application/json',
+            body: JSON.stringify({ statusCode: 500, message: 'internal error', details: [] }),
+          });
+        });
+        // No live stream: its start and its events read the page again, which is no retry.
+        await tab.route('**/api/stream/tokens', (route) => route.abort('connectionrefused'));
+      },
+      async (tab) => {
+        await tab.getByRole('alert').filter({ hasText: 'internal error' }).waitFor();
+        const first = asked;
+        await tab.clock.runFor(120_000);
+        expect(asked).toBe(first);
+        await tab.unroute('**/api/missions?*');
+        await tab.unroute('**/api/stream/tokens');
       },
     );
   });

@@ -173,7 +173,9 @@ function DeadLetters({ address }: { address: string }) {
               {shown.map((letter) => (
                 <tr key={letter.missionId}>
                   <td class="free-text">
-                    <a href={`#/missions/${letter.missionId}`}>{letter.title}</a>
+                    <a href={`#/missions/${letter.missionId}`} dir="auto">
+                      {letter.title}
+                    </a>
                   </td>
                   <td>{letter.type}</td>
                   <td>{letter.reason}</td>
