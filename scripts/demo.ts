@@ -250,11 +250,13 @@ async function main(argv: string[]): Promise<number> {
     // will want to look at the dead-letter queue the summary reports on.
     const apiKey = randomBytes(24).toString('base64url');
     const keyRole = 'operator';
+    /** The run's key by name: the actor of what it changes, by which the undo finds its schedules. */
+    const runKeyName = `demo-${Date.now()}`;
     // The results the review policy holds are decided by a reviewer of the demo's own, as a person would.
     const reviewerKey = randomBytes(24).toString('base64url');
     const serviceEnv: Partial<Record<ServiceName, NodeJS.ProcessEnv>> = {
       intake: {
-        API_KEYS: [process.env.API_KEYS?.trim(), `demo-${Date.now()}:${apiKey}:${keyRole}`, `demo-reviewer-${Date.now()}:${reviewerKey}:reviewer`]
+        API_KEYS: [process.env.API_KEYS?.trim(), `${runKeyName}:${apiKey}:${keyRole}`, `demo-reviewer-${Date.now()}:${reviewerKey}:reviewer`]
           .filter(Boolean)
           .join(','),
       },
@@ -351,7 +353,7 @@ async function main(argv: string[]): Promise<number> {
     }
     // However the run ended (done, Ctrl-C, timed out, a service crashed), before the services stop.
     // What it could not undo matters only where the keys stay.
-    const failures = await undoRunChanges(intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused);
+    const failures = await undoRunChanges(intake.withSignal(AbortSignal.timeout(UNDO_TIMEOUT_MS)), schedules, paused, runKeyName);
     if (failures.length > 0 && (!ownPrefix || options.keepRunning)) {
       term.line(`The demo could not undo, under KEY_PREFIX=${keyPrefix}:\n${failures.map((failure) => `  ${failure}`).join('\n')}`);
     }
@@ -623,8 +625,10 @@ async function createSchedules(intake: IntakeClient, schedules: DemoSchedule[], 
  * --keep-running) the keys stay, and a schedule left there fires every minute at the next `npm
  * start` with that prefix, agents left paused take no maintenance. The schedules are deleted, and
  * the agents still paused resumed, however the run ended; returns what failed, with how to undo it.
+ * The schedules are those the run knows and every one its key (`runKeyName`) created: a create whose
+ * answer never came (its timeout), or one made with the key printed by --keep-running.
  */
-async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], paused: string[]): Promise<string[]> {
+async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], paused: string[], runKeyName: string): Promise<string[]> {
   const failures: string[] = [];
   const attempt = async (what: string, undo: () => Promise<{ status: number }>, ok: (status: number) => boolean) => {
     let status = 0;
@@ -637,11 +641,18 @@ async function undoRunChanges(intake: IntakeClient, schedules: DemoSchedule[], p
     }
     if (!ok(status)) failures.push(`${what}${status ? ` (HTTP ${status})` : ''}`);
   };
-  for (const schedule of schedules.filter((schedule) => schedule.id)) {
+  const listed = await intake.get('/api/schedules').then(
+    ({ status, body }) => (status === 200 && Array.isArray(body) ? body.filter(isPlainObject).filter((schedule) => schedule.createdBy === runKeyName) : []),
+    () => [],
+  );
+  const ids = new Set(
+    [...schedules.map((schedule) => schedule.id), ...listed.map((schedule) => schedule.id)].filter((id): id is string => typeof id === 'string'),
+  );
+  for (const id of ids) {
     // 404: deleted already, by the user through the API or the console of a run kept running.
     await attempt(
-      `delete schedule ${schedule.id}: DELETE /api/schedules/${schedule.id}`,
-      () => intake.delete(`/api/schedules/${schedule.id}`),
+      `delete schedule ${id}: DELETE /api/schedules/${id}`,
+      () => intake.delete(`/api/schedules/${id}`),
       (status) => status === 200 || status === 404,
     );
   }

@@ -697,7 +697,7 @@ describe('the services and npm start as processes', () => {
     }
   }, 120_000);
 
-  it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys', async () => {
+  it('given --keep-running, then the demo prints a key that can read the dead-letter queue, and how to purge its keys; a schedule made with it goes with the run', async () => {
     const { dir, fixtures } = oneMissionFixtures('demo-keep-running-');
     const port = await freePortRun();
     const demo = run(['dist/scripts/demo.js', '--keep-running', '--fixtures', fixtures, '--schedules', ''], { ...baseEnv(), PORT: String(port), API_KEYS: '' });
@@ -717,10 +717,21 @@ describe('the services and npm start as processes', () => {
       const dlq = await fetch(`http://127.0.0.1:${port}/api/dlq`, { headers: { authorization: `Bearer ${key}` } });
       expect(dlq.status).toBe(200);
       await dlq.arrayBuffer();
+      // A schedule the run's key made, as a create whose answer the demo never got was: unknown to the demo.
+      const schedule = JSON.parse(readFileSync(path.join(ROOT, 'fixtures', 'schedules.json'), 'utf8'))[0] as Record<string, unknown>;
+      const created = await fetch(`http://127.0.0.1:${port}/api/schedules`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...schedule, cron: '0 6 1 1 *' }),
+      });
+      expect(created.status).toBe(201);
+      await created.arrayBuffer();
 
       demo.child.kill('SIGINT');
       // The run itself went as expected; Ctrl-C only ends the keep-running wait.
       expect(await demo.exited).toBe(0);
+      // It stayed under the prefix, its key gone with the run.
+      expect(await redis.hlen(`${prefix}{s}:schedules`)).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
