@@ -62,6 +62,11 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
     const notUtf8 = await system.api.get(`/api/missions/${replaced.body.id}/verify`).expect(200);
     expect(notUtf8.body).toMatchObject({ verified: false, problems: expect.arrayContaining(['event 1: the stored event is not valid UTF-8']) });
 
+    // The head removed where it is stored: it said verified, where replay verify names it.
+    await system.redis.hdel(partition.mission(mission.id), 'h');
+    const headless = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
+    expect(headless.body.problems).toContain('the mission has no head (the hash of its last event): it was removed where it is stored');
+
     await system.api.get('/api/missions/00000000-0000-4000-8000-000000000000/verify').expect(404);
     await system.api.get('/api/missions/nope/verify').expect(400);
   });

@@ -223,6 +223,12 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       .set({ ...reader, 'Last-Event-ID': '1-0' })
       .expect(400);
     expect(otherLayout.body.message).toMatch(/LOG_PARTITIONS=3/);
+    // An empty Last-Event-ID header is none: it hid the query's position, which went unchecked, and the stream began at "now".
+    const hidden = await request(server)
+      .get('/api/stream?lastEventId=x-y')
+      .set({ ...reader, 'Last-Event-ID': '' })
+      .expect(400);
+    expect(hidden.body.message).toEqual(expect.any(String));
   });
 
   it('given a position past the end of the log in any partition, then a 400 before the stream opens; the head itself resumes', async () => {
@@ -278,6 +284,10 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     await request(server)
       .get(`/api/missions?token=${encodeURIComponent(issued.body.token)}`)
       .expect(401);
+    // HEAD of the stream, which the route answers as a GET without the body, with the same token: it was a 401.
+    await request(server)
+      .head(`/api/stream?token=${encodeURIComponent(issued.body.token)}`)
+      .expect(200);
     await request(server).post('/api/stream/tokens').expect(401);
   });
 

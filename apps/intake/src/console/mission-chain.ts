@@ -49,6 +49,8 @@ export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout,
     }
     previous = sha1Hex(stored.json);
   });
-  if (head !== null && head !== previous) problems.push("the mission's head does not name its last event: an event was changed or removed at the end");
+  // No head at all is as telling as a wrong one: `replay verify` names it too.
+  if (head === null) problems.push('the mission has no head (the hash of its last event): it was removed where it is stored');
+  else if (head !== previous) problems.push("the mission's head does not name its last event: an event was changed or removed at the end");
   return { missionId, verified: problems.length === 0, events: ids.length, problems };
 }

@@ -67,14 +67,16 @@ export const INVALID_STREAM_TOKEN = 'invalid or expired stream token: get a new 
 const STREAM_PATH = /^\/api\/stream\/?$/i;
 
 /**
- * For the API's authentication middleware: a `token` query parameter authenticates a GET of the
- * stream route, and nothing else (a token in a URL may end up in a proxy's log; it is short-lived
+ * For the API's authentication middleware: a `token` query parameter authenticates a GET (or HEAD)
+ * of the stream route, and nothing else (a token in a URL may end up in a proxy's log; it is short-lived
  * and good only for reading the stream).
  */
 export function streamTokenAuthentication(tokens: StreamTokens): (request: Request) => Authentication | undefined {
   return (request) => {
     const token: unknown = (request.query as Record<string, unknown> | undefined)?.token;
-    if (request.method !== 'GET' || !STREAM_PATH.test(request.path.replace(/\/{2,}/g, '/')) || typeof token !== 'string') return undefined;
+    // HEAD too: the route answers it as a GET without the body.
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || !STREAM_PATH.test(request.path.replace(/\/{2,}/g, '/')) || typeof token !== 'string')
+      return undefined;
     const client = tokens.verify(token);
     return client ? { client } : { failure: INVALID_STREAM_TOKEN };
   };

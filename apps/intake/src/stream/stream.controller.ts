@@ -73,7 +73,8 @@ export class StreamController {
     @Res() response: Response,
     @ApiCallerClient() caller: ApiClient,
   ): Promise<void> {
-    const resumeFrom = lastEventId ?? query.lastEventId;
+    // An empty header is none: it hid the query's position, and the stream began at "now", events lost.
+    const resumeFrom = lastEventId || query.lastEventId;
     const positionKeys = this.apiKeys.clientSealingKeys(caller, POSITION_KEY_PURPOSE);
     let position = undefined;
     if (resumeFrom !== undefined && resumeFrom !== '') {
