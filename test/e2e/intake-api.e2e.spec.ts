@@ -133,6 +133,28 @@ describe('intake API (four services, real Redis)', () => {
       }
     });
 
+    it('when a mission is read at a version, then it is the state after that event, though events appended together share their time', async () => {
+      const { api } = system;
+      const created = await api
+        .post('/api/missions')
+        .send(mission({ title: 'read at a version' }))
+        .expect(201);
+      const done = await system.waitForStatus(created.body.id, ['running']);
+      const [first, second] = await system.store.history(done.id);
+      // Created and Queued share their time: asked for by it, the create read as version 2, queued; version 1 could not be shown.
+      expect(first.at).toBe(second.at);
+      expect((await api.get(`/api/missions/${done.id}?at=${encodeURIComponent(first.at)}`).expect(200)).body).toMatchObject({ version: 2, status: 'queued' });
+      expect((await api.get(`/api/missions/${done.id}?version=1`).expect(200)).body).toMatchObject({ version: 1, status: 'created' });
+      expect((await api.get(`/api/missions/${done.id}?version=${done.version}`).expect(200)).body).toMatchObject({
+        version: done.version,
+        status: 'running',
+      });
+      expect((await api.get(`/api/missions/${done.id}?version=${done.version + 1}`).expect(404)).body.message).toBe(
+        `mission ${done.id} has no version ${done.version + 1}: its last is ${done.version}`,
+      );
+      for (const bad of ['0', '-1', '1.5', '1e1', 'x']) await api.get(`/api/missions/${done.id}?version=${bad}`).expect(400);
+    });
+
     // It folded the events left on either side of a deleted one and answered 200 with a state the mission never had.
     it('when events of a mission are deleted from the log, then its state at a time past them is a 409 naming the missing versions', async () => {
       const { api } = system;

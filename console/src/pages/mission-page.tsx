@@ -31,9 +31,10 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
   // The tab says which mission: every one's was "Mission".
   useDocumentTitle(mission.value ? `${mission.value.title} — Mission` : 'Mission');
   const atVersion = events.value?.find((event) => String(event.version) === version);
+  // By version, not by the event's time: events appended together share it (created and queued), and a time named the last of them.
   const past = useLoaded(
-    () => (atVersion ? api<Mission>('GET', `/api/missions/${id}?at=${encodeURIComponent(atVersion.at)}`) : Promise.resolve(undefined)),
-    [id, atVersion?.at],
+    () => (atVersion ? api<Mission>('GET', `/api/missions/${id}?version=${atVersion.version}`) : Promise.resolve(undefined)),
+    [id, atVersion?.version],
   );
 
   const cancel = () => {

@@ -184,7 +184,7 @@ export class MissionsController {
   @ApiOperation({
     summary: 'Get a mission',
     description:
-      'Needs role **reader** (any API key; a **client** key only a mission it created: another is a 404, as an unknown id). The mission as projected from its events; with `at`, as it was then, folded from its events. ' +
+      'Needs role **reader** (any API key; a **client** key only a mission it created: another is a 404, as an unknown id). The mission as projected from its events; with `at`, as it was then, and with `version`, as it was at that version (events appended together share their time: only a version names each), folded from its events. ' +
       '**409** when that fold would pass over versions missing from the event log (a log changed where it is stored): ' +
       'the message names them, and no state is given, as it would be one the mission never had.',
   })
@@ -195,28 +195,31 @@ export class MissionsController {
     clients: true,
     notFound: MISSION_NOT_FOUND,
     id: 'mission',
-    badRequest: '`at` is not an ISO 8601 time.',
+    badRequest: '`at` is not an ISO 8601 time, or `version` not a whole number from 1.',
     invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
     conflict:
-      'With `at`: versions of the mission up to that time are missing from the event log (an event deleted where it is stored; a deleted last event ' +
+      'With `at` or `version`: versions of the mission up to that time are missing from the event log (an event deleted where it is stored; a deleted last event ' +
       'counts for any time after the last one left, as its time is unknown). No state is folded across them; `replay verify` finds what changed.',
     conflictExample:
       'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e at 2026-11-26T10:00:00Z: v3 missing from the log; no state is folded across it (`replay verify` finds what changed)',
   })
   async get(@Param('id', missionId) id: string, @QueryDto() query: MissionAtQuery, @ApiCallerClient() caller: ApiClient): Promise<Mission> {
     await this.assertSees(id, caller);
-    if (!query.at) return this.missions.get(id);
-    const at = new Date(query.at);
+    if (!query.at && query.version === undefined) return this.missions.get(id);
+    const point = { at: query.at ? new Date(query.at) : undefined, version: query.version };
+    const named = [query.at && `at ${query.at}`, query.version !== undefined && `at version ${query.version}`].filter(Boolean).join(', ');
     const { events, listed } = await this.missions.historyAndListed(id);
+    const last = Math.max(listed, ...events.map((event) => event.version));
+    if (query.version !== undefined && query.version > last) throw new NotFoundException(`mission ${id} has no version ${query.version}: its last is ${last}`);
     // A fold across a deleted event is a state the mission never had: said, not answered (as `replay state` does).
-    const crossed = gapsFoldedAcross(events, { at }, listed);
+    const crossed = gapsFoldedAcross(events, point, listed);
     if (crossed.length > 0) {
       throw new ConflictException(
-        `mission ${id} at ${query.at}: ${crossed.map(describeGap).join(', ')}; no state is folded across it (\`replay verify\` finds what changed)`,
+        `mission ${id} ${named}: ${crossed.map(describeGap).join(', ')}; no state is folded across it (\`replay verify\` finds what changed)`,
       );
     }
-    const state = stateAt(events, { at });
-    if (!state) throw new NotFoundException(`mission ${id} did not exist at ${query.at}`);
+    const state = stateAt(events, point);
+    if (!state) throw new NotFoundException(`mission ${id} did not exist ${query.at ? `at ${query.at}` : 'at that version'}`);
     // An erasure reaches back: the mission as it was names the subjects erased since, so its fields
     // read [erased] even where another process's cache still holds a destroyed key.
     return withErasuresOf(state, await this.missions.get(id));

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional } from 'class-validator';
+import { IsOptional, Min } from 'class-validator';
 import { IsIsoTime } from '@app/mission';
+import { WholeNumber } from '../http/whole-number.decorator';
 
 export class MissionAtQuery {
   @ApiPropertyOptional({
@@ -11,6 +12,19 @@ export class MissionAtQuery {
   @IsOptional()
   @IsIsoTime()
   at?: string;
+
+  // Events appended together share their time (created and queued, a verdict and its review
+  // request): a time names the last of them, a version each one.
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'The mission as it was at this version, folded from its first events up to it; with `at`, the earlier of the two',
+    example: 3,
+  })
+  @IsOptional()
+  @WholeNumber()
+  @Min(1)
+  version?: number;
 }
 
 export class EventRangeQuery {
