@@ -67,6 +67,16 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
     const headless = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
     expect(headless.body.problems).toContain('the mission has no head (the hash of its last event): it was removed where it is stored');
 
+    // Its list of events deleted where it is stored: it said "not found" of a mission GET /api/missions/:id still answers.
+    await system.redis.del(partition.missionEvents(mission.id));
+    const listless = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
+    expect(listless.body).toEqual({
+      missionId: mission.id,
+      verified: false,
+      events: 0,
+      problems: [`the mission's list of events is gone: it names none, the mission is at version ${mission.version}`],
+    });
+
     await system.api.get('/api/missions/00000000-0000-4000-8000-000000000000/verify').expect(404);
     await system.api.get('/api/missions/nope/verify').expect(400);
   });

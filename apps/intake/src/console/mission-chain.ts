@@ -19,11 +19,15 @@ export interface MissionChainCheck {
  */
 export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<MissionChainCheck | undefined> {
   const partition = keys.of(missionId);
-  const [ids, head] = await Promise.all([
+  const [ids, [head, version]] = await Promise.all([
     redis.lrange(partition.missionEvents(missionId), 0, -1),
-    redis.hget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash),
+    redis.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version),
   ]);
-  if (ids.length === 0) return undefined;
+  if (ids.length === 0) {
+    // The mission is there, its list of events gone where it is stored: a broken chain, not an unknown mission.
+    if (version === null) return undefined;
+    return { missionId, verified: false, events: 0, problems: [`the mission's list of events is gone: it names none, the mission is at version ${version}`] };
+  }
   const pipeline = redis.pipeline();
   // As bytes, as verify reads them: an event whose bytes are no UTF-8 is named, not decoded into another text.
   for (const id of ids) pipeline.xrangeBuffer(partition.log, id, id);
