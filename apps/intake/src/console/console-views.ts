@@ -19,7 +19,7 @@ export class MissionChainView implements MissionChainCheck {
   @ApiProperty({ description: "True when the mission's hash chain is intact.", example: true })
   verified: boolean;
 
-  @ApiProperty({ type: 'integer', minimum: 1, description: 'Events checked.', example: 6 })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'Events checked: 0 when the list of them is gone (a problem says so).', example: 6 })
   events: number;
 
   @ApiProperty({ type: [String], description: 'What is wrong, one line each; empty when verified.', example: [] })
