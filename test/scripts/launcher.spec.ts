@@ -158,27 +158,24 @@ describe('stopSignalListener (Ctrl-C under npm start and npm run demo)', () => {
       const clock = { now: 0 };
       const onSignal = stopSignalListener({ first: () => undefined, again: () => undefined }, { now: () => clock.now });
       await onSignal.copiesPassed();
-      onSignal('SIGINT');
-      clock.now += 300;
-      let passed = false;
-      const waiting = onSignal.copiesPassed().then(() => (passed = true));
+      /** A signal `elapsed` ms ago: its copies have passed once the rest of its window has, not a millisecond before. */
+      const waitsOutWindow = async (elapsed: number) => {
+        onSignal('SIGINT');
+        clock.now += elapsed;
+        let passed = false;
+        const waiting = onSignal.copiesPassed().then(() => (passed = true));
+        await jest.advanceTimersByTimeAsync(REPEATED_SIGNAL_WINDOW_MS - elapsed - 1);
+        expect(passed).toBe(false);
+        await jest.advanceTimersByTimeAsync(1);
+        await waiting;
+        expect(passed).toBe(true);
+      };
       // A process that had stopped this quickly ended at once, and npm's copy killed it as it ended.
-      await jest.advanceTimersByTimeAsync(REPEATED_SIGNAL_WINDOW_MS - 300 - 1);
-      expect(passed).toBe(false);
-      await jest.advanceTimersByTimeAsync(1);
-      await waiting;
-      expect(passed).toBe(true);
+      await waitsOutWindow(300);
       clock.now += REPEATED_SIGNAL_WINDOW_MS;
       await onSignal.copiesPassed();
       // Pressed again later: its copy is on the way too, and is waited for as the first one's was.
-      onSignal('SIGINT');
-      clock.now += 500;
-      let again = false;
-      const waitingAgain = onSignal.copiesPassed().then(() => (again = true));
-      await jest.advanceTimersByTimeAsync(REPEATED_SIGNAL_WINDOW_MS - 500 - 1);
-      expect(again).toBe(false);
-      await jest.advanceTimersByTimeAsync(1);
-      await waitingAgain;
+      await waitsOutWindow(500);
     } finally {
       jest.useRealTimers();
     }
