@@ -124,6 +124,37 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
+  /**
+   * A guest_support mission's result under review (the hotel's review policy) in a system of its own,
+   * its card on the Review page signed in as the reviewer; `then` runs with it, and the system stops after.
+   */
+  const withCardUnderReview = async (
+    prefix: string,
+    title: string,
+    description: string,
+    then: (under: { reviewing: InProcessSystem; id: string; card: Locator }) => Promise<void>,
+  ) => {
+    const reviewing = await startInProcessSystem(prefix, { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
+    try {
+      await reviewing.intake.listen(0, '127.0.0.1');
+      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
+      const created = await reviewing.api
+        .post('/api/missions')
+        .send({ type: 'guest_support', title, description, priority: 'normal', payload: {} })
+        .expect(201);
+      const id = created.body.id as string;
+      await reviewing.waitForStatus(id, ['awaiting_review']);
+      await page.goto(`${origin}/console/`);
+      await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.reviewer}')`);
+      await page.goto(`${origin}/console/#/review`);
+      await page.reload();
+      const card = page.getByRole('article', { name: title });
+      await card.waitFor();
+      await then({ reviewing, id, card });
+    } finally {
+      await reviewing.close();
+    }
+  };
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (see .ci/run), or set CHROMIUM_PATH`);
@@ -683,24 +714,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
   }, 60_000);
 
   it("given a card typed in whose result another reviewer rejects, when the next attempt comes back for review, then both cards keep labels of their own; a guest's words read in their own direction; a decision the intake never answered says it is not known", async () => {
-    const reviewing = await startInProcessSystem('e2e-console-review-again', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml' });
-    try {
-      await reviewing.intake.listen(0, '127.0.0.1');
-      const origin = `http://127.0.0.1:${(reviewing.intake.getHttpServer().address() as AddressInfo).port}`;
-      const title = 'Late check-out for room 31';
-      const created = await reviewing.api
-        .post('/api/missions')
-        .send({ type: 'guest_support', title, description: 'Guest asks for a late check-out.', priority: 'normal', payload: {} })
-        .expect(201);
-      const id = created.body.id as string;
-      await reviewing.waitForStatus(id, ['awaiting_review']);
-      await page.goto(`${origin}/console/`);
-      await page.evaluate(`sessionStorage.setItem('brain.apiKey', '${TEST_KEYS.reviewer}')`);
-      await page.goto(`${origin}/console/#/review`);
-      await page.reload();
-      const cards = page.getByRole('article', { name: title });
-      await cards.waitFor();
-
+    const title = 'Late check-out for room 31';
+    await withCardUnderReview('e2e-console-review-again', title, 'Guest asks for a late check-out.', async ({ reviewing, id, card: cards }) => {
       // The guest's words in their own direction, paragraph by paragraph: all laid out left to right, a guest's Arabic had its emoji at the sentence's start.
       const words = cards.getByRole('definition').filter({ hasText: 'Guest asks for a late check-out.' });
       expect(await words.evaluate((element) => element.ownerDocument.defaultView?.getComputedStyle(element).unicodeBidi)).toBe('plaintext');
@@ -737,8 +752,28 @@ describe('the console at /console (Chromium, against the in-process system)', ()
           .getByLabel('Feedback (for Reject)')
           .inputValue(),
       ).toBe('');
+    });
+  }, 90_000);
+
+  it('given the live stream down, when a reviewer decides a result another reviewer decided first, then the refusal reads the inbox again and the card leaves it', async () => {
+    const title = 'Extra towels for room 12';
+    // The live stream would say the result left the inbox: without it, only the refusal can.
+    await page.route('**/api/stream?*', (route) => route.abort('connectionrefused'));
+    try {
+      await withCardUnderReview('e2e-console-review-refused', title, 'Guest asks for extra towels.', async ({ reviewing, id, card }) => {
+        await reviewing.api.post(`/api/missions/${id}/approve`).set('Authorization', `Bearer ${TEST_KEYS.operator}`).send({ attempt: 1 }).expect(200);
+        const refused = page.waitForResponse((response) => response.url().endsWith(`/api/missions/${id}/approve`) && response.status() === 409);
+        await card.getByRole('button', { name: 'Approve', exact: true }).click();
+        await refused;
+        // It kept its buttons, each press another 409, until the page was reloaded by hand.
+        await page
+          .getByRole('status')
+          .filter({ hasText: `${title}: left the inbox, decided by another reviewer or cancelled.` })
+          .waitFor();
+        expect(await card.count()).toBe(0);
+      });
     } finally {
-      await reviewing.close();
+      await page.unroute('**/api/stream?*');
     }
   }, 90_000);
 

@@ -111,6 +111,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
               heading.current?.focus();
             }}
             onDone={(text) => decided(key, text)}
+            onFailed={inbox.reload}
           />
         );
       })}
@@ -147,9 +148,15 @@ interface ReviewItemProps {
   onTyped: (dirty: boolean) => void;
   onDismiss: () => void;
   onDone: (text: string) => void;
+  /**
+   * A decision refused (another reviewer's came first, the mission was cancelled): the inbox is read
+   * again, as the other pages do after an action, so the card does not keep offering a decision that
+   * cannot be taken while the live stream, which would have said so, is down.
+   */
+  onFailed: () => void;
 }
 
-function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onDone }: ReviewItemProps) {
+function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onDone, onFailed }: ReviewItemProps) {
   const original = JSON.stringify(mission.result?.output ?? {}, null, 2);
   const [edited, setEdited] = useState(original);
   const [feedback, setFeedback] = useState('');
@@ -170,6 +177,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
       onDone(`${mission.title}: ${done}`);
     } catch (caught) {
       setFailure(caught);
+      onFailed();
     } finally {
       setBusy(false);
     }
