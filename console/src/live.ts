@@ -12,8 +12,8 @@ const RECONNECT_MS = 1_000;
  */
 const MAX_RECONNECT_MS = 30_000;
 
-/** `retryAt`: when the next attempt comes (Date.now() time), which the badge counts down to. */
-export type LiveState = { phase: 'connecting' | 'live' } | { phase: 'reconnecting'; retryAt: number };
+/** `retryAt`: when the next attempt comes (Date.now() time), which the badge counts down to; `waitMs`: how long it was from the failure. */
+export type LiveState = { phase: 'connecting' | 'live' } | { phase: 'reconnecting'; retryAt: number; waitMs: number };
 
 /** The wait before the next attempt, after `failures` attempts in a row that did not start a stream. */
 export function reconnectDelay(failures: number): number {
@@ -111,7 +111,7 @@ export function useLiveEvents(filter: Record<string, string | undefined>, onChan
       window.clearTimeout(silence);
       if (stopped) return;
       const retryInMs = Math.max(reconnectDelay(++failures), atLeastMs);
-      setState({ phase: 'reconnecting', retryAt: Date.now() + retryInMs });
+      setState({ phase: 'reconnecting', retryAt: Date.now() + retryInMs, waitMs: retryInMs });
       timer = window.setTimeout(() => void connect(), retryInMs);
     };
     void connect();

@@ -5,8 +5,9 @@ import { LiveState } from './live';
 
 /**
  * The live stream's state. While it reconnects, the seconds to the next attempt count down (they
- * stood still at the first wait), and once it has come, the attempt is under way; the count is
- * hidden from screen readers, which would otherwise read the status out again every second.
+ * stood still at the first wait), and once it has come, the attempt is under way. The count is
+ * hidden from screen readers, which would otherwise read the status out again every second: they
+ * hear the whole wait instead, once, as the reconnecting starts.
  */
 export function LiveBadge({ state }: { state: LiveState }) {
   useEverySecond(state.phase === 'reconnecting');
@@ -22,6 +23,7 @@ export function LiveBadge({ state }: { state: LiveState }) {
     <span class="badge live-reconnecting" role="status">
       Reconnecting
       <span aria-hidden="true">{left > 0 ? ` in ${left} s…` : '…'}</span>
+      <span class="visually-hidden"> in {Math.ceil(state.waitMs / 1000)} s</span>
     </span>
   );
 }
