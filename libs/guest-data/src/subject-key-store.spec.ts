@@ -50,6 +50,31 @@ describe('subject keys in Redis and the guest data cipher', () => {
     expect(second.key.equals(first.key)).toBe(true);
   });
 
+  it("given another process's key for the subject, when an erasure destroys it between this process's HSETNX and its read, then a new key is made, not an error", async () => {
+    let otherKid: string | undefined;
+    // The interleaving of a create racing DELETE /api/subjects: another process makes the key just
+    // before this one's HSETNX, which loses, and the erasure destroys it before this one reads it.
+    const racing = new Proxy(redis, {
+      get(target, property, receiver) {
+        if (property !== 'hsetnx') return Reflect.get(target, property, receiver) as unknown;
+        return async (hash: string, field: string, value: string) => {
+          if (otherKid === undefined) {
+            otherKid = (await storeOf().keysFor([field]))[0].kid;
+            const set = await target.hsetnx(hash, field, value);
+            await target.hdel(hash, field);
+            return set;
+          }
+          return target.hsetnx(hash, field, value);
+        };
+      },
+    });
+    // It threw "made and destroyed at the same moment; try again", a 500 to the create.
+    const [made] = await new SubjectKeyStore(racing, keys, ring, new SubjectKeyCache(60_000, 100)).keysFor(['guest:anna']);
+    expect(otherKid).toEqual(expect.any(String));
+    expect(made.kid).not.toBe(otherKid);
+    expect(JSON.parse((await redis.hget(keys.subjectKeys('guest:anna'), 'guest:anna')) ?? '{}')).toMatchObject({ kid: made.kid });
+  });
+
   it('given fields sealed for a guest, when opened by another process, then they read as plain; after erasure they read as the erased marker everywhere', async () => {
     const writer = new GuestDataCipher(storeOf());
     const [email, message] = await writer.seal(

@@ -242,20 +242,23 @@ export class SubjectKeyStore {
 
   private async make(subject: string): Promise<SubjectDataKey> {
     assertSubjectId(subject);
-    const kid = guestDataRandom.take(8).toString('hex');
-    const dataKey = guestDataRandom.copy(32);
-    const record: SubjectKeyRecord = { kid, ...this.ring.wrap(subject, kid, dataKey), createdAt: new Date().toISOString() };
     const hash = this.keys.subjectKeys(subject);
-    const madeAt = this.cache.mark();
-    if ((await this.redis.hsetnx(hash, subject, JSON.stringify(record))) === 1) {
-      const made = { subject, kid, key: dataKey };
-      this.cache.set(made, madeAt);
-      return made;
+    // An erasure may destroy another process's key between our HSETNX and our read of it: the
+    // subject then has no key again, and a new one is made, as for a create after the erasure.
+    for (;;) {
+      const kid = guestDataRandom.take(8).toString('hex');
+      const dataKey = guestDataRandom.copy(32);
+      const record: SubjectKeyRecord = { kid, ...this.ring.wrap(subject, kid, dataKey), createdAt: new Date().toISOString() };
+      const madeAt = this.cache.mark();
+      if ((await this.redis.hsetnx(hash, subject, JSON.stringify(record))) === 1) {
+        const made = { subject, kid, key: dataKey };
+        this.cache.set(made, madeAt);
+        return made;
+      }
+      // Another process made the subject's key first: use that one.
+      const winner = await this.read(subject);
+      if (winner) return winner;
     }
-    // Another process made the subject's key first: use that one.
-    const winner = await this.read(subject);
-    if (!winner) throw new Error(`the data key of subject ${subject} was made and destroyed at the same moment; try again`);
-    return winner;
   }
 
   private async read(subject: string): Promise<SubjectDataKey | undefined> {
