@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { AddressInfo, createServer, Socket } from 'node:net';
 import { TargetUrlPolicy } from './target-url-policy';
 import { WebhookSender } from './webhook-sender';
 
@@ -41,5 +43,31 @@ describe('WebhookSender before it connects', () => {
     // It waited up to 3 s for DNS and then had timeoutMs more for the request, while its claim lapses after 2 × timeoutMs.
     expect(result).toEqual({ error: `url host hooks.example.com does not resolve (no answer for hooks.example.com within ${timeoutMs} ms)`, retryable: true });
     expect(tookMs).toBeLessThan(2 * timeoutMs);
+  });
+});
+
+describe('WebhookSender against a receiver', () => {
+  it('given a receiver that answers 101 Switching Protocols, then the attempt ends with that status, not pending for ever', async () => {
+    const sockets = new Set<Socket>();
+    const receiver = createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', () => socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n'));
+      socket.on('error', () => undefined);
+    });
+    receiver.listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    try {
+      const { port } = receiver.address() as AddressInfo;
+      const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1'), 2_000);
+      // It never settled: each such attempt held one of the dispatcher's 16 slots for good, and after 16 no webhook went out.
+      const result = await Promise.race([
+        sender.send({ ...webhook, url: `http://127.0.0.1:${port}/in` }),
+        new Promise((resolve) => setTimeout(() => resolve('still pending after 5 s'), 5_000).unref()),
+      ]);
+      expect(result).toEqual({ status: 101 });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      receiver.close();
+    }
   });
 });

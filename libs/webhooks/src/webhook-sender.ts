@@ -73,10 +73,12 @@ export class WebhookSender {
     };
     const send = target.url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<AttemptResult>((resolve) => {
+      let answered = false;
       const request = send(
         target.url,
         { method: 'POST', headers, lookup: pinnedLookup(target.addresses), timeout: leftMs, signal },
         (response: IncomingMessage) => {
+          answered = true;
           let read = 0;
           response.on('data', (chunk: Buffer) => {
             read += chunk.length;
@@ -89,7 +91,19 @@ export class WebhookSender {
       const deadline = setTimeout(() => request.destroy(new Error(`no complete answer within ${this.timeoutMs} ms`)), leftMs);
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
       request.on('error', (error) => resolve({ error: error.message, retryable: true }));
-      request.on('close', () => clearTimeout(deadline));
+      // A 101 Switching Protocols: Node hands the socket to an `upgrade` listener, and without one
+      // ends the request with neither a response nor an error. It is an answer, and no delivery.
+      request.on('upgrade', (response: IncomingMessage, socket) => {
+        answered = true;
+        socket.destroy();
+        resolve({ status: response.statusCode ?? 0 });
+      });
+      request.on('close', () => {
+        clearTimeout(deadline);
+        // Whatever else ends a request without an answer or an error settles the attempt too: one
+        // left pending held its dispatcher's slot for good, and its shutdown with it.
+        if (!answered) resolve({ error: 'the connection closed without an answer', retryable: true });
+      });
       request.end(webhook.body);
     });
   }
