@@ -561,6 +561,14 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               `${options.in}: ${error.message} (the import stopped there, with what came before it written; ` +
                 `delete that before retrying: ${purgeCommand(keys)})`,
             );
+          // Said as a signal's stop says it: Redis's own words alone left a partial prefix unnamed,
+          // and the next import into it refused as "already has an event log".
+          if (writing && redisTrouble(error))
+            throw new CliError(
+              `import stopped, Redis failed during it (${error instanceof Error ? error.message : String(error)}): ` +
+                `prefix "${keys.prefix}" is partial; delete it (${purgeCommand(keys)}) and import again`,
+              EXIT_REDIS,
+            );
           throw error;
         } finally {
           progress.stop();

@@ -5,7 +5,7 @@ import { KeyLayout, MissionStore } from '@app/event-store';
 import { countKeysByPrefix } from '@app/redis';
 import { buildKnownLog, deleteKeysByPrefix, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
+import { EXIT_OK, EXIT_REDIS, EXIT_USAGE } from '../../scripts/replay';
 import { appendBulkMissions } from '../support/bulk-missions';
 import { proxyTrippingOn } from '../support/proxy-tripping-on';
 import { runReplayCli } from '../support/replay-cli';
@@ -58,6 +58,26 @@ describe('replay import interrupted (dist, real Redis)', () => {
         stderr: `replay: import interrupted: prefix "${target}" is partial; delete it (replay purge --prefix '${target}' --yes) and import again\n`,
       });
       expect(await countKeysByPrefix(redis, target)).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+      await deleteKeysByPrefix(redis, target);
+    }
+  });
+
+  // It said Redis's own words alone ("Connection is closed."), and the next import into the prefix was refused as not empty.
+  it('given Redis lost while it writes, then it says the prefix is partial and the command that purges it, with exit 4', async () => {
+    const { proxy } = await proxyTrippingOn('xadd', 150);
+    try {
+      const env = { ...process.env, REDIS_URL: proxy.url, REDIS_CLUSTER_NODES: '', LOG_PARTITIONS: '', DATA_KEY_SECRET: TEST_DATA_KEY_SECRET };
+      expect(await startReplay(['--prefix', target, 'import', '--in', backup], env).exited).toMatchObject({
+        code: EXIT_REDIS,
+        stdout: '',
+        stderr: expect.stringMatching(
+          new RegExp(
+            `^replay: import stopped, Redis failed during it \\(.+\\): prefix "${target}" is partial; delete it \\(replay purge --prefix '${target}' --yes\\) and import again\n$`,
+          ),
+        ),
+      });
     } finally {
       await proxy.stop();
       await deleteKeysByPrefix(redis, target);
