@@ -238,6 +238,8 @@ export class Environment {
   /** A file holding the master key (its trimmed text, 32+ characters), instead of DATA_KEY_SECRET. */
   @Expose()
   @IsString()
+  // Blanks around the path were passed over by the check and kept by the read at start: a stack trace, not exit 78.
+  @Matches(/^(?:\S(?:.*\S)?)?$/, { message: 'DATA_KEY_FILE must be a file path without blanks before or after it, or empty' })
   DATA_KEY_FILE = '';
 
   /**

@@ -419,6 +419,9 @@ describe('DATA_KEY_*', () => {
     expect(() => loadEnvironment({ DATA_KEY_FILE: join(dir, 'missing-key') })).toThrow(/master key file .*missing-key does not exist/);
     expect(() => loadEnvironment({ DATA_KEY_PREVIOUS_FILES: file('short-key', 'short') })).toThrow(/short-key holds fewer than 32 characters/);
     expect(loadEnvironment({ NODE_ENV: 'production', DATA_KEY_FILE: file('good-key', secret) }).DATA_KEY_FILE).toContain('good-key');
+    // Passed by the check, which trimmed them, and read as written at start: every service crashed with a stack trace.
+    for (const padded of ['  ', `${join(dir, 'good-key')} `, ` ${join(dir, 'good-key')}`])
+      expect(() => loadEnvironment({ DATA_KEY_FILE: padded })).toThrow(/DATA_KEY_FILE must be a file path without blanks before or after it, or empty/);
     const refused = () => loadEnvironment({ DATA_KEY_SECRET: 'short-secret-value' });
     expect(refused).toThrow(/DATA_KEY_SECRET=\(hidden\): DATA_KEY_SECRET needs at least 32 characters/);
     expect(refused).not.toThrow(/short-secret-value/);
