@@ -894,7 +894,10 @@ async function connect(url: string, livenessMs: number): Promise<Redis> {
   try {
     parsed = new URL(url);
   } catch {
-    throw new CliError(`--redis-url "${url}" is not a URL (expected redis://host:port)`);
+    // Not quoted: it may hold a password (one with a `/` or `#` not percent-encoded is what fails to parse).
+    throw new CliError(
+      '--redis-url (or REDIS_URL) is not a URL (expected redis://[user:password@]host:port, with / # ? @ in a password percent-encoded); its value is not shown, as it may hold a password',
+    );
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new CliError(`--redis-url must start with redis:// or rediss://, not ${parsed.protocol}//`);

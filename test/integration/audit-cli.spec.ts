@@ -363,6 +363,10 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(run).toMatchObject({ code: EXIT_REDIS, stderr: expect.stringContaining('cannot reach Redis at 127.0.0.1:1') });
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(await replay('--redis-url', 'not a url', 'verify')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('is not a URL') });
+    // A password with a `/` in it, not percent-encoded: the message quoted the whole URL, password and all.
+    const unparsed = await replay('--redis-url', 'redis://:s3cr/et-PW@127.0.0.1:6379', 'verify');
+    expect(unparsed).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('--redis-url (or REDIS_URL) is not a URL') });
+    expect(unparsed.stderr).not.toContain('et-PW');
     // Credentials Redis refuses need a fix, not another try.
     expect(await replay('--redis-url', redisUrl().replace('redis://', 'redis://nobody:wrong@'), 'verify')).toMatchObject({
       code: EXIT_USAGE,
