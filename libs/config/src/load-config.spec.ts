@@ -222,6 +222,10 @@ describe('variables that only work together', () => {
       'OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:99999": OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
     ]);
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318x' })).toHaveLength(1);
+    // The password was printed with the rest.
+    expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://u:s3cretpw@otel-collector:99999' })).toEqual([
+      'OTEL_EXPORTER_OTLP_ENDPOINT="http://***@otel-collector:99999": OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+    ]);
     // Node's clients took port 0 for "none given" and called port 80.
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:0' })).toEqual([
       'OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:0": OTEL_EXPORTER_OTLP_ENDPOINT must not name port 0',

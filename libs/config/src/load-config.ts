@@ -216,6 +216,9 @@ function describe(error: ValidationError, raw: string | undefined): string {
   return `${error.property}=${shown(error.property, raw)}: ${reasons}`;
 }
 
+/** A URL's `user:password@`, in a value otherwise shown (an OTLP endpoint): the password is no business of a log. */
+const URL_CREDENTIALS = /\/\/[^/?#\s]*@/g;
+
 function shown(name: string, raw: string | undefined): string {
-  return SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw);
+  return SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw?.replace(URL_CREDENTIALS, '//***@'));
 }
