@@ -1,3 +1,4 @@
+import { hideUrlCredentials, httpUrlParser } from '@app/config';
 import { parseRetryAfterMs } from '@app/llm';
 import { fetchFailureCause } from '@app/mission';
 import { localTime } from './render';
@@ -53,25 +54,32 @@ export function pathSegment(id: string): string {
   return encodeURIComponent(id);
 }
 
+/** What an API key may be made of: printable ASCII, as an HTTP header carries it. */
+const API_KEY_TEXT = /^[\x21-\x7e]+$/;
+
 /** The intake's REST API, as BRAIN_URL and BRAIN_API_KEY name it. */
 export class BrainApi {
   constructor(
     readonly baseUrl: string,
     private readonly apiKey: string | undefined,
   ) {
-    let url: URL | undefined;
     try {
-      url = new URL(baseUrl);
-    } catch {
-      url = undefined;
-    }
-    if (url?.protocol !== 'http:' && url?.protocol !== 'https:') {
-      throw new CtlError(`BRAIN_URL must be an http(s) URL such as http://localhost:3000, got ${JSON.stringify(baseUrl)}`, EXIT.usage);
+      // As the services check their URLs: fetch refuses user:password@ (and called it "cannot reach", exit 4, printing the password).
+      httpUrlParser('BRAIN_URL', { emptyAllowed: false, credentialsGoIn: 'BRAIN_API_KEY' })(baseUrl);
+    } catch (error) {
+      throw new CtlError(`${(error as Error).message}, such as http://localhost:3000; got ${JSON.stringify(hideUrlCredentials(baseUrl))}`, EXIT.usage);
     }
   }
 
   get authHeaders(): Record<string, string> {
     if (!this.apiKey) throw new CtlError('BRAIN_API_KEY is not set: export the API key to use (see `npm start` for the local one)', EXIT.auth);
+    // Checked here, not by fetch, whose refusal quoted the key and read as "cannot reach the API".
+    if (!API_KEY_TEXT.test(this.apiKey)) {
+      throw new CtlError(
+        'BRAIN_API_KEY holds a line break, a control character or one beyond ASCII, which no API key has (a file of several keys?): give one key',
+        EXIT.usage,
+      );
+    }
     return { Authorization: `Bearer ${this.apiKey}` };
   }
 

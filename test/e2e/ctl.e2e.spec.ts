@@ -497,7 +497,19 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
     // Both used to end in a stack trace.
     expect(await ctl(['queue', 'stats'], { BRAIN_URL: 'localhost:3000' })).toMatchObject({
       code: EXIT.usage,
-      stderr: 'ctl: BRAIN_URL must be an http(s) URL such as http://localhost:3000, got "localhost:3000"\n',
+      stderr: 'ctl: BRAIN_URL must be an http(s) URL, such as http://localhost:3000; got "localhost:3000"\n',
+    });
+    // Both were "cannot reach the API" (exit 4), quoting the password or the keys.
+    expect(await ctl(['queue', 'stats'], { BRAIN_URL: 'http://u:pw-S3CRET@127.0.0.1:1' })).toEqual({
+      code: EXIT.usage,
+      stdout: '',
+      stderr:
+        'ctl: BRAIN_URL must be an http(s) URL without user:password@ (the key goes in BRAIN_API_KEY), such as http://localhost:3000; got "http://***@127.0.0.1:1"\n',
+    });
+    expect(await ctl(['queue', 'stats'], { BRAIN_API_KEY: 'first-key\nsecond-key' })).toEqual({
+      code: EXIT.usage,
+      stdout: '',
+      stderr: 'ctl: BRAIN_API_KEY holds a line break, a control character or one beyond ASCII, which no API key has (a file of several keys?): give one key\n',
     });
     const page = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/html' }).end('<html>Sign in</html>'));
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));

@@ -13,3 +13,4 @@ export * from './allowed-hosts';
 export * from './comma-list';
 export * from './decimal-integer';
 export * from './exit-codes';
+export * from './url-credentials';

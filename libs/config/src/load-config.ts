@@ -7,6 +7,7 @@ import { Environment } from './environment';
 import { redisUrlDatabase } from './redis-url';
 import { readReviewPolicy } from './review-policy-file';
 import { readSecretFile } from './secret-file';
+import { hideUrlCredentials } from './url-credentials';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -216,9 +217,7 @@ function describe(error: ValidationError, raw: string | undefined): string {
   return `${error.property}=${shown(error.property, raw)}: ${reasons}`;
 }
 
-/** A URL's `user:password@`, in a value otherwise shown (an OTLP endpoint): the password is no business of a log. */
-const URL_CREDENTIALS = /\/\/[^/?#\s]*@/g;
-
+/** A value otherwise shown (an OTLP endpoint) keeps its URL's password out of the log. */
 function shown(name: string, raw: string | undefined): string {
-  return SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw?.replace(URL_CREDENTIALS, '//***@'));
+  return SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw === undefined ? raw : hideUrlCredentials(raw));
 }
