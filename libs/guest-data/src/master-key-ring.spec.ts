@@ -78,6 +78,17 @@ describe('master keys', () => {
     );
   });
 
+  // The tools said Node's words alone ("EISDIR: illegal operation on a directory, read"), naming neither.
+  it('given a key file that cannot be read (a directory) or is missing, when the master keys are loaded, then the refusal names the file and the variable', () => {
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_FILE: dir }, dir)).toThrow(
+      new RegExp(`^cannot read the master key file ${dir} \\(DATA_KEY_FILE\\): EISDIR`),
+    );
+    const missing = join(dir, 'missing');
+    expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: secret(), DATA_KEY_PREVIOUS_FILES: missing }, dir)).toThrow(
+      `the master key file ${missing} (DATA_KEY_PREVIOUS_FILES) does not exist`,
+    );
+  });
+
   // The command-line tools read DATA_KEY_SECRET without the services' check: 33 blanks were a master key.
   it('given a DATA_KEY_SECRET of blanks only, when the master keys are loaded, then it is refused', () => {
     expect(() => loadMasterKeys({ ...settings, DATA_KEY_SECRET: ' '.repeat(33) }, dir)).toThrow(/^DATA_KEY_SECRET holds a master key secret of blanks only$/);

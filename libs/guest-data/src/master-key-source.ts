@@ -33,11 +33,18 @@ export function loadMasterKeys(settings: DataKeySettings, dataDir: string): Load
   if (sourceProblem) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, sourceProblem);
   const previous = [
     ...commaList(settings.DATA_KEY_PREVIOUS_SECRETS).map((secret) => longEnough(secret, 'DATA_KEY_PREVIOUS_SECRETS')),
-    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file) => longEnough(secretFromFile(file), `${file} (DATA_KEY_PREVIOUS_FILES)`)),
+    ...commaList(settings.DATA_KEY_PREVIOUS_FILES).map((file) =>
+      longEnough(secretFromFile(file, 'DATA_KEY_PREVIOUS_FILES'), `${file} (DATA_KEY_PREVIOUS_FILES)`),
+    ),
   ];
   if (settings.DATA_KEY_SECRET) return { ring: MasterKeyRing.fromSecrets(longEnough(settings.DATA_KEY_SECRET, 'DATA_KEY_SECRET'), previous) };
   if (settings.DATA_KEY_FILE) {
-    return { ring: MasterKeyRing.fromSecrets(longEnough(secretFromFile(settings.DATA_KEY_FILE), `${settings.DATA_KEY_FILE} (DATA_KEY_FILE)`), previous) };
+    return {
+      ring: MasterKeyRing.fromSecrets(
+        longEnough(secretFromFile(settings.DATA_KEY_FILE, 'DATA_KEY_FILE'), `${settings.DATA_KEY_FILE} (DATA_KEY_FILE)`),
+        previous,
+      ),
+    };
   }
   const file = join(dataDir, LOCAL_DATA_KEY_FILE);
   const { secret, created } = createSecretFileOnce(file, randomBytes(32).toString('base64url'), (existing) => {
@@ -62,8 +69,18 @@ function longEnough(secret: string, source: string): string {
   return secret;
 }
 
-function secretFromFile(file: string): string {
-  const secret = readSecretFile(file);
-  if (secret === undefined) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `the master key file ${file} does not exist`);
+/** `variable`: the one that named the file, for the message (the tools read it without the services' start check). */
+function secretFromFile(file: string, variable: string): string {
+  let secret: string | undefined;
+  try {
+    secret = readSecretFile(file);
+  } catch (error) {
+    // EISDIR, EACCES: Node's words alone named neither the file nor the variable.
+    throw new GuestDataError(
+      GuestDataErrorCode.BadMasterKey,
+      `cannot read the master key file ${file} (${variable}): ${(error as NodeJS.ErrnoException).message}`,
+    );
+  }
+  if (secret === undefined) throw new GuestDataError(GuestDataErrorCode.BadMasterKey, `the master key file ${file} (${variable}) does not exist`);
   return secret;
 }
