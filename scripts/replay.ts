@@ -418,6 +418,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (options: ExportFilter & { out: string }, command: Command) => {
       const g = globals(command);
       if (options.from && options.to && options.from >= options.to) throw new CliError('--from must be before --to');
+      if (options.out.trim() === '') throw new CliError('--out needs a file name');
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'export');
         // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.

@@ -182,6 +182,8 @@ describe('replay CLI (command functions, real Redis)', () => {
     });
     expect(await replay('state', ok, '--version', '7')).toMatchObject({ code: EXIT_USAGE, stderr: expect.stringContaining('no version 7') });
     expect(await replay('export', '--out', path.join(dir, 'x.jsonl'), '--type', 'MissionExploded')).toMatchObject({ code: EXIT_USAGE });
+    // It read the whole log, then failed to rename its partial file to '' (exit 7, "cannot write : …; no  was written").
+    expect(await replay('export', '--out', '')).toEqual({ code: EXIT_USAGE, stdout: '', stderr: 'replay: --out needs a file name\n' });
     expect(await replay('frobnicate')).toMatchObject({ code: EXIT_USAGE });
   });
 
