@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { forTerminal } from '@app/audit';
-import { ConfigError, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/config';
+import { ConfigError, DECIMAL_INTEGER, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { isPlainObject, MISSION_TYPES } from '@app/mission';
@@ -379,14 +379,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Digits, with a decimal point if need be: Number() also takes `0x10`, `1e3` and blanks. */
+const DECIMAL_NUMBER = /^\d+(?:\.\d+)?$/;
+
 function parsePositive(value: string): number {
-  const number = Number(value);
+  const number = DECIMAL_NUMBER.test(value) ? Number(value) : NaN;
   if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('must be a positive number of seconds');
   return number;
 }
 
 function parsePort(value: string): number {
-  const number = Number(value);
+  // `--port 0x10` listened on port 16, where PORT=0x10 stops npm start.
+  const number = DECIMAL_INTEGER.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(number) || number < 1 || number > 65535) throw new InvalidArgumentError('must be a port from 1 to 65535');
   return number;
 }

@@ -44,6 +44,9 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
     [['--bogus'], "error: unknown option '--bogus'"],
     [['--timeout', 'abc'], "error: option '--timeout <s>' argument 'abc' is invalid. must be a positive number of seconds"],
     [['--port', '99999'], "error: option '--port <n>' argument '99999' is invalid. must be a port from 1 to 65535"],
+    // Taken by Number(): the demo listened on port 16, and waited 0x10 = 16 s.
+    [['--port', '0x10'], "error: option '--port <n>' argument '0x10' is invalid. must be a port from 1 to 65535"],
+    [['--timeout', '1e3'], "error: option '--timeout <s>' argument '1e3' is invalid. must be a positive number of seconds"],
   ])('given bad usage (%j), then it says so and exits 2, as npm start and the CLIs do, not 1 as a mission gone wrong', async (args, message) => {
     const ended = await runToEnd('demo.js', args, env());
 
