@@ -329,6 +329,40 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     });
   });
 
+  describe('given a reply held for review and an erasure of its guest under way (no key cache, so the intake reads the key each time)', () => {
+    let reviewed: InProcessSystem;
+    beforeAll(async () => {
+      reviewed = await startInProcessSystem('e2e-guest-data-erasing', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', DATA_KEY_CACHE_TTL_MS: '0' });
+    });
+    afterAll(async () => {
+      await reviewed.close();
+    });
+
+    it('when a reviewer approves with an edit, then a 409 says the guest data was erased, not a 400 about the edit', async () => {
+      const dora = { id: 'g-dora', name: 'Dora Beispiel' };
+      const created = (
+        await reviewed.api
+          .post('/api/missions')
+          .send({ ...guestRequest, payload: { language: 'en', guest: dora, message: 'Is parking free?' } })
+          .expect(201)
+      ).body as Mission;
+      await reviewed.waitForStatus(created.id, ['awaiting_review']);
+      const shown = (await reviewed.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+      // The erasure's first step, its events not yet appended: the mission is still under review.
+      const keys = new GuestDataKeys(reviewed.prefix);
+      expect(await reviewed.redis.hdel(keys.subjectKeys('guest:g-dora'), 'guest:g-dora')).toBe(1);
+      const approved = await reviewed.api
+        .post(`/api/missions/${created.id}/approve`)
+        .set('Authorization', `Bearer ${TEST_KEYS.reviewer}`)
+        .send({ output: { ...shown.result?.output, reply: 'Dear Ms Beispiel, parking is free.' } });
+      // It was a 400, "output is not shaped like the agent's result", details "actions must be a string".
+      expect({ status: approved.status, message: approved.body.message }).toEqual({
+        status: 409,
+        message: `cannot approve mission ${created.id}: its guest data was erased; the erasure cancels it`,
+      });
+    });
+  });
+
   describe('given a reply held for review, a reviewer who edits it, and a webhook subscriber', () => {
     let reviewed: InProcessSystem;
     let receiver: WebhookReceiver;

@@ -5,7 +5,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
-import { assertEditedOutput } from '../reviews/edited-output';
+import { assertEditedOutput, readsErased } from '../reviews/edited-output';
 import { ReviewMetrics } from '../reviews/review-metrics';
 import { missionNotFound } from './mission-not-found';
 
@@ -68,6 +68,9 @@ export class MissionCommandsService {
     const decision = decideApprove(mission, approval);
     if (decision.kind === 'skip') throw notDone(missionId, 'approve', decision.reason);
     const plain = await this.personal.openMission(mission);
+    // An erasure between its key's destruction and its events: the edit checked against "[erased]"
+    // was a 400 blaming the reviewer's fields ("actions must be a string").
+    if (plain.result && readsErased(plain.result.output)) throw notDone(missionId, 'approve', 'its guest data was erased; the erasure cancels it');
     if (plain.result) assertEditedOutput(plain, plain.result.output, output);
     // Checked against this attempt's output, so it replaces only this attempt's: a newer one under
     // review by the time it is recorded (another reviewer rejected this one) is a 409.

@@ -1,5 +1,14 @@
 import { BadRequestException } from '@nestjs/common';
+import { ERASED_MARKER } from '@app/guest-data';
 import { Mission, MULTI_LINE, textProblem, unusableRate, validateOutput } from '@app/mission';
+
+/**
+ * Whether the agent's output, opened, reads erased: its guest's key is destroyed and the erasure,
+ * which cancels the mission, is under way. Its fields are the marker then, not the agent's kinds.
+ */
+export function readsErased(original: Record<string, unknown>): boolean {
+  return Object.values(original).some((value) => value === ERASED_MARKER || (Array.isArray(value) && value.includes(ERASED_MARKER)));
+}
 
 /** The kinds of value a result's fields hold (the output schemas of libs/llm use only these). */
 function kindOf(value: unknown): string {
