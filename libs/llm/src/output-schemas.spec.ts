@@ -31,6 +31,15 @@ describe('output schemas', () => {
     expect(validateOutput('pricing', { recommendedRate: 140, currency: 'EUR', changePercent: 40, reason: '\u200bFair\u200b' })).toEqual([]);
   });
 
+  // The model's text passed with them, while a reviewer's edit of it was refused for them: the text rule holds for both now.
+  it('given text with control characters or bidi overrides, then it is refused, in a string as in a list, the line feed and tab aside', () => {
+    expect(validateOutput('guest_support', { language: 'en', reply: '\u202eNo refund\u202c', actions: ['Note \u001b[8mhidden\u001b[0m'] })).toEqual([
+      'reply must not contain bidirectional override or isolate characters',
+      'actions must not contain control characters other than tab and line feed',
+    ]);
+    expect(validateOutput('guest_support', { language: 'en', reply: 'Dear guest,\n\tsee you.', actions: [] })).toEqual([]);
+  });
+
   it("given fields the schema does not know, then the problem counts them and names none: their names are the model's text", () => {
     const problems = validateOutput('guest_support', { language: 'de', reply: 'Hallo', actions: [], 'Anna Schmidt, room 204': 1, 'anna@example.com': 2 });
     expect(problems).toEqual(['2 fields are not allowed (allowed: language, reply, actions)']);

@@ -1,4 +1,4 @@
-import { hasVisibleCharacter } from './clean-text.validator';
+import { hasVisibleCharacter, MULTI_LINE, textProblem } from './clean-text.validator';
 import { isPlainObject } from './field-problems';
 import { GUEST_LANGUAGES, GuestLanguage } from './guest-language';
 import { MissionType } from './mission-type';
@@ -99,13 +99,19 @@ function fieldProblems(key: string, field: OutputField, value: unknown): string[
   switch (field.type) {
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? [] : [`${key} must be a finite number`];
-    case 'array':
+    case 'array': {
       if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) return [`${key} must be an array of strings`];
       if (value.length > field.maxItems) return [`${key} must hold at most ${field.maxItems} items`];
-      return value.some((item) => item.length > field.items.maxLength) ? [`${key} items must be at most ${field.items.maxLength} characters`] : [];
+      if (value.some((item) => item.length > field.items.maxLength)) return [`${key} items must be at most ${field.items.maxLength} characters`];
+      const problem = value.map((item) => textProblem(item, MULTI_LINE)).find((found) => found !== null);
+      return problem ? [`${key} ${problem}`] : [];
+    }
     case 'string': {
       if (typeof value !== 'string') return [`${key} must be a string`];
       if (value.length > field.maxLength) return [`${key} must be at most ${field.maxLength} characters`];
+      // The text rule a reviewer's edit keeps: the model's text reaches the guest, the ERP and terminals as well.
+      const problem = textProblem(value, MULTI_LINE);
+      if (problem) return [`${key} ${problem}`];
       if (field.enum && !field.enum.includes(value)) return [`${key} must be one of ${field.enum.join(', ')}`];
       // Spaces or invisible characters alone (a zero-width space) read as nothing, to a guest as to a reviewer.
       if (field.minLength !== undefined && (value.trim().length < field.minLength || !hasVisibleCharacter(value))) return [`${key} must not be empty`];

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { ERASED_MARKER } from '@app/guest-data';
-import { Mission, MULTI_LINE, textProblem, unusableRate, validateOutput } from '@app/mission';
+import { Mission, unusableRate, validateOutput } from '@app/mission';
 
 /**
  * Whether the agent's output, opened, reads erased: its guest's key is destroyed and the erasure,
@@ -20,9 +20,9 @@ function kindOf(value: unknown): string {
 
 /**
  * Refuses a reviewer's edit that is not shaped like the agent's output it replaces (the same
- * fields, each of the same kind, with text that keeps the text rule) or that its mission type's
- * output schema refuses, as it refused the agent's: an empty reply, a language, currency or
- * urgency it does not know would reach the guest or the ERP. A pricing edit must keep a usable
+ * fields, each of the same kind) or that its mission type's output schema refuses, as it refused
+ * the agent's: text that breaks the text rule, an empty reply, a language, currency or urgency it
+ * does not know would reach the guest or the ERP. A pricing edit must keep a usable
  * rate (unusableRate), which the judge never sees again.
  */
 export function assertEditedOutput(mission: Mission, original: Record<string, unknown>, output: Record<string, unknown>): void {
@@ -35,10 +35,6 @@ export function assertEditedOutput(mission: Mission, original: Record<string, un
     }
     const kind = kindOf(original[key]);
     if (kindOf(value) !== kind) problems.push(`${key} must be ${kind}`);
-    for (const text of Array.isArray(value) ? value : [value]) {
-      const problem = typeof text === 'string' ? textProblem(text, MULTI_LINE) : null;
-      if (problem) problems.push(`${key} ${problem}`);
-    }
   }
   problems.push(...validateOutput(mission.type, output));
   const rate = mission.type === 'pricing' && problems.length === 0 ? unusableRate(mission, output.recommendedRate, output.currency) : null;
