@@ -34,6 +34,18 @@ describe('parseJudgeOutput', () => {
     expect(message).not.toMatch(/Anna|Schmidt/);
   });
 
+  // Taken as it came: a 3,000,000-character reason was stored in the log and sent in the next attempt's prompt.
+  it('given a reason beyond the bound of an output text, or with control characters, then the verdict is refused', () => {
+    const scored = [
+      { criterion: 'tone', score: 0.5 },
+      { criterion: 'language', score: 1 },
+    ];
+    expect(messageOf(JSON.stringify({ reason: 'x'.repeat(10_001), criteria: scored }))).toContain('reason must be at most 10000 characters');
+    expect(messageOf(JSON.stringify({ reason: 'ok \u001b[2J', criteria: scored }))).toContain(
+      'reason must not contain control characters other than tab and line feed',
+    );
+  });
+
   it('given a verdict that scores every criterion within 0..1, then it is taken', () => {
     const verdict = {
       reason: 'ok',

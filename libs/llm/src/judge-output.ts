@@ -1,4 +1,4 @@
-import { isPlainObject } from '@app/mission';
+import { isPlainObject, MULTI_LINE, OUTPUT_TEXT_MAX_LENGTH, textProblem } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
 import { jsonParseFailure } from './parse-output';
 
@@ -23,7 +23,7 @@ export function judgeOutputSchema(criteria: readonly string[]): Record<string, u
           properties: { criterion: { type: 'string', enum: [...criteria] }, score: { type: 'number', minimum: 0, maximum: 1 } },
         },
       },
-      reason: { type: 'string' },
+      reason: { type: 'string', maxLength: OUTPUT_TEXT_MAX_LENGTH },
     },
   };
 }
@@ -32,7 +32,14 @@ export function judgeOutputSchema(criteria: readonly string[]): Record<string, u
 export function validateJudgeOutput(output: unknown, criteria: readonly string[]): string[] {
   if (!isPlainObject(output)) return ['the verdict must be a JSON object'];
   const problems: string[] = [];
+  // Bounded as an agent's text is: the reason is stored in the log for good, and a failing verdict's
+  // is the next attempt's review feedback, sent in its prompt (a 3 MB reason was, and billed).
   if (typeof output.reason !== 'string') problems.push('reason must be a string');
+  else if (output.reason.length > OUTPUT_TEXT_MAX_LENGTH) problems.push(`reason must be at most ${OUTPUT_TEXT_MAX_LENGTH} characters`);
+  else {
+    const problem = textProblem(output.reason, MULTI_LINE);
+    if (problem) problems.push(`reason ${problem}`);
+  }
   if (!Array.isArray(output.criteria)) return [...problems, 'criteria must be an array'];
   const seen = new Set<string>();
   for (const entry of output.criteria as unknown[]) {

@@ -14,7 +14,7 @@ export type OutputField =
  * return megabytes, stored in the log for good and carried by every later hop. Far above what a
  * reply, a reason or a list of steps needs.
  */
-const MAX_TEXT = 10_000;
+export const OUTPUT_TEXT_MAX_LENGTH = 10_000;
 const MAX_ITEMS = 50;
 const MAX_ITEM_TEXT = 2_000;
 
@@ -44,8 +44,8 @@ export const GUEST_SUPPORT_OUTPUT_SCHEMA: OutputSchema = {
   additionalProperties: false,
   required: ['language', 'reply', 'actions'],
   properties: {
-    language: { type: 'string', enum: GUEST_LANGUAGES, maxLength: MAX_TEXT, description: 'language of the guest and of the reply' },
-    reply: { type: 'string', minLength: 1, maxLength: MAX_TEXT, description: 'reply draft to send to the guest' },
+    language: { type: 'string', enum: GUEST_LANGUAGES, maxLength: OUTPUT_TEXT_MAX_LENGTH, description: 'language of the guest and of the reply' },
+    reply: { type: 'string', minLength: 1, maxLength: OUTPUT_TEXT_MAX_LENGTH, description: 'reply draft to send to the guest' },
     actions: stringList('internal follow-up tasks for the hotel staff'),
   },
 };
@@ -56,9 +56,9 @@ export const PRICING_OUTPUT_SCHEMA: OutputSchema = {
   required: ['recommendedRate', 'currency', 'changePercent', 'reason'],
   properties: {
     recommendedRate: { type: 'number', description: 'recommended nightly rate' },
-    currency: { type: 'string', pattern: '^[A-Z]{3}$', maxLength: MAX_TEXT, description: 'ISO 4217 code, e.g. EUR' },
+    currency: { type: 'string', pattern: '^[A-Z]{3}$', maxLength: OUTPUT_TEXT_MAX_LENGTH, description: 'ISO 4217 code, e.g. EUR' },
     changePercent: { type: 'number', description: 'change against the current rate in percent' },
-    reason: { type: 'string', minLength: 1, maxLength: MAX_TEXT, description: 'why this rate' },
+    reason: { type: 'string', minLength: 1, maxLength: OUTPUT_TEXT_MAX_LENGTH, description: 'why this rate' },
   },
 };
 
@@ -67,7 +67,7 @@ export const MAINTENANCE_OUTPUT_SCHEMA: OutputSchema = {
   additionalProperties: false,
   required: ['urgency', 'steps', 'safetyNotes', 'parts'],
   properties: {
-    urgency: { type: 'string', enum: MAINTENANCE_URGENCIES, maxLength: MAX_TEXT },
+    urgency: { type: 'string', enum: MAINTENANCE_URGENCIES, maxLength: OUTPUT_TEXT_MAX_LENGTH },
     steps: stringList('ordered work steps for the technician'),
     safetyNotes: stringList('safety precautions; empty only when nothing is safety-relevant'),
     parts: stringList('parts and materials to bring'),
