@@ -26,7 +26,8 @@ export class LlmJudge {
     private readonly timeoutMs: number,
   ) {}
 
-  async judge(mission: Mission, output: Record<string, unknown>): Promise<Verdict> {
+  /** `signal` ends the model's call (a stopping evaluator), as it ends the executor's. */
+  async judge(mission: Mission, output: Record<string, unknown>, signal?: AbortSignal): Promise<Verdict> {
     const rubric = RUBRICS[mission.type];
     const names = rubric.criteria.map((c) => c.name);
     const prompt = fillTemplate(judgeTemplate(), {
@@ -41,6 +42,7 @@ export class LlmJudge {
       messages: [{ role: 'user', content: prompt }],
       outputSchema: judgeOutputSchema(names),
       timeoutMs: this.timeoutMs,
+      signal,
       context: {
         missionId: mission.id,
         attempt: mission.attempts,

@@ -20,7 +20,11 @@ export class HeldLlmClient implements LlmClient {
 
   async complete(request: LlmRequest): Promise<LlmResponse> {
     this.calls += 1;
-    await new Promise<void>((resolve) => (this.releaseCall = resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.releaseCall = resolve;
+      // As a real client's call ends when its caller aborts it (a stopping service).
+      request.signal?.addEventListener('abort', () => reject(new Error('the call was aborted')), { once: true });
+    });
     return this.answer(request);
   }
 }

@@ -17,7 +17,7 @@ import {
 } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { decodeMessage, RedisStreamsContext } from '@app/redis-streams';
+import { decodeMessage, HandBackError, RedisStreamsContext } from '@app/redis-streams';
 import { MetricsRegistry } from '@app/runtime';
 import { deleteKeysByPrefix, HeldLlmClient, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedis, waitFor } from '@app/testing';
 import { EvaluationMetrics } from './evaluation-metrics';
@@ -165,6 +165,26 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(evaluated.type === 'MissionEvaluated' && evaluated.data.usage?.promptTokens).toBeGreaterThan(0);
     // The verdict carries the call: no LateReplyBilled besides, so the daily report counts it once.
     expect(rest.map((event) => event.type)).not.toContain('LateReplyBilled');
+  });
+
+  // The call went on until the judge's timeout and its retries (43 s, and up to about 540 s with the defaults) while the stop waited for it.
+  it('given the LLM judge waiting for its model, when shutdown begins, then the call ends and the message is handed back, nothing recorded', async () => {
+    const mock = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });
+    const model = new HeldLlmClient((request) => mock.complete(request), 'mock');
+    const { evaluator, complete, eventsAfter } = setup({}, NO_REVIEW_POLICY, new RuleBasedJudge(), new LlmJudge(model, 600_000));
+    const completed = await complete('m-judge-stopped', lateCheckout);
+
+    const judging = evaluator.evaluate(completed).then(
+      () => 'judged',
+      (error: unknown) => error,
+    );
+    await waitFor(async () => model.calls === 1, { timeoutMs: 5_000, what: 'the judge to be asked' });
+    evaluator.onModuleDestroy();
+    const ended = await Promise.race([judging, new Promise((resolve) => setTimeout(() => resolve('still judging after 5 s'), 5_000).unref())]);
+
+    expect(ended).toBeInstanceOf(HandBackError);
+    // Not judged by the rules instead: the next evaluator asks the model again.
+    expect(await eventsAfter(completed)).toEqual([]);
   });
 
   it("given the LLM judge is thinking when the mission is cancelled, when its billed reply comes, then LateReplyBilled records the judge's call, once also when the message is redelivered", async () => {

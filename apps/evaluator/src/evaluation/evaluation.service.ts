@@ -9,6 +9,7 @@ import { LlmError } from '@app/llm';
 import { billedFor, decideJudged, Evaluation, Judged, Mission, NOT_JUDGED, ReviewPolicy, reviewRuleFor, SERVICE_ACTORS, staleEvaluation } from '@app/mission';
 import { logDeadLetter, MissionPipeline, retryBackoff } from '@app/pipeline';
 import { untilRedisTakes } from '@app/redis';
+import { HandBackError } from '@app/redis-streams';
 import { ENVIRONMENT } from '@app/runtime';
 import { EvaluationMetrics } from './evaluation-metrics';
 
@@ -23,7 +24,7 @@ export const REVIEW_POLICY = Symbol('REVIEW_POLICY');
  */
 @Injectable()
 export class EvaluationService implements OnModuleDestroy {
-  /** Aborted when shutdown begins: an append of a billed judge call that Redis refuses is no longer retried (judgedAppend). */
+  /** Aborted when shutdown begins: the LLM judge's call ends, and an append of a billed judge call that Redis refuses is no longer retried (judgedAppend). */
   private readonly shutdown = new AbortController();
 
   constructor(
@@ -53,8 +54,11 @@ export class EvaluationService implements OnModuleDestroy {
     const output = mission.result?.output ?? {};
     if (!this.llmJudge) return this.rules.judge(mission, output);
     try {
-      return await this.llmJudge.judge(mission, output);
+      return await this.llmJudge.judge(mission, output, this.shutdown.signal);
     } catch (error) {
+      // A stop ends the call, which held the stop for up to the judge's timeout and retries: the
+      // message is judged again where it is reclaimed, by the model, not by the rules here.
+      if (this.shutdown.signal.aborted) throw new HandBackError('the evaluator is shutting down: its judge call was abandoned, and the message handed back');
       const why = error instanceof Error ? error.message : String(error);
       this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, error: why }, 'LLM judge failed; judging by the rules');
       const verdict = this.rules.judge(mission, output);
