@@ -523,6 +523,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           if (scan.subjectKeys.length > 0) checkSubjectKeyLines(scan.subjectKeys, masterKeys());
           scan.tally.check(keys.partitions.length, { acceptMissingEnd });
           scan.chains.check();
+          scan.chains.checkHeads(scan.tally.heads);
           progress.setTotal(IMPORT_PHASE, scan.lines);
           // Queued missions are scored as the deployment's services would score them (its queue order).
           const queueOrder = queueOrderOf(queueSettings(io.env));

@@ -654,6 +654,36 @@ describe('replay CLI (command functions, real Redis)', () => {
     },
   );
 
+  // A line is held by the next line's links: the last event of a partition was held by nothing, and an edit of it
+  // (or its removal, the end line's count lowered) imported with exit 0 and verified.
+  it.each([
+    ['its last event line edited', (lines: string[], last: number) => lines.map((line, i) => (i === last ? line.replace('"actor":"', '"actor":"Z') : line)), 0],
+    [
+      'its last event line removed and the end line counting one event less',
+      (lines: string[], last: number) =>
+        lines
+          .filter((_, i) => i !== last)
+          .map((line) => (line.includes('"kind":"export-end"') ? JSON.stringify({ ...JSON.parse(line), events: JSON.parse(line).events - 1 }) : line)),
+      -1,
+    ],
+  ])('given an export with %s, when it is imported, then it is refused with exit 5 naming the line, and nothing is written', async (name, change, shift) => {
+    const file = path.join(dir, 'for-heads.jsonl');
+    expect((await replay('export', '--out', file)).code).toBe(EXIT_OK);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    const last = lines.findLastIndex((line) => !('kind' in (JSON.parse(line) as object)));
+    const tampered = path.join(dir, `${name.replace(/\W+/g, '-')}.jsonl`);
+    await writeFile(tampered, `${change(lines, last).join('\n')}\n`);
+    const target = `${restorePrefix}heads:`; // deleted with restorePrefix
+
+    const refused = await replay('--prefix', target, 'import', '--in', tampered);
+
+    expect(refused).toMatchObject({ code: EXIT_REFUSED, stdout: '' });
+    expect(refused.stderr).toContain(
+      `replay: ${tampered}: refusing to import: line ${last + 1 + shift}, the last event of log partition 0, is not the head the export's end line records for it`,
+    );
+    expect(await countKeysByPrefix(redis, target)).toBe(0);
+  });
+
   // A filtered export was refused only by its broken hash chains, a message that did not say the file was an extract.
   it('given a filtered export, then import refuses it with exit 5 saying it is filtered and by what, and writes nothing', async () => {
     const file = path.join(dir, 'evals.jsonl');

@@ -8,6 +8,7 @@ import {
   ImportTargetNotEmptyError,
   parseExportEndLine,
   rebuildReadModels,
+  sha1Hex,
   summarize,
   verifyLog,
 } from '@app/audit';
@@ -59,8 +60,10 @@ describe('export and import (real Redis)', () => {
     const lines = (await exportText(redis, source)).split('\n');
     expect(lines.pop()).toBe('');
     // Last, the end line: what the export wrote, and from how many partitions.
-    expect(JSON.parse(lines.pop() ?? '')).toEqual({ kind: 'export-end', events: KNOWN_EVENT_COUNT, subjectKeys: 0, partitions: 1 });
+    const end = JSON.parse(lines.pop() ?? '') as unknown;
     const stored = ((await redis.xrange(source.partitions[0].log, '-', '+')) as [string, string[]][]).map(([, fields]) => fields[3]);
+    // The head: the last line's hash, which no later line's links hold.
+    expect(end).toEqual({ kind: 'export-end', events: KNOWN_EVENT_COUNT, subjectKeys: 0, partitions: 1, heads: [sha1Hex(stored[stored.length - 1])] });
     expect(lines).toEqual(stored);
     expect(lines).toHaveLength(KNOWN_EVENT_COUNT);
   });
@@ -136,6 +139,17 @@ describe('export and import (real Redis)', () => {
       return refusal.catch((error: Error) => error.message);
     };
 
+    // Held by no later line's links, the last event was imported as edited, and verify passed in the new prefix.
+    it("given an export whose last event line was edited, then import refuses it against the end line's head and writes nothing", async () => {
+      const lines = (await exportText(redis, source)).trimEnd().split('\n');
+      const last = lines.length - 2;
+      const edited = lines.map((line, i) => (i === last ? line.replace('"actor":"', '"actor":"Z') : line));
+      expect(await refused('last-edited', `${edited.join('\n')}\n`)).toBe(
+        `refusing to import: line ${last + 1}, the last event of log partition 0, is not the head the export's end line records for it: ` +
+          'the file is not the log as exported (its last event edited, removed or moved); nothing was written',
+      );
+    });
+
     it('given an export cut short after a whole line, then import refuses it and writes nothing', async () => {
       const lines = (await exportText(redis, source)).trimEnd().split('\n');
       // Every hash chain holds in such a prefix of the file: verify alone would pass it.
@@ -170,6 +184,7 @@ describe('export and import (real Redis)', () => {
         events: 4,
         subjectKeys: 0,
         partitions: 1,
+        heads: [expect.stringMatching(/^[0-9a-f]{40}$/)],
         filter: { type: 'MissionEvaluated' },
       });
       expect(await endOf({ from: knownStepTime(4), to: knownStepTime(6) })).toMatchObject({

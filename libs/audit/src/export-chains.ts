@@ -1,4 +1,5 @@
 import { KeyLayout } from '@app/event-store';
+import { headsProblem } from './export-end-line';
 import { ChainBreak, ChainChecker } from './hash-chain';
 import { ImportRefusedError } from './import-refused-error';
 import { sha1Hex, StoredObject } from './stored-log';
@@ -15,9 +16,12 @@ import { sha1Hex, StoredObject } from './stored-log';
 export class ExportChains {
   private readonly checkers: ChainChecker[];
   private broken: ChainBreak | undefined;
+  /** Each partition's last event line so far: its hash, held by no later line, is checked against the end line's heads. */
+  private readonly lasts: { hash: string; lineNumber: number }[];
 
   constructor(private readonly keys: KeyLayout) {
     this.checkers = keys.partitions.map(() => new ChainChecker());
+    this.lasts = keys.partitions.map(() => ({ hash: '', lineNumber: 0 }));
   }
 
   /** Feeds an event line (not a key or end line) of the file, in file order; `stored` is null when it is no JSON object. */
@@ -28,9 +32,17 @@ export class ExportChains {
     if (!stored) return void (this.broken = { missionId: '', logId, version: 0, detail: 'it is not a JSON object' });
     if (typeof stored.missionId !== 'string' || !stored.missionId)
       return void (this.broken = { missionId: '', logId, version: 0, detail: 'it names no mission' });
-    const checker = this.checkers[this.keys.partitionOf(stored.missionId)];
-    checker.add({ logId, missionId: stored.missionId, json: line }, sha1Hex(line), stored);
-    this.broken = checker.firstBreak;
+    const partition = this.keys.partitionOf(stored.missionId);
+    const hash = sha1Hex(line);
+    this.checkers[partition].add({ logId, missionId: stored.missionId, json: line }, hash, stored);
+    this.lasts[partition] = { hash, lineNumber };
+    this.broken = this.checkers[partition].firstBreak;
+  }
+
+  /** Throws ImportRefusedError when the partitions' last lines are not the heads `recorded` (the end line's, when it has them). */
+  checkHeads(recorded: readonly string[] | undefined): void {
+    const problem = headsProblem(recorded, this.lasts);
+    if (problem) throw new ImportRefusedError(problem);
   }
 
   /** Throws ImportRefusedError naming the first line (and its mission) that breaks a chain. */

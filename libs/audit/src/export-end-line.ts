@@ -40,6 +40,12 @@ export interface ExportEndLine {
   /** LOG_PARTITIONS of the log it was read from: each partition has its own hash chain. */
   partitions: number;
   /**
+   * Each partition's head as exported: the SHA-1 of its last event line ('' for none). A line's
+   * hash is held by the next line's links, so the last line of each partition was held by nothing
+   * in the file (an edit of it imported and verified). Absent in exports made before end lines had it.
+   */
+  heads?: string[];
+  /**
    * The filters the export was made with; absent for a whole export, and in the end lines of
    * exports made before they recorded it (those cannot be told from a whole one but by their chains).
    */
@@ -66,18 +72,41 @@ export function isExportEndLine(stored: StoredObject): boolean {
 
 /** The line's record, or an error naming the line when a count is not a whole number. */
 export function parseExportEndLine(stored: StoredObject, lineNumber: number): ExportEndLine {
-  const { events, subjectKeys, partitions, filter } = stored;
+  const { events, subjectKeys, partitions, filter, heads } = stored;
   const count = (value: unknown, min: number): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
   if (!count(events, 0) || !count(subjectKeys, 0) || !count(partitions, 1)) {
     throw new Error(`line ${lineNumber} is an export's end without events, subjectKeys (whole numbers) and partitions (1 or more)`);
   }
-  if (filter === undefined) return { kind: EXPORT_END_LINE, events, subjectKeys, partitions };
+  if (heads !== undefined && !(Array.isArray(heads) && heads.length === partitions && heads.every((head) => typeof head === 'string' && HEAD.test(head)))) {
+    throw new Error(`line ${lineNumber} is an export's end whose heads are not one SHA-1 (or '' for an empty partition) per partition`);
+  }
+  const recorded = heads === undefined ? {} : { heads: heads as string[] };
+  if (filter === undefined) return { kind: EXPORT_END_LINE, events, subjectKeys, partitions, ...recorded };
   if (!isEndFilter(filter)) {
     throw new Error(
       `line ${lineNumber} is an export's end whose filter is not one or more of ${EVENT_FILTER_FIELDS.join(', ')} (each a non-empty string) or keys (false)`,
     );
   }
-  return { kind: EXPORT_END_LINE, events, subjectKeys, partitions, filter };
+  return { kind: EXPORT_END_LINE, events, subjectKeys, partitions, ...recorded, filter };
+}
+
+/** A partition's head in an end line: a SHA-1 in hex, or '' for a partition without events. */
+const HEAD = /^(?:[0-9a-f]{40})?$/;
+
+/**
+ * Why the heads of the file's partitions (the SHA-1 of each one's last event line, '' for none)
+ * are not those its end line records, naming the first that differs; undefined when they are, or
+ * when the end line records none (an export made before end lines did).
+ */
+export function headsProblem(recorded: readonly string[] | undefined, found: readonly { hash: string; lineNumber: number }[]): string | undefined {
+  if (!recorded) return undefined;
+  const partition = recorded.findIndex((head, index) => (found[index]?.hash ?? '') !== head);
+  if (partition < 0) return undefined;
+  const last = found[partition];
+  return (
+    `${last?.hash ? `line ${last.lineNumber}, the last event of log partition ${partition},` : `log partition ${partition}`} is not the head the export's ` +
+    `end line records for it: the file is not the log as exported (its last event edited, removed or moved)`
+  );
 }
 
 function isEndFilter(value: unknown): value is ExportEndFilter {
@@ -118,11 +147,11 @@ export async function readExportEndLine(path: string): Promise<ExportEndLine | u
 }
 
 /** The end line as an export writes it: `filter` only for a filtered export (or one made with --no-keys), with the filters it was made with. */
-export function formatExportEndLine({ events, subjectKeys, partitions, filter }: Omit<ExportEndLine, 'kind'>): string {
+export function formatExportEndLine({ events, subjectKeys, partitions, heads, filter }: Omit<ExportEndLine, 'kind'>): string {
   const recorded: ExportEndFilter = filter
     ? Object.fromEntries(EVENT_FILTER_FIELDS.filter((field) => filter[field] !== undefined).map((field) => [field, filter[field]]))
     : {};
   if (filter?.keys === false) recorded.keys = false;
   const filtered = Object.keys(recorded).length > 0 ? { filter: recorded } : {};
-  return `${JSON.stringify({ kind: EXPORT_END_LINE, events, subjectKeys, partitions, ...filtered })}\n`;
+  return `${JSON.stringify({ kind: EXPORT_END_LINE, events, subjectKeys, partitions, ...(heads ? { heads } : {}), ...filtered })}\n`;
 }

@@ -11,7 +11,7 @@ import { queueKey, queueOrderOf, QueueOrderOptions } from '@app/mission-queue';
 import { IN_FLIGHT_ROUTES, restoreMissionEffects, RestoreResult, subjectIndexEffects, SubjectIndexEffect } from '@app/pipeline';
 import { execAll, RedisConnection, redisNowMs } from '@app/redis';
 import { CREATE_TYPE, createdSubjects, subjectIds } from './event-subjects';
-import { ExportEndFilter, formatExportEndLine, isExportEndLine } from './export-end-line';
+import { ExportEndFilter, formatExportEndLine, headsProblem, isExportEndLine } from './export-end-line';
 import { exportFileLines } from './export-file-lines';
 import { ExportTally } from './export-tally';
 import { ImportRefusedError } from './import-refused-error';
@@ -60,6 +60,8 @@ export interface ExportResult {
 export interface PartitionExport extends Omit<ExportResult, 'keys'> {
   /** The data subjects the missions of the exported events name (their creates'). */
   subjects: ReadonlySet<string>;
+  /** The SHA-1 of the last event line exported ('' for none): the partition's head in the end line. */
+  head: string;
 }
 
 export interface ImportResult {
@@ -148,10 +150,12 @@ export async function exportLog(
 ): Promise<ExportResult> {
   const total = { exported: 0, keys: 0, scanned: 0 };
   const subjects = new Set<string>();
+  const heads: string[] = [];
   for (const partition of keys.partitions) {
     const result = await exportPartition(redis, partition, out, filter, onProgress);
     total.exported += result.exported;
     total.scanned += result.scanned;
+    heads.push(result.head);
     for (const subject of result.subjects) subjects.add(subject);
   }
   if (filter.keys !== false) {
@@ -166,7 +170,7 @@ export async function exportLog(
     mission: filter.mission,
     keys: filter.keys === false ? false : undefined,
   };
-  await writeAll(out, [formatExportEndLine({ events: total.exported, subjectKeys: total.keys, partitions: keys.partitions.length, filter: endFilter })]);
+  await writeAll(out, [formatExportEndLine({ events: total.exported, subjectKeys: total.keys, partitions: keys.partitions.length, heads, filter: endFilter })]);
   return total;
 }
 
@@ -238,9 +242,11 @@ export async function exportPartition(
   try {
     const cursor = new LogCursor(redis, keys.log, DEFAULT_LOG_BATCH);
     let exported = 0;
+    let lastLine: string | undefined;
     for await (const batch of cursor.batches()) {
       const matched = batch.filter(matches);
       for (const entry of matched) subjects.add(entry);
+      lastLine = matched.at(-1)?.json ?? lastLine;
       const lines = matched.map((entry) => `${entry.json}\n`);
       exported += lines.length;
       if (failure) throw failure;
@@ -249,7 +255,7 @@ export async function exportPartition(
       onProgress({ phase: EXPORT_PHASE, done: cursor.count, total: Math.max(total, cursor.count) });
     }
     await subjects.readStates(redis, keys);
-    return { exported, scanned: cursor.count, subjects: subjects.subjects };
+    return { exported, scanned: cursor.count, subjects: subjects.subjects, head: lastLine === undefined ? '' : sha1Hex(lastLine) };
   } finally {
     out.off('error', onError);
   }
@@ -281,6 +287,8 @@ interface ImportLane {
   listed: Map<string, string[]>;
   /** The last line imported into this partition: its hash is the partition's log head. */
   lastLine: string;
+  /** Its number in the file, for a head that is not the export's. */
+  lastLineNumber: number;
   events: number;
   counts: Record<string, number>;
 }
@@ -341,6 +349,7 @@ export async function importLog(
     pipeline: redis.pipeline(),
     listed: new Map(),
     lastLine: '',
+    lastLineNumber: 0,
     events: 0,
     counts: {},
   }));
@@ -412,6 +421,7 @@ export async function importLog(
       lane.pipeline.zadd(lane.keys.missionIndex, Number.isNaN(createdAt) ? baseMs : createdAt, missionId);
     }
     lane.lastLine = line;
+    lane.lastLineNumber = lineNumber;
     fold.add({ logId, missionId, json: line }, stored);
     lane.events++;
     events++;
@@ -423,6 +433,11 @@ export async function importLog(
   await flush();
   try {
     tally.check(keys.partitions.length, { acceptMissingEnd: options.acceptMissingEnd });
+    const heads = headsProblem(
+      tally.heads,
+      lanes.map((lane) => ({ hash: lane.events > 0 ? sha1Hex(lane.lastLine) : '', lineNumber: lane.lastLineNumber })),
+    );
+    if (heads) throw new ImportRefusedError(heads);
     if (!keysWritten || (!keysBefore && subjectKeys.length > 0)) await writeKeys();
   } catch (error) {
     if (error instanceof ImportKeysRefusedError || error instanceof ImportRefusedError) await removeImported(redis, keys, fold, indexKeys);

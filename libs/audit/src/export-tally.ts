@@ -36,6 +36,11 @@ export class ExportTally {
   private readonly namedSubjects = new Set<string>();
   private readonly erasedSubjects = new Set<string>();
 
+  /** The partitions' heads the end line records, if it does (see ExportEndLine). */
+  get heads(): readonly string[] | undefined {
+    return this.end?.line.heads;
+  }
+
   /** Counts one parsed, non-empty line (a line that names no kind is an event). */
   add(stored: StoredObject, lineNumber: number): void {
     this.lastLineNumber = lineNumber;
