@@ -562,6 +562,32 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id), webhookKeys.secrets, webhookKeys.listSweep)).toBe(0);
   });
 
+  it('given attempts in flight, when their subscription is deleted before the receiver answers 410, then they settle as dropped and leave nothing of it behind', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    let answer: (status: number) => void = () => undefined;
+    const answered = new Promise<number>((resolve) => (answer = resolve));
+    receiver.respond = () => answered;
+    await runner().catchUp();
+    const outcomes: string[] = [];
+    dispatcher({ onAttempt: (outcome) => outcomes.push(outcome) }).start();
+    await waitFor(async () => receiver.arrived === FINISHED, { timeoutMs: 10_000, what: 'an attempt of each delivery in flight' });
+    const inFlight = (await outbox.list(subscription.id, { status: 'pending', limit: 10 })).items;
+    expect(inFlight).toHaveLength(FINISHED);
+
+    await subscriptions.delete(subscription.id, 'test-operator');
+    await outbox.forget(subscription.id);
+    answer(410);
+    await waitFor(async () => outcomes.length === FINISHED, { timeoutMs: 10_000, what: 'the attempts in flight to settle' });
+
+    // They settled dead: a dead list of the deleted id holding them, their hashes kept for the dead
+    // retention, its failure clock started, and each counted as a dead delivery.
+    expect(outcomes).toEqual(Array(FINISHED).fill('drop'));
+    for (const delivery of inFlight) expect(await redis.exists(webhookKeys.delivery(delivery.id))).toBe(0);
+    expect(await redis.exists(webhookKeys.dead(subscription.id), webhookKeys.deliveries(subscription.id))).toBe(0);
+    expect(await redis.hget(webhookKeys.failingSince, subscription.id)).toBeNull();
+    expect(await outbox.backlog()).toBe(0);
+  });
+
   it('given a disabled endpoint with its failure clock, when it is enabled or deleted by a process that dies right after, then the clock went with the event', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await subscriptions.disable(subscription.id, 'failing', 'test-operator');

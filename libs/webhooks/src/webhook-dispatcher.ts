@@ -204,9 +204,13 @@ export class WebhookDispatcher {
       const settlement = await this.send(delivery);
       annotateSpan('brain.webhook.outcome', settlement.outcome);
       const now = this.clock();
-      const failingSince = await this.outbox.settle(delivery, settlement, now);
-      if (failingSince === null) return;
-      this.options.onAttempt?.(settlement.outcome);
+      const settled = await this.outbox.settle(delivery, settlement, now);
+      if (settled === null) return;
+      // Deleted while the attempt was in flight: dropped, not a death (or a success) of a live subscription.
+      if (settled.outcome !== settlement.outcome) annotateSpan('brain.webhook.outcome', settled.outcome);
+      this.options.onAttempt?.(settled.outcome);
+      if (settled.outcome === 'drop') return;
+      const { failingSince } = settled;
       if (failingSince > 0 && now - failingSince >= this.options.disableAfterMs) await this.disable(delivery.subscriptionId, failingSince);
     } catch (error) {
       // The claim lapses and the delivery is attempted again.

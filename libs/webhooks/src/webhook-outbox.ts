@@ -8,6 +8,7 @@ import { WebhookKeys } from './webhook-keys';
 enum SettleCode {
   Settled = 0,
   Stale = 1,
+  Dropped = 2,
 }
 enum RedeliverCode {
   Queued = 0,
@@ -24,7 +25,7 @@ const SCAN_BATCH = 100;
 
 /** Long-dead deliveries a death, or a sweep, deletes at most (the script's time stays bounded however many there are). */
 const PRUNE_BATCH = 100;
-const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-7', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
+const settleScript = new LuaScript(LUA_DIR, 'settle-webhook-delivery-8', { constants: { CODE: luaEnum(SettleCode), PRUNE: { batch: PRUNE_BATCH } } });
 const redeliverScript = new LuaScript(LUA_DIR, 'redeliver-webhook-delivery-4', { constants: { CODE: luaEnum(RedeliverCode) } });
 /** Entries of a subscription's delivery list one sweep checks for a delivery that is gone. */
 const SWEEP_ENTRIES = 100;
@@ -120,6 +121,12 @@ export type Settlement =
   | { outcome: 'dead'; error: string; notSent: true }
   | { outcome: 'drop' };
 
+/** A settlement as recorded: since when the endpoint fails (ms, 0 = it does not), or dropped. */
+export type SettledAttempt =
+  | { outcome: Exclude<Settlement['outcome'], 'drop'>; failingSince: number }
+  /** Its subscription is gone: deleted before the attempt, or while it was in flight. */
+  | { outcome: 'drop' };
+
 /**
  * What an attempt says of its endpoint, for the disable-after clock: failed ('1'), answered ('0',
  * the clock restarts), or nothing ('': aborted at shutdown, or not made), which leaves the clock.
@@ -194,8 +201,11 @@ export class WebhookOutbox {
     return claimed;
   }
 
-  /** Records the attempt; resolves with since when the endpoint fails (ms, 0 = it does not), or null when the claim had lapsed. */
-  async settle(delivery: ClaimedDelivery, settlement: Settlement, now: number): Promise<number | null> {
+  /**
+   * Records the attempt; resolves with how it was recorded, or null when the claim had lapsed. One
+   * whose subscription was deleted while it was in flight is dropped, whatever it came to.
+   */
+  async settle(delivery: ClaimedDelivery, settlement: Settlement, now: number): Promise<SettledAttempt | null> {
     const args = [
       delivery.id,
       delivery.claim,
@@ -220,9 +230,12 @@ export class WebhookOutbox {
       this.keys.failingSince,
       this.keys.pending,
       this.keys.queueHeads,
+      this.keys.subscriptions,
     ];
     const [code, failingSince] = (await settleScript.run(this.redis, keys, args)) as [number, number?];
-    return code === SettleCode.Stale ? null : Number(failingSince ?? 0);
+    if (code === SettleCode.Stale) return null;
+    if (code === SettleCode.Dropped || settlement.outcome === 'drop') return { outcome: 'drop' };
+    return { outcome: settlement.outcome, failingSince: Number(failingSince ?? 0) };
   }
 
   /** Due again now, with the same webhook-id, as `actor` asked; throws DeliveryNotFoundError or DeliveryPendingError. */

@@ -117,7 +117,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Delete a webhook subscription',
     description:
-      'Needs role **operator**. Appends a WebhookDeleted event; its secrets and dead deliveries are deleted, deliveries not yet made are dropped. ' +
+      'Needs role **operator**. Appends a WebhookDeleted event; its secrets and dead deliveries are deleted, deliveries not yet made are dropped, and so is one in flight as it ends. ' +
       'A DELETE of a subscription deleted already is a 404 that finishes that cleanup, should a failure have cut it short.',
   })
   @ApiOkResponse({ type: WebhookSubscriptionView, description: 'The subscription as it was before it was deleted.', headers: RATE_LIMIT_HEADERS })

@@ -18,7 +18,7 @@
   ARGV[6] prefix of the per-(subscription, mission) queues
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
-  first attempt (ms). The attempt is counted here, before it is made; settle-webhook-delivery-7.lua
+  first attempt (ms). The attempt is counted here, before it is made; settle-webhook-delivery-8.lua
   takes it back when nothing was sent.
 
   A due id without a delivery hash (deleted by an operator, evicted) is dropped from the ZSET and

@@ -24,9 +24,9 @@
   ARGV[9..] deliveries, in log order, each: delivery id, subscription id, mission id, type, body
 
   A delivery is due at once only when it heads its (subscription, mission) queue; the ones behind
-  it become due as it is settled (settle-webhook-delivery-7.lua), which keeps log order per mission.
+  it become due as it is settled (settle-webhook-delivery-8.lua), which keeps log order per mission.
   Only a head gets a nextAt and an entry in the heads hash: the others wait for an earlier delivery
-  of the same mission, and settle-webhook-delivery-7.lua sets theirs when it is their turn.
+  of the same mission, and settle-webhook-delivery-8.lua sets theirs when it is their turn.
 
   Delivered and dead deliveries expire (their retention times), but a subscription's delivery list
   would keep their ids: each delivery written sweeps SWEEP.perWrite more entries of its

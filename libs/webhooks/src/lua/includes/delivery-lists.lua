@@ -1,7 +1,7 @@
 --[[
   Tidying of a subscription's two delivery lists, in one place: the outbox sweeps a little as it
   writes deliveries (enqueue-webhook-deliveries-6.lua), a death prunes the long-dead
-  (settle-webhook-delivery-7.lua), and the dispatcher does both on its sweep tick
+  (settle-webhook-delivery-8.lua), and the dispatcher does both on its sweep tick
   (sweep-webhook-deliveries-3.lua), so the lists shrink also when no delivery is written or dies.
 
   Delivered and dead deliveries expire (their retention times), but their ids would stay in the

@@ -3,7 +3,7 @@
   id>:<mission id>`): only a queue's head is due, and the next becomes due when the head leaves, so
   a mission's webhooks go out in log order. The outbox heads a queue as it writes the first delivery
   (enqueue-webhook-deliveries-6.lua); the head leaves when it is settled done
-  (settle-webhook-delivery-7.lua), or when the claim finds its delivery hash gone
+  (settle-webhook-delivery-8.lua), or when the claim finds its delivery hash gone
   (claim-webhook-deliveries-3.lua).
 
   The heads hash (delivery id -> '<subscription id>:<mission id>') names the queue of each head:

@@ -11,6 +11,8 @@
   KEYS[5] failing-since hash (subscription id -> ms of the first failure since the last success)
   KEYS[6] pending SET (the backlog): a delivery that is done leaves it
   KEYS[7] heads hash (delivery id of each queue head -> '<subscription id>:<mission id>')
+  KEYS[8] subscription records hash (subscription id -> record JSON): one no longer there was
+          deleted, while the attempt was in flight if the dispatcher found it when it sent
   All share the {p} hash tag.
 
   ARGV[1] delivery id
@@ -39,8 +41,14 @@
   subscription that keeps failing, or a disabled one still given deliveries, holds a bounded
   number. Once none dies, the dispatcher's sweep tick (sweep-webhook-deliveries-3.lua) prunes them.
 
+  A delivery whose subscription is gone is dropped, whatever the attempt came to, and says nothing
+  of the endpoint's failure clock. The delete cleans up once (the clock with its event, the dead
+  and delivery lists in WebhookOutbox.forget): what an attempt in flight then settled would outlive
+  it, a dead list of an id that no longer exists (no expiry), its failure clock, and the delivery.
+
   Result: code from CODE (SettleCode in webhook-outbox.ts)
     { Settled, failingSince }  failingSince = ms since the endpoint fails, 0 when it does not
+    { Dropped }                its subscription is gone (ARGV[3] drop, or deleted during the attempt)
     { Stale }                  the claim lapsed and another dispatcher holds the delivery; nothing written
 ]]
 --- @include "includes/delivery-lists"
@@ -54,10 +62,10 @@ local function leaveQueue()
   leaveMissionQueue(id, KEYS[3], ARGV[8] .. ':' .. ARGV[14], KEYS[2], KEYS[6], KEYS[7], now, ARGV[12])
 end
 
-if outcome == 'drop' then
+if outcome == 'drop' or redis.call('HEXISTS', KEYS[8], ARGV[8]) == 0 then
   redis.call('DEL', KEYS[1])
   leaveQueue()
-  return { CODE.Settled, 0 }
+  return { CODE.Dropped }
 end
 
 redis.call('HDEL', KEYS[1], 'claim')
