@@ -588,6 +588,36 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(await outbox.backlog()).toBe(0);
   });
 
+  it('given a delivery that died after several retries, when it is redelivered and fails again, then its next retry waits the first backoff, and its attempts go on counting', async () => {
+    const { subscription } = await subscribe([MISSION_FINISHED]);
+    const backoffMs = 1_000;
+    await runner().catchUp();
+    let now = Date.now();
+    const retry = { backoffMs, backoffMaxMs: 3_600_000, retryPeriodMs: 86_400_000 };
+    const failing = dispatcher({ clock: () => now, retry, disableAfterMs: 86_400_000 });
+    const deliveries = async () => (await outbox.list(subscription.id, { limit: 10 })).items;
+    // Six failed attempts, the clock moved to when the last of them is due again, then a 410: dead after 7.
+    receiver.respond = () => 503;
+    for (let attempt = 1; attempt <= 7; attempt++) {
+      if (attempt === 7) receiver.respond = () => 410;
+      expect(await failing.runOnce()).toBe(FINISHED);
+      now = Math.max(now, ...(await deliveries()).map((delivery) => Date.parse(delivery.nextAttemptAt ?? '0')));
+    }
+    const [target] = await deliveries();
+    expect(target).toMatchObject({ status: 'dead', attempts: 7 });
+
+    receiver.respond = () => 503;
+    await outbox.redeliver(subscription.id, target.id, now, 'test-operator');
+    expect(await failing.runOnce()).toBe(1);
+
+    const retried = await outbox.get(target.id);
+    expect(retried).toMatchObject({ status: 'pending', attempts: 8, lastResponseCode: 503 });
+    // It waited as an 8th attempt would: 64 to 128 s (30 to 60 min with the default backoff).
+    const backoff = Date.parse(retried?.nextAttemptAt ?? '') - Date.parse(retried?.lastAttemptAt ?? '');
+    expect(backoff).toBeGreaterThanOrEqual(backoffMs / 2);
+    expect(backoff).toBeLessThanOrEqual(backoffMs);
+  });
+
   it('given a disabled endpoint with its failure clock, when it is enabled or deleted by a process that dies right after, then the clock went with the event', async () => {
     const { subscription } = await subscribe([MISSION_FINISHED]);
     await subscriptions.disable(subscription.id, 'failing', 'test-operator');

@@ -261,7 +261,9 @@ export class WebhookDispatcher {
       markSpanError(result.error);
       return { outcome: 'dead', error: result.error, notSent: true };
     }
-    const step = nextStep(result, delivery.attempts, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
+    // A redelivered delivery is retried as a new one: its backoff counts the attempts since the redelivery.
+    const attempt = delivery.attempts - delivery.attemptsAtRedelivery;
+    const step = nextStep(result, attempt, delivery.firstAttemptAt, this.clock(), this.options.retry, delivery.id);
     const responseCode = 'status' in result ? result.status : 0;
     const error = 'error' in result ? result.error : `answered ${responseCode}`;
     if (responseCode > 0) annotateSpan('http.response.status_code', responseCode);

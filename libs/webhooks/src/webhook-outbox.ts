@@ -107,9 +107,11 @@ export interface ClaimedDelivery {
   subscriptionId: string;
   missionId: string;
   body: string;
-  /** This attempt's number (1-based). */
+  /** This attempt's number (1-based), of every request made for it. */
   attempts: number;
   firstAttemptAt: number;
+  /** Its attempts when it was last redelivered (0 = never): its backoff starts over from there. */
+  attemptsAtRedelivery: number;
   claim: string;
 }
 
@@ -187,7 +189,7 @@ export class WebhookOutbox {
       [now, claimUntil, limit, this.keys.deliveryPrefix, claim, this.keys.missionQueuePrefix],
     )) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
-    for (let i = 0; i + 5 < flat.length; i += 6) {
+    for (let i = 0; i + 6 < flat.length; i += 7) {
       claimed.push({
         id: String(flat[i]),
         subscriptionId: String(flat[i + 1]),
@@ -195,6 +197,7 @@ export class WebhookOutbox {
         body: String(flat[i + 3]),
         attempts: Number(flat[i + 4]),
         firstAttemptAt: Number(flat[i + 5]),
+        attemptsAtRedelivery: Number(flat[i + 6]),
         claim,
       });
     }

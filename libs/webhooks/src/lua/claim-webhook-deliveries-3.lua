@@ -18,8 +18,9 @@
   ARGV[6] prefix of the per-(subscription, mission) queues
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
-  first attempt (ms). The attempt is counted here, before it is made; settle-webhook-delivery-8.lua
-  takes it back when nothing was sent.
+  first attempt (ms), attempts when it was last redelivered (0 = never; its backoff counts from
+  there, redeliver-webhook-delivery-4.lua). The attempt is counted here, before it is made;
+  settle-webhook-delivery-8.lua takes it back when nothing was sent.
 
   A due id without a delivery hash (deleted by an operator, evicted) is dropped from the ZSET and
   the backlog, and leaves its (subscription, mission) queue as a settled delivery does, so the next
@@ -49,7 +50,7 @@ for _, id in ipairs(ids) do
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
     redis.call('HSET', key, 'claim', ARGV[5])
-    local fields = redis.call('HMGET', key, 'subscription', 'mission', 'body', 'firstAttemptAt')
+    local fields = redis.call('HMGET', key, 'subscription', 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery')
     local queueName = fields[1] .. ':' .. fields[2]
     if redis.call('LINDEX', ARGV[6] .. queueName, 0) == id then redis.call('HSET', KEYS[3], id, queueName) end
     table.insert(claimed, id)
@@ -58,6 +59,7 @@ for _, id in ipairs(ids) do
     table.insert(claimed, fields[3])
     table.insert(claimed, attempts)
     table.insert(claimed, fields[4])
+    table.insert(claimed, fields[5] or '0')
   end
 end
 return claimed

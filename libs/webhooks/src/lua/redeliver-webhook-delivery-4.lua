@@ -1,7 +1,9 @@
 --[[
   Sends a delivered or dead delivery again (an operator's redeliver): it becomes pending and due
   now, with the same webhook-id, outside its mission's queue (the operator asked for it now);
-  its attempts keep counting and the retry period starts again from its next attempt.
+  it is retried as a new delivery would be: the retry period starts again from its next attempt,
+  and so does the backoff, from the attempts it had made (kept as attemptsAtRedelivery; the claim
+  counts its backoff from there). Its attempts keep counting the requests made.
 
   KEYS[1] the delivery hash
   KEYS[2] due ZSET
@@ -22,7 +24,9 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return { CODE.NotFound } end
 if status == 'pending' then return { CODE.Pending } end
 redis.call('PERSIST', KEYS[1])
-redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2], 'redeliveredBy', ARGV[3], 'redeliveredAt', ARGV[2])
+local attempts = redis.call('HGET', KEYS[1], 'attempts') or '0'
+redis.call('HSET', KEYS[1], 'status', 'pending', 'nextAt', ARGV[2], 'redeliveredBy', ARGV[3], 'redeliveredAt', ARGV[2],
+  'attemptsAtRedelivery', attempts)
 redis.call('HDEL', KEYS[1], 'firstAttemptAt', 'deliveredAt', 'deadAt')
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
