@@ -252,7 +252,31 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
-  it('given DELETEs that died between their withdrawal and their append, then a due time withdrawn a minute ago fires, and one withdrawn just now is skipped', async () => {
+  it('given a firing that finds its due time withdrawn by a DELETE not yet recorded, then it leaves the due time to the DELETE, which lands', async () => {
+    const template = { ...inspection, title: 'Weekly emergency exit check' };
+    const created = (await create({ cron: '0 10 * * 3', timeZone: 'Europe/Berlin', template }).expect(201)).body;
+    const due = nextDueAfter('0 10 * * 3', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
+    const registry = system.intake.get(ScheduleRegistry);
+    const deleteSchedule = registry.delete.bind(registry);
+    let swept: unknown;
+    // The racing order: the DELETE has withdrawn the due time; a sweep runs before its ScheduleDeleted.
+    const racing = jest.spyOn(registry, 'delete').mockImplementationOnce(async (...args) => {
+      swept = await firing.sweep(new Date(due.getTime() + MINUTE));
+      return deleteSchedule(...args);
+    });
+    try {
+      // It was a 409, the schedule left live, and the due time skipped as "mission refused: … used for mission <id> with another body", which never was.
+      await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+    } finally {
+      racing.mockRestore();
+    }
+
+    expect(swept).toEqual({ fired: 0, skipped: 0 });
+    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(events.map((event) => event.type)).toEqual(['ScheduleCreated', 'ScheduleDeleted']);
+  });
+
+  it('given DELETEs that died between their withdrawal and their append, then a due time withdrawn a minute ago fires, and one withdrawn just now waits until its withdrawal is a minute old', async () => {
     const ttlMs = system.environment.IDEMPOTENCY_TTL_SECONDS * 1000;
     /** A schedule whose DELETE withdrew its next due time `ageMs` ago and was killed before its ScheduleDeleted. */
     const halfDeleted = async (title: string, ageMs: number) => {
@@ -268,10 +292,20 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     // Within the minute a DELETE may still be between its two steps: its due time stays withdrawn.
     const recent = await halfDeleted('Weekly smoke detector check', 30_000);
 
-    expect(await firing.sweep(new Date(Math.max(old.due.getTime(), recent.due.getTime()) + MINUTE))).toEqual({ fired: 1, skipped: 1 });
+    const sweptAt = new Date(Math.max(old.due.getTime(), recent.due.getTime()) + MINUTE);
+    // The recent one was skipped as "mission refused … with another body": a DELETE under way records it, not the sweep.
+    expect(await firing.sweep(sweptAt)).toEqual({ fired: 1, skipped: 0 });
     expect(await missionsOf(old.id)).toEqual([old.missionId]);
     expect(await missionsOf(recent.id)).toEqual([]);
+    const recentEvents = (await system.api.get(`/api/schedules/${recent.id}/events`).expect(200)).body as ScheduleEventBody[];
+    expect(recentEvents.map((event) => event.type)).toEqual(['ScheduleCreated']);
+    // No DELETE came: once its withdrawal is a minute old, the due time fires.
+    const recentKey = system.keys.of(recent.missionId).idempotency(idempotencyDeduplicationKey(scheduleScope(recent.id), recent.due.toISOString()));
+    await system.redis.pexpire(recentKey, ttlMs - 61_000);
+    expect(await firing.sweep(sweptAt)).toEqual({ fired: 1, skipped: 0 });
+    expect(await missionsOf(recent.id)).toEqual([recent.missionId]);
     await system.waitForStatus(old.missionId, ['succeeded']);
+    await system.waitForStatus(recent.missionId, ['succeeded']);
     await system.api.delete(`/api/schedules/${old.id}`).expect(200);
     await system.api.delete(`/api/schedules/${recent.id}`).expect(200);
   });

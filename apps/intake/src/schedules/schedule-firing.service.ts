@@ -22,6 +22,23 @@ const ACTOR = SERVICE_ACTORS.schedule;
  */
 const LEFT_OVER_WITHDRAWAL_MS = 60_000;
 
+/** What one step of a due schedule came to. */
+enum Step {
+  /** A due time fired or skipped (or found dealt with by another intake): the next may be due. */
+  Taken,
+  /** Nothing due yet. */
+  NothingDue,
+  /** The due time is withdrawn by a DELETE or a skip under way, whose append deals with it: left to it. */
+  Held,
+}
+
+/** The state of a due time's withdrawn key, as its refused create finds it (withdrawalOf). */
+enum Withdrawal {
+  None,
+  UnderWay,
+  Released,
+}
+
 /** Whose idempotency keys a schedule's missions use: the due time names the mission within it. */
 export function scheduleScope(scheduleId: string): SubmitterScope {
   return `schedule:${scheduleId}`;
@@ -86,10 +103,11 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
         // Deleted (it left the due set with its last append): nothing more to fire.
         const record = await this.schedules.record(scheduleId);
         if (!record) break;
-        if (await this.step(record, now, counts)) continue;
+        const stepped = await this.step(record, now, counts);
+        if (stepped === Step.Taken) continue;
         // Listed as due with nothing due: its score is off (drawn before H fields were seeded); else
         // it would be read at every sweep until its real due time.
-        if (step === 0) await this.schedules.rescore(record);
+        if (stepped === Step.NothingDue && step === 0) await this.schedules.rescore(record);
         break;
       }
     }
@@ -113,28 +131,35 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
     return next ? this.withFiringWithdrawn(record, next.toISOString(), append) : append(null);
   }
 
-  /** One firing or skip of the schedule; false when nothing is due. */
-  private async step(record: ScheduleRecord, now: Date, counts: SweepCounts): Promise<boolean> {
+  /** One firing or skip of the schedule (Taken), or why none was taken. */
+  private async step(record: ScheduleRecord, now: Date, counts: SweepCounts): Promise<Step> {
     const catchUpMs = record.catchUpMs ?? this.env.SCHEDULE_CATCH_UP_MS;
     // Counted from the sweep that could first fire the due time, up to SCHEDULE_CHECK_MS after it:
     // with a window shorter than that (0: never catch up), every due time used to be skipped.
     const lateness = catchUpMs + this.env.SCHEDULE_CHECK_MS;
     const next = nextFiringStep(record.cron, record.timeZone, new Date(record.lastDueAt ?? record.createdAt), now, lateness, record.id);
-    if (next.kind === 'wait') return false;
+    if (next.kind === 'wait') return Step.NothingDue;
     if (next.kind === 'skip') {
       const reason = `missed by more than the catch-up window of ${catchUpMs} ms`;
       await this.skip(record, { count: next.count, from: next.from.toISOString(), to: next.to.toISOString(), reason }, now, counts);
-      return true;
+      return Step.Taken;
     }
     const dueAt = next.dueAt.toISOString();
     let created = await this.createMission(record, dueAt);
-    if ('refused' in created && (await this.releasedLeftOverWithdrawal(record, dueAt))) created = await this.createMission(record, dueAt);
+    if ('refused' in created) {
+      const withdrawal = await this.withdrawalOf(record, dueAt);
+      // A DELETE (or another intake's skip) withdrew the due time and is about to record it: a skip
+      // here moved the schedule's version under that append (the DELETE's 409, the schedule left
+      // live) and recorded the due time as "refused … with another body", a mission that never was.
+      if (withdrawal === Withdrawal.UnderWay) return Step.Held;
+      if (withdrawal === Withdrawal.Released) created = await this.createMission(record, dueAt);
+    }
     if ('refused' in created) {
       await this.skip(record, { count: 1, from: dueAt, to: dueAt, reason: `mission refused: ${created.refused}` }, now, counts);
-      return true;
+      return Step.Taken;
     }
     if (await this.settled(() => this.schedules.fired(record, { dueAt, missionId: created.missionId }, ACTOR, now))) counts.fired += 1;
-    return true;
+    return Step.Taken;
   }
 
   /**
@@ -180,18 +205,18 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * Takes back a withdrawal of the due time's key that no append has followed for
-   * LEFT_OVER_WITHDRAWAL_MS: an intake that died between the two steps of withFiringWithdrawn (a
-   * DELETE's, or a skip's) left the schedule live with the due time withdrawn, and its create would
-   * be refused "with another body" and the due time skipped, though nobody deleted the schedule.
-   * Only a withdrawal that no other met (a second one may have an append relying on it). Whether
-   * it was taken back.
+   * The withdrawal of the due time's key that refused its create: one younger than
+   * LEFT_OVER_WITHDRAWAL_MS belongs to a DELETE or a skip under way (UnderWay); an older one, which
+   * no append has followed, was left by an intake that died between the two steps of
+   * withFiringWithdrawn, and is taken back (Released) unless another withdrawal met it (a second one
+   * may have an append relying on it); None when the key is not withdrawn, or stays so.
    */
-  private async releasedLeftOverWithdrawal(record: ScheduleRecord, dueAt: string): Promise<boolean> {
+  private async withdrawalOf(record: ScheduleRecord, dueAt: string): Promise<Withdrawal> {
     const { key, missionId } = firingKey(record, dueAt);
     const ageMs = await this.store.withdrawalAgeMs(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
-    if (ageMs === null || ageMs < LEFT_OVER_WITHDRAWAL_MS) return false;
-    return (await this.store.releaseWithdrawnIdempotencyKey(missionId, key)) === WithdrawalReleaseCode.Released;
+    if (ageMs === null) return Withdrawal.None;
+    if (ageMs < LEFT_OVER_WITHDRAWAL_MS) return Withdrawal.UnderWay;
+    return (await this.store.releaseWithdrawnIdempotencyKey(missionId, key)) === WithdrawalReleaseCode.Released ? Withdrawal.Released : Withdrawal.None;
   }
 
   /** Takes back this call's withdrawal of `key` if the schedule is still live at the version of `record` (withFiringWithdrawn). */
