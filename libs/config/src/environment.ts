@@ -108,8 +108,13 @@ export class Environment {
   @Expose()
   @IsString()
   // No user-info: fetch refuses a URL with credentials and names it whole in its error, which would
-  // land in every failed attempt's error in the log. The key goes in LLM_API_KEY.
-  @IsParsedBy('isHttpUrl', 'LLM_BASE_URL', httpUrlParser('LLM_BASE_URL', { emptyAllowed: true, credentialsGoIn: 'LLM_API_KEY' }))
+  // land in every failed attempt's error in the log. The key goes in LLM_API_KEY. No query (Azure's
+  // `?api-version=`): the SDK appends /chat/completions after it, and every call went to the wrong path.
+  @IsParsedBy(
+    'isHttpUrl',
+    'LLM_BASE_URL',
+    httpUrlParser('LLM_BASE_URL', { emptyAllowed: true, credentialsGoIn: 'LLM_API_KEY', pathAppended: '/chat/completions' }),
+  )
   LLM_BASE_URL = '';
 
   @Expose()

@@ -10,6 +10,11 @@ export function httpUrlParser(
     emptyAllowed: boolean;
     /** Set, a URL with `user:password@` is refused with this hint: where the secret goes instead. */
     credentialsGoIn?: string;
+    /**
+     * Set, the client appends this path to the URL as text (the OpenAI SDK: base URL + path), so a
+     * `?query` or `#fragment` is refused: the path would land inside it, and every call would miss.
+     */
+    pathAppended?: string;
   },
 ): (text: string) => void {
   return (text) => {
@@ -25,6 +30,12 @@ export function httpUrlParser(
     if (url.port === '0') throw new Error(`${variable} must not name port 0`);
     if (options.credentialsGoIn && (url.username || url.password)) {
       throw new Error(`${variable} must be an http(s) URL without user:password@ (the key goes in ${options.credentialsGoIn})`);
+    }
+    // The text, not url.search: a lone `?` or `#` is dropped from those, but kept in the text that is appended to.
+    if (options.pathAppended && /[?#]/.test(text)) {
+      throw new Error(
+        `${variable} must be an http(s) URL without ?query or #fragment (the client appends ${options.pathAppended} to it, which would land inside them)`,
+      );
     }
   };
 }

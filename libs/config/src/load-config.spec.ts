@@ -184,7 +184,16 @@ describe('variables that only work together', () => {
     const problems = problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://user:s3cret@gw.example/v1' });
     expect(problems).toEqual([expect.stringMatching(/^LLM_BASE_URL=\(hidden\): LLM_BASE_URL must be an http\(s\) URL without user:password@/)]);
     expect(problems.join(' ')).not.toContain('s3cret');
-    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://gw.example:8443/v1?api-version=1' })).toEqual([]);
+    expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://gw.example:8443/v1' })).toEqual([]);
+  });
+
+  it('given LLM_BASE_URL with a query or fragment, then it is refused without echoing it', () => {
+    // Taken: the SDK appends /chat/completions to the text, after `?api-version=…`, and every call went to the wrong path.
+    for (const baseUrl of ['https://gw.example/openai/v1?api-version=2024-10-21', 'https://gw.example/v1#chat', 'https://gw.example/v1?']) {
+      expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'gpt-4o', LLM_BASE_URL: baseUrl })).toEqual([
+        'LLM_BASE_URL=(hidden): LLM_BASE_URL must be an http(s) URL without ?query or #fragment (the client appends /chat/completions to it, which would land inside them)',
+      ]);
+    }
   });
 
   it('given LLM_PROVIDER=openai without LLM_BASE_URL and LLM_MODEL, then one problem names both', () => {
