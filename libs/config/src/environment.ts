@@ -119,6 +119,11 @@ export class Environment {
 
   @Expose()
   @IsString()
+  // It goes into the Authorization header, which cannot carry a line break, another control character
+  // or one beyond Latin-1: every call failed as "cannot reach … the response could not be read (TypeError)".
+  @Matches(/^[\x20-\x7e\xa0-\xff]*$/, {
+    message: 'LLM_API_KEY must not hold a line break, another control character or one beyond Latin-1 (it is sent in an HTTP header, which cannot carry them)',
+  })
   LLM_API_KEY = '';
 
   @Expose()

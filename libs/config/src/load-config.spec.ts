@@ -196,6 +196,25 @@ describe('variables that only work together', () => {
     }
   });
 
+  it('given LLM_API_KEY with a line break or other control character, then it is refused without echoing it', () => {
+    // Taken: fetch refused the Authorization header, and every call failed as "cannot reach … the response could not be read (TypeError)".
+    const llm = { LLM_PROVIDER: 'openai', LLM_MODEL: 'gpt-4o', LLM_BASE_URL: 'https://api.openai.com/v1' };
+    for (const key of [
+      'sk-secret-value\n',
+      'sk-secret\r\nvalue',
+      'sk-secret\tvalue',
+      'sk-secret\u007fvalue',
+      'sk-secret\u0085value',
+      'sk-secret-value\u2028',
+    ]) {
+      const problems = problemsOf({ ...llm, LLM_API_KEY: key });
+      expect(problems).toEqual([
+        'LLM_API_KEY=(hidden): LLM_API_KEY must not hold a line break, another control character or one beyond Latin-1 (it is sent in an HTTP header, which cannot carry them)',
+      ]);
+    }
+    expect(problemsOf({ ...llm, LLM_API_KEY: 'sk-proj-AbC_123-xyz.456' })).toEqual([]);
+  });
+
   it('given LLM_PROVIDER=openai without LLM_BASE_URL and LLM_MODEL, then one problem names both', () => {
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_API_KEY: 'sk-secret-value' })).toEqual([
       expect.stringMatching(/^LLM_PROVIDER="openai" needs LLM_BASE_URL and LLM_MODEL /),
