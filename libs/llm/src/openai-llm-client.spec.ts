@@ -138,6 +138,35 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     });
   });
 
+  describe('the model the reply names', () => {
+    it.each([
+      ['2,000,000 characters long', 'gpt-4o-mini-'.padEnd(2_000_000, 'x')],
+      ['101 characters long', 'm'.repeat(101)],
+      ['holding ESC and a line break', 'gpt-4o-mini\u001b[31m\nbrain_llm_cost_usd_total 1e9'],
+      ['holding U+202E', 'gpt-4o-mini\u202eevil'],
+      ['holding a space', 'gpt 4o'],
+      ['empty', ''],
+    ])('given a reply naming a model %s, then the response and its billed usage name the configured model', async (_, named) => {
+      // Taken as given: a 2 MB name went into MissionCompleted.result.model, and control characters out raw into /metrics.
+      server.enqueue({ status: 200, content: GUEST_REPLY, model: named, usage: { promptTokens: 10, completionTokens: 5 } });
+      server.enqueue({ status: 200, content: 'not JSON', model: named, usage: { promptTokens: 10, completionTokens: 5 } });
+
+      expect((await client().complete(request())).model).toBe('gpt-4o-mini');
+      expect((await rejectionOf(client().complete(request()), LlmError)).billed?.model).toBe('gpt-4o-mini');
+    });
+
+    it.each([
+      ['a dated snapshot', 'gpt-4o-mini-2024-07-18'],
+      ['an Ollama tag', 'llama3.1:8b'],
+      ['a Hugging Face path', 'hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M'],
+      ['a revision', 'org/model@rev+1'],
+      ['100 characters', 'm'.repeat(100)],
+    ])('given a reply naming a model id (%s), then it is kept', async (_, named) => {
+      server.enqueue({ status: 200, content: GUEST_REPLY, model: named });
+      expect((await client().complete(request())).model).toBe(named);
+    });
+  });
+
   describe('output limit', () => {
     it('given maxOutputTokens, then each request names it as max_completion_tokens; given max_tokens as the field, then under that name', async () => {
       server.enqueue({ status: 200, content: GUEST_REPLY });

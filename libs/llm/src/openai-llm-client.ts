@@ -174,7 +174,7 @@ export class OpenAiLlmClient implements LlmClient {
   private toResponse(request: LlmRequest, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
     // Counts that are no token counts (strings, negatives) read 0: the metrics would throw on them after a good reply.
     const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
-    const model = typeof completion.model === 'string' && completion.model ? completion.model : this.model;
+    const model = plausibleModelId(completion.model) ?? this.model;
     // Servers that omit usage would otherwise be reported as costing nothing.
     const costUsd = completion.usage ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
     // A 200 with usage was billed, whether or not its reply can be used: a rejected one carries it on.
@@ -344,6 +344,18 @@ function describeConnectionError(error: APIConnectionError): string {
   const cause = error.cause;
   const detail = cause instanceof Error ? (cause.cause instanceof Error ? cause.cause.message : cause.message) : '';
   return detail ? `${error.message} (${detail})` : error.message;
+}
+
+/**
+ * A model id as providers write them: gpt-4o-mini-2024-07-18, llama3.1:8b, org/model@rev, hf.co/…/…:Q4_K_M.
+ * The reply's `model` is priced by and stored (the mission's result, a billed failure, the LLM judge's
+ * name), and whatever the server puts there was taken as given: a 2 MB name made the mission's hash 2 MB,
+ * and control characters went out raw. One that is no such id reads as the configured model instead.
+ */
+const PLAUSIBLE_MODEL_ID = /^[A-Za-z0-9._:/@+-]{1,100}$/;
+
+function plausibleModelId(value: unknown): string | undefined {
+  return typeof value === 'string' && PLAUSIBLE_MODEL_ID.test(value) ? value : undefined;
 }
 
 function tokenCount(value: unknown): number {
