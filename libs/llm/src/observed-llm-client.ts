@@ -8,13 +8,19 @@ import { LlmMetrics } from './llm-metrics';
 /**
  * An LlmClient that measures every call (latency, tokens, cost) and, with tracing on, makes it a
  * client span of the work that asked for it (OpenTelemetry's GenAI conventions).
+ *
+ * The metrics' `model` label is always the configured model (LLM_MODEL), not the one a reply names:
+ * that name is the server's to choose, and a server naming another model per reply (a dated
+ * snapshot, a router's pick, or junk) grew the brain_llm_* series without bound, each name a new
+ * set of histogram buckets. The configured model bounds them to one set per deployment; the reply's
+ * model stays in the span (gen_ai.response.model) and in the mission's result.
  */
 export class ObservedLlmClient implements LlmClient {
   private readonly metrics: LlmMetrics;
 
   constructor(
     private readonly inner: LlmClient,
-    /** The configured model: the label of a failed call, which names none. */
+    /** The configured model: the `model` label of every call's metrics. */
     private readonly model: string,
     registry: Registry,
     private readonly tracer: ServiceTracer,
@@ -65,15 +71,15 @@ export class ObservedLlmClient implements LlmClient {
       if (error instanceof LlmError && error.billed) this.count(error.billed);
       throw error;
     }
-    this.metrics.duration.observe({ provider, model: response.model, outcome: 'completed' }, (performance.now() - started) / 1000);
+    this.metrics.duration.observe({ provider, model: this.model, outcome: 'completed' }, (performance.now() - started) / 1000);
     this.count(response);
     return response;
   }
 
-  private count({ usage, model, costUsd }: LlmBilledUsage): void {
-    const provider = this.inner.provider;
-    this.metrics.tokens.inc({ provider, model, kind: 'prompt' }, usage.promptTokens);
-    this.metrics.tokens.inc({ provider, model, kind: 'completion' }, usage.completionTokens);
-    if (costUsd !== undefined) this.metrics.cost.inc({ provider, model }, costUsd);
+  private count({ usage, costUsd }: LlmBilledUsage): void {
+    const labels = { provider: this.inner.provider, model: this.model };
+    this.metrics.tokens.inc({ ...labels, kind: 'prompt' }, usage.promptTokens);
+    this.metrics.tokens.inc({ ...labels, kind: 'completion' }, usage.completionTokens);
+    if (costUsd !== undefined) this.metrics.cost.inc(labels, costUsd);
   }
 }
