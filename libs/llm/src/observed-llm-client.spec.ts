@@ -24,13 +24,7 @@ class ScriptedClient implements LlmClient {
     if (this.fail) throw new LlmError(LlmErrorCode.ProviderError, 'upstream 503', true);
     if (this.rejectBilled) {
       const billed = { usage: { promptTokens: 100, completionTokens: 2000 }, model: 'gpt-x-2026', costUsd: 0.01 };
-      throw new LlmError(
-        LlmErrorCode.MalformedOutput,
-        'output is not valid JSON (the reply hit the token limit, finish_reason length)',
-        true,
-        undefined,
-        billed,
-      );
+      throw new LlmError(LlmErrorCode.MalformedOutput, 'the reply hit the token limit (finish_reason length)', true, undefined, billed);
     }
     return { output: {}, rawText: '{}', usage: { promptTokens: 120, completionTokens: 30 }, model: 'gpt-x-2026', latencyMs: 5, costUsd: 0.002 };
   }

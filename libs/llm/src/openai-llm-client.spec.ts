@@ -203,6 +203,21 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true });
       expect(error.message).toContain('the reply hit the token limit');
     });
+
+    it.each([
+      ['length', 'the reply hit the token limit (finish_reason length)'],
+      ['content_filter', "the provider's content filter stopped the reply (finish_reason content_filter)"],
+    ])(
+      'given a reply the provider stopped (finish_reason %s) whose JSON parses, then it is a retryable MalformedOutput saying so',
+      async (finishReason, why) => {
+        // Taken when what came happened to parse: a stopped reply was used as the mission's result.
+        server.enqueue({ status: 200, content: GUEST_REPLY, finishReason });
+
+        const error = await rejectionOf(client().complete(request()), LlmError);
+
+        expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: why });
+      },
+    );
   });
 
   describe('rejected replies the provider billed', () => {
@@ -221,6 +236,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     it.each<[string, ScriptedReply]>([
       ['cut off at the token limit (finish_reason length)', { status: 200, content: GUEST_REPLY.slice(0, 40), usage, finishReason: 'length' }],
       ['stopped by the content filter', { status: 200, content: '', usage, finishReason: 'content_filter' }],
+      ['JSON that parses, stopped by the content filter', { status: 200, content: GUEST_REPLY, usage, finishReason: 'content_filter' }],
       ['stopped by the content filter, without content', noContent('content_filter')],
       ['empty', { status: 200, content: '', usage }],
       ['prose instead of JSON', { status: 200, content: 'Sure! Here is your answer: a late checkout is fine.', usage }],

@@ -189,14 +189,16 @@ export class OpenAiLlmClient implements LlmClient {
       const why = message?.refusal ? 'the model refused to answer' : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
       throw new LlmError(LlmErrorCode.MalformedOutput, why, true, undefined, billed);
     }
+    // Checked before the parse: a reply the provider stopped is not the whole answer, even when what came
+    // happens to parse (it was taken then), and when it does not, this says why better than a JSON error.
+    const stopped = STOPPED_REPLIES.get(String(choice?.finish_reason));
+    if (stopped) throw new LlmError(LlmErrorCode.MalformedOutput, stopped, true, undefined, billed);
     let output: Record<string, unknown>;
     try {
       output = parseReplyFor(request, content);
     } catch (error) {
       if (!(error instanceof LlmError)) throw error;
-      // A reply cut off at max tokens looks like broken JSON; saying so saves a confused investigation.
-      const message = choice?.finish_reason === 'length' ? `${error.message} (the reply hit the token limit, finish_reason length)` : error.message;
-      throw new LlmError(error.code, message, error.retryable, error.retryAfterMs, billed);
+      throw new LlmError(error.code, error.message, error.retryable, error.retryAfterMs, billed);
     }
     return {
       output,
@@ -235,6 +237,12 @@ export class OpenAiLlmClient implements LlmClient {
     }
   }
 }
+
+/** The finish reasons of a reply the provider stopped before its end, and what its attempt fails with. */
+const STOPPED_REPLIES: ReadonlyMap<string, string> = new Map([
+  ['length', 'the reply hit the token limit (finish_reason length)'],
+  ['content_filter', "the provider's content filter stopped the reply (finish_reason content_filter)"],
+]);
 
 /**
  * OpenAI's strict mode accepts only a subset of JSON Schema and answers 400 to the rest; minLength/maxLength
