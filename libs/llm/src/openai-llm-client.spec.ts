@@ -403,7 +403,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
     });
   });
 
-  describe('replies that break off', () => {
+  describe('replies that break off or are no chat completion', () => {
     // A provider (or a proxy before it) that sends its 200's status and headers, then fails the body.
     const broken = new Map<string, (res: ServerResponse) => void>([
       [
@@ -458,6 +458,29 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(error.message).not.toMatch(/cannot reach|could not be read/);
       expect(answered).toBe(3);
     });
+
+    it.each([
+      ['text/html', 'text/html; charset=utf-8', 'with text/html'],
+      ['text/plain', 'text/plain', 'with text/plain'],
+      ['none', undefined, 'without a content type'],
+      ['5,000 characters long', `text/${'x'.repeat(5000)}`, 'with an unreadable content type'],
+    ])(
+      'given a 200 of content type %s (a captive portal, a web UI at the base URL), then the error says what answered and points at LLM_BASE_URL',
+      async (_, type, shown) => {
+        // It was "the reply has no message content (finish_reason none)", which points at the model.
+        answer = (res) =>
+          res.writeHead(200, type === undefined ? {} : { 'content-type': type }).end('<html><body>Please log in to the hotel Wi-Fi</body></html>');
+        const error = await rejectionOf(client({ baseUrl: rawUrl, maxRetries: 2 }).complete(request()), LlmError);
+        expect(error).toMatchObject({ code: LlmErrorCode.ProviderError, retryable: true });
+        expect(error.message).toMatch(
+          new RegExp(
+            `^127\\.0\\.0\\.1:\\d+ answered ${shown}, not a chat completion: check that LLM_BASE_URL points at an OpenAI-compatible API \\(e\\.g\\. https://api\\.openai\\.com/v1\\)$`,
+          ),
+        );
+        // Asked once: another attempt at once would get the same page.
+        expect(answered).toBe(1);
+      },
+    );
   });
 
   describe('timeouts and aborts', () => {

@@ -47,6 +47,8 @@ type AttemptFailure =
   | { kind: 'connection'; message: string }
   // The provider answered (status and headers arrived), but its body broke off or is no JSON.
   | { kind: 'broken_reply'; why: string }
+  // A 2xx that is no JSON (a captive portal's or a web UI's HTML page): not a chat-completions API.
+  | { kind: 'not_a_completion'; contentType: string }
   // An HTTP failure keeps only its status: the provider's message may quote the prompt (the guest's
   // data), and what this client throws ends up in plain in MissionFailed and the logs.
   | { kind: 'rate_limited'; status: number; retryAfterMs?: number }
@@ -226,6 +228,13 @@ export class OpenAiLlmClient implements LlmClient {
         return new LlmError(LlmErrorCode.ProviderError, `cannot reach ${this.#host}${after}: ${failure.message}`, true);
       case 'broken_reply':
         return new LlmError(LlmErrorCode.ProviderError, `${this.#host} answered${after}, but its reply ${failure.why}`, true);
+      case 'not_a_completion':
+        // Retryable: a captive portal or a proxy's error page may be gone by the mission's next attempt.
+        return new LlmError(
+          LlmErrorCode.ProviderError,
+          `${this.#host} answered${after} ${shownContentType(failure.contentType)}, not a chat completion: check that LLM_BASE_URL points at an OpenAI-compatible API (e.g. https://api.openai.com/v1)`,
+          true,
+        );
       case 'rejected':
         return new LlmError(LlmErrorCode.ProviderError, `${this.#host} rejected the request (HTTP ${failure.status})`, false);
       case 'redirected':
@@ -301,10 +310,19 @@ class BrokenReply extends Error {
   }
 }
 
+/** A 2xx whose content type is not JSON, so no chat completion: what answered is some other server. */
+class NotAChatCompletion extends Error {
+  constructor(readonly contentType: string) {
+    super(`a 2xx reply of content type ${contentType || 'none'}`);
+    this.name = 'NotAChatCompletion';
+  }
+}
+
 /**
- * The body of a 2xx, as the SDK would parse it (JSON when the content type says so, else the text,
- * which toResponse finds no choice in), except that a failure says what broke. Only the error's
- * name: a parser's message may quote the body, i.e. the model's reply about the guest.
+ * The body of a 2xx as JSON, as the SDK would parse it, except that a failure says what broke: a body
+ * of another content type (the SDK gave its text, which toResponse found no message in: "the reply has
+ * no message content") says what it was. Only the error's name: a parser's message may quote the body,
+ * i.e. the model's reply about the guest.
  */
 async function readCompletion(response: Response): Promise<ChatCompletion> {
   let text: string;
@@ -314,7 +332,7 @@ async function readCompletion(response: Response): Promise<ChatCompletion> {
     throw new BrokenReply(`was cut off before its end (${errorName(error)})`);
   }
   const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
-  if (!mediaType.includes('application/json') && !mediaType.endsWith('+json')) return text as unknown as ChatCompletion;
+  if (!mediaType.includes('application/json') && !mediaType.endsWith('+json')) throw new NotAChatCompletion(mediaType);
   try {
     return JSON.parse(text) as ChatCompletion;
   } catch {
@@ -328,6 +346,7 @@ function classify(error: unknown, abortedByCaller: boolean, timedOut: boolean): 
   const { APIConnectionError, APIConnectionTimeoutError, APIError } = openAiSdk();
   if (timedOut || error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof BrokenReply) return { kind: 'broken_reply', why: error.why };
+  if (error instanceof NotAChatCompletion) return { kind: 'not_a_completion', contentType: error.contentType };
   if (error instanceof APIConnectionError) return { kind: 'connection', message: describeConnectionError(error) };
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
@@ -370,8 +389,15 @@ function tokenCount(value: unknown): number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
 }
 
+/** Within one call: another attempt at once would get the same page from a server that is no API, or the same refusal. */
 function isRetryable(failure: AttemptFailure): boolean {
-  return failure.kind !== 'aborted' && failure.kind !== 'rejected' && failure.kind !== 'redirected';
+  return failure.kind !== 'aborted' && failure.kind !== 'rejected' && failure.kind !== 'redirected' && failure.kind !== 'not_a_completion';
+}
+
+/** A server's content type, for an error that is stored (MissionFailed): named when it looks like one, as any server may send anything. */
+function shownContentType(mediaType: string): string {
+  if (!mediaType) return 'without a content type';
+  return /^[a-z0-9.+-]{1,40}\/[a-z0-9.+-]{1,80}$/i.test(mediaType) ? `with ${mediaType}` : 'with an unreadable content type';
 }
 
 function toChatMessage(message: LlmMessage): ChatCompletionMessageParam {
