@@ -174,7 +174,8 @@ export class OpenAiLlmClient implements LlmClient {
   }
 
   private toResponse(request: LlmRequest, completion: ChatCompletion, attempts: number, started: number): LlmResponse {
-    // Counts that are no token counts (strings, negatives) read 0: the metrics would throw on them after a good reply.
+    // Counts that are no token counts (strings, negatives, absurdly large) read 0: the metrics would throw on
+    // them after a good reply, and a huge one would poison the cost accounting.
     const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
     const model = plausibleModelId(completion.model) ?? this.model;
     // Servers that omit usage would otherwise be reported as costing nothing.
@@ -385,8 +386,16 @@ function plausibleModelId(value: unknown): string | undefined {
   return typeof value === 'string' && PLAUSIBLE_MODEL_ID.test(value) ? value : undefined;
 }
 
+/**
+ * The most tokens one reply's usage may count: far above any model's context (a few million at most),
+ * far below what poisons sums. 9007199254740991 prompt tokens were taken, priced at 13 billion USD in
+ * the daily report, whose sums then passed Number.MAX_SAFE_INTEGER.
+ */
+const MAX_TOKEN_COUNT = 10_000_000;
+
+/** A count the server gave, or 0 (as for no count) when it is none: not a whole number from 0 to MAX_TOKEN_COUNT. */
 function tokenCount(value: unknown): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT ? value : 0;
 }
 
 /** Within one call: another attempt at once would get the same page from a server that is no API, or the same refusal. */
