@@ -568,6 +568,16 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(error).toMatchObject({ code: LlmErrorCode.MalformedOutput, retryable: true, message: 'the reply has no message content (finish_reason stop)' });
     });
 
+    it('given a 200 without content whose finish_reason is no finish reason, then the error does not repeat it', async () => {
+      // Repeated as given: a 2 MB finish_reason, or one with control characters, went into MissionFailed.
+      const choice = (finishReason: unknown) => ({ index: 0, message: { role: 'assistant', content: null }, finish_reason: finishReason });
+      for (const finishReason of ['x'.repeat(2_000_000), 'stop\u001b[2J', 42]) {
+        server.enqueue({ body: { id: 'chatcmpl-1', object: 'chat.completion', created: 0, model: 'gpt-4o-mini', choices: [choice(finishReason)] } });
+        const error = await rejectionOf(client().complete(request()), LlmError);
+        expect(error.message).toBe('the reply has no message content (finish_reason unreadable)');
+      }
+    });
+
     it('given usage counts that are no token counts, then the reply is taken with 0 tokens', async () => {
       server.enqueue({
         body: {

@@ -189,7 +189,9 @@ export class OpenAiLlmClient implements LlmClient {
     const content = message?.content;
     if (typeof content !== 'string') {
       // Never the refusal's text: it may quote the guest, and the error is stored in plain (MissionFailed).
-      const why = message?.refusal ? 'the model refused to answer' : `the reply has no message content (finish_reason ${choice?.finish_reason ?? 'none'})`;
+      const why = message?.refusal
+        ? 'the model refused to answer'
+        : `the reply has no message content (finish_reason ${shownFinishReason(choice?.finish_reason)})`;
       throw new LlmError(LlmErrorCode.MalformedOutput, why, true, undefined, billed);
     }
     // Checked before the parse: a reply the provider stopped is not the whole answer, even when what came
@@ -401,6 +403,15 @@ function tokenCount(value: unknown): number {
 /** Within one call: another attempt at once would get the same page from a server that is no API, or the same refusal. */
 function isRetryable(failure: AttemptFailure): boolean {
   return failure.kind !== 'aborted' && failure.kind !== 'rejected' && failure.kind !== 'redirected' && failure.kind !== 'not_a_completion';
+}
+
+/**
+ * A reply's finish_reason, for an error that is stored (MissionFailed): the server's to write, so
+ * named only when it looks like one (stop, length, tool_calls); a 2 MB one or control characters were stored as given.
+ */
+function shownFinishReason(value: unknown): string {
+  if (value === undefined || value === null) return 'none';
+  return typeof value === 'string' && /^[a-z_]{1,40}$/.test(value) ? value : 'unreadable';
 }
 
 /** A server's content type, for an error that is stored (MissionFailed): named when it looks like one, as any server may send anything. */
