@@ -252,29 +252,40 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
 
-  it('given a firing that finds its due time withdrawn by a DELETE not yet recorded, then it leaves the due time to the DELETE, which lands', async () => {
-    const template = { ...inspection, title: 'Weekly emergency exit check' };
-    const created = (await create({ cron: '0 10 * * 3', timeZone: 'Europe/Berlin', template }).expect(201)).body;
-    const due = nextDueAfter('0 10 * * 3', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
-    const registry = system.intake.get(ScheduleRegistry);
-    const deleteSchedule = registry.delete.bind(registry);
-    let swept: unknown;
-    // The racing order: the DELETE has withdrawn the due time; a sweep runs before its ScheduleDeleted.
-    const racing = jest.spyOn(registry, 'delete').mockImplementationOnce(async (...args) => {
-      swept = await firing.sweep(new Date(due.getTime() + MINUTE));
-      return deleteSchedule(...args);
-    });
-    try {
-      // It was a 409, the schedule left live, and the due time skipped as "mission refused: … used for mission <id> with another body", which never was.
-      await system.api.delete(`/api/schedules/${created.id}`).expect(200);
-    } finally {
-      racing.mockRestore();
-    }
+  it.each([
+    ['', false],
+    [', met by a second DELETE', true],
+  ])(
+    'given a firing that finds its due time withdrawn by a DELETE not yet recorded%s, then it leaves the due time to the DELETE, which lands',
+    async (_, met) => {
+      const template = { ...inspection, title: `Weekly emergency exit check${met ? ' (met)' : ''}` };
+      const created = (await create({ cron: '0 10 * * 3', timeZone: 'Europe/Berlin', template }).expect(201)).body;
+      const due = nextDueAfter('0 10 * * 3', 'Europe/Berlin', new Date(created.createdAt), created.id) as Date;
+      const registry = system.intake.get(ScheduleRegistry);
+      const deleteSchedule = registry.delete.bind(registry);
+      let swept: unknown;
+      // The racing order: the DELETE has withdrawn the due time; a sweep runs before its ScheduleDeleted.
+      const racing = jest.spyOn(registry, 'delete').mockImplementationOnce(async (...args) => {
+        // A second DELETE (a client's retry) withdraws the key too, its append still to come: the record is marked met.
+        if (met) {
+          const key = idempotencyDeduplicationKey(scheduleScope(created.id), due.toISOString());
+          await system.store.withdrawIdempotencyKey(missionIdForKey(key), key, system.environment.IDEMPOTENCY_TTL_SECONDS * 1000);
+        }
+        swept = await firing.sweep(new Date(due.getTime() + MINUTE));
+        return deleteSchedule(...args);
+      });
+      try {
+        // It was a 409, the schedule left live, and the due time skipped as "mission refused: … used for mission <id> with another body", which never was.
+        await system.api.delete(`/api/schedules/${created.id}`).expect(200);
+      } finally {
+        racing.mockRestore();
+      }
 
-    expect(swept).toEqual({ fired: 0, skipped: 0 });
-    const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
-    expect(events.map((event) => event.type)).toEqual(['ScheduleCreated', 'ScheduleDeleted']);
-  });
+      expect(swept).toEqual({ fired: 0, skipped: 0 });
+      const events = (await system.api.get(`/api/schedules/${created.id}/events`).expect(200)).body as ScheduleEventBody[];
+      expect(events.map((event) => event.type)).toEqual(['ScheduleCreated', 'ScheduleDeleted']);
+    },
+  );
 
   it('given DELETEs that died between their withdrawal and their append, then a due time withdrawn a minute ago fires, and one withdrawn just now waits until its withdrawal is a minute old', async () => {
     const ttlMs = system.environment.IDEMPOTENCY_TTL_SECONDS * 1000;
@@ -291,11 +302,14 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     const old = await halfDeleted('Weekly sprinkler check', 61_000);
     // Within the minute a DELETE may still be between its two steps: its due time stays withdrawn.
     const recent = await halfDeleted('Weekly smoke detector check', 30_000);
+    // Withdrawn under a longer IDEMPOTENCY_TTL_SECONDS than now: its age cannot be told, and it counts as left over.
+    const longer = await halfDeleted('Weekly gas detector check', -HOUR);
 
-    const sweptAt = new Date(Math.max(old.due.getTime(), recent.due.getTime()) + MINUTE);
+    const sweptAt = new Date(Math.max(old.due.getTime(), recent.due.getTime(), longer.due.getTime()) + MINUTE);
     // The recent one was skipped as "mission refused … with another body": a DELETE under way records it, not the sweep.
-    expect(await firing.sweep(sweptAt)).toEqual({ fired: 1, skipped: 0 });
+    expect(await firing.sweep(sweptAt)).toEqual({ fired: 2, skipped: 0 });
     expect(await missionsOf(old.id)).toEqual([old.missionId]);
+    expect(await missionsOf(longer.id)).toEqual([longer.missionId]);
     expect(await missionsOf(recent.id)).toEqual([]);
     const recentEvents = (await system.api.get(`/api/schedules/${recent.id}/events`).expect(200)).body as ScheduleEventBody[];
     expect(recentEvents.map((event) => event.type)).toEqual(['ScheduleCreated']);
@@ -306,8 +320,10 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     expect(await missionsOf(recent.id)).toEqual([recent.missionId]);
     await system.waitForStatus(old.missionId, ['succeeded']);
     await system.waitForStatus(recent.missionId, ['succeeded']);
+    await system.waitForStatus(longer.missionId, ['succeeded']);
     await system.api.delete(`/api/schedules/${old.id}`).expect(200);
     await system.api.delete(`/api/schedules/${recent.id}`).expect(200);
+    await system.api.delete(`/api/schedules/${longer.id}`).expect(200);
   });
 
   it.each([

@@ -254,13 +254,18 @@ export class MissionStore {
   }
 
   /**
-   * How long ago `key` was withdrawn for `ttlMs` (withdrawIdempotencyKey), read from its record's
-   * remaining life; null unless its record is one withdrawal that no other met.
+   * How long ago `key` was first withdrawn for `ttlMs` (withdrawIdempotencyKey), read from its
+   * record's remaining life, and whether another withdrawal met it since (`met`: it is never taken
+   * back); null when the key is not withdrawn. An age below 0 is a record made under a longer TTL
+   * than `ttlMs` (IDEMPOTENCY_TTL_SECONDS lowered since): how old it is cannot be told.
    */
-  async withdrawalAgeMs(missionId: string, key: string, ttlMs: number): Promise<number | null> {
+  async withdrawalOf(missionId: string, key: string, ttlMs: number): Promise<{ ageMs: number; met: boolean } | null> {
     const record = this.keys.of(missionId).idempotency(key);
     const [value, remainingMs] = (await execAll(this.redis.multi().get(record).pttl(record))) as [string | null, number];
-    return value === `${missionId} ${WITHDRAWN_FINGERPRINT}` && remainingMs >= 0 ? ttlMs - remainingMs : null;
+    if (remainingMs < 0) return null;
+    if (value === `${missionId} ${WITHDRAWN_FINGERPRINT}`) return { ageMs: ttlMs - remainingMs, met: false };
+    if (value === `${missionId} ${WITHDRAWN_AGAIN_FINGERPRINT}`) return { ageMs: ttlMs - remainingMs, met: true };
+    return null;
   }
 
   /**

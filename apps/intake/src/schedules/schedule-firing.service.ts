@@ -206,16 +206,19 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
 
   /**
    * The withdrawal of the due time's key that refused its create: one younger than
-   * LEFT_OVER_WITHDRAWAL_MS belongs to a DELETE or a skip under way (UnderWay); an older one, which
-   * no append has followed, was left by an intake that died between the two steps of
-   * withFiringWithdrawn, and is taken back (Released) unless another withdrawal met it (a second one
-   * may have an append relying on it); None when the key is not withdrawn, or stays so.
+   * LEFT_OVER_WITHDRAWAL_MS belongs to a DELETE or a skip under way, or two that met (UnderWay); an
+   * older one, which no append has followed, was left by an intake that died between the two steps
+   * of withFiringWithdrawn, and is taken back (Released) unless another withdrawal met it (a second
+   * one may have an append relying on it); None when the key is not withdrawn, or stays so. One of
+   * unknown age (made under a longer IDEMPOTENCY_TTL_SECONDS) counts as old: held, it would hold
+   * the schedule's every later due time until it left the catch-up window.
    */
   private async withdrawalOf(record: ScheduleRecord, dueAt: string): Promise<Withdrawal> {
     const { key, missionId } = firingKey(record, dueAt);
-    const ageMs = await this.store.withdrawalAgeMs(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
-    if (ageMs === null) return Withdrawal.None;
-    if (ageMs < LEFT_OVER_WITHDRAWAL_MS) return Withdrawal.UnderWay;
+    const withdrawal = await this.store.withdrawalOf(missionId, key, this.env.IDEMPOTENCY_TTL_SECONDS * 1000);
+    if (!withdrawal) return Withdrawal.None;
+    if (withdrawal.ageMs >= 0 && withdrawal.ageMs < LEFT_OVER_WITHDRAWAL_MS) return Withdrawal.UnderWay;
+    if (withdrawal.met) return Withdrawal.None;
     return (await this.store.releaseWithdrawnIdempotencyKey(missionId, key)) === WithdrawalReleaseCode.Released ? Withdrawal.Released : Withdrawal.None;
   }
 
