@@ -506,6 +506,11 @@ describe('npm run ctl (the operations CLI, against the in-process system)', () =
       stderr:
         'ctl: BRAIN_URL must be an http(s) URL without user:password@ (the key goes in BRAIN_API_KEY), such as http://localhost:3000; got "http://***@127.0.0.1:1"\n',
     });
+    expect(await ctl(['queue', 'stats'], { BRAIN_URL: 'http://u:p#ss@127.0.0.1:1' })).toEqual({
+      code: EXIT.usage,
+      stdout: '',
+      stderr: 'ctl: BRAIN_URL must be an http(s) URL, such as http://localhost:3000; got "http://***@127.0.0.1:1"\n',
+    });
     expect(await ctl(['queue', 'stats'], { BRAIN_API_KEY: 'first-key\nsecond-key' })).toEqual({
       code: EXIT.usage,
       stdout: '',
