@@ -46,6 +46,14 @@ describe('parseJudgeOutput', () => {
     );
   });
 
+  it('given a reason that breaks lines with CRLF, then its lines break with LF and the verdict is taken', () => {
+    const criteriaScored = [
+      { criterion: 'tone', score: 0.5 },
+      { criterion: 'language', score: 1 },
+    ];
+    expect(parseJudgeOutput(JSON.stringify({ reason: 'Polite.\r\nIn English.', criteria: criteriaScored }), criteria).reason).toBe('Polite.\nIn English.');
+  });
+
   it('given a verdict that scores every criterion within 0..1, then it is taken', () => {
     const verdict = {
       reason: 'ok',

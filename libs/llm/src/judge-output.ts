@@ -1,6 +1,6 @@
 import { isPlainObject, MULTI_LINE, OUTPUT_TEXT_MAX_LENGTH, textProblem } from '@app/mission';
 import { LlmError, LlmErrorCode } from './llm-error';
-import { jsonParseFailure } from './parse-output';
+import { jsonParseFailure, parseModelJson } from './parse-output';
 
 /** What an LLM judge returns: a score per rubric criterion and a reason. */
 export interface JudgeOutput {
@@ -62,7 +62,7 @@ export function validateJudgeOutput(output: unknown, criteria: readonly string[]
 export function parseJudgeOutput(rawText: string, criteria: readonly string[]): JudgeOutput {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(rawText.trim().replace(/^```(?:json)?\s*\n([\s\S]*?)\n\s*```$/, '$1'));
+    parsed = parseModelJson(rawText);
   } catch (error) {
     throw new LlmError(LlmErrorCode.MalformedOutput, `verdict is not valid JSON: ${jsonParseFailure(error)}`, true);
   }

@@ -70,6 +70,12 @@ describe('output schemas', () => {
 });
 
 describe('parseLlmOutput', () => {
+  // The text rule, now the model's too, refuses a carriage return: a reply written with CRLF failed its attempt, billed.
+  it('given a reply whose text breaks lines with CRLF or a lone CR, when parsed, then its lines break with LF and it is taken', () => {
+    const reply = JSON.stringify({ language: 'en', reply: 'Dear guest,\r\nwelcome.\rSee you.', actions: ['Call\r\nback'] });
+    expect(parseLlmOutput('guest_support', reply)).toEqual({ language: 'en', reply: 'Dear guest,\nwelcome.\nSee you.', actions: ['Call\nback'] });
+  });
+
   it('given JSON in a code fence, when parsed, then the fence is ignored', () => {
     const text = '```json\n{"urgency":"low","steps":[],"safetyNotes":[],"parts":[]}\n```';
     expect(parseLlmOutput('maintenance', text)).toEqual({ urgency: 'low', steps: [], safetyNotes: [], parts: [] });

@@ -16,7 +16,7 @@ export function parseReplyFor(request: LlmRequest, rawText: string): Record<stri
 export function parseLlmOutput(type: MissionType, rawText: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(stripCodeFence(rawText));
+    parsed = parseModelJson(rawText);
   } catch (error) {
     throw new LlmError(LlmErrorCode.MalformedOutput, `output is not valid JSON: ${jsonParseFailure(error)}`, true);
   }
@@ -33,6 +33,15 @@ export function parseLlmOutput(type: MissionType, rawText: string): Record<strin
  */
 export function jsonParseFailure(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).replace(/"[\s\S]*"(\.\.\.)?/, '<the text>');
+}
+
+/**
+ * A model's JSON answer, its code fence ignored and its texts' line breaks made LF: a model that
+ * writes CRLF (or a lone CR) is not wrong, and the text rule refuses a carriage return, which
+ * rewrites a terminal's line; the attempt (or the verdict) would fail, billed. Throws as JSON.parse.
+ */
+export function parseModelJson(rawText: string): unknown {
+  return JSON.parse(stripCodeFence(rawText), (_key, value: unknown) => (typeof value === 'string' ? value.replace(/\r\n?/g, '\n') : value));
 }
 
 /** Chat models like to wrap JSON in ```json fences even when told not to. */
