@@ -187,6 +187,27 @@ describe('EvaluationService (real Redis, no services, rule-based judge)', () => 
     expect(await eventsAfter(completed)).toEqual([]);
   });
 
+  it("given a stop that comes as the LLM judge's billed reply is refused, then the call is recorded with the rules' verdict, not handed back to be paid again", async () => {
+    const billed = { usage: { promptTokens: 120, completionTokens: 30 }, model: 'mock', costUsd: 0.0004 };
+    let stop = () => undefined as void;
+    // The provider answered (billed) and the reply did not fit as the stop came: the error is the reply's, not an abort's.
+    const model: LlmClient = {
+      provider: 'mock',
+      complete: async () => {
+        stop();
+        throw new LlmError(LlmErrorCode.MalformedOutput, 'verdict does not match the judge schema: reason must be a string', true, undefined, billed);
+      },
+    };
+    const { evaluator, complete, eventsAfter } = setup({}, NO_REVIEW_POLICY, new RuleBasedJudge(), new LlmJudge(model, 1_000));
+    stop = () => evaluator.onModuleDestroy();
+    const completed = await complete('m-judge-billed-stopped', lateCheckout);
+
+    await evaluator.evaluate(completed);
+
+    const [evaluated] = await eventsAfter(completed);
+    expect(evaluated).toMatchObject({ type: 'MissionEvaluated', data: { judge: 'rules (LLM judge failed)', usage: billed.usage, costUsd: 0.0004 } });
+  });
+
   it("given the LLM judge is thinking when the mission is cancelled, when its billed reply comes, then LateReplyBilled records the judge's call, once also when the message is redelivered", async () => {
     // The mock model as the judge, at a price; its reply waits until the test releases it.
     const mock = new MockLlmClient({ latencyMs: 0, failureRate: 0, malformedRate: 0 });

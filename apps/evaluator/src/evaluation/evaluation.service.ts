@@ -57,13 +57,15 @@ export class EvaluationService implements OnModuleDestroy {
       return await this.llmJudge.judge(mission, output, this.shutdown.signal);
     } catch (error) {
       // A stop ends the call, which held the stop for up to the judge's timeout and retries: the
-      // message is judged again where it is reclaimed, by the model, not by the rules here.
-      if (this.shutdown.signal.aborted) throw new HandBackError('the evaluator is shutting down: its judge call was abandoned, and the message handed back');
+      // message is judged again where it is reclaimed, by the model, not by the rules here. Unless
+      // the provider billed a reply first: that is recorded with the rules' verdict, as below.
+      const billed = error instanceof LlmError ? error.billed : undefined;
+      if (this.shutdown.signal.aborted && !billed)
+        throw new HandBackError('the evaluator is shutting down: its judge call was abandoned, and the message handed back');
       const why = error instanceof Error ? error.message : String(error);
       this.logger.warn({ missionId: mission.id, correlationId: mission.correlationId, error: why }, 'LLM judge failed; judging by the rules');
       const verdict = this.rules.judge(mission, output);
       // A reply the provider billed but the judge could not use was paid for all the same.
-      const billed = error instanceof LlmError ? error.billed : undefined;
       return { ...verdict, judge: 'rules (LLM judge failed)', ...(billed ? billedFor(billed) : {}) };
     }
   }
