@@ -58,8 +58,9 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     running.push(created);
     return created;
   };
+  /** A dispatcher whose attempts time out after its timeoutMs, as the intake's do. */
   const dispatcher = (options: Partial<WebhookDispatcherOptions> = {}, signing = subscriptions) => {
-    const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), 2_000);
+    const sender = new WebhookSender(new TargetUrlPolicy('127.0.0.1', true), options.timeoutMs ?? 2_000);
     const created = new WebhookDispatcher(outbox, signing, sender, {
       retry: { backoffMs: 20, backoffMaxMs: 100, retryPeriodMs: 60_000 },
       disableAfterMs: 60_000,
@@ -679,6 +680,52 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     // Node warns of a leak (MaxListenersExceededWarning) past a signal's limit, 10 unless raised.
     expect(getMaxListeners([...sender.signals][0])).toBeGreaterThanOrEqual(16);
     await waitFor(async () => (await outbox.backlog()) === 0, { timeoutMs: 20_000, what: 'every delivery to be settled' });
+  });
+
+  it("given a receiver that never answers with a backlog longer than a claim reads, when a healthy one's deliveries come due after it, then they go out while the stuck one holds only its share of the slots", async () => {
+    // The old claim took the due deliveries in due order into 16 slots shared by all: the stuck
+    // receiver's backlog filled them, and the healthy one waited out its attempts (timeoutMs each).
+    // The backlog is longer than the 100 due deliveries a claim reads: passing over it is not enough.
+    const stuck = await WebhookReceiver.start();
+    running.push({ stop: () => stuck.close() });
+    stuck.respond = () => new Promise<number>(() => undefined);
+    const hung = await subscriptions.create({ url: stuck.url, eventTypes: ALL_TYPES, description: 'never answers' }, 'test-operator');
+    stuck.secrets = [hung.secret];
+    for (let i = 0; i < 120; i += 1) {
+      const at = knownStepTime(100 + i);
+      await known.store.append(`m-backlog-${i}`, null, decideCreate(aCreate(), at), { actor: 'intake', now: at });
+    }
+    // The stuck one's backlog is due a minute before the healthy one's deliveries: first in due order.
+    const earlier = new WebhookOutboxProjection(webhookKeys, subscriptions, () => Date.now() - 60_000);
+    await new ProjectionRunner(redis, keys, earlier).catchUp();
+    const backlog = await redis.zcount(webhookKeys.due, '-inf', '+inf');
+    expect(backlog).toBeGreaterThan(100);
+    const { subscription: healthy } = await subscribe();
+    const at = new Date();
+    await known.store.append('m-healthy', null, decideCreate(aCreate(), at), { actor: 'intake', now: at });
+    await runner().catchUp();
+    const expected = await redis.zcard(webhookKeys.deliveries(healthy.id));
+    expect(expected).toBeGreaterThan(1);
+
+    dispatcher({ timeoutMs: 60_000, concurrency: 16 }).start();
+    const arrived = await waitFor(async () => stuck.arrived >= 4 && receiver.unique().length === expected && receiver.unique(), {
+      timeoutMs: 10_000,
+      what: "the healthy receiver's deliveries while the stuck one's attempts hang",
+    });
+    // Still in flight, and no more of them than a quarter of the slots.
+    expect(stuck.arrived).toBe(4);
+    expect(stuck.received).toHaveLength(0);
+    const versions = arrived.map((webhook) => Number(webhook.message.data.version));
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+  });
+
+  it('given one subscription with more due than its share, then each attempt that settles makes room for the next at once, not after pollMs', async () => {
+    await subscribe([MISSION_FINISHED]);
+    await runner().catchUp();
+    // A claim that finds only deliveries of a subscription at its share claims none: were the
+    // dispatcher to wait pollMs then, one busy subscription would get a share per poll.
+    dispatcher({ perSubscription: 1, pollMs: 60_000 }).start();
+    await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 10_000, what: 'the finished missions, one at a time' });
   });
 
   it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {

@@ -41,6 +41,11 @@ export interface WebhookDispatcherOptions {
   timeoutMs: number;
   /** Attempts in flight at once. Default 16. */
   concurrency?: number;
+  /**
+   * Attempts of one subscription in flight at once, at most, so a receiver that hangs holds up only
+   * its own deliveries. Default a quarter of `concurrency` (4 of 16), at least 1.
+   */
+  perSubscription?: number;
   /** Wait before looking for due deliveries again when there were none. Default 200 ms. */
   pollMs?: number;
   /** Time between two sweeps of every subscription's delivery lists (see sweep). Default 10 s. */
@@ -68,10 +73,13 @@ export const DISPATCHER_ACTOR = SERVICE_ACTORS.webhookDispatcher;
  * mid-attempt loses nothing: at least once), POSTs each signed with every secret in force, and
  * settles it: delivered on a 2xx, retried with backoff and jitter, or dead. Any number may run
  * side by side (one per intake instance); claims keep them from attempting the same delivery at
- * once.
+ * once. Each keeps to its share per subscription (perSubscription): the deliveries of a
+ * subscription with that many attempts in flight in this dispatcher wait, and others are claimed.
  */
 export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Attempts in flight (of follow and runOnce alike) by subscription id, for the claim's share. */
+  private readonly inFlightBySubscription = new Map<string, number>();
   private readonly clock: () => number;
   private loop: Promise<void> | undefined;
   private sweeping: Promise<void> | undefined;
@@ -116,7 +124,7 @@ export class WebhookDispatcher {
   /** One round: claims what is due now (up to the free slots) and attempts it; resolves when those attempts are settled. */
   async runOnce(): Promise<number> {
     const claimed = await this.claim();
-    await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+    await Promise.all(claimed.map((delivery) => this.attemptInShare(delivery)));
     return claimed.length;
   }
 
@@ -144,10 +152,12 @@ export class WebhookDispatcher {
   }
 
   private async claim(): Promise<TracedDelivery[]> {
-    const free = (this.options.concurrency ?? 16) - this.inFlight.size;
+    const concurrency = this.options.concurrency ?? 16;
+    const free = concurrency - this.inFlight.size;
     if (free <= 0) return [];
     const now = this.clock();
-    const claimed = await this.outbox.claim(now, now + 2 * this.options.timeoutMs, free);
+    const share = { perSubscription: this.options.perSubscription ?? Math.max(1, Math.floor(concurrency / 4)), inFlight: this.inFlightBySubscription };
+    const claimed = await this.outbox.claim(now, now + 2 * this.options.timeoutMs, free, share);
     const tracing = this.options.tracing;
     if (!tracing?.tracer.enabled || claimed.length === 0) return claimed;
     // The missions' hashes are in their own partitions (not the outbox's slot), so this is a read of
@@ -161,11 +171,11 @@ export class WebhookDispatcher {
       try {
         const claimed = await this.claim();
         for (const delivery of claimed) {
-          const attempt = this.attempt(delivery).finally(() => this.inFlight.delete(attempt));
+          const attempt = this.attemptInShare(delivery).finally(() => this.inFlight.delete(attempt));
           this.inFlight.add(attempt);
         }
         if (this.inFlight.size >= (this.options.concurrency ?? 16)) await Promise.race(this.inFlight);
-        else if (claimed.length === 0) await sleep(this.options.pollMs ?? 200, undefined, { signal: this.pause.signal }).catch(() => undefined);
+        else if (claimed.length === 0) await this.idle();
       } catch (error) {
         if (this.stopping) break;
         this.options.onError?.(error);
@@ -173,6 +183,37 @@ export class WebhookDispatcher {
       }
     }
     await Promise.all(this.inFlight);
+  }
+
+  /**
+   * Waits pollMs, or until an attempt in flight settles (what is due may be waiting only for its
+   * subscription's share, which that frees), or the dispatcher stops.
+   */
+  private async idle(): Promise<void> {
+    if (this.pause.signal.aborted) return;
+    const wake = new AbortController();
+    const stop = () => wake.abort();
+    this.pause.signal.addEventListener('abort', stop, { once: true });
+    try {
+      await Promise.race([sleep(this.options.pollMs ?? 200, undefined, { signal: wake.signal }).catch(() => undefined), ...this.inFlight]);
+    } finally {
+      // The poll's timer is cleared, and the stop signal keeps no listener of it.
+      wake.abort();
+      this.pause.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /** One attempt, counted in its subscription's share while it is in flight. */
+  private async attemptInShare(delivery: TracedDelivery): Promise<void> {
+    const { subscriptionId } = delivery;
+    this.inFlightBySubscription.set(subscriptionId, (this.inFlightBySubscription.get(subscriptionId) ?? 0) + 1);
+    try {
+      await this.attempt(delivery);
+    } finally {
+      const left = (this.inFlightBySubscription.get(subscriptionId) ?? 1) - 1;
+      if (left > 0) this.inFlightBySubscription.set(subscriptionId, left);
+      else this.inFlightBySubscription.delete(subscriptionId);
+    }
   }
 
   /**

@@ -18,6 +18,12 @@ enum RedeliverCode {
 
 const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-3');
+/**
+ * Due deliveries a claim reads at most (or as many as it may claim, if more): what it passes over
+ * for their subscription's share is moved after the others when it read that many, so the next
+ * claim reads on (claim-webhook-deliveries-3.lua).
+ */
+const CLAIM_READ = 100;
 /** Entries of a subscription's list one page reads at most, whatever it finds among them. */
 const MAX_SCANNED_PER_PAGE = 5_000;
 /** Entries read per round trip of a page, at least. */
@@ -115,6 +121,14 @@ export interface ClaimedDelivery {
   claim: string;
 }
 
+/** How many attempts of each subscription a claim may leave its caller with in flight. */
+export interface ClaimShare {
+  /** Attempts of one subscription in flight at once, at most. */
+  perSubscription: number;
+  /** The caller's attempts in flight, by subscription id. */
+  inFlight: ReadonlyMap<string, number>;
+}
+
 export type Settlement =
   | { outcome: 'retry'; at: number; responseCode: number; error: string; endpointFailed: boolean }
   | { outcome: 'delivered'; responseCode: number }
@@ -180,13 +194,19 @@ export class WebhookOutbox {
     private readonly retention: DeliveryRetention,
   ) {}
 
-  /** Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller. */
-  async claim(now: number, claimUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+  /**
+   * Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller; with `share`,
+   * none of a subscription that would then have more than `share.perSubscription` attempts in
+   * flight (`share.inFlight`, by subscription id, the caller's own), so one receiver that never
+   * answers cannot take every slot (claim-webhook-deliveries-3.lua).
+   */
+  async claim(now: number, claimUntil: number, limit: number, share?: ClaimShare): Promise<ClaimedDelivery[]> {
     const claim = randomUUID();
+    const inFlight = [...(share?.inFlight ?? [])].flat();
     const flat = (await claimScript.run(
       this.redis,
       [this.keys.due, this.keys.pending, this.keys.queueHeads],
-      [now, claimUntil, limit, this.keys.deliveryPrefix, claim, this.keys.missionQueuePrefix],
+      [now, claimUntil, limit, this.keys.deliveryPrefix, claim, this.keys.missionQueuePrefix, share?.perSubscription ?? limit, CLAIM_READ, ...inFlight],
     )) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
     for (let i = 0; i + 6 < flat.length; i += 7) {

@@ -16,11 +16,23 @@
   ARGV[4] prefix of delivery hashes
   ARGV[5] claim token
   ARGV[6] prefix of the per-(subscription, mission) queues
+  ARGV[7] most attempts of one subscription in flight at once (the dispatcher's share per subscription)
+  ARGV[8] most due deliveries to read (at least ARGV[3] are)
+  ARGV[9..] subscription id, attempts of it the dispatcher has in flight: pairs, for those with any
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
   first attempt (ms), attempts when it was last redelivered (0 = never; its backoff counts from
   there, redeliver-webhook-delivery-4.lua). The attempt is counted here, before it is made;
   settle-webhook-delivery-8.lua takes it back when nothing was sent.
+
+  Shares: a due delivery of a subscription with ARGV[7] attempts in flight (those given in ARGV[9..]
+  and those claimed here) is passed over, so a receiver that never answers holds up only its own
+  deliveries, not every subscription's behind its backlog in due order. A claim reads at most
+  ARGV[8] due deliveries, in due order; when it read that many and still has slots free, those it
+  passed over move to just after now (now + 1 ms, the due ones all being at or before now), so the
+  next claim reads past them: a backlog of any length of one subscription never hides another's.
+  They stay due (it is their order among the due ones that changes), their nextAt is kept, and as
+  only the head of a (subscription, mission) queue is ever due, log order per mission stays.
 
   A due id without a delivery hash (deleted by an operator, evicted) is dropped from the ZSET and
   the backlog, and leaves its (subscription, mission) queue as a settled delivery does, so the next
@@ -32,11 +44,20 @@
 ]]
 --- @include "includes/mission-queues"
 
+local limit, share = tonumber(ARGV[3]), tonumber(ARGV[7])
+local read = math.max(limit, tonumber(ARGV[8]))
+local inFlight = {}
+for i = 9, #ARGV, 2 do inFlight[ARGV[i]] = tonumber(ARGV[i + 1]) end
+
 local claimed = {}
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local count = 0
+local passedOver = {}
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, read)
 for _, id in ipairs(ids) do
+  if count == limit then break end
   local key = ARGV[4] .. id
-  if redis.call('EXISTS', key) == 0 then
+  local subscription = redis.call('HGET', key, 'subscription')
+  if not subscription then
     local queueName = redis.call('HGET', KEYS[3], id)
     if queueName then
       leaveMissionQueue(id, ARGV[6] .. queueName, queueName, KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[4])
@@ -44,22 +65,32 @@ for _, id in ipairs(ids) do
       redis.call('ZREM', KEYS[1], id)
       redis.call('SREM', KEYS[2], id)
     end
+  elseif (inFlight[subscription] or 0) >= share then
+    passedOver[#passedOver + 1] = id
   else
+    inFlight[subscription] = (inFlight[subscription] or 0) + 1
+    count = count + 1
     redis.call('ZADD', KEYS[1], ARGV[2], id)
     redis.call('SADD', KEYS[2], id)
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     redis.call('HSETNX', key, 'firstAttemptAt', ARGV[1])
     redis.call('HSET', key, 'claim', ARGV[5])
-    local fields = redis.call('HMGET', key, 'subscription', 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery')
-    local queueName = fields[1] .. ':' .. fields[2]
+    local fields = redis.call('HMGET', key, 'mission', 'body', 'firstAttemptAt', 'attemptsAtRedelivery')
+    local queueName = subscription .. ':' .. fields[1]
     if redis.call('LINDEX', ARGV[6] .. queueName, 0) == id then redis.call('HSET', KEYS[3], id, queueName) end
     table.insert(claimed, id)
+    table.insert(claimed, subscription)
     table.insert(claimed, fields[1])
     table.insert(claimed, fields[2])
-    table.insert(claimed, fields[3])
     table.insert(claimed, attempts)
-    table.insert(claimed, fields[4])
-    table.insert(claimed, fields[5] or '0')
+    table.insert(claimed, fields[3])
+    table.insert(claimed, fields[4] or '0')
   end
+end
+
+-- Slots are free, and what was passed over may hide due deliveries after it: it moves behind them.
+-- (Fewer read is everything due, and with every slot taken nothing more is needed: nothing moves.)
+if count < limit and #ids == read then
+  for _, id in ipairs(passedOver) do redis.call('ZADD', KEYS[1], 'XX', tonumber(ARGV[1]) + 1, id) end
 end
 return claimed
