@@ -481,6 +481,26 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
         expect(answered).toBe(1);
       },
     );
+
+    it.each([
+      ['text/plain', 'text/plain'],
+      ['none', undefined],
+      ['Application/JSON', 'Application/JSON'],
+    ])("given a chat completion sent as content type %s (a proxy's), then it is taken, as the SDK took it", async (_, type) => {
+      // Each was refused as "answered with …, not a chat completion", though the body was one.
+      answer = (res) =>
+        res.writeHead(200, type === undefined ? {} : { 'content-type': type }).end(
+          JSON.stringify({
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 1,
+            model: 'gpt-4o-mini',
+            choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: GUEST_REPLY } }],
+            usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
+          }),
+        );
+      expect((await client({ baseUrl: rawUrl, maxRetries: 0 }).complete(request())).output).toEqual(JSON.parse(GUEST_REPLY));
+    });
   });
 
   describe('timeouts and aborts', () => {

@@ -334,11 +334,13 @@ async function readCompletion(response: Response): Promise<ChatCompletion> {
   } catch (error) {
     throw new BrokenReply(`was cut off before its end (${errorName(error)})`);
   }
-  const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim() ?? '';
-  if (!mediaType.includes('application/json') && !mediaType.endsWith('+json')) throw new NotAChatCompletion(mediaType);
   try {
+    // Taken whatever its content type says (a proxy may send JSON as text/plain, or name none), as the SDK took it.
     return JSON.parse(text) as ChatCompletion;
   } catch {
+    // Media types are case-insensitive: `Application/JSON` is JSON cut off, not another server's page.
+    const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (!mediaType.includes('application/json') && !mediaType.endsWith('+json')) throw new NotAChatCompletion(mediaType);
     throw new BrokenReply(`is not valid JSON (${text.length === 0 ? 'an empty body' : `${text.length} characters, cut off or garbled`})`);
   }
 }
