@@ -251,7 +251,7 @@ describe('variables that only work together', () => {
     ]);
     expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318x' })).toHaveLength(1);
     // The password was printed with the rest; one holding / # ? or a blank, which keeps the URL from parsing, too.
-    for (const password of ['s3cretpw', 's3cr/et', 's3c#ret', 's3c?ret', 's3c ret'])
+    for (const password of ['s3cretpw', 's3cr/et', 's3c#ret', 's3c?ret', 's3c ret', 's3c\nret'])
       expect(problemsOf({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://u:${password}@otel-collector:99999` })).toEqual([
         'OTEL_EXPORTER_OTLP_ENDPOINT="http://***@otel-collector:99999": OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
       ]);
