@@ -454,6 +454,24 @@ describe.each(['info', 'debug'])('tracing: request spans and metrics name the sa
     );
     expect(timed.filter((labels) => labels.includes('{*path}'))).toEqual([]);
   });
+
+  // Served with a 200, they were named and timed as a path no route takes: "(no route)" and route="unmatched", beside the 404s.
+  it("given the console's page and an asset of the API docs, then each is named and timed by the mount it is served from", async () => {
+    for (const path of ['/console/', '/docs/swagger-ui.css']) expect((await fetch(`${traced.api}${path}`)).status).toBe(200);
+
+    const served = (route: string) => receiver.spans.find((span) => span.kind === OTLP_KIND.server && span.attributes['http.route'] === route);
+    const [page, asset] = await waitFor(async () => (served('/console') && served('/docs') ? [served('/console'), served('/docs')] : null), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: "the spans of the console's page and the docs' asset",
+    });
+    expect(page).toMatchObject({ name: 'GET /console', attributes: { 'url.path': '/console', 'http.response.status_code': 200 } });
+    expect(asset).toMatchObject({ name: 'GET /docs', attributes: { 'url.path': '/docs', 'http.response.status_code': 200 } });
+    const metrics = await (await fetch(`${traced.api}/metrics`)).text();
+    expect(metrics).toMatch(/^brain_http_request_duration_seconds_count\{.*route="\/console",status="200"\} \d+$/m);
+    expect(metrics).toMatch(/^brain_http_request_duration_seconds_count\{.*route="\/docs",status="200"\} \d+$/m);
+    expect(metrics).not.toMatch(/route="unmatched",status="200"/);
+  });
 });
 
 describe('tracing off: without an endpoint the services load nothing of OpenTelemetry but its API', () => {

@@ -25,8 +25,12 @@ interface RouterLayer {
   matchers: ((path: string) => unknown)[];
 }
 
+/** Where markStaticRoute keeps the mount of the files a request is served from. */
+const STATIC_MOUNT = Symbol('brain.staticMount');
+
 /** An incoming request as Express leaves it: its app's router, the route it entered last, if any, under the router's mount path. */
 interface ExpressRequest extends IncomingMessage {
+  [STATIC_MOUNT]?: string;
   app?: { router?: { stack: RouterLayer[] } };
   route?: ExpressRoute;
   baseUrl?: string;
@@ -79,10 +83,12 @@ function routePatternOf(layers: readonly RouterLayer[], method: string, path: st
  * The route pattern of the request (`/api/missions/:id`, never its path): the API route it matched,
  * else, for a request refused before routing (the auth middleware's 401, a body's 413 or 415), the
  * one that would have taken it, so refusals can be told per route and from a 404. Undefined when
- * no API route takes its path and method (a 404 or 405), or Express never saw it.
+ * no API route takes its path and method (a 404 or 405), or Express never saw it. A request to
+ * files a static middleware serves is named by their mount (markStaticRoute).
  */
 export function requestRoute(incoming: IncomingMessage): string | undefined {
   const request = incoming as ExpressRequest;
+  if (request[STATIC_MOUNT] !== undefined) return request[STATIC_MOUNT];
   const { route, baseUrl = '' } = request;
   if (route && isApiRoute(route)) return `${baseUrl}${route.path}`;
   const stack = request.app?.router?.stack;
@@ -97,4 +103,13 @@ export function requestRoute(incoming: IncomingMessage): string | undefined {
     routes.set(key, pattern);
   }
   return pattern ?? undefined;
+}
+
+/**
+ * Names the request by `mount` (`/console`), the files it is served from by a static middleware,
+ * which no route pattern takes: its pages and assets were labelled as a path no route takes, with
+ * the 404s and 405s (`route="unmatched"`, a span's `(no route)`), though they were served.
+ */
+export function markStaticRoute(incoming: IncomingMessage, mount: string): void {
+  (incoming as ExpressRequest)[STATIC_MOUNT] = mount;
 }

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, ResponseObject, SwaggerModule } from '@nestjs/swagger';
 import { NextFunction, Request, Response } from 'express';
+import { markStaticRoute } from '@app/tracing';
 import { API_CACHE_CONTROL } from './security-headers';
 
 /** Other spellings of the Swagger UI page; they redirect to DOCS_PATH. */
@@ -81,6 +82,11 @@ export function setUpOpenApi(app: INestApplication): OpenAPIObject {
     .build();
   const document = SwaggerModule.createDocument(app, config);
   documentCacheControl(document);
+  // The UI's assets are served by a static middleware, which no route pattern names.
+  app.use(DOCS_PATH, (request: Request, _response: Response, next: NextFunction) => {
+    markStaticRoute(request, DOCS_PATH);
+    next();
+  });
   // Before the UI's own routes, which would answer these spellings first.
   app.use(redirectDocsAliases);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
