@@ -724,8 +724,19 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     await runner().catchUp();
     // A claim that finds only deliveries of a subscription at its share claims none: were the
     // dispatcher to wait pollMs then, one busy subscription would get a share per poll.
+    let open = 0;
+    let mostOpen = 0;
+    // Each answer waits for the next turn of the event loop, so attempts sent together overlap here.
+    receiver.respond = async () => {
+      mostOpen = Math.max(mostOpen, ++open);
+      await new Promise((resolve) => setImmediate(resolve));
+      open -= 1;
+      return 200;
+    };
     dispatcher({ perSubscription: 1, pollMs: 60_000 }).start();
     await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 10_000, what: 'the finished missions, one at a time' });
+    // Its share: one attempt at a time (without one, all went out at once).
+    expect(mostOpen).toBe(1);
   });
 
   it('given an outbox stopped after one batch and a dispatcher that died holding claims, when both start again, then every delivery arrives, none is lost', async () => {
