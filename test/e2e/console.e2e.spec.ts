@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BrowserContext, chromium, Locator, Page, Request } from 'playwright-core';
 import request from 'supertest';
+import { MISSION_HASH_FIELDS } from '@app/event-store';
 import { BULK_REQUEUE_MAX, QueueStats } from '@app/mission';
 import { aCreateInput, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
@@ -120,6 +121,14 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.goto(`${base}/console/#/${route}`);
     await page.reload();
   };
+  /** A low-priority guest_support mission for `guest`, asking `message`; its id. */
+  const guestMission = async (title: string, guest: { id: string; name: string }, message: string): Promise<string> =>
+    (
+      await system.api
+        .post('/api/missions')
+        .send({ type: 'guest_support', title, description: 'The guest asks for something.', priority: 'low', payload: { language: 'en', guest, message } })
+        .expect(201)
+    ).body.id as string;
   const open = async (link: string, heading: string) => {
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: link, exact: true }).click();
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
@@ -316,18 +325,7 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await open('Missions', 'Missions');
     await page.getByText('Live', { exact: true }).waitFor();
     const title = `Towels for room 12 ${Date.now()}`;
-    const { id } = (
-      await system.api
-        .post('/api/missions')
-        .send({
-          type: 'guest_support',
-          title,
-          description: 'The guest asks for towels.',
-          priority: 'low',
-          payload: { language: 'en', guest: { id: 'g-console-altered', name: 'Tom Altered' }, message: 'Two more towels, please.' },
-        })
-        .expect(201)
-    ).body as { id: string };
+    const id = await guestMission(title, { id: 'g-console-altered', name: 'Tom Altered' }, 'Two more towels, please.');
     await page.getByRole('link', { name: title }).waitFor();
     // As someone with write access to Redis could: the create once more, a character of its ciphertext changed.
     const log = system.keys.of(id).log;
@@ -354,6 +352,23 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await page.reload();
     await page.getByRole('heading', { level: 1, name: title }).waitFor();
     await alert.waitFor();
+  });
+
+  it('given a mission whose stored state was altered, then the Missions page still loads, its row saying its guest data cannot be shown', async () => {
+    const title = `Blankets for room 14 ${Date.now()}`;
+    const id = await guestMission(title, { id: 'g-console-state', name: 'Ada Altered' }, 'One more blanket, please.');
+    await system.waitForStatus(id, ['dead_lettered']);
+    // As someone with write access to Redis could: a character of the description's ciphertext in the mission's hash changed.
+    const hash = system.keys.of(id).mission(id);
+    const state = (await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
+    const token = (JSON.parse(state) as { description: string }).description;
+    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, state.replace(token, token.slice(0, -10) + (token.at(-10) === 'A' ? 'B' : 'A') + token.slice(-9)));
+    await signInAt('missions');
+
+    // The whole page was a 500 for every role that reads guest data, and the same for the review inbox.
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: title }) });
+    await row.getByText('Guest data damaged: cannot be shown. Call an operator').waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('alert').count()).toBe(0);
   });
 
   it('given a dead letter, then Requeue on the Dead letters page requeues it as the operator', async () => {

@@ -121,7 +121,7 @@ export function MissionsPage({ address }: { address: string }) {
                     <a href={`#/missions/${mission.id}`} dir="auto">
                       {mission.title}
                     </a>
-                    <UnavailableGuestDataNote missionId={mission.id} compact />
+                    <UnavailableGuestDataNote missionId={mission.id} listed={mission} compact />
                   </td>
                   <td>
                     <span class={`status status-${mission.status}`}>{mission.status}</span>

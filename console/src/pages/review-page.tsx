@@ -203,7 +203,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
           {mission.title}
         </a>
       </h2>
-      <UnavailableGuestDataNote missionId={mission.id} compact />
+      <UnavailableGuestDataNote missionId={mission.id} listed={mission} compact />
       <p class="muted">
         {/* When the result came in for review: updatedAt moves on with MissionReviewOverdue, which is no news of the result. */}
         {mission.type} · {mission.priority} · attempt {mission.attempts} ·{' '}

@@ -23,6 +23,21 @@ export const STREAM_PING_EVENT = 'ping';
 export const STREAM_UNAVAILABLE_EVENT = 'unavailable';
 
 /**
+ * What a personal field reads where this process cannot open it: on the live stream, its subject's
+ * key wrapped under a master key it is not configured with (the 503 of the API; the stream says
+ * which key ids in an `unavailable` event, STREAM_UNAVAILABLE_EVENT), or the field altered where it
+ * is stored (the 500 of the API for that mission alone; the stream names the mission); in a list of
+ * missions (a page, the review inbox), a mission whose stored guest data fails its integrity check.
+ * Not `[erased]`: the data is there, and is shown once the master key is configured or it is mended.
+ */
+export const UNAVAILABLE_MARKER = '[unavailable]';
+
+/** Whether the mission, as a list shows it, holds a personal field that could not be opened (UNAVAILABLE_MARKER). */
+export function readsUnavailable(mission: { description: string; payload: object; result?: { output: object } | null }): boolean {
+  return JSON.stringify([mission.description, mission.payload, mission.result?.output ?? null]).includes(JSON.stringify(UNAVAILABLE_MARKER));
+}
+
+/**
  * The message of a STREAM_UNAVAILABLE_EVENT about one mission's guest data (altered where it is
  * stored, the 500's message): `message` with the mission named at its end, where
  * missionOfUnavailableNotice finds it. A master key mismatch names no mission: it is every one's.

@@ -108,11 +108,3 @@ export function withValues<T extends object>(source: T, values: readonly PathVal
 
 /** What a personal field holds where it is kept without its subject's key, e.g. a refused submission. */
 export const REDACTED_MARKER = '[redacted]';
-
-/**
- * What a personal field reads on the live stream when this process cannot open it: its subject's
- * key is wrapped under a master key it is not configured with (the 503 of the API; the stream says
- * which key ids in an `unavailable` event, STREAM_UNAVAILABLE_EVENT). Not `[erased]`: the data is
- * there, and is shown once the master key is configured.
- */
-export const UNAVAILABLE_MARKER = '[unavailable]';

@@ -1,14 +1,19 @@
 import { CallHandler, ExecutionContext } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
 import { lastValueFrom, of } from 'rxjs';
-import { MissionPersonalData } from '@app/guest-data';
-import { decideCreate, Mission, MissionEvent, REDACTED_MARKER } from '@app/mission';
+import { GuestDataError, GuestDataErrorCode, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
+import { decideCreate, Mission, MissionEvent, REDACTED_MARKER, UNAVAILABLE_MARKER } from '@app/mission';
 import { aCreateInput, MissionHistory } from '@app/testing';
 import { Role } from '../auth';
 import { PersonalDataInterceptor } from './personal-data.interceptor';
 
-/** Marks what it opened, so the test sees which values went through it. */
+/** Marks what it opened, so the test sees which values went through it; a mission titled `altered` or `key` fails as such data would. */
 const personal = {
-  openMission: async (mission: Mission) => ({ ...mission, title: `opened ${mission.title}` }),
+  openMission: async (mission: Mission) => {
+    if (mission.title === 'altered') throw new GuestDataError(GuestDataErrorCode.Tampered, 'stored guest data fails its authentication check');
+    if (mission.title === 'key') throw new WrongMasterKeyError('mk-old', ['mk-new']);
+    return { ...mission, title: `opened ${mission.title}` };
+  },
   openEvents: async (events: MissionEvent[]) => events.map((event) => ({ ...event, actor: 'opened' })),
 } as unknown as MissionPersonalData;
 
@@ -20,7 +25,7 @@ function contextOf(role: Role | null): ExecutionContext {
 
 async function through(body: unknown, role: Role | null = 'operator'): Promise<unknown> {
   const next: CallHandler = { handle: () => of(body) };
-  return lastValueFrom(new PersonalDataInterceptor(personal).intercept(contextOf(role), next));
+  return lastValueFrom(new PersonalDataInterceptor(personal, new PinoLogger({ pinoHttp: { level: 'silent' } })).intercept(contextOf(role), next));
 }
 
 describe('PersonalDataInterceptor', () => {
@@ -33,6 +38,18 @@ describe('PersonalDataInterceptor', () => {
     expect(await through({ items: [mission], nextCursor: null })).toEqual({ items: [{ ...mission, title: 'opened Towels' }], nextCursor: null });
     expect(await through([event])).toEqual([{ ...event, actor: 'opened' }]);
     expect(await through({ subjectId: 's', missions: [{ mission, personalData: [] }] })).toMatchObject({ missions: [{ mission: { title: 'opened Towels' } }] });
+  });
+
+  // One such mission made the whole page a 500: the review inbox stopped for every reviewer.
+  it('given a page holding a mission whose guest data fails its integrity check, then that mission is listed with its personal fields unavailable; alone it fails', async () => {
+    const altered = new MissionHistory().append(decideCreate(aCreateInput({ title: 'altered', description: 'Towels for the guest' })));
+    const page = (await through({ items: [mission, altered], nextCursor: null })) as { items: Mission[] };
+    expect(page.items.map((item) => item.title)).toEqual(['opened Towels', 'altered']);
+    expect(page.items[1].description).toBe(UNAVAILABLE_MARKER);
+    await expect(through(altered)).rejects.toBeInstanceOf(GuestDataError);
+    // A master key this process lacks is every mission's: the whole request's 503.
+    const keyed = new MissionHistory().append(decideCreate(aCreateInput({ title: 'key' })));
+    await expect(through({ items: [mission, keyed], nextCursor: null })).rejects.toBeInstanceOf(WrongMasterKeyError);
   });
 
   it('given a body without missions, a Buffer or nothing, then it is returned as it is', async () => {

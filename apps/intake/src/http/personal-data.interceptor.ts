@@ -1,10 +1,13 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { from, mergeMap, Observable } from 'rxjs';
-import { MissionPersonalData } from '@app/guest-data';
-import { isPlainObject, Mission, MISSION_EVENT_TYPES, MISSION_TYPES, MissionEvent } from '@app/mission';
+import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
+import { isPlainObject, Mission, MISSION_EVENT_TYPES, MISSION_TYPES, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
 import { apiClientOf, readsPersonalData } from '../auth';
-import { redactedEvent, redactedMission } from './redacted-personal-data';
+import { missionWithPersonalFieldsAs, redactedEvent, redactedMission } from './redacted-personal-data';
 
+/** Missions named in the log when a list meets their altered guest data: each once, this many at most. */
+const MAX_LOGGED_UNREADABLE = 1_000;
 /** How deep a response is searched for missions and events: a page's items, a chain's missions. */
 const MAX_DEPTH = 3;
 const EVENT_TYPES: ReadonlySet<unknown> = new Set(MISSION_EVENT_TYPES);
@@ -13,11 +16,13 @@ const TYPES: ReadonlySet<unknown> = new Set(MISSION_TYPES);
 /** How a response shows missions and events to its caller. */
 interface View {
   mission(mission: Mission): Promise<Mission> | Mission;
+  /** A mission in a list (a page, the review inbox): one that cannot be shown is marked, not the whole list's failure. */
+  listed(mission: Mission): Promise<Mission> | Mission;
   /** A list of events (a history) together: opened, each mission's erased subjects are read once. */
   events(events: MissionEvent[]): Promise<MissionEvent[]> | MissionEvent[];
 }
 
-const REDACTED: View = { mission: redactedMission, events: (events) => events.map(redactedEvent) };
+const REDACTED: View = { mission: redactedMission, listed: redactedMission, events: (events) => events.map(redactedEvent) };
 
 /**
  * Every API response shows personal fields as its caller's role may see them: in plain (or
@@ -29,8 +34,36 @@ const REDACTED: View = { mission: redactedMission, events: (events) => events.ma
 export class PersonalDataInterceptor implements NestInterceptor {
   private readonly opened: View;
 
-  constructor(personal: MissionPersonalData) {
-    this.opened = { mission: (mission) => personal.openMission(mission), events: (events) => personal.openEvents(events) };
+  /** Missions whose guest data a list met altered, each logged once. */
+  private readonly unreadable = new Set<string>();
+
+  constructor(
+    personal: MissionPersonalData,
+    @InjectPinoLogger(PersonalDataInterceptor.name) private readonly logger: PinoLogger,
+  ) {
+    this.opened = {
+      mission: (mission) => personal.openMission(mission),
+      listed: (mission) => personal.openMission(mission).catch((error: unknown) => this.unavailable(mission, error)),
+      events: (events) => personal.openEvents(events),
+    };
+  }
+
+  /**
+   * A listed mission whose stored guest data fails its integrity check, its personal fields
+   * UNAVAILABLE_MARKER: one such mission made the whole page (the review inbox, every missions page
+   * holding it) a 500, for every role that reads guest data, and no one could work the rest. The
+   * mission alone (GET /api/missions/:id) still answers the 500 that names the check; a master key
+   * this process lacks is every mission's, and still the whole request's 503.
+   */
+  private unavailable(mission: Mission, error: unknown): Mission {
+    if (!(error instanceof GuestDataError) || error instanceof WrongMasterKeyError) throw error;
+    if (!this.unreadable.has(mission.id) && this.unreadable.size < MAX_LOGGED_UNREADABLE) {
+      this.unreadable.add(mission.id);
+      this.logger.error(
+        `a list met mission ${mission.id}, whose guest data cannot be opened (${error.code}): ${error.message}; it is listed as ${UNAVAILABLE_MARKER}`,
+      );
+    }
+    return missionWithPersonalFieldsAs(mission, UNAVAILABLE_MARKER);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -45,7 +78,7 @@ async function shown(view: View, value: unknown, depth: number): Promise<unknown
   if (isEvent(value)) return (await view.events([value]))[0];
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value) && value.length > 0 && value.every(isEvent)) return view.events(value);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => shown(view, item, depth + 1)));
+  if (Array.isArray(value)) return Promise.all(value.map((item) => (isMission(item) ? view.listed(item) : shown(view, item, depth + 1))));
   // Only JSON-like objects: a Buffer or a stream a route returns is not searched byte by byte.
   if (!isPlainObject(value) || ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return value;
   const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await shown(view, item, depth + 1)] as const));

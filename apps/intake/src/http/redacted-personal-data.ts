@@ -8,13 +8,18 @@ type Output = Record<string, unknown>;
  * plain (a mission from before schema 5) or `[erased]`.
  */
 export function redactedMission(mission: Mission): Mission {
-  const redacted = markedInput(mission);
-  const result = redacted.result ? { ...redacted.result, output: markedOutput(redacted.result.output) } : redacted.result;
-  const originalOutput = redacted.review?.originalOutput;
+  return missionWithPersonalFieldsAs(mission, REDACTED_MARKER);
+}
+
+/** The mission with each personal field that holds something reading `marker` (REDACTED_MARKER, UNAVAILABLE_MARKER). */
+export function missionWithPersonalFieldsAs(mission: Mission, marker: string): Mission {
+  const marked = markedInput(mission, marker);
+  const result = marked.result ? { ...marked.result, output: markedOutput(marked.result.output, marker) } : marked.result;
+  const originalOutput = marked.review?.originalOutput;
   return {
-    ...redacted,
+    ...marked,
     result,
-    ...(redacted.review && originalOutput ? { review: { ...redacted.review, originalOutput: markedOutput(originalOutput) } } : {}),
+    ...(marked.review && originalOutput ? { review: { ...marked.review, originalOutput: markedOutput(originalOutput, marker) } } : {}),
   };
 }
 
