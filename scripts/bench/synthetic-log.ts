@@ -1,8 +1,8 @@
 import type Redis from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
-import { sha1Hex } from '@app/audit';
+import { DEFAULT_IMPORT_QUEUE_ORDER, sha1Hex } from '@app/audit';
 import type { KeyLayout } from '@app/event-store';
-import { envelopesOf, MISSION_HASH_FIELDS as F, storedEventLine } from '@app/event-store';
+import { envelopesOf, MISSION_HASH_FIELDS as F, MissionStore, storedEventLine } from '@app/event-store';
 import {
   Decision,
   decideAssign,
@@ -22,6 +22,8 @@ import {
   PRIORITY_LEVELS,
 } from '@app/mission';
 import type { Mission } from '@app/mission';
+import { queueKey } from '@app/mission-queue';
+import { restoreMissionEffects } from '@app/pipeline';
 import { execAll } from '@app/redis';
 
 /**
@@ -117,6 +119,7 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
   /** Log entry ids per mission since the last flush: one RPUSH per mission, not per event. */
   let listed = new Map<string, string[]>();
   const counts = new Map<string, number>();
+  const queuedIds = new Set<string>();
   const flush = async () => {
     for (const [missionId, ids] of listed) pipeline.rpush(keys.missionEvents(missionId), ...ids);
     await execAll(pipeline);
@@ -189,11 +192,19 @@ export async function writeSyntheticLog(redis: Redis, keys: KeyLayout, missions:
         [F.lastEventHash]: mission.hash,
       });
       counts.set(state.status, (counts.get(state.status) ?? 0) + 1);
+      if (state.status === 'queued') queuedIds.add(mission.id);
     }
     await flush();
   }
   pipeline.hset(keys.partitions[0].statusCounts, Object.fromEntries(counts));
   pipeline.set(keys.partitions[0].logHead, logHash);
   await flush();
+  // The queued missions' effects (ready queue, their hashes' queue fields), as an import restores
+  // them: without them every rebuild of this log found a quarter of its missions Unqueued and mended
+  // them, which the bench then counted as the rebuild's own time.
+  const queued = [...queuedIds];
+  await restoreMissionEffects(redis, new MissionStore(redis, keys), queued, {
+    queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, DEFAULT_IMPORT_QUEUE_ORDER),
+  });
   return seq;
 }
