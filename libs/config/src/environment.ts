@@ -510,7 +510,8 @@ export class Environment {
   @Expose()
   @IsString()
   // No user-info, as LLM_BASE_URL: fetch would name the URL whole, password and all, in every poll's error.
-  @IsParsedBy('isHttpUrl', 'ODOO_URL', httpUrlParser('ODOO_URL', { emptyAllowed: true, credentialsGoIn: 'ODOO_API_KEY' }))
+  // No query either: the client resolves `jsonrpc` against the URL, which drops it without a word.
+  @IsParsedBy('isHttpUrl', 'ODOO_URL', httpUrlParser('ODOO_URL', { emptyAllowed: true, credentialsGoIn: 'ODOO_API_KEY', pathAppended: '/jsonrpc' }))
   ODOO_URL = '';
 
   /** The Odoo database the connector logs in to. */

@@ -317,6 +317,17 @@ describe('variables that only work together', () => {
     expect(problemsOf({ ODOO_URL: 'http://admin:pw123@odoo:99999' })).toEqual(['ODOO_URL=(hidden): ODOO_URL must be an http(s) URL']);
   });
 
+  it('given ODOO_URL with a query or fragment, then it is refused: the connector would call the URL without it', () => {
+    // Taken: `new URL('jsonrpc', url)` dropped `?db=hotel`, and the connector called another address than the one configured.
+    const login = { ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' };
+    for (const url of ['https://hotel.odoo.com/?db=hotel', 'https://proxy.example/odoo#x', 'https://hotel.odoo.com?']) {
+      expect(problemsOf({ ODOO_URL: url, ...login })).toEqual([
+        'ODOO_URL=(hidden): ODOO_URL must be an http(s) URL without ?query or #fragment (the client appends /jsonrpc to it, which would land inside them)',
+      ]);
+    }
+    expect(problemsOf({ ODOO_URL: 'https://proxy.example/odoo/', ...login })).toEqual([]);
+  });
+
   it('given blanks for a name or key that LLM_PROVIDER=openai or ODOO_URL needs, then it counts as missing, as the clients read it', () => {
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_BASE_URL: 'http://127.0.0.1:11434/v1', LLM_MODEL: ' ' })).toEqual([
       expect.stringMatching(/needs LLM_MODEL /),
