@@ -28,6 +28,18 @@ const repair = {
   payload: { room: '204', guest: { id: ANNA.id, name: ANNA.name, phone: ANNA.phone } },
 };
 
+/** A guest's question, created and run until its reply is held for review; the mission as the API shows it then. */
+async function heldForReview(system: InProcessSystem, guest: { id: string; name: string; email?: string }, message: string): Promise<Mission> {
+  const created = (
+    await system.api
+      .post('/api/missions')
+      .send({ ...guestRequest, payload: { language: 'en', guest, message } })
+      .expect(201)
+  ).body as Mission;
+  await system.waitForStatus(created.id, ['awaiting_review']);
+  return (await system.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+}
+
 /** Every value of every key under the prefix, whatever its type, as one text. */
 async function dumpPrefix(redis: RedisConnection, prefix: string): Promise<string> {
   const parts: string[] = [];
@@ -339,26 +351,18 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     });
 
     it('when a reviewer approves with an edit, then a 409 says the guest data was erased, not a 400 about the edit', async () => {
-      const dora = { id: 'g-dora', name: 'Dora Beispiel' };
-      const created = (
-        await reviewed.api
-          .post('/api/missions')
-          .send({ ...guestRequest, payload: { language: 'en', guest: dora, message: 'Is parking free?' } })
-          .expect(201)
-      ).body as Mission;
-      await reviewed.waitForStatus(created.id, ['awaiting_review']);
-      const shown = (await reviewed.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+      const shown = await heldForReview(reviewed, { id: 'g-dora', name: 'Dora Beispiel' }, 'Is parking free?');
       // The erasure's first step, its events not yet appended: the mission is still under review.
       const keys = new GuestDataKeys(reviewed.prefix);
       expect(await reviewed.redis.hdel(keys.subjectKeys('guest:g-dora'), 'guest:g-dora')).toBe(1);
       const approved = await reviewed.api
-        .post(`/api/missions/${created.id}/approve`)
+        .post(`/api/missions/${shown.id}/approve`)
         .set('Authorization', `Bearer ${TEST_KEYS.reviewer}`)
         .send({ output: { ...shown.result?.output, reply: 'Dear Ms Beispiel, parking is free.' } });
       // It was a 400, "output is not shaped like the agent's result", details "actions must be a string".
       expect({ status: approved.status, message: approved.body.message }).toEqual({
         status: 409,
-        message: `cannot approve mission ${created.id}: its guest data was erased; the erasure cancels it`,
+        message: `cannot approve mission ${shown.id}: its guest data was erased; the erasure cancels it`,
       });
     });
   });
@@ -382,17 +386,10 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
         .expect(201);
       receiver.secrets = [hook.body.secret];
       const carla = { id: 'g-carla', name: 'Carla Beispiel', email: 'carla@example.net' };
-      const created = (
-        await reviewed.api
-          .post('/api/missions')
-          .send({ ...guestRequest, payload: { language: 'en', guest: carla, message: 'Is breakfast included?' } })
-          .expect(201)
-      ).body as Mission;
-      await reviewed.waitForStatus(created.id, ['awaiting_review']);
-      const shown = (await reviewed.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
+      const shown = await heldForReview(reviewed, carla, 'Is breakfast included?');
       const edited = { ...shown.result?.output, reply: 'Dear Ms Beispiel, breakfast is included.' };
       const approved = await reviewed.api
-        .post(`/api/missions/${created.id}/approve`)
+        .post(`/api/missions/${shown.id}/approve`)
         .set('Authorization', `Bearer ${TEST_KEYS.reviewer}`)
         .send({ output: edited })
         .expect(200);
@@ -414,7 +411,7 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
         timeoutMs: 20_000,
         what: 'the SubjectErased delivery',
       });
-      expect(erasedHook.message.data).toMatchObject({ type: 'SubjectErased', missionId: created.id, data: { subjectId: 'guest:g-carla' } });
+      expect(erasedHook.message.data).toMatchObject({ type: 'SubjectErased', missionId: shown.id, data: { subjectId: 'guest:g-carla' } });
       // A redelivery of the earlier delivery now shows the fields erased.
       const deliveries = (await reviewed.api.get(`/api/webhooks/${hook.body.id}/deliveries`).expect(200)).body.items as { id: string; eventType?: string }[];
       const first = deliveries.find((delivery) => delivery.id === approvedHook.id);
