@@ -614,7 +614,7 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(response).toMatchObject({ output: JSON.parse(GUEST_REPLY), usage: { promptTokens: 0, completionTokens: 0 }, model: 'gpt-4o-mini' });
     });
 
-    it('given usage counts above 10,000,000 tokens, then they read 0 and cost nothing; 10,000,000 is still taken', async () => {
+    it('given usage counts above 10,000,000 tokens, then they read 0 and the cost is unknown; 10,000,000 is still taken', async () => {
       // Taken: 9007199254740991 prompt tokens were priced at 13 billion USD, and the daily report's sums passed MAX_SAFE_INTEGER.
       server.enqueue({ status: 200, content: GUEST_REPLY, usage: { promptTokens: Number.MAX_SAFE_INTEGER, completionTokens: 10_000_001 } });
       server.enqueue({ status: 200, content: GUEST_REPLY, usage: { promptTokens: 10_000_000, completionTokens: 1 } });
@@ -622,8 +622,11 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       const absurd = await client().complete(request());
       const largest = await client().complete(request());
 
-      expect(absurd).toMatchObject({ usage: { promptTokens: 0, completionTokens: 0 }, costUsd: 0 });
+      expect(absurd).toMatchObject({ usage: { promptTokens: 0, completionTokens: 0 } });
+      // It cost 0 USD: the daily report summed the reply as free, when what it cost is not known.
+      expect(absurd.costUsd).toBeUndefined();
       expect(largest.usage).toEqual({ promptTokens: 10_000_000, completionTokens: 1 });
+      expect(largest.costUsd).toBeGreaterThan(0);
     });
 
     it('given JSON that misses the schema, when completed, then it is MalformedOutput naming the problem', async () => {

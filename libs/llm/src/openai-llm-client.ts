@@ -178,8 +178,10 @@ export class OpenAiLlmClient implements LlmClient {
     // them after a good reply, and a huge one would poison the cost accounting.
     const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
     const model = plausibleModelId(completion.model) ?? this.model;
-    // Servers that omit usage would otherwise be reported as costing nothing.
-    const costUsd = completion.usage ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
+    // Servers that omit usage, or give counts that are none, would otherwise be reported as costing nothing.
+    const countsKnown =
+      completion.usage !== undefined && isTokenCountOrAbsent(completion.usage.prompt_tokens) && isTokenCountOrAbsent(completion.usage.completion_tokens);
+    const costUsd = countsKnown ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
     // A 200 with usage was billed, whether or not its reply can be used: a rejected one carries it on.
     const billed: LlmBilledUsage | undefined = completion.usage ? { usage, model, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
     // A server may answer a 200 of another shape (an error object, text): no choice, not a TypeError.
@@ -397,9 +399,19 @@ function plausibleModelId(value: unknown): string | undefined {
  */
 const MAX_TOKEN_COUNT = 10_000_000;
 
-/** A count the server gave, or 0 (as for no count) when it is none: not a whole number from 0 to MAX_TOKEN_COUNT. */
+/** A whole number from 0 to MAX_TOKEN_COUNT. */
+function isTokenCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT;
+}
+
+/** No count (as a server without completion tokens gives), or one that is a token count: the cost can be told. */
+function isTokenCountOrAbsent(value: unknown): boolean {
+  return value === undefined || isTokenCount(value);
+}
+
+/** A count the server gave, or 0 (as for no count) when it is none. */
 function tokenCount(value: unknown): number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT ? value : 0;
+  return isTokenCount(value) ? value : 0;
 }
 
 /** Within one call: another attempt at once would get the same page from a server that is no API, or the same refusal. */
