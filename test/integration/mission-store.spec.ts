@@ -276,6 +276,30 @@ describe('MissionStore (real Redis)', () => {
     expect(outcome).toMatchObject({ kind: 'skipped', reason: 'cancelled' });
   });
 
+  it("given a time fixed before the mission's last event, when a transition appends, then its events are dated at that event, not before it", async () => {
+    // A sweep fixes its instant before its batch: a mission that moved on meanwhile got a MissionOverdue dated
+    // before its MissionReviewRequested, and `?at=` between the two read a state the mission never had.
+    const mission = await created();
+    const sweptAt = new Date(Date.parse(mission.updatedAt) - 44);
+    const outcome = await store.transition(
+      mission.id,
+      (m, at) => {
+        expect(at.toISOString()).toBe(m.updatedAt);
+        return { kind: 'append', events: [{ type: 'MissionCancelled', data: { reason: 'guest left' } }] };
+      },
+      { actor: 'test', now: sweptAt },
+    );
+    expect(outcome.kind).toBe('appended');
+    const times = (await store.history(mission.id)).map((event) => event.at);
+    expect(times).toEqual([mission.createdAt, mission.updatedAt, mission.updatedAt]);
+
+    // A time fixed after the last event is the events' time, as before.
+    const reopened = await created();
+    const later = new Date(Date.parse(reopened.updatedAt) + 1_000);
+    const result = await store.append(reopened.id, reopened, [{ type: 'MissionCancelled', data: { reason: 'guest left' } }], { actor: 'test', now: later });
+    expect(result.code === AppendCode.Ok && result.mission.updatedAt).toBe(later.toISOString());
+  });
+
   it('given everything written so far, then a replay of the log equals the read model, and a hand edit is found', async () => {
     // The audit's verify is the product's replay check (`replay verify`); a small batch walks the log in many reads.
     const result = await verifyLog(redis, keys, undefined, { batchSize: 3 });

@@ -180,7 +180,7 @@ export class MissionStore {
     context: AppendContext,
     effects: EffectsOf = [],
   ): Promise<AppendResult> {
-    const now = context.now ?? new Date();
+    const now = stampFor(mission, context.now);
     const expectedVersion = mission?.version ?? 0;
     const correlationId = context.correlationId ?? mission?.correlationId ?? uuidv7();
     const envelopes = envelopesOf(missionId, expectedVersion, events, {
@@ -318,7 +318,7 @@ export class MissionStore {
    * Runs a command against a mission: decide on the given state, append at its version; on a
    * version conflict reload and decide again. A message usually carries the state it was sent
    * with, so the common case is one round trip. `decide` is given the attempt's time, which the
-   * events appended then carry (context.now when the caller fixes one).
+   * events appended then carry (context.now when the caller fixes one; never before the mission's last event).
    */
   async transition(
     start: Mission | string,
@@ -332,7 +332,7 @@ export class MissionStore {
       if (!mission) return { kind: 'not_found' };
       // Each attempt decides and stamps at its own time: a retry after another writer's append must
       // not carry events dated before that append, or the log's times would go backwards.
-      const now = context.now ?? new Date();
+      const now = stampFor(mission, context.now);
       const decision = decide(mission, now);
       if (decision.kind === 'skip') return { kind: 'skipped', reason: decision.reason, mission };
       const result = await this.append(mission.id, mission, decision.events, { ...context, now }, effects);
@@ -352,6 +352,18 @@ export class MissionStore {
       }
     }
   }
+}
+
+/**
+ * The time new events of `mission` carry: `fixed` (a sweep's instant, which decides what is due) or
+ * now, but never before the mission's last event. A sweep's instant is taken before its batch, and
+ * another service's clock may run ahead: either dated an event before the one it follows, and a
+ * history read up to an instant (`?at=`, `events?to=`) was then no prefix of the mission's history.
+ */
+function stampFor(mission: Mission | null, fixed: Date | undefined): Date {
+  const now = fixed ?? new Date();
+  const last = mission ? Date.parse(mission.updatedAt) : Number.NaN;
+  return last > now.getTime() ? new Date(last) : now;
 }
 
 /** An effect as arguments of append-mission-events.lua; its keys are all in the mission's partition. */
