@@ -153,6 +153,12 @@ describe('intake API (four services, real Redis)', () => {
         `mission ${done.id} has no version ${done.version + 1}: its last is ${done.version}`,
       );
       for (const bad of ['0', '-1', '1.5', '1e1', 'x']) await api.get(`/api/missions/${done.id}?version=${bad}`).expect(400);
+      // Read as 9007199254740992 and 1e20, they were 404s quoting a version the client never asked for.
+      for (const unsafe of ['9007199254740993', '99999999999999999999']) {
+        expect((await api.get(`/api/missions/${done.id}?version=${unsafe}`).expect(400)).body.details).toEqual([
+          { field: 'version', problems: ['version must not be greater than 9007199254740991'] },
+        ]);
+      }
     });
 
     // It folded the events left on either side of a deleted one and answered 200 with a state the mission never had.

@@ -52,9 +52,12 @@ describe('requeued missions (four services, real Redis)', () => {
       }
       // It used to requeue and ignore the body.
       await system.api.post(`/api/dlq/${created.body.id}/requeue`).send({ reason: 'retry with a bigger model' }).expect(400);
-      // It used to answer 500: Redis refused the range's end as no 64-bit integer.
-      const past = await system.api.get('/api/dlq?offset=99999999999999999999').expect(200);
+      // It used to answer 500: Redis refused the range's end as no 64-bit integer. The largest offset
+      // taken is the largest safe integer; more digits than that are not exact, a 400.
+      const past = await system.api.get(`/api/dlq?offset=${Number.MAX_SAFE_INTEGER}`).expect(200);
       expect(past.body).toEqual([]);
+      const unsafe = await system.api.get('/api/dlq?offset=99999999999999999999').expect(400);
+      expect(unsafe.body.details).toEqual([{ field: 'offset', problems: ['offset must not be greater than 9007199254740991'] }]);
 
       expect(await system.store.load(created.body.id)).toMatchObject({ status: 'dead_lettered' });
       const listed = await system.api.get('/api/dlq').expect(200);

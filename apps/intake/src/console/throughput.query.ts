@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Max, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
 import { WholeNumber } from '../http/whole-number.decorator';
 
@@ -13,8 +13,6 @@ export class ThroughputQuery {
     example: 15,
   })
   @IsOptional()
-  @WholeNumber()
-  @Min(1)
-  @Max(PER_MINUTE_KEPT_MINUTES)
+  @WholeNumber({ min: 1, max: PER_MINUTE_KEPT_MINUTES })
   minutes?: number;
 }

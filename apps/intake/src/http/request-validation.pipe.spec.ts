@@ -3,6 +3,7 @@ import { UpdateAgentBody } from '@app/agents';
 import { ThroughputQuery } from '../console/throughput.query';
 import { DeadLetterListQuery } from '../dead-letters/dead-letter-list.query';
 import { ListMissionsQuery } from '../missions/list-missions.query';
+import { MissionAtQuery } from '../missions/time-travel.query';
 import { ReviewInboxQuery } from '../reviews/review-inbox.query';
 import { StreamQuery } from '../stream/stream.query';
 import { ListDeliveriesQuery } from '../webhooks/webhook.bodies';
@@ -117,6 +118,35 @@ describe('RequestValidationPipe', () => {
     it('given digits, with a minus sign for a negative one, then they are the number', async () => {
       await expect(query(DeadLetterListQuery, 'limit=007&offset=-3')).resolves.toEqual(Object.assign(new DeadLetterListQuery(), { limit: 7, offset: -3 }));
       await expect(query(ListMissionsQuery, 'limit=200')).resolves.toMatchObject({ limit: 200 });
+    });
+
+    it.each([
+      [MissionAtQuery, 'version'],
+      [DeadLetterListQuery, 'limit'],
+      [DeadLetterListQuery, 'offset'],
+    ])('given %p.%s beyond the safe integers, then it is a 400 that quotes the bound, not a number the digits were rounded to', async (metatype, name) => {
+      // `version=9007199254740993` was looked up as 9007199254740992 (a 404 quoting that number); `offset=9007199254740993` passed.
+      for (const value of ['9007199254740992', '9007199254740993', '99999999999999999999']) {
+        expect({ value, details: await detailsOf(query(metatype, `${name}=${value}`)) }).toEqual({
+          value,
+          details: [{ field: name, problems: [`${name} must not be greater than 9007199254740991`] }],
+        });
+      }
+      await expect(query(metatype, `${name}=9007199254740991`)).resolves.toMatchObject({ [name]: Number.MAX_SAFE_INTEGER });
+    });
+
+    it('given a negative whole number beyond the safe integers where negatives are taken, then it is a 400 too', async () => {
+      expect(await detailsOf(query(DeadLetterListQuery, 'offset=-9007199254740993'))).toEqual([
+        { field: 'offset', problems: ['offset must not be less than -9007199254740991'] },
+      ]);
+      await expect(query(DeadLetterListQuery, 'offset=-9007199254740991')).resolves.toMatchObject({ offset: -Number.MAX_SAFE_INTEGER });
+    });
+
+    it("given a parameter with bounds of its own beyond the safe integers, then its own bound's message is the one said", async () => {
+      expect(await detailsOf(query(ListMissionsQuery, 'limit=99999999999999999999'))).toEqual([
+        { field: 'limit', problems: ['limit must not be greater than 200'] },
+      ]);
+      expect(await detailsOf(query(MissionAtQuery, 'version=0'))).toEqual([{ field: 'version', problems: ['version must not be less than 1'] }]);
     });
   });
 });

@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Min } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { IsIsoTime } from '@app/mission';
 import { WholeNumber } from '../http/whole-number.decorator';
 
@@ -18,12 +18,13 @@ export class MissionAtQuery {
   @ApiPropertyOptional({
     type: 'integer',
     minimum: 1,
+    // A larger one is not exact: it would be read, and quoted back, as another version.
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'The mission as it was at this version, folded from its first events up to it; with `at`, the earlier of the two',
     example: 3,
   })
   @IsOptional()
-  @WholeNumber()
-  @Min(1)
+  @WholeNumber({ min: 1 })
   version?: number;
 }
 
