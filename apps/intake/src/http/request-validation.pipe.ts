@@ -77,6 +77,11 @@ export function invalid(details: FieldErrorBody[]): BadRequestException {
   return new BadRequestException({ message: 'request validation failed', details });
 }
 
+/** The problem of a parameter (or header) that takes one value and was given more than once: which one the client meant cannot be told. */
+export function givenMoreThanOnce(name: string): string {
+  return `${name} may be given only once`;
+}
+
 /** Per DTO class: each property its rules name, and whether it takes a list (a rule checks each of its items). */
 const declaredProperties = new WeakMap<Type, ReadonlyMap<string, boolean>>();
 
@@ -109,7 +114,7 @@ function keyProblems(value: Record<string, unknown>, metatype: Type, query: bool
     if (notUtf8?.has(key)) return [{ field: key, problems: [`${key} is not valid UTF-8 (once its percent-escapes are decoded)`] }];
     const takesList = declared.get(key);
     if (takesList === undefined) return [{ field: key, problems: [`property ${key} should not exist`] }];
-    if (query && !takesList && Array.isArray(value[key])) return [{ field: key, problems: [`${key} may be given only once`] }];
+    if (query && !takesList && Array.isArray(value[key])) return [{ field: key, problems: [givenMoreThanOnce(key)] }];
     return [];
   });
 }

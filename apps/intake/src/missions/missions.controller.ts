@@ -23,6 +23,7 @@ import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../htt
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { QueryDto } from '../http/query-dto.decorator';
+import { SingleHeader } from '../http/single-header.decorator';
 import { ListScanInterceptor } from '../rate-limit/list-scan-limit';
 import { CancelMissionBody } from './cancel-mission.body';
 import { ListMissionsQuery } from './list-missions.query';
@@ -87,7 +88,7 @@ export class MissionsController {
     required: false,
     description:
       'Makes retries safe. Scoped to the sending API key: a create that repeats this key with the same body returns the mission the first one created (200); ' +
-      'with another body, or once the key has expired (IDEMPOTENCY_TTL_SECONDS), it is refused with 422. 1 to 200 visible ASCII characters, else 400.',
+      'with another body, or once the key has expired (IDEMPOTENCY_TTL_SECONDS), it is refused with 422. 1 to 200 visible ASCII characters, on one header line, else 400.',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711-v1' },
   })
   @ApiHeader({
@@ -108,7 +109,8 @@ export class MissionsController {
   @ApiErrorResponses({
     role: 'submitter',
     clients: true,
-    badRequest: 'The body fails validation (`details` lists each bad field), or the Idempotency-Key is not 1 to 200 visible ASCII characters.',
+    badRequest:
+      'The body fails validation (`details` lists each bad field), or the Idempotency-Key is not 1 to 200 visible ASCII characters (`Idempotency-Key may be given only once` when it is sent more than once).',
     invalidField: { field: 'priority', problem: 'priority must be one of the following values: low, normal, high, critical' },
     unprocessable:
       'The create repeats an earlier one with another body, or its idempotency record expired, or its text is over MAX_MISSION_TEXT_BYTES, ' +
@@ -118,7 +120,7 @@ export class MissionsController {
   })
   async create(
     @Body() body: MissionCreateDto,
-    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @SingleHeader('Idempotency-Key') idempotencyKey: string | undefined,
     @Headers('x-correlation-id') correlationId: string | undefined,
     @ApiCaller() caller: string,
     @Res({ passthrough: true }) response: Response,
