@@ -644,6 +644,19 @@ describe('bad input (four services, real Redis)', () => {
     expect(response.body.correlationId).not.toMatch(/twice-c/);
   });
 
+  it('given a stream token twice, then it is the 400 of a query parameter given twice, with or without an API key, not a 401', async () => {
+    // Passed over as no token, it read "missing API key: send Authorization: Bearer <key> or X-API-Key: <key>" (a 401).
+    const token = encodeURIComponent((await system.api.post('/api/stream/tokens').expect(201)).body.token as string);
+    const twice = [{ field: 'token', problems: ['token may be given only once'] }];
+    for (const query of [`token=${token}&token=${token}`, `token=${token}&token=forged`]) {
+      const keyless = await request(system.intake.getHttpServer()).get(`/api/stream?${query}`).expect(400);
+      expect(keyless.body).toEqual({ statusCode: 400, error: 'Bad Request', message: 'request validation failed', details: twice });
+      expect(keyless.headers['www-authenticate']).toBeUndefined();
+      await request(system.intake.getHttpServer()).head(`/api/stream?${query}`).expect(400);
+      expect((await system.api.get(`/api/stream?${query}`).expect(400)).body.details).toEqual(twice);
+    }
+  });
+
   it('given a whole-number query parameter in another notation than digits, or empty, then it is a 400 on every route', async () => {
     // Number() took `0x2`, `0b11`, `1e1` and ` 2`; an empty limit was a page of one on /api/dlq and a 400 on /api/missions.
     const refused: string[] = [];

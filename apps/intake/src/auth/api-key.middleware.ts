@@ -31,20 +31,28 @@ function tooManyFailures(response: Response, retryAfter: number): HttpException 
 }
 
 /**
+ * What another means of authentication answers besides an Authentication: a request it refuses
+ * as malformed before anything is looked up (a stream token given twice), answered as it is and
+ * not counted as a failed authentication, since no credential was tried.
+ */
+export type OtherAuthentication = Authentication | { refusal: HttpException };
+
+/**
  * Authenticates /api requests before anything reads their bodies, so a request without a valid
  * key costs a hash and a Redis counter, not the parsing of up to BODY_LIMIT_BYTES of JSON.
  * A request with a valid key passes also from an address blocked for its failed authentications.
  * The caller it finds is attached for ApiKeyGuard (which checks the role) and the rate limiter;
  * the body is read after both (JsonBodyGuard). A refusal is written by writeErrorBody, which
  * closes the connection of a body not yet read.
- * `otherwise` may authenticate a request that carries no key by other means (a stream token);
- * it answers undefined for requests it does not cover.
+ * `otherwise` may authenticate a request that carries no key by other means (a stream token), or
+ * refuse it as malformed; it answers undefined for requests it does not cover.
  */
-export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => Authentication | undefined) {
+export function authenticateBeforeBody(store: ApiKeyStore, throttle: AuthFailureThrottle, otherwise?: (request: Request) => OtherAuthentication | undefined) {
   return (request: AuthenticatedRequest, response: Response, next: NextFunction): void => {
     if (!isApiRequest(request)) return next();
     const byKey = authenticate(store, request);
     const authentication = 'failure' in byKey && byKey.failure === MISSING_KEY ? (otherwise?.(request) ?? byKey) : byKey;
+    if ('refusal' in authentication) return next(authentication.refusal);
     // A valid key passes even from a blocked address: otherwise anyone sharing the address (a NAT,
     // a proxy) could lock every key out with a few keyless requests. A right guess showing by its
     // answer is no risk: a secret of MIN_SECRET_LENGTH or more characters cannot be guessed within

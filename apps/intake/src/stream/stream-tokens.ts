@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Request } from 'express';
 import { ApiClient } from '../auth/api-client';
 import { ApiKeyStore } from '../auth/api-key-store';
-import { Authentication } from '../auth/api-key.guard';
+import { OtherAuthentication } from '../auth/api-key.middleware';
+import { givenMoreThanOnce, invalid } from '../http/request-validation.pipe';
 
 export const STREAM_TOKEN_TTL_MS = 60_000;
 const PURPOSE = 'brain stream token v1';
@@ -69,14 +70,16 @@ const STREAM_PATH = /^\/api\/stream\/?$/i;
 /**
  * For the API's authentication middleware: a `token` query parameter authenticates a GET (or HEAD)
  * of the stream route, and nothing else (a token in a URL may end up in a proxy's log; it is short-lived
- * and good only for reading the stream).
+ * and good only for reading the stream). Given twice, it is the 400 of any query parameter given
+ * twice, neither looked up: it was passed over as no token, a 401 saying the API key was missing.
  */
-export function streamTokenAuthentication(tokens: StreamTokens): (request: Request) => Authentication | undefined {
+export function streamTokenAuthentication(tokens: StreamTokens): (request: Request) => OtherAuthentication | undefined {
   return (request) => {
     const token: unknown = (request.query as Record<string, unknown> | undefined)?.token;
     // HEAD too: the route answers it as a GET without the body.
-    if ((request.method !== 'GET' && request.method !== 'HEAD') || !STREAM_PATH.test(request.path.replace(/\/{2,}/g, '/')) || typeof token !== 'string')
-      return undefined;
+    if ((request.method !== 'GET' && request.method !== 'HEAD') || !STREAM_PATH.test(request.path.replace(/\/{2,}/g, '/'))) return undefined;
+    if (Array.isArray(token)) return { refusal: invalid([{ field: 'token', problems: [givenMoreThanOnce('token')] }]) };
+    if (typeof token !== 'string') return undefined;
     const client = tokens.verify(token);
     return client ? { client } : { failure: INVALID_STREAM_TOKEN };
   };
