@@ -719,6 +719,35 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
   });
 
+  it('given four subscriptions to one receiver that never answers, when a healthy one has deliveries due after theirs, then they go out while the stuck receiver holds only one share', async () => {
+    // The share was per subscription: four subscriptions to one hung endpoint took 4 of 16 slots
+    // each, all of them, and every other receiver waited out their attempts (timeoutMs each).
+    const stuck = await WebhookReceiver.start();
+    running.push({ stop: () => stuck.close() });
+    stuck.respond = () => new Promise<number>(() => undefined);
+    for (const path of ['/a', '/b', '/c', '/d']) {
+      const hung = await subscriptions.create({ url: `${stuck.url}${path}`, eventTypes: ALL_TYPES, description: 'never answers' }, 'test-operator');
+      stuck.secrets.push(hung.secret);
+    }
+    // The stuck one's deliveries are due a minute before the healthy one's: first in due order.
+    const earlier = new WebhookOutboxProjection(webhookKeys, subscriptions, () => Date.now() - 60_000);
+    await new ProjectionRunner(redis, keys, earlier).catchUp();
+    expect(await redis.zcount(webhookKeys.due, '-inf', '+inf')).toBeGreaterThanOrEqual(16);
+    const { subscription: healthy } = await subscribe();
+    const at = new Date();
+    await known.store.append('m-healthy', null, decideCreate(aCreate(), at), { actor: 'intake', now: at });
+    await runner().catchUp();
+    const expected = await redis.zcard(webhookKeys.deliveries(healthy.id));
+
+    dispatcher({ timeoutMs: 60_000, concurrency: 16 }).start();
+    await waitFor(async () => stuck.arrived >= 4 && receiver.unique().length === expected, {
+      timeoutMs: 10_000,
+      what: "the healthy receiver's deliveries while the stuck one's attempts hang",
+    });
+    // A quarter of the slots for the receiver, not a quarter for each of its subscriptions.
+    expect(stuck.arrived).toBe(4);
+  });
+
   it('given one subscription with more due than its share, then each attempt that settles makes room for the next at once, not after pollMs', async () => {
     await subscribe([MISSION_FINISHED]);
     await runner().catchUp();
@@ -733,7 +762,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       open -= 1;
       return 200;
     };
-    dispatcher({ perSubscription: 1, pollMs: 60_000 }).start();
+    dispatcher({ perReceiver: 1, pollMs: 60_000 }).start();
     await waitFor(async () => receiver.unique().length === FINISHED, { timeoutMs: 10_000, what: 'the finished missions, one at a time' });
     // Its share: one attempt at a time (without one, all went out at once).
     expect(mostOpen).toBe(1);

@@ -7,12 +7,25 @@ import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, currentTraceCarrier, KeptTraceContext, markSpanError, markSpanFailed, TraceCarrier } from '@app/tracing';
 import { ClaimedDelivery, Settlement, WebhookOutbox } from './webhook-outbox';
 import { WebhookSender } from './webhook-sender';
+import { WebhookSubscription } from './webhook-subscription';
 import { WebhookSubscriptions, WebhookVersionConflictError } from './webhook-subscriptions';
 
 /** Why a stored body can never be opened, so its delivery is dead rather than attempted for ever. */
 const UNOPENABLE: readonly GuestDataErrorCode[] = [GuestDataErrorCode.Tampered, GuestDataErrorCode.UnknownFormat];
 
 export type AttemptOutcome = Settlement['outcome'];
+
+/**
+ * Who answers a subscription's deliveries, for the share: its URL's origin (scheme, host and port),
+ * so subscriptions to one endpoint, or to paths of one server, hold one share between them.
+ */
+function receiverOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
 
 /** A claimed delivery with the trace context its mission keeps (tracing on). */
 type TracedDelivery = ClaimedDelivery & TraceCarrier;
@@ -42,10 +55,11 @@ export interface WebhookDispatcherOptions {
   /** Attempts in flight at once. Default 16. */
   concurrency?: number;
   /**
-   * Attempts of one subscription in flight at once, at most, so a receiver that hangs holds up only
-   * its own deliveries. Default a quarter of `concurrency` (4 of 16), at least 1.
+   * Attempts to one receiver (a URL's scheme, host and port) in flight at once, at most, so a
+   * receiver that hangs holds up only its own deliveries, however many subscriptions send to it.
+   * Default a quarter of `concurrency` (4 of 16), at least 1.
    */
-  perSubscription?: number;
+  perReceiver?: number;
   /** Wait before looking for due deliveries again when there were none. Default 200 ms. */
   pollMs?: number;
   /** Time between two sweeps of every subscription's delivery lists (see sweep). Default 10 s. */
@@ -73,13 +87,19 @@ export const DISPATCHER_ACTOR = SERVICE_ACTORS.webhookDispatcher;
  * mid-attempt loses nothing: at least once), POSTs each signed with every secret in force, and
  * settles it: delivered on a 2xx, retried with backoff and jitter, or dead. Any number may run
  * side by side (one per intake instance); claims keep them from attempting the same delivery at
- * once. Each keeps to its share per subscription (perSubscription): the deliveries of a
- * subscription with that many attempts in flight in this dispatcher wait, and others are claimed.
+ * once. Each keeps to its share per receiver (perReceiver): the deliveries of subscriptions to a
+ * receiver with that many attempts in flight in this dispatcher wait, and others are claimed.
  */
 export class WebhookDispatcher {
   private readonly inFlight = new Set<Promise<void>>();
-  /** Attempts in flight (of follow and runOnce alike) by subscription id, for the claim's share. */
-  private readonly inFlightBySubscription = new Map<string, number>();
+  /** Attempts in flight (of follow and runOnce alike) by receiver, for the claim's share. */
+  private readonly inFlightByReceiver = new Map<string, number>();
+  /**
+   * The receiver of each subscription, read again every sweep interval (sweepEveryMs); one made
+   * since is a receiver of its own until then, as every subscription was before.
+   */
+  private receivers = new Map<string, string>();
+  private receiversReadAt = Number.NEGATIVE_INFINITY;
   private readonly clock: () => number;
   private loop: Promise<void> | undefined;
   private sweeping: Promise<void> | undefined;
@@ -138,8 +158,14 @@ export class WebhookDispatcher {
   async sweep(): Promise<void> {
     const now = this.clock();
     const subscriptions = await this.subscriptions.list();
+    this.knowReceivers(subscriptions, now);
     // One script call per subscription (its keys share one slot), sent in one round trip.
     await Promise.all(subscriptions.map((subscription) => this.outbox.sweep(subscription.id, now)));
+  }
+
+  private knowReceivers(subscriptions: readonly WebhookSubscription[], now: number): void {
+    this.receivers = new Map(subscriptions.map((subscription) => [subscription.id, receiverOf(subscription.url)]));
+    this.receiversReadAt = now;
   }
 
   private async sweepEvery(): Promise<void> {
@@ -156,7 +182,13 @@ export class WebhookDispatcher {
     const free = concurrency - this.inFlight.size;
     if (free <= 0) return [];
     const now = this.clock();
-    const share = { perSubscription: this.options.perSubscription ?? Math.max(1, Math.floor(concurrency / 4)), inFlight: this.inFlightBySubscription };
+    // Before the first claim too: with none known, subscriptions to one receiver took a share each.
+    if (now - this.receiversReadAt >= (this.options.sweepEveryMs ?? 10_000)) this.knowReceivers(await this.subscriptions.list(), now);
+    const share = {
+      perReceiver: this.options.perReceiver ?? Math.max(1, Math.floor(concurrency / 4)),
+      inFlight: this.inFlightByReceiver,
+      receiverOf: this.receivers,
+    };
     const claimed = await this.outbox.claim(now, now + 2 * this.options.timeoutMs, free, share);
     const tracing = this.options.tracing;
     if (!tracing?.tracer.enabled || claimed.length === 0) return claimed;
@@ -187,7 +219,7 @@ export class WebhookDispatcher {
 
   /**
    * Waits pollMs, or until an attempt in flight settles (what is due may be waiting only for its
-   * subscription's share, which that frees), or the dispatcher stops.
+   * receiver's share, which that frees), or the dispatcher stops.
    */
   private async idle(): Promise<void> {
     if (this.pause.signal.aborted) return;
@@ -203,16 +235,16 @@ export class WebhookDispatcher {
     }
   }
 
-  /** One attempt, counted in its subscription's share while it is in flight. */
+  /** One attempt, counted in its receiver's share while it is in flight (as the claim counted it). */
   private async attemptInShare(delivery: TracedDelivery): Promise<void> {
-    const { subscriptionId } = delivery;
-    this.inFlightBySubscription.set(subscriptionId, (this.inFlightBySubscription.get(subscriptionId) ?? 0) + 1);
+    const receiver = this.receivers.get(delivery.subscriptionId) ?? delivery.subscriptionId;
+    this.inFlightByReceiver.set(receiver, (this.inFlightByReceiver.get(receiver) ?? 0) + 1);
     try {
       await this.attempt(delivery);
     } finally {
-      const left = (this.inFlightBySubscription.get(subscriptionId) ?? 1) - 1;
-      if (left > 0) this.inFlightBySubscription.set(subscriptionId, left);
-      else this.inFlightBySubscription.delete(subscriptionId);
+      const left = (this.inFlightByReceiver.get(receiver) ?? 1) - 1;
+      if (left > 0) this.inFlightByReceiver.set(receiver, left);
+      else this.inFlightByReceiver.delete(receiver);
     }
   }
 

@@ -20,7 +20,7 @@ const LUA_DIR = join(__dirname, 'lua');
 const claimScript = new LuaScript(LUA_DIR, 'claim-webhook-deliveries-3');
 /**
  * Due deliveries a claim reads at most (or as many as it may claim, if more): what it passes over
- * for their subscription's share is moved after the others when it read that many, so the next
+ * for their receiver's share is moved after the others when it read that many, so the next
  * claim reads on (claim-webhook-deliveries-3.lua).
  */
 const CLAIM_READ = 100;
@@ -121,12 +121,14 @@ export interface ClaimedDelivery {
   claim: string;
 }
 
-/** How many attempts of each subscription a claim may leave its caller with in flight. */
+/** How many attempts to each receiver a claim may leave its caller with in flight. */
 export interface ClaimShare {
-  /** Attempts of one subscription in flight at once, at most. */
-  perSubscription: number;
-  /** The caller's attempts in flight, by subscription id. */
+  /** Attempts to one receiver in flight at once, at most. */
+  perReceiver: number;
+  /** The caller's attempts in flight, by receiver. */
   inFlight: ReadonlyMap<string, number>;
+  /** The receiver of each subscription the caller knows; one not in it is a receiver of its own (its id). */
+  receiverOf: ReadonlyMap<string, string>;
 }
 
 export type Settlement =
@@ -196,17 +198,29 @@ export class WebhookOutbox {
 
   /**
    * Up to `limit` due deliveries, each held until `claimUntil` (ms) for this caller; with `share`,
-   * none of a subscription that would then have more than `share.perSubscription` attempts in
-   * flight (`share.inFlight`, by subscription id, the caller's own), so one receiver that never
-   * answers cannot take every slot (claim-webhook-deliveries-3.lua).
+   * none of a subscription whose receiver would then have more than `share.perReceiver` attempts
+   * in flight (`share.inFlight`, the caller's own), so one receiver that never answers cannot take
+   * every slot, whatever number of subscriptions send to it (claim-webhook-deliveries-3.lua).
    */
   async claim(now: number, claimUntil: number, limit: number, share?: ClaimShare): Promise<ClaimedDelivery[]> {
     const claim = randomUUID();
-    const inFlight = [...(share?.inFlight ?? [])].flat();
+    const inFlight = [...(share?.inFlight ?? [])];
     const flat = (await claimScript.run(
       this.redis,
       [this.keys.due, this.keys.pending, this.keys.queueHeads],
-      [now, claimUntil, limit, this.keys.deliveryPrefix, claim, this.keys.missionQueuePrefix, share?.perSubscription ?? limit, CLAIM_READ, ...inFlight],
+      [
+        now,
+        claimUntil,
+        limit,
+        this.keys.deliveryPrefix,
+        claim,
+        this.keys.missionQueuePrefix,
+        share?.perReceiver ?? limit,
+        CLAIM_READ,
+        inFlight.length,
+        ...inFlight.flat(),
+        ...[...(share?.receiverOf ?? [])].flat(),
+      ],
     )) as (string | number)[];
     const claimed: ClaimedDelivery[] = [];
     for (let i = 0; i + 6 < flat.length; i += 7) {

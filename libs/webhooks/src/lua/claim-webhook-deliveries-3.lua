@@ -16,18 +16,21 @@
   ARGV[4] prefix of delivery hashes
   ARGV[5] claim token
   ARGV[6] prefix of the per-(subscription, mission) queues
-  ARGV[7] most attempts of one subscription in flight at once (the dispatcher's share per subscription)
+  ARGV[7] most attempts to one receiver in flight at once (the dispatcher's share per receiver)
   ARGV[8] most due deliveries to read (at least ARGV[3] are)
-  ARGV[9..] subscription id, attempts of it the dispatcher has in flight: pairs, for those with any
+  ARGV[9] n, how many receivers the dispatcher has attempts in flight to
+  ARGV[10..9+2n] receiver, attempts to it in flight: pairs
+  ARGV[10+2n..] subscription id, its receiver: pairs; a subscription not named is a receiver of its own
 
   Result: flat list, per claimed delivery: id, subscription id, mission id, body, attempts,
   first attempt (ms), attempts when it was last redelivered (0 = never; its backoff counts from
   there, redeliver-webhook-delivery-4.lua). The attempt is counted here, before it is made;
   settle-webhook-delivery-8.lua takes it back when nothing was sent.
 
-  Shares: a due delivery of a subscription with ARGV[7] attempts in flight (those given in ARGV[9..]
-  and those claimed here) is passed over, so a receiver that never answers holds up only its own
-  deliveries, not every subscription's behind its backlog in due order. A claim reads at most
+  Shares: a due delivery of a subscription whose receiver has ARGV[7] attempts in flight (those
+  given in ARGV[10..] and those claimed here) is passed over, so a receiver that never answers holds
+  up only its own deliveries, not every subscription's behind its backlog in due order, however
+  many subscriptions send to it. A claim reads at most
   ARGV[8] due deliveries, in due order; when it read that many and still has slots free, those it
   passed over move to just after now (now + 1 ms, the due ones all being at or before now), so the
   next claim reads past them: a backlog of any length of one subscription never hides another's.
@@ -46,8 +49,11 @@
 
 local limit, share = tonumber(ARGV[3]), tonumber(ARGV[7])
 local read = math.max(limit, tonumber(ARGV[8]))
+local firstReceiverOf = 10 + 2 * tonumber(ARGV[9])
 local inFlight = {}
-for i = 9, #ARGV, 2 do inFlight[ARGV[i]] = tonumber(ARGV[i + 1]) end
+for i = 10, firstReceiverOf - 1, 2 do inFlight[ARGV[i]] = tonumber(ARGV[i + 1]) end
+local receiverOf = {}
+for i = firstReceiverOf, #ARGV, 2 do receiverOf[ARGV[i]] = ARGV[i + 1] end
 
 local claimed = {}
 local count = 0
@@ -65,10 +71,11 @@ for _, id in ipairs(ids) do
       redis.call('ZREM', KEYS[1], id)
       redis.call('SREM', KEYS[2], id)
     end
-  elseif (inFlight[subscription] or 0) >= share then
+  elseif (inFlight[receiverOf[subscription] or subscription] or 0) >= share then
     passedOver[#passedOver + 1] = id
   else
-    inFlight[subscription] = (inFlight[subscription] or 0) + 1
+    local receiver = receiverOf[subscription] or subscription
+    inFlight[receiver] = (inFlight[receiver] or 0) + 1
     count = count + 1
     redis.call('ZADD', KEYS[1], ARGV[2], id)
     redis.call('SADD', KEYS[2], id)
