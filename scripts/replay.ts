@@ -31,7 +31,7 @@ import {
   LogAnchor,
   verifyLog,
 } from '@app/audit';
-import { ConfigError, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
+import { ConfigError, dataKeySourceProblem, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import {
   DataKeySettings,
@@ -176,6 +176,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   try {
     partitionsFromEnv = environmentValue(io.env, 'LOG_PARTITIONS', parsePositiveInt);
     livenessMs = livenessSetting(io.env);
+    // Every command, not only those that use the key: a pair the services refuse to start with is
+    // a configuration to mend, and a verify or export that passed on it read as a deployment in order.
+    const keySource = dataKeySourceProblem(dataKeySettings(io.env));
+    if (keySource) throw new CliError(`the master key: ${keySource}`);
   } catch (error) {
     err(error instanceof Error ? error.message : String(error));
     return EXIT_USAGE;

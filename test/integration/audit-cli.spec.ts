@@ -359,6 +359,33 @@ describe('replay CLI (command functions, real Redis)', () => {
     expect(await countKeysByPrefix(redis, noColon)).toBe(0);
   });
 
+  // verify, export and history ran and exited 0 on a pair every service refuses; only import and rewrap-keys refused it.
+  it('given both DATA_KEY_SECRET and DATA_KEY_FILE, then every command refuses them with exit 2, as the README and --help say, and writes nothing', async () => {
+    const backup = path.join(dir, 'for-both-keys.jsonl');
+    expect((await replay('export', '--out', backup)).code).toBe(EXIT_OK);
+    const out = path.join(dir, 'both-keys.jsonl');
+    const both = { REDIS_URL: redisUrl(), KEY_PREFIX: prefix, DATA_KEY_SECRET: 'k'.repeat(32), DATA_KEY_FILE: path.join(dir, 'data-key') };
+    const commands = [
+      ['history', ok],
+      ['state', ok],
+      ['verify'],
+      ['rebuild'],
+      ['export', '--out', out],
+      ['import', '--in', backup],
+      ['projections', 'status'],
+      ['purge'],
+      ['rewrap-keys'],
+    ];
+    for (const command of commands) {
+      expect(await runReplayIn(both, command)).toEqual({
+        code: EXIT_USAGE,
+        stdout: '',
+        stderr: 'replay: the master key: set DATA_KEY_SECRET or DATA_KEY_FILE, not both\n',
+      });
+    }
+    await expect(readFile(out)).rejects.toThrow('ENOENT');
+  });
+
   it('fails fast with exit 4 naming the host when Redis is unreachable (2 for a bad URL)', async () => {
     const started = Date.now();
     const run = await replay('--redis-url', 'redis://127.0.0.1:1', 'verify');
