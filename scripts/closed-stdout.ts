@@ -8,4 +8,10 @@ export function exitQuietlyWhenStdoutCloses(exitCode: number): void {
     if (error.code !== 'EPIPE') throw error;
     process.exit(exitCode);
   });
+  // stderr carries what went wrong (`… bogus 2>&1 | head -1`: the usage text): the command still
+  // ends with its own code (2 for bad usage), not "done" and not exit 1 for the unhandled 'error'.
+  // Later writes to the closed stream are dropped without another 'error'.
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
 }

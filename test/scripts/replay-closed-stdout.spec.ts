@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { KeyLayout, MissionStore } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, redisUrl, testKeyPrefix, testRedis } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { EXIT_OK } from '../../scripts/replay';
+import { EXIT_OK, EXIT_USAGE } from '../../scripts/replay';
 import { appendBulkMissions } from '../support/bulk-missions';
 import { ProcessExit, runUntilExit } from '../support/run-until-exit';
 
@@ -19,10 +19,10 @@ const EXTRA_MISSIONS = 300;
 /**
  * Runs `replay <args> | <reader>` in bash (a real pipe: a child's piped stdio in node is a socket,
  * which /dev/stdout cannot be opened on), exiting with replay's own code; what replay writes to
- * stdout goes to the reader, so the output is its stderr (and the reader's).
+ * stdout goes to the reader, so the output is its stderr (and the reader's); `withStderr`: its stderr too.
  */
-async function runPipedInto(reader: string, args: string[], env: NodeJS.ProcessEnv): Promise<ProcessExit> {
-  const script = `"$REPLAY_NODE" dist/scripts/replay.js "$@" | ${reader}; exit "\${PIPESTATUS[0]}"`;
+async function runPipedInto(reader: string, args: string[], env: NodeJS.ProcessEnv, { withStderr = false } = {}): Promise<ProcessExit> {
+  const script = `"$REPLAY_NODE" dist/scripts/replay.js "$@" ${withStderr ? '2>&1 ' : ''}| ${reader}; exit "\${PIPESTATUS[0]}"`;
   return runUntilExit('bash', ['-c', script, 'replay', ...args], { cwd: ROOT, env: { ...env, REPLAY_NODE: process.execPath }, deadlineMs: DEADLINE_MS });
 }
 
@@ -46,6 +46,11 @@ describe('replay with a stdout whose reader closed early (dist, real Redis)', ()
   // It crashed with an unhandled 'error' event's stack trace and exit 1, the code for "verify found problems".
   it('given history piped into a reader that exits without reading, then it ends quietly with exit 0', async () => {
     expect(await runPipedInto('true', ['history', KNOWN_MISSIONS.ok], env())).toEqual({ code: EXIT_OK, output: [] });
+  });
+
+  // It exited 1 (an unhandled 'error' event on stderr), the code for "verify found problems", where without the pipe it exits 2.
+  it('given bad usage with stderr piped into a reader that exits without reading, then it still ends with exit 2', async () => {
+    expect(await runPipedInto('true', ['bogus'], env(), { withStderr: true })).toEqual({ code: EXIT_USAGE, output: [] });
   });
 
   // It exited 4, "Redis cannot be reached", since the file's EPIPE was taken for the Redis connection's.
