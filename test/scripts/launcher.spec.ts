@@ -235,8 +235,11 @@ describe('unplannedExitMessage (a process that ended on its own, not restarted)'
 });
 
 describe('checkRedisVariables (npm start, the demo)', () => {
-  it("given a REDIS_URL that does not parse, then the services' configuration error, without the URL", () => {
-    expect(() => checkRedisVariables({ REDIS_URL: 'notaurl' })).toThrow(new ConfigError(['REDIS_URL=(hidden): REDIS_URL must look like redis://host:port']));
+  it("given a REDIS_URL that does not parse, then the services' configuration error, the URL without its password", () => {
+    expect(() => checkRedisVariables({ REDIS_URL: 'notaurl' })).toThrow(new ConfigError(['REDIS_URL="notaurl": REDIS_URL must look like redis://host:port']));
+    expect(() => checkRedisVariables({ REDIS_URL: ' http://:pw@127.0.0.1:6379 ' })).toThrow(
+      new ConfigError(['REDIS_URL="http://***@127.0.0.1:6379": REDIS_URL must look like redis://host:port']),
+    );
   });
 
   it('given a good, blank or unset REDIS_URL, then nothing to say', () => {

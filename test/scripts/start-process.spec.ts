@@ -474,7 +474,7 @@ describe('the services and npm start as processes', () => {
     running.push(start.child);
 
     expect(await start.exited).toBe(78);
-    expect(start.stderr).toEqual(['start: invalid configuration:', '  - REDIS_URL=(hidden): REDIS_URL must look like redis://host:port']);
+    expect(start.stderr).toEqual(['start: invalid configuration:', '  - REDIS_URL="notaurl": REDIS_URL must look like redis://host:port']);
     expect(start.stdout.filter((line) => /Using Redis|Started /.test(line))).toEqual([]);
   });
 

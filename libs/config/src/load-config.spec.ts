@@ -65,7 +65,7 @@ describe('loadEnvironment', () => {
     } catch (error) {
       const problems = (error as ConfigError).problems.join('\n');
       expect(problems).toMatch(/MAX_ATTEMPTS="zero"/);
-      expect(problems).toMatch(/REDIS_URL=\(hidden\): REDIS_URL must look like/);
+      expect(problems).toMatch(/REDIS_URL="localhost": REDIS_URL must look like/);
       expect(problems).toMatch(/LLM_PROVIDER="gpt"/);
     }
   });
@@ -182,16 +182,23 @@ describe('variables that only work together', () => {
   it('given LLM_BASE_URL with user:password@, then it is refused without echoing it', () => {
     // fetch refuses such a URL and names it whole in its error, which went into every failed attempt's error in the log.
     const problems = problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://user:s3cret@gw.example/v1' });
-    expect(problems).toEqual([expect.stringMatching(/^LLM_BASE_URL=\(hidden\): LLM_BASE_URL must be an http\(s\) URL without user:password@/)]);
+    expect(problems).toEqual([
+      'LLM_BASE_URL="https://***@gw.example/v1": LLM_BASE_URL must be an http(s) URL without user:password@ (the key goes in LLM_API_KEY)',
+    ]);
     expect(problems.join(' ')).not.toContain('s3cret');
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'llama3', LLM_BASE_URL: 'https://gw.example:8443/v1' })).toEqual([]);
   });
 
-  it('given LLM_BASE_URL with a query or fragment, then it is refused without echoing it', () => {
+  it('given LLM_BASE_URL with a query or fragment, then it is refused, the query not echoed', () => {
     // Taken: the SDK appends /chat/completions to the text, after `?api-version=…`, and every call went to the wrong path.
-    for (const baseUrl of ['https://gw.example/openai/v1?api-version=2024-10-21', 'https://gw.example/v1#chat', 'https://gw.example/v1?']) {
+    for (const [baseUrl, shown] of [
+      ['https://gw.example/openai/v1?api-version=2024-10-21', 'https://gw.example/openai/v1?***'],
+      ['https://gw.example/v1#chat', 'https://gw.example/v1#chat'],
+      ['https://gw.example/v1?', 'https://gw.example/v1?***'],
+      ['https://gw.example/v1?api-key=s3cret', 'https://gw.example/v1?***'],
+    ]) {
       expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'gpt-4o', LLM_BASE_URL: baseUrl })).toEqual([
-        'LLM_BASE_URL=(hidden): LLM_BASE_URL must be an http(s) URL without ?query or #fragment (the client appends /chat/completions to it, which would land inside them)',
+        `LLM_BASE_URL="${shown}": LLM_BASE_URL must be an http(s) URL without ?query or #fragment (the client appends /chat/completions to it, which would land inside them)`,
       ]);
     }
   });
@@ -260,7 +267,7 @@ describe('variables that only work together', () => {
       'OTEL_EXPORTER_OTLP_ENDPOINT="http://otel-collector:0": OTEL_EXPORTER_OTLP_ENDPOINT must not name port 0',
     ]);
     expect(problemsOf({ LLM_PROVIDER: 'openai', LLM_MODEL: 'm', LLM_BASE_URL: 'http://llm:70000/v1' })).toEqual([
-      expect.stringMatching(/^LLM_BASE_URL=\(hidden\): LLM_BASE_URL must be an http\(s\) URL$/),
+      'LLM_BASE_URL="http://llm:70000/v1": LLM_BASE_URL must be an http(s) URL',
     ]);
     expect(problemsOf({ LLM_PRICES: '{gpt-4o:1}' })).toEqual([expect.stringMatching(/^LLM_PRICES="\{gpt-4o:1\}": price table is not valid JSON/)]);
     expect(problemsOf({ LLM_PRICES: '{"gpt-4o":{"inputPerMillion":-1,"outputPerMillion":1}}' })).toEqual([
@@ -308,21 +315,25 @@ describe('variables that only work together', () => {
     expect(problemsOf({ OTEL_BSP_EXPORT_TIMEOUT: '0' })).toHaveLength(1);
   });
 
-  it('given ODOO_URL with user:password@, then it is refused without echoing it: the key goes in ODOO_API_KEY', () => {
+  it('given ODOO_URL with user:password@, then it is refused without echoing them: the key goes in ODOO_API_KEY', () => {
     // The connector's fetch refused such a URL on every poll and logged it whole, password and all.
     const login = { ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' };
     expect(problemsOf({ ODOO_URL: 'http://admin:pw123@127.0.0.1:1', ...login })).toEqual([
-      'ODOO_URL=(hidden): ODOO_URL must be an http(s) URL without user:password@ (the key goes in ODOO_API_KEY)',
+      'ODOO_URL="http://***@127.0.0.1:1": ODOO_URL must be an http(s) URL without user:password@ (the key goes in ODOO_API_KEY)',
     ]);
-    expect(problemsOf({ ODOO_URL: 'http://admin:pw123@odoo:99999' })).toEqual(['ODOO_URL=(hidden): ODOO_URL must be an http(s) URL']);
+    expect(problemsOf({ ODOO_URL: 'http://admin:pw123@odoo:99999' })).toEqual(['ODOO_URL="http://***@odoo:99999": ODOO_URL must be an http(s) URL']);
   });
 
   it('given ODOO_URL with a query or fragment, then it is refused: the connector would call the URL without it', () => {
     // Taken: `new URL('jsonrpc', url)` dropped `?db=hotel`, and the connector called another address than the one configured.
     const login = { ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' };
-    for (const url of ['https://hotel.odoo.com/?db=hotel', 'https://proxy.example/odoo#x', 'https://hotel.odoo.com?']) {
+    for (const [url, shown] of [
+      ['https://hotel.odoo.com/?db=hotel', 'https://hotel.odoo.com/?***'],
+      ['https://proxy.example/odoo#x', 'https://proxy.example/odoo#x'],
+      ['https://hotel.odoo.com?', 'https://hotel.odoo.com?***'],
+    ]) {
       expect(problemsOf({ ODOO_URL: url, ...login })).toEqual([
-        'ODOO_URL=(hidden): ODOO_URL must be an http(s) URL without ?query or #fragment (the client appends /jsonrpc to it, which would land inside them)',
+        `ODOO_URL="${shown}": ODOO_URL must be an http(s) URL without ?query or #fragment (the client appends /jsonrpc to it, which would land inside them)`,
       ]);
     }
     expect(problemsOf({ ODOO_URL: 'https://proxy.example/odoo/', ...login })).toEqual([]);
@@ -484,10 +495,28 @@ describe('DATA_KEY_*', () => {
 });
 
 describe('REDIS_URL in the environment', () => {
-  it('given a database that is no whole number, then the service stops on it (78), the URL hidden', () => {
+  it('given a database that is no whole number, then the service stops on it (78), the URL shown without its password', () => {
     expect(problemsOf({ REDIS_URL: 'redis://:s3cret@127.0.0.1:6379/abc' })).toEqual([
-      'REDIS_URL=(hidden): REDIS_URL names a database that is not a whole number; give its number as the path, e.g. redis://host:6379/2, or none for database 0',
+      'REDIS_URL="redis://***@127.0.0.1:6379/abc": REDIS_URL names a database that is not a whole number; give its number as the path, e.g. redis://host:6379/2, or none for database 0',
     ]);
+  });
+
+  // Each was shown as REDIS_URL=(hidden), a password or not: the typo could not be seen.
+  it('given a refused URL, then it is shown as written, its user-info and query masked, so the mistake shows and no password does', () => {
+    const mustLookLike = 'REDIS_URL must look like redis://host:port';
+    expect(problemsOf({ REDIS_URL: 'http://127.0.0.1:6379' })).toEqual([`REDIS_URL="http://127.0.0.1:6379": ${mustLookLike}`]);
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/abc' })).toEqual([
+      'REDIS_URL="redis://127.0.0.1:6379/abc": REDIS_URL names a database that is not a whole number; give its number as the path, e.g. redis://host:6379/2, or none for database 0',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'http://user:s3cret@127.0.0.1:6379' })).toEqual([`REDIS_URL="http://***@127.0.0.1:6379": ${mustLookLike}`]);
+    // Without the `//` a URL's user-info follows: the password is still masked.
+    expect(problemsOf({ REDIS_URL: 'redis:s3cret@127.0.0.1:6379' })).toEqual([`REDIS_URL="redis:***@127.0.0.1:6379": ${mustLookLike}`]);
+    expect(problemsOf({ REDIS_URL: 's3cret@127.0.0.1:6379' })).toEqual([`REDIS_URL="***@127.0.0.1:6379": ${mustLookLike}`]);
+    // ioredis takes a password from the query too.
+    expect(problemsOf({ REDIS_URL: 'redis://127.0.0.1:6379/x?password=s3cret' })).toEqual([
+      'REDIS_URL="redis://127.0.0.1:6379/x?***": REDIS_URL names a database that is not a whole number; give its number as the path, e.g. redis://host:6379/2, or none for database 0',
+    ]);
+    expect(problemsOf({ REDIS_URL: 'redis://:pa#s3cret/x@127.0.0.1:6379 ' })).toEqual([`REDIS_URL="redis://***@127.0.0.1:6379 ": ${mustLookLike}`]);
   });
 
   it('given a database number, then it loads; whether the server has it is checked at start (waitForRedis)', () => {

@@ -7,7 +7,7 @@ import { Environment } from './environment';
 import { redisUrlDatabase } from './redis-url';
 import { readReviewPolicy } from './review-policy-file';
 import { readSecretFile } from './secret-file';
-import { hideUrlCredentials } from './url-credentials';
+import { hideUrlCredentials, hideUrlSecrets } from './url-credentials';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -199,17 +199,13 @@ function reviewPolicyProblems(file: string): string[] {
 }
 
 /** Never echoed in an error message: they hold secrets. */
-const SECRET_VARIABLES = new Set([
-  'API_KEYS',
-  'LLM_API_KEY',
-  'LLM_BASE_URL',
-  'REDIS_URL',
-  // It may hold user:password@, which is refused, but not echoed.
-  'ODOO_URL',
-  'ODOO_API_KEY',
-  'DATA_KEY_SECRET',
-  'DATA_KEY_PREVIOUS_SECRETS',
-]);
+const SECRET_VARIABLES = new Set(['API_KEYS', 'LLM_API_KEY', 'ODOO_API_KEY', 'DATA_KEY_SECRET', 'DATA_KEY_PREVIOUS_SECRETS']);
+
+/**
+ * URLs whose secrets are their user-info (REDIS_URL's password; one in LLM_BASE_URL or ODOO_URL is
+ * refused) or query: echoed with those masked (hideUrlSecrets), so a typo in the rest shows.
+ */
+const URL_VARIABLES = new Set(['REDIS_URL', 'LLM_BASE_URL', 'ODOO_URL', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
 
 /** Names the value as it was written in the environment, not as converted. */
 function describe(error: ValidationError, raw: string | undefined): string {
@@ -217,7 +213,9 @@ function describe(error: ValidationError, raw: string | undefined): string {
   return `${error.property}=${shown(error.property, raw)}: ${reasons}`;
 }
 
-/** A value otherwise shown (an OTLP endpoint) keeps its URL's password out of the log. */
+/** A value otherwise shown keeps a URL's password in it out of the log. */
 function shown(name: string, raw: string | undefined): string {
-  return SECRET_VARIABLES.has(name) ? '(hidden)' : JSON.stringify(raw === undefined ? raw : hideUrlCredentials(raw));
+  if (SECRET_VARIABLES.has(name)) return '(hidden)';
+  if (raw === undefined) return JSON.stringify(raw);
+  return JSON.stringify(URL_VARIABLES.has(name) ? hideUrlSecrets(raw) : hideUrlCredentials(raw));
 }

@@ -20,7 +20,7 @@ export function redisUrlDatabase(url: string, variable: string): number {
     parsed = undefined;
   }
   if (!parsed) throw new Error(`${variable} must look like redis://host:port`);
-  // No part of the URL in the message: REDIS_URL is shown as (hidden), it may hold a password.
+  // No part of the URL in the message: the refusal shows it beside, its password and query masked (hideUrlSecrets).
   const path = parsed.pathname === '/' ? '' : parsed.pathname.slice(1);
   const parameter = parsed.searchParams.get('db');
   if (path !== '' && parameter !== null) throw new Error(`${variable} names its database twice, in the path and in ?db=; keep the path (redis://host:port/2)`);
