@@ -13,7 +13,7 @@ import { isPlainObject, MISSION_TYPES } from '@app/mission';
 import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
-import { checkRedisVariables, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
+import { checkRedisVariables, childLogFormat, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
 import { ProgressLines } from './progress-lines';
 import { progressTime } from './progress-time';
 import { stopSignalListener } from './stop-signal-listener';
@@ -207,6 +207,10 @@ async function main(argv: string[]): Promise<number> {
   // given is checked as the services check it: set but empty is refused (78), not taken as unset.
   const ownPrefix = process.env.KEY_PREFIX === undefined;
   const keyPrefix = ownPrefix ? `demo:${Date.now()}:` : loadEnvironment({ KEY_PREFIX: process.env.KEY_PREFIX }).KEY_PREFIX;
+  // The rest of the variables the demo refuses (78), also before a Redis is resolved: a line naming
+  // the Redis in use, or a private redis-server started and stopped, then the refusal, read as a run.
+  childLogFormat(process.env, Boolean(process.stdout.isTTY));
+  checkRedisVariables(process.env);
 
   const term = new Terminal();
   const launcherLog = (line: string) => term.line(`${linePrefix('launcher', term.color)}${line}`);
@@ -233,7 +237,6 @@ async function main(argv: string[]): Promise<number> {
 
   // The demo owns the Redis resolution (instead of the launcher) so that it can delete its keys
   // after the services stop but before a private server goes away.
-  checkRedisVariables(process.env);
   const redis: ResolvedRedis = await resolveRedis({ dataDir: path.join(rootDir, '.data'), log: launcherLog, env: process.env });
   let crashed: number | undefined;
   try {

@@ -89,12 +89,18 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
     expect(ended.stderr).toBe('demo: invalid configuration:\n  - PORT="abc" is not a port from 1 to 65535\n');
   });
 
-  it('given LOG_FORMAT=xml, then it names LOG_FORMAT and exits 78, before starting a service', async () => {
-    const ended = await runToEnd('demo.js', [], { ...env(), LOG_FORMAT: 'xml' });
+  // It printed `launcher | Using the Redis already running at …` (or started a private redis-server) before the refusal.
+  it.each([
+    ['REDIS_URL given', 'redis://127.0.0.1:1'],
+    ['REDIS_URL unset', ''],
+  ])('given LOG_FORMAT=xml (%s), then it names LOG_FORMAT and exits 78, before resolving a Redis or starting a service', async (_case, redisUrl) => {
+    const ended = await runToEnd('demo.js', [], { ...env(), REDIS_URL: redisUrl, LOG_FORMAT: 'xml' });
 
-    expect(ended.code).toBe(78);
-    expect(ended.stderr).toBe('demo: invalid configuration:\n  - LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: json, pretty\n');
-    expect(ended.stdout).not.toContain('Started ');
+    expect(ended).toEqual({
+      code: 78,
+      stdout: '',
+      stderr: 'demo: invalid configuration:\n  - LOG_FORMAT="xml": LOG_FORMAT must be one of the following values: json, pretty\n',
+    });
   });
 
   it.each([['demo.js'], ['start.js']])(
