@@ -402,7 +402,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     )
     .requiredOption(
       '--out <file.jsonl>',
-      'file to write; one it replaces stays as it was until the export is whole (written beside it as <file>.partial-<pid> until then)',
+      'file to write; one it replaces stays as it was until the export is whole (written beside it as <file>.partial-<pid>-<random> until then)',
     )
     .option('--from <ISO>', 'events at or after this instant', parseIsoDate)
     .option('--to <ISO>', 'events before this instant', parseIsoDate)

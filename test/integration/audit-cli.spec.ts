@@ -27,6 +27,7 @@ import {
 import { WebhookKeys, WebhookSubscriptions } from '@app/webhooks';
 import { ScheduleRegistry } from '../../apps/intake/src/schedules/schedule-registry';
 import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, EXIT_USAGE, EXIT_WRITE, runReplay } from '../../scripts/replay';
+import { flatDoc } from '../support/docs-text';
 import { withEndLineCounted } from '../support/export-lines';
 import { editEventInPlace } from '../support/log-rewrite';
 
@@ -461,6 +462,13 @@ describe('replay CLI (command functions, real Redis)', () => {
       expect(own.code).toBe(EXIT_OK);
       expect(own.stdout).toContain(`Usage: replay ${command}`);
     }
+  });
+
+  // It named <file>.partial-<pid>, without the random part ExportFile adds (and the README names).
+  it('given export --help, then it names the partial file as export writes it', async () => {
+    const help = (await replay('export', '--help')).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('written beside it as <file>.partial-<pid>-<random> until then');
+    expect(flatDoc('README.md')).toContain('written beside it as `<file>.partial-<pid>-<random>`');
   });
 
   // The CLI passed 10,000 entries a batch to rebuild, undoing the library's small batches (docs/performance.md § 3.5).
