@@ -20,7 +20,8 @@ async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('start')
     .description(
-      'Run the BRAIN Mission System services with one shared Redis: REDIS_URL if set, else 127.0.0.1:6379 if it answers, ' +
+      'Run the BRAIN Mission System services with one shared Redis: the Redis Cluster of REDIS_CLUSTER_NODES if set, ' +
+        'else REDIS_URL if set, else 127.0.0.1:6379 if it answers, ' +
         "else a private redis-server with its data in .data/redis. PORT is the intake's (the API's) port, default 3000; " +
         'the others listen on ORCHESTRATOR_PORT, EXECUTOR_PORT and EVALUATOR_PORT, by default PORT+1, PORT+2 and PORT+3. ' +
         'With ODOO_URL set, the Odoo connector runs beside them on CONNECTOR_PORT, by default the port after the highest. ' +

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ensureBuilt } from '../../scripts/build-stamp';
+import { flatDoc } from '../support/docs-text';
 
 /**
  * How the demo and npm start end on bad usage and bad variables, before they start anything: as
@@ -116,6 +117,19 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
       expect(ended.stdout).not.toContain('Started ');
     },
   );
+
+  // It said "REDIS_URL if set, else 127.0.0.1:6379…", leaving out the cluster, which wins over both (resolveRedis, README).
+  it('given npm start --help, then it gives the Redis it uses in the order it picks one, as the README does', async () => {
+    const ended = await runToEnd('start.js', ['--help'], env());
+
+    expect(ended.code).toBe(0);
+    expect(ended.stdout.replace(/\s+/g, ' ')).toContain(
+      'with one shared Redis: the Redis Cluster of REDIS_CLUSTER_NODES if set, else REDIS_URL if set, else 127.0.0.1:6379 if it answers, else a private redis-server',
+    );
+    expect(flatDoc('README.md')).toContain(
+      'Both use the Redis Cluster of `REDIS_CLUSTER_NODES` when set (and name its seeds in their lines), else Redis at `REDIS_URL` when set, else the Redis at `127.0.0.1:6379` when it answers, else they start a private `redis-server`',
+    );
+  });
 
   it('given --help, then it lists the exit codes', async () => {
     const ended = await runToEnd('demo.js', ['--help'], env());
