@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { findFreePort } from '@app/redis';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { flatDoc } from '../support/docs-text';
 
@@ -129,6 +130,23 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
     expect(flatDoc('README.md')).toContain(
       'Both use the Redis Cluster of `REDIS_CLUSTER_NODES` when set (and name its seeds in their lines), else Redis at `REDIS_URL` when set, else the Redis at `127.0.0.1:6379` when it answers, else they start a private `redis-server`',
     );
+  });
+
+  // --help said a free port is picked for a taken one; the README said only that --port defaults to PORT or 3000.
+  it('given a taken port, then the README says what the demo does about it: the range it picks from and that it says which', async () => {
+    const readme = flatDoc('README.md');
+    const range =
+      /`--port`, default `PORT` or 3000: a port that is taken, .* is replaced by a free one picked at random from (\d+)–(\d+), and for the intake the demo says which, `Port 3000 is taken; the intake listens on \d+ instead.`/.exec(
+        readme,
+      );
+    expect(range).not.toBeNull();
+    const [first, last] = [Number(range?.[1]), Number(range?.[2])];
+    for (let draw = 0; draw < 20; draw++) {
+      const port = await findFreePort();
+      expect(port).toBeGreaterThanOrEqual(first);
+      expect(port).toBeLessThanOrEqual(last);
+    }
+    expect((await runToEnd('demo.js', ['--help'], env())).stdout.replace(/\s+/g, ' ')).toContain("a free one is picked if it's taken");
   });
 
   it('given --help, then it lists the exit codes', async () => {
