@@ -197,4 +197,34 @@ describe('retention: guests erased once every mission is finished and past RETEN
       expect.objectContaining({ actor: 'operator', data: { subjectId: 'guest:1004', reason: 'retention policy 0 days' } }),
     ]);
   });
+  it('given a subject another round erased first, then this round does not list, count or log it as its own erasure', async () => {
+    const notBefore = new Date(Date.now() + DAY_MS).toISOString();
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...guestRequest(1005, 'Emil Brandt'), type: 'pricing', payload: { currentRate: 150 }, subjects: ['guest:1005'], notBefore })
+      .expect(201);
+    missions.emil = created.body.id as string;
+    await system.api.post(`/api/missions/${missions.emil}/cancel`).send({}).expect(200);
+    const subjects = system.intake.get(SubjectsService);
+    const erase = subjects.erase.bind(subjects);
+    // Another intake's round (or a DELETE /api/subjects) erases the subject between this round's check and its erasure.
+    const raced = jest.spyOn(subjects, 'erase').mockImplementationOnce(async (...args) => {
+      await erase(...args);
+      return erase(...args);
+    });
+    const erasedBefore = await erasedCount();
+
+    const run = (await system.api.post('/api/retention/run').expect(200)).body;
+    raced.mockRestore();
+
+    // Each overlapping round listed it, counted it and logged it as erased by its actor: six rounds, six erasures of one guest.
+    expect(run).toMatchObject({ erased: [], erase: [], failed: [] });
+    expect(await erasedCount()).toBe(erasedBefore);
+    expect((await events('emil')).filter((event) => event.type === 'SubjectErased')).toHaveLength(1);
+  });
+
+  async function erasedCount(): Promise<number> {
+    const text = (await request(system.intake.getHttpServer()).get('/metrics').expect(200)).text;
+    return Number(/^brain_retention_subjects_erased_total{[^}]*} (\d+)$/m.exec(text)?.[1] ?? 0);
+  }
 });

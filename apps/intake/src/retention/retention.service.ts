@@ -169,7 +169,9 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
           continue;
         }
         // The erasure of DELETE /api/subjects/{id}: recorded as pending, the key destroyed, then SubjectErased on each mission.
-        await this.subjects.erase(candidate.subjectId, verdict.reason, actor);
+        const erasure = await this.subjects.erase(candidate.subjectId, verdict.reason, actor);
+        // Erased meanwhile by another round or a DELETE, which it reports: not this round's to list, count or log.
+        if (!erasure.keyDestroyed && !erasure.missions.some((mission) => mission.recorded)) continue;
         erased.push(candidate.subjectId);
         this.metrics.erased.inc();
         this.logger.info({ subjectId: candidate.subjectId, reason: verdict.reason, actor, missions: candidate.missions.length }, 'subject erased by retention');
