@@ -172,14 +172,7 @@ describe('retention: guests erased once every mission is finished and past RETEN
   });
 
   it('given a round run by hand, then the events name the operator who ran it as actor, and the reason still names the policy', async () => {
-    // A rate check for guest 1004, cancelled before its start: finished now, and pricing keeps 0 days.
-    const notBefore = new Date(Date.now() + DAY_MS).toISOString();
-    const created = await system.api
-      .post('/api/missions')
-      .send({ ...guestRequest(1004, 'Dora Keller'), type: 'pricing', payload: { currentRate: 150 }, subjects: ['guest:1004'], notBefore })
-      .expect(201);
-    missions.dora = created.body.id as string;
-    await system.api.post(`/api/missions/${missions.dora}/cancel`).send({}).expect(200);
+    await cancelledRateCheck('dora', 1004, 'Dora Keller');
 
     // An erasure that fails inside is reported without its cause, which names Redis's keys and scripts.
     const failing = jest
@@ -197,14 +190,9 @@ describe('retention: guests erased once every mission is finished and past RETEN
       expect.objectContaining({ actor: 'operator', data: { subjectId: 'guest:1004', reason: 'retention policy 0 days' } }),
     ]);
   });
+
   it('given a subject another round erased first, then this round does not list, count or log it as its own erasure', async () => {
-    const notBefore = new Date(Date.now() + DAY_MS).toISOString();
-    const created = await system.api
-      .post('/api/missions')
-      .send({ ...guestRequest(1005, 'Emil Brandt'), type: 'pricing', payload: { currentRate: 150 }, subjects: ['guest:1005'], notBefore })
-      .expect(201);
-    missions.emil = created.body.id as string;
-    await system.api.post(`/api/missions/${missions.emil}/cancel`).send({}).expect(200);
+    await cancelledRateCheck('emil', 1005, 'Emil Brandt');
     const subjects = system.intake.get(SubjectsService);
     const erase = subjects.erase.bind(subjects);
     // Another intake's round (or a DELETE /api/subjects) erases the subject between this round's check and its erasure.
@@ -222,6 +210,17 @@ describe('retention: guests erased once every mission is finished and past RETEN
     expect(await erasedCount()).toBe(erasedBefore);
     expect((await events('emil')).filter((event) => event.type === 'SubjectErased')).toHaveLength(1);
   });
+
+  /** A rate check for the guest, cancelled before its start: finished now, and pricing keeps 0 days. */
+  async function cancelledRateCheck(name: string, guestId: number, guestName: string): Promise<void> {
+    const notBefore = new Date(Date.now() + DAY_MS).toISOString();
+    const created = await system.api
+      .post('/api/missions')
+      .send({ ...guestRequest(guestId, guestName), type: 'pricing', payload: { currentRate: 150 }, subjects: [`guest:${guestId}`], notBefore })
+      .expect(201);
+    missions[name] = created.body.id as string;
+    await system.api.post(`/api/missions/${missions[name]}/cancel`).send({}).expect(200);
+  }
 
   async function erasedCount(): Promise<number> {
     const text = (await request(system.intake.getHttpServer()).get('/metrics').expect(200)).text;
