@@ -31,6 +31,8 @@ function connectorEnvironment(system: InProcessSystem, odoo: FakeOdooServer, ove
     ODOO_POLL_MS: '200',
     ODOO_BACKOFF_MS: '50',
     ODOO_TIMEOUT_MS: '1000',
+    // The tests write records before a connector starts (and restart it): every one is to be taken in.
+    ODOO_SINCE: '2000-01-01T00:00:00Z',
     ...overrides,
   });
 }

@@ -18,6 +18,10 @@ export class ConnectorKeys {
   get cursors(): string {
     return this.key('cursors');
   }
+  /** Rule name → the second (Odoo's UTC text) its reading began at, when no ODOO_SINCE set it: nothing written before is taken in. */
+  get starts(): string {
+    return this.key('starts');
+  }
   /** '<model>:<record id>' → mission id, for every record taken in. */
   get submitted(): string {
     return this.key('submitted');

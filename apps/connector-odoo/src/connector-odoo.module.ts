@@ -1,7 +1,7 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AgentRegistry } from '@app/agents';
-import { Environment } from '@app/config';
+import { Environment, odooSinceOf } from '@app/config';
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { LoggingModule } from '@app/logging';
@@ -102,6 +102,7 @@ export class ConnectorOdooModule {
                 pollMs: env.ODOO_POLL_MS,
                 timeoutMs: env.ODOO_TIMEOUT_MS,
                 lookbackMs: env.ODOO_LOOKBACK_MS,
+                since: odooSinceOf(env.ODOO_SINCE),
                 maxMissionTextBytes: env.MAX_MISSION_TEXT_BYTES,
                 onNoteFailure: (refusal, error) => {
                   metrics.refusalNoteFailed();

@@ -7,7 +7,7 @@ import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
-import { OdooPoller } from './odoo-poller';
+import { OdooPoller, OdooPollerOptions } from './odoo-poller';
 import { OdooRefusals, recordField } from './odoo-refusals';
 
 const POLL_MS = 200;
@@ -16,6 +16,9 @@ const TIMEOUT_MS = 1_000;
 const LOOKBACK_MS = 60_000;
 /** Half a period: how long a round's lock is kept after it. */
 const TURN_MS = POLL_MS / 2;
+
+/** A record's write_date (the second Odoo keeps, UTC) as an instant. */
+const odooTime = (record: { write_date: string }) => Date.parse(`${record.write_date.slice(0, 19).replace(' ', 'T')}Z`);
 
 describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   const redis = testRedisConnection('odoo-poller-spec');
@@ -27,7 +30,8 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   /** The refusals of an Odoo connector whose agents have `skillSets`. */
   const refusalsOf = (skillSets: string[][] = []) =>
     new OdooRefusals(clientOf(), redis, keys, logKeys, { load: async () => null }, { skillSets: async () => skillSets }, 'note');
-  const pollerOf = (refusals = refusalsOf(), missions = new MissionClient(redis, logKeys.prefix, 1)) => {
+  /** `options` beside the spec's own; ODOO_SINCE early by default: most tests write their records first. */
+  const pollerOf = (refusals = refusalsOf(), missions = new MissionClient(redis, logKeys.prefix, 1), options: Partial<OdooPollerOptions> = {}) => {
     return new OdooPoller(
       clientOf(),
       missions,
@@ -41,6 +45,8 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
         maxMissionTextBytes: 32_768,
         lookbackMs: LOOKBACK_MS,
         onNoteFailure: () => undefined,
+        since: Date.parse('2000-01-01T00:00:00Z'),
+        ...options,
       },
       new OdooMissionIdentity(odoo.apiKey),
     );
@@ -81,6 +87,39 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     expect(after).toBeGreaterThan(0);
     expect(after).toBeLessThanOrEqual(TURN_MS);
     expect(await second.poll()).toBeNull();
+  });
+
+  it('given records written before the connector first started, then none becomes a mission, not even within ODOO_LOOKBACK_MS, nor after a restart; those written after do', async () => {
+    const history = [1, 2, 3].map((n) => odoo.create('helpdesk.ticket', { name: `Old request ${n}`, team_id: [3, 'Front Desk'] }));
+    const startedAt = odooTime(history[2]) + 1_000;
+    const poll = async (at: number) => {
+      await redis.del(keys.pollLock);
+      // This fake Odoo has no maintenance.request: that rule fails, the others read on.
+      await pollerOf(undefined, undefined, { since: null, clock: () => at })
+        .poll()
+        .catch(() => undefined);
+    };
+
+    // It read from the oldest record: on a production Odoo every ticket it ever had became a mission.
+    await poll(startedAt);
+    expect(await redis.hkeys(keys.submitted)).toEqual([]);
+    // A restart before the first new record: its start stays where the first poll put it.
+    await poll(startedAt + 60_000);
+    const fresh = odoo.create('helpdesk.ticket', { name: 'Towels for 118', team_id: [3, 'Front Desk'] });
+    await poll(startedAt + 60_000);
+    // Once more with a cursor: the look back (60 s) stops at the start too.
+    await poll(startedAt + 60_000);
+    expect(await redis.hkeys(keys.submitted)).toEqual([recordField({ model: 'helpdesk.ticket', recordId: fresh.id })]);
+  }, 10_000);
+
+  it('given ODOO_SINCE, then a rule with no cursor takes in the records written from then on, the older ones not', async () => {
+    const [, ...since] = [1, 2, 3].map((n) => odoo.create('helpdesk.ticket', { name: `Request ${n}`, team_id: [3, 'Front Desk'] }));
+
+    await pollerOf(undefined, undefined, { since: odooTime(since[0]) })
+      .poll()
+      .catch(() => undefined);
+
+    expect((await redis.hkeys(keys.submitted)).sort()).toEqual(since.map((record) => recordField({ model: 'helpdesk.ticket', recordId: record.id })).sort());
   });
 
   it('given an Odoo that answers search_read outside the domain, when a round reads the rules, then the rule fails with an error naming its model, and the round ends', async () => {

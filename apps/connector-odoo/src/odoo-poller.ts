@@ -36,6 +36,9 @@ export interface OdooPollerOptions {
   lookbackMs: number;
   /** A refusal note that could not be posted (it is tried again later). */
   onNoteFailure: (refusal: RefusedRecord, error: unknown) => void;
+  /** ODOO_SINCE (ms): where a rule with no cursor begins reading; absent or null, where the connector started (see startOf). */
+  since?: number | null;
+  clock?: () => number;
 }
 
 /**
@@ -55,6 +58,8 @@ export interface OdooPollerOptions {
 export class OdooPoller {
   /** This instance's token in the poll lock. */
   private readonly lockToken = randomUUID();
+  /** When this connector started: a rule with no cursor and no ODOO_SINCE reads the records written from then on. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly odoo: OdooClient,
@@ -66,7 +71,9 @@ export class OdooPoller {
     private readonly options: OdooPollerOptions,
     private readonly identity: OdooMissionIdentity,
     private readonly tracer: ServiceTracer = new ServiceTracer(null),
-  ) {}
+  ) {
+    this.startedAt = (options.clock ?? Date.now)();
+  }
 
   /** Half a period: instances polling on the same period take turns, and one whose timer fires a little early does not find its own lock. */
   private get turnMs(): number {
@@ -182,7 +189,7 @@ export class OdooPoller {
       if (!(await this.stillMine())) return submitted;
       const cursor = (await this.redis.hget(this.keys.cursors, rule.name)) ?? '';
       if (!cursor) {
-        const next = await this.firstSecond(rule, []);
+        const next = await this.firstSecond(rule, [['write_date', '>=', await this.startOf(rule)]]);
         if (next === null) return submitted;
         await this.moveCursor(rule, cursor, `${next}|0`);
         continue;
@@ -207,6 +214,19 @@ export class OdooPoller {
   }
 
   /**
+   * The second a rule's reading begins at (Odoo's UTC text): ODOO_SINCE, else when a connector first
+   * polled the rule, kept in Redis so that a restart before its first record does not move it on.
+   * It read from the oldest record: pointed at a production Odoo, every ticket it ever had became a
+   * mission, and results went to years-old chatters (with ODOO_POST_AS=comment, mailed to past guests).
+   */
+  private async startOf(rule: OdooMappingRule): Promise<string> {
+    if (this.options.since != null) return secondOf(this.options.since);
+    const started = secondOf(this.startedAt);
+    await this.redis.hsetnx(this.keys.starts, rule.name, started);
+    return (await this.redis.hget(this.keys.starts, rule.name)) ?? started;
+  }
+
+  /**
    * Stores the rule's cursor, which must move strictly forward: only that ends a round. An Odoo (or a
    * proxy) that answers outside the domain sent it back and forth between two places, ~200 calls a
    * second without a log line; the rule fails instead, named in the status, readiness and log like any
@@ -228,7 +248,11 @@ export class OdooPoller {
     const cursor = this.options.lookbackMs > 0 ? await this.redis.hget(this.keys.cursors, rule.name) : null;
     if (!cursor) return 0;
     const second = cursorSecond(cursor);
-    const from = shiftedSecond(second, -this.options.lookbackMs);
+    // Never before the rule's start: the records written before it are history, not late commits.
+    // Only a start already set: a rule whose cursor is older than starts were kept has none.
+    const start = this.options.since != null ? secondOf(this.options.since) : ((await this.redis.hget(this.keys.starts, rule.name)) ?? '');
+    const lookedBack = shiftedSecond(second, -this.options.lookbackMs);
+    const from = lookedBack > start ? lookedBack : start;
     const before = shiftedSecond(second, 1_000);
     const window = ['&', '&', ['write_date', '>=', from], ['write_date', '<', before]];
     let submitted = 0;
@@ -344,7 +368,12 @@ function cursorId(cursor: string): number {
 
 /** `second` (Odoo's UTC datetime text) moved by `ms`, in the same format. */
 function shiftedSecond(second: string, ms: number): string {
-  return new Date(Date.parse(`${second.replace(' ', 'T')}Z`) + ms).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
+  return secondOf(Date.parse(`${second.replace(' ', 'T')}Z`) + ms);
+}
+
+/** An instant (ms) as Odoo's UTC datetime text, to the second. */
+function secondOf(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, SECOND_LENGTH);
 }
 
 /**

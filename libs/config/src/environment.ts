@@ -5,6 +5,7 @@ import { IsAllowedHostList } from './allowed-hosts';
 import { IsClusterNodeList } from './cluster-nodes';
 import { commaList } from './comma-list';
 import { httpUrlParser } from './http-url';
+import { odooSinceOf } from './odoo-since';
 import { IsParsedBy } from './parsed-by';
 import { parsePriceTable } from './price-table';
 import { IsRedisUrl } from './redis-url';
@@ -568,6 +569,16 @@ export class Environment {
   @Expose()
   @IsIn(['note', 'comment'])
   ODOO_POST_AS: 'note' | 'comment' = 'note';
+
+  /**
+   * Where a rule with no cursor yet (the first start, a rule added since) begins reading: records
+   * written from this instant on. Empty: from when the connector first polls the rule; every record
+   * older than that is history, not a mission.
+   */
+  @Expose()
+  @IsString()
+  @IsParsedBy('isIsoInstant', 'ODOO_SINCE', odooSinceOf)
+  ODOO_SINCE = '';
 
   /** The connector's mapping rules (JSON); empty: the shipped apps/connector-odoo/src/odoo-mapping.json. */
   @Expose()

@@ -14,3 +14,4 @@ export * from './comma-list';
 export * from './decimal-integer';
 export * from './exit-codes';
 export * from './url-credentials';
+export * from './odoo-since';

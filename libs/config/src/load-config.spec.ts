@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { countingLoadsOf } from '@app/testing';
 import { ConfigError, loadEnvironment } from './load-config';
+import { odooSinceOf } from './odoo-since';
 import { parseResourceAttributes } from './resource-attributes';
 import { readReviewPolicy } from './review-policy-file';
 
@@ -322,6 +323,18 @@ describe('variables that only work together', () => {
       'ODOO_URL="http://***@127.0.0.1:1": ODOO_URL must be an http(s) URL without user:password@ (the key goes in ODOO_API_KEY)',
     ]);
     expect(problemsOf({ ODOO_URL: 'http://admin:pw123@odoo:99999' })).toEqual(['ODOO_URL="http://***@odoo:99999": ODOO_URL must be an http(s) URL']);
+  });
+
+  it('given ODOO_SINCE that is no date-time with its UTC offset, then the start stops naming it; one with an offset is read as that instant', () => {
+    // It decides which Odoo records are history: a time read in the wrong zone takes in hours of them, or leaves them out.
+    for (const since of ['yesterday', '2026-05-01', '2026-05-01T08:00:00', '2026-02-30T08:00:00Z']) {
+      expect(problemsOf({ ODOO_SINCE: since })).toEqual([
+        `ODOO_SINCE="${since}": ODOO_SINCE must be an ISO 8601 date-time with its UTC offset (Z or ±hh:mm), e.g. 2026-05-01T18:00:00Z or 2026-05-01T20:00:00+02:00`,
+      ]);
+    }
+    expect(loadEnvironment({ ODOO_SINCE: '2026-05-01T10:00:00+02:00' }).ODOO_SINCE).toBe('2026-05-01T10:00:00+02:00');
+    expect(odooSinceOf('2026-05-01T10:00:00+02:00')).toBe(Date.parse('2026-05-01T08:00:00Z'));
+    expect(odooSinceOf('')).toBeNull();
   });
 
   it('given ODOO_URL with a query or fragment, then it is refused: the connector would call the URL without it', () => {

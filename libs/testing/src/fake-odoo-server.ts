@@ -70,7 +70,8 @@ export class FakeOdooServer {
   /** `<model>:<id>` of the records deleted (unlink). */
   private readonly unlinked = new Set<string>();
   private readonly server: Server;
-  private clock = Date.parse('2026-05-01T08:00:00Z');
+  /** The last write's time (ms): now, as Odoo stamps write_date, or a second after the last write if that is later. */
+  private clock = 0;
   private writes = 0;
   /** The last id given out per model: a transaction takes its id before it commits. */
   private readonly lastIds = new Map<string, number>();
@@ -129,7 +130,7 @@ export class FakeOdooServer {
     this.declaredFields.set(model, new Set(['id', ...fields]));
   }
 
-  /** Creates a record as a user in Odoo would; its write_date is a second after the last one. */
+  /** Creates a record as a user in Odoo would; its write_date is now, and at least a second after the last one. */
   create(model: string, fields: Record<string, unknown>): OdooRecord {
     return this.createInOneWrite(model, [fields])[0];
   }
@@ -150,7 +151,7 @@ export class FakeOdooServer {
     return { record, commit: () => void this.insert(model, record) };
   }
 
-  /** Edits a record as a user in Odoo would: its fields change, and its write_date is a second after the last one. */
+  /** Edits a record as a user in Odoo would: its fields change, and its write_date is now, at least a second after the last one. */
   update(model: string, id: number, fields: Record<string, unknown>): OdooRecord {
     const record = this.records.get(model)?.find((candidate) => candidate.id === id);
     if (!record) throw new Error(`no ${model} ${id} in the fake Odoo`);
@@ -199,9 +200,12 @@ export class FakeOdooServer {
     return record;
   }
 
-  /** A second after the last write, with a part of a second as a transaction's `now()` has. */
+  /**
+   * Now, at least a second after the last write, with a part of a second as a transaction's `now()`
+   * has. Odoo's clock, not a fixed one: the connector reads only what was written after it started.
+   */
   private tick(): string {
-    this.clock += 1000;
+    this.clock = Math.max(this.clock + 1000, Date.now());
     this.writes += 1;
     return `${new Date(this.clock).toISOString().replace('T', ' ').slice(0, 19)}.${String(123_456 + this.writes).padStart(6, '0')}`;
   }
