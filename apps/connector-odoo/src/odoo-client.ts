@@ -11,13 +11,31 @@ export class OdooRpcError extends Error {
   }
 }
 
-/** Odoo could not be reached, timed out, or answered with something that is not JSON-RPC: worth trying again later. */
+/**
+ * Odoo could not be reached, timed out, or answered with something that is not JSON-RPC: worth
+ * trying again later. `outcomeUnknown`: the call was sent and nothing says it failed (no answer in
+ * time, the connection lost, a proxy's 502 or 504), so Odoo may have made it all the same.
+ */
 export class OdooUnavailableError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly outcomeUnknown = false,
+  ) {
     super(message);
     this.name = 'OdooUnavailableError';
   }
 }
+
+/** Whether Odoo may have made a call that failed: an OdooRpcError is Odoo's own answer, its transaction rolled back. */
+export function outcomeUnknown(error: unknown): boolean {
+  return error instanceof OdooUnavailableError && error.outcomeUnknown;
+}
+
+/** fetch's causes that mean the request never left: no connection was made. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** A proxy's answers that may come after it passed the call on: Odoo may be making it still. */
+const PASSED_ON_STATUSES = new Set([502, 504]);
 
 export interface OdooConnection {
   /** Base URL, e.g. https://hotel.odoo.com (the client posts to `<url>/jsonrpc`). */
@@ -50,6 +68,11 @@ export class OdooClient {
 
   constructor(private readonly connection: OdooConnection) {
     this.endpoint = new URL('jsonrpc', connection.url.endsWith('/') ? connection.url : `${connection.url}/`);
+  }
+
+  /** ODOO_TIMEOUT_MS: the longest the client waits for one call. */
+  get timeoutMs(): number {
+    return this.connection.timeoutMs;
   }
 
   /** Logs in (once) and returns the uid; wrong credentials are an OdooRpcError (`AccessDenied`). */
@@ -120,7 +143,7 @@ export class OdooClient {
         redirect: 'manual',
       });
     } catch (error) {
-      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`);
+      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, !NOT_SENT.has(causeCode(error) ?? ''));
     }
     const text = await response.text().catch(() => '');
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
@@ -130,15 +153,16 @@ export class OdooClient {
       );
     }
     // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.
-    if (!response.ok) throw new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL, and that Odoo is up`);
+    if (!response.ok)
+      throw new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL, and that Odoo is up`, PASSED_ON_STATUSES.has(response.status));
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new OdooUnavailableError(`${answered} and no JSON-RPC body: check ODOO_URL`);
+      throw new OdooUnavailableError(`${answered} and no JSON-RPC body: check ODOO_URL`, true);
     }
     if (typeof parsed !== 'object' || parsed === null || !('result' in parsed || 'error' in parsed))
-      throw new OdooUnavailableError(`${answered} and ${kindOf(parsed)}, not a JSON-RPC reply (no result or error): check ODOO_URL`);
+      throw new OdooUnavailableError(`${answered} and ${kindOf(parsed)}, not a JSON-RPC reply (no result or error): check ODOO_URL`, true);
     const reply = parsed as JsonRpcReply;
     if (reply.error) {
       const exception = reply.error.data?.name ?? 'unknown';
@@ -146,6 +170,12 @@ export class OdooClient {
     }
     return reply.result;
   }
+}
+
+/** The `code` of a fetch failure's cause (`ECONNREFUSED`), read by shape as fetchFailureCause reads it. */
+function causeCode(error: unknown): string | undefined {
+  const cause: unknown = typeof error === 'object' && error !== null && 'cause' in error ? error.cause : undefined;
+  return typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
 }
 
 /** What kind of JSON value came back, for an error that names it without repeating what a foreign server sent. */

@@ -8,6 +8,7 @@ import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
 import { isMissingRecord, OdooClient } from './odoo-client';
+import { UncertainChatterPostError } from './uncertain-chatter-post-error';
 
 export enum SetAsideCode {
   Moved = 0,
@@ -64,6 +65,8 @@ interface PendingNote extends RefusedRecord {
   /** When to try again (ms), after a failure. */
   nextAttemptAt?: number;
   lastError?: string;
+  /** When a post of it had an unknown outcome (ms): kept until it is settled, see postToChatterOnce. */
+  uncertainSince?: number;
 }
 
 /** A record set aside, as `GET /connector/refused` lists it. */
@@ -202,7 +205,10 @@ export class OdooRefusals {
       if (!(await stillMine())) break;
       const marker = noteMarker(note);
       try {
-        const outcome = await postToChatterOnce(this.odoo, note, marker, () => refusalNote(note, marker), this.postAs);
+        const outcome = await postToChatterOnce(this.odoo, note, marker, () => refusalNote(note, marker), this.postAs, {
+          uncertainSince: note.uncertainSince,
+          now: this.clock(),
+        });
         if (outcome.posted) posted += 1;
       } catch (error) {
         if (!isMissingRecord(error)) {
@@ -253,7 +259,14 @@ function pendingNote({ model, recordId, missionId, reason }: RefusedRecord): Pen
 function failedAgain(note: PendingNote, error: unknown, now: number): PendingNote {
   const attempts = (note.attempts ?? 0) + 1;
   const lastError = error instanceof Error ? error.message : String(error);
-  return { ...note, attempts, lastError, nextAttemptAt: now + Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)) };
+  const uncertainSince = error instanceof UncertainChatterPostError && error.sent ? now : note.uncertainSince;
+  return {
+    ...note,
+    attempts,
+    lastError,
+    nextAttemptAt: now + Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)),
+    ...(uncertainSince === undefined ? {} : { uncertainSince }),
+  };
 }
 
 /** '<model>:<record id>': the record's field in `submitted` and `refused`. */

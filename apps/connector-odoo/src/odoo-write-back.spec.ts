@@ -2,8 +2,9 @@ import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideCreate } from '@app/mission';
-import { deleteKeysByPrefix, FakeOdooServer, startPrivateRedis, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
+import { deleteKeysByPrefix, FakeOdooServer, startPrivateRedis, testKeyPrefix, testPersonalData, testRedisConnection, waitFor } from '@app/testing';
 import { ConnectorKeys } from './connector-keys';
+import { uncertainPostSettleMs } from './odoo-chatter';
 import { OdooClient } from './odoo-client';
 import { loadOdooMapping } from './odoo-mapping';
 import { chatterBody, OdooWriteBack, textAsHtml } from './odoo-write-back';
@@ -48,6 +49,8 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     now = Date.parse('2026-05-01T10:00:00Z');
   });
   afterEach(async () => {
+    // A test that fails before it restores its spy must not take the next one's warnings.
+    jest.restoreAllMocks();
     await odoo.close();
     await deleteKeysByPrefix(redis, logKeys.prefix);
   });
@@ -85,6 +88,48 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('helpdesk.ticket', first.id)).toHaveLength(1);
     expect(odoo.messagesOf('helpdesk.ticket', second.id)).toHaveLength(1);
     expect((await redis.hkeys(keys.posted)).sort()).toEqual(['m-1', 'm-2']);
+  });
+
+  it('given a post Odoo commits after the client gave up on it, when the write-back is retried at once, then it is not posted again, and is recorded once the post is found', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 105' });
+    await dueWriteBack('m-1', ticket.id);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // Odoo makes the post, and answers, after the client's ODOO_TIMEOUT_MS.
+    odoo.slowCalls.set('helpdesk.ticket.message_post', TIMEOUT_MS + 500);
+
+    await expect(instance().runOnce()).resolves.toBe(0);
+    odoo.slowCalls.clear();
+    // The retry, its backoff passed and the post not committed yet: its search found nothing, and it posted a second.
+    now += 10_000;
+    await expect(instance().runOnce()).resolves.toBe(0);
+    await waitFor(async () => odoo.messagesOf('helpdesk.ticket', ticket.id).length > 0, { timeoutMs: 5_000, what: 'the slow post to commit' });
+    expect(await instance().failing()).toEqual([expect.objectContaining({ missionId: 'm-1', lastError: expect.stringContaining('Odoo may still commit it') })]);
+    now += uncertainPostSettleMs(TIMEOUT_MS);
+    await expect(instance().runOnce()).resolves.toBe(1);
+    warn.mockRestore();
+
+    const posts = odoo.messagesOf('helpdesk.ticket', ticket.id);
+    expect(posts).toHaveLength(1);
+    expect(await redis.hget(keys.posted, 'm-1')).toBe(String(posts[0].id));
+    expect(await instance().failing()).toEqual([]);
+  });
+
+  it('given a post with no answer that Odoo never made, then it is posted again once a search long enough after it finds nothing, and not before', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 106' });
+    await dueWriteBack('m-1', ticket.id);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.slowCalls.set('helpdesk.ticket.message_post', Infinity);
+
+    await expect(instance().runOnce()).resolves.toBe(0);
+    odoo.slowCalls.clear();
+    now += 10_000;
+    await expect(instance().runOnce()).resolves.toBe(0);
+    expect(odoo.messagesOf('helpdesk.ticket', ticket.id)).toEqual([]);
+    now += uncertainPostSettleMs(TIMEOUT_MS);
+    await expect(instance().runOnce()).resolves.toBe(1);
+    warn.mockRestore();
+
+    expect(odoo.messagesOf('helpdesk.ticket', ticket.id)).toHaveLength(1);
   });
 
   it('given Odoo refusing a post, when the write-back fails, then a warning names the mission, the record and the error, not the body', async () => {

@@ -13,6 +13,7 @@ import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
 import { isMissingRecord, OdooClient } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
+import { UncertainChatterPostError } from './uncertain-chatter-post-error';
 
 enum RecordCode {
   Recorded = 0,
@@ -71,6 +72,14 @@ const RUN_LIMIT = 10;
  */
 const WRITE_BACK_CALLS = 5;
 
+/** A failing write-back's record in `failures`; `uncertainSince`: when a post of it had an unknown outcome (ms). */
+interface FailureRecord {
+  attempts: number;
+  lastError: string;
+  failingSince: number;
+  uncertainSince?: number;
+}
+
 /**
  * Text as escaped HTML paragraphs: HTML collapses a raw line break into a space, and the guest
  * reply's lines and paragraphs ran together in the chatter. A blank line (or one of only spaces)
@@ -102,7 +111,8 @@ export function chatterBody(mission: Mission): string {
  * Out, second half: makes the queued write-backs. For each, it looks in the record's chatter for a
  * post of this mission first (a crash after posting and before recording must not post twice),
  * posts the result with `message_post` (an internal note by default), moves the stage when the rule
- * says so, and records the post as an OdooResultPosted event. A failure is retried with backoff
+ * says so, and records the post as an OdooResultPosted event. A post with no answer is not made
+ * again until a search long enough after it finds nothing (postToChatterOnce). A failure is retried with backoff
  * until it succeeds, and listed meanwhile; except when Odoo says the record no longer exists
  * (MissingError: deleted or merged by its users), which no retry can change: the write-back is
  * given up, recorded as an OdooWriteBackAbandoned event and listed as abandoned.
@@ -165,7 +175,7 @@ export class OdooWriteBack {
     const entries = Object.entries(await this.redis.hgetall(this.keys.failures));
     return Promise.all(
       entries.map(async ([missionId, json]) => {
-        const failure = JSON.parse(json) as { attempts: number; lastError: string; failingSince: number };
+        const failure = JSON.parse(json) as FailureRecord;
         const [source, due] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.redis.zscore(this.keys.due, missionId)]);
         const [model, recordId] = (source ?? '|0').split('|');
         return {
@@ -223,7 +233,12 @@ export class OdooWriteBack {
         await this.redis.zrem(this.keys.due, missionId);
         return false;
       }
-      const [source, mission] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.store.load(missionId)]);
+      const [source, mission, failure] = await Promise.all([
+        this.redis.hget(this.keys.sources, missionId),
+        this.store.load(missionId),
+        this.redis.hget(this.keys.failures, missionId),
+      ]);
+      const uncertainSince = (JSON.parse(failure ?? 'null') as FailureRecord | null)?.uncertainSince;
       if (!source || !mission) throw new Error(`mission ${missionId} or its Odoo source is unknown`);
       const model = source.slice(0, source.lastIndexOf('|'));
       const recordId = Number(source.slice(source.lastIndexOf('|') + 1));
@@ -237,6 +252,7 @@ export class OdooWriteBack {
         `brain-mission:${missionId}`,
         async () => chatterBody(await this.personal.openMission(mission)),
         this.options.postAs,
+        { uncertainSince, now: this.clock() },
       );
       const rule = this.mapping.rules.find((candidate) => candidate.name === (mission.payload.odoo as { rule?: string } | undefined)?.rule);
       if (rule?.stageOnSuccess) await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [rule.stageOnSuccess.field]: rule.stageOnSuccess.value }]);
@@ -286,11 +302,13 @@ export class OdooWriteBack {
   private async recordFailure(missionId: string, error: unknown, target: { model: string; recordId: number } | undefined): Promise<void> {
     this.options.onFailure?.(missionId, error);
     const now = this.clock();
-    const before = JSON.parse((await this.redis.hget(this.keys.failures, missionId)) ?? 'null') as { attempts: number; failingSince: number } | null;
+    const before = JSON.parse((await this.redis.hget(this.keys.failures, missionId)) ?? 'null') as FailureRecord | null;
     const attempts = (before?.attempts ?? 0) + 1;
     const policy: RetryPolicy = { backoffMs: this.options.backoffMs, backoffMaxMs: MAX_BACKOFF_MS, retryPeriodMs: Number.MAX_SAFE_INTEGER };
     const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, missionId);
     const at = step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS;
+    // Kept until the write-back is recorded: each retry searches the chatter, and posts only once it may.
+    const uncertainSince = error instanceof UncertainChatterPostError && error.sent ? now : before?.uncertainSince;
     const lastError = error instanceof Error ? error.message : String(error);
     // Only ever counted before, so an operator saw the failures grow with nothing in the log to say
     // why. Odoo's error, as listed at /connector/write-backs: never the body, which holds guest data.
@@ -299,7 +317,11 @@ export class OdooWriteBack {
     );
     await this.redis
       .multi()
-      .hset(this.keys.failures, missionId, JSON.stringify({ attempts, lastError, failingSince: before?.failingSince ?? now }))
+      .hset(
+        this.keys.failures,
+        missionId,
+        JSON.stringify({ attempts, lastError, failingSince: before?.failingSince ?? now, ...(uncertainSince === undefined ? {} : { uncertainSince }) }),
+      )
       .zadd(this.keys.due, 'XX', at, missionId)
       .exec();
   }

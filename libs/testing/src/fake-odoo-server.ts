@@ -1,4 +1,4 @@
-import { createServer, Server } from 'node:http';
+import { createServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 
 /**
@@ -60,6 +60,12 @@ export class FakeOdooServer {
   foreignReply: { status: number; body: string; headers?: Record<string, string> } | null = null;
   /** Answers search_read with the model's records whatever the domain, as a server that drops it would. */
   ignoresDomains = false;
+  /**
+   * Calls (`model.method`, or `service.method` outside execute_kw) that take this long (ms): the
+   * call is made, and answered, only then, as a slow Odoo commits a post just before it answers; a
+   * client that gave up meanwhile gets nothing. Infinity: never made, never answered.
+   */
+  readonly slowCalls = new Map<string, number>();
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
   /**
@@ -70,6 +76,8 @@ export class FakeOdooServer {
   /** `<model>:<id>` of the records deleted (unlink). */
   private readonly unlinked = new Set<string>();
   private readonly server: Server;
+  /** The slow calls still to be made (slowCalls): dropped at close. */
+  private readonly pending = new Set<NodeJS.Timeout>();
   /** The last write's time (ms): now, as Odoo stamps write_date, or a second after the last write if that is later. */
   private clock = 0;
   private writes = 0;
@@ -93,16 +101,31 @@ export class FakeOdooServer {
           id: number;
           params: { service: string; method: string; args: unknown[] };
         };
-        let body: object;
-        try {
-          body = { jsonrpc: '2.0', id, result: this.dispatch(params.service, params.method, params.args) };
-        } catch (error) {
-          const [name, message] = error instanceof Error ? [error.name, error.message] : ['Exception', String(error)];
-          body = { jsonrpc: '2.0', id, error: { code: 200, message: 'Odoo Server Error', data: { name, message, debug: '', arguments: [message] } } };
+        const call = params.method === 'execute_kw' ? `${String(params.args[3])}.${String(params.args[4])}` : `${params.service}.${params.method}`;
+        const delay = this.slowCalls.get(call);
+        if (delay === Infinity) return;
+        if (delay !== undefined) {
+          const timer = setTimeout(() => {
+            this.pending.delete(timer);
+            this.answer(response, id, params);
+          }, delay);
+          return void this.pending.add(timer);
         }
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        this.answer(response, id, params);
       });
     });
+  }
+
+  /** Makes the call and answers it as Odoo does: its result, or its error, with 200. */
+  private answer(response: ServerResponse, id: number, params: { service: string; method: string; args: unknown[] }): void {
+    let body: object;
+    try {
+      body = { jsonrpc: '2.0', id, result: this.dispatch(params.service, params.method, params.args) };
+    } catch (error) {
+      const [name, message] = error instanceof Error ? [error.name, error.message] : ['Exception', String(error)];
+      body = { jsonrpc: '2.0', id, error: { code: 200, message: 'Odoo Server Error', data: { name, message, debug: '', arguments: [message] } } };
+    }
+    if (!response.destroyed) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
   static async start(basePath = ''): Promise<FakeOdooServer> {
@@ -183,6 +206,7 @@ export class FakeOdooServer {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.pending) clearTimeout(timer);
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
