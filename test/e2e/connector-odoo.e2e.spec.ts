@@ -454,6 +454,40 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       await stopConnector();
     }
   });
+
+  it('given a hanging Odoo, write-backs due and a poll under way, when the connector is closed, then it stops at once, not a timeout later per call still to make', async () => {
+    await stopConnector();
+    await system.stopService('executor');
+    const records = Array.from({ length: 10 }, (_, n) =>
+      odoo.create('maintenance.request', { name: `Bulb out in 40${n}`, description: 'Reading lamp.', priority: '1', stage_id: 1 }),
+    );
+    await startConnector({ ODOO_TIMEOUT_MS: '3000' });
+    const missionIds = await waitFor(
+      async () => {
+        const ids = await system.redis.hmget(keys.submitted, ...records.map((record) => `maintenance.request:${record.id}`));
+        return ids.every((id) => id !== null) && (ids as string[]);
+      },
+      { timeoutMs: 20_000, what: 'the ten requests taken in' },
+    );
+    // Odoo hangs from now on: the write-backs' chatter searches, and the polls' reads.
+    for (const call of ['mail.message.search_read', 'helpdesk.ticket.search_read', 'maintenance.request.search_read']) odoo.slowCalls.set(call, Infinity);
+    await system.addInstance(executorService);
+    for (const missionId of missionIds) await system.waitForStatus(missionId, ['succeeded'], 30_000);
+    await waitFor(async () => odoo.heldCalls.includes('mail.message.search_read') && odoo.heldCalls.includes('maintenance.request.search_read'), {
+      timeoutMs: 10_000,
+      what: 'a write-back and a poll waiting on Odoo',
+    });
+
+    const closing = Date.now();
+    await stopConnector();
+    const took = Date.now() - closing;
+    odoo.slowCalls.clear();
+
+    // It waited out ODOO_TIMEOUT_MS for each write-back due (up to ten) and each step of the round: 30 s
+    // and more, where compose gives 15 s before it kills.
+    expect(took).toBeLessThan(2_000);
+    expect(odoo.messages.filter((message) => records.some((record) => record.id === message.res_id && message.model === 'maintenance.request'))).toEqual([]);
+  }, 90_000);
 });
 
 describe('Odoo connector: refusals told to Odoo (four services, the connector, a fake Odoo on loopback)', () => {

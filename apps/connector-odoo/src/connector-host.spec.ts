@@ -6,6 +6,7 @@ import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/tes
 import { ConnectorHost } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
+import { OdooClient } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
@@ -42,6 +43,7 @@ describe('ConnectorHost (real Redis)', () => {
       new ConnectorKeys(logKeys),
       poller as unknown as OdooPoller,
       writeBack as unknown as OdooWriteBack,
+      { abortCalls: () => undefined } as unknown as OdooClient,
       {} as ConnectorMetrics,
       new OdooMissionIdentity('test-odoo-api-key'),
       logger,
@@ -85,6 +87,7 @@ describe('ConnectorHost (real Redis)', () => {
       new ConnectorKeys(logKeys),
       poller as unknown as OdooPoller,
       { start: () => undefined, stop: async () => undefined } as unknown as OdooWriteBack,
+      { abortCalls: () => undefined } as unknown as OdooClient,
       { polled: () => undefined, pollFailed: () => undefined } as unknown as ConnectorMetrics,
       new OdooMissionIdentity('test-odoo-api-key'),
       logger,

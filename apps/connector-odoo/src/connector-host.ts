@@ -9,6 +9,7 @@ import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { flushTracingAtShutdown } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
+import { OdooClient } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
@@ -56,6 +57,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     private readonly connectorKeys: ConnectorKeys,
     private readonly poller: OdooPoller,
     private readonly writeBack: OdooWriteBack,
+    private readonly odoo: OdooClient,
     private readonly metrics: ConnectorMetrics,
     identity: OdooMissionIdentity,
     @InjectPinoLogger(ConnectorHost.name) private readonly logger: PinoLogger,
@@ -75,12 +77,15 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
   }
 
   /**
-   * Waits for the poll in progress, unless Redis is lost (at once or meanwhile): it then waits out
-   * its commands' retries, and a later poll takes up what it left, as after a crash.
+   * Ends the calls to Odoo in flight and waits for the poll and the write-back in progress, which
+   * start no further step, unless Redis is lost (at once or meanwhile): they then wait out their
+   * commands' retries, and a later poll takes up what they left, as after a crash. A hanging Odoo
+   * held the shutdown for ODOO_TIMEOUT_MS per call of a whole round and up to ten write-backs.
    */
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     this.pause.abort();
+    this.odoo.abortCalls();
     const polled = this.polling ? settlesWhileReachable(this.redis, this.polling) : undefined;
     await Promise.all([polled, this.runner.stop(), this.writeBack.stop()]);
   }
@@ -97,7 +102,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     let failedPolls = 0;
     while (!this.stopping) {
       try {
-        const submitted = await this.poller.poll();
+        const submitted = await this.poller.poll(this.pause.signal);
         if (submitted !== null) {
           this.metrics.polled(submitted);
           await this.redis.hset(this.connectorKeys.odooStatus, { reachable: '1', lastError: '', checkedAt: new Date().toISOString() });
@@ -108,6 +113,8 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         // Polled or not (another instance's turn: its own polls report), a failure that comes next is news.
         this.loggedFailure = undefined;
       } catch (error) {
+        // A call the stop ended says nothing of Odoo, which every instance's readiness would report.
+        if (this.stopping) break;
         // Some rules failed, the others were polled: Odoo answers, so the period stays as it is.
         const partial = error instanceof OdooPollError;
         if (partial) {

@@ -63,11 +63,22 @@ export class OdooClient {
   private requestId = 0;
   private majorVersion: Promise<number> | undefined;
   private partnerId: Promise<number> | undefined;
+  /** Aborted by abortCalls: the connector is stopping. */
+  private readonly stopped = new AbortController();
   /** `<url>/jsonrpc`, below a path the URL has (an Odoo behind a proxy at `/odoo`); `new URL('/jsonrpc', url)` dropped it. */
   private readonly endpoint: URL;
 
   constructor(private readonly connection: OdooConnection) {
     this.endpoint = new URL('jsonrpc', connection.url.endsWith('/') ? connection.url : `${connection.url}/`);
+  }
+
+  /**
+   * Ends the calls in flight and fails any made after (an OdooUnavailableError): the connector is
+   * stopping. A hanging Odoo held its shutdown for ODOO_TIMEOUT_MS per call still to make, minutes
+   * past compose's grace period. A call ended so was sent: its outcome is unknown.
+   */
+  abortCalls(): void {
+    this.stopped.abort();
   }
 
   /** ODOO_TIMEOUT_MS: the longest the client waits for one call. */
@@ -132,17 +143,19 @@ export class OdooClient {
   }
 
   private async call(service: string, method: string, args: unknown[]): Promise<unknown> {
+    if (this.stopped.signal.aborted) throw new OdooUnavailableError(`Odoo was not called (${service}.${method}): the connector is stopping`);
     let response: Response;
     try {
       response = await fetch(this.endpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params: { service, method, args }, id: ++this.requestId }),
-        signal: AbortSignal.timeout(this.connection.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.connection.timeoutMs), this.stopped.signal]),
         // Never followed: a 307 or 308 resends the body, the API key in it, to wherever it points.
         redirect: 'manual',
       });
     } catch (error) {
+      if (this.stopped.signal.aborted) throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, true);
       throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, !NOT_SENT.has(causeCode(error) ?? ''));
     }
     const text = await response.text().catch(() => '');

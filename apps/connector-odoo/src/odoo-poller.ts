@@ -58,6 +58,8 @@ export interface OdooPollerOptions {
 export class OdooPoller {
   /** This instance's token in the poll lock. */
   private readonly lockToken = randomUUID();
+  /** The round's stop signal (poll's): once aborted, no step of the round is started. */
+  private stopping: AbortSignal = new AbortController().signal;
   /** When this connector started: a rule with no cursor and no ODOO_SINCE reads the records written from then on. */
   private readonly startedAt: number;
 
@@ -86,12 +88,19 @@ export class OdooPoller {
    * each at most ODOO_TIMEOUT_MS, and one more for margin.
    */
   private async stillMine(): Promise<boolean> {
+    // Stopping: the rest of the round is the next holder's, as when the lock lapses.
+    if (this.stopping.aborted) return false;
     const ttl = Math.max(this.turnMs, (STEP_CALLS + 1) * this.options.timeoutMs);
     return (await renewLockScript.run(this.redis, [this.keys.pollLock], [this.lockToken, ttl])) === LockCode.Renewed;
   }
 
-  /** One round over every rule; resolves with the missions submitted, or null when it is another instance's turn. */
-  async poll(): Promise<number | null> {
+  /**
+   * One round over every rule; resolves with the missions submitted, or null when it is another
+   * instance's turn. Once `stop` is aborted no further step starts (each could wait out ODOO_TIMEOUT_MS
+   * per call on a hanging Odoo): what is left is the next round's.
+   */
+  async poll(stop: AbortSignal = new AbortController().signal): Promise<number | null> {
+    this.stopping = stop;
     if ((await this.redis.set(this.keys.pollLock, this.lockToken, 'PX', this.turnMs, 'NX')) !== 'OK') return null;
     // `{}`: no parent, whatever the caller's context; a poll is work of its own.
     const submitted = await this.tracer
@@ -100,6 +109,7 @@ export class OdooPoller {
         // A rule that fails (a model this Odoo lacks, a field it refuses) must not stop the rules after it.
         const failed: { rule: string; error: unknown }[] = [];
         for (const rule of this.mapping.rules) {
+          if (stop.aborted) return submitted;
           try {
             submitted += await this.pollRule(rule);
           } catch (error) {

@@ -132,6 +132,29 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('helpdesk.ticket', ticket.id)).toHaveLength(1);
   });
 
+  it('given a post under way when the connector stops, then the next instance does not post it again before a search long after finds nothing', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 107' });
+    await dueWriteBack('m-1', ticket.id);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.slowCalls.set('helpdesk.ticket.message_post', 800);
+    const client = clientOf();
+    const stopping = instance(client);
+    const run = stopping.runOnce();
+    await waitFor(async () => odoo.heldCalls.includes('helpdesk.ticket.message_post'), { timeoutMs: 5_000, what: 'the post to be under way' });
+
+    // The stop ends the post's call: sent, so its outcome is unknown, as a timeout's.
+    await stopping.stop();
+    client.abortCalls();
+    await expect(run).resolves.toBe(0);
+    odoo.slowCalls.clear();
+    await expect(instance().runOnce()).resolves.toBe(0);
+    await waitFor(async () => odoo.messagesOf('helpdesk.ticket', ticket.id).length > 0, { timeoutMs: 5_000, what: 'the post to commit' });
+    now += uncertainPostSettleMs(TIMEOUT_MS);
+    await expect(instance().runOnce()).resolves.toBe(1);
+
+    expect(odoo.messagesOf('helpdesk.ticket', ticket.id)).toHaveLength(1);
+  });
+
   it('given Odoo refusing a post, when the write-back fails, then a warning names the mission, the record and the error, not the body', async () => {
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 104' });
     await dueWriteBack('m-1', ticket.id);

@@ -143,9 +143,9 @@ export class OdooWriteBack {
   }
 
   /**
-   * Ends the loop after the write-back in progress, unless Redis is lost (at once or meanwhile): that
-   * one then waits out its commands' retries, and is made again once its claim runs out (a post it
-   * made is found in the chatter first).
+   * Ends the loop after the write-back in progress (OdooClient.abortCalls ends its call to Odoo),
+   * unless Redis is lost (at once or meanwhile): that one then waits out its commands' retries. One
+   * cut short is made again once its claim runs out (a post it made is found in the chatter first).
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -157,7 +157,8 @@ export class OdooWriteBack {
   /** Makes the write-backs due now (up to RUN_LIMIT, each claimed as it is made); resolves with how many were posted. */
   async runOnce(): Promise<number> {
     let posted = 0;
-    for (let made = 0; made < RUN_LIMIT; made++) {
+    // Not one more once stopping: each could wait out ODOO_TIMEOUT_MS per call on a hanging Odoo.
+    for (let made = 0; made < RUN_LIMIT && !this.stopping; made++) {
       const now = this.clock();
       const [missionId] = (await claimScript.run(this.redis, [this.keys.due], [now, now + (WRITE_BACK_CALLS + 1) * this.options.timeoutMs, 1])) as string[];
       if (missionId === undefined) break;
@@ -278,6 +279,12 @@ export class OdooWriteBack {
       if (target && isMissingRecord(error)) {
         annotateSpan('brain.odoo.outcome', 'abandoned');
         await this.abandon(missionId, target, error.message);
+        return false;
+      }
+      // Cut short by the stop: no failure of Odoo's, made again once its claim runs out. A post that
+      // was sent is recorded all the same: its outcome is unknown, and it must not be posted again soon.
+      if (this.stopping && !(error instanceof UncertainChatterPostError && error.sent)) {
+        annotateSpan('brain.odoo.outcome', 'stopped');
         return false;
       }
       annotateSpan('brain.odoo.outcome', 'failed');

@@ -66,6 +66,8 @@ export class FakeOdooServer {
    * client that gave up meanwhile gets nothing. Infinity: never made, never answered.
    */
   readonly slowCalls = new Map<string, number>();
+  /** The calls slowCalls held, as they came in (`calls` has them once made). */
+  readonly heldCalls: string[] = [];
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
   /**
@@ -103,6 +105,7 @@ export class FakeOdooServer {
         };
         const call = params.method === 'execute_kw' ? `${String(params.args[3])}.${String(params.args[4])}` : `${params.service}.${params.method}`;
         const delay = this.slowCalls.get(call);
+        if (delay !== undefined) this.heldCalls.push(call);
         if (delay === Infinity) return;
         if (delay !== undefined) {
           const timer = setTimeout(() => {
