@@ -155,6 +155,87 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('helpdesk.ticket', ticket.id)).toHaveLength(1);
   });
 
+  it('given a stage change Odoo refuses as a MissingError about the stage, then the posted result is recorded, not given up, and the stage is listed as failing on its own', async () => {
+    const request = odoo.create('maintenance.request', { name: 'Bulb out in 402', stage_id: 1 });
+    const created = await store.append(
+      'm-1',
+      null,
+      decideCreate({
+        type: 'maintenance',
+        title: 'Bulb out in 402',
+        description: 'Reading lamp.',
+        priority: 'normal',
+        payload: { odoo: { rule: 'maintenance-requests' } },
+      }),
+      { actor: 'test' },
+    );
+    expect(created.code).toBe(AppendCode.Ok);
+    await redis.hset(keys.sources, 'm-1', `maintenance.request|${request.id}`);
+    await redis.zadd(keys.due, now, 'm-1');
+    const shipped = loadOdooMapping();
+    const mapping = {
+      ...shipped,
+      rules: shipped.rules.map((rule) => (rule.name === 'maintenance-requests' ? { ...rule, stageOnSuccess: { field: 'stage_id', value: 999 } } : rule)),
+    };
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const writeBack = () =>
+      new OdooWriteBack(clientOf(), store, redis, keys, mapping, testPersonalData(redis, logKeys.prefix), {
+        postAs: 'note',
+        backoffMs: 1_000,
+        timeoutMs: TIMEOUT_MS,
+        clock: () => now,
+      });
+    // As Odoo answers a write naming a stage since deleted.
+    odoo.failingCalls.set('maintenance.request.write', {
+      name: 'odoo.exceptions.MissingError',
+      message: 'Record does not exist or has been deleted.\n(Record: maintenance.stage(999,), User: 7)',
+    });
+
+    // It was given up as if the request were gone: OdooWriteBackAbandoned, and no OdooResultPosted for a result in its chatter.
+    await expect(writeBack().runOnce()).resolves.toBe(1);
+    const [post] = odoo.messagesOf('maintenance.request', request.id);
+    expect(await redis.hget(keys.posted, 'm-1')).toBe(String(post.id));
+    expect(await writeBack().abandoned()).toEqual([]);
+    const events = (await redis.xrange(keys.events, '-', '+')).map(([, fields]) => JSON.parse(fields[1]) as { type: string });
+    expect(events.map((event) => event.type)).toEqual(['OdooResultPosted']);
+    expect(await writeBack().failing()).toEqual([
+      expect.objectContaining({
+        missionId: 'm-1',
+        lastError: expect.stringMatching(/^the result is posted; moving stage_id to 999 failed: [^]*maintenance\.stage\(999,\)/),
+      }),
+    ]);
+
+    // Once Odoo takes the stage, it is moved, and nothing is posted again.
+    odoo.failingCalls.clear();
+    now += 60_000;
+    await expect(writeBack().runOnce()).resolves.toBe(0);
+    expect(request.stage_id).toBe(999);
+    expect(await writeBack().failing()).toEqual([]);
+    expect(await redis.zcard(keys.due)).toBe(0);
+    expect(odoo.messagesOf('maintenance.request', request.id)).toHaveLength(1);
+  });
+
+  it('given a post Odoo refuses as a MissingError about another record, then the write-back is retried, not given up: its own record is there', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 108' });
+    await dueWriteBack('m-1', ticket.id);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.failingCalls.set('helpdesk.ticket.message_post', {
+      name: 'odoo.exceptions.MissingError',
+      message: 'Record does not exist or has been deleted.\n(Record: res.partner(55,), User: 7)',
+    });
+
+    await expect(instance().runOnce()).resolves.toBe(0);
+
+    expect(await instance().abandoned()).toEqual([]);
+    expect(await instance().failing()).toEqual([expect.objectContaining({ missionId: 'm-1', lastError: expect.stringContaining('res.partner(55,)') })]);
+    odoo.failingCalls.clear();
+    odoo.unlink('helpdesk.ticket', ticket.id);
+    now += 60_000;
+    await instance().runOnce();
+    // Its own record gone: given up, as before.
+    expect(await instance().abandoned()).toEqual([expect.objectContaining({ missionId: 'm-1', recordId: ticket.id })]);
+  });
+
   it('given Odoo refusing a post, when the write-back fails, then a warning names the mission, the record and the error, not the body', async () => {
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 104' });
     await dueWriteBack('m-1', ticket.id);

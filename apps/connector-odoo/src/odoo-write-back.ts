@@ -66,7 +66,8 @@ const RUN_LIMIT = 10;
 
 /**
  * Calls to Odoo one write-back makes at most: a login again after an error, the version (once per
- * client), the chatter search, the post and the stage change. Its claim lasts one more call than that, so another instance cannot
+ * client), the chatter search, and the post and the stage change (or, when the post is refused as
+ * missing a record, the count that tells whether it is the write-back's own). Its claim lasts one more call than that, so another instance cannot
  * take it up while it is made (it used to claim ten at once for two calls' time: another instance
  * took up the ones still waiting, or the one in hand, and posted them at the same moment).
  */
@@ -78,6 +79,8 @@ interface FailureRecord {
   lastError: string;
   failingSince: number;
   uncertainSince?: number;
+  /** The result is posted and recorded; the rule's stage change is what failed, and is what is tried again. */
+  stagePending?: boolean;
 }
 
 /**
@@ -110,12 +113,13 @@ export function chatterBody(mission: Mission): string {
 /**
  * Out, second half: makes the queued write-backs. For each, it looks in the record's chatter for a
  * post of this mission first (a crash after posting and before recording must not post twice),
- * posts the result with `message_post` (an internal note by default), moves the stage when the rule
- * says so, and records the post as an OdooResultPosted event. A post with no answer is not made
- * again until a search long enough after it finds nothing (postToChatterOnce). A failure is retried with backoff
- * until it succeeds, and listed meanwhile; except when Odoo says the record no longer exists
- * (MissingError: deleted or merged by its users), which no retry can change: the write-back is
- * given up, recorded as an OdooWriteBackAbandoned event and listed as abandoned.
+ * posts the result with `message_post` (an internal note by default), records the post as an
+ * OdooResultPosted event, then moves the stage when the rule says so (a failure of that is retried
+ * for the stage alone). A post with no answer is not made again until a search long enough after
+ * it finds nothing (postToChatterOnce). A failure is retried with backoff until it succeeds, and
+ * listed meanwhile; except when the record itself no longer exists (MissingError, and no record of
+ * its id: deleted or merged by its users), which no retry can change: the write-back is given up,
+ * recorded as an OdooWriteBackAbandoned event and listed as abandoned.
  */
 export class OdooWriteBack {
   private loop: Promise<void> | undefined;
@@ -228,55 +232,55 @@ export class OdooWriteBack {
 
   private async writeBackOnce(missionId: string): Promise<boolean> {
     let target: { model: string; recordId: number } | undefined;
+    /** Set once the result is posted and recorded: what fails after is the stage change alone. */
+    let stage: { field: string; value: number | string } | undefined;
+    /** Whether this call recorded the post: it counts as posted whatever the stage change comes to. */
+    let recorded = false;
     try {
-      if (await this.redis.hexists(this.keys.posted, missionId)) {
+      const [postedId, failure] = await Promise.all([this.redis.hget(this.keys.posted, missionId), this.redis.hget(this.keys.failures, missionId)]);
+      const before = JSON.parse(failure ?? 'null') as FailureRecord | null;
+      if (postedId !== null && !before?.stagePending) {
         annotateSpan('brain.odoo.outcome', 'posted before');
         await this.redis.zrem(this.keys.due, missionId);
         return false;
       }
-      const [source, mission, failure] = await Promise.all([
-        this.redis.hget(this.keys.sources, missionId),
-        this.store.load(missionId),
-        this.redis.hget(this.keys.failures, missionId),
-      ]);
-      const uncertainSince = (JSON.parse(failure ?? 'null') as FailureRecord | null)?.uncertainSince;
+      const [source, mission] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.store.load(missionId)]);
       if (!source || !mission) throw new Error(`mission ${missionId} or its Odoo source is unknown`);
       const model = source.slice(0, source.lastIndexOf('|'));
       const recordId = Number(source.slice(source.lastIndexOf('|') + 1));
       target = { model, recordId };
       annotateSpan('brain.odoo.model', model);
       annotateSpan('brain.odoo.record.id', recordId);
-      // Opened only for the post: Odoo is where the guest's reply goes.
-      const { messageId, posted } = await postToChatterOnce(
-        this.odoo,
-        target,
-        `brain-mission:${missionId}`,
-        async () => chatterBody(await this.personal.openMission(mission)),
-        this.options.postAs,
-        { uncertainSince, now: this.clock() },
-      );
       const rule = this.mapping.rules.find((candidate) => candidate.name === (mission.payload.odoo as { rule?: string } | undefined)?.rule);
-      if (rule?.stageOnSuccess) await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [rule.stageOnSuccess.field]: rule.stageOnSuccess.value }]);
-      const event = {
-        type: 'OdooResultPosted',
-        missionId,
-        model,
-        recordId,
-        messageId,
-        at: new Date(this.clock()).toISOString(),
-        actor: SERVICE_ACTORS.connectorOdoo,
-      };
-      const [code] = (await recordScript.run(
-        this.redis,
-        [this.keys.posted, this.keys.due, this.keys.events, this.keys.failures],
-        [missionId, messageId, JSON.stringify(event)],
-      )) as [number];
-      if (code === RecordCode.Recorded) this.options.onPosted?.();
-      annotateSpan('brain.odoo.message.id', messageId);
-      annotateSpan('brain.odoo.outcome', !posted ? 'found in chatter' : code === RecordCode.Recorded ? 'posted' : 'posted before');
-      return code === RecordCode.Recorded;
+      if (postedId === null) {
+        // Opened only for the post: Odoo is where the guest's reply goes.
+        const { messageId, posted } = await postToChatterOnce(
+          this.odoo,
+          target,
+          `brain-mission:${missionId}`,
+          async () => chatterBody(await this.personal.openMission(mission)),
+          this.options.postAs,
+          { uncertainSince: before?.uncertainSince, now: this.clock() },
+        );
+        // Recorded before the stage moves: a stage change that fails (a stage since deleted) left a
+        // result that is in the chatter unrecorded, or given up as if its record were gone.
+        recorded = (await this.recordPosted(missionId, target, messageId)) === RecordCode.Recorded;
+        if (recorded) this.options.onPosted?.();
+        annotateSpan('brain.odoo.message.id', messageId);
+        annotateSpan('brain.odoo.outcome', !posted ? 'found in chatter' : recorded ? 'posted' : 'posted before');
+      }
+      if (rule?.stageOnSuccess) {
+        stage = rule.stageOnSuccess;
+        await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [stage.field]: stage.value }]);
+      }
+      // The stage moved at last (or the rule moves none any more): nothing is left to do.
+      if (before?.stagePending) {
+        annotateSpan('brain.odoo.outcome', 'stage moved');
+        await this.redis.multi().zrem(this.keys.due, missionId).hdel(this.keys.failures, missionId).exec();
+      }
+      return recorded;
     } catch (error) {
-      if (target && isMissingRecord(error)) {
+      if (target && !stage && isMissingRecord(error) && (await this.isGone(target))) {
         annotateSpan('brain.odoo.outcome', 'abandoned');
         await this.abandon(missionId, target, error.message);
         return false;
@@ -285,13 +289,36 @@ export class OdooWriteBack {
       // was sent is recorded all the same: its outcome is unknown, and it must not be posted again soon.
       if (this.stopping && !(error instanceof UncertainChatterPostError && error.sent)) {
         annotateSpan('brain.odoo.outcome', 'stopped');
-        return false;
+        return recorded;
       }
-      annotateSpan('brain.odoo.outcome', 'failed');
+      annotateSpan('brain.odoo.outcome', stage ? 'stage failed' : 'failed');
       markSpanFailed(error);
-      await this.recordFailure(missionId, error, target);
-      return false;
+      await this.recordFailure(missionId, error, target, stage);
+      return recorded;
     }
+  }
+
+  /** Records the post as an OdooResultPosted event, the write-back off the queue and the failures; once per mission. */
+  private async recordPosted(missionId: string, target: { model: string; recordId: number }, messageId: number): Promise<RecordCode> {
+    const event = { type: 'OdooResultPosted', missionId, ...target, messageId, at: new Date(this.clock()).toISOString(), actor: SERVICE_ACTORS.connectorOdoo };
+    const [code] = (await recordScript.run(
+      this.redis,
+      [this.keys.posted, this.keys.due, this.keys.events, this.keys.failures],
+      [missionId, messageId, JSON.stringify(event)],
+    )) as [RecordCode];
+    return code;
+  }
+
+  /**
+   * Whether the write-back's own record is gone from Odoo. A MissingError names whichever record was
+   * missing (one the post reads, such as a partner since deleted), and such a write-back was given
+   * up though its record was there. Archived records count as there: a post reaches them.
+   */
+  private async isGone(target: { model: string; recordId: number }): Promise<boolean> {
+    const count = await this.odoo
+      .executeKw<number>(target.model, 'search_count', [[['id', '=', target.recordId]]], { context: { active_test: false } })
+      .catch(() => null);
+    return count === 0;
   }
 
   /** Gives the write-back up for good: off the queue and the failures, kept as abandoned, with its event; once per mission. */
@@ -306,7 +333,13 @@ export class OdooWriteBack {
     );
   }
 
-  private async recordFailure(missionId: string, error: unknown, target: { model: string; recordId: number } | undefined): Promise<void> {
+  /** `stage`: the stage change failed, after the result was posted and recorded (so off the queue): it is queued again for it alone. */
+  private async recordFailure(
+    missionId: string,
+    error: unknown,
+    target: { model: string; recordId: number } | undefined,
+    stage?: { field: string; value: number | string },
+  ): Promise<void> {
     this.options.onFailure?.(missionId, error);
     const now = this.clock();
     const before = JSON.parse((await this.redis.hget(this.keys.failures, missionId)) ?? 'null') as FailureRecord | null;
@@ -316,7 +349,8 @@ export class OdooWriteBack {
     const at = step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS;
     // Kept until the write-back is recorded: each retry searches the chatter, and posts only once it may.
     const uncertainSince = error instanceof UncertainChatterPostError && error.sent ? now : before?.uncertainSince;
-    const lastError = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof Error ? error.message : String(error);
+    const lastError = stage ? `the result is posted; moving ${stage.field} to ${String(stage.value)} failed: ${reason}` : reason;
     // Only ever counted before, so an operator saw the failures grow with nothing in the log to say
     // why. Odoo's error, as listed at /connector/write-backs: never the body, which holds guest data.
     logger.warn(
@@ -327,9 +361,16 @@ export class OdooWriteBack {
       .hset(
         this.keys.failures,
         missionId,
-        JSON.stringify({ attempts, lastError, failingSince: before?.failingSince ?? now, ...(uncertainSince === undefined ? {} : { uncertainSince }) }),
+        JSON.stringify({
+          attempts,
+          lastError,
+          failingSince: before?.failingSince ?? now,
+          ...(uncertainSince === undefined ? {} : { uncertainSince }),
+          ...(stage ? { stagePending: true } : {}),
+        }),
       )
-      .zadd(this.keys.due, 'XX', at, missionId)
+      // Only while queued, unless for the stage: recording the post took it off.
+      .zadd(this.keys.due, ...(stage ? [] : ['XX' as const]), at, missionId)
       .exec();
   }
 }

@@ -66,6 +66,8 @@ export class FakeOdooServer {
    * client that gave up meanwhile gets nothing. Infinity: never made, never answered.
    */
   readonly slowCalls = new Map<string, number>();
+  /** Calls (`model.method`) answered with this Odoo error instead of being made: `name` is the exception, as `odoo.exceptions.MissingError`. */
+  readonly failingCalls = new Map<string, { name: string; message: string }>();
   /** The calls slowCalls held, as they came in (`calls` has them once made). */
   readonly heldCalls: string[] = [];
   /** Every call, as `service.method` or `model.method`. */
@@ -271,7 +273,10 @@ export class FakeOdooServer {
     const unknown =
       call === 'search_read' && declared && Array.isArray(kwargs.fields) ? kwargs.fields.find((field) => !declared.has(String(field))) : undefined;
     if (unknown !== undefined) throw Object.assign(new Error(`Invalid field '${String(unknown)}' on model '${model}'`), { name: 'builtins.ValueError' });
+    const failure = this.failingCalls.get(`${model}.${call}`);
+    if (failure) throw Object.assign(new Error(failure.message), { name: failure.name });
     if (call === 'search_read') return this.search(live, callArgs[0] as Domain, kwargs);
+    if (call === 'search_count') return this.search(live, callArgs[0] as Domain, {}).length;
     const [ids] = callArgs as [number[]];
     const missing = (ids ?? []).filter((id) => !live.some((record) => record.id === id));
     if ((call === 'write' || call === 'message_post') && missing.length > 0) {
