@@ -90,6 +90,16 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     await expect(client().authenticate()).rejects.toMatchObject({ name: 'OdooRpcError', exception: 'AccessDenied' });
   });
 
+  it('given an answer whose body is slower than the timeout, then the call fails as unavailable naming the timeout, not a missing JSON-RPC body', async () => {
+    odoo.bodyDelayMs = 2_000;
+    const started = Date.now();
+    // The timeout was swallowed as an empty body: "no JSON-RPC body: check ODOO_URL", for an Odoo that was only slow.
+    await expect(client().authenticate()).rejects.toThrow(
+      new OdooUnavailableError('Odoo answered common.authenticate with HTTP 200, but its body did not arrive within ODOO_TIMEOUT_MS (500 ms)'),
+    );
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
   it('given a 5xx whose body is a JSON-RPC result, then the call fails as unavailable naming the status', async () => {
     odoo.foreignReply = { status: 502, body: '{"jsonrpc":"2.0","id":1,"result":7}' };
     // The status was never read: a proxy's 502 with a JSON body passed for Odoo's answer.

@@ -158,8 +158,16 @@ export class OdooClient {
       if (this.stopped.signal.aborted) throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, true);
       throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, !NOT_SENT.has(causeCode(error) ?? ''));
     }
-    const text = await response.text().catch(() => '');
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      // It was read as an empty body: "no JSON-RPC body: check ODOO_URL" for an Odoo, or a link, that was only slow.
+      if (this.stopped.signal.aborted) throw new OdooUnavailableError(`${answered}, whose body was not awaited: the connector is stopping`, true);
+      const cause = isTimeout(error) ? `did not arrive within ODOO_TIMEOUT_MS (${this.connection.timeoutMs} ms)` : `broke off: ${fetchFailureCause(error)}`;
+      throw new OdooUnavailableError(`${answered}, but its body ${cause}`, true);
+    }
     if (response.status >= 300 && response.status < 400) {
       throw new OdooUnavailableError(
         `${answered}, a redirect to ${redirectTarget(response.headers.get('location'))}, which the connector does not follow (it would send the API key there): set ODOO_URL to where Odoo answers`,
@@ -183,6 +191,11 @@ export class OdooClient {
     }
     return reply.result;
   }
+}
+
+/** Whether a fetch, or the read of its body, ended at its AbortSignal.timeout. Read by shape: the DOMException is Node's own. */
+function isTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'name' in error && error.name === 'TimeoutError';
 }
 
 /** The `code` of a fetch failure's cause (`ECONNREFUSED`), read by shape as fetchFailureCause reads it. */

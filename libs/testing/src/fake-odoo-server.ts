@@ -68,6 +68,8 @@ export class FakeOdooServer {
   readonly slowCalls = new Map<string, number>();
   /** Calls (`model.method`) answered with this Odoo error instead of being made: `name` is the exception, as `odoo.exceptions.MissingError`. */
   readonly failingCalls = new Map<string, { name: string; message: string }>();
+  /** Answers send their status and headers at once and their body only this long (ms) after, as a slow link or proxy does; null: at once. */
+  bodyDelayMs: number | null = null;
   /** The calls slowCalls held, as they came in (`calls` has them once made). */
   readonly heldCalls: string[] = [];
   /** Every call, as `service.method` or `model.method`. */
@@ -130,7 +132,15 @@ export class FakeOdooServer {
       const [name, message] = error instanceof Error ? [error.name, error.message] : ['Exception', String(error)];
       body = { jsonrpc: '2.0', id, error: { code: 200, message: 'Odoo Server Error', data: { name, message, debug: '', arguments: [message] } } };
     }
-    if (!response.destroyed) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (response.destroyed) return;
+    response.writeHead(200, { 'content-type': 'application/json' });
+    if (this.bodyDelayMs === null) return void response.end(JSON.stringify(body));
+    response.flushHeaders();
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      if (!response.destroyed) response.end(JSON.stringify(body));
+    }, this.bodyDelayMs);
+    this.pending.add(timer);
   }
 
   static async start(basePath = ''): Promise<FakeOdooServer> {
