@@ -6,7 +6,7 @@ import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/tes
 import { ConnectorHost } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
-import { OdooClient } from './odoo-client';
+import { OdooClient, OdooUnavailableError } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
@@ -20,6 +20,20 @@ describe('ConnectorHost (real Redis)', () => {
     await deleteKeysByPrefix(redis, logKeys.prefix);
     await redis.quit();
   });
+  /** A host polling with `poller` every millisecond (and backing off from 1 ms), logging to `logger`, its write-back and metrics idle. */
+  const hostOf = (poller: Pick<OdooPoller, 'poll'>, logger: PinoLogger) =>
+    new ConnectorHost(
+      redis,
+      { ODOO_POLL_MS: 1, ODOO_BACKOFF_MS: 1 } as Environment,
+      logKeys,
+      new ConnectorKeys(logKeys),
+      poller as OdooPoller,
+      { start: () => undefined, stop: async () => undefined } as unknown as OdooWriteBack,
+      { abortCalls: () => undefined } as unknown as OdooClient,
+      { polled: () => undefined, pollFailed: () => undefined } as unknown as ConnectorMetrics,
+      new OdooMissionIdentity('test-odoo-api-key'),
+      logger,
+    );
 
   it('given many polls, when each wait ends by its timer, then no abort listener is left behind on the pause signal', async () => {
     const POLLS = 15;
@@ -56,6 +70,26 @@ describe('ConnectorHost (real Redis)', () => {
     expect(listeners).toBeLessThanOrEqual(1);
   });
 
+  it("given a poll failing with Odoo's Retry-After, then the next poll waits at least that long, whatever the backoff says", async () => {
+    const polledAt: number[] = [];
+    let reached: () => void = () => undefined;
+    const twice = new Promise<void>((resolve) => (reached = resolve));
+    const poller = {
+      poll: async () => {
+        polledAt.push(Date.now());
+        if (polledAt.length === 2) reached();
+        if (polledAt.length === 1) throw new OdooUnavailableError('Odoo answered common.authenticate with HTTP 429', { retryAfterMs: 400 });
+        return null;
+      },
+    };
+    const host = hostOf(poller, { warn: () => undefined, info: () => undefined, debug: () => undefined } as unknown as PinoLogger);
+    host.onApplicationBootstrap();
+    await twice;
+    await host.onModuleDestroy();
+    // ODOO_BACKOFF_MS (1 ms) alone: polled again at once, while Odoo asked for a wait.
+    expect(polledAt[1] - polledAt[0]).toBeGreaterThanOrEqual(390);
+  });
+
   it('given Odoo failing the same way poll after poll, then it is logged once with its reason and no stack, again when it changes, and its end once', async () => {
     const outcomes: (Error | number)[] = [
       new Error('Odoo did not answer common.authenticate: connect ECONNREFUSED 127.0.0.1:8069'),
@@ -80,18 +114,7 @@ describe('ConnectorHost (real Redis)', () => {
     const lines: { level: string; fields: object; message: string }[] = [];
     const at = (level: string) => (fields: object, message: string) => lines.push({ level, fields, message });
     const logger = { warn: at('warn'), info: at('info'), debug: at('debug') } as unknown as PinoLogger;
-    const host = new ConnectorHost(
-      redis,
-      { ODOO_POLL_MS: 1, ODOO_BACKOFF_MS: 1 } as Environment,
-      logKeys,
-      new ConnectorKeys(logKeys),
-      poller as unknown as OdooPoller,
-      { start: () => undefined, stop: async () => undefined } as unknown as OdooWriteBack,
-      { abortCalls: () => undefined } as unknown as OdooClient,
-      { polled: () => undefined, pollFailed: () => undefined } as unknown as ConnectorMetrics,
-      new OdooMissionIdentity('test-odoo-api-key'),
-      logger,
-    );
+    const host = hostOf(poller, logger);
     host.onApplicationBootstrap();
     await done;
     await host.onModuleDestroy();

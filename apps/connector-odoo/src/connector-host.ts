@@ -9,7 +9,7 @@ import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { flushTracingAtShutdown } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ConnectorMetrics } from './connector-metrics';
-import { OdooClient } from './odoo-client';
+import { OdooClient, retryAfterOf } from './odoo-client';
 import { OdooMissionIdentity } from './odoo-mission-identity';
 import { OdooPollError } from './odoo-poll-error';
 import { OdooPoller } from './odoo-poller';
@@ -100,7 +100,10 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
     let failures = 0;
     /** Polls that failed, wholly or for some rules, since the last that did not: for the line that says it works again. */
     let failedPolls = 0;
+    /** What the last failure's Retry-After asked to wait (ms): a 429's, or a 503's. */
+    let retryAfterMs = 0;
     while (!this.stopping) {
+      retryAfterMs = 0;
       try {
         const submitted = await this.poller.poll(this.pause.signal);
         if (submitted !== null) {
@@ -117,6 +120,7 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
         if (this.stopping) break;
         // Some rules failed, the others were polled: Odoo answers, so the period stays as it is.
         const partial = error instanceof OdooPollError;
+        retryAfterMs = retryAfterOf(error);
         if (partial) {
           this.metrics.polled(error.submitted);
           failures = 0;
@@ -139,7 +143,9 @@ export class ConnectorHost implements OnApplicationBootstrap, OnModuleDestroy, O
           this.loggedFailure = message;
         } else this.logger.debug({ reason: message, failures: failedPolls }, 'polling Odoo failed again');
       }
-      const wait = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
+      const backoff = failures === 0 ? this.env.ODOO_POLL_MS : Math.min(MAX_POLL_BACKOFF_MS, this.env.ODOO_BACKOFF_MS * 2 ** Math.min(failures - 1, 20));
+      // A rate-limited Odoo asked for a wait: polling before it only prolongs the limit.
+      const wait = Math.max(backoff, retryAfterMs);
       // timers/promises drops its abort listener when the wait ends: one added per wait and left on the
       // signal piled up a listener per poll (MaxListenersExceededWarning after ten).
       await sleep(wait, undefined, { signal: this.pause.signal }).catch(() => undefined);

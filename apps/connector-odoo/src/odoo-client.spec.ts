@@ -1,6 +1,6 @@
 import { findFreePort } from '@app/redis';
 import { FakeOdooServer } from '@app/testing';
-import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError } from './odoo-client';
+import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError, retryAfterOf } from './odoo-client';
 
 describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', () => {
   let odoo: FakeOdooServer;
@@ -104,8 +104,55 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     odoo.foreignReply = { status: 502, body: '{"jsonrpc":"2.0","id":1,"result":7}' };
     // The status was never read: a proxy's 502 with a JSON body passed for Odoo's answer.
     await expect(client().authenticate()).rejects.toThrow(
-      new OdooUnavailableError("Odoo answered common.authenticate with HTTP 502, not Odoo's 200: check ODOO_URL, and that Odoo is up"),
+      new OdooUnavailableError('Odoo answered common.authenticate with HTTP 502: Odoo, or a proxy before it, failed'),
     );
+  });
+
+  it('given a 429, a 503 or a 404, then each is named for what it is, and a Retry-After is kept for the backoff', async () => {
+    const failureOf = async (status: number, headers: Record<string, string> = {}) => {
+      odoo.foreignReply = { status, body: 'no', headers };
+      return (await client()
+        .authenticate()
+        .catch((e: unknown) => e)) as OdooUnavailableError;
+    };
+    // Each said "not Odoo's 200: check ODOO_URL, and that Odoo is up".
+    const limited = await failureOf(429, { 'retry-after': '120' });
+    expect(limited.message).toBe(
+      'Odoo answered common.authenticate with HTTP 429: Odoo, or a proxy before it, is rate limiting the connector; it asks to wait 120 s (Retry-After), and the next call waits at least that',
+    );
+    expect(retryAfterOf(limited)).toBe(120_000);
+    const at = new Date(Date.now() + 60_000).toUTCString();
+    expect(retryAfterOf(await failureOf(503, { 'retry-after': at }))).toBeGreaterThan(55_000);
+    const down = await failureOf(503);
+    expect(down.message).toBe('Odoo answered common.authenticate with HTTP 503: Odoo, or a proxy before it, failed');
+    expect(retryAfterOf(down)).toBe(0);
+    expect((await failureOf(404)).message).toBe("Odoo answered common.authenticate with HTTP 404, not Odoo's 200: check ODOO_URL");
+    expect(retryAfterOf(await failureOf(429, { 'retry-after': 'soon' }))).toBe(0);
+  });
+
+  it('given a search_read answered with no list of records, then the call fails naming it, not as "(intermediate value) is not iterable"', async () => {
+    const searchReadOf = async (result: string) => {
+      odoo.foreignReply = null;
+      const loggedIn = client();
+      await loggedIn.authenticate();
+      odoo.foreignReply = { status: 200, body: `{"jsonrpc":"2.0","id":1,"result":${result}}` };
+      return loggedIn.executeKw('helpdesk.ticket', 'search_read', [[]]);
+    };
+    await expect(searchReadOf('7')).rejects.toThrow(
+      new OdooUnavailableError('Odoo answered helpdesk.ticket.search_read with a JSON number, not a list of records: check ODOO_URL'),
+    );
+    await expect(searchReadOf('[7]')).rejects.toThrow(/search_read with a JSON array of other things, not a list of records/);
+    await expect(searchReadOf('[{"id":7}]')).resolves.toEqual([{ id: 7 }]);
+  });
+
+  it('given a JSON-RPC error that is a bare string, then its text is named, bounded and without control characters', async () => {
+    odoo.foreignReply = { status: 200, body: JSON.stringify({ jsonrpc: '2.0', id: 1, error: `Session expired\n\u0007${'x'.repeat(500)}` }) };
+    const error = (await client()
+      .authenticate()
+      .catch((e: unknown) => e)) as OdooRpcError;
+    // It said "failed: error (unknown)".
+    expect(error).toBeInstanceOf(OdooRpcError);
+    expect(error.message).toBe(`Odoo common.authenticate failed: Session expired ${'x'.repeat(184)}… (unknown)`);
   });
 
   it('given a redirect from ODOO_URL, then it is not followed: the call fails as unavailable naming where it pointed, and nothing reaches there', async () => {

@@ -15,15 +15,26 @@ export class OdooRpcError extends Error {
  * Odoo could not be reached, timed out, or answered with something that is not JSON-RPC: worth
  * trying again later. `outcomeUnknown`: the call was sent and nothing says it failed (no answer in
  * time, the connection lost, a proxy's 502 or 504), so Odoo may have made it all the same.
+ * `retryAfterMs`: how long a 429's (or 503's) Retry-After asks to wait before the next call.
  */
 export class OdooUnavailableError extends Error {
-  constructor(
-    message: string,
-    readonly outcomeUnknown = false,
-  ) {
+  readonly outcomeUnknown: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, { outcomeUnknown = false, retryAfterMs }: { outcomeUnknown?: boolean; retryAfterMs?: number } = {}) {
     super(message);
     this.name = 'OdooUnavailableError';
+    this.outcomeUnknown = outcomeUnknown;
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/** The longest Retry-After taken: a foreign server's "come back next year" must not stop the connector for good. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
+
+/** How long an OdooUnavailableError's Retry-After asks to wait (ms), or 0. */
+export function retryAfterOf(error: unknown): number {
+  return error instanceof OdooUnavailableError ? (error.retryAfterMs ?? 0) : 0;
 }
 
 /** Whether Odoo may have made a call that failed: an OdooRpcError is Odoo's own answer, its transaction rolled back. */
@@ -49,7 +60,8 @@ export interface OdooConnection {
 
 interface JsonRpcReply {
   result?: unknown;
-  error?: { message?: string; data?: { name?: string; message?: string } };
+  /** Odoo's is an object; a proxy or another server may send a bare string (`"Session expired"`). */
+  error?: unknown;
 }
 
 /**
@@ -134,7 +146,16 @@ export class OdooClient {
   async executeKw<T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<T> {
     const uid = await this.authenticate();
     try {
-      return (await this.call('object', 'execute_kw', [this.connection.db, uid, this.connection.apiKey, model, method, args, kwargs])) as T;
+      const result = await this.call('object', 'execute_kw', [this.connection.db, uid, this.connection.apiKey, model, method, args, kwargs]);
+      // Read by every caller as a list of records: anything else failed them with "(intermediate value) is not iterable".
+      if (
+        method === 'search_read' &&
+        !(Array.isArray(result) && result.every((record) => typeof record === 'object' && record !== null && !Array.isArray(record)))
+      )
+        throw new OdooUnavailableError(
+          `Odoo answered ${model}.search_read with ${Array.isArray(result) ? 'a JSON array of other things' : kindOf(result)}, not a list of records: check ODOO_URL`,
+        );
+      return result as T;
     } catch (error) {
       // A revoked key or a restored database: log in again next time.
       this.uid = undefined;
@@ -155,8 +176,11 @@ export class OdooClient {
         redirect: 'manual',
       });
     } catch (error) {
-      if (this.stopped.signal.aborted) throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, true);
-      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, !NOT_SENT.has(causeCode(error) ?? ''));
+      if (this.stopped.signal.aborted)
+        throw new OdooUnavailableError(`Odoo's answer to ${service}.${method} was not awaited: the connector is stopping`, { outcomeUnknown: true });
+      throw new OdooUnavailableError(`Odoo did not answer ${service}.${method}: ${fetchFailureCause(error)}`, {
+        outcomeUnknown: !NOT_SENT.has(causeCode(error) ?? ''),
+      });
     }
     const answered = `Odoo answered ${service}.${method} with HTTP ${response.status}`;
     let text: string;
@@ -164,9 +188,10 @@ export class OdooClient {
       text = await response.text();
     } catch (error) {
       // It was read as an empty body: "no JSON-RPC body: check ODOO_URL" for an Odoo, or a link, that was only slow.
-      if (this.stopped.signal.aborted) throw new OdooUnavailableError(`${answered}, whose body was not awaited: the connector is stopping`, true);
+      if (this.stopped.signal.aborted)
+        throw new OdooUnavailableError(`${answered}, whose body was not awaited: the connector is stopping`, { outcomeUnknown: true });
       const cause = isTimeout(error) ? `did not arrive within ODOO_TIMEOUT_MS (${this.connection.timeoutMs} ms)` : `broke off: ${fetchFailureCause(error)}`;
-      throw new OdooUnavailableError(`${answered}, but its body ${cause}`, true);
+      throw new OdooUnavailableError(`${answered}, but its body ${cause}`, { outcomeUnknown: true });
     }
     if (response.status >= 300 && response.status < 400) {
       throw new OdooUnavailableError(
@@ -174,23 +199,69 @@ export class OdooClient {
       );
     }
     // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.
-    if (!response.ok)
-      throw new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL, and that Odoo is up`, PASSED_ON_STATUSES.has(response.status));
+    if (!response.ok) throw unavailableStatus(answered, response);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new OdooUnavailableError(`${answered} and no JSON-RPC body: check ODOO_URL`, true);
+      throw new OdooUnavailableError(`${answered} and no JSON-RPC body: check ODOO_URL`, { outcomeUnknown: true });
     }
     if (typeof parsed !== 'object' || parsed === null || !('result' in parsed || 'error' in parsed))
-      throw new OdooUnavailableError(`${answered} and ${kindOf(parsed)}, not a JSON-RPC reply (no result or error): check ODOO_URL`, true);
+      throw new OdooUnavailableError(`${answered} and ${kindOf(parsed)}, not a JSON-RPC reply (no result or error): check ODOO_URL`, { outcomeUnknown: true });
     const reply = parsed as JsonRpcReply;
-    if (reply.error) {
-      const exception = reply.error.data?.name ?? 'unknown';
-      throw new OdooRpcError(`Odoo ${service}.${method} failed: ${reply.error.data?.message ?? reply.error.message ?? 'error'} (${exception})`, exception);
-    }
+    if (reply.error) throw rpcErrorOf(`Odoo ${service}.${method} failed`, reply.error);
     return reply.result;
   }
+}
+
+/**
+ * The error a status other than 200 or a redirect is: 429 is rate limiting (its Retry-After kept,
+ * for the caller's backoff), a 5xx Odoo or a proxy before it failing; any other a server that is
+ * no Odoo's JSON-RPC, most likely a wrong ODOO_URL. All said "check ODOO_URL, and that Odoo is up".
+ */
+function unavailableStatus(answered: string, response: Response): OdooUnavailableError {
+  const retryAfterMs = retryAfterHeader(response.headers.get('retry-after'));
+  const waits = retryAfterMs === undefined ? '' : `; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), and the next call waits at least that`;
+  if (response.status === 429)
+    return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, is rate limiting the connector${waits}`, { retryAfterMs });
+  if (response.status >= 500) {
+    return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, failed${waits}`, {
+      outcomeUnknown: PASSED_ON_STATUSES.has(response.status),
+      retryAfterMs,
+    });
+  }
+  return new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL`);
+}
+
+/** A Retry-After header's wait (ms): delay-seconds or an HTTP date, at most MAX_RETRY_AFTER_MS; undefined without a valid one. */
+function retryAfterHeader(header: string | null): number | undefined {
+  const value = header?.trim() ?? '';
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - Date.now() : NaN;
+  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
+}
+
+/** The longest part of a foreign error text kept in a message. */
+const MAX_ERROR_TEXT = 200;
+
+/**
+ * A JSON-RPC `error` as an OdooRpcError: Odoo's object (`data.name` the Python exception, `data.message`
+ * or `message` the text), or whatever else a proxy sent, such as a bare string (`"Session expired"`),
+ * which was shown as "error (unknown)". A foreign text is bounded and its control characters spaced.
+ */
+function rpcErrorOf(failed: string, error: unknown): OdooRpcError {
+  if (typeof error === 'string') return new OdooRpcError(`${failed}: ${boundedText(error)} (unknown)`, 'unknown');
+  const { data, message } = (typeof error === 'object' && error !== null ? error : {}) as { data?: unknown; message?: unknown };
+  const { name, message: dataMessage } = (typeof data === 'object' && data !== null ? data : {}) as { name?: unknown; message?: unknown };
+  const exception = typeof name === 'string' ? name : 'unknown';
+  const text = [dataMessage, message].find((candidate): candidate is string => typeof candidate === 'string');
+  return new OdooRpcError(`${failed}: ${text ?? `an error that is ${kindOf(error)} with no message`} (${exception})`, exception);
+}
+
+/** Text from a foreign server for a log line: control characters as spaces, at most MAX_ERROR_TEXT characters. */
+function boundedText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const spaced = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  return spaced.length > MAX_ERROR_TEXT ? `${spaced.slice(0, MAX_ERROR_TEXT)}…` : spaced;
 }
 
 /** Whether a fetch, or the read of its body, ended at its AbortSignal.timeout. Read by shape: the DOMException is Node's own. */

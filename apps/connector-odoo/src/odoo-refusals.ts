@@ -7,7 +7,7 @@ import { isMissionType, isPlainObject, Mission, requiredSkillsOf } from '@app/mi
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
-import { isMissingRecord, OdooClient } from './odoo-client';
+import { isMissingRecord, OdooClient, retryAfterOf } from './odoo-client';
 import { UncertainChatterPostError } from './uncertain-chatter-post-error';
 
 export enum SetAsideCode {
@@ -264,7 +264,8 @@ function failedAgain(note: PendingNote, error: unknown, now: number): PendingNot
     ...note,
     attempts,
     lastError,
-    nextAttemptAt: now + Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)),
+    // Not before a rate-limited Odoo's Retry-After.
+    nextAttemptAt: now + Math.max(Math.min(NOTE_RETRY_MAX_MS, NOTE_RETRY_MS * 2 ** (attempts - 1)), retryAfterOf(error)),
     ...(uncertainSince === undefined ? {} : { uncertainSince }),
   };
 }

@@ -236,6 +236,20 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(await instance().abandoned()).toEqual([expect.objectContaining({ missionId: 'm-1', recordId: ticket.id })]);
   });
 
+  it('given a rate-limited Odoo (429 with Retry-After), then the write-back is tried again no sooner than it asks, whatever the backoff says', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 109' });
+    await dueWriteBack('m-1', ticket.id);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.foreignReply = { status: 429, body: 'slow down', headers: { 'retry-after': '600' } };
+
+    await expect(instance().runOnce()).resolves.toBe(0);
+
+    // The backoff (1 s here) alone: the retry came long before the limit was lifted, and kept it on.
+    const [failing] = await instance().failing();
+    expect(Date.parse(String(failing.nextAttemptAt))).toBeGreaterThanOrEqual(now + 600_000);
+    expect(failing.lastError).toMatch(/HTTP 429: Odoo, or a proxy before it, is rate limiting the connector/);
+  });
+
   it('given Odoo refusing a post, when the write-back fails, then a warning names the mission, the record and the error, not the body', async () => {
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 104' });
     await dueWriteBack('m-1', ticket.id);

@@ -11,7 +11,7 @@ import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
-import { isMissingRecord, OdooClient } from './odoo-client';
+import { isMissingRecord, OdooClient, retryAfterOf } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
 import { UncertainChatterPostError } from './uncertain-chatter-post-error';
 
@@ -346,7 +346,8 @@ export class OdooWriteBack {
     const attempts = (before?.attempts ?? 0) + 1;
     const policy: RetryPolicy = { backoffMs: this.options.backoffMs, backoffMaxMs: MAX_BACKOFF_MS, retryPeriodMs: Number.MAX_SAFE_INTEGER };
     const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, missionId);
-    const at = step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS;
+    // Not before a rate-limited Odoo's Retry-After.
+    const at = Math.max(step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS, now + retryAfterOf(error));
     // Kept until the write-back is recorded: each retry searches the chatter, and posts only once it may.
     const uncertainSince = error instanceof UncertainChatterPostError && error.sent ? now : before?.uncertainSince;
     const reason = error instanceof Error ? error.message : String(error);
