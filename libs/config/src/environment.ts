@@ -572,7 +572,7 @@ export class Environment {
 
   /**
    * Where a rule with no cursor yet (the first start, a rule added since) begins reading: records
-   * written from this instant on. Empty: from when the connector first polls the rule; every record
+   * written from this instant on. Empty: from the start of the connector that first polls the rule; every record
    * older than that is history, not a mission.
    */
   @Expose()
