@@ -657,6 +657,15 @@ describe('bad input (four services, real Redis)', () => {
     }
   });
 
+  it('given a Last-Event-ID on two header lines, then the 400 says it may be given only once', async () => {
+    // Node joins them as "a, b": it read "Last-Event-ID is not a stream position", which each one may be.
+    const response = await system.api
+      .get('/api/stream')
+      .set({ 'Last-Event-ID': ['0-0', '0-1'] })
+      .expect(400);
+    expect(response.body.message).toBe('Last-Event-ID may be given only once');
+  });
+
   it('given a whole-number query parameter in another notation than digits, or empty, then it is a 400 on every route', async () => {
     // Number() took `0x2`, `0b11`, `1e1` and ` 2`; an empty limit was a page of one on /api/dlq and a 400 on /api/missions.
     const refused: string[] = [];

@@ -1,10 +1,11 @@
-import { BadRequestException, Controller, Get, Headers, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, HttpException, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { ApiClient, ApiKeyStore, OpenToClients, RequiresRole } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, RATE_LIMIT_HEADERS } from '../http/api-responses';
 import { QueryDto } from '../http/query-dto.decorator';
+import { SingleHeader } from '../http/single-header.decorator';
 import { EventStreamService } from './event-stream.service';
 import { beyondHead, openPosition, parsePosition } from './log-position';
 import { StreamTokenView } from './stream-token.view';
@@ -69,7 +70,7 @@ export class StreamController {
   })
   async open(
     @QueryDto() query: StreamQuery,
-    @Headers('last-event-id') lastEventId: string | undefined,
+    @SingleHeader('Last-Event-ID') lastEventId: string | undefined,
     @Res() response: Response,
     @ApiCallerClient() caller: ApiClient,
   ): Promise<void> {
