@@ -5,6 +5,7 @@ import { apiScope, canonicalJson, decideEraseSubject, deduplicationKey, Mission,
 import { MissionPipeline } from '@app/pipeline';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
 import { waitFor, WebhookReceiver } from '@app/testing';
+import { PendingErasures } from '../../apps/intake/src/subjects/pending-erasures';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { runReplayCli } from '../support/replay-cli';
 
@@ -344,7 +345,12 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
   describe('given a reply held for review and an erasure of its guest under way (no key cache, so the intake reads the key each time)', () => {
     let reviewed: InProcessSystem;
     beforeAll(async () => {
-      reviewed = await startInProcessSystem('e2e-guest-data-erasing', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', DATA_KEY_CACHE_TTL_MS: '0' });
+      // One review round: a rejection dead-letters, for the requeue below.
+      reviewed = await startInProcessSystem('e2e-guest-data-erasing', {
+        REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml',
+        DATA_KEY_CACHE_TTL_MS: '0',
+        MAX_REVIEW_ROUNDS: '1',
+      });
     });
     afterAll(async () => {
       await reviewed.close();
@@ -364,6 +370,33 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
         status: 409,
         message: `cannot approve mission ${shown.id}: its guest data was erased; the erasure cancels it`,
       });
+    });
+
+    it('when an erasure of its guest is pending (a crash cut it short), then approve, reject and requeue are a 409 and change nothing', async () => {
+      const reviewer = { Authorization: `Bearer ${TEST_KEYS.reviewer}` };
+      const shown = await heldForReview(reviewed, { id: 'g-emma', name: 'Emma Beispiel' }, 'Is the sauna open?');
+      const dead = await heldForReview(reviewed, { id: 'g-emma', name: 'Emma Beispiel' }, 'And the pool?');
+      await reviewed.api.post(`/api/missions/${dead.id}/reject`).set(reviewer).send({ feedback: 'No.' }).expect(200);
+      await reviewed.waitForStatus(dead.id, ['dead_lettered']);
+      // Recorded as pending, its key maybe destroyed, its SubjectErased not yet appended: the sweep finishes it.
+      await reviewed.intake.get(PendingErasures).mark('guest:g-emma', 'operator', 'erasure request 23');
+      const refused = (command: string, id: string) => ({
+        status: 409,
+        message: `cannot ${command} mission ${id}: its guest data is being erased; the erasure cancels it`,
+      });
+
+      // The approve was a 200: a success whose reply read [erased], sent on to webhooks and Odoo.
+      const approved = await reviewed.api.post(`/api/missions/${shown.id}/approve`).set(reviewer).send({});
+      expect({ status: approved.status, message: approved.body.message }).toEqual(refused('approve', shown.id));
+      const rejected = await reviewed.api.post(`/api/missions/${shown.id}/reject`).set(reviewer).send({ feedback: 'Say when it opens.' });
+      expect({ status: rejected.status, message: rejected.body.message }).toEqual(refused('reject', shown.id));
+      expect((await reviewed.api.get(`/api/missions/${shown.id}`).expect(200)).body).toMatchObject({ status: 'awaiting_review', version: shown.version });
+
+      // A requeued dead letter of the guest, one by one or in bulk, ran again without its data.
+      const requeued = await reviewed.api.post(`/api/dlq/${dead.id}/requeue`).send({});
+      expect({ status: requeued.status, message: requeued.body.message }).toEqual(refused('requeue', dead.id));
+      const bulk = (await reviewed.api.post('/api/dlq/requeue').send({ type: 'guest_support' }).expect(200)).body;
+      expect(bulk).toEqual({ requeued: [], skipped: [{ missionId: dead.id, reason: refused('requeue', dead.id).message }] });
     });
   });
 

@@ -87,6 +87,11 @@ export function resolveSubjects(input: Pick<MissionCreateDto, 'type' | 'descript
   return personal ? [`mission:${missionId}`] : [];
 }
 
+/** The mission's subjects whose erasure it has not recorded yet (none for no mission). */
+export function unerasedSubjects(mission: Mission | null): string[] {
+  return (mission?.subjects ?? []).filter((subject) => !mission?.erasedSubjects?.includes(subject));
+}
+
 /**
  * `past` (the mission as it was at some time) naming also the subjects erased since, as `now`
  * records them: an erasure reaches back, so an earlier view of a mission shows the fields of an

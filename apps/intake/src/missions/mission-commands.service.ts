@@ -2,11 +2,12 @@ import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { Environment } from '@app/config';
 import { MissionStore, TransitionOutcome } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
-import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission } from '@app/mission';
+import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission, unerasedSubjects } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
 import { assertEditedOutput, readsErased } from '../reviews/edited-output';
 import { ReviewMetrics } from '../reviews/review-metrics';
+import { PendingErasures } from '../subjects/pending-erasures';
 import { missionNotFound } from './mission-not-found';
 
 /** Commands on existing missions: cancel, requeue from the dead-letter queue, approve or reject a result under review. */
@@ -18,6 +19,7 @@ export class MissionCommandsService {
     private readonly personal: MissionPersonalData,
     @Inject(ENVIRONMENT) private readonly env: Environment,
     private readonly reviewMetrics: ReviewMetrics,
+    private readonly erasures: PendingErasures,
   ) {}
 
   /**
@@ -30,7 +32,8 @@ export class MissionCommandsService {
   }
 
   async requeue(missionId: string, reason: string, actor: string): Promise<Mission> {
-    const outcome = await this.pipeline.transition(missionId, (m) => decideRequeue(m, reason), { actor });
+    const mission = await this.unlessErasing(missionId, 'requeue');
+    const outcome = await this.pipeline.transition(mission, (m) => decideRequeue(m, reason), { actor });
     return this.expectAppended(missionId, outcome, 'requeue');
   }
 
@@ -40,8 +43,9 @@ export class MissionCommandsService {
    * does one whose `attempt` (the result they looked at) is no longer the one under review.
    */
   async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
-    const recorded = approval.output ? await this.sealedEdit(missionId, approval, approval.output) : approval;
-    const outcome = await this.pipeline.transition(missionId, (mission) => decideApprove(mission, recorded), { actor });
+    const mission = await this.unlessErasing(missionId, 'approve');
+    const recorded = approval.output ? await this.sealedEdit(mission, approval, approval.output) : approval;
+    const outcome = await this.pipeline.transition(mission, (m) => decideApprove(m, recorded), { actor });
     // The pass the evaluator recorded was held for review: this append is the success.
     if (outcome.kind === 'appended') this.reviewMetrics.timeToSuccess.observe(outcome.mission);
     return this.expectAppended(missionId, outcome, 'approve');
@@ -52,7 +56,8 @@ export class MissionCommandsService {
    * MAX_REVIEW_ROUNDS. With `attempt`, only that attempt's result (409 once another is under review).
    */
   async reject(missionId: string, feedback: string, actor: string, attempt?: number): Promise<Mission> {
-    const outcome = await this.pipeline.transition(missionId, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS, attempt), { actor });
+    const mission = await this.unlessErasing(missionId, 'reject');
+    const outcome = await this.pipeline.transition(mission, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS, attempt), { actor });
     return this.expectAppended(missionId, outcome, 'reject');
   }
 
@@ -60,9 +65,8 @@ export class MissionCommandsService {
    * A reviewer's edit, checked against the agent's output in plain (its sealed fields are strings
    * whatever they hold), then sealed like that output: the log never holds the edit in plain.
    */
-  private async sealedEdit(missionId: string, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
-    const mission = await this.store.load(missionId);
-    if (!mission) throw missionNotFound(missionId);
+  private async sealedEdit(mission: Mission, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
+    const missionId = mission.id;
     // A mission no longer under review is a 409 whatever the edit: checked against its output, it
     // would be a 400 about fields that may read [erased] by now.
     const decision = decideApprove(mission, approval);
@@ -77,6 +81,18 @@ export class MissionCommandsService {
     return { ...approval, output: await this.personal.sealOutput(mission, output), attempt: mission.attempts };
   }
 
+  /**
+   * The mission, unless an erasure of one of its subjects is under way: it cancels the mission
+   * wherever it is, and an approval in between (after a crash, until the sweep finishes it) made a
+   * success of a reply that reads [erased], a rejection or requeue sent it to run without its data.
+   */
+  private async unlessErasing(missionId: string, command: string): Promise<Mission> {
+    const mission = await this.store.load(missionId);
+    if (!mission) throw missionNotFound(missionId);
+    if (await this.erasures.anyOf(unerasedSubjects(mission))) throw notDone(missionId, command, ERASING);
+    return mission;
+  }
+
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {
     if (outcome.kind === 'appended') return outcome.mission;
     if (outcome.kind === 'not_found') throw missionNotFound(missionId);
@@ -84,6 +100,9 @@ export class MissionCommandsService {
     throw new ConflictException(`cannot ${command} mission ${missionId} now`);
   }
 }
+
+/** Why a command waits for an erasure; as the erasure's own 409s, it names no subject. */
+const ERASING = 'its guest data is being erased; the erasure cancels it';
 
 function notDone(missionId: string, command: string, reason: string): ConflictException {
   return new ConflictException(`cannot ${command} mission ${missionId}: ${reason}`);

@@ -3,7 +3,17 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment, parseRetentionDays, RetentionDays } from '@app/config';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { DAY_MS, isTerminal, Mission, MISSION_TYPES, MissionStatus, MissionType, RetainedMission, retentionVerdict, SERVICE_ACTORS } from '@app/mission';
+import {
+  DAY_MS,
+  isTerminal,
+  MISSION_TYPES,
+  MissionStatus,
+  MissionType,
+  RetainedMission,
+  retentionVerdict,
+  SERVICE_ACTORS,
+  unerasedSubjects,
+} from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { toErrorBody } from '../http/error-body.filter';
@@ -196,7 +206,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         for (let offset = 0; ; offset += PAGE) {
           const ids = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
           for (const missionId of ids) {
-            const left = remainingSubjects(await this.store.load(missionId));
+            const left = unerasedSubjects(await this.store.load(missionId));
             if (left.length === 0) spent.push({ key, missionId });
             for (const subject of left) subjects.add(subject);
           }
@@ -234,10 +244,6 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
 }
 
 /** The subjects a mission names that were not erased from it yet. */
-function remainingSubjects(mission: Mission | null): string[] {
-  return (mission?.subjects ?? []).filter((subject) => !mission?.erasedSubjects?.includes(subject));
-}
-
 function view(mission: RetainedMission): RetentionMissionView {
   const { missionId, type, status, finishedAt } = mission;
   return { missionId, type, status, ...(finishedAt === undefined ? {} : { finishedAt: new Date(finishedAt).toISOString() }) };

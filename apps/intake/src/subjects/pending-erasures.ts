@@ -83,6 +83,13 @@ export class PendingErasures {
     }
   }
 
+  /** Whether any of the subjects has an erasure pending: one round trip, none for no subjects. */
+  async anyOf(subjectIds: readonly string[]): Promise<boolean> {
+    if (subjectIds.length === 0) return false;
+    const scores = await this.redis.zmscore(this.keys.erasuresPending, ...subjectIds);
+    return scores.some((score) => score !== null);
+  }
+
   /** The subject's pending erasure, if there is one. */
   async read(subjectId: string): Promise<PendingErasure | null> {
     const [id, actor, reason, requestedAt] = await this.redis.hmget(this.keys.erasurePending(subjectId), 'id', 'actor', 'reason', 'requestedAt');
