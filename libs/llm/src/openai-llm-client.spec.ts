@@ -629,6 +629,28 @@ describe('OpenAiLlmClient against a chat-completions server', () => {
       expect(largest.costUsd).toBeGreaterThan(0);
     });
 
+    it('given usage that is null, empty or only a total, then the reply is taken with 0 tokens and no cost', async () => {
+      // `"usage": null` was a TypeError on a good reply (every attempt failed); `{}` was priced at 0 USD.
+      for (const usage of [null, {}, { total_tokens: 12 }]) {
+        server.enqueue({
+          body: {
+            id: 'chatcmpl-1',
+            object: 'chat.completion',
+            created: 0,
+            model: 'gpt-4o-mini',
+            choices: [{ index: 0, message: { role: 'assistant', content: GUEST_REPLY }, finish_reason: 'stop' }],
+            usage,
+          },
+        });
+        const response = await client().complete(request());
+        expect({ usage, taken: response.usage, costUsd: response.costUsd }).toEqual({
+          usage,
+          taken: { promptTokens: 0, completionTokens: 0 },
+          costUsd: undefined,
+        });
+      }
+    });
+
     it('given JSON that misses the schema, when completed, then it is MalformedOutput naming the problem', async () => {
       server.enqueue({ status: 200, content: JSON.stringify({ language: 'pt', reply: 'Bom dia', actions: [] }) });
       const error = await rejectionOf(client().complete(request()), LlmError);

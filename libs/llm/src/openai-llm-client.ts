@@ -179,9 +179,7 @@ export class OpenAiLlmClient implements LlmClient {
     const usage = { promptTokens: tokenCount(completion.usage?.prompt_tokens), completionTokens: tokenCount(completion.usage?.completion_tokens) };
     const model = plausibleModelId(completion.model) ?? this.model;
     // Servers that omit usage, or give counts that are none, would otherwise be reported as costing nothing.
-    const countsKnown =
-      completion.usage !== undefined && isTokenCountOrAbsent(completion.usage.prompt_tokens) && isTokenCountOrAbsent(completion.usage.completion_tokens);
-    const costUsd = countsKnown ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
+    const costUsd = countsKnown(completion.usage) ? (costOf(this.#prices, model, usage) ?? costOf(this.#prices, this.model, usage)) : undefined;
     // A 200 with usage was billed, whether or not its reply can be used: a rejected one carries it on.
     const billed: LlmBilledUsage | undefined = completion.usage ? { usage, model, ...(costUsd === undefined ? {} : { costUsd }) } : undefined;
     // A server may answer a 200 of another shape (an error object, text): no choice, not a TypeError.
@@ -404,9 +402,15 @@ function isTokenCount(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TOKEN_COUNT;
 }
 
-/** No count (as a server without completion tokens gives), or one that is a token count: the cost can be told. */
-function isTokenCountOrAbsent(value: unknown): boolean {
-  return value === undefined || isTokenCount(value);
+/**
+ * Whether a reply's usage tells what it cost: an object with at least one count, each count it has
+ * a token count (a server may leave out completion tokens). `null`, `{}` or only `total_tokens`
+ * tell nothing, and absurd counts read 0: priced, they made the reply free in the daily report.
+ */
+function countsKnown(usage: unknown): boolean {
+  if (!isPlainObject(usage)) return false;
+  const counts = [usage.prompt_tokens, usage.completion_tokens].filter((count) => count !== undefined);
+  return counts.length > 0 && counts.every(isTokenCount);
 }
 
 /** A count the server gave, or 0 (as for no count) when it is none. */
