@@ -37,7 +37,7 @@ describe('a service started while Redis cannot be reached', () => {
   ])('given %s, then it says once that it waits, then exits 69 with one line naming REDIS_URL, the password masked', async (who, script) => {
     const run = await runUntilExit(process.execPath, [script], { cwd: ROOT, env: { ...env(), PORT: String(await findFreePort()) }, deadlineMs: DEADLINE_MS });
 
-    const where = `Redis at redis://:***@127.0.0.1:${port}`;
+    const where = `Redis at redis://***@127.0.0.1:${port}`;
     expect(run).toEqual({
       code: 69,
       output: [

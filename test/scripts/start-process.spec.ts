@@ -496,9 +496,9 @@ describe('the services and npm start as processes', () => {
     running.push(start.child);
 
     await readyLine(start);
-    withPassword.password = '***';
+    const shown = withPassword.toString().replace(':start-process-redis-password@', '***@');
     expect(start.stdout).toContainEqual(
-      `launcher     | Redis at ${withPassword.toString()}, KEY_PREFIX=${prefix}; running intake, orchestrator, executor, evaluator in one process. Press Ctrl-C to stop.`,
+      `launcher     | Redis at ${shown}, KEY_PREFIX=${prefix}; running intake, orchestrator, executor, evaluator in one process. Press Ctrl-C to stop.`,
     );
     start.child.kill('SIGINT');
     expect(await start.exited).toBe(0);

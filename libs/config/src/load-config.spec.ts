@@ -194,7 +194,8 @@ describe('variables that only work together', () => {
     // Taken: the SDK appends /chat/completions to the text, after `?api-version=…`, and every call went to the wrong path.
     for (const [baseUrl, shown] of [
       ['https://gw.example/openai/v1?api-version=2024-10-21', 'https://gw.example/openai/v1?***'],
-      ['https://gw.example/v1#chat', 'https://gw.example/v1#chat'],
+      ['https://gw.example/v1#chat', 'https://gw.example/v1#***'],
+      ['https://gw.example/v1#k=s3cret', 'https://gw.example/v1#***'],
       ['https://gw.example/v1?', 'https://gw.example/v1?***'],
       ['https://gw.example/v1?api-key=s3cret', 'https://gw.example/v1?***'],
     ]) {
@@ -342,7 +343,7 @@ describe('variables that only work together', () => {
     const login = { ODOO_DB: 'hotel', ODOO_LOGIN: 'brain@hotel.example', ODOO_API_KEY: 'k' };
     for (const [url, shown] of [
       ['https://hotel.odoo.com/?db=hotel', 'https://hotel.odoo.com/?***'],
-      ['https://proxy.example/odoo#x', 'https://proxy.example/odoo#x'],
+      ['https://proxy.example/odoo#x', 'https://proxy.example/odoo#***'],
       ['https://hotel.odoo.com?', 'https://hotel.odoo.com?***'],
     ]) {
       expect(problemsOf({ ODOO_URL: url, ...login })).toEqual([

@@ -17,14 +17,14 @@ export function hideUrlCredentials(text: string): string {
  */
 const USER_INFO_AFTER_SCHEME = /^([a-z][a-z\d+.-]*:\/*)?[\s\S]*@/i;
 
-/** A URL's query: a client may take a secret there too (ioredis reads `?password=`, a gateway `?api-key=`). */
-const URL_QUERY = /\?[\s\S]*$/;
+/** A URL's query and fragment: a client may take a secret there too (ioredis reads `?password=`, a gateway `?api-key=`). */
+const URL_QUERY = /[?#][\s\S]*$/;
 
 /**
  * The value of a URL variable (REDIS_URL, LLM_BASE_URL, …) fit to show in a refusal: its scheme,
- * host, port and path as written, where the typos are (`http://127.0.0.1:6379`), its user-info and
- * query `***`. The whole value hidden left nothing to see the mistake by.
+ * host, port and path as written, where the typos are (`http://127.0.0.1:6379`), its user-info,
+ * query and fragment `***`. The whole value hidden left nothing to see the mistake by.
  */
 export function hideUrlSecrets(value: string): string {
-  return value.replace(USER_INFO_AFTER_SCHEME, '$1***@').replace(URL_QUERY, '?***');
+  return value.replace(USER_INFO_AFTER_SCHEME, '$1***@').replace(URL_QUERY, (rest) => `${rest[0]}***`);
 }

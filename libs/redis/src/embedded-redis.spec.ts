@@ -101,7 +101,7 @@ describe('resolveRedis', () => {
   });
 
   it('given a single server, then its description masks the password', () => {
-    expect(describeRedis({ REDIS_URL: 'redis://:secret@127.0.0.1:6390/2' })).toBe('Redis at redis://:***@127.0.0.1:6390/2');
+    expect(describeRedis({ REDIS_URL: 'redis://:secret@127.0.0.1:6390/2' })).toBe('Redis at redis://***@127.0.0.1:6390/2');
   });
 
   it('finds the Redis running on 127.0.0.1:6379', async () => {
@@ -298,8 +298,10 @@ describe('resolveRedis', () => {
 });
 
 describe('helpers', () => {
-  it('redactUrl hides passwords only', () => {
-    expect(redactUrl('redis://user:pw@127.0.0.1:6379/0')).toBe('redis://user:***@127.0.0.1:6379/0');
+  it('redactUrl hides user-info and query, where ioredis reads a password too', () => {
+    expect(redactUrl('redis://user:pw@127.0.0.1:6379/0')).toBe('redis://***@127.0.0.1:6379/0');
+    // A working URL: the launcher named it whole in "Using Redis from REDIS_URL (…)" at every start.
+    expect(redactUrl('redis://127.0.0.1:6379?password=s3cret')).toBe('redis://127.0.0.1:6379?***');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
   });
 

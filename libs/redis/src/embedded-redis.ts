@@ -5,6 +5,7 @@ import { createConnection } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hideUrlSecrets } from '@app/config';
 import { findFreePort } from './free-port';
 import { PID_FILE, waitForPreviousRedisServer } from './previous-redis-server';
 import { RedisTarget } from './redis-connection';
@@ -121,15 +122,14 @@ export function describeRedis(target: RedisTarget): string {
   return nodes ? `Redis Cluster at ${nodes}` : `Redis at ${redactUrl(target.REDIS_URL)}`;
 }
 
-/** Logs must not leak a password embedded in REDIS_URL. */
+/** Logs must not leak a password embedded in REDIS_URL, in its user-info or its query (`?password=`, which ioredis reads). */
 export function redactUrl(url: string): string {
   try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
+    new URL(url);
   } catch {
     return '<unparseable URL>';
   }
+  return hideUrlSecrets(url);
 }
 
 /**

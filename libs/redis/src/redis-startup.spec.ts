@@ -56,11 +56,11 @@ describe('waitForRedis', () => {
     const waiting = waitForRedis({ REDIS_URL: `redis://:s3cret@127.0.0.1:${port}` }, { timeoutMs: 1_500, log: (line) => lines.push(line) });
 
     await expect(waiting).rejects.toThrow(
-      new RedisUnavailableError(`cannot reach Redis at redis://:***@127.0.0.1:${port} within 2 s (connect ECONNREFUSED 127.0.0.1:${port}); check REDIS_URL`),
+      new RedisUnavailableError(`cannot reach Redis at redis://***@127.0.0.1:${port} within 2 s (connect ECONNREFUSED 127.0.0.1:${port}); check REDIS_URL`),
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
     // Several reconnects failed meanwhile; one line tells of them.
-    expect(lines).toEqual([`waiting for Redis at redis://:***@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}), up to 2 s`]);
+    expect(lines).toEqual([`waiting for Redis at redis://***@127.0.0.1:${port} (connect ECONNREFUSED 127.0.0.1:${port}), up to 2 s`]);
   });
 
   it('given nothing listens at REDIS_CLUSTER_NODES, then the failure names REDIS_CLUSTER_NODES', async () => {

@@ -243,7 +243,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   }
 }
 
-/** The subjects a mission names that were not erased from it yet. */
+/** A retained mission as the plan shows it, its finish as an ISO time. */
 function view(mission: RetainedMission): RetentionMissionView {
   const { missionId, type, status, finishedAt } = mission;
   return { missionId, type, status, ...(finishedAt === undefined ? {} : { finishedAt: new Date(finishedAt).toISOString() }) };
