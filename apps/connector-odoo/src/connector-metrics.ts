@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import { RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
+import { hasFailed } from './odoo-write-back';
 
 /** The connector's figures in /metrics; pending, failing and abandoned write-backs are read from Redis at scrape time. */
 export class ConnectorMetrics {
@@ -61,7 +62,8 @@ export class ConnectorMetrics {
       help: 'Write-backs that have failed and are being retried (GET /connector/write-backs lists them)',
       registers: [registry],
       async collect() {
-        this.set(await redis.hlen(keys.failures));
+        // Not a stage change still to make with its post that has not failed (hasFailed), as the listing.
+        this.set((await redis.hvals(keys.failures)).filter(hasFailed).length);
       },
     });
   }

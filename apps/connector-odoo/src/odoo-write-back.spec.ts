@@ -41,6 +41,40 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     await redis.zadd(keys.due, now, missionId);
   };
 
+  /** A mission of a maintenance request (the rule that may move its stage) whose result is to be posted now. */
+  const maintenanceWriteBack = async (missionId: string, recordId: number) => {
+    const created = await store.append(
+      missionId,
+      null,
+      decideCreate({
+        type: 'maintenance',
+        title: `Request ${recordId}`,
+        description: 'Reading lamp.',
+        priority: 'normal',
+        payload: { odoo: { rule: 'maintenance-requests' } },
+      }),
+      { actor: 'test' },
+    );
+    if (created.code !== AppendCode.Ok) throw new Error(`create ${missionId} failed`);
+    await redis.hset(keys.sources, missionId, `maintenance.request|${recordId}`);
+    await redis.zadd(keys.due, now, missionId);
+  };
+  /** The shipped mapping, its maintenance rule moving the stage to `value` on success. */
+  const withStage = (value: number) => {
+    const shipped = loadOdooMapping();
+    return {
+      ...shipped,
+      rules: shipped.rules.map((rule) => (rule.name === 'maintenance-requests' ? { ...rule, stageOnSuccess: { field: 'stage_id', value } } : rule)),
+    };
+  };
+  const instanceWith = (mapping: ReturnType<typeof loadOdooMapping>, client = clientOf()) =>
+    new OdooWriteBack(client, store, redis, keys, mapping, testPersonalData(redis, logKeys.prefix), {
+      postAs: 'note',
+      backoffMs: 1_000,
+      timeoutMs: TIMEOUT_MS,
+      clock: () => now,
+    });
+
   beforeEach(async () => {
     odoo = await FakeOdooServer.start();
     logKeys = new KeyLayout(testKeyPrefix('odoo-write-back'));
@@ -157,34 +191,10 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
 
   it('given a stage change Odoo refuses as a MissingError about the stage, then the posted result is recorded, not given up, and the stage is listed as failing on its own', async () => {
     const request = odoo.create('maintenance.request', { name: 'Bulb out in 402', stage_id: 1 });
-    const created = await store.append(
-      'm-1',
-      null,
-      decideCreate({
-        type: 'maintenance',
-        title: 'Bulb out in 402',
-        description: 'Reading lamp.',
-        priority: 'normal',
-        payload: { odoo: { rule: 'maintenance-requests' } },
-      }),
-      { actor: 'test' },
-    );
-    expect(created.code).toBe(AppendCode.Ok);
-    await redis.hset(keys.sources, 'm-1', `maintenance.request|${request.id}`);
-    await redis.zadd(keys.due, now, 'm-1');
-    const shipped = loadOdooMapping();
-    const mapping = {
-      ...shipped,
-      rules: shipped.rules.map((rule) => (rule.name === 'maintenance-requests' ? { ...rule, stageOnSuccess: { field: 'stage_id', value: 999 } } : rule)),
-    };
+    await maintenanceWriteBack('m-1', request.id);
+    const mapping = withStage(999);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const writeBack = () =>
-      new OdooWriteBack(clientOf(), store, redis, keys, mapping, testPersonalData(redis, logKeys.prefix), {
-        postAs: 'note',
-        backoffMs: 1_000,
-        timeoutMs: TIMEOUT_MS,
-        clock: () => now,
-      });
+    const writeBack = () => instanceWith(mapping);
     // As Odoo answers a write naming a stage since deleted.
     odoo.failingCalls.set('maintenance.request.write', {
       name: 'odoo.exceptions.MissingError',
@@ -213,6 +223,38 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(await writeBack().failing()).toEqual([]);
     expect(await redis.zcard(keys.due)).toBe(0);
     expect(odoo.messagesOf('maintenance.request', request.id)).toHaveLength(1);
+  });
+
+  it('given a shutdown while the stage is being changed, then the stage change stays queued, and the next instance makes it without posting again', async () => {
+    const request = odoo.create('maintenance.request', { name: 'Bulb out in 403', stage_id: 1 });
+    await maintenanceWriteBack('m-1', request.id);
+    const mapping = withStage(3);
+    const client = clientOf();
+    const stopping = instanceWith(mapping, client);
+    const send = client.executeKw.bind(client);
+    // The SIGTERM comes while the stage change is to be sent: the client refuses it, the connector is stopping.
+    jest.spyOn(client, 'executeKw').mockImplementation(async (model, method, args, kwargs) => {
+      if (method === 'write') {
+        await stopping.stop();
+        client.abortCalls();
+      }
+      return send(model, method, args, kwargs);
+    });
+
+    await expect(stopping.runOnce()).resolves.toBe(1);
+    expect(request.stage_id).toBe(1);
+    // It was off the queue and out of the failures: no instance ever moved the stage.
+    expect(await redis.zcard(keys.due)).toBe(1);
+    // Still to make, and not failed: not listed as failing.
+    expect(await instanceWith(mapping).failing()).toEqual([]);
+    // Once the claim has lapsed.
+    now += uncertainPostSettleMs(TIMEOUT_MS) + 1;
+    await expect(instanceWith(mapping).runOnce()).resolves.toBe(0);
+
+    expect(request.stage_id).toBe(3);
+    expect(odoo.messagesOf('maintenance.request', request.id)).toHaveLength(1);
+    expect(await redis.zcard(keys.due)).toBe(0);
+    expect(await instanceWith(mapping).failing()).toEqual([]);
   });
 
   it('given a post Odoo refuses as a MissingError about another record, then the write-back is retried, not given up: its own record is there', async () => {

@@ -75,12 +75,21 @@ const WRITE_BACK_CALLS = 5;
 
 /** A failing write-back's record in `failures`; `uncertainSince`: when a post of it had an unknown outcome (ms). */
 interface FailureRecord {
+  /** 0: nothing failed yet; a stage change recorded as still to make with its post (recordPosted). */
   attempts: number;
   lastError: string;
   failingSince: number;
   uncertainSince?: number;
   /** The result is posted and recorded; the rule's stage change is what failed, and is what is tried again. */
   stagePending?: boolean;
+}
+
+/**
+ * Whether an entry of `failures` is of a write-back that has failed: not a stage change recorded
+ * as still to make with its post, and not failed yet (under way, or cut short by a stop or a crash).
+ */
+export function hasFailed(failureJson: string): boolean {
+  return (JSON.parse(failureJson) as FailureRecord).attempts > 0;
 }
 
 /**
@@ -164,9 +173,10 @@ export class OdooWriteBack {
     // Not one more once stopping: each could wait out ODOO_TIMEOUT_MS per call on a hanging Odoo.
     for (let made = 0; made < RUN_LIMIT && !this.stopping; made++) {
       const now = this.clock();
-      const [missionId] = (await claimScript.run(this.redis, [this.keys.due], [now, now + (WRITE_BACK_CALLS + 1) * this.options.timeoutMs, 1])) as string[];
+      const claimedUntil = now + (WRITE_BACK_CALLS + 1) * this.options.timeoutMs;
+      const [missionId] = (await claimScript.run(this.redis, [this.keys.due], [now, claimedUntil, 1])) as string[];
       if (missionId === undefined) break;
-      if (await this.writeBack(missionId)) posted++;
+      if (await this.writeBack(missionId, claimedUntil)) posted++;
     }
     return posted;
   }
@@ -177,7 +187,7 @@ export class OdooWriteBack {
   }
 
   async failing(): Promise<FailingWriteBack[]> {
-    const entries = Object.entries(await this.redis.hgetall(this.keys.failures));
+    const entries = Object.entries(await this.redis.hgetall(this.keys.failures)).filter(([, json]) => hasFailed(json));
     return Promise.all(
       entries.map(async ([missionId, json]) => {
         const failure = JSON.parse(json) as FailureRecord;
@@ -221,16 +231,17 @@ export class OdooWriteBack {
    * last traced append), so the mission's one trace reaches Odoo's chatter; `brain.odoo.outcome`
    * says what it came to.
    */
-  private async writeBack(missionId: string): Promise<boolean> {
+  private async writeBack(missionId: string, claimedUntil: number): Promise<boolean> {
     const tracing = this.options.tracing;
-    if (!tracing?.tracer.enabled) return this.writeBackOnce(missionId);
+    if (!tracing?.tracer.enabled) return this.writeBackOnce(missionId, claimedUntil);
     const [traceparent] = await tracing.traceParents([missionId]).catch(() => [null]);
     return tracing.tracer.inSpan('post odoo result', { traceparent: traceparent ?? undefined }, SpanKind.INTERNAL, { 'brain.mission.id': missionId }, () =>
-      this.writeBackOnce(missionId),
+      this.writeBackOnce(missionId, claimedUntil),
     );
   }
 
-  private async writeBackOnce(missionId: string): Promise<boolean> {
+  /** `claimedUntil` (ms): when the claim on it lapses, and another instance may take it up. */
+  private async writeBackOnce(missionId: string, claimedUntil: number): Promise<boolean> {
     let target: { model: string; recordId: number } | undefined;
     /** Set once the result is posted and recorded: what fails after is the stage change alone. */
     let stage: { field: string; value: number | string } | undefined;
@@ -263,8 +274,10 @@ export class OdooWriteBack {
           { uncertainSince: before?.uncertainSince, now: this.clock() },
         );
         // Recorded before the stage moves: a stage change that fails (a stage since deleted) left a
-        // result that is in the chatter unrecorded, or given up as if its record were gone.
-        recorded = (await this.recordPosted(missionId, target, messageId)) === RecordCode.Recorded;
+        // result that is in the chatter unrecorded, or given up as if its record were gone. With the
+        // stage change still to make, in the same step: made again once the claim lapses, if cut short.
+        const stageToMove = rule?.stageOnSuccess ? { stage: rule.stageOnSuccess, until: claimedUntil } : undefined;
+        recorded = (await this.recordPosted(missionId, target, messageId, stageToMove)) === RecordCode.Recorded;
         if (recorded) this.options.onPosted?.();
         annotateSpan('brain.odoo.message.id', messageId);
         annotateSpan('brain.odoo.outcome', !posted ? 'found in chatter' : recorded ? 'posted' : 'posted before');
@@ -273,9 +286,10 @@ export class OdooWriteBack {
         stage = rule.stageOnSuccess;
         await this.odoo.executeKw<boolean>(model, 'write', [[recordId], { [stage.field]: stage.value }]);
       }
-      // The stage moved at last (or the rule moves none any more): nothing is left to do.
-      if (before?.stagePending) {
-        annotateSpan('brain.odoo.outcome', 'stage moved');
+      // The stage moved (or the rule moves none any more): nothing is left to do.
+      if (stage || before?.stagePending) {
+        // A post just made keeps its outcome ('posted'); a retry of the stage alone says it moved.
+        if (before?.stagePending) annotateSpan('brain.odoo.outcome', 'stage moved');
         await this.redis.multi().zrem(this.keys.due, missionId).hdel(this.keys.failures, missionId).exec();
       }
       return recorded;
@@ -298,13 +312,29 @@ export class OdooWriteBack {
     }
   }
 
-  /** Records the post as an OdooResultPosted event, the write-back off the queue and the failures; once per mission. */
-  private async recordPosted(missionId: string, target: { model: string; recordId: number }, messageId: number): Promise<RecordCode> {
-    const event = { type: 'OdooResultPosted', missionId, ...target, messageId, at: new Date(this.clock()).toISOString(), actor: SERVICE_ACTORS.connectorOdoo };
+  /**
+   * Records the post as an OdooResultPosted event (once per mission), and the write-back off the
+   * queue and the failures; or, with a stage change to make after it (`stageToMove`), that stage
+   * change as still to make, queued for when the claim lapses (`until`), until it is made.
+   */
+  private async recordPosted(
+    missionId: string,
+    target: { model: string; recordId: number },
+    messageId: number,
+    stageToMove?: { stage: { field: string; value: number | string }; until: number },
+  ): Promise<RecordCode> {
+    const now = this.clock();
+    const event = { type: 'OdooResultPosted', missionId, ...target, messageId, at: new Date(now).toISOString(), actor: SERVICE_ACTORS.connectorOdoo };
+    const pending: FailureRecord | undefined = stageToMove && {
+      attempts: 0,
+      lastError: `the result is posted; moving ${stageToMove.stage.field} to ${String(stageToMove.stage.value)} is under way, or was cut short`,
+      failingSince: now,
+      stagePending: true,
+    };
     const [code] = (await recordScript.run(
       this.redis,
       [this.keys.posted, this.keys.due, this.keys.events, this.keys.failures],
-      [missionId, messageId, JSON.stringify(event)],
+      [missionId, messageId, JSON.stringify(event), pending ? JSON.stringify(pending) : '', stageToMove?.until ?? 0],
     )) as [RecordCode];
     return code;
   }
