@@ -257,6 +257,36 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(await instanceWith(mapping).failing()).toEqual([]);
   });
 
+  it('given a stage change still to make on a record since deleted, then it is dropped with a warning, not retried for ever, and the result stays posted', async () => {
+    const request = odoo.create('maintenance.request', { name: 'Bulb out in 404', stage_id: 1 });
+    await maintenanceWriteBack('m-1', request.id);
+    const mapping = withStage(999);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.failingCalls.set('maintenance.request.write', {
+      name: 'odoo.exceptions.MissingError',
+      message: 'Record does not exist or has been deleted.\n(Record: maintenance.stage(999,), User: 7)',
+    });
+    await expect(instanceWith(mapping).runOnce()).resolves.toBe(1);
+    expect(await instanceWith(mapping).failing()).toHaveLength(1);
+
+    odoo.failingCalls.clear();
+    odoo.unlink('maintenance.request', request.id);
+    now += 60_000;
+    await expect(instanceWith(mapping).runOnce()).resolves.toBe(0);
+
+    // It was retried every 5 minutes for ever: a deleted record's stage cannot be moved.
+    expect(await instanceWith(mapping).failing()).toEqual([]);
+    expect(await redis.zcard(keys.due)).toBe(0);
+    expect(warn.mock.calls.map(([message]) => String(message))).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^the stage change of mission m-1 \\(stage_id to 999\\) is dropped: maintenance\\.request ${request.id} is gone from Odoo`),
+      ),
+    );
+    // The result stays posted; nothing is given up.
+    expect(await redis.hexists(keys.posted, 'm-1')).toBe(1);
+    expect(await instanceWith(mapping).abandoned()).toEqual([]);
+  });
+
   it('given a post Odoo refuses as a MissingError about another record, then the write-back is retried, not given up: its own record is there', async () => {
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 108' });
     await dueWriteBack('m-1', ticket.id);

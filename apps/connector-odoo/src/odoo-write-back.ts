@@ -294,7 +294,16 @@ export class OdooWriteBack {
       }
       return recorded;
     } catch (error) {
-      if (target && !stage && isMissingRecord(error) && (await this.isGone(target))) {
+      if (target && isMissingRecord(error) && (await this.isGone(target))) {
+        // The result is recorded (posted): only the stage change is dropped, as no retry can make it.
+        if (stage) {
+          annotateSpan('brain.odoo.outcome', 'stage dropped');
+          logger.warn(
+            `the stage change of mission ${missionId} (${stage.field} to ${String(stage.value)}) is dropped: ${target.model} ${target.recordId} is gone from Odoo (${error.message}); its result was posted`,
+          );
+          await this.redis.multi().zrem(this.keys.due, missionId).hdel(this.keys.failures, missionId).exec();
+          return recorded;
+        }
         annotateSpan('brain.odoo.outcome', 'abandoned');
         await this.abandon(missionId, target, error.message);
         return false;
