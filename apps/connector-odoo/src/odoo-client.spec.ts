@@ -1,6 +1,6 @@
 import { findFreePort } from '@app/redis';
 import { FakeOdooServer } from '@app/testing';
-import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError, retryAfterOf } from './odoo-client';
+import { majorVersionOf, OdooClient, OdooRpcError, OdooUnavailableError, outcomeUnknown, retryAfterOf } from './odoo-client';
 
 describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', () => {
   let odoo: FakeOdooServer;
@@ -106,6 +106,24 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     await expect(client().authenticate()).rejects.toThrow(
       new OdooUnavailableError('Odoo answered common.authenticate with HTTP 502: Odoo, or a proxy before it, failed'),
     );
+  });
+
+  it("given any 5xx to a call that writes, then its outcome is unknown (a proxy may have passed it on); a read's only for a 502 or 504", async () => {
+    const failureOf = async (status: number, method: string) => {
+      odoo.foreignReply = null;
+      const loggedIn = client();
+      await loggedIn.authenticate();
+      odoo.foreignReply = { status, body: 'error' };
+      return loggedIn.executeKw('helpdesk.ticket', method, [[1]], {}).catch((e: unknown) => e);
+    };
+    // Cloudflare's 524 (Odoo got the post and is still making it), 520, 522, and some proxies' 500 or
+    // 503 were taken for a failure, and a slow post behind them was posted again.
+    for (const status of [500, 503, 520, 522, 524]) {
+      expect(outcomeUnknown(await failureOf(status, 'message_post'))).toBe(true);
+      expect(outcomeUnknown(await failureOf(status, 'write'))).toBe(true);
+      expect(outcomeUnknown(await failureOf(status, 'search_read'))).toBe(false);
+    }
+    expect(outcomeUnknown(await failureOf(502, 'search_read'))).toBe(true);
   });
 
   it('given a 429, a 503 or a 404, then each is named for what it is, and a Retry-After is kept for the backoff', async () => {

@@ -14,7 +14,8 @@ export class OdooRpcError extends Error {
 /**
  * Odoo could not be reached, timed out, or answered with something that is not JSON-RPC: worth
  * trying again later. `outcomeUnknown`: the call was sent and nothing says it failed (no answer in
- * time, the connection lost, a proxy's 502 or 504), so Odoo may have made it all the same.
+ * time, the connection lost, a proxy's 502 or 504, any 5xx to a call that writes), so Odoo may
+ * have made it all the same.
  * `retryAfterMs`: how long a 429's (or 503's) Retry-After asks to wait before the next call.
  */
 export class OdooUnavailableError extends Error {
@@ -47,6 +48,14 @@ const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREAC
 
 /** A proxy's answers that may come after it passed the call on: Odoo may be making it still. */
 const PASSED_ON_STATUSES = new Set([502, 504]);
+
+/**
+ * The execute_kw methods that only read. Any other may write (message_post, write), and any 5xx
+ * answering it leaves its outcome unknown: proxies answer one after passing the call on, not
+ * only 502 and 504 (Cloudflare's 524 while Odoo still runs it, its 520 and 522, some proxies' 500
+ * or 503), and a slow post behind Cloudflare was posted twice.
+ */
+const READ_METHODS = new Set(['search_read', 'search_count', 'search', 'read', 'fields_get']);
 
 export interface OdooConnection {
   /** Base URL, e.g. https://hotel.odoo.com (the client posts to `<url>/jsonrpc`). */
@@ -146,7 +155,9 @@ export class OdooClient {
   async executeKw<T>(model: string, method: string, args: unknown[], kwargs: Record<string, unknown> = {}): Promise<T> {
     const uid = await this.authenticate();
     try {
-      const result = await this.call('object', 'execute_kw', [this.connection.db, uid, this.connection.apiKey, model, method, args, kwargs]);
+      const result = await this.call('object', 'execute_kw', [this.connection.db, uid, this.connection.apiKey, model, method, args, kwargs], {
+        writes: !READ_METHODS.has(method),
+      });
       // Read by every caller as a list of records: anything else failed them with "(intermediate value) is not iterable".
       if (
         method === 'search_read' &&
@@ -163,7 +174,8 @@ export class OdooClient {
     }
   }
 
-  private async call(service: string, method: string, args: unknown[]): Promise<unknown> {
+  /** `writes`: the call may change data in Odoo (see READ_METHODS). */
+  private async call(service: string, method: string, args: unknown[], { writes = false }: { writes?: boolean } = {}): Promise<unknown> {
     if (this.stopped.signal.aborted) throw new OdooUnavailableError(`Odoo was not called (${service}.${method}): the connector is stopping`);
     let response: Response;
     try {
@@ -199,7 +211,7 @@ export class OdooClient {
       );
     }
     // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.
-    if (!response.ok) throw unavailableStatus(answered, response);
+    if (!response.ok) throw unavailableStatus(answered, response, writes);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -216,17 +228,18 @@ export class OdooClient {
 
 /**
  * The error a status other than 200 or a redirect is: 429 is rate limiting (its Retry-After kept,
- * for the caller's backoff), a 5xx Odoo or a proxy before it failing; any other a server that is
- * no Odoo's JSON-RPC, most likely a wrong ODOO_URL. All said "check ODOO_URL, and that Odoo is up".
+ * for the caller's backoff), a 5xx Odoo or a proxy before it failing (its outcome unknown for a
+ * call that `writes`, and for a 502 or 504); any other a server that is no Odoo's JSON-RPC, most
+ * likely a wrong ODOO_URL. All said "check ODOO_URL, and that Odoo is up".
  */
-function unavailableStatus(answered: string, response: Response): OdooUnavailableError {
+function unavailableStatus(answered: string, response: Response, writes: boolean): OdooUnavailableError {
   const retryAfterMs = retryAfterHeader(response.headers.get('retry-after'));
   const waits = retryAfterMs === undefined ? '' : `; it asks to wait ${Math.ceil(retryAfterMs / 1000)} s (Retry-After), and the next call waits at least that`;
   if (response.status === 429)
     return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, is rate limiting the connector${waits}`, { retryAfterMs });
   if (response.status >= 500) {
     return new OdooUnavailableError(`${answered}: Odoo, or a proxy before it, failed${waits}`, {
-      outcomeUnknown: PASSED_ON_STATUSES.has(response.status),
+      outcomeUnknown: writes || PASSED_ON_STATUSES.has(response.status),
       retryAfterMs,
     });
   }
