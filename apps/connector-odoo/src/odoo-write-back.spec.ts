@@ -41,6 +41,23 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     await redis.zadd(keys.due, now, missionId);
   };
 
+  /** A client whose post to the record hangs until released, as on a slow Odoo; `sent` once it is. */
+  const holdingPostTo = (recordId: number) => {
+    const client = clientOf();
+    const send = client.executeKw.bind(client);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let hanging: () => void = () => undefined;
+    const sent = new Promise<void>((resolve) => (hanging = resolve));
+    jest.spyOn(client, 'executeKw').mockImplementation(async (model, method, args, kwargs) => {
+      if (method === 'message_post' && (args as number[][])[0][0] === recordId) {
+        hanging();
+        await released;
+      }
+      return send(model, method, args, kwargs);
+    });
+    return { client, sent, release };
+  };
   /** A mission of a maintenance request (the rule that may move its stage) whose result is to be posted now. */
   const maintenanceWriteBack = async (missionId: string, recordId: number) => {
     const created = await store.append(
@@ -97,19 +114,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     await dueWriteBack('m-1', first.id);
     await dueWriteBack('m-2', second.id);
     // Instance A's first post hangs until released, as on a slow Odoo.
-    const slowClient = clientOf();
-    const send = slowClient.executeKw.bind(slowClient);
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let hanging: () => void = () => undefined;
-    const hangs = new Promise<void>((resolve) => (hanging = resolve));
-    jest.spyOn(slowClient, 'executeKw').mockImplementation(async (model, method, args, kwargs) => {
-      if (method === 'message_post' && (args as number[][])[0][0] === first.id) {
-        hanging();
-        await released;
-      }
-      return send(model, method, args, kwargs);
-    });
+    const { client: slowClient, sent: hangs, release } = holdingPostTo(first.id);
     const a = instance(slowClient).runOnce();
     await hangs;
 
@@ -122,6 +127,27 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(odoo.messagesOf('helpdesk.ticket', first.id)).toHaveLength(1);
     expect(odoo.messagesOf('helpdesk.ticket', second.id)).toHaveLength(1);
     expect((await redis.hkeys(keys.posted)).sort()).toEqual(['m-1', 'm-2']);
+  });
+
+  it('given an instance killed while its post is under way, then no other takes the write-back up before Odoo could still commit that post, and it is posted once', async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 110' });
+    await dueWriteBack('m-1', ticket.id);
+    // The killed instance's post: Odoo holds it, and commits it later (a SIGKILL records nothing).
+    const { client: killed, sent, release } = holdingPostTo(ticket.id);
+    const run = instance(killed).runOnce();
+    await sent;
+
+    // Past six calls' time (the claim, 90 s by default): the next instance searched, found nothing, and posted.
+    now += 6 * TIMEOUT_MS + 1;
+    await expect(instance().runOnce()).resolves.toBe(0);
+    release();
+    await run;
+    // Past the settle time: the post committed is found and recorded, not posted again.
+    now += uncertainPostSettleMs(TIMEOUT_MS);
+    await instance().runOnce();
+
+    expect(odoo.messagesOf('helpdesk.ticket', ticket.id)).toHaveLength(1);
+    expect(await redis.hget(keys.posted, 'm-1')).toBe(String(odoo.messagesOf('helpdesk.ticket', ticket.id)[0].id));
   });
 
   it('given a post Odoo commits after the client gave up on it, when the write-back is retried at once, then it is not posted again, and is recorded once the post is found', async () => {

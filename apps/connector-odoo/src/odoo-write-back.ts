@@ -10,7 +10,7 @@ import { LuaScript, luaEnum, RedisConnection, settlesWhileReachable } from '@app
 import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
-import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
+import { ChatterPostAs, escapeHtml, postToChatterOnce, uncertainPostSettleMs } from './odoo-chatter';
 import { isMissingRecord, OdooClient, retryAfterOf } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
 import { UncertainChatterPostError } from './uncertain-chatter-post-error';
@@ -67,8 +67,8 @@ const RUN_LIMIT = 10;
 /**
  * Calls to Odoo one write-back makes at most: a login again after an error, the version (once per
  * client), the chatter search, and the post and the stage change (or, when the post is refused as
- * missing a record, the count that tells whether it is the write-back's own). Its claim lasts one more call than that, so another instance cannot
- * take it up while it is made (it used to claim ten at once for two calls' time: another instance
+ * missing a record, the count that tells whether it is the write-back's own). Its claim lasts one more call than that (and at
+ * least uncertainPostSettleMs), so another instance cannot take it up while it is made (it used to claim ten at once for two calls' time: another instance
  * took up the ones still waiting, or the one in hand, and posted them at the same moment).
  */
 const WRITE_BACK_CALLS = 5;
@@ -173,7 +173,10 @@ export class OdooWriteBack {
     // Not one more once stopping: each could wait out ODOO_TIMEOUT_MS per call on a hanging Odoo.
     for (let made = 0; made < RUN_LIMIT && !this.stopping; made++) {
       const now = this.clock();
-      const claimedUntil = now + (WRITE_BACK_CALLS + 1) * this.options.timeoutMs;
+      // At least a post's settle time: an instance killed while its post was sent leaves no
+      // uncertainSince, and one taking the write-back up sooner searched while Odoo could still
+      // commit that post (up to limit_time_real), and posted a second.
+      const claimedUntil = now + Math.max((WRITE_BACK_CALLS + 1) * this.options.timeoutMs, uncertainPostSettleMs(this.options.timeoutMs));
       const [missionId] = (await claimScript.run(this.redis, [this.keys.due], [now, claimedUntil, 1])) as string[];
       if (missionId === undefined) break;
       if (await this.writeBack(missionId, claimedUntil)) posted++;
