@@ -18,7 +18,7 @@ export class ConnectorKeys {
   get cursors(): string {
     return this.key('cursors');
   }
-  /** Rule name → the second (Odoo's UTC text) its reading began at, when no ODOO_SINCE set it: nothing written before is taken in. */
+  /** Rule name → the second (Odoo's UTC text) its reading began at (ODOO_SINCE, or its first poll): nothing written before is taken in. */
   get starts(): string {
     return this.key('starts');
   }

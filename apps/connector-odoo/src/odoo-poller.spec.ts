@@ -52,6 +52,14 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
     );
   };
 
+  /** One round of a new instance with `options`, the lock freed first; a rule failing (a model this fake Odoo lacks) is no matter. */
+  const pollOnce = async (options: Partial<OdooPollerOptions>) => {
+    await redis.del(keys.pollLock);
+    await pollerOf(undefined, undefined, options)
+      .poll()
+      .catch(() => undefined);
+  };
+
   beforeEach(async () => {
     odoo = await FakeOdooServer.start();
     logKeys = new KeyLayout(testKeyPrefix('odoo-poller'));
@@ -92,13 +100,8 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
   it('given records written before the connector first started, then none becomes a mission, not even within ODOO_LOOKBACK_MS, nor after a restart; those written after do', async () => {
     const history = [1, 2, 3].map((n) => odoo.create('helpdesk.ticket', { name: `Old request ${n}`, team_id: [3, 'Front Desk'] }));
     const startedAt = odooTime(history[2]) + 1_000;
-    const poll = async (at: number) => {
-      await redis.del(keys.pollLock);
-      // This fake Odoo has no maintenance.request: that rule fails, the others read on.
-      await pollerOf(undefined, undefined, { since: null, clock: () => at })
-        .poll()
-        .catch(() => undefined);
-    };
+    // This fake Odoo has no maintenance.request: that rule fails, the others read on.
+    const poll = (at: number) => pollOnce({ since: null, clock: () => at });
 
     // It read from the oldest record: on a production Odoo every ticket it ever had became a mission.
     await poll(startedAt);
@@ -120,6 +123,33 @@ describe('OdooPoller (real Redis, a fake Odoo on loopback)', () => {
       .catch(() => undefined);
 
     expect((await redis.hkeys(keys.submitted)).sort()).toEqual(since.map((record) => recordField({ model: 'helpdesk.ticket', recordId: record.id })).sort());
+  });
+
+  it('given ODOO_SINCE unset after a rule began reading from it, then the look back still stops at it: no record written before becomes a mission', async () => {
+    const history = [1, 2, 3].map((n) => odoo.create('helpdesk.ticket', { name: `Old request ${n}`, team_id: [3, 'Front Desk'] }));
+    const since = odooTime(history[2]) + 1_000;
+    await pollOnce({ since });
+    const fresh = odoo.create('helpdesk.ticket', { name: 'Towels for 119', team_id: [3, 'Front Desk'] });
+    await pollOnce({ since });
+
+    // ODOO_SINCE unset: the look back (60 s) read from the start stored for no ODOO_SINCE, which was none.
+    await pollOnce({ since: null, clock: () => since + 60_000 });
+
+    expect(await redis.hkeys(keys.submitted)).toEqual([recordField({ model: 'helpdesk.ticket', recordId: fresh.id })]);
+  });
+
+  it("given ODOO_SINCE set later than a rule's cursor, then the rule keeps its place, and the look back still takes in a record that committed late", async () => {
+    const before = odoo.create('maintenance.request', { name: 'Leaking tap in 104', description: 'Drips.' });
+    const mailed = odoo.createInLongTransaction('maintenance.request', { name: 'No hot water in 105', description: 'Cold shower.' });
+    const after = odoo.create('maintenance.request', { name: 'Broken lamp in 106', description: 'Dark.' });
+    await pollOnce({ since: odooTime(before) });
+    mailed.commit();
+
+    // Set later than the cursor, ODOO_SINCE emptied the look back's window, and the late record was lost.
+    await pollOnce({ since: odooTime(after) + 60_000 });
+
+    const field = (record: { id: number }) => recordField({ model: 'maintenance.request', recordId: record.id });
+    expect((await redis.hkeys(keys.submitted)).sort()).toEqual([field(before), field(mailed.record), field(after)].sort());
   });
 
   it('given an Odoo that answers search_read outside the domain, when a round reads the rules, then the rule fails with an error naming its model, and the round ends', async () => {

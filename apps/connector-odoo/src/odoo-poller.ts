@@ -228,9 +228,16 @@ export class OdooPoller {
    * polled the rule, kept in Redis so that a restart before its first record does not move it on.
    * It read from the oldest record: pointed at a production Odoo, every ticket it ever had became a
    * mission, and results went to years-old chatters (with ODOO_POST_AS=comment, mailed to past guests).
+   * Asked only while the rule has no cursor; ODOO_SINCE is stored too, as the start lookBack keeps
+   * to: it read ODOO_SINCE as it stood at each round, and one unset or moved later read before the
+   * start (old records became missions) or left the look back empty (late commits were lost).
    */
   private async startOf(rule: OdooMappingRule): Promise<string> {
-    if (this.options.since != null) return secondOf(this.options.since);
+    if (this.options.since != null) {
+      const since = secondOf(this.options.since);
+      await this.redis.hset(this.keys.starts, rule.name, since);
+      return since;
+    }
     const started = secondOf(this.startedAt);
     await this.redis.hsetnx(this.keys.starts, rule.name, started);
     return (await this.redis.hget(this.keys.starts, rule.name)) ?? started;
@@ -258,9 +265,10 @@ export class OdooPoller {
     const cursor = this.options.lookbackMs > 0 ? await this.redis.hget(this.keys.cursors, rule.name) : null;
     if (!cursor) return 0;
     const second = cursorSecond(cursor);
-    // Never before the rule's start: the records written before it are history, not late commits.
-    // Only a start already set: a rule whose cursor is older than starts were kept has none.
-    const start = this.options.since != null ? secondOf(this.options.since) : ((await this.redis.hget(this.keys.starts, rule.name)) ?? '');
+    // Never before the rule's start, as stored when its cursor began (ODOO_SINCE now, set or not,
+    // holds only for a rule with no cursor): the records written before it are history, not late
+    // commits. Only a start already set: a rule whose cursor is older than starts were kept has none.
+    const start = (await this.redis.hget(this.keys.starts, rule.name)) ?? '';
     const lookedBack = shiftedSecond(second, -this.options.lookbackMs);
     const from = lookedBack > start ? lookedBack : start;
     const before = shiftedSecond(second, 1_000);
