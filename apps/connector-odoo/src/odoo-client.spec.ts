@@ -148,6 +148,21 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     expect(retryAfterOf(await failureOf(429, { 'retry-after': 'soon' }))).toBe(0);
   });
 
+  it("given a Retry-After, then the client's next calls, whoever makes them, fail at once as rate limited, and none reaches Odoo before it", async () => {
+    const shared = client();
+    odoo.foreignReply = { status: 429, body: 'slow down', headers: { 'retry-after': '120' } };
+    await expect(shared.authenticate()).rejects.toThrow(/HTTP 429/);
+    odoo.foreignReply = null;
+    const sent = odoo.requests;
+
+    // The poll, a write-back and a refusal note each honoured only their own Retry-After.
+    const error = (await shared.executeKw('helpdesk.ticket', 'search_read', [[]]).catch((e: unknown) => e)) as OdooUnavailableError;
+    expect(error.message).toMatch(/^Odoo was not called \(common\.authenticate\): it asked to wait 1[12]\d s more \(Retry-After\)$/);
+    expect(retryAfterOf(error)).toBeGreaterThan(110_000);
+    expect(shared.rateLimitedForMs).toBeGreaterThan(110_000);
+    expect(odoo.requests).toBe(sent);
+  });
+
   it('given a search_read answered with no list of records, then the call fails naming it, not as "(intermediate value) is not iterable"', async () => {
     const searchReadOf = async (result: string) => {
       odoo.foreignReply = null;

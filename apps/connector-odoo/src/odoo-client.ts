@@ -86,6 +86,12 @@ export class OdooClient {
   private partnerId: Promise<number> | undefined;
   /** Aborted by abortCalls: the connector is stopping. */
   private readonly stopped = new AbortController();
+  /**
+   * Until when (ms, this host's clock) a Retry-After asked to wait: no call is sent before. Kept by
+   * the client, which the poll, the write-back and the refusal notes share: each honoured only its
+   * own, and the others called a rate-limited Odoo at once (a write-back run, up to ten times).
+   */
+  private notBefore = 0;
   /** `<url>/jsonrpc`, below a path the URL has (an Odoo behind a proxy at `/odoo`); `new URL('/jsonrpc', url)` dropped it. */
   private readonly endpoint: URL;
 
@@ -100,6 +106,11 @@ export class OdooClient {
    */
   abortCalls(): void {
     this.stopped.abort();
+  }
+
+  /** How long (ms) a Retry-After still asks to wait before the next call; 0 when none does. */
+  get rateLimitedForMs(): number {
+    return Math.max(0, this.notBefore - Date.now());
   }
 
   /** ODOO_TIMEOUT_MS: the longest the client waits for one call. */
@@ -177,6 +188,12 @@ export class OdooClient {
   /** `writes`: the call may change data in Odoo (see READ_METHODS). */
   private async call(service: string, method: string, args: unknown[], { writes = false }: { writes?: boolean } = {}): Promise<unknown> {
     if (this.stopped.signal.aborted) throw new OdooUnavailableError(`Odoo was not called (${service}.${method}): the connector is stopping`);
+    // Failed at once rather than waited out: a stop must not wait for it.
+    const waitMs = this.rateLimitedForMs;
+    if (waitMs > 0)
+      throw new OdooUnavailableError(`Odoo was not called (${service}.${method}): it asked to wait ${Math.ceil(waitMs / 1000)} s more (Retry-After)`, {
+        retryAfterMs: waitMs,
+      });
     let response: Response;
     try {
       response = await fetch(this.endpoint, {
@@ -211,7 +228,11 @@ export class OdooClient {
       );
     }
     // Odoo answers its errors too with 200 and a JSON-RPC error: any other status is a proxy or a server that is no Odoo.
-    if (!response.ok) throw unavailableStatus(answered, response, writes);
+    if (!response.ok) {
+      const error = unavailableStatus(answered, response, writes);
+      if (error.retryAfterMs !== undefined) this.notBefore = Math.max(this.notBefore, Date.now() + error.retryAfterMs);
+      throw error;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

@@ -340,9 +340,13 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     odoo.foreignReply = { status: 429, body: 'slow down', headers: { 'retry-after': '600' } };
 
+    await dueWriteBack('m-2', odoo.create('helpdesk.ticket', { name: 'Towels for 111' }).id);
     await expect(instance().runOnce()).resolves.toBe(0);
 
     // The backoff (1 s here) alone: the retry came long before the limit was lifted, and kept it on.
+    // And the next write-back due called Odoo at once, as did every other of the run's ten.
+    expect(odoo.requests).toBe(1);
+    expect(await redis.zscore(keys.due, 'm-2')).toBe(String(now));
     const [failing] = await instance().failing();
     expect(Date.parse(String(failing.nextAttemptAt))).toBeGreaterThanOrEqual(now + 600_000);
     expect(failing.lastError).toMatch(/HTTP 429: Odoo, or a proxy before it, is rate limiting the connector/);

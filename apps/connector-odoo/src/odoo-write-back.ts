@@ -171,7 +171,9 @@ export class OdooWriteBack {
   async runOnce(): Promise<number> {
     let posted = 0;
     // Not one more once stopping: each could wait out ODOO_TIMEOUT_MS per call on a hanging Odoo.
-    for (let made = 0; made < RUN_LIMIT && !this.stopping; made++) {
+    // Nor while Odoo's Retry-After asks to wait (OdooClient fails each call before it): each claimed
+    // would fail, be logged and back off, with no call made.
+    for (let made = 0; made < RUN_LIMIT && !this.stopping && this.odoo.rateLimitedForMs === 0; made++) {
       const now = this.clock();
       // At least a post's settle time: an instance killed while its post was sent leaves no
       // uncertainSince, and one taking the write-back up sooner searched while Odoo could still

@@ -74,6 +74,8 @@ export class FakeOdooServer {
   readonly heldCalls: string[] = [];
   /** Every call, as `service.method` or `model.method`. */
   readonly calls: string[] = [];
+  /** Every request that reached this server, answered as Odoo or not (foreignReply, an outage). */
+  requests = 0;
   /**
    * The fields of a model, where a test declares them: a search_read naming another is refused as
    * Odoo refuses it (ValueError "Invalid field"). Undeclared models take any field.
@@ -96,6 +98,7 @@ export class FakeOdooServer {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
+        this.requests += 1;
         if (this.outage === 'hang') return;
         if (this.foreignReply) {
           return void response
