@@ -146,6 +146,9 @@ describe('OdooClient (JSON-RPC external API, against a fake Odoo on loopback)', 
     expect(retryAfterOf(down)).toBe(0);
     expect((await failureOf(404)).message).toBe("Odoo answered common.authenticate with HTTP 404, not Odoo's 200: check ODOO_URL");
     expect(retryAfterOf(await failureOf(429, { 'retry-after': 'soon' }))).toBe(0);
+    // Too long to be a finite number: an hour, the longest taken, not no wait at all.
+    expect(retryAfterOf(await failureOf(429, { 'retry-after': '9'.repeat(309) }))).toBe(3_600_000);
+    expect(retryAfterOf(await failureOf(429, { 'retry-after': '86400' }))).toBe(3_600_000);
   });
 
   it("given a Retry-After, then the client's next calls, whoever makes them, fail at once as rate limited, and none reaches Odoo before it", async () => {

@@ -267,11 +267,15 @@ function unavailableStatus(answered: string, response: Response, writes: boolean
   return new OdooUnavailableError(`${answered}, not Odoo's 200: check ODOO_URL`);
 }
 
-/** A Retry-After header's wait (ms): delay-seconds or an HTTP date, at most MAX_RETRY_AFTER_MS; undefined without a valid one. */
+/**
+ * A Retry-After header's wait (ms): delay-seconds or an HTTP date, at most MAX_RETRY_AFTER_MS;
+ * undefined without a valid one. Delay-seconds of 309 digits or more are Infinity as a number:
+ * capped like any long wait (it was taken for no wait at all).
+ */
 function retryAfterHeader(header: string | null): number | undefined {
   const value = header?.trim() ?? '';
   const ms = /^\d+$/.test(value) ? Number(value) * 1000 : /[a-z]/i.test(value) ? Date.parse(value) - Date.now() : NaN;
-  return Number.isFinite(ms) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms)) : undefined;
+  return Number.isNaN(ms) ? undefined : Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
 }
 
 /** The longest part of a foreign error text kept in a message. */
