@@ -108,6 +108,11 @@ export class OdooClient {
     this.stopped.abort();
   }
 
+  /** Whether abortCalls was called: a call failing now may have been ended by the stop, no failure of Odoo's. */
+  get stopping(): boolean {
+    return this.stopped.signal.aborted;
+  }
+
   /** How long (ms) a Retry-After still asks to wait before the next call; 0 when none does. */
   get rateLimitedForMs(): number {
     return Math.max(0, this.notBefore - Date.now());

@@ -21,9 +21,9 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
   let existing: Map<string, Mission>;
   /** The agents' skill sets, as the registry holds them. */
   let skillSets: string[][];
-  const refusalsOf = () =>
+  const refusalsOf = (odooClient = client) =>
     new OdooRefusals(
-      client,
+      odooClient,
       redis,
       keys,
       logKeys,
@@ -194,6 +194,27 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
       expect.objectContaining({ subtype_xmlid: 'mail.mt_note', body: expect.stringContaining('no registered agent has the skill facility_maintenance') }),
     ]);
     expect(await refusals.list()).toContainEqual({ model: 'maintenance.request', recordId: failing.id, reason: SKILLS, notePending: false });
+  });
+
+  it('given a shutdown while a note is searched for in the chatter, then it is no failure: not reported, and due again as it was', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Sauna' });
+    const stopping = new OdooClient(odoo.clientConnection(2_000));
+    const send = stopping.executeKw.bind(stopping);
+    jest.spyOn(stopping, 'executeKw').mockImplementation(async (model, method, args, kwargs) => {
+      // The SIGTERM comes as the chatter is searched: the call is ended, or refused.
+      if (model === 'mail.message') stopping.abortCalls();
+      return send(model, method, args, kwargs);
+    });
+    const refusals = refusalsOf(stopping);
+    await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-9', reason: SKILLS }]);
+    const failed: RefusedRecord[] = [];
+
+    // It was a failure: a warning, a failure counted, and the note's next attempt a minute later.
+    expect(await refusals.postNotes((refusal) => failed.push(refusal))).toBe(0);
+
+    expect(failed).toEqual([]);
+    expect(await refusals.list()).toEqual([{ model: 'maintenance.request', recordId: record.id, reason: SKILLS, notePending: true }]);
+    expect(await refusalsOf().postNotes(() => undefined)).toBe(1);
   });
 
   it("given a refusal's note still to post and a newer refusal of the record, then only the newer reason reaches the chatter", async () => {

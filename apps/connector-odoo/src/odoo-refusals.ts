@@ -211,6 +211,10 @@ export class OdooRefusals {
         });
         if (outcome.posted) posted += 1;
       } catch (error) {
+        // Cut short by the stop: no failure of Odoo's (it was a warning, a failure counted and a
+        // doubled delay), left due as it was, as the write-back leaves one. A post that was sent is
+        // stored all the same: its outcome is unknown, and it must not be posted again soon.
+        if (this.odoo.stopping && !(error instanceof UncertainChatterPostError && error.sent)) break;
         if (!isMissingRecord(error)) {
           onFailure(note, error);
           await this.settleNote(field, json, JSON.stringify(failedAgain(note, error, this.clock())));
