@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideCreate } from '@app/mission';
+import { decideCreate, MissionCreateDto } from '@app/mission';
 import { deleteKeysByPrefix, FakeOdooServer, startPrivateRedis, testKeyPrefix, testPersonalData, testRedisConnection, waitFor } from '@app/testing';
 import { ConnectorKeys } from './connector-keys';
 import { uncertainPostSettleMs } from './odoo-chatter';
@@ -28,18 +28,22 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
       timeoutMs: TIMEOUT_MS,
       clock: () => now,
     });
-  /** A mission of a helpdesk ticket whose result is to be posted now. */
-  const dueWriteBack = async (missionId: string, recordId: number) => {
-    const created = await store.append(
-      missionId,
-      null,
-      decideCreate({ type: 'guest_support', title: `Ticket ${recordId}`, description: 'Towels.', priority: 'normal', payload: {} }),
-      { actor: 'test' },
-    );
+  /** A mission made by `create` from the record `source` (`<model>|<id>`), whose result is to be posted now. */
+  const writeBackOf = async (missionId: string, source: string, create: MissionCreateDto) => {
+    const created = await store.append(missionId, null, decideCreate(create), { actor: 'test' });
     if (created.code !== AppendCode.Ok) throw new Error(`create ${missionId} failed`);
-    await redis.hset(keys.sources, missionId, `helpdesk.ticket|${recordId}`);
+    await redis.hset(keys.sources, missionId, source);
     await redis.zadd(keys.due, now, missionId);
   };
+  /** A mission of a helpdesk ticket whose result is to be posted now. */
+  const dueWriteBack = (missionId: string, recordId: number) =>
+    writeBackOf(missionId, `helpdesk.ticket|${recordId}`, {
+      type: 'guest_support',
+      title: `Ticket ${recordId}`,
+      description: 'Towels.',
+      priority: 'normal',
+      payload: {},
+    });
 
   /** A client whose post to the record hangs until released, as on a slow Odoo; `sent` once it is. */
   const holdingPostTo = (recordId: number) => {
@@ -59,23 +63,14 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     return { client, sent, release };
   };
   /** A mission of a maintenance request (the rule that may move its stage) whose result is to be posted now. */
-  const maintenanceWriteBack = async (missionId: string, recordId: number) => {
-    const created = await store.append(
-      missionId,
-      null,
-      decideCreate({
-        type: 'maintenance',
-        title: `Request ${recordId}`,
-        description: 'Reading lamp.',
-        priority: 'normal',
-        payload: { odoo: { rule: 'maintenance-requests' } },
-      }),
-      { actor: 'test' },
-    );
-    if (created.code !== AppendCode.Ok) throw new Error(`create ${missionId} failed`);
-    await redis.hset(keys.sources, missionId, `maintenance.request|${recordId}`);
-    await redis.zadd(keys.due, now, missionId);
-  };
+  const maintenanceWriteBack = (missionId: string, recordId: number) =>
+    writeBackOf(missionId, `maintenance.request|${recordId}`, {
+      type: 'maintenance',
+      title: `Request ${recordId}`,
+      description: 'Reading lamp.',
+      priority: 'normal',
+      payload: { odoo: { rule: 'maintenance-requests' } },
+    });
   /** The shipped mapping, its maintenance rule moving the stage to `value` on success. */
   const withStage = (value: number) => {
     const shipped = loadOdooMapping();
