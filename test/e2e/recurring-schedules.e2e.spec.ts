@@ -561,4 +561,27 @@ describe('recurring missions: schedules with cron and time zone (four services, 
     await Promise.all((await missionsOf(created.id)).map((id) => system.waitForStatus(id, ['succeeded'])));
     await system.api.delete(`/api/schedules/${created.id}`).expect(200);
   });
+
+  it('given a sweep whose instant was taken before its missions were created, then no ScheduleFired is dated before the mission it names', async () => {
+    // A schedule made ten minutes ago, swept at an instant five minutes ago: the sweep's instant lies
+    // behind the clock, as it does by the time a sweep's batch reaches its later schedules.
+    const registry = system.intake.get(ScheduleRegistry);
+    const madeAt = new Date(Date.now() - 10 * MINUTE);
+    const definition = { cron: '* * * * *', timeZone: 'UTC', template: { ...inspection, title: 'Minibar restock' }, catchUpMs: null };
+    const schedule = await registry.create(registry.newId(), definition, 'operator', madeAt);
+
+    const swept = await firing.sweep(new Date(madeAt.getTime() + 5 * MINUTE));
+
+    expect(swept.fired).toBeGreaterThanOrEqual(4);
+    const fired = (await system.api.get(`/api/schedules/${schedule.id}/events`).expect(200)).body.filter(
+      (event: ScheduleEventBody) => event.type === 'ScheduleFired',
+    );
+    expect(fired).toHaveLength(swept.fired);
+    for (const event of fired as (ScheduleEventBody & { at: string })[]) {
+      const mission = (await system.api.get(`/api/missions/${event.data.missionId as string}`).expect(200)).body;
+      expect(Date.parse(event.at)).toBeGreaterThanOrEqual(Date.parse(mission.createdAt));
+    }
+    await Promise.all((fired as ScheduleEventBody[]).map((event) => system.waitForStatus(event.data.missionId as string, ['succeeded'])));
+    await system.api.delete(`/api/schedules/${schedule.id}`).expect(200);
+  });
 });

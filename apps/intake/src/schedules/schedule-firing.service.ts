@@ -158,7 +158,7 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       await this.skip(record, { count: 1, from: dueAt, to: dueAt, reason: `mission refused: ${created.refused}` }, now, counts);
       return Step.Taken;
     }
-    if (await this.settled(() => this.schedules.fired(record, { dueAt, missionId: created.missionId }, ACTOR, now))) counts.fired += 1;
+    if (await this.settled(() => this.schedules.fired(record, { dueAt, missionId: created.missionId }, ACTOR, recordedAt(now)))) counts.fired += 1;
     return Step.Taken;
   }
 
@@ -175,8 +175,8 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
   private async skip(record: ScheduleRecord, skip: SkippedDueTimes, now: Date, counts: SweepCounts): Promise<void> {
     await this.withFiringWithdrawn(record, skip.from, async (createdFirst) => {
       if (createdFirst) {
-        if (await this.settled(() => this.schedules.fired(record, createdFirst, ACTOR, now))) counts.fired += 1;
-      } else if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, now))) {
+        if (await this.settled(() => this.schedules.fired(record, createdFirst, ACTOR, recordedAt(now)))) counts.fired += 1;
+      } else if (await this.settled(() => this.schedules.skipped(record, skip, ACTOR, recordedAt(now)))) {
         counts.skipped += skip.count;
       }
     });
@@ -256,4 +256,14 @@ export class ScheduleFiringService implements OnApplicationBootstrap, OnModuleDe
       throw error;
     }
   }
+}
+
+/**
+ * The time a firing's or skip's event carries: the sweep's instant `now`, which decides what is due,
+ * or the clock when it has moved on since. The sweep's instant is taken before its batch, so a
+ * ScheduleFired dated with it could come before the mission it names was created.
+ */
+function recordedAt(now: Date): Date {
+  const clock = Date.now();
+  return clock > now.getTime() ? new Date(clock) : now;
 }
