@@ -326,9 +326,19 @@ function kindOf(value: unknown): string {
   return `a JSON ${typeof value}`;
 }
 
-/** Odoo's answer for a record that no longer exists (deleted, or merged into another): no retry can post to it. */
-export function isMissingRecord(error: unknown): error is OdooRpcError {
-  return error instanceof OdooRpcError && error.exception === 'odoo.exceptions.MissingError';
+/**
+ * Whether `error` says that `target` itself is gone from Odoo (deleted, or merged into another), so
+ * no retry can post to it or write it: a MissingError, and a `search_count` of its id finds none
+ * (archived records count as there: a post reaches them). A MissingError names whichever record
+ * was missing, one a call reads (a partner since deleted) or names (a stage since deleted), and
+ * a write-back or a refusal note to a record still there was given up. A count that fails says no.
+ */
+export async function isRecordGone(odoo: OdooClient, target: { model: string; recordId: number }, error: unknown): Promise<boolean> {
+  if (!(error instanceof OdooRpcError && error.exception === 'odoo.exceptions.MissingError')) return false;
+  const count = await odoo
+    .executeKw<number>(target.model, 'search_count', [[['id', '=', target.recordId]]], { context: { active_test: false } })
+    .catch(() => null);
+  return count === 0;
 }
 
 /** `server_version_info[0]`, a number (`18`) or Odoo Online's `saas~18` / `saas~18.1`, else `server_version` (`saas~18.1+e`). */

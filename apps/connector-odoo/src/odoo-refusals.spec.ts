@@ -267,6 +267,32 @@ describe('OdooRefusals (real Redis, a fake Odoo on loopback)', () => {
     expect(await redis.hlen(keys.refused)).toBe(0);
   });
 
+  it('given a note Odoo refuses as a MissingError about another record, then it is a failure, tried again, not dropped: its own record is there', async () => {
+    const record = odoo.create('maintenance.request', { name: 'Bathtub drain' });
+    const refusals = refusalsOf();
+    await refusals.setAside([{ model: 'maintenance.request', recordId: record.id, missionId: 'mission-13', reason: SKILLS }]);
+    // As Odoo answers a post that reads a partner since deleted.
+    odoo.failingCalls.set('maintenance.request.message_post', {
+      name: 'odoo.exceptions.MissingError',
+      message: 'Record does not exist or has been deleted.\n(Record: res.partner(55,), User: 7)',
+    });
+    const failed: RefusedRecord[] = [];
+    try {
+      expect(await refusals.postNotes((refusal) => failed.push(refusal))).toBe(0);
+    } finally {
+      odoo.failingCalls.clear();
+    }
+
+    // It was dropped, and the record left the refused list, as if the request were gone.
+    expect(failed).toEqual([expect.objectContaining({ recordId: record.id })]);
+    expect(await refusals.list()).toEqual([
+      { model: 'maintenance.request', recordId: record.id, reason: SKILLS, notePending: true, noteError: expect.stringContaining('res.partner(55,)') },
+    ]);
+    now += 60_000;
+    expect(await refusals.postNotes(() => undefined)).toBe(1);
+    expect(odoo.messagesOf('maintenance.request', record.id)).toHaveLength(1);
+  });
+
   it('given a record taken in after all (an edit made it valid), then it is no longer refused, and its note is not posted', async () => {
     const record = odoo.create('maintenance.request', { name: '\u200b' });
     const refusals = refusalsOf();

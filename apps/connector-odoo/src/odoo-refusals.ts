@@ -7,7 +7,7 @@ import { isMissionType, isPlainObject, Mission, requiredSkillsOf } from '@app/mi
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce } from './odoo-chatter';
-import { isMissingRecord, OdooClient, retryAfterOf } from './odoo-client';
+import { isRecordGone, OdooClient, retryAfterOf } from './odoo-client';
 import { UncertainChatterPostError } from './uncertain-chatter-post-error';
 
 export enum SetAsideCode {
@@ -215,7 +215,8 @@ export class OdooRefusals {
         // doubled delay), left due as it was, as the write-back leaves one. A post that was sent is
         // stored all the same: its outcome is unknown, and it must not be posted again soon.
         if (this.odoo.stopping && !(error instanceof UncertainChatterPostError && error.sent)) break;
-        if (!isMissingRecord(error)) {
+        // Only a MissingError of the record itself: one about a record the post reads is a failure like any other.
+        if (!(await isRecordGone(this.odoo, note, error))) {
           onFailure(note, error);
           await this.settleNote(field, json, JSON.stringify(failedAgain(note, error, this.clock())));
           continue;

@@ -11,7 +11,7 @@ import { nextStep, RetryPolicy } from '@app/runtime';
 import { annotateSpan, KeptTraceContext, markSpanFailed } from '@app/tracing';
 import { ConnectorKeys } from './connector-keys';
 import { ChatterPostAs, escapeHtml, postToChatterOnce, uncertainPostSettleMs } from './odoo-chatter';
-import { isMissingRecord, OdooClient, retryAfterOf } from './odoo-client';
+import { isRecordGone, OdooClient, retryAfterOf } from './odoo-client';
 import { OdooMapping } from './odoo-mapping';
 import { UncertainChatterPostError } from './uncertain-chatter-post-error';
 
@@ -299,18 +299,19 @@ export class OdooWriteBack {
       }
       return recorded;
     } catch (error) {
-      if (target && isMissingRecord(error) && (await this.isGone(target))) {
+      if (target && (await isRecordGone(this.odoo, target, error))) {
+        const reason = error instanceof Error ? error.message : String(error);
         // The result is recorded (posted): only the stage change is dropped, as no retry can make it.
         if (stage) {
           annotateSpan('brain.odoo.outcome', 'stage dropped');
           logger.warn(
-            `the stage change of mission ${missionId} (${stage.field} to ${String(stage.value)}) is dropped: ${target.model} ${target.recordId} is gone from Odoo (${error.message}); its result was posted`,
+            `the stage change of mission ${missionId} (${stage.field} to ${String(stage.value)}) is dropped: ${target.model} ${target.recordId} is gone from Odoo (${reason}); its result was posted`,
           );
           await this.redis.multi().zrem(this.keys.due, missionId).hdel(this.keys.failures, missionId).exec();
           return recorded;
         }
         annotateSpan('brain.odoo.outcome', 'abandoned');
-        await this.abandon(missionId, target, error.message);
+        await this.abandon(missionId, target, reason);
         return false;
       }
       // Cut short by the stop: no failure of Odoo's, made again once its claim runs out. A post that
@@ -351,18 +352,6 @@ export class OdooWriteBack {
       [missionId, messageId, JSON.stringify(event), pending ? JSON.stringify(pending) : '', stageToMove?.until ?? 0],
     )) as [RecordCode];
     return code;
-  }
-
-  /**
-   * Whether the write-back's own record is gone from Odoo. A MissingError names whichever record was
-   * missing (one the post reads, such as a partner since deleted), and such a write-back was given
-   * up though its record was there. Archived records count as there: a post reaches them.
-   */
-  private async isGone(target: { model: string; recordId: number }): Promise<boolean> {
-    const count = await this.odoo
-      .executeKw<number>(target.model, 'search_count', [[['id', '=', target.recordId]]], { context: { active_test: false } })
-      .catch(() => null);
-    return count === 0;
   }
 
   /** Gives the write-back up for good: off the queue and the failures, kept as abandoned, with its event; once per mission. */
