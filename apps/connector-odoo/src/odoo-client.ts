@@ -288,8 +288,10 @@ const MAX_ERROR_TEXT = 200;
 
 /**
  * A JSON-RPC `error` as an OdooRpcError: Odoo's object (`data.name` the Python exception, `data.message`
- * or `message` the text), or whatever else a proxy sent, such as a bare string (`"Session expired"`),
- * which was shown as "error (unknown)". A foreign text is bounded and its control characters spaced.
+ * or `message` the text; never `data.debug`, its traceback), or whatever else a proxy sent, such as a
+ * bare string (`"Session expired"`), which was shown as "error (unknown)". Every error of Odoo's is
+ * described here, so each foreign text is made one bounded line here (boundedText): the message is
+ * what `lastError`, `noteError`, readiness and the log lines show.
  */
 function rpcErrorOf(failed: string, error: unknown): OdooRpcError {
   if (typeof error === 'string') return new OdooRpcError(`${failed}: ${boundedText(error)} (unknown)`, 'unknown');
@@ -297,13 +299,19 @@ function rpcErrorOf(failed: string, error: unknown): OdooRpcError {
   const { name, message: dataMessage } = (typeof data === 'object' && data !== null ? data : {}) as { name?: unknown; message?: unknown };
   const exception = typeof name === 'string' ? name : 'unknown';
   const text = [dataMessage, message].find((candidate): candidate is string => typeof candidate === 'string');
-  return new OdooRpcError(`${failed}: ${text ?? `an error that is ${kindOf(error)} with no message`} (${exception})`, exception);
+  const said = text === undefined ? `an error that is ${kindOf(error)} with no message` : boundedText(text);
+  return new OdooRpcError(`${failed}: ${said} (${boundedText(exception)})`, exception);
 }
 
-/** Text from a foreign server for a log line: control characters as spaces, at most MAX_ERROR_TEXT characters. */
+/**
+ * Text from a foreign server for a message: one line, each run of whitespace or control characters
+ * (Odoo's line breaks, a tab, a proxy's bell) one space, at most MAX_ERROR_TEXT characters. Odoo's
+ * texts run over lines (a MissingError names its record on a second one, a constraint's message
+ * lists its causes), which reached the listings as they were and split a log line.
+ */
 function boundedText(text: string): string {
   // eslint-disable-next-line no-control-regex
-  const spaced = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  const spaced = text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   return spaced.length > MAX_ERROR_TEXT ? `${spaced.slice(0, MAX_ERROR_TEXT)}…` : spaced;
 }
 

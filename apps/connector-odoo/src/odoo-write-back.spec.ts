@@ -364,6 +364,32 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(lines[0]).not.toContain('BRAIN: mission succeeded');
   });
 
+  it("given Odoo's error text of several lines, with a traceback, then the listed lastError and the warning are one line, bounded, without the traceback", async () => {
+    const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 112' });
+    await dueWriteBack('m-1', ticket.id);
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // As Odoo words a NOT NULL violation, with the traceback it sends in data.debug.
+    odoo.failingCalls.set('helpdesk.ticket.message_post', {
+      name: 'odoo.exceptions.ValidationError',
+      message: `The operation cannot be completed:\n- Create/update: a mandatory field is not set.\n- Delete: another model requires the record being deleted. If possible, archive it instead.\n\nModel: Helpdesk Ticket (helpdesk.ticket)\r\nField:\t\tTeam (team_id)\n${'\u00a0'.repeat(3)}${'detail '.repeat(40)}`,
+      debug:
+        'Traceback (most recent call last):\n  File "/usr/lib/python3/dist-packages/odoo/http.py", line 1770, in _serve_db\npsycopg2.errors.NotNullViolation: null value',
+    });
+
+    await expect(instance().runOnce()).resolves.toBe(0);
+
+    // Its line breaks reached the listing and the log line, and its whole length: the log split it over lines.
+    const [{ lastError }] = await instance().failing();
+    expect(lastError).toMatch(
+      /^Odoo object\.execute_kw failed: The operation cannot be completed: - Create\/update: a mandatory field is not set\. - Delete: another model .*… \(odoo\.exceptions\.ValidationError\)$/,
+    );
+    expect(lastError).not.toMatch(/\s{2}|[^\S ]|Traceback/);
+    expect(lastError.length).toBeLessThanOrEqual(300);
+    const lines = warn.mock.calls.map(([message]) => String(message));
+    expect(lines).toEqual([expect.stringContaining(lastError)]);
+    expect(lines[0]).not.toMatch(/\n/);
+  });
+
   it("given a guest's mail in the chatter quoting the mission's marker, when the result is written back, then it is posted, and the connector's post is recorded", async () => {
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 104' });
     await dueWriteBack('m-1', ticket.id);

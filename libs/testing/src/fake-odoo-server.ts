@@ -66,8 +66,11 @@ export class FakeOdooServer {
    * client that gave up meanwhile gets nothing. Infinity: never made, never answered.
    */
   readonly slowCalls = new Map<string, number>();
-  /** Calls (`model.method`) answered with this Odoo error instead of being made: `name` is the exception, as `odoo.exceptions.MissingError`. */
-  readonly failingCalls = new Map<string, { name: string; message: string }>();
+  /**
+   * Calls (`model.method`) answered with this Odoo error instead of being made: `name` is the
+   * exception, as `odoo.exceptions.MissingError`; `debug` the Python traceback Odoo sends with it.
+   */
+  readonly failingCalls = new Map<string, { name: string; message: string; debug?: string }>();
   /** Answers send their status and headers at once and their body only this long (ms) after, as a slow link or proxy does; null: at once. */
   bodyDelayMs: number | null = null;
   /** The calls slowCalls held, as they came in (`calls` has them once made). */
@@ -133,7 +136,8 @@ export class FakeOdooServer {
       body = { jsonrpc: '2.0', id, result: this.dispatch(params.service, params.method, params.args) };
     } catch (error) {
       const [name, message] = error instanceof Error ? [error.name, error.message] : ['Exception', String(error)];
-      body = { jsonrpc: '2.0', id, error: { code: 200, message: 'Odoo Server Error', data: { name, message, debug: '', arguments: [message] } } };
+      const debug = error instanceof Error && 'debug' in error ? String(error.debug) : '';
+      body = { jsonrpc: '2.0', id, error: { code: 200, message: 'Odoo Server Error', data: { name, message, debug, arguments: [message] } } };
     }
     if (response.destroyed) return;
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -287,7 +291,7 @@ export class FakeOdooServer {
       call === 'search_read' && declared && Array.isArray(kwargs.fields) ? kwargs.fields.find((field) => !declared.has(String(field))) : undefined;
     if (unknown !== undefined) throw Object.assign(new Error(`Invalid field '${String(unknown)}' on model '${model}'`), { name: 'builtins.ValueError' });
     const failure = this.failingCalls.get(`${model}.${call}`);
-    if (failure) throw Object.assign(new Error(failure.message), { name: failure.name });
+    if (failure) throw Object.assign(new Error(failure.message), { name: failure.name, debug: failure.debug ?? '' });
     if (call === 'search_read') return this.search(live, callArgs[0] as Domain, kwargs);
     if (call === 'search_count') return this.search(live, callArgs[0] as Domain, {}).length;
     const [ids] = callArgs as [number[]];
