@@ -5,7 +5,7 @@ import { REDIS, REDIS_CHECK_TIMEOUT_MS, REDIS_DOWN_MESSAGE, redisHealthCheck } f
 import { readOdooStatus } from './connector-host';
 import { ConnectorKeys } from './connector-keys';
 import { OdooRefusals, RefusedRecordView } from './odoo-refusals';
-import { AbandonedWriteBack, FailingWriteBack, OdooWriteBack } from './odoo-write-back';
+import { AbandonedWriteBack, DelayedWriteBack, OdooWriteBack } from './odoo-write-back';
 
 /** The connector's health and its write-backs, on its own port (like /metrics, not the public API). */
 @Controller()
@@ -42,10 +42,10 @@ export class ConnectorHealthController {
     ]);
   }
 
-  /** Write-backs that failed and are retried: mission, record, attempts, last error, next attempt. */
+  /** Write-backs that failed and are retried, or that Odoo's rate limit holds: mission, record, status, attempts, last error, next attempt. */
   @Get('connector/write-backs')
-  failing(): Promise<FailingWriteBack[]> {
-    return this.writeBack.failing();
+  delayed(): Promise<DelayedWriteBack[]> {
+    return this.writeBack.delayed();
   }
 
   /** Write-backs given up because their record is gone from Odoo: mission, record, Odoo's reason, when. */

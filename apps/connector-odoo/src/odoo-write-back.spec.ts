@@ -158,7 +158,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     now += 10_000;
     await expect(instance().runOnce()).resolves.toBe(0);
     await waitFor(async () => odoo.messagesOf('helpdesk.ticket', ticket.id).length > 0, { timeoutMs: 5_000, what: 'the slow post to commit' });
-    expect(await instance().failing()).toEqual([expect.objectContaining({ missionId: 'm-1', lastError: expect.stringContaining('Odoo may still commit it') })]);
+    expect(await instance().delayed()).toEqual([expect.objectContaining({ missionId: 'm-1', lastError: expect.stringContaining('Odoo may still commit it') })]);
     now += uncertainPostSettleMs(TIMEOUT_MS);
     await expect(instance().runOnce()).resolves.toBe(1);
     warn.mockRestore();
@@ -166,7 +166,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     const posts = odoo.messagesOf('helpdesk.ticket', ticket.id);
     expect(posts).toHaveLength(1);
     expect(await redis.hget(keys.posted, 'm-1')).toBe(String(posts[0].id));
-    expect(await instance().failing()).toEqual([]);
+    expect(await instance().delayed()).toEqual([]);
   });
 
   it('given a post with no answer that Odoo never made, then it is posted again once a search long enough after it finds nothing, and not before', async () => {
@@ -229,7 +229,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(await writeBack().abandoned()).toEqual([]);
     const events = (await redis.xrange(keys.events, '-', '+')).map(([, fields]) => JSON.parse(fields[1]) as { type: string });
     expect(events.map((event) => event.type)).toEqual(['OdooResultPosted']);
-    expect(await writeBack().failing()).toEqual([
+    expect(await writeBack().delayed()).toEqual([
       expect.objectContaining({
         missionId: 'm-1',
         lastError: expect.stringMatching(/^the result is posted; moving stage_id to 999 failed: [^]*maintenance\.stage\(999,\)/),
@@ -241,7 +241,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     now += 60_000;
     await expect(writeBack().runOnce()).resolves.toBe(0);
     expect(request.stage_id).toBe(999);
-    expect(await writeBack().failing()).toEqual([]);
+    expect(await writeBack().delayed()).toEqual([]);
     expect(await redis.zcard(keys.due)).toBe(0);
     expect(odoo.messagesOf('maintenance.request', request.id)).toHaveLength(1);
   });
@@ -267,7 +267,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     // It was off the queue and out of the failures: no instance ever moved the stage.
     expect(await redis.zcard(keys.due)).toBe(1);
     // Still to make, and not failed: not listed as failing.
-    expect(await instanceWith(mapping).failing()).toEqual([]);
+    expect(await instanceWith(mapping).delayed()).toEqual([]);
     // Once the claim has lapsed.
     now += uncertainPostSettleMs(TIMEOUT_MS) + 1;
     await expect(instanceWith(mapping).runOnce()).resolves.toBe(0);
@@ -275,7 +275,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(request.stage_id).toBe(3);
     expect(odoo.messagesOf('maintenance.request', request.id)).toHaveLength(1);
     expect(await redis.zcard(keys.due)).toBe(0);
-    expect(await instanceWith(mapping).failing()).toEqual([]);
+    expect(await instanceWith(mapping).delayed()).toEqual([]);
   });
 
   it('given a stage change still to make on a record since deleted, then it is dropped with a warning, not retried for ever, and the result stays posted', async () => {
@@ -288,7 +288,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
       message: 'Record does not exist or has been deleted.\n(Record: maintenance.stage(999,), User: 7)',
     });
     await expect(instanceWith(mapping).runOnce()).resolves.toBe(1);
-    expect(await instanceWith(mapping).failing()).toHaveLength(1);
+    expect(await instanceWith(mapping).delayed()).toHaveLength(1);
 
     odoo.failingCalls.clear();
     odoo.unlink('maintenance.request', request.id);
@@ -296,7 +296,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     await expect(instanceWith(mapping).runOnce()).resolves.toBe(0);
 
     // It was retried every 5 minutes for ever: a deleted record's stage cannot be moved.
-    expect(await instanceWith(mapping).failing()).toEqual([]);
+    expect(await instanceWith(mapping).delayed()).toEqual([]);
     expect(await redis.zcard(keys.due)).toBe(0);
     expect(warn.mock.calls.map(([message]) => String(message))).toContainEqual(
       expect.stringMatching(
@@ -320,7 +320,7 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     await expect(instance().runOnce()).resolves.toBe(0);
 
     expect(await instance().abandoned()).toEqual([]);
-    expect(await instance().failing()).toEqual([expect.objectContaining({ missionId: 'm-1', lastError: expect.stringContaining('res.partner(55,)') })]);
+    expect(await instance().delayed()).toEqual([expect.objectContaining({ missionId: 'm-1', lastError: expect.stringContaining('res.partner(55,)') })]);
     odoo.failingCalls.clear();
     odoo.unlink('helpdesk.ticket', ticket.id);
     now += 60_000;
@@ -342,9 +342,47 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     // And the next write-back due called Odoo at once, as did every other of the run's ten.
     expect(odoo.requests).toBe(1);
     expect(await redis.zscore(keys.due, 'm-2')).toBe(String(now));
-    const [failing] = await instance().failing();
+    const [failing] = await instance().delayed();
     expect(Date.parse(String(failing.nextAttemptAt))).toBeGreaterThanOrEqual(now + 600_000);
     expect(failing.lastError).toMatch(/HTTP 429: Odoo, or a proxy before it, is rate limiting the connector/);
+  });
+
+  it('given a rate-limited Odoo, then the write-backs its Retry-After holds are listed as rate-limited until it ends, tried or not, and as they are once it has', async () => {
+    const [first, second] = [odoo.create('helpdesk.ticket', { name: 'Towels for 113' }), odoo.create('helpdesk.ticket', { name: 'Towels for 114' })];
+    await dueWriteBack('m-1', first.id);
+    await dueWriteBack('m-2', second.id);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.foreignReply = { status: 429, body: 'slow down', headers: { 'retry-after': '2' } };
+    const client = clientOf();
+    const writeBack = instance(client);
+    await expect(writeBack.runOnce()).resolves.toBe(0);
+    odoo.foreignReply = null;
+
+    // m-2 waited unclaimed and was not listed at all, m-1 as any failure: nothing said that Odoo's rate limit held them.
+    const listed = await writeBack.delayed();
+    expect(listed).toEqual([
+      expect.objectContaining({ missionId: 'm-1', status: 'rate-limited', attempts: 1, nextAttemptAt: new Date(now + 2_000).toISOString() }),
+      {
+        missionId: 'm-2',
+        model: 'helpdesk.ticket',
+        recordId: second.id,
+        status: 'rate-limited',
+        attempts: 0,
+        lastError: null,
+        failingSince: null,
+        nextAttemptAt: expect.any(String),
+      },
+    ]);
+    const waitEnds = Date.parse(String(listed[1].nextAttemptAt));
+    expect(waitEnds).toBeGreaterThan(now + 1_000);
+    expect(waitEnds).toBeLessThanOrEqual(now + 2_000);
+
+    // Once Odoo's wait is over: m-1 a failure as any other, m-2 due and unlisted.
+    await waitFor(async () => client.rateLimitedForMs === 0, { timeoutMs: 5_000, what: "Odoo's Retry-After to end" });
+    now += 2_000;
+    expect(await writeBack.delayed()).toEqual([expect.objectContaining({ missionId: 'm-1', status: 'failing', nextAttemptAt: new Date(now).toISOString() })]);
+    await expect(writeBack.runOnce()).resolves.toBe(2);
+    expect(await writeBack.delayed()).toEqual([]);
   });
 
   it('given Odoo refusing a post, when the write-back fails, then a warning names the mission, the record and the error, not the body', async () => {
@@ -379,14 +417,14 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     await expect(instance().runOnce()).resolves.toBe(0);
 
     // Its line breaks reached the listing and the log line, and its whole length: the log split it over lines.
-    const [{ lastError }] = await instance().failing();
+    const [{ lastError }] = await instance().delayed();
     expect(lastError).toMatch(
       /^Odoo object\.execute_kw failed: The operation cannot be completed: - Create\/update: a mandatory field is not set\. - Delete: another model .*… \(odoo\.exceptions\.ValidationError\)$/,
     );
     expect(lastError).not.toMatch(/\s{2}|[^\S ]|Traceback/);
-    expect(lastError.length).toBeLessThanOrEqual(300);
+    expect(String(lastError).length).toBeLessThanOrEqual(300);
     const lines = warn.mock.calls.map(([message]) => String(message));
-    expect(lines).toEqual([expect.stringContaining(lastError)]);
+    expect(lines).toEqual([expect.stringContaining(String(lastError))]);
     expect(lines[0]).not.toMatch(/\n/);
   });
 

@@ -33,14 +33,25 @@ export interface AbandonedWriteBack {
   abandonedAt: string;
 }
 
-/** A write-back that has failed at least once and is still to be made. */
-export interface FailingWriteBack {
+/**
+ * Why a listed write-back is not made when due. `failing`: it failed, and is tried again at
+ * `nextAttemptAt` (its backoff). `rate-limited`: Odoo asked to wait (a Retry-After on a 429 or a
+ * 5xx), and it is not tried before `nextAttemptAt`, when that wait ends.
+ */
+export type DelayedWriteBackStatus = 'failing' | 'rate-limited';
+
+/**
+ * A write-back still to be made that has failed at least once, or that Odoo's rate limit holds
+ * (`attempts` 0, `lastError` and `failingSince` null while none failed), as GET /connector/write-backs lists it.
+ */
+export interface DelayedWriteBack {
   missionId: string;
   model: string;
   recordId: number;
+  status: DelayedWriteBackStatus;
   attempts: number;
-  lastError: string;
-  failingSince: string;
+  lastError: string | null;
+  failingSince: string | null;
   nextAttemptAt: string | null;
 }
 
@@ -82,6 +93,8 @@ interface FailureRecord {
   uncertainSince?: number;
   /** The result is posted and recorded; the rule's stage change is what failed, and is what is tried again. */
   stagePending?: boolean;
+  /** Until when (ms) the Retry-After that answered the last attempt asked to wait: the listing says so, on every instance. */
+  rateLimitedUntil?: number;
 }
 
 /**
@@ -191,21 +204,43 @@ export class OdooWriteBack {
     return entries.map(([missionId, json]) => ({ missionId, ...(JSON.parse(json) as Omit<AbandonedWriteBack, 'missionId'>) }));
   }
 
-  async failing(): Promise<FailingWriteBack[]> {
-    const entries = Object.entries(await this.redis.hgetall(this.keys.failures)).filter(([, json]) => hasFailed(json));
+  /**
+   * The write-backs that failed, and those due that Odoo's rate limit holds. A write-back is
+   * `rate-limited` while it waits for a Retry-After: the one that answered its last attempt (kept
+   * with its failure), or this instance's own, which holds every write-back due before it ends,
+   * unclaimed (runOnce), tried before or not. Those went unlisted, or were listed as any failure,
+   * with nothing to say that they waited for Odoo, nor until when.
+   */
+  async delayed(): Promise<DelayedWriteBack[]> {
+    const now = this.clock();
+    // This instance's wait, by its clock; another instance keeps its own, and claims what is due.
+    const waitEnds = now + this.odoo.rateLimitedForMs;
+    const [failures, dueNow] = await Promise.all([
+      this.redis.hgetall(this.keys.failures),
+      waitEnds > now ? this.redis.zrangebyscore(this.keys.due, '-inf', now) : [],
+    ]);
+    const failed = new Map(
+      Object.entries(failures)
+        .filter(([, json]) => hasFailed(json))
+        .map(([missionId, json]) => [missionId, JSON.parse(json) as FailureRecord]),
+    );
+    const listed = [...failed.keys(), ...dueNow.filter((missionId) => !failed.has(missionId))];
     return Promise.all(
-      entries.map(async ([missionId, json]) => {
-        const failure = JSON.parse(json) as FailureRecord;
+      listed.map(async (missionId) => {
+        const failure = failed.get(missionId);
         const [source, due] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.redis.zscore(this.keys.due, missionId)]);
         const [model, recordId] = (source ?? '|0').split('|');
+        const waitsUntil = Math.max(failure?.rateLimitedUntil ?? 0, waitEnds);
+        const rateLimited = due !== null && waitsUntil > now && Number(due) <= waitsUntil;
         return {
           missionId,
           model,
           recordId: Number(recordId),
-          attempts: failure.attempts,
-          lastError: failure.lastError,
-          failingSince: new Date(failure.failingSince).toISOString(),
-          nextAttemptAt: due ? new Date(Number(due)).toISOString() : null,
+          status: rateLimited ? 'rate-limited' : 'failing',
+          attempts: failure?.attempts ?? 0,
+          lastError: failure?.lastError ?? null,
+          failingSince: failure ? new Date(failure.failingSince).toISOString() : null,
+          nextAttemptAt: rateLimited ? new Date(waitsUntil).toISOString() : due ? new Date(Number(due)).toISOString() : null,
         };
       }),
     );
@@ -380,7 +415,8 @@ export class OdooWriteBack {
     const policy: RetryPolicy = { backoffMs: this.options.backoffMs, backoffMaxMs: MAX_BACKOFF_MS, retryPeriodMs: Number.MAX_SAFE_INTEGER };
     const step = nextStep({ error: String(error), retryable: true }, attempts, now, now, policy, missionId);
     // Not before a rate-limited Odoo's Retry-After.
-    const at = Math.max(step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS, now + retryAfterOf(error));
+    const retryAfterMs = retryAfterOf(error);
+    const at = Math.max(step.kind === 'retry' ? step.at : now + MAX_BACKOFF_MS, now + retryAfterMs);
     // Kept until the write-back is recorded: each retry searches the chatter, and posts only once it may.
     const uncertainSince = error instanceof UncertainChatterPostError && error.sent ? now : before?.uncertainSince;
     const reason = error instanceof Error ? error.message : String(error);
@@ -401,7 +437,8 @@ export class OdooWriteBack {
           failingSince: before?.failingSince ?? now,
           ...(uncertainSince === undefined ? {} : { uncertainSince }),
           ...(stage ? { stagePending: true } : {}),
-        }),
+          ...(retryAfterMs > 0 ? { rateLimitedUntil: now + retryAfterMs } : {}),
+        } satisfies FailureRecord),
       )
       // Only while queued, unless for the stage: recording the post took it off.
       .zadd(this.keys.due, ...(stage ? [] : ['XX' as const]), at, missionId)
