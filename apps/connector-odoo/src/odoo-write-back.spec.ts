@@ -402,6 +402,28 @@ describe('OdooWriteBack (real Redis, a fake Odoo on loopback)', () => {
     expect(lines[0]).not.toContain('BRAIN: mission succeeded');
   });
 
+  it('given a rate-limited instance listing while another claims and posts what is due, then those are not listed as failing', async () => {
+    const tickets = ['Towels for 115', 'Towels for 116', 'Towels for 117'].map((name) => odoo.create('helpdesk.ticket', { name }));
+    for (const [index, ticket] of tickets.entries()) await dueWriteBack(`m-${index + 1}`, ticket.id);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    odoo.foreignReply = { status: 429, body: 'slow down', headers: { 'retry-after': '30' } };
+    const writeBack = instance(clientOf());
+    await expect(writeBack.runOnce()).resolves.toBe(0);
+    // Another instance, not rate limited, claims m-2 and posts m-3 right after the listing read the due set.
+    const read = redis.zrangebyscore.bind(redis);
+    jest.spyOn(redis, 'zrangebyscore').mockImplementationOnce(async (...args: Parameters<typeof read>) => {
+      const dueNow = await read(...args);
+      await redis.zadd(keys.due, now + 160_000, 'm-2');
+      await redis.zrem(keys.due, 'm-3');
+      return dueNow;
+    });
+
+    const listed = await writeBack.delayed();
+
+    // They were listed as failing, with no failure: m-3 already in Odoo's chatter.
+    expect(listed).toEqual([expect.objectContaining({ missionId: 'm-1', status: 'rate-limited', attempts: 1 })]);
+  });
+
   it("given Odoo's error text of several lines, with a traceback, then the listed lastError and the warning are one line, bounded, without the traceback", async () => {
     const ticket = odoo.create('helpdesk.ticket', { name: 'Towels for 112' });
     await dueWriteBack('m-1', ticket.id);

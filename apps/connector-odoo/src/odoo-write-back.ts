@@ -225,10 +225,13 @@ export class OdooWriteBack {
         .map(([missionId, json]) => [missionId, JSON.parse(json) as FailureRecord]),
     );
     const listed = [...failed.keys(), ...dueNow.filter((missionId) => !failed.has(missionId))];
-    return Promise.all(
-      listed.map(async (missionId) => {
+    const entries = await Promise.all(
+      listed.map(async (missionId): Promise<DelayedWriteBack | null> => {
         const failure = failed.get(missionId);
         const [source, due] = await Promise.all([this.redis.hget(this.keys.sources, missionId), this.redis.zscore(this.keys.due, missionId)]);
+        // Never failed, and no longer waiting unclaimed: another instance claimed or posted it since
+        // the due set was read. It is neither held by this wait nor failing.
+        if (!failure && (due === null || Number(due) > now)) return null;
         const [model, recordId] = (source ?? '|0').split('|');
         const waitsUntil = Math.max(failure?.rateLimitedUntil ?? 0, waitEnds);
         const rateLimited = due !== null && waitsUntil > now && Number(due) <= waitsUntil;
@@ -244,6 +247,7 @@ export class OdooWriteBack {
         };
       }),
     );
+    return entries.filter((entry): entry is DelayedWriteBack => entry !== null);
   }
 
   private async follow(): Promise<void> {
