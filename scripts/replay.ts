@@ -104,7 +104,8 @@ Exit codes:
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
      or other than 0 beside --cluster-nodes;
-     DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE)
+     DATA_KEY_* variables the services refuse, e.g. both DATA_KEY_SECRET and DATA_KEY_FILE,
+     refused by every command but not by --help)
   3  verify, export, rebuild or projections status found no log under the prefix (a wrong
      --prefix or --partitions; nothing was done), or rewrap-keys no data subject's key records and
      no webhook signing secrets
@@ -170,20 +171,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   // Everything printed may carry stored text (titles, reasons, errors, ids): escaped, lines kept.
   const out = (text = '') => io.stdout.write(`${forTerminal(text, { keepLineFeeds: true })}\n`);
   const err = (text: string) => io.stderr.write(`replay: ${forTerminal(text, { keepLineFeeds: true })}\n`);
-  // Read before the options are declared (it is --partitions' default), and said like a bad option.
-  let partitionsFromEnv: number | undefined;
-  let livenessMs: number;
-  try {
-    partitionsFromEnv = environmentValue(io.env, 'LOG_PARTITIONS', parsePositiveInt);
-    livenessMs = livenessSetting(io.env);
-    // Every command, not only those that use the key: a pair the services refuse to start with is
-    // a configuration to mend, and a verify or export that passed on it read as a deployment in order.
-    const keySource = dataKeySourceProblem(dataKeySettings(io.env));
-    if (keySource) throw new CliError(`the master key: ${keySource}`);
-  } catch (error) {
-    err(error instanceof Error ? error.message : String(error));
-    return EXIT_USAGE;
-  }
+  // Read before the options are declared (LOG_PARTITIONS is --partitions' default), but refused only
+  // when a command runs (the preAction hook): --help prints and exits 0 whatever the variables say.
+  const environment = environmentSettings(io.env);
+  const { partitionsFromEnv, livenessMs } = environment;
 
   const program = new Command()
     .name('replay')
@@ -219,6 +210,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
   // prefix, one the services took before they required the `:`: export reads them (its keys only, by
   // name) and purge deletes them (by their exact shapes, legacyPrefixKeys), so they can be moved.
   program.hook('preAction', (_program, command) => {
+    if (environment.problem) throw new CliError(environment.problem);
     const { prefix } = globals(command);
     if (KEY_PREFIX_PATTERN.test(prefix)) return;
     const path = commandPath(command);
@@ -742,11 +734,34 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
+      // `help <command>` ends as 'commander.help' with exit code 0; a bare `projections` prints its help as an error (1): usage.
+      const helpAsked = error.code === 'commander.help' && error.exitCode === 0;
+      return helpAsked || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_USAGE;
     }
     err(error instanceof Error ? error.message : String(error));
     if (error instanceof CliError) return error.exitCode;
     return redisTrouble(error) ? EXIT_REDIS : EXIT_USAGE;
+  }
+}
+
+interface EnvironmentSettings {
+  partitionsFromEnv?: number;
+  livenessMs: number;
+  /** Why a command refuses the variables, as bad input (exit 2); undefined when they are in order. */
+  problem?: string;
+}
+
+/** The variables every command reads, with what makes them refused (defaults in their place until then). */
+function environmentSettings(env: NodeJS.ProcessEnv): EnvironmentSettings {
+  try {
+    const partitionsFromEnv = environmentValue(env, 'LOG_PARTITIONS', parsePositiveInt);
+    const livenessMs = livenessSetting(env);
+    // Every command, not only those that use the key: a pair the services refuse to start with is
+    // a configuration to mend, and a verify or export that passed on it read as a deployment in order.
+    const keySource = dataKeySourceProblem(dataKeySettings(env));
+    return { partitionsFromEnv, livenessMs, problem: keySource ? `the master key: ${keySource}` : undefined };
+  } catch (error) {
+    return { livenessMs: livenessSetting({}), problem: error instanceof Error ? error.message : String(error) };
   }
 }
 

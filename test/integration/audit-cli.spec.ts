@@ -387,6 +387,26 @@ describe('replay CLI (command functions, real Redis)', () => {
     await expect(readFile(out)).rejects.toThrow('ENOENT');
   });
 
+  // --help exited 2 with the refusal and no help: an operator could not read what the variables mean where they were wrong.
+  it('given variables every command refuses (both master keys, a bad LOG_PARTITIONS), then --help (and help <command>) still prints with exit 0', async () => {
+    const refused = [
+      { DATA_KEY_SECRET: 'k'.repeat(32), DATA_KEY_FILE: path.join(dir, 'data-key') },
+      { LOG_PARTITIONS: 'abc' },
+      { REDIS_LIVENESS_TIMEOUT_MS: 'soon' },
+    ];
+    for (const variables of refused) {
+      const env = { REDIS_URL: redisUrl(), KEY_PREFIX: prefix, ...variables };
+      for (const [args, usage] of [
+        [['--help'], 'Usage: replay [options] [command]'],
+        [['help', 'verify'], 'Usage: replay verify'],
+        [['rewrap-keys', '--help'], 'Usage: replay rewrap-keys'],
+        [['projections', 'rebuild', '--help'], 'Usage: replay projections rebuild'],
+      ] as const) {
+        expect(await runReplayIn(env, [...args])).toEqual({ code: EXIT_OK, stdout: expect.stringContaining(usage), stderr: '' });
+      }
+    }
+  });
+
   it('fails fast with exit 4 naming the host when Redis is unreachable (2 for a bad URL)', async () => {
     const started = Date.now();
     const run = await replay('--redis-url', 'redis://127.0.0.1:1', 'verify');
@@ -462,6 +482,9 @@ describe('replay CLI (command functions, real Redis)', () => {
       expect(own.code).toBe(EXIT_OK);
       expect(own.stdout).toContain(`Usage: replay ${command}`);
     }
+    expect(await replay('help', 'verify')).toMatchObject({ code: EXIT_OK, stdout: expect.stringContaining('Usage: replay verify') });
+    // No subcommand is bad usage: the help goes to stderr.
+    expect(await replay('projections')).toMatchObject({ code: EXIT_USAGE, stdout: '', stderr: expect.stringContaining('Usage: replay projections') });
   });
 
   // It named <file>.partial-<pid>, without the random part ExportFile adds (and the README names).
