@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import { EXIT_CONFIG, loadEnvironment } from '@app/config';
+import { Environment, EXIT_CONFIG, loadEnvironment } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { redisTargetOf, RedisTarget, resolveRedis, ResolvedRedis, settlesWithin } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE, connectorPort, isListeningMessage, PORT_VARIABLES, servicePorts } from '@app/runtime';
@@ -13,24 +13,77 @@ export function isServiceName(name: string): name is ServiceName {
 }
 
 /**
+ * The variables of the services' configuration (libs/config) that npm start refuses itself, by the
+ * services' rules, before it starts anything: a bad one is a ConfigError, exit 78. Its --help and
+ * the README name these (launcherCheckedVariables), so the list is this one.
+ */
+export const LAUNCHER_CONFIG_VARIABLES = ['KEY_PREFIX', 'LOG_FORMAT', 'REDIS_URL', 'REDIS_CLUSTER_NODES'] as const satisfies readonly (keyof Environment)[];
+type LauncherConfigVariable = (typeof LAUNCHER_CONFIG_VARIABLES)[number];
+
+/**
+ * `names` as the launcher hands them on to the services: trimmed and blank as unset (resolveRedis
+ * and childLogFormat pass the trimmed value), except KEY_PREFIX, which the services take as it is.
+ */
+function asHandedOn(env: NodeJS.ProcessEnv, names: readonly LauncherConfigVariable[]): NodeJS.ProcessEnv {
+  return Object.fromEntries(names.map((name) => [name, name === 'KEY_PREFIX' ? env[name] : env[name]?.trim()]));
+}
+
+/**
+ * Refuses, every problem at once, what the services would refuse of LAUNCHER_CONFIG_VARIABLES (a
+ * ConfigError, exit 78), and gives them as the services read them (KEY_PREFIX for the launcher's line).
+ */
+export function checkLauncherVariables(env: NodeJS.ProcessEnv): Environment {
+  return loadEnvironment(asHandedOn(env, LAUNCHER_CONFIG_VARIABLES));
+}
+
+/**
+ * Every variable npm start refuses itself with exit 78: the port variables (servicePorts, and
+ * CONNECTOR_PORT when ODOO_URL runs the connector: connectorPort) and LAUNCHER_CONFIG_VARIABLES.
+ */
+export function launcherCheckedVariables(): string[] {
+  return [...SERVICE_NAMES.map((name) => PORT_VARIABLES[name]), CONNECTOR_PORT_VARIABLE, ...LAUNCHER_CONFIG_VARIABLES];
+}
+
+/** npm start's exit codes, as its --help gives them. */
+export function startExitCodesHelp(): string {
+  const variables = launcherCheckedVariables().map((name) => (name === CONNECTOR_PORT_VARIABLE ? `${name} with ODOO_URL set` : name));
+  const text =
+    'Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service, --split with --one-process); ' +
+    `78 a bad variable, before anything starts (${variables.join(', ')}); otherwise the code of the service that ended the run ` +
+    '(1 could not listen or crashed, or a signal killed it; 69 Redis unreachable; 78 its configuration), once it has stopped the rest; ' +
+    '1 too when the launcher itself fails (not built, no Redis to be had).';
+  return `\n${wrapWords(text, 100)}`;
+}
+
+/** `text` in lines of at most `width` characters, broken between words (a longer word alone on its line). */
+function wrapWords(text: string, width: number): string {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return lines.join('\n');
+}
+
+/**
  * The children's output goes through a pipe, so each would pick JSON logs; the launcher knows
  * whether a person watches and passes that on, unless LOG_FORMAT says otherwise. A LOG_FORMAT the
  * services would refuse is a ConfigError here too (the config lib's rule and message: exit 78),
  * not quietly replaced.
  */
 export function childLogFormat(env: NodeJS.ProcessEnv, outputIsTerminal: boolean): 'json' | 'pretty' {
-  const chosen = loadEnvironment({ LOG_FORMAT: env.LOG_FORMAT?.trim() }).LOG_FORMAT;
+  const chosen = loadEnvironment(asHandedOn(env, ['LOG_FORMAT'])).LOG_FORMAT;
   return chosen ?? (outputIsTerminal ? 'pretty' : 'json');
 }
 
 /**
  * Refuses a REDIS_URL or REDIS_CLUSTER_NODES the services would refuse, by the config lib's rules
  * and message (a ConfigError, exit 78), before a Redis is resolved: else the launcher would say it
- * uses `<unparseable URL>` and start services that each stop on it. Trimmed and blank as unset, as
- * resolveRedis reads them (it hands the services the trimmed value).
+ * uses `<unparseable URL>` and start services that each stop on it.
  */
 export function checkRedisVariables(env: NodeJS.ProcessEnv): void {
-  loadEnvironment({ REDIS_URL: env.REDIS_URL?.trim(), REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES?.trim() });
+  loadEnvironment(asHandedOn(env, ['REDIS_URL', 'REDIS_CLUSTER_NODES']));
 }
 
 /**

@@ -1,20 +1,24 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { ConfigError, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/config';
+import { ConfigError, EXIT_CONFIG, EXIT_USAGE } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import { describeRedis } from '@app/redis';
 import { LOCAL_KEY_FILE } from '../apps/intake/src/auth/local-operator-key';
-import { DEFAULT_RESTART_POLICY, isServiceName, launchSystem, linePrefix, readyMessage, RunningSystem, waitUntilReady } from './launcher';
+import {
+  checkLauncherVariables,
+  DEFAULT_RESTART_POLICY,
+  isServiceName,
+  launchSystem,
+  linePrefix,
+  readyMessage,
+  RunningSystem,
+  startExitCodesHelp,
+  waitUntilReady,
+} from './launcher';
 import { stopSignalListener } from './stop-signal-listener';
 
 const rootDir = path.resolve(__dirname, '..', '..');
 const READY_TIMEOUT_MS = 60_000;
-const EXIT_CODES_HELP = `
-Exit codes: 0 stopped by Ctrl-C, SIGTERM or SIGHUP; 2 bad usage (an unknown option or service,
---split with --one-process); 78 a bad variable (PORT, the other ports, LOG_FORMAT, REDIS_URL); otherwise the
-code of the service that ended the run (1 could not listen or crashed, or a signal killed it; 69
-Redis unreachable; 78 its configuration), once it has stopped the rest; 1 too when the launcher
-itself fails (not built, no Redis to be had).`;
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
@@ -30,7 +34,7 @@ async function main(argv: string[]): Promise<void> {
     .argument('[service...]', `services to run (${SERVICE_NAMES.join(', ')}); default: all`)
     .option('--split', 'all four services as four processes (as in a deployment) instead of one')
     .option('--one-process', 'all four services in one Node process, still over Redis Streams (the default when all four run)')
-    .addHelpText('after', EXIT_CODES_HELP)
+    .addHelpText('after', startExitCodesHelp())
     .showHelpAfterError()
     // Commander ends with 1 for bad usage, which is also a crashed service's code.
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE));
@@ -44,8 +48,8 @@ async function main(argv: string[]): Promise<void> {
   const services: ServiceName[] = requested.length > 0 ? requested.filter(isServiceName) : [...SERVICE_NAMES];
   const oneProcess = services.length === SERVICE_NAMES.length && !modes.split;
   if (modes.oneProcess && !oneProcess) program.error('error: --one-process runs all four services; name none');
-  // Checked as the services check it, before anything starts: set but empty is refused (78), not the default.
-  const keyPrefix = loadEnvironment({ KEY_PREFIX: process.env.KEY_PREFIX }).KEY_PREFIX;
+  // Checked as the services check them, before anything starts: a KEY_PREFIX set but empty is refused (78), not the default.
+  const keyPrefix = checkLauncherVariables(process.env).KEY_PREFIX;
 
   const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
   const prefix = linePrefix('launcher', color);

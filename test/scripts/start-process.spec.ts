@@ -8,9 +8,10 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { findFreePort, portIsFree } from '@app/redis';
+import { CONNECTOR_PORT_VARIABLE } from '@app/runtime';
 import { deleteKeysByPrefix, FakeOdooServer, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
-import { launchSystem } from '../../scripts/launcher';
+import { launchSystem, launcherCheckedVariables } from '../../scripts/launcher';
 import { oneMissionFixtures } from '../support/demo-fixtures';
 import { isAlive } from '../support/process-alive';
 
@@ -475,6 +476,19 @@ describe('the services and npm start as processes', () => {
 
     expect(await start.exited).toBe(78);
     expect(start.stderr).toEqual(['start: invalid configuration:', '  - REDIS_URL="notaurl": REDIS_URL must look like redis://host:port']);
+    expect(start.stdout.filter((line) => /Using Redis|Started /.test(line))).toEqual([]);
+  });
+
+  // The list --help and the README give (launcherCheckedVariables) is what the launcher refuses: each one, bad, ends it with 78.
+  it.each(launcherCheckedVariables())('given a bad %s, then npm start refuses it with exit 78 naming it, before starting anything', async (name) => {
+    const bad: Record<string, string> = { KEY_PREFIX: 'no-colon', LOG_FORMAT: 'xml', REDIS_URL: 'notaurl', REDIS_CLUSTER_NODES: 'not-a-node' };
+    // CONNECTOR_PORT is read only when ODOO_URL runs the connector; no Odoo is reached, as nothing starts.
+    const odoo = name === CONNECTOR_PORT_VARIABLE ? { ODOO_URL: 'http://127.0.0.1:1' } : {};
+    const start = run(['dist/scripts/start.js'], { ...baseEnv(), ...odoo, [name]: bad[name] ?? 'abc' });
+    running.push(start.child);
+
+    expect(await start.exited).toBe(78);
+    expect(start.stderr).toEqual(['start: invalid configuration:', expect.stringMatching(new RegExp(`^  - ${name}\\b`))]);
     expect(start.stdout.filter((line) => /Using Redis|Started /.test(line))).toEqual([]);
   });
 
