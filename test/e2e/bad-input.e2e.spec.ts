@@ -591,6 +591,12 @@ describe('bad input (four services, real Redis)', () => {
     expect(long.body.details).toEqual([{ field: 'note', problems: ['note must be shorter than or equal to 500 characters'] }]);
   });
 
+  // 400 nines were read as Infinity, no integer: "limit must be an integer number" where 20 nines named the bound.
+  it('given a whole number of more digits than a double holds, then the 400 names the bound as for any number too large', async () => {
+    const limit = await system.api.get(`/api/missions?limit=${'9'.repeat(400)}`).expect(400);
+    expect(limit.body.details).toEqual([{ field: 'limit', problems: ['limit must not be greater than 200'] }]);
+  });
+
   it('given a query parameter or body field named after a member of Object.prototype, then it is one that should not exist', async () => {
     const unknown = (name: string) => [{ field: name, problems: [`property ${name} should not exist`] }];
     // They were answered as if not sent (200): the query DTOs' whitelist never saw them.

@@ -148,5 +148,19 @@ describe('RequestValidationPipe', () => {
       ]);
       expect(await detailsOf(query(MissionAtQuery, 'version=0'))).toEqual([{ field: 'version', problems: ['version must not be less than 1'] }]);
     });
+
+    // Digits beyond the largest double (309 and more) were read as Infinity: "must be an integer number", not the bound.
+    it('given more digits than a double holds, then the bound is named as for any number too large or too small', async () => {
+      const nines = '9'.repeat(400);
+      expect(await detailsOf(query(ListMissionsQuery, `limit=${nines}`))).toEqual([{ field: 'limit', problems: ['limit must not be greater than 200'] }]);
+      expect(await detailsOf(query(MissionAtQuery, `version=${nines}`))).toEqual([
+        { field: 'version', problems: ['version must not be greater than 9007199254740991'] },
+      ]);
+      expect(await detailsOf(query(DeadLetterListQuery, `offset=-${nines}`))).toEqual([
+        { field: 'offset', problems: ['offset must not be less than -9007199254740991'] },
+      ]);
+      // Leading zeros are no size: 400 digits of which the last is 7 is 7.
+      await expect(query(ListMissionsQuery, `limit=${'0'.repeat(399)}7`)).resolves.toMatchObject({ limit: 7 });
+    });
   });
 });

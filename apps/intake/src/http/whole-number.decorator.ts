@@ -25,9 +25,20 @@ export interface WholeNumberBounds {
  */
 export function WholeNumber({ min = SAFE_INTEGERS.minimum, max = SAFE_INTEGERS.maximum }: WholeNumberBounds = {}): PropertyDecorator {
   return applyDecorators(
-    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && DECIMAL_INTEGER.test(value) ? Number(value) : value)),
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' && DECIMAL_INTEGER.test(value) ? digitsAsNumber(value) : value)),
     IsInt(),
     Min(min),
     Max(max),
   );
+}
+
+/**
+ * The number of a string of digits. Beyond the largest double (about 1.8e308, 309 digits) Number()
+ * gives ±Infinity, which is no integer: `limit=` and 400 nines was "must be an integer number" where
+ * 20 nines named the bound. The largest finite double (a whole number, beyond every bound) keeps it
+ * a number too large, or too small, which Max or Min then names.
+ */
+function digitsAsNumber(digits: string): number {
+  const number = Number(digits);
+  return Number.isFinite(number) ? number : Math.sign(number) * Number.MAX_VALUE;
 }
