@@ -6,7 +6,7 @@ import { GuestDataError, GuestDataErrorCode } from './guest-data-error';
 import { GuestDataKeys } from './guest-data-keys';
 import { MasterKeyRing } from './master-key-ring';
 import { SubjectKeyCache } from './subject-key-cache';
-import { SubjectKeyStore } from './subject-key-store';
+import { SUBJECT_KEY_MAKE_ATTEMPTS, SubjectKeyContendedError, SubjectKeyStore } from './subject-key-store';
 
 const secret = () => randomBytes(32).toString('base64url');
 
@@ -73,6 +73,30 @@ describe('subject keys in Redis and the guest data cipher', () => {
     expect(otherKid).toEqual(expect.any(String));
     expect(made.kid).not.toBe(otherKid);
     expect(JSON.parse((await redis.hget(keys.subjectKeys('guest:anna'), 'guest:anna')) ?? '{}')).toMatchObject({ kid: made.kid });
+  });
+
+  it("given the subject's key erased each time another process made it, then make gives up after a bounded number of tries with a clear error", async () => {
+    let tries = 0;
+    // Every HSETNX loses to another process's key, and every read finds it erased already.
+    const erasing = new Proxy(redis, {
+      get(target, property, receiver) {
+        if (property === 'hsetnx') {
+          return async () => {
+            tries += 1;
+            // The old loop never ended: stop it here so the test fails instead of hanging.
+            if (tries > 100) throw new Error('still trying after 100 HSETNX');
+            return 0;
+          };
+        }
+        if (property === 'hget') return async () => null;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const store = new SubjectKeyStore(erasing, keys, ring, new SubjectKeyCache(60_000, 100));
+    const refused = store.keysFor(['guest:anna']);
+    await expect(refused).rejects.toThrow(SubjectKeyContendedError);
+    await expect(refused).rejects.toThrow(`a data subject's key was erased each time it was made (${SUBJECT_KEY_MAKE_ATTEMPTS} times); try again`);
+    expect(tries).toBe(SUBJECT_KEY_MAKE_ATTEMPTS);
   });
 
   it('given fields sealed for a guest, when opened by another process, then they read as plain; after erasure they read as the erased marker everywhere', async () => {

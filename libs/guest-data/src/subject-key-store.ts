@@ -23,6 +23,27 @@ export interface SubjectKeyRecord {
 /** Key records masterKeysNotConfigured reads per subject-key hash: 16 × 8 at most, the same cost on any deployment. */
 const MASTER_KEY_SAMPLE_PER_HASH = 8;
 
+/**
+ * How often make() tries to give a subject a data key. Each try after the first follows another
+ * process's key destroyed by an erasure between this HSETNX and the read: already rare twice.
+ */
+export const SUBJECT_KEY_MAKE_ATTEMPTS = 5;
+
+/**
+ * A subject's data key was erased each time it was made, SUBJECT_KEY_MAKE_ATTEMPTS times: the guest
+ * is being erased as fast as data for them arrives, and a later try may pass. The message does not
+ * name the subject, as a failed attempt's error (lastError) is carried outside.
+ */
+export class SubjectKeyContendedError extends Error {
+  constructor(
+    readonly subject: string,
+    readonly attempts: number,
+  ) {
+    super(`a data subject's key was erased each time it was made (${attempts} times); try again`);
+    this.name = 'SubjectKeyContendedError';
+  }
+}
+
 /** Subjects of one mission only (resolveSubjects): made by that mission's create. */
 const MISSION_SUBJECT_PREFIX = 'mission:';
 
@@ -245,7 +266,8 @@ export class SubjectKeyStore {
     const hash = this.keys.subjectKeys(subject);
     // An erasure may destroy another process's key between our HSETNX and our read of it: the
     // subject then has no key again, and a new one is made, as for a create after the erasure.
-    for (;;) {
+    // Bounded: a subject erased as often as it is made would hold the request forever.
+    for (let attempt = 1; attempt <= SUBJECT_KEY_MAKE_ATTEMPTS; attempt += 1) {
       const kid = guestDataRandom.take(8).toString('hex');
       const dataKey = guestDataRandom.copy(32);
       const record: SubjectKeyRecord = { kid, ...this.ring.wrap(subject, kid, dataKey), createdAt: new Date().toISOString() };
@@ -259,6 +281,7 @@ export class SubjectKeyStore {
       const winner = await this.read(subject);
       if (winner) return winner;
     }
+    throw new SubjectKeyContendedError(subject, SUBJECT_KEY_MAKE_ATTEMPTS);
   }
 
   private async read(subject: string): Promise<SubjectDataKey | undefined> {

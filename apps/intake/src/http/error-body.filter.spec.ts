@@ -2,7 +2,7 @@ import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Response } from 'express';
 import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
-import { GuestDataError, GuestDataErrorCode } from '@app/guest-data';
+import { GuestDataError, GuestDataErrorCode, SubjectKeyContendedError } from '@app/guest-data';
 import { REDIS_OUT_OF_MEMORY_QUIET_MS, toErrorBody, writeErrorBody } from './error-body.filter';
 
 describe('toErrorBody', () => {
@@ -19,6 +19,15 @@ describe('toErrorBody', () => {
       statusCode: 500,
       error: 'Internal Server Error',
       message: expect.stringMatching(/^stored guest data fails its authentication check: it was altered.*`replay verify` finds where$/),
+      details: [],
+    });
+  });
+
+  it("given a guest's data key erased each time it was made, then a 409 that says to try again, not a 500 internal error", () => {
+    expect(toErrorBody(new SubjectKeyContendedError('guest:anna', 5))).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: "a data subject's key was erased each time it was made (5 times); try again",
       details: [],
     });
   });

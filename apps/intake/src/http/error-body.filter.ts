@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, MethodNotAllowedException, NotFoundException } from '@nestjs/common';
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
-import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, WrongMasterKeyError } from '@app/guest-data';
+import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, SubjectKeyContendedError, WrongMasterKeyError } from '@app/guest-data';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import {
   isRedisOutOfMemory,
@@ -83,7 +83,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
     const message = typeof raw.message === 'string' ? raw.message : details.length ? 'request validation failed' : (notReady(raw) ?? exception.message);
     return errorBody(status, withoutQuotedRequest(status, message), details);
   }
-  if (exception instanceof IllegalTransitionError) {
+  // A guest erased through every try at making their data key (SubjectKeyContendedError) may be created again later.
+  if (exception instanceof IllegalTransitionError || exception instanceof SubjectKeyContendedError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
   }
   // Others kept changing the mission through every retry: the client may try again.
