@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { verifyLog } from '@app/audit';
 import { GuestDataKeys, MissionPersonalData } from '@app/guest-data';
-import { apiScope, canonicalJson, decideEraseSubject, deduplicationKey, Mission, MissionEvent } from '@app/mission';
+import { apiScope, canonicalJson, decideEraseSubject, deduplicationKey, Mission, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
-import { waitFor, WebhookReceiver } from '@app/testing';
+import { alterStoredDescription, waitFor, WebhookReceiver } from '@app/testing';
 import { PendingErasures } from '../../apps/intake/src/subjects/pending-erasures';
+import { SubjectAccess } from '../../apps/intake/src/subjects/subjects.service';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { runReplayCli } from '../support/replay-cli';
 
@@ -163,6 +164,37 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     expect(created.map((mission) => mission.subjects)).toEqual(ids.map((id) => [`guest:${id}`]));
     const access = (await system.api.get(`/api/subjects/guest:${ids[0]}`).expect(200)).body;
     expect(access.missions.map((entry: { mission: Mission }) => entry.mission.id)).toEqual([created[0].id]);
+  });
+
+  // One such mission made the whole access document a 500: no access request of that guest could be answered.
+  it("given one of a guest's missions whose stored guest data was altered, then their access document still answers, that mission's fields unavailable and why", async () => {
+    const dora = { id: 'g-altered-access', name: 'Dora Dorn', email: 'dora@example.org' };
+    const send = (message: string) =>
+      system.api
+        .post('/api/missions')
+        .send({ ...guestRequest, notBefore: '2099-01-01T00:00:00Z', payload: { language: 'en', guest: dora, message } })
+        .expect(201);
+    const altered = (await send('A quiet room, please.')).body as Mission;
+    const whole = (await send('Two more towels, please.')).body as Mission;
+    const restore = await alterStoredDescription(system.redis, system.keys, altered.id);
+    // Put back after: a later test verifies this system's log and read model.
+    try {
+      // The mission alone still answers the 500 that names the check.
+      expect((await system.api.get(`/api/missions/${altered.id}`).expect(500)).body.message).toMatch(/^stored guest data fails its authentication check/);
+
+      const access = (await system.api.get('/api/subjects/guest:g-altered-access').expect(200)).body as SubjectAccess;
+
+      const entryOf = (id: string) => access.missions.find((entry) => entry.mission.id === id);
+      expect(entryOf(altered.id)).toMatchObject({
+        mission: { description: UNAVAILABLE_MARKER, payload: { guest: { name: UNAVAILABLE_MARKER, email: UNAVAILABLE_MARKER }, message: UNAVAILABLE_MARKER } },
+        unavailable: expect.stringMatching(/^stored guest data fails its authentication check: it was altered/),
+      });
+      expect(entryOf(altered.id)?.personalData).toContainEqual({ field: 'payload.guest.email', value: UNAVAILABLE_MARKER });
+      expect(entryOf(whole.id)?.mission.payload).toMatchObject({ guest: dora, message: 'Two more towels, please.' });
+      expect(entryOf(whole.id)).not.toHaveProperty('unavailable');
+    } finally {
+      await restore();
+    }
   });
 
   describe('given a guest who asks for their data and then for erasure', () => {

@@ -145,7 +145,7 @@ function notReady(raw: Record<string, unknown>): string | undefined {
 }
 
 /** Names neither the subject nor the field: the client needs neither to report it, and the log has the stack. */
-const ALTERED_GUEST_DATA =
+export const ALTERED_GUEST_DATA =
   'stored guest data fails its authentication check: it was altered, or moved to another mission or field where it is stored; `replay verify` finds where';
 
 /**

@@ -1,10 +1,11 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { from, mergeMap, Observable } from 'rxjs';
-import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
+import { MissionPersonalData } from '@app/guest-data';
 import { isPlainObject, Mission, MISSION_EVENT_TYPES, MISSION_TYPES, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
 import { apiClientOf, readsPersonalData } from '../auth';
 import { missionWithPersonalFieldsAs, redactedEvent, redactedMission } from './redacted-personal-data';
+import { isUnopenableGuestData } from './unavailable-guest-data';
 
 /** Missions named in the log when a list meets their altered guest data: each once, this many at most. */
 const MAX_LOGGED_UNREADABLE = 1_000;
@@ -53,10 +54,10 @@ export class PersonalDataInterceptor implements NestInterceptor {
    * UNAVAILABLE_MARKER: one such mission made the whole page (the review inbox, every missions page
    * holding it) a 500, for every role that reads guest data, and no one could work the rest. The
    * mission alone (GET /api/missions/:id) still answers the 500 that names the check; a master key
-   * this process lacks is every mission's, and still the whole request's 503.
+   * this process lacks is every mission's, and still the whole request's 503 (isUnopenableGuestData).
    */
   private unavailable(mission: Mission, error: unknown): Mission {
-    if (!(error instanceof GuestDataError) || error instanceof WrongMasterKeyError) throw error;
+    if (!isUnopenableGuestData(error)) throw error;
     if (!this.unreadable.has(mission.id) && this.unreadable.size < MAX_LOGGED_UNREADABLE) {
       this.unreadable.add(mission.id);
       this.logger.error(

@@ -33,14 +33,14 @@ export class SubjectErasureView {
   missions: ErasedMissionView[];
 }
 
-/** One personal field of a mission, in plain (or `[erased]`). */
+/** One personal field of a mission, in plain (or `[erased]`, or `[unavailable]`). */
 export class PersonalFieldView {
   @ApiProperty({ description: 'Where the field is in the mission, e.g. `payload.guest.email` or `result.output.reply`.', example: 'payload.guest.email' })
   field: string;
 
   @ApiProperty({
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-    description: 'The value, or "[erased]" once its subject is erased.',
+    description: 'The value, or "[erased]" once its subject is erased ("[unavailable]" when it cannot be opened: see unavailable).',
     example: 'anna.schmidt@example.com',
   })
   value: string | string[];
@@ -52,6 +52,16 @@ export class SubjectMissionView {
 
   @ApiProperty({ type: () => [PersonalFieldView], description: 'Every personal field the mission holds (README, Guest data).' })
   personalData: PersonalFieldView[];
+
+  @ApiProperty({
+    required: false,
+    description:
+      'Present when some of the mission\'s guest data cannot be opened, as it was altered where it is stored: those fields read "[unavailable]", ' +
+      'in the mission and in personalData, and this is the message the API answers for the mission alone.',
+    example:
+      'stored guest data fails its authentication check: it was altered, or moved to another mission or field where it is stored; `replay verify` finds where',
+  })
+  unavailable?: string;
 }
 
 export class SubjectAccessView {

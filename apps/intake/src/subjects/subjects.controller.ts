@@ -29,7 +29,8 @@ export class SubjectsController {
     summary: 'Everything held about a data subject (access request)',
     description:
       'Needs role **operator**. Every mission about the subject, with each personal field in plain, as one JSON document; ' +
-      'fields of an erased subject read "[erased]". Each answer is logged (`guest data accessed`: the caller, the subject id and ' +
+      'fields of an erased subject read "[erased]"; those of a mission whose guest data was altered where it is stored read "[unavailable]", ' +
+      'its entry saying why (`unavailable`), and the rest of the document is given as usual. Each answer is logged (`guest data accessed`: the caller, the subject id and ' +
       'how many missions were returned; no personal data).',
   })
   @ApiIdParam('subject')

@@ -2,10 +2,35 @@ import { Logger } from '@nestjs/common';
 import { PinoLogger } from 'nestjs-pino';
 import { Environment, loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
-import { decideAssign, decideCreate, decideFailure, decideStart, MissionEvent, resolveSubjects } from '@app/mission';
+import {
+  decideAssign,
+  decideComplete,
+  decideCreate,
+  decideEvaluate,
+  decideFailure,
+  decideRetry,
+  decideStart,
+  Decision,
+  Mission,
+  MissionEvent,
+  resolveSubjects,
+  UNAVAILABLE_MARKER,
+} from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { MissionPipeline } from '@app/pipeline';
-import { aCreateInput, deleteKeysByPrefix, TEST_QUEUE_ORDER, testKeyPrefix, testPersonalData, testRedisConnection } from '@app/testing';
+import {
+  aCreateInput,
+  alteredToken,
+  alterStoredDescription,
+  anEvaluation,
+  aResult,
+  deleteKeysByPrefix,
+  TEST_QUEUE_ORDER,
+  testKeyPrefix,
+  testPersonalData,
+  testRedisConnection,
+} from '@app/testing';
+import { ALTERED_GUEST_DATA } from '../http/error-body.filter';
 import { ErasureSweepService } from './erasure-sweep.service';
 import { PendingErasures } from './pending-erasures';
 import { SubjectsController } from './subjects.controller';
@@ -238,4 +263,90 @@ describe('SubjectsController access request (real Redis)', () => {
       { level: 'info', message: 'guest data accessed', fields: { actor: 'front-desk-key', subjectId: 'guest:zq-4004', missions: 2 } },
     ]);
   });
+});
+
+describe('SubjectsService access to a guest whose stored guest data was altered (real Redis)', () => {
+  const parts = subjectsServiceUnder('subjects-access-altered');
+  const { redis, keys, store, pipeline, personal, subjects } = parts;
+  const guest = { id: 'zq-5005', name: 'Dora Dorn', phone: '+49 30 5005' };
+  const unavailable = {
+    description: UNAVAILABLE_MARKER,
+    payload: { guest: { name: UNAVAILABLE_MARKER, phone: UNAVAILABLE_MARKER }, message: UNAVAILABLE_MARKER },
+  };
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, keys.prefix);
+    await redis.quit();
+  });
+
+  /** Appends what `decide` gives for the mission as it is now. */
+  async function step(missionId: string, decide: (mission: Mission) => Decision): Promise<void> {
+    const mission = await store.load(missionId);
+    if (!mission) throw new Error(`no mission ${missionId}`);
+    const decision = decide(mission);
+    if (decision.kind !== 'append') throw new Error(`no append for ${missionId}: ${JSON.stringify(decision)}`);
+    expect((await pipeline.append(missionId, mission, decision.events, { actor: 'test' })).code).toBe(AppendCode.Ok);
+  }
+
+  // One such mission made the whole document a 500: no access request of that guest could be answered.
+  it("given one of the guest's missions whose state was altered in its hash, then the document holds it with its personal fields unavailable and says why; the others read in plain", async () => {
+    await aGuestRequestUnder(parts, 'm-altered-state', guest, 'Dora asks for a quiet room');
+    await aGuestRequestUnder(parts, 'm-whole', guest, 'Dora asks for towels');
+    await alterStoredDescription(redis, keys, 'm-altered-state');
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+
+    const access = await subjects.access('guest:zq-5005');
+
+    const [alteredEntry, whole] = ['m-altered-state', 'm-whole'].map((id) => access.missions.find((entry) => entry.mission.id === id));
+    expect(alteredEntry).toMatchObject({ mission: unavailable, unavailable: ALTERED_GUEST_DATA });
+    expect(alteredEntry?.personalData).toEqual(
+      expect.arrayContaining([
+        { field: 'description', value: UNAVAILABLE_MARKER },
+        { field: 'payload.guest.name', value: UNAVAILABLE_MARKER },
+      ]),
+    );
+    expect(whole?.mission.payload).toMatchObject({ guest, message: 'Dora asks for towels' });
+    expect(whole).not.toHaveProperty('unavailable');
+    expect(error).toHaveBeenCalledWith(
+      expect.stringMatching(/^an access document met mission m-altered-state, whose guest data cannot be opened \(tampered\)/),
+    );
+    expect(JSON.stringify(error.mock.calls)).not.toContain('Dora');
+    error.mockRestore();
+  });
+
+  it("given an earlier attempt's output altered in the log, then that output reads unavailable and the mission's own fields in plain", async () => {
+    const missionId = 'm-altered-output';
+    await aGuestRequestUnder(parts, missionId, guest, 'Dora asks for a late checkout');
+    await step(missionId, (mission) => decideAssign(mission, 'agent-1'));
+    await step(missionId, (mission) => decideStart(mission, 1));
+    const output = await personal.sealOutput({ id: missionId, type: 'guest_support', subjects: ['guest:zq-5005'] }, { reply: 'Dear Dora, 14:00 is fine.' });
+    await step(missionId, (mission) => decideComplete(mission, 1, aResult({ output })));
+    await step(missionId, (mission) => decideEvaluate(mission, anEvaluation(1, false)));
+    await step(missionId, (mission) => decideRetry(mission, 1, 3));
+    // The second attempt clears the result: the first output is the log's alone.
+    await step(missionId, (mission) => decideAssign(mission, 'agent-1'));
+    const history = await store.history(missionId);
+    const completed = history.findIndex((event) => event.type === 'MissionCompleted');
+    const token = output.reply as string;
+    await alterLoggedEvent(missionId, completed, (json) => json.replace(token, alteredToken(token)));
+    const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+
+    const access = await subjects.access('guest:zq-5005');
+
+    const entry = access.missions.find(({ mission }) => mission.id === missionId);
+    expect(entry?.mission.payload).toMatchObject({ guest, message: 'Dora asks for a late checkout' });
+    expect(entry?.personalData).toContainEqual({ field: `events.${history[completed].version}.result.output.reply`, value: UNAVAILABLE_MARKER });
+    expect(entry?.unavailable).toBe(ALTERED_GUEST_DATA);
+    error.mockRestore();
+  });
+
+  /** The mission's event at `index` of its event list replaced by `edit` of its log entry, a new entry of the log, as someone with write access to Redis could. */
+  async function alterLoggedEvent(missionId: string, index: number, edit: (json: string) => string): Promise<void> {
+    const partition = keys.of(missionId);
+    const [id] = await redis.lrange(partition.missionEvents(missionId), index, index);
+    const [[, fields]] = await redis.xrange(partition.log, id, id);
+    const json = fields[fields.indexOf('e') + 1];
+    const replaced = await redis.xadd(partition.log, '*', 'm', missionId, 'e', edit(json));
+    await redis.lset(partition.missionEvents(missionId), index, replaced ?? '');
+  }
 });

@@ -1,10 +1,13 @@
 import { Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { KeyLayout, MissionStore } from '@app/event-store';
-import { MissionPersonalData } from '@app/guest-data';
-import { decideEraseSubject, Mission, MissionType, PathValue, personalValues } from '@app/mission';
+import { GuestDataError, MissionPersonalData } from '@app/guest-data';
+import { decideEraseSubject, Mission, MissionType, PathValue, personalValues, UNAVAILABLE_MARKER } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { REDIS } from '@app/runtime';
+import { toErrorBody } from '../http/error-body.filter';
+import { eventWithPersonalFieldsAs, missionWithPersonalFieldsAs } from '../http/redacted-personal-data';
+import { isUnopenableGuestData } from '../http/unavailable-guest-data';
 import { PendingErasure, PendingErasures } from './pending-erasures';
 
 export interface ErasedMission {
@@ -19,11 +22,28 @@ export interface SubjectErasure {
   missions: ErasedMission[];
 }
 
+/** One of the subject's missions in their access document. */
+export interface SubjectMissionAccess {
+  mission: Mission;
+  personalData: { field: string; value: unknown }[];
+  /**
+   * Present when some of the mission's guest data cannot be opened (altered where it is stored):
+   * those fields read UNAVAILABLE_MARKER, and this is what the API answers for the mission alone.
+   */
+  unavailable?: string;
+}
+
 export interface SubjectAccess {
   subjectId: string;
   generatedAt: string;
   erased: boolean;
-  missions: { mission: Mission; personalData: { field: string; value: unknown }[] }[];
+  missions: SubjectMissionAccess[];
+}
+
+/** What could be opened of a mission's guest data, the rest UNAVAILABLE_MARKER, and the first failure that kept it closed. */
+interface Opened<T> {
+  value: T;
+  failure?: GuestDataError;
 }
 
 /**
@@ -132,27 +152,57 @@ export class SubjectsService {
     const hasKey = await this.personal.cipher.store.has(subjectId);
     if (loaded.length === 0 && !hasKey) throw subjectNotFound(subjectId);
     loaded.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const missions = await Promise.all(
-      loaded.map(async (stored) => {
-        const [mission, earlier] = await Promise.all([this.personal.openMission(stored), this.earlierOutputs(stored)]);
-        return { mission, personalData: [...personalFieldsOf(mission), ...earlier].map(({ path, value }) => ({ field: path, value })) };
-      }),
-    );
+    const missions = await Promise.all(loaded.map((stored) => this.accessEntry(stored)));
     return { subjectId, generatedAt: new Date().toISOString(), erased: !hasKey, missions };
+  }
+
+  /**
+   * One mission of the access document. Its guest data that cannot be opened (isUnopenableGuestData:
+   * altered where it is stored) reads UNAVAILABLE_MARKER, in the mission and in its personalData, as
+   * a list shows such a mission, and `unavailable` says why: one such mission made the whole
+   * document a 500, and no access request of that guest could be answered.
+   */
+  private async accessEntry(stored: Mission): Promise<SubjectMissionAccess> {
+    const [mission, earlier] = await Promise.all([this.openedMission(stored), this.earlierOutputs(stored)]);
+    const personalData = [...personalFieldsOf(mission.value), ...earlier.value].map(({ path, value }) => ({ field: path, value }));
+    const failure = mission.failure ?? earlier.failure;
+    if (!failure) return { mission: mission.value, personalData };
+    this.logger.error(
+      `an access document met mission ${stored.id}, whose guest data cannot be opened (${failure.code}): ${failure.message}; it reads ${UNAVAILABLE_MARKER}`,
+    );
+    return { mission: mission.value, personalData, unavailable: toErrorBody(failure).message };
+  }
+
+  private async openedMission(stored: Mission): Promise<Opened<Mission>> {
+    try {
+      return { value: await this.personal.openMission(stored) };
+    } catch (error) {
+      if (!isUnopenableGuestData(error)) throw error;
+      return { value: missionWithPersonalFieldsAs(stored, UNAVAILABLE_MARKER), failure: error };
+    }
   }
 
   /**
    * The personal fields of every agent output the mission no longer holds, as
    * `events.<version>.result.output.<field>` (its MissionCompleted's version: attempt numbers start
    * again after a requeue). The mission holds the last one while it has a result (as its result, or
-   * as the original a reviewer replaced); a next attempt, or a requeue, clears the result.
+   * as the original a reviewer replaced); a next attempt, or a requeue, clears the result. Each
+   * output opened apart, so one altered reads UNAVAILABLE_MARKER and the others in plain.
    */
-  private async earlierOutputs(mission: Mission): Promise<PathValue[]> {
+  private async earlierOutputs(mission: Mission): Promise<Opened<PathValue[]>> {
     const completed = (await this.store.history(mission.id)).filter((event) => event.type === 'MissionCompleted');
-    const opened = await this.personal.openEvents(mission.result ? completed.slice(0, -1) : completed);
-    return opened.flatMap((event) =>
+    const earlier = mission.result ? completed.slice(0, -1) : completed;
+    let failure: GuestDataError | undefined;
+    const opened = (await this.personal.openEachEvent(earlier)).map((result, i) => {
+      if (result.status === 'fulfilled') return result.value;
+      if (!isUnopenableGuestData(result.reason)) throw result.reason;
+      failure ??= result.reason;
+      return eventWithPersonalFieldsAs(earlier[i], UNAVAILABLE_MARKER);
+    });
+    const value = opened.flatMap((event) =>
       event.type === 'MissionCompleted' ? outputFields(mission.type, event.data.result.output, `events.${event.version}.result.output.`) : [],
     );
+    return { value, failure };
   }
 
   /**
