@@ -81,7 +81,8 @@ export class MissionsController {
       'Idempotent: a create that repeats an earlier one — the same `Idempotency-Key`, or without one the same ERP `source` record, ' +
       'both scoped to the sending API key — with the same body creates nothing and answers **200** with the first mission; a new mission is **201**. ' +
       '**422** when the key or source repeats with another body, when its record has expired (IDEMPOTENCY_TTL_SECONDS), ' +
-      'when title + description + payload exceed MAX_MISSION_TEXT_BYTES, or when no registered agent has every skill the mission needs.',
+      'when title + description + payload exceed MAX_MISSION_TEXT_BYTES, or when no registered agent has every skill the mission needs. ' +
+      '**409** when a guest it names was erased each time the create made their data key: nothing was created, try again.',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -116,6 +117,9 @@ export class MissionsController {
       'The create repeats an earlier one with another body, or its idempotency record expired, or its text is over MAX_MISSION_TEXT_BYTES, ' +
       "or no registered agent has every skill it needs (`requiredSkills`, or the type's defaults): register or update an agent first.",
     unprocessableExample: 'no registered agent has the skill sauna_repair: nobody could take this mission',
+    conflict:
+      'A guest the mission names was erased each time the create made their data key (5 tries, an erasure racing the create); nothing was created: try again.',
+    conflictExample: "a data subject's key was erased each time it was made (5 times); try again",
     jsonBody: true,
   })
   async create(
