@@ -144,6 +144,66 @@ describe('verify (real Redis)', () => {
     expect(findings).toEqual([expect.objectContaining({ kind: 'deleted', missionId: retry, version: 15, logId: victim })]);
   });
 
+  /**
+   * The log's last `count` entries removed, and the log head and their mission's `h` and `v` set back to
+   * the last event kept, from the links of the oldest removed (nothing hashed again): only the mission's
+   * event list still names the removed entries. Resolves with their log ids, oldest first.
+   */
+  async function cutTail(keys: KeyLayout, count: number): Promise<string[]> {
+    const log = keys.partitions[0].log;
+    const cut = (await redis.xrevrange(log, '+', '-', 'COUNT', count)).reverse();
+    const oldest = JSON.parse(cut[0][1][3]) as { missionId: string; version: number; prevHash: string; logPrevHash: string };
+    const ids = cut.map(([id]) => id);
+    await redis.xdel(log, ...ids);
+    await redis.set(keys.partitions[0].logHead, oldest.logPrevHash);
+    await redis.hset(keys.mission(oldest.missionId), 'h', oldest.prevHash, 'v', String(oldest.version - 1));
+    return ids;
+  }
+
+  // It was only drift ("names 15 events, the log has 12"), whose remedy (rebuild) wrote the event list, the last record of the cut, over.
+  it("given the log's tail cut and its heads set back to the last event kept, then the cut events are named deleted and rebuild keeps the evidence", async () => {
+    const keys = freshKeys('cut-tail');
+    await buildKnownLog(redis, keys);
+    const ids = await cutTail(keys, 3);
+    expect(ids).toEqual([await logIdOf(keys, retry, 13), await logIdOf(keys, retry, 14), await logIdOf(keys, retry, 15)]);
+
+    const result = await verifyLog(redis, keys);
+    const chain = result.findings.filter((f) => f.kind !== 'read-model-drift');
+    expect(chain).toEqual(
+      [13, 14, 15].map((version, i) =>
+        expect.objectContaining({ kind: 'deleted', missionId: retry, version, logId: ids[i], detail: expect.stringContaining('event list') }),
+      ),
+    );
+    expect(result.findings.filter((f) => f.kind === 'read-model-drift' && f.missionId)).toEqual([
+      expect.objectContaining({ missionId: retry, detail: expect.stringMatching(/^follows the change of its log events named above/) }),
+    ]);
+
+    // The mission is left as it is: its event list is all that still names the cut entries.
+    expect((await rebuildReadModels(redis, keys)).brokenChain).toEqual([retry]);
+    expect(await redis.lrange(keys.missionEvents(retry), 12, -1)).toEqual(ids);
+    expect(culprits((await verifyLog(redis, keys)).findings).slice(0, 3)).toEqual([13, 14, 15].map((v) => `deleted ${retry} v${v}`));
+  });
+
+  it("given the log's tail cut and only the mission's h set back, then the cut events are named deleted, not a v that drifted", async () => {
+    const keys = freshKeys('cut-tail-h');
+    await buildKnownLog(redis, keys);
+    const ids = await cutTail(keys, 2);
+    await redis.hset(keys.mission(retry), 'v', '15');
+
+    const chain = await chainFindings(redis, keys.partitions[0]);
+    expect(chain).toEqual([
+      expect.objectContaining({ kind: 'deleted', missionId: retry, version: 14, logId: ids[0] }),
+      expect.objectContaining({ kind: 'deleted', missionId: retry, version: 15, logId: ids[1] }),
+    ]);
+  });
+
+  it('given the event list naming the last log id twice, then that is drift, not a deletion: the id is in the log', async () => {
+    const keys = freshKeys('list-doubled');
+    await buildKnownLog(redis, keys);
+    await redis.rpush(keys.missionEvents(ok), (await logIdOf(keys, ok, 6)) ?? '', 'not-an-id');
+    expect(await chainFindings(redis, keys.partitions[0])).toEqual([]);
+  });
+
   it("given an event's data changed (tampered export, imported), then verify fails and names that event as edited", async () => {
     const keys = await tamperedImport('edit', (all) => {
       const at = lineOf(all, ok, 5);

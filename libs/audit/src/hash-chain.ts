@@ -62,6 +62,18 @@ interface PendingDeletion {
   missionId: string;
   version: number;
   detail: string;
+  /**
+   * Set for a version past the mission's last logged event, which only the read model claims: it
+   * is named deleted only when its event list gives it a log id after this one that the log no
+   * longer has (a list entry still in the log, or no log id at all, is the list's drift).
+   */
+  listedAfter?: string;
+}
+
+/** A mission whose read model (`v`, its event list) claims versions past its last logged event, up to `through`. */
+interface ClaimedTail {
+  last: EventRef;
+  through: number;
 }
 
 /**
@@ -87,6 +99,8 @@ const MAX_ANOMALIES = 10_000;
 const MISSION_BATCH = 5_000;
 /** Versions named one by one for a single gap; a larger gap gets one finding for the rest. */
 const MAX_NAMED_PER_GAP = 100;
+/** A stream entry id as Redis writes it, <ms>-<seq>. */
+const LOG_ID = /^\d+-\d+$/;
 const LINKS_AT_END = /"prevHash":"([0-9a-f]*)","logPrevHash":"([0-9a-f]*)"}$/;
 
 export const LOCATE_PHASE = 'locate breaks';
@@ -115,6 +129,7 @@ export class ChainChecker {
   private readonly versionJumps: VersionJump[] = [];
   private readonly direct: { order: number; finding: Finding }[] = [];
   private readonly absentMissions: { missionId: string; liveVersion: number }[] = [];
+  private readonly claimedTails: ClaimedTail[] = [];
   private headBreak: LogBreak | null = null;
   private readonly unchecked: NotChecked[] = [];
   private headUnchecked = false;
@@ -231,15 +246,20 @@ export class ChainChecker {
     const ahead = new Set<string>();
     const checkTails = async (ids: readonly string[]): Promise<void> => {
       const { replies, moving } = await readAtHead(redis, keys.logHead, follower, (multi) => {
-        for (const id of ids) multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.lastEventHash);
+        for (const id of ids) {
+          multi.hmget(keys.mission(id), MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.lastEventHash);
+          // The event list keeps the log ids of events cut from the log's end (XDEL leaves it alone).
+          multi.llen(keys.missionEvents(id));
+        }
       });
       ids.forEach((id, i) => {
-        const reply = replies[i] as [string | null, string | null];
+        const reply = replies[2 * i] as [string | null, string | null];
+        const listed = replies[2 * i + 1];
         // An append writes a mission's events, v and h at once: at the walked version h is in step even when the log moved on.
         if (moving && Number(reply[0] ?? 0) > (this.lastOfMission.get(id)?.version ?? 0)) ahead.add(id);
         else {
           ahead.delete(id);
-          this.checkMissionTail(id, reply);
+          this.checkMissionTail(id, reply, typeof listed === 'number' ? listed : 0);
         }
       });
     };
@@ -294,10 +314,14 @@ export class ChainChecker {
     this.headBreak = head === this.headHash || moving ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
   }
 
-  private checkMissionTail(missionId: string, [v, h]: [string | null, string | null]): void {
+  private checkMissionTail(missionId: string, [v, h]: [string | null, string | null], listed: number): void {
     const last = this.lastOfMission.get(missionId);
     if (!last) return;
     const liveVersion = v === null ? 0 : Number(v);
+    // Events cut from the log's end with h (and v) set back to the last one kept: the versions the
+    // read model still claims past it are checked against the log ids the event list gives them.
+    const claimed = Math.max(Number.isSafeInteger(liveVersion) ? liveVersion : 0, listed);
+    if (claimed > last.version) this.claimedTails.push({ last, through: claimed });
     if ((h ?? '') !== last.hash) {
       this.note(() => this.missionBreaks.push({ missionId, at: null, prev: last, link: h ?? '', liveVersion }));
     } else if (liveVersion !== last.version) {
@@ -515,6 +539,18 @@ export class ChainChecker {
       }
     }
 
+    // 7. Versions past a mission's last logged event that its event list still names (the first
+    //    MAX_NAMED_PER_GAP: the mission is named, and history lists every version missing).
+    const claimedPending = new Set(pending.map((p) => `${p.missionId} ${p.version}`));
+    for (const { last, through } of this.claimedTails) {
+      const detail = `missing from the log: the mission's event list (what history and state read) names its log entry after its last event in the log, ${describe(last)}`;
+      for (let version = last.version + 1; version <= Math.min(through, last.version + MAX_NAMED_PER_GAP); version += 1) {
+        if (!claimedPending.has(`${last.missionId} ${version}`)) {
+          pending.push({ order: last.index + 0.5, missionId: last.missionId, version, detail, listedAfter: last.logId });
+        }
+      }
+    }
+
     const deletions = await resolveDeletedIds(redis, keys, pending);
     for (const deletion of deletions) out.push(deletion);
     for (const { after, before, link } of suspects) {
@@ -658,22 +694,38 @@ async function resolveDeletedIds(redis: RedisConnection, keys: PartitionKeys, pe
   if (pending.length === 0) return [];
   const listed = redis.pipeline();
   for (const p of pending) listed.lindex(keys.missionEvents(p.missionId), p.version - 1);
-  const ids = (await execAll(listed)) as (string | null)[];
+  // A list entry that is no log id names no entry (and XRANGE would refuse it).
+  const ids = ((await execAll(listed)) as (string | null)[]).map((id) => (id !== null && LOG_ID.test(id) ? id : null));
   const present = redis.pipeline();
   for (const id of ids) present.xrange(keys.log, id ?? '0-1', id ?? '0-1');
   const entries = (await execAll(present)) as unknown[][];
-  return pending.map((p, i) => {
+  // XDEL leaves the stream's last generated id as it was: an id past it was never in the log.
+  const lastWritten = pending.some((p) => p.listedAfter !== undefined) ? await lastGeneratedId(redis, keys.log) : '0-0';
+  const claimedGone = (p: PendingDeletion, id: string): boolean =>
+    p.listedAfter === undefined || (compareLogIds(p.listedAfter, id) < 0 && compareLogIds(id, lastWritten) <= 0);
+  return pending.flatMap((p, i) => {
     const id = ids[i];
-    const gone = id !== null && entries[i].length === 0;
-    return {
-      order: p.order,
-      finding: {
-        kind: 'deleted' as const,
-        missionId: p.missionId,
-        logId: gone ? id : '',
-        version: p.version,
-        detail: gone ? p.detail : `${p.detail} (its log entry id is unknown)`,
+    const gone = id !== null && entries[i].length === 0 && claimedGone(p, id);
+    if (!gone && p.listedAfter !== undefined) return [];
+    return [
+      {
+        order: p.order,
+        finding: {
+          kind: 'deleted' as const,
+          missionId: p.missionId,
+          logId: gone ? id : '',
+          version: p.version,
+          detail: gone ? p.detail : `${p.detail} (its log entry id is unknown)`,
+        },
       },
-    };
+    ];
   });
+}
+
+/** The id of the last entry ever added to the stream (kept when it is deleted); '0-0' when there is no stream. */
+async function lastGeneratedId(redis: RedisConnection, log: string): Promise<string> {
+  // No stream (or no stream at that key): nothing was ever written there.
+  const info = (await redis.xinfo('STREAM', log).catch(() => [])) as unknown[];
+  const at = info.indexOf('last-generated-id');
+  return at >= 0 ? String(info[at + 1]) : '0-0';
 }
