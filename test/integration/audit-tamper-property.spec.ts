@@ -8,11 +8,16 @@ import { withEndLineCounted } from '../support/export-lines';
 
 /**
  * Whatever single tampering is done to the known log, verify names exactly the events tampered with.
- * Deletions are done live (XDEL after an import, the mission lists still hold the ids); edits, swaps
- * and insertions on an export that is then imported. An import writes the log head and mission heads
+ * Deletions are done live (XDEL after an import, the mission lists still hold the ids); edits, swaps,
+ * insertions and byte copies on an export that is then imported. An import writes the log head and mission heads
  * from the lines it is given, so a change to the very last line of a file is out of reach there.
  */
-type Tamper = { kind: 'delete'; at: number } | { kind: 'edit'; at: number } | { kind: 'swap'; at: number } | { kind: 'insert'; copyOf: number; at: number };
+type Tamper =
+  | { kind: 'delete'; at: number }
+  | { kind: 'edit'; at: number }
+  | { kind: 'swap'; at: number }
+  | { kind: 'insert'; copyOf: number; at: number }
+  | { kind: 'duplicate'; copyOf: number; at: number };
 
 interface EventKey {
   missionId: string;
@@ -60,6 +65,7 @@ describe('tamper evidence, property-based (real Redis)', () => {
       fc.record({ kind: fc.constant('edit' as const), at: fc.integer({ min: 0, max: n - 2 }) }),
       fc.record({ kind: fc.constant('swap' as const), at: fc.integer({ min: 0, max: n - 3 }) }),
       fc.record({ kind: fc.constant('insert' as const), copyOf: fc.integer({ min: 0, max: n - 1 }), at: fc.integer({ min: 0, max: n - 1 }) }),
+      fc.record({ kind: fc.constant('duplicate' as const), copyOf: fc.integer({ min: 0, max: n - 1 }), at: fc.integer({ min: 0, max: n - 1 }) }),
     );
 
   it('names exactly the tampered events', async () => {
@@ -81,6 +87,11 @@ describe('tamper evidence, property-based (real Redis)', () => {
           changed.splice(tamper.at, 0, lines[tamper.copyOf].replace(/"eventId":"[^"]+"/, '"eventId":"forged"'));
           expected = [label(keyOf(lines[tamper.copyOf]))];
           expectedKinds = ['inserted'];
+        } else if (tamper.kind === 'duplicate') {
+          // Byte for byte: the copy has the hash of the event it copies.
+          changed.splice(tamper.at, 0, lines[tamper.copyOf]);
+          expected = [label(keyOf(lines[tamper.copyOf]))];
+          expectedKinds = ['duplicate'];
         } else {
           expected = [label(keyOf(lines[tamper.at]))];
           expectedKinds = ['deleted'];

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
-import { exportLog, importLog, Finding, rebuildReadModels, Progress, verifyLog } from '@app/audit';
+import { exportLog, importLog, Finding, rebuildReadModels, Progress, sha1Hex, verifyLog } from '@app/audit';
 import { KeyLayout } from '@app/event-store';
 import { decideCreate } from '@app/mission';
 import { deleteKeysByPrefix, testKeyPrefix, aCreate, buildKnownLog, KNOWN_EVENT_COUNT, KNOWN_MISSIONS, testRedis } from '@app/testing';
@@ -261,6 +261,33 @@ describe('verify (real Redis)', () => {
     const chain = await chainFindings(redis, keys.partitions[0]);
     expect(chain[0]).toMatchObject({ kind: 'inserted', missionId: wait, version: 2 });
     expect(chain.map((f) => f.kind)).not.toContain('edited');
+  });
+
+  // The log's genuine last event was named inserted ("nothing links to it") and the copy reordered.
+  it('given a byte copy of an old event appended and the log head moved to it, then the copy is named a duplicate, and nothing else', async () => {
+    const keys = freshKeys('duplicate');
+    await buildKnownLog(redis, keys);
+    const log = keys.partitions[0].log;
+    const original = (await logIdOf(keys, ok, 3)) ?? '';
+    const [[, fields]] = await redis.xrange(log, original, original);
+    const copy = (await redis.xadd(log, '*', ...fields)) as string;
+    await redis.set(keys.partitions[0].logHead, sha1Hex(fields[3]));
+
+    const chain = await chainFindings(redis, keys.partitions[0]);
+    expect(chain).toEqual([
+      expect.objectContaining({ kind: 'duplicate', missionId: ok, version: 3, logId: copy, detail: expect.stringContaining(`a byte copy of ${original}`) }),
+    ]);
+  });
+
+  it('given the log head moved back to an earlier event, then the detail names the log head, not an event after the last', async () => {
+    const keys = freshKeys('head-back');
+    await buildKnownLog(redis, keys);
+    const [, [, [, , , json]]] = await redis.xrevrange(keys.partitions[0].log, '+', '-', 'COUNT', 2);
+    await redis.set(keys.partitions[0].logHead, sha1Hex(json));
+
+    const [finding] = await chainFindings(redis, keys.partitions[0]);
+    expect(finding.detail).toContain('the log head names');
+    expect(finding.detail).not.toContain('the event after it');
   });
 
   it('given a read-model field changed by hand, then verify fails and names that mission only', async () => {

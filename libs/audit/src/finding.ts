@@ -11,6 +11,11 @@ export type FindingKind =
   | 'inserted'
   /** An event that sits in the wrong place: its links point to events elsewhere in the log. */
   | 'reordered'
+  /**
+   * A byte copy of an event the log holds elsewhere (the same stored JSON, so the same hash), where
+   * its links do not fit: the finding names the copy, and its detail the event it copies.
+   */
+  | 'duplicate'
   /** A mission's versions do not count up by one, with its hash links intact. */
   | 'version-gap'
   /** The log head or a mission's `h` does not name the last event. */

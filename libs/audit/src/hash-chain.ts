@@ -14,7 +14,7 @@ import { DEFAULT_LOG_BATCH, LogCursor, parseStored, sha1Hex, StoredEntry, Stored
  * link and each mission's versions; the head of the log and each mission's `h` must name the last
  * event. Breaks are only collected during the walk: when there are any, a second walk finds where
  * the hashes they point to live, and whether anything links to the events around them, and the
- * breaks are explained as events edited, deleted, inserted or moved, each naming its culprit.
+ * breaks are explained as events edited, deleted, inserted, copied or moved, each naming its culprit.
  */
 
 /** An event as the walk saw it: position in the log, id, mission, version and hash of its stored JSON. */
@@ -55,6 +55,8 @@ interface Located {
   located: Map<string, EventRef>;
   /** Hashes (of events next to a break) that the prevHash or logPrevHash of some stored event points to. */
   referenced: Set<string>;
+  /** Every place in the log of each event whose log link breaks, by its hash: more than one is a byte copy. */
+  copies: Map<string, EventRef[]>;
 }
 
 interface PendingDeletion {
@@ -346,8 +348,10 @@ export class ChainChecker {
     if (this.headBreak && this.headBreak.index !== this.count) this.headBreak = null;
     const breaks = [...this.logBreaks.values(), ...(this.headBreak ? [this.headBreak] : [])].sort((a, b) => a.index - b.index);
     const hasBreaks = breaks.length > 0 || this.missionBreaks.length > 0;
-    const { located, referenced } =
-      hasBreaks && end !== null ? await this.locate(redis, keys, end, options) : { located: new Map<string, EventRef>(), referenced: new Set<string>() };
+    const { located, referenced, copies } =
+      hasBreaks && end !== null
+        ? await this.locate(redis, keys, end, options)
+        : { located: new Map<string, EventRef>(), referenced: new Set<string>(), copies: new Map<string, EventRef[]>() };
 
     const out = this.direct.map((d) => ({ ...d }));
     const named = new Set<number>(this.direct.filter((d) => d.finding.kind === 'edited').map((d) => d.order));
@@ -370,6 +374,19 @@ export class ChainChecker {
       return link === '' ? 'nothing (a first event)' : `a hash no stored event has (${short(link)})`;
     };
     const breakAt = (index: number): LogBreak | undefined => (this.headBreak?.index === index ? this.headBreak : this.logBreaks.get(index));
+    /** What names the link of a break: the next event's logPrevHash, or the log head after the last event. */
+    const linker = (br: LogBreak): string => (br.at ? 'the event after it' : 'the log head');
+
+    // 0. Byte copies of an event stored earlier (the same JSON, so the same hash) where their links do
+    //    not fit: named as such, before the events whose links they break are blamed. Of two copies
+    //    whose links both break, the later is named.
+    for (const br of breaks) {
+      if (!br.at) continue;
+      const at = br.at;
+      const twin = copies.get(at.hash)?.find((ref) => ref.index !== at.index);
+      if (!twin || (twin.index > at.index && this.logBreaks.has(twin.index))) continue;
+      name(at, 'duplicate', `a byte copy of ${describe(twin)}: the same stored event a second time, where its links do not fit`);
+    }
 
     // 1. Events with both log links broken, where the chain runs around them: moved, or never part of it.
     for (const br of breaks) {
@@ -382,8 +399,8 @@ export class ChainChecker {
         br.at,
         kind,
         kind === 'inserted'
-          ? `nothing links to it: not part of the chain as written (the event after it names ${describe(target)} as its predecessor)`
-          : `out of place: it names ${linkText(br.link)} as the event before it, and the event after it names ${describe(target)}`,
+          ? `nothing links to it: not part of the chain as written (${linker(next)} names ${describe(target)} as its predecessor)`
+          : `out of place: it names ${linkText(br.link)} as the event before it, and ${linker(next)} names ${describe(target)}`,
       );
     }
 
@@ -407,7 +424,7 @@ export class ChainChecker {
           name(br.prev, 'inserted', `nothing links to it: it sits before ${describe(br.at)}, the first event of the chain`);
         else name(br.at, offChain(br.at), `names no predecessor, as if it were the first event of the log, but follows ${describe(br.prev)}`);
       } else if (target && br.prev && target.index < br.index - 1) {
-        if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: the event after it names ${describe(target)} as its predecessor`);
+        if (!referenced.has(br.prev.hash)) name(br.prev, 'inserted', `nothing links to it: ${linker(br)} names ${describe(target)} as its predecessor`);
         else if (br.at) name(br.at, 'reordered', `names ${describe(target)} as the event before it, but follows ${describe(br.prev)}`);
         else name(br.prev, 'head-mismatch', `the log head names ${describe(target)}, not the last event`);
       } else if (target && br.at) {
@@ -591,6 +608,8 @@ export class ChainChecker {
     for (const br of this.logBreaks.values()) consider(br.link, br.at, br.prev);
     if (this.headBreak) consider(this.headBreak.link, this.headBreak.prev);
     for (const mb of this.missionBreaks) consider(mb.link, mb.at, mb.prev);
+    const copies = new Map<string, EventRef[]>();
+    for (const br of this.logBreaks.values()) if (br.at) copies.set(br.at.hash, []);
 
     const located = new Map<string, EventRef>();
     const referenced = new Set<string>();
@@ -599,10 +618,14 @@ export class ChainChecker {
     for await (const batch of cursor.batches()) {
       for (const entry of batch) {
         const hash = sha1Hex(entry.json);
-        if (wanted.has(hash) && !located.has(hash)) {
+        const wantedHere = wanted.has(hash) && !located.has(hash);
+        const places = copies.get(hash);
+        if (wantedHere || places) {
           const stored = parseStored(entry.json);
           const version = stored && Number.isInteger(stored.version) ? (stored.version as number) : 0;
-          located.set(hash, { index, logId: entry.logId, missionId: entry.missionId, version, hash });
+          const ref = { index, logId: entry.logId, missionId: entry.missionId, version, hash };
+          if (wantedHere) located.set(hash, ref);
+          places?.push(ref);
         }
         const [missionPrev, logPrev] = links(entry.json);
         if (candidates.has(missionPrev)) referenced.add(missionPrev);
@@ -613,7 +636,7 @@ export class ChainChecker {
     }
     // Only links in stored events count: the log head and a mission's h are rewritten by every
     // append (and by an import), so they vouch for nothing about how an event got into the log.
-    return { located, referenced };
+    return { located, referenced, copies };
   }
 
   private noteFirst({ missionId, logId, version }: EventRef, detail: string): void {
@@ -642,7 +665,7 @@ function malformation(entry: StoredEntry, stored: StoredObject | null): string |
 }
 
 /**
- * The missions whose log events the chain findings name as changed (edited, deleted, inserted,
+ * The missions whose log events the chain findings name as changed (edited, deleted, inserted, duplicate,
  * reordered, a version gap, unreplayable, misplaced): '' for a finding about no single mission.
  * Not a drifted read model, which rebuild repairs, nor a head that names no last event: a
  * mission's `h` (rebuild never writes one it has, and writes the whole hash of a mission whose
