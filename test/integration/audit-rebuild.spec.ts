@@ -364,9 +364,34 @@ describe('rebuild (real Redis)', () => {
     expect(await redis.zscore(k.leased, wait)).toBe(leased);
   });
 
+  // rebuild left the dead-letter queue and the reasons in the missions' hashes as they were: each stayed wrong.
+  it('given dead letters changed by hand, then rebuild writes each again from the log and verify passes', async () => {
+    const { keys } = await knownLog('dead-letters');
+    const dlq = keys.partitions[0].deadLetters;
+    const { dr } = await redis.hgetall(keys.mission(dead));
+    const deadLetteredAt = await redis.zscore(dlq, dead);
+    expect(dr).toBe('failed 1 of 1 attempts');
+    expect(deadLetteredAt).not.toBeNull();
+    await redis.hset(keys.mission(dead), 'dr', 'forged');
+    await redis.zadd(dlq, 1, ok);
+    await redis.hset(keys.mission(wait), 'dr', 'forged');
+    expect((await verifyLog(redis, keys)).findings.map((finding) => finding.missionId)).toEqual([ok, dead, wait]);
+
+    expect(await rebuildReadModels(redis, keys)).toMatchObject({ deadLettersMended: 3, switched: 0, unchanged: 2 });
+    expect(await redis.hget(keys.mission(dead), 'dr')).toBe(dr);
+    expect(await redis.zrange(dlq, 0, -1, 'WITHSCORES')).toEqual([dead, deadLetteredAt]);
+    expect(await redis.hexists(keys.mission(wait), 'dr')).toBe(0);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+
+    await redis.zrem(dlq, dead);
+    expect(await rebuildReadModels(redis, keys)).toMatchObject({ deadLettersMended: 1 });
+    expect(await redis.zscore(dlq, dead)).toBe(deadLetteredAt);
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
   it('given the known log as the pipeline wrote it, then rebuild finds nothing to mend', async () => {
     const { keys } = await knownLog('as-written');
-    expect(await rebuildReadModels(redis, keys)).toMatchObject({ unchanged: 5, switched: 0, effectsRestored: 0, effectsMended: 0 });
+    expect(await rebuildReadModels(redis, keys)).toMatchObject({ unchanged: 5, switched: 0, effectsRestored: 0, effectsMended: 0, deadLettersMended: 0 });
   });
 
   // The hash came back without rs/ea/pl/sk: a lease left the mission in its skill set's queue and

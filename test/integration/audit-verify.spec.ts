@@ -377,6 +377,51 @@ describe('verify (real Redis)', () => {
     expect((await rebuildReadModels(redis, keys)).brokenChain).toEqual([retry]);
   });
 
+  // The dead-letter queue and the reasons its missions' hashes keep were never compared: each of these passed.
+  describe('given a dead letter (what GET /api/dlq lists) changed by hand', () => {
+    it.each([
+      [
+        'its reason forged',
+        (keys: KeyLayout) => redis.hset(keys.mission(dead), 'dr', 'forged'),
+        dead,
+        'its dead-letter reason (dr) is "forged", the log says "failed 1 of 1 attempts"',
+      ],
+      ['taken out of the queue', (keys: KeyLayout) => redis.zrem(keys.partitions[0].deadLetters, dead), dead, 'it is not in the dead-letter queue'],
+      [
+        'dated otherwise',
+        (keys: KeyLayout) => redis.zadd(keys.partitions[0].deadLetters, 0, dead),
+        dead,
+        'its dead letter is dated 1970-01-01T00:00:00.000Z, the log says',
+      ],
+      [
+        'a finished mission put in the queue',
+        (keys: KeyLayout) => redis.zadd(keys.partitions[0].deadLetters, 1, ok),
+        ok,
+        'it is in the dead-letter queue, which its events leave it out of',
+      ],
+      [
+        'a reason given to a mission never dead-lettered',
+        (keys: KeyLayout) => redis.hset(keys.mission(wait), 'dr', 'forged'),
+        wait,
+        'it has a dead-letter reason (dr)',
+      ],
+    ])('%s, then verify names the mission as drift', async (name, change, missionId, detail) => {
+      const keys = freshKeys(`dlq-${name.replace(/\W+/g, '-')}`);
+      await buildKnownLog(redis, keys);
+      await change(keys);
+
+      const result = await verifyLog(redis, keys);
+      expect(result.findings).toEqual([expect.objectContaining({ kind: 'read-model-drift', missionId, detail: expect.stringContaining(detail) })]);
+    });
+
+    it('without a reason in its hash (dead-lettered before dr was kept), then verify passes: GET /api/dlq reads it from the log', async () => {
+      const keys = freshKeys('dlq-no-reason');
+      await buildKnownLog(redis, keys);
+      await redis.hdel(keys.mission(dead), 'dr');
+      expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    });
+  });
+
   describe('given log entries of another shape than the append script writes', () => {
     it('given an entry with a forged event before the stored one (readers take the first e), then verify names it instead of passing', async () => {
       const keys = await tamperedImport('two-e', (all) => all);

@@ -1,6 +1,7 @@
 import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { canonicalJson } from '@app/mission';
+import type { DeadLetterPlace } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
@@ -35,8 +36,9 @@ const CREATED = 'created while verify ran, after its last comparison';
  * Compares the live read model with a replay of the log: each mission's `s` must be exactly
  * JSON.stringify of its folded state and `st` its status, each mission must be in the index and in
  * the set of each data subject its create names (what access requests and erasures read), no
- * subject's set may name a mission whose create does not name the subject, and the status
- * counters must count the replayed statuses. Reads are made at the replay's head (catching up with
+ * subject's set may name a mission whose create does not name the subject, each mission's dead
+ * letter (its `queue:dlq` entry and score, and `dr`) must be where its events leave it, and the
+ * status counters must count the replayed statuses. Reads are made at the replay's head (catching up with
  * appends), in pipelined batches. One finding per drifted mission.
  *
  * On a log that keeps moving through every catch-up (readAtHead's `moving`), a read is newer than
@@ -186,21 +188,30 @@ interface LiveMission {
   listed: readonly string[];
   /** The mission's subjects whose set (what an access request or an erasure reads) does not name it. */
   unindexedSubjects: readonly string[];
+  /** Its score in the dead-letter queue, and the dead-letter reason its hash keeps (`dr`). */
+  deadLetter: { score: string | null; reason: string | null };
 }
 
 /** Replies queueLiveReads asks for beside one per subject. */
-const LIVE_READS = 3;
+const LIVE_READS = 4;
 
 /** The reads of one mission's read model, in the order liveMission takes their replies. */
 function queueLiveReads(multi: ChainableCommander, keys: PartitionKeys, missionId: string, subjects: readonly string[]): void {
-  multi.hmget(keys.mission(missionId), MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.status, MISSION_HASH_FIELDS.version);
+  multi.hmget(
+    keys.mission(missionId),
+    MISSION_HASH_FIELDS.state,
+    MISSION_HASH_FIELDS.status,
+    MISSION_HASH_FIELDS.version,
+    MISSION_HASH_FIELDS.deadLetterReason,
+  );
   multi.zscore(keys.missionIndex, missionId);
   multi.lrange(keys.missionEvents(missionId), 0, -1);
+  multi.zscore(keys.deadLetters, missionId);
   for (const subject of subjects) multi.sismember(keys.subjectMissions(subject), missionId);
 }
 
 function liveMission(replies: readonly unknown[], subjects: readonly string[]): LiveMission {
-  const [s, st, v] = replies[0] as [string | null, string | null, string | null];
+  const [s, st, v, dr] = replies[0] as [string | null, string | null, string | null, string | null];
   return {
     v,
     s,
@@ -208,6 +219,7 @@ function liveMission(replies: readonly unknown[], subjects: readonly string[]): 
     indexed: replies[1] !== null,
     listed: replies[2] as string[],
     unindexedSubjects: subjects.filter((_, i) => replies[LIVE_READS + i] === 0),
+    deadLetter: { score: replies[3] as string | null, reason: dr },
   };
 }
 
@@ -216,7 +228,7 @@ function subjectsOf(fold: ReplayFold, missionId: string): readonly string[] {
   return fold.get(missionId)?.state?.subjects ?? [];
 }
 
-function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, listed, unindexedSubjects }: LiveMission): Finding | undefined {
+function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, listed, unindexedSubjects, deadLetter }: LiveMission): Finding | undefined {
   const mission = fold.get(missionId);
   if (!mission) return undefined;
   const listProblem = mission.logIds ? eventListProblem(listed, mission.logIds) : undefined;
@@ -247,8 +259,36 @@ function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, li
   if (!indexed) problems.push('the mission is not in the mission index');
   if (listProblem) problems.push(listProblem);
   for (const subject of unindexedSubjects) problems.push(`the subject index of ${subject} (read by access requests and erasures) does not name the mission`);
+  problems.push(...deadLetterProblems(mission.deadLetter, deadLetter));
   if (problems.length === 0) return undefined;
   return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
+}
+
+/**
+ * How the mission's dead letter (its `queue:dlq` entry, which GET /api/dlq lists and dates, and the
+ * reason its hash keeps, `dr`) differs from where its events leave it. A dead letter without `dr` is
+ * one written before `dr` was: GET /api/dlq reads its reason from the log, so that is no drift.
+ */
+function deadLetterProblems(expected: DeadLetterPlace | undefined, live: LiveMission['deadLetter']): string[] {
+  const problems: string[] = [];
+  if (!expected) {
+    if (live.score !== null) problems.push('it is in the dead-letter queue, which its events leave it out of');
+    if (live.reason !== null) problems.push('it has a dead-letter reason (dr), but its events leave it out of the dead letters');
+    return problems;
+  }
+  if (live.score === null) problems.push('it is not in the dead-letter queue, where its MissionDeadLettered put it');
+  else if (Number(live.score) !== expected.at) {
+    problems.push(`its dead letter is dated ${isoOrRaw(Number(live.score), live.score)}, the log says ${new Date(expected.at).toISOString()}`);
+  }
+  if (live.reason !== null && live.reason !== expected.reason) {
+    problems.push(`its dead-letter reason (dr) is ${JSON.stringify(live.reason)}, the log says ${JSON.stringify(expected.reason)}`);
+  }
+  return problems;
+}
+
+/** A time in ms as ISO, or as stored when it is none. */
+function isoOrRaw(ms: number, raw: string): string {
+  return Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : raw;
 }
 
 /**

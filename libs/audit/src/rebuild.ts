@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys, upcast } from '@app/event-store';
+import { Effect, KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys, RestoreCode, upcast } from '@app/event-store';
 import { evolve, Mission } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
 import { restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
@@ -56,6 +56,13 @@ export interface RebuildResult {
    * restored are. Not counted in `switched` or `unchanged`.
    */
   effectsMended: number;
+  /**
+   * Missions whose dead letter (their `queue:dlq` entry, which GET /api/dlq lists and dates, and the
+   * reason their hash keeps, `dr`) differed from where their events leave them: written again from
+   * the log (put back, dated again, its reason written again, or taken out). Not counted in
+   * `switched` or `unchanged`.
+   */
+  deadLettersMended: number;
   /** Of the switched, missions put back in the mission index (which lists, counts and the recount read). */
   reindexed: number;
   /** Of the switched, missions whose event list (which history and state read) was written again from the log. */
@@ -139,6 +146,8 @@ enum Drift {
   SubjectUnindexed = 8,
   /** Queued, its hash whole, but not queued as its effects queue it: its effects restored, no switch. */
   Unqueued = 16,
+  /** Its dead letter (queue entry, `dr`) is not where its events leave it: written again, no switch. */
+  DeadLetter = 32,
 }
 
 /** What the scratch copy and the switch repair; the rest is mended beside them. */
@@ -168,9 +177,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    (`brokenChain`);
  * 2. compare each replayed state with the live read model in Redis (find-drifted-read-models.lua,
  *    by version, status and SHA-1 of `s`, the mission index's entry, the whole event list by SHA-1
- *    of its ids, the sets of the data subjects its create names, and for a queued mission that is
- *    not leased, its hash's queue fields and its place in the ready queue), so that a read model
- *    that is right is not written again;
+ *    of its ids, the sets of the data subjects its create names, its dead letter (queue entry,
+ *    score and `dr`), and for a queued mission that is not leased, its hash's queue fields and its
+ *    place in the ready queue), so that a read model that is right is not written again;
  * 3. write each drifted mission to a scratch hash (pipelined), so the live read model keeps serving,
  *    with the hash of its last event read back from the log for its `h`, its creation time for the
  *    index, and, for an event list that differs, its log ids;
@@ -180,7 +189,8 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  *    step, and deletes the scratch hash;
  *    a mission that had no hash at all is then put back where its events put it (ready queue with its
  *    hash's queue fields, schedule, deadlines, reviews, dead letters), as an import does, and so is a
- *    queued mission whose hash is whole but lacks them (a rebuild interrupted before this step);
+ *    queued mission whose hash is whole but lacks them (a rebuild interrupted before this step); a
+ *    dead letter that differs is written again from the events (mendDeadLetters);
  * 5. put each mission missing from a data subject's set back in it (what access requests and
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
@@ -204,6 +214,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     restored: total((r) => r.restored),
     effectsRestored: total((r) => r.effectsRestored),
     effectsMended: total((r) => r.effectsMended),
+    deadLettersMended: total((r) => r.deadLettersMended),
     skippedMovedOn: total((r) => r.skippedMovedOn),
     skippedBehind: total((r) => r.skippedBehind),
     reindexed: total((r) => r.reindexed),
@@ -264,6 +275,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   // its version itself).
   const drifted = found.filter((entry) => entry.drift & SWITCHED_DRIFT);
   const unqueued = found.filter((entry) => entry.drift & Drift.Unqueued).map(({ mission }) => mission.missionId);
+  const misfiled = found.filter((entry) => entry.drift & Drift.DeadLetter);
   const compared = performance.now();
 
   const result = { switched: 0, restored: 0, effectsRestored: 0, effectsMended: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
@@ -355,6 +367,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
         ).restored;
   result.effectsRestored = await restoreEffects(restoredIds);
   result.effectsMended = await restoreEffects(unqueued);
+  const deadLettersMended = await mendDeadLetters(new MissionStore(redis, layout), misfiled);
   const switchedAt = performance.now();
   const subjectsReindexed = await indexSubjects(
     redis,
@@ -376,6 +389,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
     missions: fold.missions,
     unchanged: rebuilt.length - found.length,
     ...result,
+    deadLettersMended,
     subjectsReindexed,
     subjectsUnindexed,
     unreplayable,
@@ -430,7 +444,7 @@ async function findDrifted(
   const compareBatch = async (offset: number): Promise<void> => {
     const batch = rebuilt.slice(offset, offset + batchSize);
     const states = batch.map((mission) => mission.state as Mission);
-    const missionKeys = [keys.missionIndex, keys.ready, keys.leased];
+    const missionKeys = [keys.missionIndex, keys.ready, keys.leased, keys.deadLetters];
     const args: string[] = [];
     batch.forEach((mission, i) => {
       const state = states[i];
@@ -443,6 +457,8 @@ async function findDrifted(
         sha1Hex(JSON.stringify(state)),
         sha1Hex((mission.logIds ?? []).join(',')),
         String(subjects.length),
+        mission.deadLetter ? String(mission.deadLetter.at) : '',
+        mission.deadLetter?.reason ?? '',
       );
     });
     const found = (await findDriftedScript.run(redis, missionKeys, args)) as number[];
@@ -464,6 +480,23 @@ async function findDrifted(
   };
   await Promise.all(Array.from({ length: COMPARE_IN_FLIGHT }, lane));
   return drifted.flat();
+}
+
+/**
+ * Writes the dead letter of each mission found with another (find-drifted-read-models.lua's
+ * DeadLetter) again from its events: into the dead-letter queue at the time its MissionDeadLettered
+ * has, with its reason in `dr`, or out of it, through the append's own effects
+ * (MissionStore.restoreEffects), each only while the mission is still at the replayed version and
+ * no lease holds it. Returns how many were written.
+ */
+async function mendDeadLetters(store: MissionStore, misfiled: DriftedMission[]): Promise<number> {
+  let mended = 0;
+  for (const { mission, state } of misfiled) {
+    const place = mission.deadLetter;
+    const effect: Effect = place ? { kind: 'dead-letter', at: place.at, reason: place.reason } : { kind: 'leave-dead-letters' };
+    if ((await store.restoreEffects(mission.missionId, state.version, [{ effect, mission: state }])) === RestoreCode.Restored) mended++;
+  }
+  return mended;
 }
 
 /**

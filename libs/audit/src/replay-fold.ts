@@ -1,5 +1,6 @@
 import { upcast } from '@app/event-store';
 import { evolveInPlace, Mission, MissionEvent } from '@app/mission';
+import { DeadLetterPlace, deadLetterPlaceAfter } from '@app/pipeline';
 import { sha1Hex, StoredEntry, StoredObject } from './stored-log';
 
 /** One mission as folded from the log. */
@@ -22,6 +23,8 @@ export interface MissionFold {
   failure?: { logId: string; version?: number; error: string };
   /** The log ids of the mission's events in log order; kept only by a fold made with `keepLogIds`. */
   logIds?: string[];
+  /** Its place among the dead letters (`queue:dlq` score, `dr`) as its events leave it; absent when they leave it out. */
+  deadLetter?: DeadLetterPlace;
 }
 
 export interface ReplayFoldOptions {
@@ -95,6 +98,9 @@ export class ReplayFold {
       const previous = this.onFolded && fold.state ? { ...fold.state } : fold.state;
       const event = upcast(stored);
       fold.state = evolveInPlace(fold.state, event);
+      const deadLetter = deadLetterPlaceAfter(event, fold.state);
+      if (deadLetter) fold.deadLetter = deadLetter;
+      else if (deadLetter === null) delete fold.deadLetter;
       this.onFolded?.(event, previous, fold.state);
     } catch (error) {
       fold.failure = { logId: entry.logId, version, error: error instanceof Error ? error.message : String(error) };

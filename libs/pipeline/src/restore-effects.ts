@@ -43,6 +43,28 @@ export function subjectIndexEffects(event: MissionEvent, previous: Mission | nul
   return effectsOf([event], { previous, next, now: Date.parse(event.at), queueScore: () => 0 }).filter(isSubjectIndexEffect);
 }
 
+/** Where a mission's events leave it among the dead letters: its `queue:dlq` score (ms) and the reason its hash keeps (`dr`). */
+export interface DeadLetterPlace {
+  at: number;
+  reason: string;
+}
+
+/**
+ * What one of a mission's events does to its place among the dead letters, by MISSION_EFFECTS at
+ * the event's own time, as its append did: the place it puts the mission in, null when it takes it
+ * out, undefined when it does not touch the dead letters. The dead-letter rules read only the event
+ * and its time, not the state before it, so none is asked for: a fold that changes its states in
+ * place need keep no copy.
+ */
+export function deadLetterPlaceAfter(event: MissionEvent, next: Mission): DeadLetterPlace | null | undefined {
+  let place: DeadLetterPlace | null | undefined;
+  for (const effect of effectsOf([event], { previous: null, next, now: Date.parse(event.at), queueScore: () => 0 })) {
+    if (effect.kind === 'dead-letter') place = { at: effect.at, reason: effect.reason };
+    else if (effect.kind === 'leave-dead-letters') place = null;
+  }
+  return place;
+}
+
 /**
  * Statuses in which a service holds the mission and a message drives it on: assigned and running
  * (mission.assigned, to the executor), evaluating (mission.completed, to the evaluator).

@@ -4,16 +4,19 @@
 
   KEYS[1]    the mission index zset (member id, score = created at, ms)
   KEYS[2]    the ready zset          KEYS[3]    the leased zset
+  KEYS[4]    the dead-letter zset (score = dead-lettered at, ms)
   then, for each mission i = 1..n in turn:
-             its live hash (fields MISSION_FIELDS: version, status, state JSON), its event list
+             its live hash (fields MISSION_FIELDS: version, status, state JSON, dead-letter
+             reason), its event list
              (log ids, in version order), and the sets of the data subjects its create names
              (ids of the subject's missions; as many as ARGV says)
              All share the {m} hash tag (one Redis Cluster slot). n is the batch size, so the
              name has no -<numKeys> suffix.
-  ARGV       for each mission i in turn, six values: its id, the replayed version, the replayed
+  ARGV       for each mission i in turn, eight values: its id, the replayed version, the replayed
              status, the SHA-1 of the replayed state JSON, the SHA-1 of the log ids of its events
-             in log order joined by commas (what its event list must hold), and the number of its
-             subject sets in KEYS
+             in log order joined by commas (what its event list must hold), the number of its
+             subject sets in KEYS, and where its events leave it among the dead letters: its score
+             ('' when they leave it out) and its reason
 
   Result: per drifted mission, two values: its position i (1-based, ascending) and what differs,
           the sum of DRIFT.State (v, st or s differ from the replay, or there is no s),
@@ -23,7 +26,12 @@
           and live `queued` at the replayed version, not leased, and its hash lacks the skill set
           its enqueue records (MISSION_FIELDS.skillSet, written with the other queue fields) or
           it is not in the ready zset: a hash written without its effects, by a rebuild
-          interrupted before it restored them, which no lease hands out, or every lease does).
+          interrupted before it restored them, which no lease hands out, or every lease does)
+          and DRIFT.DeadLetter (its dead-letter entry or the reason its hash keeps differ from
+          where its events leave it: missing, another score, another reason, or there when its
+          events leave it out; a dead letter without a reason is one written before reasons
+          were kept, and no drift; only where the live v is the replayed one: a mission without
+          a hash is restored whole, its dead letter with it).
           Unindexed and EventList only where the live v is the replayed one (or there is no live
           hash): a mission that moved on since the replay has a longer list, and the switch leaves
           it alone. A subject's set only ever gains missions, so it is checked whatever v is. A
@@ -31,13 +39,13 @@
           it out a second time while its lease is held.
 ]]
 local drifted = {}
-local k, a, i = 4, 1, 0
+local k, a, i = 5, 1, 0
 while a <= #ARGV do
   i = i + 1
   local hash, list = KEYS[k], KEYS[k + 1]
   local subjects = tonumber(ARGV[a + 5])
   local what = 0
-  local live = redis.call('HMGET', hash, MISSION_FIELDS.version, MISSION_FIELDS.status, MISSION_FIELDS.state)
+  local live = redis.call('HMGET', hash, MISSION_FIELDS.version, MISSION_FIELDS.status, MISSION_FIELDS.state, MISSION_FIELDS.deadLetterReason)
   if live[1] ~= ARGV[a + 1] or live[2] ~= ARGV[a + 2] or not live[3] or redis.sha1hex(live[3]) ~= ARGV[a + 3] then
     what = what + DRIFT.State
   end
@@ -45,6 +53,15 @@ while a <= #ARGV do
     if not redis.call('ZSCORE', KEYS[1], ARGV[a]) then what = what + DRIFT.Unindexed end
     if redis.sha1hex(table.concat(redis.call('LRANGE', list, 0, -1), ',')) ~= ARGV[a + 4] then
       what = what + DRIFT.EventList
+    end
+  end
+  -- A mission without a hash is restored whole, its dead letter with it (restoreMissionEffects).
+  if live[1] == ARGV[a + 1] then
+    local dead = redis.call('ZSCORE', KEYS[4], ARGV[a])
+    if ARGV[a + 6] == '' then
+      if dead or live[4] then what = what + DRIFT.DeadLetter end
+    elseif not dead or tonumber(dead) ~= tonumber(ARGV[a + 6]) or (live[4] and live[4] ~= ARGV[a + 7]) then
+      what = what + DRIFT.DeadLetter
     end
   end
   if what == 0 and live[2] == 'queued' and redis.call('ZSCORE', KEYS[3], ARGV[a]) == false
@@ -62,6 +79,6 @@ while a <= #ARGV do
     drifted[#drifted + 1] = what
   end
   k = k + 2 + subjects
-  a = a + 6
+  a = a + 8
 end
 return drifted
