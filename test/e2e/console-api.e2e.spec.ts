@@ -11,6 +11,12 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
   });
   afterAll(async () => system.close());
 
+  /** A pricing mission titled `title`, once it has succeeded. */
+  const succeededMission = async (title: string) => {
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Compare.', priority: 'low', payload: {} }).expect(201);
+    return system.waitForStatus(created.body.id, ['succeeded']);
+  };
+
   it.each(Object.entries(TEST_KEYS).filter(([role]) => role !== 'client'))('given the %s key, then /api/me names it and its role', async (role, secret) => {
     const response = await request(system.intake.getHttpServer()).get('/api/me').set('X-API-Key', secret).expect(200);
     expect(response.body).toEqual({ name: role, role });
@@ -22,11 +28,7 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
   });
 
   it('given a mission, then its hash chain verifies; given one of its stored events edited, then it does not, naming the event', async () => {
-    const created = await system.api
-      .post('/api/missions')
-      .send({ type: 'pricing', title: 'Chain', description: 'Compare.', priority: 'low', payload: {} })
-      .expect(201);
-    const mission = await system.waitForStatus(created.body.id, ['succeeded']);
+    const mission = await succeededMission('Chain');
     const intact = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
     expect(intact.body).toEqual({ missionId: mission.id, verified: true, events: mission.version, problems: [] });
 
@@ -79,6 +81,26 @@ describe('the routes the console reads: /api/me, a mission hash chain, queue thr
 
     await system.api.get('/api/missions/00000000-0000-4000-8000-000000000000/verify').expect(404);
     await system.api.get('/api/missions/nope/verify').expect(400);
+  });
+
+  // It answered verified: true over a forged title (the console's green badge): it checked the chain, not what is shown from it.
+  it("given a mission's stored state forged beside its intact chain, then its verify answers not verified, naming what differs from the fold", async () => {
+    const mission = await succeededMission('Shown');
+    const hash = system.keys.mission(mission.id);
+    const stored = (await system.redis.hget(hash, 's')) ?? '';
+    await system.redis.hset(hash, 's', JSON.stringify({ ...JSON.parse(stored), title: 'Forged' }));
+
+    expect((await system.api.get(`/api/missions/${mission.id}`).expect(200)).body.title).toBe('Forged');
+    const forged = await system.api.get(`/api/missions/${mission.id}/verify`).expect(200);
+    expect(forged.body).toEqual({
+      missionId: mission.id,
+      verified: false,
+      events: mission.version,
+      problems: ['the mission as shown is not the fold of its events: s differs from the replayed state in title'],
+    });
+
+    await system.redis.hset(hash, 's', stored);
+    expect((await system.api.get(`/api/missions/${mission.id}/verify`).expect(200)).body).toMatchObject({ verified: true, problems: [] });
   });
 
   it('given missions queued this minute and the last, then throughput counts them per minute, oldest first', async () => {

@@ -949,12 +949,29 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       await page.getByRole('heading', { level: 1, name: title }).waitFor();
       // Every mission's tab said "Mission — BRAIN console".
       await waitFor(async () => (await page.title()) === `${title} — Mission — BRAIN console`, { timeoutMs: 5_000, what: "the mission's title in the tab" });
-      await page.getByText('Hash chain broken: 2 problems').waitFor();
+      await page.getByText('Not verified: 2 problems').waitFor();
       // They were only in the badge's title, shown on hover.
-      expect(await page.getByRole('list', { name: 'Hash chain problems' }).getByRole('listitem').allInnerTexts()).toEqual(problems);
+      expect(await page.getByRole('list', { name: 'Verification problems' }).getByRole('listitem').allInnerTexts()).toEqual(problems);
     } finally {
       await page.unroute(`**/api/missions/${created.body.id}/verify`);
     }
+  });
+
+  // The badge said "Hash chain verified" over the forged title: the chain held, and nothing held what the page showed to it.
+  it('given a mission whose stored state was forged beside its intact chain, then its page says it is not verified, and why', async () => {
+    const title = `Garden rates ${Date.now()}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+    await system.waitForStatus(created.body.id, ['dead_lettered']);
+    const hash = system.keys.mission(created.body.id);
+    const state = JSON.parse((await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '{}') as { title: string };
+    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, JSON.stringify({ ...state, title: `${title} (forged)` }));
+
+    await signInAt(`missions/${created.body.id}`);
+    await page.getByRole('heading', { level: 1, name: `${title} (forged)` }).waitFor();
+    await page.getByText('Not verified: 1 problem', { exact: true }).waitFor();
+    expect(await page.getByRole('list', { name: 'Verification problems' }).getByRole('listitem').allInnerTexts()).toEqual([
+      'the mission as shown is not the fold of its events: s differs from the replayed state in title',
+    ]);
   });
 
   it('given a mission titled with one long word, then its page fits the laptop width without sideways scrolling', async () => {

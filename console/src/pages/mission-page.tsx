@@ -64,7 +64,10 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
           <div class="actions">
             {chain.value && (
               <span class={`badge ${chain.value.verified ? 'verified' : 'broken'}`}>
-                {chain.value.verified ? `Hash chain verified (${chain.value.events} events)` : `Hash chain broken: ${chain.value.problems.length} problems`}
+                {/* Not "hash chain broken": the chain may hold while the mission shown is not the fold of its events. */}
+                {chain.value.verified
+                  ? `Hash chain verified (${chain.value.events} events)`
+                  : `Not verified: ${chain.value.problems.length} ${chain.value.problems.length === 1 ? 'problem' : 'problems'}`}
               </span>
             )}
             {allows(caller.role, 'submitter') && !FINISHED.includes(current.status) && (
@@ -75,7 +78,7 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
           </div>
           {/* As text, not a hover title: the keyboard and a screen reader never reached that. */}
           {chain.value && !chain.value.verified && (
-            <ul class="error" aria-label="Hash chain problems">
+            <ul class="error" aria-label="Verification problems">
               {chain.value.problems.map((problem, at) => (
                 <li key={at}>{problem}</li>
               ))}

@@ -1,6 +1,6 @@
 import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
-import { canonicalJson } from '@app/mission';
+import { canonicalJson, Mission } from '@app/mission';
 import type { DeadLetterPlace } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { Finding } from './finding';
@@ -245,16 +245,8 @@ function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, li
   const state = mission.state;
   if (!state) return undefined;
   const problems: string[] = [];
-  if (s === null) problems.push('the mission has no read model (s)');
-  else {
-    const expected = JSON.stringify(state);
-    if (s !== expected) {
-      const fields = differingFields(s, state);
-      if (fields === null) problems.push('s is not the JSON of an object');
-      else if (fields.length > 0) problems.push(`s differs from the replayed state in ${fields.join(', ')}`);
-      else if (canonicalJson(JSON.parse(s)) !== canonicalJson(state)) problems.push('s differs from the replayed state');
-    }
-  }
+  const stateDiffers = stateProblem(s, state);
+  if (stateDiffers) problems.push(stateDiffers);
   if (st !== state.status) problems.push(`st is ${st ?? '(missing)'}, the replay says ${state.status}`);
   if (!indexed) problems.push('the mission is not in the mission index');
   if (listProblem) problems.push(listProblem);
@@ -262,6 +254,19 @@ function describeDrift(fold: ReplayFold, missionId: string, { s, st, indexed, li
   problems.push(...deadLetterProblems(mission.deadLetter, deadLetter));
   if (problems.length === 0) return undefined;
   return { kind: 'read-model-drift', missionId, logId: mission.lastLogId, version: state.version, detail: problems.join('; ') };
+}
+
+/**
+ * How a mission's read model `s` (what the API and the console show) differs from its state as
+ * folded from its events, which it must be exactly the JSON.stringify of; undefined when it is.
+ */
+export function stateProblem(s: string | null, state: Mission): string | undefined {
+  if (s === null) return 'the mission has no read model (s)';
+  if (s === JSON.stringify(state)) return undefined;
+  const fields = differingFields(s, state);
+  if (fields === null) return 's is not the JSON of an object';
+  if (fields.length > 0) return `s differs from the replayed state in ${fields.join(', ')}`;
+  return canonicalJson(JSON.parse(s)) !== canonicalJson(state) ? 's differs from the replayed state' : undefined;
 }
 
 /**

@@ -16,7 +16,7 @@ export class MissionChainView implements MissionChainCheck {
   @ApiProperty({ format: 'uuid', example: '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e' })
   missionId: string;
 
-  @ApiProperty({ description: "True when the mission's hash chain is intact.", example: true })
+  @ApiProperty({ description: "True when the mission's hash chain is intact and the mission as stored is the fold of its events.", example: true })
   verified: boolean;
 
   @ApiProperty({ type: 'integer', minimum: 0, description: 'Events checked: 0 when the list of them is gone (a problem says so).', example: 6 })

@@ -23,8 +23,9 @@ export class MissionChainController {
   @ApiOperation({
     summary: "Check a mission's hash chain",
     description:
-      "Needs role **reader** (any API key but a `client` key). Whether each of the mission's stored events links to the one before it by SHA-1 and the mission's head names the last: " +
-      'an edited, removed or inserted event breaks it. `replay verify` checks the whole log.',
+      "Needs role **reader** (any API key but a `client` key). Whether each of the mission's stored events links to the one before it by SHA-1 and the mission's head names the last " +
+      '(an edited, removed or inserted event breaks it), and whether the mission as stored, what `GET /api/missions/:id` answers, is the fold of those events ' +
+      '(a read model changed beside an intact chain). `replay verify` checks the whole log.',
   })
   @ApiIdParam('mission')
   @ApiOkResponse({ type: MissionChainView, description: 'The result; `verified` false lists the problems.', headers: RATE_LIMIT_HEADERS })

@@ -1,10 +1,13 @@
-import { bytesToStoredEntry, parseStored, sha1Hex } from '@app/audit';
+import { bytesToStoredEntry, parseStored, ReplayFold, sha1Hex, stateProblem } from '@app/audit';
 import { KeyLayout, MISSION_HASH_FIELDS } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 
 export interface MissionChainCheck {
   missionId: string;
-  /** True when every event links to the one before it and the mission's head names the last. */
+  /**
+   * True when every event links to the one before it, the mission's head names the last, and the
+   * mission as stored (what GET /api/missions/:id and the console show) is the fold of its events.
+   */
   verified: boolean;
   events: number;
   /** What is wrong, one line each; empty when verified. */
@@ -14,14 +17,16 @@ export interface MissionChainCheck {
 /**
  * Checks one mission's hash chain as stored: each event's `prevHash` is the SHA-1 of the stored
  * JSON of the event before it ('' for the first), versions count 1, 2, …, and the mission's head
- * (`h`) is the SHA-1 of its last event. The whole-log check (links between missions, the log
- * head) is `replay verify`; this is the badge on one mission's page.
+ * (`h`) is the SHA-1 of its last event; and that the mission as stored (`s`, what the API and the
+ * page show) is the fold of those events: an intact chain vouches for nothing shown from a read
+ * model changed beside it. The whole-log check (links between missions, the log head, the rest of
+ * the read model) is `replay verify`; this is the badge on one mission's page.
  */
 export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<MissionChainCheck | undefined> {
   const partition = keys.of(missionId);
-  const [ids, [head, version]] = await Promise.all([
+  const [ids, [head, version, shown]] = await Promise.all([
     redis.lrange(partition.missionEvents(missionId), 0, -1),
-    redis.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version),
+    redis.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.state),
   ]);
   if (ids.length === 0) {
     // The mission is there, its list of events gone where it is stored: a broken chain, not an unknown mission.
@@ -34,16 +39,22 @@ export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout,
   const replies = (await pipeline.exec()) ?? [];
   const problems: string[] = [];
   let previous = '';
+  // The events as read, folded as verify folds them; one missing, or another mission's, leaves nothing to compare with.
+  const fold = new ReplayFold();
+  let comparable = true;
   ids.forEach((id, index) => {
     const [error, entries] = replies[index] ?? [null, []];
     const [entry] = (error ? [] : entries) as [Buffer, Buffer[]][];
     if (!entry) {
       problems.push(`event ${index + 1} (log entry ${id}) is missing from the log`);
       previous = '';
+      comparable = false;
       return;
     }
     const stored = bytesToStoredEntry(entry[0], entry[1]);
     const event = parseStored(stored.json);
+    fold.add(stored, event);
+    if (stored.missionId !== missionId || event?.missionId !== missionId) comparable = false;
     if (stored.malformed) problems.push(`event ${index + 1}: ${stored.malformed}`);
     if (!event) problems.push(`event ${index + 1} is not stored as JSON`);
     else {
@@ -56,5 +67,16 @@ export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout,
   // No head at all is as telling as a wrong one: `replay verify` names it too.
   if (head === null) problems.push('the mission has no head (the hash of its last event): it was removed where it is stored');
   else if (head !== previous) problems.push("the mission's head does not name its last event: an event was changed or removed at the end");
+  if (comparable) problems.push(...shownProblems(fold, missionId, shown));
   return { missionId, verified: problems.length === 0, events: ids.length, problems };
+}
+
+/** Why the mission as stored (`s`) is not the fold of its events read: none when it is. */
+function shownProblems(fold: ReplayFold, missionId: string, shown: string | null): string[] {
+  const folded = fold.get(missionId);
+  if (folded?.failure)
+    return [`its events cannot be folded (event ${folded.failure.logId}: ${folded.failure.error}), so nothing vouches for the mission as shown`];
+  if (!folded?.state) return [];
+  const problem = stateProblem(shown, folded.state);
+  return problem ? [`the mission as shown is not the fold of its events: ${problem}`] : [];
 }
