@@ -42,6 +42,18 @@ async function heldForReview(system: InProcessSystem, guest: { id: string; name:
   return (await system.api.get(`/api/missions/${created.id}`).expect(200)).body as Mission;
 }
 
+/**
+ * Two of the guest's questions held for review, the second rejected into the dead letters (a system
+ * with MAX_REVIEW_ROUNDS 1): one to decide, one to requeue; each as the API showed it held.
+ */
+async function heldAndDeadLettered(system: InProcessSystem, guest: { id: string; name: string }): Promise<{ shown: Mission; dead: Mission }> {
+  const shown = await heldForReview(system, guest, 'Is the sauna open?');
+  const dead = await heldForReview(system, guest, 'And the pool?');
+  await system.api.post(`/api/missions/${dead.id}/reject`).set('Authorization', `Bearer ${TEST_KEYS.reviewer}`).send({ feedback: 'No.' }).expect(200);
+  await system.waitForStatus(dead.id, ['dead_lettered']);
+  return { shown, dead };
+}
+
 /** Every value of every key under the prefix, whatever its type, as one text. */
 async function dumpPrefix(redis: RedisConnection, prefix: string): Promise<string> {
   const parts: string[] = [];
@@ -179,8 +191,13 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
     const restore = await alterStoredDescription(system.redis, system.keys, altered.id);
     // Put back after: a later test verifies this system's log and read model.
     try {
-      // The mission alone still answers the 500 that names the check.
-      expect((await system.api.get(`/api/missions/${altered.id}`).expect(500)).body.message).toMatch(/^stored guest data fails its authentication check/);
+      // The mission alone was the 500 that names the check: shown as the lists show it now, and why.
+      expect((await system.api.get(`/api/missions/${altered.id}`).expect(200)).body).toMatchObject({
+        id: altered.id,
+        description: UNAVAILABLE_MARKER,
+        payload: { guest: { name: UNAVAILABLE_MARKER }, message: UNAVAILABLE_MARKER },
+        unavailable: expect.stringMatching(/^stored guest data fails its authentication check: it was altered/),
+      });
 
       const access = (await system.api.get('/api/subjects/guest:g-altered-access').expect(200)).body as SubjectAccess;
 
@@ -406,10 +423,7 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
 
     it('when an erasure of its guest is pending (a crash cut it short), then approve, reject and requeue are a 409 and change nothing', async () => {
       const reviewer = { Authorization: `Bearer ${TEST_KEYS.reviewer}` };
-      const shown = await heldForReview(reviewed, { id: 'g-emma', name: 'Emma Beispiel' }, 'Is the sauna open?');
-      const dead = await heldForReview(reviewed, { id: 'g-emma', name: 'Emma Beispiel' }, 'And the pool?');
-      await reviewed.api.post(`/api/missions/${dead.id}/reject`).set(reviewer).send({ feedback: 'No.' }).expect(200);
-      await reviewed.waitForStatus(dead.id, ['dead_lettered']);
+      const { shown, dead } = await heldAndDeadLettered(reviewed, { id: 'g-emma', name: 'Emma Beispiel' });
       // Recorded as pending, its key maybe destroyed, its SubjectErased not yet appended: the sweep finishes it.
       await reviewed.intake.get(PendingErasures).mark('guest:g-emma', 'operator', 'erasure request 23');
       const refused = (command: string, id: string) => ({
@@ -429,6 +443,72 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
       expect({ status: requeued.status, message: requeued.body.message }).toEqual(refused('requeue', dead.id));
       const bulk = (await reviewed.api.post('/api/dlq/requeue').send({ type: 'guest_support' }).expect(200)).body;
       expect(bulk).toEqual({ requeued: [], skipped: [{ missionId: dead.id, reason: refused('requeue', dead.id).message }] });
+    });
+  });
+
+  describe('given replies held for review whose stored guest data was altered', () => {
+    let damaged: InProcessSystem;
+    beforeAll(async () => {
+      // One review round: a rejection dead-letters, for the requeue below.
+      damaged = await startInProcessSystem('e2e-guest-data-damaged', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', MAX_REVIEW_ROUNDS: '1' });
+    });
+    afterAll(async () => {
+      await damaged.close();
+    });
+
+    // An approve answered the 500 of the altered data after it was recorded: the reply no reviewer
+    // could read went out to the guest (webhooks, Odoo). A reject, requeue and cancel answered the 500 too, once recorded.
+    it('then approve, edit-and-approve, reject and requeue are a 409 that records nothing, the mission reads unavailable and why, and a cancel is taken', async () => {
+      const reviewer = { Authorization: `Bearer ${TEST_KEYS.reviewer}` };
+      const { shown, dead } = await heldAndDeadLettered(damaged, { id: 'g-rita', name: 'Rita Beispiel' });
+      const restores = [
+        await alterStoredDescription(damaged.redis, damaged.keys, shown.id),
+        await alterStoredDescription(damaged.redis, damaged.keys, dead.id),
+      ];
+      const refused = (command: string, id: string) =>
+        new RegExp(
+          `^cannot ${command} mission ${id}: its guest data is damaged \\(it fails its integrity check where it is stored, so it cannot be shown or sent\\); ` +
+            'nothing was recorded\\. Call an operator and give them the mission id',
+        );
+      const unavailable = expect.stringMatching(/^stored guest data fails its authentication check/);
+      try {
+        expect((await damaged.api.get(`/api/missions/${shown.id}`).set(reviewer).expect(200)).body).toMatchObject({
+          status: 'awaiting_review',
+          description: UNAVAILABLE_MARKER,
+          result: { output: { reply: UNAVAILABLE_MARKER } },
+          unavailable,
+        });
+        const decisions = [
+          ['approve', { attempt: shown.attempts }],
+          ['approve', { attempt: shown.attempts, output: { ...shown.result?.output, reply: 'Dear Ms Beispiel, the pool is open until 22:00.' } }],
+          ['reject', { feedback: 'Say until when.', attempt: shown.attempts }],
+        ] as const;
+        for (const [command, body] of decisions) {
+          const answer = await damaged.api.post(`/api/missions/${shown.id}/${command}`).set(reviewer).send(body);
+          expect({ command, status: answer.status, message: answer.body.message }).toEqual({
+            command,
+            status: 409,
+            message: expect.stringMatching(refused(command, shown.id)),
+          });
+        }
+        expect(await damaged.store.history(shown.id)).toHaveLength(shown.version);
+
+        const requeued = await damaged.api.post(`/api/dlq/${dead.id}/requeue`).send({});
+        expect({ status: requeued.status, message: requeued.body.message }).toEqual({
+          status: 409,
+          message: expect.stringMatching(refused('requeue', dead.id)),
+        });
+        const bulk = (await damaged.api.post('/api/dlq/requeue').send({ type: 'guest_support' }).expect(200)).body;
+        expect(bulk).toEqual({ requeued: [], skipped: [{ missionId: dead.id, reason: expect.stringMatching(refused('requeue', dead.id)) }] });
+        expect((await damaged.store.load(dead.id))?.status).toBe('dead_lettered');
+
+        // Needs no guest data and sends none: how such a mission is stopped.
+        const cancelled = await damaged.api.post(`/api/missions/${shown.id}/cancel`).send({ reason: 'guest data damaged' }).expect(200);
+        expect(cancelled.body).toMatchObject({ status: 'cancelled', description: UNAVAILABLE_MARKER, unavailable });
+      } finally {
+        for (const restore of restores) await restore();
+      }
+      expect((await damaged.api.get(`/api/missions/${shown.id}`).expect(200)).body).not.toHaveProperty('unavailable');
     });
   });
 

@@ -1,3 +1,5 @@
+import { Mission } from './mission-state';
+
 /**
  * The SSE event type of the first message of GET /api/stream: its `id` (and `data`) is the log
  * position the stream starts from, so a client that drops before any mission event comes resumes
@@ -26,11 +28,21 @@ export const STREAM_UNAVAILABLE_EVENT = 'unavailable';
  * What a personal field reads where this process cannot open it: on the live stream, its subject's
  * key wrapped under a master key it is not configured with (the 503 of the API; the stream says
  * which key ids in an `unavailable` event, STREAM_UNAVAILABLE_EVENT), or the field altered where it
- * is stored (the 500 of the API for that mission alone; the stream names the mission); in a list of
- * missions (a page, the review inbox), a mission whose stored guest data fails its integrity check.
+ * is stored (the stream names the mission); in the API's answers (a mission, a page, the review
+ * inbox), a mission whose stored guest data fails its integrity check (ShownMission).
  * Not `[erased]`: the data is there, and is shown once the master key is configured or it is mended.
  */
 export const UNAVAILABLE_MARKER = '[unavailable]';
+
+/**
+ * A mission as the API answers it. `unavailable` is there only when its stored guest data fails its
+ * integrity check (altered where it is stored), wherever the API answers the mission (alone, in a
+ * list, after a cancel): its personal fields then read UNAVAILABLE_MARKER, and this is the message
+ * for the operator (`replay verify` finds where). Not the marker itself: a guest may write it.
+ */
+export interface ShownMission extends Mission {
+  unavailable?: string;
+}
 
 /** Whether the mission, as a list shows it, holds a personal field that could not be opened (UNAVAILABLE_MARKER). */
 export function readsUnavailable(mission: { description: string; payload: object; result?: { output: object } | null }): boolean {

@@ -19,14 +19,18 @@ export function alteredToken(token: string): string {
 
 /**
  * Alters the sealed description in the mission's stored state (its hash), as someone with write
- * access to Redis could. Gives what puts the state back, for a test whose system `replay verify` checks later.
+ * access to Redis could. Gives what puts the description back, for a test whose system `replay
+ * verify` checks later: in the state as it is then, as a command taken since (a cancel) carried
+ * the altered description on into the state it wrote.
  */
 export async function alterStoredDescription(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<() => Promise<void>> {
   const hash = keys.mission(missionId);
   const state = (await redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
   const token = (JSON.parse(state) as Mission).description;
-  await redis.hset(hash, MISSION_HASH_FIELDS.state, state.replace(token, alteredToken(token)));
+  const altered = alteredToken(token);
+  await redis.hset(hash, MISSION_HASH_FIELDS.state, state.replace(token, altered));
   return async () => {
-    await redis.hset(hash, MISSION_HASH_FIELDS.state, state);
+    const now = (await redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
+    await redis.hset(hash, MISSION_HASH_FIELDS.state, now.replace(altered, token));
   };
 }

@@ -69,7 +69,7 @@ export class DeadLettersController {
     type: RequeuedView,
     description:
       'The ids of the requeued missions (empty when none matched), and those that matched but left the dead-letter queue while the ' +
-      'requeue ran (requeued or cancelled concurrently), each with why.',
+      'requeue ran (requeued or cancelled concurrently) or whose guest data is damaged, each with why.',
     headers: RATE_LIMIT_HEADERS,
   })
   @ApiErrorResponses({
@@ -94,8 +94,9 @@ export class DeadLettersController {
         await this.commands.requeue(entry.missionId, filter.reason ?? 'bulk requeue', caller);
         requeued.push(entry.missionId);
       } catch (error) {
-        // It left the dead letters since the list was read (requeued or cancelled by someone else):
-        // said as such, and the rest go on, so the answer tells what this request changed.
+        // It left the dead letters since the list was read (requeued or cancelled by someone else),
+        // or its guest data is damaged: said as such, and the rest go on, so the answer tells what
+        // this request changed.
         if (!(error instanceof ConflictException || error instanceof NotFoundException)) throw error;
         skipped.push({ missionId: entry.missionId, reason: error.message });
       }
@@ -110,7 +111,7 @@ export class DeadLettersController {
     summary: 'Requeue one dead-lettered mission',
     description:
       'Needs role **operator**. Records a MissionRequeued event and puts the mission back in the ready queue; `attempts` keeps counting (attempt numbers stay unique) and MAX_ATTEMPTS more attempts may run (`attemptsAtRequeue` marks where they start). ' +
-      'Takes no body. 409 when the mission is not dead-lettered.',
+      'Takes no body. 409 when the mission is not dead-lettered, or when its guest data is damaged (nothing is recorded: an operator mends it first, or cancels the mission).',
   })
   @ApiIdParam('mission')
   @ApiOkResponse({ type: MissionView, description: 'The requeued mission, now queued.', headers: RATE_LIMIT_HEADERS })
@@ -118,7 +119,8 @@ export class DeadLettersController {
     role: 'operator',
     notFound: 'No mission with this id.',
     id: 'mission',
-    conflict: 'The mission is not dead-lettered.',
+    conflict:
+      'The mission is not dead-lettered, or its guest data is damaged (it fails its integrity check where it is stored; the mission reads `unavailable`).',
     conflictExample: 'cannot requeue mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is queued, not dead_lettered',
     noBody: true,
   })

@@ -6,7 +6,6 @@ import {
   DeadLetterEntry,
   Evaluation,
   EventEnvelope,
-  Mission,
   MISSION_EVENT_TYPES,
   MISSION_STATUSES,
   MISSION_TYPES,
@@ -21,10 +20,12 @@ import {
   PRIORITY_LEVELS,
   PriorityLevel,
   QueueStats,
+  ShownMission,
   TokenUsage,
 } from '@app/mission';
 import { DailyReport, DailyReportRow } from '@app/projections';
 import { ErrorBody } from '@app/runtime';
+import { ALTERED_GUEST_DATA } from './error-body.filter';
 
 /*
  * Documentation-only classes: the API returns plain objects typed by TypeScript interfaces, which
@@ -32,7 +33,7 @@ import { ErrorBody } from '@app/runtime';
  * What each mirrors (keep them in step; the type checks at the end of this file fail the build
  * when a field is added, removed or retyped in the interface):
  *
- *   MissionView          Mission            libs/mission/src/mission-state.ts
+ *   MissionView          ShownMission       libs/mission/src/live-stream-protocol.ts
  *   MissionReviewView    MissionReview      libs/mission/src/mission-state.ts
  *   MissionResultView    MissionResult      libs/mission/src/mission-events.ts
  *   TokenUsageView       TokenUsage         libs/mission/src/mission-events.ts
@@ -199,7 +200,7 @@ export class MissionReviewView implements MissionReview {
 
 /** A mission as projected from its events. */
 @ApiExtraModels(MissionResultView, EvaluationView)
-export class MissionView implements Mission {
+export class MissionView implements ShownMission {
   @ApiProperty({ description: 'Mission id (UUIDv7).', example: EXAMPLE_MISSION_ID })
   id: string;
 
@@ -364,6 +365,14 @@ export class MissionView implements Mission {
 
   @ApiProperty({ format: 'date-time', example: '2026-05-01T09:30:00.000Z' })
   updatedAt: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Present only when the mission\'s stored guest data fails its integrity check (it was altered where it is stored): its personal fields read "[unavailable]", ' +
+      'and this says why, for an operator (`replay verify` finds where). Approve, reject and requeue are refused with a 409 until it is mended; cancel is taken.',
+    example: ALTERED_GUEST_DATA,
+  })
+  unavailable?: string;
 }
 
 const EVENT_DATA_DESCRIPTION = [
@@ -439,7 +448,7 @@ export class MissionEventView {
   logPrevHash?: string;
 }
 
-export class MissionPageView implements MissionPage<Mission> {
+export class MissionPageView implements MissionPage<ShownMission> {
   @ApiProperty({ type: () => [MissionView], description: 'Missions, newest first.' })
   items: MissionView[];
 
@@ -450,7 +459,7 @@ export class MissionPageView implements MissionPage<Mission> {
   nextCursor?: string;
 }
 
-export class ReviewPageView implements MissionPage<Mission> {
+export class ReviewPageView implements MissionPage<ShownMission> {
   @ApiProperty({ type: () => [MissionView], description: 'Missions awaiting review, the longest-waiting first.' })
   items: MissionView[];
 
@@ -713,16 +722,16 @@ export class DailyReportView implements DailyReport {
 export type SameKeys<A, B> = [Exclude<keyof A, keyof B>, Exclude<keyof B, keyof A>] extends [never, never] ? true : false;
 export type Assert<T extends true> = T;
 export type OpenApiViewsMirrorTheirTypes = [
-  Assert<SameKeys<MissionView, Mission>>,
+  Assert<SameKeys<MissionView, ShownMission>>,
   Assert<SameKeys<MissionReviewView, MissionReview>>,
-  Assert<SameKeys<ReviewPageView, MissionPage<Mission>>>,
+  Assert<SameKeys<ReviewPageView, MissionPage<ShownMission>>>,
   Assert<SameKeys<MissionSourceDto, MissionSource>>,
   Assert<SameKeys<MissionResultView, MissionResult>>,
   Assert<SameKeys<TokenUsageView, TokenUsage>>,
   Assert<SameKeys<EvaluationView, Evaluation>>,
   Assert<SameKeys<CriterionScoreView, CriterionScore>>,
   Assert<SameKeys<MissionEventView, EventEnvelope>>,
-  Assert<SameKeys<MissionPageView, MissionPage<Mission>>>,
+  Assert<SameKeys<MissionPageView, MissionPage<ShownMission>>>,
   Assert<SameKeys<QueueStatsView, QueueStats>>,
   Assert<SameKeys<DeadLetterView, DeadLetterEntry>>,
   Assert<SameKeys<DeadLetterPageView, MissionPage<DeadLetterEntry>>>,

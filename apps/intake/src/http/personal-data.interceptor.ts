@@ -4,10 +4,10 @@ import { from, mergeMap, Observable } from 'rxjs';
 import { MissionPersonalData } from '@app/guest-data';
 import { isPlainObject, Mission, MISSION_EVENT_TYPES, MISSION_TYPES, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
 import { apiClientOf, readsPersonalData } from '../auth';
-import { missionWithPersonalFieldsAs, redactedEvent, redactedMission } from './redacted-personal-data';
-import { isUnopenableGuestData } from './unavailable-guest-data';
+import { redactedEvent, redactedMission } from './redacted-personal-data';
+import { isUnopenableGuestData, unavailableMission } from './unavailable-guest-data';
 
-/** Missions named in the log when a list meets their altered guest data: each once, this many at most. */
+/** Missions named in the log when a response meets their altered guest data: each once, this many at most. */
 const MAX_LOGGED_UNREADABLE = 1_000;
 /** How deep a response is searched for missions and events: a page's items, a chain's missions. */
 const MAX_DEPTH = 3;
@@ -17,13 +17,11 @@ const TYPES: ReadonlySet<unknown> = new Set(MISSION_TYPES);
 /** How a response shows missions and events to its caller. */
 interface View {
   mission(mission: Mission): Promise<Mission> | Mission;
-  /** A mission in a list (a page, the review inbox): one that cannot be shown is marked, not the whole list's failure. */
-  listed(mission: Mission): Promise<Mission> | Mission;
   /** A list of events (a history) together: opened, each mission's erased subjects are read once. */
   events(events: MissionEvent[]): Promise<MissionEvent[]> | MissionEvent[];
 }
 
-const REDACTED: View = { mission: redactedMission, listed: redactedMission, events: (events) => events.map(redactedEvent) };
+const REDACTED: View = { mission: redactedMission, events: (events) => events.map(redactedEvent) };
 
 /**
  * Every API response shows personal fields as its caller's role may see them: in plain (or
@@ -35,7 +33,7 @@ const REDACTED: View = { mission: redactedMission, listed: redactedMission, even
 export class PersonalDataInterceptor implements NestInterceptor {
   private readonly opened: View;
 
-  /** Missions whose guest data a list met altered, each logged once. */
+  /** Missions whose guest data a response met altered, each logged once. */
   private readonly unreadable = new Set<string>();
 
   constructor(
@@ -43,28 +41,28 @@ export class PersonalDataInterceptor implements NestInterceptor {
     @InjectPinoLogger(PersonalDataInterceptor.name) private readonly logger: PinoLogger,
   ) {
     this.opened = {
-      mission: (mission) => personal.openMission(mission),
-      listed: (mission) => personal.openMission(mission).catch((error: unknown) => this.unavailable(mission, error)),
+      mission: (mission) => personal.openMission(mission).catch((error: unknown) => this.unavailable(mission, error)),
       events: (events) => personal.openEvents(events),
     };
   }
 
   /**
-   * A listed mission whose stored guest data fails its integrity check, its personal fields
-   * UNAVAILABLE_MARKER: one such mission made the whole page (the review inbox, every missions page
-   * holding it) a 500, for every role that reads guest data, and no one could work the rest. The
-   * mission alone (GET /api/missions/:id) still answers the 500 that names the check; a master key
-   * this process lacks is every mission's, and still the whole request's 503 (isUnopenableGuestData).
+   * A mission whose stored guest data fails its integrity check, shown with its personal fields
+   * UNAVAILABLE_MARKER and why (unavailableMission), in a list as alone: in a list it made the whole
+   * page (the review inbox, every missions page holding it) a 500, for every role that reads guest
+   * data; alone, the console showed its page as the bare 500, without its staff alert, and a cancel
+   * of it answered the 500 after it was recorded. A master key this process lacks is every
+   * mission's, and still the whole request's 503 (isUnopenableGuestData).
    */
   private unavailable(mission: Mission, error: unknown): Mission {
     if (!isUnopenableGuestData(error)) throw error;
     if (!this.unreadable.has(mission.id) && this.unreadable.size < MAX_LOGGED_UNREADABLE) {
       this.unreadable.add(mission.id);
       this.logger.error(
-        `a list met mission ${mission.id}, whose guest data cannot be opened (${error.code}): ${error.message}; it is listed as ${UNAVAILABLE_MARKER}`,
+        `a response met mission ${mission.id}, whose guest data cannot be opened (${error.code}): ${error.message}; it is shown as ${UNAVAILABLE_MARKER}`,
       );
     }
-    return missionWithPersonalFieldsAs(mission, UNAVAILABLE_MARKER);
+    return unavailableMission(mission, error);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -79,7 +77,7 @@ async function shown(view: View, value: unknown, depth: number): Promise<unknown
   if (isEvent(value)) return (await view.events([value]))[0];
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value) && value.length > 0 && value.every(isEvent)) return view.events(value);
-  if (Array.isArray(value)) return Promise.all(value.map((item) => (isMission(item) ? view.listed(item) : shown(view, item, depth + 1))));
+  if (Array.isArray(value)) return Promise.all(value.map((item) => shown(view, item, depth + 1)));
   // Only JSON-like objects: a Buffer or a stream a route returns is not searched byte by byte.
   if (!isPlainObject(value) || ![Object.prototype, null].includes(Object.getPrototypeOf(value))) return value;
   const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await shown(view, item, depth + 1)] as const));

@@ -5,6 +5,7 @@ import { MissionPersonalData } from '@app/guest-data';
 import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission, unerasedSubjects } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { ENVIRONMENT } from '@app/runtime';
+import { isUnopenableGuestData } from '../http/unavailable-guest-data';
 import { assertEditedOutput, readsErased } from '../reviews/edited-output';
 import { ReviewMetrics } from '../reviews/review-metrics';
 import { PendingErasures } from '../subjects/pending-erasures';
@@ -24,7 +25,9 @@ export class MissionCommandsService {
 
   /**
    * Cancels a mission that is not finished: it leaves the queue (or its lease), its agent's slot
-   * is freed, and a running executor sees the status and aborts its LLM call.
+   * is freed, and a running executor sees the status and aborts its LLM call. Unlike the other
+   * commands it is taken on a mission whose guest data is damaged (decidable): it needs none, sends
+   * none anywhere, and is how such a mission is stopped for good.
    */
   async cancel(missionId: string, reason: string, actor: string): Promise<Mission> {
     const outcome = await this.pipeline.transition(missionId, (m) => decideCancel(m, reason), { actor });
@@ -32,7 +35,7 @@ export class MissionCommandsService {
   }
 
   async requeue(missionId: string, reason: string, actor: string): Promise<Mission> {
-    const mission = await this.unlessErasing(missionId, 'requeue');
+    const { mission } = await this.decidable(missionId, 'requeue');
     const outcome = await this.pipeline.transition(mission, (m) => decideRequeue(m, reason), { actor });
     return this.expectAppended(missionId, outcome, 'requeue');
   }
@@ -43,8 +46,8 @@ export class MissionCommandsService {
    * does one whose `attempt` (the result they looked at) is no longer the one under review.
    */
   async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
-    const mission = await this.unlessErasing(missionId, 'approve');
-    const recorded = approval.output ? await this.sealedEdit(mission, approval, approval.output) : approval;
+    const { mission, plain } = await this.decidable(missionId, 'approve');
+    const recorded = approval.output ? await this.sealedEdit(mission, plain, approval, approval.output) : approval;
     const outcome = await this.pipeline.transition(mission, (m) => decideApprove(m, recorded), { actor });
     // The pass the evaluator recorded was held for review: this append is the success.
     if (outcome.kind === 'appended') this.reviewMetrics.timeToSuccess.observe(outcome.mission);
@@ -56,7 +59,7 @@ export class MissionCommandsService {
    * MAX_REVIEW_ROUNDS. With `attempt`, only that attempt's result (409 once another is under review).
    */
   async reject(missionId: string, feedback: string, actor: string, attempt?: number): Promise<Mission> {
-    const mission = await this.unlessErasing(missionId, 'reject');
+    const { mission } = await this.decidable(missionId, 'reject');
     const outcome = await this.pipeline.transition(mission, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS, attempt), { actor });
     return this.expectAppended(missionId, outcome, 'reject');
   }
@@ -65,13 +68,12 @@ export class MissionCommandsService {
    * A reviewer's edit, checked against the agent's output in plain (its sealed fields are strings
    * whatever they hold), then sealed like that output: the log never holds the edit in plain.
    */
-  private async sealedEdit(mission: Mission, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
+  private async sealedEdit(mission: Mission, plain: Mission, approval: Approval, output: Record<string, unknown>): Promise<Approval> {
     const missionId = mission.id;
     // A mission no longer under review is a 409 whatever the edit: checked against its output, it
     // would be a 400 about fields that may read [erased] by now.
     const decision = decideApprove(mission, approval);
     if (decision.kind === 'skip') throw notDone(missionId, 'approve', decision.reason);
-    const plain = await this.personal.openMission(mission);
     // An erasure between its key's destruction and its events: the edit checked against "[erased]"
     // was a 400 blaming the reviewer's fields ("actions must be a string").
     if (plain.result && readsErased(plain.result.output)) throw notDone(missionId, 'approve', 'its guest data was erased; the erasure cancels it');
@@ -82,15 +84,25 @@ export class MissionCommandsService {
   }
 
   /**
-   * The mission, unless an erasure of one of its subjects is under way: it cancels the mission
-   * wherever it is, and an approval in between (after a crash, until the sweep finishes it) made a
-   * success of a reply that reads [erased], a rejection or requeue sent it to run without its data.
+   * The mission as stored and with its guest data opened (`plain`), unless an erasure of one of its
+   * subjects is under way: it cancels the mission wherever it is, and an approval in between (after
+   * a crash, until the sweep finishes it) made a success of a reply that reads [erased], a
+   * rejection or requeue sent it to run without its data. Nor when its guest data cannot be opened
+   * (altered where it is stored): a 409 before anything is appended. An approval sent the reply no
+   * reviewer could read to the guest (webhooks, the ERP), a rejection or requeue sent the mission to
+   * an agent that cannot read its request either, and each answered a 500 once recorded, when the
+   * response opened the mission. A master key this intake lacks stays the 503 it is, also before.
    */
-  private async unlessErasing(missionId: string, command: string): Promise<Mission> {
+  private async decidable(missionId: string, command: string): Promise<{ mission: Mission; plain: Mission }> {
     const mission = await this.store.load(missionId);
     if (!mission) throw missionNotFound(missionId);
     if (await this.erasures.anyOf(unerasedSubjects(mission))) throw notDone(missionId, command, ERASING);
-    return mission;
+    try {
+      return { mission, plain: await this.personal.openMission(mission) };
+    } catch (error) {
+      if (isUnopenableGuestData(error)) throw notDone(missionId, command, DAMAGED);
+      throw error;
+    }
   }
 
   private expectAppended(missionId: string, outcome: TransitionOutcome, command: string): Mission {
@@ -103,6 +115,11 @@ export class MissionCommandsService {
 
 /** Why a command waits for an erasure; as the erasure's own 409s, it names no subject. */
 const ERASING = 'its guest data is being erased; the erasure cancels it';
+
+/** Why a command is refused on a mission whose guest data cannot be opened: who is to act, and that nothing was done. */
+const DAMAGED =
+  'its guest data is damaged (it fails its integrity check where it is stored, so it cannot be shown or sent); nothing was recorded. ' +
+  'Call an operator and give them the mission id (`replay verify` finds where it was changed); a cancel is still taken';
 
 function notDone(missionId: string, command: string, reason: string): ConflictException {
   return new ConflictException(`cannot ${command} mission ${missionId}: ${reason}`);

@@ -16,7 +16,9 @@ import { ReviewInboxService } from './review-inbox.service';
 
 const MISSION_ID_PARAM = ApiIdParam('mission');
 const missionId = new IdPipe('mission');
-const NOT_AWAITING = 'The mission is not awaiting review: another reviewer decided first, or no review was asked for.';
+const NOT_AWAITING =
+  'The mission is not awaiting review: another reviewer decided first, or no review was asked for. Or its guest data is damaged (it fails its ' +
+  'integrity check where it is stored; the mission reads `unavailable`): nothing is recorded, nor sent, until an operator mends it.';
 const NOT_AWAITING_EXAMPLE = 'cannot approve mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: mission is succeeded, not awaiting_review';
 
 /** Human review of results the review policy holds (REVIEW_POLICY_FILE): the inbox, approve, reject. */
@@ -58,7 +60,7 @@ export class ReviewsController {
     description:
       'Needs role **reviewer** (or operator). The mission succeeds; MissionApproved records the reviewer (the API key name), the `note` and, ' +
       "when given, the edited `output`, which replaces the agent's (the original stays in `review.originalOutput` and in MissionCompleted). " +
-      'The body is optional. 409 when the mission is not awaiting review, e.g. when another reviewer decided first.',
+      'The body is optional. 409 when the mission is not awaiting review, e.g. when another reviewer decided first, or when its guest data is damaged (nothing is recorded).',
   })
   @MISSION_ID_PARAM
   @ApiBody({ type: ApproveMissionBody, required: false })
@@ -86,7 +88,7 @@ export class ReviewsController {
     description:
       'Needs role **reviewer** (or operator). MissionRejected records the reviewer and the `feedback`; the mission is queued for another ' +
       'attempt whose prompt carries the feedback (as data), or, on the MAX_REVIEW_ROUNDS-th rejection, dead-lettered with the reason ' +
-      '`rejected in N of N review rounds`. 409 when the mission is not awaiting review, e.g. when another reviewer decided first.',
+      '`rejected in N of N review rounds`. 409 when the mission is not awaiting review, e.g. when another reviewer decided first, or when its guest data is damaged (nothing is recorded).',
   })
   @MISSION_ID_PARAM
   @ApiBody({ type: RejectMissionBody })

@@ -57,7 +57,7 @@ export class SubjectMissionView {
     required: false,
     description:
       'Present when some of the mission\'s guest data cannot be opened, as it was altered where it is stored: those fields read "[unavailable]", ' +
-      'in the mission and in personalData, and this is the message the API answers for the mission alone.',
+      'in the mission and in personalData, and this is the `unavailable` the API shows the mission with (GET /api/missions/:id).',
     example:
       'stored guest data fails its authentication check: it was altered, or moved to another mission or field where it is stored; `replay verify` finds where',
   })

@@ -28,7 +28,7 @@ export interface SubjectMissionAccess {
   personalData: { field: string; value: unknown }[];
   /**
    * Present when some of the mission's guest data cannot be opened (altered where it is stored):
-   * those fields read UNAVAILABLE_MARKER, and this is what the API answers for the mission alone.
+   * those fields read UNAVAILABLE_MARKER, and this is the `unavailable` the API shows the mission with (ShownMission).
    */
   unavailable?: string;
 }
