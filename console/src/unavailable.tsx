@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Mission, missionOfUnavailableNotice, readsUnavailable } from '@app/mission/browser';
+import { missionOfUnavailableNotice, ShownMission } from '@app/mission/browser';
 
 /** Where the missions the live stream named unreadable are kept: the tab's session, so a reload still shows them. */
 const STORAGE_KEY = 'brain.unavailableGuestData';
@@ -57,15 +57,21 @@ export function useUnavailableGuestData(missionId: string): string | undefined {
 }
 
 /**
- * Says, where staff look at a mission, that its guest data failed its integrity check and cannot
- * be shown, and that an operator is needed, with the mission id to give them: as the live stream
- * said, or as a list shows it (`listed`: its personal fields read UNAVAILABLE_MARKER, which the API
- * puts there for a mission whose stored data fails the check). `compact`: one line, for a row of a
- * list; else the page's alert, with the intake's message for the operator.
+ * The intake's message about the mission's guest data when it failed its integrity check: as the
+ * live stream said, or as the API answered the mission (`listed`, in a list or alone: its
+ * `unavailable`, its personal fields UNAVAILABLE_MARKER). Undefined while neither said so.
  */
-export function UnavailableGuestDataNote({ missionId, listed, compact = false }: { missionId: string; listed?: Mission; compact?: boolean }) {
-  const told = useUnavailableGuestData(missionId);
-  const message = told ?? (listed && readsUnavailable(listed) ? 'the intake lists its guest data as [unavailable]' : undefined);
+export function useDamagedGuestData(missionId: string, listed?: ShownMission): string | undefined {
+  return useUnavailableGuestData(missionId) ?? listed?.unavailable;
+}
+
+/**
+ * Says, where staff look at a mission, that its guest data failed its integrity check and cannot
+ * be shown, and that an operator is needed, with the mission id to give them (useDamagedGuestData).
+ * `compact`: one line, for a row of a list; else the page's alert, with the intake's message for the operator.
+ */
+export function UnavailableGuestDataNote({ missionId, listed, compact = false }: { missionId: string; listed?: ShownMission; compact?: boolean }) {
+  const message = useDamagedGuestData(missionId, listed);
   if (message === undefined) return null;
   if (compact) {
     return (

@@ -6,7 +6,7 @@ import { BrowserContext, chromium, Locator, Page, Request } from 'playwright-cor
 import request from 'supertest';
 import { MISSION_HASH_FIELDS } from '@app/event-store';
 import { BULK_REQUEUE_MAX, QueueStats } from '@app/mission';
-import { aCreateInput, waitFor } from '@app/testing';
+import { aCreateInput, alterStoredDescription, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { GUEST_MESSAGE, LATE_CHECK_OUT } from '../support/guest-request';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
@@ -790,6 +790,56 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     } finally {
       await page.unroute('**/api/stream?*');
     }
+  }, 90_000);
+
+  // Approve was offered on the card that said its guest data was damaged: the intake recorded the
+  // approval (the reply no one had read went out) and answered a 500; its page was that 500 alone.
+  it('given a result under review whose stored guest data was altered, then its card offers no decision and says why, and its page the staff alert', async () => {
+    await withCardUnderReview('e2e-console-review-damaged', 'Pool towels for room 8', 'Guest asks for pool towels.', async ({ reviewing, card: whole }) => {
+      const title = 'Sauna hours for room 9';
+      const id = (
+        await reviewing.api
+          .post('/api/missions')
+          .send({
+            type: 'guest_support',
+            title,
+            description: 'The guest asks when the sauna opens.',
+            priority: 'normal',
+            payload: { language: 'en', guest: { id: 'g-console-damaged', name: 'Dana Damaged' }, message: 'When does the sauna open?' },
+          })
+          .expect(201)
+      ).body.id as string;
+      await reviewing.waitForStatus(id, ['awaiting_review']);
+      const restore = await alterStoredDescription(reviewing.redis, reviewing.keys, id);
+      try {
+        await page.reload();
+        const card = page.getByRole('article', { name: title });
+        await card.getByText('Guest data damaged: cannot be shown. Call an operator').waitFor();
+        await card.getByText('No decision can be taken on this result while its guest data is damaged').waitFor();
+        for (const name of ['Approve', 'Edit and approve', 'Reject'])
+          expect({ name, offered: await card.getByRole('button', { name, exact: true }).count() }).toEqual({ name, offered: 0 });
+        expect(await card.getByLabel('Output').getAttribute('readonly')).not.toBeNull();
+        // The card beside it, whose data is whole, is decided as ever.
+        await whole.getByRole('button', { name: 'Approve', exact: true }).waitFor();
+        expect(await seriousViolations()).toEqual([]);
+
+        await card.getByRole('link', { name: title }).click();
+        await page.getByRole('heading', { level: 1, name: title }).waitFor();
+        const alert = page.getByRole('alert').filter({ hasText: "This mission's guest data cannot be shown" });
+        await alert.waitFor();
+        expect(await alert.innerText()).toMatch(
+          new RegExp(`call an operator and give them the mission id ${id}.*For the operator: stored guest data fails its authentication check`, 's'),
+        );
+        expect(
+          await page
+            .getByRole('alert')
+            .filter({ hasText: /^stored guest data fails/ })
+            .count(),
+        ).toBe(0);
+      } finally {
+        await restore();
+      }
+    });
   }, 90_000);
 
   it("given results under review, then each card and the mission's page show what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {

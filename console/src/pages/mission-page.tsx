@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { Mission, MissionEvent, MissionStatus } from '@app/mission/browser';
+import { Mission, MissionEvent, MissionStatus, ShownMission } from '@app/mission/browser';
 import { allows, api, Caller } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
@@ -17,7 +17,7 @@ interface ChainCheck {
 const FINISHED: readonly MissionStatus[] = ['succeeded', 'cancelled'];
 
 export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
-  const mission = useLoaded(() => api<Mission>('GET', `/api/missions/${id}`), [id]);
+  const mission = useLoaded(() => api<ShownMission>('GET', `/api/missions/${id}`), [id]);
   const events = useLoaded(() => api<MissionEvent[]>('GET', `/api/missions/${id}/events`), [id]);
   const chain = useLoaded(() => api<ChainCheck>('GET', `/api/missions/${id}/verify`), [id]);
   const reload = useThrottled(() => {
@@ -56,8 +56,8 @@ export function MissionPage({ id, caller }: { id: string; caller: Caller }) {
           {current?.title ?? 'Mission'}
         </span>
       </PageTitle>
-      {/* Above all else on the page: what it shows of the guest cannot be trusted, and it needs an operator. */}
-      <UnavailableGuestDataNote missionId={id} />
+      {/* Above all else on the page: what it shows of the guest cannot be trusted, and it needs an operator. As the stream said it, or the intake answered the mission. */}
+      <UnavailableGuestDataNote missionId={id} listed={current} />
       <ErrorNote error={mission.error ?? failure} />
       {current && (
         <>

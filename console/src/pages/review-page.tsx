@@ -1,13 +1,13 @@
 import { RefCallback } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { Mission, MissionPage } from '@app/mission/browser';
+import { MissionPage, ShownMission } from '@app/mission/browser';
 import { allows, api, Caller, query } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, ErrorNote, HeldButton, Outcome, PageTitle, useFocusRescue, useLoaded } from '../parts';
 import { RequestRows, WholePayload } from '../request-view';
 import { listViewOf, showListView } from '../route';
-import { UnavailableGuestDataNote } from '../unavailable';
+import { UnavailableGuestDataNote, useDamagedGuestData } from '../unavailable';
 
 /** Results per page: each comes with its output to read and edit. */
 const REVIEWS_PER_PAGE = 20;
@@ -17,7 +17,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   // No filters: the inbox is one list, the longest waiting first.
   const { filters, cursors } = listViewOf(address, []);
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
-  const inbox = useLoaded(() => api<MissionPage<Mission>>('GET', path), [path]);
+  const inbox = useLoaded(() => api<MissionPage<ShownMission>>('GET', path), [path]);
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
   const [notice, setNotice] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -31,8 +31,8 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   };
   // Cards the user typed into (feedback, an edit), by card key: one that leaves the inbox by
   // another's hand (decided, cancelled) stays, so what was typed is not lost without a word.
-  const [typedIn, setTypedIn] = useState<ReadonlyMap<string, Mission>>(new Map());
-  const keep = (key: string, mission: Mission) => setTypedIn((current) => (current.has(key) ? current : new Map(current).set(key, mission)));
+  const [typedIn, setTypedIn] = useState<ReadonlyMap<string, ShownMission>>(new Map());
+  const keep = (key: string, mission: ShownMission) => setTypedIn((current) => (current.has(key) ? current : new Map(current).set(key, mission)));
   const forget = (key: string) =>
     setTypedIn((current) => {
       if (!current.has(key)) return current;
@@ -61,7 +61,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   };
   // A result decided by another reviewer, or cancelled, leaves the page: said, and a focus that was
   // in its card goes to the heading, not the body, where the next Tab would start at the top.
-  const shownBefore = useRef<ReadonlyMap<string, Mission> | null>(null);
+  const shownBefore = useRef<ReadonlyMap<string, ShownMission> | null>(null);
   useEffect(() => {
     // None while a page turned to loads: what it showed did not leave the inbox.
     if (!inbox.value) {
@@ -131,17 +131,21 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   );
 }
 
-const cardKey = (mission: Mission) => `${mission.id}:${mission.attempts}`;
+const cardKey = (mission: ShownMission) => `${mission.id}:${mission.attempts}`;
 
 /** Why each decision button of a card waits, when it does. */
 const UNSAVED = "The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.";
 const NOT_EDITED = 'Edit the output first: Edit and approve approves the output as you edited it.';
 const NO_FEEDBACK = 'Write feedback first: a rejection tells the agent what to change.';
+/** Why a card whose guest data is damaged offers no decision; the intake refuses each with a 409 too. */
+const NO_DECISION_ON_DAMAGED =
+  'No decision can be taken on this result while its guest data is damaged: Approve would send the guest a reply no one here could read, and Reject ' +
+  'would send the request to an agent that cannot read it either. Once an operator has mended it, it can be decided here; meanwhile an operator can cancel the mission on its page.';
 
 interface ReviewItemProps {
   /** The card's element, focusable from code: a decision on the card before moves the focus to it. */
   cardRef: RefCallback<HTMLElement>;
-  mission: Mission;
+  mission: ShownMission;
   mayReview: boolean;
   /** The result left the inbox by another's hand while the user had typed in its card. */
   left: boolean;
@@ -165,6 +169,9 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
   /** Why a button pressed could not act (an edit pending, no feedback yet), said below them. */
   const [said, setSaid] = useState<string | null>(null);
   const approveButton = useRef<HTMLButtonElement>(null);
+  // Its output reads [unavailable]: nothing here is what would be sent, or what the agent was asked.
+  const damaged = useDamagedGuestData(mission.id, mission) !== undefined;
+  const decidable = mayReview && !damaged;
   const editing = edited !== original;
   const dirty = editing || feedback.trim() !== '';
   useEffect(() => onTyped(dirty), [dirty]);
@@ -244,14 +251,15 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
       <textarea
         id={ids.output}
         rows={8}
-        readOnly={!mayReview}
+        readOnly={!decidable}
         value={edited}
         onInput={(event) => {
           setEdited(event.currentTarget.value);
           setSaid(null);
         }}
       />
-      {mayReview && (
+      {mayReview && damaged && !left && <p class="muted">{NO_DECISION_ON_DAMAGED}</p>}
+      {decidable && (
         <>
           <label for={ids.feedback}>Feedback (for Reject)</label>
           <textarea
@@ -266,7 +274,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
           />
         </>
       )}
-      {mayReview && !left && (
+      {decidable && !left && (
         <>
           {editing && (
             <p id={ids.unsaved} class="muted">

@@ -44,11 +44,6 @@ export interface ShownMission extends Mission {
   unavailable?: string;
 }
 
-/** Whether the mission, as a list shows it, holds a personal field that could not be opened (UNAVAILABLE_MARKER). */
-export function readsUnavailable(mission: { description: string; payload: object; result?: { output: object } | null }): boolean {
-  return JSON.stringify([mission.description, mission.payload, mission.result?.output ?? null]).includes(JSON.stringify(UNAVAILABLE_MARKER));
-}
-
 /**
  * The message of a STREAM_UNAVAILABLE_EVENT about one mission's guest data (altered where it is
  * stored, the 500's message): `message` with the mission named at its end, where
