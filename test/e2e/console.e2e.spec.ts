@@ -842,6 +842,37 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     });
   }, 90_000);
 
+  // A decision the intake recorded but answered with a 500 unmounted the card, its error with it, and blamed another reviewer.
+  it('given a decision that fails after the intake recorded it, then its card stays with the error, says the decision may have been recorded, and blames no one', async () => {
+    const title = 'Iron for room 15';
+    await withCardUnderReview('e2e-console-review-failed', title, 'Guest asks for an iron.', async ({ reviewing, id, card }) => {
+      await page.route(`**/api/missions/${id}/approve`, async (route) => {
+        await route.fetch();
+        await route.fulfill({
+          status: 500,
+          contentType: 'application/json',
+          body: JSON.stringify({ statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] }),
+        });
+      });
+      try {
+        await card.getByRole('button', { name: 'Approve', exact: true }).click();
+        await reviewing.waitForStatus(id, ['succeeded']);
+        await card
+          .getByRole('note')
+          .filter({ hasText: 'This result has left the inbox since your decision failed (below): it may have been recorded' })
+          .waitFor();
+        expect(await card.getByRole('alert').innerText()).toBe('internal error');
+        expect(await page.getByRole('status').filter({ hasText: 'decided by another reviewer' }).count()).toBe(0);
+        await focusInside(card);
+        await card.getByRole('button', { name: 'Dismiss' }).click();
+        await card.waitFor({ state: 'detached' });
+        await focusOnHeading(page, 'Review');
+      } finally {
+        await page.unroute(`**/api/missions/${id}/approve`);
+      }
+    });
+  }, 90_000);
+
   it("given results under review, then each card and the mission's page show what it is judged by: the guest's message and language, a pricing's rates, and when the review was asked for; to a reader key the guest's words are [redacted]", async () => {
     // Reviews overdue after a second: MissionReviewOverdue moves updatedAt on, and the card's time must not move with it.
     const reviewing = await startInProcessSystem('e2e-console-review-basis', { REVIEW_POLICY_FILE: 'fixtures/review-policy.yaml', REVIEW_TIMEOUT_MS: '1000' });

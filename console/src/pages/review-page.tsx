@@ -1,7 +1,7 @@
 import { RefCallback } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { MissionPage, ShownMission } from '@app/mission/browser';
-import { allows, api, Caller, query } from '../api';
+import { allows, api, ApiFailure, Caller, query, UNREACHABLE } from '../api';
 import { localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
 import { Announced, ErrorNote, HeldButton, Outcome, PageTitle, useFocusRescue, useLoaded } from '../parts';
@@ -30,7 +30,8 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
     showListView('review', { filters, cursors: pageCursors });
   };
   // Cards the user typed into (feedback, an edit), by card key: one that leaves the inbox by
-  // another's hand (decided, cancelled) stays, so what was typed is not lost without a word.
+  // another's hand (decided, cancelled) stays, so what was typed is not lost without a word. So does
+  // one whose decision failed here (failedHere).
   const [typedIn, setTypedIn] = useState<ReadonlyMap<string, ShownMission>>(new Map());
   const keep = (key: string, mission: ShownMission) => setTypedIn((current) => (current.has(key) ? current : new Map(current).set(key, mission)));
   const forget = (key: string) =>
@@ -42,12 +43,19 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
     });
   /** Cards decided here: their leaving the inbox is said as the decision, not as another's. */
   const decidedHere = useRef(new Set<string>());
+  /**
+   * Cards whose decision here failed without a refusal (mayHaveBeenRecorded): kept, with their error,
+   * when they leave the inbox, which the decision may have done after all. A 500 that came after the
+   * decision was recorded unmounted the card, its error with it, and blamed another reviewer.
+   */
+  const failedHere = useRef(new Set<string>());
   /** Each card's element by card key, to move the focus to. */
   const cards = useRef(new Map<string, HTMLElement>());
   /** The cards to decide as last rendered: a decision answers after renders its closure did not see. */
   const toDecide = useRef<string[]>([]);
   const decided = (key: string, text: string) => {
     decidedHere.current.add(key);
+    failedHere.current.delete(key);
     forget(key);
     setNotice(text);
     // The decided card leaves, and the focus with it: it goes on to the next card to decide (the one
@@ -60,7 +68,8 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
     inbox.reload();
   };
   // A result decided by another reviewer, or cancelled, leaves the page: said, and a focus that was
-  // in its card goes to the heading, not the body, where the next Tab would start at the top.
+  // in its card goes to the heading (to the card, kept, when its decision failed here), not the
+  // body, where the next Tab would start at the top.
   const shownBefore = useRef<ReadonlyMap<string, ShownMission> | null>(null);
   useEffect(() => {
     // None while a page turned to loads: what it showed did not leave the inbox.
@@ -72,11 +81,14 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
     const now = new Map(inbox.value.items.map((mission) => [cardKey(mission), mission]));
     shownBefore.current = now;
     if (!before) return;
-    const left = [...before].filter(([key]) => !now.has(key) && !decidedHere.current.delete(key)).map(([, mission]) => mission.title);
+    const left = [...before].filter(([key]) => !now.has(key) && !decidedHere.current.delete(key));
+    // One whose decision failed here says so on its card, which stays: maybe it was this reviewer's.
+    const blamed = left.filter(([key]) => !failedHere.current.has(key)).map(([, mission]) => mission.title);
+    if (blamed.length > 0) setNotice(`${blamed.join(', ')}: left the inbox, decided by another reviewer or cancelled.`);
     if (left.length === 0) return;
-    setNotice(`${left.join(', ')}: left the inbox, decided by another reviewer or cancelled.`);
+    const failed = left.find(([key]) => failedHere.current.has(key));
     const focused = document.activeElement;
-    if (!focused || focused === document.body || !focused.isConnected) heading.current?.focus();
+    if (!focused || focused === document.body || !focused.isConnected) (cards.current.get(failed?.[0] ?? '') ?? heading.current)?.focus();
   }, [inbox.value]);
   // Into the inbox (awaiting_review) and out of it (approved; rejected and queued again, or dead-lettered by the last round; cancelled).
   const live = useLiveEvents({ status: 'awaiting_review,queued,succeeded,dead_lettered,cancelled' }, useThrottled(inbox.reload, 500));
@@ -105,13 +117,23 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
             mission={mission}
             mayReview={allows(caller.role, 'reviewer')}
             left={!inInbox.has(key)}
-            onTyped={(dirty) => (dirty ? keep(key, mission) : forget(key))}
+            onTyped={(dirty) => {
+              if (dirty) keep(key, mission);
+              else if (!failedHere.current.has(key)) forget(key);
+            }}
             onDismiss={() => {
+              failedHere.current.delete(key);
               forget(key);
               heading.current?.focus();
             }}
             onDone={(text) => decided(key, text)}
-            onFailed={inbox.reload}
+            onFailed={(failure) => {
+              if (mayHaveBeenRecorded(failure)) {
+                failedHere.current.add(key);
+                keep(key, mission);
+              }
+              inbox.reload();
+            }}
           />
         );
       })}
@@ -133,6 +155,14 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
 
 const cardKey = (mission: ShownMission) => `${mission.id}:${mission.attempts}`;
 
+/**
+ * Whether a decision that failed may have been recorded all the same: no answer came, or the
+ * intake's own failure (5xx), which may come after the append. Not a refusal (4xx), which records nothing.
+ */
+function mayHaveBeenRecorded(failure: unknown): boolean {
+  return !(failure instanceof ApiFailure) || failure.status === UNREACHABLE || failure.status >= 500;
+}
+
 /** Why each decision button of a card waits, when it does. */
 const UNSAVED = "The output is edited: Approve would approve the agent's result as it was, so it waits until you use Edit and approve, or undo the edits.";
 const NOT_EDITED = 'Edit the output first: Edit and approve approves the output as you edited it.';
@@ -153,11 +183,11 @@ interface ReviewItemProps {
   onDismiss: () => void;
   onDone: (text: string) => void;
   /**
-   * A decision refused (another reviewer's came first, the mission was cancelled): the inbox is read
-   * again, as the other pages do after an action, so the card does not keep offering a decision that
-   * cannot be taken while the live stream, which would have said so, is down.
+   * A decision refused (another reviewer's came first, the mission was cancelled), or failed: the
+   * inbox is read again, as the other pages do after an action, so the card does not keep offering a
+   * decision that cannot be taken while the live stream, which would have said so, is down.
    */
-  onFailed: () => void;
+  onFailed: (failure: unknown) => void;
 }
 
 function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onDone, onFailed }: ReviewItemProps) {
@@ -184,7 +214,7 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
       onDone(`${mission.title}: ${done}`);
     } catch (caught) {
       setFailure(caught);
-      onFailed();
+      onFailed(caught);
     } finally {
       setBusy(false);
     }
@@ -240,8 +270,10 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
       <WholePayload mission={mission} />
       {left && (
         <p class="error" role="note">
-          This result has left the inbox: another reviewer decided it, or it was cancelled. Nothing can be decided here any more; what you typed stays below to
-          copy.{' '}
+          {failure && mayHaveBeenRecorded(failure)
+            ? "This result has left the inbox since your decision failed (below): it may have been recorded all the same (the mission's timeline says), or another reviewer decided it, or it was cancelled."
+            : 'This result has left the inbox: another reviewer decided it, or it was cancelled.'}{' '}
+          Nothing can be decided here any more; what you typed stays below to copy.{' '}
           <button type="button" class="link" onClick={onDismiss}>
             Dismiss
           </button>
