@@ -51,6 +51,11 @@ export interface StartLocalClusterOptions {
   timeoutMs?: number;
   /** The nodes outlive this process (start --detach); otherwise they die with it. */
   detached?: boolean;
+  /**
+   * cluster-node-timeout, default Redis's 15 s: how long a master may be silent before the others
+   * take it for failed and its replica is promoted. A failover test lowers it to see one in seconds.
+   */
+  nodeTimeoutMs?: number;
 }
 
 const MIN_MASTERS = 3;
@@ -80,7 +85,7 @@ export async function startLocalCluster(options: StartLocalClusterOptions = {}):
   const killOnExit = () => state.nodes.forEach((node) => signal(node.pid, 'SIGKILL'));
   if (!options.detached) process.once('exit', killOnExit);
   try {
-    for (let index = 0; index < masters * (1 + replicas); index++) state.nodes.push(await startNode(server, dir, Boolean(options.detached), deadline));
+    for (let index = 0; index < masters * (1 + replicas); index++) state.nodes.push(await startNode(server, dir, options, deadline));
     log(`Started ${state.nodes.length} redis-server nodes on ${seedsOf(state.nodes)} (files in ${dir})`);
     await createCluster(cli, state.nodes, replicas, deadline);
     await waitUntilClusterOk(state.nodes, masters * replicas, deadline);
@@ -125,7 +130,7 @@ async function requireBinary(name: string): Promise<string> {
   return found;
 }
 
-async function startNode(binary: string, dir: string, detached: boolean, deadline: number): Promise<LocalClusterNode> {
+async function startNode(binary: string, dir: string, options: StartLocalClusterOptions, deadline: number): Promise<LocalClusterNode> {
   for (let attempt = 1; ; attempt++) {
     const port = await findFreePort(LOCAL_REDIS_HOST);
     const busPort = await findFreePort(LOCAL_REDIS_HOST);
@@ -155,8 +160,9 @@ async function startNode(binary: string, dir: string, detached: boolean, deadlin
       // A file, not a pipe: nobody drains a pipe of a detached node, and a full pipe would stall it.
       '--logfile',
       logFile,
+      ...(options.nodeTimeoutMs ? ['--cluster-node-timeout', String(options.nodeTimeoutMs)] : []),
     ];
-    const child = spawn(binary, args, { cwd: dir, detached, stdio: 'ignore' });
+    const child = spawn(binary, args, { cwd: dir, detached: Boolean(options.detached), stdio: 'ignore' });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', reject);

@@ -104,7 +104,8 @@ export async function startInProcessSystem(
     return app;
   };
   for (const definition of [intakeService, orchestratorService, executorService, evaluatorService]) await addInstance(definition);
-  const redis = testRedisConnection('in-process-system');
+  // The Redis the services use: a test may give them its own (a private cluster) in `env`.
+  const redis = testRedisConnection('in-process-system', environment);
   const keys = new KeyLayout(prefix, environment.LOG_PARTITIONS);
   const store = new MissionStore(redis, keys);
   return {

@@ -24,12 +24,12 @@ export function redisTarget(): Pick<RedisTarget, 'REDIS_URL' | 'REDIS_CLUSTER_NO
 
 /**
  * A client for this run's Redis: a Cluster client under `npm run test:cluster`, else one for
- * redisUrl(). It connects at its first command: a describe block that Jest skips whole (`-t`
- * matching none of its tests) runs neither its hooks nor its tests, so a client that connected
- * at once would never be quit, and its socket would keep Jest from exiting.
+ * redisUrl(); or for `target`, a test's own. It connects at its first command: a describe block
+ * that Jest skips whole (`-t` matching none of its tests) runs neither its hooks nor its tests, so
+ * a client that connected at once would never be quit, and its socket would keep Jest from exiting.
  */
-export function testRedisConnection(name = 'test'): RedisConnection {
-  return createRedisConnection(redisTarget(), { name, lazyConnect: true });
+export function testRedisConnection(name = 'test', target: RedisTarget = redisTarget()): RedisConnection {
+  return createRedisConnection(target, { name, lazyConnect: true });
 }
 
 /** A plain client for the test Redis at REDIS_URL, connecting at its first command (see testRedisConnection). */
