@@ -59,7 +59,8 @@ export function createRedisConnection(target: RedisTarget, options: RedisConnect
     autoPipeliningIgnoredCommands: ['xgroup', 'xinfo'],
     clusterRetryStrategy: reconnectDelay,
     // Without it a node whose connection drops stays dropped until a MOVED reply refreshes the
-    // topology, and a master that restarts without a failover sends none.
+    // topology, and a master that restarts without a failover sends none. A master that does not
+    // come back, its replica promoted instead, is left by the slot map (followingFailovers).
     clusterNodeRetryStrategy: reconnectDelay,
   };
   return reportingErrors(new Cluster(parseClusterNodes(target.REDIS_CLUSTER_NODES), settings), options, livenessMs);
@@ -95,6 +96,7 @@ function reportingErrors<C extends RedisConnection>(connection: C, options: Redi
   pingingWhileIdle(connection, livenessMs);
   tidyingUpAtClose(connection);
   checkingLosses(connection, livenessMs);
+  if (isCluster(connection)) followingFailovers(connection);
   let failing = false;
   connection.on('error', (error: Error) => {
     if (failing) return;
@@ -140,20 +142,58 @@ function warnOnceOfUnneededPassword(): void {
  * commands that were under way when the connection dropped wait apart, to be resent once it is
  * ready again, and ending it fails none of them: they are failed here (see failCommandsToResend).
  * A Cluster client's node connections reconnect by themselves (clusterNodeRetryStrategy) and hold
- * the commands sent to them, so each is treated so; the client ends once every node has, and
- * fails its own queue then. A Cluster client none of whose seeds ever answered has no node left
- * between two attempts to connect, so no node's end would end it: it stayed `disconnecting`, its
- * commands queued for ever; it is ended here as ioredis ends a client it will not reconnect.
+ * the commands sent to them: its disconnect() drops every node from its pool, and each node the
+ * pool drops is ended so (followingFailovers); the client ends once every node has, and fails its
+ * own queue then. A Cluster client none of whose seeds ever answered has no node left between two
+ * attempts to connect, so no node's end would end it: it stayed `disconnecting`, its commands
+ * queued for ever; it is ended here as ioredis ends a client it will not reconnect.
  */
 export function disconnectNow(connection: RedisConnection): void {
   if (connection.status === 'end') return;
-  const nodes = isCluster(connection) ? connection.nodes() : [connection];
-  for (const node of nodes) if (node.status === 'reconnecting') node.connect().catch(() => undefined);
-  const nodeless = isCluster(connection) && nodes.length === 0 && connection.status !== 'wait';
-  if (isCluster(connection)) drainedOnce(connection);
+  if (!isCluster(connection)) return endNode(connection);
+  const nodeless = connection.nodes().length === 0 && connection.status !== 'wait';
+  drainedOnce(connection);
   connection.disconnect();
-  for (const node of nodes) failCommandsToResend(node);
   if (nodeless) endNodeless(connection as unknown as ClusterClosing);
+}
+
+/** One connection to one server ended at once, its commands failed (see disconnectNow). */
+function endNode(node: Redis): void {
+  if (node.status === 'end') return;
+  if (node.status === 'reconnecting') node.connect().catch(() => undefined);
+  node.disconnect();
+  failCommandsToResend(node);
+}
+
+/**
+ * How a Cluster client follows a failover, a master lost and its replica promoted. Its node
+ * connections reconnect by themselves (clusterNodeRetryStrategy, for a master restarted in place),
+ * and ioredis reloads the slot map only at a MOVED or CLUSTERDOWN reply or a closed connection: a
+ * dead master's connection, reconnecting, gives none, so the client kept sending that master's
+ * slots to it, every command failing after its 20 reconnects (a blocking read never), for as
+ * long as the dead node stayed down. Each reconnect of a master's connection reloads the slot map
+ * instead: until the failover it still names that master and nothing changes (a restart in place
+ * goes as before); after it, it names the promoted replica, and the pool drops the dead node.
+ * ioredis only disconnect()s a node it drops, which between two reconnect attempts ends nothing:
+ * the commands queued for the dead node, or under way on it, waited for ever, and so did whatever
+ * awaited them (a periodic sweep, the shutdown behind it). Each dropped node is ended as
+ * disconnectNow ends a connection: its commands fail with `Connection is closed.`, which the
+ * Cluster client retries on the slot's master in the new map.
+ */
+function followingFailovers(cluster: Cluster): void {
+  const pool = poolOf(cluster);
+  const reset = pool.reset.bind(pool);
+  pool.reset = (nodes) => {
+    const before = pool.getNodes();
+    reset(nodes);
+    const kept = new Set(pool.getNodes());
+    for (const node of before) if (!kept.has(node)) endNode(node);
+  };
+  cluster.on('+node', (node: Redis) =>
+    node.on('reconnecting', () => {
+      if (cluster.status === 'ready' && cluster.nodes('master').includes(node)) cluster.refreshSlotsCache();
+    }),
+  );
 }
 
 /**
@@ -181,15 +221,23 @@ function endNodeless(cluster: ClusterClosing): void {
  * for ever instead of failing. The client is done with, so only the first counts.
  */
 function drainedOnce(cluster: Cluster): void {
-  const pool = (cluster as unknown as ClusterPool).connectionPool;
+  const pool = poolOf(cluster);
   const listeners = pool.listeners('drain') as (() => void)[];
   pool.removeAllListeners('drain');
   pool.once('drain', () => listeners.forEach((listener) => listener()));
 }
 
-/** A Cluster client's pool of node connections, not in its typings. */
-interface ClusterPool {
-  connectionPool: EventEmitter;
+/**
+ * A Cluster client's pool of node connections, not in its typings: it says when it is drained,
+ * and reset() makes it hold the nodes of a new slot map (it makes, keeps or drops connections).
+ */
+interface ClusterPool extends EventEmitter {
+  reset(nodes: unknown[]): void;
+  getNodes(): Redis[];
+}
+
+function poolOf(cluster: Cluster): ClusterPool {
+  return (cluster as unknown as { connectionPool: ClusterPool }).connectionPool;
 }
 
 /** What ioredis keeps, not in its typings, of the commands under way when a connection dropped. */
