@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import Redis, { ReplyError } from 'ioredis';
-import { resolveRedis, ResolvedRedis } from '@app/redis';
+import { findFreePort, LOCAL_REDIS_HOST, resolveRedis, ResolvedRedis } from '@app/redis';
 import {
   DATA_NOT_UTF8,
   encodeMessage,
@@ -669,7 +669,7 @@ describe('Redis Streams transport (a private Redis out of memory)', () => {
 });
 
 /** Redis is stopped and started again, so on a private redis-server, never the shared one. */
-describe('Redis Streams transport (a private Redis stopped, then restarted)', () => {
+describe('Redis Streams transport (a private Redis stopped, then restarted; or turned replica, then master again)', () => {
   let redis: PrivateRedis;
   let instance: RedisStreamsServer | undefined;
   /** What the transport logged, at any level. */
@@ -709,7 +709,7 @@ describe('Redis Streams transport (a private Redis stopped, then restarted)', ()
   });
 
   /** A listening server on `stream` of the private Redis, whose connections count the commands refused. */
-  async function listening(stream: string, handlers: Record<string, (data: unknown) => Promise<void>>): Promise<RedisStreamsServer> {
+  async function listening(stream: string, handlers: Record<string, (data: unknown) => Promise<void>>, blockMs = 100): Promise<RedisStreamsServer> {
     const server = new RedisStreamsServer({
       connect: () => {
         // Refused at the first reconnect that fails, not after 20 as the services' are: an outage of seconds shows many retries.
@@ -731,7 +731,7 @@ describe('Redis Streams transport (a private Redis stopped, then restarted)', ()
       group: 'workers',
       consumer: 'consumer-1',
       batchSize: 10,
-      blockMs: 100,
+      blockMs,
       claimIdleMs: 200,
       maxDeliveries: 3,
     });
@@ -821,5 +821,35 @@ describe('Redis Streams transport (a private Redis stopped, then restarted)', ()
     await upAgain();
     await waitFor(async () => recovered(`touching messages on ${stream}`).length === 1, { timeoutMs: 15_000, what: 'the recovery line' });
     expect(failures(recovered(`touching messages on ${stream}`)[0])).toBeGreaterThanOrEqual(5);
+  });
+
+  // A master that turns replica answers its blocked reads `UNBLOCKED … instance state changed`
+  // (a graceful CLUSTER FAILOVER does so to every reader of the old master). That was taken for a
+  // vanished group: a warning that Redis had restarted, and an XGROUP CREATE for nothing.
+  it('given a blocked read when Redis turns replica, then it logs that a failover unblocked the read, recreates no group, and reads again once there is a master', async () => {
+    const stream = 'failover{t}:stream';
+    let handled = 0;
+    // Seconds of block, so that a read seen blocked is still blocked when the role changes (and the close waits for one no longer).
+    await listening(stream, { 'after.failover': async () => void (handled += 1) }, 5_000);
+    const admin = new Redis(redis.url);
+    try {
+      await waitFor(async () => /cmd=xreadgroup .*\bflags=b\b|flags=b .*cmd=xreadgroup/.test(String(await admin.client('LIST'))), {
+        timeoutMs: 10_000,
+        what: 'the blocked read',
+      });
+      // A master that does not answer: the server keeps its data while it waits for it.
+      await admin.replicaof('127.0.0.1', String(await findFreePort(LOCAL_REDIS_HOST)));
+      await waitFor(async () => lines.some((line) => line.startsWith(`the read of ${stream} was unblocked by a failover`)), {
+        timeoutMs: 10_000,
+        what: 'the failover line',
+      });
+    } finally {
+      await admin.replicaof('NO', 'ONE');
+      await admin.quit();
+    }
+    expect(lines.filter((line) => /is gone|recreating/.test(line))).toEqual([]);
+
+    await send(stream, 'after.failover');
+    await waitFor(async () => handled === 1, { timeoutMs: 10_000, what: 'the message sent after the failover' });
   });
 });

@@ -18,6 +18,9 @@ import { DATA_NOT_UTF8, decodeMessage, fieldValue, StreamMessage } from './strea
 
 const removeIdleConsumers = new LuaScript(join(__dirname, 'lua'), 'remove-idle-consumers-2');
 
+/** Redis's answer to the reads blocked on a master that turns replica: `-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)`. */
+const FAILOVER_UNBLOCK = /UNBLOCKED .*instance state changed/;
+
 /** How often, at most, each instance records its heartbeat and sweeps each stream's group for consumers of stopped instances. */
 const CONSUMER_SWEEP_MS = 60_000;
 
@@ -304,7 +307,13 @@ export class RedisStreamsServer extends Server implements CustomTransportStrateg
         }
       } catch (error) {
         if (!this.running || !this.reading) break;
-        // UNBLOCKED: the stream was deleted under a blocked read (a purge, or the whole database emptied); the next read would say NOGROUP.
+        // A master that turns replica (a failover, CLUSTER FAILOVER) unblocks its blocked reads;
+        // the group is still there, on the new master, where a Cluster client's next read goes.
+        if (FAILOVER_UNBLOCK.test(String(error))) {
+          this.logger.log(`the read of ${lane.stream} was unblocked by a failover (this Redis turned replica); reading again`);
+          continue;
+        }
+        // Any other UNBLOCKED: the stream was deleted under a blocked read (a purge, or the whole database emptied); the next read would say NOGROUP.
         if (/NOGROUP|UNBLOCKED/.test(String(error))) {
           this.logger.warn(`consumer group ${this.options.group} on ${lane.stream} is gone (Redis restarted?); recreating it`);
           await this.ensureGroup(lane).catch(() => undefined);
