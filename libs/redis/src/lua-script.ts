@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { RedisConnection } from './redis-connection';
+import { isCluster, RedisConnection, slotMapReloaded } from './redis-connection';
+import { someReplyCause } from './redis-replies';
 
 /** A table of names the script gets from TypeScript, rendered as `local NAME = { key = 'value', ... }`. */
 export type LuaConstants = Readonly<Record<string, Readonly<Record<string, string | number>>>>;
@@ -31,6 +32,12 @@ export interface LuaScriptOptions {
 export function luaEnum(codes: Readonly<Record<string, string | number>>): Record<string, number> {
   return Object.fromEntries(Object.entries(codes).filter((entry): entry is [string, number] => typeof entry[1] === 'number'));
 }
+
+/**
+ * Times a script is sent again after a MOVED reply, each time with the slot map reloaded: a node
+ * that has not heard of the new master yet may give the map that sends it to the old one again.
+ */
+const MOVED_RETRIES = 3;
 
 /** This library's Lua includes, the include root `@redis` of every script. */
 const REDIS_LUA_ROOT = join(__dirname, 'lua');
@@ -66,10 +73,28 @@ export class LuaScript {
     this.sha = createHash('sha1').update(this.source).digest('hex');
   }
 
+  /**
+   * On a Cluster client, a script that Redis answers MOVED (its slot's master changed: a failover,
+   * a slot migrated) is sent again once the slot map is reloaded: MOVED means it did not run.
+   * ioredis redirects a command sent alone, but an auto-pipelined batch only when every command
+   * in it got the same reply, and two scripts for two slots of one master get two MOVED replies
+   * (with their slot numbers), so after a CLUSTER FAILOVER the scripts of a batch failed.
+   */
   async run(redis: RedisConnection, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     if (this.numberOfKeys !== null && keys.length !== this.numberOfKeys) {
       throw new Error(`Lua script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
     }
+    for (let retries = 0; ; retries++) {
+      try {
+        return await this.runOnce(redis, keys, args);
+      } catch (error) {
+        if (!isCluster(redis) || retries >= MOVED_RETRIES || !someReplyCause(error, (reply) => reply.message.startsWith('MOVED '))) throw error;
+        await slotMapReloaded(redis);
+      }
+    }
+  }
+
+  private async runOnce(redis: RedisConnection, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
     } catch (error) {

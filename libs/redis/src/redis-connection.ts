@@ -355,6 +355,11 @@ export function isCluster(connection: RedisConnection): connection is Cluster {
   return connection instanceof Cluster;
 }
 
+/** Resolves once the Cluster client has reloaded its slot map from a node, or failed to (each node tried). */
+export function slotMapReloaded(cluster: Cluster): Promise<void> {
+  return new Promise((resolve) => cluster.refreshSlotsCache(() => resolve()));
+}
+
 /**
  * The servers to SCAN or INFO: the connection itself, or every master of a cluster (a SCAN sent
  * through a Cluster client reaches one node only). Waits for the slot map, which is empty until
