@@ -72,4 +72,25 @@ describe('StreamMetrics (real Redis)', () => {
     expect(await value(registry, 'brain_stream_pending_messages', '{m1}:stream:evaluator')).toBe(1);
     expect(await value(registry, 'brain_stream_lag_messages', '{m1}:stream:evaluator')).toBe(3);
   });
+
+  // Redis 7.0 counts the lag from the group's entries-read, which a promoted replica may hold far
+  // behind the truth: the gauge stayed high after a failover with nothing left to deliver.
+  it('given a lag Redis overstates (entries-read behind, as on a promoted replica), then it reports no more than is on the stream and not pending', async () => {
+    const stream = keys.partitions[0].stream('evaluator');
+    await redis.xgroup('CREATE', stream, 'evaluator', '0', 'MKSTREAM');
+    for (let i = 0; i < 4; i++) await redis.xadd(stream, '*', 'pattern', 'a', 'data', '{}');
+    const [[, delivered]] = (await redis.xreadgroup('GROUP', 'evaluator', 'c', 'COUNT', 4, 'STREAMS', stream, '>')) as [string, [string, string[]][]][];
+    for (const [id] of delivered.slice(0, 2)) {
+      await redis.xack(stream, 'evaluator', id);
+      await redis.xdel(stream, id);
+    }
+    await redis.xgroup('SETID', stream, 'evaluator', delivered[3][0], 'ENTRIESREAD', 0);
+    // XINFO's flat [name, value, …] of the one group, as text: Redis says 4 are not delivered.
+    expect(String(await redis.xinfo('GROUPS', stream))).toMatch(/\blag,4$/);
+    const registry = new Registry();
+    new StreamMetrics(registry, redis, keys, 'evaluator');
+
+    expect(await value(registry, 'brain_stream_pending_messages', '{m0}:stream:evaluator')).toBe(2);
+    expect(await value(registry, 'brain_stream_lag_messages', '{m0}:stream:evaluator')).toBe(0);
+  });
 });

@@ -121,8 +121,12 @@ export class StreamMetrics implements StreamEvents {
     const count = pendingError || !pending ? 0 : Number(pending[0]);
     const oldest = pendingError || !pending?.[1] ? null : Number(pending[1].split('-')[0]);
     // Redis cannot tell the lag once entries were deleted (acked entries are, by default); then
-    // what is on the stream and not pending is what has not been delivered.
-    const lag = info?.lag === null || info?.lag === undefined ? Math.max(0, Number(length) - count) : Number(info.lag);
+    // what is on the stream and not pending is what has not been delivered. Nor can the lag it does
+    // tell exceed that: an entry not yet delivered is on the stream and not pending. Redis 7.0
+    // overstates it after a failover (the promoted replica's entries-read lags behind), so it is
+    // capped there.
+    const undelivered = Math.max(0, Number(length) - count);
+    const lag = info?.lag === null || info?.lag === undefined ? undelivered : Math.min(Number(info.lag), undelivered);
     return {
       stream: this.label(stream),
       length: Number(length ?? 0),
