@@ -68,7 +68,8 @@ describe('queue guarantees (four services, real Redis)', () => {
       expect(events.filter((e) => e.type === 'MissionEvaluated' && e.data.passed)).toHaveLength(1);
       expect(events.map((e) => e.version)).toEqual(events.map((_, i) => i + 1));
     }
-  });
+    // Its wait alone may take the suite's 60 s; the 200 creates come before it (6 s on an idle machine).
+  }, 180_000);
 
   it('given a flood of older maintenance work, critical among it, when a low safety issue arrives last, then it is assigned first', async () => {
     const agents = ((await system.api.get('/api/agents').expect(200)).body as { id: string; capacity: number }[]).map((agent) => agent.id);
