@@ -133,6 +133,23 @@ describe('intake API (four services, real Redis)', () => {
       }
     });
 
+    // A title sent decomposed (NFD, as some macOS and mobile keyboards send it) was never found by its word as typed (NFC), nor the other way round.
+    it('when missions are searched by title, then an accent matches whether it was sent composed (NFC) or decomposed (NFD)', async () => {
+      const http = () => system.api;
+      const decomposed = await http()
+        .post('/api/missions')
+        .send(mission({ title: 'Tu\u0308r klemmt in Zimmer 7', priority: 'low', payload: {} }))
+        .expect(201);
+      const composed = await http()
+        .post('/api/missions')
+        .send(mission({ title: 'T\u00fcr klemmt in Zimmer 8', priority: 'low', payload: {} }))
+        .expect(201);
+      for (const title of ['T\u00fcr klemmt', 'Tu\u0308r klemmt', 't\u00dcR KLEMMT']) {
+        const listed = await http().get('/api/missions').query({ title, limit: 200 }).expect(200);
+        expect({ title, ids: (listed.body.items as Mission[]).map((m) => m.id).sort() }).toEqual({ title, ids: [decomposed.body.id, composed.body.id].sort() });
+      }
+    });
+
     it('when a mission is read at a version, then it is the state after that event, though events appended together share their time', async () => {
       const { api } = system;
       const created = await api

@@ -186,7 +186,8 @@ function missionListBinding(query: ListMissionsQuery, caller: ApiClient): string
 
 function matches(mission: Mission, query: ListMissionsQuery): boolean {
   return (
-    (!query.title || mission.title.toLowerCase().includes(query.title.toLowerCase())) &&
+    // NFC: an accent sent decomposed (`Tu\u0308r`) is the same text as one sent composed (`Tür`).
+    (!query.title || mission.title.toLowerCase().normalize('NFC').includes(query.title.toLowerCase().normalize('NFC'))) &&
     (!query.status || mission.status === query.status) &&
     (!query.type || mission.type === query.type) &&
     (!query.priority || mission.priority === query.priority) &&
