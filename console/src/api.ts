@@ -55,8 +55,17 @@ export function allows(role: Role, needed: Role): boolean {
   return RIGHTS[role]?.includes(needed) ?? false;
 }
 
-/** Calls the intake's API with the stored key; an error answer becomes an ApiFailure with the API's message. */
-export async function api<T>(method: string, path: string, body?: unknown, key = storedKey()): Promise<T> {
+/**
+ * Calls the intake's API with the stored key (or `key`); an error answer becomes an ApiFailure with
+ * the API's message. A request `signal` aborted rejects with the abort's own error, not as
+ * unreachable: whoever aborted it no longer wants its answer.
+ */
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  { key = storedKey(), signal }: { key?: string | null; signal?: AbortSignal } = {},
+): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (key) headers.Authorization = `Bearer ${key}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -64,9 +73,10 @@ export async function api<T>(method: string, path: string, body?: unknown, key =
   let text: string;
   try {
     // no-store: always the current state, never a cached copy or a 304 to revalidate one.
-    response = await fetch(path, { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(path, { method, headers, cache: 'no-store', signal, body: body === undefined ? undefined : JSON.stringify(body) });
     text = await response.text();
-  } catch {
+  } catch (failure) {
+    if (signal?.aborted) throw failure;
     // The browser's own words ("Failed to fetch") said neither what failed nor whether a decision was recorded.
     throw new ApiFailure(UNREACHABLE, method === 'GET' ? UNREACHABLE_READ : UNREACHABLE_CHANGE);
   }

@@ -89,7 +89,7 @@ function SignIn({ notice, focusKey, onSignedIn }: { notice: string | null; focus
     setBusy(true);
     setError(null);
     try {
-      const caller = await api<Caller>('GET', '/api/me', undefined, key.trim());
+      const caller = await api<Caller>('GET', '/api/me', undefined, { key: key.trim() });
       storeKey(key.trim());
       onSignedIn(caller);
     } catch (failure) {

@@ -87,16 +87,31 @@ function passing(failure: unknown): boolean {
 }
 
 /**
+ * How long 429s in a row go unsaid while they are tried again after their Retry-After: a list
+ * read refused because the key's other reads are in flight (LIST_SCANS_PER_KEY, `Retry-After: 1`,
+ * another tab on the same key) passes by itself, and an alert for it only alarmed. One that asks
+ * for a longer wait (the key's RATE_LIMIT_PER_MINUTE spent) is said at once.
+ */
+const QUIET_REFUSALS_MS = 10_000;
+
+const sameDeps = (before: unknown[], now: unknown[]) => before.length === now.length && now.every((dep, i) => Object.is(dep, before[i]));
+
+/**
  * Loads with `load` now, whenever `deps` change and whenever `reload` is called. A reload keeps the
  * last good value while it runs (and when it fails); a change of `deps` drops it at once, so the
  * page never shows one thing's data under another's name (another mission, another filter).
+ * One request at a time: a reload asked for while one is in flight (live events on a busy system)
+ * makes one more once it has answered, however many were asked, and a change of `deps` aborts it
+ * (`load`'s signal). Each started alongside the last took another of the key's LIST_SCANS_PER_KEY
+ * slots, and two tabs on one key were refused with 429s over and over.
  * After a 429, loads wait until its Retry-After has passed, and all asked for meanwhile (polls, live
  * events) make one then: each would be refused again, and keep the key's budget spent for all who use it.
- * A load that failed for a passing reason is tried again by itself, after LOAD_RETRY_MS, then twice
- * as long each time up to LOAD_RETRY_MAX_MS (or once a Retry-After's wait is over), until one
- * succeeds or the page loads something else.
+ * A load that failed for a passing reason is tried again by itself: after a 429, once its
+ * Retry-After has passed, unsaid while the 429s in a row last under QUIET_REFUSALS_MS; after any
+ * other, after LOAD_RETRY_MS, then twice as long each time up to LOAD_RETRY_MAX_MS (or once a
+ * Retry-After's wait is over), until one succeeds or the page loads something else.
  */
-export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
+export function useLoaded<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
   const [value, setValue] = useState<T | undefined>(undefined);
   const [error, setError] = useState<unknown>(null);
   const [tick, setTick] = useState(0);
@@ -105,45 +120,74 @@ export function useLoaded<T>(load: () => Promise<T>, deps: unknown[]): { value: 
   const heldUntil = useRef(0);
   /** Loads in a row that failed for a passing reason: each waits longer before the next. */
   const retries = useRef(0);
+  /** Date.now() of the first of the 429s in a row; null after any other answer. */
+  const refusedSince = useRef<number | null>(null);
+  /** The request in flight, and whether a reload was asked for while it ran. */
+  const inFlight = useRef<{ controller: AbortController; again: boolean } | null>(null);
+  /** The load waiting for a Retry-After, or the retry of one that failed. */
+  const timer = useRef<number | undefined>(undefined);
+  useEffect(
+    () => () => {
+      inFlight.current?.controller.abort();
+      window.clearTimeout(timer.current);
+    },
+    [],
+  );
   useEffect(() => {
-    let current = true;
+    window.clearTimeout(timer.current);
     const held = heldUntil.current - Date.now();
-    if (loadedFor.current && (loadedFor.current.length !== deps.length || deps.some((dep, i) => !Object.is(dep, loadedFor.current?.[i])))) {
+    if (loadedFor.current && !sameDeps(loadedFor.current, deps)) {
+      inFlight.current?.controller.abort();
+      inFlight.current = null;
       setValue(undefined);
       // The 429 still holds for this load too: it stays said.
       if (held <= 0) setError(null);
     }
     loadedFor.current = deps;
-    const start = () =>
-      load().then(
+    if (inFlight.current) {
+      inFlight.current.again = true;
+      return;
+    }
+    const start = () => {
+      const flight = { controller: new AbortController(), again: false };
+      inFlight.current = flight;
+      const answered = () => {
+        inFlight.current = null;
+        if (flight.again) setTick((n) => n + 1);
+        return flight.again;
+      };
+      load(flight.controller.signal).then(
         (loaded) => {
-          if (!current) return;
+          if (flight.controller.signal.aborted) return;
           retries.current = 0;
+          refusedSince.current = null;
           setValue(loaded);
           setError(null);
+          answered();
         },
         (failure: unknown) => {
           // Also from a load a newer one replaced: the wait is the API's, whichever load it answered.
           if (failure instanceof ApiFailure && failure.retryAfterMs !== undefined) heldUntil.current = Date.now() + failure.retryAfterMs;
-          if (!current) return;
-          setError(failure);
+          if (flight.controller.signal.aborted) return;
+          const now = Date.now();
+          const refused = failure instanceof ApiFailure && failure.status === 429;
+          refusedSince.current = refused ? (refusedSince.current ?? now) : null;
           // A page with no live event to come (a quiet night) showed the error for good, the system back or not.
-          if (passing(failure)) {
-            const backoff = Math.min(LOAD_RETRY_MS * 2 ** retries.current, LOAD_RETRY_MAX_MS);
+          let wait: number | undefined;
+          if (refused && failure.retryAfterMs !== undefined) wait = heldUntil.current - now;
+          else if (passing(failure)) {
+            wait = Math.max(Math.min(LOAD_RETRY_MS * 2 ** retries.current, LOAD_RETRY_MAX_MS), heldUntil.current - now);
             retries.current += 1;
-            retry = window.setTimeout(() => setTick((n) => n + 1), Math.max(backoff, heldUntil.current - Date.now()));
           }
+          const quiet = refusedSince.current !== null && wait !== undefined && now + wait - refusedSince.current < QUIET_REFUSALS_MS;
+          if (!quiet) setError(failure);
+          // A reload asked for meanwhile goes first (after the Retry-After, as any load).
+          if (!answered() && wait !== undefined) timer.current = window.setTimeout(() => setTick((n) => n + 1), wait);
         },
       );
-    let timer: number | undefined;
-    let retry: number | undefined;
-    if (held > 0) timer = window.setTimeout(start, held);
-    else void start();
-    return () => {
-      current = false;
-      window.clearTimeout(timer);
-      window.clearTimeout(retry);
     };
+    if (held > 0) timer.current = window.setTimeout(start, held);
+    else start();
     // `load` is a new function on every render; `deps` says when it loads something else.
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);

@@ -1651,6 +1651,89 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it('given list reads slower than the live events that ask for them, then the Missions page has one read in flight at a time, and shows the last change once it is read', async () => {
+    await signInAt('missions');
+    await page.getByRole('table', { name: /missions on this page/ }).waitFor();
+    await page.getByText('Live', { exact: true }).waitFor();
+    let inFlight = 0;
+    let most = 0;
+    await page.route('**/api/missions?*', async (route) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      const answered = route
+        .fetch()
+        .then(async (response) => {
+          await new Promise((resolve) => setTimeout(resolve, 1_200));
+          return response;
+        })
+        // Counted out before it is answered: the page may start its next read as soon as it has the answer.
+        .finally(() => (inFlight -= 1));
+      await route.fulfill({ response: await answered }).catch(() => undefined);
+    });
+    try {
+      // Each read started beside the one before (every live event, 500 ms apart), and two tabs on one key were refused over LIST_SCANS_PER_KEY.
+      const stamp = Date.now();
+      for (let i = 0; i < 5; i += 1) {
+        await system.api
+          .post('/api/missions')
+          .send({ type: 'pricing', title: `Busy night ${stamp} ${i}`, description: 'Rates.', priority: 'low', payload: {} })
+          .expect(201);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      await page.getByRole('link', { name: `Busy night ${stamp} 4` }).waitFor({ timeout: 15_000 });
+      expect(most).toBe(1);
+    } finally {
+      await page.unroute('**/api/missions?*');
+    }
+  });
+
+  it('given list reads refused for other reads of the key in flight (429, Retry-After: 1), then they are read again after a second without an alert, and only refusals that go on are said', async () => {
+    let refusals = 0;
+    let refusing = true;
+    await inTabOnFakeClock(
+      'missions',
+      async (tab) => {
+        await tab.route('**/api/missions?*', (route) => {
+          if (!refusing) return route.continue();
+          refusals += 1;
+          return route.fulfill({
+            status: 429,
+            headers: { 'Retry-After': '1' },
+            contentType: 'application/json',
+            body: JSON.stringify({
+              statusCode: 429,
+              message: 'too many list requests of this API key at once (LIST_SCANS_PER_KEY); retry when one has answered',
+            }),
+          });
+        });
+        // No live stream: its start would read the list again, which is no retry.
+        await tab.route('**/api/stream/tokens', (route) => route.abort('connectionrefused'));
+      },
+      async (tab) => {
+        await tab.getByRole('heading', { level: 1, name: 'Missions' }).waitFor();
+        await waitFor(async () => refusals >= 1, { timeoutMs: 5_000, what: 'the first refusal' });
+        // It said "Too many requests: try again in 1 s" at once, and read again only 5 s later.
+        for (let second = 0; second < 4; second += 1) {
+          const before = refusals;
+          await tab.clock.runFor(1_000);
+          await waitFor(async () => refusals > before, { timeoutMs: 5_000, what: 'the read again after its Retry-After' });
+          expect(await tab.getByRole('alert').count()).toBe(0);
+        }
+        // Refused for 10 s and more: said.
+        await tab.clock.runFor(8_000);
+        await tab
+          .getByRole('alert')
+          .filter({ hasText: /^Too many requests: try again in 1 s/ })
+          .waitFor();
+        refusing = false;
+        await tab.clock.runFor(1_000);
+        await tab.getByRole('table', { name: /missions on this page/ }).waitFor();
+        expect(await tab.getByRole('alert').count()).toBe(0);
+        await tab.unroute('**/api/stream/tokens');
+      },
+    );
+  });
+
   describe('against an intake that takes few requests a minute from each key', () => {
     /** RATE_LIMIT_PER_MINUTE: a page's first load takes a few. */
     const LIMIT = 30;

@@ -36,7 +36,7 @@ export function MissionsPage({ address }: { address: string }) {
     cursor,
     limit: '50',
   })}`;
-  const { value: page, error, reload } = useLoaded(() => api<MissionPage<Mission>>('GET', path), [path]);
+  const { value: page, error, reload } = useLoaded((signal) => api<MissionPage<Mission>>('GET', path, undefined, { signal }), [path]);
   // Any event may add a mission or change one on this page; a burst costs one reload.
   const live = useLiveEvents({}, useThrottled(reload, 500));
   // Other filters show other missions: from the newest again.

@@ -17,7 +17,7 @@ export function ReviewPage({ caller, address }: { caller: Caller; address: strin
   // No filters: the inbox is one list, the longest waiting first.
   const { filters, cursors } = listViewOf(address, []);
   const path = `/api/reviews${query({ cursor: cursors.at(-1), limit: String(REVIEWS_PER_PAGE) })}`;
-  const inbox = useLoaded(() => api<MissionPage<ShownMission>>('GET', path), [path]);
+  const inbox = useLoaded((signal) => api<MissionPage<ShownMission>>('GET', path, undefined, { signal }), [path]);
   // Said here, not in the card: the card leaves the inbox with the decision, and the focus with it.
   const [notice, setNotice] = useState<string | null>(null);
   const heading = useRef<HTMLHeadingElement>(null);
