@@ -1651,6 +1651,76 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it('given a search the API stops short of at 5,000 missions with a nextCursor, then the page searches on by itself, saying how far, and shows what it finds; never an empty table', async () => {
+    const title = `Needle in the log ${Date.now()}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+    const found = (await system.api.get(`/api/missions/${created.body.id}`).expect(200)).body as { id: string };
+    // As the API answers a filter no mission among the 5,000 newest matches: an empty page with a cursor, twice, then the match.
+    const asked: string[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route('**/api/missions?*', async (route) => {
+      const url = new URL(route.request().url());
+      if (url.searchParams.get('title') !== title) return route.continue();
+      const cursor = url.searchParams.get('cursor') ?? 'none';
+      asked.push(`${cursor} limit=${url.searchParams.get('limit')}`);
+      if (cursor === 'scanned-2') await held;
+      const body = cursor === 'scanned-2' ? { items: [found] } : { items: [], nextCursor: cursor === 'none' ? 'scanned-1' : 'scanned-2' };
+      return route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(body) }).catch(() => undefined);
+    });
+    try {
+      await signInAt(`missions?title=${encodeURIComponent(title)}`);
+      // It showed "0 missions on this page" and an empty table, Older the only way on.
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Searching older missions…$/ })
+        .waitFor();
+      await page.getByText(/\(10,000 scanned\)/).waitFor();
+      expect(await page.getByRole('table').count()).toBe(0);
+      release();
+      await page.getByRole('table', { name: '1 missions on this page, newest first' }).getByRole('link', { name: title }).waitFor();
+      expect(await page.getByText(/Searching older missions/).count()).toBe(0);
+      expect(asked.slice(0, 3)).toEqual(['none limit=50', 'scanned-1 limit=50', 'scanned-2 limit=50']);
+    } finally {
+      release();
+      await page.unroute('**/api/missions?*');
+    }
+  });
+
+  it('given a search that finds nothing for long, when Stop is pressed, then it says how far it searched and offers to search on from there, with no table', async () => {
+    const title = `Nowhere to be found ${Date.now()}`;
+    await page.route('**/api/missions?*', async (route) => {
+      const url = new URL(route.request().url());
+      if (url.searchParams.get('title') !== title) return route.continue();
+      const at = Number(url.searchParams.get('cursor')?.replace('scanned-', '') ?? '0');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      return route
+        .fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ items: [], nextCursor: `scanned-${at + 1}` }) })
+        .catch(() => undefined);
+    });
+    try {
+      await signInAt(`missions?title=${encodeURIComponent(title)}`);
+      await page.getByText(/\([\d,]+ scanned\)/).waitFor();
+      await page.getByRole('button', { name: 'Stop' }).click();
+      const stopped = page.locator('p.searching').filter({ hasText: /^No match among the [\d,]+ missions searched: the search stopped there\./ });
+      await stopped.waitFor();
+      expect(await page.getByRole('table').count()).toBe(0);
+      const searched = Number(/among the ([\d,]+)/.exec(await stopped.innerText())?.[1].replace(/,/g, ''));
+      await page.getByRole('button', { name: 'Search older missions' }).click();
+      // From where it stopped: the address names that cursor, and the search goes on.
+      await waitFor(async () => new URL(page.url()).hash.includes(`cursor=scanned-${searched / 5_000}`), {
+        timeoutMs: 5_000,
+        what: 'the cursor where it stopped in the address',
+      });
+      await page
+        .getByRole('status')
+        .filter({ hasText: /^Searching older missions…$/ })
+        .waitFor();
+    } finally {
+      await page.unroute('**/api/missions?*');
+    }
+  });
+
   it('given list reads slower than the live events that ask for them, then the Missions page has one read in flight at a time, and shows the last change once it is read', async () => {
     await signInAt('missions');
     await page.getByRole('table', { name: /missions on this page/ }).waitFor();

@@ -1,4 +1,5 @@
-import { Mission, MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
+import { useRef, useState } from 'preact/hooks';
+import { MAX_SCANNED_PER_PAGE, Mission, MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
 import { api, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
@@ -10,6 +11,47 @@ const FILTER_FIELDS = ['title', 'status', 'type', 'priority', 'agentId', 'create
 type FilterField = (typeof FILTER_FIELDS)[number];
 
 const show = (view: ListView<FilterField>) => showListView('missions', view);
+
+/** Missions a page shows. */
+const PAGE_SIZE = 50;
+/**
+ * How many of the API's pages one page of the console follows on at most (each reads up to
+ * MAX_SCANNED_PER_PAGE missions): a search few missions match goes on by itself this far, and a
+ * live reload of it reads no more than that; past it, Older searches on.
+ */
+const FOLLOWED_PAGES = 20;
+
+/**
+ * A page as shown: the API's page from the address's cursor, and, while that one stopped short at
+ * MAX_SCANNED_PER_PAGE with a `nextCursor`, the pages after it, until PAGE_SIZE missions are
+ * found, the log ends, or `allowed()` pages are read. Each stopped short page had said "0 missions
+ * on this page" beside Older, as if none matched.
+ */
+interface SearchedPage extends MissionPage<Mission> {
+  /** Missions the pages that stopped short read: PAGE_SIZE were not found among them. */
+  searched: number;
+  /** Stopped short of PAGE_SIZE with more to search (Stop, or FOLLOWED_PAGES read): `nextCursor` searches on. */
+  stoppedEarly: boolean;
+}
+
+async function searchOn(
+  pathFrom: (cursor: string | undefined, limit: number) => string,
+  cursor: string | undefined,
+  { signal, allowed, progress }: { signal: AbortSignal; allowed: () => number; progress: (read: number) => void },
+): Promise<SearchedPage> {
+  const items: Mission[] = [];
+  let searched = 0;
+  let from = cursor;
+  for (let read = 1; ; read += 1) {
+    const page = await api<MissionPage<Mission>>('GET', pathFrom(from, PAGE_SIZE - items.length), undefined, { signal });
+    items.push(...page.items);
+    if (!page.nextCursor || items.length === PAGE_SIZE) return { items, nextCursor: page.nextCursor, searched, stoppedEarly: false };
+    searched += MAX_SCANNED_PER_PAGE;
+    from = page.nextCursor;
+    if (read >= allowed()) return { items, nextCursor: from, searched, stoppedEarly: true };
+    progress(read);
+  }
+}
 
 /** The list as the Missions page last showed it, for a mission's link back to it. */
 let lastShown = '#/missions';
@@ -25,24 +67,65 @@ export function MissionsPage({ address }: { address: string }) {
   lastShown = listAddress('missions', view);
   const { filters, cursors } = view;
   const cursor = cursors.at(-1);
-  const path = `/api/missions${query({
-    title: filters.title.trim(),
-    status: filters.status,
-    type: filters.type,
-    priority: filters.priority,
-    agentId: filters.agentId.trim(),
-    createdFrom: isoFromLocal(filters.createdFrom),
-    createdTo: isoFromLocal(filters.createdTo),
-    cursor,
-    limit: '50',
-  })}`;
-  const { value: page, error, reload } = useLoaded((signal) => api<MissionPage<Mission>>('GET', path, undefined, { signal }), [path]);
+  const pathFrom = (from: string | undefined, limit: number) =>
+    `/api/missions${query({
+      title: filters.title.trim(),
+      status: filters.status,
+      type: filters.type,
+      priority: filters.priority,
+      agentId: filters.agentId.trim(),
+      createdFrom: isoFromLocal(filters.createdFrom),
+      createdTo: isoFromLocal(filters.createdTo),
+      cursor: from,
+      limit: String(limit),
+    })}`;
+  const path = pathFrom(cursor, PAGE_SIZE);
+  /**
+   * How many of the API's pages this view may read (FOLLOWED_PAGES, or as many as were read when
+   * Stop was pressed), and how many the search following on has read: for the view it names.
+   */
+  const budget = useRef({ path, pages: FOLLOWED_PAGES, read: 0 });
+  if (budget.current.path !== path) budget.current = { path, pages: FOLLOWED_PAGES, read: 0 };
+  /** The pages read while a search follows on; `path` names its view, as a load a newer one replaced may still say. */
+  const [following, setFollowing] = useState<{ path: string; read: number } | null>(null);
+  const {
+    value: page,
+    error,
+    reload,
+  } = useLoaded(
+    async (signal) => {
+      const pages = budget.current;
+      try {
+        return await searchOn(pathFrom, cursor, {
+          signal,
+          allowed: () => pages.pages,
+          progress: (read) => {
+            pages.read = read;
+            setFollowing({ path, read });
+          },
+        });
+      } finally {
+        setFollowing((now) => (now?.path === path ? null : now));
+      }
+    },
+    [path],
+  );
+  const searching = following?.path === path ? following.read * MAX_SCANNED_PER_PAGE : null;
+  // The page in flight is the last: a live reload then reads as far as this search went.
+  const stop = () => {
+    budget.current.pages = budget.current.read + 1;
+  };
   // Any event may add a mission or change one on this page; a burst costs one reload.
   const live = useLiveEvents({}, useThrottled(reload, 500));
   // Other filters show other missions: from the newest again.
   const commit = (field: FilterField, value: string) => show({ filters: { ...filters, [field]: value }, cursors: [] });
   const set = (field: FilterField) => (event: Event) => commit(field, (event.currentTarget as HTMLInputElement | HTMLSelectElement).value);
 
+  const stopped =
+    page?.stoppedEarly &&
+    (page.items.length === 0
+      ? `No match among the ${page.searched.toLocaleString()} missions searched: the search stopped there.`
+      : `The search stopped after ${page.searched.toLocaleString()} missions, with ${page.items.length} found.`);
   const count = page && `${page.items.length} missions on this page, newest first`;
 
   return (
@@ -98,8 +181,26 @@ export function MissionsPage({ address }: { address: string }) {
         </label>
       </form>
       <ErrorNote error={error} />
-      {/* Nothing loaded yet, or refused: no table, whose "0 missions" would say there are none. */}
-      {page && (
+      {/* Only before anything is shown: a live reload that follows on again leaves the list in place. */}
+      {searching !== null && !page && (
+        <p class="searching">
+          <span role="status">Searching older missions…</span>
+          <span aria-hidden="true"> ({searching.toLocaleString()} scanned)</span>{' '}
+          <button type="button" onClick={stop}>
+            Stop
+          </button>
+        </p>
+      )}
+      {stopped && (
+        <p class="searching">
+          {stopped}{' '}
+          <button type="button" onClick={() => page.nextCursor && show({ filters, cursors: [...cursors, page.nextCursor] })}>
+            Search older missions
+          </button>
+        </p>
+      )}
+      {/* Nothing loaded yet, or refused, or none found before the search stopped: no table, whose "0 missions" would say there are none. */}
+      {page && (page.items.length > 0 || !page.stoppedEarly) && (
         <div class="table-wrap">
           <table>
             <caption>{count}</caption>
@@ -137,7 +238,7 @@ export function MissionsPage({ address }: { address: string }) {
           </table>
         </div>
       )}
-      <Announced text={count} />
+      <Announced text={page?.items.length === 0 && stopped ? stopped : count} />
       {/* Held, not disabled, while the page they asked for loads: the focus stays on them. */}
       <div class="pager">
         <HeldButton held={cursors.length === 0} onClick={() => show({ filters, cursors: cursors.slice(0, -1) })}>

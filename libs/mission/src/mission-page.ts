@@ -4,3 +4,10 @@ export interface MissionPage<T> {
   /** Absent on the last page. */
   nextCursor?: string;
 }
+
+/**
+ * How many index entries one page request of a mission list reads at most, so a rare filter can't
+ * scan the world: a page that stops there comes back short (even empty) with a `nextCursor`. The
+ * console says how far a search has gone by it.
+ */
+export const MAX_SCANNED_PER_PAGE = 5_000;

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { formatPageCursor, MissionPage, openPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor, sealPageCursor } from '@app/mission';
+import { formatPageCursor, MAX_SCANNED_PER_PAGE, MissionPage, openPageCursor, PAGE_CURSOR_NOT_ISSUED, parsePageCursor, sealPageCursor } from '@app/mission';
 import { SortedSetPlace } from '@app/redis';
 
 /** Where a page walk stopped in one log partition's sorted set: the last mission passed (membersAfter). */
@@ -39,8 +39,6 @@ export function decodeCursor(raw: string, partitions: number, unread: number, bi
   return parsed.positions.map((position) => ({ score: position.s ?? unread, member: position.m }));
 }
 
-/** How many index entries one page request reads at most, so a rare filter can't scan the world. */
-const MAX_SCANNED_PER_PAGE = 5_000;
 const SCAN_BATCH = 200;
 
 /** A walk over one sorted set per log partition, merged into one order. */
