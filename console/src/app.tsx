@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { allows, api, ApiFailure, Caller, forgetKey, KEY_REJECTED, Role, storedKey, storeKey } from './api';
+import { allows, api, ApiFailure, Caller, forgetKey, KEY_REJECTED, Role, storedKey, storeKey, UNREACHABLE } from './api';
+import { reconnectDelay } from './live';
 import { AgentsPage } from './pages/agents-page';
 import { DeadLettersPage } from './pages/dead-letters-page';
 import { MissionPage } from './pages/mission-page';
 import { MissionsPage } from './pages/missions-page';
 import { QueuePage } from './pages/queue-page';
 import { ReviewPage } from './pages/review-page';
-import { useDocumentTitle } from './parts';
+import { useDocumentTitle, useEverySecond } from './parts';
 import { clearRoute, useRoute } from './route';
 
 const PAGES: readonly { path: string; name: string; role?: Role }[] = [
@@ -35,18 +36,20 @@ export function App() {
     return () => window.removeEventListener(KEY_REJECTED, rejected);
   }, []);
 
-  useEffect(() => {
-    if (!storedKey()) return;
-    api<Caller>('GET', '/api/me')
-      .then(setCaller)
-      // A refused key is forgotten by api(); any other failure keeps it, for a reload to try again.
-      .catch((failure: unknown) => {
-        if (!(failure instanceof ApiFailure && failure.status === 401)) setNotice(`Cannot check the key: ${String((failure as Error).message)}`);
-      })
-      .finally(() => setChecking(false));
-  }, []);
-
-  if (checking) return <p class="centered">Checking the key…</p>;
+  if (checking) {
+    return (
+      <KeyCheck
+        onChecked={(checked) => {
+          setCaller(checked);
+          setChecking(false);
+        }}
+        onSignIn={(why) => {
+          if (why !== null) setNotice(why);
+          setChecking(false);
+        }}
+      />
+    );
+  }
   if (!caller) return <SignIn notice={notice} focusKey={signedOut} onSignedIn={setCaller} />;
   return (
     <Shell
@@ -59,6 +62,73 @@ export function App() {
         setCaller(null);
       }}
     />
+  );
+}
+
+/**
+ * Checks the key the tab kept (GET /api/me) on a load of the console. Only a refusal sends to
+ * sign-in: a 401 (api() forgets the key and says why, KEY_REJECTED) or a 403 (a client key). Any
+ * other failure (no answer, a gateway's 502 or 504, Redis down's 503, a 429's wait) keeps the key,
+ * says so, and asks again by itself, after 1 s, then 2, 4, … up to 30 s, or once a Retry-After has
+ * passed: a reload during a Redis outage had left the console on the sign-in form for good, the
+ * key still in the tab, once the system was back. `onSignIn`'s `why`: the notice to show there, if
+ * any. The user may give up the key meanwhile and sign in with another.
+ */
+function KeyCheck({ onChecked, onSignIn }: { onChecked: (caller: Caller) => void; onSignIn: (why: string | null) => void }) {
+  const [waiting, setWaiting] = useState<{ failure: unknown; retryAt: number } | null>(null);
+  useEverySecond(waiting !== null);
+  useDocumentTitle(waiting ? 'System unreachable' : 'Checking the key');
+  useEffect(() => {
+    let stopped = false;
+    let timer: number | undefined;
+    let failures = 0;
+    const check = () =>
+      void api<Caller>('GET', '/api/me').then(
+        (caller) => {
+          if (!stopped) onChecked(caller);
+        },
+        (failure: unknown) => {
+          if (stopped) return;
+          if (failure instanceof ApiFailure && (failure.status === 401 || failure.status === 403)) {
+            if (failure.status === 403) forgetKey();
+            onSignIn(failure.status === 403 ? signInRefusal(failure) : null);
+            return;
+          }
+          const wait = Math.max(reconnectDelay(++failures), failure instanceof ApiFailure ? (failure.retryAfterMs ?? 0) : 0);
+          setWaiting({ failure, retryAt: Date.now() + wait });
+          timer = window.setTimeout(check, wait);
+        },
+      );
+    check();
+    return () => {
+      stopped = true;
+      window.clearTimeout(timer);
+    };
+  }, []);
+  if (!waiting) return <p class="centered">Checking the key…</p>;
+  const down = waiting.failure instanceof ApiFailure && [UNREACHABLE, 502, 503, 504].includes(waiting.failure.status);
+  const left = Math.ceil((waiting.retryAt - Date.now()) / 1000);
+  return (
+    <main class="centered">
+      <h1>BRAIN console</h1>
+      {/* The count is hidden from screen readers, which would read the status out again every second. */}
+      <p role="status">
+        {down ? 'System unreachable' : 'The key cannot be checked yet'}, retrying
+        <span aria-hidden="true">{left > 0 ? ` in ${left} s` : ''}</span>…
+      </p>
+      <p class="hint">{String((waiting.failure as Error).message)}</p>
+      <p class="hint">The key is kept for this tab and checked again by itself.</p>
+      <button
+        type="button"
+        class="link"
+        onClick={() => {
+          forgetKey();
+          onSignIn(null);
+        }}
+      >
+        Sign in with another key
+      </button>
+    </main>
   );
 }
 

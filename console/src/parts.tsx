@@ -29,7 +29,7 @@ export function LiveBadge({ state }: { state: LiveState }) {
 }
 
 /** Renders the component again every second while `running`. */
-function useEverySecond(running: boolean): void {
+export function useEverySecond(running: boolean): void {
   const [, setTicks] = useState(0);
   useEffect(() => {
     if (!running) return;

@@ -1804,6 +1804,36 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it('given a reload of the console while the intake cannot reach Redis (503) or cannot be reached, then it keeps the key, says so and checks it again by itself until it opens the page', async () => {
+    let answer: 'unavailable' | 'no answer' | 'through' = 'unavailable';
+    await inTabOnFakeClock(
+      'queue',
+      async (tab) => {
+        await tab.route('**/api/me', (route) => {
+          if (answer === 'through') return route.continue();
+          if (answer === 'no answer') return route.abort('connectionrefused');
+          return route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ statusCode: 503, message: 'Redis is unavailable' }) });
+        });
+      },
+      async (tab) => {
+        // It went to the sign-in form ("Cannot check the key: …") and stayed there once Redis was back, the key still in the tab.
+        const waiting = tab.getByRole('status').filter({ hasText: /^System unreachable, retrying/ });
+        await waiting.waitFor();
+        await tab.getByText('Redis is unavailable').waitFor();
+        expect(await tab.getByLabel('API key').count()).toBe(0);
+        expect(await tab.evaluate("sessionStorage.getItem('brain.apiKey')")).toBe(TEST_KEYS.operator);
+        answer = 'no answer';
+        await tab.clock.runFor(2_000);
+        await tab.getByText(/^The intake cannot be reached/).waitFor();
+        await waiting.waitFor();
+        answer = 'through';
+        await tab.clock.runFor(30_000);
+        await tab.getByRole('heading', { level: 1, name: 'Queue' }).waitFor();
+        await tab.unroute('**/api/me');
+      },
+    );
+  });
+
   describe('against an intake that takes few requests a minute from each key', () => {
     /** RATE_LIMIT_PER_MINUTE: a page's first load takes a few. */
     const LIMIT = 30;
