@@ -1,13 +1,14 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { MISSION_ID_PATTERN } from '@app/mission/browser';
 import { allows, api, ApiFailure, Caller, forgetKey, KEY_REJECTED, Role, storedKey, storeKey, UNREACHABLE } from './api';
 import { reconnectDelay } from './live';
 import { AgentsPage } from './pages/agents-page';
 import { DeadLettersPage } from './pages/dead-letters-page';
 import { MissionPage } from './pages/mission-page';
-import { MissionsPage } from './pages/missions-page';
+import { missionsListAddress, MissionsPage } from './pages/missions-page';
 import { QueuePage } from './pages/queue-page';
 import { ReviewPage } from './pages/review-page';
-import { useDocumentTitle, useEverySecond } from './parts';
+import { ErrorNote, PageTitle, useDocumentTitle, useEverySecond } from './parts';
 import { clearRoute, useRoute } from './route';
 
 const PAGES: readonly { path: string; name: string; role?: Role }[] = [
@@ -18,6 +19,8 @@ const PAGES: readonly { path: string; name: string; role?: Role }[] = [
   { path: 'dead-letters', name: 'Dead letters', role: 'operator' },
   { path: 'agents', name: 'Agents' },
 ];
+
+const MISSION_ID = new RegExp(MISSION_ID_PATTERN);
 
 export function App() {
   const [caller, setCaller] = useState<Caller | null>(null);
@@ -247,12 +250,37 @@ function Shell({ caller, onSignOut }: { caller: Caller; onSignOut: () => void })
       <main id="main" ref={main} tabIndex={-1}>
         {page === 'queue' && <QueuePage />}
         {page === 'missions' && !id && <MissionsPage address={route.query} />}
-        {page === 'missions' && id && <MissionPage key={id} id={id} caller={caller} />}
+        {page === 'missions' && id && <MissionRoute id={id} caller={caller} />}
         {page === 'review' && <ReviewPage caller={caller} address={route.query} />}
         {page === 'dead-letters' && <DeadLettersPage caller={caller} address={route.query} />}
         {page === 'agents' && <AgentsPage caller={caller} />}
         {!known && <p>No such page.</p>}
       </main>
     </>
+  );
+}
+
+/**
+ * A mission's page, for an id the API takes: in lowercase, as a link with an uppercase UUID (a
+ * ticket, a mail client) gives it, which was a 400. Anything else is no mission id, said as such
+ * without asking: the page had shown the API's 400 and asked for live-stream tokens for ever, each
+ * stream refused again.
+ */
+function MissionRoute({ id, caller }: { id: string; caller: Caller }) {
+  const missionId = id.toLowerCase();
+  if (MISSION_ID.test(missionId)) return <MissionPage key={missionId} id={missionId} caller={caller} />;
+  return <NotAMission id={id} />;
+}
+
+function NotAMission({ id }: { id: string }) {
+  useDocumentTitle('No such mission');
+  return (
+    <section>
+      <p>
+        <a href={missionsListAddress()}>← Missions</a>
+      </p>
+      <PageTitle>Mission</PageTitle>
+      <ErrorNote error={new Error(`"${id}" is not a mission id: a mission's address ends with its id, a UUID such as 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e.`)} />
+    </section>
   );
 }

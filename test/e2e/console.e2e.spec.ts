@@ -1834,6 +1834,39 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     );
   });
 
+  it('given a mission address that is no mission id, then it says so and asks nothing, no live stream either; an uppercase id opens its mission', async () => {
+    const asked: string[] = [];
+    await inTabOnFakeClock(
+      'missions/not-a-uuid',
+      async (tab) => {
+        tab.on('request', (sent) => {
+          const path = new URL(sent.url()).pathname;
+          if (path.startsWith('/api/stream') || path.startsWith('/api/missions')) asked.push(path);
+        });
+      },
+      async (tab) => {
+        await tab
+          .getByRole('alert')
+          .filter({ hasText: /"not-a-uuid" is not a mission id/ })
+          .waitFor();
+        // It showed the 400, and its badge said "Reconnecting…" for ever, each attempt a stream token refused again.
+        await tab.clock.runFor(10_000);
+        expect(asked).toEqual([]);
+        expect(
+          await tab
+            .getByRole('status')
+            .filter({ hasText: /^Reconnecting|^Connecting/ })
+            .count(),
+        ).toBe(0);
+      },
+    );
+    const title = `Shouted link ${Date.now()}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+    await signInAt(`missions/${(created.body.id as string).toUpperCase()}`);
+    await page.getByRole('heading', { level: 1, name: title }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
   describe('against an intake that takes few requests a minute from each key', () => {
     /** RATE_LIMIT_PER_MINUTE: a page's first load takes a few. */
     const LIMIT = 30;

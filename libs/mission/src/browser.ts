@@ -11,4 +11,5 @@ export * from './live-stream-protocol';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
 export * from './mission-page';
+export * from './mission-id-pattern';
 export * from './queue-stats';

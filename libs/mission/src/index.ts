@@ -17,6 +17,7 @@ export * from './iso-time.validator';
 export * from './omittable.validator';
 export * from './kept-in-plain-text.decorator';
 export * from './mission-identity';
+export * from './mission-id-pattern';
 export * from './field-problems';
 export * from './mission-create.check';
 export * from './hash-string';

@@ -3,9 +3,6 @@ import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
 import { canonicalJson } from './canonical-json';
 import { MissionCreateDto } from './mission-create.dto';
 
-/** What mission ids look like: UUIDv7, or UUIDv5 for deduplicated creates, in lowercase. The API's routes take no other. */
-export const MISSION_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-
 /** Namespace for mission ids derived from deduplication keys (uuid v5). */
 const DEDUPLICATED_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { MISSION_ID_PATTERN } from './mission-identity';
+import { MISSION_ID_PATTERN } from './mission-id-pattern';
 import { hasSealedShape, openSealedBytes, SEALED_OVERHEAD_BYTES, sealBytes } from './sealed-bytes';
 
 /**
