@@ -17,9 +17,16 @@ export function age(ms: number): string {
   return minutes < 60 ? `${minutes} min ${seconds % 60} s` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** A datetime-local input's value (local time) as ISO 8601 for the API. */
+/** What a datetime-local input holds: a date and a time to the minute, second or millisecond, without a zone. */
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/;
+
+/**
+ * A datetime-local input's value (local time) as ISO 8601 for the API; undefined for '' and for
+ * anything the input could not hold (an address's `createdFrom=yesterday`, or `1`, which Date reads
+ * as the year 2001), which the page says it did not understand.
+ */
 export function isoFromLocal(value: string): string | undefined {
-  if (!value) return undefined;
+  if (!LOCAL_DATE_TIME.test(value)) return undefined;
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

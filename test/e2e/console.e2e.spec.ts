@@ -1867,6 +1867,15 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(await page.getByRole('alert').count()).toBe(0);
   });
 
+  it('given a Missions address whose time filter is no date and time, then the page says it is not understood, and not applied', async () => {
+    await signInAt('missions?createdFrom=yesterday&createdTo=2099-03-01T18:00');
+    await page.getByRole('table', { name: /missions on this page/ }).waitFor();
+    // It was dropped without a word: the list looked filtered by it.
+    const alerts = page.getByRole('alert');
+    await alerts.filter({ hasText: /^Created from: the address's createdFrom=yesterday is not a date and time .*not filtered by it\.$/ }).waitFor();
+    expect(await alerts.count()).toBe(1);
+  });
+
   describe('against an intake that takes few requests a minute from each key', () => {
     /** RATE_LIMIT_PER_MINUTE: a page's first load takes a few. */
     const LIMIT = 30;

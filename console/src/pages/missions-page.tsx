@@ -12,6 +12,9 @@ type FilterField = (typeof FILTER_FIELDS)[number];
 
 const show = (view: ListView<FilterField>) => showListView('missions', view);
 
+/** The time filters, by their fields' labels. */
+const TIME_FILTERS = { createdFrom: 'Created from', createdTo: 'Created before' } as const;
+
 /** Missions a page shows. */
 const PAGE_SIZE = 50;
 /**
@@ -180,6 +183,19 @@ export function MissionsPage({ address }: { address: string }) {
           <input type="datetime-local" value={filters.createdTo} onChange={set('createdTo')} />
         </label>
       </form>
+      {/* An address's time the field cannot show had been dropped without a word: the list looked filtered by it. */}
+      {(Object.keys(TIME_FILTERS) as (keyof typeof TIME_FILTERS)[])
+        .filter((field) => filters[field] !== '' && isoFromLocal(filters[field]) === undefined)
+        .map((field) => (
+          <ErrorNote
+            key={field}
+            error={
+              new Error(
+                `${TIME_FILTERS[field]}: the address's ${field}=${filters[field]} is not a date and time (such as 2025-03-01T18:00), so the list is not filtered by it.`,
+              )
+            }
+          />
+        ))}
       <ErrorNote error={error} />
       {/* Only before anything is shown: a live reload that follows on again leaves the list in place. */}
       {searching !== null && !page && (
