@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { verifyLog } from '@app/audit';
+import { MissionStore } from '@app/event-store';
 import { GuestDataKeys, MissionPersonalData } from '@app/guest-data';
-import { apiScope, canonicalJson, decideEraseSubject, deduplicationKey, Mission, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
+import { apiScope, canonicalJson, decideEraseSubject, decideReviewOverdue, deduplicationKey, Mission, MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { escapeGlob, RedisConnection, scanKeys } from '@app/redis';
 import { alterStoredDescription, waitFor, WebhookReceiver } from '@app/testing';
@@ -509,6 +510,31 @@ describe('guest data, encrypted at rest (four services, real Redis)', () => {
         for (const restore of restores) await restore();
       }
       expect((await damaged.api.get(`/api/missions/${shown.id}`).expect(200)).body).not.toHaveProperty('unavailable');
+    });
+
+    // The check ran once, on the mission first loaded: the append's version conflict reloaded the
+    // mission and decided again on it, the approval recorded, the reply sent out.
+    it('given the data altered together with another change between the check and the append, then the approve is a 409 too, and records nothing', async () => {
+      const held = await heldForReview(damaged, { id: 'g-rosa', name: 'Rosa Beispiel' }, 'Is the gym open?');
+      const store = damaged.intake.get(MissionStore);
+      const append = store.append.bind(store);
+      let restore: (() => Promise<void>) | undefined;
+      jest.spyOn(store, 'append').mockImplementationOnce(async (...args: Parameters<typeof store.append>) => {
+        restore = await alterStoredDescription(damaged.redis, damaged.keys, held.id);
+        // What the review deadline's sweep appends meanwhile: it moves the version.
+        expect((await damaged.store.transition(held.id, (m, now) => decideReviewOverdue(m, now, 0), { actor: 'review-deadline' })).kind).toBe('appended');
+        return append(...args);
+      });
+      try {
+        const answer = await damaged.api.post(`/api/missions/${held.id}/approve`).set('Authorization', `Bearer ${TEST_KEYS.reviewer}`).send({});
+        expect({ status: answer.status, message: answer.body.message }).toEqual({
+          status: 409,
+          message: expect.stringContaining(`cannot approve mission ${held.id}: its guest data is damaged`),
+        });
+        expect((await damaged.store.history(held.id)).map((event) => event.type).slice(held.version)).toEqual(['MissionReviewOverdue']);
+      } finally {
+        await restore?.();
+      }
     });
   });
 

@@ -1,6 +1,6 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
 import { Environment } from '@app/config';
-import { MissionStore, TransitionOutcome } from '@app/event-store';
+import { MissionStore, TransitionOptions, TransitionOutcome } from '@app/event-store';
 import { MissionPersonalData } from '@app/guest-data';
 import { Approval, decideApprove, decideCancel, decideReject, decideRequeue, Mission, unerasedSubjects } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
@@ -36,7 +36,7 @@ export class MissionCommandsService {
 
   async requeue(missionId: string, reason: string, actor: string): Promise<Mission> {
     const { mission } = await this.decidable(missionId, 'requeue');
-    const outcome = await this.pipeline.transition(mission, (m) => decideRequeue(m, reason), { actor });
+    const outcome = await this.pipeline.transition(mission, (m) => decideRequeue(m, reason), { actor }, this.stillDecidable('requeue'));
     return this.expectAppended(missionId, outcome, 'requeue');
   }
 
@@ -48,7 +48,7 @@ export class MissionCommandsService {
   async approve(missionId: string, approval: Approval, actor: string): Promise<Mission> {
     const { mission, plain } = await this.decidable(missionId, 'approve');
     const recorded = approval.output ? await this.sealedEdit(mission, plain, approval, approval.output) : approval;
-    const outcome = await this.pipeline.transition(mission, (m) => decideApprove(m, recorded), { actor });
+    const outcome = await this.pipeline.transition(mission, (m) => decideApprove(m, recorded), { actor }, this.stillDecidable('approve'));
     // The pass the evaluator recorded was held for review: this append is the success.
     if (outcome.kind === 'appended') this.reviewMetrics.timeToSuccess.observe(outcome.mission);
     return this.expectAppended(missionId, outcome, 'approve');
@@ -60,7 +60,12 @@ export class MissionCommandsService {
    */
   async reject(missionId: string, feedback: string, actor: string, attempt?: number): Promise<Mission> {
     const { mission } = await this.decidable(missionId, 'reject');
-    const outcome = await this.pipeline.transition(mission, (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS, attempt), { actor });
+    const outcome = await this.pipeline.transition(
+      mission,
+      (m) => decideReject(m, feedback, this.env.MAX_REVIEW_ROUNDS, attempt),
+      { actor },
+      this.stillDecidable('reject'),
+    );
     return this.expectAppended(missionId, outcome, 'reject');
   }
 
@@ -96,11 +101,24 @@ export class MissionCommandsService {
   private async decidable(missionId: string, command: string): Promise<{ mission: Mission; plain: Mission }> {
     const mission = await this.store.load(missionId);
     if (!mission) throw missionNotFound(missionId);
-    if (await this.erasures.anyOf(unerasedSubjects(mission))) throw notDone(missionId, command, ERASING);
+    return { mission, plain: await this.opened(mission, command) };
+  }
+
+  /**
+   * The same checks on the mission a version conflict reloads, before the command is decided on it
+   * again: an erasure or damage that came with the change that moved the version was passed over.
+   */
+  private stillDecidable(command: string): TransitionOptions {
+    return { afterConflict: async (reloaded) => void (await this.opened(reloaded, command)) };
+  }
+
+  /** `mission` with its guest data opened, or the 409 saying why it may not be decided on. */
+  private async opened(mission: Mission, command: string): Promise<Mission> {
+    if (await this.erasures.anyOf(unerasedSubjects(mission))) throw notDone(mission.id, command, ERASING);
     try {
-      return { mission, plain: await this.personal.openMission(mission) };
+      return await this.personal.openMission(mission);
     } catch (error) {
-      if (isUnopenableGuestData(error)) throw notDone(missionId, command, DAMAGED);
+      if (isUnopenableGuestData(error)) throw notDone(mission.id, command, DAMAGED);
       throw error;
     }
   }
