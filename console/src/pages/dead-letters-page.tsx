@@ -105,7 +105,7 @@ function DeadLetters({ address }: { address: string }) {
       };
       const { requeued, skipped = [] } = await api<{ requeued: string[]; skipped?: { missionId: string }[] }>('POST', '/api/dlq/requeue', body);
       return skipped.length > 0
-        ? `Requeued ${requeued.length} missions; ${skipped.length} had left the dead letters meanwhile.`
+        ? `Requeued ${requeued.length} missions; ${skipped.length} not requeued (left the dead letters meanwhile, or guest data damaged).`
         : `Requeued ${requeued.length} missions.`;
     });
   };
