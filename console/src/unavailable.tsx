@@ -61,7 +61,7 @@ export function useUnavailableGuestData(missionId: string): string | undefined {
  * live stream said, or as the API answered the mission (`listed`, in a list or alone: its
  * `unavailable`, its personal fields UNAVAILABLE_MARKER). Undefined while neither said so.
  */
-export function useDamagedGuestData(missionId: string, listed?: ShownMission): string | undefined {
+function useDamagedGuestData(missionId: string, listed?: ShownMission): string | undefined {
   return useUnavailableGuestData(missionId) ?? listed?.unavailable;
 }
 

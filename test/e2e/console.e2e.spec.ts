@@ -799,6 +799,20 @@ describe('the console at /console (Chromium, against the in-process system)', ()
 
   // Approve was offered on the card that said its guest data was damaged: the intake recorded the
   // approval (the reply no one had read went out) and answered a 500; its page was that 500 alone.
+  // A live stream's note is kept for the tab's session: once it had named the mission, the card
+  // offered no decision, also after an operator mended the data, while the intake took decisions.
+  it('given a live stream note that a mission under review was damaged, when the intake answers it whole, then its card offers the decisions', async () => {
+    await withCardUnderReview('e2e-console-review-noted', 'Spa towels for room 7', 'Guest asks for spa towels.', async ({ id, card }) => {
+      await card.getByRole('button', { name: 'Approve', exact: true }).waitFor();
+      const noted = { [id]: `stored guest data fails its authentication check (mission ${id})` };
+      await page.evaluate(`sessionStorage.setItem('brain.unavailableGuestData', ${JSON.stringify(JSON.stringify(noted))})`);
+      await page.reload();
+      await card.waitFor();
+      await card.getByRole('button', { name: 'Approve', exact: true }).waitFor({ timeout: 5_000 });
+      expect(await card.getByText('No decision can be taken on this result').count()).toBe(0);
+    });
+  }, 90_000);
+
   it('given a result under review whose stored guest data was altered, then its card offers no decision and says why, and its page the staff alert', async () => {
     await withCardUnderReview('e2e-console-review-damaged', 'Pool towels for room 8', 'Guest asks for pool towels.', async ({ reviewing, card: whole }) => {
       const title = 'Sauna hours for room 9';

@@ -7,7 +7,7 @@ import { useLiveEvents, useThrottled } from '../live';
 import { Announced, ErrorNote, HeldButton, Outcome, PageTitle, useFocusRescue, useLoaded } from '../parts';
 import { RequestRows, WholePayload } from '../request-view';
 import { listViewOf, showListView } from '../route';
-import { UnavailableGuestDataNote, useDamagedGuestData } from '../unavailable';
+import { UnavailableGuestDataNote } from '../unavailable';
 
 /** Results per page: each comes with its output to read and edit. */
 const REVIEWS_PER_PAGE = 20;
@@ -200,7 +200,9 @@ function ReviewItem({ cardRef, mission, mayReview, left, onTyped, onDismiss, onD
   const [said, setSaid] = useState<string | null>(null);
   const approveButton = useRef<HTMLButtonElement>(null);
   // Its output reads [unavailable]: nothing here is what would be sent, or what the agent was asked.
-  const damaged = useDamagedGuestData(mission.id, mission) !== undefined;
+  // Only as the intake answers it now, which refuses the decisions alike: a live stream's note (kept
+  // for the session) may be of an event mended since, or of the log alone, and held the card undecidable.
+  const damaged = mission.unavailable !== undefined;
   const decidable = mayReview && !damaged;
   const editing = edited !== original;
   const dirty = editing || feedback.trim() !== '';
