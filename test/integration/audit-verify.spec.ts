@@ -204,6 +204,16 @@ describe('verify (real Redis)', () => {
     expect(await chainFindings(redis, keys.partitions[0])).toEqual([]);
   });
 
+  // XRANGE refused it, and its error ended the whole walk: verify and rebuild stopped for every partition.
+  it('given the event list naming an id past what a stream id holds, then that is drift, and verify goes on', async () => {
+    const keys = freshKeys('list-id-out-of-range');
+    await buildKnownLog(redis, keys);
+    await redis.rpush(keys.missionEvents(ok), '99999999999999999999999-0');
+    expect(await chainFindings(redis, keys.partitions[0])).toEqual([]);
+    const result = await verifyLog(redis, keys);
+    expect(result.findings).toEqual([expect.objectContaining({ kind: 'read-model-drift', missionId: ok })]);
+  });
+
   it("given an event's data changed (tampered export, imported), then verify fails and names that event as edited", async () => {
     const keys = await tamperedImport('edit', (all) => {
       const at = lineOf(all, ok, 5);

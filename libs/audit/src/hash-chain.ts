@@ -102,7 +102,9 @@ const MISSION_BATCH = 5_000;
 /** Versions named one by one for a single gap; a larger gap gets one finding for the rest. */
 const MAX_NAMED_PER_GAP = 100;
 /** A stream entry id as Redis writes it, <ms>-<seq>. */
-const LOG_ID = /^\d+-\d+$/;
+const LOG_ID = /^(\d+)-(\d+)$/;
+/** Both parts of a stream entry id are unsigned 64-bit numbers. */
+const MAX_ID_PART = 2n ** 64n - 1n;
 const LINKS_AT_END = /"prevHash":"([0-9a-f]*)","logPrevHash":"([0-9a-f]*)"}$/;
 
 export const LOCATE_PHASE = 'locate breaks';
@@ -710,6 +712,15 @@ function links(json: string): [string, string] {
 }
 
 /**
+ * Whether `id` can name a stream entry: one that cannot (out of 64-bit range) made XRANGE fail the
+ * whole pipeline, and one bad entry in any event list stopped verify and rebuild.
+ */
+function isLogId(id: string): boolean {
+  const parts = LOG_ID.exec(id);
+  return parts !== null && BigInt(parts[1]) <= MAX_ID_PART && BigInt(parts[2]) <= MAX_ID_PART;
+}
+
+/**
  * A deleted event's log entry id is still in the mission's event list (XDEL does not touch it);
  * it is reported when that entry is indeed gone from the log.
  */
@@ -718,7 +729,7 @@ async function resolveDeletedIds(redis: RedisConnection, keys: PartitionKeys, pe
   const listed = redis.pipeline();
   for (const p of pending) listed.lindex(keys.missionEvents(p.missionId), p.version - 1);
   // A list entry that is no log id names no entry (and XRANGE would refuse it).
-  const ids = ((await execAll(listed)) as (string | null)[]).map((id) => (id !== null && LOG_ID.test(id) ? id : null));
+  const ids = ((await execAll(listed)) as (string | null)[]).map((id) => (id !== null && isLogId(id) ? id : null));
   const present = redis.pipeline();
   for (const id of ids) present.xrange(keys.log, id ?? '0-1', id ?? '0-1');
   const entries = (await execAll(present)) as unknown[][];
