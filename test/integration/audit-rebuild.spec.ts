@@ -389,6 +389,18 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
+  // Versions before dr was kept dated a dead letter a few ms before its event: rebuild re-dated each
+  // (what GET /api/dlq shows) after an upgrade.
+  it('given a dead letter without a reason, dated a few ms before its event, then rebuild leaves it as it is', async () => {
+    const { keys } = await knownLog('dead-letter-no-reason');
+    const dlq = keys.partitions[0].deadLetters;
+    await redis.hdel(keys.mission(dead), 'dr');
+    const dated = String(Number(await redis.zscore(dlq, dead)) - 7);
+    await redis.zadd(dlq, dated, dead);
+    expect(await rebuildReadModels(redis, keys)).toMatchObject({ unchanged: 5, deadLettersMended: 0 });
+    expect(await redis.zscore(dlq, dead)).toBe(dated);
+  });
+
   it('given the known log as the pipeline wrote it, then rebuild finds nothing to mend', async () => {
     const { keys } = await knownLog('as-written');
     expect(await rebuildReadModels(redis, keys)).toMatchObject({ unchanged: 5, switched: 0, effectsRestored: 0, effectsMended: 0, deadLettersMended: 0 });

@@ -60,7 +60,8 @@ while a <= #ARGV do
     local dead = redis.call('ZSCORE', KEYS[4], ARGV[a])
     if ARGV[a + 6] == '' then
       if dead or live[4] then what = what + DRIFT.DeadLetter end
-    elseif not dead or tonumber(dead) ~= tonumber(ARGV[a + 6]) or (live[4] and live[4] ~= ARGV[a + 7]) then
+    -- Dated only with its reason: one written before `dr` was may be dated a few ms before its event.
+    elseif not dead or (live[4] and (tonumber(dead) ~= tonumber(ARGV[a + 6]) or live[4] ~= ARGV[a + 7])) then
       what = what + DRIFT.DeadLetter
     end
   end
