@@ -1699,7 +1699,8 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       release();
       await page.getByRole('table', { name: '1 missions on this page, newest first' }).getByRole('link', { name: title }).waitFor();
       expect(await page.getByText(/Searching older missions/).count()).toBe(0);
-      expect(asked.slice(0, 3)).toEqual(['none limit=50', 'scanned-1 limit=50', 'scanned-2 limit=50']);
+      // In the order first asked: a live event may read the first page again meanwhile.
+      expect([...new Set(asked)].slice(0, 3)).toEqual(['none limit=50', 'scanned-1 limit=50', 'scanned-2 limit=50']);
     } finally {
       release();
       await page.unroute('**/api/missions?*');
