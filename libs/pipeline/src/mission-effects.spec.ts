@@ -1,3 +1,4 @@
+import * as fc from 'fast-check';
 import { Effect, IdempotencyClaim } from '@app/event-store';
 import {
   Decision,
@@ -17,10 +18,14 @@ import {
   decideStart,
   decideVerdict,
   Mission,
+  MISSION_EVENT_TYPES,
+  MISSION_STATUSES,
+  MissionEvent,
   NOT_JUDGED,
 } from '@app/mission';
 import { aCreateInput, aResult, anEvaluation, MissionHistory } from '@app/testing';
-import { effectsOf } from './mission-effects';
+import { DEAD_LETTER_EVENT_TYPES, effectsOf } from './mission-effects';
+import { deadLetterPlaceAfter } from './restore-effects';
 
 const MAX_ATTEMPTS = 2;
 const queueScore = (mission: Mission, enqueuedAt: number) => enqueuedAt - mission.priorityScore;
@@ -334,5 +339,56 @@ describe('what each mission event causes (MISSION_EFFECTS)', () => {
       { kind: 'emit', message: { pattern: 'agent.released', data: { agentId: 'agent-3', missionId: history.mission.id, attempt: 1, by: 'executor' } } },
       { kind: 'schedule', at: Date.parse(history.mission.notBefore ?? ''), reason: 'retry' },
     ]);
+  });
+});
+
+describe('the event types that touch the dead letters (DEAD_LETTER_EVENT_TYPES)', () => {
+  const DEAD_LETTER_KINDS: ReadonlySet<Effect['kind']> = new Set<Effect['kind']>(['dead-letter', 'leave-dead-letters']);
+  const base = running();
+  const aMission = base.mission;
+  const anEvent = base.events[0];
+  /** Whatever a rule may read of an event's data, of any type, any value or none. */
+  const anyData = fc.record(
+    {
+      agentId: fc.string(),
+      attempt: fc.integer({ min: 0, max: 5 }),
+      score: fc.double({ min: 0, max: 1, noNaN: true }),
+      passed: fc.boolean(),
+      judge: fc.constantFrom('mock', NOT_JUDGED),
+      reason: fc.string(),
+      deadline: fc.constantFrom('2030-01-01T07:00:00.000Z', 'not a date'),
+      notBefore: fc.constant('2030-01-01T07:00:00.000Z'),
+      subjects: fc.array(fc.constantFrom('guest:1', 'guest:2'), { maxLength: 2 }),
+    },
+    { requiredKeys: [] },
+  );
+  const aMissionIn = fc.constantFrom(...MISSION_STATUSES).map((status): Mission => ({ ...aMission, status }));
+
+  test('given any event of a type outside them, whatever its data and the mission before and after it, when its effects are worked out, then none puts the mission among the dead letters or takes it out', () => {
+    const others = MISSION_EVENT_TYPES.filter((type) => !DEAD_LETTER_EVENT_TYPES.has(type));
+    fc.assert(
+      fc.property(fc.constantFrom(...others), anyData, fc.option(aMissionIn, { nil: null }), aMissionIn, (type, data, previous, next) => {
+        const event = { ...anEvent, type, data } as unknown as MissionEvent;
+        const effects = effectsOf([event], { previous, next, now: Date.parse(event.at), queueScore });
+        expect(effects.filter((effect) => DEAD_LETTER_KINDS.has(effect.kind))).toEqual([]);
+        expect(deadLetterPlaceAfter(event, next)).toBeUndefined();
+      }),
+    );
+  });
+
+  test('given a dead-lettering, a requeue and a cancellation, when replayed, then each says where it leaves the mission among the dead letters', () => {
+    const history = running();
+    history.apply(decideFailure(history.mission, 1, 'boom', 1));
+    const deadLettered = history.events.at(-1);
+    if (deadLettered?.type !== 'MissionDeadLettered') throw new Error(`the last event is ${deadLettered?.type}, not MissionDeadLettered`);
+    expect(deadLetterPlaceAfter(deadLettered, history.mission)).toEqual({ at: Date.parse(deadLettered.at), reason: deadLettered.data.reason });
+    history.apply(decideRequeue(history.mission, 'fixed'));
+    const requeued = history.events.at(-1);
+    expect(requeued?.type).toBe('MissionRequeued');
+    expect(deadLetterPlaceAfter(requeued as MissionEvent, history.mission)).toBeNull();
+    const cancelled = new MissionHistory({ stepMs: 0 });
+    cancelled.append(decideCreate(aCreateInput()));
+    cancelled.apply(decideCancel(cancelled.mission, 'not needed'));
+    expect(deadLetterPlaceAfter(cancelled.events.at(-1) as MissionEvent, cancelled.mission)).toBeNull();
   });
 });

@@ -75,6 +75,14 @@ export const MISSION_EFFECTS: { [T in MissionEventType]: EffectRule<T> } = {
 };
 
 /**
+ * The event types whose rules above put a mission among the dead letters or take it out of them
+ * (`dead-letter`, `leave-dead-letters`), whatever the mission before and after: a replay asks only
+ * theirs for a mission's place there, as working out every event's effects for it cost a third of
+ * the fold's time. Held to the table by a property test (mission-effects.spec.ts).
+ */
+export const DEAD_LETTER_EVENT_TYPES: ReadonlySet<MissionEventType> = new Set<MissionEventType>(['MissionDeadLettered', 'MissionCancelled', 'MissionRequeued']);
+
+/**
  * The effects of an append: each event's, in order, and - whichever event did it - those of
  * reaching a final status: a finished mission is off the deadline watch and no longer overdue,
  * and one about data subjects counts its retention from now (RETENTION_DAYS of its type).

@@ -2,7 +2,7 @@ import { Effect, MissionStore, RestoreCode, RestoredEffect } from '@app/event-st
 import { MESSAGE_ROUTES } from '@app/messages';
 import { evolve, Mission, MissionEvent, MissionStatus, TERMINAL_STATUSES } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { EffectContext, effectsOf } from './mission-effects';
+import { DEAD_LETTER_EVENT_TYPES, EffectContext, effectsOf } from './mission-effects';
 
 /**
  * The effects that keep a mission's place in the indexes the services read: the ready queue, the
@@ -57,6 +57,7 @@ export interface DeadLetterPlace {
  * place need keep no copy.
  */
 export function deadLetterPlaceAfter(event: MissionEvent, next: Mission): DeadLetterPlace | null | undefined {
+  if (!DEAD_LETTER_EVENT_TYPES.has(event.type)) return undefined;
   let place: DeadLetterPlace | null | undefined;
   for (const effect of effectsOf([event], { previous: null, next, now: Date.parse(event.at), queueScore: () => 0 })) {
     if (effect.kind === 'dead-letter') place = { at: effect.at, reason: effect.reason };
