@@ -76,6 +76,21 @@ describe('guest data wrapped under a master key this system is not configured wi
     },
   );
 
+  // A cancel needs no guest data to be recorded, but its answer shows the mission: it was recorded,
+  // then answered 503, and the client that sent it again was told the mission was already cancelled.
+  it.each([
+    ['a cancel', () => system.api.post(`/api/missions/${mission.id}/cancel`).send({ reason: 'guest left' })],
+    ['an approval', () => system.api.post(`/api/missions/${mission.id}/approve`).send({})],
+    ['a rejection', () => system.api.post(`/api/missions/${mission.id}/reject`).send({ feedback: 'Say when the room is needed.' })],
+  ])('given %s of that mission, then it is the same 503, and nothing is recorded', async (_command, send) => {
+    const response = await send();
+
+    expect(response.status).toBe(503);
+    expect(response.body.message).toContain(`wrapped under master key ${rotated}`);
+    const stored = await system.store.load(mission.id);
+    expect(stored).toMatchObject({ status: 'awaiting_review', version: mission.version });
+  });
+
   it('given the live stream from the start, then that mission comes with its personal fields unavailable, after one unavailable event with the 503 body, and later events still come', async () => {
     const abort = new AbortController();
     const messages: StreamMessage[] = [];

@@ -30,8 +30,25 @@ export class MissionCommandsService {
    * none anywhere, and is how such a mission is stopped for good.
    */
   async cancel(missionId: string, reason: string, actor: string): Promise<Mission> {
-    const outcome = await this.pipeline.transition(missionId, (m) => decideCancel(m, reason), { actor });
+    const mission = await this.store.load(missionId);
+    if (!mission) throw missionNotFound(missionId);
+    await this.answerable(mission);
+    const outcome = await this.pipeline.transition(mission, (m) => decideCancel(m, reason), { actor });
     return this.expectAppended(missionId, outcome, 'cancel');
+  }
+
+  /**
+   * A cancel's answer shows the mission, opened: a master key this intake lacks makes that the 503 it
+   * is for any request about the mission, so it comes before anything is recorded. Answered after,
+   * the client sent the cancel again and was told the mission was already cancelled. Guest data that
+   * cannot be opened for a reason of its own mission shows as unavailable, and the cancel is taken.
+   */
+  private async answerable(mission: Mission): Promise<void> {
+    try {
+      await this.personal.openMission(mission);
+    } catch (error) {
+      if (!isUnopenableGuestData(error)) throw error;
+    }
   }
 
   async requeue(missionId: string, reason: string, actor: string): Promise<Mission> {
