@@ -650,6 +650,18 @@ describe('bad input (four services, real Redis)', () => {
     expect(response.body.correlationId).not.toMatch(/twice-c/);
   });
 
+  // Kept in plain on every event and log line, beyond the guest's erasure, and shown to reader keys.
+  it('given an X-Correlation-Id that holds an @ (an e-mail address), then it is ignored as any id that is none is, and a new one is made', async () => {
+    const response = await system.api
+      .post('/api/missions')
+      .set('X-Correlation-Id', 'anna.schmidt@example.org')
+      .send({ ...valid, source: undefined, title: 'correlated by e-mail' })
+      .expect(201);
+    expect(response.body.correlationId).toMatch(/^[\x21-\x3f\x41-\x7e]{1,200}$/);
+    const events = await system.api.get(`/api/missions/${response.body.id}/events`).expect(200);
+    expect(JSON.stringify(events.body)).not.toContain('anna.schmidt');
+  });
+
   it('given a stream token twice, then it is the 400 of a query parameter given twice, with or without an API key, not a 401', async () => {
     // Passed over as no token, it read "missing API key: send Authorization: Bearer <key> or X-API-Key: <key>" (a 401).
     const token = encodeURIComponent((await system.api.post('/api/stream/tokens').expect(201)).body.token as string);

@@ -175,6 +175,11 @@ describe('message checks', () => {
     const upper = { ...valid, missionId: valid.missionId.toUpperCase() };
     expect(validateSubmitMission(upper)).toEqual({ ok: false, problems: ['missionId: missionId must be a lowercase UUID'] });
     expect(referenceSubmitProblems(upper)).toEqual(['missionId: missionId must be a lowercase UUID']);
+    // A correlation id is kept in plain on every event and log line, beyond the guest's erasure.
+    const mailed = { ...valid, correlationId: 'anna.schmidt@example.org' };
+    const refused = ['correlationId: correlationId must be 1 to 200 visible ASCII characters other than @'];
+    expect(validateSubmitMission(mailed)).toEqual({ ok: false, problems: refused });
+    expect(referenceSubmitProblems(mailed)).toEqual(refused);
   });
 
   it('given a submit command leaving out required fields, then each is required, as POST /api/missions says it, not every rule its absence breaks', () => {

@@ -1,6 +1,8 @@
 import {
   checkMissionCreate,
   childPath,
+  CORRELATION_ID_PATTERN,
+  CORRELATION_ID_RULE,
   IDEMPOTENCY_KEY_PATTERN,
   FieldProblem,
   fieldPath,
@@ -153,12 +155,16 @@ function commandProblems(value: Record<string, unknown>): FieldProblem[] {
   const { missionId, mission } = value;
   if (missionId !== undefined && missionId !== null)
     add(out, '', 'missionId', typeof missionId === 'string' && MISSION_ID.test(missionId) ? [] : ['missionId must be a lowercase UUID']);
-  for (const property of ['idempotencyKey', 'correlationId'] as const) {
+  const keys = [
+    ['idempotencyKey', IDEMPOTENCY_KEY_PATTERN, '1 to 200 visible ASCII characters'],
+    ['correlationId', CORRELATION_ID_PATTERN, CORRELATION_ID_RULE],
+  ] as const;
+  for (const [property, pattern, rule] of keys) {
     const text = value[property];
     if (text === undefined || text === null) continue;
     add(out, '', property, [
       ...(typeof text === 'string' ? [] : [`${property} must be a string`]),
-      ...(typeof text === 'string' && IDEMPOTENCY_KEY_PATTERN.test(text) ? [] : [`${property} must be 1 to 200 visible ASCII characters`]),
+      ...(typeof text === 'string' && pattern.test(text) ? [] : [`${property} must be ${rule}`]),
     ]);
   }
   if (isPlainObject(mission)) {

@@ -50,6 +50,7 @@ describe('redactedSubmission (what a refused or poisoned submission keeps in pla
     ['data that is an array', [mission]],
     ['data that is a string', JSON.stringify(mission)],
     ['ids that are no ids', { missionId: EMAIL, idempotencyKey: `${NAME}`, correlationId: { guest: NAME }, mission }],
+    ['ids that are e-mail addresses', { missionId, idempotencyKey: EMAIL, correlationId: EMAIL, mission }],
   ])('given %s, then none of the guest data is kept', (_shape, data) => {
     expect(leaks(data)).toEqual([]);
   });

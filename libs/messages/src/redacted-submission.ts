@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_KEY_PATTERN, isPlainObject, REDACTED_MARKER, redactedCreateBody } from '@app/mission';
+import { CORRELATION_ID_PATTERN, isPlainObject, REDACTED_MARKER, redactedCreateBody } from '@app/mission';
 import { MISSION_ID, SUBMIT_FIELDS } from './message-checks';
 
 /**
@@ -14,8 +14,8 @@ export function redactedSubmission(data: unknown): unknown {
     if (!SUBMIT_FIELDS.has(key)) return REDACTED_MARKER;
     if (key === 'mission') return redactedCreateBody(value);
     if (key === 'missionId') return typeof value === 'string' && MISSION_ID.test(value) ? value : REDACTED_MARKER;
-    // idempotencyKey, correlationId
-    return typeof value === 'string' && IDEMPOTENCY_KEY_PATTERN.test(value) ? value : REDACTED_MARKER;
+    // idempotencyKey, correlationId: one with an `@` may be an e-mail address, refused or not.
+    return typeof value === 'string' && CORRELATION_ID_PATTERN.test(value) ? value : REDACTED_MARKER;
   };
   // fromEntries defines each property, so a "__proto__" key stays a key.
   return Object.fromEntries(Object.entries(data).map(([key, value]) => [key, kept(key, value)]));

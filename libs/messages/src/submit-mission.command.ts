@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsObject, IsOptional, IsString, Matches, ValidateNested } from 'class-validator';
-import { IDEMPOTENCY_KEY_PATTERN, MISSION_ID_PATTERN, MissionCreateDto } from '@app/mission';
+import { CORRELATION_ID_PATTERN, CORRELATION_ID_RULE, IDEMPOTENCY_KEY_PATTERN, MISSION_ID_PATTERN, MissionCreateDto } from '@app/mission';
 
 /**
  * `mission.submit` on the intake stream: how internal services create missions without HTTP.
@@ -19,7 +19,7 @@ export class SubmitMissionCommand {
 
   @IsOptional()
   @IsString()
-  @Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'correlationId must be 1 to 200 visible ASCII characters' })
+  @Matches(CORRELATION_ID_PATTERN, { message: `correlationId must be ${CORRELATION_ID_RULE}` })
   correlationId?: string;
 
   @IsObject()

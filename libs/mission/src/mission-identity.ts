@@ -13,10 +13,21 @@ const DEDUPLICATED_ID_NAMESPACE = '0f3c2a52-7d1e-4a8b-9c55-6b1f0e2d9a71';
 export type SubmitterScope = string;
 
 /**
- * An idempotency key (and a correlation id) as every sender gives it, over HTTP or the stream:
- * 1 to 200 visible ASCII characters.
+ * An idempotency key as every sender gives it, over HTTP or the stream: 1 to 200 visible ASCII
+ * characters.
  */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * A correlation id as every sender gives it: an idempotency key's characters but `@`. Unlike the
+ * key (kept as a hash), it is kept in plain on each of the mission's events and log lines, outside
+ * every subject's key: an e-mail address there would outlive the guest's erasure and be shown to
+ * every key, a reader's too.
+ */
+export const CORRELATION_ID_PATTERN = /^[\x21-\x3f\x41-\x7e]{1,200}$/;
+
+/** Why a correlation id is refused, in the words of each sender's check. */
+export const CORRELATION_ID_RULE = '1 to 200 visible ASCII characters other than @';
 
 /** The scope of a REST client: its API key's name. */
 export function apiScope(apiKeyName: string): SubmitterScope {

@@ -16,7 +16,19 @@ import {
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
-import { apiScope, IDEMPOTENCY_KEY_PATTERN, Mission, MissionCreateDto, MissionEvent, MissionPage, QueueStats, timeBoundMs, withErasuresOf } from '@app/mission';
+import {
+  apiScope,
+  CORRELATION_ID_PATTERN,
+  CORRELATION_ID_RULE,
+  IDEMPOTENCY_KEY_PATTERN,
+  Mission,
+  MissionCreateDto,
+  MissionEvent,
+  MissionPage,
+  QueueStats,
+  timeBoundMs,
+  withErasuresOf,
+} from '@app/mission';
 import { ApiClient, OpenToClients, RequiresRole, seesMission } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
@@ -96,8 +108,9 @@ export class MissionsController {
     name: 'X-Correlation-Id',
     required: false,
     description:
-      "Becomes the mission's correlationId, carried by its events and logs. Ignored unless 1 to 200 visible ASCII characters; a new id is made then.",
-    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711' },
+      "Becomes the mission's correlationId, carried in plain by its events and logs for good, beyond any guest's erasure, and shown to every key. " +
+      `Ignored unless ${CORRELATION_ID_RULE} (no e-mail address); a new id is made then.`,
+    schema: { type: 'string', pattern: CORRELATION_ID_PATTERN.source, maxLength: 200, example: 'odoo-helpdesk-4711' },
   })
   @ApiBody({ type: MissionCreateDto })
   @ApiCreatedResponse({ type: MissionView, description: 'The mission was created and queued.', headers: RATE_LIMIT_HEADERS })
@@ -136,7 +149,7 @@ export class MissionsController {
       actor: caller,
       scope: apiScope(caller),
       idempotencyKey,
-      correlationId: correlationId && IDEMPOTENCY_KEY_PATTERN.test(correlationId) ? correlationId : undefined,
+      correlationId: correlationId && CORRELATION_ID_PATTERN.test(correlationId) ? correlationId : undefined,
     });
     response.status(outcome.created ? HttpStatus.CREATED : HttpStatus.OK);
     return outcome.mission;
