@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { traceLogFields, tracingConfigured } from '@app/tracing';
+import { loggedRequest } from './logged-url';
 
 /** Never written to a log, wherever they appear in a request or an object. */
 export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie', '*.apiKey', '*.secret'];
@@ -43,6 +44,7 @@ export class LoggingModule {
             level: env.LOG_LEVEL,
             base: { service: processLabel ?? service },
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            serializers: { req: loggedRequest },
             // One line per HTTP request would sit on the hot path; errors are logged by the filter.
             autoLogging: false,
             // With tracing on, every line written inside a trace names it (trace_id, span_id).

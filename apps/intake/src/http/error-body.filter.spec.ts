@@ -137,6 +137,17 @@ describe('writeErrorBody', () => {
     }
   });
 
+  it("given a 500 on a url with a query, then the error line names the query's parameters but none of their values", () => {
+    const { response } = readinessResponse();
+    response.req.originalUrl = '/api/stream?token=st_live.secret&from=start';
+
+    writeErrorBody(response, new Error('boom'));
+
+    // A stream token in the log opened the live stream to whoever read it.
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^GET \/api\/stream\?token=…&from=…: Error: boom\n/));
+    expect(logged).not.toHaveBeenCalledWith(expect.stringContaining('st_live.secret'));
+  });
+
   it('given any other 503, when it is answered, then its stack is logged', () => {
     const { response } = readinessResponse();
 

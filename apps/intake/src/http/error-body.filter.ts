@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { Response } from 'express';
 import { VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, SubjectKeyContendedError, WrongMasterKeyError } from '@app/guest-data';
+import { loggedUrl } from '@app/logging';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
 import {
   isRedisOutOfMemory,
@@ -69,7 +70,7 @@ export function writeErrorBody(response: Response, exception: unknown): void {
   else if (body.statusCode >= 500 && !failedReadinessProbe(exception)) {
     // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
     const { method, originalUrl } = response.req;
-    logger.error(`${method} ${originalUrl}: ${exception instanceof Error ? exception.stack : String(exception)}`);
+    logger.error(`${method} ${loggedUrl(originalUrl)}: ${exception instanceof Error ? exception.stack : String(exception)}`);
   }
   if (bodyStillArriving(response.req)) response.setHeader('Connection', 'close');
   response.status(body.statusCode).json(body);
