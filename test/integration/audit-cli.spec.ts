@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { AgentRegistry, readAgentProfiles } from '@app/agents';
-import { DEFAULT_LOG_BATCH, exportFileLines, MAX_EXPORT_LINE_BYTES, readExportEndLine, REBUILD_LOG_BATCH, sha1Hex } from '@app/audit';
+import { DEFAULT_LOG_BATCH, exportFileLines, MAX_EXPORT_LINE_BYTES, readExportEndLine, REBUILD_LOG_BATCH } from '@app/audit';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { MasterKeyRing } from '@app/guest-data';
 import { Decision, decideApprove, decideAssign, decideCancel, decideComplete, decideCreate, decideStart, decideVerdict, Mission } from '@app/mission';
@@ -30,6 +30,7 @@ import { CliIo, EXIT_FINDINGS, EXIT_NO_LOG, EXIT_OK, EXIT_REDIS, EXIT_REFUSED, E
 import { flatDoc } from '../support/docs-text';
 import { withEndLineCounted } from '../support/export-lines';
 import { editEventInPlace } from '../support/log-rewrite';
+import { relinkedLines } from '../support/relinked-export';
 
 const { ok, retry } = KNOWN_MISSIONS;
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -197,22 +198,11 @@ describe('replay CLI (command functions, real Redis)', () => {
      * again, as someone who can write the file (or Redis) can: the chains hold, verify alone says OK.
      */
     const rewritten = (lines: readonly string[]): string[] => {
-      const links = /,"prevHash":"[0-9a-f]*","logPrevHash":"[0-9a-f]*"\}$/;
-      const lastOfMission = new Map<string, string>();
-      let logHead = '';
       let edited = false;
-      return lines.map((line) => {
-        const stored = JSON.parse(line) as { missionId?: unknown; kind?: unknown };
-        if (typeof stored.missionId !== 'string' || !links.test(line)) return line;
-        let body = line.replace(links, '');
-        if (!edited && body.includes('"title":"')) {
-          body = body.replace(/"title":"[^"]*"/, '"title":"FORGED: refund approved"');
-          edited = true;
-        }
-        const relinked = `${body},"prevHash":"${lastOfMission.get(stored.missionId) ?? ''}","logPrevHash":"${logHead}"}`;
-        logHead = sha1Hex(relinked);
-        lastOfMission.set(stored.missionId, logHead);
-        return relinked;
+      return relinkedLines(lines, (body) => {
+        if (edited || !body.includes('"title":"')) return body;
+        edited = true;
+        return body.replace(/"title":"[^"]*"/, '"title":"FORGED: refund approved"');
       });
     };
 

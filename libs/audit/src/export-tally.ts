@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
+import { isStorableMissionId } from '@app/mission';
 import { createdSubjects, erasedSubject } from './event-subjects';
 import { ExportChains } from './export-chains';
 import { describeExportFilter, ExportEndLine, filtersEvents, isExportEndLine, parseExportEndLine } from './export-end-line';
@@ -135,6 +136,21 @@ export interface ExportScan {
 }
 
 /**
+ * Refuses an event line whose mission id could not be stored under its own keys (see
+ * STORABLE_MISSION_ID_PATTERN): the import would write it into another mission's keys, or stop
+ * half way on a key of another type, leaving a partial prefix. A line without a mission id is
+ * the chain check's to name.
+ */
+function checkMissionId(stored: StoredObject, lineNumber: number): void {
+  const { missionId } = stored;
+  if (typeof missionId !== 'string' || missionId === '' || isStorableMissionId(missionId)) return;
+  throw new Error(
+    `line ${lineNumber} names the mission ${JSON.stringify(missionId)}, which is no mission id ` +
+      '(letters, digits, ".", "_" and "-", at most 128: no ":", braces or spaces)',
+  );
+}
+
+/**
  * Reads an export ahead of its import into `keys`' layout, so that what the import would refuse
  * (keys it cannot unwrap, a file that is not whole, broken hash chains) is refused before it writes
  * anything: an export lists its keys and its end after the events, and a chain may break on its
@@ -158,7 +174,10 @@ export async function scanExport(input: Readable, keys: KeyLayout): Promise<Expo
     }
     const stored = parsed ?? {};
     if (isSubjectKeyLine(stored)) scan.subjectKeys.push(parseSubjectKeyLine(stored, lineNumber));
-    else if (!isExportEndLine(stored)) scan.chains.add(line, lineNumber, parsed);
+    else if (!isExportEndLine(stored)) {
+      checkMissionId(stored, lineNumber);
+      scan.chains.add(line, lineNumber, parsed);
+    }
     scan.tally.add(stored, lineNumber);
   }
   // A last line that is no JSON shows a file that is no export at all (or one broken at its end): said
