@@ -62,4 +62,19 @@ describe('replay import of lines no service writes (real Redis)', () => {
       expect(await countKeysByPrefix(redis, target)).toBe(0);
     },
   );
+
+  it('given an export with a line nested 2,000,000 levels deep, when it is imported, then it is refused with exit 5 naming the line, and nothing is written', async () => {
+    const deep = `[${'['.repeat(2_000_000)}${']'.repeat(2_000_000)}]`;
+    const { file, target, run } = await importChanged('deep', (all) =>
+      relinkedLines(all, (body) =>
+        body.includes(`"missionId":"${ok}"`) && body.includes('"type":"MissionCreated"') ? body.replace('"payload":{', `"payload":{"deep":${deep},`) : body,
+      ),
+    );
+    const deepLine = 1 + (await readFile(file, 'utf8')).split('\n').findIndex((line) => line.includes('"deep":'));
+
+    expect(run).toMatchObject({ code: EXIT_REFUSED, stdout: '' });
+    expect(run.stderr).toContain(`replay: ${file}: line ${deepLine} nests deeper than 32 levels, which no stored event does`);
+    expect(run.stderr).toMatch(/; nothing was written\n$/);
+    expect(await countKeysByPrefix(redis, target)).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { KeyLayout } from '@app/event-store';
-import { isStorableMissionId } from '@app/mission';
+import { isStorableMissionId, jsonTextNestsDeeperThan, MAX_BODY_DEPTH } from '@app/mission';
 import { createdSubjects, erasedSubject } from './event-subjects';
 import { ExportChains } from './export-chains';
 import { describeExportFilter, ExportEndLine, filtersEvents, isExportEndLine, parseExportEndLine } from './export-end-line';
@@ -166,6 +166,9 @@ export async function scanExport(input: Readable, keys: KeyLayout): Promise<Expo
   for await (const line of exportFileLines(input)) {
     const lineNumber = ++scan.lines;
     if (line.trim() === '') continue;
+    // Before it is parsed: the import's fold and JSON.stringify of the state would overflow the stack on it.
+    if (jsonTextNestsDeeperThan(line, MAX_BODY_DEPTH))
+      throw new Error(`line ${lineNumber} nests deeper than ${MAX_BODY_DEPTH} levels, which no stored event does`);
     const parsed = parseStored(line);
     last = { lineNumber, json: parsed !== null };
     if (!parsed) {

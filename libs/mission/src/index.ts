@@ -18,6 +18,8 @@ export * from './omittable.validator';
 export * from './kept-in-plain-text.decorator';
 export * from './mission-identity';
 export * from './mission-id-pattern';
+export * from './max-body-depth';
+export * from './json-depth';
 export * from './field-problems';
 export * from './mission-create.check';
 export * from './hash-string';

@@ -2,7 +2,6 @@ export * from './stream-message';
 export * from './malformed-message-error';
 export * from './data-too-deep-error';
 export * from './refused-data';
-export * from './json-depth';
 export * from './stream-events';
 export * from './permanent-error';
 export * from './hand-back-error';

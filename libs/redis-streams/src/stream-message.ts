@@ -1,6 +1,6 @@
+import { jsonTextNestsDeeperThan } from '@app/mission';
 import { TraceCarrier } from '@app/tracing';
 import { DataTooDeepError } from './data-too-deep-error';
-import { jsonTextNestsDeeperThan } from './json-depth';
 import { MalformedMessageError } from './malformed-message-error';
 
 /**

@@ -2,6 +2,7 @@ import { AddressInfo } from 'node:net';
 import { ExecutionContext, HttpException } from '@nestjs/common';
 import express, { Request, Response } from 'express';
 import { Environment } from '@app/config';
+import { MAX_BODY_DEPTH } from '@app/mission';
 import { JsonBodyGuard } from './json-body.guard';
 import * as requestBody from './request-body';
 
@@ -38,15 +39,15 @@ describe('JsonBodyGuard', () => {
 
   it('given a UTF-8 body, when its depth is told from its text, then the parsed body is not walked again', async () => {
     const walk = jest.spyOn(requestBody, 'nestsDeeperThan');
-    expect((await answerFor(Buffer.from(nestedText(requestBody.MAX_BODY_DEPTH)), 'application/json')).status).toBe(200);
-    expect((await answerFor(Buffer.from(nestedText(requestBody.MAX_BODY_DEPTH + 1)), 'application/json')).status).toBe(400);
+    expect((await answerFor(Buffer.from(nestedText(MAX_BODY_DEPTH)), 'application/json')).status).toBe(200);
+    expect((await answerFor(Buffer.from(nestedText(MAX_BODY_DEPTH + 1)), 'application/json')).status).toBe(400);
     expect(walk).not.toHaveBeenCalled();
   });
 
   it('given a charset Node cannot decode, when the body nests too deep, then the parsed body is walked and refused', async () => {
     const walk = jest.spyOn(requestBody, 'nestsDeeperThan');
-    expect((await answerFor(utf32le(nestedText(requestBody.MAX_BODY_DEPTH)), 'application/json; charset=utf-32le')).status).toBe(200);
-    expect((await answerFor(utf32le(nestedText(requestBody.MAX_BODY_DEPTH + 1)), 'application/json; charset=utf-32le')).status).toBe(400);
+    expect((await answerFor(utf32le(nestedText(MAX_BODY_DEPTH)), 'application/json; charset=utf-32le')).status).toBe(200);
+    expect((await answerFor(utf32le(nestedText(MAX_BODY_DEPTH + 1)), 'application/json; charset=utf-32le')).status).toBe(400);
     expect(walk).toHaveBeenCalledTimes(2);
   });
 

@@ -10,10 +10,9 @@ import {
 } from '@nestjs/common';
 import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
-import { rejectForbiddenKeys } from '@app/mission';
-import { jsonTextNestsDeeperThan } from '@app/redis-streams';
+import { jsonTextNestsDeeperThan, MAX_BODY_DEPTH, rejectForbiddenKeys } from '@app/mission';
 import { continueBody, ENVIRONMENT } from '@app/runtime';
-import { hasBody, MAX_BODY_DEPTH, nestsDeeperThan } from './request-body';
+import { hasBody, nestsDeeperThan } from './request-body';
 import { bodyProblemDetails } from './request-validation.pipe';
 
 const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;

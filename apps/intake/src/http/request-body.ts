@@ -14,13 +14,6 @@ export function bodyStillArriving(request: Pick<IncomingMessage, 'headers' | 'co
   return hasBody(request) && !request.complete;
 }
 
-/**
- * Levels of arrays and objects a JSON body may nest: far more than any body of the API holds (a
- * mission's payload may nest 8 levels, under 2 of the body), far less than the ~1,400 at which
- * class-transformer's recursion overflows the stack (a 500 for a 4 KB body).
- */
-export const MAX_BODY_DEPTH = 32;
-
 /** Whether a parsed JSON value nests arrays and objects deeper than `maxDepth` levels (walked without recursion). */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];

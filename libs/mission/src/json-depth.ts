@@ -6,7 +6,7 @@ const CODE = { quote: 0x22, backslash: 0x5c, openBracket: 0x5b, openBrace: 0x7b,
  * levels, read before it is parsed: one pass over the text, brackets inside strings not counted.
  * Parsing a body nested thousands deep with a reviver overflows the stack, and so does
  * JSON.stringify or any recursive walk of what JSON.parse made of it, so its depth is told first
- * (the intake's HTTP bodies and stream submissions). Text that is not well-formed JSON is left to
+ * (the intake's HTTP bodies and stream submissions, `replay import`'s lines). Text that is not well-formed JSON is left to
  * the parser; this only counts.
  */
 export function jsonTextNestsDeeperThan(text: string | Uint8Array, maxDepth: number): boolean {
