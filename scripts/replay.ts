@@ -17,6 +17,7 @@ import {
   ImportTargetNotEmptyError,
   IMPORT_PHASE,
   timeline,
+  UNREADABLE_ROW_TYPE,
   TimelineRow,
   forTerminal,
   Progress,
@@ -32,7 +33,7 @@ import {
   verifyLog,
 } from '@app/audit';
 import { ConfigError, dataKeySourceProblem, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
-import { KeyLayout, MissionStore } from '@app/event-store';
+import { describeUnreadable, isUnreadable, KeyLayout, MissionStore, UnreadableLogEntry } from '@app/event-store';
 import {
   DataKeySettings,
   GuestDataError,
@@ -43,7 +44,7 @@ import {
   SubjectKeyCache,
   SubjectKeyStore,
 } from '@app/guest-data';
-import type { Mission, MissionReview } from '@app/mission';
+import type { Mission, MissionEvent, MissionReview } from '@app/mission';
 import { MISSION_EVENT_TYPES } from '@app/mission';
 import { queueOrderOf } from '@app/mission-queue';
 import { loadCheckpoints, projectionLag, projectionCatalog, rebuildProjection } from '@app/projections';
@@ -99,7 +100,8 @@ Exit codes:
   0  done (or the reader of the output stopped early, e.g. | head)
   1  verify found problems (the report names them), or rebuild left missions whose log hash chain
      breaks as they were (it names them; the log was changed: see verify), or history or state met
-     versions of the mission missing from the log (history names them; state folds nothing across them)
+     versions of the mission missing from the log, or events of it that cannot be read (history
+     names them; state folds nothing across them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
@@ -236,17 +238,24 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         // Read before the events: an append in between then makes the list shorter than them, never a false gap.
         const listed = await redis.llen(keys.missionEvents(missionId));
-        const events = await new MissionStore(redis, keys).history(missionId);
-        if (events.length === 0) throw unknownMission(missionId, keys);
-        const rows = timeline(events);
+        const entries = await new MissionStore(redis, keys).historyEntries(missionId);
+        if (entries.length === 0) throw unknownMission(missionId, keys);
+        const rows = timeline(entries);
         // An event deleted from the log leaves its neighbours side by side: an audit must not read that as the whole story.
-        const missing = missingVersions(events, listed);
-        if (missing.length > 0) exitCode = EXIT_FINDINGS;
-        if (g.json) return void out(JSON.stringify({ missionId, events: rows, missing }, null, 2));
-        out(`Mission ${missionId}: ${rows.length} events, correlation ${rows[0].correlationId}`);
+        const missing = missingVersions(entries, listed);
+        // An event changed past reading is shown as such, never folded over nor left out.
+        const unreadable = entries.filter(isUnreadable);
+        if (missing.length > 0 || unreadable.length > 0) exitCode = EXIT_FINDINGS;
+        if (g.json) {
+          const unreadableJson = unreadable.map(({ logId, version, reason }) => ({ logId, version: version ?? null, reason }));
+          return void out(JSON.stringify({ missionId, events: rows, missing, unreadable: unreadableJson }, null, 2));
+        }
+        const correlation = rows.find((row) => row.correlationId !== '')?.correlationId ?? '(unknown)';
+        out(`Mission ${missionId}: ${rows.length} events, correlation ${correlation}`);
         out(historyTable(rows, options.wide));
         for (const gap of missing) out(describeGap(gap));
         if (missing.length > 0) err(`mission ${missionId}: versions are missing from the log (run verify)`);
+        if (unreadable.length > 0) err(`mission ${missionId}: ${unreadable.length} of its events cannot be read, shown ${UNREADABLE_ROW_TYPE} (run verify)`);
       });
     });
 
@@ -264,9 +273,13 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         // Read before the events, as for history.
         const listed = await redis.llen(keys.missionEvents(missionId));
-        const events = await new MissionStore(redis, keys).history(missionId);
-        if (events.length === 0) throw unknownMission(missionId, keys);
-        const latest = events[events.length - 1].version;
+        const entries = await new MissionStore(redis, keys).historyEntries(missionId);
+        if (entries.length === 0) throw unknownMission(missionId, keys);
+        // A fold across an event that cannot be read would give a state no event made.
+        const unreadable = entries.filter(isUnreadable).find((entry) => foldsAcross(entry, options));
+        if (unreadable) throw new CliError(`mission ${missionId}: ${describeUnreadable(unreadable)}; no state is folded across it (run verify)`, EXIT_FINDINGS);
+        const events = entries.filter((entry): entry is MissionEvent => !isUnreadable(entry));
+        const latest = Math.max(...entries.map((entry) => entry.version ?? 0));
         // A fold across a deleted event is a state the mission never had (checked first: a version
         // lost at the end is missing, not one the mission never reached).
         const crossed = gapsFoldedAcross(events, { at: options.at, version: options.version }, listed);
@@ -419,7 +432,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         await requireLog(redis, keys, 'export');
         // As history and state: "Exported 0 of N events" and exit 0 read as a mission with nothing to export.
-        if (options.mission && (await new MissionStore(redis, keys).history(options.mission)).length === 0) throw unknownMission(options.mission, keys);
+        if (options.mission && (await new MissionStore(redis, keys).historyEntries(options.mission)).length === 0) throw unknownMission(options.mission, keys);
         const file = await ExportFile.open(options.out).catch((error: Error) => {
           throw new CliError(`cannot write ${options.out}: ${error.message}`);
         });
@@ -635,6 +648,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         const result = await rebuildProjection(redis, keys, projection, {
           batchSize: options.batchSize,
           onProgress: (done, total) => progress.listener({ phase: `rebuild ${name}`, done, total }),
+          onUnreadable: (entry) => err(`log entry ${entry.logId} (mission ${entry.missionId}) passed over: ${entry.reason} (run verify)`),
         }).finally(() => progress.stop());
         if (g.json) return void out(JSON.stringify(result, null, 2));
         out(`Rebuilt ${name} from ${result.events} log entries in ${result.ms} ms (${result.eventsPerSecond} events/s).`);
@@ -1076,9 +1090,16 @@ function parseEventType(value: string): string {
 
 // ---- Output for people ----
 
+/** Whether `state` at this point (--at, --version, or now) would fold the entry: one without the time or version asked by is taken to. */
+function foldsAcross(entry: UnreadableLogEntry, point: { at?: Date; version?: number }): boolean {
+  if (point.version !== undefined) return entry.version === undefined || entry.version <= point.version;
+  if (point.at) return !(Date.parse(entry.at ?? '') > point.at.getTime());
+  return true;
+}
+
 function historyTable(rows: TimelineRow[], wide: boolean): string {
   const header = ['VER', 'AT', 'TYPE', 'ACTOR', ...(wide ? ['CORRELATION', 'CAUSATION'] : []), 'SUMMARY'];
-  const body = rows.map((r) => [String(r.version), r.at, r.type, r.actor, ...(wide ? [r.correlationId, r.causationId] : []), r.summary]);
+  const body = rows.map((r) => [String(r.version ?? '?'), r.at, r.type, r.actor, ...(wide ? [r.correlationId, r.causationId] : []), r.summary]);
   return formatTable(header, body, { align: ['right'] });
 }
 

@@ -25,9 +25,18 @@ describe("the replay CLI's exit codes in the docs", () => {
   it('given versions missing from the log, then the README and the --help give the exit code history and state end with', async () => {
     const readme = flat('README.md');
     expect(readme).toContain(`or \`history\` or \`state\` met versions of the mission missing from the log`);
-    expect(readme).toContain(`missing from the log\`; \`missing\` in \`--json\`), with exit ${EXIT_FINDINGS} |`);
-    expect(readme).toContain(`a fold that would pass over a version missing from the log is refused with exit ${EXIT_FINDINGS}, naming it`);
+    expect(readme).toContain(`missing from the log\`; \`missing\` in \`--json\`), with exit ${EXIT_FINDINGS};`);
+    expect(readme).toContain(
+      `a fold that would pass over a version missing from the log, or over an event that cannot be read (as for \`history\`), is refused with exit ${EXIT_FINDINGS}, naming it`,
+    );
     expect(await help()).toContain('or history or state met versions of the mission missing from the log');
+  });
+
+  it('given events that cannot be read, then the README and the --help give the exit code history and state end with', async () => {
+    const readme = flat('README.md');
+    expect(readme).toContain('met versions of the mission missing from the log, or events of it that cannot be read');
+    expect(readme).toContain(`is a row \`(unreadable)\` in its place with the reason (\`unreadable\` in \`--json\`), with exit ${EXIT_FINDINGS} |`);
+    expect(await help()).toContain('or events of it that cannot be read');
   });
 
   // rewrap-keys stopped at such a key with exit 2, which the docs give for bad arguments.

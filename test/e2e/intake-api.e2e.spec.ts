@@ -216,6 +216,48 @@ describe('intake API (four services, real Redis)', () => {
       await api.get(`/api/missions/${running.id}?at=2000-01-01T00:00:00Z`).expect(404);
       expect((await api.get(`/api/missions/${running.id}`).expect(200)).body).toMatchObject({ id: running.id, status: 'cancelled', version: last });
     });
+
+    // Its events answered 500 (`internal error`), naming neither the mission nor what to do.
+    it.each([
+      ['not JSON', () => '{not json', 'the stored event is not valid JSON'],
+      [
+        'of an unknown type',
+        (json: string) => json.replace(/"type":"MissionStarted"/, '"type":"MissionTeleported"'),
+        'its type "MissionTeleported" is no mission event type',
+      ],
+      ['without a field its type has', (json: string) => json.replace(/"attempt":\d+,?/, ''), 'a MissionStarted without data.attempt (a number)'],
+    ])(
+      'when an event of a mission is altered where it is stored (%s), then its events and its state at a time are a 409 naming it and the remedy',
+      async (_name, alter, reason) => {
+        const { api } = system;
+        const created = await api.post('/api/missions').send(mission({ title: 'altered event' }));
+        expect(created.status).toBe(201);
+        const running = await system.waitForStatus(created.body.id, ['running']);
+        const started = (await system.store.history(running.id)).find((event) => event.type === 'MissionStarted');
+        expect(started).toBeDefined();
+        const partition = system.keys.of(running.id);
+        const logIds = await system.redis.lrange(partition.missionEvents(running.id), 0, -1);
+        const [[, fields]] = (await system.redis.xrange(partition.log, logIds[(started?.version ?? 0) - 1], '+', 'COUNT', 1)) as [string, string[]][];
+        // A stream entry cannot be changed in place: the altered copy is added, and the event list names it instead.
+        const altered = (await system.redis.xadd(partition.log, '*', 'm', running.id, 'e', alter(fields[3]))) ?? '';
+        await system.redis.lset(partition.missionEvents(running.id), (started?.version ?? 0) - 1, altered);
+
+        const events = await api.get(`/api/missions/${running.id}/events`).expect(409);
+        expect(events.body).toEqual({
+          statusCode: 409,
+          error: 'Conflict',
+          message:
+            `mission ${running.id}: its event ${reason.startsWith('the stored') ? '' : `v${started?.version} `}(${altered}) cannot be read: ${reason}; ` +
+            'it was changed where it is stored: an operator must run `replay verify`, which finds what changed, then `replay rebuild`, which writes the read model again from the log',
+          details: [],
+        });
+        const at = await api.get(`/api/missions/${running.id}?at=${encodeURIComponent(new Date().toISOString())}`).expect(409);
+        expect(at.body.message).toBe(events.body.message);
+        // The read model is as it was: the mission itself still reads.
+        await api.get(`/api/missions/${running.id}`).expect(200);
+        await api.post(`/api/missions/${running.id}/cancel`).send({ reason: 'altered event test' });
+      },
+    );
   });
 
   describe('given an LLM that always fails', () => {

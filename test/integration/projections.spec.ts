@@ -134,15 +134,43 @@ describe('projections over the event log (real Redis)', () => {
     expect((await reader.read(DAY, DAY)).lagEvents).toBe(0);
   });
 
-  it('given a log entry that is no event, when the tail reads it, then its batch parses only when asked, and the report stops on it with its checkpoint unmoved', async () => {
+  // Such an entry made the report retry the same batch forever (a TypeError on an unknown type), its checkpoint stuck.
+  it('given log entries that are no readable event (not JSON, an unknown type, a field missing), when the report catches up, then it passes over each with one warning naming its log id and counts the rest', async () => {
     const [log] = keys.partitions.map((partition) => partition.log);
-    await redis.xadd(log, '*', 'm', 'm-broken', 'e', '{not json');
+    const event = (type: string, data: object) =>
+      JSON.stringify({
+        eventId: `e-${type}`,
+        type,
+        missionId: 'm-ok',
+        version: 99,
+        at: `${DAY}T12:00:00.000Z`,
+        actor: 'hand',
+        correlationId: 'c',
+        causationId: 'c',
+        schemaVersion: 8,
+        data,
+      });
+    const unreadable = [
+      await redis.xadd(log, '*', 'm', 'm-broken', 'e', '{not json'),
+      await redis.xadd(log, '*', 'm', 'm-ok', 'e', event('MissionTeleported', { to: 'Mars' })),
+      await redis.xadd(log, '*', 'm', 'm-ok', 'e', event('MissionFailed', { agentId: 'a', error: 'boom' })),
+    ];
     const [batch] = await new LogTail([log], 1_000).read(redis, new Map(), 0);
-    expect(batch.entries).toBe(KNOWN_EVENT_COUNT + 1);
-    expect(() => batch.events).toThrow(SyntaxError);
+    expect(batch.entries).toBe(KNOWN_EVENT_COUNT + 3);
+    expect(batch.events).toHaveLength(KNOWN_EVENT_COUNT);
 
-    await expect(runner({ batchSize: 1000 }).catchUp()).rejects.toThrow(SyntaxError);
-    expect(await redis.hgetall(keys.projection(projection.name, 'checkpoint'))).toEqual({});
+    const warned: string[] = [];
+    const consumed = await runner({ batchSize: 1000, onUnreadable: (entry) => warned.push(`${entry.logId}: ${entry.reason}`) }).catchUp();
+
+    expect(consumed).toBe(KNOWN_EVENT_COUNT + 3);
+    expect(warned).toEqual([
+      `${unreadable[0]}: the stored event is not valid JSON`,
+      `${unreadable[1]}: its type "MissionTeleported" is no mission event type`,
+      `${unreadable[2]}: a MissionFailed without data.attempt (a number)`,
+    ]);
+    expect(await redis.hget(keys.projection(projection.name, 'checkpoint'), log)).toBe(unreadable[2]);
+    expect((await reportOfTheDay()).find((row) => row.type === 'guest_support')?.failedAttempts).toBe(EXPECTED.guest_support.failedAttempts);
+    expect((await reader.read(DAY, DAY)).lagEvents).toBe(0);
   });
 
   it('given a projection stopped after two batches, when a new one starts, then it resumes from the checkpoint with no gap and no double apply', async () => {
@@ -191,7 +219,7 @@ describe('projections over the event log (real Redis)', () => {
     const [[lastId, fields]] = (await redis.xrevrange(keys.partitions[0].log, '+', '-', 'COUNT', 1)) as [string, string[]][];
     const event = parseLogEntry(fields);
 
-    const outcome = await projection.apply(redis, { stream: keys.partitions[0].log, after: lastId, lastId, entries: 0, events: [event] });
+    const outcome = await projection.apply(redis, { stream: keys.partitions[0].log, after: lastId, lastId, entries: 0, events: [event], unreadable: [] });
 
     expect(outcome).toEqual({ kind: 'applied', applied: 0, ignored: 1 });
     expect(await snapshot()).toEqual(before);
@@ -202,7 +230,14 @@ describe('projections over the event log (real Redis)', () => {
     const before = await snapshot();
     const [[firstId, fields]] = (await redis.xrange(keys.partitions[0].log, '-', '+', 'COUNT', 1)) as [string, string[]][];
 
-    const outcome = await projection.apply(redis, { stream: keys.partitions[0].log, after: '', lastId: firstId, entries: 1, events: [parseLogEntry(fields)] });
+    const outcome = await projection.apply(redis, {
+      stream: keys.partitions[0].log,
+      after: '',
+      lastId: firstId,
+      entries: 1,
+      events: [parseLogEntry(fields)],
+      unreadable: [],
+    });
 
     expect(outcome).toEqual({ kind: 'stale', checkpoint: before.checkpoint[keys.partitions[0].log] });
     expect(await snapshot()).toEqual(before);

@@ -149,6 +149,7 @@ describe('webhook outbox and dispatcher (real Redis, a receiver on loopback)', (
       get events(): never {
         throw new Error('the events were parsed');
       },
+      unreadable: [],
     };
     expect(await projection.apply(redis, batch)).toEqual({ kind: 'applied', applied: 0, ignored: 0 });
     expect(await redis.hget(webhookKeys.checkpoint, stream)).toBe(lastId);

@@ -43,6 +43,7 @@ describe('OdooWriteBackProjection (real Redis)', () => {
       lastId: '6-0',
       entries: events.length,
       events,
+      unreadable: [],
     });
 
     // The earlier one was dropped: the mark under today's key was the only test, so a rotation or a rebuild lost it.

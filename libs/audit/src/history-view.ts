@@ -1,11 +1,16 @@
+import { isUnreadable, LogEntryRead, UnreadableLogEntry } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
 import { forTerminal } from './terminal-text';
 
+/** The type column of an event that cannot be read (a log changed by hand). */
+export const UNREADABLE_ROW_TYPE = '(unreadable)';
+
 /** One row of a mission's timeline. */
 export interface TimelineRow {
-  version: number;
+  /** Null for an event that cannot be read and holds no version. */
+  version: number | null;
   at: string;
-  type: MissionEvent['type'];
+  type: MissionEvent['type'] | typeof UNREADABLE_ROW_TYPE;
   actor: string;
   summary: string;
   correlationId: string;
@@ -89,19 +94,43 @@ export function summarize(event: MissionEvent): string {
   }
 }
 
-/** The mission's history as rows, in version order. */
-export function timeline(events: readonly MissionEvent[]): TimelineRow[] {
-  return [...events]
-    .sort((a, b) => a.version - b.version)
-    .map((event) => ({
-      version: event.version,
-      at: event.at,
-      type: event.type,
-      actor: forTerminal(event.actor),
-      summary: summarize(event),
-      correlationId: event.correlationId,
-      causationId: event.causationId,
-    }));
+/**
+ * The mission's history as rows, in version order. An entry that cannot be read is a row of its own
+ * (UNREADABLE_ROW_TYPE, the reason as its summary), where its version puts it, or after the event
+ * listed before it when it holds none.
+ */
+export function timeline(entries: readonly LogEntryRead[]): TimelineRow[] {
+  let previous = 0;
+  const placed = entries.map((entry) => {
+    const row = isUnreadable(entry) ? unreadableRow(entry) : eventRow(entry);
+    previous = row.version ?? previous;
+    return { row, place: previous };
+  });
+  return placed.sort((a, b) => a.place - b.place).map(({ row }) => row);
+}
+
+function eventRow(event: MissionEvent): TimelineRow {
+  return {
+    version: event.version,
+    at: event.at,
+    type: event.type,
+    actor: forTerminal(event.actor),
+    summary: summarize(event),
+    correlationId: event.correlationId,
+    causationId: event.causationId,
+  };
+}
+
+function unreadableRow(entry: UnreadableLogEntry): TimelineRow {
+  return {
+    version: entry.version ?? null,
+    at: entry.at !== undefined ? oneLine(entry.at, 40) : '',
+    type: UNREADABLE_ROW_TYPE,
+    actor: '',
+    summary: `log entry ${entry.logId}: ${oneLine(entry.reason)}`,
+    correlationId: '',
+    causationId: '',
+  };
 }
 
 /** Versions `from` to `to` (inclusive) of a mission, none of which its events hold. */
@@ -117,10 +146,10 @@ export interface VersionGap {
  * has and the log lost (a deleted last event leaves no neighbour after it). Ranges, not lists: a
  * forged version can be as large as a number goes.
  */
-export function missingVersions(events: readonly MissionEvent[], listed = 0): VersionGap[] {
+export function missingVersions(events: readonly { version?: number }[], listed = 0): VersionGap[] {
   const gaps: VersionGap[] = [];
   let expected = 1;
-  for (const version of events.map((event) => event.version).sort((a, b) => a - b)) {
+  for (const version of events.flatMap((event) => (event.version === undefined ? [] : [event.version])).sort((a, b) => a - b)) {
     if (version > expected) gaps.push({ from: expected, to: version - 1 });
     expected = Math.max(expected, version + 1);
   }

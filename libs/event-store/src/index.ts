@@ -6,5 +6,8 @@ export * from './append-result';
 export * from './mission-store';
 export * from './event-envelopes';
 export * from './upcast';
+export * from './event-problem';
+export * from './log-entry';
+export * from './unreadable-stored-data-error';
 export * from './log-reader';
 export * from './read-states';

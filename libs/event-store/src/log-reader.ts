@@ -1,6 +1,6 @@
 import { MissionEvent } from '@app/mission';
 import { RedisConnection } from '@app/redis';
-import { parseLogEntry } from './mission-store';
+import { parseLogEntry } from './log-entry';
 
 export interface LogBatch {
   /** Log entry id of the last event in the batch; where the next read continues. */
@@ -15,7 +15,7 @@ export async function* readLog(redis: RedisConnection, log: string, batchSize = 
     const entries = (await redis.xrange(log, start, '+', 'COUNT', batchSize)) as [string, string[]][];
     if (entries.length === 0) return;
     const lastId = entries[entries.length - 1][0];
-    yield { lastId, events: entries.map(([, fields]) => parseLogEntry(fields)) };
+    yield { lastId, events: entries.map(([logId, fields]) => parseLogEntry(fields, logId)) };
     if (entries.length < batchSize) return;
     start = `(${lastId}`;
   }

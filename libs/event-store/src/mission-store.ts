@@ -8,9 +8,10 @@ import { AppendCode, AppendResult, VersionConflictError } from './append-result'
 import { Effect } from './effect';
 import { envelopesOf } from './event-envelopes';
 import { KeyLayout, PartitionKeys } from './key-layout';
+import { describeUnreadable, isUnreadable, LogEntryRead, readLogEntry } from './log-entry';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { missionLuaOptions } from './mission-lua';
-import { upcast } from './upcast';
+import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 
 export interface AppendContext {
   /** The service (or API client) that causes the change. */
@@ -121,8 +122,14 @@ export class MissionStore {
     return (await this.redis.hexists(this.keys.mission(missionId), MISSION_HASH_FIELDS.version)) === 1;
   }
 
+  /** The mission's events; UnreadableStoredDataError when one of them cannot be read (historyEntries says which). */
   async history(missionId: string): Promise<MissionEvent[]> {
     return this.eventsAt(missionId, 0, -1);
+  }
+
+  /** The mission's events, each that cannot be read (a log changed by hand) in its place, said why: what an audit shows. */
+  async historyEntries(missionId: string): Promise<LogEntryRead[]> {
+    return this.entriesAt(missionId, 0, -1);
   }
 
   /**
@@ -158,15 +165,22 @@ export class MissionStore {
     }
   }
 
-  /** The mission's events between two positions of its event list (LRANGE semantics). */
+  /** The mission's events between two positions of its event list (LRANGE semantics); UnreadableStoredDataError for one that cannot be read. */
   private async eventsAt(missionId: string, start: number, stop: number): Promise<MissionEvent[]> {
+    return (await this.entriesAt(missionId, start, stop)).map((entry) => {
+      if (isUnreadable(entry)) throw new UnreadableStoredDataError(missionId, describeUnreadable(entry));
+      return entry;
+    });
+  }
+
+  private async entriesAt(missionId: string, start: number, stop: number): Promise<LogEntryRead[]> {
     const partition = this.keys.of(missionId);
     const ids = await this.redis.lrange(partition.missionEvents(missionId), start, stop);
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.xrange(partition.log, id, id);
     const replies = (await execAll(pipeline)) as [string, string[]][][];
-    return replies.flatMap((entries) => entries.map(([, fields]) => parseLogEntry(fields)));
+    return replies.flatMap((entries) => entries.map(([logId, fields]) => readLogEntry(logId, fields)));
   }
 
   /**
@@ -440,10 +454,4 @@ function luaEffect(name: string, ...args: (string | number)[]): (string | number
 /** The ready-queue keys that lead an enqueue or dequeue effect (readyQueueAt in append-mission-events.lua). */
 function readyQueueArgs(k: PartitionKeys, keyIndex: (key: string) => number): (string | number)[] {
   return [keyIndex(k.ready), keyIndex(k.readySince), keyIndex(k.readyByLevel), keyIndex(k.readyBySkills), k.readyWithSkillsPrefix];
-}
-
-/** A log entry's fields are [m, missionId, e, eventJson]. */
-export function parseLogEntry(fields: string[]): MissionEvent {
-  const json = fields[fields.indexOf('e') + 1];
-  return upcast(JSON.parse(json) as Record<string, unknown>);
 }

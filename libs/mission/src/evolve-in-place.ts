@@ -102,6 +102,9 @@ export function evolveInPlace(state: Mission | null, event: MissionEvent): Missi
     case 'LateReplyBilled':
       state.lateBilledRuns = [...(state.lateBilledRuns ?? []), event.data.runId];
       return moved(state, event, state.status);
+    default:
+      // An unknown type: evolve refuses it, with the same error.
+      return evolve(state, event);
   }
 }
 

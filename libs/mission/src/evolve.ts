@@ -2,6 +2,7 @@ import { assertTransition, IllegalTransitionError, requireStatus } from './lifec
 import { MissionEvent } from './mission-events';
 import { Mission, MissionReview } from './mission-state';
 import { MissionStatus } from './mission-status';
+import { UnknownEventTypeError } from './unknown-event-type-error';
 
 /** The state before any event. */
 export const initialState = (): Mission | null => null;
@@ -122,6 +123,9 @@ export function evolve(state: Mission | null, event: MissionEvent): Mission {
     case 'LateReplyBilled':
       // No status change: the attempt it answered is over; it only records what the reply cost.
       return { ...next, lateBilledRuns: [...(state.lateBilledRuns ?? []), event.data.runId] };
+    default:
+      // Only a log changed by hand holds one: folding on past it would give a state no event made.
+      throw new UnknownEventTypeError((event as { type: unknown }).type);
   }
 }
 

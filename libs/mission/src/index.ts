@@ -7,6 +7,7 @@ export * from './mission-events';
 export * from './mission-state';
 export * from './evolve';
 export * from './evolve-in-place';
+export * from './unknown-event-type-error';
 export * from './decide';
 export * from './agent-hold';
 export * from './safe-payload.validator';

@@ -76,6 +76,6 @@ export function batchesPassingOver(progress: ReadonlyMap<string, StreamProgress>
     const { position, consumed } = progress.get(stream) ?? { position: '', consumed: 0 };
     // The log is never trimmed: entries beyond those consumed are the ones after the checkpoint.
     if (head.length <= consumed || head.lastId === position) return [];
-    return [{ stream, after: position, lastId: head.lastId, entries: head.length - consumed, events: [] }];
+    return [{ stream, after: position, lastId: head.lastId, entries: head.length - consumed, events: [], unreadable: [] }];
   });
 }

@@ -25,6 +25,11 @@ export class ProjectionHost implements OnApplicationBootstrap, OnModuleDestroy {
         new ProjectionRunner(redis, keys, projection, {
           onBatch: (_batch, outcome) => metrics.record(projection.name, outcome),
           onError: (error) => logger.warn({ err: error, projection: projection.name }, 'projection failed to read or apply a batch; retrying'),
+          onUnreadable: (entry) =>
+            logger.warn(
+              { projection: projection.name, logId: entry.logId, missionId: entry.missionId, reason: entry.reason },
+              `projection passed over log entry ${entry.logId} (mission ${entry.missionId}): its event cannot be read (${entry.reason}); run replay verify`,
+            ),
           onRecovered: (failures, forMs) => logger.info({ projection: projection.name, failures, forMs }, 'projection reads and applies batches again'),
         }),
     );

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, UnreadableLogEntry } from '@app/event-store';
 import { FailureStreak } from '@app/logging';
 import { disconnectNow, duplicateConnection, RedisConnection } from '@app/redis';
 import { batchesPassingOver, LogTail } from './log-tail';
@@ -17,6 +17,8 @@ export interface ProjectionRunnerOptions {
   onBatch?: (batch: ProjectionBatch, outcome: ApplyOutcome) => void;
   /** A read or batch failed, the first time after a success or otherwise than the time before; the same failure again is silent. */
   onError?: (error: unknown) => void;
+  /** An entry of an applied batch whose event cannot be read, passed over (once per entry and runner). */
+  onUnreadable?: (entry: UnreadableLogEntry) => void;
   /** The first success after failures: how many there were, and for how long. */
   onRecovered?: (failures: number, forMs: number) => void;
 }
@@ -183,7 +185,11 @@ export class ProjectionRunner {
 
   private async applyBatch(batch: ProjectionBatch): Promise<ApplyOutcome> {
     const outcome = await this.projection.apply(this.redis, batch);
-    if (outcome.kind === 'applied') this.batches++;
+    if (outcome.kind === 'applied') {
+      this.batches++;
+      // Said once, by the runner whose apply moved the checkpoint past them.
+      for (const entry of batch.unreadable) this.options.onUnreadable?.(entry);
+    }
     this.options.onBatch?.(batch, outcome);
     return outcome;
   }

@@ -1,3 +1,4 @@
+import { UnreadableLogEntry } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 
@@ -13,6 +14,12 @@ export interface ProjectionBatch {
   readonly entries: number;
   /** Parsed when first read (see TailedBatch): a projection that needs none of them does not pay for them. */
   readonly events: readonly MissionEvent[];
+  /**
+   * The entries of the batch whose event cannot be read (a log changed by hand), left out of
+   * `events`: a projection passes over them, as retrying the batch would only meet them again.
+   * Known once `events` was read (empty before: a projection that needs no events parses none).
+   */
+  readonly unreadable: readonly UnreadableLogEntry[];
 }
 
 export type ApplyOutcome =

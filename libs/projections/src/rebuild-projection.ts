@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, UnreadableLogEntry } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { Projection } from './projection';
 import { resetProjection } from './projection-checkpoints';
@@ -10,6 +10,8 @@ export interface RebuildProjectionOptions {
   batchSize?: number;
   /** After each batch: log entries consumed so far and the log's length when the rebuild began. */
   onProgress?: (done: number, total: number) => void;
+  /** Each log entry whose event cannot be read, passed over (see ProjectionBatch.unreadable). */
+  onUnreadable?: (entry: UnreadableLogEntry) => void;
 }
 
 export interface RebuildProjectionResult {
@@ -35,7 +37,7 @@ export async function rebuildProjection(
   const lengths = await Promise.all(keys.logStreams.map((stream) => redis.xlen(stream)));
   const total = lengths.reduce((sum, length) => sum + length, 0);
   await resetProjection(redis, keys, projection);
-  const runner = new ProjectionRunner(redis, keys, projection, { batchSize: options.batchSize });
+  const runner = new ProjectionRunner(redis, keys, projection, { batchSize: options.batchSize, onUnreadable: options.onUnreadable });
   const events = await runner.catchUp((done) => options.onProgress?.(done, Math.max(total, done)));
   const ms = performance.now() - started;
   return { projection: projection.name, events, ms: Math.round(ms), eventsPerSecond: ms > 0 ? Math.round((events / ms) * 1000) : 0 };

@@ -1,4 +1,4 @@
-import { parseLogEntry } from '@app/event-store';
+import { isUnreadable, readLogEntry, UnreadableLogEntry } from '@app/event-store';
 import { MissionEvent } from '@app/mission';
 import { ProjectionBatch } from './projection';
 
@@ -8,7 +8,7 @@ import { ProjectionBatch } from './projection';
  * and the intake does not parse the whole log once more for it.
  */
 export class TailedBatch implements ProjectionBatch {
-  private parsed: MissionEvent[] | undefined;
+  private parsed: { events: MissionEvent[]; unreadable: UnreadableLogEntry[] } | undefined;
 
   constructor(
     readonly stream: string,
@@ -25,7 +25,22 @@ export class TailedBatch implements ProjectionBatch {
   }
 
   get events(): MissionEvent[] {
-    this.parsed ??= this.rawEntries.map(([, fields]) => parseLogEntry(fields));
-    return this.parsed;
+    return this.parse().events;
+  }
+
+  /** Only those met: a batch whose events were never asked for is not parsed for them. */
+  get unreadable(): UnreadableLogEntry[] {
+    return this.parsed?.unreadable ?? [];
+  }
+
+  private parse(): { events: MissionEvent[]; unreadable: UnreadableLogEntry[] } {
+    if (this.parsed) return this.parsed;
+    const parsed: { events: MissionEvent[]; unreadable: UnreadableLogEntry[] } = { events: [], unreadable: [] };
+    for (const [logId, fields] of this.rawEntries) {
+      const entry = readLogEntry(logId, fields);
+      if (isUnreadable(entry)) parsed.unreadable.push(entry);
+      else parsed.events.push(entry);
+    }
+    return (this.parsed = parsed);
   }
 }

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, MethodNotAllowedException, NotFoundException } from '@nestjs/common';
 import { Response } from 'express';
-import { VersionConflictError } from '@app/event-store';
+import { UnreadableStoredDataError, VersionConflictError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, MASTER_KEY_REMEDY, SubjectKeyContendedError, WrongMasterKeyError } from '@app/guest-data';
 import { loggedUrl } from '@app/logging';
 import { ForbiddenJsonKeyError, IllegalTransitionError, UNAVAILABLE_MARKER } from '@app/mission';
@@ -22,7 +22,8 @@ import { RouteMethods } from './route-methods';
  * Turns every error into an ErrorBody: HTTP exceptions keep their status, an illegal mission
  * transition is a 409, body-parser failures (malformed JSON, too large, a prototype-reaching key)
  * keep theirs, guest data wrapped under a master key this process lacks is a 503 naming the key
- * ids, stored guest data altered is a 500 saying so, Redis unreachable or out of memory is a 503
+ * ids, stored guest data altered is a 500 saying so, a mission's stored data that cannot be read a
+ * 409 naming the mission and the remedy, Redis unreachable or out of memory is a 503
  * with Retry-After, and anything else is a 500 whose cause goes to the log, not to the client.
  */
 @Catch()
@@ -67,6 +68,8 @@ export function writeErrorBody(response: Response, exception: unknown): void {
   }
   // A failed readiness probe says why in its 503, and probes come every few seconds: a stack each
   // time would fill the log for as long as the cause (Redis down, the consumer stopped) lasts.
+  // A 409 that no client causes: the operator must hear of it, once per request as no retry mends it.
+  else if (exception instanceof UnreadableStoredDataError) logger.warn(`${response.req.method} ${response.req.originalUrl}: ${body.message}`);
   else if (body.statusCode >= 500 && !failedReadinessProbe(exception)) {
     // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
     const { method, originalUrl } = response.req;
@@ -87,6 +90,10 @@ export function toErrorBody(exception: unknown): ErrorBody {
   // A guest erased through every try at making their data key (SubjectKeyContendedError) may be created again later.
   if (exception instanceof IllegalTransitionError || exception instanceof SubjectKeyContendedError) {
     return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: exception.message, details: [] };
+  }
+  // Changed where it is stored: no request mends it, so the answer names the mission and what an operator does.
+  if (exception instanceof UnreadableStoredDataError) {
+    return { statusCode: HttpStatus.CONFLICT, error: 'Conflict', message: `${exception.message}; ${CHANGED_STORED_DATA_REMEDY}`, details: [] };
   }
   // Others kept changing the mission through every retry: the client may try again.
   if (exception instanceof VersionConflictError) {
@@ -144,6 +151,10 @@ function notReady(raw: Record<string, unknown>): string | undefined {
   );
   return reasons.length ? `not ready: ${reasons.join('; ')}` : undefined;
 }
+
+/** What an operator does about a mission's stored data that cannot be read (UnreadableStoredDataError), said in its 409. */
+export const CHANGED_STORED_DATA_REMEDY =
+  'it was changed where it is stored: an operator must run `replay verify`, which finds what changed, then `replay rebuild`, which writes the read model again from the log';
 
 /** Names neither the subject nor the field: the client needs neither to report it, and the log has the stack. */
 export const ALTERED_GUEST_DATA =

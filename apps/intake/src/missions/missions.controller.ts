@@ -32,6 +32,7 @@ import {
 import { ApiClient, OpenToClients, RequiresRole, seesMission } from '../auth';
 import { ApiCaller, ApiCallerClient } from '../auth/api-caller.decorator';
 import { ApiErrorResponses, LIST_SCAN_REFUSAL, RATE_LIMIT_HEADERS } from '../http/api-responses';
+import { CHANGED_STORED_DATA_REMEDY } from '../http/error-body.filter';
 import { ApiIdParam, IdPipe } from '../http/id.pipe';
 import { MissionEventView, MissionPageView, MissionView, QueueStatsView } from '../http/openapi-schemas';
 import { QueryDto } from '../http/query-dto.decorator';
@@ -48,6 +49,11 @@ import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 const MISSION_ID_PARAM = ApiIdParam('mission');
 const missionId = new IdPipe('mission');
 const MISSION_NOT_FOUND = 'No mission with this id.';
+
+/** Why a route that reads a mission's events answers 409 for one of them changed where it is stored. */
+const UNREADABLE_EVENT_CONFLICT =
+  'An event of the mission as stored cannot be read (not JSON, of a type no build writes, or without a field its type always has): it was changed where it is stored. ' +
+  'No events are given rather than some, nor a state folded across it; the message names the event and what an operator does (`replay verify`, then `replay rebuild`).';
 
 @ApiTags('missions')
 @ApiBearerAuth()
@@ -218,7 +224,8 @@ export class MissionsController {
     invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
     conflict:
       'With `at` or `version`: versions of the mission up to that time are missing from the event log (an event deleted where it is stored; a deleted last event ' +
-      'counts for any time after the last one left, as its time is unknown). No state is folded across them; `replay verify` finds what changed.',
+      'counts for any time after the last one left, as its time is unknown). No state is folded across them; `replay verify` finds what changed. ' +
+      UNREADABLE_EVENT_CONFLICT,
     conflictExample:
       'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e at 2026-11-26T10:00:00Z: v3 missing from the log; no state is folded across it (`replay verify` finds what changed)',
   })
@@ -260,6 +267,8 @@ export class MissionsController {
     id: 'mission',
     badRequest: '`from` or `to` is not an ISO 8601 time.',
     invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' },
+    conflict: UNREADABLE_EVENT_CONFLICT,
+    conflictExample: `mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: its event v7 (1764147600000-0) cannot be read: a MissionFailed without data.attempt (a number); ${CHANGED_STORED_DATA_REMEDY}`,
   })
   async events(@Param('id', missionId) id: string, @QueryDto() range: EventRangeQuery, @ApiCallerClient() caller: ApiClient): Promise<MissionEvent[]> {
     await this.assertSees(id, caller);

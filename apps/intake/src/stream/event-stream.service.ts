@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
-import { KeyLayout, MISSION_HASH_FIELDS, parseLogEntry, readMissionFields } from '@app/event-store';
+import { isUnreadable, KeyLayout, MISSION_HASH_FIELDS, readLogEntry, readMissionFields, UnreadableLogEntry } from '@app/event-store';
 import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
 import {
   Mission,
@@ -72,6 +72,8 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly clientsPerKey = new Map<string, number>();
   /** Missions whose guest data this process met unopenable on the stream: logged once each. */
   private readonly unreadable = new Set<string>();
+  /** Log entries whose event cannot be read that this process passed over: logged once each. */
+  private readonly unreadableEntries = new Set<string>();
   private readonly logger = new Logger(EventStreamService.name);
   private readonly wakeup: LogWakeup;
   /** The intake is shutting down: its streams have ended, and a new one ends at once. */
@@ -221,7 +223,7 @@ export class EventStreamService implements OnModuleDestroy {
       // Opened or redacted before they go out, as every API response is (PersonalDataInterceptor does the others).
       const matching = await this.passing(client, entries);
       if (client.closed) return;
-      const events = entries.filter((_entry, i) => matching[i]).map((entry) => entry.event);
+      const events = entries.flatMap((entry, i) => (matching[i] && entry.event ? [entry.event] : []));
       const shown: Shown[] = client.readsPersonalData ? await this.opened(client, events) : events.map((event) => ({ event: redactedEvent(event) }));
       let chunk = '';
       let next = 0;
@@ -240,10 +242,12 @@ export class EventStreamService implements OnModuleDestroy {
    * the missions it sees (seesMission), read from their states, so another's mission is as silent
    * on its stream as one that does not exist. Every other role sees every mission.
    */
-  private async passing(client: Client, entries: readonly { event: MissionEvent }[]): Promise<boolean[]> {
-    const matching = entries.map((entry) => matchesFilter(entry.event, client.filter));
+  private async passing(client: Client, entries: readonly { event?: MissionEvent }[]): Promise<boolean[]> {
+    const matching = entries.map((entry) => entry.event !== undefined && matchesFilter(entry.event, client.filter));
     if (client.caller.role !== 'client') return matching;
-    const unknown = [...new Set(entries.filter((entry, i) => matching[i] && !client.sees.has(entry.event.missionId)).map((entry) => entry.event.missionId))];
+    const unknown = [
+      ...new Set(entries.flatMap((entry, i) => (matching[i] && entry.event && !client.sees.has(entry.event.missionId) ? [entry.event.missionId] : []))),
+    ];
     if (unknown.length > 0) {
       const states = await readMissionFields(this.redis, this.keys, unknown, MISSION_HASH_FIELDS.state);
       if (client.sees.size + unknown.length > OWNERSHIP_MEMORY) client.sees.clear();
@@ -253,7 +257,7 @@ export class EventStreamService implements OnModuleDestroy {
         client.sees.set(missionId, state !== null && seesMission(client.caller, JSON.parse(state) as Mission));
       });
     }
-    return entries.map((entry, i) => matching[i] && client.sees.get(entry.event.missionId) === true);
+    return entries.map((entry, i) => matching[i] && entry.event !== undefined && client.sees.get(entry.event.missionId) === true);
   }
 
   /**
@@ -295,8 +299,19 @@ export class EventStreamService implements OnModuleDestroy {
     );
   }
 
-  /** The next entries after the client's position, over the partitions it reads, oldest first. */
-  private async readAfter(client: Client): Promise<{ partition: number; id: string; event: MissionEvent }[]> {
+  /** One line per log entry whose event cannot be read, however many streams pass over it. */
+  private logUnreadableEntryOnce(entry: UnreadableLogEntry): void {
+    if (this.unreadableEntries.has(entry.logId)) return;
+    this.unreadableEntries.add(entry.logId);
+    this.logger.warn(`live stream: log entry ${entry.logId} (mission ${entry.missionId}) passed over: ${entry.reason}; run replay verify`);
+  }
+
+  /**
+   * The next entries after the client's position, over the partitions it reads, oldest first. An
+   * entry whose event cannot be read (a log changed by hand) comes without one: the client's
+   * position passes over it, as every client would otherwise stop there.
+   */
+  private async readAfter(client: Client): Promise<{ partition: number; id: string; event?: MissionEvent }[]> {
     const partitions = client.filter.missionId !== undefined ? [this.keys.partitionOf(client.filter.missionId)] : this.keys.partitions.map((_, index) => index);
     const reads = await Promise.all(
       partitions.map(async (partition) => {
@@ -304,7 +319,12 @@ export class EventStreamService implements OnModuleDestroy {
           string,
           string[],
         ][];
-        return entries.map(([id, fields]) => ({ partition, id, event: parseLogEntry(fields) }));
+        return entries.map(([id, fields]) => {
+          const entry = readLogEntry(id, fields);
+          if (!isUnreadable(entry)) return { partition, id, event: entry };
+          this.logUnreadableEntryOnce(entry);
+          return { partition, id };
+        });
       }),
     );
     return reads.flat().sort((a, b) => compareEntryIds(a.id, b.id));

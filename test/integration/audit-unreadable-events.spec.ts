@@ -1,0 +1,110 @@
+import { sha1Hex } from '@app/audit';
+import { KeyLayout, MISSION_HASH_FIELDS } from '@app/event-store';
+import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime, testKeyPrefix, testRedis } from '@app/testing';
+import { EXIT_FINDINGS, EXIT_OK } from '../../scripts/replay';
+import { runReplayCli } from '../support/replay-cli';
+
+const { ok, wait } = KNOWN_MISSIONS;
+
+/**
+ * Appends `data` as a mission's next event of `type`, by hand but as the append script would link it
+ * (its `prevHash` the mission's `h`, its `logPrevHash` the log head, both moved on, `v` and the event
+ * list too), so that only the event itself is wrong: the hash chains hold. Returns its log id.
+ */
+async function appendByHand(redis: ReturnType<typeof testRedis>, keys: KeyLayout, missionId: string, type: string, data: object): Promise<string> {
+  const partition = keys.of(missionId);
+  const [h, v] = await redis.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version);
+  const logHead = (await redis.get(partition.logHead)) ?? '';
+  const version = Number(v) + 1;
+  const json = JSON.stringify({
+    eventId: `by-hand-${missionId}-${version}`,
+    type,
+    missionId,
+    version,
+    at: knownStepTime(40).toISOString(),
+    actor: 'by-hand',
+    correlationId: `corr-${missionId}`,
+    causationId: `corr-${missionId}`,
+    schemaVersion: 8,
+    data,
+    prevHash: h ?? '',
+    logPrevHash: logHead,
+  });
+  const logId = (await redis.xadd(partition.log, '*', 'm', missionId, 'e', json)) ?? '';
+  await redis.set(partition.logHead, sha1Hex(json));
+  await redis.hset(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, sha1Hex(json), MISSION_HASH_FIELDS.version, String(version));
+  await redis.rpush(partition.missionEvents(missionId), logId);
+  return logId;
+}
+
+describe('replay on events no service writes: an unknown type, a field missing (real Redis)', () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('audit-unreadable');
+  const keys = new KeyLayout(prefix);
+  let teleported: string;
+  let failed: string;
+
+  const replay = (...args: string[]) => runReplayCli(args, { KEY_PREFIX: prefix });
+
+  beforeAll(async () => {
+    await buildKnownLog(redis, keys);
+    expect((await replay('verify')).code).toBe(EXIT_OK);
+    teleported = await appendByHand(redis, keys, wait, 'MissionTeleported', { to: 'Mars' });
+    failed = await appendByHand(redis, keys, ok, 'MissionFailed', { agentId: 'agent-lena', error: 'boom' });
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  // As a mission's last event, an unknown type folded to no state at all, and verify said OK.
+  it('given such events as their missions last, when verify runs, then each is an unreplayable finding naming its log id, exit 1', async () => {
+    const run = await replay('--json', 'verify');
+
+    expect(run.code).toBe(EXIT_FINDINGS);
+    const findings = (JSON.parse(run.stdout) as { findings: { kind: string; missionId: string; logId: string; detail: string }[] }).findings;
+    expect(findings).toContainEqual({
+      kind: 'unreplayable',
+      missionId: wait,
+      logId: teleported,
+      version: KNOWN_VERSIONS[wait] + 1,
+      detail: `its events cannot be folded: event v${KNOWN_VERSIONS[wait] + 1} (${teleported}): its type "MissionTeleported" is no mission event type`,
+    });
+    expect(findings).toContainEqual(
+      expect.objectContaining({
+        kind: 'unreplayable',
+        missionId: ok,
+        logId: failed,
+        detail: expect.stringContaining('a MissionFailed without data.attempt (a number)'),
+      }),
+    );
+  });
+
+  // It crashed with a stack trace (exit 2) on the summary of an event it could not read.
+  it('given such an event, when history runs, then it shows the row as (unreadable) with the reason and exits 1', async () => {
+    const run = await replay('history', wait);
+
+    expect(run.code).toBe(EXIT_FINDINGS);
+    const last = run.stdout.trimEnd().split('\n').at(-1) ?? '';
+    expect(last).toMatch(
+      new RegExp(`^\\s*${KNOWN_VERSIONS[wait] + 1}\\s.*\\(unreadable\\)\\s.*log entry ${teleported}: its type "MissionTeleported" is no mission event type$`),
+    );
+    expect(run.stderr).toContain(`mission ${wait}: 1 of its events cannot be read, shown (unreadable) (run verify)`);
+    const json = JSON.parse((await replay('--json', 'history', ok)).stdout) as { unreadable: unknown[] };
+    expect(json.unreadable).toEqual([{ logId: failed, version: KNOWN_VERSIONS[ok] + 1, reason: 'a MissionFailed without data.attempt (a number)' }]);
+  });
+
+  it('given such an event, when state runs now, then it refuses to fold across it with exit 1; a version before it folds as usual', async () => {
+    const now = await replay('state', ok);
+    expect(now).toMatchObject({ code: EXIT_FINDINGS, stdout: '' });
+    expect(now.stderr).toContain(
+      `mission ${ok}: its event v${KNOWN_VERSIONS[ok] + 1} (${failed}) cannot be read: a MissionFailed without data.attempt (a number); no state is folded across it (run verify)`,
+    );
+    expect((await replay('state', wait)).code).toBe(EXIT_FINDINGS);
+
+    const before = await replay('state', ok, '--version', String(KNOWN_VERSIONS[ok]));
+    expect(before.code).toBe(EXIT_OK);
+    expect(before.stdout).toContain(`version ${KNOWN_VERSIONS[ok]} of ${KNOWN_VERSIONS[ok] + 1}`);
+  });
+});
