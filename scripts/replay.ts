@@ -99,7 +99,8 @@ const EXIT_CODES_HELP = `
 Exit codes:
   0  done (or the reader of the output stopped early, e.g. | head)
   1  verify found problems (the report names them), or rebuild left missions whose log hash chain
-     breaks as they were (it names them; the log was changed: see verify), or history or state met
+     breaks as they were (it names them; the log was changed: see verify), or keys of another Redis
+     type (it names them), or history or state met
      versions of the mission missing from the log, or events of it that cannot be read (history
      names them; state folds nothing across them)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
@@ -303,7 +304,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .description(
       'Rebuild every read model from the log without downtime: replay, compare with the live read model, write the ' +
         'missions that differ to scratch keys, then switch each only if it did not move on meanwhile, and recount the status counters. ' +
-        'A mission whose log hash chain breaks (the log was changed) keeps its read model and is named: exit 1.',
+        'A mission whose log hash chain breaks (the log was changed), or whose key holds another Redis type, keeps its read model and is named: exit 1.',
     )
     .option('--batch-size <n>', 'log entries per XRANGE', parsePositiveInt, REBUILD_LOG_BATCH)
     .action(async (options: { batchSize: number }, command: Command) => {
@@ -316,7 +317,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           progress.stop(),
         );
         // Not done: the read model of those missions is what the log said before it was changed, or a copy of the change.
-        if (result.brokenChain.length > 0) exitCode = EXIT_FINDINGS;
+        if (result.brokenChain.length > 0 || result.wrongType.length > 0) exitCode = EXIT_FINDINGS;
         if (g.json) return void out(JSON.stringify(result, null, 2));
         out(
           keyValueTable([
@@ -336,6 +337,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['left alone, read model behind its log', result.skippedBehind],
             ['left alone, cannot be folded', result.unreplayable.length],
             ['left alone, log hash chain broken', result.brokenChain.length],
+            ['left alone, a key of another Redis type', result.wrongType.length],
             ['status counters recounted', result.countersRecounted ? 'yes' : 'no (appends kept changing them)'],
             ['time', `${result.ms} ms`],
             ['rate', `${result.eventsPerSecond} events/s`],
@@ -346,6 +348,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           const more = result.brokenChain.length > 20 ? ` and ${result.brokenChain.length - 20} more` : '';
           out(
             `Missions whose log hash chain breaks, their read model left as it was (the log was changed: run verify, and see "When replay verify fails"): ${result.brokenChain.slice(0, 20).join(', ')}${more}`,
+          );
+        }
+        // Left as evidence: once looked at and deleted, the next rebuild writes the mission whole from the log.
+        for (const { missionId, key, expected } of result.wrongType) {
+          out(
+            `Key ${key} (mission ${missionId}) holds another type of value than a ${expected}, left as it is: look at it, delete it (DEL), and run rebuild again`,
           );
         }
       });

@@ -21,6 +21,14 @@ describe("the replay CLI's exit codes in the docs", () => {
     );
   });
 
+  // verify stopped with exit 2 on a mission hash replaced by a string, naming no key.
+  it('given a key of another Redis type, then the README, the --help and the operations table give the exit code verify and rebuild end with', async () => {
+    expect(flat('README.md')).toContain('or keys of another Redis type (it names them)');
+    expect(await help()).toContain('or keys of another Redis type (it names them)');
+    expect(flat('docs/operations.md')).toContain('repairs the rest, and exits 1. |');
+    expect(flat('docs/operations.md')).toContain('| `wrong-type` |');
+  });
+
   // history and state passed over a deleted event with exit 0.
   it('given versions missing from the log, then the README and the --help give the exit code history and state end with', async () => {
     const readme = flat('README.md');

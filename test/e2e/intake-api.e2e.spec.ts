@@ -258,6 +258,57 @@ describe('intake API (four services, real Redis)', () => {
         await api.post(`/api/missions/${running.id}/cancel`).send({ reason: 'altered event test' });
       },
     );
+
+    // One such record made every GET /api/missions page holding it a 500, for every caller.
+    it.each([
+      ['its state no mission', (key: string) => system.redis.hset(key, 's', 'not json'), 'its state in the read model \\(s\\) is not JSON'],
+      [
+        'its hash a string',
+        async (key: string) => void (await system.redis.multi().del(key).set(key, 'a string').exec()),
+        'holds another type of value than a hash',
+      ],
+    ])(
+      "when a mission's read model is changed past reading (%s), then lists show it [unavailable], its routes answer 409 naming it, a client key a 404",
+      async (_name, alter, why) => {
+        const { api } = system;
+        const created = await api.post('/api/missions').send(mission({ title: 'unreadable state' }));
+        expect(created.status).toBe(201);
+        const id = created.body.id as string;
+        await api.post(`/api/missions/${id}/cancel`).send({ reason: 'unreadable state test' }).expect(200);
+        // The page goes on past it: this one is listed too.
+        const other = await api
+          .post('/api/missions')
+          .send(mission({ title: 'readable beside it' }))
+          .expect(201);
+        const key = system.keys.mission(id);
+        const kept = await system.redis.hgetall(key);
+        await alter(key);
+        try {
+          const shown = await api.get(`/api/missions/${id}`).expect(409);
+          expect(shown.body.message).toMatch(new RegExp(`^mission ${id}: .*${why}; it was changed where it is stored: an operator must run \`replay verify\``));
+          expect((await api.post(`/api/missions/${id}/cancel`).send({}).expect(409)).body.message).toBe(shown.body.message);
+
+          const listed = (await api.get('/api/missions?limit=200').expect(200)).body.items as { id: string }[];
+          expect(listed.find((item) => item.id === id)).toEqual({
+            id,
+            type: '[unavailable]',
+            title: '[unavailable]',
+            description: '[unavailable]',
+            priority: '[unavailable]',
+            status: '[unavailable]',
+            unavailable: shown.body.message,
+          });
+          expect(listed.map((item) => item.id)).toContain(other.body.id);
+          // Nothing of it is known: a filter on what it is does not show it.
+          const cancelled = (await api.get('/api/missions?status=cancelled&limit=200').expect(200)).body.items as { id: string }[];
+          expect(cancelled.map((item) => item.id)).not.toContain(id);
+          await request(system.intake.getHttpServer()).get(`/api/missions/${id}`).set('Authorization', `Bearer ${TEST_KEYS.client}`).expect(404);
+        } finally {
+          await system.redis.del(key);
+          await system.redis.hset(key, kept);
+        }
+      },
+    );
   });
 
   describe('given an LLM that always fails', () => {

@@ -15,7 +15,8 @@ import { ReviewInboxService } from '../../apps/intake/src/reviews/review-inbox.s
  * in a set loads as a mission that matches (LoadsWhatIsListed).
  */
 class LoadsWhatIsListed extends MissionQueryService {
-  override loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
+  // What the list and the inbox (through loadMany) both load by.
+  override loadListed(ids: readonly string[]): Promise<(Mission | null)[]> {
     // An id ending in an odd digit was created by the client key partner-a, any other by partner-b.
     return Promise.resolve(
       ids.map((id) => ({ id, status: 'awaiting_review', type: 'guest_support', priority: 'normal', createdBy: creatorOf(id) }) as Mission),
@@ -48,7 +49,10 @@ describe('paging the mission list and the review inbox while missions come and g
   }
 
   /** Every page of a walk, `between` run after each page with what it showed. */
-  async function walk(page: (cursor: string | undefined) => Promise<MissionPage<Mission>>, between: (shown: string[]) => Promise<void>): Promise<string[]> {
+  async function walk(
+    page: (cursor: string | undefined) => Promise<MissionPage<{ id: string }>>,
+    between: (shown: string[]) => Promise<void>,
+  ): Promise<string[]> {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {

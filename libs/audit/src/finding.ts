@@ -22,8 +22,17 @@ export type FindingKind =
   | 'head-mismatch'
   /** The read model (mission hash, index or status counters) differs from a replay of the log. */
   | 'read-model-drift'
-  /** The mission's events cannot be folded (an impossible history), so it has no replayed state. */
+  /**
+   * The mission's events cannot be folded (an impossible history, or an event no service writes: not
+   * JSON, a type no build knows, a field its type always has missing), so it has no replayed state.
+   */
   | 'unreplayable'
+  /**
+   * A key of the read model holds another Redis type than the services write (a mission's hash
+   * replaced by a string): the finding names the key; nothing reads it, so the mission's routes
+   * answer 409 and lists show it unavailable.
+   */
+  | 'wrong-type'
   /**
    * An event in a log partition its mission does not belong to, or a partition beyond the count
    * verified: the services and `history` would not read it there (LOG_PARTITIONS).

@@ -1,5 +1,5 @@
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
-import { execAll, RedisConnection } from '@app/redis';
+import { execAll, execAllKeepingWrongType, RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 import { Finding, FindingKind } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
@@ -257,6 +257,8 @@ export class ChainChecker {
         }
       });
       ids.forEach((id, i) => {
+        // A hash of another type has no h or v to check: compareReadModel names its key (wrong-type).
+        if (replies[2 * i] === WRONG_TYPE_REPLY) return void ahead.delete(id);
         const reply = replies[2 * i] as [string | null, string | null];
         const listed = replies[2 * i + 1];
         // An append writes a mission's events, v and h at once: at the walked version h is in step even when the log moved on.
@@ -286,7 +288,8 @@ export class ChainChecker {
       const { replies, moving } = await readAtHead(redis, keys.logHead, follower, (multi) => {
         multi.zrange(keys.missionIndex, start, start + MISSION_BATCH - 1);
       });
-      const ids = replies[0] as string[];
+      // An index of another type lists nothing: compareReadModel names its key (wrong-type).
+      const ids = replies[0] === WRONG_TYPE_REPLY ? [] : (replies[0] as string[]);
       for (const id of ids) {
         if (this.lastOfMission.has(id)) continue;
         if (moving) unmet.add(id);
@@ -297,7 +300,7 @@ export class ChainChecker {
     if (absent.length > 0) {
       const pipeline = redis.pipeline();
       for (const id of absent) pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.version);
-      const versions = await execAll(pipeline);
+      const versions = (await execAllKeepingWrongType(pipeline)).map((version) => (version === WRONG_TYPE_REPLY ? null : version));
       absent.forEach((missionId, i) => this.absentMissions.push({ missionId, liveVersion: Number(versions[i] ?? 0) }));
     }
 

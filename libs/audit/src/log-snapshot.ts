@@ -1,5 +1,5 @@
 import { ChainableCommander } from 'ioredis';
-import { execAll, RedisConnection } from '@app/redis';
+import { execAllKeepingWrongType, RedisConnection } from '@app/redis';
 
 /** A walk over the log that can catch up with events appended since it started. */
 export interface LogFollower {
@@ -30,6 +30,7 @@ export interface HeadRead {
  * walk catches up and the read is repeated. Appends are atomic (events, mission hash and head in
  * one script), so a read at the walk's head sees exactly the state those events produced.
  * A head that names no event the walk can reach (a tampered log) is returned as it is, not moving.
+ * A command refused for its key's type is WRONG_TYPE_REPLY among the replies (execAllKeepingWrongType).
  */
 export async function readAtHead(
   redis: RedisConnection,
@@ -41,7 +42,8 @@ export async function readAtHead(
     const multi = redis.multi();
     multi.get(logHeadKey);
     queue(multi);
-    const [headReply, ...replies] = await execAll(multi);
+    // A key of another type (changed by hand) is WRONG_TYPE_REPLY in its place, for the caller to name.
+    const [headReply, ...replies] = await execAllKeepingWrongType(multi);
     const head = (headReply as string | null) ?? '';
     if (head === follower.headHash) return { head, replies, moving: false };
     if (round >= MAX_CATCH_UPS) return { head, replies, moving: true };

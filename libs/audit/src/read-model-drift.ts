@@ -2,7 +2,7 @@ import { ChainableCommander } from 'ioredis';
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
 import { canonicalJson, Mission } from '@app/mission';
 import type { DeadLetterPlace } from '@app/pipeline';
-import { RedisConnection } from '@app/redis';
+import { RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
@@ -66,8 +66,15 @@ export async function compareReadModel(
     const changing: string[] = [];
     let at = 0;
     batch.forEach((missionId, i) => {
-      const live = liveMission(replies.slice(at, at + LIVE_READS + subjects[i].length), subjects[i]);
+      const mine = replies.slice(at, at + LIVE_READS + subjects[i].length);
       at += LIVE_READS + subjects[i].length;
+      // A key of another type has nothing to compare: it is named, once, and the mission is not compared.
+      const wrong = wrongTypeKeys(keys, missionId, subjects[i], mine);
+      if (wrong.length > 0) {
+        for (const finding of wrong) if (!findings.some((known) => known.kind === 'wrong-type' && known.detail === finding.detail)) findings.push(finding);
+        return;
+      }
+      const live = liveMission(mine, subjects[i]);
       // An append writes a mission's events, hash, list and sets at once: with the live v at the
       // replayed version the mission's read is in step with the walk even when the log moved on.
       if (moving && Number(live.v ?? 0) > (fold.get(missionId)?.lastVersion ?? 0)) changing.push(missionId);
@@ -123,7 +130,9 @@ export async function compareReadModel(
     multi.hgetall(keys.statusCounts);
   });
   if (moving) notChecked.push({ missionId: '', detail: `status counters: ${CHANGING}` });
-  else if ([...fold.values()].every((m) => !m.failure)) {
+  else if (replies[0] === WRONG_TYPE_REPLY) findings.push({ kind: 'wrong-type', missionId: '', logId: '', detail: wrongTypeDetail(keys.statusCounts, 'hash') });
+  // A mission that cannot be folded, or whose hash cannot be read, has no status to count: its own finding says why.
+  else if ([...fold.values()].every((m) => !m.failure) && !findings.some((finding) => finding.kind === 'wrong-type')) {
     const live = replies[0] as Record<string, string>;
     const expected = fold.statusCounts();
     const statuses = new Set([...Object.keys(live), ...expected.keys()]);
@@ -166,6 +175,8 @@ async function strayMembers(
       for (const subject of batch) multi.smembers(keys.subjectMissions(subject));
     });
     batch.forEach((subject, i) => {
+      // A set of another type: named by its missions' reads (wrong-type).
+      if (replies[i] === WRONG_TYPE_REPLY) return;
       for (const missionId of (replies[i] as string[]).sort()) {
         const mission = fold.get(missionId);
         // A set read ahead of the walk may name a mission created since: the walk cannot judge it.
@@ -190,6 +201,28 @@ interface LiveMission {
   unindexedSubjects: readonly string[];
   /** Its score in the dead-letter queue, and the dead-letter reason its hash keeps (`dr`). */
   deadLetter: { score: string | null; reason: string | null };
+}
+
+/**
+ * The wrong-type findings of a mission's live reads (queueLiveReads' replies): each key Redis
+ * refused a read of for its type, named with the type the services write there. A key of the
+ * whole partition (the index, the dead letters) is no one mission's.
+ */
+function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonly string[], replies: readonly unknown[]): Finding[] {
+  const read: [string, string, boolean][] = [
+    [keys.mission(missionId), 'hash', true],
+    [keys.missionIndex, 'sorted set', false],
+    [keys.missionEvents(missionId), 'list', true],
+    [keys.deadLetters, 'sorted set', false],
+    ...subjects.map((subject): [string, string, boolean] => [keys.subjectMissions(subject), 'set', false]),
+  ];
+  return read.flatMap(([key, type, own], i) =>
+    replies[i] === WRONG_TYPE_REPLY ? [{ kind: 'wrong-type' as const, missionId: own ? missionId : '', logId: '', detail: wrongTypeDetail(key, type) }] : [],
+  );
+}
+
+function wrongTypeDetail(key: string, type: string): string {
+  return `the key ${key} holds another type of value than a ${type}, which no service writes: nothing can read it`;
 }
 
 /** Replies queueLiveReads asks for beside one per subject. */

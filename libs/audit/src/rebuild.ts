@@ -5,7 +5,7 @@ import { Effect, KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore
 import { evolve, Mission } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
 import { restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
-import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { execAll, isWrongTypeError, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { DEFAULT_IMPORT_QUEUE_ORDER, writeSubjectIndexEffect } from './export-import';
 import { Finding } from './finding';
 import { ChainChecker, logChangedMissions } from './hash-chain';
@@ -98,6 +98,13 @@ export interface RebuildResult {
    */
   brokenChain: string[];
   /**
+   * Keys of missions that hold another Redis type than the services write there (a hash replaced
+   * by a string, by hand): left as they are, as evidence and since no replay can read them; their
+   * missions are not rebuilt. Deleting such a key (after looking at it) lets the next rebuild write
+   * the mission whole from the log.
+   */
+  wrongType: WrongTypeKey[];
+  /**
    * True when the status counters hold the statuses of the read model: they already matched the
    * replay and nothing was switched, or they were recounted. False when appends kept changing them
    * during the recount.
@@ -106,6 +113,13 @@ export interface RebuildResult {
   eventsPerSecond: number;
   ms: number;
   timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; subjectIndexMs: number; recountMs: number };
+}
+
+/** A key of a mission that holds another Redis type than `expected`, the one the services write there. */
+export interface WrongTypeKey {
+  missionId: string;
+  key: string;
+  expected: 'hash' | 'list' | 'set';
 }
 
 export const FIND_DRIFT_PHASE = 'find drifted missions';
@@ -223,6 +237,7 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     subjectsUnindexed: total((r) => r.subjectsUnindexed),
     unreplayable: results.flatMap((r) => r.unreplayable),
     brokenChain: results.flatMap((r) => r.brokenChain),
+    wrongType: results.flatMap((r) => r.wrongType),
     countersRecounted: results.every((r) => r.countersRecounted),
     eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
     ms: Math.round(ms),
@@ -269,7 +284,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
     else unreplayable.push(mission.missionId);
   }
 
-  const found = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
+  const { drifted: found, wrongType } = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
   // A subject's set needs no scratch copy or switch (a create only ever adds to it), nor does a
   // queued mission whose hash is whole but whose effects are missing (restoreMissionEffects checks
   // its version itself).
@@ -387,13 +402,14 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
     runId,
     events: walk.events,
     missions: fold.missions,
-    unchanged: rebuilt.length - found.length,
+    unchanged: rebuilt.length - found.length - new Set(wrongType.map((key) => key.missionId)).size,
     ...result,
     deadLettersMended,
     subjectsReindexed,
     subjectsUnindexed,
     unreplayable,
     brokenChain,
+    wrongType,
     countersRecounted: recounted,
     eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
     ms: Math.round(ms),
@@ -437,12 +453,25 @@ async function findDrifted(
   rebuilt: MissionFold[],
   batchSize: number,
   onProgress: ProgressListener,
-): Promise<DriftedMission[]> {
+): Promise<{ drifted: DriftedMission[]; wrongType: WrongTypeKey[] }> {
   /** Per batch, in the order of the missions' first events (lanes finish out of order). */
   const drifted: DriftedMission[][] = [];
+  const wrongType: WrongTypeKey[] = [];
   let done = 0;
   const compareBatch = async (offset: number): Promise<void> => {
     const batch = rebuilt.slice(offset, offset + batchSize);
+    drifted[offset / batchSize] = await findDriftedIn(batch).catch(async (error: unknown) => {
+      // A key of another type fails the batch's script: those missions are named and left as they are, the others compared.
+      const wrong = isWrongTypeError(error) ? await wrongTypeKeysOf(redis, keys, batch) : [];
+      if (wrong.length === 0) throw error;
+      wrongType.push(...wrong);
+      return findDriftedIn(batch.filter((mission) => !wrong.some((key) => key.missionId === mission.missionId)));
+    });
+    done += batch.length;
+    onProgress({ phase: FIND_DRIFT_PHASE, done, total: rebuilt.length });
+  };
+  const findDriftedIn = async (batch: MissionFold[]): Promise<DriftedMission[]> => {
+    if (batch.length === 0) return [];
     const states = batch.map((mission) => mission.state as Mission);
     const missionKeys = [keys.missionIndex, keys.ready, keys.leased, keys.deadLetters];
     const args: string[] = [];
@@ -464,11 +493,9 @@ async function findDrifted(
     const found = (await findDriftedScript.run(redis, missionKeys, args)) as number[];
     const batchDrifted: DriftedMission[] = [];
     for (let i = 0; i < found.length; i += 2) batchDrifted.push({ mission: batch[found[i] - 1], state: states[found[i] - 1], drift: found[i + 1] });
-    drifted[offset / batchSize] = batchDrifted;
-    done += batch.length;
-    onProgress({ phase: FIND_DRIFT_PHASE, done, total: rebuilt.length });
+    return batchDrifted;
   };
-  if (rebuilt.length === 0) return [];
+  if (rebuilt.length === 0) return { drifted: [], wrongType };
   // The first call loads the script for the rest.
   await compareBatch(0);
   let next = batchSize;
@@ -479,7 +506,24 @@ async function findDrifted(
     }
   };
   await Promise.all(Array.from({ length: COMPARE_IN_FLIGHT }, lane));
-  return drifted.flat();
+  return { drifted: drifted.flat(), wrongType };
+}
+
+/**
+ * The keys of `batch`'s missions (hash, event list, subject sets) that hold another Redis type than
+ * the services write there: asked only after a batch's script met one (WRONGTYPE), so a sound read
+ * model costs nothing more. A key that does not exist is no such key.
+ */
+async function wrongTypeKeysOf(redis: RedisConnection, keys: PartitionKeys, batch: readonly MissionFold[]): Promise<WrongTypeKey[]> {
+  const expected = batch.flatMap((mission): WrongTypeKey[] => [
+    { missionId: mission.missionId, key: keys.mission(mission.missionId), expected: 'hash' },
+    { missionId: mission.missionId, key: keys.missionEvents(mission.missionId), expected: 'list' },
+    ...(mission.state?.subjects ?? []).map((subject) => ({ missionId: mission.missionId, key: keys.subjectMissions(subject), expected: 'set' as const })),
+  ]);
+  const pipeline = redis.pipeline();
+  for (const { key } of expected) pipeline.type(key);
+  const types = await execAll(pipeline);
+  return expected.filter((entry, i) => types[i] !== 'none' && types[i] !== entry.expected);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { MISSION_HASH_FIELDS, PartitionKeys } from '@app/event-store';
-import { execAll, RedisConnection } from '@app/redis';
+import { execAllKeepingWrongType, RedisConnection } from '@app/redis';
 
 /** Mission ids (and their `st`) read per round trip. */
 const RECOUNT_BATCH = 5_000;
@@ -31,7 +31,8 @@ export async function recountStatuses(redis: RedisConnection, keys: PartitionKey
         if (ids.length > 0) {
           const pipeline = connection.pipeline();
           for (const id of ids) pipeline.hget(keys.mission(id), MISSION_HASH_FIELDS.status);
-          for (const status of await execAll(pipeline)) {
+          // A hash of another type (changed by hand) has no status to count: verify and rebuild name its key.
+          for (const status of await execAllKeepingWrongType(pipeline)) {
             if (typeof status === 'string' && status) counts[status] = (counts[status] ?? 0) + 1;
           }
         }

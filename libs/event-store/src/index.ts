@@ -9,5 +9,6 @@ export * from './upcast';
 export * from './event-problem';
 export * from './log-entry';
 export * from './unreadable-stored-data-error';
+export * from './stored-mission';
 export * from './log-reader';
 export * from './read-states';

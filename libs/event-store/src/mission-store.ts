@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { Decision, EventEnvelope, evolve, Mission, MissionEvent, MissionEventType, NewMissionEvent } from '@app/mission';
-import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { execAll, isWrongTypeError, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, currentTraceCarrier } from '@app/tracing';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
@@ -11,6 +11,7 @@ import { KeyLayout, PartitionKeys } from './key-layout';
 import { describeUnreadable, isUnreadable, LogEntryRead, readLogEntry } from './log-entry';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { missionLuaOptions } from './mission-lua';
+import { parseStoredMission, wrongTypeError } from './stored-mission';
 import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 
 export interface AppendContext {
@@ -112,9 +113,13 @@ export class MissionStore {
     private readonly nudgeWindowMs = NUDGE_WINDOW_MS,
   ) {}
 
+  /** The mission's state from the read model; UnreadableStoredDataError when it is no mission or its key no hash (changed by hand). */
   async load(missionId: string): Promise<Mission | null> {
-    const json = await this.redis.hget(this.keys.mission(missionId), MISSION_HASH_FIELDS.state);
-    return json ? (JSON.parse(json) as Mission) : null;
+    const key = this.keys.mission(missionId);
+    const json = await this.redis.hget(key, MISSION_HASH_FIELDS.state).catch((error: unknown) => {
+      throw isWrongTypeError(error) ? wrongTypeError(missionId, key, 'hash') : error;
+    });
+    return json ? parseStoredMission(missionId, json) : null;
   }
 
   /** Whether the mission exists: one HEXISTS, for a check that needs no state. */

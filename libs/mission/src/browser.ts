@@ -8,6 +8,7 @@ export * from './mission-state';
 export * from './mission-events';
 export * from './review-basis';
 export * from './live-stream-protocol';
+export * from './unreadable-mission';
 export * from './bulk-requeue';
 export * from './dead-letter-entry';
 export * from './mission-page';

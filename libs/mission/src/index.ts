@@ -37,6 +37,7 @@ export * from './output-schemas';
 export * from './review-basis';
 export * from './usable-rate';
 export * from './live-stream-protocol';
+export * from './unreadable-mission';
 export * from './page-cursor-format';
 export * from './sealed-bytes';
 export * from './fetch-failure-cause';

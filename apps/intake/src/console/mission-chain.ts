@@ -1,6 +1,6 @@
 import { bytesToStoredEntry, parseStored, ReplayFold, sha1Hex, stateProblem } from '@app/audit';
 import { KeyLayout, MISSION_HASH_FIELDS } from '@app/event-store';
-import { RedisConnection } from '@app/redis';
+import { execAllKeepingWrongType, RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 
 export interface MissionChainCheck {
   missionId: string;
@@ -24,10 +24,18 @@ export interface MissionChainCheck {
  */
 export async function checkMissionChain(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<MissionChainCheck | undefined> {
   const partition = keys.of(missionId);
-  const [ids, [head, version, shown]] = await Promise.all([
-    redis.lrange(partition.missionEvents(missionId), 0, -1),
-    redis.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.state),
-  ]);
+  // A key of another type (changed by hand) is a problem to show, not the badge's 500.
+  const reads = redis.pipeline();
+  reads.lrange(partition.missionEvents(missionId), 0, -1);
+  reads.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version, MISSION_HASH_FIELDS.state);
+  const [listed, hash] = await execAllKeepingWrongType(reads);
+  const wrongType = [
+    ...(listed === WRONG_TYPE_REPLY ? [`its key ${partition.missionEvents(missionId)} holds another type of value than a list`] : []),
+    ...(hash === WRONG_TYPE_REPLY ? [`its key ${partition.mission(missionId)} holds another type of value than a hash`] : []),
+  ];
+  if (wrongType.length > 0) return { missionId, verified: false, events: 0, problems: wrongType };
+  const ids = listed as string[];
+  const [head, version, shown] = hash as (string | null)[];
   if (ids.length === 0) {
     // The mission is there, its list of events gone where it is stored: a broken chain, not an unknown mission.
     if (version === null) return undefined;

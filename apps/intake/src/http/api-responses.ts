@@ -3,6 +3,7 @@ import { applyDecorators, UseGuards } from '@nestjs/common';
 import { ApiResponse, HeadersObject } from '@nestjs/swagger';
 import { MASTER_KEY_REMEDY } from '@app/guest-data';
 import { Role } from '../auth/api-key';
+import { CHANGED_STORED_DATA_REMEDY } from './error-body.filter';
 import { badIdDescription, idProblem, IdKind } from './id.pipe';
 import { NO_BODY_PROBLEM, NoBodyGuard } from './no-body.guard';
 import { ErrorBodyView } from './openapi-schemas';
@@ -52,6 +53,14 @@ export interface ErrorResponsesOptions {
   /** Why else the route answers 429, when it can. */
   tooManyRequests?: string;
 }
+
+/** The 409 every route of one mission (`:id` a mission id) answers for its stored data changed past reading (UnreadableStoredDataError). */
+const UNREADABLE_STORED_DATA_CONFLICT =
+  "Or the mission's stored data cannot be read: its state in the read model is no mission, its key holds another Redis type, or an event of its log is not JSON, " +
+  'of a type no build writes or without a field its type always has. It was changed where it is stored; the message names the mission and what is wrong, ' +
+  'and what an operator does (`replay verify`, then `replay rebuild`). No state or events are given rather than part of them.';
+
+const UNREADABLE_STORED_DATA_EXAMPLE = `mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: its state in the read model (s) is not JSON; ${CHANGED_STORED_DATA_REMEDY}`;
 
 /** The 429 of the list routes that walk the log partitions (ListScanInterceptor). */
 export const LIST_SCAN_REFUSAL =
@@ -121,7 +130,10 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
     );
   }
   if (options.notFound) decorators.push(errorResponse(404, options.notFound, 'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e not found'));
-  if (options.conflict) decorators.push(errorResponse(409, options.conflict, options.conflictExample ?? 'conflict'));
+  // Every route of one mission reads its stored data, which someone may have changed past reading.
+  const conflict = options.id === 'mission' ? [options.conflict, UNREADABLE_STORED_DATA_CONFLICT].filter(Boolean).join(' ') : options.conflict;
+  const conflictExample = options.conflictExample ?? (options.id === 'mission' ? UNREADABLE_STORED_DATA_EXAMPLE : 'conflict');
+  if (conflict) decorators.push(errorResponse(409, conflict, conflictExample));
   if (options.unprocessable) decorators.push(errorResponse(422, options.unprocessable, options.unprocessableExample ?? 'unprocessable'));
   // Every route: the body is read (JsonBodyGuard) before the route's own checks, a route that takes none included.
   const anyBody = noBody ? ' The route takes no body, but one sent is read first, as on every route.' : '';

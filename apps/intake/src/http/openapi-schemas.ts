@@ -21,6 +21,8 @@ import {
   PriorityLevel,
   QueueStats,
   ShownMission,
+  UNAVAILABLE_MARKER,
+  UnreadableMission,
   TokenUsage,
 } from '@app/mission';
 import { DailyReport, DailyReportRow } from '@app/projections';
@@ -41,6 +43,7 @@ import { ALTERED_GUEST_DATA } from './error-body.filter';
  *   CriterionScoreView   CriterionScore     libs/mission/src/mission-events.ts
  *   MissionEventView     EventEnvelope      libs/mission/src/mission-events.ts
  *   MissionPageView      MissionPage        libs/mission/src/mission-page.ts
+ *   UnreadableMissionView UnreadableMission libs/mission/src/unreadable-mission.ts
  *   ReviewPageView       MissionPage        libs/mission/src/mission-page.ts
  *   QueueStatsView       QueueStats         libs/mission/src/queue-stats.ts
  *   DailyReportView      DailyReport        libs/projections/src/daily-report.reader.ts
@@ -448,9 +451,46 @@ export class MissionEventView {
   logPrevHash?: string;
 }
 
-export class MissionPageView implements MissionPage<ShownMission> {
-  @ApiProperty({ type: () => [MissionView], description: 'Missions, newest first.' })
-  items: MissionView[];
+/** A listed mission whose stored state cannot be read (UnreadableMission): only its id is known. */
+export class UnreadableMissionView implements UnreadableMission {
+  @ApiProperty({ description: 'Mission id.', example: EXAMPLE_MISSION_ID })
+  id: string;
+
+  @ApiProperty({ enum: [UNAVAILABLE_MARKER], description: 'Unknown: the stored state cannot be read.' })
+  type: typeof UNAVAILABLE_MARKER;
+
+  @ApiProperty({ enum: [UNAVAILABLE_MARKER], description: 'Unknown: the stored state cannot be read.' })
+  title: typeof UNAVAILABLE_MARKER;
+
+  @ApiProperty({ enum: [UNAVAILABLE_MARKER], description: 'Unknown: the stored state cannot be read.' })
+  description: typeof UNAVAILABLE_MARKER;
+
+  @ApiProperty({ enum: [UNAVAILABLE_MARKER], description: 'Unknown: the stored state cannot be read.' })
+  priority: typeof UNAVAILABLE_MARKER;
+
+  @ApiProperty({ enum: [UNAVAILABLE_MARKER], description: 'Unknown: the stored state cannot be read. Tells this item from a mission.' })
+  status: typeof UNAVAILABLE_MARKER;
+
+  @ApiProperty({
+    description:
+      "Why: the mission's state in the read model is no mission, or its key holds another Redis type (changed where it is stored), and what an operator does " +
+      '(`replay verify`, then `replay rebuild`); the message its own routes answer their 409 with.',
+    example:
+      'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: its state in the read model (s) is not JSON; it was changed where it is stored: an operator must run `replay verify`, which finds what changed, then `replay rebuild`, which writes the read model again from the log',
+  })
+  unavailable: string;
+}
+
+@ApiExtraModels(MissionView, UnreadableMissionView)
+export class MissionPageView implements MissionPage<ShownMission | UnreadableMission> {
+  @ApiProperty({
+    type: 'array',
+    items: { oneOf: [{ $ref: getSchemaPath(MissionView) }, { $ref: getSchemaPath(UnreadableMissionView) }] },
+    description:
+      'Missions, newest first. A mission whose stored state cannot be read (changed where it is stored) is listed as an UnreadableMissionView, `status` "[unavailable]", ' +
+      'in a list filtered by nothing but its creation time, for any key but a client key: a filter on what it is cannot tell.',
+  })
+  items: (MissionView | UnreadableMissionView)[];
 
   @ApiPropertyOptional({
     description: 'Pass as `cursor` to get the next page; absent on the last page.',
@@ -731,7 +771,8 @@ export type OpenApiViewsMirrorTheirTypes = [
   Assert<SameKeys<EvaluationView, Evaluation>>,
   Assert<SameKeys<CriterionScoreView, CriterionScore>>,
   Assert<SameKeys<MissionEventView, EventEnvelope>>,
-  Assert<SameKeys<MissionPageView, MissionPage<ShownMission>>>,
+  Assert<SameKeys<MissionPageView, MissionPage<ShownMission | UnreadableMission>>>,
+  Assert<SameKeys<UnreadableMissionView, UnreadableMission>>,
   Assert<SameKeys<QueueStatsView, QueueStats>>,
   Assert<SameKeys<DeadLetterView, DeadLetterEntry>>,
   Assert<SameKeys<DeadLetterPageView, MissionPage<DeadLetterEntry>>>,

@@ -1,14 +1,36 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields, readMissionFieldSets } from '@app/event-store';
-import { cursorBinding, DeadLetterEntry, Mission, MissionPage, timeBoundMs } from '@app/mission';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  KeyLayout,
+  MISSION_HASH_FIELDS,
+  MissionStore,
+  parseStoredMission,
+  readMissionFieldSets,
+  readMissionStates,
+  UnreadableStoredDataError,
+} from '@app/event-store';
+import {
+  cursorBinding,
+  DeadLetterEntry,
+  isUnreadableMission,
+  Mission,
+  MissionPage,
+  timeBoundMs,
+  UNAVAILABLE_MARKER,
+  UnreadableMission,
+  unreadableMission,
+} from '@app/mission';
 import { membersAfter, RedisConnection, scoreBound } from '@app/redis';
 import { REDIS } from '@app/runtime';
 import { ApiClient, ApiKeyStore, seesMission } from '../auth';
+import { toErrorBody } from '../http/error-body.filter';
 import { ListMissionsQuery } from './list-missions.query';
 import { decodeCursor, PageCursor, walkPartitions } from './page-cursor';
 
 /** What the keys that seal a client's list cursors are derived for (ApiKeyStore.signingKeys). */
 const CURSOR_KEY_PURPOSE = 'brain page cursor v1';
+
+/** Missions whose unreadable state the log names at most, so a log changed in bulk does not flood it. */
+const MAX_LOGGED_UNREADABLE = 1_000;
 
 /**
  * Reads for the API. Listing walks the creation indexes newest first and filters the states it
@@ -17,6 +39,10 @@ const CURSOR_KEY_PURPOSE = 'brain page cursor v1';
  */
 @Injectable()
 export class MissionQueryService {
+  private readonly logger = new Logger(MissionQueryService.name);
+  /** Missions whose state a list met unreadable: each logged once. */
+  private readonly loggedUnreadable = new Set<string>();
+
   constructor(
     @Inject(REDIS) private readonly redis: RedisConnection,
     private readonly keys: KeyLayout,
@@ -30,7 +56,7 @@ export class MissionQueryService {
    * in the walk like any other filter, so its pages and cursors hold as for any rare filter. Its
    * cursors are sealed: where its walk stopped is often a mission of another key.
    */
-  async list(query: ListMissionsQuery, caller: ApiClient): Promise<MissionPage<Mission>> {
+  async list(query: ListMissionsQuery, caller: ApiClient): Promise<MissionPage<Mission | UnreadableMission>> {
     const end = scoreBound(query.createdFrom ? timeBoundMs(query.createdFrom) : -Infinity);
     const start: PageCursor = { score: query.createdTo ? timeBoundMs(query.createdTo) - 1 : Infinity, member: null };
     const binding = missionListBinding(query, caller);
@@ -43,8 +69,8 @@ export class MissionQueryService {
       binding,
       cursorKeys,
       read: (index, cursor, count) => membersAfter(this.redis, this.keys.partitions[index].missionIndex, cursor, { order: 'desc', end, limit: count }),
-      load: (ids) => this.loadMany(ids),
-      matches: (mission) => matches(mission, query) && seesMission(caller, mission),
+      load: (ids) => this.loadListed(ids),
+      matches: (item) => (isUnreadableMission(item) ? listsUnreadable(query, caller) : matches(item, query) && seesMission(caller, item)),
       limit: query.limit ?? 50,
     });
   }
@@ -119,7 +145,7 @@ export class MissionQueryService {
   ): Promise<(DeadLetterWithKeptReason | null)[]> {
     const fields = await readMissionFieldSets(this.redis, this.keys, ids, [MISSION_HASH_FIELDS.state, MISSION_HASH_FIELDS.deadLetterReason]);
     return fields.map(([json, reason], i) => {
-      const mission = json === null ? null : (JSON.parse(json) as Mission);
+      const mission = json === null ? null : this.readable(ids[i], json);
       return mission && keep(mission) ? { ...deadLetterEntryOf(mission, scores[i]), reason } : null;
     });
   }
@@ -145,9 +171,38 @@ export class MissionQueryService {
     }
   }
 
+  /**
+   * The missions of `ids`, null for one gone or whose state cannot be read: the lists by status
+   * (dead letters, the review inbox) cannot tell that one is theirs, and leave it out rather than
+   * fail (GET /api/missions lists it, `replay verify` names it).
+   */
   async loadMany(ids: readonly string[]): Promise<(Mission | null)[]> {
-    const states = await readMissionFields(this.redis, this.keys, ids, MISSION_HASH_FIELDS.state);
-    return states.map((json) => (json === null ? null : (JSON.parse(json) as Mission)));
+    return (await this.loadListed(ids)).map((item) => (item && !isUnreadableMission(item) ? item : null));
+  }
+
+  /** The missions of `ids` as GET /api/missions lists them: one whose state cannot be read as an UnreadableMission, named in the log once. */
+  async loadListed(ids: readonly string[]): Promise<(Mission | UnreadableMission | null)[]> {
+    const states = await readMissionStates(this.redis, this.keys, ids);
+    return states.map((state) => (state instanceof UnreadableStoredDataError ? this.unreadable(state) : state));
+  }
+
+  private readable(missionId: string, json: string): Mission | null {
+    try {
+      return parseStoredMission(missionId, json);
+    } catch (error) {
+      if (!(error instanceof UnreadableStoredDataError)) throw error;
+      this.unreadable(error);
+      return null;
+    }
+  }
+
+  private unreadable(error: UnreadableStoredDataError): UnreadableMission {
+    const message = toErrorBody(error).message;
+    if (!this.loggedUnreadable.has(error.missionId) && this.loggedUnreadable.size < MAX_LOGGED_UNREADABLE) {
+      this.loggedUnreadable.add(error.missionId);
+      this.logger.warn(`a list met ${message}; it is listed as ${UNAVAILABLE_MARKER}`);
+    }
+    return unreadableMission(error.missionId, message);
   }
 }
 
@@ -182,6 +237,15 @@ function missionListBinding(query: ListMissionsQuery, caller: ApiClient): string
     createdFrom: query.createdFrom ? timeBoundMs(query.createdFrom) : undefined,
     createdTo: query.createdTo ? timeBoundMs(query.createdTo) : undefined,
   });
+}
+
+/**
+ * Whether a list shows a mission whose state cannot be read: nothing of it is known, so it matches
+ * no filter on what it is (a time range is its index's), and a client key, which sees only the
+ * missions it created, cannot be shown that it is one of them.
+ */
+function listsUnreadable(query: ListMissionsQuery, caller: ApiClient): boolean {
+  return caller.role !== 'client' && !query.title && !query.status && !query.type && !query.priority && !query.agentId;
 }
 
 function matches(mission: Mission, query: ListMissionsQuery): boolean {

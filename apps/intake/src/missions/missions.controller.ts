@@ -16,6 +16,7 @@ import {
 import { ApiBearerAuth, ApiBody, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
 import { describeGap, gapsFoldedAcross, stateAt } from '@app/audit';
+import { UnreadableStoredDataError } from '@app/event-store';
 import {
   apiScope,
   CORRELATION_ID_PATTERN,
@@ -27,6 +28,7 @@ import {
   MissionPage,
   QueueStats,
   timeBoundMs,
+  UnreadableMission,
   withErasuresOf,
 } from '@app/mission';
 import { ApiClient, OpenToClients, RequiresRole, seesMission } from '../auth';
@@ -49,11 +51,6 @@ import { EventRangeQuery, MissionAtQuery } from './time-travel.query';
 const MISSION_ID_PARAM = ApiIdParam('mission');
 const missionId = new IdPipe('mission');
 const MISSION_NOT_FOUND = 'No mission with this id.';
-
-/** Why a route that reads a mission's events answers 409 for one of them changed where it is stored. */
-const UNREADABLE_EVENT_CONFLICT =
-  'An event of the mission as stored cannot be read (not JSON, of a type no build writes, or without a field its type always has): it was changed where it is stored. ' +
-  'No events are given rather than some, nor a state folded across it; the message names the event and what an operator does (`replay verify`, then `replay rebuild`).';
 
 @ApiTags('missions')
 @ApiBearerAuth()
@@ -84,7 +81,7 @@ export class MissionsController {
     tooManyRequests: LIST_SCAN_REFUSAL,
   })
   @UseInterceptors(ListScanInterceptor)
-  list(@QueryDto() query: ListMissionsQuery, @ApiCallerClient() caller: ApiClient): Promise<MissionPage<Mission>> {
+  list(@QueryDto() query: ListMissionsQuery, @ApiCallerClient() caller: ApiClient): Promise<MissionPage<Mission | UnreadableMission>> {
     return this.queries.list(query, caller);
   }
 
@@ -224,8 +221,7 @@ export class MissionsController {
     invalidField: { field: 'at', problem: 'at must be a valid ISO 8601 date string' },
     conflict:
       'With `at` or `version`: versions of the mission up to that time are missing from the event log (an event deleted where it is stored; a deleted last event ' +
-      'counts for any time after the last one left, as its time is unknown). No state is folded across them; `replay verify` finds what changed. ' +
-      UNREADABLE_EVENT_CONFLICT,
+      'counts for any time after the last one left, as its time is unknown). No state is folded across them; `replay verify` finds what changed.',
     conflictExample:
       'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e at 2026-11-26T10:00:00Z: v3 missing from the log; no state is folded across it (`replay verify` finds what changed)',
   })
@@ -267,7 +263,6 @@ export class MissionsController {
     id: 'mission',
     badRequest: '`from` or `to` is not an ISO 8601 time.',
     invalidField: { field: 'from', problem: 'from must be a valid ISO 8601 date string' },
-    conflict: UNREADABLE_EVENT_CONFLICT,
     conflictExample: `mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e: its event v7 (1764147600000-0) cannot be read: a MissionFailed without data.attempt (a number); ${CHANGED_STORED_DATA_REMEDY}`,
   })
   async events(@Param('id', missionId) id: string, @QueryDto() range: EventRangeQuery, @ApiCallerClient() caller: ApiClient): Promise<MissionEvent[]> {
@@ -281,10 +276,15 @@ export class MissionsController {
   /**
    * A 404 unless the caller may see the mission (seesMission): another's is the 404 of an unknown
    * id, word for word, so a client key cannot tell that it exists. Only a client key's call reads
-   * the mission for it, so every other role's calls stay exactly as they were.
+   * the mission for it, so every other role's calls stay exactly as they were. One whose stored
+   * state cannot be read cannot be told to be the caller's: a 404 too, rather than the 409 that
+   * would tell a client key that it exists (the operator's routes and lists name it).
    */
   private async assertSees(id: string, caller: ApiClient): Promise<void> {
     if (caller.role !== 'client') return;
-    if (!seesMission(caller, await this.missions.get(id))) throw missionNotFound(id);
+    const mission = await this.missions.get(id).catch((error: unknown) => {
+      throw error instanceof UnreadableStoredDataError ? missionNotFound(id) : error;
+    });
+    if (!seesMission(caller, mission)) throw missionNotFound(id);
   }
 }

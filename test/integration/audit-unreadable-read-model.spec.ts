@@ -1,0 +1,81 @@
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, UnreadableStoredDataError } from '@app/event-store';
+import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, testKeyPrefix, testRedis } from '@app/testing';
+import { EXIT_FINDINGS, EXIT_OK } from '../../scripts/replay';
+import { runReplayCli } from '../support/replay-cli';
+
+const { ok, cancel } = KNOWN_MISSIONS;
+
+interface Finding {
+  kind: string;
+  missionId: string;
+  detail: string;
+}
+
+describe('replay on a read model changed past reading: a state that is no mission, a key of another type (real Redis)', () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('audit-unreadable-model');
+  const keys = new KeyLayout(prefix);
+  const store = new MissionStore(redis, keys);
+
+  const replay = (...args: string[]) => runReplayCli(args, { KEY_PREFIX: prefix });
+  const findings = async (): Promise<{ code: number; findings: Finding[] }> => {
+    const run = await replay('--json', 'verify');
+    return { code: run.code, findings: (JSON.parse(run.stdout) as { findings: Finding[] }).findings };
+  };
+
+  beforeAll(async () => {
+    await buildKnownLog(redis, keys);
+    expect((await replay('verify')).code).toBe(EXIT_OK);
+    await redis.hset(keys.mission(ok), MISSION_HASH_FIELDS.state, 'not json');
+    await redis.del(keys.mission(cancel));
+    await redis.set(keys.mission(cancel), 'a string');
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  it('given them, when the store loads those missions, then each is an UnreadableStoredDataError naming the mission and what is wrong', async () => {
+    await expect(store.load(ok)).rejects.toThrow(new UnreadableStoredDataError(ok, 'its state in the read model (s) is not JSON'));
+    await expect(store.load(cancel)).rejects.toThrow(
+      new UnreadableStoredDataError(cancel, `its key ${keys.mission(cancel)} holds another type of value than a hash`),
+    );
+  });
+
+  // verify exited 2 on WRONGTYPE, naming no key.
+  it('given them, when verify runs, then the key of another type is a wrong-type finding naming it and the state is drift, exit 1', async () => {
+    const { code, findings: found } = await findings();
+
+    expect(code).toBe(EXIT_FINDINGS);
+    expect(found).toContainEqual({
+      kind: 'wrong-type',
+      missionId: cancel,
+      logId: '',
+      detail: `the key ${keys.mission(cancel)} holds another type of value than a hash, which no service writes: nothing can read it`,
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({ kind: 'read-model-drift', missionId: ok, detail: expect.stringContaining('s is not the JSON of an object') }),
+    );
+  });
+
+  it('given them, when rebuild runs, then it writes the state again and names the key of another type, leaving it, exit 1; verify then names only that key', async () => {
+    const run = await replay('rebuild');
+
+    expect(run.code).toBe(EXIT_FINDINGS);
+    expect(run.stdout).toContain(`Key ${keys.mission(cancel)} (mission ${cancel}) holds another type of value than a hash, left as it is`);
+    expect(await store.load(ok)).toMatchObject({ id: ok, status: 'succeeded' });
+    expect(await redis.type(keys.mission(cancel))).toBe('string');
+    const after = await findings();
+    expect(after.findings.map((finding) => `${finding.kind} ${finding.missionId}`)).toEqual([`wrong-type ${cancel}`]);
+  });
+
+  it('given the key of another type deleted, as the remedy says, when rebuild runs again, then it writes the mission whole from the log and verify passes', async () => {
+    await redis.del(keys.mission(cancel));
+
+    expect((await replay('rebuild')).code).toBe(EXIT_OK);
+
+    expect(await store.load(cancel)).toMatchObject({ id: cancel, status: 'cancelled' });
+    expect((await replay('verify')).code).toBe(EXIT_OK);
+  });
+});
