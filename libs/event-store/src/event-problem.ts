@@ -28,22 +28,36 @@ const REQUIRED_DATA: Readonly<Record<MissionEventType, Readonly<Record<string, F
   LateReplyBilled: { attempt: 'number', agentId: 'string', usage: 'object', runId: 'string' },
 };
 
-const ENVELOPE: Readonly<Record<string, FieldKind>> = { missionId: 'string', at: 'string', actor: 'string', data: 'object' };
+type FieldRule = readonly [field: string, kind: FieldKind];
 
-const KNOWN_TYPES = new Set<string>(MISSION_EVENT_TYPES);
+/** The rules as lists, made once: every replay checks every event of the log (verify, rebuild). */
+const ENVELOPE: readonly FieldRule[] = [
+  ['missionId', 'string'],
+  ['at', 'string'],
+  ['actor', 'string'],
+  ['data', 'object'],
+];
+const DATA_RULES = new Map<string, readonly FieldRule[]>(MISSION_EVENT_TYPES.map((type) => [type, Object.entries(REQUIRED_DATA[type]) as FieldRule[]]));
 
-function kindOf(value: unknown): FieldKind | undefined {
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isFinite(value) ? 'number' : undefined;
-  if (typeof value === 'object' && value !== null) return 'object';
-  if (typeof value === 'string') return 'string';
-  return typeof value === 'boolean' ? 'boolean' : undefined;
+function isKind(value: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string';
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+  }
 }
 
-/** The first of `fields` that `record` lacks or holds as another kind, said as `<place><field> (a <kind>)`. */
-function missingField(record: Record<string, unknown>, fields: Readonly<Record<string, FieldKind>>, place: string): string | null {
-  for (const [field, kind] of Object.entries(fields)) {
-    if (kindOf(record[field]) !== kind) return `${place}${field} (${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind})`;
+/** The first of `rules` that `record` breaks (a field missing or of another kind), said as `<place><field> (a <kind>)`. */
+function missingField(record: Record<string, unknown>, rules: readonly FieldRule[], place: string): string | null {
+  for (const [field, kind] of rules) {
+    if (!isKind(record[field], kind)) return `${place}${field} (${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind})`;
   }
   return null;
 }
@@ -55,8 +69,9 @@ function missingField(record: Record<string, unknown>, fields: Readonly<Record<s
  */
 export function eventProblem(stored: Record<string, unknown>): string | null {
   const { type, version } = stored;
-  if (typeof type !== 'string' || !KNOWN_TYPES.has(type)) return `its type ${JSON.stringify(type) ?? '(none)'} is no mission event type`;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return `a ${type} without a version (a whole number from 1)`;
-  const missing = missingField(stored, ENVELOPE, '') ?? missingField(stored.data as Record<string, unknown>, REQUIRED_DATA[type as MissionEventType], 'data.');
-  return missing ? `a ${type} without ${missing}` : null;
+  const rules = typeof type === 'string' ? DATA_RULES.get(type) : undefined;
+  if (!rules) return `its type ${JSON.stringify(type) ?? '(none)'} is no mission event type`;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return `a ${String(type)} without a version (a whole number from 1)`;
+  const missing = missingField(stored, ENVELOPE, '') ?? missingField(stored.data as Record<string, unknown>, rules, 'data.');
+  return missing ? `a ${String(type)} without ${missing}` : null;
 }
