@@ -261,15 +261,21 @@ describe('intake API (four services, real Redis)', () => {
 
     // One such record made every GET /api/missions page holding it a 500, for every caller.
     it.each([
-      ['its state no mission', (key: string) => system.redis.hset(key, 's', 'not json'), 'its state in the read model \\(s\\) is not JSON'],
+      [
+        'its state no mission',
+        (key: string) => system.redis.hset(key, 's', 'not json'),
+        'its state in the read model \\(s\\) is not JSON',
+        's is not the JSON of an object',
+      ],
       [
         'its hash a string',
         async (key: string) => void (await system.redis.multi().del(key).set(key, 'a string').exec()),
         'holds another type of value than a hash',
+        'holds another type of value than a hash',
       ],
     ])(
       "when a mission's read model is changed past reading (%s), then lists show it [unavailable], its routes answer 409 naming it, a client key a 404",
-      async (_name, alter, why) => {
+      async (_name, alter, why, chainWhy) => {
         const { api } = system;
         const created = await api.post('/api/missions').send(mission({ title: 'unreadable state' }));
         expect(created.status).toBe(201);
@@ -303,6 +309,11 @@ describe('intake API (four services, real Redis)', () => {
           const cancelled = (await api.get('/api/missions?status=cancelled&limit=200').expect(200)).body.items as { id: string }[];
           expect(cancelled.map((item) => item.id)).not.toContain(id);
           await request(system.intake.getHttpServer()).get(`/api/missions/${id}`).set('Authorization', `Bearer ${TEST_KEYS.client}`).expect(404);
+          // The chain badge says so in its answer, as it says any change: a 500 for a key of another type.
+          expect((await api.get(`/api/missions/${id}/verify`).expect(200)).body).toMatchObject({
+            verified: false,
+            problems: [expect.stringContaining(chainWhy)],
+          });
         } finally {
           await system.redis.del(key);
           await system.redis.hset(key, kept);

@@ -29,7 +29,8 @@ export class MissionChainController {
   })
   @ApiIdParam('mission')
   @ApiOkResponse({ type: MissionChainView, description: 'The result; `verified` false lists the problems.', headers: RATE_LIMIT_HEADERS })
-  @ApiErrorResponses({ role: 'reader', notFound: 'No mission with this id.', id: 'mission' })
+  // Stored data changed past reading is what it reports (verified: false, the problems named), not a 409.
+  @ApiErrorResponses({ role: 'reader', notFound: 'No mission with this id.', id: 'mission', unreadableConflict: false })
   async verify(@Param('id', new IdPipe('mission')) id: string): Promise<MissionChainCheck> {
     const check = await checkMissionChain(this.redis, this.keys, id);
     if (!check) throw missionNotFound(id);

@@ -50,6 +50,11 @@ export interface ErrorResponsesOptions {
   noBody?: true;
   /** The route takes an `:id` of this kind, checked by IdPipe: one that is not is a 400. */
   id?: IdKind;
+  /**
+   * false: a route of one mission that reports its stored data changed past reading in its answer
+   * (the hash chain check) rather than with the 409 every other route of a mission answers.
+   */
+  unreadableConflict?: false;
   /** Why else the route answers 429, when it can. */
   tooManyRequests?: string;
 }
@@ -131,8 +136,9 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   }
   if (options.notFound) decorators.push(errorResponse(404, options.notFound, 'mission 01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e not found'));
   // Every route of one mission reads its stored data, which someone may have changed past reading.
-  const conflict = options.id === 'mission' ? [options.conflict, UNREADABLE_STORED_DATA_CONFLICT].filter(Boolean).join(' ') : options.conflict;
-  const conflictExample = options.conflictExample ?? (options.id === 'mission' ? UNREADABLE_STORED_DATA_EXAMPLE : 'conflict');
+  const unreadable = options.id === 'mission' && options.unreadableConflict !== false;
+  const conflict = unreadable ? [options.conflict, UNREADABLE_STORED_DATA_CONFLICT].filter(Boolean).join(' ') : options.conflict;
+  const conflictExample = options.conflictExample ?? (unreadable ? UNREADABLE_STORED_DATA_EXAMPLE : 'conflict');
   if (conflict) decorators.push(errorResponse(409, conflict, conflictExample));
   if (options.unprocessable) decorators.push(errorResponse(422, options.unprocessable, options.unprocessableExample ?? 'unprocessable'));
   // Every route: the body is read (JsonBodyGuard) before the route's own checks, a route that takes none included.
