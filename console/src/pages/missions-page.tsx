@@ -1,5 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { MAX_SCANNED_PER_PAGE, Mission, MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
+import { isUnreadableMission, ListedMission, MAX_SCANNED_PER_PAGE, MISSION_STATUSES, MISSION_TYPES, MissionPage, PRIORITY_LEVELS } from '@app/mission/browser';
 import { api, query } from '../api';
 import { isoFromLocal, localTime } from '../format';
 import { useLiveEvents, useThrottled } from '../live';
@@ -30,7 +30,7 @@ const FOLLOWED_PAGES = 20;
  * found, the log ends, or `allowed()` pages are read. Each stopped short page had said "0 missions
  * on this page" beside Older, as if none matched.
  */
-interface SearchedPage extends MissionPage<Mission> {
+interface SearchedPage extends MissionPage<ListedMission> {
   /** Missions the pages that stopped short read: PAGE_SIZE were not found among them. */
   searched: number;
   /** Stopped short of PAGE_SIZE with more to search (Stop, or FOLLOWED_PAGES read): `nextCursor` searches on. */
@@ -42,11 +42,11 @@ async function searchOn(
   cursor: string | undefined,
   { signal, allowed, progress }: { signal: AbortSignal; allowed: () => number; progress: (read: number) => void },
 ): Promise<SearchedPage> {
-  const items: Mission[] = [];
+  const items: ListedMission[] = [];
   let searched = 0;
   let from = cursor;
   for (let read = 1; ; read += 1) {
-    const page = await api<MissionPage<Mission>>('GET', pathFrom(from, PAGE_SIZE - items.length), undefined, { signal });
+    const page = await api<MissionPage<ListedMission>>('GET', pathFrom(from, PAGE_SIZE - items.length), undefined, { signal });
     items.push(...page.items);
     if (!page.nextCursor || items.length === PAGE_SIZE) return { items, nextCursor: page.nextCursor, searched, stoppedEarly: false };
     searched += MAX_SCANNED_PER_PAGE;
@@ -232,24 +232,44 @@ export function MissionsPage({ address }: { address: string }) {
               </tr>
             </thead>
             <tbody>
-              {page.items.map((mission) => (
-                <tr key={mission.id}>
-                  <td class="free-text">
-                    <a href={`#/missions/${mission.id}`} dir="auto">
-                      {mission.title}
-                    </a>
-                    <UnavailableGuestDataNote missionId={mission.id} listed={mission} compact />
-                  </td>
-                  <td>
-                    <span class={`status status-${mission.status}`}>{mission.status}</span>
-                  </td>
-                  <td>{mission.type}</td>
-                  <td>{mission.priority}</td>
-                  <td>{mission.assignedAgentId ?? '—'}</td>
-                  <td>{mission.attempts}</td>
-                  <td>{localTime(mission.createdAt)}</td>
-                </tr>
-              ))}
+              {page.items.map((mission) =>
+                isUnreadableMission(mission) ? (
+                  <tr key={mission.id}>
+                    <td class="free-text">
+                      <a href={`#/missions/${mission.id}`}>{mission.title}</a>
+                      {/* Its stored state cannot be read: nothing of it is known but its id, and the operator's remedy. */}
+                      <p class="data-damaged" title={mission.unavailable}>
+                        Stored state damaged: cannot be shown. Call an operator (mission <code>{mission.id}</code>).
+                      </p>
+                    </td>
+                    <td>
+                      <span class="status">{mission.status}</span>
+                    </td>
+                    <td>{mission.type}</td>
+                    <td>{mission.priority}</td>
+                    <td>—</td>
+                    <td>—</td>
+                    <td>—</td>
+                  </tr>
+                ) : (
+                  <tr key={mission.id}>
+                    <td class="free-text">
+                      <a href={`#/missions/${mission.id}`} dir="auto">
+                        {mission.title}
+                      </a>
+                      <UnavailableGuestDataNote missionId={mission.id} listed={mission} compact />
+                    </td>
+                    <td>
+                      <span class={`status status-${mission.status}`}>{mission.status}</span>
+                    </td>
+                    <td>{mission.type}</td>
+                    <td>{mission.priority}</td>
+                    <td>{mission.assignedAgentId ?? '—'}</td>
+                    <td>{mission.attempts}</td>
+                    <td>{localTime(mission.createdAt)}</td>
+                  </tr>
+                ),
+              )}
             </tbody>
           </table>
         </div>
