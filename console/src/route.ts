@@ -20,12 +20,18 @@ function read(): Route {
   return { path: path.split('/').filter(Boolean), query: at < 0 ? '' : hash.slice(at + 1) };
 }
 
+const sameRoute = (a: Route, b: Route) => a.query === b.query && a.path.join('/') === b.path.join('/');
+
 export function useRoute(): Route {
   const [route, setRoute] = useState(read);
   useEffect(() => {
     const changed = () => setRoute(read());
     window.addEventListener('hashchange', changed);
     window.addEventListener(REPLACED, changed);
+    // One that came between the first render and now (effects run after the browser paints): its
+    // hashchange had no listener yet, and the page it names never showed (a link followed just
+    // after sign-in left the first page up, under the link's address).
+    if (!sameRoute(route, read())) changed();
     return () => {
       window.removeEventListener('hashchange', changed);
       window.removeEventListener(REPLACED, changed);

@@ -1210,6 +1210,31 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     expect(await page.getByRole('button', { name: /Requeue/ }).count()).toBe(0);
   });
 
+  // A link followed just after sign-in (as the reader spec does, on a loaded machine): the address
+  // changed after the console's first page had read it but before that page listened for changes
+  // (its effects run after the browser paints), and the page before stayed up for good under the
+  // new address, the linked page's data never asked for.
+  it('given the address changed as the console opens after sign-in, before it has painted, then the page the address names shows', async () => {
+    const title = `Opened at sign-in ${Date.now()}`;
+    const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${base}/console/#/queue`);
+      // Called as the console's navigation enters the document, in the task that rendered it: before that render's effects.
+      await tab.evaluate(`new MutationObserver((_, observer) => {
+        if (!document.querySelector('nav[aria-label="Pages"]')) return;
+        observer.disconnect();
+        location.hash = '#/missions/${created.body.id}';
+      }).observe(document.body, { childList: true, subtree: true })`);
+      await tab.getByLabel('API key').fill(TEST_KEYS.reader);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.getByRole('heading', { level: 1, name: title }).waitFor();
+      expect(new URL(tab.url()).hash).toBe(`#/missions/${created.body.id}`);
+    } finally {
+      await tab.close();
+    }
+  });
+
   /** More dead letters than one page of the Dead letters page: `Boiler check 0` … `204`, the newest dead letters; made once, for the tests that need them. */
   let boilerChecks: Promise<void> | undefined;
   const deadLetterBoilerChecks = () =>
