@@ -2,6 +2,7 @@ import { Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Response } from 'express';
 import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
+import { UnreadableStoredDataError } from '@app/event-store';
 import { GuestDataError, GuestDataErrorCode, SubjectKeyContendedError } from '@app/guest-data';
 import { REDIS_OUT_OF_MEMORY_QUIET_MS, toErrorBody, writeErrorBody } from './error-body.filter';
 
@@ -146,6 +147,21 @@ describe('writeErrorBody', () => {
     // A stream token in the log opened the live stream to whoever read it.
     expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^GET \/api\/stream\?token=…&from=…: Error: boom\n/));
     expect(logged).not.toHaveBeenCalledWith(expect.stringContaining('st_live.secret'));
+  });
+
+  it("given stored data that cannot be read, when a request with a query meets it, then the warning names the query's parameters but none of their values", () => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { response, json } = readinessResponse();
+      response.req.originalUrl = '/api/missions/m-1?at=2026-12-01T10:00:00Z';
+
+      writeErrorBody(response, new UnreadableStoredDataError('m-1', 'its stored state is not a mission'));
+
+      expect(json).toHaveBeenCalledWith(expect.objectContaining({ statusCode: 409 }));
+      expect(warned).toHaveBeenCalledWith(expect.stringMatching(/^GET \/api\/missions\/m-1\?at=…: mission m-1: its stored state is not a mission; /));
+    } finally {
+      warned.mockRestore();
+    }
   });
 
   it('given any other 503, when it is answered, then its stack is logged', () => {

@@ -66,17 +66,23 @@ export function writeErrorBody(response: Response, exception: unknown): void {
     response.setHeader('Retry-After', String(REDIS_OUT_OF_MEMORY_RETRY_AFTER_SECONDS));
     logRedisOutOfMemoryOnce(Date.now());
   }
+  // A 409 that no client causes: the operator must hear of it, once per request as no retry mends it.
+  else if (exception instanceof UnreadableStoredDataError) logger.warn(`${requestLine(response)}: ${body.message}`);
   // A failed readiness probe says why in its 503, and probes come every few seconds: a stack each
   // time would fill the log for as long as the cause (Redis down, the consumer stopped) lasts.
-  // A 409 that no client causes: the operator must hear of it, once per request as no retry mends it.
-  else if (exception instanceof UnreadableStoredDataError) logger.warn(`${response.req.method} ${response.req.originalUrl}: ${body.message}`);
   else if (body.statusCode >= 500 && !failedReadinessProbe(exception)) {
-    // Named here because the request-scoped logger (pino-http) runs only at debug and trace.
-    const { method, originalUrl } = response.req;
-    logger.error(`${method} ${loggedUrl(originalUrl)}: ${exception instanceof Error ? exception.stack : String(exception)}`);
+    logger.error(`${requestLine(response)}: ${exception instanceof Error ? exception.stack : String(exception)}`);
   }
   if (bodyStillArriving(response.req)) response.setHeader('Connection', 'close');
   response.status(body.statusCode).json(body);
+}
+
+/**
+ * The request an error line is about, named by the filter because the request-scoped logger
+ * (pino-http) runs only at debug and trace: its method and url, the query's values left out.
+ */
+function requestLine(response: Response): string {
+  return `${response.req.method} ${loggedUrl(response.req.originalUrl)}`;
 }
 
 export function toErrorBody(exception: unknown): ErrorBody {
