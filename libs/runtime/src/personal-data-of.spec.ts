@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Environment } from '@app/config';
 import { ERASED_MARKER, GuestDataErrorCode, MissionPersonalData } from '@app/guest-data';
 import { deleteKeysByPrefix, testKeyPrefix, testRedisConnection } from '@app/testing';
@@ -23,6 +26,24 @@ describe('personalDataOf: the key cache of a process', () => {
   afterAll(async () => {
     await Promise.all(prefixes.map((prefix) => deleteKeysByPrefix(redis, prefix)));
     await redis.quit();
+  });
+
+  it('given no master key configured, when the first service starts, then it says once where it generated the local one and to back it up', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'brain-data-key-'));
+    const written = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const env = envOf({ KEY_PREFIX: testKeyPrefix('personal-data-of'), DATA_KEY_SECRET: undefined });
+      personalDataOf(redis, env, dataDir);
+      personalDataOf(redis, env, dataDir);
+
+      const file = join(dataDir, 'data-key');
+      expect(existsSync(file)).toBe(true);
+      const said = written.mock.calls.map(([text]) => String(text)).filter((text) => text.includes('master key'));
+      expect(said).toEqual([expect.stringContaining(`generated a local master key (kept in ${file}). Back it up with the Redis data`)]);
+    } finally {
+      written.mockRestore();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('given the services of one process, when one erases a subject, then the others read its fields as erased at once', async () => {

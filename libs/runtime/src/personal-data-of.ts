@@ -30,11 +30,18 @@ function processKeyCache(env: Environment, masterKeyIds: readonly string[]): Sub
  * A service's MissionPersonalData: the master keys of the configuration (or, in a local run, the
  * key generated into `.data/data-key` beside the local operator key), the subject keys under
  * KEY_PREFIX, this process's key cache, and the missions' erased subjects from the read model.
+ * The start that generates the local key says so once, as the intake does of the operator key it
+ * generates: that file is needed to read any guest's data, and went unmentioned.
  */
-export function personalDataOf(redis: RedisConnection, env: Environment): MissionPersonalData {
+export function personalDataOf(redis: RedisConnection, env: Environment, dataDir = join(dirname(repoFile('package.json')), '.data')): MissionPersonalData {
   const missions = new MissionStore(redis, keyLayoutOf(env));
-  return new MissionPersonalData(
-    createGuestDataCipher(redis, env, join(dirname(repoFile('package.json')), '.data'), (masterKeyIds) => processKeyCache(env, masterKeyIds)).cipher,
-    async (missionId) => (await missions.load(missionId))?.erasedSubjects ?? [],
-  );
+  const { cipher, generatedKeyFile } = createGuestDataCipher(redis, env, dataDir, (masterKeyIds) => processKeyCache(env, masterKeyIds));
+  // Straight to the terminal, once, not into the log pipeline.
+  if (generatedKeyFile) {
+    process.stderr.write(
+      `guest data: no DATA_KEY_SECRET or DATA_KEY_FILE; generated a local master key (kept in ${generatedKeyFile}). ` +
+        "Back it up with the Redis data: without it no guest's data can be read.\n",
+    );
+  }
+  return new MissionPersonalData(cipher, async (missionId) => (await missions.load(missionId))?.erasedSubjects ?? []);
 }
