@@ -1,6 +1,6 @@
 import { Mission } from '@app/mission';
 import { deleteKeysByPrefix, waitFor } from '@app/testing';
-import { RESEED_CHECK_MS } from '../../apps/orchestrator/src/agents/agent-seeder.service';
+import { RESEED_CHECK_MS, seedProfiles } from '../../apps/orchestrator/src/agents/agent-seeder.service';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 
 const MISSION = { type: 'maintenance', title: 'AC broken in room 204', description: 'The AC blows warm air.', priority: 'high', payload: { room: '204' } };
@@ -20,9 +20,12 @@ describe('Redis back without its data, the services running (four services, real
 
     // As a Redis restarted without persistence comes back: nothing under the prefix, consumer groups included.
     await deleteKeysByPrefix(system.redis, system.prefix);
-    await waitFor(async () => (await system.redis.hlen(system.keys.agents)) > 0, {
+    // Every seeded agent: they are registered one by one, and a create meanwhile that needs the
+    // skills of one not yet back is refused (422), as when no agent has them.
+    const seeded = seedProfiles().length;
+    await waitFor(async () => (await system.redis.hlen(system.keys.agents)) === seeded, {
       timeoutMs: 3 * RESEED_CHECK_MS,
-      what: 'the agent registry seeded again',
+      what: `the agent registry seeded again with its ${seeded} agents`,
     });
 
     const after = (await system.api.post('/api/missions').send(MISSION).expect(201)).body as Mission;
