@@ -376,6 +376,31 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     }
   });
 
+  it('given a mission whose stored state is no longer a mission, then the Missions page still loads, its row saying its state is damaged and naming it', async () => {
+    const created = await system.api
+      .post('/api/missions')
+      .send({ type: 'pricing', title: `Rates for the fair ${Date.now()}`, description: 'Compare.', priority: 'low', payload: {} })
+      .expect(201);
+    const id = created.body.id as string;
+    await system.waitForStatus(id, ['dead_lettered']);
+    // As someone with write access to Redis could: the mission's state in its hash overwritten.
+    const hash = system.keys.of(id).mission(id);
+    const state = (await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
+    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, 'not a mission');
+    try {
+      await signInAt('missions');
+
+      // The whole page was a 500 for everyone; then its row named guest data, which is not what was damaged.
+      const row = page.getByRole('row').filter({ hasText: id });
+      await row.getByText('Stored state damaged: cannot be shown. Call an operator').waitFor({ timeout: 10_000 });
+      expect(await row.getByText('Guest data damaged').count()).toBe(0);
+      expect(await page.getByRole('alert').count()).toBe(0);
+    } finally {
+      // Left damaged, this dead letter is one a bulk requeue of the later tests must skip.
+      await system.redis.hset(hash, MISSION_HASH_FIELDS.state, state);
+    }
+  });
+
   it('given a dead letter, then Requeue on the Dead letters page requeues it as the operator', async () => {
     const created = await system.api
       .post('/api/missions')
