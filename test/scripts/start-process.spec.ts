@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { GuestDataKeys, MasterKeyRing, SubjectKeyCache, SubjectKeyStore } from '@app/guest-data';
 import { findFreePort, portIsFree } from '@app/redis';
 import { CONNECTOR_PORT_VARIABLE } from '@app/runtime';
-import { deleteKeysByPrefix, FakeOdooServer, redisUrl, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
+import { deleteKeysByPrefix, FakeOdooServer, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { launchSystem, launcherCheckedVariables } from '../../scripts/launcher';
 import { oneMissionFixtures } from '../support/demo-fixtures';
@@ -125,7 +125,16 @@ async function missionStatus(port: number, id: string): Promise<string> {
 describe('the services and npm start as processes', () => {
   const redis = testRedisConnection('start-process-spec');
   const prefix = testKeyPrefix('start-process');
-  const baseEnv = (): NodeJS.ProcessEnv => ({ ...process.env, REDIS_URL: redisUrl(), KEY_PREFIX: prefix, API_KEYS, LOG_LEVEL: 'info' });
+  // A master key of their own: without one, the first process on a fresh checkout generates
+  // .data/data-key and says so on stderr, a line the exact stderr these tests expect does not hold.
+  const baseEnv = (): NodeJS.ProcessEnv => ({
+    ...process.env,
+    REDIS_URL: redisUrl(),
+    KEY_PREFIX: prefix,
+    API_KEYS,
+    LOG_LEVEL: 'info',
+    DATA_KEY_SECRET: TEST_DATA_KEY_SECRET,
+  });
   const running: ChildProcess[] = [];
 
   beforeAll(() => {
