@@ -33,7 +33,7 @@ import {
   verifyLog,
 } from '@app/audit';
 import { ConfigError, dataKeySourceProblem, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
-import { describeUnreadable, isUnreadable, KeyLayout, MissionStore, UnreadableLogEntry } from '@app/event-store';
+import { describeUnreadable, isUnreadable, KeyLayout, LogEntryRead, MissionStore, UnreadableLogEntry, UnreadableStoredDataError } from '@app/event-store';
 import {
   DataKeySettings,
   GuestDataError,
@@ -102,7 +102,7 @@ Exit codes:
      breaks as they were (it names them; the log was changed: see verify), or keys of another Redis
      type (it names them), or history or state met
      versions of the mission missing from the log, or events of it that cannot be read (history
-     names them; state folds nothing across them)
+     names them; state folds nothing across them), or an event list key of another Redis type (named)
   2  bad arguments or input (unknown command, option, mission or projection; a bad value; a
      partition count other than the prefix records; purge without --yes; credentials Redis refuses;
      a --redis-url naming a database that is no whole number or that the server does not have,
@@ -237,10 +237,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
     .action(async (missionId: string, options: { wide: boolean }, command: Command) => {
       const g = globals(command);
       await withRedis(g, async (redis, keys) => {
-        // Read before the events: an append in between then makes the list shorter than them, never a false gap.
-        const listed = await redis.llen(keys.missionEvents(missionId));
-        const entries = await new MissionStore(redis, keys).historyEntries(missionId);
-        if (entries.length === 0) throw unknownMission(missionId, keys);
+        const { listed, entries } = await readMissionLog(redis, keys, missionId);
         const rows = timeline(entries);
         // An event deleted from the log leaves its neighbours side by side: an audit must not read that as the whole story.
         const missing = missingVersions(entries, listed);
@@ -272,10 +269,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       // One point or the other: both would fold to whichever comes first, silently ignoring the other.
       if (options.at && options.version !== undefined) throw new CliError('state takes --at or --version, not both');
       await withRedis(g, async (redis, keys) => {
-        // Read before the events, as for history.
-        const listed = await redis.llen(keys.missionEvents(missionId));
-        const entries = await new MissionStore(redis, keys).historyEntries(missionId);
-        if (entries.length === 0) throw unknownMission(missionId, keys);
+        const { listed, entries } = await readMissionLog(redis, keys, missionId);
         // A fold across an event that cannot be read would give a state no event made.
         const unreadable = entries.filter(isUnreadable).find((entry) => foldsAcross(entry, options));
         if (unreadable) throw new CliError(`mission ${missionId}: ${describeUnreadable(unreadable)}; no state is folded across it (run verify)`, EXIT_FINDINGS);
@@ -864,6 +858,24 @@ function noLogUnder(keys: KeyLayout, nothingTo: string): CliError {
 async function requireLog(redis: RedisConnection, keys: KeyLayout, nothingTo: string): Promise<void> {
   const lengths = await Promise.all(keys.logStreams.map((stream) => redis.xlen(stream)));
   if (lengths.every((length) => length === 0)) throw noLogUnder(keys, nothingTo);
+}
+
+/**
+ * What history and state read of a mission: how many events its event list names (read before the
+ * events: an append in between then makes the list shorter than them, never a false gap) and its
+ * entries. Its event list changed by hand into another Redis type is a finding (exit 1) naming the key.
+ */
+async function readMissionLog(redis: RedisConnection, keys: KeyLayout, missionId: string): Promise<{ listed: number; entries: LogEntryRead[] }> {
+  const store = new MissionStore(redis, keys);
+  try {
+    const listed = await store.listedEvents(missionId);
+    const entries = await store.historyEntries(missionId);
+    if (entries.length === 0) throw unknownMission(missionId, keys);
+    return { listed, entries };
+  } catch (error) {
+    if (error instanceof UnreadableStoredDataError) throw new CliError(`${error.message}; nothing of it can be read (run verify)`, EXIT_FINDINGS);
+    throw error;
+  }
 }
 
 function unknownMission(missionId: string, keys: KeyLayout): CliError {

@@ -43,8 +43,16 @@ describe("the replay CLI's exit codes in the docs", () => {
   it('given events that cannot be read, then the README and the --help give the exit code history and state end with', async () => {
     const readme = flat('README.md');
     expect(readme).toContain('met versions of the mission missing from the log, or events of it that cannot be read');
-    expect(readme).toContain(`is a row \`(unreadable)\` in its place with the reason (\`unreadable\` in \`--json\`), with exit ${EXIT_FINDINGS} |`);
+    expect(readme).toContain(`is a row \`(unreadable)\` in its place with the reason (\`unreadable\` in \`--json\`), with exit ${EXIT_FINDINGS};`);
     expect(await help()).toContain('or events of it that cannot be read');
+  });
+
+  // history and state exited 2 on a bare WRONGTYPE, naming no key.
+  it('given an event list of another Redis type, then the README and the --help give the exit code history and state end with', async () => {
+    const readme = flat('README.md');
+    expect(readme).toContain(`shows nothing and names the key, with exit ${EXIT_FINDINGS}, as \`state\` does |`);
+    expect(readme).toContain('or an event list key of another Redis type (named); 2 bad arguments');
+    expect(await help()).toContain('or an event list key of another Redis type (named)');
   });
 
   // rewrap-keys stopped at such a key with exit 2, which the docs give for bad arguments.

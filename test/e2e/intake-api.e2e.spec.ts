@@ -320,6 +320,32 @@ describe('intake API (four services, real Redis)', () => {
         }
       },
     );
+
+    // Its events and its state at a time answered 500 with a stack (WRONGTYPE from LRANGE); the docs promise a 409.
+    it("when a mission's event list is changed into another Redis type, then its events and its state at a time are a 409 naming the key", async () => {
+      const { api } = system;
+      const created = await api
+        .post('/api/missions')
+        .send(mission({ title: 'event list of another type' }))
+        .expect(201);
+      const id = created.body.id as string;
+      await api.post(`/api/missions/${id}/cancel`).send({ reason: 'event list test' }).expect(200);
+      const key = system.keys.missionEvents(id);
+      const kept = await system.redis.lrange(key, 0, -1);
+      await system.redis.multi().del(key).set(key, 'a string').exec();
+      try {
+        const events = await api.get(`/api/missions/${id}/events`).expect(409);
+        expect(events.body.message).toBe(
+          `mission ${id}: its key ${key} holds another type of value than a list; ` +
+            'it was changed where it is stored: an operator must run `replay verify`, which finds what changed, then `replay rebuild`, which writes the read model again from the log',
+        );
+        const at = await api.get(`/api/missions/${id}?at=${encodeURIComponent(new Date().toISOString())}`).expect(409);
+        expect(at.body.message).toBe(events.body.message);
+      } finally {
+        await system.redis.del(key);
+        await system.redis.rpush(key, ...kept);
+      }
+    });
   });
 
   describe('given an LLM that always fails', () => {

@@ -79,3 +79,41 @@ describe('replay on a read model changed past reading: a state that is no missio
     expect((await replay('verify')).code).toBe(EXIT_OK);
   });
 });
+
+describe("a mission's event list changed by hand into another Redis type (real Redis)", () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('audit-unreadable-list');
+  const keys = new KeyLayout(prefix);
+  const store = new MissionStore(redis, keys);
+  const replay = (...args: string[]) => runReplayCli(args, { KEY_PREFIX: prefix });
+  const { wait } = KNOWN_MISSIONS;
+
+  beforeAll(async () => {
+    await buildKnownLog(redis, keys);
+    await redis.del(keys.missionEvents(wait));
+    await redis.set(keys.missionEvents(wait), 'a string');
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  // A bare WRONGTYPE: the API answered 500 with a stack, history exited 2 naming no key.
+  it('given it, when the store reads its events or counts them, then each is an UnreadableStoredDataError naming the list', async () => {
+    const wrongType = new UnreadableStoredDataError(wait, `its key ${keys.missionEvents(wait)} holds another type of value than a list`);
+
+    await expect(store.history(wait)).rejects.toThrow(wrongType);
+    await expect(store.historyEntries(wait)).rejects.toThrow(wrongType);
+    await expect(store.listedEvents(wait)).rejects.toThrow(wrongType);
+  });
+
+  it.each([['history'], ['state']])('given it, when %s runs, then it names the key and exits 1', async (command) => {
+    const run = await replay(command, wait);
+
+    expect(run.code).toBe(EXIT_FINDINGS);
+    expect(run.stderr).toContain(
+      `mission ${wait}: its key ${keys.missionEvents(wait)} holds another type of value than a list; nothing of it can be read (run verify)`,
+    );
+  });
+});

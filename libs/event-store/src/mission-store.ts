@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { v7 as uuidv7 } from 'uuid';
 import { MESSAGE_ROUTES } from '@app/messages';
 import { Decision, EventEnvelope, evolve, Mission, MissionEvent, MissionEventType, NewMissionEvent } from '@app/mission';
-import { execAll, isWrongTypeError, LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { execAll, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { annotateSpan, currentTraceCarrier } from '@app/tracing';
 import { AppendCode, AppendResult, VersionConflictError } from './append-result';
 import { Effect } from './effect';
@@ -11,7 +11,7 @@ import { KeyLayout, PartitionKeys } from './key-layout';
 import { describeUnreadable, isUnreadable, LogEntryRead, readLogEntry } from './log-entry';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
 import { missionLuaOptions } from './mission-lua';
-import { parseStoredMission, wrongTypeError } from './stored-mission';
+import { namingWrongType, parseStoredMission } from './stored-mission';
 import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 
 export interface AppendContext {
@@ -116,9 +116,7 @@ export class MissionStore {
   /** The mission's state from the read model; UnreadableStoredDataError when it is no mission or its key no hash (changed by hand). */
   async load(missionId: string): Promise<Mission | null> {
     const key = this.keys.mission(missionId);
-    const json = await this.redis.hget(key, MISSION_HASH_FIELDS.state).catch((error: unknown) => {
-      throw isWrongTypeError(error) ? wrongTypeError(missionId, key, 'hash') : error;
-    });
+    const json = await namingWrongType(this.redis.hget(key, MISSION_HASH_FIELDS.state), missionId, key, 'hash');
     return json ? parseStoredMission(missionId, json) : null;
   }
 
@@ -143,7 +141,8 @@ export class MissionStore {
    * between then makes it shorter than the events, never longer.
    */
   async listedEvents(missionId: string): Promise<number> {
-    return this.redis.llen(this.keys.of(missionId).missionEvents(missionId));
+    const key = this.keys.of(missionId).missionEvents(missionId);
+    return namingWrongType(this.redis.llen(key), missionId, key, 'list');
   }
 
   /**
@@ -178,9 +177,11 @@ export class MissionStore {
     });
   }
 
+  /** The entries between two positions of the mission's event list; UnreadableStoredDataError when that list is no list (changed by hand). */
   private async entriesAt(missionId: string, start: number, stop: number): Promise<LogEntryRead[]> {
     const partition = this.keys.of(missionId);
-    const ids = await this.redis.lrange(partition.missionEvents(missionId), start, stop);
+    const listKey = partition.missionEvents(missionId);
+    const ids = await namingWrongType(this.redis.lrange(listKey, start, stop), missionId, listKey, 'list');
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.xrange(partition.log, id, id);

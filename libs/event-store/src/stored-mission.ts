@@ -1,4 +1,5 @@
 import { Mission, MISSION_STATUSES, MISSION_TYPES } from '@app/mission';
+import { isWrongTypeError } from '@app/redis';
 import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 
 const STATUSES = new Set<string>(MISSION_STATUSES);
@@ -35,4 +36,11 @@ function notAMission(missionId: string, value: unknown): string | undefined {
 /** UnreadableStoredDataError for a mission key of another Redis type than the services write. */
 export function wrongTypeError(missionId: string, key: string, expected: string): UnreadableStoredDataError {
   return new UnreadableStoredDataError(missionId, `its key ${key} holds another type of value than a ${expected}`);
+}
+
+/** `read` of a mission's `key`, its WRONGTYPE refusal (a key changed by hand) turned into wrongTypeError. */
+export async function namingWrongType<T>(read: Promise<T>, missionId: string, key: string, expected: string): Promise<T> {
+  return read.catch((error: unknown) => {
+    throw isWrongTypeError(error) ? wrongTypeError(missionId, key, expected) : error;
+  });
 }
