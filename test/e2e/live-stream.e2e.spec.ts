@@ -184,6 +184,36 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
     ]);
   });
 
+  // A client key's stream parsed the state of every mission it met to tell whether it is its own: one
+  // not JSON dropped it ("Unexpected token…"), and every reconnect dropped again at the same place.
+  it("given a mission whose state was changed past reading, then a client key's stream passes over it as another's and goes on; an operator's shows its events", async () => {
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const broken = (
+      await system.api
+        .post('/api/missions')
+        .send({ ...pricing('State changed by hand'), notBefore: later })
+        .expect(201)
+    ).body as { id: string };
+    const key = system.keys.mission(broken.id);
+    const kept = await system.redis.hgetall(key);
+    await system.redis.hset(key, 's', 'not json');
+    try {
+      const client = { Authorization: `Bearer ${TEST_KEYS.client}` };
+      const clientStream = await opened('?from=start', client);
+      const operatorStream = await opened(`?from=start&missionId=${broken.id}`, { Authorization: `Bearer ${TEST_KEYS.operator}` });
+      const own = (await request(system.intake.getHttpServer()).post('/api/missions').set(client).send(pricing("The client key's own")).expect(201)).body as {
+        id: string;
+      };
+
+      await until("the client's own mission on its stream", () => eventsOf(clientStream, own.id).length > 0);
+      expect(eventsOf(clientStream, broken.id)).toEqual([]);
+      await until('the mission on the operator stream', () => eventsOf(operatorStream, broken.id).length > 0);
+      expect(eventsOf(operatorStream, broken.id)[0]).toMatchObject({ type: 'MissionCreated' });
+    } finally {
+      await system.redis.hset(key, kept);
+    }
+  });
+
   it('given filters by type, status and mission, then only matching events come', async () => {
     const byType = await opened('?type=MissionCreated,MissionEvaluated');
     const byStatus = await opened('?status=succeeded');

@@ -1,17 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
-import { isUnreadable, KeyLayout, MISSION_HASH_FIELDS, readLogEntry, readMissionFields, UnreadableLogEntry } from '@app/event-store';
+import { isUnreadable, KeyLayout, readLogEntry, readMissionStates, UnreadableLogEntry, UnreadableStoredDataError } from '@app/event-store';
 import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
-import {
-  Mission,
-  MissionEvent,
-  STREAM_CONNECTED_EVENT,
-  STREAM_PING_EVENT,
-  STREAM_UNAVAILABLE_EVENT,
-  UNAVAILABLE_MARKER,
-  unavailableNoticeMessage,
-} from '@app/mission';
+import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER, unavailableNoticeMessage } from '@app/mission';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, REDIS } from '@app/runtime';
 import { ApiClient, readsPersonalData, seesMission } from '../auth';
@@ -72,6 +64,8 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly clientsPerKey = new Map<string, number>();
   /** Missions whose guest data this process met unopenable on the stream: logged once each. */
   private readonly unreadable = new Set<string>();
+  /** Missions whose state cannot be read that client keys' streams passed over: logged once each. */
+  private readonly unreadableStates = new Set<string>();
   /** Log entries whose event cannot be read that this process passed over: logged once each. */
   private readonly unreadableEntries = new Set<string>();
   private readonly logger = new Logger(EventStreamService.name);
@@ -249,12 +243,15 @@ export class EventStreamService implements OnModuleDestroy {
       ...new Set(entries.flatMap((entry, i) => (matching[i] && entry.event && !client.sees.has(entry.event.missionId) ? [entry.event.missionId] : []))),
     ];
     if (unknown.length > 0) {
-      const states = await readMissionFields(this.redis, this.keys, unknown, MISSION_HASH_FIELDS.state);
+      const states = await readMissionStates(this.redis, this.keys, unknown);
       if (client.sees.size + unknown.length > OWNERSHIP_MEMORY) client.sees.clear();
       // The log entry and the mission's hash are written by one script: a logged mission has its state.
       unknown.forEach((missionId, i) => {
         const state = states[i];
-        client.sees.set(missionId, state !== null && seesMission(client.caller, JSON.parse(state) as Mission));
+        // A state changed past reading cannot show the mission is the client's: passed over as another's, and
+        // not remembered, so that once `replay rebuild` has mended it the stream shows the mission again.
+        if (state instanceof UnreadableStoredDataError) this.logUnreadableStateOnce(state);
+        else client.sees.set(missionId, state !== null && seesMission(client.caller, state));
       });
     }
     return entries.map((entry, i) => matching[i] && entry.event !== undefined && client.sees.get(entry.event.missionId) === true);
@@ -297,6 +294,13 @@ export class EventStreamService implements OnModuleDestroy {
     this.logger.error(
       `live stream: the guest data of mission ${missionId} cannot be opened (${failure.code}): ${failure.message}; its events go out as ${UNAVAILABLE_MARKER}`,
     );
+  }
+
+  /** One line per mission whose state cannot be read that a client key's stream passed over, however many streams meet it. */
+  private logUnreadableStateOnce(error: UnreadableStoredDataError): void {
+    if (this.unreadableStates.has(error.missionId)) return;
+    this.unreadableStates.add(error.missionId);
+    this.logger.warn(`live stream: ${error.message}; client keys' streams pass over its events (run replay verify)`);
   }
 
   /** One line per log entry whose event cannot be read, however many streams pass over it. */
