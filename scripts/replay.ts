@@ -271,9 +271,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
       await withRedis(g, async (redis, keys) => {
         const { listed, entries } = await readMissionLog(redis, keys, missionId);
         // A fold across an event that cannot be read would give a state no event made.
-        const unreadable = entries.filter(isUnreadable).find((entry) => foldsAcross(entry, options));
-        if (unreadable) throw new CliError(`mission ${missionId}: ${describeUnreadable(unreadable)}; no state is folded across it (run verify)`, EXIT_FINDINGS);
         const events = entries.filter((entry): entry is MissionEvent => !isUnreadable(entry));
+        const unreadable = entries.filter(isUnreadable).find((entry) => foldsAcross(entry, options, events));
+        if (unreadable) throw new CliError(`mission ${missionId}: ${describeUnreadable(unreadable)}; no state is folded across it (run verify)`, EXIT_FINDINGS);
         const latest = Math.max(...entries.map((entry) => entry.version ?? 0));
         // A fold across a deleted event is a state the mission never had (checked first: a version
         // lost at the end is missing, not one the mission never reached).
@@ -1110,11 +1110,17 @@ function parseEventType(value: string): string {
 
 // ---- Output for people ----
 
-/** Whether `state` at this point (--at, --version, or now) would fold the entry: one without the time or version asked by is taken to. */
-function foldsAcross(entry: UnreadableLogEntry, point: { at?: Date; version?: number }): boolean {
+/**
+ * Whether `state` at this point (--at, --version, or now) would fold the entry: one without the time
+ * or version asked by is taken to. An entry without its own time is no earlier than the event before
+ * it (a mission's events are never dated before the one they follow): a point before that one is before it.
+ */
+function foldsAcross(entry: UnreadableLogEntry, point: { at?: Date; version?: number }, events: readonly MissionEvent[]): boolean {
   if (point.version !== undefined) return entry.version === undefined || entry.version <= point.version;
-  if (point.at) return !(Date.parse(entry.at ?? '') > point.at.getTime());
-  return true;
+  if (!point.at) return true;
+  const { version } = entry;
+  const at = entry.at ?? (version === undefined ? undefined : events.filter((event) => event.version < version).at(-1)?.at);
+  return !(Date.parse(at ?? '') > point.at.getTime());
 }
 
 function historyTable(rows: TimelineRow[], wide: boolean): string {

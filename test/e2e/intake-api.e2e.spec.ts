@@ -247,7 +247,7 @@ describe('intake API (four services, real Redis)', () => {
           statusCode: 409,
           error: 'Conflict',
           message:
-            `mission ${running.id}: its event ${reason.startsWith('the stored') ? '' : `v${started?.version} `}(${altered}) cannot be read: ${reason}; ` +
+            `mission ${running.id}: its event v${started?.version} (${altered}) cannot be read: ${reason}; ` +
             'it was changed where it is stored: an operator must run `replay verify`, which finds what changed, then `replay rebuild`, which writes the read model again from the log',
           details: [],
         });

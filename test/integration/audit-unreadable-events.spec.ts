@@ -108,3 +108,54 @@ describe('replay on events no service writes: an unknown type, a field missing (
     expect(before.stdout).toContain(`version ${KNOWN_VERSIONS[ok]} of ${KNOWN_VERSIONS[ok] + 1}`);
   });
 });
+
+describe('replay on an event list naming a log entry that is not JSON, in the middle of a mission (real Redis)', () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('audit-unreadable-middle');
+  const keys = new KeyLayout(prefix);
+  const replay = (...args: string[]) => runReplayCli(args, { KEY_PREFIX: prefix });
+  /** The version whose log entry is replaced: its version is nowhere but in its place in the event list. */
+  const altered = 4;
+  let logId: string;
+  let events: { version: number; at: string }[];
+
+  beforeAll(async () => {
+    await buildKnownLog(redis, keys);
+    events = (JSON.parse((await replay('--json', 'history', ok)).stdout) as { events: { version: number; at: string }[] }).events;
+    const partition = keys.of(ok);
+    logId = (await redis.xadd(partition.log, '*', 'm', ok, 'e', '{not json')) ?? '';
+    await redis.lset(partition.missionEvents(ok), altered - 1, logId);
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  // It was a row without a version and "v3 missing from the log" besides.
+  it('given it, when history runs, then its row is (unreadable) at the version of its place in the list, and no version is missing, exit 1', async () => {
+    const run = await replay('--json', 'history', ok);
+
+    expect(run.code).toBe(EXIT_FINDINGS);
+    const json = JSON.parse(run.stdout) as { events: { version: number | null; type: string }[]; missing: unknown[]; unreadable: unknown[] };
+    expect(json.missing).toEqual([]);
+    expect(json.unreadable).toEqual([{ logId, version: altered, reason: 'the stored event is not valid JSON' }]);
+    expect(json.events.map((row) => `${row.version} ${row.type}`)[altered - 1]).toBe(`${altered} (unreadable)`);
+    expect(json.events.map((row) => row.version)).toEqual(Array.from({ length: KNOWN_VERSIONS[ok] }, (_, i) => i + 1));
+  });
+
+  // A point before it was refused as one folded across it.
+  it('given it, when state runs at a version or a time before it, then it folds as usual; at it or after, exit 1 naming it', async () => {
+    const byVersion = await replay('state', ok, '--version', String(altered - 1));
+    expect(byVersion.code).toBe(EXIT_OK);
+    expect(byVersion.stdout).toContain(`version ${altered - 1} of ${KNOWN_VERSIONS[ok]}`);
+    // Its own time is unknown, but not before the event ahead of it: a point before that one is before it.
+    const beforeTime = new Date(Date.parse(events[altered - 2].at) - 1).toISOString();
+    expect((await replay('state', ok, '--at', beforeTime)).code).toBe(EXIT_OK);
+
+    const across = await replay('state', ok, '--version', String(altered));
+    expect(across.code).toBe(EXIT_FINDINGS);
+    expect(across.stderr).toContain(`its event v${altered} (${logId}) cannot be read: the stored event is not valid JSON; no state is folded across it`);
+    expect((await replay('state', ok, '--at', events[altered - 2].at)).code).toBe(EXIT_FINDINGS);
+  });
+});

@@ -7,7 +7,7 @@ export interface UnreadableLogEntry {
   readonly unreadable: true;
   readonly logId: string;
   readonly missionId: string;
-  /** Its version, when the stored JSON has one. */
+  /** Its version, when the stored JSON has one; read through a mission's event list, else the one its place there names. */
   readonly version?: number;
   /** Its time, when the stored JSON has one. */
   readonly at?: string;

@@ -186,7 +186,9 @@ export class MissionStore {
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.xrange(partition.log, id, id);
     const replies = (await execAll(pipeline)) as [string, string[]][][];
-    return replies.flatMap((entries) => entries.map(([logId, fields]) => readLogEntry(logId, fields)));
+    return replies.flatMap((entries, i) =>
+      entries.map(([logId, fields]) => withListedVersion(readLogEntry(logId, fields), start >= 0 ? start + i + 1 : undefined)),
+    );
   }
 
   /**
@@ -372,6 +374,16 @@ export class MissionStore {
       }
     }
   }
+}
+
+/**
+ * An entry that cannot be read and holds no version of its own (not JSON, or no version in it) is
+ * given the one its place in the mission's event list names (one entry per version appended), so
+ * history shows it there and not also as a version missing, and a state before it folds.
+ */
+function withListedVersion(entry: LogEntryRead, listedVersion: number | undefined): LogEntryRead {
+  if (!isUnreadable(entry) || entry.version !== undefined || listedVersion === undefined) return entry;
+  return { ...entry, version: listedVersion };
 }
 
 /**
