@@ -312,6 +312,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         );
         // Not done: the read model of those missions is what the log said before it was changed, or a copy of the change.
         if (result.brokenChain.length > 0 || result.wrongType.length > 0) exitCode = EXIT_FINDINGS;
+        const partitionLeft = result.wrongType.some((key) => key.missionId === '');
         if (g.json) return void out(JSON.stringify(result, null, 2));
         out(
           keyValueTable([
@@ -332,7 +333,10 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['left alone, cannot be folded', result.unreplayable.length],
             ['left alone, log hash chain broken', result.brokenChain.length],
             ['left alone, a key of another Redis type', result.wrongType.length],
-            ['status counters recounted', result.countersRecounted ? 'yes' : 'no (appends kept changing them)'],
+            [
+              'status counters recounted',
+              result.countersRecounted ? 'yes' : partitionLeft ? 'no (see the key of another type below)' : 'no (appends kept changing them)',
+            ],
             ['time', `${result.ms} ms`],
             ['rate', `${result.eventsPerSecond} events/s`],
           ]),
@@ -346,9 +350,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
         }
         // Left as evidence: once looked at and deleted, the next rebuild writes the mission whole from the log.
         for (const { missionId, key, expected } of result.wrongType) {
-          out(
-            `Key ${key} (mission ${missionId}) holds another type of value than a ${expected}, left as it is: look at it, delete it (DEL), and run rebuild again`,
-          );
+          // A key of the whole partition: every mission of it is compared and written through it.
+          const whose = missionId === '' ? "its partition's, whose read model is left as it is" : `mission ${missionId}`;
+          out(`Key ${key} (${whose}) holds another type of value than a ${expected}, left as it is: look at it, delete it (DEL), and run rebuild again`);
         }
       });
     });

@@ -117,3 +117,52 @@ describe("a mission's event list changed by hand into another Redis type (real R
     );
   });
 });
+
+describe('rebuild on a key of a whole partition changed by hand into another Redis type (real Redis)', () => {
+  const redis = testRedis();
+  const prefix = testKeyPrefix('audit-unreadable-partition');
+  const keys = new KeyLayout(prefix);
+  const store = new MissionStore(redis, keys);
+  const replay = (...args: string[]) => runReplayCli(args, { KEY_PREFIX: prefix });
+  const partition = keys.partitions[0];
+
+  beforeEach(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await buildKnownLog(redis, keys);
+  });
+
+  afterAll(async () => {
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
+  // rebuild exited 2 on a bare WRONGTYPE naming no key, while verify named it.
+  it.each([
+    ['the mission index', partition.missionIndex, 'sorted set'],
+    ['the dead-letter queue', partition.deadLetters, 'sorted set'],
+    ['the status counters', partition.statusCounts, 'hash'],
+    ['the ready queue', partition.ready, 'sorted set'],
+  ])(
+    'given %s replaced by a string, when rebuild runs, then it names the key, leaves the partition as it is, exit 1; deleted, the next rebuild mends it',
+    async (_name, key, type) => {
+      await redis.hset(keys.mission(ok), MISSION_HASH_FIELDS.state, 'not json');
+      await redis.multi().del(key).set(key, 'a string').exec();
+
+      const run = await replay('rebuild');
+
+      expect(run.code).toBe(EXIT_FINDINGS);
+      expect(run.stdout).toContain(
+        `Key ${key} (its partition's, whose read model is left as it is) holds another type of value than a ${type}, left as it is: look at it, delete it (DEL), and run rebuild again`,
+      );
+      expect(await redis.get(key)).toBe('a string');
+      await expect(store.load(ok)).rejects.toThrow(UnreadableStoredDataError);
+      const json = JSON.parse((await replay('--json', 'rebuild')).stdout) as { wrongType: unknown[] };
+      expect(json.wrongType).toEqual([{ missionId: '', key, expected: type }]);
+
+      await redis.del(key);
+      expect((await replay('rebuild')).code).toBe(EXIT_OK);
+      expect(await store.load(ok)).toMatchObject({ id: ok, status: 'succeeded' });
+      expect((await replay('verify')).code).toBe(EXIT_OK);
+    },
+  );
+});

@@ -101,7 +101,9 @@ export interface RebuildResult {
    * Keys of missions that hold another Redis type than the services write there (a hash replaced
    * by a string, by hand): left as they are, as evidence and since no replay can read them; their
    * missions are not rebuilt. Deleting such a key (after looking at it) lets the next rebuild write
-   * the mission whole from the log.
+   * the mission whole from the log. A key of the whole partition (missionId ''; its index, a queue,
+   * the status counters) leaves every mission of that partition as it is: each is compared and
+   * written through it.
    */
   wrongType: WrongTypeKey[];
   /**
@@ -115,12 +117,16 @@ export interface RebuildResult {
   timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; subjectIndexMs: number; recountMs: number };
 }
 
-/** A key of a mission that holds another Redis type than `expected`, the one the services write there. */
+/** A key of a mission (or of its whole partition: missionId '') that holds another Redis type than `expected`, the one the services write there. */
 export interface WrongTypeKey {
   missionId: string;
   key: string;
-  expected: 'hash' | 'list' | 'set';
+  expected: ExpectedKeyType;
 }
+
+/** The Redis types the services write, as findings name them, and as TYPE answers them. */
+const REDIS_TYPES = { hash: 'hash', list: 'list', set: 'set', 'sorted set': 'zset', stream: 'stream' } as const;
+type ExpectedKeyType = keyof typeof REDIS_TYPES;
 
 export const FIND_DRIFT_PHASE = 'find drifted missions';
 export const WRITE_PHASE = 'write scratch';
@@ -282,6 +288,37 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
     if (broken === 'all' || broken.has(mission.missionId)) brokenChain.push(mission.missionId);
     else if (mission.state && !mission.failure && belongsHere(mission.missionId)) rebuilt.push(mission);
     else unreplayable.push(mission.missionId);
+  }
+
+  // Every mission of the partition is compared and written through these keys: one of another type
+  // (changed by hand) would fail them all, so the partition is left as it is and the key named.
+  const partitionWrongType = await keysOfAnotherType(redis, partitionWideKeys(keys));
+  if (partitionWrongType.length > 0) {
+    const ms = performance.now() - started;
+    return {
+      runId,
+      events: walk.events,
+      missions: fold.missions,
+      unchanged: 0,
+      switched: 0,
+      restored: 0,
+      effectsRestored: 0,
+      effectsMended: 0,
+      reindexed: 0,
+      relisted: 0,
+      skippedMovedOn: 0,
+      skippedBehind: 0,
+      deadLettersMended: 0,
+      subjectsReindexed: 0,
+      subjectsUnindexed: 0,
+      unreplayable,
+      brokenChain,
+      wrongType: partitionWrongType,
+      countersRecounted: false,
+      eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
+      ms: Math.round(ms),
+      timings: { replayMs: Math.round(replayed - started), compareMs: 0, writeMs: 0, switchMs: 0, subjectIndexMs: 0, recountMs: 0 },
+    };
   }
 
   const { drifted: found, wrongType } = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
@@ -515,15 +552,51 @@ async function findDrifted(
  * model costs nothing more. A key that does not exist is no such key.
  */
 async function wrongTypeKeysOf(redis: RedisConnection, keys: PartitionKeys, batch: readonly MissionFold[]): Promise<WrongTypeKey[]> {
-  const expected = batch.flatMap((mission): WrongTypeKey[] => [
-    { missionId: mission.missionId, key: keys.mission(mission.missionId), expected: 'hash' },
-    { missionId: mission.missionId, key: keys.missionEvents(mission.missionId), expected: 'list' },
-    ...(mission.state?.subjects ?? []).map((subject) => ({ missionId: mission.missionId, key: keys.subjectMissions(subject), expected: 'set' as const })),
-  ]);
+  return keysOfAnotherType(
+    redis,
+    batch.flatMap((mission): WrongTypeKey[] => [
+      { missionId: mission.missionId, key: keys.mission(mission.missionId), expected: 'hash' },
+      { missionId: mission.missionId, key: keys.missionEvents(mission.missionId), expected: 'list' },
+      ...(mission.state?.subjects ?? []).map((subject) => ({ missionId: mission.missionId, key: keys.subjectMissions(subject), expected: 'set' as const })),
+    ]),
+  );
+}
+
+/**
+ * The keys of the partition as a whole that rebuild reads or writes (the drift script, the switch,
+ * the recount, the dead letters it mends and the effects it restores), each with the type the
+ * services write there.
+ */
+function partitionWideKeys(keys: PartitionKeys): WrongTypeKey[] {
+  const expected: [string, ExpectedKeyType][] = [
+    [keys.missionIndex, 'sorted set'],
+    [keys.statusCounts, 'hash'],
+    [keys.ready, 'sorted set'],
+    [keys.readySince, 'sorted set'],
+    [keys.readyByLevel, 'hash'],
+    [keys.readyBySkills, 'hash'],
+    [keys.perMinute, 'hash'],
+    [keys.leased, 'sorted set'],
+    [keys.leaseOwners, 'hash'],
+    [keys.deadLetters, 'sorted set'],
+    [keys.awaitingReview, 'sorted set'],
+    [keys.reviewDeadlines, 'sorted set'],
+    [keys.scheduled('delayed'), 'sorted set'],
+    [keys.scheduled('retry'), 'sorted set'],
+    [keys.deadlines, 'sorted set'],
+    [keys.overdue, 'sorted set'],
+    [keys.stream('executor'), 'stream'],
+    [keys.stream('evaluator'), 'stream'],
+  ];
+  return expected.map(([key, type]) => ({ missionId: '', key, expected: type }));
+}
+
+/** Those of `expected` whose key holds another Redis type (one TYPE each, pipelined); a key that does not exist is none. */
+async function keysOfAnotherType(redis: RedisConnection, expected: readonly WrongTypeKey[]): Promise<WrongTypeKey[]> {
   const pipeline = redis.pipeline();
   for (const { key } of expected) pipeline.type(key);
   const types = await execAll(pipeline);
-  return expected.filter((entry, i) => types[i] !== 'none' && types[i] !== entry.expected);
+  return expected.filter((entry, i) => types[i] !== 'none' && types[i] !== REDIS_TYPES[entry.expected]);
 }
 
 /**
