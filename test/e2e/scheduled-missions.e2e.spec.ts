@@ -1,3 +1,4 @@
+import { PinoLogger } from 'nestjs-pino';
 import { MissionPipeline } from '@app/pipeline';
 import { TimeWatchService } from '../../apps/intake/src/queue/time-watch.service';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
@@ -64,6 +65,42 @@ describe('scheduled missions: later starts and retry backoff (four services, rea
     raced.mockRestore();
     // The sweep used to remove whatever entry the mission had: scheduled, and nothing would ever queue it.
     expect(Number(await system.redis.zscore(delayed, created.body.id))).toBe(later);
+  });
+
+  // One such mission threw out of the sweep, every SCHEDULE_CHECK_MS with a stack, and the missions
+  // after it in its partition stayed scheduled past their time.
+  it('given a scheduled mission whose state was changed past reading, then the due and deadline sweeps pass over it, named once, and act on the others', async () => {
+    system = await startInProcessSystem('e2e-scheduled-unreadable', { SCHEDULE_CHECK_MS: '60000', DEADLINE_CHECK_MS: '3600000' });
+    const notBefore = new Date(Date.now() + 3_600_000);
+    const deadline = new Date(notBefore.getTime() + 3_600_000);
+    const create = async (title: string) =>
+      (
+        await system.api
+          .post('/api/missions')
+          .send({ ...preArrival(notBefore.toISOString()), title, deadline: deadline.toISOString() })
+          .expect(201)
+      ).body as { id: string };
+    const broken = await create('State changed by hand');
+    const other = await create('Due after it');
+    await system.redis.hset(system.keys.mission(broken.id), 's', 'not json');
+    const warn = jest.spyOn(PinoLogger.prototype, 'warn');
+    const watch = system.intake.get(TimeWatchService);
+    const later = new Date(deadline.getTime() + 1_000);
+
+    expect(await watch.sweepOverdue(later)).toBe(1);
+    expect(await watch.sweepDue(later)).toBe(1);
+    expect(await watch.sweepDue(later)).toBe(0);
+
+    expect((await system.store.load(other.id))?.overdueAt).toBe(later.toISOString());
+    expect((await system.store.load(other.id))?.status).not.toBe('scheduled');
+    // Left where it waits, for a sweep once `replay rebuild` has mended it.
+    expect(await system.redis.zscore(system.keys.of(broken.id).scheduled('delayed'), broken.id)).not.toBeNull();
+    const named = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes(broken.id));
+    expect(named).toEqual([
+      `the due and deadline sweep passes over mission ${broken.id}: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild)`,
+    ]);
+    warn.mockRestore();
+    await system.redis.del(system.keys.mission(broken.id));
   });
 
   it('given a first draft that fails its evaluation, then the retry waits its backoff visibly scheduled, and runs once due', async () => {

@@ -9,6 +9,7 @@ export * from './upcast';
 export * from './event-problem';
 export * from './log-entry';
 export * from './unreadable-stored-data-error';
+export * from './passed-over-missions';
 export * from './stored-mission';
 export * from './log-reader';
 export * from './read-states';

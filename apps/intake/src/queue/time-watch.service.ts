@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { KeyLayout, PartitionKeys } from '@app/event-store';
+import { KeyLayout, PartitionKeys, PassedOverMissions } from '@app/event-store';
 import { decideDue, decideOverdue, Decision, Mission, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
@@ -43,6 +43,8 @@ const OVERDUE: readonly TimedSet[] = [{ keyOf: (partition) => partition.deadline
 export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly due: PeriodicTask;
   private readonly overdue: PeriodicTask;
+  /** A mission whose stored data cannot be read: passed over, named once, and left in its set. */
+  private readonly passedOver: PassedOverMissions;
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -56,6 +58,7 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
       (error) => this.logger.error({ err: error }, 'scheduled missions sweep failed'),
       redis,
     );
+    this.passedOver = new PassedOverMissions('the due and deadline sweep', (message) => this.logger.warn(message));
     this.overdue = new PeriodicTask(
       () => this.sweepOverdue(),
       (error) => this.logger.error({ err: error }, 'deadline sweep failed'),
@@ -92,7 +95,11 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
         const due = await this.redis.zrangebyscore(key, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, SWEEP_BATCH);
         for (let i = 0; i + 1 < due.length; i += 2) {
           const missionId = due[i];
-          const outcome = await this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now });
+          const outcome = await this.passedOver.step(missionId, () =>
+            this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now }),
+          );
+          // Its stored data cannot be read: it stays in the set, for a sweep after `replay rebuild` has mended it.
+          if (outcome === undefined) continue;
           if (outcome.kind === 'appended') changed += 1;
           // Another instance acted first, or the mission moved on meanwhile: nothing left to wait for
           // in the entry read. One written since (the mission came back, at a new time) stays.
