@@ -1,3 +1,4 @@
+import { PinoLogger } from 'nestjs-pino';
 import request from 'supertest';
 import { Mission, MissionCreateDto, MissionEvent } from '@app/mission';
 import { FakeChatCompletionsServer, waitFor } from '@app/testing';
@@ -308,6 +309,32 @@ describe('human review of held results (four services, real Redis, hotel review 
     expect(metrics.text).toMatch(/brain_review_oldest_age_seconds(\{[^}]*\})? (\d+\.?\d*)/);
     // An overdue review can still be decided.
     await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(200);
+  });
+
+  // Its UnreadableStoredDataError failed every sweep, and no review after it was ever found overdue.
+  it('given a review deadline of a mission whose state was changed past reading, then the sweep passes over it, named once, and finds the others overdue', async () => {
+    const broken = '01964f3a-7c2e-7b1a-9d4e-2f6a8b0c1d2e';
+    const deadlines = system.keys.of(broken).reviewDeadlines;
+    await system.redis.hset(system.keys.mission(broken), 's', 'not json');
+    await system.redis.zadd(deadlines, 0, broken);
+    const warn = jest.spyOn(PinoLogger.prototype, 'warn');
+    try {
+      const mission = await awaitingReview(socket('Socket reviewed after a damaged one'));
+
+      await waitFor(async () => ((await typesOf(mission.id)).includes('MissionReviewOverdue') ? true : null), {
+        timeoutMs: 20_000,
+        what: `mission ${mission.id} to be found overdue`,
+      });
+      expect(warn.mock.calls.map(([message]) => String(message)).filter((message) => message.includes(broken))).toEqual([
+        `the review deadline sweep passes over mission ${broken}: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild)`,
+      ]);
+      expect(await system.redis.zscore(deadlines, broken)).toBe('0');
+      await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(200);
+    } finally {
+      warn.mockRestore();
+      await system.redis.zrem(deadlines, broken);
+      await system.redis.del(system.keys.mission(broken));
+    }
   });
 
   it('given keys of each role, then readers see the inbox, reviewers and operators decide, readers and submitters may not', async () => {

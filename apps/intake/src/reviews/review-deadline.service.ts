@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { KeyLayout } from '@app/event-store';
+import { KeyLayout, PassedOverMissions } from '@app/event-store';
 import { decideReviewOverdue, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
@@ -20,6 +20,8 @@ const SWEEP_BATCH = 200;
 @Injectable()
 export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly task: PeriodicTask;
+  /** A mission whose stored data cannot be read: passed over, named once, and left in the set. */
+  private readonly passedOver: PassedOverMissions;
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -29,6 +31,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     private readonly metrics: ReviewMetrics,
     @InjectPinoLogger(ReviewDeadlineService.name) private readonly logger: PinoLogger,
   ) {
+    this.passedOver = new PassedOverMissions('the review deadline sweep', (message) => this.logger.warn(message));
     this.task = new PeriodicTask(
       () => this.sweep(),
       (error) => this.logger.error({ err: error }, 'review deadline sweep failed'),
@@ -55,8 +58,10 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     );
     let marked = 0;
     for (const missionId of perPartition.flat()) {
-      const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: SERVICE_ACTORS.reviewDeadline, now });
-      if (outcome.kind !== 'appended') continue;
+      const outcome = await this.passedOver.step(missionId, () =>
+        this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: SERVICE_ACTORS.reviewDeadline, now }),
+      );
+      if (outcome?.kind !== 'appended') continue;
       marked += 1;
       this.metrics.overdue.inc({ type: outcome.mission.type });
       const { correlationId, review } = outcome.mission;
