@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment, parseRetentionDays, RetentionDays } from '@app/config';
-import { KeyLayout, MissionStore } from '@app/event-store';
+import { KeyLayout, MissionStore, PassedOverMissions, UnreadableStoredDataError } from '@app/event-store';
 import {
   DAY_MS,
   isTerminal,
@@ -93,6 +93,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   private readonly days: RetentionDays;
   private readonly instance = randomUUID();
   private readonly task: PeriodicTask;
+  /** A mission whose stored state cannot be read: passed over, named once; a subject it is about is kept. */
+  private readonly passedOver: PassedOverMissions;
 
   constructor(
     private readonly store: MissionStore,
@@ -104,6 +106,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     @InjectPinoLogger(RetentionService.name) private readonly logger: PinoLogger,
   ) {
     this.days = parseRetentionDays(env.RETENTION_DAYS);
+    this.passedOver = new PassedOverMissions('the retention round', (message) => this.logger.warn(message));
     this.task = new PeriodicTask(
       () => this.round(),
       (error) => this.logger.error({ err: error }, 'retention round failed'),
@@ -206,7 +209,10 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         for (let offset = 0; ; offset += PAGE) {
           const ids = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
           for (const missionId of ids) {
-            const left = unerasedSubjects(await this.store.load(missionId));
+            const mission = await this.passedOver.step(missionId, () => this.store.load(missionId));
+            // Its stored state cannot be read: neither spent nor anyone's, until `replay rebuild` has mended it.
+            if (mission === undefined) continue;
+            const left = unerasedSubjects(mission);
             if (left.length === 0) spent.push({ key, missionId });
             for (const subject of left) subjects.add(subject);
           }
@@ -216,7 +222,16 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     }
     const plan: RetentionPlan = { at: now.toISOString(), days: this.days, erase: [], kept: [] };
     for (const subjectId of [...subjects].sort()) {
-      const missions = await this.missionsAbout(subjectId);
+      const missions = await this.missionsAbout(subjectId).catch((error: unknown) => {
+        if (!(error instanceof UnreadableStoredDataError)) throw error;
+        this.passedOver.note(error);
+        return error;
+      });
+      // Whether every mission about the subject is over cannot be told without that one: kept, for a round after `replay rebuild`.
+      if (missions instanceof UnreadableStoredDataError) {
+        plan.kept.push({ subjectId, reason: `${missions.message}, so whether its missions are past their days cannot be told` });
+        continue;
+      }
       const verdict = retentionVerdict(missions, this.days, now.getTime());
       if (verdict.erase) plan.erase.push({ subjectId, reason: verdict.reason, missions: missions.map(view) });
       else plan.kept.push({ subjectId, reason: verdict.reason });
