@@ -62,6 +62,24 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await leasedIds()).toEqual(['critical-1', 'critical-2', 'normal-1', 'low-1', 'low-2']);
   });
 
+  // JSON.parse of its state threw out of the lease: the dispatcher's look failed, and every mission
+  // leased with it waited for its lease to run out, to be leased with it again.
+  it('given a ready mission whose state was changed past reading, then a lease returns the others, tells of it, and leaves it leased', async () => {
+    const { keys, queue, lease, enqueue, leasedIds } = setup();
+    const t = 1_700_000_000_000;
+    await enqueue('broken', 'critical', t);
+    await enqueue('after-it', 'normal', t + 1);
+    await redis.hset(keys.mission('broken'), 's', 'not json');
+    const unreadable: string[] = [];
+
+    expect(await lease(0, 10, 10_000, 'r1', { onUnreadable: (error) => unreadable.push(error.message) })).toBe(1);
+
+    expect(await leasedIds()).toEqual(['after-it']);
+    expect(unreadable).toEqual(['mission broken: its state in the read model (s) is not JSON']);
+    expect(await redis.zscore(keys.partitions[0].leased, 'broken')).not.toBeNull();
+    expect(await queue.lease(0, 10, 10_000, 'r2')).toEqual([]);
+  });
+
   it('given free agents named in the lease, then only missions one of them can take are leased, best first, one per free slot, and the others stay ready', async () => {
     const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;

@@ -2,7 +2,7 @@ import { Mission } from '@app/mission';
 import { execAllKeepingWrongType, RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 import { KeyLayout } from './key-layout';
 import { MISSION_HASH_FIELDS } from './mission-hash-fields';
-import { parseStoredMission, wrongTypeError } from './stored-mission';
+import { readStoredMission, wrongTypeError } from './stored-mission';
 import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 
 /** The mission hash fields read for many missions at once. */
@@ -58,18 +58,9 @@ export async function readMissionStates(redis: RedisConnection, keys: KeyLayout,
       (await execAllKeepingWrongType(pipeline)).forEach((value, k) => {
         const id = ids[positions[k]];
         if (value === WRONG_TYPE_REPLY) states[positions[k]] = wrongTypeError(id, keys.partitions[partition].mission(id), 'hash');
-        else if (typeof value === 'string') states[positions[k]] = readState(id, value);
+        else if (typeof value === 'string') states[positions[k]] = readStoredMission(id, value);
       });
     }),
   );
   return states;
-}
-
-function readState(missionId: string, json: string): Mission | UnreadableStoredDataError {
-  try {
-    return parseStoredMission(missionId, json);
-  } catch (error) {
-    if (error instanceof UnreadableStoredDataError) return error;
-    throw error;
-  }
 }

@@ -23,6 +23,16 @@ export function parseStoredMission(missionId: string, json: string): Mission {
   return value as Mission;
 }
 
+/** As parseStoredMission, its UnreadableStoredDataError returned rather than thrown: for a read of many, each on its own. */
+export function readStoredMission(missionId: string, json: string): Mission | UnreadableStoredDataError {
+  try {
+    return parseStoredMission(missionId, json);
+  } catch (error) {
+    if (error instanceof UnreadableStoredDataError) return error;
+    throw error;
+  }
+}
+
 function notAMission(missionId: string, value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'no JSON object';
   const state = value as Record<string, unknown>;

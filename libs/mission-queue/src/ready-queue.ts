@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { KeyLayout, missionLuaOptions, PartitionKeys, PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
+import { KeyLayout, missionLuaOptions, PartitionKeys, PER_MINUTE_KEPT_MINUTES, readStoredMission, UnreadableStoredDataError } from '@app/event-store';
 import { MESSAGE_ROUTES, MessagePayloads } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel, QueueStats } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -38,6 +38,11 @@ export interface LeaseOptions {
   /** A test's clock (ms) in place of Redis's, which sets every lease deadline otherwise. */
   now?: number;
   freeAgents?: readonly FreeAgent[];
+  /**
+   * Told of each mission leased whose state cannot be read (changed by hand): it is not returned,
+   * and stays leased until its lease runs out, so the missions leased with it are placed.
+   */
+  onUnreadable?: (error: UnreadableStoredDataError) => void;
 }
 
 interface PartitionStats {
@@ -93,9 +98,15 @@ export class ReadyQueue {
     const perMinute = `d:${minuteOf(options.now ?? Date.now())}`;
     const args: (string | number)[] = [max, leaseMs, k.missionPrefix, leaseId, perMinute, agents.length, k.readyWithSkillsPrefix, options.now ?? ''];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
-    const reply = (await leaseScript.run(this.redis, keys, args)) as string[];
+    const reply = (await leaseScript.run(this.redis, keys, args)) as (string | null)[];
     const leased: LeasedMission[] = [];
-    for (let i = 0; i < reply.length; i += 2) leased.push({ mission: JSON.parse(reply[i]) as Mission, readyScore: Number(reply[i + 1]) });
+    for (let i = 0; i < reply.length; i += 3) {
+      const missionId = reply[i] ?? '';
+      const mission = leasedState(missionId, reply[i + 1]);
+      // Left leased: passed back at once it would be leased again at once; its lease runs out after LEASE_MS.
+      if (mission instanceof UnreadableStoredDataError) options.onUnreadable?.(mission);
+      else leased.push({ mission, readyScore: Number(reply[i + 2]) });
+    }
     return leased;
   }
 
@@ -254,4 +265,9 @@ export class ReadyQueue {
     const keys = [k.ready, k.leased, k.stream(MESSAGE_ROUTES[READY_PATTERN]), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
     return Number(await returnScript.run(this.redis, keys, args));
   }
+}
+
+/** A leased mission's state, or why it cannot be read (none: its hash lost its `s`). */
+function leasedState(missionId: string, json: string | null | undefined): Mission | UnreadableStoredDataError {
+  return json ? readStoredMission(missionId, json) : new UnreadableStoredDataError(missionId, 'it has no state in the read model (s)');
 }

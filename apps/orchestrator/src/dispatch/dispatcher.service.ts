@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
-import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, readMissionFields } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, PassedOverMissions, readMissionFields } from '@app/event-store';
 import { FailureStreak } from '@app/logging';
 import { decideAssign, Mission, SERVICE_ACTORS } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
@@ -38,6 +38,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private scheduledLook: Promise<void> | null = null;
   /** A look runs every second while idle: an outage is logged when it begins and when it ends. */
+  /** A leased mission whose state cannot be read: left leased until its lease runs out, named once. */
+  private readonly passedOver = new PassedOverMissions('the dispatcher', (message) => this.logger.warn(message));
   private readonly lookFailures = new FailureStreak({
     failing: (error) => this.logger.error({ err: error }, 'looking for work failed'),
     recovered: (failures, forMs) => this.logger.info({ failures, forMs }, 'looking for work works again'),
@@ -115,7 +117,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     const max = free.reduce((sum, agent) => sum + agent.free, 0);
     const leaseId = uuidv7();
     const leases = await Promise.all(
-      this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free })),
+      this.keys.partitions.map((_, partition) =>
+        this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free, onUnreadable: (error) => this.passedOver.note(error) }),
+      ),
     );
     // Each partition's lease is in queue order; merged by the scores they had there, the best of all partitions get the scarce slots first.
     const leased = leases

@@ -32,8 +32,8 @@
   ARGV[8] now (ms); '' = Redis's clock (TIME)
   ARGV[9..] per free agent: its free slots, its number of skills k, then its k skills
 
-  Result: per leased mission, best first, its state JSON and its ready score (the orchestrator
-  merges the leases of several partitions by that score)
+  Result: per leased mission, best first, its id, its state JSON and its ready score (the
+  orchestrator merges the leases of several partitions by that score)
 ]]
 --- @include "@redis/includes/redis-clock"
 --- @include "@event-store/includes/ready-membership"
@@ -112,8 +112,10 @@ for i, id in ipairs(ids) do
   removeFromReady(queue, missionKey, id)
   redis.call('ZADD', KEYS[2], deadline, id)
   redis.call('HSET', KEYS[8], id, ARGV[4])
-  leased[2 * i - 1] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
-  leased[2 * i] = scores[i]
+  -- Its id too: a state changed by hand past reading names none, and the caller names the mission.
+  leased[3 * i - 2] = id
+  leased[3 * i - 1] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
+  leased[3 * i] = scores[i]
 end
 if #ids > 0 then
   redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
