@@ -52,6 +52,23 @@ describe('OrphanHoldReaper (real Redis)', () => {
     expect(await redis.hget(keys.agentLoad, 'agent-a')).toBe('0');
   });
 
+  // Its UnreadableStoredDataError failed every reap: no orphan hold after it was freed, the agents' slots stayed taken.
+  it('given an old hold of a mission whose state was changed past reading, when reaped, then it is kept, and the orphan holds beside it given back', async () => {
+    const broken = await created();
+    const orphan = await created();
+    await slots.claim(
+      [
+        { agentId: 'agent-a', missionId: broken.id, attempt: 1 },
+        { agentId: 'agent-a', missionId: orphan.id, attempt: 1 },
+      ],
+      LONG_AGO,
+    );
+    await redis.hset(keys.mission(broken.id), 's', 'not json');
+
+    expect(await reaper.reap(NOW)).toBe(1);
+    expect(await held()).toEqual([broken.id]);
+  });
+
   it('given a fresh claim whose assignment is not appended yet, when reaped, then it is kept', async () => {
     const mission = await created();
     await slots.claim([{ agentId: 'agent-a', missionId: mission.id, attempt: 1 }], NOW - LEASE_MS);

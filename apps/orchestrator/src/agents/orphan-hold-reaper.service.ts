@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { AgentSlots, ReleaseCode } from '@app/agents';
 import { Environment } from '@app/config';
-import { MissionStore } from '@app/event-store';
+import { MissionStore, PassedOverMissions } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { holdState } from './hold-state';
@@ -21,6 +21,8 @@ const ENDED_GRACE_LEASES = 10;
 @Injectable()
 export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly task: PeriodicTask;
+  /** A hold of a mission whose stored data cannot be read: kept, named once. */
+  private readonly passedOver: PassedOverMissions;
 
   constructor(
     private readonly slots: AgentSlots,
@@ -30,6 +32,7 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(REDIS) redis: RedisConnection,
     @InjectPinoLogger(OrphanHoldReaper.name) private readonly logger: PinoLogger,
   ) {
+    this.passedOver = new PassedOverMissions('the orphan-hold reaper', (message) => this.logger.warn(message));
     this.task = new PeriodicTask(
       () => this.reap(),
       (error) => this.logger.warn({ err: error }, 'reaping orphan agent holds failed'),
@@ -52,7 +55,9 @@ export class OrphanHoldReaper implements OnApplicationBootstrap, OnModuleDestroy
     for (const hold of await this.slots.holds()) {
       const age = now - hold.at;
       if (age <= 2 * this.env.LEASE_MS) continue;
-      const state = await holdState(this.store, hold);
+      const state = await this.passedOver.step(hold.missionId, () => holdState(this.store, hold));
+      // Its mission's stored data cannot be read: whether the hold is its attempt's cannot be told, so it is kept.
+      if (state === undefined) continue;
       const where = { missionId: hold.missionId, attempt: hold.attempt, agentId: hold.agentId };
       if (state === 'orphan' && (await this.slots.giveBack(hold, hold.raw)) === ReleaseCode.Released) {
         freed += 1;
