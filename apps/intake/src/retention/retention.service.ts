@@ -245,6 +245,8 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     // As an access request reads them: a mission in the subject's set that is not about the subject
     // (a damaged index) must neither keep nor decide the subject's erasure.
     for (const mission of await this.subjects.missionsAbout(subjectId)) {
+      // Read fine: mended since it was passed over, it is named again should it break once more.
+      this.passedOver.readable(mission.id);
       if (mission.erasedSubjects?.includes(subjectId)) continue;
       let finishedAt: number | undefined;
       if (isTerminal(mission.status)) {

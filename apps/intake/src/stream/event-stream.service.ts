@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Response } from 'express';
 import { Environment } from '@app/config';
-import { isUnreadable, KeyLayout, readLogEntry, readMissionStates, UnreadableLogEntry, UnreadableStoredDataError } from '@app/event-store';
+import { isUnreadable, KeyLayout, PassedOverMissions, readLogEntry, readMissionStates, UnreadableLogEntry, UnreadableStoredDataError } from '@app/event-store';
 import { GuestDataError, MissionPersonalData, WrongMasterKeyError } from '@app/guest-data';
 import { MissionEvent, STREAM_CONNECTED_EVENT, STREAM_PING_EVENT, STREAM_UNAVAILABLE_EVENT, UNAVAILABLE_MARKER, unavailableNoticeMessage } from '@app/mission';
 import { RedisConnection } from '@app/redis';
@@ -64,8 +64,8 @@ export class EventStreamService implements OnModuleDestroy {
   private readonly clientsPerKey = new Map<string, number>();
   /** Missions whose guest data this process met unopenable on the stream: logged once each. */
   private readonly unreadable = new Set<string>();
-  /** Missions whose state cannot be read that client keys' streams passed over: logged once each. */
-  private readonly unreadableStates = new Set<string>();
+  /** Missions whose state cannot be read that client keys' streams passed over: logged once each until read fine, at most MAX_NAMED_PASSED_OVER. */
+  private readonly unreadableStates = new PassedOverMissions("a client key's live stream", (message) => this.logger.warn(message));
   /** Log entries whose event cannot be read that this process passed over: logged once each. */
   private readonly unreadableEntries = new Set<string>();
   private readonly logger = new Logger(EventStreamService.name);
@@ -250,8 +250,12 @@ export class EventStreamService implements OnModuleDestroy {
         const state = states[i];
         // A state changed past reading cannot show the mission is the client's: passed over as another's, and
         // not remembered, so that once `replay rebuild` has mended it the stream shows the mission again.
-        if (state instanceof UnreadableStoredDataError) this.logUnreadableStateOnce(state);
-        else client.sees.set(missionId, state !== null && seesMission(client.caller, state));
+        if (state instanceof UnreadableStoredDataError) {
+          this.unreadableStates.note(state);
+          return;
+        }
+        this.unreadableStates.readable(missionId);
+        client.sees.set(missionId, state !== null && seesMission(client.caller, state));
       });
     }
     return entries.map((entry, i) => matching[i] && entry.event !== undefined && client.sees.get(entry.event.missionId) === true);
@@ -294,13 +298,6 @@ export class EventStreamService implements OnModuleDestroy {
     this.logger.error(
       `live stream: the guest data of mission ${missionId} cannot be opened (${failure.code}): ${failure.message}; its events go out as ${UNAVAILABLE_MARKER}`,
     );
-  }
-
-  /** One line per mission whose state cannot be read that a client key's stream passed over, however many streams meet it. */
-  private logUnreadableStateOnce(error: UnreadableStoredDataError): void {
-    if (this.unreadableStates.has(error.missionId)) return;
-    this.unreadableStates.add(error.missionId);
-    this.logger.warn(`live stream: ${error.message}; client keys' streams pass over its events (run replay verify)`);
   }
 
   /** One line per log entry whose event cannot be read, however many streams pass over it. */

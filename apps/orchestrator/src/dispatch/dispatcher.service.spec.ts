@@ -65,6 +65,7 @@ describe('Dispatcher (real Redis, no services)', () => {
     const queue = new StaleLeaseQueue(redis, keys, TEST_QUEUE_ORDER);
     const registry = new LaggingRegistry(redis, keys);
     const metrics = new DispatchMetrics(new MetricsRegistry('orchestrator'));
+    const logger = new PinoLogger({ pinoHttp: { level: 'silent' } });
     const dispatcher = new Dispatcher(
       registry,
       new AgentSlots(redis, keys),
@@ -74,7 +75,7 @@ describe('Dispatcher (real Redis, no services)', () => {
       keys,
       loadEnvironment({ KEY_PREFIX: prefix, LOG_PARTITIONS: String(partitions) }),
       metrics,
-      new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      logger,
       redis,
       new ServiceTracer(null),
     );
@@ -88,7 +89,7 @@ describe('Dispatcher (real Redis, no services)', () => {
     const idIn = (partition: number, name: string) => {
       for (let i = 0; ; i++) if (keys.partitionOf(`${name}-${i}`) === partition) return `${name}-${i}`;
     };
-    return { keys, store, queue, registry, metrics, dispatcher, create, load, idIn };
+    return { keys, store, queue, registry, metrics, logger, dispatcher, create, load, idIn };
   }
 
   afterAll(async () => {
@@ -230,4 +231,49 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
     expect(await load('agent-pia')).toBe(0);
   });
+  it('given a queued mission whose state cannot be read, when it looks twice, then it is named in one warn and stays leased', async () => {
+    const { keys, registry, logger, dispatcher, create } = setup();
+    const warn = jest.spyOn(logger, 'warn');
+    await registry.register(plumber('agent-pia', 2), 'test');
+    await create('m-broken');
+    await redis.hset(keys.mission('m-broken'), 's', 'not json');
+
+    await dispatcher.lookForWork();
+    await dispatcher.lookForWork();
+
+    expect(passedOverWarns(warn)).toEqual([expect.stringMatching(/^the dispatcher passes over mission m-broken: /)]);
+    expect(await redis.zrange(keys.partitions[0].leased, 0, -1)).toEqual(['m-broken']);
+  });
+
+  it('given a named unreadable mission leased fine once mended, when it breaks again, then it is named again', async () => {
+    const { keys, queue, registry, logger, dispatcher, create } = setup();
+    const warn = jest.spyOn(logger, 'warn');
+    await registry.register(plumber('agent-pia', 1), 'test');
+    // Full, though the snapshot shows a free slot: each lease is handed back at once, and the mission stays queued.
+    await redis.hset(keys.agentLoad, 'agent-pia', 1);
+    registry.lagging = { 'agent-pia': 0 };
+    await create('m-flaky');
+    const stored = await redis.hget(keys.mission('m-flaky'), 's');
+    await redis.hset(keys.mission('m-flaky'), 's', 'not json');
+    await dispatcher.lookForWork();
+    await queue.expireLeases(Date.now() + 10 * 60_000);
+    await redis.hset(keys.mission('m-flaky'), 's', stored ?? '');
+    await dispatcher.lookForWork();
+    expect(await queue.readyIds()).toEqual(['m-flaky']);
+
+    await redis.hset(keys.mission('m-flaky'), 's', 'not json');
+    await dispatcher.lookForWork();
+
+    expect(passedOverWarns(warn)).toEqual([
+      expect.stringMatching(/^the dispatcher passes over mission m-flaky: /),
+      expect.stringMatching(/^the dispatcher passes over mission m-flaky: /),
+    ]);
+  });
 });
+
+/** The dispatcher's warns that name a mission it passed over. */
+function passedOverWarns(warn: jest.SpyInstance): unknown[] {
+  return warn.mock.calls
+    .map(([message]: unknown[]) => message)
+    .filter((message) => typeof message === 'string' && message.startsWith('the dispatcher passes over'));
+}

@@ -121,11 +121,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
         this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free, onUnreadable: (error) => this.passedOver.note(error) }),
       ),
     );
+    const readFine = leases.flat();
+    // Mended since it was passed over, a mission is named again should it break once more.
+    for (const { mission } of readFine) this.passedOver.readable(mission.id);
     // Each partition's lease is in queue order; merged by the scores they had there, the best of all partitions get the scarce slots first.
-    const leased = leases
-      .flat()
-      .sort((a, b) => a.readyScore - b.readyScore || (a.mission.id < b.mission.id ? -1 : 1))
-      .map(({ mission }) => mission);
+    const leased = readFine.sort((a, b) => a.readyScore - b.readyScore || (a.mission.id < b.mission.id ? -1 : 1)).map(({ mission }) => mission);
     if (leased.length === 0) return false;
     let outcomes: Outcome[] = [];
     try {
