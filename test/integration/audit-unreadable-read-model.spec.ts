@@ -165,4 +165,19 @@ describe('rebuild on a key of a whole partition changed by hand into another Red
       expect((await replay('verify')).code).toBe(EXIT_OK);
     },
   );
+  // A per-skill-set ready queue was not asked its TYPE: the effects restored for a mission whose hash
+  // was deleted met it, and rebuild exited 2 naming no key.
+  it("given the ready queue of a queued mission's skill set replaced by a string and that mission's hash deleted, when rebuild runs, then it names the key, exit 1", async () => {
+    const skills = await redis.hget(keys.mission(KNOWN_MISSIONS.wait), MISSION_HASH_FIELDS.skillSet);
+    expect(await redis.hkeys(partition.readyBySkills)).toContain(skills);
+    const key = partition.readyWithSkillsPrefix + (skills ?? '');
+    await redis.del(keys.mission(KNOWN_MISSIONS.wait));
+    await redis.multi().del(key).set(key, 'a string').exec();
+
+    const run = await replay('--json', 'rebuild');
+
+    expect(run.code).toBe(EXIT_FINDINGS);
+    expect((JSON.parse(run.stdout) as { wrongType: unknown[] }).wrongType).toEqual([{ missionId: '', key, expected: 'sorted set' }]);
+    expect(await redis.get(key)).toBe('a string');
+  });
 });

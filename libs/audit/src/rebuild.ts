@@ -292,7 +292,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
 
   // Every mission of the partition is compared and written through these keys: one of another type
   // (changed by hand) would fail them all, so the partition is left as it is and the key named.
-  const partitionWrongType = await keysOfAnotherType(redis, partitionWideKeys(keys));
+  const partitionWrongType = await keysOfAnotherType(redis, [...partitionWideKeys(keys), ...(await skillSetQueues(redis, keys))]);
   if (partitionWrongType.length > 0) {
     const ms = performance.now() - started;
     return {
@@ -589,6 +589,17 @@ function partitionWideKeys(keys: PartitionKeys): WrongTypeKey[] {
     [keys.stream('evaluator'), 'stream'],
   ];
   return expected.map(([key, type]) => ({ missionId: '', key, expected: type }));
+}
+
+/**
+ * The ready queue of each skill set (`<partition>queue:ready-sk:<skills>`), which the effects rebuild
+ * restores write with the ready queue: the fields of ready-by-skills name them. None when
+ * ready-by-skills itself is of another type, which partitionWideKeys names.
+ */
+async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys): Promise<WrongTypeKey[]> {
+  if ((await redis.type(keys.readyBySkills)) !== REDIS_TYPES.hash) return [];
+  const skillSets = await redis.hkeys(keys.readyBySkills);
+  return skillSets.map((skills) => ({ missionId: '', key: keys.readyWithSkillsPrefix + skills, expected: 'sorted set' }));
 }
 
 /** Those of `expected` whose key holds another Redis type (one TYPE each, pipelined); a key that does not exist is none. */
