@@ -607,6 +607,8 @@ function retentionText(result: RetentionPlan | RetentionRun, dryRun: boolean): s
       ),
     );
   for (const failure of failed) lines.push(`failed: ${failure.subjectId}: ${failure.error}`);
+  // Older intakes answer without it.
+  for (const mission of result.passedOver ?? []) lines.push(`passed over: ${mission.reason} (its guests cannot be told; run replay verify)`);
   return lines.join('\n');
 }
 

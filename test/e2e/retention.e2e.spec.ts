@@ -227,14 +227,23 @@ describe('retention: guests erased once every mission is finished and past RETEN
       const plan = (await system.api.get('/api/retention').expect(200)).body as {
         erase: { subjectId: string }[];
         kept: { subjectId: string; reason: string }[];
+        passedOver: { missionId: string; reason: string }[];
       };
-      const run = (await system.api.post('/api/retention/run').expect(200)).body as { erased: string[]; kept: { subjectId: string; reason: string }[] };
+      const run = (await system.api.post('/api/retention/run').expect(200)).body as {
+        erased: string[];
+        kept: { subjectId: string; reason: string }[];
+        passedOver: { missionId: string; reason: string }[];
+      };
 
       expect(plan.erase.map((entry) => entry.subjectId)).toEqual(['guest:1007']);
       expect(run.erased).toEqual(['guest:1007']);
       const why = `mission ${missions.hildeAgain}: its state in the read model (s) is not JSON, so whether its missions are past their days cannot be told`;
       expect(run.kept).toContainEqual({ subjectId: 'guest:1008', reason: why });
       expect(run.kept.map((entry) => entry.subjectId)).not.toContain('guest:1006');
+      // Fritz's only mission past its days cannot be read, so neither erase nor kept can name him: the mission is listed.
+      const passedOver = broken.map((id) => ({ missionId: id, reason: `mission ${id}: its state in the read model (s) is not JSON` }));
+      expect(plan.passedOver).toEqual(expect.arrayContaining(passedOver));
+      expect(run.passedOver).toEqual(expect.arrayContaining(passedOver));
       expect((await events('hilde')).map((event) => event.type)).not.toContain('SubjectErased');
       // Named once each, over both rounds.
       const named = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.startsWith('the retention round passes over'));

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { MISSION_STATUSES, MISSION_TYPES, MissionStatus, MissionType } from '@app/mission';
-import { RetentionCandidate, RetentionKept, RetentionMissionView, RetentionRun } from './retention.service';
+import { RetentionCandidate, RetentionKept, RetentionMissionView, RetentionPassedOver, RetentionRun } from './retention.service';
 
 /* Documentation-only classes for the OpenAPI document: the API returns plain objects. */
 
@@ -23,6 +23,15 @@ export class RetentionKeptSchema implements RetentionKept {
   @ApiProperty({ example: 'mission 0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b is running', description: 'The first mission that keeps it.' }) reason: string;
 }
 
+export class RetentionPassedOverSchema implements RetentionPassedOver {
+  @ApiProperty({ example: '0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b' }) missionId: string;
+  @ApiProperty({
+    example: 'mission 0196a1b2-3c4d-7e5f-8a9b-0c1d2e3f4a5b: its state in the read model (s) is not JSON',
+    description: 'Why its stored data cannot be read (changed by hand): `replay verify` names what changed, `replay rebuild` mends it.',
+  })
+  reason: string;
+}
+
 class RetentionDaysSchema {
   @ApiProperty({ example: 90 }) guest_support: number;
   @ApiProperty({ example: 365 }) pricing: number;
@@ -36,6 +45,12 @@ export class RetentionPlanSchema {
   erase: RetentionCandidateSchema[];
   @ApiProperty({ type: [RetentionKeptSchema], description: 'Subjects with a mission past its days that another of their missions keeps.' })
   kept: RetentionKeptSchema[];
+  @ApiProperty({
+    type: [RetentionPassedOverSchema],
+    description:
+      'Missions past their days whose stored data cannot be read: the subjects they are about cannot be told, so they are in neither erase nor kept, and none is erased for them, until `replay rebuild` has mended them.',
+  })
+  passedOver: RetentionPassedOverSchema[];
 }
 
 export class RetentionRunSchema extends RetentionPlanSchema implements Pick<RetentionRun, 'erased' | 'failed'> {

@@ -51,13 +51,22 @@ export interface RetentionKept {
   reason: string;
 }
 
-/** What a round finds at `at`: subjects to erase, and those kept by another of their missions. */
+/** A mission past its days whose stored state cannot be read: the subjects it is about cannot be told. */
+export interface RetentionPassedOver {
+  missionId: string;
+  /** Why it cannot be read, as UnreadableStoredDataError says it. */
+  reason: string;
+}
+
+/** What a round finds at `at`: subjects to erase, those kept by another of their missions, and missions it could not read. */
 export interface RetentionPlan {
   at: string;
   /** The days per type in force (RETENTION_DAYS with its defaults). */
   days: RetentionDays;
   erase: RetentionCandidate[];
   kept: RetentionKept[];
+  /** Missions past their days that cannot be read, so neither erase nor kept can name their subjects; until `replay rebuild` mends them. */
+  passedOver: RetentionPassedOver[];
 }
 
 export interface RetentionRun extends RetentionPlan {
@@ -202,6 +211,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   private async survey(now: Date): Promise<Survey> {
     const subjects = new Set<string>();
     const spent: Survey['spent'] = [];
+    const passedOver: RetentionPassedOver[] = [];
     for (const partition of this.keys.partitions) {
       for (const type of MISSION_TYPES) {
         const key = partition.retention(type);
@@ -209,9 +219,15 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         for (let offset = 0; ; offset += PAGE) {
           const ids = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, PAGE);
           for (const missionId of ids) {
-            const mission = await this.passedOver.step(missionId, () => this.store.load(missionId));
+            const mission = await this.store.load(missionId).catch(unreadableAsValue);
             // Its stored state cannot be read: neither spent nor anyone's, until `replay rebuild` has mended it.
-            if (mission === undefined) continue;
+            // Listed, as its subjects cannot be: a guest whose only such mission it is would be in neither erase nor kept.
+            if (mission instanceof UnreadableStoredDataError) {
+              this.passedOver.note(mission);
+              passedOver.push({ missionId, reason: mission.message });
+              continue;
+            }
+            this.passedOver.readable(missionId);
             const left = unerasedSubjects(mission);
             if (left.length === 0) spent.push({ key, missionId });
             for (const subject of left) subjects.add(subject);
@@ -220,15 +236,12 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         }
       }
     }
-    const plan: RetentionPlan = { at: now.toISOString(), days: this.days, erase: [], kept: [] };
+    const plan: RetentionPlan = { at: now.toISOString(), days: this.days, erase: [], kept: [], passedOver };
     for (const subjectId of [...subjects].sort()) {
-      const missions = await this.missionsAbout(subjectId).catch((error: unknown) => {
-        if (!(error instanceof UnreadableStoredDataError)) throw error;
-        this.passedOver.note(error);
-        return error;
-      });
+      const missions = await this.missionsAbout(subjectId).catch(unreadableAsValue);
       // Whether every mission about the subject is over cannot be told without that one: kept, for a round after `replay rebuild`.
       if (missions instanceof UnreadableStoredDataError) {
+        this.passedOver.note(missions);
         plan.kept.push({ subjectId, reason: `${missions.message}, so whether its missions are past their days cannot be told` });
         continue;
       }
@@ -258,6 +271,12 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
     }
     return missions;
   }
+}
+
+/** A failure to read a mission's stored data as a value, to pass the mission over; any other failure is thrown on. */
+function unreadableAsValue(error: unknown): UnreadableStoredDataError {
+  if (error instanceof UnreadableStoredDataError) return error;
+  throw error;
 }
 
 /** A retained mission as the plan shows it, its finish as an ISO time. */
