@@ -261,6 +261,39 @@ describe('retention: guests erased once every mission is finished and past RETEN
     }
   });
 
+  // Only a sweep's own step forgot a mission: one read about a subject was noted and never forgotten,
+  // so once mended and broken again it was passed over without a word.
+  it("given a guest's waiting mission passed over, mended and read fine, when it breaks again, then the round names it again", async () => {
+    await cancelledRateCheck('ida', 1009, 'Ida Berg');
+    const notBefore = new Date(Date.now() + DAY_MS).toISOString();
+    const waiting = (
+      await system.api
+        .post('/api/missions')
+        .send({ ...guestRequest(1009, 'Ida Berg'), notBefore })
+        .expect(201)
+    ).body as { id: string };
+    const key = system.keys.mission(waiting.id);
+    const stored = (await system.redis.hget(key, 's')) ?? '';
+    const warn = jest.spyOn(PinoLogger.prototype, 'warn');
+    try {
+      await system.redis.hset(key, 's', 'not json');
+      await retention.plan();
+      await system.redis.hset(key, 's', stored);
+      expect((await retention.plan()).kept).toContainEqual({ subjectId: 'guest:1009', reason: expect.stringContaining(waiting.id) as unknown });
+
+      await system.redis.hset(key, 's', 'not json');
+      await retention.plan();
+
+      const named = warn.mock.calls
+        .map(([message]) => String(message))
+        .filter((message) => message.startsWith(`the retention round passes over mission ${waiting.id}:`));
+      expect(named).toHaveLength(2);
+    } finally {
+      warn.mockRestore();
+      await system.redis.hset(key, 's', stored);
+    }
+  });
+
   /** A rate check for the guest, cancelled before its start: finished now, and pricing keeps 0 days. */
   async function cancelledRateCheck(name: string, guestId: number, guestName: string): Promise<void> {
     const notBefore = new Date(Date.now() + DAY_MS).toISOString();
