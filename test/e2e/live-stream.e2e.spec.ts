@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { AddressInfo } from 'node:net';
+import { Logger } from '@nestjs/common';
 import express, { Response } from 'express';
 import request from 'supertest';
 import { MissionEvent, UNAVAILABLE_MARKER } from '@app/mission';
@@ -211,6 +212,42 @@ describe('GET /api/stream: live mission events (four services, real Redis, parti
       expect(eventsOf(operatorStream, broken.id)[0]).toMatchObject({ type: 'MissionCreated' });
     } finally {
       await system.redis.hset(key, kept);
+    }
+  });
+
+  // The intake remembered every such mission for good (an unbounded set, nothing forgotten): one mended
+  // and then changed again was passed over without a word.
+  it("given a client key's mission passed over, mended and shown, when its state breaks again, then the intake names it again", async () => {
+    const client = { Authorization: `Bearer ${TEST_KEYS.client}` };
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const flaky = (
+      await request(system.intake.getHttpServer())
+        .post('/api/missions')
+        .set(client)
+        .send({ ...pricing('State changed by hand, twice'), notBefore: later })
+        .expect(201)
+    ).body as { id: string };
+    const key = system.keys.mission(flaky.id);
+    const stored = (await system.redis.hget(key, 's')) ?? '';
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const named = () => warn.mock.calls.filter(([message]) => String(message).startsWith(`a client key's live stream passes over mission ${flaky.id}:`)).length;
+    try {
+      await system.redis.hset(key, 's', 'not json');
+      const first = await opened('?from=start', client);
+      await until('the mission named once', () => named() === 1);
+      first.stop();
+      await system.redis.hset(key, 's', stored);
+      const mended = await opened('?from=start', client);
+      await until('the mended mission on the stream', () => eventsOf(mended, flaky.id).length > 0);
+      mended.stop();
+
+      await system.redis.hset(key, 's', 'not json');
+      await opened('?from=start', client);
+
+      await until('the mission named again', () => named() === 2);
+    } finally {
+      warn.mockRestore();
+      await system.redis.hset(key, 's', stored);
     }
   });
 
