@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Effect, KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys, RestoreCode, upcast } from '@app/event-store';
 import { evolve, Mission } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
-import { restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
+import { IN_FLIGHT_ROUTES, restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
 import { execAll, isWrongTypeError, LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { DEFAULT_IMPORT_QUEUE_ORDER, writeSubjectIndexEffect } from './export-import';
 import { Finding } from './finding';
@@ -585,8 +585,8 @@ function partitionWideKeys(keys: PartitionKeys): WrongTypeKey[] {
     [keys.scheduled('retry'), 'sorted set'],
     [keys.deadlines, 'sorted set'],
     [keys.overdue, 'sorted set'],
-    [keys.stream('executor'), 'stream'],
-    [keys.stream('evaluator'), 'stream'],
+    // The streams an import's restore writes the messages of missions in flight to.
+    ...IN_FLIGHT_ROUTES.map((route): [string, ExpectedKeyType] => [keys.stream(route), 'stream']),
   ];
   return expected.map(([key, type]) => ({ missionId: '', key, expected: type }));
 }
