@@ -354,26 +354,39 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     await alert.waitFor();
   });
 
+  /**
+   * Runs `work` with the stored state of mission `id` changed by `alter`, as someone with write
+   * access to Redis could, and puts it back after: left damaged, a dead letter is one a bulk
+   * requeue of the later tests must skip.
+   */
+  const withStoredStateAltered = async (id: string, alter: (state: string) => string, work: () => Promise<void>) => {
+    const hash = system.keys.of(id).mission(id);
+    const state = (await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
+    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, alter(state));
+    try {
+      await work();
+    } finally {
+      await system.redis.hset(hash, MISSION_HASH_FIELDS.state, state);
+    }
+  };
+
   it('given a mission whose stored state was altered, then the Missions page still loads, its row saying its guest data cannot be shown', async () => {
     const title = `Blankets for room 14 ${Date.now()}`;
     const id = await guestMission(title, { id: 'g-console-state', name: 'Ada Altered' }, 'One more blanket, please.');
     await system.waitForStatus(id, ['dead_lettered']);
-    // As someone with write access to Redis could: a character of the description's ciphertext in the mission's hash changed.
-    const hash = system.keys.of(id).mission(id);
-    const state = (await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
-    const token = (JSON.parse(state) as { description: string }).description;
-    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, state.replace(token, token.slice(0, -10) + (token.at(-10) === 'A' ? 'B' : 'A') + token.slice(-9)));
-    try {
+    // A character of the description's ciphertext changed.
+    const altered = (state: string) => {
+      const token = (JSON.parse(state) as { description: string }).description;
+      return state.replace(token, token.slice(0, -10) + (token.at(-10) === 'A' ? 'B' : 'A') + token.slice(-9));
+    };
+    await withStoredStateAltered(id, altered, async () => {
       await signInAt('missions');
 
       // The whole page was a 500 for every role that reads guest data, and the same for the review inbox.
       const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: title }) });
       await row.getByText('Guest data damaged: cannot be shown. Call an operator').waitFor({ timeout: 10_000 });
       expect(await page.getByRole('alert').count()).toBe(0);
-    } finally {
-      // Left damaged, this dead letter is one a bulk requeue of the later tests must skip.
-      await system.redis.hset(hash, MISSION_HASH_FIELDS.state, state);
-    }
+    });
   });
 
   it('given a mission whose stored state is no longer a mission, then the Missions page still loads, its row saying its state is damaged and naming it', async () => {
@@ -383,22 +396,19 @@ describe('the console at /console (Chromium, against the in-process system)', ()
       .expect(201);
     const id = created.body.id as string;
     await system.waitForStatus(id, ['dead_lettered']);
-    // As someone with write access to Redis could: the mission's state in its hash overwritten.
-    const hash = system.keys.of(id).mission(id);
-    const state = (await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '';
-    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, 'not a mission');
-    try {
-      await signInAt('missions');
+    await withStoredStateAltered(
+      id,
+      () => 'not a mission',
+      async () => {
+        await signInAt('missions');
 
-      // The whole page was a 500 for everyone; then its row named guest data, which is not what was damaged.
-      const row = page.getByRole('row').filter({ hasText: id });
-      await row.getByText('Stored state damaged: cannot be shown. Call an operator').waitFor({ timeout: 10_000 });
-      expect(await row.getByText('Guest data damaged').count()).toBe(0);
-      expect(await page.getByRole('alert').count()).toBe(0);
-    } finally {
-      // Left damaged, this dead letter is one a bulk requeue of the later tests must skip.
-      await system.redis.hset(hash, MISSION_HASH_FIELDS.state, state);
-    }
+        // The whole page was a 500 for everyone; then its row named guest data, which is not what was damaged.
+        const row = page.getByRole('row').filter({ hasText: id });
+        await row.getByText('Stored state damaged: cannot be shown. Call an operator').waitFor({ timeout: 10_000 });
+        expect(await row.getByText('Guest data damaged').count()).toBe(0);
+        expect(await page.getByRole('alert').count()).toBe(0);
+      },
+    );
   });
 
   it('given a dead letter, then Requeue on the Dead letters page requeues it as the operator', async () => {
@@ -1087,16 +1097,16 @@ describe('the console at /console (Chromium, against the in-process system)', ()
     const title = `Garden rates ${Date.now()}`;
     const created = await system.api.post('/api/missions').send({ type: 'pricing', title, description: 'Rates.', priority: 'low', payload: {} }).expect(201);
     await system.waitForStatus(created.body.id, ['dead_lettered']);
-    const hash = system.keys.mission(created.body.id);
-    const state = JSON.parse((await system.redis.hget(hash, MISSION_HASH_FIELDS.state)) ?? '{}') as { title: string };
-    await system.redis.hset(hash, MISSION_HASH_FIELDS.state, JSON.stringify({ ...state, title: `${title} (forged)` }));
+    const forged = (state: string) => JSON.stringify({ ...(JSON.parse(state) as object), title: `${title} (forged)` });
 
-    await signInAt(`missions/${created.body.id}`);
-    await page.getByRole('heading', { level: 1, name: `${title} (forged)` }).waitFor();
-    await page.getByText('Not verified: 1 problem', { exact: true }).waitFor();
-    expect(await page.getByRole('list', { name: 'Verification problems' }).getByRole('listitem').allInnerTexts()).toEqual([
-      'the mission as shown is not the fold of its events: s differs from the replayed state in title',
-    ]);
+    await withStoredStateAltered(created.body.id as string, forged, async () => {
+      await signInAt(`missions/${created.body.id}`);
+      await page.getByRole('heading', { level: 1, name: `${title} (forged)` }).waitFor();
+      await page.getByText('Not verified: 1 problem', { exact: true }).waitFor();
+      expect(await page.getByRole('list', { name: 'Verification problems' }).getByRole('listitem').allInnerTexts()).toEqual([
+        'the mission as shown is not the fold of its events: s differs from the replayed state in title',
+      ]);
+    });
   });
 
   it('given a mission titled with one long word, then its page fits the laptop width without sideways scrolling', async () => {
