@@ -104,10 +104,34 @@ describe('AgentRegistry changes (real Redis)', () => {
       expect(await agentIds()).toEqual(['agent-lena', 'agent-own']);
     });
 
-    it('given Redis failing while an agent is registered, when seeding runs, then the failure is thrown, not passed over', async () => {
-      jest.spyOn(registry, 'register').mockRejectedValueOnce(new Error('Connection is closed.'));
+    it('given Redis gone, when seeding runs, then the failure is thrown, not passed over', async () => {
+      const closed = testRedis();
+      await closed.quit();
 
-      await expect(registry.seedMissing(seed)).rejects.toThrow('Connection is closed.');
+      await expect(new AgentRegistry(closed, keys).seedMissing(seed)).rejects.toThrow('Connection is closed.');
+      expect(await agentIds()).toEqual(['agent-lena']);
+    });
+
+    // After Redis lost its data the intake refused creates (422: no agent has the skills) while
+    // the seed went in one agent after another; a reader now sees none of it or all of it.
+    it('given an empty registry, when it is seeded while another client reads it, then the reader never sees part of the seed', async () => {
+      await deleteKeysByPrefix(redis, prefix);
+      const many = Array.from({ length: 40 }, (_, n) => ({ ...lena, id: `agent-${n}`, name: `Agent ${n}`, systemPrompt: `You are agent ${n}.` }));
+      const reader = testRedis();
+      const counts = new Set<number>();
+      let seeding = true;
+      const reading = (async () => {
+        while (seeding) counts.add(await reader.hlen(keys.agents));
+      })();
+
+      const added = await registry.seedMissing(many);
+      seeding = false;
+      await reading;
+      await reader.quit();
+
+      expect(added).toBe(40);
+      expect([...counts].filter((count) => count !== 0 && count !== 40)).toEqual([]);
+      expect(await registry.record('agent-39')).toMatchObject({ version: 1, updatedBy: 'seed' });
     });
   });
 });

@@ -43,29 +43,31 @@ export class AgentRegistry {
   /**
    * Registers the seed agents the registry lacks, unless it holds an agent the seed does not name
    * (then its agents are someone's own choice, and none is added). So a seeding cut short (a
-   * crash, Redis gone between two agents) is finished at the next start instead of leaving the
-   * system with part of its capacity and skills for good. An agent registered meanwhile by another
-   * instance counts as there; any other failure is thrown, not passed over. Returns how many were added.
+   * crash, Redis gone) is finished at the next start instead of leaving the system with part of
+   * its capacity and skills for good. The agents are registered in one MULTI (their keys share
+   * the `{a}` hash tag), so no reader sees part of the seed: the intake, which refuses a mission
+   * whose skills no registered agent has, would refuse creates for as long as the seeding of a
+   * registry lost with Redis's data took, one agent after another. An agent registered meanwhile
+   * by another instance counts as there; any other failure is thrown, not passed over. Returns
+   * how many were added.
    */
   async seedMissing(profiles: readonly AgentProfile[], actor: string = SERVICE_ACTORS.seed): Promise<number> {
     const registered = new Set(await this.redis.hkeys(this.keys.agents));
     const seeded = new Set(profiles.map((profile) => profile.id));
     if ([...registered].some((agentId) => !seeded.has(agentId))) return 0;
-    let added = 0;
-    for (const profile of profiles) {
-      if (registered.has(profile.id)) continue;
-      try {
-        await this.register(profile, actor);
-        added += 1;
-      } catch (error) {
-        if (!(error instanceof AgentVersionConflictError)) throw error;
-      }
+    const missing = profiles.filter((profile) => !registered.has(profile.id));
+    if (missing.length === 0) return 0;
+    const transaction = this.redis.multi();
+    for (const profile of missing) {
+      const { keys, args } = this.appendCall(null, [registeredEvent(profile, actor)], String(profile.credits));
+      appendScript.addTo(transaction, keys, args);
     }
-    return added;
+    const replies = (await execAll(transaction)) as [AgentAppendCode, string][];
+    return replies.filter(([code]) => code === AgentAppendCode.Ok).length;
   }
 
   async register(profile: AgentProfile, actor: string): Promise<AgentRecord> {
-    return this.append(null, [{ type: 'AgentRegistered', agentId: profile.id, at: new Date().toISOString(), actor, data: profile }], String(profile.credits));
+    return this.append(null, [registeredEvent(profile, actor)], String(profile.credits));
   }
 
   /**
@@ -161,15 +163,29 @@ export class AgentRegistry {
   }
 
   private async append(record: AgentRecord | null, events: AgentEvent[], startingCredits = ''): Promise<AgentRecord> {
+    const { keys, args, next } = this.appendCall(record, events, startingCredits);
+    const [code] = (await appendScript.run(this.redis, keys, args)) as [AgentAppendCode, string];
+    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(next.id, record === null);
+    return next;
+  }
+
+  /** The append script's keys and arguments for events of one agent at the version of `record`, and the record after them. */
+  private appendCall(
+    record: AgentRecord | null,
+    events: AgentEvent[],
+    startingCredits: string,
+  ): { keys: string[]; args: (string | number)[]; next: AgentRecord } {
     const agentId = events[0].agentId;
     const next = events.reduce<AgentRecord | null>(evolveAgent, record);
     if (!next) throw new AgentNotFoundError(agentId);
     const keys = [this.keys.agents, this.keys.agentVersions, this.keys.agentLog(agentId), this.keys.agentCapacity, this.keys.agentCredits, this.keys.agentLoad];
     const args = [agentId, record?.version ?? 0, JSON.stringify(next), next.capacity, startingCredits, ...events.map((event) => JSON.stringify(event))];
-    const [code] = (await appendScript.run(this.redis, keys, args)) as [AgentAppendCode, string];
-    if (code !== AgentAppendCode.Ok) throw new AgentVersionConflictError(agentId, record === null);
-    return next;
+    return { keys, args, next };
   }
+}
+
+function registeredEvent(profile: AgentProfile, actor: string): AgentEvent {
+  return { type: 'AgentRegistered', agentId: profile.id, at: new Date().toISOString(), actor, data: profile };
 }
 
 function pickVerdict(data: { missionId: string; attempt: number; score: number; passed: boolean }) {

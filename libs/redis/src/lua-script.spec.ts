@@ -176,5 +176,21 @@ describe('LuaScript', () => {
       expect(script.numberOfKeys).toBe(2);
       await expect(script.run(redis, [`${prefix}a`], [])).rejects.toThrow('Lua script two-2 takes 2 keys, got 1');
     });
+
+    it('adds runs to a MULTI as EVAL of its source, which runs where Redis does not know the script yet, and checks the key count there too', async () => {
+      files({ [`count-${process.pid}-1.lua`]: `-- ${prefix}\nreturn redis.call("INCRBY", KEYS[1], ARGV[1])\n` });
+      const script = new LuaScript(dir, `count-${process.pid}-1`);
+      const key = `${prefix}{t}:n`;
+      const transaction = redis.multi();
+      script.addTo(transaction, [key], [2]);
+      script.addTo(transaction, [key], [3]);
+
+      expect(await redis.script('EXISTS', createHash('sha1').update(script.source).digest('hex'))).toEqual([0]);
+      expect(await transaction.exec()).toEqual([
+        [null, 2],
+        [null, 5],
+      ]);
+      expect(() => script.addTo(redis.multi(), [], [1])).toThrow(`takes 1 keys, got 0`);
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { ChainableCommander } from 'ioredis';
 import { isCluster, RedisConnection, slotMapReloaded } from './redis-connection';
 import { someReplyCause } from './redis-replies';
 
@@ -81,9 +82,7 @@ export class LuaScript {
    * (with their slot numbers), so after a CLUSTER FAILOVER the scripts of a batch failed.
    */
   async run(redis: RedisConnection, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-    if (this.numberOfKeys !== null && keys.length !== this.numberOfKeys) {
-      throw new Error(`Lua script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
-    }
+    this.checkKeyCount(keys);
     for (let retries = 0; ; retries++) {
       try {
         return await this.runOnce(redis, keys, args);
@@ -91,6 +90,22 @@ export class LuaScript {
         if (!isCluster(redis) || retries >= MOVED_RETRIES || !someReplyCause(error, (reply) => reply.message.startsWith('MOVED '))) throw error;
         await slotMapReloaded(redis);
       }
+    }
+  }
+
+  /**
+   * Adds a run of this script to a MULTI (or pipeline), as EVAL with the whole source: a command
+   * queued in a transaction cannot fall back from NOSCRIPT. For the rare transaction of several
+   * runs (seeding the agents), not for a hot path.
+   */
+  addTo(transaction: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): ChainableCommander {
+    this.checkKeyCount(keys);
+    return transaction.eval(this.source, keys.length, ...keys, ...args);
+  }
+
+  private checkKeyCount(keys: readonly string[]): void {
+    if (this.numberOfKeys !== null && keys.length !== this.numberOfKeys) {
+      throw new Error(`Lua script ${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
     }
   }
 
