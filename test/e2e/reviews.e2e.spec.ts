@@ -5,10 +5,12 @@ import { FakeChatCompletionsServer, waitFor } from '@app/testing';
 import { evaluatorService } from '../../apps/evaluator/src/evaluator.definition';
 import { executorService } from '../../apps/executor/src/executor.definition';
 import { intakeService } from '../../apps/intake/src/intake.definition';
+import { SWEEP_BATCH } from '../../apps/intake/src/queue/due-missions-walk';
 import { ReviewDeadlineService } from '../../apps/intake/src/reviews/review-deadline.service';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
+import { unreadableMissionsIn } from '../support/unreadable-missions';
 
 /** A safety issue: the hotel policy (fixtures/review-policy.yaml) holds its result for a reviewer. */
 const socket = (title: string, priority: MissionCreateDto['priority'] = 'high'): MissionCreateDto => ({
@@ -334,6 +336,42 @@ describe('human review of held results (four services, real Redis, hotel review 
       warn.mockRestore();
       await system.redis.zrem(deadlines, broken);
       await system.redis.del(system.keys.mission(broken));
+    }
+  });
+
+  // The sweep read the first 200 due review deadlines of each partition, passed over each, and
+  // stopped: the next read the same 200, and no review behind them was ever found overdue.
+  it('given more review deadlines of unreadable missions due first than the sweep reads at once, then it pages past them and finds the review behind them overdue', async () => {
+    // Wherever the review's mission goes, its partition's set starts with them.
+    const broken: string[] = [];
+    for (const [partition] of system.keys.partitions.entries()) {
+      broken.push(...(await unreadableMissionsIn(system.redis, system.keys, partition, SWEEP_BATCH + 50, (p) => [p.reviewDeadlines])));
+    }
+    // Kept to look at instead of written: hundreds of lines.
+    const warn = jest.spyOn(PinoLogger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const mission = await awaitingReview(socket('Socket reviewed after many damaged ones'));
+
+      await waitFor(async () => ((await typesOf(mission.id)).includes('MissionReviewOverdue') ? true : null), {
+        timeoutMs: 20_000,
+        what: `mission ${mission.id} to be found overdue`,
+      });
+      const named = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.startsWith('the review deadline sweep passes over'));
+      expect(named.sort()).toEqual(
+        broken
+          .map(
+            (id) =>
+              `the review deadline sweep passes over mission ${id}: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild)`,
+          )
+          .sort(),
+      );
+      await reviewer.post(`/api/missions/${mission.id}/approve`).send({}).expect(200);
+    } finally {
+      warn.mockRestore();
+      for (const id of broken) {
+        await system.redis.zrem(system.keys.of(id).reviewDeadlines, id);
+        await system.redis.del(system.keys.mission(id));
+      }
     }
   });
 

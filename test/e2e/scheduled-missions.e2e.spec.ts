@@ -1,8 +1,10 @@
 import { PinoLogger } from 'nestjs-pino';
 import { MissionPipeline } from '@app/pipeline';
+import { MAX_PASSED_OVER_PER_RUN, SWEEP_BATCH } from '../../apps/intake/src/queue/due-missions-walk';
 import { TimeWatchService } from '../../apps/intake/src/queue/time-watch.service';
 import { InProcessSystem, startInProcessSystem } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
+import { unreadableMissionsIn } from '../support/unreadable-missions';
 
 const preArrival = (notBefore: string) => ({
   type: 'guest_support',
@@ -101,6 +103,61 @@ describe('scheduled missions: later starts and retry backoff (four services, rea
     ]);
     warn.mockRestore();
     await system.redis.del(system.keys.mission(broken.id));
+  });
+
+  // A sweep read the first 200 due entries of a set, passed over each, and stopped: the next read
+  // the same 200, and a mission due behind them was never queued, nor found overdue.
+  it('given more unreadable missions at the head of the sets than a sweep reads at once, then it pages past them and acts on the mission behind them, a run bounded', async () => {
+    system = await startInProcessSystem('e2e-scheduled-unreadable-head', { SCHEDULE_CHECK_MS: '60000', DEADLINE_CHECK_MS: '3600000' });
+    const notBefore = new Date(Date.now() + 3_600_000);
+    const deadline = new Date(notBefore.getTime() + 3_600_000);
+    const behind = (
+      await system.api
+        .post('/api/missions')
+        .send({ ...preArrival(notBefore.toISOString()), title: 'Due behind damaged ones', deadline: deadline.toISOString() })
+        .expect(201)
+    ).body as { id: string };
+    const partition = system.keys.partitionOf(behind.id);
+    // Due first: more than a page of them before its deadline, more than a run passes over before its start.
+    const brokenDeadlines = await unreadableMissionsIn(system.redis, system.keys, partition, SWEEP_BATCH + 50, (p) => [p.deadlines, p.scheduled('delayed')]);
+    const brokenScheduled = await unreadableMissionsIn(system.redis, system.keys, partition, MAX_PASSED_OVER_PER_RUN - SWEEP_BATCH, (p) => [
+      p.scheduled('delayed'),
+    ]);
+    const broken = [...brokenDeadlines, ...brokenScheduled];
+    // Kept to look at instead of written: hundreds of lines.
+    const warn = jest.spyOn(PinoLogger.prototype, 'warn').mockImplementation(() => undefined);
+    const transition = jest.spyOn(system.intake.get(MissionPipeline), 'transition');
+    const watch = system.intake.get(TimeWatchService);
+    const later = new Date(deadline.getTime() + 1_000);
+    try {
+      expect(await watch.sweepOverdue(later)).toBe(1);
+      expect((await system.store.load(behind.id))?.overdueAt).toBe(later.toISOString());
+
+      // One run passes over at most MAX_PASSED_OVER_PER_RUN of them; the next goes on behind them.
+      transition.mockClear();
+      expect(await watch.sweepDue(later)).toBe(0);
+      expect(transition).toHaveBeenCalledTimes(MAX_PASSED_OVER_PER_RUN);
+      expect(await watch.sweepDue(later)).toBe(1);
+      expect((await system.store.load(behind.id))?.status).not.toBe('scheduled');
+      expect(await system.redis.zscore(system.keys.of(behind.id).scheduled('delayed'), behind.id)).toBeNull();
+      // That run reached the end: the next starts from the earliest again, and names none a second time.
+      expect(await watch.sweepDue(later)).toBe(0);
+
+      const named = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.startsWith('the due and deadline sweep passes over'));
+      expect(named.sort()).toEqual(
+        broken
+          .map(
+            (id) =>
+              `the due and deadline sweep passes over mission ${id}: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild)`,
+          )
+          .sort(),
+      );
+      // Left where they wait, for a sweep once `replay rebuild` has mended them.
+      expect(await system.redis.zcard(system.keys.of(behind.id).scheduled('delayed'))).toBe(broken.length);
+    } finally {
+      warn.mockRestore();
+      transition.mockRestore();
+    }
   });
 
   it('given a first draft that fails its evaluation, then the retry waits its backoff visibly scheduled, and runs once due', async () => {

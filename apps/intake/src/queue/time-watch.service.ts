@@ -7,9 +7,7 @@ import { decideDue, decideOverdue, Decision, Mission, SERVICE_ACTORS } from '@ap
 import { MissionPipeline } from '@app/pipeline';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
-
-/** Missions looked at per set, partition and sweep; the rest wait for the next sweep. */
-const SWEEP_BATCH = 200;
+import { DueMissionsWalk } from './due-missions-walk';
 
 enum ForgetCode {
   Forgotten = 0,
@@ -36,15 +34,16 @@ const OVERDUE: readonly TimedSet[] = [{ keyOf: (partition) => partition.deadline
  * What happens when a time comes, for missions waiting in sorted sets by that time (written and
  * left by the effects of their events, libs/pipeline): every SCHEDULE_CHECK_MS scheduled missions
  * that are due are queued (MissionQueued, reason due), and every DEADLINE_CHECK_MS unfinished
- * missions past their deadline get MissionOverdue. A sweep reads only what is due. Every intake
+ * missions past their deadline get MissionOverdue. A sweep reads only what is due, and pages past
+ * the missions whose stored data cannot be read (DueMissionsWalk, which bounds a run). Every intake
  * instance sweeps; the append at the mission's version lets exactly one of them act.
  */
 @Injectable()
 export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly due: PeriodicTask;
   private readonly overdue: PeriodicTask;
-  /** A mission whose stored data cannot be read: passed over, named once, and left in its set. */
-  private readonly passedOver: PassedOverMissions;
+  /** The walk over the sets; a mission whose stored data cannot be read is passed over, named once, and left in its set. */
+  private readonly walk: DueMissionsWalk;
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -58,7 +57,7 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
       (error) => this.logger.error({ err: error }, 'scheduled missions sweep failed'),
       redis,
     );
-    this.passedOver = new PassedOverMissions('the due and deadline sweep', (message) => this.logger.warn(message));
+    this.walk = new DueMissionsWalk(redis, new PassedOverMissions('the due and deadline sweep', (message) => this.logger.warn(message)));
     this.overdue = new PeriodicTask(
       () => this.sweepOverdue(),
       (error) => this.logger.error({ err: error }, 'deadline sweep failed'),
@@ -92,19 +91,13 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
     for (const partition of this.keys.partitions) {
       for (const set of sets) {
         const key = set.keyOf(partition);
-        const due = await this.redis.zrangebyscore(key, '-inf', now.getTime(), 'WITHSCORES', 'LIMIT', 0, SWEEP_BATCH);
-        for (let i = 0; i + 1 < due.length; i += 2) {
-          const missionId = due[i];
-          const outcome = await this.passedOver.step(missionId, () =>
-            this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now }),
-          );
-          // Its stored data cannot be read: it stays in the set, for a sweep after `replay rebuild` has mended it.
-          if (outcome === undefined) continue;
+        await this.walk.walk(key, String(now.getTime()), async (missionId, score) => {
+          const outcome = await this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now });
           if (outcome.kind === 'appended') changed += 1;
           // Another instance acted first, or the mission moved on meanwhile: nothing left to wait for
           // in the entry read. One written since (the mission came back, at a new time) stays.
-          else await forgetScript.run(this.redis, [key], [missionId, due[i + 1]]);
-        }
+          else await forgetScript.run(this.redis, [key], [missionId, score]);
+        });
       }
     }
     return changed;

@@ -6,22 +6,21 @@ import { decideReviewOverdue, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
+import { DueMissionsWalk } from '../queue/due-missions-walk';
 import { ReviewMetrics } from './review-metrics';
-
-/** Overdue reviews handled per partition and sweep; the next sweep takes the rest. */
-const SWEEP_BATCH = 200;
 
 /**
  * Records MissionReviewOverdue, once, for each review that has waited REVIEW_TIMEOUT_MS: it reads
  * the reviews whose deadline is still watched (an overdue review leaves that set in the same
- * append), so each sweep touches only new ones. Several intakes may sweep at once: the append's
- * expected version lets one of them record it, and the others' decisions then skip.
+ * append), so each sweep touches only new ones, and pages past the missions whose stored data
+ * cannot be read (DueMissionsWalk, which bounds a run). Several intakes may sweep at once: the
+ * append's expected version lets one of them record it, and the others' decisions then skip.
  */
 @Injectable()
 export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly task: PeriodicTask;
-  /** A mission whose stored data cannot be read: passed over, named once, and left in the set. */
-  private readonly passedOver: PassedOverMissions;
+  /** The walk over the sets; a mission whose stored data cannot be read is passed over, named once, and left in its set. */
+  private readonly walk: DueMissionsWalk;
 
   constructor(
     private readonly pipeline: MissionPipeline,
@@ -31,7 +30,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     private readonly metrics: ReviewMetrics,
     @InjectPinoLogger(ReviewDeadlineService.name) private readonly logger: PinoLogger,
   ) {
-    this.passedOver = new PassedOverMissions('the review deadline sweep', (message) => this.logger.warn(message));
+    this.walk = new DueMissionsWalk(redis, new PassedOverMissions('the review deadline sweep', (message) => this.logger.warn(message)));
     this.task = new PeriodicTask(
       () => this.sweep(),
       (error) => this.logger.error({ err: error }, 'review deadline sweep failed'),
@@ -53,19 +52,19 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
   async sweep(now = new Date()): Promise<number> {
     const timeoutMs = this.env.REVIEW_TIMEOUT_MS;
     const due = String(now.getTime() - timeoutMs);
-    const perPartition = await Promise.all(
-      this.keys.partitions.map((k) => this.redis.zrange(k.reviewDeadlines, '-inf', due, 'BYSCORE', 'LIMIT', 0, SWEEP_BATCH)),
-    );
     let marked = 0;
-    for (const missionId of perPartition.flat()) {
-      const outcome = await this.passedOver.step(missionId, () =>
-        this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), { actor: SERVICE_ACTORS.reviewDeadline, now }),
-      );
-      if (outcome?.kind !== 'appended') continue;
-      marked += 1;
-      this.metrics.overdue.inc({ type: outcome.mission.type });
-      const { correlationId, review } = outcome.mission;
-      this.logger.warn({ missionId, correlationId, rule: review?.rule, requestedAt: review?.requestedAt, timeoutMs }, 'review overdue');
+    for (const partition of this.keys.partitions) {
+      await this.walk.walk(partition.reviewDeadlines, due, async (missionId) => {
+        const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), {
+          actor: SERVICE_ACTORS.reviewDeadline,
+          now,
+        });
+        if (outcome.kind !== 'appended') return;
+        marked += 1;
+        this.metrics.overdue.inc({ type: outcome.mission.type });
+        const { correlationId, review } = outcome.mission;
+        this.logger.warn({ missionId, correlationId, rule: review?.rule, requestedAt: review?.requestedAt, timeoutMs }, 'review overdue');
+      });
     }
     return marked;
   }
