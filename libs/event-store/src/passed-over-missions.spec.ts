@@ -72,4 +72,15 @@ describe('PassedOverMissions', () => {
 
     expect(warns[warns.length - 1]).toContain('passes over mission in-its-room:');
   });
+
+  it('given what passing over a mission holds up, when it is noted, then its line says so after the remedy', () => {
+    const warns: string[] = [];
+    const passedOver = new PassedOverMissions('the test sweep', (message) => warns.push(message), 'the test job of guest:1 waits until then');
+
+    passedOver.note(unreadable('m-1'));
+
+    expect(warns).toEqual([
+      'the test sweep passes over mission m-1: s is not the JSON of an object, on every run until it is mended (run replay verify, then replay rebuild); the test job of guest:1 waits until then',
+    ]);
+  });
 });

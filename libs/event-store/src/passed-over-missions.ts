@@ -21,6 +21,8 @@ export class PassedOverMissions {
     /** What passes over them, for the log line, e.g. `the scheduled missions sweep`. */
     private readonly sweep: string,
     private readonly warn: (message: string) => void,
+    /** What passing over it holds up, beyond the mission itself, said after the remedy, e.g. `the erasure of subject guest:4711 stays pending until then`. */
+    private readonly holdsUp?: string,
   ) {}
 
   /** `work` on the mission, or undefined when its stored data cannot be read (named the first time). */
@@ -54,6 +56,7 @@ export class PassedOverMissions {
       return;
     }
     this.named.add(error.missionId);
-    this.warn(`${this.sweep} passes over ${error.message}, on every run until it is mended (run replay verify, then replay rebuild)`);
+    const consequence = this.holdsUp === undefined ? '' : `; ${this.holdsUp}`;
+    this.warn(`${this.sweep} passes over ${error.message}, on every run until it is mended (run replay verify, then replay rebuild)${consequence}`);
   }
 }

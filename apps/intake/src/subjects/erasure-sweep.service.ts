@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
+import { PassedOverMissions, UnreadableStoredDataError } from '@app/event-store';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
 import { SubjectErasure, SubjectsService } from './subjects.service';
@@ -11,11 +12,15 @@ import { SubjectErasure, SubjectsService } from './subjects.service';
  * without their data until dead-lettered. An erasure pending for a period or longer is taken to be
  * interrupted (the request itself takes milliseconds), so one finishes at most two periods after
  * its crash. Every intake sweeps; completing an erasure twice changes nothing, and there is rarely
- * anything to do (one ZRANGE).
+ * anything to do (one ZRANGE). An erasure held up by a mission whose stored data cannot be read
+ * (changed by hand) stays pending, named once per subject and mission in a `warn` with the remedy
+ * rather than a stack every run; the first sweep after `replay rebuild` has mended it finishes it.
  */
 @Injectable()
 export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly task: PeriodicTask;
+  /** Per subject whose erasure a mission that cannot be read holds up: the missions named for it. */
+  private readonly heldUp = new Map<string, PassedOverMissions>();
 
   constructor(
     private readonly subjects: SubjectsService,
@@ -51,8 +56,25 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
       this.logger.info({ subjectId: erasure.subjectId, recorded, keyDestroyed: erasure.keyDestroyed }, 'pending erasure finished');
     }
     for (const { subjectId, error } of failed) {
-      this.logger.error({ err: error, subjectId }, 'pending erasure could not be finished; the next sweep tries again');
+      if (error instanceof UnreadableStoredDataError) this.heldUpBy(subjectId).note(error);
+      else this.logger.error({ err: error, subjectId }, 'pending erasure could not be finished; the next sweep tries again');
     }
+    // Finished, or no longer pending: should a later erasure of the subject be held up, it is named again.
+    const stillPending = new Set(failed.map(({ subjectId }) => subjectId));
+    for (const subjectId of this.heldUp.keys()) if (!stillPending.has(subjectId)) this.heldUp.delete(subjectId);
     return finished;
+  }
+
+  private heldUpBy(subjectId: string): PassedOverMissions {
+    let named = this.heldUp.get(subjectId);
+    if (!named) {
+      named = new PassedOverMissions(
+        'the erasure sweep',
+        (message) => this.logger.warn(message),
+        `the erasure of subject ${subjectId} stays pending until then, and the sweep after that finishes it`,
+      );
+      this.heldUp.set(subjectId, named);
+    }
+    return named;
   }
 }

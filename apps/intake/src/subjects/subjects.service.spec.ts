@@ -45,6 +45,9 @@ class RecordingLogger {
   error(fields: Record<string, unknown>, message: string): void {
     this.lines.push({ level: 'error', message, fields });
   }
+  warn(message: string): void {
+    this.lines.push({ level: 'warn', message, fields: {} });
+  }
 }
 
 interface Guest {
@@ -147,6 +150,45 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
     expect(await sweeper.sweep(aPeriodLater)).toEqual([]);
     expect(await Promise.all(['m-crash-queued', 'm-crash-dead'].map(async (id) => (await store.history(id)).length))).toEqual(versions);
     expect(logger.lines.filter((line) => line.message === 'pending erasure finished')).toHaveLength(1);
+  });
+
+  // The sweep logged its UnreadableStoredDataError as an error with a stack, every ERASURE_SWEEP_MS.
+  it('given a pending erasure one of whose missions cannot be read, when the sweep runs again and again, then it stays pending, named once, and the sweep after the mend finishes it', async () => {
+    await aMissionAbout('m-held-readable', 'guest:held');
+    await aMissionAbout('m-held-broken', 'guest:held');
+    const requestedAt = new Date('2026-12-03T10:00:00.000Z');
+    const erasure = await pending.mark('guest:held', 'operator:grace', 'erasure request 2026-121', requestedAt);
+    const aPeriodLater = new Date(requestedAt.getTime() + env.ERASURE_SWEEP_MS);
+    const state = String(await redis.hget(keys.mission('m-held-broken'), 's'));
+    await redis.hset(keys.mission('m-held-broken'), 's', 'not json');
+    const before = logger.lines.length;
+
+    for (let run = 0; run < 3; run++) expect(await sweeper.sweep(aPeriodLater)).toEqual([]);
+
+    expect(logger.lines.slice(before)).toEqual([
+      {
+        level: 'warn',
+        message:
+          'the erasure sweep passes over mission m-held-broken: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild); the erasure of subject guest:held stays pending until then, and the sweep after that finishes it',
+        fields: {},
+      },
+    ]);
+    expect(await pending.read('guest:held')).toEqual(erasure);
+    expect(await personal.cipher.store.has('guest:held')).toBe(false);
+
+    // Mended, as `replay rebuild` writes it again from the log.
+    await redis.hset(keys.mission('m-held-broken'), 's', state);
+    const [finished] = await sweeper.sweep(aPeriodLater);
+
+    expect(finished.missions).toEqual([
+      { missionId: 'm-held-broken', recorded: true, status: 'cancelled' },
+      { missionId: 'm-held-readable', recorded: true, status: 'cancelled' },
+    ]);
+    expect((await erasureEvents('m-held-broken')).map(({ type, actor }) => `${type} by ${actor}`)).toEqual([
+      'SubjectErased by operator:grace',
+      'MissionCancelled by operator:grace',
+    ]);
+    expect(await pending.read('guest:held')).toBeNull();
   });
 
   it('given a crash after the erasure was recorded as pending and before the key was destroyed, when a period has passed, then the sweep finishes it and destroys the key too', async () => {
