@@ -450,6 +450,62 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
+  // The lease passes over a ready mission whose hash holds another type (it stays ready and
+  // counted), and a lease's return takes such a mission out of the lease without queuing it (what
+  // it was queued by went with its hash): the remedy the docs give, DEL and rebuild, must queue
+  // each once, where its events put it.
+  it('given a ready and a leased mission whose hashes were replaced by strings, when the operator deletes them and rebuilds, then each is queued and counted once, at its old score', async () => {
+    const prefix = testKeyPrefix('audit-rebuild-wrong-type');
+    prefixes.push(prefix);
+    const keys = new KeyLayout(prefix);
+    const k = keys.partitions[0];
+    const store = new MissionStore(redis, keys);
+    const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+    const t = Date.parse('2026-11-30T09:00:00.000Z');
+    const enqueue = async (id: string, at: number): Promise<Mission> => {
+      const now = new Date(at);
+      const result = await store.append(
+        id,
+        null,
+        decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] }), now),
+        { actor: 'intake', now },
+        (m) => [{ kind: 'enqueue', score: queue.score(m, at), enqueuedAt: at, level: m.priority }],
+      );
+      if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
+      return result.mission;
+    };
+    const wasLeased = await enqueue('m-was-leased', t);
+    const [leased] = await queue.lease(0, 1, 60_000, 'lease-1');
+    expect(leased.mission.id).toBe(wasLeased.id);
+    const stayedReady = await enqueue('m-stayed-ready', t + 1_000);
+    const replace = (id: string) => redis.multi().del(keys.mission(id)).set(keys.mission(id), 'replaced by hand').exec();
+    await replace(wasLeased.id);
+    await replace(stayedReady.id);
+    const passedOver: string[] = [];
+    const onUnreadable = (error: { missionId: string }) => passedOver.push(error.missionId);
+    expect(await queue.lease(0, 10, 60_000, 'lease-2', { onUnreadable })).toEqual([]);
+    expect(await queue.expireLeases(Date.now() + 120_000, { onUnreadable })).toBe(0);
+    expect(passedOver).toEqual([stayedReady.id, wasLeased.id]);
+    expect(await queue.stats()).toMatchObject({ ready: 1, readyByPriority: { high: 1 }, leased: 0 });
+
+    await redis.del(keys.mission(wasLeased.id), keys.mission(stayedReady.id));
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ restored: 2, effectsRestored: 2, wrongType: [] });
+
+    expect(await redis.zrange(k.ready, 0, -1, 'WITHSCORES')).toEqual([
+      wasLeased.id,
+      String(queue.score(wasLeased, t)),
+      stayedReady.id,
+      String(queue.score(stayedReady, t + 1_000)),
+    ]);
+    expect(await redis.hgetall(k.readyByLevel)).toEqual({ high: '2' });
+    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '2' });
+    const plumber = { freeAgents: [{ free: 5, skills: ['plumbing'] }] };
+    expect((await queue.lease(0, 10, 60_000, 'lease-3', plumber)).map(({ mission }) => mission.id)).toEqual([wasLeased.id, stayedReady.id]);
+    expect(await queue.stats()).toMatchObject({ ready: 0, readyByPriority: { high: 0 }, leased: 2 });
+    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '0' });
+    expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+  });
+
   it('given an empty prefix, then rebuild has nothing to do', async () => {
     const prefix = testKeyPrefix('audit-rebuild-empty');
     prefixes.push(prefix);

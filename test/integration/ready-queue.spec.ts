@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { AppendCode, KeyLayout, MissionStore, PER_MINUTE_KEPT_MINUTES } from '@app/event-store';
+import { AppendCode, KeyLayout, MissionStore, PartitionKeys, PER_MINUTE_KEPT_MINUTES, UnreadableStoredDataError } from '@app/event-store';
 import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
 import { ReadyQueue } from '@app/mission-queue';
 import { redisNowMs } from '@app/redis';
@@ -78,6 +78,85 @@ describe('ReadyQueue (real Redis)', () => {
     expect(unreadable).toEqual(['mission broken: its state in the read model (s) is not JSON']);
     expect(await redis.zscore(keys.partitions[0].leased, 'broken')).not.toBeNull();
     expect(await queue.lease(0, 10, 10_000, 'r2')).toEqual([]);
+  });
+
+  /** A mission hash replaced by hand with a string, as `DEL` and `SET` leave it. */
+  const replaceByString = async (key: string) => {
+    await redis.multi().del(key).set(key, 'replaced by hand').exec();
+  };
+  /** What the ready queue's five kinds of keys of a partition hold (the skill sets' queues by the counts' fields). */
+  const readyKeys = async (k: PartitionKeys) => {
+    const bySkills = await redis.hgetall(k.readyBySkills);
+    const skillSets = await Promise.all(Object.keys(bySkills).map(async (skills) => [skills, await redis.zrange(k.readyWithSkillsPrefix + skills, 0, -1)]));
+    return {
+      ready: await redis.zrange(k.ready, 0, -1),
+      since: await redis.zrange(k.readySince, 0, -1),
+      byLevel: await redis.hgetall(k.readyByLevel),
+      bySkills,
+      skillSets: Object.fromEntries(skillSets),
+    };
+  };
+  const messages = (errors: UnreadableStoredDataError[]) => errors.map((error) => error.message);
+
+  // HMGET on it failed the whole lease with WRONGTYPE (the dispatcher's whole look), after the
+  // missions before it had left the ready queue: Redis does not roll a script back.
+  it('given a ready mission whose hash was replaced by another type, then a lease takes the others as if it were not there, tells of it, and leaves it ready and counted', async () => {
+    const { keys, lease, enqueue, leasedIds } = setup();
+    const k = keys.partitions[0];
+    const t = 1_700_000_000_000;
+    await enqueue('a', 'critical', t);
+    await enqueue('replaced', 'critical', t + 1);
+    await enqueue('b', 'normal', t + 2);
+    await enqueue('c', 'low', t + 3);
+    await replaceByString(keys.mission('replaced'));
+    const unreadable: UnreadableStoredDataError[] = [];
+    const onUnreadable = (error: UnreadableStoredDataError) => unreadable.push(error);
+
+    // It takes no place in a batch: each lease takes as many of the others as it asks for.
+    expect(await lease(0, 2, 10_000, 'r1', { onUnreadable })).toBe(2);
+    expect(await lease(0, 2, 10_000, 'r2', { onUnreadable })).toBe(1);
+
+    expect(await leasedIds()).toEqual(['a', 'b', 'c']);
+    const told = `mission replaced: its key ${keys.mission('replaced')} holds another type of value than a hash`;
+    expect(messages(unreadable)).toEqual([told, told]);
+    expect(await readyKeys(k)).toEqual({
+      ready: ['replaced'],
+      since: ['replaced'],
+      byLevel: { critical: '1', normal: '0', low: '0' },
+      bySkills: { revenue_management: '1' },
+      skillSets: { revenue_management: ['replaced'] },
+    });
+    expect(await redis.zrange(k.leased, 0, -1)).toEqual(['a', 'b', 'c']);
+    expect(await redis.hgetall(k.counters)).toMatchObject({ dequeued: '3' });
+    expect(await redis.type(keys.mission('replaced'))).toBe('string');
+  });
+
+  it('given a ready mission a free agent could take whose hash was replaced by another type, then its slot goes to the next one, in score order', async () => {
+    const { keys, lease, enqueue, leasedIds } = setup();
+    const k = keys.partitions[0];
+    const t = 1_700_000_000_000;
+    await enqueue('replaced', 'critical', t, ['plumbing']);
+    await enqueue('p-1', 'normal', t + 1, ['plumbing']);
+    // Past the two a lease of two reads of each skill set, yet ahead of the electrical ones read.
+    await enqueue('p-2', 'normal', t + 2, ['plumbing']);
+    await enqueue('e-1', 'normal', t + 3, ['electrical']);
+    await enqueue('e-2', 'normal', t + 4, ['electrical']);
+    await replaceByString(keys.mission('replaced'));
+    const unreadable: UnreadableStoredDataError[] = [];
+
+    expect(
+      await lease(0, 2, 10_000, 'r1', { freeAgents: [{ free: 2, skills: ['electrical', 'plumbing'] }], onUnreadable: (error) => unreadable.push(error) }),
+    ).toBe(2);
+
+    expect(await leasedIds()).toEqual(['p-1', 'p-2']);
+    expect(messages(unreadable)).toEqual([`mission replaced: its key ${keys.mission('replaced')} holds another type of value than a hash`]);
+    expect(await readyKeys(k)).toEqual({
+      ready: ['replaced', 'e-1', 'e-2'],
+      since: ['replaced', 'e-1', 'e-2'],
+      byLevel: { critical: '1', normal: '2' },
+      bySkills: { plumbing: '1', electrical: '2' },
+      skillSets: { plumbing: ['replaced'], electrical: ['e-1', 'e-2'] },
+    });
   });
 
   it('given free agents named in the lease, then only missions one of them can take are leased, best first, one per free slot, and the others stay ready', async () => {
@@ -241,6 +320,43 @@ describe('ReadyQueue (real Redis)', () => {
       enqueuedPerMinute: 2,
       dequeuedPerMinute: 2,
     });
+  });
+
+  // HMGET on it failed the return with WRONGTYPE, after the missions before it were back in the
+  // ready queue; the sweep failed every LEASE_MS/4, and the missions after it stayed leased.
+  it('given leased missions whose hashes were replaced by another type, when their leases run out or are handed back, then the others return and they leave their leases, told of', async () => {
+    const { keys, queue, lease, enqueue } = setup();
+    const k = keys.partitions[0];
+    const t = await redisNowMs(redis);
+    await enqueue('a', 'high', t);
+    await enqueue('replaced-1', 'high', t + 1);
+    await enqueue('b', 'low', t + 2);
+    await enqueue('replaced-2', 'normal', t + 3);
+    await enqueue('c', 'low', t + 4);
+    expect(await lease(0, 5, 1_000, 'r', { now: t })).toBe(5);
+    await replaceByString(keys.mission('replaced-1'));
+    await replaceByString(keys.mission('replaced-2'));
+    const unreadable: UnreadableStoredDataError[] = [];
+    const onUnreadable = (error: UnreadableStoredDataError) => unreadable.push(error);
+
+    expect(await queue.release(['a', 'replaced-1'], 'r', { now: t + 500, onUnreadable })).toBe(1);
+    expect(await queue.expireLeases(t + 1_001, { onUnreadable })).toBe(2);
+
+    const told = (id: string) => `mission ${id}: its key ${keys.mission(id)} holds another type of value than a hash`;
+    expect(messages(unreadable)).toEqual([told('replaced-1'), told('replaced-2')]);
+    // What they were queued by went with their hashes: they wait outside the queue, uncounted, for rebuild to queue them again.
+    expect(await readyKeys(k)).toEqual({
+      ready: ['a', 'b', 'c'],
+      since: ['a', 'b', 'c'],
+      byLevel: { high: '1', normal: '0', low: '2' },
+      bySkills: { revenue_management: '3' },
+      skillSets: { revenue_management: ['a', 'b', 'c'] },
+    });
+    expect(await redis.zcard(k.leased)).toBe(0);
+    expect(await redis.hlen(k.leaseOwners)).toBe(0);
+    expect(await queue.stats(t)).toMatchObject({ ready: 3, leased: 0, leaseExpired: 2 });
+    expect(await queue.expireLeases(t + 2_000, { onUnreadable })).toBe(0);
+    expect(unreadable).toHaveLength(2);
   });
 
   it('given per-minute counts of long ago, when missions are queued and leased in new minutes, then the counts keep the last hour, a bounded sample of the old fields dropped at a time', async () => {

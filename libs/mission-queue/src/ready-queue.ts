@@ -1,5 +1,13 @@
 import { join } from 'node:path';
-import { KeyLayout, missionLuaOptions, PartitionKeys, PER_MINUTE_KEPT_MINUTES, readStoredMission, UnreadableStoredDataError } from '@app/event-store';
+import {
+  KeyLayout,
+  missionLuaOptions,
+  PartitionKeys,
+  PER_MINUTE_KEPT_MINUTES,
+  readStoredMission,
+  UnreadableStoredDataError,
+  wrongTypeError,
+} from '@app/event-store';
 import { MESSAGE_ROUTES, MessagePayloads } from '@app/messages';
 import { Mission, PRIORITY_LEVELS, PriorityLevel, QueueStats } from '@app/mission';
 import { LuaScript, RedisConnection } from '@app/redis';
@@ -34,15 +42,30 @@ export interface LeasedMission {
   readyScore: number;
 }
 
+/** Told of a mission whose stored data cannot be read (changed by hand), which the call passes over. */
+export type OnUnreadable = (error: UnreadableStoredDataError) => void;
+
 export interface LeaseOptions {
   /** A test's clock (ms) in place of Redis's, which sets every lease deadline otherwise. */
   now?: number;
   freeAgents?: readonly FreeAgent[];
   /**
    * Told of each mission leased whose state cannot be read (changed by hand): it is not returned,
-   * and stays leased until its lease runs out, so the missions leased with it are placed.
+   * and stays leased until its lease runs out, so the missions leased with it are placed. Told
+   * too of each ready mission passed over because its hash holds another Redis type: that one
+   * stays ready and counted, takes no place in the lease, and is passed over by every lease
+   * until it is mended (its key deleted, then `replay rebuild`).
    */
-  onUnreadable?: (error: UnreadableStoredDataError) => void;
+  onUnreadable?: OnUnreadable;
+}
+
+export interface ReturnOptions {
+  /**
+   * Told of each mission whose hash holds another Redis type (changed by hand): it leaves its
+   * lease but is not queued again, since what it was queued by went with its hash; `replay
+   * rebuild`, once its key is deleted, queues it again.
+   */
+  onUnreadable?: OnUnreadable;
 }
 
 interface PartitionStats {
@@ -98,23 +121,28 @@ export class ReadyQueue {
     const perMinute = `d:${minuteOf(options.now ?? Date.now())}`;
     const args: (string | number)[] = [max, leaseMs, k.missionPrefix, leaseId, perMinute, agents.length, k.readyWithSkillsPrefix, options.now ?? ''];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
-    const reply = (await leaseScript.run(this.redis, keys, args)) as (string | null)[];
+    const [rows, wrongType] = (await leaseScript.run(this.redis, keys, args)) as [(string | null)[], string[]];
     const leased: LeasedMission[] = [];
-    for (let i = 0; i < reply.length; i += 3) {
-      const missionId = reply[i] ?? '';
-      const mission = leasedState(missionId, reply[i + 1]);
+    for (let i = 0; i < rows.length; i += 3) {
+      const missionId = rows[i] ?? '';
+      const mission = leasedState(missionId, rows[i + 1]);
       // Left leased: passed back at once it would be leased again at once; its lease runs out after LEASE_MS.
       if (mission instanceof UnreadableStoredDataError) options.onUnreadable?.(mission);
-      else leased.push({ mission, readyScore: Number(reply[i + 2]) });
+      else leased.push({ mission, readyScore: Number(rows[i + 2]) });
     }
+    this.tellWrongType(k, wrongType, options);
     return leased;
   }
 
-  /** Returns missions whose lease ran out by Redis's clock (`now`: a test's clock instead) to the ready queue, in every partition. */
-  async expireLeases(now?: number, limit = 1_000): Promise<number> {
+  /**
+   * Returns missions whose lease ran out by Redis's clock (`now`: a test's clock instead) to the
+   * ready queue, in every partition, at most `limit` per partition.
+   */
+  async expireLeases(now?: number, options: ReturnOptions & { limit?: number } = {}): Promise<number> {
+    const limit = options.limit ?? 1_000;
     const returned = await Promise.all(
       this.keys.partitions.map((k) =>
-        this.returnLeased(k, ['expired', now ?? '', k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN, READY_RETURNED_FIELD]),
+        this.returnLeased(k, ['expired', now ?? '', k.missionPrefix, limit, k.readyWithSkillsPrefix, '', READY_PATTERN, READY_RETURNED_FIELD], options),
       ),
     );
     return returned.reduce((sum, n) => sum + n, 0);
@@ -126,14 +154,18 @@ export class ReadyQueue {
    * handing them back knows already, and its own next look (a release, a nudge, its idle poke)
    * takes them, instead of a message that would send it straight back to the same missions.
    */
-  async release(missionIds: readonly string[], leaseId = '', options: { now?: number; announce?: boolean } = {}): Promise<number> {
+  async release(missionIds: readonly string[], leaseId = '', options: ReturnOptions & { now?: number; announce?: boolean } = {}): Promise<number> {
     const now = options.now ?? '';
     const pattern = options.announce === false ? '' : READY_PATTERN;
     const returned = await Promise.all(
       [...this.keys.groupByPartition(missionIds)].map(([partition, positions]) => {
         const k = this.keys.partitions[partition];
         const ids = positions.map((position) => missionIds[position]);
-        return this.returnLeased(k, ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, pattern, READY_RETURNED_FIELD, ...ids]);
+        return this.returnLeased(
+          k,
+          ['released', now, k.missionPrefix, ids.length, k.readyWithSkillsPrefix, leaseId, pattern, READY_RETURNED_FIELD, ...ids],
+          options,
+        );
       }),
     );
     return returned.reduce((sum, n) => sum + n, 0);
@@ -261,9 +293,16 @@ export class ReadyQueue {
     };
   }
 
-  private async returnLeased(k: PartitionKeys, args: (string | number)[]): Promise<number> {
+  private async returnLeased(k: PartitionKeys, args: (string | number)[], options: ReturnOptions): Promise<number> {
     const keys = [k.ready, k.leased, k.stream(MESSAGE_ROUTES[READY_PATTERN]), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
-    return Number(await returnScript.run(this.redis, keys, args));
+    const [returned, wrongType] = (await returnScript.run(this.redis, keys, args)) as [number, string[]];
+    this.tellWrongType(k, wrongType, options);
+    return returned;
+  }
+
+  /** Tells `onUnreadable` of the missions a script passed over because their hash holds another Redis type. */
+  private tellWrongType(k: PartitionKeys, missionIds: readonly string[], options: { onUnreadable?: OnUnreadable }): void {
+    for (const missionId of missionIds) options.onUnreadable?.(wrongTypeError(missionId, k.mission(missionId), 'hash'));
   }
 }
 

@@ -35,8 +35,16 @@ export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestr
     await this.task.stop();
   }
 
-  private async sweep(): Promise<void> {
-    const returned = await this.queue.expireLeases();
+  /** One sweep over every partition (the task runs one every LEASE_MS/4). */
+  async sweep(): Promise<void> {
+    const returned = await this.queue.expireLeases(undefined, {
+      // Once per mission: it has left the leases, and no sweep finds it again.
+      onUnreadable: (error) =>
+        this.logger.warn(
+          { missionId: error.missionId },
+          `lease expired; ${error.message}, so it stays out of the ready queue until it is mended (replay verify names it: delete the key, then run replay rebuild)`,
+        ),
+    });
     if (returned > 0) this.logger.warn({ returned }, 'leases expired; missions returned to the ready queue');
   }
 }

@@ -245,6 +245,29 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(await redis.zrange(keys.partitions[0].leased, 0, -1)).toEqual(['m-broken']);
   });
 
+  // The lease failed with WRONGTYPE: every look failed, in every partition, and nothing was placed.
+  it('given a queued mission whose hash was replaced by another type ahead of others, when it looks twice, then the others are placed, it is named in one warn and stays ready', async () => {
+    const { keys, store, queue, registry, logger, dispatcher, create, idIn } = setup(2);
+    const warn = jest.spyOn(logger, 'warn');
+    await registry.register(plumber('agent-pia', 2), 'test');
+    const replaced = idIn(0, 'm-a-replaced');
+    const sameQueue = idIn(0, 'm-b-after');
+    const otherQueue = idIn(1, 'm-other');
+    for (const id of [replaced, sameQueue, otherQueue]) await create(id);
+    await redis.multi().del(keys.mission(replaced)).set(keys.mission(replaced), 'replaced by hand').exec();
+
+    await dispatcher.lookForWork();
+    await dispatcher.lookForWork();
+
+    expect(await store.load(sameQueue)).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-pia' });
+    expect(await store.load(otherQueue)).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-pia' });
+    expect(passedOverWarns(warn)).toEqual([
+      `the dispatcher passes over mission ${replaced}: its key ${keys.mission(replaced)} holds another type of value than a hash, on every run until it is mended (run replay verify, then replay rebuild)`,
+    ]);
+    expect(await queue.readyIds()).toEqual([replaced]);
+    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
+  });
+
   it('given a named unreadable mission leased fine once mended, when it breaks again, then it is named again', async () => {
     const { keys, queue, registry, logger, dispatcher, create } = setup();
     const warn = jest.spyOn(logger, 'warn');

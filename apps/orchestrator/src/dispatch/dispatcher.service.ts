@@ -4,7 +4,7 @@ import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { v7 as uuidv7 } from 'uuid';
 import { AgentRegistry, AgentSlots, AgentSnapshot, ClaimCode, rankAgents, SlotHold } from '@app/agents';
 import { Environment } from '@app/config';
-import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, PassedOverMissions, readMissionFields } from '@app/event-store';
+import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, PassedOverMissions, readMissionFields, UnreadableStoredDataError } from '@app/event-store';
 import { FailureStreak } from '@app/logging';
 import { decideAssign, Mission, SERVICE_ACTORS } from '@app/mission';
 import { FreeAgent, ReadyQueue } from '@app/mission-queue';
@@ -38,7 +38,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private timer: NodeJS.Timeout | undefined;
   private scheduledLook: Promise<void> | null = null;
   /** A look runs every second while idle: an outage is logged when it begins and when it ends. */
-  /** A leased mission whose state cannot be read: left leased until its lease runs out, named once. */
+  /**
+   * Named once: a leased mission whose state cannot be read (left leased until its lease runs out),
+   * and a ready one whose hash holds another Redis type (the lease leaves it ready and takes the
+   * ones behind it in its stead).
+   */
   private readonly passedOver = new PassedOverMissions('the dispatcher', (message) => this.logger.warn(message));
   private readonly lookFailures = new FailureStreak({
     failing: (error) => this.logger.error({ err: error }, 'looking for work failed'),
@@ -116,10 +120,9 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     if (free.length === 0) return false;
     const max = free.reduce((sum, agent) => sum + agent.free, 0);
     const leaseId = uuidv7();
+    const onUnreadable = (error: UnreadableStoredDataError) => this.passedOver.note(error);
     const leases = await Promise.all(
-      this.keys.partitions.map((_, partition) =>
-        this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free, onUnreadable: (error) => this.passedOver.note(error) }),
-      ),
+      this.keys.partitions.map((_, partition) => this.queue.lease(partition, max, this.env.LEASE_MS, leaseId, { freeAgents: free, onUnreadable })),
     );
     const readFine = leases.flat();
     // Mended since it was passed over, a mission is named again should it break once more.
@@ -142,7 +145,7 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       // Whatever was not placed goes back now rather than when the lease runs out, also after a failure.
       const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
-      if (unplaced.length > 0) await this.queue.release(unplaced, leaseId, { announce: false });
+      if (unplaced.length > 0) await this.queue.release(unplaced, leaseId, { announce: false, onUnreadable });
     }
     return outcomes.includes('placed');
   }

@@ -13,6 +13,12 @@
   nobody free can serve stay where they are, however many there are: they neither block the ones
   behind them nor travel to the orchestrator and back.
 
+  A mission whose hash holds another Redis type than a hash (replaced by hand) is passed over: its
+  hash no longer says how it is counted (level, skill set), so it stays ready and counted, and is
+  named in the result. It takes no place in the batch nor a free slot: the missions behind it are
+  read in its stead, so a damaged head of the queue shrinks no lease. Its own hash read tells it
+  (readMissionHash, the read of each mission taken anyway), before anything is written.
+
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
   KEYS[3] counters hash
@@ -32,8 +38,10 @@
   ARGV[8] now (ms); '' = Redis's clock (TIME)
   ARGV[9..] per free agent: its free slots, its number of skills k, then its k skills
 
-  Result: per leased mission, best first, its id, its state JSON and its ready score (the
-  orchestrator merges the leases of several partitions by that score)
+  Result: two arrays:
+    1. per leased mission, best first, its id, its state JSON (nil: its hash has no `s`) and its
+       ready score (the orchestrator merges the leases of several partitions by that score)
+    2. the ids of the missions passed over because their hash holds another type, best first
 ]]
 --- @include "@redis/includes/redis-clock"
 --- @include "@event-store/includes/ready-membership"
@@ -41,13 +49,28 @@
 
 local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
-local ids = {}
-local scores = {}
+-- The missions to lease, best first, each with its score and what its hash holds (level, skill set, state).
+local picked = {}
+local wrongType = {}
+-- Picks the mission if its hash can be read; one whose hash holds another type is passed over. Whether it was picked.
+local function pick(id, score)
+  local held = readMissionHash(ARGV[3] .. id, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet, MISSION_FIELDS.state)
+  if not held then
+    wrongType[#wrongType + 1] = id
+    return false
+  end
+  picked[#picked + 1] = { id = id, score = score, held = held }
+  return true
+end
 if agentCount == 0 then
-  local rows = redis.call('ZRANGE', KEYS[1], 0, max - 1, 'WITHSCORES')
-  for r = 1, #rows, 2 do
-    ids[#ids + 1] = rows[r]
-    scores[#scores + 1] = rows[r + 1]
+  -- The best max missions: each page reads as many more as were passed over in the one before.
+  local from = 0
+  while #picked < max do
+    local want = max - #picked
+    local rows = redis.call('ZRANGE', KEYS[1], from, from + want - 1, 'WITHSCORES')
+    for r = 1, #rows, 2 do pick(rows[r], rows[r + 1]) end
+    if #rows < 2 * want then break end
+    from = from + want
   end
 else
   local agents = {}
@@ -68,57 +91,76 @@ else
     end
     return true
   end
-  -- The best missions of every skill set some free agent covers, merged by score (then id, as a zset orders ties).
+  -- Score order, then id, as a zset orders ties.
+  local function before(x, y)
+    if x.score ~= y.score then return x.score < y.score end
+    return x.id < y.id
+  end
+  -- The best missions of every skill set some free agent covers, merged by score.
   local candidates = {}
+  -- Per skill set read, how many of its missions were read.
+  local read = {}
+  local function readSkillSet(needed, from, to)
+    local rows = redis.call('ZRANGE', ARGV[7] .. needed, from, to, 'WITHSCORES')
+    read[needed] = to + 1
+    local found = {}
+    for r = 1, #rows, 2 do
+      found[#found + 1] = { id = rows[r], score = tonumber(rows[r + 1]), rawScore = rows[r + 1], needed = needed }
+    end
+    return found
+  end
   local bySkills = redis.call('HGETALL', KEYS[7])
   for s = 1, #bySkills, 2 do
     local needed = bySkills[s]
     if tonumber(bySkills[s + 1]) > 0 then
       for a = 1, agentCount do
         if agentFits(agents[a], needed) then
-          local rows = redis.call('ZRANGE', ARGV[7] .. needed, 0, max - 1, 'WITHSCORES')
-          for r = 1, #rows, 2 do
-            candidates[#candidates + 1] = { id = rows[r], score = tonumber(rows[r + 1]), rawScore = rows[r + 1], needed = needed }
-          end
+          for _, candidate in ipairs(readSkillSet(needed, 0, max - 1)) do candidates[#candidates + 1] = candidate end
           break
         end
       end
     end
   end
-  table.sort(candidates, function(x, y)
-    if x.score ~= y.score then return x.score < y.score end
-    return x.id < y.id
-  end)
-  for _, candidate in ipairs(candidates) do
-    if #ids >= max or free <= 0 then break end
+  table.sort(candidates, before)
+  local c = 1
+  while c <= #candidates and #picked < max and free > 0 do
+    local candidate = candidates[c]
     for a = 1, agentCount do
       local agent = agents[a]
       if agent.slots > 0 and agentFits(agent, candidate.needed) then
-        agent.slots = agent.slots - 1
-        free = free - 1
-        ids[#ids + 1] = candidate.id
-        scores[#scores + 1] = candidate.rawScore
+        if pick(candidate.id, candidate.rawScore) then
+          agent.slots = agent.slots - 1
+          free = free - 1
+        else
+          -- Passed over: the next mission of its skill set joins the candidates in its stead, in score order.
+          local more = readSkillSet(candidate.needed, read[candidate.needed], read[candidate.needed])[1]
+          if more then
+            local place = c + 1
+            while candidates[place] and before(candidates[place], more) do place = place + 1 end
+            table.insert(candidates, place, more)
+          end
+        end
         break
       end
     end
+    c = c + 1
   end
 end
 local queue = { ready = KEYS[1], since = KEYS[4], byLevel = KEYS[5], bySkills = KEYS[7], skillSetPrefix = ARGV[7] }
 local leased = {}
 local deadline = 0
-if #ids > 0 then deadline = (ARGV[8] ~= '' and tonumber(ARGV[8]) or redisNowMs()) + tonumber(ARGV[2]) end
-for i, id in ipairs(ids) do
-  local missionKey = ARGV[3] .. id
-  removeFromReady(queue, missionKey, id)
-  redis.call('ZADD', KEYS[2], deadline, id)
-  redis.call('HSET', KEYS[8], id, ARGV[4])
+if #picked > 0 then deadline = (ARGV[8] ~= '' and tonumber(ARGV[8]) or redisNowMs()) + tonumber(ARGV[2]) end
+for i, mission in ipairs(picked) do
+  removeFromReady(queue, ARGV[3] .. mission.id, mission.id, mission.held)
+  redis.call('ZADD', KEYS[2], deadline, mission.id)
+  redis.call('HSET', KEYS[8], mission.id, ARGV[4])
   -- Its id too: a state changed by hand past reading names none, and the caller names the mission.
-  leased[3 * i - 2] = id
-  leased[3 * i - 1] = redis.call('HGET', missionKey, MISSION_FIELDS.state)
-  leased[3 * i] = scores[i]
+  leased[3 * i - 2] = mission.id
+  leased[3 * i - 1] = mission.held[3]
+  leased[3 * i] = mission.score
 end
-if #ids > 0 then
-  redis.call('HINCRBY', KEYS[3], 'dequeued', #ids)
-  countPerMinute(KEYS[6], ARGV[5], #ids)
+if #picked > 0 then
+  redis.call('HINCRBY', KEYS[3], 'dequeued', #picked)
+  countPerMinute(KEYS[6], ARGV[5], #picked)
 end
-return leased
+return { leased, wrongType }

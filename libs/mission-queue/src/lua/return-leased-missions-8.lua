@@ -5,6 +5,13 @@
   leased (already assigned) are left alone. When any mission returns, a message (pattern
   ARGV[7], data a QueueReady: {"<ARGV[8]>": n}) tells the orchestrators to pull again.
 
+  A mission whose hash holds another Redis type than a hash (replaced by hand) leaves its lease
+  all the same but is not queued: its score, time, level and skill set went with its hash, and
+  queued without them it would be counted nowhere, which a later lease would uncount. It is named
+  in the result and waits outside the queue, as the lease uncounted it, until its key is deleted
+  and `replay rebuild` writes it again, which queues it as its events put it (a queued mission in
+  neither the ready queue nor a lease). Left leased, every sweep would find it again.
+
   KEYS[1] ready zset
   KEYS[2] leased zset
   KEYS[3] the ready-work message's stream (its pattern's route)
@@ -26,7 +33,8 @@
   ARGV[8] the field of its payload that counts the returned missions
   ARGV[9..] mission ids, for 'released'
 
-  Result: number of missions returned to ready
+  Result: two values: the number of missions returned to ready, and the ids of the missions that
+  left their lease without being queued, their hash of another type
 ]]
 --- @include "@event-store/includes/ready-membership"
 --- @include "@redis/includes/redis-clock"
@@ -44,11 +52,15 @@ else
   end
 end
 local returned = 0
+local wrongType = {}
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
     redis.call('HDEL', KEYS[8], id)
-    returnToReady(queue, ARGV[3] .. id, id, now)
-    returned = returned + 1
+    if returnToReady(queue, ARGV[3] .. id, id, now) == nil then
+      wrongType[#wrongType + 1] = id
+    else
+      returned = returned + 1
+    end
   end
 end
 if returned > 0 then
@@ -56,4 +68,4 @@ if returned > 0 then
   -- Not part of a mission's step, so it continues no trace.
   if ARGV[7] ~= '' then redis.call('XADD', KEYS[3], '*', serviceMessage(ARGV[7], cjson.encode({ [ARGV[8]] = returned }), {})) end
 end
-return returned
+return { returned, wrongType }

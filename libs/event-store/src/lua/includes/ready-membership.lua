@@ -12,11 +12,26 @@
   (MISSION_FIELDS.readyScore, enqueuedAt, priorityLevel, skillSet), so a returned lease puts it
   back as it was and leaving the queue uncounts it where it was counted.
 
+  A mission hash replaced by hand with another Redis type (a string, say) records none of that:
+  readMissionHash gives nil for it instead of failing the script with WRONGTYPE, after the
+  missions moved before it (Redis does not roll a script back), and returnToReady writes nothing
+  for it; the lease and return scripts move the others and name it.
+
   q = { ready, since, byLevel, bySkills, skillSetPrefix }: key names, all in the mission's hash tag.
   The per-skill-set zset is named from skillSetPrefix (an ARGV, not a KEYS entry): it shares the
   prefix's hash tag, so the script still touches one Redis Cluster slot.
   Needs the constant MISSION_FIELDS (LuaScript constants, from mission-hash-fields.ts).
 ]]
+
+-- The fields of a mission's hash (HMGET), or nil when its key holds another Redis type than a hash
+-- (replaced by hand: WRONGTYPE). No TYPE is asked: the read the caller needs anyway tells it. Any
+-- other refusal fails the script as it is.
+local function readMissionHash(missionKey, ...)
+  local fields = redis.pcall('HMGET', missionKey, ...)
+  if not fields.err then return fields end
+  if string.sub(fields.err, 1, 10) == 'WRONGTYPE ' then return nil end
+  error(fields)
+end
 
 -- Into every ready structure; counted only when it was not ready yet. True if it was not.
 local function insertIntoReady(q, id, score, since, level, skills)
@@ -39,18 +54,21 @@ local function addToReady(q, missionKey, id, score, since, level, skills)
 end
 
 -- Queues a mission again as its hash recorded it (a lease that ran out or was handed back);
--- `fallback` (now) stands in for a score or time the hash lacks.
+-- `fallback` (now) stands in for a score or time the hash lacks. True if it was not ready; nil, with
+-- nothing written, when its hash holds another type: where and how it was counted is lost with it.
 local function returnToReady(q, missionKey, id, fallback)
-  local queued = redis.call('HMGET', missionKey, MISSION_FIELDS.readyScore, MISSION_FIELDS.enqueuedAt,
+  local queued = readMissionHash(missionKey, MISSION_FIELDS.readyScore, MISSION_FIELDS.enqueuedAt,
     MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
+  if not queued then return nil end
   return insertIntoReady(q, id, queued[1] or fallback, queued[2] or fallback, queued[3], queued[4])
 end
 
 -- Out of every ready structure, uncounted where its hash says it was counted. True if it was ready.
-local function removeFromReady(q, missionKey, id)
+-- `queued`: the hash's level and skill set ({ pl, sk }), when the caller has read them already.
+local function removeFromReady(q, missionKey, id, queued)
   if redis.call('ZREM', q.ready, id) == 0 then return false end
   redis.call('ZREM', q.since, id)
-  local queued = redis.call('HMGET', missionKey, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
+  queued = queued or redis.call('HMGET', missionKey, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
   if queued[1] then redis.call('HINCRBY', q.byLevel, queued[1], -1) end
   if queued[2] then
     redis.call('HINCRBY', q.bySkills, queued[2], -1)
