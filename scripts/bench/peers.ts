@@ -114,23 +114,13 @@ export class BullmqPeer {
   }
 
   /**
-   * Submits with `submit`, polls the last stage's completed count until `count` more are done, then
-   * reads the finished jobs: the window runs from the first submission to the last finish.
+   * Submits with `submit` while polling the last stage's completed count until `count` more are
+   * done, then reads the finished jobs: the window runs from the first submission to the last finish.
    */
   private async run(count: number, stallTimeoutS: number, bar: Bar, signal: AbortSignal | undefined, submit: () => Promise<void>): Promise<BullmqRun> {
     const cpuBefore = await redisCpuMs(this.redis);
     const baseline = await this.last.getCompletedCount();
-    await submit();
-    let [last, progressAt] = [-1, Date.now()];
-    for (;;) {
-      const done = (await this.last.getCompletedCount()) - baseline;
-      bar.update(done);
-      if (done >= count) break;
-      if (done !== last) [last, progressAt] = [done, Date.now()];
-      if (Date.now() - progressAt > stallTimeoutS * 1000) throw new Error(`BullMQ peer: no job finished for ${stallTimeoutS} s (${done} of ${count})`);
-      await sleep(100, signal);
-    }
-    bar.stop();
+    await submitUntilDone({ count, stallTimeoutS, bar, signal, submit, done: async () => (await this.last.getCompletedCount()) - baseline });
     const cpuMs = (await redisCpuMs(this.redis)) - cpuBefore;
     const jobs: Job[] = [];
     // The completed set is ordered by finish time: this run's jobs come after the baseline's.
@@ -144,6 +134,45 @@ export class BullmqPeer {
       latency: distribution(jobs.map((job) => (job.finishedOn ?? NaN) - Number(job.data.t0))),
       redisCpuMsPerMission: cpuMs / count,
     };
+  }
+}
+
+/**
+ * Runs `submit` and polls `done()` every 100 ms into `bar` from the start, until `count` are done,
+ * so a phase offered at a rate shows its finished jobs while it is still offering, as the system's
+ * phases do (the bar stood at 0 until the last job was offered). Fails when none finishes for
+ * `stallTimeoutS`, or as soon as `submit` fails.
+ */
+export async function submitUntilDone(options: {
+  count: number;
+  stallTimeoutS: number;
+  bar: Bar;
+  signal?: AbortSignal;
+  submit: () => Promise<void>;
+  done: () => Promise<number>;
+}): Promise<void> {
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  const polling = (async () => {
+    let [last, progressAt] = [-1, Date.now()];
+    for (;;) {
+      const done = await options.done();
+      options.bar.update(done);
+      if (done >= options.count) return;
+      if (done !== last) [last, progressAt] = [done, Date.now()];
+      if (Date.now() - progressAt > options.stallTimeoutS * 1000)
+        throw new Error(`BullMQ peer: no job finished for ${options.stallTimeoutS} s (${done} of ${options.count})`);
+      await sleep(100, signal);
+    }
+  })();
+  // Observed below; a failed submission ends the polling through `stop` first.
+  polling.catch(() => undefined);
+  try {
+    await options.submit();
+    await polling;
+  } finally {
+    stop.abort();
+    options.bar.stop();
   }
 }
 
