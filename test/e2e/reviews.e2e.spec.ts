@@ -10,7 +10,7 @@ import { ReviewDeadlineService } from '../../apps/intake/src/reviews/review-dead
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
-import { unreadableMissionsIn } from '../support/unreadable-missions';
+import { missionIdsIn, unreadableMissionsIn } from '../support/unreadable-missions';
 
 /** A safety issue: the hotel policy (fixtures/review-policy.yaml) holds its result for a reviewer. */
 const socket = (title: string, priority: MissionCreateDto['priority'] = 'high'): MissionCreateDto => ({
@@ -387,6 +387,40 @@ describe('human review of held results (four services, real Redis, hotel review 
         await system.redis.zrem(system.keys.of(id).reviewDeadlines, id);
         await system.redis.del(system.keys.mission(id));
       }
+    }
+  });
+
+  // The sweep left the entry of a mission that no longer exists, or no longer awaits review, where
+  // it was: 200 of them filled every run, and no review behind them was ever found overdue.
+  it('given more stale review deadlines due first than a sweep acts on, then it forgets them, keeps one still waiting, and finds the review behind them overdue', async () => {
+    let gone: string[] = [];
+    try {
+      await drivenByTheTest(async (sweeper) => {
+        const mission = await awaitingReview(socket('Socket reviewed after stale deadlines'));
+        const deadlines = system.keys.of(mission.id).reviewDeadlines;
+        // Deleted by hand, hash and events: only their entries are left, first in the review's set.
+        gone = missionIdsIn(system.keys, system.keys.partitionOf(mission.id), SWEEP_BATCH + 50);
+        await system.redis.zadd(deadlines, ...gone.flatMap((id, score) => [score, id]));
+        // Decided already, its entry written again by hand.
+        const approved = await awaitingReview(socket('Socket approved before its deadline'));
+        await reviewer.post(`/api/missions/${approved.id}/approve`).send({}).expect(200);
+        await system.redis.zadd(system.keys.of(approved.id).reviewDeadlines, 0, approved.id);
+        // Requested after the review's, its entry moved earlier by hand: not overdue by its own data.
+        const waiting = await awaitingReview(socket('Socket whose deadline entry was moved'));
+        await system.redis.zadd(system.keys.of(waiting.id).reviewDeadlines, 'XX', 0, waiting.id);
+
+        // A run acts on at most SWEEP_BATCH entries of a set: the second reaches the review.
+        for (let run = 0; run < 2; run++) await sweeper.sweep(overdueAt(mission));
+
+        expect(await typesOf(mission.id)).toContain('MissionReviewOverdue');
+        expect((await system.redis.zmscore(deadlines, ...gone)).filter((score) => score !== null)).toEqual([]);
+        expect(await system.redis.zscore(system.keys.of(approved.id).reviewDeadlines, approved.id)).toBeNull();
+        expect(await system.redis.zscore(system.keys.of(waiting.id).reviewDeadlines, waiting.id)).toBe('0');
+        expect(await typesOf(waiting.id)).not.toContain('MissionReviewOverdue');
+        for (const decided of [mission, waiting]) await reviewer.post(`/api/missions/${decided.id}/approve`).send({}).expect(200);
+      });
+    } finally {
+      for (const id of gone) await system.redis.zrem(system.keys.of(id).reviewDeadlines, id);
     }
   });
 

@@ -1,5 +1,6 @@
+import { join } from 'node:path';
 import { PassedOverMissions } from '@app/event-store';
-import { RedisConnection } from '@app/redis';
+import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 
 /** Entries read per ZRANGE, and missions a run acts on per set; the rest wait for the next run. */
 export const SWEEP_BATCH = 200;
@@ -10,18 +11,39 @@ export const SWEEP_BATCH = 200;
  */
 export const MAX_PASSED_OVER_PER_RUN = 500;
 
+enum ForgetCode {
+  Forgotten = 0,
+  Kept = 1,
+}
+
+const forgetScript = new LuaScript(join(__dirname, 'lua'), 'forget-timed-entry-1', { constants: { CODE: luaEnum(ForgetCode) } });
+
+/** What became of a mission's entry once a sweep acted on it. */
+export enum DueEntry {
+  /** The event the sweep appended took it out of the set (the event's effect). */
+  Left = 'left',
+  /**
+   * Nothing is left to wait for in the entry read (another instance acted first, the mission moved
+   * on, or it no longer exists): the walk takes it out of the set, unless it was written again
+   * since (the mission came back, at a new time), which stays.
+   */
+  Stale = 'stale',
+  /** The mission still waits on the entry (by its own data, it is not due yet): it stays, and the walk steps over it. */
+  Waiting = 'waiting',
+}
+
 /**
  * A sweep's walk over sorted sets of mission ids by the time something is due for them (scheduled
  * missions, deadlines, review deadlines), earliest first, up to the time given. A mission acted on
- * leaves the set (its event's effect, or the sweep forgets its entry); one whose stored data cannot
- * be read (PassedOverMissions) stays where it is, for a run after `replay rebuild` has mended it.
- * A run that read the first SWEEP_BATCH due entries, again and again, stalled behind SWEEP_BATCH
- * such missions: those due after them were never acted on. The walk pages past them, as the
- * retention round does, counting those left in place.
+ * leaves the set (its event's effect, or the walk forgets a stale entry) or, still waiting on its
+ * entry, stays; one whose stored data cannot be read (PassedOverMissions) stays too, for a run
+ * after `replay rebuild` has mended it. A run that read the first SWEEP_BATCH due entries, again
+ * and again, stalled behind SWEEP_BATCH entries that stay: those due after them were never acted
+ * on. The walk pages past them, as the retention round does, counting those left in place.
  *
  * A run acts on at most SWEEP_BATCH missions and passes over at most MAX_PASSED_OVER_PER_RUN per
  * set. A run stopped by either bound is taken up by the next where it stopped (behind the missions
- * passed over); a run that reaches the end of what is due leaves the next to start from the
+ * left in place); a run that reaches the end of what is due leaves the next to start from the
  * earliest, so a mission mended meanwhile is looked at again. A mission due behind fewer than
  * MAX_PASSED_OVER_PER_RUN unreadable ones is acted on in the same run, one behind more in a later
  * one: each run moves the walk past that many. The place is this instance's own, kept in memory.
@@ -36,11 +58,11 @@ export class DueMissionsWalk {
   ) {}
 
   /**
-   * Acts on the missions of `key` due by `until` (a ZRANGE BYSCORE bound), each with its score, in
-   * order. `act` failing with UnreadableStoredDataError passes the mission over; any other failure
-   * ends the run.
+   * Acts on the missions of `key` due by `until` (a ZRANGE BYSCORE bound), in order; `act` says
+   * what became of the mission's entry. `act` failing with UnreadableStoredDataError passes
+   * the mission over; any other failure ends the run.
    */
-  async walk(key: string, until: string, act: (missionId: string, score: string) => Promise<void>): Promise<void> {
+  async walk(key: string, until: string, act: (missionId: string) => Promise<DueEntry>): Promise<void> {
     let offset = this.resumeAt.get(key) ?? 0;
     this.resumeAt.delete(key);
     let acted = 0;
@@ -49,16 +71,13 @@ export class DueMissionsWalk {
       const page = await this.redis.zrange(key, '-inf', until, 'BYSCORE', 'LIMIT', offset, SWEEP_BATCH, 'WITHSCORES');
       for (let i = 0; i + 1 < page.length; i += 2) {
         const [missionId, score] = [page[i], page[i + 1]];
-        const done = await this.passedOver.step(missionId, async () => {
-          await act(missionId, score);
-          return true;
-        });
-        if (done) acted += 1;
-        else {
-          // Left in place: the next page starts behind it.
-          offset += 1;
-          passed += 1;
-        }
+        const entry = await this.passedOver.step(missionId, () => act(missionId));
+        if (entry === undefined) passed += 1;
+        else acted += 1;
+        // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
+        if (entry === DueEntry.Stale) await forgetScript.run(this.redis, [key], [missionId, score]);
+        // Left in place: the next page starts behind it.
+        else if (entry !== DueEntry.Left) offset += 1;
         if (acted >= SWEEP_BATCH || passed >= MAX_PASSED_OVER_PER_RUN) {
           this.resumeAt.set(key, offset);
           return;

@@ -1,20 +1,12 @@
-import { join } from 'node:path';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
 import { KeyLayout, PartitionKeys, PassedOverMissions } from '@app/event-store';
 import { decideDue, decideOverdue, Decision, Mission, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
-import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
+import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
-import { DueMissionsWalk } from './due-missions-walk';
-
-enum ForgetCode {
-  Forgotten = 0,
-  Kept = 1,
-}
-
-const forgetScript = new LuaScript(join(__dirname, 'lua'), 'forget-timed-entry-1', { constants: { CODE: luaEnum(ForgetCode) } });
+import { DueEntry, DueMissionsWalk } from './due-missions-walk';
 
 /** A sorted set of missions by the time something is due for them, and what is then decided. */
 interface TimedSet {
@@ -91,12 +83,11 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
     for (const partition of this.keys.partitions) {
       for (const set of sets) {
         const key = set.keyOf(partition);
-        await this.walk.walk(key, String(now.getTime()), async (missionId, score) => {
+        await this.walk.walk(key, String(now.getTime()), async (missionId) => {
           const outcome = await this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now });
-          if (outcome.kind === 'appended') changed += 1;
-          // Another instance acted first, or the mission moved on meanwhile: nothing left to wait for
-          // in the entry read. One written since (the mission came back, at a new time) stays.
-          else await forgetScript.run(this.redis, [key], [missionId, score]);
+          if (outcome.kind !== 'appended') return DueEntry.Stale;
+          changed += 1;
+          return DueEntry.Left;
         });
       }
     }

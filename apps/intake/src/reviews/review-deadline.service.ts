@@ -1,20 +1,34 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Environment } from '@app/config';
-import { KeyLayout, PassedOverMissions } from '@app/event-store';
+import { KeyLayout, PassedOverMissions, TransitionOutcome } from '@app/event-store';
 import { decideReviewOverdue, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
-import { DueMissionsWalk } from '../queue/due-missions-walk';
+import { DueEntry, DueMissionsWalk } from '../queue/due-missions-walk';
 import { ReviewMetrics } from './review-metrics';
+
+/**
+ * Whether the mission a review deadline sweep did not mark still awaits a review not yet overdue:
+ * its entry stays. Otherwise (no such mission, no longer awaiting review, overdue already, another
+ * instance marked it) the entry is stale.
+ */
+function stillAwaitsReview(outcome: TransitionOutcome): boolean {
+  return (
+    outcome.kind === 'skipped' && outcome.mission.status === 'awaiting_review' && outcome.mission.review !== undefined && !outcome.mission.review.overdueAt
+  );
+}
 
 /**
  * Records MissionReviewOverdue, once, for each review that has waited REVIEW_TIMEOUT_MS: it reads
  * the reviews whose deadline is still watched (an overdue review leaves that set in the same
  * append), so each sweep touches only new ones, and pages past the missions whose stored data
- * cannot be read (DueMissionsWalk, which bounds a run). Several intakes may sweep at once: the
- * append's expected version lets one of them record it, and the others' decisions then skip.
+ * cannot be read (DueMissionsWalk, which bounds a run). The entry of a mission that no longer
+ * exists or no longer awaits review is forgotten, as the due and deadline sweep forgets its own:
+ * kept, 200 of them filled every run, and no review behind them was found overdue. Several
+ * intakes may sweep at once: the append's expected version lets one of them record it, and the
+ * others' decisions then skip.
  */
 @Injectable()
 export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -59,11 +73,12 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
           actor: SERVICE_ACTORS.reviewDeadline,
           now,
         });
-        if (outcome.kind !== 'appended') return;
+        if (outcome.kind !== 'appended') return stillAwaitsReview(outcome) ? DueEntry.Waiting : DueEntry.Stale;
         marked += 1;
         this.metrics.overdue.inc({ type: outcome.mission.type });
         const { correlationId, review } = outcome.mission;
         this.logger.warn({ missionId, correlationId, rule: review?.rule, requestedAt: review?.requestedAt, timeoutMs }, 'review overdue');
+        return DueEntry.Left;
       });
     }
     return marked;
