@@ -141,7 +141,11 @@ describe('scheduled missions: later starts and retry backoff (four services, rea
       expect((await system.store.load(behind.id))?.status).not.toBe('scheduled');
       expect(await system.redis.zscore(system.keys.of(behind.id).scheduled('delayed'), behind.id)).toBeNull();
       // That run reached the end: the next starts from the earliest again, and names none a second time.
+      const delayed = system.keys.of(behind.id).scheduled('delayed');
+      const earliest = await system.redis.zrange(delayed, 0, MAX_PASSED_OVER_PER_RUN - 1);
+      transition.mockClear();
       expect(await watch.sweepDue(later)).toBe(0);
+      expect(transition.mock.calls.map(([missionId]) => missionId)).toEqual(earliest);
 
       const named = warn.mock.calls.map(([message]) => String(message)).filter((message) => message.startsWith('the due and deadline sweep passes over'));
       expect(named.sort()).toEqual(
@@ -153,7 +157,7 @@ describe('scheduled missions: later starts and retry backoff (four services, rea
           .sort(),
       );
       // Left where they wait, for a sweep once `replay rebuild` has mended them.
-      expect(await system.redis.zcard(system.keys.of(behind.id).scheduled('delayed'))).toBe(broken.length);
+      expect(await system.redis.zcard(delayed)).toBe(broken.length);
     } finally {
       warn.mockRestore();
       transition.mockRestore();
