@@ -21,7 +21,7 @@ export class PassedOverMissions {
     /** What passes over them, for the log line, e.g. `the scheduled missions sweep`. */
     private readonly sweep: string,
     private readonly warn: (message: string) => void,
-    /** What passing over it holds up, beyond the mission itself, said after the remedy, e.g. `the erasure of subject guest:4711 stays pending until then`. */
+    /** What passing over it holds up, beyond the mission itself, said after the remedy, e.g. `the erasure of subject guest:4711 stays pending until …`. */
     private readonly holdsUp?: string,
   ) {}
 

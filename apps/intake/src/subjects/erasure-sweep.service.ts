@@ -14,7 +14,9 @@ import { SubjectErasure, SubjectsService } from './subjects.service';
  * its crash. Every intake sweeps; completing an erasure twice changes nothing, and there is rarely
  * anything to do (one ZRANGE). An erasure held up by a mission whose stored data cannot be read
  * (changed by hand) stays pending, named once per subject and mission in a `warn` with the remedy
- * rather than a stack every run; the first sweep after `replay rebuild` has mended it finishes it.
+ * rather than a stack every run. A run stops at the first such mission of the subject: once it is
+ * mended the next run names the next, if any, and the first run after every mission of the
+ * subject can be read finishes the erasure.
  */
 @Injectable()
 export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -71,7 +73,7 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
       named = new PassedOverMissions(
         'the erasure sweep',
         (message) => this.logger.warn(message),
-        `the erasure of subject ${subjectId} stays pending until then, and the sweep after that finishes it`,
+        `the erasure of subject ${subjectId} stays pending until every mission of the subject can be read, and the first sweep after that finishes it`,
       );
       this.heldUp.set(subjectId, named);
     }

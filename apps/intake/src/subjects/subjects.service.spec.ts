@@ -169,7 +169,7 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
       {
         level: 'warn',
         message:
-          'the erasure sweep passes over mission m-held-broken: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild); the erasure of subject guest:held stays pending until then, and the sweep after that finishes it',
+          'the erasure sweep passes over mission m-held-broken: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild); the erasure of subject guest:held stays pending until every mission of the subject can be read, and the first sweep after that finishes it',
         fields: {},
       },
     ]);
@@ -189,6 +189,44 @@ describe('SubjectsService erasure that a crash interrupts (real Redis)', () => {
       'MissionCancelled by operator:grace',
     ]);
     expect(await pending.read('guest:held')).toBeNull();
+  });
+
+  // The warn said that the sweep after the mend finishes the erasure: with a second such mission,
+  // that sweep names the second instead.
+  it('given a pending erasure two of whose missions cannot be read, when one is mended, then the next sweep names the other, and the first after both are mended finishes it', async () => {
+    const broken = ['m-twice-a', 'm-twice-b'];
+    for (const id of broken) await aMissionAbout(id, 'guest:twice');
+    const requestedAt = new Date('2026-12-03T11:00:00.000Z');
+    await pending.mark('guest:twice', 'operator:grace', 'erasure request 2026-122', requestedAt);
+    const aPeriodLater = new Date(requestedAt.getTime() + env.ERASURE_SWEEP_MS);
+    const states = new Map<string, string>();
+    for (const id of broken) {
+      states.set(id, String(await redis.hget(keys.mission(id), 's')));
+      await redis.hset(keys.mission(id), 's', 'not json');
+    }
+    const mend = (id: string) => redis.hset(keys.mission(id), 's', states.get(id) ?? '');
+    const namedBy = async (run: () => Promise<unknown>): Promise<string[]> => {
+      const before = logger.lines.length;
+      await run();
+      return logger.lines.slice(before).map(({ level, message }) => `${level}: ${message}`);
+    };
+    const named = (id: string) =>
+      `warn: the erasure sweep passes over mission ${id}: its state in the read model (s) is not JSON, on every run until it is mended (run replay verify, then replay rebuild); the erasure of subject guest:twice stays pending until every mission of the subject can be read, and the first sweep after that finishes it`;
+
+    // Whichever of them the sweep reads first holds the erasure up.
+    const firstRun = await namedBy(() => sweeper.sweep(aPeriodLater));
+    expect(firstRun).toHaveLength(1);
+    const firstId = broken.find((id) => firstRun[0] === named(id)) ?? '';
+    const secondId = broken.find((id) => id !== firstId) ?? '';
+    expect(broken).toContain(firstId);
+    await mend(firstId);
+
+    expect(await namedBy(() => sweeper.sweep(aPeriodLater))).toEqual([named(secondId)]);
+    expect(await pending.read('guest:twice')).not.toBeNull();
+    await mend(secondId);
+
+    expect(await namedBy(() => sweeper.sweep(aPeriodLater))).toEqual(['info: pending erasure finished']);
+    expect(await pending.read('guest:twice')).toBeNull();
   });
 
   it('given a crash after the erasure was recorded as pending and before the key was destroyed, when a period has passed, then the sweep finishes it and destroys the key too', async () => {
