@@ -1,4 +1,4 @@
-import { MAX_NAMED_PASSED_OVER, PassedOverMissions } from './passed-over-missions';
+import { MAX_NAMED_PASSED_OVER, NAME_HELD_WHEN_FULL_MS, PassedOverMissions } from './passed-over-missions';
 import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 
 const unreadable = (missionId: string) => new UnreadableStoredDataError(missionId, 's is not the JSON of an object');
@@ -73,9 +73,37 @@ describe('PassedOverMissions', () => {
     expect(warns[warns.length - 1]).toContain('passes over mission in-its-room:');
   });
 
+  // A name was let go only when its mission was read fine: names of missions deleted, or mended
+  // where this process does not read them, used up the room for good, and no later one was named.
+  it('given it is full, when a new mission is noted, then it is named once the oldest name has held its place a day, and a mission whose name went is named again', () => {
+    const warns: string[] = [];
+    const start = Date.parse('2026-12-07T08:00:00.000Z');
+    let now = start;
+    const passedOver = new PassedOverMissions('the test sweep', (message) => warns.push(message), { now: () => now });
+    // m-i named at start + i ms.
+    for (let i = 0; i < MAX_NAMED_PASSED_OVER; i++, now++) passedOver.note(unreadable(`m-${i}`));
+    const named = (missionId: string) =>
+      `the test sweep passes over mission ${missionId}: s is not the JSON of an object, on every run until it is mended (run replay verify, then replay rebuild)`;
+    const linesOf = (run: () => void): string[] => {
+      const before = warns.length;
+      run();
+      return warns.slice(before);
+    };
+
+    now = start + NAME_HELD_WHEN_FULL_MS - 1;
+    expect(linesOf(() => passedOver.note(unreadable('broke-later')))).toEqual([expect.stringContaining('passes over more than')]);
+    now = start + NAME_HELD_WHEN_FULL_MS;
+    expect(linesOf(() => passedOver.note(unreadable('broke-later')))).toEqual([named('broke-later')]);
+    // Its name gone, m-0 is named again once the next oldest, m-1's, has held its place a day.
+    expect(linesOf(() => passedOver.note(unreadable('m-0')))).toEqual([]);
+    now += 1;
+    expect(linesOf(() => passedOver.note(unreadable('m-0')))).toEqual([named('m-0')]);
+    expect(linesOf(() => passedOver.note(unreadable('broke-later')))).toEqual([]);
+  });
+
   it('given what passing over a mission holds up, when it is noted, then its line says so after the remedy', () => {
     const warns: string[] = [];
-    const passedOver = new PassedOverMissions('the test sweep', (message) => warns.push(message), 'the test job of guest:1 waits until then');
+    const passedOver = new PassedOverMissions('the test sweep', (message) => warns.push(message), { holdsUp: 'the test job of guest:1 waits until then' });
 
     passedOver.note(unreadable('m-1'));
 

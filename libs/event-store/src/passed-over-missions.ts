@@ -4,25 +4,40 @@ import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 export const MAX_NAMED_PASSED_OVER = 1_000;
 
 /**
+ * Once MAX_NAMED_PASSED_OVER missions are named, how long the oldest name holds its place before it
+ * makes room for a new one. A name is let go when its mission is read fine; one deleted, or mended
+ * where this process does not read it, never was, and in a long-running process such names used up
+ * the room for good: no mission that broke later was named. At most MAX_NAMED_PASSED_OVER lines a
+ * day, then, should more missions than that stay unreadable.
+ */
+export const NAME_HELD_WHEN_FULL_MS = 24 * 60 * 60 * 1000;
+
+/**
  * What a periodic sweep (due missions, deadlines, reviews, retention, dispatch) does with a mission
  * whose stored data cannot be read (UnreadableStoredDataError: changed by hand): passes over it and
  * goes on with the others, naming it once rather than on every sweep. Thrown, it failed the whole
  * sweep, every half second, and held back every mission after it in its partition. The mission is
  * named again should it be read (`readable`, or a `step` that succeeds) and then break once more.
  * Past MAX_NAMED_PASSED_OVER missions named and not read since, one line says further ones are not
- * named: `replay verify` names them all.
+ * named (`replay verify` names them all), until the oldest name is NAME_HELD_WHEN_FULL_MS old and
+ * makes room.
  */
 export class PassedOverMissions {
-  private readonly named = new Set<string>();
-  /** The line saying that further missions are not named was logged, since the set last had room. */
+  /** The missions named and not read fine since, each with when it was named (ms), oldest first. */
+  private readonly named = new Map<string, number>();
+  /** The line saying that further missions are not named was logged, since a mission read fine last made room. */
   private toldFull = false;
 
   constructor(
     /** What passes over them, for the log line, e.g. `the scheduled missions sweep`. */
     private readonly sweep: string,
     private readonly warn: (message: string) => void,
-    /** What passing over it holds up, beyond the mission itself, said after the remedy, e.g. `the erasure of subject guest:4711 stays pending until …`. */
-    private readonly holdsUp?: string,
+    private readonly options: {
+      /** What passing over it holds up, beyond the mission itself, said after the remedy, e.g. `the erasure of subject guest:4711 stays pending until …`. */
+      holdsUp?: string;
+      /** The clock names are held by (ms). */
+      now?: () => number;
+    } = {},
   ) {}
 
   /** `work` on the mission, or undefined when its stored data cannot be read (named the first time). */
@@ -44,9 +59,11 @@ export class PassedOverMissions {
     if (this.named.size < MAX_NAMED_PASSED_OVER) this.toldFull = false;
   }
 
-  /** Names the mission of `error` in the log, once until it is read fine. */
+  /** Names the mission of `error` in the log, once until it is read fine (or, past MAX_NAMED_PASSED_OVER, its name makes room). */
   note(error: UnreadableStoredDataError): void {
     if (this.named.has(error.missionId)) return;
+    const now = (this.options.now ?? Date.now)();
+    if (this.named.size >= MAX_NAMED_PASSED_OVER) this.makeRoom(now);
     if (this.named.size >= MAX_NAMED_PASSED_OVER) {
       if (this.toldFull) return;
       this.toldFull = true;
@@ -55,8 +72,14 @@ export class PassedOverMissions {
       );
       return;
     }
-    this.named.add(error.missionId);
-    const consequence = this.holdsUp === undefined ? '' : `; ${this.holdsUp}`;
+    this.named.set(error.missionId, now);
+    const consequence = this.options.holdsUp === undefined ? '' : `; ${this.options.holdsUp}`;
     this.warn(`${this.sweep} passes over ${error.message}, on every run until it is mended (run replay verify, then replay rebuild)${consequence}`);
+  }
+
+  /** Lets the oldest name go once it has held its place NAME_HELD_WHEN_FULL_MS: named again should it still be passed over. */
+  private makeRoom(now: number): void {
+    const oldest = this.named.entries().next();
+    if (!oldest.done && now - oldest.value[1] >= NAME_HELD_WHEN_FULL_MS) this.named.delete(oldest.value[0]);
   }
 }

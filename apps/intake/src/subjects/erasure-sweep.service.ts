@@ -70,11 +70,9 @@ export class ErasureSweepService implements OnApplicationBootstrap, OnModuleDest
   private heldUpBy(subjectId: string): PassedOverMissions {
     let named = this.heldUp.get(subjectId);
     if (!named) {
-      named = new PassedOverMissions(
-        'the erasure sweep',
-        (message) => this.logger.warn(message),
-        `the erasure of subject ${subjectId} stays pending until every mission of the subject can be read, and the first sweep after that finishes it`,
-      );
+      named = new PassedOverMissions('the erasure sweep', (message) => this.logger.warn(message), {
+        holdsUp: `the erasure of subject ${subjectId} stays pending until every mission of the subject can be read, and the first sweep after that finishes it`,
+      });
       this.heldUp.set(subjectId, named);
     }
     return named;
