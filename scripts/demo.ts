@@ -10,7 +10,17 @@ import { ConfigError, DECIMAL_INTEGER, EXIT_CONFIG, EXIT_USAGE, loadEnvironment 
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { isPlainObject, MISSION_TYPES } from '@app/mission';
-import { createRedisConnection, deleteKeysByPrefix, describeRedis, findFreePort, portIsFree, redisTargetOf, resolveRedis, ResolvedRedis } from '@app/redis';
+import {
+  createRedisConnection,
+  deleteKeysByPrefix,
+  describeRedis,
+  EXIT_REDIS_UNAVAILABLE,
+  findFreePort,
+  portIsFree,
+  redisTargetOf,
+  resolveRedis,
+  ResolvedRedis,
+} from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
 import { checkRedisVariables, childLogFormat, launchSystem, linePrefix, RunningSystem, serviceUrl, waitUntilReady } from './launcher';
@@ -44,10 +54,21 @@ const EXIT_MISMATCH = 1;
 const EXIT_TIMEOUT = 3;
 const EXIT_INTERRUPTED = 130;
 const EXIT_CODES_HELP = `
-Exit codes: 0 every mission ended as expected; 1 one did not (or a service stopped on its own, or the
-demo itself failed); 2 bad usage (an unknown option, an option value that does not read); 3 the
-missions did not finish within --timeout; 78 a bad variable (PORT, LOG_FORMAT, KEY_PREFIX, REDIS_URL), named;
-130 stopped by Ctrl-C, SIGTERM or SIGHUP.`;
+Exit codes: 0 every mission ended as expected; 1 one did not (or a service stopped on its own, but
+for the 78 and 69 below, or the demo itself failed); 2 bad usage (an unknown option, an option
+value that does not read); 3 the missions did not finish within --timeout; 78 a bad variable,
+named: one the demo refuses (PORT, LOG_FORMAT, KEY_PREFIX, REDIS_URL) or one a service refuses
+before the system is ready (MAX_ATTEMPTS=abc, REVIEW_POLICY_FILE naming no file, REDIS_URL naming a
+database the server lacks), as npm start ends on one; 69 the services cannot reach Redis at start
+(REDIS_URL); 130 stopped by Ctrl-C, SIGTERM or SIGHUP before the summary (with --keep-running, one
+after it ends the demo with the summary's code).`;
+/**
+ * The system's own exit codes the demo ends with when the system stopped on one before it was
+ * ready: a variable or configuration file a service refused (78, named in the service's lines), a
+ * Redis the services could not reach (69). Nothing of the run was written then, and a script can
+ * tell "fix the configuration" from a run gone wrong (1), as it can of `npm start`.
+ */
+const SYSTEM_CODES_PASSED_ON: ReadonlySet<number> = new Set([EXIT_CONFIG, EXIT_REDIS_UNAVAILABLE]);
 
 interface DemoOptions {
   fixtures: string;
@@ -301,9 +322,12 @@ async function main(argv: string[]): Promise<number> {
     let tracked: Tracked[] = [];
     /** The maintenance agents the run paused and has not resumed yet: undone before the system stops (undoRunChanges). */
     let paused: string[] = [];
+    /** Whether every service answered ready: the demo submits, and writes, only after. */
+    let ready = false;
     try {
       if (interrupted) throw new Aborted();
       await waitReady(ports, running.listening, abort.signal, term);
+      ready = true;
       tracked = fixtures.map((fixture, index): Tracked => ({ index, fixture, expected: expectedOf(fixture), approved: 0, rejected: 0 }));
       // The services log a dead letter as a warning, which would otherwise read as the demo failing.
       const meantToFail = tracked.filter((item) => item.expected === 'dead_lettered').length;
@@ -368,11 +392,18 @@ async function main(argv: string[]): Promise<number> {
     if (systemCode !== 0 && crashed === undefined) {
       term.line(`A service exited on its own during the demo (code ${systemCode}); see the launcher lines above.`);
     }
-    if (systemCode !== 0 && code !== EXIT_INTERRUPTED) code = EXIT_MISMATCH;
+    // A service that refused its configuration, or found no Redis, before the system was ready.
+    const refusedAtStart = !ready && SYSTEM_CODES_PASSED_ON.has(systemCode);
+    if (systemCode !== 0 && code !== EXIT_INTERRUPTED) code = refusedAtStart ? systemCode : EXIT_MISMATCH;
     // Kept only with --keep-running, so the missions can still be looked at afterwards, and under a
-    // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted.
-    if (ownPrefix && !options.keepRunning) await deleteKeys(redis, keyPrefix, term);
-    else if (!options.keepRunning) term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; ${purge} deletes them.`);
+    // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted, unless the
+    // services refused to start, when the demo wrote nothing. A Redis they could not reach would
+    // hold the deletion up for half a minute of retries before it failed.
+    if (ownPrefix && !options.keepRunning) {
+      if (!(refusedAtStart && systemCode === EXIT_REDIS_UNAVAILABLE)) await deleteKeys(redis, keyPrefix, term);
+    } else if (!options.keepRunning && !refusedAtStart) {
+      term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; ${purge} deletes them.`);
+    }
     return code;
   } finally {
     // Covers a launch that failed before `system` existed; stop() is idempotent otherwise.

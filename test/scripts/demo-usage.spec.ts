@@ -156,4 +156,18 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
     expect(ended.stdout).toContain('2 bad usage');
     expect(ended.stdout).toContain('78 a bad variable');
   });
+
+  // Both said a service that stopped on its own is 1 and Ctrl-C 130: a variable a service refused, or
+  // no Redis, ended the demo 1, and Ctrl-C after the summary of --keep-running ended it 0.
+  it('given --help and the README, then both say the demo ends on a service refusing to start as the service does, and what Ctrl-C after the summary gives', async () => {
+    const help = (await runToEnd('demo.js', ['--help'], env())).stdout.replace(/\s+/g, ' ');
+    const readme = flatDoc('README.md');
+
+    expect(help).toContain('or one a service refuses before the system is ready (MAX_ATTEMPTS=abc');
+    expect(readme).toContain('or one a service refuses before the system is ready: `MAX_ATTEMPTS=abc`');
+    expect(help).toContain('69 the services cannot reach Redis at start (REDIS_URL)');
+    expect(readme).toContain('69 the services cannot reach Redis at start (`REDIS_URL`)');
+    expect(help).toContain("(with --keep-running, one after it ends the demo with the summary's code)");
+    expect(readme).toContain("(with `--keep-running`, one after the summary ends the demo with the summary's code)");
+  });
 });
