@@ -41,9 +41,9 @@ export class CtlError extends Error {
 /**
  * The intake's answer to a route it does not have: the route, not the resource, is missing. An
  * older intake passes on Nest's "Cannot GET /api/…"; a newer one says "no such route: GET", as
- * Nest's text quoted the path and query.
+ * Nest's text quoted the path and query, and this one "no route takes GET at this path".
  */
-const NO_ROUTE = /^(Cannot|no such route:) (GET|POST|PATCH|PUT|DELETE)\b/;
+const NO_ROUTE = /^(?:Cannot |no such route: |no route takes )(?:GET|POST|PATCH|PUT|DELETE)\b/;
 
 /**
  * An id as one segment of a path. `.` and `..` are refused: URL resolution drops such a segment, so

@@ -790,13 +790,14 @@ describe('bad input (four services, real Redis)', () => {
       expect(response.body).toEqual({
         statusCode: 404,
         error: 'Not Found',
-        message: `no such route: ${method.toUpperCase()}; the routes are listed at /docs`,
+        // It read "no such route: GET", as if GET were the route.
+        message: `no route takes ${method.toUpperCase()} at this path; the routes are listed at /docs`,
         details: [],
       });
     }
     // A route that is there keeps its own 404.
     const unknown = await system.api.get('/api/subjects/guest:nobody').expect(404);
-    expect(unknown.body.message).not.toMatch(/^no such route/);
+    expect(unknown.body.message).not.toMatch(/^no route takes/);
   });
 
   it('given a route asked for under a method it does not take, then 405 names the methods it takes, quoting no path', async () => {

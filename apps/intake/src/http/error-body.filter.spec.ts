@@ -1,4 +1,4 @@
-import { Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { Response } from 'express';
 import { ReplyError } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
@@ -55,6 +55,13 @@ describe('toErrorBody', () => {
       message: 'the store (Redis) is unreachable; retry later',
       details: [],
     });
+  });
+
+  it('given a path no route matches, then the 404 names the method and says no route takes it there, quoting neither path nor query', () => {
+    // Nest's own 404 for it; the answer read "no such route: GET", as if GET were the route.
+    const notFound = new NotFoundException('Cannot GET /api/subjects/anna%40example.com/extra?email=anna@example.com');
+    const message = 'no route takes GET at this path; the routes are listed at /docs';
+    expect(toErrorBody(notFound)).toMatchObject({ statusCode: 404, message, details: [] });
   });
 
   it('given an object or array the parser failed on, then it is not valid JSON, even when JSON.parse alone reads it', () => {

@@ -235,12 +235,12 @@ const BODY_PARSER_MESSAGES: Readonly<Record<string, string>> = {
  * the parameter may be a guest's e-mail address (`/api/subjects/:subjectId`). Nest's route-not-found
  * 404 quotes the whole URL: path values (that address again, under a misspelt route) and the query
  * string (`/api//stream?token=<a stream token>`). Which segments of a path no route matches are
- * values cannot be told, so only the method is kept.
+ * values cannot be told, so only the method is kept, and the message says "this path" instead.
  */
 function withoutQuotedRequest(status: number, message: string): string {
   if (message.startsWith('Failed to decode param ')) return 'a path parameter is not valid percent-encoding';
   const noRoute = status === 404 ? NEST_NO_ROUTE.exec(message) : null;
-  return noRoute ? `no such route: ${noRoute[1]}; the routes are listed at /docs` : message;
+  return noRoute ? `no route takes ${noRoute[1]} at this path; the routes are listed at /docs` : message;
 }
 
 /** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large), and the body it failed to parse. */
