@@ -559,6 +559,22 @@ describe('bad input (four services, real Redis)', () => {
     );
   });
 
+  it('given a body over BODY_LIMIT_BYTES or in a charset the API does not read, then the 413 names the limit and the 415 says to send UTF-8', async () => {
+    // They read "request entity too large" and "unsupported charset", saying neither how much nor what instead.
+    const large = await system.api
+      .post('/api/missions')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ ...valid, payload: { blob: 'z'.repeat(300_000) } }));
+    expect(large.body).toEqual({
+      statusCode: 413,
+      error: 'Payload Too Large',
+      message: 'the request body is over BODY_LIMIT_BYTES (262144 bytes)',
+      details: [],
+    });
+    const latin1 = await system.api.post('/api/missions').set('Content-Type', 'application/json; charset=latin1').send(JSON.stringify(valid));
+    expect(latin1.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: 'unsupported charset: send the body as UTF-8', details: [] });
+  });
+
   it('given a body that is JSON but no object, then the 400 says it must be an object, on the create and on every other body', async () => {
     // `null` and `"hi"` were "not valid JSON"; an array to another route, "property 0 should not exist", "cron is required", …
     for (const path of ['/api/missions', '/api/schedules', '/api/dlq/requeue']) {

@@ -342,7 +342,11 @@ describe('HTTP hardening of the intake (real sockets on loopback)', () => {
         chunk.repeat(5),
     );
     const answer = errorAnswer(await closedByServer(connection, 'the server to answer and close'));
-    expect(answer).toMatchObject({ status: 413, headers: { connection: 'close' }, body: { statusCode: 413, message: 'request entity too large' } });
+    expect(answer).toMatchObject({
+      status: 413,
+      headers: { connection: 'close' },
+      body: { statusCode: 413, message: 'the request body is over BODY_LIMIT_BYTES (262144 bytes)' },
+    });
   });
 
   it('given an idle keep-alive connection, then the server closes it after the keep-alive timeout', async () => {

@@ -7,6 +7,7 @@ import { CHANGED_STORED_DATA_REMEDY } from './error-body.filter';
 import { badIdDescription, idProblem, IdKind } from './id.pipe';
 import { NO_BODY_PROBLEM, NoBodyGuard } from './no-body.guard';
 import { ErrorBodyView } from './openapi-schemas';
+import { bodyTooLargeMessage } from './request-body';
 
 /** Headers ApiKeyThrottlerGuard sets on every /api response it lets through. */
 export const RATE_LIMIT_HEADERS: HeadersObject = {
@@ -144,10 +145,11 @@ export function ApiErrorResponses(options: ErrorResponsesOptions): MethodDecorat
   // Every route: the body is read (JsonBodyGuard) before the route's own checks, a route that takes none included.
   const anyBody = noBody ? ' The route takes no body, but one sent is read first, as on every route.' : '';
   decorators.push(
-    errorResponse(413, `The request body is larger than BODY_LIMIT_BYTES (256 KiB by default).${anyBody}`, 'request entity too large'),
+    errorResponse(413, `The request body is larger than BODY_LIMIT_BYTES (256 KiB by default).${anyBody}`, bodyTooLargeMessage(262_144)),
     errorResponse(
       415,
-      `A request body whose Content-Type is not application/json, or that has a Content-Encoding other than identity (compressed bodies are not accepted).${anyBody}`,
+      'A request body whose Content-Type is not application/json, or names a charset the API does not read (`unsupported charset: send the body as UTF-8`), ' +
+        `or that has a Content-Encoding other than identity (compressed bodies are not accepted).${anyBody}`,
       'request bodies must be application/json',
     ),
   );

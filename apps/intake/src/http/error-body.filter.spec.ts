@@ -64,6 +64,14 @@ describe('toErrorBody', () => {
     expect(toErrorBody(notFound)).toMatchObject({ statusCode: 404, message, details: [] });
   });
 
+  // They read "request entity too large" and "unsupported charset": neither how much, nor what instead.
+  it.each([
+    [{ status: 413, type: 'entity.too.large', limit: 4_096 }, 'the request body is over BODY_LIMIT_BYTES (4096 bytes)'],
+    [{ status: 415, type: 'charset.unsupported', charset: 'latin1' }, 'unsupported charset: send the body as UTF-8'],
+  ])('given body-parser refusing a body (%j), then the message says what to send instead', (fields, message) => {
+    expect(toErrorBody(Object.assign(new Error('from body-parser'), fields))).toMatchObject({ statusCode: fields.status, message });
+  });
+
   it('given an object or array the parser failed on, then it is not valid JSON, even when JSON.parse alone reads it', () => {
     // The reviver overflowing the stack on deep nesting was read as a scalar body: "the body must be a JSON object".
     const failure = Object.assign(new RangeError('Maximum call stack size exceeded'), {

@@ -14,7 +14,7 @@ import {
   REDIS_UNREACHABLE_RETRY_AFTER_SECONDS,
 } from '@app/redis';
 import { ErrorBody, errorBody, NEST_NO_ROUTE } from '@app/runtime';
-import { bodyStillArriving } from './request-body';
+import { bodyStillArriving, bodyTooLargeMessage } from './request-body';
 import { bodyProblemDetails, NOT_AN_OBJECT_DETAIL } from './request-validation.pipe';
 import { RouteMethods } from './route-methods';
 
@@ -131,7 +131,9 @@ export function toErrorBody(exception: unknown): ErrorBody {
     return { statusCode: HttpStatus.BAD_REQUEST, error: 'Bad Request', message: 'request validation failed', details: [NOT_AN_OBJECT_DETAIL] };
   }
   if (failure) {
-    return errorBody(failure.status, BODY_PARSER_MESSAGES[failure.type] ?? 'bad request body');
+    const message =
+      failure.type === 'entity.too.large' && failure.limit !== undefined ? bodyTooLargeMessage(failure.limit) : BODY_PARSER_MESSAGES[failure.type];
+    return errorBody(failure.status, message ?? 'bad request body');
   }
   return { statusCode: 500, error: 'Internal Server Error', message: 'internal error', details: [] };
 }
@@ -215,14 +217,15 @@ export function logRedisOutOfMemoryOnce(now: number): void {
 /**
  * What a body-parser failure says, by its `type`: fixed texts, because body-parser's own messages
  * quote the body (JSON.parse's "Unexpected token … in "<start of the body>"…"), which may be a
- * guest's data, and an error body ends up in clients' logs.
+ * guest's data, and an error body ends up in clients' logs. Where the client can mend it, the text
+ * says how: a body too large names the limit (bodyTooLargeMessage, from the failure's `limit`).
  */
 const BODY_PARSER_MESSAGES: Readonly<Record<string, string>> = {
   'entity.parse.failed': 'the request body is not valid JSON',
-  'entity.too.large': 'request entity too large',
+  'entity.too.large': 'the request body is over BODY_LIMIT_BYTES',
   'entity.verify.failed': 'the request body failed verification',
   'encoding.unsupported': 'unsupported content encoding',
-  'charset.unsupported': 'unsupported charset',
+  'charset.unsupported': 'unsupported charset: send the body as UTF-8',
   'request.aborted': 'request aborted',
   'request.size.invalid': 'request size did not match content length',
   'parameters.too.many': 'too many parameters',
@@ -243,11 +246,15 @@ function withoutQuotedRequest(status: number, message: string): string {
   return noRoute ? `no route takes ${noRoute[1]} at this path; the routes are listed at /docs` : message;
 }
 
-/** body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large), and the body it failed to parse. */
-function bodyParserFailure(exception: unknown): { status: number; type: string; body: unknown } | undefined {
+/**
+ * body-parser errors carry `status` and `type` (e.g. entity.parse.failed, entity.too.large), the
+ * body it failed to parse, and for a body too large the limit in bytes.
+ */
+function bodyParserFailure(exception: unknown): { status: number; type: string; body: unknown; limit: number | undefined } | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
-  const { status, type, body } = exception as { status?: unknown; type?: unknown; body?: unknown };
-  return typeof status === 'number' && typeof type === 'string' && status >= 400 && status < 500 ? { status, type, body } : undefined;
+  const { status, type, body, limit } = exception as { status?: unknown; type?: unknown; body?: unknown; limit?: unknown };
+  if (typeof status !== 'number' || typeof type !== 'string' || status < 400 || status >= 500) return undefined;
+  return { status, type, body, limit: typeof limit === 'number' ? limit : undefined };
 }
 
 /**

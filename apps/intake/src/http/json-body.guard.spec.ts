@@ -10,8 +10,8 @@ import * as requestBody from './request-body';
 const nestedText = (levels: number) => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
 
 /** The guard over a real Express request on loopback: the status it answers (200 when it lets the request through) and its message. */
-async function answerFor(body: Buffer, contentType: string): Promise<{ status: number; message: string }> {
-  const guard = new JsonBodyGuard({ BODY_LIMIT_BYTES: 1_000_000 } as Environment);
+async function answerFor(body: Buffer, contentType: string, limitBytes = 1_000_000): Promise<{ status: number; message: string }> {
+  const guard = new JsonBodyGuard({ BODY_LIMIT_BYTES: limitBytes } as Environment);
   const app = express();
   app.post('/', (request: Request, response: Response) => {
     const context = { getType: () => 'http', switchToHttp: () => ({ getRequest: () => request, getResponse: () => response }) } as unknown as ExecutionContext;
@@ -49,6 +49,14 @@ describe('JsonBodyGuard', () => {
     expect((await answerFor(utf32le(nestedText(MAX_BODY_DEPTH)), 'application/json; charset=utf-32le')).status).toBe(200);
     expect((await answerFor(utf32le(nestedText(MAX_BODY_DEPTH + 1)), 'application/json; charset=utf-32le')).status).toBe(400);
     expect(walk).toHaveBeenCalledTimes(2);
+  });
+
+  // It read "request entity too large": neither the client nor the operator learnt the limit.
+  it('given a body over BODY_LIMIT_BYTES, then the 413 names the variable and the limit in bytes', async () => {
+    expect(await answerFor(Buffer.from(JSON.stringify({ title: 'x'.repeat(5_000) })), 'application/json', 4_096)).toEqual({
+      status: 413,
+      message: 'the request body is over BODY_LIMIT_BYTES (4096 bytes)',
+    });
   });
 
   // body-parser decoded them with U+FFFD: the title "x\xff\xfey" was stored as "x\uFFFD\uFFFDy".

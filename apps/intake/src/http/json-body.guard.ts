@@ -12,7 +12,7 @@ import { json, Request, Response } from 'express';
 import { Environment } from '@app/config';
 import { jsonTextNestsDeeperThan, MAX_BODY_DEPTH, rejectForbiddenKeys } from '@app/mission';
 import { continueBody, ENVIRONMENT } from '@app/runtime';
-import { hasBody, nestsDeeperThan } from './request-body';
+import { bodyTooLargeMessage, hasBody, nestsDeeperThan } from './request-body';
 import { bodyProblemDetails } from './request-validation.pipe';
 
 const TOO_DEEP = `the JSON body nests deeper than ${MAX_BODY_DEPTH} levels`;
@@ -21,8 +21,8 @@ function badBody(message: string): BadRequestException {
   return new BadRequestException({ message, details: bodyProblemDetails(message) });
 }
 
-function tooLarge(): PayloadTooLargeException {
-  return new PayloadTooLargeException('request entity too large');
+function tooLarge(limitBytes: number): PayloadTooLargeException {
+  return new PayloadTooLargeException(bodyTooLargeMessage(limitBytes));
 }
 
 /**
@@ -38,7 +38,7 @@ function refusalPastLimit(request: Request, limitBytes: number): { refused: Prom
   const refused = new Promise<never>((_resolve, reject) => {
     count = (chunk) => {
       received += chunk.length;
-      if (received > limitBytes) reject(tooLarge());
+      if (received > limitBytes) reject(tooLarge(limitBytes));
     };
   });
   request.on('data', count);
@@ -128,7 +128,7 @@ export class JsonBodyGuard implements CanActivate {
       throw new UnsupportedMediaTypeException('request bodies must not be compressed: Content-Encoding must be identity or absent');
     }
     // Refused before reading: body-parser would read off the whole announced body before its own 413.
-    if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw tooLarge();
+    if (Number(request.headers['content-length'] ?? 0) > this.limitBytes) throw tooLarge(this.limitBytes);
     const response = http.getResponse<Response>();
     // Only now, after every check that needs no body, is a client that waits for it told to send the body.
     continueBody(request, response);

@@ -1,5 +1,13 @@
 import { IncomingMessage } from 'node:http';
 
+/**
+ * The 413's message, from JsonBodyGuard or body-parser alike: the limit by its variable and in
+ * bytes, so that the client knows how much less to send and the operator what to raise.
+ */
+export function bodyTooLargeMessage(limitBytes: number): string {
+  return `the request body is over BODY_LIMIT_BYTES (${limitBytes} bytes)`;
+}
+
 /** Whether the request says it carries a body (a length above 0, or a chunked one). */
 export function hasBody(request: Pick<IncomingMessage, 'headers'>): boolean {
   return Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
