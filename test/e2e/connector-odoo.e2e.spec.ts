@@ -447,7 +447,7 @@ describe('Odoo connector (four services, the connector, a fake Odoo on loopback)
       expect(unknown.body).toEqual({
         statusCode: 404,
         error: 'Not Found',
-        message: 'no such route: GET; the routes are listed in docs/operations.md, "Odoo connector"',
+        message: 'no route takes GET at this path; the routes are listed in docs/operations.md, "Odoo connector"',
         details: [],
       });
     } finally {

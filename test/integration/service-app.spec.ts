@@ -108,7 +108,7 @@ describe('createServiceApp: the HTTP app with its stream consumer (real Redis)',
     expect(response.body).toEqual({
       statusCode: 404,
       error: 'Not Found',
-      message: 'no such route: GET; the routes are listed in docs/operations.md, "Health, readiness and metrics"',
+      message: 'no route takes GET at this path; the routes are listed in docs/operations.md, "Health, readiness and metrics"',
       details: [],
     });
     // What the filter leaves alone: the routes the service has, and their own 404s.

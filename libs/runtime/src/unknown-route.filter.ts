@@ -32,6 +32,6 @@ export class UnknownRouteFilter extends BaseExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     response
       .status(HttpStatus.NOT_FOUND)
-      .json(errorBody(HttpStatus.NOT_FOUND, `no such route: ${noRoute[1]}; the routes are listed in ${this.routesDocumented}`));
+      .json(errorBody(HttpStatus.NOT_FOUND, `no route takes ${noRoute[1]} at this path; the routes are listed in ${this.routesDocumented}`));
   }
 }
