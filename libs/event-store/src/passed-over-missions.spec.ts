@@ -75,7 +75,7 @@ describe('PassedOverMissions', () => {
 
   // A name was let go only when its mission was read fine: names of missions deleted, or mended
   // where this process does not read them, used up the room for good, and no later one was named.
-  it('given it is full, when a new mission is noted, then it is named once the oldest name has held its place a day, and a mission whose name went is named again', () => {
+  it('given it is full, when a new mission is noted, then it is named once a named mission has not been passed over for a day, and a mission whose name went is named again', () => {
     const warns: string[] = [];
     const start = Date.parse('2026-12-07T08:00:00.000Z');
     let now = start;
@@ -94,11 +94,55 @@ describe('PassedOverMissions', () => {
     expect(linesOf(() => passedOver.note(unreadable('broke-later')))).toEqual([expect.stringContaining('passes over more than')]);
     now = start + NAME_HELD_WHEN_FULL_MS;
     expect(linesOf(() => passedOver.note(unreadable('broke-later')))).toEqual([named('broke-later')]);
-    // Its name gone, m-0 is named again once the next oldest, m-1's, has held its place a day.
+    // Its name gone, m-0 is named again once m-1, passed over longest ago, has not been for a day.
     expect(linesOf(() => passedOver.note(unreadable('m-0')))).toEqual([]);
     now += 1;
     expect(linesOf(() => passedOver.note(unreadable('m-0')))).toEqual([named('m-0')]);
     expect(linesOf(() => passedOver.note(unreadable('broke-later')))).toEqual([]);
+  });
+
+  // A name's day ran from when it was named, not from when its mission was last passed over: with
+  // more than 1000 missions broken for good, every name made room in turn once a day and its
+  // mission, passed over on the next run, was named again, 1000 lines a day.
+  it('given more missions than it names, passed over every hour, when days go by, then none is named again and the further one never is', () => {
+    const warns: string[] = [];
+    let now = Date.parse('2026-12-07T08:00:00.000Z');
+    const passedOver = new PassedOverMissions('the test sweep', (message) => warns.push(message), { now: () => now });
+    const broken = Array.from({ length: MAX_NAMED_PASSED_OVER + 1 }, (_, i) => `m-${i}`);
+    const linesPerDay: number[] = [];
+
+    for (let day = 0; day < 3; day++) {
+      const before = warns.length;
+      for (let hour = 0; hour < 24; hour++, now += 60 * 60 * 1000) for (const missionId of broken) passedOver.note(unreadable(missionId));
+      linesPerDay.push(warns.length - before);
+    }
+
+    expect(linesPerDay).toEqual([MAX_NAMED_PASSED_OVER + 1, 0, 0]);
+    expect(warns).not.toContainEqual(expect.stringContaining(`mission m-${MAX_NAMED_PASSED_OVER}:`));
+  });
+
+  it('given it is full, when one named mission is no longer passed over, then a day after it last was its name makes room and the others keep theirs', () => {
+    const warns: string[] = [];
+    const start = Date.parse('2026-12-07T08:00:00.000Z');
+    let now = start;
+    const passedOver = new PassedOverMissions('the test sweep', (message) => warns.push(message), { now: () => now });
+    const stillBroken = Array.from({ length: MAX_NAMED_PASSED_OVER - 1 }, (_, i) => `m-${i}`);
+    const run = (...missionIds: string[]): string[] => {
+      const before = warns.length;
+      for (const missionId of missionIds) passedOver.note(unreadable(missionId));
+      return warns.slice(before);
+    };
+    run(...stillBroken, 'mended-elsewhere');
+    now = start + 60 * 60 * 1000;
+    // Passed over an hour later, the others are held a day from then; mended-elsewhere is not seen again.
+    run(...stillBroken);
+
+    now = start + NAME_HELD_WHEN_FULL_MS - 1;
+    expect(run(...stillBroken, 'broke-later')).toEqual([expect.stringContaining('passes over more than')]);
+    now = start + NAME_HELD_WHEN_FULL_MS;
+    expect(run(...stillBroken, 'broke-later')).toEqual([expect.stringContaining('passes over mission broke-later:')]);
+    now += 2 * NAME_HELD_WHEN_FULL_MS;
+    expect(run(...stillBroken, 'broke-later')).toEqual([]);
   });
 
   it('given what passing over a mission holds up, when it is noted, then its line says so after the remedy', () => {

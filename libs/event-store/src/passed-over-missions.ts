@@ -4,11 +4,13 @@ import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 export const MAX_NAMED_PASSED_OVER = 1_000;
 
 /**
- * Once MAX_NAMED_PASSED_OVER missions are named, how long the oldest name holds its place before it
- * makes room for a new one. A name is let go when its mission is read fine; one deleted, or mended
- * where this process does not read it, never was, and in a long-running process such names used up
- * the room for good: no mission that broke later was named. At most MAX_NAMED_PASSED_OVER lines a
- * day, then, should more missions than that stay unreadable.
+ * Once MAX_NAMED_PASSED_OVER missions are named, how long a name holds its place after its mission
+ * was last passed over before it makes room for a new one. A name is let go when its mission is
+ * read fine; one deleted, or mended where this process does not read it, never was, and in a
+ * long-running process such names used up the room for good: no mission that broke later was
+ * named. A name's day runs from when its mission was last passed over: run from when it was named,
+ * the names of missions passed over on every run made room in turn, and those missions, passed
+ * over again, were named again: MAX_NAMED_PASSED_OVER lines a day for missions named already.
  */
 export const NAME_HELD_WHEN_FULL_MS = 24 * 60 * 60 * 1000;
 
@@ -19,11 +21,11 @@ export const NAME_HELD_WHEN_FULL_MS = 24 * 60 * 60 * 1000;
  * sweep, every half second, and held back every mission after it in its partition. The mission is
  * named again should it be read (`readable`, or a `step` that succeeds) and then break once more.
  * Past MAX_NAMED_PASSED_OVER missions named and not read since, one line says further ones are not
- * named (`replay verify` names them all), until the oldest name is NAME_HELD_WHEN_FULL_MS old and
- * makes room.
+ * named (`replay verify` names them all), until a named mission has not been passed over for
+ * NAME_HELD_WHEN_FULL_MS and its name makes room.
  */
 export class PassedOverMissions {
-  /** The missions named and not read fine since, each with when it was named (ms), oldest first. */
+  /** The missions named and not read fine since, each with when it was last passed over (ms), longest ago first. */
   private readonly named = new Map<string, number>();
   /** The line saying that further missions are not named was logged, since a mission read fine last made room. */
   private toldFull = false;
@@ -61,8 +63,12 @@ export class PassedOverMissions {
 
   /** Names the mission of `error` in the log, once until it is read fine (or, past MAX_NAMED_PASSED_OVER, its name makes room). */
   note(error: UnreadableStoredDataError): void {
-    if (this.named.has(error.missionId)) return;
     const now = (this.options.now ?? Date.now)();
+    // Passed over again: its name holds its place from now, behind the others (a Map keeps the order of its sets).
+    if (this.named.delete(error.missionId)) {
+      this.named.set(error.missionId, now);
+      return;
+    }
     if (this.named.size >= MAX_NAMED_PASSED_OVER) this.makeRoom(now);
     if (this.named.size >= MAX_NAMED_PASSED_OVER) {
       if (this.toldFull) return;
@@ -77,7 +83,7 @@ export class PassedOverMissions {
     this.warn(`${this.sweep} passes over ${error.message}, on every run until it is mended (run replay verify, then replay rebuild)${consequence}`);
   }
 
-  /** Lets the oldest name go once it has held its place NAME_HELD_WHEN_FULL_MS: named again should it still be passed over. */
+  /** Lets go the name passed over longest ago once that was NAME_HELD_WHEN_FULL_MS ago: named again should it be passed over again. */
   private makeRoom(now: number): void {
     const oldest = this.named.entries().next();
     if (!oldest.done && now - oldest.value[1] >= NAME_HELD_WHEN_FULL_MS) this.named.delete(oldest.value[0]);
