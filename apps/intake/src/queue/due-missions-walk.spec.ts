@@ -7,6 +7,21 @@ describe('DueMissionsWalk (real Redis)', () => {
   const prefix = testKeyPrefix('due-missions-walk');
   const newWalk = () => new DueMissionsWalk(redis, new PassedOverMissions('the test sweep', () => undefined));
 
+  /** The missions each of `count` runs in a row of one walk over `key` acts on. */
+  async function actedOnPerRun(key: string, until: string, count: number, act: (missionId: string) => Promise<DueEntry>): Promise<string[][]> {
+    const walk = newWalk();
+    const runs: string[][] = [];
+    for (let i = 0; i < count; i++) {
+      const actedOn: string[] = [];
+      await walk.walk(key, until, (missionId) => {
+        actedOn.push(missionId);
+        return act(missionId);
+      });
+      runs.push(actedOn);
+    }
+    return runs;
+  }
+
   afterAll(async () => {
     await deleteKeysByPrefix(redis, prefix);
     await redis.quit();
@@ -19,24 +34,41 @@ describe('DueMissionsWalk (real Redis)', () => {
     const key = `${prefix}due-waiting`;
     const waiting = Array.from({ length: SWEEP_BATCH + 50 }, (_, i) => `m-waiting-${String(i).padStart(3, '0')}`);
     await redis.zadd(key, ...waiting.flatMap((id, score) => [score, id]), SWEEP_BATCH + 50, 'm-behind');
-    const walk = newWalk();
-    const runs: string[][] = [];
-    const run = async () => {
-      const actedOn: string[] = [];
-      await walk.walk(key, '+inf', async (missionId) => {
-        actedOn.push(missionId);
-        if (missionId !== 'm-behind') return DueEntry.Waiting;
-        // As its event's effect does.
-        await redis.zrem(key, missionId);
-        return DueEntry.Left;
-      });
-      runs.push(actedOn);
-    };
 
-    for (let i = 0; i < 3; i++) await run();
+    const runs = await actedOnPerRun(key, '+inf', 3, async (missionId) => {
+      if (missionId !== 'm-behind') return DueEntry.Waiting;
+      // As its event's effect does.
+      await redis.zrem(key, missionId);
+      return DueEntry.Left;
+    });
 
     expect(runs).toEqual([waiting.slice(0, SWEEP_BATCH), [...waiting.slice(SWEEP_BATCH), 'm-behind'], waiting.slice(0, SWEEP_BATCH)]);
     expect(await redis.zcard(key)).toBe(waiting.length);
+  });
+
+  // A waiting entry was stepped over as it was read: one written again meanwhile, due later, had
+  // left its place, so the walk's place behind it was one entry too far, and the entry it came
+  // to next was skipped.
+  it('given a waiting entry written again while acted on, due later, when a run stops and the next goes on, then no entry behind it is skipped', async () => {
+    const key = `${prefix}due-moved`;
+    const leaving = Array.from({ length: SWEEP_BATCH - 1 }, (_, i) => `m-leaving-${String(i).padStart(3, '0')}`);
+    await redis.zadd(key, 0, 'm-asked-again', ...leaving.flatMap((id, i) => [i + 1, id]), 1000, 'm-behind-1', 1001, 'm-behind-2');
+
+    // The first run acts on SWEEP_BATCH missions and stops; the second goes on where it stopped.
+    const runs = await actedOnPerRun(key, '5000', 2, async (missionId) => {
+      if (missionId === 'm-asked-again') {
+        // Its review asked for again while the sweep looked at it: due later than this run looks.
+        await redis.zadd(key, 1e12, missionId);
+        return DueEntry.Waiting;
+      }
+      await redis.zrem(key, missionId);
+      return DueEntry.Left;
+    });
+
+    expect(runs.map((actedOn) => actedOn.filter((missionId) => !missionId.startsWith('m-leaving-')))).toEqual([
+      ['m-asked-again'],
+      ['m-behind-1', 'm-behind-2'],
+    ]);
   });
 
   it('given stale entries, then the walk forgets those still as it read them and keeps one written again since', async () => {

@@ -28,7 +28,10 @@ export enum DueEntry {
    * since (the mission came back, at a new time), which stays.
    */
   Stale = 'stale',
-  /** The mission still waits on the entry (by its own data, it is not due yet): it stays, and the walk steps over it. */
+  /**
+   * The mission still waits on the entry (by its own data, it is not due yet): it stays, and the
+   * walk steps over it, unless it was written again meanwhile (at a new time: it left its place).
+   */
   Waiting = 'waiting',
 }
 
@@ -77,7 +80,7 @@ export class DueMissionsWalk {
         // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
         if (entry === DueEntry.Stale) await forgetScript.run(this.redis, [key], [missionId, score]);
         // Left in place: the next page starts behind it.
-        else if (entry !== DueEntry.Left) offset += 1;
+        else if (await this.leftInPlace(key, missionId, score, entry)) offset += 1;
         if (acted >= SWEEP_BATCH || passed >= MAX_PASSED_OVER_PER_RUN) {
           this.resumeAt.set(key, offset);
           return;
@@ -85,5 +88,14 @@ export class DueMissionsWalk {
       }
       if (page.length < 2 * SWEEP_BATCH) return;
     }
+  }
+
+  /** Whether the entry the page read (at `score`) is still in its place once acted on, or passed over (`entry` undefined). */
+  private async leftInPlace(key: string, missionId: string, score: string, entry: DueEntry | undefined): Promise<boolean> {
+    if (entry === DueEntry.Left) return false;
+    // One written again meanwhile (the mission came back, due later) is no longer where it was
+    // read: stepped over, the entry behind it was skipped until the walk next started afresh.
+    if (entry === DueEntry.Waiting) return (await this.redis.zscore(key, missionId)) === score;
+    return true;
   }
 }
