@@ -8,25 +8,11 @@ import { intakeService } from '../../apps/intake/src/intake.definition';
 import { SWEEP_BATCH } from '../../apps/intake/src/queue/due-missions-walk';
 import { ReviewDeadlineService } from '../../apps/intake/src/reviews/review-deadline.service';
 import { orchestratorService } from '../../apps/orchestrator/src/orchestrator.definition';
+import { agentOutput, socket } from '../support/held-for-review';
 import { InProcessSystem, startInProcessSystem, TEST_KEYS } from '../support/in-process-system';
 import { queueInvariantViolations } from '../support/queue-invariant';
 import { missionIdsIn, unreadableMissionsIn } from '../support/unreadable-missions';
 
-/** A safety issue: the hotel policy (fixtures/review-policy.yaml) holds its result for a reviewer. */
-const socket = (title: string, priority: MissionCreateDto['priority'] = 'high'): MissionCreateDto => ({
-  type: 'maintenance',
-  title,
-  description: 'The socket next to the bed sparks when a plug goes in.',
-  priority,
-  payload: { roomNumber: 207, equipment: 'socket outlet', safetyIssue: true },
-});
-/** A result that meets the maintenance rubric for a safety issue. */
-const agentOutput = {
-  urgency: 'critical',
-  steps: ['Switch off the circuit breaker of room 207', 'Replace the socket outlet and its cover plate', 'Test the circuit with a socket tester'],
-  safetyNotes: ['Lock out the breaker before opening the socket'],
-  parts: ['socket outlet', 'cover plate'],
-};
 const editedOutput = { ...agentOutput, steps: [...agentOutput.steps, 'Tell the front office when the room is safe again'] };
 const REVIEW_TIMEOUT_MS = 1_500;
 const replyWithAgentOutput = () => ({ status: 200 as const, content: JSON.stringify(agentOutput) });

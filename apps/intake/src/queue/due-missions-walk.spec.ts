@@ -1,4 +1,4 @@
-import { PassedOverMissions } from '@app/event-store';
+import { MISSION_HASH_FIELDS, PartitionKeys, PassedOverMissions } from '@app/event-store';
 import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
 import { DueEntry, DueMissionsWalk, SWEEP_BATCH } from './due-missions-walk';
 
@@ -6,6 +6,8 @@ describe('DueMissionsWalk (real Redis)', () => {
   const redis = testRedis();
   const prefix = testKeyPrefix('due-missions-walk');
   const newWalk = () => new DueMissionsWalk(redis, new PassedOverMissions('the test sweep', () => undefined));
+  // The sets are the test's own; the missions' hashes are the partition's.
+  const partition = new PartitionKeys(prefix, 0);
 
   /** The missions each of `count` runs in a row of one walk over `key` acts on. */
   async function actedOnPerRun(key: string, until: string, count: number, act: (missionId: string) => Promise<DueEntry>): Promise<string[][]> {
@@ -13,7 +15,7 @@ describe('DueMissionsWalk (real Redis)', () => {
     const runs: string[][] = [];
     for (let i = 0; i < count; i++) {
       const actedOn: string[] = [];
-      await walk.walk(key, until, (missionId) => {
+      await walk.walk(partition, key, until, (missionId) => {
         actedOn.push(missionId);
         return act(missionId);
       });
@@ -75,12 +77,66 @@ describe('DueMissionsWalk (real Redis)', () => {
     const key = `${prefix}due-stale`;
     await redis.zadd(key, 1, 'm-gone', 2, 'm-back');
 
-    await newWalk().walk(key, '10', async (missionId) => {
+    await newWalk().walk(partition, key, '10', async (missionId) => {
       // The mission came back meanwhile, due later.
       if (missionId === 'm-back') await redis.zadd(key, 20, missionId);
-      return DueEntry.Stale;
+      return DueEntry.staleAfter({ kind: 'not_found' });
     });
 
     expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['m-back', '20']);
+  });
+
+  // The forget checked only the entry's score: a mission whose hash was deleted by hand, found
+  // missing, and written back with its entry, at the same time, by `replay rebuild` (which runs
+  // with the system running) before the forget, lost that entry, and a second rebuild, finding
+  // the mission as it should be, did not restore it.
+  it('given stale entries whose missions were written again while acted on, then the walk keeps those, steps over them, and forgets the others', async () => {
+    const key = `${prefix}due-rewritten`;
+    const leaving = Array.from({ length: SWEEP_BATCH - 4 }, (_, i) => `m-leaving-${String(i).padStart(3, '0')}`);
+    await redis.zadd(
+      key,
+      0,
+      'm-rebuilt',
+      1,
+      'm-moved-on',
+      2,
+      'm-as-read',
+      3,
+      'm-gone',
+      ...leaving.flatMap((id, i) => [i + 4, id]),
+      1000,
+      'm-behind-1',
+      1001,
+      'm-behind-2',
+    );
+    for (const [missionId, version] of [
+      ['m-moved-on', 4],
+      ['m-as-read', 3],
+    ] as const)
+      await redis.hset(partition.mission(missionId), MISSION_HASH_FIELDS.version, version);
+
+    // The first run acts on SWEEP_BATCH missions and stops; the second goes on where it stopped.
+    const runs = await actedOnPerRun(key, '5000', 2, async (missionId): Promise<DueEntry> => {
+      switch (missionId) {
+        case 'm-rebuilt':
+          // Not found; written back, at version 7, before the walk forgets its entry.
+          await redis.hset(partition.mission(missionId), MISSION_HASH_FIELDS.version, 7);
+          return DueEntry.staleAfter({ kind: 'not_found' });
+        case 'm-moved-on':
+        case 'm-as-read':
+          // Read at version 3, done with its entry; m-moved-on is at 4 since.
+          return { kind: 'stale', version: 3 };
+        case 'm-gone':
+          return DueEntry.staleAfter({ kind: 'not_found' });
+      }
+      await redis.zrem(key, missionId);
+      return DueEntry.Left;
+    });
+
+    expect(runs.map((actedOn) => actedOn.filter((missionId) => !missionId.startsWith('m-leaving-')))).toEqual([
+      ['m-rebuilt', 'm-moved-on', 'm-as-read', 'm-gone'],
+      ['m-behind-1', 'm-behind-2'],
+    ]);
+    expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['m-rebuilt', '0', 'm-moved-on', '1']);
   });
 });

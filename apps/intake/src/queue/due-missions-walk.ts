@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { PassedOverMissions } from '@app/event-store';
+import { missionLuaOptions, PartitionKeys, PassedOverMissions, TransitionOutcome } from '@app/event-store';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 
 /** Entries read per ZRANGE, and missions a run acts on per set; the rest wait for the next run. */
@@ -13,27 +13,40 @@ export const MAX_PASSED_OVER_PER_RUN = 500;
 
 enum ForgetCode {
   Forgotten = 0,
-  Kept = 1,
+  Moved = 1,
+  Kept = 2,
 }
 
-const forgetScript = new LuaScript(join(__dirname, 'lua'), 'forget-timed-entry-1', { constants: { CODE: luaEnum(ForgetCode) } });
+const forgetScript = new LuaScript(join(__dirname, 'lua'), 'forget-timed-entry-2', missionLuaOptions({ CODE: luaEnum(ForgetCode) }));
 
 /** What became of a mission's entry once a sweep acted on it. */
-export enum DueEntry {
+export type DueEntry =
   /** The event the sweep appended took it out of the set (the event's effect). */
-  Left = 'left',
+  | { kind: 'left' }
   /**
    * Nothing is left to wait for in the entry read (another instance acted first, the mission moved
    * on, or it no longer exists): the walk takes it out of the set, unless it was written again
-   * since (the mission came back, at a new time), which stays.
+   * since (the mission came back, at a new time) or its mission was (another version than
+   * `version`, the one the sweep read; or there again, `version` null: written back by `replay
+   * rebuild`), which stays.
    */
-  Stale = 'stale',
+  | { kind: 'stale'; version: number | null }
   /**
    * The mission still waits on the entry (by its own data, it is not due yet): it stays, and the
    * walk steps over it, unless it was written again meanwhile (at a new time: it left its place).
    */
-  Waiting = 'waiting',
-}
+  | { kind: 'waiting' };
+
+/** The entries a sweep's `act` answers. */
+export const DueEntry = {
+  Left: { kind: 'left' },
+  Waiting: { kind: 'waiting' },
+  /** The entry of a mission the sweep's transition did not change: stale as of the mission it read (none, not found). */
+  staleAfter: (outcome: Exclude<TransitionOutcome, { kind: 'appended' }>): DueEntry => ({
+    kind: 'stale',
+    version: outcome.kind === 'skipped' ? outcome.mission.version : null,
+  }),
+} as const;
 
 /**
  * A sweep's walk over sorted sets of mission ids by the time something is due for them (scheduled
@@ -61,11 +74,11 @@ export class DueMissionsWalk {
   ) {}
 
   /**
-   * Acts on the missions of `key` due by `until` (a ZRANGE BYSCORE bound), in order; `act` says
-   * what became of the mission's entry. `act` failing with UnreadableStoredDataError passes
-   * the mission over; any other failure ends the run.
+   * Acts on the missions of `key`, a set of `partition` (where their hashes are), due by `until`
+   * (a ZRANGE BYSCORE bound), in order; `act` says what became of the mission's entry. `act`
+   * failing with UnreadableStoredDataError passes the mission over; any other failure ends the run.
    */
-  async walk(key: string, until: string, act: (missionId: string) => Promise<DueEntry>): Promise<void> {
+  async walk(partition: PartitionKeys, key: string, until: string, act: (missionId: string) => Promise<DueEntry>): Promise<void> {
     let offset = this.resumeAt.get(key) ?? 0;
     this.resumeAt.delete(key);
     let acted = 0;
@@ -77,10 +90,8 @@ export class DueMissionsWalk {
         const entry = await this.passedOver.step(missionId, () => act(missionId));
         if (entry === undefined) passed += 1;
         else acted += 1;
-        // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
-        if (entry === DueEntry.Stale) await forgetScript.run(this.redis, [key], [missionId, score]);
         // Left in place: the next page starts behind it.
-        else if (await this.leftInPlace(key, missionId, score, entry)) offset += 1;
+        if (await this.leftInPlace(partition, key, missionId, score, entry)) offset += 1;
         if (acted >= SWEEP_BATCH || passed >= MAX_PASSED_OVER_PER_RUN) {
           this.resumeAt.set(key, offset);
           return;
@@ -90,12 +101,25 @@ export class DueMissionsWalk {
     }
   }
 
-  /** Whether the entry the page read (at `score`) is still in its place once acted on, or passed over (`entry` undefined). */
-  private async leftInPlace(key: string, missionId: string, score: string, entry: DueEntry | undefined): Promise<boolean> {
-    if (entry === DueEntry.Left) return false;
-    // One written again meanwhile (the mission came back, due later) is no longer where it was
-    // read: stepped over, the entry behind it was skipped until the walk next started afresh.
-    if (entry === DueEntry.Waiting) return (await this.redis.zscore(key, missionId)) === score;
-    return true;
+  /**
+   * Whether the entry the page read (at `score`) is still in its place once acted on, or passed
+   * over (`entry` undefined); a stale one is forgotten first.
+   */
+  private async leftInPlace(partition: PartitionKeys, key: string, missionId: string, score: string, entry: DueEntry | undefined): Promise<boolean> {
+    switch (entry?.kind) {
+      case undefined:
+        return true;
+      case 'left':
+        return false;
+      case 'stale': {
+        // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
+        const forgotten = await forgetScript.run(this.redis, [key, partition.mission(missionId)], [missionId, score, entry.version ?? '']);
+        return forgotten === ForgetCode.Kept;
+      }
+      case 'waiting':
+        // One written again meanwhile (the mission came back, due later) is no longer where it was
+        // read: stepped over, the entry behind it was skipped until the walk next started afresh.
+        return (await this.redis.zscore(key, missionId)) === score;
+    }
   }
 }

@@ -83,9 +83,9 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
     for (const partition of this.keys.partitions) {
       for (const set of sets) {
         const key = set.keyOf(partition);
-        await this.walk.walk(key, String(now.getTime()), async (missionId) => {
+        await this.walk.walk(partition, key, String(now.getTime()), async (missionId) => {
           const outcome = await this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now });
-          if (outcome.kind !== 'appended') return DueEntry.Stale;
+          if (outcome.kind !== 'appended') return DueEntry.staleAfter(outcome);
           changed += 1;
           return DueEntry.Left;
         });

@@ -68,12 +68,12 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
     const due = String(now.getTime() - timeoutMs);
     let marked = 0;
     for (const partition of this.keys.partitions) {
-      await this.walk.walk(partition.reviewDeadlines, due, async (missionId) => {
+      await this.walk.walk(partition, partition.reviewDeadlines, due, async (missionId) => {
         const outcome = await this.pipeline.transition(missionId, (m) => decideReviewOverdue(m, now, timeoutMs), {
           actor: SERVICE_ACTORS.reviewDeadline,
           now,
         });
-        if (outcome.kind !== 'appended') return stillAwaitsReview(outcome) ? DueEntry.Waiting : DueEntry.Stale;
+        if (outcome.kind !== 'appended') return stillAwaitsReview(outcome) ? DueEntry.Waiting : DueEntry.staleAfter(outcome);
         marked += 1;
         this.metrics.overdue.inc({ type: outcome.mission.type });
         const { correlationId, review } = outcome.mission;
