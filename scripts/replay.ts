@@ -337,6 +337,12 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               'status counters recounted',
               result.countersRecounted ? 'yes' : partitionLeft ? 'no (see the key of another type below)' : 'no (appends kept changing them)',
             ],
+            [
+              'ready queue counts by level and skill set recounted',
+              result.readyCountsRecounted
+                ? `yes${result.readyCountsMended > 0 ? `, ${result.readyCountsMended} written again` : ''}`
+                : `no (${result.wrongType.length > 0 ? 'see the key of another type below, or ' : ''}leases and enqueues kept changing the ready queue)`,
+            ],
             ['time', `${result.ms} ms`],
             ['rate', `${result.eventsPerSecond} events/s`],
           ]),

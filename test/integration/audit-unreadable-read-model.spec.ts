@@ -1,15 +1,9 @@
 import { KeyLayout, MISSION_HASH_FIELDS, MissionStore, UnreadableStoredDataError } from '@app/event-store';
 import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, testKeyPrefix, testRedis } from '@app/testing';
 import { EXIT_FINDINGS, EXIT_OK } from '../../scripts/replay';
-import { runReplayCli } from '../support/replay-cli';
+import { runReplayCli, verifyFindingsCli } from '../support/replay-cli';
 
 const { ok, cancel } = KNOWN_MISSIONS;
-
-interface Finding {
-  kind: string;
-  missionId: string;
-  detail: string;
-}
 
 describe('replay on a read model changed past reading: a state that is no mission, a key of another type (real Redis)', () => {
   const redis = testRedis();
@@ -18,10 +12,7 @@ describe('replay on a read model changed past reading: a state that is no missio
   const store = new MissionStore(redis, keys);
 
   const replay = (...args: string[]) => runReplayCli(args, { KEY_PREFIX: prefix });
-  const findings = async (): Promise<{ code: number; findings: Finding[] }> => {
-    const run = await replay('--json', 'verify');
-    return { code: run.code, findings: (JSON.parse(run.stdout) as { findings: Finding[] }).findings };
-  };
+  const findings = () => verifyFindingsCli({ KEY_PREFIX: prefix });
 
   beforeAll(async () => {
     await buildKnownLog(redis, keys);

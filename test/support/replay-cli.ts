@@ -20,3 +20,18 @@ export async function runReplayCli(args: string[], env: CliIo['env'] = {}): Prom
   const code = await runReplay(args, io);
   return { code, stdout, stderr };
 }
+
+/** A finding as `replay --json verify` prints it. */
+export interface VerifyFinding {
+  kind: string;
+  missionId: string;
+  logId: string;
+  version?: number;
+  detail: string;
+}
+
+/** `replay --json verify` under `env`: its exit code and findings. */
+export async function verifyFindingsCli(env: CliIo['env']): Promise<{ code: number; findings: VerifyFinding[] }> {
+  const run = await runReplayCli(['--json', 'verify'], env);
+  return { code: run.code, findings: (JSON.parse(run.stdout) as { findings: VerifyFinding[] }).findings };
+}

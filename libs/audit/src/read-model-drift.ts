@@ -7,6 +7,7 @@ import { Finding } from './finding';
 import { LogFollower, readAtHead } from './log-snapshot';
 import { noProgress, ProgressListener } from './progress';
 import { ReplayFold } from './replay-fold';
+import { wrongTypeDetail } from './wrong-type-keys';
 
 export const COMPARE_PHASE = 'compare read model';
 /** Missions compared per MULTI. */
@@ -219,10 +220,6 @@ function wrongTypeKeys(keys: PartitionKeys, missionId: string, subjects: readonl
   return read.flatMap(([key, type, own], i) =>
     replies[i] === WRONG_TYPE_REPLY ? [{ kind: 'wrong-type' as const, missionId: own ? missionId : '', logId: '', detail: wrongTypeDetail(key, type) }] : [],
   );
-}
-
-function wrongTypeDetail(key: string, type: string): string {
-  return `the key ${key} holds another type of value than a ${type}, which no service writes: nothing can read it`;
 }
 
 /** Replies queueLiveReads asks for beside one per subject. */

@@ -11,9 +11,11 @@ import { Finding } from './finding';
 import { ChainChecker, logChangedMissions } from './hash-chain';
 import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
+import { recountReadyQueue } from './ready-counts';
 import { MissionFold, ReplayFold } from './replay-fold';
 import { recountStatuses } from './status-counts';
 import { parseStored, sha1Hex, toStoredEntry } from './stored-log';
+import { ExpectedKeyType, keysOfAnotherType, REDIS_TYPES, WrongTypeKey } from './wrong-type-keys';
 
 export interface RebuildOptions {
   /** Log entries per XRANGE. Default 500 (REBUILD_LOG_BATCH). */
@@ -112,21 +114,25 @@ export interface RebuildResult {
    * during the recount.
    */
   countersRecounted: boolean;
+  /**
+   * True when the ready queue's counts by level and by skill set (`queue:ready-by-level`,
+   * `queue:ready-by-skills`) and each skill set's ready queue (`queue:ready-sk:<skills>`) hold what
+   * the ready queue and its missions' queue fields (`pl`, `sk`) say: they already did, or what
+   * differed was written again (`readyCountsMended`). False when the ready queue kept changing
+   * through every attempt (leases and enqueues move it), a ready mission's hash is of another type
+   * (verify names it), or the partition was left as it is.
+   */
+  readyCountsRecounted: boolean;
+  /**
+   * Count fields of the ready queue written again, and missions put in, taken out of or scored
+   * again in a skill set's ready queue, from the ready queue as the rebuild left it (a deleted or
+   * replaced ready-queue key, or the missions the rebuild put back in the ready queue counted twice).
+   */
+  readyCountsMended: number;
   eventsPerSecond: number;
   ms: number;
   timings: { replayMs: number; compareMs: number; writeMs: number; switchMs: number; subjectIndexMs: number; recountMs: number };
 }
-
-/** A key of a mission (or of its whole partition: missionId '') that holds another Redis type than `expected`, the one the services write there. */
-export interface WrongTypeKey {
-  missionId: string;
-  key: string;
-  expected: ExpectedKeyType;
-}
-
-/** The Redis types the services write, as findings name them, and as TYPE answers them. */
-const REDIS_TYPES = { hash: 'hash', list: 'list', set: 'set', 'sorted set': 'zset', stream: 'stream' } as const;
-type ExpectedKeyType = keyof typeof REDIS_TYPES;
 
 export const FIND_DRIFT_PHASE = 'find drifted missions';
 export const WRITE_PHASE = 'write scratch';
@@ -214,7 +220,9 @@ const findDriftedScript = new LuaScript(join(__dirname, 'lua'), 'find-drifted-re
  * 5. put each mission missing from a data subject's set back in it (what access requests and
  *    erasures read), and take out of it each mission whose create does not name the subject;
  * 6. recount the status counters from the live `st` of every mission (when appends let it), unless
- *    nothing was switched and they already count the replayed statuses.
+ *    nothing was switched and they already count the replayed statuses, and the ready queue's
+ *    counts by level and by skill set and each skill set's ready queue from the ready queue and its
+ *    missions' queue fields, in one pass (ready-counts.ts; only what differs is written).
  */
 export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout, options: RebuildOptions = {}): Promise<RebuildResult> {
   const started = performance.now();
@@ -245,6 +253,8 @@ export async function rebuildReadModels(redis: RedisConnection, keys: KeyLayout,
     brokenChain: results.flatMap((r) => r.brokenChain),
     wrongType: results.flatMap((r) => r.wrongType),
     countersRecounted: results.every((r) => r.countersRecounted),
+    readyCountsRecounted: results.every((r) => r.readyCountsRecounted),
+    readyCountsMended: total((r) => r.readyCountsMended),
     eventsPerSecond: ms > 0 ? Math.round((total((r) => r.events) / ms) * 1000) : 0,
     ms: Math.round(ms),
     timings: {
@@ -315,6 +325,8 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
       brokenChain,
       wrongType: partitionWrongType,
       countersRecounted: false,
+      readyCountsRecounted: false,
+      readyCountsMended: 0,
       eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
       ms: Math.round(ms),
       timings: { replayMs: Math.round(replayed - started), compareMs: 0, writeMs: 0, switchMs: 0, subjectIndexMs: 0, recountMs: 0 },
@@ -433,6 +445,8 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
 
   const countersHold = drifted.length === 0 && sameCounts(await redis.hgetall(keys.statusCounts), fold.statusCounts());
   const recounted = countersHold || (await recountStatuses(redis, keys)).recounted;
+  // From the ready queue as this rebuild leaves it: the missions it put back were counted again if they had been counted.
+  const ready = await recountReadyQueue(redis, keys);
   const finished = performance.now();
   const ms = finished - started;
   return {
@@ -446,8 +460,11 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
     subjectsUnindexed,
     unreplayable,
     brokenChain,
-    wrongType,
+    // A ready mission's hash of another type stops the ready queue's recount: named too, once.
+    wrongType: [...wrongType, ...ready.wrongType.filter((entry) => !wrongType.some((known) => known.key === entry.key))],
     countersRecounted: recounted,
+    readyCountsRecounted: ready.settled,
+    readyCountsMended: ready.mended,
     eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
     ms: Math.round(ms),
     timings: {
@@ -600,14 +617,6 @@ async function skillSetQueues(redis: RedisConnection, keys: PartitionKeys): Prom
   if ((await redis.type(keys.readyBySkills)) !== REDIS_TYPES.hash) return [];
   const skillSets = await redis.hkeys(keys.readyBySkills);
   return skillSets.map((skills) => ({ missionId: '', key: keys.readyWithSkillsPrefix + skills, expected: 'sorted set' }));
-}
-
-/** Those of `expected` whose key holds another Redis type (one TYPE each, pipelined); a key that does not exist is none. */
-async function keysOfAnotherType(redis: RedisConnection, expected: readonly WrongTypeKey[]): Promise<WrongTypeKey[]> {
-  const pipeline = redis.pipeline();
-  for (const { key } of expected) pipeline.type(key);
-  const types = await execAll(pipeline);
-  return expected.filter((entry, i) => types[i] !== 'none' && types[i] !== REDIS_TYPES[entry.expected]);
 }
 
 /**

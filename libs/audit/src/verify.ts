@@ -5,9 +5,11 @@ import { Finding } from './finding';
 import { ChainChecker, logChangedMissions } from './hash-chain';
 import { walkChainsAndFold } from './log-walk';
 import { noProgress, ProgressListener } from './progress';
-import { compareReadModel, NotChecked } from './read-model-drift';
+import { compareReadModel, NotChecked, ReadModelComparison } from './read-model-drift';
+import { checkReadyCounts } from './ready-counts';
 import { ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH } from './stored-log';
+import { wrongTypeFinding } from './wrong-type-keys';
 
 export interface VerifyResult {
   /** True when the log's chains, versions and heads hold and the read model equals its replay. */
@@ -107,8 +109,9 @@ export async function verifyPartition(
   const fold = new ReplayFold({ keepLogIds: true });
   const walk = await walkChainsAndFold(redis, keys, checker, fold, onProgress, batchSize);
   const { findings: drift, notChecked: driftNotChecked } = await compareReadModel(redis, keys, fold, walk, onProgress);
+  const ready = await compareReadyCounts(redis, keys, drift);
   // Both could not read some of the read model in step with a log that kept moving: not findings.
-  const notChecked = [...checker.notChecked, ...driftNotChecked];
+  const notChecked = [...checker.notChecked, ...driftNotChecked, ...ready.notChecked];
   const chain = await checker.findings(redis, keys, walk.position, { batchSize, onProgress });
   const changed = new Set(logChangedMissions(chain, checker.unanchoredMission));
   const anchors = checker.missingAnchors.map((hash): Finding => ({
@@ -117,7 +120,7 @@ export async function verifyPartition(
     logId: '',
     detail: `the log head ${hash}, recorded earlier, names no event of the log: the log up to it was rewritten (its hashes recomputed) or cut`,
   }));
-  const findings = [...anchors, ...chain, ...drift.map((finding) => followingLogChange(finding, changed))];
+  const findings = [...anchors, ...chain, ...drift.map((finding) => followingLogChange(finding, changed)), ...ready.findings];
   const ms = performance.now() - started;
   return {
     ok: findings.length === 0,
@@ -129,6 +132,26 @@ export async function verifyPartition(
     ms: Math.round(ms),
     heads: [checker.headHash],
   };
+}
+
+/** verify's notChecked detail for a ready queue that leases and enqueues kept moving through every read. */
+export const READY_CHANGING = 'ready queue counts: changing while verify ran (leases and enqueues moved the ready queue through every read)';
+
+/**
+ * The ready queue's counts by level and by skill set, and each skill set's ready queue, against
+ * the ready zset and its missions' queue fields (ready-counts.ts): a key that differs is a
+ * read-model-drift of no one mission, named; one of another type a wrong-type finding (once: a
+ * mission's hash may already be named by `drift`); a queue that kept changing, not checked.
+ */
+async function compareReadyCounts(redis: RedisConnection, keys: PartitionKeys, drift: readonly Finding[]): Promise<ReadModelComparison> {
+  const { settled, differences, wrongType } = await checkReadyCounts(redis, keys);
+  const findings = differences.map(({ detail }): Finding => ({ kind: 'read-model-drift', missionId: '', logId: '', detail }));
+  for (const key of wrongType) {
+    const finding = wrongTypeFinding(key);
+    if (!drift.some((known) => known.kind === 'wrong-type' && known.detail === finding.detail)) findings.push(finding);
+  }
+  const notChecked = settled || wrongType.length > 0 ? [] : [{ missionId: '', detail: READY_CHANGING }];
+  return { findings, notChecked };
 }
 
 /**
