@@ -31,6 +31,7 @@ import {
   missingVersions,
   LogAnchor,
   verifyLog,
+  WrongTypeKey,
 } from '@app/audit';
 import { ConfigError, dataKeySourceProblem, Environment, EXIT_USAGE, KEY_PREFIX_PATTERN, loadEnvironment, redisUrlDatabase } from '@app/config';
 import { describeUnreadable, isUnreadable, KeyLayout, LogEntryRead, MissionStore, UnreadableLogEntry, UnreadableStoredDataError } from '@app/event-store';
@@ -55,6 +56,7 @@ import {
   isRedisUnreachable,
   isSelectRefusal,
   isTransientRedisError,
+  isWrongTypeError,
   masterNodes,
   RedisConnection,
   wrongDatabase,
@@ -341,7 +343,9 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
               'ready queue counts by level and skill set recounted',
               result.readyCountsRecounted
                 ? `yes${result.readyCountsMended > 0 ? `, ${result.readyCountsMended} written again` : ''}`
-                : `no (${result.wrongType.length > 0 ? 'see the key of another type below, or ' : ''}leases and enqueues kept changing the ready queue)`,
+                : partitionLeft
+                  ? 'no (see the key of another type below)'
+                  : `no (${result.wrongType.length > 0 ? 'see the key of another type below, or ' : ''}leases and enqueues kept changing the ready queue)`,
             ],
             ['time', `${result.ms} ms`],
             ['rate', `${result.eventsPerSecond} events/s`],
@@ -355,11 +359,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
           );
         }
         // Left as evidence: once looked at and deleted, the next rebuild writes the mission whole from the log.
-        for (const { missionId, key, expected } of result.wrongType) {
-          // A key of the whole partition: every mission of it is compared and written through it.
-          const whose = missionId === '' ? "its partition's, whose read model is left as it is" : `mission ${missionId}`;
-          out(`Key ${key} (${whose}) holds another type of value than a ${expected}, left as it is: look at it, delete it (DEL), and run rebuild again`);
-        }
+        for (const wrong of result.wrongType) out(wrongTypeLine(keys, wrong));
       });
     });
 
@@ -866,8 +866,29 @@ function noLogUnder(keys: KeyLayout, nothingTo: string): CliError {
 
 /** Refuses a command with noLogUnder before it does anything when the prefix holds no event. */
 async function requireLog(redis: RedisConnection, keys: KeyLayout, nothingTo: string): Promise<void> {
-  const lengths = await Promise.all(keys.logStreams.map((stream) => redis.xlen(stream)));
+  // A log of another Redis type (changed by hand) is no missing log: the command names it (rebuild).
+  const lengths = await Promise.all(
+    keys.logStreams.map((stream) => redis.xlen(stream).catch((error: unknown) => (isWrongTypeError(error) ? -1 : Promise.reject(error)))),
+  );
   if (lengths.every((length) => length === 0)) throw noLogUnder(keys, nothingTo);
+}
+
+/**
+ * rebuild's line for a key it left as it is for holding another Redis type, with what to do: a
+ * mission's key or one of the read model, deleted once looked at, is written again by the next
+ * rebuild; the log and its head are no read model (the log is the evidence, the head its anchor).
+ */
+function wrongTypeLine(keys: KeyLayout, { missionId, key, expected }: WrongTypeKey): string {
+  const partition = keys.partitions.find((p) => p.log === key || p.logHead === key);
+  // A key of the whole partition: every mission of it is compared and written through it.
+  const whose = missionId === '' ? "its partition's, whose read model is left as it is" : `mission ${missionId}`;
+  const said = `Key ${key} (${whose}) holds another type of value than a ${expected}, left as it is: look at it`;
+  if (partition?.log === key)
+    return `${said}; it is the partition's event log, which no tool writes again: restore the last export that verifies (docs/operations.md, "When replay verify fails")`;
+  if (partition?.logHead === key) {
+    return `${said}, then set it (SET) to the log head of partition ${partition.index} that verify prints, and run rebuild again; deleted, the next append would link to no event`;
+  }
+  return `${said}, delete it (DEL), and run rebuild again`;
 }
 
 /**

@@ -137,6 +137,7 @@ export class ChainChecker {
   private headBreak: LogBreak | null = null;
   private readonly unchecked: NotChecked[] = [];
   private headUnchecked = false;
+  private headOfAnotherType = false;
   private unanchored: string | null = null;
   private anomalies = 0;
   private truncated = false;
@@ -304,7 +305,7 @@ export class ChainChecker {
       absent.forEach((missionId, i) => this.absentMissions.push({ missionId, liveVersion: Number(versions[i] ?? 0) }));
     }
 
-    let head = '';
+    let head: string | null = '';
     let moving = false;
     for (let round = 0; round < 5; round++) {
       await checkMissions();
@@ -316,9 +317,20 @@ export class ChainChecker {
     for (const missionId of ahead) this.unchecked.push({ missionId, detail: HEADS_CHANGING });
     // A mission of an index read ahead of the walk that the catch-ups since met is checked with the others.
     for (const missionId of unmet) if (!this.lastOfMission.has(missionId)) this.unchecked.push({ missionId, detail: HEADS_CREATED });
-    this.headUnchecked = moving;
+    this.headOfAnotherType = head === null;
+    // A log head of another type vouches for no event, as one read ahead of the walk: verify names its key (wrong-type).
+    this.headUnchecked = moving || head === null;
     if (moving) this.unchecked.push({ missionId: '', detail: `log head: ${HEADS_CHANGING}` });
-    this.headBreak = head === this.headHash || moving ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
+    this.headBreak = head === this.headHash || head === null || moving ? null : { index: this.count, at: null, prev: this.lastRef, link: head };
+  }
+
+  /**
+   * Set by checkHeads: the log head's key holds another Redis type than the string the appends
+   * write (changed by hand). It was not compared with the walk; every append to the partition
+   * fails on it.
+   */
+  get logHeadOfAnotherType(): boolean {
+    return this.headOfAnotherType;
   }
 
   private checkMissionTail(missionId: string, [v, h]: [string | null, string | null], listed: number): void {

@@ -1,5 +1,5 @@
 import { ChainableCommander } from 'ioredis';
-import { execAllKeepingWrongType, RedisConnection } from '@app/redis';
+import { execAllKeepingWrongType, RedisConnection, WRONG_TYPE_REPLY } from '@app/redis';
 
 /** A walk over the log that can catch up with events appended since it started. */
 export interface LogFollower {
@@ -13,8 +13,11 @@ export interface LogFollower {
 const MAX_CATCH_UPS = 50;
 
 export interface HeadRead {
-  /** The log head read with the replies. */
-  head: string;
+  /**
+   * The log head read with the replies; null when its key holds another Redis type (changed by
+   * hand): it names no event, and no append can pass it (each reads it), so the log stands still.
+   */
+  head: string | null;
   replies: unknown[];
   /**
    * True when the log was still moving after MAX_CATCH_UPS catch-ups: the replies are of a read
@@ -29,7 +32,8 @@ export interface HeadRead {
  * with GET of the log head, and when the head shows that events were appended since the walk, the
  * walk catches up and the read is repeated. Appends are atomic (events, mission hash and head in
  * one script), so a read at the walk's head sees exactly the state those events produced.
- * A head that names no event the walk can reach (a tampered log) is returned as it is, not moving.
+ * A head that names no event the walk can reach (a tampered log) is returned as it is, not moving;
+ * one of another Redis type as null.
  * A command refused for its key's type is WRONG_TYPE_REPLY among the replies (execAllKeepingWrongType).
  */
 export async function readAtHead(
@@ -44,6 +48,8 @@ export async function readAtHead(
     queue(multi);
     // A key of another type (changed by hand) is WRONG_TYPE_REPLY in its place, for the caller to name.
     const [headReply, ...replies] = await execAllKeepingWrongType(multi);
+    // Nothing was appended since, nor can be: the replies are in step with the walk.
+    if (headReply === WRONG_TYPE_REPLY) return { head: null, replies, moving: false };
     const head = (headReply as string | null) ?? '';
     if (head === follower.headHash) return { head, replies, moving: false };
     if (round >= MAX_CATCH_UPS) return { head, replies, moving: true };

@@ -280,6 +280,9 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const onProgress = options.onProgress ?? noProgress;
   const runId = options.runId ?? randomBytes(6).toString('hex');
   const writeBatch = options.writeBatchSize ?? 1_000;
+  // A log of another Redis type (changed by hand) has nothing to replay: the partition is left as it is, the key named.
+  const log = await keysOfAnotherType(redis, [{ missionId: '', key: keys.log, expected: 'stream' }]);
+  if (log.length > 0) return partitionLeftAsItIs(runId, started, log);
 
   // The log ids of each mission's events, to compare its whole event list (not only its length and last entry).
   const fold = new ReplayFold({ keepLogIds: true });
@@ -304,33 +307,13 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   // (changed by hand) would fail them all, so the partition is left as it is and the key named.
   const partitionWrongType = await keysOfAnotherType(redis, [...partitionWideKeys(keys), ...(await skillSetQueues(redis, keys))]);
   if (partitionWrongType.length > 0) {
-    const ms = performance.now() - started;
-    return {
-      runId,
+    return partitionLeftAsItIs(runId, started, partitionWrongType, {
       events: walk.events,
       missions: fold.missions,
-      unchanged: 0,
-      switched: 0,
-      restored: 0,
-      effectsRestored: 0,
-      effectsMended: 0,
-      reindexed: 0,
-      relisted: 0,
-      skippedMovedOn: 0,
-      skippedBehind: 0,
-      deadLettersMended: 0,
-      subjectsReindexed: 0,
-      subjectsUnindexed: 0,
       unreplayable,
       brokenChain,
-      wrongType: partitionWrongType,
-      countersRecounted: false,
-      readyCountsRecounted: false,
-      readyCountsMended: 0,
-      eventsPerSecond: ms > 0 ? Math.round((walk.events / ms) * 1000) : 0,
-      ms: Math.round(ms),
-      timings: { replayMs: Math.round(replayed - started), compareMs: 0, writeMs: 0, switchMs: 0, subjectIndexMs: 0, recountMs: 0 },
-    };
+      replayMs: Math.round(replayed - started),
+    });
   }
 
   const { drifted: found, wrongType } = await findDrifted(redis, keys, rebuilt, writeBatch, onProgress);
@@ -479,6 +462,49 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
 }
 
 /**
+ * A partition rebuild left as it is for its keys of another type (`wrongType`), after the walk
+ * when there was one to make.
+ */
+function partitionLeftAsItIs(
+  runId: string,
+  started: number,
+  wrongType: WrongTypeKey[],
+  walked: Pick<RebuildResult, 'events' | 'missions' | 'unreplayable' | 'brokenChain'> & { replayMs: number } = {
+    events: 0,
+    missions: 0,
+    unreplayable: [],
+    brokenChain: [],
+    replayMs: 0,
+  },
+): RebuildResult {
+  const ms = performance.now() - started;
+  const { replayMs, ...counted } = walked;
+  return {
+    runId,
+    ...counted,
+    unchanged: 0,
+    switched: 0,
+    restored: 0,
+    effectsRestored: 0,
+    effectsMended: 0,
+    reindexed: 0,
+    relisted: 0,
+    skippedMovedOn: 0,
+    skippedBehind: 0,
+    deadLettersMended: 0,
+    subjectsReindexed: 0,
+    subjectsUnindexed: 0,
+    wrongType,
+    countersRecounted: false,
+    readyCountsRecounted: false,
+    readyCountsMended: 0,
+    eventsPerSecond: ms > 0 ? Math.round((walked.events / ms) * 1000) : 0,
+    ms: Math.round(ms),
+    timings: { replayMs, compareMs: 0, writeMs: 0, switchMs: 0, subjectIndexMs: 0, recountMs: 0 },
+  };
+}
+
+/**
  * The missions whose log events the chain findings name (logChangedMissions); 'all' when one names
  * no mission (an entry without one, or too many breaks to explain).
  */
@@ -586,6 +612,8 @@ async function wrongTypeKeysOf(redis: RedisConnection, keys: PartitionKeys, batc
  */
 function partitionWideKeys(keys: PartitionKeys): WrongTypeKey[] {
   const expected: [string, ExpectedKeyType][] = [
+    // Every append reads it: with it of another type nothing of the partition moves, and what it vouched for is lost.
+    [keys.logHead, 'string'],
     [keys.missionIndex, 'sorted set'],
     [keys.statusCounts, 'hash'],
     [keys.ready, 'sorted set'],

@@ -9,7 +9,7 @@ import { compareReadModel, NotChecked, ReadModelComparison } from './read-model-
 import { checkReadyCounts } from './ready-counts';
 import { ReplayFold } from './replay-fold';
 import { DEFAULT_LOG_BATCH } from './stored-log';
-import { wrongTypeFinding } from './wrong-type-keys';
+import { keysOfAnotherType, wrongTypeFinding } from './wrong-type-keys';
 
 export interface VerifyResult {
   /** True when the log's chains, versions and heads hold and the read model equals its replay. */
@@ -102,6 +102,12 @@ export async function verifyPartition(
   belongsHere?: (missionId: string) => boolean,
 ): Promise<VerifyResult> {
   const started = performance.now();
+  // A log of another Redis type (changed by hand) has no event to walk: named, and nothing else of the partition is compared.
+  const [log] = await keysOfAnotherType(redis, [{ missionId: '', key: keys.log, expected: 'stream' }]);
+  if (log) {
+    const findings = [wrongTypeFinding(log, 'no event of its partition can be read, so nothing of the partition was verified')];
+    return { ok: false, findings, notChecked: [], events: 0, missions: 0, eventsPerSecond: 0, ms: Math.round(performance.now() - started), heads: [''] };
+  }
   const batchSize = options.batchSize ?? DEFAULT_LOG_BATCH;
   const checker = new ChainChecker(belongsHere);
   checker.watchFor((options.anchors ?? []).filter((anchor) => anchor.partition === keys.index).map((anchor) => anchor.hash));
@@ -120,7 +126,10 @@ export async function verifyPartition(
     logId: '',
     detail: `the log head ${hash}, recorded earlier, names no event of the log: the log up to it was rewritten (its hashes recomputed) or cut`,
   }));
-  const findings = [...anchors, ...chain, ...drift.map((finding) => followingLogChange(finding, changed)), ...ready.findings];
+  const head = checker.logHeadOfAnotherType
+    ? [wrongTypeFinding({ missionId: '', key: keys.logHead, expected: 'string' }, 'it vouches for no event, and every append to its partition fails on it')]
+    : [];
+  const findings = [...head, ...anchors, ...chain, ...drift.map((finding) => followingLogChange(finding, changed)), ...ready.findings];
   const ms = performance.now() - started;
   return {
     ok: findings.length === 0,
