@@ -1,5 +1,6 @@
 /** The character codes the depth scan reads: `"`, `\\`, `[`, `{`, `]`, `}` (each one byte in UTF-8). */
 const CODE = { quote: 0x22, backslash: 0x5c, openBracket: 0x5b, openBrace: 0x7b, closeBracket: 0x5d, closeBrace: 0x7d } as const;
+const OPENERS = [CODE.openBrace, CODE.openBracket] as const;
 
 /**
  * Whether JSON text (a string, or UTF-8 bytes) opens arrays and objects deeper than `maxDepth`
@@ -10,6 +11,7 @@ const CODE = { quote: 0x22, backslash: 0x5c, openBracket: 0x5b, openBrace: 0x7b,
  * the parser; this only counts.
  */
 export function jsonTextNestsDeeperThan(text: string | Uint8Array, maxDepth: number): boolean {
+  if (opensAtMost(text, maxDepth)) return false;
   return typeof text === 'string'
     ? nestsDeeper(
         text,
@@ -28,7 +30,10 @@ export function jsonTextNestsDeeperThan(text: string | Uint8Array, maxDepth: num
 /**
  * The scan, over character codes. A string is jumped over with `indexOf` to its closing quote (one
  * after an even run of backslashes), not read code by code: most of a message or a body is text
- * in strings, and the native search is several times faster than a loop over it.
+ * in strings, and the native search is several times faster than a loop over it. Only for text
+ * that opens more than `maxDepth` arrays and objects in all (brackets in strings counted too,
+ * opensAtMost): any other cannot nest deeper, and verify and rebuild hold every event of the log
+ * to the limit.
  */
 function nestsDeeper(text: { length: number }, maxDepth: number, codeAt: (i: number) => number | undefined, nextQuote: (from: number) => number): boolean {
   let depth = 0;
@@ -43,6 +48,23 @@ function nestsDeeper(text: { length: number }, maxDepth: number, codeAt: (i: num
     } else if (code === CODE.closeBracket || code === CODE.closeBrace) depth -= 1;
   }
   return false;
+}
+
+/**
+ * Whether the text holds at most `max` of `[` and `{` together, wherever they are: one native
+ * search per bracket, with no closure made (it runs for every event verify and rebuild read).
+ */
+function opensAtMost(text: string | Uint8Array, max: number): boolean {
+  let opened = 0;
+  for (const code of OPENERS) {
+    if (typeof text === 'string') {
+      const char = String.fromCharCode(code);
+      for (let at = text.indexOf(char); at >= 0; at = text.indexOf(char, at + 1)) if (++opened > max) return false;
+    } else {
+      for (let at = text.indexOf(code); at >= 0; at = text.indexOf(code, at + 1)) if (++opened > max) return false;
+    }
+  }
+  return true;
 }
 
 /** The index of the quote that closes the string opened at `open`; -1 when none does. */
