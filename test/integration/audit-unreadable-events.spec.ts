@@ -1,41 +1,10 @@
-import { sha1Hex } from '@app/audit';
-import { KeyLayout, MISSION_HASH_FIELDS } from '@app/event-store';
-import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, KNOWN_VERSIONS, knownStepTime, testKeyPrefix, testRedis } from '@app/testing';
+import { KeyLayout } from '@app/event-store';
+import { buildKnownLog, deleteKeysByPrefix, KNOWN_MISSIONS, KNOWN_VERSIONS, testKeyPrefix, testRedis } from '@app/testing';
 import { EXIT_FINDINGS, EXIT_OK } from '../../scripts/replay';
+import { appendByHand } from '../support/append-by-hand';
 import { runReplayCli } from '../support/replay-cli';
 
 const { ok, wait } = KNOWN_MISSIONS;
-
-/**
- * Appends `data` as a mission's next event of `type`, by hand but as the append script would link it
- * (its `prevHash` the mission's `h`, its `logPrevHash` the log head, both moved on, `v` and the event
- * list too), so that only the event itself is wrong: the hash chains hold. Returns its log id.
- */
-async function appendByHand(redis: ReturnType<typeof testRedis>, keys: KeyLayout, missionId: string, type: string, data: object): Promise<string> {
-  const partition = keys.of(missionId);
-  const [h, v] = await redis.hmget(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, MISSION_HASH_FIELDS.version);
-  const logHead = (await redis.get(partition.logHead)) ?? '';
-  const version = Number(v) + 1;
-  const json = JSON.stringify({
-    eventId: `by-hand-${missionId}-${version}`,
-    type,
-    missionId,
-    version,
-    at: knownStepTime(40).toISOString(),
-    actor: 'by-hand',
-    correlationId: `corr-${missionId}`,
-    causationId: `corr-${missionId}`,
-    schemaVersion: 8,
-    data,
-    prevHash: h ?? '',
-    logPrevHash: logHead,
-  });
-  const logId = (await redis.xadd(partition.log, '*', 'm', missionId, 'e', json)) ?? '';
-  await redis.set(partition.logHead, sha1Hex(json));
-  await redis.hset(partition.mission(missionId), MISSION_HASH_FIELDS.lastEventHash, sha1Hex(json), MISSION_HASH_FIELDS.version, String(version));
-  await redis.rpush(partition.missionEvents(missionId), logId);
-  return logId;
-}
 
 describe('replay on events no service writes: an unknown type, a field missing (real Redis)', () => {
   const redis = testRedis();

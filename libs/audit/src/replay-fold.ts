@@ -1,4 +1,4 @@
-import { upcast } from '@app/event-store';
+import { storedDepthProblem, upcast } from '@app/event-store';
 import { evolveInPlace, Mission, MissionEvent } from '@app/mission';
 import { DeadLetterPlace, deadLetterPlaceAfter } from '@app/pipeline';
 import { sha1Hex, StoredEntry, StoredObject } from './stored-log';
@@ -88,6 +88,13 @@ export class ReplayFold {
     if (fold.failure) return;
     if (!stored) {
       fold.failure = { logId: entry.logId, error: 'the stored event is not valid JSON' };
+      fold.state = null;
+      return;
+    }
+    // Parsed (JSON.parse does not recurse), but neither folded nor stringified: both would.
+    const tooDeep = storedDepthProblem(entry.json);
+    if (tooDeep) {
+      fold.failure = { logId: entry.logId, version, error: tooDeep };
       fold.state = null;
       return;
     }

@@ -1,6 +1,16 @@
-import { MissionEvent } from '@app/mission';
+import { jsonTextNestsDeeperThan, MAX_BODY_DEPTH, MissionEvent } from '@app/mission';
 import { UnreadableStoredDataError } from './unreadable-stored-data-error';
 import { upcast } from './upcast';
+
+/**
+ * Why a stored event's JSON cannot be replayed for how deeply it nests, or null when it nests no
+ * deeper than MAX_BODY_DEPTH: the limit of the intake's bodies, which `replay import` holds each
+ * line to. Told from the text: folded, JSON.stringify or any recursive walk of an event nested
+ * thousands deep overflows the stack, and one written into the log by hand may nest so.
+ */
+export function storedDepthProblem(json: string): string | null {
+  return jsonTextNestsDeeperThan(json, MAX_BODY_DEPTH) ? `the stored event nests deeper than ${MAX_BODY_DEPTH} levels, which no service writes` : null;
+}
 
 /** A log entry whose event cannot be replayed: what is known of it, and why. */
 export interface UnreadableLogEntry {
@@ -35,18 +45,22 @@ export function readLogEntry(logId: string, fields: readonly string[]): LogEntry
     return { unreadable: true, logId, missionId, reason: 'the stored event is not a JSON object' };
   }
   const record = stored as Record<string, unknown>;
-  try {
-    return upcast(record);
-  } catch (error) {
-    return {
-      unreadable: true,
-      logId,
-      missionId,
-      ...(Number.isInteger(record.version) ? { version: record.version as number } : {}),
-      ...(typeof record.at === 'string' ? { at: record.at } : {}),
-      reason: error instanceof Error ? error.message : String(error),
-    };
+  let reason = storedDepthProblem(json ?? '');
+  if (reason === null) {
+    try {
+      return upcast(record);
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
   }
+  return {
+    unreadable: true,
+    logId,
+    missionId,
+    ...(Number.isInteger(record.version) ? { version: record.version as number } : {}),
+    ...(typeof record.at === 'string' ? { at: record.at } : {}),
+    reason,
+  };
 }
 
 /** How an unreadable entry is named, e.g. `its event v7 (1717171717171-0) cannot be read: …`. */
