@@ -45,6 +45,16 @@ export interface LeasedMission {
 /** Told of a mission whose stored data cannot be read (changed by hand), which the call passes over. */
 export type OnUnreadable = (error: UnreadableStoredDataError) => void;
 
+/**
+ * Told of a mission that left its lease but was not queued again, its hash changed by hand, and,
+ * for a log line after the error's message, `staysOut`: `so it stays out of the ready queue until
+ * it is mended (…)`, naming the mend.
+ */
+export type OnLeftOut = (error: UnreadableStoredDataError, staysOut: string) => void;
+
+/** What mends a mission whose hash holds another Redis type, for a log line. */
+const WRONG_TYPE_MEND = 'replay verify names it: delete the key, then run replay rebuild';
+
 export interface LeaseOptions {
   /** A test's clock (ms) in place of Redis's, which sets every lease deadline otherwise. */
   now?: number;
@@ -62,10 +72,10 @@ export interface LeaseOptions {
 export interface ReturnOptions {
   /**
    * Told of each mission whose hash holds another Redis type (changed by hand): it leaves its
-   * lease but is not queued again, since what it was queued by went with its hash; `replay
-   * rebuild`, once its key is deleted, queues it again.
+   * lease but is not queued again, since what it was queued by went with its hash, and no later
+   * run meets it again; `replay rebuild`, once its key is deleted, queues it again.
    */
-  onUnreadable?: OnUnreadable;
+  onUnreadable?: OnLeftOut;
 }
 
 interface PartitionStats {
@@ -130,7 +140,7 @@ export class ReadyQueue {
       if (mission instanceof UnreadableStoredDataError) options.onUnreadable?.(mission);
       else leased.push({ mission, readyScore: Number(rows[i + 2]) });
     }
-    this.tellWrongType(k, wrongType, options);
+    this.tellWrongType(k, wrongType, (error) => options.onUnreadable?.(error));
     return leased;
   }
 
@@ -296,13 +306,13 @@ export class ReadyQueue {
   private async returnLeased(k: PartitionKeys, args: (string | number)[], options: ReturnOptions): Promise<number> {
     const keys = [k.ready, k.leased, k.stream(MESSAGE_ROUTES[READY_PATTERN]), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
     const [returned, wrongType] = (await returnScript.run(this.redis, keys, args)) as [number, string[]];
-    this.tellWrongType(k, wrongType, options);
+    this.tellWrongType(k, wrongType, (error) => options.onUnreadable?.(error, `so it stays out of the ready queue until it is mended (${WRONG_TYPE_MEND})`));
     return returned;
   }
 
-  /** Tells `onUnreadable` of the missions a script passed over because their hash holds another Redis type. */
-  private tellWrongType(k: PartitionKeys, missionIds: readonly string[], options: { onUnreadable?: OnUnreadable }): void {
-    for (const missionId of missionIds) options.onUnreadable?.(wrongTypeError(missionId, k.mission(missionId), 'hash'));
+  /** Tells `tell` of the missions a script passed over because their hash holds another Redis type. */
+  private tellWrongType(k: PartitionKeys, missionIds: readonly string[], tell: OnUnreadable): void {
+    for (const missionId of missionIds) tell(wrongTypeError(missionId, k.mission(missionId), 'hash'));
   }
 }
 

@@ -39,11 +39,7 @@ export class LeaseExpiryService implements OnApplicationBootstrap, OnModuleDestr
   async sweep(): Promise<void> {
     const returned = await this.queue.expireLeases(undefined, {
       // Once per mission: it has left the leases, and no sweep finds it again.
-      onUnreadable: (error) =>
-        this.logger.warn(
-          { missionId: error.missionId },
-          `lease expired; ${error.message}, so it stays out of the ready queue until it is mended (replay verify names it: delete the key, then run replay rebuild)`,
-        ),
+      onUnreadable: (error, staysOut) => this.logger.warn({ missionId: error.missionId }, `lease expired; ${error.message}, ${staysOut}`),
     });
     if (returned > 0) this.logger.warn({ returned }, 'leases expired; missions returned to the ready queue');
   }

@@ -41,7 +41,8 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * Named once: a leased mission whose state cannot be read (left leased until its lease runs out),
    * and a ready one whose hash holds another Redis type (the lease leaves it ready and takes the
-   * ones behind it in its stead).
+   * ones behind it in its stead). One handed back that is left out of the ready queue for such a
+   * hash is named where it is handed back: no look meets it again.
    */
   private readonly passedOver = new PassedOverMissions('the dispatcher', (message) => this.logger.warn(message));
   private readonly lookFailures = new FailureStreak({
@@ -145,7 +146,11 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       // Whatever was not placed goes back now rather than when the lease runs out, also after a failure.
       const unplaced = leased.filter((_, i) => outcomes[i] !== 'placed').map((mission) => mission.id);
-      if (unplaced.length > 0) await this.queue.release(unplaced, leaseId, { announce: false, onUnreadable });
+      if (unplaced.length > 0)
+        await this.queue.release(unplaced, leaseId, {
+          announce: false,
+          onUnreadable: (error, staysOut) => this.logger.warn({ missionId: error.missionId }, `the dispatcher handed back ${error.message}, ${staysOut}`),
+        });
     }
     return outcomes.includes('placed');
   }
