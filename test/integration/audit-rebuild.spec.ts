@@ -1,8 +1,12 @@
+import { PinoLogger } from 'nestjs-pino';
+import { AgentRegistry, AgentSlots } from '@app/agents';
 import { Progress, rebuildReadModels, verifyLog } from '@app/audit';
+import { loadEnvironment } from '@app/config';
 import { AppendCode, KeyLayout, MissionStore } from '@app/event-store';
 import { decideAssign, decideCreate, fold, Mission } from '@app/mission';
 import { queueKey, ReadyQueue } from '@app/mission-queue';
-import { restoreMissionEffects } from '@app/pipeline';
+import { MissionPipeline, restoreMissionEffects } from '@app/pipeline';
+import { MetricsRegistry } from '@app/runtime';
 import {
   aCreate,
   deleteKeysByPrefix,
@@ -14,6 +18,9 @@ import {
   TEST_QUEUE_ORDER,
   testRedis,
 } from '@app/testing';
+import { ServiceTracer } from '@app/tracing';
+import { DispatchMetrics } from '../../apps/orchestrator/src/dispatch/dispatch-metrics';
+import { Dispatcher } from '../../apps/orchestrator/src/dispatch/dispatcher.service';
 import { editEventInPlace } from '../support/log-rewrite';
 
 const { ok, retry, dead, cancel, wait } = KNOWN_MISSIONS;
@@ -358,16 +365,17 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
-  // Rebuild finds a mission to mend, then restores its effects after its switch: a lease taken in
-  // between changes no version, so only the lease itself tells the restore to leave it alone.
+  // Rebuild finds a mission to mend, then restores its effects after its switch: a lease held
+  // meanwhile changes no version, so only the lease itself tells the restore to leave it alone.
+  // (A lease passes over a mission without its queue fields: this one was leased before it lost them.)
   it('given a queued mission found without its queue fields and leased before its effects are restored, then the restore leaves it out of the ready queue', async () => {
     const { keys } = await knownLog('unqueued-leased');
     const k = keys.partitions[0];
     const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
     const { sk } = await redis.hgetall(keys.mission(wait));
-    await redis.hdel(keys.mission(wait), 'rs', 'ea', 'pl', 'sk');
     const caller = { freeAgents: [{ free: 2, skills: sk.split(',') }] };
     expect((await queue.lease(0, 10, 60_000, 'lease-before-restore', caller)).map(({ mission }) => mission.id)).toEqual([wait]);
+    await redis.hdel(keys.mission(wait), 'rs', 'ea', 'pl', 'sk');
     const leased = await redis.zscore(k.leased, wait);
 
     const result = await restoreMissionEffects(redis, new MissionStore(redis, keys), [wait], {
@@ -465,59 +473,122 @@ describe('rebuild (real Redis)', () => {
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 
-  // The lease passes over a ready mission whose hash holds another type (it stays ready and
-  // counted), and a lease's return takes such a mission out of the lease without queuing it (what
-  // it was queued by went with its hash): the remedy the docs give, DEL and rebuild, must queue
-  // each once, where its events put it.
-  it('given a ready and a leased mission whose hashes were replaced by strings, when the operator deletes them and rebuilds, then each is queued and counted once, at its old score', async () => {
-    const prefix = testKeyPrefix('audit-rebuild-wrong-type');
+  // The lease passes over a ready mission whose hash holds another type or was deleted (it stays
+  // ready and counted), and a lease's return takes such a mission out of the lease without queuing
+  // it (what it was queued by went with its hash): the remedy the docs give, (DEL and) rebuild,
+  // must queue each once, where its events put it. A deleted one's return queued it at the back,
+  // uncounted and in no skill set's queue, and rebuild, finding it ready, did not count it.
+  it.each([
+    ['replaced by strings', true],
+    ['deleted', false],
+  ])(
+    'given a ready and a leased mission whose hashes were %s, when the operator (deletes them and) rebuilds, then each is queued and counted once, at its old score',
+    async (_how, byString) => {
+      const prefix = testKeyPrefix(`audit-rebuild-${byString ? 'wrong-type' : 'deleted'}`);
+      prefixes.push(prefix);
+      const keys = new KeyLayout(prefix);
+      const k = keys.partitions[0];
+      const store = new MissionStore(redis, keys);
+      const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
+      const t = Date.parse('2026-11-30T09:00:00.000Z');
+      const enqueue = async (id: string, at: number): Promise<Mission> => {
+        const now = new Date(at);
+        const result = await store.append(
+          id,
+          null,
+          decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] }), now),
+          { actor: 'intake', now },
+          (m) => [{ kind: 'enqueue', score: queue.score(m, at), enqueuedAt: at, level: m.priority }],
+        );
+        if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
+        return result.mission;
+      };
+      const wasLeased = await enqueue('m-was-leased', t);
+      const [leased] = await queue.lease(0, 1, 60_000, 'lease-1');
+      expect(leased.mission.id).toBe(wasLeased.id);
+      const stayedReady = await enqueue('m-stayed-ready', t + 1_000);
+      const replace = (id: string) =>
+        byString ? redis.multi().del(keys.mission(id)).set(keys.mission(id), 'replaced by hand').exec() : redis.del(keys.mission(id));
+      await replace(wasLeased.id);
+      await replace(stayedReady.id);
+      const passedOver: string[] = [];
+      const onUnreadable = (error: { missionId: string }) => passedOver.push(error.missionId);
+      expect(await queue.lease(0, 10, 60_000, 'lease-2', { onUnreadable })).toEqual([]);
+      expect(await queue.expireLeases(Date.now() + 120_000, { onUnreadable })).toBe(0);
+      expect(passedOver).toEqual([stayedReady.id, wasLeased.id]);
+      expect(await queue.stats()).toMatchObject({ ready: 1, readyByPriority: { high: 1 }, leased: 0 });
+
+      await redis.del(keys.mission(wasLeased.id), keys.mission(stayedReady.id));
+      expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ restored: 2, effectsRestored: 2, wrongType: [] });
+
+      expect(await redis.zrange(k.ready, 0, -1, 'WITHSCORES')).toEqual([
+        wasLeased.id,
+        String(queue.score(wasLeased, t)),
+        stayedReady.id,
+        String(queue.score(stayedReady, t + 1_000)),
+      ]);
+      expect(await redis.hgetall(k.readyByLevel)).toEqual({ high: '2' });
+      expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '2' });
+      const plumber = { freeAgents: [{ free: 5, skills: ['plumbing'] }] };
+      expect((await queue.lease(0, 10, 60_000, 'lease-3', plumber)).map(({ mission }) => mission.id)).toEqual([wasLeased.id, stayedReady.id]);
+      expect(await queue.stats()).toMatchObject({ ready: 0, readyByPriority: { high: 0 }, leased: 2 });
+      expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '0' });
+      expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
+    },
+  );
+
+  // A lease read a ready mission without a hash (after the documented DEL, before rebuild) as one
+  // with no level, skill set or state: it took it out of the ready queue but not out of its skill
+  // set's queue nor the counts, so every later lease took it again; rebuild then skipped it (a
+  // lease held it), the next look assigned it, and every look after leased the assigned mission
+  // from its skill set's queue and handed it back into the ready queue. So did a whole hash
+  // without its queue fields, as a rebuild leaves it between its switch and its restore.
+  it('given a queued mission whose hash was deleted and one whose hash lost its queue fields, when the dispatcher looks before and after the rebuild, then each is assigned once and the ready queue is left empty', async () => {
+    const prefix = testKeyPrefix('audit-rebuild-dispatch');
     prefixes.push(prefix);
     const keys = new KeyLayout(prefix);
     const k = keys.partitions[0];
     const store = new MissionStore(redis, keys);
     const queue = new ReadyQueue(redis, keys, TEST_QUEUE_ORDER);
-    const t = Date.parse('2026-11-30T09:00:00.000Z');
-    const enqueue = async (id: string, at: number): Promise<Mission> => {
-      const now = new Date(at);
-      const result = await store.append(
-        id,
-        null,
-        decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] }), now),
-        { actor: 'intake', now },
-        (m) => [{ kind: 'enqueue', score: queue.score(m, at), enqueuedAt: at, level: m.priority }],
-      );
-      if (result.code !== AppendCode.Ok) throw new Error(`create ${id}: code ${result.code}`);
-      return result.mission;
-    };
-    const wasLeased = await enqueue('m-was-leased', t);
-    const [leased] = await queue.lease(0, 1, 60_000, 'lease-1');
-    expect(leased.mission.id).toBe(wasLeased.id);
-    const stayedReady = await enqueue('m-stayed-ready', t + 1_000);
-    const replace = (id: string) => redis.multi().del(keys.mission(id)).set(keys.mission(id), 'replaced by hand').exec();
-    await replace(wasLeased.id);
-    await replace(stayedReady.id);
-    const passedOver: string[] = [];
-    const onUnreadable = (error: { missionId: string }) => passedOver.push(error.missionId);
-    expect(await queue.lease(0, 10, 60_000, 'lease-2', { onUnreadable })).toEqual([]);
-    expect(await queue.expireLeases(Date.now() + 120_000, { onUnreadable })).toBe(0);
-    expect(passedOver).toEqual([stayedReady.id, wasLeased.id]);
-    expect(await queue.stats()).toMatchObject({ ready: 1, readyByPriority: { high: 1 }, leased: 0 });
+    const pipeline = new MissionPipeline(store, queue);
+    const registry = new AgentRegistry(redis, keys);
+    const dispatcher = new Dispatcher(
+      registry,
+      new AgentSlots(redis, keys),
+      store,
+      pipeline,
+      queue,
+      keys,
+      loadEnvironment({ KEY_PREFIX: prefix }),
+      new DispatchMetrics(new MetricsRegistry('orchestrator')),
+      new PinoLogger({ pinoHttp: { level: 'silent' } }),
+      redis,
+      new ServiceTracer(null),
+    );
+    const deleted = 'm-hash-deleted';
+    const stripped = 'm-queue-fields-lost';
+    for (const id of [deleted, stripped]) {
+      const created = await pipeline.append(id, null, decideCreate(aCreate({ priority: 'high', requiredSkills: ['plumbing'] })), { actor: 'intake' });
+      expect(created.code).toBe(AppendCode.Ok);
+    }
+    await redis.del(keys.mission(deleted));
+    await redis.hdel(keys.mission(stripped), 'rs', 'ea', 'pl', 'sk');
+    await registry.register(
+      { id: 'agent-pia', name: 'Pia', skills: ['plumbing'], capacity: 5, credits: 100, model: 'mock', systemPrompt: 'You fix taps.' },
+      'test',
+    );
 
-    await redis.del(keys.mission(wasLeased.id), keys.mission(stayedReady.id));
-    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ restored: 2, effectsRestored: 2, wrongType: [] });
+    await dispatcher.lookForWork();
+    expect(await redis.zcard(k.leased)).toBe(0);
+    expect(await rebuildReadModels(redis, keys, { queueOrder: TEST_QUEUE_ORDER })).toMatchObject({ restored: 1, effectsRestored: 1, effectsMended: 1 });
+    await dispatcher.lookForWork();
+    await dispatcher.lookForWork();
 
-    expect(await redis.zrange(k.ready, 0, -1, 'WITHSCORES')).toEqual([
-      wasLeased.id,
-      String(queue.score(wasLeased, t)),
-      stayedReady.id,
-      String(queue.score(stayedReady, t + 1_000)),
-    ]);
-    expect(await redis.hgetall(k.readyByLevel)).toEqual({ high: '2' });
-    expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '2' });
-    const plumber = { freeAgents: [{ free: 5, skills: ['plumbing'] }] };
-    expect((await queue.lease(0, 10, 60_000, 'lease-3', plumber)).map(({ mission }) => mission.id)).toEqual([wasLeased.id, stayedReady.id]);
-    expect(await queue.stats()).toMatchObject({ ready: 0, readyByPriority: { high: 0 }, leased: 2 });
+    for (const id of [deleted, stripped]) expect(await store.load(id)).toMatchObject({ status: 'assigned', attempts: 1, assignedAgentId: 'agent-pia' });
+    expect(await queue.stats()).toMatchObject({ ready: 0, leased: 0, dequeued: 2, readyByPriority: { high: 0 } });
     expect(await redis.hgetall(k.readyBySkills)).toEqual({ plumbing: '0' });
+    expect(await redis.zcard(k.readySince)).toBe(0);
+    expect(await redis.zcard(k.readyWithSkillsPrefix + 'plumbing')).toBe(0);
     expect(await verifyLog(redis, keys)).toMatchObject({ ok: true, findings: [] });
   });
 

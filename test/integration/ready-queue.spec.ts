@@ -159,6 +159,64 @@ describe('ReadyQueue (real Redis)', () => {
     });
   });
 
+  /** Ways a queued mission's hash is changed by hand so that it no longer says how the ready queue counts it. */
+  const damages = {
+    'replaced by a string': replaceByString,
+    deleted: async (key: string) => void (await redis.del(key)),
+    'stripped of its queue fields': async (key: string) => void (await redis.hdel(key, 'rs', 'ea', 'pl', 'sk')),
+  };
+  const damage = (keys: KeyLayout, id: string, how: keyof typeof damages) => damages[how](keys.mission(id));
+  const whyPassedOver = (keys: KeyLayout, id: string, how: keyof typeof damages) =>
+    ({
+      'replaced by a string': `mission ${id}: its key ${keys.mission(id)} holds another type of value than a hash`,
+      deleted: `mission ${id}: it has no read model (its key ${keys.mission(id)} holds no state nor queue fields)`,
+      'stripped of its queue fields': `mission ${id}: its hash ${keys.mission(id)} has no queue fields (rs, ea, pl, sk), which replay rebuild writes again`,
+    })[how];
+
+  // Read as a mission with no level, skill set or state, it was leased: out of the ready queue but
+  // not out of its skill set's queue nor the counts (its hash no longer named them), so every later
+  // lease with a free agent for that skill set leased it again, and it never expired.
+  it.each([[false], [true]])(
+    'given ready missions whose hash was deleted or lost its queue fields, when leases run (free agents named: %s), then they are passed over, left ready and counted, and told of as such',
+    async (withAgents) => {
+      const { keys, lease, enqueue, leasedIds } = setup();
+      const k = keys.partitions[0];
+      const t = 1_700_000_000_000;
+      const queued: [string, PriorityLevel][] = [
+        ['deleted', 'critical'],
+        ['a', 'critical'],
+        ['stripped', 'high'],
+        ['b', 'normal'],
+        ['c', 'low'],
+      ];
+      for (const [i, [id, priority]] of queued.entries()) await enqueue(id, priority, t + i, ['plumbing']);
+      await damage(keys, 'deleted', 'deleted');
+      await damage(keys, 'stripped', 'stripped of its queue fields');
+      const unreadable: UnreadableStoredDataError[] = [];
+      const options = {
+        onUnreadable: (error: UnreadableStoredDataError) => unreadable.push(error),
+        ...(withAgents ? { freeAgents: [{ free: 2, skills: ['plumbing'] }] } : {}),
+      };
+
+      expect(await lease(0, 2, 10_000, 'r1', options)).toBe(2);
+      expect(await lease(0, 2, 10_000, 'r2', options)).toBe(1);
+      expect(await lease(0, 2, 10_000, 'r3', options)).toBe(0);
+
+      expect(await leasedIds()).toEqual(['a', 'b', 'c']);
+      const told = [whyPassedOver(keys, 'deleted', 'deleted'), whyPassedOver(keys, 'stripped', 'stripped of its queue fields')];
+      expect(messages(unreadable)).toEqual([...told, ...told, ...told]);
+      expect(await readyKeys(k)).toEqual({
+        ready: ['deleted', 'stripped'],
+        since: ['deleted', 'stripped'],
+        byLevel: { critical: '1', high: '1', normal: '0', low: '0' },
+        bySkills: { plumbing: '2' },
+        skillSets: { plumbing: ['deleted', 'stripped'] },
+      });
+      expect(await redis.zrange(k.leased, 0, -1)).toEqual(['a', 'b', 'c']);
+      expect(await redis.hgetall(k.counters)).toMatchObject({ dequeued: '3' });
+    },
+  );
+
   it('given free agents named in the lease, then only missions one of them can take are leased, best first, one per free slot, and the others stay ready', async () => {
     const { queue, lease, enqueue, leasedIds } = setup();
     const t = 1_700_000_000_000;
@@ -323,8 +381,10 @@ describe('ReadyQueue (real Redis)', () => {
   });
 
   // HMGET on it failed the return with WRONGTYPE, after the missions before it were back in the
-  // ready queue; the sweep failed every LEASE_MS/4, and the missions after it stayed leased.
-  it('given leased missions whose hashes were replaced by another type, when their leases run out or are handed back, then the others return and they leave their leases, told of', async () => {
+  // ready queue; the sweep failed every LEASE_MS/4, and the missions after it stayed leased. One
+  // whose hash was deleted (or lost its queue fields) was queued at the back, uncounted and in no
+  // skill set's queue: no lease with free agents found it, and rebuild then left it uncounted.
+  it('given leased missions whose hashes were replaced by another type, deleted or stripped of their queue fields, when their leases run out or are handed back, then the others return and they leave their leases, told of', async () => {
     const { keys, queue, lease, enqueue } = setup();
     const k = keys.partitions[0];
     const t = await redisNowMs(redis);
@@ -333,17 +393,26 @@ describe('ReadyQueue (real Redis)', () => {
     await enqueue('b', 'low', t + 2);
     await enqueue('replaced-2', 'normal', t + 3);
     await enqueue('c', 'low', t + 4);
-    expect(await lease(0, 5, 1_000, 'r', { now: t })).toBe(5);
-    await replaceByString(keys.mission('replaced-1'));
-    await replaceByString(keys.mission('replaced-2'));
-    const unreadable: UnreadableStoredDataError[] = [];
-    const onUnreadable = (error: UnreadableStoredDataError) => unreadable.push(error);
+    await enqueue('deleted', 'low', t + 5);
+    await enqueue('stripped', 'low', t + 6);
+    expect(await lease(0, 7, 1_000, 'r', { now: t })).toBe(7);
+    await damage(keys, 'replaced-1', 'replaced by a string');
+    await damage(keys, 'replaced-2', 'replaced by a string');
+    await damage(keys, 'deleted', 'deleted');
+    await damage(keys, 'stripped', 'stripped of its queue fields');
+    const told: string[] = [];
+    const onUnreadable = (error: UnreadableStoredDataError, staysOut: string) => told.push(`${error.message}, ${staysOut}`);
 
-    expect(await queue.release(['a', 'replaced-1'], 'r', { now: t + 500, onUnreadable })).toBe(1);
+    expect(await queue.release(['a', 'replaced-1', 'deleted'], 'r', { now: t + 500, onUnreadable })).toBe(1);
     expect(await queue.expireLeases(t + 1_001, { onUnreadable })).toBe(2);
 
-    const told = (id: string) => `mission ${id}: its key ${keys.mission(id)} holds another type of value than a hash`;
-    expect(messages(unreadable)).toEqual([told('replaced-1'), told('replaced-2')]);
+    const staysOut = (mend: string) => `so it stays out of the ready queue until it is mended (${mend})`;
+    expect(told).toEqual([
+      `${whyPassedOver(keys, 'replaced-1', 'replaced by a string')}, ${staysOut('replay verify names it: delete the key, then run replay rebuild')}`,
+      `${whyPassedOver(keys, 'deleted', 'deleted')}, ${staysOut('replay verify names it: run replay rebuild, which writes it again and queues it')}`,
+      `${whyPassedOver(keys, 'replaced-2', 'replaced by a string')}, ${staysOut('replay verify names it: delete the key, then run replay rebuild')}`,
+      `${whyPassedOver(keys, 'stripped', 'stripped of its queue fields')}, ${staysOut('run replay rebuild, which queues it again')}`,
+    ]);
     // What they were queued by went with their hashes: they wait outside the queue, uncounted, for rebuild to queue them again.
     expect(await readyKeys(k)).toEqual({
       ready: ['a', 'b', 'c'],
@@ -356,7 +425,7 @@ describe('ReadyQueue (real Redis)', () => {
     expect(await redis.hlen(k.leaseOwners)).toBe(0);
     expect(await queue.stats(t)).toMatchObject({ ready: 3, leased: 0, leaseExpired: 2 });
     expect(await queue.expireLeases(t + 2_000, { onUnreadable })).toBe(0);
-    expect(unreadable).toHaveLength(2);
+    expect(told).toHaveLength(4);
   });
 
   it('given per-minute counts of long ago, when missions are queued and leased in new minutes, then the counts keep the last hour, a bounded sample of the old fields dropped at a time', async () => {

@@ -48,12 +48,32 @@ export type OnUnreadable = (error: UnreadableStoredDataError) => void;
 /**
  * Told of a mission that left its lease but was not queued again, its hash changed by hand, and,
  * for a log line after the error's message, `staysOut`: `so it stays out of the ready queue until
- * it is mended (…)`, naming the mend.
+ * it is mended (…)`, naming the mend for what its hash lacks.
  */
 export type OnLeftOut = (error: UnreadableStoredDataError, staysOut: string) => void;
 
-/** What mends a mission whose hash holds another Redis type, for a log line. */
-const WRONG_TYPE_MEND = 'replay verify names it: delete the key, then run replay rebuild';
+/**
+ * Why a lease passes over a ready mission, or its return leaves it out of the ready queue: its hash
+ * no longer says where the queue counts it (uncountable in ready-membership.lua, which names the
+ * same three), with what it reads as and what mends it.
+ */
+const UNCOUNTABLE = {
+  'wrong-type': {
+    error: (missionId: string, key: string) => wrongTypeError(missionId, key, 'hash'),
+    mend: 'replay verify names it: delete the key, then run replay rebuild',
+  },
+  'no-read-model': {
+    error: (missionId: string, key: string) =>
+      new UnreadableStoredDataError(missionId, `it has no read model (its key ${key} holds no state nor queue fields)`),
+    mend: 'replay verify names it: run replay rebuild, which writes it again and queues it',
+  },
+  'no-queue-fields': {
+    error: (missionId: string, key: string) =>
+      new UnreadableStoredDataError(missionId, `its hash ${key} has no queue fields (rs, ea, pl, sk), which replay rebuild writes again`),
+    mend: 'run replay rebuild, which queues it again',
+  },
+} as const;
+type Uncountable = keyof typeof UNCOUNTABLE;
 
 export interface LeaseOptions {
   /** A test's clock (ms) in place of Redis's, which sets every lease deadline otherwise. */
@@ -62,18 +82,20 @@ export interface LeaseOptions {
   /**
    * Told of each mission leased whose state cannot be read (changed by hand): it is not returned,
    * and stays leased until its lease runs out, so the missions leased with it are placed. Told
-   * too of each ready mission passed over because its hash holds another Redis type: that one
-   * stays ready and counted, takes no place in the lease, and is passed over by every lease
-   * until it is mended (its key deleted, then `replay rebuild`).
+   * too of each ready mission passed over because its hash no longer says how it is counted (of
+   * another Redis type, deleted, or without its queue fields): that one stays ready and counted,
+   * takes no place in the lease, and is passed over by every lease until it is mended (`replay
+   * rebuild`, after a `DEL` of a key of another type).
    */
   onUnreadable?: OnUnreadable;
 }
 
 export interface ReturnOptions {
   /**
-   * Told of each mission whose hash holds another Redis type (changed by hand): it leaves its
-   * lease but is not queued again, since what it was queued by went with its hash, and no later
-   * run meets it again; `replay rebuild`, once its key is deleted, queues it again.
+   * Told of each mission whose hash no longer says where it was queued (of another Redis type,
+   * deleted, or without its queue fields): it leaves its lease but is not queued again, since
+   * what it was queued by went with its hash, and no later run meets it again; `replay rebuild`
+   * queues it again.
    */
   onUnreadable?: OnLeftOut;
 }
@@ -131,7 +153,7 @@ export class ReadyQueue {
     const perMinute = `d:${minuteOf(options.now ?? Date.now())}`;
     const args: (string | number)[] = [max, leaseMs, k.missionPrefix, leaseId, perMinute, agents.length, k.readyWithSkillsPrefix, options.now ?? ''];
     for (const agent of agents) args.push(agent.free, agent.skills.length, ...agent.skills);
-    const [rows, wrongType] = (await leaseScript.run(this.redis, keys, args)) as [(string | null)[], string[]];
+    const [rows, passedOver] = (await leaseScript.run(this.redis, keys, args)) as [(string | null)[], string[]];
     const leased: LeasedMission[] = [];
     for (let i = 0; i < rows.length; i += 3) {
       const missionId = rows[i] ?? '';
@@ -140,7 +162,7 @@ export class ReadyQueue {
       if (mission instanceof UnreadableStoredDataError) options.onUnreadable?.(mission);
       else leased.push({ mission, readyScore: Number(rows[i + 2]) });
     }
-    this.tellWrongType(k, wrongType, (error) => options.onUnreadable?.(error));
+    tellUncountable(k, passedOver, (error) => options.onUnreadable?.(error));
     return leased;
   }
 
@@ -305,14 +327,17 @@ export class ReadyQueue {
 
   private async returnLeased(k: PartitionKeys, args: (string | number)[], options: ReturnOptions): Promise<number> {
     const keys = [k.ready, k.leased, k.stream(MESSAGE_ROUTES[READY_PATTERN]), k.counters, k.readySince, k.readyByLevel, k.readyBySkills, k.leaseOwners];
-    const [returned, wrongType] = (await returnScript.run(this.redis, keys, args)) as [number, string[]];
-    this.tellWrongType(k, wrongType, (error) => options.onUnreadable?.(error, `so it stays out of the ready queue until it is mended (${WRONG_TYPE_MEND})`));
+    const [returned, leftOut] = (await returnScript.run(this.redis, keys, args)) as [number, string[]];
+    tellUncountable(k, leftOut, (error, mend) => options.onUnreadable?.(error, `so it stays out of the ready queue until it is mended (${mend})`));
     return returned;
   }
+}
 
-  /** Tells `tell` of the missions a script passed over because their hash holds another Redis type. */
-  private tellWrongType(k: PartitionKeys, missionIds: readonly string[], tell: OnUnreadable): void {
-    for (const missionId of missionIds) tell(wrongTypeError(missionId, k.mission(missionId), 'hash'));
+/** Tells `tell` of each mission a script passed over, `named` its id and why, flat (uncountable in ready-membership.lua). */
+function tellUncountable(k: PartitionKeys, named: readonly string[], tell: (error: UnreadableStoredDataError, mend: string) => void): void {
+  for (let i = 0; i < named.length; i += 2) {
+    const { error, mend } = UNCOUNTABLE[named[i + 1] as Uncountable];
+    tell(error(named[i], k.mission(named[i])), mend);
   }
 }
 

@@ -19,13 +19,14 @@ describe('LeaseExpiryService (real Redis)', () => {
   });
 
   // HMGET on its hash failed the whole sweep with WRONGTYPE, every LEASE_MS/4, after the missions
-  // before it were back in the ready queue, and the missions after it stayed leased for good.
-  it('given run-out leases, one of whose missions has its hash replaced by another type, when it sweeps twice, then the others return and that one is named once, out of the queue', async () => {
+  // before it were back in the ready queue, and the missions after it stayed leased for good. One
+  // whose hash was deleted was queued at the back, in no skill set's queue and uncounted.
+  it('given run-out leases, one of whose missions has its hash replaced by another type and one its hash deleted, when it sweeps twice, then the others return and those are named once, out of the queue', async () => {
     const logger = new PinoLogger({ pinoHttp: { level: 'silent' } });
     const warn = jest.spyOn(logger, 'warn');
     const sweeper = new LeaseExpiryService(queue, loadEnvironment({ KEY_PREFIX: prefix }), redis, logger);
     const t = Date.now();
-    for (const [i, id] of ['m-1', 'm-replaced', 'm-2'].entries()) {
+    for (const [i, id] of ['m-1', 'm-replaced', 'm-2', 'm-deleted'].entries()) {
       const result = await store.append(
         id,
         null,
@@ -35,9 +36,10 @@ describe('LeaseExpiryService (real Redis)', () => {
       );
       expect(result.code).toBe(AppendCode.Ok);
     }
-    // Leased a minute ago for a second: run out by Redis's clock.
-    expect(await queue.lease(0, 3, 1_000, 'lease-1', { now: t - 60_000 })).toHaveLength(3);
+    // Leased a minute ago for a second: run out by Redis's clock (expired in id order, the deadlines alike).
+    expect(await queue.lease(0, 4, 1_000, 'lease-1', { now: t - 60_000 })).toHaveLength(4);
     await redis.multi().del(keys.mission('m-replaced')).set(keys.mission('m-replaced'), 'replaced by hand').exec();
+    await redis.del(keys.mission('m-deleted'));
 
     await sweeper.sweep();
     await sweeper.sweep();
@@ -45,6 +47,10 @@ describe('LeaseExpiryService (real Redis)', () => {
     expect(await queue.readyIds()).toEqual(['m-1', 'm-2']);
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
     expect(warn.mock.calls).toEqual([
+      [
+        { missionId: 'm-deleted' },
+        `lease expired; mission m-deleted: it has no read model (its key ${keys.mission('m-deleted')} holds no state nor queue fields), so it stays out of the ready queue until it is mended (replay verify names it: run replay rebuild, which writes it again and queues it)`,
+      ],
       [
         { missionId: 'm-replaced' },
         `lease expired; mission m-replaced: its key ${keys.mission('m-replaced')} holds another type of value than a hash, so it stays out of the ready queue until it is mended (replay verify names it: delete the key, then run replay rebuild)`,

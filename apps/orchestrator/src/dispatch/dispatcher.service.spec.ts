@@ -281,28 +281,60 @@ describe('Dispatcher (real Redis, no services)', () => {
     expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
   });
 
+  // Read as a mission with no level, skill set or state, it was leased, and stayed in its skill
+  // set's queue and counted: every look leased it again, and its lease never ran out.
+  it('given a queued mission whose hash was deleted ahead of another, when it looks twice, then the other is placed, it is named once as having no read model and stays ready', async () => {
+    const { keys, store, queue, registry, logger, dispatcher, create } = setup();
+    const warn = jest.spyOn(logger, 'warn');
+    await registry.register(plumber('agent-pia', 2), 'test');
+    await create('m-a-deleted');
+    await create('m-b-after');
+    await redis.del(keys.mission('m-a-deleted'));
+
+    await dispatcher.lookForWork();
+    await dispatcher.lookForWork();
+
+    expect(await store.load('m-b-after')).toMatchObject({ status: 'assigned', assignedAgentId: 'agent-pia' });
+    expect(passedOverWarns(warn)).toEqual([
+      `the dispatcher passes over mission m-a-deleted: it has no read model (its key ${keys.mission('m-a-deleted')} holds no state nor queue fields), on every run until it is mended (run replay verify, then replay rebuild)`,
+    ]);
+    expect(await queue.readyIds()).toEqual(['m-a-deleted']);
+    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
+    expect(await redis.hgetall(keys.partitions[0].counters)).toMatchObject({ dequeued: '1' });
+  });
+
   // Named through PassedOverMissions, its line said "on every run until it is mended": the mission
   // had left the queue, and no look met it again.
-  it('given a leased mission whose hash is replaced by another type before it is placed, when it is handed back, then one warn says it stays out of the ready queue until it is mended', async () => {
-    const { keys, queue, registry, logger, dispatcher, create } = setup();
-    const warn = jest.spyOn(logger, 'warn');
-    await fullThoughShownFree(keys, registry);
-    await create('m-1');
-    const key = keys.mission('m-1');
-    queue.afterLease = () => redis.multi().del(key).set(key, 'replaced by hand').exec();
+  it.each([
+    ['replaced by another type', 'its key {key} holds another type of value than a hash', 'replay verify names it: delete the key, then run replay rebuild'],
+    [
+      'deleted',
+      'it has no read model (its key {key} holds no state nor queue fields)',
+      'replay verify names it: run replay rebuild, which writes it again and queues it',
+    ],
+  ])(
+    'given a leased mission whose hash is %s before it is placed, when it is handed back, then one warn says it stays out of the ready queue until it is mended',
+    async (how, detail, mend) => {
+      const { keys, queue, registry, logger, dispatcher, create } = setup();
+      const warn = jest.spyOn(logger, 'warn');
+      await fullThoughShownFree(keys, registry);
+      await create('m-1');
+      const key = keys.mission('m-1');
+      queue.afterLease = () => (how === 'deleted' ? redis.del(key) : redis.multi().del(key).set(key, 'replaced by hand').exec());
 
-    await dispatcher.lookForWork();
-    await dispatcher.lookForWork();
+      await dispatcher.lookForWork();
+      await dispatcher.lookForWork();
 
-    expect(warn.mock.calls).toEqual([
-      [
-        { missionId: 'm-1' },
-        `the dispatcher handed back mission m-1: its key ${key} holds another type of value than a hash, so it stays out of the ready queue until it is mended (replay verify names it: delete the key, then run replay rebuild)`,
-      ],
-    ]);
-    expect(await queue.readyIds()).toEqual([]);
-    expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
-  });
+      expect(warn.mock.calls).toEqual([
+        [
+          { missionId: 'm-1' },
+          `the dispatcher handed back mission m-1: ${detail.replace('{key}', key)}, so it stays out of the ready queue until it is mended (${mend})`,
+        ],
+      ]);
+      expect(await queue.readyIds()).toEqual([]);
+      expect(await redis.zcard(keys.partitions[0].leased)).toBe(0);
+    },
+  );
 
   it('given a named unreadable mission leased fine once mended, when it breaks again, then it is named again', async () => {
     const { keys, queue, registry, logger, dispatcher, create } = setup();

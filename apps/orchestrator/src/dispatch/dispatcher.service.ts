@@ -40,9 +40,10 @@ export class Dispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /** A look runs every second while idle: an outage is logged when it begins and when it ends. */
   /**
    * Named once: a leased mission whose state cannot be read (left leased until its lease runs out),
-   * and a ready one whose hash holds another Redis type (the lease leaves it ready and takes the
-   * ones behind it in its stead). One handed back that is left out of the ready queue for such a
-   * hash is named where it is handed back: no look meets it again.
+   * and a ready one whose hash no longer says how it is counted (of another Redis type, deleted,
+   * or without its queue fields: the lease leaves it ready and takes the ones behind it in its
+   * stead). One handed back that is left out of the ready queue for such a hash is named where it
+   * is handed back: no look meets it again.
    */
   private readonly passedOver = new PassedOverMissions('the dispatcher', (message) => this.logger.warn(message));
   private readonly lookFailures = new FailureStreak({

@@ -13,11 +13,14 @@
   nobody free can serve stay where they are, however many there are: they neither block the ones
   behind them nor travel to the orchestrator and back.
 
-  A mission whose hash holds another Redis type than a hash (replaced by hand) is passed over: its
-  hash no longer says how it is counted (level, skill set), so it stays ready and counted, and is
-  named in the result. It takes no place in the batch nor a free slot: the missions behind it are
-  read in its stead, so a damaged head of the queue shrinks no lease. Its own hash read tells it
-  (readMissionHash, the read of each mission taken anyway), before anything is written.
+  A mission whose hash no longer says how it is counted (its level and skill set: see uncountable
+  in ready-membership.lua) is passed over: its key of another Redis type (replaced by hand), its
+  hash deleted, or a whole hash without its queue fields. Taken out of the ready queue, it would
+  stay in its skill set's queue and counted, and every later lease would take it again. It stays
+  ready and counted, and is named in the result with why. It takes no place in the batch nor a
+  free slot: the missions behind it are read in its stead, so a damaged head of the queue shrinks
+  no lease. Its own hash read tells it (readMissionHash, the read of each mission taken anyway),
+  before anything is written.
 
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
@@ -41,7 +44,8 @@
   Result: two arrays:
     1. per leased mission, best first, its id, its state JSON (nil: its hash has no `s`) and its
        ready score (the orchestrator merges the leases of several partitions by that score)
-    2. the ids of the missions passed over because their hash holds another type, best first
+    2. per mission passed over, best first, its id and why ('wrong-type', 'no-read-model',
+       'no-queue-fields': uncountable in ready-membership.lua)
 ]]
 --- @include "@redis/includes/redis-clock"
 --- @include "@event-store/includes/ready-membership"
@@ -51,12 +55,17 @@ local max = tonumber(ARGV[1])
 local agentCount = tonumber(ARGV[6])
 -- The missions to lease, best first, each with its score and what its hash holds (level, skill set, state).
 local picked = {}
-local wrongType = {}
--- Picks the mission if its hash can be read; one whose hash holds another type is passed over. Whether it was picked.
+-- Flat: id, why.
+local passedOver = {}
+local passedOverCount = 0
+-- Picks the mission if its hash says how it is counted; another one is passed over. Whether it was picked.
 local function pick(id, score)
   local held = readMissionHash(ARGV[3] .. id, MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet, MISSION_FIELDS.state)
-  if not held then
-    wrongType[#wrongType + 1] = id
+  local why = uncountable(held, 2, 3)
+  if why then
+    passedOverCount = passedOverCount + 1
+    passedOver[2 * passedOverCount - 1] = id
+    passedOver[2 * passedOverCount] = why
     return false
   end
   picked[#picked + 1] = { id = id, score = score, held = held }
@@ -163,4 +172,4 @@ if #picked > 0 then
   redis.call('HINCRBY', KEYS[3], 'dequeued', #picked)
   countPerMinute(KEYS[6], ARGV[5], #picked)
 end
-return { leased, wrongType }
+return { leased, passedOver }

@@ -5,12 +5,14 @@
   leased (already assigned) are left alone. When any mission returns, a message (pattern
   ARGV[7], data a QueueReady: {"<ARGV[8]>": n}) tells the orchestrators to pull again.
 
-  A mission whose hash holds another Redis type than a hash (replaced by hand) leaves its lease
-  all the same but is not queued: its score, time, level and skill set went with its hash, and
-  queued without them it would be counted nowhere, which a later lease would uncount. It is named
-  in the result and waits outside the queue, as the lease uncounted it, until its key is deleted
-  and `replay rebuild` writes it again, which queues it as its events put it (a queued mission in
-  neither the ready queue nor a lease). Left leased, every sweep would find it again.
+  A mission whose hash no longer says where it was queued (returnToReady's uncountable: its key
+  of another Redis type, replaced by hand; its hash deleted; or a hash without its queue fields)
+  leaves its lease all the same but is not queued: its score, time, level and skill set went with
+  its hash, and queued without them it would be counted nowhere, which a later lease would
+  uncount. It is named in the result, with why, and waits outside the queue, as the lease
+  uncounted it, until `replay rebuild` (after a `DEL` of a key of another type) writes it again,
+  which queues it as its events put it (a queued mission in neither the ready queue nor a lease).
+  Left leased, every sweep would find it again.
 
   KEYS[1] ready zset
   KEYS[2] leased zset
@@ -33,8 +35,8 @@
   ARGV[8] the field of its payload that counts the returned missions
   ARGV[9..] mission ids, for 'released'
 
-  Result: two values: the number of missions returned to ready, and the ids of the missions that
-  left their lease without being queued, their hash of another type
+  Result: two values: the number of missions returned to ready, and per mission that left its
+  lease without being queued, its id and why ('wrong-type', 'no-read-model', 'no-queue-fields')
 ]]
 --- @include "@event-store/includes/ready-membership"
 --- @include "@redis/includes/redis-clock"
@@ -52,12 +54,14 @@ else
   end
 end
 local returned = 0
-local wrongType = {}
+local leftOut = {}
 for _, id in ipairs(ids) do
   if redis.call('ZREM', KEYS[2], id) == 1 then
     redis.call('HDEL', KEYS[8], id)
-    if returnToReady(queue, ARGV[3] .. id, id, now) == nil then
-      wrongType[#wrongType + 1] = id
+    local added, why = returnToReady(queue, ARGV[3] .. id, id, now)
+    if added == nil then
+      leftOut[#leftOut + 1] = id
+      leftOut[#leftOut + 1] = why
     else
       returned = returned + 1
     end
@@ -68,4 +72,4 @@ if returned > 0 then
   -- Not part of a mission's step, so it continues no trace.
   if ARGV[7] ~= '' then redis.call('XADD', KEYS[3], '*', serviceMessage(ARGV[7], cjson.encode({ [ARGV[8]] = returned }), {})) end
 end
-return { returned, wrongType }
+return { returned, leftOut }

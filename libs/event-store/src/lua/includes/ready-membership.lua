@@ -14,8 +14,11 @@
 
   A mission hash replaced by hand with another Redis type (a string, say) records none of that:
   readMissionHash gives nil for it instead of failing the script with WRONGTYPE, after the
-  missions moved before it (Redis does not roll a script back), and returnToReady writes nothing
-  for it; the lease and return scripts move the others and name it.
+  missions moved before it (Redis does not roll a script back). Nor does a hash deleted by hand,
+  nor a whole one without its queue fields (as a rebuild leaves a lost hash between writing it and
+  restoring its effects): taken out of the queue, such a mission would stay in its skill set's
+  queue and counted, to be leased again and again. uncountable names all three; returnToReady
+  writes nothing for such a mission, and the lease and return scripts move the others and name it.
 
   q = { ready, since, byLevel, bySkills, skillSetPrefix }: key names, all in the mission's hash tag.
   The per-skill-set zset is named from skillSetPrefix (an ARGV, not a KEYS entry): it shares the
@@ -31,6 +34,18 @@ local function readMissionHash(missionKey, ...)
   if not fields.err then return fields end
   if string.sub(fields.err, 1, 10) == 'WRONGTYPE ' then return nil end
   error(fields)
+end
+
+-- Why the ready queue cannot move a mission by its hash, or nil when it can: `fields` is
+-- readMissionHash's answer (nil: of another type), `skillSetAt` and `stateAt` the places in it of the
+-- skill set (MISSION_FIELDS.skillSet, written with the other queue fields by every enqueue) and of
+-- the state or status. 'wrong-type'; 'no-read-model', no state and no queue fields (its hash deleted);
+-- 'no-queue-fields', a state without them. ReadyQueue (ready-queue.ts) names the same three.
+local function uncountable(fields, skillSetAt, stateAt)
+  if not fields then return 'wrong-type' end
+  if fields[skillSetAt] then return nil end
+  if fields[stateAt] then return 'no-queue-fields' end
+  return 'no-read-model'
 end
 
 -- Into every ready structure; counted only when it was not ready yet. True if it was not.
@@ -54,12 +69,14 @@ local function addToReady(q, missionKey, id, score, since, level, skills)
 end
 
 -- Queues a mission again as its hash recorded it (a lease that ran out or was handed back);
--- `fallback` (now) stands in for a score or time the hash lacks. True if it was not ready; nil, with
--- nothing written, when its hash holds another type: where and how it was counted is lost with it.
+-- `fallback` (now) stands in for a score or time the hash lacks. True if it was not ready; nil and
+-- why (uncountable), with nothing written, when its hash cannot say where to count it: queued
+-- without that, it would be counted nowhere, which its next lease would uncount.
 local function returnToReady(q, missionKey, id, fallback)
   local queued = readMissionHash(missionKey, MISSION_FIELDS.readyScore, MISSION_FIELDS.enqueuedAt,
-    MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet)
-  if not queued then return nil end
+    MISSION_FIELDS.priorityLevel, MISSION_FIELDS.skillSet, MISSION_FIELDS.status)
+  local why = uncountable(queued, 4, 5)
+  if why then return nil, why end
   return insertIntoReady(q, id, queued[1] or fallback, queued[2] or fallback, queued[3], queued[4])
 end
 
