@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { AppendCode, KeyLayout, MissionStore, PartitionKeys, PER_MINUTE_KEPT_MINUTES, UnreadableStoredDataError } from '@app/event-store';
 import { decideCreate, MissionCreateDto, PriorityLevel } from '@app/mission';
-import { ReadyQueue } from '@app/mission-queue';
+import { MAX_PASSED_OVER_PER_LEASE, ReadyQueue } from '@app/mission-queue';
 import { redisNowMs } from '@app/redis';
 import { deleteKeysByPrefix, testKeyPrefix, TEST_QUEUE_ORDER, testRedis } from '@app/testing';
 
@@ -216,6 +216,68 @@ describe('ReadyQueue (real Redis)', () => {
       expect(await redis.hgetall(k.counters)).toMatchObject({ dequeued: '3' });
     },
   );
+
+  // With 5,000 of them at the head, every lease (every look) read past all of them: 13-74 ms, and
+  // 5,000 errors built for the caller.
+  it.each([[false], [true]])(
+    'given more ready missions that cannot be counted than a lease passes over, when it runs (free agents named: %s), then it reads no further than the last it may pass over',
+    async (withAgents) => {
+      const { keys, lease, enqueue, leasedIds } = setup();
+      const t = 1_700_000_000_000;
+      const damaged = Array.from({ length: MAX_PASSED_OVER_PER_LEASE }, (_, i) => `d-${String(i).padStart(4, '0')}`);
+      await Promise.all(damaged.map((id, i) => enqueue(id, 'normal', t + 2 * i, ['plumbing'])));
+      // Behind all but the last of them, and behind all of them.
+      await enqueue('early', 'normal', t + 2 * (MAX_PASSED_OVER_PER_LEASE - 1) - 1, ['plumbing']);
+      await enqueue('late', 'normal', t + 2 * MAX_PASSED_OVER_PER_LEASE, ['plumbing']);
+      const hashes = redis.multi();
+      for (const id of damaged) hashes.del(keys.mission(id));
+      await hashes.exec();
+      let told = 0;
+      const options = { onUnreadable: () => told++, ...(withAgents ? { freeAgents: [{ free: 5, skills: ['plumbing'] }] } : {}) };
+
+      expect(await lease(0, 5, 10_000, 'r1', options)).toBe(1);
+
+      expect(await leasedIds()).toEqual(['early']);
+      expect(told).toBe(MAX_PASSED_OVER_PER_LEASE);
+      expect(await redis.zscore(keys.partitions[0].ready, 'late')).not.toBeNull();
+    },
+  );
+
+  it('property: with missions of several skill sets that cannot be counted among them, a lease takes the best ones it can count, in score order, and leaves the others ready', async () => {
+    const skillSets = [['plumbing'], ['electrical'], ['electrical', 'plumbing']];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            skills: fc.constantFrom(0, 1, 2),
+            offset: fc.integer({ min: 0, max: 1_000 }),
+            damage: fc.option(fc.constantFrom<keyof typeof damages>('replaced by a string', 'deleted', 'stripped of its queue fields'), {
+              nil: undefined,
+              freq: 2,
+            }),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
+        // Fewer than a skill set holds, so that each passed over has the lease read the next of its set.
+        fc.integer({ min: 1, max: 6 }),
+        async (specs, max) => {
+          const { keys, queue, lease, enqueue, leasedIds } = setup();
+          const base = 1_700_000_000_000;
+          const healthy = [];
+          for (const [i, spec] of specs.entries()) {
+            const mission = await enqueue(`m${String(i).padStart(3, '0')}`, 'normal', base + spec.offset, skillSets[spec.skills]);
+            if (spec.damage) await damage(keys, mission.id, spec.damage);
+            else healthy.push({ id: mission.id, score: queue.score(mission, base + spec.offset) });
+          }
+          await lease(0, max, 10_000, 'all', { freeAgents: [{ free: max, skills: ['electrical', 'plumbing'] }] });
+          const expected = healthy.sort((a, b) => a.score - b.score || (a.id < b.id ? -1 : 1)).map((m) => m.id);
+          expect(await leasedIds()).toEqual(expected.slice(0, max));
+          expect(await queue.readyIds()).toHaveLength(specs.length - Math.min(max, expected.length));
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 
   it('given free agents named in the lease, then only missions one of them can take are leased, best first, one per free slot, and the others stay ready', async () => {
     const { queue, lease, enqueue, leasedIds } = setup();

@@ -20,7 +20,14 @@ const READY_PATTERN = 'queue.ready' satisfies keyof MessagePayloads;
 /** The field of its payload that counts the missions returned (return-leased-missions-8.lua writes it). */
 const READY_RETURNED_FIELD = 'returned' satisfies keyof MessagePayloads[typeof READY_PATTERN];
 
-const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', missionLuaOptions());
+/**
+ * Ready missions whose hash cannot say how they are counted that one lease passes over at most:
+ * it reads no further, so every look does not read past all of them (the missions behind more of
+ * them wait until they are mended; see lease-ready-missions-8.lua).
+ */
+export const MAX_PASSED_OVER_PER_LEASE = 500;
+
+const leaseScript = new LuaScript(join(__dirname, 'lua'), 'lease-ready-missions-8', missionLuaOptions({ LEASE: { maxPassedOver: MAX_PASSED_OVER_PER_LEASE } }));
 const returnScript = new LuaScript(join(__dirname, 'lua'), 'return-leased-missions-8', missionLuaOptions());
 
 /** Missions enqueued and dequeued in one minute (`minute`: its start). */
@@ -85,7 +92,8 @@ export interface LeaseOptions {
    * too of each ready mission passed over because its hash no longer says how it is counted (of
    * another Redis type, deleted, or without its queue fields): that one stays ready and counted,
    * takes no place in the lease, and is passed over by every lease until it is mended (`replay
-   * rebuild`, after a `DEL` of a key of another type).
+   * rebuild`, after a `DEL` of a key of another type). A lease passes over at most
+   * MAX_PASSED_OVER_PER_LEASE of them.
    */
   onUnreadable?: OnUnreadable;
 }

@@ -20,7 +20,9 @@
   ready and counted, and is named in the result with why. It takes no place in the batch nor a
   free slot: the missions behind it are read in its stead, so a damaged head of the queue shrinks
   no lease. Its own hash read tells it (readMissionHash, the read of each mission taken anyway),
-  before anything is written.
+  before anything is written. A lease passes over at most LEASE.maxPassedOver such missions and
+  leases only what it found before the last of them: the missions behind more of them wait until
+  they are mended, rather than every lease (every look of every orchestrator) reading past all.
 
   KEYS[1] ready zset (score = enqueued at ms - head start ms; lowest first)
   KEYS[2] leased zset (score = lease deadline, ms)
@@ -46,6 +48,7 @@
        ready score (the orchestrator merges the leases of several partitions by that score)
     2. per mission passed over, best first, its id and why ('wrong-type', 'no-read-model',
        'no-queue-fields': uncountable in ready-membership.lua)
+  Needs the constant LEASE = { maxPassedOver } (ready-queue.ts).
 ]]
 --- @include "@redis/includes/redis-clock"
 --- @include "@event-store/includes/ready-membership"
@@ -71,13 +74,20 @@ local function pick(id, score)
   picked[#picked + 1] = { id = id, score = score, held = held }
   return true
 end
+-- Passed over as many as a lease may: it reads no further.
+local function passedOverEnough()
+  return passedOverCount >= LEASE.maxPassedOver
+end
 if agentCount == 0 then
   -- The best max missions: each page reads as many more as were passed over in the one before.
   local from = 0
-  while #picked < max do
+  while #picked < max and not passedOverEnough() do
     local want = max - #picked
     local rows = redis.call('ZRANGE', KEYS[1], from, from + want - 1, 'WITHSCORES')
-    for r = 1, #rows, 2 do pick(rows[r], rows[r + 1]) end
+    for r = 1, #rows, 2 do
+      if passedOverEnough() then break end
+      pick(rows[r], rows[r + 1])
+    end
     if #rows < 2 * want then break end
     from = from + want
   end
@@ -132,7 +142,7 @@ else
   end
   table.sort(candidates, before)
   local c = 1
-  while c <= #candidates and #picked < max and free > 0 do
+  while c <= #candidates and #picked < max and free > 0 and not passedOverEnough() do
     local candidate = candidates[c]
     for a = 1, agentCount do
       local agent = agents[a]
@@ -142,11 +152,15 @@ else
           free = free - 1
         else
           -- Passed over: the next mission of its skill set joins the candidates in its stead, in score order.
+          -- The candidates after this one are in that order: the first not before it is found by halving.
           local more = readSkillSet(candidate.needed, read[candidate.needed], read[candidate.needed])[1]
           if more then
-            local place = c + 1
-            while candidates[place] and before(candidates[place], more) do place = place + 1 end
-            table.insert(candidates, place, more)
+            local low, high = c + 1, #candidates + 1
+            while low < high do
+              local middle = math.floor((low + high) / 2)
+              if before(candidates[middle], more) then low = middle + 1 else high = middle end
+            end
+            table.insert(candidates, low, more)
           end
         end
         break
