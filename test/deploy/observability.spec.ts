@@ -38,6 +38,7 @@ interface AlertRule {
   alert: string;
   expr: string;
   for?: string;
+  annotations?: { summary?: string; description?: string };
 }
 
 function alertRules(): AlertRule[] {
@@ -146,6 +147,14 @@ describe('the dashboards and alert rules under deploy/', () => {
     const jobs = /up\{job=~"([^"]+)"\}/.exec(down?.expr ?? '')?.[1].split('|');
     expect(jobs?.sort()).toEqual(prometheusJobs().sort());
     expect(dashboardExpressions().filter(([, expr]) => expr.includes('brain_redis_up'))).not.toEqual([]);
+  });
+
+  // A mission the lease passes over (its hash changed by hand) stays in ready-since, so the alert
+  // fires about 20 minutes on; it said only to register or free agents, which no agent mends.
+  it('has the ready backlog alert name the warn of a mission the lease passes over, and replay verify', () => {
+    const description = alertRules().find((rule) => rule.alert === 'BrainReadyBacklogOverdue')?.annotations?.description ?? '';
+    expect(description).toContain('"the dispatcher passes over mission …"');
+    expect(description).toContain('run replay verify');
   });
 
   it('has Prometheus scrape every service on the port compose gives it, and load the alert rules', () => {
