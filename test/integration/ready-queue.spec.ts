@@ -243,6 +243,28 @@ describe('ReadyQueue (real Redis)', () => {
     },
   );
 
+  // The next mission of a passed-over one's skill set is placed among the candidates by binary
+  // search; a place by score alone, or after its equals, went unnoticed by the property test.
+  it.each([
+    ['a-2', 'b-1'],
+    ['c-2', 'b-1'],
+  ])(
+    'given a passed-over mission, when the next of its skill set ties in score with one of another set, then the lease takes the one the zset orders first (%s, %s)',
+    async (nextOfSet, otherSet) => {
+      const { keys, lease, enqueue, leasedIds } = setup();
+      const t = 1_700_000_000_000;
+      await enqueue('a-0', 'normal', t, ['electrical']);
+      await enqueue(nextOfSet, 'normal', t + 5, ['electrical']);
+      await enqueue(otherSet, 'normal', t + 5, ['plumbing']);
+      await redis.del(keys.mission('a-0'));
+      const [, first] = await redis.zrange(keys.partitions[0].ready, 0, 1);
+
+      expect(await lease(0, 1, 10_000, 'tie', { freeAgents: [{ free: 1, skills: ['electrical', 'plumbing'] }], onUnreadable: () => undefined })).toBe(1);
+
+      expect(await leasedIds()).toEqual([first]);
+    },
+  );
+
   it('property: with missions of several skill sets that cannot be counted among them, a lease takes the best ones it can count, in score order, and leaves the others ready', async () => {
     const skillSets = [['plumbing'], ['electrical'], ['electrical', 'plumbing']];
     await fc.assert(
