@@ -392,9 +392,8 @@ async function main(argv: string[]): Promise<number> {
     if (systemCode !== 0 && crashed === undefined) {
       term.line(`A service exited on its own during the demo (code ${systemCode}); see the launcher lines above.`);
     }
-    // A service that refused its configuration, or found no Redis, before the system was ready.
-    const refusedAtStart = !ready && SYSTEM_CODES_PASSED_ON.has(systemCode);
-    if (systemCode !== 0 && code !== EXIT_INTERRUPTED) code = refusedAtStart ? systemCode : EXIT_MISMATCH;
+    const refusedAtStart = refusedToStart(systemCode, ready);
+    code = exitCodeAfterStop(code, systemCode, ready);
     // Kept only with --keep-running, so the missions can still be looked at afterwards, and under a
     // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted, unless the
     // services refused to start, when the demo wrote nothing. A Redis they could not reach would
@@ -411,6 +410,22 @@ async function main(argv: string[]): Promise<number> {
     await redis.stop();
     await onSignal.copiesPassed();
   }
+}
+
+/** Whether the system stopped on a variable a service refused, or a Redis none could reach, before it was ready. */
+function refusedToStart(systemCode: number, ready: boolean): boolean {
+  return !ready && SYSTEM_CODES_PASSED_ON.has(systemCode);
+}
+
+/**
+ * The demo's exit code once the system has stopped with `systemCode` (0: stopped by the demo),
+ * `code` being the run's own: a stop signal's 130 stands; the system's 78 or 69 before it was
+ * `ready` is passed on (refusedToStart); any other stop of its own, a 78 or 69 after it was ready
+ * included (a crash mid-run), is 1.
+ */
+export function exitCodeAfterStop(code: number, systemCode: number, ready: boolean): number {
+  if (systemCode === 0 || code === EXIT_INTERRUPTED) return code;
+  return refusedToStart(systemCode, ready) ? systemCode : EXIT_MISMATCH;
 }
 
 /** Digits, with a decimal point if need be: Number() also takes `0x10`, `1e3` and blanks. */
@@ -934,8 +949,11 @@ function finish(code: number): void {
   setTimeout(() => process.exit(code), 2_000).unref();
 }
 
-main(process.argv).then(finish, (error: unknown) => {
-  process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (error instanceof ConfigError) finish(EXIT_CONFIG);
-  else finish(error instanceof UsageError ? EXIT_USAGE : EXIT_MISMATCH);
-});
+// Run as a script; imported (by its specs) for its exported functions only.
+if (require.main === module) {
+  main(process.argv).then(finish, (error: unknown) => {
+    process.stderr.write(`demo: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (error instanceof ConfigError) finish(EXIT_CONFIG);
+    else finish(error instanceof UsageError ? EXIT_USAGE : EXIT_MISMATCH);
+  });
+}
