@@ -1,0 +1,28 @@
+import { readyTimeoutMs } from '../../scripts/demo';
+
+/**
+ * How long the demo waits for the services to be ready. It waited 60 s whatever REDIS_STARTUP_TIMEOUT_MS
+ * said: with 60 s or more and no Redis, it gave up first ("demo: not ready after 60 s", exit 1) instead
+ * of ending with the services' 69, and its clean-up then stalled on that Redis.
+ */
+describe("the demo's wait for the services to be ready", () => {
+  it('given REDIS_STARTUP_TIMEOUT_MS unset, then it waits 60 s, as it did', () => {
+    expect(readyTimeoutMs({})).toBe(60_000);
+  });
+
+  it.each(['60000', '90000', '3600000'])(
+    "given REDIS_STARTUP_TIMEOUT_MS=%s, then it waits past the services' wait for Redis, with time to start after it",
+    (value) => {
+      expect(readyTimeoutMs({ REDIS_STARTUP_TIMEOUT_MS: value })).toBeGreaterThanOrEqual(Number(value) + 30_000);
+    },
+  );
+
+  it('given a short REDIS_STARTUP_TIMEOUT_MS, then it still waits 60 s for the services to start', () => {
+    expect(readyTimeoutMs({ REDIS_STARTUP_TIMEOUT_MS: '1000' })).toBe(60_000);
+  });
+
+  // The services refuse these (78, naming the variable) before they wait for anything.
+  it.each(['abc', '0x10000', '500', '-1'])('given REDIS_STARTUP_TIMEOUT_MS=%s, which the services refuse, then it waits as for the default', (value) => {
+    expect(readyTimeoutMs({ REDIS_STARTUP_TIMEOUT_MS: value })).toBe(60_000);
+  });
+});
