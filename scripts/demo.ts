@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MultiBar, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { forTerminal } from '@app/audit';
-import { ConfigError, DECIMAL_INTEGER, Environment, EXIT_CONFIG, EXIT_USAGE, loadEnvironment } from '@app/config';
+import { ConfigError, DECIMAL_INTEGER, Environment, EXIT_CONFIG, EXIT_USAGE, loadEnvironment, redisUrlDatabase } from '@app/config';
 import { SERVICE_NAMES, ServiceName } from '@app/messages';
 import type { Mission } from '@app/mission';
 import { isPlainObject, MISSION_TYPES } from '@app/mission';
@@ -16,10 +16,15 @@ import {
   describeRedis,
   EXIT_REDIS_UNAVAILABLE,
   findFreePort,
+  isCluster,
+  isSelectRefusal,
+  masterNodes,
   portIsFree,
+  RedisConnection,
   redisTargetOf,
   resolveRedis,
   ResolvedRedis,
+  wrongDatabase,
 } from '@app/redis';
 import { servicePorts } from '@app/runtime';
 import { formatTable } from './format-table';
@@ -402,7 +407,8 @@ async function main(argv: string[]): Promise<number> {
     // services refused to start, when the demo wrote nothing. A Redis they could not reach would
     // hold the deletion up for half a minute of retries before it failed.
     if (ownPrefix && !options.keepRunning) {
-      if (!(refusedAtStart && systemCode === EXIT_REDIS_UNAVAILABLE)) await deleteKeys(redis, keyPrefix, term);
+      // In one process a single wait for Redis comes before any service is built: when it failed (69), nothing was written.
+      if (!(refusedAtStart && systemCode === EXIT_REDIS_UNAVAILABLE && !options.split)) await deleteKeys(redis, keyPrefix, ready, term);
     } else if (!options.keepRunning && !refusedAtStart) {
       term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; ${purge} deletes them.`);
     }
@@ -946,18 +952,78 @@ function summaryRow(type: string, items: Tracked[]): string[] {
   ];
 }
 
+/** How long the clean-up waits for Redis to answer at all (every master of a cluster) before it gives up on it. */
+const CLEANUP_CONNECT_TIMEOUT_MS = 2_000;
+/** How long the clean-up's scan (and deletion) may take in all, on a large shared Redis or after a long run. */
+const CLEANUP_TIMEOUT_MS = 30_000;
+
+/** `work`'s result, or an error saying it took longer than `ms` (after `onTimeout`, which ends what it waits on). */
+async function within<T>(ms: number, work: Promise<T>, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new Error(`no answer within ${ms / 1000} s`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A connection to the Redis the services used, for the clean-up: one that answered within
+ * CLEANUP_CONNECT_TIMEOUT_MS, or an error at its first failure (refused, wrong password) instead of
+ * ioredis's 20 retries over half a minute; on the database the URL names, or an error: ioredis
+ * reports a refused SELECT only as an event and carries on in database 0, another deployment's.
+ */
+async function cleanupConnection(redis: ResolvedRedis): Promise<RedisConnection> {
+  const target = redisTargetOf(redis);
+  // Its errors end up in the caller's line; the connection's own reports would only repeat them.
+  const client = createRedisConnection(target, { name: 'demo-cleanup', lazyConnect: true, log: () => undefined });
+  let selectRefusal: string | undefined;
+  const failed = new Promise<never>((_, reject) =>
+    client.on('error', (error: Error & { lastNodeError?: Error }) => {
+      if (isSelectRefusal(error)) selectRefusal = error.message;
+      else reject(error.lastNodeError ?? error);
+    }),
+  );
+  try {
+    const answered = masterNodes(client).then((nodes) => Promise.all(nodes.map((node) => node.ping())));
+    await within(CLEANUP_CONNECT_TIMEOUT_MS, Promise.race([answered, failed]), () => undefined);
+    const problem = isCluster(client) ? undefined : await wrongDatabase(client, redisUrlDatabase(target.REDIS_URL, 'REDIS_URL'), selectRefusal);
+    if (problem) throw new Error(`${describeRedis(target)} ${problem}`);
+    return client;
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+}
+
 /**
  * SCAN+UNLINK under the demo's own prefix only (the Redis may be shared, so nothing else is
  * touched), on the Redis the services used: every master of a cluster, as `replay purge` does.
+ * Bounded: a Redis that does not answer costs CLEANUP_CONNECT_TIMEOUT_MS at most. When the system
+ * never got `ready` and that Redis cannot be used (unreachable, credentials or database refused),
+ * the services' own start-up check refused it too, before any of them wrote, and said why: nothing
+ * is said then.
  */
-async function deleteKeys(redis: ResolvedRedis, prefix: string, term: Terminal): Promise<void> {
-  // Its errors end up in the line below; the connection's own reports would only repeat them.
-  const client = createRedisConnection(redisTargetOf(redis), { name: 'demo-cleanup', lazyConnect: true, log: () => undefined });
+async function deleteKeys(redis: ResolvedRedis, prefix: string, ready: boolean, term: Terminal): Promise<void> {
+  const failure = (error: unknown) => `Could not delete the demo keys under ${prefix}: ${error instanceof Error ? error.message : String(error)}`;
+  let client: RedisConnection;
   try {
-    const deleted = await deleteKeysByPrefix(client, prefix);
+    client = await cleanupConnection(redis);
+  } catch (error) {
+    if (ready) term.line(failure(error));
+    return;
+  }
+  try {
+    const deleted = await within(CLEANUP_TIMEOUT_MS, deleteKeysByPrefix(client, prefix), () => client.disconnect());
     term.line(`Deleted ${deleted} demo key(s) under ${prefix}`);
   } catch (error) {
-    term.line(`Could not delete the demo keys under ${prefix}: ${error instanceof Error ? error.message : String(error)}`);
+    term.line(failure(error));
   } finally {
     client.disconnect();
   }

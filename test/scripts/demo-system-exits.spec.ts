@@ -1,7 +1,8 @@
-import { spawn } from 'node:child_process';
+import { ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { findFreePort } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
@@ -25,6 +26,21 @@ function inDatabase(url: string, database: number): string {
   const named = new URL(url);
   named.pathname = `/${database}`;
   return named.toString();
+}
+
+/** `url` with `user` and `password` in it. */
+function withUser(url: string, user: string, password: string): string {
+  const named = new URL(url);
+  named.username = user;
+  named.password = password;
+  return named.toString();
+}
+
+/** Every non-empty line `child` prints, stdout and stderr as they come. */
+function collectLines(child: ChildProcessByStdio<null, Readable, Readable>): string[] {
+  const output: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+  return output;
 }
 
 describe('the demo when the system it started stops on its own', () => {
@@ -79,6 +95,52 @@ describe('the demo when the system it started stops on its own', () => {
     expect(output).not.toMatch(/demo key\(s\)|Could not delete/);
   }, 60_000);
 
+  // It went on to delete its keys there: "Could not delete the demo keys …: WRONGPASS …" after the
+  // services' own refusal; and on a database the server lacks it scanned database 0 instead.
+  it.each([
+    ['credentials the server refuses', (url: string) => withUser(url, 'demo-system-exits-nobody', 'not-a-password'), 'WRONGPASS'],
+    ['a database the server lacks', (url: string) => inDatabase(url, 99), 'has no database 99'],
+  ])(
+    'given %s, then it exits 78 as the services do, and does not try that Redis for its own keys',
+    async (_case, redisUrlOf, named) => {
+      const { KEY_PREFIX: _own, ...rest } = await env();
+      const demo = await demoUntilExit(['--schedules', ''], { ...rest, REDIS_URL: redisUrlOf(redisUrl()) });
+
+      expect(demo.code).toBe(78);
+      const output = demo.output.join('\n');
+      expect(output).toContain(named);
+      expect(output).not.toMatch(/demo key\(s\)|Could not delete/);
+    },
+    60_000,
+  );
+
+  // The clean-up after it tried that Redis with ioredis's 20 retries: ~37 s, then "max retries" failed it.
+  it('given Ctrl-C while the services wait for a Redis they cannot reach, then it exits 130 at once, without trying that Redis for its keys', async () => {
+    const { KEY_PREFIX: _own, ...rest } = await env();
+    const demo = spawn(process.execPath, [path.join('dist', 'scripts', 'demo.js'), '--schedules', ''], {
+      cwd: ROOT,
+      env: { ...rest, REDIS_URL: `redis://127.0.0.1:${await findFreePort()}`, REDIS_STARTUP_TIMEOUT_MS: '40000' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const output = collectLines(demo);
+    const exited = once(demo, 'close').then(([code]) => code as number | null);
+    try {
+      await waitFor(async () => output.some((line) => line.includes('waiting for Redis')) || (demo.exitCode !== null ? 'exited' : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: "the services' wait for Redis",
+      });
+      const interrupted = Date.now();
+      demo.kill('SIGINT');
+
+      expect(await exited).toBe(130);
+      expect(Date.now() - interrupted).toBeLessThan(15_000);
+      expect(output.join('\n')).not.toMatch(/demo key\(s\)|Could not delete|max retries/i);
+    } finally {
+      if (demo.exitCode === null && demo.signalCode === null) demo.kill('SIGKILL');
+    }
+  }, 60_000);
+
   it('given a service killed once the system was ready, then it exits 1, and says how to purge the keys under the KEY_PREFIX it was given', async () => {
     const { dir, fixtures } = oneMissionFixtures('demo-system-exits-');
     const demo = spawn(process.execPath, [path.join('dist', 'scripts', 'demo.js'), '--fixtures', fixtures, '--schedules', ''], {
@@ -86,8 +148,7 @@ describe('the demo when the system it started stops on its own', () => {
       env: await env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const output: string[] = [];
-    for (const stream of [demo.stdout, demo.stderr]) stream.on('data', (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean)));
+    const output = collectLines(demo);
     const exited = once(demo, 'close').then(([code]) => code as number | null);
     const redis = testRedisConnection('demo-system-exits-spec');
     try {
