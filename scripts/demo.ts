@@ -14,6 +14,7 @@ import {
   createRedisConnection,
   deleteKeysByPrefix,
   describeRedis,
+  escapeGlob,
   EXIT_REDIS_UNAVAILABLE,
   findFreePort,
   isCluster,
@@ -24,6 +25,7 @@ import {
   redisTargetOf,
   resolveRedis,
   ResolvedRedis,
+  scanKeys,
   wrongDatabase,
 } from '@app/redis';
 import { servicePorts } from '@app/runtime';
@@ -69,12 +71,18 @@ named: one the demo refuses (PORT, LOG_FORMAT, KEY_PREFIX, REDIS_URL) or one a s
 before the system is ready (MAX_ATTEMPTS=abc, REVIEW_POLICY_FILE naming no file, REDIS_URL naming a
 database the server lacks), as npm start ends on one; 69 the services cannot reach Redis at start
 (REDIS_URL); 130 stopped by Ctrl-C, SIGTERM or SIGHUP before the summary (with --keep-running, one
-after it ends the demo with the summary's code).`;
+after it ends the demo with the summary's code).
+
+Keys: the demo's own (demo:<time>:) are deleted when it ends, but with --keep-running; under a
+KEY_PREFIX given they stay, and the demo says how to purge them. After a 78 or 69 it submitted
+nothing, but the services that started before one refused (with --split most often) may have
+written keys: deleted under its own prefix, said under a KEY_PREFIX given when there are any.`;
 /**
  * The system's own exit codes the demo ends with when the system stopped on one before it was
  * ready: a variable or configuration file a service refused (78, named in the service's lines), a
- * Redis the services could not reach (69). Nothing of the run was written then, and a script can
- * tell "fix the configuration" from a run gone wrong (1), as it can of `npm start`.
+ * Redis the services could not reach (69). The demo submitted nothing then (the services that
+ * started before one refused may have written their own keys), and a script can tell "fix the
+ * configuration" from a run gone wrong (1), as it can of `npm start`.
  */
 const SYSTEM_CODES_PASSED_ON: ReadonlySet<number> = new Set([EXIT_CONFIG, EXIT_REDIS_UNAVAILABLE]);
 
@@ -402,15 +410,16 @@ async function main(argv: string[]): Promise<number> {
     }
     const refusedAtStart = refusedToStart(systemCode, ready);
     code = exitCodeAfterStop(code, systemCode, ready);
-    // Kept only with --keep-running, so the missions can still be looked at afterwards, and under a
-    // KEY_PREFIX the caller gave, which may hold more than this run: said, not deleted, unless the
-    // services refused to start, when the demo wrote nothing. A Redis they could not reach would
-    // hold the deletion up for half a minute of retries before it failed.
-    if (ownPrefix && !options.keepRunning) {
-      // In one process a single wait for Redis comes before any service is built: when it failed (69), nothing was written.
-      if (!(refusedAtStart && systemCode === EXIT_REDIS_UNAVAILABLE && !options.split)) await deleteKeys(redis, keyPrefix, ready, term);
-    } else if (!options.keepRunning && !refusedAtStart) {
-      term.line(`KEY_PREFIX=${keyPrefix} was given, so its keys stay in Redis; ${purge} deletes them.`);
+    // Kept only with --keep-running, so the missions can still be looked at afterwards (its lines said
+    // how to purge them), and under a KEY_PREFIX the caller gave, which may hold more than this run:
+    // said, not deleted. Before the system was ready some services may have written already (with
+    // --split the others start while one refuses), so then Redis is looked at. In one process a single
+    // wait for Redis comes before any service is built: when it failed (69), nothing was written.
+    const nothingWritten = refusedAtStart && systemCode === EXIT_REDIS_UNAVAILABLE && !options.split;
+    if (!options.keepRunning && !nothingWritten) {
+      if (ownPrefix) await deleteKeys(redis, keyPrefix, ready, term);
+      else if (ready) term.line(keysStayLine(keyPrefix, purge));
+      else await sayIfKeysStay(redis, keyPrefix, purge, term);
     }
     return code;
   } finally {
@@ -1003,30 +1012,67 @@ async function cleanupConnection(redis: ResolvedRedis): Promise<RedisConnection>
 }
 
 /**
- * SCAN+UNLINK under the demo's own prefix only (the Redis may be shared, so nothing else is
- * touched), on the Redis the services used: every master of a cluster, as `replay purge` does.
- * Bounded: a Redis that does not answer costs CLEANUP_CONNECT_TIMEOUT_MS at most. When the system
- * never got `ready` and that Redis cannot be used (unreachable, credentials or database refused),
- * the services' own start-up check refused it too, before any of them wrote, and said why: nothing
- * is said then.
+ * Runs `work` on a cleanupConnection, within CLEANUP_TIMEOUT_MS; `failed` is told why it could not.
+ * When the system never got `ready` and that Redis cannot be used (unreachable, credentials or
+ * database refused), the services' own start-up check refused it too, before any of them wrote, and
+ * said why: `failed` is not told then.
  */
-async function deleteKeys(redis: ResolvedRedis, prefix: string, ready: boolean, term: Terminal): Promise<void> {
-  const failure = (error: unknown) => `Could not delete the demo keys under ${prefix}: ${error instanceof Error ? error.message : String(error)}`;
+async function onCleanupConnection(
+  redis: ResolvedRedis,
+  ready: boolean,
+  work: (client: RedisConnection) => Promise<void>,
+  failed: (reason: string) => void,
+): Promise<void> {
+  const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
   let client: RedisConnection;
   try {
     client = await cleanupConnection(redis);
   } catch (error) {
-    if (ready) term.line(failure(error));
+    if (ready) failed(reasonOf(error));
     return;
   }
   try {
-    const deleted = await within(CLEANUP_TIMEOUT_MS, deleteKeysByPrefix(client, prefix), () => client.disconnect());
-    term.line(`Deleted ${deleted} demo key(s) under ${prefix}`);
+    await within(CLEANUP_TIMEOUT_MS, work(client), () => client.disconnect());
   } catch (error) {
-    term.line(failure(error));
+    failed(reasonOf(error));
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * SCAN+UNLINK under the demo's own prefix only (the Redis may be shared, so nothing else is
+ * touched), on the Redis the services used: every master of a cluster, as `replay purge` does.
+ */
+async function deleteKeys(redis: ResolvedRedis, prefix: string, ready: boolean, term: Terminal): Promise<void> {
+  await onCleanupConnection(
+    redis,
+    ready,
+    async (client) => term.line(`Deleted ${await deleteKeysByPrefix(client, prefix)} demo key(s) under ${prefix}`),
+    (reason) => term.line(`Could not delete the demo keys under ${prefix}: ${reason}`),
+  );
+}
+
+/** What the demo says of the keys under a KEY_PREFIX the caller gave: they stay, and how to purge them. */
+function keysStayLine(prefix: string, purge: string): string {
+  return `KEY_PREFIX=${prefix} was given, so its keys stay in Redis; ${purge} deletes them.`;
+}
+
+/**
+ * After a start that never got ready, under a KEY_PREFIX the caller gave: keysStayLine when there are
+ * keys under it (the services that started before one refused wrote some), found by a scan that
+ * stops at the first.
+ */
+async function sayIfKeysStay(redis: ResolvedRedis, prefix: string, purge: string, term: Terminal): Promise<void> {
+  await onCleanupConnection(
+    redis,
+    false,
+    async (client) => {
+      const first = await scanKeys(client, `${escapeGlob(prefix)}*`).next();
+      if (!first.done) term.line(keysStayLine(prefix, purge));
+    },
+    (reason) => term.line(`Could not look for keys under KEY_PREFIX=${prefix} (${reason}); if there are any, ${purge} deletes them.`),
+  );
 }
 
 /** Lets stdout drain instead of cutting the last lines off; the unref'd timer only matters if a handle lingers. */

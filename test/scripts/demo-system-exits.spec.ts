@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { findFreePort } from '@app/redis';
+import { countKeysByPrefix, findFreePort } from '@app/redis';
 import { deleteKeysByPrefix, redisUrl, TEST_DATA_KEY_SECRET, testKeyPrefix, testRedisConnection, waitFor } from '@app/testing';
 import { ensureBuilt } from '../../scripts/build-stamp';
 import { oneMissionFixtures } from '../support/demo-fixtures';
@@ -59,6 +59,13 @@ describe('the demo when the system it started stops on its own', () => {
     expect(ensureBuilt(ROOT)).toBe(0);
   }, 180_000);
 
+  // What a case's services wrote under the prefix would otherwise be found by the next one.
+  afterEach(async () => {
+    const redis = testRedisConnection('demo-system-exits-spec');
+    await deleteKeysByPrefix(redis, prefix);
+    await redis.quit();
+  });
+
   // The service named the variable and the launcher said "configuration error (exit 78)", and the demo ended 1.
   it.each([
     ['MAX_ATTEMPTS=abc', { MAX_ATTEMPTS: 'abc' }, 'MAX_ATTEMPTS="abc"'],
@@ -79,6 +86,23 @@ describe('the demo when the system it started stops on its own', () => {
     },
     60_000,
   );
+
+  // The orchestrator, executor and evaluator connected and wrote ~19 keys under the prefix while the
+  // intake refused its API_KEYS; the demo said nothing of them, and the README that nothing was written.
+  it('given --split and a variable one service refuses while the others start, then it exits 78, and says how to purge the keys they wrote under the KEY_PREFIX it was given', async () => {
+    const demo = await demoUntilExit(['--split', '--schedules', ''], { ...(await env()), API_KEYS: 'ops:short:operator' });
+
+    expect(demo.code).toBe(78);
+    const output = demo.output.join('\n');
+    expect(output).toContain('the secret is shorter than 16 characters');
+    const redis = testRedisConnection('demo-system-exits-spec');
+    try {
+      expect(await countKeysByPrefix(redis, prefix)).toBeGreaterThan(0);
+    } finally {
+      await redis.quit();
+    }
+    expect(output).toContain(`KEY_PREFIX=${prefix} was given, so its keys stay in Redis; npm run replay -- purge --prefix ${prefix}`);
+  }, 60_000);
 
   it('given a Redis the services cannot reach, then it exits 69 as they do, without trying half a minute to delete its keys there', async () => {
     const { KEY_PREFIX: _own, ...rest } = await env();

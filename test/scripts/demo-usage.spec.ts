@@ -170,4 +170,15 @@ describe('the demo (and npm start) on bad usage and bad variables', () => {
     expect(help).toContain("(with --keep-running, one after it ends the demo with the summary's code)");
     expect(readme).toContain("(with `--keep-running`, one after the summary ends the demo with the summary's code)");
   });
+
+  // The README said that after a 78 or 69 nothing of the run was in Redis; with --split the services
+  // that started before one refused had written ~19 keys under the KEY_PREFIX given.
+  it('given --help and the README, then both say the services may have written keys before one refused, and what the demo does with them', async () => {
+    const help = (await runToEnd('demo.js', ['--help'], env())).stdout.replace(/\s+/g, ' ');
+    const readme = flatDoc('README.md');
+
+    expect(help).toContain('the services that started before one refused (with --split most often) may have written keys');
+    expect(readme).toContain('the services that started before one refused may have written keys, with `--split` most often');
+    expect(readme).not.toContain('nothing of the run is in Redis');
+  });
 });
