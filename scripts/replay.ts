@@ -323,7 +323,7 @@ export async function runReplay(argv: readonly string[], io: CliIo = processIo()
             ['unchanged (read model already right)', result.unchanged],
             ['switched', result.switched],
             ['restored (had no read model)', result.restored],
-            ['of those, put back in the ready queue, schedule, deadlines, reviews or dead letters', result.effectsRestored],
+            ['switched or restored, put back in the ready queue, schedule, deadlines, reviews or dead letters', result.effectsRestored],
             ['put back in the ready queue (read model whole, its place missing)', result.effectsMended],
             ['dead letter (queue entry, reason) written again from the log', result.deadLettersMended],
             ['put back in the mission index', result.reindexed],

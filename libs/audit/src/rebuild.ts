@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Effect, KeyLayout, MISSION_HASH_FIELDS, missionLuaOptions, MissionStore, PartitionKeys, RestoreCode, upcast } from '@app/event-store';
-import { evolve, Mission } from '@app/mission';
+import { evolve, Mission, TERMINAL_STATUSES } from '@app/mission';
 import { queueKey, QueueOrderOptions } from '@app/mission-queue';
 import { IN_FLIGHT_ROUTES, restoreMissionEffects, subjectIndexEffects } from '@app/pipeline';
 import { execAll, isWrongTypeError, LuaScript, luaEnum, RedisConnection } from '@app/redis';
@@ -46,9 +46,11 @@ export interface RebuildResult {
   /** Missions without a live mission hash, written whole from the rebuild (counted in `switched` too). */
   restored: number;
   /**
-   * Of the restored, the unfinished missions whose places in the ready queue, schedule, deadlines,
+   * Of the switched, the unfinished missions whose places in the ready queue, schedule, deadlines,
    * reviews and dead letters were written again from their events (with the queue fields their
-   * hash keeps for the lease and return scripts), as an import writes them.
+   * hash keeps for the lease and return scripts), as an import writes them: the restored, and those
+   * whose hash was there but whose `s`/`st` differed (a sweep that read the drifted state may have
+   * dropped an entry of theirs, at the version the switch keeps).
    */
   effectsRestored: number;
   /**
@@ -328,6 +330,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
   const result = { switched: 0, restored: 0, effectsRestored: 0, effectsMended: 0, reindexed: 0, relisted: 0, skippedMovedOn: 0, skippedBehind: 0 };
   const written: DriftedMission[] = [];
   const restoredIds: string[] = [];
+  const switchedUnfinishedIds: string[] = [];
   let writtenAt = compared;
   try {
     for (let offset = 0; offset < drifted.length; offset += writeBatch) {
@@ -362,7 +365,7 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
 
     await options.beforeSwitch?.();
 
-    const switchOne = async ({ mission }: DriftedMission): Promise<void> => {
+    const switchOne = async ({ mission, state }: DriftedMission): Promise<void> => {
       const [code, , repaired] = (await switchScript.run(
         redis,
         [
@@ -376,8 +379,10 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
       )) as [number, string, number];
       if (repaired & Repaired.Indexed) result.reindexed++;
       if (repaired & Repaired.Listed) result.relisted++;
-      if (code === SwitchCode.Switched) result.switched++;
-      else if (code === SwitchCode.Restored) {
+      if (code === SwitchCode.Switched) {
+        result.switched++;
+        if (!TERMINAL_STATUSES.includes(state.status)) switchedUnfinishedIds.push(mission.missionId);
+      } else if (code === SwitchCode.Restored) {
         result.switched++;
         result.restored++;
         restoredIds.push(mission.missionId);
@@ -412,8 +417,13 @@ export async function rebuildPartition(redis: RedisConnection, layout: KeyLayout
             queueScore: (mission, enqueuedAt) => queueKey(mission, enqueuedAt, order),
           })
         ).restored;
-  result.effectsRestored = await restoreEffects(restoredIds);
-  result.effectsMended = await restoreEffects(unqueued);
+  // A mission switched at its live version, its hash there, is put back too when unfinished: a
+  // sweep that read its drifted `s` (a status it does not have, say) dropped its timed entry, at the
+  // version the switch keeps, so nothing else writes that entry again (the effects' adds are
+  // idempotent on what is still in place).
+  result.effectsRestored = await restoreEffects([...restoredIds, ...switchedUnfinishedIds]);
+  const restoredNow = new Set(switchedUnfinishedIds);
+  result.effectsMended = await restoreEffects(unqueued.filter((missionId) => !restoredNow.has(missionId)));
   const deadLettersMended = await mendDeadLetters(new MissionStore(redis, layout), misfiled);
   const switchedAt = performance.now();
   const subjectsReindexed = await indexSubjects(

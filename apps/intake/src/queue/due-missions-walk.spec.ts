@@ -92,7 +92,7 @@ describe('DueMissionsWalk (real Redis)', () => {
   // the mission as it should be, did not restore it.
   it('given stale entries whose missions were written again while acted on, then the walk keeps those, steps over them, and forgets the others', async () => {
     const key = `${prefix}due-rewritten`;
-    const leaving = Array.from({ length: SWEEP_BATCH - 4 }, (_, i) => `m-leaving-${String(i).padStart(3, '0')}`);
+    const leaving = Array.from({ length: SWEEP_BATCH - 5 }, (_, i) => `m-leaving-${String(i).padStart(3, '0')}`);
     await redis.zadd(
       key,
       0,
@@ -103,17 +103,20 @@ describe('DueMissionsWalk (real Redis)', () => {
       'm-as-read',
       3,
       'm-gone',
-      ...leaving.flatMap((id, i) => [i + 4, id]),
+      4,
+      'm-switched',
+      ...leaving.flatMap((id, i) => [i + 5, id]),
       1000,
       'm-behind-1',
       1001,
       'm-behind-2',
     );
-    for (const [missionId, version] of [
-      ['m-moved-on', 4],
-      ['m-as-read', 3],
+    for (const [missionId, version, status] of [
+      ['m-moved-on', 4, 'cancelled'],
+      ['m-as-read', 3, 'cancelled'],
+      ['m-switched', 3, 'scheduled'],
     ] as const)
-      await redis.hset(partition.mission(missionId), MISSION_HASH_FIELDS.version, version);
+      await redis.hset(partition.mission(missionId), MISSION_HASH_FIELDS.version, version, MISSION_HASH_FIELDS.status, status);
 
     // The first run acts on SWEEP_BATCH missions and stops; the second goes on where it stopped.
     const runs = await actedOnPerRun(key, '5000', 2, async (missionId): Promise<DueEntry> => {
@@ -124,8 +127,10 @@ describe('DueMissionsWalk (real Redis)', () => {
           return DueEntry.staleAfter({ kind: 'not_found' });
         case 'm-moved-on':
         case 'm-as-read':
-          // Read at version 3, done with its entry; m-moved-on is at 4 since.
-          return { kind: 'stale', version: 3 };
+        case 'm-switched':
+          // Read at version 3, cancelled, done with its entry; m-moved-on is at 4 since, and
+          // m-switched was switched back to scheduled at version 3 (its `s` had drifted).
+          return { kind: 'stale', read: { version: 3, status: 'cancelled' } };
         case 'm-gone':
           return DueEntry.staleAfter({ kind: 'not_found' });
       }
@@ -134,9 +139,9 @@ describe('DueMissionsWalk (real Redis)', () => {
     });
 
     expect(runs.map((actedOn) => actedOn.filter((missionId) => !missionId.startsWith('m-leaving-')))).toEqual([
-      ['m-rebuilt', 'm-moved-on', 'm-as-read', 'm-gone'],
+      ['m-rebuilt', 'm-moved-on', 'm-as-read', 'm-gone', 'm-switched'],
       ['m-behind-1', 'm-behind-2'],
     ]);
-    expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['m-rebuilt', '0', 'm-moved-on', '1']);
+    expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['m-rebuilt', '0', 'm-moved-on', '1', 'm-switched', '4']);
   });
 });

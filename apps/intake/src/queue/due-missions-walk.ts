@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { missionLuaOptions, PartitionKeys, PassedOverMissions, TransitionOutcome } from '@app/event-store';
+import { MissionStatus } from '@app/mission';
 import { LuaScript, luaEnum, RedisConnection } from '@app/redis';
 
 /** Entries read per ZRANGE, and missions a run acts on per set; the rest wait for the next run. */
@@ -26,11 +27,12 @@ export type DueEntry =
   /**
    * Nothing is left to wait for in the entry read (another instance acted first, the mission moved
    * on, or it no longer exists): the walk takes it out of the set, unless it was written again
-   * since (the mission came back, at a new time) or its mission was (another version than
-   * `version`, the one the sweep read; or there again, `version` null: written back by `replay
-   * rebuild`), which stays.
+   * since (the mission came back, at a new time) or its mission was (another version or status
+   * `st` than `read`, the ones the sweep read; or there again, `read` null: written back by
+   * `replay rebuild`), which stays. The status catches `replay rebuild` switching in, at the same
+   * version, the state of a mission whose `s` had drifted (edited to a status it does not have).
    */
-  | { kind: 'stale'; version: number | null }
+  | { kind: 'stale'; read: { version: number; status: MissionStatus } | null }
   /**
    * The mission still waits on the entry (by its own data, it is not due yet): it stays, and the
    * walk steps over it, unless it was written again meanwhile (at a new time: it left its place).
@@ -44,7 +46,7 @@ export const DueEntry = {
   /** The entry of a mission the sweep's transition did not change: stale as of the mission it read (none, not found). */
   staleAfter: (outcome: Exclude<TransitionOutcome, { kind: 'appended' }>): DueEntry => ({
     kind: 'stale',
-    version: outcome.kind === 'skipped' ? outcome.mission.version : null,
+    read: outcome.kind === 'skipped' ? { version: outcome.mission.version, status: outcome.mission.status } : null,
   }),
 } as const;
 
@@ -113,7 +115,11 @@ export class DueMissionsWalk {
         return false;
       case 'stale': {
         // Left in the set, stale entries (of missions deleted by hand, say) filled every run's SWEEP_BATCH.
-        const forgotten = await forgetScript.run(this.redis, [key, partition.mission(missionId)], [missionId, score, entry.version ?? '']);
+        const forgotten = await forgetScript.run(
+          this.redis,
+          [key, partition.mission(missionId)],
+          [missionId, score, entry.read?.version ?? '', entry.read?.status ?? ''],
+        );
         return forgotten === ForgetCode.Kept;
       }
       case 'waiting':

@@ -5,7 +5,9 @@
   time; a result awaiting review again) keeps its new entry, and one written again meanwhile
   (its hash deleted by hand, then written back with its entry, at the same time, by `replay
   rebuild`, which runs with the system running) keeps that entry, or nothing would ever queue it
-  or find its review overdue.
+  or find its review overdue. So does one whose `s` had drifted (edited by hand to a status it
+  does not have) and that `replay rebuild` switched back at the same version: its status `st` is
+  no longer the one the sweep read.
 
   KEYS[1] the timed set (ZSET: mission id -> due time in ms)
   KEYS[2] the mission's hash (MISSION_FIELDS), in the partition of the set
@@ -13,17 +15,20 @@
   ARGV[1] mission id
   ARGV[2] the due time the sweep read, as ZRANGEBYSCORE … WITHSCORES gave it
   ARGV[3] the mission's version the sweep read, or '' when it found no mission
+  ARGV[4] the mission's status the sweep read (from its `s`), or '' when it found no mission
 
   Result: code from CODE (ForgetCode in due-missions-walk.ts)
     Forgotten  the entry and the mission were as read; the entry removed
     Moved      the entry is another (a new due time) or gone; nothing changed
-    Kept       the entry is the one read, its mission not (another version, or there again); nothing changed
+    Kept       the entry is the one read, its mission not (another version or status `st`, or there
+               again); nothing changed
 ]]
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= ARGV[2] then return CODE.Moved end
 if ARGV[3] == '' then
   if redis.call('EXISTS', KEYS[2]) == 1 then return CODE.Kept end
-elseif redis.call('HGET', KEYS[2], MISSION_FIELDS.version) ~= ARGV[3] then
-  return CODE.Kept
+else
+  local live = redis.call('HMGET', KEYS[2], MISSION_FIELDS.version, MISSION_FIELDS.status)
+  if live[1] ~= ARGV[3] or live[2] ~= ARGV[4] then return CODE.Kept end
 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 return CODE.Forgotten
