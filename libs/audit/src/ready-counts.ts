@@ -127,9 +127,12 @@ async function settleReadyCounts(redis: RedisConnection, keys: PartitionKeys, wr
         return { settled: false, differences: [], mended: 0, wrongType: read.wrongType };
       }
       const comparison = compare(keys, read);
-      const multi = connection.multi();
+      // One keyed read always: on a Redis Cluster a MULTI of no keyed command (a check, or a recount
+      // with nothing to write) goes to any master, where EXEC, watching nothing, always succeeds.
+      // With it, EXEC goes to the ready queue's master and fails if a watched key changed, so the
+      // read was of one moment.
+      const multi = connection.multi().exists(keys.ready);
       const mended = write ? queueMends(multi, comparison) : 0;
-      // Empty for a check: EXEC still fails if a watched key changed, so the read was of one moment.
       const replies = await multi.exec();
       if (replies) {
         for (const [error] of replies) if (error) throw error;
