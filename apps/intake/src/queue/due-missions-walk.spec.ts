@@ -1,6 +1,6 @@
 import { MISSION_HASH_FIELDS, PartitionKeys, PassedOverMissions } from '@app/event-store';
 import { deleteKeysByPrefix, testKeyPrefix, testRedis } from '@app/testing';
-import { DueEntry, DueMissionsWalk, SWEEP_BATCH } from './due-missions-walk';
+import { DueEntry, DueMissionsWalk, SWEEP_BATCH, withoutLease } from './due-missions-walk';
 
 describe('DueMissionsWalk (real Redis)', () => {
   const redis = testRedis();
@@ -143,5 +143,11 @@ describe('DueMissionsWalk (real Redis)', () => {
       ['m-behind-1', 'm-behind-2'],
     ]);
     expect(await redis.zrange(key, 0, -1, 'WITHSCORES')).toEqual(['m-rebuilt', '0', 'm-moved-on', '1', 'm-switched', '4']);
+  });
+
+  // staleAfter took a lost lease for a mission not found: its entry, the hash there, was kept and acted on again every run.
+  it('given a sweep transition that lost a lease, then withoutLease fails the run, and passes the other outcomes on', () => {
+    expect(() => withoutLease({ kind: 'lease_lost' })).toThrow('a sweep holds no lease, yet its transition lost one');
+    expect(withoutLease({ kind: 'not_found' })).toEqual({ kind: 'not_found' });
   });
 });

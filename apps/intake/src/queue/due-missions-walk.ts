@@ -43,12 +43,25 @@ export type DueEntry =
 export const DueEntry = {
   Left: { kind: 'left' },
   Waiting: { kind: 'waiting' },
-  /** The entry of a mission the sweep's transition did not change: stale as of the mission it read (none, not found). */
-  staleAfter: (outcome: Exclude<TransitionOutcome, { kind: 'appended' }>): DueEntry => ({
+  /**
+   * The entry of a mission the sweep's transition did not change: stale as of the mission it read
+   * (none, not found); not a lost lease (withoutLease).
+   */
+  staleAfter: (outcome: Extract<TransitionOutcome, { kind: 'skipped' | 'not_found' }>): DueEntry => ({
     kind: 'stale',
     read: outcome.kind === 'skipped' ? { version: outcome.mission.version, status: outcome.mission.status } : null,
   }),
 } as const;
+
+/**
+ * `outcome`, a transition of a sweep, which passes no lease id: one that lost a lease cannot be,
+ * and fails the run rather than be taken for a mission not found (whose entry, its hash there,
+ * would be kept and acted on again every run).
+ */
+export function withoutLease<T extends TransitionOutcome>(outcome: T): Exclude<T, { kind: 'lease_lost' }> {
+  if (outcome.kind === 'lease_lost') throw new Error('a sweep holds no lease, yet its transition lost one');
+  return outcome as Exclude<T, { kind: 'lease_lost' }>;
+}
 
 /**
  * A sweep's walk over sorted sets of mission ids by the time something is due for them (scheduled

@@ -6,7 +6,7 @@ import { decideDue, decideOverdue, Decision, Mission, SERVICE_ACTORS } from '@ap
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
-import { DueEntry, DueMissionsWalk } from './due-missions-walk';
+import { DueEntry, DueMissionsWalk, withoutLease } from './due-missions-walk';
 
 /** A sorted set of missions by the time something is due for them, and what is then decided. */
 interface TimedSet {
@@ -85,7 +85,7 @@ export class TimeWatchService implements OnApplicationBootstrap, OnModuleDestroy
         const key = set.keyOf(partition);
         await this.walk.walk(partition, key, String(now.getTime()), async (missionId) => {
           const outcome = await this.pipeline.transition(missionId, (mission) => set.decide(mission, now), { actor, now });
-          if (outcome.kind !== 'appended') return DueEntry.staleAfter(outcome);
+          if (outcome.kind !== 'appended') return DueEntry.staleAfter(withoutLease(outcome));
           changed += 1;
           return DueEntry.Left;
         });

@@ -6,7 +6,7 @@ import { decideReviewOverdue, SERVICE_ACTORS } from '@app/mission';
 import { MissionPipeline } from '@app/pipeline';
 import { RedisConnection } from '@app/redis';
 import { ENVIRONMENT, PeriodicTask, REDIS } from '@app/runtime';
-import { DueEntry, DueMissionsWalk } from '../queue/due-missions-walk';
+import { DueEntry, DueMissionsWalk, withoutLease } from '../queue/due-missions-walk';
 import { ReviewMetrics } from './review-metrics';
 
 /**
@@ -73,7 +73,7 @@ export class ReviewDeadlineService implements OnApplicationBootstrap, OnModuleDe
           actor: SERVICE_ACTORS.reviewDeadline,
           now,
         });
-        if (outcome.kind !== 'appended') return stillAwaitsReview(outcome) ? DueEntry.Waiting : DueEntry.staleAfter(outcome);
+        if (outcome.kind !== 'appended') return stillAwaitsReview(outcome) ? DueEntry.Waiting : DueEntry.staleAfter(withoutLease(outcome));
         marked += 1;
         this.metrics.overdue.inc({ type: outcome.mission.type });
         const { correlationId, review } = outcome.mission;
