@@ -6,7 +6,7 @@ describe('DueMissionsWalk (real Redis)', () => {
   const redis = testRedis();
   const prefix = testKeyPrefix('due-missions-walk');
   const newWalk = () => new DueMissionsWalk(redis, new PassedOverMissions('the test sweep', () => undefined));
-  // The sets are the test's own; the missions' hashes are the partition's.
+  // The partition's own sets, one per test, and its missions' hashes: in one Redis Cluster slot, as the forget script needs.
   const partition = new PartitionKeys(prefix, 0);
 
   /** The missions each of `count` runs in a row of one walk over `key` acts on. */
@@ -33,7 +33,7 @@ describe('DueMissionsWalk (real Redis)', () => {
   // its own data) were read again on every page, SWEEP_BATCH of them filled each run, and the
   // mission behind them was never acted on.
   it('given more entries that stay once acted on than a run acts on, then the next run goes on behind them, and the one after starts from the earliest', async () => {
-    const key = `${prefix}due-waiting`;
+    const key = partition.scheduled('delayed');
     const waiting = Array.from({ length: SWEEP_BATCH + 50 }, (_, i) => `m-waiting-${String(i).padStart(3, '0')}`);
     await redis.zadd(key, ...waiting.flatMap((id, score) => [score, id]), SWEEP_BATCH + 50, 'm-behind');
 
@@ -52,7 +52,7 @@ describe('DueMissionsWalk (real Redis)', () => {
   // left its place, so the walk's place behind it was one entry too far, and the entry it came
   // to next was skipped.
   it('given a waiting entry written again while acted on, due later, when a run stops and the next goes on, then no entry behind it is skipped', async () => {
-    const key = `${prefix}due-moved`;
+    const key = partition.scheduled('retry');
     const leaving = Array.from({ length: SWEEP_BATCH - 1 }, (_, i) => `m-leaving-${String(i).padStart(3, '0')}`);
     await redis.zadd(key, 0, 'm-asked-again', ...leaving.flatMap((id, i) => [i + 1, id]), 1000, 'm-behind-1', 1001, 'm-behind-2');
 
@@ -74,7 +74,7 @@ describe('DueMissionsWalk (real Redis)', () => {
   });
 
   it('given stale entries, then the walk forgets those still as it read them and keeps one written again since', async () => {
-    const key = `${prefix}due-stale`;
+    const key = partition.deadlines;
     await redis.zadd(key, 1, 'm-gone', 2, 'm-back');
 
     await newWalk().walk(partition, key, '10', async (missionId) => {
@@ -91,7 +91,7 @@ describe('DueMissionsWalk (real Redis)', () => {
   // with the system running) before the forget, lost that entry, and a second rebuild, finding
   // the mission as it should be, did not restore it.
   it('given stale entries whose missions were written again while acted on, then the walk keeps those, steps over them, and forgets the others', async () => {
-    const key = `${prefix}due-rewritten`;
+    const key = partition.reviewDeadlines;
     const leaving = Array.from({ length: SWEEP_BATCH - 5 }, (_, i) => `m-leaving-${String(i).padStart(3, '0')}`);
     await redis.zadd(
       key,
