@@ -76,7 +76,8 @@ after it ends the demo with the summary's code).
 Keys: the demo's own (demo:<time>:) are deleted when it ends, but with --keep-running; under a
 KEY_PREFIX given they stay, and the demo says how to purge them. After a 78 or 69 it submitted
 nothing, but the services that started before one refused (with --split most often) may have
-written keys: deleted under its own prefix, said under a KEY_PREFIX given when there are any.`;
+written keys: deleted under its own prefix, said under a KEY_PREFIX given when there are any (or
+that the look for them did not finish within 5 s).`;
 /**
  * The system's own exit codes the demo ends with when the system stopped on one before it was
  * ready: a variable or configuration file a service refused (78, named in the service's lines), a
@@ -963,16 +964,19 @@ function summaryRow(type: string, items: Tracked[]): string[] {
 
 /** How long the clean-up waits for Redis to answer at all (every master of a cluster) before it gives up on it. */
 const CLEANUP_CONNECT_TIMEOUT_MS = 2_000;
-/** How long the clean-up's scan (and deletion) may take in all, on a large shared Redis or after a long run. */
-const CLEANUP_TIMEOUT_MS = 30_000;
+/**
+ * How long the look for keys under a caller's KEY_PREFIX may take: SCAN MATCH walks the whole
+ * keyspace when nothing matches, half a minute on a shared Redis of tens of millions of keys.
+ */
+const KEY_LOOK_TIMEOUT_MS = 5_000;
 
-/** `work`'s result, or an error saying it took longer than `ms` (after `onTimeout`, which ends what it waits on). */
-async function within<T>(ms: number, work: Promise<T>, onTimeout: () => void): Promise<T> {
+/** `work`'s result, or the error `late` (after `onTimeout`, which ends what it waits on) once it took longer than `ms`. */
+async function within<T>(ms: number, work: Promise<T>, onTimeout: () => void, late: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       onTimeout();
-      reject(new Error(`no answer within ${ms / 1000} s`));
+      reject(new Error(late));
     }, ms);
   });
   try {
@@ -1001,7 +1005,7 @@ async function cleanupConnection(redis: ResolvedRedis): Promise<RedisConnection>
   );
   try {
     const answered = masterNodes(client).then((nodes) => Promise.all(nodes.map((node) => node.ping())));
-    await within(CLEANUP_CONNECT_TIMEOUT_MS, Promise.race([answered, failed]), () => undefined);
+    await within(CLEANUP_CONNECT_TIMEOUT_MS, Promise.race([answered, failed]), () => undefined, `no answer within ${CLEANUP_CONNECT_TIMEOUT_MS / 1000} s`);
     const problem = isCluster(client) ? undefined : await wrongDatabase(client, redisUrlDatabase(target.REDIS_URL, 'REDIS_URL'), selectRefusal);
     if (problem) throw new Error(`${describeRedis(target)} ${problem}`);
     return client;
@@ -1012,7 +1016,9 @@ async function cleanupConnection(redis: ResolvedRedis): Promise<RedisConnection>
 }
 
 /**
- * Runs `work` on a cleanupConnection, within CLEANUP_TIMEOUT_MS; `failed` is told why it could not.
+ * Runs `work` on a cleanupConnection, within `limitMs` if given (a deletion runs to its end: a Redis
+ * gone silent meanwhile fails it through the connection's own liveness check); `failed` is told why
+ * it could not.
  * When the system never got `ready` and that Redis cannot be used (unreachable, credentials or
  * database refused), the services' own start-up check refused it too, before any of them wrote, and
  * said why: `failed` is not told then.
@@ -1022,6 +1028,7 @@ async function onCleanupConnection(
   ready: boolean,
   work: (client: RedisConnection) => Promise<void>,
   failed: (reason: string) => void,
+  limitMs?: number,
 ): Promise<void> {
   const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
   let client: RedisConnection;
@@ -1032,7 +1039,9 @@ async function onCleanupConnection(
     return;
   }
   try {
-    await within(CLEANUP_TIMEOUT_MS, work(client), () => client.disconnect());
+    await (limitMs === undefined
+      ? work(client)
+      : within(limitMs, work(client), () => client.disconnect(), `the scan did not finish within ${limitMs / 1000} s`));
   } catch (error) {
     failed(reasonOf(error));
   } finally {
@@ -1049,7 +1058,7 @@ async function deleteKeys(redis: ResolvedRedis, prefix: string, ready: boolean, 
     redis,
     ready,
     async (client) => term.line(`Deleted ${await deleteKeysByPrefix(client, prefix)} demo key(s) under ${prefix}`),
-    (reason) => term.line(`Could not delete the demo keys under ${prefix}: ${reason}`),
+    (reason) => term.line(`Could not delete the demo keys (KEY_PREFIX=${prefix}): ${reason}`),
   );
 }
 
@@ -1072,6 +1081,7 @@ async function sayIfKeysStay(redis: ResolvedRedis, prefix: string, purge: string
       if (!first.done) term.line(keysStayLine(prefix, purge));
     },
     (reason) => term.line(`Could not look for keys under KEY_PREFIX=${prefix} (${reason}); if there are any, ${purge} deletes them.`),
+    KEY_LOOK_TIMEOUT_MS,
   );
 }
 

@@ -40,7 +40,8 @@ function commandLines(markdown: string): { line: number; text: string }[] {
     else if (CONSOLE_FENCES.includes(fence)) text = prompt?.[1];
     else if (fence === '') text = prompt ? prompt[1] : COMMAND_WORDS.test(raw.trim()) ? raw : undefined;
     if (text === undefined || OUTPUT_LINE.test(text.trim())) return;
-    heredocEnd = /<<-?\s*(['"]?)(\w+)\1/.exec(text)?.[2];
+    // A heredoc's word, not a here-string (<<<) nor a shift in $(( )).
+    heredocEnd = /(?<![<$(])<<-?\s*(['"]?)([A-Za-z_]\w*)\1/.exec(text)?.[2];
     lines.push({ line: index + 1, text });
   });
   return lines;
@@ -109,6 +110,13 @@ describe('finding the URLs a shell would glob in shell examples', () => {
     const markdown = "```bash\ncat > f <<'EOF'\nsee http://h/api/x?a=1\nEOF\ncurl http://h/api/y?b=2\n```";
 
     expect(flagged(markdown)).toEqual(['http://h/api/y?b=2']);
+  });
+
+  it.each([
+    ['a here-string', 'cat <<< "x"'],
+    ['a shift in arithmetic', 'echo $((1<<2))'],
+  ])('given %s, then the lines after it are still checked, not taken for a heredoc body', (_case, line) => {
+    expect(flagged(`\`\`\`bash\n${line}\ncurl http://h/api/y?b=2\n\`\`\``)).toEqual(['http://h/api/y?b=2']);
   });
 
   it('given a console fence, then its $ lines are checked and its output is not', () => {
